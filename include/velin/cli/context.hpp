@@ -1,0 +1,69 @@
+// What every command gets: the global flags, the Console (built once the flags are parsed),
+// the configuration (loaded on first use) and the Env. A command file parses its own flags,
+// calls an engine with these, prints through the Console and returns a Status; Run() turns
+// that Status into the process exit code and one error line.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "velin/config/config.hpp"
+#include "velin/core/error.hpp"
+#include "velin/io/env.hpp"
+#include "velin/output/console.hpp"
+
+namespace velin::cli {
+
+struct GlobalOptions {
+  std::string config_path;  // --config
+  bool json = false;        // --json
+  bool yes = false;         // --yes
+  bool quiet = false;       // -q
+  bool verbose = false;     // -v
+};
+
+class Context {
+ public:
+  GlobalOptions global;
+
+  output::Console& out() { return *console_; }
+  io::Env& env() { return io::Env::Default(); }
+
+  // The configuration: --config, else velin.toml in the working directory or a parent.
+  // Without a file, a usage error naming where velin looked.
+  Result<const config::Config*> Config();
+
+  // Hooks that run before every command once the config is known (e.g. the rollback engine
+  // finishing an expired transaction). A hook's error stops the command.
+  std::vector<std::function<Status(Context&)>> before_command;
+
+  // Runs a command body: sets up output and logging, runs hooks, maps errors to exit codes.
+  void Execute(const std::function<Status()>& body, bool needs_config = true);
+  int exit_code() const { return exit_code_; }
+
+  // Asks a yes/no question on the terminal; --yes answers yes. Without a terminal and
+  // without --yes, a usage error (exit 2): nobody is there to answer.
+  Result<bool> Confirm(const std::string& question);
+
+ private:
+  std::unique_ptr<output::Console> console_;
+  std::optional<config::Config> config_;
+  int exit_code_ = 0;
+};
+
+// Adds a subcommand that accepts the global flags after it too.
+CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::string& description);
+
+void RegisterConfigCommands(CLI::App& app, Context& ctx);
+void RegisterBackupCommands(CLI::App& app, Context& ctx);
+void RegisterRollbackCommands(CLI::App& app, Context& ctx);
+
+// Builds the command tree, parses argv, runs the command; returns the exit code.
+int Run(int argc, char** argv);
+
+}  // namespace velin::cli

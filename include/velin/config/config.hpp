@@ -1,0 +1,138 @@
+// velin.toml, loaded and validated: the one configuration both engines read. Every key is
+// listed in docs/config.md and velin.toml.example; unknown keys, wrong types, bad enum values,
+// bad durations, negative counts and missing required keys are errors naming file:line:column
+// and the key (exit code 2). Relative paths are resolved here, so engines see absolute paths:
+// app.root against the directory holding velin.toml; paths inside the application (backup
+// include, rollback artifacts/config/current, database.path) against app.root; paths of velin's
+// own files (destination, state_dir, log/metrics files, secret files) against velin.toml's dir.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "velin/core/duration.hpp"
+#include "velin/core/error.hpp"
+
+namespace velin::config {
+
+struct AppSection {
+  std::string root;  // absolute
+};
+
+struct BackupSection {
+  std::vector<std::string> include;  // as written: "db" or paths relative to app.root
+  std::vector<std::string> exclude;  // glob patterns, relative to app.root
+  std::string compression = "zstd";  // "zstd" | "gzip" | "none"
+  int compression_level = 3;
+  std::string strategy = "full";  // "full" | "incremental"
+  std::string destination;        // absolute directory, or a URL (s3://, sftp://, ftp://)
+  int retention_days = 0;         // 0: no age rule
+  int keep_last = 0;
+  int keep_daily = 0;
+  int keep_weekly = 0;
+  int keep_monthly = 0;
+  int keep_yearly = 0;
+  bool prune_after_create = true;
+  std::string encryption = "none";  // "aes-256-gcm" | "chacha20-poly1305" | "none"
+  std::string password_env;
+  std::string password_file;  // absolute; checked to be 0600-like
+  std::string offsite;
+  double repack_threshold = 0.2;  // repack a pack when more than this share of it is unused
+};
+
+struct MonitorSection {
+  Duration max_age = Duration(26LL * 3600 * 1000);
+  Duration max_verify_age = Duration(0);  // 0: not checked
+  std::string metrics_file;
+  std::string ping_url;
+};
+
+struct LogSection {
+  std::string file;
+  std::string level = "info";  // "trace" | "debug" | "info" | "warn" | "error" | "off"
+  int max_size_mb = 10;
+  int max_files = 5;
+};
+
+struct S3Section {
+  std::string endpoint;
+  std::string region = "us-east-1";
+  bool path_style = false;
+  std::string credentials_file;
+  int parallel_uploads = 4;
+};
+
+struct SftpSection {
+  std::string key_file;
+  std::string known_hosts;
+};
+
+struct DatabaseSection {
+  bool configured = false;  // a [database] table is present
+  std::string driver;       // "postgresql" | "mysql" | "sqlite"
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: the driver's default
+  std::string socket;
+  std::string user;
+  std::string name;
+  std::string password_env;
+  std::string password_file;
+  std::string path;  // sqlite: absolute
+};
+
+struct RollbackSection {
+  std::vector<std::string> artifacts;  // relative to app.root, as written
+  std::vector<std::string> config;     // relative to app.root, as written
+  std::string state_dir;               // absolute
+  std::string current;                 // absolute path of the symlink
+  int keep_versions = 10;
+  std::string stop;
+  std::string start;
+  std::string health;
+  Duration health_timeout = Duration(30'000);
+  Duration transaction_timeout = Duration(600'000);
+  std::string migration_status;
+  std::string migrate_down;
+};
+
+struct Config {
+  std::string file;  // absolute path of the velin.toml loaded ("" when defaults only)
+  std::string dir;   // its directory
+  AppSection app;
+  BackupSection backup;
+  MonitorSection monitor;
+  LogSection log;
+  S3Section s3;
+  SftpSection sftp;
+  DatabaseSection database;
+  RollbackSection rollback;
+};
+
+// Finds velin.toml in `start_dir` or the nearest parent. nullopt when there is none.
+std::optional<std::string> FindConfigFile(const std::string& start_dir);
+
+// Loads and validates `path`, applying VELIN_<SECTION>_<KEY> environment overrides
+// (e.g. VELIN_BACKUP_COMPRESSION=gzip, VELIN_STORAGE_S3_REGION=eu-west-1). Errors have
+// exit code kUsage and a message "FILE:LINE:COL: ... 'key' ...".
+Result<Config> LoadConfig(const std::string& path);
+
+// Loads from TOML text (tests); `path` is used for messages and relative paths.
+Result<Config> LoadConfigFromString(const std::string& text, const std::string& path);
+
+// A config with every default, rooted at `dir` (when no velin.toml exists).
+Config DefaultConfig(const std::string& dir);
+
+// An absolute path for `p` relative to app.root (p unchanged when absolute).
+std::string ResolveAppPath(const Config& config, const std::string& p);
+
+// True when `destination` is a URL rather than a local directory.
+bool IsRemoteDestination(const std::string& destination);
+
+// Reads a secret named by `env_var` or `file` (0600 check), for `what` in messages.
+// Never logs it. Returns "" when neither is set.
+Result<std::string> ReadSecret(const std::string& env_var, const std::string& file,
+                               const std::string& what);
+
+}  // namespace velin::config

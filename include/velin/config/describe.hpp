@@ -1,0 +1,22 @@
+// The resolved configuration as data: for `velin config check` (human and --json) and for
+// anything else that shows what velin will do. Secrets are never included, only where they
+// come from (password_env names a variable; the variable's value is not read here).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "velin/config/config.hpp"
+
+namespace velin::config {
+
+// {"backup": {"compression": "zstd", ...}, "storage.s3": {...}, ...}
+nlohmann::json ConfigToJson(const Config& config);
+
+// ("backup.compression", "\"zstd\"") lines in schema order, for human output.
+std::vector<std::pair<std::string, std::string>> ConfigToLines(const Config& config);
+
+}  // namespace velin::config

@@ -1,0 +1,20 @@
+// Durations as users write them in velin.toml and on the command line: "30s", "10m", "2h",
+// "1d", "1h30m", "500ms". A bare number is refused: the unit must be said.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace velin {
+
+using Duration = std::chrono::milliseconds;
+
+// Returns nullopt when `text` is not a duration (empty, no unit, unknown unit, negative).
+std::optional<Duration> ParseDuration(std::string_view text);
+
+// The shortest exact form: 90000 ms -> "1m30s", 0 -> "0s".
+std::string FormatDuration(Duration d);
+
+}  // namespace velin

@@ -1,0 +1,82 @@
+// Child processes: the databases' dump/restore tools and the user's configured commands
+// (service stop/start, health check, migrations). Arguments go to execve directly, never
+// through a shell unless the user's command is a shell command; secrets reach a child only
+// through its environment (extra_env), never its argv.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "velin/core/duration.hpp"
+#include "velin/core/error.hpp"
+
+namespace velin {
+
+enum class Stdio { kInherit, kNull, kPipe };
+
+struct ProcessOptions {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH
+  std::vector<std::pair<std::string, std::string>> extra_env;  // set in the child only
+  std::string cwd;                                              // empty: inherit
+  Stdio stdin_mode = Stdio::kNull;
+  Stdio stdout_mode = Stdio::kInherit;
+  Stdio stderr_mode = Stdio::kInherit;
+  bool merge_stderr_into_stdout = false;  // with stdout_mode kPipe: one captured stream
+  bool new_process_group = true;          // so a timeout can kill the whole tree
+  bool new_session = false;               // detached: no controlling terminal
+};
+
+// A started child. Move-only; the destructor closes pipes but never waits: call Wait().
+class Subprocess {
+ public:
+  static Result<Subprocess> Start(const ProcessOptions& options);
+
+  Subprocess(Subprocess&& other) noexcept;
+  Subprocess& operator=(Subprocess&& other) noexcept;
+  Subprocess(const Subprocess&) = delete;
+  Subprocess& operator=(const Subprocess&) = delete;
+  ~Subprocess();
+
+  pid_t pid() const { return pid_; }
+  int stdin_fd() const { return stdin_fd_; }
+  int stdout_fd() const { return stdout_fd_; }
+  int stderr_fd() const { return stderr_fd_; }
+  void CloseStdin();
+  void CloseStdout();
+  void CloseStderr();
+
+  // Waits for the child. Returns its exit code, or 128 + signal number when it was killed.
+  Result<int> Wait();
+  // Sends `sig` to the child's process group (or the child alone without one).
+  void Kill(int sig);
+
+ private:
+  Subprocess() = default;
+  pid_t pid_ = -1;
+  bool own_group_ = false;
+  int stdin_fd_ = -1;
+  int stdout_fd_ = -1;
+  int stderr_fd_ = -1;
+};
+
+struct CommandResult {
+  int exit_code = 0;       // 128 + signal when killed
+  bool timed_out = false;  // killed because the timeout passed
+  std::string output;      // stdout and stderr, merged, when captured
+};
+
+// Runs argv, captures its merged output, kills its process group after `timeout` (0 = none).
+Result<CommandResult> RunCommand(ProcessOptions options, Duration timeout);
+
+// Runs a user-configured command line with `sh -c`, capturing merged output.
+Result<CommandResult> RunShellCommand(const std::string& command, Duration timeout,
+                                      const std::string& cwd = "",
+                                      std::vector<std::pair<std::string, std::string>> extra_env = {});
+
+// Describes a wait status for messages: "exit code 3", "killed by signal 9 (SIGKILL)".
+std::string DescribeExit(int exit_code);
+
+}  // namespace velin

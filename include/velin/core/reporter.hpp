@@ -1,0 +1,42 @@
+// How an engine tells the user what it does, without printing. The output module implements
+// it for a terminal (symbols, colour, progress bar), for plain lines (cron) and for --json
+// (nothing on stdout but the final document). Engines only ever see this interface.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace velin {
+
+class Reporter {
+ public:
+  virtual ~Reporter() = default;
+
+  // A piece of work starts: "💾 Creating backup...".
+  virtual void Begin(std::string_view message) = 0;
+  // A step succeeded: "✓ Database backup created".
+  virtual void Done(std::string_view message) = 0;
+  // Something the user should know that is not an error.
+  virtual void Warn(std::string_view message) = 0;
+  // A detail line, shown unless quiet.
+  virtual void Info(std::string_view message) = 0;
+
+  // Long work: a progress bar on a terminal, nothing elsewhere. total 0 = unknown.
+  virtual void StartProgress(std::string_view label, uint64_t total_bytes) = 0;
+  virtual void UpdateProgress(uint64_t done_bytes, uint64_t done_items) = 0;
+  virtual void EndProgress() = 0;
+};
+
+// A Reporter that says nothing (tests, nested work).
+class NullReporter : public Reporter {
+ public:
+  void Begin(std::string_view) override {}
+  void Done(std::string_view) override {}
+  void Warn(std::string_view) override {}
+  void Info(std::string_view) override {}
+  void StartProgress(std::string_view, uint64_t) override {}
+  void UpdateProgress(uint64_t, uint64_t) override {}
+  void EndProgress() override {}
+};
+
+}  // namespace velin

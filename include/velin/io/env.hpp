@@ -1,0 +1,126 @@
+// The file-system seam. Every file access of velin's engines goes through an Env, in the
+// spirit of LevelDB's Env and ninja's DiskInterface: production uses the POSIX Env, tests swap
+// in a FaultInjectionEnv that fails the Nth write/fsync/rename with ENOSPC or EIO, so every
+// error path can be driven. Paths are plain strings (byte strings: any name a file system
+// allows, including newlines). Errors name the path and the cause.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "velin/core/error.hpp"
+
+namespace velin::io {
+
+enum class FileType { kRegular, kDirectory, kSymlink, kOther };
+
+struct FileInfo {
+  FileType type = FileType::kOther;
+  uint32_t mode = 0;  // permission bits incl. setuid/setgid/sticky (no type bits)
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint64_t inode = 0;
+  uint64_t device = 0;
+  uint64_t nlink = 0;
+};
+
+struct DirEntry {
+  std::string name;
+  FileType type = FileType::kOther;
+};
+
+// A file being written. Close() must be called and checked; the destructor closes silently.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // Writes at an offset without moving the append position (restore writes blobs in place).
+  virtual Status WriteAt(uint64_t offset, std::string_view data) = 0;
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+};
+
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads up to n bytes at offset into buf; returns the count (0 at end of file).
+  virtual Result<size_t> Read(uint64_t offset, size_t n, char* buf) const = 0;
+  virtual Result<uint64_t> Size() const = 0;
+};
+
+struct WriteOptions {
+  uint32_t mode = 0644;
+  bool exclusive = false;  // fail with EEXIST when the file exists (O_EXCL)
+  bool truncate = true;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide POSIX Env. When VELIN_FAULT_INJECT is set (tests of the real binary),
+  // it is wrapped in a FaultInjectionEnv configured from that variable
+  // (see fault_injection_env.hpp for the syntax).
+  static Env& Default();
+
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                                const WriteOptions& options) = 0;
+  virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) = 0;
+  // The whole file.
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+
+  // lstat: a symlink is reported as kSymlink, not followed.
+  virtual Result<FileInfo> Stat(const std::string& path) = 0;
+  // Like Stat but a missing path is `false`, not an error.
+  virtual Result<bool> Exists(const std::string& path) = 0;
+  // Entries other than "." and "..", unsorted.
+  virtual Result<std::vector<DirEntry>> ListDir(const std::string& path) = 0;
+
+  virtual Status CreateDir(const std::string& path, uint32_t mode) = 0;  // EEXIST is ok
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  virtual Status RemoveDir(const std::string& path) = 0;
+  virtual Status SyncDir(const std::string& path) = 0;
+
+  virtual Status Symlink(const std::string& target, const std::string& link_path) = 0;
+  virtual Result<std::string> ReadLink(const std::string& path) = 0;
+  virtual Status HardLink(const std::string& existing, const std::string& new_path) = 0;
+
+  // Metadata, never following a symlink at `path` (lchown, utimensat AT_SYMLINK_NOFOLLOW).
+  virtual Status SetMode(const std::string& path, uint32_t mode) = 0;
+  virtual Status SetOwner(const std::string& path, uint32_t uid, uint32_t gid) = 0;
+  virtual Status SetMtime(const std::string& path, int64_t mtime_ns) = 0;
+
+  // Wall-clock now. VELIN_NOW (an ISO-8601 UTC time) fixes it, for tests of time rules.
+  virtual std::chrono::system_clock::time_point Now() = 0;
+};
+
+// Writes `data` to `path` so that after a crash the file is either old or new, never torn:
+// temp file in the same directory, fsync, rename over `path`, fsync the directory.
+Status WriteFileDurably(Env& env, const std::string& path, std::string_view data,
+                        uint32_t mode = 0644);
+
+// Creates `path` and missing parents (like mkdir -p).
+Status CreateDirs(Env& env, const std::string& path, uint32_t mode = 0755);
+
+// Removes `path` and everything below it; a missing path is fine.
+Status RemoveAll(Env& env, const std::string& path);
+
+// The directory part of a path ("a/b" -> "a", "b" -> ".", "/b" -> "/").
+std::string Dirname(const std::string& path);
+// The last component ("a/b" -> "b").
+std::string Basename(const std::string& path);
+// Joins with exactly one '/'.
+std::string JoinPath(std::string_view a, std::string_view b);
+
+}  // namespace velin::io

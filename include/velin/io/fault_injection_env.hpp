@@ -1,0 +1,79 @@
+// An Env for tests that forwards to another Env and fails chosen calls: the Nth write
+// (Append/WriteAt), fsync (Sync/SyncDir), rename, or file creation, with a chosen errno. This is
+// how every error path of the engines is exercised: "fail write #7 with ENOSPC", then check that
+// the repository still verifies. The real binary accepts the same rule through the environment:
+//   VELIN_FAULT_INJECT="write:7:ENOSPC"   (op: write|sync|rename|create|any, N counts from 1,
+//                                          errno: ENOSPC|EIO|EDQUOT|EROFS)
+// REQUIRES: nothing; counters are atomic, so engines may call it from several threads.
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <string>
+
+#include "velin/io/env.hpp"
+
+namespace velin::io {
+
+enum class FaultOp { kWrite, kSync, kRename, kCreate, kAny };
+
+struct FaultRule {
+  FaultOp op = FaultOp::kWrite;
+  uint64_t nth = 1;  // the first matching call is 1
+  int error = 28;    // ENOSPC
+  bool sticky = false;  // keep failing after the Nth call (a full disk stays full)
+};
+
+// Parses "write:7:ENOSPC" (optionally ":sticky"); nullopt when malformed.
+std::optional<FaultRule> ParseFaultRule(const std::string& text);
+
+class FaultInjectionEnv : public Env {
+ public:
+  explicit FaultInjectionEnv(Env& base) : base_(base) {}
+
+  void SetRule(std::optional<FaultRule> rule);
+  // How many calls of each kind have been seen (to size a loop over every index).
+  uint64_t Count(FaultOp op) const;
+  bool Fired() const { return fired_.load(); }
+
+  // Returns the error to inject for a call of kind `op`, if any. Used by wrapped files.
+  std::optional<Error> Check(FaultOp op, const std::string& path);
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                        const WriteOptions& options) override;
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
+    return base_.NewRandomAccessFile(path);
+  }
+  Result<std::string> ReadFile(const std::string& path) override { return base_.ReadFile(path); }
+  Result<FileInfo> Stat(const std::string& path) override { return base_.Stat(path); }
+  Result<bool> Exists(const std::string& path) override { return base_.Exists(path); }
+  Result<std::vector<DirEntry>> ListDir(const std::string& path) override {
+    return base_.ListDir(path);
+  }
+  Status CreateDir(const std::string& path, uint32_t mode) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status RemoveFile(const std::string& path) override { return base_.RemoveFile(path); }
+  Status RemoveDir(const std::string& path) override { return base_.RemoveDir(path); }
+  Status SyncDir(const std::string& path) override;
+  Status Symlink(const std::string& target, const std::string& link_path) override;
+  Result<std::string> ReadLink(const std::string& path) override { return base_.ReadLink(path); }
+  Status HardLink(const std::string& existing, const std::string& new_path) override;
+  Status SetMode(const std::string& path, uint32_t mode) override {
+    return base_.SetMode(path, mode);
+  }
+  Status SetOwner(const std::string& path, uint32_t uid, uint32_t gid) override {
+    return base_.SetOwner(path, uid, gid);
+  }
+  Status SetMtime(const std::string& path, int64_t mtime_ns) override {
+    return base_.SetMtime(path, mtime_ns);
+  }
+  std::chrono::system_clock::time_point Now() override { return base_.Now(); }
+
+ private:
+  Env& base_;
+  std::optional<FaultRule> rule_;
+  std::atomic<uint64_t> counts_[5] = {};
+  std::atomic<bool> fired_{false};
+};
+
+}  // namespace velin::io

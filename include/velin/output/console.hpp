@@ -1,0 +1,81 @@
+// What the user sees. One Console per invocation, in one of three modes:
+//  - terminal: symbols (💾 ✓ 📋), colour unless NO_COLOR, a progress bar for long work;
+//  - plain: stdout is not a terminal (cron, pipes): the same lines without symbols or colour;
+//  - json: nothing on stdout but the one JSON document the command produces (Json()).
+// Warnings and the final error go to stderr in every mode. Implements the engines' Reporter.
+// Thread-safe: engines may report from worker threads.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "velin/core/error.hpp"
+#include "velin/core/reporter.hpp"
+
+namespace velin::output {
+
+enum class Mode { kTerminal, kPlain, kJson };
+
+struct ConsoleOptions {
+  Mode mode = Mode::kPlain;
+  bool color = false;
+  bool quiet = false;
+  bool verbose = false;
+};
+
+// Chooses the mode from --json, whether stdout is a terminal, NO_COLOR and TERM=dumb.
+ConsoleOptions DetectConsoleOptions(bool json, bool quiet, bool verbose);
+
+enum class Icon { kBackup, kRestore, kVerify, kList, kRollback, kConfig, kNone };
+
+class Console : public Reporter {
+ public:
+  explicit Console(ConsoleOptions options, FILE* out = stdout, FILE* err = stderr);
+
+  Mode mode() const { return options_.mode; }
+  bool json() const { return options_.mode == Mode::kJson; }
+
+  // Reporter.
+  void Begin(std::string_view message) override { Begin(Icon::kNone, message); }
+  void Done(std::string_view message) override;
+  void Warn(std::string_view message) override;
+  void Info(std::string_view message) override;
+  void StartProgress(std::string_view label, uint64_t total_bytes) override;
+  void UpdateProgress(uint64_t done_bytes, uint64_t done_items) override;
+  void EndProgress() override;
+
+  // "💾 Creating backup..." on a terminal, "Creating backup..." plain, nothing in JSON.
+  void Begin(Icon icon, std::string_view message);
+  // A line of a listing or table (never shown in JSON mode, shown even when quiet).
+  void Line(std::string_view text);
+  // The command's JSON document (JSON mode only; ignored otherwise).
+  void Json(const nlohmann::json& document);
+  // The final error: one line on stderr; in JSON mode also {"error": ...} on stdout.
+  void Fail(const Error& error);
+
+ private:
+  void ClearProgressLocked();
+  std::string Paint(std::string_view text, const char* ansi) const;
+
+  ConsoleOptions options_;
+  FILE* out_;
+  FILE* err_;
+  std::mutex mu_;
+  // Progress bar state.
+  bool progress_active_ = false;
+  bool progress_drawn_ = false;
+  std::string progress_label_;
+  uint64_t progress_total_ = 0;
+  std::chrono::steady_clock::time_point progress_start_;
+  std::chrono::steady_clock::time_point progress_last_draw_;
+};
+
+// "1.5 GiB", "12 KiB", "512 B".
+std::string FormatBytes(uint64_t bytes);
+
+}  // namespace velin::output

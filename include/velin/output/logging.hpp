@@ -1,0 +1,23 @@
+// Logging through spdlog: warnings (and, with -v, debug detail) to stderr; everything at
+// [log] level to [log] file when set, rotated by size. Log lines never carry secrets: callers
+// log names of variables and files, never their contents.
+#pragma once
+
+#include <string>
+
+#include "velin/config/config.hpp"
+#include "velin/core/error.hpp"
+
+namespace velin::output {
+
+// Console-only logging, before any config is read.
+void SetupEarlyLogging(bool verbose, bool quiet);
+
+// Adds the file sink of [log] (creating its directory) and applies [log] level.
+Status SetupLogging(const config::LogSection& log, bool verbose, bool quiet);
+
+// Records the command's final error in the log file only: stderr gets it once, from the
+// Console.
+void LogErrorToFile(const std::string& message);
+
+}  // namespace velin::output

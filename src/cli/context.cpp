@@ -1,0 +1,109 @@
+#include "velin/cli/context.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "velin/core/i18n.hpp"
+#include "velin/output/logging.hpp"
+#include "velin/version.hpp"
+
+namespace velin::cli {
+
+Result<const config::Config*> Context::Config() {
+  if (config_) return &*config_;
+  std::string path = global.config_path;
+  if (path.empty()) {
+    if (const char* env_path = std::getenv("VELIN_CONFIG"); env_path && *env_path) path = env_path;
+  }
+  if (path.empty()) {
+    std::error_code ec;
+    std::string cwd = std::filesystem::current_path(ec).string();
+    auto found = config::FindConfigFile(cwd);
+    if (!found) {
+      return UsageError("no velin.toml in " + cwd +
+                        " or any parent directory (use --config FILE)");
+    }
+    path = *found;
+  }
+  VELIN_ASSIGN(config::Config loaded, config::LoadConfig(path));
+  config_ = std::move(loaded);
+  VELIN_TRY(output::SetupLogging(config_->log, global.verbose, global.quiet));
+  return &*config_;
+}
+
+void Context::Execute(const std::function<Status()>& body, bool needs_config) {
+  console_ = std::make_unique<output::Console>(
+      output::DetectConsoleOptions(global.json, global.quiet, global.verbose));
+  output::SetupEarlyLogging(global.verbose, global.quiet);
+  Status status = [&]() -> Status {
+    if (needs_config) {
+      VELIN_TRY(Config());
+      for (auto& hook : before_command) VELIN_TRY(hook(*this));
+    }
+    return body();
+  }();
+  if (!status) {
+    exit_code_ = static_cast<int>(status.error().code);
+    output::LogErrorToFile(status.error().message);
+    out().Fail(status.error());
+  } else {
+    exit_code_ = 0;
+  }
+}
+
+Result<bool> Context::Confirm(const std::string& question) {
+  if (global.yes) return true;
+  if (!::isatty(STDIN_FILENO)) {
+    return UsageError(question + " — no terminal to ask; pass --yes to confirm");
+  }
+  std::fprintf(stderr, "%s [y/N] ", question.c_str());
+  std::fflush(stderr);
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes" || answer == "j" || answer == "ja";
+}
+
+CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::string& description) {
+  CLI::App* sub = parent.add_subcommand(name, description);
+  sub->fallthrough();
+  return sub;
+}
+
+int Run(int argc, char** argv) {
+  InitLanguageFromEnvironment();
+  Context ctx;
+  CLI::App app{"velin: backups and rollbacks for self-hosted web applications", "velin"};
+  app.set_version_flag("--version", std::string("velin ") + kVersion);
+  app.add_option("--config", ctx.global.config_path, "Config file (default: velin.toml here or in a parent)");
+  app.add_flag("--json", ctx.global.json, "Print one JSON document on stdout");
+  app.add_flag("--yes,-y", ctx.global.yes, "Answer yes to confirmations");
+  app.add_flag("-q,--quiet", ctx.global.quiet, "Print only errors and results");
+  app.add_flag("-v,--verbose", ctx.global.verbose, "Print debug detail on stderr");
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  RegisterBackupCommands(app, ctx);
+  RegisterRollbackCommands(app, ctx);
+  RegisterConfigCommands(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "%s: %s (see velin --help)\n", Tr("error").data(), e.what());
+    return static_cast<int>(ExitCode::kUsage);
+  }
+  return ctx.exit_code();
+}
+
+}  // namespace velin::cli

@@ -1,0 +1,521 @@
+// Loading velin.toml: parse with toml++, check every key against the schema, apply the
+// environment overrides, check cross-key rules, then resolve relative paths.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <toml++/toml.h>
+
+#include "config/schema.hpp"
+#include "velin/config/config.hpp"
+
+namespace velin::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Position {
+  int line = 0;
+  int column = 0;
+};
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string Suggest(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = 3;  // only close matches are worth suggesting
+  for (const std::string& c : candidates) {
+    size_t d = EditDistance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
+std::string Quote(const std::string& s) { return "\"" + s + "\""; }
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + Quote(i);
+  return out;
+}
+
+std::string TypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "a date/time";
+  }
+}
+
+const char* KindName(KeyKind kind) {
+  switch (kind) {
+    case KeyKind::kString: return "a string";
+    case KeyKind::kEnum: return "a string";
+    case KeyKind::kInt: return "an integer";
+    case KeyKind::kBool: return "a boolean (true or false)";
+    case KeyKind::kDouble: return "a number";
+    case KeyKind::kStringArray: return "an array of strings";
+    case KeyKind::kDuration: return "a duration string like \"30s\", \"10m\", \"2h\"";
+  }
+  return "";
+}
+
+class Loader {
+ public:
+  Loader(std::string path) : path_(std::move(path)) {}
+
+  Result<Config> Load(const std::string& text) {
+    config_ = DefaultConfig(Dirname(path_));
+    config_.file = path_;
+    config_.dir = Dirname(path_);
+    toml::table root;
+    try {
+      root = toml::parse(text, path_);
+    } catch (const toml::parse_error& err) {
+      Position pos{static_cast<int>(err.source().begin.line),
+                   static_cast<int>(err.source().begin.column)};
+      return Fail(pos, std::string(err.description()));
+    }
+    VELIN_TRY(ReadTables(root));
+    VELIN_TRY(ApplyEnvironment());
+    VELIN_TRY(CheckRules());
+    ResolvePaths();
+    VELIN_TRY(CheckSecretFiles());
+    return config_;
+  }
+
+ private:
+  static std::string Dirname(const std::string& p) {
+    fs::path parent = fs::path(p).parent_path();
+    return parent.empty() ? "." : parent.string();
+  }
+
+  tl::unexpected<Error> Fail(Position pos, const std::string& message) const {
+    return UsageError(path_ + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) +
+                      ": " + message);
+  }
+
+  Status ReadTables(const toml::table& root) {
+    std::vector<std::string> top_names;
+    for (const std::string& s : Sections()) top_names.push_back(s.substr(0, s.find('.')));
+    for (auto&& [key, node] : root) {
+      std::string name(key.str());
+      Position pos = At(key.source());
+      if (name == "storage") {
+        if (!node.is_table()) return Fail(pos, "'storage' must be a table");
+        for (auto&& [sub_key, sub_node] : *node.as_table()) {
+          std::string sub(sub_key.str());
+          if (sub != "s3" && sub != "sftp") {
+            return Fail(At(sub_key.source()), "unknown section [storage." + sub + "]" +
+                                                  Suggest(sub, {"s3", "sftp"}));
+          }
+          VELIN_TRY(ReadSection("storage." + sub, sub_node, At(sub_key.source())));
+        }
+        continue;
+      }
+      if (std::find(top_names.begin(), top_names.end(), name) == top_names.end()) {
+        if (!node.is_table()) {
+          return Fail(pos, "key '" + name + "' must be inside a section such as [backup]");
+        }
+        return Fail(pos, "unknown section [" + name + "]" + Suggest(name, top_names));
+      }
+      VELIN_TRY(ReadSection(name, node, pos));
+    }
+    return Ok();
+  }
+
+  static Position At(const toml::source_region& region) {
+    return Position{static_cast<int>(region.begin.line), static_cast<int>(region.begin.column)};
+  }
+
+  Status ReadSection(const std::string& section, const toml::node& node, Position pos) {
+    if (!node.is_table()) return Fail(pos, "'" + section + "' must be a table [" + section + "]");
+    section_positions_[section] = pos;
+    if (section == "database") config_.database.configured = true;
+    std::vector<std::string> known;
+    for (const KeySpec& spec : Schema()) {
+      if (spec.section == section) known.push_back(spec.key);
+    }
+    for (auto&& [key, value] : *node.as_table()) {
+      std::string name(key.str());
+      Position key_pos = At(key.source());
+      const KeySpec* spec = Find(section, name);
+      if (spec == nullptr) {
+        return Fail(key_pos, "unknown key '" + name + "' in [" + section + "]" +
+                                 Suggest(name, known));
+      }
+      VELIN_ASSIGN(Value v, Convert(*spec, value, key_pos));
+      spec->set(config_, v);
+      positions_[section + "." + name] = key_pos;
+    }
+    return Ok();
+  }
+
+  static const KeySpec* Find(const std::string& section, const std::string& key) {
+    for (const KeySpec& spec : Schema()) {
+      if (spec.section == section && spec.key == key) return &spec;
+    }
+    return nullptr;
+  }
+
+  std::string Where(const KeySpec& spec) const {
+    return "key '" + spec.key + "' in [" + spec.section + "]";
+  }
+
+  Result<Value> Convert(const KeySpec& spec, const toml::node& node, Position pos) const {
+    auto wrong_type = [&] {
+      return Fail(pos, Where(spec) + " must be " + KindName(spec.kind) + ", not " +
+                           TypeName(node));
+    };
+    switch (spec.kind) {
+      case KeyKind::kString:
+      case KeyKind::kEnum:
+      case KeyKind::kDuration: {
+        if (!node.is_string()) return wrong_type();
+        return CheckString(spec, std::string(node.as_string()->get()),
+                           [&](const std::string& m) { return Fail(pos, m); });
+      }
+      case KeyKind::kInt: {
+        if (!node.is_integer()) return wrong_type();
+        return CheckInt(spec, node.as_integer()->get(),
+                        [&](const std::string& m) { return Fail(pos, m); });
+      }
+      case KeyKind::kBool:
+        if (!node.is_boolean()) return wrong_type();
+        return Value(node.as_boolean()->get());
+      case KeyKind::kDouble:
+        if (node.is_integer()) return Value(static_cast<double>(node.as_integer()->get()));
+        if (!node.is_floating_point()) return wrong_type();
+        return Value(node.as_floating_point()->get());
+      case KeyKind::kStringArray: {
+        if (!node.is_array()) return wrong_type();
+        std::vector<std::string> items;
+        for (const toml::node& item : *node.as_array()) {
+          if (!item.is_string()) {
+            return Fail(At(item.source()), Where(spec) + " must be an array of strings, but holds " +
+                                               TypeName(item));
+          }
+          items.emplace_back(item.as_string()->get());
+        }
+        return Value(std::move(items));
+      }
+    }
+    return wrong_type();
+  }
+
+  template <typename FailFn>
+  Result<Value> CheckString(const KeySpec& spec, const std::string& s, FailFn fail) const {
+    if (spec.kind == KeyKind::kEnum &&
+        std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end()) {
+      return fail(Where(spec) + " must be one of " + Join(spec.choices) + ", not " + Quote(s));
+    }
+    if (spec.kind == KeyKind::kDuration) {
+      auto d = ParseDuration(s);
+      if (!d) {
+        return fail(Where(spec) + ": " + Quote(s) +
+                    " is not a duration (write e.g. \"30s\", \"10m\", \"2h\", \"1d\")");
+      }
+      return Value(*d);
+    }
+    return Value(s);
+  }
+
+  template <typename FailFn>
+  Result<Value> CheckInt(const KeySpec& spec, int64_t v, FailFn fail) const {
+    if (v < spec.min) {
+      return fail(Where(spec) + " must be at least " + std::to_string(spec.min) + ", not " +
+                  std::to_string(v));
+    }
+    if (v > spec.max) {
+      return fail(Where(spec) + " must be at most " + std::to_string(spec.max) + ", not " +
+                  std::to_string(v));
+    }
+    return Value(v);
+  }
+
+  // VELIN_<SECTION>_<KEY>=value overrides the file, e.g. for one cron job.
+  Status ApplyEnvironment() {
+    for (const KeySpec& spec : Schema()) {
+      std::string name = EnvName(spec);
+      const char* raw = std::getenv(name.c_str());
+      if (raw == nullptr) continue;
+      std::string text(raw);
+      auto fail = [&](const std::string& m) {
+        return UsageError("environment " + name + ": " + m);
+      };
+      Value v;
+      switch (spec.kind) {
+        case KeyKind::kString:
+        case KeyKind::kEnum:
+        case KeyKind::kDuration: {
+          VELIN_ASSIGN(v, CheckString(spec, text, fail));
+          break;
+        }
+        case KeyKind::kInt: {
+          char* end = nullptr;
+          errno = 0;
+          long long n = std::strtoll(text.c_str(), &end, 10);
+          if (text.empty() || *end != '\0' || errno != 0) {
+            return fail(Where(spec) + " must be an integer, not " + Quote(text));
+          }
+          VELIN_ASSIGN(v, CheckInt(spec, n, fail));
+          break;
+        }
+        case KeyKind::kBool:
+          if (text == "true" || text == "1" || text == "yes") {
+            v = true;
+          } else if (text == "false" || text == "0" || text == "no") {
+            v = false;
+          } else {
+            return fail(Where(spec) + " must be true or false, not " + Quote(text));
+          }
+          break;
+        case KeyKind::kDouble: {
+          char* end = nullptr;
+          double d = std::strtod(text.c_str(), &end);
+          if (text.empty() || *end != '\0') {
+            return fail(Where(spec) + " must be a number, not " + Quote(text));
+          }
+          v = d;
+          break;
+        }
+        case KeyKind::kStringArray: {
+          std::vector<std::string> items;
+          size_t start = 0;
+          while (start <= text.size() && !text.empty()) {
+            size_t comma = text.find(',', start);
+            if (comma == std::string::npos) comma = text.size();
+            items.push_back(text.substr(start, comma - start));
+            start = comma + 1;
+          }
+          v = std::move(items);
+          break;
+        }
+      }
+      spec.set(config_, v);
+      if (spec.section == "database") config_.database.configured = true;
+      positions_[spec.section + "." + spec.key] = Position{0, 0};
+      env_overridden_.push_back(spec.section + "." + spec.key);
+    }
+    return Ok();
+  }
+
+  // Where to point a message about `section.key`: the key, else its section, else line 1.
+  Position PositionOf(const std::string& section, const std::string& key) const {
+    if (auto it = positions_.find(section + "." + key); it != positions_.end() && it->second.line)
+      return it->second;
+    if (auto it = section_positions_.find(section); it != section_positions_.end())
+      return it->second;
+    return Position{1, 1};
+  }
+
+  Status CheckRules() {
+    const BackupSection& b = config_.backup;
+    if (b.compression == "gzip" && (b.compression_level < 1 || b.compression_level > 9) &&
+        positions_.count("backup.compression_level")) {
+      return Fail(PositionOf("backup", "compression_level"),
+                  "key 'compression_level' in [backup] must be 1..9 for gzip, not " +
+                      std::to_string(b.compression_level));
+    }
+    if (b.compression == "gzip" && !positions_.count("backup.compression_level")) {
+      config_.backup.compression_level = 6;
+    }
+    if (b.repack_threshold < 0.0 || b.repack_threshold > 1.0) {
+      return Fail(PositionOf("backup", "repack_threshold"),
+                  "key 'repack_threshold' in [backup] must be between 0 and 1");
+    }
+    for (const std::string& item : b.include) {
+      if (item.empty()) {
+        return Fail(PositionOf("backup", "include"),
+                    "key 'include' in [backup] holds an empty path");
+      }
+      if (item == "db" && !config_.database.configured) {
+        return Fail(PositionOf("backup", "include"),
+                    "key 'include' in [backup] names \"db\" but there is no [database] section");
+      }
+    }
+    const DatabaseSection& d = config_.database;
+    if (d.configured) {
+      if (d.driver.empty()) {
+        return Fail(PositionOf("database", "driver"),
+                    "[database] needs key 'driver' (\"postgresql\", \"mysql\" or \"sqlite\")");
+      }
+      if (d.driver == "sqlite" && d.path.empty()) {
+        return Fail(PositionOf("database", "path"),
+                    "[database] with driver \"sqlite\" needs key 'path'");
+      }
+      if (d.driver != "sqlite" && d.name.empty()) {
+        return Fail(PositionOf("database", "name"),
+                    "[database] with driver \"" + d.driver + "\" needs key 'name'");
+      }
+    }
+    return Ok();
+  }
+
+  std::string Resolve(const std::string& base, const std::string& p) const {
+    if (p.empty() || IsRemoteDestination(p)) return p;
+    fs::path path(p);
+    if (p == "~" || p.rfind("~/", 0) == 0) {
+      const char* home = std::getenv("HOME");
+      if (home != nullptr) path = fs::path(home) / p.substr(p.size() > 1 ? 2 : 1);
+    }
+    if (path.is_relative()) path = fs::path(base) / path;
+    std::string out = path.lexically_normal().string();
+    if (out.size() > 1 && out.back() == '/') out.pop_back();
+    return out;
+  }
+
+  void ResolvePaths() {
+    std::string config_dir = fs::absolute(fs::path(config_.dir)).lexically_normal().string();
+    if (config_dir.size() > 1 && config_dir.back() == '/') config_dir.pop_back();
+    config_.dir = config_dir;
+    config_.file = fs::absolute(fs::path(path_)).lexically_normal().string();
+    config_.app.root = Resolve(config_dir, config_.app.root);
+    for (const KeySpec& spec : Schema()) {
+      if (spec.path_base == PathBase::kNone || (spec.section == "app" && spec.key == "root")) {
+        continue;
+      }
+      std::string value = std::get<std::string>(spec.get(config_));
+      const std::string& base =
+          spec.path_base == PathBase::kAppRoot ? config_.app.root : config_dir;
+      spec.set(config_, Value(Resolve(base, value)));
+    }
+  }
+
+  // A secret file must exist and be readable by its owner only.
+  Status CheckSecretFiles() {
+    struct SecretKey {
+      const char* section;
+      const char* key;
+      std::string path;
+    };
+    for (const SecretKey& s :
+         {SecretKey{"backup", "password_file", config_.backup.password_file},
+          SecretKey{"database", "password_file", config_.database.password_file},
+          SecretKey{"storage.s3", "credentials_file", config_.s3.credentials_file}}) {
+      if (s.path.empty()) continue;
+      struct stat st;
+      std::string where = std::string("key '") + s.key + "' in [" + s.section + "]: ";
+      if (::stat(s.path.c_str(), &st) != 0) {
+        return Fail(PositionOf(s.section, s.key), where + s.path + " does not exist");
+      }
+      if ((st.st_mode & 077) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+        return Fail(PositionOf(s.section, s.key),
+                    where + s.path + " can be read by other users (mode " + mode +
+                        "); run: chmod 600 " + s.path);
+      }
+    }
+    return Ok();
+  }
+
+  std::string path_;
+  Config config_;
+  std::map<std::string, Position> positions_;
+  std::map<std::string, Position> section_positions_;
+  std::vector<std::string> env_overridden_;
+};
+
+}  // namespace
+
+std::optional<std::string> FindConfigFile(const std::string& start_dir) {
+  std::error_code ec;
+  fs::path dir = fs::absolute(fs::path(start_dir), ec);
+  if (ec) return std::nullopt;
+  for (;;) {
+    fs::path candidate = dir / "velin.toml";
+    if (fs::is_regular_file(candidate, ec)) return candidate.string();
+    if (dir == dir.root_path() || dir.parent_path() == dir) return std::nullopt;
+    dir = dir.parent_path();
+  }
+}
+
+Result<Config> LoadConfigFromString(const std::string& text, const std::string& path) {
+  Loader loader(path);
+  return loader.Load(text);
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return UsageError(path + ": no such config file");
+  if (fs::is_directory(path, ec)) return UsageError(path + ": is a directory, not a config file");
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return UsageError(path + ": cannot read: " + std::strerror(errno));
+  std::string text;
+  char buf[8192];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  return LoadConfigFromString(text, path);
+}
+
+Config DefaultConfig(const std::string& dir) {
+  Config c;
+  c.dir = dir;
+  c.app.root = ".";
+  c.backup.destination = ".velin/backups";
+  c.rollback.state_dir = ".velin";
+  c.rollback.current = "current";
+  return c;
+}
+
+std::string ResolveAppPath(const Config& config, const std::string& p) {
+  if (!p.empty() && p.front() == '/') return fs::path(p).lexically_normal().string();
+  return (fs::path(config.app.root) / p).lexically_normal().string();
+}
+
+bool IsRemoteDestination(const std::string& destination) {
+  return destination.find("://") != std::string::npos;
+}
+
+Result<std::string> ReadSecret(const std::string& env_var, const std::string& file,
+                               const std::string& what) {
+  if (!env_var.empty()) {
+    const char* value = std::getenv(env_var.c_str());
+    if (value != nullptr) return std::string(value);
+    if (file.empty()) {
+      return UsageError(what + ": environment variable " + env_var + " is not set");
+    }
+  }
+  if (file.empty()) return std::string();
+  struct stat st;
+  if (::stat(file.c_str(), &st) != 0) return UsageError(what + ": " + file + " does not exist");
+  if ((st.st_mode & 077) != 0) {
+    return UsageError(what + ": " + file + " can be read by other users; run: chmod 600 " + file);
+  }
+  FILE* f = std::fopen(file.c_str(), "rb");
+  if (f == nullptr) return UsageError(what + ": cannot read " + file);
+  std::string secret;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) secret.append(buf, n);
+  std::fclose(f);
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  return secret;
+}
+
+}  // namespace velin::config

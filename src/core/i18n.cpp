@@ -1,0 +1,60 @@
+#include "velin/core/i18n.hpp"
+
+#include <cstdlib>
+#include <string>
+#include <unordered_map>
+
+namespace velin {
+namespace {
+
+// German catalogue. Keys are the English messages exactly as the code writes them.
+const std::unordered_map<std::string_view, std::string_view>& German() {
+  static const std::unordered_map<std::string_view, std::string_view> kTable = {
+      {"Creating backup...", "Erstelle Backup..."},
+      {"Database backup created", "Datenbank-Backup erstellt"},
+      {"File backup created", "Datei-Backup erstellt"},
+      {"Backup compressed ({})", "Backup komprimiert ({})"},
+      {"Backup ID: {}", "Backup-ID: {}"},
+      {"Restoring backup {}...", "Stelle Backup {} wieder her..."},
+      {"Backup {} restored", "Backup {} wiederhergestellt"},
+      {"Verifying backup {}...", "Prüfe Backup {}..."},
+      {"Backup {} is intact", "Backup {} ist intakt"},
+      {"Available versions:", "Verfügbare Versionen:"},
+      {"Rolled back to {}", "Rollback zu {} durchgeführt"},
+      {"Switched to {}", "Zu {} gewechselt"},
+      {"Version {} created", "Version {} erstellt"},
+      {"Snapshot {} created", "Snapshot {} erstellt"},
+      {"Configuration {} is valid", "Konfiguration {} ist gültig"},
+      {"current", "aktuell"},
+      {"error", "Fehler"},
+      {"warning", "Warnung"},
+  };
+  return kTable;
+}
+
+bool g_german = false;
+
+bool LanguageIsGerman() {
+  // POSIX precedence: LC_ALL, then LC_MESSAGES, then LANG.
+  for (const char* var : {"LC_ALL", "LC_MESSAGES", "LANG"}) {
+    const char* value = std::getenv(var);
+    if (value != nullptr && *value != '\0') {
+      std::string_view v(value);
+      return v.substr(0, 2) == "de";
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void InitLanguageFromEnvironment() { g_german = LanguageIsGerman(); }
+
+std::string_view Tr(std::string_view english) {
+  if (!g_german) return english;
+  const auto& table = German();
+  auto it = table.find(english);
+  return it == table.end() ? english : it->second;
+}
+
+}  // namespace velin

@@ -1,0 +1,265 @@
+#include "velin/core/process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string_view>
+
+extern char** environ;
+
+namespace velin {
+namespace {
+
+void CloseFd(int& fd) {
+  if (fd >= 0) {
+    ::close(fd);
+    fd = -1;
+  }
+}
+
+// The child's environment: ours, with extra_env replacing or adding entries.
+std::vector<std::string> BuildEnvironment(
+    const std::vector<std::pair<std::string, std::string>>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    bool replaced = false;
+    for (const auto& [key, value] : extra) {
+      if (entry.size() > key.size() && entry.substr(0, key.size()) == key &&
+          entry[key.size()] == '=') {
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) env.emplace_back(entry);
+  }
+  for (const auto& [key, value] : extra) env.push_back(key + "=" + value);
+  return env;
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
+  if (options.argv.empty()) return Failure("cannot start a process without a program name");
+  std::vector<std::string> argv_strings = options.argv;
+  std::vector<char*> argv = CStrings(argv_strings);
+  std::vector<std::string> env_strings = BuildEnvironment(options.extra_env);
+  std::vector<char*> envp = CStrings(env_strings);
+
+  int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  int exec_pipe[2] = {-1, -1};  // reports an exec failure's errno back to the parent
+  auto close_all = [&] {
+    for (int* p : {in_pipe, out_pipe, err_pipe, exec_pipe}) {
+      CloseFd(p[0]);
+      CloseFd(p[1]);
+    }
+  };
+  if ((options.stdin_mode == Stdio::kPipe && ::pipe2(in_pipe, O_CLOEXEC) != 0) ||
+      (options.stdout_mode == Stdio::kPipe && ::pipe2(out_pipe, O_CLOEXEC) != 0) ||
+      (options.stderr_mode == Stdio::kPipe && !options.merge_stderr_into_stdout &&
+       ::pipe2(err_pipe, O_CLOEXEC) != 0) ||
+      ::pipe2(exec_pipe, O_CLOEXEC) != 0) {
+    int err = errno;
+    close_all();
+    return ErrnoError("cannot create a pipe for " + options.argv[0], err);
+  }
+
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
+    close_all();
+    return ErrnoError("cannot start " + options.argv[0], err);
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls from here on.
+    if (options.new_session) {
+      ::setsid();
+    } else if (options.new_process_group) {
+      ::setpgid(0, 0);
+    }
+    auto redirect = [](int fd, int target) {
+      if (fd >= 0 && fd != target) ::dup2(fd, target);
+    };
+    auto null_fd = [] { return ::open("/dev/null", O_RDWR); };
+    if (options.stdin_mode == Stdio::kPipe) redirect(in_pipe[0], 0);
+    if (options.stdin_mode == Stdio::kNull) redirect(null_fd(), 0);
+    if (options.stdout_mode == Stdio::kPipe) redirect(out_pipe[1], 1);
+    if (options.stdout_mode == Stdio::kNull) redirect(null_fd(), 1);
+    if (options.merge_stderr_into_stdout) {
+      ::dup2(1, 2);
+    } else {
+      if (options.stderr_mode == Stdio::kPipe) redirect(err_pipe[1], 2);
+      if (options.stderr_mode == Stdio::kNull) redirect(null_fd(), 2);
+    }
+    // Signals ignored by velin must not stay ignored in the child.
+    ::signal(SIGPIPE, SIG_DFL);
+    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
+      int err = errno;
+      (void)!::write(exec_pipe[1], &err, sizeof err);
+      ::_exit(127);
+    }
+    ::environ = envp.data();
+    ::execvp(argv[0], argv.data());
+    int err = errno;
+    (void)!::write(exec_pipe[1], &err, sizeof err);
+    ::_exit(127);
+  }
+
+  // Parent.
+  CloseFd(exec_pipe[1]);
+  int child_errno = 0;
+  ssize_t n;
+  do {
+    n = ::read(exec_pipe[0], &child_errno, sizeof child_errno);
+  } while (n < 0 && errno == EINTR);
+  CloseFd(exec_pipe[0]);
+  CloseFd(in_pipe[0]);
+  CloseFd(out_pipe[1]);
+  CloseFd(err_pipe[1]);
+  if (n == static_cast<ssize_t>(sizeof child_errno)) {
+    int status;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    CloseFd(in_pipe[1]);
+    CloseFd(out_pipe[0]);
+    CloseFd(err_pipe[0]);
+    return ErrnoError("cannot run '" + options.argv[0] + "'", child_errno);
+  }
+  Subprocess p;
+  p.pid_ = pid;
+  p.own_group_ = options.new_process_group || options.new_session;
+  p.stdin_fd_ = in_pipe[1];
+  p.stdout_fd_ = out_pipe[0];
+  p.stderr_fd_ = err_pipe[0];
+  return p;
+}
+
+Subprocess::Subprocess(Subprocess&& other) noexcept { *this = std::move(other); }
+
+Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
+  if (this != &other) {
+    CloseStdin();
+    CloseStdout();
+    CloseStderr();
+    pid_ = std::exchange(other.pid_, -1);
+    own_group_ = other.own_group_;
+    stdin_fd_ = std::exchange(other.stdin_fd_, -1);
+    stdout_fd_ = std::exchange(other.stdout_fd_, -1);
+    stderr_fd_ = std::exchange(other.stderr_fd_, -1);
+  }
+  return *this;
+}
+
+Subprocess::~Subprocess() {
+  CloseStdin();
+  CloseStdout();
+  CloseStderr();
+}
+
+void Subprocess::CloseStdin() { CloseFd(stdin_fd_); }
+void Subprocess::CloseStdout() { CloseFd(stdout_fd_); }
+void Subprocess::CloseStderr() { CloseFd(stderr_fd_); }
+
+Result<int> Subprocess::Wait() {
+  if (pid_ < 0) return Failure("no process to wait for");
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0) {
+    if (errno != EINTR) return ErrnoError("waiting for process " + std::to_string(pid_), errno);
+  }
+  pid_ = -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+void Subprocess::Kill(int sig) {
+  if (pid_ < 0) return;
+  if (own_group_) {
+    ::kill(-pid_, sig);
+  } else {
+    ::kill(pid_, sig);
+  }
+}
+
+Result<CommandResult> RunCommand(ProcessOptions options, Duration timeout) {
+  options.stdout_mode = Stdio::kPipe;
+  options.merge_stderr_into_stdout = true;
+  VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
+  CommandResult result;
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  char buf[4096];
+  bool killed = false;
+  while (child.stdout_fd() >= 0) {
+    int wait_ms = -1;
+    if (timeout.count() > 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      wait_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
+    }
+    pollfd pfd{child.stdout_fd(), POLLIN, 0};
+    int r = ::poll(&pfd, 1, wait_ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) {  // timed out: the whole process group goes
+      result.timed_out = true;
+      child.Kill(SIGTERM);
+      killed = true;
+      break;
+    }
+    ssize_t n = ::read(child.stdout_fd(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (result.output.size() < (1u << 20)) result.output.append(buf, static_cast<size_t>(n));
+  }
+  child.CloseStdout();
+  if (killed) {
+    // Give it a moment to stop, then insist.
+    for (int i = 0; i < 20; ++i) {
+      int status;
+      pid_t r = ::waitpid(child.pid(), &status, WNOHANG);
+      if (r == child.pid()) {
+        result.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+        return result;
+      }
+      ::usleep(50'000);
+    }
+    child.Kill(SIGKILL);
+  }
+  VELIN_ASSIGN(result.exit_code, child.Wait());
+  return result;
+}
+
+Result<CommandResult> RunShellCommand(const std::string& command, Duration timeout,
+                                      const std::string& cwd,
+                                      std::vector<std::pair<std::string, std::string>> extra_env) {
+  ProcessOptions options;
+  options.argv = {"/bin/sh", "-c", command};
+  options.cwd = cwd;
+  options.extra_env = std::move(extra_env);
+  return RunCommand(std::move(options), timeout);
+}
+
+std::string DescribeExit(int exit_code) {
+  if (exit_code > 128 && exit_code < 128 + 65) {
+    int sig = exit_code - 128;
+    const char* name = sigabbrev_np(sig);
+    return "killed by signal " + std::to_string(sig) +
+           (name != nullptr ? std::string(" (SIG") + name + ")" : std::string());
+  }
+  return "exit code " + std::to_string(exit_code);
+}
+
+}  // namespace velin

@@ -1,0 +1,136 @@
+#include "velin/io/fault_injection_env.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+namespace velin::io {
+namespace {
+
+class FaultyWritableFile : public WritableFile {
+ public:
+  FaultyWritableFile(FaultInjectionEnv& env, std::string path, std::unique_ptr<WritableFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
+
+  Status Append(std::string_view data) override {
+    if (auto e = env_.Check(FaultOp::kWrite, path_)) return tl::unexpected(*e);
+    return base_->Append(data);
+  }
+  Status WriteAt(uint64_t offset, std::string_view data) override {
+    if (auto e = env_.Check(FaultOp::kWrite, path_)) return tl::unexpected(*e);
+    return base_->WriteAt(offset, data);
+  }
+  Status Sync() override {
+    if (auto e = env_.Check(FaultOp::kSync, path_)) return tl::unexpected(*e);
+    return base_->Sync();
+  }
+  Status Close() override { return base_->Close(); }
+
+ private:
+  FaultInjectionEnv& env_;
+  std::string path_;
+  std::unique_ptr<WritableFile> base_;
+};
+
+int ErrnoFromName(const std::string& name) {
+  if (name == "ENOSPC") return ENOSPC;
+  if (name == "EIO") return EIO;
+  if (name == "EDQUOT") return EDQUOT;
+  if (name == "EROFS") return EROFS;
+  return 0;
+}
+
+}  // namespace
+
+std::optional<FaultRule> ParseFaultRule(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream ss(text);
+  std::string part;
+  while (std::getline(ss, part, ':')) parts.push_back(part);
+  if (parts.size() < 3 || parts.size() > 4) return std::nullopt;
+  FaultRule rule;
+  if (parts[0] == "write") rule.op = FaultOp::kWrite;
+  else if (parts[0] == "sync") rule.op = FaultOp::kSync;
+  else if (parts[0] == "rename") rule.op = FaultOp::kRename;
+  else if (parts[0] == "create") rule.op = FaultOp::kCreate;
+  else if (parts[0] == "any") rule.op = FaultOp::kAny;
+  else return std::nullopt;
+  try {
+    rule.nth = std::stoull(parts[1]);
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (rule.nth == 0) return std::nullopt;
+  rule.error = ErrnoFromName(parts[2]);
+  if (rule.error == 0) return std::nullopt;
+  if (parts.size() == 4) {
+    if (parts[3] != "sticky") return std::nullopt;
+    rule.sticky = true;
+  }
+  return rule;
+}
+
+void FaultInjectionEnv::SetRule(std::optional<FaultRule> rule) {
+  rule_ = rule;
+  for (auto& c : counts_) c.store(0);
+  fired_.store(false);
+}
+
+uint64_t FaultInjectionEnv::Count(FaultOp op) const {
+  return counts_[static_cast<int>(op)].load();
+}
+
+std::optional<Error> FaultInjectionEnv::Check(FaultOp op, const std::string& path) {
+  uint64_t n = counts_[static_cast<int>(op)].fetch_add(1) + 1;
+  uint64_t any = counts_[static_cast<int>(FaultOp::kAny)].fetch_add(1) + 1;
+  if (!rule_) return std::nullopt;
+  uint64_t seen = rule_->op == FaultOp::kAny ? any : (rule_->op == op ? n : 0);
+  if (seen == 0) return std::nullopt;
+  if (seen == rule_->nth || (rule_->sticky && seen > rule_->nth)) {
+    fired_.store(true);
+    static const char* kNames[] = {"write", "fsync", "rename", "create", "operation"};
+    Error e;
+    e.code = ExitCode::kFailed;
+    e.sys_errno = rule_->error;
+    e.message = std::string("cannot ") + kNames[static_cast<int>(op)] + " " + path + ": " +
+                std::strerror(rule_->error);
+    return e;
+  }
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
+    const std::string& path, const WriteOptions& options) {
+  if (auto e = Check(FaultOp::kCreate, path)) return tl::unexpected(*e);
+  VELIN_ASSIGN(auto base, base_.NewWritableFile(path, options));
+  return std::unique_ptr<WritableFile>(
+      std::make_unique<FaultyWritableFile>(*this, path, std::move(base)));
+}
+
+Status FaultInjectionEnv::CreateDir(const std::string& path, uint32_t mode) {
+  if (auto e = Check(FaultOp::kCreate, path)) return tl::unexpected(*e);
+  return base_.CreateDir(path, mode);
+}
+
+Status FaultInjectionEnv::Rename(const std::string& from, const std::string& to) {
+  if (auto e = Check(FaultOp::kRename, to)) return tl::unexpected(*e);
+  return base_.Rename(from, to);
+}
+
+Status FaultInjectionEnv::SyncDir(const std::string& path) {
+  if (auto e = Check(FaultOp::kSync, path)) return tl::unexpected(*e);
+  return base_.SyncDir(path);
+}
+
+Status FaultInjectionEnv::Symlink(const std::string& target, const std::string& link_path) {
+  if (auto e = Check(FaultOp::kCreate, link_path)) return tl::unexpected(*e);
+  return base_.Symlink(target, link_path);
+}
+
+Status FaultInjectionEnv::HardLink(const std::string& existing, const std::string& new_path) {
+  if (auto e = Check(FaultOp::kCreate, new_path)) return tl::unexpected(*e);
+  return base_.HardLink(existing, new_path);
+}
+
+}  // namespace velin::io

@@ -1,0 +1,80 @@
+#include <unistd.h>
+
+#include <cerrno>
+#include <random>
+
+#include "velin/io/env.hpp"
+
+namespace velin::io {
+
+std::string Dirname(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string Basename(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string JoinPath(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  if (b.empty()) return std::string(a);
+  std::string out(a);
+  if (out.back() != '/') out += '/';
+  while (!b.empty() && b.front() == '/') b.remove_prefix(1);
+  out += b;
+  return out;
+}
+
+Status WriteFileDurably(Env& env, const std::string& path, std::string_view data, uint32_t mode) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string temp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000);
+  WriteOptions options;
+  options.mode = mode;
+  options.exclusive = true;
+  VELIN_ASSIGN(auto file, env.NewWritableFile(temp, options));
+  auto fail = [&](const Error& e) -> Status {
+    (void)file->Close();
+    (void)env.RemoveFile(temp);
+    return tl::unexpected(e);
+  };
+  if (auto s = file->Append(data); !s) return fail(s.error());
+  if (auto s = file->Sync(); !s) return fail(s.error());
+  if (auto s = file->Close(); !s) {
+    (void)env.RemoveFile(temp);
+    return s;
+  }
+  if (auto s = env.Rename(temp, path); !s) {
+    (void)env.RemoveFile(temp);
+    return s;
+  }
+  return env.SyncDir(Dirname(path));
+}
+
+Status CreateDirs(Env& env, const std::string& path, uint32_t mode) {
+  if (path.empty() || path == "/" || path == ".") return Ok();
+  VELIN_ASSIGN(bool exists, env.Exists(path));
+  if (exists) {
+    VELIN_ASSIGN(FileInfo info, env.Stat(path));
+    if (info.type == FileType::kDirectory) return Ok();
+    if (info.type == FileType::kSymlink) return Ok();  // a link to a directory is accepted
+    return Failure(path + " exists and is not a directory");
+  }
+  VELIN_TRY(CreateDirs(env, Dirname(path), mode));
+  return env.CreateDir(path, mode);
+}
+
+Status RemoveAll(Env& env, const std::string& path) {
+  VELIN_ASSIGN(bool exists, env.Exists(path));
+  if (!exists) return Ok();
+  VELIN_ASSIGN(FileInfo info, env.Stat(path));
+  if (info.type != FileType::kDirectory) return env.RemoveFile(path);
+  VELIN_ASSIGN(auto entries, env.ListDir(path));
+  for (const DirEntry& e : entries) VELIN_TRY(RemoveAll(env, JoinPath(path, e.name)));
+  return env.RemoveDir(path);
+}
+
+}  // namespace velin::io

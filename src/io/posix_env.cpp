@@ -1,0 +1,320 @@
+#include "velin/io/posix_env.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+
+#include "velin/io/fault_injection_env.hpp"
+
+namespace velin::io {
+namespace {
+
+class PosixWritableFile : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status Append(std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoError("cannot write " + path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Ok();
+  }
+
+  Status WriteAt(uint64_t offset, std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoError("cannot write " + path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+      offset += static_cast<uint64_t>(n);
+    }
+    return Ok();
+  }
+
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return ErrnoError("cannot fsync " + path_, errno);
+    return Ok();
+  }
+
+  Status Close() override {
+    int fd = fd_;
+    fd_ = -1;
+    if (fd >= 0 && ::close(fd) != 0) return ErrnoError("cannot close " + path_, errno);
+    return Ok();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixRandomAccessFile : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+
+  Result<size_t> Read(uint64_t offset, size_t n, char* buf) const override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(fd_, buf + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoError("cannot read " + path_, errno);
+      }
+      if (r == 0) break;
+      done += static_cast<size_t>(r);
+    }
+    return done;
+  }
+
+  Result<uint64_t> Size() const override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return ErrnoError("cannot stat " + path_, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+FileType TypeFromMode(mode_t mode) {
+  if (S_ISREG(mode)) return FileType::kRegular;
+  if (S_ISDIR(mode)) return FileType::kDirectory;
+  if (S_ISLNK(mode)) return FileType::kSymlink;
+  return FileType::kOther;
+}
+
+// Parses VELIN_NOW ("2026-11-25T14:30:00Z") once.
+std::optional<std::chrono::system_clock::time_point> FixedNow() {
+  static const std::optional<std::chrono::system_clock::time_point> kFixed = [] {
+    std::optional<std::chrono::system_clock::time_point> out;
+    const char* text = std::getenv("VELIN_NOW");
+    if (text == nullptr || *text == '\0') return out;
+    std::tm tm{};
+    if (::strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return out;
+    out = std::chrono::system_clock::from_time_t(::timegm(&tm));
+    return out;
+  }();
+  return kFixed;
+}
+
+}  // namespace
+
+FileInfo FileInfoFromStat(const struct ::stat& st) {
+  FileInfo info;
+  info.type = TypeFromMode(st.st_mode);
+  info.mode = st.st_mode & 07777;
+  info.uid = st.st_uid;
+  info.gid = st.st_gid;
+  info.size = static_cast<uint64_t>(st.st_size);
+  info.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  info.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+  info.inode = st.st_ino;
+  info.device = st.st_dev;
+  info.nlink = st.st_nlink;
+  return info;
+}
+
+Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const std::string& path,
+                                                                const WriteOptions& options) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+  if (options.exclusive) flags |= O_EXCL;
+  if (options.truncate) flags |= O_TRUNC;
+  int fd = ::open(path.c_str(), flags, options.mode);
+  if (fd < 0) return ErrnoError("cannot create " + path, errno);
+  return std::make_unique<PosixWritableFile>(path, fd);
+}
+
+Result<std::unique_ptr<RandomAccessFile>> PosixEnv::NewRandomAccessFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("cannot open " + path, errno);
+  return std::make_unique<PosixRandomAccessFile>(path, fd);
+}
+
+Result<std::string> PosixEnv::ReadFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("cannot open " + path, errno);
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return ErrnoError("cannot read " + path, err);
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return data;
+}
+
+Result<FileInfo> PosixEnv::Stat(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return ErrnoError("cannot stat " + path, errno);
+  return FileInfoFromStat(st);
+}
+
+Result<bool> PosixEnv::Exists(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) return true;
+  if (errno == ENOENT || errno == ENOTDIR) return false;
+  return ErrnoError("cannot stat " + path, errno);
+}
+
+Result<std::vector<DirEntry>> PosixEnv::ListDir(const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return ErrnoError("cannot list " + path, errno);
+  std::vector<DirEntry> entries;
+  errno = 0;
+  while (struct dirent* e = ::readdir(dir)) {
+    std::string_view name(e->d_name);
+    if (name == "." || name == "..") continue;
+    DirEntry entry;
+    entry.name = std::string(name);
+    switch (e->d_type) {
+      case DT_REG: entry.type = FileType::kRegular; break;
+      case DT_DIR: entry.type = FileType::kDirectory; break;
+      case DT_LNK: entry.type = FileType::kSymlink; break;
+      case DT_UNKNOWN: {
+        struct stat st;
+        std::string full = JoinPath(path, entry.name);
+        entry.type = ::lstat(full.c_str(), &st) == 0 ? TypeFromMode(st.st_mode) : FileType::kOther;
+        break;
+      }
+      default: entry.type = FileType::kOther;
+    }
+    entries.push_back(std::move(entry));
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err != 0) return ErrnoError("cannot list " + path, err);
+  return entries;
+}
+
+Status PosixEnv::CreateDir(const std::string& path, uint32_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+    return ErrnoError("cannot create directory " + path, errno);
+  }
+  return Ok();
+}
+
+Status PosixEnv::Rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return ErrnoError("cannot rename " + from + " to " + to, errno);
+  }
+  return Ok();
+}
+
+Status PosixEnv::RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) return ErrnoError("cannot remove " + path, errno);
+  return Ok();
+}
+
+Status PosixEnv::RemoveDir(const std::string& path) {
+  if (::rmdir(path.c_str()) != 0) return ErrnoError("cannot remove directory " + path, errno);
+  return Ok();
+}
+
+Status PosixEnv::SyncDir(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("cannot open directory " + path, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoError("cannot fsync directory " + path, err);
+  return Ok();
+}
+
+Status PosixEnv::Symlink(const std::string& target, const std::string& link_path) {
+  if (::symlink(target.c_str(), link_path.c_str()) != 0) {
+    return ErrnoError("cannot create symlink " + link_path, errno);
+  }
+  return Ok();
+}
+
+Result<std::string> PosixEnv::ReadLink(const std::string& path) {
+  std::string buf(256, '\0');
+  for (;;) {
+    ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size());
+    if (n < 0) return ErrnoError("cannot read symlink " + path, errno);
+    if (static_cast<size_t>(n) < buf.size()) {
+      buf.resize(static_cast<size_t>(n));
+      return buf;
+    }
+    buf.resize(buf.size() * 2);
+  }
+}
+
+Status PosixEnv::HardLink(const std::string& existing, const std::string& new_path) {
+  if (::link(existing.c_str(), new_path.c_str()) != 0) {
+    return ErrnoError("cannot link " + new_path + " to " + existing, errno);
+  }
+  return Ok();
+}
+
+Status PosixEnv::SetMode(const std::string& path, uint32_t mode) {
+  if (::fchmodat(AT_FDCWD, path.c_str(), mode, 0) != 0) {
+    return ErrnoError("cannot set mode of " + path, errno);
+  }
+  return Ok();
+}
+
+Status PosixEnv::SetOwner(const std::string& path, uint32_t uid, uint32_t gid) {
+  if (::lchown(path.c_str(), uid, gid) != 0) return ErrnoError("cannot chown " + path, errno);
+  return Ok();
+}
+
+Status PosixEnv::SetMtime(const std::string& path, int64_t mtime_ns) {
+  struct timespec times[2];
+  times[0].tv_sec = 0;
+  times[0].tv_nsec = UTIME_OMIT;
+  times[1].tv_sec = mtime_ns / 1'000'000'000;
+  times[1].tv_nsec = mtime_ns % 1'000'000'000;
+  if (times[1].tv_nsec < 0) {
+    times[1].tv_nsec += 1'000'000'000;
+    times[1].tv_sec -= 1;
+  }
+  if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoError("cannot set mtime of " + path, errno);
+  }
+  return Ok();
+}
+
+std::chrono::system_clock::time_point PosixEnv::Now() {
+  if (auto fixed = FixedNow()) return *fixed;
+  return std::chrono::system_clock::now();
+}
+
+Env& Env::Default() {
+  static PosixEnv posix;
+  static Env* env = [] () -> Env* {
+    const char* rule_text = std::getenv("VELIN_FAULT_INJECT");
+    if (rule_text == nullptr || *rule_text == '\0') return &posix;
+    static FaultInjectionEnv faulty(posix);
+    faulty.SetRule(ParseFaultRule(rule_text));
+    return &faulty;
+  }();
+  return *env;
+}
+
+}  // namespace velin::io

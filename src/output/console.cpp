@@ -1,0 +1,199 @@
+#include "velin/output/console.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "velin/core/i18n.hpp"
+
+namespace velin::output {
+namespace {
+
+constexpr const char* kGreen = "\033[32m";
+constexpr const char* kYellow = "\033[33m";
+constexpr const char* kRed = "\033[31m";
+constexpr const char* kBold = "\033[1m";
+
+const char* IconText(Icon icon) {
+  switch (icon) {
+    case Icon::kBackup: return "💾 ";
+    case Icon::kRestore: return "♻️  ";
+    case Icon::kVerify: return "🔍 ";
+    case Icon::kList: return "📋 ";
+    case Icon::kRollback: return "⏪ ";
+    case Icon::kConfig: return "⚙️  ";
+    case Icon::kNone: return "";
+  }
+  return "";
+}
+
+}  // namespace
+
+ConsoleOptions DetectConsoleOptions(bool json, bool quiet, bool verbose) {
+  ConsoleOptions o;
+  o.quiet = quiet;
+  o.verbose = verbose;
+  if (json) {
+    o.mode = Mode::kJson;
+    return o;
+  }
+  const char* term = std::getenv("TERM");
+  bool dumb = term != nullptr && std::strcmp(term, "dumb") == 0;
+  o.mode = ::isatty(STDOUT_FILENO) && !dumb ? Mode::kTerminal : Mode::kPlain;
+  const char* no_color = std::getenv("NO_COLOR");
+  o.color = o.mode == Mode::kTerminal && (no_color == nullptr || *no_color == '\0');
+  return o;
+}
+
+std::string FormatBytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024.0 && unit < 5) {
+    value /= 1024.0;
+    ++unit;
+  }
+  if (unit == 0) return std::to_string(bytes) + " B";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, value < 10 ? "%.2f %s" : value < 100 ? "%.1f %s" : "%.0f %s",
+                value, kUnits[unit]);
+  return buf;
+}
+
+Console::Console(ConsoleOptions options, FILE* out, FILE* err)
+    : options_(options), out_(out), err_(err) {}
+
+std::string Console::Paint(std::string_view text, const char* ansi) const {
+  if (!options_.color) return std::string(text);
+  return std::string(ansi) + std::string(text) + "\033[0m";
+}
+
+void Console::Begin(Icon icon, std::string_view message) {
+  std::lock_guard lock(mu_);
+  if (options_.mode == Mode::kJson || options_.quiet) return;
+  ClearProgressLocked();
+  if (options_.mode == Mode::kTerminal) {
+    std::fprintf(out_, "%s%s\n", IconText(icon), Paint(message, kBold).c_str());
+  } else {
+    std::fprintf(out_, "%.*s\n", static_cast<int>(message.size()), message.data());
+  }
+  std::fflush(out_);
+}
+
+void Console::Done(std::string_view message) {
+  std::lock_guard lock(mu_);
+  if (options_.mode == Mode::kJson || options_.quiet) return;
+  ClearProgressLocked();
+  if (options_.mode == Mode::kTerminal) {
+    std::fprintf(out_, "%s %.*s\n", Paint("✓", kGreen).c_str(), static_cast<int>(message.size()),
+                 message.data());
+  } else {
+    std::fprintf(out_, "%.*s\n", static_cast<int>(message.size()), message.data());
+  }
+  std::fflush(out_);
+}
+
+void Console::Info(std::string_view message) {
+  std::lock_guard lock(mu_);
+  if (options_.mode == Mode::kJson || options_.quiet) return;
+  ClearProgressLocked();
+  std::fprintf(out_, "  %.*s\n", static_cast<int>(message.size()), message.data());
+  std::fflush(out_);
+}
+
+void Console::Line(std::string_view text) {
+  std::lock_guard lock(mu_);
+  if (options_.mode == Mode::kJson) return;
+  ClearProgressLocked();
+  std::fprintf(out_, "%.*s\n", static_cast<int>(text.size()), text.data());
+  std::fflush(out_);
+}
+
+void Console::Warn(std::string_view message) {
+  std::lock_guard lock(mu_);
+  ClearProgressLocked();
+  std::string prefix = std::string(Tr("warning")) + ": ";
+  if (options_.color) prefix = Paint(prefix, kYellow);
+  std::fprintf(err_, "%s%.*s\n", prefix.c_str(), static_cast<int>(message.size()),
+               message.data());
+  std::fflush(err_);
+}
+
+void Console::Json(const nlohmann::json& document) {
+  std::lock_guard lock(mu_);
+  if (options_.mode != Mode::kJson) return;
+  std::string text = document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::fprintf(out_, "%s\n", text.c_str());
+  std::fflush(out_);
+}
+
+void Console::Fail(const Error& error) {
+  std::lock_guard lock(mu_);
+  ClearProgressLocked();
+  std::string prefix = std::string(Tr("error")) + ": ";
+  if (options_.color && ::isatty(fileno(err_))) prefix = Paint(prefix, kRed);
+  std::fprintf(err_, "%s%s\n", prefix.c_str(), error.message.c_str());
+  std::fflush(err_);
+  if (options_.mode == Mode::kJson) {
+    nlohmann::json doc = {{"error", {{"message", error.message},
+                                     {"exit_code", static_cast<int>(error.code)}}}};
+    std::fprintf(out_, "%s\n",
+                 doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::fflush(out_);
+  }
+}
+
+void Console::StartProgress(std::string_view label, uint64_t total_bytes) {
+  std::lock_guard lock(mu_);
+  if (options_.mode != Mode::kTerminal || options_.quiet) return;
+  progress_active_ = true;
+  progress_drawn_ = false;
+  progress_label_ = std::string(label);
+  progress_total_ = total_bytes;
+  progress_start_ = std::chrono::steady_clock::now();
+  progress_last_draw_ = {};
+}
+
+void Console::UpdateProgress(uint64_t done_bytes, uint64_t done_items) {
+  std::lock_guard lock(mu_);
+  if (!progress_active_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now - progress_last_draw_ < std::chrono::milliseconds(100)) return;
+  progress_last_draw_ = now;
+  double seconds = std::chrono::duration<double>(now - progress_start_).count();
+  uint64_t rate = seconds > 0.05 ? static_cast<uint64_t>(done_bytes / seconds) : 0;
+  std::string line = progress_label_ + " ";
+  if (progress_total_ > 0) {
+    double fraction = std::min(1.0, static_cast<double>(done_bytes) / progress_total_);
+    constexpr int kWidth = 24;
+    int filled = static_cast<int>(fraction * kWidth);
+    line += "[";
+    for (int i = 0; i < kWidth; ++i) line += i < filled ? "█" : "░";
+    char pct[16];
+    std::snprintf(pct, sizeof pct, "] %3d%% ", static_cast<int>(fraction * 100));
+    line += pct;
+    line += FormatBytes(done_bytes) + "/" + FormatBytes(progress_total_);
+  } else {
+    line += FormatBytes(done_bytes);
+  }
+  line += "  " + std::to_string(done_items) + " files  " + FormatBytes(rate) + "/s";
+  std::fprintf(out_, "\r\033[K%s", line.c_str());
+  std::fflush(out_);
+  progress_drawn_ = true;
+}
+
+void Console::EndProgress() {
+  std::lock_guard lock(mu_);
+  ClearProgressLocked();
+  progress_active_ = false;
+}
+
+void Console::ClearProgressLocked() {
+  if (progress_drawn_) {
+    std::fprintf(out_, "\r\033[K");
+    progress_drawn_ = false;
+  }
+}
+
+}  // namespace velin::output

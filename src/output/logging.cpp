@@ -1,0 +1,61 @@
+#include "velin/output/logging.hpp"
+
+#include <filesystem>
+
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace velin::output {
+namespace {
+
+std::shared_ptr<spdlog::sinks::sink> g_file_sink;
+
+std::shared_ptr<spdlog::sinks::sink> StderrSink(bool verbose, bool quiet) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  sink->set_level(verbose ? spdlog::level::debug
+                          : quiet ? spdlog::level::err : spdlog::level::warn);
+  sink->set_pattern(verbose ? "%H:%M:%S.%e %^%l%$: %v" : "%^%l%$: %v");
+  return sink;
+}
+
+}  // namespace
+
+void SetupEarlyLogging(bool verbose, bool quiet) {
+  auto logger = std::make_shared<spdlog::logger>("velin", StderrSink(verbose, quiet));
+  logger->set_level(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+Status SetupLogging(const config::LogSection& log, bool verbose, bool quiet) {
+  std::vector<spdlog::sink_ptr> sinks{StderrSink(verbose, quiet)};
+  if (!log.file.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(log.file).parent_path(), ec);
+    try {
+      auto file_sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+          log.file, static_cast<size_t>(log.max_size_mb) * 1024 * 1024,
+          static_cast<size_t>(log.max_files));
+      file_sink->set_level(spdlog::level::from_str(log.level));
+      file_sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%P] %l: %v");
+      sinks.push_back(file_sink);
+      g_file_sink = file_sink;
+    } catch (const spdlog::spdlog_ex& e) {
+      return Failure("cannot open log file " + log.file + ": " + e.what());
+    }
+  }
+  auto logger = std::make_shared<spdlog::logger>("velin", sinks.begin(), sinks.end());
+  logger->set_level(spdlog::level::trace);
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  return Ok();
+}
+
+void LogErrorToFile(const std::string& message) {
+  if (!g_file_sink) return;
+  spdlog::logger file_only("velin", g_file_sink);
+  file_only.error("{}", message);
+  file_only.flush();
+}
+
+}  // namespace velin::output

@@ -1,0 +1,53 @@
+// Helpers shared by unit and integration tests: a temp directory removed even when a test
+// fails, file writing, and running the real velin binary with captured stdout/stderr.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace velin::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+// Writes `content` to `path`, creating parent directories.
+void WriteFile(const std::string& path, const std::string& content, unsigned mode = 0644);
+std::string ReadFileOrDie(const std::string& path);
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+struct RunOptions {
+  std::string cwd;
+  std::map<std::string, std::string> env;  // added to (or replacing in) the environment
+  std::vector<std::string> unset_env;
+  std::string stdin_data;
+  int timeout_seconds = 300;
+};
+
+// Runs the built velin binary (VELIN_BINARY) with `args`.
+RunResult RunVelin(const std::vector<std::string>& args, const RunOptions& options = {});
+
+// Runs any program (argv[0] looked up in PATH).
+RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+// The path of the built velin binary and of the source tree.
+std::string VelinBinary();
+std::string SourceDir();
+
+}  // namespace velin::testing
