@@ -8,7 +8,8 @@ namespace velin::cli {
 void RegisterConfigCommands(CLI::App& app, Context& ctx) {
   CLI::App* group = AddCommand(app, "config", "Check the configuration");
   group->require_subcommand(1);
-  CLI::App* check = AddCommand(*group, "check", "Validate velin.toml and print the resolved config");
+  CLI::App* check =
+      AddCommand(*group, "check", "Validate velin.toml and print the resolved config");
   check->callback([&ctx] {
     ctx.Execute([&ctx]() -> Status {
       VELIN_ASSIGN(const config::Config* cfg, ctx.Config());

@@ -1,11 +1,10 @@
 #include "velin/cli/context.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
-
-#include <spdlog/spdlog.h>
 
 #include "velin/core/i18n.hpp"
 #include "velin/output/logging.hpp"
@@ -24,8 +23,7 @@ Result<const config::Config*> Context::Config() {
     std::string cwd = std::filesystem::current_path(ec).string();
     auto found = config::FindConfigFile(cwd);
     if (!found) {
-      return UsageError("no velin.toml in " + cwd +
-                        " or any parent directory (use --config FILE)");
+      return UsageError("no velin.toml in " + cwd + " or any parent directory (use --config FILE)");
     }
     path = *found;
   }
@@ -78,7 +76,8 @@ int Run(int argc, char** argv) {
   Context ctx;
   CLI::App app{"velin: backups and rollbacks for self-hosted web applications", "velin"};
   app.set_version_flag("--version", std::string("velin ") + kVersion);
-  app.add_option("--config", ctx.global.config_path, "Config file (default: velin.toml here or in a parent)");
+  app.add_option("--config", ctx.global.config_path,
+                 "Config file (default: velin.toml here or in a parent)");
   app.add_flag("--json", ctx.global.json, "Print one JSON document on stdout");
   app.add_flag("--yes,-y", ctx.global.yes, "Answer yes to confirmations");
   app.add_flag("-q,--quiet", ctx.global.quiet, "Print only errors and results");

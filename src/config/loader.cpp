@@ -1,6 +1,7 @@
 // Loading velin.toml: parse with toml++, check every key against the schema, apply the
 // environment overrides, check cross-key rules, then resolve relative paths.
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,7 +10,6 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
-#include <toml++/toml.h>
 
 #include "config/schema.hpp"
 #include "velin/config/config.hpp"
@@ -60,25 +60,39 @@ std::string Join(const std::vector<std::string>& items) {
 
 std::string TypeName(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "a date/time";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date/time";
   }
 }
 
 const char* KindName(KeyKind kind) {
   switch (kind) {
-    case KeyKind::kString: return "a string";
-    case KeyKind::kEnum: return "a string";
-    case KeyKind::kInt: return "an integer";
-    case KeyKind::kBool: return "a boolean (true or false)";
-    case KeyKind::kDouble: return "a number";
-    case KeyKind::kStringArray: return "an array of strings";
-    case KeyKind::kDuration: return "a duration string like \"30s\", \"10m\", \"2h\"";
+    case KeyKind::kString:
+      return "a string";
+    case KeyKind::kEnum:
+      return "a string";
+    case KeyKind::kInt:
+      return "an integer";
+    case KeyKind::kBool:
+      return "a boolean (true or false)";
+    case KeyKind::kDouble:
+      return "a number";
+    case KeyKind::kStringArray:
+      return "an array of strings";
+    case KeyKind::kDuration:
+      return "a duration string like \"30s\", \"10m\", \"2h\"";
   }
   return "";
 }
@@ -129,8 +143,8 @@ class Loader {
         for (auto&& [sub_key, sub_node] : *node.as_table()) {
           std::string sub(sub_key.str());
           if (sub != "s3" && sub != "sftp") {
-            return Fail(At(sub_key.source()), "unknown section [storage." + sub + "]" +
-                                                  Suggest(sub, {"s3", "sftp"}));
+            return Fail(At(sub_key.source()),
+                        "unknown section [storage." + sub + "]" + Suggest(sub, {"s3", "sftp"}));
           }
           VELIN_TRY(ReadSection("storage." + sub, sub_node, At(sub_key.source())));
         }
@@ -164,8 +178,8 @@ class Loader {
       Position key_pos = At(key.source());
       const KeySpec* spec = Find(section, name);
       if (spec == nullptr) {
-        return Fail(key_pos, "unknown key '" + name + "' in [" + section + "]" +
-                                 Suggest(name, known));
+        return Fail(key_pos,
+                    "unknown key '" + name + "' in [" + section + "]" + Suggest(name, known));
       }
       VELIN_ASSIGN(Value v, Convert(*spec, value, key_pos));
       spec->set(config_, v);
@@ -187,8 +201,7 @@ class Loader {
 
   Result<Value> Convert(const KeySpec& spec, const toml::node& node, Position pos) const {
     auto wrong_type = [&] {
-      return Fail(pos, Where(spec) + " must be " + KindName(spec.kind) + ", not " +
-                           TypeName(node));
+      return Fail(pos, Where(spec) + " must be " + KindName(spec.kind) + ", not " + TypeName(node));
     };
     switch (spec.kind) {
       case KeyKind::kString:
@@ -215,8 +228,8 @@ class Loader {
         std::vector<std::string> items;
         for (const toml::node& item : *node.as_array()) {
           if (!item.is_string()) {
-            return Fail(At(item.source()), Where(spec) + " must be an array of strings, but holds " +
-                                               TypeName(item));
+            return Fail(At(item.source()),
+                        Where(spec) + " must be an array of strings, but holds " + TypeName(item));
           }
           items.emplace_back(item.as_string()->get());
         }
@@ -425,9 +438,9 @@ class Loader {
       if ((st.st_mode & 077) != 0) {
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-        return Fail(PositionOf(s.section, s.key),
-                    where + s.path + " can be read by other users (mode " + mode +
-                        "); run: chmod 600 " + s.path);
+        return Fail(PositionOf(s.section, s.key), where + s.path +
+                                                      " can be read by other users (mode " + mode +
+                                                      "); run: chmod 600 " + s.path);
       }
     }
     return Ok();

@@ -93,13 +93,13 @@ std::vector<KeySpec> BuildSchema() {
   s.push_back(List("backup", "exclude", &C::backup, &BackupSection::exclude));
   s.push_back(Enum("backup", "compression", &C::backup, &BackupSection::compression,
                    {"zstd", "gzip", "none"}));
-  s.push_back(Int("backup", "compression_level", &C::backup, &BackupSection::compression_level,
-                  -7, 22));
-  s.push_back(Enum("backup", "strategy", &C::backup, &BackupSection::strategy,
-                   {"full", "incremental"}));
+  s.push_back(
+      Int("backup", "compression_level", &C::backup, &BackupSection::compression_level, -7, 22));
+  s.push_back(
+      Enum("backup", "strategy", &C::backup, &BackupSection::strategy, {"full", "incremental"}));
   s.push_back(Str("backup", "destination", &C::backup, &BackupSection::destination, kCfg));
-  s.push_back(Int("backup", "retention_days", &C::backup, &BackupSection::retention_days, 0,
-                  1'000'000));
+  s.push_back(
+      Int("backup", "retention_days", &C::backup, &BackupSection::retention_days, 0, 1'000'000));
   s.push_back(Int("backup", "keep_last", &C::backup, &BackupSection::keep_last, 0, 1'000'000));
   s.push_back(Int("backup", "keep_daily", &C::backup, &BackupSection::keep_daily, 0, 1'000'000));
   s.push_back(Int("backup", "keep_weekly", &C::backup, &BackupSection::keep_weekly, 0, 1'000'000));
@@ -155,9 +155,10 @@ std::vector<KeySpec> BuildSchema() {
   s.push_back(Str("rollback", "start", &C::rollback, &RollbackSection::start));
   s.push_back(Str("rollback", "health", &C::rollback, &RollbackSection::health));
   s.push_back(Dur("rollback", "health_timeout", &C::rollback, &RollbackSection::health_timeout));
-  s.push_back(Dur("rollback", "transaction_timeout", &C::rollback,
-                  &RollbackSection::transaction_timeout));
-  s.push_back(Str("rollback", "migration_status", &C::rollback, &RollbackSection::migration_status));
+  s.push_back(
+      Dur("rollback", "transaction_timeout", &C::rollback, &RollbackSection::transaction_timeout));
+  s.push_back(
+      Str("rollback", "migration_status", &C::rollback, &RollbackSection::migration_status));
   s.push_back(Str("rollback", "migrate_down", &C::rollback, &RollbackSection::migrate_down));
   return s;
 }

@@ -21,13 +21,20 @@ std::optional<Duration> ParseDuration(std::string_view text) {
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     std::string_view unit = text.substr(unit_start, i - unit_start);
     int64_t factor = 0;
-    if (unit == "ms") factor = 1;
-    else if (unit == "s") factor = 1000;
-    else if (unit == "m") factor = 60'000;
-    else if (unit == "h") factor = 3'600'000;
-    else if (unit == "d") factor = 86'400'000;
-    else if (unit == "w") factor = 7 * 86'400'000LL;
-    else return std::nullopt;
+    if (unit == "ms")
+      factor = 1;
+    else if (unit == "s")
+      factor = 1000;
+    else if (unit == "m")
+      factor = 60'000;
+    else if (unit == "h")
+      factor = 3'600'000;
+    else if (unit == "d")
+      factor = 86'400'000;
+    else if (unit == "w")
+      factor = 7 * 86'400'000LL;
+    else
+      return std::nullopt;
     total_ms += value * factor;
   }
   return Duration(total_ms);
@@ -45,8 +52,8 @@ std::string FormatDuration(Duration d) {
     const char* name;
     int64_t ms;
   };
-  static constexpr Unit kUnits[] = {{"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000},
-                                    {"s", 1000},       {"ms", 1}};
+  static constexpr Unit kUnits[] = {
+      {"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000}, {"s", 1000}, {"ms", 1}};
   for (const Unit& u : kUnits) {
     if (ms >= u.ms) {
       out += std::to_string(ms / u.ms) + u.name;

@@ -50,12 +50,18 @@ std::optional<FaultRule> ParseFaultRule(const std::string& text) {
   while (std::getline(ss, part, ':')) parts.push_back(part);
   if (parts.size() < 3 || parts.size() > 4) return std::nullopt;
   FaultRule rule;
-  if (parts[0] == "write") rule.op = FaultOp::kWrite;
-  else if (parts[0] == "sync") rule.op = FaultOp::kSync;
-  else if (parts[0] == "rename") rule.op = FaultOp::kRename;
-  else if (parts[0] == "create") rule.op = FaultOp::kCreate;
-  else if (parts[0] == "any") rule.op = FaultOp::kAny;
-  else return std::nullopt;
+  if (parts[0] == "write")
+    rule.op = FaultOp::kWrite;
+  else if (parts[0] == "sync")
+    rule.op = FaultOp::kSync;
+  else if (parts[0] == "rename")
+    rule.op = FaultOp::kRename;
+  else if (parts[0] == "create")
+    rule.op = FaultOp::kCreate;
+  else if (parts[0] == "any")
+    rule.op = FaultOp::kAny;
+  else
+    return std::nullopt;
   try {
     rule.nth = std::stoull(parts[1]);
   } catch (...) {
@@ -77,9 +83,7 @@ void FaultInjectionEnv::SetRule(std::optional<FaultRule> rule) {
   fired_.store(false);
 }
 
-uint64_t FaultInjectionEnv::Count(FaultOp op) const {
-  return counts_[static_cast<int>(op)].load();
-}
+uint64_t FaultInjectionEnv::Count(FaultOp op) const { return counts_[static_cast<int>(op)].load(); }
 
 std::optional<Error> FaultInjectionEnv::Check(FaultOp op, const std::string& path) {
   uint64_t n = counts_[static_cast<int>(op)].fetch_add(1) + 1;

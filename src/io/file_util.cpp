@@ -31,7 +31,8 @@ std::string JoinPath(std::string_view a, std::string_view b) {
 
 Status WriteFileDurably(Env& env, const std::string& path, std::string_view data, uint32_t mode) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string temp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000);
+  std::string temp =
+      path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000);
   WriteOptions options;
   options.mode = mode;
   options.exclusive = true;

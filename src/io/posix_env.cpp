@@ -192,16 +192,23 @@ Result<std::vector<DirEntry>> PosixEnv::ListDir(const std::string& path) {
     DirEntry entry;
     entry.name = std::string(name);
     switch (e->d_type) {
-      case DT_REG: entry.type = FileType::kRegular; break;
-      case DT_DIR: entry.type = FileType::kDirectory; break;
-      case DT_LNK: entry.type = FileType::kSymlink; break;
+      case DT_REG:
+        entry.type = FileType::kRegular;
+        break;
+      case DT_DIR:
+        entry.type = FileType::kDirectory;
+        break;
+      case DT_LNK:
+        entry.type = FileType::kSymlink;
+        break;
       case DT_UNKNOWN: {
         struct stat st;
         std::string full = JoinPath(path, entry.name);
         entry.type = ::lstat(full.c_str(), &st) == 0 ? TypeFromMode(st.st_mode) : FileType::kOther;
         break;
       }
-      default: entry.type = FileType::kOther;
+      default:
+        entry.type = FileType::kOther;
     }
     entries.push_back(std::move(entry));
   }
@@ -307,7 +314,7 @@ std::chrono::system_clock::time_point PosixEnv::Now() {
 
 Env& Env::Default() {
   static PosixEnv posix;
-  static Env* env = [] () -> Env* {
+  static Env* env = []() -> Env* {
     const char* rule_text = std::getenv("VELIN_FAULT_INJECT");
     if (rule_text == nullptr || *rule_text == '\0') return &posix;
     static FaultInjectionEnv faulty(posix);

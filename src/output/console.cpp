@@ -17,13 +17,20 @@ constexpr const char* kBold = "\033[1m";
 
 const char* IconText(Icon icon) {
   switch (icon) {
-    case Icon::kBackup: return "💾 ";
-    case Icon::kRestore: return "♻️  ";
-    case Icon::kVerify: return "🔍 ";
-    case Icon::kList: return "📋 ";
-    case Icon::kRollback: return "⏪ ";
-    case Icon::kConfig: return "⚙️  ";
-    case Icon::kNone: return "";
+    case Icon::kBackup:
+      return "💾 ";
+    case Icon::kRestore:
+      return "♻️  ";
+    case Icon::kVerify:
+      return "🔍 ";
+    case Icon::kList:
+      return "📋 ";
+    case Icon::kRollback:
+      return "⏪ ";
+    case Icon::kConfig:
+      return "⚙️  ";
+    case Icon::kNone:
+      return "";
   }
   return "";
 }
@@ -56,7 +63,10 @@ std::string FormatBytes(uint64_t bytes) {
   }
   if (unit == 0) return std::to_string(bytes) + " B";
   char buf[32];
-  std::snprintf(buf, sizeof buf, value < 10 ? "%.2f %s" : value < 100 ? "%.1f %s" : "%.0f %s",
+  std::snprintf(buf, sizeof buf,
+                value < 10    ? "%.2f %s"
+                : value < 100 ? "%.1f %s"
+                              : "%.0f %s",
                 value, kUnits[unit]);
   return buf;
 }
@@ -115,8 +125,7 @@ void Console::Warn(std::string_view message) {
   ClearProgressLocked();
   std::string prefix = std::string(Tr("warning")) + ": ";
   if (options_.color) prefix = Paint(prefix, kYellow);
-  std::fprintf(err_, "%s%.*s\n", prefix.c_str(), static_cast<int>(message.size()),
-               message.data());
+  std::fprintf(err_, "%s%.*s\n", prefix.c_str(), static_cast<int>(message.size()), message.data());
   std::fflush(err_);
 }
 
@@ -136,8 +145,8 @@ void Console::Fail(const Error& error) {
   std::fprintf(err_, "%s%s\n", prefix.c_str(), error.message.c_str());
   std::fflush(err_);
   if (options_.mode == Mode::kJson) {
-    nlohmann::json doc = {{"error", {{"message", error.message},
-                                     {"exit_code", static_cast<int>(error.code)}}}};
+    nlohmann::json doc = {
+        {"error", {{"message", error.message}, {"exit_code", static_cast<int>(error.code)}}}};
     std::fprintf(out_, "%s\n",
                  doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     std::fflush(out_);

@@ -1,10 +1,10 @@
 #include "velin/output/logging.hpp"
 
-#include <filesystem>
-
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <filesystem>
 
 namespace velin::output {
 namespace {
@@ -14,7 +14,8 @@ std::shared_ptr<spdlog::sinks::sink> g_file_sink;
 std::shared_ptr<spdlog::sinks::sink> StderrSink(bool verbose, bool quiet) {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   sink->set_level(verbose ? spdlog::level::debug
-                          : quiet ? spdlog::level::err : spdlog::level::warn);
+                  : quiet ? spdlog::level::err
+                          : spdlog::level::warn);
   sink->set_pattern(verbose ? "%H:%M:%S.%e %^%l%$: %v" : "%^%l%$: %v");
   return sink;
 }

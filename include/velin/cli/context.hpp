@@ -4,13 +4,12 @@
 // that Status into the process exit code and one error line.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "velin/config/config.hpp"
 #include "velin/core/error.hpp"

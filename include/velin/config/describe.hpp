@@ -3,11 +3,10 @@
 // come from (password_env names a variable; the variable's value is not read here).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "velin/config/config.hpp"
 

@@ -5,9 +5,8 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace velin {
 
@@ -59,17 +58,17 @@ inline Status Ok() { return {}; }
 }  // namespace velin
 
 // Propagates an error: VELIN_TRY(WriteFileDurably(...));
-#define VELIN_TRY(expr)                                                    \
-  do {                                                                     \
-    auto velin_try_result_ = (expr);                                       \
+#define VELIN_TRY(expr)                                                       \
+  do {                                                                        \
+    auto velin_try_result_ = (expr);                                          \
     if (!velin_try_result_) return tl::unexpected(velin_try_result_.error()); \
   } while (0)
 
 // Assigns the value or propagates the error: VELIN_ASSIGN(auto data, env.ReadFile(p));
 #define VELIN_CONCAT_INNER(a, b) a##b
 #define VELIN_CONCAT(a, b) VELIN_CONCAT_INNER(a, b)
-#define VELIN_ASSIGN_IMPL(tmp, lhs, expr)                 \
-  auto tmp = (expr);                                      \
+#define VELIN_ASSIGN_IMPL(tmp, lhs, expr)                  \
+  auto tmp = (expr);                                       \
   if (!tmp) return tl::unexpected(std::move(tmp).error()); \
   lhs = std::move(*tmp)
 #define VELIN_ASSIGN(lhs, expr) VELIN_ASSIGN_IMPL(VELIN_CONCAT(velin_assign_, __LINE__), lhs, expr)

@@ -4,9 +4,9 @@
 // a translation falls back to English.
 #pragma once
 
-#include <string_view>
-
 #include <fmt/format.h>
+
+#include <string_view>
 
 namespace velin {
 

@@ -18,9 +18,9 @@ namespace velin {
 enum class Stdio { kInherit, kNull, kPipe };
 
 struct ProcessOptions {
-  std::vector<std::string> argv;  // argv[0] is looked up in PATH
+  std::vector<std::string> argv;                               // argv[0] is looked up in PATH
   std::vector<std::pair<std::string, std::string>> extra_env;  // set in the child only
-  std::string cwd;                                              // empty: inherit
+  std::string cwd;                                             // empty: inherit
   Stdio stdin_mode = Stdio::kNull;
   Stdio stdout_mode = Stdio::kInherit;
   Stdio stderr_mode = Stdio::kInherit;
@@ -72,9 +72,9 @@ struct CommandResult {
 Result<CommandResult> RunCommand(ProcessOptions options, Duration timeout);
 
 // Runs a user-configured command line with `sh -c`, capturing merged output.
-Result<CommandResult> RunShellCommand(const std::string& command, Duration timeout,
-                                      const std::string& cwd = "",
-                                      std::vector<std::pair<std::string, std::string>> extra_env = {});
+Result<CommandResult> RunShellCommand(
+    const std::string& command, Duration timeout, const std::string& cwd = "",
+    std::vector<std::pair<std::string, std::string>> extra_env = {});
 
 // Describes a wait status for messages: "exit code 3", "killed by signal 9 (SIGKILL)".
 std::string DescribeExit(int exit_code);

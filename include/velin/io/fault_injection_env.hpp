@@ -19,8 +19,8 @@ enum class FaultOp { kWrite, kSync, kRename, kCreate, kAny };
 
 struct FaultRule {
   FaultOp op = FaultOp::kWrite;
-  uint64_t nth = 1;  // the first matching call is 1
-  int error = 28;    // ENOSPC
+  uint64_t nth = 1;     // the first matching call is 1
+  int error = 28;       // ENOSPC
   bool sticky = false;  // keep failing after the Nth call (a full disk stays full)
 };
 

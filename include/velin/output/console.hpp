@@ -9,10 +9,9 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "velin/core/error.hpp"
 #include "velin/core/reporter.hpp"

@@ -1,0 +1,74 @@
+// Where a repository's objects live. The interface is what an object store offers and no more:
+// put a whole object, get it whole or a byte range, list by prefix, delete, stat. No rename,
+// no append, no partial overwrite, so S3, SFTP and FTP backends implement it as well as a local
+// directory does. A backend knows objects, nothing of packs or snapshots (docs/repository-format.md).
+//
+// Object names are relative, '/'-separated keys such as "config", "keys/…", "data/3f/3f2a…",
+// "index/…", "snapshots/…", "locks/…". Put is atomic: a reader sees the old object, the new
+// one, or none — never a torn one. A missing object is an Error with sys_errno == ENOENT.
+// REQUIRES: implementations are safe to call from several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "velin/core/error.hpp"
+
+namespace velin::io {
+class Env;
+}
+
+namespace velin::storage {
+
+struct ObjectInfo {
+  std::string name;
+  uint64_t size = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Where this is, for messages: "/srv/backups", "s3://bucket/prefix".
+  virtual std::string Location() const = 0;
+
+  virtual Status Put(const std::string& name, std::string_view data) = 0;
+  virtual Result<std::string> Get(const std::string& name) = 0;
+  virtual Result<std::string> GetRange(const std::string& name, uint64_t offset,
+                                       uint64_t length) = 0;
+  // Every object whose name starts with `prefix` ("" lists all), in no particular order.
+  virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
+  // Deleting a missing object is not an error.
+  virtual Status Delete(const std::string& name) = 0;
+  // nullopt when the object does not exist.
+  virtual Result<std::optional<ObjectInfo>> Stat(const std::string& name) = 0;
+};
+
+// True when `error` says the object does not exist.
+inline bool IsNotFound(const Error& error) { return error.sys_errno == 2; /* ENOENT */ }
+
+// Settings of the remote backends, filled from velin.toml by the CLI.
+struct BackendOptions {
+  // [storage.s3]
+  std::string s3_endpoint;
+  std::string s3_region = "us-east-1";
+  bool s3_path_style = false;
+  std::string s3_credentials_file;
+  int s3_parallel_uploads = 4;
+  // [storage.sftp]
+  std::string sftp_key_file;
+  std::string sftp_known_hosts;
+};
+
+// Opens the backend for a destination: a local directory (absolute path), or a URL
+// s3://bucket/prefix, sftp://user@host:port/path, ftp://host/path. A local directory is
+// created when `create` is set.
+Result<std::unique_ptr<Backend>> OpenBackend(const std::string& destination,
+                                             const BackendOptions& options, io::Env& env,
+                                             bool create);
+
+}  // namespace velin::storage

@@ -1,0 +1,42 @@
+// The local-directory backend: each object is a file under the root, named by its key. Put is
+// durable: temp file in the same directory, fsync, rename, fsync the directory, so a crash
+// leaves the old object or the new one. Temp files ("*.tmp-*") are never listed.
+#pragma once
+
+#include <mutex>
+#include <set>
+
+#include "velin/io/env.hpp"
+#include "velin/storage/backend.hpp"
+
+namespace velin::storage {
+
+class LocalBackend : public Backend {
+ public:
+  // `root` must be an absolute directory; it is created when missing and `create` is set.
+  static Result<std::unique_ptr<LocalBackend>> Open(io::Env& env, const std::string& root,
+                                                    bool create);
+
+  std::string Location() const override { return root_; }
+  Status Put(const std::string& name, std::string_view data) override;
+  Result<std::string> Get(const std::string& name) override;
+  Result<std::string> GetRange(const std::string& name, uint64_t offset,
+                               uint64_t length) override;
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+  Status Delete(const std::string& name) override;
+  Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
+
+ private:
+  LocalBackend(io::Env& env, std::string root) : env_(env), root_(std::move(root)) {}
+  Result<std::string> PathOf(const std::string& name) const;
+  Status EnsureDir(const std::string& dir);
+  Status ListInto(const std::string& dir, const std::string& key_prefix,
+                  const std::string& prefix, std::vector<ObjectInfo>& out);
+
+  io::Env& env_;
+  std::string root_;
+  std::mutex mu_;
+  std::set<std::string> known_dirs_;  // directories already created (saves a stat per put)
+};
+
+}  // namespace velin::storage

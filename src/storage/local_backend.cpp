@@ -1,0 +1,118 @@
+#include "velin/storage/local_backend.hpp"
+
+#include <cerrno>
+
+namespace velin::storage {
+
+Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(io::Env& env, const std::string& root,
+                                                         bool create) {
+  if (root.empty() || root.front() != '/') {
+    return UsageError("repository path must be absolute: '" + root + "'");
+  }
+  VELIN_ASSIGN(bool exists, env.Exists(root));
+  if (!exists) {
+    if (!create) {
+      Error e{ExitCode::kFailed, "no repository at " + root + ": directory does not exist",
+              ENOENT};
+      return tl::unexpected(e);
+    }
+    VELIN_TRY(io::CreateDirs(env, root, 0700));
+  } else {
+    VELIN_ASSIGN(io::FileInfo info, env.Stat(root));
+    if (info.type != io::FileType::kDirectory && info.type != io::FileType::kSymlink) {
+      return UsageError("repository path " + root + " is not a directory");
+    }
+  }
+  return std::unique_ptr<LocalBackend>(new LocalBackend(env, root));
+}
+
+Result<std::string> LocalBackend::PathOf(const std::string& name) const {
+  // Keys are ours, but a damaged repository or a bug must never reach outside the root.
+  if (name.empty() || name.front() == '/' || name.find("..") != std::string::npos) {
+    return Failure("invalid object name '" + name + "' in " + root_);
+  }
+  return io::JoinPath(root_, name);
+}
+
+Status LocalBackend::EnsureDir(const std::string& dir) {
+  {
+    std::lock_guard lock(mu_);
+    if (known_dirs_.count(dir)) return Ok();
+  }
+  VELIN_TRY(io::CreateDirs(env_, dir, 0700));
+  std::lock_guard lock(mu_);
+  known_dirs_.insert(dir);
+  return Ok();
+}
+
+Status LocalBackend::Put(const std::string& name, std::string_view data) {
+  VELIN_ASSIGN(std::string path, PathOf(name));
+  VELIN_TRY(EnsureDir(io::Dirname(path)));
+  return io::WriteFileDurably(env_, path, data, 0600);
+}
+
+Result<std::string> LocalBackend::Get(const std::string& name) {
+  VELIN_ASSIGN(std::string path, PathOf(name));
+  return env_.ReadFile(path);
+}
+
+Result<std::string> LocalBackend::GetRange(const std::string& name, uint64_t offset,
+                                           uint64_t length) {
+  VELIN_ASSIGN(std::string path, PathOf(name));
+  VELIN_ASSIGN(auto file, env_.NewRandomAccessFile(path));
+  std::string data(length, '\0');
+  VELIN_ASSIGN(size_t n, file->Read(offset, length, data.data()));
+  if (n != length) {
+    return Failure("object " + name + " in " + root_ + " is shorter than expected (wanted " +
+                   std::to_string(length) + " bytes at offset " + std::to_string(offset) +
+                   ", got " + std::to_string(n) + ")");
+  }
+  return data;
+}
+
+Status LocalBackend::ListInto(const std::string& dir, const std::string& key_prefix,
+                              const std::string& prefix, std::vector<ObjectInfo>& out) {
+  auto entries = env_.ListDir(dir);
+  if (!entries) {
+    if (entries.error().sys_errno == ENOENT || entries.error().sys_errno == ENOTDIR) return Ok();
+    return tl::unexpected(entries.error());
+  }
+  for (const io::DirEntry& e : *entries) {
+    std::string key = key_prefix.empty() ? e.name : key_prefix + "/" + e.name;
+    if (e.name.find(".tmp-") != std::string::npos) continue;
+    // Only descend where the prefix can still match.
+    size_t common = std::min(key.size(), prefix.size());
+    if (key.compare(0, common, prefix, 0, common) != 0) continue;
+    std::string path = io::JoinPath(dir, e.name);
+    if (e.type == io::FileType::kDirectory) {
+      VELIN_TRY(ListInto(path, key, prefix, out));
+    } else if (e.type == io::FileType::kRegular && key.size() >= prefix.size()) {
+      VELIN_ASSIGN(io::FileInfo info, env_.Stat(path));
+      out.push_back(ObjectInfo{key, info.size});
+    }
+  }
+  return Ok();
+}
+
+Result<std::vector<ObjectInfo>> LocalBackend::List(const std::string& prefix) {
+  std::vector<ObjectInfo> out;
+  VELIN_TRY(ListInto(root_, "", prefix, out));
+  return out;
+}
+
+Status LocalBackend::Delete(const std::string& name) {
+  VELIN_ASSIGN(std::string path, PathOf(name));
+  auto s = env_.RemoveFile(path);
+  if (!s && s.error().sys_errno != ENOENT) return s;
+  return Ok();
+}
+
+Result<std::optional<ObjectInfo>> LocalBackend::Stat(const std::string& name) {
+  VELIN_ASSIGN(std::string path, PathOf(name));
+  VELIN_ASSIGN(bool exists, env_.Exists(path));
+  if (!exists) return std::optional<ObjectInfo>();
+  VELIN_ASSIGN(io::FileInfo info, env_.Stat(path));
+  return std::optional<ObjectInfo>(ObjectInfo{name, info.size});
+}
+
+}  // namespace velin::storage
