@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.hpp"
@@ -52,16 +51,17 @@ TEST(Cli, ConfigCheckNamesFileLineAndKeyOfAnUnknownKey) {
   WriteFile(dir / "velin.toml", "[backup]\ninclude = [\"uploads\"]\ncompresion = \"gzip\"\n");
   auto r = RunVelin({"config", "check"}, {.cwd = dir.path()});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "error: " + (dir / "velin.toml") +
-                       ":3:1: unknown key 'compresion' in [backup] (did you mean 'compression'?)\n");
+  EXPECT_EQ(r.err,
+            "error: " + (dir / "velin.toml") +
+                ":3:1: unknown key 'compresion' in [backup] (did you mean 'compression'?)\n");
 }
 
 TEST(Cli, GlobalFlagsWorkBeforeAndAfterTheCommand) {
   std::string example = testing::SourceDir() + "/velin.toml.example";
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--json", "config", "check", "--config", example},
-           {"config", "check", "--json", "--config", example},
-           {"--config", example, "config", "--json", "check"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--json", "config", "check", "--config", example},
+                                             {"config", "check", "--json", "--config", example},
+                                             {"--config", example, "config", "--json", "check"}}) {
     auto r = RunVelin(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto doc = nlohmann::json::parse(r.out);  // the whole of stdout is one JSON document

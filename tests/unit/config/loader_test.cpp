@@ -62,20 +62,24 @@ TEST(ConfigLoader, RejectsUnknownKeyWithLineColumnAndSuggestion) {
 }
 
 TEST(ConfigLoader, RejectsUnknownSection) {
-  ExpectRefused("[bakup]\nx = 1\n", "velin.toml:1:2: unknown section [bakup] (did you mean 'backup'?)");
+  ExpectRefused("[bakup]\nx = 1\n",
+                "velin.toml:1:2: unknown section [bakup] (did you mean 'backup'?)");
 }
 
 TEST(ConfigLoader, RejectsKeyOutsideASection) {
-  ExpectRefused("compression = \"zstd\"\n", "velin.toml:1:1: key 'compression' must be inside a section");
+  ExpectRefused("compression = \"zstd\"\n",
+                "velin.toml:1:1: key 'compression' must be inside a section");
 }
 
 TEST(ConfigLoader, RejectsWrongType) {
-  ExpectRefused("[backup]\nretention_days = \"42\"\n",
-                "velin.toml:2:1: key 'retention_days' in [backup] must be an integer, not a string");
+  ExpectRefused(
+      "[backup]\nretention_days = \"42\"\n",
+      "velin.toml:2:1: key 'retention_days' in [backup] must be an integer, not a string");
   ExpectRefused("[backup]\ninclude = \"uploads\"\n",
                 "key 'include' in [backup] must be an array of strings, not a string");
   ExpectRefused("[backup]\ninclude = [\"a\", 3]\n",
-                "velin.toml:2:17: key 'include' in [backup] must be an array of strings, but holds an integer");
+                "velin.toml:2:17: key 'include' in [backup] must be an array of strings, but holds "
+                "an integer");
   ExpectRefused("[backup]\nprune_after_create = \"yes\"\n", "must be a boolean");
 }
 
@@ -83,7 +87,8 @@ TEST(ConfigLoader, RejectsBadEnumValue) {
   ExpectRefused("[backup]\ncompression = \"lz4\"\n",
                 "velin.toml:2:1: key 'compression' in [backup] must be one of \"zstd\", \"gzip\", "
                 "\"none\", not \"lz4\"");
-  ExpectRefused("[database]\ndriver = \"oracle\"\nname = \"x\"\n", "key 'driver' in [database] must be one of");
+  ExpectRefused("[database]\ndriver = \"oracle\"\nname = \"x\"\n",
+                "key 'driver' in [database] must be one of");
 }
 
 TEST(ConfigLoader, RejectsBadDuration) {
@@ -93,8 +98,9 @@ TEST(ConfigLoader, RejectsBadDuration) {
 }
 
 TEST(ConfigLoader, ParsesDurations) {
-  auto c = Load("[rollback]\nhealth_timeout = \"30s\"\ntransaction_timeout = \"1h30m\"\n"
-                "[monitor]\nmax_age = \"2d\"\n");
+  auto c = Load(
+      "[rollback]\nhealth_timeout = \"30s\"\ntransaction_timeout = \"1h30m\"\n"
+      "[monitor]\nmax_age = \"2d\"\n");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->rollback.health_timeout, Duration(30'000));
   EXPECT_EQ(c->rollback.transaction_timeout, Duration(5'400'000));
@@ -116,7 +122,8 @@ TEST(ConfigLoader, RejectsMissingRequiredKeys) {
 }
 
 TEST(ConfigLoader, RejectsDbIncludeWithoutDatabase) {
-  ExpectRefused("[backup]\ninclude = [\"db\"]\n", "names \"db\" but there is no [database] section");
+  ExpectRefused("[backup]\ninclude = [\"db\"]\n",
+                "names \"db\" but there is no [database] section");
 }
 
 TEST(ConfigLoader, RejectsGzipLevelOutOfRange) {
@@ -143,9 +150,9 @@ current = "current"
 )");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->app.root, "/srv/app/site");
-  EXPECT_EQ(c->backup.destination, "/srv/backups");    // against velin.toml's directory
+  EXPECT_EQ(c->backup.destination, "/srv/backups");         // against velin.toml's directory
   EXPECT_EQ(c->database.path, "/srv/app/site/var/app.db");  // against app.root
-  EXPECT_EQ(c->rollback.state_dir, "/var/lib/velin");  // absolute stays
+  EXPECT_EQ(c->rollback.state_dir, "/var/lib/velin");       // absolute stays
   EXPECT_EQ(c->rollback.current, "/srv/app/site/current");
   EXPECT_EQ(ResolveAppPath(*c, "storage/uploads"), "/srv/app/site/storage/uploads");
 }
@@ -183,8 +190,9 @@ TEST(ConfigLoader, EnvironmentOverridesTheFile) {
 
 TEST(ConfigLoader, RejectsBadEnvironmentOverride) {
   ScopedEnv a("VELIN_BACKUP_RETENTION_DAYS", "many");
-  ExpectRefused("", "environment VELIN_BACKUP_RETENTION_DAYS: key 'retention_days' in [backup] "
-                    "must be an integer, not \"many\"");
+  ExpectRefused("",
+                "environment VELIN_BACKUP_RETENTION_DAYS: key 'retention_days' in [backup] "
+                "must be an integer, not \"many\"");
 }
 
 TEST(ConfigLoader, RefusesPasswordFileOthersCanRead) {
@@ -215,7 +223,8 @@ TEST(ConfigLoader, AcceptsPrivatePasswordFileAndReadsSecret) {
 }
 
 TEST(ConfigLoader, RefusesMissingPasswordFile) {
-  ExpectRefused("[backup]\npassword_file = \"/nonexistent/pw\"\n", "/nonexistent/pw does not exist");
+  ExpectRefused("[backup]\npassword_file = \"/nonexistent/pw\"\n",
+                "/nonexistent/pw does not exist");
 }
 
 TEST(ConfigLoader, ReadSecretPrefersEnvironment) {

@@ -47,8 +47,7 @@ TEST(Console, TerminalShowsSymbolsAndColour) {
   Captured c(Options(Mode::kTerminal, true));
   c.console().Begin(Icon::kBackup, "Creating backup...");
   c.console().Done("File backup created");
-  EXPECT_EQ(c.out(),
-            "💾 \033[1mCreating backup...\033[0m\n\033[32m✓\033[0m File backup created\n");
+  EXPECT_EQ(c.out(), "💾 \033[1mCreating backup...\033[0m\n\033[32m✓\033[0m File backup created\n");
 }
 
 TEST(Console, TerminalWithoutColourKeepsSymbols) {
