@@ -28,6 +28,15 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"current", "aktuell"},
       {"error", "Fehler"},
       {"warning", "Warnung"},
+      // Retention (backup forget) and monitoring.
+      {"no retention rule", "keine Aufbewahrungsregel"},
+      {"within {} days", "jünger als {} Tage"},
+      {"last", "letzte"},
+      {"daily", "täglich"},
+      {"weekly", "wöchentlich"},
+      {"monthly", "monatlich"},
+      {"yearly", "jährlich"},
+      {"newest", "neuestes"},
   };
   return kTable;
 }
