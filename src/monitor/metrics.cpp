@@ -43,9 +43,12 @@ const std::vector<std::string>& FailureKinds() {
   return kKinds;
 }
 
-double UnixSeconds(Clock::time_point tp) {
-  return std::chrono::duration<double>(tp.time_since_epoch()).count();
+// Seconds with millisecond precision, so the file shows "1764036083.25", not binary noise.
+double Seconds(Clock::duration d) {
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) /
+         1000.0;
 }
+double UnixSeconds(Clock::time_point tp) { return Seconds(tp.time_since_epoch()); }
 
 // Keeps only the families velin writes, so a foreign line never grows the file forever.
 SeriesMap KnownSeries(SeriesMap previous) {
@@ -83,8 +86,7 @@ void Account(SeriesMap& series, const RunOutcome& run) {
   const double finished = UnixSeconds(run.finished);
   series[std::string(kLastRun)][command] = finished;
   series[std::string(kLastRunSuccess)][command] = run.error ? 0 : 1;
-  series[std::string(kLastDuration)][command] =
-      std::chrono::duration<double>(run.finished - run.started).count();
+  series[std::string(kLastDuration)][command] = Seconds(run.finished - run.started);
   if (!run.error) {
     series[std::string(kLastSuccess)][command] = finished;
     if (run.bytes_added) {
