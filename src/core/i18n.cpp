@@ -37,6 +37,10 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"monthly", "monatlich"},
       {"yearly", "jährlich"},
       {"newest", "neuestes"},
+      {"monitor ping ({}) to {} failed: {}", "Monitoring-Ping ({}) an {} fehlgeschlagen: {}"},
+      {"metrics file {} is damaged ({}); starting it afresh",
+       "Metrik-Datei {} ist beschädigt ({}); sie wird neu angelegt"},
+      {"{} failed: {}", "{} fehlgeschlagen: {}"},
   };
   return kTable;
 }
