@@ -16,19 +16,9 @@
 #include <vector>
 
 #include "velin/core/error.hpp"
+#include "velin/storage/retry_policy.hpp"
 
 namespace velin::storage {
-
-// How often and how patiently a request is retried. Delays grow 2x per attempt from
-// `base_delay` up to `max_delay`; each actual sleep is uniformly random in [d/2, d].
-struct RetryPolicy {
-  int max_attempts = 6;
-  std::chrono::milliseconds base_delay{200};
-  std::chrono::milliseconds max_delay{8000};
-  std::chrono::seconds connect_timeout{10};
-  // A transfer slower than 1 byte/s for this long counts as a timeout (and is retried).
-  std::chrono::seconds stall_timeout{60};
-};
 
 class CurlPool;
 

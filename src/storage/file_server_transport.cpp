@@ -70,6 +70,9 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
       break;
     case Transfer::Kind::kHead:
     case Transfer::Kind::kCommand:
+      // For FTP, libcurl writes what it learned ("Content-Length: …") as the body: keep it
+      // out of stdout.
+      SetDownload(curl, &reply.body);
       curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
       break;
     case Transfer::Kind::kDownload:

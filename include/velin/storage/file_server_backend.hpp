@@ -12,10 +12,10 @@
 #include <string>
 
 #include "velin/storage/backend.hpp"
+#include "velin/storage/retry_policy.hpp"
 
 namespace velin::storage {
 
-struct RetryPolicy;
 class CurlPool;
 
 enum class FileProtocol { kSftp, kFtp, kFtps };

@@ -15,11 +15,11 @@
 
 #include "velin/io/env.hpp"
 #include "velin/storage/backend.hpp"
+#include "velin/storage/retry_policy.hpp"
 #include "velin/storage/s3_xml.hpp"
 
 namespace velin::storage {
 
-struct RetryPolicy;
 class CurlPool;
 
 struct S3Credentials {
