@@ -1,12 +1,80 @@
+#include <cstdlib>
+
+#include "velin/io/env.hpp"
 #include "velin/storage/backend.hpp"
+#include "velin/storage/file_server_backend.hpp"
 #include "velin/storage/local_backend.hpp"
+#include "velin/storage/remote_url.hpp"
+#include "velin/storage/s3_backend.hpp"
 
 namespace velin::storage {
+namespace {
+
+Result<std::unique_ptr<Backend>> OpenS3(const RemoteUrl& url, const BackendOptions& options,
+                                        io::Env& env) {
+  if (!url.user.empty() || url.port != 0) {
+    return UsageError("destination 's3://" + url.host +
+                      "/…': the bucket goes where the host would (s3://bucket/prefix); set the "
+                      "server in storage.s3.endpoint");
+  }
+  S3Options s3;
+  s3.bucket = url.host;
+  s3.prefix = url.path;
+  s3.endpoint = options.s3_endpoint;
+  s3.region = options.s3_region;
+  s3.path_style = options.s3_path_style;
+  s3.parallel_uploads = options.s3_parallel_uploads;
+  VELIN_ASSIGN(s3.credentials, LoadS3Credentials(env, options.s3_credentials_file));
+  VELIN_ASSIGN(auto backend, S3Backend::Create(std::move(s3)));
+  VELIN_TRY(backend->CheckAccess());
+  return std::unique_ptr<Backend>(std::move(backend));
+}
+
+Result<std::unique_ptr<Backend>> OpenFileServer(const RemoteUrl& url, const BackendOptions& options,
+                                                io::Env& env) {
+  FileServerOptions o;
+  o.protocol = url.scheme == "sftp"  ? FileProtocol::kSftp
+               : url.scheme == "ftp" ? FileProtocol::kFtp
+                                     : FileProtocol::kFtps;
+  o.host = url.host;
+  o.port = url.port;
+  o.user = url.user;
+  o.root = url.path;
+  if (o.protocol == FileProtocol::kSftp) {
+    o.key_file = options.sftp_key_file;
+    o.known_hosts = options.sftp_known_hosts;
+    if (o.known_hosts.empty()) {
+      const char* home = std::getenv("HOME");
+      if (home != nullptr && *home != '\0') o.known_hosts = std::string(home) + "/.ssh/known_hosts";
+    }
+    for (const std::string* file : {&o.key_file, &o.known_hosts}) {
+      if (file->empty()) continue;
+      auto exists = env.Exists(*file);
+      if (!exists || !*exists) {
+        return UsageError(
+            "sftp://" + o.host + ": cannot read " + *file +
+            (file == &o.key_file ? " (storage.sftp.key_file)" : " (storage.sftp.known_hosts)"));
+      }
+    }
+    VELIN_ASSIGN(bool has_public, env.Exists(o.key_file + ".pub"));
+    if (has_public) o.public_key_file = o.key_file + ".pub";
+  } else {
+    const char* password = std::getenv("VELIN_FTP_PASSWORD");
+    o.password = password ? password : "";
+    const char* ca = std::getenv("VELIN_FTPS_CA_FILE");
+    o.ca_file = ca ? ca : "";
+    if (o.user.empty()) o.user = "anonymous";
+  }
+  VELIN_ASSIGN(auto backend, FileServerBackend::Create(std::move(o)));
+  VELIN_TRY(backend->CheckAccess());
+  return std::unique_ptr<Backend>(std::move(backend));
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Backend>> OpenBackend(const std::string& destination,
                                              const BackendOptions& options, io::Env& env,
                                              bool create) {
-  (void)options;
   size_t scheme_end = destination.find("://");
   if (scheme_end == std::string::npos) {
     VELIN_ASSIGN(auto local, LocalBackend::Open(env, destination, create));
@@ -17,8 +85,17 @@ Result<std::unique_ptr<Backend>> OpenBackend(const std::string& destination,
     VELIN_ASSIGN(auto local, LocalBackend::Open(env, destination.substr(scheme_end + 3), create));
     return std::unique_ptr<Backend>(std::move(local));
   }
+  // Remote stores have no directories to create: the first put makes the repository.
+  if (scheme == "s3") {
+    VELIN_ASSIGN(RemoteUrl url, ParseRemoteUrl(destination));
+    return OpenS3(url, options, env);
+  }
+  if (scheme == "sftp" || scheme == "ftp" || scheme == "ftps") {
+    VELIN_ASSIGN(RemoteUrl url, ParseRemoteUrl(destination));
+    return OpenFileServer(url, options, env);
+  }
   return UsageError("destination '" + destination + "': unsupported scheme '" + scheme +
-                    "' (supported: a local directory or file://)");
+                    "' (supported: a local directory, file://, s3://, sftp://, ftp://, ftps://)");
 }
 
 }  // namespace velin::storage

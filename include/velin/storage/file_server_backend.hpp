@@ -1,0 +1,79 @@
+// A repository on a file server reached through libcurl: SFTP (`sftp://user@host:port/path`,
+// public-key login, host key checked against a known_hosts file — never unchecked) or FTP
+// (`ftp://user@host:port/path`, password from VELIN_FTP_PASSWORD; `ftps://` = FTP with explicit
+// TLS required for control and data). Put is atomic: the object is uploaded under a temp name
+// ("name.tmp-<random>", never listed) in its directory, then renamed with the protocol's rename
+// command, so a reader sees the old object, the new one, or briefly none — never a partial one.
+// Missing directories are created on upload. Dropped connections, timeouts and refused
+// connections are retried with backoff, as for S3. Thread-safe; connections are pooled.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "velin/storage/backend.hpp"
+#include "velin/storage/retry_policy.hpp"
+
+namespace velin::storage {
+
+class CurlPool;
+
+enum class FileProtocol { kSftp, kFtp, kFtps };
+
+struct FileServerOptions {
+  FileProtocol protocol = FileProtocol::kSftp;
+  std::string host;
+  int port = 0;  // 0 = 22 (sftp) or 21 (ftp/ftps)
+  std::string user;
+  // The repository directory: for SFTP an absolute path, for FTP relative to the login
+  // directory ("" = the login directory itself). No leading or trailing '/'.
+  std::string root;
+  std::string password;         // FTP only
+  std::string key_file;         // SFTP only: private key (ed25519 or ecdsa)
+  std::string public_key_file;  // SFTP only: its public half ("" = derived from key_file)
+  std::string known_hosts;      // SFTP only: required
+  std::string ca_file;          // FTPS only: CA bundle for a private CA ("" = the system's)
+};
+
+class FileServerBackend : public Backend {
+ public:
+  // Checks the options (no connection yet). `retry` defaults to RetryPolicy{}.
+  static Result<std::unique_ptr<FileServerBackend>> Create(FileServerOptions options,
+                                                           const RetryPolicy* retry = nullptr);
+  ~FileServerBackend() override;
+
+  // Logs in and lists the repository directory once, so that a wrong key, host key, password
+  // or path gives its clear one-line error at open time; OpenBackend calls it.
+  Status CheckAccess();
+
+  std::string Location() const override;
+  Status Put(const std::string& name, std::string_view data) override;
+  Result<std::string> Get(const std::string& name) override;
+  Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override;
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+  Status Delete(const std::string& name) override;
+  Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
+
+ private:
+  struct Transfer;
+  struct Reply;
+  FileServerBackend(FileServerOptions options, const RetryPolicy& retry);
+  bool IsSftp() const { return options_.protocol == FileProtocol::kSftp; }
+  // The server-side path of an object ("" = the root) for URLs and quote commands.
+  std::string RemotePath(const std::string& name) const;
+  std::string UrlOf(const std::string& remote_path, bool directory) const;
+  Result<Reply> Perform(const Transfer& transfer, bool& transient, int* curl_code = nullptr);
+  Result<Reply> PerformWithRetries(const Transfer& transfer);
+  Error CurlError(const Transfer& transfer, int code, const char* error_buffer) const;
+  Status PutOnce(const std::string& name, std::string_view data, bool& transient);
+  Status ListDir(const std::string& dir, const std::string& prefix, std::vector<ObjectInfo>& out);
+  // Runs quote commands (delete, rename) on their own request.
+  Status RunCommands(const std::vector<std::string>& commands, const std::string& what,
+                     bool& transient);
+
+  FileServerOptions options_;
+  std::unique_ptr<RetryPolicy> retry_;
+  std::unique_ptr<CurlPool> pool_;
+};
+
+}  // namespace velin::storage

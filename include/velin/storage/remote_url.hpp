@@ -1,0 +1,23 @@
+// Parses the remote destinations velin accepts: s3://bucket/prefix,
+// sftp://user@host[:port]/path and ftp(s)://user@host[:port]/path. Passwords never belong in a
+// URL (it ends up in config files and process listings), so one in the URL is refused.
+#pragma once
+
+#include <string>
+
+#include "velin/core/error.hpp"
+
+namespace velin::storage {
+
+struct RemoteUrl {
+  std::string scheme;  // "s3", "sftp", "ftp", "ftps"
+  std::string user;    // percent-decoded; "" when absent
+  std::string host;    // for s3: the bucket
+  int port = 0;        // 0 = the protocol's default
+  std::string path;    // percent-decoded, without a leading '/'; for s3: the prefix
+};
+
+// A usage error naming the URL and what is wrong with it.
+Result<RemoteUrl> ParseRemoteUrl(const std::string& url);
+
+}  // namespace velin::storage

@@ -1,0 +1,168 @@
+#include "storage/curl_session.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+namespace velin::storage {
+namespace {
+
+std::once_flag g_curl_init;
+
+size_t ReadFromSource(char* buffer, size_t size, size_t count, void* user) {
+  auto* source = static_cast<UploadSource*>(user);
+  size_t n = std::min(size * count, source->data.size() - source->pos);
+  std::memcpy(buffer, source->data.data() + source->pos, n);
+  source->pos += n;
+  return n;
+}
+
+int SeekSource(void* user, curl_off_t offset, int origin) {
+  auto* source = static_cast<UploadSource*>(user);
+  if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > source->data.size()) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  source->pos = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+size_t AppendToString(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+std::mt19937_64& Rng() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng;
+}
+
+}  // namespace
+
+CurlLease::~CurlLease() {
+  if (handle_ != nullptr) pool_->Release(handle_);
+}
+
+CurlPool::CurlPool() {
+  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+CurlPool::~CurlPool() {
+  for (CURL* h : idle_) curl_easy_cleanup(h);
+}
+
+Result<CurlLease> CurlPool::Acquire() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      CURL* h = idle_.back();
+      idle_.pop_back();
+      return CurlLease(this, h);
+    }
+  }
+  CURL* h = curl_easy_init();
+  if (h == nullptr) return Failure("cannot create a libcurl handle (out of memory?)");
+  return CurlLease(this, h);
+}
+
+void CurlPool::Release(CURL* handle) {
+  // Reset drops every option (so no credential or callback outlives its request) but keeps the
+  // live connections, which is the point of the pool.
+  curl_easy_reset(handle);
+  std::lock_guard lock(mu_);
+  idle_.push_back(handle);
+}
+
+void SetUpload(CURL* curl, UploadSource* source) {
+  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadFromSource);
+  curl_easy_setopt(curl, CURLOPT_READDATA, source);
+  curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, SeekSource);
+  curl_easy_setopt(curl, CURLOPT_SEEKDATA, source);
+  curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(source->data.size()));
+}
+
+void SetDownload(CURL* curl, std::string* sink) {
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
+}
+
+void SetCommonOptions(CURL* curl, const RetryPolicy& policy, char* error_buffer) {
+  error_buffer[0] = '\0';
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(policy.connect_timeout.count() * 1000));
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(policy.stall_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+}
+
+bool IsTransientCurlCode(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_FTP_ACCEPT_TIMEOUT:
+    case CURLE_FTP_CANT_GET_HOST:
+    case CURLE_FTP_WEIRD_PASV_REPLY:
+    case CURLE_FTP_WEIRD_227_FORMAT:
+    case CURLE_FTP_WEIRD_SERVER_REPLY:
+    case CURLE_SSH:
+    case CURLE_AGAIN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string DescribeCurlError(CURLcode code, const char* error_buffer) {
+  if (error_buffer != nullptr && error_buffer[0] != '\0') {
+    std::string s(error_buffer);
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    return s;
+  }
+  return curl_easy_strerror(code);
+}
+
+std::string UriEncode(std::string_view text, bool keep_slash) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.' || c == '~';
+    if (unreserved || (keep_slash && c == '/')) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+void BackoffSleep(const RetryPolicy& policy, int attempt) {
+  auto delay = policy.base_delay * (1LL << std::min(attempt - 1, 20));
+  if (delay > policy.max_delay) delay = policy.max_delay;
+  // Full jitter over the upper half keeps many clients from retrying in lockstep.
+  std::uniform_int_distribution<int64_t> dist(delay.count() / 2,
+                                              std::max<int64_t>(delay.count(), 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(dist(Rng())));
+}
+
+std::string RandomHex(size_t length) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out(length, '0');
+  std::uniform_int_distribution<int> dist(0, 15);
+  for (char& c : out) c = kHex[dist(Rng())];
+  return out;
+}
+
+}  // namespace velin::storage

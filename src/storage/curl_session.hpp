@@ -1,0 +1,103 @@
+// What every libcurl-based backend (S3, SFTP, FTP) shares: one-time global init, a pool of easy
+// handles so connections are reused across requests and threads, in-memory upload/download
+// callbacks, and the retry loop (exponential backoff with full jitter) with the classification of
+// which failures are worth retrying. Handles are never shared between threads at once: a
+// CurlLease owns its handle until it is destroyed. Nothing here logs a URL's credentials or a
+// header (CURLOPT_VERBOSE is never set).
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "velin/core/error.hpp"
+#include "velin/storage/retry_policy.hpp"
+
+namespace velin::storage {
+
+class CurlPool;
+
+// One easy handle, borrowed from a pool, reset to defaults, returned on destruction.
+class CurlLease {
+ public:
+  CurlLease(CurlPool* pool, CURL* handle) : pool_(pool), handle_(handle) {}
+  CurlLease(CurlLease&& other) noexcept : pool_(other.pool_), handle_(other.handle_) {
+    other.handle_ = nullptr;
+  }
+  CurlLease(const CurlLease&) = delete;
+  CurlLease& operator=(const CurlLease&) = delete;
+  CurlLease& operator=(CurlLease&&) = delete;
+  ~CurlLease();
+  CURL* get() const { return handle_; }
+
+ private:
+  CurlPool* pool_;
+  CURL* handle_;
+};
+
+// Idle handles keep their connections open, so the next request on the same host skips the
+// TCP/TLS/SSH handshake. Thread-safe.
+class CurlPool {
+ public:
+  CurlPool();
+  ~CurlPool();
+  CurlPool(const CurlPool&) = delete;
+  CurlPool& operator=(const CurlPool&) = delete;
+  Result<CurlLease> Acquire();
+  void Release(CURL* handle);
+
+ private:
+  std::mutex mu_;
+  std::vector<CURL*> idle_;
+};
+
+// Uploads `data` from memory; rewinds when libcurl needs to resend (redirects, auth).
+struct UploadSource {
+  std::string_view data;
+  size_t pos = 0;
+};
+void SetUpload(CURL* curl, UploadSource* source);
+// Appends the response body to `sink`.
+void SetDownload(CURL* curl, std::string* sink);
+// Timeouts, no signals (threads), protocol restrictions: what every request sets.
+void SetCommonOptions(CURL* curl, const RetryPolicy& policy, char* error_buffer);
+
+// True for failures a later attempt may not see: connection refused/reset, timeouts, a server
+// that closed the connection or sent a truncated reply.
+bool IsTransientCurlCode(CURLcode code);
+// "Connection refused" etc.: libcurl's error buffer when it has one, else curl_easy_strerror.
+std::string DescribeCurlError(CURLcode code, const char* error_buffer);
+
+// AWS-style URI encoding: unreserved characters stay, '/' stays when `keep_slash`, the rest
+// becomes %XX (upper-case hex).
+std::string UriEncode(std::string_view text, bool keep_slash);
+
+// Sleeps before attempt `attempt + 1` (attempt counts from 1).
+void BackoffSleep(const RetryPolicy& policy, int attempt);
+
+// Runs `attempt(bool& transient)` until it succeeds, fails permanently, or `max_attempts` are
+// used up; the last error then says how many attempts were made.
+template <typename F>
+auto WithRetries(const RetryPolicy& policy, F&& attempt) {
+  for (int i = 1;; ++i) {
+    bool transient = false;
+    auto result = attempt(transient);
+    if (result || !transient) return result;
+    if (i >= policy.max_attempts) {
+      Error e = result.error();
+      e.message += " (gave up after " + std::to_string(i) + " attempts)";
+      return decltype(result)(tl::unexpected(std::move(e)));
+    }
+    BackoffSleep(policy, i);
+  }
+}
+
+// A random lower-case hex string (temp names).
+std::string RandomHex(size_t length);
+
+}  // namespace velin::storage

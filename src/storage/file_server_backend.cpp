@@ -1,0 +1,227 @@
+#include "velin/storage/file_server_backend.hpp"
+
+#include <curl/curl.h>
+
+#include <cerrno>
+
+#include "storage/curl_session.hpp"
+#include "storage/file_server_transfer.hpp"
+#include "velin/storage/dir_listing.hpp"
+
+namespace velin::storage {
+namespace {
+
+constexpr std::string_view kTempMarker = ".tmp-";
+
+// SFTP quote commands take paths in double quotes (libcurl unescapes \" and \\).
+std::string QuotePath(const std::string& path) {
+  std::string out = "\"";
+  for (char c : path) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+std::pair<std::string, std::string> SplitPath(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return {"", path};
+  return {path.substr(0, slash), path.substr(slash + 1)};
+}
+
+}  // namespace
+
+FileServerBackend::FileServerBackend(FileServerOptions options, const RetryPolicy& retry)
+    : options_(std::move(options)),
+      retry_(std::make_unique<RetryPolicy>(retry)),
+      pool_(std::make_unique<CurlPool>()) {}
+
+FileServerBackend::~FileServerBackend() = default;
+
+Result<std::unique_ptr<FileServerBackend>> FileServerBackend::Create(FileServerOptions options,
+                                                                     const RetryPolicy* retry) {
+  bool sftp = options.protocol == FileProtocol::kSftp;
+  if (options.host.empty()) return UsageError("remote destination without a host name");
+  if (options.user.empty()) {
+    return UsageError(std::string(sftp ? "sftp" : "ftp") + "://" + options.host +
+                      ": the URL must name the user (user@host)");
+  }
+  if (sftp && options.key_file.empty()) {
+    return UsageError("sftp://" + options.host + ": set storage.sftp.key_file (a private key)");
+  }
+  if (sftp && options.known_hosts.empty()) {
+    return UsageError("sftp://" + options.host +
+                      ": set storage.sftp.known_hosts (velin never connects unchecked)");
+  }
+  if (options.port == 0) options.port = sftp ? 22 : 21;
+  while (!options.root.empty() && options.root.back() == '/') options.root.pop_back();
+  while (!options.root.empty() && options.root.front() == '/') options.root.erase(0, 1);
+  return std::unique_ptr<FileServerBackend>(
+      new FileServerBackend(std::move(options), retry ? *retry : RetryPolicy{}));
+}
+
+std::string FileServerBackend::Location() const {
+  std::string scheme = IsSftp()                                   ? "sftp"
+                       : options_.protocol == FileProtocol::kFtps ? "ftps"
+                                                                  : "ftp";
+  return scheme + "://" + options_.user + "@" + options_.host + ":" +
+         std::to_string(options_.port) + "/" + options_.root;
+}
+
+std::string FileServerBackend::RemotePath(const std::string& name) const {
+  std::string path = options_.root;
+  if (!name.empty()) path += path.empty() ? name : "/" + name;
+  return IsSftp() ? "/" + path : path;
+}
+
+std::string FileServerBackend::UrlOf(const std::string& remote_path, bool directory) const {
+  std::string path = remote_path;
+  while (!path.empty() && path.front() == '/') path.erase(0, 1);
+  std::string url = std::string(IsSftp() ? "sftp" : "ftp") + "://" + options_.host + ":" +
+                    std::to_string(options_.port) + "/" + UriEncode(path, true);
+  if (directory && !path.empty()) url += "/";
+  return url;
+}
+
+Status FileServerBackend::CheckAccess() {
+  std::vector<ObjectInfo> ignored;
+  return ListDir("", "\x01", ignored);  // a prefix nothing matches: one listing, no recursion
+}
+
+Status FileServerBackend::RunCommands(const std::vector<std::string>& commands,
+                                      const std::string& what, bool& transient) {
+  Transfer t;
+  t.kind = Transfer::Kind::kCommand;
+  t.url = UrlOf("", true);
+  t.quote = commands;
+  t.what = what;
+  VELIN_ASSIGN(Reply reply, Perform(t, transient));
+  (void)reply;
+  return Ok();
+}
+
+Status FileServerBackend::PutOnce(const std::string& name, std::string_view data, bool& transient) {
+  auto [dir, base] = SplitPath(RemotePath(name));
+  std::string temp_base = base + std::string(kTempMarker) + RandomHex(12);
+  std::string temp = dir.empty() ? temp_base : dir + "/" + temp_base;
+  std::string final_path = dir.empty() ? base : dir + "/" + base;
+  Transfer t;
+  t.kind = Transfer::Kind::kUpload;
+  t.url = UrlOf(temp, false);
+  t.body = data;
+  t.what = "put " + name;
+  if (IsSftp()) {
+    t.postquote = {"rename " + QuotePath(temp) + " " + QuotePath(final_path)};
+  } else {
+    t.postquote = {"RNFR " + temp_base, "RNTO " + base};  // in the upload's directory
+  }
+  int code = CURLE_OK;
+  auto uploaded = Perform(t, transient, &code);
+  if (uploaded) return Ok();
+  if (code != CURLE_QUOTE_ERROR) return tl::unexpected(uploaded.error());
+  // The rename was refused: OpenSSH's SFTP rename never replaces an existing file. Remove the
+  // old object first (readers may briefly see none, which the Backend contract allows).
+  std::vector<std::string> commands =
+      IsSftp()
+          ? std::vector<std::string>{"*rm " + QuotePath(final_path),
+                                     "rename " + QuotePath(temp) + " " + QuotePath(final_path)}
+          : std::vector<std::string>{"*DELE " + final_path, "RNFR " + temp, "RNTO " + final_path};
+  auto replaced = RunCommands(commands, "put " + name + " (replace)", transient);
+  if (!replaced) {
+    bool ignored = false;
+    (void)RunCommands({(IsSftp() ? "*rm " + QuotePath(temp) : "*DELE " + temp)}, "cleanup",
+                      ignored);
+  }
+  return replaced;
+}
+
+Status FileServerBackend::Put(const std::string& name, std::string_view data) {
+  return WithRetries(*retry_, [&](bool& transient) { return PutOnce(name, data, transient); });
+}
+
+Result<std::string> FileServerBackend::Get(const std::string& name) {
+  Transfer t;
+  t.url = UrlOf(RemotePath(name), false);
+  t.what = "get " + name;
+  VELIN_ASSIGN(Reply reply, PerformWithRetries(t));
+  return std::move(reply.body);
+}
+
+Result<std::string> FileServerBackend::GetRange(const std::string& name, uint64_t offset,
+                                                uint64_t length) {
+  if (length == 0) return std::string();
+  Transfer t;
+  t.url = UrlOf(RemotePath(name), false);
+  t.range = std::make_pair(offset, offset + length - 1);
+  t.what = "get " + name + " bytes " + std::to_string(offset) + "+" + std::to_string(length);
+  VELIN_ASSIGN(Reply reply, PerformWithRetries(t));
+  if (reply.body.size() != length) {
+    return Failure(Location() + ": object " + name + " is shorter than expected (wanted " +
+                   std::to_string(length) + " bytes at offset " + std::to_string(offset) +
+                   ", got " + std::to_string(reply.body.size()) + ")");
+  }
+  return std::move(reply.body);
+}
+
+Status FileServerBackend::ListDir(const std::string& dir, const std::string& prefix,
+                                  std::vector<ObjectInfo>& out) {
+  Transfer t;
+  t.url = UrlOf(RemotePath(dir), true);
+  t.what = "list " + (dir.empty() ? std::string("/") : dir);
+  auto reply = PerformWithRetries(t);
+  if (!reply) return IsNotFound(reply.error()) ? Ok() : Status(tl::unexpected(reply.error()));
+  for (ListingEntry& entry : ParseLongListing(reply->body)) {
+    std::string rel = dir.empty() ? entry.name : dir + "/" + entry.name;
+    if (entry.is_directory) {
+      std::string as_dir = rel + "/";
+      size_t n = std::min(as_dir.size(), prefix.size());
+      if (as_dir.compare(0, n, prefix, 0, n) == 0) VELIN_TRY(ListDir(rel, prefix, out));
+    } else if (rel.compare(0, prefix.size(), prefix) == 0 &&
+               entry.name.find(kTempMarker) == std::string::npos) {
+      out.push_back(ObjectInfo{std::move(rel), entry.size});
+    }
+  }
+  return Ok();
+}
+
+Result<std::vector<ObjectInfo>> FileServerBackend::List(const std::string& prefix) {
+  std::vector<ObjectInfo> out;
+  VELIN_TRY(ListDir("", prefix, out));
+  return out;
+}
+
+Status FileServerBackend::Delete(const std::string& name) {
+  std::string path = RemotePath(name);
+  auto deleted = WithRetries(*retry_, [&](bool& transient) {
+    return RunCommands({IsSftp() ? "rm " + QuotePath(path) : "DELE " + path}, "delete " + name,
+                       transient);
+  });
+  if (deleted) return Ok();
+  VELIN_ASSIGN(auto info, Stat(name));
+  if (!info) return Ok();  // it was not there: deleting a missing object is fine
+  return deleted;
+}
+
+Result<std::optional<ObjectInfo>> FileServerBackend::Stat(const std::string& name) {
+  Transfer t;
+  t.kind = Transfer::Kind::kHead;
+  t.url = UrlOf(RemotePath(name), false);
+  t.what = "stat " + name;
+  auto reply = PerformWithRetries(t);
+  if (!reply) {
+    if (IsNotFound(reply.error())) return std::optional<ObjectInfo>();
+    return tl::unexpected(reply.error());
+  }
+  if (reply->content_length >= 0) {
+    return std::optional<ObjectInfo>(
+        ObjectInfo{name, static_cast<uint64_t>(reply->content_length)});
+  }
+  // No size in the reply: find the object in its directory's listing.
+  VELIN_ASSIGN(auto listed, List(name));
+  for (ObjectInfo& info : listed) {
+    if (info.name == name) return std::optional<ObjectInfo>(std::move(info));
+  }
+  return std::optional<ObjectInfo>();
+}
+
+}  // namespace velin::storage

@@ -1,0 +1,31 @@
+// FileServerBackend's request records, shared by its operation and transport files.
+// Private to src/storage.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "velin/storage/file_server_backend.hpp"
+
+namespace velin::storage {
+
+struct FileServerBackend::Transfer {
+  enum class Kind { kDownload, kUpload, kHead, kCommand };
+  Kind kind = Kind::kDownload;
+  std::string url;
+  std::string_view body;                               // kUpload
+  std::optional<std::pair<uint64_t, uint64_t>> range;  // kDownload: first, last (inclusive)
+  std::vector<std::string> quote;                      // before the transfer (kCommand)
+  std::vector<std::string> postquote;                  // after it (the rename of a put)
+  std::string what;                                    // for messages: "get config"
+};
+
+struct FileServerBackend::Reply {
+  std::string body;
+  int64_t content_length = -1;
+};
+
+}  // namespace velin::storage

@@ -1,0 +1,134 @@
+// FileServerBackend's transport: one SFTP/FTP transfer through a pooled libcurl handle, the
+// retry loop, and the one-line messages for login, host-key and TLS failures.
+#include <curl/curl.h>
+
+#include <cerrno>
+
+#include "storage/curl_session.hpp"
+#include "storage/file_server_transfer.hpp"
+
+namespace velin::storage {
+namespace {
+
+struct QuoteList {
+  curl_slist* list = nullptr;
+  explicit QuoteList(const std::vector<std::string>& commands) {
+    for (const std::string& c : commands) list = curl_slist_append(list, c.c_str());
+  }
+  ~QuoteList() { curl_slist_free_all(list); }
+};
+
+}  // namespace
+
+Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& transfer,
+                                                            bool& transient, int* curl_code) {
+  VELIN_ASSIGN(CurlLease lease, pool_->Acquire());
+  CURL* curl = lease.get();
+  char error_buffer[CURL_ERROR_SIZE];
+  SetCommonOptions(curl, *retry_, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_URL, transfer.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_USERNAME, options_.user.c_str());
+  if (IsSftp()) {
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "sftp");
+    curl_easy_setopt(curl, CURLOPT_SSH_AUTH_TYPES, static_cast<long>(CURLSSH_AUTH_PUBLICKEY));
+    curl_easy_setopt(curl, CURLOPT_SSH_PRIVATE_KEYFILE, options_.key_file.c_str());
+    if (!options_.public_key_file.empty()) {
+      curl_easy_setopt(curl, CURLOPT_SSH_PUBLIC_KEYFILE, options_.public_key_file.c_str());
+    }
+    // With a known_hosts file and no key callback, libcurl refuses unknown and changed keys.
+    curl_easy_setopt(curl, CURLOPT_SSH_KNOWNHOSTS, options_.known_hosts.c_str());
+    curl_easy_setopt(curl, CURLOPT_NEW_FILE_PERMS, 0600L);
+    curl_easy_setopt(curl, CURLOPT_NEW_DIRECTORY_PERMS, 0700L);
+  } else {
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "ftp");
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, options_.password.c_str());
+    if (options_.protocol == FileProtocol::kFtps) {
+      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+      if (!options_.ca_file.empty())
+        curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+    }
+    // Uploads change into each directory (creating missing ones); everything else names the
+    // full path in one command, so a missing directory reads as a missing object.
+    curl_easy_setopt(
+        curl, CURLOPT_FTP_FILEMETHOD,
+        static_cast<long>(transfer.kind == Transfer::Kind::kUpload ? CURLFTPMETHOD_MULTICWD
+                                                                   : CURLFTPMETHOD_NOCWD));
+  }
+  QuoteList quote(transfer.quote);
+  QuoteList postquote(transfer.postquote);
+  if (quote.list) curl_easy_setopt(curl, CURLOPT_QUOTE, quote.list);
+  if (postquote.list) curl_easy_setopt(curl, CURLOPT_POSTQUOTE, postquote.list);
+
+  UploadSource source{transfer.body, 0};
+  Reply reply;
+  std::string range;
+  switch (transfer.kind) {
+    case Transfer::Kind::kUpload:
+      SetUpload(curl, &source);
+      curl_easy_setopt(curl, CURLOPT_FTP_CREATE_MISSING_DIRS,
+                       static_cast<long>(CURLFTP_CREATE_DIR_RETRY));
+      break;
+    case Transfer::Kind::kHead:
+    case Transfer::Kind::kCommand:
+      // For FTP, libcurl writes what it learned ("Content-Length: …") as the body: keep it
+      // out of stdout.
+      SetDownload(curl, &reply.body);
+      curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+      break;
+    case Transfer::Kind::kDownload:
+      SetDownload(curl, &reply.body);
+      if (transfer.range) {
+        range =
+            std::to_string(transfer.range->first) + "-" + std::to_string(transfer.range->second);
+        curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
+      }
+      break;
+  }
+  CURLcode rc = curl_easy_perform(curl);
+  if (curl_code != nullptr) *curl_code = rc;
+  if (rc != CURLE_OK) {
+    transient = IsTransientCurlCode(rc);
+    return tl::unexpected(CurlError(transfer, rc, error_buffer));
+  }
+  curl_off_t length = -1;
+  curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+  reply.content_length = length;
+  return reply;
+}
+
+Result<FileServerBackend::Reply> FileServerBackend::PerformWithRetries(const Transfer& transfer) {
+  return WithRetries(*retry_, [&](bool& transient) { return Perform(transfer, transient); });
+}
+
+Error FileServerBackend::CurlError(const Transfer& transfer, int code,
+                                   const char* error_buffer) const {
+  std::string where = Location() + ": " + transfer.what + ": ";
+  std::string detail = DescribeCurlError(static_cast<CURLcode>(code), error_buffer);
+  std::string server = options_.host + ":" + std::to_string(options_.port);
+  switch (code) {
+    case CURLE_REMOTE_FILE_NOT_FOUND:
+      return Error{ExitCode::kFailed, where + "no such object (" + detail + ")", ENOENT};
+    case CURLE_LOGIN_DENIED:
+      return Error{ExitCode::kUsage,
+                   where + "login as '" + options_.user + "' refused by " + server +
+                       (IsSftp() ? " (check storage.sftp.key_file " + options_.key_file + ")"
+                                 : " (check VELIN_FTP_PASSWORD)"),
+                   EACCES};
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return Error{
+          ExitCode::kUsage,
+          where + (IsSftp() ? "host key of " + server + " is missing from or does not match " +
+                                  options_.known_hosts + " (storage.sftp.known_hosts)"
+                            : "TLS certificate of " + server + " is not trusted (" + detail + ")"),
+          0};
+    case CURLE_USE_SSL_FAILED:
+      return Error{ExitCode::kUsage, where + server + " does not offer TLS (ftps:// requires it)",
+                   0};
+    case CURLE_REMOTE_ACCESS_DENIED:
+      return Error{ExitCode::kFailed, where + "access denied (" + detail + ")", EACCES};
+    default:
+      return Error{ExitCode::kFailed, where + detail, 0};
+  }
+}
+
+}  // namespace velin::storage

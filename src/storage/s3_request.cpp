@@ -1,0 +1,179 @@
+// S3Backend's transport: one signed request through a pooled libcurl handle, the retry loop,
+// and the translation of an error status into one line a user can act on.
+#include "storage/s3_request.hpp"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include <array>
+#include <cstring>
+
+#include "storage/curl_session.hpp"
+
+namespace velin::storage {
+namespace {
+
+std::string HexDigest(const EVP_MD* md, std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &len, md, nullptr);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 15]);
+  }
+  return out;
+}
+
+std::string Base64Md5(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_md5(), nullptr);
+  std::array<unsigned char, 64> out{};
+  int n = EVP_EncodeBlock(out.data(), digest.data(), static_cast<int>(len));
+  return std::string(reinterpret_cast<char*>(out.data()), static_cast<size_t>(n));
+}
+
+size_t CaptureRegionHeader(char* data, size_t size, size_t count, void* user) {
+  std::string_view line(data, size * count);
+  constexpr std::string_view kName = "x-amz-bucket-region:";
+  if (line.size() > kName.size() && strncasecmp(line.data(), kName.data(), kName.size()) == 0) {
+    std::string value(line.substr(kName.size()));
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+      value.pop_back();
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    *static_cast<std::string*>(user) = value;
+  }
+  return size * count;
+}
+
+struct HeaderList {
+  curl_slist* list = nullptr;
+  ~HeaderList() { curl_slist_free_all(list); }
+  void Add(const std::string& header) { list = curl_slist_append(list, header.c_str()); }
+};
+
+bool IsRetryableStatus(long status, const std::string& code) {
+  return status >= 500 || status == 429 || status == 408 ||
+         (status == 400 && code == "RequestTimeout");
+}
+
+}  // namespace
+
+Result<S3Backend::Response> S3Backend::Perform(const Request& request, bool& transient) {
+  VELIN_ASSIGN(CurlLease lease, pool_->Acquire());
+  CURL* curl = lease.get();
+  char error_buffer[CURL_ERROR_SIZE];
+  SetCommonOptions(curl, *retry_, error_buffer);
+  std::string url = UrlFor(request.key, request.query);
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  std::string sigv4 = "aws:amz:" + options_.region + ":s3";
+  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
+  curl_easy_setopt(curl, CURLOPT_USERNAME, options_.credentials.access_key_id.c_str());
+  curl_easy_setopt(curl, CURLOPT_PASSWORD, options_.credentials.secret_access_key.c_str());
+
+  HeaderList headers;
+  headers.Add("x-amz-content-sha256: " + HexDigest(EVP_sha256(), request.body));
+  if (!options_.credentials.session_token.empty()) {
+    headers.Add("x-amz-security-token: " + options_.credentials.session_token);
+  }
+  UploadSource source{request.body, 0};
+  if (request.method == "PUT") {
+    headers.Add("Content-MD5: " + Base64Md5(request.body));
+    SetUpload(curl, &source);
+  } else if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (request.method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  std::string range;
+  if (request.range) {
+    range = std::to_string(request.range->first) + "-" + std::to_string(request.range->second);
+    curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
+
+  Response response;
+  SetDownload(curl, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CaptureRegionHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.bucket_region);
+  CURLcode rc = curl_easy_perform(curl);
+  if (rc != CURLE_OK) {
+    transient = IsTransientCurlCode(rc);
+    return Failure(Location() + ": " + request.what + ": " + DescribeCurlError(rc, error_buffer));
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  curl_off_t length = -1;
+  curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+  response.content_length = length;
+  return response;
+}
+
+Result<S3Backend::Response> S3Backend::PerformWithRetries(const Request& request) {
+  return WithRetries(*retry_, [&](bool& transient) -> Result<Response> {
+    VELIN_ASSIGN(Response response, Perform(request, transient));
+    if (response.status >= 300 || response.status < 200) {
+      bool retryable = false;
+      Error error = HttpError(request, response, retryable);
+      if (retryable) {
+        transient = true;
+        return tl::unexpected(std::move(error));
+      }
+    }
+    return response;
+  });
+}
+
+Error S3Backend::HttpError(const Request& request, const Response& response,
+                           bool& transient) const {
+  S3ErrorBody body = ParseS3Error(response.body);
+  std::string where = Location() + ": " + request.what + ": ";
+  std::string status = "HTTP " + std::to_string(response.status);
+  if (!body.code.empty()) status += " " + body.code;
+  transient = IsRetryableStatus(response.status, body.code);
+  std::string region = body.region.empty() ? response.bucket_region : body.region;
+  if (response.status == 301 || body.code == "PermanentRedirect" ||
+      body.code == "AuthorizationHeaderMalformed" ||
+      body.code == "IllegalLocationConstraintException" ||
+      (response.status == 400 && !region.empty() && region != options_.region)) {
+    std::string in = region.empty() ? "another region" : "region '" + region + "'";
+    return Error{ExitCode::kUsage,
+                 where + "wrong region (" + status + "): bucket '" + options_.bucket + "' is in " +
+                     in + ", not '" + options_.region +
+                     "': set storage.s3.region (and storage.s3.endpoint)",
+                 0};
+  }
+  if (response.status == 403) {
+    if (body.code == "InvalidAccessKeyId" || body.code == "SignatureDoesNotMatch") {
+      return Error{ExitCode::kUsage,
+                   where + "access denied (" + status +
+                       "): check the S3 credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
+                       "storage.s3.credentials_file)",
+                   EACCES};
+    }
+    if (body.code == "RequestTimeTooSkewed") {
+      return Error{ExitCode::kFailed, where + status + ": this machine's clock is off", 0};
+    }
+    return Error{ExitCode::kFailed,
+                 where + "access denied (" + status +
+                     (body.message.empty() ? "" : ": " + body.message) +
+                     "): the credentials may not use this bucket or prefix",
+                 EACCES};
+  }
+  if (response.status == 404 && body.code == "NoSuchBucket") {
+    return Error{ExitCode::kUsage,
+                 where + "bucket '" + options_.bucket + "' does not exist at " + options_.endpoint +
+                     " (" + status + ")",
+                 0};
+  }
+  if (response.status == 404) {
+    return Error{ExitCode::kFailed, where + "no such object (" + status + ")", ENOENT};
+  }
+  std::string message = where + status;
+  if (!body.message.empty()) message += ": " + body.message;
+  return Error{ExitCode::kFailed, message, 0};
+}
+
+}  // namespace velin::storage

@@ -1,0 +1,24 @@
+// Opens a backend of each kind on a real server started for the test: "local" (a temp dir),
+// "s3" (s3rver), "s3-signed" (the signature-checking s3rver), "sftp" (sshd), "ftp" (vsftpd).
+// The harness owns the server; destroying it closes the backend, then stops the server.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "velin/storage/backend.hpp"
+#include "velin/storage/retry_policy.hpp"
+
+namespace velin::testing {
+
+struct BackendHarness {
+  virtual ~BackendHarness() = default;
+  std::unique_ptr<storage::Backend> backend;
+};
+
+// Retries that keep tests quick: `attempts` tries, 10 ms apart at first.
+storage::RetryPolicy FastRetries(int attempts = 4);
+
+std::unique_ptr<BackendHarness> StartBackend(const std::string& kind);
+
+}  // namespace velin::testing

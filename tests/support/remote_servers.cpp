@@ -1,0 +1,154 @@
+#include "support/remote_servers.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+
+namespace velin::testing {
+namespace {
+
+std::string NodeDir() {
+  const char* dir = std::getenv("VELIN_TEST_NODE_DIR");
+  return dir && *dir ? dir : "/opt/velin-test";
+}
+
+void Require(bool ok, const std::string& what) {
+  if (!ok) throw std::runtime_error(what);
+}
+
+ServerProcess StartServer(std::vector<std::string> argv, const std::string& log) {
+  ProcessOptions options;
+  // sh only redirects output into the log; exec replaces it so the pid is the server's.
+  std::string command = "exec";
+  for (const std::string& a : argv) command += " '" + a + "'";
+  command += " >'" + log + "' 2>&1";
+  options.argv = {"/bin/sh", "-c", command};
+  options.stdout_mode = Stdio::kNull;
+  options.stderr_mode = Stdio::kNull;
+  auto process = Subprocess::Start(options);
+  Require(process.has_value(), "cannot start " + argv[0]);
+  return ServerProcess(std::move(*process));
+}
+
+std::string ReadLog(const std::string& path) {
+  try {
+    return ReadFileOrDie(path);
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+}  // namespace
+
+int FreeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  Require(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0, "bind failed");
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool WaitForPort(int port, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+ServerProcess& ServerProcess::operator=(ServerProcess&& other) noexcept {
+  Stop();
+  process_ = std::move(other.process_);
+  other.process_.reset();
+  return *this;
+}
+
+void ServerProcess::Stop() {
+  if (!process_) return;
+  // The servers need no graceful shutdown (tests also use this as "the server died").
+  process_->Kill(SIGKILL);
+  (void)process_->Wait();
+  process_.reset();
+}
+
+S3Server::S3Server(bool check_signatures) : check_signatures_(check_signatures) {
+  port_ = FreeLoopbackPort();
+  Start();
+}
+
+void S3Server::Start() {
+  std::string module = check_signatures_ ? NodeDir() + "/s3rver-sig/node_modules/@20minutes/s3rver"
+                                         : NodeDir() + "/s3rver/node_modules/s3rver";
+  Require(std::filesystem::exists(module),
+          module + " is missing: run scripts/install-deps.sh (scripts/deps/remote.sh)");
+  std::string script = dir_ / "run.js";
+  WriteFile(script,
+            "const [mod, port, dir, bucket] = process.argv.slice(2);\n"
+            "const S3rver = require(mod);\n"
+            "new S3rver({port: +port, address: '127.0.0.1', directory: dir, silent: true,\n"
+            "  configureBuckets: [{name: bucket}]}).run().then(() => console.log('ready'),\n"
+            "  (e) => { console.error(e); process.exit(1); });\n");
+  std::filesystem::create_directories(dir_ / "data");
+  process_ = StartServer({"node", script, module, std::to_string(port_), dir_ / "data", kBucket},
+                         dir_ / "s3rver.log");
+  Require(WaitForPort(port_, 15000), "s3rver did not start: " + ReadLog(dir_ / "s3rver.log"));
+}
+
+SshServer::SshServer() {
+  port_ = FreeLoopbackPort();
+  passwd* pw = getpwuid(getuid());
+  Require(pw != nullptr, "no passwd entry for the current user");
+  user_ = pw->pw_name;
+  Require(std::filesystem::exists("/usr/sbin/sshd"),
+          "/usr/sbin/sshd is missing: run scripts/install-deps.sh (openssh-server)");
+  std::filesystem::create_directories("/run/sshd");
+  std::filesystem::create_directories(dir_ / "files");
+  for (const char* key : {"hostkey", "userkey"}) {
+    auto r = RunProgram({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir_ / key});
+    Require(r.exit_code == 0, "ssh-keygen failed: " + r.out + r.err);
+  }
+  WriteFile(dir_ / "authorized_keys", ReadFileOrDie(dir_ / "userkey.pub"), 0600);
+  std::string host_pub = ReadFileOrDie(dir_ / "hostkey.pub");
+  std::string key_type_and_blob = host_pub.substr(0, host_pub.find(' ', host_pub.find(' ') + 1));
+  WriteFile(dir_ / "known_hosts",
+            "[127.0.0.1]:" + std::to_string(port_) + " " + key_type_and_blob + "\n");
+  WriteFile(dir_ / "sshd_config", "Port " + std::to_string(port_) +
+                                      "\nListenAddress 127.0.0.1\nHostKey " + (dir_ / "hostkey") +
+                                      "\nAuthorizedKeysFile " + (dir_ / "authorized_keys") +
+                                      "\nPasswordAuthentication no\nKbdInteractiveAuthentication "
+                                      "no\nStrictModes no\nUsePAM no\nPidFile " +
+                                      (dir_ / "sshd.pid") + "\nSubsystem sftp internal-sftp\n");
+  process_ =
+      StartServer({"/usr/sbin/sshd", "-f", dir_ / "sshd_config", "-D", "-e"}, dir_ / "sshd.log");
+  Require(WaitForPort(port_, 10000), "sshd did not start: " + ReadLog(dir_ / "sshd.log"));
+}
+
+std::string SshServer::Url(const std::string& path) const {
+  std::string p = path;
+  while (!p.empty() && p.front() == '/') p.erase(0, 1);
+  return "sftp://" + user_ + "@127.0.0.1:" + std::to_string(port_) + "/" + p;
+}
+
+}  // namespace velin::testing

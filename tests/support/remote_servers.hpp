@@ -1,0 +1,133 @@
+// Real remote-storage servers for tests, each on a free loopback port in its own temp dir and
+// stopped (process group killed and reaped) by its destructor even when a test fails:
+//  - S3Server: s3rver from npm (checks the access key, not the signature), or the
+//    @20minutes/s3rver fork (checks SigV4: a wrong secret gets 403 SignatureDoesNotMatch).
+//    Both are installed by scripts/deps/remote.sh into /opt/velin-test (VELIN_TEST_NODE_DIR).
+//  - SshServer: OpenSSH's sshd with a temp ed25519 host key, an authorized ed25519 user key
+//    and a known_hosts file for it.
+//  - FtpServer: vsftpd logging in the local user "velin-ftp" (created by remote.sh, or here).
+//  - FaultProxy: a TCP proxy in front of any of them that answers HTTP 500/503 or drops the
+//    connection for its first N connections, then forwards faithfully.
+// A missing server program is a test failure (std::runtime_error), never a silent skip.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/test_support.hpp"
+#include "velin/core/process.hpp"
+
+namespace velin::testing {
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+int FreeLoopbackPort();
+// Waits until something accepts connections on 127.0.0.1:port.
+bool WaitForPort(int port, int timeout_ms);
+
+// A child process killed with its process group (SIGTERM, then SIGKILL) on Stop/destruction.
+class ServerProcess {
+ public:
+  ServerProcess() = default;
+  explicit ServerProcess(Subprocess process) : process_(std::move(process)) {}
+  ServerProcess(ServerProcess&&) = default;
+  ServerProcess& operator=(ServerProcess&& other) noexcept;
+  ~ServerProcess() { Stop(); }
+  void Stop();
+  bool running() const { return process_.has_value(); }
+
+ private:
+  std::optional<Subprocess> process_;
+};
+
+class S3Server {
+ public:
+  static constexpr const char* kAccessKey = "S3RVER";
+  static constexpr const char* kSecretKey = "S3RVER";
+  static constexpr const char* kBucket = "bkt";
+
+  explicit S3Server(bool check_signatures = false);
+  int port() const { return port_; }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  const std::string& data_dir() const { return dir_.path(); }
+  // Stops the server; Start() brings it back on the same port with the same data.
+  void Stop() { process_.Stop(); }
+  void Start();
+
+ private:
+  bool check_signatures_;
+  TempDir dir_;
+  int port_ = 0;
+  ServerProcess process_;
+};
+
+class SshServer {
+ public:
+  SshServer();
+  int port() const { return port_; }
+  const std::string& user() const { return user_; }
+  std::string key_file() const { return dir_ / "userkey"; }
+  std::string known_hosts() const { return dir_ / "known_hosts"; }
+  // A directory the user may write, for repositories: <tmp>/files.
+  std::string files_dir() const { return dir_ / "files"; }
+  std::string Url(const std::string& path) const;  // sftp://user@127.0.0.1:port/<path>
+  void Stop() { process_.Stop(); }
+
+ private:
+  TempDir dir_;
+  int port_ = 0;
+  std::string user_;
+  ServerProcess process_;
+};
+
+class FtpServer {
+ public:
+  static constexpr const char* kUser = "velin-ftp";
+  static constexpr const char* kPassword = "velin-ftp-test";
+
+  FtpServer();
+  int port() const { return port_; }
+  // The login directory (files appear here).
+  std::string root_dir() const { return dir_ / "root"; }
+  std::string Url(const std::string& path) const;  // ftp://velin-ftp@127.0.0.1:port/<path>
+  void Stop() { process_.Stop(); }
+
+ private:
+  TempDir dir_;
+  int port_ = 0;
+  ServerProcess process_;
+};
+
+class FaultProxy {
+ public:
+  // kWrongRegion answers like AWS does when the bucket lives in eu-west-1.
+  enum class Fault { kHttp500, kHttp503, kDrop, kWrongRegion };
+  // Listens on a free loopback port; the first `failures` connections get `fault`.
+  FaultProxy(int upstream_port, Fault fault, int failures);
+  ~FaultProxy();
+  int port() const { return port_; }
+  int injected() const { return injected_.load(); }
+
+ private:
+  void AcceptLoop();
+  void Serve(int client);
+
+  int upstream_port_;
+  Fault fault_;
+  int failures_;
+  int port_ = 0;
+  int listen_fd_ = -1;
+  std::atomic<int> connections_{0};
+  std::atomic<int> injected_{0};
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::vector<int> open_fds_;
+  std::vector<std::thread> threads_;
+  std::thread acceptor_;
+};
+
+}  // namespace velin::testing

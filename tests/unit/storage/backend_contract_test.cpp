@@ -1,0 +1,146 @@
+// The Backend contract (backend.hpp), run against every backend on a real server: the local
+// directory, S3 (s3rver), SFTP (sshd) and FTP (vsftpd).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "support/remote_backends.hpp"
+
+namespace velin::storage {
+namespace {
+
+using testing::BackendHarness;
+
+class BackendContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    harness_ = testing::StartBackend(GetParam());
+    backend_ = harness_->backend.get();
+  }
+  std::unique_ptr<BackendHarness> harness_;
+  Backend* backend_ = nullptr;
+};
+
+TEST_P(BackendContract, PutGetStatDelete) {
+  std::string binary("\0\x01\xff payload\n", 12);
+  auto put = backend_->Put("config", binary);
+  ASSERT_TRUE(put) << put.error().message;
+  ASSERT_TRUE(backend_->Put("data/3f/3f2a", "pack bytes"));
+  ASSERT_TRUE(backend_->Put("empty", ""));
+  EXPECT_EQ(*backend_->Get("config"), binary);
+  EXPECT_EQ(*backend_->Get("data/3f/3f2a"), "pack bytes");
+  EXPECT_EQ(*backend_->Get("empty"), "");
+  auto info = backend_->Stat("data/3f/3f2a");
+  ASSERT_TRUE(info);
+  ASSERT_TRUE(info->has_value());
+  EXPECT_EQ((*info)->size, 10u);
+  ASSERT_TRUE(backend_->Delete("data/3f/3f2a"));
+  EXPECT_FALSE(backend_->Stat("data/3f/3f2a")->has_value());
+  EXPECT_TRUE(backend_->Delete("data/3f/3f2a")) << "deleting a missing object is not an error";
+}
+
+TEST_P(BackendContract, MissingObjectIsEnoent) {
+  auto got = backend_->Get("snapshots/nope");
+  ASSERT_FALSE(got);
+  EXPECT_TRUE(IsNotFound(got.error())) << got.error().message;
+  auto in_missing_dir = backend_->Get("data/zz/nothing");
+  ASSERT_FALSE(in_missing_dir);
+  EXPECT_TRUE(IsNotFound(in_missing_dir.error())) << in_missing_dir.error().message;
+  auto stat = backend_->Stat("snapshots/nope");
+  ASSERT_TRUE(stat) << stat.error().message;
+  EXPECT_FALSE(stat->has_value());
+  auto range = backend_->GetRange("snapshots/nope", 0, 4);
+  ASSERT_FALSE(range);
+  EXPECT_TRUE(IsNotFound(range.error())) << range.error().message;
+}
+
+TEST_P(BackendContract, GetRangeReturnsExactlyTheBytesAsked) {
+  std::string data;
+  for (int i = 0; i < 100000; ++i) data.push_back(static_cast<char>('a' + i % 26));
+  ASSERT_TRUE(backend_->Put("data/00/pack", data));
+  EXPECT_EQ(*backend_->GetRange("data/00/pack", 0, 5), data.substr(0, 5));
+  EXPECT_EQ(*backend_->GetRange("data/00/pack", 77777, 1000), data.substr(77777, 1000));
+  EXPECT_EQ(*backend_->GetRange("data/00/pack", 99990, 10), data.substr(99990, 10));
+  auto past_end = backend_->GetRange("data/00/pack", 99995, 10);
+  EXPECT_FALSE(past_end) << "a range past the end must not be silently short";
+}
+
+TEST_P(BackendContract, ListsByPrefix) {
+  for (const char* name : {"config", "keys/k1", "data/ab/ab01", "data/ab/ab02", "data/cd/cd01",
+                           "index/i1", "snapshots/s1"}) {
+    ASSERT_TRUE(backend_->Put(name, name));
+  }
+  auto names = [&](const std::string& prefix) {
+    auto listed = backend_->List(prefix);
+    EXPECT_TRUE(listed) << listed.error().message;
+    std::set<std::string> out;
+    for (const ObjectInfo& o : *listed) out.insert(o.name);
+    return out;
+  };
+  EXPECT_EQ(names("data/"),
+            (std::set<std::string>{"data/ab/ab01", "data/ab/ab02", "data/cd/cd01"}));
+  EXPECT_EQ(names("data/ab/ab0"), (std::set<std::string>{"data/ab/ab01", "data/ab/ab02"}));
+  EXPECT_EQ(names("snapshots/"), (std::set<std::string>{"snapshots/s1"}));
+  EXPECT_EQ(names("").size(), 7u) << ::testing::PrintToString(names(""));
+  EXPECT_TRUE(names("locks/").empty());
+  auto listed = backend_->List("index/");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].size, 8u);
+}
+
+TEST_P(BackendContract, OverwriteReplacesTheObject) {
+  ASSERT_TRUE(backend_->Put("locks/l1", "first version"));
+  ASSERT_TRUE(backend_->Put("locks/l1", "second"));
+  EXPECT_EQ(*backend_->Get("locks/l1"), "second");
+  EXPECT_EQ(backend_->List("locks/")->size(), 1u) << "no temp file may be left or listed";
+}
+
+TEST_P(BackendContract, ParallelPutsFromManyThreads) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 8; ++i) {
+        std::string name = "data/" + std::to_string(t) + "/obj" + std::to_string(i);
+        if (!backend_->Put(name, name)) failures++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(backend_->List("data/")->size(), 64u);
+  EXPECT_EQ(*backend_->Get("data/5/obj7"), "data/5/obj7");
+}
+
+TEST_P(BackendContract, ReaderNeverSeesAPartialObject) {
+  const std::string a(1 << 20, 'A'), b(1 << 20, 'B');
+  ASSERT_TRUE(backend_->Put("index/shared", a));
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0}, reads{0};
+  std::thread reader([&] {
+    while (!done) {
+      auto got = backend_->Get("index/shared");
+      if (got) {
+        reads++;
+        if (*got != a && *got != b) torn++;
+      } else if (!IsNotFound(got.error())) {
+        torn++;
+      }
+    }
+  });
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(backend_->Put("index/shared", i % 2 ? a : b));
+  done = true;
+  reader.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, BackendContract,
+                         ::testing::Values("local", "s3", "sftp", "ftp"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace velin::storage
