@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "velin/core/i18n.hpp"
+#include "velin/monitor/run_monitor.hpp"
 #include "velin/output/logging.hpp"
 #include "velin/version.hpp"
 
@@ -33,23 +34,59 @@ Result<const config::Config*> Context::Config() {
   return &*config_;
 }
 
+namespace {
+
+// Commands whose runs are worth a metric and a ping: the work cron and timers do.
+bool IsMonitored(const std::string& command) {
+  static const char* kMonitored[] = {"backup create",       "backup verify",    "backup restore",
+                                     "backup prune",        "backup forget",    "backup copy",
+                                     "rollback to-version", "rollback recover", "rollback commit",
+                                     "rollback rollback"};
+  for (const char* m : kMonitored) {
+    if (command == m) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string& Context::CommandPath() {
+  static std::string path;
+  return path;
+}
+
 void Context::Execute(const std::function<Status()>& body, bool needs_config) {
   console_ = std::make_unique<output::Console>(
       output::DetectConsoleOptions(global.json, global.quiet, global.verbose));
   output::SetupEarlyLogging(global.verbose, global.quiet);
+  std::optional<monitor::RunMonitor> run;
   Status status = [&]() -> Status {
     if (needs_config) {
       VELIN_TRY(Config());
+      if (IsMonitored(CommandPath()) &&
+          (!config_->monitor.metrics_file.empty() || !config_->monitor.ping_url.empty())) {
+        monitor::MonitorOptions options;
+        options.metrics.metrics_file = config_->monitor.metrics_file;
+        options.ping.url = config_->monitor.ping_url;
+        run.emplace(env(), options, CommandPath(), out());
+      }
       for (auto& hook : before_command) VELIN_TRY(hook(*this));
     }
+    spdlog::info("velin {}: {}", kVersion, CommandPath());
     return body();
   }();
+  if (run) {
+    run->Finish(status ? std::nullopt : std::optional<Error>(status.error()),
+                stats_.summary.empty() ? CommandPath() + ": ok" : stats_.summary,
+                stats_.bytes_added, stats_.repository_size);
+  }
   if (!status) {
     exit_code_ = static_cast<int>(status.error().code);
     output::LogErrorToFile(status.error().message);
     out().Fail(status.error());
   } else {
     exit_code_ = 0;
+    spdlog::info("{}: done", CommandPath());
   }
 }
 
@@ -68,6 +105,9 @@ Result<bool> Context::Confirm(const std::string& question) {
 CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::string& description) {
   CLI::App* sub = parent.add_subcommand(name, description);
   sub->fallthrough();
+  // The innermost command's callback fires last, so the path ends up as "group command".
+  std::string path = parent.get_parent() != nullptr ? parent.get_name() + " " + name : name;
+  sub->preparse_callback([path](size_t) { Context::CommandPath() = path; });
   return sub;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -45,6 +46,19 @@ class Context {
   void Execute(const std::function<Status()>& body, bool needs_config = true);
   int exit_code() const { return exit_code_; }
 
+  // What the running command reports to monitoring ([monitor] metrics_file / ping_url):
+  // commands that do unattended work (backup create, verify, prune, copy, restore; rollback
+  // switches) fill it; Execute() records the run after the body returns.
+  struct RunStats {
+    std::string summary;  // one line for the success ping
+    std::optional<uint64_t> bytes_added;
+    std::optional<uint64_t> repository_size;
+  };
+  RunStats& stats() { return stats_; }
+
+  // "backup create": the command being run (set while parsing, by AddCommand).
+  static std::string& CommandPath();
+
   // Asks a yes/no question on the terminal; --yes answers yes. Without a terminal and
   // without --yes, a usage error (exit 2): nobody is there to answer.
   Result<bool> Confirm(const std::string& question);
@@ -53,6 +67,7 @@ class Context {
   std::unique_ptr<output::Console> console_;
   std::optional<config::Config> config_;
   int exit_code_ = 0;
+  RunStats stats_;
 };
 
 // Adds a subcommand that accepts the global flags after it too.

@@ -1,0 +1,75 @@
+// Monitoring around real commands: the metrics file and the pings of [monitor], end to end.
+#include <gtest/gtest.h>
+
+#include "support/ops_http_server.hpp"
+#include "support/test_support.hpp"
+
+namespace velin {
+namespace {
+
+using testing::ReadFileOrDie;
+using testing::RunVelin;
+using testing::TempDir;
+using testing::WriteFile;
+
+std::string Config(const std::string& extra) {
+  return "[backup]\ninclude = [\"uploads\"]\nprune_after_create = false\n[monitor]\n" + extra;
+}
+
+TEST(MonitorCli, BackupCreateWritesTheMetricsFile) {
+  TempDir dir;
+  WriteFile(dir / "uploads/a.txt", "hello");
+  WriteFile(dir / "velin.toml", Config("metrics_file = \"metrics/velin.prom\"\n"));
+  auto r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string metrics = ReadFileOrDie(dir / "metrics/velin.prom");
+  EXPECT_NE(metrics.find("velin_runs_total{command=\"backup create\"} 1"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("velin_last_run_success{command=\"backup create\"} 1"), std::string::npos)
+      << metrics;
+
+  // A failing verify is counted as a failure; the earlier create's series stay.
+  auto bad = RunVelin({"backup", "verify", "no-such-backup"}, {.cwd = dir.path()});
+  EXPECT_NE(bad.exit_code, 0);
+  metrics = ReadFileOrDie(dir / "metrics/velin.prom");
+  EXPECT_NE(metrics.find("velin_runs_total{command=\"backup create\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.find("velin_last_run_success{command=\"backup verify\"} 0"), std::string::npos)
+      << metrics;
+}
+
+TEST(MonitorCli, BackupCreatePingsStartAndSuccess) {
+  testing::OpsHttpServer server;
+  TempDir dir;
+  WriteFile(dir / "uploads/a.txt", "hello");
+  WriteFile(dir / "velin.toml", Config("ping_url = \"" + server.url() + "/ping/abc\"\n"));
+  auto r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto requests = server.WaitForRequests(2);
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].path, "/ping/abc/start");
+  EXPECT_EQ(requests[1].path, "/ping/abc");
+}
+
+TEST(MonitorCli, AFailedPingNeverFailsTheBackup) {
+  TempDir dir;
+  WriteFile(dir / "uploads/a.txt", "hello");
+  int port = testing::OpsHttpServer::UnusedPort();
+  WriteFile(dir / "velin.toml",
+            Config("ping_url = \"http://127.0.0.1:" + std::to_string(port) + "/x\"\n"));
+  auto r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning:"), std::string::npos) << r.err;
+}
+
+TEST(MonitorCli, ListingIsNotMonitored) {
+  testing::OpsHttpServer server;
+  TempDir dir;
+  WriteFile(dir / "uploads/a.txt", "hello");
+  WriteFile(dir / "velin.toml", Config("ping_url = \"" + server.url() + "/p\"\n"));
+  ASSERT_EQ(RunVelin({"backup", "init"}, {.cwd = dir.path()}).exit_code, 0);
+  ASSERT_EQ(RunVelin({"backup", "list"}, {.cwd = dir.path()}).exit_code, 0);
+  EXPECT_TRUE(server.WaitForRequests(1, std::chrono::milliseconds(300)).empty());
+}
+
+}  // namespace
+}  // namespace velin
