@@ -28,12 +28,12 @@ Result<Duration> ParseDurationArg(const std::string& text, const std::string& wh
 }
 
 void AddBegin(CLI::App& group, Context& ctx) {
-  CLI::App* cmd = AddCommand(group, "begin",
-                             "Open a deploy transaction (or extend the open one)");
+  CLI::App* cmd = AddCommand(group, "begin", "Open a deploy transaction (or extend the open one)");
   auto timeout = std::make_shared<std::string>();
   auto reason = std::make_shared<std::string>();
-  cmd->add_option("--timeout", *timeout, "Roll back unless committed within (default: "
-                                         "rollback.transaction_timeout)");
+  cmd->add_option("--timeout", *timeout,
+                  "Roll back unless committed within (default: "
+                  "rollback.transaction_timeout)");
   cmd->add_option("--reason", *reason, "Why (kept in the history)");
   cmd->callback([&ctx, timeout, reason] {
     ctx.Execute([&]() -> Status {
@@ -84,8 +84,8 @@ void AddExtend(CLI::App& group, Context& ctx) {
       if (ctx.out().json()) {
         ctx.out().Json(TxnJson(t, rollback::UnixMs(ctx.env())));
       } else {
-        ctx.out().Done(TrFormat("Transaction {} extended until {}", t.id,
-                                rollback::IsoTime(t.deadline_ms)));
+        ctx.out().Done(
+            TrFormat("Transaction {} extended until {}", t.id, rollback::IsoTime(t.deadline_ms)));
       }
       return Ok();
     });
@@ -130,9 +130,10 @@ void AddStatus(CLI::App& group, Context& ctx) {
 }
 
 void AddRecover(CLI::App& group, Context& ctx) {
-  CLI::App* cmd = AddCommand(group, "recover",
-                             "Finish an interrupted switch or an expired transaction (boot)");
+  CLI::App* cmd =
+      AddCommand(group, "recover", "Finish an interrupted switch or an expired transaction (boot)");
   cmd->callback([&ctx] {
+    SkipExpiredTransactionHook() = true;
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       VELIN_ASSIGN(auto done, engine->Recover());
@@ -153,6 +154,7 @@ void AddWatchdog(CLI::App& group, Context& ctx) {
   auto id = std::make_shared<std::string>();
   cmd->add_option("--transaction", *id)->required();
   cmd->callback([&ctx, id] {
+    SkipExpiredTransactionHook() = true;
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       return engine->RunWatchdog(*id);

@@ -32,9 +32,9 @@ void AddCreate(CLI::App& group, Context& ctx, const std::string& name, rollback:
       if (ctx.out().json()) {
         ctx.out().Json(RecordJson(v));
       } else {
-        ctx.out().Done(TrFormat(kind == rollback::VersionKind::kSnapshot ? "Snapshot {} created"
-                                                                         : "Version {} created",
-                                v.name));
+        ctx.out().Done(TrFormat(
+            kind == rollback::VersionKind::kSnapshot ? "Snapshot {} created" : "Version {} created",
+            v.name));
       }
       return Ok();
     });
@@ -69,8 +69,8 @@ void AddList(CLI::App& group, Context& ctx) {
         if (!v.record.description.empty()) label += " - " + v.record.description;
         if (label.size() < 32) label.resize(32, ' ');
         std::string line = "  " + label + "  " + rollback::KindName(v.record.kind) + "  " +
-               v.record.created + "  " + output::FormatBytes(v.total_bytes) + " (" +
-               output::FormatBytes(v.own_bytes) + " own)";
+                           v.record.created + "  " + output::FormatBytes(v.total_bytes) + " (" +
+                           output::FormatBytes(v.own_bytes) + " own)";
         if (v.current) line += "  ← " + std::string(Tr("current"));
         if (v.transaction_base) line += "  [" + std::string(Tr("transaction base")) + "]";
         out.Line(line);
@@ -90,10 +90,16 @@ void AddHistory(CLI::App& group, Context& ctx) {
       if (out.json()) {
         nlohmann::json arr = nlohmann::json::array();
         for (const auto& h : history) {
-          arr.push_back({{"time", h.time}, {"user", h.user}, {"host", h.host},
-                         {"action", h.action}, {"from", h.from}, {"to", h.to},
-                         {"reason", h.reason}, {"outcome", h.outcome},
-                         {"transaction", h.transaction}, {"detail", h.detail}});
+          arr.push_back({{"time", h.time},
+                         {"user", h.user},
+                         {"host", h.host},
+                         {"action", h.action},
+                         {"from", h.from},
+                         {"to", h.to},
+                         {"reason", h.reason},
+                         {"outcome", h.outcome},
+                         {"transaction", h.transaction},
+                         {"detail", h.detail}});
         }
         out.Json({{"history", arr}});
         return Ok();
@@ -115,8 +121,8 @@ void AddHistory(CLI::App& group, Context& ctx) {
 }
 
 void AddAdopt(CLI::App& group, Context& ctx) {
-  CLI::App* cmd = AddCommand(group, "adopt",
-                             "Take over an application deployed as plain files (first time)");
+  CLI::App* cmd =
+      AddCommand(group, "adopt", "Take over an application deployed as plain files (first time)");
   auto label = std::make_shared<std::string>();
   cmd->add_option("label", *label, "\"NAME - description\" of the first snapshot");
   cmd->callback([&ctx, label] {

@@ -56,9 +56,8 @@ Status RemoveIfExists(io::Env& env, const std::string& path) {
 }
 
 json HistoryToJson(const HistoryEntry& e) {
-  json j = {{"time", e.time}, {"user", e.user},       {"host", e.host},
-            {"action", e.action}, {"from", e.from},   {"to", e.to},
-            {"reason", e.reason}, {"outcome", e.outcome}};
+  json j = {{"time", e.time}, {"user", e.user}, {"host", e.host},     {"action", e.action},
+            {"from", e.from}, {"to", e.to},     {"reason", e.reason}, {"outcome", e.outcome}};
   if (!e.transaction.empty()) j["transaction"] = e.transaction;
   if (!e.detail.empty()) j["detail"] = e.detail;
   return j;
@@ -156,9 +155,9 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
       VELIN_TRY(ParseStateFile(layout.History(), line));
       continue;
     }
-    out.push_back({Str(j, "time"), Str(j, "user"), Str(j, "host"), Str(j, "action"),
-                   Str(j, "from"), Str(j, "to"), Str(j, "reason"), Str(j, "outcome"),
-                   Str(j, "transaction"), Str(j, "detail")});
+    out.push_back({Str(j, "time"), Str(j, "user"), Str(j, "host"), Str(j, "action"), Str(j, "from"),
+                   Str(j, "to"), Str(j, "reason"), Str(j, "outcome"), Str(j, "transaction"),
+                   Str(j, "detail")});
   }
   return out;
 }
@@ -198,13 +197,19 @@ Result<std::optional<TransactionRecord>> LoadTransaction(io::Env& env, const Sta
 }
 
 Status SaveTransaction(io::Env& env, const StateLayout& layout, const TransactionRecord& t) {
-  json doc = {{"format", kRegistryFormat}, {"id", t.id},
-              {"state", t.state},          {"base", t.base},
-              {"started", t.started},      {"deadline_ms", t.deadline_ms},
+  json doc = {{"format", kRegistryFormat},
+              {"id", t.id},
+              {"state", t.state},
+              {"base", t.base},
+              {"started", t.started},
+              {"deadline_ms", t.deadline_ms},
               {"deadline", IsoTime(t.deadline_ms)},
-              {"reason", t.reason},        {"user", t.user},
-              {"host", t.host},            {"cause", t.cause},
-              {"outcome", t.outcome},      {"watchdog_pid", t.watchdog_pid}};
+              {"reason", t.reason},
+              {"user", t.user},
+              {"host", t.host},
+              {"cause", t.cause},
+              {"outcome", t.outcome},
+              {"watchdog_pid", t.watchdog_pid}};
   return io::WriteFileDurably(env, layout.Transaction(), doc.dump(2) + "\n");
 }
 
@@ -215,15 +220,15 @@ Status RemoveTransaction(io::Env& env, const StateLayout& layout) {
 Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLayout& layout) {
   VELIN_ASSIGN(auto doc, LoadOptional(env, layout.SwitchIntent()));
   if (!doc) return std::optional<SwitchIntent>();
-  SwitchIntent s{Str(*doc, "from"), Str(*doc, "to"), Str(*doc, "reason"),
-                 Str(*doc, "transaction"), Str(*doc, "started")};
+  SwitchIntent s{Str(*doc, "from"), Str(*doc, "to"), Str(*doc, "reason"), Str(*doc, "transaction"),
+                 Str(*doc, "started")};
   return std::optional<SwitchIntent>(std::move(s));
 }
 
 Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchIntent& s) {
-  json doc = {{"format", kRegistryFormat}, {"from", s.from},
-              {"to", s.to},                {"reason", s.reason},
-              {"transaction", s.transaction}, {"started", s.started}};
+  json doc = {
+      {"format", kRegistryFormat},    {"from", s.from},      {"to", s.to}, {"reason", s.reason},
+      {"transaction", s.transaction}, {"started", s.started}};
   return io::WriteFileDurably(env, layout.SwitchIntent(), doc.dump(2) + "\n");
 }
 
@@ -264,8 +269,8 @@ Status CheckVersionName(const std::string& name) {
     return UsageError("version name '" + name + "' must not start with '.' or '-'");
   }
   for (char c : name) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
-              c == '+';
+    bool ok =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || c == '+';
     if (!ok) {
       return UsageError("version name '" + name +
                         "' may hold only letters, digits, '.', '_', '-' and '+'");

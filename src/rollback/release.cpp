@@ -85,7 +85,8 @@ Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
       return Ok();
     }
     default:
-      return Failure(full + ": not a regular file, directory or symlink; cannot keep it in a release");
+      return Failure(full +
+                     ": not a regular file, directory or symlink; cannot keep it in a release");
   }
 }
 

@@ -50,13 +50,13 @@ Status RunServiceCommand(const Settings& settings, const std::string& key,
   VELIN_ASSIGN(CommandResult r, RunShellCommand(line, timeout, settings.app_root,
                                                 {{"VELIN_ROLLBACK_LEVEL", level}}));
   if (r.timed_out) {
-    return Failure("rollback." + key + " command did not finish within " +
-                   FormatDuration(timeout) + ": " + command);
+    return Failure("rollback." + key + " command did not finish within " + FormatDuration(timeout) +
+                   ": " + command);
   }
   if (r.exit_code != 0) {
     std::string last = LastLine(r.output);
-    return Failure("rollback." + key + " command failed (" + DescribeExit(r.exit_code) +
-                   ")" + (last.empty() ? "" : ": " + last));
+    return Failure("rollback." + key + " command failed (" + DescribeExit(r.exit_code) + ")" +
+                   (last.empty() ? "" : ": " + last));
   }
   return Ok();
 }

@@ -59,9 +59,10 @@ static Status ApplySteps(RollbackEngine& engine, io::Env& env, const Settings& s
   bool older = from != nullptr && to.seq < from->seq;
   if (!to.schema_level.empty() && !from_level.empty() && LevelBelow(to.schema_level, from_level)) {
     if (settings.migrate_down.empty()) {
-      reporter.Warn(TrFormat("schema level {} is below the live level {} and no "
-                             "rollback.migrate_down is configured; the database stays as it is",
-                             to.schema_level, from_level));
+      reporter.Warn(
+          TrFormat("schema level {} is below the live level {} and no "
+                   "rollback.migrate_down is configured; the database stays as it is",
+                   to.schema_level, from_level));
     } else {
       VELIN_TRY(RunServiceCommand(settings, "migrate_down", settings.migrate_down, kCommandTimeout,
                                   to.schema_level));
@@ -69,8 +70,9 @@ static Status ApplySteps(RollbackEngine& engine, io::Env& env, const Settings& s
     }
   } else if (older && settings.migrate_down.empty() && settings.database_configured &&
              to.schema_level.empty()) {
-    reporter.Warn(Tr("going back to an older version while a [database] is configured, but "
-                     "rollback.migrate_down is not set: the schema is not migrated down"));
+    reporter.Warn(
+        Tr("going back to an older version while a [database] is configured, but "
+           "rollback.migrate_down is not set: the schema is not migrated down"));
   }
   CrashPoint("switch-migrated");
   VELIN_TRY(RunServiceCommand(settings, "start", settings.start, kCommandTimeout));
@@ -97,8 +99,8 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   if (auto live_level = SchemaLevel(settings_); live_level && !live_level->empty()) {
     from_level = *live_level;
   }
-  VELIN_TRY(SaveSwitchIntent(env_, layout_,
-                             {from_name, target, reason, txn_id, IsoTime(UnixMs(env_))}));
+  VELIN_TRY(
+      SaveSwitchIntent(env_, layout_, {from_name, target, reason, txn_id, IsoTime(UnixMs(env_))}));
   CrashPoint("switch-intent");
   auto point = [this](const std::string& name) -> Status {
     VELIN_TRY(PointCurrentAt(name));
@@ -108,11 +110,18 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
     CrashPoint("switch-registry");
     return Ok();
   };
-  HistoryEntry entry{IsoTime(UnixMs(env_)), CurrentUser(), HostName(), action, from_name, target,
-                     reason, "switched", txn_id, ""};
-  Status forward =
-      ApplySteps(*this, env_, settings_, layout_, reporter_, to, from ? &*from : nullptr,
-                 from_level, point);
+  HistoryEntry entry{IsoTime(UnixMs(env_)),
+                     CurrentUser(),
+                     HostName(),
+                     action,
+                     from_name,
+                     target,
+                     reason,
+                     "switched",
+                     txn_id,
+                     ""};
+  Status forward = ApplySteps(*this, env_, settings_, layout_, reporter_, to,
+                              from ? &*from : nullptr, from_level, point);
   if (forward) {
     VELIN_TRY(AppendHistory(env_, layout_, entry));
     return RemoveSwitchIntent(env_, layout_);
@@ -122,19 +131,19 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   std::string back_result = "nothing to switch back to";
   if (from) {
     reporter_.Begin(TrFormat("Switching back to {}...", from->name));
-    Status back = ApplySteps(*this, env_, settings_, layout_, reporter_, *from, &to,
-                             to.schema_level, point);
+    Status back =
+        ApplySteps(*this, env_, settings_, layout_, reporter_, *from, &to, to.schema_level, point);
     back_result = back ? "switched back to " + from->name + " (healthy)"
                        : "switching back to " + from->name + " failed too: " + back.error().message;
   }
-  entry.outcome = (failure.code == ExitCode::kHealthFailed ? "health check failed; "
-                                                           : "failed; ") + back_result;
+  entry.outcome = (failure.code == ExitCode::kHealthFailed ? "health check failed; " : "failed; ") +
+                  back_result;
   entry.detail = failure.message;
   VELIN_TRY(AppendHistory(env_, layout_, entry));
   VELIN_TRY(RemoveSwitchIntent(env_, layout_));
-  return MakeError(failure.code == ExitCode::kHealthFailed ? ExitCode::kHealthFailed
-                                                           : ExitCode::kFailed,
-                   "switch to " + target + ": " + failure.message + "; " + back_result);
+  return MakeError(
+      failure.code == ExitCode::kHealthFailed ? ExitCode::kHealthFailed : ExitCode::kFailed,
+      "switch to " + target + ": " + failure.message + "; " + back_result);
 }
 
 Status RollbackEngine::ToVersion(const std::string& name, const std::string& reason) {
@@ -180,8 +189,8 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
   }
   std::string root = exists ? link : settings_.app_root;
   reporter_.Begin(TrFormat("Adopting the live application as {}...", name));
-  VELIN_ASSIGN(VersionRecord rec, CreateLocked(name, description, VersionKind::kSnapshot, false,
-                                               root));
+  VELIN_ASSIGN(VersionRecord rec,
+               CreateLocked(name, description, VersionKind::kSnapshot, false, root));
   if (type == io::FileType::kDirectory) {
     // Plain files at the `current` path: stop, move them aside, link, start, check.
     VELIN_TRY(RunServiceCommand(settings_, "stop", settings_.stop, kCommandTimeout));

@@ -30,7 +30,8 @@ bool ProcessAlive(int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pi
 }  // namespace
 
 Status RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
-  if (settings_.velin_binary.empty()) return Failure("cannot arm the watchdog: velin binary unknown");
+  if (settings_.velin_binary.empty())
+    return Failure("cannot arm the watchdog: velin binary unknown");
   ProcessOptions options;
   options.argv = {settings_.velin_binary, "rollback", "watchdog", "--transaction", txn.id};
   if (!settings_.config_file.empty()) {
@@ -63,8 +64,8 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
     open->deadline_ms = now + span.count();  // like JunOS commit confirmed: confirm again
     if (!ProcessAlive(open->watchdog_pid)) VELIN_TRY(ArmWatchdog(*open));
     VELIN_TRY(SaveTransaction(env_, layout_, *open));
-    reporter_.Done(TrFormat("Transaction {} extended until {}", open->id,
-                            IsoTime(open->deadline_ms)));
+    reporter_.Done(
+        TrFormat("Transaction {} extended until {}", open->id, IsoTime(open->deadline_ms)));
     return *open;
   }
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
@@ -91,11 +92,11 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
                                           DigestOf(live_cfg) == current->config_digest);
   if (!artifacts_same || !config_kept) {
     std::string name = "base-" + txn.id;
-    reporter_.Info(TrFormat("The live files differ from version {}: taking snapshot {}",
-                            current->name, name));
+    reporter_.Info(
+        TrFormat("The live files differ from version {}: taking snapshot {}", current->name, name));
     VELIN_ASSIGN(VersionRecord snap,
-                 CreateLocked(name, "Base of transaction " + txn.id, VersionKind::kSnapshot,
-                              false, layout_.Release(live)));
+                 CreateLocked(name, "Base of transaction " + txn.id, VersionKind::kSnapshot, false,
+                              layout_.Release(live)));
     txn.base = snap.name;
   }
   txn.state = "open";
@@ -140,9 +141,9 @@ Result<TransactionEnd> RollbackEngine::RollBackTransactionLocked(TransactionReco
   reporter_.Begin(TrFormat("Rolling back transaction {} to {}...", txn.id, txn.base));
   // A switch interrupted inside this rollback is simply done again: every step is idempotent.
   VELIN_TRY(RemoveSwitchIntent(env_, layout_));
-  Status s = SwitchLocked(txn.base, txn.cause == "timeout" ? "transaction deadline passed"
-                                                           : "transaction rolled back",
-                          txn.id, "rollback");
+  Status s = SwitchLocked(
+      txn.base, txn.cause == "timeout" ? "transaction deadline passed" : "transaction rolled back",
+      txn.id, "rollback");
   txn.state = s ? "rolled-back" : "rollback-failed";
   txn.outcome = OutcomeFor(txn.cause, static_cast<bool>(s));
   if (!s) txn.outcome += ": " + s.error().message;
@@ -285,8 +286,8 @@ Status RollbackEngine::FinishExpiredTransaction() {
   }
   const TransactionEnd& end = *finished;
   if (!end.outcome.empty()) {
-    reporter_.Warn(TrFormat("transaction {} had expired: {} (to {})", end.id, end.outcome,
-                            end.base));
+    reporter_.Warn(
+        TrFormat("transaction {} had expired: {} (to {})", end.id, end.outcome, end.base));
   }
   return Ok();
 }

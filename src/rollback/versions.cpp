@@ -60,9 +60,8 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
   }
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), Duration(2000)));
-  reporter_.Begin(TrFormat(kind == VersionKind::kSnapshot ? "Creating snapshot {}..."
-                                                          : "Creating version {}...",
-                           name));
+  reporter_.Begin(TrFormat(
+      kind == VersionKind::kSnapshot ? "Creating snapshot {}..." : "Creating version {}...", name));
   VELIN_ASSIGN(VersionRecord record,
                CreateLocked(name, description, kind, replace, settings_.app_root));
   VELIN_TRY(Prune(name));
@@ -70,9 +69,8 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
 }
 
 Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
-                                                   const std::string& description,
-                                                   VersionKind kind, bool replace,
-                                                   const std::string& artifact_root) {
+                                                   const std::string& description, VersionKind kind,
+                                                   bool replace, const std::string& artifact_root) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_ASSIGN(std::string live, LiveCurrent());
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
@@ -195,8 +193,8 @@ Status RollbackEngine::Prune(const std::string& keep_also) {
     VELIN_TRY(io::RemoveAll(env_, layout_.Release(name)));
     VELIN_TRY(io::RemoveAll(env_, layout_.Config(name)));
     VELIN_TRY(io::RemoveAll(env_, layout_.Manifest(name)));
-    reporter_.Info(TrFormat("Pruned version {} (keep_versions = {})", name,
-                            settings_.keep_versions));
+    reporter_.Info(
+        TrFormat("Pruned version {} (keep_versions = {})", name, settings_.keep_versions));
   }
   return Ok();
 }

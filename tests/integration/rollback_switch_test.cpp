@@ -17,7 +17,7 @@ ToyAppOptions Opts(bool service, std::string health_timeout = "5s") {
 }
 
 uint64_t LinkCount(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return 0;
   return st.st_nlink;
 }
@@ -135,7 +135,7 @@ TEST(RollbackSwitchTest, KeepVersionsPrunesOldestButNeverCurrent) {
   std::vector<std::string> names;
   for (const auto& v : doc["versions"]) names.push_back(v["name"]);
   EXPECT_EQ(names, (std::vector<std::string>{"v1", "v4"}));
-  struct stat st{};
+  struct stat st {};
   EXPECT_NE(::stat((app.state() + "/releases/v2").c_str(), &st), 0);
   EXPECT_EQ(app.Current(), "v1");
 }

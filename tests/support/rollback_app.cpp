@@ -72,15 +72,18 @@ long WatchdogPid(const std::string& state_dir) {
 ToyApp::ToyApp(ToyAppOptions options) : port_(FreePort()) {
   std::string app = this->app();
   std::string url = "http://127.0.0.1:" + std::to_string(port_) + "/health";
-  std::string toml = "[app]\nroot = \"app\"\n\n[rollback]\n"
-                     "artifacts = [\"bin\", \"scripts\"]\nconfig = [\".env\"]\n"
-                     "state_dir = \".velin\"\ncurrent = \"current\"\nkeep_versions = 10\n"
-                     "health_timeout = \"" + options.health_timeout + "\"\n";
+  std::string toml =
+      "[app]\nroot = \"app\"\n\n[rollback]\n"
+      "artifacts = [\"bin\", \"scripts\"]\nconfig = [\".env\"]\n"
+      "state_dir = \".velin\"\ncurrent = \"current\"\nkeep_versions = 10\n"
+      "health_timeout = \"" +
+      options.health_timeout + "\"\n";
   if (options.with_service) {
     toml += "start = \"nohup python3 current/bin/server.py " + std::to_string(port_) +
             " >server.log 2>&1 </dev/null & echo $! > server.pid\"\n";
-    toml += "stop = \"if [ -f server.pid ]; then p=$(cat server.pid); kill $p 2>/dev/null; "
-            "while kill -0 $p 2>/dev/null; do sleep 0.05; done; rm -f server.pid; fi\"\n";
+    toml +=
+        "stop = \"if [ -f server.pid ]; then p=$(cat server.pid); kill $p 2>/dev/null; "
+        "while kill -0 $p 2>/dev/null; do sleep 0.05; done; rm -f server.pid; fi\"\n";
     toml += "health = \"curl -fsS --max-time 2 " + url + "\"\n";
   }
   toml += options.extra_rollback;
@@ -124,9 +127,9 @@ RunResult ToyApp::Velin(std::vector<std::string> args, std::map<std::string, std
 std::string ToyApp::Health() {
   RunOptions options;
   options.timeout_seconds = 10;
-  RunResult r = RunProgram({"curl", "-fsS", "--max-time", "2",
-                            "http://127.0.0.1:" + std::to_string(port_) + "/health"},
-                           options);
+  RunResult r = RunProgram(
+      {"curl", "-fsS", "--max-time", "2", "http://127.0.0.1:" + std::to_string(port_) + "/health"},
+      options);
   if (r.exit_code != 0) return "";
   std::string out = r.out;
   while (!out.empty() && out.back() == '\n') out.pop_back();

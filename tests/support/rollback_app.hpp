@@ -15,7 +15,7 @@ namespace velin::testing {
 
 struct ToyAppOptions {
   std::string health_timeout = "5s";
-  bool with_service = true;  // false: no stop/start/health (fast races)
+  bool with_service = true;    // false: no stop/start/health (fast races)
   std::string extra_rollback;  // more lines for [rollback]
 };
 

@@ -23,7 +23,7 @@ namespace velin::rollback {
 // What the engine needs from velin.toml ([app], [rollback], whether [database] exists).
 struct Settings {
   std::string app_root;
-  std::string config_file;  // passed to the watchdog
+  std::string config_file;   // passed to the watchdog
   std::string velin_binary;  // the watchdog re-executes it
   std::string state_dir;
   std::string current_link;
@@ -99,7 +99,7 @@ class RollbackEngine {
   friend class Switcher;
   Result<std::string> LiveCurrent();
   Status SwitchLocked(const std::string& target, const std::string& reason,
-                             const std::string& txn_id, const std::string& action);
+                      const std::string& txn_id, const std::string& action);
   Result<VersionRecord> CreateLocked(const std::string& name, const std::string& description,
                                      VersionKind kind, bool replace,
                                      const std::string& artifact_root);

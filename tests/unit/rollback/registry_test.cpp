@@ -106,8 +106,8 @@ TEST(TransactionRecordTest, RoundTripsAndRemoves) {
 // Every write of a registry update may fail; whichever fails, the registry on disk is the old
 // one or the new one, never torn, and it always loads.
 TEST(RegistryFaultTest, EveryInjectedFaultLeavesOldOrNew) {
-  for (io::FaultOp op : {io::FaultOp::kWrite, io::FaultOp::kSync, io::FaultOp::kRename,
-                         io::FaultOp::kCreate}) {
+  for (io::FaultOp op :
+       {io::FaultOp::kWrite, io::FaultOp::kSync, io::FaultOp::kRename, io::FaultOp::kCreate}) {
     for (uint64_t nth = 1; nth <= 3; ++nth) {
       TempDir dir;
       io::FaultInjectionEnv env(io::Env::Default());
