@@ -68,10 +68,34 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
   return record;
 }
 
+// Leftovers of an interrupted create (under the lock nobody else is creating): temporary
+// directories go; a release moved aside by --replace whose successor never landed comes back.
+static Status CleanLeftovers(io::Env& env, const std::string& dir, const Registry& reg) {
+  VELIN_ASSIGN(auto entries, env.ListDir(dir));
+  for (const auto& e : entries) {
+    bool tmp = e.name.rfind(".tmp-", 0) == 0;
+    bool old = e.name.rfind(".old-", 0) == 0;
+    if (!tmp && !old) continue;
+    std::string full = io::JoinPath(dir, e.name);
+    if (old) {
+      std::string name = e.name.substr(5, e.name.find_last_of('-') - 5);
+      VELIN_ASSIGN(bool present, env.Exists(io::JoinPath(dir, name)));
+      if (reg.Find(name) != nullptr && !present) {
+        VELIN_TRY(env.Rename(full, io::JoinPath(dir, name)));
+        continue;
+      }
+    }
+    VELIN_TRY(io::RemoveAll(env, full));
+  }
+  return Ok();
+}
+
 Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
                                                    const std::string& description, VersionKind kind,
                                                    bool replace, const std::string& artifact_root) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+  VELIN_TRY(CleanLeftovers(env_, layout_.Releases(), reg));
+  VELIN_TRY(CleanLeftovers(env_, layout_.Configs(), reg));
   VELIN_ASSIGN(std::string live, LiveCurrent());
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
   if (reg.Find(name) != nullptr) {
