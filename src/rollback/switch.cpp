@@ -42,9 +42,9 @@ Status RollbackEngine::PointCurrentAt(const std::string& name) {
 
 // One direction of a switch, from `from` (may be empty) to `to`. `from_level` is the schema
 // level before the switch.
-static Status ApplySteps(RollbackEngine& engine, io::Env& env, const Settings& settings,
-                         const StateLayout& layout, Reporter& reporter, const VersionRecord& to,
-                         const VersionRecord* from, const std::string& from_level,
+static Status ApplySteps(io::Env& env, const Settings& settings, const StateLayout& layout,
+                         Reporter& reporter, const VersionRecord& to, const VersionRecord* from,
+                         const std::string& from_level,
                          const std::function<Status(const std::string&)>& point) {
   VELIN_TRY(RunServiceCommand(settings, "stop", settings.stop, kCommandTimeout));
   if (!settings.stop.empty()) reporter.Done(Tr("Service stopped"));
@@ -80,7 +80,6 @@ static Status ApplySteps(RollbackEngine& engine, io::Env& env, const Settings& s
   CrashPoint("switch-started");
   VELIN_TRY(WaitHealthy(settings));
   if (!settings.health.empty()) reporter.Done(Tr("Health check passed"));
-  (void)engine;
   return Ok();
 }
 
@@ -120,8 +119,8 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
                      "switched",
                      txn_id,
                      ""};
-  Status forward = ApplySteps(*this, env_, settings_, layout_, reporter_, to,
-                              from ? &*from : nullptr, from_level, point);
+  Status forward = ApplySteps(env_, settings_, layout_, reporter_, to, from ? &*from : nullptr,
+                              from_level, point);
   if (forward) {
     VELIN_TRY(AppendHistory(env_, layout_, entry));
     return RemoveSwitchIntent(env_, layout_);
@@ -132,7 +131,7 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   if (from) {
     reporter_.Begin(TrFormat("Switching back to {}...", from->name));
     Status back =
-        ApplySteps(*this, env_, settings_, layout_, reporter_, *from, &to, to.schema_level, point);
+        ApplySteps(env_, settings_, layout_, reporter_, *from, &to, to.schema_level, point);
     back_result = back ? "switched back to " + from->name + " (healthy)"
                        : "switching back to " + from->name + " failed too: " + back.error().message;
   }

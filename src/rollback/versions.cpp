@@ -68,6 +68,46 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
   return record;
 }
 
+// Where identical files already are: every registered release's manifest.
+static DedupIndex IndexReleases(io::Env& env, const StateLayout& layout, const Registry& reg) {
+  DedupIndex index;
+  for (const auto& v : reg.versions) {
+    auto m = LoadManifest(env, layout.Manifest(v.name));
+    if (!m) continue;  // an unreadable manifest only costs dedup
+    index.Add(layout.Release(v.name), m->artifacts);
+    index.Add(layout.Config(v.name), m->config);
+  }
+  return index;
+}
+
+// Moves an existing release of that name aside, renames the complete temporary one (`tag`)
+// into place, writes its manifest, then registers it: the registry names only complete
+// releases.
+static Status InstallRelease(io::Env& env, const StateLayout& layout, const std::string& tag,
+                             const VersionRecord& record, const Manifest& manifest, Registry& reg) {
+  const std::string& name = record.name;
+  std::string aside = ".old-" + name + "-" + std::to_string(::getpid());
+  VELIN_ASSIGN(bool had_release, env.Exists(layout.Release(name)));
+  if (had_release) VELIN_TRY(env.Rename(layout.Release(name), layout.Release(aside)));
+  VELIN_ASSIGN(bool had_config, env.Exists(layout.Config(name)));
+  if (had_config) VELIN_TRY(env.Rename(layout.Config(name), layout.Config(aside)));
+  VELIN_TRY(env.Rename(layout.Release(tag), layout.Release(name)));
+  if (record.kind == VersionKind::kSnapshot) {
+    VELIN_TRY(env.Rename(layout.Config(tag), layout.Config(name)));
+  }
+  VELIN_TRY(env.SyncDir(layout.Releases()));
+  VELIN_TRY(env.SyncDir(layout.Configs()));
+  VELIN_TRY(SaveManifest(env, layout.Manifest(name), manifest));
+  CrashPoint("create-before-registry");
+  reg.versions.erase(std::remove_if(reg.versions.begin(), reg.versions.end(),
+                                    [&](const VersionRecord& v) { return v.name == name; }),
+                     reg.versions.end());
+  reg.versions.push_back(record);
+  VELIN_TRY(SaveRegistry(env, layout, reg));
+  VELIN_TRY(io::RemoveAll(env, layout.Release(aside)));
+  return io::RemoveAll(env, layout.Config(aside));
+}
+
 // Leftovers of an interrupted create (under the lock nobody else is creating): temporary
 // directories go; a release moved aside by --replace whose successor never landed comes back.
 static Status CleanLeftovers(io::Env& env, const std::string& dir, const Registry& reg) {
@@ -112,13 +152,7 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   VELIN_ASSIGN(auto live_config, ScanTree(env_, settings_.app_root, settings_.config, false));
   if (kind == VersionKind::kSnapshot) manifest.config = live_config;
 
-  DedupIndex index;
-  for (const auto& v : reg.versions) {
-    auto m = LoadManifest(env_, layout_.Manifest(v.name));
-    if (!m) continue;  // an unreadable manifest only costs dedup
-    index.Add(layout_.Release(v.name), m->artifacts);
-    index.Add(layout_.Config(v.name), m->config);
-  }
+  DedupIndex index = IndexReleases(env_, layout_, reg);
   std::string tag = ".tmp-" + name + "-" + std::to_string(::getpid());
   std::string tmp_release = layout_.Release(tag);
   std::string tmp_config = layout_.Config(tag);
@@ -143,26 +177,7 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   VELIN_ASSIGN(record.schema_level, SchemaLevel(settings_));
   record.seq = reg.next_seq++;
 
-  // Move an existing release of that name aside, put the new one in place, then register it.
-  std::string old_release = layout_.Release(".old-" + name + "-" + std::to_string(::getpid()));
-  std::string old_config = layout_.Config(".old-" + name + "-" + std::to_string(::getpid()));
-  VELIN_ASSIGN(bool had_release, env_.Exists(layout_.Release(name)));
-  if (had_release) VELIN_TRY(env_.Rename(layout_.Release(name), old_release));
-  VELIN_ASSIGN(bool had_config, env_.Exists(layout_.Config(name)));
-  if (had_config) VELIN_TRY(env_.Rename(layout_.Config(name), old_config));
-  VELIN_TRY(env_.Rename(tmp_release, layout_.Release(name)));
-  if (kind == VersionKind::kSnapshot) VELIN_TRY(env_.Rename(tmp_config, layout_.Config(name)));
-  VELIN_TRY(env_.SyncDir(layout_.Releases()));
-  VELIN_TRY(env_.SyncDir(layout_.Configs()));
-  VELIN_TRY(SaveManifest(env_, layout_.Manifest(name), manifest));
-  CrashPoint("create-before-registry");
-  reg.versions.erase(std::remove_if(reg.versions.begin(), reg.versions.end(),
-                                    [&](const VersionRecord& v) { return v.name == name; }),
-                     reg.versions.end());
-  reg.versions.push_back(record);
-  VELIN_TRY(SaveRegistry(env_, layout_, reg));
-  VELIN_TRY(io::RemoveAll(env_, old_release));
-  VELIN_TRY(io::RemoveAll(env_, old_config));
+  VELIN_TRY(InstallRelease(env_, layout_, tag, record, manifest, reg));
   reporter_.Info(TrFormat("{} files: {} hard-linked to earlier releases, {} copied ({} bytes)",
                           stats.files, stats.linked, stats.copied, stats.bytes_copied));
   return record;
