@@ -79,7 +79,11 @@ static Status ApplySteps(io::Env& env, const Settings& settings, const StateLayo
   if (!settings.start.empty()) reporter.Done(Tr("Service started"));
   CrashPoint("switch-started");
   VELIN_TRY(WaitHealthy(settings));
-  if (!settings.health.empty()) reporter.Done(Tr("Health check passed"));
+  if (settings.health.empty()) {
+    reporter.Info(Tr("No rollback.health check is configured: the switch is not verified"));
+  } else {
+    reporter.Done(Tr("Health check passed"));
+  }
   return Ok();
 }
 

@@ -268,7 +268,9 @@ Status RollbackEngine::RunWatchdog(const std::string& id) {
       std::this_thread::sleep_for(Duration(std::min<int64_t>(left, 500)));
       continue;
     }
-    VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
+    auto lock = StateLock::Acquire(layout_.Lock(), LockWait(settings_));
+    if (!lock && lock.error().code == ExitCode::kLocked) continue;  // a long deploy: keep waiting
+    if (!lock) return tl::unexpected(lock.error());
     VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
     if (!locked || locked->id != id) return Ok();
     if (locked->state == "open" && UnixMs(env_) < locked->deadline_ms) continue;  // extended
