@@ -178,7 +178,7 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   record.seq = reg.next_seq++;
 
   VELIN_TRY(InstallRelease(env_, layout_, tag, record, manifest, reg));
-  reporter_.Info(TrFormat("{} files: {} hard-linked to earlier releases, {} copied ({} bytes)",
+  reporter_.Info(TrFormat("Files: {} ({} hard-linked to earlier releases, {} copied, {} bytes)",
                           stats.files, stats.linked, stats.copied, stats.bytes_copied));
   return record;
 }
