@@ -84,7 +84,9 @@ TEST(RollbackSwitchTest, ToVersionSwitchesAndHealthSeesTarget) {
 }
 
 TEST(RollbackSwitchTest, FailingHealthSwitchesBackAndExits5) {
-  ToyApp app(Opts(true, "2s"));
+  ToyAppOptions options = Opts(true, "2s");
+  options.health_as_url = true;  // the URL form of rollback.health
+  ToyApp app(options);
   app.Build("v1");
   ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
   app.Build("bad", /*broken=*/true);
