@@ -22,7 +22,8 @@ std::pair<std::string, std::string> ParseLabel(const std::string& label) {
   size_t space = head.find_first_of(" \t");
   std::string name = head.substr(0, space);
   if (sep == std::string::npos && space != std::string::npos) {
-    description = head.substr(head.find_first_not_of(" \t", space));
+    size_t start = head.find_first_not_of(" \t", space);
+    description = start == std::string::npos ? "" : head.substr(start);
   }
   while (!description.empty() && description.back() == ' ') description.pop_back();
   return {name, description};
