@@ -126,10 +126,10 @@ TEST(RollbackTransactionTest, RecoverRollsBackWhenWatchdogDied) {
 TEST(RollbackTransactionTest, AnyInvocationFinishesExpiredTransaction) {
   ToyApp app(Opts(false));
   SetUpTwoVersions(app);
-  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "1s"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "2s"}).exit_code, 0);
   KillPid(WatchdogPid(app.state()));
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
-  Sleep(1200);
+  Sleep(2200);
   RunResult r = app.Velin({"rollback", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("rolled back by timeout"), std::string::npos) << r.err;
@@ -141,7 +141,7 @@ TEST(RollbackTransactionTest, AnyInvocationFinishesExpiredTransaction) {
 TEST(RollbackTransactionTest, BeginAgainAndExtendMoveTheDeadline) {
   ToyApp app(Opts(false));
   SetUpTwoVersions(app);
-  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "1s"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "2s"}).exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "3s"}).exit_code, 0);
   RunResult r = app.Velin({"rollback", "extend", "2s"});
