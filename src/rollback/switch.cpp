@@ -13,6 +13,22 @@ namespace {
 
 constexpr Duration kCommandTimeout{600'000};
 
+HistoryEntry SwitchEntry(io::Env& env, const std::string& action, const std::string& from,
+                         const std::string& to, const std::string& reason,
+                         const std::string& txn_id) {
+  HistoryEntry e;
+  e.time = IsoTime(UnixMs(env));
+  e.user = CurrentUser();
+  e.host = HostName();
+  e.action = action;
+  e.from = from;
+  e.to = to;
+  e.reason = reason;
+  e.outcome = "switched";
+  e.transaction = txn_id;
+  return e;
+}
+
 }  // namespace
 
 Status RollbackEngine::PointCurrentAt(const std::string& name) {
@@ -113,16 +129,7 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
     CrashPoint("switch-registry");
     return Ok();
   };
-  HistoryEntry entry{IsoTime(UnixMs(env_)),
-                     CurrentUser(),
-                     HostName(),
-                     action,
-                     from_name,
-                     target,
-                     reason,
-                     "switched",
-                     txn_id,
-                     ""};
+  HistoryEntry entry = SwitchEntry(env_, action, from_name, target, reason, txn_id);
   Status forward = ApplySteps(env_, settings_, layout_, reporter_, to, from ? &*from : nullptr,
                               from_level, point);
   if (forward) {
