@@ -116,5 +116,22 @@ TEST(RollbackCrashTest, InjectedWriteFaultsNeverDamageTheRegistry) {
   }
 }
 
+TEST(RollbackCrashTest, NewerRegistryFormatIsRefusedAndLeftAlone) {
+  ToyApp app(NoService());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  std::string newer = R"({"format": 2, "versions": [], "future": true})";
+  WriteFile(app.state() + "/registry.json", newer);
+  for (std::vector<std::string> args : {std::vector<std::string>{"rollback", "list"},
+                                        {"rollback", "create-version", "v2"},
+                                        {"rollback", "to-version", "v1"}}) {
+    RunResult r = app.Velin(args);
+    EXPECT_EQ(r.exit_code, 1) << args[1];
+    EXPECT_NE(r.err.find("registry.json: written by a newer velin (format 2"), std::string::npos)
+        << r.err;
+  }
+  EXPECT_EQ(ReadFileOrDie(app.state() + "/registry.json"), newer);
+}
+
 }  // namespace
 }  // namespace velin::testing
