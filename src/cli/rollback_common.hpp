@@ -12,6 +12,10 @@ namespace velin::cli {
 // The engine for the loaded config, reporting through the console.
 Result<std::unique_ptr<rollback::RollbackEngine>> MakeRollbackEngine(Context& ctx);
 
+// Set by `recover` and the watchdog before they run: they finish an expired transaction
+// themselves and report it, so the before-command hook leaves it to them.
+bool& SkipExpiredTransactionHook();
+
 void RegisterRollbackVersionCommands(CLI::App& group, Context& ctx);
 void RegisterRollbackSwitchCommands(CLI::App& group, Context& ctx);
 void RegisterRollbackTransactionCommands(CLI::App& group, Context& ctx);

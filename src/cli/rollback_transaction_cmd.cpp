@@ -133,6 +133,7 @@ void AddRecover(CLI::App& group, Context& ctx) {
   CLI::App* cmd =
       AddCommand(group, "recover", "Finish an interrupted switch or an expired transaction (boot)");
   cmd->callback([&ctx] {
+    SkipExpiredTransactionHook() = true;
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       VELIN_ASSIGN(auto done, engine->Recover());
@@ -153,6 +154,7 @@ void AddWatchdog(CLI::App& group, Context& ctx) {
   auto id = std::make_shared<std::string>();
   cmd->add_option("--transaction", *id)->required();
   cmd->callback([&ctx, id] {
+    SkipExpiredTransactionHook() = true;
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       return engine->RunWatchdog(*id);

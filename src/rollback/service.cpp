@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <thread>
 

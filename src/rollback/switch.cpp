@@ -13,6 +13,22 @@ namespace {
 
 constexpr Duration kCommandTimeout{600'000};
 
+HistoryEntry SwitchEntry(io::Env& env, const std::string& action, const std::string& from,
+                         const std::string& to, const std::string& reason,
+                         const std::string& txn_id) {
+  HistoryEntry e;
+  e.time = IsoTime(UnixMs(env));
+  e.user = CurrentUser();
+  e.host = HostName();
+  e.action = action;
+  e.from = from;
+  e.to = to;
+  e.reason = reason;
+  e.outcome = "switched";
+  e.transaction = txn_id;
+  return e;
+}
+
 }  // namespace
 
 Status RollbackEngine::PointCurrentAt(const std::string& name) {
@@ -42,9 +58,9 @@ Status RollbackEngine::PointCurrentAt(const std::string& name) {
 
 // One direction of a switch, from `from` (may be empty) to `to`. `from_level` is the schema
 // level before the switch.
-static Status ApplySteps(RollbackEngine& engine, io::Env& env, const Settings& settings,
-                         const StateLayout& layout, Reporter& reporter, const VersionRecord& to,
-                         const VersionRecord* from, const std::string& from_level,
+static Status ApplySteps(io::Env& env, const Settings& settings, const StateLayout& layout,
+                         Reporter& reporter, const VersionRecord& to, const VersionRecord* from,
+                         const std::string& from_level,
                          const std::function<Status(const std::string&)>& point) {
   VELIN_TRY(RunServiceCommand(settings, "stop", settings.stop, kCommandTimeout));
   if (!settings.stop.empty()) reporter.Done(Tr("Service stopped"));
@@ -79,8 +95,11 @@ static Status ApplySteps(RollbackEngine& engine, io::Env& env, const Settings& s
   if (!settings.start.empty()) reporter.Done(Tr("Service started"));
   CrashPoint("switch-started");
   VELIN_TRY(WaitHealthy(settings));
-  if (!settings.health.empty()) reporter.Done(Tr("Health check passed"));
-  (void)engine;
+  if (settings.health.empty()) {
+    reporter.Info(Tr("No rollback.health check is configured: the switch is not verified"));
+  } else {
+    reporter.Done(Tr("Health check passed"));
+  }
   return Ok();
 }
 
@@ -110,18 +129,9 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
     CrashPoint("switch-registry");
     return Ok();
   };
-  HistoryEntry entry{IsoTime(UnixMs(env_)),
-                     CurrentUser(),
-                     HostName(),
-                     action,
-                     from_name,
-                     target,
-                     reason,
-                     "switched",
-                     txn_id,
-                     ""};
-  Status forward = ApplySteps(*this, env_, settings_, layout_, reporter_, to,
-                              from ? &*from : nullptr, from_level, point);
+  HistoryEntry entry = SwitchEntry(env_, action, from_name, target, reason, txn_id);
+  Status forward = ApplySteps(env_, settings_, layout_, reporter_, to, from ? &*from : nullptr,
+                              from_level, point);
   if (forward) {
     VELIN_TRY(AppendHistory(env_, layout_, entry));
     return RemoveSwitchIntent(env_, layout_);
@@ -132,7 +142,7 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   if (from) {
     reporter_.Begin(TrFormat("Switching back to {}...", from->name));
     Status back =
-        ApplySteps(*this, env_, settings_, layout_, reporter_, *from, &to, to.schema_level, point);
+        ApplySteps(env_, settings_, layout_, reporter_, *from, &to, to.schema_level, point);
     back_result = back ? "switched back to " + from->name + " (healthy)"
                        : "switching back to " + from->name + " failed too: " + back.error().message;
   }

@@ -42,10 +42,38 @@ Status RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
   options.stdout_mode = Stdio::kNull;
   options.stderr_mode = Stdio::kNull;
   options.new_session = true;  // no controlling terminal; survives the shell and its group
-  options.extra_env = {{"VELIN_TEST_CRASH_AT", ""}};
+  // Test-only crash points and fault rules belong to this invocation, not to the timer.
+  options.extra_env = {{"VELIN_TEST_CRASH_AT", ""}, {"VELIN_FAULT_INJECT", ""}};
   VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
   txn.watchdog_pid = child.pid();  // never waited for: it outlives us and init reaps it
   return Ok();
+}
+
+// The version a rollback of a new transaction returns to: the live version when it brings back
+// exactly what is live (its release unmodified and, when config files are configured, a
+// snapshot holding the live config), else a fresh snapshot of the live release plus live config.
+Result<std::string> RollbackEngine::ChooseBaseLocked(const std::string& txn_id) {
+  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+  VELIN_ASSIGN(std::string live, LiveCurrent());
+  const VersionRecord* current = reg.Find(live);
+  if (current == nullptr) {
+    return UsageError("nothing to return to: " + settings_.current_link +
+                      " does not point at a registered version (create-version + to-version, "
+                      "or 'velin rollback adopt')");
+  }
+  VELIN_ASSIGN(auto live_art, ScanTree(env_, layout_.Release(live), settings_.artifacts, false));
+  VELIN_ASSIGN(auto live_cfg, ScanTree(env_, settings_.app_root, settings_.config, false));
+  bool artifacts_same = DigestOf(live_art) == current->source_digest;
+  bool config_kept = live_cfg.empty() || (current->kind == VersionKind::kSnapshot &&
+                                          DigestOf(live_cfg) == current->config_digest);
+  if (artifacts_same && config_kept) return current->name;
+  std::string name = "base-" + txn_id;
+  reporter_.Info(
+      TrFormat("The live files differ from version {}: taking snapshot {}", current->name, name));
+  VELIN_ASSIGN(VersionRecord snap,
+               CreateLocked(name, "Base of transaction " + txn_id, VersionKind::kSnapshot, false,
+                            layout_.Release(live)));
+  return snap.name;
 }
 
 Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
@@ -70,35 +98,12 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   }
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   if (intent) return Failure("a switch was interrupted; run 'velin rollback recover' first");
-  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
-  VELIN_ASSIGN(std::string live, LiveCurrent());
-  const VersionRecord* current = reg.Find(live);
-  if (current == nullptr) {
-    return UsageError("nothing to return to: " + settings_.current_link +
-                      " does not point at a registered version (create-version + to-version, "
-                      "or 'velin rollback adopt')");
-  }
   TransactionRecord txn;
   txn.id = IsoTime(now).substr(0, 19) + "-" + std::to_string(::getpid());
   for (char& c : txn.id) {
     if (c == ':') c = '-';
   }
-  txn.base = current->name;
-  // The base must bring back what is live: the release as registered and the live config.
-  VELIN_ASSIGN(auto live_art, ScanTree(env_, layout_.Release(live), settings_.artifacts, false));
-  VELIN_ASSIGN(auto live_cfg, ScanTree(env_, settings_.app_root, settings_.config, false));
-  bool artifacts_same = DigestOf(live_art) == current->source_digest;
-  bool config_kept = live_cfg.empty() || (current->kind == VersionKind::kSnapshot &&
-                                          DigestOf(live_cfg) == current->config_digest);
-  if (!artifacts_same || !config_kept) {
-    std::string name = "base-" + txn.id;
-    reporter_.Info(
-        TrFormat("The live files differ from version {}: taking snapshot {}", current->name, name));
-    VELIN_ASSIGN(VersionRecord snap,
-                 CreateLocked(name, "Base of transaction " + txn.id, VersionKind::kSnapshot, false,
-                              layout_.Release(live)));
-    txn.base = snap.name;
-  }
+  VELIN_ASSIGN(txn.base, ChooseBaseLocked(txn.id));
   txn.state = "open";
   txn.started = IsoTime(now);
   txn.deadline_ms = now + span.count();
@@ -263,7 +268,9 @@ Status RollbackEngine::RunWatchdog(const std::string& id) {
       std::this_thread::sleep_for(Duration(std::min<int64_t>(left, 500)));
       continue;
     }
-    VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
+    auto lock = StateLock::Acquire(layout_.Lock(), LockWait(settings_));
+    if (!lock && lock.error().code == ExitCode::kLocked) continue;  // a long deploy: keep waiting
+    if (!lock) return tl::unexpected(lock.error());
     VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
     if (!locked || locked->id != id) return Ok();
     if (locked->state == "open" && UnixMs(env_) < locked->deadline_ms) continue;  // extended

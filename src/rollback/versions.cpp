@@ -22,7 +22,8 @@ std::pair<std::string, std::string> ParseLabel(const std::string& label) {
   size_t space = head.find_first_of(" \t");
   std::string name = head.substr(0, space);
   if (sep == std::string::npos && space != std::string::npos) {
-    description = head.substr(head.find_first_not_of(" \t", space));
+    size_t start = head.find_first_not_of(" \t", space);
+    description = start == std::string::npos ? "" : head.substr(start);
   }
   while (!description.empty() && description.back() == ' ') description.pop_back();
   return {name, description};
@@ -68,10 +69,74 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
   return record;
 }
 
+// Where identical files already are: every registered release's manifest.
+static DedupIndex IndexReleases(io::Env& env, const StateLayout& layout, const Registry& reg) {
+  DedupIndex index;
+  for (const auto& v : reg.versions) {
+    auto m = LoadManifest(env, layout.Manifest(v.name));
+    if (!m) continue;  // an unreadable manifest only costs dedup
+    index.Add(layout.Release(v.name), m->artifacts);
+    index.Add(layout.Config(v.name), m->config);
+  }
+  return index;
+}
+
+// Moves an existing release of that name aside, renames the complete temporary one (`tag`)
+// into place, writes its manifest, then registers it: the registry names only complete
+// releases.
+static Status InstallRelease(io::Env& env, const StateLayout& layout, const std::string& tag,
+                             const VersionRecord& record, const Manifest& manifest, Registry& reg) {
+  const std::string& name = record.name;
+  std::string aside = ".old-" + name + "-" + std::to_string(::getpid());
+  VELIN_ASSIGN(bool had_release, env.Exists(layout.Release(name)));
+  if (had_release) VELIN_TRY(env.Rename(layout.Release(name), layout.Release(aside)));
+  VELIN_ASSIGN(bool had_config, env.Exists(layout.Config(name)));
+  if (had_config) VELIN_TRY(env.Rename(layout.Config(name), layout.Config(aside)));
+  VELIN_TRY(env.Rename(layout.Release(tag), layout.Release(name)));
+  if (record.kind == VersionKind::kSnapshot) {
+    VELIN_TRY(env.Rename(layout.Config(tag), layout.Config(name)));
+  }
+  VELIN_TRY(env.SyncDir(layout.Releases()));
+  VELIN_TRY(env.SyncDir(layout.Configs()));
+  VELIN_TRY(SaveManifest(env, layout.Manifest(name), manifest));
+  CrashPoint("create-before-registry");
+  reg.versions.erase(std::remove_if(reg.versions.begin(), reg.versions.end(),
+                                    [&](const VersionRecord& v) { return v.name == name; }),
+                     reg.versions.end());
+  reg.versions.push_back(record);
+  VELIN_TRY(SaveRegistry(env, layout, reg));
+  VELIN_TRY(io::RemoveAll(env, layout.Release(aside)));
+  return io::RemoveAll(env, layout.Config(aside));
+}
+
+// Leftovers of an interrupted create (under the lock nobody else is creating): temporary
+// directories go; a release moved aside by --replace whose successor never landed comes back.
+static Status CleanLeftovers(io::Env& env, const std::string& dir, const Registry& reg) {
+  VELIN_ASSIGN(auto entries, env.ListDir(dir));
+  for (const auto& e : entries) {
+    bool tmp = e.name.rfind(".tmp-", 0) == 0;
+    bool old = e.name.rfind(".old-", 0) == 0;
+    if (!tmp && !old) continue;
+    std::string full = io::JoinPath(dir, e.name);
+    if (old) {
+      std::string name = e.name.substr(5, e.name.find_last_of('-') - 5);
+      VELIN_ASSIGN(bool present, env.Exists(io::JoinPath(dir, name)));
+      if (reg.Find(name) != nullptr && !present) {
+        VELIN_TRY(env.Rename(full, io::JoinPath(dir, name)));
+        continue;
+      }
+    }
+    VELIN_TRY(io::RemoveAll(env, full));
+  }
+  return Ok();
+}
+
 Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
                                                    const std::string& description, VersionKind kind,
                                                    bool replace, const std::string& artifact_root) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+  VELIN_TRY(CleanLeftovers(env_, layout_.Releases(), reg));
+  VELIN_TRY(CleanLeftovers(env_, layout_.Configs(), reg));
   VELIN_ASSIGN(std::string live, LiveCurrent());
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
   if (reg.Find(name) != nullptr) {
@@ -88,13 +153,7 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   VELIN_ASSIGN(auto live_config, ScanTree(env_, settings_.app_root, settings_.config, false));
   if (kind == VersionKind::kSnapshot) manifest.config = live_config;
 
-  DedupIndex index;
-  for (const auto& v : reg.versions) {
-    auto m = LoadManifest(env_, layout_.Manifest(v.name));
-    if (!m) continue;  // an unreadable manifest only costs dedup
-    index.Add(layout_.Release(v.name), m->artifacts);
-    index.Add(layout_.Config(v.name), m->config);
-  }
+  DedupIndex index = IndexReleases(env_, layout_, reg);
   std::string tag = ".tmp-" + name + "-" + std::to_string(::getpid());
   std::string tmp_release = layout_.Release(tag);
   std::string tmp_config = layout_.Config(tag);
@@ -119,27 +178,8 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   VELIN_ASSIGN(record.schema_level, SchemaLevel(settings_));
   record.seq = reg.next_seq++;
 
-  // Move an existing release of that name aside, put the new one in place, then register it.
-  std::string old_release = layout_.Release(".old-" + name + "-" + std::to_string(::getpid()));
-  std::string old_config = layout_.Config(".old-" + name + "-" + std::to_string(::getpid()));
-  VELIN_ASSIGN(bool had_release, env_.Exists(layout_.Release(name)));
-  if (had_release) VELIN_TRY(env_.Rename(layout_.Release(name), old_release));
-  VELIN_ASSIGN(bool had_config, env_.Exists(layout_.Config(name)));
-  if (had_config) VELIN_TRY(env_.Rename(layout_.Config(name), old_config));
-  VELIN_TRY(env_.Rename(tmp_release, layout_.Release(name)));
-  if (kind == VersionKind::kSnapshot) VELIN_TRY(env_.Rename(tmp_config, layout_.Config(name)));
-  VELIN_TRY(env_.SyncDir(layout_.Releases()));
-  VELIN_TRY(env_.SyncDir(layout_.Configs()));
-  VELIN_TRY(SaveManifest(env_, layout_.Manifest(name), manifest));
-  CrashPoint("create-before-registry");
-  reg.versions.erase(std::remove_if(reg.versions.begin(), reg.versions.end(),
-                                    [&](const VersionRecord& v) { return v.name == name; }),
-                     reg.versions.end());
-  reg.versions.push_back(record);
-  VELIN_TRY(SaveRegistry(env_, layout_, reg));
-  VELIN_TRY(io::RemoveAll(env_, old_release));
-  VELIN_TRY(io::RemoveAll(env_, old_config));
-  reporter_.Info(TrFormat("{} files: {} hard-linked to earlier releases, {} copied ({} bytes)",
+  VELIN_TRY(InstallRelease(env_, layout_, tag, record, manifest, reg));
+  reporter_.Info(TrFormat("Files: {} ({} hard-linked to earlier releases, {} copied, {} bytes)",
                           stats.files, stats.linked, stats.copied, stats.bytes_copied));
   return record;
 }

@@ -84,7 +84,9 @@ TEST(RollbackSwitchTest, ToVersionSwitchesAndHealthSeesTarget) {
 }
 
 TEST(RollbackSwitchTest, FailingHealthSwitchesBackAndExits5) {
-  ToyApp app(Opts(true, "2s"));
+  ToyAppOptions options = Opts(true, "2s");
+  options.health_as_url = true;  // the URL form of rollback.health
+  ToyApp app(options);
   app.Build("v1");
   ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
   app.Build("bad", /*broken=*/true);
@@ -138,6 +140,33 @@ TEST(RollbackSwitchTest, KeepVersionsPrunesOldestButNeverCurrent) {
   struct stat st {};
   EXPECT_NE(::stat((app.state() + "/releases/v2").c_str(), &st), 0);
   EXPECT_EQ(app.Current(), "v1");
+}
+
+TEST(RollbackSwitchTest, KeepVersionsNeverPrunesTheTransactionBase) {
+  ToyApp app(Opts(false));
+  std::string toml = ReadFileOrDie(app.config());
+  toml.replace(toml.find("keep_versions = 10"), 18, "keep_versions = 1");
+  WriteFile(app.config(), toml);
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "1h"}).exit_code, 0);
+  for (const char* v : {"v2", "v3"}) {
+    app.Build(v);
+    ASSERT_EQ(app.Velin({"rollback", "create-version", v}).exit_code, 0);
+    ASSERT_EQ(app.Velin({"rollback", "to-version", v}).exit_code, 0);
+  }
+  app.Build("v4");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v4"}).exit_code, 0);
+  auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);
+  std::vector<std::string> names;
+  for (const auto& v : doc["versions"]) names.push_back(v["name"]);
+  // v1 is the base, v3 is live, v4 is new: only v2 could go.
+  EXPECT_EQ(names, (std::vector<std::string>{"v1", "v3", "v4"}));
+  EXPECT_TRUE(doc["versions"][0]["transaction_base"].get<bool>());
+  RunResult r = app.Velin({"rollback", "rollback"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v1\n");
 }
 
 }  // namespace

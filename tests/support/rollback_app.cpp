@@ -84,7 +84,8 @@ ToyApp::ToyApp(ToyAppOptions options) : port_(FreePort()) {
     toml +=
         "stop = \"if [ -f server.pid ]; then p=$(cat server.pid); kill $p 2>/dev/null; "
         "while kill -0 $p 2>/dev/null; do sleep 0.05; done; rm -f server.pid; fi\"\n";
-    toml += "health = \"curl -fsS --max-time 2 " + url + "\"\n";
+    toml += options.health_as_url ? "health = \"" + url + "\"\n"
+                                  : "health = \"curl -fsS --max-time 2 " + url + "\"\n";
   }
   toml += options.extra_rollback;
   WriteFile(config(), toml);

@@ -16,6 +16,7 @@ namespace velin::testing {
 struct ToyAppOptions {
   std::string health_timeout = "5s";
   bool with_service = true;    // false: no stop/start/health (fast races)
+  bool health_as_url = false;  // health = "http://…/health" instead of a curl command
   std::string extra_rollback;  // more lines for [rollback]
 };
 

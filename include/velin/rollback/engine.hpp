@@ -108,6 +108,7 @@ class RollbackEngine {
   Result<TransactionEnd> FinalizeTransactionLocked(const TransactionRecord& txn);
   Result<TransactionEnd> FinishIfDueLocked(const TransactionRecord& txn);
   Status ArmWatchdog(TransactionRecord& txn);
+  Result<std::string> ChooseBaseLocked(const std::string& txn_id);
   Status PointCurrentAt(const std::string& name);
   Status EnsureStateDir();
 

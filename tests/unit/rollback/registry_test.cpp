@@ -17,6 +17,9 @@ TEST(ParseLabelTest, SplitsNameAndDescription) {
   EXPECT_EQ(ParseLabel("v1.2.0 - Feature X Release"),
             std::make_pair(std::string("v1.2.0"), std::string("Feature X Release")));
   EXPECT_EQ(ParseLabel("v1"), std::make_pair(std::string("v1"), std::string()));
+  EXPECT_EQ(ParseLabel("  v1   "), std::make_pair(std::string("v1"), std::string()));
+  EXPECT_EQ(ParseLabel("v1 - "), std::make_pair(std::string("v1"), std::string()));
+  EXPECT_EQ(ParseLabel(""), std::make_pair(std::string(), std::string()));
   EXPECT_EQ(ParseLabel("Pre-Upgrade Snapshot"),
             std::make_pair(std::string("Pre-Upgrade"), std::string("Snapshot")));
 }

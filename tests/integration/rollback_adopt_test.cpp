@@ -1,0 +1,85 @@
+// First adoption of an app deployed as plain files, and the migration hooks of to-version.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/rollback_app.hpp"
+
+namespace velin::testing {
+namespace {
+
+ToyAppOptions NoService(std::string extra = "") {
+  ToyAppOptions o;
+  o.with_service = false;
+  o.extra_rollback = std::move(extra);
+  return o;
+}
+
+TEST(RollbackAdoptTest, AdoptsPlainFilesAndLinksCurrent) {
+  ToyApp app(NoService());
+  app.Build("plain");
+  RunResult r = app.Velin({"rollback", "begin"});
+  EXPECT_EQ(r.exit_code, 2);  // nothing to return to yet
+  EXPECT_NE(r.err.find("adopt"), std::string::npos) << r.err;
+  r = app.Velin({"rollback", "adopt", "v0 - As found"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(app.Current(), "v0");
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "plain\n");
+  auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);
+  EXPECT_EQ(doc["versions"][0]["kind"], "snapshot");
+  EXPECT_TRUE(doc["versions"][0]["current"].get<bool>());
+  EXPECT_EQ(app.Velin({"rollback", "adopt"}).exit_code, 2);  // already managed
+}
+
+TEST(RollbackAdoptTest, AdoptsAPlainCurrentDirectory) {
+  ToyApp app(NoService());
+  WriteFile(app.app() + "/current/bin/VERSION", "old\n");
+  WriteFile(app.app() + "/current/scripts/run.sh", "#!/bin/sh\n");
+  RunResult r = app.Velin({"rollback", "to-version", "x"});
+  EXPECT_EQ(r.exit_code, 2);
+  r = app.Velin({"rollback", "adopt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(app.Current().rfind("adopted-", 0), 0u) << app.Current();
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "old\n");
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current.pre-velin/bin/VERSION"), "old\n");
+}
+
+TEST(RollbackMigrationTest, GoingBackRunsMigrateDownWithTheTargetLevel) {
+  ToyApp app(
+      NoService("migration_status = \"cat schema_level\"\n"
+                "migrate_down = \"echo {level} > migrated_to && echo {level} > schema_level\"\n"));
+  WriteFile(app.app() + "/schema_level", "7\n");
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  WriteFile(app.app() + "/schema_level", "12\n");  // v2's deploy migrated up
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  EXPECT_NE(::access((app.app() + "/migrated_to").c_str(), F_OK), 0);  // not going back
+
+  auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);
+  EXPECT_EQ(doc["versions"][0]["schema_level"], "7");
+  EXPECT_EQ(doc["versions"][1]["schema_level"], "12");
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/migrated_to"), "7\n");
+  EXPECT_NE(r.out.find("migrated down to level 7"), std::string::npos) << r.out;
+}
+
+TEST(RollbackMigrationTest, WarnsWhenGoingBackWithADatabaseButNoHook) {
+  ToyApp app(NoService());
+  std::string toml = ReadFileOrDie(app.config());
+  WriteFile(app.config(), toml + "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("migrate_down is not set"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace velin::testing

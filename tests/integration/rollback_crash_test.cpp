@@ -1,0 +1,137 @@
+// Crash safety of the real binary: velin killed (as by kill -9) between any two steps of a
+// switch leaves `current` pointing at one complete release and recover finishes the switch;
+// injected write faults (VELIN_FAULT_INJECT) never damage the registry.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/rollback_app.hpp"
+
+namespace velin::testing {
+namespace {
+
+ToyAppOptions NoService() {
+  ToyAppOptions o;
+  o.with_service = false;
+  return o;
+}
+
+// `current` names a registered, complete release: its VERSION file says its name.
+void ExpectCompleteCurrent(ToyApp& app, const std::string& context) {
+  std::string current = app.Current();
+  ASSERT_TRUE(current == "v1" || current == "v2") << context << ": current=" << current;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), current + "\n") << context;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/lib.dat").size(), 64u * 1024) << context;
+}
+
+void SetUpTwoVersions(ToyApp& app) {
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+}
+
+TEST(RollbackCrashTest, KillBetweenAnyTwoSwitchStepsLeavesOneCompleteRelease) {
+  for (const char* step :
+       {"switch-intent", "switch-stopped", "switch-temp-link", "switch-renamed", "switch-synced",
+        "switch-registry", "switch-config", "switch-migrated", "switch-started"}) {
+    ToyApp app(NoService());
+    SetUpTwoVersions(app);
+    RunResult r = app.Velin({"rollback", "to-version", "v2"}, {{"VELIN_TEST_CRASH_AT", step}});
+    ASSERT_EQ(r.exit_code, 86) << step << ": " << r.err;
+    ExpectCompleteCurrent(app, step);
+    // A later switch is refused until recover finished the interrupted one.
+    auto st = nlohmann::json::parse(app.Velin({"--json", "rollback", "status"}).out);
+    ASSERT_TRUE(st.contains("interrupted_switch")) << step;
+    EXPECT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 1) << step;
+    r = app.Velin({"rollback", "recover"});
+    ASSERT_EQ(r.exit_code, 0) << step << ": " << r.err;
+    EXPECT_EQ(app.Current(), "v2") << step;
+    ExpectCompleteCurrent(app, step);
+    EXPECT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0) << step;
+  }
+}
+
+TEST(RollbackCrashTest, KillDuringCreateLeavesRegistryUsable) {
+  for (const char* step : {"create-materialised", "create-before-registry"}) {
+    ToyApp app(NoService());
+    app.Build("v1");
+    ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+    app.Build("v2");
+    RunResult r = app.Velin({"rollback", "create-version", "v2"}, {{"VELIN_TEST_CRASH_AT", step}});
+    ASSERT_EQ(r.exit_code, 86) << step;
+    auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);
+    EXPECT_EQ(doc["versions"].size(), 1u) << step;
+    r = app.Velin({"rollback", "create-version", "v2"});
+    ASSERT_EQ(r.exit_code, 0) << step << ": " << r.err;
+    ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0) << step;
+    ExpectCompleteCurrent(app, step);
+  }
+}
+
+TEST(RollbackCrashTest, KillDuringTransactionRollbackIsFinishedByRecoverOnce) {
+  ToyApp app(NoService());
+  SetUpTwoVersions(app);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "1h"}).exit_code, 0);
+  KillPid(WatchdogPid(app.state()));
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "rollback"}, {{"VELIN_TEST_CRASH_AT", "switch-renamed"}});
+  ASSERT_EQ(r.exit_code, 86);
+  r = app.Velin({"rollback", "recover"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v1\n");
+  auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "history"}).out);
+  int ends = 0;
+  for (const auto& h : doc["history"]) ends += h["action"] == "transaction" ? 1 : 0;
+  EXPECT_EQ(ends, 1);
+  EXPECT_EQ(doc["history"].back()["outcome"], "rolled back by hand");
+}
+
+TEST(RollbackCrashTest, InjectedWriteFaultsNeverDamageTheRegistry) {
+  for (const char* op : {"write", "sync", "rename", "create"}) {
+    for (int nth = 1; nth <= 4; ++nth) {
+      std::string rule = std::string(op) + ":" + std::to_string(nth) + ":ENOSPC";
+      ToyApp app(NoService());
+      SetUpTwoVersions(app);
+      app.Build("v3");
+      RunResult r = app.Velin({"rollback", "create-version", "v3"}, {{"VELIN_FAULT_INJECT", rule}});
+      if (r.exit_code != 0) {
+        EXPECT_EQ(r.exit_code, 1) << rule << ": " << r.err;
+        EXPECT_NE(r.err.find("No space left"), std::string::npos) << rule << ": " << r.err;
+      }
+      r = app.Velin({"rollback", "to-version", "v2"}, {{"VELIN_FAULT_INJECT", rule}});
+      EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << rule << ": " << r.err;
+      ExpectCompleteCurrent(app, rule);
+      // Without faults everything works again.
+      r = app.Velin({"rollback", "recover"});
+      ASSERT_EQ(r.exit_code, 0) << rule << ": " << r.err;
+      r = app.Velin({"rollback", "create-version", "--replace", "v3"});
+      ASSERT_EQ(r.exit_code, 0) << rule << ": " << r.err;
+      r = app.Velin({"rollback", "to-version", "v3"});
+      ASSERT_EQ(r.exit_code, 0) << rule << ": " << r.err;
+      EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v3\n") << rule;
+    }
+  }
+}
+
+TEST(RollbackCrashTest, NewerRegistryFormatIsRefusedAndLeftAlone) {
+  ToyApp app(NoService());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  std::string newer = R"({"format": 2, "versions": [], "future": true})";
+  WriteFile(app.state() + "/registry.json", newer);
+  for (std::vector<std::string> args : {std::vector<std::string>{"rollback", "list"},
+                                        {"rollback", "create-version", "v2"},
+                                        {"rollback", "to-version", "v1"}}) {
+    RunResult r = app.Velin(args);
+    EXPECT_EQ(r.exit_code, 1) << args[1];
+    EXPECT_NE(r.err.find("registry.json: written by a newer velin (format 2"), std::string::npos)
+        << r.err;
+  }
+  EXPECT_EQ(ReadFileOrDie(app.state() + "/registry.json"), newer);
+}
+
+}  // namespace
+}  // namespace velin::testing

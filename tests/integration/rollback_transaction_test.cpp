@@ -1,0 +1,186 @@
+// Deploy transactions against the real toy service: the watchdog rolls back an uncommitted
+// deploy after the calling shell died, recover does it when the watchdog died too, and a commit
+// racing the deadline wins exactly once.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/rollback_app.hpp"
+#include "velin/core/process.hpp"
+
+namespace velin::testing {
+namespace {
+
+ToyAppOptions Opts(bool service) {
+  ToyAppOptions o;
+  o.with_service = service;
+  return o;
+}
+
+void SetUpTwoVersions(ToyApp& app) {
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1 - First"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2 - Second"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+nlohmann::json TransactionEntries(ToyApp& app) {
+  auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "history"}).out);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& h : doc["history"]) {
+    if (h["action"] == "transaction") out.push_back(h);
+  }
+  return out;
+}
+
+void Sleep(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+// The "must show" of issue 6: an uncommitted deploy is undone at the deadline; a committed one
+// stays.
+TEST(RollbackTransactionTest, DeadlineRollsBackAndCommitKeeps) {
+  ToyApp app;
+  SetUpTwoVersions(app);
+  EXPECT_EQ(app.Health(), "version=v1");
+  // 3 s rather than 2: the deploy (stop, switch, start Python, health) must fit in it on a
+  // loaded CI machine.
+  RunResult r = app.Velin({"rollback", "begin", "--timeout", "3s", "--reason", "deploy v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto st = nlohmann::json::parse(app.Velin({"--json", "rollback", "status"}).out);
+  EXPECT_EQ(st["transaction"]["state"], "open");
+  EXPECT_LE(st["transaction"]["seconds_left"].get<int>(), 3);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v2\n");
+  EXPECT_TRUE(app.WaitForVersion("v1", 15)) << app.Health();
+  EXPECT_EQ(app.Current().rfind("base-", 0), 0u) << app.Current();  // the base snapshot of v1
+  auto entries = TransactionEntries(app);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["outcome"], "rolled back by timeout");
+  EXPECT_EQ(entries[0]["reason"], "deploy v2");
+  r = app.Velin({"rollback", "commit"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("rolled back by timeout"), std::string::npos) << r.err;
+
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "5s"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  r = app.Velin({"rollback", "commit"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Sleep(5500);
+  EXPECT_EQ(app.Health(), "version=v2");
+  entries = TransactionEntries(app);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1]["outcome"], "committed");
+  EXPECT_NE(app.Velin({"rollback", "history"}).out.find("rolled back by timeout"),
+            std::string::npos);
+}
+
+// The CI job's shell dies mid-deploy: the detached watchdog still rolls back.
+TEST(RollbackTransactionTest, WatchdogSurvivesKilledShell) {
+  ToyApp app;
+  SetUpTwoVersions(app);
+  std::string velin = VelinBinary() + " --config " + app.config();
+  ProcessOptions options;
+  options.argv = {
+      "sh", "-c",
+      velin + " rollback begin --timeout 2s && " + velin + " rollback to-version v2 && sleep 60"};
+  options.cwd = app.root();
+  options.stdout_mode = Stdio::kNull;
+  options.stderr_mode = Stdio::kNull;
+  auto shell = Subprocess::Start(options);
+  ASSERT_TRUE(shell);
+  bool deployed = app.WaitForVersion("v2", 20);
+  shell->Kill(SIGKILL);  // the whole process group: the shell, sleep, any velin in it
+  (void)shell->Wait();
+  ASSERT_TRUE(deployed);
+  EXPECT_TRUE(app.WaitForVersion("v1", 15)) << app.Health();
+  auto entries = TransactionEntries(app);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["outcome"], "rolled back by timeout");
+}
+
+// Watchdog killed too (a reboot): recover finds the expired transaction and rolls it back once.
+TEST(RollbackTransactionTest, RecoverRollsBackWhenWatchdogDied) {
+  ToyApp app;
+  SetUpTwoVersions(app);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "2s"}).exit_code, 0);
+  long watchdog = WatchdogPid(app.state());
+  ASSERT_GT(watchdog, 1);
+  KillPid(watchdog);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  Sleep(2500);
+  EXPECT_EQ(app.Health(), "version=v2");  // nobody acted yet
+  RunResult r = app.Velin({"rollback", "recover"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("rolled back by timeout"), std::string::npos) << r.out;
+  EXPECT_EQ(app.Health(), "version=v1");
+  r = app.Velin({"rollback", "recover"});
+  EXPECT_NE(r.out.find("Nothing to recover"), std::string::npos) << r.out;
+  EXPECT_EQ(TransactionEntries(app).size(), 1u);
+}
+
+// Any velin invocation finishes an expired transaction first.
+TEST(RollbackTransactionTest, AnyInvocationFinishesExpiredTransaction) {
+  ToyApp app(Opts(false));
+  SetUpTwoVersions(app);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "2s"}).exit_code, 0);
+  KillPid(WatchdogPid(app.state()));
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  Sleep(2200);
+  RunResult r = app.Velin({"rollback", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("rolled back by timeout"), std::string::npos) << r.err;
+  EXPECT_EQ(app.Current().rfind("base-", 0), 0u);
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v1\n");
+}
+
+// begin inside an open transaction and extend move the deadline (JunOS commit confirmed).
+TEST(RollbackTransactionTest, BeginAgainAndExtendMoveTheDeadline) {
+  ToyApp app(Opts(false));
+  SetUpTwoVersions(app);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "2s"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "3s"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "extend", "2s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Sleep(2000);
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v2\n");
+  auto st = nlohmann::json::parse(app.Velin({"--json", "rollback", "status"}).out);
+  EXPECT_GE(st["transaction"]["seconds_left"].get<int>(), 1);
+  ASSERT_EQ(app.Velin({"rollback", "rollback", "--reason", "changed my mind"}).exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v1\n");
+  auto entries = TransactionEntries(app);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["outcome"], "rolled back by hand");
+}
+
+// A commit racing the deadline: exactly one of commit and timer wins, every time.
+TEST(RollbackTransactionTest, CommitRacingDeadlineWinsExactlyOnce) {
+  ToyApp app(Opts(false));
+  SetUpTwoVersions(app);
+  const int kRounds = 12;
+  int commits = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+    auto start = std::chrono::steady_clock::now();
+    ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "700ms"}).exit_code, 0);
+    std::this_thread::sleep_until(start + std::chrono::milliseconds(600 + 20 * (i % 8)));
+    RunResult r = app.Velin({"rollback", "commit"});
+    ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+    if (r.exit_code == 0) ++commits;
+    Sleep(150);  // let a losing watchdog look once more
+    auto entries = TransactionEntries(app);
+    ASSERT_EQ(entries.size(), static_cast<size_t>(i + 1));
+    std::string outcome = entries.back()["outcome"];
+    EXPECT_EQ(outcome, r.exit_code == 0 ? "committed" : "rolled back by timeout") << i;
+    std::string version = ReadFileOrDie(app.app() + "/current/bin/VERSION");
+    EXPECT_EQ(version, r.exit_code == 0 ? "v2\n" : "v2\n") << i;  // the base was v2 as well
+  }
+  std::printf("commit won %d of %d races\n", commits, kRounds);
+}
+
+}  // namespace
+}  // namespace velin::testing
