@@ -259,8 +259,9 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
     if (!selection) continue;
     matched = true;
     std::string src_dir = io::Dirname(src.name) == "." ? "" : io::Dirname(src.name);
-    auto st = restorer.RestoreAt(selection->dir_rel, selection->node, top,
-                                 src_dir.empty() ? options.target : io::JoinPath(options.target, src_dir));
+    auto st = restorer.RestoreAt(
+        selection->dir_rel, selection->node, top,
+        src_dir.empty() ? options.target : io::JoinPath(options.target, src_dir));
     if (!st) {
       reporter.EndProgress();
       return tl::unexpected(st.error());

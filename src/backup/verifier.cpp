@@ -113,8 +113,7 @@ class Verifier {
       return;
     }
     if (repo::Sha256(*data) != pack_id) {
-      report.problems.push_back("pack " + pack_id.Short() + " (" +
-                                repo::PackObjectName(pack_id) +
+      report.problems.push_back("pack " + pack_id.Short() + " (" + repo::PackObjectName(pack_id) +
                                 ") does not match its name: it was modified or truncated");
     }
     for (const auto& [id, e] : blobs) {

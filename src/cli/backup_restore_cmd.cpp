@@ -29,8 +29,8 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   if (flags.target.empty()) {
     options.target = cfg->app.root;
     VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Restore backup {} in place into {}, overwriting "
-                                                 "files there?",
-                                                 id, options.target)));
+                                                "files there?",
+                                                id, options.target)));
     if (!yes) return Failure(std::string(Tr("restore cancelled")));
   } else if (flags.target[0] == '/') {
     options.target = flags.target;

@@ -151,7 +151,8 @@ TEST(BackupRestoreTest, CraftedRepositoryWritesNothingOutsideTheTarget) {
   CraftSnapshot(app.repo(), "20260101-0004-full",
                 {{"storage", One(link)}, {"storage/sub", One(FileNode("sub"))}});
   // 4. An absolute source name.
-  CraftSnapshot(app.repo(), "20260101-0005-full", {{app.path("outside/abs"), One(FileNode("abs"))}});
+  CraftSnapshot(app.repo(), "20260101-0005-full",
+                {{app.path("outside/abs"), One(FileNode("abs"))}});
 
   for (const char* id : {"20260101-0000", "20260101-0001", "20260101-0002", "20260101-0003",
                          "20260101-0004", "20260101-0005"}) {
