@@ -1,7 +1,9 @@
 #include "velin/backup/restorer.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <deque>
 #include <map>
 #include <set>
@@ -277,7 +279,14 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   if (!matched) {
     return UsageError("backup " + snapshot.id + " has no path '" + options.only + "'");
   }
-  ::sync();  // one flush for the whole restore instead of an fsync per file
+  // One flush of the target's file system for the whole restore instead of an fsync per file.
+  int fd = ::open(options.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    int rc = ::syncfs(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return ErrnoError("syncfs " + options.target, err);
+  }
   return restorer.stats;
 }
 

@@ -53,9 +53,11 @@ TEST(PackTest, HeaderListsBlobsAndDamageIsDetected) {
 }
 
 TEST(IndexTest, MergesObjectsAndFindsBlobs) {
-  IndexPacks packs = {{Sha256("p1"), {PackEntry{Sha256("a"), BlobType::kData, Codec::kNone, 0, 1, 1}}},
-                      {Sha256("p2"), {PackEntry{Sha256("b"), BlobType::kData, Codec::kZstd, 5, 2, 9},
-                                      PackEntry{Sha256("a"), BlobType::kData, Codec::kNone, 7, 1, 1}}}};
+  IndexPacks packs = {
+      {Sha256("p1"), {PackEntry{Sha256("a"), BlobType::kData, Codec::kNone, 0, 1, 1}}},
+      {Sha256("p2"),
+       {PackEntry{Sha256("b"), BlobType::kData, Codec::kZstd, 5, 2, 9},
+        PackEntry{Sha256("a"), BlobType::kData, Codec::kNone, 7, 1, 1}}}};
   std::string encoded = EncodeIndexObject(packs);
   auto decoded = DecodeIndexObject(encoded);
   ASSERT_TRUE(decoded);
