@@ -12,6 +12,7 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx) {
   RegisterBackupList(*group, ctx);
   RegisterBackupRestore(*group, ctx);
   RegisterBackupVerify(*group, ctx);
+  RegisterBackupForget(*group, ctx);
 }
 
 }  // namespace velin::cli

@@ -35,5 +35,6 @@ void RegisterBackupCreate(CLI::App& group, Context& ctx);
 void RegisterBackupList(CLI::App& group, Context& ctx);
 void RegisterBackupRestore(CLI::App& group, Context& ctx);
 void RegisterBackupVerify(CLI::App& group, Context& ctx);
+void RegisterBackupForget(CLI::App& group, Context& ctx);  // backup_forget_cmd.cpp (ops)
 
 }  // namespace velin::cli

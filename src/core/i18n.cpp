@@ -86,6 +86,19 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"metrics file {} is damaged ({}); starting it afresh",
        "Metrik-Datei {} ist beschädigt ({}); sie wird neu angelegt"},
       {"{} failed: {}", "{} fehlgeschlagen: {}"},
+      {"keep", "behalten"},
+      {"forget", "vergessen"},
+      {"Applying the retention rules...", "Wende die Aufbewahrungsregeln an..."},
+      {"Applying the retention rules (dry run)...",
+       "Wende die Aufbewahrungsregeln an (Probelauf)..."},
+      {"Rules: {}", "Regeln: {}"},
+      {"{} of {} backups would be forgotten, {} kept (dry run)",
+       "{} von {} Backups würden vergessen, {} behalten (Probelauf)"},
+      {"{} of {} backups forgotten, {} kept", "{} von {} Backups vergessen, {} behalten"},
+      {"no retention rule is set in [backup]: every backup is kept",
+       "keine Aufbewahrungsregel in [backup]: alle Backups bleiben"},
+      {"{}: {} (left alone)", "{}: {} (bleibt unangetastet)"},
+      {"forgetting backup {}", "beim Vergessen von Backup {}"},
   };
   return kTable;
 }

@@ -1,0 +1,140 @@
+// velin backup forget [--dry-run]: applies the retention rules of [backup] (retention_days,
+// keep_last/daily/weekly/monthly/yearly) and shows per backup which rules keep it or that it
+// goes; without --dry-run it deletes the forgotten backups' snapshot objects (their data is
+// collected by `velin backup prune`). The rules are in docs/operations.md, "Retention".
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "backup_common.hpp"
+#include "velin/backup/forget.hpp"
+#include "velin/core/i18n.hpp"
+
+namespace velin::cli {
+namespace {
+
+struct ForgetFlags {
+  RepoFlags repo;
+  bool dry_run = false;
+};
+
+backup::RetentionRules RulesOf(const config::BackupSection& b) {
+  return {b.retention_days, b.keep_last,    b.keep_daily,
+          b.keep_weekly,    b.keep_monthly, b.keep_yearly};
+}
+
+// Local time, minutes: the rules count local days, so the listing shows local times.
+std::string LocalMinute(std::chrono::system_clock::time_point tp) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(tp);
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
+
+std::string UtcIso(std::chrono::system_clock::time_point tp) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(tp);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// "retention_days 42, keep_daily 7": the rules in force, as written in velin.toml.
+std::string DescribeRules(const backup::RetentionRules& rules) {
+  std::string text;
+  const std::pair<const char*, int> all[] = {
+      {"retention_days", rules.retention_days}, {"keep_last", rules.keep_last},
+      {"keep_daily", rules.keep_daily},         {"keep_weekly", rules.keep_weekly},
+      {"keep_monthly", rules.keep_monthly},     {"keep_yearly", rules.keep_yearly}};
+  for (const auto& [name, value] : all) {
+    if (value <= 0) continue;
+    text += (text.empty() ? "" : ", ") + fmt::format("{} = {}", name, value);
+  }
+  return text;
+}
+
+nlohmann::json ToJson(const backup::ForgetResult& result, const backup::RetentionRules& rules,
+                      bool dry_run) {
+  nlohmann::json list = nlohmann::json::array();
+  nlohmann::json forgotten = nlohmann::json::array();
+  for (const auto& d : result.decisions) {
+    nlohmann::json reasons = nlohmann::json::array();
+    for (auto r : d.reasons) reasons.push_back(backup::KeepReasonName(r, rules));
+    list.push_back(
+        {{"id", d.id}, {"time", UtcIso(d.time)}, {"keep", d.keep}, {"reasons", reasons}});
+    if (!d.keep) forgotten.push_back(d.id);
+  }
+  nlohmann::json unreadable = nlohmann::json::array();
+  for (const auto& u : result.unreadable) unreadable.push_back(u.object);
+  return {{"dry_run", dry_run},
+          {"backups", list},
+          {"forgotten", forgotten},
+          {"unreadable", unreadable},
+          {"rules",
+           {{"retention_days", rules.retention_days},
+            {"keep_last", rules.keep_last},
+            {"keep_daily", rules.keep_daily},
+            {"keep_weekly", rules.keep_weekly},
+            {"keep_monthly", rules.keep_monthly},
+            {"keep_yearly", rules.keep_yearly}}}};
+}
+
+void PrintHuman(output::Console& out, const backup::ForgetResult& result,
+                const backup::RetentionRules& rules, bool dry_run) {
+  size_t kept = 0;
+  for (const auto& d : result.decisions) {
+    if (d.keep) {
+      ++kept;
+      out.Line(fmt::format("  {:<8} {:<26} {}  {}", Tr("keep"), d.id, LocalMinute(d.time),
+                           backup::DescribeReasons(d, rules)));
+    } else {
+      out.Line(fmt::format("  {:<8} {:<26} {}", Tr("forget"), d.id, LocalMinute(d.time)));
+    }
+  }
+  const size_t total = result.decisions.size();
+  if (dry_run) {
+    out.Done(TrFormat("{} of {} backups would be forgotten, {} kept (dry run)", total - kept, total,
+                      kept));
+  } else {
+    out.Done(TrFormat("{} of {} backups forgotten, {} kept", result.forgotten, total, kept));
+  }
+}
+
+Status RunForget(Context& ctx, const ForgetFlags& flags) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  const backup::RetentionRules rules = RulesOf(cfg->backup);
+  // Deleting snapshots excludes every other user of the repository; looking does not.
+  const auto kind = flags.dry_run ? repo::LockKind::kShared : repo::LockKind::kExclusive;
+  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, kind, false));
+  output::Console& out = ctx.out();
+  out.Begin(output::Icon::kList, flags.dry_run ? Tr("Applying the retention rules (dry run)...")
+                                               : Tr("Applying the retention rules..."));
+  if (rules.Empty()) {
+    out.Warn(Tr("no retention rule is set in [backup]: every backup is kept"));
+  } else {
+    out.Info(TrFormat("Rules: {}", DescribeRules(rules)));
+  }
+  VELIN_ASSIGN(auto result,
+               backup::ForgetSnapshots(*r.repo, rules, ctx.env().Now(), flags.dry_run, out));
+  if (out.json()) {
+    out.Json(ToJson(result, rules, flags.dry_run));
+  } else {
+    PrintHuman(out, result, rules, flags.dry_run);
+  }
+  return Ok();
+}
+
+}  // namespace
+
+void RegisterBackupForget(CLI::App& group, Context& ctx) {
+  auto flags = std::make_shared<ForgetFlags>();
+  CLI::App* cmd = AddCommand(group, "forget", "Forget the backups the retention rules let go");
+  AddRepoFlags(cmd, flags->repo);
+  cmd->add_flag("--dry-run", flags->dry_run, "Only show which backups would be forgotten");
+  cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunForget(ctx, *flags); }); });
+}
+
+}  // namespace velin::cli

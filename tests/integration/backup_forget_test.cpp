@@ -1,0 +1,131 @@
+// velin backup forget on a real repository: 60 daily backups made with faked times
+// (VELIN_NOW), then `forget --dry-run` lists exactly the right keepers for retention_days = 42
+// and keep rules, and `forget` removes exactly the others while every kept backup restores.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <ctime>
+#include <set>
+
+#include "support/backup_fixture.hpp"
+
+namespace velin::testing {
+namespace {
+
+constexpr const char* kRules =
+    "retention_days = 42\nkeep_daily = 7\nkeep_weekly = 8\nkeep_monthly = 3\n"
+    "prune_after_create = false\n";
+
+RunOptions At(const std::string& utc) {
+  RunOptions o;
+  o.env = {{"VELIN_NOW", utc}, {"TZ", "Europe/Berlin"}, {"LANG", "C"}};
+  o.unset_env = {"LC_ALL", "LC_MESSAGES"};
+  return o;
+}
+
+// 02:00 in Berlin on 2026-08-31 + day, as a VELIN_NOW value (UTC).
+std::string DailyAt0200(int day) {
+  std::tm tm{};
+  tm.tm_year = 2026 - 1900;
+  tm.tm_mon = 7;
+  tm.tm_mday = 31 + day;
+  tm.tm_hour = 2;
+  // Berlin is UTC+2 until 2026-10-25, then UTC+1.
+  const std::time_t local_as_utc = ::timegm(&tm);
+  const std::time_t utc = local_as_utc - (tm.tm_mon == 9 && tm.tm_mday >= 25 ? 3600 : 7200);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&utc));
+  return buf;
+}
+
+class BackupForgetTest : public ::testing::Test {
+ protected:
+  void MakeSixtyDailyBackups() {
+    for (int day = 0; day < 60; ++day) {
+      WriteFile(app_.root() + "/storage/day.txt", "day " + std::to_string(day) + "\n");
+      auto r = app_.Run({"backup", "create", "--strategy", "incremental"}, At(DailyAt0200(day)));
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+  }
+  BackupApp app_{{"storage"}, kRules};
+};
+
+TEST_F(BackupForgetTest, DryRunListsTheKeepersThenForgetRemovesTheRest) {
+  WriteFile(app_.root() + "/storage/static.bin", RandomData(1 << 20, 7));
+  MakeSixtyDailyBackups();
+  const RunOptions now = At("2026-10-29T11:00:00Z");  // 12:00 in Berlin
+
+  RunResult dry = app_.Run({"backup", "forget", "--dry-run"}, now);
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("keep     20261029-0200-incr         2026-10-29 02:00  within 42 days, "
+                         "daily, weekly, monthly, newest"),
+            std::string::npos)
+      << dry.out;
+  EXPECT_NE(dry.out.find("keep     20260913-0200-incr         2026-09-13 02:00  weekly"),
+            std::string::npos)
+      << dry.out;
+  EXPECT_NE(dry.out.find("keep     20260831-0200-incr         2026-08-31 02:00  monthly"),
+            std::string::npos)
+      << dry.out;
+  EXPECT_NE(dry.out.find("forget   20260917-0200-incr         2026-09-17 02:00"), std::string::npos)
+      << dry.out;
+  EXPECT_NE(dry.out.find("16 of 60 backups would be forgotten, 44 kept (dry run)"),
+            std::string::npos)
+      << dry.out;
+
+  nlohmann::json plan = app_.Json({"backup", "forget", "--dry-run"}, 0, now);
+  std::set<std::string> expected_forgotten;
+  for (int d = 1; d <= 17; ++d) {
+    if (d == 13) continue;
+    char id[32];
+    std::snprintf(id, sizeof id, "202609%02d-0200-incr", d);
+    expected_forgotten.insert(id);
+  }
+  std::set<std::string> forgotten;
+  for (const auto& id : plan["forgotten"]) forgotten.insert(id.get<std::string>());
+  EXPECT_EQ(forgotten, expected_forgotten);
+  ASSERT_EQ(plan["backups"].size(), 60u);
+  EXPECT_EQ(plan["backups"][0]["id"], "20261029-0200-incr");
+  EXPECT_EQ(plan["backups"][0]["time"], "2026-10-29T01:00:00Z");  // 02:00 CET
+  EXPECT_EQ(plan["backups"][0]["reasons"],
+            nlohmann::json({"within 42 days", "daily", "weekly", "monthly", "newest"}));
+  EXPECT_EQ(plan["dry_run"], true);
+  EXPECT_EQ(app_.Json({"backup", "list"}, 0, now)["backups"].size(), 60u);  // dry run: nothing gone
+
+  RunResult real = app_.Run({"backup", "forget"}, now);
+  ASSERT_EQ(real.exit_code, 0) << real.err;
+  EXPECT_NE(real.out.find("16 of 60 backups forgotten, 44 kept"), std::string::npos) << real.out;
+  nlohmann::json list = app_.Json({"backup", "list"}, 0, now);
+  ASSERT_EQ(list["backups"].size(), 44u);
+  for (const auto& b : list["backups"]) {
+    EXPECT_EQ(expected_forgotten.count(b["id"].get<std::string>()), 0u) << b["id"];
+  }
+  // The kept backups are whole: the oldest one restores its own day's file.
+  RunResult restore = app_.Run(
+      {"backup", "restore", "20260831-0200-incr", "--target", app_.path("out"), "--yes"}, now);
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(ReadFileOrDie(app_.path("out") + "/storage/day.txt"), "day 0\n");
+  // Running it again forgets nothing more.
+  RunResult again = app_.Run({"backup", "forget"}, now);
+  EXPECT_NE(again.out.find("0 of 44 backups forgotten, 44 kept"), std::string::npos) << again.out;
+}
+
+TEST_F(BackupForgetTest, WithoutRulesNothingIsForgotten) {
+  BackupApp bare({"storage"}, "prune_after_create = false\n");
+  WriteFile(bare.root() + "/storage/a.txt", "a\n");
+  ASSERT_EQ(bare.Run({"backup", "create"}, At("2020-01-01T00:00:00Z")).exit_code, 0);
+  ASSERT_EQ(bare.Run({"backup", "create"}, At("2021-01-01T00:00:00Z")).exit_code, 0);
+  RunResult r = bare.Run({"backup", "forget"}, At("2026-01-01T00:00:00Z"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no retention rule"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("0 of 2 backups forgotten, 2 kept"), std::string::npos) << r.out;
+  RunOptions german = At("2026-01-01T00:00:00Z");
+  german.env["LANG"] = "de_DE.UTF-8";
+  RunResult de = bare.Run({"backup", "forget", "--dry-run"}, german);
+  EXPECT_NE(de.out.find("0 von 2 Backups würden vergessen, 2 behalten (Probelauf)"),
+            std::string::npos)
+      << de.out;
+}
+
+}  // namespace
+}  // namespace velin::testing
