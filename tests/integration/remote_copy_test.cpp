@@ -65,6 +65,7 @@ TEST(RemoteCopy, CopiesToS3AndTheSecondRunTransfersNothing) {
   options.s3_path_style = true;
   setenv("AWS_ACCESS_KEY_ID", S3Server::kAccessKey, 1);
   setenv("AWS_SECRET_ACCESS_KEY", S3Server::kSecretKey, 1);
+  setenv("VELIN_CACHE_DIR", cache.path().c_str(), 1);
   size_t objects = CountObjects(url, options);
 
   auto second = app.Json({"backup", "copy", "--all", "--to", url}, 0, env);

@@ -75,6 +75,8 @@ TEST(S3Credentials, ComeFromAPrivateFileOrTheEnvironment) {
 
 TEST(OpenBackend, OpensS3UrlsWithTheConfiguredEndpoint) {
   testing::S3Server server(/*check_signatures=*/true);
+  TempDir cache;
+  ScopedEnv cache_dir("VELIN_CACHE_DIR", cache.path().c_str());
   ScopedEnv id("AWS_ACCESS_KEY_ID", testing::S3Server::kAccessKey);
   ScopedEnv secret("AWS_SECRET_ACCESS_KEY", testing::S3Server::kSecretKey);
   BackendOptions options;
@@ -98,6 +100,8 @@ TEST(OpenBackend, OpensS3UrlsWithTheConfiguredEndpoint) {
 
 TEST(OpenBackend, OpensSftpAndFtpUrls) {
   testing::SshServer ssh;
+  TempDir cache;
+  ScopedEnv cache_dir("VELIN_CACHE_DIR", cache.path().c_str());
   BackendOptions options;
   options.sftp_key_file = ssh.key_file();
   options.sftp_known_hosts = ssh.known_hosts();
