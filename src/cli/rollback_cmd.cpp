@@ -1,13 +1,56 @@
-// velin rollback …: the rollback engine's commands. Each subcommand is registered by the
-// issue that implements it.
-#include "velin/cli/context.hpp"
+// velin rollback …: the rollback engine's commands, and the hook that lets every velin
+// invocation finish an expired deploy transaction first.
+#include <unistd.h>
+
+#include "rollback_common.hpp"
 
 namespace velin::cli {
+namespace {
+
+std::string SelfExe() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<rollback::RollbackEngine>> MakeRollbackEngine(Context& ctx) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  const config::RollbackSection& r = cfg->rollback;
+  rollback::Settings s;
+  s.app_root = cfg->app.root;
+  s.config_file = cfg->file;
+  s.velin_binary = SelfExe();
+  s.state_dir = r.state_dir;
+  s.current_link = r.current;
+  s.artifacts = r.artifacts;
+  s.config = r.config;
+  s.keep_versions = r.keep_versions;
+  s.stop = r.stop;
+  s.start = r.start;
+  s.health = r.health;
+  s.health_timeout = r.health_timeout;
+  s.transaction_timeout = r.transaction_timeout;
+  s.migration_status = r.migration_status;
+  s.migrate_down = r.migrate_down;
+  s.database_configured = cfg->database.configured;
+  return std::make_unique<rollback::RollbackEngine>(ctx.env(), std::move(s), ctx.out());
+}
 
 void RegisterRollbackCommands(CLI::App& app, Context& ctx) {
-  (void)ctx;
   CLI::App* group = AddCommand(app, "rollback", "Deploy versions and roll them back");
   group->require_subcommand(1);
+  RegisterRollbackVersionCommands(*group, ctx);
+  RegisterRollbackSwitchCommands(*group, ctx);
+  RegisterRollbackTransactionCommands(*group, ctx);
+  // Any velin invocation first rolls back an expired transaction whose watchdog died (reboot).
+  // Without a transaction file this is a single stat.
+  ctx.before_command.push_back([](Context& c) -> Status {
+    VELIN_ASSIGN(auto engine, MakeRollbackEngine(c));
+    return engine->FinishExpiredTransaction();
+  });
 }
 
 }  // namespace velin::cli

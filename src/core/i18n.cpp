@@ -28,6 +28,19 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"current", "aktuell"},
       {"error", "Fehler"},
       {"warning", "Warnung"},
+      // Retention (backup forget) and monitoring.
+      {"no retention rule", "keine Aufbewahrungsregel"},
+      {"within {} days", "jünger als {} Tage"},
+      {"last", "letzte"},
+      {"daily", "täglich"},
+      {"weekly", "wöchentlich"},
+      {"monthly", "monatlich"},
+      {"yearly", "jährlich"},
+      {"newest", "neuestes"},
+      {"monitor ping ({}) to {} failed: {}", "Monitoring-Ping ({}) an {} fehlgeschlagen: {}"},
+      {"metrics file {} is damaged ({}); starting it afresh",
+       "Metrik-Datei {} ist beschädigt ({}); sie wird neu angelegt"},
+      {"{} failed: {}", "{} fehlgeschlagen: {}"},
   };
   return kTable;
 }

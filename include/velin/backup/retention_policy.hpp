@@ -1,0 +1,74 @@
+// The retention policy: given the snapshots of a repository, the rules of velin.toml's [backup]
+// section and the current time, decides for every snapshot whether it is kept or forgotten and
+// which rules keep it. Pure logic: no repository, no clock, no file access, so `forget
+// --dry-run`, `forget` and `prune_after_create` all see the same answer for the same input.
+//
+// The rules (docs/operations.md, "Retention"):
+//  - retention_days N: every snapshot younger than N days is kept. "N days ago" is the same
+//    local wall-clock time N calendar days before `now` (so a DST change does not shift it by
+//    an hour); a snapshot exactly at that instant is already too old.
+//  - keep_last N: the N newest snapshots.
+//  - keep_daily / keep_weekly / keep_monthly / keep_yearly N: the newest snapshot of each of the
+//    last N days / ISO-8601 weeks / months / years that have snapshots, in local time (TZ) —
+//    restic's definition; a period without snapshots does not use up a count.
+// A snapshot kept by any rule stays. The newest snapshot always stays. With no rule at all
+// (every count 0) nothing is forgotten.
+//
+// Snapshots are ordered newest first; equal times are ordered by id, the greater id first
+// ("20261125-1430-full-2" is newer than "20261125-1430-full"), so the result never depends on
+// the order of the input.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace velin::backup {
+
+struct RetentionRules {
+  int retention_days = 0;  // 0: no age rule
+  int keep_last = 0;
+  int keep_daily = 0;
+  int keep_weekly = 0;
+  int keep_monthly = 0;
+  int keep_yearly = 0;
+
+  // True when no rule is set: then every snapshot is kept.
+  bool Empty() const;
+};
+
+struct SnapshotTime {
+  std::string id;
+  std::chrono::system_clock::time_point time;
+};
+
+enum class KeepReason {
+  kNoPolicy,    // no rule is configured
+  kWithinDays,  // younger than retention_days
+  kLast,        // one of the keep_last newest
+  kDaily,
+  kWeekly,
+  kMonthly,
+  kYearly,
+  kNewest,  // the newest snapshot, which always stays
+};
+
+struct RetentionDecision {
+  std::string id;
+  std::chrono::system_clock::time_point time;
+  bool keep = false;
+  std::vector<KeepReason> reasons;  // empty exactly when !keep; in the order of KeepReason
+};
+
+// Decides for every snapshot; the result is ordered newest first (see above).
+std::vector<RetentionDecision> ApplyRetention(std::vector<SnapshotTime> snapshots,
+                                              const RetentionRules& rules,
+                                              std::chrono::system_clock::time_point now);
+
+// A short English name of a reason ("daily", "within 42 days"), for --json and logs.
+std::string KeepReasonName(KeepReason reason, const RetentionRules& rules);
+
+// The reasons of a decision, translated and joined: "täglich, wöchentlich".
+std::string DescribeReasons(const RetentionDecision& decision, const RetentionRules& rules);
+
+}  // namespace velin::backup

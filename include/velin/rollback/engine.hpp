@@ -1,0 +1,123 @@
+// The rollback engine: versions and snapshots (immutable releases under state_dir), the atomic
+// switch of the `current` symlink with service stop/start, migration hook and health check, and
+// deploy transactions that roll back by themselves at their deadline (a detached watchdog, and
+// every velin invocation, finish an expired transaction). Design: docs/rollback.md; on-disk
+// format: docs/rollback-format.md. Guarantees: `current` always names one complete release;
+// every state file names what to do next, so `Recover` can always finish an interrupted switch
+// or transaction; a transaction ends exactly once (committed or rolled back) under the lock.
+// The engine reports through Reporter and never prints.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "velin/core/duration.hpp"
+#include "velin/core/error.hpp"
+#include "velin/core/reporter.hpp"
+#include "velin/io/env.hpp"
+#include "velin/rollback/registry.hpp"
+
+namespace velin::rollback {
+
+// What the engine needs from velin.toml ([app], [rollback], whether [database] exists).
+struct Settings {
+  std::string app_root;
+  std::string config_file;  // passed to the watchdog
+  std::string velin_binary;  // the watchdog re-executes it
+  std::string state_dir;
+  std::string current_link;
+  std::vector<std::string> artifacts;
+  std::vector<std::string> config;
+  int keep_versions = 10;
+  std::string stop;
+  std::string start;
+  std::string health;
+  Duration health_timeout = Duration(30'000);
+  Duration transaction_timeout = Duration(600'000);
+  std::string migration_status;
+  std::string migrate_down;
+  bool database_configured = false;
+};
+
+struct VersionListing {
+  VersionRecord record;
+  uint64_t total_bytes = 0;
+  uint64_t own_bytes = 0;
+  bool current = false;
+  bool transaction_base = false;
+};
+
+struct ListResult {
+  std::string current;  // what `current` points at ("" when nothing)
+  std::vector<VersionListing> versions;
+};
+
+struct TransactionStatus {
+  std::optional<TransactionRecord> transaction;
+  int64_t now_ms = 0;
+  std::string current;
+  std::optional<SwitchIntent> interrupted_switch;
+};
+
+// How a transaction ended, for commands to print.
+struct TransactionEnd {
+  std::string id;
+  std::string outcome;  // "committed", "rolled back by hand", "rolled back by timeout", ...
+  std::string base;
+};
+
+class RollbackEngine {
+ public:
+  RollbackEngine(io::Env& env, Settings settings, Reporter& reporter);
+
+  // `label` is "NAME - description" (or just "NAME").
+  Result<VersionRecord> CreateVersion(const std::string& label, VersionKind kind, bool replace);
+  Result<ListResult> List();
+  Result<std::vector<HistoryEntry>> History();
+  // Exit code 5 when the health check failed and the switch was undone.
+  Status ToVersion(const std::string& name, const std::string& reason);
+  // Takes over an application deployed as plain files (docs/rollback.md#adopt).
+  Result<VersionRecord> Adopt(const std::string& label);
+
+  // Opens a transaction, or extends the open one to now + timeout. Returns the record.
+  Result<TransactionRecord> Begin(std::optional<Duration> timeout, const std::string& reason);
+  Result<TransactionEnd> Commit();
+  Result<TransactionEnd> RollbackNow(const std::string& reason);
+  Result<TransactionRecord> Extend(Duration by);
+  Result<TransactionStatus> Inspect();
+  // Finishes an interrupted switch and an expired or interrupted transaction. Returns what it did.
+  Result<std::vector<std::string>> Recover();
+  // The detached watchdog of transaction `id`: sleeps until the deadline, then rolls back.
+  Status RunWatchdog(const std::string& id);
+  // Before every command: one stat when there is no transaction; an expired one is rolled back.
+  Status FinishExpiredTransaction();
+
+  const StateLayout& layout() const { return layout_; }
+
+ private:
+  friend class Switcher;
+  Result<std::string> LiveCurrent();
+  Status SwitchLocked(const std::string& target, const std::string& reason,
+                             const std::string& txn_id, const std::string& action);
+  Result<VersionRecord> CreateLocked(const std::string& name, const std::string& description,
+                                     VersionKind kind, bool replace,
+                                     const std::string& artifact_root);
+  Status Prune(const std::string& keep_also);
+  Result<TransactionEnd> RollBackTransactionLocked(TransactionRecord txn, const std::string& cause);
+  Result<TransactionEnd> FinalizeTransactionLocked(const TransactionRecord& txn);
+  Result<TransactionEnd> FinishIfDueLocked(const TransactionRecord& txn);
+  Status ArmWatchdog(TransactionRecord& txn);
+  Status PointCurrentAt(const std::string& name);
+  Status EnsureStateDir();
+
+  io::Env& env_;
+  Settings settings_;
+  Reporter& reporter_;
+  StateLayout layout_;
+};
+
+// Splits "v1.2.0 - Feature X Release" into name and description.
+std::pair<std::string, std::string> ParseLabel(const std::string& label);
+
+}  // namespace velin::rollback

@@ -1,0 +1,36 @@
+// The rollback state lock: an exclusive flock(2) on state_dir/lock. Every command that changes
+// the registry, the `current` link or a transaction holds it, so a commit and the watchdog's
+// timer can never both act: whoever takes the lock first decides. The kernel drops the lock
+// when its holder dies, so a crash never leaves a stale lock behind. The descriptor is
+// close-on-exec: the service started under the lock must not inherit it.
+// (The lock file is velin's own; flock has no place in io::Env, so this is the one raw call.)
+#pragma once
+
+#include <string>
+
+#include "velin/core/duration.hpp"
+#include "velin/core/error.hpp"
+
+namespace velin::rollback {
+
+class StateLock {
+ public:
+  // Waits up to `wait` (0: do not wait) for the lock; after that an error with exit code 3.
+  static Result<StateLock> Acquire(const std::string& lock_path, Duration wait);
+
+  StateLock(StateLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  StateLock& operator=(StateLock&& other) noexcept;
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+  ~StateLock();
+
+ private:
+  explicit StateLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+// For tests of crash safety only: when VELIN_TEST_CRASH_AT names `step`, the process ends at
+// once with _exit(86), as a kill -9 would (no destructors, no flush).
+void CrashPoint(const char* step);
+
+}  // namespace velin::rollback

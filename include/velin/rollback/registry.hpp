@@ -1,0 +1,124 @@
+// The rollback registry on disk (docs/rollback-format.md): which versions exist and which is
+// current (registry.json), every switch and transaction outcome (history.jsonl, append-only),
+// the open transaction (transaction.json) and an interrupted switch (switch.json). Every write
+// goes through io::WriteFileDurably, so after a crash each file is either old or new; a file
+// written by a newer format version is refused with a message naming it, never misread.
+// REQUIRES: callers that modify state hold the StateLock.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "velin/core/error.hpp"
+#include "velin/io/env.hpp"
+
+namespace velin::rollback {
+
+inline constexpr int kRegistryFormat = 1;
+
+// Where everything lives under rollback.state_dir.
+struct StateLayout {
+  std::string dir;
+  std::string Registry() const { return dir + "/registry.json"; }
+  std::string History() const { return dir + "/history.jsonl"; }
+  std::string Transaction() const { return dir + "/transaction.json"; }
+  std::string SwitchIntent() const { return dir + "/switch.json"; }
+  std::string Lock() const { return dir + "/lock"; }
+  std::string Releases() const { return dir + "/releases"; }
+  std::string Release(const std::string& name) const { return Releases() + "/" + name; }
+  std::string Configs() const { return dir + "/configs"; }
+  std::string Config(const std::string& name) const { return Configs() + "/" + name; }
+  std::string Manifests() const { return dir + "/manifests"; }
+  std::string Manifest(const std::string& name) const { return Manifests() + "/" + name + ".json"; }
+};
+
+enum class VersionKind { kVersion, kSnapshot };
+std::string KindName(VersionKind kind);
+
+struct VersionRecord {
+  std::string name;
+  std::string description;
+  VersionKind kind = VersionKind::kVersion;
+  std::string created;  // ISO-8601 UTC
+  std::string user;
+  std::string host;
+  std::string source_digest;  // sha256 of the artifact manifest
+  std::string config_digest;  // sha256 of the config files at creation ("" when none)
+  std::string schema_level;   // output of migration_status ("" when not configured)
+  uint64_t seq = 0;           // creation order, increasing
+};
+
+struct Registry {
+  std::string current;  // name of the version `current` pointed at after the last switch
+  uint64_t next_seq = 1;
+  std::vector<VersionRecord> versions;  // creation order
+
+  const VersionRecord* Find(const std::string& name) const;
+  VersionRecord* Find(const std::string& name);
+};
+
+// A missing registry is an empty one.
+Result<Registry> LoadRegistry(io::Env& env, const StateLayout& layout);
+Status SaveRegistry(io::Env& env, const StateLayout& layout, const Registry& registry);
+
+struct HistoryEntry {
+  std::string time;
+  std::string user;
+  std::string host;
+  std::string action;  // "switch" | "transaction" | "create" | "prune"
+  std::string from;
+  std::string to;
+  std::string reason;
+  std::string outcome;      // "switched", "committed", "rolled back by timeout", ...
+  std::string transaction;  // transaction id, when part of one
+  std::string detail;
+};
+
+Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& layout);
+// Appends one entry: the whole log is rewritten durably (old entries are never changed).
+Status AppendHistory(io::Env& env, const StateLayout& layout, const HistoryEntry& entry);
+
+// The open transaction. `state` names what has to happen next (docs/rollback-format.md).
+struct TransactionRecord {
+  std::string id;
+  std::string state;  // "open" | "rolling-back" | "committed" | "rolled-back" | "rollback-failed"
+  std::string base;   // the version to return to
+  std::string started;
+  int64_t deadline_ms = 0;  // Unix ms
+  std::string reason;
+  std::string user;
+  std::string host;
+  std::string cause;  // why rolling back: "timeout" | "by hand"
+  std::string outcome;
+  int64_t watchdog_pid = 0;
+};
+
+// nullopt when there is no transaction file.
+Result<std::optional<TransactionRecord>> LoadTransaction(io::Env& env, const StateLayout& layout);
+Status SaveTransaction(io::Env& env, const StateLayout& layout, const TransactionRecord& txn);
+Status RemoveTransaction(io::Env& env, const StateLayout& layout);
+
+// A switch in progress: written before the service is stopped, removed when it ended.
+struct SwitchIntent {
+  std::string from;
+  std::string to;
+  std::string reason;
+  std::string transaction;
+  std::string started;
+};
+Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLayout& layout);
+Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchIntent& intent);
+Status RemoveSwitchIntent(io::Env& env, const StateLayout& layout);
+
+// "2026-11-25T15:45:00Z" for a Unix time in ms.
+std::string IsoTime(int64_t unix_ms);
+int64_t UnixMs(io::Env& env);
+std::string CurrentUser();
+std::string HostName();
+
+// A version name: letters, digits, '.', '_', '-', '+'; not starting with '.' or '-'.
+Status CheckVersionName(const std::string& name);
+
+}  // namespace velin::rollback

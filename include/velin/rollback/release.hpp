@@ -1,0 +1,80 @@
+// Releases: immutable, materialised copies of the application's artifacts (and, for a
+// snapshot, its configuration files) under state_dir. A release is built in a temporary
+// directory, fsynced and renamed into place, so a release directory that exists is complete.
+// A file identical (content, size, mode) to one already stored in another release is
+// hard-linked instead of copied, so ten releases of a 200 MB app cost little more than one.
+// Each release has a manifest (path, type, mode, size, sha256) that dedup and digests use.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "velin/core/error.hpp"
+#include "velin/io/env.hpp"
+
+namespace velin::rollback {
+
+struct ManifestEntry {
+  std::string path;  // relative to the tree's root, e.g. "bin/app"
+  io::FileType type = io::FileType::kRegular;
+  uint32_t mode = 0;
+  uint64_t size = 0;
+  std::string sha256;  // regular files
+  std::string target;  // symlinks
+};
+
+struct Manifest {
+  std::vector<ManifestEntry> artifacts;  // sorted by path
+  std::vector<ManifestEntry> config;     // sorted by path; empty for a version
+};
+
+// Scans `paths` (relative) below `root`, hashing every regular file. A missing path is an
+// error when `required`, skipped otherwise. Special files (sockets, devices) are refused.
+Result<std::vector<ManifestEntry>> ScanTree(io::Env& env, const std::string& root,
+                                            const std::vector<std::string>& paths, bool required);
+
+// sha256 over the entries (paths, types, modes, sizes, contents, link targets); "" when empty.
+std::string DigestOf(const std::vector<ManifestEntry>& entries);
+
+Status SaveManifest(io::Env& env, const std::string& path, const Manifest& manifest);
+Result<Manifest> LoadManifest(io::Env& env, const std::string& path);
+
+// Where identical files are already stored: (sha256, size, mode) -> absolute path.
+class DedupIndex {
+ public:
+  void Add(const std::string& stored_root, const std::vector<ManifestEntry>& entries);
+  const std::string* Find(const ManifestEntry& entry) const;
+
+ private:
+  std::map<std::tuple<std::string, uint64_t, uint32_t>, std::string> files_;
+};
+
+struct MaterialiseStats {
+  uint64_t files = 0;
+  uint64_t linked = 0;
+  uint64_t copied = 0;
+  uint64_t bytes_copied = 0;
+};
+
+// Copies the scanned `entries` from `source_root` into the new directory `dest`, hard-linking
+// files the index knows. Everything written is fsynced (files and directories).
+Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEntry>& entries,
+                                     const std::string& source_root, const std::string& dest,
+                                     const DedupIndex& index);
+
+struct DiskUsage {
+  uint64_t total = 0;  // bytes of all regular files
+  uint64_t own = 0;    // bytes of files no other release shares (link count 1)
+};
+Result<DiskUsage> MeasureTree(io::Env& env, const std::string& dir);
+
+// Puts the configured `paths` stored under `stored_root` back below `app_root`: each path is
+// copied next to its live counterpart and renamed over it. Paths the snapshot does not hold
+// are left alone.
+Status RestoreTree(io::Env& env, const std::string& stored_root,
+                   const std::vector<std::string>& paths, const std::string& app_root);
+
+}  // namespace velin::rollback

@@ -1,0 +1,142 @@
+#include "velin/backup/retention_policy.hpp"
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+#include <optional>
+
+#include "velin/core/i18n.hpp"
+
+namespace velin::backup {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+std::tm LocalTime(Clock::time_point tp) {
+  const auto secs = std::chrono::floor<std::chrono::seconds>(tp);
+  const std::time_t t = static_cast<std::time_t>(secs.time_since_epoch().count());
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  return tm;
+}
+
+// The instant `days` calendar days before `now`, at the same local wall-clock time.
+Clock::time_point DaysBefore(Clock::time_point now, int days) {
+  const auto now_secs = std::chrono::floor<std::chrono::seconds>(now);
+  std::tm tm = LocalTime(now);
+  tm.tm_mday -= days;
+  tm.tm_isdst = -1;  // let mktime decide whether DST applied on that day
+  const std::time_t t = std::mktime(&tm);
+  return Clock::time_point(std::chrono::seconds(t)) + (now - now_secs);
+}
+
+// Period keys: equal keys mean the same local day / ISO week / month / year.
+long DayKey(const std::tm& tm) {
+  return (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+long WeekKey(const std::tm& tm) {
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%G%V", &tm);  // ISO-8601 week-based year and week
+  return std::strtol(buf, nullptr, 10);
+}
+long MonthKey(const std::tm& tm) { return (tm.tm_year + 1900L) * 100 + tm.tm_mon + 1; }
+long YearKey(const std::tm& tm) { return tm.tm_year + 1900L; }
+
+// One keep_<period> rule while walking the snapshots newest first: a snapshot is kept when it
+// is the first (newest) one seen of its period and the rule still has counts left.
+struct Bucket {
+  KeepReason reason;
+  int remaining;
+  long (*key)(const std::tm&);
+  std::optional<long> last = std::nullopt;
+
+  bool Take(const std::tm& tm) {
+    if (remaining <= 0) return false;
+    const long k = key(tm);
+    if (last && *last == k) return false;
+    last = k;
+    --remaining;
+    return true;
+  }
+};
+
+bool NewerFirst(const SnapshotTime& a, const SnapshotTime& b) {
+  if (a.time != b.time) return a.time > b.time;
+  return a.id > b.id;
+}
+
+}  // namespace
+
+bool RetentionRules::Empty() const {
+  return retention_days <= 0 && keep_last <= 0 && keep_daily <= 0 && keep_weekly <= 0 &&
+         keep_monthly <= 0 && keep_yearly <= 0;
+}
+
+std::vector<RetentionDecision> ApplyRetention(std::vector<SnapshotTime> snapshots,
+                                              const RetentionRules& rules, Clock::time_point now) {
+  std::sort(snapshots.begin(), snapshots.end(), NewerFirst);
+  std::vector<RetentionDecision> out;
+  out.reserve(snapshots.size());
+  const bool empty = rules.Empty();
+  const std::optional<Clock::time_point> cutoff =
+      rules.retention_days > 0 ? std::optional(DaysBefore(now, rules.retention_days))
+                               : std::nullopt;
+  std::array<Bucket, 4> buckets = {{
+      {KeepReason::kDaily, rules.keep_daily, DayKey},
+      {KeepReason::kWeekly, rules.keep_weekly, WeekKey},
+      {KeepReason::kMonthly, rules.keep_monthly, MonthKey},
+      {KeepReason::kYearly, rules.keep_yearly, YearKey},
+  }};
+
+  for (size_t i = 0; i < snapshots.size(); ++i) {
+    RetentionDecision d{snapshots[i].id, snapshots[i].time, false, {}};
+    if (empty) d.reasons.push_back(KeepReason::kNoPolicy);
+    if (cutoff && d.time > *cutoff) d.reasons.push_back(KeepReason::kWithinDays);
+    if (static_cast<long>(i) < rules.keep_last) d.reasons.push_back(KeepReason::kLast);
+    const std::tm tm = LocalTime(d.time);
+    for (Bucket& b : buckets) {
+      if (b.Take(tm)) d.reasons.push_back(b.reason);
+    }
+    if (i == 0 && !empty) d.reasons.push_back(KeepReason::kNewest);
+    d.keep = !d.reasons.empty();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::string KeepReasonName(KeepReason reason, const RetentionRules& rules) {
+  switch (reason) {
+    case KeepReason::kNoPolicy:
+      return "no retention rule";
+    case KeepReason::kWithinDays:
+      return "within " + std::to_string(rules.retention_days) + " days";
+    case KeepReason::kLast:
+      return "last";
+    case KeepReason::kDaily:
+      return "daily";
+    case KeepReason::kWeekly:
+      return "weekly";
+    case KeepReason::kMonthly:
+      return "monthly";
+    case KeepReason::kYearly:
+      return "yearly";
+    case KeepReason::kNewest:
+      return "newest";
+  }
+  return "unknown";
+}
+
+std::string DescribeReasons(const RetentionDecision& decision, const RetentionRules& rules) {
+  std::string text;
+  for (KeepReason r : decision.reasons) {
+    if (!text.empty()) text += ", ";
+    if (r == KeepReason::kWithinDays) {
+      text += TrFormat("within {} days", rules.retention_days);
+    } else {
+      text += Tr(KeepReasonName(r, rules));
+    }
+  }
+  return text;
+}
+
+}  // namespace velin::backup

@@ -1,0 +1,175 @@
+// velin rollback begin | commit | rollback | extend | status | recover, and the hidden
+// `watchdog` subcommand the transaction's detached timer runs as.
+#include "rollback_common.hpp"
+#include "velin/core/i18n.hpp"
+
+namespace velin::cli {
+namespace {
+
+nlohmann::json TxnJson(const rollback::TransactionRecord& t, int64_t now_ms) {
+  return {{"id", t.id},
+          {"state", t.state},
+          {"base", t.base},
+          {"started", t.started},
+          {"deadline", rollback::IsoTime(t.deadline_ms)},
+          {"seconds_left", std::max<int64_t>(0, (t.deadline_ms - now_ms) / 1000)},
+          {"reason", t.reason},
+          {"user", t.user},
+          {"host", t.host},
+          {"watchdog_pid", t.watchdog_pid}};
+}
+
+Result<Duration> ParseDurationArg(const std::string& text, const std::string& what) {
+  auto d = ParseDuration(text);
+  if (!d || d->count() <= 0) {
+    return UsageError(what + ": '" + text + "' is not a duration (e.g. 90s, 10m, 1h)");
+  }
+  return *d;
+}
+
+void AddBegin(CLI::App& group, Context& ctx) {
+  CLI::App* cmd = AddCommand(group, "begin",
+                             "Open a deploy transaction (or extend the open one)");
+  auto timeout = std::make_shared<std::string>();
+  auto reason = std::make_shared<std::string>();
+  cmd->add_option("--timeout", *timeout, "Roll back unless committed within (default: "
+                                         "rollback.transaction_timeout)");
+  cmd->add_option("--reason", *reason, "Why (kept in the history)");
+  cmd->callback([&ctx, timeout, reason] {
+    ctx.Execute([&]() -> Status {
+      std::optional<Duration> span;
+      if (!timeout->empty()) {
+        VELIN_ASSIGN(span, ParseDurationArg(*timeout, "--timeout"));
+      }
+      VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
+      VELIN_ASSIGN(rollback::TransactionRecord t, engine->Begin(span, *reason));
+      if (ctx.out().json()) ctx.out().Json(TxnJson(t, rollback::UnixMs(ctx.env())));
+      return Ok();
+    });
+  });
+}
+
+void AddEnd(CLI::App& group, Context& ctx, const std::string& name, bool commit) {
+  CLI::App* cmd = AddCommand(group, name,
+                             commit ? "Keep the deployed state and close the transaction"
+                                    : "Go back to the transaction's base now");
+  auto reason = std::make_shared<std::string>();
+  if (!commit) cmd->add_option("--reason", *reason, "Why (kept in the history)");
+  cmd->callback([&ctx, commit, reason] {
+    ctx.Execute([&]() -> Status {
+      VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
+      VELIN_ASSIGN(rollback::TransactionEnd end,
+                   commit ? engine->Commit() : engine->RollbackNow(*reason));
+      if (ctx.out().json()) {
+        ctx.out().Json({{"id", end.id}, {"outcome", end.outcome}, {"base", end.base}});
+      } else if (commit) {
+        ctx.out().Done(TrFormat("Transaction {} committed", end.id));
+      } else {
+        ctx.out().Done(TrFormat("Transaction {} {} (back to {})", end.id, end.outcome, end.base));
+      }
+      return Ok();
+    });
+  });
+}
+
+void AddExtend(CLI::App& group, Context& ctx) {
+  CLI::App* cmd = AddCommand(group, "extend", "Move the open transaction's deadline later");
+  auto by = std::make_shared<std::string>();
+  cmd->add_option("duration", *by, "How much longer (e.g. 5m)")->required();
+  cmd->callback([&ctx, by] {
+    ctx.Execute([&]() -> Status {
+      VELIN_ASSIGN(Duration d, ParseDurationArg(*by, "extend"));
+      VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
+      VELIN_ASSIGN(rollback::TransactionRecord t, engine->Extend(d));
+      if (ctx.out().json()) {
+        ctx.out().Json(TxnJson(t, rollback::UnixMs(ctx.env())));
+      } else {
+        ctx.out().Done(TrFormat("Transaction {} extended until {}", t.id,
+                                rollback::IsoTime(t.deadline_ms)));
+      }
+      return Ok();
+    });
+  });
+}
+
+void AddStatus(CLI::App& group, Context& ctx) {
+  CLI::App* cmd = AddCommand(group, "status", "Show the open transaction and its time left");
+  cmd->callback([&ctx] {
+    ctx.Execute([&]() -> Status {
+      VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
+      VELIN_ASSIGN(rollback::TransactionStatus st, engine->Inspect());
+      output::Console& out = ctx.out();
+      if (out.json()) {
+        nlohmann::json doc = {{"current", st.current}, {"transaction", nullptr}};
+        if (st.transaction) doc["transaction"] = TxnJson(*st.transaction, st.now_ms);
+        if (st.interrupted_switch) {
+          doc["interrupted_switch"] = {{"from", st.interrupted_switch->from},
+                                       {"to", st.interrupted_switch->to}};
+        }
+        out.Json(doc);
+        return Ok();
+      }
+      out.Line(TrFormat("Current: {}", st.current.empty() ? "-" : st.current));
+      if (st.interrupted_switch) {
+        out.Line(TrFormat("Interrupted switch {} → {}: run 'velin rollback recover'",
+                          st.interrupted_switch->from, st.interrupted_switch->to));
+      }
+      if (!st.transaction) {
+        out.Line(Tr("No open transaction"));
+        return Ok();
+      }
+      const auto& t = *st.transaction;
+      int64_t left = std::max<int64_t>(0, t.deadline_ms - st.now_ms);
+      out.Line(TrFormat("Transaction {} ({}), base {}, started {} by {}", t.id, t.state, t.base,
+                        t.started, t.user));
+      out.Line(TrFormat("Deadline {} ({} left)", rollback::IsoTime(t.deadline_ms),
+                        FormatDuration(Duration(left / 1000 * 1000))));
+      return Ok();
+    });
+  });
+}
+
+void AddRecover(CLI::App& group, Context& ctx) {
+  CLI::App* cmd = AddCommand(group, "recover",
+                             "Finish an interrupted switch or an expired transaction (boot)");
+  cmd->callback([&ctx] {
+    ctx.Execute([&]() -> Status {
+      VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
+      VELIN_ASSIGN(auto done, engine->Recover());
+      if (ctx.out().json()) {
+        ctx.out().Json({{"actions", done}});
+        return Ok();
+      }
+      if (done.empty()) ctx.out().Done(Tr("Nothing to recover"));
+      for (const auto& line : done) ctx.out().Done(line);
+      return Ok();
+    });
+  });
+}
+
+void AddWatchdog(CLI::App& group, Context& ctx) {
+  CLI::App* cmd = AddCommand(group, "watchdog", "");  // hidden: the transaction's timer
+  cmd->group("");
+  auto id = std::make_shared<std::string>();
+  cmd->add_option("--transaction", *id)->required();
+  cmd->callback([&ctx, id] {
+    ctx.Execute([&]() -> Status {
+      VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
+      return engine->RunWatchdog(*id);
+    });
+  });
+}
+
+}  // namespace
+
+void RegisterRollbackTransactionCommands(CLI::App& group, Context& ctx) {
+  AddBegin(group, ctx);
+  AddEnd(group, ctx, "commit", true);
+  AddEnd(group, ctx, "rollback", false);
+  AddExtend(group, ctx);
+  AddStatus(group, ctx);
+  AddRecover(group, ctx);
+  AddWatchdog(group, ctx);
+}
+
+}  // namespace velin::cli

@@ -1,0 +1,277 @@
+#include "velin/rollback/registry.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+namespace velin::rollback {
+namespace {
+
+using nlohmann::json;
+
+// Parses a state file; refuses a newer format and anything that is not an object.
+Result<json> ParseStateFile(const std::string& path, const std::string& text) {
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return DamageError(path + ": not a valid velin rollback state file (malformed JSON)");
+  }
+  auto format = doc.find("format");
+  if (format == doc.end() || !format->is_number_integer()) {
+    return DamageError(path + ": missing 'format' version");
+  }
+  if (format->get<int>() > kRegistryFormat) {
+    return Failure(path + ": written by a newer velin (format " +
+                   std::to_string(format->get<int>()) + ", this velin reads up to " +
+                   std::to_string(kRegistryFormat) + "); upgrade velin");
+  }
+  return doc;
+}
+
+std::string Str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+int64_t Int(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+
+Result<std::optional<json>> LoadOptional(io::Env& env, const std::string& path) {
+  VELIN_ASSIGN(bool exists, env.Exists(path));
+  if (!exists) return std::optional<json>();
+  VELIN_ASSIGN(std::string text, env.ReadFile(path));
+  VELIN_ASSIGN(json doc, ParseStateFile(path, text));
+  return std::optional<json>(std::move(doc));
+}
+
+Status RemoveIfExists(io::Env& env, const std::string& path) {
+  VELIN_ASSIGN(bool exists, env.Exists(path));
+  if (!exists) return Ok();
+  VELIN_TRY(env.RemoveFile(path));
+  return env.SyncDir(io::Dirname(path));
+}
+
+json HistoryToJson(const HistoryEntry& e) {
+  json j = {{"time", e.time}, {"user", e.user},       {"host", e.host},
+            {"action", e.action}, {"from", e.from},   {"to", e.to},
+            {"reason", e.reason}, {"outcome", e.outcome}};
+  if (!e.transaction.empty()) j["transaction"] = e.transaction;
+  if (!e.detail.empty()) j["detail"] = e.detail;
+  return j;
+}
+
+}  // namespace
+
+std::string KindName(VersionKind kind) {
+  return kind == VersionKind::kSnapshot ? "snapshot" : "version";
+}
+
+const VersionRecord* Registry::Find(const std::string& name) const {
+  for (const auto& v : versions) {
+    if (v.name == name) return &v;
+  }
+  return nullptr;
+}
+
+VersionRecord* Registry::Find(const std::string& name) {
+  for (auto& v : versions) {
+    if (v.name == name) return &v;
+  }
+  return nullptr;
+}
+
+Result<Registry> LoadRegistry(io::Env& env, const StateLayout& layout) {
+  VELIN_ASSIGN(auto doc, LoadOptional(env, layout.Registry()));
+  Registry reg;
+  if (!doc) return reg;
+  reg.current = Str(*doc, "current");
+  reg.next_seq = static_cast<uint64_t>(std::max<int64_t>(1, Int(*doc, "next_seq")));
+  auto versions = doc->find("versions");
+  if (versions == doc->end() || !versions->is_array()) {
+    return DamageError(layout.Registry() + ": 'versions' is missing or not a list");
+  }
+  for (const json& v : *versions) {
+    if (!v.is_object() || Str(v, "name").empty()) {
+      return DamageError(layout.Registry() + ": a version entry has no name");
+    }
+    VersionRecord r;
+    r.name = Str(v, "name");
+    r.description = Str(v, "description");
+    r.kind = Str(v, "kind") == "snapshot" ? VersionKind::kSnapshot : VersionKind::kVersion;
+    r.created = Str(v, "created");
+    r.user = Str(v, "user");
+    r.host = Str(v, "host");
+    r.source_digest = Str(v, "source_digest");
+    r.config_digest = Str(v, "config_digest");
+    r.schema_level = Str(v, "schema_level");
+    r.seq = static_cast<uint64_t>(Int(v, "seq"));
+    reg.versions.push_back(std::move(r));
+  }
+  return reg;
+}
+
+Status SaveRegistry(io::Env& env, const StateLayout& layout, const Registry& reg) {
+  json versions = json::array();
+  for (const auto& r : reg.versions) {
+    versions.push_back({{"name", r.name},
+                        {"description", r.description},
+                        {"kind", KindName(r.kind)},
+                        {"created", r.created},
+                        {"user", r.user},
+                        {"host", r.host},
+                        {"source_digest", r.source_digest},
+                        {"config_digest", r.config_digest},
+                        {"schema_level", r.schema_level},
+                        {"seq", r.seq}});
+  }
+  json doc = {{"format", kRegistryFormat},
+              {"current", reg.current},
+              {"next_seq", reg.next_seq},
+              {"versions", versions}};
+  return io::WriteFileDurably(env, layout.Registry(), doc.dump(2) + "\n");
+}
+
+Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& layout) {
+  std::vector<HistoryEntry> out;
+  VELIN_ASSIGN(bool exists, env.Exists(layout.History()));
+  if (!exists) return out;
+  VELIN_ASSIGN(std::string text, env.ReadFile(layout.History()));
+  size_t pos = 0;
+  int line_no = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    ++line_no;
+    if (line.empty()) continue;
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      return DamageError(layout.History() + ":" + std::to_string(line_no) + ": malformed entry");
+    }
+    if (line_no == 1 && j.contains("format")) {
+      VELIN_TRY(ParseStateFile(layout.History(), line));
+      continue;
+    }
+    out.push_back({Str(j, "time"), Str(j, "user"), Str(j, "host"), Str(j, "action"),
+                   Str(j, "from"), Str(j, "to"), Str(j, "reason"), Str(j, "outcome"),
+                   Str(j, "transaction"), Str(j, "detail")});
+  }
+  return out;
+}
+
+Status AppendHistory(io::Env& env, const StateLayout& layout, const HistoryEntry& entry) {
+  std::string text;
+  VELIN_ASSIGN(bool exists, env.Exists(layout.History()));
+  if (exists) {
+    VELIN_ASSIGN(text, env.ReadFile(layout.History()));
+    VELIN_TRY(ReadHistory(env, layout));  // refuse to extend a damaged or newer log
+  } else {
+    text = json({{"format", kRegistryFormat}}).dump() + "\n";
+  }
+  text += HistoryToJson(entry).dump() + "\n";
+  return io::WriteFileDurably(env, layout.History(), text);
+}
+
+Result<std::optional<TransactionRecord>> LoadTransaction(io::Env& env, const StateLayout& layout) {
+  VELIN_ASSIGN(auto doc, LoadOptional(env, layout.Transaction()));
+  if (!doc) return std::optional<TransactionRecord>();
+  TransactionRecord t;
+  t.id = Str(*doc, "id");
+  t.state = Str(*doc, "state");
+  t.base = Str(*doc, "base");
+  t.started = Str(*doc, "started");
+  t.deadline_ms = Int(*doc, "deadline_ms");
+  t.reason = Str(*doc, "reason");
+  t.user = Str(*doc, "user");
+  t.host = Str(*doc, "host");
+  t.cause = Str(*doc, "cause");
+  t.outcome = Str(*doc, "outcome");
+  t.watchdog_pid = Int(*doc, "watchdog_pid");
+  if (t.id.empty() || t.state.empty()) {
+    return DamageError(layout.Transaction() + ": transaction has no id or state");
+  }
+  return std::optional<TransactionRecord>(std::move(t));
+}
+
+Status SaveTransaction(io::Env& env, const StateLayout& layout, const TransactionRecord& t) {
+  json doc = {{"format", kRegistryFormat}, {"id", t.id},
+              {"state", t.state},          {"base", t.base},
+              {"started", t.started},      {"deadline_ms", t.deadline_ms},
+              {"deadline", IsoTime(t.deadline_ms)},
+              {"reason", t.reason},        {"user", t.user},
+              {"host", t.host},            {"cause", t.cause},
+              {"outcome", t.outcome},      {"watchdog_pid", t.watchdog_pid}};
+  return io::WriteFileDurably(env, layout.Transaction(), doc.dump(2) + "\n");
+}
+
+Status RemoveTransaction(io::Env& env, const StateLayout& layout) {
+  return RemoveIfExists(env, layout.Transaction());
+}
+
+Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLayout& layout) {
+  VELIN_ASSIGN(auto doc, LoadOptional(env, layout.SwitchIntent()));
+  if (!doc) return std::optional<SwitchIntent>();
+  SwitchIntent s{Str(*doc, "from"), Str(*doc, "to"), Str(*doc, "reason"),
+                 Str(*doc, "transaction"), Str(*doc, "started")};
+  return std::optional<SwitchIntent>(std::move(s));
+}
+
+Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchIntent& s) {
+  json doc = {{"format", kRegistryFormat}, {"from", s.from},
+              {"to", s.to},                {"reason", s.reason},
+              {"transaction", s.transaction}, {"started", s.started}};
+  return io::WriteFileDurably(env, layout.SwitchIntent(), doc.dump(2) + "\n");
+}
+
+Status RemoveSwitchIntent(io::Env& env, const StateLayout& layout) {
+  return RemoveIfExists(env, layout.SwitchIntent());
+}
+
+std::string IsoTime(int64_t unix_ms) {
+  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int64_t UnixMs(io::Env& env) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(env.Now().time_since_epoch())
+      .count();
+}
+
+std::string CurrentUser() {
+  if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') return u;
+  if (struct passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) return pw->pw_name;
+  return std::to_string(::geteuid());
+}
+
+std::string HostName() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+Status CheckVersionName(const std::string& name) {
+  if (name.empty()) return UsageError("a version needs a name");
+  if (name.size() > 128) return UsageError("version name '" + name + "' is too long");
+  if (name.front() == '.' || name.front() == '-') {
+    return UsageError("version name '" + name + "' must not start with '.' or '-'");
+  }
+  for (char c : name) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
+              c == '+';
+    if (!ok) {
+      return UsageError("version name '" + name +
+                        "' may hold only letters, digits, '.', '_', '-' and '+'");
+    }
+  }
+  return Ok();
+}
+
+}  // namespace velin::rollback

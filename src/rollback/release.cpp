@@ -1,0 +1,321 @@
+#include "velin/rollback/release.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "velin/rollback/registry.hpp"
+
+namespace velin::rollback {
+namespace {
+
+using nlohmann::json;
+constexpr size_t kChunk = 1 << 20;
+
+std::string Hex(const unsigned char* data, size_t n) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    out += kDigits[data[i] >> 4];
+    out += kDigits[data[i] & 15];
+  }
+  return out;
+}
+
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
+  }
+  void Update(std::string_view data) { EVP_DigestUpdate(ctx_.get(), data.data(), data.size()); }
+  std::string Final() {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_.get(), md, &len);
+    return Hex(md, len);
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
+};
+
+Result<std::string> HashFile(io::Env& env, const std::string& path) {
+  VELIN_ASSIGN(auto file, env.NewRandomAccessFile(path));
+  Sha256 sha;
+  std::string buf(kChunk, '\0');
+  uint64_t offset = 0;
+  for (;;) {
+    VELIN_ASSIGN(size_t n, file->Read(offset, buf.size(), buf.data()));
+    if (n == 0) break;
+    sha.Update(std::string_view(buf.data(), n));
+    offset += n;
+  }
+  return sha.Final();
+}
+
+Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
+                std::vector<ManifestEntry>& out) {
+  std::string full = io::JoinPath(root, rel);
+  VELIN_ASSIGN(io::FileInfo info, env.Stat(full));
+  ManifestEntry e;
+  e.path = rel;
+  e.type = info.type;
+  e.mode = info.mode;
+  switch (info.type) {
+    case io::FileType::kRegular: {
+      e.size = info.size;
+      VELIN_ASSIGN(e.sha256, HashFile(env, full));
+      out.push_back(std::move(e));
+      return Ok();
+    }
+    case io::FileType::kSymlink: {
+      VELIN_ASSIGN(e.target, env.ReadLink(full));
+      out.push_back(std::move(e));
+      return Ok();
+    }
+    case io::FileType::kDirectory: {
+      out.push_back(e);
+      VELIN_ASSIGN(auto children, env.ListDir(full));
+      for (const auto& child : children) {
+        VELIN_TRY(ScanPath(env, root, rel + "/" + child.name, out));
+      }
+      return Ok();
+    }
+    default:
+      return Failure(full + ": not a regular file, directory or symlink; cannot keep it in a release");
+  }
+}
+
+const char* TypeName(io::FileType t) {
+  switch (t) {
+    case io::FileType::kRegular:
+      return "file";
+    case io::FileType::kDirectory:
+      return "dir";
+    case io::FileType::kSymlink:
+      return "symlink";
+    default:
+      return "other";
+  }
+}
+
+io::FileType TypeFromName(const std::string& s) {
+  if (s == "file") return io::FileType::kRegular;
+  if (s == "dir") return io::FileType::kDirectory;
+  if (s == "symlink") return io::FileType::kSymlink;
+  return io::FileType::kOther;
+}
+
+json EntriesToJson(const std::vector<ManifestEntry>& entries) {
+  json arr = json::array();
+  for (const auto& e : entries) {
+    json j = {{"path", e.path}, {"type", TypeName(e.type)}, {"mode", e.mode}};
+    if (e.type == io::FileType::kRegular) {
+      j["size"] = e.size;
+      j["sha256"] = e.sha256;
+    }
+    if (e.type == io::FileType::kSymlink) j["target"] = e.target;
+    arr.push_back(std::move(j));
+  }
+  return arr;
+}
+
+Result<std::vector<ManifestEntry>> EntriesFromJson(const json& arr, const std::string& where) {
+  std::vector<ManifestEntry> out;
+  if (!arr.is_array()) return DamageError(where + ": entries are not a list");
+  for (const json& j : arr) {
+    if (!j.is_object() || !j.contains("path") || !j["path"].is_string()) {
+      return DamageError(where + ": an entry has no path");
+    }
+    ManifestEntry e;
+    e.path = j["path"].get<std::string>();
+    e.type = TypeFromName(j.value("type", std::string()));
+    e.mode = j.value("mode", 0u);
+    e.size = j.value("size", uint64_t{0});
+    e.sha256 = j.value("sha256", std::string());
+    e.target = j.value("target", std::string());
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// Copies one regular file durably (the release directory is renamed into place only later).
+Status CopyFile(io::Env& env, const std::string& from, const std::string& to, uint32_t mode,
+                uint64_t* bytes) {
+  VELIN_ASSIGN(auto in, env.NewRandomAccessFile(from));
+  io::WriteOptions options;
+  options.mode = mode & 0777;
+  options.exclusive = true;
+  VELIN_ASSIGN(auto out, env.NewWritableFile(to, options));
+  std::string buf(kChunk, '\0');
+  uint64_t offset = 0;
+  for (;;) {
+    VELIN_ASSIGN(size_t n, in->Read(offset, buf.size(), buf.data()));
+    if (n == 0) break;
+    VELIN_TRY(out->Append(std::string_view(buf.data(), n)));
+    offset += n;
+  }
+  VELIN_TRY(out->Sync());
+  VELIN_TRY(out->Close());
+  *bytes += offset;
+  return env.SetMode(to, mode);
+}
+
+}  // namespace
+
+Result<std::vector<ManifestEntry>> ScanTree(io::Env& env, const std::string& root,
+                                            const std::vector<std::string>& paths, bool required) {
+  std::vector<ManifestEntry> out;
+  for (std::string rel : paths) {
+    while (!rel.empty() && rel.back() == '/') rel.pop_back();
+    if (rel.empty() || rel.front() == '/' || rel == ".." || rel.rfind("../", 0) == 0) {
+      return UsageError("rollback path '" + rel + "' must be relative to app.root and inside it");
+    }
+    VELIN_ASSIGN(bool exists, env.Exists(io::JoinPath(root, rel)));
+    if (!exists) {
+      if (required) return UsageError("artifact '" + rel + "' not found in " + root);
+      continue;
+    }
+    VELIN_TRY(ScanPath(env, root, rel, out));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; });
+  return out;
+}
+
+std::string DigestOf(const std::vector<ManifestEntry>& entries) {
+  if (entries.empty()) return "";
+  Sha256 sha;
+  for (const auto& e : entries) {
+    sha.Update(e.path);
+    sha.Update(std::string(1, '\0') + TypeName(e.type) + " " + std::to_string(e.mode) + " " +
+               std::to_string(e.size) + " " + e.sha256 + " ");
+    sha.Update(e.target);
+    sha.Update(std::string_view("\n", 1));
+  }
+  return sha.Final();
+}
+
+Status SaveManifest(io::Env& env, const std::string& path, const Manifest& m) {
+  json doc = {{"format", kRegistryFormat},
+              {"artifacts", EntriesToJson(m.artifacts)},
+              {"config", EntriesToJson(m.config)}};
+  return io::WriteFileDurably(env, path, doc.dump() + "\n");
+}
+
+Result<Manifest> LoadManifest(io::Env& env, const std::string& path) {
+  VELIN_ASSIGN(std::string text, env.ReadFile(path));
+  json doc = json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return DamageError(path + ": malformed manifest");
+  if (doc.value("format", 0) > kRegistryFormat) {
+    return Failure(path + ": written by a newer velin; upgrade velin");
+  }
+  Manifest m;
+  try {
+    VELIN_ASSIGN(m.artifacts, EntriesFromJson(doc.value("artifacts", json::array()), path));
+    VELIN_ASSIGN(m.config, EntriesFromJson(doc.value("config", json::array()), path));
+  } catch (const json::exception& e) {
+    return DamageError(path + ": malformed manifest: " + e.what());
+  }
+  return m;
+}
+
+void DedupIndex::Add(const std::string& stored_root, const std::vector<ManifestEntry>& entries) {
+  for (const auto& e : entries) {
+    if (e.type != io::FileType::kRegular) continue;
+    files_.emplace(std::make_tuple(e.sha256, e.size, e.mode), io::JoinPath(stored_root, e.path));
+  }
+}
+
+const std::string* DedupIndex::Find(const ManifestEntry& e) const {
+  auto it = files_.find(std::make_tuple(e.sha256, e.size, e.mode));
+  return it == files_.end() ? nullptr : &it->second;
+}
+
+Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEntry>& entries,
+                                     const std::string& source_root, const std::string& dest,
+                                     const DedupIndex& index) {
+  MaterialiseStats stats;
+  VELIN_TRY(io::CreateDirs(env, dest));
+  std::vector<std::string> dirs = {dest};
+  for (const auto& e : entries) {
+    std::string to = io::JoinPath(dest, e.path);
+    VELIN_TRY(io::CreateDirs(env, io::Dirname(to)));
+    if (e.type == io::FileType::kDirectory) {
+      VELIN_TRY(io::CreateDirs(env, to));
+      VELIN_TRY(env.SetMode(to, e.mode));
+      dirs.push_back(to);
+    } else if (e.type == io::FileType::kSymlink) {
+      VELIN_TRY(env.Symlink(e.target, to));
+    } else {
+      ++stats.files;
+      const std::string* existing = index.Find(e);
+      if (existing != nullptr && env.HardLink(*existing, to)) {
+        ++stats.linked;
+        continue;
+      }
+      std::string from = io::JoinPath(source_root, e.path);
+      VELIN_TRY(CopyFile(env, from, to, e.mode, &stats.bytes_copied));
+      ++stats.copied;
+    }
+  }
+  // Directories last, deepest first: their entries are complete now.
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) VELIN_TRY(env.SyncDir(*it));
+  return stats;
+}
+
+Result<DiskUsage> MeasureTree(io::Env& env, const std::string& dir) {
+  DiskUsage usage;
+  VELIN_ASSIGN(bool exists, env.Exists(dir));
+  if (!exists) return usage;
+  VELIN_ASSIGN(auto entries, env.ListDir(dir));
+  for (const auto& e : entries) {
+    std::string full = io::JoinPath(dir, e.name);
+    VELIN_ASSIGN(io::FileInfo info, env.Stat(full));
+    if (info.type == io::FileType::kDirectory) {
+      VELIN_ASSIGN(DiskUsage sub, MeasureTree(env, full));
+      usage.total += sub.total;
+      usage.own += sub.own;
+    } else if (info.type == io::FileType::kRegular) {
+      usage.total += info.size;
+      if (info.nlink <= 1) usage.own += info.size;
+    }
+  }
+  return usage;
+}
+
+Status RestoreTree(io::Env& env, const std::string& stored_root,
+                   const std::vector<std::string>& paths, const std::string& app_root) {
+  for (std::string rel : paths) {
+    while (!rel.empty() && rel.back() == '/') rel.pop_back();
+    std::string stored = io::JoinPath(stored_root, rel);
+    VELIN_ASSIGN(bool has, env.Exists(stored));
+    if (!has) continue;
+    std::string live = io::JoinPath(app_root, rel);
+    std::string fresh = live + ".velin-new";
+    std::string old = live + ".velin-old";
+    VELIN_TRY(io::RemoveAll(env, fresh));
+    VELIN_TRY(io::RemoveAll(env, old));
+    VELIN_ASSIGN(auto entries, ScanTree(env, stored_root, {rel}, true));
+    // Materialise below a scratch root, then move the one top-level path into place.
+    std::string scratch = io::JoinPath(app_root, ".velin-restore");
+    VELIN_TRY(io::RemoveAll(env, scratch));
+    VELIN_TRY(Materialise(env, entries, stored_root, scratch, DedupIndex()));
+    VELIN_TRY(env.Rename(io::JoinPath(scratch, rel), fresh));
+    VELIN_TRY(io::RemoveAll(env, scratch));
+    VELIN_ASSIGN(bool live_exists, env.Exists(live));
+    VELIN_ASSIGN(io::FileInfo fresh_info, env.Stat(fresh));
+    if (live_exists && fresh_info.type == io::FileType::kDirectory) {
+      VELIN_TRY(env.Rename(live, old));
+    }
+    VELIN_TRY(env.Rename(fresh, live));  // a file is replaced atomically
+    VELIN_TRY(env.SyncDir(io::Dirname(live)));
+    VELIN_TRY(io::RemoveAll(env, old));
+  }
+  return Ok();
+}
+
+}  // namespace velin::rollback

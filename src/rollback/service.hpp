@@ -1,0 +1,29 @@
+// The application's own commands, as configured in [rollback]: stop, start, the health check
+// (a command, or an http(s) URL fetched with curl), migration_status and migrate_down. Each runs
+// with `sh -c` in app.root; a failure names the command's key and its exit status.
+#pragma once
+
+#include <string>
+
+#include "velin/core/duration.hpp"
+#include "velin/core/error.hpp"
+#include "velin/rollback/engine.hpp"
+
+namespace velin::rollback {
+
+// Runs a configured command (`key` names it in messages); an empty command does nothing.
+Status RunServiceCommand(const Settings& settings, const std::string& key,
+                         const std::string& command, Duration timeout,
+                         const std::string& level = "");
+
+// Runs the health check until it passes or health_timeout passes. Ok when no check is
+// configured. The error carries the last attempt's output.
+Status WaitHealthy(const Settings& settings);
+
+// The schema level printed by migration_status ("" when not configured).
+Result<std::string> SchemaLevel(const Settings& settings);
+
+// True when level `a` is below level `b` (numerically when both are numbers).
+bool LevelBelow(const std::string& a, const std::string& b);
+
+}  // namespace velin::rollback

@@ -1,0 +1,294 @@
+// Deploy transactions: begin (base + deadline + detached watchdog), commit, rollback, extend,
+// status, recover, and the watchdog itself. States and what each one asks for next are in
+// docs/rollback-format.md#transaction.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "service.hpp"
+#include "velin/core/i18n.hpp"
+#include "velin/core/process.hpp"
+#include "velin/rollback/engine.hpp"
+#include "velin/rollback/lock.hpp"
+#include "velin/rollback/release.hpp"
+
+namespace velin::rollback {
+namespace {
+
+// Long enough for a rollback in progress (stop, start, health check) to finish.
+Duration LockWait(const Settings& s) { return s.health_timeout * 3 + Duration(120'000); }
+
+std::string OutcomeFor(const std::string& cause, bool ok) {
+  if (!ok) return "rollback failed";
+  return cause == "timeout" ? "rolled back by timeout" : "rolled back by hand";
+}
+
+bool ProcessAlive(int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0); }
+
+}  // namespace
+
+Status RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
+  if (settings_.velin_binary.empty()) return Failure("cannot arm the watchdog: velin binary unknown");
+  ProcessOptions options;
+  options.argv = {settings_.velin_binary, "rollback", "watchdog", "--transaction", txn.id};
+  if (!settings_.config_file.empty()) {
+    options.argv.insert(options.argv.begin() + 1, {"--config", settings_.config_file});
+  }
+  options.cwd = settings_.app_root;
+  options.stdin_mode = Stdio::kNull;
+  options.stdout_mode = Stdio::kNull;
+  options.stderr_mode = Stdio::kNull;
+  options.new_session = true;  // no controlling terminal; survives the shell and its group
+  options.extra_env = {{"VELIN_TEST_CRASH_AT", ""}};
+  VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
+  txn.watchdog_pid = child.pid();  // never waited for: it outlives us and init reaps it
+  return Ok();
+}
+
+Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
+                                                const std::string& reason) {
+  VELIN_TRY(EnsureStateDir());
+  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
+  Duration span = timeout.value_or(settings_.transaction_timeout);
+  int64_t now = UnixMs(env_);
+  VELIN_ASSIGN(auto open, LoadTransaction(env_, layout_));
+  if (open) {
+    if (open->state != "open" || now >= open->deadline_ms) {
+      VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(*open));
+      return Failure("transaction " + end.id + " had expired and was " + end.outcome +
+                     "; nothing was extended");
+    }
+    open->deadline_ms = now + span.count();  // like JunOS commit confirmed: confirm again
+    if (!ProcessAlive(open->watchdog_pid)) VELIN_TRY(ArmWatchdog(*open));
+    VELIN_TRY(SaveTransaction(env_, layout_, *open));
+    reporter_.Done(TrFormat("Transaction {} extended until {}", open->id,
+                            IsoTime(open->deadline_ms)));
+    return *open;
+  }
+  VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
+  if (intent) return Failure("a switch was interrupted; run 'velin rollback recover' first");
+  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+  VELIN_ASSIGN(std::string live, LiveCurrent());
+  const VersionRecord* current = reg.Find(live);
+  if (current == nullptr) {
+    return UsageError("nothing to return to: " + settings_.current_link +
+                      " does not point at a registered version (create-version + to-version, "
+                      "or 'velin rollback adopt')");
+  }
+  TransactionRecord txn;
+  txn.id = IsoTime(now).substr(0, 19) + "-" + std::to_string(::getpid());
+  for (char& c : txn.id) {
+    if (c == ':') c = '-';
+  }
+  txn.base = current->name;
+  // The base must bring back what is live: the release as registered and the live config.
+  VELIN_ASSIGN(auto live_art, ScanTree(env_, layout_.Release(live), settings_.artifacts, false));
+  VELIN_ASSIGN(auto live_cfg, ScanTree(env_, settings_.app_root, settings_.config, false));
+  bool artifacts_same = DigestOf(live_art) == current->source_digest;
+  bool config_kept = live_cfg.empty() || (current->kind == VersionKind::kSnapshot &&
+                                          DigestOf(live_cfg) == current->config_digest);
+  if (!artifacts_same || !config_kept) {
+    std::string name = "base-" + txn.id;
+    reporter_.Info(TrFormat("The live files differ from version {}: taking snapshot {}",
+                            current->name, name));
+    VELIN_ASSIGN(VersionRecord snap,
+                 CreateLocked(name, "Base of transaction " + txn.id, VersionKind::kSnapshot,
+                              false, layout_.Release(live)));
+    txn.base = snap.name;
+  }
+  txn.state = "open";
+  txn.started = IsoTime(now);
+  txn.deadline_ms = now + span.count();
+  txn.reason = reason;
+  txn.user = CurrentUser();
+  txn.host = HostName();
+  VELIN_TRY(SaveTransaction(env_, layout_, txn));  // the deadline is on disk before the timer
+  CrashPoint("begin-saved");
+  VELIN_TRY(ArmWatchdog(txn));
+  VELIN_TRY(SaveTransaction(env_, layout_, txn));
+  reporter_.Done(TrFormat("Transaction {} open until {} (base {})", txn.id,
+                          IsoTime(txn.deadline_ms), txn.base));
+  return txn;
+}
+
+Result<TransactionEnd> RollbackEngine::FinalizeTransactionLocked(const TransactionRecord& txn) {
+  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  bool recorded = false;
+  for (const auto& h : history) {
+    if (h.action == "transaction" && h.transaction == txn.id) recorded = true;
+  }
+  if (!recorded) {
+    VELIN_TRY(AppendHistory(env_, layout_,
+                            {IsoTime(UnixMs(env_)), CurrentUser(), HostName(), "transaction",
+                             txn.base, "", txn.reason, txn.outcome, txn.id, ""}));
+  }
+  CrashPoint("txn-history");
+  VELIN_TRY(RemoveTransaction(env_, layout_));
+  return TransactionEnd{txn.id, txn.outcome, txn.base};
+}
+
+Result<TransactionEnd> RollbackEngine::RollBackTransactionLocked(TransactionRecord txn,
+                                                                 const std::string& cause) {
+  if (txn.state == "open") {
+    txn.state = "rolling-back";  // from here on, recover continues this rollback
+    txn.cause = cause;
+    VELIN_TRY(SaveTransaction(env_, layout_, txn));
+  }
+  CrashPoint("txn-rolling-back");
+  reporter_.Begin(TrFormat("Rolling back transaction {} to {}...", txn.id, txn.base));
+  // A switch interrupted inside this rollback is simply done again: every step is idempotent.
+  VELIN_TRY(RemoveSwitchIntent(env_, layout_));
+  Status s = SwitchLocked(txn.base, txn.cause == "timeout" ? "transaction deadline passed"
+                                                           : "transaction rolled back",
+                          txn.id, "rollback");
+  txn.state = s ? "rolled-back" : "rollback-failed";
+  txn.outcome = OutcomeFor(txn.cause, static_cast<bool>(s));
+  if (!s) txn.outcome += ": " + s.error().message;
+  VELIN_TRY(SaveTransaction(env_, layout_, txn));
+  VELIN_ASSIGN(TransactionEnd end, FinalizeTransactionLocked(txn));
+  if (!s) return tl::unexpected(s.error().Wrap("transaction " + txn.id + ": rollback failed"));
+  return end;
+}
+
+// Under the lock: finishes `txn` when its state or its deadline asks for it.
+Result<TransactionEnd> RollbackEngine::FinishIfDueLocked(const TransactionRecord& txn) {
+  if (txn.state == "rolling-back") return RollBackTransactionLocked(txn, txn.cause);
+  if (txn.state != "open") return FinalizeTransactionLocked(txn);
+  if (UnixMs(env_) >= txn.deadline_ms) return RollBackTransactionLocked(txn, "timeout");
+  return TransactionEnd{txn.id, "", txn.base};
+}
+
+static Result<TransactionRecord> RequireOpen(const std::optional<TransactionRecord>& txn,
+                                             io::Env& env, const StateLayout& layout) {
+  if (txn) return *txn;
+  VELIN_ASSIGN(auto history, ReadHistory(env, layout));
+  for (auto it = history.rbegin(); it != history.rend(); ++it) {
+    if (it->action == "transaction") {
+      return Failure("no open transaction (the last one, " + it->transaction + ", ended at " +
+                     it->time + ": " + it->outcome + ")");
+    }
+  }
+  return Failure("no open transaction");
+}
+
+Result<TransactionEnd> RollbackEngine::Commit() {
+  VELIN_TRY(EnsureStateDir());
+  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
+  VELIN_ASSIGN(auto loaded, LoadTransaction(env_, layout_));
+  VELIN_ASSIGN(TransactionRecord txn, RequireOpen(loaded, env_, layout_));
+  if (txn.state != "open" || UnixMs(env_) >= txn.deadline_ms) {
+    VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(txn));
+    return Failure("too late to commit: transaction " + end.id + " was " + end.outcome);
+  }
+  txn.state = "committed";
+  txn.outcome = "committed";
+  VELIN_TRY(SaveTransaction(env_, layout_, txn));  // the decision; the rest is bookkeeping
+  CrashPoint("commit-saved");
+  // The watchdog sees the transaction gone within half a second and ends by itself (a kill by
+  // pid could hit an unrelated process once the pid is reused).
+  return FinalizeTransactionLocked(txn);
+}
+
+Result<TransactionEnd> RollbackEngine::RollbackNow(const std::string& reason) {
+  VELIN_TRY(EnsureStateDir());
+  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
+  VELIN_ASSIGN(auto loaded, LoadTransaction(env_, layout_));
+  VELIN_ASSIGN(TransactionRecord txn, RequireOpen(loaded, env_, layout_));
+  if (txn.state != "open" || UnixMs(env_) >= txn.deadline_ms) return FinishIfDueLocked(txn);
+  if (!reason.empty()) txn.reason = txn.reason.empty() ? reason : txn.reason + "; " + reason;
+  return RollBackTransactionLocked(txn, "by hand");
+}
+
+Result<TransactionRecord> RollbackEngine::Extend(Duration by) {
+  VELIN_TRY(EnsureStateDir());
+  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
+  VELIN_ASSIGN(auto loaded, LoadTransaction(env_, layout_));
+  VELIN_ASSIGN(TransactionRecord txn, RequireOpen(loaded, env_, layout_));
+  if (txn.state != "open" || UnixMs(env_) >= txn.deadline_ms) {
+    VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(txn));
+    return Failure("too late to extend: transaction " + end.id + " was " + end.outcome);
+  }
+  txn.deadline_ms += by.count();
+  if (!ProcessAlive(txn.watchdog_pid)) VELIN_TRY(ArmWatchdog(txn));
+  VELIN_TRY(SaveTransaction(env_, layout_, txn));
+  return txn;
+}
+
+Result<TransactionStatus> RollbackEngine::Inspect() {
+  TransactionStatus st;
+  VELIN_ASSIGN(st.transaction, LoadTransaction(env_, layout_));
+  VELIN_ASSIGN(st.interrupted_switch, LoadSwitchIntent(env_, layout_));
+  VELIN_ASSIGN(st.current, LiveCurrent());
+  st.now_ms = UnixMs(env_);
+  return st;
+}
+
+Result<std::vector<std::string>> RollbackEngine::Recover() {
+  std::vector<std::string> done;
+  VELIN_TRY(EnsureStateDir());
+  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
+  VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
+  if (txn) {
+    VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(*txn));
+    if (end.outcome.empty()) {
+      if (!ProcessAlive(txn->watchdog_pid)) {
+        VELIN_TRY(ArmWatchdog(*txn));
+        VELIN_TRY(SaveTransaction(env_, layout_, *txn));
+        done.push_back("transaction " + txn->id + " is open; its watchdog was re-armed");
+      } else {
+        done.push_back("transaction " + txn->id + " is open until " + IsoTime(txn->deadline_ms));
+      }
+    } else {
+      done.push_back("transaction " + end.id + ": " + end.outcome);
+    }
+  }
+  VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
+  if (intent) {  // an interrupted to-version: finish it (with health check, back on failure)
+    VELIN_TRY(SwitchLocked(intent->to, intent->reason + " (finished by recover)",
+                           intent->transaction, "switch"));
+    done.push_back("finished the interrupted switch to " + intent->to);
+  }
+  return done;
+}
+
+Status RollbackEngine::RunWatchdog(const std::string& id) {
+  for (;;) {
+    VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
+    if (!txn || txn->id != id) return Ok();  // committed, rolled back, or another one
+    int64_t left = txn->deadline_ms - UnixMs(env_);
+    if (txn->state == "open" && left > 0) {
+      std::this_thread::sleep_for(Duration(std::min<int64_t>(left, 500)));
+      continue;
+    }
+    VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
+    VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
+    if (!locked || locked->id != id) return Ok();
+    if (locked->state == "open" && UnixMs(env_) < locked->deadline_ms) continue;  // extended
+    return FinishIfDueLocked(*locked).map([](const TransactionEnd&) {});
+  }
+}
+
+Status RollbackEngine::FinishExpiredTransaction() {
+  VELIN_ASSIGN(bool exists, env_.Exists(layout_.Transaction()));
+  if (!exists) return Ok();
+  VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
+  if (!txn || (txn->state == "open" && UnixMs(env_) < txn->deadline_ms)) return Ok();
+  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
+  VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
+  if (!locked) return Ok();
+  auto finished = FinishIfDueLocked(*locked);
+  if (!finished) {  // recorded as "rollback failed"; other commands may still run
+    reporter_.Warn(finished.error().message);
+    return Ok();
+  }
+  const TransactionEnd& end = *finished;
+  if (!end.outcome.empty()) {
+    reporter_.Warn(TrFormat("transaction {} had expired: {} (to {})", end.id, end.outcome,
+                            end.base));
+  }
+  return Ok();
+}
+
+}  // namespace velin::rollback

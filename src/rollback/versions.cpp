@@ -1,0 +1,204 @@
+// Versions and snapshots: create (materialise a release), list, history, retention, adopt.
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "service.hpp"
+#include "velin/core/i18n.hpp"
+#include "velin/rollback/engine.hpp"
+#include "velin/rollback/lock.hpp"
+#include "velin/rollback/release.hpp"
+
+namespace velin::rollback {
+
+std::pair<std::string, std::string> ParseLabel(const std::string& label) {
+  std::string text = label;
+  size_t b = text.find_first_not_of(" \t");
+  text = b == std::string::npos ? "" : text.substr(b);
+  size_t sep = text.find(" - ");
+  std::string head = sep == std::string::npos ? text : text.substr(0, sep);
+  std::string description = sep == std::string::npos ? "" : text.substr(sep + 3);
+  size_t space = head.find_first_of(" \t");
+  std::string name = head.substr(0, space);
+  if (sep == std::string::npos && space != std::string::npos) {
+    description = head.substr(head.find_first_not_of(" \t", space));
+  }
+  while (!description.empty() && description.back() == ' ') description.pop_back();
+  return {name, description};
+}
+
+RollbackEngine::RollbackEngine(io::Env& env, Settings settings, Reporter& reporter)
+    : env_(env), settings_(std::move(settings)), reporter_(reporter) {
+  layout_.dir = settings_.state_dir;
+}
+
+Status RollbackEngine::EnsureStateDir() {
+  VELIN_TRY(io::CreateDirs(env_, layout_.dir, 0755));
+  VELIN_TRY(io::CreateDirs(env_, layout_.Releases(), 0755));
+  VELIN_TRY(io::CreateDirs(env_, layout_.Configs(), 0755));
+  return io::CreateDirs(env_, layout_.Manifests(), 0755);
+}
+
+Result<std::string> RollbackEngine::LiveCurrent() {
+  VELIN_ASSIGN(bool exists, env_.Exists(settings_.current_link));
+  if (!exists) return std::string();
+  VELIN_ASSIGN(io::FileInfo info, env_.Stat(settings_.current_link));
+  if (info.type != io::FileType::kSymlink) return std::string();
+  VELIN_ASSIGN(std::string target, env_.ReadLink(settings_.current_link));
+  while (target.size() > 1 && target.back() == '/') target.pop_back();
+  if (io::Dirname(target) != layout_.Releases()) return std::string();
+  return io::Basename(target);
+}
+
+Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, VersionKind kind,
+                                                    bool replace) {
+  auto [name, description] = ParseLabel(label);
+  VELIN_TRY(CheckVersionName(name));
+  if (settings_.artifacts.empty()) {
+    return UsageError("rollback.artifacts is empty: nothing to put in a version");
+  }
+  VELIN_TRY(EnsureStateDir());
+  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), Duration(2000)));
+  reporter_.Begin(TrFormat(kind == VersionKind::kSnapshot ? "Creating snapshot {}..."
+                                                          : "Creating version {}...",
+                           name));
+  VELIN_ASSIGN(VersionRecord record,
+               CreateLocked(name, description, kind, replace, settings_.app_root));
+  VELIN_TRY(Prune(name));
+  return record;
+}
+
+Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
+                                                   const std::string& description,
+                                                   VersionKind kind, bool replace,
+                                                   const std::string& artifact_root) {
+  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+  VELIN_ASSIGN(std::string live, LiveCurrent());
+  VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
+  if (reg.Find(name) != nullptr) {
+    if (!replace) {
+      return UsageError("version '" + name + "' exists already (use --replace to overwrite it)");
+    }
+    if (name == live || (txn && txn->base == name)) {
+      return UsageError("version '" + name +
+                        "' is live or the base of the open transaction; it cannot be replaced");
+    }
+  }
+  Manifest manifest;
+  VELIN_ASSIGN(manifest.artifacts, ScanTree(env_, artifact_root, settings_.artifacts, true));
+  VELIN_ASSIGN(auto live_config, ScanTree(env_, settings_.app_root, settings_.config, false));
+  if (kind == VersionKind::kSnapshot) manifest.config = live_config;
+
+  DedupIndex index;
+  for (const auto& v : reg.versions) {
+    auto m = LoadManifest(env_, layout_.Manifest(v.name));
+    if (!m) continue;  // an unreadable manifest only costs dedup
+    index.Add(layout_.Release(v.name), m->artifacts);
+    index.Add(layout_.Config(v.name), m->config);
+  }
+  std::string tag = ".tmp-" + name + "-" + std::to_string(::getpid());
+  std::string tmp_release = layout_.Release(tag);
+  std::string tmp_config = layout_.Config(tag);
+  VELIN_TRY(io::RemoveAll(env_, tmp_release));
+  VELIN_TRY(io::RemoveAll(env_, tmp_config));
+  VELIN_ASSIGN(MaterialiseStats stats,
+               Materialise(env_, manifest.artifacts, artifact_root, tmp_release, index));
+  if (kind == VersionKind::kSnapshot) {
+    VELIN_TRY(Materialise(env_, manifest.config, settings_.app_root, tmp_config, index));
+  }
+  CrashPoint("create-materialised");
+
+  VersionRecord record;
+  record.name = name;
+  record.description = description;
+  record.kind = kind;
+  record.created = IsoTime(UnixMs(env_));
+  record.user = CurrentUser();
+  record.host = HostName();
+  record.source_digest = DigestOf(manifest.artifacts);
+  record.config_digest = DigestOf(live_config);
+  VELIN_ASSIGN(record.schema_level, SchemaLevel(settings_));
+  record.seq = reg.next_seq++;
+
+  // Move an existing release of that name aside, put the new one in place, then register it.
+  std::string old_release = layout_.Release(".old-" + name + "-" + std::to_string(::getpid()));
+  std::string old_config = layout_.Config(".old-" + name + "-" + std::to_string(::getpid()));
+  VELIN_ASSIGN(bool had_release, env_.Exists(layout_.Release(name)));
+  if (had_release) VELIN_TRY(env_.Rename(layout_.Release(name), old_release));
+  VELIN_ASSIGN(bool had_config, env_.Exists(layout_.Config(name)));
+  if (had_config) VELIN_TRY(env_.Rename(layout_.Config(name), old_config));
+  VELIN_TRY(env_.Rename(tmp_release, layout_.Release(name)));
+  if (kind == VersionKind::kSnapshot) VELIN_TRY(env_.Rename(tmp_config, layout_.Config(name)));
+  VELIN_TRY(env_.SyncDir(layout_.Releases()));
+  VELIN_TRY(env_.SyncDir(layout_.Configs()));
+  VELIN_TRY(SaveManifest(env_, layout_.Manifest(name), manifest));
+  CrashPoint("create-before-registry");
+  reg.versions.erase(std::remove_if(reg.versions.begin(), reg.versions.end(),
+                                    [&](const VersionRecord& v) { return v.name == name; }),
+                     reg.versions.end());
+  reg.versions.push_back(record);
+  VELIN_TRY(SaveRegistry(env_, layout_, reg));
+  VELIN_TRY(io::RemoveAll(env_, old_release));
+  VELIN_TRY(io::RemoveAll(env_, old_config));
+  reporter_.Info(TrFormat("{} files: {} hard-linked to earlier releases, {} copied ({} bytes)",
+                          stats.files, stats.linked, stats.copied, stats.bytes_copied));
+  return record;
+}
+
+Result<ListResult> RollbackEngine::List() {
+  ListResult out;
+  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+  VELIN_ASSIGN(out.current, LiveCurrent());
+  VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
+  for (const auto& v : reg.versions) {
+    VersionListing item;
+    item.record = v;
+    VELIN_ASSIGN(DiskUsage release, MeasureTree(env_, layout_.Release(v.name)));
+    VELIN_ASSIGN(DiskUsage config, MeasureTree(env_, layout_.Config(v.name)));
+    item.total_bytes = release.total + config.total;
+    item.own_bytes = release.own + config.own;
+    item.current = v.name == out.current;
+    item.transaction_base = txn && txn->base == v.name;
+    out.versions.push_back(std::move(item));
+  }
+  return out;
+}
+
+Result<std::vector<HistoryEntry>> RollbackEngine::History() { return ReadHistory(env_, layout_); }
+
+Status RollbackEngine::Prune(const std::string& keep_also) {
+  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+  VELIN_ASSIGN(std::string live, LiveCurrent());
+  VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
+  std::set<std::string> keep = {live, reg.current, keep_also};
+  if (txn) keep.insert(txn->base);
+  size_t limit = static_cast<size_t>(std::max(1, settings_.keep_versions));
+  std::vector<std::string> doomed;
+  size_t remaining = reg.versions.size();
+  for (const auto& v : reg.versions) {  // creation order: oldest first
+    if (remaining <= limit) break;
+    if (keep.count(v.name) != 0) continue;
+    doomed.push_back(v.name);
+    --remaining;
+  }
+  if (doomed.empty()) return Ok();
+  // Unregister first: a crash leaves an unregistered directory, never a registered hole.
+  reg.versions.erase(std::remove_if(reg.versions.begin(), reg.versions.end(),
+                                    [&](const VersionRecord& v) {
+                                      return std::find(doomed.begin(), doomed.end(), v.name) !=
+                                             doomed.end();
+                                    }),
+                     reg.versions.end());
+  VELIN_TRY(SaveRegistry(env_, layout_, reg));
+  for (const auto& name : doomed) {
+    VELIN_TRY(io::RemoveAll(env_, layout_.Release(name)));
+    VELIN_TRY(io::RemoveAll(env_, layout_.Config(name)));
+    VELIN_TRY(io::RemoveAll(env_, layout_.Manifest(name)));
+    reporter_.Info(TrFormat("Pruned version {} (keep_versions = {})", name,
+                            settings_.keep_versions));
+  }
+  return Ok();
+}
+
+}  // namespace velin::rollback

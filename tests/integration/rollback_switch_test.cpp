@@ -1,0 +1,144 @@
+// velin rollback create-version / list / to-version against the real toy service.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/rollback_app.hpp"
+
+namespace velin::testing {
+namespace {
+
+ToyAppOptions Opts(bool service, std::string health_timeout = "5s") {
+  ToyAppOptions o;
+  o.with_service = service;
+  o.health_timeout = std::move(health_timeout);
+  return o;
+}
+
+uint64_t LinkCount(const std::string& path) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) return 0;
+  return st.st_nlink;
+}
+
+TEST(RollbackSwitchTest, CreateVersionHardLinksUnchangedFiles) {
+  ToyApp app(Opts(false));
+  app.Build("v1");
+  RunResult r = app.Velin({"rollback", "create-version", "v1 - First"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  app.Build("v2");
+  r = app.Velin({"rollback", "create-version", "v2 - Second"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string rel = app.state() + "/releases/";
+  EXPECT_EQ(LinkCount(rel + "v1/bin/lib.dat"), 2u);  // shared by v1 and v2
+  EXPECT_EQ(LinkCount(rel + "v2/bin/server.py"), 2u);
+  EXPECT_EQ(LinkCount(rel + "v2/scripts/migrate.sh"), 2u);
+  EXPECT_EQ(LinkCount(rel + "v1/bin/VERSION"), 1u);  // differs
+  EXPECT_EQ(ReadFileOrDie(rel + "v2/bin/VERSION"), "v2\n");
+  // Names are unique unless --replace.
+  r = app.Velin({"rollback", "create-version", "v2 - Again"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--replace"), std::string::npos) << r.err;
+  r = app.Velin({"rollback", "create-version", "--replace", "v2 - Again"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  r = app.Velin({"--json", "rollback", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["versions"].size(), 2u);
+  EXPECT_EQ(doc["versions"][1]["name"], "v2");
+  EXPECT_EQ(doc["versions"][1]["description"], "Again");
+  EXPECT_EQ(doc["versions"][0]["kind"], "version");
+  EXPECT_FALSE(doc["versions"][0]["source_digest"].get<std::string>().empty());
+  EXPECT_GT(doc["versions"][0]["size_bytes"].get<uint64_t>(), 64u * 1024);
+}
+
+TEST(RollbackSwitchTest, ToVersionSwitchesAndHealthSeesTarget) {
+  ToyApp app;
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1 - First"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2 - Second"}).exit_code, 0);
+
+  RunResult r = app.Velin({"rollback", "to-version", "v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(app.Current(), "v2");
+  EXPECT_EQ(app.Health(), "version=v2");
+  r = app.Velin({"rollback", "to-version", "v1"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Rolled back to v1"), std::string::npos) << r.out;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_EQ(app.Health(), "version=v1");
+
+  r = app.Velin({"rollback", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Available versions:"), std::string::npos);
+  EXPECT_NE(r.out.find("v1 - First"), std::string::npos);
+  size_t v1 = r.out.find("v1 - First");
+  EXPECT_NE(r.out.find("← current", v1), std::string::npos) << r.out;
+
+  r = app.Velin({"rollback", "history"});
+  EXPECT_NE(r.out.find("v2 → v1: switched"), std::string::npos) << r.out;
+  EXPECT_EQ(app.Velin({"rollback", "to-version", "nope"}).exit_code, 2);
+}
+
+TEST(RollbackSwitchTest, FailingHealthSwitchesBackAndExits5) {
+  ToyApp app(Opts(true, "2s"));
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("bad", /*broken=*/true);
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "bad - Broken build"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+
+  RunResult r = app.Velin({"rollback", "to-version", "bad"});
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_NE(r.err.find("health check"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("switched back to v1"), std::string::npos) << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_EQ(app.Health(), "version=v1");
+  r = app.Velin({"--json", "rollback", "history"});
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_NE(doc["history"].back()["outcome"].get<std::string>().find("health check failed"),
+            std::string::npos);
+}
+
+TEST(RollbackSwitchTest, SnapshotRestoresConfig) {
+  ToyApp app(Opts(false));
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "snap1 - Pre-Upgrade Snapshot"}).exit_code,
+            0);
+  WriteFile(app.app() + "/.env", "MODE=broken\n");
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/.env"), "MODE=broken\n");
+  RunResult r = app.Velin({"rollback", "to-version", "snap1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/.env"), "MODE=production\n");
+  EXPECT_EQ(app.Current(), "snap1");
+}
+
+TEST(RollbackSwitchTest, KeepVersionsPrunesOldestButNeverCurrent) {
+  ToyApp app(Opts(false));
+  std::string toml = ReadFileOrDie(app.config());
+  toml.replace(toml.find("keep_versions = 10"), 18, "keep_versions = 2");
+  WriteFile(app.config(), toml);
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  for (const char* v : {"v2", "v3", "v4"}) {
+    app.Build(v);
+    ASSERT_EQ(app.Velin({"rollback", "create-version", v}).exit_code, 0);
+  }
+  auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);
+  std::vector<std::string> names;
+  for (const auto& v : doc["versions"]) names.push_back(v["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"v1", "v4"}));
+  struct stat st{};
+  EXPECT_NE(::stat((app.state() + "/releases/v2").c_str(), &st), 0);
+  EXPECT_EQ(app.Current(), "v1");
+}
+
+}  // namespace
+}  // namespace velin::testing

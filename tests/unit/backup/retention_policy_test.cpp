@@ -1,0 +1,304 @@
+// Table tests of the retention policy: given snapshot times, rules and "now", exactly the right
+// snapshots are kept, for the right reasons. Times are local to Europe/Berlin (set for the
+// test process and restored afterwards), so month ends, leap days, ISO weeks across a year end
+// and both DST changes are exercised with real time-zone rules.
+#include "velin/backup/retention_policy.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace velin::backup {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+// "2026-03-29 01:30:00" local time, or with a trailing 'Z' UTC.
+Clock::time_point T(const std::string& text) {
+  std::tm tm{};
+  int sec = 0;
+  const int n = std::sscanf(text.c_str(), "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                            &tm.tm_hour, &tm.tm_min, &sec);
+  EXPECT_GE(n, 5) << text;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  tm.tm_sec = sec;
+  tm.tm_isdst = -1;
+  const std::time_t t = text.back() == 'Z' ? ::timegm(&tm) : std::mktime(&tm);
+  return Clock::from_time_t(t);
+}
+
+// Sets TZ for the test and restores the previous value (or its absence) afterwards.
+class RetentionPolicy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* old = std::getenv("TZ");
+    if (old != nullptr) old_tz_ = old;
+    ::setenv("TZ", "Europe/Berlin", 1);
+    ::tzset();
+  }
+  void TearDown() override {
+    if (old_tz_) {
+      ::setenv("TZ", old_tz_->c_str(), 1);
+    } else {
+      ::unsetenv("TZ");
+    }
+    ::tzset();
+  }
+
+ private:
+  std::optional<std::string> old_tz_;
+};
+
+// "id=daily+newest" for a kept snapshot, "id=forget" for one that goes.
+std::vector<std::string> Summarize(const std::vector<RetentionDecision>& decisions,
+                                   const RetentionRules& rules) {
+  std::vector<std::string> out;
+  for (const auto& d : decisions) {
+    std::string reasons;
+    for (KeepReason r : d.reasons) {
+      if (!reasons.empty()) reasons += "+";
+      reasons += r == KeepReason::kWithinDays ? "within" : KeepReasonName(r, rules);
+    }
+    EXPECT_EQ(d.keep, !d.reasons.empty()) << d.id;
+    out.push_back(d.id + "=" + (d.keep ? reasons : "forget"));
+  }
+  return out;
+}
+
+struct Case {
+  const char* name;
+  std::vector<std::pair<const char*, const char*>> snapshots;  // id, time
+  RetentionRules rules;
+  const char* now;
+  std::vector<std::string> expected;  // newest first
+};
+
+RetentionRules Rules(int days, int last, int daily, int weekly, int monthly, int yearly) {
+  return RetentionRules{days, last, daily, weekly, monthly, yearly};
+}
+
+std::vector<Case> Cases() {
+  return {
+      {"EmptyInputGivesNothing", {}, Rules(42, 3, 7, 4, 12, 2), "2026-11-25 12:00", {}},
+      {"NoRuleKeepsEverything",
+       {{"a", "2020-01-01 10:00"}, {"b", "2026-11-01 10:00"}},
+       Rules(0, 0, 0, 0, 0, 0),
+       "2026-11-25 12:00",
+       {"b=no retention rule", "a=no retention rule"}},
+      {"KeepLastKeepsTheNewestN",
+       {{"s1", "2026-11-01 10:00"},
+        {"s2", "2026-11-02 10:00"},
+        {"s3", "2026-11-03 10:00"},
+        {"s4", "2026-11-04 10:00"}},
+       Rules(0, 2, 0, 0, 0, 0),
+       "2026-11-25 12:00",
+       {"s4=last+newest", "s3=last", "s2=forget", "s1=forget"}},
+      {"NewestStaysWhenEveryRuleHasLetItGo",
+       {{"old", "2026-01-01 10:00"}, {"older", "2025-12-01 10:00"}},
+       Rules(7, 0, 0, 0, 0, 0),
+       "2026-11-25 12:00",
+       {"old=newest", "older=forget"}},
+      {"DailyTakesTheNewestOfEachDayAndSkipsEmptyDays",
+       {{"d1-morning", "2026-11-20 08:00"},
+        {"d1-evening", "2026-11-20 20:00"},
+        {"d3-noon", "2026-11-22 12:00"},
+        {"d5-early", "2026-11-24 06:00"},
+        {"d5-late", "2026-11-24 23:59:59"},
+        {"d0", "2026-11-19 12:00"}},
+       Rules(0, 0, 3, 0, 0, 0),
+       "2026-11-25 12:00",
+       {"d5-late=daily+newest", "d5-early=forget", "d3-noon=daily", "d1-evening=daily",
+        "d1-morning=forget", "d0=forget"}},
+      {"RetentionDaysBoundaryIsExclusive",
+       {{"exact", "2026-11-18 12:00:00"},
+        {"just-younger", "2026-11-18 12:00:01"},
+        {"new", "2026-11-25 11:00"}},
+       Rules(7, 0, 0, 0, 0, 0),
+       "2026-11-25 12:00",
+       {"new=within+newest", "just-younger=within", "exact=forget"}},
+      // 14 calendar days before 2026-04-10 12:00 CEST is 2026-03-27 12:00 CET, which is 14 x 24 h
+      // plus one hour earlier: the spring DST change does not shift the cut by an hour.
+      {"RetentionDaysCountsCalendarDaysAcrossSpringDst",
+       {{"before-cut", "2026-03-27 11:30"},
+        {"after-cut", "2026-03-27 12:30"},
+        {"new", "2026-04-10 11:00"}},
+       Rules(14, 0, 0, 0, 0, 0),
+       "2026-04-10 12:00",
+       {"new=within+newest", "after-cut=within", "before-cut=forget"}},
+      {"RetentionDaysCountsCalendarDaysAcrossAutumnDst",
+       {{"before-cut", "2026-10-20 11:59"},
+        {"after-cut", "2026-10-20 12:01"},
+        {"new", "2026-10-27 11:00"}},
+       Rules(7, 0, 0, 0, 0, 0),
+       "2026-10-27 12:00",
+       {"new=within+newest", "after-cut=within", "before-cut=forget"}},
+      // 2026-10-25 has 25 hours in Berlin; 02:30 happens twice (00:30Z in CEST, 01:30Z in CET).
+      {"AutumnDstDayIsOneDay",
+       {{"d25-first-0230", "2026-10-25 00:30Z"},
+        {"d25-second-0230", "2026-10-25 01:30Z"},
+        {"d25-late", "2026-10-25 22:30Z"},
+        {"d24", "2026-10-24 21:59Z"},
+        {"d26", "2026-10-25 23:00Z"}},
+       Rules(0, 0, 3, 0, 0, 0),
+       "2026-10-27 12:00",
+       {"d26=daily+newest", "d25-late=daily", "d25-second-0230=forget", "d25-first-0230=forget",
+        "d24=daily"}},
+      // 2026-03-29 has 23 hours; 01:59 CET and 03:00 CEST are a minute apart but the same day.
+      {"SpringDstDayIsOneDay",
+       {{"d29-before", "2026-03-29 00:59Z"},
+        {"d29-after", "2026-03-29 01:00Z"},
+        {"d28", "2026-03-28 22:59Z"},
+        {"d30", "2026-03-29 22:00Z"}},
+       Rules(0, 0, 2, 0, 0, 0),
+       "2026-04-01 12:00",
+       {"d30=daily+newest", "d29-after=daily", "d29-before=forget", "d28=forget"}},
+      // 2026-01-31 23:30 UTC is already February in Berlin: periods are local.
+      {"MonthEndsAreLocal",
+       {{"jan-31-local", "2026-01-31 22:30Z"},
+        {"feb-1-local", "2026-01-31 23:30Z"},
+        {"feb-28", "2026-02-28 23:59"},
+        {"mar-1", "2026-03-01 00:00"},
+        {"dec-31", "2025-12-31 23:59:59"},
+        {"jan-1", "2026-01-01 00:00:00"}},
+       Rules(0, 0, 0, 0, 3, 0),
+       "2026-03-05 12:00",
+       {"mar-1=monthly+newest", "feb-28=monthly", "feb-1-local=forget", "jan-31-local=monthly",
+        "jan-1=forget", "dec-31=forget"}},
+      {"LeapDayIsItsOwnDay",
+       {{"feb-28", "2024-02-28 12:00"},
+        {"feb-29", "2024-02-29 12:00"},
+        {"mar-1", "2024-03-01 12:00"}},
+       Rules(0, 0, 3, 0, 0, 0),
+       "2024-03-02 12:00",
+       {"mar-1=daily+newest", "feb-29=daily", "feb-28=daily"}},
+      // 365 days before 2025-03-01 is 2024-03-01: the leap day is older than that.
+      {"RetentionDaysAcrossALeapYear",
+       {{"feb-29", "2024-02-29 12:00"},
+        {"mar-1-early", "2024-03-01 11:00"},
+        {"mar-1-late", "2024-03-01 13:00"},
+        {"new", "2025-03-01 10:00"}},
+       Rules(365, 0, 0, 0, 0, 0),
+       "2025-03-01 12:00",
+       {"new=within+newest", "mar-1-late=within", "mar-1-early=forget", "feb-29=forget"}},
+      // 2026-12-28 (Mon) to 2027-01-03 (Sun) is ISO week 2026-W53; 2027-01-04 starts 2027-W01.
+      {"IsoWeeksSpanTheYearEnd",
+       {{"w53-mon", "2026-12-28 10:00"},
+        {"w53-thu", "2026-12-31 10:00"},
+        {"w53-fri", "2027-01-01 10:00"},
+        {"w01-mon", "2027-01-04 10:00"},
+        {"w52-sun", "2026-12-27 10:00"}},
+       Rules(0, 0, 0, 2, 0, 0),
+       "2027-01-05 12:00",
+       {"w01-mon=weekly+newest", "w53-fri=weekly", "w53-thu=forget", "w53-mon=forget",
+        "w52-sun=forget"}},
+      {"YearlyUsesLocalCalendarYears",
+       {{"y2025-last", "2025-12-31 22:59Z"},
+        {"y2026-first", "2025-12-31 23:00Z"},
+        {"y2026-mid", "2026-06-01 12:00"},
+        {"y2024", "2024-05-05 12:00"},
+        {"y2023", "2023-05-05 12:00"}},
+       Rules(0, 0, 0, 0, 0, 3),
+       "2026-07-01 12:00",
+       {"y2026-mid=yearly+newest", "y2026-first=forget", "y2025-last=yearly", "y2024=yearly",
+        "y2023=forget"}},
+      {"RulesCombineAndListEveryReason",
+       {{"a", "2026-11-25 09:00"},
+        {"b", "2026-11-24 09:00"},
+        {"c", "2026-11-16 09:00"},
+        {"d", "2026-10-31 09:00"},
+        {"e", "2026-10-30 09:00"}},
+       Rules(3, 1, 2, 2, 2, 1),
+       "2026-11-25 12:00",
+       {"a=within+last+daily+weekly+monthly+yearly+newest", "b=within+daily", "c=weekly",
+        "d=monthly", "e=forget"}},
+      {"EqualTimesAreOrderedByIdGreaterFirst",
+       {{"20261125-0200-full", "2026-11-25 02:00"},
+        {"20261125-0200-full-2", "2026-11-25 02:00"},
+        {"20261124-0200-full", "2026-11-24 02:00"}},
+       Rules(0, 1, 2, 0, 0, 0),
+       "2026-11-25 12:00",
+       {"20261125-0200-full-2=last+daily+newest", "20261125-0200-full=forget",
+        "20261124-0200-full=daily"}},
+      {"SnapshotsFromTheFutureCountAsYoung",
+       {{"future", "2026-12-01 00:00"}, {"past", "2026-11-01 00:00"}},
+       Rules(1, 0, 0, 0, 0, 0),
+       "2026-11-25 12:00",
+       {"future=within+newest", "past=forget"}},
+  };
+}
+
+TEST_F(RetentionPolicy, DecidesEveryTableCaseExactly) {
+  for (const Case& c : Cases()) {
+    SCOPED_TRACE(c.name);
+    std::vector<SnapshotTime> input;
+    for (const auto& [id, time] : c.snapshots) input.push_back({id, T(time)});
+    const auto got = Summarize(ApplyRetention(input, c.rules, T(c.now)), c.rules);
+    EXPECT_EQ(got, c.expected);
+    // The order of the input never matters.
+    std::vector<SnapshotTime> reversed(input.rbegin(), input.rend());
+    EXPECT_EQ(Summarize(ApplyRetention(reversed, c.rules, T(c.now)), c.rules), c.expected);
+  }
+}
+
+// The "Must show": 60 daily snapshots at 02:00 from 2026-08-31 to 2026-10-29 (across the
+// autumn DST change), retention_days = 42, keep_daily = 7, keep_weekly = 8, keep_monthly = 3.
+TEST_F(RetentionPolicy, SixtyDailySnapshotsWithRetentionDaysAndKeepRules) {
+  std::vector<SnapshotTime> input;
+  for (int i = 0; i < 60; ++i) {
+    std::tm tm{};
+    tm.tm_year = 2026 - 1900;
+    tm.tm_mon = 7;  // August
+    tm.tm_mday = 31 + i;
+    tm.tm_hour = 2;
+    tm.tm_isdst = -1;
+    const std::time_t t = std::mktime(&tm);
+    char id[32];
+    std::strftime(id, sizeof id, "%Y%m%d-%H%M-full", &tm);
+    input.push_back({id, Clock::from_time_t(t)});
+  }
+  const RetentionRules rules = Rules(42, 0, 7, 8, 3, 0);
+  const auto decisions = ApplyRetention(input, rules, T("2026-10-29 12:00"));
+  ASSERT_EQ(decisions.size(), 60u);
+
+  std::vector<std::string> forgotten;
+  std::vector<std::string> kept_outside_window;
+  for (const auto& d : decisions) {
+    if (!d.keep) forgotten.push_back(d.id.substr(0, 8));
+    bool within = false;
+    for (KeepReason r : d.reasons) within |= r == KeepReason::kWithinDays;
+    if (d.keep && !within)
+      kept_outside_window.push_back(d.id.substr(0, 8) + " " + DescribeReasons(d, rules));
+  }
+  // 42 days before 2026-10-29 12:00 is 2026-09-17 12:00: Sep 18 .. Oct 29 are within.
+  const std::vector<std::string> expected_forgotten = {
+      "20260917", "20260916", "20260915", "20260914", "20260912", "20260911",
+      "20260910", "20260909", "20260908", "20260907", "20260906", "20260905",
+      "20260904", "20260903", "20260902", "20260901"};
+  EXPECT_EQ(forgotten, expected_forgotten);
+  // The 8th ISO week back (Sep 7-13) keeps Sep 13; August keeps its newest, Aug 31.
+  EXPECT_EQ(kept_outside_window, (std::vector<std::string>{"20260913 weekly", "20260831 monthly"}));
+  EXPECT_EQ(decisions.front().id, "20261029-0200-full");
+  EXPECT_EQ(DescribeReasons(decisions.front(), rules),
+            "within 42 days, daily, weekly, monthly, newest");
+  // The Sunday of the DST change is the newest of its ISO week.
+  for (const auto& d : decisions) {
+    if (d.id == "20261025-0200-full") {
+      EXPECT_EQ(DescribeReasons(d, rules), "within 42 days, daily, weekly");
+    }
+  }
+}
+
+TEST_F(RetentionPolicy, RulesAreEmptyOnlyWhenEveryCountIsZero) {
+  EXPECT_TRUE(Rules(0, 0, 0, 0, 0, 0).Empty());
+  EXPECT_FALSE(Rules(42, 0, 0, 0, 0, 0).Empty());
+  EXPECT_FALSE(Rules(0, 0, 0, 0, 0, 1).Empty());
+}
+
+}  // namespace
+}  // namespace velin::backup

@@ -1,0 +1,257 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "support/test_support.hpp"
+#include "velin/config/config.hpp"
+
+namespace velin::config {
+namespace {
+
+using velin::testing::TempDir;
+using velin::testing::WriteFile;
+
+Result<Config> Load(const std::string& text) {
+  return LoadConfigFromString(text, "/srv/app/velin.toml");
+}
+
+// Asserts that `text` is refused with exit code 2 and a message containing `expected`.
+void ExpectRefused(const std::string& text, const std::string& expected) {
+  auto result = Load(text);
+  ASSERT_FALSE(result) << "accepted: " << text;
+  EXPECT_EQ(result.error().code, ExitCode::kUsage);
+  EXPECT_NE(result.error().message.find(expected), std::string::npos)
+      << "message: " << result.error().message << "\nexpected to contain: " << expected;
+}
+
+TEST(ConfigLoader, AcceptsTheProductExample) {
+  auto c = Load(R"(
+[backup]
+include = ["db", "storage/uploads"]
+compression = "gzip"
+retention_days = 42
+[database]
+driver = "postgresql"
+name = "shop"
+)");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->backup.compression, "gzip");
+  EXPECT_EQ(c->backup.compression_level, 6);  // gzip's default level
+  EXPECT_EQ(c->backup.retention_days, 42);
+  EXPECT_EQ(c->backup.include, (std::vector<std::string>{"db", "storage/uploads"}));
+  EXPECT_TRUE(c->database.configured);
+}
+
+TEST(ConfigLoader, DefaultsWhenEmpty) {
+  auto c = Load("");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->app.root, "/srv/app");
+  EXPECT_EQ(c->backup.compression, "zstd");
+  EXPECT_EQ(c->backup.compression_level, 3);
+  EXPECT_EQ(c->backup.strategy, "full");
+  EXPECT_EQ(c->backup.destination, "/srv/app/.velin/backups");
+  EXPECT_EQ(c->rollback.state_dir, "/srv/app/.velin");
+  EXPECT_EQ(c->rollback.current, "/srv/app/current");
+  EXPECT_EQ(c->monitor.max_age, Duration(26LL * 3600 * 1000));
+  EXPECT_FALSE(c->database.configured);
+}
+
+TEST(ConfigLoader, RejectsUnknownKeyWithLineColumnAndSuggestion) {
+  ExpectRefused("[backup]\n\ncompresion = \"zstd\"\n",
+                "/srv/app/velin.toml:3:1: unknown key 'compresion' in [backup] (did you mean "
+                "'compression'?)");
+}
+
+TEST(ConfigLoader, RejectsUnknownSection) {
+  ExpectRefused("[bakup]\nx = 1\n",
+                "velin.toml:1:2: unknown section [bakup] (did you mean 'backup'?)");
+}
+
+TEST(ConfigLoader, RejectsKeyOutsideASection) {
+  ExpectRefused("compression = \"zstd\"\n",
+                "velin.toml:1:1: key 'compression' must be inside a section");
+}
+
+TEST(ConfigLoader, RejectsWrongType) {
+  ExpectRefused(
+      "[backup]\nretention_days = \"42\"\n",
+      "velin.toml:2:1: key 'retention_days' in [backup] must be an integer, not a string");
+  ExpectRefused("[backup]\ninclude = \"uploads\"\n",
+                "key 'include' in [backup] must be an array of strings, not a string");
+  ExpectRefused("[backup]\ninclude = [\"a\", 3]\n",
+                "velin.toml:2:17: key 'include' in [backup] must be an array of strings, but holds "
+                "an integer");
+  ExpectRefused("[backup]\nprune_after_create = \"yes\"\n", "must be a boolean");
+}
+
+TEST(ConfigLoader, RejectsBadEnumValue) {
+  ExpectRefused("[backup]\ncompression = \"lz4\"\n",
+                "velin.toml:2:1: key 'compression' in [backup] must be one of \"zstd\", \"gzip\", "
+                "\"none\", not \"lz4\"");
+  ExpectRefused("[database]\ndriver = \"oracle\"\nname = \"x\"\n",
+                "key 'driver' in [database] must be one of");
+}
+
+TEST(ConfigLoader, RejectsBadDuration) {
+  ExpectRefused("[monitor]\nmax_age = \"10x\"\n",
+                "velin.toml:2:1: key 'max_age' in [monitor]: \"10x\" is not a duration");
+  ExpectRefused("[rollback]\nhealth_timeout = \"30\"\n", "\"30\" is not a duration");
+}
+
+TEST(ConfigLoader, ParsesDurations) {
+  auto c = Load(
+      "[rollback]\nhealth_timeout = \"30s\"\ntransaction_timeout = \"1h30m\"\n"
+      "[monitor]\nmax_age = \"2d\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->rollback.health_timeout, Duration(30'000));
+  EXPECT_EQ(c->rollback.transaction_timeout, Duration(5'400'000));
+  EXPECT_EQ(c->monitor.max_age, Duration(2LL * 86'400'000));
+}
+
+TEST(ConfigLoader, RejectsNegativeRetention) {
+  ExpectRefused("[backup]\nretention_days = -1\n",
+                "velin.toml:2:1: key 'retention_days' in [backup] must be at least 0, not -1");
+  ExpectRefused("[backup]\nkeep_daily = -3\n", "key 'keep_daily' in [backup] must be at least 0");
+}
+
+TEST(ConfigLoader, RejectsMissingRequiredKeys) {
+  ExpectRefused("[database]\nname = \"shop\"\n", "velin.toml:1:2: [database] needs key 'driver'");
+  ExpectRefused("[database]\ndriver = \"postgresql\"\n",
+                "[database] with driver \"postgresql\" needs key 'name'");
+  ExpectRefused("[database]\ndriver = \"sqlite\"\n",
+                "[database] with driver \"sqlite\" needs key 'path'");
+}
+
+TEST(ConfigLoader, RejectsDbIncludeWithoutDatabase) {
+  ExpectRefused("[backup]\ninclude = [\"db\"]\n",
+                "names \"db\" but there is no [database] section");
+}
+
+TEST(ConfigLoader, RejectsGzipLevelOutOfRange) {
+  ExpectRefused("[backup]\ncompression = \"gzip\"\ncompression_level = 12\n",
+                "velin.toml:3:1: key 'compression_level' in [backup] must be 1..9 for gzip");
+}
+
+TEST(ConfigLoader, ReportsSyntaxErrorsWithPosition) {
+  ExpectRefused("[backup\n", "/srv/app/velin.toml:1:");
+}
+
+TEST(ConfigLoader, ResolvesRelativePaths) {
+  auto c = Load(R"(
+[app]
+root = "site"
+[backup]
+destination = "../backups"
+[database]
+driver = "sqlite"
+path = "var/app.db"
+[rollback]
+state_dir = "/var/lib/velin"
+current = "current"
+)");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->app.root, "/srv/app/site");
+  EXPECT_EQ(c->backup.destination, "/srv/backups");         // against velin.toml's directory
+  EXPECT_EQ(c->database.path, "/srv/app/site/var/app.db");  // against app.root
+  EXPECT_EQ(c->rollback.state_dir, "/var/lib/velin");       // absolute stays
+  EXPECT_EQ(c->rollback.current, "/srv/app/site/current");
+  EXPECT_EQ(ResolveAppPath(*c, "storage/uploads"), "/srv/app/site/storage/uploads");
+}
+
+TEST(ConfigLoader, LeavesUrlsAlone) {
+  auto c = Load("[backup]\ndestination = \"s3://bucket/prefix\"\n");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->backup.destination, "s3://bucket/prefix");
+  EXPECT_TRUE(IsRemoteDestination(c->backup.destination));
+}
+
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~ScopedEnv() { ::unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+TEST(ConfigLoader, EnvironmentOverridesTheFile) {
+  ScopedEnv a("VELIN_BACKUP_COMPRESSION", "none");
+  ScopedEnv b("VELIN_BACKUP_RETENTION_DAYS", "7");
+  ScopedEnv c("VELIN_STORAGE_S3_REGION", "eu-west-1");
+  ScopedEnv d("VELIN_BACKUP_EXCLUDE", "*.tmp,cache");
+  ScopedEnv e("VELIN_BACKUP_PRUNE_AFTER_CREATE", "false");
+  auto cfg = Load("[backup]\ncompression = \"zstd\"\nretention_days = 42\n");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->backup.compression, "none");
+  EXPECT_EQ(cfg->backup.retention_days, 7);
+  EXPECT_EQ(cfg->s3.region, "eu-west-1");
+  EXPECT_EQ(cfg->backup.exclude, (std::vector<std::string>{"*.tmp", "cache"}));
+  EXPECT_FALSE(cfg->backup.prune_after_create);
+}
+
+TEST(ConfigLoader, RejectsBadEnvironmentOverride) {
+  ScopedEnv a("VELIN_BACKUP_RETENTION_DAYS", "many");
+  ExpectRefused("",
+                "environment VELIN_BACKUP_RETENTION_DAYS: key 'retention_days' in [backup] "
+                "must be an integer, not \"many\"");
+}
+
+TEST(ConfigLoader, RefusesPasswordFileOthersCanRead) {
+  TempDir dir;
+  WriteFile(dir / "secret", "hunter2\n", 0644);
+  auto c = LoadConfigFromString(
+      "[database]\ndriver = \"postgresql\"\nname = \"shop\"\npassword_file = \"secret\"\n",
+      dir / "velin.toml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, ExitCode::kUsage);
+  EXPECT_NE(c.error().message.find(":4:1: key 'password_file' in [database]: " + (dir / "secret") +
+                                   " can be read by other users (mode 0644); run: chmod 600"),
+            std::string::npos)
+      << c.error().message;
+  EXPECT_EQ(c.error().message.find("hunter2"), std::string::npos);
+}
+
+TEST(ConfigLoader, AcceptsPrivatePasswordFileAndReadsSecret) {
+  TempDir dir;
+  WriteFile(dir / "secret", "hunter2\n", 0600);
+  auto c = LoadConfigFromString(
+      "[database]\ndriver = \"postgresql\"\nname = \"shop\"\npassword_file = \"secret\"\n",
+      dir / "velin.toml");
+  ASSERT_TRUE(c) << c.error().message;
+  auto secret = ReadSecret("", c->database.password_file, "database 'shop'");
+  ASSERT_TRUE(secret);
+  EXPECT_EQ(*secret, "hunter2");
+}
+
+TEST(ConfigLoader, RefusesMissingPasswordFile) {
+  ExpectRefused("[backup]\npassword_file = \"/nonexistent/pw\"\n",
+                "/nonexistent/pw does not exist");
+}
+
+TEST(ConfigLoader, ReadSecretPrefersEnvironment) {
+  ScopedEnv a("VELIN_TEST_SECRET", "from-env");
+  auto secret = ReadSecret("VELIN_TEST_SECRET", "", "x");
+  ASSERT_TRUE(secret);
+  EXPECT_EQ(*secret, "from-env");
+  auto missing = ReadSecret("VELIN_TEST_SECRET_UNSET", "", "database 'shop'");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message,
+            "database 'shop': environment variable VELIN_TEST_SECRET_UNSET is not set");
+}
+
+TEST(ConfigLoader, FindsConfigInAParentDirectory) {
+  TempDir dir;
+  WriteFile(dir / "velin.toml", "");
+  WriteFile(dir / "a/b/c/file", "x");
+  auto found = FindConfigFile(dir / "a/b/c");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, dir / "velin.toml");
+}
+
+TEST(ConfigLoader, ExampleFileIsValid) {
+  auto c = LoadConfig(velin::testing::SourceDir() + "/velin.toml.example");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(c->database.configured);
+}
+
+}  // namespace
+}  // namespace velin::config

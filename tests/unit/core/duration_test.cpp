@@ -1,0 +1,39 @@
+#include "velin/core/duration.hpp"
+
+#include <gtest/gtest.h>
+
+namespace velin {
+namespace {
+
+TEST(Duration, ParsesEveryUnit) {
+  EXPECT_EQ(ParseDuration("500ms"), Duration(500));
+  EXPECT_EQ(ParseDuration("30s"), Duration(30'000));
+  EXPECT_EQ(ParseDuration("10m"), Duration(600'000));
+  EXPECT_EQ(ParseDuration("2h"), Duration(7'200'000));
+  EXPECT_EQ(ParseDuration("1d"), Duration(86'400'000));
+  EXPECT_EQ(ParseDuration("1w"), Duration(7 * 86'400'000LL));
+  EXPECT_EQ(ParseDuration("1h30m"), Duration(5'400'000));
+  EXPECT_EQ(ParseDuration("0s"), Duration(0));
+}
+
+TEST(Duration, RejectsWhatIsNotADuration) {
+  for (const char* bad : {"", "10", "10x", "s", "-5s", "1.5h", "10 m", "m10", "1h30"}) {
+    EXPECT_FALSE(ParseDuration(bad)) << bad;
+  }
+}
+
+TEST(Duration, FormatsShortestExactForm) {
+  EXPECT_EQ(FormatDuration(Duration(0)), "0s");
+  EXPECT_EQ(FormatDuration(Duration(90'000)), "1m30s");
+  EXPECT_EQ(FormatDuration(Duration(26LL * 3'600'000)), "1d2h");
+  EXPECT_EQ(FormatDuration(Duration(1'500)), "1s500ms");
+}
+
+TEST(Duration, FormatThenParseIsIdentity) {
+  for (int64_t ms : {1LL, 999LL, 61'001LL, 86'400'000LL * 3 + 7}) {
+    EXPECT_EQ(ParseDuration(FormatDuration(Duration(ms))), Duration(ms));
+  }
+}
+
+}  // namespace
+}  // namespace velin

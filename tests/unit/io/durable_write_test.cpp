@@ -1,0 +1,150 @@
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <cerrno>
+
+#include "support/test_support.hpp"
+#include "velin/io/env.hpp"
+#include "velin/io/fault_injection_env.hpp"
+
+namespace velin::io {
+namespace {
+
+using velin::testing::ReadFileOrDie;
+using velin::testing::TempDir;
+using velin::testing::WriteFile;
+
+// Nothing but `name` (no temp files) is left in `dir`.
+void ExpectOnlyFile(Env& env, const std::string& dir, const std::string& name) {
+  auto entries = env.ListDir(dir);
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].name, name);
+}
+
+TEST(WriteFileDurably, WritesAndReplaces) {
+  TempDir dir;
+  Env& env = Env::Default();
+  std::string path = dir / "state.json";
+  ASSERT_TRUE(WriteFileDurably(env, path, "one", 0600));
+  EXPECT_EQ(ReadFileOrDie(path), "one");
+  ASSERT_TRUE(WriteFileDurably(env, path, "two"));
+  EXPECT_EQ(ReadFileOrDie(path), "two");
+  ExpectOnlyFile(env, dir.path(), "state.json");
+}
+
+TEST(WriteFileDurably, KeepsTheOldContentWhenAnyStepFails) {
+  for (FaultOp op : {FaultOp::kCreate, FaultOp::kWrite, FaultOp::kSync, FaultOp::kRename}) {
+    for (int err : {ENOSPC, EIO}) {
+      TempDir dir;
+      FaultInjectionEnv env(Env::Default());
+      std::string path = dir / "state.json";
+      WriteFile(path, "old");
+      env.SetRule(FaultRule{op, 1, err, false});
+      auto s = WriteFileDurably(env, path, "new");
+      ASSERT_FALSE(s) << "op " << static_cast<int>(op);
+      EXPECT_EQ(s.error().sys_errno, err);
+      EXPECT_NE(s.error().message.find(dir.path()), std::string::npos) << s.error().message;
+      if (op == FaultOp::kSync && !env.Fired()) continue;
+      // The file is old or — only when the failure came after the rename (dir fsync) — new.
+      std::string content = ReadFileOrDie(path);
+      EXPECT_TRUE(content == "old" || content == "new");
+      if (op != FaultOp::kSync) {
+        EXPECT_EQ(content, "old");
+      }
+      ExpectOnlyFile(env, dir.path(), "state.json");
+    }
+  }
+}
+
+TEST(WriteFileDurably, DirectoryFsyncFailureIsReported) {
+  TempDir dir;
+  FaultInjectionEnv env(Env::Default());
+  env.SetRule(FaultRule{FaultOp::kSync, 2, EIO, false});  // 1: file, 2: directory
+  auto s = WriteFileDurably(env, dir / "f", "data");
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("cannot fsync " + dir.path()), std::string::npos)
+      << s.error().message;
+}
+
+TEST(FaultInjectionEnv, FailsExactlyTheNthCallUnlessSticky) {
+  TempDir dir;
+  FaultInjectionEnv env(Env::Default());
+  env.SetRule(FaultRule{FaultOp::kWrite, 3, ENOSPC, false});
+  auto file = env.NewWritableFile(dir / "f", WriteOptions{});
+  ASSERT_TRUE(file);
+  EXPECT_TRUE((*file)->Append("a"));
+  EXPECT_TRUE((*file)->Append("b"));
+  auto third = (*file)->Append("c");
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().sys_errno, ENOSPC);
+  EXPECT_TRUE((*file)->Append("d"));
+  EXPECT_EQ(env.Count(FaultOp::kWrite), 4u);
+
+  env.SetRule(FaultRule{FaultOp::kWrite, 2, EIO, true});
+  EXPECT_TRUE((*file)->Append("e"));
+  EXPECT_FALSE((*file)->Append("f"));
+  EXPECT_FALSE((*file)->Append("g"));
+  ASSERT_TRUE((*file)->Close());
+}
+
+TEST(FaultInjectionEnv, ParsesRules) {
+  auto r = ParseFaultRule("write:7:ENOSPC");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->op, FaultOp::kWrite);
+  EXPECT_EQ(r->nth, 7u);
+  EXPECT_EQ(r->error, ENOSPC);
+  EXPECT_FALSE(r->sticky);
+  auto s = ParseFaultRule("rename:1:EIO:sticky");
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->sticky);
+  for (const char* bad : {"", "write", "write:0:EIO", "write:x:EIO", "chmod:1:EIO", "write:1:EPERM",
+                          "write:1:EIO:always"}) {
+    EXPECT_FALSE(ParseFaultRule(bad)) << bad;
+  }
+}
+
+// A real full disk: a 1 MiB tmpfs (root only; CI runs as root).
+TEST(WriteFileDurably, RealFullDiskFailsCleanly) {
+  TempDir dir;
+  std::string mnt = dir / "small";
+  ASSERT_TRUE(CreateDirs(Env::Default(), mnt));
+  if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+  }
+  Env& env = Env::Default();
+  std::string path = mnt + "/big";
+  ASSERT_TRUE(WriteFileDurably(env, path, "small old content"));
+  auto s = WriteFileDurably(env, path, std::string(4 << 20, 'x'));
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().sys_errno, ENOSPC);
+  EXPECT_EQ(ReadFileOrDie(path), "small old content");
+  ExpectOnlyFile(env, mnt, "big");
+  ::umount(mnt.c_str());
+}
+
+TEST(Paths, SplitAndJoin) {
+  EXPECT_EQ(Dirname("a/b"), "a");
+  EXPECT_EQ(Dirname("b"), ".");
+  EXPECT_EQ(Dirname("/b"), "/");
+  EXPECT_EQ(Basename("/x/y z"), "y z");
+  EXPECT_EQ(JoinPath("/a/", "/b"), "/a/b");
+  EXPECT_EQ(JoinPath("", "b"), "b");
+}
+
+TEST(Env, StatsSymlinksWithoutFollowing) {
+  TempDir dir;
+  Env& env = Env::Default();
+  ASSERT_TRUE(env.Symlink("does-not-exist", dir / "link"));
+  auto info = env.Stat(dir / "link");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->type, FileType::kSymlink);
+  EXPECT_EQ(*env.ReadLink(dir / "link"), "does-not-exist");
+  auto missing = env.Stat(dir / "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().sys_errno, ENOENT);
+  EXPECT_FALSE(*env.Exists(dir / "nope"));
+}
+
+}  // namespace
+}  // namespace velin::io

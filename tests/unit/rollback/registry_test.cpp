@@ -1,0 +1,132 @@
+// The registry files: round trips, a newer format refused, history append-only, and injected
+// write faults leaving the previous registry intact.
+#include "velin/rollback/registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/test_support.hpp"
+#include "velin/io/fault_injection_env.hpp"
+#include "velin/rollback/engine.hpp"
+
+namespace velin::rollback {
+namespace {
+
+using velin::testing::TempDir;
+
+TEST(ParseLabelTest, SplitsNameAndDescription) {
+  EXPECT_EQ(ParseLabel("v1.2.0 - Feature X Release"),
+            std::make_pair(std::string("v1.2.0"), std::string("Feature X Release")));
+  EXPECT_EQ(ParseLabel("v1"), std::make_pair(std::string("v1"), std::string()));
+  EXPECT_EQ(ParseLabel("Pre-Upgrade Snapshot"),
+            std::make_pair(std::string("Pre-Upgrade"), std::string("Snapshot")));
+}
+
+TEST(CheckVersionNameTest, RefusesPathsAndDots) {
+  EXPECT_TRUE(CheckVersionName("v1.2.0+build_7"));
+  EXPECT_FALSE(CheckVersionName("../etc"));
+  EXPECT_FALSE(CheckVersionName(".hidden"));
+  EXPECT_FALSE(CheckVersionName("a/b"));
+  EXPECT_FALSE(CheckVersionName(""));
+}
+
+TEST(RegistryTest, RoundTripsVersionsAndCurrent) {
+  TempDir dir;
+  io::Env& env = io::Env::Default();
+  StateLayout layout{dir.path()};
+  Registry reg;
+  reg.current = "v2";
+  reg.next_seq = 3;
+  reg.versions.push_back({"v1", "first", VersionKind::kVersion, "t1", "u", "h", "d1", "", "", 1});
+  reg.versions.push_back({"v2", "", VersionKind::kSnapshot, "t2", "u", "h", "d2", "c2", "7", 2});
+  ASSERT_TRUE(SaveRegistry(env, layout, reg));
+  auto loaded = LoadRegistry(env, layout);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->current, "v2");
+  EXPECT_EQ(loaded->next_seq, 3u);
+  ASSERT_EQ(loaded->versions.size(), 2u);
+  EXPECT_EQ(loaded->versions[1].kind, VersionKind::kSnapshot);
+  EXPECT_EQ(loaded->versions[1].schema_level, "7");
+  EXPECT_EQ(loaded->Find("v1")->description, "first");
+}
+
+TEST(RegistryTest, RefusesNewerFormatClearly) {
+  TempDir dir;
+  velin::testing::WriteFile(dir / "registry.json", R"({"format": 2, "versions": []})");
+  auto loaded = LoadRegistry(io::Env::Default(), StateLayout{dir.path()});
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().message.find("newer velin"), std::string::npos);
+  EXPECT_NE(loaded.error().message.find("registry.json"), std::string::npos);
+}
+
+TEST(RegistryTest, MalformedRegistryIsDamage) {
+  TempDir dir;
+  velin::testing::WriteFile(dir / "registry.json", "{not json");
+  auto loaded = LoadRegistry(io::Env::Default(), StateLayout{dir.path()});
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code, ExitCode::kDamage);
+}
+
+TEST(HistoryTest, AppendsKeepEarlierEntries) {
+  TempDir dir;
+  io::Env& env = io::Env::Default();
+  StateLayout layout{dir.path()};
+  for (int i = 0; i < 3; ++i) {
+    HistoryEntry e;
+    e.action = "switch";
+    e.to = "v" + std::to_string(i);
+    e.outcome = "switched";
+    ASSERT_TRUE(AppendHistory(env, layout, e));
+  }
+  auto h = ReadHistory(env, layout);
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 3u);
+  EXPECT_EQ((*h)[0].to, "v0");
+  EXPECT_EQ((*h)[2].to, "v2");
+}
+
+TEST(TransactionRecordTest, RoundTripsAndRemoves) {
+  TempDir dir;
+  io::Env& env = io::Env::Default();
+  StateLayout layout{dir.path()};
+  TransactionRecord t;
+  t.id = "x1";
+  t.state = "open";
+  t.base = "v1";
+  t.deadline_ms = 1234567;
+  ASSERT_TRUE(SaveTransaction(env, layout, t));
+  auto loaded = LoadTransaction(env, layout);
+  ASSERT_TRUE(loaded && loaded->has_value());
+  EXPECT_EQ((*loaded)->deadline_ms, 1234567);
+  ASSERT_TRUE(RemoveTransaction(env, layout));
+  loaded = LoadTransaction(env, layout);
+  ASSERT_TRUE(loaded);
+  EXPECT_FALSE(loaded->has_value());
+}
+
+// Every write of a registry update may fail; whichever fails, the registry on disk is the old
+// one or the new one, never torn, and it always loads.
+TEST(RegistryFaultTest, EveryInjectedFaultLeavesOldOrNew) {
+  for (io::FaultOp op : {io::FaultOp::kWrite, io::FaultOp::kSync, io::FaultOp::kRename,
+                         io::FaultOp::kCreate}) {
+    for (uint64_t nth = 1; nth <= 3; ++nth) {
+      TempDir dir;
+      io::FaultInjectionEnv env(io::Env::Default());
+      StateLayout layout{dir.path()};
+      Registry old_reg;
+      old_reg.versions.push_back({"v1", "", VersionKind::kVersion, "", "", "", "", "", "", 1});
+      ASSERT_TRUE(SaveRegistry(env, layout, old_reg));
+      Registry new_reg = old_reg;
+      new_reg.versions.push_back({"v2", "", VersionKind::kVersion, "", "", "", "", "", "", 2});
+      env.SetRule(io::FaultRule{op, nth, 28, false});
+      Status s = SaveRegistry(env, layout, new_reg);
+      env.SetRule(std::nullopt);
+      auto loaded = LoadRegistry(env, layout);
+      ASSERT_TRUE(loaded) << loaded.error().message;
+      size_t n = loaded->versions.size();
+      EXPECT_TRUE(s ? n == 2 : (n == 1 || n == 2));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace velin::rollback
