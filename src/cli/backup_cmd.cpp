@@ -1,6 +1,7 @@
 // velin backup …: the backup engine's commands. Each subcommand lives in its own
 // src/cli/backup_<name>_cmd.cpp file; this one builds the group.
 #include "backup_common.hpp"
+#include "backup_copy.hpp"
 
 namespace velin::cli {
 
@@ -13,6 +14,7 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx) {
   RegisterBackupRestore(*group, ctx);
   RegisterBackupVerify(*group, ctx);
   RegisterBackupForget(*group, ctx);
+  RegisterBackupCopy(*group, ctx);
 }
 
 }  // namespace velin::cli

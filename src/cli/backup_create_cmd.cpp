@@ -1,6 +1,7 @@
 // velin backup create [--strategy full|incremental] [--destination DIR]: one backup of every
 // backup.include path (and, once wired, the database streams) into the repository.
 #include "backup_common.hpp"
+#include "backup_copy.hpp"
 #include "velin/backup/archiver.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/version.hpp"
@@ -42,7 +43,17 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
     options.skip_paths.push_back(r.backend->Location());  // never back up the repository itself
   }
   VELIN_ASSIGN(repo::Snapshot s, backup::CreateBackup(*r.repo, ctx.env(), out, options));
+  // The snapshot is committed: whatever happens offsite, the local backup stands.
+  auto offsite = CopyOffsite(ctx, flags.repo, s.id);
   if (out.json()) {
+    nlohmann::json offsite_json = nullptr;
+    if (!offsite) {
+      offsite_json = {{"to", cfg->backup.offsite}, {"error", offsite.error().message}};
+    } else if (*offsite) {
+      offsite_json = {{"to", cfg->backup.offsite},
+                      {"blobs_copied", (*offsite)->blobs_copied},
+                      {"bytes_copied", (*offsite)->bytes_copied}};
+    }
     out.Json({{"id", s.id},
               {"strategy", s.strategy},
               {"parent", s.parent},
@@ -52,8 +63,9 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
               {"bytes_read", s.stats.bytes_read},
               {"bytes_added", s.stats.bytes_added},
               {"duration_ms", s.stats.duration_ms},
-              {"repository", r.backend->Location()}});
-    return Ok();
+              {"repository", r.backend->Location()},
+              {"offsite", offsite_json}});
+    return offsite ? Ok() : Status(tl::unexpected(offsite.error()));
   }
   for (const auto& src : s.sources) {
     if (src.kind == "stream") out.Done(TrFormat("Stream {} backed up", src.name));
@@ -64,6 +76,8 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
                     output::FormatBytes(s.stats.bytes_read),
                     output::FormatBytes(s.stats.bytes_added)));
   out.Done(TrFormat("Backup ID: {}", s.id));
+  if (!offsite) return tl::unexpected(offsite.error());
+  if (*offsite) out.Done(TrFormat("Copied offsite to {}", cfg->backup.offsite));
   return Ok();
 }
 

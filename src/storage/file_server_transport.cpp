@@ -87,7 +87,9 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
   CURLcode rc = curl_easy_perform(curl);
   if (curl_code != nullptr) *curl_code = rc;
   if (rc != CURLE_OK) {
-    transient = IsTransientCurlCode(rc);
+    // libcurl reports a failed SSH handshake (e.g. a connection closed before the banner) as
+    // CURLE_FAILED_INIT.
+    transient = IsTransientCurlCode(rc) || (IsSftp() && rc == CURLE_FAILED_INIT);
     return tl::unexpected(CurlError(transfer, rc, error_buffer));
   }
   curl_off_t length = -1;

@@ -2,6 +2,7 @@
 
 #include "velin/io/env.hpp"
 #include "velin/storage/backend.hpp"
+#include "velin/storage/caching_backend.hpp"
 #include "velin/storage/file_server_backend.hpp"
 #include "velin/storage/local_backend.hpp"
 #include "velin/storage/remote_url.hpp"
@@ -9,6 +10,13 @@
 
 namespace velin::storage {
 namespace {
+
+// Index objects and snapshots of a remote repository are cached locally (caching_backend.hpp).
+std::unique_ptr<Backend> WithCache(std::unique_ptr<Backend> remote, io::Env& env) {
+  std::string dir = CachingBackend::DefaultCacheDir(remote->Location());
+  if (dir.empty()) return remote;
+  return std::make_unique<CachingBackend>(std::move(remote), env, dir);
+}
 
 Result<std::unique_ptr<Backend>> OpenS3(const RemoteUrl& url, const BackendOptions& options,
                                         io::Env& env) {
@@ -27,7 +35,7 @@ Result<std::unique_ptr<Backend>> OpenS3(const RemoteUrl& url, const BackendOptio
   VELIN_ASSIGN(s3.credentials, LoadS3Credentials(env, options.s3_credentials_file));
   VELIN_ASSIGN(auto backend, S3Backend::Create(std::move(s3)));
   VELIN_TRY(backend->CheckAccess());
-  return std::unique_ptr<Backend>(std::move(backend));
+  return WithCache(std::move(backend), env);
 }
 
 Result<std::unique_ptr<Backend>> OpenFileServer(const RemoteUrl& url, const BackendOptions& options,
@@ -67,7 +75,7 @@ Result<std::unique_ptr<Backend>> OpenFileServer(const RemoteUrl& url, const Back
   }
   VELIN_ASSIGN(auto backend, FileServerBackend::Create(std::move(o)));
   VELIN_TRY(backend->CheckAccess());
-  return std::unique_ptr<Backend>(std::move(backend));
+  return WithCache(std::move(backend), env);
 }
 
 }  // namespace

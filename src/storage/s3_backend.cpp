@@ -65,7 +65,7 @@ std::string S3Backend::KeyOf(const std::string& name) const {
 std::string S3Backend::UrlFor(const std::string& key, const std::string& query) const {
   std::string url = base_url_;
   if (!key.empty()) url += "/" + UriEncode(key, true);
-  if (!query.empty()) url += (key.empty() ? "/?" : "?") + query;
+  if (!query.empty()) url += "?" + query;
   return url;
 }
 

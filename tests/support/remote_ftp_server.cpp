@@ -63,7 +63,7 @@ FtpServer::FtpServer() {
           std::to_string(pasv) + "\npasv_max_port=" + std::to_string(pasv + 99) +
           "\nsecure_chroot_dir=" + (dir_ / "empty") +
           "\npam_service_name=vsftpd\nseccomp_sandbox=NO\nisolate=NO\nisolate_network=NO\n"
-          "xferlog_enable=NO\nmax_per_ip=0\nmax_clients=0\n",
+          "xferlog_enable=NO\nmax_per_ip=0\nmax_clients=0\ndelay_failed_login=0\n",
       0600);
   std::string command = "exec /usr/sbin/vsftpd '" + (dir_ / "vsftpd.conf") + "' >'" +
                         (dir_ / "vsftpd.log") + "' 2>&1";

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -85,9 +86,43 @@ ServerProcess& ServerProcess::operator=(ServerProcess&& other) noexcept {
   return *this;
 }
 
+// Every process below `root` (sshd and vsftpd serve each connection in a child that leaves
+// the process group), found through /proc's parent links.
+static std::vector<pid_t> Descendants(pid_t root) {
+  std::vector<std::pair<pid_t, pid_t>> links;  // pid, parent
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string stat;
+    try {
+      stat = ReadFileOrDie(entry.path() / "stat");
+    } catch (const std::exception&) {
+      continue;
+    }
+    size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    int parent = 0;
+    char state = 0;
+    if (std::sscanf(stat.c_str() + paren + 1, " %c %d", &state, &parent) == 2) {
+      links.emplace_back(std::stoi(name), parent);
+    }
+  }
+  std::vector<pid_t> out{root};
+  for (size_t i = 0; i < out.size(); ++i) {
+    for (auto [pid, parent] : links) {
+      if (parent == out[i]) out.push_back(pid);
+    }
+  }
+  out.erase(out.begin());
+  return out;
+}
+
 void ServerProcess::Stop() {
   if (!process_) return;
-  // The servers need no graceful shutdown (tests also use this as "the server died").
+  // The servers need no graceful shutdown (tests also use this as "the server died"), but
+  // their per-connection children must go too, or open connections would keep working.
+  std::vector<pid_t> children = Descendants(process_->pid());
+  for (pid_t child : children) ::kill(child, SIGKILL);
   process_->Kill(SIGKILL);
   (void)process_->Wait();
   process_.reset();
@@ -111,7 +146,9 @@ void S3Server::Start() {
             "  configureBuckets: [{name: bucket}]}).run().then(() => console.log('ready'),\n"
             "  (e) => { console.error(e); process.exit(1); });\n");
   std::filesystem::create_directories(dir_ / "data");
-  process_ = StartServer({"node", script, module, std::to_string(port_), dir_ / "data", kBucket},
+  // s3rver makes continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider.
+  process_ = StartServer({"node", "--openssl-legacy-provider", script, module,
+                          std::to_string(port_), dir_ / "data", kBucket},
                          dir_ / "s3rver.log");
   Require(WaitForPort(port_, 15000), "s3rver did not start: " + ReadLog(dir_ / "s3rver.log"));
 }

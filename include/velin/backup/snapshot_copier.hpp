@@ -1,0 +1,38 @@
+// Copies snapshots from one repository to another — a local repository mirrored offsite
+// (`velin backup copy`, `backup.offsite`). Only what the destination lacks travels: a snapshot
+// already there is skipped, and of the blobs a snapshot needs (its trees, file chunks and
+// stream chunks) only those missing from the destination's index are read (hash-checked) from
+// the source and written through the destination's BlobWriter in its own packs. A tree the
+// destination already indexes is not descended into: an index object is written only after
+// all packs of its session, so a known tree comes with its whole subtree. Commit order is the
+// destination's: packs → index → snapshot objects, so a copy that fails part-way leaves no
+// snapshot in the destination that lacks data, and a rerun resumes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "velin/core/error.hpp"
+#include "velin/core/reporter.hpp"
+#include "velin/repo/blob_writer.hpp"
+#include "velin/repo/repository.hpp"
+
+namespace velin::backup {
+
+struct CopyStats {
+  uint64_t snapshots_copied = 0;
+  uint64_t snapshots_present = 0;  // already in the destination: skipped
+  uint64_t blobs_copied = 0;
+  uint64_t blobs_present = 0;  // needed but already in the destination
+  uint64_t bytes_copied = 0;   // plaintext bytes of the blobs copied
+  uint64_t packs_written = 0;
+};
+
+// Copies the snapshots `ids` (resolved ids of `source`) into `destination`.
+// REQUIRES: both repositories opened, locked and with LoadIndex() done.
+Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& destination,
+                                const std::vector<std::string>& ids,
+                                const repo::BlobWriterOptions& options, Reporter& reporter);
+
+}  // namespace velin::backup

@@ -1,0 +1,53 @@
+// A local cache in front of a remote backend for the objects every command reads whole: index
+// objects and snapshots ("index/…", "snapshots/…"). They are written once and never changed
+// in place, so a cached copy is as good as the remote one while the remote still lists the
+// object with the same size. The remote listing is the authority: a cached object is served
+// only after a List() in this process has seen it remotely with that size, and a List()
+// removes cached objects the remote no longer has (forgotten, pruned, or a repository
+// re-created at the same URL). Everything else passes straight through. The cache lives in
+// its own 0700 directory; a cache that cannot be written is skipped, never an error.
+// Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "velin/io/env.hpp"
+#include "velin/storage/backend.hpp"
+
+namespace velin::storage {
+
+class CachingBackend : public Backend {
+ public:
+  CachingBackend(std::unique_ptr<Backend> remote, io::Env& env, std::string cache_dir);
+
+  // The cache directory for a remote location: $VELIN_CACHE_DIR, else
+  // $XDG_CACHE_HOME/velin/<hash of location>, else ~/.cache/velin/<hash>; "" when none.
+  static std::string DefaultCacheDir(const std::string& location);
+
+  const std::string& cache_dir() const { return cache_dir_; }
+  std::string Location() const override { return remote_->Location(); }
+  Status Put(const std::string& name, std::string_view data) override;
+  Result<std::string> Get(const std::string& name) override;
+  Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override;
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+  Status Delete(const std::string& name) override;
+  Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
+
+ private:
+  static bool Cacheable(const std::string& name);
+  void Store(const std::string& name, std::string_view data);
+  void Forget(const std::string& name);
+  // Removes cached objects under `dir` ("index" or "snapshots") that `listed` lacks.
+  void Reconcile(const std::string& dir, const std::map<std::string, uint64_t>& listed);
+
+  std::unique_ptr<Backend> remote_;
+  io::Env& env_;
+  std::string cache_dir_;
+  std::mutex mu_;
+  std::map<std::string, uint64_t> confirmed_;  // seen in a remote listing: name -> size
+};
+
+}  // namespace velin::storage

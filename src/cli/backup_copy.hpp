@@ -1,0 +1,28 @@
+// `velin backup copy` and the offsite copy that `backup create` runs when backup.offsite is
+// set: both copy snapshots of the configured repository to another one (a directory or an
+// s3://, sftp://, ftp:// URL) through backup::CopySnapshots.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backup_common.hpp"
+#include "velin/backup/snapshot_copier.hpp"
+
+namespace velin::cli {
+
+// Copies `ids` (or every snapshot when `ids` is empty) of the repository `source` names to
+// `to`, creating the destination repository when it does not exist.
+Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source,
+                                           const std::vector<std::string>& ids,
+                                           const std::string& to);
+
+// What create does after its snapshot is committed: copy it to backup.offsite (when set).
+// A failure comes back as an exit-1 error naming the offsite destination; the local backup
+// is complete either way.
+Result<std::optional<backup::CopyStats>> CopyOffsite(Context& ctx, const RepoFlags& source,
+                                                     const std::string& id);
+
+void RegisterBackupCopy(CLI::App& group, Context& ctx);
+
+}  // namespace velin::cli

@@ -1,0 +1,99 @@
+// velin backup copy ID|--all --to DIR|URL: mirrors snapshots into another repository,
+// transferring only the blobs it lacks.
+#include "backup_copy.hpp"
+#include "velin/core/i18n.hpp"
+
+namespace velin::cli {
+
+namespace {
+
+struct CopyFlags {
+  RepoFlags repo;
+  std::vector<std::string> ids;
+  bool all = false;
+  std::string to;
+};
+
+repo::BlobWriterOptions WriterOptions(const config::Config& cfg) {
+  repo::BlobWriterOptions o;
+  auto codec = repo::ParseCodec(cfg.backup.compression);
+  if (codec) o.codec = *codec;
+  o.level = cfg.backup.compression_level;
+  return o;
+}
+
+Status RunCopy(Context& ctx, const CopyFlags& flags) {
+  if (flags.to.empty()) return UsageError("backup copy: --to DIR|URL is required");
+  if (flags.all == !flags.ids.empty()) {
+    return UsageError("backup copy: name the backups to copy (ID …) or --all, not both");
+  }
+  output::Console& out = ctx.out();
+  out.Begin(output::Icon::kBackup, TrFormat("Copying backups to {}...", flags.to));
+  VELIN_ASSIGN(backup::CopyStats s, CopyToRepository(ctx, flags.repo, flags.ids, flags.to));
+  if (out.json()) {
+    out.Json({{"to", flags.to},
+              {"snapshots_copied", s.snapshots_copied},
+              {"snapshots_present", s.snapshots_present},
+              {"blobs_copied", s.blobs_copied},
+              {"blobs_present", s.blobs_present},
+              {"bytes_copied", s.bytes_copied},
+              {"packs_written", s.packs_written}});
+    return Ok();
+  }
+  out.Done(
+      TrFormat("{} backups copied, {} already there", s.snapshots_copied, s.snapshots_present));
+  out.Info(TrFormat("{} blobs ({}) copied, {} already there", s.blobs_copied,
+                    output::FormatBytes(s.bytes_copied), s.blobs_present));
+  return Ok();
+}
+
+}  // namespace
+
+Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source,
+                                           const std::vector<std::string>& ids,
+                                           const std::string& to) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(OpenRepo from, OpenRepository(ctx, source, repo::LockKind::kShared, false));
+  std::vector<std::string> resolved;
+  if (ids.empty()) {
+    VELIN_ASSIGN(resolved, from.repo->ListSnapshotIds());
+  } else {
+    for (const std::string& name : ids) {
+      VELIN_ASSIGN(std::string id, from.repo->ResolveSnapshotId(name));
+      resolved.push_back(id);
+    }
+  }
+  RepoFlags dest_flags = source;
+  dest_flags.destination = to;
+  VELIN_ASSIGN(OpenRepo dest, OpenRepository(ctx, dest_flags, repo::LockKind::kShared, true));
+  return backup::CopySnapshots(*from.repo, *dest.repo, resolved, WriterOptions(*cfg), ctx.out());
+}
+
+Result<std::optional<backup::CopyStats>> CopyOffsite(Context& ctx, const RepoFlags& source,
+                                                     const std::string& id) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  if (cfg->backup.offsite.empty()) return std::optional<backup::CopyStats>();
+  auto copied = CopyToRepository(ctx, source, {id}, cfg->backup.offsite);
+  if (!copied) {
+    Error e =
+        copied.error().Wrap(TrFormat("backup {} was created, but the offsite copy to {} "
+                                     "failed",
+                                     id, cfg->backup.offsite));
+    e.code = ExitCode::kFailed;
+    return tl::unexpected(std::move(e));
+  }
+  return std::optional<backup::CopyStats>(*copied);
+}
+
+void RegisterBackupCopy(CLI::App& group, Context& ctx) {
+  auto flags = std::make_shared<CopyFlags>();
+  CLI::App* cmd =
+      AddCommand(group, "copy", "Copy backups to another repository (only the data it lacks)");
+  cmd->add_option("id", flags->ids, "Backups to copy (ID, unique prefix or latest)");
+  cmd->add_flag("--all", flags->all, "Copy every backup");
+  cmd->add_option("--to", flags->to, "The repository to copy to: a directory or a URL");
+  AddRepoFlags(cmd, flags->repo);
+  cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunCopy(ctx, *flags); }); });
+}
+
+}  // namespace velin::cli

@@ -1,0 +1,148 @@
+// The SFTP and FTP backends against real sshd and vsftpd servers: host-key checking, login
+// failures, retries through a connection-dropping proxy, and a server that goes away.
+#include "velin/storage/file_server_backend.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/remote_backends.hpp"
+#include "support/remote_servers.hpp"
+
+namespace velin::storage {
+namespace {
+
+using testing::FastRetries;
+using testing::FaultProxy;
+using testing::FtpServer;
+using testing::SshServer;
+using testing::TempDir;
+
+FileServerOptions SftpOptions(const SshServer& server, int port) {
+  FileServerOptions o;
+  o.protocol = FileProtocol::kSftp;
+  o.host = "127.0.0.1";
+  o.port = port;
+  o.user = server.user();
+  o.root = server.files_dir().substr(1) + "/repo";
+  o.key_file = server.key_file();
+  o.public_key_file = server.key_file() + ".pub";
+  o.known_hosts = server.known_hosts();
+  return o;
+}
+
+FileServerOptions FtpOptions(int port) {
+  FileServerOptions o;
+  o.protocol = FileProtocol::kFtp;
+  o.host = "127.0.0.1";
+  o.port = port;
+  o.user = FtpServer::kUser;
+  o.password = FtpServer::kPassword;
+  o.root = "repo";
+  return o;
+}
+
+std::unique_ptr<FileServerBackend> Open(const FileServerOptions& o, int attempts = 4) {
+  RetryPolicy retry = FastRetries(attempts);
+  auto backend = FileServerBackend::Create(o, &retry);
+  EXPECT_TRUE(backend) << backend.error().message;
+  return std::move(*backend);
+}
+
+// known_hosts names host and port: the same key seen through a proxy needs its own line.
+std::string KnownHostsForPort(const SshServer& server, int port, const TempDir& dir) {
+  std::string line = testing::ReadFileOrDie(server.known_hosts());
+  line = "[127.0.0.1]:" + std::to_string(port) + line.substr(line.find(' '));
+  testing::WriteFile(dir / "known_hosts", line);
+  return dir / "known_hosts";
+}
+
+TEST(SftpBackend, RefusesAHostKeyThatIsNotKnown) {
+  SshServer server;
+  SshServer other;  // its host key is a different one
+  FileServerOptions o = SftpOptions(server, server.port());
+  TempDir dir;
+  std::string line = testing::ReadFileOrDie(other.known_hosts());
+  testing::WriteFile(dir / "known_hosts",
+                     "[127.0.0.1]:" + std::to_string(server.port()) + line.substr(line.find(' ')));
+  o.known_hosts = dir / "known_hosts";
+  auto check = Open(o)->CheckAccess();
+  ASSERT_FALSE(check);
+  EXPECT_EQ(check.error().code, ExitCode::kUsage);
+  EXPECT_NE(check.error().message.find("host key of 127.0.0.1:" + std::to_string(server.port()) +
+                                       " is missing from or does not match"),
+            std::string::npos)
+      << check.error().message;
+}
+
+TEST(SftpBackend, ReportsARefusedKey) {
+  SshServer server;
+  SshServer other;
+  FileServerOptions o = SftpOptions(server, server.port());
+  o.key_file = other.key_file();  // not in server's authorized_keys
+  o.public_key_file = other.key_file() + ".pub";
+  auto check = Open(o)->CheckAccess();
+  ASSERT_FALSE(check);
+  EXPECT_EQ(check.error().code, ExitCode::kUsage);
+  EXPECT_NE(check.error().message.find("login as '" + server.user() + "' refused"),
+            std::string::npos)
+      << check.error().message;
+}
+
+TEST(SftpBackend, RetriesDroppedConnectionsAndGivesUpClearly) {
+  SshServer server;
+  TempDir dir;
+  {
+    FaultProxy proxy(server.port(), FaultProxy::Fault::kDrop, 2);
+    FileServerOptions o = SftpOptions(server, proxy.port());
+    o.known_hosts = KnownHostsForPort(server, proxy.port(), dir);
+    auto backend = Open(o, 4);
+    auto put = backend->Put("config", "cfg");
+    ASSERT_TRUE(put) << put.error().message;
+    EXPECT_EQ(proxy.injected(), 2);
+    EXPECT_EQ(*backend->Get("config"), "cfg");
+  }
+  FaultProxy proxy(server.port(), FaultProxy::Fault::kDrop, 100);
+  FileServerOptions o = SftpOptions(server, proxy.port());
+  o.known_hosts = KnownHostsForPort(server, proxy.port(), dir);
+  auto get = Open(o, 3)->Get("config");
+  ASSERT_FALSE(get);
+  EXPECT_EQ(proxy.injected(), 3);
+  EXPECT_NE(get.error().message.find("gave up after 3 attempts"), std::string::npos)
+      << get.error().message;
+}
+
+TEST(SftpBackend, ServerStoppedGivesACleanError) {
+  SshServer server;
+  auto backend = Open(SftpOptions(server, server.port()), 2);
+  ASSERT_TRUE(backend->Put("config", "cfg"));
+  server.Stop();
+  auto put = backend->Put("index/i1", std::string(1 << 20, 'i'));
+  ASSERT_FALSE(put);
+  EXPECT_NE(put.error().message.find("put index/i1: "), std::string::npos) << put.error().message;
+  EXPECT_EQ(put.error().message.find('\n'), std::string::npos);
+}
+
+TEST(FtpBackend, ReportsAWrongPassword) {
+  FtpServer server;
+  FileServerOptions o = FtpOptions(server.port());
+  o.password = "wrong";
+  auto check = Open(o)->CheckAccess();
+  ASSERT_FALSE(check);
+  EXPECT_EQ(check.error().code, ExitCode::kUsage);
+  EXPECT_NE(check.error().message.find("check VELIN_FTP_PASSWORD"), std::string::npos)
+      << check.error().message;
+  EXPECT_EQ(check.error().message.find("wrong"), std::string::npos) << "never the password";
+}
+
+TEST(FtpBackend, RetriesDroppedConnections) {
+  FtpServer server;
+  FaultProxy proxy(server.port(), FaultProxy::Fault::kDrop, 2);
+  auto backend = Open(FtpOptions(proxy.port()), 4);
+  auto put = backend->Put("data/ab/ab01", "pack");
+  ASSERT_TRUE(put) << put.error().message;
+  EXPECT_EQ(proxy.injected(), 2);
+  EXPECT_EQ(*backend->Get("data/ab/ab01"), "pack");
+  EXPECT_EQ(testing::ReadFileOrDie(server.root_dir() + "/repo/data/ab/ab01"), "pack");
+}
+
+}  // namespace
+}  // namespace velin::storage
