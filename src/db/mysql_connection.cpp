@@ -15,8 +15,7 @@ Result<MysqlConnection> MysqlConnection::Open(const ConnectionOptions& options,
   if (mysql_real_connect(c.conn_.get(), host, options.user.c_str(),
                          options.password.empty() ? nullptr : options.password.c_str(),
                          dbname.empty() ? nullptr : dbname.c_str(), port,
-                         options.socket.empty() ? nullptr : options.socket.c_str(),
-                         0) == nullptr) {
+                         options.socket.empty() ? nullptr : options.socket.c_str(), 0) == nullptr) {
     return Failure(mysql_error(c.conn_.get()));
   }
   return c;

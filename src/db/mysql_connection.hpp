@@ -21,7 +21,9 @@ class MysqlConnection {
   static Result<MysqlConnection> Open(const ConnectionOptions& options, const std::string& dbname);
 
   Result<MyRows> Query(const std::string& sql);
-  Status Exec(const std::string& sql) { return Query(sql).map([](const MyRows&) {}); }
+  Status Exec(const std::string& sql) {
+    return Query(sql).map([](const MyRows&) {});
+  }
   std::string ServerVersion() const { return mysql_get_server_info(conn_.get()); }
   std::string QuoteString(const std::string& value);
 

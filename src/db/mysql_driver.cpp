@@ -133,10 +133,9 @@ class MysqlDriver final : public Driver {
     ProcessOptions p;
     std::optional<SecretOptionFile> secret;
     VELIN_TRY(BuildArgs(p, tool, secret));
-    p.argv.insert(p.argv.end(),
-                  {"--single-transaction", "--routines", "--triggers", "--events", "--add-locks",
-                   "--extended-insert", "--skip-complete-insert", "--skip-dump-date",
-                   "--no-tablespaces", o_.name});
+    p.argv.insert(p.argv.end(), {"--single-transaction", "--routines", "--triggers", "--events",
+                                 "--add-locks", "--extended-insert", "--skip-complete-insert",
+                                 "--skip-dump-date", "--no-tablespaces", o_.name});
     MysqlDumpCounter counter;
     ByteSink counting = [&](std::string_view chunk) {
       counter.Feed(chunk);
@@ -189,8 +188,8 @@ class MysqlDriver final : public Driver {
       // Rows: Table, Op, Msg_type, Msg_text; the last one is the verdict ("OK").
       VELIN_ASSIGN(MyRows r, conn.Query("CHECK TABLE " + QuoteMysqlIdentifier(row[0])));
       for (const auto& line : r) {
-        bool bad = line.size() >= 4 && (line[2] == "error" || (line[2] == "status" &&
-                                                                 line[3] != "OK"));
+        bool bad =
+            line.size() >= 4 && (line[2] == "error" || (line[2] == "status" && line[3] != "OK"));
         if (bad) return DamageError("check of table '" + row[0] + "' failed: " + line[3]);
       }
     }
@@ -207,7 +206,8 @@ class MysqlDriver final : public Driver {
   }
 
   Status DoDrop(const std::string& name) {
-    if (name.empty() || name == o_.name) return UsageError("refusing to drop the configured database");
+    if (name.empty() || name == o_.name)
+      return UsageError("refusing to drop the configured database");
     VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
     Status s = conn.Exec("DROP DATABASE IF EXISTS " + QuoteMysqlIdentifier(name));
     if (!s) return Failure("cannot drop database '" + name + "': " + s.error().message);

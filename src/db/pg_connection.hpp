@@ -23,7 +23,9 @@ class PgConnection {
   static Result<PgConnection> Open(const ConnectionOptions& options, const std::string& dbname);
 
   Result<PgRows> Query(const std::string& sql, const std::vector<std::string>& params = {});
-  Status Exec(const std::string& sql) { return Query(sql).map([](const PgRows&) {}); }
+  Status Exec(const std::string& sql) {
+    return Query(sql).map([](const PgRows&) {});
+  }
   int server_version() const { return PQserverVersion(conn_.get()); }  // 150020
   // An identifier quoted for SQL ("my table" -> "\"my table\"").
   std::string QuoteIdentifier(const std::string& name);

@@ -210,7 +210,8 @@ class PostgresDriver final : public Driver {
   }
 
   Status DoDrop(const std::string& name) {
-    if (name.empty() || name == o_.name) return UsageError("refusing to drop the configured database");
+    if (name.empty() || name == o_.name)
+      return UsageError("refusing to drop the configured database");
     VELIN_ASSIGN(PgConnection conn, Connect(""));
     std::string sql = "DROP DATABASE IF EXISTS " + conn.QuoteIdentifier(name);
     if (conn.server_version() >= 130000) sql += " WITH (FORCE)";

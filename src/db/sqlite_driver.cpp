@@ -37,9 +37,7 @@ class SqliteDriver final : public Driver {
 
   std::string Describe() const override { return "database '" + o_.path + "'"; }
 
-  Result<DatabaseInfo> Preflight() override {
-    return Wrapped(DoPreflight());
-  }
+  Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
   Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(DoDump(sink)); }
   Status Restore(const ByteSource& source, const std::string& target) override {
     return Wrapped(DoRestore(source, target.empty() ? o_.path : target));
@@ -188,7 +186,8 @@ class SqliteDriver final : public Driver {
     if (!exists) return env_.SetMode(tmp, 0644);
     VELIN_ASSIGN(io::FileInfo st, env_.Stat(path));
     VELIN_TRY(env_.SetMode(tmp, st.mode));
-    if (st.uid != ::geteuid() || st.gid != ::getegid()) VELIN_TRY(env_.SetOwner(tmp, st.uid, st.gid));
+    if (st.uid != ::geteuid() || st.gid != ::getegid())
+      VELIN_TRY(env_.SetOwner(tmp, st.uid, st.gid));
     // A write-ahead log of the old database must not be replayed onto the new one.
     VELIN_ASSIGN(bool wal, env_.Exists(path + "-wal"));
     if (wal) {

@@ -22,8 +22,8 @@ Result<SqliteFile> SqliteFile::Open(const std::string& path, bool writable, bool
   SqliteFile f;
   f.db_.reset(raw);
   if (rc != SQLITE_OK) {
-    return Failure(std::string("cannot open: ") + (raw != nullptr ? sqlite3_errmsg(raw)
-                                                                  : sqlite3_errstr(rc)));
+    return Failure(std::string("cannot open: ") +
+                   (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   sqlite3_busy_timeout(raw, 10'000);
   sqlite3_extended_result_codes(raw, 1);

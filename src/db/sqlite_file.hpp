@@ -21,10 +21,10 @@ class SqliteFile {
   sqlite3* get() const { return db_.get(); }
   // Rows of text for `sql` (no parameters: only fixed SQL and quoted identifiers reach it).
   Result<std::vector<std::vector<std::string>>> Query(const std::string& sql);
-  Result<std::vector<std::string>> Tables();        // user tables, sorted
-  Result<std::vector<TableRows>> CountRows();       // in one read transaction
-  Status IntegrityCheck();                          // DamageError naming the first problem
-  Result<int64_t> SizeBytes();                      // page_count * page_size
+  Result<std::vector<std::string>> Tables();   // user tables, sorted
+  Result<std::vector<TableRows>> CountRows();  // in one read transaction
+  Status IntegrityCheck();                     // DamageError naming the first problem
+  Result<int64_t> SizeBytes();                 // page_count * page_size
 
  private:
   struct Closer {

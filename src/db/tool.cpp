@@ -187,8 +187,8 @@ std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& out
     pos = end + 1;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     last = line;
-    if (chosen.empty() && (line.find("error") != std::string::npos ||
-                           line.find("ERROR") != std::string::npos)) {
+    if (chosen.empty() &&
+        (line.find("error") != std::string::npos || line.find("ERROR") != std::string::npos)) {
       chosen = line;
     }
   }
@@ -204,7 +204,8 @@ std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& out
 
 Result<SecretOptionFile> SecretOptionFile::Create(const std::string& password) {
   const char* tmp = std::getenv("TMPDIR");
-  std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/velin-db-XXXXXX";
+  std::string templ =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/velin-db-XXXXXX";
   if (::mkdtemp(templ.data()) == nullptr) return ErrnoError("cannot create " + templ, errno);
   SecretOptionFile file;
   file.dir_ = templ;
@@ -238,8 +239,7 @@ SecretOptionFile::~SecretOptionFile() {
 
 std::string Redact(std::string text, const std::string& secret) {
   if (secret.empty()) return text;
-  for (size_t pos = text.find(secret); pos != std::string::npos;
-       pos = text.find(secret, pos + 3)) {
+  for (size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3)) {
     text.replace(pos, secret.size(), "***");
   }
   return text;

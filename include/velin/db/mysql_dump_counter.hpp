@@ -1,10 +1,10 @@
-// Used by the MariaDB driver (and its fuzz target): counts, while a mariadb-dump/mysqldump stream passes by, the tables
-// it creates and the rows it inserts into each. The counts are then exactly those of the dump's
-// own snapshot (docs/databases.md#mariadb-mysql explains why this beats a second session).
-// It reads the dump's regular layout: `CREATE TABLE \`t\` (` lines, and per table a
-// `LOCK TABLES \`t\` WRITE;` ... `UNLOCK TABLES;` block of `INSERT INTO \`t\` VALUES (...),(...);`
-// lines, whose top-level tuples it counts, skipping quoted strings with backslash escapes.
-// Bytes arrive in chunks of any size; a line may span chunks.
+// Used by the MariaDB driver (and its fuzz target): counts, while a mariadb-dump/mysqldump stream
+// passes by, the tables it creates and the rows it inserts into each. The counts are then exactly
+// those of the dump's own snapshot (docs/databases.md#mariadb-mysql explains why this beats a
+// second session). It reads the dump's regular layout: `CREATE TABLE \`t\` (` lines, and per table
+// a `LOCK TABLES \`t\` WRITE;` ... `UNLOCK TABLES;` block of `INSERT INTO \`t\` VALUES
+// (...),(...);` lines, whose top-level tuples it counts, skipping quoted strings with backslash
+// escapes. Bytes arrive in chunks of any size; a line may span chunks.
 #pragma once
 
 #include <map>

@@ -33,7 +33,8 @@ const char* kDump =
 
 std::vector<TableRows> Count(const std::string& dump, size_t chunk) {
   MysqlDumpCounter counter;
-  for (size_t i = 0; i < dump.size(); i += chunk) counter.Feed(std::string_view(dump).substr(i, chunk));
+  for (size_t i = 0; i < dump.size(); i += chunk)
+    counter.Feed(std::string_view(dump).substr(i, chunk));
   return counter.Tables();
 }
 
