@@ -65,6 +65,8 @@ void MysqlDumpCounter::OnShortLine(const std::string& line) {
     if (ParseBackquoted(line, pos, name) && line.substr(pos) == " WRITE;") locked_table_ = name;
   } else if (line == "UNLOCK TABLES;") {
     locked_table_.clear();
+  } else if (!locked_table_.empty()) {
+    StartValues(line);
   }
 }
 
@@ -88,15 +90,22 @@ void MysqlDumpCounter::OnPrefix() {
   std::string name;
   if (!ParseBackquoted(prefix_, pos, name)) return;  // the name has a space: read on
   if (prefix_.size() < pos + 8) return;
-  if (name != locked_table_ || prefix_.substr(pos) != " VALUES ") {
-    mode_ = Mode::kSkipLine;
-    return;
-  }
+  if (!StartValues(prefix_.substr(0, prefix_.size() - 1))) mode_ = Mode::kSkipLine;
+}
+
+// `head` is "INSERT INTO `t` VALUES" (MySQL and older MariaDB continue on the same line,
+// MariaDB 10.11 on the next): counting starts when t is the locked table.
+bool MysqlDumpCounter::StartValues(std::string_view head) {
+  size_t pos = 12;
+  std::string name;
+  if (!StartsWith(head, "INSERT INTO `") || !ParseBackquoted(head, pos, name)) return false;
+  if (name != locked_table_ || head.substr(pos) != " VALUES") return false;
   values_table_ = name;
   rows_.try_emplace(name, 0);
   depth_ = 0;
   in_string_ = escaped_ = false;
   mode_ = Mode::kValues;
+  return true;
 }
 
 void MysqlDumpCounter::FeedValues(char c) {
@@ -118,9 +127,7 @@ void MysqlDumpCounter::FeedValues(char c) {
   } else if (c == ')') {
     if (depth_ > 0) --depth_;
   } else if (c == ';' && depth_ == 0) {
-    mode_ = Mode::kSkipLine;
-  } else if (c == '\n' && depth_ == 0) {
-    mode_ = Mode::kLineStart;
+    mode_ = Mode::kSkipLine;  // the statement ends; tuples may span lines until then
   }
 }
 

@@ -26,6 +26,7 @@ class MysqlDumpCounter {
   enum class Mode { kLineStart, kSkipLine, kValues };
   void OnShortLine(const std::string& line);
   void OnPrefix();
+  bool StartValues(std::string_view head);
   void FeedValues(char c);
 
   Mode mode_ = Mode::kLineStart;

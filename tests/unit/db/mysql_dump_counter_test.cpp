@@ -15,7 +15,7 @@ const char* kDump =
     "LOCK TABLES `a``b` WRITE;\n"
     "/*!40000 ALTER TABLE `a``b` DISABLE KEYS */;\n"
     "INSERT INTO `a``b` VALUES (1,'x(),\\'y;'),(2,'z\"\\\\'),(3,NULL);\n"
-    "INSERT INTO `a``b` VALUES (4,'line\\nbreak');\n"
+    "INSERT INTO `a``b` VALUES\n(4,'line\\nbreak'),\n(5,')');\n"
     "/*!40000 ALTER TABLE `a``b` ENABLE KEYS */;\n"
     "UNLOCK TABLES;\n"
     "CREATE TABLE `empty table` (\n"
@@ -39,7 +39,7 @@ std::vector<TableRows> Count(const std::string& dump, size_t chunk) {
 }
 
 TEST(MysqlDumpCounter, CountsTuplesOfEachLockedTableSkippingStringsAndTriggers) {
-  std::vector<TableRows> want = {{"a`b", 4}, {"empty table", 0}};
+  std::vector<TableRows> want = {{"a`b", 5}, {"empty table", 0}};
   EXPECT_EQ(Count(kDump, 1 << 20), want);
 }
 

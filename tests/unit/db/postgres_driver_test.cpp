@@ -55,8 +55,9 @@ TEST_F(PostgresDriverTest, RestoreAfterDamageGivesBackEveryTableExactly) {
   std::vector<db::TableRows> want = {{"public.users", 3}, {"shop.orders", 500}};
   EXPECT_EQ(info->tables, want);
 
-  pg().Sql(db_, "DELETE FROM shop.orders WHERE id % 2 = 0; UPDATE users SET name = 'x';"
-                "DROP TABLE shop.orders");
+  pg().Sql(db_,
+           "DELETE FROM shop.orders WHERE id % 2 = 0; UPDATE users SET name = 'x';"
+           "DROP TABLE shop.orders");
   ASSERT_NE(pg().TableDigests(db_), before);
   Status s = d->Restore(StringSource(dump), "");
   ASSERT_TRUE(s) << s.error().message;
@@ -121,8 +122,8 @@ TEST_F(PostgresDriverTest, ABadPasswordIsOneClearLineWithoutThePassword) {
   auto d = Open(o);
   auto r = d->Dump([](std::string_view) { return Ok(); });
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message, "database '" + db_ + "' at 127.0.0.1:" +
-                                   std::to_string(pg().port()) +
+  EXPECT_EQ(r.error().message, "database '" + db_ +
+                                   "' at 127.0.0.1:" + std::to_string(pg().port()) +
                                    ": password authentication failed for user 'app'");
 }
 
@@ -131,9 +132,9 @@ TEST_F(PostgresDriverTest, AnUnreachableServerIsNamed) {
   o.port = FreeLoopbackPort();
   auto r = Open(o)->Preflight();
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("at 127.0.0.1:" + std::to_string(o.port) +
-                                   ": connection refused"),
-            std::string::npos)
+  EXPECT_NE(
+      r.error().message.find("at 127.0.0.1:" + std::to_string(o.port) + ": connection refused"),
+      std::string::npos)
       << r.error().message;
 }
 
@@ -144,8 +145,7 @@ TEST_F(PostgresDriverTest, AMissingOrTooOldDumpToolIsNamed) {
     ScopedPath path(tools.path());
     auto r = d->Dump([](std::string_view) { return Ok(); });
     ASSERT_FALSE(r);
-    EXPECT_NE(r.error().message.find("pg_dump not found"), std::string::npos)
-        << r.error().message;
+    EXPECT_NE(r.error().message.find("pg_dump not found"), std::string::npos) << r.error().message;
   }
   WriteFile(tools / "pg_dump", "#!/bin/sh\necho 'pg_dump (PostgreSQL) 13.4'\n", 0755);
   db::ConnectionOptions o = pg().Options(db_);
@@ -178,8 +178,9 @@ TEST_F(PostgresDriverTest, ADumpToolKilledOrFailingMidStreamFailsTheDump) {
 }
 
 TEST_F(PostgresDriverTest, ASinkErrorSuchAsDiskFullStopsPgDump) {
-  pg().Sql(db_, "INSERT INTO shop.orders (user_id, note) SELECT 1, repeat('x', 500) "
-                "FROM generate_series(1, 20000)");
+  pg().Sql(db_,
+           "INSERT INTO shop.orders (user_id, note) SELECT 1, repeat('x', 500) "
+           "FROM generate_series(1, 20000)");
   auto d = Open(pg().Options(db_));
   int calls = 0;
   auto r = d->Dump([&](std::string_view) -> Status {
@@ -194,8 +195,9 @@ TEST_F(PostgresDriverTest, ASinkErrorSuchAsDiskFullStopsPgDump) {
 
 TEST_F(PostgresDriverTest, ThePasswordNeverAppearsOnAChildsCommandLine) {
   // Enough data that pg_dump is still running (blocked on the pipe) when the sink looks.
-  pg().Sql(db_, "INSERT INTO shop.orders (user_id, note) SELECT 1, repeat('x', 500) "
-                "FROM generate_series(1, 20000)");
+  pg().Sql(db_,
+           "INSERT INTO shop.orders (user_id, note) SELECT 1, repeat('x', 500) "
+           "FROM generate_series(1, 20000)");
   auto d = Open(pg().Options(db_));
   std::vector<std::string> seen;
   auto r = d->Dump([&](std::string_view) -> Status {
@@ -219,8 +221,9 @@ TEST_F(PostgresDriverTest, TemporaryDatabasesAreDroppedByCleanupEvenIfForgotten)
     auto name = d->CreateTemporaryDatabase();
     ASSERT_TRUE(name) << name.error().message;
     temp = *name;
-    EXPECT_EQ(pg().Sql("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + temp + "'"),
-              "1\n");
+    EXPECT_EQ(
+        pg().Sql("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + temp + "'"),
+        "1\n");
     EXPECT_TRUE(d->Check(temp));
   }
   EXPECT_EQ(pg().Sql("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + temp + "'"),
