@@ -56,14 +56,16 @@ TEST_F(MysqlDriverTest, RestoreAfterDamageGivesBackEveryTableExactly) {
   auto info = d->Dump(StringSink(dump));
   ASSERT_TRUE(info) << info.error().message;
   EXPECT_EQ(info->tables, kWant);
-  my().Sql(db_, "DELETE FROM `order lines` WHERE id % 2 = 0; UPDATE users SET name = 'x';"
-                "DROP TRIGGER t_ins");
+  my().Sql(db_,
+           "DELETE FROM `order lines` WHERE id % 2 = 0; UPDATE users SET name = 'x';"
+           "DROP TRIGGER t_ins");
   ASSERT_NE(my().TableDigests(db_), before);
   Status s = d->Restore(StringSource(dump), "");
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(my().TableDigests(db_), before);
-  EXPECT_EQ(my().Sql(db_, "SELECT COUNT(*) FROM information_schema.triggers "
-                          "WHERE trigger_schema = DATABASE()"),
+  EXPECT_EQ(my().Sql(db_,
+                     "SELECT COUNT(*) FROM information_schema.triggers "
+                     "WHERE trigger_schema = DATABASE()"),
             "1\n");
   auto counts = d->CountRows("");
   ASSERT_TRUE(counts);
@@ -143,8 +145,9 @@ TEST_F(MysqlDriverTest, AMissingOrDyingDumpToolFailsTheDump) {
 }
 
 TEST_F(MysqlDriverTest, ThePasswordTravelsInA0600OptionFileRemovedAfterwards) {
-  my().Sql(db_, "INSERT INTO `order lines` (user_id, note) SELECT 1, REPEAT('x', 190) "
-                "FROM seq_1_to_30000");
+  my().Sql(db_,
+           "INSERT INTO `order lines` (user_id, note) SELECT 1, REPEAT('x', 190) "
+           "FROM seq_1_to_30000");
   auto d = Open(my().Options(db_));
   std::vector<std::string> cmdlines;
   std::string option_file;
