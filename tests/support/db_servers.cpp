@@ -44,8 +44,8 @@ RunOptions Timeout(int seconds) {
 RunResult MustRun(const std::vector<std::string>& argv, const std::string& what) {
   RunResult r = RunProgram(argv, Timeout(120));
   if (r.exit_code != 0) {
-    throw std::runtime_error(what + " failed (exit " + std::to_string(r.exit_code) + "): " +
-                             r.err + r.out);
+    throw std::runtime_error(what + " failed (exit " + std::to_string(r.exit_code) + "): " + r.err +
+                             r.out);
   }
   return r;
 }
@@ -146,19 +146,19 @@ void PostgresServer::Start() {
   MustRun({"cp", "-a", tmpl, dir_ + "/pg"}, "copying the cluster template");
   for (int attempt = 0; attempt < 3 && !running_; ++attempt) {
     port_ = FreeLoopbackPort();
-    RunResult r = RunProgram(
-        {"runuser", "-u", "postgres", "--", std::string(kPgBin) + "pg_ctl", "-D", dir_ + "/pg",
-         "-l", dir_ + "/pg.log", "-w", "-t", "60", "-o",
-         "-p " + std::to_string(port_) + " -k " + dir_ +
-             " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-             " -c full_page_writes=off",
-         "start"},
-        Timeout(90));
+    RunResult r =
+        RunProgram({"runuser", "-u", "postgres", "--", std::string(kPgBin) + "pg_ctl", "-D",
+                    dir_ + "/pg", "-l", dir_ + "/pg.log", "-w", "-t", "60", "-o",
+                    "-p " + std::to_string(port_) + " -k " + dir_ +
+                        " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+                        " -c full_page_writes=off",
+                    "start"},
+                   Timeout(90));
     running_ = r.exit_code == 0;
   }
   if (!running_) throw std::runtime_error("PostgreSQL did not start: " + Tail(dir_ + "/pg.log"));
-  Sql("postgres", std::string("CREATE ROLE ") + kAppUser + " LOGIN CREATEDB PASSWORD '" +
-                      kAppPassword + "'");
+  Sql("postgres",
+      std::string("CREATE ROLE ") + kAppUser + " LOGIN CREATEDB PASSWORD '" + kAppPassword + "'");
 }
 
 PostgresServer::~PostgresServer() {
@@ -206,11 +206,14 @@ db::ConnectionOptions PostgresServer::Options(const std::string& db) const {
 std::map<std::string, std::string> PostgresServer::TableDigests(const std::string& db) {
   std::map<std::string, std::string> out;
   std::istringstream tables(
-      Sql(db, "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables "
-              "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"));
+      Sql(db,
+          "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables "
+          "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"));
   for (std::string t; std::getline(tables, t);) {
-    out[t] = Sql(db, "SELECT md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) "
-                     "FROM ONLY " + t + " r");
+    out[t] = Sql(db,
+                 "SELECT md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) "
+                 "FROM ONLY " +
+                     t + " r");
   }
   return out;
 }
@@ -238,9 +241,9 @@ MariadbServer& MariadbServer::Shared() {
 
 void MariadbServer::Start() {
   std::string tmpl = EnsureTemplate("mariadb", [](const std::string& dir) {
-    std::vector<std::string> argv = {"mariadb-install-db", "--no-defaults", "--datadir=" + dir,
-                                     "--user=root", "--skip-test-db",
-                                     "--auth-root-authentication-method=normal"};
+    std::vector<std::string> argv = {
+        "mariadb-install-db", "--no-defaults",  "--datadir=" + dir,
+        "--user=root",        "--skip-test-db", "--auth-root-authentication-method=normal"};
     for (const std::string& f : MariadbServerFlags()) argv.push_back(f);
     MustRun(argv, "mariadb-install-db");
   });
@@ -249,9 +252,15 @@ void MariadbServer::Start() {
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = FreeLoopbackPort();
     ProcessOptions p;
-    p.argv = {"mariadbd",       "--no-defaults",           "--datadir=" + dir_ + "/data",
-              "--socket=" + socket(), "--port=" + std::to_string(port_), "--bind-address=127.0.0.1",
-              "--pid-file=" + dir_ + "/pid", "--user=root", "--log-error=" + dir_ + "/err.log"};
+    p.argv = {"mariadbd",
+              "--no-defaults",
+              "--datadir=" + dir_ + "/data",
+              "--socket=" + socket(),
+              "--port=" + std::to_string(port_),
+              "--bind-address=127.0.0.1",
+              "--pid-file=" + dir_ + "/pid",
+              "--user=root",
+              "--log-error=" + dir_ + "/err.log"};
     for (const std::string& f : MariadbServerFlags()) p.argv.push_back(f);
     p.stdout_mode = Stdio::kNull;
     p.stderr_mode = Stdio::kNull;
@@ -260,8 +269,9 @@ void MariadbServer::Start() {
     server_ = std::make_unique<Subprocess>(std::move(*started));
     bool up = WaitFor(
         [&] {
-          return RunProgram({"mariadb", "--no-defaults", "-S", socket(), "-uroot", "-e", "select 1"})
-                     .exit_code == 0 ||
+          return RunProgram(
+                     {"mariadb", "--no-defaults", "-S", socket(), "-uroot", "-e", "select 1"})
+                         .exit_code == 0 ||
                  ::kill(server_->pid(), 0) != 0;
         },
         60);
@@ -317,11 +327,12 @@ db::ConnectionOptions MariadbServer::Options(const std::string& db) const {
 
 std::map<std::string, std::string> MariadbServer::TableDigests(const std::string& db) {
   std::map<std::string, std::string> out;
-  std::istringstream tables(Sql(db, "SELECT table_name, (SELECT COUNT(*) FROM "
-                                    "information_schema.columns c WHERE c.table_schema = "
-                                    "t.table_schema AND c.table_name = t.table_name) FROM "
-                                    "information_schema.tables t WHERE table_schema = DATABASE() "
-                                    "AND table_type = 'BASE TABLE'"));
+  std::istringstream tables(Sql(db,
+                                "SELECT table_name, (SELECT COUNT(*) FROM "
+                                "information_schema.columns c WHERE c.table_schema = "
+                                "t.table_schema AND c.table_name = t.table_name) FROM "
+                                "information_schema.tables t WHERE table_schema = DATABASE() "
+                                "AND table_type = 'BASE TABLE'"));
   for (std::string line; std::getline(tables, line);) {
     std::string name = line.substr(0, line.find('\t'));
     int cols = std::stoi(line.substr(line.find('\t') + 1));

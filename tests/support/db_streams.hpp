@@ -29,7 +29,8 @@ inline db::ByteSource StringSource(const std::string& data) {
 
 class ScopedPath {
  public:
-  explicit ScopedPath(const std::string& value) : old_(std::getenv("PATH") ? std::getenv("PATH") : "") {
+  explicit ScopedPath(const std::string& value)
+      : old_(std::getenv("PATH") ? std::getenv("PATH") : "") {
     ::setenv("PATH", value.c_str(), 1);
   }
   ~ScopedPath() { ::setenv("PATH", old_.c_str(), 1); }
