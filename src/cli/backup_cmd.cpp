@@ -1,13 +1,15 @@
-// velin backup …: the backup engine's commands. Each subcommand is registered by the issue
-// that implements it.
-#include "velin/cli/context.hpp"
+// velin backup …: the backup engine's commands. Each subcommand lives in its own
+// src/cli/backup_<name>_cmd.cpp file; this one builds the group.
+#include "backup_common.hpp"
 
 namespace velin::cli {
 
 void RegisterBackupCommands(CLI::App& app, Context& ctx) {
-  (void)ctx;
   CLI::App* group = AddCommand(app, "backup", "Back up and restore databases and files");
   group->require_subcommand(1);
+  RegisterBackupInit(*group, ctx);
+  RegisterBackupCreate(*group, ctx);
+  RegisterBackupList(*group, ctx);
 }
 
 }  // namespace velin::cli

@@ -12,8 +12,7 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(io::Env& env, const std
   VELIN_ASSIGN(bool exists, env.Exists(root));
   if (!exists) {
     if (!create) {
-      Error e{ExitCode::kFailed, "no repository at " + root + ": directory does not exist",
-              ENOENT};
+      Error e{ExitCode::kFailed, "no repository at " + root + ": directory does not exist", ENOENT};
       return tl::unexpected(e);
     }
     VELIN_TRY(io::CreateDirs(env, root, 0700));

@@ -1,7 +1,8 @@
 // Where a repository's objects live. The interface is what an object store offers and no more:
 // put a whole object, get it whole or a byte range, list by prefix, delete, stat. No rename,
 // no append, no partial overwrite, so S3, SFTP and FTP backends implement it as well as a local
-// directory does. A backend knows objects, nothing of packs or snapshots (docs/repository-format.md).
+// directory does. A backend knows objects, nothing of packs or snapshots
+// (docs/repository-format.md).
 //
 // Object names are relative, '/'-separated keys such as "config", "keys/…", "data/3f/3f2a…",
 // "index/…", "snapshots/…", "locks/…". Put is atomic: a reader sees the old object, the new

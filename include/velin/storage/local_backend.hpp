@@ -20,8 +20,7 @@ class LocalBackend : public Backend {
   std::string Location() const override { return root_; }
   Status Put(const std::string& name, std::string_view data) override;
   Result<std::string> Get(const std::string& name) override;
-  Result<std::string> GetRange(const std::string& name, uint64_t offset,
-                               uint64_t length) override;
+  Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Status Delete(const std::string& name) override;
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
@@ -30,8 +29,8 @@ class LocalBackend : public Backend {
   LocalBackend(io::Env& env, std::string root) : env_(env), root_(std::move(root)) {}
   Result<std::string> PathOf(const std::string& name) const;
   Status EnsureDir(const std::string& dir);
-  Status ListInto(const std::string& dir, const std::string& key_prefix,
-                  const std::string& prefix, std::vector<ObjectInfo>& out);
+  Status ListInto(const std::string& dir, const std::string& key_prefix, const std::string& prefix,
+                  std::vector<ObjectInfo>& out);
 
   io::Env& env_;
   std::string root_;
