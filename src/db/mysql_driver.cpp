@@ -41,8 +41,8 @@ class MysqlDriver final : public Driver {
 
   Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
   Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(DoDump(sink)); }
-  Status Restore(const ByteSource& source, const std::string& target) override {
-    return Wrapped(DoRestore(source, target));
+  Status Restore(const ByteProducer& produce, const std::string& target) override {
+    return Wrapped(DoRestore(produce, target));
   }
   Result<std::vector<TableRows>> CountRows(const std::string& target) override {
     return Wrapped(DoCountRows(target));
@@ -147,7 +147,7 @@ class MysqlDriver final : public Driver {
     return info;
   }
 
-  Status DoRestore(const ByteSource& source, const std::string& target) {
+  Status DoRestore(const ByteProducer& produce, const std::string& target) {
     std::string db = target.empty() ? o_.name : target;
     if (db != o_.name) {
       VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
@@ -159,7 +159,7 @@ class MysqlDriver final : public Driver {
     std::optional<SecretOptionFile> secret;
     VELIN_TRY(BuildArgs(p, tool, secret));
     p.argv.insert(p.argv.end(), {"--binary-mode", "--batch", "--database=" + db});
-    VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, source));
+    VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
     if (outcome.exit_code != 0) {
       return Failure("restoring into '" + db + "': " + DescribeToolFailure(tool, outcome));
     }

@@ -49,8 +49,8 @@ class PostgresDriver final : public Driver {
 
   Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
   Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(DoDump(sink)); }
-  Status Restore(const ByteSource& source, const std::string& target) override {
-    return Wrapped(DoRestore(source, target));
+  Status Restore(const ByteProducer& produce, const std::string& target) override {
+    return Wrapped(DoRestore(produce, target));
   }
   Result<std::vector<TableRows>> CountRows(const std::string& target) override {
     return Wrapped(DoCountRows(target));
@@ -177,7 +177,7 @@ class PostgresDriver final : public Driver {
     return Ok();
   }
 
-  Status DoRestore(const ByteSource& source, const std::string& target) {
+  Status DoRestore(const ByteProducer& produce, const std::string& target) {
     std::string db = target.empty() ? o_.name : target;
     if (db != o_.name) VELIN_TRY(EnsureDatabase(db));
     VELIN_ASSIGN(std::string tool, FindTool({"pg_restore"}, o_.tool_dir, "postgresql-client"));
@@ -185,7 +185,7 @@ class PostgresDriver final : public Driver {
     // One transaction: a restore that fails halfway leaves the database as it was.
     p.argv = {tool, "--clean", "--if-exists", "--single-transaction", "--exit-on-error"};
     AddServerArgs(p, db);
-    VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, source));
+    VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
     if (outcome.exit_code != 0) {
       return Failure("restoring into '" + db + "': " + DescribeToolFailure(tool, outcome));
     }

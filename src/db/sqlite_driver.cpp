@@ -39,8 +39,8 @@ class SqliteDriver final : public Driver {
 
   Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
   Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(DoDump(sink)); }
-  Status Restore(const ByteSource& source, const std::string& target) override {
-    return Wrapped(DoRestore(source, target.empty() ? o_.path : target));
+  Status Restore(const ByteProducer& produce, const std::string& target) override {
+    return Wrapped(DoRestore(produce, target.empty() ? o_.path : target));
   }
   Result<std::vector<TableRows>> CountRows(const std::string& target) override {
     return Wrapped([&]() -> Result<std::vector<TableRows>> {
@@ -165,17 +165,12 @@ class SqliteDriver final : public Driver {
     return info;
   }
 
-  Status WriteTemp(const ByteSource& source, const std::string& tmp) {
+  Status WriteTemp(const ByteProducer& produce, const std::string& tmp) {
     io::WriteOptions wo;
     wo.mode = 0600;
     wo.exclusive = true;
     VELIN_ASSIGN(auto out, env_.NewWritableFile(tmp, wo));
-    std::string buf(kChunk, '\0');
-    while (true) {
-      VELIN_ASSIGN(size_t n, source(buf.data(), buf.size()));
-      if (n == 0) break;
-      VELIN_TRY(out->Append(std::string_view(buf.data(), n)));
-    }
+    VELIN_TRY(produce([&](std::string_view chunk) { return out->Append(chunk); }));
     VELIN_TRY(out->Sync());
     return out->Close();
   }
@@ -197,11 +192,11 @@ class SqliteDriver final : public Driver {
     return Ok();
   }
 
-  Status DoRestore(const ByteSource& source, const std::string& path) {
+  Status DoRestore(const ByteProducer& produce, const std::string& path) {
     std::string dir = io::Dirname(path);
     std::string tmp = io::JoinPath(dir, "." + io::Basename(path) + "." + UniqueTemporaryName());
     TempFileGuard guard(tmp);
-    VELIN_TRY(WriteTemp(source, tmp));
+    VELIN_TRY(WriteTemp(produce, tmp));
     {
       VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(tmp, false));
       Status check = f.IntegrityCheck();

@@ -134,44 +134,46 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
   return outcome;
 }
 
-Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteSource& source) {
+Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& produce) {
   options.stdin_mode = Stdio::kPipe;
   options.stdout_mode = Stdio::kPipe;
   options.merge_stderr_into_stdout = true;
   VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
   ::fcntl(child.stdin_fd(), F_SETFL, ::fcntl(child.stdin_fd(), F_GETFL) | O_NONBLOCK);
   ChildOutcome outcome;
-  std::string buf(kChunk, '\0');
-  size_t have = 0, sent = 0;
-  bool source_done = false;
-  while (child.stdin_fd() >= 0 || child.stdout_fd() >= 0) {
-    if (child.stdin_fd() >= 0 && sent == have && !source_done) {
-      Result<size_t> n = source(buf.data(), buf.size());
-      if (!n) return KillAndFail(child, n.error());
-      have = *n;
-      sent = 0;
-      if (have == 0) source_done = true;
+  bool gone = false;  // the tool closed its stdin: it failed, its exit status will say why
+  auto sink = [&](std::string_view data) -> Status {
+    while (!data.empty() && !gone) {
+      pollfd fds[2] = {{child.stdin_fd(), POLLOUT, 0}, {child.stdout_fd(), POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoError("poll", errno);
+      }
+      if (fds[1].revents != 0 && !DrainInto(child.stdout_fd(), outcome.messages)) {
+        child.CloseStdout();
+      }
+      if (fds[0].revents == 0) continue;
+      ssize_t w = WriteWithoutSigpipe(child.stdin_fd(), data.data(), data.size());
+      if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (w < 0) {
+        gone = true;
+        break;
+      }
+      data.remove_prefix(static_cast<size_t>(w));
     }
-    if (source_done && child.stdin_fd() >= 0) child.CloseStdin();
-    pollfd fds[2] = {{child.stdin_fd(), POLLOUT, 0}, {child.stdout_fd(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return KillAndFail(child, ErrnoError("poll", errno).value());
-    }
-    if (fds[1].revents != 0 && !DrainInto(child.stdout_fd(), outcome.messages)) {
-      child.CloseStdout();
-    }
-    if (fds[0].revents == 0) continue;
-    ssize_t w = WriteWithoutSigpipe(child.stdin_fd(), buf.data() + sent, have - sent);
-    if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (w < 0) {  // the tool stopped reading (it failed): its exit status says why
-      child.CloseStdin();
-      source_done = true;
-      continue;
-    }
-    sent += static_cast<size_t>(w);
+    if (gone) return Failure(io::Basename(options.argv[0]) + " stopped reading its input");
+    return Ok();
+  };
+  Status produced = produce(sink);
+  if (!produced && !gone) return KillAndFail(child, produced.error());
+  child.CloseStdin();
+  while (child.stdout_fd() >= 0) {
+    pollfd fd{child.stdout_fd(), POLLIN, 0};
+    if (::poll(&fd, 1, -1) < 0 && errno != EINTR) break;
+    if (!DrainInto(child.stdout_fd(), outcome.messages)) child.CloseStdout();
   }
   VELIN_ASSIGN(outcome.exit_code, child.Wait());
+  if (gone && outcome.exit_code == 0) outcome.exit_code = 1;
   return outcome;
 }
 

@@ -29,9 +29,10 @@ struct ChildOutcome {
 // When the sink fails, the tool's process group is killed and the sink's error returned.
 Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& sink);
 
-// Runs `options`, writes everything `source` yields to its stdin, collects its output.
-// A source error kills the tool and is returned.
-Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteSource& source);
+// Runs `options`, writes everything `produce` hands its sink to the tool's stdin, collects its
+// output. A producer error kills the tool and is returned; when the tool stops reading (it
+// failed), the outcome carries its exit status and message.
+Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& produce);
 
 // "pg_dump failed (exit code 1): permission denied for table secret".
 std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& outcome);

@@ -17,13 +17,12 @@ inline db::ByteSink StringSink(std::string& out) {
   };
 }
 
-inline db::ByteSource StringSource(const std::string& data) {
-  auto pos = std::make_shared<size_t>(0);
-  return [&data, pos](char* buf, size_t cap) -> Result<size_t> {
-    size_t n = std::min(cap, data.size() - *pos);
-    std::memcpy(buf, data.data() + *pos, n);
-    *pos += n;
-    return n;
+inline db::ByteProducer StringSource(const std::string& data) {
+  return [&data](const db::ByteSink& sink) -> Status {
+    for (size_t pos = 0; pos < data.size(); pos += 100'000) {
+      VELIN_TRY(sink(std::string_view(data).substr(pos, 100'000)));
+    }
+    return Ok();
   };
 }
 

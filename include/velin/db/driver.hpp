@@ -43,8 +43,9 @@ struct ConnectionOptions {
 
 // Receives the dump, chunk by chunk. An error stops the dump tool and fails the dump.
 using ByteSink = std::function<Status(std::string_view)>;
-// Fills `buf` with up to `cap` bytes of a dump; returns 0 at the end.
-using ByteSource = std::function<Result<size_t>(char* buf, size_t cap)>;
+// Writes a whole dump into the sink it is given, in pieces of any size (e.g. a repository
+// reader); an error it returns (a damaged chunk) stops the restore.
+using ByteProducer = std::function<Status(const ByteSink&)>;
 
 struct TableRows {
   std::string name;  // PostgreSQL: schema.table; MariaDB, SQLite: table
@@ -82,7 +83,9 @@ class Driver {
   // Restores a stream written by Dump into `target`: "" = the configured database (replaced),
   // another name = that database on the same server, created when missing; SQLite: a file path
   // ("" = the configured file), replaced atomically keeping its mode.
-  virtual Status Restore(const ByteSource& source, const std::string& target) = 0;
+  // PostgreSQL restores in one transaction (a failure leaves `target` as it was); MariaDB's
+  // client applies statements as they come, so callers check the stream before.
+  virtual Status Restore(const ByteProducer& produce, const std::string& target) = 0;
 
   // Exact row count of every table of `target` ("" = the configured database), sorted by name.
   virtual Result<std::vector<TableRows>> CountRows(const std::string& target) = 0;

@@ -122,8 +122,9 @@ TEST_F(SqliteDriverTest, AMissingFileIsNamed) {
 // Another process inserts the same id into two tables in one transaction, as fast as it can;
 // every backup taken meanwhile must be intact with both tables equally long.
 TEST_F(SqliteDriverTest, BackupsWhileAnotherProcessWritesAreConsistent) {
-  Exec(path_, "CREATE TABLE a (id INTEGER PRIMARY KEY, pad TEXT);"
-              "CREATE TABLE b (id INTEGER PRIMARY KEY, pad TEXT);");
+  Exec(path_,
+       "CREATE TABLE a (id INTEGER PRIMARY KEY, pad TEXT);"
+       "CREATE TABLE b (id INTEGER PRIMARY KEY, pad TEXT);");
   pid_t writer = ::fork();
   ASSERT_GE(writer, 0);
   if (writer == 0) {
@@ -133,11 +134,14 @@ TEST_F(SqliteDriverTest, BackupsWhileAnotherProcessWritesAreConsistent) {
     auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     for (int i = 0; std::chrono::steady_clock::now() < end; ++i) {
       std::string id = std::to_string(i);
-      std::string sql = "BEGIN IMMEDIATE; INSERT INTO a VALUES (" + id + ", randomblob(3000));"
-                        "INSERT INTO b VALUES (" + id + ", randomblob(3000)); COMMIT;";
+      std::string sql = "BEGIN IMMEDIATE; INSERT INTO a VALUES (" + id +
+                        ", randomblob(3000));"
+                        "INSERT INTO b VALUES (" +
+                        id + ", randomblob(3000)); COMMIT;";
       if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
         sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
       }
+      ::usleep(1000);  // a busy application, not a loop that never lets a reader in
     }
     sqlite3_close(db);
     ::_exit(0);
