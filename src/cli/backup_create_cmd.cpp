@@ -1,6 +1,7 @@
 // velin backup create [--strategy full|incremental] [--destination DIR]: one backup of every
 // backup.include path (and, once wired, the database streams) into the repository.
 #include "backup_common.hpp"
+#include "backup_db.hpp"
 #include "velin/backup/archiver.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/version.hpp"
@@ -12,6 +13,7 @@ namespace {
 struct CreateFlags {
   RepoFlags repo;
   std::string strategy;
+  bool continue_on_error = false;
 };
 
 Status RunCreate(Context& ctx, const CreateFlags& flags) {
@@ -32,6 +34,8 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
   options.codec = codec;
   options.level = cfg->backup.compression_level;
   options.velin_version = kVersion;
+  VELIN_ASSIGN(auto db_source, MakeDatabaseSource(*cfg, flags.continue_on_error));
+  if (db_source) options.streams.push_back(db_source.get());
   if (options.include.empty() && options.streams.empty()) {
     return UsageError("backup.include names nothing to back up");
   }
@@ -39,6 +43,12 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
   out.Begin(output::Icon::kBackup, Tr("Creating backup..."));
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true));
   VELIN_ASSIGN(repo::Snapshot s, backup::CreateBackup(*r.repo, ctx.env(), out, options));
+  // --continue-on-error: the snapshot is committed, records the missing database, exit 1.
+  auto missing_db = [&]() -> Status {
+    if (!db_source || !db_source->failure()) return Ok();
+    return Failure("backup " + s.id +
+                   " was created without the database: " + db_source->failure()->message);
+  };
   if (out.json()) {
     out.Json({{"id", s.id},
               {"strategy", s.strategy},
@@ -50,10 +60,14 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
               {"bytes_added", s.stats.bytes_added},
               {"duration_ms", s.stats.duration_ms},
               {"repository", r.backend->Location()}});
-    return Ok();
+    return missing_db();
   }
   for (const auto& src : s.sources) {
-    if (src.kind == "stream") out.Done(TrFormat("Stream {} backed up", src.name));
+    if (src.name == kDatabaseStream && !(db_source && db_source->failure())) {
+      out.Done(Tr("Database backup created"));
+    } else if (src.kind == "stream" && src.name != kDatabaseStream) {
+      out.Done(TrFormat("Stream {} backed up", src.name));
+    }
   }
   out.Done(Tr("File backup created"));
   out.Done(TrFormat("Backup compressed ({})", s.compression));
@@ -61,7 +75,7 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
                     output::FormatBytes(s.stats.bytes_read),
                     output::FormatBytes(s.stats.bytes_added)));
   out.Done(TrFormat("Backup ID: {}", s.id));
-  return Ok();
+  return missing_db();
 }
 
 }  // namespace
@@ -72,6 +86,9 @@ void RegisterBackupCreate(CLI::App& group, Context& ctx) {
   cmd->add_option("--strategy", flags->strategy,
                   "full (read everything) or incremental (skip unchanged files); "
                   "default backup.strategy");
+  cmd->add_flag("--continue-on-error", flags->continue_on_error,
+                "Back up the files even when the database dump fails (the snapshot records "
+                "the missing database; exit code 1)");
   AddRepoFlags(cmd, flags->repo);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunCreate(ctx, *flags); }); });
 }
