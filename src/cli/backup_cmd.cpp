@@ -10,6 +10,8 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx) {
   RegisterBackupInit(*group, ctx);
   RegisterBackupCreate(*group, ctx);
   RegisterBackupList(*group, ctx);
+  RegisterBackupRestore(*group, ctx);
+  RegisterBackupVerify(*group, ctx);
 }
 
 }  // namespace velin::cli

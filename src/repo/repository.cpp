@@ -103,12 +103,13 @@ Status Repository::LoadIndex() {
 
 Result<std::string> Repository::ReadBlob(const BlobId& id) {
   const IndexEntry* e = index_.Find(id);
-  if (!e) return DamageError("blob " + id.Short() + " is not in the index");
+  if (!e) return DamageError("blob " + id.Short() + " is missing from the index");
   std::string pack = PackObjectName(index_.PackId(e->pack));
   auto stored = backend_.GetRange(pack, e->offset, e->length);
   if (!stored) {
-    return DamageError("blob " + id.Short() + ": pack " + index_.PackId(e->pack).Short() + ": " +
-                       stored.error().message);
+    std::string why = storage::IsNotFound(stored.error()) ? "is missing" : stored.error().message;
+    return DamageError("blob " + id.Short() + ": pack " + index_.PackId(e->pack).Short() + " " +
+                       why);
   }
   auto raw = Decompress(e->codec, *stored, e->raw_length);
   if (!raw || Sha256(*raw) != id) {
