@@ -20,7 +20,8 @@ Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cf
   o.user = d.user;
   o.name = d.name;
   o.path = d.path;
-  VELIN_ASSIGN(o.password, config::ReadSecret(d.password_env, d.password_file, "database password"));
+  VELIN_ASSIGN(o.password,
+               config::ReadSecret(d.password_env, d.password_file, "database password"));
   return o;
 }
 
@@ -43,8 +44,8 @@ Status DatabaseStreamSource::Produce(const std::function<Status(std::string_view
 }
 
 nlohmann::json DatabaseStreamSource::Metadata() const {
-  nlohmann::json m = info_ ? db::DatabaseInfoToJson(*info_)
-                           : nlohmann::json{{"driver", driver_name_}};
+  nlohmann::json m =
+      info_ ? db::DatabaseInfoToJson(*info_) : nlohmann::json{{"driver", driver_name_}};
   m["status"] = failure_ ? "missing" : "ok";
   if (failure_) m["error"] = failure_->message;
   return m;

@@ -60,4 +60,9 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
 Status RestoreTestDatabase(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
                            const std::string& server, nlohmann::json& report);
 
+// verify --restore-test of the backups `ids`: each one's files restored into a temp dir (every
+// hash checked), then its database through RestoreTestDatabase; report[id] says what was done.
+Status RestoreTestBackups(Context& ctx, repo::Repository& repo, const std::vector<std::string>& ids,
+                          const std::string& server, nlohmann::json& report);
+
 }  // namespace velin::cli

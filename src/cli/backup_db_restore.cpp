@@ -98,8 +98,8 @@ Status RunRestoreTest(Context& ctx, db::Driver& driver, repo::Repository& repo,
   for (const auto& t : recorded.tables) {
     auto it = got.find(t.name);
     int64_t n = it == got.end() ? -1 : it->second;
-    tables.push_back({{"name", t.name}, {"recorded", t.rows}, {"restored", n},
-                      {"ok", n == t.rows}});
+    tables.push_back(
+        {{"name", t.name}, {"recorded", t.rows}, {"restored", n}, {"ok", n == t.rows}});
     out.Line(fmt::format("  {} {:<40} {:>12} {:>12}", n == t.rows ? "✓" : "✗", t.name, t.rows,
                          n < 0 ? std::string(Tr("missing")) : std::to_string(n)));
   }
@@ -107,10 +107,9 @@ Status RunRestoreTest(Context& ctx, db::Driver& driver, repo::Repository& repo,
   std::vector<std::string> problems = db::CompareRowCounts(recorded.tables, restored);
   if (!check) return tl::unexpected(check.error());
   if (!problems.empty()) {
-    return DamageError(driver.Describe() + ": restore test of backup " + snapshot.id + ": " +
-                       problems.front() +
-                       (problems.size() > 1 ? fmt::format(" (and {} more)", problems.size() - 1)
-                                            : std::string()));
+    return DamageError(
+        driver.Describe() + ": restore test of backup " + snapshot.id + ": " + problems.front() +
+        (problems.size() > 1 ? fmt::format(" (and {} more)", problems.size() - 1) : std::string()));
   }
   return Ok();
 }
@@ -127,12 +126,12 @@ Status RestoreTestDatabase(Context& ctx, repo::Repository& repo, const repo::Sna
   VELIN_TRY(ApplyServer(server, options));
   VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
   output::Console& out = ctx.out();
-  out.Begin(output::Icon::kVerify, TrFormat("Restore test of the database of backup {}...",
-                                            snapshot.id));
+  out.Begin(output::Icon::kVerify,
+            TrFormat("Restore test of the database of backup {}...", snapshot.id));
   VELIN_ASSIGN(std::string temp, driver->CreateTemporaryDatabase());
   report["temporary_database"] = temp;
-  out.Line(fmt::format("  {} {:<40} {:>12} {:>12}", " ", Tr("table"), Tr("recorded"),
-                       Tr("restored")));
+  out.Line(
+      fmt::format("  {} {:<40} {:>12} {:>12}", " ", Tr("table"), Tr("recorded"), Tr("restored")));
   Status result = RunRestoreTest(ctx, *driver, repo, snapshot, recorded, temp, report);
   Status dropped = driver->DropDatabase(temp);  // even when the test failed
   report["ok"] = static_cast<bool>(result);
