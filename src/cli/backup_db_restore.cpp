@@ -137,7 +137,8 @@ Status RestoreTestDatabase(Context& ctx, repo::Repository& repo, const repo::Sna
   report["ok"] = static_cast<bool>(result);
   if (!result) return result;
   VELIN_TRY(dropped);
-  out.Done(TrFormat("Database restore test passed ({} tables)", recorded.tables.size()));
+  out.Done(TrFormat("Database restore test passed: {} tables, row counts match",
+                    recorded.tables.size()));
   return Ok();
 }
 

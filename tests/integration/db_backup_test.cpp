@@ -192,7 +192,7 @@ TEST_F(PostgresBackupTest, VerifyRestoreTestReportsEveryTableAndDropsItsDatabase
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("public.users"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("250"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("Database restore test passed (2 tables)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Database restore test passed: 2 tables"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Restore test of the files"), std::string::npos) << r.out;
   EXPECT_EQ(pg().Sql("postgres",
                      "SELECT count(*) FROM pg_database WHERE datname LIKE "
