@@ -69,7 +69,7 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
       out.Done(TrFormat("Stream {} backed up", src.name));
     }
   }
-  out.Done(Tr("File backup created"));
+  if (!options.include.empty()) out.Done(Tr("File backup created"));
   out.Done(TrFormat("Backup compressed ({})", s.compression));
   out.Info(TrFormat("{} files, {} read, {} added", s.stats.files,
                     output::FormatBytes(s.stats.bytes_read),
