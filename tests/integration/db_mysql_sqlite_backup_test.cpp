@@ -21,10 +21,11 @@ RunOptions WithPassword() {
 TEST(MysqlBackupTest, BackupDamageRestoreVerify) {
   MariadbServer& my = MariadbServer::Shared();
   std::string db = my.CreateDatabase();
-  my.Sql(db, "CREATE TABLE users (id int PRIMARY KEY, name text);"
-             "INSERT INTO users SELECT seq, CONCAT('user ', seq) FROM seq_1_to_300;"
-             "CREATE TABLE notes (id int AUTO_INCREMENT PRIMARY KEY, body blob);"
-             "INSERT INTO notes (body) VALUES (X'00FF'), ('it''s');");
+  my.Sql(db,
+         "CREATE TABLE users (id int PRIMARY KEY, name text);"
+         "INSERT INTO users SELECT seq, CONCAT('user ', seq) FROM seq_1_to_300;"
+         "CREATE TABLE notes (id int AUTO_INCREMENT PRIMARY KEY, body blob);"
+         "INSERT INTO notes (body) VALUES (X'00FF'), ('it''s');");
   BackupApp app({"db"}, "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
                             "\nuser = \"app\"\nname = \"" + db +
                             "\"\npassword_env = \"VELIN_TEST_DB_PASSWORD\"\n");
@@ -53,7 +54,8 @@ TEST(MysqlBackupTest, BackupDamageRestoreVerify) {
 }
 
 TEST(SqliteBackupTest, BackupDamageRestoreVerifyKeepsTheFileMode) {
-  BackupApp app({"db", "var/uploads"}, "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
+  BackupApp app({"db", "var/uploads"},
+                "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
   std::string path = app.root() + "/var/app.db";
   std::filesystem::create_directories(app.root() + "/var/uploads");
   WriteFile(app.root() + "/var/uploads/logo.png", "png");
