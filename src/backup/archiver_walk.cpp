@@ -38,7 +38,9 @@ Status ArchiveWalk::SaveChunk(std::string_view chunk, std::vector<BlobId>& ids) 
   BlobId id = repo::Sha256(chunk);
   ids.push_back(id);
   if (writer_.Known(id)) return Ok();
-  return writer_.Save(repo::BlobType::kData, id, std::string(chunk));
+  std::string data = writer_.TakeBuffer();
+  data.assign(chunk);
+  return writer_.Save(repo::BlobType::kData, id, std::move(data));
 }
 
 Result<BlobId> ArchiveWalk::SaveTree(const Tree& tree) {
