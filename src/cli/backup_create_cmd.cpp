@@ -2,6 +2,7 @@
 // backup.include path (and, once wired, the database streams) into the repository.
 #include "backup_common.hpp"
 #include "backup_copy.hpp"
+#include "backup_db.hpp"
 #include "velin/backup/archiver.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/version.hpp"
@@ -13,6 +14,7 @@ namespace {
 struct CreateFlags {
   RepoFlags repo;
   std::string strategy;
+  bool continue_on_error = false;
 };
 
 Status RunCreate(Context& ctx, const CreateFlags& flags) {
@@ -33,6 +35,8 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
   options.codec = codec;
   options.level = cfg->backup.compression_level;
   options.velin_version = kVersion;
+  VELIN_ASSIGN(auto db_source, MakeDatabaseSource(*cfg, flags.continue_on_error));
+  if (db_source) options.streams.push_back(db_source.get());
   if (options.include.empty() && options.streams.empty()) {
     return UsageError("backup.include names nothing to back up");
   }
@@ -43,8 +47,21 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
     options.skip_paths.push_back(r.backend->Location());  // never back up the repository itself
   }
   VELIN_ASSIGN(repo::Snapshot s, backup::CreateBackup(*r.repo, ctx.env(), out, options));
+  ctx.stats().bytes_added = s.stats.bytes_added;
+  ctx.stats().summary = "backup " + s.id + ": " + std::to_string(s.stats.files) + " files, " +
+                        std::to_string(s.stats.bytes_added) + " bytes added";
   // The snapshot is committed: whatever happens offsite, the local backup stands.
   auto offsite = CopyOffsite(ctx, flags.repo, s.id);
+  // --continue-on-error: the snapshot is committed, records the missing database, exit 1.
+  // A missing database outranks an offsite failure in the one error line.
+  auto outcome = [&]() -> Status {
+    if (db_source && db_source->failure()) {
+      return Failure("backup " + s.id +
+                     " was created without the database: " + db_source->failure()->message);
+    }
+    if (!offsite) return tl::unexpected(offsite.error());
+    return Ok();
+  };
   if (out.json()) {
     nlohmann::json offsite_json = nullptr;
     if (!offsite) {
@@ -65,20 +82,23 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
               {"duration_ms", s.stats.duration_ms},
               {"repository", r.backend->Location()},
               {"offsite", offsite_json}});
-    return offsite ? Ok() : Status(tl::unexpected(offsite.error()));
+    return outcome();
   }
   for (const auto& src : s.sources) {
-    if (src.kind == "stream") out.Done(TrFormat("Stream {} backed up", src.name));
+    if (src.name == kDatabaseStream && !(db_source && db_source->failure())) {
+      out.Done(Tr("Database backup created"));
+    } else if (src.kind == "stream" && src.name != kDatabaseStream) {
+      out.Done(TrFormat("Stream {} backed up", src.name));
+    }
   }
-  out.Done(Tr("File backup created"));
+  if (!options.include.empty()) out.Done(Tr("File backup created"));
   out.Done(TrFormat("Backup compressed ({})", s.compression));
   out.Info(TrFormat("{} files, {} read, {} added", s.stats.files,
                     output::FormatBytes(s.stats.bytes_read),
                     output::FormatBytes(s.stats.bytes_added)));
   out.Done(TrFormat("Backup ID: {}", s.id));
-  if (!offsite) return tl::unexpected(offsite.error());
-  if (*offsite) out.Done(TrFormat("Copied offsite to {}", cfg->backup.offsite));
-  return Ok();
+  if (offsite && *offsite) out.Done(TrFormat("Copied offsite to {}", cfg->backup.offsite));
+  return outcome();
 }
 
 }  // namespace
@@ -89,6 +109,9 @@ void RegisterBackupCreate(CLI::App& group, Context& ctx) {
   cmd->add_option("--strategy", flags->strategy,
                   "full (read everything) or incremental (skip unchanged files); "
                   "default backup.strategy");
+  cmd->add_flag("--continue-on-error", flags->continue_on_error,
+                "Back up the files even when the database dump fails (the snapshot records "
+                "the missing database; exit code 1)");
   AddRepoFlags(cmd, flags->repo);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunCreate(ctx, *flags); }); });
 }

@@ -18,13 +18,18 @@ Status RunList(Context& ctx, const RepoFlags& flags) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& s : snapshots) {
       nlohmann::json sources = nlohmann::json::array();
-      for (const auto& src : s.sources) sources.push_back(src.name);
+      nlohmann::json streams = nlohmann::json::object();  // e.g. "db": the database's metadata
+      for (const auto& src : s.sources) {
+        sources.push_back(src.name);
+        if (src.kind == "stream") streams[src.name] = src.metadata;
+      }
       list.push_back({{"id", s.id},
                       {"time", s.time},
                       {"strategy", s.strategy},
                       {"parent", s.parent},
                       {"host", s.host},
                       {"sources", sources},
+                      {"streams", streams},
                       {"files", s.stats.files},
                       {"size", s.stats.bytes},
                       {"added_size", s.stats.bytes_added}});

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "backup_common.hpp"
+#include "backup_db.hpp"
 #include "velin/backup/restorer.hpp"
 #include "velin/core/i18n.hpp"
 
@@ -15,6 +16,7 @@ struct RestoreFlags {
   std::string id;
   std::string target;
   std::string only;
+  std::string database;  // --database: restore the database into this one instead
 };
 
 Status RunRestore(Context& ctx, const RestoreFlags& flags) {
@@ -23,6 +25,18 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
   VELIN_ASSIGN(std::string id, r.repo->ResolveSnapshotId(flags.id));
   VELIN_ASSIGN(repo::Snapshot snapshot, r.repo->LoadSnapshot(id));
+  // The database (backup_db.hpp): alone with --only db; with the files on an in-place restore.
+  const bool only_db = flags.only == kDatabaseStream;
+  if (!flags.database.empty() && !flags.only.empty() && !only_db) {
+    return UsageError("--database goes with --only db");
+  }
+  if (only_db) {
+    VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database));
+    if (out.json()) out.Json({{"id", id}, {"database", flags.database}});
+    return Ok();
+  }
+  const bool with_db = !flags.database.empty() || (flags.only.empty() && flags.target.empty() &&
+                                                   snapshot.FindSource(kDatabaseStream) != nullptr);
   backup::RestoreOptions options;
   options.only = flags.only;
   options.restore_owner = ::geteuid() == 0;
@@ -42,6 +56,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   out.Begin(output::Icon::kRestore, TrFormat("Restoring backup {}...", id));
   VELIN_ASSIGN(backup::RestoreStats st,
                backup::RestoreSnapshot(*r.repo, snapshot, ctx.env(), out, options));
+  if (with_db) VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database));
   if (out.json()) {
     out.Json({{"id", id},
               {"target", options.target},
@@ -64,7 +79,11 @@ void RegisterBackupRestore(CLI::App& group, Context& ctx) {
   CLI::App* cmd = AddCommand(group, "restore", "Restore a backup (latest, an ID or a prefix)");
   cmd->add_option("id", flags->id, "Backup ID, unique prefix, or 'latest'")->required();
   cmd->add_option("--target", flags->target, "Restore under this directory instead of in place");
-  cmd->add_option("--only", flags->only, "Restore only this path (relative to app.root)");
+  cmd->add_option("--only", flags->only,
+                  "Restore only this path (relative to app.root), or 'db' for the database");
+  cmd->add_option("--database", flags->database,
+                  "Restore the database into this database (created if missing; SQLite: a file) "
+                  "instead of the configured one");
   AddRepoFlags(cmd, flags->repo);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunRestore(ctx, *flags); }); });
 }

@@ -1,6 +1,7 @@
 // velin backup verify ID|--all: re-reads every blob a backup needs and checks its hash;
 // exit 4 with one line per damaged object when anything is wrong.
 #include "backup_common.hpp"
+#include "backup_db.hpp"
 #include "velin/backup/verifier.hpp"
 #include "velin/core/i18n.hpp"
 
@@ -12,6 +13,8 @@ struct VerifyFlags {
   RepoFlags repo;
   std::string id;
   bool all = false;
+  bool restore_test = false;
+  std::string restore_test_server;
 };
 
 Status RunVerify(Context& ctx, const VerifyFlags& flags) {
@@ -32,8 +35,16 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
     return DamageError(TrFormat("verify found {} problem(s) in {}: {}", report.problems.size(),
                                 r.backend->Location(), report.problems.front()));
   }
+  nlohmann::json restore_test = nlohmann::json::object();
+  if (flags.restore_test) {
+    Status rt =
+        RestoreTestBackups(ctx, *r.repo, report.snapshots, flags.restore_test_server, restore_test);
+    if (!rt && out.json()) out.Json({{"ok", false}, {"restore_test", restore_test}});
+    VELIN_TRY(rt);
+  }
   if (out.json()) {
     out.Json({{"ok", true},
+              {"restore_test", restore_test},
               {"backups", report.snapshots},
               {"blobs", report.blobs_checked},
               {"packs", report.packs_checked},
@@ -52,6 +63,12 @@ void RegisterBackupVerify(CLI::App& group, Context& ctx) {
   CLI::App* cmd = AddCommand(group, "verify", "Check that backups are complete and undamaged");
   cmd->add_option("id", flags->id, "Backup ID, unique prefix, or 'latest'");
   cmd->add_flag("--all", flags->all, "Verify every backup");
+  cmd->add_flag("--restore-test", flags->restore_test,
+                "Also restore each backup: files into a temp dir, the database into a temporary "
+                "database whose row counts must match the recorded ones");
+  cmd->add_option("--restore-test-server", flags->restore_test_server,
+                  "HOST[:PORT] of the server for the temporary database (default: the "
+                  "configured one)");
   AddRepoFlags(cmd, flags->repo);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunVerify(ctx, *flags); }); });
 }

@@ -1,0 +1,46 @@
+// Used by the MariaDB driver (and its fuzz target): counts, while a mariadb-dump/mysqldump stream
+// passes by, the tables it creates and the rows it inserts into each. The counts are then exactly
+// those of the dump's own snapshot (docs/databases.md#mariadb-mysql explains why this beats a
+// second session). It reads the dump's regular layout: `CREATE TABLE \`t\` (` lines, and per table
+// a `LOCK TABLES \`t\` WRITE;` ... `UNLOCK TABLES;` block of `INSERT INTO \`t\` VALUES
+// (...),(...);` lines, whose top-level tuples it counts, skipping quoted strings with backslash
+// escapes. Bytes arrive in chunks of any size; a line may span chunks.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "velin/db/driver.hpp"
+
+namespace velin::db {
+
+class MysqlDumpCounter {
+ public:
+  void Feed(std::string_view chunk);
+  // Every table the dump created, with the rows it inserted, sorted by name.
+  std::vector<TableRows> Tables() const;
+
+ private:
+  enum class Mode { kLineStart, kSkipLine, kValues };
+  void OnShortLine(const std::string& line);
+  void OnPrefix();
+  bool StartValues(std::string_view head);
+  void FeedValues(char c);
+
+  Mode mode_ = Mode::kLineStart;
+  std::string prefix_;        // the current line's start, while it may still matter
+  std::string locked_table_;  // inside LOCK TABLES `t` WRITE; ... UNLOCK TABLES;
+  std::string values_table_;  // the table of the INSERT being counted
+  int depth_ = 0;
+  bool in_string_ = false;
+  bool escaped_ = false;
+  char quote_ = 0;
+  std::map<std::string, int64_t> rows_;
+};
+
+// Parses a backquoted identifier at s[pos] ("`a``b`" -> "a`b"), advancing pos past it.
+bool ParseBackquoted(std::string_view s, size_t& pos, std::string& out);
+
+}  // namespace velin::db

@@ -1,0 +1,68 @@
+// The database in `velin backup …`: "db" in backup.include becomes a backup::StreamSource that
+// dumps the [database] through its db::Driver; restore and verify --restore-test read that
+// stream back out of the repository into the driver. The command files call these; the engines
+// (backup, db) stay unaware of each other.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "velin/backup/stream_source.hpp"
+#include "velin/cli/context.hpp"
+#include "velin/db/driver.hpp"
+#include "velin/repo/repository.hpp"
+#include "velin/repo/snapshot.hpp"
+
+namespace velin::cli {
+
+// The stream's name in a snapshot.
+inline constexpr const char* kDatabaseStream = "db";
+
+// Driver options from [database], with the password from database.password_env/_file.
+Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cfg);
+
+// Dumps the database into the backup. With `continue_on_error`, a failed dump does not fail
+// the backup: the snapshot's metadata records status "missing" and the error, and failure()
+// tells the command to exit 1 after the commit.
+class DatabaseStreamSource final : public backup::StreamSource {
+ public:
+  DatabaseStreamSource(std::unique_ptr<db::Driver> driver, std::string driver_name,
+                       bool continue_on_error);
+  std::string Name() const override { return kDatabaseStream; }
+  Status Produce(const std::function<Status(std::string_view)>& sink) override;
+  nlohmann::json Metadata() const override;
+  const std::optional<Error>& failure() const { return failure_; }
+
+ private:
+  std::unique_ptr<db::Driver> driver_;
+  std::string driver_name_;
+  bool continue_on_error_;
+  std::optional<db::DatabaseInfo> info_;
+  std::optional<Error> failure_;
+};
+
+// The source for "db" in backup.include (nullptr when it is not included).
+Result<std::unique_ptr<DatabaseStreamSource>> MakeDatabaseSource(const config::Config& cfg,
+                                                                 bool continue_on_error);
+
+// Restores the database of `snapshot`: into the configured database (after confirmation) or,
+// with `database` set, into that database (SQLite: that file), created when missing. Every
+// chunk is checked before the live database is touched.
+Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
+                       const std::string& database);
+
+// verify --restore-test: restores the snapshot's database into a temporary database (on
+// `server` "HOST[:PORT]" when set), runs the engine's check, compares every table's row count
+// with the recorded ones, drops the temporary database, reports per table (into `report` for
+// --json). DamageError on any mismatch. Ok without doing anything when there is no database.
+Status RestoreTestDatabase(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
+                           const std::string& server, nlohmann::json& report);
+
+// verify --restore-test of the backups `ids`: each one's files restored into a temp dir (every
+// hash checked), then its database through RestoreTestDatabase; report[id] says what was done.
+Status RestoreTestBackups(Context& ctx, repo::Repository& repo, const std::vector<std::string>& ids,
+                          const std::string& server, nlohmann::json& report);
+
+}  // namespace velin::cli

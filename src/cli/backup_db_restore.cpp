@@ -1,0 +1,145 @@
+// Reading the database stream back: restore (in place or into another database) and the
+// restore test of verify. See backup_db.hpp.
+#include <fmt/format.h>
+
+#include "backup_db.hpp"
+#include "velin/core/i18n.hpp"
+#include "velin/db/metadata.hpp"
+
+namespace velin::cli {
+namespace {
+
+// The recorded metadata of the snapshot's database; errors when there is none or it is missing.
+Result<db::DatabaseInfo> RecordedDatabase(const repo::Snapshot& snapshot) {
+  const nlohmann::json* meta = backup::StreamSourceMetadata(snapshot, kDatabaseStream);
+  if (meta == nullptr) return UsageError("backup " + snapshot.id + " holds no database");
+  if (meta->value("status", "ok") != "ok") {
+    return DamageError("backup " + snapshot.id + " holds no usable database dump: " +
+                       meta->value("error", std::string("the dump failed")));
+  }
+  Result<db::DatabaseInfo> info = db::DatabaseInfoFromJson(*meta);
+  if (!info) return DamageError("backup " + snapshot.id + ": " + info.error().message);
+  return info;
+}
+
+db::ByteProducer StreamFromRepository(repo::Repository& repo, const repo::Snapshot& snapshot) {
+  return [&repo, &snapshot](const db::ByteSink& sink) {
+    return backup::ReadStreamSource(repo, snapshot, kDatabaseStream, sink);
+  };
+}
+
+Status CheckDriverMatches(const db::DatabaseInfo& recorded, const db::ConnectionOptions& o) {
+  if (recorded.driver == o.driver) return Ok();
+  return UsageError("the backup holds a " + recorded.driver + " database but database.driver is '" +
+                    o.driver + "'");
+}
+
+// "HOST", "HOST:PORT" or ":PORT" of --restore-test-server applied to `o`.
+Status ApplyServer(const std::string& server, db::ConnectionOptions& o) {
+  if (server.empty()) return Ok();
+  if (o.driver == "sqlite") return UsageError("--restore-test-server does not apply to sqlite");
+  size_t colon = server.rfind(':');
+  std::string host = server.substr(0, colon);
+  if (!host.empty()) o.host = host;
+  o.socket.clear();
+  if (colon != std::string::npos) {
+    try {
+      o.port = std::stoi(server.substr(colon + 1));
+    } catch (...) {
+      return UsageError("--restore-test-server '" + server + "' must be HOST[:PORT]");
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
+                       const std::string& database) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot));
+  VELIN_ASSIGN(db::ConnectionOptions options, DatabaseConnectionOptions(*cfg));
+  VELIN_TRY(CheckDriverMatches(recorded, options));
+  std::string target = database;
+  if (options.driver == "sqlite" && !target.empty()) target = config::ResolveAppPath(*cfg, target);
+  VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
+  output::Console& out = ctx.out();
+  if (target.empty()) {
+    VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Replace {} with the one from backup {}?",
+                                                driver->Describe(), snapshot.id)));
+    if (!yes) return Failure("restore cancelled");
+  }
+  // Every chunk is checked before the live database is touched: a damaged repository must
+  // not leave a half-restored database behind (MariaDB's client cannot roll back).
+  VELIN_TRY(backup::ReadStreamSource(repo, snapshot, kDatabaseStream,
+                                     [](std::string_view) { return Ok(); }));
+  out.Begin(output::Icon::kRestore, TrFormat("Restoring database from backup {}...", snapshot.id));
+  VELIN_TRY(driver->Restore(StreamFromRepository(repo, snapshot), target));
+  std::string where = target.empty() ? driver->Describe() : "database '" + target + "'";
+  if (out.json()) return Ok();
+  out.Done(TrFormat("Database restored into {}", where));
+  return Ok();
+}
+
+namespace {
+
+// Restores into `temp`, checks it and compares the counts; fills `report`.
+Status RunRestoreTest(Context& ctx, db::Driver& driver, repo::Repository& repo,
+                      const repo::Snapshot& snapshot, const db::DatabaseInfo& recorded,
+                      const std::string& temp, nlohmann::json& report) {
+  output::Console& out = ctx.out();
+  VELIN_TRY(driver.Restore(StreamFromRepository(repo, snapshot), temp));
+  Status check = driver.Check(temp);
+  report["check"] = check ? "ok" : check.error().message;
+  VELIN_ASSIGN(std::vector<db::TableRows> restored, driver.CountRows(temp));
+  std::map<std::string, int64_t> got;
+  for (const auto& t : restored) got[t.name] = t.rows;
+  nlohmann::json tables = nlohmann::json::array();
+  for (const auto& t : recorded.tables) {
+    auto it = got.find(t.name);
+    int64_t n = it == got.end() ? -1 : it->second;
+    tables.push_back(
+        {{"name", t.name}, {"recorded", t.rows}, {"restored", n}, {"ok", n == t.rows}});
+    out.Line(fmt::format("  {} {:<40} {:>12} {:>12}", n == t.rows ? "✓" : "✗", t.name, t.rows,
+                         n < 0 ? std::string(Tr("missing")) : std::to_string(n)));
+  }
+  report["tables"] = tables;
+  std::vector<std::string> problems = db::CompareRowCounts(recorded.tables, restored);
+  if (!check) return tl::unexpected(check.error());
+  if (!problems.empty()) {
+    return DamageError(
+        driver.Describe() + ": restore test of backup " + snapshot.id + ": " + problems.front() +
+        (problems.size() > 1 ? fmt::format(" (and {} more)", problems.size() - 1) : std::string()));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Status RestoreTestDatabase(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
+                           const std::string& server, nlohmann::json& report) {
+  if (snapshot.FindSource(kDatabaseStream) == nullptr) return Ok();
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot));
+  VELIN_ASSIGN(db::ConnectionOptions options, DatabaseConnectionOptions(*cfg));
+  VELIN_TRY(CheckDriverMatches(recorded, options));
+  VELIN_TRY(ApplyServer(server, options));
+  VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
+  output::Console& out = ctx.out();
+  out.Begin(output::Icon::kVerify,
+            TrFormat("Restore test of the database of backup {}...", snapshot.id));
+  VELIN_ASSIGN(std::string temp, driver->CreateTemporaryDatabase());
+  report["temporary_database"] = temp;
+  out.Line(
+      fmt::format("  {} {:<40} {:>12} {:>12}", " ", Tr("table"), Tr("recorded"), Tr("restored")));
+  Status result = RunRestoreTest(ctx, *driver, repo, snapshot, recorded, temp, report);
+  Status dropped = driver->DropDatabase(temp);  // even when the test failed
+  report["ok"] = static_cast<bool>(result);
+  if (!result) return result;
+  VELIN_TRY(dropped);
+  out.Done(TrFormat("Database restore test passed: {} tables, row counts match",
+                    recorded.tables.size()));
+  return Ok();
+}
+
+}  // namespace velin::cli

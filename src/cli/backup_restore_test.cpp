@@ -1,0 +1,57 @@
+// verify --restore-test: a backup is proven restorable by restoring it, files into a temporary
+// directory and the database into a temporary database (backup_db.hpp), both removed after.
+#include <stdlib.h>
+
+#include "backup_db.hpp"
+#include "velin/backup/restorer.hpp"
+#include "velin/core/i18n.hpp"
+
+namespace velin::cli {
+namespace {
+
+Result<std::string> MakeTempDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string templ =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/velin-restore-test-XXXXXX";
+  if (::mkdtemp(templ.data()) == nullptr) return ErrnoError("cannot create " + templ, errno);
+  return templ;
+}
+
+Status RestoreTestFiles(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
+                        nlohmann::json& report) {
+  bool has_paths = false;
+  for (const auto& src : snapshot.sources) has_paths = has_paths || src.kind == "path";
+  if (!has_paths) return Ok();
+  VELIN_ASSIGN(std::string dir, MakeTempDir());
+  backup::RestoreOptions options;
+  options.target = dir;
+  Result<backup::RestoreStats> st =
+      backup::RestoreSnapshot(repo, snapshot, ctx.env(), ctx.out(), options);
+  Status removed = io::RemoveAll(ctx.env(), dir);
+  VELIN_TRY(st);
+  VELIN_TRY(removed);
+  report["files"] = st->files + st->hardlinks;
+  report["bytes"] = st->bytes;
+  if (!ctx.out().json()) {
+    ctx.out().Done(TrFormat("Restore test of the files of backup {} passed ({} files)", snapshot.id,
+                            st->files + st->hardlinks));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Status RestoreTestBackups(Context& ctx, repo::Repository& repo, const std::vector<std::string>& ids,
+                          const std::string& server, nlohmann::json& report) {
+  for (const std::string& id : ids) {
+    VELIN_ASSIGN(repo::Snapshot snapshot, repo.LoadSnapshot(id));
+    nlohmann::json& entry = report[id];
+    entry["files"] = nlohmann::json::object();
+    entry["database"] = nlohmann::json::object();
+    VELIN_TRY(RestoreTestFiles(ctx, repo, snapshot, entry["files"]));
+    VELIN_TRY(RestoreTestDatabase(ctx, repo, snapshot, server, entry["database"]));
+  }
+  return Ok();
+}
+
+}  // namespace velin::cli

@@ -1,0 +1,79 @@
+#include "velin/db/driver.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <random>
+
+#include "drivers.hpp"
+
+namespace velin::db {
+
+namespace internal {
+
+std::string UniqueTemporaryName() {
+  static std::atomic<unsigned> counter{0};
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d_%H%M%S", &tm);
+  std::random_device rd;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%04x", (rd() ^ counter++) & 0xffff);
+  return std::string("velin_restore_test_") + stamp + "_" + std::to_string(::getpid()) + "_" +
+         suffix;
+}
+
+}  // namespace internal
+
+Result<std::unique_ptr<Driver>> OpenDriver(const ConnectionOptions& options) {
+  if (options.driver == "sqlite") {
+    if (options.path.empty()) return UsageError("database.path is required for the sqlite driver");
+    return internal::NewSqliteDriver(options);
+  }
+  if (options.driver == "postgresql" || options.driver == "mysql") {
+    if (options.name.empty()) {
+      return UsageError("database.name is required for the " + options.driver + " driver");
+    }
+    if (options.driver == "postgresql") return internal::NewPostgresDriver(options);
+    return internal::NewMysqlDriver(options);
+  }
+  return UsageError("unknown database driver '" + options.driver +
+                    "' (expected postgresql, mysql or sqlite)");
+}
+
+std::vector<std::string> CompareRowCounts(const std::vector<TableRows>& recorded,
+                                          const std::vector<TableRows>& restored) {
+  std::map<std::string, std::pair<int64_t, int64_t>> both;  // -1: absent on that side
+  for (const TableRows& t : recorded) both[t.name] = {t.rows, -1};
+  for (const TableRows& t : restored) {
+    auto it = both.find(t.name);
+    if (it == both.end()) {
+      both[t.name] = {-1, t.rows};
+    } else {
+      it->second.second = t.rows;
+    }
+  }
+  std::vector<std::string> problems;
+  for (const auto& [name, counts] : both) {
+    auto [want, got] = counts;
+    if (want == got) continue;
+    if (got < 0) {
+      problems.push_back("table '" + name + "': " + std::to_string(want) +
+                         " rows recorded, missing after the restore");
+    } else if (want < 0) {
+      problems.push_back("table '" + name + "': not recorded, " + std::to_string(got) +
+                         " rows after the restore");
+    } else {
+      problems.push_back("table '" + name + "': " + std::to_string(want) + " rows recorded, " +
+                         std::to_string(got) + " restored");
+    }
+  }
+  return problems;
+}
+
+}  // namespace velin::db

@@ -1,0 +1,61 @@
+#include "velin/db/metadata.hpp"
+
+namespace velin::db {
+namespace {
+
+Result<std::string> GetString(const nlohmann::json& doc, const char* key) {
+  auto it = doc.find(key);
+  if (it == doc.end() || !it->is_string()) {
+    return Failure(std::string("database metadata: '") + key + "' missing or not a string");
+  }
+  return it->get<std::string>();
+}
+
+Result<int64_t> GetInt(const nlohmann::json& doc, const char* key) {
+  auto it = doc.find(key);
+  if (it == doc.end() || !it->is_number_integer()) {
+    return Failure(std::string("database metadata: '") + key + "' missing or not an integer");
+  }
+  return it->get<int64_t>();
+}
+
+}  // namespace
+
+nlohmann::json DatabaseInfoToJson(const DatabaseInfo& info) {
+  nlohmann::json tables = nlohmann::json::array();
+  for (const TableRows& t : info.tables) tables.push_back({{"name", t.name}, {"rows", t.rows}});
+  return {{"driver", info.driver},
+          {"name", info.name},
+          {"server_version", info.server_version},
+          {"dump_tool", info.dump_tool},
+          {"dump_tool_version", info.dump_tool_version},
+          {"dump_format", info.dump_format},
+          {"size_bytes", info.size_bytes},
+          {"tables", tables}};
+}
+
+Result<DatabaseInfo> DatabaseInfoFromJson(const nlohmann::json& doc) {
+  if (!doc.is_object()) return Failure("database metadata: not a JSON object");
+  DatabaseInfo info;
+  VELIN_ASSIGN(info.driver, GetString(doc, "driver"));
+  VELIN_ASSIGN(info.name, GetString(doc, "name"));
+  VELIN_ASSIGN(info.server_version, GetString(doc, "server_version"));
+  VELIN_ASSIGN(info.dump_tool, GetString(doc, "dump_tool"));
+  VELIN_ASSIGN(info.dump_tool_version, GetString(doc, "dump_tool_version"));
+  VELIN_ASSIGN(info.dump_format, GetString(doc, "dump_format"));
+  VELIN_ASSIGN(info.size_bytes, GetInt(doc, "size_bytes"));
+  auto tables = doc.find("tables");
+  if (tables == doc.end() || !tables->is_array()) {
+    return Failure("database metadata: 'tables' missing or not an array");
+  }
+  for (const nlohmann::json& t : *tables) {
+    if (!t.is_object()) return Failure("database metadata: a table entry is not an object");
+    TableRows row;
+    VELIN_ASSIGN(row.name, GetString(t, "name"));
+    VELIN_ASSIGN(row.rows, GetInt(t, "rows"));
+    info.tables.push_back(std::move(row));
+  }
+  return info;
+}
+
+}  // namespace velin::db

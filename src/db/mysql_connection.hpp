@@ -1,0 +1,40 @@
+// Private to the db module: a MariaDB Connector/C connection with errors as one line and
+// queries returning rows of text (NULL as "").
+#pragma once
+
+#include <mysql.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "velin/core/error.hpp"
+#include "velin/db/driver.hpp"
+
+namespace velin::db::internal {
+
+using MyRows = std::vector<std::vector<std::string>>;
+
+class MysqlConnection {
+ public:
+  // Connects to `dbname` ("" = no default database) on the server of `options`.
+  static Result<MysqlConnection> Open(const ConnectionOptions& options, const std::string& dbname);
+
+  Result<MyRows> Query(const std::string& sql);
+  Status Exec(const std::string& sql) {
+    return Query(sql).map([](const MyRows&) {});
+  }
+  std::string ServerVersion() const { return mysql_get_server_info(conn_.get()); }
+  std::string QuoteString(const std::string& value);
+
+ private:
+  struct Closer {
+    void operator()(MYSQL* c) const { mysql_close(c); }
+  };
+  std::unique_ptr<MYSQL, Closer> conn_;
+};
+
+// `name` as a backquoted identifier ("a`b" -> "`a``b`").
+std::string QuoteMysqlIdentifier(const std::string& name);
+
+}  // namespace velin::db::internal

@@ -1,0 +1,228 @@
+// MariaDB/MySQL: Connector/C for metadata, mariadb-dump (or mysqldump) --single-transaction
+// streamed for the dump with row counts read off the stream itself, the mariadb (or mysql)
+// client for restores. docs/databases.md#mariadb-mysql.
+#include <algorithm>
+#include <optional>
+#include <set>
+
+#include "drivers.hpp"
+#include "mysql_connection.hpp"
+#include "tool.hpp"
+#include "velin/db/mysql_dump_counter.hpp"
+#include "velin/io/env.hpp"
+
+namespace velin::db::internal {
+namespace {
+
+constexpr const char* kTablesSql =
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
+    "AND table_type = 'BASE TABLE' ORDER BY table_name";
+
+// "mariadb-dump  Ver 10.19 Distrib 10.11.19-MariaDB, for debian-linux-gnu" -> "10.19 Distrib
+// 10.11.19-MariaDB".
+std::string ParseToolVersion(const std::string& line) {
+  size_t p = line.find("Ver ");
+  if (p == std::string::npos) return line;
+  std::string v = line.substr(p + 4);
+  return v.substr(0, v.find(','));
+}
+
+class MysqlDriver final : public Driver {
+ public:
+  explicit MysqlDriver(ConnectionOptions o) : o_(std::move(o)) {}
+  ~MysqlDriver() override { (void)Cleanup(); }
+
+  std::string Describe() const override {
+    std::string where = o_.socket.empty()
+                            ? o_.host + ":" + std::to_string(o_.port == 0 ? 3306 : o_.port)
+                            : o_.socket;
+    return "database '" + o_.name + "' at " + where;
+  }
+
+  Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
+  Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(DoDump(sink)); }
+  Status Restore(const ByteProducer& produce, const std::string& target) override {
+    return Wrapped(DoRestore(produce, target));
+  }
+  Result<std::vector<TableRows>> CountRows(const std::string& target) override {
+    return Wrapped(DoCountRows(target));
+  }
+  Status Check(const std::string& target) override { return Wrapped(DoCheck(target)); }
+  Result<std::string> CreateTemporaryDatabase() override {
+    return Wrapped(DoCreateTemporaryDatabase());
+  }
+  Status DropDatabase(const std::string& target) override { return Wrapped(DoDrop(target)); }
+  Status Cleanup() override {
+    Status first = Ok();
+    for (const std::string& name : std::set<std::string>(temporary_)) {
+      Status s = DropDatabase(name);
+      if (!s && first) first = s;
+    }
+    return first;
+  }
+
+ private:
+  template <typename T>
+  Result<T> Wrapped(Result<T> r) const {
+    if (r) return r;
+    Error e = r.error().Wrap(Describe());
+    e.message = Redact(e.message, o_.password);
+    return tl::unexpected(e);
+  }
+
+  Result<MysqlConnection> Connect(const std::string& target) {
+    return MysqlConnection::Open(o_, target.empty() ? o_.name : target);
+  }
+
+  // The client options naming the server; the password goes in `secret`'s option file, which
+  // must be the first argument.
+  Status BuildArgs(ProcessOptions& p, const std::string& tool,
+                   std::optional<SecretOptionFile>& secret) const {
+    p.argv = {tool};
+    if (!o_.password.empty()) {
+      VELIN_ASSIGN(SecretOptionFile file, SecretOptionFile::Create(o_.password));
+      secret.emplace(std::move(file));
+      p.argv.push_back("--defaults-extra-file=" + secret->path());
+    }
+    if (o_.socket.empty()) {
+      p.argv.insert(p.argv.end(), {"--host=" + o_.host, "--protocol=TCP",
+                                   "--port=" + std::to_string(o_.port == 0 ? 3306 : o_.port)});
+    } else {
+      p.argv.push_back("--socket=" + o_.socket);
+    }
+    if (!o_.user.empty()) p.argv.push_back("--user=" + o_.user);
+    p.argv.push_back("--default-character-set=utf8mb4");
+    return Ok();
+  }
+
+  Result<DatabaseInfo> BaseInfo(MysqlConnection& conn) {
+    DatabaseInfo info;
+    info.driver = "mysql";
+    info.name = o_.name;
+    info.dump_format = "sql";
+    info.server_version = conn.ServerVersion();
+    VELIN_ASSIGN(MyRows size, conn.Query("SELECT COALESCE(SUM(data_length + index_length), 0) "
+                                         "FROM information_schema.tables "
+                                         "WHERE table_schema = DATABASE()"));
+    info.size_bytes = std::stoll(size[0][0]);
+    VELIN_ASSIGN(MyRows tables, conn.Query(kTablesSql));
+    for (const auto& row : tables) info.tables.push_back({row[0], 0});
+    return info;
+  }
+
+  Result<std::string> DumpTool(DatabaseInfo& info) {
+    VELIN_ASSIGN(std::string tool,
+                 FindTool({"mariadb-dump", "mysqldump"}, o_.tool_dir, "mariadb-client"));
+    VELIN_ASSIGN(std::string line, ToolVersionLine(tool));
+    info.dump_tool = io::Basename(tool);
+    info.dump_tool_version = ParseToolVersion(line);
+    return tool;
+  }
+
+  Result<DatabaseInfo> DoPreflight() {
+    VELIN_ASSIGN(MysqlConnection conn, Connect(""));
+    VELIN_ASSIGN(DatabaseInfo info, BaseInfo(conn));
+    VELIN_TRY(DumpTool(info));
+    return info;
+  }
+
+  Result<DatabaseInfo> DoDump(const ByteSink& sink) {
+    VELIN_ASSIGN(MysqlConnection conn, Connect(""));
+    VELIN_ASSIGN(DatabaseInfo info, BaseInfo(conn));
+    VELIN_ASSIGN(std::string tool, DumpTool(info));
+    ProcessOptions p;
+    std::optional<SecretOptionFile> secret;
+    VELIN_TRY(BuildArgs(p, tool, secret));
+    p.argv.insert(p.argv.end(), {"--single-transaction", "--routines", "--triggers", "--events",
+                                 "--add-locks", "--extended-insert", "--skip-complete-insert",
+                                 "--skip-dump-date", "--no-tablespaces", o_.name});
+    MysqlDumpCounter counter;
+    ByteSink counting = [&](std::string_view chunk) {
+      counter.Feed(chunk);
+      return sink(chunk);
+    };
+    VELIN_ASSIGN(ChildOutcome outcome, StreamToolOutput(p, counting));
+    if (outcome.exit_code != 0) return Failure(DescribeToolFailure(tool, outcome));
+    info.tables = counter.Tables();
+    return info;
+  }
+
+  Status DoRestore(const ByteProducer& produce, const std::string& target) {
+    std::string db = target.empty() ? o_.name : target;
+    if (db != o_.name) {
+      VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
+      Status s = conn.Exec("CREATE DATABASE IF NOT EXISTS " + QuoteMysqlIdentifier(db));
+      if (!s) return Failure("cannot create database '" + db + "': " + s.error().message);
+    }
+    VELIN_ASSIGN(std::string tool, FindTool({"mariadb", "mysql"}, o_.tool_dir, "mariadb-client"));
+    ProcessOptions p;
+    std::optional<SecretOptionFile> secret;
+    VELIN_TRY(BuildArgs(p, tool, secret));
+    p.argv.insert(p.argv.end(), {"--binary-mode", "--batch", "--database=" + db});
+    VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
+    if (outcome.exit_code != 0) {
+      return Failure("restoring into '" + db + "': " + DescribeToolFailure(tool, outcome));
+    }
+    return Ok();
+  }
+
+  Result<std::vector<TableRows>> DoCountRows(const std::string& target) {
+    VELIN_ASSIGN(MysqlConnection conn, Connect(target));
+    VELIN_TRY(conn.Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+    VELIN_TRY(conn.Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT"));
+    VELIN_ASSIGN(MyRows tables, conn.Query(kTablesSql));
+    std::vector<TableRows> out;
+    for (const auto& row : tables) {
+      VELIN_ASSIGN(MyRows n, conn.Query("SELECT COUNT(*) FROM " + QuoteMysqlIdentifier(row[0])));
+      out.push_back({row[0], std::stoll(n[0][0])});
+    }
+    VELIN_TRY(conn.Exec("COMMIT"));
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return out;
+  }
+
+  Status DoCheck(const std::string& target) {
+    VELIN_ASSIGN(MysqlConnection conn, Connect(target));
+    VELIN_ASSIGN(MyRows tables, conn.Query(kTablesSql));
+    for (const auto& row : tables) {
+      // Rows: Table, Op, Msg_type, Msg_text; the last one is the verdict ("OK").
+      VELIN_ASSIGN(MyRows r, conn.Query("CHECK TABLE " + QuoteMysqlIdentifier(row[0])));
+      for (const auto& line : r) {
+        bool bad =
+            line.size() >= 4 && (line[2] == "error" || (line[2] == "status" && line[3] != "OK"));
+        if (bad) return DamageError("check of table '" + row[0] + "' failed: " + line[3]);
+      }
+    }
+    return Ok();
+  }
+
+  Result<std::string> DoCreateTemporaryDatabase() {
+    VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
+    std::string name = UniqueTemporaryName();
+    Status s = conn.Exec("CREATE DATABASE " + QuoteMysqlIdentifier(name));
+    if (!s) return Failure("cannot create temporary database '" + name + "': " + s.error().message);
+    temporary_.insert(name);
+    return name;
+  }
+
+  Status DoDrop(const std::string& name) {
+    if (name.empty() || name == o_.name)
+      return UsageError("refusing to drop the configured database");
+    VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
+    Status s = conn.Exec("DROP DATABASE IF EXISTS " + QuoteMysqlIdentifier(name));
+    if (!s) return Failure("cannot drop database '" + name + "': " + s.error().message);
+    temporary_.erase(name);
+    return Ok();
+  }
+
+  ConnectionOptions o_;
+  std::set<std::string> temporary_;
+};
+
+}  // namespace
+
+std::unique_ptr<Driver> NewMysqlDriver(const ConnectionOptions& options) {
+  return std::make_unique<MysqlDriver>(options);
+}
+
+}  // namespace velin::db::internal

@@ -1,0 +1,234 @@
+// PostgreSQL: libpq for metadata and row counts, pg_dump -Fc -Z0 streamed for the dump, in one
+// MVCC snapshot (docs/databases.md#postgresql), pg_restore for restores.
+#include <algorithm>
+#include <set>
+
+#include "drivers.hpp"
+#include "pg_connection.hpp"
+#include "tool.hpp"
+
+namespace velin::db::internal {
+namespace {
+
+constexpr const char* kTablesSql =
+    "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' "
+    "ORDER BY 1, 2";
+
+// "pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)" -> "15.20".
+std::string ParseToolVersion(const std::string& line) {
+  size_t p = line.find(") ");
+  if (p == std::string::npos) return line;
+  std::string v = line.substr(p + 2);
+  return v.substr(0, v.find(' '));
+}
+
+// A conninfo value quoted so that a database name with '=' or spaces stays a name.
+std::string ConninfoDbname(const std::string& name) {
+  std::string out = "dbname='";
+  for (char c : name) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+class PostgresDriver final : public Driver {
+ public:
+  explicit PostgresDriver(ConnectionOptions o) : o_(std::move(o)) {}
+  ~PostgresDriver() override { (void)Cleanup(); }
+
+  std::string Describe() const override {
+    std::string where = o_.socket.empty()
+                            ? o_.host + ":" + std::to_string(o_.port == 0 ? 5432 : o_.port)
+                            : o_.socket;
+    return "database '" + o_.name + "' at " + where;
+  }
+
+  Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
+  Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(DoDump(sink)); }
+  Status Restore(const ByteProducer& produce, const std::string& target) override {
+    return Wrapped(DoRestore(produce, target));
+  }
+  Result<std::vector<TableRows>> CountRows(const std::string& target) override {
+    return Wrapped(DoCountRows(target));
+  }
+  Status Check(const std::string& target) override {
+    // Reading every table in full proves each one is readable after the restore.
+    Result<std::vector<TableRows>> counts = DoCountRows(target);
+    if (!counts) return DamageError(Describe() + ": check failed: " + counts.error().message);
+    return Ok();
+  }
+  Result<std::string> CreateTemporaryDatabase() override {
+    return Wrapped(DoCreateTemporaryDatabase());
+  }
+  Status DropDatabase(const std::string& target) override { return Wrapped(DoDrop(target)); }
+  Status Cleanup() override {
+    Status first = Ok();
+    for (const std::string& name : std::set<std::string>(temporary_)) {
+      Status s = DropDatabase(name);
+      if (!s && first) first = s;
+    }
+    return first;
+  }
+
+ private:
+  template <typename T>
+  Result<T> Wrapped(Result<T> r) const {
+    if (r) return r;
+    Error e = r.error().Wrap(Describe());
+    e.message = Redact(e.message, o_.password);
+    return tl::unexpected(e);
+  }
+
+  Result<PgConnection> Connect(const std::string& target) {
+    return PgConnection::Open(o_, target.empty() ? o_.name : target);
+  }
+
+  // The pg_dump/pg_restore options naming the server, and the environment carrying the secret.
+  void AddServerArgs(ProcessOptions& p, const std::string& dbname) const {
+    p.argv.insert(p.argv.end(), {"--no-password", "--host", o_.socket.empty() ? o_.host : o_.socket,
+                                 "--port", std::to_string(o_.port == 0 ? 5432 : o_.port)});
+    if (!o_.user.empty()) p.argv.insert(p.argv.end(), {"--username", o_.user});
+    p.argv.push_back("--dbname=" + ConninfoDbname(dbname));
+    if (!o_.password.empty()) p.extra_env.emplace_back("PGPASSWORD", o_.password);
+    p.extra_env.emplace_back("PGCONNECT_TIMEOUT", "10");
+  }
+
+  // pg_dump, checked to be new enough for a server of `server_version` (150020).
+  Result<std::pair<std::string, std::string>> DumpTool(int server_version) {
+    VELIN_ASSIGN(std::string tool, FindTool({"pg_dump"}, o_.tool_dir, "postgresql-client"));
+    VELIN_ASSIGN(std::string line, ToolVersionLine(tool));
+    std::string version = ParseToolVersion(line);
+    int tool_major = std::atoi(version.c_str());
+    int server_major = server_version >= 100000 ? server_version / 10000 : 9;
+    if (tool_major < server_major) {
+      return Failure("pg_dump " + version + " (" + tool + ") cannot dump a PostgreSQL " +
+                     std::to_string(server_major) + " server: install pg_dump " +
+                     std::to_string(server_major) + " or newer (postgresql-client-" +
+                     std::to_string(server_major) + ")");
+    }
+    return std::make_pair(tool, version);
+  }
+
+  Result<DatabaseInfo> BaseInfo(PgConnection& conn) {
+    DatabaseInfo info;
+    info.driver = "postgresql";
+    info.name = o_.name;
+    info.dump_tool = "pg_dump";
+    info.dump_format = "pg_custom";
+    VELIN_ASSIGN(PgRows v, conn.Query("SELECT current_setting('server_version'), "
+                                      "pg_database_size(current_database())"));
+    info.server_version = v[0][0].substr(0, v[0][0].find(' '));
+    info.size_bytes = std::stoll(v[0][1]);
+    VELIN_ASSIGN(PgRows tables, conn.Query(kTablesSql));
+    for (const auto& row : tables) info.tables.push_back({row[0] + "." + row[1], 0});
+    return info;
+  }
+
+  // Counts every table's rows in the connection's current snapshot.
+  Result<std::vector<TableRows>> CountAll(PgConnection& conn) {
+    VELIN_ASSIGN(PgRows tables, conn.Query(kTablesSql));
+    std::vector<TableRows> out;
+    for (const auto& row : tables) {
+      std::string sql = "SELECT count(*) FROM ONLY " + conn.QuoteIdentifier(row[0]) + "." +
+                        conn.QuoteIdentifier(row[1]);
+      VELIN_ASSIGN(PgRows n, conn.Query(sql));
+      out.push_back({row[0] + "." + row[1], std::stoll(n[0][0])});
+    }
+    return out;
+  }
+
+  Result<DatabaseInfo> DoPreflight() {
+    VELIN_ASSIGN(PgConnection conn, Connect(""));
+    VELIN_ASSIGN(DatabaseInfo info, BaseInfo(conn));
+    VELIN_ASSIGN(auto tool, DumpTool(conn.server_version()));
+    info.dump_tool_version = tool.second;
+    return info;
+  }
+
+  Result<DatabaseInfo> DoDump(const ByteSink& sink) {
+    VELIN_ASSIGN(PgConnection conn, Connect(""));
+    VELIN_ASSIGN(auto tool, DumpTool(conn.server_version()));
+    // The snapshot pg_dump reads is the one this transaction counts rows in; it stays
+    // importable until the transaction ends, after pg_dump finished.
+    VELIN_TRY(conn.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    VELIN_ASSIGN(PgRows snap, conn.Query("SELECT pg_export_snapshot()"));
+    VELIN_ASSIGN(DatabaseInfo info, BaseInfo(conn));
+    info.dump_tool_version = tool.second;
+    VELIN_ASSIGN(info.tables, CountAll(conn));
+    ProcessOptions p;
+    p.argv = {tool.first, "--format=custom", "--compress=0", "--snapshot=" + snap[0][0]};
+    AddServerArgs(p, o_.name);
+    VELIN_ASSIGN(ChildOutcome outcome, StreamToolOutput(p, sink));
+    if (outcome.exit_code != 0) return Failure(DescribeToolFailure(tool.first, outcome));
+    VELIN_TRY(conn.Exec("COMMIT"));
+    return info;
+  }
+
+  Status EnsureDatabase(const std::string& name) {
+    VELIN_ASSIGN(PgConnection conn, Connect(""));
+    VELIN_ASSIGN(PgRows found, conn.Query("SELECT 1 FROM pg_database WHERE datname = $1", {name}));
+    if (!found.empty()) return Ok();
+    Status s = conn.Exec("CREATE DATABASE " + conn.QuoteIdentifier(name));
+    if (!s) return Failure("cannot create database '" + name + "': " + s.error().message);
+    return Ok();
+  }
+
+  Status DoRestore(const ByteProducer& produce, const std::string& target) {
+    std::string db = target.empty() ? o_.name : target;
+    if (db != o_.name) VELIN_TRY(EnsureDatabase(db));
+    VELIN_ASSIGN(std::string tool, FindTool({"pg_restore"}, o_.tool_dir, "postgresql-client"));
+    ProcessOptions p;
+    // One transaction: a restore that fails halfway leaves the database as it was.
+    p.argv = {tool, "--clean", "--if-exists", "--single-transaction", "--exit-on-error"};
+    AddServerArgs(p, db);
+    VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
+    if (outcome.exit_code != 0) {
+      return Failure("restoring into '" + db + "': " + DescribeToolFailure(tool, outcome));
+    }
+    return Ok();
+  }
+
+  Result<std::vector<TableRows>> DoCountRows(const std::string& target) {
+    VELIN_ASSIGN(PgConnection conn, Connect(target));
+    VELIN_TRY(conn.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    VELIN_ASSIGN(std::vector<TableRows> counts, CountAll(conn));
+    VELIN_TRY(conn.Exec("COMMIT"));
+    return counts;
+  }
+
+  Result<std::string> DoCreateTemporaryDatabase() {
+    VELIN_ASSIGN(PgConnection conn, Connect(""));
+    std::string name = UniqueTemporaryName();
+    Status s = conn.Exec("CREATE DATABASE " + conn.QuoteIdentifier(name));
+    if (!s) return Failure("cannot create temporary database '" + name + "': " + s.error().message);
+    temporary_.insert(name);
+    return name;
+  }
+
+  Status DoDrop(const std::string& name) {
+    if (name.empty() || name == o_.name)
+      return UsageError("refusing to drop the configured database");
+    VELIN_ASSIGN(PgConnection conn, Connect(""));
+    std::string sql = "DROP DATABASE IF EXISTS " + conn.QuoteIdentifier(name);
+    if (conn.server_version() >= 130000) sql += " WITH (FORCE)";
+    Status s = conn.Exec(sql);
+    if (!s) return Failure("cannot drop database '" + name + "': " + s.error().message);
+    temporary_.erase(name);
+    return Ok();
+  }
+
+  ConnectionOptions o_;
+  std::set<std::string> temporary_;
+};
+
+}  // namespace
+
+std::unique_ptr<Driver> NewPostgresDriver(const ConnectionOptions& options) {
+  return std::make_unique<PostgresDriver>(options);
+}
+
+}  // namespace velin::db::internal

@@ -1,0 +1,227 @@
+// SQLite: the online backup API copies the live file into a private temp file in one read
+// transaction (a writing application only waits, never breaks it), integrity_check runs on the
+// copy, then the copy is streamed. Restore writes a temp file beside the database, checks it,
+// and renames it over the database keeping its mode and owner. docs/databases.md#sqlite.
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "drivers.hpp"
+#include "sqlite_file.hpp"
+#include "velin/io/env.hpp"
+
+namespace velin::db::internal {
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+
+// Removes a file when it goes out of scope, unless released.
+class TempFileGuard {
+ public:
+  explicit TempFileGuard(std::string path) : path_(std::move(path)) {}
+  ~TempFileGuard() {
+    if (!path_.empty()) (void)io::Env::Default().RemoveFile(path_);
+  }
+  void Release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+class SqliteDriver final : public Driver {
+ public:
+  explicit SqliteDriver(ConnectionOptions o) : o_(std::move(o)), env_(io::Env::Default()) {}
+  ~SqliteDriver() override { (void)Cleanup(); }
+
+  std::string Describe() const override { return "database '" + o_.path + "'"; }
+
+  Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
+  Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(DoDump(sink)); }
+  Status Restore(const ByteProducer& produce, const std::string& target) override {
+    return Wrapped(DoRestore(produce, target.empty() ? o_.path : target));
+  }
+  Result<std::vector<TableRows>> CountRows(const std::string& target) override {
+    return Wrapped([&]() -> Result<std::vector<TableRows>> {
+      VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(target.empty() ? o_.path : target, false));
+      return f.CountRows();
+    }());
+  }
+  Status Check(const std::string& target) override {
+    return Wrapped([&]() -> Status {
+      VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(target.empty() ? o_.path : target, false));
+      return f.IntegrityCheck();
+    }());
+  }
+  Result<std::string> CreateTemporaryDatabase() override {
+    std::string path = io::JoinPath(TempDir(), UniqueTemporaryName() + ".db");
+    temporary_.insert(path);
+    return path;
+  }
+  Status DropDatabase(const std::string& target) override {
+    if (target.empty() || target == o_.path) {
+      return Wrapped(Status(UsageError("refusing to drop the configured database")));
+    }
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::string p = target + suffix;
+      VELIN_ASSIGN(bool exists, env_.Exists(p));
+      if (exists) VELIN_TRY(Wrapped(env_.RemoveFile(p)));
+    }
+    temporary_.erase(target);
+    return Ok();
+  }
+  Status Cleanup() override {
+    Status first = Ok();
+    for (const std::string& path : std::set<std::string>(temporary_)) {
+      Status s = DropDatabase(path);
+      if (!s && first) first = s;
+    }
+    return first;
+  }
+
+ private:
+  template <typename T>
+  Result<T> Wrapped(Result<T> r) const {
+    if (r) return r;
+    return tl::unexpected(r.error().Wrap(Describe()));
+  }
+
+  std::string TempDir() const {
+    if (!o_.temp_dir.empty()) return o_.temp_dir;
+    const char* tmp = std::getenv("TMPDIR");
+    return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  }
+
+  Result<DatabaseInfo> MakeInfo(SqliteFile& f) {
+    DatabaseInfo info;
+    info.driver = "sqlite";
+    info.name = io::Basename(o_.path);
+    info.server_version = sqlite3_libversion();
+    info.dump_tool = "sqlite3_backup";
+    info.dump_tool_version = sqlite3_libversion();
+    info.dump_format = "sqlite";
+    VELIN_ASSIGN(info.size_bytes, f.SizeBytes());
+    VELIN_ASSIGN(info.tables, f.CountRows());
+    return info;
+  }
+
+  Result<DatabaseInfo> DoPreflight() {
+    VELIN_ASSIGN(bool exists, env_.Exists(o_.path));
+    if (!exists) return Failure("the file does not exist");
+    VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(o_.path, false));
+    VELIN_ASSIGN(DatabaseInfo info, MakeInfo(f));
+    for (TableRows& t : info.tables) t.rows = 0;  // counted by Dump, in its snapshot
+    return info;
+  }
+
+  // Copies the live database into `copy` in one step: one read transaction, so the copy is
+  // one consistent state even while another process writes (it waits for our lock).
+  Status OnlineCopy(const std::string& copy) {
+    VELIN_ASSIGN(SqliteFile src, SqliteFile::Open(o_.path, false));
+    VELIN_ASSIGN(SqliteFile dst, SqliteFile::Open(copy, true, true));
+    sqlite3_backup* b = sqlite3_backup_init(dst.get(), "main", src.get(), "main");
+    if (b == nullptr) return Failure(std::string("backup: ") + sqlite3_errmsg(dst.get()));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    int rc;
+    while (true) {
+      rc = sqlite3_backup_step(b, -1);
+      bool busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+      if (!busy || std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    int finish = sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) return Failure(std::string("backup: ") + sqlite3_errstr(rc));
+    if (finish != SQLITE_OK) return Failure(std::string("backup: ") + sqlite3_errmsg(dst.get()));
+    return Ok();
+  }
+
+  Result<DatabaseInfo> DoDump(const ByteSink& sink) {
+    VELIN_ASSIGN(bool exists, env_.Exists(o_.path));
+    if (!exists) return Failure("the file does not exist");
+    std::string copy = io::JoinPath(TempDir(), UniqueTemporaryName() + ".db");
+    io::WriteOptions wo;
+    wo.mode = 0600;  // the copy holds the application's data
+    wo.exclusive = true;
+    VELIN_ASSIGN(auto created, env_.NewWritableFile(copy, wo));
+    VELIN_TRY(created->Close());
+    TempFileGuard guard(copy);
+    VELIN_TRY(OnlineCopy(copy));
+    DatabaseInfo info;
+    {
+      VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(copy, false));
+      Status check = f.IntegrityCheck();
+      if (!check) return Failure("the live database is damaged: " + check.error().message);
+      VELIN_ASSIGN(info, MakeInfo(f));
+    }
+    VELIN_ASSIGN(auto file, env_.NewRandomAccessFile(copy));
+    std::string buf(kChunk, '\0');
+    for (uint64_t offset = 0;;) {
+      VELIN_ASSIGN(size_t n, file->Read(offset, buf.size(), buf.data()));
+      if (n == 0) break;
+      VELIN_TRY(sink(std::string_view(buf.data(), n)));
+      offset += n;
+    }
+    return info;
+  }
+
+  Status WriteTemp(const ByteProducer& produce, const std::string& tmp) {
+    io::WriteOptions wo;
+    wo.mode = 0600;
+    wo.exclusive = true;
+    VELIN_ASSIGN(auto out, env_.NewWritableFile(tmp, wo));
+    VELIN_TRY(produce([&](std::string_view chunk) { return out->Append(chunk); }));
+    VELIN_TRY(out->Sync());
+    return out->Close();
+  }
+
+  // Gives `tmp` the mode and owner of the file it replaces (0644 and ours for a new one).
+  Status CopyAttributes(const std::string& tmp, const std::string& path) {
+    VELIN_ASSIGN(bool exists, env_.Exists(path));
+    if (!exists) return env_.SetMode(tmp, 0644);
+    VELIN_ASSIGN(io::FileInfo st, env_.Stat(path));
+    VELIN_TRY(env_.SetMode(tmp, st.mode));
+    if (st.uid != ::geteuid() || st.gid != ::getegid())
+      VELIN_TRY(env_.SetOwner(tmp, st.uid, st.gid));
+    // A write-ahead log of the old database must not be replayed onto the new one.
+    VELIN_ASSIGN(bool wal, env_.Exists(path + "-wal"));
+    if (wal) {
+      VELIN_ASSIGN(SqliteFile old, SqliteFile::Open(path, true));
+      VELIN_TRY(old.Query("PRAGMA wal_checkpoint(TRUNCATE)"));
+    }
+    return Ok();
+  }
+
+  Status DoRestore(const ByteProducer& produce, const std::string& path) {
+    std::string dir = io::Dirname(path);
+    std::string tmp = io::JoinPath(dir, "." + io::Basename(path) + "." + UniqueTemporaryName());
+    TempFileGuard guard(tmp);
+    VELIN_TRY(WriteTemp(produce, tmp));
+    {
+      VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(tmp, false));
+      Status check = f.IntegrityCheck();
+      if (!check) return DamageError("the dump to restore is damaged: " + check.error().message);
+    }
+    VELIN_TRY(CopyAttributes(tmp, path));
+    VELIN_TRY(env_.Rename(tmp, path));
+    guard.Release();
+    VELIN_TRY(env_.SyncDir(dir));
+    for (const char* suffix : {"-wal", "-shm"}) {
+      VELIN_ASSIGN(bool exists, env_.Exists(path + suffix));
+      if (exists) VELIN_TRY(env_.RemoveFile(path + suffix));
+    }
+    return Ok();
+  }
+
+  ConnectionOptions o_;
+  io::Env& env_;
+  std::set<std::string> temporary_;
+};
+
+}  // namespace
+
+std::unique_ptr<Driver> NewSqliteDriver(const ConnectionOptions& options) {
+  return std::make_unique<SqliteDriver>(options);
+}
+
+}  // namespace velin::db::internal

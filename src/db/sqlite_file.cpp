@@ -1,0 +1,92 @@
+#include "sqlite_file.hpp"
+
+namespace velin::db::internal {
+namespace {
+
+std::string QuoteIdentifier(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Result<SqliteFile> SqliteFile::Open(const std::string& path, bool writable, bool create) {
+  int flags = writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+  if (create) flags |= SQLITE_OPEN_CREATE;
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  SqliteFile f;
+  f.db_.reset(raw);
+  if (rc != SQLITE_OK) {
+    return Failure(std::string("cannot open: ") +
+                   (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  }
+  sqlite3_busy_timeout(raw, 10'000);
+  sqlite3_extended_result_codes(raw, 1);
+  return f;
+}
+
+Result<std::vector<std::vector<std::string>>> SqliteFile::Query(const std::string& sql) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    return Failure(sqlite3_errmsg(db_.get()));
+  }
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+  std::vector<std::vector<std::string>> rows;
+  int rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int c = 0; c < sqlite3_column_count(stmt.get()); ++c) {
+      const unsigned char* text = sqlite3_column_text(stmt.get(), c);
+      row.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "");
+    }
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) return Failure(sqlite3_errmsg(db_.get()));
+  return rows;
+}
+
+Result<std::vector<std::string>> SqliteFile::Tables() {
+  VELIN_ASSIGN(auto rows, Query("SELECT name FROM sqlite_schema WHERE type = 'table' "
+                                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"));
+  std::vector<std::string> out;
+  for (auto& row : rows) out.push_back(std::move(row[0]));
+  return out;
+}
+
+Result<std::vector<TableRows>> SqliteFile::CountRows() {
+  VELIN_TRY(Query("BEGIN"));
+  auto counts = [&]() -> Result<std::vector<TableRows>> {
+    VELIN_ASSIGN(std::vector<std::string> tables, Tables());
+    std::vector<TableRows> out;
+    for (const std::string& t : tables) {
+      VELIN_ASSIGN(auto n, Query("SELECT count(*) FROM " + QuoteIdentifier(t)));
+      out.push_back({t, std::stoll(n[0][0])});
+    }
+    return out;
+  }();
+  (void)Query("COMMIT");
+  return counts;
+}
+
+Status SqliteFile::IntegrityCheck() {
+  auto rows = Query("PRAGMA integrity_check");
+  if (!rows) return DamageError("integrity_check failed: " + rows.error().message);
+  if (rows->empty() || (*rows)[0].empty() || (*rows)[0][0] != "ok") {
+    std::string first = rows->empty() || (*rows)[0].empty() ? "no answer" : (*rows)[0][0];
+    return DamageError("integrity_check failed: " + first);
+  }
+  return Ok();
+}
+
+Result<int64_t> SqliteFile::SizeBytes() {
+  VELIN_ASSIGN(auto count, Query("PRAGMA page_count"));
+  VELIN_ASSIGN(auto size, Query("PRAGMA page_size"));
+  return std::stoll(count[0][0]) * std::stoll(size[0][0]);
+}
+
+}  // namespace velin::db::internal

@@ -1,0 +1,250 @@
+#include "tool.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+
+#include "velin/io/env.hpp"
+
+namespace velin::db::internal {
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+constexpr size_t kKeepMessages = 16 << 10;
+
+bool IsExecutable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+
+void KeepTail(std::string& messages, const char* data, size_t n) {
+  messages.append(data, n);
+  if (messages.size() > 2 * kKeepMessages) messages.erase(0, messages.size() - kKeepMessages);
+}
+
+// write() that turns a closed pipe into EPIPE without letting SIGPIPE kill the process, even
+// in programs (tests) that do not ignore SIGPIPE.
+ssize_t WriteWithoutSigpipe(int fd, const char* data, size_t n) {
+  sigset_t pipe_set, old_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  sigset_t pending;
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+  ssize_t r = ::write(fd, data, n);
+  int err = errno;
+  if (r < 0 && err == EPIPE && !was_pending) {
+    timespec zero{0, 0};
+    sigtimedwait(&pipe_set, nullptr, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+  errno = err;
+  return r;
+}
+
+// Reads what is available on `fd` into `messages`; false at end of stream.
+bool DrainInto(int fd, std::string& messages) {
+  char buf[4096];
+  ssize_t n = ::read(fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  if (n <= 0) return false;
+  KeepTail(messages, buf, static_cast<size_t>(n));
+  return true;
+}
+
+Result<ChildOutcome> KillAndFail(Subprocess& child, const Error& error) {
+  child.Kill(SIGKILL);
+  child.CloseStdin();
+  child.CloseStdout();
+  child.CloseStderr();
+  (void)child.Wait();
+  return tl::unexpected(error);
+}
+
+}  // namespace
+
+Result<std::string> FindTool(const std::vector<std::string>& names, const std::string& tool_dir,
+                             const std::string& package_hint) {
+  std::vector<std::string> dirs;
+  if (!tool_dir.empty()) dirs.push_back(tool_dir);
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (!rest.empty()) {
+    size_t colon = rest.find(':');
+    std::string dir(rest.substr(0, colon));
+    if (!dir.empty()) dirs.push_back(dir);
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  for (const std::string& name : names) {
+    for (const std::string& dir : dirs) {
+      std::string candidate = io::JoinPath(dir, name);
+      if (IsExecutable(candidate)) return candidate;
+    }
+  }
+  std::string what = names.front();
+  for (size_t i = 1; i < names.size(); ++i) what += " or " + names[i];
+  return Failure(what + " not found in " + (tool_dir.empty() ? "" : tool_dir + " or ") +
+                 "PATH (install " + package_hint + ")");
+}
+
+Result<std::string> ToolVersionLine(const std::string& tool) {
+  ProcessOptions options;
+  options.argv = {tool, "--version"};
+  VELIN_ASSIGN(CommandResult r, RunCommand(options, Duration(30'000)));
+  if (r.exit_code != 0) {
+    return Failure("'" + tool + " --version' failed (" + DescribeExit(r.exit_code) + ")");
+  }
+  std::string line = r.output.substr(0, r.output.find('\n'));
+  return line;
+}
+
+Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& sink) {
+  options.stdin_mode = Stdio::kNull;
+  options.stdout_mode = Stdio::kPipe;
+  options.stderr_mode = Stdio::kPipe;
+  options.merge_stderr_into_stdout = false;
+  VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
+  ChildOutcome outcome;
+  std::string buf(kChunk, '\0');
+  while (child.stdout_fd() >= 0 || child.stderr_fd() >= 0) {
+    pollfd fds[2] = {{child.stdout_fd(), POLLIN, 0}, {child.stderr_fd(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return KillAndFail(child, ErrnoError("poll", errno).value());
+    }
+    if (fds[1].revents != 0 && !DrainInto(child.stderr_fd(), outcome.messages)) {
+      child.CloseStderr();
+    }
+    if (fds[0].revents == 0) continue;
+    ssize_t n = ::read(child.stdout_fd(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return KillAndFail(child, ErrnoError("reading the dump", errno).value());
+    if (n == 0) {
+      child.CloseStdout();
+      continue;
+    }
+    Status s = sink(std::string_view(buf.data(), static_cast<size_t>(n)));
+    if (!s) return KillAndFail(child, s.error());
+  }
+  VELIN_ASSIGN(outcome.exit_code, child.Wait());
+  return outcome;
+}
+
+Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& produce) {
+  options.stdin_mode = Stdio::kPipe;
+  options.stdout_mode = Stdio::kPipe;
+  options.merge_stderr_into_stdout = true;
+  VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
+  ::fcntl(child.stdin_fd(), F_SETFL, ::fcntl(child.stdin_fd(), F_GETFL) | O_NONBLOCK);
+  ChildOutcome outcome;
+  bool gone = false;  // the tool closed its stdin: it failed, its exit status will say why
+  auto sink = [&](std::string_view data) -> Status {
+    while (!data.empty() && !gone) {
+      pollfd fds[2] = {{child.stdin_fd(), POLLOUT, 0}, {child.stdout_fd(), POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoError("poll", errno);
+      }
+      if (fds[1].revents != 0 && !DrainInto(child.stdout_fd(), outcome.messages)) {
+        child.CloseStdout();
+      }
+      if (fds[0].revents == 0) continue;
+      ssize_t w = WriteWithoutSigpipe(child.stdin_fd(), data.data(), data.size());
+      if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (w < 0) {
+        gone = true;
+        break;
+      }
+      data.remove_prefix(static_cast<size_t>(w));
+    }
+    if (gone) return Failure(io::Basename(options.argv[0]) + " stopped reading its input");
+    return Ok();
+  };
+  Status produced = produce(sink);
+  if (!produced && !gone) return KillAndFail(child, produced.error());
+  child.CloseStdin();
+  while (child.stdout_fd() >= 0) {
+    pollfd fd{child.stdout_fd(), POLLIN, 0};
+    if (::poll(&fd, 1, -1) < 0 && errno != EINTR) break;
+    if (!DrainInto(child.stdout_fd(), outcome.messages)) child.CloseStdout();
+  }
+  VELIN_ASSIGN(outcome.exit_code, child.Wait());
+  if (gone && outcome.exit_code == 0) outcome.exit_code = 1;
+  return outcome;
+}
+
+std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& outcome) {
+  // The first line that reports an error says most; else the last line the tool wrote.
+  std::string chosen, last;
+  size_t pos = 0;
+  const std::string& m = outcome.messages;
+  while (pos < m.size()) {
+    size_t end = m.find('\n', pos);
+    if (end == std::string::npos) end = m.size();
+    std::string line = m.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    last = line;
+    if (chosen.empty() &&
+        (line.find("error") != std::string::npos || line.find("ERROR") != std::string::npos)) {
+      chosen = line;
+    }
+  }
+  if (chosen.empty()) chosen = last;
+  std::string base = io::Basename(tool);
+  for (const std::string& prefix : {base + ": error: ", base + ": ", std::string("ERROR ")}) {
+    if (chosen.rfind(prefix, 0) == 0) chosen.erase(0, prefix.size());
+  }
+  std::string text = base + " failed (" + DescribeExit(outcome.exit_code) + ")";
+  if (!chosen.empty()) text += ": " + chosen;
+  return text;
+}
+
+Result<SecretOptionFile> SecretOptionFile::Create(const std::string& password) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string templ =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/velin-db-XXXXXX";
+  if (::mkdtemp(templ.data()) == nullptr) return ErrnoError("cannot create " + templ, errno);
+  SecretOptionFile file;
+  file.dir_ = templ;
+  file.path_ = templ + "/client.cnf";
+  // Option-file syntax: a double-quoted value, with backslash and quote escaped.
+  std::string escaped;
+  for (char c : password) {
+    if (c == '\\' || c == '"') escaped += '\\';
+    escaped += c;
+  }
+  io::WriteOptions wo;
+  wo.mode = 0600;
+  wo.exclusive = true;
+  io::Env& env = io::Env::Default();
+  VELIN_ASSIGN(auto out, env.NewWritableFile(file.path_, wo));
+  VELIN_TRY(out->Append("[client]\npassword=\"" + escaped + "\"\n"));
+  VELIN_TRY(out->Close());
+  return file;
+}
+
+SecretOptionFile::SecretOptionFile(SecretOptionFile&& other) noexcept
+    : dir_(std::move(other.dir_)), path_(std::move(other.path_)) {
+  other.dir_.clear();
+  other.path_.clear();
+}
+
+SecretOptionFile::~SecretOptionFile() {
+  if (dir_.empty()) return;
+  (void)io::RemoveAll(io::Env::Default(), dir_);
+}
+
+std::string Redact(std::string text, const std::string& secret) {
+  if (secret.empty()) return text;
+  for (size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3)) {
+    text.replace(pos, secret.size(), "***");
+  }
+  return text;
+}
+
+}  // namespace velin::db::internal

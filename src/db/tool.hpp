@@ -1,0 +1,61 @@
+// Private to the db module: finding and running the databases' own dump/restore tools with
+// their stdout streamed into a sink, or their stdin fed from a source, without a temp file and
+// without a deadlock on stderr; and the 0600 option file that carries a MariaDB password.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "velin/core/error.hpp"
+#include "velin/core/process.hpp"
+#include "velin/db/driver.hpp"
+
+namespace velin::db::internal {
+
+// The first of `names` found in `tool_dir` (when set) or else in PATH, as an absolute path.
+// Error (not prefixed): "pg_dump not found in PATH (install postgresql-client)".
+Result<std::string> FindTool(const std::vector<std::string>& names, const std::string& tool_dir,
+                             const std::string& package_hint);
+
+// The first line of `tool --version`.
+Result<std::string> ToolVersionLine(const std::string& tool);
+
+struct ChildOutcome {
+  int exit_code = 0;     // 128 + signal when killed
+  std::string messages;  // the tail of what the tool wrote on stderr (and stdout when fed)
+};
+
+// Runs `options` (stdout and stderr piped here), hands every chunk of its stdout to `sink`.
+// When the sink fails, the tool's process group is killed and the sink's error returned.
+Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& sink);
+
+// Runs `options`, writes everything `produce` hands its sink to the tool's stdin, collects its
+// output. A producer error kills the tool and is returned; when the tool stops reading (it
+// failed), the outcome carries its exit status and message.
+Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& produce);
+
+// "pg_dump failed (exit code 1): permission denied for table secret".
+std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& outcome);
+
+// A MariaDB client option file holding only the password, mode 0600 in a private 0700
+// directory, removed (with the directory) on destruction. Pass
+// "--defaults-extra-file=" + path() as the tool's FIRST argument.
+class SecretOptionFile {
+ public:
+  static Result<SecretOptionFile> Create(const std::string& password);
+  SecretOptionFile(SecretOptionFile&& other) noexcept;
+  SecretOptionFile& operator=(SecretOptionFile&&) = delete;
+  SecretOptionFile(const SecretOptionFile&) = delete;
+  ~SecretOptionFile();
+  const std::string& path() const { return path_; }
+
+ private:
+  SecretOptionFile() = default;
+  std::string dir_;
+  std::string path_;
+};
+
+// `text` with every occurrence of `secret` replaced by "***" (defence in depth for messages).
+std::string Redact(std::string text, const std::string& secret);
+
+}  // namespace velin::db::internal

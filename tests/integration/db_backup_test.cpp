@@ -1,0 +1,226 @@
+// `velin backup create` with "db" in backup.include, against real PostgreSQL and MariaDB
+// servers and a SQLite file: the dump lands in the snapshot with its metadata; every failure is
+// one line naming the database, exit 1, and no new snapshot.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <filesystem>
+
+#include "support/backup_fixture.hpp"
+#include "support/db_servers.hpp"
+#include "support/test_support.hpp"
+
+namespace velin::testing {
+namespace {
+
+const char* kPasswordEnv = "VELIN_TEST_DB_PASSWORD";
+
+std::string PostgresSection(const std::string& db, int port) {
+  return "\n[database]\ndriver = \"postgresql\"\nhost = \"127.0.0.1\"\nport = " +
+         std::to_string(port) + "\nuser = \"app\"\nname = \"" + db + "\"\npassword_env = \"" +
+         kPasswordEnv + "\"\n[log]\nfile = \"velin.log\"\nlevel = \"debug\"\n";
+}
+
+RunOptions WithPassword(const std::string& password = kAppPassword) {
+  RunOptions o;
+  o.env[kPasswordEnv] = password;
+  return o;
+}
+
+size_t BackupCount(const BackupApp& app) {
+  nlohmann::json list = app.Json({"backup", "list"}, 0, WithPassword());
+  return list["backups"].size();
+}
+
+// Every file under `dir`, read whole, concatenated (to search for a leaked secret).
+std::string AllBytesUnder(const std::string& dir) {
+  std::string all;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) all += ReadFileOrDie(e.path());
+  }
+  return all;
+}
+
+class PostgresBackupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = pg().CreateDatabase();
+    pg().Sql(db_,
+             "SET ROLE app; CREATE TABLE users (id int PRIMARY KEY, name text);"
+             "INSERT INTO users SELECT i, 'user ' || i FROM generate_series(1, 250) i;"
+             "CREATE TABLE notes (id serial, body text);"
+             "INSERT INTO notes (body) VALUES ('a'), (E'multi\\nline');");
+  }
+  static PostgresServer& pg() { return PostgresServer::Shared(); }
+  std::string db_;
+};
+
+TEST_F(PostgresBackupTest, CreateStoresTheDumpWithItsMetadataAndNoSecret) {
+  BackupApp app({"db", "storage"}, PostgresSection(db_, pg().port()));
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  RunResult r = app.Run({"backup", "create"}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Database backup created"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("File backup created"), std::string::npos);
+
+  nlohmann::json list = app.Json({"backup", "list"}, 0, WithPassword());
+  ASSERT_EQ(list["backups"].size(), 1u);
+  const nlohmann::json& meta = list["backups"][0]["streams"]["db"];
+  EXPECT_EQ(meta["driver"], "postgresql");
+  EXPECT_EQ(meta["status"], "ok");
+  EXPECT_EQ(meta["name"], db_);
+  EXPECT_EQ(meta["dump_format"], "pg_custom");
+  EXPECT_TRUE(meta["server_version"].get<std::string>().starts_with("15."));
+  EXPECT_GT(meta["size_bytes"].get<int64_t>(), 0);
+  nlohmann::json want = nlohmann::json::array(
+      {{{"name", "public.notes"}, {"rows", 2}}, {{"name", "public.users"}, {"rows", 250}}});
+  EXPECT_EQ(meta["tables"], want);
+
+  std::string everything = list.dump() + r.out + r.err + AllBytesUnder(app.repo()) +
+                           ReadFileOrDie(app.path("velin.log"));
+  EXPECT_EQ(everything.find(kAppPassword), std::string::npos);
+}
+
+TEST_F(PostgresBackupTest, EachFailureIsOneLineAndLeavesNoNewSnapshot) {
+  BackupApp app({"db", "storage"}, PostgresSection(db_, pg().port()));
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  std::string where = "database '" + db_ + "' at 127.0.0.1:" + std::to_string(pg().port());
+
+  RunResult bad = app.Run({"backup", "create"}, WithPassword("not-the-password"));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find(where + ": password authentication failed for user 'app'"),
+            std::string::npos)
+      << bad.err;
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  EXPECT_EQ(bad.err.find("not-the-password"), std::string::npos);
+
+  TempDir empty;
+  RunOptions no_tools = WithPassword();
+  no_tools.env["PATH"] = empty.path();
+  RunResult missing = app.Run({"backup", "create"}, no_tools);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find(where + ": pg_dump not found"), std::string::npos) << missing.err;
+
+  BackupApp down({"db", "storage"}, PostgresSection(db_, FreeLoopbackPort()));
+  RunResult refused = down.Run({"backup", "create"}, WithPassword());
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("connection refused"), std::string::npos) << refused.err;
+
+  EXPECT_EQ(BackupCount(app), 1u);
+  EXPECT_FALSE(std::filesystem::exists(down.repo() + "/snapshots") &&
+               !std::filesystem::is_empty(down.repo() + "/snapshots"));
+}
+
+TEST_F(PostgresBackupTest, ContinueOnErrorBacksUpTheFilesRecordsTheMissingDatabaseAndExits1) {
+  BackupApp app({"db", "storage"}, PostgresSection(db_, pg().port()));
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  RunResult r = app.Run({"backup", "create", "--continue-on-error"}, WithPassword("wrong"));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("was created without the database"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("File backup created"), std::string::npos);
+  nlohmann::json list = app.Json({"backup", "list"}, 0, WithPassword());
+  ASSERT_EQ(list["backups"].size(), 1u);
+  const nlohmann::json& meta = list["backups"][0]["streams"]["db"];
+  EXPECT_EQ(meta["status"], "missing");
+  EXPECT_NE(meta["error"].get<std::string>().find("password authentication failed"),
+            std::string::npos);
+  EXPECT_EQ(list["backups"][0]["files"], 1);
+}
+
+TEST_F(PostgresBackupTest, ARepositoryDiskFullFailsTheBackupWithoutASnapshot) {
+  pg().Sql(
+      db_,
+      "SET ROLE app; CREATE TABLE blobs AS SELECT i, string_agg(md5(random()::text || j), '') AS b "
+      "FROM generate_series(1, 2000) i, generate_series(1, 100) j GROUP BY i");
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()));
+  std::filesystem::create_directories(app.repo());
+  if (::mount("tmpfs", app.repo().c_str(), "tmpfs", 0, "size=1m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+  }
+  RunResult r = app.Run({"backup", "create"}, WithPassword());
+  RunResult list = app.Run({"backup", "list", "--json"}, WithPassword());
+  ::umount(app.repo().c_str());
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_EQ(list.out.find("\"id\""), std::string::npos) << list.out;
+}
+
+// The largest file of the repository (a pack holding the dump) with bytes flipped in its middle.
+void DamageLargestPack(const std::string& repo) {
+  std::string largest;
+  uintmax_t size = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(repo)) {
+    if (e.is_regular_file() && e.file_size() > size) {
+      size = e.file_size();
+      largest = e.path();
+    }
+  }
+  std::string data = ReadFileOrDie(largest);
+  for (size_t i = data.size() / 3; i < data.size() / 3 + 64; ++i)
+    data[i] = static_cast<char>(~data[i]);
+  std::filesystem::permissions(largest, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
+  WriteFile(largest, data, 0644);
+}
+
+TEST_F(PostgresBackupTest, BackupDamageRestoreGivesBackTheBackedUpState) {
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  auto before = pg().TableDigests(db_);
+  pg().Sql(db_, "DELETE FROM users WHERE id > 100; UPDATE notes SET body = 'gone'");
+  ASSERT_NE(pg().TableDigests(db_), before);
+
+  RunResult no_tty = app.Run({"backup", "restore", "latest", "--only", "db"}, WithPassword());
+  EXPECT_EQ(no_tty.exit_code, 2) << no_tty.err;  // nobody to confirm: nothing touched
+  RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Database restored"), std::string::npos) << r.out;
+  EXPECT_EQ(pg().TableDigests(db_), before);
+
+  std::string other = db_ + "_other";
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", other}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(pg().TableDigests(other), before);
+}
+
+TEST_F(PostgresBackupTest, VerifyRestoreTestReportsEveryTableAndDropsItsDatabase) {
+  BackupApp app({"db", "storage"}, PostgresSection(db_, pg().port()));
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  RunResult r = app.Run({"backup", "verify", "latest", "--restore-test"}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("public.users"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("250"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Database restore test passed: 2 tables"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Restore test of the files"), std::string::npos) << r.out;
+  EXPECT_EQ(pg().Sql("postgres",
+                     "SELECT count(*) FROM pg_database WHERE datname LIKE "
+                     "'velin_restore_test%'"),
+            "0\n");
+
+  nlohmann::json j = app.Json({"backup", "verify", "latest", "--restore-test",
+                               "--restore-test-server", "127.0.0.1:" + std::to_string(pg().port())},
+                              0, WithPassword());
+  const nlohmann::json& tables = j["restore_test"].begin().value()["database"]["tables"];
+  ASSERT_EQ(tables.size(), 2u) << j;
+  EXPECT_EQ(tables[1]["name"], "public.users");
+  EXPECT_EQ(tables[1]["recorded"], 250);
+  EXPECT_EQ(tables[1]["restored"], 250);
+
+  DamageLargestPack(app.repo());
+  r = app.Run({"backup", "verify", "latest", "--restore-test"}, WithPassword());
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_EQ(pg().Sql("postgres",
+                     "SELECT count(*) FROM pg_database WHERE datname LIKE "
+                     "'velin_restore_test%'"),
+            "0\n");
+  // A restore from the damaged backup refuses before touching the live database.
+  auto before = pg().TableDigests(db_);
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_EQ(pg().TableDigests(db_), before);
+}
+
+}  // namespace
+}  // namespace velin::testing

@@ -1,0 +1,88 @@
+// The real binary with a MariaDB server and a SQLite file: backup, damage the live database,
+// restore, identical; verify --restore-test passes and drops its temporary database.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "support/backup_fixture.hpp"
+#include "support/db_servers.hpp"
+#include "support/test_support.hpp"
+
+namespace velin::testing {
+namespace {
+
+RunOptions WithPassword() {
+  RunOptions o;
+  o.env["VELIN_TEST_DB_PASSWORD"] = kAppPassword;
+  return o;
+}
+
+TEST(MysqlBackupTest, BackupDamageRestoreVerify) {
+  MariadbServer& my = MariadbServer::Shared();
+  std::string db = my.CreateDatabase();
+  my.Sql(db,
+         "CREATE TABLE users (id int PRIMARY KEY, name text);"
+         "INSERT INTO users SELECT seq, CONCAT('user ', seq) FROM seq_1_to_300;"
+         "CREATE TABLE notes (id int AUTO_INCREMENT PRIMARY KEY, body blob);"
+         "INSERT INTO notes (body) VALUES (X'00FF'), ('it''s');");
+  BackupApp app({"db"}, "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
+                            "\nuser = \"app\"\nname = \"" + db +
+                            "\"\npassword_env = \"VELIN_TEST_DB_PASSWORD\"\n");
+  RunResult r = app.Run({"backup", "create"}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Database backup created"), std::string::npos);
+  auto before = my.TableDigests(db);
+
+  my.Sql(db, "DELETE FROM users WHERE id > 7; DROP TABLE notes;");
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(my.TableDigests(db), before);
+
+  r = app.Run({"backup", "verify", "latest", "--restore-test"}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("users"), std::string::npos);
+  EXPECT_NE(r.out.find("Database restore test passed: 2 tables"), std::string::npos) << r.out;
+  EXPECT_EQ(my.Sql("", "SHOW DATABASES LIKE 'velin_restore_test%'"), "");
+
+  nlohmann::json list = app.Json({"backup", "list"}, 0, WithPassword());
+  const nlohmann::json& meta = list["backups"][0]["streams"]["db"];
+  EXPECT_EQ(meta["driver"], "mysql");
+  EXPECT_EQ(meta["dump_tool"], "mariadb-dump");
+  EXPECT_EQ(meta["tables"][1]["rows"], 300);
+  EXPECT_EQ(list.dump().find(kAppPassword), std::string::npos);
+}
+
+TEST(SqliteBackupTest, BackupDamageRestoreVerifyKeepsTheFileMode) {
+  BackupApp app({"db", "var/uploads"},
+                "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
+  std::string path = app.root() + "/var/app.db";
+  std::filesystem::create_directories(app.root() + "/var/uploads");
+  WriteFile(app.root() + "/var/uploads/logo.png", "png");
+  RunProgram({"sqlite3", path,
+              "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); "
+              "INSERT INTO t (v) VALUES ('a'), ('b'), ('c');"});
+  ::chmod(path.c_str(), 0600);
+  std::string before = RunProgram({"sqlite3", path, ".dump"}).out;
+
+  RunResult r = app.Run({"backup", "create"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  RunProgram({"sqlite3", path, "DELETE FROM t; CREATE TABLE junk (x);"});
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(RunProgram({"sqlite3", path, ".dump"}).out, before);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", "var/copy.db"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(RunProgram({"sqlite3", app.root() + "/var/copy.db", ".dump"}).out, before);
+
+  r = app.Run({"backup", "verify", "latest", "--restore-test"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Database restore test passed: 1 tables"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace velin::testing

@@ -1,0 +1,77 @@
+// Throwaway database servers for tests: a PostgreSQL 15 cluster and a MariaDB server, each on a
+// free loopback port with everything in a temp dir, started once per test process on first use
+// (Shared()) and stopped and removed when the process exits; each test takes a fresh database.
+// Data directories are copied from a template made once per machine (initdb / install-db are
+// the slow part) under ${TMPDIR:-/tmp}/velin-test-templates, built under a lock.
+// Both servers have a superuser reachable without password over the unix socket (the fixture's
+// own SQL) and a user 'app' with password kAppPassword over TCP (what the drivers use).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "velin/core/process.hpp"
+#include "velin/db/driver.hpp"
+
+namespace velin::testing {
+
+inline constexpr const char* kAppUser = "app";
+inline constexpr const char* kAppPassword = "s3cr3t-Pa55w0rd";
+
+// A loopback TCP port nobody listens on right now.
+int FreeLoopbackPort();
+
+class PostgresServer {
+ public:
+  static PostgresServer& Shared();  // throws std::runtime_error when it cannot start
+  ~PostgresServer();
+
+  int port() const { return port_; }
+  const std::string& socket_dir() const { return dir_; }
+  // A new empty database owned by 'app'.
+  std::string CreateDatabase();
+  // Runs SQL as superuser in `db` (psql -At, ON_ERROR_STOP); returns stdout; throws on error.
+  std::string Sql(const std::string& db, const std::string& sql);
+  // Driver options for `db` as user 'app' over TCP with the password.
+  db::ConnectionOptions Options(const std::string& db) const;
+  // "schema.table" -> md5 of all its rows (sorted); what a restore must reproduce.
+  std::map<std::string, std::string> TableDigests(const std::string& db);
+
+ private:
+  PostgresServer() = default;
+  void Start();
+  std::string dir_;  // owned by postgres; data in dir_/pg
+  int port_ = 0;
+  bool running_ = false;
+};
+
+class MariadbServer {
+ public:
+  static MariadbServer& Shared();  // throws std::runtime_error when it cannot start
+  ~MariadbServer();
+
+  int port() const { return port_; }
+  std::string socket() const { return dir_ + "/sock"; }
+  std::string CreateDatabase();
+  // Runs SQL as root (mariadb -N -B); returns stdout; throws on error.
+  std::string Sql(const std::string& db, const std::string& sql);
+  db::ConnectionOptions Options(const std::string& db) const;
+  // table -> all its rows as text, sorted (compared whole: stronger than a checksum).
+  std::map<std::string, std::string> TableDigests(const std::string& db);
+
+ private:
+  MariadbServer() = default;
+  void Start();
+  std::string dir_;
+  int port_ = 0;
+  std::unique_ptr<Subprocess> server_;
+};
+
+// A process's command line from /proc (NULs turned to spaces), "" when it is gone.
+std::string ProcCmdline(int pid);
+// Pids whose parent is `parent`.
+std::vector<int> ChildPids(int parent);
+
+}  // namespace velin::testing

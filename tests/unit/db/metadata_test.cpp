@@ -1,0 +1,64 @@
+#include "velin/db/metadata.hpp"
+
+#include <gtest/gtest.h>
+
+#include "velin/db/driver.hpp"
+
+namespace velin::db {
+namespace {
+
+DatabaseInfo Sample() {
+  DatabaseInfo info;
+  info.driver = "postgresql";
+  info.name = "shop";
+  info.server_version = "15.20";
+  info.dump_tool = "pg_dump";
+  info.dump_tool_version = "15.20";
+  info.dump_format = "pg_custom";
+  info.size_bytes = 8'000'000'000LL;
+  info.tables = {{"public.orders", 120}, {"public.users", 3}};
+  return info;
+}
+
+TEST(DatabaseMetadata, RoundTripsThroughJson) {
+  Result<DatabaseInfo> back = DatabaseInfoFromJson(DatabaseInfoToJson(Sample()));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->server_version, "15.20");
+  EXPECT_EQ(back->size_bytes, 8'000'000'000LL);
+  EXPECT_EQ(back->tables, Sample().tables);
+}
+
+TEST(DatabaseMetadata, RejectsAWrongTypeNamingTheField) {
+  nlohmann::json doc = DatabaseInfoToJson(Sample());
+  doc["tables"][1]["rows"] = "three";
+  Result<DatabaseInfo> back = DatabaseInfoFromJson(doc);
+  ASSERT_FALSE(back);
+  EXPECT_NE(back.error().message.find("'rows'"), std::string::npos) << back.error().message;
+  EXPECT_FALSE(DatabaseInfoFromJson(nlohmann::json::array()));
+}
+
+TEST(CompareRowCounts, NamesEveryTableThatDiffersOrIsMissing) {
+  std::vector<TableRows> recorded = {{"a", 1}, {"b", 2}, {"c", 3}};
+  std::vector<TableRows> restored = {{"a", 1}, {"b", 1}, {"d", 0}};
+  std::vector<std::string> problems = CompareRowCounts(recorded, restored);
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_EQ(problems[0], "table 'b': 2 rows recorded, 1 restored");
+  EXPECT_EQ(problems[1], "table 'c': 3 rows recorded, missing after the restore");
+  EXPECT_EQ(problems[2], "table 'd': not recorded, 0 rows after the restore");
+  EXPECT_TRUE(CompareRowCounts(recorded, recorded).empty());
+}
+
+TEST(OpenDriver, RejectsAnUnknownDriverAndMissingKeysAsUsageErrors) {
+  ConnectionOptions o;
+  o.driver = "oracle";
+  auto d = OpenDriver(o);
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code, ExitCode::kUsage);
+  o.driver = "postgresql";
+  EXPECT_FALSE(OpenDriver(o));
+  o.driver = "sqlite";
+  EXPECT_FALSE(OpenDriver(o));
+}
+
+}  // namespace
+}  // namespace velin::db

@@ -1,0 +1,187 @@
+// The MariaDB/MySQL driver against a real MariaDB server (tests/support/db_servers.hpp).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "support/db_servers.hpp"
+#include "support/db_streams.hpp"
+#include "support/test_support.hpp"
+#include "velin/db/driver.hpp"
+
+namespace velin::testing {
+namespace {
+
+class MysqlDriverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = my().CreateDatabase();
+    my().Sql(db_,
+             "CREATE TABLE users (id int PRIMARY KEY, name text, avatar blob);"
+             "CREATE TABLE `order lines` (id int AUTO_INCREMENT PRIMARY KEY, user_id int, "
+             "note varchar(200), FOREIGN KEY (user_id) REFERENCES users(id));"
+             "CREATE TABLE empty_one (id int);"
+             "INSERT INTO users VALUES (1, 'ada', X'00ff27'), (2, 'line\\nbreak ''quoted'' (x),', "
+             "NULL), (3, 'zoë', '');"
+             "INSERT INTO `order lines` (user_id, note) SELECT 1 + seq % 3, CONCAT('order ', seq) "
+             "FROM seq_1_to_500;"
+             "CREATE TRIGGER t_ins AFTER INSERT ON users FOR EACH ROW "
+             "INSERT INTO empty_one VALUES (NEW.id);");
+  }
+  static MariadbServer& my() { return MariadbServer::Shared(); }
+  std::unique_ptr<db::Driver> Open(const db::ConnectionOptions& o) {
+    auto d = db::OpenDriver(o);
+    EXPECT_TRUE(d) << d.error().message;
+    return std::move(*d);
+  }
+  std::string db_;
+};
+
+const std::vector<db::TableRows> kWant = {{"empty_one", 0}, {"order lines", 500}, {"users", 3}};
+
+TEST_F(MysqlDriverTest, PreflightReportsVersionSizeAndTables) {
+  auto info = Open(my().Options(db_))->Preflight();
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_NE(info->server_version.find("MariaDB"), std::string::npos);
+  EXPECT_EQ(info->dump_tool, "mariadb-dump");
+  EXPECT_GT(info->size_bytes, 0);
+  EXPECT_EQ(info->tables.size(), 3u);
+}
+
+TEST_F(MysqlDriverTest, RestoreAfterDamageGivesBackEveryTableExactly) {
+  auto d = Open(my().Options(db_));
+  auto before = my().TableDigests(db_);
+  std::string dump;
+  auto info = d->Dump(StringSink(dump));
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->tables, kWant);
+  my().Sql(db_,
+           "DELETE FROM `order lines` WHERE id % 2 = 0; UPDATE users SET name = 'x';"
+           "DROP TRIGGER t_ins");
+  ASSERT_NE(my().TableDigests(db_), before);
+  Status s = d->Restore(StringSource(dump), "");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(my().TableDigests(db_), before);
+  EXPECT_EQ(my().Sql(db_,
+                     "SELECT COUNT(*) FROM information_schema.triggers "
+                     "WHERE trigger_schema = DATABASE()"),
+            "1\n");
+  auto counts = d->CountRows("");
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(*counts, kWant);
+  EXPECT_TRUE(d->Check(""));
+}
+
+TEST_F(MysqlDriverTest, RestoresIntoAnotherDatabaseCreatingIt) {
+  auto d = Open(my().Options(db_));
+  std::string dump;
+  ASSERT_TRUE(d->Dump(StringSink(dump)));
+  std::string other = db_ + "_copy";
+  Status s = d->Restore(StringSource(dump), other);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(my().TableDigests(other), my().TableDigests(db_));
+  EXPECT_TRUE(d->DropDatabase(other));
+}
+
+TEST_F(MysqlDriverTest, RowCountsAreThoseOfTheDumpEvenWhileTheDatabaseIsWritten) {
+  auto d = Open(my().Options(db_));
+  std::string dump;
+  bool inserted = false;
+  auto info = d->Dump([&](std::string_view chunk) -> Status {
+    if (!inserted) {
+      my().Sql(db_, "INSERT INTO `order lines` (user_id, note) VALUES (1, 'late')");
+      inserted = true;
+    }
+    dump.append(chunk);
+    return Ok();
+  });
+  ASSERT_TRUE(info) << info.error().message;
+  std::string copy = db_ + "_snap";
+  ASSERT_TRUE(d->Restore(StringSource(dump), copy));
+  auto restored = d->CountRows(copy);
+  ASSERT_TRUE(restored);
+  EXPECT_TRUE(db::CompareRowCounts(info->tables, *restored).empty());
+  EXPECT_EQ(info->tables, kWant);
+  EXPECT_TRUE(d->DropDatabase(copy));
+}
+
+TEST_F(MysqlDriverTest, ABadPasswordOrUnreachableServerIsOneClearLine) {
+  db::ConnectionOptions o = my().Options(db_);
+  o.password = "wrong-password-123";
+  auto r = Open(o)->Dump([](std::string_view) { return Ok(); });
+  ASSERT_FALSE(r);
+  std::string prefix = "database '" + db_ + "' at 127.0.0.1:" + std::to_string(my().port()) + ": ";
+  EXPECT_EQ(r.error().message.substr(0, prefix.size()), prefix) << r.error().message;
+  EXPECT_NE(r.error().message.find("Access denied for user 'app'"), std::string::npos);
+  EXPECT_EQ(r.error().message.find("wrong-password-123"), std::string::npos);
+  o = my().Options(db_);
+  o.port = FreeLoopbackPort();
+  r = Open(o)->Preflight();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("Can't connect"), std::string::npos) << r.error().message;
+}
+
+TEST_F(MysqlDriverTest, AMissingOrDyingDumpToolFailsTheDump) {
+  TempDir tools;
+  auto d = Open(my().Options(db_));
+  {
+    ScopedPath path(tools.path());
+    auto r = d->Dump([](std::string_view) { return Ok(); });
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("mariadb-dump or mysqldump not found"), std::string::npos)
+        << r.error().message;
+  }
+  WriteFile(tools / "mariadb-dump",
+            "#!/bin/sh\n[ \"$1\" = --version ] && exec /usr/bin/mariadb-dump --version\n"
+            "printf -- '-- partial\\n'; exit 2\n",
+            0755);
+  db::ConnectionOptions o = my().Options(db_);
+  o.tool_dir = tools.path();
+  auto r = Open(o)->Dump([](std::string_view) { return Ok(); });
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("mariadb-dump failed (exit code 2)"), std::string::npos)
+      << r.error().message;
+}
+
+TEST_F(MysqlDriverTest, ThePasswordTravelsInA0600OptionFileRemovedAfterwards) {
+  my().Sql(db_,
+           "INSERT INTO `order lines` (user_id, note) SELECT 1, REPEAT('x', 190) "
+           "FROM seq_1_to_30000");
+  auto d = Open(my().Options(db_));
+  std::vector<std::string> cmdlines;
+  std::string option_file;
+  unsigned mode = 0;
+  auto r = d->Dump([&](std::string_view) -> Status {
+    for (int pid : ChildPids(::getpid())) {
+      std::string c = ProcCmdline(pid);
+      cmdlines.push_back(c);
+      size_t p = c.find("--defaults-extra-file=");
+      if (p == std::string::npos || !option_file.empty()) continue;
+      option_file = c.substr(p + 22, c.find(' ', p) - p - 22);
+      struct stat st {};
+      if (::stat(option_file.c_str(), &st) == 0) mode = st.st_mode & 07777;
+    }
+    return Ok();
+  });
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_FALSE(option_file.empty());
+  EXPECT_EQ(mode, 0600u);
+  EXPECT_FALSE(std::filesystem::exists(option_file));
+  for (const std::string& c : cmdlines) EXPECT_EQ(c.find(kAppPassword), std::string::npos) << c;
+}
+
+TEST_F(MysqlDriverTest, TemporaryDatabasesAreDroppedByCleanup) {
+  std::string temp;
+  {
+    auto d = Open(my().Options(db_));
+    auto name = d->CreateTemporaryDatabase();
+    ASSERT_TRUE(name) << name.error().message;
+    temp = *name;
+    EXPECT_EQ(my().Sql("", "SHOW DATABASES LIKE '" + temp + "'"), temp + "\n");
+  }
+  EXPECT_EQ(my().Sql("", "SHOW DATABASES LIKE '" + temp + "'"), "");
+}
+
+}  // namespace
+}  // namespace velin::testing
