@@ -7,6 +7,8 @@
 // own SQL) and a user 'app' with password kAppPassword over TCP (what the drivers use).
 #pragma once
 
+#include "support/test_support.hpp"
+
 #include <map>
 #include <memory>
 #include <string>
@@ -20,8 +22,6 @@ namespace velin::testing {
 inline constexpr const char* kAppUser = "app";
 inline constexpr const char* kAppPassword = "s3cr3t-Pa55w0rd";
 
-// A loopback TCP port nobody listens on right now.
-int FreeLoopbackPort();
 
 class PostgresServer {
  public:

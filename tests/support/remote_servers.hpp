@@ -24,8 +24,6 @@
 
 namespace velin::testing {
 
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-int FreeLoopbackPort();
 // Waits until something accepts connections on 127.0.0.1:port.
 bool WaitForPort(int port, int timeout_ms);
 

@@ -46,6 +46,9 @@ RunResult RunVelin(const std::vector<std::string>& args, const RunOptions& optio
 // Runs any program (argv[0] looked up in PATH).
 RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& options = {});
 
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+int FreeLoopbackPort();
+
 // The path of the built velin binary and of the source tree.
 std::string VelinBinary();
 std::string SourceDir();
