@@ -60,7 +60,7 @@ void BlobWriter::WorkerLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
     work_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-    if (jobs_.empty()) return;  // stopping
+    if (stopping_) return;  // unflushed jobs are dropped: no snapshot will refer to them
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
     ++busy_;
