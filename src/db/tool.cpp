@@ -108,6 +108,9 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
   options.stderr_mode = Stdio::kPipe;
   options.merge_stderr_into_stdout = false;
   VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
+  // A 1 MiB pipe lets the dump tool run ahead while the sink hashes and chunks (best effort:
+  // the kernel may cap it at /proc/sys/fs/pipe-max-size).
+  (void)::fcntl(child.stdout_fd(), F_SETPIPE_SZ, 1 << 20);
   ChildOutcome outcome;
   std::string buf(kChunk, '\0');
   while (child.stdout_fd() >= 0 || child.stderr_fd() >= 0) {

@@ -82,6 +82,14 @@ TEST(SqliteBackupTest, BackupDamageRestoreVerifyKeepsTheFileMode) {
   r = app.Run({"backup", "verify", "latest", "--restore-test"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Database restore test passed: 1 tables"), std::string::npos) << r.out;
+
+  // A full in-place restore brings back the files and the database together.
+  RunProgram({"sqlite3", path, "DELETE FROM t;"});
+  WriteFile(app.root() + "/var/uploads/logo.png", "changed");
+  r = app.Run({"backup", "restore", "latest", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.root() + "/var/uploads/logo.png"), "png");
+  EXPECT_EQ(RunProgram({"sqlite3", path, ".dump"}).out, before);
 }
 
 }  // namespace

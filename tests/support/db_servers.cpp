@@ -248,6 +248,9 @@ void MariadbServer::Start() {
               "--user=root",
               "--log-error=" + dir_ + "/err.log"};
     for (const std::string& f : MariadbServerFlags()) p.argv.push_back(f);
+    // Its own tmpdir: nothing else in /tmp can touch the server's temporary tables.
+    fs::create_directories(dir_ + "/tmp");
+    p.argv.push_back("--tmpdir=" + dir_ + "/tmp");
     p.stdout_mode = Stdio::kNull;
     p.stderr_mode = Stdio::kNull;
     auto started = Subprocess::Start(p);
