@@ -4,10 +4,12 @@
 
 namespace velin::cli {
 
+void RegisterBackupKeyCommands(CLI::App& group, Context& ctx);  // backup_key_cmd.cpp
+
 void RegisterBackupCommands(CLI::App& app, Context& ctx) {
-  (void)ctx;
   CLI::App* group = AddCommand(app, "backup", "Back up and restore databases and files");
   group->require_subcommand(1);
+  RegisterBackupKeyCommands(*group, ctx);
 }
 
 }  // namespace velin::cli
