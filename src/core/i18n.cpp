@@ -26,6 +26,12 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"Snapshot {} created", "Snapshot {} erstellt"},
       {"Configuration {} is valid", "Konfiguration {} ist gültig"},
       {"current", "aktuell"},
+      {"Key {} added", "Schlüssel {} hinzugefügt"},
+      {"Key {} removed", "Schlüssel {} entfernt"},
+      {"Passphrase changed: key {} replaces key {}",
+       "Passphrase geändert: Schlüssel {} ersetzt Schlüssel {}"},
+      {"Created", "Erstellt"},
+      {"User@host", "Benutzer@Host"},
       {"error", "Fehler"},
       {"warning", "Warnung"},
   };
