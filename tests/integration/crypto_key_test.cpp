@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.hpp"
+#include "velin/core/process.hpp"
 #include "velin/crypto/key_ring.hpp"
 #include "velin/io/env.hpp"
 #include "velin/storage/local_backend.hpp"
@@ -140,6 +143,36 @@ TEST_F(CryptoKeyCommands, PassphrasesNeverReachOutputLogOrRepository) {
   for (const std::string& secret : {std::string(kPassphrase), added, std::string("wrong-Pass")}) {
     EXPECT_EQ(everything.find(secret), std::string::npos) << secret;
   }
+}
+
+TEST_F(CryptoKeyCommands, PassphrasesAreNeverInTheCommandLineOfARunningVelin) {
+  const std::string added = "cmdline-Passphrase-e05";
+  auto child = Subprocess::Start(
+      {.argv = {testing::VelinBinary(), "backup", "key", "add", "--new-password-env", "NEW_PASS"},
+       .extra_env = {{"VELIN_TEST_PASSPHRASE", kPassphrase}, {"NEW_PASS", added}},
+       .cwd = dir_.path(),
+       .stdout_mode = Stdio::kNull,
+       .stderr_mode = Stdio::kNull});
+  ASSERT_TRUE(child) << child.error().message;
+  // Sample its /proc/<pid>/cmdline while it derives keys, until it exits (a zombie's is empty).
+  const std::string cmdline_path = "/proc/" + std::to_string(child->pid()) + "/cmdline";
+  int samples = 0;
+  for (;;) {
+    std::ifstream in(cmdline_path, std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.empty()) break;
+    if (cmdline.find("Passphrase") != std::string::npos) {
+      ADD_FAILURE() << "a passphrase is visible in " << cmdline_path;
+      break;
+    }
+    // Before exec the child still shows the test's own command line; count velin's only.
+    if (cmdline.find("--new-password-env") != std::string::npos) ++samples;
+  }
+  auto code = child->Wait();
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 0);
+  EXPECT_GT(samples, 0);
+  EXPECT_TRUE(Unlock(added).has_value());
 }
 
 TEST_F(CryptoKeyCommands, AnUnencryptedRepositoryHasNoKeys) {
