@@ -1,6 +1,6 @@
-// velin backup …: the backup engine's commands. Each subcommand is registered by the issue
-// that implements it.
-#include "velin/cli/context.hpp"
+// velin backup …: the backup engine's commands. Each subcommand lives in its own
+// src/cli/backup_<name>_cmd.cpp file; this one builds the group.
+#include "backup_common.hpp"
 
 namespace velin::cli {
 
@@ -9,6 +9,11 @@ void RegisterBackupKeyCommands(CLI::App& group, Context& ctx);  // backup_key_cm
 void RegisterBackupCommands(CLI::App& app, Context& ctx) {
   CLI::App* group = AddCommand(app, "backup", "Back up and restore databases and files");
   group->require_subcommand(1);
+  RegisterBackupInit(*group, ctx);
+  RegisterBackupCreate(*group, ctx);
+  RegisterBackupList(*group, ctx);
+  RegisterBackupRestore(*group, ctx);
+  RegisterBackupVerify(*group, ctx);
   RegisterBackupKeyCommands(*group, ctx);
 }
 

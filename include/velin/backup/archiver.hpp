@@ -1,0 +1,46 @@
+// The archiver: turns directories and streams into a snapshot. It walks each included path
+// (lstat, never following symlinks), keeps regular files, directories, symlinks, hardlinks,
+// modes, owners and mtimes, chunks and hashes file contents on the calling thread and hands
+// new blobs to a BlobWriter (compress + pack on all cores). `full` reads every file;
+// `incremental` takes the newest snapshot as parent and reuses a file's chunk list without
+// reading it when size, mtime, ctime and inode match — a no-change backup is a stat walk whose
+// trees hash to the parent's ids. Commit order: packs → index → snapshot; on any error no
+// snapshot is written and earlier snapshots stay intact.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "velin/backup/stream_source.hpp"
+#include "velin/core/error.hpp"
+#include "velin/core/reporter.hpp"
+#include "velin/io/env.hpp"
+#include "velin/repo/codec.hpp"
+#include "velin/repo/repository.hpp"
+#include "velin/repo/snapshot.hpp"
+
+namespace velin::backup {
+
+struct CreateOptions {
+  std::string app_root;              // absolute
+  std::vector<std::string> include;  // paths relative to app_root ("db" is a stream source)
+  std::vector<std::string> exclude;  // globs relative to app_root (see docs/cli.md)
+  std::string strategy = "full";     // "full" | "incremental"
+  repo::Codec codec = repo::Codec::kZstd;
+  int level = 3;
+  std::vector<StreamSource*> streams;
+  std::string velin_version;
+  std::chrono::milliseconds commit_lock_wait{60'000};
+};
+
+// Backs up and commits one snapshot. REQUIRES: repo.LoadIndex() done; the caller holds a shared
+// lock. The snapshot's id is chosen at commit (local time, minute, "-full"/"-incr", suffix on
+// collision) from env.Now().
+Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Reporter& reporter,
+                                    const CreateOptions& options);
+
+// True when `rel` (relative to app.root, '/'-separated) matches one of the exclude globs.
+bool IsExcluded(const std::vector<std::string>& patterns, const std::string& rel);
+
+}  // namespace velin::backup

@@ -1,0 +1,38 @@
+// The restorer: writes a snapshot's paths back under a target directory (app.root for an
+// in-place restore). Every blob's hash is checked before its bytes are written; each file is
+// written to a temporary name in its directory and renamed over the old one; modes, owners
+// (when running as root), mtimes, symlinks and hardlink groups are restored. It never writes
+// outside the target: tree names are validated ('..', '/', absolute names are refused), existing
+// non-directories where a directory belongs are replaced rather than followed, and a symlink
+// this restore created is never traversed. Files not in the backup are left alone.
+#pragma once
+
+#include <string>
+
+#include "velin/core/error.hpp"
+#include "velin/core/reporter.hpp"
+#include "velin/io/env.hpp"
+#include "velin/repo/repository.hpp"
+#include "velin/repo/snapshot.hpp"
+
+namespace velin::backup {
+
+struct RestoreOptions {
+  std::string target;  // absolute directory
+  std::string only;    // "" for everything, else a path relative to app.root inside the backup
+  bool restore_owner = false;
+};
+
+struct RestoreStats {
+  uint64_t files = 0;
+  uint64_t dirs = 0;
+  uint64_t symlinks = 0;
+  uint64_t hardlinks = 0;
+  uint64_t bytes = 0;
+};
+
+Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapshot& snapshot,
+                                     io::Env& env, Reporter& reporter,
+                                     const RestoreOptions& options);
+
+}  // namespace velin::backup

@@ -1,0 +1,29 @@
+// The verifier: proves that backups can be restored. It checks structure — every index object
+// and snapshot reads and matches its checksum, every tree decodes, every blob a snapshot needs
+// is in the index and in an existing pack — and then reads every needed pack once, checks the
+// pack's hash against its name and each blob's hash against its id. Each problem is one line
+// naming the object and the backups and paths it affects.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "velin/core/error.hpp"
+#include "velin/core/reporter.hpp"
+#include "velin/repo/repository.hpp"
+
+namespace velin::backup {
+
+struct VerifyReport {
+  std::vector<std::string> snapshots;  // ids checked
+  std::vector<std::string> problems;   // empty when everything is intact
+  uint64_t blobs_checked = 0;
+  uint64_t packs_checked = 0;
+  uint64_t bytes_checked = 0;
+};
+
+// `ids` empty: every snapshot (and every index object). REQUIRES: repo.LoadIndex() done.
+Result<VerifyReport> VerifyBackups(repo::Repository& repo, Reporter& reporter,
+                                   const std::vector<std::string>& ids);
+
+}  // namespace velin::backup

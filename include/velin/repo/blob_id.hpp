@@ -1,0 +1,57 @@
+// Content addresses. Every blob, pack and index object of a repository is named by the SHA-256
+// of its bytes (OpenSSL EVP; SHA-NI where the CPU has it), so a name is also a checksum: reading
+// an object back and hashing it tells whether it is the one that was written
+// (docs/repository-format.md, "Names").
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace velin::repo {
+
+struct BlobId {
+  std::array<uint8_t, 32> bytes{};
+
+  std::string Hex() const;
+  std::string Short() const { return Hex().substr(0, 12); }
+  bool operator==(const BlobId& o) const { return bytes == o.bytes; }
+  bool operator!=(const BlobId& o) const { return bytes != o.bytes; }
+  bool operator<(const BlobId& o) const { return bytes < o.bytes; }
+};
+
+// Parses 64 lowercase or uppercase hex digits; nullopt otherwise.
+std::optional<BlobId> ParseBlobId(std::string_view hex);
+
+// SHA-256 of `data`.
+BlobId Sha256(std::string_view data);
+
+// Incremental SHA-256 (for data that arrives in pieces).
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(const Sha256Hasher&) = delete;
+  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
+  void Update(std::string_view data);
+  BlobId Finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+struct BlobIdHash {
+  size_t operator()(const BlobId& id) const {
+    size_t h;
+    std::memcpy(&h, id.bytes.data(), sizeof h);
+    return h;
+  }
+};
+
+}  // namespace velin::repo

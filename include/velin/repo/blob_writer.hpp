@@ -1,0 +1,85 @@
+// The write half of the pipeline: blobs whose id the caller has computed go to a pool of
+// workers that compress them and append them to packs of ~16 MiB; a full pack is hashed, put
+// to the backend (one durable put: one fsync per pack, never per file) and recorded, while the
+// other workers go on filling the next. Memory is bounded: Save() blocks while the bytes queued
+// or in open packs exceed the budget. A blob the index already has, or one already queued, is
+// never compressed again. Flush() writes the last pack and then one index object for all packs
+// of this writer — the commit order packs → index (→ snapshot, by the caller).
+// REQUIRES: Save(), Known() and Flush() from one thread (the archiver's); workers are internal.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "velin/core/error.hpp"
+#include "velin/repo/index.hpp"
+#include "velin/repo/pack.hpp"
+#include "velin/repo/repository.hpp"
+
+namespace velin::repo {
+
+struct BlobWriterOptions {
+  Codec codec = Codec::kZstd;
+  int level = 3;
+  int workers = 0;                          // 0: one per core
+  uint64_t max_queued_bytes = 48ULL << 20;  // raw bytes waiting or being compressed
+};
+
+struct BlobWriterStats {
+  uint64_t blobs_added = 0;
+  uint64_t raw_bytes_added = 0;
+  uint64_t stored_bytes_added = 0;  // what the packs hold for them (after compression)
+  uint64_t packs_written = 0;
+};
+
+class BlobWriter {
+ public:
+  BlobWriter(Repository& repo, BlobWriterOptions options);
+  ~BlobWriter();  // stops the workers; unflushed blobs are dropped (nothing refers to them)
+  BlobWriter(const BlobWriter&) = delete;
+  BlobWriter& operator=(const BlobWriter&) = delete;
+
+  // True when the repository has the blob or it is queued here.
+  bool Known(const BlobId& id) const;
+  // Queues a blob unless Known(); returns the first worker error, if any.
+  Status Save(BlobType type, const BlobId& id, std::string data);
+  // Waits for the queue, writes the last pack and the index object. Call once.
+  Status Flush();
+  BlobWriterStats stats();
+
+ private:
+  struct Job {
+    BlobType type;
+    BlobId id;
+    std::string data;
+  };
+  void WorkerLoop();
+  Status AddToPack(const Job& job, Codec used, std::string stored);
+  Status WritePack(PackBuilder& pack);
+  void SetError(const Error& e);
+
+  Repository& repo_;
+  BlobWriterOptions options_;
+  std::unordered_set<BlobId, BlobIdHash> queued_;  // archiver thread only
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;   // a job is queued, or stopping
+  std::condition_variable space_cv_;  // queue space freed, or a worker went idle
+  std::deque<Job> jobs_;
+  uint64_t queued_bytes_ = 0;
+  int busy_ = 0;
+  bool stopping_ = false;
+  std::optional<Error> error_;
+  PackBuilder open_pack_;
+  IndexPacks written_;  // packs put so far, for the index object
+  BlobWriterStats stats_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace velin::repo

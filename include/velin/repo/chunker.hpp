@@ -1,0 +1,63 @@
+// Content-defined chunking, FastCDC-style: a gear rolling hash cuts a byte stream where the
+// content says so, not at fixed offsets, so inserting a byte near the start of a file moves only
+// the chunks around it and the rest deduplicate. Normalised chunking (a stricter mask before
+// the average size, a looser one after) keeps sizes close to the average. Parameters live in
+// the repository config; the same parameters always cut the same data at the same places
+// (docs/repository-format.md, "Chunking").
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "velin/core/error.hpp"
+
+namespace velin::repo {
+
+struct ChunkerParams {
+  uint64_t min_size = 512 * 1024;
+  uint64_t avg_size = 1024 * 1024;  // a power of two
+  uint64_t max_size = 8 * 1024 * 1024;
+  uint64_t seed = 0x76656c696e474541ULL;  // the gear table's seed
+};
+
+// Finds cut points. Stateless between calls; cheap to copy.
+class Chunker {
+ public:
+  explicit Chunker(const ChunkerParams& params);
+  const ChunkerParams& params() const { return params_; }
+  // The length of the first chunk of data[0, n): n when n <= min_size, at most max_size.
+  // The caller passes at least max_size bytes unless the stream ends within them.
+  size_t Cut(const uint8_t* data, size_t n) const;
+
+ private:
+  ChunkerParams params_;
+  uint64_t mask_small_;  // more bits: used before the average size
+  uint64_t mask_large_;  // fewer bits: used after it
+  std::array<uint64_t, 256> gear_;
+};
+
+// Pushes a stream through a Chunker: Feed() pieces as they arrive, Finish() at the end; every
+// complete chunk is handed to `emit` (the view is valid only during the call). Memory: a
+// buffer of twice the maximum chunk size.
+class StreamChunker {
+ public:
+  using Emit = std::function<Status(std::string_view chunk)>;
+  StreamChunker(const Chunker& chunker, Emit emit);
+  Status Feed(std::string_view data);
+  Status Finish();
+
+ private:
+  Status CutWhileFull(bool at_end);
+
+  const Chunker& chunker_;
+  Emit emit_;
+  std::string buffer_;
+  size_t begin_ = 0;  // unconsumed bytes are buffer_[begin_, end_)
+  size_t end_ = 0;
+};
+
+}  // namespace velin::repo

@@ -1,0 +1,28 @@
+// Per-blob compression. Each blob is compressed on its own with the repository's configured
+// codec (zstd at a level, gzip via zlib, or none) and the codec actually used is recorded with
+// the blob, so one repository can hold blobs of every codec and a blob that does not shrink is
+// stored raw (docs/repository-format.md, "Codecs").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "velin/core/error.hpp"
+
+namespace velin::repo {
+
+enum class Codec : uint8_t { kNone = 0, kZstd = 1, kGzip = 2 };
+
+// "none" | "zstd" | "gzip"; a usage error otherwise.
+Result<Codec> ParseCodec(std::string_view name);
+std::string_view CodecName(Codec codec);
+
+// Compresses `raw`; when the result is not smaller, returns `raw` unchanged and sets
+// `used` to kNone.
+std::string Compress(Codec codec, int level, std::string_view raw, Codec& used);
+
+// Decompresses `stored` (compressed with `codec`) that must expand to exactly `raw_length` bytes.
+Result<std::string> Decompress(Codec codec, std::string_view stored, uint64_t raw_length);
+
+}  // namespace velin::repo

@@ -1,0 +1,61 @@
+// Packs: the objects that hold blobs. A pack is the concatenation of its (individually
+// compressed) blobs followed by a header listing them — id, type, offset, stored length, raw
+// length, codec — then the header's length and a magic, so the index can always be rebuilt from
+// the packs alone. A pack is named by the SHA-256 of all its bytes (docs/repository-format.md,
+// "Packs").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "velin/core/error.hpp"
+#include "velin/repo/blob_id.hpp"
+#include "velin/repo/codec.hpp"
+
+namespace velin::repo {
+
+enum class BlobType : uint8_t { kData = 0, kTree = 1 };
+
+struct PackEntry {
+  BlobId id;
+  BlobType type = BlobType::kData;
+  Codec codec = Codec::kNone;
+  uint32_t offset = 0;
+  uint32_t length = 0;      // stored (compressed) bytes
+  uint32_t raw_length = 0;  // bytes after decompression
+};
+
+inline constexpr size_t kPackEntrySize = 46;  // id 32, type 1, codec 1, offset, length, raw 4 each
+inline constexpr std::string_view kPackMagic = "VLNPACK1";
+inline constexpr size_t kTargetPackSize = 16 * 1024 * 1024;
+
+// Appends one entry in the on-disk layout (little-endian).
+void EncodePackEntry(const PackEntry& entry, std::string& out);
+PackEntry DecodePackEntry(const char* p);
+
+// Collects blobs into one pack.
+class PackBuilder {
+ public:
+  void Add(BlobType type, const BlobId& id, Codec codec, uint32_t raw_length,
+           std::string_view stored);
+  size_t size() const { return data_.size(); }
+  bool empty() const { return entries_.empty(); }
+  const std::vector<PackEntry>& entries() const { return entries_; }
+  // Appends the header; returns the pack's bytes. The builder is empty afterwards.
+  std::string Finish();
+
+ private:
+  std::string data_;
+  std::vector<PackEntry> entries_;
+};
+
+// Reads the header at the end of a pack (given its last bytes or all of it). `pack_size` is the
+// full size of the pack. Damage (bad magic, lengths out of range) is a DamageError.
+Result<std::vector<PackEntry>> ParsePackHeader(std::string_view pack_bytes);
+
+// "data/3f/3f2a…": where a pack lives in the backend.
+std::string PackObjectName(const BlobId& pack_id);
+
+}  // namespace velin::repo

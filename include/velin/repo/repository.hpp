@@ -1,0 +1,80 @@
+// A repository: packs, index objects, snapshots and a config object in a storage::Backend
+// (docs/repository-format.md). Opening reads the config and refuses a format newer than this
+// velin understands; LoadIndex() merges every index object in memory. Reads verify: ReadBlob
+// returns a blob only when its SHA-256 matches its id. Writing goes through a BlobWriter
+// (blob_writer.hpp); snapshots are written last, as the commit point.
+// REQUIRES: LoadIndex() before ReadBlob(); ReadBlob() may be called from several threads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "velin/core/error.hpp"
+#include "velin/repo/blob_id.hpp"
+#include "velin/repo/chunker.hpp"
+#include "velin/repo/index.hpp"
+#include "velin/repo/snapshot.hpp"
+#include "velin/repo/tree.hpp"
+#include "velin/storage/backend.hpp"
+
+namespace velin::repo {
+
+inline constexpr int kFormatVersion = 1;
+
+struct RepoConfig {
+  int format_version = kFormatVersion;
+  std::string id;  // random, hex
+  ChunkerParams chunker;
+};
+
+// Something wrong found while loading: which object, what.
+struct ObjectDamage {
+  std::string object;
+  std::string message;
+};
+
+class Repository {
+ public:
+  // Opens the repository in `backend`. With `create`, a backend without a config object is
+  // initialised; without it, that is an error saying to run `velin backup init`.
+  static Result<std::unique_ptr<Repository>> Open(storage::Backend& backend, bool create);
+  // Writes a fresh config object; an error when one exists.
+  static Status Init(storage::Backend& backend);
+
+  storage::Backend& backend() { return backend_; }
+  const RepoConfig& config() const { return config_; }
+  const Chunker& chunker() const { return chunker_; }
+
+  // Reads and merges every index object. An unreadable or damaged one is skipped and listed
+  // in index_damage() (create then stores its blobs again; verify reports it).
+  Status LoadIndex();
+  const Index& index() const { return index_; }
+  const std::vector<ObjectDamage>& index_damage() const { return index_damage_; }
+
+  // The blob's plaintext, checked against its id. Missing or damaged: DamageError naming the
+  // blob and pack.
+  Result<std::string> ReadBlob(const BlobId& id);
+  Result<Tree> ReadTree(const BlobId& id);
+
+  // Snapshot ids, sorted (ids sort by time).
+  Result<std::vector<std::string>> ListSnapshotIds();
+  Result<Snapshot> LoadSnapshot(const std::string& id);
+  // Every snapshot that can be read, oldest first; damaged ones are listed in `damage`.
+  Result<std::vector<Snapshot>> LoadAllSnapshots(std::vector<ObjectDamage>* damage);
+  // Resolves "latest", a full id or a unique prefix to an id. Unknown or ambiguous: usage error.
+  Result<std::string> ResolveSnapshotId(const std::string& name);
+
+ private:
+  Repository(storage::Backend& backend, RepoConfig config)
+      : backend_(backend), config_(std::move(config)), chunker_(config_.chunker) {}
+
+  storage::Backend& backend_;
+  RepoConfig config_;
+  Chunker chunker_;
+  Index index_;
+  std::vector<ObjectDamage> index_damage_;
+};
+
+}  // namespace velin::repo

@@ -1,0 +1,60 @@
+// Snapshots: one small JSON object per backup ("snapshots/<id>"), the commit point of a backup.
+// It names every source — a path with its root tree, or a stream (a database dump) with its
+// chunk list and metadata — plus what list and verify show. The object wraps the snapshot with
+// the SHA-256 of its canonical text, so a damaged snapshot is detected, not misread
+// (docs/repository-format.md, "Snapshots").
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "velin/core/error.hpp"
+#include "velin/repo/blob_id.hpp"
+
+namespace velin::repo {
+
+struct SnapshotSource {
+  std::string name;            // as in backup.include: "storage/uploads", or a stream's name ("db")
+  std::string kind;            // "path" | "stream"
+  BlobId tree;                 // path: a tree with one node, the path's last component
+  std::vector<BlobId> chunks;  // stream: its chunks, in order
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  nlohmann::json metadata = nlohmann::json::object();  // stream: what its producer recorded
+};
+
+struct SnapshotStats {
+  uint64_t files = 0;
+  uint64_t dirs = 0;
+  uint64_t bytes = 0;       // total size of everything backed up
+  uint64_t files_read = 0;  // files actually opened and read (incremental skips unchanged)
+  uint64_t bytes_read = 0;
+  uint64_t bytes_added = 0;  // stored (compressed) bytes this backup added to the repository
+  uint64_t blobs_added = 0;
+  uint64_t duration_ms = 0;
+};
+
+struct Snapshot {
+  std::string id;    // "20261125-1430-full"
+  std::string time;  // UTC, ISO 8601 with seconds: "2026-11-25T14:30:05Z"
+  int64_t unix_time = 0;
+  std::string host;
+  std::string strategy;  // "full" | "incremental"
+  std::string parent;    // id of the parent snapshot ("" for none)
+  std::string velin_version;
+  std::string compression;
+  std::vector<SnapshotSource> sources;
+  SnapshotStats stats;
+
+  const SnapshotSource* FindSource(const std::string& name) const;
+};
+
+std::string EncodeSnapshot(const Snapshot& snapshot);
+// DamageError when the text does not parse, fields are missing or the checksum differs.
+Result<Snapshot> DecodeSnapshot(std::string_view text);
+
+inline std::string SnapshotObjectName(const std::string& id) { return "snapshots/" + id; }
+
+}  // namespace velin::repo

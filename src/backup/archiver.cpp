@@ -1,0 +1,155 @@
+#include "velin/backup/archiver.hpp"
+
+#include <unistd.h>
+
+#include <ctime>
+
+#include "archiver_walk.hpp"
+#include "velin/core/i18n.hpp"
+#include "velin/repo/lock.hpp"
+
+namespace velin::backup {
+
+namespace {
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string FormatTime(std::chrono::system_clock::time_point t, const char* format, bool local) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  if (local) {
+    localtime_r(&tt, &tm);
+  } else {
+    gmtime_r(&tt, &tm);
+  }
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+Status ValidateInclude(const std::string& include) {
+  if (include.empty() || include[0] == '/' || include == "." ||
+      ("/" + include + "/").find("/../") != std::string::npos) {
+    return UsageError("backup.include '" + include +
+                      "' must be a path inside app.root (relative, without '..')");
+  }
+  return Ok();
+}
+
+// The newest snapshot, the parent of an incremental backup.
+Result<std::optional<repo::Snapshot>> NewestSnapshot(repo::Repository& repo) {
+  VELIN_ASSIGN(auto all, repo.LoadAllSnapshots(nullptr));
+  std::optional<repo::Snapshot> newest;
+  for (auto& s : all) {
+    if (!newest || s.unix_time >= newest->unix_time) newest = std::move(s);
+  }
+  return newest;
+}
+
+// Picks the id and writes the snapshot, under the commit lock so that two backups in the
+// same minute get different ids.
+Status CommitSnapshot(repo::Repository& repo, repo::Snapshot& snapshot, const std::string& base,
+                      std::chrono::milliseconds wait) {
+  repo::LockOptions lock_options;
+  lock_options.wait = wait;
+  VELIN_ASSIGN(auto lock,
+               repo::RepoLock::Acquire(repo.backend(), repo::LockKind::kCommit, lock_options));
+  std::string id = base;
+  for (int n = 2;; ++n) {
+    VELIN_ASSIGN(auto existing, repo.backend().Stat(repo::SnapshotObjectName(id)));
+    if (!existing) break;
+    id = base + "-" + std::to_string(n);
+  }
+  snapshot.id = id;
+  return repo.backend().Put(repo::SnapshotObjectName(id), repo::EncodeSnapshot(snapshot));
+}
+
+}  // namespace
+
+Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Reporter& reporter,
+                                    const CreateOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto now = env.Now();
+  for (const auto& inc : options.include) VELIN_TRY(ValidateInclude(inc));
+  std::optional<repo::Snapshot> parent;
+  if (options.strategy == "incremental") {
+    VELIN_ASSIGN(parent, NewestSnapshot(repo));
+  }
+
+  repo::BlobWriterOptions writer_options;
+  writer_options.codec = options.codec;
+  writer_options.level = options.level;
+  repo::BlobWriter writer(repo, writer_options);
+  ArchiveWalk walk(repo, env, reporter, options, writer, parent ? &*parent : nullptr);
+
+  repo::Snapshot snapshot;
+  reporter.StartProgress(Tr("Backing up"), parent ? parent->stats.bytes : 0);
+  for (StreamSource* stream : options.streams) {
+    auto source = walk.ArchiveStream(*stream);
+    if (!source) {
+      reporter.EndProgress();
+      return tl::unexpected(source.error().Wrap("source '" + stream->Name() + "'"));
+    }
+    snapshot.sources.push_back(std::move(*source));
+  }
+  for (const auto& include : options.include) {
+    auto source = walk.ArchivePath(include);
+    if (!source) {
+      reporter.EndProgress();
+      return tl::unexpected(source.error().Wrap("backup.include '" + include + "'"));
+    }
+    snapshot.sources.push_back(std::move(*source));
+  }
+  reporter.EndProgress();
+  VELIN_TRY(writer.Flush());
+
+  repo::BlobWriterStats ws = writer.stats();
+  snapshot.stats = walk.stats();
+  snapshot.stats.bytes_added = ws.stored_bytes_added;
+  snapshot.stats.blobs_added = ws.blobs_added;
+  snapshot.stats.duration_ms =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count());
+  snapshot.time = FormatTime(now, "%Y-%m-%dT%H:%M:%SZ", false);
+  snapshot.unix_time =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  snapshot.host = HostName();
+  snapshot.strategy = options.strategy;
+  snapshot.parent = parent ? parent->id : "";
+  snapshot.velin_version = options.velin_version;
+  snapshot.compression = std::string(repo::CodecName(options.codec));
+  std::string base = FormatTime(now, "%Y%m%d-%H%M", true) +
+                     (options.strategy == "incremental" ? "-incr" : "-full");
+  VELIN_TRY(CommitSnapshot(repo, snapshot, base, options.commit_lock_wait));
+  return snapshot;
+}
+
+Status ReadStreamSource(repo::Repository& repo, const repo::Snapshot& snapshot,
+                        const std::string& name,
+                        const std::function<Status(std::string_view)>& sink) {
+  const repo::SnapshotSource* source = snapshot.FindSource(name);
+  if (!source || source->kind != "stream") {
+    return UsageError("backup " + snapshot.id + " has no stream source '" + name + "'");
+  }
+  for (const auto& id : source->chunks) {
+    auto data = repo.ReadBlob(id);
+    if (!data)
+      return tl::unexpected(data.error().Wrap("backup " + snapshot.id + " source " + name));
+    VELIN_TRY(sink(*data));
+  }
+  return Ok();
+}
+
+const nlohmann::json* StreamSourceMetadata(const repo::Snapshot& snapshot,
+                                           const std::string& name) {
+  const repo::SnapshotSource* source = snapshot.FindSource(name);
+  if (!source || source->kind != "stream") return nullptr;
+  return &source->metadata;
+}
+
+}  // namespace velin::backup

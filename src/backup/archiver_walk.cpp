@@ -1,0 +1,219 @@
+#include "archiver_walk.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+
+#include "velin/core/i18n.hpp"
+
+namespace velin::backup {
+
+using repo::BlobId;
+using repo::Node;
+using repo::NodeType;
+using repo::Tree;
+
+bool IsExcluded(const std::vector<std::string>& patterns, const std::string& rel) {
+  std::string base = io::Basename(rel);
+  for (const auto& p : patterns) {
+    if (fnmatch(p.c_str(), rel.c_str(), 0) == 0) return true;
+    if (p.find('/') == std::string::npos && fnmatch(p.c_str(), base.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+ArchiveWalk::ArchiveWalk(repo::Repository& repo, io::Env& env, Reporter& reporter,
+                         const CreateOptions& options, repo::BlobWriter& writer,
+                         const repo::Snapshot* parent)
+    : repo_(repo),
+      env_(env),
+      reporter_(reporter),
+      options_(options),
+      writer_(writer),
+      parent_(parent),
+      chunker_(repo.chunker(),
+               [this](std::string_view chunk) { return SaveChunk(chunk, *chunk_ids_); }) {}
+
+Status ArchiveWalk::SaveChunk(std::string_view chunk, std::vector<BlobId>& ids) {
+  BlobId id = repo::Sha256(chunk);
+  ids.push_back(id);
+  if (writer_.Known(id)) return Ok();
+  return writer_.Save(repo::BlobType::kData, id, std::string(chunk));
+}
+
+Result<BlobId> ArchiveWalk::SaveTree(const Tree& tree) {
+  std::string data = repo::EncodeTree(tree);
+  BlobId id = repo::Sha256(data);
+  VELIN_TRY(writer_.Save(repo::BlobType::kTree, id, std::move(data)));
+  return id;
+}
+
+const Tree* ArchiveWalk::ParentSubtree(const Node* parent_node) {
+  if (!parent_node || parent_node->type != NodeType::kDir) return nullptr;
+  auto it = parent_trees_.find(parent_node->subtree);
+  if (it != parent_trees_.end()) return &it->second;
+  auto tree = repo_.ReadTree(parent_node->subtree);
+  if (!tree) return nullptr;  // unreadable parent: read everything below, as a full backup would
+  return &parent_trees_.emplace(parent_node->subtree, std::move(*tree)).first->second;
+}
+
+Status ArchiveWalk::ReadContent(const std::string& abs, Node& node) {
+  VELIN_ASSIGN(auto file, env_.NewRandomAccessFile(abs));
+  const size_t block = 4 << 20;
+  if (read_buffer_.size() < block) read_buffer_.resize(block);
+  node.content.clear();
+  chunk_ids_ = &node.content;
+  uint64_t offset = 0;
+  for (;;) {
+    VELIN_ASSIGN(size_t n, file->Read(offset, block, read_buffer_.data()));
+    if (n == 0) break;
+    offset += n;
+    VELIN_TRY(chunker_.Feed(std::string_view(read_buffer_.data(), n)));
+    reporter_.UpdateProgress(stats_.bytes + offset, stats_.files);
+  }
+  VELIN_TRY(chunker_.Finish());
+  node.size = offset;
+  stats_.files_read++;
+  stats_.bytes_read += offset;
+  return Ok();
+}
+
+Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_app,
+                                const std::string& rel_src, const io::FileInfo& info,
+                                const Node* parent_node, Node& node) {
+  node.mode = info.mode;
+  node.uid = info.uid;
+  node.gid = info.gid;
+  node.mtime_ns = info.mtime_ns;
+  node.ctime_ns = info.ctime_ns;
+  node.inode = info.inode;
+  node.size = info.size;
+  switch (info.type) {
+    case io::FileType::kDirectory: {
+      node.type = NodeType::kDir;
+      node.size = 0;
+      stats_.dirs++;
+      VELIN_ASSIGN(node.subtree, ArchiveDir(abs, rel_app, rel_src, ParentSubtree(parent_node)));
+      return Ok();
+    }
+    case io::FileType::kSymlink: {
+      node.type = NodeType::kSymlink;
+      VELIN_ASSIGN(node.target, env_.ReadLink(abs));
+      return Ok();
+    }
+    case io::FileType::kRegular:
+      break;
+    case io::FileType::kOther:
+      return Failure("unsupported file type");  // callers skip these before
+  }
+  stats_.files++;
+  if (info.nlink > 1) {
+    auto [it, first] = hardlinks_.try_emplace({info.device, info.inode}, rel_src);
+    if (!first) {
+      node.type = NodeType::kHardlink;
+      node.target = it->second;
+      return Ok();
+    }
+  }
+  node.type = NodeType::kFile;
+  if (options_.strategy == "incremental" && parent_node && parent_node->type == NodeType::kFile &&
+      parent_node->size == info.size && parent_node->mtime_ns == info.mtime_ns &&
+      parent_node->ctime_ns == info.ctime_ns && parent_node->inode == info.inode) {
+    node.content = parent_node->content;  // unchanged: reuse without reading
+    stats_.bytes += info.size;
+    return Ok();
+  }
+  VELIN_TRY(ReadContent(abs, node));
+  stats_.bytes += node.size;
+  return Ok();
+}
+
+Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string& rel_app,
+                                       const std::string& rel_src, const Tree* parent_tree) {
+  VELIN_ASSIGN(auto entries, env_.ListDir(abs));
+  std::sort(entries.begin(), entries.end(),
+            [](const io::DirEntry& a, const io::DirEntry& b) { return a.name < b.name; });
+  Tree tree;
+  size_t parent_pos = 0;
+  for (const auto& entry : entries) {
+    std::string child_rel = rel_app + "/" + entry.name;
+    if (IsExcluded(options_.exclude, child_rel)) continue;
+    std::string child_abs = io::JoinPath(abs, entry.name);
+    VELIN_ASSIGN(io::FileInfo info, env_.Stat(child_abs));
+    if (info.type == io::FileType::kOther) {
+      reporter_.Warn(TrFormat("skipped {} (not a file, directory or symlink)", child_abs));
+      continue;
+    }
+    // Both lists are sorted by name: walk the parent's alongside.
+    const Node* parent_node = nullptr;
+    if (parent_tree) {
+      const auto& pn = parent_tree->nodes;
+      while (parent_pos < pn.size() && pn[parent_pos].name < entry.name) ++parent_pos;
+      if (parent_pos < pn.size() && pn[parent_pos].name == entry.name) {
+        parent_node = &pn[parent_pos];
+      }
+    }
+    Node node;
+    node.name = entry.name;
+    auto st =
+        ArchiveNode(child_abs, child_rel, rel_src + "/" + entry.name, info, parent_node, node);
+    if (!st) return tl::unexpected(st.error().Wrap(child_abs));
+    tree.nodes.push_back(std::move(node));
+  }
+  return SaveTree(tree);
+}
+
+Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include) {
+  std::string abs = io::JoinPath(options_.app_root, include);
+  VELIN_ASSIGN(io::FileInfo info, env_.Stat(abs));
+  if (info.type == io::FileType::kOther) {
+    return Failure("backup.include '" + include + "': " + abs + " is not a file or directory");
+  }
+  const Node* parent_root = nullptr;
+  const Tree* parent_top = nullptr;
+  if (parent_) {
+    if (const auto* src = parent_->FindSource(include); src && src->kind == "path") {
+      repo::Node holder;
+      holder.type = NodeType::kDir;
+      holder.subtree = src->tree;
+      parent_top = ParentSubtree(&holder);
+      if (parent_top && parent_top->nodes.size() == 1) parent_root = &parent_top->nodes[0];
+    }
+  }
+  hardlinks_.clear();
+  repo::SnapshotStats before = stats_;
+  Node root;
+  root.name = io::Basename(include);
+  VELIN_TRY(ArchiveNode(abs, include, root.name, info, parent_root, root));
+  Tree top;
+  top.nodes.push_back(std::move(root));
+  repo::SnapshotSource source;
+  source.name = include;
+  source.kind = "path";
+  VELIN_ASSIGN(source.tree, SaveTree(top));
+  source.files = stats_.files - before.files;
+  source.bytes = stats_.bytes - before.bytes;
+  return source;
+}
+
+Result<repo::SnapshotSource> ArchiveWalk::ArchiveStream(StreamSource& stream) {
+  repo::SnapshotSource source;
+  source.name = stream.Name();
+  source.kind = "stream";
+  chunk_ids_ = &source.chunks;
+  uint64_t bytes = 0;
+  VELIN_TRY(stream.Produce([&](std::string_view data) -> Status {
+    bytes += data.size();
+    reporter_.UpdateProgress(stats_.bytes + bytes, stats_.files);
+    return chunker_.Feed(data);
+  }));
+  VELIN_TRY(chunker_.Finish());
+  source.bytes = bytes;
+  source.files = 1;
+  source.metadata = stream.Metadata();
+  stats_.bytes += bytes;
+  stats_.bytes_read += bytes;
+  return source;
+}
+
+}  // namespace velin::backup

@@ -1,0 +1,278 @@
+#include "velin/backup/restorer.hpp"
+
+#include <unistd.h>
+
+#include <deque>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "velin/core/i18n.hpp"
+
+namespace velin::backup {
+
+using repo::Node;
+using repo::NodeType;
+using repo::Tree;
+
+namespace {
+
+// Splits a relative '/'-path into components; empty result when any is invalid ("..", "").
+std::vector<std::string> SplitRelative(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    std::string part = path.substr(start, slash - start);
+    if (!repo::IsValidNodeName(part)) return {};
+    parts.push_back(part);
+    start = slash + 1;
+  }
+  return parts;
+}
+
+class Restorer {
+ public:
+  Restorer(repo::Repository& repo, io::Env& env, Reporter& reporter, const RestoreOptions& options)
+      : repo_(repo), env_(env), reporter_(reporter), options_(options) {}
+
+  // Restores `node` (found at `parts` inside the source tree `top`) to target/`dir_rel`/name.
+  Status RestoreAt(const std::string& dir_rel, const Node& node, const Tree& top,
+                   const std::string& source_dir) {
+    source_top_ = &top;
+    source_dir_ = source_dir;
+    VELIN_ASSIGN(std::string dir, EnsureParents(dir_rel));
+    return RestoreNode(dir, node, node.name);
+  }
+  RestoreStats stats;
+
+ private:
+  // Creates target/rel's directories (missing ones 0755), refusing to pass through a symlink
+  // this restore created. Returns the absolute directory.
+  Result<std::string> EnsureParents(const std::string& rel) {
+    std::string dir = options_.target;
+    if (rel.empty()) return dir;
+    for (const auto& part : SplitRelative(rel)) {
+      dir = io::JoinPath(dir, part);
+      if (created_symlinks_.count(dir)) {
+        return Failure("refusing to restore through symlink " + dir + " created by this restore");
+      }
+      VELIN_ASSIGN(bool exists, env_.Exists(dir));
+      if (!exists) VELIN_TRY(env_.CreateDir(dir, 0755));
+    }
+    return dir;
+  }
+
+  // Makes `path` a real directory: anything else there (file, symlink) is removed, not followed.
+  Status MakeRealDir(const std::string& path) {
+    VELIN_ASSIGN(bool exists, env_.Exists(path));
+    if (exists) {
+      VELIN_ASSIGN(io::FileInfo info, env_.Stat(path));
+      if (info.type == io::FileType::kDirectory) return Ok();
+      VELIN_TRY(env_.RemoveFile(path));
+    }
+    return env_.CreateDir(path, 0700);
+  }
+
+  Status SetMeta(const std::string& path, const Node& node, bool set_mode) {
+    if (options_.restore_owner) VELIN_TRY(env_.SetOwner(path, node.uid, node.gid));
+    if (set_mode) VELIN_TRY(env_.SetMode(path, node.mode));
+    return env_.SetMtime(path, node.mtime_ns);
+  }
+
+  std::string TempName(const std::string& dir, const std::string& name) {
+    return io::JoinPath(dir, ".velin-restore-" + std::to_string(::getpid()) + "-" +
+                                 std::to_string(temp_counter_++) + "-" + name.substr(0, 100));
+  }
+
+  Status WriteFile(const std::string& path, const Node& node) {
+    std::string tmp = TempName(io::Dirname(path), node.name);
+    io::WriteOptions wo;
+    wo.mode = 0600;
+    wo.exclusive = true;
+    VELIN_ASSIGN(auto file, env_.NewWritableFile(tmp, wo));
+    auto st = [&]() -> Status {
+      for (const auto& id : node.content) {
+        VELIN_ASSIGN(std::string data, repo_.ReadBlob(id));  // hash checked
+        VELIN_TRY(file->Append(data));
+        stats.bytes += data.size();
+        reporter_.UpdateProgress(stats.bytes, stats.files);
+      }
+      VELIN_TRY(file->Close());
+      VELIN_TRY(SetMeta(tmp, node, true));
+      return env_.Rename(tmp, path);
+    }();
+    if (!st) (void)env_.RemoveFile(tmp);
+    return st;
+  }
+
+  // The node at `rel` (relative to the source's top tree), for hardlink targets.
+  const Node* FindInSource(const std::string& rel) {
+    auto parts = SplitRelative(rel);
+    const Tree* tree = source_top_;
+    for (size_t i = 0; i < parts.size() && tree; ++i) {
+      const Node* found = nullptr;
+      for (const auto& n : tree->nodes) {
+        if (n.name == parts[i]) found = &n;
+      }
+      if (!found || i + 1 == parts.size()) return found;
+      if (found->type != NodeType::kDir) return nullptr;
+      auto sub = repo_.ReadTree(found->subtree);
+      if (!sub) return nullptr;
+      tree = &trees_.emplace_back(std::move(*sub));
+    }
+    return nullptr;
+  }
+
+  Status RestoreHardlink(const std::string& path, const Node& node) {
+    std::string first = io::JoinPath(source_dir_, node.target);
+    if (SplitRelative(node.target).empty()) {
+      return DamageError("hardlink " + path + " names an invalid path '" + node.target + "'");
+    }
+    if (restored_files_.count(first)) {
+      std::string tmp = TempName(io::Dirname(path), node.name);
+      VELIN_TRY(env_.HardLink(first, tmp));
+      stats.hardlinks++;
+      return env_.Rename(tmp, path);
+    }
+    // The first link is not part of this restore (--only): restore the content here.
+    const Node* primary = FindInSource(node.target);
+    if (!primary || primary->type != NodeType::kFile) {
+      return DamageError("hardlink " + path + " points to '" + node.target + "', not a file");
+    }
+    Node copy = *primary;
+    copy.name = node.name;
+    VELIN_TRY(WriteFile(path, copy));
+    restored_files_.insert(first);  // later links of the group link to this one
+    restored_alias_[first] = path;
+    stats.files++;
+    return Ok();
+  }
+
+  Status RestoreNode(const std::string& dir, const Node& node, const std::string& rel_src) {
+    std::string path = io::JoinPath(dir, node.name);
+    switch (node.type) {
+      case NodeType::kFile:
+        VELIN_TRY(WriteFile(path, node));
+        restored_files_.insert(io::JoinPath(source_dir_, rel_src));
+        stats.files++;
+        return Ok();
+      case NodeType::kHardlink: {
+        auto alias = restored_alias_.find(io::JoinPath(source_dir_, node.target));
+        if (alias != restored_alias_.end()) {
+          std::string tmp = TempName(dir, node.name);
+          VELIN_TRY(env_.HardLink(alias->second, tmp));
+          stats.hardlinks++;
+          return env_.Rename(tmp, path);
+        }
+        return RestoreHardlink(path, node);
+      }
+      case NodeType::kSymlink: {
+        std::string tmp = TempName(dir, node.name);
+        VELIN_TRY(env_.Symlink(node.target, tmp));
+        VELIN_TRY(SetMeta(tmp, node, false));
+        VELIN_TRY(env_.Rename(tmp, path));
+        created_symlinks_.insert(path);
+        stats.symlinks++;
+        return Ok();
+      }
+      case NodeType::kDir:
+        break;
+    }
+    VELIN_TRY(MakeRealDir(path));
+    VELIN_ASSIGN(Tree tree, repo_.ReadTree(node.subtree));
+    for (const auto& child : tree.nodes) {
+      auto st = RestoreNode(path, child, rel_src + "/" + child.name);
+      if (!st) return tl::unexpected(st.error().Wrap(io::JoinPath(path, child.name)));
+    }
+    stats.dirs++;
+    return SetMeta(path, node, true);  // after the children, so their writes keep the mtime
+  }
+
+  repo::Repository& repo_;
+  io::Env& env_;
+  Reporter& reporter_;
+  const RestoreOptions& options_;
+  const Tree* source_top_ = nullptr;
+  std::string source_dir_;
+  std::set<std::string> created_symlinks_;
+  std::set<std::string> restored_files_;
+  std::map<std::string, std::string> restored_alias_;
+  std::deque<Tree> trees_;
+  uint64_t temp_counter_ = 0;
+};
+
+// Where --only points inside a source: the node and its directory relative to app.root.
+struct Selection {
+  Node node;
+  std::string dir_rel;
+};
+
+Result<std::optional<Selection>> Select(repo::Repository& repo, const repo::SnapshotSource& src,
+                                        const Tree& top, const std::string& only) {
+  const std::string src_dir = io::Dirname(src.name) == "." ? "" : io::Dirname(src.name);
+  if (only.empty() || only == src.name || src.name.rfind(only + "/", 0) == 0) {
+    return Selection{top.nodes[0], src_dir};
+  }
+  if (only.rfind(src.name + "/", 0) != 0) return std::optional<Selection>();
+  auto parts = SplitRelative(only.substr(src.name.size() + 1));
+  if (parts.empty()) return UsageError("--only '" + only + "' is not a valid path");
+  Node current = top.nodes[0];
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (current.type != NodeType::kDir) return std::optional<Selection>();
+    VELIN_ASSIGN(Tree tree, repo.ReadTree(current.subtree));
+    bool found = false;
+    for (auto& n : tree.nodes) {
+      if (n.name == parts[i]) {
+        current = std::move(n);
+        found = true;
+        break;
+      }
+    }
+    if (!found) return std::optional<Selection>();
+  }
+  return Selection{current, io::Dirname(only) == "." ? "" : io::Dirname(only)};
+}
+
+}  // namespace
+
+Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapshot& snapshot,
+                                     io::Env& env, Reporter& reporter,
+                                     const RestoreOptions& options) {
+  std::string only = options.only;
+  while (only.size() > 1 && only.back() == '/') only.pop_back();
+  Restorer restorer(repo, env, reporter, options);
+  VELIN_TRY(CreateDirs(env, options.target));
+  bool matched = false;
+  reporter.StartProgress(Tr("Restoring"), snapshot.stats.bytes);
+  for (const auto& src : snapshot.sources) {
+    if (src.kind != "path") continue;
+    if (SplitRelative(src.name).empty()) {
+      return DamageError("backup " + snapshot.id + " names an invalid path '" + src.name + "'");
+    }
+    VELIN_ASSIGN(Tree top, repo.ReadTree(src.tree));
+    if (top.nodes.size() != 1 || top.nodes[0].name != io::Basename(src.name)) {
+      return DamageError("backup " + snapshot.id + ": source '" + src.name + "' has a bad root");
+    }
+    VELIN_ASSIGN(auto selection, Select(repo, src, top, only));
+    if (!selection) continue;
+    matched = true;
+    std::string src_dir = io::Dirname(src.name) == "." ? "" : io::Dirname(src.name);
+    auto st = restorer.RestoreAt(
+        selection->dir_rel, selection->node, top,
+        src_dir.empty() ? options.target : io::JoinPath(options.target, src_dir));
+    if (!st) {
+      reporter.EndProgress();
+      return tl::unexpected(st.error());
+    }
+  }
+  reporter.EndProgress();
+  if (!matched) {
+    return UsageError("backup " + snapshot.id + " has no path '" + options.only + "'");
+  }
+  ::sync();  // one flush for the whole restore instead of an fsync per file
+  return restorer.stats;
+}
+
+}  // namespace velin::backup

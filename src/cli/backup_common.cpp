@@ -1,0 +1,85 @@
+#include "backup_common.hpp"
+
+#include <unistd.h>
+
+#include "velin/core/duration.hpp"
+#include "velin/core/i18n.hpp"
+
+namespace velin::cli {
+
+void AddRepoFlags(CLI::App* cmd, RepoFlags& flags) {
+  cmd->add_option("--destination", flags.destination,
+                  "Repository directory or URL (default: backup.destination)");
+  cmd->add_option("--lock-wait", flags.lock_wait,
+                  "How long to wait for another velin's lock (e.g. 30s; default 0)");
+}
+
+namespace {
+storage::BackendOptions BackendOptionsFrom(const config::Config& cfg) {
+  storage::BackendOptions o;
+  o.s3_endpoint = cfg.s3.endpoint;
+  o.s3_region = cfg.s3.region;
+  o.s3_path_style = cfg.s3.path_style;
+  o.s3_credentials_file = cfg.s3.credentials_file;
+  o.s3_parallel_uploads = cfg.s3.parallel_uploads;
+  o.sftp_key_file = cfg.sftp.key_file;
+  o.sftp_known_hosts = cfg.sftp.known_hosts;
+  return o;
+}
+}  // namespace
+
+Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
+                                bool create) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  auto wait = ParseDuration(flags.lock_wait);
+  if (!wait)
+    return UsageError("--lock-wait '" + flags.lock_wait + "' is not a duration (e.g. 30s)");
+  std::string destination = flags.destination.empty() ? cfg->backup.destination : flags.destination;
+  if (destination.empty()) return UsageError("no backup.destination configured");
+  if (!config::IsRemoteDestination(destination) && destination[0] != '/') {
+    char cwd[4096];
+    if (!::getcwd(cwd, sizeof cwd)) return ErrnoError("getcwd", errno);
+    destination = io::JoinPath(cwd, destination);
+  }
+  OpenRepo r;
+  VELIN_ASSIGN(r.backend,
+               storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), create));
+  VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create));
+  repo::LockOptions lock_options;
+  lock_options.wait = *wait;
+  VELIN_ASSIGN(r.lock, repo::RepoLock::Acquire(*r.backend, kind, lock_options));
+  VELIN_TRY(r.repo->LoadIndex());
+  return r;
+}
+
+void RegisterBackupInit(CLI::App& group, Context& ctx) {
+  auto flags = std::make_shared<RepoFlags>();
+  CLI::App* cmd = AddCommand(group, "init", "Create an empty backup repository");
+  cmd->add_option("--destination", flags->destination,
+                  "Repository directory or URL (default: backup.destination)");
+  cmd->callback([&ctx, flags] {
+    ctx.Execute([&ctx, flags]() -> Status {
+      VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+      std::string destination =
+          flags->destination.empty() ? cfg->backup.destination : flags->destination;
+      if (!config::IsRemoteDestination(destination) && !destination.empty() &&
+          destination[0] != '/') {
+        char cwd[4096];
+        if (!::getcwd(cwd, sizeof cwd)) return ErrnoError("getcwd", errno);
+        destination = io::JoinPath(cwd, destination);
+      }
+      VELIN_ASSIGN(auto backend,
+                   storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), true));
+      VELIN_TRY(repo::Repository::Init(*backend));
+      if (ctx.out().json()) {
+        ctx.out().Json(
+            {{"repository", backend->Location()}, {"format_version", repo::kFormatVersion}});
+      } else {
+        ctx.out().Done(TrFormat("Repository created at {}", backend->Location()));
+      }
+      return Ok();
+    });
+  });
+}
+
+}  // namespace velin::cli

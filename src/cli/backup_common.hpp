@@ -1,0 +1,39 @@
+// Shared by the `velin backup …` command files: opening the configured repository with a lock.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "velin/cli/context.hpp"
+#include "velin/repo/lock.hpp"
+#include "velin/repo/repository.hpp"
+#include "velin/storage/backend.hpp"
+
+namespace velin::cli {
+
+// Flags every repository command takes.
+struct RepoFlags {
+  std::string destination;  // --destination (else backup.destination)
+  std::string lock_wait = "0s";
+};
+
+void AddRepoFlags(CLI::App* cmd, RepoFlags& flags);
+
+// An open repository with its lock; members are destroyed in reverse order (lock first).
+struct OpenRepo {
+  std::unique_ptr<storage::Backend> backend;
+  std::unique_ptr<repo::Repository> repo;
+  std::unique_ptr<repo::RepoLock> lock;
+};
+
+// Opens (with `create`, initialises) the repository, takes the lock and loads the index.
+Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
+                                bool create);
+
+void RegisterBackupInit(CLI::App& group, Context& ctx);
+void RegisterBackupCreate(CLI::App& group, Context& ctx);
+void RegisterBackupList(CLI::App& group, Context& ctx);
+void RegisterBackupRestore(CLI::App& group, Context& ctx);
+void RegisterBackupVerify(CLI::App& group, Context& ctx);
+
+}  // namespace velin::cli

@@ -1,0 +1,72 @@
+// velin backup restore ID [--target DIR] [--only PATH] [--yes]: writes a backup's files back,
+// in place (after a confirmation) or under --target.
+#include <unistd.h>
+
+#include "backup_common.hpp"
+#include "velin/backup/restorer.hpp"
+#include "velin/core/i18n.hpp"
+
+namespace velin::cli {
+
+namespace {
+
+struct RestoreFlags {
+  RepoFlags repo;
+  std::string id;
+  std::string target;
+  std::string only;
+};
+
+Status RunRestore(Context& ctx, const RestoreFlags& flags) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  output::Console& out = ctx.out();
+  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
+  VELIN_ASSIGN(std::string id, r.repo->ResolveSnapshotId(flags.id));
+  VELIN_ASSIGN(repo::Snapshot snapshot, r.repo->LoadSnapshot(id));
+  backup::RestoreOptions options;
+  options.only = flags.only;
+  options.restore_owner = ::geteuid() == 0;
+  if (flags.target.empty()) {
+    options.target = cfg->app.root;
+    VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Restore backup {} in place into {}, overwriting "
+                                                "files there?",
+                                                id, options.target)));
+    if (!yes) return Failure(std::string(Tr("restore cancelled")));
+  } else if (flags.target[0] == '/') {
+    options.target = flags.target;
+  } else {
+    char cwd[4096];
+    if (!::getcwd(cwd, sizeof cwd)) return ErrnoError("getcwd", errno);
+    options.target = io::JoinPath(cwd, flags.target);
+  }
+  out.Begin(output::Icon::kRestore, TrFormat("Restoring backup {}...", id));
+  VELIN_ASSIGN(backup::RestoreStats st,
+               backup::RestoreSnapshot(*r.repo, snapshot, ctx.env(), out, options));
+  if (out.json()) {
+    out.Json({{"id", id},
+              {"target", options.target},
+              {"files", st.files},
+              {"dirs", st.dirs},
+              {"symlinks", st.symlinks},
+              {"hardlinks", st.hardlinks},
+              {"bytes", st.bytes}});
+    return Ok();
+  }
+  out.Done(TrFormat("Restored {} files ({}) into {}", st.files + st.hardlinks,
+                    output::FormatBytes(st.bytes), options.target));
+  return Ok();
+}
+
+}  // namespace
+
+void RegisterBackupRestore(CLI::App& group, Context& ctx) {
+  auto flags = std::make_shared<RestoreFlags>();
+  CLI::App* cmd = AddCommand(group, "restore", "Restore a backup (latest, an ID or a prefix)");
+  cmd->add_option("id", flags->id, "Backup ID, unique prefix, or 'latest'")->required();
+  cmd->add_option("--target", flags->target, "Restore under this directory instead of in place");
+  cmd->add_option("--only", flags->only, "Restore only this path (relative to app.root)");
+  AddRepoFlags(cmd, flags->repo);
+  cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunRestore(ctx, *flags); }); });
+}
+
+}  // namespace velin::cli

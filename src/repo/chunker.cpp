@@ -1,0 +1,85 @@
+#include "velin/repo/chunker.hpp"
+
+#include <bit>
+#include <cstring>
+
+namespace velin::repo {
+
+namespace {
+uint64_t SplitMix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// A mask of `bits` ones in the high half of the word: with the gear hash shifting left, high
+// bits depend on the last ~64 bytes, low bits only on the last few.
+uint64_t HighMask(int bits) { return bits <= 0 ? 0 : (~0ULL << (64 - bits)); }
+}  // namespace
+
+Chunker::Chunker(const ChunkerParams& params) : params_(params) {
+  uint64_t state = params.seed;
+  for (auto& g : gear_) g = SplitMix64(state);
+  int bits = std::bit_width(params.avg_size) - 1;
+  mask_small_ = HighMask(bits + 2);
+  mask_large_ = HighMask(bits - 2);
+}
+
+size_t Chunker::Cut(const uint8_t* data, size_t n) const {
+  if (n <= params_.min_size) return n;
+  size_t limit = n < params_.max_size ? n : params_.max_size;
+  size_t normal = params_.avg_size < limit ? params_.avg_size : limit;
+  uint64_t hash = 0;
+  size_t i = params_.min_size;
+  for (; i < normal; ++i) {
+    hash = (hash << 1) + gear_[data[i]];
+    if ((hash & mask_small_) == 0) return i + 1;
+  }
+  for (; i < limit; ++i) {
+    hash = (hash << 1) + gear_[data[i]];
+    if ((hash & mask_large_) == 0) return i + 1;
+  }
+  return limit;
+}
+
+StreamChunker::StreamChunker(const Chunker& chunker, Emit emit)
+    : chunker_(chunker), emit_(std::move(emit)) {}
+
+Status StreamChunker::Feed(std::string_view data) {
+  const size_t max = chunker_.params().max_size;
+  while (!data.empty()) {
+    if (buffer_.empty()) buffer_.resize(2 * max);
+    if (end_ == buffer_.size()) {  // compact: move the unconsumed tail (< max bytes) to the front
+      std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    size_t take = std::min(data.size(), buffer_.size() - end_);
+    std::memcpy(buffer_.data() + end_, data.data(), take);
+    end_ += take;
+    data.remove_prefix(take);
+    VELIN_TRY(CutWhileFull(false));
+  }
+  return Ok();
+}
+
+Status StreamChunker::Finish() {
+  VELIN_TRY(CutWhileFull(true));
+  begin_ = end_ = 0;
+  return Ok();
+}
+
+Status StreamChunker::CutWhileFull(bool at_end) {
+  const size_t max = chunker_.params().max_size;
+  while (end_ - begin_ >= max || (at_end && end_ > begin_)) {
+    const auto* p = reinterpret_cast<const uint8_t*>(buffer_.data() + begin_);
+    size_t cut = chunker_.Cut(p, end_ - begin_);
+    VELIN_TRY(emit_(std::string_view(buffer_.data() + begin_, cut)));
+    begin_ += cut;
+  }
+  if (begin_ == end_) begin_ = end_ = 0;
+  return Ok();
+}
+
+}  // namespace velin::repo

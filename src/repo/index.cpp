@@ -1,0 +1,83 @@
+#include "velin/repo/index.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace velin::repo {
+
+namespace {
+constexpr std::string_view kIndexMagic = "VLNIDX01";
+
+void PutU32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint32_t GetU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+  return v;
+}
+}  // namespace
+
+std::string EncodeIndexObject(const IndexPacks& packs) {
+  std::string out(kIndexMagic);
+  PutU32(out, static_cast<uint32_t>(packs.size()));
+  for (const auto& [pack_id, entries] : packs) {
+    out.append(reinterpret_cast<const char*>(pack_id.bytes.data()), 32);
+    PutU32(out, static_cast<uint32_t>(entries.size()));
+    for (const auto& e : entries) EncodePackEntry(e, out);
+  }
+  return out;
+}
+
+Result<IndexPacks> DecodeIndexObject(std::string_view data) {
+  if (data.size() < kIndexMagic.size() + 4 || data.substr(0, kIndexMagic.size()) != kIndexMagic) {
+    return DamageError("not an index object (bad magic)");
+  }
+  size_t pos = kIndexMagic.size();
+  uint32_t count = GetU32(data.data() + pos);
+  pos += 4;
+  IndexPacks packs;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (data.size() - pos < 36) return DamageError("index object is truncated");
+    BlobId pack_id;
+    std::memcpy(pack_id.bytes.data(), data.data() + pos, 32);
+    uint32_t n = GetU32(data.data() + pos + 32);
+    pos += 36;
+    if ((data.size() - pos) / kPackEntrySize < n) return DamageError("index object is truncated");
+    std::vector<PackEntry> entries;
+    entries.reserve(n);
+    for (uint32_t k = 0; k < n; ++k, pos += kPackEntrySize) {
+      entries.push_back(DecodePackEntry(data.data() + pos));
+    }
+    packs.emplace_back(pack_id, std::move(entries));
+  }
+  if (pos != data.size()) return DamageError("index object has trailing bytes");
+  return packs;
+}
+
+void Index::AddPack(const BlobId& pack_id, const std::vector<PackEntry>& entries) {
+  auto [it, inserted] = pack_numbers_.try_emplace(pack_id, static_cast<uint32_t>(packs_.size()));
+  if (inserted) packs_.push_back(pack_id);
+  for (const auto& e : entries) {
+    entries_.push_back(
+        IndexEntry{e.id, it->second, e.offset, e.length, e.raw_length, e.type, e.codec});
+  }
+}
+
+void Index::Finalize() {
+  std::stable_sort(entries_.begin(), entries_.end(),
+                   [](const IndexEntry& a, const IndexEntry& b) { return a.id < b.id; });
+  entries_.erase(std::unique(entries_.begin(), entries_.end(),
+                             [](const IndexEntry& a, const IndexEntry& b) { return a.id == b.id; }),
+                 entries_.end());
+  entries_.shrink_to_fit();
+}
+
+const IndexEntry* Index::Find(const BlobId& id) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
+                             [](const IndexEntry& e, const BlobId& k) { return e.id < k; });
+  if (it == entries_.end() || it->id != id) return nullptr;
+  return &*it;
+}
+
+}  // namespace velin::repo

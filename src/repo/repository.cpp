@@ -1,0 +1,190 @@
+#include "velin/repo/repository.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace velin::repo {
+
+namespace {
+
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
+  return Sha256(raw).Hex().substr(0, 2 * bytes);
+}
+
+std::string EncodeConfig(const RepoConfig& c) {
+  nlohmann::json j = {{"format_version", c.format_version},
+                      {"id", c.id},
+                      {"chunker",
+                       {{"algorithm", "fastcdc-gear"},
+                        {"min_size", c.chunker.min_size},
+                        {"avg_size", c.chunker.avg_size},
+                        {"max_size", c.chunker.max_size},
+                        {"seed", c.chunker.seed}}}};
+  return j.dump(1) + "\n";
+}
+
+Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& where) {
+  RepoConfig c;
+  try {
+    nlohmann::json j = nlohmann::json::parse(text);
+    c.format_version = j.at("format_version").get<int>();
+    if (c.format_version > kFormatVersion) {
+      return UsageError("repository " + where + " has format version " +
+                        std::to_string(c.format_version) + "; this velin reads up to version " +
+                        std::to_string(kFormatVersion) + " (upgrade velin)");
+    }
+    c.id = j.at("id").get<std::string>();
+    const auto& ch = j.at("chunker");
+    c.chunker.min_size = ch.at("min_size").get<uint64_t>();
+    c.chunker.avg_size = ch.at("avg_size").get<uint64_t>();
+    c.chunker.max_size = ch.at("max_size").get<uint64_t>();
+    c.chunker.seed = ch.at("seed").get<uint64_t>();
+  } catch (const std::exception& e) {
+    return DamageError("repository config " + where + "/config is damaged (" + e.what() + ")");
+  }
+  const auto& p = c.chunker;
+  if (p.min_size == 0 || p.min_size > p.avg_size || p.avg_size > p.max_size ||
+      (p.avg_size & (p.avg_size - 1)) != 0 || p.max_size > (64u << 20)) {
+    return DamageError("repository config " + where + "/config has invalid chunker sizes");
+  }
+  return c;
+}
+
+}  // namespace
+
+Status Repository::Init(storage::Backend& backend) {
+  VELIN_ASSIGN(auto existing, backend.Stat("config"));
+  if (existing) return UsageError("a repository already exists at " + backend.Location());
+  RepoConfig config;
+  config.id = RandomHex(16);
+  return backend.Put("config", EncodeConfig(config));
+}
+
+Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, bool create) {
+  auto text = backend.Get("config");
+  if (!text && storage::IsNotFound(text.error())) {
+    if (!create) {
+      return UsageError("no repository at " + backend.Location() +
+                        " (run 'velin backup init' or 'velin backup create')");
+    }
+    VELIN_TRY(Init(backend));
+    text = backend.Get("config");
+  }
+  if (!text) return tl::unexpected(text.error().Wrap("repository " + backend.Location()));
+  VELIN_ASSIGN(RepoConfig config, DecodeConfig(*text, backend.Location()));
+  return std::unique_ptr<Repository>(new Repository(backend, std::move(config)));
+}
+
+Status Repository::LoadIndex() {
+  VELIN_ASSIGN(auto objects, backend_.List("index/"));
+  std::sort(objects.begin(), objects.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (const auto& obj : objects) {
+    VELIN_ASSIGN(std::string data, backend_.Get(obj.name));
+    std::string expected = obj.name.substr(obj.name.rfind('/') + 1);
+    if (Sha256(data).Hex() != expected) {
+      index_damage_.push_back({obj.name, "content does not match its name (damaged)"});
+      continue;
+    }
+    auto packs = DecodeIndexObject(data);
+    if (!packs) {
+      index_damage_.push_back({obj.name, packs.error().message});
+      continue;
+    }
+    for (const auto& [pack_id, entries] : *packs) index_.AddPack(pack_id, entries);
+  }
+  index_.Finalize();
+  return Ok();
+}
+
+Result<std::string> Repository::ReadBlob(const BlobId& id) {
+  const IndexEntry* e = index_.Find(id);
+  if (!e) return DamageError("blob " + id.Short() + " is missing from the index");
+  std::string pack = PackObjectName(index_.PackId(e->pack));
+  auto stored = backend_.GetRange(pack, e->offset, e->length);
+  if (!stored) {
+    std::string why = storage::IsNotFound(stored.error()) ? "is missing" : stored.error().message;
+    return DamageError("blob " + id.Short() + ": pack " + index_.PackId(e->pack).Short() + " " +
+                       why);
+  }
+  auto raw = Decompress(e->codec, *stored, e->raw_length);
+  if (!raw || Sha256(*raw) != id) {
+    return DamageError("blob " + id.Short() + " in pack " + index_.PackId(e->pack).Short() +
+                       " is damaged (" + (raw ? "hash mismatch" : raw.error().message) + ")");
+  }
+  return std::move(*raw);
+}
+
+Result<Tree> Repository::ReadTree(const BlobId& id) {
+  VELIN_ASSIGN(std::string data, ReadBlob(id));
+  auto tree = DecodeTree(data);
+  if (!tree) return DamageError("tree " + id.Short() + ": " + tree.error().message);
+  return tree;
+}
+
+Result<std::vector<std::string>> Repository::ListSnapshotIds() {
+  VELIN_ASSIGN(auto objects, backend_.List("snapshots/"));
+  std::vector<std::string> ids;
+  for (const auto& o : objects) ids.push_back(o.name.substr(std::string("snapshots/").size()));
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Result<Snapshot> Repository::LoadSnapshot(const std::string& id) {
+  VELIN_ASSIGN(std::string text, backend_.Get(SnapshotObjectName(id)));
+  auto snapshot = DecodeSnapshot(text);
+  if (!snapshot) return DamageError("snapshot " + id + ": " + snapshot.error().message);
+  if (snapshot->id != id) return DamageError("snapshot " + id + ": holds id " + snapshot->id);
+  return snapshot;
+}
+
+Result<std::vector<Snapshot>> Repository::LoadAllSnapshots(std::vector<ObjectDamage>* damage) {
+  VELIN_ASSIGN(auto ids, ListSnapshotIds());
+  std::vector<Snapshot> out;
+  for (const auto& id : ids) {
+    auto s = LoadSnapshot(id);
+    if (s) {
+      out.push_back(std::move(*s));
+    } else if (s.error().code == ExitCode::kDamage && damage) {
+      damage->push_back({SnapshotObjectName(id), s.error().message});
+    } else {
+      return tl::unexpected(s.error());
+    }
+  }
+  return out;
+}
+
+Result<std::string> Repository::ResolveSnapshotId(const std::string& name) {
+  VELIN_ASSIGN(auto ids, ListSnapshotIds());
+  if (ids.empty())
+    return UsageError("the repository at " + backend_.Location() + " has no backups");
+  if (name == "latest") {
+    // The newest by time: ids sort by time, except same-minute suffixes; load to be exact.
+    std::string best;
+    int64_t best_time = INT64_MIN;
+    for (const auto& id : ids) {
+      auto s = LoadSnapshot(id);
+      if (s && s->unix_time >= best_time) {
+        best_time = s->unix_time;
+        best = id;
+      }
+    }
+    if (best.empty()) return DamageError("no readable backup in " + backend_.Location());
+    return best;
+  }
+  std::vector<std::string> matches;
+  for (const auto& id : ids) {
+    if (id == name) return id;
+    if (id.rfind(name, 0) == 0) matches.push_back(id);
+  }
+  if (matches.size() == 1) return matches[0];
+  if (matches.empty()) return UsageError("no backup '" + name + "' in " + backend_.Location());
+  return UsageError("backup '" + name + "' is ambiguous (" + std::to_string(matches.size()) +
+                    " backups start with it: " + matches[0] + ", " + matches[1] + ", ...)");
+}
+
+}  // namespace velin::repo

@@ -1,0 +1,124 @@
+#include "velin/repo/snapshot.hpp"
+
+namespace velin::repo {
+
+const SnapshotSource* Snapshot::FindSource(const std::string& name) const {
+  for (const auto& s : sources) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+namespace {
+
+nlohmann::json SourceToJson(const SnapshotSource& s) {
+  nlohmann::json j = {{"name", s.name}, {"kind", s.kind}, {"files", s.files}, {"bytes", s.bytes}};
+  if (s.kind == "stream") {
+    nlohmann::json chunks = nlohmann::json::array();
+    for (const auto& c : s.chunks) chunks.push_back(c.Hex());
+    j["chunks"] = std::move(chunks);
+    j["metadata"] = s.metadata;
+  } else {
+    j["tree"] = s.tree.Hex();
+  }
+  return j;
+}
+
+BlobId IdField(const nlohmann::json& j, const char* key) {
+  auto id = ParseBlobId(j.at(key).get<std::string>());
+  if (!id) throw std::runtime_error(std::string("field '") + key + "' is not a blob id");
+  return *id;
+}
+
+SnapshotSource SourceFromJson(const nlohmann::json& j) {
+  SnapshotSource s;
+  s.name = j.at("name").get<std::string>();
+  s.kind = j.at("kind").get<std::string>();
+  s.files = j.at("files").get<uint64_t>();
+  s.bytes = j.at("bytes").get<uint64_t>();
+  if (s.kind == "stream") {
+    for (const auto& c : j.at("chunks")) {
+      auto id = ParseBlobId(c.get<std::string>());
+      if (!id) throw std::runtime_error("a stream chunk is not a blob id");
+      s.chunks.push_back(*id);
+    }
+    s.metadata = j.at("metadata");
+  } else if (s.kind == "path") {
+    s.tree = IdField(j, "tree");
+  } else {
+    throw std::runtime_error("unknown source kind '" + s.kind + "'");
+  }
+  return s;
+}
+
+nlohmann::json ToJson(const Snapshot& s) {
+  nlohmann::json sources = nlohmann::json::array();
+  for (const auto& src : s.sources) sources.push_back(SourceToJson(src));
+  const SnapshotStats& st = s.stats;
+  return {{"id", s.id},
+          {"time", s.time},
+          {"unix_time", s.unix_time},
+          {"host", s.host},
+          {"strategy", s.strategy},
+          {"parent", s.parent},
+          {"velin_version", s.velin_version},
+          {"compression", s.compression},
+          {"sources", sources},
+          {"stats",
+           {{"files", st.files},
+            {"dirs", st.dirs},
+            {"bytes", st.bytes},
+            {"files_read", st.files_read},
+            {"bytes_read", st.bytes_read},
+            {"bytes_added", st.bytes_added},
+            {"blobs_added", st.blobs_added},
+            {"duration_ms", st.duration_ms}}}};
+}
+
+Snapshot FromJson(const nlohmann::json& j) {
+  Snapshot s;
+  s.id = j.at("id").get<std::string>();
+  s.time = j.at("time").get<std::string>();
+  s.unix_time = j.at("unix_time").get<int64_t>();
+  s.host = j.at("host").get<std::string>();
+  s.strategy = j.at("strategy").get<std::string>();
+  s.parent = j.at("parent").get<std::string>();
+  s.velin_version = j.at("velin_version").get<std::string>();
+  s.compression = j.at("compression").get<std::string>();
+  for (const auto& src : j.at("sources")) s.sources.push_back(SourceFromJson(src));
+  const auto& st = j.at("stats");
+  s.stats.files = st.at("files").get<uint64_t>();
+  s.stats.dirs = st.at("dirs").get<uint64_t>();
+  s.stats.bytes = st.at("bytes").get<uint64_t>();
+  s.stats.files_read = st.at("files_read").get<uint64_t>();
+  s.stats.bytes_read = st.at("bytes_read").get<uint64_t>();
+  s.stats.bytes_added = st.at("bytes_added").get<uint64_t>();
+  s.stats.blobs_added = st.at("blobs_added").get<uint64_t>();
+  s.stats.duration_ms = st.at("duration_ms").get<uint64_t>();
+  return s;
+}
+
+}  // namespace
+
+std::string EncodeSnapshot(const Snapshot& snapshot) {
+  nlohmann::json body = ToJson(snapshot);
+  std::string canonical = body.dump();
+  nlohmann::json wrapper = {{"format", 1}, {"sha256", Sha256(canonical).Hex()}, {"snapshot", body}};
+  return wrapper.dump(1) + "\n";
+}
+
+Result<Snapshot> DecodeSnapshot(std::string_view text) {
+  try {
+    nlohmann::json wrapper = nlohmann::json::parse(text);
+    const nlohmann::json& body = wrapper.at("snapshot");
+    std::string expected = wrapper.at("sha256").get<std::string>();
+    if (Sha256(body.dump()).Hex() != expected) {
+      return DamageError("checksum mismatch (the snapshot object was modified or damaged)");
+    }
+    return FromJson(body);
+  } catch (const std::exception& e) {
+    return DamageError(std::string("not a valid snapshot object (") + e.what() + ")");
+  }
+}
+
+}  // namespace velin::repo

@@ -1,0 +1,150 @@
+#include "velin/repo/tree.hpp"
+
+#include <cstring>
+
+namespace velin::repo {
+
+namespace {
+constexpr std::string_view kTreeMagic = "VLNTREE1";
+
+void PutU64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutString(std::string& out, std::string_view s) {
+  PutU64(out, s.size());
+  out.append(s);
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  bool U64(uint64_t& v) {
+    if (data_.size() - pos_ < 8) return false;
+    v = 0;
+    for (int i = 0; i < 8; ++i)
+      v |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
+    pos_ += 8;
+    return true;
+  }
+  bool U32(uint32_t& v) {
+    uint64_t w;
+    if (!U64(w) || w > 0xffffffffULL) return false;
+    v = static_cast<uint32_t>(w);
+    return true;
+  }
+  bool I64(int64_t& v) {
+    uint64_t w;
+    if (!U64(w)) return false;
+    v = static_cast<int64_t>(w);
+    return true;
+  }
+  bool Bytes(size_t n, std::string& out) {
+    if (data_.size() - pos_ < n) return false;
+    out.assign(data_.substr(pos_, n));
+    pos_ += n;
+    return true;
+  }
+  bool String(std::string& out) {
+    uint64_t n;
+    return U64(n) && Bytes(n, out);
+  }
+  bool Id(BlobId& id) {
+    if (data_.size() - pos_ < 32) return false;
+    std::memcpy(id.bytes.data(), data_.data() + pos_, 32);
+    pos_ += 32;
+    return true;
+  }
+  bool AtEnd() const { return pos_ == data_.size(); }
+
+ private:
+  std::string_view data_;
+  size_t pos_ = 0;
+};
+
+bool DecodeNode(Reader& r, Node& n) {
+  uint64_t type;
+  if (!r.U64(type) || type < 1 || type > 4) return false;
+  n.type = static_cast<NodeType>(type);
+  if (!r.String(n.name) || !r.U32(n.mode) || !r.U32(n.uid) || !r.U32(n.gid) || !r.I64(n.mtime_ns) ||
+      !r.I64(n.ctime_ns) || !r.U64(n.inode) || !r.U64(n.size)) {
+    return false;
+  }
+  switch (n.type) {
+    case NodeType::kFile: {
+      uint64_t count;
+      if (!r.U64(count) || count > (1ULL << 32)) return false;
+      n.content.resize(count);
+      for (auto& id : n.content) {
+        if (!r.Id(id)) return false;
+      }
+      return true;
+    }
+    case NodeType::kDir:
+      return r.Id(n.subtree);
+    case NodeType::kSymlink:
+    case NodeType::kHardlink:
+      return r.String(n.target);
+  }
+  return false;
+}
+}  // namespace
+
+bool IsValidNodeName(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
+
+std::string EncodeTree(const Tree& tree) {
+  std::string out(kTreeMagic);
+  PutU64(out, tree.nodes.size());
+  for (const Node& n : tree.nodes) {
+    PutU64(out, static_cast<uint64_t>(n.type));
+    PutString(out, n.name);
+    PutU64(out, n.mode);
+    PutU64(out, n.uid);
+    PutU64(out, n.gid);
+    PutU64(out, static_cast<uint64_t>(n.mtime_ns));
+    PutU64(out, static_cast<uint64_t>(n.ctime_ns));
+    PutU64(out, n.inode);
+    PutU64(out, n.size);
+    switch (n.type) {
+      case NodeType::kFile:
+        PutU64(out, n.content.size());
+        for (const auto& id : n.content)
+          out.append(reinterpret_cast<const char*>(id.bytes.data()), 32);
+        break;
+      case NodeType::kDir:
+        out.append(reinterpret_cast<const char*>(n.subtree.bytes.data()), 32);
+        break;
+      case NodeType::kSymlink:
+      case NodeType::kHardlink:
+        PutString(out, n.target);
+        break;
+    }
+  }
+  return out;
+}
+
+Result<Tree> DecodeTree(std::string_view data) {
+  if (data.substr(0, kTreeMagic.size()) != kTreeMagic) return DamageError("not a tree (bad magic)");
+  Reader r(data.substr(kTreeMagic.size()));
+  uint64_t count;
+  if (!r.U64(count) || count > data.size()) return DamageError("tree is truncated");
+  Tree tree;
+  tree.nodes.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    Node& n = tree.nodes[i];
+    if (!DecodeNode(r, n)) return DamageError("tree is truncated or malformed");
+    if (!IsValidNodeName(n.name)) {
+      return DamageError("tree holds an invalid name '" + n.name +
+                         "' (empty, '.', '..', '/' or NUL)");
+    }
+    if (i > 0 && !(tree.nodes[i - 1].name < n.name)) {
+      return DamageError("tree names are unsorted or duplicated at '" + n.name + "'");
+    }
+  }
+  if (!r.AtEnd()) return DamageError("tree has trailing bytes");
+  return tree;
+}
+
+}  // namespace velin::repo

@@ -1,0 +1,172 @@
+// velin backup restore on real files: every kind of entry comes back identical; --only,
+// in place with --yes; a crafted repository cannot write outside the target.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "support/backup_fixture.hpp"
+#include "velin/io/env.hpp"
+#include "velin/repo/blob_writer.hpp"
+#include "velin/storage/local_backend.hpp"
+
+namespace velin::testing {
+namespace {
+
+void SetTimes(const std::string& path, int64_t sec, int64_t nsec) {
+  struct timespec ts[2] = {{sec, nsec}, {sec, nsec}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), ts, AT_SYMLINK_NOFOLLOW), 0) << path;
+}
+
+// A tree with every kind of entry the archiver keeps.
+void MakeRichTree(const std::string& s) {
+  WriteFile(s + "/plain.txt", "plain\n");
+  WriteFile(s + "/exec.sh", "#!/bin/sh\necho hi\n", 0755);
+  WriteFile(s + "/secret", "s3cr3t", 0600);
+  WriteFile(s + "/empty", "");
+  WriteFile(s + "/big.bin", RandomData((3 << 20) + 12345, 9));
+  WriteFile(s + "/with space/ünïcödé ✓.txt", "unicode\n");
+  WriteFile(s + "/with space/new\nline", "newline name\n");
+  WriteFile(s + "/deep/a/b/c/leaf", "leaf\n");
+  std::filesystem::create_directories(s + "/empty dir");
+  ::chmod((s + "/deep/a").c_str(), 0700);
+  ::symlink("plain.txt", (s + "/rel-link").c_str());
+  ::symlink("/nonexistent/target", (s + "/dangling").c_str());
+  ::link((s + "/plain.txt").c_str(), (s + "/deep/hard1").c_str());
+  ::link((s + "/plain.txt").c_str(), (s + "/with space/hard2").c_str());
+  SetTimes(s + "/plain.txt", 1600000000, 123456789);
+  SetTimes(s + "/big.bin", 1500000000, 1);
+  SetTimes(s + "/rel-link", 1400000000, 5);
+  SetTimes(s + "/deep/a/b", 1300000000, 7);
+  SetTimes(s + "/empty dir", 1200000000, 0);
+}
+
+TEST(BackupRestoreTest, RoundTripKeepsBytesModesTimesLinksAndNames) {
+  BackupApp app({"storage", "config.ini"}, "compression = \"gzip\"");
+  MakeRichTree(app.root() + "/storage");
+  WriteFile(app.root() + "/config.ini", "[x]\n", 0640);
+  const std::string before = DescribeTree(app.root());
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+
+  RunResult r = app.Run({"backup", "restore", "latest", "--target", app.path("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(DescribeTree(app.path("out")), before);
+  EXPECT_NE(before.find("link=/storage/deep/hard1"), std::string::npos);  // a hardlink group
+
+  // Restore in place over local changes, with --yes.
+  WriteFile(app.root() + "/storage/plain.txt", "changed!\n");
+  std::filesystem::remove_all(app.root() + "/storage/deep");
+  ASSERT_EQ(app.Run({"backup", "restore", "2", "--yes"}).exit_code, 0);
+  EXPECT_EQ(DescribeTree(app.root()), before);
+}
+
+TEST(BackupRestoreTest, OnlyRestoresPartAndPrefixesNameBackups) {
+  BackupApp app;
+  MakeRichTree(app.root() + "/storage");
+  nlohmann::json created = app.Json({"backup", "create"});
+  std::string prefix = created["id"].get<std::string>().substr(0, 11);
+  RunResult r = app.Run(
+      {"backup", "restore", prefix, "--target", app.path("out"), "--only", "storage/deep/a"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.path("out/storage/deep/a/b/c/leaf")), "leaf\n");
+  EXPECT_FALSE(std::filesystem::exists(app.path("out/storage/plain.txt")));
+
+  // A hardlink whose first link is outside --only gets its content.
+  r = app.Run({"backup", "restore", "latest", "--target", app.path("out2"), "--only",
+               "storage/with space"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.path("out2/storage/with space/hard2")), "plain\n");
+
+  r = app.Run({"backup", "restore", "latest", "--target", app.path("o3"), "--only", "nope"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("has no path 'nope'"), std::string::npos) << r.err;
+  r = app.Run({"backup", "restore", "1999", "--target", app.path("o3")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no backup '1999'"), std::string::npos) << r.err;
+}
+
+// Writes a snapshot by hand: `sources` maps a source name to the single node of its top tree.
+void CraftSnapshot(const std::string& repo_dir, const std::string& id,
+                   const std::vector<std::pair<std::string, repo::Tree>>& sources) {
+  auto backend = storage::LocalBackend::Open(io::Env::Default(), repo_dir, true);
+  ASSERT_TRUE(backend);
+  auto r = repo::Repository::Open(**backend, true);
+  ASSERT_TRUE(r);
+  ASSERT_TRUE((*r)->LoadIndex());
+  repo::BlobWriter writer(**r, {});
+  repo::Snapshot snap;
+  snap.id = id;
+  snap.time = "2026-01-01T00:00:00Z";
+  snap.strategy = "full";
+  for (const auto& [name, top] : sources) {
+    std::string data = repo::EncodeTree(top);
+    repo::BlobId tid = repo::Sha256(data);
+    ASSERT_TRUE(writer.Save(repo::BlobType::kTree, tid, data));
+    repo::SnapshotSource src;
+    src.name = name;
+    src.kind = "path";
+    src.tree = tid;
+    snap.sources.push_back(src);
+  }
+  std::string content = "evil\n";
+  ASSERT_TRUE(writer.Save(repo::BlobType::kData, repo::Sha256(content), content));
+  ASSERT_TRUE(writer.Flush());
+  ASSERT_TRUE((*backend)->Put(repo::SnapshotObjectName(id), repo::EncodeSnapshot(snap)));
+}
+
+repo::Node FileNode(const std::string& name) {
+  repo::Node n;
+  n.type = repo::NodeType::kFile;
+  n.name = name;
+  n.mode = 0644;
+  n.content.push_back(repo::Sha256("evil\n"));
+  return n;
+}
+
+repo::Tree One(repo::Node n) {
+  repo::Tree t;
+  t.nodes.push_back(std::move(n));
+  return t;
+}
+
+TEST(BackupRestoreTest, CraftedRepositoryWritesNothingOutsideTheTarget) {
+  BackupApp app;
+  std::filesystem::create_directories(app.path("outside"));
+  const std::string target = app.path("jail/target");
+  std::filesystem::create_directories(target);
+
+  // 1. A source named "../escape".
+  CraftSnapshot(app.repo(), "20260101-0000-full", {{"../escape", One(FileNode("escape"))}});
+  // 2. Node names "..", "/abs", "a/../../x" inside a tree.
+  CraftSnapshot(app.repo(), "20260101-0001-full", {{"storage", One(FileNode(".."))}});
+  CraftSnapshot(app.repo(), "20260101-0002-full", {{"storage", One(FileNode("/etc-x"))}});
+  CraftSnapshot(app.repo(), "20260101-0003-full", {{"storage", One(FileNode("a/../../x"))}});
+  // 3. A symlink to outside, then a source that would write through it.
+  repo::Node link;
+  link.type = repo::NodeType::kSymlink;
+  link.name = "storage";
+  link.target = app.path("outside");
+  CraftSnapshot(app.repo(), "20260101-0004-full",
+                {{"storage", One(link)}, {"storage/sub", One(FileNode("sub"))}});
+  // 4. An absolute source name.
+  CraftSnapshot(app.repo(), "20260101-0005-full",
+                {{app.path("outside/abs"), One(FileNode("abs"))}});
+
+  for (const char* id : {"20260101-0000", "20260101-0001", "20260101-0002", "20260101-0003",
+                         "20260101-0004", "20260101-0005"}) {
+    RunResult r = app.Run({"backup", "restore", id, "--target", target});
+    EXPECT_NE(r.exit_code, 0) << id << r.out;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(app.path("outside")));
+  for (const auto& e : std::filesystem::recursive_directory_iterator(app.path("jail"))) {
+    EXPECT_TRUE(e.path().string().rfind(target, 0) == 0) << e.path();
+  }
+  EXPECT_FALSE(std::filesystem::exists(app.path("escape")));
+  EXPECT_FALSE(std::filesystem::exists(app.path("jail/escape")));
+}
+
+}  // namespace
+}  // namespace velin::testing

@@ -1,0 +1,78 @@
+#include "support/backup_fixture.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+
+#include "velin/repo/blob_id.hpp"
+
+namespace velin::testing {
+
+BackupApp::BackupApp(const std::vector<std::string>& include, const std::string& extra_backup) {
+  std::string list;
+  for (const auto& i : include) list += (list.empty() ? "\"" : ", \"") + i + "\"";
+  WriteFile(dir_ / "velin.toml", "[app]\nroot = \"app\"\n[backup]\ninclude = [" + list +
+                                     "]\ndestination = \"repo\"\n" + extra_backup + "\n");
+  std::filesystem::create_directories(root());
+}
+
+RunResult BackupApp::Run(std::vector<std::string> args, RunOptions options) const {
+  if (options.cwd.empty()) options.cwd = dir_.path();
+  return RunVelin(args, options);
+}
+
+nlohmann::json BackupApp::Json(std::vector<std::string> args, int expected_exit,
+                               RunOptions options) const {
+  args.push_back("--json");
+  RunResult r = Run(args, options);
+  EXPECT_EQ(r.exit_code, expected_exit) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  return j.is_discarded() ? nlohmann::json::object() : j;
+}
+
+std::string RandomData(size_t n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(rng());
+  return s;
+}
+
+std::string DescribeTree(const std::string& root) {
+  std::set<std::string> lines;
+  std::map<ino_t, std::string> first_link;
+  std::vector<std::string> paths;
+  for (auto it = std::filesystem::recursive_directory_iterator(root);
+       it != std::filesystem::recursive_directory_iterator(); ++it) {
+    paths.push_back(it->path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  for (const auto& p : paths) {
+    struct stat st {};
+    lstat(p.c_str(), &st);
+    std::string rel = p.substr(root.size());
+    std::string line = rel + " mode=" + std::to_string(st.st_mode) +
+                       " mtime=" + std::to_string(st.st_mtim.tv_sec) + "." +
+                       std::to_string(st.st_mtim.tv_nsec);
+    if (S_ISREG(st.st_mode)) {
+      line +=
+          " size=" + std::to_string(st.st_size) + " sha=" + repo::Sha256(ReadFileOrDie(p)).Short();
+      if (st.st_nlink > 1) {
+        auto [it, first] = first_link.try_emplace(st.st_ino, rel);
+        line += " link=" + it->second;
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      line += " -> " + std::filesystem::read_symlink(p).string();
+    }
+    lines.insert(line);
+  }
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+}  // namespace velin::testing
