@@ -10,6 +10,7 @@
 #include "velin/core/i18n.hpp"
 #include "velin/crypto/key_ring.hpp"
 #include "velin/crypto/secret.hpp"
+#include "velin/repo/repository.hpp"
 #include "velin/storage/backend.hpp"
 
 namespace velin::cli {
@@ -184,6 +185,23 @@ void AddNewPassphraseFlags(CLI::App* cmd, KeyFlags& flags) {
 }
 
 }  // namespace
+
+Result<repo::RepoKeyOptions> RepoKeyOptionsFor(Context& ctx, const config::Config& cfg,
+                                               const std::string& encryption) {
+  repo::RepoKeyOptions keys;
+  VELIN_ASSIGN(keys.cipher, crypto::ParseCipher(encryption));
+  keys.origin = crypto::CurrentKeyOrigin(ctx.env());
+  keys.passphrase = [env = cfg.backup.password_env, file = cfg.backup.password_file,
+                     where = cfg.file]() -> Result<std::string> {
+    config::Config only_secrets;
+    only_secrets.file = where;
+    only_secrets.backup.password_env = env;
+    only_secrets.backup.password_file = file;
+    VELIN_ASSIGN(Passphrase passphrase, RepositoryPassphrase(only_secrets));
+    return std::string(passphrase.view());
+  };
+  return keys;
+}
 
 void RegisterBackupKeyCommands(CLI::App& group, Context& ctx) {
   CLI::App* key = AddCommand(group, "key", "Manage the passphrases of an encrypted repository");

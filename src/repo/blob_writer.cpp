@@ -57,7 +57,9 @@ void BlobWriter::WorkerLoop() {
     lock.unlock();
     Codec used = Codec::kNone;
     std::string stored = Compress(options_.codec, options_.level, job.data, used);
-    Status st = AddToPack(job, used, std::move(stored));
+    auto sealed = repo_.SealObject("blob", job.id.Hex(), std::move(stored));
+    Status st =
+        sealed ? AddToPack(job, used, std::move(*sealed)) : Status(tl::unexpected(sealed.error()));
     lock.lock();
     if (!st) SetError(st.error());
     queued_bytes_ -= job.data.size();
@@ -104,7 +106,10 @@ Status BlobWriter::Flush() {
   std::lock_guard lock(mu_);
   if (written_.empty()) return Ok();
   std::string index = EncodeIndexObject(written_);
-  return repo_.backend().Put("index/" + Sha256(index).Hex(), index);
+  // Named by the (keyed, when encrypted) hash of its plaintext, and sealed bound to that name.
+  VELIN_ASSIGN(BlobId name, repo_.HashBlob(index));
+  VELIN_ASSIGN(std::string stored, repo_.SealObject("index", name.Hex(), std::move(index)));
+  return repo_.backend().Put("index/" + name.Hex(), stored);
 }
 
 BlobWriterStats BlobWriter::stats() {
