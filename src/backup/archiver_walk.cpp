@@ -38,7 +38,9 @@ Status ArchiveWalk::SaveChunk(std::string_view chunk, std::vector<BlobId>& ids) 
   VELIN_ASSIGN(BlobId id, repo_.HashBlob(chunk));
   ids.push_back(id);
   if (writer_.Known(id)) return Ok();
-  return writer_.Save(repo::BlobType::kData, id, std::string(chunk));
+  std::string data = writer_.TakeBuffer();
+  data.assign(chunk);
+  return writer_.Save(repo::BlobType::kData, id, std::move(data));
 }
 
 Result<BlobId> ArchiveWalk::SaveTree(const Tree& tree) {
@@ -139,6 +141,10 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
     std::string child_rel = rel_app + "/" + entry.name;
     if (IsExcluded(options_.exclude, child_rel)) continue;
     std::string child_abs = io::JoinPath(abs, entry.name);
+    if (std::find(options_.skip_paths.begin(), options_.skip_paths.end(), child_abs) !=
+        options_.skip_paths.end()) {
+      continue;
+    }
     VELIN_ASSIGN(io::FileInfo info, env_.Stat(child_abs));
     if (info.type == io::FileType::kOther) {
       reporter_.Warn(TrFormat("skipped {} (not a file, directory or symlink)", child_abs));

@@ -1,7 +1,9 @@
 #include "velin/backup/restorer.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <deque>
 #include <map>
 #include <set>
@@ -38,12 +40,13 @@ class Restorer {
       : repo_(repo), env_(env), reporter_(reporter), options_(options) {}
 
   // Restores `node` (found at `parts` inside the source tree `top`) to target/`dir_rel`/name.
-  Status RestoreAt(const std::string& dir_rel, const Node& node, const Tree& top,
-                   const std::string& source_dir) {
+  // `rel_src` is the node's path from the source's top tree (hardlink targets use it).
+  Status RestoreAt(const std::string& dir_rel, const Node& node, const std::string& rel_src,
+                   const Tree& top, const std::string& source_dir) {
     source_top_ = &top;
     source_dir_ = source_dir;
     VELIN_ASSIGN(std::string dir, EnsureParents(dir_rel));
-    return RestoreNode(dir, node, node.name);
+    return RestoreNode(dir, node, rel_src);
   }
   RestoreStats stats;
 
@@ -206,14 +209,15 @@ class Restorer {
 // Where --only points inside a source: the node and its directory relative to app.root.
 struct Selection {
   Node node;
-  std::string dir_rel;
+  std::string dir_rel;  // its directory, relative to the target
+  std::string rel_src;  // its path from the source's top tree
 };
 
 Result<std::optional<Selection>> Select(repo::Repository& repo, const repo::SnapshotSource& src,
                                         const Tree& top, const std::string& only) {
   const std::string src_dir = io::Dirname(src.name) == "." ? "" : io::Dirname(src.name);
   if (only.empty() || only == src.name || src.name.rfind(only + "/", 0) == 0) {
-    return Selection{top.nodes[0], src_dir};
+    return Selection{top.nodes[0], src_dir, top.nodes[0].name};
   }
   if (only.rfind(src.name + "/", 0) != 0) return std::optional<Selection>();
   auto parts = SplitRelative(only.substr(src.name.size() + 1));
@@ -232,7 +236,8 @@ Result<std::optional<Selection>> Select(repo::Repository& repo, const repo::Snap
     }
     if (!found) return std::optional<Selection>();
   }
-  return Selection{current, io::Dirname(only) == "." ? "" : io::Dirname(only)};
+  std::string rel_src = src_dir.empty() ? only : only.substr(src_dir.size() + 1);
+  return Selection{current, io::Dirname(only) == "." ? "" : io::Dirname(only), rel_src};
 }
 
 }  // namespace
@@ -260,7 +265,7 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
     matched = true;
     std::string src_dir = io::Dirname(src.name) == "." ? "" : io::Dirname(src.name);
     auto st = restorer.RestoreAt(
-        selection->dir_rel, selection->node, top,
+        selection->dir_rel, selection->node, selection->rel_src, top,
         src_dir.empty() ? options.target : io::JoinPath(options.target, src_dir));
     if (!st) {
       reporter.EndProgress();
@@ -268,10 +273,20 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
     }
   }
   reporter.EndProgress();
+  if (!matched && only.empty()) {
+    return UsageError("backup " + snapshot.id + " holds no files to restore");
+  }
   if (!matched) {
     return UsageError("backup " + snapshot.id + " has no path '" + options.only + "'");
   }
-  ::sync();  // one flush for the whole restore instead of an fsync per file
+  // One flush of the target's file system for the whole restore instead of an fsync per file.
+  int fd = ::open(options.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    int rc = ::syncfs(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return ErrnoError("syncfs " + options.target, err);
+  }
   return restorer.stats;
 }
 

@@ -38,6 +38,9 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
 
   out.Begin(output::Icon::kBackup, Tr("Creating backup..."));
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true));
+  if (!config::IsRemoteDestination(r.backend->Location())) {
+    options.skip_paths.push_back(r.backend->Location());  // never back up the repository itself
+  }
   VELIN_ASSIGN(repo::Snapshot s, backup::CreateBackup(*r.repo, ctx.env(), out, options));
   if (out.json()) {
     out.Json({{"id", s.id},

@@ -6,6 +6,9 @@
 namespace velin::repo {
 
 namespace {
+// Room beyond one maximal chunk: compaction moves < max bytes once per kSlack bytes fed.
+constexpr size_t kSlack = 4 << 20;
+
 uint64_t SplitMix64(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -49,7 +52,7 @@ StreamChunker::StreamChunker(const Chunker& chunker, Emit emit)
 Status StreamChunker::Feed(std::string_view data) {
   const size_t max = chunker_.params().max_size;
   while (!data.empty()) {
-    if (buffer_.empty()) buffer_.resize(2 * max);
+    if (buffer_.empty()) buffer_.resize(max + kSlack);
     if (end_ == buffer_.size()) {  // compact: move the unconsumed tail (< max bytes) to the front
       std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
       end_ -= begin_;

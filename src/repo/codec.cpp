@@ -57,17 +57,17 @@ bool GzipCompress(int level, std::string_view raw, std::string& out) {
 
 }  // namespace
 
-std::string Compress(Codec codec, int level, std::string_view raw, Codec& used) {
-  std::string out;
+Codec CompressInto(Codec codec, int level, std::string_view raw, std::string& out) {
   bool ok = false;
   if (codec == Codec::kZstd) ok = ZstdCompress(level, raw, out);
   if (codec == Codec::kGzip) ok = GzipCompress(level, raw, out);
-  if (!ok || out.size() >= raw.size()) {
-    used = Codec::kNone;
-    return std::string(raw);
-  }
-  used = codec;
-  return out;
+  return ok && out.size() < raw.size() ? codec : Codec::kNone;
+}
+
+std::string Compress(Codec codec, int level, std::string_view raw, Codec& used) {
+  std::string out;
+  used = CompressInto(codec, level, raw, out);
+  return used == Codec::kNone ? std::string(raw) : out;
 }
 
 Result<std::string> Decompress(Codec codec, std::string_view stored, uint64_t raw_length) {

@@ -39,6 +39,8 @@ PackEntry DecodePackEntry(const char* p) {
 
 void PackBuilder::Add(BlobType type, const BlobId& id, Codec codec, uint32_t raw_length,
                       std::string_view stored) {
+  // One allocation per pack: a doubling string would hold up to twice the pack.
+  if (data_.capacity() == 0) data_.reserve(kTargetPackSize + (8 << 20) + 64 * 1024);
   PackEntry e;
   e.id = id;
   e.type = type;
@@ -55,6 +57,7 @@ std::string PackBuilder::Finish() {
   header.reserve(entries_.size() * kPackEntrySize);
   for (const auto& e : entries_) EncodePackEntry(e, header);
   std::string out = std::move(data_);
+  out.reserve(out.size() + header.size() + 4 + kPackMagic.size());
   out += header;
   PutU32(out, static_cast<uint32_t>(header.size()));
   out.append(kPackMagic);

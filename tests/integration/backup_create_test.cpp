@@ -48,6 +48,18 @@ TEST(BackupCreateTest, CreatesListsAndIncrementalSkipsUnchangedFiles) {
   EXPECT_TRUE(last.contains("time"));
 }
 
+TEST(BackupCreateTest, SpeaksGerman) {
+  BackupApp app;
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  RunOptions options;
+  options.env["LANG"] = "de_DE.UTF-8";
+  RunResult r = app.Run({"backup", "create"}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Erstelle Backup..."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Datei-Backup erstellt"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Backup-ID: "), std::string::npos) << r.out;
+}
+
 TEST(BackupCreateTest, RefusesANewerRepositoryFormat) {
   BackupApp app;
   WriteFile(app.root() + "/storage/a.txt", "alpha\n");

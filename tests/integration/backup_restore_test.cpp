@@ -36,6 +36,8 @@ void MakeRichTree(const std::string& s) {
   ::symlink("/nonexistent/target", (s + "/dangling").c_str());
   ::link((s + "/plain.txt").c_str(), (s + "/deep/hard1").c_str());
   ::link((s + "/plain.txt").c_str(), (s + "/with space/hard2").c_str());
+  WriteFile(s + "/deep/a/h1", "group inside deep/a\n");
+  ::link((s + "/deep/a/h1").c_str(), (s + "/deep/a/b/h2").c_str());
   SetTimes(s + "/plain.txt", 1600000000, 123456789);
   SetTimes(s + "/big.bin", 1500000000, 1);
   SetTimes(s + "/rel-link", 1400000000, 5);
@@ -72,6 +74,11 @@ TEST(BackupRestoreTest, OnlyRestoresPartAndPrefixesNameBackups) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFileOrDie(app.path("out/storage/deep/a/b/c/leaf")), "leaf\n");
   EXPECT_FALSE(std::filesystem::exists(app.path("out/storage/plain.txt")));
+  struct stat h1 {
+  }, h2{};
+  ASSERT_EQ(::lstat(app.path("out/storage/deep/a/h1").c_str(), &h1), 0);
+  ASSERT_EQ(::lstat(app.path("out/storage/deep/a/b/h2").c_str(), &h2), 0);
+  EXPECT_EQ(h1.st_ino, h2.st_ino);  // the group stays one file
 
   // A hardlink whose first link is outside --only gets its content.
   r = app.Run({"backup", "restore", "latest", "--target", app.path("out2"), "--only",
@@ -85,6 +92,19 @@ TEST(BackupRestoreTest, OnlyRestoresPartAndPrefixesNameBackups) {
   r = app.Run({"backup", "restore", "1999", "--target", app.path("o3")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no backup '1999'"), std::string::npos) << r.err;
+}
+
+TEST(BackupRestoreTest, RepositoryInsideTheBackedUpTreeIsSkipped) {
+  BackupApp app;
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  const std::string repo = app.root() + "/storage/backups";
+  ASSERT_EQ(app.Run({"backup", "create", "--destination", repo}).exit_code, 0);
+  nlohmann::json second = app.Json({"backup", "create", "--destination", repo});
+  EXPECT_EQ(second["files"], 1) << second;
+  RunResult r =
+      app.Run({"backup", "restore", "latest", "--destination", repo, "--target", app.path("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(app.path("out/storage/backups")));
 }
 
 // Writes a snapshot by hand: `sources` maps a source name to the single node of its top tree.

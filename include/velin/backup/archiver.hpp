@@ -26,7 +26,9 @@ struct CreateOptions {
   std::string app_root;              // absolute
   std::vector<std::string> include;  // paths relative to app_root ("db" is a stream source)
   std::vector<std::string> exclude;  // globs relative to app_root (see docs/cli.md)
-  std::string strategy = "full";     // "full" | "incremental"
+  // Absolute paths never backed up, e.g. the repository itself when it lies inside app.root.
+  std::vector<std::string> skip_paths;
+  std::string strategy = "full";  // "full" | "incremental"
   repo::Codec codec = repo::Codec::kZstd;
   int level = 3;
   std::vector<StreamSource*> streams;

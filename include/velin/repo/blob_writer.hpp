@@ -28,7 +28,7 @@ struct BlobWriterOptions {
   Codec codec = Codec::kZstd;
   int level = 3;
   int workers = 0;                          // 0: one per core
-  uint64_t max_queued_bytes = 48ULL << 20;  // raw bytes waiting or being compressed
+  uint64_t max_queued_bytes = 12ULL << 20;  // raw bytes waiting or being compressed
 };
 
 struct BlobWriterStats {
@@ -49,6 +49,9 @@ class BlobWriter {
   bool Known(const BlobId& id) const;
   // Queues a blob unless Known(); returns the first worker error, if any.
   Status Save(BlobType type, const BlobId& id, std::string data);
+  // An empty string whose capacity a finished job left behind: filling it instead of a fresh
+  // string keeps large allocations (and page faults) out of the steady state.
+  std::string TakeBuffer();
   // Waits for the queue, writes the last pack and the index object. Call once.
   Status Flush();
   BlobWriterStats stats();
@@ -60,7 +63,7 @@ class BlobWriter {
     std::string data;
   };
   void WorkerLoop();
-  Status AddToPack(const Job& job, Codec used, std::string stored);
+  Status AddToPack(const Job& job, Codec used, std::string_view stored);
   Status WritePack(PackBuilder& pack);
   void SetError(const Error& e);
 
@@ -69,6 +72,7 @@ class BlobWriter {
   std::unordered_set<BlobId, BlobIdHash> queued_;  // archiver thread only
 
   std::mutex mu_;
+  std::mutex put_mu_;                 // one pack upload at a time bounds memory to two packs
   std::condition_variable work_cv_;   // a job is queued, or stopping
   std::condition_variable space_cv_;  // queue space freed, or a worker went idle
   std::deque<Job> jobs_;
@@ -79,6 +83,8 @@ class BlobWriter {
   PackBuilder open_pack_;
   IndexPacks written_;  // packs put so far, for the index object
   BlobWriterStats stats_;
+  std::vector<std::string> spare_buffers_;
+  uint64_t spare_bytes_ = 0;  // their capacity
   std::vector<std::thread> threads_;
 };
 

@@ -42,7 +42,7 @@ class Chunker {
 
 // Pushes a stream through a Chunker: Feed() pieces as they arrive, Finish() at the end; every
 // complete chunk is handed to `emit` (the view is valid only during the call). Memory: a
-// buffer of twice the maximum chunk size.
+// buffer of the maximum chunk size plus 4 MiB.
 class StreamChunker {
  public:
   using Emit = std::function<Status(std::string_view chunk)>;

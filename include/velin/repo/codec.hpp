@@ -22,6 +22,10 @@ std::string_view CodecName(Codec codec);
 // `used` to kNone.
 std::string Compress(Codec codec, int level, std::string_view raw, Codec& used);
 
+// Compresses `raw` into `out` (reusing its capacity) and returns the codec used; kNone (and
+// `out` unspecified) when compression does not make it smaller: store `raw` itself then.
+Codec CompressInto(Codec codec, int level, std::string_view raw, std::string& out);
+
 // Decompresses `stored` (compressed with `codec`) that must expand to exactly `raw_length` bytes.
 Result<std::string> Decompress(Codec codec, std::string_view stored, uint64_t raw_length);
 

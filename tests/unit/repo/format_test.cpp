@@ -1,0 +1,142 @@
+// Round trips and damage detection of the repository's binary formats: packs, index objects,
+// trees, snapshots and codecs (docs/repository-format.md).
+#include <gtest/gtest.h>
+
+#include "velin/repo/codec.hpp"
+#include "velin/repo/index.hpp"
+#include "velin/repo/pack.hpp"
+#include "velin/repo/snapshot.hpp"
+#include "velin/repo/tree.hpp"
+
+namespace velin::repo {
+namespace {
+
+TEST(CodecTest, EveryCodecRoundTripsAndIncompressibleIsStoredRaw) {
+  std::string text(100000, 'x');
+  for (Codec c : {Codec::kZstd, Codec::kGzip, Codec::kNone}) {
+    Codec used;
+    std::string stored = Compress(c, 3, text, used);
+    EXPECT_EQ(used, c);
+    auto back = Decompress(used, stored, text.size());
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, text);
+  }
+  Codec used;
+  std::string tiny = Compress(Codec::kZstd, 3, "ab", used);
+  EXPECT_EQ(used, Codec::kNone);
+  EXPECT_EQ(tiny, "ab");
+  std::string stored = Compress(Codec::kGzip, 6, text, used);
+  stored[stored.size() - 6] ^= 1;  // the gzip trailer's CRC-32
+  EXPECT_FALSE(Decompress(Codec::kGzip, stored, text.size()));
+  EXPECT_FALSE(Decompress(Codec::kZstd, "not zstd", 10));
+  EXPECT_FALSE(ParseCodec("lz4"));
+}
+
+TEST(PackTest, HeaderListsBlobsAndDamageIsDetected) {
+  PackBuilder b;
+  b.Add(BlobType::kData, Sha256("one"), Codec::kNone, 3, "one");
+  b.Add(BlobType::kTree, Sha256("two"), Codec::kZstd, 10, "2222");
+  std::string pack = b.Finish();
+  auto entries = ParsePackHeader(pack);
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[1].id, Sha256("two"));
+  EXPECT_EQ((*entries)[1].offset, 3u);
+  EXPECT_EQ((*entries)[1].length, 4u);
+  EXPECT_EQ((*entries)[1].raw_length, 10u);
+  EXPECT_EQ((*entries)[1].type, BlobType::kTree);
+  EXPECT_EQ((*entries)[1].codec, Codec::kZstd);
+  EXPECT_FALSE(ParsePackHeader(pack.substr(0, pack.size() - 1)));
+  std::string bad = pack;
+  bad[bad.size() - 9] = 0x7f;  // header length
+  EXPECT_FALSE(ParsePackHeader(bad));
+}
+
+TEST(IndexTest, MergesObjectsAndFindsBlobs) {
+  IndexPacks packs = {
+      {Sha256("p1"), {PackEntry{Sha256("a"), BlobType::kData, Codec::kNone, 0, 1, 1}}},
+      {Sha256("p2"),
+       {PackEntry{Sha256("b"), BlobType::kData, Codec::kZstd, 5, 2, 9},
+        PackEntry{Sha256("a"), BlobType::kData, Codec::kNone, 7, 1, 1}}}};
+  std::string encoded = EncodeIndexObject(packs);
+  auto decoded = DecodeIndexObject(encoded);
+  ASSERT_TRUE(decoded);
+  Index index;
+  for (const auto& [id, entries] : *decoded) index.AddPack(id, entries);
+  index.Finalize();
+  EXPECT_EQ(index.size(), 2u);
+  const IndexEntry* a = index.Find(Sha256("a"));
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(index.PackId(a->pack), Sha256("p1"));  // the first listing wins
+  const IndexEntry* b = index.Find(Sha256("b"));
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->raw_length, 9u);
+  EXPECT_EQ(index.Find(Sha256("c")), nullptr);
+  EXPECT_LE(sizeof(IndexEntry), 64u);
+  EXPECT_FALSE(DecodeIndexObject(encoded.substr(0, encoded.size() - 3)));
+  EXPECT_FALSE(DecodeIndexObject("garbage"));
+}
+
+TEST(TreeTest, RoundTripsAndRejectsDangerousNames) {
+  Tree t;
+  Node dir;
+  dir.type = NodeType::kDir;
+  dir.name = "a dir";
+  dir.subtree = Sha256("sub");
+  Node file;
+  file.type = NodeType::kFile;
+  file.name = "new\nline ✓";
+  file.mode = 04755;
+  file.mtime_ns = -5;
+  file.content = {Sha256("c1"), Sha256("c2")};
+  Node link;
+  link.type = NodeType::kSymlink;
+  link.name = "z";
+  link.target = "../../etc";
+  t.nodes = {dir, file, link};
+  auto back = DecodeTree(EncodeTree(t));
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->nodes.size(), 3u);
+  EXPECT_EQ(back->nodes[1].name, "new\nline ✓");
+  EXPECT_EQ(back->nodes[1].mode, 04755u);
+  EXPECT_EQ(back->nodes[1].mtime_ns, -5);
+  EXPECT_EQ(back->nodes[1].content, file.content);
+  EXPECT_EQ(back->nodes[2].target, "../../etc");
+  for (const char* name : {"..", ".", "", "a/b", "/abs"}) {
+    Tree evil;
+    Node n = file;
+    n.name = name;
+    evil.nodes = {n};
+    EXPECT_FALSE(DecodeTree(EncodeTree(evil))) << name;
+  }
+  Tree dup;
+  dup.nodes = {file, file};
+  EXPECT_FALSE(DecodeTree(EncodeTree(dup)));
+  std::string enc = EncodeTree(t);
+  EXPECT_FALSE(DecodeTree(enc.substr(0, enc.size() - 1)));
+}
+
+TEST(SnapshotTest, RoundTripsAndDetectsEdits) {
+  Snapshot s;
+  s.id = "20261125-1430-full";
+  s.time = "2026-11-25T13:30:00Z";
+  s.strategy = "full";
+  SnapshotSource path{"storage", "path", Sha256("t"), {}, 2, 10, nlohmann::json::object()};
+  SnapshotSource stream{"db", "stream", {}, {Sha256("x")}, 1, 5, {{"rows", 3}}};
+  s.sources = {path, stream};
+  s.stats.files = 3;
+  std::string text = EncodeSnapshot(s);
+  auto back = DecodeSnapshot(text);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->sources[0].tree, Sha256("t"));
+  EXPECT_EQ(back->sources[1].chunks[0], Sha256("x"));
+  EXPECT_EQ(back->sources[1].metadata["rows"], 3);
+  std::string edited = text;
+  edited.replace(edited.find("\"files\": 3"), 10, "\"files\": 4");
+  auto damaged = DecodeSnapshot(edited);
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().code, ExitCode::kDamage);
+}
+
+}  // namespace
+}  // namespace velin::repo
