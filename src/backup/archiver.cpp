@@ -65,7 +65,8 @@ Status CommitSnapshot(repo::Repository& repo, repo::Snapshot& snapshot, const st
     id = base + "-" + std::to_string(n);
   }
   snapshot.id = id;
-  return repo.backend().Put(repo::SnapshotObjectName(id), repo::EncodeSnapshot(snapshot));
+  VELIN_ASSIGN(std::string stored, repo.SealObject("snapshot", id, repo::EncodeSnapshot(snapshot)));
+  return repo.backend().Put(repo::SnapshotObjectName(id), stored);
 }
 
 }  // namespace

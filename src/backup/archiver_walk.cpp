@@ -35,7 +35,7 @@ ArchiveWalk::ArchiveWalk(repo::Repository& repo, io::Env& env, Reporter& reporte
                [this](std::string_view chunk) { return SaveChunk(chunk, *chunk_ids_); }) {}
 
 Status ArchiveWalk::SaveChunk(std::string_view chunk, std::vector<BlobId>& ids) {
-  BlobId id = repo::Sha256(chunk);
+  VELIN_ASSIGN(BlobId id, repo_.HashBlob(chunk));
   ids.push_back(id);
   if (writer_.Known(id)) return Ok();
   std::string data = writer_.TakeBuffer();
@@ -45,7 +45,7 @@ Status ArchiveWalk::SaveChunk(std::string_view chunk, std::vector<BlobId>& ids) 
 
 Result<BlobId> ArchiveWalk::SaveTree(const Tree& tree) {
   std::string data = repo::EncodeTree(tree);
-  BlobId id = repo::Sha256(data);
+  VELIN_ASSIGN(BlobId id, repo_.HashBlob(data));
   VELIN_TRY(writer_.Save(repo::BlobType::kTree, id, std::move(data)));
   return id;
 }

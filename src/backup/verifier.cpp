@@ -126,11 +126,13 @@ class Verifier {
                 refs_[id]);
         continue;
       }
-      auto raw = repo::Decompress(e->codec, std::string_view(*data).substr(e->offset, e->length),
-                                  e->raw_length);
-      if (!raw || repo::Sha256(*raw) != id) {
+      auto compressed = repo_.OpenObject("blob", id.Hex(), data->substr(e->offset, e->length));
+      auto raw = compressed ? repo::Decompress(e->codec, *compressed, e->raw_length)
+                            : Result<std::string>(tl::unexpected(compressed.error()));
+      auto hash = raw ? repo_.HashBlob(*raw) : Result<BlobId>(tl::unexpected(raw.error()));
+      if (!hash || *hash != id) {
         Problem("blob " + id.Short() + " in pack " + pack_id.Short() + " is damaged (" +
-                    (raw ? std::string("hash mismatch") : raw.error().message) + ")",
+                    (hash ? std::string("hash mismatch") : hash.error().message) + ")",
                 refs_[id]);
       }
     }

@@ -5,6 +5,8 @@
 
 namespace velin::cli {
 
+void RegisterBackupKeyCommands(CLI::App& group, Context& ctx);  // backup_key_cmd.cpp
+
 void RegisterBackupCommands(CLI::App& app, Context& ctx) {
   CLI::App* group = AddCommand(app, "backup", "Back up and restore databases and files");
   group->require_subcommand(1);
@@ -15,6 +17,7 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx) {
   RegisterBackupVerify(*group, ctx);
   RegisterBackupForget(*group, ctx);
   RegisterBackupCopy(*group, ctx);
+  RegisterBackupKeyCommands(*group, ctx);
 }
 
 }  // namespace velin::cli

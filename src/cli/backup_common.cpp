@@ -44,7 +44,8 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
   OpenRepo r;
   VELIN_ASSIGN(r.backend,
                storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), create));
-  VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create));
+  VELIN_ASSIGN(auto keys, RepoKeyOptionsFor(ctx, *cfg, cfg->backup.encryption));
+  VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create, keys));
   repo::LockOptions lock_options;
   lock_options.wait = *wait;
   VELIN_ASSIGN(r.lock, repo::RepoLock::Acquire(*r.backend, kind, lock_options));
@@ -54,11 +55,14 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
 
 void RegisterBackupInit(CLI::App& group, Context& ctx) {
   auto flags = std::make_shared<RepoFlags>();
+  auto encryption = std::make_shared<std::string>();
   CLI::App* cmd = AddCommand(group, "init", "Create an empty backup repository");
   cmd->add_option("--destination", flags->destination,
                   "Repository directory or URL (default: backup.destination)");
-  cmd->callback([&ctx, flags] {
-    ctx.Execute([&ctx, flags]() -> Status {
+  cmd->add_option("--encryption", *encryption,
+                  "aes-256-gcm | chacha20-poly1305 | none (default: backup.encryption)");
+  cmd->callback([&ctx, flags, encryption] {
+    ctx.Execute([&ctx, flags, encryption]() -> Status {
       VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
       std::string destination =
           flags->destination.empty() ? cfg->backup.destination : flags->destination;
@@ -70,10 +74,14 @@ void RegisterBackupInit(CLI::App& group, Context& ctx) {
       }
       VELIN_ASSIGN(auto backend,
                    storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), true));
-      VELIN_TRY(repo::Repository::Init(*backend));
+      VELIN_ASSIGN(
+          auto keys,
+          RepoKeyOptionsFor(ctx, *cfg, encryption->empty() ? cfg->backup.encryption : *encryption));
+      VELIN_TRY(repo::Repository::Init(*backend, keys));
       if (ctx.out().json()) {
-        ctx.out().Json(
-            {{"repository", backend->Location()}, {"format_version", repo::kFormatVersion}});
+        ctx.out().Json({{"repository", backend->Location()},
+                        {"format_version", keys.cipher == crypto::Cipher::kNone ? 1 : 2},
+                        {"encryption", std::string(crypto::CipherName(keys.cipher))}});
       } else {
         ctx.out().Done(TrFormat("Repository created at {}", backend->Location()));
       }

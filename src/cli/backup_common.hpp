@@ -30,6 +30,12 @@ struct OpenRepo {
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
                                 bool create);
 
+// How to create (with `encryption`: "aes-256-gcm" | "chacha20-poly1305" | "none") or unlock
+// the repository: the passphrase is read from backup.password_env / password_file only when
+// needed. Defined in backup_key_cmd.cpp.
+Result<repo::RepoKeyOptions> RepoKeyOptionsFor(Context& ctx, const config::Config& cfg,
+                                               const std::string& encryption);
+
 void RegisterBackupInit(CLI::App& group, Context& ctx);
 void RegisterBackupCreate(CLI::App& group, Context& ctx);
 void RegisterBackupList(CLI::App& group, Context& ctx);

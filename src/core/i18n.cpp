@@ -85,6 +85,12 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"restored", "wiederhergestellt"},
       {"missing", "fehlt"},
       {"current", "aktuell"},
+      {"Key {} added", "Schlüssel {} hinzugefügt"},
+      {"Key {} removed", "Schlüssel {} entfernt"},
+      {"Passphrase changed: key {} replaces key {}",
+       "Passphrase geändert: Schlüssel {} ersetzt Schlüssel {}"},
+      {"Created", "Erstellt"},
+      {"User@host", "Benutzer@Host"},
       {"error", "Fehler"},
       {"warning", "Warnung"},
       // Retention (backup forget) and monitoring.

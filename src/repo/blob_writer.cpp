@@ -67,8 +67,14 @@ void BlobWriter::WorkerLoop() {
     lock.unlock();
     thread_local std::string compressed;
     Codec used = CompressInto(options_.codec, options_.level, job.data, compressed);
-    Status st =
-        AddToPack(job, used, used == Codec::kNone ? std::string_view(job.data) : compressed);
+    std::string_view stored = used == Codec::kNone ? std::string_view(job.data) : compressed;
+    Status st;
+    if (repo_.encrypted()) {  // sealed bound to the blob id (docs/encryption.md)
+      auto sealed = repo_.SealObject("blob", job.id.Hex(), std::string(stored));
+      st = sealed ? AddToPack(job, used, *sealed) : Status(tl::unexpected(sealed.error()));
+    } else {
+      st = AddToPack(job, used, stored);
+    }
     lock.lock();
     if (!st) SetError(st.error());
     queued_bytes_ -= job.data.size();
@@ -132,7 +138,10 @@ Status BlobWriter::Flush() {
   std::lock_guard lock(mu_);
   if (written_.empty()) return Ok();
   std::string index = EncodeIndexObject(written_);
-  return repo_.backend().Put("index/" + Sha256(index).Hex(), index);
+  // Named by the (keyed, when encrypted) hash of its plaintext, and sealed bound to that name.
+  VELIN_ASSIGN(BlobId name, repo_.HashBlob(index));
+  VELIN_ASSIGN(std::string stored, repo_.SealObject("index", name.Hex(), std::move(index)));
+  return repo_.backend().Put("index/" + name.Hex(), stored);
 }
 
 BlobWriterStats BlobWriter::stats() {

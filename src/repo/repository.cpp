@@ -24,6 +24,7 @@ std::string EncodeConfig(const RepoConfig& c) {
                         {"avg_size", c.chunker.avg_size},
                         {"max_size", c.chunker.max_size},
                         {"seed", c.chunker.seed}}}};
+  if (c.cipher != crypto::Cipher::kNone) j["encryption"] = crypto::CipherName(c.cipher);
   return j.dump(1) + "\n";
 }
 
@@ -43,6 +44,13 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
     c.chunker.avg_size = ch.at("avg_size").get<uint64_t>();
     c.chunker.max_size = ch.at("max_size").get<uint64_t>();
     c.chunker.seed = ch.at("seed").get<uint64_t>();
+    if (j.contains("encryption")) {
+      auto cipher = crypto::ParseCipher(j.at("encryption").get<std::string>());
+      if (!cipher || c.format_version < 2) {
+        return DamageError("repository config " + where + "/config has an invalid encryption");
+      }
+      c.cipher = *cipher;
+    }
   } catch (const std::exception& e) {
     return DamageError("repository config " + where + "/config is damaged (" + e.what() + ")");
   }
@@ -56,27 +64,35 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
 
 }  // namespace
 
-Status Repository::Init(storage::Backend& backend) {
+Status Repository::Init(storage::Backend& backend, const RepoKeyOptions& keys) {
   VELIN_ASSIGN(auto existing, backend.Stat("config"));
   if (existing) return UsageError("a repository already exists at " + backend.Location());
   RepoConfig config;
   config.id = RandomHex(16);
+  if (keys.cipher != crypto::Cipher::kNone) {
+    config.cipher = keys.cipher;
+    config.format_version = 2;
+    VELIN_TRY(CreateKeys(backend, keys));
+  }
   return backend.Put("config", EncodeConfig(config));
 }
 
-Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, bool create) {
+Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, bool create,
+                                                     const RepoKeyOptions& keys) {
   auto text = backend.Get("config");
   if (!text && storage::IsNotFound(text.error())) {
     if (!create) {
       return UsageError("no repository at " + backend.Location() +
                         " (run 'velin backup init' or 'velin backup create')");
     }
-    VELIN_TRY(Init(backend));
+    VELIN_TRY(Init(backend, keys));
     text = backend.Get("config");
   }
   if (!text) return tl::unexpected(text.error().Wrap("repository " + backend.Location()));
   VELIN_ASSIGN(RepoConfig config, DecodeConfig(*text, backend.Location()));
-  return std::unique_ptr<Repository>(new Repository(backend, std::move(config)));
+  std::unique_ptr<Repository> repo(new Repository(backend, std::move(config)));
+  VELIN_TRY(repo->Unlock(keys));
+  return repo;
 }
 
 Status Repository::LoadIndex() {
@@ -84,13 +100,19 @@ Status Repository::LoadIndex() {
   std::sort(objects.begin(), objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   for (const auto& obj : objects) {
-    VELIN_ASSIGN(std::string data, backend_.Get(obj.name));
+    VELIN_ASSIGN(std::string stored, backend_.Get(obj.name));
     std::string expected = obj.name.substr(obj.name.rfind('/') + 1);
-    if (Sha256(data).Hex() != expected) {
+    auto data = OpenObject("index", expected, std::move(stored));
+    if (!data) {
+      index_damage_.push_back({obj.name, data.error().message});
+      continue;
+    }
+    auto hash = HashBlob(*data);
+    if (!hash || hash->Hex() != expected) {
       index_damage_.push_back({obj.name, "content does not match its name (damaged)"});
       continue;
     }
-    auto packs = DecodeIndexObject(data);
+    auto packs = DecodeIndexObject(*data);
     if (!packs) {
       index_damage_.push_back({obj.name, packs.error().message});
       continue;
@@ -111,10 +133,13 @@ Result<std::string> Repository::ReadBlob(const BlobId& id) {
     return DamageError("blob " + id.Short() + ": pack " + index_.PackId(e->pack).Short() + " " +
                        why);
   }
-  auto raw = Decompress(e->codec, *stored, e->raw_length);
-  if (!raw || Sha256(*raw) != id) {
+  auto compressed = OpenObject("blob", id.Hex(), std::move(*stored));
+  auto raw = compressed ? Decompress(e->codec, *compressed, e->raw_length)
+                        : Result<std::string>(tl::unexpected(compressed.error()));
+  auto hash = raw ? HashBlob(*raw) : Result<BlobId>(tl::unexpected(raw.error()));
+  if (!hash || *hash != id) {
     return DamageError("blob " + id.Short() + " in pack " + index_.PackId(e->pack).Short() +
-                       " is damaged (" + (raw ? "hash mismatch" : raw.error().message) + ")");
+                       " is damaged (" + (hash ? "hash mismatch" : hash.error().message) + ")");
   }
   return std::move(*raw);
 }
@@ -135,8 +160,10 @@ Result<std::vector<std::string>> Repository::ListSnapshotIds() {
 }
 
 Result<Snapshot> Repository::LoadSnapshot(const std::string& id) {
-  VELIN_ASSIGN(std::string text, backend_.Get(SnapshotObjectName(id)));
-  auto snapshot = DecodeSnapshot(text);
+  VELIN_ASSIGN(std::string stored, backend_.Get(SnapshotObjectName(id)));
+  auto text = OpenObject("snapshot", id, std::move(stored));
+  if (!text) return DamageError("snapshot " + id + ": " + text.error().message);
+  auto snapshot = DecodeSnapshot(*text);
   if (!snapshot) return DamageError("snapshot " + id + ": " + snapshot.error().message);
   if (snapshot->id != id) return DamageError("snapshot " + id + ": holds id " + snapshot->id);
   return snapshot;

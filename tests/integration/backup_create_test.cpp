@@ -69,7 +69,7 @@ TEST(BackupCreateTest, RefusesANewerRepositoryFormat) {
   WriteFile(app.repo() + "/config", config);
   RunResult r = app.Run({"backup", "create"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("format version 9; this velin reads up to version 1"), std::string::npos)
+  EXPECT_NE(r.err.find("format version 9; this velin reads up to version 2"), std::string::npos)
       << r.err;
 }
 

@@ -6,12 +6,16 @@
 // REQUIRES: LoadIndex() before ReadBlob(); ReadBlob() may be called from several threads.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "velin/core/error.hpp"
+#include "velin/crypto/aead.hpp"
+#include "velin/crypto/blob_id_hasher.hpp"
+#include "velin/crypto/key_object.hpp"
 #include "velin/repo/blob_id.hpp"
 #include "velin/repo/chunker.hpp"
 #include "velin/repo/index.hpp"
@@ -21,12 +25,24 @@
 
 namespace velin::repo {
 
-inline constexpr int kFormatVersion = 1;
+// 2: encrypted repositories (docs/encryption.md). Unencrypted ones are still written as 1, so
+// an older velin keeps reading them; it refuses an encrypted one by its version.
+inline constexpr int kFormatVersion = 2;
 
 struct RepoConfig {
-  int format_version = kFormatVersion;
+  int format_version = 1;
   std::string id;  // random, hex
   ChunkerParams chunker;
+  crypto::Cipher cipher = crypto::Cipher::kNone;
+};
+
+// How to create or unlock an encrypted repository. The passphrase is asked for only when the
+// repository is (or is being created) encrypted.
+struct RepoKeyOptions {
+  crypto::Cipher cipher = crypto::Cipher::kNone;  // for Init / Open(create)
+  std::function<Result<std::string>()> passphrase;
+  crypto::KeyOrigin origin;          // recorded in a new key object
+  crypto::ScryptParams scrypt = {};  // for a new key object
 };
 
 // Something wrong found while loading: which object, what.
@@ -39,13 +55,25 @@ class Repository {
  public:
   // Opens the repository in `backend`. With `create`, a backend without a config object is
   // initialised; without it, that is an error saying to run `velin backup init`.
-  static Result<std::unique_ptr<Repository>> Open(storage::Backend& backend, bool create);
-  // Writes a fresh config object; an error when one exists.
-  static Status Init(storage::Backend& backend);
+  static Result<std::unique_ptr<Repository>> Open(storage::Backend& backend, bool create,
+                                                  const RepoKeyOptions& keys = {});
+  // Writes a fresh config object (and, when encrypted, the first key object before it, so the
+  // config is the commit point); an error when one exists.
+  static Status Init(storage::Backend& backend, const RepoKeyOptions& keys = {});
 
   storage::Backend& backend() { return backend_; }
   const RepoConfig& config() const { return config_; }
   const Chunker& chunker() const { return chunker_; }
+  bool encrypted() const { return sealer_ != nullptr; }
+
+  // The id of a blob: SHA-256, or HMAC-SHA-256 with the master key's MAC key when encrypted.
+  Result<BlobId> HashBlob(std::string_view data) const;
+  // Seals `plain` as the object (`kind`, `name`) when encrypted; returns it unchanged otherwise.
+  Result<std::string> SealObject(std::string_view kind, std::string_view name,
+                                 std::string plain) const;
+  // The reverse; a DamageError when the object was altered, truncated or swapped.
+  Result<std::string> OpenObject(std::string_view kind, std::string_view name,
+                                 std::string stored) const;
 
   // Reads and merges every index object. An unreadable or damaged one is skipped and listed
   // in index_damage() (create then stores its blobs again; verify reports it).
@@ -69,12 +97,16 @@ class Repository {
  private:
   Repository(storage::Backend& backend, RepoConfig config)
       : backend_(backend), config_(std::move(config)), chunker_(config_.chunker) {}
+  static Status CreateKeys(storage::Backend& backend, const RepoKeyOptions& keys);
+  Status Unlock(const RepoKeyOptions& keys);
 
   storage::Backend& backend_;
   RepoConfig config_;
   Chunker chunker_;
   Index index_;
   std::vector<ObjectDamage> index_damage_;
+  std::unique_ptr<crypto::Sealer> sealer_;  // null: unencrypted
+  std::unique_ptr<crypto::BlobIdHasher> hasher_;
 };
 
 }  // namespace velin::repo

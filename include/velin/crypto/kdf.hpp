@@ -1,0 +1,33 @@
+// Passphrase → key: scrypt through OpenSSL's EVP_KDF "SCRYPT" (docs/encryption.md, "Key
+// objects"). scrypt is memory-hard: with the defaults N=2^15, r=8, p=1 each guess costs 32 MiB
+// and ~0.1 s, which makes offline guessing of a stolen key object expensive. The parameters are
+// stored in each key object, so they can be raised later without breaking older keys; tests
+// pass lower ones. Parameters read from a key object are bounded before use, so a damaged or
+// hostile key object cannot make velin allocate gigabytes.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "velin/core/error.hpp"
+#include "velin/crypto/secret.hpp"
+
+namespace velin::crypto {
+
+struct ScryptParams {
+  uint64_t n = uint64_t{1} << 15;  // CPU/memory cost, a power of two
+  uint32_t r = 8;                  // block size
+  uint32_t p = 1;                  // parallelism
+};
+
+inline constexpr size_t kSaltSize = 32;
+
+// Ok when N is a power of two in [2^10, 2^22], r in [1, 32], p in [1, 16] and the memory
+// 128·N·r stays within 1 GiB; a DamageError naming the bad value otherwise.
+Status ValidateScryptParams(const ScryptParams& params);
+
+// scrypt(passphrase, salt, params) → 32 bytes.
+Result<Key256> DeriveKey(std::string_view passphrase, std::string_view salt,
+                         const ScryptParams& params);
+
+}  // namespace velin::crypto

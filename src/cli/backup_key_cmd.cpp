@@ -1,0 +1,228 @@
+// velin backup key list | add | remove | passwd: the passphrases (key objects) of an encrypted
+// repository (docs/encryption.md, docs/cli.md "## crypto"). Passphrases come only from
+// backup.password_env / backup.password_file, and a new one from --new-password-env /
+// --new-password-file — never from argv — and are wiped from memory when the command ends.
+// The engine is crypto/key_ring.hpp; this file parses flags and prints.
+#include <nlohmann/json.hpp>
+
+#include "velin/cli/context.hpp"
+#include "velin/config/config.hpp"
+#include "velin/core/i18n.hpp"
+#include "velin/crypto/key_ring.hpp"
+#include "velin/crypto/secret.hpp"
+#include "velin/repo/repository.hpp"
+#include "velin/storage/backend.hpp"
+
+namespace velin::cli {
+namespace {
+
+struct KeyFlags {
+  std::string destination;  // --destination (else backup.destination)
+  std::string new_password_env;
+  std::string new_password_file;
+  std::string key_id;  // remove
+};
+
+// A passphrase held for one command; wiped when it goes out of scope.
+class Passphrase {
+ public:
+  explicit Passphrase(std::string value) : value_(std::move(value)) {}
+  Passphrase(Passphrase&& other) noexcept : value_(std::move(other.value_)) {
+    crypto::CleanseString(other.value_);
+  }
+  Passphrase(const Passphrase&) = delete;
+  Passphrase& operator=(const Passphrase&) = delete;
+  ~Passphrase() { crypto::CleanseString(value_); }
+  std::string_view view() const { return value_; }
+
+ private:
+  std::string value_;
+};
+
+Result<Passphrase> RepositoryPassphrase(const config::Config& cfg) {
+  VELIN_ASSIGN(std::string secret,
+               config::ReadSecret(cfg.backup.password_env, cfg.backup.password_file,
+                                  "repository passphrase"));
+  Passphrase passphrase(std::move(secret));
+  if (passphrase.view().empty()) {
+    return UsageError(
+        "no repository passphrase: set backup.password_env or backup.password_file in " +
+        (cfg.file.empty() ? std::string("velin.toml") : cfg.file));
+  }
+  return passphrase;
+}
+
+Result<Passphrase> NewPassphrase(const KeyFlags& flags) {
+  if (flags.new_password_env.empty() && flags.new_password_file.empty()) {
+    return UsageError(
+        "say where the new passphrase is: --new-password-env VAR or --new-password-file FILE "
+        "(0600); velin never takes a passphrase from the command line");
+  }
+  VELIN_ASSIGN(std::string secret, config::ReadSecret(flags.new_password_env,
+                                                      flags.new_password_file, "new passphrase"));
+  Passphrase passphrase(std::move(secret));
+  if (passphrase.view().empty()) return UsageError("the new passphrase is empty");
+  return passphrase;
+}
+
+Result<std::unique_ptr<storage::Backend>> OpenKeyBackend(Context& ctx, const config::Config& cfg,
+                                                         const KeyFlags& flags) {
+  const std::string destination =
+      flags.destination.empty() ? cfg.backup.destination : flags.destination;
+  if (destination.empty()) {
+    return UsageError("no repository: set backup.destination in velin.toml or pass --destination");
+  }
+  storage::BackendOptions options;
+  options.s3_endpoint = cfg.s3.endpoint;
+  options.s3_region = cfg.s3.region;
+  options.s3_path_style = cfg.s3.path_style;
+  options.s3_credentials_file = cfg.s3.credentials_file;
+  options.s3_parallel_uploads = cfg.s3.parallel_uploads;
+  options.sftp_key_file = cfg.sftp.key_file;
+  options.sftp_known_hosts = cfg.sftp.known_hosts;
+  return storage::OpenBackend(destination, options, ctx.env(), /*create=*/false);
+}
+
+// Opens the repository's backend and unlocks its master key with the configured passphrase.
+struct Unlocked {
+  std::unique_ptr<storage::Backend> backend;
+  crypto::OpenedKey key;
+};
+
+Result<Unlocked> Unlock(Context& ctx, const KeyFlags& flags) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(Passphrase passphrase, RepositoryPassphrase(*cfg));
+  VELIN_ASSIGN(auto backend, OpenKeyBackend(ctx, *cfg, flags));
+  VELIN_ASSIGN(crypto::OpenedKey key, crypto::OpenRepositoryKey(*backend, passphrase.view()));
+  return Unlocked{std::move(backend), std::move(key)};
+}
+
+nlohmann::json KeyToJson(const crypto::KeyObject& key, bool current) {
+  return {{"id", key.id},
+          {"created", key.origin.created},
+          {"hostname", key.origin.hostname},
+          {"username", key.origin.username},
+          {"kdf", "scrypt"},
+          {"scrypt", {{"n", key.scrypt.n}, {"r", key.scrypt.r}, {"p", key.scrypt.p}}},
+          {"current", current}};
+}
+
+Status ListKeys(Context& ctx, const KeyFlags& flags) {
+  VELIN_ASSIGN(Unlocked u, Unlock(ctx, flags));
+  std::vector<std::string> damaged;
+  VELIN_ASSIGN(auto keys, crypto::ListKeys(*u.backend, &damaged));
+  output::Console& out = ctx.out();
+  if (out.json()) {
+    nlohmann::json doc = {{"repository", u.backend->Location()},
+                          {"keys", nlohmann::json::array()},
+                          {"damaged", damaged}};
+    for (const auto& key : keys) doc["keys"].push_back(KeyToJson(key, key.id == u.key.key_id));
+    out.Json(doc);
+    return Ok();
+  }
+  out.Line(
+      fmt::format("  {:<12}  {:<20}  {:<24}  {}", "ID", Tr("Created"), Tr("User@host"), "KDF"));
+  for (const auto& key : keys) {
+    const bool current = key.id == u.key.key_id;
+    out.Line(fmt::format("{} {:<12}  {:<20}  {:<24}  scrypt N={} r={} p={}", current ? "*" : " ",
+                         key.id.substr(0, 12), key.origin.created,
+                         key.origin.username + "@" + key.origin.hostname, key.scrypt.n,
+                         key.scrypt.r, key.scrypt.p));
+  }
+  for (const auto& d : damaged) out.Warn(d);
+  return Ok();
+}
+
+Status AddKey(Context& ctx, const KeyFlags& flags) {
+  VELIN_ASSIGN(Passphrase fresh, NewPassphrase(flags));
+  VELIN_ASSIGN(Unlocked u, Unlock(ctx, flags));
+  VELIN_ASSIGN(std::string id, crypto::AddKey(*u.backend, u.key.master, fresh.view(),
+                                              crypto::CurrentKeyOrigin(ctx.env()), {}));
+  if (ctx.out().json()) {
+    ctx.out().Json({{"added", id}});
+  } else {
+    ctx.out().Done(TrFormat("Key {} added", id.substr(0, 12)));
+  }
+  return Ok();
+}
+
+Status RemoveKey(Context& ctx, const KeyFlags& flags) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(Passphrase passphrase, RepositoryPassphrase(*cfg));
+  VELIN_ASSIGN(auto backend, OpenKeyBackend(ctx, *cfg, flags));
+  VELIN_ASSIGN(std::string id, crypto::RemoveKey(*backend, flags.key_id, passphrase.view()));
+  if (ctx.out().json()) {
+    ctx.out().Json({{"removed", id}});
+  } else {
+    ctx.out().Done(TrFormat("Key {} removed", id.substr(0, 12)));
+  }
+  return Ok();
+}
+
+Status ChangePassphrase(Context& ctx, const KeyFlags& flags) {
+  VELIN_ASSIGN(Passphrase fresh, NewPassphrase(flags));
+  VELIN_ASSIGN(Unlocked u, Unlock(ctx, flags));
+  VELIN_ASSIGN(std::string id, crypto::ChangePassphrase(*u.backend, u.key, fresh.view(),
+                                                        crypto::CurrentKeyOrigin(ctx.env()), {}));
+  if (ctx.out().json()) {
+    ctx.out().Json({{"removed", u.key.key_id}, {"added", id}});
+  } else {
+    ctx.out().Done(TrFormat("Passphrase changed: key {} replaces key {}", id.substr(0, 12),
+                            u.key.key_id.substr(0, 12)));
+  }
+  return Ok();
+}
+
+void AddDestinationFlag(CLI::App* cmd, KeyFlags& flags) {
+  cmd->add_option("--destination", flags.destination, "Repository (default: backup.destination)");
+}
+
+void AddNewPassphraseFlags(CLI::App* cmd, KeyFlags& flags) {
+  cmd->add_option("--new-password-env", flags.new_password_env,
+                  "Environment variable holding the new passphrase");
+  cmd->add_option("--new-password-file", flags.new_password_file,
+                  "File (0600) holding the new passphrase");
+}
+
+}  // namespace
+
+Result<repo::RepoKeyOptions> RepoKeyOptionsFor(Context& ctx, const config::Config& cfg,
+                                               const std::string& encryption) {
+  repo::RepoKeyOptions keys;
+  VELIN_ASSIGN(keys.cipher, crypto::ParseCipher(encryption));
+  keys.origin = crypto::CurrentKeyOrigin(ctx.env());
+  keys.passphrase = [env = cfg.backup.password_env, file = cfg.backup.password_file,
+                     where = cfg.file]() -> Result<std::string> {
+    config::Config only_secrets;
+    only_secrets.file = where;
+    only_secrets.backup.password_env = env;
+    only_secrets.backup.password_file = file;
+    VELIN_ASSIGN(Passphrase passphrase, RepositoryPassphrase(only_secrets));
+    return std::string(passphrase.view());
+  };
+  return keys;
+}
+
+void RegisterBackupKeyCommands(CLI::App& group, Context& ctx) {
+  CLI::App* key = AddCommand(group, "key", "Manage the passphrases of an encrypted repository");
+  key->require_subcommand(1);
+  static KeyFlags flags;  // lives as long as the command tree
+  key->add_option("--destination", flags.destination, "Repository (default: backup.destination)");
+
+  AddCommand(*key, "list", "List the key objects")->callback([&ctx] {
+    ctx.Execute([&ctx] { return ListKeys(ctx, flags); });
+  });
+  CLI::App* add = AddCommand(*key, "add", "Add a passphrase for the same repository");
+  AddNewPassphraseFlags(add, flags);
+  add->callback([&ctx] { ctx.Execute([&ctx] { return AddKey(ctx, flags); }); });
+  CLI::App* remove = AddCommand(*key, "remove", "Remove a key object");
+  AddDestinationFlag(remove, flags);
+  remove->add_option("id", flags.key_id, "Key id (a unique prefix is enough)")->required();
+  remove->callback([&ctx] { ctx.Execute([&ctx] { return RemoveKey(ctx, flags); }); });
+  CLI::App* passwd = AddCommand(*key, "passwd", "Replace the passphrase in use by a new one");
+  AddDestinationFlag(passwd, flags);
+  AddNewPassphraseFlags(passwd, flags);
+  passwd->callback([&ctx] { ctx.Execute([&ctx] { return ChangePassphrase(ctx, flags); }); });
+}
+
+}  // namespace velin::cli

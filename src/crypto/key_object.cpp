@@ -1,0 +1,166 @@
+#include "velin/crypto/key_object.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "crypto/openssl_util.hpp"
+#include "velin/crypto/aead.hpp"
+#include "velin/io/env.hpp"
+
+namespace velin::crypto {
+namespace {
+
+constexpr int kKeyObjectVersion = 1;
+constexpr size_t kKeyIdBytes = 16;
+
+// Every field except the sealed master key, unambiguously joined: the associated data.
+std::string KeyBinding(const KeyObject& key) {
+  std::string fields;
+  for (const std::string& f :
+       {key.id, key.origin.hostname, key.origin.username, key.origin.created, std::string("scrypt"),
+        std::to_string(key.scrypt.n), std::to_string(key.scrypt.r), std::to_string(key.scrypt.p),
+        detail::HexEncode(key.salt)}) {
+    fields += std::to_string(f.size());
+    fields += ':';
+    fields += f;
+  }
+  return AssociatedData("key", fields);
+}
+
+std::string FormatUtc(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+bool IsKeyId(std::string_view id) {
+  if (id.size() != 2 * kKeyIdBytes) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+KeyOrigin CurrentKeyOrigin(io::Env& env) {
+  KeyOrigin origin;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0) origin.hostname = host;
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  char buf[4096];
+  if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &found) == 0 && found != nullptr) {
+    origin.username = found->pw_name;
+  } else {
+    origin.username = std::to_string(geteuid());
+  }
+  origin.created = FormatUtc(env.Now());
+  return origin;
+}
+
+std::string KeyObjectName(std::string_view id) { return "keys/" + std::string(id); }
+
+Result<KeyObject> WrapMasterKey(const MasterKey& master, std::string_view passphrase,
+                                const KeyOrigin& origin, const ScryptParams& params) {
+  if (passphrase.empty()) return UsageError("the repository passphrase is empty");
+  KeyObject key;
+  std::string id_bytes(kKeyIdBytes, '\0');
+  VELIN_TRY(detail::RandomBytes(id_bytes.data(), id_bytes.size()));
+  key.id = detail::HexEncode(id_bytes);
+  key.origin = origin;
+  key.scrypt = params;
+  key.salt.assign(kSaltSize, '\0');
+  VELIN_TRY(detail::RandomBytes(key.salt.data(), key.salt.size()));
+
+  VELIN_ASSIGN(Key256 wrapping, DeriveKey(passphrase, key.salt, params));
+  VELIN_ASSIGN(auto sealer, Sealer::Create(Cipher::kAes256Gcm, wrapping));
+  std::string plain = master.Serialize();
+  auto sealed = sealer->Seal(plain, KeyBinding(key));
+  CleanseString(plain);
+  if (!sealed) return tl::unexpected(sealed.error());
+  key.master_key = std::move(*sealed);
+  return key;
+}
+
+Result<std::optional<MasterKey>> UnwrapMasterKey(const KeyObject& key,
+                                                 std::string_view passphrase) {
+  VELIN_ASSIGN(Key256 wrapping, DeriveKey(passphrase, key.salt, key.scrypt));
+  VELIN_ASSIGN(auto sealer, Sealer::Create(Cipher::kAes256Gcm, wrapping));
+  std::string plain;
+  auto opened = sealer->Open(key.master_key, KeyBinding(key), plain);
+  if (!opened) {
+    if (opened.error().code == ExitCode::kDamage) return std::optional<MasterKey>();
+    return tl::unexpected(opened.error());
+  }
+  auto master = MasterKey::Parse(plain);
+  CleanseString(plain);
+  if (!master) return tl::unexpected(master.error().Wrap(KeyObjectName(key.id)));
+  return std::optional<MasterKey>(std::move(*master));
+}
+
+std::string SerializeKeyObject(const KeyObject& key) {
+  nlohmann::ordered_json doc = {
+      {"version", kKeyObjectVersion},
+      {"id", key.id},
+      {"created", key.origin.created},
+      {"hostname", key.origin.hostname},
+      {"username", key.origin.username},
+      {"kdf", "scrypt"},
+      {"scrypt", {{"n", key.scrypt.n}, {"r", key.scrypt.r}, {"p", key.scrypt.p}}},
+      {"salt", detail::Base64Encode(key.salt)},
+      {"master_key", detail::Base64Encode(key.master_key)},
+  };
+  return doc.dump();
+}
+
+namespace {
+
+Result<KeyObject> ParseKeyFields(const nlohmann::json& doc) {
+  if (!doc.is_object()) return Failure("not a JSON object");
+  if (doc.value("version", 0) != kKeyObjectVersion) {
+    return Failure("unsupported key object version " +
+                   doc.value("version", nlohmann::json()).dump());
+  }
+  if (doc.value("kdf", "") != "scrypt") return Failure("unsupported kdf (expected scrypt)");
+  KeyObject key;
+  key.id = doc.at("id").get<std::string>();
+  key.origin.created = doc.at("created").get<std::string>();
+  key.origin.hostname = doc.at("hostname").get<std::string>();
+  key.origin.username = doc.at("username").get<std::string>();
+  const auto& s = doc.at("scrypt");
+  key.scrypt.n = s.at("n").get<uint64_t>();
+  key.scrypt.r = s.at("r").get<uint32_t>();
+  key.scrypt.p = s.at("p").get<uint32_t>();
+  VELIN_TRY(ValidateScryptParams(key.scrypt));
+  VELIN_ASSIGN(key.salt, detail::Base64Decode(doc.at("salt").get<std::string>()));
+  VELIN_ASSIGN(key.master_key, detail::Base64Decode(doc.at("master_key").get<std::string>()));
+  if (key.salt.size() != kSaltSize)
+    return Failure("salt is not " + std::to_string(kSaltSize) + " bytes");
+  return key;
+}
+
+}  // namespace
+
+Result<KeyObject> ParseKeyObject(std::string_view json, std::string_view name) {
+  Result<KeyObject> key = Failure("");
+  try {
+    key = ParseKeyFields(nlohmann::json::parse(json));
+  } catch (const nlohmann::json::exception& e) {
+    key = Failure(e.what());
+  }
+  if (key && KeyObjectName(key->id) != name)
+    key = Failure("its id '" + key->id + "' does not match its name");
+  if (key && !IsKeyId(key->id)) key = Failure("id '" + key->id + "' is not 32 hex digits");
+  if (!key)
+    return DamageError("key object " + std::string(name) + " is damaged: " + key.error().message);
+  return key;
+}
+
+}  // namespace velin::crypto

@@ -1,0 +1,78 @@
+// The encryption half of Repository (docs/encryption.md): key objects at init, unlocking at
+// open, and the seal/open/hash hooks every object passes through. Unencrypted repositories
+// take the same path with plain SHA-256 ids and no sealing.
+#include "velin/crypto/key_ring.hpp"
+#include "velin/repo/repository.hpp"
+
+namespace velin::repo {
+namespace {
+
+Result<std::string> ReadPassphrase(const storage::Backend& backend, const RepoKeyOptions& keys) {
+  const std::string missing = "repository " + backend.Location() +
+                              " is encrypted: set backup.password_env or backup.password_file";
+  if (!keys.passphrase) return UsageError(missing);
+  VELIN_ASSIGN(std::string passphrase, keys.passphrase());
+  if (passphrase.empty()) return UsageError(missing);
+  return passphrase;
+}
+
+}  // namespace
+
+Status Repository::CreateKeys(storage::Backend& backend, const RepoKeyOptions& keys) {
+  VELIN_ASSIGN(std::string passphrase, ReadPassphrase(backend, keys));
+  VELIN_ASSIGN(auto existing, backend.List("keys/"));
+  // Key objects without a config: an init that stopped before its commit point. Reuse them
+  // when this passphrase opens one; otherwise the open's error says why.
+  Result<crypto::OpenedKey> opened =
+      existing.empty() ? crypto::CreateRepositoryKey(backend, passphrase, keys.origin, keys.scrypt)
+                       : crypto::OpenRepositoryKey(backend, passphrase);
+  crypto::CleanseString(passphrase);
+  if (!opened) return tl::unexpected(opened.error());
+  return Ok();
+}
+
+Status Repository::Unlock(const RepoKeyOptions& keys) {
+  if (config_.cipher == crypto::Cipher::kNone) {
+    // Refuse a config that was edited to "unencrypted": velin would write plaintext next to
+    // encrypted data.
+    VELIN_ASSIGN(auto key_objects, backend_.List("keys/"));
+    if (!key_objects.empty()) {
+      return DamageError("repository " + backend_.Location() +
+                         " has key objects but its config says it is unencrypted "
+                         "(the config was altered)");
+    }
+    VELIN_ASSIGN(hasher_, crypto::BlobIdHasher::Plain());
+    return Ok();
+  }
+  VELIN_ASSIGN(std::string passphrase, ReadPassphrase(backend_, keys));
+  auto opened = crypto::OpenRepositoryKey(backend_, passphrase);
+  crypto::CleanseString(passphrase);
+  if (!opened) return tl::unexpected(opened.error());
+  VELIN_ASSIGN(sealer_, crypto::Sealer::Create(config_.cipher, opened->master.encryption));
+  VELIN_ASSIGN(hasher_, crypto::BlobIdHasher::Keyed(opened->master.mac));
+  return Ok();
+}
+
+Result<BlobId> Repository::HashBlob(std::string_view data) const {
+  VELIN_ASSIGN(crypto::Digest digest, hasher_->Hash(data));
+  BlobId id;
+  id.bytes = digest;
+  return id;
+}
+
+Result<std::string> Repository::SealObject(std::string_view kind, std::string_view name,
+                                           std::string plain) const {
+  if (!sealer_) return plain;
+  return sealer_->Seal(plain, crypto::AssociatedData(kind, name));
+}
+
+Result<std::string> Repository::OpenObject(std::string_view kind, std::string_view name,
+                                           std::string stored) const {
+  if (!sealer_) return stored;
+  auto plain = sealer_->Open(stored, crypto::AssociatedData(kind, name));
+  if (!plain)
+    return tl::unexpected(plain.error().Wrap(std::string(kind) + " " + std::string(name)));
+  return plain;
+}
+
+}  // namespace velin::repo

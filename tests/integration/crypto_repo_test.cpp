@@ -1,0 +1,182 @@
+// An encrypted repository end to end with the real velin binary: it restores identically with
+// the right passphrase, refuses a wrong one (exit 2), stores no plaintext of a known file, and
+// verify (exit 4) catches a flipped byte in a pack, index or snapshot and a swapped snapshot.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/backup_fixture.hpp"
+#include "velin/repo/blob_id.hpp"
+
+namespace velin::testing {
+namespace {
+
+constexpr char kPassphrase[] = "repo-Passphrase-91c2";
+const std::string kMarker = "VELIN-MARKER-7f3a9c-";
+
+std::vector<std::string> ObjectsUnder(const std::string& dir) {
+  std::vector<std::string> out;
+  if (!std::filesystem::exists(dir)) return out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void FlipByte(const std::string& path, size_t offset) {
+  std::string data = ReadFileOrDie(path);
+  data[offset % data.size()] = static_cast<char>(data[offset % data.size()] ^ 0x01);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+RunOptions WithPassphrase(const std::string& passphrase) {
+  return {.env = {{"VELIN_TEST_PASSPHRASE", passphrase}}};
+}
+
+// compression = "none" so that, unencrypted, the marker would be stored verbatim.
+std::string BackupSettings(const std::string& encryption) {
+  return "compression = \"none\"\nencryption = \"" + encryption +
+         "\"\npassword_env = \"VELIN_TEST_PASSPHRASE\"\n";
+}
+
+void WriteFiles(const BackupApp& app) {
+  std::string marker_file;
+  for (int i = 0; i < 2000; ++i) marker_file += kMarker + std::to_string(i) + "\n";
+  WriteFile(app.root() + "/storage/marker.txt", marker_file);
+  WriteFile(app.root() + "/storage/photo.jpg", RandomData(300000, 5));
+  WriteFile(app.root() + "/storage/deep/notes.txt", "notes\n");
+}
+
+// Every stored object's bytes, concatenated.
+std::string AllObjects(const std::string& repo) {
+  std::string all;
+  for (const auto& p : ObjectsUnder(repo)) all += p + "\n" + ReadFileOrDie(p);
+  return all;
+}
+
+class CryptoRepoTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    WriteFiles(app_);
+    RunResult init = app_.Run({"backup", "init"}, WithPassphrase(kPassphrase));
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    nlohmann::json j = app_.Json({"backup", "create"}, 0, WithPassphrase(kPassphrase));
+    id_ = j.value("id", "");
+    ASSERT_FALSE(id_.empty());
+  }
+  RunResult Run(std::vector<std::string> args, const std::string& passphrase = kPassphrase) {
+    return app_.Run(std::move(args), WithPassphrase(passphrase));
+  }
+  RunResult Verify() { return Run({"backup", "verify", "--all"}); }
+
+  BackupApp app_{{"storage"}, BackupSettings(GetParam())};
+  std::string id_;
+};
+
+TEST_P(CryptoRepoTest, RestoresIdenticallyWithoutPlaintextInAnyObject) {
+  EXPECT_NE(ReadFileOrDie(app_.repo() + "/config").find(GetParam()), std::string::npos);
+  RunResult restore = Run({"backup", "restore", id_, "--target", app_.path("out")});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(DescribeTree(app_.path("out/storage")), DescribeTree(app_.root() + "/storage"));
+  EXPECT_EQ(Verify().exit_code, 0);
+
+  std::string all = AllObjects(app_.repo());
+  EXPECT_EQ(all.find(kMarker), std::string::npos) << "marker plaintext in the repository";
+  EXPECT_EQ(all.find("notes.txt"), std::string::npos) << "a file name in the repository";
+  EXPECT_EQ(all.find(kPassphrase), std::string::npos);
+  // Blob ids are keyed: the plain SHA-256 of a stored file names nothing.
+  std::string notes_sha = repo::Sha256("notes\n").Hex();
+  EXPECT_EQ(all.find(notes_sha), std::string::npos);
+
+  // The control: the same files unencrypted do show the marker, so the check above means it.
+  BackupApp plain({"storage"}, BackupSettings("none"));
+  WriteFiles(plain);
+  ASSERT_EQ(plain.Run({"backup", "create"}).exit_code, 0);
+  EXPECT_NE(AllObjects(plain.repo()).find(kMarker), std::string::npos);
+}
+
+TEST_P(CryptoRepoTest, AWrongOrMissingPassphraseIsExitTwo) {
+  RunResult wrong = Run({"backup", "list"}, "not-it");
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_EQ(wrong.err,
+            "error: wrong passphrase for repository " + app_.repo() + " (tried 1 key)\n");
+  RunResult missing = app_.Run({"backup", "restore", id_, "--target", app_.path("out")},
+                               {.unset_env = {"VELIN_TEST_PASSPHRASE"}});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("environment variable VELIN_TEST_PASSPHRASE is not set"),
+            std::string::npos)
+      << missing.err;
+  EXPECT_FALSE(std::filesystem::exists(app_.path("out")));
+}
+
+TEST_P(CryptoRepoTest, FlippedBytesInPacksIndexesAndSnapshotsAreDetected) {
+  std::vector<std::string> targets = ObjectsUnder(app_.repo() + "/data");
+  for (const auto& p : ObjectsUnder(app_.repo() + "/index")) targets.push_back(p);
+  targets.push_back(app_.repo() + "/snapshots/" + id_);
+  for (const auto& path : targets) {
+    const std::string original = ReadFileOrDie(path);
+    for (size_t offset : {size_t{0}, size_t{5}, original.size() / 2, original.size() - 1}) {
+      FlipByte(path, offset);
+      RunResult r = Verify();
+      EXPECT_EQ(r.exit_code, 4) << path << " byte " << offset << ": " << r.err;
+      std::ofstream(path, std::ios::binary | std::ios::trunc) << original;
+    }
+  }
+  EXPECT_EQ(Verify().exit_code, 0);
+}
+
+TEST_P(CryptoRepoTest, ASnapshotSwappedForAnotherIsDetected) {
+  WriteFile(app_.root() + "/storage/deep/notes.txt", "changed notes\n");
+  nlohmann::json second = app_.Json({"backup", "create"}, 0, WithPassphrase(kPassphrase));
+  std::string id2 = second.value("id", "");
+  ASSERT_FALSE(id2.empty());
+  ASSERT_NE(id2, id_);
+  std::filesystem::copy_file(app_.repo() + "/snapshots/" + id_, app_.repo() + "/snapshots/" + id2,
+                             std::filesystem::copy_options::overwrite_existing);
+  RunResult r = Verify();
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("snapshot " + id2), std::string::npos) << r.err;
+}
+
+TEST_P(CryptoRepoTest, KeyRotationKeepsEveryBackupReadable) {
+  RunResult add = app_.Run({"backup", "key", "passwd", "--new-password-env", "NEW_PASS"},
+                           {.env = {{"VELIN_TEST_PASSPHRASE", kPassphrase}, {"NEW_PASS", "n3w"}}});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_EQ(Run({"backup", "list"}).exit_code, 2);
+  RunResult restore = Run({"backup", "restore", id_, "--target", app_.path("out")}, "n3w");
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(DescribeTree(app_.path("out/storage")), DescribeTree(app_.root() + "/storage"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Ciphers, CryptoRepoTest,
+                         ::testing::Values("aes-256-gcm", "chacha20-poly1305"),
+                         [](const auto& info) {
+                           return info.param == "aes-256-gcm" ? "Aes256Gcm" : "ChaCha20Poly1305";
+                         });
+
+TEST(CryptoRepo, InitFlagOverridesTheConfigAndEditingTheConfigToNoneIsRefused) {
+  BackupApp app({"storage"}, BackupSettings("none"));
+  WriteFiles(app);
+  RunResult init =
+      app.Run({"backup", "init", "--encryption", "chacha20-poly1305"}, WithPassphrase(kPassphrase));
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassphrase(kPassphrase)).exit_code, 0);
+  EXPECT_EQ(ObjectsUnder(app.repo() + "/keys").size(), 1u);
+  // A config edited to say "unencrypted" must not make velin write plaintext next to it.
+  nlohmann::json config = nlohmann::json::parse(ReadFileOrDie(app.repo() + "/config"));
+  ASSERT_EQ(config["encryption"], "chacha20-poly1305");
+  EXPECT_EQ(config["format_version"], 2);
+  config.erase("encryption");
+  WriteFile(app.repo() + "/config", config.dump(1));
+  RunResult r = app.Run({"backup", "create"}, WithPassphrase(kPassphrase));
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("has key objects but its config says it is unencrypted"), std::string::npos)
+      << r.err;
+  RunResult bad = app.Run({"backup", "init", "--encryption", "rot13"}, WithPassphrase("x"));
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace velin::testing

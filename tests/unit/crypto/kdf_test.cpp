@@ -1,0 +1,53 @@
+#include "velin/crypto/kdf.hpp"
+
+#include <gtest/gtest.h>
+
+namespace velin::crypto {
+namespace {
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char b : bytes) {
+    s.push_back(kDigits[b >> 4]);
+    s.push_back(kDigits[b & 15]);
+  }
+  return s;
+}
+
+TEST(Scrypt, MatchesRfc7914TestVector) {
+  // RFC 7914 section 12: P="password", S="NaCl", N=1024, r=8, p=16; first 32 of 64 bytes.
+  auto key = DeriveKey("password", "NaCl", {.n = 1024, .r = 8, .p = 16});
+  ASSERT_TRUE(key) << key.error().message;
+  EXPECT_EQ(Hex(key->view()), "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162");
+}
+
+TEST(Scrypt, DependsOnPassphraseSaltAndParameters) {
+  const ScryptParams low{.n = 1024, .r = 8, .p = 1};
+  auto a = DeriveKey("pass", "salt", low);
+  auto b = DeriveKey("pass", "salt", low);
+  auto c = DeriveKey("pasS", "salt", low);
+  auto d = DeriveKey("pass", "salT", low);
+  auto e = DeriveKey("pass", "salt", {.n = 2048, .r = 8, .p = 1});
+  ASSERT_TRUE(a && b && c && d && e);
+  EXPECT_EQ(*a, *b);
+  EXPECT_FALSE(*a == *c);
+  EXPECT_FALSE(*a == *d);
+  EXPECT_FALSE(*a == *e);
+}
+
+TEST(Scrypt, RefusesParametersOutsideTheSafeBounds) {
+  EXPECT_TRUE(ValidateScryptParams({}));  // the defaults, N=2^15 r=8 p=1
+  for (ScryptParams bad :
+       {ScryptParams{.n = 1000}, ScryptParams{.n = 512}, ScryptParams{.n = uint64_t{1} << 23},
+        ScryptParams{.r = 0}, ScryptParams{.r = 33}, ScryptParams{.p = 0}, ScryptParams{.p = 17},
+        ScryptParams{.n = uint64_t{1} << 22, .r = 8}}) {
+    auto status = ValidateScryptParams(bad);
+    ASSERT_FALSE(status) << "N=" << bad.n << " r=" << bad.r << " p=" << bad.p;
+    EXPECT_EQ(status.error().code, ExitCode::kDamage);
+    EXPECT_FALSE(DeriveKey("pass", "salt", bad));
+  }
+}
+
+}  // namespace
+}  // namespace velin::crypto
