@@ -15,7 +15,10 @@ TEST(BackupCreateTest, CreatesListsAndIncrementalSkipsUnchangedFiles) {
   WriteFile(app.root() + "/storage/big.bin", RandomData(3 << 20, 1));
   WriteFile(app.root() + "/storage/sub/b.txt", "beta\n");
 
-  RunResult human = app.Run({"backup", "create"});
+  // A fixed clock keeps the first two backups in one minute, so the second gets a suffix.
+  RunOptions same_minute;
+  same_minute.env["VELIN_NOW"] = "2026-11-25T14:30:00";
+  RunResult human = app.Run({"backup", "create"}, same_minute);
   ASSERT_EQ(human.exit_code, 0) << human.err;
   EXPECT_NE(human.out.find("Creating backup..."), std::string::npos);
   EXPECT_NE(human.out.find("File backup created"), std::string::npos);
@@ -23,7 +26,7 @@ TEST(BackupCreateTest, CreatesListsAndIncrementalSkipsUnchangedFiles) {
   EXPECT_NE(human.out.find("Backup ID: 2"), std::string::npos);
   EXPECT_EQ(human.out.find("💾"), std::string::npos);  // plain off a terminal
 
-  nlohmann::json full = app.Json({"backup", "create", "--strategy", "full"});
+  nlohmann::json full = app.Json({"backup", "create", "--strategy", "full"}, 0, same_minute);
   EXPECT_EQ(full["files"], 3);
   EXPECT_EQ(full["files_read"], 3);
   EXPECT_EQ(full["bytes_added"], 0);  // everything deduplicated against the first backup
