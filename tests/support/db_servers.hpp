@@ -7,13 +7,12 @@
 // own SQL) and a user 'app' with password kAppPassword over TCP (what the drivers use).
 #pragma once
 
-#include "support/test_support.hpp"
-
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "support/test_support.hpp"
 #include "velin/core/process.hpp"
 #include "velin/db/driver.hpp"
 
@@ -21,7 +20,6 @@ namespace velin::testing {
 
 inline constexpr const char* kAppUser = "app";
 inline constexpr const char* kAppPassword = "s3cr3t-Pa55w0rd";
-
 
 class PostgresServer {
  public:
