@@ -50,18 +50,7 @@ std::string ReadLog(const std::string& path) {
 
 }  // namespace
 
-int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  Require(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0, "bind failed");
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+// FreeLoopbackPort() is defined once, in db_servers.cpp (both headers declare it).
 
 bool WaitForPort(int port, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
