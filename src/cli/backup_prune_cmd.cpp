@@ -76,7 +76,7 @@ Result<nlohmann::json> Maintain(Context& ctx, const RepoFlags& flags) {
   if (rules.Empty()) return nlohmann::json(nullptr);
   output::Console& out = ctx.out();
   RepoFlags waiting = flags;
-  if (waiting.lock_wait == "0s") waiting.lock_wait = "1min";  // a verify may be finishing
+  if (waiting.lock_wait == "0s") waiting.lock_wait = "60s";  // a verify may be finishing
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, waiting, repo::LockKind::kExclusive, false));
   VELIN_ASSIGN(auto forgot, backup::ForgetSnapshots(*r.repo, rules, ctx.env().Now(), false, out));
   nlohmann::json j = {{"forgotten", forgot.forgotten}};

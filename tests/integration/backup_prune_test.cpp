@@ -130,5 +130,28 @@ TEST_F(BackupPruneTest, ACrashAtAnyStepLeavesTheBackupsIntactAndASecondPruneFini
   }
 }
 
+TEST(BackupPruneAfterCreateTest, CreateForgetsAndPrunesByDefault) {
+  BackupApp app({"storage"}, "keep_last = 2\ncompression = \"none\"");
+  std::map<std::string, std::string> kept;
+  nlohmann::json last;
+  for (int i = 0; i < 3; ++i) {
+    WriteFile(app.root() + "/storage/changing.bin", RandomData(200000, 20 + i));
+    RunOptions at;
+    at.env["VELIN_NOW"] = "2026-11-0" + std::to_string(i + 1) + "T10:00:00Z";
+    last = app.Json({"backup", "create"}, 0, at);
+    if (i > 0) kept[last["id"].get<std::string>()] = DescribeTree(app.root() + "/storage");
+  }
+  ASSERT_EQ(last["maintenance"]["forgotten"], 1) << last;
+  EXPECT_EQ(last["maintenance"]["prune"]["packs_deleted"], 1) << last;
+  EXPECT_GT(last["maintenance"]["prune"]["bytes_freed"].get<uint64_t>(), 200000u) << last;
+  ASSERT_EQ(app.Json({"backup", "list"})["backups"].size(), 2u);
+  ASSERT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
+  for (const auto& [id, tree] : kept) {
+    ASSERT_EQ(app.Run({"backup", "restore", id, "--target", app.path("out")}).exit_code, 0);
+    EXPECT_EQ(DescribeTree(app.path("out/storage")), tree) << id;
+    fs::remove_all(app.path("out"));
+  }
+}
+
 }  // namespace
 }  // namespace velin::testing
