@@ -16,6 +16,9 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx) {
   RegisterBackupRestore(*group, ctx);
   RegisterBackupVerify(*group, ctx);
   RegisterBackupForget(*group, ctx);
+  RegisterBackupPrune(*group, ctx);
+  RegisterBackupStatus(*group, ctx);
+  RegisterBackupUnlock(*group, ctx);
   RegisterBackupCopy(*group, ctx);
   RegisterBackupKeyCommands(*group, ctx);
 }

@@ -30,10 +30,19 @@ storage::BackendOptions BackendOptionsFrom(const config::Config& cfg) {
 
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
                                 bool create) {
-  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   auto wait = ParseDuration(flags.lock_wait);
   if (!wait)
     return UsageError("--lock-wait '" + flags.lock_wait + "' is not a duration (e.g. 30s)");
+  VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags, create));
+  repo::LockOptions lock_options;
+  lock_options.wait = *wait;
+  VELIN_ASSIGN(r.lock, repo::RepoLock::Acquire(*r.backend, kind, lock_options));
+  VELIN_TRY(r.repo->LoadIndex());
+  return r;
+}
+
+Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   std::string destination = flags.destination.empty() ? cfg->backup.destination : flags.destination;
   if (destination.empty()) return UsageError("no backup.destination configured");
   if (!config::IsRemoteDestination(destination) && destination[0] != '/') {
@@ -46,10 +55,6 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
                storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), create));
   VELIN_ASSIGN(auto keys, RepoKeyOptionsFor(ctx, *cfg, cfg->backup.encryption));
   VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create, keys));
-  repo::LockOptions lock_options;
-  lock_options.wait = *wait;
-  VELIN_ASSIGN(r.lock, repo::RepoLock::Acquire(*r.backend, kind, lock_options));
-  VELIN_TRY(r.repo->LoadIndex());
   return r;
 }
 

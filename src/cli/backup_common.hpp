@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "velin/cli/context.hpp"
@@ -36,11 +37,22 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
 Result<repo::RepoKeyOptions> RepoKeyOptionsFor(Context& ctx, const config::Config& cfg,
                                                const std::string& encryption);
 
+// Opens the repository without a lock and without loading the index (status, unlock).
+Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create);
+
+// backup.prune_after_create: after a successful create (whose lock the caller has released),
+// forgets by the retention rules and, when that forgot a backup, prunes. Never fails the
+// create: a failure is a warning (and {"error": …}); null when no retention rule is set.
+nlohmann::json MaintainAfterCreate(Context& ctx, const RepoFlags& flags);
+
 void RegisterBackupInit(CLI::App& group, Context& ctx);
 void RegisterBackupCreate(CLI::App& group, Context& ctx);
 void RegisterBackupList(CLI::App& group, Context& ctx);
 void RegisterBackupRestore(CLI::App& group, Context& ctx);
 void RegisterBackupVerify(CLI::App& group, Context& ctx);
 void RegisterBackupForget(CLI::App& group, Context& ctx);  // backup_forget_cmd.cpp (ops)
+void RegisterBackupPrune(CLI::App& group, Context& ctx);   // backup_prune_cmd.cpp
+void RegisterBackupStatus(CLI::App& group, Context& ctx);  // backup_status_cmd.cpp
+void RegisterBackupUnlock(CLI::App& group, Context& ctx);  // backup_unlock_cmd.cpp
 
 }  // namespace velin::cli

@@ -62,7 +62,12 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
     if (!offsite) return tl::unexpected(offsite.error());
     return Ok();
   };
+  // backup.prune_after_create: forget + prune under an exclusive lock, so ours goes first.
+  const bool maintain = cfg->backup.prune_after_create && outcome();
+  if (maintain) r.lock.reset();
   if (out.json()) {
+    const nlohmann::json maintenance =
+        maintain ? MaintainAfterCreate(ctx, flags.repo) : nlohmann::json(nullptr);
     nlohmann::json offsite_json = nullptr;
     if (!offsite) {
       offsite_json = {{"to", cfg->backup.offsite}, {"error", offsite.error().message}};
@@ -81,7 +86,8 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
               {"bytes_added", s.stats.bytes_added},
               {"duration_ms", s.stats.duration_ms},
               {"repository", r.backend->Location()},
-              {"offsite", offsite_json}});
+              {"offsite", offsite_json},
+              {"maintenance", maintenance}});
     return outcome();
   }
   for (const auto& src : s.sources) {
@@ -98,6 +104,7 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
                     output::FormatBytes(s.stats.bytes_added)));
   out.Done(TrFormat("Backup ID: {}", s.id));
   if (offsite && *offsite) out.Done(TrFormat("Copied offsite to {}", cfg->backup.offsite));
+  if (maintain) MaintainAfterCreate(ctx, flags.repo);
   return outcome();
 }
 

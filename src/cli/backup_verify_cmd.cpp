@@ -3,6 +3,7 @@
 #include "backup_common.hpp"
 #include "backup_db.hpp"
 #include "velin/backup/verifier.hpp"
+#include "velin/backup/verify_record.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::cli {
@@ -31,7 +32,18 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
   if (!out.json()) {
     for (const auto& p : report.problems) out.Warn(p);
   }
+  // The outcome goes into the repository for `backup status` (monitor.max_verify_age); a
+  // repository that cannot take it (read-only) only costs a warning.
+  auto record = [&](bool ok) {
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(ctx.env().Now().time_since_epoch())
+            .count();
+    Status s =
+        backup::RecordVerify(*r.backend, now, ok, report.snapshots.size(), flags.restore_test);
+    if (!s) out.Warn(TrFormat("could not record the verify outcome: {}", s.error().message));
+  };
   if (!report.problems.empty()) {
+    record(false);
     return DamageError(TrFormat("verify found {} problem(s) in {}: {}", report.problems.size(),
                                 r.backend->Location(), report.problems.front()));
   }
@@ -39,9 +51,11 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
   if (flags.restore_test) {
     Status rt =
         RestoreTestBackups(ctx, *r.repo, report.snapshots, flags.restore_test_server, restore_test);
+    if (!rt) record(false);
     if (!rt && out.json()) out.Json({{"ok", false}, {"restore_test", restore_test}});
     VELIN_TRY(rt);
   }
+  record(true);
   if (out.json()) {
     out.Json({{"ok", true},
               {"restore_test", restore_test},

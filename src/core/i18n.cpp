@@ -127,6 +127,18 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
        "keine Aufbewahrungsregel in [backup]: alle Backups bleiben"},
       {"{}: {} (left alone)", "{}: {} (bleibt unangetastet)"},
       {"forgetting backup {}", "beim Vergessen von Backup {}"},
+      // backup prune / status / unlock
+      {"Pruning unused data...", "Entferne ungenutzte Daten..."},
+      {"Looking for unused data (dry run)...", "Suche ungenutzte Daten (Probelauf)..."},
+      {"Nothing to prune", "Nichts zu entfernen"},
+      {"Freed {}", "{} freigegeben"},
+      {"{} backups reference {} blobs", "{} Backups verweisen auf {} Blobs"},
+      {"Deleted {} and repacked {} of {} packs ({} blobs removed, {} new packs)",
+       "{0} gelöscht und {1} neu gepackt von {2} Packs ({3} Blobs entfernt, {4} neue Packs)"},
+      {"Backups are up to date", "Backups sind aktuell"},
+      {"the repository holds no backup", "das Repository enthält kein Backup"},
+      {"{} lock(s) removed, {} left", "{} Sperre(n) entfernt, {} verbleibend"},
+      {"unlock cancelled; no lock removed", "Entsperren abgebrochen; keine Sperre entfernt"},
   };
   return kTable;
 }

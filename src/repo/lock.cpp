@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -95,6 +96,37 @@ Result<std::vector<Holder>> LiveConflicts(storage::Backend& backend, LockKind ki
 }
 
 }  // namespace
+
+Result<std::vector<LockInfo>> ListLocks(storage::Backend& backend, std::chrono::seconds stale_after,
+                                        int64_t now) {
+  VELIN_ASSIGN(auto objects, backend.List("locks/"));
+  std::sort(objects.begin(), objects.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  const std::string host = HostName();
+  std::vector<LockInfo> out;
+  for (const auto& o : objects) {
+    auto text = backend.Get(o.name);
+    if (!text) continue;  // released meanwhile
+    LockInfo info;
+    info.name = o.name;
+    try {
+      auto j = nlohmann::json::parse(*text);
+      info.host = j.at("host").get<std::string>();
+      info.pid = j.at("pid").get<int64_t>();
+      info.kind = j.at("kind").get<std::string>();
+      info.time = j.at("time").get<int64_t>();
+    } catch (const std::exception&) {
+      info.readable = false;
+      out.push_back(info);
+      continue;
+    }
+    const bool dead = info.host == host && info.pid > 0 &&
+                      ::kill(static_cast<pid_t>(info.pid), 0) != 0 && errno == ESRCH;
+    info.stale = dead || now - info.time > stale_after.count();
+    out.push_back(info);
+  }
+  return out;
+}
 
 RepoLock::RepoLock(storage::Backend& backend, std::string name, std::string host,
                    LockOptions options)

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "velin/core/error.hpp"
 #include "velin/storage/backend.hpp"
@@ -20,6 +21,20 @@
 namespace velin::repo {
 
 enum class LockKind { kShared, kExclusive, kCommit };
+
+// One lock object as `backup status` and `backup unlock` show it.
+struct LockInfo {
+  std::string name;  // "locks/exclusive-…"
+  std::string host, kind;
+  int64_t pid = 0;
+  int64_t time = 0;      // last refresh, Unix seconds
+  bool stale = false;    // its pid is gone on this host, or its refresh is older than stale_after
+  bool readable = true;  // false: not valid lock JSON (a torn write); never stale by itself
+};
+
+// Every lock object in `backend`, sorted by name; `now` is Unix seconds.
+Result<std::vector<LockInfo>> ListLocks(storage::Backend& backend, std::chrono::seconds stale_after,
+                                        int64_t now);
 
 struct LockOptions {
   std::chrono::milliseconds wait{0};

@@ -1,0 +1,314 @@
+#include "velin/backup/pruner.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "velin/core/i18n.hpp"
+#include "velin/repo/pack.hpp"
+
+namespace velin::backup {
+namespace {
+
+using repo::BlobId;
+using repo::BlobIdHash;
+using repo::PackEntry;
+using BlobSet = std::unordered_set<BlobId, BlobIdHash>;
+
+// For crash tests only: VELIN_TEST_CRASH_AT=<step> ends the process here as kill -9 would.
+void CrashPoint(const char* step) {
+  const char* at = std::getenv("VELIN_TEST_CRASH_AT");
+  if (at != nullptr && std::strcmp(at, step) == 0) ::_exit(86);
+}
+
+Status RequireIndexed(repo::Repository& r, const BlobId& id, const std::string& snapshot) {
+  if (r.index().Find(id) != nullptr) return Ok();
+  return DamageError(
+      TrFormat("backup {} references blob {}, which no index lists; prune refuses "
+               "to run (run `velin backup verify --all`)",
+               snapshot, id.Short()));
+}
+
+Status WalkTree(repo::Repository& r, const BlobId& tree_id, const std::string& snapshot,
+                BlobSet& used) {
+  if (!used.insert(tree_id).second) return Ok();  // walked already (unchanged directory)
+  VELIN_TRY(RequireIndexed(r, tree_id, snapshot));
+  VELIN_ASSIGN(repo::Tree tree, r.ReadTree(tree_id));
+  for (const auto& node : tree.nodes) {
+    if (node.type == repo::NodeType::kDir) {
+      VELIN_TRY(WalkTree(r, node.subtree, snapshot, used));
+    } else if (node.type == repo::NodeType::kFile) {
+      for (const auto& chunk : node.content) {
+        if (used.insert(chunk).second) VELIN_TRY(RequireIndexed(r, chunk, snapshot));
+      }
+    }
+  }
+  return Ok();
+}
+
+// Every blob a readable snapshot references; an unreadable snapshot stops the prune.
+Result<BlobSet> CollectUsed(repo::Repository& r, PruneResult& result) {
+  if (!r.index_damage().empty()) {
+    const auto& d = r.index_damage().front();
+    return DamageError(TrFormat("{}: {}; prune refuses to run (run `velin backup verify --all`)",
+                                d.object, d.message));
+  }
+  std::vector<repo::ObjectDamage> damage;
+  VELIN_ASSIGN(auto snapshots, r.LoadAllSnapshots(&damage));
+  if (!damage.empty()) {
+    return DamageError(TrFormat("{}: {}; prune refuses to run (run `velin backup verify --all`)",
+                                damage.front().object, damage.front().message));
+  }
+  BlobSet used;
+  for (const auto& s : snapshots) {
+    for (const auto& src : s.sources) {
+      if (src.kind == "stream") {
+        for (const auto& c : src.chunks) {
+          if (used.insert(c).second) VELIN_TRY(RequireIndexed(r, c, s.id));
+        }
+      } else {
+        VELIN_TRY(WalkTree(r, src.tree, s.id, used));
+      }
+    }
+  }
+  result.snapshots = snapshots.size();
+  result.blobs_used = used.size();
+  return used;
+}
+
+struct PackInfo {
+  std::string object;
+  uint64_t size = 0;
+  bool indexed = false;
+  std::vector<PackEntry> entries;  // as an index object lists them
+  std::vector<PackEntry> used;     // used blobs whose index entry points into this pack
+};
+
+enum class PackAction { kKeep, kDelete, kRepack };
+
+struct Plan {
+  std::map<BlobId, PackInfo> packs;
+  std::map<BlobId, PackAction> actions;
+  std::vector<storage::ObjectInfo> index_objects;
+};
+
+Status ReadIndexObjects(repo::Repository& r, Plan& plan) {
+  VELIN_ASSIGN(plan.index_objects, r.backend().List("index/"));
+  std::sort(plan.index_objects.begin(), plan.index_objects.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (const auto& obj : plan.index_objects) {
+    VELIN_ASSIGN(std::string data, r.backend().Get(obj.name));
+    VELIN_ASSIGN(repo::IndexPacks packs, repo::DecodeIndexObject(data));
+    for (auto& [id, entries] : packs) {
+      PackInfo& info = plan.packs[id];
+      if (info.indexed) continue;  // the first index object listing a pack wins
+      info.indexed = true;
+      info.entries = std::move(entries);
+    }
+  }
+  return Ok();
+}
+
+// Pack objects present in the backend; index entries for packs that are gone are dropped.
+Status ReadPackObjects(repo::Repository& r, Plan& plan) {
+  VELIN_ASSIGN(auto objects, r.backend().List("data/"));
+  std::unordered_set<BlobId, BlobIdHash> present;
+  for (const auto& obj : objects) {
+    auto id = repo::ParseBlobId(obj.name.substr(obj.name.rfind('/') + 1));
+    if (!id) continue;  // not a pack (a temp file of another tool): left alone
+    PackInfo& info = plan.packs[*id];
+    info.object = obj.name;
+    info.size = obj.size;
+    present.insert(*id);
+  }
+  for (auto it = plan.packs.begin(); it != plan.packs.end();) {
+    it = present.count(it->first) ? std::next(it) : plan.packs.erase(it);
+  }
+  return Ok();
+}
+
+Status Classify(repo::Repository& r, const BlobSet& used, double threshold, Plan& plan) {
+  const repo::Index& index = r.index();
+  for (auto& [pack_id, info] : plan.packs) {
+    uint64_t total = 0, kept = 0;
+    for (const auto& e : info.entries) {
+      total += e.length;
+      const repo::IndexEntry* winner = index.Find(e.id);
+      if (!used.count(e.id) || winner == nullptr || index.PackId(winner->pack) != pack_id ||
+          winner->offset != e.offset) {
+        continue;
+      }
+      kept += e.length;
+      info.used.push_back(e);
+    }
+    PackAction action = PackAction::kKeep;
+    if (info.used.empty()) {
+      action = PackAction::kDelete;
+    } else if (info.used.size() < info.entries.size() && total > 0 &&
+               static_cast<double>(total - kept) / static_cast<double>(total) > threshold) {
+      action = PackAction::kRepack;
+    }
+    plan.actions[pack_id] = action;
+  }
+  // Every used blob must live in a pack that is still there.
+  for (const auto& id : used) {
+    const repo::IndexEntry* e = index.Find(id);
+    if (e == nullptr || !plan.packs.count(index.PackId(e->pack))) {
+      return DamageError(
+          TrFormat("blob {} is in pack {}, which is missing; prune refuses to run "
+                   "(run `velin backup verify --all`)",
+                   id.Short(), e ? index.PackId(e->pack).Short() : "?"));
+    }
+  }
+  return Ok();
+}
+
+class Repacker {
+ public:
+  explicit Repacker(repo::Repository& r) : r_(r) {}
+
+  Status Copy(const PackInfo& info) {
+    VELIN_ASSIGN(std::string bytes, r_.backend().Get(info.object));
+    for (const auto& e : info.used) {
+      if (uint64_t{e.offset} + e.length > bytes.size()) {
+        return DamageError(
+            TrFormat("{}: blob {} lies outside the pack", info.object, e.id.Short()));
+      }
+      std::string_view stored(bytes.data() + e.offset, e.length);
+      VELIN_ASSIGN(std::string raw, repo::Decompress(e.codec, stored, e.raw_length));
+      if (repo::Sha256(raw) != e.id) {
+        return DamageError(TrFormat("{}: blob {} is damaged; prune refuses to copy it", info.object,
+                                    e.id.Short()));
+      }
+      builder_.Add(e.type, e.id, e.codec, e.raw_length, stored);
+      if (builder_.size() >= repo::kTargetPackSize) VELIN_TRY(Write());
+    }
+    return Ok();
+  }
+
+  Status Write() {
+    if (builder_.empty()) return Ok();
+    std::vector<PackEntry> entries = builder_.entries();
+    std::string bytes = builder_.Finish();
+    BlobId id = repo::Sha256(bytes);
+    VELIN_TRY(r_.backend().Put(repo::PackObjectName(id), bytes));
+    written_.emplace_back(id, std::move(entries));
+    bytes_written_ += bytes.size();
+    return Ok();
+  }
+
+  const repo::IndexPacks& written() const { return written_; }
+  uint64_t bytes_written() const { return bytes_written_; }
+
+ private:
+  repo::Repository& r_;
+  repo::PackBuilder builder_;
+  repo::IndexPacks written_;
+  uint64_t bytes_written_ = 0;
+};
+
+// Fills the counts and byte totals of `result` from the plan (before anything is written).
+void Tally(const Plan& plan, PruneResult& result) {
+  for (const auto& o : plan.index_objects) result.bytes_before += o.size;
+  for (const auto& [id, info] : plan.packs) {
+    result.bytes_before += info.size;
+    ++result.packs_total;
+    const PackAction a = plan.actions.at(id);
+    if (a == PackAction::kDelete) ++result.packs_deleted;
+    if (a == PackAction::kRepack) ++result.packs_repacked;
+    if (a != PackAction::kKeep) {
+      result.blobs_removed +=
+          info.entries.size() - (a == PackAction::kRepack ? info.used.size() : 0);
+    }
+  }
+}
+
+bool NothingToDo(const Plan& plan) {
+  for (const auto& [id, a] : plan.actions) {
+    if (a != PackAction::kKeep) return false;
+  }
+  return plan.index_objects.size() <= 1;
+}
+
+}  // namespace
+
+namespace {
+
+// Writes new packs and the new index, then deletes what they replace (the commit order).
+Status Execute(repo::Repository& r, const Plan& plan, PruneResult& result, Reporter& reporter) {
+  Repacker repacker(r);
+  repo::IndexPacks index_packs;
+  uint64_t kept_bytes = 0;
+  for (const auto& [id, info] : plan.packs) {
+    const PackAction a = plan.actions.at(id);
+    if (a == PackAction::kRepack) VELIN_TRY(repacker.Copy(info));
+    if (a == PackAction::kKeep) {
+      index_packs.emplace_back(id, info.entries);
+      kept_bytes += info.size;
+    }
+  }
+  VELIN_TRY(repacker.Write());
+  CrashPoint("prune-after-packs");
+  std::unordered_set<BlobId, BlobIdHash> new_packs;
+  for (const auto& p : repacker.written()) {
+    index_packs.push_back(p);
+    new_packs.insert(p.first);
+  }
+  const std::string index = repo::EncodeIndexObject(index_packs);
+  const std::string index_name = "index/" + repo::Sha256(index).Hex();
+  VELIN_TRY(r.backend().Put(index_name, index));
+  CrashPoint("prune-after-index");
+  result.packs_written = repacker.written().size();
+  result.bytes_after = kept_bytes + repacker.bytes_written() + index.size();
+  reporter.Info(
+      TrFormat("New index written ({} packs); removing what it replaces", index_packs.size()));
+  for (const auto& o : plan.index_objects) {
+    if (o.name == index_name) continue;
+    VELIN_TRY(r.backend().Delete(o.name));
+    ++result.index_objects_replaced;
+  }
+  CrashPoint("prune-after-old-index");
+  for (const auto& [id, info] : plan.packs) {
+    if (plan.actions.at(id) == PackAction::kKeep || new_packs.count(id)) continue;
+    VELIN_TRY(r.backend().Delete(info.object));
+  }
+  result.changed = true;
+  return Ok();
+}
+
+}  // namespace
+
+Result<PruneResult> Prune(repo::Repository& repository, const PruneOptions& options,
+                          Reporter& reporter) {
+  PruneResult result;
+  VELIN_ASSIGN(BlobSet used, CollectUsed(repository, result));
+  Plan plan;
+  VELIN_TRY(ReadIndexObjects(repository, plan));
+  VELIN_TRY(ReadPackObjects(repository, plan));
+  VELIN_TRY(Classify(repository, used, options.repack_threshold, plan));
+  Tally(plan, result);
+  result.bytes_after = result.bytes_before;
+  if (NothingToDo(plan)) return result;
+  if (options.dry_run) {
+    // Estimate: the packs that go, less the used share of the repacked ones.
+    uint64_t after = 0;
+    for (const auto& [id, info] : plan.packs) {
+      const PackAction a = plan.actions.at(id);
+      if (a == PackAction::kKeep) after += info.size;
+      if (a == PackAction::kRepack) {
+        for (const auto& e : info.used) after += e.length + repo::kPackEntrySize;
+      }
+    }
+    result.bytes_after = after;
+    return result;
+  }
+  VELIN_TRY(Execute(repository, plan, result, reporter));
+  return result;
+}
+
+}  // namespace velin::backup

@@ -1,0 +1,168 @@
+// velin backup status: the newest backup and its age, the repository's size and object
+// counts, the open locks and the last verify — and exit 1 when the newest backup is older than
+// monitor.max_age, or (with monitor.max_verify_age set) no successful verify is recorded
+// within it. Takes no lock, so it also works while a prune holds the exclusive one.
+#include <fmt/format.h>
+
+#include <cstring>
+#include <optional>
+
+#include "backup_common.hpp"
+#include "velin/backup/verify_record.hpp"
+#include "velin/core/duration.hpp"
+#include "velin/core/i18n.hpp"
+#include "velin/output/console.hpp"
+
+namespace velin::cli {
+namespace {
+
+struct Counts {
+  size_t objects = 0;
+  uint64_t bytes = 0;
+};
+
+Result<Counts> CountObjects(storage::Backend& backend, const std::string& prefix) {
+  VELIN_ASSIGN(auto objects, backend.List(prefix));
+  Counts c;
+  for (const auto& o : objects) {
+    ++c.objects;
+    c.bytes += o.size;
+  }
+  return c;
+}
+
+std::string Age(int64_t seconds) {
+  return FormatDuration(std::chrono::seconds(std::max<int64_t>(0, seconds)));
+}
+
+// What status found, and what is wrong with it.
+struct Facts {
+  int64_t now = 0;
+  std::string location;
+  std::vector<repo::Snapshot> snapshots;
+  const repo::Snapshot* newest = nullptr;
+  nlohmann::json counts = nlohmann::json::object();
+  uint64_t size = 0;
+  std::vector<repo::LockInfo> locks;
+  std::optional<backup::VerifyRecord> verify;
+  std::vector<std::string> problems;
+};
+
+Result<Facts> Gather(Context& ctx, const RepoFlags& flags) {
+  VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags, false));
+  Facts f;
+  f.now =
+      std::chrono::duration_cast<std::chrono::seconds>(ctx.env().Now().time_since_epoch()).count();
+  f.location = r.backend->Location();
+  std::vector<repo::ObjectDamage> damage;
+  VELIN_ASSIGN(f.snapshots, r.repo->LoadAllSnapshots(&damage));
+  for (const auto& d : damage) f.problems.push_back(d.object + ": " + d.message);
+  for (const char* prefix : {"data/", "index/", "snapshots/", "locks/"}) {
+    VELIN_ASSIGN(Counts c, CountObjects(*r.backend, prefix));
+    f.counts[std::string(prefix, std::strlen(prefix) - 1)] = c.objects;
+    f.size += c.bytes;
+  }
+  VELIN_ASSIGN(f.locks, repo::ListLocks(*r.backend, std::chrono::seconds(1800), f.now));
+  VELIN_ASSIGN(f.verify, backup::LoadVerifyRecord(*r.backend));
+  return f;
+}
+
+// Problems first in the list are the ones the exit status reports.
+void Judge(const config::MonitorSection& m, Facts& f) {
+  std::vector<std::string> problems;
+  for (const auto& s : f.snapshots) {
+    if (f.newest == nullptr || s.unix_time >= f.newest->unix_time) f.newest = &s;
+  }
+  const int64_t max_age = m.max_age.count() / 1000;
+  if (f.newest == nullptr) {
+    problems.emplace_back(Tr("the repository holds no backup"));
+  } else if (max_age > 0 && f.now - f.newest->unix_time > max_age) {
+    problems.push_back(TrFormat("the newest backup {} is {} old (monitor.max_age is {})",
+                                f.newest->id, Age(f.now - f.newest->unix_time),
+                                FormatDuration(m.max_age)));
+  }
+  const int64_t max_verify = m.max_verify_age.count() / 1000;
+  const int64_t verified = f.verify ? f.verify->last_ok_time : 0;
+  if (max_verify > 0 && (verified == 0 || f.now - verified > max_verify)) {
+    problems.push_back(
+        verified == 0
+            ? TrFormat("no successful verify is recorded (monitor.max_verify_age is {})",
+                       FormatDuration(m.max_verify_age))
+            : TrFormat("the last successful verify was {} ago (monitor.max_verify_age is {})",
+                       Age(f.now - verified), FormatDuration(m.max_verify_age)));
+  }
+  problems.insert(problems.end(), f.problems.begin(), f.problems.end());
+  f.problems = std::move(problems);
+}
+
+nlohmann::json ToJson(const Facts& f) {
+  nlohmann::json lock_list = nlohmann::json::array();
+  for (const auto& l : f.locks) {
+    lock_list.push_back({{"name", l.name},
+                         {"host", l.host},
+                         {"pid", l.pid},
+                         {"kind", l.kind},
+                         {"age_seconds", f.now - l.time},
+                         {"stale", l.stale}});
+  }
+  nlohmann::json newest = nullptr;
+  if (f.newest != nullptr) {
+    newest = {{"id", f.newest->id},
+              {"time", f.newest->time},
+              {"age_seconds", f.now - f.newest->unix_time}};
+  }
+  nlohmann::json verify = nullptr;
+  if (f.verify) {
+    verify = {{"last_time", f.verify->last_time},
+              {"last_ok", f.verify->last_ok},
+              {"last_ok_time", f.verify->last_ok_time}};
+  }
+  return {{"ok", f.problems.empty()},      {"problems", f.problems}, {"repository", f.location},
+          {"backups", f.snapshots.size()}, {"newest", newest},       {"size_bytes", f.size},
+          {"objects", f.counts},           {"locks", lock_list},     {"verify", verify}};
+}
+
+void PrintHuman(output::Console& out, const Facts& f) {
+  out.Line(TrFormat("Repository: {} ({}, {} packs, {} index objects)", f.location,
+                    output::FormatBytes(f.size), f.counts["data"].get<size_t>(),
+                    f.counts["index"].get<size_t>()));
+  out.Line(TrFormat("Backups: {}", f.snapshots.size()));
+  if (f.newest != nullptr) {
+    out.Line(TrFormat("Newest: {} ({} ago)", f.newest->id, Age(f.now - f.newest->unix_time)));
+  }
+  if (f.verify) {
+    out.Line(TrFormat("Last verify: {} ago, {}", Age(f.now - f.verify->last_time),
+                      f.verify->last_ok ? Tr("intact") : Tr("FAILED")));
+  }
+  for (const auto& l : f.locks) {
+    out.Line(TrFormat("Lock: {} lock by host {} pid {}, {} ago{}", l.kind, l.host, l.pid,
+                      Age(f.now - l.time), l.stale ? Tr(" (stale)") : ""));
+  }
+  for (size_t i = 1; i < f.problems.size(); ++i) out.Warn(f.problems[i]);  // [0]: the error
+  if (f.problems.empty()) out.Done(Tr("Backups are up to date"));
+}
+
+Status RunStatus(Context& ctx, const RepoFlags& flags) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(Facts facts, Gather(ctx, flags));
+  Judge(cfg->monitor, facts);
+  if (ctx.out().json()) {
+    ctx.out().Json(ToJson(facts));
+  } else {
+    PrintHuman(ctx.out(), facts);
+  }
+  if (!facts.problems.empty()) return Failure(facts.problems.front());
+  return Ok();
+}
+
+}  // namespace
+
+void RegisterBackupStatus(CLI::App& group, Context& ctx) {
+  auto flags = std::make_shared<RepoFlags>();
+  CLI::App* cmd = AddCommand(group, "status", "Show the newest backup, repository size and locks");
+  cmd->add_option("--destination", flags->destination,
+                  "Repository directory or URL (default: backup.destination)");
+  cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunStatus(ctx, *flags); }); });
+}
+
+}  // namespace velin::cli

@@ -1,0 +1,59 @@
+// velin backup unlock [--stale]: with --stale, removes the locks whose owner is gone (its pid
+// does not exist on this host, or it has not refreshed the lock for 30 minutes); without, every
+// lock after a confirmation (--yes) — for a lock left by a crashed velin on another host.
+#include "backup_common.hpp"
+#include "velin/core/i18n.hpp"
+#include "velin/output/console.hpp"
+
+namespace velin::cli {
+namespace {
+
+struct UnlockFlags {
+  RepoFlags repo;
+  bool stale_only = false;
+};
+
+Status RunUnlock(Context& ctx, const UnlockFlags& flags) {
+  VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags.repo, false));
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(ctx.env().Now().time_since_epoch()).count();
+  VELIN_ASSIGN(auto locks, repo::ListLocks(*r.backend, std::chrono::seconds(1800), now));
+  std::vector<repo::LockInfo> doomed;
+  for (const auto& l : locks) {
+    if (!flags.stale_only || l.stale) doomed.push_back(l);
+  }
+  output::Console& out = ctx.out();
+  if (!flags.stale_only && !doomed.empty()) {
+    VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Remove all {} lock(s) of {}, including live ones?",
+                                                doomed.size(), r.backend->Location())));
+    if (!yes) return Failure(std::string(Tr("unlock cancelled; no lock removed")));
+  }
+  nlohmann::json removed = nlohmann::json::array();
+  for (const auto& l : doomed) {
+    VELIN_TRY(r.backend->Delete(l.name));
+    removed.push_back(l.name);
+    if (!out.json()) {
+      out.Info(TrFormat("Removed {} ({} lock by host {} pid {})", l.name, l.kind, l.host, l.pid));
+    }
+  }
+  if (out.json()) {
+    out.Json({{"removed", removed}, {"remaining", locks.size() - doomed.size()}});
+  } else {
+    out.Done(TrFormat("{} lock(s) removed, {} left", doomed.size(), locks.size() - doomed.size()));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+void RegisterBackupUnlock(CLI::App& group, Context& ctx) {
+  auto flags = std::make_shared<UnlockFlags>();
+  CLI::App* cmd = AddCommand(group, "unlock", "Remove stale (or all) repository locks");
+  cmd->add_option("--destination", flags->repo.destination,
+                  "Repository directory or URL (default: backup.destination)");
+  cmd->add_flag("--stale", flags->stale_only,
+                "Only locks whose owner is gone (pid not running on this host, or 30 min old)");
+  cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunUnlock(ctx, *flags); }); });
+}
+
+}  // namespace velin::cli

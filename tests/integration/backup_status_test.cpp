@@ -1,0 +1,123 @@
+// velin backup status and unlock on a real repository: status exits 1 with no backup, when the
+// newest backup is older than monitor.max_age, and when no successful verify is recorded within
+// monitor.max_verify_age (verify records it in the repository); unlock --stale removes exactly
+// the locks whose owner is gone, unlock without --stale removes all after confirmation.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "support/backup_fixture.hpp"
+
+namespace velin::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// On failure stdout holds the status document, then the error document: parse the first.
+nlohmann::json FirstDocument(const RunResult& r) {
+  std::istringstream in(r.out);
+  nlohmann::json j;
+  in >> j;
+  return j;
+}
+
+RunOptions At(const std::string& utc) {
+  RunOptions o;
+  o.env["VELIN_NOW"] = utc;
+  return o;
+}
+
+TEST(BackupStatusTest, ExitCodesFollowTheNewestBackupAndTheLastVerify) {
+  BackupApp app({"storage"},
+                "prune_after_create = false\n[monitor]\nmax_age = \"2h\"\n"
+                "max_verify_age = \"30d\"");
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  ASSERT_EQ(app.Run({"backup", "init"}).exit_code, 0);
+  RunResult none = app.Run({"backup", "status", "--json"}, At("2026-11-01T10:00:00Z"));
+  EXPECT_EQ(none.exit_code, 1);
+  nlohmann::json empty = FirstDocument(none);
+  EXPECT_EQ(empty["ok"], false);
+  EXPECT_EQ(empty["newest"], nullptr);
+
+  ASSERT_EQ(app.Run({"backup", "create"}, At("2026-11-01T10:00:00Z")).exit_code, 0);
+  // Fresh backup, but no verify recorded yet.
+  RunResult unverified = app.Run({"backup", "status"}, At("2026-11-01T11:00:00Z"));
+  EXPECT_EQ(unverified.exit_code, 1);
+  EXPECT_NE(unverified.err.find("no successful verify is recorded"), std::string::npos)
+      << unverified.err;
+
+  ASSERT_EQ(app.Run({"backup", "verify", "--all"}, At("2026-11-01T11:00:00Z")).exit_code, 0);
+  nlohmann::json fine = app.Json({"backup", "status"}, 0, At("2026-11-01T11:30:00Z"));
+  EXPECT_EQ(fine["ok"], true) << fine;
+  EXPECT_EQ(fine["backups"], 1);
+  EXPECT_EQ(fine["newest"]["age_seconds"], 5400);
+  EXPECT_EQ(fine["objects"]["snapshots"], 1);
+  EXPECT_GE(fine["objects"]["data"].get<int>(), 1);
+  EXPECT_GT(fine["size_bytes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(fine["verify"]["last_ok"], true);
+  RunResult human = app.Run({"backup", "status"}, At("2026-11-01T11:30:00Z"));
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("Backups are up to date"), std::string::npos) << human.out;
+
+  // Three hours on, the backup is older than max_age.
+  RunResult stale = app.Run({"backup", "status"}, At("2026-11-01T13:00:01Z"));
+  EXPECT_EQ(stale.exit_code, 1);
+  EXPECT_NE(stale.err.find("monitor.max_age"), std::string::npos) << stale.err;
+
+  // A new backup after 40 days: up to date, but the last verify is too old.
+  ASSERT_EQ(app.Run({"backup", "create"}, At("2026-12-11T10:00:00Z")).exit_code, 0);
+  RunResult old_verify = app.Run({"backup", "status"}, At("2026-12-11T10:05:00Z"));
+  EXPECT_EQ(old_verify.exit_code, 1);
+  EXPECT_NE(old_verify.err.find("the last successful verify was"), std::string::npos)
+      << old_verify.err;
+}
+
+std::string Hostname() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+void WriteLock(const BackupApp& app, const std::string& name, const std::string& host, long pid,
+               long age_seconds) {
+  const long now = static_cast<long>(::time(nullptr));
+  nlohmann::json j = {
+      {"host", host}, {"pid", pid}, {"kind", "exclusive"}, {"time", now - age_seconds}};
+  WriteFile(app.repo() + "/locks/" + name, j.dump() + "\n");
+}
+
+TEST(BackupUnlockTest, StaleRemovesOnlyDeadOwnersAndPlainUnlockNeedsConfirmation) {
+  BackupApp app({"storage"}, "prune_after_create = false");
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  WriteLock(app, "exclusive-deadpid", Hostname(), 4194000, 5);    // pid gone on this host
+  WriteLock(app, "exclusive-oldother", "elsewhere", 1234, 7200);  // not refreshed for 2 h
+  WriteLock(app, "exclusive-live", Hostname(), ::getpid(), 5);    // this test process: alive
+
+  nlohmann::json status = app.Json({"backup", "status"}, 0);
+  ASSERT_EQ(status["locks"].size(), 3u) << status;
+  for (const auto& l : status["locks"]) {
+    EXPECT_EQ(l["stale"], l["name"] != "locks/exclusive-live") << l;
+  }
+  nlohmann::json stale = app.Json({"backup", "unlock", "--stale"});
+  EXPECT_EQ(stale["removed"].size(), 2u) << stale;
+  EXPECT_EQ(stale["remaining"], 1);
+  EXPECT_TRUE(fs::exists(app.repo() + "/locks/exclusive-live"));
+  EXPECT_FALSE(fs::exists(app.repo() + "/locks/exclusive-deadpid"));
+  // The live exclusive lock keeps a backup out.
+  EXPECT_EQ(app.Run({"backup", "create"}).exit_code, 3);
+
+  // Without --stale it asks; with no terminal and no --yes that is a usage error.
+  RunResult refused = app.Run({"backup", "unlock"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_TRUE(fs::exists(app.repo() + "/locks/exclusive-live"));
+  RunResult all = app.Run({"backup", "unlock", "--yes"});
+  EXPECT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_TRUE(fs::is_empty(app.repo() + "/locks"));
+  EXPECT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace velin::testing
