@@ -102,7 +102,10 @@ Status ReadIndexObjects(repo::Repository& r, Plan& plan) {
   std::sort(plan.index_objects.begin(), plan.index_objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   for (const auto& obj : plan.index_objects) {
-    VELIN_ASSIGN(std::string data, r.backend().Get(obj.name));
+    VELIN_ASSIGN(std::string stored, r.backend().Get(obj.name));
+    // Encrypted repositories seal index objects bound to their name (repository.hpp).
+    VELIN_ASSIGN(std::string data, r.OpenObject("index", obj.name.substr(obj.name.rfind('/') + 1),
+                                                std::move(stored)));
     VELIN_ASSIGN(repo::IndexPacks packs, repo::DecodeIndexObject(data));
     for (auto& [id, entries] : packs) {
       PackInfo& info = plan.packs[id];
@@ -180,8 +183,11 @@ class Repacker {
             TrFormat("{}: blob {} lies outside the pack", info.object, e.id.Short()));
       }
       std::string_view stored(bytes.data() + e.offset, e.length);
-      VELIN_ASSIGN(std::string raw, repo::Decompress(e.codec, stored, e.raw_length));
-      if (repo::Sha256(raw) != e.id) {
+      // Checked the way a restore reads it: opened (when encrypted), decompressed, hashed.
+      VELIN_ASSIGN(std::string compressed, r_.OpenObject("blob", e.id.Hex(), std::string(stored)));
+      VELIN_ASSIGN(std::string raw, repo::Decompress(e.codec, compressed, e.raw_length));
+      VELIN_ASSIGN(BlobId hash, r_.HashBlob(raw));
+      if (hash != e.id) {
         return DamageError(TrFormat("{}: blob {} is damaged; prune refuses to copy it", info.object,
                                     e.id.Short()));
       }
@@ -259,12 +265,15 @@ Status Execute(repo::Repository& r, const Plan& plan, PruneResult& result, Repor
     index_packs.push_back(p);
     new_packs.insert(p.first);
   }
-  const std::string index = repo::EncodeIndexObject(index_packs);
-  const std::string index_name = "index/" + repo::Sha256(index).Hex();
-  VELIN_TRY(r.backend().Put(index_name, index));
+  std::string index = repo::EncodeIndexObject(index_packs);
+  // Named and sealed like the blob writer's index objects (keyed hash when encrypted).
+  VELIN_ASSIGN(BlobId index_id, r.HashBlob(index));
+  const std::string index_name = "index/" + index_id.Hex();
+  VELIN_ASSIGN(std::string sealed_index, r.SealObject("index", index_id.Hex(), index));
+  VELIN_TRY(r.backend().Put(index_name, sealed_index));
   CrashPoint("prune-after-index");
   result.packs_written = repacker.written().size();
-  result.bytes_after = kept_bytes + repacker.bytes_written() + index.size();
+  result.bytes_after = kept_bytes + repacker.bytes_written() + sealed_index.size();
   reporter.Info(
       TrFormat("New index written ({} packs); removing what it replaces", index_packs.size()));
   for (const auto& o : plan.index_objects) {

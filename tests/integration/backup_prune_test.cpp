@@ -155,3 +155,37 @@ TEST(BackupPruneAfterCreateTest, CreateForgetsAndPrunesByDefault) {
 
 }  // namespace
 }  // namespace velin::testing
+
+namespace velin::testing {
+namespace {
+
+// Prune reads and writes index objects and copies blobs of an encrypted repository through
+// its sealing, so the result still opens with the key: verify passes, the newest restores.
+TEST(BackupPruneEncrypted, PrunesAnEncryptedRepository) {
+  ::setenv("VELIN_TEST_PRUNE_PASSPHRASE", "correct horse battery staple", 1);
+  BackupApp app({"storage"},
+                "keep_last = 1\nprune_after_create = false\nencryption = \"aes-256-gcm\"\n"
+                "password_env = \"VELIN_TEST_PRUNE_PASSPHRASE\"");
+  const std::string storage = app.root() + "/storage";
+  WriteFile(storage + "/static.bin", RandomData(300000, 7));
+  std::string newest_tree;
+  for (int i = 0; i < 3; ++i) {
+    WriteFile(storage + "/changing.bin", RandomData(200000, 20 + i));
+    RunOptions at;
+    at.env["VELIN_NOW"] = "2026-11-0" + std::to_string(i + 1) + "T10:00:00Z";
+    ASSERT_EQ(app.Run({"backup", "create"}, at).exit_code, 0);
+    newest_tree = DescribeTree(storage);
+  }
+  ASSERT_EQ(app.Run({"backup", "forget"}).exit_code, 0);
+  RunResult pruned = app.Run({"backup", "prune"});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.err << pruned.out;
+  RunResult verify = app.Run({"backup", "verify", "--all"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.err << verify.out;
+  RunResult restore = app.Run({"backup", "restore", "latest", "--target", app.path("out")});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(DescribeTree(app.path("out") + "/storage"), newest_tree);
+  ::unsetenv("VELIN_TEST_PRUNE_PASSPHRASE");
+}
+
+}  // namespace
+}  // namespace velin::testing
