@@ -1,78 +1,147 @@
 #!/usr/bin/env bash
-# Database backup benchmark (issue 5, Performance): on a pgbench database of scale $SCALE
-# (default 50, about 800 MB) in a throwaway PostgreSQL 15 cluster, compares in one run
-#   1. bare   pg_dump -Fc -Z0 > /dev/null
-#   2.        pg_dump -Fc | gzip > /dev/null
+# Database backup benchmark (issue 5, Performance). For each engine, in one run, on a
+# throwaway server on loopback:
+#   PostgreSQL 15: a pgbench database of scale $SCALE (default 50, about 800 MB)
+#   MariaDB 10.11: the same shape (accounts/branches/tellers, $SCALE x 100,000 accounts of
+#                  ~100 bytes each), loaded with the SEQUENCE engine
+# it times
+#   1. bare   the dump tool alone, > /dev/null (pg_dump -Fc -Z0 / mariadb-dump --single-transaction)
+#   2.        the dump tool | gzip > /dev/null
 #   3. velin  backup create (db only, zstd level 3) into a fresh repository
-# then updates 1 % of pgbench_accounts rows and runs a second velin backup, reporting the
-# bytes it added. Targets: velin <= 1.10 x bare pg_dump; second backup adds < 10 % of the first.
+# then updates 1 % of the accounts spread evenly (every 100th row) and runs a second velin
+# backup, then 1 % clustered (the newest rows) and a third, reporting the bytes each added.
+# The same three dumps also go through `restic backup --stdin` (when restic is installed), so
+# that what deduplication can save on such a change is measured on a peer too.
+# Targets: velin <= 1.10 x the bare dump; the second backup adds < 10 % of the first.
+#
 # Usage: bench/db_bench.sh [path/to/velin]   (as root: initdb runs as user postgres)
+#   ENGINES="postgresql mariadb"  which engines (default both)   SCALE=50
 set -euo pipefail
 VELIN=${1:-build/src/velin}
 VELIN=$(realpath "$VELIN")
 SCALE=${SCALE:-50}
+ENGINES=${ENGINES:-postgresql mariadb}
 PGBIN=/usr/lib/postgresql/15/bin
+rows=$((SCALE * 100000))
 work=$(mktemp -d "${TMPDIR:-/tmp}/velin-db-bench-XXXXXX")
-chown postgres "$work"
 chmod 755 "$work"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 cleanup() {
-  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
-  while [ -e "$work/pg/postmaster.pid" ]; do sleep 0.1; done
+  if [ -e "$work/pg/postmaster.pid" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
+    while [ -e "$work/pg/postmaster.pid" ]; do sleep 0.1; done
+  fi
+  if [ -e "$work/my/pid" ]; then
+    kill "$(cat "$work/my/pid")" 2>/dev/null || true
+    while [ -e "$work/my/pid" ]; do sleep 0.1; done
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-runuser -u postgres -- "$PGBIN/initdb" -D "$work/pg" -A trust -U postgres --no-sync >/dev/null
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w \
-  -o "-p $port -k $work -c listen_addresses=127.0.0.1" start >/dev/null
-export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
-psql -Xq -c "CREATE DATABASE bench" postgres
-echo "pgbench -i -s $SCALE ..."
-pgbench -i -q -s "$SCALE" bench 2>&1 | tail -1
-psql -XAt -c "SELECT 'database size: ' || pg_size_pretty(pg_database_size('bench'))" bench
-
 seconds() { local s=$EPOCHREALTIME; "$@"; awk "BEGIN { print $EPOCHREALTIME - $s }"; }
-t_bare=$(seconds sh -c 'pg_dump -Fc -Z0 -d bench > /dev/null')
-t_gzip=$(seconds sh -c 'pg_dump -Fc -Z0 -d bench | gzip > /dev/null')
+have_restic=0
+command -v restic >/dev/null 2>&1 && have_restic=1
+export RESTIC_PASSWORD=velin-bench
 
-mkdir -p "$work/app"
-cat > "$work/velin.toml" <<TOML
-[app]
-root = "app"
-[backup]
-include = ["db"]
-destination = "repo"
-[database]
-driver = "postgresql"
-host = "127.0.0.1"
-port = $port
-user = "postgres"
-name = "bench"
-TOML
-cd "$work"
-t_velin=$(seconds sh -c "'$VELIN' backup create --json > first.json")
-added1=$(python3 -c 'import json; print(json.load(open("first.json"))["bytes_added"])')
-# 1 % of the rows, spread evenly (every 100th account): the worst case for deduplication, since
-# every ~10 KB of the dump changes and the chunker's chunks average 1 MiB.
-psql -Xq -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 100 = 0" bench
-t_velin2=$(seconds sh -c "'$VELIN' backup create --json > second.json")
-added2=$(python3 -c 'import json; print(json.load(open("second.json"))["bytes_added"])')
-# 1 % of the rows, clustered (the newest accounts, as applications mostly touch recent rows).
-rows=$((SCALE * 100000))
-psql -Xq -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid > $((rows - rows / 100))" bench
-"$VELIN" backup create --json > third.json
-added3=$(python3 -c 'import json; print(json.load(open("third.json"))["bytes_added"])')
-
-python3 - "$t_bare" "$t_gzip" "$t_velin" "$t_velin2" "$added1" "$added2" "$added3" <<'PY'
-import sys
-bare, gz, velin, velin2 = map(float, sys.argv[1:5])
-a1, a2, a3 = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
-print(f"pg_dump -Fc -Z0 > /dev/null : {bare:7.2f} s")
-print(f"pg_dump | gzip > /dev/null  : {gz:7.2f} s  ({gz / bare:.2f} x bare)")
-print(f"velin backup create (db)    : {velin:7.2f} s  ({velin / bare:.2f} x bare; target <= 1.10)")
-print(f"first backup added          : {a1 / 1e6:9.1f} MB")
-print(f"after 1 % of rows updated   : {velin2:7.2f} s, added {a2 / 1e6:.1f} MB "
-      f"({100.0 * a2 / a1:.1f} % of the first; target < 10 %)")
-print(f"after 1 % clustered update  : added {a3 / 1e6:.1f} MB ({100.0 * a3 / a1:.1f} % of the first)")
+# Runs one engine's measurements. $1 engine name, $2 dump command (to stdout), $3 SQL client
+# command (reads SQL on stdin), $4 velin [database] lines.
+measure() {
+  local engine=$1 dump=$2 sql=$3 dbconf=$4
+  local dir=$work/$engine
+  mkdir -p "$dir/app"
+  cd "$dir"
+  local t_bare t_gzip t_velin t_velin2
+  t_bare=$(seconds sh -c "$dump > /dev/null")
+  t_gzip=$(seconds sh -c "$dump | gzip > /dev/null")
+  printf '[app]\nroot = "app"\n[backup]\ninclude = ["db"]\ndestination = "repo"\n%s\n' \
+    "$dbconf" > velin.toml
+  t_velin=$(seconds sh -c "'$VELIN' backup create --json > first.json")
+  local r1=0 r2=0 r3=0
+  if [ $have_restic = 1 ]; then
+    restic init -q -r restic-repo
+    r1=$(sh -c "$dump" | restic -r restic-repo backup -q --json --stdin --stdin-filename db |
+      python3 -c 'import json,sys; print(json.loads(sys.stdin.read().splitlines()[-1])["data_added"])')
+  fi
+  echo "UPDATE accounts_t SET abalance = abalance + 1 WHERE aid % 100 = 0;" |
+    sed "s/accounts_t/$ACCOUNTS/" | sh -c "$sql"
+  t_velin2=$(seconds sh -c "'$VELIN' backup create --json > second.json")
+  if [ $have_restic = 1 ]; then
+    r2=$(sh -c "$dump" | restic -r restic-repo backup -q --json --stdin --stdin-filename db |
+      python3 -c 'import json,sys; print(json.loads(sys.stdin.read().splitlines()[-1])["data_added"])')
+  fi
+  echo "UPDATE $ACCOUNTS SET abalance = abalance + 1 WHERE aid > $((rows - rows / 100));" |
+    sh -c "$sql"
+  "$VELIN" backup create --json > third.json
+  if [ $have_restic = 1 ]; then
+    r3=$(sh -c "$dump" | restic -r restic-repo backup -q --json --stdin --stdin-filename db |
+      python3 -c 'import json,sys; print(json.loads(sys.stdin.read().splitlines()[-1])["data_added"])')
+  fi
+  python3 - "$engine" "$t_bare" "$t_gzip" "$t_velin" "$t_velin2" "$r1" "$r2" "$r3" <<'PY'
+import json, sys
+engine = sys.argv[1]
+bare, gz, velin, velin2 = map(float, sys.argv[2:6])
+r1, r2, r3 = map(int, sys.argv[6:9])
+a1, a2, a3 = (json.load(open(f))["bytes_added"] for f in ("first.json", "second.json", "third.json"))
+raw = json.load(open("first.json"))["bytes_read"]
+print(f"\n### {engine}\n")
+print(f"| | wall s | vs bare dump |\n|---|---:|---:|")
+print(f"| dump > /dev/null | {bare:.2f} | 1.00 |")
+print(f"| dump \\| gzip > /dev/null | {gz:.2f} | {gz / bare:.2f} |")
+print(f"| velin backup create (db) | {velin:.2f} | {velin / bare:.2f} (target <= 1.10) |")
+print(f"\ndump size {raw / 1e6:.1f} MB; bytes added (after compression):\n")
+print("| backup | velin MB | % of first | restic MB | % of first |\n|---|---:|---:|---:|---:|")
+def pct(a, b): return f"{100.0 * a / b:.1f}" if b else "-"
+print(f"| first | {a1 / 1e6:.2f} | 100 | {r1 / 1e6:.2f} | 100 |")
+print(f"| after 1 % spread update (target < 10 %) | {a2 / 1e6:.2f} | {pct(a2, a1)} | {r2 / 1e6:.2f} | {pct(r2, r1)} |")
+print(f"| after 1 % clustered update | {a3 / 1e6:.2f} | {pct(a3, a1)} | {r3 / 1e6:.2f} | {pct(r3, r1)} |")
+print(f"\n(second velin backup took {velin2:.2f} s)")
 PY
+}
+
+for engine in $ENGINES; do
+  port=$(free_port)
+  case $engine in
+    postgresql)
+      mkdir -p "$work/pg-sock" && chown postgres "$work/pg-sock"
+      runuser -u postgres -- "$PGBIN/initdb" -D "$work/pg" -A trust -U postgres --no-sync >/dev/null
+      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w \
+        -o "-p $port -k $work/pg-sock -c listen_addresses=127.0.0.1" start >/dev/null
+      export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
+      psql -Xq -c "CREATE DATABASE bench" postgres
+      echo "pgbench -i -s $SCALE ..." >&2
+      pgbench -i -q -s "$SCALE" bench 2>&1 | tail -1 >&2
+      ACCOUNTS=pgbench_accounts
+      measure postgresql "pg_dump -Fc -Z0 -d bench" "psql -Xq bench" \
+        "$(printf '[database]\ndriver = "postgresql"\nhost = "127.0.0.1"\nport = %s\nuser = "postgres"\nname = "bench"' "$port")"
+      ;;
+    mariadb)
+      mkdir -p "$work/my"
+      mariadb-install-db --no-defaults --datadir="$work/my/data" --user=root --skip-test-db \
+        --auth-root-authentication-method=normal >/dev/null 2>&1
+      mariadbd --no-defaults --datadir="$work/my/data" --socket="$work/my/sock" --port="$port" \
+        --bind-address=127.0.0.1 --pid-file="$work/my/pid" --user=root \
+        --tmpdir="$work/my" --log-error="$work/my/err.log" --innodb-buffer-pool-size=1G &
+      until mariadb --no-defaults -S "$work/my/sock" -uroot -e 'select 1' >/dev/null 2>&1; do sleep 0.2; done
+      my="mariadb --no-defaults -h127.0.0.1 -P$port -uroot"
+      echo "loading $rows accounts into MariaDB ..." >&2
+      $my <<SQL
+CREATE DATABASE bench;
+USE bench;
+CREATE TABLE branches (bid INT PRIMARY KEY, bbalance INT, filler CHAR(88));
+CREATE TABLE tellers (tid INT PRIMARY KEY, bid INT, tbalance INT, filler CHAR(84));
+CREATE TABLE accounts (aid INT PRIMARY KEY, bid INT, abalance INT, filler CHAR(84));
+INSERT INTO branches SELECT seq, 0, '' FROM seq_1_to_$SCALE;
+INSERT INTO tellers SELECT seq, (seq - 1) DIV 10 + 1, 0, '' FROM seq_1_to_$((SCALE * 10));
+INSERT INTO accounts SELECT seq, (seq - 1) DIV 100000 + 1, 0, '' FROM seq_1_to_$rows;
+SQL
+      ACCOUNTS=accounts
+      measure mariadb "mariadb-dump --no-defaults -h127.0.0.1 -P$port -uroot --single-transaction --routines --triggers --events bench" \
+        "$my bench" \
+        "$(printf '[database]\ndriver = "mysql"\nhost = "127.0.0.1"\nport = %s\nuser = "root"\nname = "bench"' "$port")"
+      ;;
+    *) echo "unknown engine $engine" >&2; exit 2 ;;
+  esac
+done

@@ -38,7 +38,7 @@ Status ArchiveWalk::SaveChunk(std::string_view chunk, std::vector<BlobId>& ids) 
   VELIN_ASSIGN(BlobId id, repo_.HashBlob(chunk));
   ids.push_back(id);
   if (writer_.Known(id)) return Ok();
-  std::string data = writer_.TakeBuffer();
+  std::string data = writer_.TakeBuffer(chunk.size());
   data.assign(chunk);
   return writer_.Save(repo::BlobType::kData, id, std::move(data));
 }
@@ -61,16 +61,16 @@ const Tree* ArchiveWalk::ParentSubtree(const Node* parent_node) {
 
 Status ArchiveWalk::ReadContent(const std::string& abs, Node& node) {
   VELIN_ASSIGN(auto file, env_.NewRandomAccessFile(abs));
-  const size_t block = 4 << 20;
-  if (read_buffer_.size() < block) read_buffer_.resize(block);
   node.content.clear();
   chunk_ids_ = &node.content;
   uint64_t offset = 0;
   for (;;) {
-    VELIN_ASSIGN(size_t n, file->Read(offset, block, read_buffer_.data()));
+    size_t room = 0;
+    char* space = chunker_.Space(&room);  // read straight into the chunker's buffer
+    VELIN_ASSIGN(size_t n, file->Read(offset, std::min<size_t>(room, 4 << 20), space));
     if (n == 0) break;
     offset += n;
-    VELIN_TRY(chunker_.Feed(std::string_view(read_buffer_.data(), n)));
+    VELIN_TRY(chunker_.Fill(n));
     reporter_.UpdateProgress(stats_.bytes + offset, stats_.files);
   }
   VELIN_TRY(chunker_.Finish());

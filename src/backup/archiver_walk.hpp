@@ -45,7 +45,6 @@ class ArchiveWalk {
   std::vector<repo::BlobId>* chunk_ids_ = nullptr;                  // where chunker_ emits into
   std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;  // (dev, inode) -> rel_src
   std::map<repo::BlobId, repo::Tree> parent_trees_;                 // loaded parent trees
-  std::string read_buffer_;
   repo::SnapshotStats stats_;
 };
 

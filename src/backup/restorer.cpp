@@ -3,10 +3,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <deque>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "velin/core/i18n.hpp"
@@ -34,10 +40,115 @@ std::vector<std::string> SplitRelative(const std::string& path) {
   return parts;
 }
 
+// Writes restored files on worker threads: each job reads its blobs (hash checked), writes a
+// temporary file, sets its metadata and renames it into place, so reading packs, decompressing
+// and hashing run on every core while the restorer walks the trees. Bounded: at most
+// kMaxQueuedJobs files wait. The first error stops the pool; later jobs are dropped.
+// REQUIRES: Submit() and Wait() from one thread.
+class FileWriterPool {
+ public:
+  struct Job {
+    std::string tmp;   // written first
+    std::string path;  // renamed to
+    Node node;
+  };
+
+  FileWriterPool(repo::Repository& repo, io::Env& env, const RestoreOptions& options)
+      : repo_(repo), env_(env), options_(options) {
+    // Twice the cores: a worker often waits for a read or a write, another computes meanwhile.
+    int n = static_cast<int>(2 * std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+  }
+  ~FileWriterPool() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    work_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  Status Submit(Job job) {
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] { return error_ || jobs_.size() < kMaxQueuedJobs; });
+    if (error_) return tl::unexpected(*error_);
+    jobs_.push_back(std::move(job));
+    lock.unlock();
+    work_cv_.notify_one();
+    return Ok();
+  }
+
+  // Until every submitted file is in place; the first error of any of them.
+  Status Wait() {
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] { return error_ || (jobs_.empty() && busy_ == 0); });
+    if (error_) return tl::unexpected(*error_);
+    return Ok();
+  }
+
+  uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+
+ private:
+  static constexpr size_t kMaxQueuedJobs = 256;
+
+  void WorkerLoop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      work_cv_.wait(lock, [&] { return stopping_ || (!jobs_.empty() && !error_); });
+      if (stopping_) return;
+      Job job = std::move(jobs_.front());
+      jobs_.pop_front();
+      ++busy_;
+      lock.unlock();
+      Status st = Write(job);
+      if (!st) (void)env_.RemoveFile(job.tmp);
+      lock.lock();
+      --busy_;
+      if (!st && !error_) {
+        error_ = st.error().Wrap(job.path);
+        jobs_.clear();
+      }
+      done_cv_.notify_all();
+    }
+  }
+
+  Status Write(const Job& job) {
+    io::WriteOptions wo;
+    wo.mode = 0600;
+    wo.exclusive = true;
+    wo.direct = job.node.size >= io::kDirectWriteMin;
+    VELIN_ASSIGN(auto file, env_.NewWritableFile(job.tmp, wo));
+    thread_local std::string data, stored;  // reused: no allocation per blob
+    for (const auto& id : job.node.content) {
+      VELIN_TRY(repo_.ReadBlobInto(id, data, stored));  // hash checked
+      VELIN_TRY(file->Append(data));
+      bytes_.fetch_add(data.size(), std::memory_order_relaxed);
+    }
+    VELIN_TRY(file->Close());
+    if (options_.restore_owner) VELIN_TRY(env_.SetOwner(job.tmp, job.node.uid, job.node.gid));
+    VELIN_TRY(env_.SetMode(job.tmp, job.node.mode));
+    VELIN_TRY(env_.SetMtime(job.tmp, job.node.mtime_ns));
+    return env_.Rename(job.tmp, job.path);
+  }
+
+  repo::Repository& repo_;
+  io::Env& env_;
+  const RestoreOptions& options_;
+  std::mutex mu_;
+  std::condition_variable work_cv_;  // a job is queued, or stopping
+  std::condition_variable done_cv_;  // a job finished or failed
+  std::deque<Job> jobs_;
+  int busy_ = 0;
+  bool stopping_ = false;
+  std::optional<Error> error_;
+  std::atomic<uint64_t> bytes_{0};
+  std::vector<std::thread> threads_;
+};
+
 class Restorer {
  public:
   Restorer(repo::Repository& repo, io::Env& env, Reporter& reporter, const RestoreOptions& options)
-      : repo_(repo), env_(env), reporter_(reporter), options_(options) {}
+      : repo_(repo), env_(env), reporter_(reporter), options_(options), pool_(repo, env, options) {}
 
   // Restores `node` (found at `parts` inside the source tree `top`) to target/`dir_rel`/name.
   // `rel_src` is the node's path from the source's top tree (hardlink targets use it).
@@ -46,7 +157,19 @@ class Restorer {
     source_top_ = &top;
     source_dir_ = source_dir;
     VELIN_ASSIGN(std::string dir, EnsureParents(dir_rel));
-    return RestoreNode(dir, node, rel_src);
+    Status st = RestoreNode(dir, node, rel_src);
+    Status written = pool_.Wait();  // also after a failure: no worker may still write
+    VELIN_TRY(st);
+    VELIN_TRY(written);
+    stats.bytes = pool_.bytes();
+    // Directories last, children before parents: a file renamed into a directory changes its
+    // mtime, and a read-only directory must stay writable until its files are in.
+    for (const auto& [path, dir_node] : dir_metas_) {
+      auto meta = SetMeta(path, dir_node, true);
+      if (!meta) return tl::unexpected(meta.error().Wrap(path));
+    }
+    dir_metas_.clear();
+    return Ok();
   }
   RestoreStats stats;
 
@@ -89,25 +212,28 @@ class Restorer {
                                  std::to_string(temp_counter_++) + "-" + name.substr(0, 100));
   }
 
+  // Hands the file to the pool; it is in place after the next pool_.Wait().
   Status WriteFile(const std::string& path, const Node& node) {
-    std::string tmp = TempName(io::Dirname(path), node.name);
-    io::WriteOptions wo;
-    wo.mode = 0600;
-    wo.exclusive = true;
-    VELIN_ASSIGN(auto file, env_.NewWritableFile(tmp, wo));
-    auto st = [&]() -> Status {
-      for (const auto& id : node.content) {
-        VELIN_ASSIGN(std::string data, repo_.ReadBlob(id));  // hash checked
-        VELIN_TRY(file->Append(data));
-        stats.bytes += data.size();
-        reporter_.UpdateProgress(stats.bytes, stats.files);
-      }
-      VELIN_TRY(file->Close());
-      VELIN_TRY(SetMeta(tmp, node, true));
-      return env_.Rename(tmp, path);
-    }();
-    if (!st) (void)env_.RemoveFile(tmp);
-    return st;
+    auto submitted = pool_.Submit({TempName(io::Dirname(path), node.name), path, node});
+    if (!submitted) {
+      pool_failed_ = true;  // the error names the file it happened to: not to be wrapped again
+      return submitted;
+    }
+    reporter_.UpdateProgress(pool_.bytes(), stats.files);
+    return Ok();
+  }
+
+  // A hardlink to a file of this restore: that file must be in place first.
+  Status LinkTo(const std::string& existing, const std::string& dir, const std::string& path,
+                const std::string& name) {
+    if (auto written = pool_.Wait(); !written) {
+      pool_failed_ = true;
+      return written;
+    }
+    std::string tmp = TempName(dir, name);
+    VELIN_TRY(env_.HardLink(existing, tmp));
+    stats.hardlinks++;
+    return env_.Rename(tmp, path);
   }
 
   // The node at `rel` (relative to the source's top tree), for hardlink targets.
@@ -133,12 +259,7 @@ class Restorer {
     if (SplitRelative(node.target).empty()) {
       return DamageError("hardlink " + path + " names an invalid path '" + node.target + "'");
     }
-    if (restored_files_.count(first)) {
-      std::string tmp = TempName(io::Dirname(path), node.name);
-      VELIN_TRY(env_.HardLink(first, tmp));
-      stats.hardlinks++;
-      return env_.Rename(tmp, path);
-    }
+    if (restored_files_.count(first)) return LinkTo(first, io::Dirname(path), path, node.name);
     // The first link is not part of this restore (--only): restore the content here.
     const Node* primary = FindInSource(node.target);
     if (!primary || primary->type != NodeType::kFile) {
@@ -163,12 +284,7 @@ class Restorer {
         return Ok();
       case NodeType::kHardlink: {
         auto alias = restored_alias_.find(io::JoinPath(source_dir_, node.target));
-        if (alias != restored_alias_.end()) {
-          std::string tmp = TempName(dir, node.name);
-          VELIN_TRY(env_.HardLink(alias->second, tmp));
-          stats.hardlinks++;
-          return env_.Rename(tmp, path);
-        }
+        if (alias != restored_alias_.end()) return LinkTo(alias->second, dir, path, node.name);
         return RestoreHardlink(path, node);
       }
       case NodeType::kSymlink: {
@@ -187,10 +303,12 @@ class Restorer {
     VELIN_ASSIGN(Tree tree, repo_.ReadTree(node.subtree));
     for (const auto& child : tree.nodes) {
       auto st = RestoreNode(path, child, rel_src + "/" + child.name);
+      if (!st && pool_failed_) return st;
       if (!st) return tl::unexpected(st.error().Wrap(io::JoinPath(path, child.name)));
     }
     stats.dirs++;
-    return SetMeta(path, node, true);  // after the children, so their writes keep the mtime
+    dir_metas_.emplace_back(path, node);  // after every file is in (RestoreAt)
+    return Ok();
   }
 
   repo::Repository& repo_;
@@ -203,7 +321,10 @@ class Restorer {
   std::set<std::string> restored_files_;
   std::map<std::string, std::string> restored_alias_;
   std::deque<Tree> trees_;
+  std::vector<std::pair<std::string, Node>> dir_metas_;  // post-order: children first
   uint64_t temp_counter_ = 0;
+  bool pool_failed_ = false;
+  FileWriterPool pool_;  // last: its workers stop before the members they use go
 };
 
 // Where --only points inside a source: the node and its directory relative to app.root.

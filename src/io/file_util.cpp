@@ -36,6 +36,7 @@ Status WriteFileDurably(Env& env, const std::string& path, std::string_view data
   WriteOptions options;
   options.mode = mode;
   options.exclusive = true;
+  options.direct = data.size() >= kDirectWriteMin;  // packs: nobody reads them back soon
   VELIN_ASSIGN(auto file, env.NewWritableFile(temp, options));
   auto fail = [&](const Error& e) -> Status {
     (void)file->Close();

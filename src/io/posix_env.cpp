@@ -5,9 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
+#include <memory>
 #include <optional>
 
 #include "velin/io/fault_injection_env.hpp"
@@ -15,59 +18,214 @@
 namespace velin::io {
 namespace {
 
+// Writes everything of `data` at `offset` (or at the file position when offset < 0).
+Status WriteAll(int fd, const std::string& path, std::string_view data, int64_t offset) {
+  while (!data.empty()) {
+    ssize_t n = offset < 0 ? ::write(fd, data.data(), data.size())
+                           : ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError("cannot write " + path, errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+    if (offset >= 0) offset += n;
+  }
+  return Ok();
+}
+
+// 1 MiB buffers aligned for O_DIRECT, one kept per thread: direct reads and writes come in
+// long runs on the same threads, and a fresh buffer each time cost 256 page faults.
+constexpr size_t kDirectAlign = 4096;
+constexpr size_t kDirectBufferSize = 1 << 20;
+thread_local char* spare_direct_buffer = nullptr;
+struct SpareDirectBufferFree {
+  ~SpareDirectBufferFree() { std::free(spare_direct_buffer); }
+};
+thread_local SpareDirectBufferFree spare_direct_buffer_free;
+
+char* TakeDirectBuffer() {
+  (void)&spare_direct_buffer_free;  // registers the thread's cleanup
+  char* b = spare_direct_buffer;
+  spare_direct_buffer = nullptr;
+  if (b) return b;
+  void* p = nullptr;
+  return ::posix_memalign(&p, kDirectAlign, kDirectBufferSize) == 0 ? static_cast<char*>(p)
+                                                                    : nullptr;
+}
+
+void ReturnDirectBuffer(char* b) {
+  if (!b) return;
+  if (spare_direct_buffer) {
+    std::free(b);
+  } else {
+    spare_direct_buffer = b;
+  }
+}
+
 class PosixWritableFile : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  PosixWritableFile(std::string path, int fd, bool direct) : path_(std::move(path)), fd_(fd) {
+    if (direct) StartDirect();
+  }
   ~PosixWritableFile() override {
     if (fd_ >= 0) ::close(fd_);
+    ReturnDirectBuffer(staging_);
   }
 
   Status Append(std::string_view data) override {
+    if (!staging_) return WriteAll(fd_, path_, data, -1);
     while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoError("cannot write " + path_, errno);
+      size_t take = std::min(data.size(), kStagingSize - staged_);
+      std::memcpy(staging_ + staged_, data.data(), take);
+      staged_ += take;
+      data.remove_prefix(take);
+      if (staged_ == kStagingSize) {
+        VELIN_ASSIGN(bool direct_ok, WriteAligned());
+        if (!direct_ok) VELIN_TRY(EndDirect());
+        if (!staging_) return WriteAll(fd_, path_, data, -1);
       }
-      data.remove_prefix(static_cast<size_t>(n));
     }
     return Ok();
   }
 
   Status WriteAt(uint64_t offset, std::string_view data) override {
-    while (!data.empty()) {
-      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoError("cannot write " + path_, errno);
-      }
-      data.remove_prefix(static_cast<size_t>(n));
-      offset += static_cast<uint64_t>(n);
-    }
-    return Ok();
+    VELIN_TRY(EndDirect());
+    return WriteAll(fd_, path_, data, static_cast<int64_t>(offset));
   }
 
   Status Sync() override {
+    VELIN_TRY(EndDirect());
     if (::fdatasync(fd_) != 0) return ErrnoError("cannot fsync " + path_, errno);
     return Ok();
   }
 
   Status Close() override {
+    Status ended = fd_ >= 0 ? EndDirect() : Ok();
     int fd = fd_;
     fd_ = -1;
-    if (fd >= 0 && ::close(fd) != 0) return ErrnoError("cannot close " + path_, errno);
-    return Ok();
+    if (fd >= 0 && ::close(fd) != 0 && ended) return ErrnoError("cannot close " + path_, errno);
+    return ended;
   }
 
  private:
+  static constexpr size_t kStagingSize = kDirectBufferSize;
+
+  // Direct mode needs the file system's consent (fcntl refuses O_DIRECT where it is not
+  // supported, e.g. older tmpfs) and an aligned buffer; without either, normal writes.
+  void StartDirect() {
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_DIRECT) != 0) return;
+    staging_ = TakeDirectBuffer();
+    if (!staging_) (void)::fcntl(fd_, F_SETFL, flags);
+  }
+
+  // Writes the aligned part of the staging buffer with O_DIRECT and keeps the rest staged.
+  // False (nothing lost) when the file system refused the direct write.
+  Result<bool> WriteAligned() {
+    size_t aligned = staged_ - staged_ % kDirectAlign;
+    size_t done = 0;
+    bool direct_ok = true;
+    while (done < aligned) {
+      ssize_t n = ::pwrite(fd_, staging_ + done, aligned - done, static_cast<off_t>(offset_));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EINVAL) {
+        direct_ok = false;
+        break;
+      }
+      if (n < 0) return ErrnoError("cannot write " + path_, errno);
+      done += static_cast<size_t>(n);
+      offset_ += static_cast<uint64_t>(n);
+      if (done % kDirectAlign != 0) {  // a short write left the file position unaligned
+        direct_ok = false;
+        break;
+      }
+    }
+    staged_ -= done;
+    std::memmove(staging_, staging_ + done, staged_);
+    return direct_ok;
+  }
+
+  // Back to normal writes: the aligned part goes out directly, the staged tail through the
+  // cache, and the file position ends where the data ends.
+  Status EndDirect() {
+    if (!staging_) return Ok();
+    Status st = Ok();
+    if (staged_ >= kDirectAlign) {
+      auto written = WriteAligned();
+      if (!written) st = tl::unexpected(written.error());
+    }
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0) (void)::fcntl(fd_, F_SETFL, flags & ~O_DIRECT);
+    if (st) {
+      st = WriteAll(fd_, path_, std::string_view(staging_, staged_), static_cast<int64_t>(offset_));
+    }
+    offset_ += staged_;
+    staged_ = 0;
+    ReturnDirectBuffer(staging_);
+    staging_ = nullptr;
+    VELIN_TRY(st);
+    if (::lseek(fd_, static_cast<off_t>(offset_), SEEK_SET) < 0) {
+      return ErrnoError("cannot seek in " + path_, errno);
+    }
+    return Ok();
+  }
+
   std::string path_;
   int fd_;
+  char* staging_ = nullptr;  // direct mode while set
+  size_t staged_ = 0;
+  uint64_t offset_ = 0;  // where the staged bytes go
 };
 
 class PosixRandomAccessFile : public RandomAccessFile {
  public:
   PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  ~PosixRandomAccessFile() override { ::close(fd_); }
+  ~PosixRandomAccessFile() override {
+    ::close(fd_);
+    if (direct_fd_ >= 0) ::close(direct_fd_);
+  }
+
+  Result<size_t> ReadDirect(uint64_t offset, size_t n, char* buf) const override {
+    constexpr uint64_t kAlign = kDirectAlign;
+    constexpr size_t kPiece = kDirectBufferSize;  // the bounce buffer: small for any n
+    if (direct_fd_ == -1) {
+      direct_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
+      if (direct_fd_ < 0) direct_fd_ = -2;  // refused: normal reads from now on
+    }
+    if (direct_fd_ < 0 || n == 0) return Read(offset, n, buf);
+    struct Return {
+      void operator()(char* p) const { ReturnDirectBuffer(p); }
+    };
+    std::unique_ptr<char, Return> bounce(TakeDirectBuffer());
+    if (!bounce) return Read(offset, n, buf);
+    size_t done = 0;
+    while (done < n) {
+      const uint64_t pos = offset + done;
+      const uint64_t start = pos & ~(kAlign - 1);
+      const size_t skip = static_cast<size_t>(pos - start);
+      const size_t want = std::min(n - done, kPiece - skip);
+      const size_t span = (skip + want + kAlign - 1) / kAlign * kAlign;
+      size_t got = 0;
+      while (got < span) {
+        ssize_t r =
+            ::pread(direct_fd_, bounce.get() + got, span - got, static_cast<off_t>(start + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 && errno == EINVAL) {  // refused at read time: the rest the normal way
+          VELIN_ASSIGN(size_t rest, Read(pos, n - done, buf + done));
+          return done + rest;
+        }
+        if (r < 0) return ErrnoError("cannot read " + path_, errno);
+        if (r == 0) break;
+        got += static_cast<size_t>(r);
+        if (got % kAlign != 0) break;  // the end of the file
+      }
+      const size_t have = got > skip ? std::min(want, got - skip) : 0;
+      std::memcpy(buf + done, bounce.get() + skip, have);
+      done += have;
+      if (have < want) break;  // the end of the file
+    }
+    return done;
+  }
 
   Result<size_t> Read(uint64_t offset, size_t n, char* buf) const override {
     size_t done = 0;
@@ -92,6 +250,7 @@ class PosixRandomAccessFile : public RandomAccessFile {
  private:
   std::string path_;
   int fd_;
+  mutable int direct_fd_ = -1;  // opened on the first ReadDirect; -2: refused
 };
 
 FileType TypeFromMode(mode_t mode) {
@@ -139,7 +298,9 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const std::strin
   if (options.truncate) flags |= O_TRUNC;
   int fd = ::open(path.c_str(), flags, options.mode);
   if (fd < 0) return ErrnoError("cannot create " + path, errno);
-  return std::make_unique<PosixWritableFile>(path, fd);
+  // Direct writes append from offset 0: only for files that start empty.
+  bool direct = options.direct && options.truncate;
+  return std::make_unique<PosixWritableFile>(path, fd, direct);
 }
 
 Result<std::unique_ptr<RandomAccessFile>> PosixEnv::NewRandomAccessFile(const std::string& path) {

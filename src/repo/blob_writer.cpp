@@ -1,8 +1,7 @@
 #include "velin/repo/blob_writer.hpp"
 
-#include <malloc.h>
-
 #include <algorithm>
+#include <cstring>
 
 namespace velin::repo {
 
@@ -12,10 +11,6 @@ constexpr uint64_t kMaxSpareBytes = 8ULL << 20;
 
 BlobWriter::BlobWriter(Repository& repo, BlobWriterOptions options)
     : repo_(repo), options_(options) {
-  // glibc raises its mmap threshold after each large free, after which chunk-sized buffers
-  // come from per-thread arenas that keep freed memory: peak RSS doubled. A fixed threshold
-  // returns chunk buffers to the system (the spare-buffer pool keeps the common case cheap).
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   int n = options_.workers > 0
               ? options_.workers
               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -46,10 +41,11 @@ Status BlobWriter::Save(BlobType type, const BlobId& id, std::string data) {
   std::unique_lock lock(mu_);
   // Admit one job even when it alone is over budget, so a max-size chunk always fits.
   space_cv_.wait(lock, [&] {
-    return error_ || queued_bytes_ == 0 || queued_bytes_ + data.size() <= options_.max_queued_bytes;
+    return error_ || queued_bytes_ == 0 ||
+           queued_bytes_ + data.capacity() <= options_.max_queued_bytes;
   });
   if (error_) return tl::unexpected(*error_);
-  queued_bytes_ += data.size();
+  queued_bytes_ += data.capacity();  // memory, not content: a buffer may be larger
   jobs_.push_back(Job{type, id, std::move(data)});
   lock.unlock();
   work_cv_.notify_one();
@@ -57,27 +53,32 @@ Status BlobWriter::Save(BlobType type, const BlobId& id, std::string data) {
 }
 
 void BlobWriter::WorkerLoop() {
+  PackBuilder pack;  // this worker's open pack: blobs are compressed straight into it
+  bool flushed = false;
   std::unique_lock lock(mu_);
   for (;;) {
-    work_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+    work_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty() || (flushing_ && !flushed); });
     if (stopping_) return;  // unflushed jobs are dropped: no snapshot will refer to them
+    if (jobs_.empty()) {    // Flush(): the queue is drained, so this pack is complete
+      flushed = true;
+      bool failed = error_.has_value();
+      lock.unlock();
+      Status st = failed || pack.empty() ? Ok() : WritePack(pack);
+      lock.lock();
+      if (!st) SetError(st.error());
+      ++flushed_workers_;
+      space_cv_.notify_all();
+      continue;
+    }
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
     ++busy_;
+    bool failed = error_.has_value();
     lock.unlock();
-    thread_local std::string compressed;
-    Codec used = CompressInto(options_.codec, options_.level, job.data, compressed);
-    std::string_view stored = used == Codec::kNone ? std::string_view(job.data) : compressed;
-    Status st;
-    if (repo_.encrypted()) {  // sealed bound to the blob id (docs/encryption.md)
-      auto sealed = repo_.SealObject("blob", job.id.Hex(), std::string(stored));
-      st = sealed ? AddToPack(job, used, *sealed) : Status(tl::unexpected(sealed.error()));
-    } else {
-      st = AddToPack(job, used, stored);
-    }
+    Status st = failed ? Ok() : AddBlob(pack, job);  // after a failure: drain, write nothing
     lock.lock();
     if (!st) SetError(st.error());
-    queued_bytes_ -= job.data.size();
+    queued_bytes_ -= job.data.capacity();
     if (spare_bytes_ + job.data.capacity() <= kMaxSpareBytes) {
       spare_bytes_ += job.data.capacity();
       job.data.clear();
@@ -88,38 +89,64 @@ void BlobWriter::WorkerLoop() {
   }
 }
 
-std::string BlobWriter::TakeBuffer() {
+std::string BlobWriter::TakeBuffer(size_t n) {
   std::lock_guard lock(mu_);
-  if (spare_buffers_.empty()) return {};
-  std::string b = std::move(spare_buffers_.back());
-  spare_buffers_.pop_back();
+  auto best = spare_buffers_.end();
+  for (auto it = spare_buffers_.begin(); it != spare_buffers_.end(); ++it) {
+    if (it->capacity() >= n && it->capacity() <= 4 * n &&
+        (best == spare_buffers_.end() || it->capacity() < best->capacity())) {
+      best = it;
+    }
+  }
+  if (best == spare_buffers_.end()) return {};
+  std::string b = std::move(*best);
+  spare_buffers_.erase(best);
   spare_bytes_ -= b.capacity();
   return b;
 }
 
-Status BlobWriter::AddToPack(const Job& job, Codec used, std::string_view stored) {
-  PackBuilder full;
+Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job) {
+  const size_t raw_size = job.data.size();
+  size_t stored_size = 0;
+  Codec used = Codec::kNone;
+  if (repo_.encrypted()) {  // sealed bound to the blob id (docs/encryption.md)
+    thread_local std::string compressed;
+    used = CompressInto(options_.codec, options_.level, job.data, compressed);
+    std::string_view stored = used == Codec::kNone ? std::string_view(job.data) : compressed;
+    VELIN_ASSIGN(std::string sealed, repo_.SealObject("blob", job.id.Hex(), std::string(stored)));
+    pack.Add(job.type, job.id, used, static_cast<uint32_t>(raw_size), sealed);
+    stored_size = sealed.size();
+  } else {
+    size_t bound = CompressBound(options_.codec, raw_size);
+    // Full before the blob could overflow it: packs (and their buffers) stay within the
+    // target size, so a worker's pack never holds more than 16 MiB of memory.
+    if (!pack.empty() && pack.finished_size() + kPackEntrySize + bound > kTargetPackSize) {
+      VELIN_TRY(WritePack(pack));
+    }
+    char* dst = pack.Reserve(bound);
+    used = CompressTo(options_.codec, options_.level, job.data, dst, bound, &stored_size);
+    if (used == Codec::kNone) {
+      std::memcpy(dst, job.data.data(), raw_size);
+      stored_size = raw_size;
+    }
+    pack.Commit(job.type, job.id, used, static_cast<uint32_t>(raw_size), stored_size);
+  }
   {
     std::lock_guard lock(mu_);
-    if (error_) return Ok();  // already failed; the error is reported once
-    open_pack_.Add(job.type, job.id, used, static_cast<uint32_t>(job.data.size()), stored);
     stats_.blobs_added++;
-    stats_.raw_bytes_added += job.data.size();
-    stats_.stored_bytes_added += stored.size();
-    if (open_pack_.size() < kTargetPackSize) return Ok();
-    std::swap(full, open_pack_);
+    stats_.raw_bytes_added += raw_size;
+    stats_.stored_bytes_added += stored_size;
   }
-  return WritePack(full);  // outside the lock: the other workers fill the next pack meanwhile
+  if (pack.finished_size() < kTargetPackSize) return Ok();
+  return WritePack(pack);
 }
 
 Status BlobWriter::WritePack(PackBuilder& pack) {
   std::vector<PackEntry> entries = pack.entries();
   std::string bytes = pack.Finish();
   BlobId pack_id = Sha256(bytes);
-  {
-    std::lock_guard put_lock(put_mu_);
-    VELIN_TRY(repo_.backend().Put(PackObjectName(pack_id), bytes));
-  }
+  VELIN_TRY(repo_.backend().Put(PackObjectName(pack_id), bytes));
+  pack.Recycle(std::move(bytes));
   std::lock_guard lock(mu_);
   written_.emplace_back(pack_id, std::move(entries));
   stats_.packs_written++;
@@ -127,14 +154,13 @@ Status BlobWriter::WritePack(PackBuilder& pack) {
 }
 
 Status BlobWriter::Flush() {
-  PackBuilder last;
   {
     std::unique_lock lock(mu_);
-    space_cv_.wait(lock, [&] { return error_ || (jobs_.empty() && busy_ == 0); });
+    flushing_ = true;
+    work_cv_.notify_all();
+    space_cv_.wait(lock, [&] { return flushed_workers_ == threads_.size(); });
     if (error_) return tl::unexpected(*error_);
-    std::swap(last, open_pack_);
   }
-  if (!last.empty()) VELIN_TRY(WritePack(last));
   std::lock_guard lock(mu_);
   if (written_.empty()) return Ok();
   std::string index = EncodeIndexObject(written_);

@@ -67,6 +67,22 @@ Status StreamChunker::Feed(std::string_view data) {
   return Ok();
 }
 
+char* StreamChunker::Space(size_t* room) {
+  if (buffer_.empty()) buffer_.resize(chunker_.params().max_size + kSlack);
+  if (buffer_.size() - end_ < (1 << 20) || end_ == buffer_.size()) {
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  *room = buffer_.size() - end_;
+  return buffer_.data() + end_;
+}
+
+Status StreamChunker::Fill(size_t n) {
+  end_ += n;
+  return CutWhileFull(false);
+}
+
 Status StreamChunker::Finish() {
   VELIN_TRY(CutWhileFull(true));
   begin_ = end_ = 0;
@@ -75,9 +91,14 @@ Status StreamChunker::Finish() {
 
 Status StreamChunker::CutWhileFull(bool at_end) {
   const size_t max = chunker_.params().max_size;
-  while (end_ - begin_ >= max || (at_end && end_ > begin_)) {
+  while (end_ > begin_) {
+    const size_t avail = end_ - begin_;
     const auto* p = reinterpret_cast<const uint8_t*>(buffer_.data() + begin_);
-    size_t cut = chunker_.Cut(p, end_ - begin_);
+    size_t cut = chunker_.Cut(p, avail);
+    // A cut before the end of what is here is final (the scan is sequential from the chunk's
+    // start), and so is one at the maximum; anything else may move with more bytes. Cutting
+    // as soon as possible keeps the unconsumed tail, which compaction moves, short.
+    if (!at_end && cut >= avail && avail < max) break;
     VELIN_TRY(emit_(std::string_view(buffer_.data() + begin_, cut)));
     begin_ += cut;
   }

@@ -3,6 +3,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace velin::repo {
@@ -28,40 +29,55 @@ std::string_view CodecName(Codec codec) {
 
 namespace {
 
-bool ZstdCompress(int level, std::string_view raw, std::string& out) {
-  out.resize(ZSTD_compressBound(raw.size()));
-  struct Free {
-    void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
-  };
-  thread_local std::unique_ptr<ZSTD_CCtx, Free> cctx(ZSTD_createCCtx());
-  size_t n = ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), raw.data(), raw.size(), level);
-  if (ZSTD_isError(n)) return false;
-  out.resize(n);
-  return true;
+struct ZstdFree {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+
+// Bytes written, or 0 on failure.
+size_t ZstdCompress(int level, std::string_view raw, char* dst, size_t capacity) {
+  thread_local std::unique_ptr<ZSTD_CCtx, ZstdFree> cctx(ZSTD_createCCtx());
+  size_t n = ZSTD_compressCCtx(cctx.get(), dst, capacity, raw.data(), raw.size(), level);
+  return ZSTD_isError(n) ? 0 : n;
 }
 
-bool GzipCompress(int level, std::string_view raw, std::string& out) {
+size_t GzipCompress(int level, std::string_view raw, char* dst, size_t capacity) {
   z_stream zs{};
   if (level < 1 || level > 9) level = 6;
-  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
-  out.resize(deflateBound(&zs, raw.size()) + 32);
+  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return 0;
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
   zs.avail_in = static_cast<uInt>(raw.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
+  zs.next_out = reinterpret_cast<Bytef*>(dst);
+  zs.avail_out = static_cast<uInt>(capacity);
   int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
+  size_t n = zs.total_out;
   deflateEnd(&zs);
-  return rc == Z_STREAM_END;
+  return rc == Z_STREAM_END ? n : 0;
 }
 
 }  // namespace
 
+size_t CompressBound(Codec codec, size_t raw_size) {
+  size_t bound = raw_size;
+  if (codec == Codec::kZstd) bound = ZSTD_compressBound(raw_size);
+  if (codec == Codec::kGzip) bound = compressBound(static_cast<uLong>(raw_size)) + 64;
+  return std::max(bound, raw_size);
+}
+
+Codec CompressTo(Codec codec, int level, std::string_view raw, char* dst, size_t capacity,
+                 size_t* written) {
+  size_t n = 0;
+  if (codec == Codec::kZstd) n = ZstdCompress(level, raw, dst, capacity);
+  if (codec == Codec::kGzip) n = GzipCompress(level, raw, dst, capacity);
+  *written = n;
+  return n > 0 && n < raw.size() ? codec : Codec::kNone;
+}
+
 Codec CompressInto(Codec codec, int level, std::string_view raw, std::string& out) {
-  bool ok = false;
-  if (codec == Codec::kZstd) ok = ZstdCompress(level, raw, out);
-  if (codec == Codec::kGzip) ok = GzipCompress(level, raw, out);
-  return ok && out.size() < raw.size() ? codec : Codec::kNone;
+  out.resize(CompressBound(codec, raw.size()));
+  size_t n = 0;
+  Codec used = CompressTo(codec, level, raw, out.data(), out.size(), &n);
+  out.resize(n);
+  return used;
 }
 
 std::string Compress(Codec codec, int level, std::string_view raw, Codec& used) {
@@ -71,18 +87,25 @@ std::string Compress(Codec codec, int level, std::string_view raw, Codec& used) 
 }
 
 Result<std::string> Decompress(Codec codec, std::string_view stored, uint64_t raw_length) {
+  std::string out;
+  VELIN_TRY(DecompressInto(codec, stored, raw_length, out));
+  return out;
+}
+
+Status DecompressInto(Codec codec, std::string_view stored, uint64_t raw_length, std::string& out) {
   if (codec == Codec::kNone) {
     if (stored.size() != raw_length) return DamageError("stored length differs from raw length");
-    return std::string(stored);
+    out.assign(stored);
+    return Ok();
   }
-  std::string out(raw_length, '\0');
+  out.resize(raw_length);
   if (codec == Codec::kZstd) {
     size_t n = ZSTD_decompress(out.data(), out.size(), stored.data(), stored.size());
     if (ZSTD_isError(n) || n != raw_length) {
       return DamageError(std::string("zstd data is corrupt (") +
                          (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong length") + ")");
     }
-    return out;
+    return Ok();
   }
   if (codec == Codec::kGzip) {
     z_stream zs{};
@@ -95,7 +118,7 @@ Result<std::string> Decompress(Codec codec, std::string_view stored, uint64_t ra
     uint64_t total = zs.total_out;
     inflateEnd(&zs);
     if (rc != Z_STREAM_END || total != raw_length) return DamageError("gzip data is corrupt");
-    return out;
+    return Ok();
   }
   return DamageError("unknown codec " + std::to_string(static_cast<int>(codec)));
 }

@@ -37,31 +37,43 @@ PackEntry DecodePackEntry(const char* p) {
   return e;
 }
 
-void PackBuilder::Add(BlobType type, const BlobId& id, Codec codec, uint32_t raw_length,
-                      std::string_view stored) {
-  // One allocation per pack: a doubling string would hold up to twice the pack.
-  if (data_.capacity() == 0) data_.reserve(kTargetPackSize + (8 << 20) + 64 * 1024);
+char* PackBuilder::Reserve(size_t n) {
+  // One allocation per pack: a doubling string would hold up to twice the pack. (Not
+  // capacity() == 0: a string moved from by Finish() keeps its small-string capacity.)
+  if (data_.capacity() < kTargetPackSize) data_.reserve(kTargetPackSize);
+  reserved_at_ = data_.size();
+  data_.resize(reserved_at_ + n);
+  return data_.data() + reserved_at_;
+}
+
+void PackBuilder::Commit(BlobType type, const BlobId& id, Codec codec, uint32_t raw_length,
+                         size_t stored_length) {
   PackEntry e;
   e.id = id;
   e.type = type;
   e.codec = codec;
-  e.offset = static_cast<uint32_t>(data_.size());
-  e.length = static_cast<uint32_t>(stored.size());
+  e.offset = static_cast<uint32_t>(reserved_at_);
+  e.length = static_cast<uint32_t>(stored_length);
   e.raw_length = raw_length;
   entries_.push_back(e);
-  data_.append(stored);
+  data_.resize(reserved_at_ + stored_length);
+}
+
+void PackBuilder::Add(BlobType type, const BlobId& id, Codec codec, uint32_t raw_length,
+                      std::string_view stored) {
+  std::memcpy(Reserve(stored.size()), stored.data(), stored.size());
+  Commit(type, id, codec, raw_length, stored.size());
 }
 
 std::string PackBuilder::Finish() {
-  std::string header;
-  header.reserve(entries_.size() * kPackEntrySize);
-  for (const auto& e : entries_) EncodePackEntry(e, header);
+  const size_t total = finished_size();
   std::string out = std::move(data_);
-  out.reserve(out.size() + header.size() + 4 + kPackMagic.size());
-  out += header;
-  PutU32(out, static_cast<uint32_t>(header.size()));
+  out.reserve(total);  // a no-op when the pack stayed within its target size
+  size_t header_start = out.size();
+  for (const auto& e : entries_) EncodePackEntry(e, out);
+  PutU32(out, static_cast<uint32_t>(out.size() - header_start));
   out.append(kPackMagic);
-  data_.clear();
+  data_ = std::string();
   entries_.clear();
   return out;
 }

@@ -124,24 +124,38 @@ Status Repository::LoadIndex() {
 }
 
 Result<std::string> Repository::ReadBlob(const BlobId& id) {
+  std::string raw;
+  std::string stored;
+  VELIN_TRY(ReadBlobInto(id, raw, stored));
+  return raw;
+}
+
+Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string& stored) {
   const IndexEntry* e = index_.Find(id);
   if (!e) return DamageError("blob " + id.Short() + " is missing from the index");
   std::string pack = PackObjectName(index_.PackId(e->pack));
-  auto stored = backend_.GetRange(pack, e->offset, e->length);
-  if (!stored) {
-    std::string why = storage::IsNotFound(stored.error()) ? "is missing" : stored.error().message;
+  auto got = backend_.GetRangeInto(pack, e->offset, e->length, stored);
+  if (!got) {
+    std::string why = storage::IsNotFound(got.error()) ? "is missing" : got.error().message;
     return DamageError("blob " + id.Short() + ": pack " + index_.PackId(e->pack).Short() + " " +
                        why);
   }
-  auto compressed = OpenObject("blob", id.Hex(), std::move(*stored));
-  auto raw = compressed ? Decompress(e->codec, *compressed, e->raw_length)
-                        : Result<std::string>(tl::unexpected(compressed.error()));
-  auto hash = raw ? HashBlob(*raw) : Result<BlobId>(tl::unexpected(raw.error()));
+  Status decoded = Ok();
+  if (encrypted()) {
+    auto opened = OpenObject("blob", id.Hex(), std::move(stored));
+    if (opened) {
+      stored = std::move(*opened);
+    } else {
+      decoded = tl::unexpected(opened.error());
+    }
+  }
+  if (decoded) decoded = DecompressInto(e->codec, stored, e->raw_length, raw);
+  auto hash = decoded ? HashBlob(raw) : Result<BlobId>(tl::unexpected(decoded.error()));
   if (!hash || *hash != id) {
     return DamageError("blob " + id.Short() + " in pack " + index_.PackId(e->pack).Short() +
                        " is damaged (" + (hash ? "hash mismatch" : hash.error().message) + ")");
   }
-  return std::move(*raw);
+  return Ok();
 }
 
 Result<Tree> Repository::ReadTree(const BlobId& id) {

@@ -142,7 +142,8 @@ TEST(BackupPruneAfterCreateTest, CreateForgetsAndPrunesByDefault) {
     if (i > 0) kept[last["id"].get<std::string>()] = DescribeTree(app.root() + "/storage");
   }
   ASSERT_EQ(last["maintenance"]["forgotten"], 1) << last;
-  EXPECT_EQ(last["maintenance"]["prune"]["packs_deleted"], 1) << last;
+  // One pack per writer thread: the forgotten backup's blobs may sit in one pack or two.
+  EXPECT_GE(last["maintenance"]["prune"]["packs_deleted"].get<int>(), 1) << last;
   EXPECT_GT(last["maintenance"]["prune"]["bytes_freed"].get<uint64_t>(), 200000u) << last;
   ASSERT_EQ(app.Json({"backup", "list"})["backups"].size(), 2u);
   ASSERT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);

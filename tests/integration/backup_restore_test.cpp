@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "support/backup_fixture.hpp"
@@ -186,6 +187,36 @@ TEST(BackupRestoreTest, CraftedRepositoryWritesNothingOutsideTheTarget) {
   }
   EXPECT_FALSE(std::filesystem::exists(app.path("escape")));
   EXPECT_FALSE(std::filesystem::exists(app.path("jail/escape")));
+}
+
+// The restore writes files on several threads: a write failing anywhere still ends it with one
+// line naming the file and the cause, exit 1, no temporary file left behind, and a later
+// restore into the same target completes.
+TEST(BackupRestoreTest, InjectedWriteFailureStopsTheParallelRestoreCleanly) {
+  BackupApp app;
+  for (int i = 0; i < 60; ++i) {
+    WriteFile(app.root() + "/storage/d" + std::to_string(i % 4) + "/f" + std::to_string(i),
+              i % 10 == 0 ? RandomData((1 << 20) + 4097 * i, i) : "file " + std::to_string(i));
+  }
+  const std::string before = DescribeTree(app.root() + "/storage");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  for (int n : {2, 9, 30, 55}) {  // write 1 is the lock's
+    RunOptions options;
+    options.env["VELIN_FAULT_INJECT"] = "write:" + std::to_string(n) + ":EIO";
+    std::string target = app.path("out" + std::to_string(n));
+    RunResult r = app.Run({"backup", "restore", "latest", "--target", target}, options);
+    ASSERT_EQ(r.exit_code, 1) << n << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << n << r.err;
+    EXPECT_NE(r.err.find("Input/output error"), std::string::npos) << n << r.err;
+    EXPECT_NE(r.err.find(target + "/storage/d"), std::string::npos) << n << r.err;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(target)) {
+      EXPECT_EQ(e.path().filename().string().find(".velin-restore-"), std::string::npos)
+          << e.path();
+    }
+    RunResult again = app.Run({"backup", "restore", "latest", "--target", target});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(DescribeTree(target + "/storage"), before);
+  }
 }
 
 }  // namespace

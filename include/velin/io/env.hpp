@@ -54,6 +54,12 @@ class RandomAccessFile {
   virtual ~RandomAccessFile() = default;
   // Reads up to n bytes at offset into buf; returns the count (0 at end of file).
   virtual Result<size_t> Read(uint64_t offset, size_t n, char* buf) const = 0;
+  // The same, around the page cache where the file system allows (O_DIRECT through an aligned
+  // buffer): for large reads of data nobody reads again soon (packs during restore and
+  // verify). Coherent with cached writes (the kernel writes them back first).
+  virtual Result<size_t> ReadDirect(uint64_t offset, size_t n, char* buf) const {
+    return Read(offset, n, buf);
+  }
   virtual Result<uint64_t> Size() const = 0;
 };
 
@@ -61,7 +67,15 @@ struct WriteOptions {
   uint32_t mode = 0644;
   bool exclusive = false;  // fail with EEXIST when the file exists (O_EXCL)
   bool truncate = true;
+  // Large, write-once files (packs, big restored files): write around the page cache
+  // (O_DIRECT through an aligned staging buffer; the unaligned tail goes through the cache).
+  // Saves the CPU of filling the cache (on VMs, several times the copy itself) and leaves the
+  // application's cached data alone. Falls back to normal writes where the file system refuses
+  // O_DIRECT. Append-only: WriteAt() switches the file back to normal writes.
+  bool direct = false;
 };
+// Files at least this large are written with WriteOptions::direct by velin's engines.
+inline constexpr uint64_t kDirectWriteMin = 1 << 20;
 
 class Env {
  public:

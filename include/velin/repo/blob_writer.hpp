@@ -1,11 +1,12 @@
 // The write half of the pipeline: blobs whose id the caller has computed go to a pool of
-// workers that compress them and append them to packs of ~16 MiB; a full pack is hashed, put
-// to the backend (one durable put: one fsync per pack, never per file) and recorded, while the
-// other workers go on filling the next. Memory is bounded: Save() blocks while the bytes queued
-// or in open packs exceed the budget. A blob the index already has, or one already queued, is
-// never compressed again. Flush() writes the last pack and then one index object for all packs
-// of this writer — the commit order packs → index (→ snapshot, by the caller).
-// REQUIRES: Save(), Known() and Flush() from one thread (the archiver's); workers are internal.
+// workers; each worker compresses them straight into its own pack of ~16 MiB (no copy, no
+// lock while compressing); a full pack is hashed, put to the backend (one durable put: one
+// fsync per pack, never per file) and recorded, while the other workers go on filling theirs.
+// Memory is bounded: Save() blocks while the bytes queued or in open packs exceed the budget. A
+// blob the index already has, or one already queued, is never compressed again. Flush() writes the
+// last pack and then one index object for all packs of this writer — the commit order packs → index
+// (→ snapshot, by the caller). REQUIRES: Save(), Known() and Flush() from one thread (the
+// archiver's); workers are internal.
 #pragma once
 
 #include <condition_variable>
@@ -27,8 +28,8 @@ namespace velin::repo {
 struct BlobWriterOptions {
   Codec codec = Codec::kZstd;
   int level = 3;
-  int workers = 0;                          // 0: one per core
-  uint64_t max_queued_bytes = 12ULL << 20;  // raw bytes waiting or being compressed
+  int workers = 0;                         // 0: one per core
+  uint64_t max_queued_bytes = 8ULL << 20;  // buffer bytes waiting or being compressed
 };
 
 struct BlobWriterStats {
@@ -49,9 +50,9 @@ class BlobWriter {
   bool Known(const BlobId& id) const;
   // Queues a blob unless Known(); returns the first worker error, if any.
   Status Save(BlobType type, const BlobId& id, std::string data);
-  // An empty string whose capacity a finished job left behind: filling it instead of a fresh
-  // string keeps large allocations (and page faults) out of the steady state.
-  std::string TakeBuffer();
+  // An empty string whose capacity (n to 4n bytes) a finished job left behind, or a fresh
+  // one: filling it keeps large allocations (and page faults) out of the steady state.
+  std::string TakeBuffer(size_t n);
   // Waits for the queue, writes the last pack and the index object. Call once.
   Status Flush();
   BlobWriterStats stats();
@@ -63,7 +64,7 @@ class BlobWriter {
     std::string data;
   };
   void WorkerLoop();
-  Status AddToPack(const Job& job, Codec used, std::string_view stored);
+  Status AddBlob(PackBuilder& pack, const Job& job);
   Status WritePack(PackBuilder& pack);
   void SetError(const Error& e);
 
@@ -72,15 +73,15 @@ class BlobWriter {
   std::unordered_set<BlobId, BlobIdHash> queued_;  // archiver thread only
 
   std::mutex mu_;
-  std::mutex put_mu_;                 // one pack upload at a time bounds memory to two packs
-  std::condition_variable work_cv_;   // a job is queued, or stopping
-  std::condition_variable space_cv_;  // queue space freed, or a worker went idle
+  std::condition_variable work_cv_;   // a job is queued, flushing, or stopping
+  std::condition_variable space_cv_;  // queue space freed, or a worker finished flushing
   std::deque<Job> jobs_;
   uint64_t queued_bytes_ = 0;
   int busy_ = 0;
   bool stopping_ = false;
+  bool flushing_ = false;
+  size_t flushed_workers_ = 0;
   std::optional<Error> error_;
-  PackBuilder open_pack_;
   IndexPacks written_;  // packs put so far, for the index object
   BlobWriterStats stats_;
   std::vector<std::string> spare_buffers_;

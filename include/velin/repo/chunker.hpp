@@ -48,6 +48,10 @@ class StreamChunker {
   using Emit = std::function<Status(std::string_view chunk)>;
   StreamChunker(const Chunker& chunker, Emit emit);
   Status Feed(std::string_view data);
+  // Zero-copy feeding: Space() is where the next bytes go (at least 1 MiB, valid until the next
+  // call), Fill(n) hands over the first n of them. For readers that can read into a buffer.
+  char* Space(size_t* room);
+  Status Fill(size_t n);
   Status Finish();
 
  private:

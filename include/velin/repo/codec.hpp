@@ -26,7 +26,18 @@ std::string Compress(Codec codec, int level, std::string_view raw, Codec& used);
 // `out` unspecified) when compression does not make it smaller: store `raw` itself then.
 Codec CompressInto(Codec codec, int level, std::string_view raw, std::string& out);
 
+// The most bytes CompressTo() may write for `raw_size` input bytes (at least raw_size).
+size_t CompressBound(Codec codec, size_t raw_size);
+
+// Compresses `raw` into dst[0, capacity) (capacity >= CompressBound) and returns the codec
+// used and the bytes written; kNone (dst unspecified) when compression does not make it
+// smaller: store `raw` itself then.
+Codec CompressTo(Codec codec, int level, std::string_view raw, char* dst, size_t capacity,
+                 size_t* written);
+
 // Decompresses `stored` (compressed with `codec`) that must expand to exactly `raw_length` bytes.
 Result<std::string> Decompress(Codec codec, std::string_view stored, uint64_t raw_length);
+// The same into `out`, reusing its memory.
+Status DecompressInto(Codec codec, std::string_view stored, uint64_t raw_length, std::string& out);
 
 }  // namespace velin::repo

@@ -40,15 +40,33 @@ class PackBuilder {
  public:
   void Add(BlobType type, const BlobId& id, Codec codec, uint32_t raw_length,
            std::string_view stored);
+  // In-place adding, for a compressor that writes straight into the pack: Reserve(n) returns
+  // room for up to n stored bytes at the end (valid until the next call); Commit() records the
+  // blob of `stored_length` bytes written there. Packs stay in one allocation as long as
+  // finished_size() + n + kPackEntrySize <= kTargetPackSize (BlobWriter writes them before).
+  char* Reserve(size_t n);
+  void Commit(BlobType type, const BlobId& id, Codec codec, uint32_t raw_length,
+              size_t stored_length);
+  // The pack's size once finished (blobs, header, trailer).
+  size_t finished_size() const {
+    return data_.size() + entries_.size() * kPackEntrySize + 4 + kPackMagic.size();
+  }
   size_t size() const { return data_.size(); }
   bool empty() const { return entries_.empty(); }
   const std::vector<PackEntry>& entries() const { return entries_; }
   // Appends the header; returns the pack's bytes. The builder is empty afterwards.
   std::string Finish();
+  // Hands a finished pack's buffer back for the next pack: its memory is already mapped, so
+  // filling it again costs no page faults.
+  void Recycle(std::string buffer) {
+    buffer.clear();
+    if (data_.empty() && buffer.capacity() > data_.capacity()) data_ = std::move(buffer);
+  }
 
  private:
   std::string data_;
   std::vector<PackEntry> entries_;
+  size_t reserved_at_ = 0;
 };
 
 // Reads the header at the end of a pack (given its last bytes or all of it). `pack_size` is the

@@ -84,6 +84,9 @@ class Repository {
   // The blob's plaintext, checked against its id. Missing or damaged: DamageError naming the
   // blob and pack.
   Result<std::string> ReadBlob(const BlobId& id);
+  // The same into `raw`, with `stored` as scratch: both keep their memory from call to call,
+  // so a loop reading many blobs allocates (and page-faults) nothing after the first.
+  Status ReadBlobInto(const BlobId& id, std::string& raw, std::string& stored);
   Result<Tree> ReadTree(const BlobId& id);
 
   // Snapshot ids, sorted (ids sort by time).

@@ -41,6 +41,14 @@ class Backend {
   virtual Result<std::string> Get(const std::string& name) = 0;
   virtual Result<std::string> GetRange(const std::string& name, uint64_t offset,
                                        uint64_t length) = 0;
+  // GetRange into `out`, reusing its memory where the backend can (restore's hot loop).
+  virtual Status GetRangeInto(const std::string& name, uint64_t offset, uint64_t length,
+                              std::string& out) {
+    auto data = GetRange(name, offset, length);
+    if (!data) return tl::unexpected(data.error());
+    out = std::move(*data);
+    return Ok();
+  }
   // Every object whose name starts with `prefix` ("" lists all), in no particular order.
   virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
   // Deleting a missing object is not an error.

@@ -21,6 +21,8 @@ class LocalBackend : public Backend {
   Status Put(const std::string& name, std::string_view data) override;
   Result<std::string> Get(const std::string& name) override;
   Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override;
+  Status GetRangeInto(const std::string& name, uint64_t offset, uint64_t length,
+                      std::string& out) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Status Delete(const std::string& name) override;
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
