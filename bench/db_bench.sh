@@ -3,7 +3,8 @@
 # throwaway server on loopback:
 #   PostgreSQL 15: a pgbench database of scale $SCALE (default 50, about 800 MB)
 #   MariaDB 10.11: the same shape (accounts/branches/tellers, $SCALE x 100,000 accounts of
-#                  ~100 bytes each), loaded with the SEQUENCE engine
+#                  ~100 bytes each, the filler a left-padded number so MariaDB keeps it), loaded
+#                  with the SEQUENCE engine
 # it times
 #   1. bare   the dump tool alone, > /dev/null (pg_dump -Fc -Z0 / mariadb-dump --single-transaction)
 #   2.        the dump tool | gzip > /dev/null
@@ -105,9 +106,9 @@ for engine in $ENGINES; do
   port=$(free_port)
   case $engine in
     postgresql)
-      mkdir -p "$work/pg-sock" && chown postgres "$work/pg-sock"
+      mkdir -p "$work/pg-sock" "$work/pg" && chown postgres "$work/pg-sock" "$work/pg"
       runuser -u postgres -- "$PGBIN/initdb" -D "$work/pg" -A trust -U postgres --no-sync >/dev/null
-      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w \
+      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg-sock/pg.log" -w \
         -o "-p $port -k $work/pg-sock -c listen_addresses=127.0.0.1" start >/dev/null
       export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
       psql -Xq -c "CREATE DATABASE bench" postgres
@@ -135,7 +136,7 @@ CREATE TABLE tellers (tid INT PRIMARY KEY, bid INT, tbalance INT, filler CHAR(84
 CREATE TABLE accounts (aid INT PRIMARY KEY, bid INT, abalance INT, filler CHAR(84));
 INSERT INTO branches SELECT seq, 0, '' FROM seq_1_to_$SCALE;
 INSERT INTO tellers SELECT seq, (seq - 1) DIV 10 + 1, 0, '' FROM seq_1_to_$((SCALE * 10));
-INSERT INTO accounts SELECT seq, (seq - 1) DIV 100000 + 1, 0, '' FROM seq_1_to_$rows;
+INSERT INTO accounts SELECT seq, (seq - 1) DIV 100000 + 1, 0, LPAD(seq, 84, ' ') FROM seq_1_to_$rows;
 SQL
       ACCOUNTS=accounts
       measure mariadb "mariadb-dump --no-defaults -h127.0.0.1 -P$port -uroot --single-transaction --routines --triggers --events bench" \

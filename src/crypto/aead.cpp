@@ -130,13 +130,16 @@ Status Sealer::Seal(std::string_view plaintext, std::string_view associated_data
                     std::string& out) {
   const size_t start = out.size();
   out.resize(start + kEnvelopeOverhead + plaintext.size());
-  auto* env = reinterpret_cast<unsigned char*>(out.data() + start);
+  Status st = SealInto(plaintext, associated_data, out.data() + start);
+  if (!st) out.resize(start);
+  return st;
+}
+
+Status Sealer::SealInto(std::string_view plaintext, std::string_view associated_data, char* dst) {
+  auto* env = reinterpret_cast<unsigned char*>(dst);
   env[0] = kEnvelopeVersion;
   env[1] = static_cast<unsigned char>(cipher_);
-  auto fail = [&](std::string_view what) {
-    out.resize(start);
-    return detail::OpenSslError(what);
-  };
+  auto fail = [&](std::string_view what) { return detail::OpenSslError(what); };
   if (!detail::RandomBytes(env + 2, kNonceSize)) return fail("drawing a nonce");
 
   CipherPool::Lease lease(pool_->encrypt);

@@ -112,10 +112,14 @@ Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job) {
   if (repo_.encrypted()) {  // sealed bound to the blob id (docs/encryption.md)
     thread_local std::string compressed;
     used = CompressInto(options_.codec, options_.level, job.data, compressed);
-    std::string_view stored = used == Codec::kNone ? std::string_view(job.data) : compressed;
-    VELIN_ASSIGN(std::string sealed, repo_.SealObject("blob", job.id.Hex(), std::string(stored)));
-    pack.Add(job.type, job.id, used, static_cast<uint32_t>(raw_size), sealed);
-    stored_size = sealed.size();
+    std::string_view plain = used == Codec::kNone ? std::string_view(job.data) : compressed;
+    stored_size = repo_.SealedSize(plain.size());
+    if (!pack.empty() && pack.finished_size() + kPackEntrySize + stored_size > kTargetPackSize) {
+      VELIN_TRY(WritePack(pack));
+    }
+    char* dst = pack.Reserve(stored_size);
+    VELIN_TRY(repo_.SealObjectInto("blob", job.id.Hex(), plain, dst));
+    pack.Commit(job.type, job.id, used, static_cast<uint32_t>(raw_size), stored_size);
   } else {
     size_t bound = CompressBound(options_.codec, raw_size);
     // Full before the blob could overflow it: packs (and their buffers) stay within the

@@ -8,6 +8,8 @@ namespace velin::repo {
 namespace {
 // Room beyond one maximal chunk: compaction moves < max bytes once per kSlack bytes fed.
 constexpr size_t kSlack = 4 << 20;
+// How much more a pending chunk must have before its cut point is searched again.
+constexpr size_t kRescanStep = 1 << 20;
 
 uint64_t SplitMix64(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
@@ -85,7 +87,7 @@ Status StreamChunker::Fill(size_t n) {
 
 Status StreamChunker::Finish() {
   VELIN_TRY(CutWhileFull(true));
-  begin_ = end_ = 0;
+  begin_ = end_ = failed_at_ = 0;
   return Ok();
 }
 
@@ -93,14 +95,21 @@ Status StreamChunker::CutWhileFull(bool at_end) {
   const size_t max = chunker_.params().max_size;
   while (end_ > begin_) {
     const size_t avail = end_ - begin_;
+    // A pipe feeds a few KiB at a time: scanning the pending chunk again after each piece
+    // would cost more than the whole chunking. Retry only once a step more has arrived.
+    if (!at_end && avail < max && avail < failed_at_ + kRescanStep) break;
     const auto* p = reinterpret_cast<const uint8_t*>(buffer_.data() + begin_);
     size_t cut = chunker_.Cut(p, avail);
     // A cut before the end of what is here is final (the scan is sequential from the chunk's
     // start), and so is one at the maximum; anything else may move with more bytes. Cutting
     // as soon as possible keeps the unconsumed tail, which compaction moves, short.
-    if (!at_end && cut >= avail && avail < max) break;
+    if (!at_end && cut >= avail && avail < max) {
+      failed_at_ = avail;
+      break;
+    }
     VELIN_TRY(emit_(std::string_view(buffer_.data() + begin_, cut)));
     begin_ += cut;
+    failed_at_ = 0;
   }
   if (begin_ == end_) begin_ = end_ = 0;
   return Ok();

@@ -1,6 +1,8 @@
 // The encryption half of Repository (docs/encryption.md): key objects at init, unlocking at
 // open, and the seal/open/hash hooks every object passes through. Unencrypted repositories
 // take the same path with plain SHA-256 ids and no sealing.
+#include <cstring>
+
 #include "velin/crypto/key_ring.hpp"
 #include "velin/repo/repository.hpp"
 
@@ -64,6 +66,19 @@ Result<std::string> Repository::SealObject(std::string_view kind, std::string_vi
                                            std::string plain) const {
   if (!sealer_) return plain;
   return sealer_->Seal(plain, crypto::AssociatedData(kind, name));
+}
+
+size_t Repository::SealedSize(size_t plain_size) const {
+  return sealer_ ? plain_size + crypto::kEnvelopeOverhead : plain_size;
+}
+
+Status Repository::SealObjectInto(std::string_view kind, std::string_view name,
+                                  std::string_view plain, char* dst) const {
+  if (!sealer_) {
+    std::memcpy(dst, plain.data(), plain.size());
+    return Ok();
+  }
+  return sealer_->SealInto(plain, crypto::AssociatedData(kind, name), dst);
 }
 
 Result<std::string> Repository::OpenObject(std::string_view kind, std::string_view name,

@@ -57,7 +57,7 @@ Status LocalBackend::Put(const std::string& name, std::string_view data) {
 Result<std::string> LocalBackend::Get(const std::string& name) {
   VELIN_ASSIGN(std::string path, PathOf(name));
   if (name.rfind("data/", 0) != 0) return env_.ReadFile(path);
-  // Packs, read whole by verify, prune and copy: around the page cache.
+  // Packs, read whole by verify, prune and copy: around the page cache, in one allocation.
   VELIN_ASSIGN(auto file, env_.NewRandomAccessFile(path));
   VELIN_ASSIGN(uint64_t size, file->Size());
   std::string data(size, '\0');

@@ -74,9 +74,11 @@ TEST_F(BackupPruneTest, RemovesUnusedDataAndTheRemainingBackupsRestore) {
 
   nlohmann::json pruned = app_.Json({"backup", "prune"});
   EXPECT_EQ(pruned["snapshots"], 2);
-  // Backup 1's pack held static.bin (still used): repacked; backup 2's held only what is gone.
+  // The two forgotten changing.bin versions sit in packs of two different backups: each pack
+  // goes, or is repacked when it shares with static.bin (still used) — which one depends on
+  // which writer thread took which blob.
   EXPECT_GE(pruned["packs_deleted"].get<int>(), 1) << pruned;
-  EXPECT_GE(pruned["packs_repacked"].get<int>(), 1) << pruned;
+  EXPECT_GE(pruned["packs_deleted"].get<int>() + pruned["packs_repacked"].get<int>(), 2) << pruned;
   EXPECT_GT(pruned["blobs_removed"].get<int>(), 0) << pruned;
   const uint64_t after = TreeSize(app_.repo());
   EXPECT_LT(after + 350000, before) << pruned;  // two changing.bin versions went

@@ -54,6 +54,8 @@ class Sealer {
 
   // Appends the envelope of `plaintext` (bound to `associated_data`) to `out`.
   Status Seal(std::string_view plaintext, std::string_view associated_data, std::string& out);
+  // Writes the envelope to dst[0, kEnvelopeOverhead + plaintext.size()) (a pack's buffer).
+  Status SealInto(std::string_view plaintext, std::string_view associated_data, char* dst);
   Result<std::string> Seal(std::string_view plaintext, std::string_view associated_data);
 
   // Replaces `out` with the plaintext of `envelope`. A damaged, truncated or swapped envelope

@@ -27,12 +27,13 @@ class MysqlDumpCounter {
   void OnShortLine(const std::string& line);
   void OnPrefix();
   bool StartValues(std::string_view head);
-  void FeedValues(char c);
+  const char* ScanValues(const char* p, const char* end);
 
   Mode mode_ = Mode::kLineStart;
-  std::string prefix_;        // the current line's start, while it may still matter
-  std::string locked_table_;  // inside LOCK TABLES `t` WRITE; ... UNLOCK TABLES;
-  std::string values_table_;  // the table of the INSERT being counted
+  std::string prefix_;              // the current line's start, while it may still matter
+  std::string locked_table_;        // inside LOCK TABLES `t` WRITE; ... UNLOCK TABLES;
+  std::string values_table_;        // the table of the INSERT being counted
+  int64_t* values_rows_ = nullptr;  // its entry in rows_
   int depth_ = 0;
   bool in_string_ = false;
   bool escaped_ = false;

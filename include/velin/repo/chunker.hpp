@@ -62,6 +62,7 @@ class StreamChunker {
   std::string buffer_;
   size_t begin_ = 0;  // unconsumed bytes are buffer_[begin_, end_)
   size_t end_ = 0;
+  size_t failed_at_ = 0;  // bytes pending when the last search found no final cut
 };
 
 }  // namespace velin::repo

@@ -72,6 +72,10 @@ class Repository {
   Result<std::string> SealObject(std::string_view kind, std::string_view name,
                                  std::string plain) const;
   // The reverse; a DamageError when the object was altered, truncated or swapped.
+  // SealObject into dst[0, SealedSize(n)) (a pack's buffer): no copy, no allocation.
+  size_t SealedSize(size_t plain_size) const;
+  Status SealObjectInto(std::string_view kind, std::string_view name, std::string_view plain,
+                        char* dst) const;
   Result<std::string> OpenObject(std::string_view kind, std::string_view name,
                                  std::string stored) const;
 
