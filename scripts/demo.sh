@@ -11,6 +11,7 @@ velin="${BUILD_DIR:-$top/build}/src/velin"
 work=$(mktemp -d /tmp/velin-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp -a "$top/examples/demo" "$work/app"
+mkdir -p "$work/app/var"  # git keeps no empty directory: the database's home is made here
 sqlite3 "$work/app/var/app.db" < "$work/app/seed.sql"
 cd "$work/app"
 
