@@ -184,9 +184,7 @@ class Repacker {
       }
       std::string_view stored(bytes.data() + e.offset, e.length);
       // Checked the way a restore reads it: opened (when encrypted), decompressed, hashed.
-      VELIN_ASSIGN(std::string compressed, r_.OpenObject("blob", e.id.Hex(), std::string(stored)));
-      VELIN_ASSIGN(std::string raw, repo::Decompress(e.codec, compressed, e.raw_length));
-      VELIN_ASSIGN(BlobId hash, r_.HashBlob(raw));
+      VELIN_ASSIGN(BlobId hash, r_.DecodeBlob(e.id, e.codec, e.raw_length, stored, raw_));
       if (hash != e.id) {
         return DamageError(TrFormat("{}: blob {} is damaged; prune refuses to copy it", info.object,
                                     e.id.Short()));
@@ -214,6 +212,7 @@ class Repacker {
  private:
   repo::Repository& r_;
   repo::PackBuilder builder_;
+  std::string raw_;  // a decoded blob, reused
   repo::IndexPacks written_;
   uint64_t bytes_written_ = 0;
 };

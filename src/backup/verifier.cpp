@@ -171,15 +171,7 @@ class Verifier {
         continue;
       }
       std::string_view stored(data->data() + e->offset, e->length);
-      Status decoded = Ok();
-      if (repo_.encrypted()) {
-        auto opened = repo_.OpenObject("blob", id.Hex(), std::string(stored));
-        decoded = opened ? repo::DecompressInto(e->codec, *opened, e->raw_length, raw)
-                         : Status(tl::unexpected(opened.error()));
-      } else {
-        decoded = repo::DecompressInto(e->codec, stored, e->raw_length, raw);
-      }
-      auto hash = decoded ? repo_.HashBlob(raw) : Result<BlobId>(tl::unexpected(decoded.error()));
+      auto hash = repo_.DecodeBlob(id, e->codec, e->raw_length, stored, raw);
       if (!hash || *hash != id) {
         out.problems.push_back(
             Affects("blob " + id.Short() + " in pack " + pack_id.Short() + " is damaged (" +

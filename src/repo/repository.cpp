@@ -140,22 +140,23 @@ Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string&
     return DamageError("blob " + id.Short() + ": pack " + index_.PackId(e->pack).Short() + " " +
                        why);
   }
-  Status decoded = Ok();
-  if (encrypted()) {
-    auto opened = OpenObject("blob", id.Hex(), std::move(stored));
-    if (opened) {
-      stored = std::move(*opened);
-    } else {
-      decoded = tl::unexpected(opened.error());
-    }
-  }
-  if (decoded) decoded = DecompressInto(e->codec, stored, e->raw_length, raw);
-  auto hash = decoded ? HashBlob(raw) : Result<BlobId>(tl::unexpected(decoded.error()));
+  auto hash = DecodeBlob(id, e->codec, e->raw_length, stored, raw);
   if (!hash || *hash != id) {
     return DamageError("blob " + id.Short() + " in pack " + index_.PackId(e->pack).Short() +
                        " is damaged (" + (hash ? "hash mismatch" : hash.error().message) + ")");
   }
   return Ok();
+}
+
+Result<BlobId> Repository::DecodeBlob(const BlobId& id, Codec codec, uint64_t raw_length,
+                                      std::string_view stored, std::string& raw) const {
+  if (encrypted()) {
+    VELIN_ASSIGN(std::string opened, OpenObject("blob", id.Hex(), std::string(stored)));
+    VELIN_TRY(DecompressInto(codec, opened, raw_length, raw));
+  } else {
+    VELIN_TRY(DecompressInto(codec, stored, raw_length, raw));
+  }
+  return HashBlob(raw);
 }
 
 Result<Tree> Repository::ReadTree(const BlobId& id) {

@@ -91,6 +91,11 @@ class Repository {
   // The same into `raw`, with `stored` as scratch: both keep their memory from call to call,
   // so a loop reading many blobs allocates (and page-faults) nothing after the first.
   Status ReadBlobInto(const BlobId& id, std::string& raw, std::string& stored);
+  // A blob's stored bytes as a pack holds them: opened (when encrypted) and decompressed into
+  // `raw`; returns the id its plaintext hashes to, for the caller to compare with the one it
+  // expects. Restore, verify and prune all check blobs this way.
+  Result<BlobId> DecodeBlob(const BlobId& id, Codec codec, uint64_t raw_length,
+                            std::string_view stored, std::string& raw) const;
   Result<Tree> ReadTree(const BlobId& id);
 
   // Snapshot ids, sorted (ids sort by time).
