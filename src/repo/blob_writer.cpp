@@ -109,32 +109,35 @@ Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job) {
   const size_t raw_size = job.data.size();
   size_t stored_size = 0;
   Codec used = Codec::kNone;
+  // Encrypted blobs are compressed aside and then sealed into the pack; plain ones are
+  // compressed straight into it, into room for the codec's worst case.
+  thread_local std::string compressed;
+  std::string_view plain;
+  size_t room = 0;
   if (repo_.encrypted()) {  // sealed bound to the blob id (docs/encryption.md)
-    thread_local std::string compressed;
     used = CompressInto(options_.codec, options_.level, job.data, compressed);
-    std::string_view plain = used == Codec::kNone ? std::string_view(job.data) : compressed;
-    stored_size = repo_.SealedSize(plain.size());
-    if (!pack.empty() && pack.finished_size() + kPackEntrySize + stored_size > kTargetPackSize) {
-      VELIN_TRY(WritePack(pack));
-    }
-    char* dst = pack.Reserve(stored_size);
-    VELIN_TRY(repo_.SealObjectInto("blob", job.id.Hex(), plain, dst));
-    pack.Commit(job.type, job.id, used, static_cast<uint32_t>(raw_size), stored_size);
+    plain = used == Codec::kNone ? std::string_view(job.data) : compressed;
+    room = repo_.SealedSize(plain.size());
   } else {
-    size_t bound = CompressBound(options_.codec, raw_size);
-    // Full before the blob could overflow it: packs (and their buffers) stay within the
-    // target size, so a worker's pack never holds more than 16 MiB of memory.
-    if (!pack.empty() && pack.finished_size() + kPackEntrySize + bound > kTargetPackSize) {
-      VELIN_TRY(WritePack(pack));
-    }
-    char* dst = pack.Reserve(bound);
-    used = CompressTo(options_.codec, options_.level, job.data, dst, bound, &stored_size);
+    room = CompressBound(options_.codec, raw_size);
+  }
+  // Full before the blob could overflow it: packs (and their buffers) stay within the target
+  // size, so a worker's pack never holds more than 16 MiB of memory.
+  if (!pack.empty() && pack.finished_size() + kPackEntrySize + room > kTargetPackSize) {
+    VELIN_TRY(WritePack(pack));
+  }
+  char* dst = pack.Reserve(room);
+  if (repo_.encrypted()) {
+    VELIN_TRY(repo_.SealObjectInto("blob", job.id.Hex(), plain, dst));
+    stored_size = room;
+  } else {
+    used = CompressTo(options_.codec, options_.level, job.data, dst, room, &stored_size);
     if (used == Codec::kNone) {
       std::memcpy(dst, job.data.data(), raw_size);
       stored_size = raw_size;
     }
-    pack.Commit(job.type, job.id, used, static_cast<uint32_t>(raw_size), stored_size);
   }
+  pack.Commit(job.type, job.id, used, static_cast<uint32_t>(raw_size), stored_size);
   {
     std::lock_guard lock(mu_);
     stats_.blobs_added++;
