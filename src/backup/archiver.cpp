@@ -40,12 +40,12 @@ Status ValidateInclude(const std::string& include) {
   return Ok();
 }
 
-// The newest snapshot, the parent of an incremental backup.
-Result<std::optional<repo::Snapshot>> NewestSnapshot(repo::Repository& repo) {
-  VELIN_ASSIGN(auto all, repo.LoadAllSnapshots(nullptr));
-  std::optional<repo::Snapshot> newest;
-  for (auto& s : all) {
-    if (!newest || s.unix_time >= newest->unix_time) newest = std::move(s);
+// The newest snapshot: the parent of an incremental backup, and where every backup finds
+// delta bases for its changed files (docs/delta.md).
+const repo::Snapshot* Newest(const std::vector<repo::Snapshot>& all) {
+  const repo::Snapshot* newest = nullptr;
+  for (const auto& s : all) {
+    if (!newest || s.unix_time >= newest->unix_time) newest = &s;
   }
   return newest;
 }
@@ -76,16 +76,30 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   const auto started = std::chrono::steady_clock::now();
   const auto now = env.Now();
   for (const auto& inc : options.include) VELIN_TRY(ValidateInclude(inc));
-  std::optional<repo::Snapshot> parent;
+  std::vector<repo::Snapshot> history;
   if (options.strategy == "incremental") {
-    VELIN_ASSIGN(parent, NewestSnapshot(repo));
+    VELIN_ASSIGN(history, repo.LoadAllSnapshots(nullptr));
+  } else if (repo.delta_blobs()) {
+    // Only for delta bases: a full backup goes on without them when earlier ones are unreadable.
+    auto all = repo.LoadAllSnapshots(nullptr);
+    if (all) history = std::move(*all);
   }
+  const repo::Snapshot* newest = Newest(history);
+  const repo::Snapshot* parent = options.strategy == "incremental" ? newest : nullptr;
 
   repo::BlobWriterOptions writer_options;
   writer_options.codec = options.codec;
   writer_options.level = options.level;
   repo::BlobWriter writer(repo, writer_options);
-  ArchiveWalk walk(repo, env, reporter, options, writer, parent ? &*parent : nullptr);
+  ArchiveWalk walk(repo, env, reporter, options, writer, newest);
+  for (StreamSource* stream : options.streams) {
+    const repo::Snapshot* last = nullptr;  // the newest backup that has this stream
+    for (const auto& s : history) {
+      const repo::SnapshotSource* src = s.FindSource(stream->Name());
+      if (src && src->kind == "stream" && (!last || s.unix_time >= last->unix_time)) last = &s;
+    }
+    if (last) walk.SetStreamHistory(stream->Name(), last->FindSource(stream->Name())->chunks);
+  }
 
   repo::Snapshot snapshot;
   reporter.StartProgress(Tr("Backing up"), parent ? parent->stats.bytes : 0);

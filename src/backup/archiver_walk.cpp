@@ -34,13 +34,89 @@ ArchiveWalk::ArchiveWalk(repo::Repository& repo, io::Env& env, Reporter& reporte
       chunker_(repo.chunker(),
                [this](std::string_view chunk) { return SaveChunk(chunk, *chunk_ids_); }) {}
 
+void ArchiveWalk::StartDeltaBases(const std::vector<BlobId>* earlier) {
+  earlier_ = earlier && !earlier->empty() && repo_.delta_blobs() ? earlier : nullptr;
+  earlier_start_.clear();
+  earlier_pos_.clear();
+  offset_ = 0;
+  drift_ = 0;
+  if (!earlier_) return;
+  uint64_t at = 0;
+  for (size_t i = 0; i < earlier_->size(); ++i) {
+    const repo::IndexEntry* e = repo_.index().Find((*earlier_)[i]);
+    if (!e) {  // cannot place its chunks: no bases
+      earlier_ = nullptr;
+      return;
+    }
+    earlier_start_.push_back(at);
+    at += e->raw_length;
+    earlier_pos_.try_emplace((*earlier_)[i], i);
+  }
+  earlier_start_.push_back(at);
+}
+
+// Content-defined cuts mostly survive edits, and the content between two surviving cuts is
+// what it was give or take the edits: a chunk now is paired with the earlier chunk that
+// overlaps it most once offsets are corrected by the drift (the bytes inserted or deleted
+// before it). The drift is exact after an unchanged chunk and is re-anchored whenever a cut
+// now lands near a cut then, so it follows edits spread all over a stream (a database dump
+// where every chunk changed) and cuts that appeared or vanished.
+const BlobId* ArchiveWalk::DeltaBase(const BlobId& id, size_t size) {
+  const int64_t start = static_cast<int64_t>(offset_);
+  const int64_t end = start + static_cast<int64_t>(size);
+  offset_ += size;
+  if (!earlier_) return nullptr;
+  if (auto it = earlier_pos_.find(id); it != earlier_pos_.end()) {
+    drift_ = static_cast<int64_t>(earlier_start_[it->second]) - start;
+    return nullptr;
+  }
+  const auto& cuts = earlier_start_;  // n + 1 offsets: chunk i is [cuts[i], cuts[i + 1])
+  const int64_t lo = start + drift_;
+  const int64_t hi = end + drift_;
+  // The cut then nearest to `at` (an offset then), when within the tolerance.
+  constexpr int64_t kTolerance = 64 * 1024;
+  auto near_cut = [&](int64_t at) -> std::optional<int64_t> {
+    auto it = std::lower_bound(cuts.begin(), cuts.end(), static_cast<uint64_t>(std::max<int64_t>(at, 0)));
+    int64_t best = INT64_MAX;
+    if (it != cuts.end()) best = static_cast<int64_t>(*it);
+    if (it != cuts.begin() && at - static_cast<int64_t>(*std::prev(it)) < best - at) {
+      best = static_cast<int64_t>(*std::prev(it));
+    }
+    if (best == INT64_MAX || std::abs(best - at) > kTolerance) return std::nullopt;
+    return best;
+  };
+  if (auto cut = near_cut(lo)) {
+    drift_ = *cut - start;
+  } else if (auto cut = near_cut(hi)) {
+    drift_ = *cut - end;
+  }
+  const int64_t from = start + drift_;
+  const int64_t to = end + drift_;
+  size_t i = static_cast<size_t>(
+      std::upper_bound(cuts.begin(), cuts.end(), static_cast<uint64_t>(std::max<int64_t>(from, 0))) -
+      cuts.begin());
+  i = i > 0 ? i - 1 : 0;
+  const BlobId* best = nullptr;
+  int64_t best_overlap = 0;
+  for (; i + 1 < cuts.size() && static_cast<int64_t>(cuts[i]) < to; ++i) {
+    int64_t overlap = std::min<int64_t>(to, static_cast<int64_t>(cuts[i + 1])) -
+                      std::max<int64_t>(from, static_cast<int64_t>(cuts[i]));
+    if (overlap > best_overlap) {
+      best_overlap = overlap;
+      best = &(*earlier_)[i];
+    }
+  }
+  return best;
+}
+
 Status ArchiveWalk::SaveChunk(std::string_view chunk, std::vector<BlobId>& ids) {
   VELIN_ASSIGN(BlobId id, repo_.HashBlob(chunk));
   ids.push_back(id);
+  const BlobId* base = DeltaBase(id, chunk.size());
   if (writer_.Known(id)) return Ok();
   std::string data = writer_.TakeBuffer(chunk.size());
   data.assign(chunk);
-  return writer_.Save(repo::BlobType::kData, id, std::move(data));
+  return writer_.Save(repo::BlobType::kData, id, std::move(data), base);
 }
 
 Result<BlobId> ArchiveWalk::SaveTree(const Tree& tree) {
@@ -125,7 +201,11 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
     stats_.bytes += info.size;
     return Ok();
   }
-  VELIN_TRY(ReadContent(abs, node));
+  StartDeltaBases(parent_node && parent_node->type == NodeType::kFile ? &parent_node->content
+                                                                      : nullptr);
+  Status read = ReadContent(abs, node);
+  StartDeltaBases(nullptr);
+  VELIN_TRY(read);
   stats_.bytes += node.size;
   return Ok();
 }
@@ -208,12 +288,16 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchiveStream(StreamSource& stream) {
   source.kind = "stream";
   chunk_ids_ = &source.chunks;
   uint64_t bytes = 0;
-  VELIN_TRY(stream.Produce([&](std::string_view data) -> Status {
+  auto history = stream_history_.find(source.name);
+  StartDeltaBases(history != stream_history_.end() ? &history->second : nullptr);
+  Status produced = stream.Produce([&](std::string_view data) -> Status {
     bytes += data.size();
     reporter_.UpdateProgress(stats_.bytes + bytes, stats_.files);
     return chunker_.Feed(data);
-  }));
-  VELIN_TRY(chunker_.Finish());
+  });
+  if (produced) produced = chunker_.Finish();
+  StartDeltaBases(nullptr);
+  VELIN_TRY(produced);
   source.bytes = bytes;
   source.files = 1;
   source.metadata = stream.Metadata();

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "velin/backup/archiver.hpp"
@@ -15,8 +16,14 @@ namespace velin::backup {
 
 class ArchiveWalk {
  public:
+  // `parent`: the newest earlier backup, or null. Its trees and streams give each changed
+  // chunk a delta base; an incremental backup also reuses its unchanged files without reading.
   ArchiveWalk(repo::Repository& repo, io::Env& env, Reporter& reporter,
               const CreateOptions& options, repo::BlobWriter& writer, const repo::Snapshot* parent);
+  // The chunks a stream had in its newest earlier backup: the delta bases for its chunks now.
+  void SetStreamHistory(const std::string& name, std::vector<repo::BlobId> chunks) {
+    stream_history_[name] = std::move(chunks);
+  }
 
   // One backup.include path: a source whose tree holds one node, the path's last component.
   Result<repo::SnapshotSource> ArchivePath(const std::string& include);
@@ -34,6 +41,11 @@ class ArchiveWalk {
   Status SaveChunk(std::string_view chunk, std::vector<repo::BlobId>& ids);
   Result<repo::BlobId> SaveTree(const repo::Tree& tree);
   const repo::Tree* ParentSubtree(const repo::Node* parent_node);
+  // Delta bases for the chunks about to be cut: the same file's or stream's chunks in the
+  // earlier backup, walked alongside (null: none).
+  void StartDeltaBases(const std::vector<repo::BlobId>* earlier);
+  // The earlier chunk most like the one [offset_, offset_ + size) now, or null.
+  const repo::BlobId* DeltaBase(const repo::BlobId& id, size_t size);
 
   repo::Repository& repo_;
   io::Env& env_;
@@ -45,6 +57,15 @@ class ArchiveWalk {
   std::vector<repo::BlobId>* chunk_ids_ = nullptr;                  // where chunker_ emits into
   std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;  // (dev, inode) -> rel_src
   std::map<repo::BlobId, repo::Tree> parent_trees_;                 // loaded parent trees
+  std::map<std::string, std::vector<repo::BlobId>> stream_history_;
+  // The earlier version's chunks, where each starts in it (one more: its end), and where
+  // each id first is; the offset of the next chunk cut now, and `drift_`: what to add to an
+  // offset now to get the offset of the same content then.
+  const std::vector<repo::BlobId>* earlier_ = nullptr;
+  std::vector<uint64_t> earlier_start_;
+  std::unordered_map<repo::BlobId, size_t, repo::BlobIdHash> earlier_pos_;
+  uint64_t offset_ = 0;
+  int64_t drift_ = 0;
   repo::SnapshotStats stats_;
 };
 

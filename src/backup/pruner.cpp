@@ -76,6 +76,18 @@ Result<BlobSet> CollectUsed(repo::Repository& r, PruneResult& result) {
       }
     }
   }
+  // A delta blob needs its base, used by a snapshot or not (bases are never deltas themselves).
+  std::vector<BlobId> bases;
+  for (const auto& id : used) {
+    if (const BlobId* base = r.index().DeltaBase(id)) bases.push_back(*base);
+  }
+  for (const auto& base : bases) {
+    if (used.insert(base).second && r.index().Find(base) == nullptr) {
+      return DamageError(TrFormat("delta base blob {} is listed by no index; prune refuses to run "
+                                  "(run `velin backup verify --all`)",
+                                  base.Short()));
+    }
+  }
   result.snapshots = snapshots.size();
   result.blobs_used = used.size();
   return used;
@@ -189,7 +201,7 @@ class Repacker {
         return DamageError(TrFormat("{}: blob {} is damaged; prune refuses to copy it", info.object,
                                     e.id.Short()));
       }
-      builder_.Add(e.type, e.id, e.codec, e.raw_length, stored);
+      builder_.Add(e.type, e.id, e.codec, e.raw_length, stored, &e.base);
       if (builder_.size() >= repo::kTargetPackSize) VELIN_TRY(Write());
     }
     return Ok();

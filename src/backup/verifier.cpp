@@ -89,6 +89,8 @@ class Verifier {
     Refs& r = refs_[id];
     if (r.places.size() < kMaxPlacesPerBlob) r.places.push_back(place);
     r.count++;
+    // A delta blob reads its base: that base's pack is checked whole too.
+    if (const BlobId* base = repo_.index().DeltaBase(id)) Note(*base, place + " (delta base)");
   }
 
   using PackBlobs =

@@ -85,7 +85,7 @@ void RegisterBackupInit(CLI::App& group, Context& ctx) {
       VELIN_TRY(repo::Repository::Init(*backend, keys));
       if (ctx.out().json()) {
         ctx.out().Json({{"repository", backend->Location()},
-                        {"format_version", keys.cipher == crypto::Cipher::kNone ? 1 : 2},
+                        {"format_version", repo::kFormatVersion},
                         {"encryption", std::string(crypto::CipherName(keys.cipher))}});
       } else {
         ctx.out().Done(TrFormat("Repository created at {}", backend->Location()));

@@ -7,6 +7,8 @@ namespace velin::repo {
 
 namespace {
 constexpr uint64_t kMaxSpareBytes = 8ULL << 20;
+// Smaller chunks (the tail of a file or stream) are not worth reading a base for.
+constexpr size_t kMinDeltaSize = 16 * 1024;
 }  // namespace
 
 BlobWriter::BlobWriter(Repository& repo, BlobWriterOptions options)
@@ -35,7 +37,7 @@ void BlobWriter::SetError(const Error& e) {
   space_cv_.notify_all();
 }
 
-Status BlobWriter::Save(BlobType type, const BlobId& id, std::string data) {
+Status BlobWriter::Save(BlobType type, const BlobId& id, std::string data, const BlobId* base) {
   if (Known(id)) return Ok();
   queued_.insert(id);
   std::unique_lock lock(mu_);
@@ -46,7 +48,8 @@ Status BlobWriter::Save(BlobType type, const BlobId& id, std::string data) {
   });
   if (error_) return tl::unexpected(*error_);
   queued_bytes_ += data.capacity();  // memory, not content: a buffer may be larger
-  jobs_.push_back(Job{type, id, std::move(data)});
+  jobs_.push_back(Job{type, id, std::move(data),
+                      base ? std::optional<BlobId>(*base) : std::nullopt});
   lock.unlock();
   work_cv_.notify_one();
   return Ok();
@@ -105,16 +108,59 @@ std::string BlobWriter::TakeBuffer(size_t n) {
   return b;
 }
 
+std::optional<BlobId> BlobWriter::EncodeDelta(const Job& job, std::string& out) {
+  if (!job.base || !repo_.delta_blobs() || options_.codec != Codec::kZstd ||
+      job.type != BlobType::kData || job.data.size() < kMinDeltaSize) {
+    return std::nullopt;
+  }
+  // Deltas are one level deep: against a delta blob's own base (the full blob it refers to).
+  const Index& index = repo_.index();
+  BlobId base = *job.base;
+  const IndexEntry* e = index.Find(base);
+  if (e && e->codec == Codec::kZstdDelta) {
+    const BlobId* b = index.DeltaBase(base);
+    if (!b) return std::nullopt;
+    base = *b;
+    e = index.Find(base);
+  }
+  if (!e || e->type != BlobType::kData || e->codec == Codec::kZstdDelta) return std::nullopt;
+  thread_local std::string base_raw;
+  thread_local std::string base_stored;
+  if (!repo_.ReadBlobInto(base, base_raw, base_stored)) return std::nullopt;  // store it whole
+  out.resize(32 + CompressBound(Codec::kZstd, job.data.size()));
+  std::memcpy(out.data(), base.bytes.data(), 32);
+  size_t n = 0;
+  if (!CompressDeltaTo(options_.level, job.data, base_raw, out.data() + 32, out.size() - 32, &n)) {
+    return std::nullopt;
+  }
+  out.resize(32 + n);
+  // Worth it only at half the base's stored size or less: as later versions drift from the
+  // base, their deltas grow, and a full blob then becomes the base for the versions after it.
+  if (out.size() * 2 > e->length) return std::nullopt;
+  // Read back before trusting it: this blob may be the only copy of the data.
+  thread_local std::string check;
+  if (!DecompressDeltaInto(std::string_view(out).substr(32), base_raw, job.data.size(), check) ||
+      check != job.data) {
+    return std::nullopt;
+  }
+  return base;
+}
+
 Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job) {
   const size_t raw_size = job.data.size();
   size_t stored_size = 0;
   Codec used = Codec::kNone;
-  // Encrypted blobs are compressed aside and then sealed into the pack; plain ones are
-  // compressed straight into it, into room for the codec's worst case.
+  // Encrypted blobs and deltas are compressed aside (and then sealed) into the pack; plain
+  // ones are compressed straight into it, into room for the codec's worst case.
   thread_local std::string compressed;
   std::string_view plain;
   size_t room = 0;
-  if (repo_.encrypted()) {  // sealed bound to the blob id (docs/encryption.md)
+  std::optional<BlobId> base = EncodeDelta(job, compressed);
+  if (base) {
+    used = Codec::kZstdDelta;
+    plain = compressed;
+    room = repo_.encrypted() ? repo_.SealedSize(plain.size()) : plain.size();
+  } else if (repo_.encrypted()) {  // sealed bound to the blob id (docs/encryption.md)
     used = CompressInto(options_.codec, options_.level, job.data, compressed);
     plain = used == Codec::kNone ? std::string_view(job.data) : compressed;
     room = repo_.SealedSize(plain.size());
@@ -130,6 +176,9 @@ Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job) {
   if (repo_.encrypted()) {
     VELIN_TRY(repo_.SealObjectInto("blob", job.id.Hex(), plain, dst));
     stored_size = room;
+  } else if (base) {
+    std::memcpy(dst, plain.data(), plain.size());
+    stored_size = plain.size();
   } else {
     used = CompressTo(options_.codec, options_.level, job.data, dst, room, &stored_size);
     if (used == Codec::kNone) {
@@ -137,10 +186,12 @@ Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job) {
       stored_size = raw_size;
     }
   }
-  pack.Commit(job.type, job.id, used, static_cast<uint32_t>(raw_size), stored_size);
+  pack.Commit(job.type, job.id, used, static_cast<uint32_t>(raw_size), stored_size,
+              base ? &*base : nullptr);
   {
     std::lock_guard lock(mu_);
     stats_.blobs_added++;
+    if (base) stats_.delta_blobs_added++;
     stats_.raw_bytes_added += raw_size;
     stats_.stored_bytes_added += stored_size;
   }

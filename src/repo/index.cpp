@@ -7,6 +7,9 @@ namespace velin::repo {
 
 namespace {
 constexpr std::string_view kIndexMagic = "VLNIDX01";
+// Version 2: each kZstdDelta entry is followed by its base's id (32 bytes). Written only when
+// an object lists a delta blob, so repositories without them stay readable by older velins.
+constexpr std::string_view kIndexMagic2 = "VLNIDX02";
 
 void PutU32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -19,20 +22,31 @@ uint32_t GetU32(const char* p) {
 }  // namespace
 
 std::string EncodeIndexObject(const IndexPacks& packs) {
-  std::string out(kIndexMagic);
+  bool deltas = false;
+  for (const auto& [pack_id, entries] : packs) {
+    for (const auto& e : entries) deltas |= e.codec == Codec::kZstdDelta;
+  }
+  std::string out(deltas ? kIndexMagic2 : kIndexMagic);
   PutU32(out, static_cast<uint32_t>(packs.size()));
   for (const auto& [pack_id, entries] : packs) {
     out.append(reinterpret_cast<const char*>(pack_id.bytes.data()), 32);
     PutU32(out, static_cast<uint32_t>(entries.size()));
-    for (const auto& e : entries) EncodePackEntry(e, out);
+    for (const auto& e : entries) {
+      EncodePackEntry(e, out);
+      if (deltas && e.codec == Codec::kZstdDelta) {
+        out.append(reinterpret_cast<const char*>(e.base.bytes.data()), 32);
+      }
+    }
   }
   return out;
 }
 
 Result<IndexPacks> DecodeIndexObject(std::string_view data) {
-  if (data.size() < kIndexMagic.size() + 4 || data.substr(0, kIndexMagic.size()) != kIndexMagic) {
+  if (data.size() < kIndexMagic.size() + 4 || (data.substr(0, kIndexMagic.size()) != kIndexMagic &&
+                                                 data.substr(0, kIndexMagic.size()) != kIndexMagic2)) {
     return DamageError("not an index object (bad magic)");
   }
+  const bool deltas = data.substr(0, kIndexMagic.size()) == kIndexMagic2;
   size_t pos = kIndexMagic.size();
   uint32_t count = GetU32(data.data() + pos);
   pos += 4;
@@ -46,8 +60,15 @@ Result<IndexPacks> DecodeIndexObject(std::string_view data) {
     if ((data.size() - pos) / kPackEntrySize < n) return DamageError("index object is truncated");
     std::vector<PackEntry> entries;
     entries.reserve(n);
-    for (uint32_t k = 0; k < n; ++k, pos += kPackEntrySize) {
+    for (uint32_t k = 0; k < n; ++k) {
+      if (data.size() - pos < kPackEntrySize) return DamageError("index object is truncated");
       entries.push_back(DecodePackEntry(data.data() + pos));
+      pos += kPackEntrySize;
+      if (deltas && entries.back().codec == Codec::kZstdDelta) {
+        if (data.size() - pos < 32) return DamageError("index object is truncated");
+        std::memcpy(entries.back().base.bytes.data(), data.data() + pos, 32);
+        pos += 32;
+      }
     }
     packs.emplace_back(pack_id, std::move(entries));
   }
@@ -61,6 +82,7 @@ void Index::AddPack(const BlobId& pack_id, const std::vector<PackEntry>& entries
   for (const auto& e : entries) {
     entries_.push_back(
         IndexEntry{e.id, it->second, e.offset, e.length, e.raw_length, e.type, e.codec});
+    if (e.codec == Codec::kZstdDelta) bases_.try_emplace(e.id, e.base);
   }
 }
 
@@ -71,6 +93,11 @@ void Index::Finalize() {
                              [](const IndexEntry& a, const IndexEntry& b) { return a.id == b.id; }),
                  entries_.end());
   entries_.shrink_to_fit();
+}
+
+const BlobId* Index::DeltaBase(const BlobId& id) const {
+  auto it = bases_.find(id);
+  return it == bases_.end() ? nullptr : &it->second;
 }
 
 const IndexEntry* Index::Find(const BlobId& id) const {

@@ -47,8 +47,9 @@ char* PackBuilder::Reserve(size_t n) {
 }
 
 void PackBuilder::Commit(BlobType type, const BlobId& id, Codec codec, uint32_t raw_length,
-                         size_t stored_length) {
+                         size_t stored_length, const BlobId* base) {
   PackEntry e;
+  if (base) e.base = *base;
   e.id = id;
   e.type = type;
   e.codec = codec;
@@ -60,9 +61,9 @@ void PackBuilder::Commit(BlobType type, const BlobId& id, Codec codec, uint32_t 
 }
 
 void PackBuilder::Add(BlobType type, const BlobId& id, Codec codec, uint32_t raw_length,
-                      std::string_view stored) {
+                      std::string_view stored, const BlobId* base) {
   std::memcpy(Reserve(stored.size()), stored.data(), stored.size());
-  Commit(type, id, codec, raw_length, stored.size());
+  Commit(type, id, codec, raw_length, stored.size(), base);
 }
 
 std::string PackBuilder::Finish() {

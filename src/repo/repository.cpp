@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 namespace velin::repo {
@@ -69,9 +70,9 @@ Status Repository::Init(storage::Backend& backend, const RepoKeyOptions& keys) {
   if (existing) return UsageError("a repository already exists at " + backend.Location());
   RepoConfig config;
   config.id = RandomHex(16);
+  config.format_version = kFormatVersion;
   if (keys.cipher != crypto::Cipher::kNone) {
     config.cipher = keys.cipher;
-    config.format_version = 2;
     VELIN_TRY(CreateKeys(backend, keys));
   }
   return backend.Put("config", EncodeConfig(config));
@@ -123,14 +124,15 @@ Status Repository::LoadIndex() {
   return Ok();
 }
 
-Result<std::string> Repository::ReadBlob(const BlobId& id) {
+Result<std::string> Repository::ReadBlob(const BlobId& id) const {
   std::string raw;
   std::string stored;
   VELIN_TRY(ReadBlobInto(id, raw, stored));
   return raw;
 }
 
-Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string& stored) {
+Status Repository::ReadBlobInto(const BlobId& id, std::string& raw,
+                                std::string& stored) const {
   const IndexEntry* e = index_.Find(id);
   if (!e) return DamageError("blob " + id.Short() + " is missing from the index");
   std::string pack = PackObjectName(index_.PackId(e->pack));
@@ -150,13 +152,34 @@ Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string&
 
 Result<BlobId> Repository::DecodeBlob(const BlobId& id, Codec codec, uint64_t raw_length,
                                       std::string_view stored, std::string& raw) const {
+  std::string opened;
   if (encrypted()) {
-    VELIN_ASSIGN(std::string opened, OpenObject("blob", id.Hex(), std::string(stored)));
-    VELIN_TRY(DecompressInto(codec, opened, raw_length, raw));
+    VELIN_ASSIGN(opened, OpenObject("blob", id.Hex(), std::string(stored)));
+    stored = opened;
+  }
+  if (codec == Codec::kZstdDelta) {
+    VELIN_TRY(DecodeDelta(stored, raw_length, raw));
   } else {
     VELIN_TRY(DecompressInto(codec, stored, raw_length, raw));
   }
   return HashBlob(raw);
+}
+
+Status Repository::DecodeDelta(std::string_view stored, uint64_t raw_length,
+                               std::string& raw) const {
+  if (stored.size() < 32) return DamageError("delta blob is shorter than its base id");
+  BlobId base;
+  std::memcpy(base.bytes.data(), stored.data(), 32);
+  const IndexEntry* e = index_.Find(base);
+  if (e && e->codec == Codec::kZstdDelta) {
+    return DamageError("delta base " + base.Short() + " is itself a delta blob");
+  }
+  // The base is never a delta blob itself, so these buffers are not in use further up.
+  thread_local std::string base_raw;
+  thread_local std::string base_stored;
+  auto st = ReadBlobInto(base, base_raw, base_stored);
+  if (!st) return DamageError("its delta base: " + st.error().message);
+  return DecompressDeltaInto(stored.substr(32), base_raw, raw_length, raw);
 }
 
 Result<Tree> Repository::ReadTree(const BlobId& id) {

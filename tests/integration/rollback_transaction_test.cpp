@@ -86,7 +86,8 @@ TEST(RollbackTransactionTest, WatchdogSurvivesKilledShell) {
   ProcessOptions options;
   options.argv = {
       "sh", "-c",
-      velin + " rollback begin --timeout 2s && " + velin + " rollback to-version v2 && sleep 60"};
+      // 5 s: the switch to v2 must finish (and be seen) before the timeout, also on a loaded CI.
+      velin + " rollback begin --timeout 5s && " + velin + " rollback to-version v2 && sleep 60"};
   options.cwd = app.root();
   options.stdout_mode = Stdio::kNull;
   options.stderr_mode = Stdio::kNull;
@@ -96,7 +97,7 @@ TEST(RollbackTransactionTest, WatchdogSurvivesKilledShell) {
   shell->Kill(SIGKILL);  // the whole process group: the shell, sleep, any velin in it
   (void)shell->Wait();
   ASSERT_TRUE(deployed);
-  EXPECT_TRUE(app.WaitForVersion("v1", 15)) << app.Health();
+  EXPECT_TRUE(app.WaitForVersion("v1", 20)) << app.Health();
   auto entries = TransactionEntries(app);
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0]["outcome"], "rolled back by timeout");

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -37,6 +38,7 @@ struct BlobWriterStats {
   uint64_t raw_bytes_added = 0;
   uint64_t stored_bytes_added = 0;  // what the packs hold for them (after compression)
   uint64_t packs_written = 0;
+  uint64_t delta_blobs_added = 0;  // of blobs_added, stored as deltas
 };
 
 class BlobWriter {
@@ -48,8 +50,11 @@ class BlobWriter {
 
   // True when the repository has the blob or it is queued here.
   bool Known(const BlobId& id) const;
-  // Queues a blob unless Known(); returns the first worker error, if any.
-  Status Save(BlobType type, const BlobId& id, std::string data);
+  // Queues a blob unless Known(); returns the first worker error, if any. `base`: a stored
+  // blob this one probably resembles (the same place of the same file or stream in an earlier
+  // backup); the blob is then stored as a delta against it when that is much smaller
+  // (docs/delta.md).
+  Status Save(BlobType type, const BlobId& id, std::string data, const BlobId* base = nullptr);
   // An empty string whose capacity (n to 4n bytes) a finished job left behind, or a fresh
   // one: filling it keeps large allocations (and page faults) out of the steady state.
   std::string TakeBuffer(size_t n);
@@ -62,9 +67,13 @@ class BlobWriter {
     BlobType type;
     BlobId id;
     std::string data;
+    std::optional<BlobId> base;
   };
   void WorkerLoop();
   Status AddBlob(PackBuilder& pack, const Job& job);
+  // The job's data as a delta blob (base id, zstd frame) into `out`, with the base it used;
+  // nullopt when there is no usable base or the delta would not be much smaller.
+  std::optional<BlobId> EncodeDelta(const Job& job, std::string& out);
   Status WritePack(PackBuilder& pack);
   void SetError(const Error& e);
 

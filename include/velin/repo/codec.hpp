@@ -12,7 +12,10 @@
 
 namespace velin::repo {
 
-enum class Codec : uint8_t { kNone = 0, kZstd = 1, kGzip = 2 };
+// kZstdDelta: a delta blob (format version 3). Its stored bytes are the id of its base blob
+// (32 bytes) and a zstd frame compressed with the base's plaintext as prefix, so a chunk that
+// differs from an earlier one in a few places costs a few bytes per change (docs/delta.md).
+enum class Codec : uint8_t { kNone = 0, kZstd = 1, kGzip = 2, kZstdDelta = 3 };
 
 // "none" | "zstd" | "gzip"; a usage error otherwise.
 Result<Codec> ParseCodec(std::string_view name);
@@ -39,5 +42,13 @@ Codec CompressTo(Codec codec, int level, std::string_view raw, char* dst, size_t
 Result<std::string> Decompress(Codec codec, std::string_view stored, uint64_t raw_length);
 // The same into `out`, reusing its memory.
 Status DecompressInto(Codec codec, std::string_view stored, uint64_t raw_length, std::string& out);
+
+// Delta compression: `raw` as a zstd frame that refers to `base` (the same base is needed to
+// decompress). Returns false when zstd fails or the frame does not fit in dst[0, capacity).
+bool CompressDeltaTo(int level, std::string_view raw, std::string_view base, char* dst,
+                     size_t capacity, size_t* written);
+// The reverse; `frame` must expand to exactly `raw_length` bytes against `base`.
+Status DecompressDeltaInto(std::string_view frame, std::string_view base, uint64_t raw_length,
+                           std::string& out);
 
 }  // namespace velin::repo

@@ -41,6 +41,8 @@ class Index {
   void Finalize();
   // nullptr when the blob is unknown. REQUIRES: Finalize() since the last AddPack.
   const IndexEntry* Find(const BlobId& id) const;
+  // The base of a delta blob (codec kZstdDelta), as its index object recorded it.
+  const BlobId* DeltaBase(const BlobId& id) const;
   const BlobId& PackId(uint32_t number) const { return packs_[number]; }
   size_t pack_count() const { return packs_.size(); }
   size_t size() const { return entries_.size(); }
@@ -50,6 +52,7 @@ class Index {
   std::vector<IndexEntry> entries_;
   std::vector<BlobId> packs_;
   std::unordered_map<BlobId, uint32_t, BlobIdHash> pack_numbers_;
+  std::unordered_map<BlobId, BlobId, BlobIdHash> bases_;  // delta blobs only
 };
 
 }  // namespace velin::repo

@@ -25,6 +25,9 @@ struct PackEntry {
   uint32_t offset = 0;
   uint32_t length = 0;      // stored (compressed) bytes
   uint32_t raw_length = 0;  // bytes after decompression
+  // kZstdDelta only: the blob it was compressed against. Not part of the 46 header bytes (the
+  // stored bytes begin with it); index objects of version 2 carry it (docs/repository-format.md).
+  BlobId base;
 };
 
 inline constexpr size_t kPackEntrySize = 46;  // id 32, type 1, codec 1, offset, length, raw 4 each
@@ -39,14 +42,14 @@ PackEntry DecodePackEntry(const char* p);
 class PackBuilder {
  public:
   void Add(BlobType type, const BlobId& id, Codec codec, uint32_t raw_length,
-           std::string_view stored);
+           std::string_view stored, const BlobId* base = nullptr);
   // In-place adding, for a compressor that writes straight into the pack: Reserve(n) returns
   // room for up to n stored bytes at the end (valid until the next call); Commit() records the
   // blob of `stored_length` bytes written there. Packs stay in one allocation as long as
   // finished_size() + n + kPackEntrySize <= kTargetPackSize (BlobWriter writes them before).
   char* Reserve(size_t n);
   void Commit(BlobType type, const BlobId& id, Codec codec, uint32_t raw_length,
-              size_t stored_length);
+              size_t stored_length, const BlobId* base = nullptr);
   // The pack's size once finished (blobs, header, trailer).
   size_t finished_size() const {
     return data_.size() + entries_.size() * kPackEntrySize + 4 + kPackMagic.size();

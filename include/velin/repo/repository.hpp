@@ -25,9 +25,11 @@
 
 namespace velin::repo {
 
-// 2: encrypted repositories (docs/encryption.md). Unencrypted ones are still written as 1, so
-// an older velin keeps reading them; it refuses an encrypted one by its version.
-inline constexpr int kFormatVersion = 2;
+// 2: encrypted repositories (docs/encryption.md). 3: delta blobs (codec kZstdDelta,
+// docs/delta.md); new repositories are created at 3, and an older velin refuses them by their
+// version. Repositories at 1 or 2 are read and written as before, without delta blobs.
+inline constexpr int kFormatVersion = 3;
+inline constexpr int kDeltaFormatVersion = 3;
 
 struct RepoConfig {
   int format_version = 1;
@@ -65,6 +67,8 @@ class Repository {
   const RepoConfig& config() const { return config_; }
   const Chunker& chunker() const { return chunker_; }
   bool encrypted() const { return sealer_ != nullptr; }
+  // Whether delta blobs may be written here (format version 3 and later).
+  bool delta_blobs() const { return config_.format_version >= kDeltaFormatVersion; }
 
   // The id of a blob: SHA-256, or HMAC-SHA-256 with the master key's MAC key when encrypted.
   Result<BlobId> HashBlob(std::string_view data) const;
@@ -87,13 +91,14 @@ class Repository {
 
   // The blob's plaintext, checked against its id. Missing or damaged: DamageError naming the
   // blob and pack.
-  Result<std::string> ReadBlob(const BlobId& id);
+  Result<std::string> ReadBlob(const BlobId& id) const;
   // The same into `raw`, with `stored` as scratch: both keep their memory from call to call,
   // so a loop reading many blobs allocates (and page-faults) nothing after the first.
-  Status ReadBlobInto(const BlobId& id, std::string& raw, std::string& stored);
+  Status ReadBlobInto(const BlobId& id, std::string& raw, std::string& stored) const;
   // A blob's stored bytes as a pack holds them: opened (when encrypted) and decompressed into
   // `raw`; returns the id its plaintext hashes to, for the caller to compare with the one it
-  // expects. Restore, verify and prune all check blobs this way.
+  // expects. Restore, verify and prune all check blobs this way. A delta blob's base is read
+  // (and checked) from the repository.
   Result<BlobId> DecodeBlob(const BlobId& id, Codec codec, uint64_t raw_length,
                             std::string_view stored, std::string& raw) const;
   Result<Tree> ReadTree(const BlobId& id);
@@ -111,6 +116,8 @@ class Repository {
       : backend_(backend), config_(std::move(config)), chunker_(config_.chunker) {}
   static Status CreateKeys(storage::Backend& backend, const RepoKeyOptions& keys);
   Status Unlock(const RepoKeyOptions& keys);
+  // A delta blob's opened stored bytes (base id, zstd frame) into `raw`.
+  Status DecodeDelta(std::string_view stored, uint64_t raw_length, std::string& raw) const;
 
   storage::Backend& backend_;
   RepoConfig config_;

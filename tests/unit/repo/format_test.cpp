@@ -32,6 +32,47 @@ TEST(CodecTest, EveryCodecRoundTripsAndIncompressibleIsStoredRaw) {
   EXPECT_FALSE(ParseCodec("lz4"));
 }
 
+// Rows like a database dump's: the shape delta blobs are for.
+std::string Rows(int first, int count, int changed_every, bool drop_changed) {
+  std::string out;
+  for (int i = first; i < first + count; ++i) {
+    bool changed = changed_every > 0 && i % changed_every == 0;
+    if (changed && drop_changed) continue;
+    out += std::to_string(i) + "\t" + std::to_string(i % 7) + "\t" + (changed ? "17" : "0") +
+           "\tname-" + std::to_string(i * 7919 % 10007) + "\n";
+  }
+  return out;
+}
+
+TEST(CodecTest, DeltaAgainstItsBaseIsSmallAndNeedsTheBase) {
+  const std::string base = Rows(1, 40000, 0, false);
+  for (bool drop : {false, true}) {  // values changed in place; rows deleted
+    const std::string next = Rows(1, 40000, 100, drop);
+    std::string frame(CompressBound(Codec::kZstd, next.size()), '\0');
+    size_t n = 0;
+    ASSERT_TRUE(CompressDeltaTo(3, next, base, frame.data(), frame.size(), &n));
+    frame.resize(n);
+    std::string full;
+    ASSERT_EQ(CompressInto(Codec::kZstd, 3, next, full), Codec::kZstd);
+    EXPECT_LT(frame.size() * 4, full.size()) << "delta " << frame.size() << " full " << full.size();
+    std::string back;
+    ASSERT_TRUE(DecompressDeltaInto(frame, base, next.size(), back));
+    EXPECT_EQ(back, next);
+    // Against another base, or with a flipped byte, it does not come back.
+    std::string other = base;
+    other[other.size() / 2] ^= 1;
+    auto wrong = DecompressDeltaInto(frame, other, next.size(), back);
+    EXPECT_TRUE(!wrong || back != next);
+    std::string damaged = frame;
+    damaged[damaged.size() / 2] ^= 0x55;
+    auto bad = DecompressDeltaInto(damaged, base, next.size(), back);
+    EXPECT_TRUE(!bad || back != next);
+  }
+  EXPECT_FALSE(Decompress(Codec::kZstdDelta, "x", 1));  // never without its base
+  EXPECT_EQ(CodecName(Codec::kZstdDelta), "zstd-delta");
+  EXPECT_FALSE(ParseCodec("zstd-delta"));  // not a choice for backup.compression
+}
+
 TEST(PackTest, HeaderListsBlobsAndDamageIsDetected) {
   PackBuilder b;
   b.Add(BlobType::kData, Sha256("one"), Codec::kNone, 3, "one");
@@ -75,6 +116,31 @@ TEST(IndexTest, MergesObjectsAndFindsBlobs) {
   EXPECT_LE(sizeof(IndexEntry), 64u);
   EXPECT_FALSE(DecodeIndexObject(encoded.substr(0, encoded.size() - 3)));
   EXPECT_FALSE(DecodeIndexObject("garbage"));
+  EXPECT_EQ(encoded.substr(0, 8), "VLNIDX01");  // no delta blobs: readable by older velins
+}
+
+TEST(IndexTest, DeltaBlobsCarryTheirBase) {
+  PackEntry delta{Sha256("d"), BlobType::kData, Codec::kZstdDelta, 0, 40, 1000};
+  delta.base = Sha256("a");
+  IndexPacks packs = {{Sha256("p1"),
+                       {PackEntry{Sha256("a"), BlobType::kData, Codec::kZstd, 40, 9, 1000}, delta,
+                        PackEntry{Sha256("b"), BlobType::kTree, Codec::kNone, 49, 3, 3}}}};
+  std::string encoded = EncodeIndexObject(packs);
+  EXPECT_EQ(encoded.substr(0, 8), "VLNIDX02");
+  auto decoded = DecodeIndexObject(encoded);
+  ASSERT_TRUE(decoded);
+  ASSERT_EQ((*decoded)[0].second.size(), 3u);
+  EXPECT_EQ((*decoded)[0].second[1].base, Sha256("a"));
+  EXPECT_EQ((*decoded)[0].second[2].id, Sha256("b"));
+  Index index;
+  for (const auto& [id, entries] : *decoded) index.AddPack(id, entries);
+  index.Finalize();
+  ASSERT_NE(index.DeltaBase(Sha256("d")), nullptr);
+  EXPECT_EQ(*index.DeltaBase(Sha256("d")), Sha256("a"));
+  EXPECT_EQ(index.DeltaBase(Sha256("a")), nullptr);
+  for (size_t cut = 1; cut < 40; cut += 7) {
+    EXPECT_FALSE(DecodeIndexObject(encoded.substr(0, encoded.size() - cut)));
+  }
 }
 
 TEST(TreeTest, RoundTripsAndRejectsDangerousNames) {
