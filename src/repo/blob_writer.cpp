@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "velin/repo/delta.hpp"
+
 namespace velin::repo {
 
 namespace {
@@ -127,22 +129,19 @@ std::optional<BlobId> BlobWriter::EncodeDelta(const Job& job, std::string& out) 
   thread_local std::string base_raw;
   thread_local std::string base_stored;
   if (!repo_.ReadBlobInto(base, base_raw, base_stored)) return std::nullopt;  // store it whole
-  out.resize(32 + CompressBound(Codec::kZstd, job.data.size()));
-  std::memcpy(out.data(), base.bytes.data(), 32);
-  size_t n = 0;
-  if (!CompressDeltaTo(options_.level, job.data, base_raw, out.data() + 32, out.size() - 32, &n)) {
-    return std::nullopt;
-  }
-  out.resize(32 + n);
   // Worth it only at half the base's stored size or less: as later versions drift from the
   // base, their deltas grow, and a full blob then becomes the base for the versions after it.
-  if (out.size() * 2 > e->length) return std::nullopt;
-  // Read back before trusting it: this blob may be the only copy of the data.
-  thread_local std::string check;
-  if (!DecompressDeltaInto(std::string_view(out).substr(32), base_raw, job.data.size(), check) ||
-      check != job.data) {
+  thread_local std::string delta;
+  if (!repo::EncodeDelta(options_.level, job.data, base_raw, e->length / 2, delta)) {
     return std::nullopt;
   }
+  // Read back before trusting it: this blob may be the only copy of the data.
+  thread_local std::string check;
+  if (!repo::DecodeDelta(delta, base_raw, job.data.size(), check) || check != job.data) {
+    return std::nullopt;
+  }
+  out.assign(reinterpret_cast<const char*>(base.bytes.data()), 32);
+  out += delta;
   return base;
 }
 

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "velin/repo/delta.hpp"
+
 namespace velin::repo {
 
 namespace {
@@ -158,14 +160,14 @@ Result<BlobId> Repository::DecodeBlob(const BlobId& id, Codec codec, uint64_t ra
     stored = opened;
   }
   if (codec == Codec::kZstdDelta) {
-    VELIN_TRY(DecodeDelta(stored, raw_length, raw));
+    VELIN_TRY(DecodeDeltaBlob(stored, raw_length, raw));
   } else {
     VELIN_TRY(DecompressInto(codec, stored, raw_length, raw));
   }
   return HashBlob(raw);
 }
 
-Status Repository::DecodeDelta(std::string_view stored, uint64_t raw_length,
+Status Repository::DecodeDeltaBlob(std::string_view stored, uint64_t raw_length,
                                std::string& raw) const {
   if (stored.size() < 32) return DamageError("delta blob is shorter than its base id");
   BlobId base;
@@ -179,7 +181,7 @@ Status Repository::DecodeDelta(std::string_view stored, uint64_t raw_length,
   thread_local std::string base_stored;
   auto st = ReadBlobInto(base, base_raw, base_stored);
   if (!st) return DamageError("its delta base: " + st.error().message);
-  return DecompressDeltaInto(stored.substr(32), base_raw, raw_length, raw);
+  return DecodeDelta(stored.substr(32), base_raw, raw_length, raw);
 }
 
 Result<Tree> Repository::ReadTree(const BlobId& id) {

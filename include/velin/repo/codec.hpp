@@ -13,8 +13,8 @@
 namespace velin::repo {
 
 // kZstdDelta: a delta blob (format version 3). Its stored bytes are the id of its base blob
-// (32 bytes) and a zstd frame compressed with the base's plaintext as prefix, so a chunk that
-// differs from an earlier one in a few places costs a few bytes per change (docs/delta.md).
+// (32 bytes) and a delta against the base's plaintext (delta.hpp), so a chunk that differs from
+// an earlier one in a few places costs a few bytes per change (docs/delta.md).
 enum class Codec : uint8_t { kNone = 0, kZstd = 1, kGzip = 2, kZstdDelta = 3 };
 
 // "none" | "zstd" | "gzip"; a usage error otherwise.

@@ -117,7 +117,7 @@ class Repository {
   static Status CreateKeys(storage::Backend& backend, const RepoKeyOptions& keys);
   Status Unlock(const RepoKeyOptions& keys);
   // A delta blob's opened stored bytes (base id, zstd frame) into `raw`.
-  Status DecodeDelta(std::string_view stored, uint64_t raw_length, std::string& raw) const;
+  Status DecodeDeltaBlob(std::string_view stored, uint64_t raw_length, std::string& raw) const;
 
   storage::Backend& backend_;
   RepoConfig config_;
