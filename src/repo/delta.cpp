@@ -196,7 +196,8 @@ Status ApplyEditScript(std::string_view script, std::string_view base, uint64_t 
       return DamageError("delta edit script is truncated");
     }
     int64_t jump = static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
-    if (lit_len > literals.size() - lit || out.size() + lit_len + copy > raw_length) {
+    if (lit_len > literals.size() - lit || lit_len > raw_length || copy > raw_length ||
+        out.size() + lit_len + copy > raw_length) {
       return DamageError("delta edit script runs past its data");
     }
     out.append(literals.substr(lit, lit_len));
