@@ -17,6 +17,7 @@
 #
 # Usage: bench/db_bench.sh [path/to/velin]   (as root: initdb runs as user postgres)
 #   ENGINES="postgresql mariadb"  which engines (default both)   SCALE=50
+#   LEVEL=1  backup.compression_level for velin (default: velin's, zstd 3)
 set -euo pipefail
 VELIN=${1:-build/src/velin}
 VELIN=$(realpath "$VELIN")
@@ -57,8 +58,8 @@ measure() {
   local t_bare t_gzip t_velin t_velin2
   t_bare=$(seconds sh -c "$dump > /dev/null")
   t_gzip=$(seconds sh -c "$dump | gzip > /dev/null")
-  printf '[app]\nroot = "app"\n[backup]\ninclude = ["db"]\ndestination = "repo"\n%s\n' \
-    "$dbconf" > velin.toml
+  printf '[app]\nroot = "app"\n[backup]\ninclude = ["db"]\ndestination = "repo"\n%s\n%s\n' \
+    "${LEVEL:+compression_level = $LEVEL}" "$dbconf" > velin.toml
   t_velin=$(seconds sh -c "'$VELIN' backup create --json > first.json")
   local r1=0 r2=0 r3=0
   if [ $have_restic = 1 ]; then

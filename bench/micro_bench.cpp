@@ -14,6 +14,7 @@
 #include <string>
 
 #include "velin/repo/chunker.hpp"
+#include "velin/repo/delta.hpp"
 
 namespace {
 
@@ -140,5 +141,31 @@ void BM_Chunker(benchmark::State& state) {
       static_cast<double>(state.iterations() * data.size()) / static_cast<double>(chunks) / 1024;
 }
 BENCHMARK(BM_Chunker);
+
+// A delta blob's encoding (docs/delta.md): the text buffer with every 100th line edited — a
+// value changed in place (arg 0) or the line deleted (arg 1) — against the original.
+void BM_EncodeDelta(benchmark::State& state) {
+  const std::string& base = Buffer(true);
+  std::string target;
+  size_t line = 0;
+  for (size_t at = 0; at < base.size();) {
+    size_t end = base.find('\n', at);
+    end = end == std::string::npos ? base.size() : end + 1;
+    if (++line % 100 != 0) {
+      target.append(base, at, end - at);
+    } else if (state.range(0) == 0) {
+      target += "changed " + base.substr(at + 8, end - at - 8);
+    }
+    at = end;
+  }
+  std::string delta;
+  for (auto _ : state) {
+    bool ok = velin::repo::EncodeDelta(3, target, base, base.size(), delta);
+    benchmark::DoNotOptimize(ok);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * target.size()));
+  state.counters["delta_bytes"] = static_cast<double>(delta.size());
+}
+BENCHMARK(BM_EncodeDelta)->ArgName("deleted")->Arg(0)->Arg(1);
 
 }  // namespace
