@@ -148,17 +148,24 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(storage::Backend& backend, L
       (void)backend.Delete(name);
       return tl::unexpected(conflicts.error());
     }
-    // Two commit locks seeing each other: the smaller name keeps it, so one always proceeds.
-    bool win = kind == LockKind::kCommit && !conflicts->empty();
-    for (const auto& h : *conflicts) win = win && name < h.name;
-    if (conflicts->empty() || win) {
+    if (conflicts->empty()) {
       auto lock = std::unique_ptr<RepoLock>(new RepoLock(backend, name, host, options));
       lock->kind_ = kind;
       lock->refresher_ = std::thread([l = lock.get()] { l->RefreshLoop(); });
       return lock;
     }
+    // Two commit locks seeing each other: the smaller name keeps its lock and the other backs
+    // off, so one always gets through. The keeper still waits until the other lock is gone:
+    // the other may have listed before this lock existed, seen nothing, and gone ahead.
+    bool keep = kind == LockKind::kCommit;
+    for (const auto& h : *conflicts) keep = keep && name < h.name;
+    const bool late = std::chrono::steady_clock::now() >= deadline;
+    if (keep && !late) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 + rng() % 20));
+      continue;
+    }
     (void)backend.Delete(name);
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (late) {
       return MakeError(ExitCode::kLocked, "repository " + backend.Location() + " is locked by " +
                                               conflicts->front().Describe() + " (" +
                                               conflicts->front().name +
