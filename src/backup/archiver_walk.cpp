@@ -76,7 +76,8 @@ const BlobId* ArchiveWalk::DeltaBase(const BlobId& id, size_t size) {
   // The cut then nearest to `at` (an offset then), when within the tolerance.
   constexpr int64_t kTolerance = 64 * 1024;
   auto near_cut = [&](int64_t at) -> std::optional<int64_t> {
-    auto it = std::lower_bound(cuts.begin(), cuts.end(), static_cast<uint64_t>(std::max<int64_t>(at, 0)));
+    auto it =
+        std::lower_bound(cuts.begin(), cuts.end(), static_cast<uint64_t>(std::max<int64_t>(at, 0)));
     int64_t best = INT64_MAX;
     if (it != cuts.end()) best = static_cast<int64_t>(*it);
     if (it != cuts.begin() && at - static_cast<int64_t>(*std::prev(it)) < best - at) {
@@ -92,9 +93,10 @@ const BlobId* ArchiveWalk::DeltaBase(const BlobId& id, size_t size) {
   }
   const int64_t from = start + drift_;
   const int64_t to = end + drift_;
-  size_t i = static_cast<size_t>(
-      std::upper_bound(cuts.begin(), cuts.end(), static_cast<uint64_t>(std::max<int64_t>(from, 0))) -
-      cuts.begin());
+  size_t i =
+      static_cast<size_t>(std::upper_bound(cuts.begin(), cuts.end(),
+                                           static_cast<uint64_t>(std::max<int64_t>(from, 0))) -
+                          cuts.begin());
   i = i > 0 ? i - 1 : 0;
   const BlobId* best = nullptr;
   int64_t best_overlap = 0;
@@ -171,7 +173,14 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
       node.type = NodeType::kDir;
       node.size = 0;
       stats_.dirs++;
-      VELIN_ASSIGN(node.subtree, ArchiveDir(abs, rel_app, rel_src, ParentSubtree(parent_node)));
+      auto subtree = ArchiveDir(abs, rel_app, rel_src, ParentSubtree(parent_node));
+      // Done with the earlier listing of this directory: parent trees in memory stay as many
+      // as the directory depth, not the whole earlier backup.
+      if (parent_node && parent_node->type == NodeType::kDir) {
+        parent_trees_.erase(parent_node->subtree);
+      }
+      if (!subtree) return tl::unexpected(subtree.error());
+      node.subtree = *subtree;
       return Ok();
     }
     case io::FileType::kSymlink: {
@@ -279,6 +288,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   VELIN_ASSIGN(source.tree, SaveTree(top));
   source.files = stats_.files - before.files;
   source.bytes = stats_.bytes - before.bytes;
+  parent_trees_.clear();
   return source;
 }
 

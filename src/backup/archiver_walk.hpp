@@ -56,7 +56,7 @@ class ArchiveWalk {
   repo::StreamChunker chunker_;
   std::vector<repo::BlobId>* chunk_ids_ = nullptr;                  // where chunker_ emits into
   std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;  // (dev, inode) -> rel_src
-  std::map<repo::BlobId, repo::Tree> parent_trees_;                 // loaded parent trees
+  std::map<repo::BlobId, repo::Tree> parent_trees_;  // the parent trees of the current path
   std::map<std::string, std::vector<repo::BlobId>> stream_history_;
   // The earlier version's chunks, where each starts in it (one more: its end), and where
   // each id first is; the offset of the next chunk cut now, and `drift_`: what to add to an

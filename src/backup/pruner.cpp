@@ -83,9 +83,10 @@ Result<BlobSet> CollectUsed(repo::Repository& r, PruneResult& result) {
   }
   for (const auto& base : bases) {
     if (used.insert(base).second && r.index().Find(base) == nullptr) {
-      return DamageError(TrFormat("delta base blob {} is listed by no index; prune refuses to run "
-                                  "(run `velin backup verify --all`)",
-                                  base.Short()));
+      return DamageError(
+          TrFormat("delta base blob {} is listed by no index; prune refuses to run "
+                   "(run `velin backup verify --all`)",
+                   base.Short()));
     }
   }
   result.snapshots = snapshots.size();

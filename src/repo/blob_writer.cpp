@@ -50,8 +50,8 @@ Status BlobWriter::Save(BlobType type, const BlobId& id, std::string data, const
   });
   if (error_) return tl::unexpected(*error_);
   queued_bytes_ += data.capacity();  // memory, not content: a buffer may be larger
-  jobs_.push_back(Job{type, id, std::move(data),
-                      base ? std::optional<BlobId>(*base) : std::nullopt});
+  jobs_.push_back(
+      Job{type, id, std::move(data), base ? std::optional<BlobId>(*base) : std::nullopt});
   lock.unlock();
   work_cv_.notify_one();
   return Ok();
@@ -126,6 +126,16 @@ std::optional<BlobId> BlobWriter::EncodeDelta(const Job& job, std::string& out) 
     e = index.Find(base);
   }
   if (!e || e->type != BlobType::kData || e->codec == Codec::kZstdDelta) return std::nullopt;
+  {
+    std::lock_guard lock(delta_mu_);
+    if (delta_attempts_ >= 16 && delta_hits_ * 8 < delta_attempts_ && delta_skipped_++ % 8 != 0) {
+      return std::nullopt;
+    }
+    if (++delta_attempts_ >= 64) {
+      delta_attempts_ /= 2;
+      delta_hits_ /= 2;
+    }
+  }
   thread_local std::string base_raw;
   thread_local std::string base_stored;
   if (!repo_.ReadBlobInto(base, base_raw, base_stored)) return std::nullopt;  // store it whole
@@ -142,6 +152,10 @@ std::optional<BlobId> BlobWriter::EncodeDelta(const Job& job, std::string& out) 
   }
   out.assign(reinterpret_cast<const char*>(base.bytes.data()), 32);
   out += delta;
+  {
+    std::lock_guard lock(delta_mu_);
+    delta_hits_++;
+  }
   return base;
 }
 

@@ -117,7 +117,8 @@ Status DecompressInto(Codec codec, std::string_view stored, uint64_t raw_length,
     }
     return Ok();
   }
-  if (codec == Codec::kZstdDelta) return DamageError("a delta blob cannot be read without its base");
+  if (codec == Codec::kZstdDelta)
+    return DamageError("a delta blob cannot be read without its base");
   if (codec == Codec::kGzip) {
     z_stream zs{};
     if (inflateInit2(&zs, 15 + 16) != Z_OK) return Failure("zlib: inflateInit2 failed");
@@ -140,8 +141,8 @@ bool CompressDeltaTo(int level, std::string_view raw, std::string_view base, cha
   ZSTD_CCtx* c = cctx.get();
   ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters);
   if (ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)) ||
-      ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog,
-                                          DeltaWindowLog(raw.size(), base.size()))) ||
+      ZSTD_isError(
+          ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, DeltaWindowLog(raw.size(), base.size()))) ||
       // Long-distance matching finds the base's long runs: deltas about 2.5 x smaller.
       ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_enableLongDistanceMatching, 1)) ||
       ZSTD_isError(ZSTD_CCtx_refPrefix(c, base.data(), base.size()))) {

@@ -217,10 +217,14 @@ Status ApplyEditScript(std::string_view script, std::string_view base, uint64_t 
 
 bool EncodeDelta(int level, std::string_view target, std::string_view base, size_t limit,
                  std::string& out) {
-  // The edit script first: cheap, and for spread edits of a dump by far the smallest.
+  // The edit script first: cheap, and for spread edits of a dump by far the smallest. When it
+  // gives up (an eighth of the target new, no run of 256 bytes in common), the data has little
+  // to do with its base and zstd-with-prefix is not tried either: a file rewritten whole
+  // should cost little more than without deltas.
   thread_local std::string script;
   bool scripted = false;
-  if (EditScript(target, base, target.size() / 4, script)) {
+  if (!EditScript(target, base, target.size() / 8, script)) return false;
+  {
     out.resize(1 + CompressBound(Codec::kZstd, script.size()));
     out[0] = static_cast<char>(kMethodScript);
     size_t n = 0;

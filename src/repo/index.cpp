@@ -42,8 +42,9 @@ std::string EncodeIndexObject(const IndexPacks& packs) {
 }
 
 Result<IndexPacks> DecodeIndexObject(std::string_view data) {
-  if (data.size() < kIndexMagic.size() + 4 || (data.substr(0, kIndexMagic.size()) != kIndexMagic &&
-                                                 data.substr(0, kIndexMagic.size()) != kIndexMagic2)) {
+  if (data.size() < kIndexMagic.size() + 4 ||
+      (data.substr(0, kIndexMagic.size()) != kIndexMagic &&
+       data.substr(0, kIndexMagic.size()) != kIndexMagic2)) {
     return DamageError("not an index object (bad magic)");
   }
   const bool deltas = data.substr(0, kIndexMagic.size()) == kIndexMagic2;

@@ -133,8 +133,7 @@ Result<std::string> Repository::ReadBlob(const BlobId& id) const {
   return raw;
 }
 
-Status Repository::ReadBlobInto(const BlobId& id, std::string& raw,
-                                std::string& stored) const {
+Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string& stored) const {
   const IndexEntry* e = index_.Find(id);
   if (!e) return DamageError("blob " + id.Short() + " is missing from the index");
   std::string pack = PackObjectName(index_.PackId(e->pack));
@@ -168,7 +167,7 @@ Result<BlobId> Repository::DecodeBlob(const BlobId& id, Codec codec, uint64_t ra
 }
 
 Status Repository::DecodeDeltaBlob(std::string_view stored, uint64_t raw_length,
-                               std::string& raw) const {
+                                   std::string& raw) const {
   if (stored.size() < 32) return DamageError("delta blob is shorter than its base id");
   BlobId base;
   std::memcpy(base.bytes.data(), stored.data(), 32);

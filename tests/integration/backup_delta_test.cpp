@@ -25,8 +25,9 @@ std::string Rows(int count, Edit edit) {
   for (int i = 1; i <= count; ++i) {
     bool changed = edit != Edit::kNone && i % 100 == 0;
     std::string row = std::to_string(i) + "\t" + std::to_string(i % 13) + "\t" +
-                      (changed ? "-4711" : "0") + "\tcustomer " + std::to_string(i * 7919 % 100003) +
-                      "\t" + std::string(20 + i % 17, 'x') + "\n";
+                      (changed ? "-4711" : "0") + "\tcustomer " +
+                      std::to_string(i * 7919 % 100003) + "\t" + std::string(20 + i % 17, 'x') +
+                      "\n";
     (changed && edit == Edit::kMoveToEnd ? moved : out) += row;
   }
   return out + moved;

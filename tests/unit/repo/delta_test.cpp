@@ -39,15 +39,25 @@ std::string Random(size_t n, unsigned seed) {
   return s;
 }
 
+// The edit script always round-trips; EncodeDelta either refuses or round-trips within `limit`.
 void ExpectRoundTrip(const std::string& target, const std::string& base, size_t limit,
                      size_t* size = nullptr) {
-  std::string delta;
-  ASSERT_TRUE(EncodeDelta(3, target, base, limit, delta));
-  EXPECT_LE(delta.size(), limit);
+  std::string script;
+  ASSERT_TRUE(EditScript(target, base, SIZE_MAX, script));
   std::string back;
+  ASSERT_TRUE(ApplyEditScript(script, base, target.size(), back));
+  EXPECT_TRUE(back == target);
+  std::string delta;
+  bool encoded = EncodeDelta(3, target, base, limit, delta);
+  if (size) {
+    ASSERT_TRUE(encoded);
+    *size = delta.size();
+  }
+  if (!encoded) return;
+  EXPECT_LE(delta.size(), limit);
+  back.clear();
   ASSERT_TRUE(DecodeDelta(delta, base, target.size(), back));
   EXPECT_TRUE(back == target);
-  if (size) *size = delta.size();
 }
 
 TEST(DeltaTest, SpreadEditsOfADumpCostAFewBytesEach) {
@@ -72,16 +82,16 @@ TEST(DeltaTest, EveryShapeRoundTrips) {
   std::string zeros_edited = zeros;
   zeros_edited[150000] = 'x';
   const size_t no_limit = SIZE_MAX;
-  ExpectRoundTrip(rows, rows, no_limit);                         // identical
-  ExpectRoundTrip(rows.substr(5000), rows, no_limit);            // head cut
-  ExpectRoundTrip(rows + "tail", rows, no_limit);                // appended
-  ExpectRoundTrip("head" + rows, rows, no_limit);                // prepended
-  ExpectRoundTrip(shuffled, random, no_limit);                   // moved
-  ExpectRoundTrip(doubled, random, no_limit);                    // copied twice
-  ExpectRoundTrip(zeros_edited, zeros, no_limit);                // long runs of one byte
-  ExpectRoundTrip(rows, "", no_limit);                           // no base at all
-  ExpectRoundTrip(rows, "short", no_limit);                      // base under one window
-  ExpectRoundTrip(std::string(20, 'a'), rows, no_limit);         // target under one window
+  ExpectRoundTrip(rows, rows, no_limit);                  // identical
+  ExpectRoundTrip(rows.substr(5000), rows, no_limit);     // head cut
+  ExpectRoundTrip(rows + "tail", rows, no_limit);         // appended
+  ExpectRoundTrip("head" + rows, rows, no_limit);         // prepended
+  ExpectRoundTrip(shuffled, random, no_limit);            // moved
+  ExpectRoundTrip(doubled, random, no_limit);             // copied twice
+  ExpectRoundTrip(zeros_edited, zeros, no_limit);         // long runs of one byte
+  ExpectRoundTrip(rows, "", no_limit);                    // no base at all
+  ExpectRoundTrip(rows, "short", no_limit);               // base under one window
+  ExpectRoundTrip(std::string(20, 'a'), rows, no_limit);  // target under one window
   // Random edits of random data, at random places.
   std::mt19937 rng(7);
   for (int round = 0; round < 30; ++round) {
@@ -101,6 +111,18 @@ TEST(DeltaTest, EveryShapeRoundTrips) {
     }
     ExpectRoundTrip(target, random, no_limit);
   }
+}
+
+TEST(DeltaTest, ZstdWithPrefixDecodesAsMethodOne) {
+  const std::string base = Rows(20000, 0, Edit::kNone);
+  const std::string target = Rows(20000, 10, Edit::kInPlace);
+  std::string frame(CompressBound(Codec::kZstd, target.size()), '\0');
+  size_t n = 0;
+  ASSERT_TRUE(CompressDeltaTo(3, target, base, frame.data(), frame.size(), &n));
+  std::string delta = std::string(1, '\1') + frame.substr(0, n);
+  std::string back;
+  ASSERT_TRUE(DecodeDelta(delta, base, target.size(), back));
+  EXPECT_TRUE(back == target);
 }
 
 TEST(DeltaTest, UnrelatedDataIsRefusedNotBloated) {
