@@ -128,7 +128,7 @@ std::optional<BlobId> BlobWriter::EncodeDelta(const Job& job, std::string& out) 
   if (!e || e->type != BlobType::kData || e->codec == Codec::kZstdDelta) return std::nullopt;
   {
     std::lock_guard lock(delta_mu_);
-    if (delta_attempts_ >= 16 && delta_hits_ * 8 < delta_attempts_ && delta_skipped_++ % 8 != 0) {
+    if (delta_attempts_ >= 8 && delta_hits_ * 8 < delta_attempts_ && delta_skipped_++ % 16 != 0) {
       return std::nullopt;
     }
     if (++delta_attempts_ >= 64) {

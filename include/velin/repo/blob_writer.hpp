@@ -97,7 +97,7 @@ class BlobWriter {
   uint64_t spare_bytes_ = 0;  // their capacity
   std::vector<std::thread> threads_;
   // Recent delta attempts and how many paid off (halved now and then: a sliding window). When
-  // few do — files rewritten whole, nothing like their base — only every 8th candidate is
+  // few do — files rewritten whole, nothing like their base — only every 16th candidate is
   // tried, so such data costs little more than without deltas and a change back is noticed.
   std::mutex delta_mu_;
   uint32_t delta_attempts_ = 0;
