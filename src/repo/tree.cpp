@@ -55,11 +55,16 @@ class Reader {
     return true;
   }
   bool AtEnd() const { return pos_ == data_.size(); }
+  size_t Remaining() const { return data_.size() - pos_; }
 
  private:
   std::string_view data_;
   size_t pos_ = 0;
 };
+
+// type, name length, mode, uid, gid, mtime, ctime, inode, size: 9 u64s, then a non-empty
+// name and a payload of at least 8 bytes.
+constexpr size_t kMinNodeSize = 9 * 8 + 1 + 8;
 
 bool DecodeNode(Reader& r, Node& n) {
   uint64_t type;
@@ -72,7 +77,8 @@ bool DecodeNode(Reader& r, Node& n) {
   switch (n.type) {
     case NodeType::kFile: {
       uint64_t count;
-      if (!r.U64(count) || count > (1ULL << 32)) return false;
+      // Never more ids than the bytes left can hold: a crafted count must not allocate.
+      if (!r.U64(count) || count > r.Remaining() / 32) return false;
       n.content.resize(count);
       for (auto& id : n.content) {
         if (!r.Id(id)) return false;
@@ -129,7 +135,10 @@ Result<Tree> DecodeTree(std::string_view data) {
   if (data.substr(0, kTreeMagic.size()) != kTreeMagic) return DamageError("not a tree (bad magic)");
   Reader r(data.substr(kTreeMagic.size()));
   uint64_t count;
-  if (!r.U64(count) || count > data.size()) return DamageError("tree is truncated");
+  // A node takes at least kMinNodeSize bytes: a crafted count must not allocate.
+  if (!r.U64(count) || count > r.Remaining() / kMinNodeSize) {
+    return DamageError("tree is truncated");
+  }
   Tree tree;
   tree.nodes.resize(count);
   for (size_t i = 0; i < count; ++i) {

@@ -143,6 +143,21 @@ TEST(IndexTest, DeltaBlobsCarryTheirBase) {
   }
 }
 
+TEST(TreeTest, CraftedCountsAreDamageNotAnAllocation) {
+  auto u64 = [](uint64_t v) {
+    std::string s(8, '\0');
+    for (int i = 0; i < 8; ++i) s[i] = static_cast<char>(v >> (8 * i));
+    return s;
+  };
+  // A tree claiming 2^40 nodes, and a file node claiming 2^31 chunks, in a few bytes each.
+  EXPECT_FALSE(DecodeTree("VLNTREE1" + u64(1ULL << 40) + std::string(200, '\0')));
+  std::string node = u64(1) + u64(1) + "f" + u64(0644) + u64(0) + u64(0) + u64(0) + u64(0) +
+                     u64(0) + u64(0) + u64(1ULL << 31) + std::string(64, '\0');
+  auto tree = DecodeTree("VLNTREE1" + u64(1) + node);
+  ASSERT_FALSE(tree);
+  EXPECT_NE(tree.error().message.find("truncated"), std::string::npos) << tree.error().message;
+}
+
 TEST(TreeTest, RoundTripsAndRejectsDangerousNames) {
   Tree t;
   Node dir;
