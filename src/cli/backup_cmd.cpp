@@ -19,6 +19,7 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx) {
   RegisterBackupPrune(*group, ctx);
   RegisterBackupStatus(*group, ctx);
   RegisterBackupUnlock(*group, ctx);
+  RegisterBackupUpgrade(*group, ctx);
   RegisterBackupCopy(*group, ctx);
   RegisterBackupKeyCommands(*group, ctx);
 }

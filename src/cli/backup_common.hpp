@@ -50,9 +50,10 @@ void RegisterBackupCreate(CLI::App& group, Context& ctx);
 void RegisterBackupList(CLI::App& group, Context& ctx);
 void RegisterBackupRestore(CLI::App& group, Context& ctx);
 void RegisterBackupVerify(CLI::App& group, Context& ctx);
-void RegisterBackupForget(CLI::App& group, Context& ctx);  // backup_forget_cmd.cpp (ops)
-void RegisterBackupPrune(CLI::App& group, Context& ctx);   // backup_prune_cmd.cpp
-void RegisterBackupStatus(CLI::App& group, Context& ctx);  // backup_status_cmd.cpp
-void RegisterBackupUnlock(CLI::App& group, Context& ctx);  // backup_unlock_cmd.cpp
+void RegisterBackupForget(CLI::App& group, Context& ctx);   // backup_forget_cmd.cpp (ops)
+void RegisterBackupPrune(CLI::App& group, Context& ctx);    // backup_prune_cmd.cpp
+void RegisterBackupStatus(CLI::App& group, Context& ctx);   // backup_status_cmd.cpp
+void RegisterBackupUnlock(CLI::App& group, Context& ctx);   // backup_unlock_cmd.cpp
+void RegisterBackupUpgrade(CLI::App& group, Context& ctx);  // backup_upgrade_cmd.cpp
 
 }  // namespace velin::cli

@@ -98,6 +98,16 @@ Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, 
   return repo;
 }
 
+Result<int> Repository::UpgradeFormat() {
+  const int from = config_.format_version;
+  if (from >= kFormatVersion) return from;
+  RepoConfig upgraded = config_;
+  upgraded.format_version = kFormatVersion;
+  VELIN_TRY(backend_.Put("config", EncodeConfig(upgraded)));
+  config_ = std::move(upgraded);
+  return from;
+}
+
 Status Repository::LoadIndex() {
   VELIN_ASSIGN(auto objects, backend_.List("index/"));
   std::sort(objects.begin(), objects.end(),

@@ -3,7 +3,7 @@
 // deltas against the first backup's chunks — a small fraction of the bytes — and both backups
 // restore identically; prune keeps the bases a remaining backup needs; damage to a base is
 // reported against the backup that needs it; encrypted repositories get deltas too, and a
-// repository of format version 1 never gets them.
+// repository of format version 1 gets them only after `velin backup upgrade`.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -123,7 +123,7 @@ TEST(BackupDeltaRepoTest, EncryptedRepositoriesStoreDeltasToo) {
   EXPECT_TRUE(ReadFileOrDie(out + "/storage/rows.txt") == second);
 }
 
-TEST(BackupDeltaRepoTest, FormatVersionOneRepositoriesGetNoDeltas) {
+TEST(BackupDeltaRepoTest, FormatVersionOneGetsNoDeltasUntilUpgraded) {
   BackupApp app;
   ASSERT_EQ(app.Run({"backup", "init"}).exit_code, 0);
   std::string config = ReadFileOrDie(app.repo() + "/config");
@@ -140,6 +140,22 @@ TEST(BackupDeltaRepoTest, FormatVersionOneRepositoriesGetNoDeltas) {
     EXPECT_EQ(ReadFileOrDie(e.path()).substr(0, 8), "VLNIDX01");
   }
   ASSERT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
+
+  // `velin backup upgrade` raises it to version 3; from then on changed chunks become deltas.
+  nlohmann::json upgraded = app.Json({"backup", "upgrade"});
+  EXPECT_EQ(upgraded.value("from", 0), 1) << upgraded;
+  EXPECT_EQ(upgraded.value("to", 0), 3) << upgraded;
+  EXPECT_NE(ReadFileOrDie(app.repo() + "/config").find("\"format_version\": 3"), std::string::npos);
+  EXPECT_EQ(app.Json({"backup", "upgrade"}).value("from", 0), 3);  // again: nothing to do
+  const std::string third = Rows(200000, Edit::kMoveToEnd);
+  WriteFile(app.root() + "/storage/rows.txt", third);
+  nlohmann::json three = app.Json({"backup", "create"});
+  EXPECT_LT(three.value("bytes_added", uint64_t{0}) * 5, one.value("bytes_added", uint64_t{0}))
+      << one << three;
+  ASSERT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
+  const std::string out = app.path("out");
+  ASSERT_EQ(app.Run({"backup", "restore", "latest", "--target", out}).exit_code, 0);
+  EXPECT_TRUE(ReadFileOrDie(out + "/storage/rows.txt") == third);
 }
 
 }  // namespace

@@ -83,6 +83,10 @@ class Repository {
   Result<std::string> OpenObject(std::string_view kind, std::string_view name,
                                  std::string stored) const;
 
+  // Raises the repository to kFormatVersion (one atomic write of the config object) and returns
+  // the version it had. Older velins refuse it afterwards. REQUIRES: the exclusive lock.
+  Result<int> UpgradeFormat();
+
   // Reads and merges every index object. An unreadable or damaged one is skipped and listed
   // in index_damage() (create then stores its blobs again; verify reports it).
   Status LoadIndex();
