@@ -94,11 +94,15 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   ArchiveWalk walk(repo, env, reporter, options, writer, newest);
   for (StreamSource* stream : options.streams) {
     const repo::Snapshot* last = nullptr;  // the newest backup that has this stream
+    const repo::SnapshotSource* last_source = nullptr;
     for (const auto& s : history) {
       const repo::SnapshotSource* src = s.FindSource(stream->Name());
-      if (src && src->kind == "stream" && (!last || s.unix_time >= last->unix_time)) last = &s;
+      if (src && src->kind == "stream" && (!last || s.unix_time >= last->unix_time)) {
+        last = &s;
+        last_source = src;
+      }
     }
-    if (last) walk.SetStreamHistory(stream->Name(), last->FindSource(stream->Name())->chunks);
+    if (last_source) walk.SetStreamHistory(stream->Name(), last_source->chunks);
   }
 
   repo::Snapshot snapshot;

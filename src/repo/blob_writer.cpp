@@ -204,7 +204,6 @@ Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job) {
   {
     std::lock_guard lock(mu_);
     stats_.blobs_added++;
-    if (base) stats_.delta_blobs_added++;
     stats_.raw_bytes_added += raw_size;
     stats_.stored_bytes_added += stored_size;
   }

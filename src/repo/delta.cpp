@@ -222,18 +222,16 @@ bool EncodeDelta(int level, std::string_view target, std::string_view base, size
   // to do with its base and zstd-with-prefix is not tried either: a file rewritten whole
   // should cost little more than without deltas.
   thread_local std::string script;
-  bool scripted = false;
   if (!EditScript(target, base, target.size() / 8, script)) return false;
-  {
-    out.resize(1 + CompressBound(Codec::kZstd, script.size()));
-    out[0] = static_cast<char>(kMethodScript);
-    size_t n = 0;
-    Codec used = CompressTo(Codec::kZstd, level, script, out.data() + 1, out.size() - 1, &n);
-    if (used == Codec::kZstd) {
-      out.resize(1 + n);
-      scripted = out.size() <= limit;
-      if (out.size() * 8 <= limit) return true;  // small enough: not worth a second try
-    }
+  bool scripted = false;
+  out.resize(1 + CompressBound(Codec::kZstd, script.size()));
+  out[0] = static_cast<char>(kMethodScript);
+  size_t written = 0;
+  if (CompressTo(Codec::kZstd, level, script, out.data() + 1, out.size() - 1, &written) ==
+      Codec::kZstd) {
+    out.resize(1 + written);
+    scripted = out.size() <= limit;
+    if (out.size() * 8 <= limit) return true;  // small enough: not worth a second try
   }
   thread_local std::string prefixed;
   prefixed.resize(1 + CompressBound(Codec::kZstd, target.size()));

@@ -38,7 +38,6 @@ struct BlobWriterStats {
   uint64_t raw_bytes_added = 0;
   uint64_t stored_bytes_added = 0;  // what the packs hold for them (after compression)
   uint64_t packs_written = 0;
-  uint64_t delta_blobs_added = 0;  // of blobs_added, stored as deltas
 };
 
 class BlobWriter {
