@@ -82,6 +82,7 @@ Result<std::unique_ptr<storage::Backend>> OpenKeyBackend(Context& ctx, const con
   options.s3_parallel_uploads = cfg.s3.parallel_uploads;
   options.sftp_key_file = cfg.sftp.key_file;
   options.sftp_known_hosts = cfg.sftp.known_hosts;
+  options.allow_insecure = cfg.backup.allow_insecure;
   return storage::OpenBackend(destination, options, ctx.env(), /*create=*/false);
 }
 

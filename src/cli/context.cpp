@@ -36,6 +36,13 @@ Result<const config::Config*> Context::Config() {
   RegisterSecretEnvironmentVariable(config_->backup.password_env);
   RegisterSecretEnvironmentVariable(config_->database.password_env);
   VELIN_TRY(output::SetupLogging(config_->log, global.verbose, global.quiet));
+  for (const std::string& warning : config_->warnings) {
+    if (console_) {
+      console_->Warn(warning);
+    } else {
+      spdlog::warn("{}", warning);
+    }
+  }
   return &*config_;
 }
 
