@@ -66,8 +66,7 @@ void RegisterSecretEnvironmentVariable(const std::string& name) {
 
 bool IsSecretEnvironmentVariable(std::string_view name) {
   static constexpr std::string_view kAlways[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                                 "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                                                 "PGPASSWORD",        "MYSQL_PWD"};
+                                                 "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"};
   for (std::string_view a : kAlways) {
     if (name == a) return true;
   }

@@ -80,6 +80,8 @@ class MysqlDriver final : public Driver {
                    std::optional<SecretOptionPipe>& secret) const {
     p.argv = {tool};
     p.pass_env_prefixes = {"MYSQL_HOME", "MARIADB_HOME"};
+    // No password configured: the client library may have used MYSQL_PWD, so may the tool.
+    if (o_.password.empty()) p.pass_env_prefixes.push_back("MYSQL_PWD");
     if (!o_.password.empty()) {
       VELIN_ASSIGN(SecretOptionPipe pipe, SecretOptionPipe::Create(o_.password));
       secret.emplace(std::move(pipe));
