@@ -361,7 +361,7 @@ class Loader {
       }
       prefixes.push_back(p + "_");
     }
-    // velin's own variables that are not config keys (docs/config.md#environment).
+    // velin's own variables that are not config keys, and the test hooks.
     static const char* kOther[] = {
         "VELIN_CONFIG", "VELIN_CACHE_DIR",      "VELIN_FTP_PASSWORD", "VELIN_FTPS_CA_FILE",
         "VELIN_NOW",    "VELIN_ROLLBACK_LEVEL", "VELIN_FAULT_INJECT", "VELIN_TEST_CRASH_AT"};
