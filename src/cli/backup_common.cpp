@@ -24,6 +24,7 @@ storage::BackendOptions BackendOptionsFrom(const config::Config& cfg) {
   o.s3_parallel_uploads = cfg.s3.parallel_uploads;
   o.sftp_key_file = cfg.sftp.key_file;
   o.sftp_known_hosts = cfg.sftp.known_hosts;
+  o.allow_insecure = cfg.backup.allow_insecure;
   return o;
 }
 }  // namespace

@@ -8,6 +8,7 @@
 #include "velin/cli/context.hpp"
 #include "velin/config/config.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/process.hpp"
 #include "velin/crypto/key_ring.hpp"
 #include "velin/crypto/secret.hpp"
 #include "velin/repo/repository.hpp"
@@ -58,6 +59,7 @@ Result<Passphrase> NewPassphrase(const KeyFlags& flags) {
         "say where the new passphrase is: --new-password-env VAR or --new-password-file FILE "
         "(0600); velin never takes a passphrase from the command line");
   }
+  RegisterSecretEnvironmentVariable(flags.new_password_env);  // for no child to see
   VELIN_ASSIGN(std::string secret, config::ReadSecret(flags.new_password_env,
                                                       flags.new_password_file, "new passphrase"));
   Passphrase passphrase(std::move(secret));
@@ -80,6 +82,7 @@ Result<std::unique_ptr<storage::Backend>> OpenKeyBackend(Context& ctx, const con
   options.s3_parallel_uploads = cfg.s3.parallel_uploads;
   options.sftp_key_file = cfg.sftp.key_file;
   options.sftp_known_hosts = cfg.sftp.known_hosts;
+  options.allow_insecure = cfg.backup.allow_insecure;
   return storage::OpenBackend(destination, options, ctx.env(), /*create=*/false);
 }
 

@@ -2,6 +2,7 @@
 #include "velin/cli/context.hpp"
 #include "velin/config/describe.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/storage/remote_url.hpp"
 
 namespace velin::cli {
 
@@ -13,6 +14,11 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
   check->callback([&ctx] {
     ctx.Execute([&ctx]() -> Status {
       VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+      // The check `backup create` makes when it opens the repository, made here too.
+      for (const std::string* where : {&cfg->backup.destination, &cfg->backup.offsite}) {
+        VELIN_TRY(
+            storage::CheckCleartextTransport(*where, cfg->s3.endpoint, cfg->backup.allow_insecure));
+      }
       output::Console& out = ctx.out();
       if (out.json()) {
         out.Json({{"file", cfg->file}, {"valid", true}, {"config", config::ConfigToJson(*cfg)}});

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/process.hpp"
 #include "velin/monitor/run_monitor.hpp"
 #include "velin/output/logging.hpp"
 #include "velin/version.hpp"
@@ -31,7 +32,17 @@ Result<const config::Config*> Context::Config() {
   }
   VELIN_ASSIGN(config::Config loaded, config::LoadConfig(path));
   config_ = std::move(loaded);
+  // The variables holding the repository's and the database's passwords reach no child.
+  RegisterSecretEnvironmentVariable(config_->backup.password_env);
+  RegisterSecretEnvironmentVariable(config_->database.password_env);
   VELIN_TRY(output::SetupLogging(config_->log, global.verbose, global.quiet));
+  for (const std::string& warning : config_->warnings) {
+    if (console_) {
+      console_->Warn(warning);
+    } else {
+      spdlog::warn("{}", warning);
+    }
+  }
   return &*config_;
 }
 

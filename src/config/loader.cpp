@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,10 @@
 
 #include "config/schema.hpp"
 #include "velin/config/config.hpp"
+#include "velin/core/i18n.hpp"
+#include "velin/core/secret_file.hpp"
+
+extern char** environ;
 
 namespace velin::config {
 namespace {
@@ -184,6 +189,11 @@ class Loader {
       VELIN_ASSIGN(Value v, Convert(*spec, value, key_pos));
       spec->set(config_, v);
       positions_[section + "." + name] = key_pos;
+      if (value.is_array()) {
+        std::vector<Position>& items = item_positions_[section + "." + name];
+        items.clear();
+        for (const toml::node& item : *value.as_array()) items.push_back(At(item.source()));
+      }
     }
     return Ok();
   }
@@ -331,9 +341,53 @@ class Loader {
       spec.set(config_, v);
       if (spec.section == "database") config_.database.configured = true;
       positions_[spec.section + "." + spec.key] = Position{0, 0};
+      item_positions_.erase(spec.section + "." + spec.key);
       env_overridden_.push_back(spec.section + "." + spec.key);
     }
+    WarnUnknownEnvironment();
     return Ok();
+  }
+
+  // A VELIN_* variable that looks like an override (it starts like one, or is a typo of one)
+  // but names no key would be ignored without a word: say so.
+  void WarnUnknownEnvironment() {
+    std::vector<std::string> known;
+    for (const KeySpec& spec : Schema()) known.push_back(EnvName(spec));
+    std::vector<std::string> prefixes;
+    for (const std::string& section : Sections()) {
+      std::string p = "VELIN_";
+      for (char c : section) {
+        p += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      prefixes.push_back(p + "_");
+    }
+    // velin's own variables that are not config keys, and the test hooks.
+    static const char* kOther[] = {
+        "VELIN_CONFIG", "VELIN_CACHE_DIR",      "VELIN_FTP_PASSWORD", "VELIN_FTPS_CA_FILE",
+        "VELIN_NOW",    "VELIN_ROLLBACK_LEVEL", "VELIN_FAULT_INJECT", "VELIN_TEST_CRASH_AT"};
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+      std::string_view entry(*e);
+      std::string name(entry.substr(0, entry.find('=')));
+      if (name.rfind("VELIN_", 0) != 0) continue;
+      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+      if (std::find(std::begin(kOther), std::end(kOther), name) != std::end(kOther)) continue;
+      // The variables the config names as holding secrets are the user's to name.
+      if (name == config_.backup.password_env || name == config_.database.password_env) continue;
+      std::string suggestion = Suggest(name, known);
+      bool looks_like_key = std::any_of(prefixes.begin(), prefixes.end(),
+                                        [&](const auto& p) { return name.rfind(p, 0) == 0; });
+      if (suggestion.empty() && !looks_like_key) continue;
+      if (suggestion.empty()) {
+        config_.warnings.push_back(
+            TrFormat("environment variable {} is not a velin setting and is ignored", name));
+      } else {
+        // Suggest() wrote " (did you mean 'X'?)": the catalogue wants X alone.
+        std::string best = suggestion.substr(16, suggestion.size() - 16 - 3);
+        config_.warnings.push_back(TrFormat(
+            "environment variable {} is not a velin setting and is ignored (did you mean '{}'?)",
+            name, best));
+      }
+    }
   }
 
   // Where to point a message about `section.key`: the key, else its section, else line 1.
@@ -360,10 +414,18 @@ class Loader {
       return Fail(PositionOf("backup", "repack_threshold"),
                   "key 'repack_threshold' in [backup] must be between 0 and 1");
     }
-    for (const std::string& item : b.include) {
-      if (item.empty()) {
-        return Fail(PositionOf("backup", "include"),
-                    "key 'include' in [backup] holds an empty path");
+    for (size_t i = 0; i < b.include.size(); ++i) {
+      const std::string& item = b.include[i];
+      Position at = PositionOf("backup", "include");
+      if (auto it = item_positions_.find("backup.include");
+          it != item_positions_.end() && i < it->second.size()) {
+        at = it->second[i];
+      }
+      if (item.empty()) return Fail(at, "key 'include' in [backup] holds an empty path");
+      // What `backup create` refuses (archiver.cpp), refused here so `config check` says it.
+      if (item[0] == '/' || item == "." || ("/" + item + "/").find("/../") != std::string::npos) {
+        return Fail(at, "key 'include' in [backup]: " + Quote(item) +
+                            " must be a path inside app.root (relative, without '..')");
       }
       if (item == "db" && !config_.database.configured) {
         return Fail(PositionOf("backup", "include"),
@@ -430,18 +492,9 @@ class Loader {
           SecretKey{"database", "password_file", config_.database.password_file},
           SecretKey{"storage.s3", "credentials_file", config_.s3.credentials_file}}) {
       if (s.path.empty()) continue;
-      struct stat st;
       std::string where = std::string("key '") + s.key + "' in [" + s.section + "]: ";
-      if (::stat(s.path.c_str(), &st) != 0) {
-        return Fail(PositionOf(s.section, s.key), where + s.path + " does not exist");
-      }
-      if ((st.st_mode & 077) != 0) {
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-        return Fail(PositionOf(s.section, s.key), where + s.path +
-                                                      " can be read by other users (mode " + mode +
-                                                      "); run: chmod 600 " + s.path);
-      }
+      auto read = ReadSecretFile(s.path);  // what the commands using it call too
+      if (!read) return Fail(PositionOf(s.section, s.key), where + read.error().message);
     }
     return Ok();
   }
@@ -450,6 +503,7 @@ class Loader {
   Config config_;
   std::map<std::string, Position> positions_;
   std::map<std::string, Position> section_positions_;
+  std::map<std::string, std::vector<Position>> item_positions_;  // of array keys' items
   std::vector<std::string> env_overridden_;
 };
 
@@ -515,18 +569,9 @@ Result<std::string> ReadSecret(const std::string& env_var, const std::string& fi
     }
   }
   if (file.empty()) return std::string();
-  struct stat st;
-  if (::stat(file.c_str(), &st) != 0) return UsageError(what + ": " + file + " does not exist");
-  if ((st.st_mode & 077) != 0) {
-    return UsageError(what + ": " + file + " can be read by other users; run: chmod 600 " + file);
-  }
-  FILE* f = std::fopen(file.c_str(), "rb");
-  if (f == nullptr) return UsageError(what + ": cannot read " + file);
-  std::string secret;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) secret.append(buf, n);
-  std::fclose(f);
+  auto read = ReadSecretFile(file);
+  if (!read) return UsageError(what + ": " + read.error().message);
+  std::string secret = std::move(*read);
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
   return secret;
 }

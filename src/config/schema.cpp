@@ -112,6 +112,7 @@ std::vector<KeySpec> BuildSchema() {
   s.push_back(Str("backup", "password_env", &C::backup, &BackupSection::password_env));
   s.push_back(Str("backup", "password_file", &C::backup, &BackupSection::password_file, kCfg));
   s.push_back(Str("backup", "offsite", &C::backup, &BackupSection::offsite, kCfg));
+  s.push_back(Bool("backup", "allow_insecure", &C::backup, &BackupSection::allow_insecure));
   s.push_back(Real("backup", "repack_threshold", &C::backup, &BackupSection::repack_threshold));
 
   s.push_back(Dur("monitor", "max_age", &C::monitor, &MonitorSection::max_age));

@@ -33,6 +33,10 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"Version {} created", "Version {} erstellt"},
       {"Snapshot {} created", "Snapshot {} erstellt"},
       {"Configuration {} is valid", "Konfiguration {} ist gültig"},
+      {"environment variable {} is not a velin setting and is ignored",
+       "Umgebungsvariable {} ist keine velin-Einstellung und wird ignoriert"},
+      {"environment variable {} is not a velin setting and is ignored (did you mean '{}'?)",
+       "Umgebungsvariable {} ist keine velin-Einstellung und wird ignoriert (meinten Sie '{}'?)"},
       // Rollback engine.
       {"Creating version {}...", "Erstelle Version {}..."},
       {"Creating snapshot {}...", "Erstelle Snapshot {}..."},

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <string_view>
 
 extern char** environ;
@@ -23,25 +25,84 @@ void CloseFd(int& fd) {
   }
 }
 
-// The child's environment: ours, with extra_env replacing or adding entries.
-std::vector<std::string> BuildEnvironment(
-    const std::vector<std::pair<std::string, std::string>>& extra) {
+std::mutex& SecretsMutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::set<std::string, std::less<>>& RegisteredSecrets() {
+  static std::set<std::string, std::less<>> names;
+  return names;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// What every child may see: where programs are, who and where it is, language and time zone.
+bool IsBaseVariable(std::string_view name) {
+  static constexpr std::string_view kBase[] = {"PATH",  "HOME",     "USER",  "LOGNAME",
+                                               "SHELL", "LANG",     "TZ",    "TMPDIR",
+                                               "TERM",  "LANGUAGE", "LC_ALL"};
+  for (std::string_view b : kBase) {
+    if (name == b) return true;
+  }
+  return StartsWith(name, "LC_");
+}
+
+std::string_view NameOf(std::string_view entry) { return entry.substr(0, entry.find('=')); }
+
+}  // namespace
+
+void RegisterSecretEnvironmentVariable(const std::string& name) {
+  if (name.empty()) return;
+  std::lock_guard lock(SecretsMutex());
+  RegisteredSecrets().insert(name);
+}
+
+bool IsSecretEnvironmentVariable(std::string_view name) {
+  static constexpr std::string_view kAlways[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                                 "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"};
+  for (std::string_view a : kAlways) {
+    if (name == a) return true;
+  }
+  if (StartsWith(name, "VELIN_") && !EndsWith(name, "_PASSWORD_ENV") &&
+      !EndsWith(name, "_PASSWORD_FILE")) {
+    for (std::string_view word : {"PASSWORD", "PASSPHRASE", "SECRET", "TOKEN"}) {
+      if (name.find(word) != std::string_view::npos) return true;
+    }
+  }
+  std::lock_guard lock(SecretsMutex());
+  return RegisteredSecrets().find(name) != RegisteredSecrets().end();
+}
+
+std::vector<std::string> ChildEnvironment(const ProcessOptions& options) {
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view entry(*e);
+    std::string_view name = NameOf(entry);
+    if (IsSecretEnvironmentVariable(name)) continue;
     bool replaced = false;
-    for (const auto& [key, value] : extra) {
-      if (entry.size() > key.size() && entry.substr(0, key.size()) == key &&
-          entry[key.size()] == '=') {
-        replaced = true;
-        break;
+    for (const auto& [key, value] : options.extra_env) replaced = replaced || name == key;
+    if (replaced) continue;
+    if (options.env == ChildEnv::kMinimal && !IsBaseVariable(name)) {
+      bool wanted = false;
+      for (const std::string& prefix : options.pass_env_prefixes) {
+        wanted = wanted || StartsWith(name, prefix);
       }
+      if (!wanted) continue;
     }
-    if (!replaced) env.emplace_back(entry);
+    env.emplace_back(entry);
   }
-  for (const auto& [key, value] : extra) env.push_back(key + "=" + value);
+  for (const auto& [key, value] : options.extra_env) env.push_back(key + "=" + value);
   return env;
 }
+
+namespace {
 
 std::vector<char*> CStrings(std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -57,7 +118,7 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
   if (options.argv.empty()) return Failure("cannot start a process without a program name");
   std::vector<std::string> argv_strings = options.argv;
   std::vector<char*> argv = CStrings(argv_strings);
-  std::vector<std::string> env_strings = BuildEnvironment(options.extra_env);
+  std::vector<std::string> env_strings = ChildEnvironment(options);
   std::vector<char*> envp = CStrings(env_strings);
 
   int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
@@ -105,6 +166,8 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
       if (options.stderr_mode == Stdio::kPipe) redirect(err_pipe[1], 2);
       if (options.stderr_mode == Stdio::kNull) redirect(null_fd(), 2);
     }
+    // The pipes velin hands the child on purpose (a MariaDB option file as /dev/fd/N).
+    for (int fd : options.pass_fds) ::fcntl(fd, F_SETFD, 0);
     // Signals ignored by velin must not stay ignored in the child.
     ::signal(SIGPIPE, SIG_DFL);
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {

@@ -74,15 +74,19 @@ class MysqlDriver final : public Driver {
     return MysqlConnection::Open(o_, target.empty() ? o_.name : target);
   }
 
-  // The client options naming the server; the password goes in `secret`'s option file, which
+  // The client options naming the server; the password goes through `secret`'s pipe, which
   // must be the first argument.
   Status BuildArgs(ProcessOptions& p, const std::string& tool,
-                   std::optional<SecretOptionFile>& secret) const {
+                   std::optional<SecretOptionPipe>& secret) const {
     p.argv = {tool};
+    p.pass_env_prefixes = {"MYSQL_HOME", "MARIADB_HOME"};
+    // No password configured: the client library may have used MYSQL_PWD, so may the tool.
+    if (o_.password.empty()) p.pass_env_prefixes.push_back("MYSQL_PWD");
     if (!o_.password.empty()) {
-      VELIN_ASSIGN(SecretOptionFile file, SecretOptionFile::Create(o_.password));
-      secret.emplace(std::move(file));
-      p.argv.push_back("--defaults-extra-file=" + secret->path());
+      VELIN_ASSIGN(SecretOptionPipe pipe, SecretOptionPipe::Create(o_.password));
+      secret.emplace(std::move(pipe));
+      p.argv.push_back(secret->Argument());
+      p.pass_fds.push_back(secret->fd());
     }
     if (o_.socket.empty()) {
       p.argv.insert(p.argv.end(), {"--host=" + o_.host, "--protocol=TCP",
@@ -131,7 +135,7 @@ class MysqlDriver final : public Driver {
     VELIN_ASSIGN(DatabaseInfo info, BaseInfo(conn));
     VELIN_ASSIGN(std::string tool, DumpTool(info));
     ProcessOptions p;
-    std::optional<SecretOptionFile> secret;
+    std::optional<SecretOptionPipe> secret;
     VELIN_TRY(BuildArgs(p, tool, secret));
     p.argv.insert(p.argv.end(), {"--single-transaction", "--routines", "--triggers", "--events",
                                  "--add-locks", "--extended-insert", "--skip-complete-insert",
@@ -156,7 +160,7 @@ class MysqlDriver final : public Driver {
     }
     VELIN_ASSIGN(std::string tool, FindTool({"mariadb", "mysql"}, o_.tool_dir, "mariadb-client"));
     ProcessOptions p;
-    std::optional<SecretOptionFile> secret;
+    std::optional<SecretOptionPipe> secret;
     VELIN_TRY(BuildArgs(p, tool, secret));
     p.argv.insert(p.argv.end(), {"--binary-mode", "--batch", "--database=" + db});
     VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));

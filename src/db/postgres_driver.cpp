@@ -1,6 +1,7 @@
 // PostgreSQL: libpq for metadata and row counts, pg_dump -Fc -Z0 streamed for the dump, in one
 // MVCC snapshot (docs/databases.md#postgresql), pg_restore for restores.
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "drivers.hpp"
@@ -93,7 +94,13 @@ class PostgresDriver final : public Driver {
                                  "--port", std::to_string(o_.port == 0 ? 5432 : o_.port)});
     if (!o_.user.empty()) p.argv.insert(p.argv.end(), {"--username", o_.user});
     p.argv.push_back("--dbname=" + ConninfoDbname(dbname));
-    if (!o_.password.empty()) p.extra_env.emplace_back("PGPASSWORD", o_.password);
+    // libpq's own settings (PGSSLMODE, PGPASSFILE, ...) and the password, nothing else of ours.
+    p.pass_env_prefixes = {"PG"};
+    if (!o_.password.empty()) {
+      p.extra_env.emplace_back("PGPASSWORD", o_.password);
+    } else if (const char* env = std::getenv("PGPASSWORD"); env != nullptr) {
+      p.extra_env.emplace_back("PGPASSWORD", env);  // what libpq used here: the tool needs it too
+    }
     p.extra_env.emplace_back("PGCONNECT_TIMEOUT", "10");
   }
 

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <thread>
+#include <utility>
 
 #include "velin/io/env.hpp"
 
@@ -97,6 +98,7 @@ Result<std::string> FindTool(const std::vector<std::string>& names, const std::s
 
 Result<std::string> ToolVersionLine(const std::string& tool) {
   ProcessOptions options;
+  options.env = ChildEnv::kMinimal;
   options.argv = {tool, "--version"};
   VELIN_ASSIGN(CommandResult r, RunCommand(options, Duration(30'000)));
   if (r.exit_code != 0) {
@@ -107,6 +109,7 @@ Result<std::string> ToolVersionLine(const std::string& tool) {
 }
 
 Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& sink) {
+  options.env = ChildEnv::kMinimal;
   options.stdin_mode = Stdio::kNull;
   options.stdout_mode = Stdio::kPipe;
   options.stderr_mode = Stdio::kPipe;
@@ -146,6 +149,7 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
 }
 
 Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& produce) {
+  options.env = ChildEnv::kMinimal;
   options.stdin_mode = Stdio::kPipe;
   options.stdout_mode = Stdio::kPipe;
   options.merge_stderr_into_stdout = true;
@@ -215,39 +219,40 @@ std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& out
   return text;
 }
 
-Result<SecretOptionFile> SecretOptionFile::Create(const std::string& password) {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string templ =
-      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/velin-db-XXXXXX";
-  if (::mkdtemp(templ.data()) == nullptr) return ErrnoError("cannot create " + templ, errno);
-  SecretOptionFile file;
-  file.dir_ = templ;
-  file.path_ = templ + "/client.cnf";
+Result<SecretOptionPipe> SecretOptionPipe::Create(const std::string& password) {
   // Option-file syntax: a double-quoted value, with backslash and quote escaped.
-  std::string escaped;
+  std::string text = "[client]\npassword=\"";
   for (char c : password) {
-    if (c == '\\' || c == '"') escaped += '\\';
-    escaped += c;
+    if (c == '\\' || c == '"') text += '\\';
+    text += c;
   }
-  io::WriteOptions wo;
-  wo.mode = 0600;
-  wo.exclusive = true;
-  io::Env& env = io::Env::Default();
-  VELIN_ASSIGN(auto out, env.NewWritableFile(file.path_, wo));
-  VELIN_TRY(out->Append("[client]\npassword=\"" + escaped + "\"\n"));
-  VELIN_TRY(out->Close());
-  return file;
+  text += "\"\n";
+  // Written whole before the tool starts: it must fit in the pipe without a reader.
+  if (text.size() > 4096) return Failure("the database password is longer than 4000 bytes");
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("cannot create a pipe", errno);
+  SecretOptionPipe pipe;
+  pipe.fd_ = fds[0];
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = WriteWithoutSigpipe(fds[1], text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fds[1]);
+      return ErrnoError("cannot write to a pipe", err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fds[1]);
+  return pipe;
 }
 
-SecretOptionFile::SecretOptionFile(SecretOptionFile&& other) noexcept
-    : dir_(std::move(other.dir_)), path_(std::move(other.path_)) {
-  other.dir_.clear();
-  other.path_.clear();
-}
+SecretOptionPipe::SecretOptionPipe(SecretOptionPipe&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)) {}
 
-SecretOptionFile::~SecretOptionFile() {
-  if (dir_.empty()) return;
-  (void)io::RemoveAll(io::Env::Default(), dir_);
+SecretOptionPipe::~SecretOptionPipe() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 std::string Redact(std::string text, const std::string& secret) {

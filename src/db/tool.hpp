@@ -1,6 +1,6 @@
 // Private to the db module: finding and running the databases' own dump/restore tools with
 // their stdout streamed into a sink, or their stdin fed from a source, without a temp file and
-// without a deadlock on stderr; and the 0600 option file that carries a MariaDB password.
+// without a deadlock on stderr; and the pipe that carries a MariaDB password.
 #pragma once
 
 #include <string>
@@ -37,22 +37,23 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
 // "pg_dump failed (exit code 1): permission denied for table secret".
 std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& outcome);
 
-// A MariaDB client option file holding only the password, mode 0600 in a private 0700
-// directory, removed (with the directory) on destruction. Pass
-// "--defaults-extra-file=" + path() as the tool's FIRST argument.
-class SecretOptionFile {
+// A MariaDB client option file holding only the password, handed to the tool as a pipe it
+// inherits: the password never touches a disk, and nothing is left behind when velin is
+// killed. Pass Argument() as the tool's FIRST argument and fd() in ProcessOptions::pass_fds;
+// the pipe's read end is closed on destruction.
+class SecretOptionPipe {
  public:
-  static Result<SecretOptionFile> Create(const std::string& password);
-  SecretOptionFile(SecretOptionFile&& other) noexcept;
-  SecretOptionFile& operator=(SecretOptionFile&&) = delete;
-  SecretOptionFile(const SecretOptionFile&) = delete;
-  ~SecretOptionFile();
-  const std::string& path() const { return path_; }
+  static Result<SecretOptionPipe> Create(const std::string& password);
+  SecretOptionPipe(SecretOptionPipe&& other) noexcept;
+  SecretOptionPipe& operator=(SecretOptionPipe&&) = delete;
+  SecretOptionPipe(const SecretOptionPipe&) = delete;
+  ~SecretOptionPipe();
+  int fd() const { return fd_; }
+  std::string Argument() const { return "--defaults-extra-file=/dev/fd/" + std::to_string(fd_); }
 
  private:
-  SecretOptionFile() = default;
-  std::string dir_;
-  std::string path_;
+  SecretOptionPipe() = default;
+  int fd_ = -1;
 };
 
 // `text` with every occurrence of `secret` replaced by "***" (defence in depth for messages).

@@ -1,9 +1,13 @@
 #include "velin/output/logging.hpp"
 
+#include <fcntl.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 
 namespace velin::output {
@@ -33,10 +37,20 @@ Status SetupLogging(const config::LogSection& log, bool verbose, bool quiet) {
   if (!log.file.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(log.file).parent_path(), ec);
+    // The log names paths, hosts and databases: only its owner reads it. Created 0600 before
+    // spdlog opens it (on start and after each rotation), and an older 0644 log is narrowed.
+    spdlog::file_event_handlers private_file;
+    private_file.before_open = [](const spdlog::filename_t& name) {
+      int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      if (fd >= 0) ::close(fd);
+    };
+    private_file.after_open = [](const spdlog::filename_t&, std::FILE* file) {
+      (void)::fchmod(::fileno(file), 0600);
+    };
     try {
       auto file_sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
           log.file, static_cast<size_t>(log.max_size_mb) * 1024 * 1024,
-          static_cast<size_t>(log.max_files));
+          static_cast<size_t>(log.max_files), false, private_file);
       file_sink->set_level(spdlog::level::from_str(log.level));
       file_sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%P] %l: %v");
       sinks.push_back(file_sink);

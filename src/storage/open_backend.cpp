@@ -93,6 +93,7 @@ Result<std::unique_ptr<Backend>> OpenBackend(const std::string& destination,
     VELIN_ASSIGN(auto local, LocalBackend::Open(env, destination.substr(scheme_end + 3), create));
     return std::unique_ptr<Backend>(std::move(local));
   }
+  VELIN_TRY(CheckCleartextTransport(destination, options.s3_endpoint, options.allow_insecure));
   // Remote stores have no directories to create: the first put makes the repository.
   if (scheme == "s3") {
     VELIN_ASSIGN(RemoteUrl url, ParseRemoteUrl(destination));

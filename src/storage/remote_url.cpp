@@ -68,4 +68,54 @@ Result<RemoteUrl> ParseRemoteUrl(const std::string& url) {
   return out;
 }
 
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  if (host.rfind("127.", 0) != 0) return false;
+  // 127.a.b.c: four parts of one to three digits.
+  int parts = 0;
+  size_t digits = 0;
+  for (size_t i = 0; i <= host.size(); ++i) {
+    if (i == host.size() || host[i] == '.') {
+      if (digits == 0 || digits > 3) return false;
+      ++parts;
+      digits = 0;
+    } else if (host[i] >= '0' && host[i] <= '9') {
+      ++digits;
+    } else {
+      return false;
+    }
+  }
+  return parts == 4;
+}
+
+Status CheckCleartextTransport(const std::string& destination, const std::string& s3_endpoint,
+                               bool allow_insecure) {
+  if (allow_insecure) return Ok();
+  size_t scheme_end = destination.find("://");
+  if (scheme_end == std::string::npos) return Ok();
+  std::string scheme = destination.substr(0, scheme_end);
+  if (scheme == "ftp") {
+    VELIN_ASSIGN(RemoteUrl url, ParseRemoteUrl(destination));
+    if (IsLoopbackHost(url.host)) return Ok();
+    return UsageError("destination '" + destination +
+                      "': plain FTP sends the data and the password in clear; use ftps:// or "
+                      "sftp://, or set allow_insecure = true in [backup]");
+  }
+  if (scheme == "s3" && s3_endpoint.rfind("http://", 0) == 0) {
+    std::string authority = s3_endpoint.substr(7);
+    authority = authority.substr(0, authority.find('/'));
+    std::string host = authority;
+    if (!host.empty() && host.front() == '[') {
+      host = host.substr(0, host.find(']') + 1);
+    } else {
+      host = host.substr(0, host.find(':'));
+    }
+    if (IsLoopbackHost(host)) return Ok();
+    return UsageError("storage.s3.endpoint '" + s3_endpoint +
+                      "': plain HTTP sends the data and the credentials in clear; use https://, "
+                      "or set allow_insecure = true in [backup]");
+  }
+  return Ok();
+}
+
 }  // namespace velin::storage

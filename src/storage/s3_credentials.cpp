@@ -2,6 +2,7 @@
 // The values never appear in an error message; only the file name and the key names do.
 #include <cstdlib>
 
+#include "velin/core/secret_file.hpp"
 #include "velin/storage/s3_backend.hpp"
 
 namespace velin::storage {
@@ -59,19 +60,10 @@ Result<S3Credentials> ParseCredentialsFile(const std::string& path, std::string_
 
 }  // namespace
 
-Result<S3Credentials> LoadS3Credentials(io::Env& env, const std::string& credentials_file) {
+Result<S3Credentials> LoadS3Credentials(io::Env& /*env*/, const std::string& credentials_file) {
   if (!credentials_file.empty()) {
-    auto info = env.Stat(credentials_file);
-    if (!info) {
-      return UsageError("storage.s3.credentials_file: " + info.error().message);
-    }
-    if ((info->mode & 077) != 0) {
-      char mode[8];
-      std::snprintf(mode, sizeof mode, "%04o", info->mode & 07777);
-      return UsageError("storage.s3.credentials_file " + credentials_file +
-                        " is readable by others (mode " + mode + "): chmod 600 it");
-    }
-    auto text = env.ReadFile(credentials_file);
+    // The same function `config check` calls: a symlink is followed, the target must be private.
+    auto text = ReadSecretFile(credentials_file);
     if (!text) return UsageError("storage.s3.credentials_file: " + text.error().message);
     return ParseCredentialsFile(credentials_file, *text);
   }

@@ -39,6 +39,7 @@ struct BackupSection {
   std::string password_env;
   std::string password_file;  // absolute; checked to be 0600-like
   std::string offsite;
+  bool allow_insecure = false;    // ftp:// and http:// S3 endpoints beyond loopback
   double repack_threshold = 0.2;  // repack a pack when more than this share of it is unused
 };
 
@@ -108,6 +109,8 @@ struct Config {
   SftpSection sftp;
   DatabaseSection database;
   RollbackSection rollback;
+  // What is not wrong enough to refuse but must be said (a VELIN_* variable naming no key).
+  std::vector<std::string> warnings;
 };
 
 // Finds velin.toml in `start_dir` or the nearest parent. nullopt when there is none.

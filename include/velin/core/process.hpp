@@ -1,12 +1,17 @@
 // Child processes: the databases' dump/restore tools and the user's configured commands
 // (service stop/start, health check, migrations). Arguments go to execve directly, never
 // through a shell unless the user's command is a shell command; secrets reach a child only
-// through its environment (extra_env), never its argv.
+// through its environment (extra_env) or an inherited pipe (pass_fds), never its argv.
+//
+// No child sees velin's secrets (docs/operations.md#child-processes): velin's own tools get a
+// minimal environment (ChildEnv::kMinimal), the user's commands velin's environment without
+// the secrets (ChildEnv::kWithoutSecrets, the default).
 #pragma once
 
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,10 +22,24 @@ namespace velin {
 
 enum class Stdio { kInherit, kNull, kPipe };
 
+enum class ChildEnv {
+  // PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, LC_*, TZ, TMPDIR, TERM, plus the
+  // variables starting with one of `pass_env_prefixes` that are not secrets, plus extra_env.
+  // For the tools velin runs itself (pg_dump, mariadb-dump, ...).
+  kMinimal,
+  // velin's environment minus every secret (IsSecretEnvironmentVariable), plus extra_env.
+  // For the user's own commands (rollback stop/start/health/migrations), which may rely on
+  // their environment.
+  kWithoutSecrets,
+};
+
 struct ProcessOptions {
   std::vector<std::string> argv;                               // argv[0] is looked up in PATH
   std::vector<std::pair<std::string, std::string>> extra_env;  // set in the child only
-  std::string cwd;                                             // empty: inherit
+  ChildEnv env = ChildEnv::kWithoutSecrets;
+  std::vector<std::string> pass_env_prefixes;  // kMinimal: also these (e.g. "PG")
+  std::vector<int> pass_fds;  // stay open in the child under the same number (/dev/fd/N)
+  std::string cwd;            // empty: inherit
   Stdio stdin_mode = Stdio::kNull;
   Stdio stdout_mode = Stdio::kInherit;
   Stdio stderr_mode = Stdio::kInherit;
@@ -75,6 +94,17 @@ Result<CommandResult> RunCommand(ProcessOptions options, Duration timeout);
 Result<CommandResult> RunShellCommand(
     const std::string& command, Duration timeout, const std::string& cwd = "",
     std::vector<std::pair<std::string, std::string>> extra_env = {});
+
+// Names an environment variable holding a secret velin reads (the configured password_env
+// variables), so that no child gets it. Always secret, registered or not: AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_SECURITY_TOKEN and every VELIN_* variable whose
+// name holds PASSWORD, PASSPHRASE, SECRET or TOKEN (but not the config overrides naming where a
+// secret is: *_PASSWORD_ENV, *_PASSWORD_FILE).
+void RegisterSecretEnvironmentVariable(const std::string& name);
+bool IsSecretEnvironmentVariable(std::string_view name);
+
+// The environment a child started with `options` gets, as "KEY=value" entries.
+std::vector<std::string> ChildEnvironment(const ProcessOptions& options);
 
 // Describes a wait status for messages: "exit code 3", "killed by signal 9 (SIGKILL)".
 std::string DescribeExit(int exit_code);

@@ -71,6 +71,8 @@ struct BackendOptions {
   // [storage.sftp]
   std::string sftp_key_file;
   std::string sftp_known_hosts;
+  // [backup] allow_insecure: ftp:// and http:// S3 endpoints beyond loopback
+  bool allow_insecure = false;
 };
 
 // Opens the backend for a destination: a local directory (absolute path), or a URL

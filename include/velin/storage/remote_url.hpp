@@ -20,4 +20,13 @@ struct RemoteUrl {
 // A usage error naming the URL and what is wrong with it.
 Result<RemoteUrl> ParseRemoteUrl(const std::string& url);
 
+// localhost, 127.0.0.0/8 or ::1 (written as such: no name lookup).
+bool IsLoopbackHost(const std::string& host);
+
+// ftp:// and an http:// S3 endpoint send data and passwords in clear: a usage error unless
+// `allow_insecure` (backup.allow_insecure) or the server is on this machine (loopback), where
+// nothing crosses a network. `destination` is a URL or a local path (always fine).
+Status CheckCleartextTransport(const std::string& destination, const std::string& s3_endpoint,
+                               bool allow_insecure);
+
 }  // namespace velin::storage

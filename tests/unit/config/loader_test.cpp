@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include "support/test_support.hpp"
 #include "velin/config/config.hpp"
@@ -251,6 +254,62 @@ TEST(ConfigLoader, ExampleFileIsValid) {
   auto c = LoadConfig(velin::testing::SourceDir() + "/velin.toml.example");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_TRUE(c->database.configured);
+}
+
+TEST(ConfigLoader, RefusesIncludePathsOutsideTheAppAtTheirLine) {
+  ExpectRefused("[backup]\ninclude = [\"storage\", \"../etc\"]\n",
+                "/srv/app/velin.toml:2:23: key 'include' in [backup]: \"../etc\" must be a path "
+                "inside app.root (relative, without '..')");
+  ExpectRefused("[backup]\ninclude = [\n  \"/etc/passwd\",\n]\n", "velin.toml:3:3: key 'include'");
+  ExpectRefused("[backup]\ninclude = [\"a/../../b\"]\n", "\"a/../../b\" must be a path inside");
+  ScopedEnv e("VELIN_BACKUP_INCLUDE", "storage,../x");
+  ExpectRefused("", "velin.toml:1:1: key 'include' in [backup]: \"../x\" must be a path inside");
+}
+
+TEST(ConfigLoader, WarnsAboutVelinVariablesThatNameNoKey) {
+  ScopedEnv typo("VELIN_BACKUP_COMPRESION", "gzip");
+  ScopedEnv section("VELIN_MONITOR_PING", "x");
+  ScopedEnv other("VELIN_CACHE_DIR", "/tmp/c");
+  ScopedEnv named("VELIN_MY_PASSPHRASE", "s");
+  auto c = Load("[backup]\npassword_env = \"VELIN_MY_PASSPHRASE\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  std::string all;
+  for (const auto& w : c->warnings) all += w + "\n";
+  EXPECT_NE(all.find("environment variable VELIN_BACKUP_COMPRESION is not a velin setting and is "
+                     "ignored (did you mean 'VELIN_BACKUP_COMPRESSION'?)"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("VELIN_MONITOR_PING is not a velin setting"), std::string::npos) << all;
+  EXPECT_EQ(all.find("VELIN_CACHE_DIR"), std::string::npos) << all;
+  EXPECT_EQ(all.find("VELIN_MY_PASSPHRASE"), std::string::npos) << all;
+  EXPECT_EQ(c->backup.compression, "zstd");
+}
+
+TEST(ConfigLoader, ASecretFileBehindASymlinkIsJudgedByItsTarget) {
+  TempDir dir;
+  WriteFile(dir / "real", "hunter2\n", 0600);
+  std::filesystem::create_symlink(dir / "real", dir / "link");
+  const std::string text =
+      "[database]\ndriver = \"postgresql\"\nname = \"shop\"\npassword_file = \"link\"\n";
+  auto c = LoadConfigFromString(text, dir / "velin.toml");
+  ASSERT_TRUE(c) << c.error().message;
+  auto secret = ReadSecret("", c->database.password_file, "database 'shop'");
+  ASSERT_TRUE(secret) << secret.error().message;
+  EXPECT_EQ(*secret, "hunter2");
+  ::chmod((dir / "real").c_str(), 0640);
+  auto refused = LoadConfigFromString(text, dir / "velin.toml");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("link can be read by other users (mode 0640)"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_FALSE(ReadSecret("", c->database.password_file, "database 'shop'"));
+  // A directory is no secret file.
+  std::filesystem::create_directory(dir / "dir");
+  ::chmod((dir / "dir").c_str(), 0700);
+  auto dir_refused =
+      LoadConfigFromString("[backup]\npassword_file = \"dir\"\n", dir / "velin.toml");
+  ASSERT_FALSE(dir_refused);
+  EXPECT_NE(dir_refused.error().message.find("is not a regular file"), std::string::npos);
 }
 
 }  // namespace

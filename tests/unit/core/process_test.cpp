@@ -1,9 +1,13 @@
 #include "velin/core/process.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <optional>
+#include <string>
 
 namespace velin {
 namespace {
@@ -71,6 +75,86 @@ TEST(Process, StreamsThroughPipes) {
 TEST(Process, DescribesSignals) {
   EXPECT_EQ(DescribeExit(3), "exit code 3");
   EXPECT_EQ(DescribeExit(128 + 9), "killed by signal 9 (SIGKILL)");
+}
+
+// Sets a variable for one test, puts the old value back.
+class ScopedVar {
+ public:
+  ScopedVar(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedVar() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(Process, NoChildSeesASecret) {
+  RegisterSecretEnvironmentVariable("MY_REPO_PASSPHRASE");
+  ScopedVar repo("MY_REPO_PASSPHRASE", "repo-secret");
+  ScopedVar aws("AWS_SECRET_ACCESS_KEY", "aws-secret");
+  ScopedVar ftp("VELIN_FTP_PASSWORD", "ftp-secret");
+  ScopedVar where("VELIN_BACKUP_PASSWORD_ENV", "MY_REPO_PASSPHRASE");  // a name, not a secret
+  ScopedVar setting("APP_MODE", "production");
+  ScopedVar pg("PGSSLMODE", "require");
+  auto env_of = [](ChildEnv kind, std::vector<std::string> prefixes = {}) {
+    ProcessOptions o;
+    o.argv = {"env"};
+    o.env = kind;
+    o.pass_env_prefixes = std::move(prefixes);
+    o.extra_env = {{"PGPASSWORD", "given-on-purpose"}};
+    auto r = RunCommand(o, Duration(0));
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? r->output : std::string();
+  };
+  for (ChildEnv kind : {ChildEnv::kWithoutSecrets, ChildEnv::kMinimal}) {
+    std::string env = env_of(kind, {"PG"});
+    for (const char* secret : {"repo-secret", "aws-secret", "ftp-secret"}) {
+      EXPECT_EQ(env.find(secret), std::string::npos) << secret << " in\n" << env;
+    }
+    EXPECT_NE(env.find("PGPASSWORD=given-on-purpose\n"), std::string::npos) << env;
+    EXPECT_NE(env.find("PGSSLMODE=require\n"), std::string::npos) << env;
+    EXPECT_NE(env.find("PATH="), std::string::npos) << env;
+  }
+  std::string user = env_of(ChildEnv::kWithoutSecrets);
+  EXPECT_NE(user.find("APP_MODE=production\n"), std::string::npos) << user;
+  EXPECT_NE(user.find("VELIN_BACKUP_PASSWORD_ENV=MY_REPO_PASSPHRASE\n"), std::string::npos);
+  std::string tool = env_of(ChildEnv::kMinimal);
+  EXPECT_EQ(tool.find("APP_MODE"), std::string::npos) << tool;
+  EXPECT_EQ(tool.find("PGSSLMODE"), std::string::npos) << tool;
+  EXPECT_EQ(tool.find("VELIN_BACKUP_PASSWORD_ENV"), std::string::npos) << tool;
+
+  EXPECT_TRUE(IsSecretEnvironmentVariable("AWS_SESSION_TOKEN"));
+  EXPECT_TRUE(IsSecretEnvironmentVariable("VELIN_REPO_PASSPHRASE"));
+  EXPECT_FALSE(IsSecretEnvironmentVariable("VELIN_DATABASE_PASSWORD_FILE"));
+  EXPECT_FALSE(IsSecretEnvironmentVariable("HOME"));
+}
+
+TEST(Process, HandsAChildTheFdsItIsGivenAndNoOther) {
+  int given[2], other[2];
+  ASSERT_EQ(::pipe2(given, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(other, O_CLOEXEC), 0);
+  ASSERT_EQ(::write(given[1], "through the pipe", 16), 16);
+  ::close(given[1]);
+  ProcessOptions o;
+  std::string script = "cat /dev/fd/" + std::to_string(given[0]) + "; [ -e /dev/fd/" +
+                       std::to_string(other[0]) + " ] && echo leaked; true";
+  o.argv = {"/bin/sh", "-c", script};
+  o.pass_fds = {given[0]};
+  auto r = RunCommand(o, Duration(0));
+  ::close(given[0]);
+  ::close(other[0]);
+  ::close(other[1]);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->output, "through the pipe");
 }
 
 }  // namespace

@@ -3,7 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 
 #include "support/db_servers.hpp"
 #include "support/db_streams.hpp"
@@ -144,31 +147,90 @@ TEST_F(MysqlDriverTest, AMissingOrDyingDumpToolFailsTheDump) {
       << r.error().message;
 }
 
-TEST_F(MysqlDriverTest, ThePasswordTravelsInA0600OptionFileRemovedAfterwards) {
+// Sets variables for one test and puts the old values back.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::vector<std::pair<std::string, std::string>> vars) {
+    for (auto& [key, value] : vars) {
+      const char* old = std::getenv(key.c_str());
+      old_.emplace_back(key, old ? std::optional<std::string>(old) : std::nullopt);
+      ::setenv(key.c_str(), value.c_str(), 1);
+    }
+  }
+  ~ScopedEnv() {
+    for (auto& [key, value] : old_) {
+      if (value) {
+        ::setenv(key.c_str(), value->c_str(), 1);
+      } else {
+        ::unsetenv(key.c_str());
+      }
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> old_;
+};
+
+std::string ProcEnviron(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  for (char& c : s) {
+    if (c == '\0') c = '\n';
+  }
+  return s;
+}
+
+TEST_F(MysqlDriverTest, ThePasswordTravelsThroughAPipeAndTheToolsSeeNoOtherSecret) {
   my().Sql(db_,
            "INSERT INTO `order lines` (user_id, note) SELECT 1, REPEAT('x', 190) "
            "FROM seq_1_to_30000");
+  TempDir tmp;
+  ScopedEnv env({{"TMPDIR", tmp.path()},
+                 {"AWS_SECRET_ACCESS_KEY", "aws-secret-value"},
+                 {"VELIN_REPO_PASSPHRASE", "repo-passphrase-value"},
+                 {"SOME_SETTING", "not-for-tools"}});
   auto d = Open(my().Options(db_));
-  std::vector<std::string> cmdlines;
-  std::string option_file;
-  unsigned mode = 0;
+  std::vector<std::string> cmdlines, environs;
+  std::string option_arg;
+  bool is_pipe = false;
   auto r = d->Dump([&](std::string_view) -> Status {
     for (int pid : ChildPids(::getpid())) {
       std::string c = ProcCmdline(pid);
       cmdlines.push_back(c);
+      if (c.find("mariadb-dump") == std::string::npos) continue;  // the servers are ours too
+      std::string environ = ProcEnviron(pid);
+      if (!environ.empty()) environs.push_back(environ);  // empty: it has just exited
       size_t p = c.find("--defaults-extra-file=");
-      if (p == std::string::npos || !option_file.empty()) continue;
-      option_file = c.substr(p + 22, c.find(' ', p) - p - 22);
+      if (p == std::string::npos || !option_arg.empty()) continue;
+      option_arg = c.substr(p + 22, c.find(' ', p) - p - 22);
+      // /dev/fd/N in the tool is its fd N: a pipe, no file anywhere.
+      std::string fd = option_arg.substr(option_arg.rfind('/') + 1);
       struct stat st {};
-      if (::stat(option_file.c_str(), &st) == 0) mode = st.st_mode & 07777;
+      std::string proc_fd = "/proc/" + std::to_string(pid) + "/fd/" + fd;
+      if (::stat(proc_fd.c_str(), &st) == 0) is_pipe = S_ISFIFO(st.st_mode);
     }
     return Ok();
   });
   ASSERT_TRUE(r) << r.error().message;
-  ASSERT_FALSE(option_file.empty());
-  EXPECT_EQ(mode, 0600u);
-  EXPECT_FALSE(std::filesystem::exists(option_file));
+  ASSERT_FALSE(option_arg.empty());
+  EXPECT_EQ(option_arg.rfind("/dev/fd/", 0), 0u) << option_arg;
+  EXPECT_TRUE(is_pipe);
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
   for (const std::string& c : cmdlines) EXPECT_EQ(c.find(kAppPassword), std::string::npos) << c;
+  ASSERT_FALSE(environs.empty());
+  for (const std::string& e : environs) {
+    EXPECT_NE(e.find("PATH="), std::string::npos) << e;
+    for (const char* secret :
+         {kAppPassword, "aws-secret-value", "repo-passphrase-value", "not-for-tools"}) {
+      EXPECT_EQ(e.find(secret), std::string::npos) << secret << " in\n" << e;
+    }
+  }
+
+  // The restore tool reads its password the same way, and leaves nothing behind either.
+  std::string dump;
+  ASSERT_TRUE(d->Dump(StringSink(dump)));
+  ASSERT_TRUE(d->Restore(StringSource(dump), ""));
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
 }
 
 TEST_F(MysqlDriverTest, TemporaryDatabasesAreDroppedByCleanup) {

@@ -54,7 +54,7 @@ TEST(S3Credentials, ComeFromAPrivateFileOrTheEnvironment) {
   auto open = LoadS3Credentials(io::Env::Default(), dir / "open.env");
   ASSERT_FALSE(open);
   EXPECT_EQ(open.error().code, ExitCode::kUsage);
-  EXPECT_NE(open.error().message.find("readable by others (mode 0644)"), std::string::npos);
+  EXPECT_NE(open.error().message.find("can be read by other users (mode 0644)"), std::string::npos);
   EXPECT_EQ(open.error().message.find("topsecret"), std::string::npos);
 
   WriteFile(dir / "bad.env", "AWS_SECRET_ACCESS_KEY=topsecret\nPASSWORD=x\n", 0600);

@@ -36,5 +36,33 @@ TEST(RemoteUrl, RefusesPasswordsAndBadPorts) {
   EXPECT_FALSE(ParseRemoteUrl("s3://b/p?x=1"));
 }
 
+TEST(RemoteUrl, ClearTextTransportsNeedLoopbackOrAllowInsecure) {
+  for (const char* host : {"localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"}) {
+    EXPECT_TRUE(IsLoopbackHost(host)) << host;
+  }
+  for (const char* host :
+       {"127.0.0.1.example.com", "1270.0.0.1", "10.0.0.1", "localhost.evil", "", "127.0.0"}) {
+    EXPECT_FALSE(IsLoopbackHost(host)) << host;
+  }
+  EXPECT_TRUE(CheckCleartextTransport("/srv/backups", "http://10.0.0.1", false));
+  EXPECT_TRUE(CheckCleartextTransport("ftp://u@127.0.0.1:2121/x", "", false));
+  EXPECT_TRUE(CheckCleartextTransport("ftps://u@10.0.0.1/x", "", false));
+  EXPECT_TRUE(CheckCleartextTransport("sftp://u@10.0.0.1/x", "", false));
+  EXPECT_TRUE(CheckCleartextTransport("s3://b/p", "https://10.0.0.1", false));
+  EXPECT_TRUE(CheckCleartextTransport("s3://b/p", "http://[::1]:9000/", false));
+  EXPECT_TRUE(CheckCleartextTransport("s3://b/p", "http://localhost", false));
+  EXPECT_TRUE(CheckCleartextTransport("sftp://u@10.0.0.1/x", "http://10.0.0.1", false));
+
+  auto ftp = CheckCleartextTransport("ftp://u@10.0.0.1/x", "", false);
+  ASSERT_FALSE(ftp);
+  EXPECT_EQ(ftp.error().code, ExitCode::kUsage);
+  EXPECT_NE(ftp.error().message.find("allow_insecure = true"), std::string::npos);
+  auto http = CheckCleartextTransport("s3://b/p", "http://127.0.0.1.nip.io:9000", false);
+  ASSERT_FALSE(http);
+  EXPECT_NE(http.error().message.find("storage.s3.endpoint"), std::string::npos);
+  EXPECT_TRUE(CheckCleartextTransport("ftp://u@10.0.0.1/x", "", true));
+  EXPECT_TRUE(CheckCleartextTransport("s3://b/p", "http://10.0.0.1", true));
+}
+
 }  // namespace
 }  // namespace velin::storage

@@ -1,0 +1,158 @@
+// The real binary: no child process sees velin's secrets. The user's rollback commands get
+// velin's environment minus the secrets; the MariaDB tools a minimal one, and their password
+// through a pipe (/dev/fd/N), never a file in $TMPDIR. Wrappers on PATH record what the real
+// tools were given, then exec them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "support/backup_fixture.hpp"
+#include "support/db_servers.hpp"
+#include "support/rollback_app.hpp"
+#include "support/test_support.hpp"
+
+namespace velin::testing {
+namespace {
+
+// What velin is run with: secrets of every kind, and one ordinary setting.
+std::map<std::string, std::string> SecretEnvironment() {
+  return {{"REPO_PASS", "repo-pass-value"},         {"DB_PASS", "db-pass-value"},
+          {"AWS_ACCESS_KEY_ID", "aws-id-value"},    {"AWS_SECRET_ACCESS_KEY", "aws-secret-value"},
+          {"AWS_SESSION_TOKEN", "aws-token-value"}, {"VELIN_FTP_PASSWORD", "ftp-pass-value"},
+          {"APP_SETTING", "app-setting-value"}};
+}
+
+const char* const kSecretValues[] = {"repo-pass-value",  "db-pass-value",   "aws-id-value",
+                                     "aws-secret-value", "aws-token-value", "ftp-pass-value"};
+
+void ExpectNoSecret(const std::string& env, const std::string& what) {
+  for (const char* secret : kSecretValues) {
+    EXPECT_EQ(env.find(secret), std::string::npos) << secret << " reached " << what << ":\n" << env;
+  }
+}
+
+TEST(ChildEnvironmentTest, RollbackCommandsGetTheUsersEnvironmentWithoutVelinsSecrets) {
+  ToyAppOptions options;
+  options.with_service = false;
+  options.extra_rollback =
+      "stop = \"env > stop.env\"\nstart = \"env > start.env\"\nhealth = \"env > health.env\"\n"
+      "\n[backup]\npassword_env = \"REPO_PASS\"\n"
+      "\n[database]\ndriver = \"sqlite\"\npath = \"app.db\"\npassword_env = \"DB_PASS\"\n";
+  ToyApp app(options);
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "to-version", "v1"}, SecretEnvironment());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* file : {"stop.env", "start.env", "health.env"}) {
+    std::string env = ReadFileOrDie(app.app() + "/" + file);
+    ExpectNoSecret(env, file);
+    EXPECT_NE(env.find("APP_SETTING=app-setting-value"), std::string::npos) << file << ":\n" << env;
+    EXPECT_NE(env.find("PATH="), std::string::npos) << env;
+  }
+}
+
+// A wrapper named like the tool that appends its environment, arguments and the content of
+// $TMPDIR to `log`, then runs the real tool.
+void WriteWrapper(const std::string& dir, const std::string& name, const std::string& log) {
+  WriteFile(dir + "/" + name,
+            "#!/bin/sh\n{ echo '--- env'; env; echo '--- args'; echo \"$0 $@\"; echo '--- tmp';"
+            " ls -A \"${TMPDIR:-/tmp}\"; } >> " +
+                log + " 2>&1\nexec /usr/bin/" + name + " \"$@\"\n",
+            0755);
+}
+
+TEST(ChildEnvironmentTest, MariadbToolsGetAMinimalEnvironmentAndThePasswordThroughAPipe) {
+  MariadbServer& my = MariadbServer::Shared();
+  std::string db = my.CreateDatabase();
+  my.Sql(db, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');");
+  BackupApp app({"db"}, "password_env = \"REPO_PASS\"\n\n[database]\ndriver = \"mysql\"\nport = " +
+                            std::to_string(my.port()) + "\nuser = \"app\"\nname = \"" + db +
+                            "\"\npassword_env = \"DB_PASS\"\n");
+  TempDir scratch;
+  std::string tools = scratch / "tools", tmp = scratch / "tmp", log = scratch / "tools.log";
+  std::filesystem::create_directories(tools);
+  std::filesystem::create_directories(tmp);
+  WriteWrapper(tools, "mariadb-dump", log);
+  WriteWrapper(tools, "mariadb", log);
+  RunOptions options;
+  options.env = SecretEnvironment();
+  options.env["DB_PASS"] = kAppPassword;
+  options.env["PATH"] = tools + ":" + std::getenv("PATH");
+  options.env["TMPDIR"] = tmp;
+
+  RunResult r = app.Run({"backup", "create"}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  my.Sql(db, "DELETE FROM t;");
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(my.Sql(db, "SELECT v FROM t"), "a\n");
+
+  std::string seen = ReadFileOrDie(log);
+  ExpectNoSecret(seen, "a MariaDB tool");
+  EXPECT_EQ(seen.find(kAppPassword), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("APP_SETTING"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("mariadb-dump"), std::string::npos);
+  // Both tools ran with the password option (dump + restore), each time from a pipe.
+  size_t pipes = 0;
+  for (size_t p = seen.find("--defaults-extra-file="); p != std::string::npos;
+       p = seen.find("--defaults-extra-file=", p + 1)) {
+    EXPECT_EQ(seen.compare(p + 22, 8, "/dev/fd/"), 0) << seen.substr(p, 40);
+    ++pipes;
+  }
+  EXPECT_GE(pipes, 2u) << seen;
+  // Nothing in $TMPDIR while the tools ran, nor after.
+  size_t tmp_listing = 0;
+  for (size_t p = seen.find("--- tmp\n"); p != std::string::npos;
+       p = seen.find("--- tmp\n", p + 1)) {
+    ++tmp_listing;
+    std::string rest = seen.substr(p + 8);
+    EXPECT_TRUE(rest.empty() || rest.rfind("--- env", 0) == 0) << rest.substr(0, 200);
+  }
+  EXPECT_GE(tmp_listing, 2u);
+  EXPECT_TRUE(std::filesystem::is_empty(tmp));
+}
+
+TEST(ChildEnvironmentTest, PostgresqlToolsGetTheirPasswordAndNothingElseOfVelins) {
+  PostgresServer& pg = PostgresServer::Shared();
+  std::string db = pg.CreateDatabase();
+  pg.Sql(
+      db,
+      "SET ROLE app; CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');");
+  BackupApp app({"db"},
+                "password_env = \"REPO_PASS\"\n\n[database]\ndriver = \"postgresql\"\n"
+                "host = \"127.0.0.1\"\nport = " +
+                    std::to_string(pg.port()) + "\nuser = \"app\"\nname = \"" + db +
+                    "\"\npassword_env = \"DB_PASS\"\n");
+  TempDir scratch;
+  std::string tools = scratch / "tools", log = scratch / "tools.log";
+  std::filesystem::create_directories(tools);
+  WriteWrapper(tools, "pg_dump", log);
+  WriteWrapper(tools, "pg_restore", log);
+  RunOptions options;
+  options.env = SecretEnvironment();
+  options.env["DB_PASS"] = kAppPassword;
+  options.env["PGAPPNAME"] = "velin-env-test";  // libpq's own setting: the tools get it
+  options.env["PATH"] = tools + ":" + std::getenv("PATH");
+  RunResult r = app.Run({"backup", "create"}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  std::string seen = ReadFileOrDie(log);
+  ExpectNoSecret(seen, "a PostgreSQL tool");
+  EXPECT_EQ(seen.find("APP_SETTING"), std::string::npos) << seen;
+  EXPECT_NE(seen.find(std::string("PGPASSWORD=") + kAppPassword), std::string::npos) << seen;
+  EXPECT_NE(seen.find("pg_restore"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("PGAPPNAME=velin-env-test"), std::string::npos) << seen;
+  // Its argv never holds the password.
+  for (size_t p = seen.find("--- args\n"); p != std::string::npos;
+       p = seen.find("--- args\n", p + 1)) {
+    std::string args = seen.substr(p + 9, seen.find('\n', p + 9) - p - 9);
+    EXPECT_EQ(args.find(kAppPassword), std::string::npos) << args;
+  }
+}
+
+}  // namespace
+}  // namespace velin::testing

@@ -1,0 +1,144 @@
+// The real binary: what `config check` accepts, the commands accept too, and what they would
+// refuse it refuses with file:line — include paths outside app.root, clear-text transports,
+// secret files behind symlinks; a misspelt VELIN_* override is named; the log file is private.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "support/backup_fixture.hpp"
+#include "support/remote_servers.hpp"
+#include "support/test_support.hpp"
+
+namespace velin::testing {
+namespace {
+
+TEST(ConfigSafetyTest, IncludePathsOutsideTheAppAreRefusedByCheckWithTheirLine) {
+  for (std::string bad : {"../etc", "/etc", "storage/../../x", "."}) {
+    TempDir dir;
+    WriteFile(
+        dir / "velin.toml",
+        "[app]\nroot = \"app\"\n[backup]\ninclude = [\n  \"storage\",\n  \"" + bad + "\",\n]\n");
+    RunResult r = RunVelin({"config", "check", "--config", dir / "velin.toml"});
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("velin.toml:6:3: key 'include' in [backup]: \"" + bad +
+                         "\" must be a path inside app.root"),
+              std::string::npos)
+        << r.err;
+  }
+}
+
+TEST(ConfigSafetyTest, AMisspeltEnvironmentOverrideIsNamedWithTheLikelyKey) {
+  BackupApp app;
+  RunOptions o;
+  o.env["VELIN_BACKUP_COMPRESION"] = "gzip";
+  o.env["VELIN_ROLLBACK_NO_SUCH_KEY"] = "1";
+  o.env["VELIN_FTP_PASSWORD"] = "not a key, but velin's";
+  RunResult r = app.Run({"config", "check"}, o);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("environment variable VELIN_BACKUP_COMPRESION is not a velin setting and "
+                       "is ignored (did you mean 'VELIN_BACKUP_COMPRESSION'?)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("VELIN_ROLLBACK_NO_SUCH_KEY is not a velin setting"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("VELIN_FTP_PASSWORD"), std::string::npos) << r.err;
+  o.env.erase("VELIN_BACKUP_COMPRESION");
+  o.env.erase("VELIN_ROLLBACK_NO_SUCH_KEY");
+  o.env["VELIN_BACKUP_COMPRESSION"] = "gzip";
+  r = app.Run({"config", "check"}, o);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+}
+
+TEST(ConfigSafetyTest, ClearTextTransportsOffThisMachineNeedAllowInsecure) {
+  struct Case {
+    std::string backup;  // [backup] lines
+    std::string s3;      // [storage.s3] lines
+    std::string error;   // "" when allowed
+  };
+  const std::string ftp_error = "plain FTP sends the data and the password in clear";
+  const std::string http_error = "plain HTTP sends the data and the credentials in clear";
+  const std::vector<Case> cases = {
+      {"destination = \"ftp://backup@192.0.2.1/velin\"", "", ftp_error},
+      {"offsite = \"ftp://backup@files.example.net/velin\"", "", ftp_error},
+      {"destination = \"s3://bkt/velin\"", "endpoint = \"http://192.0.2.1:9000\"", http_error},
+      {"destination = \"ftp://backup@192.0.2.1/velin\"\nallow_insecure = true", "", ""},
+      {"destination = \"s3://bkt/v\"\nallow_insecure = true", "endpoint = \"http://192.0.2.1\"",
+       ""},
+      {"destination = \"ftp://backup@127.0.0.1:2121/velin\"", "", ""},
+      {"destination = \"s3://bkt/v\"", "endpoint = \"http://localhost:9000\"", ""},
+      {"destination = \"ftps://backup@192.0.2.1/velin\"", "", ""},
+      {"destination = \"s3://bkt/v\"", "endpoint = \"https://192.0.2.1\"", ""},
+  };
+  for (const Case& c : cases) {
+    TempDir dir;
+    WriteFile(dir / "velin.toml", "[app]\nroot = \".\"\n[backup]\ninclude = [\"x\"]\n" + c.backup +
+                                      "\n[storage.s3]\n" + c.s3 + "\n");
+    RunResult check = RunVelin({"config", "check", "--config", dir / "velin.toml"});
+    if (c.error.empty()) {
+      EXPECT_EQ(check.exit_code, 0) << c.backup << c.s3 << check.err;
+      continue;
+    }
+    EXPECT_EQ(check.exit_code, 2) << c.backup << c.s3 << check.err;
+    EXPECT_NE(check.err.find(c.error), std::string::npos) << check.err;
+    EXPECT_NE(check.err.find("allow_insecure = true"), std::string::npos) << check.err;
+    if (c.backup.find("offsite") != std::string::npos) continue;
+    // The command refuses before it connects anywhere (192.0.2.1 is TEST-NET: nothing answers).
+    RunResult create = RunVelin({"backup", "create", "--config", dir / "velin.toml"});
+    EXPECT_EQ(create.exit_code, 2) << create.err;
+    EXPECT_NE(create.err.find(c.error), std::string::npos) << create.err;
+  }
+}
+
+TEST(ConfigSafetyTest, TheLogFileIsPrivate) {
+  BackupApp app({"storage"}, "\n[log]\nfile = \"logs/velin.log\"\n");
+  WriteFile(app.root() + "/storage/a", "a");
+  RunResult r = app.Run({"backup", "create"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  struct stat st {};
+  ASSERT_EQ(::stat(app.path("logs/velin.log").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_GT(st.st_size, 0);
+  // A log an older velin left readable is narrowed.
+  ::chmod(app.path("logs/velin.log").c_str(), 0644);
+  ASSERT_EQ(app.Run({"backup", "list"}).exit_code, 0);
+  ASSERT_EQ(::stat(app.path("logs/velin.log").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(ConfigSafetyTest, ASymlinkedCredentialsFileIsJudgedAlikeByCheckAndUse) {
+  S3Server server;
+  BackupApp app({"storage"}, "\n[storage.s3]\nendpoint = \"" + server.endpoint() +
+                                 "\"\npath_style = true\ncredentials_file = \"s3.link\"\n");
+  WriteFile(app.root() + "/storage/a", "a");
+  TempDir secrets, cache;
+  RunOptions o;
+  o.env["VELIN_CACHE_DIR"] = cache.path();
+  std::filesystem::create_symlink(secrets / "s3.env", app.path("s3.link"));
+
+  // The target is private: both accept it.
+  WriteFile(secrets / "s3.env",
+            std::string("AWS_ACCESS_KEY_ID=") + S3Server::kAccessKey +
+                "\nAWS_SECRET_ACCESS_KEY=" + S3Server::kSecretKey + "\n",
+            0600);
+  RunResult check = app.Run({"config", "check"}, o);
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  const std::vector<std::string> create_args = {"backup", "create", "--destination",
+                                                "s3://bkt/velin"};
+  RunResult create = app.Run(create_args, o);
+  EXPECT_EQ(create.exit_code, 0) << create.err;
+
+  // The target can be read by others: both refuse it, with the same words.
+  ::chmod((secrets / "s3.env").c_str(), 0644);
+  check = app.Run({"config", "check"}, o);
+  EXPECT_EQ(check.exit_code, 2) << check.err;
+  create = app.Run(create_args, o);
+  EXPECT_EQ(create.exit_code, 2) << create.err;
+  const std::string refusal = "s3.link can be read by other users (mode 0644); run: chmod 600";
+  EXPECT_NE(check.err.find(refusal), std::string::npos) << check.err;
+  EXPECT_NE(create.err.find(refusal), std::string::npos) << create.err;
+}
+
+}  // namespace
+}  // namespace velin::testing
