@@ -59,6 +59,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   options.restore_owner = ::geteuid() == 0;
   if (flags.target.empty()) {
     options.target = cfg->app.root;
+    options.in_place = true;
     VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Restore backup {} in place into {}, overwriting "
                                                 "files there?",
                                                 id, options.target)));
