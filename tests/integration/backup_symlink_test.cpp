@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <iostream>
 #include <thread>
+#include <vector>
 
 #include "support/backup_fixture.hpp"
 
@@ -212,17 +214,26 @@ TEST(BackupSymlinkTest, RestoreRacingSymlinkSwapsNeverTouchesOutside) {
   ASSERT_EQ(::stat(victim.c_str(), &before), 0);
 
   const std::string target = app.path("target");
+  std::atomic<int> swaps{0};
   for (int round = 0; round < 3; ++round) {
     fs::remove_all(target);
     std::atomic<bool> done{false};
     std::thread swapper([&] {
+      // Each directory is swapped as soon as its file is in: a restore that set directory
+      // modes by path at the end would chmod the victim.
+      std::vector<bool> swapped(120, false);
       int n = 0;
       while (!done.load()) {
-        std::string d = target + "/storage/d" + std::to_string(n % 120);
-        std::string away = target + "/away-" + std::to_string(n);
-        if (::rename(d.c_str(), away.c_str()) == 0) (void)::symlink(victim.c_str(), d.c_str());
-        ++n;
-        ::usleep(100);
+        for (int i = 0; i < 120; ++i) {
+          std::string d = target + "/storage/d" + std::to_string(i);
+          if (swapped[i] || ::access((d + "/f").c_str(), F_OK) != 0) continue;
+          std::string away = target + "/away-" + std::to_string(n++);
+          if (::rename(d.c_str(), away.c_str()) == 0 && ::symlink(victim.c_str(), d.c_str()) == 0) {
+            ++swaps;
+          }
+          swapped[i] = true;
+        }
+        ::usleep(200);
       }
     });
     RunResult r = app.Run({"backup", "restore", "latest", "--target", target});
@@ -235,6 +246,8 @@ TEST(BackupSymlinkTest, RestoreRacingSymlinkSwapsNeverTouchesOutside) {
     EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec) << round;
     EXPECT_EQ(ReadFileOrDie(victim), "precious");
   }
+  EXPECT_GT(swaps.load(), 0);  // the race happened
+  std::cout << swaps.load() << " directories swapped for symlinks during the restores\n";
 }
 
 }  // namespace
