@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "archiver_walk.hpp"
@@ -120,6 +121,13 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
     if (!source) {
       reporter.EndProgress();
       return tl::unexpected(source.error().Wrap("backup.include '" + include + "'"));
+    }
+    if (source->files == 0 && std::find(options.allow_empty.begin(), options.allow_empty.end(),
+                                        include) == options.allow_empty.end()) {
+      reporter.Warn(
+          TrFormat("backup.include '{}' holds no files (a mount that is missing?); "
+                   "list it in backup.allow_empty if that is expected",
+                   include));
     }
     snapshot.sources.push_back(std::move(*source));
   }

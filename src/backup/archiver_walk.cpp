@@ -260,7 +260,40 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
 
 Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include) {
   std::string abs = io::JoinPath(options_.app_root, include);
+  // A symlink on the include path (the root itself, or a directory above it, e.g.
+  // storage/uploads -> /mnt/nas/uploads) is followed, and recorded so that an in-place restore
+  // can write behind it again (docs/operations.md, "Symlinked data").
+  std::map<std::string, std::string> links;
+  std::string at;
+  for (size_t start = 0; start <= include.size();) {
+    size_t slash = include.find('/', start);
+    if (slash == std::string::npos) slash = include.size();
+    at = include.substr(0, slash);
+    start = slash + 1;
+    std::string at_abs = io::JoinPath(options_.app_root, at);
+    VELIN_ASSIGN(io::FileInfo part, env_.Stat(at_abs));
+    if (part.type == io::FileType::kSymlink) {
+      VELIN_ASSIGN(links[at], env_.ReadLink(at_abs));
+    }
+  }
   VELIN_ASSIGN(io::FileInfo info, env_.Stat(abs));
+  if (info.type == io::FileType::kSymlink) {
+    // The link's own directory (abs/.) when it leads to one; else what its text names.
+    auto dir = env_.Stat(abs + "/.");
+    if (dir && dir->type == io::FileType::kDirectory) {
+      info = *dir;
+    } else {
+      const std::string& text = links[include];
+      std::string resolved =
+          !text.empty() && text[0] == '/' ? text : io::JoinPath(io::Dirname(abs), text);
+      VELIN_ASSIGN(info, env_.Stat(resolved));
+      if (info.type == io::FileType::kSymlink) {
+        return Failure("backup.include '" + include + "': " + abs + " is a symlink to a symlink (" +
+                       text + "); name its final target");
+      }
+      abs = resolved;
+    }
+  }
   if (info.type == io::FileType::kOther) {
     return Failure("backup.include '" + include + "': " + abs + " is not a file or directory");
   }
@@ -288,6 +321,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   VELIN_ASSIGN(source.tree, SaveTree(top));
   source.files = stats_.files - before.files;
   source.bytes = stats_.bytes - before.bytes;
+  source.links = std::move(links);
   parent_trees_.clear();
   return source;
 }

@@ -40,21 +40,76 @@ std::vector<std::string> SplitRelative(const std::string& path) {
   return parts;
 }
 
+// A directory being restored: its open handle, and the metadata it gets once everything inside
+// it is in. Every file job and child directory inside holds it; the last holder to let go (a
+// worker or the walker) sets its owner, mode and mtime on the open descriptor, so the children
+// are finished before their parent, a read-only directory stays writable until its files are
+// in, and no link swapped in meanwhile can redirect the chmod.
+class DirFinisher;
+struct DirState {
+  io::DirPtr dir;
+  std::optional<Node> meta;  // none: a directory above the backed-up path (made 0755)
+  std::shared_ptr<DirState> parent;
+  DirFinisher* finisher = nullptr;
+  ~DirState();
+};
+using DirStatePtr = std::shared_ptr<DirState>;
+
+class DirFinisher {
+ public:
+  DirFinisher(io::Env& env, const RestoreOptions& options) : env_(env), options_(options) {}
+  void Finish(DirState& d) {
+    if (!d.meta || failed_.load()) return;
+    io::Attributes a;
+    a.set_owner = options_.restore_owner;
+    a.uid = d.meta->uid;
+    a.gid = d.meta->gid;
+    a.mode = d.meta->mode;
+    a.mtime_ns = d.meta->mtime_ns;
+    Status st = env_.SetDirAttributes(*d.dir, a);
+    if (!st) Fail(st.error());
+  }
+  void Fail(const Error& e) {
+    std::lock_guard lock(mu_);
+    if (!error_) error_ = e;
+    failed_.store(true);
+  }
+  bool failed() const { return failed_.load(); }
+  std::optional<Error> error() {
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+
+ private:
+  io::Env& env_;
+  const RestoreOptions& options_;
+  std::mutex mu_;
+  std::optional<Error> error_;
+  std::atomic<bool> failed_{false};
+};
+
+DirState::~DirState() {
+  if (finisher) finisher->Finish(*this);
+}
+
 // Writes restored files on worker threads: each job reads its blobs (hash checked), writes a
-// temporary file, sets its metadata and renames it into place, so reading packs, decompressing
-// and hashing run on every core while the restorer walks the trees. Bounded: at most
-// kMaxQueuedJobs files wait. The first error stops the pool; later jobs are dropped.
+// temporary file in its directory (by descriptor, O_NOFOLLOW), sets its metadata on the open
+// file and renames it into place, so reading packs, decompressing and hashing run on every core
+// while the restorer walks the trees. Bounded: at most kMaxQueuedJobs files wait. The first
+// error stops the pool; later jobs are dropped.
 // REQUIRES: Submit() and Wait() from one thread.
 class FileWriterPool {
  public:
   struct Job {
-    std::string tmp;   // written first
-    std::string path;  // renamed to
+    DirStatePtr dir;
+    std::string tmp;   // written first, in dir
+    std::string name;  // renamed to, in dir
     Node node;
   };
 
-  FileWriterPool(repo::Repository& repo, io::Env& env, const RestoreOptions& options)
-      : repo_(repo), env_(env), options_(options) {
+  FileWriterPool(repo::Repository& repo, io::Env& env, const RestoreOptions& options,
+                 DirFinisher& finisher)
+      : repo_(repo), env_(env), options_(options), finisher_(finisher) {
     // Twice the cores: a worker often waits for a read or a write, another computes meanwhile.
     int n = static_cast<int>(2 * std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
     for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
@@ -96,44 +151,60 @@ class FileWriterPool {
     for (;;) {
       work_cv_.wait(lock, [&] { return stopping_ || (!jobs_.empty() && !error_); });
       if (stopping_) return;
-      Job job = std::move(jobs_.front());
+      std::optional<Job> job(std::move(jobs_.front()));
       jobs_.pop_front();
       ++busy_;
       lock.unlock();
-      Status st = Write(job);
-      if (!st) (void)env_.RemoveFile(job.tmp);
+      Status st = Write(*job);
+      std::optional<Error> failed;
+      if (!st) {
+        (void)env_.RemoveAt(*job->dir->dir, job->tmp, false);
+        failed = st.error().Wrap(io::JoinPath(job->dir->dir->path(), job->name));
+        finisher_.Fail(*failed);  // before the directory lets go: no chmod after a failure
+      }
+      job.reset();  // may finish its directory: before Wait() can see this job done
       lock.lock();
       --busy_;
-      if (!st && !error_) {
-        error_ = st.error().Wrap(job.path);
-        jobs_.clear();
+      if (failed && !error_) {
+        error_ = *failed;
+        std::deque<Job> dropped;
+        dropped.swap(jobs_);
+        lock.unlock();  // their directories let go without the lock
+        dropped.clear();
+        lock.lock();
       }
       done_cv_.notify_all();
     }
   }
 
   Status Write(const Job& job) {
+    const io::Dir& dir = *job.dir->dir;
     io::WriteOptions wo;
     wo.mode = 0600;
     wo.exclusive = true;
     wo.direct = job.node.size >= io::kDirectWriteMin;
-    VELIN_ASSIGN(auto file, env_.NewWritableFile(job.tmp, wo));
+    VELIN_ASSIGN(auto file, env_.NewWritableFileAt(dir, job.tmp, wo));
     thread_local std::string data, stored;  // reused: no allocation per blob
     for (const auto& id : job.node.content) {
       VELIN_TRY(repo_.ReadBlobInto(id, data, stored));  // hash checked
       VELIN_TRY(file->Append(data));
       bytes_.fetch_add(data.size(), std::memory_order_relaxed);
     }
+    io::Attributes a;
+    a.set_owner = options_.restore_owner;
+    a.uid = job.node.uid;
+    a.gid = job.node.gid;
+    a.mode = job.node.mode;
+    a.mtime_ns = job.node.mtime_ns;
+    VELIN_TRY(file->SetAttributes(a));
     VELIN_TRY(file->Close());
-    if (options_.restore_owner) VELIN_TRY(env_.SetOwner(job.tmp, job.node.uid, job.node.gid));
-    VELIN_TRY(env_.SetMode(job.tmp, job.node.mode));
-    VELIN_TRY(env_.SetMtime(job.tmp, job.node.mtime_ns));
-    return env_.Rename(job.tmp, job.path);
+    return env_.RenameAt(dir, job.tmp, dir, job.name);
   }
 
   repo::Repository& repo_;
   io::Env& env_;
   const RestoreOptions& options_;
+  DirFinisher& finisher_;
   std::mutex mu_;
   std::condition_variable work_cv_;  // a job is queued, or stopping
   std::condition_variable done_cv_;  // a job finished or failed
@@ -145,76 +216,125 @@ class FileWriterPool {
   std::vector<std::thread> threads_;
 };
 
+bool IsNotDirError(const Error& e) { return e.sys_errno == ELOOP || e.sys_errno == ENOTDIR; }
+
+// Walks the target by directory descriptors: every name is opened in its parent with
+// O_NOFOLLOW, so no symlink in the target (put there by anyone, or by an earlier restore) is
+// followed. The one exception: an in-place restore follows a symlink on a source's include path
+// that the backup followed (the snapshot's `links`), while it still has the recorded text and
+// this restore did not create it.
 class Restorer {
  public:
-  Restorer(repo::Repository& repo, io::Env& env, Reporter& reporter, const RestoreOptions& options)
-      : repo_(repo), env_(env), reporter_(reporter), options_(options), pool_(repo, env, options) {}
+  Restorer(repo::Repository& repo, io::Env& env, Reporter& reporter, const RestoreOptions& options,
+           io::DirPtr root)
+      : repo_(repo),
+        env_(env),
+        reporter_(reporter),
+        options_(options),
+        root_(std::move(root)),
+        finisher_(env, options),
+        pool_(repo, env, options, finisher_) {}
 
-  // Restores `node` (found at `parts` inside the source tree `top`) to target/`dir_rel`/name.
+  // Restores `node` (found inside the source `src`'s top tree `top`) to target/`dir_rel`/name.
   // `rel_src` is the node's path from the source's top tree (hardlink targets use it).
-  Status RestoreAt(const std::string& dir_rel, const Node& node, const std::string& rel_src,
-                   const Tree& top, const std::string& source_dir) {
+  Status RestoreAt(const repo::SnapshotSource& src, const std::string& dir_rel, const Node& node,
+                   const std::string& rel_src, const Tree& top, const std::string& source_dir) {
     source_top_ = &top;
     source_dir_ = source_dir;
-    VELIN_ASSIGN(std::string dir, EnsureParents(dir_rel));
-    Status st = RestoreNode(dir, node, rel_src);
-    Status written = pool_.Wait();  // also after a failure: no worker may still write
+    links_ = &src.links;
+    Status st = [&]() -> Status {
+      VELIN_ASSIGN(DirStatePtr dir, WalkTo(dir_rel, true));
+      return RestoreNode(dir, dir_rel, node, rel_src);
+    }();
+    if (!st) finisher_.Fail(st.error());  // no directory gets its mode after a failure
+    Status written = pool_.Wait();        // also after a failure: no worker may still write
     VELIN_TRY(st);
     VELIN_TRY(written);
+    if (auto e = finisher_.error()) return tl::unexpected(*e);
     stats.bytes = pool_.bytes();
-    // Directories last, children before parents: a file renamed into a directory changes its
-    // mtime, and a read-only directory must stay writable until its files are in.
-    for (const auto& [path, dir_node] : dir_metas_) {
-      auto meta = SetMeta(path, dir_node, true);
-      if (!meta) return tl::unexpected(meta.error().Wrap(path));
-    }
-    dir_metas_.clear();
     return Ok();
   }
   RestoreStats stats;
 
  private:
-  // Creates target/rel's directories (missing ones 0755), refusing to pass through a symlink
-  // this restore created. Returns the absolute directory.
-  Result<std::string> EnsureParents(const std::string& rel) {
-    std::string dir = options_.target;
-    if (rel.empty()) return dir;
+  std::string Abs(const std::string& rel) const { return io::JoinPath(options_.target, rel); }
+
+  // Opens the symlink `name` in `dir` (at `rel`) when it is one the backup followed: in place,
+  // with the recorded text, not made by this restore. Null otherwise.
+  Result<io::DirPtr> FollowRecorded(const io::Dir& dir, const std::string& name,
+                                    const std::string& rel) {
+    if (!options_.in_place || !links_) return io::DirPtr();
+    auto recorded = links_->find(rel);
+    if (recorded == links_->end() || created_symlinks_.count(rel)) return io::DirPtr();
+    auto text = env_.ReadLinkAt(dir, name);
+    if (!text || *text != recorded->second) return io::DirPtr();
+    return env_.OpenDirAt(dir, name, true);
+  }
+
+  // The directory target/`rel`, made (0755) where missing. A symlink on the way is followed only
+  // when the backup followed it (FollowRecorded); any other is refused, not replaced: it is not
+  // the backup's to remove.
+  Result<DirStatePtr> WalkTo(const std::string& rel, bool create) {
+    auto state = std::make_shared<DirState>();
+    state->dir = root_;
+    if (rel.empty()) return state;
+    std::string at;
     for (const auto& part : SplitRelative(rel)) {
-      dir = io::JoinPath(dir, part);
-      if (created_symlinks_.count(dir)) {
-        return Failure("refusing to restore through symlink " + dir + " created by this restore");
+      at = io::JoinPath(at, part);
+      const io::Dir& parent = *state->dir;
+      auto opened = env_.OpenDirAt(parent, part, false);
+      if (!opened && create && opened.error().sys_errno == ENOENT) {
+        VELIN_TRY(env_.CreateDirAt(parent, part, 0755));
+        opened = env_.OpenDirAt(parent, part, false);
       }
-      VELIN_ASSIGN(bool exists, env_.Exists(dir));
-      if (!exists) VELIN_TRY(env_.CreateDir(dir, 0755));
+      if (!opened && IsNotDirError(opened.error())) {
+        VELIN_ASSIGN(io::DirPtr followed, FollowRecorded(parent, part, at));
+        if (!followed) {
+          return Failure("refusing to restore through " + Abs(at) +
+                         ": it is not a directory (a symlink is followed only where the backup "
+                         "followed one; restore with --target, or remove it)");
+        }
+        opened = followed;
+      }
+      if (!opened) return tl::unexpected(opened.error());
+      auto next = std::make_shared<DirState>();
+      next->dir = std::move(*opened);
+      next->parent = std::move(state);
+      state = std::move(next);
     }
-    return dir;
+    return state;
   }
 
-  // Makes `path` a real directory: anything else there (file, symlink) is removed, not followed.
-  Status MakeRealDir(const std::string& path) {
-    VELIN_ASSIGN(bool exists, env_.Exists(path));
-    if (exists) {
-      VELIN_ASSIGN(io::FileInfo info, env_.Stat(path));
-      if (info.type == io::FileType::kDirectory) return Ok();
-      VELIN_TRY(env_.RemoveFile(path));
+  // The directory `name` of the backup in `parent` (at `rel`): a real directory, anything else
+  // there (file, symlink) removed, not followed — except a symlink the backup followed.
+  Result<io::DirPtr> OpenRealDir(const io::Dir& parent, const std::string& name,
+                                 const std::string& rel) {
+    auto opened = env_.OpenDirAt(parent, name, false);
+    if (opened) return opened;
+    if (IsNotDirError(opened.error())) {
+      VELIN_ASSIGN(io::DirPtr followed, FollowRecorded(parent, name, rel));
+      if (followed) return followed;
+      if (options_.in_place && links_ && links_->count(rel)) {
+        return Failure("refusing to replace the symlink " + Abs(rel) +
+                       ": the backup followed it to '" + links_->at(rel) +
+                       "' and it now points elsewhere; fix the link or restore with --target");
+      }
+      VELIN_TRY(env_.RemoveAt(parent, name, false));
+    } else if (opened.error().sys_errno != ENOENT) {
+      return tl::unexpected(opened.error());
     }
-    return env_.CreateDir(path, 0700);
+    VELIN_TRY(env_.CreateDirAt(parent, name, 0700));
+    return env_.OpenDirAt(parent, name, false);
   }
 
-  Status SetMeta(const std::string& path, const Node& node, bool set_mode) {
-    if (options_.restore_owner) VELIN_TRY(env_.SetOwner(path, node.uid, node.gid));
-    if (set_mode) VELIN_TRY(env_.SetMode(path, node.mode));
-    return env_.SetMtime(path, node.mtime_ns);
-  }
-
-  std::string TempName(const std::string& dir, const std::string& name) {
-    return io::JoinPath(dir, ".velin-restore-" + std::to_string(::getpid()) + "-" +
-                                 std::to_string(temp_counter_++) + "-" + name.substr(0, 100));
+  std::string TempName(const std::string& name) {
+    return ".velin-restore-" + std::to_string(::getpid()) + "-" + std::to_string(temp_counter_++) +
+           "-" + name.substr(0, 100);
   }
 
   // Hands the file to the pool; it is in place after the next pool_.Wait().
-  Status WriteFile(const std::string& path, const Node& node) {
-    auto submitted = pool_.Submit({TempName(io::Dirname(path), node.name), path, node});
+  Status WriteFile(const DirStatePtr& dir, const Node& node) {
+    auto submitted = pool_.Submit({dir, TempName(node.name), node.name, node});
     if (!submitted) {
       pool_failed_ = true;  // the error names the file it happened to: not to be wrapped again
       return submitted;
@@ -223,17 +343,19 @@ class Restorer {
     return Ok();
   }
 
-  // A hardlink to a file of this restore: that file must be in place first.
-  Status LinkTo(const std::string& existing, const std::string& dir, const std::string& path,
-                const std::string& name) {
+  // A hardlink to the file of this restore at `existing` (relative to the target): that file
+  // must be in place first. Its directory is reached again by descriptors from the target.
+  Status LinkTo(const std::string& existing, const DirStatePtr& dir, const std::string& name) {
     if (auto written = pool_.Wait(); !written) {
       pool_failed_ = true;
       return written;
     }
-    std::string tmp = TempName(dir, name);
-    VELIN_TRY(env_.HardLink(existing, tmp));
+    std::string from_dir = io::Dirname(existing);
+    VELIN_ASSIGN(DirStatePtr from, WalkTo(from_dir == "." ? "" : from_dir, false));
+    std::string tmp = TempName(name);
+    VELIN_TRY(env_.HardLinkAt(*from->dir, io::Basename(existing), *dir->dir, tmp));
     stats.hardlinks++;
-    return env_.Rename(tmp, path);
+    return env_.RenameAt(*dir->dir, tmp, *dir->dir, name);
   }
 
   // The node at `rel` (relative to the source's top tree), for hardlink targets.
@@ -254,44 +376,56 @@ class Restorer {
     return nullptr;
   }
 
-  Status RestoreHardlink(const std::string& path, const Node& node) {
+  Status RestoreHardlink(const DirStatePtr& dir, const std::string& path, const Node& node) {
     std::string first = io::JoinPath(source_dir_, node.target);
     if (SplitRelative(node.target).empty()) {
-      return DamageError("hardlink " + path + " names an invalid path '" + node.target + "'");
+      return DamageError("hardlink " + Abs(path) + " names an invalid path '" + node.target + "'");
     }
-    if (restored_files_.count(first)) return LinkTo(first, io::Dirname(path), path, node.name);
+    if (restored_files_.count(first)) return LinkTo(first, dir, node.name);
     // The first link is not part of this restore (--only): restore the content here.
     const Node* primary = FindInSource(node.target);
     if (!primary || primary->type != NodeType::kFile) {
-      return DamageError("hardlink " + path + " points to '" + node.target + "', not a file");
+      return DamageError("hardlink " + Abs(path) + " points to '" + node.target + "', not a file");
     }
     Node copy = *primary;
     copy.name = node.name;
-    VELIN_TRY(WriteFile(path, copy));
+    VELIN_TRY(WriteFile(dir, copy));
     restored_files_.insert(first);  // later links of the group link to this one
     restored_alias_[first] = path;
     stats.files++;
     return Ok();
   }
 
-  Status RestoreNode(const std::string& dir, const Node& node, const std::string& rel_src) {
-    std::string path = io::JoinPath(dir, node.name);
+  // `dir` is target/`dir_rel`, open.
+  Status RestoreNode(const DirStatePtr& dir, const std::string& dir_rel, const Node& node,
+                     const std::string& rel_src) {
+    std::string path = io::JoinPath(dir_rel, node.name);  // relative to the target
     switch (node.type) {
       case NodeType::kFile:
-        VELIN_TRY(WriteFile(path, node));
+        VELIN_TRY(WriteFile(dir, node));
         restored_files_.insert(io::JoinPath(source_dir_, rel_src));
         stats.files++;
         return Ok();
       case NodeType::kHardlink: {
         auto alias = restored_alias_.find(io::JoinPath(source_dir_, node.target));
-        if (alias != restored_alias_.end()) return LinkTo(alias->second, dir, path, node.name);
-        return RestoreHardlink(path, node);
+        if (alias != restored_alias_.end()) return LinkTo(alias->second, dir, node.name);
+        return RestoreHardlink(dir, path, node);
       }
       case NodeType::kSymlink: {
-        std::string tmp = TempName(dir, node.name);
-        VELIN_TRY(env_.Symlink(node.target, tmp));
-        VELIN_TRY(SetMeta(tmp, node, false));
-        VELIN_TRY(env_.Rename(tmp, path));
+        std::string tmp = TempName(node.name);
+        VELIN_TRY(env_.SymlinkAt(node.target, *dir->dir, tmp));
+        io::Attributes a;
+        a.set_owner = options_.restore_owner;
+        a.uid = node.uid;
+        a.gid = node.gid;
+        a.set_mode = false;
+        a.mtime_ns = node.mtime_ns;
+        Status st = env_.SetAttributesAt(*dir->dir, tmp, a);
+        if (st) st = env_.RenameAt(*dir->dir, tmp, *dir->dir, node.name);
+        if (!st) {
+          (void)env_.RemoveAt(*dir->dir, tmp, false);
+          return st;
+        }
         created_symlinks_.insert(path);
         stats.symlinks++;
         return Ok();
@@ -299,15 +433,24 @@ class Restorer {
       case NodeType::kDir:
         break;
     }
-    VELIN_TRY(MakeRealDir(path));
-    VELIN_ASSIGN(Tree tree, repo_.ReadTree(node.subtree));
-    for (const auto& child : tree.nodes) {
-      auto st = RestoreNode(path, child, rel_src + "/" + child.name);
+    auto state = std::make_shared<DirState>();
+    VELIN_ASSIGN(state->dir, OpenRealDir(*dir->dir, node.name, path));
+    state->meta = node;
+    state->meta->content.clear();
+    state->parent = dir;
+    state->finisher = &finisher_;  // from here on, the last holder finishes it
+    auto tree = repo_.ReadTree(node.subtree);
+    if (!tree) {
+      finisher_.Fail(tree.error());
+      return tl::unexpected(tree.error());
+    }
+    for (const auto& child : tree->nodes) {
+      auto st = RestoreNode(state, path, child, rel_src + "/" + child.name);
+      if (!st) finisher_.Fail(st.error());  // before `state` lets go: no chmod after a failure
       if (!st && pool_failed_) return st;
-      if (!st) return tl::unexpected(st.error().Wrap(io::JoinPath(path, child.name)));
+      if (!st) return tl::unexpected(st.error().Wrap(Abs(io::JoinPath(path, child.name))));
     }
     stats.dirs++;
-    dir_metas_.emplace_back(path, node);  // after every file is in (RestoreAt)
     return Ok();
   }
 
@@ -315,15 +458,17 @@ class Restorer {
   io::Env& env_;
   Reporter& reporter_;
   const RestoreOptions& options_;
+  io::DirPtr root_;
   const Tree* source_top_ = nullptr;
-  std::string source_dir_;
-  std::set<std::string> created_symlinks_;
+  std::string source_dir_;  // the source's directory, relative to the target
+  const std::map<std::string, std::string>* links_ = nullptr;
+  std::set<std::string> created_symlinks_;  // relative to the target
   std::set<std::string> restored_files_;
   std::map<std::string, std::string> restored_alias_;
   std::deque<Tree> trees_;
-  std::vector<std::pair<std::string, Node>> dir_metas_;  // post-order: children first
   uint64_t temp_counter_ = 0;
   bool pool_failed_ = false;
+  DirFinisher finisher_;
   FileWriterPool pool_;  // last: its workers stop before the members they use go
 };
 
@@ -368,14 +513,22 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
                                      const RestoreOptions& options) {
   std::string only = options.only;
   while (only.size() > 1 && only.back() == '/') only.pop_back();
-  Restorer restorer(repo, env, reporter, options);
   VELIN_TRY(CreateDirs(env, options.target));
+  VELIN_ASSIGN(io::DirPtr root, env.OpenDir(options.target));
+  Restorer restorer(repo, env, reporter, options, root);
   bool matched = false;
   reporter.StartProgress(Tr("Restoring"), snapshot.stats.bytes);
   for (const auto& src : snapshot.sources) {
     if (src.kind != "path") continue;
     if (SplitRelative(src.name).empty()) {
       return DamageError("backup " + snapshot.id + " names an invalid path '" + src.name + "'");
+    }
+    for (const auto& [link, text] : src.links) {
+      (void)text;
+      if (link != src.name && src.name.rfind(link + "/", 0) != 0) {
+        return DamageError("backup " + snapshot.id + ": source '" + src.name +
+                           "' records a link '" + link + "' off its path");
+      }
     }
     VELIN_ASSIGN(Tree top, repo.ReadTree(src.tree));
     if (top.nodes.size() != 1 || top.nodes[0].name != io::Basename(src.name)) {
@@ -385,9 +538,8 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
     if (!selection) continue;
     matched = true;
     std::string src_dir = io::Dirname(src.name) == "." ? "" : io::Dirname(src.name);
-    auto st = restorer.RestoreAt(
-        selection->dir_rel, selection->node, selection->rel_src, top,
-        src_dir.empty() ? options.target : io::JoinPath(options.target, src_dir));
+    auto st = restorer.RestoreAt(src, selection->dir_rel, selection->node, selection->rel_src, top,
+                                 src_dir);
     if (!st) {
       reporter.EndProgress();
       return tl::unexpected(st.error());
@@ -401,13 +553,7 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
     return UsageError("backup " + snapshot.id + " has no path '" + options.only + "'");
   }
   // One flush of the target's file system for the whole restore instead of an fsync per file.
-  int fd = ::open(options.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    int rc = ::syncfs(fd);
-    int err = errno;
-    ::close(fd);
-    if (rc != 0) return ErrnoError("syncfs " + options.target, err);
-  }
+  if (::syncfs(root->fd()) != 0) return ErrnoError("syncfs " + options.target, errno);
   return restorer.stats;
 }
 

@@ -31,6 +31,7 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
     if (inc != "db") options.include.push_back(inc);  // "db" is the database stream source
   }
   options.exclude = cfg->backup.exclude;
+  options.allow_empty = cfg->backup.allow_empty;
   options.strategy = strategy;
   options.codec = codec;
   options.level = cfg->backup.compression_level;

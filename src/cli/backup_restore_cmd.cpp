@@ -2,6 +2,8 @@
 // in place (after a confirmation) or under --target.
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "backup_common.hpp"
 #include "backup_db.hpp"
 #include "velin/backup/restorer.hpp"
@@ -35,13 +37,29 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
     if (out.json()) out.Json({{"id", id}, {"database", flags.database}});
     return Ok();
   }
-  const bool with_db = !flags.database.empty() || (flags.only.empty() && flags.target.empty() &&
-                                                   snapshot.FindSource(kDatabaseStream) != nullptr);
+  const bool has_db = snapshot.FindSource(kDatabaseStream) != nullptr;
+  const bool has_files =
+      std::any_of(snapshot.sources.begin(), snapshot.sources.end(),
+                  [](const repo::SnapshotSource& s) { return s.kind == "path"; });
+  // A backup of only the database (backup.include = ["db"]): restoring it is restoring that.
+  if (!has_files && has_db && flags.only.empty()) {
+    if (!flags.target.empty()) {
+      return UsageError("backup " + id +
+                        " holds only a database, no files for --target; restore it with --only db "
+                        "[--database NAME]");
+    }
+    VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database));
+    if (out.json()) out.Json({{"id", id}, {"database", flags.database}, {"files", 0}});
+    return Ok();
+  }
+  const bool with_db =
+      !flags.database.empty() || (flags.only.empty() && flags.target.empty() && has_db);
   backup::RestoreOptions options;
   options.only = flags.only;
   options.restore_owner = ::geteuid() == 0;
   if (flags.target.empty()) {
     options.target = cfg->app.root;
+    options.in_place = true;
     VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Restore backup {} in place into {}, overwriting "
                                                 "files there?",
                                                 id, options.target)));

@@ -1,9 +1,11 @@
 // velin backup status: the newest backup and its age, the repository's size and object
 // counts, the open locks and the last verify — and exit 1 when the newest backup is older than
 // monitor.max_age, or (with monitor.max_verify_age set) no successful verify is recorded
-// within it. Takes no lock, so it also works while a prune holds the exclusive one.
+// within it, or an include path of the newest backup holds no files (unless listed in
+// backup.allow_empty). Takes no lock, so it also works while a prune holds the exclusive one.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -68,7 +70,8 @@ Result<Facts> Gather(Context& ctx, const RepoFlags& flags) {
 }
 
 // Problems first in the list are the ones the exit status reports.
-void Judge(const config::MonitorSection& m, Facts& f) {
+void Judge(const config::Config& cfg, Facts& f) {
+  const config::MonitorSection& m = cfg.monitor;
   std::vector<std::string> problems;
   for (const auto& s : f.snapshots) {
     if (f.newest == nullptr || s.unix_time >= f.newest->unix_time) f.newest = &s;
@@ -80,6 +83,19 @@ void Judge(const config::MonitorSection& m, Facts& f) {
     problems.push_back(TrFormat("the newest backup {} is {} old (monitor.max_age is {})",
                                 f.newest->id, Age(f.now - f.newest->unix_time),
                                 FormatDuration(m.max_age)));
+  }
+  // An include that held no files (a NAS that was not mounted) is a backup that saved nothing.
+  if (f.newest != nullptr) {
+    const auto& allowed = cfg.backup.allow_empty;
+    for (const auto& src : f.newest->sources) {
+      if (src.kind == "path" && src.files == 0 &&
+          std::find(allowed.begin(), allowed.end(), src.name) == allowed.end()) {
+        problems.push_back(TrFormat(
+            "the newest backup {} holds no files of '{}' (list it in backup.allow_empty if "
+            "that is expected)",
+            f.newest->id, src.name));
+      }
+    }
   }
   const int64_t max_verify = m.max_verify_age.count() / 1000;
   const int64_t verified = f.verify ? f.verify->last_ok_time : 0;
@@ -145,7 +161,7 @@ void PrintHuman(output::Console& out, const Facts& f) {
 Status RunStatus(Context& ctx, const RepoFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(Facts facts, Gather(ctx, flags));
-  Judge(cfg->monitor, facts);
+  Judge(*cfg, facts);
   if (ctx.out().json()) {
     ctx.out().Json(ToJson(facts));
   } else {

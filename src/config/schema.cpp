@@ -91,6 +91,7 @@ std::vector<KeySpec> BuildSchema() {
 
   s.push_back(List("backup", "include", &C::backup, &BackupSection::include));
   s.push_back(List("backup", "exclude", &C::backup, &BackupSection::exclude));
+  s.push_back(List("backup", "allow_empty", &C::backup, &BackupSection::allow_empty));
   s.push_back(Enum("backup", "compression", &C::backup, &BackupSection::compression,
                    {"zstd", "gzip", "none"}));
   s.push_back(

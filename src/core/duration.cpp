@@ -25,7 +25,7 @@ std::optional<Duration> ParseDuration(std::string_view text) {
       factor = 1;
     else if (unit == "s")
       factor = 1000;
-    else if (unit == "m")
+    else if (unit == "m" || unit == "min")
       factor = 60'000;
     else if (unit == "h")
       factor = 3'600'000;

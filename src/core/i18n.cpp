@@ -143,6 +143,19 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"the repository holds no backup", "das Repository enthält kein Backup"},
       {"{} lock(s) removed, {} left", "{} Sperre(n) entfernt, {} verbleibend"},
       {"unlock cancelled; no lock removed", "Entsperren abgebrochen; keine Sperre entfernt"},
+      // Symlinked and empty include paths
+      {"backup.include '{}' holds no files (a mount that is missing?); list it in "
+       "backup.allow_empty if that is expected",
+       "backup.include '{}' enthält keine Dateien (fehlt ein Mount?); in backup.allow_empty "
+       "eintragen, wenn das so sein soll"},
+      {"the newest backup {} holds no files of '{}' (list it in backup.allow_empty if that is "
+       "expected)",
+       "das neueste Backup {} enthält keine Dateien von '{}' (in backup.allow_empty eintragen, "
+       "wenn das so sein soll)"},
+      {"backup.include '{}': {} is a symlink to {}; backups follow it and an in-place restore "
+       "writes behind it",
+       "backup.include '{}': {} ist ein Symlink auf {}; Backups folgen ihm, und eine "
+       "Wiederherstellung an Ort und Stelle schreibt dahinter"},
   };
   return kTable;
 }

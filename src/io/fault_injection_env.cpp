@@ -25,6 +25,9 @@ class FaultyWritableFile : public WritableFile {
     if (auto e = env_.Check(FaultOp::kSync, path_)) return tl::unexpected(*e);
     return base_->Sync();
   }
+  Status SetAttributes(const Attributes& attributes) override {
+    return base_->SetAttributes(attributes);
+  }
   Status Close() override { return base_->Close(); }
 
  private:
@@ -110,6 +113,38 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
   VELIN_ASSIGN(auto base, base_.NewWritableFile(path, options));
   return std::unique_ptr<WritableFile>(
       std::make_unique<FaultyWritableFile>(*this, path, std::move(base)));
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFileAt(
+    const Dir& dir, const std::string& name, const WriteOptions& options) {
+  std::string path = JoinPath(dir.path(), name);
+  if (auto e = Check(FaultOp::kCreate, path)) return tl::unexpected(*e);
+  VELIN_ASSIGN(auto base, base_.NewWritableFileAt(dir, name, options));
+  return std::unique_ptr<WritableFile>(
+      std::make_unique<FaultyWritableFile>(*this, path, std::move(base)));
+}
+
+Status FaultInjectionEnv::CreateDirAt(const Dir& dir, const std::string& name, uint32_t mode) {
+  if (auto e = Check(FaultOp::kCreate, JoinPath(dir.path(), name))) return tl::unexpected(*e);
+  return base_.CreateDirAt(dir, name, mode);
+}
+
+Status FaultInjectionEnv::RenameAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
+                                   const std::string& to) {
+  if (auto e = Check(FaultOp::kRename, JoinPath(to_dir.path(), to))) return tl::unexpected(*e);
+  return base_.RenameAt(from_dir, from, to_dir, to);
+}
+
+Status FaultInjectionEnv::SymlinkAt(const std::string& target, const Dir& dir,
+                                    const std::string& name) {
+  if (auto e = Check(FaultOp::kCreate, JoinPath(dir.path(), name))) return tl::unexpected(*e);
+  return base_.SymlinkAt(target, dir, name);
+}
+
+Status FaultInjectionEnv::HardLinkAt(const Dir& from_dir, const std::string& from,
+                                     const Dir& to_dir, const std::string& to) {
+  if (auto e = Check(FaultOp::kCreate, JoinPath(to_dir.path(), to))) return tl::unexpected(*e);
+  return base_.HardLinkAt(from_dir, from, to_dir, to);
 }
 
 Status FaultInjectionEnv::CreateDir(const std::string& path, uint32_t mode) {

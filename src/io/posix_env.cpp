@@ -62,6 +62,30 @@ void ReturnDirectBuffer(char* b) {
   }
 }
 
+struct timespec TimespecFromNs(int64_t ns) {
+  struct timespec ts;
+  ts.tv_sec = ns / 1'000'000'000;
+  ts.tv_nsec = ns % 1'000'000'000;
+  if (ts.tv_nsec < 0) {
+    ts.tv_nsec += 1'000'000'000;
+    ts.tv_sec -= 1;
+  }
+  return ts;
+}
+
+// Owner first: chown clears the setuid and setgid bits the mode may set.
+Status SetFdAttributes(int fd, const std::string& path, const Attributes& a) {
+  if (a.set_owner && ::fchown(fd, a.uid, a.gid) != 0) {
+    return ErrnoError("cannot chown " + path, errno);
+  }
+  if (a.set_mode && ::fchmod(fd, a.mode) != 0) {
+    return ErrnoError("cannot set mode of " + path, errno);
+  }
+  struct timespec times[2] = {{0, UTIME_OMIT}, TimespecFromNs(a.mtime_ns)};
+  if (::futimens(fd, times) != 0) return ErrnoError("cannot set mtime of " + path, errno);
+  return Ok();
+}
+
 class PosixWritableFile : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd, bool direct) : path_(std::move(path)), fd_(fd) {
@@ -97,6 +121,11 @@ class PosixWritableFile : public WritableFile {
     VELIN_TRY(EndDirect());
     if (::fdatasync(fd_) != 0) return ErrnoError("cannot fsync " + path_, errno);
     return Ok();
+  }
+
+  Status SetAttributes(const Attributes& a) override {
+    VELIN_TRY(EndDirect());  // every byte written: a later write would move the mtime
+    return SetFdAttributes(fd_, path_, a);
   }
 
   Status Close() override {
@@ -463,6 +492,118 @@ Status PosixEnv::SetMtime(const std::string& path, int64_t mtime_ns) {
     times[1].tv_sec -= 1;
   }
   if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoError("cannot set mtime of " + path, errno);
+  }
+  return Ok();
+}
+
+Dir::~Dir() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<DirPtr> PosixEnv::OpenDir(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("cannot open directory " + path, errno);
+  return std::make_shared<const Dir>(fd, path);
+}
+
+Result<DirPtr> PosixEnv::OpenDirAt(const Dir& dir, const std::string& name, bool follow) {
+  std::string path = JoinPath(dir.path(), name);
+  int fd = ::openat(dir.fd(), name.c_str(),
+                    O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+  if (fd < 0) return ErrnoError("cannot open directory " + path, errno);
+  return std::make_shared<const Dir>(fd, std::move(path));
+}
+
+Status PosixEnv::CreateDirAt(const Dir& dir, const std::string& name, uint32_t mode) {
+  if (::mkdirat(dir.fd(), name.c_str(), mode) != 0 && errno != EEXIST) {
+    return ErrnoError("cannot create directory " + JoinPath(dir.path(), name), errno);
+  }
+  return Ok();
+}
+
+Result<FileInfo> PosixEnv::StatAt(const Dir& dir, const std::string& name) {
+  struct stat st;
+  if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoError("cannot stat " + JoinPath(dir.path(), name), errno);
+  }
+  return FileInfoFromStat(st);
+}
+
+Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFileAt(const Dir& dir,
+                                                                  const std::string& name,
+                                                                  const WriteOptions& options) {
+  std::string path = JoinPath(dir.path(), name);
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+  if (options.exclusive) flags |= O_EXCL;
+  if (options.truncate) flags |= O_TRUNC;
+  int fd = ::openat(dir.fd(), name.c_str(), flags, options.mode);
+  if (fd < 0) return ErrnoError("cannot create " + path, errno);
+  bool direct = options.direct && options.truncate;
+  return std::make_unique<PosixWritableFile>(std::move(path), fd, direct);
+}
+
+Status PosixEnv::RenameAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
+                          const std::string& to) {
+  if (::renameat(from_dir.fd(), from.c_str(), to_dir.fd(), to.c_str()) != 0) {
+    return ErrnoError(
+        "cannot rename " + JoinPath(from_dir.path(), from) + " to " + JoinPath(to_dir.path(), to),
+        errno);
+  }
+  return Ok();
+}
+
+Status PosixEnv::RemoveAt(const Dir& dir, const std::string& name, bool is_dir) {
+  if (::unlinkat(dir.fd(), name.c_str(), is_dir ? AT_REMOVEDIR : 0) != 0) {
+    return ErrnoError("cannot remove " + JoinPath(dir.path(), name), errno);
+  }
+  return Ok();
+}
+
+Status PosixEnv::SymlinkAt(const std::string& target, const Dir& dir, const std::string& name) {
+  if (::symlinkat(target.c_str(), dir.fd(), name.c_str()) != 0) {
+    return ErrnoError("cannot create symlink " + JoinPath(dir.path(), name), errno);
+  }
+  return Ok();
+}
+
+Result<std::string> PosixEnv::ReadLinkAt(const Dir& dir, const std::string& name) {
+  std::string buf(256, '\0');
+  for (;;) {
+    ssize_t n = ::readlinkat(dir.fd(), name.c_str(), buf.data(), buf.size());
+    if (n < 0) return ErrnoError("cannot read symlink " + JoinPath(dir.path(), name), errno);
+    if (static_cast<size_t>(n) < buf.size()) {
+      buf.resize(static_cast<size_t>(n));
+      return buf;
+    }
+    buf.resize(buf.size() * 2);
+  }
+}
+
+Status PosixEnv::HardLinkAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
+                            const std::string& to) {
+  if (::linkat(from_dir.fd(), from.c_str(), to_dir.fd(), to.c_str(), 0) != 0) {
+    return ErrnoError(
+        "cannot link " + JoinPath(to_dir.path(), to) + " to " + JoinPath(from_dir.path(), from),
+        errno);
+  }
+  return Ok();
+}
+
+Status PosixEnv::SetDirAttributes(const Dir& dir, const Attributes& attributes) {
+  return SetFdAttributes(dir.fd(), dir.path(), attributes);
+}
+
+Status PosixEnv::SetAttributesAt(const Dir& dir, const std::string& name, const Attributes& a) {
+  std::string path = JoinPath(dir.path(), name);
+  if (a.set_owner && ::fchownat(dir.fd(), name.c_str(), a.uid, a.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoError("cannot chown " + path, errno);
+  }
+  if (a.set_mode && ::fchmodat(dir.fd(), name.c_str(), a.mode, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoError("cannot set mode of " + path, errno);
+  }
+  struct timespec times[2] = {{0, UTIME_OMIT}, TimespecFromNs(a.mtime_ns)};
+  if (::utimensat(dir.fd(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
     return ErrnoError("cannot set mtime of " + path, errno);
   }
   return Ok();

@@ -20,6 +20,7 @@ nlohmann::json SourceToJson(const SnapshotSource& s) {
     j["metadata"] = s.metadata;
   } else {
     j["tree"] = s.tree.Hex();
+    if (!s.links.empty()) j["links"] = s.links;
   }
   return j;
 }
@@ -45,6 +46,7 @@ SnapshotSource SourceFromJson(const nlohmann::json& j) {
     s.metadata = j.at("metadata");
   } else if (s.kind == "path") {
     s.tree = IdField(j, "tree");
+    if (j.contains("links")) s.links = j.at("links").get<std::map<std::string, std::string>>();
   } else {
     throw std::runtime_error("unknown source kind '" + s.kind + "'");
   }

@@ -92,5 +92,26 @@ TEST(SqliteBackupTest, BackupDamageRestoreVerifyKeepsTheFileMode) {
   EXPECT_EQ(RunProgram({"sqlite3", path, ".dump"}).out, before);
 }
 
+// A backup of only the database restores with the plain disaster-recovery command.
+TEST(SqliteBackupTest, DatabaseOnlyBackupRestoresWithThePlainCommand) {
+  BackupApp app({"db"}, "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
+  std::string path = app.root() + "/var/app.db";
+  std::filesystem::create_directories(app.root() + "/var");
+  RunProgram({"sqlite3", path, "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a'), ('b');"});
+  std::string before = RunProgram({"sqlite3", path, ".dump"}).out;
+  RunResult r = app.Run({"backup", "create"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  RunProgram({"sqlite3", path, "DELETE FROM t;"});
+
+  r = app.Run({"backup", "restore", "latest", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(RunProgram({"sqlite3", path, ".dump"}).out, before);
+
+  // --target has no files to take: one clear line pointing to --only db.
+  r = app.Run({"backup", "restore", "latest", "--target", app.path("elsewhere")});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--only db"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace velin::testing

@@ -26,6 +26,8 @@ struct CreateOptions {
   std::string app_root;              // absolute
   std::vector<std::string> include;  // paths relative to app_root ("db" is a stream source)
   std::vector<std::string> exclude;  // globs relative to app_root (see docs/cli.md)
+  // Include paths that may hold no files; any other that does gets a warning.
+  std::vector<std::string> allow_empty;
   // Absolute paths never backed up, e.g. the repository itself when it lies inside app.root.
   std::vector<std::string> skip_paths;
   std::string strategy = "full";  // "full" | "incremental"

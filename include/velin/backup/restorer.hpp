@@ -2,9 +2,13 @@
 // in-place restore). Every blob's hash is checked before its bytes are written; each file is
 // written to a temporary name in its directory and renamed over the old one; modes, owners
 // (when running as root), mtimes, symlinks and hardlink groups are restored. It never writes
-// outside the target: tree names are validated ('..', '/', absolute names are refused), existing
-// non-directories where a directory belongs are replaced rather than followed, and a symlink
-// this restore created is never traversed. Files not in the backup are left alone.
+// outside the target: tree names are validated ('..', '/', absolute names are refused) and the
+// target is walked by directory descriptors (openat/mkdirat with O_NOFOLLOW, metadata set on
+// open descriptors, renameat/symlinkat/linkat), so no symlink in the target is followed —
+// except, on an in-place restore, one on an include path that the backup itself followed
+// (RestoreOptions::in_place). Existing non-directories where a directory of the backup belongs
+// are replaced; a symlink above the restored path is refused. Files not in the backup are left
+// alone.
 #pragma once
 
 #include <string>
@@ -21,6 +25,10 @@ struct RestoreOptions {
   std::string target;  // absolute directory
   std::string only;    // "" for everything, else a path relative to app.root inside the backup
   bool restore_owner = false;
+  // An in-place restore (target = app.root): a symlink on a source's include path that the
+  // backup followed (the snapshot's `links`) is followed again while it has the recorded text,
+  // so the files go behind it (e.g. to the NAS) instead of replacing it with a directory.
+  bool in_place = false;
 };
 
 struct RestoreStats {

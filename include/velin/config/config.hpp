@@ -22,9 +22,10 @@ struct AppSection {
 };
 
 struct BackupSection {
-  std::vector<std::string> include;  // as written: "db" or paths relative to app.root
-  std::vector<std::string> exclude;  // glob patterns, relative to app.root
-  std::string compression = "zstd";  // "zstd" | "gzip" | "none"
+  std::vector<std::string> include;      // as written: "db" or paths relative to app.root
+  std::vector<std::string> exclude;      // glob patterns, relative to app.root
+  std::vector<std::string> allow_empty;  // include paths that may hold no files (no warning)
+  std::string compression = "zstd";      // "zstd" | "gzip" | "none"
   int compression_level = 3;
   std::string strategy = "full";  // "full" | "incremental"
   std::string destination;        // absolute directory, or a URL (s3://, sftp://, ftp://)

@@ -1,5 +1,6 @@
 // Durations as users write them in velin.toml and on the command line: "30s", "10m", "2h",
-// "1d", "1h30m", "500ms". A bare number is refused: the unit must be said.
+// "1d", "1h30m", "500ms"; "min" is accepted for "m" ("10min", as systemd writes it). A bare
+// number is refused: the unit must be said.
 #pragma once
 
 #include <chrono>

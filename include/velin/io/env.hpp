@@ -38,6 +38,35 @@ struct DirEntry {
   FileType type = FileType::kOther;
 };
 
+// Owner, mode and mtime to give a file, directory or symlink (restore). A symlink takes no mode.
+struct Attributes {
+  bool set_owner = false;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  bool set_mode = true;
+  uint32_t mode = 0;
+  int64_t mtime_ns = 0;
+};
+
+// An open directory, for the *At calls of Env: they resolve one name inside it and never follow
+// a symlink there unless told to, so a tree being written (restore) cannot be redirected out of
+// its directory by a symlink someone put in its way. `path` is for messages only. Closes its
+// descriptor when the last holder lets go.
+class Dir {
+ public:
+  Dir(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~Dir();
+  Dir(const Dir&) = delete;
+  Dir& operator=(const Dir&) = delete;
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+using DirPtr = std::shared_ptr<const Dir>;
+
 // A file being written. Close() must be called and checked; the destructor closes silently.
 class WritableFile {
  public:
@@ -46,6 +75,9 @@ class WritableFile {
   // Writes at an offset without moving the append position (restore writes blobs in place).
   virtual Status WriteAt(uint64_t offset, std::string_view data) = 0;
   virtual Status Sync() = 0;
+  // Gives the open file its owner, mode and mtime (fchown, fchmod, futimens: on this file,
+  // whatever its name points to by now). After the last write, before Close().
+  virtual Status SetAttributes(const Attributes& attributes) = 0;
   virtual Status Close() = 0;
 };
 
@@ -114,6 +146,31 @@ class Env {
   virtual Status SetMode(const std::string& path, uint32_t mode) = 0;
   virtual Status SetOwner(const std::string& path, uint32_t uid, uint32_t gid) = 0;
   virtual Status SetMtime(const std::string& path, int64_t mtime_ns) = 0;
+
+  // Directory handles (restore). OpenDir follows `path` (an absolute directory the user chose);
+  // OpenDirAt opens `name` in `dir` and, unless `follow`, fails with ELOOP or ENOTDIR where that
+  // is a symlink (O_NOFOLLOW). The other *At calls never follow a symlink at `name`.
+  virtual Result<DirPtr> OpenDir(const std::string& path) = 0;
+  virtual Result<DirPtr> OpenDirAt(const Dir& dir, const std::string& name, bool follow) = 0;
+  virtual Status CreateDirAt(const Dir& dir, const std::string& name,
+                             uint32_t mode) = 0;                                 // EEXIST ok
+  virtual Result<FileInfo> StatAt(const Dir& dir, const std::string& name) = 0;  // lstat
+  // Always O_NOFOLLOW: a symlink at `name` is refused (ELOOP), not written through.
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFileAt(const Dir& dir,
+                                                                  const std::string& name,
+                                                                  const WriteOptions& options) = 0;
+  virtual Status RenameAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
+                          const std::string& to) = 0;
+  virtual Status RemoveAt(const Dir& dir, const std::string& name, bool is_dir) = 0;
+  virtual Status SymlinkAt(const std::string& target, const Dir& dir, const std::string& name) = 0;
+  virtual Result<std::string> ReadLinkAt(const Dir& dir, const std::string& name) = 0;
+  virtual Status HardLinkAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
+                            const std::string& to) = 0;
+  // The directory itself (fchown, fchmod, futimens on its descriptor).
+  virtual Status SetDirAttributes(const Dir& dir, const Attributes& attributes) = 0;
+  // The entry `name` in `dir`, not following a symlink (owner and mtime only for a symlink).
+  virtual Status SetAttributesAt(const Dir& dir, const std::string& name,
+                                 const Attributes& attributes) = 0;
 
   // Wall-clock now. VELIN_NOW (an ISO-8601 UTC time) fixes it, for tests of time rules.
   virtual std::chrono::system_clock::time_point Now() = 0;

@@ -67,6 +67,34 @@ class FaultInjectionEnv : public Env {
   Status SetMtime(const std::string& path, int64_t mtime_ns) override {
     return base_.SetMtime(path, mtime_ns);
   }
+  Result<DirPtr> OpenDir(const std::string& path) override { return base_.OpenDir(path); }
+  Result<DirPtr> OpenDirAt(const Dir& dir, const std::string& name, bool follow) override {
+    return base_.OpenDirAt(dir, name, follow);
+  }
+  Status CreateDirAt(const Dir& dir, const std::string& name, uint32_t mode) override;
+  Result<FileInfo> StatAt(const Dir& dir, const std::string& name) override {
+    return base_.StatAt(dir, name);
+  }
+  Result<std::unique_ptr<WritableFile>> NewWritableFileAt(const Dir& dir, const std::string& name,
+                                                          const WriteOptions& options) override;
+  Status RenameAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
+                  const std::string& to) override;
+  Status RemoveAt(const Dir& dir, const std::string& name, bool is_dir) override {
+    return base_.RemoveAt(dir, name, is_dir);
+  }
+  Status SymlinkAt(const std::string& target, const Dir& dir, const std::string& name) override;
+  Result<std::string> ReadLinkAt(const Dir& dir, const std::string& name) override {
+    return base_.ReadLinkAt(dir, name);
+  }
+  Status HardLinkAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
+                    const std::string& to) override;
+  Status SetDirAttributes(const Dir& dir, const Attributes& attributes) override {
+    return base_.SetDirAttributes(dir, attributes);
+  }
+  Status SetAttributesAt(const Dir& dir, const std::string& name,
+                         const Attributes& attributes) override {
+    return base_.SetAttributesAt(dir, name, attributes);
+  }
   std::chrono::system_clock::time_point Now() override { return base_.Now(); }
 
  private:

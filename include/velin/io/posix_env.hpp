@@ -27,6 +27,22 @@ class PosixEnv : public Env {
   Status SetMode(const std::string& path, uint32_t mode) override;
   Status SetOwner(const std::string& path, uint32_t uid, uint32_t gid) override;
   Status SetMtime(const std::string& path, int64_t mtime_ns) override;
+  Result<DirPtr> OpenDir(const std::string& path) override;
+  Result<DirPtr> OpenDirAt(const Dir& dir, const std::string& name, bool follow) override;
+  Status CreateDirAt(const Dir& dir, const std::string& name, uint32_t mode) override;
+  Result<FileInfo> StatAt(const Dir& dir, const std::string& name) override;
+  Result<std::unique_ptr<WritableFile>> NewWritableFileAt(const Dir& dir, const std::string& name,
+                                                          const WriteOptions& options) override;
+  Status RenameAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
+                  const std::string& to) override;
+  Status RemoveAt(const Dir& dir, const std::string& name, bool is_dir) override;
+  Status SymlinkAt(const std::string& target, const Dir& dir, const std::string& name) override;
+  Result<std::string> ReadLinkAt(const Dir& dir, const std::string& name) override;
+  Status HardLinkAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
+                    const std::string& to) override;
+  Status SetDirAttributes(const Dir& dir, const Attributes& attributes) override;
+  Status SetAttributesAt(const Dir& dir, const std::string& name,
+                         const Attributes& attributes) override;
   std::chrono::system_clock::time_point Now() override;
 };
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ struct SnapshotSource {
   uint64_t files = 0;
   uint64_t bytes = 0;
   nlohmann::json metadata = nlohmann::json::object();  // stream: what its producer recorded
+  // path: the symlinks on the include path that the backup followed (the include root or a
+  // directory above it), relative to app.root -> the link's text. Absent when none.
+  std::map<std::string, std::string> links;
 };
 
 struct SnapshotStats {

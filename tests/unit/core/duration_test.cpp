@@ -16,8 +16,15 @@ TEST(Duration, ParsesEveryUnit) {
   EXPECT_EQ(ParseDuration("0s"), Duration(0));
 }
 
+TEST(Duration, AcceptsMinAsMinutes) {
+  EXPECT_EQ(ParseDuration("10min"), Duration(600'000));
+  EXPECT_EQ(ParseDuration("1h30min"), Duration(5'400'000));
+  EXPECT_EQ(ParseDuration("30min"), ParseDuration("30m"));
+}
+
 TEST(Duration, RejectsWhatIsNotADuration) {
-  for (const char* bad : {"", "10", "10x", "s", "-5s", "1.5h", "10 m", "m10", "1h30"}) {
+  for (const char* bad :
+       {"", "10", "10x", "s", "-5s", "1.5h", "10 m", "m10", "1h30", "10mins", "10mi"}) {
     EXPECT_FALSE(ParseDuration(bad)) << bad;
   }
 }

@@ -1,0 +1,130 @@
+// The directory-descriptor calls of Env (restore's seam): a symlink at the name is never
+// followed unless asked, and metadata goes to the open file or directory, not to a path.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "support/test_support.hpp"
+#include "velin/io/env.hpp"
+#include "velin/io/fault_injection_env.hpp"
+
+namespace velin::io {
+namespace {
+
+using velin::testing::ReadFileOrDie;
+using velin::testing::TempDir;
+using velin::testing::WriteFile;
+
+uint32_t ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+TEST(DirAt, NeverFollowsASymlinkUnlessAsked) {
+  TempDir dir;
+  Env& env = Env::Default();
+  WriteFile(dir / "outside/secret", "keep", 0644);
+  ASSERT_EQ(::symlink((dir / "outside").c_str(), (dir / "link").c_str()), 0);
+  ASSERT_EQ(::symlink((dir / "outside/secret").c_str(), (dir / "file-link").c_str()), 0);
+  auto root = env.OpenDir(dir.path());
+  ASSERT_TRUE(root) << root.error().message;
+
+  auto opened = env.OpenDirAt(**root, "link", false);
+  ASSERT_FALSE(opened);
+  EXPECT_TRUE(opened.error().sys_errno == ELOOP || opened.error().sys_errno == ENOTDIR);
+  EXPECT_NE(opened.error().message.find(dir / "link"), std::string::npos);
+  EXPECT_TRUE(env.OpenDirAt(**root, "link", true));
+
+  WriteOptions wo;
+  auto file = env.NewWritableFileAt(**root, "file-link", wo);
+  ASSERT_FALSE(file);
+  EXPECT_EQ(file.error().sys_errno, ELOOP);
+  EXPECT_EQ(ReadFileOrDie(dir / "outside/secret"), "keep");
+
+  Attributes a;
+  a.set_mode = false;
+  a.mtime_ns = 1'000'000'000LL * 1'500'000'000;
+  ASSERT_TRUE(env.SetAttributesAt(**root, "file-link", a));
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "outside/secret").c_str(), &st), 0);
+  EXPECT_NE(st.st_mtim.tv_sec, 1'500'000'000);  // the link got the time, not its target
+  ASSERT_EQ(::lstat((dir / "file-link").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, 1'500'000'000);
+}
+
+// A directory's mode is set through its descriptor: a symlink swapped in at its name later
+// leaves the link's target alone.
+TEST(DirAt, DirectoryAttributesGoToTheOpenDirectory) {
+  TempDir dir;
+  Env& env = Env::Default();
+  WriteFile(dir / "victim", "v", 0644);
+  auto root = env.OpenDir(dir.path());
+  ASSERT_TRUE(root);
+  ASSERT_TRUE(env.CreateDirAt(**root, "d", 0700));
+  auto d = env.OpenDirAt(**root, "d", false);
+  ASSERT_TRUE(d);
+  ASSERT_TRUE(env.RenameAt(**root, "d", **root, "moved"));
+  ASSERT_EQ(::symlink((dir / "victim").c_str(), (dir / "d").c_str()), 0);
+  Attributes a;
+  a.mode = 0711;
+  a.mtime_ns = 0;
+  ASSERT_TRUE(env.SetDirAttributes(**d, a));
+  EXPECT_EQ(ModeOf(dir / "victim"), 0644u);
+  EXPECT_EQ(ModeOf(dir / "moved"), 0711u);
+}
+
+TEST(DirAt, FileAttributesAndRenameGoThroughTheDescriptors) {
+  TempDir dir;
+  Env& env = Env::Default();
+  auto root = env.OpenDir(dir.path());
+  ASSERT_TRUE(root);
+  WriteOptions wo;
+  wo.mode = 0600;
+  wo.exclusive = true;
+  auto file = env.NewWritableFileAt(**root, "tmp", wo);
+  ASSERT_TRUE(file);
+  ASSERT_TRUE((*file)->Append("data"));
+  Attributes a;
+  a.mode = 0640;
+  a.mtime_ns = 1'000'000'000LL * 1'400'000'000 + 7;
+  ASSERT_TRUE((*file)->SetAttributes(a));
+  ASSERT_TRUE((*file)->Close());
+  ASSERT_TRUE(env.RenameAt(**root, "tmp", **root, "final"));
+  EXPECT_EQ(ReadFileOrDie(dir / "final"), "data");
+  EXPECT_EQ(ModeOf(dir / "final"), 0640u);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "final").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, 1'400'000'000);
+  EXPECT_EQ(st.st_mtim.tv_nsec, 7);
+  ASSERT_TRUE(env.HardLinkAt(**root, "final", **root, "second"));
+  ASSERT_TRUE(env.SymlinkAt("final", **root, "sym"));
+  auto text = env.ReadLinkAt(**root, "sym");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(*text, "final");
+  ASSERT_TRUE(env.RemoveAt(**root, "sym", false));
+  auto gone = env.StatAt(**root, "sym");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().sys_errno, ENOENT);
+}
+
+TEST(DirAt, FaultInjectionCoversTheDescriptorCalls) {
+  TempDir dir;
+  FaultInjectionEnv env(Env::Default());
+  auto root = env.OpenDir(dir.path());
+  ASSERT_TRUE(root);
+  env.SetRule(FaultRule{FaultOp::kCreate, 1, ENOSPC, false});
+  auto file = env.NewWritableFileAt(**root, "f", WriteOptions());
+  ASSERT_FALSE(file);
+  EXPECT_EQ(file.error().sys_errno, ENOSPC);
+  env.SetRule(FaultRule{FaultOp::kRename, 1, EIO, false});
+  WriteFile(dir / "a", "a");
+  auto renamed = env.RenameAt(**root, "a", **root, "b");
+  ASSERT_FALSE(renamed);
+  EXPECT_EQ(renamed.error().sys_errno, EIO);
+}
+
+}  // namespace
+}  // namespace velin::io
