@@ -9,6 +9,12 @@
 
 namespace velin::cli {
 
+// "→" (or "←" when `left`) on a terminal, "->" ("<-") off it: logs, pipes, cron mail.
+inline const char* Arrow(const output::Console& out, bool left = false) {
+  if (out.mode() == output::Mode::kTerminal) return left ? "←" : "→";
+  return left ? "<-" : "->";
+}
+
 // The engine for the loaded config, reporting through the console.
 Result<std::unique_ptr<rollback::RollbackEngine>> MakeRollbackEngine(Context& ctx);
 

@@ -1,16 +1,112 @@
-// velin rollback to-version NAME: stop, switch `current`, start, health check (exit 5 when the
-// check failed and the switch was undone).
+// velin rollback to-version NAME|previous [--dry-run]: stop, switch `current`, start, health
+// check (exit 5 when the check failed and the switch was undone); --dry-run prints the plan.
 #include "rollback_common.hpp"
+#include "velin/core/i18n.hpp"
 
 namespace velin::cli {
+namespace {
+
+std::string OrNone(const std::string& command) {
+  return command.empty() ? std::string(Tr("none configured")) : command;
+}
+
+nlohmann::json PlanJson(const rollback::SwitchPlan& p) {
+  nlohmann::json migrate = {{"run", p.migrate_down},
+                            {"level", p.target_level},
+                            {"live_level", p.live_level},
+                            {"warning", p.migrate_warning}};
+  return {
+      {"dry_run", true},
+      {"from", p.from},
+      {"to", p.to},
+      {"kind", rollback::KindName(p.to_kind)},
+      {"target_failed", !p.target_failed.empty()},
+      {"expired_transaction",
+       p.expired_transaction ? nlohmann::json(p.expired_transaction->id) : nullptr},
+      {"steps",
+       {{"stop", p.stop},
+        {"link", {{"from", p.from}, {"to", p.to}}},
+        {"config",
+         {{"added", p.config_added}, {"changed", p.config_changed}, {"removed", p.config_removed}}},
+        {"migrate_down", migrate},
+        {"start", p.start},
+        {"health", p.health},
+        {"health_timeout", FormatDuration(p.health_timeout)}}}};
+}
+
+void PrintPlan(output::Console& out, const rollback::SwitchPlan& p) {
+  const char* arrow = Arrow(out);
+  std::string from = p.from.empty() ? "-" : p.from;
+  out.Begin(output::Icon::kRollback,
+            TrFormat("Plan for {} {} {} (dry run: nothing is changed)", from, arrow, p.to));
+  if (p.expired_transaction) {
+    out.Warn(TrFormat("transaction {} has expired: it would be rolled back to {} first",
+                      p.expired_transaction->id, p.expired_transaction->base));
+  }
+  if (!p.target_failed.empty()) {
+    out.Warn(TrFormat("{} failed its health check at {}", p.to, p.target_failed));
+  }
+  out.Line("  1. " + TrFormat("stop: {}", OrNone(p.stop)));
+  out.Line("  2. " + TrFormat("current: {} {} {}", from, arrow, p.to));
+  if (p.to_kind != rollback::VersionKind::kSnapshot) {
+    out.Line("  3. " + std::string(Tr("config files: not touched (a version holds none)")));
+  } else if (p.config_added.empty() && p.config_changed.empty() && p.config_removed.empty()) {
+    out.Line("  3. " + std::string(Tr("config files: the snapshot's equal the live ones")));
+  } else {
+    out.Line("  3. " + TrFormat("config files: {} added, {} changed, {} removed",
+                                p.config_added.size(), p.config_changed.size(),
+                                p.config_removed.size()));
+    for (const auto& f : p.config_added) out.Line("       + " + f);
+    for (const auto& f : p.config_changed) out.Line("       ~ " + f);
+    for (const auto& f : p.config_removed) out.Line("       - " + f);
+  }
+  if (p.migrate_down) {
+    out.Line("  4. " +
+             TrFormat("migrate_down: to level {} (live level {})", p.target_level, p.live_level));
+  } else if (!p.migrate_warning.empty()) {
+    out.Line("  4. " + TrFormat("migrate_down: not run ({})", p.migrate_warning));
+  } else {
+    out.Line("  4. " + std::string(Tr("migrate_down: not needed")));
+  }
+  out.Line("  5. " + TrFormat("start: {}", OrNone(p.start)));
+  if (p.health.empty()) {
+    out.Line("  6. " + std::string(Tr("health: none configured (the switch is not verified)")));
+  } else {
+    out.Line("  6. " + TrFormat("health: {} (up to {}; on failure back to {})", p.health,
+                                FormatDuration(p.health_timeout), from));
+  }
+}
+
+}  // namespace
 
 void RegisterRollbackSwitchCommands(CLI::App& group, Context& ctx) {
   CLI::App* cmd = AddCommand(group, "to-version", "Switch the application to a version");
   auto name = std::make_shared<std::string>();
   auto reason = std::make_shared<std::string>();
-  cmd->add_option("name", *name, "Version or snapshot name")->required();
+  auto dry_run = std::make_shared<bool>(false);
+  cmd->add_option("name", *name,
+                  "Version or snapshot name, or 'previous' (the one live before the current)")
+      ->required();
   cmd->add_option("--reason", *reason, "Why (kept in the history)");
-  cmd->callback([&ctx, name, reason] {
+  cmd->add_flag("--dry-run", *dry_run, "Print what the switch would do; change nothing");
+  cmd->callback([&ctx, name, reason, dry_run] {
+    if (*dry_run) {
+      // Nothing may change: not even an expired transaction's rollback (the plan names it),
+      // nor a monitoring record of a run that did not happen.
+      SkipExpiredTransactionHook() = true;
+      Context::CommandPath() = "rollback to-version --dry-run";
+      ctx.Execute([&]() -> Status {
+        VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
+        VELIN_ASSIGN(rollback::SwitchPlan plan, engine->PlanSwitch(*name));
+        if (ctx.out().json()) {
+          ctx.out().Json(PlanJson(plan));
+        } else {
+          PrintPlan(ctx.out(), plan);
+        }
+        return Ok();
+      });
+      return;
+    }
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       Status s = engine->ToVersion(*name, *reason);

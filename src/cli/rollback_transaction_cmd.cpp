@@ -21,8 +21,9 @@ nlohmann::json TxnJson(const rollback::TransactionRecord& t, int64_t now_ms) {
 
 Result<Duration> ParseDurationArg(const std::string& text, const std::string& what) {
   auto d = ParseDuration(text);
-  if (!d || d->count() <= 0) {
-    return UsageError(what + ": '" + text + "' is not a duration (e.g. 90s, 10m, 1h)");
+  if (!d) return UsageError(what + ": '" + text + "' is not a duration (e.g. 90s, 10m, 1h)");
+  if (d->count() <= 0) {
+    return UsageError(what + ": the duration must be positive, not '" + text + "' (e.g. 90s)");
   }
   return *d;
 }
@@ -103,16 +104,21 @@ void AddStatus(CLI::App& group, Context& ctx) {
         nlohmann::json doc = {{"current", st.current}, {"transaction", nullptr}};
         if (st.transaction) doc["transaction"] = TxnJson(*st.transaction, st.now_ms);
         if (st.interrupted_switch) {
-          doc["interrupted_switch"] = {{"from", st.interrupted_switch->from},
-                                       {"to", st.interrupted_switch->to}};
+          nlohmann::json sw = {{"from", st.interrupted_switch->from},
+                               {"to", st.interrupted_switch->to}};
+          // A switch in progress (its velin holds the lock) is not interrupted.
+          doc[st.switch_running ? "running_switch" : "interrupted_switch"] = sw;
         }
         out.Json(doc);
         return Ok();
       }
       out.Line(TrFormat("Current: {}", st.current.empty() ? "-" : st.current));
-      if (st.interrupted_switch) {
-        out.Line(TrFormat("Interrupted switch {} → {}: run 'velin rollback recover'",
-                          st.interrupted_switch->from, st.interrupted_switch->to));
+      if (st.interrupted_switch && st.switch_running) {
+        out.Line(TrFormat("Switch {} {} {} in progress (another velin holds the lock)",
+                          st.interrupted_switch->from, Arrow(out), st.interrupted_switch->to));
+      } else if (st.interrupted_switch) {
+        out.Line(TrFormat("Interrupted switch {} {} {}: run 'velin rollback recover'",
+                          st.interrupted_switch->from, Arrow(out), st.interrupted_switch->to));
       }
       if (!st.transaction) {
         out.Line(Tr("No open transaction"));

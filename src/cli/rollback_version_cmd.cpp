@@ -1,4 +1,6 @@
 // velin rollback create-version | create-snapshot | list | history | adopt.
+#include <array>
+
 #include "rollback_common.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/rollback/registry.hpp"
@@ -41,38 +43,75 @@ void AddCreate(CLI::App& group, Context& ctx, const std::string& name, rollback:
   });
 }
 
+// Characters a terminal shows for UTF-8 `text` (descriptions may hold umlauts).
+size_t DisplayWidth(const std::string& text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+std::string PadRight(std::string text, size_t width) {
+  size_t shown = DisplayWidth(text);
+  if (shown < width) text.append(width - shown, ' ');
+  return text;
+}
+
+// Newest first, in both the table and --json (docs/cli.md#rollback).
 void AddList(CLI::App& group, Context& ctx) {
-  CLI::App* cmd = AddCommand(group, "list", "List versions and snapshots");
+  CLI::App* cmd = AddCommand(group, "list", "List versions and snapshots (newest first)");
   cmd->callback([&ctx] {
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       VELIN_ASSIGN(rollback::ListResult list, engine->List());
+      std::vector<rollback::VersionListing> versions(list.versions.rbegin(), list.versions.rend());
       output::Console& out = ctx.out();
       if (out.json()) {
         nlohmann::json arr = nlohmann::json::array();
-        for (const auto& v : list.versions) {
+        for (const auto& v : versions) {
           nlohmann::json j = RecordJson(v.record);
+          j["seq"] = v.record.seq;
           j["size_bytes"] = v.total_bytes;
           j["own_bytes"] = v.own_bytes;
           j["current"] = v.current;
           j["transaction_base"] = v.transaction_base;
+          std::string base_of = v.record.base_of;  // bases of earlier velins: from their name
+          if (base_of.empty() && v.record.IsTransactionBase()) base_of = v.record.name.substr(5);
+          j["base_of"] = base_of;
+          j["failed"] = !v.record.failed.empty();
+          j["failed_at"] = v.record.failed;
           arr.push_back(std::move(j));
         }
         out.Json({{"current", list.current}, {"versions", arr}});
         return Ok();
       }
       out.Begin(output::Icon::kList, Tr("Available versions:"));
-      if (list.versions.empty()) out.Line("  " + std::string(Tr("(none yet)")));
-      for (auto it = list.versions.rbegin(); it != list.versions.rend(); ++it) {
-        const auto& v = *it;
+      if (versions.empty()) out.Line("  " + std::string(Tr("(none yet)")));
+      std::vector<std::array<std::string, 4>> rows;
+      std::array<size_t, 4> width{};
+      for (const auto& v : versions) {
         std::string label = v.record.name;
         if (!v.record.description.empty()) label += " - " + v.record.description;
-        if (label.size() < 32) label.resize(32, ' ');
-        std::string line = "  " + label + "  " + rollback::KindName(v.record.kind) + "  " +
-                           v.record.created + "  " + output::FormatBytes(v.total_bytes) + " (" +
-                           output::FormatBytes(v.own_bytes) + " own)";
-        if (v.current) line += "  ← " + std::string(Tr("current"));
-        if (v.transaction_base) line += "  [" + std::string(Tr("transaction base")) + "]";
+        std::string size = output::FormatBytes(v.total_bytes) + " (" +
+                           TrFormat("{} own", output::FormatBytes(v.own_bytes)) + ")";
+        rows.push_back({label, rollback::KindName(v.record.kind), v.record.created, size});
+        for (size_t i = 0; i < width.size(); ++i) {
+          width[i] = std::max(width[i], DisplayWidth(rows.back()[i]));
+        }
+      }
+      for (size_t r = 0; r < rows.size(); ++r) {
+        const auto& v = versions[r];
+        std::string line = " ";
+        for (size_t i = 0; i < width.size(); ++i)
+          line += " " + PadRight(rows[r][i], width[i]) + " ";
+        std::string marks;
+        if (v.current)
+          marks += std::string("  ") + Arrow(out, true) + " " + std::string(Tr("current"));
+        if (v.transaction_base) marks += "  [" + std::string(Tr("transaction base")) + "]";
+        if (!v.record.failed.empty()) {
+          marks += "  [" + TrFormat("failed {}", v.record.failed) + "]";
+        }
+        line += marks;
+        while (!line.empty() && line.back() == ' ') line.pop_back();
         out.Line(line);
       }
       return Ok();
@@ -98,19 +137,28 @@ void AddHistory(CLI::App& group, Context& ctx) {
                          {"to", h.to},
                          {"reason", h.reason},
                          {"outcome", h.outcome},
+                         {"failed", rollback::FailedHealthCheck(h)},
                          {"transaction", h.transaction},
                          {"detail", h.detail}});
         }
         out.Json({{"history", arr}});
         return Ok();
       }
+      if (history.empty()) {
+        out.Line(Tr("No history yet: nothing was switched, adopted or pruned"));
+        return Ok();
+      }
       for (const auto& h : history) {
         std::string line = h.time + "  " + h.user + "@" + h.host + "  " + h.action;
         if (h.action == "transaction") {
           line += " " + h.transaction + " (base " + h.from + ")";
+        } else if (h.action == "prune") {
+          line += " " + h.from;
         } else {
-          line += " " + (h.from.empty() ? std::string("-") : h.from) + " → " + h.to;
+          line +=
+              " " + (h.from.empty() ? std::string("-") : h.from) + " " + Arrow(out) + " " + h.to;
         }
+        if (rollback::FailedHealthCheck(h)) line += " [" + std::string(Tr("failed")) + "]";
         line += ": " + h.outcome;
         if (!h.reason.empty()) line += "  [" + h.reason + "]";
         out.Line(line);

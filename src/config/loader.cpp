@@ -261,6 +261,9 @@ class Loader {
         return fail(Where(spec) + ": " + Quote(s) +
                     " is not a duration (write e.g. \"30s\", \"10m\", \"2h\", \"1d\")");
       }
+      if (d->count() < spec.min) {
+        return fail(Where(spec) + " must be positive, not " + Quote(s) + " (e.g. \"30s\")");
+      }
       return Value(*d);
     }
     return Value(s);

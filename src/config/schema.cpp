@@ -74,9 +74,12 @@ KeySpec List(std::string section, std::string key, M Config::*sec,
   return s;
 }
 
+// `positive`: zero is refused (a timeout of 0s would fail or roll back at once).
 template <typename M>
-KeySpec Dur(std::string section, std::string key, M Config::*sec, Duration M::*field) {
-  KeySpec s = Spec(std::move(section), std::move(key), KeyKind::kDuration);
+KeySpec Dur(std::string section, std::string key, M Config::*sec, Duration M::*field,
+            bool positive = false) {
+  KeySpec s = Spec(std::move(section), std::move(key), KeyKind::kDuration, PathBase::kNone,
+                   positive ? 1 : INT64_MIN);
   s.set = [sec, field](Config& c, const Value& v) { (c.*sec).*field = std::get<Duration>(v); };
   s.get = [sec, field](const Config& c) { return Value((c.*sec).*field); };
   return s;
@@ -156,9 +159,10 @@ std::vector<KeySpec> BuildSchema() {
   s.push_back(Str("rollback", "stop", &C::rollback, &RollbackSection::stop));
   s.push_back(Str("rollback", "start", &C::rollback, &RollbackSection::start));
   s.push_back(Str("rollback", "health", &C::rollback, &RollbackSection::health));
-  s.push_back(Dur("rollback", "health_timeout", &C::rollback, &RollbackSection::health_timeout));
   s.push_back(
-      Dur("rollback", "transaction_timeout", &C::rollback, &RollbackSection::transaction_timeout));
+      Dur("rollback", "health_timeout", &C::rollback, &RollbackSection::health_timeout, true));
+  s.push_back(Dur("rollback", "transaction_timeout", &C::rollback,
+                  &RollbackSection::transaction_timeout, true));
   s.push_back(
       Str("rollback", "migration_status", &C::rollback, &RollbackSection::migration_status));
   s.push_back(Str("rollback", "migrate_down", &C::rollback, &RollbackSection::migrate_down));

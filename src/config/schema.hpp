@@ -26,7 +26,7 @@ struct KeySpec {
   KeyKind kind;
   std::vector<std::string> choices;  // kEnum
   PathBase path_base = PathBase::kNone;
-  int64_t min = INT64_MIN;  // kInt
+  int64_t min = INT64_MIN;  // kInt; kDuration: in ms (1 = must be positive)
   int64_t max = INT64_MAX;
   std::function<void(Config&, const Value&)> set;
   std::function<Value(const Config&)> get;

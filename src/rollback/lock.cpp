@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,9 +13,43 @@
 
 namespace velin::rollback {
 
+namespace {
+
+// Opens the lock file without following a symlink; only velin's user may open it (anyone who
+// can open a file can flock it, and would block every deploy and the watchdog). A lock file of
+// an earlier velin (0644) is tightened.
+Result<int> OpenLockFile(const std::string& lock_path, int flags) {
+  int fd = ::open(lock_path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ELOOP) {
+      return Failure("lock file " + lock_path + " is a symlink; velin refuses to follow it");
+    }
+    return ErrnoError("cannot open lock file " + lock_path, err);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0 && st.st_uid == ::geteuid()) {
+    (void)::fchmod(fd, st.st_mode & 0700);  // best effort: the lock works either way
+  }
+  return fd;
+}
+
+}  // namespace
+
+Result<bool> StateLock::Held(const std::string& lock_path) {
+  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT) return false;
+    return ErrnoError("cannot open lock file " + lock_path, err);
+  }
+  bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // drops the lock if this probe took it
+  return held;
+}
+
 Result<StateLock> StateLock::Acquire(const std::string& lock_path, Duration wait) {
-  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("cannot open lock file " + lock_path, errno);
+  VELIN_ASSIGN(int fd, OpenLockFile(lock_path, O_RDWR | O_CREAT));
   auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return StateLock(fd);

@@ -69,6 +69,13 @@ std::string KindName(VersionKind kind) {
   return kind == VersionKind::kSnapshot ? "snapshot" : "version";
 }
 
+bool VersionRecord::IsTransactionBase() const {
+  if (!base_of.empty()) return true;
+  const std::string prefix = "base-";
+  return kind == VersionKind::kSnapshot && name.rfind(prefix, 0) == 0 &&
+         description == "Base of transaction " + name.substr(prefix.size());
+}
+
 const VersionRecord* Registry::Find(const std::string& name) const {
   for (const auto& v : versions) {
     if (v.name == name) return &v;
@@ -108,6 +115,8 @@ Result<Registry> LoadRegistry(io::Env& env, const StateLayout& layout) {
     r.config_digest = Str(v, "config_digest");
     r.schema_level = Str(v, "schema_level");
     r.seq = static_cast<uint64_t>(Int(v, "seq"));
+    r.base_of = Str(v, "base_of");
+    r.failed = Str(v, "failed");
     reg.versions.push_back(std::move(r));
   }
   return reg;
@@ -116,22 +125,30 @@ Result<Registry> LoadRegistry(io::Env& env, const StateLayout& layout) {
 Status SaveRegistry(io::Env& env, const StateLayout& layout, const Registry& reg) {
   json versions = json::array();
   for (const auto& r : reg.versions) {
-    versions.push_back({{"name", r.name},
-                        {"description", r.description},
-                        {"kind", KindName(r.kind)},
-                        {"created", r.created},
-                        {"user", r.user},
-                        {"host", r.host},
-                        {"source_digest", r.source_digest},
-                        {"config_digest", r.config_digest},
-                        {"schema_level", r.schema_level},
-                        {"seq", r.seq}});
+    json v = {{"name", r.name},
+              {"description", r.description},
+              {"kind", KindName(r.kind)},
+              {"created", r.created},
+              {"user", r.user},
+              {"host", r.host},
+              {"source_digest", r.source_digest},
+              {"config_digest", r.config_digest},
+              {"schema_level", r.schema_level},
+              {"seq", r.seq}};
+    if (!r.base_of.empty()) v["base_of"] = r.base_of;
+    if (!r.failed.empty()) v["failed"] = r.failed;
+    versions.push_back(std::move(v));
   }
   json doc = {{"format", kRegistryFormat},
               {"current", reg.current},
               {"next_seq", reg.next_seq},
               {"versions", versions}};
   return io::WriteFileDurably(env, layout.Registry(), doc.dump(2) + "\n");
+}
+
+bool FailedHealthCheck(const HistoryEntry& e) {
+  return (e.action == "switch" || e.action == "rollback") &&
+         e.outcome.rfind("health check failed", 0) == 0;
 }
 
 Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& layout) {
@@ -265,6 +282,11 @@ std::string HostName() {
 Status CheckVersionName(const std::string& name) {
   if (name.empty()) return UsageError("a version needs a name");
   if (name.size() > 128) return UsageError("version name '" + name + "' is too long");
+  if (name == kPreviousVersion) {
+    return UsageError("'" + name +
+                      "' cannot name a version: 'velin rollback to-version previous' means the "
+                      "version that was live before the current one");
+  }
   if (name.front() == '.' || name.front() == '-') {
     return UsageError("version name '" + name + "' must not start with '.' or '-'");
   }

@@ -132,6 +132,7 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   HistoryEntry entry = SwitchEntry(env_, action, from_name, target, reason, txn_id);
   Status forward = ApplySteps(env_, settings_, layout_, reporter_, to, from ? &*from : nullptr,
                               from_level, point);
+  NoteSwitchOutcome(target, forward);  // the failed mark in registry.json; never stops the switch
   if (forward) {
     VELIN_TRY(AppendHistory(env_, layout_, entry));
     return RemoveSwitchIntent(env_, layout_);
@@ -166,12 +167,13 @@ Status RollbackEngine::ToVersion(const std::string& name, const std::string& rea
   }
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_ASSIGN(std::string from, LiveCurrent());
-  const VersionRecord* to = reg.Find(name);
+  VELIN_ASSIGN(std::string target, ResolveTarget(name, reg, from));  // before saying anything
+  const VersionRecord* to = reg.Find(target);
   const VersionRecord* f = reg.Find(from);
   bool back = to != nullptr && f != nullptr && to->seq < f->seq;
-  reporter_.Begin(TrFormat("Switching to {}...", name));
-  VELIN_TRY(SwitchLocked(name, reason, "", "switch"));
-  reporter_.Done(back ? TrFormat("Rolled back to {}", name) : TrFormat("Switched to {}", name));
+  reporter_.Begin(TrFormat("Switching to {}...", target));
+  VELIN_TRY(SwitchLocked(target, reason, "", "switch"));
+  reporter_.Done(back ? TrFormat("Rolled back to {}", target) : TrFormat("Switched to {}", target));
   return Ok();
 }
 

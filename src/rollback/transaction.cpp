@@ -51,7 +51,9 @@ Status RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
 
 // The version a rollback of a new transaction returns to: the live version when it brings back
 // exactly what is live (its release unmodified and, when config files are configured, a
-// snapshot holding the live config), else a fresh snapshot of the live release plus live config.
+// snapshot holding the live config); else an earlier base holding exactly the live files, live
+// config and schema level (reused, so repeated deploys of one version add no identical bases);
+// else a fresh snapshot of the live release plus live config.
 Result<std::string> RollbackEngine::ChooseBaseLocked(const std::string& txn_id) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_ASSIGN(std::string live, LiveCurrent());
@@ -63,17 +65,34 @@ Result<std::string> RollbackEngine::ChooseBaseLocked(const std::string& txn_id) 
   }
   VELIN_ASSIGN(auto live_art, ScanTree(env_, layout_.Release(live), settings_.artifacts, false));
   VELIN_ASSIGN(auto live_cfg, ScanTree(env_, settings_.app_root, settings_.config, false));
-  bool artifacts_same = DigestOf(live_art) == current->source_digest;
+  std::string art_digest = DigestOf(live_art);
+  std::string cfg_digest = DigestOf(live_cfg);
+  bool artifacts_same = art_digest == current->source_digest;
   bool config_kept = live_cfg.empty() || (current->kind == VersionKind::kSnapshot &&
-                                          DigestOf(live_cfg) == current->config_digest);
+                                          cfg_digest == current->config_digest);
   if (artifacts_same && config_kept) return current->name;
+  VELIN_ASSIGN(std::string level, SchemaLevel(settings_));
+  for (auto it = reg.versions.rbegin(); it != reg.versions.rend(); ++it) {
+    if (it->IsTransactionBase() && it->source_digest == art_digest &&
+        it->config_digest == cfg_digest && it->schema_level == level) {
+      reporter_.Info(TrFormat("The live files equal base {}: reusing it", it->name));
+      return it->name;
+    }
+  }
   std::string name = "base-" + txn_id;
   reporter_.Info(
       TrFormat("The live files differ from version {}: taking snapshot {}", current->name, name));
   VELIN_ASSIGN(VersionRecord snap,
                CreateLocked(name, "Base of transaction " + txn_id, VersionKind::kSnapshot, false,
-                            layout_.Release(live)));
+                            layout_.Release(live), txn_id));
   return snap.name;
+}
+
+// "transaction ID (reason 'R', by user@host, open until T)" for messages about another deploy.
+static std::string DescribeTransaction(const TransactionRecord& t) {
+  std::string out = "transaction " + t.id + " (";
+  if (!t.reason.empty()) out += "reason '" + t.reason + "', ";
+  return out + "by " + t.user + "@" + t.host + ", open until " + IsoTime(t.deadline_ms) + ")";
 }
 
 Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
@@ -81,23 +100,27 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
   Duration span = timeout.value_or(settings_.transaction_timeout);
-  int64_t now = UnixMs(env_);
   VELIN_ASSIGN(auto open, LoadTransaction(env_, layout_));
   if (open) {
-    if (open->state != "open" || now >= open->deadline_ms) {
-      VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(*open));
-      return Failure("transaction " + end.id + " had expired and was " + end.outcome +
-                     "; nothing was extended");
+    if (open->state == "open" && UnixMs(env_) < open->deadline_ms) {
+      // Never join it: its commit would commit this deploy too (docs/rollback.md#transactions).
+      return MakeError(ExitCode::kLocked,
+                       "another deploy is running: " + DescribeTransaction(*open) +
+                           "; wait for its commit or rollback ('velin rollback status'), or, if "
+                           "it is yours, give it more time with 'velin rollback extend'");
     }
-    open->deadline_ms = now + span.count();  // like JunOS commit confirmed: confirm again
-    if (!ProcessAlive(open->watchdog_pid)) VELIN_TRY(ArmWatchdog(*open));
-    VELIN_TRY(SaveTransaction(env_, layout_, *open));
-    reporter_.Done(
-        TrFormat("Transaction {} extended until {}", open->id, IsoTime(open->deadline_ms)));
-    return *open;
+    if (open->state == "open") {
+      reporter_.Warn(TrFormat("{} has expired: rolling it back first", DescribeTransaction(*open)));
+    } else if (open->state == "rolling-back") {
+      reporter_.Warn(TrFormat("transaction {}: finishing its interrupted rollback to {} first",
+                              open->id, open->base));
+    }
+    VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(*open));
+    reporter_.Warn(TrFormat("transaction {}: {} (to {})", end.id, end.outcome, end.base));
   }
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   if (intent) return Failure("a switch was interrupted; run 'velin rollback recover' first");
+  int64_t now = UnixMs(env_);
   TransactionRecord txn;
   txn.id = IsoTime(now).substr(0, 19) + "-" + std::to_string(::getpid());
   for (char& c : txn.id) {
@@ -116,6 +139,10 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   VELIN_TRY(SaveTransaction(env_, layout_, txn));
   reporter_.Done(TrFormat("Transaction {} open until {} (base {})", txn.id,
                           IsoTime(txn.deadline_ms), txn.base));
+  // Bases of ended transactions go now; the transaction is open whatever happens here.
+  if (Status pruned = Prune(txn.base); !pruned) {
+    reporter_.Warn(TrFormat("pruning old transaction bases failed: {}", pruned.error().message));
+  }
   return txn;
 }
 
@@ -226,6 +253,11 @@ Result<TransactionStatus> RollbackEngine::Inspect() {
   TransactionStatus st;
   VELIN_ASSIGN(st.transaction, LoadTransaction(env_, layout_));
   VELIN_ASSIGN(st.interrupted_switch, LoadSwitchIntent(env_, layout_));
+  if (st.interrupted_switch) {
+    // switch.json also exists while a switch runs: only a switch nobody holds the lock for
+    // was interrupted.
+    VELIN_ASSIGN(st.switch_running, StateLock::Held(layout_.Lock()));
+  }
   VELIN_ASSIGN(st.current, LiveCurrent());
   st.now_ms = UnixMs(env_);
   return st;
@@ -286,6 +318,13 @@ Status RollbackEngine::FinishExpiredTransaction() {
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
   VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
   if (!locked) return Ok();
+  if (locked->state == "open") {  // say it before doing it
+    reporter_.Warn(TrFormat("transaction {} expired at {}: rolling it back to {} first", locked->id,
+                            IsoTime(locked->deadline_ms), locked->base));
+  } else if (locked->state == "rolling-back") {
+    reporter_.Warn(TrFormat("transaction {}: finishing its interrupted rollback to {} first",
+                            locked->id, locked->base));
+  }
   auto finished = FinishIfDueLocked(*locked);
   if (!finished) {  // recorded as "rollback failed"; other commands may still run
     reporter_.Warn(finished.error().message);

@@ -34,8 +34,20 @@ RollbackEngine::RollbackEngine(io::Env& env, Settings settings, Reporter& report
   layout_.dir = settings_.state_dir;
 }
 
+// The state dir is velin's alone (0700): its lock, registry and history are nobody else's
+// business. A state dir an earlier velin created 0755 (it holds velin's releases/ and is ours)
+// is tightened once; any other mode was chosen by its owner and is left alone
+// (docs/rollback.md#permissions).
 Status RollbackEngine::EnsureStateDir() {
-  VELIN_TRY(io::CreateDirs(env_, layout_.dir, 0755));
+  VELIN_ASSIGN(bool existed, env_.Exists(layout_.Releases()));
+  VELIN_TRY(io::CreateDirs(env_, layout_.dir, 0700));
+  if (existed) {
+    VELIN_ASSIGN(io::FileInfo info, env_.Stat(layout_.dir));
+    if (info.type == io::FileType::kDirectory && info.mode == 0755 && info.uid == ::geteuid()) {
+      VELIN_TRY(env_.SetMode(layout_.dir, 0700));
+      reporter_.Info(TrFormat("{}: access tightened to 0700 (only velin's user)", layout_.dir));
+    }
+  }
   VELIN_TRY(io::CreateDirs(env_, layout_.Releases(), 0755));
   VELIN_TRY(io::CreateDirs(env_, layout_.Configs(), 0755));
   return io::CreateDirs(env_, layout_.Manifests(), 0755);
@@ -61,6 +73,17 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
   }
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), Duration(2000)));
+  {  // everything that can refuse the name, before saying "Creating…"
+    VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+    VELIN_TRY(CheckCreatable(name, replace, reg));
+    for (const auto& rel : settings_.artifacts) {
+      VELIN_ASSIGN(bool exists, env_.Exists(io::JoinPath(settings_.app_root, rel)));
+      if (!exists) {
+        return UsageError("rollback.artifacts: " + io::JoinPath(settings_.app_root, rel) +
+                          " does not exist");
+      }
+    }
+  }
   reporter_.Begin(TrFormat(
       kind == VersionKind::kSnapshot ? "Creating snapshot {}..." : "Creating version {}...", name));
   VELIN_ASSIGN(VersionRecord record,
@@ -131,23 +154,28 @@ static Status CleanLeftovers(io::Env& env, const std::string& dir, const Registr
   return Ok();
 }
 
+Status RollbackEngine::CheckCreatable(const std::string& name, bool replace, const Registry& reg) {
+  if (reg.Find(name) == nullptr) return Ok();
+  if (!replace) {
+    return UsageError("version '" + name + "' exists already (use --replace to overwrite it)");
+  }
+  VELIN_ASSIGN(std::string live, LiveCurrent());
+  VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
+  if (name == live || (txn && txn->base == name)) {
+    return UsageError("version '" + name +
+                      "' is live or the base of the open transaction; it cannot be replaced");
+  }
+  return Ok();
+}
+
 Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
                                                    const std::string& description, VersionKind kind,
-                                                   bool replace, const std::string& artifact_root) {
+                                                   bool replace, const std::string& artifact_root,
+                                                   const std::string& base_of) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_TRY(CleanLeftovers(env_, layout_.Releases(), reg));
   VELIN_TRY(CleanLeftovers(env_, layout_.Configs(), reg));
-  VELIN_ASSIGN(std::string live, LiveCurrent());
-  VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
-  if (reg.Find(name) != nullptr) {
-    if (!replace) {
-      return UsageError("version '" + name + "' exists already (use --replace to overwrite it)");
-    }
-    if (name == live || (txn && txn->base == name)) {
-      return UsageError("version '" + name +
-                        "' is live or the base of the open transaction; it cannot be replaced");
-    }
-  }
+  VELIN_TRY(CheckCreatable(name, replace, reg));
   Manifest manifest;
   VELIN_ASSIGN(manifest.artifacts, ScanTree(env_, artifact_root, settings_.artifacts, true));
   VELIN_ASSIGN(auto live_config, ScanTree(env_, settings_.app_root, settings_.config, false));
@@ -177,6 +205,7 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   record.config_digest = DigestOf(live_config);
   VELIN_ASSIGN(record.schema_level, SchemaLevel(settings_));
   record.seq = reg.next_seq++;
+  record.base_of = base_of;
 
   VELIN_TRY(InstallRelease(env_, layout_, tag, record, manifest, reg));
   reporter_.Info(TrFormat("Files: {} ({} hard-linked to earlier releases, {} copied, {} bytes)",
@@ -205,36 +234,72 @@ Result<ListResult> RollbackEngine::List() {
 
 Result<std::vector<HistoryEntry>> RollbackEngine::History() { return ReadHistory(env_, layout_); }
 
+// Retention (docs/rollback.md#retention). Transaction bases are velin's own snapshots: they
+// never count toward keep_versions and go first, by their own rule: a base is kept while it is
+// live, the registry's current, the open transaction's base, or the base of the last ended
+// transaction (where the last deploy started from); every other base is pruned. Then the
+// user's named releases beyond keep_versions go, oldest first, never the live one; each such
+// prune is written to the history and reported as a warning.
 Status RollbackEngine::Prune(const std::string& keep_also) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_ASSIGN(std::string live, LiveCurrent());
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
+  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
   std::set<std::string> keep = {live, reg.current, keep_also};
   if (txn) keep.insert(txn->base);
-  size_t limit = static_cast<size_t>(std::max(1, settings_.keep_versions));
-  std::vector<std::string> doomed;
-  size_t remaining = reg.versions.size();
-  for (const auto& v : reg.versions) {  // creation order: oldest first
-    if (remaining <= limit) break;
-    if (keep.count(v.name) != 0) continue;
-    doomed.push_back(v.name);
-    --remaining;
+  for (auto it = history.rbegin(); it != history.rend(); ++it) {
+    if (it->action == "transaction") {
+      keep.insert(it->from);  // the base of the last ended transaction
+      break;
+    }
   }
-  if (doomed.empty()) return Ok();
+  std::vector<std::string> doomed_bases;
+  std::vector<std::string> doomed_named;
+  size_t named = 0;
+  for (const auto& v : reg.versions) {
+    if (!v.IsTransactionBase()) ++named;
+  }
+  size_t limit = static_cast<size_t>(std::max(1, settings_.keep_versions));
+  for (const auto& v : reg.versions) {  // creation order: oldest first
+    if (keep.count(v.name) != 0) continue;
+    if (v.IsTransactionBase()) {
+      doomed_bases.push_back(v.name);
+    } else if (named > limit) {
+      doomed_named.push_back(v.name);
+      --named;
+    }
+  }
+  if (doomed_bases.empty() && doomed_named.empty()) return Ok();
+  std::set<std::string> doomed(doomed_bases.begin(), doomed_bases.end());
+  doomed.insert(doomed_named.begin(), doomed_named.end());
   // Unregister first: a crash leaves an unregistered directory, never a registered hole.
-  reg.versions.erase(std::remove_if(reg.versions.begin(), reg.versions.end(),
-                                    [&](const VersionRecord& v) {
-                                      return std::find(doomed.begin(), doomed.end(), v.name) !=
-                                             doomed.end();
-                                    }),
-                     reg.versions.end());
+  reg.versions.erase(
+      std::remove_if(reg.versions.begin(), reg.versions.end(),
+                     [&](const VersionRecord& v) { return doomed.count(v.name) != 0; }),
+      reg.versions.end());
   VELIN_TRY(SaveRegistry(env_, layout_, reg));
+  for (const auto& name : doomed_named) {  // recorded before anything is deleted
+    HistoryEntry e;
+    e.time = IsoTime(UnixMs(env_));
+    e.user = CurrentUser();
+    e.host = HostName();
+    e.action = "prune";
+    e.from = name;
+    e.outcome = "pruned";
+    e.reason = "keep_versions = " + std::to_string(settings_.keep_versions);
+    VELIN_TRY(AppendHistory(env_, layout_, e));
+  }
   for (const auto& name : doomed) {
     VELIN_TRY(io::RemoveAll(env_, layout_.Release(name)));
     VELIN_TRY(io::RemoveAll(env_, layout_.Config(name)));
     VELIN_TRY(io::RemoveAll(env_, layout_.Manifest(name)));
-    reporter_.Info(
-        TrFormat("Pruned version {} (keep_versions = {})", name, settings_.keep_versions));
+  }
+  for (const auto& name : doomed_bases) {
+    reporter_.Info(TrFormat("Pruned {}, the base of an ended transaction", name));
+  }
+  for (const auto& name : doomed_named) {
+    reporter_.Warn(TrFormat("pruned version {} (keep_versions = {}; it is gone for good)", name,
+                            settings_.keep_versions));
   }
   return Ok();
 }

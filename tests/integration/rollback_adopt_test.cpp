@@ -59,8 +59,8 @@ TEST(RollbackMigrationTest, GoingBackRunsMigrateDownWithTheTargetLevel) {
   EXPECT_NE(::access((app.app() + "/migrated_to").c_str(), F_OK), 0);  // not going back
 
   auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);
-  EXPECT_EQ(doc["versions"][0]["schema_level"], "7");
-  EXPECT_EQ(doc["versions"][1]["schema_level"], "12");
+  EXPECT_EQ(doc["versions"][1]["schema_level"], "7");  // newest first
+  EXPECT_EQ(doc["versions"][0]["schema_level"], "12");
   RunResult r = app.Velin({"rollback", "to-version", "v1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFileOrDie(app.app() + "/migrated_to"), "7\n");

@@ -46,12 +46,12 @@ TEST(RollbackSwitchTest, CreateVersionHardLinksUnchangedFiles) {
   r = app.Velin({"--json", "rollback", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto doc = nlohmann::json::parse(r.out);
-  ASSERT_EQ(doc["versions"].size(), 2u);
-  EXPECT_EQ(doc["versions"][1]["name"], "v2");
-  EXPECT_EQ(doc["versions"][1]["description"], "Again");
-  EXPECT_EQ(doc["versions"][0]["kind"], "version");
-  EXPECT_FALSE(doc["versions"][0]["source_digest"].get<std::string>().empty());
-  EXPECT_GT(doc["versions"][0]["size_bytes"].get<uint64_t>(), 64u * 1024);
+  ASSERT_EQ(doc["versions"].size(), 2u);  // newest first, like the table
+  EXPECT_EQ(doc["versions"][0]["name"], "v2");
+  EXPECT_EQ(doc["versions"][0]["description"], "Again");
+  EXPECT_EQ(doc["versions"][1]["kind"], "version");
+  EXPECT_FALSE(doc["versions"][1]["source_digest"].get<std::string>().empty());
+  EXPECT_GT(doc["versions"][1]["size_bytes"].get<uint64_t>(), 64u * 1024);
 }
 
 TEST(RollbackSwitchTest, ToVersionSwitchesAndHealthSeesTarget) {
@@ -76,10 +76,10 @@ TEST(RollbackSwitchTest, ToVersionSwitchesAndHealthSeesTarget) {
   EXPECT_NE(r.out.find("Available versions:"), std::string::npos);
   EXPECT_NE(r.out.find("v1 - First"), std::string::npos);
   size_t v1 = r.out.find("v1 - First");
-  EXPECT_NE(r.out.find("← current", v1), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("<- current", v1), std::string::npos) << r.out;  // "←" on a terminal
 
   r = app.Velin({"rollback", "history"});
-  EXPECT_NE(r.out.find("v2 → v1: switched"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("v2 -> v1: switched"), std::string::npos) << r.out;
   EXPECT_EQ(app.Velin({"rollback", "to-version", "nope"}).exit_code, 2);
 }
 
@@ -136,7 +136,7 @@ TEST(RollbackSwitchTest, KeepVersionsPrunesOldestButNeverCurrent) {
   auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);
   std::vector<std::string> names;
   for (const auto& v : doc["versions"]) names.push_back(v["name"]);
-  EXPECT_EQ(names, (std::vector<std::string>{"v1", "v4"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"v4", "v1"}));
   struct stat st {};
   EXPECT_NE(::stat((app.state() + "/releases/v2").c_str(), &st), 0);
   EXPECT_EQ(app.Current(), "v1");
@@ -162,8 +162,8 @@ TEST(RollbackSwitchTest, KeepVersionsNeverPrunesTheTransactionBase) {
   std::vector<std::string> names;
   for (const auto& v : doc["versions"]) names.push_back(v["name"]);
   // v1 is the base, v3 is live, v4 is new: only v2 could go.
-  EXPECT_EQ(names, (std::vector<std::string>{"v1", "v3", "v4"}));
-  EXPECT_TRUE(doc["versions"][0]["transaction_base"].get<bool>());
+  EXPECT_EQ(names, (std::vector<std::string>{"v4", "v3", "v1"}));
+  EXPECT_TRUE(doc["versions"][2]["transaction_base"].get<bool>());
   RunResult r = app.Velin({"rollback", "rollback"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v1\n");

@@ -138,14 +138,15 @@ TEST(RollbackTransactionTest, AnyInvocationFinishesExpiredTransaction) {
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v1\n");
 }
 
-// begin inside an open transaction and extend move the deadline (JunOS commit confirmed).
-TEST(RollbackTransactionTest, BeginAgainAndExtendMoveTheDeadline) {
+// extend moves the deadline (JunOS commit confirmed); a second begin never joins the open
+// transaction (exit 3, rollback_deploy_guard_test.cpp).
+TEST(RollbackTransactionTest, ExtendMovesTheDeadline) {
   ToyApp app(Opts(false));
   SetUpTwoVersions(app);
   ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "2s"}).exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
-  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "3s"}).exit_code, 0);
-  RunResult r = app.Velin({"rollback", "extend", "2s"});
+  EXPECT_EQ(app.Velin({"rollback", "begin", "--timeout", "3s"}).exit_code, 3);
+  RunResult r = app.Velin({"rollback", "extend", "3s"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Sleep(2000);
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v2\n");

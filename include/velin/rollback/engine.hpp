@@ -58,6 +58,30 @@ struct TransactionStatus {
   int64_t now_ms = 0;
   std::string current;
   std::optional<SwitchIntent> interrupted_switch;
+  bool switch_running = false;  // switch.json exists and its velin still holds the lock
+};
+
+// What `to-version NAME --dry-run` would do (docs/rollback.md#dry-run). Nothing is changed
+// to compute it; migration_status, a read-only query, is run.
+struct SwitchPlan {
+  std::string from;  // the live version ("" when none)
+  std::string to;
+  VersionKind to_kind = VersionKind::kVersion;
+  bool older = false;  // going back: `to` was created before `from`
+  std::string stop;    // the configured commands ("" when not configured)
+  std::string start;
+  std::string health;
+  Duration health_timeout{0};
+  // Config files a snapshot's restore would touch (paths relative to app.root).
+  std::vector<std::string> config_added;
+  std::vector<std::string> config_changed;
+  std::vector<std::string> config_removed;
+  std::string live_level;       // schema level now ("" when migration_status is not configured)
+  std::string target_level;     // recorded with the target
+  bool migrate_down = false;    // migrate_down would run with {level} = target_level
+  std::string migrate_warning;  // why the schema would stay as it is, when it matters
+  std::string target_failed;    // the target's failed mark ("" when none)
+  std::optional<TransactionRecord> expired_transaction;  // would be rolled back first
 };
 
 // How a transaction ended, for commands to print.
@@ -75,8 +99,11 @@ class RollbackEngine {
   Result<VersionRecord> CreateVersion(const std::string& label, VersionKind kind, bool replace);
   Result<ListResult> List();
   Result<std::vector<HistoryEntry>> History();
-  // Exit code 5 when the health check failed and the switch was undone.
+  // Exit code 5 when the health check failed and the switch was undone. `name` may be
+  // "previous" (kPreviousVersion).
   Status ToVersion(const std::string& name, const std::string& reason);
+  // The plan of ToVersion(name) without any change (--dry-run).
+  Result<SwitchPlan> PlanSwitch(const std::string& name);
   // Takes over an application deployed as plain files (docs/rollback.md#adopt).
   Result<VersionRecord> Adopt(const std::string& label);
 
@@ -98,11 +125,22 @@ class RollbackEngine {
  private:
   friend class Switcher;
   Result<std::string> LiveCurrent();
+  // The registered version `name` names ("previous": the version live before the live one, from
+  // the history); a usage error naming what is missing.
+  Result<std::string> ResolveTarget(const std::string& name, const Registry& reg,
+                                    const std::string& live);
+  // Keeps the failed mark of `target` (registry.json) in step with the switch's outcome: set when
+  // its health check failed, cleared when a switch to it passed. A failure to record the mark is
+  // a warning: it never stops a switch (or its switch-back).
+  void NoteSwitchOutcome(const std::string& target, const Status& outcome);
   Status SwitchLocked(const std::string& target, const std::string& reason,
                       const std::string& txn_id, const std::string& action);
   Result<VersionRecord> CreateLocked(const std::string& name, const std::string& description,
                                      VersionKind kind, bool replace,
-                                     const std::string& artifact_root);
+                                     const std::string& artifact_root,
+                                     const std::string& base_of = "");
+  // A usage error when `name` exists and may not (or cannot) be replaced.
+  Status CheckCreatable(const std::string& name, bool replace, const Registry& reg);
   Status Prune(const std::string& keep_also);
   Result<TransactionEnd> RollBackTransactionLocked(TransactionRecord txn, const std::string& cause);
   Result<TransactionEnd> FinalizeTransactionLocked(const TransactionRecord& txn);

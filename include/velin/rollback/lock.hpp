@@ -16,7 +16,11 @@ namespace velin::rollback {
 class StateLock {
  public:
   // Waits up to `wait` (0: do not wait) for the lock; after that an error with exit code 3.
+  // The lock file is opened with O_NOFOLLOW and created 0600.
   static Result<StateLock> Acquire(const std::string& lock_path, Duration wait);
+  // Whether another process holds the lock now (false when there is no lock file). A probe
+  // that takes the lock releases it at once.
+  static Result<bool> Held(const std::string& lock_path);
 
   StateLock(StateLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   StateLock& operator=(StateLock&& other) noexcept;

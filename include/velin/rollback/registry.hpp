@@ -48,6 +48,14 @@ struct VersionRecord {
   std::string config_digest;  // sha256 of the config files at creation ("" when none)
   std::string schema_level;   // output of migration_status ("" when not configured)
   uint64_t seq = 0;           // creation order, increasing
+  // Optional fields (added in format 1 without a version bump: a velin that does not know them
+  // ignores them; docs/rollback-format.md#registryjson).
+  std::string base_of;  // the transaction this snapshot was taken for ("" for a named release)
+  std::string failed;   // when a switch to it last failed its health check ("" when not)
+
+  // A transaction base: velin's own snapshot, not one of the user's named releases. Bases
+  // written before `base_of` existed are recognised by their name and description.
+  bool IsTransactionBase() const;
 };
 
 struct Registry {
@@ -75,6 +83,9 @@ struct HistoryEntry {
   std::string transaction;  // transaction id, when part of one
   std::string detail;
 };
+
+// A switch (or a transaction's rollback switch) whose target failed its health check.
+bool FailedHealthCheck(const HistoryEntry& entry);
 
 Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& layout);
 // Appends one entry: the whole log is rewritten durably (old entries are never changed).
@@ -118,7 +129,11 @@ int64_t UnixMs(io::Env& env);
 std::string CurrentUser();
 std::string HostName();
 
-// A version name: letters, digits, '.', '_', '-', '+'; not starting with '.' or '-'.
+// `to-version previous`: the version live before the current one (a name no version may take).
+inline constexpr const char* kPreviousVersion = "previous";
+
+// A version name: letters, digits, '.', '_', '-', '+'; not starting with '.' or '-'; not
+// "previous".
 Status CheckVersionName(const std::string& name);
 
 }  // namespace velin::rollback

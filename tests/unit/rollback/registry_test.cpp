@@ -30,6 +30,59 @@ TEST(CheckVersionNameTest, RefusesPathsAndDots) {
   EXPECT_FALSE(CheckVersionName(".hidden"));
   EXPECT_FALSE(CheckVersionName("a/b"));
   EXPECT_FALSE(CheckVersionName(""));
+  EXPECT_FALSE(CheckVersionName("previous"));  // the word of `to-version previous`
+  EXPECT_TRUE(CheckVersionName("previous-1"));
+}
+
+// base_of and failed are optional: written only when set, read back, and absent in a
+// registry an earlier velin wrote (whose bases are still recognised by name and description).
+TEST(RegistryTest, OptionalBaseAndFailedFields) {
+  TempDir dir;
+  io::Env& env = io::Env::Default();
+  StateLayout layout{dir.path()};
+  Registry reg;
+  VersionRecord named{"v1", "", VersionKind::kVersion, "t1", "u", "h", "d1", "", "", 1};
+  named.failed = "2026-11-30T03:00:00Z";
+  VersionRecord base{
+      "base-T1", "Base of transaction T1", VersionKind::kSnapshot, "t2", "u", "h", "d1", "c", "",
+      2};
+  base.base_of = "T1";
+  reg.versions = {named, base};
+  ASSERT_TRUE(SaveRegistry(env, layout, reg));
+  std::string text = velin::testing::ReadFileOrDie(layout.Registry());
+  EXPECT_EQ(text.find("\"base_of\": \"\""), std::string::npos) << text;  // unset: not written
+  auto loaded = LoadRegistry(env, layout);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->Find("v1")->failed, "2026-11-30T03:00:00Z");
+  EXPECT_FALSE(loaded->Find("v1")->IsTransactionBase());
+  EXPECT_EQ(loaded->Find("base-T1")->base_of, "T1");
+  EXPECT_TRUE(loaded->Find("base-T1")->IsTransactionBase());
+
+  velin::testing::WriteFile(layout.Registry(),
+                            R"({"format": 1, "current": "", "next_seq": 4, "versions": [
+           {"name": "base-T0", "description": "Base of transaction T0", "kind": "snapshot"},
+           {"name": "base-line", "description": "the user's own", "kind": "snapshot"},
+           {"name": "base-T2", "description": "Base of transaction T2", "kind": "version"}]})");
+  loaded = LoadRegistry(env, layout);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_TRUE(loaded->Find("base-T0")->IsTransactionBase());
+  EXPECT_FALSE(loaded->Find("base-line")->IsTransactionBase());
+  EXPECT_FALSE(loaded->Find("base-T2")->IsTransactionBase());
+  EXPECT_TRUE(loaded->Find("base-T0")->failed.empty());
+}
+
+TEST(HistoryTest, FailedHealthCheckMarksOnlyFailedSwitches) {
+  HistoryEntry e;
+  e.action = "switch";
+  e.outcome = "health check failed; switched back to v1 (healthy)";
+  EXPECT_TRUE(FailedHealthCheck(e));
+  e.action = "rollback";
+  EXPECT_TRUE(FailedHealthCheck(e));
+  e.outcome = "switched";
+  EXPECT_FALSE(FailedHealthCheck(e));
+  e.action = "transaction";
+  e.outcome = "health check failed; oddly";
+  EXPECT_FALSE(FailedHealthCheck(e));
 }
 
 TEST(RegistryTest, RoundTripsVersionsAndCurrent) {

@@ -1,0 +1,165 @@
+// Choosing a switch's target ("previous"), planning a switch without making it (--dry-run), and
+// the failed mark a switch leaves on its target. Everything here only reads, except
+// NoteSwitchOutcome, which rewrites registry.json under the caller's lock.
+#include <map>
+
+#include "service.hpp"
+#include "velin/core/i18n.hpp"
+#include "velin/rollback/engine.hpp"
+#include "velin/rollback/release.hpp"
+
+namespace velin::rollback {
+namespace {
+
+// The entries of `entries` at or below the configured path `rel`, by path.
+std::map<std::string, const ManifestEntry*> Below(const std::vector<ManifestEntry>& entries,
+                                                  const std::string& rel) {
+  std::map<std::string, const ManifestEntry*> out;
+  for (const auto& e : entries) {
+    if (e.path == rel || e.path.rfind(rel + "/", 0) == 0) out.emplace(e.path, &e);
+  }
+  return out;
+}
+
+bool SameEntry(const ManifestEntry& a, const ManifestEntry& b) {
+  return a.type == b.type && a.mode == b.mode && a.size == b.size && a.sha256 == b.sha256 &&
+         a.target == b.target;
+}
+
+std::string Shown(const ManifestEntry& e) {
+  return e.type == io::FileType::kDirectory ? e.path + "/" : e.path;
+}
+
+}  // namespace
+
+Result<std::string> RollbackEngine::ResolveTarget(const std::string& name, const Registry& reg,
+                                                  const std::string& live) {
+  std::string target = name;
+  if (name == kPreviousVersion) {
+    if (live.empty()) {
+      return UsageError("'previous' needs a live version, but " + settings_.current_link +
+                        " does not point at one");
+    }
+    VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+    std::string before;
+    for (auto it = history.rbegin(); it != history.rend(); ++it) {
+      bool switched = (it->action == "switch" || it->action == "rollback") &&
+                      it->outcome == "switched" && !it->from.empty();
+      if (switched && it->to == live && it->from != live) {
+        before = it->from;
+        break;
+      }
+    }
+    if (before.empty()) {
+      return UsageError("no version was live before " + live +
+                        ": the history has no switch to it from another version");
+    }
+    if (reg.Find(before) == nullptr) {
+      return UsageError("the version live before " + live + ", " + before +
+                        ", is no longer kept (pruned or replaced; see velin rollback history)");
+    }
+    target = before;
+  }
+  if (reg.Find(target) == nullptr) {
+    return UsageError("no version '" + target + "' (see velin rollback list)");
+  }
+  VELIN_ASSIGN(bool exists, env_.Exists(settings_.current_link));
+  if (exists) {
+    VELIN_ASSIGN(io::FileInfo info, env_.Stat(settings_.current_link));
+    if (info.type != io::FileType::kSymlink) {
+      return UsageError(settings_.current_link +
+                        " is not a symlink (plain files): run 'velin rollback adopt' first");
+    }
+  }
+  return target;
+}
+
+void RollbackEngine::NoteSwitchOutcome(const std::string& target, const Status& outcome) {
+  bool health_failed = !outcome && outcome.error().code == ExitCode::kHealthFailed;
+  if (!outcome && !health_failed) return;  // another step failed: says nothing about health
+  Status saved = [&]() -> Status {
+    VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+    VersionRecord* v = reg.Find(target);
+    if (v == nullptr) return Ok();
+    std::string mark = health_failed ? IsoTime(UnixMs(env_)) : "";
+    if (v->failed.empty() && mark.empty()) return Ok();
+    v->failed = mark;
+    return SaveRegistry(env_, layout_, reg);
+  }();
+  if (!saved) {
+    reporter_.Warn(TrFormat("could not record the outcome of the switch to {}: {}", target,
+                            saved.error().message));
+  }
+}
+
+Result<SwitchPlan> RollbackEngine::PlanSwitch(const std::string& name) {
+  SwitchPlan plan;
+  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+  VELIN_ASSIGN(plan.from, LiveCurrent());
+  VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
+  if (intent) {  // the same refusal as to-version
+    return Failure("a switch from '" + intent->from + "' to '" + intent->to +
+                   "' was interrupted; run 'velin rollback recover' first");
+  }
+  VELIN_ASSIGN(plan.to, ResolveTarget(name, reg, plan.from));
+  const VersionRecord& to = *reg.Find(plan.to);
+  const VersionRecord* from = reg.Find(plan.from);
+  plan.to_kind = to.kind;
+  plan.older = from != nullptr && to.seq < from->seq;
+  plan.stop = settings_.stop;
+  plan.start = settings_.start;
+  plan.health = settings_.health;
+  plan.health_timeout = settings_.health_timeout;
+  plan.target_failed = to.failed;
+  VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
+  if (txn && (txn->state != "open" || UnixMs(env_) >= txn->deadline_ms)) {
+    plan.expired_transaction = txn;
+  }
+
+  if (to.kind == VersionKind::kSnapshot) {  // what RestoreTree would do, path by path
+    VELIN_ASSIGN(Manifest stored, LoadManifest(env_, layout_.Manifest(to.name)));
+    VELIN_ASSIGN(auto live, ScanTree(env_, settings_.app_root, settings_.config, false));
+    for (std::string rel : settings_.config) {
+      while (!rel.empty() && rel.back() == '/') rel.pop_back();
+      auto want = Below(stored.config, rel);
+      if (want.empty()) continue;  // the snapshot does not hold it: left alone
+      auto have = Below(live, rel);
+      for (const auto& [path, e] : want) {
+        auto it = have.find(path);
+        if (it == have.end()) {
+          plan.config_added.push_back(Shown(*e));
+        } else if (!SameEntry(*e, *it->second)) {
+          plan.config_changed.push_back(Shown(*e));
+        }
+      }
+      for (const auto& [path, e] : have) {
+        if (want.count(path) == 0) plan.config_removed.push_back(Shown(*e));
+      }
+    }
+  }
+
+  // The schema decision of the switch itself (switch.cpp, ApplySteps).
+  plan.target_level = to.schema_level;
+  plan.live_level = from != nullptr ? from->schema_level : "";
+  VELIN_ASSIGN(std::string level_now, SchemaLevel(settings_));
+  if (!level_now.empty()) plan.live_level = level_now;
+  if (!to.schema_level.empty() && !plan.live_level.empty() &&
+      LevelBelow(to.schema_level, plan.live_level)) {
+    if (settings_.migrate_down.empty()) {
+      plan.migrate_warning = TrFormat(
+          "schema level {} is below the live level {} and no rollback.migrate_down is "
+          "configured; the database stays as it is",
+          to.schema_level, plan.live_level);
+    } else {
+      plan.migrate_down = true;
+    }
+  } else if (plan.older && settings_.migrate_down.empty() && settings_.database_configured &&
+             to.schema_level.empty()) {
+    plan.migrate_warning =
+        Tr("going back to an older version while a [database] is configured, but "
+           "rollback.migrate_down is not set: the schema is not migrated down");
+  }
+  return plan;
+}
+
+}  // namespace velin::rollback

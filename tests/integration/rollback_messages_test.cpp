@@ -1,0 +1,216 @@
+// The small things a user reads and trips over (issue 14, defect 7): messages only after
+// validation, status telling a running switch from an interrupted one and announcing an
+// expired transaction's rollback, durations that must be positive, unknown subcommands, an
+// empty history, the list's columns and order, plain ASCII off a terminal, and the state dir's
+// permissions.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "support/rollback_app.hpp"
+
+namespace velin::testing {
+namespace {
+
+ToyAppOptions NoService() {
+  ToyAppOptions o;
+  o.with_service = false;
+  return o;
+}
+
+uint32_t ModeOf(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return 0;
+  return st.st_mode & 07777;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TEST(RollbackMessagesTest, NothingIsAnnouncedBeforeItIsValidated) {
+  ToyApp app(NoService());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "create-version", "v1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out.find("Creating"), std::string::npos) << r.out;
+  r = app.Velin({"rollback", "to-version", "nope"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no version 'nope'"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("Switching"), std::string::npos) << r.out;
+}
+
+TEST(RollbackMessagesTest, DurationsMustBePositive) {
+  ToyApp app(NoService());
+  RunResult r = app.Velin({"rollback", "begin", "--timeout", "0s"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("must be positive"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("is not a duration"), std::string::npos) << r.err;
+  r = app.Velin({"rollback", "extend", "0s"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("must be positive"), std::string::npos) << r.err;
+
+  std::string toml = ReadFileOrDie(app.config());
+  for (const char* key : {"health_timeout", "transaction_timeout"}) {
+    std::string bad = toml;
+    size_t at = bad.find("health_timeout = ");
+    bad.replace(at, bad.find('\n', at) - at, std::string(key) + " = \"0s\"");
+    WriteFile(app.config(), bad);
+    size_t line = 1 + std::count(bad.begin(), bad.begin() + static_cast<long>(at), '\n');
+    r = app.Velin({"rollback", "status"});
+    EXPECT_EQ(r.exit_code, 2) << key;
+    EXPECT_NE(r.err.find("velin.toml:" + std::to_string(line) + ":"), std::string::npos)
+        << key << ": " << r.err;
+    EXPECT_NE(r.err.find(std::string(key) + "' in [rollback] must be positive"), std::string::npos)
+        << r.err;
+  }
+}
+
+TEST(RollbackMessagesTest, UnknownSubcommandIsNamed) {
+  ToyApp app(NoService());
+  RunResult r = app.Velin({"rollback", "frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown command 'velin rollback frobnicate'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("to-version"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("watchdog"), std::string::npos) << r.err;  // hidden stays hidden
+  EXPECT_EQ(r.err.find("A subcommand is required"), std::string::npos) << r.err;
+  r = app.Velin({"rollback"});  // a missing subcommand is still a missing subcommand
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(RollbackMessagesTest, EmptyHistorySaysSo) {
+  ToyApp app(NoService());
+  RunResult r = app.Velin({"rollback", "history"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("No history yet"), std::string::npos) << r.out;
+}
+
+// Long names keep the columns straight; --json lists in the table's order (newest first);
+// off a terminal the markers are plain ASCII.
+TEST(RollbackMessagesTest, ListIsAlignedOrderedAndPlainOffATerminal) {
+  ToyApp app(NoService());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version",
+                       "v1.0.0-rc.1+build.20261125 - A release with a long description"})
+                .exit_code,
+            0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2 - Short"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> rows;
+  for (const auto& line : Lines(r.out)) {
+    if (line.find("  version  ") != std::string::npos) rows.push_back(line);
+  }
+  ASSERT_EQ(rows.size(), 2u) << r.out;
+  EXPECT_EQ(rows[0].rfind("  v2 - Short", 0), 0u) << r.out;  // newest first
+  EXPECT_EQ(rows[0].find("  version  "), rows[1].find("  version  ")) << r.out;
+  EXPECT_EQ(rows[0].find("Z  "), rows[1].find("Z  ")) << r.out;  // the created column too
+  EXPECT_NE(rows[0].find("<- current"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("←"), std::string::npos) << r.out;
+  auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);
+  EXPECT_EQ(doc["versions"][0]["name"], "v2");
+  EXPECT_EQ(doc["versions"][1]["name"], "v1.0.0-rc.1+build.20261125");
+  EXPECT_GT(doc["versions"][0]["seq"].get<int>(), doc["versions"][1]["seq"].get<int>());
+  r = app.Velin({"rollback", "history"});
+  EXPECT_NE(r.out.find("- -> v2: switched"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("→"), std::string::npos) << r.out;
+}
+
+// switch.json exists while a switch runs as well: status asks the lock before calling it
+// interrupted.
+TEST(RollbackMessagesTest, StatusTellsARunningSwitchFromAnInterruptedOne) {
+  ToyApp app(NoService());
+  for (const char* v : {"v1", "v2"}) {
+    app.Build(v);
+    ASSERT_EQ(app.Velin({"rollback", "create-version", v}).exit_code, 0);
+  }
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  RunResult r =
+      app.Velin({"rollback", "to-version", "v2"}, {{"VELIN_TEST_CRASH_AT", "switch-intent"}});
+  ASSERT_EQ(r.exit_code, 86);
+  int fd = ::open((app.state() + "/lock").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);  // as the velin running the switch would
+  r = app.Velin({"rollback", "status"});
+  EXPECT_NE(r.out.find("Switch v1 -> v2 in progress"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("recover"), std::string::npos) << r.out;
+  auto st = nlohmann::json::parse(app.Velin({"--json", "rollback", "status"}).out);
+  EXPECT_TRUE(st.contains("running_switch")) << st.dump();
+  EXPECT_FALSE(st.contains("interrupted_switch")) << st.dump();
+  ::close(fd);
+  r = app.Velin({"rollback", "status"});
+  EXPECT_NE(r.out.find("Interrupted switch v1 -> v2: run 'velin rollback recover'"),
+            std::string::npos)
+      << r.out;
+  ASSERT_EQ(app.Velin({"rollback", "recover"}).exit_code, 0);
+}
+
+TEST(RollbackMessagesTest, StatusAnnouncesAnExpiredRollbackBeforeDoingIt) {
+  ToyApp app(NoService());
+  for (const char* v : {"v1", "v2"}) {
+    app.Build(v);
+    ASSERT_EQ(app.Velin({"rollback", "create-version", v}).exit_code, 0);
+  }
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  // 2 s: the watchdog must be killed before its deadline, also on a loaded machine.
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "2s"}).exit_code, 0);
+  KillPid(WatchdogPid(app.state()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2300));
+  RunResult r = app.Velin({"rollback", "status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  size_t announced = r.err.find("expired at");
+  size_t done = r.err.find("rolled back by timeout");
+  ASSERT_NE(announced, std::string::npos) << r.err;
+  ASSERT_NE(done, std::string::npos) << r.err;
+  EXPECT_LT(announced, done) << r.err;
+  EXPECT_NE(r.err.find("rolling it back to"), std::string::npos) << r.err;
+  EXPECT_EQ(app.Current().rfind("base-", 0), 0u) << app.Current();  // it was done, too
+}
+
+// Nobody but velin's user may open the lock (an flock on it would block every deploy and the
+// watchdog): the state dir is 0700, the lock 0600, and a symlinked lock is refused.
+TEST(RollbackMessagesTest, StateDirIsPrivate) {
+  ToyApp app(NoService());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  EXPECT_EQ(ModeOf(app.state()), 0700u);
+  EXPECT_EQ(ModeOf(app.state() + "/lock"), 0600u);
+
+  // A state dir and lock an earlier velin made (0755, 0644) are tightened.
+  ASSERT_EQ(::chmod(app.state().c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((app.state() + "/lock").c_str(), 0644), 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  EXPECT_EQ(ModeOf(app.state()), 0700u);
+  EXPECT_EQ(ModeOf(app.state() + "/lock"), 0600u);
+  // A mode its owner chose is theirs.
+  ASSERT_EQ(::chmod(app.state().c_str(), 0750), 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  EXPECT_EQ(ModeOf(app.state()), 0750u);
+
+  std::string elsewhere = app.root() + "/elsewhere";
+  WriteFile(elsewhere, "keep\n", 0644);
+  ASSERT_EQ(::unlink((app.state() + "/lock").c_str()), 0);
+  ASSERT_EQ(::symlink(elsewhere.c_str(), (app.state() + "/lock").c_str()), 0);
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("symlink"), std::string::npos) << r.err;
+  EXPECT_EQ(ModeOf(elsewhere), 0644u);
+  EXPECT_EQ(ReadFileOrDie(elsewhere), "keep\n");
+}
+
+}  // namespace
+}  // namespace velin::testing
