@@ -211,6 +211,38 @@ TEST_F(BackupLocksTest, ARepositoryWithoutItsConfigIsDamageNeverANewRepository) 
   EXPECT_EQ(app_.Run({"backup", "init", "--destination", app_.path("empty")}).exit_code, 0);
 }
 
+TEST(BackupFullDiskTest, AFailedCreateOnAFullDiskTakesItsPacksAwaySoTheNextOneFits) {
+  // A real full disk: the repository on a 6 MiB tmpfs (needs mount rights; skipped without).
+  BackupApp app({"storage"}, "compression = \"none\"");
+  fs::create_directories(app.repo());
+  RunResult mounted = RunProgram({"mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", app.repo()});
+  if (mounted.exit_code != 0) GTEST_SKIP() << "cannot mount a tmpfs: " << mounted.err;
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { RunProgram({"umount", dir}); }
+  } unmount{app.repo()};
+  WriteFile(app.root() + "/storage/small.bin", RandomData(1 << 20, 1));
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  auto data_files = [&] {
+    size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(app.repo() + "/data")) {
+      n += e.is_regular_file() ? 1 : 0;
+    }
+    return n;
+  };
+  const size_t packs_before = data_files();
+  WriteFile(app.root() + "/storage/big.bin", RandomData(9 << 20, 2));  // more than is free
+  RunResult full = app.Run({"backup", "create"});
+  EXPECT_EQ(full.exit_code, 1) << full.err;
+  EXPECT_NE(full.err.find("No space left"), std::string::npos) << full.err;
+  EXPECT_EQ(data_files(), packs_before) << "the failed create left packs behind";
+  // The next night's backup, a little smaller, fits again.
+  WriteFile(app.root() + "/storage/big.bin", RandomData(3 << 20, 3));
+  RunResult next = app.Run({"backup", "create"});
+  EXPECT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
+}
+
 TEST(BackupCopyResumeTest, ACopyKilledMidwaySendsOnlyWhatIsMissingOnTheRerun) {
   // Two packs' worth of incompressible data: the copy indexes the first pack as it goes and
   // dies right after that (as kill -9 would), before its last pack and index.
