@@ -147,6 +147,43 @@ TEST_F(BackupLocksTest, LockObjectsVanishingWhileACreateListsThemAreReleasedLock
   EXPECT_EQ(failures, 0) << last_error;
 }
 
+TEST_F(BackupLocksTest, ACreateWhoseLockWasRemovedStopsBeforeCommitting) {
+  // Another velin takes the running create's shared lock for stale and removes it; the create
+  // notices at its next refresh (every 10 ms here) and commits nothing.
+  WriteFile(app_.root() + "/storage/big.bin", RandomData(12 << 20, 5));
+  std::atomic<bool> stop{false};
+  std::atomic<int> removed{0};
+  std::thread thief([&] {
+    while (!stop) {
+      for (const auto& e : fs::directory_iterator(app_.repo() + "/locks")) {
+        const std::string name = e.path().filename();
+        if (name.rfind("shared-", 0) == 0 && name.find(".tmp-") == std::string::npos &&
+            fs::remove(e.path())) {
+          ++removed;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  RunOptions fast;
+  fast.env["VELIN_TEST_LOCK_REFRESH_MS"] = "10";
+  RunResult r = app_.Run({"backup", "create"}, fast);
+  stop = true;
+  thief.join();
+  ASSERT_GT(removed.load(), 0);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("lost the repository lock"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(app_.repo() + "/snapshots")) << "nothing may be committed";
+  EXPECT_FALSE(fs::exists(app_.repo() + "/index")) << "nothing may be committed";
+  size_t packs = 0;
+  if (fs::exists(app_.repo() + "/data")) {
+    for (const auto& e : fs::recursive_directory_iterator(app_.repo() + "/data")) {
+      packs += e.is_regular_file() ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(packs, 0u) << "its unindexed packs are taken away";
+}
+
 TEST_F(BackupLocksTest, PruneLeavesAYoungUnindexedPackAloneAndDeletesItOnceOld) {
   ASSERT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
   // A pack a running create has just written (no index names it yet).
