@@ -248,6 +248,23 @@ TEST_F(BackupLocksTest, ARepositoryWithoutItsConfigIsDamageNeverANewRepository) 
   EXPECT_EQ(app_.Run({"backup", "init", "--destination", app_.path("empty")}).exit_code, 0);
 }
 
+TEST(BackupMissingConfigTest, AnEncryptedRepositoryWithoutConfigGetsNoPlaintextConfig) {
+  BackupApp app({"storage"}, "encryption = \"aes-256-gcm\"\npassword_env = \"VELIN_TEST_PASS\"\n");
+  RunOptions pass;
+  pass.env["VELIN_TEST_PASS"] = "correct horse";
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  ASSERT_EQ(app.Run({"backup", "create"}, pass).exit_code, 0);
+  fs::remove(app.repo() + "/config");
+  // Only the keys are left of it: still a repository, not an empty place.
+  fs::remove_all(app.repo() + "/data");
+  fs::remove_all(app.repo() + "/index");
+  fs::remove_all(app.repo() + "/snapshots");
+  RunResult r = app.Run({"backup", "create"}, pass);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("keys/ object(s)"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(app.repo() + "/config"));
+}
+
 TEST(BackupFullDiskTest, AFailedCreateOnAFullDiskTakesItsPacksAwaySoTheNextOneFits) {
   // A real full disk: the repository on a 6 MiB tmpfs (needs mount rights; skipped without).
   BackupApp app({"storage"}, "compression = \"none\"");
