@@ -67,6 +67,8 @@ Status CommitSnapshot(repo::Repository& repo, repo::Snapshot& snapshot, const st
   }
   snapshot.id = id;
   VELIN_ASSIGN(std::string stored, repo.SealObject("snapshot", id, repo::EncodeSnapshot(snapshot)));
+  VELIN_TRY(repo.CheckCommitGuard());  // the shared lock still ours: no prune can have run
+  VELIN_TRY(lock->Check());
   return repo.backend().Put(repo::SnapshotObjectName(id), stored);
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -130,13 +131,33 @@ Status ReadIndexObjects(repo::Repository& r, Plan& plan) {
   return Ok();
 }
 
-// Pack objects present in the backend; index entries for packs that are gone are dropped.
-Status ReadPackObjects(repo::Repository& r, Plan& plan) {
+// The storage's "now", or a time before it: the newest lock object's modification time (ours,
+// the exclusive lock, was written when this prune began), else this machine's clock.
+Result<int64_t> StorageNow(repo::Repository& r) {
+  VELIN_ASSIGN(auto locks, r.backend().List("locks/"));
+  int64_t newest = 0;
+  for (const auto& l : locks) newest = std::max(newest, l.mtime);
+  if (newest > 0) return newest;
+  return static_cast<int64_t>(::time(nullptr));
+}
+
+// Pack objects present in the backend; index entries for packs that are gone are dropped. A
+// pack no index lists that is younger than the lock stale age (or of unknown age) is left out
+// of the plan: it may belong to a create that is still running.
+Status ReadPackObjects(repo::Repository& r, const PruneOptions& options, Plan& plan,
+                       PruneResult& result) {
   VELIN_ASSIGN(auto objects, r.backend().List("data/"));
+  VELIN_ASSIGN(const int64_t now, StorageNow(r));
   std::unordered_set<BlobId, BlobIdHash> present;
   for (const auto& obj : objects) {
     auto id = repo::ParseBlobId(obj.name.substr(obj.name.rfind('/') + 1));
     if (!id) continue;  // not a pack (a temp file of another tool): left alone
+    auto known = plan.packs.find(*id);
+    if ((known == plan.packs.end() || !known->second.indexed) &&
+        (obj.mtime <= 0 || now - obj.mtime < options.unindexed_min_age.count())) {
+      ++result.packs_young;
+      continue;
+    }
     PackInfo& info = plan.packs[*id];
     info.object = obj.name;
     info.size = obj.size;
@@ -272,6 +293,7 @@ Status Execute(repo::Repository& r, const Plan& plan, PruneResult& result, Repor
   }
   VELIN_TRY(repacker.Write());
   CrashPoint("prune-after-packs");
+  VELIN_TRY(r.CheckCommitGuard());
   std::unordered_set<BlobId, BlobIdHash> new_packs;
   for (const auto& p : repacker.written()) {
     index_packs.push_back(p);
@@ -284,6 +306,7 @@ Status Execute(repo::Repository& r, const Plan& plan, PruneResult& result, Repor
   VELIN_ASSIGN(std::string sealed_index, r.SealObject("index", index_id.Hex(), index));
   VELIN_TRY(r.backend().Put(index_name, sealed_index));
   CrashPoint("prune-after-index");
+  VELIN_TRY(r.CheckCommitGuard());
   result.packs_written = repacker.written().size();
   result.bytes_after = kept_bytes + repacker.bytes_written() + sealed_index.size();
   reporter.Info(
@@ -310,7 +333,7 @@ Result<PruneResult> Prune(repo::Repository& repository, const PruneOptions& opti
   VELIN_ASSIGN(BlobSet used, CollectUsed(repository, result));
   Plan plan;
   VELIN_TRY(ReadIndexObjects(repository, plan));
-  VELIN_TRY(ReadPackObjects(repository, plan));
+  VELIN_TRY(ReadPackObjects(repository, options, plan, result));
   VELIN_TRY(Classify(repository, used, options.repack_threshold, plan));
   Tally(plan, result);
   result.bytes_after = result.bytes_before;

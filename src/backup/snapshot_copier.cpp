@@ -13,7 +13,7 @@ class Copier {
          const repo::BlobWriterOptions& options, Reporter& reporter)
       : source_(source),
         destination_(destination),
-        writer_(destination, options),
+        writer_(destination, WithIndexAsItGoes(options)),
         reporter_(reporter) {}
 
   // Queues every blob of `snapshot` that the destination lacks.
@@ -52,8 +52,16 @@ class Copier {
     return writer_.Save(type, id, std::move(data));
   }
 
+  static repo::BlobWriterOptions WithIndexAsItGoes(repo::BlobWriterOptions options) {
+    options.index_as_it_goes = true;  // a rerun after a kill sends only what is missing
+    return options;
+  }
+
+  // A tree the destination has is still descended: an interrupted copy may have indexed it
+  // (index objects are written as the copy goes) before the packs of its subtree.
   Status CopyTree(const repo::BlobId& id) {
-    if (Present(id)) return Ok();
+    if (!seen_.insert(id).second) return Ok();  // handled earlier in this copy
+    const bool present = destination_.index().Find(id) != nullptr;
     VELIN_ASSIGN(std::string data, source_.ReadBlob(id));
     VELIN_ASSIGN(repo::Tree tree, repo::DecodeTree(data));
     for (const repo::Node& node : tree.nodes) {
@@ -64,6 +72,10 @@ class Copier {
           VELIN_TRY(CopyBlob(repo::BlobType::kData, chunk));
         }
       }
+    }
+    if (present) {
+      stats_.blobs_present++;
+      return Ok();
     }
     // The tree after its children, as the archiver does.
     stats_.blobs_copied++;
@@ -100,6 +112,7 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
   }
   VELIN_TRY(copier.Flush());  // packs, then the index object
   for (const std::string& id : to_commit) {
+    VELIN_TRY(destination.CheckCommitGuard());
     std::string name = repo::SnapshotObjectName(id);
     // The snapshot object travels byte for byte: same id, same checksum.
     VELIN_ASSIGN(std::string bytes, source.backend().Get(name));

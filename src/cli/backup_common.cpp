@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+
 #include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
 
@@ -14,7 +17,27 @@ void AddRepoFlags(CLI::App* cmd, RepoFlags& flags) {
                   "How long to wait for another velin's lock (e.g. 30s; default 0)");
 }
 
+void AddNoLockFlag(CLI::App* cmd, RepoFlags& flags) {
+  cmd->add_flag("--no-lock", flags.no_lock,
+                "Read without taking the shared lock (a read-only repository; a prune running "
+                "meanwhile may remove what this reads)");
+}
+
 namespace {
+// For tests only: VELIN_TEST_LOCK_REFRESH_MS refreshes locks that often instead of every 5 min.
+repo::LockOptions LockOptionsFor(std::chrono::milliseconds wait) {
+  repo::LockOptions o;
+  o.wait = wait;
+  if (const char* ms = std::getenv("VELIN_TEST_LOCK_REFRESH_MS"); ms != nullptr && *ms != '\0') {
+    o.refresh_every = std::chrono::milliseconds(std::max(10L, std::atol(ms)));
+  }
+  return o;
+}
+
+bool ReadOnlyError(const Error& e) {
+  return e.sys_errno == EROFS || e.sys_errno == EACCES || e.sys_errno == EPERM;
+}
+
 storage::BackendOptions BackendOptionsFrom(const config::Config& cfg) {
   storage::BackendOptions o;
   o.s3_endpoint = cfg.s3.endpoint;
@@ -35,9 +58,20 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
   if (!wait)
     return UsageError("--lock-wait '" + flags.lock_wait + "' is not a duration (e.g. 30s)");
   VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags, create));
-  repo::LockOptions lock_options;
-  lock_options.wait = *wait;
-  VELIN_ASSIGN(r.lock, repo::RepoLock::Acquire(*r.backend, kind, lock_options));
+  const bool reader = kind == repo::LockKind::kShared && !create;
+  if (flags.no_lock && !reader) return UsageError("--no-lock is only for commands that read");
+  if (!flags.no_lock) {
+    auto lock = repo::RepoLock::Acquire(*r.backend, kind, LockOptionsFor(*wait));
+    if (lock) {
+      r.lock = std::move(*lock);
+      r.repo->SetCommitGuard([l = r.lock.get()] { return l->Check(); });
+    } else if (reader && ReadOnlyError(lock.error())) {
+      ctx.out().Warn(TrFormat("cannot write a lock in {} ({}); reading without one",
+                              r.backend->Location(), lock.error().message));
+    } else {
+      return tl::unexpected(lock.error());
+    }
+  }
   VELIN_TRY(r.repo->LoadIndex());
   return r;
 }

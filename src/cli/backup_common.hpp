@@ -16,9 +16,12 @@ namespace velin::cli {
 struct RepoFlags {
   std::string destination;  // --destination (else backup.destination)
   std::string lock_wait = "0s";
+  bool no_lock = false;  // --no-lock (list, restore, verify): read without a shared lock
 };
 
 void AddRepoFlags(CLI::App* cmd, RepoFlags& flags);
+// --no-lock, for the commands that only read (list, restore, verify).
+void AddNoLockFlag(CLI::App* cmd, RepoFlags& flags);
 
 // An open repository with its lock; members are destroyed in reverse order (lock first).
 struct OpenRepo {
@@ -27,7 +30,11 @@ struct OpenRepo {
   std::unique_ptr<repo::RepoLock> lock;
 };
 
-// Opens (with `create`, initialises) the repository, takes the lock and loads the index.
+// Opens (with `create`, initialises) the repository, takes the lock and loads the index. A
+// shared lock of a command that only reads (not `create`) that cannot be written because the
+// repository is read-only (EROFS, EACCES/EPERM, HTTP 403) is a warning, and the command goes on
+// without it; so it does with --no-lock. The lock guards every commit (Repository::
+// SetCommitGuard): a run whose lock is lost stops before it commits.
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
                                 bool create);
 

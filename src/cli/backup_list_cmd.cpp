@@ -60,6 +60,7 @@ void RegisterBackupList(CLI::App& group, Context& ctx) {
   auto flags = std::make_shared<RepoFlags>();
   CLI::App* cmd = AddCommand(group, "list", "List the backups in the repository");
   AddRepoFlags(cmd, *flags);
+  AddNoLockFlag(cmd, *flags);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunList(ctx, *flags); }); });
 }
 

@@ -28,6 +28,7 @@ nlohmann::json ToJson(const backup::PruneResult& r, bool dry_run) {
           {"packs_repacked", r.packs_repacked},
           {"packs_written", r.packs_written},
           {"index_objects_replaced", r.index_objects_replaced},
+          {"packs_young", r.packs_young},
           {"bytes_before", r.bytes_before},
           {"bytes_after", r.bytes_after},
           {"bytes_freed", r.bytes_freed()}};

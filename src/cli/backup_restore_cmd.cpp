@@ -103,6 +103,7 @@ void RegisterBackupRestore(CLI::App& group, Context& ctx) {
                   "Restore the database into this database (created if missing; SQLite: a file) "
                   "instead of the configured one");
   AddRepoFlags(cmd, flags->repo);
+  AddNoLockFlag(cmd, flags->repo);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunRestore(ctx, *flags); }); });
 }
 

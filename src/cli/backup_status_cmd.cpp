@@ -118,7 +118,8 @@ nlohmann::json ToJson(const Facts& f) {
                          {"host", l.host},
                          {"pid", l.pid},
                          {"kind", l.kind},
-                         {"age_seconds", f.now - l.time},
+                         {"age_seconds", l.age >= 0 ? l.age : f.now - l.time},
+                         {"readable", l.readable},
                          {"stale", l.stale}});
   }
   nlohmann::json newest = nullptr;
@@ -151,8 +152,14 @@ void PrintHuman(output::Console& out, const Facts& f) {
                       f.verify->last_ok ? Tr("intact") : Tr("FAILED")));
   }
   for (const auto& l : f.locks) {
-    out.Line(TrFormat("Lock: {} lock by host {} pid {}, {} ago{}", l.kind, l.host, l.pid,
-                      Age(f.now - l.time), l.stale ? Tr(" (stale)") : ""));
+    const int64_t age = l.age >= 0 ? l.age : f.now - l.time;
+    if (!l.readable) {
+      out.Line(TrFormat("Lock: {} is unreadable (not a lock this velin can read), {} old{}", l.name,
+                        Age(age), l.stale ? Tr(" (stale)") : ""));
+      continue;
+    }
+    out.Line(TrFormat("Lock: {} lock by host {} pid {}, {} ago{}", l.kind, l.host, l.pid, Age(age),
+                      l.stale ? Tr(" (stale)") : ""));
   }
   for (size_t i = 1; i < f.problems.size(); ++i) out.Warn(f.problems[i]);  // [0]: the error
   if (f.problems.empty()) out.Done(Tr("Backups are up to date"));

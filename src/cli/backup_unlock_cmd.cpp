@@ -1,6 +1,8 @@
-// velin backup unlock [--stale]: with --stale, removes the locks whose owner is gone (its pid
-// does not exist on this host, or it has not refreshed the lock for 30 minutes); without, every
-// lock after a confirmation (--yes) — for a lock left by a crashed velin on another host.
+// velin backup unlock [--stale]: with --stale, removes the locks whose owner is gone (it ran in
+// this process space — same host, machine, boot, pid namespace — and its process has ended),
+// or that have not been refreshed for 30 minutes (by the storage's times; this is how locks of
+// other machines, containers or boots, old-format and unreadable lock objects expire); without,
+// every lock after a confirmation (--yes) — for a lock left by a crashed velin elsewhere.
 #include "backup_common.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/output/console.hpp"
@@ -32,7 +34,9 @@ Status RunUnlock(Context& ctx, const UnlockFlags& flags) {
   for (const auto& l : doomed) {
     VELIN_TRY(r.backend->Delete(l.name));
     removed.push_back(l.name);
-    if (!out.json()) {
+    if (!out.json() && !l.readable) {
+      out.Info(TrFormat("Removed {} (an unreadable lock object)", l.name));
+    } else if (!out.json()) {
       out.Info(TrFormat("Removed {} ({} lock by host {} pid {})", l.name, l.kind, l.host, l.pid));
     }
   }
@@ -52,7 +56,8 @@ void RegisterBackupUnlock(CLI::App& group, Context& ctx) {
   cmd->add_option("--destination", flags->repo.destination,
                   "Repository directory or URL (default: backup.destination)");
   cmd->add_flag("--stale", flags->stale_only,
-                "Only locks whose owner is gone (pid not running on this host, or 30 min old)");
+                "Only locks whose owner is gone (its process ended on this machine, or not "
+                "refreshed for 30 min)");
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunUnlock(ctx, *flags); }); });
 }
 

@@ -84,6 +84,7 @@ void RegisterBackupVerify(CLI::App& group, Context& ctx) {
                   "HOST[:PORT] of the server for the temporary database (default: the "
                   "configured one)");
   AddRepoFlags(cmd, flags->repo);
+  AddNoLockFlag(cmd, flags->repo);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunVerify(ctx, *flags); }); });
 }
 

@@ -1,7 +1,11 @@
 #include "velin/repo/blob_writer.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <unordered_set>
 
 #include "velin/repo/delta.hpp"
 
@@ -11,6 +15,12 @@ namespace {
 constexpr uint64_t kMaxSpareBytes = 8ULL << 20;
 // Smaller chunks (the tail of a file or stream) are not worth reading a base for.
 constexpr size_t kMinDeltaSize = 16 * 1024;
+
+// For crash tests only: VELIN_TEST_CRASH_AT=<step> ends the process here as kill -9 would.
+void CrashPoint(const char* step) {
+  const char* at = std::getenv("VELIN_TEST_CRASH_AT");
+  if (at != nullptr && std::strcmp(at, step) == 0) ::_exit(86);
+}
 }  // namespace
 
 BlobWriter::BlobWriter(Repository& repo, BlobWriterOptions options)
@@ -28,6 +38,30 @@ BlobWriter::~BlobWriter() {
   }
   work_cv_.notify_all();
   for (auto& t : threads_) t.join();
+  if (!flushed_ok_) RemoveUnindexedPacks();
+}
+
+void BlobWriter::RemoveUnindexedPacks() {
+  std::unordered_set<BlobId, BlobIdHash> doomed(failed_puts_.begin(), failed_puts_.end());
+  for (size_t i = indexed_; i < written_.size(); ++i) doomed.insert(written_[i].first);
+  if (doomed.empty()) return;
+  // A pack is named by its content: another writer may have put the very same pack and
+  // indexed it meanwhile. Such a pack stays.
+  auto objects = repo_.backend().List("index/");
+  if (!objects) return;  // cannot tell: leave them to prune
+  for (const auto& o : *objects) {
+    auto stored = repo_.backend().Get(o.name);
+    if (!stored) {
+      if (storage::IsNotFound(stored.error())) continue;
+      return;
+    }
+    auto data = repo_.OpenObject("index", o.name.substr(o.name.rfind('/') + 1), std::move(*stored));
+    if (!data) continue;  // damaged: names nothing readable
+    auto packs = DecodeIndexObject(*data);
+    if (!packs) continue;
+    for (const auto& p : *packs) doomed.erase(p.first);
+  }
+  for (const auto& id : doomed) (void)repo_.backend().Delete(PackObjectName(id));
 }
 
 bool BlobWriter::Known(const BlobId& id) const {
@@ -215,11 +249,34 @@ Status BlobWriter::WritePack(PackBuilder& pack) {
   std::vector<PackEntry> entries = pack.entries();
   std::string bytes = pack.Finish();
   BlobId pack_id = Sha256(bytes);
-  VELIN_TRY(repo_.backend().Put(PackObjectName(pack_id), bytes));
+  Status put = repo_.backend().Put(PackObjectName(pack_id), bytes);
+  if (!put) {
+    std::lock_guard lock(mu_);
+    failed_puts_.push_back(pack_id);  // may be there all the same (a failed sync after rename)
+    return put;
+  }
   pack.Recycle(std::move(bytes));
   std::lock_guard lock(mu_);
   written_.emplace_back(pack_id, std::move(entries));
   stats_.packs_written++;
+  const size_t unindexed = written_.size() - indexed_;
+  if (options_.index_as_it_goes && unindexed >= std::max<size_t>(1, indexed_ / 4)) {
+    VELIN_TRY(WriteIndexLocked());
+    CrashPoint("writer-after-checkpoint-index");
+  }
+  return Ok();
+}
+
+Status BlobWriter::WriteIndexLocked() {
+  if (indexed_ >= written_.size()) return Ok();
+  VELIN_TRY(repo_.CheckCommitGuard());
+  IndexPacks packs(written_.begin() + static_cast<std::ptrdiff_t>(indexed_), written_.end());
+  std::string index = EncodeIndexObject(packs);
+  // Named by the (keyed, when encrypted) hash of its plaintext, and sealed bound to that name.
+  VELIN_ASSIGN(BlobId name, repo_.HashBlob(index));
+  VELIN_ASSIGN(std::string stored, repo_.SealObject("index", name.Hex(), std::move(index)));
+  VELIN_TRY(repo_.backend().Put("index/" + name.Hex(), stored));
+  indexed_ = written_.size();
   return Ok();
 }
 
@@ -232,12 +289,9 @@ Status BlobWriter::Flush() {
     if (error_) return tl::unexpected(*error_);
   }
   std::lock_guard lock(mu_);
-  if (written_.empty()) return Ok();
-  std::string index = EncodeIndexObject(written_);
-  // Named by the (keyed, when encrypted) hash of its plaintext, and sealed bound to that name.
-  VELIN_ASSIGN(BlobId name, repo_.HashBlob(index));
-  VELIN_ASSIGN(std::string stored, repo_.SealObject("index", name.Hex(), std::move(index)));
-  return repo_.backend().Put("index/" + name.Hex(), stored);
+  VELIN_TRY(WriteIndexLocked());
+  flushed_ok_ = true;
+  return Ok();
 }
 
 BlobWriterStats BlobWriter::stats() {

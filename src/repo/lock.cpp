@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <vector>
 
 #include "velin/repo/blob_id.hpp"
@@ -40,11 +42,48 @@ int64_t NowSeconds() {
       .count();
 }
 
-std::string LockBody(LockKind kind, const std::string& host) {
-  nlohmann::json j = {{"host", host},
-                      {"pid", static_cast<int64_t>(getpid())},
+std::string FirstLine(const char* path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return "";
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. Together
+// with the pid it names one process of one boot; 0 when unknown (the process is gone).
+int64_t StartTicks(int64_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');  // the command name may hold spaces and ')'
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) {  // field 3 is the first after the name
+    if (!(fields >> field)) return 0;
+  }
+  try {
+    return std::stoll(field);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+std::string PidNamespace() {
+  char buf[128] = {};
+  const ssize_t n = ::readlink("/proc/self/ns/pid", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+std::string LockBody(LockKind kind, const LockHolder& h) {
+  nlohmann::json j = {{"host", h.host},
+                      {"pid", h.pid},
                       {"kind", KindName(kind)},
-                      {"time", NowSeconds()}};
+                      {"time", NowSeconds()},
+                      {"machine_id", h.machine_id},
+                      {"boot_id", h.boot_id},
+                      {"pid_ns", h.pid_ns},
+                      {"start_ticks", h.start_ticks}};
   return j.dump() + "\n";
 }
 
@@ -54,87 +93,180 @@ bool Conflicts(LockKind mine, const std::string& theirs) {
   return mine == LockKind::kExclusive || theirs == "exclusive";
 }
 
+struct ParsedLock {
+  LockHolder holder;
+  std::string kind;
+  int64_t time = 0;
+};
+
+// nullopt: not a lock this velin can read (a torn write on a non-atomic backend, or garbage).
+// Lock objects of the first format carry only host, pid, kind and time: their holder is never
+// in this process space, so they expire by age alone.
+std::optional<ParsedLock> ParseLock(const std::string& text) {
+  try {
+    auto j = nlohmann::json::parse(text);
+    ParsedLock p;
+    p.holder.host = j.at("host").get<std::string>();
+    p.holder.pid = j.at("pid").get<int64_t>();
+    p.kind = j.at("kind").get<std::string>();
+    p.time = j.at("time").get<int64_t>();
+    p.holder.machine_id = j.value("machine_id", "");
+    p.holder.boot_id = j.value("boot_id", "");
+    p.holder.pid_ns = j.value("pid_ns", "");
+    p.holder.start_ticks = j.value("start_ticks", int64_t{0});
+    return p;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// True when the holder ran in this process space and that process is gone.
+bool HolderGone(const LockHolder& self, const LockHolder& holder) {
+  if (!self.SameProcessSpace(holder) || holder.pid <= 0) return false;
+  if (::kill(static_cast<pid_t>(holder.pid), 0) != 0 && errno == ESRCH) return true;
+  // Alive: the same process, or a later one that got the pid (start times differ).
+  const int64_t ticks = StartTicks(holder.pid);
+  return holder.start_ticks != 0 && ticks != 0 && ticks != holder.start_ticks;
+}
+
+// Seconds since the lock object was last written: the storage's modification time against
+// `reference` (the storage's time of a fresh object when known); else the holder's own time
+// field against the reader's clock.
+int64_t AgeOf(const storage::ObjectInfo& object, const std::optional<ParsedLock>& parsed,
+              int64_t reference, int64_t now) {
+  if (object.mtime > 0) return std::max<int64_t>(0, reference - object.mtime);
+  if (parsed) return std::max<int64_t>(0, now - parsed->time);
+  return -1;
+}
+
+struct Judged {
+  LockInfo info;
+  bool gone = false;  // released between the listing and the read
+};
+
+Result<Judged> Judge(storage::Backend& backend, const storage::ObjectInfo& object,
+                     const LockHolder& self, std::chrono::seconds stale_after, int64_t reference,
+                     int64_t now) {
+  Judged out;
+  auto text = backend.Get(object.name);
+  if (!text) {
+    if (storage::IsNotFound(text.error())) {
+      out.gone = true;  // a lock that is gone is a lock released
+      return out;
+    }
+    return tl::unexpected(text.error().Wrap("lock " + object.name));
+  }
+  auto parsed = ParseLock(*text);
+  LockInfo& info = out.info;
+  info.name = object.name;
+  info.age = AgeOf(object, parsed, reference, now);
+  const bool old = info.age >= 0 && info.age > stale_after.count();
+  if (!parsed) {
+    info.readable = false;
+    info.stale = old;
+    return out;
+  }
+  info.host = parsed->holder.host;
+  info.pid = parsed->holder.pid;
+  info.kind = parsed->kind;
+  info.time = parsed->time;
+  if (self.SameProcessSpace(parsed->holder)) {
+    info.stale = HolderGone(self, parsed->holder);  // a live local holder is never stale
+  } else {
+    info.stale = old;
+  }
+  return out;
+}
+
 struct Holder {
   std::string name, host, kind;
-  int64_t pid = 0, time = 0;
+  int64_t pid = 0, age = -1;
+  bool readable = true;
   std::string Describe() const {
+    if (!readable) return "an unreadable lock object";
     return "host " + host + " pid " + std::to_string(pid) + ", " + kind + " lock, " +
-           std::to_string(std::max<int64_t>(0, NowSeconds() - time)) + "s ago";
+           (age >= 0 ? std::to_string(age) + "s ago" : "of unknown age");
   }
 };
 
-// Locks that conflict with `kind` and are live; stale ones are deleted on the way.
+// Locks that conflict with `kind` and are live; stale ones are deleted on the way. An
+// unreadable lock conflicts with everything until it is stale by age.
 Result<std::vector<Holder>> LiveConflicts(storage::Backend& backend, LockKind kind,
-                                          const std::string& own, const std::string& host,
+                                          const std::string& own, const LockHolder& self,
                                           const LockOptions& options) {
   VELIN_ASSIGN(auto objects, backend.List("locks/"));
+  const int64_t now = NowSeconds();
+  int64_t reference = now;
+  for (const auto& o : objects) {
+    if (o.name == own && o.mtime > 0) reference = o.mtime;  // the storage's "now"
+  }
   std::vector<Holder> out;
   for (const auto& o : objects) {
     if (o.name == own) continue;
-    auto text = backend.Get(o.name);
-    if (!text) continue;  // released meanwhile
-    Holder h;
-    h.name = o.name;
-    try {
-      auto j = nlohmann::json::parse(*text);
-      h.host = j.at("host").get<std::string>();
-      h.pid = j.at("pid").get<int64_t>();
-      h.kind = j.at("kind").get<std::string>();
-      h.time = j.at("time").get<int64_t>();
-    } catch (const std::exception&) {
-      continue;  // a lock being written by a non-atomic backend; ignore
-    }
-    bool dead =
-        h.host == host && h.pid > 0 && ::kill(static_cast<pid_t>(h.pid), 0) != 0 && errno == ESRCH;
-    if (dead || NowSeconds() - h.time > options.stale_after.count()) {
+    VELIN_ASSIGN(Judged j, Judge(backend, o, self, options.stale_after, reference, now));
+    if (j.gone) continue;
+    if (j.info.stale) {
       (void)backend.Delete(o.name);  // stale: its owner is gone
       continue;
     }
-    if (Conflicts(kind, h.kind)) out.push_back(h);
+    // An unreadable lock counts as the kind its name says (any kind when it says none).
+    std::string their_kind = j.info.kind;
+    if (!j.info.readable) {
+      for (const char* k : {"shared", "exclusive", "commit"}) {
+        if (o.name.rfind(std::string("locks/") + k + "-", 0) == 0) their_kind = k;
+      }
+    }
+    if (their_kind.empty() || Conflicts(kind, their_kind)) {
+      out.push_back(
+          Holder{o.name, j.info.host, j.info.kind, j.info.pid, j.info.age, j.info.readable});
+    }
   }
   return out;
 }
 
 }  // namespace
 
+LockHolder LockHolder::Self() {
+  LockHolder h;
+  h.host = HostName();
+  h.machine_id = FirstLine("/etc/machine-id");
+  if (h.machine_id.empty()) h.machine_id = FirstLine("/var/lib/dbus/machine-id");
+  h.boot_id = FirstLine("/proc/sys/kernel/random/boot_id");
+  h.pid_ns = PidNamespace();
+  h.pid = static_cast<int64_t>(::getpid());
+  h.start_ticks = StartTicks(h.pid);
+  return h;
+}
+
+bool LockHolder::SameProcessSpace(const LockHolder& other) const {
+  return !boot_id.empty() && !pid_ns.empty() && host == other.host &&
+         machine_id == other.machine_id && boot_id == other.boot_id && pid_ns == other.pid_ns;
+}
+
 Result<std::vector<LockInfo>> ListLocks(storage::Backend& backend, std::chrono::seconds stale_after,
                                         int64_t now) {
   VELIN_ASSIGN(auto objects, backend.List("locks/"));
   std::sort(objects.begin(), objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
-  const std::string host = HostName();
+  const LockHolder self = LockHolder::Self();
   std::vector<LockInfo> out;
   for (const auto& o : objects) {
-    auto text = backend.Get(o.name);
-    if (!text) continue;  // released meanwhile
-    LockInfo info;
-    info.name = o.name;
-    try {
-      auto j = nlohmann::json::parse(*text);
-      info.host = j.at("host").get<std::string>();
-      info.pid = j.at("pid").get<int64_t>();
-      info.kind = j.at("kind").get<std::string>();
-      info.time = j.at("time").get<int64_t>();
-    } catch (const std::exception&) {
-      info.readable = false;
-      out.push_back(info);
-      continue;
-    }
-    const bool dead = info.host == host && info.pid > 0 &&
-                      ::kill(static_cast<pid_t>(info.pid), 0) != 0 && errno == ESRCH;
-    info.stale = dead || now - info.time > stale_after.count();
-    out.push_back(info);
+    VELIN_ASSIGN(Judged j, Judge(backend, o, self, stale_after, now, now));
+    if (!j.gone) out.push_back(std::move(j.info));
   }
   return out;
 }
 
-RepoLock::RepoLock(storage::Backend& backend, std::string name, std::string host,
-                   LockOptions options)
-    : backend_(backend), name_(std::move(name)), host_(std::move(host)), options_(options) {}
+RepoLock::RepoLock(storage::Backend& backend, std::string name, LockKind kind, LockOptions options)
+    : backend_(backend),
+      name_(std::move(name)),
+      kind_(kind),
+      options_(options),
+      refreshed_(std::chrono::steady_clock::now()) {}
 
 Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(storage::Backend& backend, LockKind kind,
                                                     const LockOptions& options) {
-  const std::string host = HostName();
+  const LockHolder self = LockHolder::Self();
   std::string nonce(8, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 8);
   const std::string name =
@@ -142,15 +274,16 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(storage::Backend& backend, L
   const auto deadline = std::chrono::steady_clock::now() + options.wait;
   std::mt19937 rng(static_cast<unsigned>(getpid()));
   for (;;) {
-    VELIN_TRY(backend.Put(name, LockBody(kind, host)));
-    auto conflicts = LiveConflicts(backend, kind, name, host, options);
+    const auto put_at = std::chrono::steady_clock::now();
+    VELIN_TRY(backend.Put(name, LockBody(kind, self)));
+    auto conflicts = LiveConflicts(backend, kind, name, self, options);
     if (!conflicts) {
       (void)backend.Delete(name);
       return tl::unexpected(conflicts.error());
     }
     if (conflicts->empty()) {
-      auto lock = std::unique_ptr<RepoLock>(new RepoLock(backend, name, host, options));
-      lock->kind_ = kind;
+      auto lock = std::unique_ptr<RepoLock>(new RepoLock(backend, name, kind, options));
+      lock->refreshed_ = put_at;
       lock->refresher_ = std::thread([l = lock.get()] { l->RefreshLoop(); });
       return lock;
     }
@@ -175,11 +308,54 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(storage::Backend& backend, L
   }
 }
 
+Result<bool> RepoLock::RefreshOnce() {
+  // A lock that vanished was removed by someone who thought it stale: writing it again would
+  // hide that, and whatever they did next (a prune) may already have deleted our packs.
+  VELIN_ASSIGN(auto present, backend_.Stat(name_));
+  if (!present) return false;
+  VELIN_TRY(backend_.Put(name_, LockBody(kind_, LockHolder::Self())));
+  return true;
+}
+
 void RepoLock::RefreshLoop() {
   std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, options_.refresh_every, [&] { return stop_; })) {
-    (void)backend_.Put(name_, LockBody(kind_, host_));
+  int failures = 0;
+  for (;;) {
+    // After a failed refresh, try again soon; three failures in a row lose the lock.
+    const auto pause = failures == 0 ? options_.refresh_every : options_.refresh_every / 10;
+    if (cv_.wait_for(lock, pause, [&] { return stop_; })) return;
+    lock.unlock();
+    const auto started = std::chrono::steady_clock::now();
+    Result<bool> st = RefreshOnce();
+    lock.lock();
+    if (st && *st) {
+      failures = 0;
+      refreshed_ = started;
+      continue;
+    }
+    if (st || ++failures >= 3) {
+      lost_ = st ? std::string("the lock object vanished (removed by another velin?)")
+                 : "refreshing it failed: " + st.error().message;
+      return;  // a lost lock is not written again
+    }
   }
+}
+
+Status RepoLock::Check() {
+  std::lock_guard lock(mu_);
+  std::optional<std::string> why = lost_;
+  // Unrefreshed for most of the stale age: another velin may remove it any moment now.
+  const auto unrefreshed = std::chrono::steady_clock::now() - refreshed_;
+  if (!why && unrefreshed > options_.stale_after - options_.refresh_every / 2 &&
+      unrefreshed > options_.refresh_every) {
+    why = "it has not been refreshed for " +
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(unrefreshed).count()) +
+          "s";
+  }
+  if (!why) return Ok();
+  return Failure("lost the repository lock " + name_ + " on " + backend_.Location() + ": " + *why +
+                 "; stopped before committing (what this run wrote is unreferenced; " +
+                 "`velin backup prune` removes it)");
 }
 
 RepoLock::~RepoLock() {

@@ -65,11 +65,30 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
   return c;
 }
 
+// A backend without a config object that holds repository objects is a repository whose config
+// was lost, not an empty place: a new config would give it a new id (and, when encrypted, a
+// plaintext config next to its keys), after which nothing in it can be read.
+Status RequireNoRepositoryObjects(storage::Backend& backend) {
+  for (const char* prefix : {"keys/", "snapshots/", "index/", "data/"}) {
+    VELIN_ASSIGN(auto objects, backend.List(prefix));
+    if (objects.empty()) continue;
+    return DamageError("repository " + backend.Location() + " has no config object but holds " +
+                       std::to_string(objects.size()) + " " + prefix + " object(s) (e.g. " +
+                       objects.front().name +
+                       "): it is damaged, and velin will not write a new config over it. "
+                       "Put back `config` from a copy of this repository (the offsite copy, a "
+                       "file-system snapshot), or move the directory aside and run "
+                       "`velin backup init` for a new, empty repository");
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Status Repository::Init(storage::Backend& backend, const RepoKeyOptions& keys) {
   VELIN_ASSIGN(auto existing, backend.Stat("config"));
   if (existing) return UsageError("a repository already exists at " + backend.Location());
+  VELIN_TRY(RequireNoRepositoryObjects(backend));
   RepoConfig config;
   config.id = RandomHex(16);
   config.format_version = kFormatVersion;
@@ -84,6 +103,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, 
                                                      const RepoKeyOptions& keys) {
   auto text = backend.Get("config");
   if (!text && storage::IsNotFound(text.error())) {
+    VELIN_TRY(RequireNoRepositoryObjects(backend));
     if (!create) {
       return UsageError("no repository at " + backend.Location() +
                         " (run 'velin backup init' or 'velin backup create')");

@@ -119,13 +119,19 @@ Status FileServerBackend::PutOnce(const std::string& name, std::string_view data
   auto uploaded = Perform(t, transient, &code);
   if (uploaded) return Ok();
   if (code != CURLE_QUOTE_ERROR) return tl::unexpected(uploaded.error());
-  // The rename was refused: OpenSSH's SFTP rename never replaces an existing file. Remove the
-  // old object first (readers may briefly see none, which the Backend contract allows).
+  // The rename was refused: OpenSSH's SFTP rename (and many FTP servers' RNTO) never replaces an
+  // existing file. Move the old object aside (under a temp name, which listings skip), move the
+  // new one in, then delete the old: no instant without the object under one of the two names,
+  // so a crash in between never loses it (the old one is then `<name>.tmp-old-…` on the server).
+  const std::string aside_base = base + std::string(kTempMarker) + "old-" + RandomHex(12);
+  const std::string aside = dir.empty() ? aside_base : dir + "/" + aside_base;
   std::vector<std::string> commands =
       IsSftp()
-          ? std::vector<std::string>{"*rm " + QuotePath(final_path),
-                                     "rename " + QuotePath(temp) + " " + QuotePath(final_path)}
-          : std::vector<std::string>{"*DELE " + final_path, "RNFR " + temp, "RNTO " + final_path};
+          ? std::vector<std::string>{"rename " + QuotePath(final_path) + " " + QuotePath(aside),
+                                     "rename " + QuotePath(temp) + " " + QuotePath(final_path),
+                                     "*rm " + QuotePath(aside)}
+          : std::vector<std::string>{"RNFR " + final_path, "RNTO " + aside, "RNFR " + temp,
+                                     "RNTO " + final_path, "*DELE " + aside};
   auto replaced = RunCommands(commands, "put " + name + " (replace)", transient);
   if (!replaced) {
     bool ignored = false;
@@ -178,7 +184,7 @@ Status FileServerBackend::ListDir(const std::string& dir, const std::string& pre
       if (as_dir.compare(0, n, prefix, 0, n) == 0) VELIN_TRY(ListDir(rel, prefix, out));
     } else if (rel.compare(0, prefix.size(), prefix) == 0 &&
                entry.name.find(kTempMarker) == std::string::npos) {
-      out.push_back(ObjectInfo{std::move(rel), entry.size});
+      out.push_back(ObjectInfo{std::move(rel), entry.size, entry.mtime});
     }
   }
   return Ok();

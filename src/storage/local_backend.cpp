@@ -42,10 +42,22 @@ Status LocalBackend::EnsureDir(const std::string& dir) {
     std::lock_guard lock(mu_);
     if (known_dirs_.count(dir)) return Ok();
   }
-  VELIN_TRY(io::CreateDirs(env_, dir, 0700));
+  VELIN_TRY(CreateDirDurably(dir));
   std::lock_guard lock(mu_);
   known_dirs_.insert(dir);
   return Ok();
+}
+
+// Creates `dir` and its missing parents, each fsynced into its parent: a pack put into a new
+// directory survives a power loss together with the directory entries that lead to it.
+Status LocalBackend::CreateDirDurably(const std::string& dir) {
+  VELIN_ASSIGN(bool exists, env_.Exists(dir));
+  if (exists) return Ok();
+  const std::string parent = io::Dirname(dir);
+  if (parent != dir) VELIN_TRY(CreateDirDurably(parent));
+  auto made = env_.CreateDir(dir, 0700);
+  if (!made && made.error().sys_errno != EEXIST) return made;  // EEXIST: another writer's
+  return env_.SyncDir(parent);
 }
 
 Status LocalBackend::Put(const std::string& name, std::string_view data) {
@@ -107,8 +119,12 @@ Status LocalBackend::ListInto(const std::string& dir, const std::string& key_pre
     if (e.type == io::FileType::kDirectory) {
       VELIN_TRY(ListInto(path, key, prefix, out));
     } else if (e.type == io::FileType::kRegular && key.size() >= prefix.size()) {
-      VELIN_ASSIGN(io::FileInfo info, env_.Stat(path));
-      out.push_back(ObjectInfo{key, info.size});
+      auto info = env_.Stat(path);
+      if (!info) {
+        if (info.error().sys_errno == ENOENT) continue;  // deleted since the listing: gone
+        return tl::unexpected(info.error());
+      }
+      out.push_back(ObjectInfo{key, info->size, info->mtime_ns / 1'000'000'000});
     }
   }
   return Ok();
@@ -129,10 +145,13 @@ Status LocalBackend::Delete(const std::string& name) {
 
 Result<std::optional<ObjectInfo>> LocalBackend::Stat(const std::string& name) {
   VELIN_ASSIGN(std::string path, PathOf(name));
-  VELIN_ASSIGN(bool exists, env_.Exists(path));
-  if (!exists) return std::optional<ObjectInfo>();
-  VELIN_ASSIGN(io::FileInfo info, env_.Stat(path));
-  return std::optional<ObjectInfo>(ObjectInfo{name, info.size});
+  auto info = env_.Stat(path);
+  if (!info) {
+    const int e = info.error().sys_errno;
+    if (e == ENOENT || e == ENOTDIR) return std::optional<ObjectInfo>();
+    return tl::unexpected(info.error());
+  }
+  return std::optional<ObjectInfo>(ObjectInfo{name, info->size, info->mtime_ns / 1'000'000'000});
 }
 
 }  // namespace velin::storage

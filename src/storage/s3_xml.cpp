@@ -1,6 +1,8 @@
 #include "velin/storage/s3_xml.hpp"
 
 #include <charconv>
+#include <cstdio>
+#include <ctime>
 
 namespace velin::storage {
 namespace {
@@ -122,6 +124,22 @@ std::optional<std::string> XmlElementText(std::string_view xml, std::string_view
   return *decoded;
 }
 
+int64_t ParseIsoTime(std::string_view text) {
+  // "2026-11-30T03:07:05.000Z" (ListObjectsV2's LastModified, always UTC)
+  std::tm tm{};
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  const std::string t(text);
+  if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6) return 0;
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  const time_t result = ::timegm(&tm);
+  return result < 0 ? 0 : static_cast<int64_t>(result);
+}
+
 Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml) {
   if (!FindElement(xml, "ListBucketResult", 0)) {
     return Failure("the server's reply is not a ListObjectsV2 result (" +
@@ -142,6 +160,9 @@ Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml) {
       if (ec != std::errc() || ptr != size->data() + size->size()) {
         return Failure("malformed ListObjectsV2 result: <Size>" + *size + "</Size>");
       }
+    }
+    if (auto modified = XmlElementText(block, "LastModified")) {
+      info.mtime = ParseIsoTime(*modified);  // 0 when not in the expected form
     }
     page.objects.push_back(std::move(info));
     pos = contents->end;

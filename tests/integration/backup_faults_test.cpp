@@ -4,12 +4,40 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "support/backup_fixture.hpp"
+#include "velin/io/env.hpp"
+#include "velin/repo/index.hpp"
+#include "velin/storage/backend.hpp"
 
 namespace velin::testing {
 namespace {
+
+// Packs in the (unencrypted) repository at `dir` that no index object names.
+std::vector<std::string> UnindexedPacks(const std::string& dir) {
+  auto backend = storage::OpenBackend(dir, {}, io::Env::Default(), false);
+  EXPECT_TRUE(backend) << backend.error().message;
+  if (!backend) return {};
+  std::set<std::string> named;
+  auto index = (*backend)->List("index/");
+  EXPECT_TRUE(index);
+  for (const auto& o : *index) {
+    auto data = (*backend)->Get(o.name);
+    EXPECT_TRUE(data);
+    auto packs = repo::DecodeIndexObject(*data);
+    EXPECT_TRUE(packs) << o.name;
+    for (const auto& p : *packs) named.insert(p.first.Hex());
+  }
+  std::vector<std::string> out;
+  auto data = (*backend)->List("data/");
+  EXPECT_TRUE(data);
+  for (const auto& o : *data) {
+    if (!named.count(o.name.substr(o.name.rfind('/') + 1))) out.push_back(o.name);
+  }
+  return out;
+}
 
 TEST(BackupFaultsTest, InjectedFaultAtEveryIndexFailsCleanly) {
   BackupApp app;
@@ -34,6 +62,8 @@ TEST(BackupFaultsTest, InjectedFaultAtEveryIndexFailsCleanly) {
         << n << r.err;
     RunResult verify = app.Run({"backup", "verify", "--all"});
     ASSERT_EQ(verify.exit_code, 0) << "after fault " << n << ": " << verify.err;
+    // The failed create took away the packs it wrote (no index names them, none will).
+    EXPECT_EQ(UnindexedPacks(app.repo()), std::vector<std::string>{}) << "after fault " << n;
   }
   EXPECT_GE(failures, 4);
   RunResult r = app.Run({"backup", "restore", first, "--target", app.path("out")});
@@ -78,9 +108,13 @@ TEST(BackupFaultsTest, ExclusiveLockHolderIsNamedAndExitIs3) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("locked by host elsewhere pid 1, exclusive lock"), std::string::npos)
       << r.err;
-  // A stale one (old refresh) is removed and does not block.
+  // A stale one (not rewritten for 40 minutes, by the storage's times) is removed and does not
+  // block.
   WriteFile(app.repo() + "/locks/exclusive-test",
             "{\"host\":\"elsewhere\",\"pid\":1,\"kind\":\"exclusive\",\"time\":1000}\n");
+  std::filesystem::last_write_time(
+      app.repo() + "/locks/exclusive-test",
+      std::filesystem::file_time_type::clock::now() - std::chrono::minutes(40));
   r = app.Run({"backup", "create"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }

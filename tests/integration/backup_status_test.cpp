@@ -1,7 +1,8 @@
 // velin backup status and unlock on a real repository: status exits 1 with no backup, when the
 // newest backup is older than monitor.max_age, and when no successful verify is recorded within
 // monitor.max_verify_age (verify records it in the repository); unlock --stale removes exactly
-// the locks whose owner is gone, unlock without --stale removes all after confirmation.
+// the locks whose owner is gone (a dead pid of this process space, or no refresh for 30 min by
+// the storage's times), unlock without --stale removes all after confirmation.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <sstream>
 
 #include "support/backup_fixture.hpp"
+#include "velin/repo/lock.hpp"
 
 namespace velin::testing {
 namespace {
@@ -74,27 +76,37 @@ TEST(BackupStatusTest, ExitCodesFollowTheNewestBackupAndTheLastVerify) {
       << old_verify.err;
 }
 
-std::string Hostname() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-void WriteLock(const BackupApp& app, const std::string& name, const std::string& host, long pid,
+// A lock as velin writes it: by `holder` (this machine's identity, with another pid), last
+// rewritten `age_seconds` ago by the storage's clock (the file's modification time).
+void WriteLock(const BackupApp& app, const std::string& name, const repo::LockHolder& holder,
                long age_seconds) {
   const long now = static_cast<long>(::time(nullptr));
-  nlohmann::json j = {
-      {"host", host}, {"pid", pid}, {"kind", "exclusive"}, {"time", now - age_seconds}};
-  WriteFile(app.repo() + "/locks/" + name, j.dump() + "\n");
+  nlohmann::json j = {{"host", holder.host},
+                      {"pid", holder.pid},
+                      {"kind", "exclusive"},
+                      {"time", now - age_seconds},
+                      {"machine_id", holder.machine_id},
+                      {"boot_id", holder.boot_id},
+                      {"pid_ns", holder.pid_ns},
+                      {"start_ticks", holder.start_ticks}};
+  const std::string path = app.repo() + "/locks/" + name;
+  WriteFile(path, j.dump() + "\n");
+  fs::last_write_time(path, fs::file_time_type::clock::now() - std::chrono::seconds(age_seconds));
 }
 
 TEST(BackupUnlockTest, StaleRemovesOnlyDeadOwnersAndPlainUnlockNeedsConfirmation) {
   BackupApp app({"storage"}, "prune_after_create = false");
   WriteFile(app.root() + "/storage/a.txt", "a\n");
   ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
-  WriteLock(app, "exclusive-deadpid", Hostname(), 4194000, 5);    // pid gone on this host
-  WriteLock(app, "exclusive-oldother", "elsewhere", 1234, 7200);  // not refreshed for 2 h
-  WriteLock(app, "exclusive-live", Hostname(), ::getpid(), 5);    // this test process: alive
+  const repo::LockHolder self = repo::LockHolder::Self();
+  repo::LockHolder dead = self;
+  dead.pid = 4194000;  // pid gone in this process space
+  repo::LockHolder other = self;
+  other.host = "elsewhere";
+  other.pid = 1234;
+  WriteLock(app, "exclusive-deadpid", dead, 5);
+  WriteLock(app, "exclusive-oldother", other, 7200);  // not refreshed for 2 h
+  WriteLock(app, "exclusive-live", self, 5);          // this test process: alive
 
   nlohmann::json status = app.Json({"backup", "status"}, 0);
   ASSERT_EQ(status["locks"].size(), 3u) << status;

@@ -14,6 +14,7 @@
 // has called LoadIndex().
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include "velin/core/error.hpp"
@@ -25,6 +26,9 @@ namespace velin::backup {
 struct PruneOptions {
   double repack_threshold = 0.2;  // repack a pack when more than this share of it is unused
   bool dry_run = false;
+  // A pack no index object lists is left alone until it is this old (by the storage's times):
+  // it may be a running create's, whose lock was taken for stale. The lock stale age.
+  std::chrono::seconds unindexed_min_age{1800};
 };
 
 struct PruneResult {
@@ -36,6 +40,7 @@ struct PruneResult {
   size_t packs_repacked = 0;  // their used blobs were copied into new packs
   size_t packs_written = 0;
   size_t index_objects_replaced = 0;
+  size_t packs_young = 0;     // unindexed packs left alone: younger than unindexed_min_age
   uint64_t bytes_before = 0;  // packs + index objects
   uint64_t bytes_after = 0;   // for a dry run: what they would be
   uint64_t bytes_freed() const {

@@ -2,11 +2,12 @@
 // (`velin backup copy`, `backup.offsite`). Only what the destination lacks travels: a snapshot
 // already there is skipped, and of the blobs a snapshot needs (its trees, file chunks and
 // stream chunks) only those missing from the destination's index are read (hash-checked) from
-// the source and written through the destination's BlobWriter in its own packs. A tree the
-// destination already indexes is not descended into: an index object is written only after
-// all packs of its session, so a known tree comes with its whole subtree. Commit order is the
-// destination's: packs → index → snapshot objects, so a copy that fails part-way leaves no
-// snapshot in the destination that lacks data, and a rerun resumes.
+// the source and written through the destination's BlobWriter in its own packs. Index objects
+// are written as the copy goes (BlobWriterOptions::index_as_it_goes), so a copy that is killed
+// part-way leaves its packs indexed and a rerun sends only what is still missing; every tree is
+// therefore descended, even one the destination indexes (its subtree may be what was missing).
+// Commit order is the destination's: packs → index → snapshot objects, so a copy that fails
+// part-way leaves no snapshot in the destination that lacks data.
 #pragma once
 
 #include <cstdint>

@@ -31,6 +31,12 @@ struct BlobWriterOptions {
   int level = 3;
   int workers = 0;                         // 0: one per core
   uint64_t max_queued_bytes = 8ULL << 20;  // buffer bytes waiting or being compressed
+  // Also write an index object for the packs written so far whenever they reach a quarter of
+  // those already indexed by this writer (after the 1st, 2nd, 3rd, 4th, 5th, 6th, 8th, 10th …
+  // pack: a few index objects, logarithmic in the packs): an interrupted run leaves indexed
+  // blobs that a rerun does not send again (`backup copy`). Off for create, whose failure
+  // removes what it wrote.
+  bool index_as_it_goes = false;
 };
 
 struct BlobWriterStats {
@@ -43,7 +49,10 @@ struct BlobWriterStats {
 class BlobWriter {
  public:
   BlobWriter(Repository& repo, BlobWriterOptions options);
-  ~BlobWriter();  // stops the workers; unflushed blobs are dropped (nothing refers to them)
+  // Stops the workers; unflushed blobs are dropped (nothing refers to them). Without a
+  // successful Flush(), the packs this writer put that no index object names are deleted (best
+  // effort; after a kill -9, `velin backup prune` removes them).
+  ~BlobWriter();
   BlobWriter(const BlobWriter&) = delete;
   BlobWriter& operator=(const BlobWriter&) = delete;
 
@@ -74,6 +83,10 @@ class BlobWriter {
   // nullopt when there is no usable base or the delta would not be much smaller.
   std::optional<BlobId> EncodeDelta(const Job& job, std::string& out);
   Status WritePack(PackBuilder& pack);
+  // One index object for the packs in written_[indexed_, end). REQUIRES: mu_ held.
+  Status WriteIndexLocked();
+  // Deletes the packs of written_[indexed_, end) that no index object in the repository names.
+  void RemoveUnindexedPacks();
   void SetError(const Error& e);
 
   Repository& repo_;
@@ -90,7 +103,10 @@ class BlobWriter {
   bool flushing_ = false;
   size_t flushed_workers_ = 0;
   std::optional<Error> error_;
-  IndexPacks written_;  // packs put so far, for the index object
+  IndexPacks written_;               // packs put so far, for the index object
+  size_t indexed_ = 0;               // written_[0, indexed_) are named by an index object already
+  std::vector<BlobId> failed_puts_;  // packs whose put failed: maybe present, never indexed
+  bool flushed_ok_ = false;
   BlobWriterStats stats_;
   std::vector<std::string> spare_buffers_;
   uint64_t spare_bytes_ = 0;  // their capacity

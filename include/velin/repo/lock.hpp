@@ -1,16 +1,24 @@
-// Repository locks, as objects ("locks/<id>") so they work on every backend: each carries host,
-// pid, kind and time. Shared locks (create, restore, verify) coexist; an exclusive lock (prune,
-// repair) excludes every other; a commit lock serialises the few milliseconds in which a
-// create picks its snapshot id and writes the snapshot. A lock is refreshed while held and is
-// stale when its pid is gone on this host or its refresh is older than the stale age; stale
-// locks are removed. A holder that cannot get the lock within `wait` gets exit code 3 and a
-// message naming who holds it (docs/repository-format.md, "Locks").
+// Repository locks, as objects ("locks/<id>") so they work on every backend: each carries who
+// holds it (host, machine id, boot id, pid namespace, pid and the process's start time), its
+// kind and its last refresh. Shared locks (create, restore, verify) coexist; an exclusive lock
+// (prune, repair) excludes every other; a commit lock serialises the few milliseconds in which
+// a create picks its snapshot id and writes the snapshot. A lock is refreshed while held. It is
+// stale when its holder runs in this very process space (same host, machine, boot and pid
+// namespace) and that process is gone (no such pid, or a pid reused by a later process), or —
+// for a holder anywhere else, another container, machine or boot — only when it has not been
+// refreshed for the stale age, measured by the storage's own modification times (never the
+// reader's clock against the holder's). Stale locks are removed. A holder whose lock vanished
+// or whose refresh failed has lost it: Check() fails and the engines stop before they commit.
+// A holder that cannot get the lock within `wait` gets exit code 3 and a message naming who
+// holds it (docs/repository-format.md, "Locks").
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,24 +30,41 @@ namespace velin::repo {
 
 enum class LockKind { kShared, kExclusive, kCommit };
 
+// Who holds a lock: enough to tell, on any machine, whether it is this process space and, if
+// so, whether the process is still the one that wrote the lock.
+struct LockHolder {
+  std::string host;
+  std::string machine_id;  // /etc/machine-id; "" when unknown
+  std::string boot_id;     // /proc/sys/kernel/random/boot_id; "" when unknown
+  std::string pid_ns;      // /proc/self/ns/pid ("pid:[4026531836]"); "" when unknown
+  int64_t pid = 0;
+  int64_t start_ticks = 0;  // the process's start time (clock ticks since boot); 0 unknown
+
+  static LockHolder Self();
+  // True when `other` runs where a pid of ours means the same process (not just the same name).
+  bool SameProcessSpace(const LockHolder& other) const;
+};
+
 // One lock object as `backup status` and `backup unlock` show it.
 struct LockInfo {
   std::string name;  // "locks/exclusive-…"
   std::string host, kind;
   int64_t pid = 0;
-  int64_t time = 0;      // last refresh, Unix seconds
-  bool stale = false;    // its pid is gone on this host, or its refresh is older than stale_after
-  bool readable = true;  // false: not valid lock JSON (a torn write); never stale by itself
+  int64_t time = 0;      // last refresh by the holder's clock, Unix seconds (old lock format)
+  int64_t age = -1;      // seconds since the last refresh, by the storage's times; -1 unknown
+  bool stale = false;    // its holder is gone (see above) or it is older than stale_after
+  bool readable = true;  // false: not valid lock JSON (a torn write); stale only by age
 };
 
-// Every lock object in `backend`, sorted by name; `now` is Unix seconds.
+// Every lock object in `backend`, sorted by name; `now` is Unix seconds by the reader's
+// clock, used against the storage's modification times (on one machine they are one clock).
 Result<std::vector<LockInfo>> ListLocks(storage::Backend& backend, std::chrono::seconds stale_after,
                                         int64_t now);
 
 struct LockOptions {
   std::chrono::milliseconds wait{0};
   std::chrono::seconds stale_after{1800};
-  std::chrono::seconds refresh_every{300};
+  std::chrono::milliseconds refresh_every{300'000};
 };
 
 class RepoLock {
@@ -50,18 +75,26 @@ class RepoLock {
   RepoLock(const RepoLock&) = delete;
   RepoLock& operator=(const RepoLock&) = delete;
 
+  // Fails once the lock is lost: its object vanished (another velin removed it), a refresh
+  // failed, or it has gone unrefreshed so long that others may call it stale. Called before
+  // every commit step (index, snapshot, deletions).
+  Status Check();
+  const std::string& name() const { return name_; }
+
  private:
-  RepoLock(storage::Backend& backend, std::string name, std::string host, LockOptions options);
+  RepoLock(storage::Backend& backend, std::string name, LockKind kind, LockOptions options);
   void RefreshLoop();
+  Result<bool> RefreshOnce();  // false: the lock object vanished
 
   storage::Backend& backend_;
   std::string name_;
-  std::string host_;
   LockKind kind_ = LockKind::kShared;
   LockOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  std::optional<std::string> lost_;  // why the lock is lost
+  std::chrono::steady_clock::time_point refreshed_;
   std::thread refresher_;
 };
 

@@ -56,11 +56,14 @@ struct ObjectDamage {
 class Repository {
  public:
   // Opens the repository in `backend`. With `create`, a backend without a config object is
-  // initialised; without it, that is an error saying to run `velin backup init`.
+  // initialised; without it, that is an error saying to run `velin backup init`. A backend
+  // that holds repository objects (keys, packs, index objects, snapshots) but no config is a
+  // damaged repository: a DamageError, never initialised over.
   static Result<std::unique_ptr<Repository>> Open(storage::Backend& backend, bool create,
                                                   const RepoKeyOptions& keys = {});
   // Writes a fresh config object (and, when encrypted, the first key object before it, so the
-  // config is the commit point); an error when one exists.
+  // config is the commit point); an error when one exists, a DamageError when other
+  // repository objects do.
   static Status Init(storage::Backend& backend, const RepoKeyOptions& keys = {});
 
   storage::Backend& backend() { return backend_; }
@@ -86,6 +89,11 @@ class Repository {
   // Raises the repository to kFormatVersion (one atomic write of the config object) and returns
   // the version it had. Older velins refuse it afterwards. REQUIRES: the exclusive lock.
   Result<int> UpgradeFormat();
+
+  // Called before each commit step (an index object, a snapshot, prune's deletions): fails
+  // once the repository lock is lost (RepoLock::Check). Unset: always Ok.
+  void SetCommitGuard(std::function<Status()> guard) { commit_guard_ = std::move(guard); }
+  Status CheckCommitGuard() const { return commit_guard_ ? commit_guard_() : Ok(); }
 
   // Reads and merges every index object. An unreadable or damaged one is skipped and listed
   // in index_damage() (create then stores its blobs again; verify reports it).
@@ -130,6 +138,7 @@ class Repository {
   std::vector<ObjectDamage> index_damage_;
   std::unique_ptr<crypto::Sealer> sealer_;  // null: unencrypted
   std::unique_ptr<crypto::BlobIdHasher> hasher_;
+  std::function<Status()> commit_guard_;
 };
 
 }  // namespace velin::repo

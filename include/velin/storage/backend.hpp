@@ -28,6 +28,9 @@ namespace velin::storage {
 struct ObjectInfo {
   std::string name;
   uint64_t size = 0;
+  // Last modification as the storage records it (Unix seconds, the storage's clock); 0 when
+  // the backend does not say. Lock ages and prune's age guard for unindexed packs use it.
+  int64_t mtime = 0;
 };
 
 class Backend {

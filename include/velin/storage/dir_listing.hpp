@@ -16,9 +16,12 @@ struct ListingEntry {
   std::string name;
   uint64_t size = 0;
   bool is_directory = false;
+  int64_t mtime = 0;  // Unix seconds (the listing's minutes, read as UTC); 0 when unreadable
 };
 
 // Regular files and directories of a listing, without "." and ".." (symlinks are skipped).
 std::vector<ListingEntry> ParseLongListing(std::string_view text);
+// The same with "now" given: a date without a year is within the half year before it.
+std::vector<ListingEntry> ParseLongListing(std::string_view text, int64_t now);
 
 }  // namespace velin::storage

@@ -31,6 +31,7 @@ class LocalBackend : public Backend {
   LocalBackend(io::Env& env, std::string root) : env_(env), root_(std::move(root)) {}
   Result<std::string> PathOf(const std::string& name) const;
   Status EnsureDir(const std::string& dir);
+  Status CreateDirDurably(const std::string& dir);
   Status ListInto(const std::string& dir, const std::string& key_prefix, const std::string& prefix,
                   std::vector<ObjectInfo>& out);
 

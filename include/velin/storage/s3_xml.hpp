@@ -25,6 +25,9 @@ struct ListObjectsPage {
 // truncated page carries no continuation token (the listing could not go on).
 Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml);
 
+// "2026-11-30T03:07:05.000Z" as Unix seconds; 0 when `text` is not in that form.
+int64_t ParseIsoTime(std::string_view text);
+
 struct S3ErrorBody {
   std::string code;     // "NoSuchKey", "SignatureDoesNotMatch", ...
   std::string message;  // the server's sentence

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <ctime>
 #include <set>
 #include <thread>
 
@@ -22,6 +24,23 @@ class BackendContract : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<BackendHarness> harness_;
   Backend* backend_ = nullptr;
 };
+
+// Lock ages and prune's age guard read the storage's modification times from List.
+TEST_P(BackendContract, ListReportsModificationTimes) {
+  ASSERT_TRUE(backend_->Put("locks/shared-mtime", "{}"));
+  auto listed = backend_->List("locks/");
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 1u);
+  const int64_t now = static_cast<int64_t>(::time(nullptr));
+  // FTP and SFTP listings have minutes; servers here run on this machine's clock.
+  EXPECT_LE(std::llabs(now - (*listed)[0].mtime), 120) << (*listed)[0].mtime;
+  // A replaced object is one object, never none, and no temp name is left listed.
+  ASSERT_TRUE(backend_->Put("locks/shared-mtime", "{\"again\":1}"));
+  listed = backend_->List("locks/");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(*backend_->Get("locks/shared-mtime"), "{\"again\":1}");
+}
 
 TEST_P(BackendContract, PutGetStatDelete) {
   std::string binary("\0\x01\xff payload\n", 12);

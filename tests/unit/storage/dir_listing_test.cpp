@@ -32,6 +32,23 @@ TEST(DirListing, ParsesAListingWithoutAGroupColumn) {
   EXPECT_EQ(entries[0].name, "file");
 }
 
+// Modification times (lock ages, prune's age guard): a date with a time is within the half year
+// before "now" (this year, or last year for a later date), a date with a year is that day.
+TEST(DirListing, ReadsModificationTimesAsUtc) {
+  const int64_t now = 1796008800;  // 2026-11-30T03:20:00Z
+  auto entries = ParseLongListing(
+      "-rw------- 1 u g 3 Nov 30 03:07 recent\n"
+      "-rw------- 1 u g 3 Dec 24 18:00 last-year\n"
+      "-rw------- 1 u g 3 Jan  2  2025 dated\n"
+      "-rw------- 1 u g 3 Nov 30 3x:07 odd\n",
+      now);
+  ASSERT_EQ(entries.size(), 4u);
+  EXPECT_EQ(entries[0].mtime, now - 13 * 60);
+  EXPECT_EQ(entries[1].mtime, 1766599200);  // 2025-12-24T18:00:00Z
+  EXPECT_EQ(entries[2].mtime, 1735776000);  // 2025-01-02T00:00:00Z
+  EXPECT_EQ(entries[3].mtime, 0) << "unreadable: unknown, never guessed";
+}
+
 TEST(DirListing, SkipsLinesItCannotRead) {
   EXPECT_TRUE(
       ParseLongListing("garbage\n-rw nonsense\n-rw-r--r-- 1 a b x Mar 3 10:00 f\n").empty());

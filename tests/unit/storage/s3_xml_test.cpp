@@ -48,6 +48,18 @@ TEST(S3Xml, RejectsWhatCannotBeAListing) {
   for (size_t n = 0; n < doc.size(); ++n) (void)ParseListObjectsV2(doc.substr(0, n));
 }
 
+TEST(S3Xml, ReadsLastModifiedAsUnixSeconds) {
+  auto page = ParseListObjectsV2(
+      "<ListBucketResult><Contents><Key>locks/shared-1</Key><Size>2</Size>"
+      "<LastModified>2026-11-30T03:07:05.000Z</LastModified></Contents>"
+      "<Contents><Key>locks/shared-2</Key><Size>2</Size></Contents></ListBucketResult>");
+  ASSERT_TRUE(page) << page.error().message;
+  ASSERT_EQ(page->objects.size(), 2u);
+  EXPECT_EQ(page->objects[0].mtime, 1796008025);
+  EXPECT_EQ(page->objects[1].mtime, 0);
+  EXPECT_EQ(ParseIsoTime("yesterday"), 0);
+}
+
 TEST(S3Xml, ReadsErrorBodies) {
   S3ErrorBody e = ParseS3Error(
       "<?xml version=\"1.0\"?><Error><Code>AuthorizationHeaderMalformed</Code><Message>the region "

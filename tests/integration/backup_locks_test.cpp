@@ -1,0 +1,334 @@
+// Repository locks and the repository's edges, with the real binary: a lock of another process
+// space (another container under the same host name) is never stolen, a foreign lock expires by
+// the storage's modification time (not the time it claims), a lock of this process space whose
+// process is gone (or whose pid was reused) is removed, an unreadable lock object is shown and
+// removable once old; lock objects vanishing while a create lists them are released locks;
+// prune leaves a young unindexed pack alone; read-only repositories can be read (and --no-lock);
+// a repository without its config is damage, never re-initialised; a failed create leaves no
+// unindexed pack; an interrupted copy resumes.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "support/backup_fixture.hpp"
+#include "velin/repo/lock.hpp"
+
+namespace velin::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+void Age(const std::string& path, std::chrono::seconds by) {
+  fs::last_write_time(path, fs::file_time_type::clock::now() - by);
+}
+
+std::string LockJson(const repo::LockHolder& h, const std::string& kind, int64_t time) {
+  return nlohmann::json({{"host", h.host},
+                         {"pid", h.pid},
+                         {"kind", kind},
+                         {"time", time},
+                         {"machine_id", h.machine_id},
+                         {"boot_id", h.boot_id},
+                         {"pid_ns", h.pid_ns},
+                         {"start_ticks", h.start_ticks}})
+      .dump();
+}
+
+// A pid that no process has (pid_max is at most 2^22).
+constexpr int64_t kDeadPid = 4194303 + 7;
+
+class BackupLocksTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteFile(app_.root() + "/storage/a.txt", "alpha\n");
+    ASSERT_EQ(app_.Run({"backup", "init"}).exit_code, 0);
+    fs::create_directories(app_.repo() + "/locks");
+  }
+  std::string Lock(const std::string& name) const { return app_.repo() + "/locks/" + name; }
+  BackupApp app_;
+};
+
+TEST_F(BackupLocksTest, ALockOfAnotherPidNamespaceUnderTheSameHostNameIsNotStolen) {
+  repo::LockHolder other = repo::LockHolder::Self();
+  if (other.boot_id.empty() || other.pid_ns.empty()) GTEST_SKIP() << "no /proc identity";
+  other.pid = kDeadPid;  // no such pid here: in its own container it runs
+  other.pid_ns = "pid:[1]";
+  WriteFile(Lock("exclusive-container"), LockJson(other, "exclusive", time(nullptr)));
+  RunResult r = app_.Run({"backup", "create", "--lock-wait", "300ms"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_TRUE(fs::exists(Lock("exclusive-container")));
+  // Of this very process space, the same dead pid is a lock whose holder is gone.
+  other.pid_ns = repo::LockHolder::Self().pid_ns;
+  WriteFile(Lock("exclusive-container"), LockJson(other, "exclusive", time(nullptr)));
+  r = app_.Run({"backup", "create"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(Lock("exclusive-container")));
+}
+
+TEST_F(BackupLocksTest, ALiveLocalPidWithAnotherStartTimeIsAReusedPid) {
+  repo::LockHolder self = repo::LockHolder::Self();
+  if (self.boot_id.empty() || self.start_ticks == 0) GTEST_SKIP() << "no /proc identity";
+  repo::LockHolder reused = self;             // this test's pid is alive...
+  reused.start_ticks = self.start_ticks - 1;  // ...but it is not the process that wrote the lock
+  WriteFile(Lock("exclusive-reused"), LockJson(reused, "exclusive", time(nullptr)));
+  EXPECT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+  EXPECT_FALSE(fs::exists(Lock("exclusive-reused")));
+  // The true holder (same start time) is live.
+  WriteFile(Lock("exclusive-live"), LockJson(self, "exclusive", time(nullptr)));
+  EXPECT_EQ(app_.Run({"backup", "create", "--lock-wait", "200ms"}).exit_code, 3);
+}
+
+TEST_F(BackupLocksTest, AForeignLockExpiresByTheStoragesModificationTimeNotItsOwnTime) {
+  // Old lock format, another host. Its clock says it is ancient; the storage says it was
+  // written just now (a holder with a clock far behind): live.
+  WriteFile(Lock("exclusive-old"),
+            R"({"host":"elsewhere","pid":1,"kind":"exclusive","time":1000})");
+  RunResult r = app_.Run({"backup", "create", "--lock-wait", "300ms"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("host elsewhere pid 1"), std::string::npos) << r.err;
+  // Claims to be fresh, but has not been rewritten for 40 minutes: stale, removed.
+  WriteFile(Lock("exclusive-old"), R"({"host":"elsewhere","pid":1,"kind":"exclusive","time":)" +
+                                       std::to_string(time(nullptr) + 3600) + "}");
+  Age(Lock("exclusive-old"), std::chrono::minutes(40));
+  r = app_.Run({"backup", "create"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(Lock("exclusive-old")));
+}
+
+TEST_F(BackupLocksTest, AnUnreadableLockIsShownAndRemovedByUnlockStaleOnlyAfterExpiry) {
+  ASSERT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+  WriteFile(Lock("exclusive-torn"), "{\"host\":\"web1\",\"pi");
+  nlohmann::json status = app_.Json({"backup", "status"});
+  ASSERT_EQ(status["locks"].size(), 1u) << status;
+  EXPECT_FALSE(status["locks"][0]["readable"].get<bool>()) << status;
+  EXPECT_FALSE(status["locks"][0]["stale"].get<bool>()) << status;
+  RunResult human = app_.Run({"backup", "status"});
+  EXPECT_NE(human.out.find("locks/exclusive-torn is unreadable"), std::string::npos) << human.out;
+  // It is an exclusive lock by its name: it blocks until it expires.
+  EXPECT_EQ(app_.Run({"backup", "create", "--lock-wait", "200ms"}).exit_code, 3);
+  nlohmann::json kept = app_.Json({"backup", "unlock", "--stale"});
+  EXPECT_EQ(kept["removed"].size(), 0u) << kept;
+  Age(Lock("exclusive-torn"), std::chrono::minutes(31));
+  nlohmann::json removed = app_.Json({"backup", "unlock", "--stale"});
+  ASSERT_EQ(removed["removed"].size(), 1u) << removed;
+  EXPECT_EQ(removed["removed"][0], "locks/exclusive-torn");
+  EXPECT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+}
+
+TEST_F(BackupLocksTest, LockObjectsVanishingWhileACreateListsThemAreReleasedLocks) {
+  // Foreign shared locks appear and vanish as fast as the file system allows: each create
+  // lists them between a readdir and a stat or read of a file that is gone by then.
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    const std::string body = R"({"host":"elsewhere","pid":1,"kind":"shared","time":1})";
+    for (uint64_t i = 0; !stop; ++i) {
+      const std::string p = Lock("shared-churn" + std::to_string(i % 64));
+      WriteFile(p, body);
+      if (i % 2) fs::remove(Lock("shared-churn" + std::to_string((i + 31) % 64)));
+    }
+  });
+  int failures = 0;
+  std::string last_error;
+  for (int i = 0; i < 6; ++i) {
+    WriteFile(app_.root() + "/storage/n.txt", std::to_string(i));
+    RunResult r = app_.Run({"backup", "create", "--lock-wait", "20s"});
+    if (r.exit_code != 0) {
+      ++failures;
+      last_error = r.err;
+    }
+  }
+  stop = true;
+  churn.join();
+  EXPECT_EQ(failures, 0) << last_error;
+}
+
+TEST_F(BackupLocksTest, ACreateWhoseLockWasRemovedStopsBeforeCommitting) {
+  // Another velin takes the running create's shared lock for stale and removes it; the create
+  // notices at its next refresh (every 10 ms here) and commits nothing.
+  WriteFile(app_.root() + "/storage/big.bin", RandomData(12 << 20, 5));
+  std::atomic<bool> stop{false};
+  std::atomic<int> removed{0};
+  std::thread thief([&] {
+    while (!stop) {
+      for (const auto& e : fs::directory_iterator(app_.repo() + "/locks")) {
+        const std::string name = e.path().filename();
+        if (name.rfind("shared-", 0) == 0 && name.find(".tmp-") == std::string::npos &&
+            fs::remove(e.path())) {
+          ++removed;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  RunOptions fast;
+  fast.env["VELIN_TEST_LOCK_REFRESH_MS"] = "10";
+  RunResult r = app_.Run({"backup", "create"}, fast);
+  stop = true;
+  thief.join();
+  ASSERT_GT(removed.load(), 0);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("lost the repository lock"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(app_.repo() + "/snapshots")) << "nothing may be committed";
+  EXPECT_FALSE(fs::exists(app_.repo() + "/index")) << "nothing may be committed";
+  size_t packs = 0;
+  if (fs::exists(app_.repo() + "/data")) {
+    for (const auto& e : fs::recursive_directory_iterator(app_.repo() + "/data")) {
+      packs += e.is_regular_file() ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(packs, 0u) << "its unindexed packs are taken away";
+}
+
+TEST_F(BackupLocksTest, PruneLeavesAYoungUnindexedPackAloneAndDeletesItOnceOld) {
+  ASSERT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+  // A pack a running create has just written (no index names it yet).
+  const std::string id(64, 'a');
+  const std::string pack = app_.repo() + "/data/aa/" + id;
+  WriteFile(pack, RandomData(5000, 3));
+  nlohmann::json young = app_.Json({"backup", "prune"});
+  EXPECT_EQ(young["packs_young"], 1) << young;
+  EXPECT_TRUE(fs::exists(pack));
+  Age(pack, std::chrono::minutes(31));
+  nlohmann::json old = app_.Json({"backup", "prune"});
+  EXPECT_EQ(old["packs_young"], 0) << old;
+  EXPECT_FALSE(fs::exists(pack));
+  EXPECT_EQ(app_.Run({"backup", "verify", "--all"}).exit_code, 0);
+}
+
+TEST_F(BackupLocksTest, AReadOnlyRepositoryIsReadWithAWarningAndWithNoLock) {
+  std::string id = app_.Json({"backup", "create"})["id"];
+  // The lock's temp file is the first file these commands create: EROFS there is a read-only
+  // repository (the rule fires once, so restore can still write its target).
+  for (std::vector<std::string> args : {std::vector<std::string>{"backup", "list"},
+                                        {"backup", "verify", "--all"},
+                                        {"backup", "restore", id, "--target", app_.path("out")}}) {
+    RunOptions ro;
+    ro.env["VELIN_FAULT_INJECT"] = "create:1:EROFS";
+    RunResult r = app_.Run(args, ro);
+    EXPECT_EQ(r.exit_code, 0) << args[1] << ": " << r.err;
+    EXPECT_NE(r.err.find("reading without one"), std::string::npos) << args[1] << ": " << r.err;
+  }
+  EXPECT_EQ(ReadFileOrDie(app_.path("out/storage/a.txt")), "alpha\n");
+  // create is no reader: the same fault fails it.
+  RunOptions ro;
+  ro.env["VELIN_FAULT_INJECT"] = "create:1:EROFS";
+  EXPECT_EQ(app_.Run({"backup", "create"}, ro).exit_code, 1);
+  // --no-lock: reads past a live exclusive lock, writes no lock.
+  WriteFile(Lock("exclusive-live"), R"({"host":"elsewhere","pid":1,"kind":"exclusive","time":1})");
+  EXPECT_EQ(app_.Run({"backup", "list"}).exit_code, 3);
+  RunResult listed = app_.Run({"backup", "list", "--no-lock"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find(id), std::string::npos) << listed.out;
+  EXPECT_EQ(app_.Run({"backup", "create", "--no-lock"}).exit_code, 2);
+  std::set<std::string> locks;
+  for (const auto& e : fs::directory_iterator(app_.repo() + "/locks")) {
+    locks.insert(e.path().filename());
+  }
+  EXPECT_EQ(locks, std::set<std::string>{"exclusive-live"});
+}
+
+TEST_F(BackupLocksTest, ARepositoryWithoutItsConfigIsDamageNeverANewRepository) {
+  ASSERT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+  fs::remove(app_.repo() + "/config");
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"backup", "create"}, {"backup", "init"}, {"backup", "list"}}) {
+    RunResult r = app_.Run(args);
+    EXPECT_EQ(r.exit_code, 4) << args[1] << ": " << r.err;
+    EXPECT_NE(r.err.find("has no config object"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("from a copy"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(app_.repo() + "/config")) << args[1];
+  }
+  // An empty directory is still a place for a new repository.
+  fs::create_directories(app_.path("empty"));
+  EXPECT_EQ(app_.Run({"backup", "init", "--destination", app_.path("empty")}).exit_code, 0);
+}
+
+TEST(BackupMissingConfigTest, AnEncryptedRepositoryWithoutConfigGetsNoPlaintextConfig) {
+  BackupApp app({"storage"}, "encryption = \"aes-256-gcm\"\npassword_env = \"VELIN_TEST_PASS\"\n");
+  RunOptions pass;
+  pass.env["VELIN_TEST_PASS"] = "correct horse";
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  ASSERT_EQ(app.Run({"backup", "create"}, pass).exit_code, 0);
+  fs::remove(app.repo() + "/config");
+  // Only the keys are left of it: still a repository, not an empty place.
+  fs::remove_all(app.repo() + "/data");
+  fs::remove_all(app.repo() + "/index");
+  fs::remove_all(app.repo() + "/snapshots");
+  RunResult r = app.Run({"backup", "create"}, pass);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("keys/ object(s)"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(app.repo() + "/config"));
+}
+
+TEST(BackupFullDiskTest, AFailedCreateOnAFullDiskTakesItsPacksAwaySoTheNextOneFits) {
+  // A real full disk: the repository on a 6 MiB tmpfs (needs mount rights; skipped without).
+  BackupApp app({"storage"}, "compression = \"none\"");
+  fs::create_directories(app.repo());
+  RunResult mounted = RunProgram({"mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", app.repo()});
+  if (mounted.exit_code != 0) GTEST_SKIP() << "cannot mount a tmpfs: " << mounted.err;
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { RunProgram({"umount", dir}); }
+  } unmount{app.repo()};
+  WriteFile(app.root() + "/storage/small.bin", RandomData(1 << 20, 1));
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  auto data_files = [&] {
+    size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(app.repo() + "/data")) {
+      n += e.is_regular_file() ? 1 : 0;
+    }
+    return n;
+  };
+  const size_t packs_before = data_files();
+  WriteFile(app.root() + "/storage/big.bin", RandomData(9 << 20, 2));  // more than is free
+  RunResult full = app.Run({"backup", "create"});
+  EXPECT_EQ(full.exit_code, 1) << full.err;
+  EXPECT_NE(full.err.find("No space left"), std::string::npos) << full.err;
+  EXPECT_EQ(data_files(), packs_before) << "the failed create left packs behind";
+  // The next night's backup, a little smaller, fits again.
+  WriteFile(app.root() + "/storage/big.bin", RandomData(3 << 20, 3));
+  RunResult next = app.Run({"backup", "create"});
+  EXPECT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
+}
+
+TEST(BackupCopyResumeTest, ACopyKilledMidwaySendsOnlyWhatIsMissingOnTheRerun) {
+  // Two packs' worth of incompressible data: the copy indexes the first pack as it goes and
+  // dies right after that (as kill -9 would), before its last pack and index.
+  BackupApp app({"storage"}, "compression = \"none\"");
+  WriteFile(app.root() + "/storage/one.bin", RandomData(12 << 20, 1));
+  WriteFile(app.root() + "/storage/two.bin", RandomData(12 << 20, 2));
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  const std::string target = app.path("offsite");
+  RunOptions crash;
+  crash.env["VELIN_TEST_CRASH_AT"] = "writer-after-checkpoint-index";
+  RunResult killed = app.Run({"backup", "copy", "--all", "--to", target}, crash);
+  ASSERT_EQ(killed.exit_code, 86) << killed.err;
+  ASSERT_FALSE(fs::exists(target + "/snapshots")) << "no snapshot before its data";
+
+  nlohmann::json rerun = app.Json({"backup", "copy", "--all", "--to", target});
+  EXPECT_EQ(rerun["snapshots_copied"], 1) << rerun;
+  EXPECT_GT(rerun["blobs_present"].get<int>(), 0) << rerun;
+  // A fresh copy of the same backup, for comparison: the rerun sent less.
+  nlohmann::json whole = app.Json({"backup", "copy", "--all", "--to", app.path("fresh")});
+  EXPECT_EQ(whole["blobs_present"], 0) << whole;
+  EXPECT_LT(rerun["bytes_copied"].get<uint64_t>(), whole["bytes_copied"].get<uint64_t>())
+      << rerun << whole;
+  EXPECT_EQ(rerun["blobs_copied"].get<int>() + rerun["blobs_present"].get<int>(),
+            whole["blobs_copied"].get<int>())
+      << rerun << whole;
+  RunResult verify = app.Run({"backup", "verify", "--all", "--destination", target});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  RunResult restored = app.Run(
+      {"backup", "restore", "latest", "--destination", target, "--target", app.path("out")});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(DescribeTree(app.path("out/storage")), DescribeTree(app.root() + "/storage"));
+}
+
+}  // namespace
+}  // namespace velin::testing

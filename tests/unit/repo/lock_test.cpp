@@ -1,0 +1,159 @@
+// RepoLock on a real local repository: a holder whose lock object vanished, or whose refreshes
+// fail, has lost it (Check fails, and the lock is not written again); a BlobWriter whose commit
+// guard fails writes no index object and takes away the packs it wrote; the local backend
+// fsyncs the directories it creates into their parents.
+#include "velin/repo/lock.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "support/backup_fixture.hpp"
+#include "support/test_support.hpp"
+#include "velin/io/env.hpp"
+#include "velin/io/fault_injection_env.hpp"
+#include "velin/repo/blob_writer.hpp"
+#include "velin/repo/repository.hpp"
+#include "velin/storage/local_backend.hpp"
+
+namespace velin::repo {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A backend that forwards to another and fails every Put once told to (a refresh that fails:
+// network down, quota, credentials revoked).
+class FailingPuts : public storage::Backend {
+ public:
+  explicit FailingPuts(storage::Backend& base) : base_(base) {}
+  std::atomic<bool> fail{false};
+  std::string Location() const override { return base_.Location(); }
+  Status Put(const std::string& name, std::string_view data) override {
+    if (fail) return Failure("injected: put " + name + " refused");
+    return base_.Put(name, data);
+  }
+  Result<std::string> Get(const std::string& name) override { return base_.Get(name); }
+  Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override {
+    return base_.GetRange(name, offset, length);
+  }
+  Result<std::vector<storage::ObjectInfo>> List(const std::string& prefix) override {
+    return base_.List(prefix);
+  }
+  Status Delete(const std::string& name) override { return base_.Delete(name); }
+  Result<std::optional<storage::ObjectInfo>> Stat(const std::string& name) override {
+    return base_.Stat(name);
+  }
+
+ private:
+  storage::Backend& base_;
+};
+
+LockOptions FastRefresh() {
+  LockOptions o;
+  o.refresh_every = std::chrono::milliseconds(20);
+  return o;
+}
+
+// Polls `lock.Check()` until it fails (or 5 s pass); returns its message ("" when it never did).
+std::string WaitUntilLost(RepoLock& lock) {
+  for (int i = 0; i < 500; ++i) {
+    Status s = lock.Check();
+    if (!s) return s.error().message;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return "";
+}
+
+class RepoLockTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = storage::LocalBackend::Open(io::Env::Default(), dir_.path(), true);
+    ASSERT_TRUE(b) << b.error().message;
+    backend_ = std::move(*b);
+  }
+  testing::TempDir dir_;
+  std::unique_ptr<storage::LocalBackend> backend_;
+};
+
+TEST_F(RepoLockTest, AHolderKeepsItsLockWhileRefreshesSucceed) {
+  auto lock = RepoLock::Acquire(*backend_, LockKind::kShared, FastRefresh());
+  ASSERT_TRUE(lock) << lock.error().message;
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // several refreshes
+  EXPECT_TRUE((*lock)->Check());
+  EXPECT_TRUE(fs::exists(dir_.path() + "/" + (*lock)->name()));
+}
+
+TEST_F(RepoLockTest, ALockThatVanishedIsLostAndNotWrittenAgain) {
+  auto lock = RepoLock::Acquire(*backend_, LockKind::kShared, FastRefresh());
+  ASSERT_TRUE(lock) << lock.error().message;
+  const std::string path = dir_.path() + "/" + (*lock)->name();
+  fs::remove(path);  // another velin judged it stale
+  const std::string why = WaitUntilLost(**lock);
+  EXPECT_NE(why.find("vanished"), std::string::npos) << why;
+  EXPECT_NE(why.find("stopped before committing"), std::string::npos) << why;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(fs::exists(path)) << "a lost lock must not come back";
+}
+
+TEST_F(RepoLockTest, FailingRefreshesLoseTheLock) {
+  FailingPuts failing(*backend_);
+  auto lock = RepoLock::Acquire(failing, LockKind::kExclusive, FastRefresh());
+  ASSERT_TRUE(lock) << lock.error().message;
+  failing.fail = true;
+  const std::string why = WaitUntilLost(**lock);
+  EXPECT_NE(why.find("refreshing it failed"), std::string::npos) << why;
+  EXPECT_NE(why.find("injected"), std::string::npos) << why;
+}
+
+TEST_F(RepoLockTest, AWriterWhoseLockIsLostCommitsNothingAndRemovesItsPacks) {
+  ASSERT_TRUE(Repository::Init(*backend_));
+  auto repo = Repository::Open(*backend_, false);
+  ASSERT_TRUE(repo) << repo.error().message;
+  ASSERT_TRUE((*repo)->LoadIndex());
+  (*repo)->SetCommitGuard([] { return Failure("lost the repository lock (test)"); });
+  {
+    BlobWriterOptions options;
+    options.workers = 1;
+    BlobWriter writer(**repo, options);
+    for (int i = 0; i < 3; ++i) {
+      std::string data = testing::RandomData(200000, static_cast<unsigned>(i));
+      auto id = (*repo)->HashBlob(data);
+      ASSERT_TRUE(id);
+      ASSERT_TRUE(writer.Save(BlobType::kData, *id, std::move(data)));
+    }
+    Status flushed = writer.Flush();
+    ASSERT_FALSE(flushed);
+    EXPECT_NE(flushed.error().message.find("lost the repository lock"), std::string::npos);
+    EXPECT_EQ(writer.stats().packs_written, 1u);  // the pack was put; its index was not
+  }
+  EXPECT_TRUE(backend_->List("index/")->empty());
+  EXPECT_TRUE(backend_->List("data/")->empty()) << "the writer takes away its unindexed packs";
+}
+
+TEST(LocalBackendDurability, NewDirectoriesAreSyncedIntoTheirParents) {
+  testing::TempDir dir;
+  io::FaultInjectionEnv env(io::Env::Default());
+  auto backend = storage::LocalBackend::Open(env, dir.path(), true);
+  ASSERT_TRUE(backend);
+  const uint64_t before = env.Count(io::FaultOp::kSync);
+  ASSERT_TRUE((*backend)->Put("data/ab/first", "x"));
+  const uint64_t into_new_dirs = env.Count(io::FaultOp::kSync) - before;
+  ASSERT_TRUE((*backend)->Put("data/ab/second", "y"));
+  const uint64_t into_known_dir = env.Count(io::FaultOp::kSync) - before - into_new_dirs;
+  // data/ into the root and data/ab into data/: two more than a put into a known directory.
+  EXPECT_EQ(into_new_dirs, into_known_dir + 2);
+  // And each of them matters: a failing directory sync fails the put.
+  for (uint64_t n = 1; n <= into_new_dirs; ++n) {
+    testing::TempDir fresh;
+    io::FaultInjectionEnv faulty(io::Env::Default());
+    auto b = storage::LocalBackend::Open(faulty, fresh.path(), true);
+    ASSERT_TRUE(b);
+    faulty.SetRule(io::FaultRule{io::FaultOp::kSync, n, 5});
+    EXPECT_FALSE((*b)->Put("data/ab/first", "x")) << "sync " << n;
+  }
+}
+
+}  // namespace
+}  // namespace velin::repo
