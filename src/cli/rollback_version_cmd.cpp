@@ -58,7 +58,8 @@ void AddList(CLI::App& group, Context& ctx) {
           j["transaction_base"] = v.transaction_base;
           arr.push_back(std::move(j));
         }
-        out.Json({{"current", list.current}, {"versions", arr}});
+        out.Json(
+            {{"current", list.current}, {"versions", arr}, {"saved_configs", list.saved_configs}});
         return Ok();
       }
       out.Begin(output::Icon::kList, Tr("Available versions:"));
@@ -74,6 +75,9 @@ void AddList(CLI::App& group, Context& ctx) {
         if (v.current) line += "  ← " + std::string(Tr("current"));
         if (v.transaction_base) line += "  [" + std::string(Tr("transaction base")) + "]";
         out.Line(line);
+      }
+      for (const auto& saved : list.saved_configs) {
+        out.Line(TrFormat("Saved live configuration: {}", saved));
       }
       return Ok();
     });
