@@ -292,6 +292,26 @@ TEST(RollbackRecoverTest, RecoverOfAnInterruptedSwitchToABrokenReleaseEndsOnFrom
   EXPECT_FALSE(fs::exists(app.state() + "/switch.json"));
 }
 
+// A transaction rolled back while one of its deploy switches is interrupted: that switch is
+// undone first (its saved config comes back), then the base is switched to; both recorded once.
+TEST(RollbackRecoverTest, RollbackOfATransactionUndoesItsInterruptedSwitch) {
+  ToyApp app(FastToy());
+  SetUpDeploy(app, /*healthy=*/true, /*snapshot=*/true);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "1h"}).exit_code, 0);
+  RunResult r =
+      app.Velin({"rollback", "to-version", "t"}, {{"VELIN_TEST_CRASH_AT", "switch-config"}});
+  ASSERT_EQ(r.exit_code, 86) << r.err;
+  EXPECT_EQ(LiveConfig(app), kSnapshot);
+  r = app.Velin({"rollback", "rollback"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ExpectLiveAndHealthy(app, "v1", "after the rollback");
+  EXPECT_EQ(LiveConfig(app), kLiveEdited);
+  auto history = Json(app, {"rollback", "history"});
+  ASSERT_EQ(CountSwitches(history, "switch", "t"), 1) << history.dump();
+  EXPECT_EQ(CountSwitches(history, "transaction", ""), 1) << history.dump();
+  EXPECT_EQ(history["history"].back()["outcome"], "rolled back by hand");
+}
+
 // Defect 2: a failed switch to a snapshot puts the live config from before back, byte for byte
 // (a file only the snapshot had is removed again); the saved copy stays under the state dir.
 TEST(RollbackSavedConfigTest, FailedHealthCheckPutsTheLiveConfigBack) {
