@@ -296,6 +296,9 @@ Status RollbackEngine::ContinueSwitchLocked(SwitchIntent intent) {
     back_result = back_ok
                       ? "switched back to " + from->name + " (healthy)"
                       : "switching back to " + from->name + " failed too: " + back.error().message;
+  } else if (!saved_dir.empty()) {  // no version to return to, but the live config comes back
+    VELIN_TRY(RestoreSavedConfig(env_, saved_dir, settings_.config, settings_.app_root));
+    back_result += "; the configuration from before was put back";
   }
   entry.outcome = (intent.health_failed ? "health check failed; " : "failed; ") + back_result;
   entry.detail = intent.failure;

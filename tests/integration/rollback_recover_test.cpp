@@ -329,6 +329,22 @@ TEST(RollbackSavedConfigTest, FailedHealthCheckPutsTheLiveConfigBack) {
   EXPECT_EQ(ReadFileOrDie(saved + "/.env"), kLiveEdited.at(".env"));
 }
 
+// The first switch ever (no `current` yet) has no version to go back to; the config still does.
+TEST(RollbackSavedConfigTest, FailedFirstSwitchStillPutsTheLiveConfigBack) {
+  ToyApp app(FastToy());
+  UseConfigDir(app);
+  app.Build("t", /*broken=*/true);
+  WriteConfig(app, kSnapshot);
+  ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "t"}).exit_code, 0);
+  WriteConfig(app, kLiveEdited);
+  RunResult r = app.Velin({"rollback", "to-version", "t"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("nothing to switch back to; the configuration from before was put back"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(LiveConfig(app), kLiveEdited);
+}
+
 TEST(RollbackSavedConfigTest, FailedMigrateDownPutsTheLiveConfigBackAndExits1) {
   ToyApp app(FastToy("migration_status = \"cat level\"\nmigrate_down = \"exit 3\"\n"));
   UseConfigDir(app);
