@@ -38,6 +38,8 @@ Result<std::unique_ptr<rollback::RollbackEngine>> MakeRollbackEngine(Context& ct
   s.health = r.health;
   s.health_timeout = r.health_timeout;
   s.transaction_timeout = r.transaction_timeout;
+  s.start_timeout = r.start_timeout;
+  s.stop_timeout = r.stop_timeout;
   s.migration_status = r.migration_status;
   s.migrate_down = r.migrate_down;
   s.database_configured = cfg->database.configured;

@@ -158,12 +158,14 @@ void AddWatchdog(CLI::App& group, Context& ctx) {
   CLI::App* cmd = AddCommand(group, "watchdog", "");  // hidden: the transaction's timer
   cmd->group("");
   auto id = std::make_shared<std::string>();
+  auto lock_fd = std::make_shared<int>(-1);
   cmd->add_option("--transaction", *id)->required();
-  cmd->callback([&ctx, id] {
+  cmd->add_option("--lock-fd", *lock_fd);  // the held watchdog lock, inherited
+  cmd->callback([&ctx, id, lock_fd] {
     SkipExpiredTransactionHook() = true;
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
-      return engine->RunWatchdog(*id);
+      return engine->RunWatchdog(*id, *lock_fd);
     });
   });
 }

@@ -81,7 +81,8 @@ void AddList(CLI::App& group, Context& ctx) {
           j["failed_at"] = v.record.failed;
           arr.push_back(std::move(j));
         }
-        out.Json({{"current", list.current}, {"versions", arr}});
+        out.Json(
+            {{"current", list.current}, {"versions", arr}, {"saved_configs", list.saved_configs}});
         return Ok();
       }
       out.Begin(output::Icon::kList, Tr("Available versions:"));
@@ -113,6 +114,9 @@ void AddList(CLI::App& group, Context& ctx) {
         line += marks;
         while (!line.empty() && line.back() == ' ') line.pop_back();
         out.Line(line);
+      }
+      for (const auto& saved : list.saved_configs) {
+        out.Line(TrFormat("Saved live configuration: {}", saved));
       }
       return Ok();
     });

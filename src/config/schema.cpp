@@ -164,6 +164,9 @@ std::vector<KeySpec> BuildSchema() {
   s.push_back(Dur("rollback", "transaction_timeout", &C::rollback,
                   &RollbackSection::transaction_timeout, true));
   s.push_back(
+      Dur("rollback", "start_timeout", &C::rollback, &RollbackSection::start_timeout, true));
+  s.push_back(Dur("rollback", "stop_timeout", &C::rollback, &RollbackSection::stop_timeout, true));
+  s.push_back(
       Str("rollback", "migration_status", &C::rollback, &RollbackSection::migration_status));
   s.push_back(Str("rollback", "migrate_down", &C::rollback, &RollbackSection::migrate_down));
   return s;

@@ -289,13 +289,15 @@ Result<CommandResult> RunCommand(ProcessOptions options, Duration timeout) {
   }
   child.CloseStdout();
   if (killed) {
-    // Give it a moment to stop, then insist.
+    // Give it a moment to stop, then insist on the whole group: a member that ignores SIGTERM
+    // must not outlive the timeout. The leader is not reaped before that (WNOWAIT), so its
+    // pid, the group's id, cannot have been reused.
     for (int i = 0; i < 20; ++i) {
-      int status;
-      pid_t r = ::waitpid(child.pid(), &status, WNOHANG);
-      if (r == child.pid()) {
-        result.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-        return result;
+      siginfo_t info{};
+      if (::waitid(P_PID, static_cast<id_t>(child.pid()), &info, WEXITED | WNOHANG | WNOWAIT) ==
+              0 &&
+          info.si_pid == child.pid()) {
+        break;
       }
       ::usleep(50'000);
     }

@@ -239,6 +239,13 @@ Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLa
   if (!doc) return std::optional<SwitchIntent>();
   SwitchIntent s{Str(*doc, "from"), Str(*doc, "to"), Str(*doc, "reason"), Str(*doc, "transaction"),
                  Str(*doc, "started")};
+  s.history_len = Int(*doc, "history_len");
+  s.action = Str(*doc, "action");
+  s.from_level = Str(*doc, "from_level");
+  s.saved_config = Str(*doc, "saved_config");
+  s.phase = Str(*doc, "phase");
+  s.failure = Str(*doc, "failure");
+  s.health_failed = doc->value("health_failed", false);
   return std::optional<SwitchIntent>(std::move(s));
 }
 
@@ -246,6 +253,13 @@ Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchInt
   json doc = {
       {"format", kRegistryFormat},    {"from", s.from},      {"to", s.to}, {"reason", s.reason},
       {"transaction", s.transaction}, {"started", s.started}};
+  doc["history_len"] = s.history_len;
+  doc["action"] = s.action;
+  doc["from_level"] = s.from_level;
+  doc["saved_config"] = s.saved_config;
+  doc["phase"] = s.phase;
+  doc["failure"] = s.failure;
+  doc["health_failed"] = s.health_failed;
   return io::WriteFileDurably(env, layout.SwitchIntent(), doc.dump(2) + "\n");
 }
 

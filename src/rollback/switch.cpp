@@ -1,6 +1,9 @@
-// The switch: stop, point `current` at the target (new link + rename(2) + fsync dir), restore
-// a snapshot's config, migrate down, start, health check; on failure the same steps back.
+// The switch: save the live config (when a snapshot's replaces it), stop, point `current` at the
+// target (new link + rename(2) + fsync dir), restore a snapshot's config, migrate down, start,
+// health check; on failure the same steps back to the recorded `from` with the saved config.
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "service.hpp"
 #include "velin/core/i18n.hpp"
@@ -56,20 +59,52 @@ Status RollbackEngine::PointCurrentAt(const std::string& name) {
   return Ok();
 }
 
+// Where one direction of a switch takes the configuration from: a snapshot's stored config
+// (paths it does not hold stay as they are), or the live config saved before the switch (put
+// back exactly: a path the saved copy lacks is removed). Empty `root`: config is left alone.
+struct ConfigSource {
+  std::string root;
+  bool exact = false;
+};
+
+// Puts the configured paths stored under `saved_root` back below `app_root` byte-identical;
+// paths the saved copy does not hold are removed (they did not exist before the switch).
+static Status RestoreSavedConfig(io::Env& env, const std::string& saved_root,
+                                 const std::vector<std::string>& paths,
+                                 const std::string& app_root) {
+  VELIN_TRY(RestoreTree(env, saved_root, paths, app_root));
+  for (std::string rel : paths) {
+    while (!rel.empty() && rel.back() == '/') rel.pop_back();
+    VELIN_ASSIGN(bool saved, env.Exists(io::JoinPath(saved_root, rel)));
+    std::string live = io::JoinPath(app_root, rel);
+    VELIN_ASSIGN(bool exists, env.Exists(live));
+    if (saved || !exists) continue;
+    VELIN_TRY(io::RemoveAll(env, live));
+    VELIN_TRY(env.SyncDir(io::Dirname(live)));
+  }
+  return Ok();
+}
+
 // One direction of a switch, from `from` (may be empty) to `to`. `from_level` is the schema
-// level before the switch.
-static Status ApplySteps(io::Env& env, const Settings& settings, const StateLayout& layout,
-                         Reporter& reporter, const VersionRecord& to, const VersionRecord* from,
-                         const std::string& from_level,
-                         const std::function<Status(const std::string&)>& point) {
-  VELIN_TRY(RunServiceCommand(settings, "stop", settings.stop, kCommandTimeout));
+// level before the switch. `*changed` turns true once the link or the config was touched.
+static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& reporter,
+                         const VersionRecord& to, const VersionRecord* from,
+                         const std::string& from_level, const ConfigSource& config,
+                         const std::function<Status(const std::string&)>& point, bool* changed) {
+  VELIN_TRY(RunServiceCommand(settings, "stop", settings.stop, settings.stop_timeout));
   if (!settings.stop.empty()) reporter.Done(Tr("Service stopped"));
   CrashPoint("switch-stopped");
+  *changed = true;
   VELIN_TRY(point(to.name));
   reporter.Done(TrFormat("current → {}", to.name));
-  if (to.kind == VersionKind::kSnapshot) {
-    VELIN_TRY(RestoreTree(env, layout.Config(to.name), settings.config, settings.app_root));
-    reporter.Done(Tr("Configuration restored from the snapshot"));
+  if (!config.root.empty()) {
+    if (config.exact) {
+      VELIN_TRY(RestoreSavedConfig(env, config.root, settings.config, settings.app_root));
+      reporter.Done(Tr("Configuration from before the switch put back"));
+    } else {
+      VELIN_TRY(RestoreTree(env, config.root, settings.config, settings.app_root));
+      reporter.Done(Tr("Configuration restored from the snapshot"));
+    }
   }
   CrashPoint("switch-config");
   bool older = from != nullptr && to.seq < from->seq;
@@ -91,7 +126,7 @@ static Status ApplySteps(io::Env& env, const Settings& settings, const StateLayo
            "rollback.migrate_down is not set: the schema is not migrated down"));
   }
   CrashPoint("switch-migrated");
-  VELIN_TRY(RunServiceCommand(settings, "start", settings.start, kCommandTimeout));
+  VELIN_TRY(RunServiceCommand(settings, "start", settings.start, settings.start_timeout));
   if (!settings.start.empty()) reporter.Done(Tr("Service started"));
   CrashPoint("switch-started");
   VELIN_TRY(WaitHealthy(settings));
@@ -103,6 +138,40 @@ static Status ApplySteps(io::Env& env, const Settings& settings, const StateLayo
   return Ok();
 }
 
+// Copies the live configuration to state_dir/saved-config/NAME (built under a temporary name,
+// fsynced, renamed into place), so a switch back can put it back byte-identical.
+Status RollbackEngine::SaveLiveConfig(const std::string& name) {
+  std::string dest = layout_.SavedConfig(name);
+  VELIN_ASSIGN(bool done, env_.Exists(dest));
+  if (done) return Ok();  // saved before a crash: the live config may be the snapshot's by now
+  VELIN_TRY(io::CreateDirs(env_, layout_.SavedConfigs(), 0700));
+  std::string tmp = io::JoinPath(layout_.SavedConfigs(), ".tmp-" + name);
+  VELIN_TRY(io::RemoveAll(env_, tmp));
+  VELIN_ASSIGN(auto entries, ScanTree(env_, settings_.app_root, settings_.config, false));
+  VELIN_TRY(Materialise(env_, entries, settings_.app_root, tmp, DedupIndex()));
+  CrashPoint("switch-config-saving");
+  VELIN_TRY(env_.Rename(tmp, dest));
+  VELIN_TRY(env_.SyncDir(layout_.SavedConfigs()));
+  // Bounded like the releases: the newest keep_versions copies stay.
+  VELIN_ASSIGN(auto saved, SavedConfigs());
+  for (size_t i = 0; i + static_cast<size_t>(settings_.keep_versions) < saved.size(); ++i) {
+    if (saved[i] != dest) VELIN_TRY(io::RemoveAll(env_, saved[i]));
+  }
+  return Ok();
+}
+
+Result<std::vector<std::string>> RollbackEngine::SavedConfigs() {
+  std::vector<std::string> out;
+  VELIN_ASSIGN(bool exists, env_.Exists(layout_.SavedConfigs()));
+  if (!exists) return out;
+  VELIN_ASSIGN(auto entries, env_.ListDir(layout_.SavedConfigs()));
+  for (const auto& e : entries) {
+    if (e.name.rfind(".tmp-", 0) != 0) out.push_back(layout_.SavedConfig(e.name));
+  }
+  std::sort(out.begin(), out.end());  // names start with the time
+  return out;
+}
+
 Status RollbackEngine::SwitchLocked(const std::string& target, const std::string& reason,
                                     const std::string& txn_id, const std::string& action) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
@@ -110,17 +179,64 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   if (rec == nullptr) {
     return UsageError("no version '" + target + "' (see velin rollback list)");
   }
-  VersionRecord to = *rec;
-  VELIN_ASSIGN(std::string from_name, LiveCurrent());
-  std::optional<VersionRecord> from;
-  if (const VersionRecord* f = reg.Find(from_name)) from = *f;
-  std::string from_level = from ? from->schema_level : "";
+  SwitchIntent intent;
+  VELIN_ASSIGN(intent.from, LiveCurrent());
+  intent.to = target;
+  intent.reason = reason;
+  intent.transaction = txn_id;
+  intent.started = IsoTime(UnixMs(env_));
+  intent.action = action;
+  intent.phase = "forward";
+  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  intent.history_len = static_cast<int64_t>(history.size());
+  if (const VersionRecord* f = reg.Find(intent.from)) intent.from_level = f->schema_level;
   if (auto live_level = SchemaLevel(settings_); live_level && !live_level->empty()) {
-    from_level = *live_level;
+    intent.from_level = *live_level;
   }
-  VELIN_TRY(
-      SaveSwitchIntent(env_, layout_, {from_name, target, reason, txn_id, IsoTime(UnixMs(env_))}));
+  if (rec->kind == VersionKind::kSnapshot && !settings_.config.empty()) {
+    std::string stamp = intent.started;
+    for (char& c : stamp) {
+      if (c == ':') c = '-';
+    }
+    intent.saved_config = stamp + "-" + std::to_string(::getpid()) + "-before-" + target;
+  }
+  VELIN_TRY(SaveSwitchIntent(env_, layout_, intent));
   CrashPoint("switch-intent");
+  return ContinueSwitchLocked(intent);
+}
+
+// Runs (or, from `recover`, continues) the switch that `intent` records: forward to `to`; when
+// that fails, back to `from` with the live config from before; then one history entry and the
+// intent removed. Every step is idempotent, so a crash anywhere is finished by running it again.
+Status RollbackEngine::ContinueSwitchLocked(SwitchIntent intent) {
+  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+  const VersionRecord* rec = reg.Find(intent.to);
+  if (rec == nullptr) {
+    return Failure("the interrupted switch goes to '" + intent.to +
+                   "', which is no longer registered; " + layout_.SwitchIntent() +
+                   " was left alone");
+  }
+  VersionRecord to = *rec;
+  std::optional<VersionRecord> from;
+  if (const VersionRecord* f = reg.Find(intent.from)) from = *f;
+  std::string action = intent.action.empty() ? "switch" : intent.action;
+  HistoryEntry entry =
+      SwitchEntry(env_, action, intent.from, intent.to, intent.reason, intent.transaction);
+  entry.time = intent.started;  // identifies the entry: a crash after writing it is not repeated
+  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  for (size_t i = static_cast<size_t>(std::max<int64_t>(0, intent.history_len)); i < history.size();
+       ++i) {
+    const HistoryEntry& h = history[i];
+    if (h.time == entry.time && h.action == entry.action && h.from == entry.from &&
+        h.to == entry.to && h.transaction == entry.transaction) {
+      // It ended before the crash: only the intent is left to remove; report how it ended.
+      VELIN_TRY(RemoveSwitchIntent(env_, layout_));
+      if (h.outcome == "switched") return Ok();
+      bool undone = h.outcome.rfind("health check failed; switched back", 0) == 0;
+      return MakeError(undone ? ExitCode::kHealthFailed : ExitCode::kFailed,
+                       "switch to " + intent.to + ": " + h.outcome);
+    }
+  }
   auto point = [this](const std::string& name) -> Status {
     VELIN_TRY(PointCurrentAt(name));
     VELIN_ASSIGN(Registry r, LoadRegistry(env_, layout_));
@@ -129,32 +245,70 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
     CrashPoint("switch-registry");
     return Ok();
   };
-  HistoryEntry entry = SwitchEntry(env_, action, from_name, target, reason, txn_id);
-  Status forward = ApplySteps(env_, settings_, layout_, reporter_, to, from ? &*from : nullptr,
-                              from_level, point);
-  NoteSwitchOutcome(target, forward);  // the failed mark in registry.json; never stops the switch
-  if (forward) {
-    VELIN_TRY(AppendHistory(env_, layout_, entry));
-    return RemoveSwitchIntent(env_, layout_);
+  std::string saved_dir =
+      intent.saved_config.empty() ? "" : layout_.SavedConfig(intent.saved_config);
+
+  if (intent.phase != "back") {
+    if (!saved_dir.empty()) VELIN_TRY(SaveLiveConfig(intent.saved_config));
+    ConfigSource config;
+    if (to.kind == VersionKind::kSnapshot) config.root = layout_.Config(to.name);
+    bool changed = false;
+    Status forward = ApplySteps(env_, settings_, reporter_, to, from ? &*from : nullptr,
+                                intent.from_level, config, point, &changed);
+    NoteSwitchOutcome(intent.to, forward);  // the failed mark in registry.json; never stops it
+    if (forward) {
+      VELIN_TRY(AppendHistory(env_, layout_, entry));
+      CrashPoint("switch-history");
+      VELIN_TRY(RemoveSwitchIntent(env_, layout_));
+      if (!saved_dir.empty()) {
+        reporter_.Info(
+            TrFormat("The configuration live before the switch is kept in {}", saved_dir));
+      }
+      return Ok();
+    }
+    reporter_.Warn(TrFormat("switch to {} failed: {}", intent.to, forward.error().message));
+    intent.failure = forward.error().message;
+    intent.health_failed = forward.error().code == ExitCode::kHealthFailed;
+    VELIN_ASSIGN(std::string live, LiveCurrent());
+    if (!changed && live == intent.from) {
+      // The stop command failed: the link and the config were never touched.
+      entry.outcome = "failed; nothing was changed";
+      entry.detail = intent.failure;
+      VELIN_TRY(AppendHistory(env_, layout_, entry));
+      VELIN_TRY(RemoveSwitchIntent(env_, layout_));
+      return Failure("switch to " + intent.to + ": " + intent.failure +
+                     "; nothing was changed (still " + intent.from + ")");
+    }
+    intent.phase = "back";
+    VELIN_TRY(SaveSwitchIntent(env_, layout_, intent));
+    CrashPoint("switch-back");
   }
-  Error failure = forward.error();
-  reporter_.Warn(TrFormat("switch to {} failed: {}", target, failure.message));
+
   std::string back_result = "nothing to switch back to";
+  bool back_ok = false;
   if (from) {
     reporter_.Begin(TrFormat("Switching back to {}...", from->name));
-    Status back =
-        ApplySteps(env_, settings_, layout_, reporter_, *from, &to, to.schema_level, point);
-    back_result = back ? "switched back to " + from->name + " (healthy)"
-                       : "switching back to " + from->name + " failed too: " + back.error().message;
+    ConfigSource config;
+    if (!saved_dir.empty()) config = {saved_dir, true};
+    bool changed = false;
+    Status back = ApplySteps(env_, settings_, reporter_, *from, &to, to.schema_level, config, point,
+                             &changed);
+    back_ok = static_cast<bool>(back);
+    back_result = back_ok
+                      ? "switched back to " + from->name + " (healthy)"
+                      : "switching back to " + from->name + " failed too: " + back.error().message;
+  } else if (!saved_dir.empty()) {  // no version to return to, but the live config comes back
+    VELIN_TRY(RestoreSavedConfig(env_, saved_dir, settings_.config, settings_.app_root));
+    back_result += "; the configuration from before was put back";
   }
-  entry.outcome = (failure.code == ExitCode::kHealthFailed ? "health check failed; " : "failed; ") +
-                  back_result;
-  entry.detail = failure.message;
+  entry.outcome = (intent.health_failed ? "health check failed; " : "failed; ") + back_result;
+  entry.detail = intent.failure;
   VELIN_TRY(AppendHistory(env_, layout_, entry));
+  CrashPoint("switch-history");
   VELIN_TRY(RemoveSwitchIntent(env_, layout_));
-  return MakeError(
-      failure.code == ExitCode::kHealthFailed ? ExitCode::kHealthFailed : ExitCode::kFailed,
-      "switch to " + target + ": " + failure.message + "; " + back_result);
+  // 5 only when the switch was undone: back on `from`, running and healthy.
+  return MakeError(intent.health_failed && back_ok ? ExitCode::kHealthFailed : ExitCode::kFailed,
+                   "switch to " + intent.to + ": " + intent.failure + "; " + back_result);
 }
 
 Status RollbackEngine::ToVersion(const std::string& name, const std::string& reason) {
@@ -205,12 +359,12 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
                CreateLocked(name, description, VersionKind::kSnapshot, false, root));
   if (type == io::FileType::kDirectory) {
     // Plain files at the `current` path: stop, move them aside, link, start, check.
-    VELIN_TRY(RunServiceCommand(settings_, "stop", settings_.stop, kCommandTimeout));
+    VELIN_TRY(RunServiceCommand(settings_, "stop", settings_.stop, settings_.stop_timeout));
     std::string aside = link + ".pre-velin";
     VELIN_TRY(io::RemoveAll(env_, aside));
     VELIN_TRY(env_.Rename(link, aside));
     VELIN_TRY(PointCurrentAt(name));
-    VELIN_TRY(RunServiceCommand(settings_, "start", settings_.start, kCommandTimeout));
+    VELIN_TRY(RunServiceCommand(settings_, "start", settings_.start, settings_.start_timeout));
     VELIN_TRY(WaitHealthy(settings_));
     reporter_.Info(TrFormat("The plain files were moved to {}", aside));
   } else {

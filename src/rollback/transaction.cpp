@@ -25,15 +25,20 @@ std::string OutcomeFor(const std::string& cause, bool ok) {
   return cause == "timeout" ? "rolled back by timeout" : "rolled back by hand";
 }
 
-bool ProcessAlive(int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0); }
-
 }  // namespace
 
-Status RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
+// Starts the detached watchdog unless one of this transaction still runs. Liveness is the
+// watchdog's lock file, never the pid (a zombie or a reused pid would look alive): the lock is
+// taken here and the child inherits the locked descriptor, so it is held from the first instant.
+Result<bool> RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
   if (settings_.velin_binary.empty())
     return Failure("cannot arm the watchdog: velin binary unknown");
+  VELIN_ASSIGN(int fd, TryLockFile(layout_.WatchdogLock(txn.id)));
+  if (fd < 0) return false;  // its watchdog is alive
   ProcessOptions options;
-  options.argv = {settings_.velin_binary, "rollback", "watchdog", "--transaction", txn.id};
+  options.argv = {settings_.velin_binary, "rollback", "watchdog",
+                  "--transaction",        txn.id,     "--lock-fd",
+                  std::to_string(fd)};
   if (!settings_.config_file.empty()) {
     options.argv.insert(options.argv.begin() + 1, {"--config", settings_.config_file});
   }
@@ -44,9 +49,12 @@ Status RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
   options.new_session = true;  // no controlling terminal; survives the shell and its group
   // Test-only crash points and fault rules belong to this invocation, not to the timer.
   options.extra_env = {{"VELIN_TEST_CRASH_AT", ""}, {"VELIN_FAULT_INJECT", ""}};
-  VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
-  txn.watchdog_pid = child.pid();  // never waited for: it outlives us and init reaps it
-  return Ok();
+  SetCloseOnExec(fd, false);
+  auto child = Subprocess::Start(options);
+  ::close(fd);  // the lock stays with the child's copy of the descriptor
+  if (!child) return tl::unexpected(child.error());
+  txn.watchdog_pid = child->pid();  // informational; never waited for: init reaps it
+  return true;
 }
 
 // The version a rollback of a new transaction returns to: the live version when it brings back
@@ -159,6 +167,9 @@ Result<TransactionEnd> RollbackEngine::FinalizeTransactionLocked(const Transacti
   }
   CrashPoint("txn-history");
   VELIN_TRY(RemoveTransaction(env_, layout_));
+  std::string watchdog_lock = layout_.WatchdogLock(txn.id);
+  VELIN_ASSIGN(bool lock_file, env_.Exists(watchdog_lock));
+  if (lock_file) VELIN_TRY(env_.RemoveFile(watchdog_lock));
   return TransactionEnd{txn.id, txn.outcome, txn.base};
 }
 
@@ -171,11 +182,24 @@ Result<TransactionEnd> RollbackEngine::RollBackTransactionLocked(TransactionReco
   }
   CrashPoint("txn-rolling-back");
   reporter_.Begin(TrFormat("Rolling back transaction {} to {}...", txn.id, txn.base));
-  // A switch interrupted inside this rollback is simply done again: every step is idempotent.
-  VELIN_TRY(RemoveSwitchIntent(env_, layout_));
-  Status s = SwitchLocked(
-      txn.base, txn.cause == "timeout" ? "transaction deadline passed" : "transaction rolled back",
-      txn.id, "rollback");
+  // A switch interrupted inside this rollback is continued; any other interrupted switch (a
+  // deploy step of the transaction) is first undone, so its saved config comes back too.
+  VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
+  bool own = intent && intent->action == "rollback" && intent->transaction == txn.id &&
+             intent->to == txn.base;
+  if (intent && !own) {
+    intent->phase = "back";
+    if (intent->failure.empty())
+      intent->failure = "interrupted; transaction " + txn.id + " rolls back";
+    // Its outcome (an error by design: that switch did not happen) is in the history; the
+    // switch to the base below follows either way.
+    (void)ContinueSwitchLocked(*intent);
+  }
+  Status s = own ? ContinueSwitchLocked(*intent)
+                 : SwitchLocked(txn.base,
+                                txn.cause == "timeout" ? "transaction deadline passed"
+                                                       : "transaction rolled back",
+                                txn.id, "rollback");
   txn.state = s ? "rolled-back" : "rollback-failed";
   txn.outcome = OutcomeFor(txn.cause, static_cast<bool>(s));
   if (!s) txn.outcome += ": " + s.error().message;
@@ -244,7 +268,7 @@ Result<TransactionRecord> RollbackEngine::Extend(Duration by) {
     return Failure("too late to extend: transaction " + end.id + " was " + end.outcome);
   }
   txn.deadline_ms += by.count();
-  if (!ProcessAlive(txn.watchdog_pid)) VELIN_TRY(ArmWatchdog(txn));
+  VELIN_TRY(ArmWatchdog(txn));
   VELIN_TRY(SaveTransaction(env_, layout_, txn));
   return txn;
 }
@@ -271,8 +295,8 @@ Result<std::vector<std::string>> RollbackEngine::Recover() {
   if (txn) {
     VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(*txn));
     if (end.outcome.empty()) {
-      if (!ProcessAlive(txn->watchdog_pid)) {
-        VELIN_TRY(ArmWatchdog(*txn));
+      VELIN_ASSIGN(bool armed, ArmWatchdog(*txn));
+      if (armed) {
         VELIN_TRY(SaveTransaction(env_, layout_, *txn));
         done.push_back("transaction " + txn->id + " is open; its watchdog was re-armed");
       } else {
@@ -283,15 +307,20 @@ Result<std::vector<std::string>> RollbackEngine::Recover() {
     }
   }
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
-  if (intent) {  // an interrupted to-version: finish it (with health check, back on failure)
-    VELIN_TRY(SwitchLocked(intent->to, intent->reason + " (finished by recover)",
-                           intent->transaction, "switch"));
-    done.push_back("finished the interrupted switch to " + intent->to);
+  if (intent) {  // an interrupted switch: continue it as recorded (back to `from` on failure)
+    VELIN_TRY(ContinueSwitchLocked(*intent));
+    done.push_back("finished the interrupted switch " + intent->from + " → " + intent->to);
   }
   return done;
 }
 
-Status RollbackEngine::RunWatchdog(const std::string& id) {
+Status RollbackEngine::RunWatchdog(const std::string& id, int lock_fd) {
+  if (lock_fd >= 0) {
+    SetCloseOnExec(lock_fd, true);  // held until this process ends; never by the service
+  } else {
+    VELIN_ASSIGN(lock_fd, TryLockFile(layout_.WatchdogLock(id)));
+    if (lock_fd < 0) return Ok();  // another watchdog of this transaction runs
+  }
   for (;;) {
     VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
     if (!txn || txn->id != id) return Ok();  // committed, rolled back, or another one

@@ -229,6 +229,7 @@ Result<ListResult> RollbackEngine::List() {
     item.transaction_base = txn && txn->base == v.name;
     out.versions.push_back(std::move(item));
   }
+  VELIN_ASSIGN(out.saved_configs, SavedConfigs());
   return out;
 }
 

@@ -95,6 +95,8 @@ struct RollbackSection {
   std::string health;
   Duration health_timeout = Duration(30'000);
   Duration transaction_timeout = Duration(600'000);
+  Duration start_timeout = Duration(120'000);  // then the start's process group is killed
+  Duration stop_timeout = Duration(120'000);
   std::string migration_status;
   std::string migrate_down;
 };

@@ -35,6 +35,8 @@ struct Settings {
   std::string health;
   Duration health_timeout = Duration(30'000);
   Duration transaction_timeout = Duration(600'000);
+  Duration start_timeout = Duration(120'000);
+  Duration stop_timeout = Duration(120'000);
   std::string migration_status;
   std::string migrate_down;
   bool database_configured = false;
@@ -51,6 +53,8 @@ struct VersionListing {
 struct ListResult {
   std::string current;  // what `current` points at ("" when nothing)
   std::vector<VersionListing> versions;
+  // Live configuration saved before switches to snapshots (absolute paths, oldest first).
+  std::vector<std::string> saved_configs;
 };
 
 struct TransactionStatus {
@@ -116,7 +120,8 @@ class RollbackEngine {
   // Finishes an interrupted switch and an expired or interrupted transaction. Returns what it did.
   Result<std::vector<std::string>> Recover();
   // The detached watchdog of transaction `id`: sleeps until the deadline, then rolls back.
-  Status RunWatchdog(const std::string& id);
+  // `lock_fd`: the locked watchdog lock file inherited from the arming process (-1: take it).
+  Status RunWatchdog(const std::string& id, int lock_fd = -1);
   // Before every command: one stat when there is no transaction; an expired one is rolled back.
   Status FinishExpiredTransaction();
 
@@ -135,6 +140,9 @@ class RollbackEngine {
   void NoteSwitchOutcome(const std::string& target, const Status& outcome);
   Status SwitchLocked(const std::string& target, const std::string& reason,
                       const std::string& txn_id, const std::string& action);
+  Status ContinueSwitchLocked(SwitchIntent intent);
+  Status SaveLiveConfig(const std::string& name);
+  Result<std::vector<std::string>> SavedConfigs();
   Result<VersionRecord> CreateLocked(const std::string& name, const std::string& description,
                                      VersionKind kind, bool replace,
                                      const std::string& artifact_root,
@@ -145,7 +153,8 @@ class RollbackEngine {
   Result<TransactionEnd> RollBackTransactionLocked(TransactionRecord txn, const std::string& cause);
   Result<TransactionEnd> FinalizeTransactionLocked(const TransactionRecord& txn);
   Result<TransactionEnd> FinishIfDueLocked(const TransactionRecord& txn);
-  Status ArmWatchdog(TransactionRecord& txn);
+  // False when a watchdog of `txn` is still alive (nothing started).
+  Result<bool> ArmWatchdog(TransactionRecord& txn);
   Result<std::string> ChooseBaseLocked(const std::string& txn_id);
   Status PointCurrentAt(const std::string& name);
   Status EnsureStateDir();

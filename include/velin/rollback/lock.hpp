@@ -33,6 +33,18 @@ class StateLock {
   int fd_ = -1;
 };
 
+// A lock file held for as long as a process lives: the watchdog of a transaction holds one, so
+// "is the watchdog alive" is a non-blocking lock attempt. Unlike kill(pid, 0) this cannot be
+// fooled by a zombie (the kernel drops the lock when the process dies, before it is reaped) or
+// by a pid reused by another process. Returns the descriptor holding the lock (close-on-exec),
+// or -1 when another process holds it.
+Result<int> TryLockFile(const std::string& path);
+// True when some process holds the lock on `path` (the attempt itself takes nothing).
+Result<bool> LockFileHeld(const std::string& path);
+
+// Sets or clears FD_CLOEXEC (to hand a held lock to a child process).
+void SetCloseOnExec(int fd, bool on);
+
 // For tests of crash safety only: when VELIN_TEST_CRASH_AT names `step`, the process ends at
 // once with _exit(86), as a kill -9 would (no destructors, no flush).
 void CrashPoint(const char* step);

@@ -32,6 +32,13 @@ struct StateLayout {
   std::string Config(const std::string& name) const { return Configs() + "/" + name; }
   std::string Manifests() const { return dir + "/manifests"; }
   std::string Manifest(const std::string& name) const { return Manifests() + "/" + name + ".json"; }
+  // Live configuration saved before a switch to a snapshot replaced it.
+  std::string SavedConfigs() const { return dir + "/saved-config"; }
+  std::string SavedConfig(const std::string& name) const { return SavedConfigs() + "/" + name; }
+  // Held (flock) by the watchdog of transaction `id` for as long as it runs.
+  std::string WatchdogLock(const std::string& id) const {
+    return dir + "/watchdog-" + id + ".lock";
+  }
 };
 
 enum class VersionKind { kVersion, kSnapshot };
@@ -111,13 +118,21 @@ Result<std::optional<TransactionRecord>> LoadTransaction(io::Env& env, const Sta
 Status SaveTransaction(io::Env& env, const StateLayout& layout, const TransactionRecord& txn);
 Status RemoveTransaction(io::Env& env, const StateLayout& layout);
 
-// A switch in progress: written before the service is stopped, removed when it ended.
+// A switch in progress: written before the service is stopped, rewritten when it turns back,
+// removed when it ended. `recover` continues it from here (docs/rollback-format.md).
 struct SwitchIntent {
   std::string from;
   std::string to;
   std::string reason;
   std::string transaction;
-  std::string started;
+  std::string started;       // also the time of its history entry
+  int64_t history_len = 0;   // history entries before it: a later matching one is its own
+  std::string action;        // history action: "switch" | "rollback"
+  std::string from_level;    // schema level before the switch
+  std::string saved_config;  // name below state_dir/saved-config ("" when config is not replaced)
+  std::string phase;         // "forward" | "back" (the target failed: returning to `from`)
+  std::string failure;       // phase "back": why the target failed
+  bool health_failed = false;
 };
 Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLayout& layout);
 Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchIntent& intent);
