@@ -107,8 +107,8 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"transaction {} has expired: it would be rolled back to {} first",
        "Transaktion {} ist abgelaufen: sie würde zuerst auf {} zurückgesetzt"},
       {"{} failed its health check at {}", "{} hat den Health-Check um {} nicht bestanden"},
-      {"{}: access tightened to 0700 (only velin's user)",
-       "{}: Zugriff auf 0700 beschränkt (nur der Benutzer von velin)"},
+      {"{}: access tightened to 0711 (others may not list it)",
+       "{}: Zugriff auf 0711 beschränkt (andere können es nicht auflisten)"},
       // Backup engine (create, list, restore, verify).
       {"Backing up", "Sichere"},
       {"Restoring", "Stelle wieder her"},

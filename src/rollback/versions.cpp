@@ -34,18 +34,20 @@ RollbackEngine::RollbackEngine(io::Env& env, Settings settings, Reporter& report
   layout_.dir = settings_.state_dir;
 }
 
-// The state dir is velin's alone (0700): its lock, registry and history are nobody else's
-// business. A state dir an earlier velin created 0755 (it holds velin's releases/ and is ours)
-// is tightened once; any other mode was chosen by its owner and is left alone
-// (docs/rollback.md#permissions).
+// The state dir is 0711: nobody else may list it or open its lock (0600), but a service that
+// runs as another user can still pass through it to its release behind `current` (0700 would
+// stop a www-data service the moment a root velin switched it). A state dir an earlier velin
+// created 0755 (it holds velin's releases/ and is ours) is tightened once; any other mode was
+// chosen by its owner and is left alone (docs/rollback.md#permissions).
 Status RollbackEngine::EnsureStateDir() {
   VELIN_ASSIGN(bool existed, env_.Exists(layout_.Releases()));
-  VELIN_TRY(io::CreateDirs(env_, layout_.dir, 0700));
+  VELIN_TRY(io::CreateDirs(env_, layout_.dir, 0711));
   if (existed) {
     VELIN_ASSIGN(io::FileInfo info, env_.Stat(layout_.dir));
     if (info.type == io::FileType::kDirectory && info.mode == 0755 && info.uid == ::geteuid()) {
-      VELIN_TRY(env_.SetMode(layout_.dir, 0700));
-      reporter_.Info(TrFormat("{}: access tightened to 0700 (only velin's user)", layout_.dir));
+      VELIN_TRY(env_.SetMode(layout_.dir, 0711));
+      reporter_.Info(
+          TrFormat("{}: access tightened to 0711 (others may not list it)", layout_.dir));
     }
   }
   VELIN_TRY(io::CreateDirs(env_, layout_.Releases(), 0755));

@@ -182,19 +182,20 @@ TEST(RollbackMessagesTest, StatusAnnouncesAnExpiredRollbackBeforeDoingIt) {
 }
 
 // Nobody but velin's user may open the lock (an flock on it would block every deploy and the
-// watchdog): the state dir is 0700, the lock 0600, and a symlinked lock is refused.
+// watchdog): the lock is 0600 and a symlinked lock is refused; the state dir is 0711, so a
+// service running as another user still reaches its release through `current`.
 TEST(RollbackMessagesTest, StateDirIsPrivate) {
   ToyApp app(NoService());
   app.Build("v1");
   ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
-  EXPECT_EQ(ModeOf(app.state()), 0700u);
+  EXPECT_EQ(ModeOf(app.state()), 0711u);
   EXPECT_EQ(ModeOf(app.state() + "/lock"), 0600u);
 
   // A state dir and lock an earlier velin made (0755, 0644) are tightened.
   ASSERT_EQ(::chmod(app.state().c_str(), 0755), 0);
   ASSERT_EQ(::chmod((app.state() + "/lock").c_str(), 0644), 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
-  EXPECT_EQ(ModeOf(app.state()), 0700u);
+  EXPECT_EQ(ModeOf(app.state()), 0711u);
   EXPECT_EQ(ModeOf(app.state() + "/lock"), 0600u);
   // A mode its owner chose is theirs.
   ASSERT_EQ(::chmod(app.state().c_str(), 0750), 0);
