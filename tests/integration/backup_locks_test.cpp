@@ -297,6 +297,40 @@ TEST(BackupFullDiskTest, AFailedCreateOnAFullDiskTakesItsPacksAwaySoTheNextOneFi
   EXPECT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
 }
 
+TEST(BackupReadOnlyMountTest, ARepositoryOnAReadOnlyMountIsListedVerifiedAndRestored) {
+  // A real read-only file system (a read-only bind mount of the repository; needs mount
+  // rights, skipped without): readers warn that they cannot lock and go on; writers fail.
+  BackupApp app;
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  std::string id = app.Json({"backup", "create"})["id"];
+  std::string ro = app.path("ro");
+  fs::create_directories(ro);
+  RunResult mounted = RunProgram({"mount", "--bind", app.repo(), ro});
+  if (mounted.exit_code != 0) GTEST_SKIP() << "cannot bind-mount: " << mounted.err;
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { RunProgram({"umount", dir}); }
+  } unmount{ro};
+  ASSERT_EQ(RunProgram({"mount", "-o", "remount,bind,ro", ro}).exit_code, 0);
+  ASSERT_NE(::access((ro + "/config").c_str(), W_OK), 0);  // really read-only
+  RunOptions at_ro;
+  at_ro.env["VELIN_BACKUP_DESTINATION"] = ro;
+  for (std::vector<std::string> args : {std::vector<std::string>{"backup", "list"},
+                                        {"backup", "verify", "--all"},
+                                        {"backup", "restore", id, "--target", app.path("out")}}) {
+    RunResult r = app.Run(args, at_ro);
+    EXPECT_EQ(r.exit_code, 0) << args[1] << ": " << r.err;
+    EXPECT_NE(r.err.find("reading without one"), std::string::npos) << args[1] << ": " << r.err;
+  }
+  EXPECT_EQ(ReadFileOrDie(app.path("out/storage/a.txt")), "alpha\n");
+  RunResult quiet = app.Run({"backup", "list", "--no-lock"}, at_ro);
+  EXPECT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("reading without one"), std::string::npos) << quiet.err;
+  RunResult create = app.Run({"backup", "create"}, at_ro);
+  EXPECT_EQ(create.exit_code, 1) << create.err;
+  EXPECT_NE(create.err.find("Read-only file system"), std::string::npos) << create.err;
+}
+
 TEST(BackupCopyResumeTest, ACopyKilledMidwaySendsOnlyWhatIsMissingOnTheRerun) {
   // Two packs' worth of incompressible data: the copy indexes the first pack as it goes and
   // dies right after that (as kill -9 would), before its last pack and index.
