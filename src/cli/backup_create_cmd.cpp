@@ -64,7 +64,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
 
   // before_backup: when it fails, nothing is written (the repository is not even opened).
   if (Status hook = RunHook(hooks.settings, HookEvent::kBeforeBackup, {}); !hook) {
-    return Failure(hook.error().message + "; no backup was made");
+    return Failure(TrFormat("{}; no backup was made", hook.error().message));
   }
   hooks.started = true;
   out.Begin(output::Icon::kBackup, Tr("Creating backup..."));
@@ -98,7 +98,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
     HookVars vars;
     vars.backup_id = s.id;
     if (Status hook = RunHook(hooks.settings, HookEvent::kAfterBackup, vars); !hook) {
-      result = Failure(hook.error().message + "; backup " + s.id + " stands");
+      result = Failure(TrFormat("{}; backup {} stands", hook.error().message, s.id));
     }
   } else {
     RunFailureHook(out, hooks, s.id, created);

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
 
 namespace velin {
@@ -73,7 +74,7 @@ Status RunHook(const HookSettings& hooks, HookEvent event, const HookVars& vars)
   spdlog::info("hooks.{}: running {}", name, command);
   auto r = RunShellCommand(command, hooks.timeout, hooks.cwd, std::move(env));
   if (!r) {
-    return Failure("hooks." + name + " could not be run: " + r.error().message);
+    return Failure(TrFormat("hooks.{} could not be run: {}", name, r.error().message));
   }
   // The hook's output goes to the log only, one line each (stdout may be --json).
   std::string_view out(r->output);
@@ -85,12 +86,12 @@ Status RunHook(const HookSettings& hooks, HookEvent event, const HookVars& vars)
     out.remove_prefix(nl + 1);
   }
   if (r->timed_out) {
-    return Failure("hooks." + name + " did not finish within " + FormatDuration(hooks.timeout) +
-                   " and was killed");
+    return Failure(TrFormat("hooks.{} did not finish within {} and was killed", name,
+                            FormatDuration(hooks.timeout)));
   }
   if (r->exit_code != 0) {
     std::string last = LastLine(r->output);
-    return Failure("hooks." + name + " failed (" + DescribeExit(r->exit_code) + ")" +
+    return Failure(TrFormat("hooks.{} failed ({})", name, DescribeExit(r->exit_code)) +
                    (last.empty() ? "" : ": " + last));
   }
   spdlog::info("hooks.{}: done", name);

@@ -206,9 +206,11 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   vars.version = target;
   vars.from_version = intent.from;
   if (Status hook = RunHook(settings_.hooks, HookEvent::kBeforeSwitch, vars); !hook) {
-    return Failure("switch to " + target + " not started: " + hook.error().message +
-                   "; nothing was changed" +
-                   (intent.from.empty() ? "" : " (still " + intent.from + ")"));
+    return Failure(intent.from.empty()
+                       ? TrFormat("switch to {} not started: {}; nothing was changed", target,
+                                  hook.error().message)
+                       : TrFormat("switch to {} not started: {}; nothing was changed (still {})",
+                                  target, hook.error().message, intent.from));
   }
   VELIN_TRY(SaveSwitchIntent(env_, layout_, intent));
   CrashPoint("switch-intent");
@@ -228,7 +230,7 @@ Status RollbackEngine::ContinueSwitchLocked(const SwitchIntent& intent) {
   vars.from_version = intent.from;
   if (outcome) {
     if (Status hook = RunHook(settings_.hooks, HookEvent::kAfterSwitch, vars); !hook) {
-      return Failure(hook.error().message + "; the switch to " + intent.to + " stands");
+      return Failure(TrFormat("{}; the switch to {} stands", hook.error().message, intent.to));
     }
     return outcome;
   }

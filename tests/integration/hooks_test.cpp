@@ -46,7 +46,9 @@ TEST(HooksTest, BackupHooksSeeTheBackupAndLogTheirOutput) {
   TempDir logs;
   BackupApp app({"storage"}, BackupHooks(logs / "velin.log"));
   WriteFile(app.root() + "/storage/a.txt", "hello\n");
-  auto j = app.Json({"backup", "create"});  // --json stdout stays one document
+  RunOptions secret;  // no hook sees velin's secrets
+  secret.env["AWS_SECRET_ACCESS_KEY"] = "hook-must-not-see-this";
+  auto j = app.Json({"backup", "create"}, 0, secret);  // --json stdout stays one document
   ASSERT_TRUE(j.contains("id")) << j;
   const std::string id = j["id"];
 
@@ -54,6 +56,7 @@ TEST(HooksTest, BackupHooksSeeTheBackupAndLogTheirOutput) {
   EXPECT_EQ(before["VELIN_EVENT"], "before_backup");
   EXPECT_EQ(before.count("VELIN_BACKUP_ID"), 0u);
   EXPECT_EQ(before["PWD"], app.root());  // runs in app.root
+  EXPECT_EQ(before.count("AWS_SECRET_ACCESS_KEY"), 0u);
   auto after = ReadEnvFile(app.root() + "/hooks/after.env");
   EXPECT_EQ(after["VELIN_EVENT"], "after_backup");
   EXPECT_EQ(after["VELIN_BACKUP_ID"], id);
@@ -85,6 +88,12 @@ TEST(HooksTest, FailingBeforeBackupWritesNoSnapshot) {
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("no backup was made"), std::string::npos) << r.err;
+  EXPECT_EQ(SnapshotCount(app), 1u);
+  o.env["LANG"] = "de_DE.UTF-8";
+  r = app.Run({"backup", "create"}, o);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("hooks.before_backup fehlgeschlagen"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("es wurde kein Backup erstellt"), std::string::npos) << r.err;
   EXPECT_EQ(SnapshotCount(app), 1u);
   // Neither after_backup nor on_backup_failure: the backup never started.
   EXPECT_FALSE(std::filesystem::exists(app.root() + "/hooks/after.env"));
