@@ -235,6 +235,26 @@ TEST(HooksTest, FailingBeforeSwitchChangesNothing) {
   EXPECT_EQ(app.Current(), "v1");
 }
 
+// A switch killed half-way is finished by `recover`: before_switch ran once (before switch.json
+// existed) and is not run again; after_switch runs once, when recover ends the switch.
+TEST(HooksTest, RecoverDoesNotRerunBeforeSwitch) {
+  ToyApp app(SwitchOpts(false,
+                        "before_switch = \"echo $VELIN_VERSION >> ../before.log\"\n"
+                        "after_switch = \"echo $VELIN_VERSION >> ../after.log\"\n"));
+  TwoVersions(app);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  RunResult r =
+      app.Velin({"rollback", "to-version", "v2"}, {{"VELIN_TEST_CRASH_AT", "switch-renamed"}});
+  ASSERT_EQ(r.exit_code, 86) << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.root() + "/before.log"), "v1\nv2\n");
+  EXPECT_EQ(ReadFileOrDie(app.root() + "/after.log"), "v1\n");
+  r = app.Velin({"rollback", "recover"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(app.Current(), "v2");
+  EXPECT_EQ(ReadFileOrDie(app.root() + "/before.log"), "v1\nv2\n");
+  EXPECT_EQ(ReadFileOrDie(app.root() + "/after.log"), "v1\nv2\n");
+}
+
 TEST(HooksTest, FailingAfterSwitchKeepsTheSwitch) {
   ToyApp app(SwitchOpts(false, "after_switch = \"echo flush failed; exit 6\"\n"));
   TwoVersions(app);
