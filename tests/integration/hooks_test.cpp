@@ -255,6 +255,25 @@ TEST(HooksTest, RecoverDoesNotRerunBeforeSwitch) {
   EXPECT_EQ(ReadFileOrDie(app.root() + "/after.log"), "v1\nv2\n");
 }
 
+// A deploy transaction's rollback is a switch too: its hooks see the base it goes back to.
+TEST(HooksTest, TransactionRollbackRunsTheSwitchHooks) {
+  ToyApp app(SwitchOpts(false,
+                        "before_switch = \"echo $VELIN_FROM_VERSION-$VELIN_VERSION >> "
+                        "../before.log\"\n"
+                        "after_switch = \"echo $VELIN_FROM_VERSION-$VELIN_VERSION >> "
+                        "../after.log\"\n"));
+  TwoVersions(app);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "5m"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "rollback"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string base = app.Current();  // the transaction's base (v1's files)
+  EXPECT_NE(base, "v2");
+  EXPECT_EQ(ReadFileOrDie(app.root() + "/before.log"), "-v1\nv1-v2\nv2-" + base + "\n");
+  EXPECT_EQ(ReadFileOrDie(app.root() + "/after.log"), "-v1\nv1-v2\nv2-" + base + "\n");
+}
+
 TEST(HooksTest, FailingAfterSwitchKeepsTheSwitch) {
   ToyApp app(SwitchOpts(false, "after_switch = \"echo flush failed; exit 6\"\n"));
   TwoVersions(app);
