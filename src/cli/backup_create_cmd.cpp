@@ -3,6 +3,7 @@
 #include "backup_common.hpp"
 #include "backup_copy.hpp"
 #include "backup_db.hpp"
+#include "hook_settings.hpp"
 #include "velin/backup/archiver.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/version.hpp"
@@ -17,7 +18,26 @@ struct CreateFlags {
   bool continue_on_error = false;
 };
 
-Status RunCreate(Context& ctx, const CreateFlags& flags) {
+// What the hooks around a backup have done so far (docs/operations.md#hooks).
+struct HookState {
+  HookSettings settings;
+  bool started = false;  // before_backup passed: a failure from here on runs on_backup_failure
+  bool ended = false;    // after_backup or on_backup_failure ran
+};
+
+// on_backup_failure after `failure`; its own failure is only a warning.
+void RunFailureHook(output::Console& out, HookState& hooks, const std::string& backup_id,
+                    const Status& failure) {
+  hooks.ended = true;
+  HookVars vars;
+  vars.backup_id = backup_id;
+  vars.error = failure.error().message;
+  if (Status hook = RunHook(hooks.settings, HookEvent::kOnBackupFailure, vars); !hook) {
+    out.Warn(hook.error().message);
+  }
+}
+
+Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   output::Console& out = ctx.out();
   std::string strategy = flags.strategy.empty() ? cfg->backup.strategy : flags.strategy;
@@ -42,6 +62,11 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
     return UsageError("backup.include names nothing to back up");
   }
 
+  // before_backup: when it fails, nothing is written (the repository is not even opened).
+  if (Status hook = RunHook(hooks.settings, HookEvent::kBeforeBackup, {}); !hook) {
+    return Failure(TrFormat("{}; no backup was made", hook.error().message));
+  }
+  hooks.started = true;
   out.Begin(output::Icon::kBackup, Tr("Creating backup..."));
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true));
   if (!config::IsRemoteDestination(r.backend->Location())) {
@@ -63,8 +88,23 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
     if (!offsite) return tl::unexpected(offsite.error());
     return Ok();
   };
+  // The hooks run once the snapshot is committed and before anything is printed: after_backup
+  // when the backup is complete (its failure is exit 1; the snapshot stays), otherwise
+  // on_backup_failure.
+  const Status created = outcome();
+  Status result = created;
+  if (created) {
+    hooks.ended = true;
+    HookVars vars;
+    vars.backup_id = s.id;
+    if (Status hook = RunHook(hooks.settings, HookEvent::kAfterBackup, vars); !hook) {
+      result = Failure(TrFormat("{}; backup {} stands", hook.error().message, s.id));
+    }
+  } else {
+    RunFailureHook(out, hooks, s.id, created);
+  }
   // backup.prune_after_create: forget + prune under an exclusive lock, so ours goes first.
-  const bool maintain = cfg->backup.prune_after_create && outcome();
+  const bool maintain = cfg->backup.prune_after_create && created;
   if (maintain) r.lock.reset();
   if (out.json()) {
     const nlohmann::json maintenance =
@@ -89,7 +129,7 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
               {"repository", r.backend->Location()},
               {"offsite", offsite_json},
               {"maintenance", maintenance}});
-    return outcome();
+    return result;
   }
   for (const auto& src : s.sources) {
     if (src.name == kDatabaseStream && !(db_source && db_source->failure())) {
@@ -106,7 +146,15 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
   out.Done(TrFormat("Backup ID: {}", s.id));
   if (offsite && *offsite) out.Done(TrFormat("Copied offsite to {}", cfg->backup.offsite));
   if (maintain) MaintainAfterCreate(ctx, flags.repo);
-  return outcome();
+  return result;
+}
+
+Status RunCreate(Context& ctx, const CreateFlags& flags) {
+  HookState hooks;
+  if (auto cfg = ctx.Config()) hooks.settings = HookSettingsOf(**cfg);
+  Status st = CreateAndReport(ctx, flags, hooks);
+  if (!st && hooks.started && !hooks.ended) RunFailureHook(ctx.out(), hooks, "", st);
+  return st;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // invocation finish an expired deploy transaction first.
 #include <unistd.h>
 
+#include "hook_settings.hpp"
 #include "rollback_common.hpp"
 
 namespace velin::cli {
@@ -43,6 +44,7 @@ Result<std::unique_ptr<rollback::RollbackEngine>> MakeRollbackEngine(Context& ct
   s.migration_status = r.migration_status;
   s.migrate_down = r.migrate_down;
   s.database_configured = cfg->database.configured;
+  s.hooks = HookSettingsOf(*cfg);
   return std::make_unique<rollback::RollbackEngine>(ctx.env(), std::move(s), ctx.out());
 }
 

@@ -169,6 +169,14 @@ std::vector<KeySpec> BuildSchema() {
   s.push_back(
       Str("rollback", "migration_status", &C::rollback, &RollbackSection::migration_status));
   s.push_back(Str("rollback", "migrate_down", &C::rollback, &RollbackSection::migrate_down));
+
+  s.push_back(Str("hooks", "before_backup", &C::hooks, &HooksSection::before_backup));
+  s.push_back(Str("hooks", "after_backup", &C::hooks, &HooksSection::after_backup));
+  s.push_back(Str("hooks", "on_backup_failure", &C::hooks, &HooksSection::on_backup_failure));
+  s.push_back(Str("hooks", "before_switch", &C::hooks, &HooksSection::before_switch));
+  s.push_back(Str("hooks", "after_switch", &C::hooks, &HooksSection::after_switch));
+  s.push_back(Str("hooks", "on_switch_failure", &C::hooks, &HooksSection::on_switch_failure));
+  s.push_back(Dur("hooks", "timeout", &C::hooks, &HooksSection::timeout, true));
   return s;
 }
 
@@ -180,8 +188,9 @@ const std::vector<KeySpec>& Schema() {
 }
 
 const std::vector<std::string>& Sections() {
-  static const std::vector<std::string> kSections = {
-      "app", "backup", "monitor", "log", "storage.s3", "storage.sftp", "database", "rollback"};
+  static const std::vector<std::string> kSections = {"app",      "backup",     "monitor",
+                                                     "log",      "storage.s3", "storage.sftp",
+                                                     "database", "rollback",   "hooks"};
   return kSections;
 }
 

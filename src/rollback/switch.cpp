@@ -200,15 +200,51 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
     }
     intent.saved_config = stamp + "-" + std::to_string(::getpid()) + "-before-" + target;
   }
+  // hooks.before_switch runs once per switch, before switch.json exists: when it fails nothing
+  // was changed (the service was not stopped), and `recover` never runs it again.
+  HookVars vars;
+  vars.version = target;
+  vars.from_version = intent.from;
+  if (Status hook = RunHook(settings_.hooks, HookEvent::kBeforeSwitch, vars); !hook) {
+    return Failure(intent.from.empty()
+                       ? TrFormat("switch to {} not started: {}; nothing was changed", target,
+                                  hook.error().message)
+                       : TrFormat("switch to {} not started: {}; nothing was changed (still {})",
+                                  target, hook.error().message, intent.from));
+  }
   VELIN_TRY(SaveSwitchIntent(env_, layout_, intent));
   CrashPoint("switch-intent");
   return ContinueSwitchLocked(intent);
 }
 
+// The switch `intent` records, then its hook: after_switch when it passed (its failure is exit 1;
+// the switch stays), on_switch_failure when it failed (its failure is a warning; the switch's
+// error stands). They run after switch.json is removed, so a `recover` that finishes an
+// interrupted switch (even one interrupted just before that removal) runs them then, once.
+Status RollbackEngine::ContinueSwitchLocked(const SwitchIntent& intent) {
+  bool started = false;
+  Status outcome = ContinueSwitchStepsLocked(intent, &started);
+  if (!started) return outcome;  // switch.json names a version that is gone: left alone
+  HookVars vars;
+  vars.version = intent.to;
+  vars.from_version = intent.from;
+  if (outcome) {
+    if (Status hook = RunHook(settings_.hooks, HookEvent::kAfterSwitch, vars); !hook) {
+      return Failure(TrFormat("{}; the switch to {} stands", hook.error().message, intent.to));
+    }
+    return outcome;
+  }
+  vars.error = outcome.error().message;
+  if (Status hook = RunHook(settings_.hooks, HookEvent::kOnSwitchFailure, vars); !hook) {
+    reporter_.Warn(hook.error().message);
+  }
+  return outcome;
+}
+
 // Runs (or, from `recover`, continues) the switch that `intent` records: forward to `to`; when
 // that fails, back to `from` with the live config from before; then one history entry and the
 // intent removed. Every step is idempotent, so a crash anywhere is finished by running it again.
-Status RollbackEngine::ContinueSwitchLocked(SwitchIntent intent) {
+Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* started) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   const VersionRecord* rec = reg.Find(intent.to);
   if (rec == nullptr) {
@@ -216,6 +252,7 @@ Status RollbackEngine::ContinueSwitchLocked(SwitchIntent intent) {
                    "', which is no longer registered; " + layout_.SwitchIntent() +
                    " was left alone");
   }
+  *started = true;
   VersionRecord to = *rec;
   std::optional<VersionRecord> from;
   if (const VersionRecord* f = reg.Find(intent.from)) from = *f;

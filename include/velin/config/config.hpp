@@ -101,6 +101,17 @@ struct RollbackSection {
   std::string migrate_down;
 };
 
+// Shell commands run around backups and switches (docs/operations.md#hooks); "" = none.
+struct HooksSection {
+  std::string before_backup;
+  std::string after_backup;
+  std::string on_backup_failure;
+  std::string before_switch;
+  std::string after_switch;
+  std::string on_switch_failure;
+  Duration timeout = Duration(300'000);  // then the hook's process group is killed
+};
+
 struct Config {
   std::string file;  // absolute path of the velin.toml loaded ("" when defaults only)
   std::string dir;   // its directory
@@ -112,6 +123,7 @@ struct Config {
   SftpSection sftp;
   DatabaseSection database;
   RollbackSection rollback;
+  HooksSection hooks;
   // What is not wrong enough to refuse but must be said (a VELIN_* variable naming no key).
   std::vector<std::string> warnings;
 };

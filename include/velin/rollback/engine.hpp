@@ -14,6 +14,7 @@
 
 #include "velin/core/duration.hpp"
 #include "velin/core/error.hpp"
+#include "velin/core/hooks.hpp"
 #include "velin/core/reporter.hpp"
 #include "velin/io/env.hpp"
 #include "velin/rollback/registry.hpp"
@@ -40,6 +41,9 @@ struct Settings {
   std::string migration_status;
   std::string migrate_down;
   bool database_configured = false;
+  // before_switch/after_switch/on_switch_failure run around every switch
+  // (docs/operations.md#hooks).
+  HookSettings hooks;
 };
 
 struct VersionListing {
@@ -140,7 +144,9 @@ class RollbackEngine {
   void NoteSwitchOutcome(const std::string& target, const Status& outcome);
   Status SwitchLocked(const std::string& target, const std::string& reason,
                       const std::string& txn_id, const std::string& action);
-  Status ContinueSwitchLocked(SwitchIntent intent);
+  Status ContinueSwitchLocked(const SwitchIntent& intent);
+  // `*started`: false when the switch could not even be looked at (its target is gone).
+  Status ContinueSwitchStepsLocked(SwitchIntent intent, bool* started);
   Status SaveLiveConfig(const std::string& name);
   Result<std::vector<std::string>> SavedConfigs();
   Result<VersionRecord> CreateLocked(const std::string& name, const std::string& description,

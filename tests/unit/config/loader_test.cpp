@@ -285,6 +285,22 @@ TEST(ConfigLoader, WarnsAboutVelinVariablesThatNameNoKey) {
   EXPECT_EQ(c->backup.compression, "zstd");
 }
 
+// What a hook gets in its environment is not a misspelt setting: a hook may run velin itself.
+TEST(ConfigLoader, HookVariablesAreNotSettings) {
+  ScopedEnv event("VELIN_EVENT", "after_switch");
+  ScopedEnv id("VELIN_BACKUP_ID", "20261130-0400-full");
+  ScopedEnv version("VELIN_VERSION", "v2");
+  ScopedEnv from("VELIN_FROM_VERSION", "v1");
+  ScopedEnv error("VELIN_ERROR", "health check failed");
+  auto c = Load("[hooks]\nbefore_switch = \"php artisan down\"\ntimeout = \"30s\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(c->warnings.empty()) << c->warnings.front();
+  EXPECT_EQ(c->hooks.before_switch, "php artisan down");
+  EXPECT_EQ(c->hooks.timeout, Duration(30'000));
+  EXPECT_EQ(Load("")->hooks.timeout, Duration(300'000));
+  ExpectRefused("[hooks]\ntimeout = \"0s\"\n", "'timeout' in [hooks]");
+}
+
 TEST(ConfigLoader, ASecretFileBehindASymlinkIsJudgedByItsTarget) {
   TempDir dir;
   WriteFile(dir / "real", "hunter2\n", 0600);

@@ -1,0 +1,101 @@
+#include "velin/core/hooks.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "velin/core/i18n.hpp"
+#include "velin/core/process.hpp"
+
+namespace velin {
+namespace {
+
+const std::string& CommandFor(const HookSettings& hooks, HookEvent event) {
+  switch (event) {
+    case HookEvent::kBeforeBackup:
+      return hooks.before_backup;
+    case HookEvent::kAfterBackup:
+      return hooks.after_backup;
+    case HookEvent::kOnBackupFailure:
+      return hooks.on_backup_failure;
+    case HookEvent::kBeforeSwitch:
+      return hooks.before_switch;
+    case HookEvent::kAfterSwitch:
+      return hooks.after_switch;
+    case HookEvent::kOnSwitchFailure:
+      return hooks.on_switch_failure;
+  }
+  return hooks.before_backup;  // not reached
+}
+
+std::string LastLine(std::string_view output) {
+  while (!output.empty() && (output.back() == '\n' || output.back() == '\r' ||
+                             output.back() == ' ' || output.back() == '\t')) {
+    output.remove_suffix(1);
+  }
+  size_t nl = output.find_last_of('\n');
+  return std::string(nl == std::string_view::npos ? output : output.substr(nl + 1));
+}
+
+}  // namespace
+
+const char* HookName(HookEvent event) {
+  switch (event) {
+    case HookEvent::kBeforeBackup:
+      return "before_backup";
+    case HookEvent::kAfterBackup:
+      return "after_backup";
+    case HookEvent::kOnBackupFailure:
+      return "on_backup_failure";
+    case HookEvent::kBeforeSwitch:
+      return "before_switch";
+    case HookEvent::kAfterSwitch:
+      return "after_switch";
+    case HookEvent::kOnSwitchFailure:
+      return "on_switch_failure";
+  }
+  return "";
+}
+
+Status RunHook(const HookSettings& hooks, HookEvent event, const HookVars& vars) {
+  const std::string& command = CommandFor(hooks, event);
+  if (command.empty()) return Ok();
+  const std::string name = HookName(event);
+  std::vector<std::pair<std::string, std::string>> env{{"VELIN_EVENT", name}};
+  auto add = [&env](const char* key, const std::string& value) {
+    if (!value.empty()) env.emplace_back(key, value);
+  };
+  add("VELIN_BACKUP_ID", vars.backup_id);
+  add("VELIN_VERSION", vars.version);
+  add("VELIN_FROM_VERSION", vars.from_version);
+  add("VELIN_ERROR", vars.error);
+  spdlog::info("hooks.{}: running {}", name, command);
+  auto r = RunShellCommand(command, hooks.timeout, hooks.cwd, std::move(env));
+  if (!r) {
+    return Failure(TrFormat("hooks.{} could not be run: {}", name, r.error().message));
+  }
+  // The hook's output goes to the log only, one line each (stdout may be --json).
+  std::string_view out(r->output);
+  while (!out.empty()) {
+    size_t nl = out.find('\n');
+    std::string_view line = out.substr(0, nl);
+    if (!line.empty()) spdlog::info("hooks.{}: {}", name, line);
+    if (nl == std::string_view::npos) break;
+    out.remove_prefix(nl + 1);
+  }
+  if (r->timed_out) {
+    return Failure(TrFormat("hooks.{} did not finish within {} and was killed", name,
+                            FormatDuration(hooks.timeout)));
+  }
+  if (r->exit_code != 0) {
+    std::string last = LastLine(r->output);
+    return Failure(TrFormat("hooks.{} failed ({})", name, DescribeExit(r->exit_code)) +
+                   (last.empty() ? "" : ": " + last));
+  }
+  spdlog::info("hooks.{}: done", name);
+  return Ok();
+}
+
+}  // namespace velin
