@@ -53,6 +53,7 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
        "hooks.{} wurde nicht innerhalb von {} fertig und wurde beendet"},
       {"{}; no backup was made", "{}; es wurde kein Backup erstellt"},
       {"{}; backup {} stands", "{}; Backup {} bleibt bestehen"},
+      {"{}; rolling back to {} all the same", "{}; Rücksetzung auf {} trotzdem"},
       {"switch to {} not started: {}; nothing was changed",
        "Wechsel zu {} nicht begonnen: {}; nichts wurde geändert"},
       {"switch to {} not started: {}; nothing was changed (still {})",

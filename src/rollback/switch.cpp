@@ -206,11 +206,17 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   vars.version = target;
   vars.from_version = intent.from;
   if (Status hook = RunHook(settings_.hooks, HookEvent::kBeforeSwitch, vars); !hook) {
-    return Failure(intent.from.empty()
-                       ? TrFormat("switch to {} not started: {}; nothing was changed", target,
-                                  hook.error().message)
-                       : TrFormat("switch to {} not started: {}; nothing was changed (still {})",
-                                  target, hook.error().message, intent.from));
+    // A transaction's rollback (by hand, by recover, by the watchdog at the deadline) is what
+    // protects the service from a bad deploy: a hook may not veto it, only be reported.
+    if (action == "rollback") {
+      reporter_.Warn(TrFormat("{}; rolling back to {} all the same", hook.error().message, target));
+    } else {
+      return Failure(intent.from.empty()
+                         ? TrFormat("switch to {} not started: {}; nothing was changed", target,
+                                    hook.error().message)
+                         : TrFormat("switch to {} not started: {}; nothing was changed (still {})",
+                                    target, hook.error().message, intent.from));
+    }
   }
   VELIN_TRY(SaveSwitchIntent(env_, layout_, intent));
   CrashPoint("switch-intent");

@@ -274,6 +274,26 @@ TEST(HooksTest, TransactionRollbackRunsTheSwitchHooks) {
   EXPECT_EQ(ReadFileOrDie(app.root() + "/after.log"), "-v1\nv1-v2\nv2-" + base + "\n");
 }
 
+// The rollback of a deploy transaction is what saves the service from a bad deploy: a failing
+// before_switch (maintenance mode that cannot be switched on) is a warning there, not a veto.
+TEST(HooksTest, FailingBeforeSwitchDoesNotBlockATransactionRollback) {
+  ToyApp app(SwitchOpts(false, ""));
+  TwoVersions(app);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "5m"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  RunResult r =
+      app.Velin({"rollback", "rollback"}, {{"VELIN_HOOKS_BEFORE_SWITCH", "echo no; exit 4"}});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("rolling back to"), std::string::npos) << r.err;
+  EXPECT_NE(app.Current(), "v2");
+  // An ordinary switch is still vetoed.
+  RunResult vetoed =
+      app.Velin({"rollback", "to-version", "v2"}, {{"VELIN_HOOKS_BEFORE_SWITCH", "exit 4"}});
+  EXPECT_EQ(vetoed.exit_code, 1) << vetoed.err;
+  EXPECT_NE(app.Current(), "v2");
+}
+
 TEST(HooksTest, FailingAfterSwitchKeepsTheSwitch) {
   ToyApp app(SwitchOpts(false, "after_switch = \"echo flush failed; exit 6\"\n"));
   TwoVersions(app);
