@@ -12,8 +12,12 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build-fuzz}
 seconds=${FUZZ_SECONDS:-20}
-CC=clang CXX=clang++ cmake -S "$top" -B "$build" -G Ninja -DVELIN_FUZZ=ON -DVELIN_TESTS=OFF \
-  -DVELIN_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# A build dir configured already with -DVELIN_FUZZ=ON (CI's clang sanitizer build, which also
+# builds the tests) is used as it is; otherwise a fuzz-only build is configured here.
+if ! grep -q '^VELIN_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+  CC=clang CXX=clang++ cmake -S "$top" -B "$build" -G Ninja -DVELIN_FUZZ=ON -DVELIN_TESTS=OFF \
+    -DVELIN_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
 cmake --build "$build"
 failed=()
 for target in "$build"/tests/fuzz/*_fuzz; do
