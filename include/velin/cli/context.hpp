@@ -53,6 +53,11 @@ class Context {
     std::string summary;  // one line for the success ping
     std::optional<uint64_t> bytes_added;
     std::optional<uint64_t> repository_size;
+    // For [notify]: the event when the command names it itself (else Execute() derives it
+    // from the command and its outcome), and what the notification carries.
+    std::string event;
+    std::string backup_id;
+    std::string version;
   };
   RunStats& stats() { return stats_; }
 
@@ -64,6 +69,9 @@ class Context {
   Result<bool> Confirm(const std::string& question);
 
  private:
+  // Sends the [notify] event of the command's outcome, if it is one that is configured.
+  void Notify(const Status& status);
+
   std::unique_ptr<output::Console> console_;
   std::optional<config::Config> config_;
   int exit_code_ = 0;
