@@ -60,7 +60,8 @@ std::string Notifier::Body(const NotifyEvent& e, const std::string& time,
     if (!e.version.empty()) text += ", version " + e.version;
     if (!e.summary.empty()) text += "\n" + e.summary;
     if (!e.error.empty()) text += "\nerror: " + e.error;
-    return nlohmann::json{{"text", text}}.dump();
+    return nlohmann::json{{"text", text}}.dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace);
   }
   nlohmann::json body = {{"event", e.event},
                          {"host", host},
