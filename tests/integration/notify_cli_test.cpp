@@ -181,5 +181,34 @@ TEST(NotifyCli, WatchdogTimeoutIsNotified) {
   EXPECT_FALSE(body["version"].get<std::string>().empty());
 }
 
+// A switch whose health check fails is undone (exit 5); the notification names the version.
+TEST(NotifyCli, UndoneSwitchIsNotified) {
+  testing::OpsHttpServer server;
+  testing::ToyAppOptions o;
+  o.health_timeout = "2s";
+  o.health_as_url = true;
+  testing::ToyApp app(o);
+  {
+    std::ofstream cfg(app.config(), std::ios::app);
+    cfg << "\n[notify]\nwebhook_url = \"" << server.url() << "/hook\"\n";
+  }
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("bad", /*broken=*/true);
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "bad - Broken build"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  EXPECT_TRUE(server.WaitForRequests(1, std::chrono::milliseconds(100)).empty());
+  auto r = app.Velin({"rollback", "to-version", "bad"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  auto requests = server.WaitForRequests(1);
+  ASSERT_EQ(requests.size(), 1u);
+  auto body = nlohmann::json::parse(requests[0].body);
+  EXPECT_EQ(body["event"], "switch-undone");
+  EXPECT_EQ(body["outcome"], "failure");
+  EXPECT_EQ(body["version"], "bad");
+  EXPECT_NE(body["error"].get<std::string>().find("switched back to v1"), std::string::npos)
+      << body;
+}
+
 }  // namespace
 }  // namespace velin
