@@ -145,6 +145,23 @@ TEST(NotifyCli, AnUnreachableOrFailingWebhookIsAWarning) {
   EXPECT_EQ(broken.WaitForRequests(3, std::chrono::milliseconds(500)).size(), 3u);  // retried
 }
 
+// `status` finding a problem and a failed cleanup are events of their own.
+TEST(NotifyCli, UnhealthyStatusAndFailedCleanup) {
+  testing::OpsHttpServer server;
+  TempDir dir;
+  WriteFile(dir / "uploads/a.txt", "hello");
+  WriteFile(dir / "velin.toml", Config("webhook_url = \"" + server.url() + "/h\"\n"));
+  EXPECT_EQ(RunVelin({"backup", "prune"}, {.cwd = dir.path()}).exit_code, 1);  // no repository
+  ASSERT_EQ(RunVelin({"backup", "init"}, {.cwd = dir.path()}).exit_code, 0);
+  EXPECT_EQ(RunVelin({"backup", "status"}, {.cwd = dir.path()}).exit_code, 1);  // no backup
+  auto requests = server.WaitForRequests(2);
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(requests[0].body)["event"], "cleanup-failed");
+  auto status = nlohmann::json::parse(requests[1].body);
+  EXPECT_EQ(status["event"], "backup-unhealthy");
+  EXPECT_NE(status["error"].get<std::string>().find("no backup"), std::string::npos) << status;
+}
+
 TEST(NotifyCli, UnknownEventIsAConfigError) {
   TempDir dir;
   WriteFile(dir / "velin.toml", Config("events = [\"backup-failed\", \"backup-exploded\"]\n"));
