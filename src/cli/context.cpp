@@ -83,16 +83,6 @@ void Context::Notify(const Status& status) {
   if (!config_) return;  // no [notify] known: the config did not load
   const std::string event = NotifyEventFor(CommandPath(), status, stats_.event);
   if (event.empty()) return;
-  const config::NotifySection& n = config_->notify;
-  monitor::NotifyOptions options;
-  options.webhook_url = n.webhook_url;
-  options.format = n.format;
-  options.command = n.command;
-  options.events = n.events;
-  options.cwd = config_->app.root;
-  options.app = config_->app.root;
-  monitor::Notifier notifier(env(), std::move(options), out());
-  if (!notifier.Wants(event)) return;
   monitor::NotifyEvent e;
   e.event = event;
   // The command's outcome: a watchdog's rollback that worked is a success, an undone switch
@@ -103,7 +93,21 @@ void Context::Notify(const Status& status) {
   if (!status) e.error = status.error().message;
   e.backup_id = stats_.backup_id;
   e.version = stats_.version;
-  notifier.Notify(e);
+  SendNotification(e);
+}
+
+void Context::SendNotification(const monitor::NotifyEvent& event) {
+  if (!config_) return;
+  const config::NotifySection& n = config_->notify;
+  monitor::NotifyOptions options;
+  options.webhook_url = n.webhook_url;
+  options.format = n.format;
+  options.command = n.command;
+  options.events = n.events;
+  options.cwd = config_->app.root;
+  options.app = config_->app.root;
+  monitor::Notifier notifier(env(), std::move(options), out());
+  notifier.Notify(event);
 }
 
 std::string& Context::CommandPath() {

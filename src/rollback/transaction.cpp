@@ -341,14 +341,15 @@ Result<std::optional<TransactionEnd>> RollbackEngine::RunWatchdog(const std::str
   }
 }
 
-Status RollbackEngine::FinishExpiredTransaction() {
+Result<std::optional<TransactionEnd>> RollbackEngine::FinishExpiredTransaction() {
   VELIN_ASSIGN(bool exists, env_.Exists(layout_.Transaction()));
-  if (!exists) return Ok();
+  if (!exists) return std::nullopt;
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
-  if (!txn || (txn->state == "open" && UnixMs(env_) < txn->deadline_ms)) return Ok();
+  if (!txn || (txn->state == "open" && UnixMs(env_) < txn->deadline_ms)) return std::nullopt;
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
   VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
-  if (!locked) return Ok();
+  if (!locked) return std::nullopt;
+  const bool deadline = locked->state == "open";
   if (locked->state == "open") {  // say it before doing it
     reporter_.Warn(TrFormat("transaction {} expired at {}: rolling it back to {} first", locked->id,
                             IsoTime(locked->deadline_ms), locked->base));
@@ -359,14 +360,16 @@ Status RollbackEngine::FinishExpiredTransaction() {
   auto finished = FinishIfDueLocked(*locked);
   if (!finished) {  // recorded as "rollback failed"; other commands may still run
     reporter_.Warn(finished.error().message);
-    return Ok();
+    if (!deadline) return std::nullopt;
+    return TransactionEnd{locked->id, "rollback failed: " + finished.error().message, locked->base};
   }
   const TransactionEnd& end = *finished;
   if (!end.outcome.empty()) {
     reporter_.Warn(
         TrFormat("transaction {} had expired: {} (to {})", end.id, end.outcome, end.base));
   }
-  return Ok();
+  if (!deadline || end.outcome.empty()) return std::nullopt;
+  return end;
 }
 
 }  // namespace velin::rollback

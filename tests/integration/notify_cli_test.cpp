@@ -198,6 +198,37 @@ TEST(NotifyCli, WatchdogTimeoutIsNotified) {
   EXPECT_FALSE(body["version"].get<std::string>().empty());
 }
 
+// The watchdog died (a reboot): the next velin invocation does the timeout's rollback and
+// notifies it, once.
+TEST(NotifyCli, ExpiredTransactionFinishedByTheNextInvocationIsNotified) {
+  testing::OpsHttpServer server;
+  testing::ToyAppOptions o;
+  o.with_service = false;
+  testing::ToyApp app(o);
+  {
+    std::ofstream cfg(app.config(), std::ios::app);
+    cfg << "\n[notify]\nwebhook_url = \"" << server.url() << "/hook\"\n";
+  }
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1 - First"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2 - Second"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "1s"}).exit_code, 0);
+  testing::KillPid(testing::WatchdogPid(app.state()));
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  auto r = app.Velin({"rollback", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(app.Velin({"rollback", "list"}).exit_code, 0);
+  auto requests = server.WaitForRequests(2, std::chrono::milliseconds(1500));
+  ASSERT_EQ(requests.size(), 1u);
+  auto body = nlohmann::json::parse(requests[0].body);
+  EXPECT_EQ(body["event"], "rollback-timeout");
+  EXPECT_EQ(body["outcome"], "success");
+  EXPECT_EQ(body["version"].get<std::string>().rfind("base-", 0), 0u) << body;
+}
+
 // A switch whose health check fails is undone (exit 5); the notification names the version.
 TEST(NotifyCli, UndoneSwitchIsNotified) {
   testing::OpsHttpServer server;

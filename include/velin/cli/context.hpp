@@ -15,6 +15,7 @@
 #include "velin/config/config.hpp"
 #include "velin/core/error.hpp"
 #include "velin/io/env.hpp"
+#include "velin/monitor/notifier.hpp"
 #include "velin/output/console.hpp"
 
 namespace velin::cli {
@@ -67,6 +68,10 @@ class Context {
   // Asks a yes/no question on the terminal; --yes answers yes. Without a terminal and
   // without --yes, a usage error (exit 2): nobody is there to answer.
   Result<bool> Confirm(const std::string& question);
+
+  // Sends one [notify] event now, if it is configured (an event besides the command's own,
+  // e.g. an expired transaction rolled back before it). Never fails: warnings only.
+  void SendNotification(const monitor::NotifyEvent& event);
 
  private:
   // Sends the [notify] event of the command's outcome, if it is one that is configured.

@@ -125,7 +125,9 @@ class RollbackEngine {
   // transaction ended otherwise (committed, rolled back by hand) or another watchdog runs.
   Result<std::optional<TransactionEnd>> RunWatchdog(const std::string& id, int lock_fd = -1);
   // Before every command: one stat when there is no transaction; an expired one is rolled back.
-  Status FinishExpiredTransaction();
+  // Returns the end of a transaction it rolled back because its deadline passed (outcome
+  // "rolled back by timeout", or "rollback failed: ..." when that failed), else nullopt.
+  Result<std::optional<TransactionEnd>> FinishExpiredTransaction();
 
   const StateLayout& layout() const { return layout_; }
 
