@@ -74,6 +74,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   }
   VELIN_ASSIGN(repo::Snapshot s, backup::CreateBackup(*r.repo, ctx.env(), out, options));
   ctx.stats().bytes_added = s.stats.bytes_added;
+  ctx.stats().backup_id = s.id;
   ctx.stats().summary = "backup " + s.id + ": " + std::to_string(s.stats.files) + " files, " +
                         std::to_string(s.stats.bytes_added) + " bytes added";
   // The snapshot is committed: whatever happens offsite, the local backup stands.

@@ -51,7 +51,10 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
   if (flags.restore_test) {
     Status rt =
         RestoreTestBackups(ctx, *r.repo, report.snapshots, flags.restore_test_server, restore_test);
-    if (!rt) record(false);
+    if (!rt) {
+      record(false);
+      ctx.stats().event = "restore-test-failed";  // [notify]
+    }
     if (!rt && out.json()) out.Json({{"ok", false}, {"restore_test", restore_test}});
     VELIN_TRY(rt);
   }

@@ -9,6 +9,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
+#include "velin/monitor/notifier.hpp"
 #include "velin/monitor/run_monitor.hpp"
 #include "velin/output/logging.hpp"
 #include "velin/version.hpp"
@@ -35,6 +36,8 @@ Result<const config::Config*> Context::Config() {
   // The variables holding the repository's and the database's passwords reach no child.
   RegisterSecretEnvironmentVariable(config_->backup.password_env);
   RegisterSecretEnvironmentVariable(config_->database.password_env);
+  // A webhook URL may hold its token; the override variable reaches no child either.
+  RegisterSecretEnvironmentVariable("VELIN_NOTIFY_WEBHOOK_URL");
   VELIN_TRY(output::SetupLogging(config_->log, global.verbose, global.quiet));
   for (const std::string& warning : config_->warnings) {
     if (console_) {
@@ -60,7 +63,52 @@ bool IsMonitored(const std::string& command) {
   return false;
 }
 
+// The [notify] event a command's outcome is, "" when none (docs/config.md#notify).
+std::string NotifyEventFor(const std::string& command, const Status& status,
+                           const std::string& named) {
+  if (!named.empty()) return named;
+  const ExitCode code = status ? ExitCode::kOk : status.error().code;
+  if (code == ExitCode::kHealthFailed) return "switch-undone";
+  if (command == "backup create") return status ? "backup-succeeded" : "backup-failed";
+  if (status) return "";
+  if (command == "backup status" && code != ExitCode::kUsage) return "backup-unhealthy";
+  if (command == "backup verify" && code == ExitCode::kDamage) return "backup-unhealthy";
+  if (command == "backup prune") return "cleanup-failed";
+  return "";
+}
+
 }  // namespace
+
+void Context::Notify(const Status& status) {
+  if (!config_) return;  // no [notify] known: the config did not load
+  const std::string event = NotifyEventFor(CommandPath(), status, stats_.event);
+  if (event.empty()) return;
+  monitor::NotifyEvent e;
+  e.event = event;
+  // The command's outcome: a watchdog's rollback that worked is a success, an undone switch
+  // a failure (exit code 5).
+  e.success = static_cast<bool>(status);
+  e.summary =
+      stats_.summary.empty() ? CommandPath() + (status ? ": ok" : ": failed") : stats_.summary;
+  if (!status) e.error = status.error().message;
+  e.backup_id = stats_.backup_id;
+  e.version = stats_.version;
+  SendNotification(e);
+}
+
+void Context::SendNotification(const monitor::NotifyEvent& event) {
+  if (!config_) return;
+  const config::NotifySection& n = config_->notify;
+  monitor::NotifyOptions options;
+  options.webhook_url = n.webhook_url;
+  options.format = n.format;
+  options.command = n.command;
+  options.events = n.events;
+  options.cwd = config_->app.root;
+  options.app = config_->app.root;
+  monitor::Notifier notifier(env(), std::move(options), out());
+  notifier.Notify(event);
+}
 
 std::string& Context::CommandPath() {
   static std::string path;
@@ -92,6 +140,7 @@ void Context::Execute(const std::function<Status()>& body, bool needs_config) {
                 stats_.summary.empty() ? CommandPath() + ": ok" : stats_.summary,
                 stats_.bytes_added, stats_.repository_size);
   }
+  Notify(status);
   if (!status) {
     exit_code_ = static_cast<int>(status.error().code);
     output::LogErrorToFile(status.error().message);

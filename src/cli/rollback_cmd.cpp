@@ -59,7 +59,17 @@ void RegisterRollbackCommands(CLI::App& app, Context& ctx) {
   ctx.before_command.push_back([](Context& c) -> Status {
     if (SkipExpiredTransactionHook()) return Ok();
     VELIN_ASSIGN(auto engine, MakeRollbackEngine(c));
-    return engine->FinishExpiredTransaction();
+    VELIN_ASSIGN(auto end, engine->FinishExpiredTransaction());
+    if (end) {  // its watchdog had died: this is the timeout's rollback, [notify] it
+      monitor::NotifyEvent e;
+      e.event = "rollback-timeout";
+      e.success = end->outcome == "rolled back by timeout";
+      e.summary = "transaction " + end->id + " " + end->outcome + " (to " + end->base + ")";
+      if (!e.success) e.error = end->outcome;
+      e.version = end->base;
+      c.SendNotification(e);
+    }
+    return Ok();
   });
 }
 

@@ -110,6 +110,7 @@ void RegisterRollbackSwitchCommands(CLI::App& group, Context& ctx) {
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       Status s = engine->ToVersion(*name, *reason);
+      ctx.stats().version = *name;  // [notify]: the version switched to (or undone)
       if (ctx.out().json()) {
         VELIN_ASSIGN(auto st, engine->Inspect());
         if (s) ctx.out().Json({{"switched", true}, {"current", st.current}});

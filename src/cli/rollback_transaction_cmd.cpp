@@ -165,7 +165,19 @@ void AddWatchdog(CLI::App& group, Context& ctx) {
     SkipExpiredTransactionHook() = true;
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
-      return engine->RunWatchdog(*id, *lock_fd);
+      auto end = engine->RunWatchdog(*id, *lock_fd);
+      // [notify]: the deadline passed and the watchdog rolled back, or failed to.
+      if (!end) {
+        ctx.stats().event = "rollback-timeout";
+        return tl::unexpected(end.error());
+      }
+      if (*end && (*end)->outcome == "rolled back by timeout") {
+        ctx.stats().event = "rollback-timeout";
+        ctx.stats().version = (*end)->base;
+        ctx.stats().summary =
+            "transaction " + (*end)->id + " " + (*end)->outcome + " (to " + (*end)->base + ")";
+      }
+      return Ok();
     });
   });
 }

@@ -437,6 +437,21 @@ class Loader {
                     "key 'include' in [backup] names \"db\" but there is no [database] section");
       }
     }
+    const NotifySection& n = config_.notify;
+    if (!n.webhook_url.empty() && n.webhook_url.rfind("http://", 0) != 0 &&
+        n.webhook_url.rfind("https://", 0) != 0) {
+      // The URL may hold a token: only its scheme is quoted.
+      return Fail(PositionOf("notify", "webhook_url"),
+                  "key 'webhook_url' in [notify] must start with http:// or https://");
+    }
+    for (const std::string& event : n.events) {
+      const auto& known = NotifyEventNames();
+      if (std::find(known.begin(), known.end(), event) == known.end()) {
+        return Fail(PositionOf("notify", "events"), "key 'events' in [notify]: unknown event " +
+                                                        Quote(event) + " (known: " + Join(known) +
+                                                        ")");
+      }
+    }
     const DatabaseSection& d = config_.database;
     if (d.configured) {
       if (d.driver.empty()) {

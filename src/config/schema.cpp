@@ -123,6 +123,10 @@ std::vector<KeySpec> BuildSchema() {
   s.push_back(Dur("monitor", "max_verify_age", &C::monitor, &MonitorSection::max_verify_age));
   s.push_back(Str("monitor", "metrics_file", &C::monitor, &MonitorSection::metrics_file, kCfg));
   s.push_back(Str("monitor", "ping_url", &C::monitor, &MonitorSection::ping_url));
+  s.push_back(Str("notify", "webhook_url", &C::notify, &NotifySection::webhook_url));
+  s.push_back(Enum("notify", "format", &C::notify, &NotifySection::format, {"json", "slack"}));
+  s.push_back(Str("notify", "command", &C::notify, &NotifySection::command));
+  s.push_back(List("notify", "events", &C::notify, &NotifySection::events));
 
   s.push_back(Str("log", "file", &C::log, &LogSection::file, kCfg));
   s.push_back(Enum("log", "level", &C::log, &LogSection::level,
@@ -188,9 +192,9 @@ const std::vector<KeySpec>& Schema() {
 }
 
 const std::vector<std::string>& Sections() {
-  static const std::vector<std::string> kSections = {"app",      "backup",     "monitor",
-                                                     "log",      "storage.s3", "storage.sftp",
-                                                     "database", "rollback",   "hooks"};
+  static const std::vector<std::string> kSections = {
+      "app",        "backup",       "monitor",  "notify",   "log",
+      "storage.s3", "storage.sftp", "database", "rollback", "hooks"};
   return kSections;
 }
 

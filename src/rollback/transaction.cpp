@@ -314,16 +314,17 @@ Result<std::vector<std::string>> RollbackEngine::Recover() {
   return done;
 }
 
-Status RollbackEngine::RunWatchdog(const std::string& id, int lock_fd) {
+Result<std::optional<TransactionEnd>> RollbackEngine::RunWatchdog(const std::string& id,
+                                                                  int lock_fd) {
   if (lock_fd >= 0) {
     SetCloseOnExec(lock_fd, true);  // held until this process ends; never by the service
   } else {
     VELIN_ASSIGN(lock_fd, TryLockFile(layout_.WatchdogLock(id)));
-    if (lock_fd < 0) return Ok();  // another watchdog of this transaction runs
+    if (lock_fd < 0) return std::nullopt;  // another watchdog of this transaction runs
   }
   for (;;) {
     VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
-    if (!txn || txn->id != id) return Ok();  // committed, rolled back, or another one
+    if (!txn || txn->id != id) return std::nullopt;  // committed, rolled back, or another one
     int64_t left = txn->deadline_ms - UnixMs(env_);
     if (txn->state == "open" && left > 0) {
       std::this_thread::sleep_for(Duration(std::min<int64_t>(left, 500)));
@@ -333,20 +334,22 @@ Status RollbackEngine::RunWatchdog(const std::string& id, int lock_fd) {
     if (!lock && lock.error().code == ExitCode::kLocked) continue;  // a long deploy: keep waiting
     if (!lock) return tl::unexpected(lock.error());
     VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
-    if (!locked || locked->id != id) return Ok();
+    if (!locked || locked->id != id) return std::nullopt;
     if (locked->state == "open" && UnixMs(env_) < locked->deadline_ms) continue;  // extended
-    return FinishIfDueLocked(*locked).map([](const TransactionEnd&) {});
+    VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(*locked));
+    return std::optional<TransactionEnd>(std::move(end));
   }
 }
 
-Status RollbackEngine::FinishExpiredTransaction() {
+Result<std::optional<TransactionEnd>> RollbackEngine::FinishExpiredTransaction() {
   VELIN_ASSIGN(bool exists, env_.Exists(layout_.Transaction()));
-  if (!exists) return Ok();
+  if (!exists) return std::nullopt;
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
-  if (!txn || (txn->state == "open" && UnixMs(env_) < txn->deadline_ms)) return Ok();
+  if (!txn || (txn->state == "open" && UnixMs(env_) < txn->deadline_ms)) return std::nullopt;
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
   VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
-  if (!locked) return Ok();
+  if (!locked) return std::nullopt;
+  const bool deadline = locked->state == "open";
   if (locked->state == "open") {  // say it before doing it
     reporter_.Warn(TrFormat("transaction {} expired at {}: rolling it back to {} first", locked->id,
                             IsoTime(locked->deadline_ms), locked->base));
@@ -357,14 +360,16 @@ Status RollbackEngine::FinishExpiredTransaction() {
   auto finished = FinishIfDueLocked(*locked);
   if (!finished) {  // recorded as "rollback failed"; other commands may still run
     reporter_.Warn(finished.error().message);
-    return Ok();
+    if (!deadline) return std::nullopt;
+    return TransactionEnd{locked->id, "rollback failed: " + finished.error().message, locked->base};
   }
   const TransactionEnd& end = *finished;
   if (!end.outcome.empty()) {
     reporter_.Warn(
         TrFormat("transaction {} had expired: {} (to {})", end.id, end.outcome, end.base));
   }
-  return Ok();
+  if (!deadline || end.outcome.empty()) return std::nullopt;
+  return end;
 }
 
 }  // namespace velin::rollback

@@ -15,6 +15,7 @@
 #include "velin/config/config.hpp"
 #include "velin/core/error.hpp"
 #include "velin/io/env.hpp"
+#include "velin/monitor/notifier.hpp"
 #include "velin/output/console.hpp"
 
 namespace velin::cli {
@@ -53,6 +54,11 @@ class Context {
     std::string summary;  // one line for the success ping
     std::optional<uint64_t> bytes_added;
     std::optional<uint64_t> repository_size;
+    // For [notify]: the event when the command names it itself (else Execute() derives it
+    // from the command and its outcome), and what the notification carries.
+    std::string event;
+    std::string backup_id;
+    std::string version;
   };
   RunStats& stats() { return stats_; }
 
@@ -63,7 +69,14 @@ class Context {
   // without --yes, a usage error (exit 2): nobody is there to answer.
   Result<bool> Confirm(const std::string& question);
 
+  // Sends one [notify] event now, if it is configured (an event besides the command's own,
+  // e.g. an expired transaction rolled back before it). Never fails: warnings only.
+  void SendNotification(const monitor::NotifyEvent& event);
+
  private:
+  // Sends the [notify] event of the command's outcome, if it is one that is configured.
+  void Notify(const Status& status);
+
   std::unique_ptr<output::Console> console_;
   std::optional<config::Config> config_;
   int exit_code_ = 0;

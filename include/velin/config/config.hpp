@@ -51,6 +51,24 @@ struct MonitorSection {
   std::string ping_url;
 };
 
+// [notify]: events sent to a webhook and/or a command (docs/config.md#notify).
+// The event names, stable: what `events` may list and what a notification carries.
+inline const std::vector<std::string>& NotifyEventNames() {
+  static const std::vector<std::string> kNames = {
+      "backup-succeeded",    "backup-failed", "backup-unhealthy", "cleanup-failed",
+      "restore-test-failed", "switch-undone", "rollback-timeout"};
+  return kNames;
+}
+
+struct NotifySection {
+  std::string webhook_url;      // http:// or https://; "" for none
+  std::string format = "json";  // "json" | "slack"
+  std::string command;          // run with sh -c, the event in its environment; "" for none
+  // Default: failures and automatic rollbacks (every event but backup-succeeded).
+  std::vector<std::string> events = {"backup-failed",       "backup-unhealthy", "cleanup-failed",
+                                     "restore-test-failed", "switch-undone",    "rollback-timeout"};
+};
+
 struct LogSection {
   std::string file;
   std::string level = "info";  // "trace" | "debug" | "info" | "warn" | "error" | "off"
@@ -118,6 +136,7 @@ struct Config {
   AppSection app;
   BackupSection backup;
   MonitorSection monitor;
+  NotifySection notify;
   LogSection log;
   S3Section s3;
   SftpSection sftp;

@@ -125,9 +125,13 @@ class RollbackEngine {
   Result<std::vector<std::string>> Recover();
   // The detached watchdog of transaction `id`: sleeps until the deadline, then rolls back.
   // `lock_fd`: the locked watchdog lock file inherited from the arming process (-1: take it).
-  Status RunWatchdog(const std::string& id, int lock_fd = -1);
+  // What it ended: the transaction it finished (rolled back by timeout), or nullopt when the
+  // transaction ended otherwise (committed, rolled back by hand) or another watchdog runs.
+  Result<std::optional<TransactionEnd>> RunWatchdog(const std::string& id, int lock_fd = -1);
   // Before every command: one stat when there is no transaction; an expired one is rolled back.
-  Status FinishExpiredTransaction();
+  // Returns the end of a transaction it rolled back because its deadline passed (outcome
+  // "rolled back by timeout", or "rollback failed: ..." when that failed), else nullopt.
+  Result<std::optional<TransactionEnd>> FinishExpiredTransaction();
 
   const StateLayout& layout() const { return layout_; }
 

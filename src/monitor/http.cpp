@@ -1,0 +1,73 @@
+#include "velin/monitor/http.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+#include <mutex>
+
+#include "velin/version.hpp"
+
+namespace velin::monitor {
+namespace {
+
+void InitCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t DiscardBody(char*, size_t size, size_t n, void*) { return size * n; }
+
+struct CurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+}  // namespace
+
+std::string RedactedUrl(std::string_view url) {
+  const size_t scheme = url.find("://");
+  const size_t host_start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const size_t path = url.find_first_of("/?#", host_start);
+  if (path == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, path)) + "/…";
+}
+
+PostAnswer HttpPost(const std::string& url, std::string_view content_type, std::string_view body,
+                    std::chrono::milliseconds timeout) {
+  InitCurlOnce();
+  PostAnswer answer;
+  const std::string payload(body);
+  const std::string header = "Content-Type: " + std::string(content_type);
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  std::unique_ptr<curl_slist, SlistDeleter> headers(curl_slist_append(nullptr, header.c_str()));
+  if (!curl || !headers) {
+    answer.reason = "cannot initialise libcurl";
+    return answer;
+  }
+  const long timeout_ms = std::max<long>(1, static_cast<long>(timeout.count()));
+  const std::string agent = std::string("velin/") + kVersion;
+  CURL* c = curl.get();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, agent.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.data());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, DiscardBody);
+  const CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &answer.status);
+  answer.ok = rc == CURLE_OK && answer.status >= 200 && answer.status < 300;
+  if (!answer.ok) {
+    answer.reason =
+        rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP status " + std::to_string(answer.status);
+  }
+  return answer;
+}
+
+}  // namespace velin::monitor
