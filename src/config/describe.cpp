@@ -18,6 +18,27 @@ nlohmann::json ValueToJson(const Value& v) {
       v);
 }
 
+// URLs whose path or query may carry a token (healthchecks.io ping ids, Slack/Mattermost hook
+// secrets): `config check` shows scheme and host only, like the warnings of their delivery.
+bool HoldsSecretUrl(const KeySpec& spec) {
+  return (spec.section == "monitor" && spec.key == "ping_url") ||
+         (spec.section == "notify" && spec.key == "webhook_url");
+}
+
+std::string MaskUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url.empty() ? url : "…";
+  size_t path = url.find_first_of("/?#", scheme + 3);
+  if (path == std::string::npos) return url;
+  return url.substr(0, path) + "/…";
+}
+
+nlohmann::json Shown(const KeySpec& spec, const Config& config) {
+  nlohmann::json v = ValueToJson(spec.get(config));
+  if (HoldsSecretUrl(spec) && v.is_string()) return MaskUrl(v.get<std::string>());
+  return v;
+}
+
 bool SectionShown(const Config& config, const std::string& section) {
   // An unconfigured database is shown as absent rather than as empty defaults.
   return section != "database" || config.database.configured;
@@ -29,7 +50,7 @@ nlohmann::json ConfigToJson(const Config& config) {
   nlohmann::json out = nlohmann::json::object();
   for (const KeySpec& spec : Schema()) {
     if (!SectionShown(config, spec.section)) continue;
-    out[spec.section][spec.key] = ValueToJson(spec.get(config));
+    out[spec.section][spec.key] = Shown(spec, config);
   }
   return out;
 }
@@ -38,7 +59,7 @@ std::vector<std::pair<std::string, std::string>> ConfigToLines(const Config& con
   std::vector<std::pair<std::string, std::string>> lines;
   for (const KeySpec& spec : Schema()) {
     if (!SectionShown(config, spec.section)) continue;
-    lines.emplace_back(spec.section + "." + spec.key, ValueToJson(spec.get(config)).dump());
+    lines.emplace_back(spec.section + "." + spec.key, Shown(spec, config).dump());
   }
   return lines;
 }

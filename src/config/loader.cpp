@@ -369,7 +369,10 @@ class Loader {
         "VELIN_CONFIG", "VELIN_CACHE_DIR", "VELIN_FTP_PASSWORD", "VELIN_FTPS_CA_FILE", "VELIN_NOW",
         "VELIN_ROLLBACK_LEVEL", "VELIN_FAULT_INJECT", "VELIN_TEST_CRASH_AT",
         // What a hook gets (docs/operations.md#hooks): a hook may run velin itself.
-        "VELIN_EVENT", "VELIN_BACKUP_ID", "VELIN_VERSION", "VELIN_FROM_VERSION", "VELIN_ERROR"};
+        "VELIN_EVENT", "VELIN_BACKUP_ID", "VELIN_VERSION", "VELIN_FROM_VERSION", "VELIN_ERROR",
+        // ... and what a notify command gets (docs/operations.md#notifications).
+        "VELIN_OUTCOME", "VELIN_SUMMARY", "VELIN_HOST", "VELIN_APP", "VELIN_TIME",
+        "VELIN_TEST_LOCK_REFRESH_MS"};
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
       std::string_view entry(*e);
       std::string name(entry.substr(0, entry.find('=')));

@@ -51,6 +51,30 @@ TEST(ConfigSafetyTest, AMisspeltEnvironmentOverrideIsNamedWithTheLikelyKey) {
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
 }
 
+// A ping or webhook URL carries its secret in the path (healthchecks.io uuid, Slack hook
+// token): `config check` shows scheme and host only. The variables a hook or notify command
+// is given are no misspelt settings when that command runs velin itself.
+TEST(ConfigSafetyTest, CheckMasksUrlTokensAndKnowsTheHookVariables) {
+  BackupApp app;
+  RunOptions o;
+  o.env["VELIN_MONITOR_PING_URL"] = "https://hc-ping.com/5f1c0ffee-secret-uuid";
+  o.env["VELIN_NOTIFY_WEBHOOK_URL"] = "https://hooks.slack.com/services/T0/B0/xoxsecret?x=1";
+  for (const char* v : {"VELIN_EVENT", "VELIN_OUTCOME", "VELIN_SUMMARY", "VELIN_HOST", "VELIN_APP",
+                        "VELIN_TIME", "VELIN_VERSION", "VELIN_ERROR"}) {
+    o.env[v] = "x";
+  }
+  for (bool json : {false, true}) {
+    std::vector<std::string> args = {"config", "check"};
+    if (json) args.push_back("--json");
+    RunResult r = app.Run(args, o);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ((r.out + r.err).find("secret"), std::string::npos) << r.out << r.err;
+    EXPECT_NE(r.out.find("https://hc-ping.com/…"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("https://hooks.slack.com/…"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  }
+}
+
 TEST(ConfigSafetyTest, ClearTextTransportsOffThisMachineNeedAllowInsecure) {
   struct Case {
     std::string backup;  // [backup] lines
