@@ -366,8 +366,9 @@ class Loader {
     }
     // velin's own variables that are not config keys, and the test hooks.
     static const char* kOther[] = {
-        "VELIN_CONFIG", "VELIN_CACHE_DIR",      "VELIN_FTP_PASSWORD", "VELIN_FTPS_CA_FILE",
-        "VELIN_NOW",    "VELIN_ROLLBACK_LEVEL", "VELIN_FAULT_INJECT", "VELIN_TEST_CRASH_AT"};
+        "VELIN_CONFIG",       "VELIN_CACHE_DIR",     "VELIN_FTP_PASSWORD",
+        "VELIN_FTPS_CA_FILE", "VELIN_NOW",           "VELIN_ROLLBACK_LEVEL",
+        "VELIN_FAULT_INJECT", "VELIN_TEST_CRASH_AT", "VELIN_FAULT_BITFLIP"};
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
       std::string_view entry(*e);
       std::string name(entry.substr(0, entry.find('=')));
