@@ -149,6 +149,43 @@ TEST(BackupStorageFaultsTest, MalformedBitFlipRuleIsAUsageError) {
   EXPECT_NE(r.err.find("VELIN_FAULT_BITFLIP"), std::string::npos) << r.err;
 }
 
+// Every write, fsync, rename and create of a restore in turn fails (ENOSPC and EIO alternately):
+// each ends with one line and exit 1, leaves no temporary, every file already in the target is
+// complete and right, and a rerun into the same target completes.
+TEST(BackupStorageFaultsTest, RestoreFaultAtEveryIndexFailsCleanly) {
+  BackupApp app;
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  WriteFile(app.root() + "/storage/d/b.bin", RandomData(300000, 21));
+  WriteFile(app.root() + "/storage/d/e/c.txt", "gamma\n");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  const std::string before = DescribeTree(app.root() + "/storage");
+  int failures = 0;
+  for (int n = 1; n < 200; ++n) {
+    const char* errno_name = n % 2 ? "ENOSPC" : "EIO";
+    RunOptions options;
+    options.env["VELIN_FAULT_INJECT"] = "any:" + std::to_string(n) + ":" + errno_name;
+    const std::string target = app.path("out");
+    fs::remove_all(target);
+    RunResult r = app.Run({"backup", "restore", "latest", "--target", target}, options);
+    if (r.exit_code == 0) {
+      EXPECT_EQ(DescribeTree(target + "/storage"), before);
+      break;  // past the last write: done
+    }
+    ++failures;
+    EXPECT_EQ(r.exit_code, 1) << n << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << n << r.err;
+    EXPECT_NE(r.err.find(n % 2 ? "No space left" : "Input/output error"), std::string::npos)
+        << n << r.err;
+    EXPECT_EQ(TempFiles(target), std::vector<std::string>{}) << n;
+    ExpectOnlyGoodFiles(target + "/storage", app.root() + "/storage");
+    RunResult again = app.Run({"backup", "restore", "latest", "--target", target});
+    ASSERT_EQ(again.exit_code, 0) << n << again.err;
+    EXPECT_EQ(DescribeTree(target + "/storage"), before) << n;
+  }
+  EXPECT_GE(failures, 8);
+  std::cerr << "[restore-faults] faults injected " << failures << "\n";
+}
+
 // A small real filesystem that fills up (tmpfs); skipped where mount is not permitted.
 class SmallTmpfs {
  public:
