@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "support/backup_fixture.hpp"
 #include "velin/io/env.hpp"
@@ -245,6 +246,37 @@ TEST_F(HostileRepoTest, TruncatedAndSwappedPacksAreDamage) {
     WriteFile(pack, saved);
   }
   EXPECT_EQ(app_.Run({"backup", "verify", "--all"}).exit_code, 0);
+}
+
+std::set<std::string> PackFiles(const std::string& repo) {
+  std::set<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(repo + "/data")) {
+    if (e.is_regular_file()) out.insert(e.path().string());
+  }
+  return out;
+}
+
+// A second backup stored as deltas against the first; the packs holding the bases removed:
+// restoring the second is damage (exit 4), and its file is not left half-made in the target.
+TEST_F(HostileRepoTest, DeltaBlobWhoseBaseIsMissing) {
+  std::string first, second;
+  for (int i = 0; i < 60000; ++i) {
+    std::string row = "row " + std::to_string(i) + " value " + std::to_string(i * 7919 % 100003);
+    first += row + "\n";
+    second += (i % 100 == 0 ? row + " changed" : row) + "\n";
+  }
+  WriteFile(app_.root() + "/storage/rows.txt", first);
+  ASSERT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+  const std::set<std::string> first_packs = PackFiles(app_.repo());
+  WriteFile(app_.root() + "/storage/rows.txt", second);
+  nlohmann::json created = app_.Json({"backup", "create"});
+  ASSERT_LT(created["bytes_added"].get<uint64_t>() * 5, first.size()) << created;  // deltas
+  for (const auto& pack : first_packs) fs::remove(pack);
+  ExpectRefusedCleanly(created["id"], "delta blob whose base is missing");
+  EXPECT_FALSE(fs::exists(target_ + "/storage/rows.txt"));
+  EXPECT_EQ(TempNames(target_), std::vector<std::string>{});
+  RunResult verify = app_.Run({"backup", "verify", "--all"});
+  EXPECT_EQ(verify.exit_code, 4) << verify.err;
 }
 
 }  // namespace
