@@ -10,6 +10,7 @@
 #include <set>
 
 #include "support/backup_fixture.hpp"
+#include "support/remote_servers.hpp"
 #include "velin/io/env.hpp"
 #include "velin/repo/repository.hpp"
 #include "velin/storage/backend.hpp"
@@ -272,6 +273,61 @@ TEST(BackupStorageFaultsTest, PruneOnAFullRepositoryDiskFailsCleanlyAndLaterSucc
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
   EXPECT_EQ(TempFiles(app.repo()), std::vector<std::string>{});
+}
+
+// S3 answering 500/503 or dropping the connection on the first or the second connection of a
+// create and of a prune (velin keeps its connections, so the second is one of the parallel pack
+// uploads): each either retries to success or fails with one line (exit 1); either way the
+// repository verifies and the same command run again succeeds.
+TEST(BackupStorageFaultsTest, S3FaultsMidUploadAndMidPruneLeaveTheRepositoryConsistent) {
+  S3Server server;
+  BackupApp app({"storage"},
+                "keep_last = 1\nprune_after_create = false\n[storage.s3]\nendpoint = \"" +
+                    server.endpoint() + "\"\npath_style = true\n");
+  TempDir cache;
+  RunOptions direct;
+  direct.env = {{"AWS_ACCESS_KEY_ID", S3Server::kAccessKey},
+                {"AWS_SECRET_ACCESS_KEY", S3Server::kSecretKey},
+                {"VELIN_CACHE_DIR", cache.path()}};
+  using Fault = FaultProxy::Fault;
+  int injected = 0, retried = 0, failed = 0, round = 0;
+  for (Fault fault : {Fault::kHttp500, Fault::kHttp503, Fault::kDrop}) {
+    for (int pass_first : {0, 1}) {
+      const std::string url = "s3://bkt/f" + std::to_string(round++);
+      WriteFile(app.root() + "/storage/base", RandomData(200000, round));
+      ASSERT_EQ(app.Run({"backup", "create", "--destination", url}, direct).exit_code, 0);
+      for (int i = 0; i < 4; ++i) {
+        WriteFile(app.root() + "/storage/f" + std::to_string(i),
+                  RandomData(300000, 50 * round + i));
+      }
+      for (const char* command : {"create", "prune"}) {
+        if (std::string(command) == "prune") {
+          ASSERT_EQ(app.Run({"backup", "forget", "--destination", url}, direct).exit_code, 0);
+        }
+        FaultProxy proxy(server.port(), fault, 1, pass_first);
+        RunOptions faulty = direct;
+        faulty.env["VELIN_STORAGE_S3_ENDPOINT"] =
+            "http://127.0.0.1:" + std::to_string(proxy.port());
+        RunResult r = app.Run({"backup", command, "--destination", url}, faulty);
+        injected += proxy.injected();
+        const std::string what = std::string(command) + " round " + std::to_string(round);
+        EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << what << r.err;
+        if (r.exit_code == 0) {
+          retried += proxy.injected() > 0;
+        } else {
+          ++failed;
+          EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << r.err;
+        }
+        RunResult verify = app.Run({"backup", "verify", "--all", "--destination", url}, direct);
+        EXPECT_EQ(verify.exit_code, 0) << what << verify.out << verify.err;
+        RunResult again = app.Run({"backup", command, "--destination", url}, direct);
+        EXPECT_EQ(again.exit_code, 0) << what << again.err;
+      }
+    }
+  }
+  EXPECT_GT(injected, 0);
+  std::cerr << "[s3-faults] injected " << injected << "; retried to success " << retried
+            << ", failed cleanly " << failed << "\n";
 }
 
 }  // namespace
