@@ -185,10 +185,20 @@ class FileWriterPool {
     wo.direct = job.node.size >= io::kDirectWriteMin;
     VELIN_ASSIGN(auto file, env_.NewWritableFileAt(dir, job.tmp, wo));
     thread_local std::string data, stored;  // reused: no allocation per blob
+    uint64_t written = 0;
     for (const auto& id : job.node.content) {
       VELIN_TRY(repo_.ReadBlobInto(id, data, stored));  // hash checked
+      // The chunks must add up to the size the tree records (the archiver records what it
+      // read): a tree that says otherwise is damaged, and its file is not taken as restored.
+      written += data.size();
+      if (written > job.node.size) break;
       VELIN_TRY(file->Append(data));
       bytes_.fetch_add(data.size(), std::memory_order_relaxed);
+    }
+    if (written != job.node.size) {
+      return DamageError("the backup records " + std::to_string(job.node.size) +
+                         " bytes but its chunks hold " +
+                         (written > job.node.size ? "more" : std::to_string(written)));
     }
     io::Attributes a;
     a.set_owner = options_.restore_owner;

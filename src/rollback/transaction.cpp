@@ -48,7 +48,8 @@ Result<bool> RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
   options.stderr_mode = Stdio::kNull;
   options.new_session = true;  // no controlling terminal; survives the shell and its group
   // Test-only crash points and fault rules belong to this invocation, not to the timer.
-  options.extra_env = {{"VELIN_TEST_CRASH_AT", ""}, {"VELIN_FAULT_INJECT", ""}};
+  options.extra_env = {
+      {"VELIN_TEST_CRASH_AT", ""}, {"VELIN_FAULT_INJECT", ""}, {"VELIN_FAULT_BITFLIP", ""}};
   SetCloseOnExec(fd, false);
   auto child = Subprocess::Start(options);
   ::close(fd);  // the lock stays with the child's copy of the descriptor

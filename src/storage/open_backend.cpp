@@ -2,6 +2,7 @@
 
 #include "velin/io/env.hpp"
 #include "velin/storage/backend.hpp"
+#include "velin/storage/bit_flip_backend.hpp"
 #include "velin/storage/caching_backend.hpp"
 #include "velin/storage/file_server_backend.hpp"
 #include "velin/storage/local_backend.hpp"
@@ -78,11 +79,30 @@ Result<std::unique_ptr<Backend>> OpenFileServer(const RemoteUrl& url, const Back
   return WithCache(std::move(backend), env);
 }
 
+Result<std::unique_ptr<Backend>> OpenUnwrapped(const std::string& destination,
+                                               const BackendOptions& options, io::Env& env,
+                                               bool create);
+
 }  // namespace
 
+// Tests of the real binary damage what it reads (bit_flip_backend.hpp); unset, nothing changes.
 Result<std::unique_ptr<Backend>> OpenBackend(const std::string& destination,
                                              const BackendOptions& options, io::Env& env,
                                              bool create) {
+  VELIN_ASSIGN(auto backend, OpenUnwrapped(destination, options, env, create));
+  const char* flip = std::getenv("VELIN_FAULT_BITFLIP");
+  if (flip == nullptr || *flip == '\0') return backend;
+  auto rule = ParseBitFlipRule(flip);
+  if (!rule)
+    return UsageError("VELIN_FAULT_BITFLIP='" + std::string(flip) + "': expected PERCENT:SEED");
+  return std::unique_ptr<Backend>(std::make_unique<BitFlipBackend>(std::move(backend), *rule));
+}
+
+namespace {
+
+Result<std::unique_ptr<Backend>> OpenUnwrapped(const std::string& destination,
+                                               const BackendOptions& options, io::Env& env,
+                                               bool create) {
   size_t scheme_end = destination.find("://");
   if (scheme_end == std::string::npos) {
     VELIN_ASSIGN(auto local, LocalBackend::Open(env, destination, create));
@@ -106,5 +126,7 @@ Result<std::unique_ptr<Backend>> OpenBackend(const std::string& destination,
   return UsageError("destination '" + destination + "': unsupported scheme '" + scheme +
                     "' (supported: a local directory, file://, s3://, sftp://, ftp://, ftps://)");
 }
+
+}  // namespace
 
 }  // namespace velin::storage

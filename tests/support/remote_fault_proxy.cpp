@@ -75,8 +75,8 @@ void Pump(int a, int b) {
 
 }  // namespace
 
-FaultProxy::FaultProxy(int upstream_port, Fault fault, int failures)
-    : upstream_port_(upstream_port), fault_(fault), failures_(failures) {
+FaultProxy::FaultProxy(int upstream_port, Fault fault, int failures, int pass_first)
+    : upstream_port_(upstream_port), fault_(fault), failures_(failures), pass_first_(pass_first) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -124,7 +124,8 @@ void FaultProxy::Serve(int client) {
     std::erase(open_fds_, fd);
     ::close(fd);
   };
-  if (connections_.fetch_add(1) < failures_) {
+  int n = connections_.fetch_add(1);
+  if (n >= pass_first_ && n < pass_first_ + failures_) {
     injected_.fetch_add(1);
     // Servers that speak first (SSH, FTP) send nothing here: the short wait then just times out.
     ReadRequestHead(client, fault_ == Fault::kDrop ? 300 : 2000);

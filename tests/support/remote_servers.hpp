@@ -104,8 +104,9 @@ class FaultProxy {
  public:
   // kWrongRegion answers like AWS does when the bucket lives in eu-west-1.
   enum class Fault { kHttp500, kHttp503, kDrop, kWrongRegion };
-  // Listens on a free loopback port; the first `failures` connections get `fault`.
-  FaultProxy(int upstream_port, Fault fault, int failures);
+  // Listens on a free loopback port; the first `failures` connections after the first
+  // `pass_first` (which are forwarded untouched) get `fault`.
+  FaultProxy(int upstream_port, Fault fault, int failures, int pass_first = 0);
   ~FaultProxy();
   int port() const { return port_; }
   int injected() const { return injected_.load(); }
@@ -117,6 +118,7 @@ class FaultProxy {
   int upstream_port_;
   Fault fault_;
   int failures_;
+  int pass_first_;
   int port_ = 0;
   int listen_fd_ = -1;
   std::atomic<int> connections_{0};
