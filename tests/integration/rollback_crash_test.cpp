@@ -11,12 +11,6 @@
 namespace velin::testing {
 namespace {
 
-ToyAppOptions NoService() {
-  ToyAppOptions o;
-  o.with_service = false;
-  return o;
-}
-
 // `current` names a registered, complete release: its VERSION file says its name.
 void ExpectCompleteCurrent(ToyApp& app, const std::string& context) {
   std::string current = app.Current();

@@ -13,12 +13,6 @@
 namespace velin::testing {
 namespace {
 
-ToyAppOptions NoService() {
-  ToyAppOptions o;
-  o.with_service = false;
-  return o;
-}
-
 void SetKeepVersions(ToyApp& app, int keep) {
   std::string toml = ReadFileOrDie(app.config());
   toml.replace(toml.find("keep_versions = 10"), 18, "keep_versions = " + std::to_string(keep));

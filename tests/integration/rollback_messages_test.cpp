@@ -20,12 +20,6 @@
 namespace velin::testing {
 namespace {
 
-ToyAppOptions NoService() {
-  ToyAppOptions o;
-  o.with_service = false;
-  return o;
-}
-
 uint32_t ModeOf(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return 0;

@@ -20,6 +20,13 @@ struct ToyAppOptions {
   std::string extra_rollback;  // more lines for [rollback]
 };
 
+// A toy app with no service: no stop/start/health commands (fast registry and race tests).
+inline ToyAppOptions NoService() {
+  ToyAppOptions o;
+  o.with_service = false;
+  return o;
+}
+
 class ToyApp {
  public:
   explicit ToyApp(ToyAppOptions options = {});
