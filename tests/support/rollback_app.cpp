@@ -65,7 +65,9 @@ long WatchdogPid(const std::string& state_dir) {
   ss << in.rdbuf();
   std::smatch m;
   std::string text = ss.str();
-  static const std::regex kPid("\"watchdog_pid\":\\s*([0-9]+)");
+  // Never destroyed: ~ToyApp calls this, also for apps held in statics that outlive a
+  // function-local static regex at exit (a use-after-free under ASan).
+  static const std::regex& kPid = *new std::regex("\"watchdog_pid\":\\s*([0-9]+)");
   return std::regex_search(text, m, kPid) ? std::stol(m[1]) : 0;
 }
 
