@@ -330,6 +330,16 @@ TEST(MultiHostBackup, SharedUploadsAreStoredOnceForAllHosts) {
   std::cout << "[ dedup ] 1 host: " << one << " bytes, 2 hosts: " << two << " bytes\n";
   EXPECT_GT(one, uint64_t{1} << 20);
   EXPECT_LT(two - one, uint64_t{200} << 10) << "the second host stored the shared uploads again";
+
+  // An incremental backup's parent is this host's newest, never another host's (whose files
+  // may have the same size and time and other content).
+  auto first = web1.Json({"backup", "create", "--strategy", "incremental"});
+  EXPECT_EQ(first.value("parent", ""), web1.Ids().front()) << first.dump();
+  auto own = web2.Json({"backup", "create", "--strategy", "incremental"});
+  const auto web2_ids = web2.Ids();
+  ASSERT_EQ(web2_ids.size(), 2u);
+  EXPECT_EQ(own.value("parent", ""), web2_ids[0]) << own.dump();
+  EXPECT_EQ(own.value("files_read", -1), 0) << "unchanged files are taken from its own parent";
 }
 
 }  // namespace
