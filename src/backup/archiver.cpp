@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 
 #include "archiver_walk.hpp"
@@ -46,9 +47,32 @@ Status ValidateInclude(const std::string& include) {
 const repo::Snapshot* Newest(const std::vector<repo::Snapshot>& all) {
   const repo::Snapshot* newest = nullptr;
   for (const auto& s : all) {
-    if (!newest || s.unix_time >= newest->unix_time) newest = &s;
+    if (!newest || repo::SnapshotNewer(s.unix_time, s.id, newest->unix_time, newest->id)) {
+      newest = &s;
+    }
   }
   return newest;
+}
+
+// The first suffix above every id of this minute: "-2" after "…-full", "-4" after "…-full-3"
+// (even when "…-full-2" was forgotten), so that of two backups with equal times the later one
+// has the greater id, which the retention rules count as the newer (repo::SnapshotNewer).
+Result<int> NextSuffix(repo::Repository& repo, const std::string& base) {
+  VELIN_ASSIGN(auto ids, repo.ListSnapshotIds());
+  int next = 1;
+  for (const auto& id : ids) {
+    if (id == base) {
+      next = std::max(next, 2);
+    } else if (id.size() > base.size() + 1 && id.compare(0, base.size(), base) == 0 &&
+               id[base.size()] == '-') {
+      const std::string tail = id.substr(base.size() + 1);
+      if (tail.size() > 9 || !std::all_of(tail.begin(), tail.end(),
+                                          [](unsigned char c) { return std::isdigit(c) != 0; }))
+        continue;
+      next = std::max(next, std::stoi(tail) + 1);
+    }
+  }
+  return next;
 }
 
 // Picks the id and writes the snapshot, under the commit lock so that two backups in the
@@ -59,11 +83,12 @@ Status CommitSnapshot(repo::Repository& repo, repo::Snapshot& snapshot, const st
   lock_options.wait = wait;
   VELIN_ASSIGN(auto lock,
                repo::RepoLock::Acquire(repo.backend(), repo::LockKind::kCommit, lock_options));
-  std::string id = base;
-  for (int n = 2;; ++n) {
+  VELIN_ASSIGN(int n, NextSuffix(repo, base));
+  std::string id = n == 1 ? base : base + "-" + std::to_string(n);
+  for (;;) {
     VELIN_ASSIGN(auto existing, repo.backend().Stat(repo::SnapshotObjectName(id)));
     if (!existing) break;
-    id = base + "-" + std::to_string(n);
+    id = base + "-" + std::to_string(n = std::max(n, 1) + 1);
   }
   snapshot.id = id;
   VELIN_ASSIGN(std::string stored, repo.SealObject("snapshot", id, repo::EncodeSnapshot(snapshot)));
@@ -79,6 +104,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   const auto started = std::chrono::steady_clock::now();
   const auto now = env.Now();
   for (const auto& inc : options.include) VELIN_TRY(ValidateInclude(inc));
+  const std::string host = options.host.empty() ? HostName() : options.host;
   std::vector<repo::Snapshot> history;
   if (options.strategy == "incremental") {
     VELIN_ASSIGN(history, repo.LoadAllSnapshots(nullptr));
@@ -87,6 +113,8 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
     auto all = repo.LoadAllSnapshots(nullptr);
     if (all) history = std::move(*all);
   }
+  const repo::SnapshotFilter mine{false, host, options.app};
+  std::erase_if(history, [&](const repo::Snapshot& s) { return !mine.Matches(s); });
   const repo::Snapshot* newest = Newest(history);
   const repo::Snapshot* parent = options.strategy == "incremental" ? newest : nullptr;
 
@@ -147,7 +175,8 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   snapshot.time = FormatTime(now, "%Y-%m-%dT%H:%M:%SZ", false);
   snapshot.unix_time =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  snapshot.host = HostName();
+  snapshot.host = host;
+  snapshot.app = options.app;
   snapshot.strategy = options.strategy;
   snapshot.parent = parent ? parent->id : "";
   snapshot.velin_version = options.velin_version;

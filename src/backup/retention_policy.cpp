@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "velin/core/i18n.hpp"
+#include "velin/repo/snapshot.hpp"
 
 namespace velin::backup {
 namespace {
@@ -62,7 +63,7 @@ struct Bucket {
 
 bool NewerFirst(const SnapshotTime& a, const SnapshotTime& b) {
   if (a.time != b.time) return a.time > b.time;
-  return a.id > b.id;
+  return repo::SnapshotNewer(0, a.id, 0, b.id);
 }
 
 }  // namespace

@@ -23,6 +23,31 @@ void AddNoLockFlag(CLI::App* cmd, RepoFlags& flags) {
                 "meanwhile may remove what this reads)");
 }
 
+void AddSelectFlags(CLI::App* cmd, SelectFlags& flags, bool with_all) {
+  flags.host_option = cmd->add_option(
+      "--host", flags.host, "Work on the backups of this host (default: [app] host, this machine)");
+  flags.app_option =
+      cmd->add_option("--app", flags.app,
+                      "Work on the backups of this application (default: [app] name; '' for "
+                      "backups of older velins, which recorded none)");
+  if (with_all) {
+    cmd->add_flag("--all", flags.all, "Work on the backups of every host and application");
+  }
+}
+
+Result<repo::SnapshotFilter> FilterOf(const config::Config& cfg, const SelectFlags& flags) {
+  const bool host_set = flags.host_option != nullptr && flags.host_option->count() > 0;
+  const bool app_set = flags.app_option != nullptr && flags.app_option->count() > 0;
+  if (flags.all && (host_set || app_set)) {
+    return UsageError("--all means every host and application; leave out --host and --app");
+  }
+  repo::SnapshotFilter f;
+  f.all = flags.all;
+  f.host = host_set ? flags.host : cfg.app.host;
+  f.app = app_set ? flags.app : cfg.app.name;
+  return f;
+}
+
 namespace {
 // For tests only: VELIN_TEST_LOCK_REFRESH_MS refreshes locks that often instead of every 5 min.
 repo::LockOptions LockOptionsFor(std::chrono::milliseconds wait) {

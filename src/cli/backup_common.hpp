@@ -23,6 +23,22 @@ void AddRepoFlags(CLI::App* cmd, RepoFlags& flags);
 // --no-lock, for the commands that only read (list, restore, verify).
 void AddNoLockFlag(CLI::App* cmd, RepoFlags& flags);
 
+// --host / --app (and --all): whose backups a command works on (docs/cli.md, "Hosts and
+// applications"). Unset, they are [app] host and [app] name.
+struct SelectFlags {
+  std::string host;
+  std::string app;
+  bool all = false;
+  CLI::Option* host_option = nullptr;
+  CLI::Option* app_option = nullptr;
+};
+
+// Adds --host and --app, and with `with_all` --all (verify and copy have an --all of their own:
+// every backup).
+void AddSelectFlags(CLI::App* cmd, SelectFlags& flags, bool with_all);
+// The filter the flags and [app] make; --all with --host or --app is a usage error.
+Result<repo::SnapshotFilter> FilterOf(const config::Config& cfg, const SelectFlags& flags);
+
 // An open repository with its lock; members are destroyed in reverse order (lock first).
 struct OpenRepo {
   std::unique_ptr<storage::Backend> backend;
@@ -50,6 +66,7 @@ Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bo
 // backup.prune_after_create: after a successful create (whose lock the caller has released),
 // forgets by the retention rules and, when that forgot a backup, prunes. Never fails the
 // create: a failure is a warning (and {"error": …}); null when no retention rule is set.
+// Only this host's and this app's backups are forgotten (the groups of [app] host and name).
 nlohmann::json MaintainAfterCreate(Context& ctx, const RepoFlags& flags);
 
 void RegisterBackupInit(CLI::App& group, Context& ctx);

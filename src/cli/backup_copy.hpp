@@ -12,10 +12,12 @@
 namespace velin::cli {
 
 // Copies `ids` (or every snapshot when `ids` is empty) of the repository `source` names to
-// `to`, creating the destination repository when it does not exist.
+// `to`, creating the destination repository when it does not exist. "latest" among `ids` is
+// the newest backup `latest_of` selects.
 Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source,
                                            const std::vector<std::string>& ids,
-                                           const std::string& to);
+                                           const std::string& to,
+                                           const repo::SnapshotFilter& latest_of);
 
 // What create does after its snapshot is committed: copy it to backup.offsite (when set).
 // A failure comes back as an exit-1 error naming the offsite destination; the local backup

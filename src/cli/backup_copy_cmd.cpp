@@ -12,6 +12,7 @@ struct CopyFlags {
   std::vector<std::string> ids;
   bool all = false;
   std::string to;
+  SelectFlags select;  // whose `latest`
 };
 
 repo::BlobWriterOptions WriterOptions(const config::Config& cfg) {
@@ -27,9 +28,11 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
   if (flags.all == !flags.ids.empty()) {
     return UsageError("backup copy: name the backups to copy (ID …) or --all, not both");
   }
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   output::Console& out = ctx.out();
   out.Begin(output::Icon::kBackup, TrFormat("Copying backups to {}...", flags.to));
-  VELIN_ASSIGN(backup::CopyStats s, CopyToRepository(ctx, flags.repo, flags.ids, flags.to));
+  VELIN_ASSIGN(backup::CopyStats s, CopyToRepository(ctx, flags.repo, flags.ids, flags.to, filter));
   if (out.json()) {
     out.Json({{"to", flags.to},
               {"snapshots_copied", s.snapshots_copied},
@@ -51,7 +54,8 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
 
 Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source,
                                            const std::vector<std::string>& ids,
-                                           const std::string& to) {
+                                           const std::string& to,
+                                           const repo::SnapshotFilter& latest_of) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(OpenRepo from, OpenRepository(ctx, source, repo::LockKind::kShared, false));
   std::vector<std::string> resolved;
@@ -59,7 +63,7 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
     VELIN_ASSIGN(resolved, from.repo->ListSnapshotIds());
   } else {
     for (const std::string& name : ids) {
-      VELIN_ASSIGN(std::string id, from.repo->ResolveSnapshotId(name));
+      VELIN_ASSIGN(std::string id, from.repo->ResolveSnapshotId(name, latest_of));
       resolved.push_back(id);
     }
   }
@@ -73,7 +77,8 @@ Result<std::optional<backup::CopyStats>> CopyOffsite(Context& ctx, const RepoFla
                                                      const std::string& id) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   if (cfg->backup.offsite.empty()) return std::optional<backup::CopyStats>();
-  auto copied = CopyToRepository(ctx, source, {id}, cfg->backup.offsite);
+  auto copied =
+      CopyToRepository(ctx, source, {id}, cfg->backup.offsite, repo::SnapshotFilter{true, "", ""});
   if (!copied) {
     Error e =
         copied.error().Wrap(TrFormat("backup {} was created, but the offsite copy to {} "
@@ -90,9 +95,10 @@ void RegisterBackupCopy(CLI::App& group, Context& ctx) {
   CLI::App* cmd =
       AddCommand(group, "copy", "Copy backups to another repository (only the data it lacks)");
   cmd->add_option("id", flags->ids, "Backups to copy (ID, unique prefix or latest)");
-  cmd->add_flag("--all", flags->all, "Copy every backup");
+  cmd->add_flag("--all", flags->all, "Copy every backup (of every host and application)");
   cmd->add_option("--to", flags->to, "The repository to copy to: a directory or a URL");
   AddRepoFlags(cmd, flags->repo);
+  AddSelectFlags(cmd, flags->select, false);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunCopy(ctx, *flags); }); });
 }
 

@@ -56,6 +56,8 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   options.codec = codec;
   options.level = cfg->backup.compression_level;
   options.velin_version = kVersion;
+  options.host = cfg->app.host;
+  options.app = cfg->app.name;
   VELIN_ASSIGN(auto db_source, MakeDatabaseSource(*cfg, flags.continue_on_error));
   if (db_source) options.streams.push_back(db_source.get());
   if (options.include.empty() && options.streams.empty()) {

@@ -1,7 +1,9 @@
-// velin backup forget [--dry-run]: applies the retention rules of [backup] (retention_days,
-// keep_last/daily/weekly/monthly/yearly) and shows per backup which rules keep it or that it
-// goes; without --dry-run it deletes the forgotten backups' snapshot objects (their data is
-// collected by `velin backup prune`). The rules are in docs/operations.md, "Retention".
+// velin backup forget [--dry-run] [--host NAME] [--app NAME] [--all]: applies the retention
+// rules of [backup] (retention_days, keep_last/daily/weekly/monthly/yearly) to each group of
+// backups with the same host, app and sources — by default only this host's and app's — and
+// shows per group and backup which rules keep it or that it goes; without --dry-run it deletes the
+// forgotten backups' snapshot objects (their data is collected by `velin backup prune`). The rules
+// are in docs/operations.md, "Retention".
 #include <fmt/format.h>
 
 #include <ctime>
@@ -15,8 +17,15 @@ namespace {
 
 struct ForgetFlags {
   RepoFlags repo;
+  SelectFlags select;
   bool dry_run = false;
 };
+
+std::string JoinSources(const std::vector<std::string>& sources) {
+  std::string text;
+  for (const auto& s : sources) text += (text.empty() ? "" : ", ") + s;
+  return text;
+}
 
 backup::RetentionRules RulesOf(const config::BackupSection& b) {
   return {b.retention_days, b.keep_last,    b.keep_daily,
@@ -60,16 +69,27 @@ nlohmann::json ToJson(const backup::ForgetResult& result, const backup::Retentio
                       bool dry_run) {
   nlohmann::json list = nlohmann::json::array();
   nlohmann::json forgotten = nlohmann::json::array();
-  for (const auto& d : result.decisions) {
-    nlohmann::json reasons = nlohmann::json::array();
-    for (auto r : d.reasons) reasons.push_back(backup::KeepReasonName(r, rules));
-    list.push_back(
-        {{"id", d.id}, {"time", UtcIso(d.time)}, {"keep", d.keep}, {"reasons", reasons}});
-    if (!d.keep) forgotten.push_back(d.id);
+  nlohmann::json groups = nlohmann::json::array();
+  for (const auto& g : result.groups) {
+    nlohmann::json ids = nlohmann::json::array();
+    for (const auto& d : g.decisions) {
+      nlohmann::json reasons = nlohmann::json::array();
+      for (auto r : d.reasons) reasons.push_back(backup::KeepReasonName(r, rules));
+      list.push_back({{"id", d.id},
+                      {"host", g.host},
+                      {"app", g.app},
+                      {"time", UtcIso(d.time)},
+                      {"keep", d.keep},
+                      {"reasons", reasons}});
+      ids.push_back(d.id);
+      if (!d.keep) forgotten.push_back(d.id);
+    }
+    groups.push_back({{"host", g.host}, {"app", g.app}, {"sources", g.sources}, {"backups", ids}});
   }
   nlohmann::json unreadable = nlohmann::json::array();
   for (const auto& u : result.unreadable) unreadable.push_back(u.object);
   return {{"dry_run", dry_run},
+          {"groups", groups},
           {"backups", list},
           {"forgotten", forgotten},
           {"unreadable", unreadable},
@@ -85,16 +105,21 @@ nlohmann::json ToJson(const backup::ForgetResult& result, const backup::Retentio
 void PrintHuman(output::Console& out, const backup::ForgetResult& result,
                 const backup::RetentionRules& rules, bool dry_run) {
   size_t kept = 0;
-  for (const auto& d : result.decisions) {
-    if (d.keep) {
-      ++kept;
-      out.Line(fmt::format("  {:<8} {:<26} {}  {}", Tr("keep"), d.id, LocalMinute(d.time),
-                           backup::DescribeReasons(d, rules)));
-    } else {
-      out.Line(fmt::format("  {:<8} {:<26} {}", Tr("forget"), d.id, LocalMinute(d.time)));
+  size_t total = 0;
+  for (const auto& g : result.groups) {
+    out.Line(TrFormat("Host {}, app {}, sources {}:", g.host, g.app.empty() ? "''" : g.app,
+                      JoinSources(g.sources)));
+    for (const auto& d : g.decisions) {
+      ++total;
+      if (d.keep) {
+        ++kept;
+        out.Line(fmt::format("  {:<8} {:<26} {}  {}", Tr("keep"), d.id, LocalMinute(d.time),
+                             backup::DescribeReasons(d, rules)));
+      } else {
+        out.Line(fmt::format("  {:<8} {:<26} {}", Tr("forget"), d.id, LocalMinute(d.time)));
+      }
     }
   }
-  const size_t total = result.decisions.size();
   if (dry_run) {
     out.Done(TrFormat("{} of {} backups would be forgotten, {} kept (dry run)", total - kept, total,
                       kept));
@@ -106,19 +131,24 @@ void PrintHuman(output::Console& out, const backup::ForgetResult& result,
 Status RunForget(Context& ctx, const ForgetFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   const backup::RetentionRules rules = RulesOf(cfg->backup);
+  VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   // Deleting snapshots excludes every other user of the repository; looking does not.
   const auto kind = flags.dry_run ? repo::LockKind::kShared : repo::LockKind::kExclusive;
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, kind, false));
   output::Console& out = ctx.out();
   out.Begin(output::Icon::kList, flags.dry_run ? Tr("Applying the retention rules (dry run)...")
                                                : Tr("Applying the retention rules..."));
+  if (!filter.all) {
+    out.Info(TrFormat("Backups of host {}, app {} (--all: every host and app)", filter.host,
+                      filter.app.empty() ? "''" : filter.app));
+  }
   if (rules.Empty()) {
     out.Warn(Tr("no retention rule is set in [backup]: every backup is kept"));
   } else {
     out.Info(TrFormat("Rules: {}", DescribeRules(rules)));
   }
-  VELIN_ASSIGN(auto result,
-               backup::ForgetSnapshots(*r.repo, rules, ctx.env().Now(), flags.dry_run, out));
+  VELIN_ASSIGN(auto result, backup::ForgetSnapshots(*r.repo, rules, ctx.env().Now(), flags.dry_run,
+                                                    filter, out));
   if (out.json()) {
     out.Json(ToJson(result, rules, flags.dry_run));
   } else {
@@ -134,6 +164,7 @@ void RegisterBackupForget(CLI::App& group, Context& ctx) {
   CLI::App* cmd = AddCommand(group, "forget", "Forget the backups the retention rules let go");
   AddRepoFlags(cmd, flags->repo);
   cmd->add_flag("--dry-run", flags->dry_run, "Only show which backups would be forgotten");
+  AddSelectFlags(cmd, flags->select, true);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunForget(ctx, *flags); }); });
 }
 

@@ -1,4 +1,5 @@
-// velin backup list: every backup with its time, strategy, sources, files and sizes.
+// velin backup list [--host NAME] [--app NAME] [--all]: this host's and app's backups (or the
+// chosen ones) with their host, app, time, strategy, sources, files and sizes.
 #include <fmt/format.h>
 
 #include "backup_common.hpp"
@@ -8,10 +9,22 @@ namespace velin::cli {
 
 namespace {
 
-Status RunList(Context& ctx, const RepoFlags& flags) {
-  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags, repo::LockKind::kShared, false));
+struct ListFlags {
+  RepoFlags repo;
+  SelectFlags select;
+};
+
+Status RunList(Context& ctx, const ListFlags& flags) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
+  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
   std::vector<repo::ObjectDamage> damage;
-  VELIN_ASSIGN(auto snapshots, r.repo->LoadAllSnapshots(&damage));
+  VELIN_ASSIGN(auto all, r.repo->LoadAllSnapshots(&damage));
+  std::vector<repo::Snapshot> snapshots;
+  for (auto& s : all) {
+    if (filter.Matches(s)) snapshots.push_back(std::move(s));
+  }
+  const size_t others = all.size() - snapshots.size();
   output::Console& out = ctx.out();
   for (const auto& d : damage) out.Warn(TrFormat("{}: {}", d.object, d.message));
   if (out.json()) {
@@ -28,39 +41,55 @@ Status RunList(Context& ctx, const RepoFlags& flags) {
                       {"strategy", s.strategy},
                       {"parent", s.parent},
                       {"host", s.host},
+                      {"app", s.app},
                       {"sources", sources},
                       {"streams", streams},
                       {"files", s.stats.files},
                       {"size", s.stats.bytes},
                       {"added_size", s.stats.bytes_added}});
     }
-    out.Json({{"backups", list}});
+    out.Json({{"backups", list},
+              {"host", filter.all ? nlohmann::json(nullptr) : nlohmann::json(filter.host)},
+              {"app", filter.all ? nlohmann::json(nullptr) : nlohmann::json(filter.app)},
+              {"other_backups", others}});
     return Ok();
   }
+  // Backups of other hosts and apps are not shown; say so, so none seems lost.
+  auto hint = [&] {
+    if (others > 0) {
+      out.Info(
+          TrFormat("{} backup(s) of other hosts or apps not shown (--all shows them)", others));
+    }
+  };
   if (snapshots.empty()) {
     out.Info(Tr("No backups yet"));
+    hint();
     return Ok();
   }
   out.Begin(output::Icon::kList, Tr("Backups:"));
-  out.Line(fmt::format("  {:<26} {:<20} {:<12} {:>8} {:>10} {:>10}  {}", Tr("ID"), Tr("Time"),
-                       Tr("Strategy"), Tr("Files"), Tr("Size"), Tr("Added"), Tr("Sources")));
+  out.Line(fmt::format("  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}", Tr("ID"),
+                       Tr("Time"), Tr("Host"), Tr("App"), Tr("Strategy"), Tr("Files"), Tr("Size"),
+                       Tr("Added"), Tr("Sources")));
   for (const auto& s : snapshots) {
     std::string sources;
     for (const auto& src : s.sources) sources += (sources.empty() ? "" : ", ") + src.name;
-    out.Line(fmt::format("  {:<26} {:<20} {:<12} {:>8} {:>10} {:>10}  {}", s.id, s.time, s.strategy,
-                         s.stats.files, output::FormatBytes(s.stats.bytes),
+    out.Line(fmt::format("  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}", s.id,
+                         s.time, s.host, s.app.empty() ? "-" : s.app, s.strategy, s.stats.files,
+                         output::FormatBytes(s.stats.bytes),
                          output::FormatBytes(s.stats.bytes_added), sources));
   }
+  hint();
   return Ok();
 }
 
 }  // namespace
 
 void RegisterBackupList(CLI::App& group, Context& ctx) {
-  auto flags = std::make_shared<RepoFlags>();
+  auto flags = std::make_shared<ListFlags>();
   CLI::App* cmd = AddCommand(group, "list", "List the backups in the repository");
-  AddRepoFlags(cmd, *flags);
-  AddNoLockFlag(cmd, *flags);
+  AddRepoFlags(cmd, flags->repo);
+  AddNoLockFlag(cmd, flags->repo);
+  AddSelectFlags(cmd, flags->select, true);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunList(ctx, *flags); }); });
 }
 

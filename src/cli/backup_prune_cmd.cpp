@@ -79,7 +79,10 @@ Result<nlohmann::json> Maintain(Context& ctx, const RepoFlags& flags) {
   RepoFlags waiting = flags;
   if (waiting.lock_wait == "0s") waiting.lock_wait = "60s";  // a verify may be finishing
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, waiting, repo::LockKind::kExclusive, false));
-  VELIN_ASSIGN(auto forgot, backup::ForgetSnapshots(*r.repo, rules, ctx.env().Now(), false, out));
+  // Only this host's and app's groups: other hosts' and apps' retention is theirs.
+  const repo::SnapshotFilter mine{false, cfg->app.host, cfg->app.name};
+  VELIN_ASSIGN(auto forgot,
+               backup::ForgetSnapshots(*r.repo, rules, ctx.env().Now(), false, mine, out));
   nlohmann::json j = {{"forgotten", forgot.forgotten}};
   if (forgot.forgotten == 0) return j;
   backup::PruneOptions options;

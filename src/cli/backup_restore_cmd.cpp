@@ -19,13 +19,15 @@ struct RestoreFlags {
   std::string target;
   std::string only;
   std::string database;  // --database: restore the database into this one instead
+  SelectFlags select;    // whose `latest`
 };
 
 Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   output::Console& out = ctx.out();
+  VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
-  VELIN_ASSIGN(std::string id, r.repo->ResolveSnapshotId(flags.id));
+  VELIN_ASSIGN(std::string id, r.repo->ResolveSnapshotId(flags.id, filter));
   VELIN_ASSIGN(repo::Snapshot snapshot, r.repo->LoadSnapshot(id));
   // The database (backup_db.hpp): alone with --only db; with the files on an in-place restore.
   const bool only_db = flags.only == kDatabaseStream;
@@ -104,6 +106,7 @@ void RegisterBackupRestore(CLI::App& group, Context& ctx) {
                   "instead of the configured one");
   AddRepoFlags(cmd, flags->repo);
   AddNoLockFlag(cmd, flags->repo);
+  AddSelectFlags(cmd, flags->select, true);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunRestore(ctx, *flags); }); });
 }
 

@@ -1,4 +1,5 @@
-// velin backup status: the newest backup and its age, the repository's size and object
+// velin backup status [--host NAME] [--app NAME] [--all]: the newest backup of this host and
+// app (or of the chosen ones) and its age, the repository's size and object
 // counts, the open locks and the last verify — and exit 1 when the newest backup is older than
 // monitor.max_age, or (with monitor.max_verify_age set) no successful verify is recorded
 // within it, or an include path of the newest backup holds no files (unless listed in
@@ -41,7 +42,9 @@ std::string Age(int64_t seconds) {
 struct Facts {
   int64_t now = 0;
   std::string location;
-  std::vector<repo::Snapshot> snapshots;
+  repo::SnapshotFilter filter;
+  std::vector<repo::Snapshot> snapshots;  // the ones the filter selects
+  size_t all_snapshots = 0;               // in the repository, of every host and app
   const repo::Snapshot* newest = nullptr;
   nlohmann::json counts = nlohmann::json::object();
   uint64_t size = 0;
@@ -50,14 +53,25 @@ struct Facts {
   std::vector<std::string> problems;
 };
 
-Result<Facts> Gather(Context& ctx, const RepoFlags& flags) {
-  VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags, false));
+struct StatusFlags {
+  RepoFlags repo;
+  SelectFlags select;
+};
+
+Result<Facts> Gather(Context& ctx, const StatusFlags& flags) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   Facts f;
+  VELIN_ASSIGN(f.filter, FilterOf(*cfg, flags.select));
+  VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags.repo, false));
   f.now =
       std::chrono::duration_cast<std::chrono::seconds>(ctx.env().Now().time_since_epoch()).count();
   f.location = r.backend->Location();
   std::vector<repo::ObjectDamage> damage;
-  VELIN_ASSIGN(f.snapshots, r.repo->LoadAllSnapshots(&damage));
+  VELIN_ASSIGN(auto all, r.repo->LoadAllSnapshots(&damage));
+  f.all_snapshots = all.size();
+  for (auto& s : all) {
+    if (f.filter.Matches(s)) f.snapshots.push_back(std::move(s));
+  }
   for (const auto& d : damage) f.problems.push_back(d.object + ": " + d.message);
   for (const char* prefix : {"data/", "index/", "snapshots/", "locks/"}) {
     VELIN_ASSIGN(Counts c, CountObjects(*r.backend, prefix));
@@ -74,11 +88,19 @@ void Judge(const config::Config& cfg, Facts& f) {
   const config::MonitorSection& m = cfg.monitor;
   std::vector<std::string> problems;
   for (const auto& s : f.snapshots) {
-    if (f.newest == nullptr || s.unix_time >= f.newest->unix_time) f.newest = &s;
+    if (f.newest == nullptr ||
+        repo::SnapshotNewer(s.unix_time, s.id, f.newest->unix_time, f.newest->id)) {
+      f.newest = &s;
+    }
   }
   const int64_t max_age = m.max_age.count() / 1000;
-  if (f.newest == nullptr) {
+  if (f.newest == nullptr && f.all_snapshots == 0) {
     problems.emplace_back(Tr("the repository holds no backup"));
+  } else if (f.newest == nullptr) {
+    problems.push_back(
+        TrFormat("the repository holds no backup of host '{}', app '{}' ({} of "
+                 "other hosts or apps)",
+                 f.filter.host, f.filter.app, f.all_snapshots));
   } else if (max_age > 0 && f.now - f.newest->unix_time > max_age) {
     problems.push_back(TrFormat("the newest backup {} is {} old (monitor.max_age is {})",
                                 f.newest->id, Age(f.now - f.newest->unix_time),
@@ -125,6 +147,8 @@ nlohmann::json ToJson(const Facts& f) {
   nlohmann::json newest = nullptr;
   if (f.newest != nullptr) {
     newest = {{"id", f.newest->id},
+              {"host", f.newest->host},
+              {"app", f.newest->app},
               {"time", f.newest->time},
               {"age_seconds", f.now - f.newest->unix_time}};
   }
@@ -134,16 +158,34 @@ nlohmann::json ToJson(const Facts& f) {
               {"last_ok", f.verify->last_ok},
               {"last_ok_time", f.verify->last_ok_time}};
   }
-  return {{"ok", f.problems.empty()},      {"problems", f.problems}, {"repository", f.location},
-          {"backups", f.snapshots.size()}, {"newest", newest},       {"size_bytes", f.size},
-          {"objects", f.counts},           {"locks", lock_list},     {"verify", verify}};
+  const nlohmann::json host =
+      f.filter.all ? nlohmann::json(nullptr) : nlohmann::json(f.filter.host);
+  const nlohmann::json app = f.filter.all ? nlohmann::json(nullptr) : nlohmann::json(f.filter.app);
+  return {{"ok", f.problems.empty()},
+          {"problems", f.problems},
+          {"repository", f.location},
+          {"host", host},
+          {"app", app},
+          {"backups", f.snapshots.size()},
+          {"backups_all", f.all_snapshots},
+          {"newest", newest},
+          {"size_bytes", f.size},
+          {"objects", f.counts},
+          {"locks", lock_list},
+          {"verify", verify}};
 }
 
 void PrintHuman(output::Console& out, const Facts& f) {
   out.Line(TrFormat("Repository: {} ({}, {} packs, {} index objects)", f.location,
                     output::FormatBytes(f.size), f.counts["data"].get<size_t>(),
                     f.counts["index"].get<size_t>()));
-  out.Line(TrFormat("Backups: {}", f.snapshots.size()));
+  if (f.filter.all) {
+    out.Line(TrFormat("Backups: {}", f.snapshots.size()));
+  } else {
+    out.Line(TrFormat("Backups of host {}, app {}: {} (of {} in the repository)", f.filter.host,
+                      f.filter.app.empty() ? "''" : f.filter.app, f.snapshots.size(),
+                      f.all_snapshots));
+  }
   if (f.newest != nullptr) {
     out.Line(TrFormat("Newest: {} ({} ago)", f.newest->id, Age(f.now - f.newest->unix_time)));
   }
@@ -165,7 +207,7 @@ void PrintHuman(output::Console& out, const Facts& f) {
   if (f.problems.empty()) out.Done(Tr("Backups are up to date"));
 }
 
-Status RunStatus(Context& ctx, const RepoFlags& flags) {
+Status RunStatus(Context& ctx, const StatusFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(Facts facts, Gather(ctx, flags));
   Judge(*cfg, facts);
@@ -181,10 +223,11 @@ Status RunStatus(Context& ctx, const RepoFlags& flags) {
 }  // namespace
 
 void RegisterBackupStatus(CLI::App& group, Context& ctx) {
-  auto flags = std::make_shared<RepoFlags>();
+  auto flags = std::make_shared<StatusFlags>();
   CLI::App* cmd = AddCommand(group, "status", "Show the newest backup, repository size and locks");
-  cmd->add_option("--destination", flags->destination,
+  cmd->add_option("--destination", flags->repo.destination,
                   "Repository directory or URL (default: backup.destination)");
+  AddSelectFlags(cmd, flags->select, true);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunStatus(ctx, *flags); }); });
 }
 

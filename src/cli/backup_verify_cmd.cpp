@@ -16,15 +16,18 @@ struct VerifyFlags {
   bool all = false;
   bool restore_test = false;
   std::string restore_test_server;
+  SelectFlags select;  // whose `latest`
 };
 
 Status RunVerify(Context& ctx, const VerifyFlags& flags) {
   if (flags.all == !flags.id.empty()) return UsageError("verify needs a backup ID or --all");
   output::Console& out = ctx.out();
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
   std::vector<std::string> ids;
   if (!flags.all) {
-    VELIN_ASSIGN(std::string id, r.repo->ResolveSnapshotId(flags.id));
+    VELIN_ASSIGN(std::string id, r.repo->ResolveSnapshotId(flags.id, filter));
     ids.push_back(id);
   }
   out.Begin(output::Icon::kVerify, Tr("Verifying backups..."));
@@ -79,7 +82,7 @@ void RegisterBackupVerify(CLI::App& group, Context& ctx) {
   auto flags = std::make_shared<VerifyFlags>();
   CLI::App* cmd = AddCommand(group, "verify", "Check that backups are complete and undamaged");
   cmd->add_option("id", flags->id, "Backup ID, unique prefix, or 'latest'");
-  cmd->add_flag("--all", flags->all, "Verify every backup");
+  cmd->add_flag("--all", flags->all, "Verify every backup (of every host and application)");
   cmd->add_flag("--restore-test", flags->restore_test,
                 "Also restore each backup: files into a temp dir, the database into a temporary "
                 "database whose row counts must match the recorded ones");
@@ -88,6 +91,7 @@ void RegisterBackupVerify(CLI::App& group, Context& ctx) {
                   "configured one)");
   AddRepoFlags(cmd, flags->repo);
   AddNoLockFlag(cmd, flags->repo);
+  AddSelectFlags(cmd, flags->select, false);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunVerify(ctx, *flags); }); });
 }
 

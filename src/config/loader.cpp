@@ -122,6 +122,7 @@ class Loader {
     VELIN_TRY(ApplyEnvironment());
     VELIN_TRY(CheckRules());
     ResolvePaths();
+    DefaultIdentity();
     VELIN_TRY(CheckSecretFiles());
     return config_;
   }
@@ -408,6 +409,16 @@ class Loader {
   }
 
   Status CheckRules() {
+    for (const char* key : {"name", "host"}) {
+      const std::string& v = key[0] == 'n' ? config_.app.name : config_.app.host;
+      if (!positions_.count(std::string("app.") + key)) continue;
+      if (v.empty() || v.size() > 255 ||
+          std::any_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+        return Fail(PositionOf("app", key), std::string("key '") + key +
+                                                "' in [app] must be 1 to 255 characters "
+                                                "without control characters");
+      }
+    }
     const BackupSection& b = config_.backup;
     if (b.compression == "gzip" && (b.compression_level < 1 || b.compression_level > 9) &&
         positions_.count("backup.compression_level")) {
@@ -500,6 +511,19 @@ class Loader {
       const std::string& base =
           spec.path_base == PathBase::kAppRoot ? config_.app.root : config_dir;
       spec.set(config_, Value(Resolve(base, value)));
+    }
+  }
+
+  // [app] name and host, when not set: the app directory's name and the machine's host name.
+  void DefaultIdentity() {
+    if (config_.app.name.empty()) {
+      config_.app.name = fs::path(config_.app.root).filename().string();
+      if (config_.app.name.empty()) config_.app.name = "/";
+    }
+    if (config_.app.host.empty()) {
+      char buf[256] = {};
+      if (::gethostname(buf, sizeof buf - 1) == 0) config_.app.host = buf;
+      if (config_.app.host.empty()) config_.app.host = "localhost";
     }
   }
 

@@ -91,6 +91,8 @@ std::vector<KeySpec> BuildSchema() {
   const auto kApp = PathBase::kAppRoot;
   std::vector<KeySpec> s;
   s.push_back(Str("app", "root", &C::app, &AppSection::root, kCfg));
+  s.push_back(Str("app", "name", &C::app, &AppSection::name));
+  s.push_back(Str("app", "host", &C::app, &AppSection::host));
 
   s.push_back(List("backup", "include", &C::backup, &BackupSection::include));
   s.push_back(List("backup", "exclude", &C::backup, &BackupSection::exclude));

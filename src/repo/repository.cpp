@@ -255,6 +255,11 @@ Result<std::vector<Snapshot>> Repository::LoadAllSnapshots(std::vector<ObjectDam
 }
 
 Result<std::string> Repository::ResolveSnapshotId(const std::string& name) {
+  return ResolveSnapshotId(name, SnapshotFilter{true, "", ""});
+}
+
+Result<std::string> Repository::ResolveSnapshotId(const std::string& name,
+                                                  const SnapshotFilter& filter) {
   VELIN_ASSIGN(auto ids, ListSnapshotIds());
   if (ids.empty())
     return UsageError("the repository at " + backend_.Location() + " has no backups");
@@ -262,14 +267,24 @@ Result<std::string> Repository::ResolveSnapshotId(const std::string& name) {
     // The newest by time: ids sort by time, except same-minute suffixes; load to be exact.
     std::string best;
     int64_t best_time = INT64_MIN;
+    size_t readable = 0;
     for (const auto& id : ids) {
       auto s = LoadSnapshot(id);
-      if (s && s->unix_time >= best_time) {
+      if (!s) continue;
+      ++readable;
+      if (!filter.Matches(*s)) continue;
+      if (best.empty() || SnapshotNewer(s->unix_time, id, best_time, best)) {
         best_time = s->unix_time;
         best = id;
       }
     }
-    if (best.empty()) return DamageError("no readable backup in " + backend_.Location());
+    if (readable == 0) return DamageError("no readable backup in " + backend_.Location());
+    if (best.empty()) {
+      return UsageError("no backup of " + filter.Describe() + " in " + backend_.Location() + " (" +
+                        std::to_string(readable) +
+                        " of other hosts or apps: see `velin backup list --all`, choose with "
+                        "--host/--app)");
+    }
     return best;
   }
   std::vector<std::string> matches;

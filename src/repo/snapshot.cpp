@@ -1,5 +1,7 @@
 #include "velin/repo/snapshot.hpp"
 
+#include <utility>
+
 namespace velin::repo {
 
 const SnapshotSource* Snapshot::FindSource(const std::string& name) const {
@@ -7,6 +9,39 @@ const SnapshotSource* Snapshot::FindSource(const std::string& name) const {
     if (s.name == name) return &s;
   }
   return nullptr;
+}
+
+std::string SnapshotFilter::Describe() const {
+  if (all) return "all hosts and apps";
+  return "host '" + host + "', app '" + app + "'";
+}
+
+namespace {
+
+// "20261125-1430-full-12" -> ("20261125-1430-full", 12); no suffix -> (id, 1).
+std::pair<std::string_view, uint64_t> SplitSuffix(std::string_view id) {
+  const size_t dash = id.rfind('-');
+  if (dash == std::string_view::npos || dash + 1 == id.size() || id.size() - dash > 10) {
+    return {id, 1};
+  }
+  uint64_t n = 0;
+  for (char c : id.substr(dash + 1)) {
+    if (c < '0' || c > '9') return {id, 1};
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return {id.substr(0, dash), n};
+}
+
+}  // namespace
+
+bool SnapshotNewer(int64_t a_time, const std::string& a_id, int64_t b_time,
+                   const std::string& b_id) {
+  if (a_time != b_time) return a_time > b_time;
+  auto [a_base, a_n] = SplitSuffix(a_id);
+  auto [b_base, b_n] = SplitSuffix(b_id);
+  if (a_base != b_base) return a_base > b_base;
+  if (a_n != b_n) return a_n > b_n;
+  return a_id > b_id;
 }
 
 namespace {
@@ -57,24 +92,27 @@ nlohmann::json ToJson(const Snapshot& s) {
   nlohmann::json sources = nlohmann::json::array();
   for (const auto& src : s.sources) sources.push_back(SourceToJson(src));
   const SnapshotStats& st = s.stats;
-  return {{"id", s.id},
-          {"time", s.time},
-          {"unix_time", s.unix_time},
-          {"host", s.host},
-          {"strategy", s.strategy},
-          {"parent", s.parent},
-          {"velin_version", s.velin_version},
-          {"compression", s.compression},
-          {"sources", sources},
-          {"stats",
-           {{"files", st.files},
-            {"dirs", st.dirs},
-            {"bytes", st.bytes},
-            {"files_read", st.files_read},
-            {"bytes_read", st.bytes_read},
-            {"bytes_added", st.bytes_added},
-            {"blobs_added", st.blobs_added},
-            {"duration_ms", st.duration_ms}}}};
+  nlohmann::json j = {{"id", s.id},
+                      {"time", s.time},
+                      {"unix_time", s.unix_time},
+                      {"host", s.host},
+                      {"strategy", s.strategy},
+                      {"parent", s.parent},
+                      {"velin_version", s.velin_version},
+                      {"compression", s.compression},
+                      {"sources", sources},
+                      {"stats",
+                       {{"files", st.files},
+                        {"dirs", st.dirs},
+                        {"bytes", st.bytes},
+                        {"files_read", st.files_read},
+                        {"bytes_read", st.bytes_read},
+                        {"bytes_added", st.bytes_added},
+                        {"blobs_added", st.blobs_added},
+                        {"duration_ms", st.duration_ms}}}};
+  // Written only when known, so a copied snapshot of an older velin stays as it was.
+  if (!s.app.empty()) j["app"] = s.app;
+  return j;
 }
 
 Snapshot FromJson(const nlohmann::json& j) {
@@ -83,6 +121,8 @@ Snapshot FromJson(const nlohmann::json& j) {
   s.time = j.at("time").get<std::string>();
   s.unix_time = j.at("unix_time").get<int64_t>();
   s.host = j.at("host").get<std::string>();
+  // Optional: snapshots of older velins have no "app" (docs/repository-format.md, "Snapshots").
+  if (j.contains("app")) s.app = j.at("app").get<std::string>();
   s.strategy = j.at("strategy").get<std::string>();
   s.parent = j.at("parent").get<std::string>();
   s.velin_version = j.at("velin_version").get<std::string>();

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstring>
+#include <optional>
 
 #include "storage/curl_session.hpp"
 
@@ -35,16 +36,29 @@ std::string Base64Md5(std::string_view data) {
   return std::string(reinterpret_cast<char*>(out.data()), static_cast<size_t>(n));
 }
 
-size_t CaptureRegionHeader(char* data, size_t size, size_t count, void* user) {
-  std::string_view line(data, size * count);
-  constexpr std::string_view kName = "x-amz-bucket-region:";
-  if (line.size() > kName.size() && strncasecmp(line.data(), kName.data(), kName.size()) == 0) {
-    std::string value(line.substr(kName.size()));
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
-      value.pop_back();
-    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-    *static_cast<std::string*>(user) = value;
+// The value of header `name` ("x-amz-bucket-region:") when `line` is that header.
+std::optional<std::string> HeaderValue(std::string_view line, std::string_view name) {
+  if (line.size() <= name.size() || strncasecmp(line.data(), name.data(), name.size()) != 0) {
+    return std::nullopt;
   }
+  std::string value(line.substr(name.size()));
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+    value.pop_back();
+  while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+  return value;
+}
+
+// Where CaptureHeaders keeps x-amz-bucket-region and Content-Range of a response.
+struct CapturedHeaders {
+  std::string* bucket_region;
+  std::string* content_range;
+};
+
+size_t CaptureHeaders(char* data, size_t size, size_t count, void* user) {
+  std::string_view line(data, size * count);
+  auto* captured = static_cast<CapturedHeaders*>(user);
+  if (auto v = HeaderValue(line, "x-amz-bucket-region:")) *captured->bucket_region = *v;
+  if (auto v = HeaderValue(line, "content-range:")) *captured->content_range = *v;
   return size * count;
 }
 
@@ -97,8 +111,9 @@ Result<S3Backend::Response> S3Backend::Perform(const Request& request, bool& tra
 
   Response response;
   SetDownload(curl, &response.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CaptureRegionHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.bucket_region);
+  CapturedHeaders captured{&response.bucket_region, &response.content_range};
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CaptureHeaders);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &captured);
   CURLcode rc = curl_easy_perform(curl);
   if (rc != CURLE_OK) {
     transient = IsTransientCurlCode(rc);

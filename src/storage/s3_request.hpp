@@ -24,6 +24,7 @@ struct S3Backend::Response {
   long status = 0;
   std::string body;
   std::string bucket_region;  // x-amz-bucket-region, when sent
+  std::string content_range;  // Content-Range ("bytes 0-198/199"), when sent
   int64_t content_length = -1;
 };
 

@@ -246,6 +246,9 @@ class Scratch {
     RunResult list = app_.Velin({"backup", "list", "--json"});
     auto j = nlohmann::json::parse(list.out, nullptr, false);
     if (!j.is_discarded() && !j["backups"].empty()) backup_id_ = j["backups"].back()["id"];
+    // Whose backups the scratch made: docs name hosts and apps of their example fleet.
+    if (!j.is_discarded() && j["host"].is_string()) host_ = j["host"];
+    if (!j.is_discarded() && j["app"].is_string()) app_name_ = j["app"];
   }
 
   // The words with placeholders and paths replaced; "" when fine, else why not.
@@ -271,6 +274,10 @@ class Scratch {
       const std::string prev = out.empty() ? "" : out.back().text;
       if (prev == "--config") {
         w.text = app_.config();
+      } else if (prev == "--host") {
+        w.text = host_;
+      } else if (prev == "--app") {
+        w.text = app_name_;
       } else if (std::regex_match(w.text, kUrl)) {
         w.text = Fresh("url");
       } else if (!w.quoted && std::regex_match(w.text, kPlaceholder)) {
@@ -330,6 +337,8 @@ class Scratch {
 
   ToyApp app_;
   std::string backup_id_;
+  std::string host_;
+  std::string app_name_;
   std::map<std::string, std::string> created_;
   std::string last_switch_ = "v0-base";
   int count_ = 0;

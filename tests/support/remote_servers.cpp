@@ -140,6 +140,14 @@ void S3Server::Start() {
   Require(WaitForPort(port_, 15000), "s3rver did not start: " + ReadLog(dir_ / "s3rver.log"));
 }
 
+void S3Server::PinRepositoryDirectories(const std::string& key_prefix) const {
+  const std::string repo = dir_ / ("data/" + std::string(kBucket) + "/" + key_prefix);
+  std::vector<std::string> dirs = {"locks", "index", "snapshots", "keys", "state"};
+  const char* hex = "0123456789abcdef";
+  for (int i = 0; i < 256; ++i) dirs.push_back(std::string("data/") + hex[i / 16] + hex[i % 16]);
+  for (const auto& d : dirs) WriteFile(repo + "/" + d + "/.pinned-by-test", "");
+}
+
 SshServer::SshServer() {
   port_ = FreeLoopbackPort();
   passwd* pw = getpwuid(getuid());

@@ -55,6 +55,12 @@ class S3Server {
   // Stops the server; Start() brings it back on the same port with the same data.
   void Stop() { process_.Stop(); }
   void Start();
+  // s3rver removes a directory when a delete leaves it empty; a PUT into it at that moment
+  // fails inside s3rver with an unhandled ENOENT that kills the server (a real S3 has no
+  // directories). For tests with many concurrent writers: puts a file s3rver does not list into
+  // every directory of a velin repository under `key_prefix` ("fleet") in the bucket, so none
+  // of them ever becomes empty.
+  void PinRepositoryDirectories(const std::string& key_prefix) const;
 
  private:
   bool check_signatures_;

@@ -36,6 +36,11 @@ struct CreateOptions {
   std::vector<StreamSource*> streams;
   std::string velin_version;
   std::chrono::milliseconds commit_lock_wait{60'000};
+  // Recorded in the snapshot ([app] host / name). The parent of an incremental backup and the
+  // delta bases come only from earlier backups of the same host and app: another host's files
+  // with the same size and time are not this host's. host "": the machine's host name.
+  std::string host;
+  std::string app;
 };
 
 // Backs up and commits one snapshot. REQUIRES: repo.LoadIndex() done; the caller holds a shared

@@ -14,9 +14,10 @@
 // A snapshot kept by any rule stays. The newest snapshot always stays. With no rule at all
 // (every count 0) nothing is forgotten.
 //
-// Snapshots are ordered newest first; equal times are ordered by id, the greater id first
-// ("20261125-1430-full-2" is newer than "20261125-1430-full"), so the result never depends on
-// the order of the input.
+// Snapshots are ordered newest first; equal times are ordered by id (repo::SnapshotNewer: the
+// suffix counts as a number, "…-full-10" is newer than "…-full-9", which is newer than
+// "…-full"), so the result never depends on the order of the input, and of two backups made in
+// one second the one committed last — the one `prune_after_create` follows — is the newest.
 #pragma once
 
 #include <chrono>

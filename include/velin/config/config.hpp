@@ -19,6 +19,10 @@ namespace velin::config {
 
 struct AppSection {
   std::string root;  // absolute
+  // Who makes the backups, recorded in every snapshot; list, restore, forget... work on this
+  // host's and this app's backups by default (docs/cli.md, "Hosts and applications").
+  std::string name;  // default: the last component of root
+  std::string host;  // default: the machine's host name
 };
 
 struct BackupSection {

@@ -121,7 +121,10 @@ class Repository {
   // Every snapshot that can be read, oldest first; damaged ones are listed in `damage`.
   Result<std::vector<Snapshot>> LoadAllSnapshots(std::vector<ObjectDamage>* damage);
   // Resolves "latest", a full id or a unique prefix to an id. Unknown or ambiguous: usage error.
+  // "latest" is the newest (repo::SnapshotNewer) of the snapshots `filter` matches; an id or a
+  // prefix names a snapshot whatever its host and app.
   Result<std::string> ResolveSnapshotId(const std::string& name);
+  Result<std::string> ResolveSnapshotId(const std::string& name, const SnapshotFilter& filter);
 
  private:
   Repository(storage::Backend& backend, RepoConfig config)

@@ -44,7 +44,8 @@ struct Snapshot {
   std::string id;    // "20261125-1430-full"
   std::string time;  // UTC, ISO 8601 with seconds: "2026-11-25T14:30:05Z"
   int64_t unix_time = 0;
-  std::string host;
+  std::string host;      // the host that made it ([app] host, default the machine's name)
+  std::string app;       // [app] name; "" in snapshots of velins before it was recorded
   std::string strategy;  // "full" | "incremental"
   std::string parent;    // id of the parent snapshot ("" for none)
   std::string velin_version;
@@ -58,6 +59,24 @@ struct Snapshot {
 std::string EncodeSnapshot(const Snapshot& snapshot);
 // DamageError when the text does not parse, fields are missing or the checksum differs.
 Result<Snapshot> DecodeSnapshot(std::string_view text);
+
+// Which snapshots a command works on (docs/cli.md, "Hosts and applications"): by default this
+// host's and this application's; `all` takes every snapshot of the repository.
+struct SnapshotFilter {
+  bool all = false;
+  std::string host;
+  std::string app;  // "" selects the snapshots of older velins, which record no application
+
+  bool Matches(const Snapshot& s) const { return all || (s.host == host && s.app == app); }
+  // "host web1, app shop" (or "all hosts and apps"), for messages.
+  std::string Describe() const;
+};
+
+// The order of "newer": by unix_time, then — for equal times — by id, where a numeric suffix
+// counts as a number ("…-full-10" is newer than "…-full-9", which is newer than "…-full").
+// Deterministic whatever the input order. True when a is newer than b.
+bool SnapshotNewer(int64_t a_time, const std::string& a_id, int64_t b_time,
+                   const std::string& b_id);
 
 inline std::string SnapshotObjectName(const std::string& id) { return "snapshots/" + id; }
 

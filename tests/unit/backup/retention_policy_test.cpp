@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -291,6 +292,26 @@ TEST_F(RetentionPolicy, SixtyDailySnapshotsWithRetentionDaysAndKeepRules) {
     if (d.id == "20261025-0200-full") {
       EXPECT_EQ(DescribeReasons(d, rules), "within 42 days, daily, weekly");
     }
+  }
+}
+
+// Backups made in one second (a fleet, or create after create): the one committed last has the
+// greatest suffix, counted as a number, and is the one keep_last = 1 keeps.
+TEST_F(RetentionPolicy, EqualTimesKeepTheGreatestSuffixAsANumber) {
+  std::vector<SnapshotTime> input;
+  for (const char* id : {"20261125-1430-full", "20261125-1430-full-2", "20261125-1430-full-9",
+                         "20261125-1430-full-10"}) {
+    input.push_back({id, T("2026-11-25 14:30:05")});
+  }
+  RetentionRules rules;
+  rules.keep_last = 1;
+  for (int turn = 0; turn < 2; ++turn) {
+    const auto decisions = ApplyRetention(input, rules, T("2026-11-25 15:00"));
+    EXPECT_EQ(Summarize(decisions, rules),
+              (std::vector<std::string>{
+                  "20261125-1430-full-10=last+newest", "20261125-1430-full-9=forget",
+                  "20261125-1430-full-2=forget", "20261125-1430-full=forget"}));
+    std::reverse(input.begin(), input.end());
   }
 }
 

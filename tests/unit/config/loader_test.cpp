@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -56,6 +57,25 @@ TEST(ConfigLoader, DefaultsWhenEmpty) {
   EXPECT_EQ(c->rollback.current, "/srv/app/current");
   EXPECT_EQ(c->monitor.max_age, Duration(26LL * 3600 * 1000));
   EXPECT_FALSE(c->database.configured);
+}
+
+TEST(ConfigLoader, AppNameAndHostDefaultToTheDirectoryAndTheMachine) {
+  auto c = Load("[app]\nroot = \"shop\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->app.name, "shop");
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  EXPECT_EQ(c->app.host, host);
+  auto set = Load("[app]\nname = \"blog\"\nhost = \"web1\"\n");
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->app.name, "blog");
+  EXPECT_EQ(set->app.host, "web1");
+}
+
+TEST(ConfigLoader, RejectsAnEmptyOrControlCharacterAppNameOrHost) {
+  ExpectRefused("[app]\nname = \"\"\n", "velin.toml:2:1: key 'name' in [app] must be 1 to 255");
+  ExpectRefused("[app]\nhost = \"web\\u0007\"\n", "key 'host' in [app]");
+  ExpectRefused("[app]\nhost = \"" + std::string(256, 'h') + "\"\n", "key 'host' in [app]");
 }
 
 TEST(ConfigLoader, RejectsUnknownKeyWithLineColumnAndSuggestion) {

@@ -219,5 +219,54 @@ TEST(SnapshotTest, RoundTripsAndDetectsEdits) {
   EXPECT_EQ(damaged.error().code, ExitCode::kDamage);
 }
 
+TEST(SnapshotTest, RecordsItsAppAndReadsOlderSnapshotsWithoutOne) {
+  Snapshot s;
+  s.id = "20261125-1430-full";
+  s.host = "web1";
+  s.app = "shop";
+  auto back = DecodeSnapshot(EncodeSnapshot(s));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->host, "web1");
+  EXPECT_EQ(back->app, "shop");
+  // An older velin's snapshot has no "app" (and is written back without one).
+  s.app = "";
+  const std::string old = EncodeSnapshot(s);
+  EXPECT_EQ(old.find("\"app\""), std::string::npos);
+  back = DecodeSnapshot(old);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->app, "");
+  // Unknown fields of a newer velin are read past, and still checked by the checksum.
+  auto j = nlohmann::json::parse(old);
+  j["snapshot"]["transaction"] = "tx-1";
+  j["sha256"] = Sha256(j["snapshot"].dump()).Hex();
+  EXPECT_TRUE(DecodeSnapshot(j.dump()));
+}
+
+TEST(SnapshotTest, FilterSelectsHostAndAppAndOlderSnapshotsOnlyByEmptyApp) {
+  Snapshot mine, other_host, other_app, old;
+  mine.host = other_app.host = old.host = "web1";
+  other_host.host = "web2";
+  mine.app = other_host.app = "shop";
+  other_app.app = "blog";
+  const SnapshotFilter f{false, "web1", "shop"};
+  EXPECT_TRUE(f.Matches(mine));
+  EXPECT_FALSE(f.Matches(other_host));
+  EXPECT_FALSE(f.Matches(other_app));
+  EXPECT_FALSE(f.Matches(old)) << "an older snapshot belongs to no app's group";
+  EXPECT_TRUE((SnapshotFilter{false, "web1", ""}).Matches(old));
+  EXPECT_TRUE((SnapshotFilter{true, "", ""}).Matches(other_host));
+}
+
+TEST(SnapshotTest, NewerBreaksEqualTimesByTheNumericSuffix) {
+  EXPECT_TRUE(SnapshotNewer(2, "a", 1, "z"));
+  EXPECT_TRUE(SnapshotNewer(5, "20261125-1430-full-2", 5, "20261125-1430-full"));
+  EXPECT_TRUE(SnapshotNewer(5, "20261125-1430-full-10", 5, "20261125-1430-full-9"));
+  EXPECT_FALSE(SnapshotNewer(5, "20261125-1430-full-9", 5, "20261125-1430-full-10"));
+  EXPECT_FALSE(SnapshotNewer(5, "20261125-1430-full", 5, "20261125-1430-full"));
+  // Hostile ids do not break the order: it stays strict and total.
+  EXPECT_NE(SnapshotNewer(5, "x-99999999999999999999", 5, "x-1"),
+            SnapshotNewer(5, "x-1", 5, "x-99999999999999999999"));
+}
+
 }  // namespace
 }  // namespace velin::repo
