@@ -18,9 +18,15 @@ struct ForgetFlags {
   bool dry_run = false;
 };
 
-backup::RetentionRules RulesOf(const config::BackupSection& b) {
-  return {b.retention_days, b.keep_last,    b.keep_daily,
-          b.keep_weekly,    b.keep_monthly, b.keep_yearly};
+backup::RetentionRules RulesOf(const config::Config& cfg) {
+  const config::BackupSection& b = cfg.backup;
+  return {b.retention_days,
+          b.keep_last,
+          b.keep_daily,
+          b.keep_weekly,
+          b.keep_monthly,
+          b.keep_yearly,
+          cfg.rollback.keep_transaction_backups};
 }
 
 // Local time, minutes: the rules count local days, so the listing shows local times.
@@ -105,7 +111,7 @@ void PrintHuman(output::Console& out, const backup::ForgetResult& result,
 
 Status RunForget(Context& ctx, const ForgetFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  const backup::RetentionRules rules = RulesOf(cfg->backup);
+  const backup::RetentionRules rules = RulesOf(*cfg);
   // Deleting snapshots excludes every other user of the repository; looking does not.
   const auto kind = flags.dry_run ? repo::LockKind::kShared : repo::LockKind::kExclusive;
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, kind, false));

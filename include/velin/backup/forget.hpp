@@ -26,6 +26,12 @@ struct ForgetResult {
   size_t forgotten = 0;                        // snapshot objects deleted (0 in a dry run)
 };
 
+// The deploy transaction a backup was taken for (its stream's metadata "transaction", written
+// by `velin rollback begin --backup`), "" for any other backup.
+std::string TransactionOf(const repo::Snapshot& snapshot);
+// The version live when that transaction began ("" when none).
+std::string TransactionVersionOf(const repo::Snapshot& snapshot);
+
 Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const RetentionRules& rules,
                                      std::chrono::system_clock::time_point now, bool dry_run,
                                      Reporter& reporter);
