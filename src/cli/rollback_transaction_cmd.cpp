@@ -157,6 +157,9 @@ void AddStatus(CLI::App& group, Context& ctx) {
                         t.started, t.user));
       out.Line(TrFormat("Deadline {} ({} left)", rollback::IsoTime(t.deadline_ms),
                         FormatDuration(Duration(left / 1000 * 1000))));
+      if (!t.backup.empty()) {
+        out.Line(TrFormat("Database backup {} (taken while {} was live)", t.backup, t.version));
+      }
       return Ok();
     });
   });

@@ -82,6 +82,8 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
        "trotzdem gestartet"},
       {"Database: {}", "Datenbank: {}"},
       {"database: {}", "Datenbank: {}"},
+      {"Database backup {} (taken while {} was live)",
+       "Datenbanksicherung {} (angelegt, als {} live war)"},
       {"Roll back and replace the database with the backup taken at begin, losing the writes "
        "made since?",
        "Zurücksetzen und die Datenbank durch die Sicherung vom Beginn ersetzen? Seither "

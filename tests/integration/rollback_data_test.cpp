@@ -119,6 +119,10 @@ TEST_F(RollbackDataTest, DeadlineRestoresTheDroppedColumnAndItsData) {
   std::string txn = st["transaction"]["id"];
   std::string backup = st["transaction"]["backup"];
   EXPECT_EQ(st["transaction"]["version"], "v1");
+  RunResult text = app.Velin({"rollback", "status"}, Password());
+  EXPECT_NE(text.out.find("Database backup " + backup + " (taken while v1 was live)"),
+            std::string::npos)
+      << text.out;
   DeployV2(app);
   EXPECT_FALSE(HasEmail());
 
@@ -139,7 +143,7 @@ TEST_F(RollbackDataTest, DeadlineRestoresTheDroppedColumnAndItsData) {
   EXPECT_EQ(list[0]["id"], backup);
   EXPECT_EQ(list[0]["transaction"], txn);
   EXPECT_EQ(list[0]["version"], "v1");
-  RunResult text = app.Velin({"backup", "list"}, Password());
+  text = app.Velin({"backup", "list"}, Password());
   EXPECT_NE(text.out.find(txn + " (v1)"), std::string::npos) << text.out;
 }
 
