@@ -7,6 +7,40 @@
 #include "velin/core/i18n.hpp"
 
 namespace velin::backup {
+namespace {
+
+std::string StreamTag(const repo::Snapshot& snapshot, const char* key) {
+  for (const auto& src : snapshot.sources) {
+    if (src.kind != "stream" || !src.metadata.is_object()) continue;
+    auto it = src.metadata.find(key);
+    if (it != src.metadata.end() && it->is_string()) return it->get<std::string>();
+  }
+  return "";
+}
+
+// Deploy transactions' backups: the newest `keep` stay (newest first, like ApplyRetention).
+std::vector<RetentionDecision> KeepLastTransactions(std::vector<SnapshotTime> times, int keep) {
+  std::sort(times.begin(), times.end(), [](const SnapshotTime& a, const SnapshotTime& b) {
+    return a.time != b.time ? a.time > b.time : repo::SnapshotNewer(0, a.id, 0, b.id);
+  });
+  std::vector<RetentionDecision> out;
+  for (size_t i = 0; i < times.size(); ++i) {
+    RetentionDecision d{times[i].id, times[i].time, static_cast<long>(i) < keep, {}};
+    if (d.keep) d.reasons.push_back(KeepReason::kTransaction);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string TransactionOf(const repo::Snapshot& snapshot) {
+  return StreamTag(snapshot, "transaction");
+}
+
+std::string TransactionVersionOf(const repo::Snapshot& snapshot) {
+  return TransactionOf(snapshot).empty() ? "" : StreamTag(snapshot, "version");
+}
 
 Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const RetentionRules& rules,
                                      std::chrono::system_clock::time_point now, bool dry_run,
@@ -16,20 +50,25 @@ Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const Retenti
   for (const auto& d : result.unreadable) {
     reporter.Warn(TrFormat("{}: {} (left alone)", d.object, d.message));
   }
-  using Key = std::tuple<std::string, std::string, std::vector<std::string>>;
+  // A deploy transaction's backups (TransactionOf) form groups of their own, kept by
+  // keep_transaction_backups; the normal rules never count or forget them.
+  using Key = std::tuple<std::string, std::string, std::vector<std::string>, bool>;
   std::map<Key, std::vector<SnapshotTime>> groups;
   for (const auto& s : snapshots) {
     if (!filter.Matches(s)) continue;
     std::vector<std::string> sources;
     for (const auto& src : s.sources) sources.push_back(src.name);
     std::sort(sources.begin(), sources.end());
-    groups[Key{s.host, s.app, std::move(sources)}].push_back(
+    const bool transaction = rules.keep_transaction_backups > 0 && !TransactionOf(s).empty();
+    groups[Key{s.host, s.app, std::move(sources), transaction}].push_back(
         {s.id, std::chrono::system_clock::time_point(std::chrono::seconds(s.unix_time))});
   }
   for (auto& [key, times] : groups) {
     ForgetGroup g;
-    std::tie(g.host, g.app, g.sources) = key;
-    g.decisions = ApplyRetention(std::move(times), rules, now);
+    std::tie(g.host, g.app, g.sources, g.transactions) = key;
+    g.decisions = g.transactions
+                      ? KeepLastTransactions(std::move(times), rules.keep_transaction_backups)
+                      : ApplyRetention(std::move(times), rules, now);
     result.groups.push_back(std::move(g));
   }
   if (dry_run) return result;

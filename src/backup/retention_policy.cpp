@@ -123,6 +123,8 @@ std::string KeepReasonName(KeepReason reason, const RetentionRules& rules) {
       return "yearly";
     case KeepReason::kNewest:
       return "newest";
+    case KeepReason::kTransaction:
+      return "transaction backup";
   }
   return "unknown";
 }

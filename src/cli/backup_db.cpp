@@ -48,6 +48,7 @@ nlohmann::json DatabaseStreamSource::Metadata() const {
       info_ ? db::DatabaseInfoToJson(*info_) : nlohmann::json{{"driver", driver_name_}};
   m["status"] = failure_ ? "missing" : "ok";
   if (failure_) m["error"] = failure_->message;
+  for (const auto& [key, value] : tags_.items()) m[key] = value;
   return m;
 }
 

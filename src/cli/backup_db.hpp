@@ -34,6 +34,9 @@ class DatabaseStreamSource final : public backup::StreamSource {
   Status Produce(const std::function<Status(std::string_view)>& sink) override;
   nlohmann::json Metadata() const override;
   const std::optional<Error>& failure() const { return failure_; }
+  // Added to the stream's metadata: {"transaction": ID, "version": V} for a deploy
+  // transaction's backup (docs/rollback.md#data).
+  void SetTags(nlohmann::json tags) { tags_ = std::move(tags); }
 
  private:
   std::unique_ptr<db::Driver> driver_;
@@ -41,17 +44,21 @@ class DatabaseStreamSource final : public backup::StreamSource {
   bool continue_on_error_;
   std::optional<db::DatabaseInfo> info_;
   std::optional<Error> failure_;
+  nlohmann::json tags_ = nlohmann::json::object();
 };
 
 // The source for "db" in backup.include (nullptr when it is not included).
 Result<std::unique_ptr<DatabaseStreamSource>> MakeDatabaseSource(const config::Config& cfg,
                                                                  bool continue_on_error);
 
-// Restores the database of `snapshot`: into the configured database (after confirmation) or,
-// with `database` set, into that database (SQLite: that file), created when missing. Every
-// chunk is checked before the live database is touched.
+// Restores the database of `snapshot`: into the configured database (after confirmation unless
+// `confirmed`) or, with `database` set, into that database (SQLite: that file), created when
+// missing. Every chunk is checked before the live database is touched.
 Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
-                       const std::string& database);
+                       const std::string& database, bool confirmed = false);
+
+// A usage error unless `snapshot` holds a usable dump of a database of the configured driver.
+Status CheckDatabaseBackup(const config::Config& cfg, const repo::Snapshot& snapshot);
 
 // verify --restore-test: restores the snapshot's database into a temporary database (on
 // `server` "HOST[:PORT]" when set), runs the engine's check, compares every table's row count

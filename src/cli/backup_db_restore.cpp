@@ -54,8 +54,17 @@ Status ApplyServer(const std::string& server, db::ConnectionOptions& o) {
 
 }  // namespace
 
+Status CheckDatabaseBackup(const config::Config& cfg, const repo::Snapshot& snapshot) {
+  VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot));
+  if (recorded.driver != cfg.database.driver) {
+    return UsageError("backup " + snapshot.id + " holds a " + recorded.driver +
+                      " database but database.driver is '" + cfg.database.driver + "'");
+  }
+  return Ok();
+}
+
 Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
-                       const std::string& database) {
+                       const std::string& database, bool confirmed) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot));
   VELIN_ASSIGN(db::ConnectionOptions options, DatabaseConnectionOptions(*cfg));
@@ -64,7 +73,7 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
   if (options.driver == "sqlite" && !target.empty()) target = config::ResolveAppPath(*cfg, target);
   VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
   output::Console& out = ctx.out();
-  if (target.empty()) {
+  if (target.empty() && !confirmed) {
     VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Replace {} with the one from backup {}?",
                                                 driver->Describe(), snapshot.id)));
     if (!yes) return Failure("restore cancelled");

@@ -27,9 +27,15 @@ std::string JoinSources(const std::vector<std::string>& sources) {
   return text;
 }
 
-backup::RetentionRules RulesOf(const config::BackupSection& b) {
-  return {b.retention_days, b.keep_last,    b.keep_daily,
-          b.keep_weekly,    b.keep_monthly, b.keep_yearly};
+backup::RetentionRules RulesOf(const config::Config& cfg) {
+  const config::BackupSection& b = cfg.backup;
+  return {b.retention_days,
+          b.keep_last,
+          b.keep_daily,
+          b.keep_weekly,
+          b.keep_monthly,
+          b.keep_yearly,
+          cfg.rollback.keep_transaction_backups};
 }
 
 // Local time, minutes: the rules count local days, so the listing shows local times.
@@ -84,7 +90,11 @@ nlohmann::json ToJson(const backup::ForgetResult& result, const backup::Retentio
       ids.push_back(d.id);
       if (!d.keep) forgotten.push_back(d.id);
     }
-    groups.push_back({{"host", g.host}, {"app", g.app}, {"sources", g.sources}, {"backups", ids}});
+    groups.push_back({{"host", g.host},
+                      {"app", g.app},
+                      {"sources", g.sources},
+                      {"transactions", g.transactions},
+                      {"backups", ids}});
   }
   nlohmann::json unreadable = nlohmann::json::array();
   for (const auto& u : result.unreadable) unreadable.push_back(u.object);
@@ -107,8 +117,9 @@ void PrintHuman(output::Console& out, const backup::ForgetResult& result,
   size_t kept = 0;
   size_t total = 0;
   for (const auto& g : result.groups) {
-    out.Line(TrFormat("Host {}, app {}, sources {}:", g.host, g.app.empty() ? "''" : g.app,
-                      JoinSources(g.sources)));
+    out.Line(TrFormat(g.transactions ? "Host {}, app {}, sources {}, deploy transactions:"
+                                     : "Host {}, app {}, sources {}:",
+                      g.host, g.app.empty() ? "''" : g.app, JoinSources(g.sources)));
     for (const auto& d : g.decisions) {
       ++total;
       if (d.keep) {
@@ -130,7 +141,7 @@ void PrintHuman(output::Console& out, const backup::ForgetResult& result,
 
 Status RunForget(Context& ctx, const ForgetFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  const backup::RetentionRules rules = RulesOf(cfg->backup);
+  const backup::RetentionRules rules = RulesOf(*cfg);
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   // Deleting snapshots excludes every other user of the repository; looking does not.
   const auto kind = flags.dry_run ? repo::LockKind::kShared : repo::LockKind::kExclusive;

@@ -2,7 +2,10 @@
 // chosen ones) with their host, app, time, strategy, sources, files and sizes.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "backup_common.hpp"
+#include "velin/backup/forget.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::cli {
@@ -13,6 +16,10 @@ struct ListFlags {
   RepoFlags repo;
   SelectFlags select;
 };
+
+nlohmann::json NullIfEmpty(const std::string& text) {
+  return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
+}
 
 Status RunList(Context& ctx, const ListFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
@@ -46,7 +53,9 @@ Status RunList(Context& ctx, const ListFlags& flags) {
                       {"streams", streams},
                       {"files", s.stats.files},
                       {"size", s.stats.bytes},
-                      {"added_size", s.stats.bytes_added}});
+                      {"added_size", s.stats.bytes_added},
+                      {"transaction", NullIfEmpty(backup::TransactionOf(s))},
+                      {"version", NullIfEmpty(backup::TransactionVersionOf(s))}});
     }
     out.Json({{"backups", list},
               {"host", filter.all ? nlohmann::json(nullptr) : nlohmann::json(filter.host)},
@@ -67,16 +76,26 @@ Status RunList(Context& ctx, const ListFlags& flags) {
     return Ok();
   }
   out.Begin(output::Icon::kList, Tr("Backups:"));
-  out.Line(fmt::format("  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}", Tr("ID"),
-                       Tr("Time"), Tr("Host"), Tr("App"), Tr("Strategy"), Tr("Files"), Tr("Size"),
-                       Tr("Added"), Tr("Sources")));
+  // The Transaction column only when a deploy transaction took a backup (docs/rollback.md#data).
+  const bool transactions = std::any_of(snapshots.begin(), snapshots.end(), [](const auto& s) {
+    return !backup::TransactionOf(s).empty();
+  });
+  std::string header = fmt::format("  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}",
+                                   Tr("ID"), Tr("Time"), Tr("Host"), Tr("App"), Tr("Strategy"),
+                                   Tr("Files"), Tr("Size"), Tr("Added"), Tr("Sources"));
+  if (transactions) header += fmt::format("  {}", Tr("Transaction (version)"));
+  out.Line(header);
   for (const auto& s : snapshots) {
     std::string sources;
     for (const auto& src : s.sources) sources += (sources.empty() ? "" : ", ") + src.name;
-    out.Line(fmt::format("  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}", s.id,
-                         s.time, s.host, s.app.empty() ? "-" : s.app, s.strategy, s.stats.files,
-                         output::FormatBytes(s.stats.bytes),
-                         output::FormatBytes(s.stats.bytes_added), sources));
+    std::string line = fmt::format("  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}",
+                                   s.id, s.time, s.host, s.app.empty() ? "-" : s.app, s.strategy,
+                                   s.stats.files, output::FormatBytes(s.stats.bytes),
+                                   output::FormatBytes(s.stats.bytes_added), sources);
+    if (const std::string txn = backup::TransactionOf(s); !txn.empty()) {
+      line += fmt::format("  {} ({})", txn, backup::TransactionVersionOf(s));
+    }
+    out.Line(line);
   }
   hint();
   return Ok();

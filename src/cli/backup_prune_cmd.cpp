@@ -72,8 +72,13 @@ Status RunPrune(Context& ctx, const PruneFlags& flags) {
 Result<nlohmann::json> Maintain(Context& ctx, const RepoFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   const auto& b = cfg->backup;
-  const backup::RetentionRules rules{b.retention_days, b.keep_last,    b.keep_daily,
-                                     b.keep_weekly,    b.keep_monthly, b.keep_yearly};
+  const backup::RetentionRules rules{b.retention_days,
+                                     b.keep_last,
+                                     b.keep_daily,
+                                     b.keep_weekly,
+                                     b.keep_monthly,
+                                     b.keep_yearly,
+                                     cfg->rollback.keep_transaction_backups};
   if (rules.Empty()) return nlohmann::json(nullptr);
   output::Console& out = ctx.out();
   RepoFlags waiting = flags;

@@ -4,6 +4,7 @@
 
 #include "hook_settings.hpp"
 #include "rollback_common.hpp"
+#include "rollback_data.hpp"
 
 namespace velin::cli {
 namespace {
@@ -45,6 +46,14 @@ Result<std::unique_ptr<rollback::RollbackEngine>> MakeRollbackEngine(Context& ct
   s.migrate_down = r.migrate_down;
   s.database_configured = cfg->database.configured;
   s.hooks = HookSettingsOf(*cfg);
+  s.backup_on_begin = r.backup_on_begin;
+  s.restore_data_on_timeout = r.restore_data_on_timeout;
+  // One guard for the whole process: the engine holds a plain pointer to it.
+  static std::unique_ptr<rollback::DataGuard> guard = MakeDataGuard(ctx);
+  s.data = guard.get();
+  if (s.data != nullptr) {  // the watchdog backs up nothing, but restores at the deadline
+    s.watchdog_secret_env = {cfg->database.password_env, cfg->backup.password_env};
+  }
   return std::make_unique<rollback::RollbackEngine>(ctx.env(), std::move(s), ctx.out());
 }
 

@@ -89,7 +89,11 @@ void RegisterRollbackSwitchCommands(CLI::App& group, Context& ctx) {
       ->required();
   cmd->add_option("--reason", *reason, "Why (kept in the history)");
   cmd->add_flag("--dry-run", *dry_run, "Print what the switch would do; change nothing");
-  cmd->callback([&ctx, name, reason, dry_run] {
+  auto restore_data = std::make_shared<std::string>();
+  cmd->add_option("--restore-data", *restore_data,
+                  "Also restore the database: a backup ID, or 'at-version' (the backup a "
+                  "deploy transaction took while NAME was live); asks unless --yes");
+  cmd->callback([&ctx, name, reason, dry_run, restore_data] {
     if (*dry_run) {
       // Nothing may change: not even an expired transaction's rollback (the plan names it),
       // nor a monitoring record of a run that did not happen.
@@ -108,8 +112,15 @@ void RegisterRollbackSwitchCommands(CLI::App& group, Context& ctx) {
       return;
     }
     ctx.Execute([&]() -> Status {
+      if (!restore_data->empty()) {
+        VELIN_ASSIGN(bool yes,
+                     ctx.Confirm(TrFormat("Switch to {} and replace the database with the backup "
+                                          "({}), losing the writes made since?",
+                                          *name, *restore_data)));
+        if (!yes) return Failure("to-version cancelled; nothing was changed");
+      }
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
-      Status s = engine->ToVersion(*name, *reason);
+      Status s = engine->ToVersion(*name, *reason, *restore_data);
       ctx.stats().version = *name;  // [notify]: the version switched to (or undone)
       if (ctx.out().json()) {
         VELIN_ASSIGN(auto st, engine->Inspect());

@@ -16,7 +16,9 @@ nlohmann::json TxnJson(const rollback::TransactionRecord& t, int64_t now_ms) {
           {"reason", t.reason},
           {"user", t.user},
           {"host", t.host},
-          {"watchdog_pid", t.watchdog_pid}};
+          {"watchdog_pid", t.watchdog_pid},
+          {"backup", t.backup.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.backup)},
+          {"version", t.version}};
 }
 
 Result<Duration> ParseDurationArg(const std::string& text, const std::string& what) {
@@ -36,14 +38,19 @@ void AddBegin(CLI::App& group, Context& ctx) {
                   "Roll back unless committed within (default: "
                   "rollback.transaction_timeout)");
   cmd->add_option("--reason", *reason, "Why (kept in the history)");
-  cmd->callback([&ctx, timeout, reason] {
+  auto backup = std::make_shared<bool>(false);
+  cmd->add_flag("--backup", *backup,
+                "First back up the database into the repository (tagged with the transaction); "
+                "default rollback.backup_on_begin");
+  cmd->callback([&ctx, timeout, reason, backup] {
     ctx.Execute([&]() -> Status {
       std::optional<Duration> span;
       if (!timeout->empty()) {
         VELIN_ASSIGN(span, ParseDurationArg(*timeout, "--timeout"));
       }
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
-      VELIN_ASSIGN(rollback::TransactionRecord t, engine->Begin(span, *reason));
+      VELIN_ASSIGN(rollback::TransactionRecord t, engine->Begin(span, *reason, *backup));
+      if (!t.backup.empty()) ctx.stats().backup_id = t.backup;
       if (ctx.out().json()) ctx.out().Json(TxnJson(t, rollback::UnixMs(ctx.env())));
       return Ok();
     });
@@ -55,18 +62,38 @@ void AddEnd(CLI::App& group, Context& ctx, const std::string& name, bool commit)
                              commit ? "Keep the deployed state and close the transaction"
                                     : "Go back to the transaction's base now");
   auto reason = std::make_shared<std::string>();
-  if (!commit) cmd->add_option("--reason", *reason, "Why (kept in the history)");
-  cmd->callback([&ctx, commit, reason] {
+  auto restore_data = std::make_shared<bool>(false);
+  if (!commit) {
+    cmd->add_option("--reason", *reason, "Why (kept in the history)");
+    cmd->add_flag("--restore-data", *restore_data,
+                  "Also restore the database from the backup taken at begin (writes since "
+                  "begin are lost; asks unless --yes)");
+  }
+  cmd->callback([&ctx, commit, reason, restore_data] {
     ctx.Execute([&]() -> Status {
+      if (*restore_data) {
+        VELIN_ASSIGN(bool yes,
+                     ctx.Confirm(std::string(Tr("Roll back and replace the database with the "
+                                                "backup taken at begin, losing the writes made "
+                                                "since?"))));
+        if (!yes) return Failure("rollback cancelled; nothing was changed");
+      }
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       VELIN_ASSIGN(rollback::TransactionEnd end,
-                   commit ? engine->Commit() : engine->RollbackNow(*reason));
+                   commit ? engine->Commit() : engine->RollbackNow(*reason, *restore_data));
       if (ctx.out().json()) {
-        ctx.out().Json({{"id", end.id}, {"outcome", end.outcome}, {"base", end.base}});
+        ctx.out().Json(
+            {{"id", end.id},
+             {"outcome", end.outcome},
+             {"base", end.base},
+             {"data", end.data.empty() ? nlohmann::json(nullptr) : nlohmann::json(end.data)}});
       } else if (commit) {
         ctx.out().Done(TrFormat("Transaction {} committed", end.id));
       } else {
         ctx.out().Done(TrFormat("Transaction {} {} (back to {})", end.id, end.outcome, end.base));
+      }
+      if (!end.data.empty() && !ctx.out().json()) {
+        ctx.out().Info(TrFormat("Database: {}", end.data));
       }
       return Ok();
     });
@@ -130,6 +157,9 @@ void AddStatus(CLI::App& group, Context& ctx) {
                         t.started, t.user));
       out.Line(TrFormat("Deadline {} ({} left)", rollback::IsoTime(t.deadline_ms),
                         FormatDuration(Duration(left / 1000 * 1000))));
+      if (!t.backup.empty()) {
+        out.Line(TrFormat("Database backup {} (taken while {} was live)", t.backup, t.version));
+      }
       return Ok();
     });
   });
@@ -142,7 +172,16 @@ void AddRecover(CLI::App& group, Context& ctx) {
     SkipExpiredTransactionHook() = true;
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
-      VELIN_ASSIGN(auto done, engine->Recover());
+      std::optional<rollback::TransactionEnd> timed_out;
+      auto recovered = engine->Recover(&timed_out);
+      if (timed_out) {  // [notify]: recover finished what the watchdog could not (a reboot)
+        ctx.stats().event = "rollback-timeout";
+        ctx.stats().version = timed_out->base;
+        ctx.stats().summary = "transaction " + timed_out->id + " " + timed_out->outcome + " (to " +
+                              timed_out->base + ")";
+        if (!timed_out->data.empty()) ctx.stats().summary += "; database " + timed_out->data;
+      }
+      VELIN_ASSIGN(auto done, std::move(recovered));
       if (ctx.out().json()) {
         ctx.out().Json({{"actions", done}});
         return Ok();
@@ -176,6 +215,7 @@ void AddWatchdog(CLI::App& group, Context& ctx) {
         ctx.stats().version = (*end)->base;
         ctx.stats().summary =
             "transaction " + (*end)->id + " " + (*end)->outcome + " (to " + (*end)->base + ")";
+        if (!(*end)->data.empty()) ctx.stats().summary += "; database " + (*end)->data;
       }
       return Ok();
     });

@@ -144,6 +144,12 @@ void AddHistory(CLI::App& group, Context& ctx) {
                          {"failed", rollback::FailedHealthCheck(h)},
                          {"transaction", h.transaction},
                          {"detail", h.detail}});
+          // The database side (docs/rollback.md#data): only when a backup was taken or restored.
+          if (!h.backup.empty()) {
+            arr.back()["backup"] = h.backup;
+            arr.back()["backup_version"] = h.backup_version;
+          }
+          if (!h.data.empty()) arr.back()["data"] = h.data;
         }
         out.Json({{"history", arr}});
         return Ok();
@@ -165,6 +171,7 @@ void AddHistory(CLI::App& group, Context& ctx) {
         if (rollback::FailedHealthCheck(h)) line += " [" + std::string(Tr("failed")) + "]";
         line += ": " + h.outcome;
         if (!h.reason.empty()) line += "  [" + h.reason + "]";
+        if (!h.data.empty()) line += "; " + TrFormat("database: {}", h.data);
         out.Line(line);
       }
       return Ok();

@@ -175,6 +175,11 @@ std::vector<KeySpec> BuildSchema() {
   s.push_back(
       Str("rollback", "migration_status", &C::rollback, &RollbackSection::migration_status));
   s.push_back(Str("rollback", "migrate_down", &C::rollback, &RollbackSection::migrate_down));
+  s.push_back(Bool("rollback", "backup_on_begin", &C::rollback, &RollbackSection::backup_on_begin));
+  s.push_back(Bool("rollback", "restore_data_on_timeout", &C::rollback,
+                   &RollbackSection::restore_data_on_timeout));
+  s.push_back(Int("rollback", "keep_transaction_backups", &C::rollback,
+                  &RollbackSection::keep_transaction_backups, 1, 1'000'000));
 
   s.push_back(Str("hooks", "before_backup", &C::hooks, &HooksSection::before_backup));
   s.push_back(Str("hooks", "after_backup", &C::hooks, &HooksSection::after_backup));

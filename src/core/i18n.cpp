@@ -72,6 +72,36 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"Database migrated down to level {}", "Datenbank auf Stand {} zurückmigriert"},
       {"Transaction {} open until {} (base {})", "Transaktion {} offen bis {} (Basis {})"},
       {"Transaction {} extended until {}", "Transaktion {} verlängert bis {}"},
+      {"Backing up the database for transaction {}...",
+       "Sichere die Datenbank für Transaktion {}..."},
+      {"Database backup {} taken for transaction {}",
+       "Datenbanksicherung {} für Transaktion {} angelegt"},
+      {"Database restored from backup {}", "Datenbank aus Sicherung {} wiederhergestellt"},
+      {"restoring the database from backup {} failed: {}; starting the service all the same",
+       "Wiederherstellen der Datenbank aus Sicherung {} fehlgeschlagen: {}; der Dienst wird "
+       "trotzdem gestartet"},
+      {"Database: {}", "Datenbank: {}"},
+      {"database: {}", "Datenbank: {}"},
+      {"Database backup {} (taken while {} was live)",
+       "Datenbanksicherung {} (angelegt, als {} live war)"},
+      {"Roll back and replace the database with the backup taken at begin, losing the writes "
+       "made since?",
+       "Zurücksetzen und die Datenbank durch die Sicherung vom Beginn ersetzen? Seither "
+       "geschriebene Daten gehen verloren."},
+      {"Switch to {} and replace the database with the backup ({}), losing the writes made "
+       "since?",
+       "Zu {} wechseln und die Datenbank durch die Sicherung ({}) ersetzen? Seither geschriebene "
+       "Daten gehen verloren."},
+      {"the code is on {} and the service started, but restoring the database from backup {} "
+       "failed: {}; retry with: {}",
+       "der Code ist auf {} und der Dienst läuft, aber das Wiederherstellen der Datenbank aus "
+       "Sicherung {} ist fehlgeschlagen: {}; erneut versuchen mit: {}"},
+      {"transaction {} {} (back to {}, service started), but restoring the database from "
+       "backup {} failed: {}; retry with: {}",
+       "Transaktion {} {} (zurück auf {}, Dienst läuft), aber das Wiederherstellen der "
+       "Datenbank aus Sicherung {} ist fehlgeschlagen: {}; erneut versuchen mit: {}"},
+      {"Transaction (version)", "Transaktion (Version)"},
+      {"transaction backup", "Transaktionssicherung"},
       {"Transaction {} committed", "Transaktion {} bestätigt"},
       {"Rolling back transaction {} to {}...", "Setze Transaktion {} auf {} zurück..."},
       {"No open transaction", "Keine offene Transaktion"},
@@ -142,6 +172,8 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"{} backup(s) of other hosts or apps not shown (--all shows them)",
        "{} Backup(s) anderer Hosts oder Apps nicht gezeigt (--all zeigt sie)"},
       {"Host {}, app {}, sources {}:", "Host {}, App {}, Quellen {}:"},
+      {"Host {}, app {}, sources {}, deploy transactions:",
+       "Host {}, App {}, Quellen {}, Deploy-Transaktionen:"},
       {"Backups of host {}, app {} (--all: every host and app)",
        "Backups von Host {}, App {} (--all: alle Hosts und Apps)"},
       {"Backups of host {}, app {}: {} (of {} in the repository)",

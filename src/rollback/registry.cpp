@@ -60,6 +60,9 @@ json HistoryToJson(const HistoryEntry& e) {
             {"from", e.from}, {"to", e.to},     {"reason", e.reason}, {"outcome", e.outcome}};
   if (!e.transaction.empty()) j["transaction"] = e.transaction;
   if (!e.detail.empty()) j["detail"] = e.detail;
+  if (!e.backup.empty()) j["backup"] = e.backup;
+  if (!e.backup_version.empty()) j["backup_version"] = e.backup_version;
+  if (!e.data.empty()) j["data"] = e.data;
   return j;
 }
 
@@ -172,9 +175,12 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
       VELIN_TRY(ParseStateFile(layout.History(), line));
       continue;
     }
-    out.push_back({Str(j, "time"), Str(j, "user"), Str(j, "host"), Str(j, "action"), Str(j, "from"),
-                   Str(j, "to"), Str(j, "reason"), Str(j, "outcome"), Str(j, "transaction"),
-                   Str(j, "detail")});
+    HistoryEntry e{Str(j, "time"),   Str(j, "user"),    Str(j, "host"),
+                   Str(j, "action"), Str(j, "from"),    Str(j, "to"),
+                   Str(j, "reason"), Str(j, "outcome"), Str(j, "transaction"),
+                   Str(j, "detail"), Str(j, "backup"),  Str(j, "backup_version"),
+                   Str(j, "data")};
+    out.push_back(std::move(e));
   }
   return out;
 }
@@ -207,6 +213,10 @@ Result<std::optional<TransactionRecord>> LoadTransaction(io::Env& env, const Sta
   t.cause = Str(*doc, "cause");
   t.outcome = Str(*doc, "outcome");
   t.watchdog_pid = Int(*doc, "watchdog_pid");
+  t.backup = Str(*doc, "backup");
+  t.version = Str(*doc, "version");
+  t.restore_data = doc->value("restore_data", false);
+  t.data = Str(*doc, "data");
   if (t.id.empty() || t.state.empty()) {
     return DamageError(layout.Transaction() + ": transaction has no id or state");
   }
@@ -227,6 +237,12 @@ Status SaveTransaction(io::Env& env, const StateLayout& layout, const Transactio
               {"cause", t.cause},
               {"outcome", t.outcome},
               {"watchdog_pid", t.watchdog_pid}};
+  if (!t.backup.empty()) {  // optional fields: a transaction without a backup is written as before
+    doc["backup"] = t.backup;
+    doc["version"] = t.version;
+    doc["restore_data"] = t.restore_data;
+    if (!t.data.empty()) doc["data"] = t.data;
+  }
   return io::WriteFileDurably(env, layout.Transaction(), doc.dump(2) + "\n");
 }
 
@@ -246,6 +262,8 @@ Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLa
   s.phase = Str(*doc, "phase");
   s.failure = Str(*doc, "failure");
   s.health_failed = doc->value("health_failed", false);
+  s.restore_backup = Str(*doc, "restore_backup");
+  s.data = Str(*doc, "data");
   return std::optional<SwitchIntent>(std::move(s));
 }
 
@@ -260,6 +278,10 @@ Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchInt
   doc["phase"] = s.phase;
   doc["failure"] = s.failure;
   doc["health_failed"] = s.health_failed;
+  if (!s.restore_backup.empty()) {
+    doc["restore_backup"] = s.restore_backup;
+    doc["data"] = s.data;
+  }
   return io::WriteFileDurably(env, layout.SwitchIntent(), doc.dump(2) + "\n");
 }
 

@@ -87,10 +87,13 @@ static Status RestoreSavedConfig(io::Env& env, const std::string& saved_root,
 
 // One direction of a switch, from `from` (may be empty) to `to`. `from_level` is the schema
 // level before the switch. `*changed` turns true once the link or the config was touched.
+// `restore_data` (may be empty): restores the database before `start`, instead of migrate_down
+// (the backup brings back the schema of its time).
 static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& reporter,
                          const VersionRecord& to, const VersionRecord* from,
                          const std::string& from_level, const ConfigSource& config,
-                         const std::function<Status(const std::string&)>& point, bool* changed) {
+                         const std::function<Status(const std::string&)>& point, bool* changed,
+                         const std::function<Status()>& restore_data = {}) {
   VELIN_TRY(RunServiceCommand(settings, "stop", settings.stop, settings.stop_timeout));
   if (!settings.stop.empty()) reporter.Done(Tr("Service stopped"));
   CrashPoint("switch-stopped");
@@ -108,7 +111,10 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
   }
   CrashPoint("switch-config");
   bool older = from != nullptr && to.seq < from->seq;
-  if (!to.schema_level.empty() && !from_level.empty() && LevelBelow(to.schema_level, from_level)) {
+  if (restore_data) {
+    VELIN_TRY(restore_data());
+  } else if (!to.schema_level.empty() && !from_level.empty() &&
+             LevelBelow(to.schema_level, from_level)) {
     if (settings.migrate_down.empty()) {
       reporter.Warn(
           TrFormat("schema level {} is below the live level {} and no "
@@ -172,8 +178,31 @@ Result<std::vector<std::string>> RollbackEngine::SavedConfigs() {
   return out;
 }
 
+Status RollbackEngine::RestoreDataOfSwitch(SwitchIntent& intent) {
+  if (!intent.data.empty()) return Ok();  // ran before a crash: never twice (writes since)
+  Status restored = Ok();
+  if (settings_.data == nullptr) {
+    restored = Failure("no database backup is configured ([database], \"db\" in backup.include)");
+  } else {
+    restored = settings_.data->Restore(intent.restore_backup);
+  }
+  CrashPoint("switch-data-restored");
+  if (restored) {
+    intent.data = "restored";
+    reporter_.Done(TrFormat("Database restored from backup {}", intent.restore_backup));
+  } else {
+    intent.data = "failed: " + restored.error().message;
+    reporter_.Warn(
+        TrFormat("restoring the database from backup {} failed: {}; starting the "
+                 "service all the same",
+                 intent.restore_backup, restored.error().message));
+  }
+  return SaveSwitchIntent(env_, layout_, intent);  // before `start`: a crash never restores again
+}
+
 Status RollbackEngine::SwitchLocked(const std::string& target, const std::string& reason,
-                                    const std::string& txn_id, const std::string& action) {
+                                    const std::string& txn_id, const std::string& action,
+                                    const std::string& restore_backup) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   const VersionRecord* rec = reg.Find(target);
   if (rec == nullptr) {
@@ -187,6 +216,7 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   intent.started = IsoTime(UnixMs(env_));
   intent.action = action;
   intent.phase = "forward";
+  intent.restore_backup = restore_backup;
   VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
   intent.history_len = static_cast<int64_t>(history.size());
   if (const VersionRecord* f = reg.Find(intent.from)) intent.from_level = f->schema_level;
@@ -274,6 +304,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
         h.to == entry.to && h.transaction == entry.transaction) {
       // It ended before the crash: only the intent is left to remove; report how it ended.
       VELIN_TRY(RemoveSwitchIntent(env_, layout_));
+      last_data_ = intent.data;
       if (h.outcome == "switched") return Ok();
       bool undone = h.outcome.rfind("health check failed; switched back", 0) == 0;
       return MakeError(undone ? ExitCode::kHealthFailed : ExitCode::kFailed,
@@ -296,8 +327,16 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     ConfigSource config;
     if (to.kind == VersionKind::kSnapshot) config.root = layout_.Config(to.name);
     bool changed = false;
+    std::function<Status()> restore;
+    if (!intent.restore_backup.empty()) restore = [&] { return RestoreDataOfSwitch(intent); };
     Status forward = ApplySteps(env_, settings_, reporter_, to, from ? &*from : nullptr,
-                                intent.from_level, config, point, &changed);
+                                intent.from_level, config, point, &changed, restore);
+    if (!intent.restore_backup.empty() && !intent.data.empty()) {
+      entry.data = intent.data == "restored"
+                       ? "restored from backup " + intent.restore_backup
+                       : "restore from backup " + intent.restore_backup + " " + intent.data;
+    }
+    last_data_ = intent.data;
     NoteSwitchOutcome(intent.to, forward);  // the failed mark in registry.json; never stops it
     if (forward) {
       VELIN_TRY(AppendHistory(env_, layout_, entry));
@@ -354,7 +393,18 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
                    "switch to " + intent.to + ": " + intent.failure + "; " + back_result);
 }
 
-Status RollbackEngine::ToVersion(const std::string& name, const std::string& reason) {
+Result<std::string> RollbackEngine::BackupAtVersion(const std::string& version) {
+  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  for (auto it = history.rbegin(); it != history.rend(); ++it) {
+    if (!it->backup.empty() && it->backup_version == version) return it->backup;
+  }
+  return UsageError("no database backup was taken while " + version +
+                    " was live (a transaction's 'begin --backup' takes one); name a backup id "
+                    "instead (velin backup list)");
+}
+
+Status RollbackEngine::ToVersion(const std::string& name, const std::string& reason,
+                                 const std::string& restore_data) {
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), Duration(2000)));
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
@@ -368,9 +418,26 @@ Status RollbackEngine::ToVersion(const std::string& name, const std::string& rea
   const VersionRecord* to = reg.Find(target);
   const VersionRecord* f = reg.Find(from);
   bool back = to != nullptr && f != nullptr && to->seq < f->seq;
+  std::string backup = restore_data;
+  if (!restore_data.empty()) {  // checked before anything changes
+    if (settings_.data == nullptr) {
+      return UsageError("--restore-data needs a [database] with \"db\" in backup.include");
+    }
+    if (restore_data == "at-version") {
+      VELIN_ASSIGN(backup, BackupAtVersion(target));
+    }
+    VELIN_TRY(settings_.data->Check(backup));
+  }
   reporter_.Begin(TrFormat("Switching to {}...", target));
-  VELIN_TRY(SwitchLocked(target, reason, "", "switch"));
+  last_data_.clear();
+  VELIN_TRY(SwitchLocked(target, reason, "", "switch", backup));
   reporter_.Done(back ? TrFormat("Rolled back to {}", target) : TrFormat("Switched to {}", target));
+  if (last_data_.rfind("failed: ", 0) == 0) {
+    return Failure(
+        TrFormat("the code is on {} and the service started, but restoring the database "
+                 "from backup {} failed: {}; retry with: {}",
+                 target, backup, last_data_.substr(8), settings_.data->RetryCommand(backup)));
+  }
   return Ok();
 }
 

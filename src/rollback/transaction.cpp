@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "service.hpp"
@@ -50,6 +51,10 @@ Result<bool> RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
   // Test-only crash points and fault rules belong to this invocation, not to the timer.
   options.extra_env = {
       {"VELIN_TEST_CRASH_AT", ""}, {"VELIN_FAULT_INJECT", ""}, {"VELIN_FAULT_BITFLIP", ""}};
+  for (const std::string& name : settings_.watchdog_secret_env) {
+    const char* value = name.empty() ? nullptr : std::getenv(name.c_str());
+    if (value != nullptr) options.extra_env.emplace_back(name, value);
+  }
   SetCloseOnExec(fd, false);
   auto child = Subprocess::Start(options);
   ::close(fd);  // the lock stays with the child's copy of the descriptor
@@ -105,7 +110,7 @@ static std::string DescribeTransaction(const TransactionRecord& t) {
 }
 
 Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
-                                                const std::string& reason) {
+                                                const std::string& reason, bool backup) {
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
   Duration span = timeout.value_or(settings_.transaction_timeout);
@@ -135,6 +140,22 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   for (char& c : txn.id) {
     if (c == ':') c = '-';
   }
+  if (backup || settings_.backup_on_begin) {  // before anything changes (docs/rollback.md#data)
+    if (settings_.data == nullptr) {
+      return UsageError(
+          "begin --backup (rollback.backup_on_begin) needs a [database] with \"db\" in "
+          "backup.include; nothing was changed");
+    }
+    VELIN_ASSIGN(txn.version, LiveCurrent());
+    reporter_.Begin(TrFormat("Backing up the database for transaction {}...", txn.id));
+    auto taken = settings_.data->Backup(txn.id, txn.version);
+    if (!taken) {
+      return tl::unexpected(
+          taken.error().Wrap("transaction not opened, nothing was changed: database backup"));
+    }
+    txn.backup = *taken;
+    CrashPoint("begin-backup-taken");
+  }
   VELIN_ASSIGN(txn.base, ChooseBaseLocked(txn.id));
   txn.state = "open";
   txn.started = IsoTime(now);
@@ -148,6 +169,9 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   VELIN_TRY(SaveTransaction(env_, layout_, txn));
   reporter_.Done(TrFormat("Transaction {} open until {} (base {})", txn.id,
                           IsoTime(txn.deadline_ms), txn.base));
+  if (!txn.backup.empty()) {
+    reporter_.Done(TrFormat("Database backup {} taken for transaction {}", txn.backup, txn.id));
+  }
   // Bases of ended transactions go now; the transaction is open whatever happens here.
   if (Status pruned = Prune(txn.base); !pruned) {
     reporter_.Warn(TrFormat("pruning old transaction bases failed: {}", pruned.error().message));
@@ -162,23 +186,38 @@ Result<TransactionEnd> RollbackEngine::FinalizeTransactionLocked(const Transacti
     if (h.action == "transaction" && h.transaction == txn.id) recorded = true;
   }
   if (!recorded) {
-    VELIN_TRY(AppendHistory(env_, layout_,
-                            {IsoTime(UnixMs(env_)), CurrentUser(), HostName(), "transaction",
-                             txn.base, "", txn.reason, txn.outcome, txn.id, ""}));
+    HistoryEntry entry{IsoTime(UnixMs(env_)),
+                       CurrentUser(),
+                       HostName(),
+                       "transaction",
+                       txn.base,
+                       "",
+                       txn.reason,
+                       txn.outcome,
+                       txn.id,
+                       "",
+                       txn.backup,
+                       txn.backup.empty() ? "" : txn.version,
+                       txn.data};
+    VELIN_TRY(AppendHistory(env_, layout_, entry));
   }
   CrashPoint("txn-history");
   VELIN_TRY(RemoveTransaction(env_, layout_));
   std::string watchdog_lock = layout_.WatchdogLock(txn.id);
   VELIN_ASSIGN(bool lock_file, env_.Exists(watchdog_lock));
   if (lock_file) VELIN_TRY(env_.RemoveFile(watchdog_lock));
-  return TransactionEnd{txn.id, txn.outcome, txn.base};
+  return TransactionEnd{txn.id, txn.outcome, txn.base, txn.data};
 }
 
 Result<TransactionEnd> RollbackEngine::RollBackTransactionLocked(TransactionRecord txn,
-                                                                 const std::string& cause) {
+                                                                 const std::string& cause,
+                                                                 bool restore_data) {
   if (txn.state == "open") {
     txn.state = "rolling-back";  // from here on, recover continues this rollback
     txn.cause = cause;
+    // Decided once, with the state: a recover continues the rollback as it was chosen.
+    txn.restore_data = !txn.backup.empty() &&
+                       (cause == "timeout" ? settings_.restore_data_on_timeout : restore_data);
     VELIN_TRY(SaveTransaction(env_, layout_, txn));
   }
   CrashPoint("txn-rolling-back");
@@ -196,17 +235,38 @@ Result<TransactionEnd> RollbackEngine::RollBackTransactionLocked(TransactionReco
     // switch to the base below follows either way.
     (void)ContinueSwitchLocked(*intent);
   }
+  last_data_.clear();
   Status s = own ? ContinueSwitchLocked(*intent)
                  : SwitchLocked(txn.base,
                                 txn.cause == "timeout" ? "transaction deadline passed"
                                                        : "transaction rolled back",
-                                txn.id, "rollback");
+                                txn.id, "rollback", txn.restore_data ? txn.backup : "");
   txn.state = s ? "rolled-back" : "rollback-failed";
   txn.outcome = OutcomeFor(txn.cause, static_cast<bool>(s));
   if (!s) txn.outcome += ": " + s.error().message;
+  const bool data_failed = last_data_.rfind("failed: ", 0) == 0;
+  if (txn.backup.empty()) {
+    txn.data.clear();
+  } else if (last_data_ == "restored") {
+    txn.data = "restored from backup " + txn.backup + "; writes since begin are gone";
+  } else if (data_failed) {
+    txn.data = "restore from backup " + txn.backup + " " + last_data_;
+  } else if (txn.restore_data) {
+    txn.data = "not restored from backup " + txn.backup + ": the switch did not get that far";
+  } else {
+    txn.data = "kept: writes since begin stay (backup " + txn.backup + " was not restored)";
+  }
   VELIN_TRY(SaveTransaction(env_, layout_, txn));
   VELIN_ASSIGN(TransactionEnd end, FinalizeTransactionLocked(txn));
   if (!s) return tl::unexpected(s.error().Wrap("transaction " + txn.id + ": rollback failed"));
+  if (data_failed) {
+    std::string retry = settings_.data == nullptr ? "velin backup restore " + txn.backup
+                                                  : settings_.data->RetryCommand(txn.backup);
+    return Failure(
+        TrFormat("transaction {} {} (back to {}, service started), but restoring the "
+                 "database from backup {} failed: {}; retry with: {}",
+                 txn.id, txn.outcome, txn.base, txn.backup, last_data_.substr(8), retry));
+  }
   return end;
 }
 
@@ -249,14 +309,22 @@ Result<TransactionEnd> RollbackEngine::Commit() {
   return FinalizeTransactionLocked(txn);
 }
 
-Result<TransactionEnd> RollbackEngine::RollbackNow(const std::string& reason) {
+Result<TransactionEnd> RollbackEngine::RollbackNow(const std::string& reason, bool restore_data) {
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
   VELIN_ASSIGN(auto loaded, LoadTransaction(env_, layout_));
   VELIN_ASSIGN(TransactionRecord txn, RequireOpen(loaded, env_, layout_));
   if (txn.state != "open" || UnixMs(env_) >= txn.deadline_ms) return FinishIfDueLocked(txn);
+  if (restore_data && txn.backup.empty()) {
+    return UsageError("--restore-data: transaction " + txn.id +
+                      " took no database backup (begin --backup); nothing was changed");
+  }
+  if (restore_data) {
+    if (settings_.data == nullptr) return UsageError("--restore-data: no [database] is configured");
+    VELIN_TRY(settings_.data->Check(txn.backup));
+  }
   if (!reason.empty()) txn.reason = txn.reason.empty() ? reason : txn.reason + "; " + reason;
-  return RollBackTransactionLocked(txn, "by hand");
+  return RollBackTransactionLocked(txn, "by hand", restore_data);
 }
 
 Result<TransactionRecord> RollbackEngine::Extend(Duration by) {
@@ -288,13 +356,22 @@ Result<TransactionStatus> RollbackEngine::Inspect() {
   return st;
 }
 
-Result<std::vector<std::string>> RollbackEngine::Recover() {
+Result<std::vector<std::string>> RollbackEngine::Recover(std::optional<TransactionEnd>* timed_out) {
   std::vector<std::string> done;
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
   if (txn) {
-    VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(*txn));
+    // Its deadline passed (or the watchdog's rollback was interrupted): the timeout's rollback.
+    const bool timeout = (txn->state == "open" && UnixMs(env_) >= txn->deadline_ms) ||
+                         (txn->state == "rolling-back" && txn->cause == "timeout");
+    auto finished = FinishIfDueLocked(*txn);
+    if (!finished && timeout && timed_out != nullptr) {
+      *timed_out =
+          TransactionEnd{txn->id, "rollback failed: " + finished.error().message, txn->base, ""};
+    }
+    VELIN_ASSIGN(TransactionEnd end, std::move(finished));
+    if (timeout && timed_out != nullptr) *timed_out = end;
     if (end.outcome.empty()) {
       VELIN_ASSIGN(bool armed, ArmWatchdog(*txn));
       if (armed) {
@@ -309,8 +386,15 @@ Result<std::vector<std::string>> RollbackEngine::Recover() {
   }
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   if (intent) {  // an interrupted switch: continue it as recorded (back to `from` on failure)
+    last_data_.clear();
     VELIN_TRY(ContinueSwitchLocked(*intent));
     done.push_back("finished the interrupted switch " + intent->from + " → " + intent->to);
+    if (last_data_.rfind("failed: ", 0) == 0 && settings_.data != nullptr) {
+      return Failure("finished the interrupted switch to " + intent->to +
+                     ", but restoring the database from backup " + intent->restore_backup +
+                     " failed: " + last_data_.substr(8) +
+                     "; retry with: " + settings_.data->RetryCommand(intent->restore_backup));
+    }
   }
   return done;
 }

@@ -26,8 +26,9 @@ namespace velin::backup {
 // One retention group: the snapshots of one host and app with the same sources.
 struct ForgetGroup {
   std::string host;
-  std::string app;                           // "" for snapshots of velins that recorded none
-  std::vector<std::string> sources;          // source names, sorted
+  std::string app;                   // "" for snapshots of velins that recorded none
+  std::vector<std::string> sources;  // source names, sorted
+  bool transactions = false;  // deploy transactions' backups, kept by keep_transaction_backups
   std::vector<RetentionDecision> decisions;  // newest first
 };
 
@@ -36,6 +37,12 @@ struct ForgetResult {
   std::vector<repo::ObjectDamage> unreadable;  // snapshots that were left alone
   size_t forgotten = 0;                        // snapshot objects deleted (0 in a dry run)
 };
+
+// The deploy transaction a backup was taken for (its stream's metadata "transaction", written
+// by `velin rollback begin --backup`), "" for any other backup.
+std::string TransactionOf(const repo::Snapshot& snapshot);
+// The version live when that transaction began ("" when none).
+std::string TransactionVersionOf(const repo::Snapshot& snapshot);
 
 Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const RetentionRules& rules,
                                      std::chrono::system_clock::time_point now, bool dry_run,

@@ -33,8 +33,11 @@ struct RetentionRules {
   int keep_weekly = 0;
   int keep_monthly = 0;
   int keep_yearly = 0;
+  // The backups deploy transactions took (TransactionOf, forget.hpp) are their own group: the
+  // last N stay, the rules above never count or forget them. 0: they are treated like any other.
+  int keep_transaction_backups = 0;
 
-  // True when no rule is set: then every snapshot is kept.
+  // True when no rule above keep_transaction_backups is set: then every snapshot is kept.
   bool Empty() const;
 };
 
@@ -51,7 +54,8 @@ enum class KeepReason {
   kWeekly,
   kMonthly,
   kYearly,
-  kNewest,  // the newest snapshot, which always stays
+  kNewest,       // the newest snapshot, which always stays
+  kTransaction,  // one of the keep_transaction_backups newest backups of deploy transactions
 };
 
 struct RetentionDecision {

@@ -121,6 +121,10 @@ struct RollbackSection {
   Duration stop_timeout = Duration(120'000);
   std::string migration_status;
   std::string migrate_down;
+  // Deploy transactions and the database (docs/rollback.md#data).
+  bool backup_on_begin = false;
+  bool restore_data_on_timeout = false;
+  int keep_transaction_backups = 10;  // `backup forget` keeps the last N transaction backups
 };
 
 // Shell commands run around backups and switches (docs/operations.md#hooks); "" = none.

@@ -21,6 +21,23 @@
 
 namespace velin::rollback {
 
+// The database side of deploy transactions (docs/rollback.md#data): the command layer implements
+// it with the backup engine, so the rollback engine never depends on it.
+class DataGuard {
+ public:
+  virtual ~DataGuard() = default;
+  // Backs up the configured database into the repository, tagged with `transaction` and the
+  // live `version`. Returns the backup's id. Nothing of the rollback state is touched.
+  virtual Result<std::string> Backup(const std::string& transaction,
+                                     const std::string& version) = 0;
+  // Usage error unless backup `id` exists and holds a usable database dump.
+  virtual Status Check(const std::string& id) = 0;
+  // Replaces the configured database with the one of backup `id`, without asking.
+  virtual Status Restore(const std::string& id) = 0;
+  // The command that retries Restore(id) by hand.
+  virtual std::string RetryCommand(const std::string& id) const = 0;
+};
+
 // What the engine needs from velin.toml ([app], [rollback], whether [database] exists).
 struct Settings {
   std::string app_root;
@@ -44,6 +61,15 @@ struct Settings {
   // before_switch/after_switch/on_switch_failure run around every switch
   // (docs/operations.md#hooks).
   HookSettings hooks;
+  // Deploy transactions and the database (docs/rollback.md#data); `data` is null when no
+  // [database] is backed up (begin --backup and --restore-data are then usage errors).
+  DataGuard* data = nullptr;
+  // Environment variables the watchdog (velin itself) needs to restore the database at the
+  // deadline: the configured password_env names. Passed to it alone; every other child still
+  // gets the environment without secrets.
+  std::vector<std::string> watchdog_secret_env;
+  bool backup_on_begin = false;
+  bool restore_data_on_timeout = false;
 };
 
 struct VersionListing {
@@ -97,6 +123,7 @@ struct TransactionEnd {
   std::string id;
   std::string outcome;  // "committed", "rolled back by hand", "rolled back by timeout", ...
   std::string base;
+  std::string data;  // what happened to the database ("" when the transaction took no backup)
 };
 
 class RollbackEngine {
@@ -109,20 +136,30 @@ class RollbackEngine {
   Result<std::vector<HistoryEntry>> History();
   // Exit code 5 when the health check failed and the switch was undone. `name` may be
   // "previous" (kPreviousVersion).
-  Status ToVersion(const std::string& name, const std::string& reason);
+  // `restore_data`: "" (the database stays), a backup id, or "at-version" (the last backup
+  // taken by a transaction while `name` was live); restored after `current` points at `name`
+  // and before `start` (docs/rollback.md#data).
+  Status ToVersion(const std::string& name, const std::string& reason,
+                   const std::string& restore_data = "");
   // The plan of ToVersion(name) without any change (--dry-run).
   Result<SwitchPlan> PlanSwitch(const std::string& name);
   // Takes over an application deployed as plain files (docs/rollback.md#adopt).
   Result<VersionRecord> Adopt(const std::string& label);
 
   // Opens a transaction, or extends the open one to now + timeout. Returns the record.
-  Result<TransactionRecord> Begin(std::optional<Duration> timeout, const std::string& reason);
+  // `backup` (or rollback.backup_on_begin): first a database backup through Settings::data;
+  // when it fails, nothing is changed.
+  Result<TransactionRecord> Begin(std::optional<Duration> timeout, const std::string& reason,
+                                  bool backup = false);
   Result<TransactionEnd> Commit();
-  Result<TransactionEnd> RollbackNow(const std::string& reason);
+  // `restore_data`: also restore the database from the backup taken at begin.
+  Result<TransactionEnd> RollbackNow(const std::string& reason, bool restore_data = false);
   Result<TransactionRecord> Extend(Duration by);
   Result<TransactionStatus> Inspect();
   // Finishes an interrupted switch and an expired or interrupted transaction. Returns what it did.
-  Result<std::vector<std::string>> Recover();
+  // `timed_out` (may be null): set when it ended a transaction because its deadline had passed
+  // (also when that rollback failed: outcome "rollback failed: …"), for [notify].
+  Result<std::vector<std::string>> Recover(std::optional<TransactionEnd>* timed_out = nullptr);
   // The detached watchdog of transaction `id`: sleeps until the deadline, then rolls back.
   // `lock_fd`: the locked watchdog lock file inherited from the arming process (-1: take it).
   // What it ended: the transaction it finished (rolled back by timeout), or nullopt when the
@@ -147,7 +184,14 @@ class RollbackEngine {
   // a warning: it never stops a switch (or its switch-back).
   void NoteSwitchOutcome(const std::string& target, const Status& outcome);
   Status SwitchLocked(const std::string& target, const std::string& reason,
-                      const std::string& txn_id, const std::string& action);
+                      const std::string& txn_id, const std::string& action,
+                      const std::string& restore_backup = "");
+  // Restores the database of `intent` (once: intent.data records it), between the link and
+  // `start`. A failure is recorded, never stops the switch.
+  Status RestoreDataOfSwitch(SwitchIntent& intent);
+  // The backup id "at-version" names for `version` (the last one a transaction took while it
+  // was live); a usage error when there is none.
+  Result<std::string> BackupAtVersion(const std::string& version);
   Status ContinueSwitchLocked(const SwitchIntent& intent);
   // `*started`: false when the switch could not even be looked at (its target is gone).
   Status ContinueSwitchStepsLocked(SwitchIntent intent, bool* started);
@@ -160,7 +204,8 @@ class RollbackEngine {
   // A usage error when `name` exists and may not (or cannot) be replaced.
   Status CheckCreatable(const std::string& name, bool replace, const Registry& reg);
   Status Prune(const std::string& keep_also);
-  Result<TransactionEnd> RollBackTransactionLocked(TransactionRecord txn, const std::string& cause);
+  Result<TransactionEnd> RollBackTransactionLocked(TransactionRecord txn, const std::string& cause,
+                                                   bool restore_data = false);
   Result<TransactionEnd> FinalizeTransactionLocked(const TransactionRecord& txn);
   Result<TransactionEnd> FinishIfDueLocked(const TransactionRecord& txn);
   // False when a watchdog of `txn` is still alive (nothing started).
@@ -173,6 +218,9 @@ class RollbackEngine {
   Settings settings_;
   Reporter& reporter_;
   StateLayout layout_;
+  // What the last switch did to the database (SwitchIntent::data: "", "restored", "failed: …").
+  // A failed restore never stops the switch: callers turn it into exit 1 with the retry command.
+  std::string last_data_;
 };
 
 // Splits "v1.2.0 - Feature X Release" into name and description.

@@ -89,6 +89,10 @@ struct HistoryEntry {
   std::string outcome;      // "switched", "committed", "rolled back by timeout", ...
   std::string transaction;  // transaction id, when part of one
   std::string detail;
+  // Optional (added in format 1 without a version bump; docs/rollback-format.md#historyjsonl):
+  std::string backup;          // the database backup taken at the transaction's begin
+  std::string backup_version;  // the version live when that backup was taken
+  std::string data;            // what happened to the database ("restored from backup …", …)
 };
 
 // A switch (or a transaction's rollback switch) whose target failed its health check.
@@ -111,6 +115,11 @@ struct TransactionRecord {
   std::string cause;  // why rolling back: "timeout" | "by hand"
   std::string outcome;
   int64_t watchdog_pid = 0;
+  // Optional (added in format 1 without a version bump; docs/rollback-format.md#transaction):
+  std::string backup;         // the database backup taken by `begin --backup` ("" when none)
+  std::string version;        // the version live at begin (what that backup belongs to)
+  bool restore_data = false;  // the rollback restores the database from `backup`
+  std::string data;           // what the rollback did to the database (history's `data`)
 };
 
 // nullopt when there is no transaction file.
@@ -133,6 +142,11 @@ struct SwitchIntent {
   std::string phase;         // "forward" | "back" (the target failed: returning to `from`)
   std::string failure;       // phase "back": why the target failed
   bool health_failed = false;
+  // Optional (docs/rollback-format.md#switchjson): restore the database from this backup after
+  // `current` points at `to` and before `start`; `data` is "" until the restore ran, then
+  // "restored" or "failed: …" (a crash before that runs it again).
+  std::string restore_backup;
+  std::string data;
 };
 Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLayout& layout);
 Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchIntent& intent);

@@ -159,6 +159,55 @@ TEST(TransactionRecordTest, RoundTripsAndRemoves) {
   EXPECT_FALSE(loaded->has_value());
 }
 
+// The database fields of a transaction (docs/rollback-format.md#transactionjson) are optional:
+// a transaction without a backup is written without them (as an older velin wrote it) and
+// reads back empty; with a backup they round-trip, and so do the history's.
+TEST(TransactionRecordTest, DatabaseFieldsAreOptionalAndRoundTrip) {
+  TempDir dir;
+  io::Env& env = io::Env::Default();
+  StateLayout layout{dir.path()};
+  TransactionRecord t;
+  t.id = "x1";
+  t.state = "open";
+  t.base = "v1";
+  ASSERT_TRUE(SaveTransaction(env, layout, t));
+  std::string text = velin::testing::ReadFileOrDie(layout.Transaction());
+  EXPECT_EQ(text.find("backup"), std::string::npos) << text;
+  auto loaded = LoadTransaction(env, layout);
+  ASSERT_TRUE(loaded && loaded->has_value());
+  EXPECT_EQ((*loaded)->backup, "");
+  EXPECT_FALSE((*loaded)->restore_data);
+
+  t.backup = "20261130-0640-full";
+  t.version = "v1";
+  t.restore_data = true;
+  t.data = "restored from backup 20261130-0640-full";
+  ASSERT_TRUE(SaveTransaction(env, layout, t));
+  loaded = LoadTransaction(env, layout);
+  ASSERT_TRUE(loaded && loaded->has_value());
+  EXPECT_EQ((*loaded)->backup, t.backup);
+  EXPECT_EQ((*loaded)->version, "v1");
+  EXPECT_TRUE((*loaded)->restore_data);
+  EXPECT_EQ((*loaded)->data, t.data);
+
+  HistoryEntry old_entry;  // no database fields: the line carries none of them
+  old_entry.action = "transaction";
+  ASSERT_TRUE(AppendHistory(env, layout, old_entry));
+  EXPECT_EQ(velin::testing::ReadFileOrDie(layout.History()).find("backup"), std::string::npos);
+  HistoryEntry entry = old_entry;
+  entry.backup = t.backup;
+  entry.backup_version = "v1";
+  entry.data = t.data;
+  ASSERT_TRUE(AppendHistory(env, layout, entry));
+  auto history = ReadHistory(env, layout);
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].backup, "");
+  EXPECT_EQ((*history)[1].backup, t.backup);
+  EXPECT_EQ((*history)[1].backup_version, "v1");
+  EXPECT_EQ((*history)[1].data, t.data);
+}
+
 // Every write of a registry update may fail; whichever fails, the registry on disk is the old
 // one or the new one, never torn, and it always loads.
 TEST(RegistryFaultTest, EveryInjectedFaultLeavesOldOrNew) {

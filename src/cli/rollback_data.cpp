@@ -1,0 +1,104 @@
+// The database side of deploy transactions (docs/rollback.md#data): rollback::DataGuard built
+// on the backup engine. `begin --backup` takes a database-only backup into the configured
+// repository, tagged with the transaction and the live version; a rollback with
+// --restore-data (or rollback.restore_data_on_timeout) restores it between the switch of the
+// code and `start`.
+#include "rollback_data.hpp"
+
+#include "backup_common.hpp"
+#include "backup_db.hpp"
+#include "hook_settings.hpp"
+#include "velin/backup/archiver.hpp"
+#include "velin/core/i18n.hpp"
+#include "velin/version.hpp"
+
+namespace velin::cli {
+namespace {
+
+class BackupDataGuard final : public rollback::DataGuard {
+ public:
+  explicit BackupDataGuard(Context& ctx) : ctx_(ctx) {}
+
+  Result<std::string> Backup(const std::string& transaction, const std::string& version) override {
+    VELIN_ASSIGN(repo::Snapshot s, CreateTransactionBackup(ctx_, transaction, version));
+    return s.id;
+  }
+
+  Status Check(const std::string& id) override {
+    VELIN_ASSIGN(const config::Config* cfg, ctx_.Config());
+    VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx_, RepoFlags{}, repo::LockKind::kShared, false));
+    VELIN_ASSIGN(std::string resolved, r.repo->ResolveSnapshotId(id));
+    VELIN_ASSIGN(repo::Snapshot snapshot, r.repo->LoadSnapshot(resolved));
+    return CheckDatabaseBackup(*cfg, snapshot);
+  }
+
+  Status Restore(const std::string& id) override {
+    VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx_, RepoFlags{}, repo::LockKind::kShared, false));
+    VELIN_ASSIGN(std::string resolved, r.repo->ResolveSnapshotId(id));
+    VELIN_ASSIGN(repo::Snapshot snapshot, r.repo->LoadSnapshot(resolved));
+    return RestoreDatabase(ctx_, *r.repo, snapshot, "", /*confirmed=*/true);
+  }
+
+  std::string RetryCommand(const std::string& id) const override {
+    return "velin backup restore " + id + " --only db --yes";
+  }
+
+ private:
+  Context& ctx_;
+};
+
+}  // namespace
+
+Result<repo::Snapshot> CreateTransactionBackup(Context& ctx, const std::string& transaction,
+                                               const std::string& version) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(repo::Codec codec, repo::ParseCodec(cfg->backup.compression));
+  VELIN_ASSIGN(auto db_source, MakeDatabaseSource(*cfg, false));
+  if (!db_source) {
+    return UsageError("a deploy transaction's database backup needs \"db\" in backup.include");
+  }
+  db_source->SetTags({{"transaction", transaction}, {"version", version}});
+  backup::CreateOptions options;
+  options.app_root = cfg->app.root;
+  options.host = cfg->app.host;
+  options.app = cfg->app.name;
+  options.strategy = "full";  // a dump is always read whole; its delta blobs keep it small
+  options.codec = codec;
+  options.level = cfg->backup.compression_level;
+  options.velin_version = kVersion;
+  options.streams.push_back(db_source.get());
+  // The hooks around every backup run around this one too (docs/operations.md#hooks).
+  const HookSettings hooks = HookSettingsOf(*cfg);
+  if (Status hook = RunHook(hooks, HookEvent::kBeforeBackup, {}); !hook) {
+    return tl::unexpected(hook.error());
+  }
+  auto created = [&]() -> Result<repo::Snapshot> {
+    VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, RepoFlags{}, repo::LockKind::kShared, true));
+    return backup::CreateBackup(*r.repo, ctx.env(), ctx.out(), options);
+  }();
+  HookVars vars;
+  if (!created) {
+    vars.error = created.error().message;
+    if (Status hook = RunHook(hooks, HookEvent::kOnBackupFailure, vars); !hook) {
+      ctx.out().Warn(hook.error().message);
+    }
+    return created;
+  }
+  vars.backup_id = created->id;
+  vars.version = version;
+  if (Status hook = RunHook(hooks, HookEvent::kAfterBackup, vars); !hook) {
+    return Failure(TrFormat("{}; backup {} stands", hook.error().message, created->id));
+  }
+  return created;
+}
+
+std::unique_ptr<rollback::DataGuard> MakeDataGuard(Context& ctx) {
+  auto cfg = ctx.Config();
+  if (!cfg || !(*cfg)->database.configured) return nullptr;
+  bool included = false;
+  for (const auto& inc : (*cfg)->backup.include) included = included || inc == kDatabaseStream;
+  if (!included) return nullptr;
+  return std::make_unique<BackupDataGuard>(ctx);
+}
+
+}  // namespace velin::cli
