@@ -177,6 +177,7 @@ class Torture {
   Manifest Capture();
   std::optional<Running> Plan(Kind k, int creates_in_round, bool forget_in_round);
   void Finish(Running& r);
+  void Committed(const std::string& id, bool reported);
   void CheckAfter(bool after_kill, const std::vector<Running>& killed, bool full);
   void CompareTree(const std::string& what, const std::string& expected, const std::string& actual);
   void CheckRestore(const std::string& id, const std::string& target, const std::string& only);
@@ -616,11 +617,26 @@ std::vector<std::string> Torture::ListIds(const std::string& dest,
   return ids;
 }
 
+// A backup committed now, with what this round's creates saw. An id a forget freed may be taken
+// again by a create in the same minute: then it is a new backup.
+void Torture::Committed(const std::string& id, bool reported) {
+  Backup& b = backups_[id];
+  order_.erase(std::remove(order_.begin(), order_.end(), id), order_.end());
+  order_.push_back(id);
+  times_.erase(id);
+  b = Backup{current_, static_cast<int>(stats_.rounds), reported, false};
+  ++(reported ? stats_.committed : stats_.committed_unreported);
+}
+
 void Torture::Finish(Running& r) {
   const std::string out = ReadAll(r.out_path);
   const std::string err = ReadAll(r.err_path);
   std::string cmd;
   for (const auto& a : r.args) cmd += " " + a;
+  // For a replay: what ran, how it ended.
+  std::ofstream(r.out_path.substr(0, r.out_path.size() - 4) + ".cmd")
+      << "round " << stats_.rounds << ":" << cmd << "\nexit " << r.exit_code
+      << (r.killed ? " (killed)" : "") << " after " << r.seconds << " s\n";
   ++stats_.by_kind[KindName(r.kind)];
   if (r.killed) {
     ++stats_.kills;
@@ -681,18 +697,7 @@ void Torture::Finish(Running& r) {
           last_forget_round_ < backups_[id].round) {
         Fail("create reported id " + id + " twice");
       }
-      // An id a forget freed may be taken again by a create in the same minute.
-      Backup& b = backups_[id];
-      if (!b.manifest || b.forgotten) {
-        order_.erase(std::remove(order_.begin(), order_.end(), id), order_.end());
-        order_.push_back(id);
-        times_.erase(id);
-      }
-      b.forgotten = false;
-      b.manifest = current_;
-      b.round = static_cast<int>(stats_.rounds);
-      b.reported = true;
-      ++stats_.committed;
+      Committed(id, true);
       break;
     }
     case Kind::kForget:
@@ -830,26 +835,16 @@ void Torture::CheckAfter(bool after_kill, const std::vector<Running>& killed, bo
   std::map<std::string, std::string> times;
   auto ids = ListIds(url_, &times);
   std::set<std::string> listed(ids.begin(), ids.end());
+  const bool killed_create =
+      std::any_of(killed.begin(), killed.end(), [](const Running& r) { return IsCreate(r.kind); });
   for (const auto& id : ids) {
     if (!backups_.count(id)) {  // committed by a killed create of this round
-      if (!after_kill) Fail("backup " + id + " appeared though no create was killed");
-      Backup& b = backups_[id];
-      b.manifest = current_;
-      b.round = static_cast<int>(stats_.rounds);
-      order_.push_back(id);
-      ++stats_.committed_unreported;
-    }
-    if (backups_[id].forgotten) {
+      if (!killed_create) Fail("backup " + id + " appeared though no create was killed");
+      Committed(id, false);
+    } else if (backups_[id].forgotten) {
       // A killed create of this round committed under the id a forget freed.
-      bool killed_create = std::any_of(killed.begin(), killed.end(),
-                                       [](const Running& r) { return IsCreate(r.kind); });
       if (!killed_create) Fail("backup " + id + " was forgotten but is still listed");
-      Backup& b = backups_[id];
-      b = Backup{current_, static_cast<int>(stats_.rounds), false, false};
-      order_.erase(std::remove(order_.begin(), order_.end(), id), order_.end());
-      order_.push_back(id);
-      times_.erase(id);
-      ++stats_.committed_unreported;
+      Committed(id, false);
     }
   }
   for (auto& [id, b] : backups_) {
@@ -923,13 +918,7 @@ void Torture::CheckAfter(bool after_kill, const std::vector<Running>& killed, bo
   for (const auto& p : extra_passes_) RunJson({"backup", "key", "list"}, {0}, p);
   // 6. A later create and prune succeed; then no temp files are left.
   Json created = RunJson({"backup", "create", "--strategy", "incremental"});
-  std::string id = created.value("id", "");
-  Backup& b = backups_[id];
-  b.manifest = current_;
-  b.round = static_cast<int>(stats_.rounds);
-  b.reported = true;
-  order_.push_back(id);
-  ++stats_.committed;
+  Committed(created.value("id", ""), true);
   RunJson({"backup", "prune"});
   if (backend_ == "local") NoTempFiles(url_);
   if (ssh_) NoTempFiles(ssh_->files_dir());
