@@ -990,15 +990,23 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--seconds")
-      seconds = std::stoi(value());
-    else if (a == "--seed")
-      seed = std::stoull(value());
-    else if (a == "--backend")
+    if (a == "--seconds" || a == "--seed") {
+      std::string v = value();
+      char* end = nullptr;
+      unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0') {
+        std::fprintf(stderr, "error: %s needs a number, not '%s'\n", a.c_str(), v.c_str());
+        return 2;
+      }
+      if (a == "--seconds")
+        seconds = static_cast<int>(n);
+      else
+        seed = n;
+    } else if (a == "--backend") {
       backend = value();
-    else if (a == "--keep")
+    } else if (a == "--keep") {
       keep = value();
-    else {
+    } else {
       std::fprintf(stderr,
                    "usage: velin_torture [--seconds N] [--seed S] [--backend local|s3|sftp] "
                    "[--keep DIR]\n");
