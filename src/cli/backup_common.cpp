@@ -101,15 +101,39 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
   return r;
 }
 
-Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create) {
-  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  std::string destination = flags.destination.empty() ? cfg->backup.destination : flags.destination;
+namespace {
+Result<std::string> ResolveDestination(const config::Config& cfg, const RepoFlags& flags) {
+  std::string destination = flags.destination.empty() ? cfg.backup.destination : flags.destination;
   if (destination.empty()) return UsageError("no backup.destination configured");
   if (!config::IsRemoteDestination(destination) && destination[0] != '/') {
     char cwd[4096];
     if (!::getcwd(cwd, sizeof cwd)) return ErrnoError("getcwd", errno);
     destination = io::JoinPath(cwd, destination);
   }
+  return destination;
+}
+}  // namespace
+
+Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Backend& source) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(std::string destination, ResolveDestination(*cfg, flags));
+  VELIN_ASSIGN(auto backend,
+               storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), true));
+  VELIN_ASSIGN(auto existing, backend->Stat("config"));
+  if (existing) return Ok();
+  // Keys first, config last (as init does): the config is what makes it a repository.
+  VELIN_ASSIGN(auto keys, source.List("keys/"));
+  for (const storage::ObjectInfo& key : keys) {
+    VELIN_ASSIGN(std::string bytes, source.Get(key.name));
+    VELIN_TRY(backend->Put(key.name, bytes));
+  }
+  VELIN_ASSIGN(std::string config, source.Get("config"));
+  return backend->Put("config", config);
+}
+
+Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(std::string destination, ResolveDestination(*cfg, flags));
   OpenRepo r;
   VELIN_ASSIGN(r.backend,
                storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), create));

@@ -60,6 +60,12 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
 Result<repo::RepoKeyOptions> RepoKeyOptionsFor(Context& ctx, const config::Config& cfg,
                                                const std::string& encryption);
 
+// The destination of `backup copy` when it does not exist yet: created with the source's config
+// and key objects (the same master key, chunker and passphrases). An encrypted repository names
+// blobs by a keyed hash and seals its snapshot objects, so a copy under other keys would be
+// unreadable. An existing destination is left as it is.
+Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Backend& source);
+
 // Opens the repository without a lock and without loading the index (status, unlock).
 Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create);
 

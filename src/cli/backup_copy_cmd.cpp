@@ -69,7 +69,18 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
   }
   RepoFlags dest_flags = source;
   dest_flags.destination = to;
+  VELIN_TRY(CreateCopyDestination(ctx, dest_flags, *from.backend));
   VELIN_ASSIGN(OpenRepo dest, OpenRepository(ctx, dest_flags, repo::LockKind::kShared, true));
+  const repo::RepoConfig& a = from.repo->config();
+  const repo::RepoConfig& b = dest.repo->config();
+  if ((from.repo->encrypted() || dest.repo->encrypted()) &&
+      (a.id != b.id || a.cipher != b.cipher)) {
+    return UsageError(
+        "backup copy: " + dest.backend->Location() + " is a repository with other keys than " +
+        from.backend->Location() +
+        "; an encrypted repository can be copied only into a new destination (velin creates it "
+        "with the same keys) or an earlier copy of it");
+  }
   return backup::CopySnapshots(*from.repo, *dest.repo, resolved, WriterOptions(*cfg), ctx.out());
 }
 
