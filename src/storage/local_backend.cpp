@@ -63,7 +63,9 @@ Status LocalBackend::CreateDirDurably(const std::string& dir) {
 Status LocalBackend::Put(const std::string& name, std::string_view data) {
   VELIN_ASSIGN(std::string path, PathOf(name));
   VELIN_TRY(EnsureDir(io::Dirname(path)));
-  return io::WriteFileDurably(env_, path, data, 0600);
+  Status st = io::WriteFileDurably(env_, path, data, 0600);
+  ForgetOpen(name);  // after: a read meanwhile may have opened the old one
+  return st;
 }
 
 Result<std::string> LocalBackend::Get(const std::string& name) {
@@ -85,10 +87,31 @@ Result<std::string> LocalBackend::GetRange(const std::string& name, uint64_t off
   return data;
 }
 
+Result<std::shared_ptr<const io::RandomAccessFile>> LocalBackend::OpenForRead(
+    const std::string& name, const std::string& path) {
+  {
+    std::lock_guard lock(open_mu_);
+    for (const auto& [open_name, file] : open_files_) {
+      if (open_name == name) return file;
+    }
+  }
+  VELIN_ASSIGN(auto opened, env_.NewRandomAccessFile(path));
+  std::shared_ptr<const io::RandomAccessFile> file(std::move(opened));
+  std::lock_guard lock(open_mu_);
+  if (open_files_.size() >= kMaxOpenFiles) open_files_.pop_front();
+  open_files_.emplace_back(name, file);
+  return file;
+}
+
+void LocalBackend::ForgetOpen(const std::string& name) {
+  std::lock_guard lock(open_mu_);
+  std::erase_if(open_files_, [&](const auto& entry) { return entry.first == name; });
+}
+
 Status LocalBackend::GetRangeInto(const std::string& name, uint64_t offset, uint64_t length,
                                   std::string& out) {
   VELIN_ASSIGN(std::string path, PathOf(name));
-  VELIN_ASSIGN(auto file, env_.NewRandomAccessFile(path));
+  VELIN_ASSIGN(auto file, OpenForRead(name, path));
   out.resize(length);
   // Large blobs (restore, verify) around the page cache; small ones through it, where
   // read-ahead serves their neighbours.
@@ -139,6 +162,7 @@ Result<std::vector<ObjectInfo>> LocalBackend::List(const std::string& prefix) {
 Status LocalBackend::Delete(const std::string& name) {
   VELIN_ASSIGN(std::string path, PathOf(name));
   auto s = env_.RemoveFile(path);
+  ForgetOpen(name);
   if (!s && s.error().sys_errno != ENOENT) return s;
   return Ok();
 }
