@@ -23,6 +23,7 @@ class LocalBackend : public Backend {
   std::string Location() const override { return root_; }
   Status Put(const std::string& name, std::string_view data) override;
   Result<std::string> Get(const std::string& name) override;
+  Status GetInto(const std::string& name, std::string& out) override;
   Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override;
   Status GetRangeInto(const std::string& name, uint64_t offset, uint64_t length,
                       std::string& out) override;
