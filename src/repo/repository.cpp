@@ -173,7 +173,14 @@ Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string&
     return DamageError("blob " + id.Short() + ": pack " + index_.PackId(e->pack).Short() + " " +
                        why);
   }
-  auto hash = DecodeBlob(id, e->codec, e->raw_length, stored, raw);
+  Result<BlobId> hash = BlobId();
+  if (e->codec == Codec::kNone && !encrypted() && stored.size() == e->raw_length) {
+    // Stored as is (incompressible data): the stored bytes are the blob; hashed all the same.
+    raw.swap(stored);
+    hash = HashBlob(raw);
+  } else {
+    hash = DecodeBlob(id, e->codec, e->raw_length, stored, raw);
+  }
   if (!hash || *hash != id) {
     return DamageError("blob " + id.Short() + " in pack " + index_.PackId(e->pack).Short() +
                        " is damaged (" + (hash ? "hash mismatch" : hash.error().message) + ")");
