@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Deterministic benchmark data for velin, restic and borg (see bench/README.md).
 
-  dataset.py generate DIR [--small]   the dataset: ~2 GiB (or ~200 MB with --small)
+  dataset.py generate DIR [--small|--medium]   the dataset: ~2 GiB (~200 MB with --small,
+                                                ~0.55 GiB with --medium)
   dataset.py mutate DIR [--seed N]    a ~1 % change: edits, appends, new and deleted files
 
 The same arguments always give the same bytes (Python's Mersenne Twister with fixed seeds;
 file times are set to a fixed instant too), so runs on different days compare.
 
-Layout of DIR (full size; --small divides the counts and sizes by about ten):
+Layout of DIR (full size; --small divides the counts and sizes by about ten, --medium by four):
   small/dNNN/fNNNNN.txt  20,000 text files of 1-64 KiB (log-uniform: most are small)
   mid/mNNN.bin           200 files of 1-20 MiB, 64 KiB blocks mixed random / text
   large/big-a.bin        256 MiB, mostly random with text runs (an image-like file)
@@ -89,8 +90,7 @@ def write_streamed(path, rng, pool, size, random_share):
     os.utime(path, (FIXED_TIME, FIXED_TIME))
 
 
-def generate(root, small):
-    scale = 10 if small else 1
+def generate(root, scale):
     rng = random.Random(20261125)
     pool = text_lines(rng, 20000)
     n_small, n_mid = 20000 // scale, 200 // scale
@@ -100,7 +100,7 @@ def generate(root, small):
     for i in range(n_mid):
         write(os.path.join(root, "mid", "m%03d.bin" % i),
               mixed_bytes(rng, pool, log_uniform(rng, MIB, 20 * MIB), rng.random()))
-    big_a, big_b = (256 * MIB, 128 * MIB) if not small else (24 * MIB, 16 * MIB)
+    big_a, big_b = {1: (256 * MIB, 128 * MIB), 4: (64 * MIB, 32 * MIB)}.get(scale, (24 * MIB, 16 * MIB))
     write_streamed(os.path.join(root, "large", "big-a.bin"), rng, pool, big_a, 0.8)
     write_streamed(os.path.join(root, "large", "big-b.bin"), rng, pool, big_b, 0.5)
     make_copies(root, rng, pool, n_mid)
@@ -200,6 +200,7 @@ def main():
     g = sub.add_parser("generate")
     g.add_argument("dir")
     g.add_argument("--small", action="store_true")
+    g.add_argument("--medium", action="store_true")
     m = sub.add_parser("mutate")
     m.add_argument("dir")
     m.add_argument("--seed", type=int, default=1)
@@ -207,7 +208,7 @@ def main():
     if args.cmd == "generate":
         if os.path.exists(args.dir) and os.listdir(args.dir):
             sys.exit("dataset.py: %s exists and is not empty" % args.dir)
-        generate(args.dir, args.small)
+        generate(args.dir, 10 if args.small else 4 if args.medium else 1)
     else:
         if not os.path.isdir(os.path.join(args.dir, "small")):
             sys.exit("dataset.py: %s is not a dataset made by make_dataset.sh" % args.dir)

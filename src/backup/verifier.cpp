@@ -62,8 +62,9 @@ class Verifier {
     std::vector<PackResult> results(packs.size());
     std::atomic<size_t> next{0};
     auto work = [&] {
+      std::string pack_data, raw;  // each worker's, reused from pack to pack
       for (size_t i = next++; i < packs.size(); i = next++) {
-        results[i] = CheckPack(packs[i]->first, packs[i]->second);
+        results[i] = CheckPack(packs[i]->first, packs[i]->second, pack_data, raw);
         std::lock_guard lock(progress_mu_);
         report.packs_checked++;
         report.blobs_checked += results[i].blobs;
@@ -145,11 +146,13 @@ class Verifier {
 
   // Reads one pack and checks its name and every blob of `blobs`. Runs on several threads:
   // touches nothing shared but the repository's (thread-safe) reads and refs_ (read-only).
+  // `pack_data` and `raw` are scratch buffers the caller keeps from pack to pack.
   PackResult CheckPack(uint32_t pack,
-                       const std::vector<std::pair<BlobId, const repo::IndexEntry*>>& blobs) {
+                       const std::vector<std::pair<BlobId, const repo::IndexEntry*>>& blobs,
+                       std::string& pack_data, std::string& raw) {
     PackResult out;
     const BlobId& pack_id = repo_.index().PackId(pack);
-    auto data = repo_.backend().Get(repo::PackObjectName(pack_id));
+    Status data = repo_.backend().GetInto(repo::PackObjectName(pack_id), pack_data);
     if (!data) {
       std::string why = storage::IsNotFound(data.error()) ? "is missing" : data.error().message;
       for (const auto& [id, e] : blobs) {
@@ -158,21 +161,20 @@ class Verifier {
       }
       return out;
     }
-    if (repo::Sha256(*data) != pack_id) {
+    if (repo::Sha256(pack_data) != pack_id) {
       out.problems.push_back("pack " + pack_id.Short() + " (" + repo::PackObjectName(pack_id) +
                              ") does not match its name: it was modified or truncated");
     }
-    std::string raw;
     for (const auto& [id, e] : blobs) {
       out.blobs++;
       out.bytes += e->length;
-      if (static_cast<uint64_t>(e->offset) + e->length > data->size()) {
+      if (static_cast<uint64_t>(e->offset) + e->length > pack_data.size()) {
         out.problems.push_back(Affects("blob " + id.Short() + " in pack " + pack_id.Short() +
                                            " is beyond the pack's end (truncated pack)",
                                        refs_.at(id)));
         continue;
       }
-      std::string_view stored(data->data() + e->offset, e->length);
+      std::string_view stored(pack_data.data() + e->offset, e->length);
       auto hash = repo_.DecodeBlob(id, e->codec, e->raw_length, stored, raw);
       if (!hash || *hash != id) {
         out.problems.push_back(

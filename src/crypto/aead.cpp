@@ -166,7 +166,13 @@ Result<std::string> Sealer::Seal(std::string_view plaintext, std::string_view as
 }
 
 Status Sealer::Open(std::string_view envelope, std::string_view associated_data, std::string& out) {
-  out.clear();
+  Status st = OpenInto(envelope, associated_data, out);
+  if (!st) out.clear();
+  return st;
+}
+
+Status Sealer::OpenInto(std::string_view envelope, std::string_view associated_data,
+                        std::string& out) {
   if (envelope.size() < kEnvelopeOverhead) {
     return DamageError("encrypted object too short (" + std::to_string(envelope.size()) +
                        " bytes, at least " + std::to_string(kEnvelopeOverhead) + " expected)");
@@ -192,6 +198,8 @@ Status Sealer::Open(std::string_view envelope, std::string_view associated_data,
   if (lease.get() == nullptr) lease.Adopt(NewKeyedContext(cipher_, key_, false));
   EVP_CIPHER_CTX* ctx = lease.get();
   if (ctx == nullptr) return detail::OpenSslError("creating a cipher context");
+  // Not cleared first: a reused `out` keeps its memory and only a longer body zero-fills the
+  // difference (every byte is then overwritten).
   out.resize(body.size());
   int len = 0;
   bool ok = EVP_DecryptInit_ex2(ctx, nullptr, nullptr, env + 2, nullptr) == 1 &&

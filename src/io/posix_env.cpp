@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "velin/io/fault_injection_env.hpp"
@@ -217,10 +218,11 @@ class PosixRandomAccessFile : public RandomAccessFile {
   Result<size_t> ReadDirect(uint64_t offset, size_t n, char* buf) const override {
     constexpr uint64_t kAlign = kDirectAlign;
     constexpr size_t kPiece = kDirectBufferSize;  // the bounce buffer: small for any n
-    if (direct_fd_ == -1) {
+    // Once, even when several threads share this file (LocalBackend keeps packs open).
+    std::call_once(direct_once_, [this] {
       direct_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
       if (direct_fd_ < 0) direct_fd_ = -2;  // refused: normal reads from now on
-    }
+    });
     if (direct_fd_ < 0 || n == 0) return Read(offset, n, buf);
     struct Return {
       void operator()(char* p) const { ReturnDirectBuffer(p); }
@@ -279,6 +281,7 @@ class PosixRandomAccessFile : public RandomAccessFile {
  private:
   std::string path_;
   int fd_;
+  mutable std::once_flag direct_once_;
   mutable int direct_fd_ = -1;  // opened on the first ReadDirect; -2: refused
 };
 

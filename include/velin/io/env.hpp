@@ -81,6 +81,7 @@ class WritableFile {
   virtual Status Close() = 0;
 };
 
+// Read, ReadDirect and Size may be called from several threads at once (pread).
 class RandomAccessFile {
  public:
   virtual ~RandomAccessFile() = default;

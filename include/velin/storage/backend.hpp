@@ -42,6 +42,13 @@ class Backend {
 
   virtual Status Put(const std::string& name, std::string_view data) = 0;
   virtual Result<std::string> Get(const std::string& name) = 0;
+  // Get into `out`, reusing its memory where the backend can (verify reads pack after pack).
+  virtual Status GetInto(const std::string& name, std::string& out) {
+    auto data = Get(name);
+    if (!data) return tl::unexpected(data.error());
+    out = std::move(*data);
+    return Ok();
+  }
   virtual Result<std::string> GetRange(const std::string& name, uint64_t offset,
                                        uint64_t length) = 0;
   // GetRange into `out`, reusing its memory where the backend can (restore's hot loop).

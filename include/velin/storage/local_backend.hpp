@@ -3,8 +3,11 @@
 // leaves the old object or the new one. Temp files ("*.tmp-*") are never listed.
 #pragma once
 
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <set>
+#include <utility>
 
 #include "velin/io/env.hpp"
 #include "velin/storage/backend.hpp"
@@ -20,6 +23,7 @@ class LocalBackend : public Backend {
   std::string Location() const override { return root_; }
   Status Put(const std::string& name, std::string_view data) override;
   Result<std::string> Get(const std::string& name) override;
+  Status GetInto(const std::string& name, std::string& out) override;
   Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override;
   Status GetRangeInto(const std::string& name, uint64_t offset, uint64_t length,
                       std::string& out) override;
@@ -35,8 +39,19 @@ class LocalBackend : public Backend {
   Status ListInto(const std::string& dir, const std::string& key_prefix, const std::string& prefix,
                   std::vector<ObjectInfo>& out);
 
+  // The object `name` at `path`, open for reading: from open_files_ when it is there.
+  Result<std::shared_ptr<const io::RandomAccessFile>> OpenForRead(const std::string& name,
+                                                                  const std::string& path);
+  void ForgetOpen(const std::string& name);
+
   io::Env& env_;
   std::string root_;
+  // The last few objects GetRangeInto opened, newest last: restore reads blob after blob of
+  // the same packs, and opened (and closed) its pack once per blob. Objects never change under
+  // one name (they are named by their content, or replaced by Put); Put and Delete drop theirs.
+  static constexpr size_t kMaxOpenFiles = 32;
+  std::mutex open_mu_;
+  std::deque<std::pair<std::string, std::shared_ptr<const io::RandomAccessFile>>> open_files_;
   std::mutex mu_;
   std::set<std::string> known_dirs_;  // directories already created (saves a stat per put)
 };
