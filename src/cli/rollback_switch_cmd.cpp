@@ -1,6 +1,7 @@
 // velin rollback to-version NAME|previous [--dry-run]: stop, switch `current`, start, health
 // check (exit 5 when the check failed and the switch was undone); --dry-run prints the plan.
 #include "rollback_common.hpp"
+#include "rollback_fleet.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::cli {
@@ -90,6 +91,7 @@ void RegisterRollbackSwitchCommands(CLI::App& group, Context& ctx) {
   cmd->add_option("--reason", *reason, "Why (kept in the history)");
   cmd->add_flag("--dry-run", *dry_run, "Print what the switch would do; change nothing");
   cmd->callback([&ctx, name, reason, dry_run] {
+    if (FleetRequested()) return RunFleetToVersion(ctx, *name, *reason, *dry_run);
     if (*dry_run) {
       // Nothing may change: not even an expired transaction's rollback (the plan names it),
       // nor a monitoring record of a run that did not happen.

@@ -1,6 +1,7 @@
 // velin rollback begin | commit | rollback | extend | status | recover, and the hidden
 // `watchdog` subcommand the transaction's detached timer runs as.
 #include "rollback_common.hpp"
+#include "rollback_fleet.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::cli {
@@ -37,6 +38,7 @@ void AddBegin(CLI::App& group, Context& ctx) {
                   "rollback.transaction_timeout)");
   cmd->add_option("--reason", *reason, "Why (kept in the history)");
   cmd->callback([&ctx, timeout, reason] {
+    if (FleetRequested()) return RunFleetBegin(ctx, *timeout, *reason);
     ctx.Execute([&]() -> Status {
       std::optional<Duration> span;
       if (!timeout->empty()) {
@@ -57,6 +59,7 @@ void AddEnd(CLI::App& group, Context& ctx, const std::string& name, bool commit)
   auto reason = std::make_shared<std::string>();
   if (!commit) cmd->add_option("--reason", *reason, "Why (kept in the history)");
   cmd->callback([&ctx, commit, reason] {
+    if (FleetRequested()) return RunFleetEnd(ctx, commit, *reason);
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       VELIN_ASSIGN(rollback::TransactionEnd end,
@@ -96,6 +99,7 @@ void AddExtend(CLI::App& group, Context& ctx) {
 void AddStatus(CLI::App& group, Context& ctx) {
   CLI::App* cmd = AddCommand(group, "status", "Show the open transaction and its time left");
   cmd->callback([&ctx] {
+    if (FleetRequested()) return RunFleetStatus(ctx);
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       VELIN_ASSIGN(rollback::TransactionStatus st, engine->Inspect());
