@@ -90,9 +90,11 @@ TEST(SshRunnerTest, ChecksHostKeysAndNeverPromptsWhateverTheUserAdds) {
 // Hosts that answer as scripted: "current" per host, and which switch fails how.
 class ScriptedHosts : public HostRunner {
  public:
-  std::map<std::string, std::string> current;  // host name -> version live
-  std::map<std::string, int> switch_fails;     // host name -> exit code of to-version
-  std::map<std::string, bool> silent;          // host name -> ssh fails (255)
+  std::map<std::string, std::string> current;      // host name -> version live
+  std::map<std::string, int> switch_fails;         // host name -> exit code of to-version
+  std::map<std::string, bool> silent;              // host name -> ssh fails (255)
+  std::map<std::string, bool> open;                // host name -> has an open transaction
+  std::map<std::string, bool> lost_before_commit;  // answers status, not commit
   std::vector<std::string> calls;
 
   HostReply Run(const FleetHost& host, const std::vector<std::string>& args) override {
@@ -108,7 +110,18 @@ class ScriptedHosts : public HostRunner {
     }
     r.reached = true;
     if (args[1] == "status") {
-      r.document = {{"current", current[host.name]}, {"transaction", nullptr}};
+      nlohmann::json txn = nullptr;
+      if (open[host.name]) txn = {{"id", "t-" + host.name}, {"state", "open"}};
+      r.document = {{"current", current[host.name]}, {"transaction", txn}};
+    } else if (args[1] == "commit") {
+      if (lost_before_commit[host.name]) {
+        r.reached = false;
+        r.exit_code = 255;
+        r.error = "ssh: connect to host " + host.name + " port 22: Connection refused";
+        return r;
+      }
+      open[host.name] = false;
+      r.document = {{"id", "t-" + host.name}, {"outcome", "committed"}};
     } else if (args[1] == "to-version") {
       int fail = switch_fails[host.name];
       if (fail != 0 && args[2] == "v2") {
@@ -201,6 +214,39 @@ TEST(FleetTest, AnUnreachableHostStopsTheSwitchBeforeAnyHostChanges) {
   EXPECT_EQ(r.status.error().code, ExitCode::kFailed);
   for (const auto& call : hosts.calls) EXPECT_EQ(call.find("to-version"), std::string::npos);
   EXPECT_EQ(hosts.current["web1"], "v1");
+}
+
+TEST(FleetTest, CommitNamesTheHostsItReachedAndTheOnesItDidNot) {
+  ScriptedHosts hosts;
+  hosts.open = {{"web1", true}, {"web2", true}, {"web3", true}};
+  hosts.lost_before_commit["web2"] = true;  // lost between the check and its commit
+  NullReporter quiet;
+  Fleet fleet(ThreeHosts(), hosts, quiet);
+  FleetResult r = fleet.Commit();
+  ASSERT_FALSE(r.status);
+  EXPECT_EQ(r.status.error().code, ExitCode::kFailed);
+  EXPECT_NE(r.status.error().message.find("reached only web1, web3: web2 not committed"),
+            std::string::npos)
+      << r.status.error().message;
+  EXPECT_TRUE(r.hosts[0].ok);
+  EXPECT_FALSE(r.hosts[1].ok);
+  EXPECT_FALSE(hosts.open["web1"]);
+  EXPECT_TRUE(hosts.open["web2"]);  // rolls back at its deadline by itself
+}
+
+TEST(FleetTest, CommitCommitsNowhereWhenAHostHasNoOpenTransaction) {
+  ScriptedHosts hosts;
+  hosts.open = {{"web1", true}, {"web2", false}, {"web3", true}};
+  NullReporter quiet;
+  Fleet fleet(ThreeHosts(), hosts, quiet);
+  FleetResult r = fleet.Commit();
+  ASSERT_FALSE(r.status);
+  EXPECT_NE(r.status.error().message.find("nothing committed, web2 cannot commit"),
+            std::string::npos)
+      << r.status.error().message;
+  EXPECT_TRUE(hosts.open["web1"]);
+  EXPECT_TRUE(hosts.open["web3"]);
+  for (const auto& call : hosts.calls) EXPECT_EQ(call.find("commit"), std::string::npos) << call;
 }
 
 }  // namespace
