@@ -5,6 +5,7 @@
 #include "hook_settings.hpp"
 #include "rollback_common.hpp"
 #include "rollback_data.hpp"
+#include "rollback_fleet.hpp"
 
 namespace velin::cli {
 namespace {
@@ -63,6 +64,7 @@ void RegisterRollbackCommands(CLI::App& app, Context& ctx) {
   RegisterRollbackVersionCommands(*group, ctx);
   RegisterRollbackSwitchCommands(*group, ctx);
   RegisterRollbackTransactionCommands(*group, ctx);
+  RegisterFleetFlag(*group, ctx);
   // Any velin invocation first rolls back an expired transaction whose watchdog died (reboot).
   // Without a transaction file this is a single stat.
   ctx.before_command.push_back([](Context& c) -> Status {

@@ -1,6 +1,7 @@
 // velin rollback to-version NAME|previous [--dry-run]: stop, switch `current`, start, health
 // check (exit 5 when the check failed and the switch was undone); --dry-run prints the plan.
 #include "rollback_common.hpp"
+#include "rollback_fleet.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::cli {
@@ -94,6 +95,10 @@ void RegisterRollbackSwitchCommands(CLI::App& group, Context& ctx) {
                   "Also restore the database: a backup ID, or 'at-version' (the backup a "
                   "deploy transaction took while NAME was live); asks unless --yes");
   cmd->callback([&ctx, name, reason, dry_run, restore_data] {
+    if (FleetRequested()) {
+      if (!restore_data->empty()) return RefuseFleetFlag(ctx, "--restore-data");
+      return RunFleetToVersion(ctx, *name, *reason, *dry_run);
+    }
     if (*dry_run) {
       // Nothing may change: not even an expired transaction's rollback (the plan names it),
       // nor a monitoring record of a run that did not happen.

@@ -1,6 +1,7 @@
 // velin rollback begin | commit | rollback | extend | status | recover, and the hidden
 // `watchdog` subcommand the transaction's detached timer runs as.
 #include "rollback_common.hpp"
+#include "rollback_fleet.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::cli {
@@ -43,6 +44,10 @@ void AddBegin(CLI::App& group, Context& ctx) {
                 "First back up the database into the repository (tagged with the transaction); "
                 "default rollback.backup_on_begin");
   cmd->callback([&ctx, timeout, reason, backup] {
+    if (FleetRequested()) {
+      if (*backup) return RefuseFleetFlag(ctx, "--backup");
+      return RunFleetBegin(ctx, *timeout, *reason);
+    }
     ctx.Execute([&]() -> Status {
       std::optional<Duration> span;
       if (!timeout->empty()) {
@@ -70,6 +75,10 @@ void AddEnd(CLI::App& group, Context& ctx, const std::string& name, bool commit)
                   "begin are lost; asks unless --yes)");
   }
   cmd->callback([&ctx, commit, reason, restore_data] {
+    if (FleetRequested()) {
+      if (*restore_data) return RefuseFleetFlag(ctx, "--restore-data");
+      return RunFleetEnd(ctx, commit, *reason);
+    }
     ctx.Execute([&]() -> Status {
       if (*restore_data) {
         VELIN_ASSIGN(bool yes,
@@ -123,6 +132,7 @@ void AddExtend(CLI::App& group, Context& ctx) {
 void AddStatus(CLI::App& group, Context& ctx) {
   CLI::App* cmd = AddCommand(group, "status", "Show the open transaction and its time left");
   cmd->callback([&ctx] {
+    if (FleetRequested()) return RunFleetStatus(ctx);
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       VELIN_ASSIGN(rollback::TransactionStatus st, engine->Inspect());

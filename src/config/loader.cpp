@@ -16,6 +16,7 @@
 #include "velin/config/config.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/secret_file.hpp"
+#include "velin/rollback/fleet.hpp"
 
 extern char** environ;
 
@@ -466,6 +467,7 @@ class Loader {
                                                         ")");
       }
     }
+    VELIN_TRY(CheckFleet());
     const DatabaseSection& d = config_.database;
     if (d.configured) {
       if (d.driver.empty()) {
@@ -480,6 +482,27 @@ class Loader {
         return Fail(PositionOf("database", "name"),
                     "[database] with driver \"" + d.driver + "\" needs key 'name'");
       }
+    }
+    return Ok();
+  }
+
+  // [fleet]: each host entry must parse (rollback::ParseFleetHost says why not); the hosts'
+  // config path is a path on the hosts, so it must be absolute.
+  Status CheckFleet() {
+    const FleetSection& f = config_.fleet;
+    if (!f.config.empty() && f.config[0] != '/') {
+      return Fail(
+          PositionOf("fleet", "config"),
+          "key 'config' in [fleet] must be an absolute path on the hosts, not " + Quote(f.config));
+    }
+    for (size_t i = 0; i < f.hosts.size(); ++i) {
+      Position at = PositionOf("fleet", "hosts");
+      if (auto it = item_positions_.find("fleet.hosts");
+          it != item_positions_.end() && i < it->second.size()) {
+        at = it->second[i];
+      }
+      auto host = rollback::ParseFleetHost(f.hosts[i], "/");
+      if (!host) return Fail(at, "key 'hosts' in [fleet]: " + host.error().message);
     }
     return Ok();
   }

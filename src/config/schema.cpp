@@ -188,6 +188,13 @@ std::vector<KeySpec> BuildSchema() {
   s.push_back(Str("hooks", "after_switch", &C::hooks, &HooksSection::after_switch));
   s.push_back(Str("hooks", "on_switch_failure", &C::hooks, &HooksSection::on_switch_failure));
   s.push_back(Dur("hooks", "timeout", &C::hooks, &HooksSection::timeout, true));
+
+  s.push_back(List("fleet", "hosts", &C::fleet, &FleetSection::hosts));
+  s.push_back(Str("fleet", "config", &C::fleet, &FleetSection::config));
+  s.push_back(Str("fleet", "velin", &C::fleet, &FleetSection::velin));
+  s.push_back(List("fleet", "ssh_options", &C::fleet, &FleetSection::ssh_options));
+  s.push_back(Dur("fleet", "connect_timeout", &C::fleet, &FleetSection::connect_timeout, true));
+  s.push_back(Dur("fleet", "command_timeout", &C::fleet, &FleetSection::command_timeout, true));
   return s;
 }
 
@@ -200,8 +207,8 @@ const std::vector<KeySpec>& Schema() {
 
 const std::vector<std::string>& Sections() {
   static const std::vector<std::string> kSections = {
-      "app",        "backup",       "monitor",  "notify",   "log",
-      "storage.s3", "storage.sftp", "database", "rollback", "hooks"};
+      "app",          "backup",   "monitor",  "notify", "log",  "storage.s3",
+      "storage.sftp", "database", "rollback", "hooks",  "fleet"};
   return kSections;
 }
 

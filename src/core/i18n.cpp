@@ -267,6 +267,79 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
        "writes behind it",
        "backup.include '{}': {} ist ein Symlink auf {}; Backups folgen ihm, und eine "
        "Wiederherstellung an Ort und Stelle schreibt dahinter"},
+      // velin rollback --fleet (docs/rollback.md#fleet).
+      {"ok", "ok"},
+      {"current {}", "aktuell {}"},
+      {"no open transaction", "keine offene Transaktion"},
+      {"transaction {} {}, {} left", "Transaktion {} {}, noch {}"},
+      {"Opening a transaction on {}...", "Öffne eine Transaktion auf {}..."},
+      {"transaction {} open until {} (base {})", "Transaktion {} offen bis {} (Basis {})"},
+      {"fleet begin failed on {} ({})", "Flotten-begin auf {} fehlgeschlagen ({})"},
+      {"open on {}: it rolls back at its deadline, or now with 'velin rollback --fleet rollback'",
+       "offen auf {}: wird zur Frist zurückgesetzt, oder sofort mit 'velin rollback --fleet "
+       "rollback'"},
+      {"its state is unknown: {}", "sein Zustand ist unbekannt: {}"},
+      {"switched to {}; nothing to switch back to (no version was live)",
+       "auf {} umgeschaltet; kein Zurück möglich (vorher lief keine Version)"},
+      {"switched to {}; switching back to {} failed: {}",
+       "auf {} umgeschaltet; Zurückschalten auf {} fehlgeschlagen: {}"},
+      {"switched back to {} (after {})", "zurück auf {} (nach {})"},
+      {"not switched (on {})", "nicht umgeschaltet (auf {})"},
+      {"fleet to-version {}: no host switched: {} did not answer ({})",
+       "Flotten-to-version {}: kein Host umgeschaltet: {} hat nicht geantwortet ({})"},
+      {"Switching {} to {}...", "Schalte {} auf {} um..."},
+      {"fleet to-version {}: no host switched: {} failed ({})",
+       "Flotten-to-version {}: kein Host umgeschaltet: {} fehlgeschlagen ({})"},
+      {"{} failed: switching every host back", "{} fehlgeschlagen: schalte jeden Host zurück"},
+      {"fleet to-version {} failed on {} ({}); every host is back on the version it ran before",
+       "Flotten-to-version {} auf {} fehlgeschlagen ({}); jeder Host läuft wieder mit seiner "
+       "vorherigen Version"},
+      {"fleet to-version {} failed on {} ({}) and {} could not be put back: see 'velin rollback "
+       "--fleet status'",
+       "Flotten-to-version {} auf {} fehlgeschlagen ({}) und {} konnte nicht zurückgeschaltet "
+       "werden: siehe 'velin rollback --fleet status'"},
+      {"{} -> {} (dry run)", "{} -> {} (Probelauf)"},
+      {"fleet to-version {} --dry-run: {} cannot switch ({})",
+       "Flotten-to-version {} --dry-run: {} kann nicht umschalten ({})"},
+      {"nothing to commit: {}", "nichts zu bestätigen: {}"},
+      {"not committed: {}", "nicht bestätigt: {}"},
+      {"fleet commit: nothing committed, {} cannot commit ({}); every host rolls back at its "
+       "deadline (now: 'velin rollback --fleet rollback'; or commit again before the deadline)",
+       "Flotten-commit: nichts bestätigt, {} kann nicht bestätigen ({}); jeder Host wird zu "
+       "seiner Frist zurückgesetzt (sofort: 'velin rollback --fleet rollback'; oder vor der "
+       "Frist erneut bestätigen)"},
+      {"transaction {} committed", "Transaktion {} bestätigt"},
+      {"fleet commit reached only {}: {} not committed ({}): it rolls back at its deadline by "
+       "itself",
+       "Flotten-commit erreichte nur {}: {} nicht bestätigt ({}): wird zu seiner Frist von "
+       "selbst zurückgesetzt"},
+      {"transaction {} {} (back to {})", "Transaktion {} {} (zurück auf {})"},
+      {"fleet rollback failed on {} ({})", "Flotten-rollback auf {} fehlgeschlagen ({})"},
+      {"a host not reached rolls back at its deadline",
+       "ein nicht erreichter Host wird zu seiner Frist zurückgesetzt"},
+      {"fleet status: {} did not answer ({})", "Flotten-status: {} hat nicht geantwortet ({})"},
+      {"an empty host", "ein leerer Host"},
+      {"\"{}\" starts with '-' (ssh would take it for an option)",
+       "\"{}\" beginnt mit '-' (ssh hielte es für eine Option)"},
+      {"\"{}\" holds a space, quote or control character (not an ssh destination)",
+       "\"{}\" enthält ein Leer-, Anführungs- oder Steuerzeichen (kein ssh-Ziel)"},
+      {"\"{}\" names a config but no host", "\"{}\" nennt eine Konfiguration, aber keinen Host"},
+      {"no answer within {} (fleet.command_timeout): ssh was stopped",
+       "keine Antwort binnen {} (fleet.command_timeout): ssh wurde beendet"},
+      {"ssh refused {}: its host key is not the one known_hosts holds for it (or it is not "
+       "there); check its fingerprint and add it (ssh-keyscan)",
+       "ssh verweigert {}: sein Host-Schlüssel ist nicht der in known_hosts (oder fehlt dort); "
+       "Fingerabdruck prüfen und eintragen (ssh-keyscan)"},
+      {"ssh to {} failed: {}", "ssh zu {} fehlgeschlagen: {}"},
+      {"velin on {} did not answer ({}): {}", "velin auf {} hat nicht geantwortet ({}): {}"},
+      {"--fleet needs [fleet] hosts in {} (docs/config.md#fleet)",
+       "--fleet braucht [fleet] hosts in {} (docs/config.md#fleet)"},
+      {"--fleet does not pass {} to the hosts; set rollback.backup_on_begin and "
+       "rollback.restore_data_on_timeout in each host's velin.toml instead",
+       "--fleet gibt {} nicht an die Hosts weiter; setzen Sie stattdessen rollback.backup_on_begin "
+       "und rollback.restore_data_on_timeout in der velin.toml jedes Hosts"},
+      {"--fleet works with begin, to-version, commit, rollback and status, not '{}'",
+       "--fleet geht mit begin, to-version, commit, rollback und status, nicht mit '{}'"},
   };
   return kTable;
 }

@@ -258,23 +258,24 @@ void Subprocess::Kill(int sig) {
   }
 }
 
-Result<CommandResult> RunCommand(ProcessOptions options, Duration timeout) {
-  options.stdout_mode = Stdio::kPipe;
-  options.merge_stderr_into_stdout = true;
-  VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
+namespace {
+
+// Reads the child's stdout (and stderr, when piped apart) until both close or `timeout`
+// passes (0 = none); then kills its process group, and reaps it.
+Result<CommandResult> CaptureUntilExit(Subprocess child, Duration timeout) {
   CommandResult result;
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
   char buf[4096];
   bool killed = false;
-  while (child.stdout_fd() >= 0) {
+  while (child.stdout_fd() >= 0 || child.stderr_fd() >= 0) {
     int wait_ms = -1;
     if (timeout.count() > 0) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       wait_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
     }
-    pollfd pfd{child.stdout_fd(), POLLIN, 0};
-    int r = ::poll(&pfd, 1, wait_ms);
+    pollfd pfds[2] = {{child.stdout_fd(), POLLIN, 0}, {child.stderr_fd(), POLLIN, 0}};
+    int r = ::poll(pfds, 2, wait_ms);  // a negative fd is ignored by poll
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {  // timed out: the whole process group goes
       result.timed_out = true;
@@ -282,12 +283,20 @@ Result<CommandResult> RunCommand(ProcessOptions options, Duration timeout) {
       killed = true;
       break;
     }
-    ssize_t n = ::read(child.stdout_fd(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (result.output.size() < (1u << 20)) result.output.append(buf, static_cast<size_t>(n));
+    for (int i = 0; i < 2; ++i) {
+      if (pfds[i].fd < 0 || pfds[i].revents == 0) continue;
+      ssize_t n = ::read(pfds[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      std::string& into = i == 0 ? result.output : result.error_output;
+      if (n <= 0) {
+        i == 0 ? child.CloseStdout() : child.CloseStderr();
+      } else if (into.size() < (1u << 20)) {
+        into.append(buf, static_cast<size_t>(n));
+      }
+    }
   }
   child.CloseStdout();
+  child.CloseStderr();
   if (killed) {
     // Give it a moment to stop, then insist on the whole group: a member that ignores SIGTERM
     // must not outlive the timeout. The leader is not reaped before that (WNOWAIT), so its
@@ -305,6 +314,23 @@ Result<CommandResult> RunCommand(ProcessOptions options, Duration timeout) {
   }
   VELIN_ASSIGN(result.exit_code, child.Wait());
   return result;
+}
+
+}  // namespace
+
+Result<CommandResult> RunCommand(ProcessOptions options, Duration timeout) {
+  options.stdout_mode = Stdio::kPipe;
+  options.merge_stderr_into_stdout = true;
+  VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
+  return CaptureUntilExit(std::move(child), timeout);
+}
+
+Result<CommandResult> RunCommandSplit(ProcessOptions options, Duration timeout) {
+  options.stdout_mode = Stdio::kPipe;
+  options.stderr_mode = Stdio::kPipe;
+  options.merge_stderr_into_stdout = false;
+  VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
+  return CaptureUntilExit(std::move(child), timeout);
 }
 
 Result<CommandResult> RunShellCommand(const std::string& command, Duration timeout,

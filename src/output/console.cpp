@@ -145,12 +145,17 @@ void Console::Fail(const Error& error) {
   std::fprintf(err_, "%s%s\n", prefix.c_str(), error.message.c_str());
   std::fflush(err_);
   if (options_.mode == Mode::kJson) {
-    nlohmann::json doc = {
-        {"error", {{"message", error.message}, {"exit_code", static_cast<int>(error.code)}}}};
+    nlohmann::json doc = failure_fields_;
+    doc["error"] = {{"message", error.message}, {"exit_code", static_cast<int>(error.code)}};
     std::fprintf(out_, "%s\n",
                  doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     std::fflush(out_);
   }
+}
+
+void Console::AttachToFailure(nlohmann::json fields) {
+  std::lock_guard lock(mu_);
+  for (auto& [key, value] : fields.items()) failure_fields_[key] = value;
 }
 
 void Console::StartProgress(std::string_view label, uint64_t total_bytes) {

@@ -231,7 +231,11 @@ class Scratch {
                            .extra_rollback = "\n[backup]\ninclude = [\"db\", \"storage\"]\n"
                                              "destination = \"repo\"\n"
                                              "[database]\ndriver = \"sqlite\"\n"
-                                             "path = \"var/app.db\"\n"}) {
+                                             "path = \"var/app.db\"\n"
+                                             // --fleet lines: a host that cannot exist
+                                             // (exit 1, fast), not a usage error
+                                             "[fleet]\nhosts = [\"fleet-host.invalid\"]\n"
+                                             "connect_timeout = \"1s\"\n"}) {
     WriteFile(app_.app() + "/storage/uploads/logo.png", "png");
     WriteFile(app_.app() + "/storage/notes.txt", "notes\n");
     fs::create_directories(app_.app() + "/var");

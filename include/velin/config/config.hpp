@@ -127,6 +127,18 @@ struct RollbackSection {
   int keep_transaction_backups = 10;  // `backup forget` keeps the last N transaction backups
 };
 
+// [fleet]: the hosts `velin rollback --fleet ...` drives over ssh (docs/config.md#fleet).
+struct FleetSection {
+  // ssh destinations ("web1", "deploy@web2", "ssh://deploy@web3:2222"), each optionally
+  // followed by ":/path/velin.toml", the config on that host (default: `config`).
+  std::vector<std::string> hosts;
+  std::string config;                    // the velin.toml on the hosts ("": this file's path)
+  std::string velin = "velin";           // the command that runs velin on the hosts (their shell's)
+  std::vector<std::string> ssh_options;  // more arguments for ssh (e.g. "-F", "/etc/ssh_fleet")
+  Duration connect_timeout = Duration(10'000);
+  Duration command_timeout = Duration(1'800'000);  // then the ssh client is killed
+};
+
 // Shell commands run around backups and switches (docs/operations.md#hooks); "" = none.
 struct HooksSection {
   std::string before_backup;
@@ -151,6 +163,7 @@ struct Config {
   DatabaseSection database;
   RollbackSection rollback;
   HooksSection hooks;
+  FleetSection fleet;
   // What is not wrong enough to refuse but must be said (a VELIN_* variable naming no key).
   std::vector<std::string> warnings;
 };

@@ -85,10 +85,16 @@ struct CommandResult {
   int exit_code = 0;       // 128 + signal when killed
   bool timed_out = false;  // killed because the timeout passed
   std::string output;      // stdout and stderr, merged, when captured
+
+  // RunCommandSplit: stdout alone is in `output`, stderr here.
+  std::string error_output;
 };
 
 // Runs argv, captures its merged output, kills its process group after `timeout` (0 = none).
 Result<CommandResult> RunCommand(ProcessOptions options, Duration timeout);
+// The same with stdout in `output` and stderr in `error_output`, apart (a program whose stdout
+// is a document and whose stderr its messages: velin --json on another host over ssh).
+Result<CommandResult> RunCommandSplit(ProcessOptions options, Duration timeout);
 
 // Runs a user-configured command line with `sh -c`, capturing merged output.
 Result<CommandResult> RunShellCommand(

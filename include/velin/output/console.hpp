@@ -56,12 +56,16 @@ class Console : public Reporter {
   void Json(const nlohmann::json& document);
   // The final error: one line on stderr; in JSON mode also {"error": ...} on stdout.
   void Fail(const Error& error);
+  // More members for the JSON document Fail() prints (a fleet command's per-host results),
+  // so that a failed command still prints one document.
+  void AttachToFailure(nlohmann::json fields);
 
  private:
   void ClearProgressLocked();
   std::string Paint(std::string_view text, const char* ansi) const;
 
   ConsoleOptions options_;
+  nlohmann::json failure_fields_ = nlohmann::json::object();
   FILE* out_;
   FILE* err_;
   std::mutex mu_;
