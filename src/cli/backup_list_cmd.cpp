@@ -42,14 +42,14 @@ Status RunList(Context& ctx, const RepoFlags& flags) {
     return Ok();
   }
   out.Begin(output::Icon::kList, Tr("Backups:"));
-  out.Line(fmt::format("  {:<26} {:<20} {:<12} {:>8} {:>10} {:>10}  {}", Tr("ID"), Tr("Time"),
-                       Tr("Strategy"), Tr("Files"), Tr("Size"), Tr("Added"), Tr("Sources")));
+  out.Line(NoTr(fmt::format("  {:<26} {:<20} {:<12} {:>8} {:>10} {:>10}  {}", Tr("ID"), Tr("Time"),
+                            Tr("Strategy"), Tr("Files"), Tr("Size"), Tr("Added"), Tr("Sources"))));
   for (const auto& s : snapshots) {
     std::string sources;
     for (const auto& src : s.sources) sources += (sources.empty() ? "" : ", ") + src.name;
-    out.Line(fmt::format("  {:<26} {:<20} {:<12} {:>8} {:>10} {:>10}  {}", s.id, s.time, s.strategy,
-                         s.stats.files, output::FormatBytes(s.stats.bytes),
-                         output::FormatBytes(s.stats.bytes_added), sources));
+    out.Line(NoTr(fmt::format("  {:<26} {:<20} {:<12} {:>8} {:>10} {:>10}  {}", s.id, s.time,
+                              Tr(s.strategy), s.stats.files, output::FormatBytes(s.stats.bytes),
+                              output::FormatBytes(s.stats.bytes_added), sources)));
   }
   return Ok();
 }

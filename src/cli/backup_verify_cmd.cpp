@@ -19,7 +19,8 @@ struct VerifyFlags {
 };
 
 Status RunVerify(Context& ctx, const VerifyFlags& flags) {
-  if (flags.all == !flags.id.empty()) return UsageError("verify needs a backup ID or --all");
+  if (flags.all == !flags.id.empty())
+    return UsageError(std::string(Tr("verify needs a backup ID or --all")));
   output::Console& out = ctx.out();
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
   std::vector<std::string> ids;

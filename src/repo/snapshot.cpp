@@ -1,5 +1,7 @@
 #include "velin/repo/snapshot.hpp"
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::repo {
 
 const SnapshotSource* Snapshot::FindSource(const std::string& name) const {
@@ -115,11 +117,12 @@ Result<Snapshot> DecodeSnapshot(std::string_view text) {
     const nlohmann::json& body = wrapper.at("snapshot");
     std::string expected = wrapper.at("sha256").get<std::string>();
     if (Sha256(body.dump()).Hex() != expected) {
-      return DamageError("checksum mismatch (the snapshot object was modified or damaged)");
+      return DamageError(
+          std::string(Tr("checksum mismatch (the snapshot object was modified or damaged)")));
     }
     return FromJson(body);
   } catch (const std::exception& e) {
-    return DamageError(std::string("not a valid snapshot object (") + e.what() + ")");
+    return DamageError(TrFormat("not a valid snapshot object ({})", e.what()));
   }
 }
 
