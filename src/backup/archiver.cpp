@@ -36,8 +36,8 @@ std::string FormatTime(std::chrono::system_clock::time_point t, const char* form
 Status ValidateInclude(const std::string& include) {
   if (include.empty() || include[0] == '/' || include == "." ||
       ("/" + include + "/").find("/../") != std::string::npos) {
-    return UsageError("backup.include '" + include +
-                      "' must be a path inside app.root (relative, without '..')");
+    return UsageError(TrFormat(
+        "backup.include '{}' must be a path inside app.root (relative, without '..')", include));
   }
   return Ok();
 }
@@ -142,7 +142,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
     auto source = walk.ArchiveStream(*stream);
     if (!source) {
       reporter.EndProgress();
-      return tl::unexpected(source.error().Wrap("source '" + stream->Name() + "'"));
+      return tl::unexpected(source.error().Wrap(TrFormat("source '{}'", stream->Name())));
     }
     snapshot.sources.push_back(std::move(*source));
   }
@@ -150,7 +150,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
     auto source = walk.ArchivePath(include);
     if (!source) {
       reporter.EndProgress();
-      return tl::unexpected(source.error().Wrap("backup.include '" + include + "'"));
+      return tl::unexpected(source.error().Wrap(TrFormat("backup.include '{}'", include)));
     }
     if (source->files == 0 && std::find(options.allow_empty.begin(), options.allow_empty.end(),
                                         include) == options.allow_empty.end()) {
@@ -192,12 +192,12 @@ Status ReadStreamSource(repo::Repository& repo, const repo::Snapshot& snapshot,
                         const std::function<Status(std::string_view)>& sink) {
   const repo::SnapshotSource* source = snapshot.FindSource(name);
   if (!source || source->kind != "stream") {
-    return UsageError("backup " + snapshot.id + " has no stream source '" + name + "'");
+    return UsageError(TrFormat("backup {} has no stream source '{}'", snapshot.id, name));
   }
   for (const auto& id : source->chunks) {
     auto data = repo.ReadBlob(id);
     if (!data)
-      return tl::unexpected(data.error().Wrap("backup " + snapshot.id + " source " + name));
+      return tl::unexpected(data.error().Wrap(TrFormat("backup {} source {}", snapshot.id, name)));
     VELIN_TRY(sink(*data));
   }
   return Ok();

@@ -191,7 +191,7 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
     case io::FileType::kRegular:
       break;
     case io::FileType::kOther:
-      return Failure("unsupported file type");  // callers skip these before
+      return Failure(std::string(Tr("unsupported file type")));  // callers skip these before
   }
   stats_.files++;
   if (info.nlink > 1) {
@@ -252,7 +252,7 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
     node.name = entry.name;
     auto st =
         ArchiveNode(child_abs, child_rel, rel_src + "/" + entry.name, info, parent_node, node);
-    if (!st) return tl::unexpected(st.error().Wrap(child_abs));
+    if (!st) return tl::unexpected(st.error().Wrap(NoTr(child_abs)));
     tree.nodes.push_back(std::move(node));
   }
   return SaveTree(tree);
@@ -288,14 +288,15 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
           !text.empty() && text[0] == '/' ? text : io::JoinPath(io::Dirname(abs), text);
       VELIN_ASSIGN(info, env_.Stat(resolved));
       if (info.type == io::FileType::kSymlink) {
-        return Failure("backup.include '" + include + "': " + abs + " is a symlink to a symlink (" +
-                       text + "); name its final target");
+        return Failure(TrFormat(
+            "backup.include '{}': {} is a symlink to a symlink ({}); name its final target",
+            include, abs, text));
       }
       abs = resolved;
     }
   }
   if (info.type == io::FileType::kOther) {
-    return Failure("backup.include '" + include + "': " + abs + " is not a file or directory");
+    return Failure(TrFormat("backup.include '{}': {} is not a file or directory", include, abs));
   }
   const Node* parent_root = nullptr;
   const Tree* parent_top = nullptr;

@@ -159,7 +159,7 @@ class FileWriterPool {
       std::optional<Error> failed;
       if (!st) {
         (void)env_.RemoveAt(*job->dir->dir, job->tmp, false);
-        failed = st.error().Wrap(io::JoinPath(job->dir->dir->path(), job->name));
+        failed = st.error().Wrap(NoTr(io::JoinPath(job->dir->dir->path(), job->name)));
         finisher_.Fail(*failed);  // before the directory lets go: no chmod after a failure
       }
       job.reset();  // may finish its directory: before Wait() can see this job done
@@ -196,9 +196,9 @@ class FileWriterPool {
       bytes_.fetch_add(data.size(), std::memory_order_relaxed);
     }
     if (written != job.node.size) {
-      return DamageError("the backup records " + std::to_string(job.node.size) +
-                         " bytes but its chunks hold " +
-                         (written > job.node.size ? "more" : std::to_string(written)));
+      return DamageError(TrFormat("the backup records {} bytes but its chunks hold {}",
+                                  std::to_string(job.node.size),
+                                  (written > job.node.size ? "more" : std::to_string(written))));
     }
     io::Attributes a;
     a.set_owner = options_.restore_owner;
@@ -300,9 +300,10 @@ class Restorer {
       if (!opened && IsNotDirError(opened.error())) {
         VELIN_ASSIGN(io::DirPtr followed, FollowRecorded(parent, part, at));
         if (!followed) {
-          return Failure("refusing to restore through " + Abs(at) +
-                         ": it is not a directory (a symlink is followed only where the backup "
-                         "followed one; restore with --target, or remove it)");
+          return Failure(TrFormat(
+              "refusing to restore through {}: it is not a directory (a symlink is followed only "
+              "where the backup followed one; restore with --target, or remove it)",
+              Abs(at)));
         }
         opened = followed;
       }
@@ -325,9 +326,10 @@ class Restorer {
       VELIN_ASSIGN(io::DirPtr followed, FollowRecorded(parent, name, rel));
       if (followed) return followed;
       if (options_.in_place && links_ && links_->count(rel)) {
-        return Failure("refusing to replace the symlink " + Abs(rel) +
-                       ": the backup followed it to '" + links_->at(rel) +
-                       "' and it now points elsewhere; fix the link or restore with --target");
+        return Failure(
+            TrFormat("refusing to replace the symlink {}: the backup followed it to '{}' and it "
+                     "now points elsewhere; fix the link or restore with --target",
+                     Abs(rel), links_->at(rel)));
       }
       VELIN_TRY(env_.RemoveAt(parent, name, false));
     } else if (opened.error().sys_errno != ENOENT) {
@@ -389,13 +391,15 @@ class Restorer {
   Status RestoreHardlink(const DirStatePtr& dir, const std::string& path, const Node& node) {
     std::string first = io::JoinPath(source_dir_, node.target);
     if (SplitRelative(node.target).empty()) {
-      return DamageError("hardlink " + Abs(path) + " names an invalid path '" + node.target + "'");
+      return DamageError(
+          TrFormat("hardlink {} names an invalid path '{}'", Abs(path), node.target));
     }
     if (restored_files_.count(first)) return LinkTo(first, dir, node.name);
     // The first link is not part of this restore (--only): restore the content here.
     const Node* primary = FindInSource(node.target);
     if (!primary || primary->type != NodeType::kFile) {
-      return DamageError("hardlink " + Abs(path) + " points to '" + node.target + "', not a file");
+      return DamageError(
+          TrFormat("hardlink {} points to '{}', not a file", Abs(path), node.target));
     }
     Node copy = *primary;
     copy.name = node.name;
@@ -458,7 +462,7 @@ class Restorer {
       auto st = RestoreNode(state, path, child, rel_src + "/" + child.name);
       if (!st) finisher_.Fail(st.error());  // before `state` lets go: no chmod after a failure
       if (!st && pool_failed_) return st;
-      if (!st) return tl::unexpected(st.error().Wrap(Abs(io::JoinPath(path, child.name))));
+      if (!st) return tl::unexpected(st.error().Wrap(NoTr(Abs(io::JoinPath(path, child.name)))));
     }
     stats.dirs++;
     return Ok();
@@ -497,7 +501,7 @@ Result<std::optional<Selection>> Select(repo::Repository& repo, const repo::Snap
   }
   if (only.rfind(src.name + "/", 0) != 0) return std::optional<Selection>();
   auto parts = SplitRelative(only.substr(src.name.size() + 1));
-  if (parts.empty()) return UsageError("--only '" + only + "' is not a valid path");
+  if (parts.empty()) return UsageError(TrFormat("--only '{}' is not a valid path", only));
   Node current = top.nodes[0];
   for (size_t i = 0; i < parts.size(); ++i) {
     if (current.type != NodeType::kDir) return std::optional<Selection>();
@@ -531,18 +535,18 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   for (const auto& src : snapshot.sources) {
     if (src.kind != "path") continue;
     if (SplitRelative(src.name).empty()) {
-      return DamageError("backup " + snapshot.id + " names an invalid path '" + src.name + "'");
+      return DamageError(TrFormat("backup {} names an invalid path '{}'", snapshot.id, src.name));
     }
     for (const auto& [link, text] : src.links) {
       (void)text;
       if (link != src.name && src.name.rfind(link + "/", 0) != 0) {
-        return DamageError("backup " + snapshot.id + ": source '" + src.name +
-                           "' records a link '" + link + "' off its path");
+        return DamageError(TrFormat("backup {}: source '{}' records a link '{}' off its path",
+                                    snapshot.id, src.name, link));
       }
     }
     VELIN_ASSIGN(Tree top, repo.ReadTree(src.tree));
     if (top.nodes.size() != 1 || top.nodes[0].name != io::Basename(src.name)) {
-      return DamageError("backup " + snapshot.id + ": source '" + src.name + "' has a bad root");
+      return DamageError(TrFormat("backup {}: source '{}' has a bad root", snapshot.id, src.name));
     }
     VELIN_ASSIGN(auto selection, Select(repo, src, top, only));
     if (!selection) continue;
@@ -557,13 +561,13 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   }
   reporter.EndProgress();
   if (!matched && only.empty()) {
-    return UsageError("backup " + snapshot.id + " holds no files to restore");
+    return UsageError(TrFormat("backup {} holds no files to restore", snapshot.id));
   }
   if (!matched) {
-    return UsageError("backup " + snapshot.id + " has no path '" + options.only + "'");
+    return UsageError(TrFormat("backup {} has no path '{}'", snapshot.id, options.only));
   }
   // One flush of the target's file system for the whole restore instead of an fsync per file.
-  if (::syncfs(root->fd()) != 0) return ErrnoError("syncfs " + options.target, errno);
+  if (::syncfs(root->fd()) != 0) return ErrnoError(TrFormat("syncfs {}", options.target), errno);
   return restorer.stats;
 }
 

@@ -45,7 +45,7 @@ class Verifier {
     for (const auto& [id, refs] : refs_) {
       const repo::IndexEntry* e = repo_.index().Find(id);
       if (!e) {
-        Problem("blob " + id.Short() + " is missing from the index", refs);
+        Problem(TrFormat("blob {} is missing from the index", id.Short()), refs);
         continue;
       }
       by_pack[e->pack].emplace_back(id, e);
@@ -103,12 +103,12 @@ class Verifier {
   };
 
   static std::string Affects(const std::string& what, const Refs& refs) {
-    std::string line = what + "; affects ";
-    for (size_t i = 0; i < refs.places.size(); ++i) line += (i ? ", " : "") + refs.places[i];
+    std::string places;
+    for (size_t i = 0; i < refs.places.size(); ++i) places += (i ? ", " : "") + refs.places[i];
     if (refs.count > refs.places.size()) {
-      line += " and " + std::to_string(refs.count - refs.places.size()) + " more";
+      return TrFormat("{}; affects {} and {} more", what, places, refs.count - refs.places.size());
     }
-    return line;
+    return TrFormat("{}; affects {}", what, places);
   }
 
   void Problem(const std::string& what, const Refs& refs) {
@@ -154,32 +154,35 @@ class Verifier {
     const BlobId& pack_id = repo_.index().PackId(pack);
     Status data = repo_.backend().GetInto(repo::PackObjectName(pack_id), pack_data);
     if (!data) {
-      std::string why = storage::IsNotFound(data.error()) ? "is missing" : data.error().message;
+      std::string why =
+          storage::IsNotFound(data.error()) ? std::string(Tr("is missing")) : data.error().message;
       for (const auto& [id, e] : blobs) {
-        out.problems.push_back(
-            Affects("blob " + id.Short() + ": pack " + pack_id.Short() + " " + why, refs_.at(id)));
+        out.problems.push_back(Affects(
+            TrFormat("blob {}: pack {} {}", id.Short(), pack_id.Short(), why), refs_.at(id)));
       }
       return out;
     }
     if (repo::Sha256(pack_data) != pack_id) {
-      out.problems.push_back("pack " + pack_id.Short() + " (" + repo::PackObjectName(pack_id) +
-                             ") does not match its name: it was modified or truncated");
+      out.problems.push_back(
+          TrFormat("pack {} ({}) does not match its name: it was modified or truncated",
+                   pack_id.Short(), repo::PackObjectName(pack_id)));
     }
     for (const auto& [id, e] : blobs) {
       out.blobs++;
       out.bytes += e->length;
       if (static_cast<uint64_t>(e->offset) + e->length > pack_data.size()) {
-        out.problems.push_back(Affects("blob " + id.Short() + " in pack " + pack_id.Short() +
-                                           " is beyond the pack's end (truncated pack)",
-                                       refs_.at(id)));
+        out.problems.push_back(
+            Affects(TrFormat("blob {} in pack {} is beyond the pack's end (truncated pack)",
+                             id.Short(), pack_id.Short()),
+                    refs_.at(id)));
         continue;
       }
       std::string_view stored(pack_data.data() + e->offset, e->length);
       auto hash = repo_.DecodeBlob(id, e->codec, e->raw_length, stored, raw);
       if (!hash || *hash != id) {
         out.problems.push_back(
-            Affects("blob " + id.Short() + " in pack " + pack_id.Short() + " is damaged (" +
-                        (hash ? std::string("hash mismatch") : hash.error().message) + ")",
+            Affects(TrFormat("blob {} in pack {} is damaged ({})", id.Short(), pack_id.Short(),
+                             hash ? std::string(Tr("hash mismatch")) : hash.error().message),
                     refs_.at(id)));
       }
     }
@@ -200,7 +203,7 @@ Result<VerifyReport> VerifyBackups(repo::Repository& repo, Reporter& reporter,
                                    const std::vector<std::string>& ids) {
   Verifier verifier(repo, reporter);
   for (const auto& d : repo.index_damage()) {
-    verifier.report.problems.push_back("index " + d.object + ": " + d.message);
+    verifier.report.problems.push_back(TrFormat("index {}: {}", d.object, d.message));
   }
   std::vector<repo::Snapshot> snapshots;
   if (ids.empty()) {

@@ -39,7 +39,8 @@ Result<repo::SnapshotFilter> FilterOf(const config::Config& cfg, const SelectFla
   const bool host_set = flags.host_option != nullptr && flags.host_option->count() > 0;
   const bool app_set = flags.app_option != nullptr && flags.app_option->count() > 0;
   if (flags.all && (host_set || app_set)) {
-    return UsageError("--all means every host and application; leave out --host and --app");
+    return UsageError(
+        std::string(Tr("--all means every host and application; leave out --host and --app")));
   }
   repo::SnapshotFilter f;
   f.all = flags.all;
@@ -81,10 +82,11 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
                                 bool create) {
   auto wait = ParseDuration(flags.lock_wait);
   if (!wait)
-    return UsageError("--lock-wait '" + flags.lock_wait + "' is not a duration (e.g. 30s)");
+    return UsageError(TrFormat("--lock-wait '{}' is not a duration (e.g. 30s)", flags.lock_wait));
   VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags, create));
   const bool reader = kind == repo::LockKind::kShared && !create;
-  if (flags.no_lock && !reader) return UsageError("--no-lock is only for commands that read");
+  if (flags.no_lock && !reader)
+    return UsageError(std::string(Tr("--no-lock is only for commands that read")));
   if (!flags.no_lock) {
     auto lock = repo::RepoLock::Acquire(*r.backend, kind, LockOptionsFor(*wait));
     if (lock) {
@@ -104,10 +106,10 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
 namespace {
 Result<std::string> ResolveDestination(const config::Config& cfg, const RepoFlags& flags) {
   std::string destination = flags.destination.empty() ? cfg.backup.destination : flags.destination;
-  if (destination.empty()) return UsageError("no backup.destination configured");
+  if (destination.empty()) return UsageError(std::string(Tr("no backup.destination configured")));
   if (!config::IsRemoteDestination(destination) && destination[0] != '/') {
     char cwd[4096];
-    if (!::getcwd(cwd, sizeof cwd)) return ErrnoError("getcwd", errno);
+    if (!::getcwd(cwd, sizeof cwd)) return ErrnoError(std::string(Tr("getcwd")), errno);
     destination = io::JoinPath(cwd, destination);
   }
   return destination;
@@ -158,7 +160,7 @@ void RegisterBackupInit(CLI::App& group, Context& ctx) {
       if (!config::IsRemoteDestination(destination) && !destination.empty() &&
           destination[0] != '/') {
         char cwd[4096];
-        if (!::getcwd(cwd, sizeof cwd)) return ErrnoError("getcwd", errno);
+        if (!::getcwd(cwd, sizeof cwd)) return ErrnoError(std::string(Tr("getcwd")), errno);
         destination = io::JoinPath(cwd, destination);
       }
       VELIN_ASSIGN(auto backend,

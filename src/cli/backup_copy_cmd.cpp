@@ -24,9 +24,10 @@ repo::BlobWriterOptions WriterOptions(const config::Config& cfg) {
 }
 
 Status RunCopy(Context& ctx, const CopyFlags& flags) {
-  if (flags.to.empty()) return UsageError("backup copy: --to DIR|URL is required");
+  if (flags.to.empty()) return UsageError(std::string(Tr("backup copy: --to DIR|URL is required")));
   if (flags.all == !flags.ids.empty()) {
-    return UsageError("backup copy: name the backups to copy (ID …) or --all, not both");
+    return UsageError(
+        std::string(Tr("backup copy: name the backups to copy (ID …) or --all, not both")));
   }
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));

@@ -42,7 +42,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   output::Console& out = ctx.out();
   std::string strategy = flags.strategy.empty() ? cfg->backup.strategy : flags.strategy;
   if (strategy != "full" && strategy != "incremental") {
-    return UsageError("--strategy '" + strategy + "' must be full or incremental");
+    return UsageError(TrFormat("--strategy '{}' must be full or incremental", strategy));
   }
   VELIN_ASSIGN(repo::Codec codec, repo::ParseCodec(cfg->backup.compression));
   backup::CreateOptions options;
@@ -61,7 +61,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   VELIN_ASSIGN(auto db_source, MakeDatabaseSource(*cfg, flags.continue_on_error));
   if (db_source) options.streams.push_back(db_source.get());
   if (options.include.empty() && options.streams.empty()) {
-    return UsageError("backup.include names nothing to back up");
+    return UsageError(std::string(Tr("backup.include names nothing to back up")));
   }
 
   // before_backup: when it fails, nothing is written (the repository is not even opened).
@@ -85,8 +85,8 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   // A missing database outranks an offsite failure in the one error line.
   auto outcome = [&]() -> Status {
     if (db_source && db_source->failure()) {
-      return Failure("backup " + s.id +
-                     " was created without the database: " + db_source->failure()->message);
+      return Failure(TrFormat("backup {} was created without the database: {}", s.id,
+                              db_source->failure()->message));
     }
     if (!offsite) return tl::unexpected(offsite.error());
     return Ok();

@@ -8,9 +8,9 @@ namespace velin::cli {
 Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cfg) {
   const config::DatabaseSection& d = cfg.database;
   if (!d.configured) {
-    return UsageError("backup.include names \"db\" but " +
-                      (cfg.file.empty() ? std::string("the configuration") : cfg.file) +
-                      " has no [database] section");
+    return UsageError(
+        TrFormat("backup.include names \"db\" but {} has no [database] section",
+                 (cfg.file.empty() ? std::string(Tr("the configuration")) : cfg.file)));
   }
   db::ConnectionOptions o;
   o.driver = d.driver;

@@ -12,13 +12,13 @@ namespace {
 // The recorded metadata of the snapshot's database; errors when there is none or it is missing.
 Result<db::DatabaseInfo> RecordedDatabase(const repo::Snapshot& snapshot) {
   const nlohmann::json* meta = backup::StreamSourceMetadata(snapshot, kDatabaseStream);
-  if (meta == nullptr) return UsageError("backup " + snapshot.id + " holds no database");
+  if (meta == nullptr) return UsageError(TrFormat("backup {} holds no database", snapshot.id));
   if (meta->value("status", "ok") != "ok") {
-    return DamageError("backup " + snapshot.id + " holds no usable database dump: " +
-                       meta->value("error", std::string("the dump failed")));
+    return DamageError(TrFormat("backup {} holds no usable database dump: {}", snapshot.id,
+                                meta->value("error", std::string("the dump failed"))));
   }
   Result<db::DatabaseInfo> info = db::DatabaseInfoFromJson(*meta);
-  if (!info) return DamageError("backup " + snapshot.id + ": " + info.error().message);
+  if (!info) return DamageError(TrFormat("backup {}: {}", snapshot.id, info.error().message));
   return info;
 }
 
@@ -30,14 +30,15 @@ db::ByteProducer StreamFromRepository(repo::Repository& repo, const repo::Snapsh
 
 Status CheckDriverMatches(const db::DatabaseInfo& recorded, const db::ConnectionOptions& o) {
   if (recorded.driver == o.driver) return Ok();
-  return UsageError("the backup holds a " + recorded.driver + " database but database.driver is '" +
-                    o.driver + "'");
+  return UsageError(TrFormat("the backup holds a {} database but database.driver is '{}'",
+                             recorded.driver, o.driver));
 }
 
 // "HOST", "HOST:PORT" or ":PORT" of --restore-test-server applied to `o`.
 Status ApplyServer(const std::string& server, db::ConnectionOptions& o) {
   if (server.empty()) return Ok();
-  if (o.driver == "sqlite") return UsageError("--restore-test-server does not apply to sqlite");
+  if (o.driver == "sqlite")
+    return UsageError(std::string(Tr("--restore-test-server does not apply to sqlite")));
   size_t colon = server.rfind(':');
   std::string host = server.substr(0, colon);
   if (!host.empty()) o.host = host;
@@ -46,7 +47,7 @@ Status ApplyServer(const std::string& server, db::ConnectionOptions& o) {
     try {
       o.port = std::stoi(server.substr(colon + 1));
     } catch (...) {
-      return UsageError("--restore-test-server '" + server + "' must be HOST[:PORT]");
+      return UsageError(TrFormat("--restore-test-server '{}' must be HOST[:PORT]", server));
     }
   }
   return Ok();
@@ -76,7 +77,7 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
   if (target.empty() && !confirmed) {
     VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Replace {} with the one from backup {}?",
                                                 driver->Describe(), snapshot.id)));
-    if (!yes) return Failure("restore cancelled");
+    if (!yes) return Failure(std::string(Tr("restore cancelled")));
   }
   // Every chunk is checked before the live database is touched: a damaged repository must
   // not leave a half-restored database behind (MariaDB's client cannot roll back).
@@ -84,7 +85,7 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
                                      [](std::string_view) { return Ok(); }));
   out.Begin(output::Icon::kRestore, TrFormat("Restoring database from backup {}...", snapshot.id));
   VELIN_TRY(driver->Restore(StreamFromRepository(repo, snapshot), target));
-  std::string where = target.empty() ? driver->Describe() : "database '" + target + "'";
+  std::string where = target.empty() ? driver->Describe() : TrFormat("database '{}'", target);
   if (out.json()) return Ok();
   out.Done(TrFormat("Database restored into {}", where));
   return Ok();
@@ -109,16 +110,16 @@ Status RunRestoreTest(Context& ctx, db::Driver& driver, repo::Repository& repo,
     int64_t n = it == got.end() ? -1 : it->second;
     tables.push_back(
         {{"name", t.name}, {"recorded", t.rows}, {"restored", n}, {"ok", n == t.rows}});
-    out.Line(fmt::format("  {} {:<40} {:>12} {:>12}", n == t.rows ? "✓" : "✗", t.name, t.rows,
-                         n < 0 ? std::string(Tr("missing")) : std::to_string(n)));
+    out.Line(NoTr(fmt::format("  {} {:<40} {:>12} {:>12}", n == t.rows ? "✓" : "✗", t.name, t.rows,
+                              n < 0 ? std::string(Tr("missing")) : std::to_string(n))));
   }
   report["tables"] = tables;
   std::vector<std::string> problems = db::CompareRowCounts(recorded.tables, restored);
   if (!check) return tl::unexpected(check.error());
   if (!problems.empty()) {
-    return DamageError(
-        driver.Describe() + ": restore test of backup " + snapshot.id + ": " + problems.front() +
-        (problems.size() > 1 ? fmt::format(" (and {} more)", problems.size() - 1) : std::string()));
+    return DamageError(TrFormat(
+        "{}: restore test of backup {}: {}{}", driver.Describe(), snapshot.id, problems.front(),
+        (problems.size() > 1 ? TrFormat(" (and {} more)", problems.size() - 1) : std::string())));
   }
   return Ok();
 }
@@ -139,8 +140,8 @@ Status RestoreTestDatabase(Context& ctx, repo::Repository& repo, const repo::Sna
             TrFormat("Restore test of the database of backup {}...", snapshot.id));
   VELIN_ASSIGN(std::string temp, driver->CreateTemporaryDatabase());
   report["temporary_database"] = temp;
-  out.Line(
-      fmt::format("  {} {:<40} {:>12} {:>12}", " ", Tr("table"), Tr("recorded"), Tr("restored")));
+  out.Line(NoTr(
+      fmt::format("  {} {:<40} {:>12} {:>12}", " ", Tr("table"), Tr("recorded"), Tr("restored"))));
   Status result = RunRestoreTest(ctx, *driver, repo, snapshot, recorded, temp, report);
   Status dropped = driver->DropDatabase(temp);  // even when the test failed
   report["ok"] = static_cast<bool>(result);

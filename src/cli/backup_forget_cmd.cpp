@@ -124,10 +124,10 @@ void PrintHuman(output::Console& out, const backup::ForgetResult& result,
       ++total;
       if (d.keep) {
         ++kept;
-        out.Line(fmt::format("  {:<8} {:<26} {}  {}", Tr("keep"), d.id, LocalMinute(d.time),
-                             backup::DescribeReasons(d, rules)));
+        out.Line(NoTr(fmt::format("  {:<8} {:<26} {}  {}", Tr("keep"), d.id, LocalMinute(d.time),
+                                  backup::DescribeReasons(d, rules))));
       } else {
-        out.Line(fmt::format("  {:<8} {:<26} {}", Tr("forget"), d.id, LocalMinute(d.time)));
+        out.Line(NoTr(fmt::format("  {:<8} {:<26} {}", Tr("forget"), d.id, LocalMinute(d.time))));
       }
     }
   }

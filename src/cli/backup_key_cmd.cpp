@@ -47,23 +47,23 @@ Result<Passphrase> RepositoryPassphrase(const config::Config& cfg) {
   Passphrase passphrase(std::move(secret));
   if (passphrase.view().empty()) {
     return UsageError(
-        "no repository passphrase: set backup.password_env or backup.password_file in " +
-        (cfg.file.empty() ? std::string("velin.toml") : cfg.file));
+        TrFormat("no repository passphrase: set backup.password_env or backup.password_file in {}",
+                 (cfg.file.empty() ? std::string("velin.toml") : cfg.file)));
   }
   return passphrase;
 }
 
 Result<Passphrase> NewPassphrase(const KeyFlags& flags) {
   if (flags.new_password_env.empty() && flags.new_password_file.empty()) {
-    return UsageError(
-        "say where the new passphrase is: --new-password-env VAR or --new-password-file FILE "
-        "(0600); velin never takes a passphrase from the command line");
+    return UsageError(std::string(
+        Tr("say where the new passphrase is: --new-password-env VAR or --new-password-file FILE "
+           "(0600); velin never takes a passphrase from the command line")));
   }
   RegisterSecretEnvironmentVariable(flags.new_password_env);  // for no child to see
   VELIN_ASSIGN(std::string secret, config::ReadSecret(flags.new_password_env,
                                                       flags.new_password_file, "new passphrase"));
   Passphrase passphrase(std::move(secret));
-  if (passphrase.view().empty()) return UsageError("the new passphrase is empty");
+  if (passphrase.view().empty()) return UsageError(std::string(Tr("the new passphrase is empty")));
   return passphrase;
 }
 
@@ -72,7 +72,8 @@ Result<std::unique_ptr<storage::Backend>> OpenKeyBackend(Context& ctx, const con
   const std::string destination =
       flags.destination.empty() ? cfg.backup.destination : flags.destination;
   if (destination.empty()) {
-    return UsageError("no repository: set backup.destination in velin.toml or pass --destination");
+    return UsageError(std::string(
+        Tr("no repository: set backup.destination in velin.toml or pass --destination")));
   }
   storage::BackendOptions options;
   options.s3_endpoint = cfg.s3.endpoint;
@@ -123,14 +124,14 @@ Status ListKeys(Context& ctx, const KeyFlags& flags) {
     out.Json(doc);
     return Ok();
   }
-  out.Line(
-      fmt::format("  {:<12}  {:<20}  {:<24}  {}", "ID", Tr("Created"), Tr("User@host"), "KDF"));
+  out.Line(NoTr(
+      fmt::format("  {:<12}  {:<20}  {:<24}  {}", "ID", Tr("Created"), Tr("User@host"), "KDF")));
   for (const auto& key : keys) {
     const bool current = key.id == u.key.key_id;
-    out.Line(fmt::format("{} {:<12}  {:<20}  {:<24}  scrypt N={} r={} p={}", current ? "*" : " ",
-                         key.id.substr(0, 12), key.origin.created,
-                         key.origin.username + "@" + key.origin.hostname, key.scrypt.n,
-                         key.scrypt.r, key.scrypt.p));
+    out.Line(NoTr(fmt::format("{} {:<12}  {:<20}  {:<24}  scrypt N={} r={} p={}",
+                              current ? "*" : " ", key.id.substr(0, 12), key.origin.created,
+                              key.origin.username + "@" + key.origin.hostname, key.scrypt.n,
+                              key.scrypt.r, key.scrypt.p)));
   }
   for (const auto& d : damaged) out.Warn(d);
   return Ok();

@@ -84,18 +84,18 @@ Status RunList(Context& ctx, const ListFlags& flags) {
                                    Tr("ID"), Tr("Time"), Tr("Host"), Tr("App"), Tr("Strategy"),
                                    Tr("Files"), Tr("Size"), Tr("Added"), Tr("Sources"));
   if (transactions) header += fmt::format("  {}", Tr("Transaction (version)"));
-  out.Line(header);
+  out.Line(NoTr(header));
   for (const auto& s : snapshots) {
     std::string sources;
     for (const auto& src : s.sources) sources += (sources.empty() ? "" : ", ") + src.name;
-    std::string line = fmt::format("  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}",
-                                   s.id, s.time, s.host, s.app.empty() ? "-" : s.app, s.strategy,
-                                   s.stats.files, output::FormatBytes(s.stats.bytes),
-                                   output::FormatBytes(s.stats.bytes_added), sources);
+    std::string line = fmt::format(
+        "  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}", s.id, s.time, s.host,
+        s.app.empty() ? "-" : s.app, Tr(s.strategy), s.stats.files,
+        output::FormatBytes(s.stats.bytes), output::FormatBytes(s.stats.bytes_added), sources);
     if (const std::string txn = backup::TransactionOf(s); !txn.empty()) {
       line += fmt::format("  {} ({})", txn, backup::TransactionVersionOf(s));
     }
-    out.Line(line);
+    out.Line(NoTr(line));
   }
   hint();
   return Ok();

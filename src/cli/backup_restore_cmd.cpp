@@ -32,7 +32,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   // The database (backup_db.hpp): alone with --only db; with the files on an in-place restore.
   const bool only_db = flags.only == kDatabaseStream;
   if (!flags.database.empty() && !flags.only.empty() && !only_db) {
-    return UsageError("--database goes with --only db");
+    return UsageError(std::string(Tr("--database goes with --only db")));
   }
   if (only_db) {
     VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database));
@@ -46,9 +46,10 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   // A backup of only the database (backup.include = ["db"]): restoring it is restoring that.
   if (!has_files && has_db && flags.only.empty()) {
     if (!flags.target.empty()) {
-      return UsageError("backup " + id +
-                        " holds only a database, no files for --target; restore it with --only db "
-                        "[--database NAME]");
+      return UsageError(
+          TrFormat("backup {} holds only a database, no files for --target; restore it with --only "
+                   "db [--database NAME]",
+                   id));
     }
     VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database));
     if (out.json()) out.Json({{"id", id}, {"database", flags.database}, {"files", 0}});
@@ -70,7 +71,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
     options.target = flags.target;
   } else {
     char cwd[4096];
-    if (!::getcwd(cwd, sizeof cwd)) return ErrnoError("getcwd", errno);
+    if (!::getcwd(cwd, sizeof cwd)) return ErrnoError(std::string(Tr("getcwd")), errno);
     options.target = io::JoinPath(cwd, flags.target);
   }
   out.Begin(output::Icon::kRestore, TrFormat("Restoring backup {}...", id));

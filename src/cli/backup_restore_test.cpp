@@ -13,7 +13,8 @@ Result<std::string> MakeTempDir() {
   const char* tmp = std::getenv("TMPDIR");
   std::string templ =
       std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/velin-restore-test-XXXXXX";
-  if (::mkdtemp(templ.data()) == nullptr) return ErrnoError("cannot create " + templ, errno);
+  if (::mkdtemp(templ.data()) == nullptr)
+    return ErrnoError(TrFormat("cannot create {}", templ), errno);
   return templ;
 }
 

@@ -72,7 +72,7 @@ Result<Facts> Gather(Context& ctx, const StatusFlags& flags) {
   for (auto& s : all) {
     if (f.filter.Matches(s)) f.snapshots.push_back(std::move(s));
   }
-  for (const auto& d : damage) f.problems.push_back(d.object + ": " + d.message);
+  for (const auto& d : damage) f.problems.push_back(TrFormat("{}: {}", d.object, d.message));
   for (const char* prefix : {"data/", "index/", "snapshots/", "locks/"}) {
     VELIN_ASSIGN(Counts c, CountObjects(*r.backend, prefix));
     f.counts[std::string(prefix, std::strlen(prefix) - 1)] = c.objects;
@@ -200,8 +200,8 @@ void PrintHuman(output::Console& out, const Facts& f) {
                         Age(age), l.stale ? Tr(" (stale)") : ""));
       continue;
     }
-    out.Line(TrFormat("Lock: {} lock by host {} pid {}, {} ago{}", l.kind, l.host, l.pid, Age(age),
-                      l.stale ? Tr(" (stale)") : ""));
+    out.Line(TrFormat("Lock: {} lock by host {} pid {}, {} ago{}", Tr(l.kind), l.host, l.pid,
+                      Age(age), l.stale ? Tr(" (stale)") : ""));
   }
   for (size_t i = 1; i < f.problems.size(); ++i) out.Warn(f.problems[i]);  // [0]: the error
   if (f.problems.empty()) out.Done(Tr("Backups are up to date"));

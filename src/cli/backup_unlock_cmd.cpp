@@ -37,7 +37,8 @@ Status RunUnlock(Context& ctx, const UnlockFlags& flags) {
     if (!out.json() && !l.readable) {
       out.Info(TrFormat("Removed {} (an unreadable lock object)", l.name));
     } else if (!out.json()) {
-      out.Info(TrFormat("Removed {} ({} lock by host {} pid {})", l.name, l.kind, l.host, l.pid));
+      out.Info(
+          TrFormat("Removed {} ({} lock by host {} pid {})", l.name, Tr(l.kind), l.host, l.pid));
     }
   }
   if (out.json()) {

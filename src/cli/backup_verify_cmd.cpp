@@ -20,7 +20,8 @@ struct VerifyFlags {
 };
 
 Status RunVerify(Context& ctx, const VerifyFlags& flags) {
-  if (flags.all == !flags.id.empty()) return UsageError("verify needs a backup ID or --all");
+  if (flags.all == !flags.id.empty())
+    return UsageError(std::string(Tr("verify needs a backup ID or --all")));
   output::Console& out = ctx.out();
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));

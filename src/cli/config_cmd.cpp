@@ -72,7 +72,7 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
       }
       if (!ctx.global.quiet) {
         for (const auto& [key, value] : config::ConfigToLines(*cfg)) {
-          out.Line("  " + key + " = " + value);
+          out.Line(NoTr("  " + key + " = " + value));  // config keys and values
         }
       }
       return Ok();

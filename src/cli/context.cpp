@@ -27,7 +27,8 @@ Result<const config::Config*> Context::Config() {
     std::string cwd = std::filesystem::current_path(ec).string();
     auto found = config::FindConfigFile(cwd);
     if (!found) {
-      return UsageError("no velin.toml in " + cwd + " or any parent directory (use --config FILE)");
+      return UsageError(
+          TrFormat("no velin.toml in {} or any parent directory (use --config FILE)", cwd));
     }
     path = *found;
   }
@@ -116,6 +117,7 @@ std::string& Context::CommandPath() {
 }
 
 void Context::Execute(const std::function<Status()>& body, bool needs_config) {
+  if (global.json) UseEnglish();  // the JSON document, its errors included, stays English
   console_ = std::make_unique<output::Console>(
       output::DetectConsoleOptions(global.json, global.quiet, global.verbose));
   output::SetupEarlyLogging(global.verbose, global.quiet);
@@ -154,8 +156,9 @@ void Context::Execute(const std::function<Status()>& body, bool needs_config) {
 Result<bool> Context::Confirm(const std::string& question) {
   if (global.yes) return true;
   if (!::isatty(STDIN_FILENO)) {
-    return UsageError(question + " — no terminal to ask; pass --yes to confirm");
+    return UsageError(TrFormat("{} — no terminal to ask; pass --yes to confirm", question));
   }
+  CheckShown(question);
   std::fprintf(stderr, "%s [y/N] ", question.c_str());
   std::fflush(stderr);
   std::string answer;

@@ -57,9 +57,9 @@ void PrintPlan(output::Console& out, const rollback::SwitchPlan& p) {
     out.Line("  3. " + TrFormat("config files: {} added, {} changed, {} removed",
                                 p.config_added.size(), p.config_changed.size(),
                                 p.config_removed.size()));
-    for (const auto& f : p.config_added) out.Line("       + " + f);
-    for (const auto& f : p.config_changed) out.Line("       ~ " + f);
-    for (const auto& f : p.config_removed) out.Line("       - " + f);
+    for (const auto& f : p.config_added) out.Line(NoTr("       + " + f));
+    for (const auto& f : p.config_changed) out.Line(NoTr("       ~ " + f));
+    for (const auto& f : p.config_removed) out.Line(NoTr("       - " + f));
   }
   if (p.migrate_down) {
     out.Line("  4. " +

@@ -24,9 +24,10 @@ nlohmann::json TxnJson(const rollback::TransactionRecord& t, int64_t now_ms) {
 
 Result<Duration> ParseDurationArg(const std::string& text, const std::string& what) {
   auto d = ParseDuration(text);
-  if (!d) return UsageError(what + ": '" + text + "' is not a duration (e.g. 90s, 10m, 1h)");
+  if (!d) return UsageError(TrFormat("{}: '{}' is not a duration (e.g. 90s, 10m, 1h)", what, text));
   if (d->count() <= 0) {
-    return UsageError(what + ": the duration must be positive, not '" + text + "' (e.g. 90s)");
+    return UsageError(
+        TrFormat("{}: the duration must be positive, not '{}' (e.g. 90s)", what, text));
   }
   return *d;
 }
@@ -99,7 +100,8 @@ void AddEnd(CLI::App& group, Context& ctx, const std::string& name, bool commit)
       } else if (commit) {
         ctx.out().Done(TrFormat("Transaction {} committed", end.id));
       } else {
-        ctx.out().Done(TrFormat("Transaction {} {} (back to {})", end.id, end.outcome, end.base));
+        ctx.out().Done(
+            TrFormat("Transaction {} {} (back to {})", end.id, Tr(end.outcome), end.base));
       }
       if (!end.data.empty() && !ctx.out().json()) {
         ctx.out().Info(TrFormat("Database: {}", end.data));
@@ -163,7 +165,7 @@ void AddStatus(CLI::App& group, Context& ctx) {
       }
       const auto& t = *st.transaction;
       int64_t left = std::max<int64_t>(0, t.deadline_ms - st.now_ms);
-      out.Line(TrFormat("Transaction {} ({}), base {}, started {} by {}", t.id, t.state, t.base,
+      out.Line(TrFormat("Transaction {} ({}), base {}, started {} by {}", t.id, Tr(t.state), t.base,
                         t.started, t.user));
       out.Line(TrFormat("Deadline {} ({} left)", rollback::IsoTime(t.deadline_ms),
                         FormatDuration(Duration(left / 1000 * 1000))));

@@ -91,10 +91,15 @@ void AddList(CLI::App& group, Context& ctx) {
       std::array<size_t, 4> width{};
       for (const auto& v : versions) {
         std::string label = v.record.name;
-        if (!v.record.description.empty()) label += " - " + v.record.description;
+        if (v.record.description == "Base of transaction " + v.record.base_of) {
+          label += " - " + TrFormat("Base of transaction {}", v.record.base_of);
+        } else if (!v.record.description.empty()) {
+          label += " - " + v.record.description;
+        }
         std::string size = output::FormatBytes(v.total_bytes) + " (" +
                            TrFormat("{} own", output::FormatBytes(v.own_bytes)) + ")";
-        rows.push_back({label, rollback::KindName(v.record.kind), v.record.created, size});
+        rows.push_back(
+            {label, std::string(Tr(rollback::KindName(v.record.kind))), v.record.created, size});
         for (size_t i = 0; i < width.size(); ++i) {
           width[i] = std::max(width[i], DisplayWidth(rows.back()[i]));
         }
@@ -113,7 +118,7 @@ void AddList(CLI::App& group, Context& ctx) {
         }
         line += marks;
         while (!line.empty() && line.back() == ' ') line.pop_back();
-        out.Line(line);
+        out.Line(NoTr(line));  // a row of data and translated words
       }
       for (const auto& saved : list.saved_configs) {
         out.Line(TrFormat("Saved live configuration: {}", saved));
@@ -159,9 +164,9 @@ void AddHistory(CLI::App& group, Context& ctx) {
         return Ok();
       }
       for (const auto& h : history) {
-        std::string line = h.time + "  " + h.user + "@" + h.host + "  " + h.action;
+        std::string line = h.time + "  " + h.user + "@" + h.host + "  " + std::string(Tr(h.action));
         if (h.action == "transaction") {
-          line += " " + h.transaction + " (base " + h.from + ")";
+          line += " " + h.transaction + " " + TrFormat("(base {})", h.from);
         } else if (h.action == "prune") {
           line += " " + h.from;
         } else {
@@ -169,10 +174,10 @@ void AddHistory(CLI::App& group, Context& ctx) {
               " " + (h.from.empty() ? std::string("-") : h.from) + " " + Arrow(out) + " " + h.to;
         }
         if (rollback::FailedHealthCheck(h)) line += " [" + std::string(Tr("failed")) + "]";
-        line += ": " + h.outcome;
+        line += ": " + std::string(Tr(h.outcome));
         if (!h.reason.empty()) line += "  [" + h.reason + "]";
         if (!h.data.empty()) line += "; " + TrFormat("database: {}", h.data);
-        out.Line(line);
+        out.Line(NoTr(line));  // a row of data and translated words
       }
       return Ok();
     });

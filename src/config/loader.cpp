@@ -53,7 +53,7 @@ std::string Suggest(std::string_view word, const std::vector<std::string>& candi
       best = c;
     }
   }
-  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+  return best.empty() ? "" : TrFormat(" (did you mean '{}'?)", best);
 }
 
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
@@ -67,38 +67,38 @@ std::string Join(const std::vector<std::string>& items) {
 std::string TypeName(const toml::node& node) {
   switch (node.type()) {
     case toml::node_type::string:
-      return "a string";
+      return Tr("a string").data();
     case toml::node_type::integer:
-      return "an integer";
+      return Tr("an integer").data();
     case toml::node_type::floating_point:
-      return "a number";
+      return Tr("a number").data();
     case toml::node_type::boolean:
-      return "a boolean";
+      return Tr("a boolean").data();
     case toml::node_type::array:
-      return "an array";
+      return Tr("an array").data();
     case toml::node_type::table:
-      return "a table";
+      return Tr("a table").data();
     default:
-      return "a date/time";
+      return Tr("a date/time").data();
   }
 }
 
 const char* KindName(KeyKind kind) {
   switch (kind) {
     case KeyKind::kString:
-      return "a string";
+      return Tr("a string").data();
     case KeyKind::kEnum:
-      return "a string";
+      return Tr("a string").data();
     case KeyKind::kInt:
-      return "an integer";
+      return Tr("an integer").data();
     case KeyKind::kBool:
-      return "a boolean (true or false)";
+      return Tr("a boolean (true or false)").data();
     case KeyKind::kDouble:
-      return "a number";
+      return Tr("a number").data();
     case KeyKind::kStringArray:
-      return "an array of strings";
+      return Tr("an array of strings").data();
     case KeyKind::kDuration:
-      return "a duration string like \"30s\", \"10m\", \"2h\"";
+      return Tr("a duration string like \"30s\", \"10m\", \"2h\"").data();
   }
   return "";
 }
@@ -135,8 +135,7 @@ class Loader {
   }
 
   tl::unexpected<Error> Fail(Position pos, const std::string& message) const {
-    return UsageError(path_ + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) +
-                      ": " + message);
+    return UsageError(TrFormat("{}:{}:{}: {}", path_, pos.line, pos.column, message));
   }
 
   Status ReadTables(const toml::table& root) {
@@ -146,12 +145,12 @@ class Loader {
       std::string name(key.str());
       Position pos = At(key.source());
       if (name == "storage") {
-        if (!node.is_table()) return Fail(pos, "'storage' must be a table");
+        if (!node.is_table()) return Fail(pos, std::string(Tr("'storage' must be a table")));
         for (auto&& [sub_key, sub_node] : *node.as_table()) {
           std::string sub(sub_key.str());
           if (sub != "s3" && sub != "sftp") {
-            return Fail(At(sub_key.source()),
-                        "unknown section [storage." + sub + "]" + Suggest(sub, {"s3", "sftp"}));
+            return Fail(At(sub_key.source()), TrFormat("unknown section [storage.{}]{}", sub,
+                                                       Suggest(sub, {"s3", "sftp"})));
           }
           VELIN_TRY(ReadSection("storage." + sub, sub_node, At(sub_key.source())));
         }
@@ -159,9 +158,9 @@ class Loader {
       }
       if (std::find(top_names.begin(), top_names.end(), name) == top_names.end()) {
         if (!node.is_table()) {
-          return Fail(pos, "key '" + name + "' must be inside a section such as [backup]");
+          return Fail(pos, TrFormat("key '{}' must be inside a section such as [backup]", name));
         }
-        return Fail(pos, "unknown section [" + name + "]" + Suggest(name, top_names));
+        return Fail(pos, TrFormat("unknown section [{}]{}", name, Suggest(name, top_names)));
       }
       VELIN_TRY(ReadSection(name, node, pos));
     }
@@ -173,7 +172,7 @@ class Loader {
   }
 
   Status ReadSection(const std::string& section, const toml::node& node, Position pos) {
-    if (!node.is_table()) return Fail(pos, "'" + section + "' must be a table [" + section + "]");
+    if (!node.is_table()) return Fail(pos, TrFormat("'{}' must be a table [{}]", section, section));
     section_positions_[section] = pos;
     if (section == "database") config_.database.configured = true;
     std::vector<std::string> known;
@@ -186,7 +185,7 @@ class Loader {
       const KeySpec* spec = Find(section, name);
       if (spec == nullptr) {
         return Fail(key_pos,
-                    "unknown key '" + name + "' in [" + section + "]" + Suggest(name, known));
+                    TrFormat("unknown key '{}' in [{}]{}", name, section, Suggest(name, known)));
       }
       VELIN_ASSIGN(Value v, Convert(*spec, value, key_pos));
       spec->set(config_, v);
@@ -208,12 +207,13 @@ class Loader {
   }
 
   std::string Where(const KeySpec& spec) const {
-    return "key '" + spec.key + "' in [" + spec.section + "]";
+    return TrFormat("key '{}' in [{}]", spec.key, spec.section);
   }
 
   Result<Value> Convert(const KeySpec& spec, const toml::node& node, Position pos) const {
     auto wrong_type = [&] {
-      return Fail(pos, Where(spec) + " must be " + KindName(spec.kind) + ", not " + TypeName(node));
+      return Fail(
+          pos, TrFormat("{} must be {}, not {}", Where(spec), KindName(spec.kind), TypeName(node)));
     };
     switch (spec.kind) {
       case KeyKind::kString:
@@ -240,8 +240,8 @@ class Loader {
         std::vector<std::string> items;
         for (const toml::node& item : *node.as_array()) {
           if (!item.is_string()) {
-            return Fail(At(item.source()),
-                        Where(spec) + " must be an array of strings, but holds " + TypeName(item));
+            return Fail(At(item.source()), TrFormat("{} must be an array of strings, but holds {}",
+                                                    Where(spec), TypeName(item)));
           }
           items.emplace_back(item.as_string()->get());
         }
@@ -255,16 +255,18 @@ class Loader {
   Result<Value> CheckString(const KeySpec& spec, const std::string& s, FailFn fail) const {
     if (spec.kind == KeyKind::kEnum &&
         std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end()) {
-      return fail(Where(spec) + " must be one of " + Join(spec.choices) + ", not " + Quote(s));
+      return fail(
+          TrFormat("{} must be one of {}, not {}", Where(spec), Join(spec.choices), Quote(s)));
     }
     if (spec.kind == KeyKind::kDuration) {
       auto d = ParseDuration(s);
       if (!d) {
-        return fail(Where(spec) + ": " + Quote(s) +
-                    " is not a duration (write e.g. \"30s\", \"10m\", \"2h\", \"1d\")");
+        return fail(
+            TrFormat("{}: {} is not a duration (write e.g. \"30s\", \"10m\", \"2h\", \"1d\")",
+                     Where(spec), Quote(s)));
       }
       if (d->count() < spec.min) {
-        return fail(Where(spec) + " must be positive, not " + Quote(s) + " (e.g. \"30s\")");
+        return fail(TrFormat("{} must be positive, not {} (e.g. \"30s\")", Where(spec), Quote(s)));
       }
       return Value(*d);
     }
@@ -274,12 +276,12 @@ class Loader {
   template <typename FailFn>
   Result<Value> CheckInt(const KeySpec& spec, int64_t v, FailFn fail) const {
     if (v < spec.min) {
-      return fail(Where(spec) + " must be at least " + std::to_string(spec.min) + ", not " +
-                  std::to_string(v));
+      return fail(TrFormat("{} must be at least {}, not {}", Where(spec), std::to_string(spec.min),
+                           std::to_string(v)));
     }
     if (v > spec.max) {
-      return fail(Where(spec) + " must be at most " + std::to_string(spec.max) + ", not " +
-                  std::to_string(v));
+      return fail(TrFormat("{} must be at most {}, not {}", Where(spec), std::to_string(spec.max),
+                           std::to_string(v)));
     }
     return Value(v);
   }
@@ -292,7 +294,7 @@ class Loader {
       if (raw == nullptr) continue;
       std::string text(raw);
       auto fail = [&](const std::string& m) {
-        return UsageError("environment " + name + ": " + m);
+        return UsageError(TrFormat("environment {}: {}", name, m));
       };
       Value v;
       switch (spec.kind) {
@@ -307,7 +309,7 @@ class Loader {
           errno = 0;
           long long n = std::strtoll(text.c_str(), &end, 10);
           if (text.empty() || *end != '\0' || errno != 0) {
-            return fail(Where(spec) + " must be an integer, not " + Quote(text));
+            return fail(TrFormat("{} must be an integer, not {}", Where(spec), Quote(text)));
           }
           VELIN_ASSIGN(v, CheckInt(spec, n, fail));
           break;
@@ -318,14 +320,14 @@ class Loader {
           } else if (text == "false" || text == "0" || text == "no") {
             v = false;
           } else {
-            return fail(Where(spec) + " must be true or false, not " + Quote(text));
+            return fail(TrFormat("{} must be true or false, not {}", Where(spec), Quote(text)));
           }
           break;
         case KeyKind::kDouble: {
           char* end = nullptr;
           double d = std::strtod(text.c_str(), &end);
           if (text.empty() || *end != '\0') {
-            return fail(Where(spec) + " must be a number, not " + Quote(text));
+            return fail(TrFormat("{} must be a number, not {}", Where(spec), Quote(text)));
           }
           v = d;
           break;
@@ -424,15 +426,15 @@ class Loader {
     if (b.compression == "gzip" && (b.compression_level < 1 || b.compression_level > 9) &&
         positions_.count("backup.compression_level")) {
       return Fail(PositionOf("backup", "compression_level"),
-                  "key 'compression_level' in [backup] must be 1..9 for gzip, not " +
-                      std::to_string(b.compression_level));
+                  TrFormat("key 'compression_level' in [backup] must be 1..9 for gzip, not {}",
+                           std::to_string(b.compression_level)));
     }
     if (b.compression == "gzip" && !positions_.count("backup.compression_level")) {
       config_.backup.compression_level = 6;
     }
     if (b.repack_threshold < 0.0 || b.repack_threshold > 1.0) {
       return Fail(PositionOf("backup", "repack_threshold"),
-                  "key 'repack_threshold' in [backup] must be between 0 and 1");
+                  std::string(Tr("key 'repack_threshold' in [backup] must be between 0 and 1")));
     }
     for (size_t i = 0; i < b.include.size(); ++i) {
       const std::string& item = b.include[i];
@@ -441,46 +443,53 @@ class Loader {
           it != item_positions_.end() && i < it->second.size()) {
         at = it->second[i];
       }
-      if (item.empty()) return Fail(at, "key 'include' in [backup] holds an empty path");
+      if (item.empty())
+        return Fail(at, std::string(Tr("key 'include' in [backup] holds an empty path")));
       // What `backup create` refuses (archiver.cpp), refused here so `config check` says it.
       if (item[0] == '/' || item == "." || ("/" + item + "/").find("/../") != std::string::npos) {
-        return Fail(at, "key 'include' in [backup]: " + Quote(item) +
-                            " must be a path inside app.root (relative, without '..')");
+        return Fail(at, TrFormat("key 'include' in [backup]: {} must be a path inside app.root "
+                                 "(relative, without '..')",
+                                 Quote(item)));
       }
       if (item == "db" && !config_.database.configured) {
-        return Fail(PositionOf("backup", "include"),
-                    "key 'include' in [backup] names \"db\" but there is no [database] section");
+        return Fail(
+            PositionOf("backup", "include"),
+            std::string(
+                Tr("key 'include' in [backup] names \"db\" but there is no [database] section")));
       }
     }
     const NotifySection& n = config_.notify;
     if (!n.webhook_url.empty() && n.webhook_url.rfind("http://", 0) != 0 &&
         n.webhook_url.rfind("https://", 0) != 0) {
       // The URL may hold a token: only its scheme is quoted.
-      return Fail(PositionOf("notify", "webhook_url"),
-                  "key 'webhook_url' in [notify] must start with http:// or https://");
+      return Fail(
+          PositionOf("notify", "webhook_url"),
+          std::string(Tr("key 'webhook_url' in [notify] must start with http:// or https://")));
     }
     for (const std::string& event : n.events) {
       const auto& known = NotifyEventNames();
       if (std::find(known.begin(), known.end(), event) == known.end()) {
-        return Fail(PositionOf("notify", "events"), "key 'events' in [notify]: unknown event " +
-                                                        Quote(event) + " (known: " + Join(known) +
-                                                        ")");
+        return Fail(PositionOf("notify", "events"),
+                    TrFormat("key 'events' in [notify]: unknown event {} (known: {})", Quote(event),
+                             Join(known)));
       }
     }
     VELIN_TRY(CheckFleet());
     const DatabaseSection& d = config_.database;
     if (d.configured) {
       if (d.driver.empty()) {
-        return Fail(PositionOf("database", "driver"),
-                    "[database] needs key 'driver' (\"postgresql\", \"mysql\" or \"sqlite\")");
+        return Fail(
+            PositionOf("database", "driver"),
+            std::string(
+                Tr("[database] needs key 'driver' (\"postgresql\", \"mysql\" or \"sqlite\")")));
       }
       if (d.driver == "sqlite" && d.path.empty()) {
         return Fail(PositionOf("database", "path"),
-                    "[database] with driver \"sqlite\" needs key 'path'");
+                    std::string(Tr("[database] with driver \"sqlite\" needs key 'path'")));
       }
       if (d.driver != "sqlite" && d.name.empty()) {
         return Fail(PositionOf("database", "name"),
-                    "[database] with driver \"" + d.driver + "\" needs key 'name'");
+                    TrFormat("[database] with driver \"{}\" needs key 'name'", d.driver));
       }
     }
     return Ok();
@@ -562,7 +571,7 @@ class Loader {
           SecretKey{"database", "password_file", config_.database.password_file},
           SecretKey{"storage.s3", "credentials_file", config_.s3.credentials_file}}) {
       if (s.path.empty()) continue;
-      std::string where = std::string("key '") + s.key + "' in [" + s.section + "]: ";
+      std::string where = TrFormat("key '{}' in [{}]: ", s.key, s.section);
       auto read = ReadSecretFile(s.path);  // what the commands using it call too
       if (!read) return Fail(PositionOf(s.section, s.key), where + read.error().message);
     }
@@ -598,10 +607,12 @@ Result<Config> LoadConfigFromString(const std::string& text, const std::string& 
 
 Result<Config> LoadConfig(const std::string& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) return UsageError(path + ": no such config file");
-  if (fs::is_directory(path, ec)) return UsageError(path + ": is a directory, not a config file");
+  if (!fs::exists(path, ec)) return UsageError(TrFormat("{}: no such config file", path));
+  if (fs::is_directory(path, ec))
+    return UsageError(TrFormat("{}: is a directory, not a config file", path));
   FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return UsageError(path + ": cannot read: " + std::strerror(errno));
+  if (f == nullptr)
+    return UsageError(TrFormat("{}: cannot read: {}", path, Tr(std::strerror(errno))));
   std::string text;
   char buf[8192];
   size_t n;
@@ -635,12 +646,12 @@ Result<std::string> ReadSecret(const std::string& env_var, const std::string& fi
     const char* value = std::getenv(env_var.c_str());
     if (value != nullptr) return std::string(value);
     if (file.empty()) {
-      return UsageError(what + ": environment variable " + env_var + " is not set");
+      return UsageError(TrFormat("{}: environment variable {} is not set", what, env_var));
     }
   }
   if (file.empty()) return std::string();
   auto read = ReadSecretFile(file);
-  if (!read) return UsageError(what + ": " + read.error().message);
+  if (!read) return UsageError(TrFormat("{}: {}", what, read.error().message));
   std::string secret = std::move(*read);
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
   return secret;

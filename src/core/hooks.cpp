@@ -91,8 +91,8 @@ Status RunHook(const HookSettings& hooks, HookEvent event, const HookVars& vars)
   }
   if (r->exit_code != 0) {
     std::string last = LastLine(r->output);
-    return Failure(TrFormat("hooks.{} failed ({})", name, DescribeExit(r->exit_code)) +
-                   (last.empty() ? "" : ": " + last));
+    return Failure(NoTr(TrFormat("hooks.{} failed ({})", name, DescribeExit(r->exit_code)) +
+                        (last.empty() ? "" : ": " + last)));  // the hook's last line as it is
   }
   spdlog::info("hooks.{}: done", name);
   return Ok();

@@ -1,10 +1,18 @@
 #include "velin/core/i18n.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace velin {
+namespace i18n_detail {
+const std::unordered_map<std::string_view, std::string_view>& MoreGerman();  // i18n_german.cpp
+}  // namespace i18n_detail
 namespace {
 
 // German catalogue. Keys are the English messages exactly as the code writes them.
@@ -345,6 +353,33 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
 }
 
 bool g_german = false;
+std::string g_report_path;  // VELIN_I18N_REPORT_MISSES; "" when not reporting
+
+struct MissReport {
+  std::mutex mu;
+  std::unordered_set<std::string> translated;  // texts the catalogue or NoTr produced
+  std::unordered_set<std::string> english;     // error texts built without it
+  std::unordered_set<std::string> recorded;    // lines written already
+};
+
+MissReport& Report() {
+  static MissReport* report = new MissReport;  // outlives static destructors
+  return *report;
+}
+
+// Appends "kind\ttext" once per process; one write(2) with O_APPEND, so several velin
+// processes may share the file.
+void RecordLocked(MissReport& r, std::string_view kind, std::string_view text) {
+  std::string line = std::string(kind) + "\t";
+  for (char c : text) line += c == '\n' ? std::string("\\n") : std::string(1, c);
+  if (!r.recorded.insert(line).second) return;
+  line += '\n';
+  int fd = ::open(g_report_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  ssize_t ignored = ::write(fd, line.data(), line.size());
+  (void)ignored;
+  ::close(fd);
+}
 
 bool LanguageIsGerman() {
   // POSIX precedence: LC_ALL, then LC_MESSAGES, then LANG.
@@ -360,13 +395,88 @@ bool LanguageIsGerman() {
 
 }  // namespace
 
-void InitLanguageFromEnvironment() { g_german = LanguageIsGerman(); }
+void InitLanguageFromEnvironment() {
+  g_german = LanguageIsGerman();
+  const char* report = std::getenv("VELIN_I18N_REPORT_MISSES");
+  g_report_path = report != nullptr ? report : "";
+}
+
+void UseEnglish() { g_german = false; }
+
+bool ReportingMisses() { return g_german && !g_report_path.empty(); }
 
 std::string_view Tr(std::string_view english) {
   if (!g_german) return english;
   const auto& table = German();
   auto it = table.find(english);
-  return it == table.end() ? english : it->second;
+  bool found = it != table.end();
+  std::string_view text = found ? it->second : english;
+  if (!found) {
+    const auto& more = i18n_detail::MoreGerman();
+    auto more_it = more.find(english);
+    found = more_it != more.end();
+    if (found) text = more_it->second;
+  }
+  if (!g_report_path.empty()) {
+    MissReport& r = Report();
+    std::lock_guard lock(r.mu);
+    if (!found) RecordLocked(r, "tr", english);
+    r.translated.emplace(text);
+  }
+  return text;
+}
+
+std::string NoteTranslated(std::string text) {
+  if (ReportingMisses()) {
+    MissReport& r = Report();
+    std::lock_guard lock(r.mu);
+    r.translated.insert(text);
+  }
+  return text;
+}
+
+void NoteErrorText(std::string_view text) {
+  if (!ReportingMisses() || text.empty()) return;
+  MissReport& r = Report();
+  std::lock_guard lock(r.mu);
+  if (r.translated.count(std::string(text)) == 0) r.english.emplace(text);
+}
+
+namespace {
+
+bool HasLetter(std::string_view text) {
+  for (char c : text) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  }
+  return false;
+}
+
+// `text` is a translated (or language-free) text, maybe with decoration around it that holds
+// no word: "  1. " + TrFormat(...), "  [" + Tr(...) + "]".
+bool Covered(const MissReport& r, std::string_view text) {
+  if (r.translated.count(std::string(text)) != 0) return true;
+  for (const std::string& t : r.translated) {
+    if (t.size() < 2 || t.size() > text.size()) continue;
+    for (size_t at = text.find(t); at != std::string_view::npos; at = text.find(t, at + 1)) {
+      if (!HasLetter(text.substr(0, at)) && !HasLetter(text.substr(at + t.size()))) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void CheckShown(std::string_view text) {
+  if (!ReportingMisses() || text.empty()) return;
+  MissReport& r = Report();
+  std::lock_guard lock(r.mu);
+  if (!Covered(r, text)) {
+    RecordLocked(r, "shown", text);
+    return;
+  }
+  for (const std::string& english : r.english) {
+    if (text.find(english) != std::string_view::npos) RecordLocked(r, "english", english);
+  }
 }
 
 }  // namespace velin

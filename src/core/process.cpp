@@ -13,6 +13,8 @@
 #include <set>
 #include <string_view>
 
+#include "velin/core/i18n.hpp"
+
 extern char** environ;
 
 namespace velin {
@@ -115,7 +117,8 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 }  // namespace
 
 Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
-  if (options.argv.empty()) return Failure("cannot start a process without a program name");
+  if (options.argv.empty())
+    return Failure(std::string(Tr("cannot start a process without a program name")));
   std::vector<std::string> argv_strings = options.argv;
   std::vector<char*> argv = CStrings(argv_strings);
   std::vector<std::string> env_strings = ChildEnvironment(options);
@@ -136,14 +139,14 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
       ::pipe2(exec_pipe, O_CLOEXEC) != 0) {
     int err = errno;
     close_all();
-    return ErrnoError("cannot create a pipe for " + options.argv[0], err);
+    return ErrnoError(TrFormat("cannot create a pipe for {}", options.argv[0]), err);
   }
 
   pid_t pid = ::fork();
   if (pid < 0) {
     int err = errno;
     close_all();
-    return ErrnoError("cannot start " + options.argv[0], err);
+    return ErrnoError(TrFormat("cannot start {}", options.argv[0]), err);
   }
   if (pid == 0) {
     // Child: only async-signal-safe calls from here on.
@@ -200,7 +203,7 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
     CloseFd(in_pipe[1]);
     CloseFd(out_pipe[0]);
     CloseFd(err_pipe[0]);
-    return ErrnoError("cannot run '" + options.argv[0] + "'", child_errno);
+    return ErrnoError(TrFormat("cannot run '{}'", options.argv[0]), child_errno);
   }
   Subprocess p;
   p.pid_ = pid;
@@ -238,10 +241,11 @@ void Subprocess::CloseStdout() { CloseFd(stdout_fd_); }
 void Subprocess::CloseStderr() { CloseFd(stderr_fd_); }
 
 Result<int> Subprocess::Wait() {
-  if (pid_ < 0) return Failure("no process to wait for");
+  if (pid_ < 0) return Failure(std::string(Tr("no process to wait for")));
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0) {
-    if (errno != EINTR) return ErrnoError("waiting for process " + std::to_string(pid_), errno);
+    if (errno != EINTR)
+      return ErrnoError(TrFormat("waiting for process {}", std::to_string(pid_)), errno);
   }
   pid_ = -1;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -347,10 +351,10 @@ std::string DescribeExit(int exit_code) {
   if (exit_code > 128 && exit_code < 128 + 65) {
     int sig = exit_code - 128;
     const char* name = sigabbrev_np(sig);
-    return "killed by signal " + std::to_string(sig) +
-           (name != nullptr ? std::string(" (SIG") + name + ")" : std::string());
+    if (name == nullptr) return TrFormat("killed by signal {}", sig);
+    return TrFormat("killed by signal {} (SIG{})", sig, name);
   }
-  return "exit code " + std::to_string(exit_code);
+  return TrFormat("exit code {}", exit_code);
 }
 
 }  // namespace velin

@@ -9,6 +9,7 @@
 
 #include "crypto/context_pool.hpp"
 #include "crypto/openssl_util.hpp"
+#include "velin/core/i18n.hpp"
 
 namespace velin::crypto {
 namespace {
@@ -61,8 +62,8 @@ Result<Cipher> ParseCipher(std::string_view name) {
   if (name == "aes-256-gcm") return Cipher::kAes256Gcm;
   if (name == "chacha20-poly1305") return Cipher::kChaCha20Poly1305;
   if (name == "none") return Cipher::kNone;
-  return UsageError("unknown encryption '" + std::string(name) +
-                    "' (expected aes-256-gcm, chacha20-poly1305 or none)");
+  return UsageError(
+      TrFormat("unknown encryption '{}' (expected aes-256-gcm, chacha20-poly1305 or none)", name));
 }
 
 std::string_view CipherName(Cipher cipher) {
@@ -114,9 +115,10 @@ EVP_CIPHER_CTX* NewKeyedContext(Cipher cipher, const Key256& key, bool encrypt) 
 }  // namespace
 
 Result<std::unique_ptr<Sealer>> Sealer::Create(Cipher cipher, const Key256& key) {
-  if (cipher == Cipher::kNone) return Failure("a sealer needs a cipher, not 'none'");
+  if (cipher == Cipher::kNone)
+    return Failure(std::string(Tr("a sealer needs a cipher, not 'none'")));
   if (FetchCipher(cipher) == nullptr) {
-    return detail::OpenSslError("OpenSSL has no " + std::string(CipherName(cipher)));
+    return Failure(TrFormat("OpenSSL has no {}", CipherName(cipher)));
   }
   return std::unique_ptr<Sealer>(new Sealer(cipher, key));
 }
@@ -174,20 +176,21 @@ Status Sealer::Open(std::string_view envelope, std::string_view associated_data,
 Status Sealer::OpenInto(std::string_view envelope, std::string_view associated_data,
                         std::string& out) {
   if (envelope.size() < kEnvelopeOverhead) {
-    return DamageError("encrypted object too short (" + std::to_string(envelope.size()) +
-                       " bytes, at least " + std::to_string(kEnvelopeOverhead) + " expected)");
+    return DamageError(TrFormat("encrypted object too short ({} bytes, at least {} expected)",
+                                std::to_string(envelope.size()),
+                                std::to_string(kEnvelopeOverhead)));
   }
   auto* env = reinterpret_cast<const unsigned char*>(envelope.data());
   if (env[0] != kEnvelopeVersion) {
-    return DamageError("unknown encryption envelope version " + std::to_string(env[0]));
+    return DamageError(TrFormat("unknown encryption envelope version {}", std::to_string(env[0])));
   }
   if (env[1] != static_cast<unsigned char>(cipher_)) {
     const auto sealed_with = static_cast<Cipher>(env[1]);
     std::string name = sealed_with == Cipher::kAes256Gcm || sealed_with == Cipher::kChaCha20Poly1305
                            ? std::string(CipherName(sealed_with))
                            : "unknown cipher " + std::to_string(env[1]);
-    return DamageError("object sealed with " + name + ", not with the repository's " +
-                       std::string(CipherName(cipher_)));
+    return DamageError(
+        TrFormat("object sealed with {}, not with the repository's {}", name, CipherName(cipher_)));
   }
   const std::string_view body =
       envelope.substr(kEnvelopeHeaderSize, envelope.size() - kEnvelopeOverhead);
@@ -212,8 +215,8 @@ Status Sealer::OpenInto(std::string_view envelope, std::string_view associated_d
     ERR_clear_error();
     CleanseString(out);
     return DamageError(
-        "authentication failed: the encrypted object was altered, truncated or swapped, or "
-        "belongs to another repository");
+        std::string(Tr("authentication failed: the encrypted object was altered, truncated or "
+                       "swapped, or belongs to another repository")));
   }
   return Ok();
 }

@@ -5,6 +5,7 @@
 #include <openssl/params.h>
 
 #include "crypto/openssl_util.hpp"
+#include "velin/core/i18n.hpp"
 
 namespace velin::crypto {
 namespace {
@@ -16,18 +17,18 @@ constexpr uint64_t kMaxScryptMemory = uint64_t{1} << 30;
 Status ValidateScryptParams(const ScryptParams& params) {
   const uint64_t n = params.n;
   if (n < (uint64_t{1} << 10) || n > (uint64_t{1} << 22) || (n & (n - 1)) != 0) {
-    return DamageError("scrypt N=" + std::to_string(n) +
-                       " is not a power of two between 2^10 and 2^22");
+    return DamageError(
+        TrFormat("scrypt N={} is not a power of two between 2^10 and 2^22", std::to_string(n)));
   }
   if (params.r < 1 || params.r > 32) {
-    return DamageError("scrypt r=" + std::to_string(params.r) + " is outside 1..32");
+    return DamageError(TrFormat("scrypt r={} is outside 1..32", std::to_string(params.r)));
   }
   if (params.p < 1 || params.p > 16) {
-    return DamageError("scrypt p=" + std::to_string(params.p) + " is outside 1..16");
+    return DamageError(TrFormat("scrypt p={} is outside 1..16", std::to_string(params.p)));
   }
   if (128 * n * params.r > kMaxScryptMemory) {
-    return DamageError("scrypt N=" + std::to_string(n) + " r=" + std::to_string(params.r) +
-                       " needs more than 1 GiB of memory");
+    return DamageError(TrFormat("scrypt N={} r={} needs more than 1 GiB of memory",
+                                std::to_string(n), std::to_string(params.r)));
   }
   return Ok();
 }

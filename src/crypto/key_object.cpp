@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/openssl_util.hpp"
+#include "velin/core/i18n.hpp"
 #include "velin/crypto/aead.hpp"
 #include "velin/io/env.hpp"
 
@@ -69,7 +70,7 @@ std::string KeyObjectName(std::string_view id) { return "keys/" + std::string(id
 
 Result<KeyObject> WrapMasterKey(const MasterKey& master, std::string_view passphrase,
                                 const KeyOrigin& origin, const ScryptParams& params) {
-  if (passphrase.empty()) return UsageError("the repository passphrase is empty");
+  if (passphrase.empty()) return UsageError(std::string(Tr("the repository passphrase is empty")));
   KeyObject key;
   std::string id_bytes(kKeyIdBytes, '\0');
   VELIN_TRY(detail::RandomBytes(id_bytes.data(), id_bytes.size()));
@@ -101,7 +102,7 @@ Result<std::optional<MasterKey>> UnwrapMasterKey(const KeyObject& key,
   }
   auto master = MasterKey::Parse(plain);
   CleanseString(plain);
-  if (!master) return tl::unexpected(master.error().Wrap(KeyObjectName(key.id)));
+  if (!master) return tl::unexpected(master.error().Wrap(NoTr(KeyObjectName(key.id))));
   return std::optional<MasterKey>(std::move(*master));
 }
 
@@ -123,12 +124,13 @@ std::string SerializeKeyObject(const KeyObject& key) {
 namespace {
 
 Result<KeyObject> ParseKeyFields(const nlohmann::json& doc) {
-  if (!doc.is_object()) return Failure("not a JSON object");
+  if (!doc.is_object()) return Failure(std::string(Tr("not a JSON object")));
   if (doc.value("version", 0) != kKeyObjectVersion) {
-    return Failure("unsupported key object version " +
-                   doc.value("version", nlohmann::json()).dump());
+    return Failure(TrFormat("unsupported key object version {}",
+                            doc.value("version", nlohmann::json()).dump()));
   }
-  if (doc.value("kdf", "") != "scrypt") return Failure("unsupported kdf (expected scrypt)");
+  if (doc.value("kdf", "") != "scrypt")
+    return Failure(std::string(Tr("unsupported kdf (expected scrypt)")));
   KeyObject key;
   key.id = doc.at("id").get<std::string>();
   key.origin.created = doc.at("created").get<std::string>();
@@ -142,7 +144,7 @@ Result<KeyObject> ParseKeyFields(const nlohmann::json& doc) {
   VELIN_ASSIGN(key.salt, detail::Base64Decode(doc.at("salt").get<std::string>()));
   VELIN_ASSIGN(key.master_key, detail::Base64Decode(doc.at("master_key").get<std::string>()));
   if (key.salt.size() != kSaltSize)
-    return Failure("salt is not " + std::to_string(kSaltSize) + " bytes");
+    return Failure(TrFormat("salt is not {} bytes", std::to_string(kSaltSize)));
   return key;
 }
 
@@ -156,10 +158,9 @@ Result<KeyObject> ParseKeyObject(std::string_view json, std::string_view name) {
     key = Failure(e.what());
   }
   if (key && KeyObjectName(key->id) != name)
-    key = Failure("its id '" + key->id + "' does not match its name");
-  if (key && !IsKeyId(key->id)) key = Failure("id '" + key->id + "' is not 32 hex digits");
-  if (!key)
-    return DamageError("key object " + std::string(name) + " is damaged: " + key.error().message);
+    key = Failure(TrFormat("its id '{}' does not match its name", key->id));
+  if (key && !IsKeyId(key->id)) key = Failure(TrFormat("id '{}' is not 32 hex digits", key->id));
+  if (!key) return DamageError(TrFormat("key object {} is damaged: {}", name, key.error().message));
   return key;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::crypto {
 namespace {
 
@@ -22,15 +24,11 @@ Result<std::vector<StoredKey>> ReadKeys(storage::Backend& backend) {
     auto data = backend.Get(info.name);
     if (!data) {
       if (storage::IsNotFound(data.error())) continue;  // removed meanwhile
-      return tl::unexpected(data.error().Wrap(info.name));
+      return tl::unexpected(data.error().Wrap(NoTr(info.name)));
     }
     keys.push_back({info.name, ParseKeyObject(*data, info.name)});
   }
   return keys;
-}
-
-std::string Plural(size_t n, std::string_view word) {
-  return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
 }
 
 Result<std::string> StoreNewKey(storage::Backend& backend, const MasterKey& master,
@@ -39,7 +37,7 @@ Result<std::string> StoreNewKey(storage::Backend& backend, const MasterKey& mast
   VELIN_ASSIGN(KeyObject key, WrapMasterKey(master, passphrase, origin, params));
   const std::string name = KeyObjectName(key.id);
   VELIN_TRY(backend.Put(name, SerializeKeyObject(key)).map_error([&](const Error& e) {
-    return e.Wrap("writing " + name);
+    return e.Wrap(TrFormat("writing {}", name));
   }));
   return key.id;
 }
@@ -72,11 +70,13 @@ Result<Unlocked> Unlock(storage::Backend& backend, std::string_view passphrase, 
 
 tl::unexpected<Error> WrongPassphrase(storage::Backend& backend, const Unlocked& u) {
   if (u.tried == 0) {
-    return UsageError("repository " + backend.Location() +
-                      " has no key objects (keys/): it is not encrypted, or its keys are gone");
+    return UsageError(TrFormat(
+        "repository {} has no key objects (keys/): it is not encrypted, or its keys are gone",
+        backend.Location()));
   }
-  std::string msg = "wrong passphrase for repository " + backend.Location() + " (tried " +
-                    Plural(u.tried, "key") + ")";
+  std::string msg = TrFormat(u.tried == 1 ? "wrong passphrase for repository {} (tried {} key)"
+                                          : "wrong passphrase for repository {} (tried {} keys)",
+                             backend.Location(), u.tried);
   for (const auto& d : u.damaged) msg += "; " + d;
   return UsageError(msg);
 }
@@ -87,7 +87,7 @@ Result<OpenedKey> CreateRepositoryKey(storage::Backend& backend, std::string_vie
                                       const KeyOrigin& origin, const ScryptParams& params) {
   VELIN_ASSIGN(auto existing, backend.List(std::string(kKeyPrefix)));
   if (!existing.empty()) {
-    return UsageError("repository " + backend.Location() + " already has key objects");
+    return UsageError(TrFormat("repository {} already has key objects", backend.Location()));
   }
   VELIN_ASSIGN(MasterKey master, MasterKey::Generate());
   VELIN_ASSIGN(std::string id, StoreNewKey(backend, master, passphrase, origin, params));
@@ -132,20 +132,23 @@ Result<std::string> RemoveKey(storage::Backend& backend, std::string_view id_or_
     if (!id_or_prefix.empty() && id.starts_with(id_or_prefix)) matches.emplace_back(id);
   }
   const std::string where = " in repository " + backend.Location();
-  if (matches.empty()) return UsageError("no key '" + std::string(id_or_prefix) + "'" + where);
+  if (matches.empty()) return UsageError(TrFormat("no key '{}'{}", id_or_prefix, where));
   if (matches.size() > 1) {
-    return UsageError("key prefix '" + std::string(id_or_prefix) + "' is ambiguous" + where);
+    return UsageError(TrFormat("key prefix '{}' is ambiguous{}", id_or_prefix, where));
   }
   const std::string& target = matches.front();
   if (stored.size() == 1) {
-    return UsageError("refusing to remove key " + target + ", the last key" + where +
-                      ": without it nothing can be restored");
+    return UsageError(
+        TrFormat("refusing to remove key {}, the last key{}: without it nothing can be restored",
+                 target, where));
   }
   VELIN_ASSIGN(Unlocked u, Unlock(backend, passphrase, /*all=*/true));
   if (!u.master) return WrongPassphrase(backend, u);
   if (u.ids.size() == 1 && u.ids.front() == target) {
-    return UsageError("refusing to remove key " + target +
-                      ": it is the only key your passphrase opens; add or use another key first");
+    return UsageError(
+        TrFormat("refusing to remove key {}: it is the only key your passphrase opens; add or use "
+                 "another key first",
+                 target));
   }
   VELIN_TRY(backend.Delete(KeyObjectName(target)));
   return target;

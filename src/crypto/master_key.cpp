@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "crypto/openssl_util.hpp"
+#include "velin/core/i18n.hpp"
 
 namespace velin::crypto {
 namespace {
@@ -30,9 +31,9 @@ std::string MasterKey::Serialize() const {
 
 Result<MasterKey> MasterKey::Parse(std::string_view bytes) {
   if (bytes.size() != kSerializedSize || bytes[0] != kMasterKeyVersion) {
-    return DamageError("master key has an unknown format (version " +
-                       std::to_string(bytes.empty() ? -1 : bytes[0]) + ", " +
-                       std::to_string(bytes.size()) + " bytes)");
+    return DamageError(TrFormat("master key has an unknown format (version {}, {} bytes)",
+                                std::to_string(bytes.empty() ? -1 : bytes[0]),
+                                std::to_string(bytes.size())));
   }
   MasterKey key;
   std::memcpy(key.encryption.data(), bytes.data() + 1, Key256::kSize);

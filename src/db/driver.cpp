@@ -9,6 +9,7 @@
 #include <random>
 
 #include "drivers.hpp"
+#include "velin/core/i18n.hpp"
 
 namespace velin::db {
 
@@ -32,18 +33,19 @@ std::string UniqueTemporaryName() {
 
 Result<std::unique_ptr<Driver>> OpenDriver(const ConnectionOptions& options) {
   if (options.driver == "sqlite") {
-    if (options.path.empty()) return UsageError("database.path is required for the sqlite driver");
+    if (options.path.empty())
+      return UsageError(std::string(Tr("database.path is required for the sqlite driver")));
     return internal::NewSqliteDriver(options);
   }
   if (options.driver == "postgresql" || options.driver == "mysql") {
     if (options.name.empty()) {
-      return UsageError("database.name is required for the " + options.driver + " driver");
+      return UsageError(TrFormat("database.name is required for the {} driver", options.driver));
     }
     if (options.driver == "postgresql") return internal::NewPostgresDriver(options);
     return internal::NewMysqlDriver(options);
   }
-  return UsageError("unknown database driver '" + options.driver +
-                    "' (expected postgresql, mysql or sqlite)");
+  return UsageError(TrFormat("unknown database driver '{}' (expected postgresql, mysql or sqlite)",
+                             options.driver));
 }
 
 std::vector<std::string> CompareRowCounts(const std::vector<TableRows>& recorded,
@@ -63,14 +65,13 @@ std::vector<std::string> CompareRowCounts(const std::vector<TableRows>& recorded
     auto [want, got] = counts;
     if (want == got) continue;
     if (got < 0) {
-      problems.push_back("table '" + name + "': " + std::to_string(want) +
-                         " rows recorded, missing after the restore");
+      problems.push_back(
+          TrFormat("table '{}': {} rows recorded, missing after the restore", name, want));
     } else if (want < 0) {
-      problems.push_back("table '" + name + "': not recorded, " + std::to_string(got) +
-                         " rows after the restore");
+      problems.push_back(
+          TrFormat("table '{}': not recorded, {} rows after the restore", name, got));
     } else {
-      problems.push_back("table '" + name + "': " + std::to_string(want) + " rows recorded, " +
-                         std::to_string(got) + " restored");
+      problems.push_back(TrFormat("table '{}': {} rows recorded, {} restored", name, want, got));
     }
   }
   return problems;

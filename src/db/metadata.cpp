@@ -1,12 +1,14 @@
 #include "velin/db/metadata.hpp"
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::db {
 namespace {
 
 Result<std::string> GetString(const nlohmann::json& doc, const char* key) {
   auto it = doc.find(key);
   if (it == doc.end() || !it->is_string()) {
-    return Failure(std::string("database metadata: '") + key + "' missing or not a string");
+    return Failure(TrFormat("database metadata: '{}' missing or not a string", key));
   }
   return it->get<std::string>();
 }
@@ -14,7 +16,7 @@ Result<std::string> GetString(const nlohmann::json& doc, const char* key) {
 Result<int64_t> GetInt(const nlohmann::json& doc, const char* key) {
   auto it = doc.find(key);
   if (it == doc.end() || !it->is_number_integer()) {
-    return Failure(std::string("database metadata: '") + key + "' missing or not an integer");
+    return Failure(TrFormat("database metadata: '{}' missing or not an integer", key));
   }
   return it->get<int64_t>();
 }
@@ -35,7 +37,7 @@ nlohmann::json DatabaseInfoToJson(const DatabaseInfo& info) {
 }
 
 Result<DatabaseInfo> DatabaseInfoFromJson(const nlohmann::json& doc) {
-  if (!doc.is_object()) return Failure("database metadata: not a JSON object");
+  if (!doc.is_object()) return Failure(std::string(Tr("database metadata: not a JSON object")));
   DatabaseInfo info;
   VELIN_ASSIGN(info.driver, GetString(doc, "driver"));
   VELIN_ASSIGN(info.name, GetString(doc, "name"));
@@ -46,10 +48,11 @@ Result<DatabaseInfo> DatabaseInfoFromJson(const nlohmann::json& doc) {
   VELIN_ASSIGN(info.size_bytes, GetInt(doc, "size_bytes"));
   auto tables = doc.find("tables");
   if (tables == doc.end() || !tables->is_array()) {
-    return Failure("database metadata: 'tables' missing or not an array");
+    return Failure(std::string(Tr("database metadata: 'tables' missing or not an array")));
   }
   for (const nlohmann::json& t : *tables) {
-    if (!t.is_object()) return Failure("database metadata: a table entry is not an object");
+    if (!t.is_object())
+      return Failure(std::string(Tr("database metadata: a table entry is not an object")));
     TableRows row;
     VELIN_ASSIGN(row.name, GetString(t, "name"));
     VELIN_ASSIGN(row.rows, GetInt(t, "rows"));

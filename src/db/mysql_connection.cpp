@@ -1,12 +1,14 @@
 #include "mysql_connection.hpp"
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::db::internal {
 
 Result<MysqlConnection> MysqlConnection::Open(const ConnectionOptions& options,
                                               const std::string& dbname) {
   MysqlConnection c;
   c.conn_.reset(mysql_init(nullptr));
-  if (!c.conn_) return Failure("out of memory initialising the MariaDB client");
+  if (!c.conn_) return Failure(std::string(Tr("out of memory initialising the MariaDB client")));
   unsigned int timeout = 10;
   mysql_options(c.conn_.get(), MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
   mysql_options(c.conn_.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
@@ -16,19 +18,19 @@ Result<MysqlConnection> MysqlConnection::Open(const ConnectionOptions& options,
                          options.password.empty() ? nullptr : options.password.c_str(),
                          dbname.empty() ? nullptr : dbname.c_str(), port,
                          options.socket.empty() ? nullptr : options.socket.c_str(), 0) == nullptr) {
-    return Failure(mysql_error(c.conn_.get()));
+    return Failure(NoTr(mysql_error(c.conn_.get())));  // the server's words
   }
   return c;
 }
 
 Result<MyRows> MysqlConnection::Query(const std::string& sql) {
   if (mysql_real_query(conn_.get(), sql.data(), sql.size()) != 0) {
-    return Failure(mysql_error(conn_.get()));
+    return Failure(NoTr(mysql_error(conn_.get())));
   }
   MyRows rows;
   MYSQL_RES* raw = mysql_store_result(conn_.get());
   if (raw == nullptr) {
-    if (mysql_field_count(conn_.get()) != 0) return Failure(mysql_error(conn_.get()));
+    if (mysql_field_count(conn_.get()) != 0) return Failure(NoTr(mysql_error(conn_.get())));
     return rows;
   }
   std::unique_ptr<MYSQL_RES, void (*)(MYSQL_RES*)> res(raw, mysql_free_result);

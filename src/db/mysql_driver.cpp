@@ -8,6 +8,7 @@
 #include "drivers.hpp"
 #include "mysql_connection.hpp"
 #include "tool.hpp"
+#include "velin/core/i18n.hpp"
 #include "velin/db/mysql_dump_counter.hpp"
 #include "velin/io/env.hpp"
 
@@ -36,7 +37,7 @@ class MysqlDriver final : public Driver {
     std::string where = o_.socket.empty()
                             ? o_.host + ":" + std::to_string(o_.port == 0 ? 3306 : o_.port)
                             : o_.socket;
-    return "database '" + o_.name + "' at " + where;
+    return TrFormat("database '{}' at {}", o_.name, where);
   }
 
   Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
@@ -156,7 +157,7 @@ class MysqlDriver final : public Driver {
     if (db != o_.name) {
       VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
       Status s = conn.Exec("CREATE DATABASE IF NOT EXISTS " + QuoteMysqlIdentifier(db));
-      if (!s) return Failure("cannot create database '" + db + "': " + s.error().message);
+      if (!s) return Failure(TrFormat("cannot create database '{}': {}", db, s.error().message));
     }
     VELIN_ASSIGN(std::string tool, FindTool({"mariadb", "mysql"}, o_.tool_dir, "mariadb-client"));
     ProcessOptions p;
@@ -165,7 +166,7 @@ class MysqlDriver final : public Driver {
     p.argv.insert(p.argv.end(), {"--binary-mode", "--batch", "--database=" + db});
     VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
     if (outcome.exit_code != 0) {
-      return Failure("restoring into '" + db + "': " + DescribeToolFailure(tool, outcome));
+      return Failure(TrFormat("restoring into '{}': {}", db, DescribeToolFailure(tool, outcome)));
     }
     return Ok();
   }
@@ -194,7 +195,7 @@ class MysqlDriver final : public Driver {
       for (const auto& line : r) {
         bool bad =
             line.size() >= 4 && (line[2] == "error" || (line[2] == "status" && line[3] != "OK"));
-        if (bad) return DamageError("check of table '" + row[0] + "' failed: " + line[3]);
+        if (bad) return DamageError(TrFormat("check of table '{}' failed: {}", row[0], line[3]));
       }
     }
     return Ok();
@@ -204,17 +205,19 @@ class MysqlDriver final : public Driver {
     VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
     std::string name = UniqueTemporaryName();
     Status s = conn.Exec("CREATE DATABASE " + QuoteMysqlIdentifier(name));
-    if (!s) return Failure("cannot create temporary database '" + name + "': " + s.error().message);
+    if (!s)
+      return Failure(
+          TrFormat("cannot create temporary database '{}': {}", name, s.error().message));
     temporary_.insert(name);
     return name;
   }
 
   Status DoDrop(const std::string& name) {
     if (name.empty() || name == o_.name)
-      return UsageError("refusing to drop the configured database");
+      return UsageError(std::string(Tr("refusing to drop the configured database")));
     VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
     Status s = conn.Exec("DROP DATABASE IF EXISTS " + QuoteMysqlIdentifier(name));
-    if (!s) return Failure("cannot drop database '" + name + "': " + s.error().message);
+    if (!s) return Failure(TrFormat("cannot drop database '{}': {}", name, s.error().message));
     temporary_.erase(name);
     return Ok();
   }

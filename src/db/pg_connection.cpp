@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::db::internal {
 
 std::string CleanPgMessage(const std::string& message) {
@@ -46,9 +48,9 @@ Result<PgConnection> PgConnection::Open(const ConnectionOptions& options,
   values.push_back(nullptr);
   PgConnection c;
   c.conn_.reset(PQconnectdbParams(keys.data(), values.data(), 0));
-  if (!c.conn_) return Failure("out of memory connecting with libpq");
+  if (!c.conn_) return Failure(std::string(Tr("out of memory connecting with libpq")));
   if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
-    return Failure(CleanPgMessage(PQerrorMessage(c.conn_.get())));
+    return Failure(NoTr(CleanPgMessage(PQerrorMessage(c.conn_.get()))));  // the server's words
   }
   return c;
 }
@@ -63,7 +65,7 @@ Result<PgRows> PgConnection::Query(const std::string& sql, const std::vector<std
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
     const char* primary = PQresultErrorField(res.get(), PG_DIAG_MESSAGE_PRIMARY);
     std::string text = primary != nullptr ? primary : PQerrorMessage(conn_.get());
-    return Failure(CleanPgMessage(text));
+    return Failure(NoTr(CleanPgMessage(text)));
   }
   PgRows rows;
   int n = PQntuples(res.get()), cols = PQnfields(res.get());

@@ -7,6 +7,7 @@
 #include "drivers.hpp"
 #include "pg_connection.hpp"
 #include "tool.hpp"
+#include "velin/core/i18n.hpp"
 
 namespace velin::db::internal {
 namespace {
@@ -45,7 +46,7 @@ class PostgresDriver final : public Driver {
     std::string where = o_.socket.empty()
                             ? o_.host + ":" + std::to_string(o_.port == 0 ? 5432 : o_.port)
                             : o_.socket;
-    return "database '" + o_.name + "' at " + where;
+    return TrFormat("database '{}' at {}", o_.name, where);
   }
 
   Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
@@ -59,7 +60,8 @@ class PostgresDriver final : public Driver {
   Status Check(const std::string& target) override {
     // Reading every table in full proves each one is readable after the restore.
     Result<std::vector<TableRows>> counts = DoCountRows(target);
-    if (!counts) return DamageError(Describe() + ": check failed: " + counts.error().message);
+    if (!counts)
+      return DamageError(TrFormat("{}: check failed: {}", Describe(), counts.error().message));
     return Ok();
   }
   Result<std::string> CreateTemporaryDatabase() override {
@@ -112,10 +114,11 @@ class PostgresDriver final : public Driver {
     int tool_major = std::atoi(version.c_str());
     int server_major = server_version >= 100000 ? server_version / 10000 : 9;
     if (tool_major < server_major) {
-      return Failure("pg_dump " + version + " (" + tool + ") cannot dump a PostgreSQL " +
-                     std::to_string(server_major) + " server: install pg_dump " +
-                     std::to_string(server_major) + " or newer (postgresql-client-" +
-                     std::to_string(server_major) + ")");
+      return Failure(
+          TrFormat("pg_dump {} ({}) cannot dump a PostgreSQL {} server: install pg_dump {} or "
+                   "newer (postgresql-client-{})",
+                   version, tool, std::to_string(server_major), std::to_string(server_major),
+                   std::to_string(server_major)));
     }
     return std::make_pair(tool, version);
   }
@@ -180,7 +183,7 @@ class PostgresDriver final : public Driver {
     VELIN_ASSIGN(PgRows found, conn.Query("SELECT 1 FROM pg_database WHERE datname = $1", {name}));
     if (!found.empty()) return Ok();
     Status s = conn.Exec("CREATE DATABASE " + conn.QuoteIdentifier(name));
-    if (!s) return Failure("cannot create database '" + name + "': " + s.error().message);
+    if (!s) return Failure(TrFormat("cannot create database '{}': {}", name, s.error().message));
     return Ok();
   }
 
@@ -194,7 +197,7 @@ class PostgresDriver final : public Driver {
     AddServerArgs(p, db);
     VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
     if (outcome.exit_code != 0) {
-      return Failure("restoring into '" + db + "': " + DescribeToolFailure(tool, outcome));
+      return Failure(TrFormat("restoring into '{}': {}", db, DescribeToolFailure(tool, outcome)));
     }
     return Ok();
   }
@@ -211,19 +214,21 @@ class PostgresDriver final : public Driver {
     VELIN_ASSIGN(PgConnection conn, Connect(""));
     std::string name = UniqueTemporaryName();
     Status s = conn.Exec("CREATE DATABASE " + conn.QuoteIdentifier(name));
-    if (!s) return Failure("cannot create temporary database '" + name + "': " + s.error().message);
+    if (!s)
+      return Failure(
+          TrFormat("cannot create temporary database '{}': {}", name, s.error().message));
     temporary_.insert(name);
     return name;
   }
 
   Status DoDrop(const std::string& name) {
     if (name.empty() || name == o_.name)
-      return UsageError("refusing to drop the configured database");
+      return UsageError(std::string(Tr("refusing to drop the configured database")));
     VELIN_ASSIGN(PgConnection conn, Connect(""));
     std::string sql = "DROP DATABASE IF EXISTS " + conn.QuoteIdentifier(name);
     if (conn.server_version() >= 130000) sql += " WITH (FORCE)";
     Status s = conn.Exec(sql);
-    if (!s) return Failure("cannot drop database '" + name + "': " + s.error().message);
+    if (!s) return Failure(TrFormat("cannot drop database '{}': {}", name, s.error().message));
     temporary_.erase(name);
     return Ok();
   }

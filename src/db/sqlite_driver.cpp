@@ -10,6 +10,7 @@
 
 #include "drivers.hpp"
 #include "sqlite_file.hpp"
+#include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
 
 namespace velin::db::internal {
@@ -35,7 +36,7 @@ class SqliteDriver final : public Driver {
   explicit SqliteDriver(ConnectionOptions o) : o_(std::move(o)), env_(io::Env::Default()) {}
   ~SqliteDriver() override { (void)Cleanup(); }
 
-  std::string Describe() const override { return "database '" + o_.path + "'"; }
+  std::string Describe() const override { return TrFormat("database '{}'", o_.path); }
 
   Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
   Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(DoDump(sink)); }
@@ -61,7 +62,8 @@ class SqliteDriver final : public Driver {
   }
   Status DropDatabase(const std::string& target) override {
     if (target.empty() || target == o_.path) {
-      return Wrapped(Status(UsageError("refusing to drop the configured database")));
+      return Wrapped(
+          Status(UsageError(std::string(Tr("refusing to drop the configured database")))));
     }
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
       std::string p = target + suffix;
@@ -108,7 +110,7 @@ class SqliteDriver final : public Driver {
 
   Result<DatabaseInfo> DoPreflight() {
     VELIN_ASSIGN(bool exists, env_.Exists(o_.path));
-    if (!exists) return Failure("the file does not exist");
+    if (!exists) return Failure(std::string(Tr("the file does not exist")));
     VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(o_.path, false));
     VELIN_ASSIGN(DatabaseInfo info, MakeInfo(f));
     for (TableRows& t : info.tables) t.rows = 0;  // counted by Dump, in its snapshot
@@ -121,7 +123,7 @@ class SqliteDriver final : public Driver {
     VELIN_ASSIGN(SqliteFile src, SqliteFile::Open(o_.path, false));
     VELIN_ASSIGN(SqliteFile dst, SqliteFile::Open(copy, true, true));
     sqlite3_backup* b = sqlite3_backup_init(dst.get(), "main", src.get(), "main");
-    if (b == nullptr) return Failure(std::string("backup: ") + sqlite3_errmsg(dst.get()));
+    if (b == nullptr) return Failure(TrFormat("backup: {}", sqlite3_errmsg(dst.get())));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     int rc;
     while (true) {
@@ -131,14 +133,14 @@ class SqliteDriver final : public Driver {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     int finish = sqlite3_backup_finish(b);
-    if (rc != SQLITE_DONE) return Failure(std::string("backup: ") + sqlite3_errstr(rc));
-    if (finish != SQLITE_OK) return Failure(std::string("backup: ") + sqlite3_errmsg(dst.get()));
+    if (rc != SQLITE_DONE) return Failure(TrFormat("backup: {}", sqlite3_errstr(rc)));
+    if (finish != SQLITE_OK) return Failure(TrFormat("backup: {}", sqlite3_errmsg(dst.get())));
     return Ok();
   }
 
   Result<DatabaseInfo> DoDump(const ByteSink& sink) {
     VELIN_ASSIGN(bool exists, env_.Exists(o_.path));
-    if (!exists) return Failure("the file does not exist");
+    if (!exists) return Failure(std::string(Tr("the file does not exist")));
     std::string copy = io::JoinPath(TempDir(), UniqueTemporaryName() + ".db");
     io::WriteOptions wo;
     wo.mode = 0600;  // the copy holds the application's data
@@ -151,7 +153,8 @@ class SqliteDriver final : public Driver {
     {
       VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(copy, false));
       Status check = f.IntegrityCheck();
-      if (!check) return Failure("the live database is damaged: " + check.error().message);
+      if (!check)
+        return Failure(TrFormat("the live database is damaged: {}", check.error().message));
       VELIN_ASSIGN(info, MakeInfo(f));
     }
     VELIN_ASSIGN(auto file, env_.NewRandomAccessFile(copy));
@@ -200,7 +203,8 @@ class SqliteDriver final : public Driver {
     {
       VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(tmp, false));
       Status check = f.IntegrityCheck();
-      if (!check) return DamageError("the dump to restore is damaged: " + check.error().message);
+      if (!check)
+        return DamageError(TrFormat("the dump to restore is damaged: {}", check.error().message));
     }
     VELIN_TRY(CopyAttributes(tmp, path));
     VELIN_TRY(env_.Rename(tmp, path));

@@ -1,5 +1,7 @@
 #include "sqlite_file.hpp"
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::db::internal {
 namespace {
 
@@ -22,8 +24,8 @@ Result<SqliteFile> SqliteFile::Open(const std::string& path, bool writable, bool
   SqliteFile f;
   f.db_.reset(raw);
   if (rc != SQLITE_OK) {
-    return Failure(std::string("cannot open: ") +
-                   (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    return Failure(
+        TrFormat("cannot open: {}", (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))));
   }
   sqlite3_busy_timeout(raw, 10'000);
   sqlite3_extended_result_codes(raw, 1);
@@ -33,7 +35,7 @@ Result<SqliteFile> SqliteFile::Open(const std::string& path, bool writable, bool
 Result<std::vector<std::vector<std::string>>> SqliteFile::Query(const std::string& sql) {
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
-    return Failure(sqlite3_errmsg(db_.get()));
+    return Failure(NoTr(sqlite3_errmsg(db_.get())));  // SQLite's words
   }
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
   std::vector<std::vector<std::string>> rows;
@@ -46,7 +48,7 @@ Result<std::vector<std::vector<std::string>>> SqliteFile::Query(const std::strin
     }
     rows.push_back(std::move(row));
   }
-  if (rc != SQLITE_DONE) return Failure(sqlite3_errmsg(db_.get()));
+  if (rc != SQLITE_DONE) return Failure(NoTr(sqlite3_errmsg(db_.get())));
   return rows;
 }
 
@@ -75,10 +77,10 @@ Result<std::vector<TableRows>> SqliteFile::CountRows() {
 
 Status SqliteFile::IntegrityCheck() {
   auto rows = Query("PRAGMA integrity_check");
-  if (!rows) return DamageError("integrity_check failed: " + rows.error().message);
+  if (!rows) return DamageError(TrFormat("integrity_check failed: {}", rows.error().message));
   if (rows->empty() || (*rows)[0].empty() || (*rows)[0][0] != "ok") {
     std::string first = rows->empty() || (*rows)[0].empty() ? "no answer" : (*rows)[0][0];
-    return DamageError("integrity_check failed: " + first);
+    return DamageError(TrFormat("integrity_check failed: {}", first));
   }
   return Ok();
 }

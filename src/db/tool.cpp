@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>
 
+#include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
 
 namespace velin::db::internal {
@@ -92,8 +93,9 @@ Result<std::string> FindTool(const std::vector<std::string>& names, const std::s
   }
   std::string what = names.front();
   for (size_t i = 1; i < names.size(); ++i) what += " or " + names[i];
-  return Failure(what + " not found in " + (tool_dir.empty() ? "" : tool_dir + " or ") +
-                 "PATH (install " + package_hint + ")");
+  if (tool_dir.empty())
+    return Failure(TrFormat("{} not found in PATH (install {})", what, package_hint));
+  return Failure(TrFormat("{} not found in {} or PATH (install {})", what, tool_dir, package_hint));
 }
 
 Result<std::string> ToolVersionLine(const std::string& tool) {
@@ -102,7 +104,7 @@ Result<std::string> ToolVersionLine(const std::string& tool) {
   options.argv = {tool, "--version"};
   VELIN_ASSIGN(CommandResult r, RunCommand(options, Duration(30'000)));
   if (r.exit_code != 0) {
-    return Failure("'" + tool + " --version' failed (" + DescribeExit(r.exit_code) + ")");
+    return Failure(TrFormat("'{} --version' failed ({})", tool, DescribeExit(r.exit_code)));
   }
   std::string line = r.output.substr(0, r.output.find('\n'));
   return line;
@@ -124,7 +126,7 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
     pollfd fds[2] = {{child.stdout_fd(), POLLIN, 0}, {child.stderr_fd(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      return KillAndFail(child, ErrnoError("poll", errno).value());
+      return KillAndFail(child, ErrnoError(std::string(Tr("poll")), errno).value());
     }
     if (fds[1].revents != 0 && !DrainInto(child.stderr_fd(), outcome.messages)) {
       child.CloseStderr();
@@ -132,7 +134,8 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
     if (fds[0].revents == 0) continue;
     ssize_t n = ::read(child.stdout_fd(), buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return KillAndFail(child, ErrnoError("reading the dump", errno).value());
+    if (n < 0)
+      return KillAndFail(child, ErrnoError(std::string(Tr("reading the dump")), errno).value());
     if (n == 0) {
       child.CloseStdout();
       continue;
@@ -162,7 +165,7 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
       pollfd fds[2] = {{child.stdin_fd(), POLLOUT, 0}, {child.stdout_fd(), POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) {
         if (errno == EINTR) continue;
-        return ErrnoError("poll", errno);
+        return ErrnoError(std::string(Tr("poll")), errno);
       }
       if (fds[1].revents != 0 && !DrainInto(child.stdout_fd(), outcome.messages)) {
         child.CloseStdout();
@@ -176,7 +179,8 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
       }
       data.remove_prefix(static_cast<size_t>(w));
     }
-    if (gone) return Failure(io::Basename(options.argv[0]) + " stopped reading its input");
+    if (gone)
+      return Failure(TrFormat("{} stopped reading its input", io::Basename(options.argv[0])));
     return Ok();
   };
   Status produced = produce(sink);
@@ -214,9 +218,8 @@ std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& out
   for (const std::string& prefix : {base + ": error: ", base + ": ", std::string("ERROR ")}) {
     if (chosen.rfind(prefix, 0) == 0) chosen.erase(0, prefix.size());
   }
-  std::string text = base + " failed (" + DescribeExit(outcome.exit_code) + ")";
-  if (!chosen.empty()) text += ": " + chosen;
-  return text;
+  if (chosen.empty()) return TrFormat("{} failed ({})", base, DescribeExit(outcome.exit_code));
+  return TrFormat("{} failed ({}): {}", base, DescribeExit(outcome.exit_code), NoTr(chosen));
 }
 
 Result<SecretOptionPipe> SecretOptionPipe::Create(const std::string& password) {
@@ -228,9 +231,11 @@ Result<SecretOptionPipe> SecretOptionPipe::Create(const std::string& password) {
   }
   text += "\"\n";
   // Written whole before the tool starts: it must fit in the pipe without a reader.
-  if (text.size() > 4096) return Failure("the database password is longer than 4000 bytes");
+  if (text.size() > 4096)
+    return Failure(std::string(Tr("the database password is longer than 4000 bytes")));
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("cannot create a pipe", errno);
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    return ErrnoError(std::string(Tr("cannot create a pipe")), errno);
   SecretOptionPipe pipe;
   pipe.fd_ = fds[0];
   size_t done = 0;
@@ -240,7 +245,7 @@ Result<SecretOptionPipe> SecretOptionPipe::Create(const std::string& password) {
     if (n < 0) {
       int err = errno;
       ::close(fds[1]);
-      return ErrnoError("cannot write to a pipe", err);
+      return ErrnoError(std::string(Tr("cannot write to a pipe")), err);
     }
     done += static_cast<size_t>(n);
   }

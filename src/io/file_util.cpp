@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <random>
 
+#include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
 
 namespace velin::io {
@@ -63,7 +64,7 @@ Status CreateDirs(Env& env, const std::string& path, uint32_t mode) {
     VELIN_ASSIGN(FileInfo info, env.Stat(path));
     if (info.type == FileType::kDirectory) return Ok();
     if (info.type == FileType::kSymlink) return Ok();  // a link to a directory is accepted
-    return Failure(path + " exists and is not a directory");
+    return Failure(TrFormat("{} exists and is not a directory", path));
   }
   VELIN_TRY(CreateDirs(env, Dirname(path), mode));
   return env.CreateDir(path, mode);

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 
+#include "velin/core/i18n.hpp"
 #include "velin/io/fault_injection_env.hpp"
 
 namespace velin::io {
@@ -26,7 +27,7 @@ Status WriteAll(int fd, const std::string& path, std::string_view data, int64_t 
                            : ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return ErrnoError("cannot write " + path, errno);
+      return ErrnoError(TrFormat("cannot write {}", path), errno);
     }
     data.remove_prefix(static_cast<size_t>(n));
     if (offset >= 0) offset += n;
@@ -77,13 +78,14 @@ struct timespec TimespecFromNs(int64_t ns) {
 // Owner first: chown clears the setuid and setgid bits the mode may set.
 Status SetFdAttributes(int fd, const std::string& path, const Attributes& a) {
   if (a.set_owner && ::fchown(fd, a.uid, a.gid) != 0) {
-    return ErrnoError("cannot chown " + path, errno);
+    return ErrnoError(TrFormat("cannot chown {}", path), errno);
   }
   if (a.set_mode && ::fchmod(fd, a.mode) != 0) {
-    return ErrnoError("cannot set mode of " + path, errno);
+    return ErrnoError(TrFormat("cannot set mode of {}", path), errno);
   }
   struct timespec times[2] = {{0, UTIME_OMIT}, TimespecFromNs(a.mtime_ns)};
-  if (::futimens(fd, times) != 0) return ErrnoError("cannot set mtime of " + path, errno);
+  if (::futimens(fd, times) != 0)
+    return ErrnoError(TrFormat("cannot set mtime of {}", path), errno);
   return Ok();
 }
 
@@ -120,7 +122,7 @@ class PosixWritableFile : public WritableFile {
 
   Status Sync() override {
     VELIN_TRY(EndDirect());
-    if (::fdatasync(fd_) != 0) return ErrnoError("cannot fsync " + path_, errno);
+    if (::fdatasync(fd_) != 0) return ErrnoError(TrFormat("cannot fsync {}", path_), errno);
     return Ok();
   }
 
@@ -133,7 +135,8 @@ class PosixWritableFile : public WritableFile {
     Status ended = fd_ >= 0 ? EndDirect() : Ok();
     int fd = fd_;
     fd_ = -1;
-    if (fd >= 0 && ::close(fd) != 0 && ended) return ErrnoError("cannot close " + path_, errno);
+    if (fd >= 0 && ::close(fd) != 0 && ended)
+      return ErrnoError(TrFormat("cannot close {}", path_), errno);
     return ended;
   }
 
@@ -162,7 +165,7 @@ class PosixWritableFile : public WritableFile {
         direct_ok = false;
         break;
       }
-      if (n < 0) return ErrnoError("cannot write " + path_, errno);
+      if (n < 0) return ErrnoError(TrFormat("cannot write {}", path_), errno);
       done += static_cast<size_t>(n);
       offset_ += static_cast<uint64_t>(n);
       if (done % kDirectAlign != 0) {  // a short write left the file position unaligned
@@ -195,7 +198,7 @@ class PosixWritableFile : public WritableFile {
     staging_ = nullptr;
     VELIN_TRY(st);
     if (::lseek(fd_, static_cast<off_t>(offset_), SEEK_SET) < 0) {
-      return ErrnoError("cannot seek in " + path_, errno);
+      return ErrnoError(TrFormat("cannot seek in {}", path_), errno);
     }
     return Ok();
   }
@@ -245,7 +248,7 @@ class PosixRandomAccessFile : public RandomAccessFile {
           VELIN_ASSIGN(size_t rest, Read(pos, n - done, buf + done));
           return done + rest;
         }
-        if (r < 0) return ErrnoError("cannot read " + path_, errno);
+        if (r < 0) return ErrnoError(TrFormat("cannot read {}", path_), errno);
         if (r == 0) break;
         got += static_cast<size_t>(r);
         if (got % kAlign != 0) break;  // the end of the file
@@ -264,7 +267,7 @@ class PosixRandomAccessFile : public RandomAccessFile {
       ssize_t r = ::pread(fd_, buf + done, n - done, static_cast<off_t>(offset + done));
       if (r < 0) {
         if (errno == EINTR) continue;
-        return ErrnoError("cannot read " + path_, errno);
+        return ErrnoError(TrFormat("cannot read {}", path_), errno);
       }
       if (r == 0) break;
       done += static_cast<size_t>(r);
@@ -274,7 +277,7 @@ class PosixRandomAccessFile : public RandomAccessFile {
 
   Result<uint64_t> Size() const override {
     struct stat st;
-    if (::fstat(fd_, &st) != 0) return ErrnoError("cannot stat " + path_, errno);
+    if (::fstat(fd_, &st) != 0) return ErrnoError(TrFormat("cannot stat {}", path_), errno);
     return static_cast<uint64_t>(st.st_size);
   }
 
@@ -329,7 +332,7 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const std::strin
   if (options.exclusive) flags |= O_EXCL;
   if (options.truncate) flags |= O_TRUNC;
   int fd = ::open(path.c_str(), flags, options.mode);
-  if (fd < 0) return ErrnoError("cannot create " + path, errno);
+  if (fd < 0) return ErrnoError(TrFormat("cannot create {}", path), errno);
   // Direct writes append from offset 0: only for files that start empty.
   bool direct = options.direct && options.truncate;
   return std::make_unique<PosixWritableFile>(path, fd, direct);
@@ -337,13 +340,13 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const std::strin
 
 Result<std::unique_ptr<RandomAccessFile>> PosixEnv::NewRandomAccessFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open " + path, errno);
+  if (fd < 0) return ErrnoError(TrFormat("cannot open {}", path), errno);
   return std::make_unique<PosixRandomAccessFile>(path, fd);
 }
 
 Result<std::string> PosixEnv::ReadFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open " + path, errno);
+  if (fd < 0) return ErrnoError(TrFormat("cannot open {}", path), errno);
   std::string data;
   char buf[65536];
   for (;;) {
@@ -352,7 +355,7 @@ Result<std::string> PosixEnv::ReadFile(const std::string& path) {
       if (errno == EINTR) continue;
       int err = errno;
       ::close(fd);
-      return ErrnoError("cannot read " + path, err);
+      return ErrnoError(TrFormat("cannot read {}", path), err);
     }
     if (n == 0) break;
     data.append(buf, static_cast<size_t>(n));
@@ -363,7 +366,7 @@ Result<std::string> PosixEnv::ReadFile(const std::string& path) {
 
 Result<FileInfo> PosixEnv::Stat(const std::string& path) {
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) return ErrnoError("cannot stat " + path, errno);
+  if (::lstat(path.c_str(), &st) != 0) return ErrnoError(TrFormat("cannot stat {}", path), errno);
   return FileInfoFromStat(st);
 }
 
@@ -371,12 +374,12 @@ Result<bool> PosixEnv::Exists(const std::string& path) {
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0) return true;
   if (errno == ENOENT || errno == ENOTDIR) return false;
-  return ErrnoError("cannot stat " + path, errno);
+  return ErrnoError(TrFormat("cannot stat {}", path), errno);
 }
 
 Result<std::vector<DirEntry>> PosixEnv::ListDir(const std::string& path) {
   DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return ErrnoError("cannot list " + path, errno);
+  if (dir == nullptr) return ErrnoError(TrFormat("cannot list {}", path), errno);
   std::vector<DirEntry> entries;
   errno = 0;
   while (struct dirent* e = ::readdir(dir)) {
@@ -407,47 +410,48 @@ Result<std::vector<DirEntry>> PosixEnv::ListDir(const std::string& path) {
   }
   int err = errno;
   ::closedir(dir);
-  if (err != 0) return ErrnoError("cannot list " + path, err);
+  if (err != 0) return ErrnoError(TrFormat("cannot list {}", path), err);
   return entries;
 }
 
 Status PosixEnv::CreateDir(const std::string& path, uint32_t mode) {
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
-    return ErrnoError("cannot create directory " + path, errno);
+    return ErrnoError(TrFormat("cannot create directory {}", path), errno);
   }
   return Ok();
 }
 
 Status PosixEnv::Rename(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) {
-    return ErrnoError("cannot rename " + from + " to " + to, errno);
+    return ErrnoError(TrFormat("cannot rename {} to {}", from, to), errno);
   }
   return Ok();
 }
 
 Status PosixEnv::RemoveFile(const std::string& path) {
-  if (::unlink(path.c_str()) != 0) return ErrnoError("cannot remove " + path, errno);
+  if (::unlink(path.c_str()) != 0) return ErrnoError(TrFormat("cannot remove {}", path), errno);
   return Ok();
 }
 
 Status PosixEnv::RemoveDir(const std::string& path) {
-  if (::rmdir(path.c_str()) != 0) return ErrnoError("cannot remove directory " + path, errno);
+  if (::rmdir(path.c_str()) != 0)
+    return ErrnoError(TrFormat("cannot remove directory {}", path), errno);
   return Ok();
 }
 
 Status PosixEnv::SyncDir(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open directory " + path, errno);
+  if (fd < 0) return ErrnoError(TrFormat("cannot open directory {}", path), errno);
   int rc = ::fsync(fd);
   int err = errno;
   ::close(fd);
-  if (rc != 0) return ErrnoError("cannot fsync directory " + path, err);
+  if (rc != 0) return ErrnoError(TrFormat("cannot fsync directory {}", path), err);
   return Ok();
 }
 
 Status PosixEnv::Symlink(const std::string& target, const std::string& link_path) {
   if (::symlink(target.c_str(), link_path.c_str()) != 0) {
-    return ErrnoError("cannot create symlink " + link_path, errno);
+    return ErrnoError(TrFormat("cannot create symlink {}", link_path), errno);
   }
   return Ok();
 }
@@ -456,7 +460,7 @@ Result<std::string> PosixEnv::ReadLink(const std::string& path) {
   std::string buf(256, '\0');
   for (;;) {
     ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size());
-    if (n < 0) return ErrnoError("cannot read symlink " + path, errno);
+    if (n < 0) return ErrnoError(TrFormat("cannot read symlink {}", path), errno);
     if (static_cast<size_t>(n) < buf.size()) {
       buf.resize(static_cast<size_t>(n));
       return buf;
@@ -467,20 +471,21 @@ Result<std::string> PosixEnv::ReadLink(const std::string& path) {
 
 Status PosixEnv::HardLink(const std::string& existing, const std::string& new_path) {
   if (::link(existing.c_str(), new_path.c_str()) != 0) {
-    return ErrnoError("cannot link " + new_path + " to " + existing, errno);
+    return ErrnoError(TrFormat("cannot link {} to {}", new_path, existing), errno);
   }
   return Ok();
 }
 
 Status PosixEnv::SetMode(const std::string& path, uint32_t mode) {
   if (::fchmodat(AT_FDCWD, path.c_str(), mode, 0) != 0) {
-    return ErrnoError("cannot set mode of " + path, errno);
+    return ErrnoError(TrFormat("cannot set mode of {}", path), errno);
   }
   return Ok();
 }
 
 Status PosixEnv::SetOwner(const std::string& path, uint32_t uid, uint32_t gid) {
-  if (::lchown(path.c_str(), uid, gid) != 0) return ErrnoError("cannot chown " + path, errno);
+  if (::lchown(path.c_str(), uid, gid) != 0)
+    return ErrnoError(TrFormat("cannot chown {}", path), errno);
   return Ok();
 }
 
@@ -495,7 +500,7 @@ Status PosixEnv::SetMtime(const std::string& path, int64_t mtime_ns) {
     times[1].tv_sec -= 1;
   }
   if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
-    return ErrnoError("cannot set mtime of " + path, errno);
+    return ErrnoError(TrFormat("cannot set mtime of {}", path), errno);
   }
   return Ok();
 }
@@ -506,7 +511,7 @@ Dir::~Dir() {
 
 Result<DirPtr> PosixEnv::OpenDir(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open directory " + path, errno);
+  if (fd < 0) return ErrnoError(TrFormat("cannot open directory {}", path), errno);
   return std::make_shared<const Dir>(fd, path);
 }
 
@@ -514,13 +519,13 @@ Result<DirPtr> PosixEnv::OpenDirAt(const Dir& dir, const std::string& name, bool
   std::string path = JoinPath(dir.path(), name);
   int fd = ::openat(dir.fd(), name.c_str(),
                     O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
-  if (fd < 0) return ErrnoError("cannot open directory " + path, errno);
+  if (fd < 0) return ErrnoError(TrFormat("cannot open directory {}", path), errno);
   return std::make_shared<const Dir>(fd, std::move(path));
 }
 
 Status PosixEnv::CreateDirAt(const Dir& dir, const std::string& name, uint32_t mode) {
   if (::mkdirat(dir.fd(), name.c_str(), mode) != 0 && errno != EEXIST) {
-    return ErrnoError("cannot create directory " + JoinPath(dir.path(), name), errno);
+    return ErrnoError(TrFormat("cannot create directory {}", JoinPath(dir.path(), name)), errno);
   }
   return Ok();
 }
@@ -528,7 +533,7 @@ Status PosixEnv::CreateDirAt(const Dir& dir, const std::string& name, uint32_t m
 Result<FileInfo> PosixEnv::StatAt(const Dir& dir, const std::string& name) {
   struct stat st;
   if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    return ErrnoError("cannot stat " + JoinPath(dir.path(), name), errno);
+    return ErrnoError(TrFormat("cannot stat {}", JoinPath(dir.path(), name)), errno);
   }
   return FileInfoFromStat(st);
 }
@@ -541,7 +546,7 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFileAt(const Dir& dir
   if (options.exclusive) flags |= O_EXCL;
   if (options.truncate) flags |= O_TRUNC;
   int fd = ::openat(dir.fd(), name.c_str(), flags, options.mode);
-  if (fd < 0) return ErrnoError("cannot create " + path, errno);
+  if (fd < 0) return ErrnoError(TrFormat("cannot create {}", path), errno);
   bool direct = options.direct && options.truncate;
   return std::make_unique<PosixWritableFile>(std::move(path), fd, direct);
 }
@@ -549,23 +554,23 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFileAt(const Dir& dir
 Status PosixEnv::RenameAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
                           const std::string& to) {
   if (::renameat(from_dir.fd(), from.c_str(), to_dir.fd(), to.c_str()) != 0) {
-    return ErrnoError(
-        "cannot rename " + JoinPath(from_dir.path(), from) + " to " + JoinPath(to_dir.path(), to),
-        errno);
+    return ErrnoError(TrFormat("cannot rename {} to {}", JoinPath(from_dir.path(), from),
+                               JoinPath(to_dir.path(), to)),
+                      errno);
   }
   return Ok();
 }
 
 Status PosixEnv::RemoveAt(const Dir& dir, const std::string& name, bool is_dir) {
   if (::unlinkat(dir.fd(), name.c_str(), is_dir ? AT_REMOVEDIR : 0) != 0) {
-    return ErrnoError("cannot remove " + JoinPath(dir.path(), name), errno);
+    return ErrnoError(TrFormat("cannot remove {}", JoinPath(dir.path(), name)), errno);
   }
   return Ok();
 }
 
 Status PosixEnv::SymlinkAt(const std::string& target, const Dir& dir, const std::string& name) {
   if (::symlinkat(target.c_str(), dir.fd(), name.c_str()) != 0) {
-    return ErrnoError("cannot create symlink " + JoinPath(dir.path(), name), errno);
+    return ErrnoError(TrFormat("cannot create symlink {}", JoinPath(dir.path(), name)), errno);
   }
   return Ok();
 }
@@ -574,7 +579,8 @@ Result<std::string> PosixEnv::ReadLinkAt(const Dir& dir, const std::string& name
   std::string buf(256, '\0');
   for (;;) {
     ssize_t n = ::readlinkat(dir.fd(), name.c_str(), buf.data(), buf.size());
-    if (n < 0) return ErrnoError("cannot read symlink " + JoinPath(dir.path(), name), errno);
+    if (n < 0)
+      return ErrnoError(TrFormat("cannot read symlink {}", JoinPath(dir.path(), name)), errno);
     if (static_cast<size_t>(n) < buf.size()) {
       buf.resize(static_cast<size_t>(n));
       return buf;
@@ -586,9 +592,9 @@ Result<std::string> PosixEnv::ReadLinkAt(const Dir& dir, const std::string& name
 Status PosixEnv::HardLinkAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
                             const std::string& to) {
   if (::linkat(from_dir.fd(), from.c_str(), to_dir.fd(), to.c_str(), 0) != 0) {
-    return ErrnoError(
-        "cannot link " + JoinPath(to_dir.path(), to) + " to " + JoinPath(from_dir.path(), from),
-        errno);
+    return ErrnoError(TrFormat("cannot link {} to {}", JoinPath(to_dir.path(), to),
+                               JoinPath(from_dir.path(), from)),
+                      errno);
   }
   return Ok();
 }
@@ -600,14 +606,14 @@ Status PosixEnv::SetDirAttributes(const Dir& dir, const Attributes& attributes) 
 Status PosixEnv::SetAttributesAt(const Dir& dir, const std::string& name, const Attributes& a) {
   std::string path = JoinPath(dir.path(), name);
   if (a.set_owner && ::fchownat(dir.fd(), name.c_str(), a.uid, a.gid, AT_SYMLINK_NOFOLLOW) != 0) {
-    return ErrnoError("cannot chown " + path, errno);
+    return ErrnoError(TrFormat("cannot chown {}", path), errno);
   }
   if (a.set_mode && ::fchmodat(dir.fd(), name.c_str(), a.mode, AT_SYMLINK_NOFOLLOW) != 0) {
-    return ErrnoError("cannot set mode of " + path, errno);
+    return ErrnoError(TrFormat("cannot set mode of {}", path), errno);
   }
   struct timespec times[2] = {{0, UTIME_OMIT}, TimespecFromNs(a.mtime_ns)};
   if (::utimensat(dir.fd(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
-    return ErrnoError("cannot set mtime of " + path, errno);
+    return ErrnoError(TrFormat("cannot set mtime of {}", path), errno);
   }
   return Ok();
 }

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::monitor {
 namespace {
 
@@ -20,7 +22,7 @@ class LineParser {
   Result<std::string> Name(bool allow_colon) {
     const size_t start = pos_;
     if (pos_ >= s_.size() || !(IsNameStart(s_[pos_]) || (allow_colon && s_[pos_] == ':'))) {
-      return Failure("expected a name");
+      return Failure(std::string(Tr("expected a name")));
     }
     while (pos_ < s_.size() && (IsNameChar(s_[pos_]) || (allow_colon && s_[pos_] == ':'))) ++pos_;
     return std::string(s_.substr(start, pos_ - start));
@@ -31,11 +33,11 @@ class LineParser {
     if (!Eat('{')) return labels;
     while (!Eat('}')) {
       VELIN_ASSIGN(std::string key, Name(false));
-      if (!Eat('=') || !Eat('"')) return Failure("expected =\" after label " + key);
+      if (!Eat('=') || !Eat('"')) return Failure(TrFormat("expected =\" after label {}", key));
       VELIN_ASSIGN(std::string value, QuotedRest());
       labels.emplace_back(std::move(key), std::move(value));
       if (!Eat(',') && (pos_ >= s_.size() || s_[pos_] != '}')) {
-        return Failure("expected , or } after a label");
+        return Failure(std::string(Tr("expected , or } after a label")));
       }
     }
     return labels;
@@ -52,7 +54,7 @@ class LineParser {
     char* end = nullptr;
     const double v = std::strtod(text.c_str(), &end);
     if (text.empty() || end != text.c_str() + text.size() || std::isinf(v) || std::isnan(v)) {
-      return Failure("bad sample value '" + text + "'");
+      return Failure(TrFormat("bad sample value '{}'", text));
     }
     return v;
   }
@@ -66,7 +68,7 @@ class LineParser {
       while (pos_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
       SkipSpaces();
     }
-    if (pos_ != s_.size()) return Failure("unexpected text after the value");
+    if (pos_ != s_.size()) return Failure(std::string(Tr("unexpected text after the value")));
     return Ok();
   }
 
@@ -94,12 +96,12 @@ class LineParser {
         } else if (e == '\\' || e == '"') {
           c = e;
         } else {
-          return Failure(std::string("bad escape \\") + e + " in a label value");
+          return Failure(TrFormat("bad escape \\{} in a label value", e));
         }
       }
       out += c;
     }
-    if (!Eat('"')) return Failure("unterminated label value");
+    if (!Eat('"')) return Failure(std::string(Tr("unterminated label value")));
     return out;
   }
 
@@ -127,7 +129,8 @@ Result<SeriesMap> ParseExposition(std::string_view text) {
       series[name][std::move(labels)] = value;
       return Ok();
     }();
-    if (!parsed) return tl::unexpected(parsed.error().Wrap("line " + std::to_string(line_no)));
+    if (!parsed)
+      return tl::unexpected(parsed.error().Wrap(TrFormat("line {}", std::to_string(line_no))));
   }
   return series;
 }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 
+#include "velin/core/i18n.hpp"
 #include "velin/version.hpp"
 
 namespace velin::monitor {
@@ -43,7 +44,7 @@ PostAnswer HttpPost(const std::string& url, std::string_view content_type, std::
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   std::unique_ptr<curl_slist, SlistDeleter> headers(curl_slist_append(nullptr, header.c_str()));
   if (!curl || !headers) {
-    answer.reason = "cannot initialise libcurl";
+    answer.reason = Tr("cannot initialise libcurl");
     return answer;
   }
   const long timeout_ms = std::max<long>(1, static_cast<long>(timeout.count()));
@@ -65,7 +66,7 @@ PostAnswer HttpPost(const std::string& url, std::string_view content_type, std::
   answer.ok = rc == CURLE_OK && answer.status >= 200 && answer.status < 300;
   if (!answer.ok) {
     answer.reason =
-        rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP status " + std::to_string(answer.status);
+        rc != CURLE_OK ? NoTr(curl_easy_strerror(rc)) : TrFormat("HTTP status {}", answer.status);
   }
   return answer;
 }

@@ -145,7 +145,7 @@ Status RecordRun(io::Env& env, const MetricsOptions& options, const RunOutcome& 
     VELIN_TRY(io::CreateDirs(env, io::Dirname(path)));
     return io::WriteFileDurably(env, path, WriteExposition(Families(), series), 0644);
   }();
-  if (!written) return tl::unexpected(written.error().Wrap("metrics file " + path));
+  if (!written) return tl::unexpected(written.error().Wrap(TrFormat("metrics file {}", path)));
   return Ok();
 }
 

@@ -80,6 +80,7 @@ std::string Console::Paint(std::string_view text, const char* ansi) const {
 }
 
 void Console::Begin(Icon icon, std::string_view message) {
+  CheckShown(message);
   std::lock_guard lock(mu_);
   if (options_.mode == Mode::kJson || options_.quiet) return;
   ClearProgressLocked();
@@ -92,6 +93,7 @@ void Console::Begin(Icon icon, std::string_view message) {
 }
 
 void Console::Done(std::string_view message) {
+  CheckShown(message);
   std::lock_guard lock(mu_);
   if (options_.mode == Mode::kJson || options_.quiet) return;
   ClearProgressLocked();
@@ -105,6 +107,7 @@ void Console::Done(std::string_view message) {
 }
 
 void Console::Info(std::string_view message) {
+  CheckShown(message);
   std::lock_guard lock(mu_);
   if (options_.mode == Mode::kJson || options_.quiet) return;
   ClearProgressLocked();
@@ -113,6 +116,7 @@ void Console::Info(std::string_view message) {
 }
 
 void Console::Line(std::string_view text) {
+  CheckShown(text);
   std::lock_guard lock(mu_);
   if (options_.mode == Mode::kJson) return;
   ClearProgressLocked();
@@ -121,6 +125,7 @@ void Console::Line(std::string_view text) {
 }
 
 void Console::Warn(std::string_view message) {
+  CheckShown(message);
   std::lock_guard lock(mu_);
   ClearProgressLocked();
   std::string prefix = std::string(Tr("warning")) + ": ";
@@ -138,6 +143,7 @@ void Console::Json(const nlohmann::json& document) {
 }
 
 void Console::Fail(const Error& error) {
+  CheckShown(error.message);
   std::lock_guard lock(mu_);
   ClearProgressLocked();
   std::string prefix = std::string(Tr("error")) + ": ";
@@ -159,6 +165,7 @@ void Console::AttachToFailure(nlohmann::json fields) {
 }
 
 void Console::StartProgress(std::string_view label, uint64_t total_bytes) {
+  CheckShown(label);
   std::lock_guard lock(mu_);
   if (options_.mode != Mode::kTerminal || options_.quiet) return;
   progress_active_ = true;
@@ -191,7 +198,7 @@ void Console::UpdateProgress(uint64_t done_bytes, uint64_t done_items) {
   } else {
     line += FormatBytes(done_bytes);
   }
-  line += "  " + std::to_string(done_items) + " files  " + FormatBytes(rate) + "/s";
+  line += "  " + TrFormat("{} files", done_items) + "  " + FormatBytes(rate) + "/s";
   std::fprintf(out_, "\r\033[K%s", line.c_str());
   std::fflush(out_);
   progress_drawn_ = true;

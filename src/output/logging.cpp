@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::output {
 namespace {
 
@@ -56,7 +58,7 @@ Status SetupLogging(const config::LogSection& log, bool verbose, bool quiet) {
       sinks.push_back(file_sink);
       g_file_sink = file_sink;
     } catch (const spdlog::spdlog_ex& e) {
-      return Failure("cannot open log file " + log.file + ": " + e.what());
+      return Failure(TrFormat("cannot open log file {}: {}", log.file, e.what()));
     }
   }
   auto logger = std::make_shared<spdlog::logger>("velin", sinks.begin(), sinks.end());

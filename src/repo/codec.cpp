@@ -6,13 +6,15 @@
 #include <algorithm>
 #include <memory>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::repo {
 
 Result<Codec> ParseCodec(std::string_view name) {
   if (name == "none") return Codec::kNone;
   if (name == "zstd") return Codec::kZstd;
   if (name == "gzip") return Codec::kGzip;
-  return UsageError("unknown compression '" + std::string(name) + "' (zstd, gzip or none)");
+  return UsageError(TrFormat("unknown compression '{}' (zstd, gzip or none)", name));
 }
 
 std::string_view CodecName(Codec codec) {
@@ -104,7 +106,8 @@ Result<std::string> Decompress(Codec codec, std::string_view stored, uint64_t ra
 
 Status DecompressInto(Codec codec, std::string_view stored, uint64_t raw_length, std::string& out) {
   if (codec == Codec::kNone) {
-    if (stored.size() != raw_length) return DamageError("stored length differs from raw length");
+    if (stored.size() != raw_length)
+      return DamageError(std::string(Tr("stored length differs from raw length")));
     out.assign(stored);
     return Ok();
   }
@@ -112,16 +115,18 @@ Status DecompressInto(Codec codec, std::string_view stored, uint64_t raw_length,
   if (codec == Codec::kZstd) {
     size_t n = ZSTD_decompress(out.data(), out.size(), stored.data(), stored.size());
     if (ZSTD_isError(n) || n != raw_length) {
-      return DamageError(std::string("zstd data is corrupt (") +
-                         (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong length") + ")");
+      return DamageError(TrFormat(
+          "zstd data is corrupt ({})",
+          (ZSTD_isError(n) ? std::string_view(ZSTD_getErrorName(n)) : Tr("wrong length"))));
     }
     return Ok();
   }
   if (codec == Codec::kZstdDelta)
-    return DamageError("a delta blob cannot be read without its base");
+    return DamageError(std::string(Tr("a delta blob cannot be read without its base")));
   if (codec == Codec::kGzip) {
     z_stream zs{};
-    if (inflateInit2(&zs, 15 + 16) != Z_OK) return Failure("zlib: inflateInit2 failed");
+    if (inflateInit2(&zs, 15 + 16) != Z_OK)
+      return Failure(std::string(Tr("zlib: inflateInit2 failed")));
     zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(stored.data()));
     zs.avail_in = static_cast<uInt>(stored.size());
     zs.next_out = reinterpret_cast<Bytef*>(out.data());
@@ -129,10 +134,11 @@ Status DecompressInto(Codec codec, std::string_view stored, uint64_t raw_length,
     int rc = inflate(&zs, Z_FINISH);
     uint64_t total = zs.total_out;
     inflateEnd(&zs);
-    if (rc != Z_STREAM_END || total != raw_length) return DamageError("gzip data is corrupt");
+    if (rc != Z_STREAM_END || total != raw_length)
+      return DamageError(std::string(Tr("gzip data is corrupt")));
     return Ok();
   }
-  return DamageError("unknown codec " + std::to_string(static_cast<int>(codec)));
+  return DamageError(TrFormat("unknown codec {}", std::to_string(static_cast<int>(codec))));
 }
 
 bool CompressDeltaTo(int level, std::string_view raw, std::string_view base, char* dst,
@@ -161,13 +167,14 @@ Status DecompressDeltaInto(std::string_view frame, std::string_view base, uint64
   ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters);
   ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 27);
   if (ZSTD_isError(ZSTD_DCtx_refPrefix(d, base.data(), base.size()))) {
-    return Failure("zstd: cannot reference a delta base");
+    return Failure(std::string(Tr("zstd: cannot reference a delta base")));
   }
   out.resize(raw_length);
   size_t n = ZSTD_decompressDCtx(d, out.data(), out.size(), frame.data(), frame.size());
   if (ZSTD_isError(n) || n != raw_length) {
-    return DamageError(std::string("zstd delta is corrupt (") +
-                       (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong length") + ")");
+    return DamageError(
+        TrFormat("zstd delta is corrupt ({})",
+                 (ZSTD_isError(n) ? std::string_view(ZSTD_getErrorName(n)) : Tr("wrong length"))));
   }
   return Ok();
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "velin/core/i18n.hpp"
 #include "velin/repo/codec.hpp"
 
 namespace velin::repo {
@@ -181,7 +182,7 @@ Status ApplyEditScript(std::string_view script, std::string_view base, uint64_t 
   size_t pos = 0;
   uint64_t ops_size = 0;
   if (!GetVarint(script, pos, ops_size) || ops_size > script.size() - pos) {
-    return DamageError("delta edit script is truncated");
+    return DamageError(std::string(Tr("delta edit script is truncated")));
   }
   std::string_view ops = script.substr(pos, ops_size);
   std::string_view literals = script.substr(pos + ops_size);
@@ -193,24 +194,24 @@ Status ApplyEditScript(std::string_view script, std::string_view base, uint64_t 
   while (op < ops.size()) {
     uint64_t lit_len = 0, zigzag = 0, copy = 0;
     if (!GetVarint(ops, op, lit_len) || !GetVarint(ops, op, zigzag) || !GetVarint(ops, op, copy)) {
-      return DamageError("delta edit script is truncated");
+      return DamageError(std::string(Tr("delta edit script is truncated")));
     }
     int64_t jump = static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
     if (lit_len > literals.size() - lit || lit_len > raw_length || copy > raw_length ||
         out.size() + lit_len + copy > raw_length) {
-      return DamageError("delta edit script runs past its data");
+      return DamageError(std::string(Tr("delta edit script runs past its data")));
     }
     out.append(literals.substr(lit, lit_len));
     lit += lit_len;
     int64_t from = static_cast<int64_t>(j) + jump;
     if (from < 0 || static_cast<uint64_t>(from) > base.size() || copy > base.size() - from) {
-      return DamageError("delta edit script reads outside its base");
+      return DamageError(std::string(Tr("delta edit script reads outside its base")));
     }
     out.append(base.substr(static_cast<size_t>(from), copy));
     j = static_cast<uint64_t>(from) + copy;
   }
   if (lit != literals.size() || out.size() != raw_length) {
-    return DamageError("delta edit script does not come to the blob's length");
+    return DamageError(std::string(Tr("delta edit script does not come to the blob's length")));
   }
   return Ok();
 }
@@ -248,7 +249,7 @@ bool EncodeDelta(int level, std::string_view target, std::string_view base, size
 
 Status DecodeDelta(std::string_view delta, std::string_view base, uint64_t raw_length,
                    std::string& out) {
-  if (delta.empty()) return DamageError("delta is empty");
+  if (delta.empty()) return DamageError(std::string(Tr("delta is empty")));
   std::string_view payload = delta.substr(1);
   switch (static_cast<uint8_t>(delta[0])) {
     case kMethodPrefix:
@@ -258,15 +259,16 @@ Status DecodeDelta(std::string_view delta, std::string_view base, uint64_t raw_l
       // A script is at most the literals (< raw_length) plus a few bytes per record.
       if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
           size > 4 * raw_length + 64) {
-        return DamageError("delta edit script has no valid zstd frame");
+        return DamageError(std::string(Tr("delta edit script has no valid zstd frame")));
       }
       thread_local std::string script;
       VELIN_TRY(DecompressInto(Codec::kZstd, payload, size, script));
       return ApplyEditScript(script, base, raw_length, out);
     }
     default:
-      return DamageError("delta has unknown method " +
-                         std::to_string(static_cast<int>(static_cast<uint8_t>(delta[0]))));
+      return DamageError(
+          TrFormat("delta has unknown method {}",
+                   std::to_string(static_cast<int>(static_cast<uint8_t>(delta[0])))));
   }
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::repo {
 
 namespace {
@@ -45,7 +47,7 @@ Result<IndexPacks> DecodeIndexObject(std::string_view data) {
   if (data.size() < kIndexMagic.size() + 4 ||
       (data.substr(0, kIndexMagic.size()) != kIndexMagic &&
        data.substr(0, kIndexMagic.size()) != kIndexMagic2)) {
-    return DamageError("not an index object (bad magic)");
+    return DamageError(std::string(Tr("not an index object (bad magic)")));
   }
   const bool deltas = data.substr(0, kIndexMagic.size()) == kIndexMagic2;
   size_t pos = kIndexMagic.size();
@@ -53,27 +55,30 @@ Result<IndexPacks> DecodeIndexObject(std::string_view data) {
   pos += 4;
   IndexPacks packs;
   for (uint32_t i = 0; i < count; ++i) {
-    if (data.size() - pos < 36) return DamageError("index object is truncated");
+    if (data.size() - pos < 36) return DamageError(std::string(Tr("index object is truncated")));
     BlobId pack_id;
     std::memcpy(pack_id.bytes.data(), data.data() + pos, 32);
     uint32_t n = GetU32(data.data() + pos + 32);
     pos += 36;
-    if ((data.size() - pos) / kPackEntrySize < n) return DamageError("index object is truncated");
+    if ((data.size() - pos) / kPackEntrySize < n)
+      return DamageError(std::string(Tr("index object is truncated")));
     std::vector<PackEntry> entries;
     entries.reserve(n);
     for (uint32_t k = 0; k < n; ++k) {
-      if (data.size() - pos < kPackEntrySize) return DamageError("index object is truncated");
+      if (data.size() - pos < kPackEntrySize)
+        return DamageError(std::string(Tr("index object is truncated")));
       entries.push_back(DecodePackEntry(data.data() + pos));
       pos += kPackEntrySize;
       if (deltas && entries.back().codec == Codec::kZstdDelta) {
-        if (data.size() - pos < 32) return DamageError("index object is truncated");
+        if (data.size() - pos < 32)
+          return DamageError(std::string(Tr("index object is truncated")));
         std::memcpy(entries.back().base.bytes.data(), data.data() + pos, 32);
         pos += 32;
       }
     }
     packs.emplace_back(pack_id, std::move(entries));
   }
-  if (pos != data.size()) return DamageError("index object has trailing bytes");
+  if (pos != data.size()) return DamageError(std::string(Tr("index object has trailing bytes")));
   return packs;
 }
 

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <vector>
 
+#include "velin/core/i18n.hpp"
 #include "velin/repo/blob_id.hpp"
 
 namespace velin::repo {
@@ -154,7 +155,7 @@ Result<Judged> Judge(storage::Backend& backend, const storage::ObjectInfo& objec
       out.gone = true;  // a lock that is gone is a lock released
       return out;
     }
-    return tl::unexpected(text.error().Wrap("lock " + object.name));
+    return tl::unexpected(text.error().Wrap(TrFormat("lock {}", object.name)));
   }
   auto parsed = ParseLock(*text);
   LockInfo& info = out.info;
@@ -299,10 +300,10 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(storage::Backend& backend, L
     }
     (void)backend.Delete(name);
     if (late) {
-      return MakeError(ExitCode::kLocked, "repository " + backend.Location() + " is locked by " +
-                                              conflicts->front().Describe() + " (" +
-                                              conflicts->front().name +
-                                              "); retry later or pass --lock-wait");
+      return MakeError(
+          ExitCode::kLocked,
+          TrFormat("repository {} is locked by {} ({}); retry later or pass --lock-wait",
+                   backend.Location(), conflicts->front().Describe(), conflicts->front().name));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 200));
   }
@@ -353,9 +354,10 @@ Status RepoLock::Check() {
           "s";
   }
   if (!why) return Ok();
-  return Failure("lost the repository lock " + name_ + " on " + backend_.Location() + ": " + *why +
-                 "; stopped before committing (what this run wrote is unreferenced; " +
-                 "`velin backup prune` removes it)");
+  return Failure(
+      TrFormat("lost the repository lock {} on {}: {}; stopped before committing (what this run "
+               "wrote is unreferenced; `velin backup prune` removes it)",
+               name_, backend_.Location(), *why));
 }
 
 RepoLock::~RepoLock() {

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::repo {
 
 namespace {
@@ -82,11 +84,12 @@ std::string PackBuilder::Finish() {
 Result<std::vector<PackEntry>> ParsePackHeader(std::string_view pack) {
   const size_t trailer = 4 + kPackMagic.size();
   if (pack.size() < trailer || pack.substr(pack.size() - kPackMagic.size()) != kPackMagic) {
-    return DamageError("pack does not end with the pack magic (truncated or overwritten)");
+    return DamageError(
+        std::string(Tr("pack does not end with the pack magic (truncated or overwritten)")));
   }
   uint32_t header_len = GetU32(pack.data() + pack.size() - trailer);
   if (header_len % kPackEntrySize != 0 || header_len > pack.size() - trailer) {
-    return DamageError("pack header length " + std::to_string(header_len) + " is invalid");
+    return DamageError(TrFormat("pack header length {} is invalid", std::to_string(header_len)));
   }
   size_t header_start = pack.size() - trailer - header_len;
   std::vector<PackEntry> entries;
@@ -94,7 +97,8 @@ Result<std::vector<PackEntry>> ParsePackHeader(std::string_view pack) {
   for (size_t off = 0; off < header_len; off += kPackEntrySize) {
     PackEntry e = DecodePackEntry(pack.data() + header_start + off);
     if (static_cast<uint64_t>(e.offset) + e.length > header_start) {
-      return DamageError("pack header lists blob " + e.id.Short() + " beyond the pack's data");
+      return DamageError(
+          TrFormat("pack header lists blob {} beyond the pack's data", e.id.Short()));
     }
     entries.push_back(e);
   }

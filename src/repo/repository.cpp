@@ -6,6 +6,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "velin/core/i18n.hpp"
 #include "velin/repo/delta.hpp"
 
 namespace velin::repo {
@@ -37,9 +38,9 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
     nlohmann::json j = nlohmann::json::parse(text);
     c.format_version = j.at("format_version").get<int>();
     if (c.format_version > kFormatVersion) {
-      return UsageError("repository " + where + " has format version " +
-                        std::to_string(c.format_version) + "; this velin reads up to version " +
-                        std::to_string(kFormatVersion) + " (upgrade velin)");
+      return UsageError(TrFormat(
+          "repository {} has format version {}; this velin reads up to version {} (upgrade velin)",
+          where, std::to_string(c.format_version), std::to_string(kFormatVersion)));
     }
     c.id = j.at("id").get<std::string>();
     const auto& ch = j.at("chunker");
@@ -50,17 +51,18 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
     if (j.contains("encryption")) {
       auto cipher = crypto::ParseCipher(j.at("encryption").get<std::string>());
       if (!cipher || c.format_version < 2) {
-        return DamageError("repository config " + where + "/config has an invalid encryption");
+        return DamageError(
+            TrFormat("repository config {}/config has an invalid encryption", where));
       }
       c.cipher = *cipher;
     }
   } catch (const std::exception& e) {
-    return DamageError("repository config " + where + "/config is damaged (" + e.what() + ")");
+    return DamageError(TrFormat("repository config {}/config is damaged ({})", where, e.what()));
   }
   const auto& p = c.chunker;
   if (p.min_size == 0 || p.min_size > p.avg_size || p.avg_size > p.max_size ||
       (p.avg_size & (p.avg_size - 1)) != 0 || p.max_size > (64u << 20)) {
-    return DamageError("repository config " + where + "/config has invalid chunker sizes");
+    return DamageError(TrFormat("repository config {}/config has invalid chunker sizes", where));
   }
   return c;
 }
@@ -72,13 +74,12 @@ Status RequireNoRepositoryObjects(storage::Backend& backend) {
   for (const char* prefix : {"keys/", "snapshots/", "index/", "data/"}) {
     VELIN_ASSIGN(auto objects, backend.List(prefix));
     if (objects.empty()) continue;
-    return DamageError("repository " + backend.Location() + " has no config object but holds " +
-                       std::to_string(objects.size()) + " " + prefix + " object(s) (e.g. " +
-                       objects.front().name +
-                       "): it is damaged, and velin will not write a new config over it. "
-                       "Put back `config` from a copy of this repository (the offsite copy, a "
-                       "file-system snapshot), or move the directory aside and run "
-                       "`velin backup init` for a new, empty repository");
+    return DamageError(
+        TrFormat("repository {} has no config object but holds {} {} object(s) (e.g. {}): it is "
+                 "damaged, and velin will not write a new config over it. Put back `config` from a "
+                 "copy of this repository (the offsite copy, a file-system snapshot), or move the "
+                 "directory aside and run `velin backup init` for a new, empty repository",
+                 backend.Location(), std::to_string(objects.size()), prefix, objects.front().name));
   }
   return Ok();
 }
@@ -87,7 +88,8 @@ Status RequireNoRepositoryObjects(storage::Backend& backend) {
 
 Status Repository::Init(storage::Backend& backend, const RepoKeyOptions& keys) {
   VELIN_ASSIGN(auto existing, backend.Stat("config"));
-  if (existing) return UsageError("a repository already exists at " + backend.Location());
+  if (existing)
+    return UsageError(TrFormat("a repository already exists at {}", backend.Location()));
   VELIN_TRY(RequireNoRepositoryObjects(backend));
   RepoConfig config;
   config.id = RandomHex(16);
@@ -105,13 +107,15 @@ Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, 
   if (!text && storage::IsNotFound(text.error())) {
     VELIN_TRY(RequireNoRepositoryObjects(backend));
     if (!create) {
-      return UsageError("no repository at " + backend.Location() +
-                        " (run 'velin backup init' or 'velin backup create')");
+      return UsageError(
+          TrFormat("no repository at {} (run 'velin backup init' or 'velin backup create')",
+                   backend.Location()));
     }
     VELIN_TRY(Init(backend, keys));
     text = backend.Get("config");
   }
-  if (!text) return tl::unexpected(text.error().Wrap("repository " + backend.Location()));
+  if (!text)
+    return tl::unexpected(text.error().Wrap(TrFormat("repository {}", backend.Location())));
   VELIN_ASSIGN(RepoConfig config, DecodeConfig(*text, backend.Location()));
   std::unique_ptr<Repository> repo(new Repository(backend, std::move(config)));
   VELIN_TRY(repo->Unlock(keys));
@@ -165,13 +169,13 @@ Result<std::string> Repository::ReadBlob(const BlobId& id) const {
 
 Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string& stored) const {
   const IndexEntry* e = index_.Find(id);
-  if (!e) return DamageError("blob " + id.Short() + " is missing from the index");
+  if (!e) return DamageError(TrFormat("blob {} is missing from the index", id.Short()));
   std::string pack = PackObjectName(index_.PackId(e->pack));
   auto got = backend_.GetRangeInto(pack, e->offset, e->length, stored);
   if (!got) {
     std::string why = storage::IsNotFound(got.error()) ? "is missing" : got.error().message;
-    return DamageError("blob " + id.Short() + ": pack " + index_.PackId(e->pack).Short() + " " +
-                       why);
+    return DamageError(
+        TrFormat("blob {}: pack {} {}", id.Short(), index_.PackId(e->pack).Short(), why));
   }
   Result<BlobId> hash = BlobId();
   if (e->codec == Codec::kNone && !encrypted() && stored.size() == e->raw_length) {
@@ -182,8 +186,9 @@ Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string&
     hash = DecodeBlob(id, e->codec, e->raw_length, stored, raw);
   }
   if (!hash || *hash != id) {
-    return DamageError("blob " + id.Short() + " in pack " + index_.PackId(e->pack).Short() +
-                       " is damaged (" + (hash ? "hash mismatch" : hash.error().message) + ")");
+    return DamageError(TrFormat("blob {} in pack {} is damaged ({})", id.Short(),
+                                index_.PackId(e->pack).Short(),
+                                (hash ? std::string(Tr("hash mismatch")) : hash.error().message)));
   }
   return Ok();
 }
@@ -210,25 +215,26 @@ Result<BlobId> Repository::DecodeBlob(const BlobId& id, Codec codec, uint64_t ra
 
 Status Repository::DecodeDeltaBlob(std::string_view stored, uint64_t raw_length,
                                    std::string& raw) const {
-  if (stored.size() < 32) return DamageError("delta blob is shorter than its base id");
+  if (stored.size() < 32)
+    return DamageError(std::string(Tr("delta blob is shorter than its base id")));
   BlobId base;
   std::memcpy(base.bytes.data(), stored.data(), 32);
   const IndexEntry* e = index_.Find(base);
   if (e && e->codec == Codec::kZstdDelta) {
-    return DamageError("delta base " + base.Short() + " is itself a delta blob");
+    return DamageError(TrFormat("delta base {} is itself a delta blob", base.Short()));
   }
   // The base is never a delta blob itself, so these buffers are not in use further up.
   thread_local std::string base_raw;
   thread_local std::string base_stored;
   auto st = ReadBlobInto(base, base_raw, base_stored);
-  if (!st) return DamageError("its delta base: " + st.error().message);
+  if (!st) return DamageError(TrFormat("its delta base: {}", st.error().message));
   return DecodeDelta(stored.substr(32), base_raw, raw_length, raw);
 }
 
 Result<Tree> Repository::ReadTree(const BlobId& id) {
   VELIN_ASSIGN(std::string data, ReadBlob(id));
   auto tree = DecodeTree(data);
-  if (!tree) return DamageError("tree " + id.Short() + ": " + tree.error().message);
+  if (!tree) return DamageError(TrFormat("tree {}: {}", id.Short(), tree.error().message));
   return tree;
 }
 
@@ -243,10 +249,11 @@ Result<std::vector<std::string>> Repository::ListSnapshotIds() {
 Result<Snapshot> Repository::LoadSnapshot(const std::string& id) {
   VELIN_ASSIGN(std::string stored, backend_.Get(SnapshotObjectName(id)));
   auto text = OpenObject("snapshot", id, std::move(stored));
-  if (!text) return DamageError("snapshot " + id + ": " + text.error().message);
+  if (!text) return DamageError(TrFormat("snapshot {}: {}", id, text.error().message));
   auto snapshot = DecodeSnapshot(*text);
-  if (!snapshot) return DamageError("snapshot " + id + ": " + snapshot.error().message);
-  if (snapshot->id != id) return DamageError("snapshot " + id + ": holds id " + snapshot->id);
+  if (!snapshot) return DamageError(TrFormat("snapshot {}: {}", id, snapshot.error().message));
+  if (snapshot->id != id)
+    return DamageError(TrFormat("snapshot {}: holds id {}", id, snapshot->id));
   return snapshot;
 }
 
@@ -274,7 +281,7 @@ Result<std::string> Repository::ResolveSnapshotId(const std::string& name,
                                                   const SnapshotFilter& filter) {
   VELIN_ASSIGN(auto ids, ListSnapshotIds());
   if (ids.empty())
-    return UsageError("the repository at " + backend_.Location() + " has no backups");
+    return UsageError(TrFormat("the repository at {} has no backups", backend_.Location()));
   if (name == "latest") {
     // The newest by time: ids sort by time, except same-minute suffixes; load to be exact.
     std::string best;
@@ -290,12 +297,13 @@ Result<std::string> Repository::ResolveSnapshotId(const std::string& name,
         best = id;
       }
     }
-    if (readable == 0) return DamageError("no readable backup in " + backend_.Location());
+    if (readable == 0)
+      return DamageError(TrFormat("no readable backup in {}", backend_.Location()));
     if (best.empty()) {
-      return UsageError("no backup of " + filter.Describe() + " in " + backend_.Location() + " (" +
-                        std::to_string(readable) +
-                        " of other hosts or apps: see `velin backup list --all`, choose with "
-                        "--host/--app)");
+      return UsageError(
+          TrFormat("no backup of {} in {} ({} of other hosts or apps: see `velin "
+                   "backup list --all`, choose with --host/--app)",
+                   filter.Describe(), backend_.Location(), readable));
     }
     return best;
   }
@@ -305,9 +313,10 @@ Result<std::string> Repository::ResolveSnapshotId(const std::string& name,
     if (id.rfind(name, 0) == 0) matches.push_back(id);
   }
   if (matches.size() == 1) return matches[0];
-  if (matches.empty()) return UsageError("no backup '" + name + "' in " + backend_.Location());
-  return UsageError("backup '" + name + "' is ambiguous (" + std::to_string(matches.size()) +
-                    " backups start with it: " + matches[0] + ", " + matches[1] + ", ...)");
+  if (matches.empty())
+    return UsageError(TrFormat("no backup '{}' in {}", name, backend_.Location()));
+  return UsageError(TrFormat("backup '{}' is ambiguous ({} backups start with it: {}, {}, ...)",
+                             name, std::to_string(matches.size()), matches[0], matches[1]));
 }
 
 }  // namespace velin::repo

@@ -3,6 +3,7 @@
 // take the same path with plain SHA-256 ids and no sealing.
 #include <cstring>
 
+#include "velin/core/i18n.hpp"
 #include "velin/crypto/key_ring.hpp"
 #include "velin/repo/repository.hpp"
 
@@ -10,8 +11,9 @@ namespace velin::repo {
 namespace {
 
 Result<std::string> ReadPassphrase(const storage::Backend& backend, const RepoKeyOptions& keys) {
-  const std::string missing = "repository " + backend.Location() +
-                              " is encrypted: set backup.password_env or backup.password_file";
+  const std::string missing =
+      TrFormat("repository {} is encrypted: set backup.password_env or backup.password_file",
+               backend.Location());
   if (!keys.passphrase) return UsageError(missing);
   VELIN_ASSIGN(std::string passphrase, keys.passphrase());
   if (passphrase.empty()) return UsageError(missing);
@@ -39,9 +41,10 @@ Status Repository::Unlock(const RepoKeyOptions& keys) {
     // encrypted data.
     VELIN_ASSIGN(auto key_objects, backend_.List("keys/"));
     if (!key_objects.empty()) {
-      return DamageError("repository " + backend_.Location() +
-                         " has key objects but its config says it is unencrypted "
-                         "(the config was altered)");
+      return DamageError(
+          TrFormat("repository {} has key objects but its config says it is unencrypted (the "
+                   "config was altered)",
+                   backend_.Location()));
     }
     VELIN_ASSIGN(hasher_, crypto::BlobIdHasher::Plain());
     return Ok();
@@ -85,8 +88,7 @@ Result<std::string> Repository::OpenObject(std::string_view kind, std::string_vi
                                            std::string stored) const {
   if (!sealer_) return stored;
   auto plain = sealer_->Open(stored, crypto::AssociatedData(kind, name));
-  if (!plain)
-    return tl::unexpected(plain.error().Wrap(std::string(kind) + " " + std::string(name)));
+  if (!plain) return tl::unexpected(plain.error().Wrap(TrFormat("{} {}", Tr(kind), name)));
   return plain;
 }
 

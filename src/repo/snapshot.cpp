@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::repo {
 
 const SnapshotSource* Snapshot::FindSource(const std::string& name) const {
@@ -12,8 +14,8 @@ const SnapshotSource* Snapshot::FindSource(const std::string& name) const {
 }
 
 std::string SnapshotFilter::Describe() const {
-  if (all) return "all hosts and apps";
-  return "host '" + host + "', app '" + app + "'";
+  if (all) return std::string(Tr("all hosts and apps"));
+  return TrFormat("host '{}', app '{}'", host, app);
 }
 
 namespace {
@@ -155,11 +157,12 @@ Result<Snapshot> DecodeSnapshot(std::string_view text) {
     const nlohmann::json& body = wrapper.at("snapshot");
     std::string expected = wrapper.at("sha256").get<std::string>();
     if (Sha256(body.dump()).Hex() != expected) {
-      return DamageError("checksum mismatch (the snapshot object was modified or damaged)");
+      return DamageError(
+          std::string(Tr("checksum mismatch (the snapshot object was modified or damaged)")));
     }
     return FromJson(body);
   } catch (const std::exception& e) {
-    return DamageError(std::string("not a valid snapshot object (") + e.what() + ")");
+    return DamageError(TrFormat("not a valid snapshot object ({})", e.what()));
   }
 }
 

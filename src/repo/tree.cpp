@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::repo {
 
 namespace {
@@ -132,27 +134,28 @@ std::string EncodeTree(const Tree& tree) {
 }
 
 Result<Tree> DecodeTree(std::string_view data) {
-  if (data.substr(0, kTreeMagic.size()) != kTreeMagic) return DamageError("not a tree (bad magic)");
+  if (data.substr(0, kTreeMagic.size()) != kTreeMagic)
+    return DamageError(std::string(Tr("not a tree (bad magic)")));
   Reader r(data.substr(kTreeMagic.size()));
   uint64_t count;
   // A node takes at least kMinNodeSize bytes: a crafted count must not allocate.
   if (!r.U64(count) || count > r.Remaining() / kMinNodeSize) {
-    return DamageError("tree is truncated");
+    return DamageError(std::string(Tr("tree is truncated")));
   }
   Tree tree;
   tree.nodes.resize(count);
   for (size_t i = 0; i < count; ++i) {
     Node& n = tree.nodes[i];
-    if (!DecodeNode(r, n)) return DamageError("tree is truncated or malformed");
+    if (!DecodeNode(r, n)) return DamageError(std::string(Tr("tree is truncated or malformed")));
     if (!IsValidNodeName(n.name)) {
-      return DamageError("tree holds an invalid name '" + n.name +
-                         "' (empty, '.', '..', '/' or NUL)");
+      return DamageError(
+          TrFormat("tree holds an invalid name '{}' (empty, '.', '..', '/' or NUL)", n.name));
     }
     if (i > 0 && !(tree.nodes[i - 1].name < n.name)) {
-      return DamageError("tree names are unsorted or duplicated at '" + n.name + "'");
+      return DamageError(TrFormat("tree names are unsorted or duplicated at '{}'", n.name));
     }
   }
-  if (!r.AtEnd()) return DamageError("tree has trailing bytes");
+  if (!r.AtEnd()) return DamageError(std::string(Tr("tree has trailing bytes")));
   return tree;
 }
 

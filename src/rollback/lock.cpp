@@ -11,6 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::rollback {
 
 namespace {
@@ -23,9 +25,9 @@ Result<int> OpenLockFile(const std::string& lock_path, int flags) {
   if (fd < 0) {
     int err = errno;
     if (err == ELOOP) {
-      return Failure("lock file " + lock_path + " is a symlink; velin refuses to follow it");
+      return Failure(TrFormat("lock file {} is a symlink; velin refuses to follow it", lock_path));
     }
-    return ErrnoError("cannot open lock file " + lock_path, err);
+    return ErrnoError(TrFormat("cannot open lock file {}", lock_path), err);
   }
   struct stat st {};
   if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0 && st.st_uid == ::geteuid()) {
@@ -41,7 +43,7 @@ Result<bool> StateLock::Held(const std::string& lock_path) {
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) return false;
-    return ErrnoError("cannot open lock file " + lock_path, err);
+    return ErrnoError(TrFormat("cannot open lock file {}", lock_path), err);
   }
   bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(fd);  // drops the lock if this probe took it
@@ -56,12 +58,13 @@ Result<StateLock> StateLock::Acquire(const std::string& lock_path, Duration wait
     int err = errno;
     if (err != EWOULDBLOCK && err != EINTR) {
       ::close(fd);
-      return ErrnoError("cannot lock " + lock_path, err);
+      return ErrnoError(TrFormat("cannot lock {}", lock_path), err);
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       ::close(fd);
-      return MakeError(ExitCode::kLocked,
-                       "another velin holds the rollback lock " + lock_path + "; try again later");
+      return MakeError(
+          ExitCode::kLocked,
+          TrFormat("another velin holds the rollback lock {}; try again later", lock_path));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -82,14 +85,14 @@ StateLock::~StateLock() {
 
 Result<int> TryLockFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return ErrnoError("cannot open lock file " + path, errno);
+  if (fd < 0) return ErrnoError(TrFormat("cannot open lock file {}", path), errno);
   for (;;) {
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
     int err = errno;
     if (err == EINTR) continue;
     ::close(fd);
     if (err == EWOULDBLOCK) return -1;
-    return ErrnoError("cannot lock " + path, err);
+    return ErrnoError(TrFormat("cannot lock {}", path), err);
   }
 }
 

@@ -37,8 +37,8 @@ Result<std::string> RollbackEngine::ResolveTarget(const std::string& name, const
   std::string target = name;
   if (name == kPreviousVersion) {
     if (live.empty()) {
-      return UsageError("'previous' needs a live version, but " + settings_.current_link +
-                        " does not point at one");
+      return UsageError(TrFormat("'previous' needs a live version, but {} does not point at one",
+                                 settings_.current_link));
     }
     VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
     std::string before;
@@ -51,24 +51,28 @@ Result<std::string> RollbackEngine::ResolveTarget(const std::string& name, const
       }
     }
     if (before.empty()) {
-      return UsageError("no version was live before " + live +
-                        ": the history has no switch to it from another version");
+      return UsageError(TrFormat(
+          "no version was live before {}: the history has no switch to it from another version",
+          live));
     }
     if (reg.Find(before) == nullptr) {
-      return UsageError("the version live before " + live + ", " + before +
-                        ", is no longer kept (pruned or replaced; see velin rollback history)");
+      return UsageError(
+          TrFormat("the version live before {}, {}, is no longer kept (pruned or replaced; see "
+                   "velin rollback history)",
+                   live, before));
     }
     target = before;
   }
   if (reg.Find(target) == nullptr) {
-    return UsageError("no version '" + target + "' (see velin rollback list)");
+    return UsageError(TrFormat("no version '{}' (see velin rollback list)", target));
   }
   VELIN_ASSIGN(bool exists, env_.Exists(settings_.current_link));
   if (exists) {
     VELIN_ASSIGN(io::FileInfo info, env_.Stat(settings_.current_link));
     if (info.type != io::FileType::kSymlink) {
-      return UsageError(settings_.current_link +
-                        " is not a symlink (plain files): run 'velin rollback adopt' first");
+      return UsageError(
+          TrFormat("{} is not a symlink (plain files): run 'velin rollback adopt' first",
+                   settings_.current_link));
     }
   }
   return target;
@@ -98,8 +102,9 @@ Result<SwitchPlan> RollbackEngine::PlanSwitch(const std::string& name) {
   VELIN_ASSIGN(plan.from, LiveCurrent());
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   if (intent) {  // the same refusal as to-version
-    return Failure("a switch from '" + intent->from + "' to '" + intent->to +
-                   "' was interrupted; run 'velin rollback recover' first");
+    return Failure(
+        TrFormat("a switch from '{}' to '{}' was interrupted; run 'velin rollback recover' first",
+                 intent->from, intent->to));
   }
   VELIN_ASSIGN(plan.to, ResolveTarget(name, reg, plan.from));
   const VersionRecord& to = *reg.Find(plan.to);

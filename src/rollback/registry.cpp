@@ -7,6 +7,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::rollback {
 namespace {
 
@@ -16,16 +18,17 @@ using nlohmann::json;
 Result<json> ParseStateFile(const std::string& path, const std::string& text) {
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
-    return DamageError(path + ": not a valid velin rollback state file (malformed JSON)");
+    return DamageError(
+        TrFormat("{}: not a valid velin rollback state file (malformed JSON)", path));
   }
   auto format = doc.find("format");
   if (format == doc.end() || !format->is_number_integer()) {
-    return DamageError(path + ": missing 'format' version");
+    return DamageError(TrFormat("{}: missing 'format' version", path));
   }
   if (format->get<int>() > kRegistryFormat) {
-    return Failure(path + ": written by a newer velin (format " +
-                   std::to_string(format->get<int>()) + ", this velin reads up to " +
-                   std::to_string(kRegistryFormat) + "); upgrade velin");
+    return Failure(TrFormat(
+        "{}: written by a newer velin (format {}, this velin reads up to {}); upgrade velin", path,
+        std::to_string(format->get<int>()), std::to_string(kRegistryFormat)));
   }
   return doc;
 }
@@ -101,11 +104,11 @@ Result<Registry> LoadRegistry(io::Env& env, const StateLayout& layout) {
   reg.next_seq = static_cast<uint64_t>(std::max<int64_t>(1, Int(*doc, "next_seq")));
   auto versions = doc->find("versions");
   if (versions == doc->end() || !versions->is_array()) {
-    return DamageError(layout.Registry() + ": 'versions' is missing or not a list");
+    return DamageError(TrFormat("{}: 'versions' is missing or not a list", layout.Registry()));
   }
   for (const json& v : *versions) {
     if (!v.is_object() || Str(v, "name").empty()) {
-      return DamageError(layout.Registry() + ": a version entry has no name");
+      return DamageError(TrFormat("{}: a version entry has no name", layout.Registry()));
     }
     VersionRecord r;
     r.name = Str(v, "name");
@@ -169,7 +172,8 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
     if (line.empty()) continue;
     json j = json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-      return DamageError(layout.History() + ":" + std::to_string(line_no) + ": malformed entry");
+      return DamageError(
+          TrFormat("{}:{}: malformed entry", layout.History(), std::to_string(line_no)));
     }
     if (line_no == 1 && j.contains("format")) {
       VELIN_TRY(ParseStateFile(layout.History(), line));
@@ -218,7 +222,7 @@ Result<std::optional<TransactionRecord>> LoadTransaction(io::Env& env, const Sta
   t.restore_data = doc->value("restore_data", false);
   t.data = Str(*doc, "data");
   if (t.id.empty() || t.state.empty()) {
-    return DamageError(layout.Transaction() + ": transaction has no id or state");
+    return DamageError(TrFormat("{}: transaction has no id or state", layout.Transaction()));
   }
   return std::optional<TransactionRecord>(std::move(t));
 }
@@ -316,22 +320,23 @@ std::string HostName() {
 }
 
 Status CheckVersionName(const std::string& name) {
-  if (name.empty()) return UsageError("a version needs a name");
-  if (name.size() > 128) return UsageError("version name '" + name + "' is too long");
+  if (name.empty()) return UsageError(std::string(Tr("a version needs a name")));
+  if (name.size() > 128) return UsageError(TrFormat("version name '{}' is too long", name));
   if (name == kPreviousVersion) {
-    return UsageError("'" + name +
-                      "' cannot name a version: 'velin rollback to-version previous' means the "
-                      "version that was live before the current one");
+    return UsageError(
+        TrFormat("'{}' cannot name a version: 'velin rollback to-version previous' means the "
+                 "version that was live before the current one",
+                 name));
   }
   if (name.front() == '.' || name.front() == '-') {
-    return UsageError("version name '" + name + "' must not start with '.' or '-'");
+    return UsageError(TrFormat("version name '{}' must not start with '.' or '-'", name));
   }
   for (char c : name) {
     bool ok =
         std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || c == '+';
     if (!ok) {
-      return UsageError("version name '" + name +
-                        "' may hold only letters, digits, '.', '_', '-' and '+'");
+      return UsageError(
+          TrFormat("version name '{}' may hold only letters, digits, '.', '_', '-' and '+'", name));
     }
   }
   return Ok();

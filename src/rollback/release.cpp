@@ -6,6 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "velin/core/i18n.hpp"
 #include "velin/rollback/registry.hpp"
 
 namespace velin::rollback {
@@ -85,8 +86,8 @@ Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
       return Ok();
     }
     default:
-      return Failure(full +
-                     ": not a regular file, directory or symlink; cannot keep it in a release");
+      return Failure(TrFormat(
+          "{}: not a regular file, directory or symlink; cannot keep it in a release", full));
   }
 }
 
@@ -126,10 +127,10 @@ json EntriesToJson(const std::vector<ManifestEntry>& entries) {
 
 Result<std::vector<ManifestEntry>> EntriesFromJson(const json& arr, const std::string& where) {
   std::vector<ManifestEntry> out;
-  if (!arr.is_array()) return DamageError(where + ": entries are not a list");
+  if (!arr.is_array()) return DamageError(TrFormat("{}: entries are not a list", where));
   for (const json& j : arr) {
     if (!j.is_object() || !j.contains("path") || !j["path"].is_string()) {
-      return DamageError(where + ": an entry has no path");
+      return DamageError(TrFormat("{}: an entry has no path", where));
     }
     ManifestEntry e;
     e.path = j["path"].get<std::string>();
@@ -173,11 +174,12 @@ Result<std::vector<ManifestEntry>> ScanTree(io::Env& env, const std::string& roo
   for (std::string rel : paths) {
     while (!rel.empty() && rel.back() == '/') rel.pop_back();
     if (rel.empty() || rel.front() == '/' || rel == ".." || rel.rfind("../", 0) == 0) {
-      return UsageError("rollback path '" + rel + "' must be relative to app.root and inside it");
+      return UsageError(
+          TrFormat("rollback path '{}' must be relative to app.root and inside it", rel));
     }
     VELIN_ASSIGN(bool exists, env.Exists(io::JoinPath(root, rel)));
     if (!exists) {
-      if (required) return UsageError("artifact '" + rel + "' not found in " + root);
+      if (required) return UsageError(TrFormat("artifact '{}' not found in {}", rel, root));
       continue;
     }
     VELIN_TRY(ScanPath(env, root, rel, out));
@@ -210,16 +212,17 @@ Status SaveManifest(io::Env& env, const std::string& path, const Manifest& m) {
 Result<Manifest> LoadManifest(io::Env& env, const std::string& path) {
   VELIN_ASSIGN(std::string text, env.ReadFile(path));
   json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return DamageError(path + ": malformed manifest");
+  if (doc.is_discarded() || !doc.is_object())
+    return DamageError(TrFormat("{}: malformed manifest", path));
   if (doc.value("format", 0) > kRegistryFormat) {
-    return Failure(path + ": written by a newer velin; upgrade velin");
+    return Failure(TrFormat("{}: written by a newer velin; upgrade velin", path));
   }
   Manifest m;
   try {
     VELIN_ASSIGN(m.artifacts, EntriesFromJson(doc.value("artifacts", json::array()), path));
     VELIN_ASSIGN(m.config, EntriesFromJson(doc.value("config", json::array()), path));
   } catch (const json::exception& e) {
-    return DamageError(path + ": malformed manifest: " + e.what());
+    return DamageError(TrFormat("{}: malformed manifest: {}", path, e.what()));
   }
   return m;
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
 
 namespace velin::rollback {
@@ -52,13 +53,13 @@ Status RunServiceCommand(const Settings& settings, const std::string& key,
   VELIN_ASSIGN(CommandResult r, RunShellCommand(line, timeout, settings.app_root,
                                                 {{"VELIN_ROLLBACK_LEVEL", level}}));
   if (r.timed_out) {
-    return Failure("rollback." + key + " command did not finish within " + FormatDuration(timeout) +
-                   ": " + command);
+    return Failure(TrFormat("rollback.{} command did not finish within {}: {}", key,
+                            FormatDuration(timeout), command));
   }
   if (r.exit_code != 0) {
     std::string last = LastLine(r.output);
-    return Failure("rollback." + key + " command failed (" + DescribeExit(r.exit_code) + ")" +
-                   (last.empty() ? "" : ": " + last));
+    return Failure(TrFormat("rollback.{} command failed ({}){}", key, DescribeExit(r.exit_code),
+                            (last.empty() ? "" : ": " + last)));
   }
   return Ok();
 }
@@ -76,15 +77,16 @@ Status WaitHealthy(const Settings& settings) {
     ++attempts;
     VELIN_ASSIGN(CommandResult r, RunHealthOnce(settings, budget));
     if (r.exit_code == 0 && !r.timed_out) return Ok();
-    last = r.timed_out ? "timed out" : DescribeExit(r.exit_code);
+    last = r.timed_out ? std::string(Tr("timed out")) : DescribeExit(r.exit_code);
     std::string line = LastLine(r.output);
     if (!line.empty()) last += ": " + line;
     if (std::chrono::steady_clock::now() + Duration(200) >= deadline) break;
     std::this_thread::sleep_for(Duration(200));
   }
-  return MakeError(ExitCode::kHealthFailed,
-                   "health check did not pass within " + FormatDuration(settings.health_timeout) +
-                       " (" + std::to_string(attempts) + " attempts; last: " + last + ")");
+  return MakeError(
+      ExitCode::kHealthFailed,
+      TrFormat("health check did not pass within {} ({} attempts; last: {})",
+               FormatDuration(settings.health_timeout), std::to_string(attempts), last));
 }
 
 Result<std::string> SchemaLevel(const Settings& settings) {
@@ -92,8 +94,9 @@ Result<std::string> SchemaLevel(const Settings& settings) {
   VELIN_ASSIGN(CommandResult r,
                RunShellCommand(settings.migration_status, Duration(60'000), settings.app_root));
   if (r.exit_code != 0 || r.timed_out) {
-    return Failure("rollback.migration_status command failed (" +
-                   (r.timed_out ? std::string("timed out") : DescribeExit(r.exit_code)) + ")");
+    return Failure(
+        TrFormat("rollback.migration_status command failed ({})",
+                 (r.timed_out ? std::string(Tr("timed out")) : DescribeExit(r.exit_code))));
   }
   return LastLine(r.output);
 }

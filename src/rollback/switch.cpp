@@ -46,7 +46,8 @@ Status RollbackEngine::PointCurrentAt(const std::string& name) {
   if (exists) {
     VELIN_ASSIGN(io::FileInfo info, env_.Stat(link));
     if (info.type != io::FileType::kSymlink) {
-      return UsageError(link + " is not a symlink (plain files): run 'velin rollback adopt' first");
+      return UsageError(
+          TrFormat("{} is not a symlink (plain files): run 'velin rollback adopt' first", link));
     }
   }
   std::string tmp = io::JoinPath(dir, prefix + std::to_string(::getpid()));
@@ -206,7 +207,7 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   const VersionRecord* rec = reg.Find(target);
   if (rec == nullptr) {
-    return UsageError("no version '" + target + "' (see velin rollback list)");
+    return UsageError(TrFormat("no version '{}' (see velin rollback list)", target));
   }
   SwitchIntent intent;
   VELIN_ASSIGN(intent.from, LiveCurrent());
@@ -284,9 +285,9 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   const VersionRecord* rec = reg.Find(intent.to);
   if (rec == nullptr) {
-    return Failure("the interrupted switch goes to '" + intent.to +
-                   "', which is no longer registered; " + layout_.SwitchIntent() +
-                   " was left alone");
+    return Failure(TrFormat(
+        "the interrupted switch goes to '{}', which is no longer registered; {} was left alone",
+        intent.to, layout_.SwitchIntent()));
   }
   *started = true;
   VersionRecord to = *rec;
@@ -308,7 +309,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
       if (h.outcome == "switched") return Ok();
       bool undone = h.outcome.rfind("health check failed; switched back", 0) == 0;
       return MakeError(undone ? ExitCode::kHealthFailed : ExitCode::kFailed,
-                       "switch to " + intent.to + ": " + h.outcome);
+                       TrFormat("switch to {}: {}", intent.to, NoTr(h.outcome)));
     }
   }
   auto point = [this](const std::string& name) -> Status {
@@ -358,15 +359,16 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
       entry.detail = intent.failure;
       VELIN_TRY(AppendHistory(env_, layout_, entry));
       VELIN_TRY(RemoveSwitchIntent(env_, layout_));
-      return Failure("switch to " + intent.to + ": " + intent.failure +
-                     "; nothing was changed (still " + intent.from + ")");
+      return Failure(TrFormat("switch to {}: {}; nothing was changed (still {})", intent.to,
+                              intent.failure, intent.from));
     }
     intent.phase = "back";
     VELIN_TRY(SaveSwitchIntent(env_, layout_, intent));
     CrashPoint("switch-back");
   }
 
-  std::string back_result = "nothing to switch back to";
+  std::string back_result = "nothing to switch back to";  // English: the history keeps it
+  std::string back_shown(Tr(back_result));                // the user's language
   bool back_ok = false;
   if (from) {
     reporter_.Begin(TrFormat("Switching back to {}...", from->name));
@@ -379,9 +381,13 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     back_result = back_ok
                       ? "switched back to " + from->name + " (healthy)"
                       : "switching back to " + from->name + " failed too: " + back.error().message;
+    back_shown =
+        back_ok ? TrFormat("switched back to {} (healthy)", from->name)
+                : TrFormat("switching back to {} failed too: {}", from->name, back.error().message);
   } else if (!saved_dir.empty()) {  // no version to return to, but the live config comes back
     VELIN_TRY(RestoreSavedConfig(env_, saved_dir, settings_.config, settings_.app_root));
     back_result += "; the configuration from before was put back";
+    back_shown = TrFormat("{}; the configuration from before was put back", back_shown);
   }
   entry.outcome = (intent.health_failed ? "health check failed; " : "failed; ") + back_result;
   entry.detail = intent.failure;
@@ -390,7 +396,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
   VELIN_TRY(RemoveSwitchIntent(env_, layout_));
   // 5 only when the switch was undone: back on `from`, running and healthy.
   return MakeError(intent.health_failed && back_ok ? ExitCode::kHealthFailed : ExitCode::kFailed,
-                   "switch to " + intent.to + ": " + intent.failure + "; " + back_result);
+                   TrFormat("switch to {}: {}; {}", intent.to, intent.failure, back_shown));
 }
 
 Result<std::string> RollbackEngine::BackupAtVersion(const std::string& version) {
@@ -409,8 +415,9 @@ Status RollbackEngine::ToVersion(const std::string& name, const std::string& rea
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), Duration(2000)));
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   if (intent) {
-    return Failure("a switch from '" + intent->from + "' to '" + intent->to +
-                   "' was interrupted; run 'velin rollback recover' first");
+    return Failure(
+        TrFormat("a switch from '{}' to '{}' was interrupted; run 'velin rollback recover' first",
+                 intent->from, intent->to));
   }
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_ASSIGN(std::string from, LiveCurrent());
@@ -446,8 +453,8 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), Duration(2000)));
   VELIN_ASSIGN(std::string live, LiveCurrent());
   if (!live.empty()) {
-    return UsageError(settings_.current_link + " already points at release '" + live +
-                      "': velin manages this application");
+    return UsageError(TrFormat("{} already points at release '{}': velin manages this application",
+                               settings_.current_link, live));
   }
   auto [name, description] = ParseLabel(label);
   if (name.empty()) {

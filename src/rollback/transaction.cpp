@@ -33,7 +33,7 @@ std::string OutcomeFor(const std::string& cause, bool ok) {
 // taken here and the child inherits the locked descriptor, so it is held from the first instant.
 Result<bool> RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
   if (settings_.velin_binary.empty())
-    return Failure("cannot arm the watchdog: velin binary unknown");
+    return Failure(std::string(Tr("cannot arm the watchdog: velin binary unknown")));
   VELIN_ASSIGN(int fd, TryLockFile(layout_.WatchdogLock(txn.id)));
   if (fd < 0) return false;  // its watchdog is alive
   ProcessOptions options;
@@ -73,9 +73,10 @@ Result<std::string> RollbackEngine::ChooseBaseLocked(const std::string& txn_id) 
   VELIN_ASSIGN(std::string live, LiveCurrent());
   const VersionRecord* current = reg.Find(live);
   if (current == nullptr) {
-    return UsageError("nothing to return to: " + settings_.current_link +
-                      " does not point at a registered version (create-version + to-version, "
-                      "or 'velin rollback adopt')");
+    return UsageError(
+        TrFormat("nothing to return to: {} does not point at a registered version (create-version "
+                 "+ to-version, or 'velin rollback adopt')",
+                 settings_.current_link));
   }
   VELIN_ASSIGN(auto live_art, ScanTree(env_, layout_.Release(live), settings_.artifacts, false));
   VELIN_ASSIGN(auto live_cfg, ScanTree(env_, settings_.app_root, settings_.config, false));
@@ -104,9 +105,12 @@ Result<std::string> RollbackEngine::ChooseBaseLocked(const std::string& txn_id) 
 
 // "transaction ID (reason 'R', by user@host, open until T)" for messages about another deploy.
 static std::string DescribeTransaction(const TransactionRecord& t) {
-  std::string out = "transaction " + t.id + " (";
-  if (!t.reason.empty()) out += "reason '" + t.reason + "', ";
-  return out + "by " + t.user + "@" + t.host + ", open until " + IsoTime(t.deadline_ms) + ")";
+  if (t.reason.empty()) {
+    return TrFormat("transaction {} (by {}@{}, open until {})", t.id, t.user, t.host,
+                    IsoTime(t.deadline_ms));
+  }
+  return TrFormat("transaction {} (reason '{}', by {}@{}, open until {})", t.id, t.reason, t.user,
+                  t.host, IsoTime(t.deadline_ms));
 }
 
 Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
@@ -118,10 +122,12 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   if (open) {
     if (open->state == "open" && UnixMs(env_) < open->deadline_ms) {
       // Never join it: its commit would commit this deploy too (docs/rollback.md#transactions).
-      return MakeError(ExitCode::kLocked,
-                       "another deploy is running: " + DescribeTransaction(*open) +
-                           "; wait for its commit or rollback ('velin rollback status'), or, if "
-                           "it is yours, give it more time with 'velin rollback extend'");
+      return MakeError(
+          ExitCode::kLocked,
+          TrFormat(
+              "another deploy is running: {}; wait for its commit or rollback ('velin rollback "
+              "status'), or, if it is yours, give it more time with 'velin rollback extend'",
+              DescribeTransaction(*open)));
     }
     if (open->state == "open") {
       reporter_.Warn(TrFormat("{} has expired: rolling it back first", DescribeTransaction(*open)));
@@ -130,10 +136,11 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
                               open->id, open->base));
     }
     VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(*open));
-    reporter_.Warn(TrFormat("transaction {}: {} (to {})", end.id, end.outcome, end.base));
+    reporter_.Warn(TrFormat("transaction {}: {} (to {})", end.id, Tr(end.outcome), end.base));
   }
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
-  if (intent) return Failure("a switch was interrupted; run 'velin rollback recover' first");
+  if (intent)
+    return Failure(std::string(Tr("a switch was interrupted; run 'velin rollback recover' first")));
   int64_t now = UnixMs(env_);
   TransactionRecord txn;
   txn.id = IsoTime(now).substr(0, 19) + "-" + std::to_string(::getpid());
@@ -258,7 +265,8 @@ Result<TransactionEnd> RollbackEngine::RollBackTransactionLocked(TransactionReco
   }
   VELIN_TRY(SaveTransaction(env_, layout_, txn));
   VELIN_ASSIGN(TransactionEnd end, FinalizeTransactionLocked(txn));
-  if (!s) return tl::unexpected(s.error().Wrap("transaction " + txn.id + ": rollback failed"));
+  if (!s)
+    return tl::unexpected(s.error().Wrap(TrFormat("transaction {}: rollback failed", txn.id)));
   if (data_failed) {
     std::string retry = settings_.data == nullptr ? "velin backup restore " + txn.backup
                                                   : settings_.data->RetryCommand(txn.backup);
@@ -284,11 +292,11 @@ static Result<TransactionRecord> RequireOpen(const std::optional<TransactionReco
   VELIN_ASSIGN(auto history, ReadHistory(env, layout));
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     if (it->action == "transaction") {
-      return Failure("no open transaction (the last one, " + it->transaction + ", ended at " +
-                     it->time + ": " + it->outcome + ")");
+      return Failure(TrFormat("no open transaction (the last one, {}, ended at {}: {})",
+                              it->transaction, it->time, it->outcome));
     }
   }
-  return Failure("no open transaction");
+  return Failure(std::string(Tr("no open transaction")));
 }
 
 Result<TransactionEnd> RollbackEngine::Commit() {
@@ -298,7 +306,7 @@ Result<TransactionEnd> RollbackEngine::Commit() {
   VELIN_ASSIGN(TransactionRecord txn, RequireOpen(loaded, env_, layout_));
   if (txn.state != "open" || UnixMs(env_) >= txn.deadline_ms) {
     VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(txn));
-    return Failure("too late to commit: transaction " + end.id + " was " + end.outcome);
+    return Failure(TrFormat("too late to commit: transaction {} was {}", end.id, Tr(end.outcome)));
   }
   txn.state = "committed";
   txn.outcome = "committed";
@@ -334,7 +342,7 @@ Result<TransactionRecord> RollbackEngine::Extend(Duration by) {
   VELIN_ASSIGN(TransactionRecord txn, RequireOpen(loaded, env_, layout_));
   if (txn.state != "open" || UnixMs(env_) >= txn.deadline_ms) {
     VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(txn));
-    return Failure("too late to extend: transaction " + end.id + " was " + end.outcome);
+    return Failure(TrFormat("too late to extend: transaction {} was {}", end.id, Tr(end.outcome)));
   }
   txn.deadline_ms += by.count();
   VELIN_TRY(ArmWatchdog(txn));
@@ -376,24 +384,26 @@ Result<std::vector<std::string>> RollbackEngine::Recover(std::optional<Transacti
       VELIN_ASSIGN(bool armed, ArmWatchdog(*txn));
       if (armed) {
         VELIN_TRY(SaveTransaction(env_, layout_, *txn));
-        done.push_back("transaction " + txn->id + " is open; its watchdog was re-armed");
+        done.push_back(TrFormat("transaction {} is open; its watchdog was re-armed", txn->id));
       } else {
-        done.push_back("transaction " + txn->id + " is open until " + IsoTime(txn->deadline_ms));
+        done.push_back(
+            TrFormat("transaction {} is open until {}", txn->id, IsoTime(txn->deadline_ms)));
       }
     } else {
-      done.push_back("transaction " + end.id + ": " + end.outcome);
+      done.push_back(TrFormat("transaction {}: {}", end.id, Tr(end.outcome)));
     }
   }
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   if (intent) {  // an interrupted switch: continue it as recorded (back to `from` on failure)
     last_data_.clear();
     VELIN_TRY(ContinueSwitchLocked(*intent));
-    done.push_back("finished the interrupted switch " + intent->from + " → " + intent->to);
+    done.push_back(TrFormat("finished the interrupted switch {} → {}", intent->from, intent->to));
     if (last_data_.rfind("failed: ", 0) == 0 && settings_.data != nullptr) {
-      return Failure("finished the interrupted switch to " + intent->to +
-                     ", but restoring the database from backup " + intent->restore_backup +
-                     " failed: " + last_data_.substr(8) +
-                     "; retry with: " + settings_.data->RetryCommand(intent->restore_backup));
+      return Failure(
+          TrFormat("finished the interrupted switch to {}, but restoring the database "
+                   "from backup {} failed: {}; retry with: {}",
+                   intent->to, intent->restore_backup, last_data_.substr(8),
+                   settings_.data->RetryCommand(intent->restore_backup)));
     }
   }
   return done;
@@ -451,7 +461,7 @@ Result<std::optional<TransactionEnd>> RollbackEngine::FinishExpiredTransaction()
   const TransactionEnd& end = *finished;
   if (!end.outcome.empty()) {
     reporter_.Warn(
-        TrFormat("transaction {} had expired: {} (to {})", end.id, end.outcome, end.base));
+        TrFormat("transaction {} had expired: {} (to {})", end.id, Tr(end.outcome), end.base));
   }
   if (!deadline || end.outcome.empty()) return std::nullopt;
   return end;

@@ -71,7 +71,7 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
   auto [name, description] = ParseLabel(label);
   VELIN_TRY(CheckVersionName(name));
   if (settings_.artifacts.empty()) {
-    return UsageError("rollback.artifacts is empty: nothing to put in a version");
+    return UsageError(std::string(Tr("rollback.artifacts is empty: nothing to put in a version")));
   }
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), Duration(2000)));
@@ -81,8 +81,8 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
     for (const auto& rel : settings_.artifacts) {
       VELIN_ASSIGN(bool exists, env_.Exists(io::JoinPath(settings_.app_root, rel)));
       if (!exists) {
-        return UsageError("rollback.artifacts: " + io::JoinPath(settings_.app_root, rel) +
-                          " does not exist");
+        return UsageError(TrFormat("rollback.artifacts: {} does not exist",
+                                   io::JoinPath(settings_.app_root, rel)));
       }
     }
   }
@@ -159,13 +159,14 @@ static Status CleanLeftovers(io::Env& env, const std::string& dir, const Registr
 Status RollbackEngine::CheckCreatable(const std::string& name, bool replace, const Registry& reg) {
   if (reg.Find(name) == nullptr) return Ok();
   if (!replace) {
-    return UsageError("version '" + name + "' exists already (use --replace to overwrite it)");
+    return UsageError(
+        TrFormat("version '{}' exists already (use --replace to overwrite it)", name));
   }
   VELIN_ASSIGN(std::string live, LiveCurrent());
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
   if (name == live || (txn && txn->base == name)) {
-    return UsageError("version '" + name +
-                      "' is live or the base of the open transaction; it cannot be replaced");
+    return UsageError(TrFormat(
+        "version '{}' is live or the base of the open transaction; it cannot be replaced", name));
   }
   return Ok();
 }

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <random>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::storage {
 namespace {
 
@@ -60,7 +62,8 @@ Result<CurlLease> CurlPool::Acquire() {
     }
   }
   CURL* h = curl_easy_init();
-  if (h == nullptr) return Failure("cannot create a libcurl handle (out of memory?)");
+  if (h == nullptr)
+    return Failure(std::string(Tr("cannot create a libcurl handle (out of memory?)")));
   return CurlLease(this, h);
 }
 

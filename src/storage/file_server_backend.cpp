@@ -6,6 +6,7 @@
 
 #include "storage/curl_session.hpp"
 #include "storage/file_server_transfer.hpp"
+#include "velin/core/i18n.hpp"
 #include "velin/storage/dir_listing.hpp"
 
 namespace velin::storage {
@@ -41,17 +42,19 @@ FileServerBackend::~FileServerBackend() = default;
 Result<std::unique_ptr<FileServerBackend>> FileServerBackend::Create(FileServerOptions options,
                                                                      const RetryPolicy* retry) {
   bool sftp = options.protocol == FileProtocol::kSftp;
-  if (options.host.empty()) return UsageError("remote destination without a host name");
+  if (options.host.empty())
+    return UsageError(std::string(Tr("remote destination without a host name")));
   if (options.user.empty()) {
-    return UsageError(std::string(sftp ? "sftp" : "ftp") + "://" + options.host +
-                      ": the URL must name the user (user@host)");
+    return UsageError(TrFormat("{}://{}: the URL must name the user (user@host)",
+                               sftp ? "sftp" : "ftp", options.host));
   }
   if (sftp && options.key_file.empty()) {
-    return UsageError("sftp://" + options.host + ": set storage.sftp.key_file (a private key)");
+    return UsageError(
+        TrFormat("sftp://{}: set storage.sftp.key_file (a private key)", options.host));
   }
   if (sftp && options.known_hosts.empty()) {
-    return UsageError("sftp://" + options.host +
-                      ": set storage.sftp.known_hosts (velin never connects unchecked)");
+    return UsageError(TrFormat(
+        "sftp://{}: set storage.sftp.known_hosts (velin never connects unchecked)", options.host));
   }
   if (options.port == 0) options.port = sftp ? 22 : 21;
   while (!options.root.empty() && options.root.back() == '/') options.root.pop_back();
@@ -162,9 +165,9 @@ Result<std::string> FileServerBackend::GetRange(const std::string& name, uint64_
   t.what = "get " + name + " bytes " + std::to_string(offset) + "+" + std::to_string(length);
   VELIN_ASSIGN(Reply reply, PerformWithRetries(t));
   if (reply.body.size() != length) {
-    return Failure(Location() + ": object " + name + " is shorter than expected (wanted " +
-                   std::to_string(length) + " bytes at offset " + std::to_string(offset) +
-                   ", got " + std::to_string(reply.body.size()) + ")");
+    return Failure(TrFormat(
+        "{}: object {} is shorter than expected (wanted {} bytes at offset {}, got {})", Location(),
+        name, std::to_string(length), std::to_string(offset), std::to_string(reply.body.size())));
   }
   return std::move(reply.body);
 }

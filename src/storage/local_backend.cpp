@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::storage {
 
 namespace {
@@ -11,19 +13,20 @@ constexpr uint64_t kDirectReadMin = 256 * 1024;
 Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(io::Env& env, const std::string& root,
                                                          bool create) {
   if (root.empty() || root.front() != '/') {
-    return UsageError("repository path must be absolute: '" + root + "'");
+    return UsageError(TrFormat("repository path must be absolute: '{}'", root));
   }
   VELIN_ASSIGN(bool exists, env.Exists(root));
   if (!exists) {
     if (!create) {
-      Error e{ExitCode::kFailed, "no repository at " + root + ": directory does not exist", ENOENT};
+      Error e{ExitCode::kFailed, TrFormat("no repository at {}: directory does not exist", root),
+              ENOENT};
       return tl::unexpected(e);
     }
     VELIN_TRY(io::CreateDirs(env, root, 0700));
   } else {
     VELIN_ASSIGN(io::FileInfo info, env.Stat(root));
     if (info.type != io::FileType::kDirectory && info.type != io::FileType::kSymlink) {
-      return UsageError("repository path " + root + " is not a directory");
+      return UsageError(TrFormat("repository path {} is not a directory", root));
     }
   }
   return std::unique_ptr<LocalBackend>(new LocalBackend(env, root));
@@ -32,7 +35,7 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(io::Env& env, const std
 Result<std::string> LocalBackend::PathOf(const std::string& name) const {
   // Keys are ours, but a damaged repository or a bug must never reach outside the root.
   if (name.empty() || name.front() == '/' || name.find("..") != std::string::npos) {
-    return Failure("invalid object name '" + name + "' in " + root_);
+    return Failure(TrFormat("invalid object name '{}' in {}", name, root_));
   }
   return io::JoinPath(root_, name);
 }
@@ -129,9 +132,9 @@ Status LocalBackend::GetRangeInto(const std::string& name, uint64_t offset, uint
   VELIN_ASSIGN(size_t n, length >= kDirectReadMin ? file->ReadDirect(offset, length, out.data())
                                                   : file->Read(offset, length, out.data()));
   if (n != length) {
-    return Failure("object " + name + " in " + root_ + " is shorter than expected (wanted " +
-                   std::to_string(length) + " bytes at offset " + std::to_string(offset) +
-                   ", got " + std::to_string(n) + ")");
+    return Failure(
+        TrFormat("object {} in {} is shorter than expected (wanted {} bytes at offset {}, got {})",
+                 name, root_, std::to_string(length), std::to_string(offset), std::to_string(n)));
   }
   return Ok();
 }

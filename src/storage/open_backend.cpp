@@ -1,5 +1,6 @@
 #include <cstdlib>
 
+#include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
 #include "velin/storage/backend.hpp"
 #include "velin/storage/bit_flip_backend.hpp"
@@ -22,9 +23,10 @@ std::unique_ptr<Backend> WithCache(std::unique_ptr<Backend> remote, io::Env& env
 Result<std::unique_ptr<Backend>> OpenS3(const RemoteUrl& url, const BackendOptions& options,
                                         io::Env& env) {
   if (!url.user.empty() || url.port != 0) {
-    return UsageError("destination 's3://" + url.host +
-                      "/…': the bucket goes where the host would (s3://bucket/prefix); set the "
-                      "server in storage.s3.endpoint");
+    return UsageError(
+        TrFormat("destination 's3://{}/…': the bucket goes where the host would "
+                 "(s3://bucket/prefix); set the server in storage.s3.endpoint",
+                 url.host));
   }
   S3Options s3;
   s3.bucket = url.host;
@@ -60,9 +62,9 @@ Result<std::unique_ptr<Backend>> OpenFileServer(const RemoteUrl& url, const Back
       if (file->empty()) continue;
       auto exists = env.Exists(*file);
       if (!exists || !*exists) {
-        return UsageError(
-            "sftp://" + o.host + ": cannot read " + *file +
-            (file == &o.key_file ? " (storage.sftp.key_file)" : " (storage.sftp.known_hosts)"));
+        return UsageError(TrFormat(
+            "sftp://{}: cannot read {}{}", o.host, *file,
+            (file == &o.key_file ? " (storage.sftp.key_file)" : " (storage.sftp.known_hosts)")));
       }
     }
     VELIN_ASSIGN(bool has_public, env.Exists(o.key_file + ".pub"));
@@ -93,8 +95,7 @@ Result<std::unique_ptr<Backend>> OpenBackend(const std::string& destination,
   const char* flip = std::getenv("VELIN_FAULT_BITFLIP");
   if (flip == nullptr || *flip == '\0') return backend;
   auto rule = ParseBitFlipRule(flip);
-  if (!rule)
-    return UsageError("VELIN_FAULT_BITFLIP='" + std::string(flip) + "': expected PERCENT:SEED");
+  if (!rule) return UsageError(TrFormat("VELIN_FAULT_BITFLIP='{}': expected PERCENT:SEED", flip));
   return std::unique_ptr<Backend>(std::make_unique<BitFlipBackend>(std::move(backend), *rule));
 }
 
@@ -123,8 +124,10 @@ Result<std::unique_ptr<Backend>> OpenUnwrapped(const std::string& destination,
     VELIN_ASSIGN(RemoteUrl url, ParseRemoteUrl(destination));
     return OpenFileServer(url, options, env);
   }
-  return UsageError("destination '" + destination + "': unsupported scheme '" + scheme +
-                    "' (supported: a local directory, file://, s3://, sftp://, ftp://, ftps://)");
+  return UsageError(
+      TrFormat("destination '{}': unsupported scheme '{}' (supported: a local directory, file://, "
+               "s3://, sftp://, ftp://, ftps://)",
+               destination, scheme));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::storage {
 namespace {
 
@@ -14,11 +16,11 @@ Result<std::string> PercentDecode(const std::string& url, std::string_view text)
     }
     unsigned value = 0;
     if (i + 2 >= text.size()) {
-      return UsageError("destination '" + url + "': bad percent-escape");
+      return UsageError(TrFormat("destination '{}': bad percent-escape", url));
     }
     auto [ptr, ec] = std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16);
     if (ec != std::errc() || ptr != text.data() + i + 3 || value == 0) {
-      return UsageError("destination '" + url + "': bad percent-escape");
+      return UsageError(TrFormat("destination '{}': bad percent-escape", url));
     }
     out.push_back(static_cast<char>(value));
     i += 2;
@@ -31,7 +33,7 @@ Result<std::string> PercentDecode(const std::string& url, std::string_view text)
 Result<RemoteUrl> ParseRemoteUrl(const std::string& url) {
   RemoteUrl out;
   size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return UsageError("'" + url + "' is not a URL");
+  if (scheme_end == std::string::npos) return UsageError(TrFormat("'{}' is not a URL", url));
   out.scheme = url.substr(0, scheme_end);
   std::string rest = url.substr(scheme_end + 3);
   size_t slash = rest.find('/');
@@ -39,16 +41,18 @@ Result<RemoteUrl> ParseRemoteUrl(const std::string& url) {
   std::string path = slash == std::string::npos ? "" : rest.substr(slash + 1);
   if (authority.find_first_of("?#") != std::string::npos ||
       path.find_first_of("?#") != std::string::npos) {
-    return UsageError("destination '" + url + "': query strings and fragments are not supported");
+    return UsageError(
+        TrFormat("destination '{}': query strings and fragments are not supported", url));
   }
   size_t at = authority.rfind('@');
   if (at != std::string::npos) {
     std::string userinfo = authority.substr(0, at);
     authority = authority.substr(at + 1);
     if (userinfo.find(':') != std::string::npos) {
-      return UsageError("destination '" + out.scheme +
-                        "://…': a password does not belong in the "
-                        "URL (use VELIN_FTP_PASSWORD for FTP, a key file for SFTP)");
+      return UsageError(
+          TrFormat("destination '{}://…': a password does not belong in the URL (use "
+                   "VELIN_FTP_PASSWORD for FTP, a key file for SFTP)",
+                   out.scheme));
     }
     VELIN_ASSIGN(out.user, PercentDecode(url, userinfo));
   }
@@ -58,11 +62,12 @@ Result<RemoteUrl> ParseRemoteUrl(const std::string& url) {
     authority = authority.substr(0, colon);
     auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
     if (ec != std::errc() || ptr != port.data() + port.size() || out.port < 1 || out.port > 65535) {
-      return UsageError("destination '" + url + "': bad port '" + port + "'");
+      return UsageError(TrFormat("destination '{}': bad port '{}'", url, port));
     }
   }
   out.host = authority;
-  if (out.host.empty()) return UsageError("destination '" + url + "': no host (or bucket) name");
+  if (out.host.empty())
+    return UsageError(TrFormat("destination '{}': no host (or bucket) name", url));
   VELIN_ASSIGN(out.path, PercentDecode(url, path));
   while (!out.path.empty() && out.path.back() == '/') out.path.pop_back();
   return out;
@@ -97,9 +102,10 @@ Status CheckCleartextTransport(const std::string& destination, const std::string
   if (scheme == "ftp") {
     VELIN_ASSIGN(RemoteUrl url, ParseRemoteUrl(destination));
     if (IsLoopbackHost(url.host)) return Ok();
-    return UsageError("destination '" + destination +
-                      "': plain FTP sends the data and the password in clear; use ftps:// or "
-                      "sftp://, or set allow_insecure = true in [backup]");
+    return UsageError(
+        TrFormat("destination '{}': plain FTP sends the data and the password in clear; use "
+                 "ftps:// or sftp://, or set allow_insecure = true in [backup]",
+                 destination));
   }
   if (scheme == "s3" && s3_endpoint.rfind("http://", 0) == 0) {
     std::string authority = s3_endpoint.substr(7);
@@ -111,9 +117,10 @@ Status CheckCleartextTransport(const std::string& destination, const std::string
       host = host.substr(0, host.find(':'));
     }
     if (IsLoopbackHost(host)) return Ok();
-    return UsageError("storage.s3.endpoint '" + s3_endpoint +
-                      "': plain HTTP sends the data and the credentials in clear; use https://, "
-                      "or set allow_insecure = true in [backup]");
+    return UsageError(
+        TrFormat("storage.s3.endpoint '{}': plain HTTP sends the data and the credentials in "
+                 "clear; use https://, or set allow_insecure = true in [backup]",
+                 s3_endpoint));
   }
   return Ok();
 }

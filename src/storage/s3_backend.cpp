@@ -5,6 +5,7 @@
 
 #include "storage/curl_session.hpp"
 #include "storage/s3_request.hpp"
+#include "velin/core/i18n.hpp"
 
 namespace velin::storage {
 namespace {
@@ -28,10 +29,11 @@ S3Backend::S3Backend(S3Options options, const RetryPolicy& retry)
 S3Backend::~S3Backend() = default;
 
 Result<std::unique_ptr<S3Backend>> S3Backend::Create(S3Options options, const RetryPolicy* retry) {
-  if (options.bucket.empty()) return UsageError("s3:// destination without a bucket name");
+  if (options.bucket.empty())
+    return UsageError(std::string(Tr("s3:// destination without a bucket name")));
   if (options.region.empty()) options.region = "us-east-1";
   if (options.parallel_uploads < 1 || options.parallel_uploads > 64) {
-    return UsageError("storage.s3.parallel_uploads must be between 1 and 64");
+    return UsageError(std::string(Tr("storage.s3.parallel_uploads must be between 1 and 64")));
   }
   options.prefix = TrimSlashes(options.prefix);
   if (options.endpoint.empty())
@@ -40,8 +42,8 @@ Result<std::unique_ptr<S3Backend>> S3Backend::Create(S3Options options, const Re
   size_t scheme_end = options.endpoint.find("://");
   if (scheme_end == std::string::npos || (options.endpoint.compare(0, scheme_end, "http") != 0 &&
                                           options.endpoint.compare(0, scheme_end, "https") != 0)) {
-    return UsageError("storage.s3.endpoint '" + options.endpoint +
-                      "' must start with https:// or http://");
+    return UsageError(
+        TrFormat("storage.s3.endpoint '{}' must start with https:// or http://", options.endpoint));
   }
   std::unique_ptr<S3Backend> backend(
       new S3Backend(std::move(options), retry ? *retry : RetryPolicy{}));
@@ -105,9 +107,9 @@ Result<std::string> S3Backend::Get(const std::string& name) {
   }
   if (response.content_length >= 0 &&
       response.body.size() != static_cast<uint64_t>(response.content_length)) {
-    return Failure(Location() + ": get " + name + ": short reply (" +
-                   std::to_string(response.body.size()) + " of " +
-                   std::to_string(response.content_length) + " bytes)");
+    return Failure(TrFormat("{}: get {}: short reply ({} of {} bytes)", Location(), name,
+                            std::to_string(response.body.size()),
+                            std::to_string(response.content_length)));
   }
   return std::move(response.body);
 }
@@ -137,8 +139,8 @@ Result<std::string> S3Backend::GetRange(const std::string& name, uint64_t offset
     bool transient = false;
     return tl::unexpected(HttpError(request, response, transient));
   }
-  return Failure(Location() + ": object " + name + " is shorter than expected (wanted " +
-                 std::to_string(length) + " bytes at offset " + std::to_string(offset) + ")");
+  return Failure(TrFormat("{}: object {} is shorter than expected (wanted {} bytes at offset {})",
+                          Location(), name, std::to_string(length), std::to_string(offset)));
 }
 
 Result<ListObjectsPage> S3Backend::ListPage(const std::string& prefix, const std::string& token,
@@ -155,7 +157,7 @@ Result<ListObjectsPage> S3Backend::ListPage(const std::string& prefix, const std
     return tl::unexpected(HttpError(request, response, transient));
   }
   auto page = ParseListObjectsV2(response.body);
-  if (!page) return tl::unexpected(page.error().Wrap(Location() + ": " + request.what));
+  if (!page) return tl::unexpected(page.error().Wrap(NoTr(Location() + ": " + request.what)));
   return page;
 }
 
@@ -173,7 +175,7 @@ Result<std::vector<ObjectInfo>> S3Backend::List(const std::string& prefix) {
       out.push_back(std::move(object));
     }
     if (page.truncated && page.next_continuation_token == token) {
-      return Failure(Location() + ": list: the server repeated a continuation token");
+      return Failure(TrFormat("{}: list: the server repeated a continuation token", Location()));
     }
     token = page.truncated ? page.next_continuation_token : "";
   } while (!token.empty());

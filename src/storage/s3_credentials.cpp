@@ -2,6 +2,7 @@
 // The values never appear in an error message; only the file name and the key names do.
 #include <cstdlib>
 
+#include "velin/core/i18n.hpp"
 #include "velin/core/secret_file.hpp"
 #include "velin/storage/s3_backend.hpp"
 
@@ -37,7 +38,7 @@ Result<S3Credentials> ParseCredentialsFile(const std::string& path, std::string_
     if (line.rfind("export ", 0) == 0) line = Trim(line.substr(7));
     size_t eq = line.find('=');
     if (eq == std::string::npos) {
-      return UsageError(path + ":" + std::to_string(line_no) + ": expected KEY=VALUE");
+      return UsageError(TrFormat("{}:{}: expected KEY=VALUE", path, std::to_string(line_no)));
     }
     std::string key = Trim(line.substr(0, eq));
     std::string value = Unquote(Trim(line.substr(eq + 1)));
@@ -48,12 +49,14 @@ Result<S3Credentials> ParseCredentialsFile(const std::string& path, std::string_
     } else if (key == "AWS_SESSION_TOKEN") {
       creds.session_token = value;
     } else {
-      return UsageError(path + ":" + std::to_string(line_no) + ": unknown key '" + key +
-                        "' (expected AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)");
+      return UsageError(
+          TrFormat("{}:{}: unknown key '{}' (expected AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+                   "AWS_SESSION_TOKEN)",
+                   path, std::to_string(line_no), key));
     }
   }
   if (creds.access_key_id.empty() || creds.secret_access_key.empty()) {
-    return UsageError(path + ": needs both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    return UsageError(TrFormat("{}: needs both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", path));
   }
   return creds;
 }
@@ -64,7 +67,7 @@ Result<S3Credentials> LoadS3Credentials(io::Env& /*env*/, const std::string& cre
   if (!credentials_file.empty()) {
     // The same function `config check` calls: a symlink is followed, the target must be private.
     auto text = ReadSecretFile(credentials_file);
-    if (!text) return UsageError("storage.s3.credentials_file: " + text.error().message);
+    if (!text) return UsageError(TrFormat("storage.s3.credentials_file: {}", text.error().message));
     return ParseCredentialsFile(credentials_file, *text);
   }
   const char* id = std::getenv("AWS_ACCESS_KEY_ID");
@@ -72,8 +75,8 @@ Result<S3Credentials> LoadS3Credentials(io::Env& /*env*/, const std::string& cre
   const char* token = std::getenv("AWS_SESSION_TOKEN");
   if (id == nullptr || *id == '\0' || secret == nullptr || *secret == '\0') {
     return UsageError(
-        "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
-        "storage.s3.credentials_file");
+        std::string(Tr("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+                       "storage.s3.credentials_file")));
   }
   return S3Credentials{id, secret, token ? token : ""};
 }

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "storage/curl_session.hpp"
+#include "velin/core/i18n.hpp"
 
 namespace velin::storage {
 namespace {
@@ -117,7 +118,8 @@ Result<S3Backend::Response> S3Backend::Perform(const Request& request, bool& tra
   CURLcode rc = curl_easy_perform(curl);
   if (rc != CURLE_OK) {
     transient = IsTransientCurlCode(rc);
-    return Failure(Location() + ": " + request.what + ": " + DescribeCurlError(rc, error_buffer));
+    return Failure(TrFormat("{}: {}: {}", Location(), NoTr(request.what),
+                            NoTr(DescribeCurlError(rc, error_buffer))));
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_off_t length = -1;

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin::storage {
 namespace {
 
@@ -108,7 +110,7 @@ Result<std::string> XmlDecode(std::string_view text) {
     size_t semi = text.find(';', i);
     if (semi == std::string_view::npos || semi - i > 12 ||
         !DecodeEntity(text.substr(i + 1, semi - i - 1), out)) {
-      return Failure("malformed XML entity in '" + std::string(text.substr(i, 16)) + "'");
+      return Failure(TrFormat("malformed XML entity in '{}'", text.substr(i, 16)));
     }
     i = semi;
   }
@@ -142,8 +144,8 @@ int64_t ParseIsoTime(std::string_view text) {
 
 Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml) {
   if (!FindElement(xml, "ListBucketResult", 0)) {
-    return Failure("the server's reply is not a ListObjectsV2 result (" +
-                   std::to_string(xml.size()) + " bytes)");
+    return Failure(TrFormat("the server's reply is not a ListObjectsV2 result ({} bytes)",
+                            std::to_string(xml.size())));
   }
   ListObjectsPage page;
   size_t pos = 0;
@@ -151,14 +153,15 @@ Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml) {
     std::string_view block =
         xml.substr(contents->content_begin, contents->content_end - contents->content_begin);
     auto key = FindElement(block, "Key", 0);
-    if (!key) return Failure("malformed ListObjectsV2 result: <Contents> without <Key>");
+    if (!key)
+      return Failure(std::string(Tr("malformed ListObjectsV2 result: <Contents> without <Key>")));
     VELIN_ASSIGN(std::string name, XmlDecode(block.substr(key->content_begin,
                                                           key->content_end - key->content_begin)));
     ObjectInfo info{std::move(name), 0};
     if (auto size = XmlElementText(block, "Size")) {
       auto [ptr, ec] = std::from_chars(size->data(), size->data() + size->size(), info.size);
       if (ec != std::errc() || ptr != size->data() + size->size()) {
-        return Failure("malformed ListObjectsV2 result: <Size>" + *size + "</Size>");
+        return Failure(TrFormat("malformed ListObjectsV2 result: <Size>{}</Size>", *size));
       }
     }
     if (auto modified = XmlElementText(block, "LastModified")) {
@@ -170,7 +173,8 @@ Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml) {
   page.truncated = XmlElementText(xml, "IsTruncated").value_or("false") == "true";
   page.next_continuation_token = XmlElementText(xml, "NextContinuationToken").value_or("");
   if (page.truncated && page.next_continuation_token.empty()) {
-    return Failure("malformed ListObjectsV2 result: truncated page without NextContinuationToken");
+    return Failure(std::string(
+        Tr("malformed ListObjectsV2 result: truncated page without NextContinuationToken")));
   }
   return page;
 }

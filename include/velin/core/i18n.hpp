@@ -13,11 +13,34 @@ namespace velin {
 // The translation of `english` for the current language, or `english` itself.
 std::string_view Tr(std::string_view english);
 
-// Formats a translated message: TrFormat("Backup ID: {}", id).
+// Notes a text that went through the catalogue (the miss report below; a no-op otherwise).
+std::string NoteTranslated(std::string text);
+
+// Formats a translated message: TrFormat("Backup ID: {}", id). The key is the template, never
+// a formatted result.
 template <typename... Args>
 std::string TrFormat(std::string_view english, Args&&... args) {
-  return fmt::format(fmt::runtime(Tr(english)), std::forward<Args>(args)...);
+  return NoteTranslated(fmt::format(fmt::runtime(Tr(english)), std::forward<Args>(args)...));
 }
+
+// Text with no language in it, shown as it is: ids, paths, names, rows of data.
+inline std::string NoTr(std::string text) { return NoteTranslated(std::move(text)); }
+
+// The miss report. With VELIN_I18N_REPORT_MISSES=FILE and a German language, velin appends to
+// FILE one line per text a German user would read in English:
+//   "tr\t<key>"        a catalogue lookup with no German entry;
+//   "shown\t<text>"    a line shown that came from neither Tr/TrFormat nor NoTr;
+//   "english\t<text>"  a text put into an error without the catalogue (ErrnoError's `what`),
+//                     inside a line shown.
+// The German-run test (tests/integration/i18n_german_test.cpp) fails when FILE is not empty.
+bool ReportingMisses();
+// The console calls this for every line it shows.
+void CheckShown(std::string_view text);
+// Error construction calls this with the texts it puts into a message.
+void NoteErrorText(std::string_view text);
+
+// English whatever the environment says (--json: JSON output stays English).
+void UseEnglish();
 
 // Re-reads the language from the environment (tests; main calls it once).
 void InitLanguageFromEnvironment();

@@ -1,0 +1,190 @@
+// Issue 17 §4: under LANG=de_DE.UTF-8 every line velin shows comes from the German catalogue.
+// The demo's commands (scripts/demo.sh) and the rollback commands run through the real binary,
+// happy paths and error paths, with VELIN_I18N_REPORT_MISSES pointing at a file; the catalogue
+// and the console write there every text a German user would read in English
+// (include/velin/core/i18n.hpp). The file must stay empty.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <sstream>
+
+#include "support/rollback_app.hpp"
+#include "support/test_support.hpp"
+#include "velin/core/error.hpp"
+#include "velin/core/i18n.hpp"
+
+namespace velin::testing {
+namespace {
+
+class GermanRun {
+ public:
+  GermanRun() : report_(dir_ / "misses.txt") {}
+
+  std::map<std::string, std::string> Env(std::map<std::string, std::string> extra = {}) const {
+    extra["LANG"] = "de_DE.UTF-8";
+    extra["VELIN_I18N_REPORT_MISSES"] = report_;
+    return extra;
+  }
+  RunOptions Options(const std::string& cwd, std::map<std::string, std::string> extra = {}) const {
+    RunOptions o;
+    o.cwd = cwd;
+    o.env = Env(std::move(extra));
+    o.unset_env = {"LC_ALL", "LC_MESSAGES"};
+    o.timeout_seconds = 120;
+    return o;
+  }
+  // The misses recorded so far, one per line.
+  std::vector<std::string> Misses() const {
+    std::vector<std::string> out;
+    if (!std::filesystem::exists(report_)) return out;
+    std::istringstream in(ReadFileOrDie(report_));
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) out.push_back(line);
+    }
+    return out;
+  }
+  void ExpectNoMisses() const {
+    std::vector<std::string> misses = Misses();
+    std::string listing;
+    for (const auto& m : misses) listing += "  " + m + "\n";
+    std::printf("German miss count: %zu\n", misses.size());
+    EXPECT_EQ(misses.size(), 0u) << "untranslated under LANG=de_DE.UTF-8:\n" << listing;
+  }
+
+ private:
+  TempDir dir_;
+  std::string report_;
+};
+
+// Runs velin and checks its exit code; the output is for the failure message.
+void Expect(const RunResult& r, int code, const std::string& what) {
+  EXPECT_EQ(r.exit_code, code) << what << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err;
+}
+
+// The report itself, in-process: what it must catch and what it must let pass. Without this the
+// zero below could mean a report that records nothing.
+TEST(GermanTest, MissReportCatchesEveryKindOfEnglish) {
+  TempDir dir;
+  const std::string report = dir / "misses.txt";
+  ::setenv("LANG", "de_DE.UTF-8", 1);
+  ::unsetenv("LC_ALL");
+  ::unsetenv("LC_MESSAGES");
+  ::setenv("VELIN_I18N_REPORT_MISSES", report.c_str(), 1);
+  InitLanguageFromEnvironment();
+  ASSERT_TRUE(ReportingMisses());
+  // Let pass: catalogue texts, decorated ones, language-free ones, translated errors.
+  CheckShown(TrFormat("Backup ID: {}", "3f2a"));
+  CheckShown("  1. " + TrFormat("stop: {}", "systemctl stop app"));
+  CheckShown(NoTr("  3f2a  2026-11-30  12 MiB"));
+  auto translated = Failure(TrFormat("cannot open {}", "/srv/x"));
+  CheckShown(translated.value().message);
+  // Catch: a lookup without German, a line from no catalogue, English inside a translation.
+  CheckShown(TrFormat("A message nobody translated: {}", 1));
+  CheckShown("Plain English line");
+  auto english = ErrnoError("built without the catalogue", ENOENT);
+  CheckShown(TrFormat("{}: {}", NoTr("/srv/x"), english.value().message));
+  const std::string text = ReadFileOrDie(report);
+  ::unsetenv("VELIN_I18N_REPORT_MISSES");
+  ::unsetenv("LANG");
+  InitLanguageFromEnvironment();
+  EXPECT_EQ(text,
+            "tr\tA message nobody translated: {}\n"
+            "shown\tPlain English line\n"
+            "english\tbuilt without the catalogue\n");  // strerror's German is in the catalogue
+}
+
+TEST(GermanTest, DemoCommandsAndTheirErrorsAreAllGerman) {
+  GermanRun german;
+  TempDir work;
+  const std::string app = work / "app";
+  std::filesystem::copy(SourceDir() + "/examples/demo", app,
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::create_directories(app + "/var");
+  ASSERT_EQ(RunProgram({"sh", "-c", "sqlite3 var/app.db < seed.sql"}, {.cwd = app}).exit_code, 0);
+  auto run = [&](std::vector<std::string> args, int code,
+                 std::map<std::string, std::string> env = {}) {
+    std::string what;
+    for (const auto& a : args) what += a + " ";
+    RunResult r = RunVelin(args, german.Options(app, std::move(env)));
+    Expect(r, code, what);
+    return r;
+  };
+  // Before the first backup: no repository yet.
+  run({"backup", "list"}, 1);
+  run({"backup", "status"}, 1);
+  // The demo (scripts/demo.sh).
+  run({"config", "check"}, 0);
+  RunResult created = run({"backup", "create"}, 0);
+  EXPECT_NE(created.out.find("Backup-ID"), std::string::npos) << created.out;
+  run({"backup", "list"}, 0);
+  run({"backup", "verify", "latest"}, 0);
+  run({"backup", "restore", "latest", "--target", work / "restored", "--yes"}, 0);
+  run({"backup", "verify", "latest", "--restore-test"}, 0);
+  run({"backup", "restore", "latest", "--only", "db", "--yes"}, 0);
+  run({"backup", "status"}, 0);
+  run({"backup", "forget", "--dry-run"}, 0);
+  run({"backup", "prune", "--dry-run"}, 0);
+  // Error paths: an unknown backup, a restore nobody confirmed, a bad and a missing config.
+  run({"backup", "restore", "0000dead", "--target", work / "r2", "--yes"}, 2);
+  run({"backup", "restore", "latest"}, 2);
+  WriteFile(app + "/bad.toml", "[backup]\ncompression = \"brotli\"\nbogus = 1\n");
+  run({"--config", "bad.toml", "backup", "list"}, 2);
+  WriteFile(app + "/broken.toml", "[backup\ninclude = [\n");
+  run({"--config", "broken.toml", "backup", "list"}, 2);
+  run({"--config", "missing.toml", "backup", "list"}, 2);
+  RunResult nowhere = RunVelin({"backup", "list"}, german.Options(work.path()));
+  Expect(nowhere, 2, "no velin.toml");
+  // An encrypted repository opened with the wrong passphrase, and with none.
+  WriteFile(app + "/enc.toml",
+            "[app]\nroot = \".\"\n[backup]\ninclude = [\"storage/uploads\"]\n"
+            "destination = \".velin/enc\"\nencryption = \"aes-256-gcm\"\n"
+            "password_env = \"VELIN_PASSWORD\"\n");
+  run({"--config", "enc.toml", "backup", "create"}, 0, {{"VELIN_PASSWORD", "right horse"}});
+  run({"--config", "enc.toml", "backup", "list"}, 2, {{"VELIN_PASSWORD", "wrong horse"}});
+  run({"--config", "enc.toml", "backup", "list"}, 2);
+  german.ExpectNoMisses();
+}
+
+TEST(GermanTest, RollbackCommandsAndTheirErrorsAreAllGerman) {
+  GermanRun german;
+  ToyApp app;
+  auto run = [&](std::vector<std::string> args, int code) {
+    std::string what;
+    for (const auto& a : args) what += a + " ";
+    RunResult r = app.Velin(args, german.Env());
+    Expect(r, code, what);
+    return r;
+  };
+  run({"rollback", "list"}, 0);
+  run({"rollback", "history"}, 0);
+  run({"rollback", "status"}, 0);
+  app.Build("v1");
+  run({"rollback", "create-version", "v1 - First"}, 0);
+  run({"rollback", "create-version", "v1 - Again"}, 2);
+  app.Build("v2");
+  run({"rollback", "create-version", "v2 - Second"}, 0);
+  run({"rollback", "to-version", "v1", "--dry-run"}, 0);
+  run({"rollback", "to-version", "v1"}, 0);
+  run({"rollback", "to-version", "nope"}, 2);
+  run({"rollback", "commit"}, 1);
+  run({"rollback", "begin", "--timeout", "10m", "--reason", "deploy v2"}, 0);
+  run({"rollback", "begin", "--timeout", "soon"}, 2);
+  run({"rollback", "status"}, 0);
+  run({"rollback", "to-version", "v2"}, 0);
+  run({"rollback", "extend", "5m"}, 0);
+  run({"rollback", "commit"}, 0);
+  run({"rollback", "begin"}, 0);
+  run({"rollback", "to-version", "v1"}, 0);
+  run({"rollback", "rollback", "--reason", "test"}, 0);
+  run({"rollback", "recover"}, 0);
+  run({"rollback", "list"}, 0);
+  run({"rollback", "history"}, 0);
+  WriteFile(app.root() + "/bad.toml", "[rollback]\nkeep_versions = \"many\"\n");
+  Expect(RunVelin({"--config", "bad.toml", "rollback", "list"}, german.Options(app.root())), 2,
+         "bad config");
+  german.ExpectNoMisses();
+}
+
+}  // namespace
+}  // namespace velin::testing
