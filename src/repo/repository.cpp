@@ -132,6 +132,11 @@ Status Repository::LoadIndex() {
   VELIN_ASSIGN(auto objects, backend_.List("index/"));
   std::sort(objects.begin(), objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
+  // Each entry takes at least kPackEntrySize bytes stored: an upper bound on the blob count.
+  // Reserved address space that no entry fills is never touched, so costs no memory.
+  uint64_t stored_bytes = 0;
+  for (const auto& obj : objects) stored_bytes += obj.size;
+  index_.Reserve(static_cast<size_t>(stored_bytes / kPackEntrySize));
   for (const auto& obj : objects) {
     VELIN_ASSIGN(std::string stored, backend_.Get(obj.name));
     std::string expected = obj.name.substr(obj.name.rfind('/') + 1);
@@ -150,7 +155,7 @@ Status Repository::LoadIndex() {
       index_damage_.push_back({obj.name, packs.error().message});
       continue;
     }
-    for (const auto& [pack_id, entries] : *packs) index_.AddPack(pack_id, entries);
+    for (const auto& [pack_id, entries] : *packs) VELIN_TRY(index_.AddPack(pack_id, entries));
   }
   index_.Finalize();
   return Ok();
