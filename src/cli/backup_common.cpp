@@ -53,7 +53,7 @@ storage::BackendOptions BackendOptionsFrom(const config::Config& cfg) {
 }  // namespace
 
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
-                                bool create) {
+                                bool create, IndexUse index) {
   auto wait = ParseDuration(flags.lock_wait);
   if (!wait)
     return UsageError("--lock-wait '" + flags.lock_wait + "' is not a duration (e.g. 30s)");
@@ -72,7 +72,7 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
       return tl::unexpected(lock.error());
     }
   }
-  VELIN_TRY(r.repo->LoadIndex());
+  if (index == IndexUse::kLoad) VELIN_TRY(r.repo->LoadIndex());
   return r;
 }
 

@@ -9,7 +9,8 @@ namespace velin::cli {
 namespace {
 
 Status RunList(Context& ctx, const RepoFlags& flags) {
-  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags, repo::LockKind::kShared, false));
+  VELIN_ASSIGN(OpenRepo r,
+               OpenRepository(ctx, flags, repo::LockKind::kShared, false, IndexUse::kNone));
   std::vector<repo::ObjectDamage> damage;
   VELIN_ASSIGN(auto snapshots, r.repo->LoadAllSnapshots(&damage));
   output::Console& out = ctx.out();
