@@ -2,6 +2,8 @@
 // trees, snapshots and codecs (docs/repository-format.md).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "velin/repo/codec.hpp"
 #include "velin/repo/index.hpp"
 #include "velin/repo/pack.hpp"
@@ -159,6 +161,35 @@ TEST(IndexTest, TheFirstListingWinsAcrossManyPacks) {
     ASSERT_NE(e, nullptr);
     EXPECT_EQ(index.PackId(e->pack), Sha256("pack" + std::to_string(want))) << k;
   }
+}
+
+TEST(IndexTest, APackListedTwiceIsOnePack) {
+  // Two index objects naming the same pack (an interrupted prune leaves such pairs).
+  Index index;
+  ASSERT_TRUE(index.AddPack(Sha256("p2"),
+                            {PackEntry{Sha256("b"), BlobType::kData, Codec::kNone, 0, 1, 1}}));
+  ASSERT_TRUE(index.AddPack(Sha256("p1"),
+                            {PackEntry{Sha256("a"), BlobType::kData, Codec::kNone, 0, 1, 1}}));
+  ASSERT_TRUE(index.AddPack(Sha256("p2"),
+                            {PackEntry{Sha256("b"), BlobType::kData, Codec::kNone, 0, 1, 1},
+                             PackEntry{Sha256("c"), BlobType::kTree, Codec::kZstd, 1, 2, 3}}));
+  ASSERT_TRUE(index.AddPack(Sha256("p3"),
+                            {PackEntry{Sha256("a"), BlobType::kData, Codec::kNone, 9, 1, 1}}));
+  index.Finalize();
+  EXPECT_EQ(index.pack_count(), 3u);
+  EXPECT_EQ(index.size(), 3u);
+  EXPECT_EQ(index.PackId(index.Find(Sha256("a"))->pack), Sha256("p1"));  // listed first
+  EXPECT_EQ(index.PackId(index.Find(Sha256("b"))->pack), Sha256("p2"));
+  const IndexEntry* c = index.Find(Sha256("c"));
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(index.PackId(c->pack), Sha256("p2"));
+  EXPECT_EQ(c->type, BlobType::kTree);
+  EXPECT_EQ(c->codec, Codec::kZstd);
+  EXPECT_EQ(c->raw_length, 3u);
+  std::set<BlobId> packs;
+  for (size_t i = 0; i < index.pack_count(); ++i)
+    packs.insert(index.PackId(static_cast<uint32_t>(i)));
+  EXPECT_EQ(packs.size(), 3u);
 }
 
 TEST(IndexTest, DeltaBlobsCarryTheirBase) {
