@@ -7,8 +7,9 @@
 #                  with the SEQUENCE engine
 # it times
 #   1. bare   the dump tool alone, > /dev/null (pg_dump -Fc -Z0 / mariadb-dump --single-transaction)
-#   2.        the dump tool | gzip > /dev/null
-#   3. velin  backup create (db only, zstd level 3) into a fresh repository
+#   2. velin  backup create (db only, zstd level 3) into a fresh repository
+#      (1 and 2 in turns, $ROUNDS times each: every raw figure and the medians)
+#   3.        the dump tool | gzip > /dev/null (once)
 # then updates 1 % of the accounts spread evenly (every 100th row) and runs a second velin
 # backup, then 1 % clustered (the newest rows) and a third, reporting the bytes each added.
 # The same three dumps also go through `restic backup --stdin` (when restic is installed), so
@@ -16,12 +17,13 @@
 # Targets: velin <= 1.10 x the bare dump; the second backup adds < 10 % of the first.
 #
 # Usage: bench/db_bench.sh [path/to/velin]   (as root: initdb runs as user postgres)
-#   ENGINES="postgresql mariadb"  which engines (default both)   SCALE=50
+#   ENGINES="postgresql mariadb"  which engines (default both)   SCALE=50   ROUNDS=3
 #   LEVEL=1  backup.compression_level for velin (default: velin's, zstd 3)
 set -euo pipefail
 VELIN=${1:-build/src/velin}
 VELIN=$(realpath "$VELIN")
 SCALE=${SCALE:-50}
+ROUNDS=${ROUNDS:-3}
 ENGINES=${ENGINES:-postgresql mariadb}
 PGBIN=/usr/lib/postgresql/15/bin
 rows=$((SCALE * 100000))
@@ -56,11 +58,22 @@ measure() {
   mkdir -p "$dir/app"
   cd "$dir"
   local t_bare t_gzip t_velin t_velin2
-  t_bare=$(seconds sh -c "$dump > /dev/null")
   t_gzip=$(seconds sh -c "$dump | gzip > /dev/null")
   printf '[app]\nroot = "app"\n[backup]\ninclude = ["db"]\ndestination = "repo"\n%s\n%s\n' \
     "${LEVEL:+compression_level = $LEVEL}" "$dbconf" > velin.toml
-  t_velin=$(seconds sh -c "'$VELIN' backup create --json > first.json")
+  # The bare dump and velin in turns, ROUNDS times each, velin into a fresh repository each
+  # time: wall, and CPU (user + sys of the process and its children: the dump tool, not the
+  # server) under GNU time, with the 1-minute load average before each run.
+  : >rounds.tsv
+  local round
+  for round in $(seq "$ROUNDS"); do
+    rm -rf repo
+    echo "bare $(cut -d' ' -f1 /proc/loadavg) $(/usr/bin/time -f '%e %U %S %M' sh -c "$dump > /dev/null" 2>&1 >/dev/null | tail -1)" >>rounds.tsv
+    rm -rf repo
+    echo "velin $(cut -d' ' -f1 /proc/loadavg) $(/usr/bin/time -f '%e %U %S %M' "$VELIN" backup create --json 2>&1 >first.json | tail -1)" >>rounds.tsv
+  done
+  t_bare=$(awk '$1 == "bare" { print $3 }' rounds.tsv | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  t_velin=$(awk '$1 == "velin" { print $3 }' rounds.tsv | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
   local r1=0 r2=0 r3=0
   if [ $have_restic = 1 ]; then
     restic init -q -r restic-repo
@@ -89,10 +102,21 @@ r1, r2, r3 = map(int, sys.argv[6:9])
 a1, a2, a3 = (json.load(open(f))["bytes_added"] for f in ("first.json", "second.json", "third.json"))
 raw = json.load(open("first.json"))["bytes_read"]
 print(f"\n### {engine}\n")
-print(f"| | wall s | vs bare dump |\n|---|---:|---:|")
-print(f"| dump > /dev/null | {bare:.2f} | 1.00 |")
-print(f"| dump \\| gzip > /dev/null | {gz:.2f} | {gz / bare:.2f} |")
-print(f"| velin backup create (db) | {velin:.2f} | {velin / bare:.2f} (target <= 1.10) |")
+print("| run | contender | load before | wall s | user s | sys s | peak RSS KiB |\n|---|---|---:|---:|---:|---:|---:|")
+rounds = [l.split() for l in open("rounds.tsv")]
+seen = {}
+for r in rounds:
+    seen[r[0]] = seen.get(r[0], 0) + 1
+    print(f"| {seen[r[0]]} | {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |")
+def median(xs):
+    xs = sorted(xs); n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+cpu = {k: median([float(r[3]) + float(r[4]) for r in rounds if r[0] == k]) for k in ("bare", "velin")}
+print(f"\n| median | wall s | vs bare dump | CPU s (user + sys) |\n|---|---:|---:|---:|")
+print(f"| dump > /dev/null | {bare:.2f} | 1.00 | {cpu['bare']:.2f} |")
+print(f"| dump \\| gzip > /dev/null (one run) | {gz:.2f} | {gz / bare:.2f} | |")
+print(f"| velin backup create (db) | {velin:.2f} | {velin / bare:.2f} (target <= 1.10) | {cpu['velin']:.2f} |")
+print(f"\nvelin's own CPU (its CPU minus the bare dump's): {cpu['velin'] - cpu['bare']:.2f} s for {raw / 1e9:.3f} GB of dump = {(cpu['velin'] - cpu['bare']) / (raw / 1e9):.2f} s per GB")
 print(f"\ndump size {raw / 1e6:.1f} MB; bytes added (after compression):\n")
 print("| backup | velin MB | % of first | restic MB | % of first |\n|---|---:|---:|---:|---:|")
 def pct(a, b): return f"{100.0 * a / b:.1f}" if b else "-"

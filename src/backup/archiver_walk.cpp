@@ -3,6 +3,8 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "velin/core/i18n.hpp"
 
@@ -224,17 +226,29 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
   VELIN_ASSIGN(auto entries, env_.ListDir(abs));
   std::sort(entries.begin(), entries.end(),
             [](const io::DirEntry& a, const io::DirEntry& b) { return a.name < b.name; });
+  // One lstat per entry, relative to the directory's descriptor: the kernel resolves one name
+  // instead of walking the whole path from / (half of a no-change backup's time with many
+  // small files). All before descending, so that one directory is open at a time.
+  std::vector<std::optional<Result<io::FileInfo>>> infos(entries.size());
+  {
+    VELIN_ASSIGN(io::DirPtr dir, env_.OpenDir(abs));
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (IsExcluded(options_.exclude, rel_app + "/" + entries[i].name)) continue;
+      infos[i] = env_.StatAt(*dir, entries[i].name);
+    }
+  }
   Tree tree;
   size_t parent_pos = 0;
-  for (const auto& entry : entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const io::DirEntry& entry = entries[i];
+    if (!infos[i]) continue;  // excluded
     std::string child_rel = rel_app + "/" + entry.name;
-    if (IsExcluded(options_.exclude, child_rel)) continue;
     std::string child_abs = io::JoinPath(abs, entry.name);
     if (std::find(options_.skip_paths.begin(), options_.skip_paths.end(), child_abs) !=
         options_.skip_paths.end()) {
       continue;
     }
-    VELIN_ASSIGN(io::FileInfo info, env_.Stat(child_abs));
+    VELIN_ASSIGN(io::FileInfo info, std::move(*infos[i]));
     if (info.type == io::FileType::kOther) {
       reporter_.Warn(TrFormat("skipped {} (not a file, directory or symlink)", child_abs));
       continue;

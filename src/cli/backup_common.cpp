@@ -79,7 +79,7 @@ storage::BackendOptions BackendOptionsFrom(const config::Config& cfg) {
 }  // namespace
 
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
-                                bool create) {
+                                bool create, IndexUse index) {
   auto wait = ParseDuration(flags.lock_wait);
   if (!wait)
     return UsageError(TrFormat("--lock-wait '{}' is not a duration (e.g. 30s)", flags.lock_wait));
@@ -99,7 +99,7 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
       return tl::unexpected(lock.error());
     }
   }
-  VELIN_TRY(r.repo->LoadIndex());
+  if (index == IndexUse::kLoad) VELIN_TRY(r.repo->LoadIndex());
   return r;
 }
 

@@ -50,9 +50,12 @@ struct OpenRepo {
 // shared lock of a command that only reads (not `create`) that cannot be written because the
 // repository is read-only (EROFS, EACCES/EPERM, HTTP 403) is a warning, and the command goes on
 // without it; so it does with --no-lock. The lock guards every commit (Repository::
-// SetCommitGuard): a run whose lock is lost stops before it commits.
+// SetCommitGuard): a run whose lock is lost stops before it commits. Commands that read only
+// snapshots (list, forget) pass IndexUse::kNone: the index is every index object of the
+// repository (one per backup), read and hash-checked for nothing.
+enum class IndexUse { kLoad, kNone };
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
-                                bool create);
+                                bool create, IndexUse index = IndexUse::kLoad);
 
 // How to create (with `encryption`: "aes-256-gcm" | "chacha20-poly1305" | "none") or unlock
 // the repository: the passphrase is read from backup.password_env / password_file only when

@@ -145,7 +145,7 @@ Status RunForget(Context& ctx, const ForgetFlags& flags) {
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   // Deleting snapshots excludes every other user of the repository; looking does not.
   const auto kind = flags.dry_run ? repo::LockKind::kShared : repo::LockKind::kExclusive;
-  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, kind, false));
+  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, kind, false, IndexUse::kNone));
   output::Console& out = ctx.out();
   out.Begin(output::Icon::kList, flags.dry_run ? Tr("Applying the retention rules (dry run)...")
                                                : Tr("Applying the retention rules..."));

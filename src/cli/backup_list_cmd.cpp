@@ -24,7 +24,8 @@ nlohmann::json NullIfEmpty(const std::string& text) {
 Status RunList(Context& ctx, const ListFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
-  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
+  VELIN_ASSIGN(OpenRepo r,
+               OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false, IndexUse::kNone));
   std::vector<repo::ObjectDamage> damage;
   VELIN_ASSIGN(auto all, r.repo->LoadAllSnapshots(&damage));
   std::vector<repo::Snapshot> snapshots;

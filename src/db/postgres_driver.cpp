@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+#include <thread>
 
 #include "drivers.hpp"
 #include "pg_connection.hpp"
@@ -161,19 +162,37 @@ class PostgresDriver final : public Driver {
 
   Result<DatabaseInfo> DoDump(const ByteSink& sink) {
     VELIN_ASSIGN(PgConnection conn, Connect(""));
-    VELIN_ASSIGN(auto tool, DumpTool(conn.server_version()));
+    VELIN_ASSIGN(std::string tool, FindTool({"pg_dump"}, o_.tool_dir, "postgresql-client"));
     // The snapshot pg_dump reads is the one this transaction counts rows in; it stays
     // importable until the transaction ends, after pg_dump finished.
     VELIN_TRY(conn.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
     VELIN_ASSIGN(PgRows snap, conn.Query("SELECT pg_export_snapshot()"));
     VELIN_ASSIGN(DatabaseInfo info, BaseInfo(conn));
-    info.dump_tool_version = tool.second;
-    VELIN_ASSIGN(info.tables, CountAll(conn));
     ProcessOptions p;
-    p.argv = {tool.first, "--format=custom", "--compress=0", "--snapshot=" + snap[0][0]};
+    p.argv = {tool, "--format=custom", "--compress=0", "--snapshot=" + snap[0][0]};
     AddServerArgs(p, o_.name);
-    VELIN_ASSIGN(ChildOutcome outcome, StreamToolOutput(p, sink));
-    if (outcome.exit_code != 0) return Failure(DescribeToolFailure(tool.first, outcome));
+    // pg_dump's version check (a process start: 0.1-0.2 s through Debian's pg_wrapper) and the
+    // row counts (in the same snapshot, on this connection, which nothing else uses meanwhile)
+    // run beside the dump instead of before it (pgbench scale 50: 0.45 s of a 2.9 s dump). A
+    // pg_dump too old for the server fails on its own; the check's message says why.
+    const int server_version = conn.server_version();
+    Result<std::pair<std::string, std::string>> checked;
+    Result<std::vector<TableRows>> counts;
+    std::thread beside([&] {
+      checked = DumpTool(server_version);
+      counts = CountAll(conn);
+    });
+    Result<ChildOutcome> outcome = StreamToolOutput(p, sink);
+    beside.join();
+    VELIN_TRY(outcome);  // the sink's error (disk full) first: it is never swallowed
+    VELIN_TRY(checked);
+    info.dump_tool_version = checked->second;
+    // A failed count (a table the user may not read) aborts the transaction, and with it the
+    // snapshot pg_dump may not have imported yet: its "could not import the requested
+    // snapshot" would hide the cause.
+    VELIN_TRY(counts);
+    if (outcome->exit_code != 0) return Failure(DescribeToolFailure(tool, *outcome));
+    info.tables = std::move(*counts);
     VELIN_TRY(conn.Exec("COMMIT"));
     return info;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "velin/core/i18n.hpp"
 
@@ -82,23 +83,48 @@ Result<IndexPacks> DecodeIndexObject(std::string_view data) {
   return packs;
 }
 
-void Index::AddPack(const BlobId& pack_id, const std::vector<PackEntry>& entries) {
+Status Index::AddPack(const BlobId& pack_id, const std::vector<PackEntry>& entries) {
   auto [it, inserted] = pack_numbers_.try_emplace(pack_id, static_cast<uint32_t>(packs_.size()));
-  if (inserted) packs_.push_back(pack_id);
+  if (inserted) {
+    if (packs_.size() >= kMaxPacks) {
+      pack_numbers_.erase(it);
+      return DamageError("the index lists more than " + std::to_string(kMaxPacks - 1) +
+                         " packs, more than velin can hold");
+    }
+    packs_.push_back(pack_id);
+  }
+  constexpr uint8_t kUnknown = 15;
   for (const auto& e : entries) {
-    entries_.push_back(
-        IndexEntry{e.id, it->second, e.offset, e.length, e.raw_length, e.type, e.codec});
+    IndexEntry entry;
+    entry.id = e.id;
+    entry.pack = it->second;
+    entry.type = static_cast<BlobType>(std::min(static_cast<uint8_t>(e.type), kUnknown));
+    entry.codec = static_cast<Codec>(std::min(static_cast<uint8_t>(e.codec), kUnknown));
+    entry.offset = e.offset;
+    entry.length = e.length;
+    entry.raw_length = e.raw_length;
+    entries_.push_back(entry);
     if (e.codec == Codec::kZstdDelta) bases_.try_emplace(e.id, e.base);
   }
+  return Ok();
 }
 
 void Index::Finalize() {
-  std::stable_sort(entries_.begin(), entries_.end(),
-                   [](const IndexEntry& a, const IndexEntry& b) { return a.id < b.id; });
+  // Pack numbers grow in the order packs were first listed, so ordering equal ids by number
+  // (then offset) keeps the first pack listed, as a stable sort would, without its buffer of
+  // half the array.
+  std::sort(entries_.begin(), entries_.end(), [](const IndexEntry& a, const IndexEntry& b) {
+    if (a.id != b.id) return a.id < b.id;
+    if (a.pack != b.pack) return a.pack < b.pack;
+    return a.offset < b.offset;
+  });
   entries_.erase(std::unique(entries_.begin(), entries_.end(),
                              [](const IndexEntry& a, const IndexEntry& b) { return a.id == b.id; }),
                  entries_.end());
-  entries_.shrink_to_fit();
+  // The tail past size() was never written (or was written by dropped duplicates, rare): no
+  // shrink_to_fit, whose copy would hold the array twice at once. The pack numbers' map is
+  // only needed while adding.
+  std::unordered_map<BlobId, uint32_t, BlobIdHash>().swap(pack_numbers_);
 }
 
 const BlobId* Index::DeltaBase(const BlobId& id) const {

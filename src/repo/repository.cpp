@@ -1,5 +1,9 @@
 #include "velin/repo/repository.hpp"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -136,6 +140,11 @@ Status Repository::LoadIndex() {
   VELIN_ASSIGN(auto objects, backend_.List("index/"));
   std::sort(objects.begin(), objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
+  // Each entry takes at least kPackEntrySize bytes stored: an upper bound on the blob count.
+  // Reserved address space that no entry fills is never touched, so costs no memory.
+  uint64_t stored_bytes = 0;
+  for (const auto& obj : objects) stored_bytes += obj.size;
+  index_.Reserve(static_cast<size_t>(stored_bytes / kPackEntrySize));
   for (const auto& obj : objects) {
     VELIN_ASSIGN(std::string stored, backend_.Get(obj.name));
     std::string expected = obj.name.substr(obj.name.rfind('/') + 1);
@@ -154,9 +163,14 @@ Status Repository::LoadIndex() {
       index_damage_.push_back({obj.name, packs.error().message});
       continue;
     }
-    for (const auto& [pack_id, entries] : *packs) index_.AddPack(pack_id, entries);
+    for (const auto& [pack_id, entries] : *packs) VELIN_TRY(index_.AddPack(pack_id, entries));
   }
   index_.Finalize();
+#ifdef __GLIBC__
+  // The decoded index objects and the pack map were freed between the index's allocations;
+  // glibc keeps such holes resident (5 of 55 bytes a blob with 16 M blobs) unless asked.
+  ::malloc_trim(0);
+#endif
   return Ok();
 }
 

@@ -1,7 +1,7 @@
 // The index: which pack holds each blob, where, and how it is stored. Each backup writes one
 // index object for the packs it added ("index/<sha256>", named by its bytes' hash so damage is
 // detectable); at start all index objects are merged in memory into one sorted array of
-// 52-byte entries (docs/repository-format.md, "Index"). The Index is not synchronised: it is
+// 48-byte entries (docs/repository-format.md, "Index"). The Index is not synchronised: it is
 // built once, then only read.
 #pragma once
 
@@ -18,15 +18,19 @@
 
 namespace velin::repo {
 
+// 48 bytes: the pack number, type and codec share one word (a repository of 2^24 packs holds
+// some 256 TiB). A type or codec above 14 is stored as 15, which no reader knows: the blob
+// still reads as damaged ("unknown codec"), never as another codec.
 struct IndexEntry {
   BlobId id;
-  uint32_t pack = 0;  // number in Index::PackId()
+  uint32_t pack : 24 = 0;  // number in Index::PackId()
+  BlobType type : 4 = BlobType::kData;
+  Codec codec : 4 = Codec::kNone;
   uint32_t offset = 0;
   uint32_t length = 0;
   uint32_t raw_length = 0;
-  BlobType type = BlobType::kData;
-  Codec codec = Codec::kNone;
 };
+static_assert(sizeof(IndexEntry) == 48);
 
 // The packs (and their blobs) that one index object lists.
 using IndexPacks = std::vector<std::pair<BlobId, std::vector<PackEntry>>>;
@@ -36,7 +40,11 @@ Result<IndexPacks> DecodeIndexObject(std::string_view data);
 
 class Index {
  public:
-  void AddPack(const BlobId& pack_id, const std::vector<PackEntry>& entries);
+  static constexpr size_t kMaxPacks = size_t{1} << 24;
+  // Room for about `blobs` entries, so that loading does not regrow (and copy) the array.
+  void Reserve(size_t blobs) { entries_.reserve(blobs); }
+  // An error beyond kMaxPacks packs.
+  Status AddPack(const BlobId& pack_id, const std::vector<PackEntry>& entries);
   // Sorts and drops duplicate blobs (the first pack listed wins). Call after the last AddPack.
   void Finalize();
   // nullptr when the blob is unknown. REQUIRES: Finalize() since the last AddPack.

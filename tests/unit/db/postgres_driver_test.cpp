@@ -182,6 +182,11 @@ TEST_F(PostgresDriverTest, AMissingOrTooOldDumpToolIsNamed) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("pg_dump 13.4"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("cannot dump a PostgreSQL 15 server"), std::string::npos);
+  // The dump checks the version beside the dump: a too-old tool that even "succeeds" is refused.
+  auto dumped = Open(o)->Dump([](std::string_view) { return Ok(); });
+  ASSERT_FALSE(dumped);
+  EXPECT_NE(dumped.error().message.find("cannot dump a PostgreSQL 15 server"), std::string::npos)
+      << dumped.error().message;
 }
 
 TEST_F(PostgresDriverTest, ADumpToolKilledOrFailingMidStreamFailsTheDump) {

@@ -2,6 +2,8 @@
 // trees, snapshots and codecs (docs/repository-format.md).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "velin/repo/codec.hpp"
 #include "velin/repo/index.hpp"
 #include "velin/repo/pack.hpp"
@@ -103,7 +105,7 @@ TEST(IndexTest, MergesObjectsAndFindsBlobs) {
   auto decoded = DecodeIndexObject(encoded);
   ASSERT_TRUE(decoded);
   Index index;
-  for (const auto& [id, entries] : *decoded) index.AddPack(id, entries);
+  for (const auto& [id, entries] : *decoded) ASSERT_TRUE(index.AddPack(id, entries));
   index.Finalize();
   EXPECT_EQ(index.size(), 2u);
   const IndexEntry* a = index.Find(Sha256("a"));
@@ -113,10 +115,81 @@ TEST(IndexTest, MergesObjectsAndFindsBlobs) {
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->raw_length, 9u);
   EXPECT_EQ(index.Find(Sha256("c")), nullptr);
-  EXPECT_LE(sizeof(IndexEntry), 64u);
+  EXPECT_EQ(sizeof(IndexEntry), 48u);
   EXPECT_FALSE(DecodeIndexObject(encoded.substr(0, encoded.size() - 3)));
   EXPECT_FALSE(DecodeIndexObject("garbage"));
   EXPECT_EQ(encoded.substr(0, 8), "VLNIDX01");  // no delta blobs: readable by older velins
+}
+
+TEST(IndexTest, AnUnknownCodecOrTypeStaysUnknown) {
+  // Four bits hold the codec in memory: a hostile 0x13 must not turn into 3 (zstd delta).
+  PackEntry odd{Sha256("x"), static_cast<BlobType>(0x21), static_cast<Codec>(0x13), 0, 4, 4};
+  Index index;
+  ASSERT_TRUE(index.AddPack(Sha256("p"), {odd}));
+  index.Finalize();
+  const IndexEntry* e = index.Find(Sha256("x"));
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(static_cast<int>(e->codec), 15);
+  EXPECT_EQ(static_cast<int>(e->type), 15);
+  EXPECT_FALSE(Decompress(e->codec, "abcd", 4));
+}
+
+TEST(IndexTest, TheFirstListingWinsAcrossManyPacks) {
+  Index index;
+  for (int p = 0; p < 50; ++p) {
+    std::vector<PackEntry> entries;
+    for (int b = 0; b < 40; ++b) {
+      entries.push_back(PackEntry{Sha256(std::to_string((p * 7 + b) % 100)), BlobType::kData,
+                                  Codec::kNone, static_cast<uint32_t>(b), 1, 1});
+    }
+    ASSERT_TRUE(index.AddPack(Sha256("pack" + std::to_string(p)), entries));
+  }
+  index.Finalize();
+  ASSERT_EQ(index.size(), 100u);
+  for (int k = 0; k < 100; ++k) {
+    // The first pack p (in listing order) with a b < 40 such that (7p + b) % 100 == k.
+    int want = -1;
+    for (int p = 0; p < 50 && want < 0; ++p) {
+      for (int b = 0; b < 40; ++b) {
+        if ((p * 7 + b) % 100 == k) {
+          want = p;
+          break;
+        }
+      }
+    }
+    const IndexEntry* e = index.Find(Sha256(std::to_string(k)));
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(index.PackId(e->pack), Sha256("pack" + std::to_string(want))) << k;
+  }
+}
+
+TEST(IndexTest, APackListedTwiceIsOnePack) {
+  // Two index objects naming the same pack (an interrupted prune leaves such pairs).
+  Index index;
+  ASSERT_TRUE(index.AddPack(Sha256("p2"),
+                            {PackEntry{Sha256("b"), BlobType::kData, Codec::kNone, 0, 1, 1}}));
+  ASSERT_TRUE(index.AddPack(Sha256("p1"),
+                            {PackEntry{Sha256("a"), BlobType::kData, Codec::kNone, 0, 1, 1}}));
+  ASSERT_TRUE(index.AddPack(Sha256("p2"),
+                            {PackEntry{Sha256("b"), BlobType::kData, Codec::kNone, 0, 1, 1},
+                             PackEntry{Sha256("c"), BlobType::kTree, Codec::kZstd, 1, 2, 3}}));
+  ASSERT_TRUE(index.AddPack(Sha256("p3"),
+                            {PackEntry{Sha256("a"), BlobType::kData, Codec::kNone, 9, 1, 1}}));
+  index.Finalize();
+  EXPECT_EQ(index.pack_count(), 3u);
+  EXPECT_EQ(index.size(), 3u);
+  EXPECT_EQ(index.PackId(index.Find(Sha256("a"))->pack), Sha256("p1"));  // listed first
+  EXPECT_EQ(index.PackId(index.Find(Sha256("b"))->pack), Sha256("p2"));
+  const IndexEntry* c = index.Find(Sha256("c"));
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(index.PackId(c->pack), Sha256("p2"));
+  EXPECT_EQ(c->type, BlobType::kTree);
+  EXPECT_EQ(c->codec, Codec::kZstd);
+  EXPECT_EQ(c->raw_length, 3u);
+  std::set<BlobId> packs;
+  for (size_t i = 0; i < index.pack_count(); ++i)
+    packs.insert(index.PackId(static_cast<uint32_t>(i)));
+  EXPECT_EQ(packs.size(), 3u);
 }
 
 TEST(IndexTest, DeltaBlobsCarryTheirBase) {
@@ -133,7 +206,7 @@ TEST(IndexTest, DeltaBlobsCarryTheirBase) {
   EXPECT_EQ((*decoded)[0].second[1].base, Sha256("a"));
   EXPECT_EQ((*decoded)[0].second[2].id, Sha256("b"));
   Index index;
-  for (const auto& [id, entries] : *decoded) index.AddPack(id, entries);
+  for (const auto& [id, entries] : *decoded) ASSERT_TRUE(index.AddPack(id, entries));
   index.Finalize();
   ASSERT_NE(index.DeltaBase(Sha256("d")), nullptr);
   EXPECT_EQ(*index.DeltaBase(Sha256("d")), Sha256("a"));
