@@ -86,12 +86,15 @@ class Verifier {
   VerifyReport report;
 
  private:
-  void Note(const BlobId& id, const std::string& place) {
+  void Note(const BlobId& id, const std::string& place, bool is_base = false) {
     Refs& r = refs_[id];
     if (r.places.size() < kMaxPlacesPerBlob) r.places.push_back(place);
     r.count++;
-    // A delta blob reads its base: that base's pack is checked whole too.
-    if (const BlobId* base = repo_.index().DeltaBase(id)) Note(*base, place + " (delta base)");
+    // A delta blob reads its base: that base's pack is checked whole too. One level only: a
+    // base is never a delta itself (reading one that claims to be is damage), and a hostile
+    // index may list bases in a cycle.
+    const BlobId* base = is_base ? nullptr : repo_.index().DeltaBase(id);
+    if (base) Note(*base, place + " (delta base)", true);
   }
 
   using PackBlobs =

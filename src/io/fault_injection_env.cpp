@@ -14,11 +14,17 @@ class FaultyWritableFile : public WritableFile {
       : env_(env), path_(std::move(path)), base_(std::move(base)) {}
 
   Status Append(std::string_view data) override {
-    if (auto e = env_.Check(FaultOp::kWrite, path_)) return tl::unexpected(*e);
+    if (auto e = env_.Check(FaultOp::kWrite, path_)) {
+      if (env_.ShortWrites()) (void)base_->Append(data.substr(0, data.size() / 2));
+      return tl::unexpected(*e);
+    }
     return base_->Append(data);
   }
   Status WriteAt(uint64_t offset, std::string_view data) override {
-    if (auto e = env_.Check(FaultOp::kWrite, path_)) return tl::unexpected(*e);
+    if (auto e = env_.Check(FaultOp::kWrite, path_)) {
+      if (env_.ShortWrites()) (void)base_->WriteAt(offset, data.substr(0, data.size() / 2));
+      return tl::unexpected(*e);
+    }
     return base_->WriteAt(offset, data);
   }
   Status Sync() override {
@@ -51,7 +57,7 @@ std::optional<FaultRule> ParseFaultRule(const std::string& text) {
   std::stringstream ss(text);
   std::string part;
   while (std::getline(ss, part, ':')) parts.push_back(part);
-  if (parts.size() < 3 || parts.size() > 4) return std::nullopt;
+  if (parts.size() < 3 || parts.size() > 5) return std::nullopt;
   FaultRule rule;
   if (parts[0] == "write")
     rule.op = FaultOp::kWrite;
@@ -73,9 +79,13 @@ std::optional<FaultRule> ParseFaultRule(const std::string& text) {
   if (rule.nth == 0) return std::nullopt;
   rule.error = ErrnoFromName(parts[2]);
   if (rule.error == 0) return std::nullopt;
-  if (parts.size() == 4) {
-    if (parts[3] != "sticky") return std::nullopt;
-    rule.sticky = true;
+  for (size_t i = 3; i < parts.size(); ++i) {
+    bool& flag = parts[i] == "sticky" ? rule.sticky : rule.short_write;
+    if ((parts[i] != "sticky" && parts[i] != "short") || flag) return std::nullopt;
+    flag = true;
+  }
+  if (rule.short_write && rule.op != FaultOp::kWrite && rule.op != FaultOp::kAny) {
+    return std::nullopt;  // only a write can be short
   }
   return rule;
 }

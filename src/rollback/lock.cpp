@@ -96,13 +96,6 @@ Result<int> TryLockFile(const std::string& path) {
   }
 }
 
-Result<bool> LockFileHeld(const std::string& path) {
-  VELIN_ASSIGN(int fd, TryLockFile(path));
-  if (fd < 0) return true;
-  ::close(fd);
-  return false;
-}
-
 void SetCloseOnExec(int fd, bool on) {
   int flags = ::fcntl(fd, F_GETFD);
   if (flags >= 0) ::fcntl(fd, F_SETFD, on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC));

@@ -71,6 +71,41 @@ TEST(BackupFaultsTest, InjectedFaultAtEveryIndexFailsCleanly) {
   EXPECT_EQ(DescribeTree(app.path("out/storage")), before);
 }
 
+// Short writes (issue 16 §2): the Nth write of a create puts half its bytes on disk and then
+// fails, as a write(2) that filled the disk does. Every such failure ends with one line and
+// exit 1, and leaves no temporary and no half-written pack or index object behind: the
+// repository verifies, every earlier backup restores.
+TEST(BackupFaultsTest, AShortWriteAtEveryWriteIndexFailsCleanly) {
+  BackupApp app;
+  WriteFile(app.root() + "/storage/a.txt", "first\n");
+  WriteFile(app.root() + "/storage/b.bin", RandomData(300000, 6));
+  const std::string before = DescribeTree(app.root() + "/storage");
+  std::string first = app.Json({"backup", "create"})["id"];
+  WriteFile(app.root() + "/storage/c.bin", RandomData(200000, 7));
+  int failures = 0;
+  for (int n = 1; n < 40; ++n) {
+    RunOptions options;
+    options.env["VELIN_FAULT_INJECT"] = "write:" + std::to_string(n) + ":ENOSPC:short";
+    RunResult r = app.Run({"backup", "create"}, options);
+    if (r.exit_code == 0) break;  // past the last write: done
+    ++failures;
+    EXPECT_EQ(r.exit_code, 1) << n << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << n << r.err;
+    EXPECT_NE(r.err.find("No space left"), std::string::npos) << n << r.err;
+    RunResult verify = app.Run({"backup", "verify", "--all"});
+    ASSERT_EQ(verify.exit_code, 0) << "after short write " << n << ": " << verify.err;
+    EXPECT_EQ(UnindexedPacks(app.repo()), std::vector<std::string>{}) << "after short write " << n;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(app.repo())) {
+      EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+    }
+  }
+  EXPECT_GE(failures, 3);
+  std::cerr << "[short-writes] create: " << failures << " short writes injected\n";
+  RunResult r = app.Run({"backup", "restore", first, "--target", app.path("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(DescribeTree(app.path("out/storage")), before);
+}
+
 TEST(BackupFaultsTest, ConcurrentCreatesBothSucceedOrOneIsLockedOut) {
   BackupApp app;
   for (int i = 0; i < 30; ++i) {

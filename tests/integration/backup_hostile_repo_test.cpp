@@ -9,11 +9,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "support/backup_fixture.hpp"
 #include "velin/io/env.hpp"
 #include "velin/repo/blob_writer.hpp"
+#include "velin/repo/index.hpp"
+#include "velin/repo/pack.hpp"
 #include "velin/storage/local_backend.hpp"
 
 namespace velin::testing {
@@ -277,6 +280,110 @@ TEST_F(HostileRepoTest, DeltaBlobWhoseBaseIsMissing) {
   EXPECT_EQ(TempNames(target_), std::vector<std::string>{});
   RunResult verify = app_.Run({"backup", "verify", "--all"});
   EXPECT_EQ(verify.exit_code, 4) << verify.err;
+}
+
+// Rewrites the repository so that every base of a delta blob is itself stored as a delta blob
+// whose base is `self ? itself : the delta that used it` (a cycle of one or two): a new pack
+// holds the rewritten bases, and one index object, listing it instead of the bases' old
+// entries, replaces every index object. Returns how many bases were rewritten.
+size_t MakeDeltaBasesCyclic(const std::string& repo_dir, bool self) {
+  auto backend = storage::LocalBackend::Open(io::Env::Default(), repo_dir, false);
+  EXPECT_TRUE(backend);
+  if (!backend) return 0;
+  auto r = repo::Repository::Open(**backend, false);
+  EXPECT_TRUE(r);
+  if (!r) return 0;
+  auto index_objects = (*backend)->List("index/");
+  EXPECT_TRUE(index_objects);
+  repo::IndexPacks packs;
+  std::map<repo::BlobId, repo::PackEntry> bases;  // base id -> its entry
+  std::map<repo::BlobId, repo::BlobId> user;      // base id -> a delta blob that uses it
+  for (const auto& o : *index_objects) {
+    auto data = (*backend)->Get(o.name);
+    EXPECT_TRUE(data);
+    auto decoded = repo::DecodeIndexObject(*data);
+    EXPECT_TRUE(decoded) << o.name;
+    for (auto& p : *decoded) {
+      for (const auto& e : p.second) {
+        if (e.codec == repo::Codec::kZstdDelta) user.emplace(e.base, e.id);
+      }
+      packs.push_back(std::move(p));
+    }
+  }
+  for (auto& [pack_id, entries] : packs) {
+    std::erase_if(entries, [&](const repo::PackEntry& e) {
+      if (!user.count(e.id)) return false;
+      bases.emplace(e.id, e);
+      return true;
+    });
+  }
+  repo::PackBuilder builder;
+  for (const auto& [id, e] : bases) {
+    const repo::BlobId base = self ? id : user.at(id);
+    std::string stored(reinterpret_cast<const char*>(base.bytes.data()), base.bytes.size());
+    stored += "not a delta script";
+    builder.Add(e.type, id, repo::Codec::kZstdDelta, e.raw_length, stored, &base);
+  }
+  repo::IndexPacks crafted{{repo::BlobId(), builder.entries()}};
+  std::string pack = builder.Finish();
+  crafted[0].first = repo::Sha256(pack);
+  EXPECT_TRUE((*backend)->Put(repo::PackObjectName(repo::Sha256(pack)), pack));
+  EXPECT_FALSE(crafted[0].second.empty());
+  crafted.insert(crafted.end(), packs.begin(), packs.end());
+  std::string index = repo::EncodeIndexObject(crafted);
+  for (const auto& o : *index_objects) EXPECT_TRUE((*backend)->Delete(o.name));
+  auto index_id = (*r)->HashBlob(index);
+  EXPECT_TRUE(index_id);
+  EXPECT_TRUE((*backend)->Put("index/" + index_id->Hex(), index));
+  return bases.size();
+}
+
+// Delta blobs whose bases are delta blobs again, in a cycle of one (a base that is itself) or
+// of two (a base whose base is the delta that uses it): a reader that followed bases would
+// never end. Restoring either backup is damage (exit 4, one line naming the delta base),
+// verify reports it, and prune ends without making it worse.
+TEST_F(HostileRepoTest, DeltaBlobWhoseBaseIsCyclic) {
+  std::string first, second;
+  for (int i = 0; i < 60000; ++i) {
+    std::string row = "row " + std::to_string(i) + " value " + std::to_string(i * 7919 % 100003);
+    first += row + "\n";
+    second += (i % 100 == 0 ? row + " changed" : row) + "\n";
+  }
+  for (bool self : {true, false}) {
+    const std::string what =
+        self ? "delta base that is itself" : "two delta blobs based on each other";
+    BackupApp app;
+    WriteFile(app.root() + "/storage/rows.txt", first);
+    std::string older = app.Json({"backup", "create"})["id"];
+    WriteFile(app.root() + "/storage/rows.txt", second);
+    nlohmann::json created = app.Json({"backup", "create"});
+    ASSERT_LT(created["bytes_added"].get<uint64_t>() * 5, first.size()) << created;  // deltas
+    ASSERT_GE(MakeDeltaBasesCyclic(app.repo(), self), 1u) << what;
+    for (const std::string& id : {older, created["id"].get<std::string>()}) {
+      const std::string target = app.path("out-" + id);
+      RunOptions quick;
+      quick.timeout_seconds = 60;  // a loop would show as a kill, not hang the suite
+      RunResult r = app.Run({"backup", "restore", id, "--target", target}, quick);
+      ++tried_;
+      EXPECT_EQ(r.exit_code, 4) << what << ": " << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << ": " << r.err;
+      EXPECT_NE(r.err.find("is itself a delta blob"), std::string::npos) << what << ": " << r.err;
+      EXPECT_FALSE(fs::exists(target + "/storage/rows.txt")) << what;
+      if (fs::exists(target)) {
+        EXPECT_EQ(TempNames(target), std::vector<std::string>{}) << what;
+      }
+      if (!::testing::Test::HasFailure()) ++passed_;
+    }
+    RunOptions quick;
+    quick.timeout_seconds = 60;
+    RunResult verify = app.Run({"backup", "verify", "--all"}, quick);
+    EXPECT_EQ(verify.exit_code, 4) << what << ": " << verify.err;
+    EXPECT_NE((verify.out + verify.err).find("is itself a delta blob"), std::string::npos)
+        << what << ": " << verify.out << verify.err;
+    RunResult prune = app.Run({"backup", "prune"}, quick);
+    EXPECT_TRUE(prune.exit_code == 0 || prune.exit_code == 4) << what << ": " << prune.err;
+    EXPECT_EQ(app.Run({"backup", "verify", "--all"}, quick).exit_code, 4) << what;
+  }
 }
 
 }  // namespace

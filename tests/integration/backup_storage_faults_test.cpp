@@ -187,6 +187,41 @@ TEST(BackupStorageFaultsTest, RestoreFaultAtEveryIndexFailsCleanly) {
   std::cerr << "[restore-faults] faults injected " << failures << "\n";
 }
 
+// Short writes into the target: the Nth write of a restore puts half its bytes into the file
+// and then fails. No file is left half-written under its name (every file present is complete
+// and right), no temporary stays, and a rerun restores the whole tree.
+TEST(BackupStorageFaultsTest, RestoreShortWriteAtEveryWriteIndexFailsCleanly) {
+  BackupApp app;
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  WriteFile(app.root() + "/storage/d/b.bin", RandomData(300000, 22));
+  WriteFile(app.root() + "/storage/d/e/c.txt", RandomData(5000, 23));
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  const std::string before = DescribeTree(app.root() + "/storage");
+  int failures = 0;
+  for (int n = 1; n < 60; ++n) {
+    RunOptions options;
+    options.env["VELIN_FAULT_INJECT"] = "write:" + std::to_string(n) + ":EIO:short";
+    const std::string target = app.path("out");
+    fs::remove_all(target);
+    RunResult r = app.Run({"backup", "restore", "latest", "--target", target}, options);
+    if (r.exit_code == 0) {
+      EXPECT_EQ(DescribeTree(target + "/storage"), before);
+      break;  // past the last write: done
+    }
+    ++failures;
+    EXPECT_EQ(r.exit_code, 1) << n << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << n << r.err;
+    EXPECT_NE(r.err.find("Input/output error"), std::string::npos) << n << r.err;
+    EXPECT_EQ(TempFiles(target), std::vector<std::string>{}) << n;
+    ExpectOnlyGoodFiles(target + "/storage", app.root() + "/storage");
+    RunResult again = app.Run({"backup", "restore", "latest", "--target", target});
+    ASSERT_EQ(again.exit_code, 0) << n << again.err;
+    EXPECT_EQ(DescribeTree(target + "/storage"), before) << n;
+  }
+  EXPECT_GE(failures, 3);
+  std::cerr << "[short-writes] restore: " << failures << " short writes injected\n";
+}
+
 // A small real filesystem that fills up (tmpfs); skipped where mount is not permitted.
 class SmallTmpfs {
  public:

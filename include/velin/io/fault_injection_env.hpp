@@ -4,6 +4,9 @@
 // the repository still verifies. The real binary accepts the same rule through the environment:
 //   VELIN_FAULT_INJECT="write:7:ENOSPC"   (op: write|sync|rename|create|any, N counts from 1,
 //                                          errno: ENOSPC|EIO|EDQUOT|EROFS)
+// followed by ":sticky" (keep failing after the Nth call) and/or, for write and any, ":short"
+// (the failing write first hands half of its bytes to the file: a short write(2) and then the
+// error, as when the disk fills in the middle of a write).
 // REQUIRES: nothing; counters are atomic, so engines may call it from several threads.
 #pragma once
 
@@ -19,12 +22,13 @@ enum class FaultOp { kWrite, kSync, kRename, kCreate, kAny };
 
 struct FaultRule {
   FaultOp op = FaultOp::kWrite;
-  uint64_t nth = 1;     // the first matching call is 1
-  int error = 28;       // ENOSPC
-  bool sticky = false;  // keep failing after the Nth call (a full disk stays full)
+  uint64_t nth = 1;          // the first matching call is 1
+  int error = 28;            // ENOSPC
+  bool sticky = false;       // keep failing after the Nth call (a full disk stays full)
+  bool short_write = false;  // a failing write first writes half of its bytes
 };
 
-// Parses "write:7:ENOSPC" (optionally ":sticky"); nullopt when malformed.
+// Parses "write:7:ENOSPC" (optionally ":sticky", ":short" or both); nullopt when malformed.
 std::optional<FaultRule> ParseFaultRule(const std::string& text);
 
 class FaultInjectionEnv : public Env {
@@ -35,6 +39,8 @@ class FaultInjectionEnv : public Env {
   // How many calls of each kind have been seen (to size a loop over every index).
   uint64_t Count(FaultOp op) const;
   bool Fired() const { return fired_.load(); }
+  // Whether a failing write writes half of its bytes first (FaultRule::short_write).
+  bool ShortWrites() const { return rule_ && rule_->short_write; }
 
   // Returns the error to inject for a call of kind `op`, if any. Used by wrapped files.
   std::optional<Error> Check(FaultOp op, const std::string& path);

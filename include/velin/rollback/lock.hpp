@@ -39,8 +39,6 @@ class StateLock {
 // by a pid reused by another process. Returns the descriptor holding the lock (close-on-exec),
 // or -1 when another process holds it.
 Result<int> TryLockFile(const std::string& path);
-// True when some process holds the lock on `path` (the attempt itself takes nothing).
-Result<bool> LockFileHeld(const std::string& path);
 
 // Sets or clears FD_CLOEXEC (to hand a held lock to a child process).
 void SetCloseOnExec(int fd, bool on);

@@ -2,12 +2,16 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace velin {
 namespace {
@@ -155,6 +159,142 @@ TEST(Process, HandsAChildTheFdsItIsGivenAndNoOther) {
   ::close(other[1]);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->output, "through the pipe");
+}
+
+TEST(Process, RefusesAnEmptyCommandLine) {
+  ProcessOptions o;
+  auto r = Subprocess::Start(o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "cannot start a process without a program name");
+}
+
+TEST(Process, ReportsAWorkingDirectoryThatIsNotThere) {
+  auto r = RunShellCommand("echo never", Duration(0), "/nonexistent/velin-cwd");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "cannot run '/bin/sh': No such file or directory");
+}
+
+TEST(Process, WaitsOnceAndSignalsOnlyALiveChild) {
+  ProcessOptions o;
+  o.argv = {"sleep", "30"};
+  o.new_process_group = false;  // Kill() signals the child alone
+  auto child = Subprocess::Start(o);
+  ASSERT_TRUE(child) << child.error().message;
+  child->Kill(SIGKILL);
+  auto code = child->Wait();
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 128 + SIGKILL);
+  EXPECT_EQ(child->pid(), -1);
+  child->Kill(SIGKILL);  // nothing left to signal: no effect
+  auto again = child->Wait();
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().message, "no process to wait for");
+}
+
+TEST(Process, StartsADetachedSessionWhenAsked) {
+  ProcessOptions o;
+  o.argv = {"sleep", "30"};
+  o.new_session = true;
+  auto child = Subprocess::Start(o);
+  ASSERT_TRUE(child) << child.error().message;
+  EXPECT_EQ(::getsid(child->pid()), child->pid());
+  EXPECT_EQ(::getpgid(child->pid()), child->pid());
+  child->Kill(SIGTERM);
+  EXPECT_EQ(*child->Wait(), 128 + SIGTERM);
+}
+
+TEST(Process, SeparatesStderrAndDiscardsStdoutWhenAsked) {
+  ProcessOptions o;
+  o.argv = {"/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2"};
+  o.stdout_mode = Stdio::kNull;
+  o.stderr_mode = Stdio::kPipe;
+  auto child = Subprocess::Start(o);
+  ASSERT_TRUE(child) << child.error().message;
+  EXPECT_EQ(child->stdout_fd(), -1);
+  std::string err;
+  char buf[256];
+  ssize_t n;
+  while ((n = ::read(child->stderr_fd(), buf, sizeof buf)) > 0) err.append(buf, n);
+  EXPECT_EQ(err, "to-stderr\n");
+  EXPECT_EQ(*child->Wait(), 0);
+}
+
+TEST(Process, MovingAChildHandsOverItsPipes) {
+  ProcessOptions o;
+  o.argv = {"cat"};
+  o.stdin_mode = Stdio::kPipe;
+  o.stdout_mode = Stdio::kPipe;
+  auto started = Subprocess::Start(o);
+  ASSERT_TRUE(started);
+  Subprocess first = std::move(*started);
+  ProcessOptions other = o;
+  other.argv = {"true"};
+  auto second = Subprocess::Start(other);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(*second->Wait(), 0);
+  *second = std::move(first);  // the finished child's pipes are closed, cat's taken over
+  EXPECT_EQ(first.stdin_fd(), -1);
+  ASSERT_GE(second->stdin_fd(), 0);
+  ASSERT_EQ(::write(second->stdin_fd(), "moved", 5), 5);
+  second->CloseStdin();
+  char buf[16];
+  EXPECT_EQ(::read(second->stdout_fd(), buf, sizeof buf), 5);
+  EXPECT_EQ(std::string(buf, 5), "moved");
+  EXPECT_EQ(*second->Wait(), 0);
+}
+
+// Captured output is bounded (a runaway command cannot fill velin's memory); the command still
+// runs to its end.
+TEST(Process, KeepsAtMostOneMebibyteOfOutput) {
+  auto r = RunShellCommand("head -c 3000000 /dev/zero; echo done >&2", Duration(0));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_GE(r->output.size(), size_t{1} << 20);
+  EXPECT_LT(r->output.size(), (size_t{1} << 20) + 4096);
+}
+
+// A command that ignores SIGTERM is killed with SIGKILL shortly after its timeout.
+TEST(Process, KillsACommandThatIgnoresTheTermSignal) {
+  auto start = std::chrono::steady_clock::now();
+  auto r =
+      RunShellCommand("trap '' TERM; echo started; while :; do sleep 0.05; done", Duration(500));
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->timed_out);
+  EXPECT_EQ(r->exit_code, 128 + SIGKILL);
+  EXPECT_EQ(r->output, "started\n");
+  EXPECT_LT(elapsed, std::chrono::seconds(20));
+}
+
+// Out of file descriptors: starting fails with one message naming the program, and the pipes
+// made before the one that failed are closed again (the limit is lowered in a child process of
+// the test only).
+TEST(ProcessDeathTest, ReportsRunningOutOfDescriptorsAndLeaksNone) {
+  EXPECT_EXIT(
+      {
+        auto free_slots = [] {
+          std::vector<int> fds;
+          for (int fd; (fd = ::dup(0)) >= 0;) fds.push_back(fd);
+          for (int fd : fds) ::close(fd);
+          return fds.size();
+        };
+        int probe = ::dup(0);
+        ::close(probe);
+        rlimit lim{};
+        ::getrlimit(RLIMIT_NOFILE, &lim);
+        lim.rlim_cur = static_cast<rlim_t>(probe) + 3;  // room for one pipe, not for two
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+        const size_t before = free_slots();
+        ProcessOptions o;
+        o.argv = {"cat"};
+        o.stdin_mode = Stdio::kPipe;
+        o.stdout_mode = Stdio::kPipe;
+        auto r = Subprocess::Start(o);
+        if (r) std::exit(1);
+        std::fprintf(stderr, "%s\n", r.error().message.c_str());
+        std::exit(free_slots() == before ? 0 : 2);
+      },
+      ::testing::ExitedWithCode(0), "cannot create a pipe for cat: Too many open files");
 }
 
 }  // namespace

@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 
 #include "support/test_support.hpp"
 #include "velin/io/env.hpp"
@@ -144,6 +148,87 @@ TEST(Env, StatsSymlinksWithoutFollowing) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().sys_errno, ENOENT);
   EXPECT_FALSE(*env.Exists(dir / "nope"));
+}
+
+TEST(FaultInjectionEnv, AShortWriteHandsOverHalfItsBytesThenFails) {
+  TempDir dir;
+  FaultInjectionEnv env(Env::Default());
+  env.SetRule(FaultRule{FaultOp::kWrite, 2, ENOSPC, false, true});
+  auto file = env.NewWritableFile(dir / "f", WriteOptions{});
+  ASSERT_TRUE(file);
+  ASSERT_TRUE((*file)->Append("first "));
+  auto second = (*file)->Append("abcdefgh");
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().sys_errno, ENOSPC);
+  EXPECT_EQ(second.error().message, "cannot write " + dir / "f" + ": No space left on device");
+  env.SetRule(FaultRule{FaultOp::kWrite, 1, EIO, false, true});
+  EXPECT_FALSE((*file)->WriteAt(2, "XYZW"));
+  ASSERT_TRUE((*file)->Close());
+  EXPECT_EQ(ReadFileOrDie(dir / "f"), "fiXYt abcd");
+}
+
+// A write that gets part of its bytes in and then fails (a short write(2) followed by ENOSPC
+// or EIO) at any write of WriteFileDurably, small or large (O_DIRECT) data: the old content
+// stays, and the half-written temporary is gone.
+TEST(WriteFileDurably, AShortWriteNeverLeavesAHalfFile) {
+  for (size_t size : {size_t{10}, size_t{3 << 20}}) {
+    for (uint64_t nth = 1; nth <= 3; ++nth) {
+      TempDir dir;
+      FaultInjectionEnv env(Env::Default());
+      const std::string path = dir / "state";
+      WriteFile(path, "old");
+      env.SetRule(FaultRule{FaultOp::kWrite, nth, nth % 2 ? ENOSPC : EIO, false, true});
+      auto s = WriteFileDurably(env, path, std::string(size, 'n'));
+      if (!env.Fired()) {  // fewer writes than nth: the whole file was written
+        ASSERT_TRUE(s) << s.error().message;
+        EXPECT_EQ(ReadFileOrDie(path).size(), size);
+        continue;
+      }
+      ASSERT_FALSE(s) << size << " " << nth;
+      EXPECT_EQ(ReadFileOrDie(path), "old");
+      ExpectOnlyFile(env, dir.path(), "state");
+    }
+  }
+}
+
+TEST(FaultInjectionEnv, ParsesShortWriteRules) {
+  auto r = ParseFaultRule("write:3:EIO:short");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->short_write);
+  EXPECT_FALSE(r->sticky);
+  auto both = ParseFaultRule("any:2:ENOSPC:sticky:short");
+  ASSERT_TRUE(both);
+  EXPECT_TRUE(both->short_write && both->sticky);
+  for (const char* bad : {"sync:1:EIO:short", "write:1:EIO:short:short", "write:1:EIO:sticky:x"}) {
+    EXPECT_FALSE(ParseFaultRule(bad)) << bad;
+  }
+}
+
+// Real short writes: past RLIMIT_FSIZE, write(2) writes what fits and returns the short count,
+// and the next write fails with EFBIG. WriteFileDurably's loop takes the short count, then the
+// error, and leaves the old file and no temporary — through the page cache and with O_DIRECT.
+// (The limit is set in a child process of the test only.)
+TEST(WriteFileDurablyDeathTest, RealShortWritesPastTheFileSizeLimitFailCleanly) {
+  for (size_t size : {size_t{300000}, size_t{3 << 20}}) {
+    TempDir dir;
+    const std::string path = dir / "state";
+    WriteFile(path, "old");
+    EXPECT_EXIT(
+        {
+          ::signal(SIGXFSZ, SIG_IGN);
+          rlimit lim{};
+          ::getrlimit(RLIMIT_FSIZE, &lim);
+          lim.rlim_cur = size / 2 + 123;  // not a multiple of the direct I/O alignment
+          ::setrlimit(RLIMIT_FSIZE, &lim);
+          auto s = WriteFileDurably(Env::Default(), path, std::string(size, 'n'));
+          if (s) std::exit(1);
+          std::fprintf(stderr, "%s\n", s.error().message.c_str());
+          std::exit(s.error().sys_errno == EFBIG ? 0 : 2);
+        },
+        ::testing::ExitedWithCode(0), "cannot write .*: File too large");
+    EXPECT_EQ(ReadFileOrDie(path), "old") << size;
+    ExpectOnlyFile(Env::Default(), dir.path(), "state");
+  }
 }
 
 }  // namespace

@@ -208,11 +208,14 @@ TEST(TransactionRecordTest, DatabaseFieldsAreOptionalAndRoundTrip) {
   EXPECT_EQ((*history)[1].data, t.data);
 }
 
-// Every write of a registry update may fail; whichever fails, the registry on disk is the old
-// one or the new one, never torn, and it always loads.
+// Every write of a registry update may fail, also short (half its bytes written, then the
+// error); whichever fails, the registry on disk is the old one or the new one, never torn, and
+// it always loads.
 TEST(RegistryFaultTest, EveryInjectedFaultLeavesOldOrNew) {
-  for (io::FaultOp op :
-       {io::FaultOp::kWrite, io::FaultOp::kSync, io::FaultOp::kRename, io::FaultOp::kCreate}) {
+  using Case = std::pair<io::FaultOp, bool>;  // the call that fails, short write
+  for (auto [op, short_write] : {Case{io::FaultOp::kWrite, false}, Case{io::FaultOp::kWrite, true},
+                                 Case{io::FaultOp::kSync, false}, Case{io::FaultOp::kRename, false},
+                                 Case{io::FaultOp::kCreate, false}}) {
     for (uint64_t nth = 1; nth <= 3; ++nth) {
       TempDir dir;
       io::FaultInjectionEnv env(io::Env::Default());
@@ -222,7 +225,7 @@ TEST(RegistryFaultTest, EveryInjectedFaultLeavesOldOrNew) {
       ASSERT_TRUE(SaveRegistry(env, layout, old_reg));
       Registry new_reg = old_reg;
       new_reg.versions.push_back({"v2", "", VersionKind::kVersion, "", "", "", "", "", "", 2});
-      env.SetRule(io::FaultRule{op, nth, 28, false});
+      env.SetRule(io::FaultRule{op, nth, 28, false, short_write});
       Status s = SaveRegistry(env, layout, new_reg);
       env.SetRule(std::nullopt);
       auto loaded = LoadRegistry(env, layout);

@@ -99,12 +99,15 @@ Settings ToySettings(const TempDir& dir) {
   return s;
 }
 
-// Whatever single create/write/sync/rename fails during create-version or to-version, the
-// registry still loads, `current` names a complete release, and the next attempt succeeds.
+// Whatever single create/write (also a short one: half its bytes, then the error)/sync/rename
+// fails during create-version or to-version, the registry still loads, `current` names a
+// complete release, and the next attempt succeeds.
 TEST(EngineFaultTest, EveryFaultLeavesAConsistentState) {
   int fired = 0;
-  for (io::FaultOp op :
-       {io::FaultOp::kWrite, io::FaultOp::kSync, io::FaultOp::kRename, io::FaultOp::kCreate}) {
+  using Case = std::pair<io::FaultOp, bool>;  // the call that fails, short write
+  for (auto [op, short_write] : {Case{io::FaultOp::kWrite, false}, Case{io::FaultOp::kWrite, true},
+                                 Case{io::FaultOp::kSync, false}, Case{io::FaultOp::kRename, false},
+                                 Case{io::FaultOp::kCreate, false}}) {
     for (uint64_t nth = 1; nth <= 12; ++nth) {
       TempDir dir;
       io::FaultInjectionEnv env(io::Env::Default());
@@ -115,7 +118,7 @@ TEST(EngineFaultTest, EveryFaultLeavesAConsistentState) {
       ASSERT_TRUE(engine.CreateVersion("v1", VersionKind::kVersion, false));
       ASSERT_TRUE(engine.ToVersion("v1", ""));
       WriteFile(dir / "app/bin/app", "v2");
-      env.SetRule(io::FaultRule{op, nth, 5, false});
+      env.SetRule(io::FaultRule{op, nth, 5, false, short_write});
       bool created = engine.CreateVersion("v2", VersionKind::kSnapshot, false).has_value();
       Status switched = created ? engine.ToVersion("v2", "") : Status();
       fired += env.Fired() ? 1 : 0;
@@ -133,7 +136,7 @@ TEST(EngineFaultTest, EveryFaultLeavesAConsistentState) {
       EXPECT_EQ(ReadFileOrDie(dir / "app/current/bin/app"), "v2");
     }
   }
-  EXPECT_GE(fired, 40);  // the faults really hit create and switch
+  EXPECT_GE(fired, 50);  // the faults really hit create and switch
 }
 
 }  // namespace
