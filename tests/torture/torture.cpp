@@ -151,11 +151,7 @@ struct Stats {
 class Torture {
  public:
   Torture(uint64_t seed, int seconds, std::string backend, std::string workdir)
-      : seed_(seed),
-        seconds_(seconds),
-        backend_(std::move(backend)),
-        rng_(seed),
-        work_(std::move(workdir)) {}
+      : seconds_(seconds), backend_(std::move(backend)), rng_(seed), work_(std::move(workdir)) {}
 
   int Run();
   const Stats& stats() const { return stats_; }
@@ -198,7 +194,6 @@ class Torture {
   std::string NewPassphrase() { return "pass-" + std::to_string(rng_()); }
   std::vector<std::string> LiveIds() const;  // known, not forgotten, oldest first
 
-  uint64_t seed_;
   int seconds_;
   std::string backend_;
   std::mt19937_64 rng_;
