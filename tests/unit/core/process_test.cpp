@@ -270,6 +270,14 @@ TEST(Process, KillsACommandThatIgnoresTheTermSignal) {
 // made before the one that failed are closed again (the limit is lowered in a child process of
 // the test only).
 TEST(ProcessDeathTest, ReportsRunningOutOfDescriptorsAndLeaksNone) {
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  // The sanitizer runtime itself needs descriptors (its symbolizer, and UBSan's vptr check
+  // reported libfmt's buffer as "invalid vptr" once none were left): this test runs in the
+  // normal build only.
+  GTEST_SKIP() << "needs free descriptors the sanitizer runtime would use";
+#endif
+#endif
   EXPECT_EXIT(
       {
         auto free_slots = [] {
