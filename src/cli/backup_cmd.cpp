@@ -6,6 +6,11 @@
 namespace velin::cli {
 
 void RegisterBackupKeyCommands(CLI::App& group, Context& ctx);  // backup_key_cmd.cpp
+void RegisterBackupLs(CLI::App& group, Context& ctx);           // backup_ls_cmd.cpp
+void RegisterBackupFind(CLI::App& group, Context& ctx);         // backup_find_cmd.cpp
+void RegisterBackupDiff(CLI::App& group, Context& ctx);         // backup_diff_cmd.cpp
+void RegisterBackupDump(CLI::App& group, Context& ctx);         // backup_dump_cmd.cpp
+void RegisterBackupStats(CLI::App& group, Context& ctx);        // backup_stats_cmd.cpp
 
 void RegisterBackupCommands(CLI::App& app, Context& ctx) {
   CLI::App* group = AddCommand(app, "backup", "Back up and restore databases and files");
@@ -22,6 +27,11 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx) {
   RegisterBackupUpgrade(*group, ctx);
   RegisterBackupCopy(*group, ctx);
   RegisterBackupKeyCommands(*group, ctx);
+  RegisterBackupLs(*group, ctx);
+  RegisterBackupFind(*group, ctx);
+  RegisterBackupDiff(*group, ctx);
+  RegisterBackupDump(*group, ctx);
+  RegisterBackupStats(*group, ctx);
 }
 
 }  // namespace velin::cli

@@ -1,0 +1,105 @@
+// What the repository stores for a set of backups (include/velin/backup/inspect.hpp,
+// ComputeStats): the distinct blobs each source references, priced by the index.
+#include <map>
+#include <unordered_set>
+
+#include "velin/backup/inspect.hpp"
+#include "velin/core/i18n.hpp"
+
+namespace velin::backup {
+
+namespace {
+
+using BlobSet = std::unordered_set<repo::BlobId, repo::BlobIdHash>;
+
+// A source's distinct blobs: data chunks and tree blobs apart.
+struct Blobs {
+  BlobSet data;
+  BlobSet trees;
+};
+
+Status CollectTree(repo::Repository& repo, const repo::BlobId& tree_id, Blobs& blobs) {
+  if (!blobs.trees.insert(tree_id).second) return Ok();  // counted (an unchanged directory)
+  VELIN_ASSIGN(repo::Tree tree, repo.ReadTree(tree_id));
+  for (const auto& node : tree.nodes) {
+    if (node.type == repo::NodeType::kDir) {
+      VELIN_TRY(CollectTree(repo, node.subtree, blobs));
+    } else if (node.type == repo::NodeType::kFile) {
+      blobs.data.insert(node.content.begin(), node.content.end());
+    }
+  }
+  return Ok();
+}
+
+Status Price(repo::Repository& repo, const Blobs& blobs, SourceStats& stats) {
+  for (const auto& id : blobs.trees) {
+    const repo::IndexEntry* e = repo.index().Find(id);
+    if (!e) {
+      return DamageError(
+          TrFormat("'{}' references blob {}, which no index lists (run `velin "
+                   "backup verify`)",
+                   stats.name, id.Short()));
+    }
+    stats.blobs++;
+    stats.trees_stored += e->length;
+  }
+  for (const auto& id : blobs.data) {
+    const repo::IndexEntry* e = repo.index().Find(id);
+    if (!e) {
+      return DamageError(
+          TrFormat("'{}' references blob {}, which no index lists (run `velin "
+                   "backup verify`)",
+                   stats.name, id.Short()));
+    }
+    stats.blobs++;
+    stats.raw += e->raw_length;
+    stats.stored += e->length;
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<BackupStats> ComputeStats(repo::Repository& repo,
+                                 const std::vector<repo::Snapshot>& snapshots,
+                                 bool whole_repository) {
+  BackupStats out;
+  std::map<std::string, std::pair<SourceStats, Blobs>> by_name;
+  Blobs all;
+  for (const auto& s : snapshots) {
+    out.backups++;
+    for (const auto& src : s.sources) {
+      auto& [stats, blobs] = by_name[src.name];
+      stats.name = src.name;
+      stats.kind = src.kind;
+      stats.backups++;
+      stats.files += src.files;
+      stats.logical += src.bytes;
+      out.total.files += src.files;
+      out.total.logical += src.bytes;
+      if (src.kind == "stream") {
+        blobs.data.insert(src.chunks.begin(), src.chunks.end());
+      } else if (src.kind == "path") {
+        VELIN_TRY(CollectTree(repo, src.tree, blobs));
+      }
+    }
+  }
+  for (auto& [name, entry] : by_name) {
+    VELIN_TRY(Price(repo, entry.second, entry.first));
+    all.data.insert(entry.second.data.begin(), entry.second.data.end());
+    all.trees.insert(entry.second.trees.begin(), entry.second.trees.end());
+    out.sources.push_back(std::move(entry.first));
+  }
+  out.total.name = "total";
+  out.total.backups = out.backups;
+  VELIN_TRY(Price(repo, all, out.total));
+  if (whole_repository) {
+    for (const auto& e : repo.index().entries()) {
+      out.repository_blobs++;
+      out.repository_stored += e.length;
+    }
+  }
+  return out;
+}
+
+}  // namespace velin::backup

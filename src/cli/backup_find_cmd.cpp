@@ -1,0 +1,96 @@
+// velin backup find PATTERN [--all]: which backups hold a path matching a glob, newest first
+// (docs/cli.md, "backup find").
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "backup_inspect.hpp"
+#include "velin/backup/inspect.hpp"
+#include "velin/core/i18n.hpp"
+
+namespace velin::cli {
+
+namespace {
+
+struct FindFlags {
+  RepoFlags repo;
+  SelectFlags select;
+  std::string pattern;
+};
+
+Status RunFind(Context& ctx, const FindFlags& flags) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
+  if (flags.pattern.empty()) return UsageError(std::string(Tr("the pattern is empty")));
+  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
+  std::vector<repo::ObjectDamage> damage;
+  VELIN_ASSIGN(auto all, r.repo->LoadAllSnapshots(&damage));
+  std::vector<repo::Snapshot> snapshots;
+  for (auto& s : all) {
+    if (filter.Matches(s)) snapshots.push_back(std::move(s));
+  }
+  std::sort(snapshots.begin(), snapshots.end(), [](const auto& a, const auto& b) {
+    return repo::SnapshotNewer(a.unix_time, a.id, b.unix_time, b.id);
+  });
+  output::Console& out = ctx.out();
+  for (const auto& d : damage) out.Warn(TrFormat("{}: {}", d.object, d.message));
+  VELIN_ASSIGN(auto matches, backup::FindInBackups(*r.repo, snapshots, flags.pattern));
+  std::set<std::string> backups;
+  for (const auto& m : matches) backups.insert(m.backup);
+  if (out.json()) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& m : matches) {
+      nlohmann::json j = {
+          {"id", m.backup}, {"time", m.time}, {"path", m.path}, {"type", m.type}, {"size", m.size}};
+      j["mtime"] =
+          m.type == "stream" ? nlohmann::json(nullptr) : nlohmann::json(UtcTime(m.mtime_ns));
+      list.push_back(std::move(j));
+    }
+    out.Json({{"pattern", flags.pattern},
+              {"matches", list},
+              {"backups_searched", snapshots.size()},
+              {"backups_matched", backups.size()}});
+    return Ok();
+  }
+  if (matches.empty()) {
+    out.Info(TrFormat("No path matches '{}' in {} backup(s) of {}", flags.pattern, snapshots.size(),
+                      filter.Describe()));
+    return Ok();
+  }
+  std::string current;
+  for (const auto& m : matches) {
+    if (m.backup != current) {
+      current = m.backup;
+      out.Line(TrFormat("Backup {} ({}):", m.backup, m.time));
+    }
+    std::string type = m.type == "file" ? "" : fmt::format(" [{}]", m.type);
+    out.Line(NoTr(fmt::format("  {}{}  {}", ShownPath(m.path), type, output::FormatBytes(m.size))));
+  }
+  out.Info(TrFormat("{} match(es) in {} of {} backup(s)", matches.size(), backups.size(),
+                    snapshots.size()));
+  return Ok();
+}
+
+}  // namespace
+
+void RegisterBackupFind(CLI::App& group, Context& ctx) {
+  auto flags = std::make_shared<FindFlags>();
+  CLI::App* cmd = AddCommand(group, "find", "Find the backups that hold a path matching a glob");
+  cmd->add_option("pattern", flags->pattern,
+                  "A glob (* ? [..]): against the file name, or the whole path (relative to "
+                  "app.root) when it contains '/'")
+      ->required()
+      ->type_name("PATTERN");
+  AddRepoFlags(cmd, flags->repo);
+  AddNoLockFlag(cmd, flags->repo);
+  AddSelectFlags(cmd, flags->select, true);
+  cmd->footer(
+      "Examples:\n"
+      "  velin backup find 'invoice-*.pdf'             by file name, newest backup first\n"
+      "  velin backup find 'storage/uploads/*.jpg'     by path (the pattern holds a '/')\n"
+      "  velin backup find '*.sql' --all --json        in every host's and app's backups");
+  cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunFind(ctx, *flags); }); });
+}
+
+}  // namespace velin::cli

@@ -1,0 +1,83 @@
+#include "backup_inspect.hpp"
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+namespace velin::cli {
+
+Result<repo::Snapshot> LoadNamedBackup(repo::Repository& repo, const std::string& id,
+                                       const repo::SnapshotFilter& filter) {
+  VELIN_ASSIGN(std::string resolved, repo.ResolveSnapshotId(id, filter));
+  return repo.LoadSnapshot(resolved);
+}
+
+std::string ShownPath(const std::string& path) {
+  bool plain = true;
+  for (unsigned char c : path) {
+    if (c < 0x20 || c == 0x7f) plain = false;
+  }
+  if (plain) return path;
+  std::string out = "\"";
+  for (unsigned char c : path) {
+    switch (c) {
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += fmt::format("\\x{:02x}", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string ModeString(const std::string& type_name, uint32_t mode) {
+  char type = '?';
+  if (type_name == "file") type = '-';
+  if (type_name == "dir") type = 'd';
+  if (type_name == "symlink") type = 'l';
+  if (type_name == "hardlink") type = 'h';
+  if (type_name == "fifo") type = 'p';
+  if (type_name == "chardev") type = 'c';
+  if (type_name == "blockdev") type = 'b';
+  std::string out(1, type);
+  const char* letters = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i) out += (mode & (0400u >> i)) ? letters[i] : '-';
+  if (mode & 04000) out[3] = (mode & 0100) ? 's' : 'S';
+  if (mode & 02000) out[6] = (mode & 0010) ? 's' : 'S';
+  if (mode & 01000) out[9] = (mode & 0001) ? 't' : 'T';
+  return out;
+}
+
+std::string UtcTime(int64_t unix_ns) {
+  std::time_t t = static_cast<std::time_t>(unix_ns / 1'000'000'000);
+  if (unix_ns < 0 && unix_ns % 1'000'000'000 != 0) --t;
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string Ratio(uint64_t a, uint64_t b) {
+  if (b == 0) return "-";
+  return fmt::format("{:.2f}x", static_cast<double>(a) / static_cast<double>(b));
+}
+
+}  // namespace velin::cli

@@ -1,0 +1,33 @@
+// Shared by the commands that look inside backups (backup ls, find, diff, dump, stats): which
+// backup an ID names, and how paths, modes and times are shown.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "backup_common.hpp"
+#include "velin/repo/snapshot.hpp"
+
+namespace velin::cli {
+
+// The backup `id` names ("latest" of the hosts and apps `filter` selects, an ID or a unique
+// prefix), loaded.
+Result<repo::Snapshot> LoadNamedBackup(repo::Repository& repo, const std::string& id,
+                                       const repo::SnapshotFilter& filter);
+
+// A path as a line shows it: as it is, or — when it holds a control character (a newline in
+// a file name) — in double quotes with C escapes, so one entry stays one line. --json shows
+// the raw bytes.
+std::string ShownPath(const std::string& path);
+
+// "-rw-r--r--"-style, with the type letter of `type_name` ('d', 'l', 'h' for a hardlink, '?'
+// for a type without a letter).
+std::string ModeString(const std::string& type_name, uint32_t mode);
+
+// UTC, ISO 8601 with seconds, as `backup list` shows backup times: "2026-11-25T14:30:05Z".
+std::string UtcTime(int64_t unix_ns);
+
+// "2.8x"; "-" when the divisor is 0.
+std::string Ratio(uint64_t a, uint64_t b);
+
+}  // namespace velin::cli
