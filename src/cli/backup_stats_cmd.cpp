@@ -35,7 +35,7 @@ nlohmann::json SourceJson(const backup::SourceStats& s) {
 }
 
 std::string Row(const std::string& name, const std::string& kind, const backup::SourceStats& s) {
-  return fmt::format("  {:<24} {:<7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>10} {:>7} {:>7}", name,
+  return fmt::format("  {:<24} {:<7} {:>7} {:>9} {:>10} {:>10} {:>11} {:>10} {:>7} {:>7}", name,
                      kind, s.backups, s.files, output::FormatBytes(s.logical),
                      output::FormatBytes(s.raw), output::FormatBytes(s.stored),
                      output::FormatBytes(s.trees_stored), Ratio(s.logical, s.raw),
@@ -76,7 +76,7 @@ Status RunStats(Context& ctx, const StatsFlags& flags) {
   } else {
     out.Begin(output::Icon::kList, TrFormat("Backup {}:", snapshots[0].id));
   }
-  out.Line(NoTr(fmt::format("  {:<24} {:<7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>10} {:>7} {:>7}",
+  out.Line(NoTr(fmt::format("  {:<24} {:<7} {:>7} {:>9} {:>10} {:>10} {:>11} {:>10} {:>7} {:>7}",
                             Tr("Source"), Tr("Kind"), Tr("Backups"), Tr("Files"), Tr("Logical"),
                             Tr("Raw"), Tr("Stored"), Tr("Trees"), Tr("Dedup"), Tr("Compr."))));
   for (const auto& s : st.sources) {

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "support/backup_fixture.hpp"
+#include "support/db_servers.hpp"
 
 namespace velin::testing {
 namespace {
@@ -270,6 +271,60 @@ TEST_F(BackupInspectTest, StatsPerSourceAndForTheRepository) {
   EXPECT_NE(human.out.find("  storage "), std::string::npos) << human.out;
   EXPECT_NE(human.out.find("  total "), std::string::npos) << human.out;
   EXPECT_EQ(app_.Run({"backup", "stats", "nope"}).exit_code, 2);
+}
+
+// Under LANG=de_DE.UTF-8 every line these commands show comes from the German catalogue
+// (tests/integration/i18n_german_test.cpp explains the miss report).
+TEST_F(BackupInspectTest, EveryLineIsGermanUnderAGermanLocale) {
+  Change();
+  const std::string report = app_.path("misses.txt");
+  RunOptions de;
+  de.env = {{"LANG", "de_DE.UTF-8"}, {"VELIN_I18N_REPORT_MISSES", report}};
+  de.unset_env = {"LC_ALL", "LC_MESSAGES"};
+  const std::vector<std::vector<std::string>> runs = {
+      {"backup", "ls", "latest", "-l", "-R"},
+      {"backup", "ls", "latest", "storage/nope"},
+      {"backup", "find", "*.txt"},
+      {"backup", "find", "*.exe"},
+      {"backup", "diff", first_, second_},
+      {"backup", "dump", "latest", "storage/uploads"},
+      {"backup", "dump", "latest", "storage/uploads/nope"},
+      {"backup", "stats"},
+      {"backup", "stats", "latest"},
+  };
+  for (const auto& args : runs) app_.Run(args, de);
+  RunResult diff = app_.Run({"backup", "diff", first_, second_}, de);
+  EXPECT_NE(diff.out.find("Änderungen von"), std::string::npos) << diff.out;
+  const std::string misses =
+      std::filesystem::exists(report) ? ReadFileOrDie(report) : std::string();
+  EXPECT_EQ(misses, "");
+}
+
+// A PostgreSQL stream is pg_dump's custom format: `velin backup dump latest db | pg_restore`
+// reads it from the pipe.
+TEST(BackupInspectPostgresTest, DumpOfTheDatabasePipesIntoPgRestore) {
+  PostgresServer& pg = PostgresServer::Shared();
+  const std::string db = pg.CreateDatabase();
+  pg.Sql(db,
+         "SET ROLE app; CREATE TABLE users (id int PRIMARY KEY, name text);"
+         "INSERT INTO users SELECT i, 'user ' || i FROM generate_series(1, 20) i;");
+  BackupApp app({"db"}, "\n[database]\ndriver = \"postgresql\"\nhost = \"127.0.0.1\"\nport = " +
+                            std::to_string(pg.port()) + "\nuser = \"app\"\nname = \"" + db +
+                            "\"\npassword_env = \"VELIN_TEST_DB_PASSWORD\"\n");
+  RunOptions with_password;
+  with_password.env["VELIN_TEST_DB_PASSWORD"] = kAppPassword;
+  ASSERT_EQ(app.Run({"backup", "create"}, with_password).exit_code, 0);
+  nlohmann::json ls = app.Json({"backup", "ls", "latest"}, 0, with_password);
+  ASSERT_EQ(ls["streams"].size(), 1u);
+  EXPECT_EQ(ls["streams"][0]["metadata"]["dump_format"], "pg_custom");
+  RunResult dump = app.Run({"backup", "dump", "latest", "db"}, with_password);
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  RunOptions pipe;
+  pipe.stdin_data = dump.out;
+  RunResult sql = RunProgram({"pg_restore", "--data-only", "--table=users", "-f", "-"}, pipe);
+  ASSERT_EQ(sql.exit_code, 0) << sql.err;
+  EXPECT_NE(sql.out.find("COPY public.users (id, name) FROM stdin;"), std::string::npos) << sql.out;
+  EXPECT_NE(sql.out.find("20\tuser 20\n"), std::string::npos) << sql.out;
 }
 
 }  // namespace
