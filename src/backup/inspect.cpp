@@ -105,6 +105,8 @@ Status RequireIndexed(repo::Repository& repo, const std::vector<repo::BlobId>& c
 }  // namespace
 
 std::string NodeTypeName(NodeType type) {
+  // `default`, not an exhaustive switch: a node type added to the tree format later still
+  // lists (by number) until it is named here.
   switch (type) {
     case NodeType::kFile:
       return "file";
@@ -114,8 +116,9 @@ std::string NodeTypeName(NodeType type) {
       return "symlink";
     case NodeType::kHardlink:
       return "hardlink";
+    default:
+      return "type " + std::to_string(static_cast<unsigned>(type));
   }
-  return "type " + std::to_string(static_cast<unsigned>(type));
 }
 
 Status WalkBackup(repo::Repository& repo, const repo::Snapshot& snapshot,

@@ -65,7 +65,7 @@ void RegisterBackupDump(CLI::App& group, Context& ctx) {
       "Examples:\n"
       "  velin backup dump latest storage/uploads/a.jpg > a.jpg\n"
       "  velin backup dump latest db | pg_restore -d shop_copy      (PostgreSQL, custom format)\n"
-      "  velin backup dump latest db > copy.db          (SQLite: the stream is a database file)\n"
+      "  velin backup dump latest db > copy.db                       (SQLite: a database file)\n"
       "Exit 4 when a chunk is damaged: what was written so far must be thrown away.");
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunDump(ctx, *flags); }); });
 }
