@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "support/test_support.hpp"
 #include "velin/backup/archiver.hpp"
@@ -132,6 +133,47 @@ TEST(InspectTest, FindDiffAndListAcrossTwoBackups) {
   // Distinct contents: jpeg-a, jpeg-b, same, jpeg-b edited, new.
   EXPECT_EQ(stats->sources[1].raw, 6u + 6 + 4 + 14 + 3);
   EXPECT_GE(stats->repository_blobs, stats->total.blobs);
+}
+
+// Diff never reads a directory whose tree id is the same in both backups: with that tree's
+// bytes damaged in its pack, reading it fails, and the diff still succeeds.
+TEST(InspectTest, DiffSkipsUnchangedSubtreesUnread) {
+  Fixture f;
+  testing::WriteFile(f.app() + "/storage/same/deep/x.txt", "same");
+  testing::WriteFile(f.app() + "/storage/edited.txt", "one");
+  repo::Snapshot first = f.Backup({"storage"});
+  testing::WriteFile(f.app() + "/storage/edited.txt", "two!");
+  repo::Snapshot second = f.Backup({"storage"});
+
+  auto same = FindEntry(*f.repo, second, "storage/same");
+  ASSERT_TRUE(same && *same);
+  const repo::BlobId tree = (*same)->node.subtree;
+  const repo::IndexEntry* e = f.repo->index().Find(tree);
+  ASSERT_NE(e, nullptr);
+  const std::string pack = f.repo->index().PackId(e->pack).Hex();
+  std::string pack_path;
+  for (const auto& p : std::filesystem::recursive_directory_iterator(f.dir / "repo")) {
+    if (p.path().filename() == pack) pack_path = p.path();
+  }
+  ASSERT_FALSE(pack_path.empty());
+  {
+    std::fstream file(pack_path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(e->offset + e->length / 2);
+    file.put('\xff');
+  }
+  auto reopened = repo::Repository::Open(*f.backend, false);
+  ASSERT_TRUE(reopened);
+  ASSERT_TRUE((*reopened)->LoadIndex());
+  EXPECT_FALSE((*reopened)->ReadTree(tree));  // the damage is real
+
+  auto diff = DiffBackups(**reopened, first, second);
+  ASSERT_TRUE(diff) << diff.error().message;
+  ASSERT_EQ(diff->size(), 1u);
+  EXPECT_EQ((*diff)[0].path, "storage/edited.txt");
+  // What does read it reports the damage as such.
+  auto listed = ListBackup(**reopened, second, {"storage/same", false});
+  ASSERT_FALSE(listed);
+  EXPECT_EQ(listed.error().code, ExitCode::kDamage);
 }
 
 }  // namespace
