@@ -273,6 +273,20 @@ TEST_F(BackupInspectTest, StatsPerSourceAndForTheRepository) {
   EXPECT_EQ(app_.Run({"backup", "stats", "nope"}).exit_code, 2);
 }
 
+// A file of many chunks comes out whole and in order, chunk after chunk.
+TEST(BackupInspectDumpTest, AFileOfManyChunksComesOutByteForByte) {
+  BackupApp app;
+  const std::string big = RandomData((5 << 20) + 4321, 11);
+  WriteFile(app.root() + "/storage/big.bin", big);
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  nlohmann::json stats = app.Json({"backup", "stats", "latest"});
+  EXPECT_GT(stats["sources"][0]["blobs"].get<int>(), 3);  // several chunks and the trees
+  RunResult dump = app.Run({"backup", "dump", "latest", "storage/big.bin"});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_EQ(dump.out.size(), big.size());
+  EXPECT_TRUE(dump.out == big);
+}
+
 // Under LANG=de_DE.UTF-8 every line these commands show comes from the German catalogue
 // (tests/integration/i18n_german_test.cpp explains the miss report).
 TEST_F(BackupInspectTest, EveryLineIsGermanUnderAGermanLocale) {
