@@ -323,6 +323,22 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
       {"{} does not offer TLS (ftps:// requires it)",
        "{} bietet kein TLS an (ftps:// verlangt es)"},
       {"access denied ({})", "Zugriff verweigert ({})"},
+      // S3 errors (src/storage/s3_request.cpp).
+      {"another region", "einer anderen Region"},
+      {"region '{}'", "Region '{}'"},
+      {"wrong region ({}): bucket '{}' is in {}, not '{}': set storage.s3.region (and "
+       "storage.s3.endpoint)",
+       "falsche Region ({}): Bucket '{}' liegt in {}, nicht in '{}': storage.s3.region (und "
+       "storage.s3.endpoint) setzen"},
+      {"access denied ({}): check the S3 credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
+       "storage.s3.credentials_file)",
+       "Zugriff verweigert ({}): die S3-Zugangsdaten prüfen (AWS_ACCESS_KEY_ID/"
+       "AWS_SECRET_ACCESS_KEY oder storage.s3.credentials_file)"},
+      {"{}: this machine's clock is off", "{}: die Uhr dieses Rechners geht falsch"},
+      {"access denied ({}): the credentials may not use this bucket or prefix",
+       "Zugriff verweigert ({}): die Zugangsdaten dürfen diesen Bucket oder dieses Präfix nicht "
+       "nutzen"},
+      {"bucket '{}' does not exist at {} ({})", "Bucket '{}' existiert nicht bei {} ({})"},
   };
   return kTable;
 }
