@@ -191,6 +191,24 @@ TEST(CliHelpTest, ZshAndFishCompletionsParseAndComplete) {
     RunResult r = RunProgram({"zsh", "-n", dir / "_velin"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err, "");
+    // The completion function itself, with zsh's completion builtins stood in for by ones that
+    // print what they are given (zsh narrows the candidates to the typed prefix itself).
+    const std::string stubs =
+        "compdef() { : }; compadd() { print -r -- \"${@:#--}\" }; _files() { print FILES }; "
+        "_directories() { print DIRS }; source " +
+        dir / "_velin" + "; ";
+    auto complete = [&](const std::string& words, int current) {
+      return RunProgram(
+                 {"zsh", "-c",
+                  stubs + "words=(" + words + "); CURRENT=" + std::to_string(current) + "; _velin"})
+          .out;
+    };
+    EXPECT_EQ(complete("velin backup cr", 3),
+              "init create list restore verify forget prune status unlock upgrade copy key\n");
+    EXPECT_EQ(complete("velin backup create --strategy ''", 5), "full incremental\n");
+    EXPECT_EQ(complete("velin --config x rollback to-version ''", 6), "previous\n");
+    EXPECT_EQ(complete("velin backup restore latest --target ''", 6), "DIRS\n");
+    EXPECT_EQ(complete("velin --config ''", 3), "FILES\n");
   }
   if (Have("fish")) {
     RunResult r = RunProgram({"fish", "-n", dir / "velin.fish"});
