@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "velin/cli/help.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
 #include "velin/monitor/notifier.hpp"
@@ -175,45 +176,10 @@ CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::strin
   return sub;
 }
 
-// When the words of argv name a command group and then a word that is none of its commands
-// ("velin rollback frobnicate"), the one line that says so; "" otherwise. CLI11 itself would
-// only say that a subcommand is required.
-static std::string UnknownCommand(CLI::App& app, int argc, char** argv) {
-  CLI::App* group = &app;
-  std::string path = "velin";
-  for (int i = 1; i < argc; ++i) {
-    std::string word = argv[i];
-    if (word == "--config") {
-      ++i;  // its value
-      continue;
-    }
-    if (word.empty() || word[0] == '-') continue;
-    auto found = group->get_subcommands([&](CLI::App* sub) { return sub->get_name() == word; });
-    if (found.empty()) {
-      std::string known;
-      for (CLI::App* sub : group->get_subcommands({})) {
-        if (sub->get_group().empty()) continue;  // hidden
-        known += (known.empty() ? "" : ", ") + sub->get_name();
-      }
-      return TrFormat("unknown command '{} {}' (the commands of '{}' are: {})", path, word, path,
-                      known);
-    }
-    group = found.front();
-    path += " " + word;
-    if (group->get_subcommands({}).empty()) return "";  // a command: its own words follow
-  }
-  return "";
-}
-
-int Run(int argc, char** argv) {
-  // A fixed mmap threshold: buffers of 1 MiB and more (chunks, packs, blobs) go back to the
-  // system when freed instead of staying in per-thread malloc arenas, whose retained memory
-  // doubled peak RSS; the engines reuse such buffers where they churn.
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
-  InitLanguageFromEnvironment();
-  Context ctx;
-  CLI::App app{"velin: backups and rollbacks for self-hosted web applications", "velin"};
-  app.set_version_flag("--version", std::string("velin ") + kVersion);
+void BuildCommandTree(CLI::App& app, Context& ctx) {
+  app.name("velin");
+  app.description("Backups and rollbacks for self-hosted web applications");
+  app.set_version_flag("-V,--version", std::string("velin ") + kVersion, "Print the version");
   app.add_option("--config", ctx.global.config_path,
                  "Config file (default: velin.toml here or in a parent)");
   app.add_flag("--json", ctx.global.json, "Print one JSON document on stdout");
@@ -226,7 +192,19 @@ int Run(int argc, char** argv) {
   RegisterBackupCommands(app, ctx);
   RegisterRollbackCommands(app, ctx);
   RegisterConfigCommands(app, ctx);
+  RegisterCompletionCommands(app, ctx);
+  FinishCommandTree(app);
+}
 
+int Run(int argc, char** argv) {
+  // A fixed mmap threshold: buffers of 1 MiB and more (chunks, packs, blobs) go back to the
+  // system when freed instead of staying in per-thread malloc arenas, whose retained memory
+  // doubled peak RSS; the engines reuse such buffers where they churn.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  InitLanguageFromEnvironment();
+  Context ctx;
+  CLI::App app;
+  BuildCommandTree(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -237,11 +215,10 @@ int Run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    if (std::string unknown = UnknownCommand(app, argc, argv); !unknown.empty()) {
-      std::fprintf(stderr, "%s: %s\n", Tr("error").data(), unknown.c_str());
-      return static_cast<int>(ExitCode::kUsage);
-    }
-    std::fprintf(stderr, "%s: %s (see velin --help)\n", Tr("error").data(), e.what());
+    // One line in velin's own style (and the JSON error document with --json), exit 2.
+    if (ctx.global.json) UseEnglish();
+    output::Console console(output::DetectConsoleOptions(ctx.global.json, false, false));
+    console.Fail(Error{ExitCode::kUsage, ParseErrorMessage(app, e), 0});
     return static_cast<int>(ExitCode::kUsage);
   }
   return ctx.exit_code();

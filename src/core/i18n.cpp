@@ -12,6 +12,7 @@
 namespace velin {
 namespace i18n_detail {
 const std::unordered_map<std::string_view, std::string_view>& MoreGerman();  // i18n_german.cpp
+const std::unordered_map<std::string_view, std::string_view>& HelpGerman();  // i18n_help_german.cpp
 }  // namespace i18n_detail
 namespace {
 
@@ -411,10 +412,10 @@ std::string_view Tr(std::string_view english) {
   auto it = table.find(english);
   bool found = it != table.end();
   std::string_view text = found ? it->second : english;
-  if (!found) {
-    const auto& more = i18n_detail::MoreGerman();
-    auto more_it = more.find(english);
-    found = more_it != more.end();
+  for (const auto* more : {&i18n_detail::MoreGerman(), &i18n_detail::HelpGerman()}) {
+    if (found) break;
+    auto more_it = more->find(english);
+    found = more_it != more->end();
     if (found) text = more_it->second;
   }
   if (!g_report_path.empty()) {

@@ -6,6 +6,7 @@
 
 #include "storage/curl_session.hpp"
 #include "storage/file_server_transfer.hpp"
+#include "velin/core/i18n.hpp"
 
 namespace velin::storage {
 namespace {
@@ -104,30 +105,35 @@ Result<FileServerBackend::Reply> FileServerBackend::PerformWithRetries(const Tra
 
 Error FileServerBackend::CurlError(const Transfer& transfer, int code,
                                    const char* error_buffer) const {
-  std::string where = Location() + ": " + transfer.what + ": ";
+  // "ftp://…: get NAME: " (the verb is FTP's word, not English prose).
+  std::string where = NoTr(Location() + ": " + transfer.what + ": ");
   std::string detail = DescribeCurlError(static_cast<CURLcode>(code), error_buffer);
   std::string server = options_.host + ":" + std::to_string(options_.port);
   switch (code) {
     case CURLE_REMOTE_FILE_NOT_FOUND:
-      return Error{ExitCode::kFailed, where + "no such object (" + detail + ")", ENOENT};
+      return Error{ExitCode::kFailed, where + TrFormat("no such object ({})", detail), ENOENT};
     case CURLE_LOGIN_DENIED:
       return Error{ExitCode::kUsage,
-                   where + "login as '" + options_.user + "' refused by " + server +
-                       (IsSftp() ? " (check storage.sftp.key_file " + options_.key_file + ")"
-                                 : " (check VELIN_FTP_PASSWORD)"),
+                   where + (IsSftp() ? TrFormat("login as '{}' refused by {} (check "
+                                                "storage.sftp.key_file {})",
+                                                options_.user, server, options_.key_file)
+                                     : TrFormat("login as '{}' refused by {} (check "
+                                                "VELIN_FTP_PASSWORD)",
+                                                options_.user, server)),
                    EACCES};
     case CURLE_PEER_FAILED_VERIFICATION:
-      return Error{
-          ExitCode::kUsage,
-          where + (IsSftp() ? "host key of " + server + " is missing from or does not match " +
-                                  options_.known_hosts + " (storage.sftp.known_hosts)"
-                            : "TLS certificate of " + server + " is not trusted (" + detail + ")"),
-          0};
-    case CURLE_USE_SSL_FAILED:
-      return Error{ExitCode::kUsage, where + server + " does not offer TLS (ftps:// requires it)",
+      return Error{ExitCode::kUsage,
+                   where + (IsSftp() ? TrFormat("host key of {} is missing from or does not "
+                                                "match {} (storage.sftp.known_hosts)",
+                                                server, options_.known_hosts)
+                                     : TrFormat("TLS certificate of {} is not trusted ({})", server,
+                                                detail)),
                    0};
+    case CURLE_USE_SSL_FAILED:
+      return Error{ExitCode::kUsage,
+                   where + TrFormat("{} does not offer TLS (ftps:// requires it)", server), 0};
     case CURLE_REMOTE_ACCESS_DENIED:
-      return Error{ExitCode::kFailed, where + "access denied (" + detail + ")", EACCES};
+      return Error{ExitCode::kFailed, where + TrFormat("access denied ({})", detail), EACCES};
     default:
       return Error{ExitCode::kFailed, where + detail, 0};
   }

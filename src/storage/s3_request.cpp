@@ -146,7 +146,7 @@ Result<S3Backend::Response> S3Backend::PerformWithRetries(const Request& request
 Error S3Backend::HttpError(const Request& request, const Response& response,
                            bool& transient) const {
   S3ErrorBody body = ParseS3Error(response.body);
-  std::string where = Location() + ": " + request.what + ": ";
+  std::string where = NoTr(Location() + ": " + request.what + ": ");
   std::string status = "HTTP " + std::to_string(response.status);
   if (!body.code.empty()) status += " " + body.code;
   transient = IsRetryableStatus(response.status, body.code);
@@ -155,41 +155,44 @@ Error S3Backend::HttpError(const Request& request, const Response& response,
       body.code == "AuthorizationHeaderMalformed" ||
       body.code == "IllegalLocationConstraintException" ||
       (response.status == 400 && !region.empty() && region != options_.region)) {
-    std::string in = region.empty() ? "another region" : "region '" + region + "'";
+    std::string in =
+        region.empty() ? std::string(Tr("another region")) : TrFormat("region '{}'", region);
     return Error{ExitCode::kUsage,
-                 where + "wrong region (" + status + "): bucket '" + options_.bucket + "' is in " +
-                     in + ", not '" + options_.region +
-                     "': set storage.s3.region (and storage.s3.endpoint)",
+                 where + TrFormat("wrong region ({}): bucket '{}' is in {}, not '{}': set "
+                                  "storage.s3.region (and storage.s3.endpoint)",
+                                  status, options_.bucket, in, options_.region),
                  0};
   }
   if (response.status == 403) {
     if (body.code == "InvalidAccessKeyId" || body.code == "SignatureDoesNotMatch") {
       return Error{ExitCode::kUsage,
-                   where + "access denied (" + status +
-                       "): check the S3 credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
-                       "storage.s3.credentials_file)",
+                   where + TrFormat("access denied ({}): check the S3 credentials "
+                                    "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
+                                    "storage.s3.credentials_file)",
+                                    status),
                    EACCES};
     }
     if (body.code == "RequestTimeTooSkewed") {
-      return Error{ExitCode::kFailed, where + status + ": this machine's clock is off", 0};
+      return Error{ExitCode::kFailed, where + TrFormat("{}: this machine's clock is off", status),
+                   0};
     }
     return Error{ExitCode::kFailed,
-                 where + "access denied (" + status +
-                     (body.message.empty() ? "" : ": " + body.message) +
-                     "): the credentials may not use this bucket or prefix",
+                 where + TrFormat("access denied ({}): the credentials may not use this bucket "
+                                  "or prefix",
+                                  body.message.empty() ? status : status + ": " + body.message),
                  EACCES};
   }
   if (response.status == 404 && body.code == "NoSuchBucket") {
     return Error{ExitCode::kUsage,
-                 where + "bucket '" + options_.bucket + "' does not exist at " + options_.endpoint +
-                     " (" + status + ")",
+                 where + TrFormat("bucket '{}' does not exist at {} ({})", options_.bucket,
+                                  options_.endpoint, status),
                  0};
   }
   if (response.status == 404) {
-    return Error{ExitCode::kFailed, where + "no such object (" + status + ")", ENOENT};
+    return Error{ExitCode::kFailed, where + TrFormat("no such object ({})", status), ENOENT};
   }
-  std::string message = where + status;
-  if (!body.message.empty()) message += ": " + body.message;
+  std::string message = where + NoTr(status);
+  if (!body.message.empty()) message += ": " + NoTr(body.message);  // the server's words
   return Error{ExitCode::kFailed, message, 0};
 }
 

@@ -89,6 +89,12 @@ CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::strin
 void RegisterConfigCommands(CLI::App& app, Context& ctx);
 void RegisterBackupCommands(CLI::App& app, Context& ctx);
 void RegisterRollbackCommands(CLI::App& app, Context& ctx);
+// velin completion bash|zsh|fish, and the hidden velin __man (src/cli/completion.cpp).
+void RegisterCompletionCommands(CLI::App& app, Context& ctx);
+
+// The whole command tree with its global flags, help texts and examples (help.hpp), ready to
+// parse; the tests walk it too.
+void BuildCommandTree(CLI::App& app, Context& ctx);
 
 // Builds the command tree, parses argv, runs the command; returns the exit code.
 int Run(int argc, char** argv);
