@@ -111,11 +111,6 @@ void RegisterBackupDiff(CLI::App& group, Context& ctx) {
   AddRepoFlags(cmd, flags->repo);
   AddNoLockFlag(cmd, flags->repo);
   AddSelectFlags(cmd, flags->select, true);
-  cmd->footer(
-      "Examples:\n"
-      "  velin backup diff 20261129-0300-full latest   what the last night changed\n"
-      "  velin backup diff 2026112 20261130 --json     by prefixes, as one JSON document\n"
-      "Lines: + added, - removed, M content changed, U mode/owner/mtime only");
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunDiff(ctx, *flags); }); });
 }
 

@@ -61,12 +61,6 @@ void RegisterBackupDump(CLI::App& group, Context& ctx) {
   AddRepoFlags(cmd, flags->repo);
   AddNoLockFlag(cmd, flags->repo);
   AddSelectFlags(cmd, flags->select, true);
-  cmd->footer(
-      "Examples:\n"
-      "  velin backup dump latest storage/uploads/a.jpg > a.jpg\n"
-      "  velin backup dump latest db | pg_restore -d shop_copy      (PostgreSQL, custom format)\n"
-      "  velin backup dump latest db > copy.db                       (SQLite: a database file)\n"
-      "Exit 4 when a chunk is damaged: what was written so far must be thrown away.");
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunDump(ctx, *flags); }); });
 }
 

@@ -85,11 +85,6 @@ void RegisterBackupFind(CLI::App& group, Context& ctx) {
   AddRepoFlags(cmd, flags->repo);
   AddNoLockFlag(cmd, flags->repo);
   AddSelectFlags(cmd, flags->select, true);
-  cmd->footer(
-      "Examples:\n"
-      "  velin backup find 'invoice-*.pdf'             by file name, newest backup first\n"
-      "  velin backup find 'storage/uploads/*.jpg'     by path (the pattern holds a '/')\n"
-      "  velin backup find '*.sql' --all --json        in every host's and app's backups");
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunFind(ctx, *flags); }); });
 }
 

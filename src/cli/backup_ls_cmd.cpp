@@ -120,11 +120,6 @@ void RegisterBackupLs(CLI::App& group, Context& ctx) {
   AddRepoFlags(cmd, flags->repo);
   AddNoLockFlag(cmd, flags->repo);
   AddSelectFlags(cmd, flags->select, true);
-  cmd->footer(
-      "Examples:\n"
-      "  velin backup ls latest                      the include roots and database streams\n"
-      "  velin backup ls latest storage/uploads -l   one directory, with modes, sizes, times\n"
-      "  velin backup ls 20261130 -R --json          everything, as one JSON document");
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunLs(ctx, *flags); }); });
 }
 

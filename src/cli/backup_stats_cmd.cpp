@@ -104,11 +104,6 @@ void RegisterBackupStats(CLI::App& group, Context& ctx) {
   AddRepoFlags(cmd, flags->repo);
   AddNoLockFlag(cmd, flags->repo);
   AddSelectFlags(cmd, flags->select, false);
-  cmd->footer(
-      "Examples:\n"
-      "  velin backup stats                 the whole repository, per source\n"
-      "  velin backup stats latest          what the newest backup holds and references\n"
-      "  velin backup stats --json          as one JSON document");
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunStats(ctx, *flags); }); });
 }
 

@@ -165,7 +165,9 @@ const std::map<std::string, std::vector<Example>>& ExampleTable() {
         {"velin backup find 'storage/uploads/*' --all",
          "The same for every host and application"}}},
       {"backup diff",
-       {{"velin backup diff 3f2a9c latest", "What changed between two backups"},
+       {{"velin backup diff 3f2a9c latest",
+         "What changed between two backups (+ added, - removed, M content changed, U "
+         "mode/owner/mtime only)"},
         {"velin backup diff 3f2a9c latest --json", "The same as one JSON document"}}},
       {"backup dump",
        {{"velin backup dump latest storage/uploads/a.jpg > a.jpg",
