@@ -14,12 +14,6 @@ namespace velin::backup {
 
 namespace {
 
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
-
 std::string FormatTime(std::chrono::system_clock::time_point t, const char* format, bool local) {
   std::time_t tt = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
@@ -77,12 +71,12 @@ Result<int> NextSuffix(repo::Repository& repo, const std::string& base) {
 
 // Picks the id and writes the snapshot, under the commit lock so that two backups in the
 // same minute get different ids.
-Status CommitSnapshot(repo::Repository& repo, repo::Snapshot& snapshot, const std::string& base,
-                      std::chrono::milliseconds wait) {
+Status CommitSnapshot(io::Env& env, repo::Repository& repo, repo::Snapshot& snapshot,
+                      const std::string& base, std::chrono::milliseconds wait) {
   repo::LockOptions lock_options;
   lock_options.wait = wait;
   VELIN_ASSIGN(auto lock,
-               repo::RepoLock::Acquire(repo.backend(), repo::LockKind::kCommit, lock_options));
+               repo::RepoLock::Acquire(env, repo.backend(), repo::LockKind::kCommit, lock_options));
   VELIN_ASSIGN(int n, NextSuffix(repo, base));
   std::string id = n == 1 ? base : base + "-" + std::to_string(n);
   for (;;) {
@@ -101,10 +95,10 @@ Status CommitSnapshot(repo::Repository& repo, repo::Snapshot& snapshot, const st
 
 Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Reporter& reporter,
                                     const CreateOptions& options) {
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = env.SteadyNow();
   const auto now = env.Now();
   for (const auto& inc : options.include) VELIN_TRY(ValidateInclude(inc));
-  const std::string host = options.host.empty() ? HostName() : options.host;
+  const std::string host = options.host.empty() ? env.HostName() : options.host;
   std::vector<repo::Snapshot> history;
   if (options.strategy == "incremental") {
     VELIN_ASSIGN(history, repo.LoadAllSnapshots(nullptr));
@@ -168,10 +162,8 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   snapshot.stats = walk.stats();
   snapshot.stats.bytes_added = ws.stored_bytes_added;
   snapshot.stats.blobs_added = ws.blobs_added;
-  snapshot.stats.duration_ms =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - started)
-                                .count());
+  snapshot.stats.duration_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(env.SteadyNow() - started).count());
   snapshot.time = FormatTime(now, "%Y-%m-%dT%H:%M:%SZ", false);
   snapshot.unix_time =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
@@ -183,7 +175,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   snapshot.compression = std::string(repo::CodecName(options.codec));
   std::string base = FormatTime(now, "%Y%m%d-%H%M", true) +
                      (options.strategy == "incremental" ? "-incr" : "-full");
-  VELIN_TRY(CommitSnapshot(repo, snapshot, base, options.commit_lock_wait));
+  VELIN_TRY(CommitSnapshot(env, repo, snapshot, base, options.commit_lock_wait));
   return snapshot;
 }
 

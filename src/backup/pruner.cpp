@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/repo/pack.hpp"
 
@@ -23,8 +24,7 @@ using BlobSet = std::unordered_set<BlobId, BlobIdHash>;
 
 // For crash tests only: VELIN_TEST_CRASH_AT=<step> ends the process here as kill -9 would.
 void CrashPoint(const char* step) {
-  const char* at = std::getenv("VELIN_TEST_CRASH_AT");
-  if (at != nullptr && std::strcmp(at, step) == 0) ::_exit(86);
+  if (GetEnvironment("VELIN_TEST_CRASH_AT") == step) ::_exit(86);
 }
 
 Status RequireIndexed(repo::Repository& r, const BlobId& id, const std::string& snapshot) {
@@ -133,21 +133,21 @@ Status ReadIndexObjects(repo::Repository& r, Plan& plan) {
 
 // The storage's "now", or a time before it: the newest lock object's modification time (ours,
 // the exclusive lock, was written when this prune began), else this machine's clock.
-Result<int64_t> StorageNow(repo::Repository& r) {
+Result<int64_t> StorageNow(io::Env& env, repo::Repository& r) {
   VELIN_ASSIGN(auto locks, r.backend().List("locks/"));
   int64_t newest = 0;
   for (const auto& l : locks) newest = std::max(newest, l.mtime);
   if (newest > 0) return newest;
-  return static_cast<int64_t>(::time(nullptr));
+  return std::chrono::duration_cast<std::chrono::seconds>(env.Now().time_since_epoch()).count();
 }
 
 // Pack objects present in the backend; index entries for packs that are gone are dropped. A
 // pack no index lists that is younger than the lock stale age (or of unknown age) is left out
 // of the plan: it may belong to a create that is still running.
-Status ReadPackObjects(repo::Repository& r, const PruneOptions& options, Plan& plan,
+Status ReadPackObjects(io::Env& env, repo::Repository& r, const PruneOptions& options, Plan& plan,
                        PruneResult& result) {
   VELIN_ASSIGN(auto objects, r.backend().List("data/"));
-  VELIN_ASSIGN(const int64_t now, StorageNow(r));
+  VELIN_ASSIGN(const int64_t now, StorageNow(env, r));
   std::unordered_set<BlobId, BlobIdHash> present;
   for (const auto& obj : objects) {
     auto id = repo::ParseBlobId(obj.name.substr(obj.name.rfind('/') + 1));
@@ -327,13 +327,13 @@ Status Execute(repo::Repository& r, const Plan& plan, PruneResult& result, Repor
 
 }  // namespace
 
-Result<PruneResult> Prune(repo::Repository& repository, const PruneOptions& options,
+Result<PruneResult> Prune(repo::Repository& repository, io::Env& env, const PruneOptions& options,
                           Reporter& reporter) {
   PruneResult result;
   VELIN_ASSIGN(BlobSet used, CollectUsed(repository, result));
   Plan plan;
   VELIN_TRY(ReadIndexObjects(repository, plan));
-  VELIN_TRY(ReadPackObjects(repository, options, plan, result));
+  VELIN_TRY(ReadPackObjects(env, repository, options, plan, result));
   VELIN_TRY(Classify(repository, used, options.repack_threshold, plan));
   Tally(plan, result);
   result.bytes_after = result.bytes_before;

@@ -567,7 +567,7 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
     return UsageError(TrFormat("backup {} has no path '{}'", snapshot.id, options.only));
   }
   // One flush of the target's file system for the whole restore instead of an fsync per file.
-  if (::syncfs(root->fd()) != 0) return ErrnoError(TrFormat("syncfs {}", options.target), errno);
+  VELIN_TRY(env.SyncFileSystem(*root));
   return restorer.stats;
 }
 

@@ -51,11 +51,11 @@ Result<repo::SnapshotFilter> FilterOf(const config::Config& cfg, const SelectFla
 
 namespace {
 // For tests only: VELIN_TEST_LOCK_REFRESH_MS refreshes locks that often instead of every 5 min.
-repo::LockOptions LockOptionsFor(std::chrono::milliseconds wait) {
+repo::LockOptions LockOptionsFor(io::Env& env, std::chrono::milliseconds wait) {
   repo::LockOptions o;
   o.wait = wait;
-  if (const char* ms = std::getenv("VELIN_TEST_LOCK_REFRESH_MS"); ms != nullptr && *ms != '\0') {
-    o.refresh_every = std::chrono::milliseconds(std::max(10L, std::atol(ms)));
+  if (auto ms = env.GetEnv("VELIN_TEST_LOCK_REFRESH_MS"); ms && !ms->empty()) {
+    o.refresh_every = std::chrono::milliseconds(std::max(10L, std::atol(ms->c_str())));
   }
   return o;
 }
@@ -88,7 +88,8 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
   if (flags.no_lock && !reader)
     return UsageError(std::string(Tr("--no-lock is only for commands that read")));
   if (!flags.no_lock) {
-    auto lock = repo::RepoLock::Acquire(*r.backend, kind, LockOptionsFor(*wait));
+    auto lock =
+        repo::RepoLock::Acquire(ctx.env(), *r.backend, kind, LockOptionsFor(ctx.env(), *wait));
     if (lock) {
       r.lock = std::move(*lock);
       r.repo->SetCommitGuard([l = r.lock.get()] { return l->Check(); });

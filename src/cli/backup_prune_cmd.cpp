@@ -60,7 +60,7 @@ Status RunPrune(Context& ctx, const PruneFlags& flags) {
   backup::PruneOptions options;
   options.repack_threshold = cfg->backup.repack_threshold;
   options.dry_run = flags.dry_run;
-  VELIN_ASSIGN(auto result, backup::Prune(*r.repo, options, out));
+  VELIN_ASSIGN(auto result, backup::Prune(*r.repo, ctx.env(), options, out));
   if (out.json()) {
     out.Json(ToJson(result, flags.dry_run));
   } else {
@@ -92,7 +92,7 @@ Result<nlohmann::json> Maintain(Context& ctx, const RepoFlags& flags) {
   if (forgot.forgotten == 0) return j;
   backup::PruneOptions options;
   options.repack_threshold = b.repack_threshold;
-  VELIN_ASSIGN(auto pruned, backup::Prune(*r.repo, options, out));
+  VELIN_ASSIGN(auto pruned, backup::Prune(*r.repo, ctx.env(), options, out));
   j["prune"] = ToJson(pruned, false);
   if (!out.json()) {
     out.Done(TrFormat("{} old backup(s) forgotten, {} freed", forgot.forgotten,

@@ -9,21 +9,12 @@
 namespace velin::cli {
 namespace {
 
-Result<std::string> MakeTempDir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string templ =
-      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/velin-restore-test-XXXXXX";
-  if (::mkdtemp(templ.data()) == nullptr)
-    return ErrnoError(TrFormat("cannot create {}", templ), errno);
-  return templ;
-}
-
 Status RestoreTestFiles(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
                         nlohmann::json& report) {
   bool has_paths = false;
   for (const auto& src : snapshot.sources) has_paths = has_paths || src.kind == "path";
   if (!has_paths) return Ok();
-  VELIN_ASSIGN(std::string dir, MakeTempDir());
+  VELIN_ASSIGN(std::string dir, ctx.env().MakeTempDir("velin-restore-test-"));
   backup::RestoreOptions options;
   options.target = dir;
   Result<backup::RestoreStats> st =

@@ -78,7 +78,7 @@ Result<Facts> Gather(Context& ctx, const StatusFlags& flags) {
     f.counts[std::string(prefix, std::strlen(prefix) - 1)] = c.objects;
     f.size += c.bytes;
   }
-  VELIN_ASSIGN(f.locks, repo::ListLocks(*r.backend, std::chrono::seconds(1800), f.now));
+  VELIN_ASSIGN(f.locks, repo::ListLocks(ctx.env(), *r.backend, std::chrono::seconds(1800), f.now));
   VELIN_ASSIGN(f.verify, backup::LoadVerifyRecord(*r.backend));
   return f;
 }

@@ -19,7 +19,7 @@ Status RunUnlock(Context& ctx, const UnlockFlags& flags) {
   VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags.repo, false));
   const int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(ctx.env().Now().time_since_epoch()).count();
-  VELIN_ASSIGN(auto locks, repo::ListLocks(*r.backend, std::chrono::seconds(1800), now));
+  VELIN_ASSIGN(auto locks, repo::ListLocks(ctx.env(), *r.backend, std::chrono::seconds(1800), now));
   std::vector<repo::LockInfo> doomed;
   for (const auto& l : locks) {
     if (!flags.stale_only || l.stale) doomed.push_back(l);

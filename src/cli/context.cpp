@@ -21,7 +21,9 @@ Result<const config::Config*> Context::Config() {
   if (config_) return &*config_;
   std::string path = global.config_path;
   if (path.empty()) {
-    if (const char* env_path = std::getenv("VELIN_CONFIG"); env_path && *env_path) path = env_path;
+    if (auto env_path = env().GetEnv("VELIN_CONFIG"); env_path && !env_path->empty()) {
+      path = *env_path;
+    }
   }
   if (path.empty()) {
     std::error_code ec;
@@ -33,7 +35,7 @@ Result<const config::Config*> Context::Config() {
     }
     path = *found;
   }
-  VELIN_ASSIGN(config::Config loaded, config::LoadConfig(path));
+  VELIN_ASSIGN(config::Config loaded, config::LoadConfig(path, env()));
   config_ = std::move(loaded);
   // The variables holding the repository's and the database's passwords reach no child.
   RegisterSecretEnvironmentVariable(config_->backup.password_env);

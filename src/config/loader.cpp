@@ -14,6 +14,7 @@
 
 #include "config/schema.hpp"
 #include "velin/config/config.hpp"
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/secret_file.hpp"
 #include "velin/rollback/fleet.hpp"
@@ -105,7 +106,7 @@ const char* KindName(KeyKind kind) {
 
 class Loader {
  public:
-  Loader(std::string path) : path_(std::move(path)) {}
+  Loader(std::string path, io::Env& env) : path_(std::move(path)), env_(env) {}
 
   Result<Config> Load(const std::string& text) {
     config_ = DefaultConfig(Dirname(path_));
@@ -290,9 +291,9 @@ class Loader {
   Status ApplyEnvironment() {
     for (const KeySpec& spec : Schema()) {
       std::string name = EnvName(spec);
-      const char* raw = std::getenv(name.c_str());
-      if (raw == nullptr) continue;
-      std::string text(raw);
+      std::optional<std::string> raw = env_.GetEnv(name);
+      if (!raw) continue;
+      std::string text = std::move(*raw);
       auto fail = [&](const std::string& m) {
         return UsageError(TrFormat("environment {}: {}", name, m));
       };
@@ -520,8 +521,7 @@ class Loader {
     if (p.empty() || IsRemoteDestination(p)) return p;
     fs::path path(p);
     if (p == "~" || p.rfind("~/", 0) == 0) {
-      const char* home = std::getenv("HOME");
-      if (home != nullptr) path = fs::path(home) / p.substr(p.size() > 1 ? 2 : 1);
+      if (auto home = env_.GetEnv("HOME")) path = fs::path(*home) / p.substr(p.size() > 1 ? 2 : 1);
     }
     if (path.is_relative()) path = fs::path(base) / path;
     std::string out = path.lexically_normal().string();
@@ -553,8 +553,7 @@ class Loader {
       if (config_.app.name.empty()) config_.app.name = "/";
     }
     if (config_.app.host.empty()) {
-      char buf[256] = {};
-      if (::gethostname(buf, sizeof buf - 1) == 0) config_.app.host = buf;
+      config_.app.host = env_.HostName();
       if (config_.app.host.empty()) config_.app.host = "localhost";
     }
   }
@@ -579,6 +578,7 @@ class Loader {
   }
 
   std::string path_;
+  io::Env& env_;
   Config config_;
   std::map<std::string, Position> positions_;
   std::map<std::string, Position> section_positions_;
@@ -600,25 +600,24 @@ std::optional<std::string> FindConfigFile(const std::string& start_dir) {
   }
 }
 
-Result<Config> LoadConfigFromString(const std::string& text, const std::string& path) {
-  Loader loader(path);
+Result<Config> LoadConfigFromString(const std::string& text, const std::string& path,
+                                    io::Env& env) {
+  Loader loader(path, env);
   return loader.Load(text);
 }
 
-Result<Config> LoadConfig(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return UsageError(TrFormat("{}: no such config file", path));
-  if (fs::is_directory(path, ec))
-    return UsageError(TrFormat("{}: is a directory, not a config file", path));
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr)
-    return UsageError(TrFormat("{}: cannot read: {}", path, Tr(std::strerror(errno))));
-  std::string text;
-  char buf[8192];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  std::fclose(f);
-  return LoadConfigFromString(text, path);
+Result<Config> LoadConfig(const std::string& path, io::Env& env) {
+  // Follows a symlinked config file, as opening it does.
+  auto text = env.ReadFile(path);
+  if (!text) {
+    const int err = text.error().sys_errno;
+    if (err == ENOENT || err == ENOTDIR) {
+      return UsageError(TrFormat("{}: no such config file", path));
+    }
+    if (err == EISDIR) return UsageError(TrFormat("{}: is a directory, not a config file", path));
+    return UsageError(TrFormat("{}: cannot read: {}", path, Tr(std::strerror(err))));
+  }
+  return LoadConfigFromString(*text, path, env);
 }
 
 Config DefaultConfig(const std::string& dir) {
@@ -643,8 +642,7 @@ bool IsRemoteDestination(const std::string& destination) {
 Result<std::string> ReadSecret(const std::string& env_var, const std::string& file,
                                const std::string& what) {
   if (!env_var.empty()) {
-    const char* value = std::getenv(env_var.c_str());
-    if (value != nullptr) return std::string(value);
+    if (std::optional<std::string> value = GetEnvironment(env_var)) return *value;
     if (file.empty()) {
       return UsageError(TrFormat("{}: environment variable {} is not set", what, env_var));
     }

@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "velin/core/environment.hpp"
+
 namespace velin {
 namespace i18n_detail {
 const std::unordered_map<std::string_view, std::string_view>& MoreGerman();  // i18n_german.cpp
@@ -385,8 +387,8 @@ void RecordLocked(MissReport& r, std::string_view kind, std::string_view text) {
 bool LanguageIsGerman() {
   // POSIX precedence: LC_ALL, then LC_MESSAGES, then LANG.
   for (const char* var : {"LC_ALL", "LC_MESSAGES", "LANG"}) {
-    const char* value = std::getenv(var);
-    if (value != nullptr && *value != '\0') {
+    const std::string value = GetEnvironment(var).value_or("");
+    if (!value.empty()) {
       std::string_view v(value);
       return v.substr(0, 2) == "de";
     }
@@ -398,8 +400,7 @@ bool LanguageIsGerman() {
 
 void InitLanguageFromEnvironment() {
   g_german = LanguageIsGerman();
-  const char* report = std::getenv("VELIN_I18N_REPORT_MISSES");
-  g_report_path = report != nullptr ? report : "";
+  g_report_path = GetEnvironment("VELIN_I18N_REPORT_MISSES").value_or("");
 }
 
 void UseEnglish() { g_german = false; }

@@ -52,8 +52,7 @@ bool IsKeyId(std::string_view id) {
 
 KeyOrigin CurrentKeyOrigin(io::Env& env) {
   KeyOrigin origin;
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) == 0) origin.hostname = host;
+  origin.hostname = env.HostName();
   struct passwd pw {};
   struct passwd* found = nullptr;
   char buf[4096];

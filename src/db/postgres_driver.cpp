@@ -8,6 +8,7 @@
 #include "drivers.hpp"
 #include "pg_connection.hpp"
 #include "tool.hpp"
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::db::internal {
@@ -101,8 +102,8 @@ class PostgresDriver final : public Driver {
     p.pass_env_prefixes = {"PG"};
     if (!o_.password.empty()) {
       p.extra_env.emplace_back("PGPASSWORD", o_.password);
-    } else if (const char* env = std::getenv("PGPASSWORD"); env != nullptr) {
-      p.extra_env.emplace_back("PGPASSWORD", env);  // what libpq used here: the tool needs it too
+    } else if (std::optional<std::string> env = GetEnvironment("PGPASSWORD")) {
+      p.extra_env.emplace_back("PGPASSWORD", *env);  // what libpq used here: the tool needs it too
     }
     p.extra_env.emplace_back("PGCONNECT_TIMEOUT", "10");
   }

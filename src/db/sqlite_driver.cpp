@@ -10,6 +10,7 @@
 
 #include "drivers.hpp"
 #include "sqlite_file.hpp"
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
 
@@ -91,8 +92,8 @@ class SqliteDriver final : public Driver {
 
   std::string TempDir() const {
     if (!o_.temp_dir.empty()) return o_.temp_dir;
-    const char* tmp = std::getenv("TMPDIR");
-    return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+    const std::string tmp = GetEnvironment("TMPDIR").value_or("");
+    return !tmp.empty() ? tmp : "/tmp";
   }
 
   Result<DatabaseInfo> MakeInfo(SqliteFile& f) {

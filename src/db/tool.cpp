@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>
 
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
 
@@ -76,8 +77,8 @@ Result<std::string> FindTool(const std::vector<std::string>& names, const std::s
                              const std::string& package_hint) {
   std::vector<std::string> dirs;
   if (!tool_dir.empty()) dirs.push_back(tool_dir);
-  const char* path = std::getenv("PATH");
-  std::string_view rest = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  const std::string path = GetEnvironment("PATH").value_or("/usr/local/bin:/usr/bin:/bin");
+  std::string_view rest = path;
   while (!rest.empty()) {
     size_t colon = rest.find(':');
     std::string dir(rest.substr(0, colon));

@@ -8,6 +8,11 @@
 
 namespace velin::io {
 
+bool ProcessIdentity::SameProcessSpace(const ProcessIdentity& other) const {
+  return !boot_id.empty() && !pid_ns.empty() && host == other.host &&
+         machine_id == other.machine_id && boot_id == other.boot_id && pid_ns == other.pid_ns;
+}
+
 std::string Dirname(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,10 +11,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sstream>
+#include <thread>
 
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/io/fault_injection_env.hpp"
 
@@ -295,14 +300,28 @@ FileType TypeFromMode(mode_t mode) {
   return FileType::kOther;
 }
 
+std::string FirstLine(const char* path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return "";
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+std::string PidNamespace() {
+  char buf[128] = {};
+  const ssize_t n = ::readlink("/proc/self/ns/pid", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
 // Parses VELIN_NOW ("2026-11-25T14:30:00Z") once.
 std::optional<std::chrono::system_clock::time_point> FixedNow() {
   static const std::optional<std::chrono::system_clock::time_point> kFixed = [] {
     std::optional<std::chrono::system_clock::time_point> out;
-    const char* text = std::getenv("VELIN_NOW");
-    if (text == nullptr || *text == '\0') return out;
+    const std::optional<std::string> text = GetEnvironment("VELIN_NOW");
+    if (!text || text->empty()) return out;
     std::tm tm{};
-    if (::strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return out;
+    if (::strptime(text->c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return out;
     out = std::chrono::system_clock::from_time_t(::timegm(&tm));
     return out;
   }();
@@ -623,13 +642,80 @@ std::chrono::system_clock::time_point PosixEnv::Now() {
   return std::chrono::system_clock::now();
 }
 
+Status PosixEnv::SyncFileSystem(const Dir& dir) {
+  if (::syncfs(dir.fd()) != 0) return ErrnoError(TrFormat("syncfs {}", dir.path()), errno);
+  return Ok();
+}
+
+std::chrono::steady_clock::time_point PosixEnv::SteadyNow() {
+  return std::chrono::steady_clock::now();
+}
+
+void PosixEnv::SleepFor(std::chrono::nanoseconds duration) {
+  std::this_thread::sleep_for(duration);
+}
+
+std::string PosixEnv::HostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+ProcessIdentity PosixEnv::ThisProcess() {
+  ProcessIdentity p;
+  p.host = HostName();
+  p.machine_id = FirstLine("/etc/machine-id");
+  if (p.machine_id.empty()) p.machine_id = FirstLine("/var/lib/dbus/machine-id");
+  p.boot_id = FirstLine("/proc/sys/kernel/random/boot_id");
+  p.pid_ns = PidNamespace();
+  p.pid = static_cast<int64_t>(::getpid());
+  p.start_ticks = ProcessStartTicks(p.pid);
+  return p;
+}
+
+bool PosixEnv::ProcessExists(int64_t pid) {
+  return !(::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
+}
+
+// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. Together
+// with the pid it names one process of one boot.
+int64_t PosixEnv::ProcessStartTicks(int64_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');  // the command name may hold spaces and ')'
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) {  // field 3 is the first after the name
+    if (!(fields >> field)) return 0;
+  }
+  try {
+    return std::stoll(field);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+Result<std::string> PosixEnv::MakeTempDir(const std::string& prefix) {
+  std::optional<std::string> tmp = GetEnv("TMPDIR");
+  std::string templ = (tmp && !tmp->empty() ? *tmp : std::string("/tmp")) + "/" + prefix + "XXXXXX";
+  if (::mkdtemp(templ.data()) == nullptr) {
+    return ErrnoError(TrFormat("cannot create {}", templ), errno);
+  }
+  return templ;
+}
+
+std::optional<std::string> PosixEnv::GetEnv(const std::string& name) {
+  return GetEnvironment(name);
+}
+
 Env& Env::Default() {
   static PosixEnv posix;
   static Env* env = []() -> Env* {
-    const char* rule_text = std::getenv("VELIN_FAULT_INJECT");
-    if (rule_text == nullptr || *rule_text == '\0') return &posix;
+    const std::optional<std::string> rule_text = GetEnvironment("VELIN_FAULT_INJECT");
+    if (!rule_text || rule_text->empty()) return &posix;
     static FaultInjectionEnv faulty(posix);
-    faulty.SetRule(ParseFaultRule(rule_text));
+    faulty.SetRule(ParseFaultRule(*rule_text));
     return &faulty;
   }();
   return *env;

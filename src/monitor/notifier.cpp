@@ -15,13 +15,6 @@ namespace velin::monitor {
 namespace {
 
 using std::chrono::milliseconds;
-using std::chrono::steady_clock;
-
-std::string HostName() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
-  return buf;
-}
 
 std::string IsoUtc(std::chrono::system_clock::time_point t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
@@ -78,26 +71,26 @@ std::string Notifier::Body(const NotifyEvent& e, const std::string& time,
 void Notifier::Notify(const NotifyEvent& event) {
   if (!Wants(event.event)) return;
   const std::string time = IsoUtc(env_.Now());
-  const std::string host = HostName();
+  const std::string host = env_.HostName();
   if (!options_.webhook_url.empty()) PostWebhook(Body(event, time, host));
   if (!options_.command.empty()) RunCommand(event, time, host);
 }
 
 void Notifier::PostWebhook(const std::string& body) {
-  const auto deadline = steady_clock::now() + options_.budget;
+  const auto deadline = env_.SteadyNow() + options_.budget;
   milliseconds pause{500};
   PostAnswer answer;
   for (int attempt = 1;; ++attempt) {
-    auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - env_.SteadyNow());
     answer = HttpPost(options_.webhook_url, "application/json", body,
                       std::min(left, milliseconds(5'000)));
     if (answer.ok) return;
     spdlog::debug("notify webhook attempt {}: {}", attempt, answer.reason);
     // A client error other than 429 will not change by asking again.
     const bool retry = answer.status == 0 || answer.status == 429 || answer.status >= 500;
-    left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
+    left = std::chrono::duration_cast<milliseconds>(deadline - env_.SteadyNow());
     if (!retry || attempt >= 3 || left <= pause) break;
-    std::this_thread::sleep_for(pause);
+    env_.SleepFor(pause);
     pause *= 2;
   }
   reporter_.Warn(

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::output {
@@ -45,11 +46,9 @@ ConsoleOptions DetectConsoleOptions(bool json, bool quiet, bool verbose) {
     o.mode = Mode::kJson;
     return o;
   }
-  const char* term = std::getenv("TERM");
-  bool dumb = term != nullptr && std::strcmp(term, "dumb") == 0;
+  bool dumb = GetEnvironment("TERM") == "dumb";
   o.mode = ::isatty(STDOUT_FILENO) && !dumb ? Mode::kTerminal : Mode::kPlain;
-  const char* no_color = std::getenv("NO_COLOR");
-  o.color = o.mode == Mode::kTerminal && (no_color == nullptr || *no_color == '\0');
+  o.color = o.mode == Mode::kTerminal && GetEnvironment("NO_COLOR").value_or("").empty();
   return o;
 }
 

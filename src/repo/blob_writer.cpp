@@ -7,6 +7,7 @@
 #include <cstring>
 #include <unordered_set>
 
+#include "velin/core/environment.hpp"
 #include "velin/repo/delta.hpp"
 
 namespace velin::repo {
@@ -18,8 +19,7 @@ constexpr size_t kMinDeltaSize = 16 * 1024;
 
 // For crash tests only: VELIN_TEST_CRASH_AT=<step> ends the process here as kill -9 would.
 void CrashPoint(const char* step) {
-  const char* at = std::getenv("VELIN_TEST_CRASH_AT");
-  if (at != nullptr && std::strcmp(at, step) == 0) ::_exit(86);
+  if (GetEnvironment("VELIN_TEST_CRASH_AT") == step) ::_exit(86);
 }
 }  // namespace
 

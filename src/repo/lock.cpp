@@ -1,15 +1,10 @@
 #include "velin/repo/lock.hpp"
 
 #include <openssl/rand.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 #include <vector>
 
 #include "velin/core/i18n.hpp"
@@ -31,61 +26,12 @@ const char* KindName(LockKind k) {
   return "shared";
 }
 
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
+int64_t UnixSeconds(io::Env& env) {
+  return std::chrono::duration_cast<std::chrono::seconds>(env.Now().time_since_epoch()).count();
 }
 
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string FirstLine(const char* path) {
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) return "";
-  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
-  return line;
-}
-
-// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. Together
-// with the pid it names one process of one boot; 0 when unknown (the process is gone).
-int64_t StartTicks(int64_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t paren = stat.rfind(')');  // the command name may hold spaces and ')'
-  if (paren == std::string::npos) return 0;
-  std::istringstream fields(stat.substr(paren + 1));
-  std::string field;
-  for (int i = 3; i <= 22; ++i) {  // field 3 is the first after the name
-    if (!(fields >> field)) return 0;
-  }
-  try {
-    return std::stoll(field);
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
-std::string PidNamespace() {
-  char buf[128] = {};
-  const ssize_t n = ::readlink("/proc/self/ns/pid", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
-
-std::string LockBody(LockKind kind, const LockHolder& h) {
-  nlohmann::json j = {{"host", h.host},
-                      {"pid", h.pid},
-                      {"kind", KindName(kind)},
-                      {"time", NowSeconds()},
-                      {"machine_id", h.machine_id},
-                      {"boot_id", h.boot_id},
-                      {"pid_ns", h.pid_ns},
-                      {"start_ticks", h.start_ticks}};
-  return j.dump() + "\n";
+std::string LockBody(io::Env& env, LockKind kind, const LockHolder& h) {
+  return FormatLockRecord(LockRecord{h, KindName(kind), UnixSeconds(env)});
 }
 
 bool Conflicts(LockKind mine, const std::string& theirs) {
@@ -94,46 +40,19 @@ bool Conflicts(LockKind mine, const std::string& theirs) {
   return mine == LockKind::kExclusive || theirs == "exclusive";
 }
 
-struct ParsedLock {
-  LockHolder holder;
-  std::string kind;
-  int64_t time = 0;
-};
-
-// nullopt: not a lock this velin can read (a torn write on a non-atomic backend, or garbage).
-// Lock objects of the first format carry only host, pid, kind and time: their holder is never
-// in this process space, so they expire by age alone.
-std::optional<ParsedLock> ParseLock(const std::string& text) {
-  try {
-    auto j = nlohmann::json::parse(text);
-    ParsedLock p;
-    p.holder.host = j.at("host").get<std::string>();
-    p.holder.pid = j.at("pid").get<int64_t>();
-    p.kind = j.at("kind").get<std::string>();
-    p.time = j.at("time").get<int64_t>();
-    p.holder.machine_id = j.value("machine_id", "");
-    p.holder.boot_id = j.value("boot_id", "");
-    p.holder.pid_ns = j.value("pid_ns", "");
-    p.holder.start_ticks = j.value("start_ticks", int64_t{0});
-    return p;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 // True when the holder ran in this process space and that process is gone.
-bool HolderGone(const LockHolder& self, const LockHolder& holder) {
+bool HolderGone(io::Env& env, const LockHolder& self, const LockHolder& holder) {
   if (!self.SameProcessSpace(holder) || holder.pid <= 0) return false;
-  if (::kill(static_cast<pid_t>(holder.pid), 0) != 0 && errno == ESRCH) return true;
+  if (!env.ProcessExists(holder.pid)) return true;
   // Alive: the same process, or a later one that got the pid (start times differ).
-  const int64_t ticks = StartTicks(holder.pid);
+  const int64_t ticks = env.ProcessStartTicks(holder.pid);
   return holder.start_ticks != 0 && ticks != 0 && ticks != holder.start_ticks;
 }
 
 // Seconds since the lock object was last written: the storage's modification time against
 // `reference` (the storage's time of a fresh object when known); else the holder's own time
 // field against the reader's clock.
-int64_t AgeOf(const storage::ObjectInfo& object, const std::optional<ParsedLock>& parsed,
+int64_t AgeOf(const storage::ObjectInfo& object, const std::optional<LockRecord>& parsed,
               int64_t reference, int64_t now) {
   if (object.mtime > 0) return std::max<int64_t>(0, reference - object.mtime);
   if (parsed) return std::max<int64_t>(0, now - parsed->time);
@@ -145,7 +64,7 @@ struct Judged {
   bool gone = false;  // released between the listing and the read
 };
 
-Result<Judged> Judge(storage::Backend& backend, const storage::ObjectInfo& object,
+Result<Judged> Judge(io::Env& env, storage::Backend& backend, const storage::ObjectInfo& object,
                      const LockHolder& self, std::chrono::seconds stale_after, int64_t reference,
                      int64_t now) {
   Judged out;
@@ -157,7 +76,7 @@ Result<Judged> Judge(storage::Backend& backend, const storage::ObjectInfo& objec
     }
     return tl::unexpected(text.error().Wrap(TrFormat("lock {}", object.name)));
   }
-  auto parsed = ParseLock(*text);
+  auto parsed = ParseLockRecord(*text);
   LockInfo& info = out.info;
   info.name = object.name;
   info.age = AgeOf(object, parsed, reference, now);
@@ -172,7 +91,7 @@ Result<Judged> Judge(storage::Backend& backend, const storage::ObjectInfo& objec
   info.kind = parsed->kind;
   info.time = parsed->time;
   if (self.SameProcessSpace(parsed->holder)) {
-    info.stale = HolderGone(self, parsed->holder);  // a live local holder is never stale
+    info.stale = HolderGone(env, self, parsed->holder);  // a live local holder is never stale
   } else {
     info.stale = old;
   }
@@ -192,11 +111,11 @@ struct Holder {
 
 // Locks that conflict with `kind` and are live; stale ones are deleted on the way. An
 // unreadable lock conflicts with everything until it is stale by age.
-Result<std::vector<Holder>> LiveConflicts(storage::Backend& backend, LockKind kind,
+Result<std::vector<Holder>> LiveConflicts(io::Env& env, storage::Backend& backend, LockKind kind,
                                           const std::string& own, const LockHolder& self,
                                           const LockOptions& options) {
   VELIN_ASSIGN(auto objects, backend.List("locks/"));
-  const int64_t now = NowSeconds();
+  const int64_t now = UnixSeconds(env);
   int64_t reference = now;
   for (const auto& o : objects) {
     if (o.name == own && o.mtime > 0) reference = o.mtime;  // the storage's "now"
@@ -204,7 +123,7 @@ Result<std::vector<Holder>> LiveConflicts(storage::Backend& backend, LockKind ki
   std::vector<Holder> out;
   for (const auto& o : objects) {
     if (o.name == own) continue;
-    VELIN_ASSIGN(Judged j, Judge(backend, o, self, options.stale_after, reference, now));
+    VELIN_ASSIGN(Judged j, Judge(env, backend, o, self, options.stale_after, reference, now));
     if (j.gone) continue;
     if (j.info.stale) {
       (void)backend.Delete(o.name);  // stale: its owner is gone
@@ -227,63 +146,79 @@ Result<std::vector<Holder>> LiveConflicts(storage::Backend& backend, LockKind ki
 
 }  // namespace
 
-LockHolder LockHolder::Self() {
-  LockHolder h;
-  h.host = HostName();
-  h.machine_id = FirstLine("/etc/machine-id");
-  if (h.machine_id.empty()) h.machine_id = FirstLine("/var/lib/dbus/machine-id");
-  h.boot_id = FirstLine("/proc/sys/kernel/random/boot_id");
-  h.pid_ns = PidNamespace();
-  h.pid = static_cast<int64_t>(::getpid());
-  h.start_ticks = StartTicks(h.pid);
-  return h;
+std::string FormatLockRecord(const LockRecord& r) {
+  const LockHolder& h = r.holder;
+  nlohmann::json j = {{"host", h.host},
+                      {"pid", h.pid},
+                      {"kind", r.kind},
+                      {"time", r.time},
+                      {"machine_id", h.machine_id},
+                      {"boot_id", h.boot_id},
+                      {"pid_ns", h.pid_ns},
+                      {"start_ticks", h.start_ticks}};
+  return j.dump() + "\n";
 }
 
-bool LockHolder::SameProcessSpace(const LockHolder& other) const {
-  return !boot_id.empty() && !pid_ns.empty() && host == other.host &&
-         machine_id == other.machine_id && boot_id == other.boot_id && pid_ns == other.pid_ns;
+std::optional<LockRecord> ParseLockRecord(const std::string& text) {
+  try {
+    auto j = nlohmann::json::parse(text);
+    LockRecord p;
+    p.holder.host = j.at("host").get<std::string>();
+    p.holder.pid = j.at("pid").get<int64_t>();
+    p.kind = j.at("kind").get<std::string>();
+    p.time = j.at("time").get<int64_t>();
+    p.holder.machine_id = j.value("machine_id", "");
+    p.holder.boot_id = j.value("boot_id", "");
+    p.holder.pid_ns = j.value("pid_ns", "");
+    p.holder.start_ticks = j.value("start_ticks", int64_t{0});
+    return p;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
-Result<std::vector<LockInfo>> ListLocks(storage::Backend& backend, std::chrono::seconds stale_after,
-                                        int64_t now) {
+Result<std::vector<LockInfo>> ListLocks(io::Env& env, storage::Backend& backend,
+                                        std::chrono::seconds stale_after, int64_t now) {
   VELIN_ASSIGN(auto objects, backend.List("locks/"));
   std::sort(objects.begin(), objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
-  const LockHolder self = LockHolder::Self();
+  const LockHolder self = env.ThisProcess();
   std::vector<LockInfo> out;
   for (const auto& o : objects) {
-    VELIN_ASSIGN(Judged j, Judge(backend, o, self, stale_after, now, now));
+    VELIN_ASSIGN(Judged j, Judge(env, backend, o, self, stale_after, now, now));
     if (!j.gone) out.push_back(std::move(j.info));
   }
   return out;
 }
 
-RepoLock::RepoLock(storage::Backend& backend, std::string name, LockKind kind, LockOptions options)
-    : backend_(backend),
+RepoLock::RepoLock(io::Env& env, storage::Backend& backend, std::string name, LockKind kind,
+                   LockOptions options)
+    : env_(env),
+      backend_(backend),
       name_(std::move(name)),
       kind_(kind),
       options_(options),
-      refreshed_(std::chrono::steady_clock::now()) {}
+      refreshed_(env.SteadyNow()) {}
 
-Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(storage::Backend& backend, LockKind kind,
-                                                    const LockOptions& options) {
-  const LockHolder self = LockHolder::Self();
+Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backend& backend,
+                                                    LockKind kind, const LockOptions& options) {
+  const LockHolder self = env.ThisProcess();
   std::string nonce(8, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 8);
   const std::string name =
       std::string("locks/") + KindName(kind) + "-" + Sha256(nonce).Hex().substr(0, 16);
-  const auto deadline = std::chrono::steady_clock::now() + options.wait;
-  std::mt19937 rng(static_cast<unsigned>(getpid()));
+  const auto deadline = env.SteadyNow() + options.wait;
+  std::mt19937 rng(static_cast<unsigned>(self.pid));
   for (;;) {
-    const auto put_at = std::chrono::steady_clock::now();
-    VELIN_TRY(backend.Put(name, LockBody(kind, self)));
-    auto conflicts = LiveConflicts(backend, kind, name, self, options);
+    const auto put_at = env.SteadyNow();
+    VELIN_TRY(backend.Put(name, LockBody(env, kind, self)));
+    auto conflicts = LiveConflicts(env, backend, kind, name, self, options);
     if (!conflicts) {
       (void)backend.Delete(name);
       return tl::unexpected(conflicts.error());
     }
     if (conflicts->empty()) {
-      auto lock = std::unique_ptr<RepoLock>(new RepoLock(backend, name, kind, options));
+      auto lock = std::unique_ptr<RepoLock>(new RepoLock(env, backend, name, kind, options));
       lock->refreshed_ = put_at;
       lock->refresher_ = std::thread([l = lock.get()] { l->RefreshLoop(); });
       return lock;
@@ -293,9 +228,9 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(storage::Backend& backend, L
     // the other may have listed before this lock existed, seen nothing, and gone ahead.
     bool keep = kind == LockKind::kCommit;
     for (const auto& h : *conflicts) keep = keep && name < h.name;
-    const bool late = std::chrono::steady_clock::now() >= deadline;
+    const bool late = env.SteadyNow() >= deadline;
     if (keep && !late) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10 + rng() % 20));
+      env.SleepFor(std::chrono::milliseconds(10 + rng() % 20));
       continue;
     }
     (void)backend.Delete(name);
@@ -305,7 +240,7 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(storage::Backend& backend, L
           TrFormat("repository {} is locked by {} ({}); retry later or pass --lock-wait",
                    backend.Location(), conflicts->front().Describe(), conflicts->front().name));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 200));
+    env.SleepFor(std::chrono::milliseconds(50 + rng() % 200));
   }
 }
 
@@ -314,7 +249,7 @@ Result<bool> RepoLock::RefreshOnce() {
   // hide that, and whatever they did next (a prune) may already have deleted our packs.
   VELIN_ASSIGN(auto present, backend_.Stat(name_));
   if (!present) return false;
-  VELIN_TRY(backend_.Put(name_, LockBody(kind_, LockHolder::Self())));
+  VELIN_TRY(backend_.Put(name_, LockBody(env_, kind_, env_.ThisProcess())));
   return true;
 }
 
@@ -326,7 +261,7 @@ void RepoLock::RefreshLoop() {
     const auto pause = failures == 0 ? options_.refresh_every : options_.refresh_every / 10;
     if (cv_.wait_for(lock, pause, [&] { return stop_; })) return;
     lock.unlock();
-    const auto started = std::chrono::steady_clock::now();
+    const auto started = env_.SteadyNow();
     Result<bool> st = RefreshOnce();
     lock.lock();
     if (st && *st) {
@@ -346,7 +281,7 @@ Status RepoLock::Check() {
   std::lock_guard lock(mu_);
   std::optional<std::string> why = lost_;
   // Unrefreshed for most of the stale age: another velin may remove it any moment now.
-  const auto unrefreshed = std::chrono::steady_clock::now() - refreshed_;
+  const auto unrefreshed = env_.SteadyNow() - refreshed_;
   if (!why && unrefreshed > options_.stale_after - options_.refresh_every / 2 &&
       unrefreshed > options_.refresh_every) {
     why = "it has not been refreshed for " +

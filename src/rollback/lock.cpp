@@ -11,6 +11,7 @@
 #include <cstring>
 #include <thread>
 
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::rollback {
@@ -102,8 +103,7 @@ void SetCloseOnExec(int fd, bool on) {
 }
 
 void CrashPoint(const char* step) {
-  const char* at = std::getenv("VELIN_TEST_CRASH_AT");
-  if (at != nullptr && std::strcmp(at, step) == 0) ::_exit(86);
+  if (GetEnvironment("VELIN_TEST_CRASH_AT") == step) ::_exit(86);
 }
 
 }  // namespace velin::rollback

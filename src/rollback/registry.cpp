@@ -307,16 +307,10 @@ int64_t UnixMs(io::Env& env) {
       .count();
 }
 
-std::string CurrentUser() {
-  if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') return u;
+std::string CurrentUser(io::Env& env) {
+  if (auto u = env.GetEnv("USER"); u && !u->empty()) return *u;
   if (struct passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) return pw->pw_name;
   return std::to_string(::geteuid());
-}
-
-std::string HostName() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
 }
 
 Status CheckVersionName(const std::string& name) {

@@ -64,14 +64,14 @@ Status RunServiceCommand(const Settings& settings, const std::string& key,
   return Ok();
 }
 
-Status WaitHealthy(const Settings& settings) {
+Status WaitHealthy(io::Env& env, const Settings& settings) {
   if (settings.health.empty()) return Ok();
-  auto start = std::chrono::steady_clock::now();
+  auto start = env.SteadyNow();
   auto deadline = start + settings.health_timeout;
   std::string last;
   int attempts = 0;
   for (;;) {
-    auto now = std::chrono::steady_clock::now();
+    auto now = env.SteadyNow();
     Duration left = std::chrono::duration_cast<Duration>(deadline - now);
     Duration budget = std::clamp(left, Duration(500), Duration(10'000));
     ++attempts;
@@ -80,8 +80,8 @@ Status WaitHealthy(const Settings& settings) {
     last = r.timed_out ? std::string(Tr("timed out")) : DescribeExit(r.exit_code);
     std::string line = LastLine(r.output);
     if (!line.empty()) last += ": " + line;
-    if (std::chrono::steady_clock::now() + Duration(200) >= deadline) break;
-    std::this_thread::sleep_for(Duration(200));
+    if (env.SteadyNow() + Duration(200) >= deadline) break;
+    env.SleepFor(Duration(200));
   }
   return MakeError(
       ExitCode::kHealthFailed,

@@ -18,7 +18,7 @@ Status RunServiceCommand(const Settings& settings, const std::string& key,
 
 // Runs the health check until it passes or health_timeout passes. Ok when no check is
 // configured. The error carries the last attempt's output.
-Status WaitHealthy(const Settings& settings);
+Status WaitHealthy(io::Env& env, const Settings& settings);
 
 // The schema level printed by migration_status ("" when not configured).
 Result<std::string> SchemaLevel(const Settings& settings);

@@ -21,8 +21,8 @@ HistoryEntry SwitchEntry(io::Env& env, const std::string& action, const std::str
                          const std::string& txn_id) {
   HistoryEntry e;
   e.time = IsoTime(UnixMs(env));
-  e.user = CurrentUser();
-  e.host = HostName();
+  e.user = CurrentUser(env);
+  e.host = env.HostName();
   e.action = action;
   e.from = from;
   e.to = to;
@@ -136,7 +136,7 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
   VELIN_TRY(RunServiceCommand(settings, "start", settings.start, settings.start_timeout));
   if (!settings.start.empty()) reporter.Done(Tr("Service started"));
   CrashPoint("switch-started");
-  VELIN_TRY(WaitHealthy(settings));
+  VELIN_TRY(WaitHealthy(env, settings));
   if (settings.health.empty()) {
     reporter.Info(Tr("No rollback.health check is configured: the switch is not verified"));
   } else {
@@ -482,7 +482,7 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
     VELIN_TRY(env_.Rename(link, aside));
     VELIN_TRY(PointCurrentAt(name));
     VELIN_TRY(RunServiceCommand(settings_, "start", settings_.start, settings_.start_timeout));
-    VELIN_TRY(WaitHealthy(settings_));
+    VELIN_TRY(WaitHealthy(env_, settings_));
     reporter_.Info(TrFormat("The plain files were moved to {}", aside));
   } else {
     VELIN_TRY(PointCurrentAt(name));
@@ -491,8 +491,8 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
   reg.current = name;
   VELIN_TRY(SaveRegistry(env_, layout_, reg));
   VELIN_TRY(AppendHistory(env_, layout_,
-                          {IsoTime(UnixMs(env_)), CurrentUser(), HostName(), "adopt", "", name,
-                           "adopt", "adopted", "", root}));
+                          {IsoTime(UnixMs(env_)), CurrentUser(env_), env_.HostName(), "adopt", "",
+                           name, "adopt", "adopted", "", root}));
   return rec;
 }
 

@@ -52,8 +52,8 @@ Result<bool> RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
   options.extra_env = {
       {"VELIN_TEST_CRASH_AT", ""}, {"VELIN_FAULT_INJECT", ""}, {"VELIN_FAULT_BITFLIP", ""}};
   for (const std::string& name : settings_.watchdog_secret_env) {
-    const char* value = name.empty() ? nullptr : std::getenv(name.c_str());
-    if (value != nullptr) options.extra_env.emplace_back(name, value);
+    std::optional<std::string> value = env_.GetEnv(name);
+    if (value) options.extra_env.emplace_back(name, *value);
   }
   SetCloseOnExec(fd, false);
   auto child = Subprocess::Start(options);
@@ -168,8 +168,8 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   txn.started = IsoTime(now);
   txn.deadline_ms = now + span.count();
   txn.reason = reason;
-  txn.user = CurrentUser();
-  txn.host = HostName();
+  txn.user = CurrentUser(env_);
+  txn.host = env_.HostName();
   VELIN_TRY(SaveTransaction(env_, layout_, txn));  // the deadline is on disk before the timer
   CrashPoint("begin-saved");
   VELIN_TRY(ArmWatchdog(txn));
@@ -194,8 +194,8 @@ Result<TransactionEnd> RollbackEngine::FinalizeTransactionLocked(const Transacti
   }
   if (!recorded) {
     HistoryEntry entry{IsoTime(UnixMs(env_)),
-                       CurrentUser(),
-                       HostName(),
+                       CurrentUser(env_),
+                       env_.HostName(),
                        "transaction",
                        txn.base,
                        "",
@@ -422,7 +422,7 @@ Result<std::optional<TransactionEnd>> RollbackEngine::RunWatchdog(const std::str
     if (!txn || txn->id != id) return std::nullopt;  // committed, rolled back, or another one
     int64_t left = txn->deadline_ms - UnixMs(env_);
     if (txn->state == "open" && left > 0) {
-      std::this_thread::sleep_for(Duration(std::min<int64_t>(left, 500)));
+      env_.SleepFor(Duration(std::min<int64_t>(left, 500)));
       continue;
     }
     auto lock = StateLock::Acquire(layout_.Lock(), LockWait(settings_));

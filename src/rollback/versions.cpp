@@ -202,8 +202,8 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   record.description = description;
   record.kind = kind;
   record.created = IsoTime(UnixMs(env_));
-  record.user = CurrentUser();
-  record.host = HostName();
+  record.user = CurrentUser(env_);
+  record.host = env_.HostName();
   record.source_digest = DigestOf(manifest.artifacts);
   record.config_digest = DigestOf(live_config);
   VELIN_ASSIGN(record.schema_level, SchemaLevel(settings_));
@@ -285,8 +285,8 @@ Status RollbackEngine::Prune(const std::string& keep_also) {
   for (const auto& name : doomed_named) {  // recorded before anything is deleted
     HistoryEntry e;
     e.time = IsoTime(UnixMs(env_));
-    e.user = CurrentUser();
-    e.host = HostName();
+    e.user = CurrentUser(env_);
+    e.host = env_.HostName();
     e.action = "prune";
     e.from = name;
     e.outcome = "pruned";

@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdlib>
 
+#include "velin/core/environment.hpp"
+
 namespace velin::storage {
 namespace {
 
@@ -30,14 +32,12 @@ CachingBackend::CachingBackend(std::unique_ptr<Backend> remote, io::Env& env, st
 
 std::string CachingBackend::DefaultCacheDir(const std::string& location) {
   std::string key = ShortHash(location);
-  const char* explicit_dir = std::getenv("VELIN_CACHE_DIR");
-  if (explicit_dir != nullptr && *explicit_dir != '\0') return io::JoinPath(explicit_dir, key);
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  if (xdg != nullptr && *xdg == '/') return io::JoinPath(io::JoinPath(xdg, "velin"), key);
-  const char* home = std::getenv("HOME");
-  if (home != nullptr && *home == '/') {
-    return io::JoinPath(io::JoinPath(home, ".cache/velin"), key);
-  }
+  const std::string explicit_dir = GetEnvironment("VELIN_CACHE_DIR").value_or("");
+  if (!explicit_dir.empty()) return io::JoinPath(explicit_dir, key);
+  const std::string xdg = GetEnvironment("XDG_CACHE_HOME").value_or("");
+  if (xdg.rfind('/', 0) == 0) return io::JoinPath(io::JoinPath(xdg, "velin"), key);
+  const std::string home = GetEnvironment("HOME").value_or("");
+  if (home.rfind('/', 0) == 0) return io::JoinPath(io::JoinPath(home, ".cache/velin"), key);
   return "";
 }
 

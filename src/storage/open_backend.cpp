@@ -55,8 +55,8 @@ Result<std::unique_ptr<Backend>> OpenFileServer(const RemoteUrl& url, const Back
     o.key_file = options.sftp_key_file;
     o.known_hosts = options.sftp_known_hosts;
     if (o.known_hosts.empty()) {
-      const char* home = std::getenv("HOME");
-      if (home != nullptr && *home != '\0') o.known_hosts = std::string(home) + "/.ssh/known_hosts";
+      auto home = env.GetEnv("HOME");
+      if (home && !home->empty()) o.known_hosts = *home + "/.ssh/known_hosts";
     }
     for (const std::string* file : {&o.key_file, &o.known_hosts}) {
       if (file->empty()) continue;
@@ -70,10 +70,8 @@ Result<std::unique_ptr<Backend>> OpenFileServer(const RemoteUrl& url, const Back
     VELIN_ASSIGN(bool has_public, env.Exists(o.key_file + ".pub"));
     if (has_public) o.public_key_file = o.key_file + ".pub";
   } else {
-    const char* password = std::getenv("VELIN_FTP_PASSWORD");
-    o.password = password ? password : "";
-    const char* ca = std::getenv("VELIN_FTPS_CA_FILE");
-    o.ca_file = ca ? ca : "";
+    o.password = env.GetEnv("VELIN_FTP_PASSWORD").value_or("");
+    o.ca_file = env.GetEnv("VELIN_FTPS_CA_FILE").value_or("");
     if (o.user.empty()) o.user = "anonymous";
   }
   VELIN_ASSIGN(auto backend, FileServerBackend::Create(std::move(o)));
@@ -92,8 +90,8 @@ Result<std::unique_ptr<Backend>> OpenBackend(const std::string& destination,
                                              const BackendOptions& options, io::Env& env,
                                              bool create) {
   VELIN_ASSIGN(auto backend, OpenUnwrapped(destination, options, env, create));
-  const char* flip = std::getenv("VELIN_FAULT_BITFLIP");
-  if (flip == nullptr || *flip == '\0') return backend;
+  const std::string flip = env.GetEnv("VELIN_FAULT_BITFLIP").value_or("");
+  if (flip.empty()) return backend;
   auto rule = ParseBitFlipRule(flip);
   if (!rule) return UsageError(TrFormat("VELIN_FAULT_BITFLIP='{}': expected PERCENT:SEED", flip));
   return std::unique_ptr<Backend>(std::make_unique<BitFlipBackend>(std::move(backend), *rule));

@@ -2,6 +2,7 @@
 // The values never appear in an error message; only the file name and the key names do.
 #include <cstdlib>
 
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/secret_file.hpp"
 #include "velin/storage/s3_backend.hpp"
@@ -70,15 +71,15 @@ Result<S3Credentials> LoadS3Credentials(io::Env& /*env*/, const std::string& cre
     if (!text) return UsageError(TrFormat("storage.s3.credentials_file: {}", text.error().message));
     return ParseCredentialsFile(credentials_file, *text);
   }
-  const char* id = std::getenv("AWS_ACCESS_KEY_ID");
-  const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
-  const char* token = std::getenv("AWS_SESSION_TOKEN");
-  if (id == nullptr || *id == '\0' || secret == nullptr || *secret == '\0') {
+  const std::string id = GetEnvironment("AWS_ACCESS_KEY_ID").value_or("");
+  const std::string secret = GetEnvironment("AWS_SECRET_ACCESS_KEY").value_or("");
+  const std::string token = GetEnvironment("AWS_SESSION_TOKEN").value_or("");
+  if (id.empty() || secret.empty()) {
     return UsageError(
         std::string(Tr("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
                        "storage.s3.credentials_file")));
   }
-  return S3Credentials{id, secret, token ? token : ""};
+  return S3Credentials{id, secret, token};
 }
 
 }  // namespace velin::storage

@@ -28,15 +28,7 @@ void Age(const std::string& path, std::chrono::seconds by) {
 }
 
 std::string LockJson(const repo::LockHolder& h, const std::string& kind, int64_t time) {
-  return nlohmann::json({{"host", h.host},
-                         {"pid", h.pid},
-                         {"kind", kind},
-                         {"time", time},
-                         {"machine_id", h.machine_id},
-                         {"boot_id", h.boot_id},
-                         {"pid_ns", h.pid_ns},
-                         {"start_ticks", h.start_ticks}})
-      .dump();
+  return repo::FormatLockRecord(repo::LockRecord{h, kind, time});
 }
 
 // A pid that no process has (pid_max is at most 2^22).
@@ -54,7 +46,7 @@ class BackupLocksTest : public ::testing::Test {
 };
 
 TEST_F(BackupLocksTest, ALockOfAnotherPidNamespaceUnderTheSameHostNameIsNotStolen) {
-  repo::LockHolder other = repo::LockHolder::Self();
+  repo::LockHolder other = io::Env::Default().ThisProcess();
   if (other.boot_id.empty() || other.pid_ns.empty()) GTEST_SKIP() << "no /proc identity";
   other.pid = kDeadPid;  // no such pid here: in its own container it runs
   other.pid_ns = "pid:[1]";
@@ -63,7 +55,7 @@ TEST_F(BackupLocksTest, ALockOfAnotherPidNamespaceUnderTheSameHostNameIsNotStole
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_TRUE(fs::exists(Lock("exclusive-container")));
   // Of this very process space, the same dead pid is a lock whose holder is gone.
-  other.pid_ns = repo::LockHolder::Self().pid_ns;
+  other.pid_ns = io::Env::Default().ThisProcess().pid_ns;
   WriteFile(Lock("exclusive-container"), LockJson(other, "exclusive", time(nullptr)));
   r = app_.Run({"backup", "create"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -71,7 +63,7 @@ TEST_F(BackupLocksTest, ALockOfAnotherPidNamespaceUnderTheSameHostNameIsNotStole
 }
 
 TEST_F(BackupLocksTest, ALiveLocalPidWithAnotherStartTimeIsAReusedPid) {
-  repo::LockHolder self = repo::LockHolder::Self();
+  repo::LockHolder self = io::Env::Default().ThisProcess();
   if (self.boot_id.empty() || self.start_ticks == 0) GTEST_SKIP() << "no /proc identity";
   repo::LockHolder reused = self;             // this test's pid is alive...
   reused.start_ticks = self.start_ticks - 1;  // ...but it is not the process that wrote the lock

@@ -81,16 +81,8 @@ TEST(BackupStatusTest, ExitCodesFollowTheNewestBackupAndTheLastVerify) {
 void WriteLock(const BackupApp& app, const std::string& name, const repo::LockHolder& holder,
                long age_seconds) {
   const long now = static_cast<long>(::time(nullptr));
-  nlohmann::json j = {{"host", holder.host},
-                      {"pid", holder.pid},
-                      {"kind", "exclusive"},
-                      {"time", now - age_seconds},
-                      {"machine_id", holder.machine_id},
-                      {"boot_id", holder.boot_id},
-                      {"pid_ns", holder.pid_ns},
-                      {"start_ticks", holder.start_ticks}};
   const std::string path = app.repo() + "/locks/" + name;
-  WriteFile(path, j.dump() + "\n");
+  WriteFile(path, repo::FormatLockRecord(repo::LockRecord{holder, "exclusive", now - age_seconds}));
   fs::last_write_time(path, fs::file_time_type::clock::now() - std::chrono::seconds(age_seconds));
 }
 
@@ -98,7 +90,7 @@ TEST(BackupUnlockTest, StaleRemovesOnlyDeadOwnersAndPlainUnlockNeedsConfirmation
   BackupApp app({"storage"}, "prune_after_create = false");
   WriteFile(app.root() + "/storage/a.txt", "a\n");
   ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
-  const repo::LockHolder self = repo::LockHolder::Self();
+  const repo::LockHolder self = io::Env::Default().ThisProcess();
   repo::LockHolder dead = self;
   dead.pid = 4194000;  // pid gone in this process space
   repo::LockHolder other = self;

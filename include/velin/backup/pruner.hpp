@@ -19,6 +19,7 @@
 
 #include "velin/core/error.hpp"
 #include "velin/core/reporter.hpp"
+#include "velin/io/env.hpp"
 #include "velin/repo/repository.hpp"
 
 namespace velin::backup {
@@ -49,7 +50,7 @@ struct PruneResult {
   bool changed = false;  // false: nothing to do (or a dry run)
 };
 
-Result<PruneResult> Prune(repo::Repository& repository, const PruneOptions& options,
+Result<PruneResult> Prune(repo::Repository& repository, io::Env& env, const PruneOptions& options,
                           Reporter& reporter);
 
 }  // namespace velin::backup

@@ -14,6 +14,7 @@
 
 #include "velin/core/duration.hpp"
 #include "velin/core/error.hpp"
+#include "velin/io/env.hpp"
 
 namespace velin::config {
 
@@ -173,11 +174,13 @@ std::optional<std::string> FindConfigFile(const std::string& start_dir);
 
 // Loads and validates `path`, applying VELIN_<SECTION>_<KEY> environment overrides
 // (e.g. VELIN_BACKUP_COMPRESSION=gzip, VELIN_STORAGE_S3_REGION=eu-west-1). Errors have
-// exit code kUsage and a message "FILE:LINE:COL: ... 'key' ...".
-Result<Config> LoadConfig(const std::string& path);
+// exit code kUsage and a message "FILE:LINE:COL: ... 'key' ...". The file, the environment
+// and the default host name come from `env`.
+Result<Config> LoadConfig(const std::string& path, io::Env& env = io::Env::Default());
 
 // Loads from TOML text (tests); `path` is used for messages and relative paths.
-Result<Config> LoadConfigFromString(const std::string& text, const std::string& path);
+Result<Config> LoadConfigFromString(const std::string& text, const std::string& path,
+                                    io::Env& env = io::Env::Default());
 
 // A config with every default, rooted at `dir` (when no velin.toml exists).
 Config DefaultConfig(const std::string& dir);

@@ -1,8 +1,12 @@
-// The file-system seam. Every file access of velin's engines goes through an Env, in the
-// spirit of LevelDB's Env and ninja's DiskInterface: production uses the POSIX Env, tests swap
-// in a FaultInjectionEnv that fails the Nth write/fsync/rename with ENOSPC or EIO, so every
-// error path can be driven. Paths are plain strings (byte strings: any name a file system
-// allows, including newlines). Errors name the path and the cause.
+// The operating-system seam. Everything velin's engines touch of the machine goes through an
+// Env, in the spirit of LevelDB's Env and ninja's DiskInterface: files and directories, the
+// wall and monotonic clocks, sleeps, the identity of this host and process, whether another
+// process still runs, temp directories and environment variables. Production uses the POSIX
+// Env; tests swap in a FaultInjectionEnv that fails the Nth write/fsync/rename with ENOSPC or
+// EIO, so every error path can be driven, or a MemEnv (mem_env.hpp): files in memory, a manual
+// clock that sleeps advance, a process table, so engine tests run in milliseconds. Paths are plain
+// strings (byte strings: any name a file system allows, including newlines). Errors name the path
+// and the cause.
 #pragma once
 
 #include <sys/types.h>
@@ -10,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +41,21 @@ struct FileInfo {
 struct DirEntry {
   std::string name;
   FileType type = FileType::kOther;
+};
+
+// Who a process is, on any machine: enough to tell whether another process runs in this very
+// process space (same host, machine, boot and pid namespace) and, if so, whether a pid still
+// names the same process (its start time). Written into repository lock objects.
+struct ProcessIdentity {
+  std::string host;
+  std::string machine_id;  // /etc/machine-id; "" when unknown
+  std::string boot_id;     // /proc/sys/kernel/random/boot_id; "" when unknown
+  std::string pid_ns;      // /proc/self/ns/pid ("pid:[4026531836]"); "" when unknown
+  int64_t pid = 0;
+  int64_t start_ticks = 0;  // the process's start time (clock ticks since boot); 0 unknown
+
+  // True when `other` runs where a pid of ours means the same process (not just the same name).
+  bool SameProcessSpace(const ProcessIdentity& other) const;
 };
 
 // Owner, mode and mtime to give a file, directory or symlink (restore). A symlink takes no mode.
@@ -173,8 +193,32 @@ class Env {
   virtual Status SetAttributesAt(const Dir& dir, const std::string& name,
                                  const Attributes& attributes) = 0;
 
+  // Flushes the file system holding `dir` (syncfs): after a restore of many files, one call
+  // instead of an fsync per file.
+  virtual Status SyncFileSystem(const Dir& dir) = 0;
+
   // Wall-clock now. VELIN_NOW (an ISO-8601 UTC time) fixes it, for tests of time rules.
   virtual std::chrono::system_clock::time_point Now() = 0;
+  // Monotonic now, for deadlines and durations (never jumps with the wall clock).
+  virtual std::chrono::steady_clock::time_point SteadyNow() = 0;
+  // Waits `duration` (a MemEnv advances its clocks instead).
+  virtual void SleepFor(std::chrono::nanoseconds duration) = 0;
+
+  // This host's name ("unknown" when it has none).
+  virtual std::string HostName() = 0;
+  // This process: host, machine, boot, pid namespace, pid and start time.
+  virtual ProcessIdentity ThisProcess() = 0;
+  // Whether a process `pid` exists in this pid namespace (kill(pid, 0) not failing with
+  // ESRCH: a process of another user counts as existing).
+  virtual bool ProcessExists(int64_t pid) = 0;
+  // The start time of process `pid` (clock ticks since boot); 0 when it is gone or unknown.
+  virtual int64_t ProcessStartTicks(int64_t pid) = 0;
+
+  // A new private (0700) directory under $TMPDIR (else /tmp) whose name starts with `prefix`.
+  virtual Result<std::string> MakeTempDir(const std::string& prefix) = 0;
+  // The environment variable `name`; nullopt when unset. The one place velin reads its
+  // environment (below io, core::GetEnvironment is the same reader).
+  virtual std::optional<std::string> GetEnv(const std::string& name) = 0;
 };
 
 // Writes `data` to `path` so that after a crash the file is either old or new, never torn:

@@ -101,7 +101,18 @@ class FaultInjectionEnv : public Env {
                          const Attributes& attributes) override {
     return base_.SetAttributesAt(dir, name, attributes);
   }
+  Status SyncFileSystem(const Dir& dir) override { return base_.SyncFileSystem(dir); }
   std::chrono::system_clock::time_point Now() override { return base_.Now(); }
+  std::chrono::steady_clock::time_point SteadyNow() override { return base_.SteadyNow(); }
+  void SleepFor(std::chrono::nanoseconds duration) override { base_.SleepFor(duration); }
+  std::string HostName() override { return base_.HostName(); }
+  ProcessIdentity ThisProcess() override { return base_.ThisProcess(); }
+  bool ProcessExists(int64_t pid) override { return base_.ProcessExists(pid); }
+  int64_t ProcessStartTicks(int64_t pid) override { return base_.ProcessStartTicks(pid); }
+  Result<std::string> MakeTempDir(const std::string& prefix) override {
+    return base_.MakeTempDir(prefix);
+  }
+  std::optional<std::string> GetEnv(const std::string& name) override { return base_.GetEnv(name); }
 
  private:
   Env& base_;

@@ -43,7 +43,16 @@ class PosixEnv : public Env {
   Status SetDirAttributes(const Dir& dir, const Attributes& attributes) override;
   Status SetAttributesAt(const Dir& dir, const std::string& name,
                          const Attributes& attributes) override;
+  Status SyncFileSystem(const Dir& dir) override;
   std::chrono::system_clock::time_point Now() override;
+  std::chrono::steady_clock::time_point SteadyNow() override;
+  void SleepFor(std::chrono::nanoseconds duration) override;
+  std::string HostName() override;
+  ProcessIdentity ThisProcess() override;
+  bool ProcessExists(int64_t pid) override;
+  int64_t ProcessStartTicks(int64_t pid) override;
+  Result<std::string> MakeTempDir(const std::string& prefix) override;
+  std::optional<std::string> GetEnv(const std::string& name) override;
 };
 
 // Converts a struct stat's fields into a FileInfo (shared with code that uses fstatat).

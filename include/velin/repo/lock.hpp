@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "velin/core/error.hpp"
+#include "velin/io/env.hpp"
 #include "velin/storage/backend.hpp"
 
 namespace velin::repo {
@@ -31,19 +32,22 @@ namespace velin::repo {
 enum class LockKind { kShared, kExclusive, kCommit };
 
 // Who holds a lock: enough to tell, on any machine, whether it is this process space and, if
-// so, whether the process is still the one that wrote the lock.
-struct LockHolder {
-  std::string host;
-  std::string machine_id;  // /etc/machine-id; "" when unknown
-  std::string boot_id;     // /proc/sys/kernel/random/boot_id; "" when unknown
-  std::string pid_ns;      // /proc/self/ns/pid ("pid:[4026531836]"); "" when unknown
-  int64_t pid = 0;
-  int64_t start_ticks = 0;  // the process's start time (clock ticks since boot); 0 unknown
+// so, whether the process is still the one that wrote the lock (io::Env::ThisProcess).
+using LockHolder = io::ProcessIdentity;
 
-  static LockHolder Self();
-  // True when `other` runs where a pid of ours means the same process (not just the same name).
-  bool SameProcessSpace(const LockHolder& other) const;
+// A lock object's content: its holder, kind ("shared", "exclusive", "commit") and the holder's
+// clock at its last refresh (Unix seconds). The one reader and writer of the format
+// (docs/repository-format.md, "Locks").
+struct LockRecord {
+  LockHolder holder;
+  std::string kind;
+  int64_t time = 0;
 };
+std::string FormatLockRecord(const LockRecord& record);
+// nullopt: not a lock this velin can read (a torn write on a non-atomic backend, or garbage).
+// Lock objects of the first format carry only host, pid, kind and time: their holder is never
+// in this process space, so they expire by age alone.
+std::optional<LockRecord> ParseLockRecord(const std::string& text);
 
 // One lock object as `backup status` and `backup unlock` show it.
 struct LockInfo {
@@ -58,8 +62,9 @@ struct LockInfo {
 
 // Every lock object in `backend`, sorted by name; `now` is Unix seconds by the reader's
 // clock, used against the storage's modification times (on one machine they are one clock).
-Result<std::vector<LockInfo>> ListLocks(storage::Backend& backend, std::chrono::seconds stale_after,
-                                        int64_t now);
+// `env` tells who this process is and whether a local holder still runs.
+Result<std::vector<LockInfo>> ListLocks(io::Env& env, storage::Backend& backend,
+                                        std::chrono::seconds stale_after, int64_t now);
 
 struct LockOptions {
   std::chrono::milliseconds wait{0};
@@ -69,8 +74,10 @@ struct LockOptions {
 
 class RepoLock {
  public:
-  static Result<std::unique_ptr<RepoLock>> Acquire(storage::Backend& backend, LockKind kind,
-                                                   const LockOptions& options);
+  // `env` gives the clocks, the waits between attempts, this process's identity and the
+  // liveness of local holders.
+  static Result<std::unique_ptr<RepoLock>> Acquire(io::Env& env, storage::Backend& backend,
+                                                   LockKind kind, const LockOptions& options);
   ~RepoLock();  // stops refreshing and deletes the lock object
   RepoLock(const RepoLock&) = delete;
   RepoLock& operator=(const RepoLock&) = delete;
@@ -82,10 +89,12 @@ class RepoLock {
   const std::string& name() const { return name_; }
 
  private:
-  RepoLock(storage::Backend& backend, std::string name, LockKind kind, LockOptions options);
+  RepoLock(io::Env& env, storage::Backend& backend, std::string name, LockKind kind,
+           LockOptions options);
   void RefreshLoop();
   Result<bool> RefreshOnce();  // false: the lock object vanished
 
+  io::Env& env_;
   storage::Backend& backend_;
   std::string name_;
   LockKind kind_ = LockKind::kShared;

@@ -155,8 +155,8 @@ Status RemoveSwitchIntent(io::Env& env, const StateLayout& layout);
 // "2026-11-25T15:45:00Z" for a Unix time in ms.
 std::string IsoTime(int64_t unix_ms);
 int64_t UnixMs(io::Env& env);
-std::string CurrentUser();
-std::string HostName();
+// $USER (through `env`), else the effective user's name, else its uid.
+std::string CurrentUser(io::Env& env);
 
 // `to-version previous`: the version live before the current one (a name no version may take).
 inline constexpr const char* kPreviousVersion = "previous";

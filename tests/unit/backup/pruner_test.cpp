@@ -81,7 +81,7 @@ class PrunerTest : public ::testing::Test {
   Result<PruneResult> Prune(PruneOptions options = {}) {
     Reopen();
     NullReporter quiet;
-    return backup::Prune(*repo_, options, quiet);
+    return backup::Prune(*repo_, io::Env::Default(), options, quiet);
   }
 
   // Every file of the repository with its content: what a refused prune must leave as it was.

@@ -78,7 +78,7 @@ class RepoLockTest : public ::testing::Test {
 };
 
 TEST_F(RepoLockTest, AHolderKeepsItsLockWhileRefreshesSucceed) {
-  auto lock = RepoLock::Acquire(*backend_, LockKind::kShared, FastRefresh());
+  auto lock = RepoLock::Acquire(io::Env::Default(), *backend_, LockKind::kShared, FastRefresh());
   ASSERT_TRUE(lock) << lock.error().message;
   std::this_thread::sleep_for(std::chrono::milliseconds(150));  // several refreshes
   EXPECT_TRUE((*lock)->Check());
@@ -86,7 +86,7 @@ TEST_F(RepoLockTest, AHolderKeepsItsLockWhileRefreshesSucceed) {
 }
 
 TEST_F(RepoLockTest, ALockThatVanishedIsLostAndNotWrittenAgain) {
-  auto lock = RepoLock::Acquire(*backend_, LockKind::kShared, FastRefresh());
+  auto lock = RepoLock::Acquire(io::Env::Default(), *backend_, LockKind::kShared, FastRefresh());
   ASSERT_TRUE(lock) << lock.error().message;
   const std::string path = dir_.path() + "/" + (*lock)->name();
   fs::remove(path);  // another velin judged it stale
@@ -99,7 +99,7 @@ TEST_F(RepoLockTest, ALockThatVanishedIsLostAndNotWrittenAgain) {
 
 TEST_F(RepoLockTest, FailingRefreshesLoseTheLock) {
   FailingPuts failing(*backend_);
-  auto lock = RepoLock::Acquire(failing, LockKind::kExclusive, FastRefresh());
+  auto lock = RepoLock::Acquire(io::Env::Default(), failing, LockKind::kExclusive, FastRefresh());
   ASSERT_TRUE(lock) << lock.error().message;
   failing.fail = true;
   const std::string why = WaitUntilLost(**lock);

@@ -1,0 +1,121 @@
+// The pruner on a MemEnv: after a backup is forgotten, prune removes what only it used and
+// the remaining backup restores; a dry run changes nothing; a pack no index lists (a create
+// still running) is left alone until it is older than the stale age by the manual clock.
+#include <functional>
+#include <set>
+
+#include "mem_repo.hpp"
+#include "velin/backup/pruner.hpp"
+#include "velin/backup/restorer.hpp"
+#include "velin/repo/blob_writer.hpp"
+#include "velin/repo/index.hpp"
+
+namespace velin::backup {
+namespace {
+
+class PrunerMemTest : public MemRepoTest {
+ protected:
+  Result<PruneResult> Prune(PruneOptions options = {}) {
+    Reopen();
+    return backup::Prune(*repo_, env_, options, quiet_);
+  }
+
+  // Every file under /repo with its content.
+  std::map<std::string, std::string> Files() {
+    std::map<std::string, std::string> out;
+    std::function<void(const std::string&)> walk = [&](const std::string& dir) {
+      auto entries = env_.ListDir(dir);
+      ASSERT_TRUE(entries) << entries.error().message;
+      for (const auto& e : *entries) {
+        const std::string path = dir + "/" + e.name;
+        if (e.type == io::FileType::kDirectory) {
+          walk(path);
+        } else {
+          out[path] = Read(path);
+        }
+      }
+    };
+    walk("/repo");
+    return out;
+  }
+};
+
+TEST_F(PrunerMemTest, AForgottenBackupsDataGoesAndTheOtherStillRestores) {
+  Put("storage/a.txt", std::string(100'000, 'a'));
+  auto first = Backup();
+  ASSERT_TRUE(first) << first.error().message;
+  env_.Advance(std::chrono::hours(1));
+  Put("storage/a.txt", std::string(100'000, 'b'));
+  auto second = Backup();
+  ASSERT_TRUE(second) << second.error().message;
+  ASSERT_TRUE(backend_->Delete(repo::SnapshotObjectName(first->id)));  // forgotten
+
+  const auto before = Files();
+  PruneOptions dry;
+  dry.dry_run = true;
+  auto planned = Prune(dry);
+  ASSERT_TRUE(planned) << planned.error().message;
+  EXPECT_FALSE(planned->changed);
+  EXPECT_GT(planned->blobs_removed, 0u);
+  EXPECT_EQ(Files(), before);  // a dry run writes and deletes nothing
+
+  auto pruned = Prune();
+  ASSERT_TRUE(pruned) << pruned.error().message;
+  EXPECT_TRUE(pruned->changed);
+  EXPECT_EQ(pruned->snapshots, 1u);
+  EXPECT_GT(pruned->blobs_removed, 0u);
+  EXPECT_GE(pruned->packs_deleted + pruned->packs_repacked, 1u);
+  EXPECT_LT(pruned->bytes_after, pruned->bytes_before);
+
+  Reopen();
+  auto restored = RestoreSnapshot(*repo_, *second, env_, quiet_, {.target = "/restore"});
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_EQ(Read("/restore/storage/a.txt"), std::string(100'000, 'b'));
+  auto again = Prune();
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_FALSE(again->changed);  // nothing left to do
+}
+
+TEST_F(PrunerMemTest, AYoungUnindexedPackIsLeftAloneUntilTheStaleAgeHasPassed) {
+  Put("storage/a.txt", "alpha\n");
+  auto snap = Backup();
+  ASSERT_TRUE(snap) << snap.error().message;
+  // A pack as a running create has it: written, its index object not yet.
+  auto index_before = backend_->List("index/");
+  ASSERT_TRUE(index_before);
+  {
+    repo::BlobWriter writer(*repo_, {.codec = repo::Codec::kNone, .workers = 1});
+    const std::string blob = "a blob of a create still running";
+    ASSERT_TRUE(writer.Save(repo::BlobType::kData, repo::Sha256(blob), blob));
+    ASSERT_TRUE(writer.Flush());
+  }
+  auto index_after = backend_->List("index/");
+  ASSERT_TRUE(index_after);
+  std::set<std::string> old_names;
+  for (const auto& o : *index_before) old_names.insert(o.name);
+  for (const auto& o : *index_after) {
+    if (old_names.count(o.name) == 0) {
+      ASSERT_TRUE(backend_->Delete(o.name));
+    }
+  }
+  auto packs = backend_->List("data/");
+  ASSERT_TRUE(packs);
+  const size_t pack_count = packs->size();
+
+  env_.Advance(std::chrono::minutes(29));
+  auto young = Prune();
+  ASSERT_TRUE(young) << young.error().message;
+  EXPECT_EQ(young->packs_young, 1u);
+  EXPECT_EQ(young->packs_deleted, 0u);
+  ASSERT_EQ(backend_->List("data/")->size(), pack_count);
+
+  env_.Advance(std::chrono::minutes(2));  // 31 minutes old: no create runs that long unlocked
+  auto old = Prune();
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ(old->packs_young, 0u);
+  EXPECT_EQ(old->packs_deleted, 1u);
+  EXPECT_EQ(backend_->List("data/")->size(), pack_count - 1);
+}
+
+}  // namespace
+}  // namespace velin::backup

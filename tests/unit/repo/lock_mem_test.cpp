@@ -1,0 +1,178 @@
+// The repository lock on a MemEnv: a local repository in memory, a manual clock that the lock's
+// waits advance, and a process table for the liveness of holders. Each case runs in
+// milliseconds although it covers minutes of lock time (stale ages, --lock-wait).
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "velin/io/mem_env.hpp"
+#include "velin/repo/lock.hpp"
+#include "velin/storage/local_backend.hpp"
+
+namespace velin::repo {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+class LockMemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = storage::LocalBackend::Open(env_, "/repo", true);
+    ASSERT_TRUE(b) << b.error().message;
+    backend_ = std::move(*b);
+    ASSERT_TRUE(env_.CreateDir("/repo/locks", 0755));
+  }
+
+  // A lock object written now (by the manual clock) by `holder`.
+  void PutLock(const std::string& name, const LockHolder& holder, const std::string& kind) {
+    const int64_t now = std::chrono::duration_cast<seconds>(env_.Now().time_since_epoch()).count();
+    ASSERT_TRUE(backend_->Put("locks/" + name, FormatLockRecord(LockRecord{holder, kind, now})));
+  }
+
+  bool Present(const std::string& name) {
+    auto st = backend_->Stat("locks/" + name);
+    EXPECT_TRUE(st) << st.error().message;
+    return st && st->has_value();
+  }
+
+  static LockOptions Wait(milliseconds wait) {
+    LockOptions o;
+    o.wait = wait;
+    return o;
+  }
+
+  io::MemEnv env_;
+  std::unique_ptr<storage::LocalBackend> backend_;
+};
+
+TEST_F(LockMemTest, ALiveLocalHolderBlocksUntilTheWaitRunsOutOnTheManualClock) {
+  LockHolder other = env_.ThisProcess();
+  other.pid = 2000;
+  other.start_ticks = 7;
+  env_.StartProcess(2000, 7);
+  PutLock("exclusive-other", other, "exclusive");
+  auto lock = RepoLock::Acquire(env_, *backend_, LockKind::kShared, Wait(minutes(2)));
+  ASSERT_FALSE(lock);
+  EXPECT_EQ(lock.error().code, ExitCode::kLocked);
+  EXPECT_NE(lock.error().message.find("pid 2000"), std::string::npos) << lock.error().message;
+  EXPECT_GE(env_.Slept(), minutes(2));  // waited two minutes of manual clock, not of real time
+  EXPECT_TRUE(Present("exclusive-other"));
+  auto listed = backend_->List("locks/");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 1u);  // its own attempt was taken back
+}
+
+TEST_F(LockMemTest, AHolderWhoseProcessEndedIsStaleAndItsLockIsRemoved) {
+  LockHolder other = env_.ThisProcess();
+  other.pid = 2000;
+  other.start_ticks = 7;
+  env_.StartProcess(2000, 7);
+  PutLock("exclusive-other", other, "exclusive");
+  env_.EndProcess(2000);
+  auto lock = RepoLock::Acquire(env_, *backend_, LockKind::kShared, Wait(milliseconds(0)));
+  ASSERT_TRUE(lock) << lock.error().message;
+  EXPECT_FALSE(Present("exclusive-other"));
+  EXPECT_TRUE(Present((*lock)->name().substr(6)));
+  EXPECT_EQ(env_.Slept().count(), 0);
+}
+
+TEST_F(LockMemTest, APidReusedByALaterProcessIsStale) {
+  LockHolder other = env_.ThisProcess();
+  other.pid = 2000;
+  other.start_ticks = 7;
+  PutLock("exclusive-reused", other, "exclusive");
+  env_.StartProcess(2000, 99);  // the pid runs, but it is a later process
+  auto lock = RepoLock::Acquire(env_, *backend_, LockKind::kExclusive, Wait(milliseconds(0)));
+  ASSERT_TRUE(lock) << lock.error().message;
+  EXPECT_FALSE(Present("exclusive-reused"));
+}
+
+TEST_F(LockMemTest, AHolderElsewhereExpiresOnlyByTheStorageAgeOfItsLock) {
+  LockHolder elsewhere = env_.ThisProcess();
+  elsewhere.host = "other-host";
+  elsewhere.machine_id = "other-machine";
+  elsewhere.pid = 1000;  // the same pid as ours means nothing on another machine
+  PutLock("exclusive-far", elsewhere, "exclusive");
+  env_.Advance(minutes(29));
+  auto early = RepoLock::Acquire(env_, *backend_, LockKind::kShared, Wait(milliseconds(0)));
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().code, ExitCode::kLocked);
+  EXPECT_TRUE(Present("exclusive-far"));
+  env_.Advance(minutes(2));  // 31 minutes unrefreshed: older than the 30-minute stale age
+  auto late = RepoLock::Acquire(env_, *backend_, LockKind::kShared, Wait(milliseconds(0)));
+  ASSERT_TRUE(late) << late.error().message;
+  EXPECT_FALSE(Present("exclusive-far"));
+}
+
+TEST_F(LockMemTest, SharedLocksCoexistAndListLocksJudgesEachHolder) {
+  LockHolder live = env_.ThisProcess();
+  live.pid = 2000;
+  live.start_ticks = 7;
+  env_.StartProcess(2000, 7);
+  LockHolder dead = live;
+  dead.pid = 3000;
+  PutLock("shared-live", live, "shared");
+  PutLock("shared-dead", dead, "shared");
+  auto lock = RepoLock::Acquire(env_, *backend_, LockKind::kShared, Wait(milliseconds(0)));
+  ASSERT_TRUE(lock) << lock.error().message;
+  EXPECT_TRUE(Present("shared-live"));
+  EXPECT_FALSE(Present("shared-dead"));                                  // removed on the way
+  ASSERT_TRUE(backend_->Put("locks/exclusive-torn", "{\"host\": \"a"));  // a torn write
+  env_.Advance(minutes(31));
+  const int64_t now = std::chrono::duration_cast<seconds>(env_.Now().time_since_epoch()).count();
+  auto listed = ListLocks(env_, *backend_, seconds(1800), now);
+  ASSERT_TRUE(listed) << listed.error().message;
+  std::map<std::string, LockInfo> by_name;
+  for (const auto& l : *listed) by_name[l.name] = l;
+  EXPECT_EQ(by_name.size(), 3u);
+  ASSERT_EQ(by_name.count("locks/shared-live"), 1u);
+  EXPECT_FALSE(by_name["locks/shared-live"].stale);  // a live local holder is never stale
+  EXPECT_EQ(by_name["locks/shared-live"].pid, 2000);
+  EXPECT_EQ(by_name["locks/shared-live"].age, 31 * 60);
+  ASSERT_EQ(by_name.count("locks/exclusive-torn"), 1u);
+  EXPECT_FALSE(by_name["locks/exclusive-torn"].readable);
+  EXPECT_TRUE(by_name["locks/exclusive-torn"].stale);  // unreadable: stale by age alone
+}
+
+TEST_F(LockMemTest, AHolderUnrefreshedForMostOfTheStaleAgeHasLostItsLock) {
+  LockOptions o;
+  o.refresh_every = minutes(10);  // the refresher never runs within this test
+  auto lock = RepoLock::Acquire(env_, *backend_, LockKind::kExclusive, o);
+  ASSERT_TRUE(lock) << lock.error().message;
+  EXPECT_TRUE((*lock)->Check());
+  env_.Advance(minutes(24));
+  EXPECT_TRUE((*lock)->Check());
+  env_.Advance(minutes(2));  // 26 min > 30 min stale age - half a refresh period
+  Status st = (*lock)->Check();
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("has not been refreshed for 1560s"), std::string::npos)
+      << st.error().message;
+}
+
+TEST(LockRecordTest, TheOneFormatRoundTripsAndRefusesGarbage) {
+  LockRecord r{io::ProcessIdentity{"h", "m", "b", "pid:[4]", 42, 77}, "commit", 1'700'000'000};
+  auto back = ParseLockRecord(FormatLockRecord(r));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->holder.host, "h");
+  EXPECT_EQ(back->holder.machine_id, "m");
+  EXPECT_EQ(back->holder.boot_id, "b");
+  EXPECT_EQ(back->holder.pid_ns, "pid:[4]");
+  EXPECT_EQ(back->holder.pid, 42);
+  EXPECT_EQ(back->holder.start_ticks, 77);
+  EXPECT_EQ(back->kind, "commit");
+  EXPECT_EQ(back->time, 1'700'000'000);
+  // The first format: host, pid, kind and time only; never in this process space.
+  auto old = ParseLockRecord(R"({"host":"h","pid":5,"kind":"shared","time":3})");
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->holder.boot_id.empty());
+  EXPECT_FALSE(io::ProcessIdentity{}.SameProcessSpace(old->holder));
+  for (const char* bad : {"", "{", "[]", R"({"host":1,"pid":5,"kind":"shared","time":3})",
+                          R"({"host":"h","kind":"shared","time":3})", "\xff\xfe"}) {
+    EXPECT_FALSE(ParseLockRecord(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace velin::repo

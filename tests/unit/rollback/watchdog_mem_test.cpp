@@ -1,0 +1,117 @@
+// The transaction watchdog on a MemEnv: it waits for the deadline on the manual clock (its
+// half-second naps advance it, no real sleep), follows a deadline extended while it waits, and
+// ends without acting once the transaction is committed or replaced. Minutes of watchdog time
+// in milliseconds. (The deadline's rollback itself takes the state lock, a real flock, and is
+// covered by the integration tests of the binary.)
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "velin/core/reporter.hpp"
+#include "velin/io/mem_env.hpp"
+#include "velin/rollback/engine.hpp"
+
+namespace velin::rollback {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+class WatchdogMemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(io::CreateDirs(env_, "/app"));
+    ASSERT_TRUE(io::CreateDirs(env_, layout_.dir));
+    // The watchdog lock the arming velin handed over: any descriptor will do here.
+    lock_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(lock_fd_, 0);
+  }
+  void TearDown() override {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+  }
+
+  int64_t NowMs() { return duration_cast<milliseconds>(env_.Now().time_since_epoch()).count(); }
+
+  void Open(const std::string& id, milliseconds deadline_in) {
+    TransactionRecord t;
+    t.id = id;
+    t.state = "open";
+    t.base = "v1";
+    t.started = IsoTime(NowMs());
+    t.deadline_ms = NowMs() + deadline_in.count();
+    ASSERT_TRUE(SaveTransaction(env_, layout_, t));
+  }
+
+  RollbackEngine Engine() {
+    Settings s;
+    s.app_root = "/app";
+    s.state_dir = layout_.dir;
+    s.current_link = "/app/current";
+    return RollbackEngine(env_, s, quiet_);
+  }
+
+  io::MemEnv env_;
+  NullReporter quiet_;
+  StateLayout layout_{"/app/.velin"};
+  int lock_fd_ = -1;
+};
+
+TEST_F(WatchdogMemTest, ItWaitsOnTheClockAndEndsWhenTheTransactionIsCommitted) {
+  Open("t1", minutes(10));
+  const auto start = env_.Now();
+  env_.OnSleep([&] {
+    if (env_.Now() - start >= minutes(5)) {
+      ASSERT_TRUE(RemoveTransaction(env_, layout_));
+    }
+  });
+  auto engine = Engine();
+  auto end = engine.RunWatchdog("t1", lock_fd_);
+  ASSERT_TRUE(end) << end.error().message;
+  EXPECT_FALSE(*end);  // committed: nothing for the watchdog to do
+  EXPECT_GE(env_.Slept(), minutes(5));
+  EXPECT_LT(env_.Slept(), minutes(5) + seconds(1));  // naps of at most half a second
+}
+
+TEST_F(WatchdogMemTest, ADeadlineExtendedWhileItWaitsIsFollowed) {
+  Open("t1", minutes(1));
+  const auto start = env_.Now();
+  bool extended = false;
+  env_.OnSleep([&] {
+    const auto waited = env_.Now() - start;
+    if (!extended && waited >= seconds(50)) {  // `rollback extend` before the deadline
+      auto t = LoadTransaction(env_, layout_);
+      ASSERT_TRUE(t && *t);
+      (*t)->deadline_ms += duration_cast<milliseconds>(minutes(3)).count();
+      ASSERT_TRUE(SaveTransaction(env_, layout_, **t));
+      extended = true;
+    }
+    if (waited >= minutes(3)) {  // then committed
+      ASSERT_TRUE(RemoveTransaction(env_, layout_));
+    }
+  });
+  auto engine = Engine();
+  auto end = engine.RunWatchdog("t1", lock_fd_);
+  ASSERT_TRUE(end) << end.error().message;
+  EXPECT_FALSE(*end);
+  EXPECT_TRUE(extended);
+  // Past the first deadline (1 min) it kept waiting for the extended one (4 min).
+  EXPECT_GE(env_.Slept(), minutes(3));
+}
+
+TEST_F(WatchdogMemTest, AWatchdogOfAnotherTransactionEndsAtOnce) {
+  Open("t2", minutes(10));
+  auto engine = Engine();
+  auto end = engine.RunWatchdog("t1", lock_fd_);
+  ASSERT_TRUE(end) << end.error().message;
+  EXPECT_FALSE(*end);
+  ASSERT_TRUE(RemoveTransaction(env_, layout_));
+  auto none = engine.RunWatchdog("t1", lock_fd_);  // and so does one with no transaction
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_FALSE(*none);
+  EXPECT_EQ(env_.Slept().count(), 0);
+}
+
+}  // namespace
+}  // namespace velin::rollback
