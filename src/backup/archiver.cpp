@@ -156,6 +156,13 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
     snapshot.sources.push_back(std::move(*source));
   }
   reporter.EndProgress();
+  if (walk.unstored_xattr_files() > 0) {
+    reporter.Warn(TrFormat(
+        "{} files and directories have extended attributes (ACLs among them) that repository "
+        "format version {} cannot store; `velin backup upgrade` raises it to {}",
+        walk.unstored_xattr_files(), repo.config().format_version,
+        repo::kExtendedTreeFormatVersion));
+  }
   VELIN_TRY(writer.Flush());
 
   repo::BlobWriterStats ws = writer.stats();

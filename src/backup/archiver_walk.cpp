@@ -1,6 +1,7 @@
 #include "archiver_walk.hpp"
 
 #include <fnmatch.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <optional>
@@ -123,7 +124,8 @@ Status ArchiveWalk::SaveChunk(std::string_view chunk, std::vector<BlobId>& ids) 
   return writer_.Save(repo::BlobType::kData, id, std::move(data), base);
 }
 
-Result<BlobId> ArchiveWalk::SaveTree(const Tree& tree) {
+Result<BlobId> ArchiveWalk::SaveTree(Tree& tree) {
+  tree.format = repo_.extended_trees() ? 2 : 1;
   std::string data = repo::EncodeTree(tree);
   VELIN_ASSIGN(BlobId id, repo_.HashBlob(data));
   VELIN_TRY(writer_.Save(repo::BlobType::kTree, id, std::move(data)));
@@ -160,6 +162,36 @@ Status ArchiveWalk::ReadContent(const std::string& abs, Node& node) {
   return Ok();
 }
 
+static std::optional<NodeType> SpecialType(const io::FileInfo& info) {
+  if (info.type != io::FileType::kOther) return std::nullopt;
+  if (info.format == S_IFIFO) return NodeType::kFifo;
+  if (info.format == S_IFCHR) return NodeType::kCharDevice;
+  if (info.format == S_IFBLK) return NodeType::kBlockDevice;
+  return std::nullopt;  // a socket
+}
+
+// An unchanged file or directory (same inode, same ctime: setting an attribute changes the
+// ctime) keeps the extended attributes the incremental parent recorded, without reading them.
+Status ArchiveWalk::ReadXattrs(const std::string& abs, const io::FileInfo& info,
+                               const Node* parent_node, Node& node) {
+  node.xattrs_known = true;
+  if (options_.strategy == "incremental" && parent_node && parent_node->xattrs_known &&
+      parent_node->type == node.type && parent_node->ctime_ns == info.ctime_ns &&
+      parent_node->inode == info.inode) {
+    node.xattrs = parent_node->xattrs;
+  } else {
+    // An include that is a symlink to a directory: the directory's attributes, not the link's.
+    VELIN_ASSIGN(node.xattrs, env_.ReadXattrs(abs == followed_root_ ? abs + "/." : abs));
+  }
+  for (const auto& [name, value] : node.xattrs) {
+    if (name.size() > repo::kMaxXattrName || value.size() > repo::kMaxXattrValue) {
+      return Failure(TrFormat("extended attribute {} is larger than Linux allows", name));
+    }
+  }
+  if (!repo_.extended_trees() && !node.xattrs.empty()) unstored_xattr_files_++;
+  return Ok();
+}
+
 Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_app,
                                 const std::string& rel_src, const io::FileInfo& info,
                                 const Node* parent_node, Node& node) {
@@ -183,7 +215,7 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
       }
       if (!subtree) return tl::unexpected(subtree.error());
       node.subtree = *subtree;
-      return Ok();
+      return ReadXattrs(abs, info, parent_node, node);
     }
     case io::FileType::kSymlink: {
       node.type = NodeType::kSymlink;
@@ -192,8 +224,17 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
     }
     case io::FileType::kRegular:
       break;
-    case io::FileType::kOther:
-      return Failure(std::string(Tr("unsupported file type")));  // callers skip these before
+    case io::FileType::kOther: {
+      auto special = SpecialType(info);
+      if (!special || !repo_.extended_trees()) {  // callers skip these before
+        return Failure(std::string(Tr("unsupported file type")));
+      }
+      node.type = *special;
+      node.size = 0;
+      node.rdev = *special == NodeType::kFifo ? 0 : info.rdev;
+      stats_.files++;
+      return Ok();
+    }
   }
   stats_.files++;
   if (info.nlink > 1) {
@@ -205,6 +246,8 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
     }
   }
   node.type = NodeType::kFile;
+  node.sparse = info.blocks * 512 < info.size;
+  VELIN_TRY(ReadXattrs(abs, info, parent_node, node));
   if (options_.strategy == "incremental" && parent_node && parent_node->type == NodeType::kFile &&
       parent_node->size == info.size && parent_node->mtime_ns == info.mtime_ns &&
       parent_node->ctime_ns == info.ctime_ns && parent_node->inode == info.inode) {
@@ -250,8 +293,19 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
     }
     VELIN_ASSIGN(io::FileInfo info, std::move(*infos[i]));
     if (info.type == io::FileType::kOther) {
-      reporter_.Warn(TrFormat("skipped {} (not a file, directory or symlink)", child_abs));
-      continue;
+      if (!SpecialType(info)) {
+        reporter_.Warn(TrFormat("skipped {} (a socket: it belongs to the process listening on it)",
+                                child_abs));
+        continue;
+      }
+      if (!repo_.extended_trees()) {
+        unstored_specials_++;
+        reporter_.Warn(TrFormat(
+            "skipped {} (a fifo or device node: repository format version {} cannot store it; "
+            "`velin backup upgrade` raises it to {})",
+            child_abs, repo_.config().format_version, repo::kExtendedTreeFormatVersion));
+        continue;
+      }
     }
     // Both lists are sorted by name: walk the parent's alongside.
     const Node* parent_node = nullptr;
@@ -296,6 +350,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
     auto dir = env_.Stat(abs + "/.");
     if (dir && dir->type == io::FileType::kDirectory) {
       info = *dir;
+      followed_root_ = abs;
     } else {
       const std::string& text = links[include];
       std::string resolved =
@@ -325,6 +380,10 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   }
   hardlinks_.clear();
   repo::SnapshotStats before = stats_;
+  struct ClearFollowed {
+    std::string& root;
+    ~ClearFollowed() { root.clear(); }
+  } clear_followed{followed_root_};
   Node root;
   root.name = io::Basename(include);
   VELIN_TRY(ArchiveNode(abs, include, root.name, info, parent_root, root));

@@ -29,6 +29,10 @@ class ArchiveWalk {
   Result<repo::SnapshotSource> ArchivePath(const std::string& include);
   Result<repo::SnapshotSource> ArchiveStream(StreamSource& source);
   repo::SnapshotStats& stats() { return stats_; }
+  // What a repository before format version 4 could not take: files and directories with
+  // extended attributes (not stored), fifos and device nodes (skipped).
+  uint64_t unstored_xattr_files() const { return unstored_xattr_files_; }
+  uint64_t unstored_specials() const { return unstored_specials_; }
 
  private:
   // Fills `node` (already named) for the entry at `abs`; `rel_app` is relative to app.root,
@@ -39,7 +43,10 @@ class ArchiveWalk {
                                   const std::string& rel_src, const repo::Tree* parent_tree);
   Status ReadContent(const std::string& abs, repo::Node& node);
   Status SaveChunk(std::string_view chunk, std::vector<repo::BlobId>& ids);
-  Result<repo::BlobId> SaveTree(const repo::Tree& tree);
+  // Fills node.xattrs (file or directory at `abs`).
+  Status ReadXattrs(const std::string& abs, const io::FileInfo& info, const repo::Node* parent_node,
+                    repo::Node& node);
+  Result<repo::BlobId> SaveTree(repo::Tree& tree);
   const repo::Tree* ParentSubtree(const repo::Node* parent_node);
   // Delta bases for the chunks about to be cut: the same file's or stream's chunks in the
   // earlier backup, walked alongside (null: none).
@@ -67,6 +74,9 @@ class ArchiveWalk {
   uint64_t offset_ = 0;
   int64_t drift_ = 0;
   repo::SnapshotStats stats_;
+  std::string followed_root_;  // the include being archived, when it is a symlink to a directory
+  uint64_t unstored_xattr_files_ = 0;
+  uint64_t unstored_specials_ = 0;
 };
 
 }  // namespace velin::backup

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -66,8 +67,46 @@ class DirFinisher {
     a.gid = d.meta->gid;
     a.mode = d.meta->mode;
     a.mtime_ns = d.meta->mtime_ns;
-    Status st = env_.SetDirAttributes(*d.dir, a);
+    Status st = Ok();
+    if (d.meta->xattrs_known) {
+      // Owner, extended attributes, then mode and mtime (see FileWriterPool::Write).
+      if (a.set_owner) st = env_.SetDirAttributes(*d.dir, OwnerOnly(a));
+      a.set_owner = false;
+      if (st) {
+        auto outcome = env_.SetDirXattrs(*d.dir, d.meta->xattrs);
+        if (outcome) {
+          RecordXattrs(d.dir->path(), *outcome);
+        } else {
+          st = tl::unexpected(outcome.error());
+        }
+      }
+    }
+    if (st) st = env_.SetDirAttributes(*d.dir, a);
     if (!st) Fail(st.error());
+  }
+  // The owner part of `a` alone.
+  static io::Attributes OwnerOnly(const io::Attributes& a) {
+    io::Attributes o = a;
+    o.set_mode = false;
+    o.set_mtime = false;
+    return o;
+  }
+  // Counts what setting a file's or directory's extended attributes did; keeps the first
+  // refusal for the warning at the end. Any thread.
+  void RecordXattrs(const std::string& path, const io::XattrOutcome& outcome) {
+    xattrs_.fetch_add(outcome.changed, std::memory_order_relaxed);
+    if (outcome.refused.empty()) return;
+    std::lock_guard lock(mu_);
+    if (refused_ == 0) {
+      first_refused_ = TrFormat("{} on {}: {}", outcome.refused[0].first, path,
+                                std::string(Tr(std::strerror(outcome.refused[0].second))));
+    }
+    refused_ += outcome.refused.size();
+  }
+  uint64_t xattrs() const { return xattrs_.load(); }
+  std::pair<uint64_t, std::string> refused() {
+    std::lock_guard lock(mu_);
+    return {refused_, first_refused_};
   }
   void Fail(const Error& e) {
     std::lock_guard lock(mu_);
@@ -86,7 +125,42 @@ class DirFinisher {
   std::mutex mu_;
   std::optional<Error> error_;
   std::atomic<bool> failed_{false};
+  std::atomic<uint64_t> xattrs_{0};
+  uint64_t refused_ = 0;
+  std::string first_refused_;
 };
+
+// Holes of a sparse file are written in blocks of this size: an all-zero block is skipped
+// (the file system's usual block; a hole smaller than its block would be allocated anyway).
+constexpr size_t kHoleBlock = 4096;
+
+bool AllZero(std::string_view d) {
+  return d.empty() || (d[0] == 0 && std::memcmp(d.data(), d.data() + 1, d.size() - 1) == 0);
+}
+
+// Writes `data` at `offset`, leaving out the all-zero blocks (aligned to the file's offsets):
+// they stay holes. Consecutive data blocks go out in one write.
+Status WriteSparse(io::WritableFile& file, uint64_t offset, std::string_view data) {
+  size_t run_start = 0, run_end = 0;  // the pending data blocks [run_start, run_end)
+  for (size_t at = 0; at < data.size();) {
+    size_t block = kHoleBlock - static_cast<size_t>((offset + at) % kHoleBlock);
+    block = std::min(block, data.size() - at);
+    if (!AllZero(data.substr(at, block))) {
+      if (run_end != at) {
+        if (run_end > run_start) {
+          VELIN_TRY(file.WriteAt(offset + run_start, data.substr(run_start, run_end - run_start)));
+        }
+        run_start = at;
+      }
+      run_end = at + block;
+    }
+    at += block;
+  }
+  if (run_end > run_start) {
+    VELIN_TRY(file.WriteAt(offset + run_start, data.substr(run_start, run_end - run_start)));
+  }
+  return Ok();
+}
 
 DirState::~DirState() {
   if (finisher) finisher->Finish(*this);
@@ -182,7 +256,8 @@ class FileWriterPool {
     io::WriteOptions wo;
     wo.mode = 0600;
     wo.exclusive = true;
-    wo.direct = job.node.size >= io::kDirectWriteMin;
+    const bool sparse = job.node.sparse;  // written at offsets, holes skipped: no direct writes
+    wo.direct = !sparse && job.node.size >= io::kDirectWriteMin;
     VELIN_ASSIGN(auto file, env_.NewWritableFileAt(dir, job.tmp, wo));
     thread_local std::string data, stored;  // reused: no allocation per blob
     uint64_t written = 0;
@@ -192,7 +267,11 @@ class FileWriterPool {
       // read): a tree that says otherwise is damaged, and its file is not taken as restored.
       written += data.size();
       if (written > job.node.size) break;
-      VELIN_TRY(file->Append(data));
+      if (sparse) {
+        VELIN_TRY(WriteSparse(*file, written - data.size(), data));
+      } else {
+        VELIN_TRY(file->Append(data));
+      }
       bytes_.fetch_add(data.size(), std::memory_order_relaxed);
     }
     if (written != job.node.size) {
@@ -200,12 +279,22 @@ class FileWriterPool {
                                   std::to_string(job.node.size),
                                   (written > job.node.size ? "more" : std::to_string(written))));
     }
+    if (sparse) VELIN_TRY(file->Truncate(job.node.size));  // a trailing hole
     io::Attributes a;
     a.set_owner = options_.restore_owner;
     a.uid = job.node.uid;
     a.gid = job.node.gid;
     a.mode = job.node.mode;
     a.mtime_ns = job.node.mtime_ns;
+    if (job.node.xattrs_known) {
+      // Owner first (chown drops file capabilities, security.capability), then the extended
+      // attributes while the file is still 0600 and writable (user.* needs write permission),
+      // then the mode (it agrees with a restored ACL's mask) and the mtime.
+      if (a.set_owner) VELIN_TRY(file->SetAttributes(DirFinisher::OwnerOnly(a)));
+      a.set_owner = false;
+      VELIN_ASSIGN(io::XattrOutcome outcome, file->SetXattrs(job.node.xattrs));
+      finisher_.RecordXattrs(io::JoinPath(dir.path(), job.name), outcome);
+    }
     VELIN_TRY(file->SetAttributes(a));
     VELIN_TRY(file->Close());
     return env_.RenameAt(dir, job.tmp, dir, job.name);
@@ -262,8 +351,11 @@ class Restorer {
     VELIN_TRY(written);
     if (auto e = finisher_.error()) return tl::unexpected(*e);
     stats.bytes = pool_.bytes();
+    stats.xattrs = finisher_.xattrs();
     return Ok();
   }
+  // The extended attributes the target refused: how many, and the first (name, path, why).
+  std::pair<uint64_t, std::string> RefusedXattrs() { return finisher_.refused(); }
   RestoreStats stats;
 
  private:
@@ -410,6 +502,39 @@ class Restorer {
     return Ok();
   }
 
+  // A fifo or device node: made under a temporary name (mknodat), given owner, mode and mtime
+  // by name without following (velin never opens one: opening a device can act on it), and
+  // renamed into place. A device node needs root: without, it is skipped with a warning.
+  Status RestoreSpecial(const DirStatePtr& dir, const std::string& path, const Node& node) {
+    const io::SpecialKind kind = node.type == NodeType::kFifo ? io::SpecialKind::kFifo
+                                 : node.type == NodeType::kCharDevice
+                                     ? io::SpecialKind::kCharDevice
+                                     : io::SpecialKind::kBlockDevice;
+    std::string tmp = TempName(node.name);
+    Status made = env_.MakeNodeAt(*dir->dir, tmp, kind, 0600, node.rdev);
+    if (!made && kind != io::SpecialKind::kFifo && made.error().sys_errno == EPERM) {
+      reporter_.Warn(
+          TrFormat("skipped the device node {}: creating device nodes needs root", Abs(path)));
+      stats.specials_skipped++;
+      return Ok();
+    }
+    VELIN_TRY(made);
+    io::Attributes a;
+    a.set_owner = options_.restore_owner;
+    a.uid = node.uid;
+    a.gid = node.gid;
+    a.mode = node.mode;
+    a.mtime_ns = node.mtime_ns;
+    Status st = env_.SetAttributesAt(*dir->dir, tmp, a);
+    if (st) st = env_.RenameAt(*dir->dir, tmp, *dir->dir, node.name);
+    if (!st) {
+      (void)env_.RemoveAt(*dir->dir, tmp, false);
+      return st;
+    }
+    stats.specials++;
+    return Ok();
+  }
+
   // `dir` is target/`dir_rel`, open.
   Status RestoreNode(const DirStatePtr& dir, const std::string& dir_rel, const Node& node,
                      const std::string& rel_src) {
@@ -444,6 +569,10 @@ class Restorer {
         stats.symlinks++;
         return Ok();
       }
+      case NodeType::kFifo:
+      case NodeType::kCharDevice:
+      case NodeType::kBlockDevice:
+        return RestoreSpecial(dir, path, node);
       case NodeType::kDir:
         break;
     }
@@ -568,7 +697,17 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   }
   // One flush of the target's file system for the whole restore instead of an fsync per file.
   VELIN_TRY(env.SyncFileSystem(*root));
-  return restorer.stats;
+  RestoreStats stats = restorer.stats;
+  auto [refused, first] = restorer.RefusedXattrs();
+  stats.xattrs_refused = refused;
+  if (refused > 0) {
+    // Like an owner a restore without root cannot give: the files are complete and in place,
+    // so the restore succeeds; the warning says what is missing (docs/cli.md).
+    reporter.Warn(TrFormat(
+        "the target refused {} extended attributes (e.g. {}); the files are restored without them",
+        refused, first));
+  }
+  return stats;
 }
 
 }  // namespace velin::backup

@@ -64,6 +64,14 @@ class Copier {
     const bool present = destination_.index().Find(id) != nullptr;
     VELIN_ASSIGN(std::string data, source_.ReadBlob(id));
     VELIN_ASSIGN(repo::Tree tree, repo::DecodeTree(data));
+    if (tree.format > 1 && !destination_.extended_trees()) {
+      // An older velin reading the destination would take the tree for damage.
+      return UsageError(TrFormat(
+          "the backup holds extended attributes, fifos or device nodes (format version {}) and "
+          "{} has format version {}: run `velin backup upgrade` on it first",
+          repo::kExtendedTreeFormatVersion, destination_.backend().Location(),
+          destination_.config().format_version));
+    }
     for (const repo::Node& node : tree.nodes) {
       if (node.type == repo::NodeType::kDir) {
         VELIN_TRY(CopyTree(node.subtree));

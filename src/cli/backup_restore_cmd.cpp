@@ -85,10 +85,13 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
               {"dirs", st.dirs},
               {"symlinks", st.symlinks},
               {"hardlinks", st.hardlinks},
+              {"specials", st.specials},
+              {"xattrs", st.xattrs},
+              {"xattrs_refused", st.xattrs_refused},
               {"bytes", st.bytes}});
     return Ok();
   }
-  out.Done(TrFormat("Restored {} files ({}) into {}", st.files + st.hardlinks,
+  out.Done(TrFormat("Restored {} files ({}) into {}", st.files + st.hardlinks + st.specials,
                     output::FormatBytes(st.bytes), options.target));
   return Ok();
 }

@@ -22,11 +22,13 @@ Status RestoreTestFiles(Context& ctx, repo::Repository& repo, const repo::Snapsh
   Status removed = io::RemoveAll(ctx.env(), dir);
   VELIN_TRY(st);
   VELIN_TRY(removed);
-  report["files"] = st->files + st->hardlinks;
+  report["files"] = st->files + st->hardlinks + st->specials;
+  report["xattrs"] = st->xattrs;
+  report["xattrs_refused"] = st->xattrs_refused;
   report["bytes"] = st->bytes;
   if (!ctx.out().json()) {
     ctx.out().Done(TrFormat("Restore test of the files of backup {} passed ({} files)", snapshot.id,
-                            st->files + st->hardlinks));
+                            st->files + st->hardlinks + st->specials));
   }
   return Ok();
 }

@@ -1,5 +1,6 @@
 // velin backup upgrade: raises a repository written by an older velin to the current format
-// version (docs/repository-format.md), so that new backups may store delta blobs in it. One
+// version (docs/repository-format.md), so that new backups may store delta blobs (3) and
+// extended attributes, fifos and device nodes (4) in it. One
 // atomic write of the config object under the exclusive lock; nothing else changes, and older
 // velins refuse the repository from then on (which the message says before it is done).
 #include "backup_common.hpp"
@@ -30,7 +31,10 @@ Status RunUpgrade(Context& ctx, const UpgradeFlags& flags) {
   } else if (from == to) {
     out.Done(TrFormat("{} is already at format version {}", r.backend->Location(), to));
   } else {
-    out.Done(TrFormat("Repository upgraded to format version {} (delta blobs)", to));
+    out.Done(TrFormat(
+        "Repository upgraded to format version {} (delta blobs, extended attributes, fifos and "
+        "device nodes)",
+        to));
   }
   return Ok();
 }

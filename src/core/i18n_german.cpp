@@ -595,8 +595,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"Remove all {} lock(s) of {}, including live ones?",
        "Alle {} Sperre(n) von {} entfernen, auch aktive?"},
       {"Removed {} ({} lock by host {} pid {})", "{} entfernt ({} Sperre von Host {} PID {})"},
-      {"Repository upgraded to format version {} (delta blobs)",
-       "Repository auf Formatversion {} aktualisiert (Delta-Blobs)"},
+      {"Repository upgraded to format version {} (delta blobs, extended attributes, fifos and "
+       "device nodes)",
+       "Repository auf Formatversion {} aktualisiert (Delta-Blobs, erweiterte Attribute, FIFOs "
+       "und Gerätedateien)"},
       {"Upgrading {} from format version {} to {}: velin versions that read only up to version {} "
        "will refuse it afterwards",
        "Aktualisiere {} von Formatversion {} auf {}: velin-Versionen, die nur bis Version {} "
@@ -807,6 +809,43 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"Connection timed out", "Die Wartezeit für die Verbindung ist abgelaufen"},
       {"Bad file descriptor", "Ungültiger Dateideskriptor"},
       {"Cannot allocate memory", "Nicht genügend Hauptspeicher verfügbar"},
+      // Fidelity (issue 21): extended attributes, ACLs, sparse files, fifos, device nodes.
+      {"the backup holds extended attributes, fifos or device nodes (format version {}) and {} "
+       "has format version {}: run `velin backup upgrade` on it first",
+       "das Backup enthält erweiterte Attribute, FIFOs oder Gerätedateien (Formatversion {}) und "
+       "{} hat Formatversion {}: zuerst `velin backup upgrade` darauf ausführen"},
+      {"{} files and directories have extended attributes (ACLs among them) that repository "
+       "format version {} cannot store; `velin backup upgrade` raises it to {}",
+       "{} Dateien und Verzeichnisse haben erweiterte Attribute (darunter ACLs), die ein "
+       "Repository der Formatversion {} nicht speichern kann; `velin backup upgrade` hebt es auf "
+       "{} an"},
+      {"skipped {} (a socket: it belongs to the process listening on it)",
+       "{} übersprungen (ein Socket: er gehört zu dem Prozess, der an ihm lauscht)"},
+      {"skipped {} (a fifo or device node: repository format version {} cannot store it; "
+       "`velin backup upgrade` raises it to {})",
+       "{} übersprungen (ein FIFO oder eine Gerätedatei: ein Repository der Formatversion {} kann "
+       "sie nicht speichern; `velin backup upgrade` hebt es auf {} an)"},
+      {"extended attribute {} is larger than Linux allows",
+       "das erweiterte Attribut {} ist größer, als Linux erlaubt"},
+      {"{} on {}: {}", "{} an {}: {}"},
+      {"skipped the device node {}: creating device nodes needs root",
+       "Gerätedatei {} übersprungen: Gerätedateien anlegen kann nur root"},
+      {"the target refused {} extended attributes (e.g. {}); the files are restored without them",
+       "das Ziel hat {} erweiterte Attribute abgelehnt (z. B. {}); die Dateien sind ohne sie "
+       "wiederhergestellt"},
+      {"cannot list the extended attributes of {}",
+       "kann die erweiterten Attribute von {} nicht auflisten"},
+      {"cannot read the extended attribute {} of {}",
+       "kann das erweiterte Attribut {} von {} nicht lesen"},
+      {"cannot set the extended attribute {} of {}",
+       "kann das erweiterte Attribut {} von {} nicht setzen"},
+      {"cannot remove the extended attribute {} of {}",
+       "kann das erweiterte Attribut {} von {} nicht entfernen"},
+      {"cannot set the size of {}", "kann die Größe von {} nicht setzen"},
+      {"Operation not supported", "Die Operation wird nicht unterstützt"},
+      {"Argument list too long", "Die Argumentliste ist zu lang"},
+      {"Numerical result out of range",
+       "Das numerische Ergebnis ist außerhalb des gültigen Bereichs"},
   };
   return kTable;
 }

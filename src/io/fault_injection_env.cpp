@@ -34,6 +34,11 @@ class FaultyWritableFile : public WritableFile {
   Status SetAttributes(const Attributes& attributes) override {
     return base_->SetAttributes(attributes);
   }
+  Status Truncate(uint64_t size) override {
+    if (auto e = env_.Check(FaultOp::kWrite, path_)) return tl::unexpected(*e);
+    return base_->Truncate(size);
+  }
+  Result<XattrOutcome> SetXattrs(const Xattrs& xattrs) override { return base_->SetXattrs(xattrs); }
   Status Close() override { return base_->Close(); }
 
  private:
@@ -155,6 +160,12 @@ Status FaultInjectionEnv::HardLinkAt(const Dir& from_dir, const std::string& fro
                                      const Dir& to_dir, const std::string& to) {
   if (auto e = Check(FaultOp::kCreate, JoinPath(to_dir.path(), to))) return tl::unexpected(*e);
   return base_.HardLinkAt(from_dir, from, to_dir, to);
+}
+
+Status FaultInjectionEnv::MakeNodeAt(const Dir& dir, const std::string& name, SpecialKind kind,
+                                     uint32_t mode, uint64_t rdev) {
+  if (auto e = Check(FaultOp::kCreate, JoinPath(dir.path(), name))) return tl::unexpected(*e);
+  return base_.MakeNodeAt(dir, name, kind, mode, rdev);
 }
 
 Status FaultInjectionEnv::CreateDir(const std::string& path, uint32_t mode) {

@@ -21,6 +21,9 @@ struct MemEnv::Node {
   uint64_t nlink = 1;
   std::string data;  // a file's bytes, a symlink's target
   std::map<std::string, NodePtr> children;
+  std::map<std::string, std::string> xattrs;
+  uint32_t format = 0;  // S_IFMT bits of a fifo or device node (type kOther)
+  uint64_t rdev = 0;
 };
 
 struct MemEnv::State {
@@ -155,7 +158,31 @@ FileInfo InfoOf(const Node& n) {
   i.inode = n.inode;
   i.device = 1;
   i.nlink = n.nlink;
+  i.format = n.format;
+  i.rdev = n.rdev;
+  i.blocks = (i.size + 511) / 512;
   return i;
+}
+
+// WritableFile::SetXattrs on a node: sets those that differ, removes replaced ones it lacks.
+XattrOutcome SetXattrsOf(Node& n, const Xattrs& xattrs) {
+  XattrOutcome out;
+  std::map<std::string, std::string> wanted(xattrs.begin(), xattrs.end());
+  for (auto it = n.xattrs.begin(); it != n.xattrs.end();) {
+    if (wanted.count(it->first) == 0 && IsReplacedXattr(it->first)) {
+      it = n.xattrs.erase(it);
+      ++out.changed;
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [name, value] : wanted) {
+    auto it = n.xattrs.find(name);
+    if (it != n.xattrs.end() && it->second == value) continue;
+    n.xattrs[name] = value;
+    ++out.changed;
+  }
+  return out;
 }
 
 int CreateDirIn(State& s, const NodePtr& dir, const std::string& name, uint32_t mode) {
@@ -235,7 +262,7 @@ int SetAttributesOf(Node& n, const Attributes& a) {
     n.gid = a.gid;
   }
   if (a.set_mode) n.mode = a.mode & 07777;
-  n.mtime_ns = a.mtime_ns;
+  if (a.set_mtime) n.mtime_ns = a.mtime_ns;
   return 0;
 }
 
@@ -271,6 +298,18 @@ class MemWritableFile : public WritableFile {
       return ErrnoError(TrFormat("cannot set mode of {}", path_), err);
     }
     return Ok();
+  }
+  Status Truncate(uint64_t size) override {
+    std::lock_guard lock(state_->mu);
+    if (closed_) return ErrnoError(TrFormat("cannot write {}", path_), EBADF);
+    node_->data.resize(size);
+    state_->Touch(*node_);
+    return Ok();
+  }
+  Result<XattrOutcome> SetXattrs(const Xattrs& xattrs) override {
+    std::lock_guard lock(state_->mu);
+    if (closed_) return ErrnoError(TrFormat("cannot write {}", path_), EBADF);
+    return SetXattrsOf(*node_, xattrs);
   }
   Status Close() override {
     std::lock_guard lock(state_->mu);
@@ -422,6 +461,19 @@ Result<std::string> MemEnv::ReadFile(const std::string& path) {
   if (node->type == FileType::kDirectory)
     return ErrnoError(TrFormat("cannot read {}", path), EISDIR);
   return node->data;
+}
+
+Result<Xattrs> MemEnv::ReadXattrs(const std::string& path) {
+  std::lock_guard lock(state_->mu);
+  NodePtr node;
+  if (int err = Lookup(*state_, path, false, &node); err != 0) {
+    return ErrnoError(TrFormat("cannot stat {}", path), err);
+  }
+  Xattrs out;
+  for (const auto& [name, value] : node->xattrs) {
+    if (IsStoredXattr(name)) out.emplace_back(name, value);
+  }
+  return out;
 }
 
 Result<FileInfo> MemEnv::Stat(const std::string& path) {
@@ -709,6 +761,32 @@ Status MemEnv::SetDirAttributes(const Dir& dir, const Attributes& attributes) {
   int err = HandleOf(*state_, dir, &node);
   if (err == 0) err = SetAttributesOf(*node, attributes);
   if (err != 0) return ErrnoError(TrFormat("cannot set mode of {}", dir.path()), err);
+  return Ok();
+}
+
+Result<XattrOutcome> MemEnv::SetDirXattrs(const Dir& dir, const Xattrs& xattrs) {
+  std::lock_guard lock(state_->mu);
+  NodePtr node;
+  if (int err = HandleOf(*state_, dir, &node); err != 0) {
+    return ErrnoError(TrFormat("cannot set mode of {}", dir.path()), err);
+  }
+  return SetXattrsOf(*node, xattrs);
+}
+
+Status MemEnv::MakeNodeAt(const Dir& dir, const std::string& name, SpecialKind kind, uint32_t mode,
+                          uint64_t rdev) {
+  std::lock_guard lock(state_->mu);
+  NodePtr parent;
+  int err = HandleOf(*state_, dir, &parent);
+  if (err == 0 && parent->children.count(name) != 0) err = EEXIST;
+  if (err != 0) return ErrnoError(TrFormat("cannot create {}", JoinPath(dir.path(), name)), err);
+  NodePtr node = state_->NewNode(FileType::kOther, mode);
+  node->format = kind == SpecialKind::kFifo         ? 0010000u
+                 : kind == SpecialKind::kCharDevice ? 0020000u
+                                                    : 0060000u;
+  node->rdev = rdev;
+  parent->children[name] = node;
+  state_->Touch(*parent);
   return Ok();
 }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,10 +89,95 @@ Status SetFdAttributes(int fd, const std::string& path, const Attributes& a) {
   if (a.set_mode && ::fchmod(fd, a.mode) != 0) {
     return ErrnoError(TrFormat("cannot set mode of {}", path), errno);
   }
+  if (!a.set_mtime) return Ok();
   struct timespec times[2] = {{0, UTIME_OMIT}, TimespecFromNs(a.mtime_ns)};
   if (::futimens(fd, times) != 0)
     return ErrnoError(TrFormat("cannot set mtime of {}", path), errno);
   return Ok();
+}
+
+// A refusal of the file system or the kernel to hold one attribute (reported, not fatal).
+bool IsXattrRefusal(int err) {
+  return err == EPERM || err == EACCES || err == ENOTSUP || err == EOPNOTSUPP || err == EINVAL ||
+         err == E2BIG || err == ERANGE || err == ENOSPC;
+}
+
+// The names in a listxattr buffer ("a\0b\0").
+std::vector<std::string> SplitXattrNames(const std::string& list) {
+  std::vector<std::string> names;
+  for (size_t at = 0; at < list.size();) {
+    size_t end = list.find('\0', at);
+    if (end == std::string::npos) end = list.size();
+    if (end > at) names.push_back(list.substr(at, end - at));
+    at = end + 1;
+  }
+  return names;
+}
+
+// Calls `get(buf, size)` (a listxattr/getxattr) until the buffer is large enough; the value, or
+// nullopt with errno set.
+template <typename Get>
+std::optional<std::string> GrowingXattrCall(Get get) {
+  std::string buf;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    ssize_t n = get(nullptr, 0);
+    if (n < 0) return std::nullopt;
+    if (n == 0) return std::string();
+    buf.resize(static_cast<size_t>(n));
+    n = get(buf.data(), buf.size());
+    if (n >= 0) {
+      buf.resize(static_cast<size_t>(n));
+      return buf;
+    }
+    if (errno != ERANGE) return std::nullopt;  // grew in between: ask again
+  }
+  errno = ERANGE;
+  return std::nullopt;
+}
+
+Result<XattrOutcome> SetFdXattrs(int fd, const std::string& path, const Xattrs& xattrs) {
+  XattrOutcome out;
+  auto listed = GrowingXattrCall([&](char* b, size_t n) { return ::flistxattr(fd, b, n); });
+  std::vector<std::string> have;
+  if (listed) {
+    have = SplitXattrNames(*listed);
+  } else if (!IsXattrRefusal(errno)) {
+    return ErrnoError(TrFormat("cannot list the extended attributes of {}", path), errno);
+  }
+  auto wanted = [&](const std::string& name) {
+    auto it = std::lower_bound(xattrs.begin(), xattrs.end(), name,
+                               [](const std::pair<std::string, std::string>& x,
+                                  const std::string& n) { return x.first < n; });
+    return it != xattrs.end() && it->first == name ? &it->second : nullptr;
+  };
+  for (const auto& name : have) {
+    if (!IsReplacedXattr(name) || wanted(name)) continue;
+    if (::fremovexattr(fd, name.c_str()) == 0) {
+      out.changed++;
+    } else if (errno != ENODATA) {
+      if (!IsXattrRefusal(errno)) {
+        return ErrnoError(TrFormat("cannot remove the extended attribute {} of {}", name, path),
+                          errno);
+      }
+      out.refused.emplace_back(name, errno);
+    }
+  }
+  for (const auto& [name, value] : xattrs) {
+    if (!IsStoredXattr(name)) continue;
+    if (std::find(have.begin(), have.end(), name) != have.end()) {
+      auto current = GrowingXattrCall(
+          [&, n = name.c_str()](char* b, size_t size) { return ::fgetxattr(fd, n, b, size); });
+      if (current && *current == value) continue;  // already so (a label the kernel gave it)
+    }
+    if (::fsetxattr(fd, name.c_str(), value.data(), value.size(), 0) == 0) {
+      out.changed++;
+    } else if (IsXattrRefusal(errno)) {
+      out.refused.emplace_back(name, errno);
+    } else {
+      return ErrnoError(TrFormat("cannot set the extended attribute {} of {}", name, path), errno);
+    }
+  }
+  return out;
 }
 
 class PosixWritableFile : public WritableFile {
@@ -134,6 +220,19 @@ class PosixWritableFile : public WritableFile {
   Status SetAttributes(const Attributes& a) override {
     VELIN_TRY(EndDirect());  // every byte written: a later write would move the mtime
     return SetFdAttributes(fd_, path_, a);
+  }
+
+  Status Truncate(uint64_t size) override {
+    VELIN_TRY(EndDirect());
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+      return ErrnoError(TrFormat("cannot set the size of {}", path_), errno);
+    }
+    return Ok();
+  }
+
+  Result<XattrOutcome> SetXattrs(const Xattrs& xattrs) override {
+    VELIN_TRY(EndDirect());
+    return SetFdXattrs(fd_, path_, xattrs);
   }
 
   Status Close() override {
@@ -342,7 +441,43 @@ FileInfo FileInfoFromStat(const struct ::stat& st) {
   info.inode = st.st_ino;
   info.device = st.st_dev;
   info.nlink = st.st_nlink;
+  info.format = st.st_mode & S_IFMT;
+  info.rdev = st.st_rdev;
+  info.blocks = static_cast<uint64_t>(st.st_blocks);
   return info;
+}
+
+bool IsStoredXattr(std::string_view name) {
+  return name.starts_with("user.") || name.starts_with("security.") ||
+         name == "system.posix_acl_access" || name == "system.posix_acl_default";
+}
+
+bool IsReplacedXattr(std::string_view name) {
+  return name.starts_with("user.") || name == "system.posix_acl_access" ||
+         name == "system.posix_acl_default";
+}
+
+Result<Xattrs> PosixEnv::ReadXattrs(const std::string& path) {
+  Xattrs out;
+  auto listed =
+      GrowingXattrCall([&](char* b, size_t n) { return ::llistxattr(path.c_str(), b, n); });
+  if (!listed) {
+    if (errno == ENOTSUP || errno == EOPNOTSUPP) return out;  // the file system has none
+    return ErrnoError(TrFormat("cannot list the extended attributes of {}", path), errno);
+  }
+  for (auto& name : SplitXattrNames(*listed)) {
+    if (!IsStoredXattr(name)) continue;
+    auto value = GrowingXattrCall([&, n = name.c_str()](char* b, size_t size) {
+      return ::lgetxattr(path.c_str(), n, b, size);
+    });
+    if (!value) {
+      if (errno == ENODATA) continue;  // removed since the listing
+      return ErrnoError(TrFormat("cannot read the extended attribute {} of {}", name, path), errno);
+    }
+    out.emplace_back(std::move(name), std::move(*value));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const std::string& path,
@@ -622,6 +757,22 @@ Status PosixEnv::SetDirAttributes(const Dir& dir, const Attributes& attributes) 
   return SetFdAttributes(dir.fd(), dir.path(), attributes);
 }
 
+Result<XattrOutcome> PosixEnv::SetDirXattrs(const Dir& dir, const Xattrs& xattrs) {
+  return SetFdXattrs(dir.fd(), dir.path(), xattrs);
+}
+
+Status PosixEnv::MakeNodeAt(const Dir& dir, const std::string& name, SpecialKind kind,
+                            uint32_t mode, uint64_t rdev) {
+  mode_t type = kind == SpecialKind::kFifo         ? S_IFIFO
+                : kind == SpecialKind::kCharDevice ? S_IFCHR
+                                                   : S_IFBLK;
+  dev_t dev = kind == SpecialKind::kFifo ? 0 : static_cast<dev_t>(rdev);
+  if (::mknodat(dir.fd(), name.c_str(), type | (mode & 07777), dev) != 0) {
+    return ErrnoError(TrFormat("cannot create {}", JoinPath(dir.path(), name)), errno);
+  }
+  return Ok();
+}
+
 Status PosixEnv::SetAttributesAt(const Dir& dir, const std::string& name, const Attributes& a) {
   std::string path = JoinPath(dir.path(), name);
   if (a.set_owner && ::fchownat(dir.fd(), name.c_str(), a.uid, a.gid, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -630,6 +781,7 @@ Status PosixEnv::SetAttributesAt(const Dir& dir, const std::string& name, const 
   if (a.set_mode && ::fchmodat(dir.fd(), name.c_str(), a.mode, AT_SYMLINK_NOFOLLOW) != 0) {
     return ErrnoError(TrFormat("cannot set mode of {}", path), errno);
   }
+  if (!a.set_mtime) return Ok();
   struct timespec times[2] = {{0, UTIME_OMIT}, TimespecFromNs(a.mtime_ns)};
   if (::utimensat(dir.fd(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
     return ErrnoError(TrFormat("cannot set mtime of {}", path), errno);

@@ -8,6 +8,11 @@ namespace velin::repo {
 
 namespace {
 constexpr std::string_view kTreeMagic = "VLNTREE1";
+constexpr std::string_view kTreeMagic2 = "VLNTREE2";
+// VLNTREE2 extra records: tag, length, bytes. Readers skip tags they do not know.
+constexpr uint64_t kTagXattr = 1;  // name length, name, value (the rest)
+constexpr uint64_t kTagFlags = 2;  // u64: bit 0 sparse
+constexpr uint64_t kFlagSparse = 1;
 
 void PutU64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -56,6 +61,13 @@ class Reader {
     pos_ += 32;
     return true;
   }
+  // The next n bytes as a reader of their own.
+  bool Sub(size_t n, Reader& out) {
+    if (data_.size() - pos_ < n) return false;
+    out = Reader(data_.substr(pos_, n));
+    pos_ += n;
+    return true;
+  }
   bool AtEnd() const { return pos_ == data_.size(); }
   size_t Remaining() const { return data_.size() - pos_; }
 
@@ -65,12 +77,44 @@ class Reader {
 };
 
 // type, name length, mode, uid, gid, mtime, ctime, inode, size: 9 u64s, then a non-empty
-// name and a payload of at least 8 bytes.
+// name and a payload of at least 8 bytes (VLNTREE1), or a payload and the extra length
+// (VLNTREE2).
 constexpr size_t kMinNodeSize = 9 * 8 + 1 + 8;
 
-bool DecodeNode(Reader& r, Node& n) {
+bool ValidXattrName(std::string_view name) {
+  return !name.empty() && name.size() <= kMaxXattrName && name.find('\0') == std::string_view::npos;
+}
+
+// The VLNTREE2 extra records of a node.
+bool DecodeExtra(Reader& r, Node& n) {
+  while (!r.AtEnd()) {
+    uint64_t tag, length;
+    Reader rec("");
+    if (!r.U64(tag) || !r.U64(length) || length > r.Remaining() || !r.Sub(length, rec)) {
+      return false;
+    }
+    if (tag == kTagXattr) {
+      std::string name, value;
+      uint64_t name_length;
+      if (!rec.U64(name_length) || !rec.Bytes(name_length, name) ||
+          !rec.Bytes(rec.Remaining(), value) || !ValidXattrName(name) ||
+          value.size() > kMaxXattrValue) {
+        return false;
+      }
+      if (!n.xattrs.empty() && !(n.xattrs.back().first < name)) return false;  // sorted, unique
+      n.xattrs.emplace_back(std::move(name), std::move(value));
+    } else if (tag == kTagFlags) {
+      uint64_t flags;
+      if (!rec.U64(flags)) return false;
+      n.sparse = (flags & kFlagSparse) != 0;
+    }  // other tags: metadata of a later velin, ignored
+  }
+  return true;
+}
+
+bool DecodeNode(Reader& r, Node& n, int format) {
   uint64_t type;
-  if (!r.U64(type) || type < 1 || type > 4) return false;
+  if (!r.U64(type) || type < 1 || type > (format == 1 ? 4 : 7)) return false;
   n.type = static_cast<NodeType>(type);
   if (!r.String(n.name) || !r.U32(n.mode) || !r.U32(n.uid) || !r.U32(n.gid) || !r.I64(n.mtime_ns) ||
       !r.I64(n.ctime_ns) || !r.U64(n.inode) || !r.U64(n.size)) {
@@ -92,8 +136,44 @@ bool DecodeNode(Reader& r, Node& n) {
     case NodeType::kSymlink:
     case NodeType::kHardlink:
       return r.String(n.target);
+    case NodeType::kFifo:
+      return true;
+    case NodeType::kCharDevice:
+    case NodeType::kBlockDevice:
+      return r.U64(n.rdev);
   }
   return false;
+}
+
+bool DecodeNodeV2(Reader& r, Node& n) {
+  uint64_t extra_length;
+  Reader extra("");
+  n.xattrs_known = true;
+  return DecodeNode(r, n, 2) && r.U64(extra_length) && extra_length <= r.Remaining() &&
+         r.Sub(extra_length, extra) && DecodeExtra(extra, n);
+}
+
+void PutRecord(std::string& out, uint64_t tag, std::string_view body) {
+  PutU64(out, tag);
+  PutString(out, body);
+}
+
+std::string EncodeExtra(const Node& n) {
+  std::string extra;
+  if (n.type == NodeType::kFile || n.type == NodeType::kDir) {
+    for (const auto& [name, value] : n.xattrs) {
+      std::string body;
+      PutString(body, name);
+      body.append(value);
+      PutRecord(extra, kTagXattr, body);
+    }
+  }
+  if (n.type == NodeType::kFile && n.sparse) {
+    std::string body;
+    PutU64(body, kFlagSparse);
+    PutRecord(extra, kTagFlags, body);
+  }
+  return extra;
 }
 }  // namespace
 
@@ -103,7 +183,7 @@ bool IsValidNodeName(std::string_view name) {
 }
 
 std::string EncodeTree(const Tree& tree) {
-  std::string out(kTreeMagic);
+  std::string out(tree.format == 1 ? kTreeMagic : kTreeMagic2);
   PutU64(out, tree.nodes.size());
   for (const Node& n : tree.nodes) {
     PutU64(out, static_cast<uint64_t>(n.type));
@@ -128,25 +208,38 @@ std::string EncodeTree(const Tree& tree) {
       case NodeType::kHardlink:
         PutString(out, n.target);
         break;
+      case NodeType::kFifo:
+        break;
+      case NodeType::kCharDevice:
+      case NodeType::kBlockDevice:
+        PutU64(out, n.rdev);
+        break;
     }
+    if (tree.format != 1) PutString(out, EncodeExtra(n));
   }
   return out;
 }
 
 Result<Tree> DecodeTree(std::string_view data) {
-  if (data.substr(0, kTreeMagic.size()) != kTreeMagic)
+  Tree tree;
+  if (data.substr(0, kTreeMagic.size()) == kTreeMagic) {
+    tree.format = 1;
+  } else if (data.substr(0, kTreeMagic2.size()) == kTreeMagic2) {
+    tree.format = 2;
+  } else {
     return DamageError(std::string(Tr("not a tree (bad magic)")));
+  }
   Reader r(data.substr(kTreeMagic.size()));
   uint64_t count;
   // A node takes at least kMinNodeSize bytes: a crafted count must not allocate.
   if (!r.U64(count) || count > r.Remaining() / kMinNodeSize) {
     return DamageError(std::string(Tr("tree is truncated")));
   }
-  Tree tree;
   tree.nodes.resize(count);
   for (size_t i = 0; i < count; ++i) {
     Node& n = tree.nodes[i];
-    if (!DecodeNode(r, n)) return DamageError(std::string(Tr("tree is truncated or malformed")));
+    if (!(tree.format == 1 ? DecodeNode(r, n, 1) : DecodeNodeV2(r, n)))
+      return DamageError(std::string(Tr("tree is truncated or malformed")));
     if (!IsValidNodeName(n.name)) {
       return DamageError(
           TrFormat("tree holds an invalid name '{}' (empty, '.', '..', '/' or NUL)", n.name));

@@ -68,11 +68,11 @@ TEST(BackupCreateTest, RefusesANewerRepositoryFormat) {
   WriteFile(app.root() + "/storage/a.txt", "alpha\n");
   ASSERT_EQ(app.Run({"backup", "init"}).exit_code, 0);
   std::string config = ReadFileOrDie(app.repo() + "/config");
-  config.replace(config.find("\"format_version\": 3"), 19, "\"format_version\": 9");
+  config.replace(config.find("\"format_version\": 4"), 19, "\"format_version\": 9");
   WriteFile(app.repo() + "/config", config);
   RunResult r = app.Run({"backup", "create"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("format version 9; this velin reads up to version 3"), std::string::npos)
+  EXPECT_NE(r.err.find("format version 9; this velin reads up to version 4"), std::string::npos)
       << r.err;
 }
 

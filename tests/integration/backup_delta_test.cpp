@@ -127,7 +127,7 @@ TEST(BackupDeltaRepoTest, FormatVersionOneGetsNoDeltasUntilUpgraded) {
   BackupApp app;
   ASSERT_EQ(app.Run({"backup", "init"}).exit_code, 0);
   std::string config = ReadFileOrDie(app.repo() + "/config");
-  config.replace(config.find("\"format_version\": 3"), 19, "\"format_version\": 1");
+  config.replace(config.find("\"format_version\": 4"), 19, "\"format_version\": 1");
   WriteFile(app.repo() + "/config", config);
   WriteFile(app.root() + "/storage/rows.txt", Rows(200000, Edit::kNone));
   nlohmann::json one = app.Json({"backup", "create"});
@@ -141,12 +141,13 @@ TEST(BackupDeltaRepoTest, FormatVersionOneGetsNoDeltasUntilUpgraded) {
   }
   ASSERT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
 
-  // `velin backup upgrade` raises it to version 3; from then on changed chunks become deltas.
+  // `velin backup upgrade` raises it to the current version (4); from then on changed chunks
+  // become deltas.
   nlohmann::json upgraded = app.Json({"backup", "upgrade"});
   EXPECT_EQ(upgraded.value("from", 0), 1) << upgraded;
-  EXPECT_EQ(upgraded.value("to", 0), 3) << upgraded;
-  EXPECT_NE(ReadFileOrDie(app.repo() + "/config").find("\"format_version\": 3"), std::string::npos);
-  EXPECT_EQ(app.Json({"backup", "upgrade"}).value("from", 0), 3);  // again: nothing to do
+  EXPECT_EQ(upgraded.value("to", 0), 4) << upgraded;
+  EXPECT_NE(ReadFileOrDie(app.repo() + "/config").find("\"format_version\": 4"), std::string::npos);
+  EXPECT_EQ(app.Json({"backup", "upgrade"}).value("from", 0), 4);  // again: nothing to do
   const std::string third = Rows(200000, Edit::kMoveToEnd);
   WriteFile(app.root() + "/storage/rows.txt", third);
   nlohmann::json three = app.Json({"backup", "create"});

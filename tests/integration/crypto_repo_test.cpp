@@ -167,7 +167,7 @@ TEST(CryptoRepo, InitFlagOverridesTheConfigAndEditingTheConfigToNoneIsRefused) {
   // A config edited to say "unencrypted" must not make velin write plaintext next to it.
   nlohmann::json config = nlohmann::json::parse(ReadFileOrDie(app.repo() + "/config"));
   ASSERT_EQ(config["encryption"], "chacha20-poly1305");
-  EXPECT_EQ(config["format_version"], 3);
+  EXPECT_EQ(config["format_version"], 4);
   config.erase("encryption");
   WriteFile(app.repo() + "/config", config.dump(1));
   RunResult r = app.Run({"backup", "create"}, WithPassphrase(kPassphrase));

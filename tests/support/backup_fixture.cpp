@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -42,6 +45,43 @@ std::string RandomData(size_t n, unsigned seed) {
   return s;
 }
 
+namespace {
+
+// " name=value" per extended attribute, sorted; values that are not printable in hex.
+std::string DescribeXattrs(const std::string& path) {
+  std::string names(65536, '\0');
+  ssize_t n = ::llistxattr(path.c_str(), names.data(), names.size());
+  if (n <= 0) return "";
+  names.resize(static_cast<size_t>(n));
+  std::set<std::string> sorted;
+  for (size_t at = 0; at < names.size();) {
+    size_t end = names.find('\0', at);
+    sorted.insert(names.substr(at, end - at));
+    at = end + 1;
+  }
+  std::string out;
+  for (const auto& name : sorted) {
+    std::string value(65536, '\0');
+    ssize_t v = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+    value.resize(v < 0 ? 0 : static_cast<size_t>(v));
+    bool printable = std::all_of(value.begin(), value.end(),
+                                 [](char c) { return c >= 0x20 && c < 0x7f && c != ' '; });
+    std::string shown = value;
+    if (!printable) {
+      static const char* kHex = "0123456789abcdef";
+      shown = "0x";
+      for (unsigned char c : value) {
+        shown.push_back(kHex[c >> 4]);
+        shown.push_back(kHex[c & 15]);
+      }
+    }
+    out += " " + name + "=" + shown;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string DescribeTree(const std::string& root) {
   std::set<std::string> lines;
   std::map<ino_t, std::string> first_link;
@@ -67,7 +107,11 @@ std::string DescribeTree(const std::string& root) {
       }
     } else if (S_ISLNK(st.st_mode)) {
       line += " -> " + std::filesystem::read_symlink(p).string();
+    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      line +=
+          " rdev=" + std::to_string(major(st.st_rdev)) + "," + std::to_string(minor(st.st_rdev));
     }
+    line += DescribeXattrs(p);
     lines.insert(line);
   }
   std::string out;

@@ -30,8 +30,9 @@ class BackupApp {
 // A deterministic pseudo-random byte string.
 std::string RandomData(size_t n, unsigned seed);
 
-// Every path under `root` with type, mode, size, mtime, link target, content hash and
-// hardlink group, one line each, sorted: two trees are identical when their listings are.
+// Every path under `root` with type, mode, size, mtime, link target, content hash, hardlink
+// group, device number and extended attributes (ACLs among them), one line each, sorted: two
+// trees are identical when their listings are.
 std::string DescribeTree(const std::string& root);
 
 }  // namespace velin::testing

@@ -1,9 +1,10 @@
 // The restorer: writes a snapshot's paths back under a target directory (app.root for an
 // in-place restore). Every blob's hash is checked before its bytes are written; each file is
 // written to a temporary name in its directory and renamed over the old one; modes, owners
-// (when running as root), mtimes, symlinks and hardlink groups are restored. It never writes
-// outside the target: tree names are validated ('..', '/', absolute names are refused) and the
-// target is walked by directory descriptors (openat/mkdirat with O_NOFOLLOW, metadata set on
+// (when running as root), mtimes, symlinks, hardlink groups, fifos, device nodes (as root),
+// extended attributes (POSIX ACLs among them) and the holes of sparse files are restored. It never
+// writes outside the target: tree names are validated ('..', '/', absolute names are refused) and
+// the target is walked by directory descriptors (openat/mkdirat with O_NOFOLLOW, metadata set on
 // open descriptors, renameat/symlinkat/linkat), so no symlink in the target is followed —
 // except, on an in-place restore, one on an include path that the backup itself followed
 // (RestoreOptions::in_place). Existing non-directories where a directory of the backup belongs
@@ -36,6 +37,10 @@ struct RestoreStats {
   uint64_t dirs = 0;
   uint64_t symlinks = 0;
   uint64_t hardlinks = 0;
+  uint64_t specials = 0;          // fifos and device nodes
+  uint64_t specials_skipped = 0;  // device nodes without root (warned)
+  uint64_t xattrs = 0;            // extended attributes set or removed
+  uint64_t xattrs_refused = 0;    // that the target refused (warned; the restore goes on)
   uint64_t bytes = 0;
 };
 

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "velin/core/error.hpp"
@@ -36,7 +37,32 @@ struct FileInfo {
   uint64_t inode = 0;
   uint64_t device = 0;
   uint64_t nlink = 0;
+  uint32_t format = 0;  // the S_IFMT bits (tells the kinds of kOther apart: fifo, device, socket)
+  uint64_t rdev = 0;    // a device node's number
+  uint64_t blocks = 0;  // 512-byte blocks allocated (fewer than the size needs: sparse)
 };
+
+// Extended attributes (name, value), sorted by name. velin stores the namespaces
+// IsStoredXattr() accepts: user.*, security.* (SELinux labels, file capabilities) and the POSIX
+// ACLs system.posix_acl_access / system.posix_acl_default; not trusted.* (root-only, used by
+// overlayfs and the like) nor other system.* names (docs/cli.md, "What a backup keeps").
+using Xattrs = std::vector<std::pair<std::string, std::string>>;
+bool IsStoredXattr(std::string_view name);
+// The stored names a restore also removes when the backup does not have them (an ACL the
+// file inherited from its directory): user.* and the ACLs; security.* it only sets, since the
+// kernel labels every new file.
+bool IsReplacedXattr(std::string_view name);
+
+// What setting a file's extended attributes did: how many it set or removed, and those the
+// file system or the kernel refused (name, errno: EPERM, EACCES, ENOTSUP, EINVAL, E2BIG,
+// ERANGE, ENOSPC), which a restore reports and goes on.
+struct XattrOutcome {
+  uint64_t changed = 0;
+  std::vector<std::pair<std::string, int>> refused;
+};
+
+// The kinds of node MakeNodeAt creates.
+enum class SpecialKind { kFifo, kCharDevice, kBlockDevice };
 
 struct DirEntry {
   std::string name;
@@ -65,6 +91,7 @@ struct Attributes {
   uint32_t gid = 0;
   bool set_mode = true;
   uint32_t mode = 0;
+  bool set_mtime = true;
   int64_t mtime_ns = 0;
 };
 
@@ -98,6 +125,12 @@ class WritableFile {
   // Gives the open file its owner, mode and mtime (fchown, fchmod, futimens: on this file,
   // whatever its name points to by now). After the last write, before Close().
   virtual Status SetAttributes(const Attributes& attributes) = 0;
+  // Sets the file's size (ftruncate): a file that ends in a hole (sparse restore).
+  virtual Status Truncate(uint64_t size) = 0;
+  // Makes the file's stored extended attributes `xattrs` (fsetxattr on this file): sets those
+  // that differ, removes IsReplacedXattr() ones it has and `xattrs` lacks. Refusals are in the
+  // outcome, not errors; an I/O error is an error.
+  virtual Result<XattrOutcome> SetXattrs(const Xattrs& xattrs) = 0;
   virtual Status Close() = 0;
 };
 
@@ -150,6 +183,9 @@ class Env {
   virtual Result<FileInfo> Stat(const std::string& path) = 0;
   // Like Stat but a missing path is `false`, not an error.
   virtual Result<bool> Exists(const std::string& path) = 0;
+  // The stored extended attributes (IsStoredXattr) of `path`, not following a symlink there
+  // (llistxattr, lgetxattr); none where the file system has none.
+  virtual Result<Xattrs> ReadXattrs(const std::string& path) = 0;
   // Entries other than "." and "..", unsorted.
   virtual Result<std::vector<DirEntry>> ListDir(const std::string& path) = 0;
 
@@ -189,7 +225,14 @@ class Env {
                             const std::string& to) = 0;
   // The directory itself (fchown, fchmod, futimens on its descriptor).
   virtual Status SetDirAttributes(const Dir& dir, const Attributes& attributes) = 0;
-  // The entry `name` in `dir`, not following a symlink (owner and mtime only for a symlink).
+  // WritableFile::SetXattrs for the directory itself (on its descriptor).
+  virtual Result<XattrOutcome> SetDirXattrs(const Dir& dir, const Xattrs& xattrs) = 0;
+  // A fifo or device node `name` in `dir` (mknodat; EEXIST is an error). A device node needs
+  // root (CAP_MKNOD): EPERM otherwise.
+  virtual Status MakeNodeAt(const Dir& dir, const std::string& name, SpecialKind kind,
+                            uint32_t mode, uint64_t rdev) = 0;
+  // The entry `name` in `dir`, not following a symlink (owner and mtime only for a symlink;
+  // also the mode of a fifo or device node, which velin never opens).
   virtual Status SetAttributesAt(const Dir& dir, const std::string& name,
                                  const Attributes& attributes) = 0;
 

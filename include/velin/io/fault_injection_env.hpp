@@ -53,6 +53,7 @@ class FaultInjectionEnv : public Env {
   Result<std::string> ReadFile(const std::string& path) override { return base_.ReadFile(path); }
   Result<FileInfo> Stat(const std::string& path) override { return base_.Stat(path); }
   Result<bool> Exists(const std::string& path) override { return base_.Exists(path); }
+  Result<Xattrs> ReadXattrs(const std::string& path) override { return base_.ReadXattrs(path); }
   Result<std::vector<DirEntry>> ListDir(const std::string& path) override {
     return base_.ListDir(path);
   }
@@ -97,6 +98,11 @@ class FaultInjectionEnv : public Env {
   Status SetDirAttributes(const Dir& dir, const Attributes& attributes) override {
     return base_.SetDirAttributes(dir, attributes);
   }
+  Result<XattrOutcome> SetDirXattrs(const Dir& dir, const Xattrs& xattrs) override {
+    return base_.SetDirXattrs(dir, xattrs);
+  }
+  Status MakeNodeAt(const Dir& dir, const std::string& name, SpecialKind kind, uint32_t mode,
+                    uint64_t rdev) override;
   Status SetAttributesAt(const Dir& dir, const std::string& name,
                          const Attributes& attributes) override {
     return base_.SetAttributesAt(dir, name, attributes);

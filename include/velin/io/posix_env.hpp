@@ -15,6 +15,7 @@ class PosixEnv : public Env {
   Result<std::string> ReadFile(const std::string& path) override;
   Result<FileInfo> Stat(const std::string& path) override;
   Result<bool> Exists(const std::string& path) override;
+  Result<Xattrs> ReadXattrs(const std::string& path) override;
   Result<std::vector<DirEntry>> ListDir(const std::string& path) override;
   Status CreateDir(const std::string& path, uint32_t mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
@@ -41,6 +42,9 @@ class PosixEnv : public Env {
   Status HardLinkAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
                     const std::string& to) override;
   Status SetDirAttributes(const Dir& dir, const Attributes& attributes) override;
+  Result<XattrOutcome> SetDirXattrs(const Dir& dir, const Xattrs& xattrs) override;
+  Status MakeNodeAt(const Dir& dir, const std::string& name, SpecialKind kind, uint32_t mode,
+                    uint64_t rdev) override;
   Status SetAttributesAt(const Dir& dir, const std::string& name,
                          const Attributes& attributes) override;
   Status SyncFileSystem(const Dir& dir) override;

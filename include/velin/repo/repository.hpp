@@ -28,8 +28,11 @@ namespace velin::repo {
 // 2: encrypted repositories (docs/encryption.md). 3: delta blobs (codec kZstdDelta,
 // docs/delta.md); new repositories are created at 3, and an older velin refuses them by their
 // version. Repositories at 1 or 2 are read and written as before, without delta blobs.
-inline constexpr int kFormatVersion = 3;
+// 4: VLNTREE2 trees (fifos, device nodes, extended attributes, sparse files; tree.hpp); new
+// repositories are created at 4. Repositories at 1-3 get VLNTREE1 trees as before.
+inline constexpr int kFormatVersion = 4;
 inline constexpr int kDeltaFormatVersion = 3;
+inline constexpr int kExtendedTreeFormatVersion = 4;
 
 struct RepoConfig {
   int format_version = 1;
@@ -72,6 +75,8 @@ class Repository {
   bool encrypted() const { return sealer_ != nullptr; }
   // Whether delta blobs may be written here (format version 3 and later).
   bool delta_blobs() const { return config_.format_version >= kDeltaFormatVersion; }
+  // Whether trees are written as VLNTREE2 here (format version 4 and later).
+  bool extended_trees() const { return config_.format_version >= kExtendedTreeFormatVersion; }
 
   // The id of a blob: SHA-256, or HMAC-SHA-256 with the master key's MAC key when encrypted.
   Result<BlobId> HashBlob(std::string_view data) const;
