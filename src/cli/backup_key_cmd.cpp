@@ -45,10 +45,14 @@ Result<Passphrase> RepositoryPassphrase(const config::Config& cfg) {
                config::ReadSecret(cfg.backup.password_env, cfg.backup.password_file,
                                   "repository passphrase"));
   Passphrase passphrase(std::move(secret));
+  if (passphrase.view().empty() && cfg.file.empty()) {
+    return UsageError(std::string(
+        Tr("no repository passphrase: set VELIN_PASSPHRASE or pass --password-file FILE")));
+  }
   if (passphrase.view().empty()) {
     return UsageError(
         TrFormat("no repository passphrase: set backup.password_env or backup.password_file in {}",
-                 (cfg.file.empty() ? std::string("velin.toml") : cfg.file)));
+                 cfg.file));
   }
   return passphrase;
 }
