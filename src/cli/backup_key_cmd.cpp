@@ -3,6 +3,7 @@
 // backup.password_env / backup.password_file, and a new one from --new-password-env /
 // --new-password-file — never from argv — and are wiped from memory when the command ends.
 // The engine is crypto/key_ring.hpp; this file parses flags and prints.
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "velin/cli/context.hpp"
@@ -41,14 +42,18 @@ class Passphrase {
 };
 
 Result<Passphrase> RepositoryPassphrase(const config::Config& cfg) {
+  // A repository alone (--repo, no velin.toml): its passphrase variable unset is the one line
+  // naming both ways to give it.
+  const std::string& var = cfg.backup.password_env;
+  if (cfg.file.empty() && cfg.backup.password_file.empty() &&
+      (var.empty() || std::getenv(var.c_str()) == nullptr)) {
+    return UsageError(TrFormat("no repository passphrase: set {} or pass --password-file FILE",
+                               var.empty() ? std::string("VELIN_PASSPHRASE") : var));
+  }
   VELIN_ASSIGN(std::string secret,
                config::ReadSecret(cfg.backup.password_env, cfg.backup.password_file,
                                   "repository passphrase"));
   Passphrase passphrase(std::move(secret));
-  if (passphrase.view().empty() && cfg.file.empty()) {
-    return UsageError(std::string(
-        Tr("no repository passphrase: set VELIN_PASSPHRASE or pass --password-file FILE")));
-  }
   if (passphrase.view().empty()) {
     return UsageError(
         TrFormat("no repository passphrase: set backup.password_env or backup.password_file in {}",

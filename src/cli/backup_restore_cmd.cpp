@@ -79,6 +79,10 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
       !flags.database.empty() ||
       (flags.only.empty() && has_db && (flags.target.empty() || !ctx.global.database_url.empty()));
   if (with_db) VELIN_TRY(need_database());
+  // An SQLite file named by --database-url on a new machine: its directory may not exist yet.
+  if (with_db && !ctx.global.database_url.empty() && cfg->database.driver == "sqlite") {
+    VELIN_TRY(io::CreateDirs(ctx.env(), io::Dirname(cfg->database.path)));
+  }
   backup::RestoreOptions options;
   options.only = flags.only;
   options.include = flags.include;

@@ -567,8 +567,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "'velin {}' braucht eine velin.toml, und in {} oder einem übergeordneten Verzeichnis gibt "
        "es keine (--config DATEI angeben); --repo allein genügt für list, restore, verify, ls, "
        "find, diff, dump, stats, unlock und key"},
-      {"no repository passphrase: set VELIN_PASSPHRASE or pass --password-file FILE",
-       "keine Repository-Passphrase: VELIN_PASSPHRASE setzen oder --password-file DATEI angeben"},
+      {"no repository passphrase: set {} or pass --password-file FILE",
+       "keine Repository-Passphrase: {} setzen oder --password-file DATEI angeben"},
       {"backup {} holds a database; without a velin.toml say where it goes with --database-url "
        "URL (postgres://USER@HOST/NAME, mysql://USER@HOST/NAME, sqlite:PATH)",
        "Backup {} enthält eine Datenbank; ohne velin.toml mit --database-url URL angeben, wohin "
