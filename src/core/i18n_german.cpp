@@ -584,6 +584,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"--include '{}' matches nothing in backup {}{}; nothing was restored",
        "--include '{}' passt auf nichts in Backup {}{}; nichts wurde wiederhergestellt"},
       {" under '{}'", " unter '{}'"},
+      {"Dry run: {} files ({}) would be read; about {} would be added (before compression); "
+       "nothing was written to {}",
+       "Probelauf: {} Dateien ({}) würden gelesen; etwa {} kämen hinzu (vor der Kompression); "
+       "nichts wurde nach {} geschrieben"},
+      {"The database ({}) would be dumped; a dry run does not dump it",
+       "Die Datenbank ({}) würde gesichert; ein Probelauf sichert sie nicht"},
       {"--database-url '{}': {} (the forms: {})", "--database-url '{}': {} (die Formen: {})"},
       {"--database-url holds a control character (the forms: {})",
        "--database-url enthält ein Steuerzeichen (die Formen: {})"},
