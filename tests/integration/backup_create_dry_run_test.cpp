@@ -22,9 +22,9 @@ std::map<std::string, std::string> Stamp(const std::string& root) {
   out["."] = std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
   for (const auto& e : fs::recursive_directory_iterator(root)) {
     ::lstat(e.path().c_str(), &st);
-    out[fs::relative(e.path(), root).string()] =
-        std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
-        std::to_string(st.st_mtim.tv_nsec);
+    out[fs::relative(e.path(), root).string()] = std::to_string(st.st_size) + " " +
+                                                 std::to_string(st.st_mtim.tv_sec) + "." +
+                                                 std::to_string(st.st_mtim.tv_nsec);
   }
   return out;
 }
@@ -35,9 +35,8 @@ TEST(BackupCreateDryRun, CountsWhatWouldBeAddedAndWritesNothing) {
                 "path = \"var/app.db\"\n");
   WriteFile(app.root() + "/storage/old.bin", RandomData(300 << 10, 1));
   fs::create_directories(app.root() + "/var");
-  ASSERT_EQ(RunProgram({"sqlite3", app.root() + "/var/app.db", "CREATE TABLE t (v TEXT);"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      RunProgram({"sqlite3", app.root() + "/var/app.db", "CREATE TABLE t (v TEXT);"}).exit_code, 0);
   ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
   fs::remove(app.root() + "/hook-ran");
   const auto before = Stamp(app.repo());
