@@ -241,8 +241,8 @@ class PathFilter {
       const bool control =
           std::any_of(p.begin(), p.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
       if (p.empty() || control || p.size() > 4096) {
-        return UsageError(TrFormat("{} '{}' is not a pattern (1 to 4096 printable characters)",
-                                   flag, p.substr(0, 80)));
+        // Not echoed: it may be long, or break the one error line.
+        return UsageError(TrFormat("{} needs a pattern of 1 to 4096 printable characters", flag));
       }
       if (p[0] == '/') {
         return UsageError(TrFormat(
