@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "support/backup_fixture.hpp"
+#include "support/db_servers.hpp"
 #include "support/remote_servers.hpp"
 
 namespace velin::testing {
@@ -189,6 +190,42 @@ TEST(ServerIsGoneWalkthrough, WithoutConfigOneLineSaysWhatIsMissing) {
   r = RunVelin({"backup", "verify", "latest", "--host", "web1", "--app", "shop"}, with);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(fs::exists(empty / "t"));
+}
+
+// The PostgreSQL form of step 4: a database restore with --database-url from an empty
+// directory, the password where the client tools look (PGPASSWORD), never in the URL.
+TEST(ServerIsGoneWalkthrough, PostgresDatabaseRestoresFromAUrlWithThePasswordInTheEnvironment) {
+  PostgresServer& pg = PostgresServer::Shared();
+  const std::string live = pg.CreateDatabase();
+  pg.Sql(live,
+         "CREATE TABLE orders (id int PRIMARY KEY, who text); "
+         "INSERT INTO orders SELECT g, 'web1-' || g FROM generate_series(1, 50) g;");
+  pg.Sql(live, "ALTER TABLE orders OWNER TO app");
+  TempDir lost;
+  WriteFile(lost / "velin.toml",
+            "[app]\nroot = \".\"\nhost = \"web1\"\n[backup]\ninclude = [\"db\"]\n"
+            "destination = \"repo\"\n[database]\ndriver = \"postgresql\"\nport = " +
+                std::to_string(pg.port()) + "\nuser = \"app\"\nname = \"" + live +
+                "\"\npassword_env = \"DB_PASSWORD\"\n");
+  RunOptions server;
+  server.cwd = lost.path();
+  server.env = {{"DB_PASSWORD", kAppPassword}};
+  RunResult r = RunVelin({"backup", "create"}, server);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  const std::string fresh = pg.CreateDatabase();  // the new machine's empty database
+  TempDir empty;
+  RunOptions o;
+  o.cwd = empty.path();
+  o.unset_env = {"VELIN_CONFIG", "VELIN_PASSPHRASE"};
+  o.env = {{"VELIN_REPOSITORY", lost / "repo"}, {"PGPASSWORD", kAppPassword}};
+  r = RunVelin({"backup", "restore", "latest", "--host", "web1", "--app",
+                lost.path().substr(lost.path().rfind('/') + 1), "--only", "db", "--database-url",
+                "postgres://app@127.0.0.1:" + std::to_string(pg.port()) + "/" + fresh, "--yes"},
+               o);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(pg.TableDigests(fresh), pg.TableDigests(live));
+  EXPECT_EQ(pg.Sql(fresh, "SELECT count(*) FROM orders"), "50\n");
 }
 
 }  // namespace
