@@ -115,6 +115,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   repo::BlobWriterOptions writer_options;
   writer_options.codec = options.codec;
   writer_options.level = options.level;
+  writer_options.dry_run = options.dry_run;
   repo::BlobWriter writer(repo, writer_options);
   ArchiveWalk walk(repo, env, reporter, options, writer, newest);
   for (StreamSource* stream : options.streams) {
@@ -132,7 +133,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
 
   repo::Snapshot snapshot;
   reporter.StartProgress(Tr("Backing up"), parent ? parent->stats.bytes : 0);
-  for (StreamSource* stream : options.streams) {
+  for (StreamSource* stream : options.dry_run ? std::vector<StreamSource*>() : options.streams) {
     auto source = walk.ArchiveStream(*stream);
     if (!source) {
       reporter.EndProgress();
@@ -167,7 +168,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
 
   repo::BlobWriterStats ws = writer.stats();
   snapshot.stats = walk.stats();
-  snapshot.stats.bytes_added = ws.stored_bytes_added;
+  snapshot.stats.bytes_added = options.dry_run ? ws.raw_bytes_added : ws.stored_bytes_added;
   snapshot.stats.blobs_added = ws.blobs_added;
   snapshot.stats.duration_ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(env.SteadyNow() - started).count());
@@ -180,6 +181,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   snapshot.parent = parent ? parent->id : "";
   snapshot.velin_version = options.velin_version;
   snapshot.compression = std::string(repo::CodecName(options.codec));
+  if (options.dry_run) return snapshot;  // nothing written, nothing to commit
   std::string base = FormatTime(now, "%Y%m%d-%H%M", true) +
                      (options.strategy == "incremental" ? "-incr" : "-full");
   VELIN_TRY(CommitSnapshot(env, repo, snapshot, base, options.commit_lock_wait));

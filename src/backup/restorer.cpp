@@ -1,6 +1,7 @@
 #include "velin/backup/restorer.hpp"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -315,6 +316,98 @@ class FileWriterPool {
   std::vector<std::thread> threads_;
 };
 
+// --include / --exclude (RestoreOptions). With includes, a scan of the selected trees before
+// anything is written finds the directories that hold something included (`wanted_`, to be
+// created) and those wholly included (`whole_`, everything below them goes).
+class PathFilter {
+ public:
+  explicit PathFilter(const RestoreOptions& o)
+      : include_(o.include), exclude_(o.exclude), matched_(o.include.size(), false) {}
+
+  // One clear line for a pattern that can never match a path relative to app.root.
+  static Status Check(const std::vector<std::string>& patterns, const char* flag) {
+    for (const std::string& p : patterns) {
+      const bool control =
+          std::any_of(p.begin(), p.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+      if (p.empty() || control || p.size() > 4096) {
+        // Not echoed: it may be long, or break the one error line.
+        return UsageError(TrFormat("{} needs a pattern of 1 to 4096 printable characters", flag));
+      }
+      if (p[0] == '/') {
+        return UsageError(TrFormat(
+            "{} '{}': patterns are relative to app.root (like backup.exclude), not absolute", flag,
+            p));
+      }
+    }
+    return Ok();
+  }
+
+  bool Excluded(const std::string& path) const { return Matches(exclude_, path) >= 0; }
+
+  // Whether the node at `path` (relative to the target) is restored.
+  bool Keep(const std::string& path, bool dir) const {
+    if (Excluded(path)) return false;
+    if (include_.empty()) return true;
+    if (dir) return wanted_.count(path) > 0;
+    std::string parent = io::Dirname(path);
+    return whole_.count(parent == "." ? "" : parent) > 0 || Matches(include_, path) >= 0;
+  }
+
+  // The scan of `node` at `path` (include_ not empty): whether anything at or below it is kept.
+  Result<bool> Scan(repo::Repository& repo, const Node& node, const std::string& path,
+                    bool inherited) {
+    if (Excluded(path)) return false;
+    bool selected = inherited;
+    for (int i = Matches(include_, path); i >= 0;
+         i = Matches(include_, path, static_cast<size_t>(i) + 1)) {
+      matched_[i] = true;
+      selected = true;
+    }
+    if (node.type != NodeType::kDir) return selected;
+    VELIN_ASSIGN(Tree tree, repo.ReadTree(node.subtree));
+    bool any = selected;
+    for (const Node& child : tree.nodes) {
+      VELIN_ASSIGN(bool kept, Scan(repo, child, io::JoinPath(path, child.name), selected));
+      any = any || kept;
+    }
+    if (selected) whole_.insert(path);
+    if (any) wanted_.insert(path);
+    return any;
+  }
+
+  bool active() const { return !include_.empty() || !exclude_.empty(); }
+  bool includes() const { return !include_.empty(); }
+  // The include patterns no scanned path matched.
+  std::vector<std::string> Unmatched() const {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < include_.size(); ++i) {
+      if (!matched_[i]) out.push_back(include_[i]);
+    }
+    return out;
+  }
+
+ private:
+  // The index of the first pattern from `from` on matching `path`, -1 for none.
+  static int Matches(const std::vector<std::string>& patterns, const std::string& path,
+                     size_t from = 0) {
+    const std::string base = io::Basename(path);
+    for (size_t i = from; i < patterns.size(); ++i) {
+      const std::string& p = patterns[i];
+      if (fnmatch(p.c_str(), path.c_str(), 0) == 0) return static_cast<int>(i);
+      if (p.find('/') == std::string::npos && fnmatch(p.c_str(), base.c_str(), 0) == 0) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+
+  std::vector<std::string> include_;
+  std::vector<std::string> exclude_;
+  std::vector<bool> matched_;
+  std::set<std::string> wanted_;  // directories holding something kept
+  std::set<std::string> whole_;   // directories wholly included
+};
+
 bool IsNotDirError(const Error& e) { return e.sys_errno == ELOOP || e.sys_errno == ENOTDIR; }
 
 // Walks the target by directory descriptors: every name is opened in its parent with
@@ -325,11 +418,12 @@ bool IsNotDirError(const Error& e) { return e.sys_errno == ELOOP || e.sys_errno 
 class Restorer {
  public:
   Restorer(repo::Repository& repo, io::Env& env, Reporter& reporter, const RestoreOptions& options,
-           io::DirPtr root)
+           io::DirPtr root, const PathFilter& filter)
       : repo_(repo),
         env_(env),
         reporter_(reporter),
         options_(options),
+        filter_(filter),
         root_(std::move(root)),
         finisher_(env, options),
         pool_(repo, env, options, finisher_) {}
@@ -538,7 +632,8 @@ class Restorer {
   // `dir` is target/`dir_rel`, open.
   Status RestoreNode(const DirStatePtr& dir, const std::string& dir_rel, const Node& node,
                      const std::string& rel_src) {
-    std::string path = io::JoinPath(dir_rel, node.name);  // relative to the target
+    std::string path = io::JoinPath(dir_rel, node.name);                // relative to the target
+    if (!filter_.Keep(path, node.type == NodeType::kDir)) return Ok();  // --include/--exclude
     switch (node.type) {
       case NodeType::kFile:
         VELIN_TRY(WriteFile(dir, node));
@@ -601,6 +696,7 @@ class Restorer {
   io::Env& env_;
   Reporter& reporter_;
   const RestoreOptions& options_;
+  const PathFilter& filter_;
   io::DirPtr root_;
   const Tree* source_top_ = nullptr;
   std::string source_dir_;  // the source's directory, relative to the target
@@ -656,11 +752,16 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
                                      const RestoreOptions& options) {
   std::string only = options.only;
   while (only.size() > 1 && only.back() == '/') only.pop_back();
-  VELIN_TRY(CreateDirs(env, options.target));
-  VELIN_ASSIGN(io::DirPtr root, env.OpenDir(options.target));
-  Restorer restorer(repo, env, reporter, options, root);
-  bool matched = false;
-  reporter.StartProgress(Tr("Restoring"), snapshot.stats.bytes);
+  VELIN_TRY(PathFilter::Check(options.include, "--include"));
+  VELIN_TRY(PathFilter::Check(options.exclude, "--exclude"));
+  PathFilter filter(options);
+  // What each source contributes (--only), checked before anything is written.
+  struct Part {
+    const repo::SnapshotSource* src;
+    Tree top;
+    Selection selection;
+  };
+  std::vector<Part> parts;
   for (const auto& src : snapshot.sources) {
     if (src.kind != "path") continue;
     if (SplitRelative(src.name).empty()) {
@@ -679,22 +780,44 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
     }
     VELIN_ASSIGN(auto selection, Select(repo, src, top, only));
     if (!selection) continue;
-    matched = true;
+    parts.push_back(Part{&src, std::move(top), std::move(*selection)});
+  }
+  if (parts.empty() && only.empty()) {
+    return UsageError(TrFormat("backup {} holds no files to restore", snapshot.id));
+  }
+  if (parts.empty()) {
+    return UsageError(TrFormat("backup {} has no path '{}'", snapshot.id, options.only));
+  }
+  if (filter.includes()) {
+    for (const Part& part : parts) {
+      VELIN_TRY(filter.Scan(repo, part.selection.node,
+                            io::JoinPath(part.selection.dir_rel, part.selection.node.name), false));
+    }
+    if (auto unmatched = filter.Unmatched(); !unmatched.empty()) {
+      return UsageError(TrFormat(
+          "--include '{}' matches nothing in backup {}{}; nothing was restored", unmatched[0],
+          snapshot.id, only.empty() ? std::string() : TrFormat(" under '{}'", only)));
+    }
+  }
+  VELIN_TRY(CreateDirs(env, options.target));
+  VELIN_ASSIGN(io::DirPtr root, env.OpenDir(options.target));
+  Restorer restorer(repo, env, reporter, options, root, filter);
+  reporter.StartProgress(Tr("Restoring"), snapshot.stats.bytes);
+  for (const Part& part : parts) {
+    const repo::SnapshotSource& src = *part.src;
+    // A source that contributes nothing (all of it excluded, or no include below it) leaves no
+    // directory behind.
+    const std::string at = io::JoinPath(part.selection.dir_rel, part.selection.node.name);
+    if (filter.active() && !filter.Keep(at, part.selection.node.type == NodeType::kDir)) continue;
     std::string src_dir = io::Dirname(src.name) == "." ? "" : io::Dirname(src.name);
-    auto st = restorer.RestoreAt(src, selection->dir_rel, selection->node, selection->rel_src, top,
-                                 src_dir);
+    auto st = restorer.RestoreAt(src, part.selection.dir_rel, part.selection.node,
+                                 part.selection.rel_src, part.top, src_dir);
     if (!st) {
       reporter.EndProgress();
       return tl::unexpected(st.error());
     }
   }
   reporter.EndProgress();
-  if (!matched && only.empty()) {
-    return UsageError(TrFormat("backup {} holds no files to restore", snapshot.id));
-  }
-  if (!matched) {
-    return UsageError(TrFormat("backup {} has no path '{}'", snapshot.id, options.only));
-  }
   // One flush of the target's file system for the whole restore instead of an fsync per file.
   VELIN_TRY(env.SyncFileSystem(*root));
   RestoreStats stats = restorer.stats;

@@ -43,7 +43,9 @@ Result<repo::SnapshotFilter> FilterOf(const config::Config& cfg, const SelectFla
         std::string(Tr("--all means every host and application; leave out --host and --app")));
   }
   repo::SnapshotFilter f;
-  f.all = flags.all;
+  // A repository alone (--repo, no velin.toml) is a new machine's look at a lost one's
+  // backups: its own host and app name mean nothing there, so every backup is in view.
+  f.all = flags.all || (cfg.file.empty() && !host_set && !app_set);
   f.host = host_set ? flags.host : cfg.app.host;
   f.app = app_set ? flags.app : cfg.app.name;
   return f;

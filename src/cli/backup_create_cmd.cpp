@@ -1,12 +1,13 @@
-// velin backup create [--strategy full|incremental] [--destination DIR]: one backup of every
-// backup.include path (and, once wired, the database streams) into the repository.
+// velin backup create [--strategy full|incremental] [--dry-run] [--destination DIR]: one backup
+// of every backup.include path and the database into the repository. What to do comes from
+// PlanCreate (velin/cli/create_plan.hpp); this file runs the plan, the hooks, and prints.
 #include "backup_common.hpp"
 #include "backup_copy.hpp"
 #include "backup_db.hpp"
 #include "hook_settings.hpp"
 #include "velin/backup/archiver.hpp"
+#include "velin/cli/create_plan.hpp"
 #include "velin/core/i18n.hpp"
-#include "velin/version.hpp"
 
 namespace velin::cli {
 
@@ -16,6 +17,7 @@ struct CreateFlags {
   RepoFlags repo;
   std::string strategy;
   bool continue_on_error = false;
+  bool dry_run = false;  // --dry-run
 };
 
 // What the hooks around a backup have done so far (docs/operations.md#hooks).
@@ -37,32 +39,55 @@ void RunFailureHook(output::Console& out, HookState& hooks, const std::string& b
   }
 }
 
+// --dry-run: the walk and the chunking of a backup against the repository's index, without a
+// lock, a hook, a database dump, or a write (docs/cli.md#velin-backup-create).
+Status DryRun(Context& ctx, const CreateFlags& flags, CreatePlan& plan) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  output::Console& out = ctx.out();
+  VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags.repo, false));
+  VELIN_TRY(r.repo->LoadIndex());
+  if (!config::IsRemoteDestination(r.backend->Location())) {
+    plan.options.skip_paths.push_back(r.backend->Location());
+  }
+  VELIN_ASSIGN(repo::Snapshot s, backup::CreateBackup(*r.repo, ctx.env(), out, plan.options));
+  const std::string database =
+      plan.with_database
+          ? cfg->database.driver + " " +
+                (cfg->database.driver == "sqlite" ? cfg->database.path : cfg->database.name)
+          : "";
+  if (out.json()) {
+    out.Json({{"dry_run", true},
+              {"strategy", plan.options.strategy},
+              {"files", s.stats.files},
+              {"bytes", s.stats.bytes},
+              {"files_read", s.stats.files_read},
+              {"bytes_read", s.stats.bytes_read},
+              {"blobs_added", s.stats.blobs_added},
+              {"bytes_added", s.stats.bytes_added},
+              {"databases",
+               plan.with_database ? nlohmann::json::array({database}) : nlohmann::json::array()},
+              {"repository", r.backend->Location()}});
+    return Ok();
+  }
+  out.Info(
+      TrFormat("Dry run: {} files ({}) would be read; about {} would be added (before "
+               "compression); nothing was written to {}",
+               s.stats.files_read, output::FormatBytes(s.stats.bytes_read),
+               output::FormatBytes(s.stats.bytes_added), r.backend->Location()));
+  if (plan.with_database) {
+    out.Info(TrFormat("The database ({}) would be dumped; a dry run does not dump it", database));
+  }
+  return Ok();
+}
+
 Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   output::Console& out = ctx.out();
-  std::string strategy = flags.strategy.empty() ? cfg->backup.strategy : flags.strategy;
-  if (strategy != "full" && strategy != "incremental") {
-    return UsageError(TrFormat("--strategy '{}' must be full or incremental", strategy));
-  }
-  VELIN_ASSIGN(repo::Codec codec, repo::ParseCodec(cfg->backup.compression));
-  backup::CreateOptions options;
-  options.app_root = cfg->app.root;
-  for (const auto& inc : cfg->backup.include) {
-    if (inc != "db") options.include.push_back(inc);  // "db" is the database stream source
-  }
-  options.exclude = cfg->backup.exclude;
-  options.allow_empty = cfg->backup.allow_empty;
-  options.strategy = strategy;
-  options.codec = codec;
-  options.level = cfg->backup.compression_level;
-  options.velin_version = kVersion;
-  options.host = cfg->app.host;
-  options.app = cfg->app.name;
+  VELIN_ASSIGN(CreatePlan plan, PlanCreate(*cfg, flags.strategy, flags.dry_run));
+  if (flags.dry_run) return DryRun(ctx, flags, plan);
+  backup::CreateOptions& options = plan.options;
   VELIN_ASSIGN(auto db_source, MakeDatabaseSource(*cfg, flags.continue_on_error));
   if (db_source) options.streams.push_back(db_source.get());
-  if (options.include.empty() && options.streams.empty()) {
-    return UsageError(std::string(Tr("backup.include names nothing to back up")));
-  }
 
   // before_backup: when it fails, nothing is written (the repository is not even opened).
   if (Status hook = RunHook(hooks.settings, HookEvent::kBeforeBackup, {}); !hook) {
@@ -80,7 +105,8 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   ctx.stats().summary = "backup " + s.id + ": " + std::to_string(s.stats.files) + " files, " +
                         std::to_string(s.stats.bytes_added) + " bytes added";
   // The snapshot is committed: whatever happens offsite, the local backup stands.
-  auto offsite = CopyOffsite(ctx, flags.repo, s.id);
+  Result<std::optional<backup::CopyStats>> offsite = std::optional<backup::CopyStats>();
+  if (!plan.offsite.empty()) offsite = CopyOffsite(ctx, flags.repo, s.id);
   // --continue-on-error: the snapshot is committed, records the missing database, exit 1.
   // A missing database outranks an offsite failure in the one error line.
   auto outcome = [&]() -> Status {
@@ -107,16 +133,16 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
     RunFailureHook(out, hooks, s.id, created);
   }
   // backup.prune_after_create: forget + prune under an exclusive lock, so ours goes first.
-  const bool maintain = cfg->backup.prune_after_create && created;
+  const bool maintain = plan.prune_after_create && created;
   if (maintain) r.lock.reset();
   if (out.json()) {
     const nlohmann::json maintenance =
         maintain ? MaintainAfterCreate(ctx, flags.repo) : nlohmann::json(nullptr);
     nlohmann::json offsite_json = nullptr;
     if (!offsite) {
-      offsite_json = {{"to", cfg->backup.offsite}, {"error", offsite.error().message}};
+      offsite_json = {{"to", plan.offsite}, {"error", offsite.error().message}};
     } else if (*offsite) {
-      offsite_json = {{"to", cfg->backup.offsite},
+      offsite_json = {{"to", plan.offsite},
                       {"blobs_copied", (*offsite)->blobs_copied},
                       {"bytes_copied", (*offsite)->bytes_copied}};
     }
@@ -147,14 +173,14 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
                     output::FormatBytes(s.stats.bytes_read),
                     output::FormatBytes(s.stats.bytes_added)));
   out.Done(TrFormat("Backup ID: {}", s.id));
-  if (offsite && *offsite) out.Done(TrFormat("Copied offsite to {}", cfg->backup.offsite));
+  if (offsite && *offsite) out.Done(TrFormat("Copied offsite to {}", plan.offsite));
   if (maintain) MaintainAfterCreate(ctx, flags.repo);
   return result;
 }
 
 Status RunCreate(Context& ctx, const CreateFlags& flags) {
   HookState hooks;
-  if (auto cfg = ctx.Config()) hooks.settings = HookSettingsOf(**cfg);
+  if (auto cfg = ctx.Config(); cfg && !flags.dry_run) hooks.settings = HookSettingsOf(**cfg);
   Status st = CreateAndReport(ctx, flags, hooks);
   if (!st && hooks.started && !hooks.ended) RunFailureHook(ctx.out(), hooks, "", st);
   return st;
@@ -171,8 +197,15 @@ void RegisterBackupCreate(CLI::App& group, Context& ctx) {
   cmd->add_flag("--continue-on-error", flags->continue_on_error,
                 "Back up the files even when the database dump fails (the snapshot records "
                 "the missing database; exit code 1)");
+  cmd->add_flag("--dry-run", flags->dry_run,
+                "Show what would be read and roughly added; write nothing (no lock, no hooks, no "
+                "database dump)");
   AddRepoFlags(cmd, flags->repo);
-  cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunCreate(ctx, *flags); }); });
+  cmd->callback([&ctx, flags] {
+    // A dry run is no backup: no metrics, ping or notification for "backup create".
+    if (flags->dry_run) Context::CommandPath() = "backup create --dry-run";
+    ctx.Execute([&ctx, flags] { return RunCreate(ctx, *flags); });
+  });
 }
 
 }  // namespace velin::cli

@@ -3,10 +3,12 @@
 // backup.password_env / backup.password_file, and a new one from --new-password-env /
 // --new-password-file — never from argv — and are wiped from memory when the command ends.
 // The engine is crypto/key_ring.hpp; this file parses flags and prints.
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "velin/cli/context.hpp"
 #include "velin/config/config.hpp"
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
 #include "velin/crypto/key_ring.hpp"
@@ -41,6 +43,14 @@ class Passphrase {
 };
 
 Result<Passphrase> RepositoryPassphrase(const config::Config& cfg) {
+  // A repository alone (--repo, no velin.toml): its passphrase variable unset is the one line
+  // naming both ways to give it.
+  const std::string& var = cfg.backup.password_env;
+  if (cfg.file.empty() && cfg.backup.password_file.empty() &&
+      (var.empty() || !GetEnvironment(var).has_value())) {
+    return UsageError(TrFormat("no repository passphrase: set {} or pass --password-file FILE",
+                               var.empty() ? std::string("VELIN_PASSPHRASE") : var));
+  }
   VELIN_ASSIGN(std::string secret,
                config::ReadSecret(cfg.backup.password_env, cfg.backup.password_file,
                                   "repository passphrase"));
@@ -48,7 +58,7 @@ Result<Passphrase> RepositoryPassphrase(const config::Config& cfg) {
   if (passphrase.view().empty()) {
     return UsageError(
         TrFormat("no repository passphrase: set backup.password_env or backup.password_file in {}",
-                 (cfg.file.empty() ? std::string("velin.toml") : cfg.file)));
+                 cfg.file));
   }
   return passphrase;
 }

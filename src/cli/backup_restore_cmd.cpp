@@ -1,5 +1,6 @@
-// velin backup restore ID [--target DIR] [--only PATH] [--yes]: writes a backup's files back,
-// in place (after a confirmation) or under --target.
+// velin backup restore ID [--target DIR] [--only PATH] [--include GLOB]... [--exclude GLOB]...
+// [--database-url URL] [--yes]: writes a backup's files back, in place (after a confirmation)
+// or under --target; the selection itself is the restorer's (backup::RestoreOptions).
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,8 +19,10 @@ struct RestoreFlags {
   std::string id;
   std::string target;
   std::string only;
-  std::string database;  // --database: restore the database into this one instead
-  SelectFlags select;    // whose `latest`
+  std::vector<std::string> include;  // --include GLOB (repeatable)
+  std::vector<std::string> exclude;  // --exclude GLOB (repeatable)
+  std::string database;              // --database: restore the database into this one instead
+  SelectFlags select;                // whose `latest`
 };
 
 Status RunRestore(Context& ctx, const RestoreFlags& flags) {
@@ -34,7 +37,23 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   if (!flags.database.empty() && !flags.only.empty() && !only_db) {
     return UsageError(std::string(Tr("--database goes with --only db")));
   }
+  if (only_db && (!flags.include.empty() || !flags.exclude.empty())) {
+    return UsageError(std::string(Tr("--include and --exclude select files, not --only db")));
+  }
+  // A repository alone (--repo, no velin.toml) knows no database to restore into but the
+  // one --database-url names.
+  const bool alone = cfg->file.empty();
+  auto need_database = [&]() -> Status {
+    if (alone && !cfg->database.configured) {
+      return UsageError(TrFormat(
+          "backup {} holds a database; without a velin.toml say where it goes with "
+          "--database-url URL (postgres://USER@HOST/NAME, mysql://USER@HOST/NAME, sqlite:PATH)",
+          id));
+    }
+    return Ok();
+  };
   if (only_db) {
+    VELIN_TRY(need_database());
     VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database));
     if (out.json()) out.Json({{"id", id}, {"database", flags.database}});
     return Ok();
@@ -51,15 +70,28 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
                    "db [--database NAME]",
                    id));
     }
+    VELIN_TRY(need_database());
     VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database));
     if (out.json()) out.Json({{"id", id}, {"database", flags.database}, {"files", 0}});
     return Ok();
   }
   const bool with_db =
-      !flags.database.empty() || (flags.only.empty() && flags.target.empty() && has_db);
+      !flags.database.empty() ||
+      (flags.only.empty() && has_db && (flags.target.empty() || !ctx.global.database_url.empty()));
+  if (with_db) VELIN_TRY(need_database());
+  // An SQLite file named by --database-url on a new machine: its directory may not exist yet.
+  if (with_db && !ctx.global.database_url.empty() && cfg->database.driver == "sqlite") {
+    VELIN_TRY(io::CreateDirs(ctx.env(), io::Dirname(cfg->database.path)));
+  }
   backup::RestoreOptions options;
   options.only = flags.only;
+  options.include = flags.include;
+  options.exclude = flags.exclude;
   options.restore_owner = ::geteuid() == 0;
+  if (flags.target.empty() && alone) {
+    return UsageError(std::string(
+        Tr("without a velin.toml there is no app.root to restore into: pass --target DIR")));
+  }
   if (flags.target.empty()) {
     options.target = cfg->app.root;
     options.in_place = true;
@@ -105,6 +137,19 @@ void RegisterBackupRestore(CLI::App& group, Context& ctx) {
   cmd->add_option("--target", flags->target, "Restore under this directory instead of in place");
   cmd->add_option("--only", flags->only,
                   "Restore only this path (relative to app.root), or 'db' for the database");
+  cmd->add_option("--include", flags->include,
+                  "Restore only paths matching GLOB (relative to app.root; repeatable) and what "
+                  "is below them")
+      ->option_text("GLOB");
+  cmd->add_option("--exclude", flags->exclude,
+                  "Leave out paths matching GLOB and what is below them (repeatable; wins over "
+                  "--include)")
+      ->option_text("GLOB");
+  cmd->add_option("--database-url", ctx.global.database_url,
+                  "Restore the database into the one this URL names instead of [database] "
+                  "(postgres://USER@HOST[:PORT]/NAME, mysql://…, sqlite:PATH; no password: "
+                  "PGPASSWORD, ~/.pgpass, ~/.my.cnf)")
+      ->option_text("URL");
   cmd->add_option("--database", flags->database,
                   "Restore the database into this database (created if missing; SQLite: a file) "
                   "instead of the configured one");

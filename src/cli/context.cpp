@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "velin/cli/help.hpp"
+#include "velin/config/database_url.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
 #include "velin/monitor/notifier.hpp"
@@ -17,6 +18,24 @@
 
 namespace velin::cli {
 
+namespace {
+
+// The commands that work on a repository alone, without a velin.toml (--repo): reading,
+// restoring, checking, and managing keys and stale locks. The others need what only a
+// velin.toml says (what to back up, the application, the rollback state).
+bool WorksWithoutConfig(const std::string& command) {
+  static const char* kAlone[] = {"backup list",   "backup restore", "backup verify", "backup ls",
+                                 "backup find",   "backup diff",    "backup dump",   "backup stats",
+                                 "backup unlock", "key list",       "key add",       "key remove",
+                                 "key passwd"};
+  for (const char* c : kAlone) {
+    if (command == c) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<const config::Config*> Context::Config() {
   if (config_) return &*config_;
   std::string path = global.config_path;
@@ -25,17 +44,50 @@ Result<const config::Config*> Context::Config() {
       path = *env_path;
     }
   }
-  if (path.empty()) {
-    std::error_code ec;
-    std::string cwd = std::filesystem::current_path(ec).string();
-    auto found = config::FindConfigFile(cwd);
-    if (!found) {
-      return UsageError(
-          TrFormat("no velin.toml in {} or any parent directory (use --config FILE)", cwd));
+  std::string repo = global.repo;
+  if (repo.empty()) {
+    if (auto env_repo = env().GetEnv("VELIN_REPOSITORY"); env_repo && !env_repo->empty()) {
+      repo = *env_repo;
     }
-    path = *found;
   }
-  VELIN_ASSIGN(config::Config loaded, config::LoadConfig(path, env()));
+  std::error_code ec;
+  const std::string cwd = std::filesystem::current_path(ec).string();
+  if (path.empty()) {
+    if (auto found = config::FindConfigFile(cwd)) path = *found;
+  }
+  config::Config loaded;
+  if (!path.empty()) {
+    VELIN_ASSIGN(loaded, config::LoadConfig(path, env()));
+  } else if (repo.empty()) {
+    return UsageError(
+        TrFormat("no velin.toml in {} or any parent directory (use --config FILE, or --repo URL / "
+                 "VELIN_REPOSITORY for a repository alone)",
+                 cwd));
+  } else if (!WorksWithoutConfig(CommandPath())) {
+    return UsageError(TrFormat(
+        "'velin {}' needs a velin.toml and there is none in {} or any parent directory (use "
+        "--config FILE); --repo alone serves list, restore, verify, ls, find, diff, dump, stats, "
+        "unlock and key",
+        CommandPath(), cwd));
+  } else {
+    // The defaults, with the VELIN_<SECTION>_<KEY> overrides (storage settings, passphrase
+    // variable or file), rooted here; file "" marks a repository alone.
+    VELIN_ASSIGN(loaded, config::LoadConfigFromString("", io::JoinPath(cwd, "velin.toml")));
+    loaded.file.clear();
+    if (loaded.backup.password_env.empty() && loaded.backup.password_file.empty()) {
+      loaded.backup.password_env = "VELIN_PASSPHRASE";
+    }
+  }
+  if (!repo.empty()) loaded.backup.destination = repo;
+  if (!global.password_file.empty()) {
+    loaded.backup.password_env.clear();
+    loaded.backup.password_file = global.password_file[0] == '/'
+                                      ? global.password_file
+                                      : io::JoinPath(cwd, global.password_file);
+  }
+  if (!global.database_url.empty()) {
+    VELIN_ASSIGN(loaded.database, config::DatabaseFromUrl(global.database_url, cwd));
+  }
   config_ = std::move(loaded);
   // The variables holding the repository's and the database's passwords reach no child.
   RegisterSecretEnvironmentVariable(config_->backup.password_env);
@@ -51,6 +103,15 @@ Result<const config::Config*> Context::Config() {
     }
   }
   return &*config_;
+}
+
+static void AddRepositoryFlags(CLI::App& app, Context& ctx) {
+  app.add_option("--repo", ctx.global.repo,
+                 "Repository URL or directory, without a velin.toml too (env VELIN_REPOSITORY; "
+                 "overrides backup.destination)");
+  app.add_option("--password-file", ctx.global.password_file,
+                 "File (0600) holding the repository passphrase (overrides backup.password_env/"
+                 "password_file; without a velin.toml the default is $VELIN_PASSPHRASE)");
 }
 
 namespace {
@@ -188,6 +249,7 @@ void BuildCommandTree(CLI::App& app, Context& ctx) {
   app.add_flag("--yes,-y", ctx.global.yes, "Answer yes to confirmations");
   app.add_flag("-q,--quiet", ctx.global.quiet, "Print only errors and results");
   app.add_flag("-v,--verbose", ctx.global.verbose, "Print debug detail on stderr");
+  AddRepositoryFlags(app, ctx);
   app.require_subcommand(1);
   app.fallthrough();
 

@@ -605,8 +605,60 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "lesen, lehnen es danach ab"},
       {"{} is already at format version {}", "{} hat bereits Formatversion {}"},
       {"could not record the verify outcome: {}", "konnte das Prüfergebnis nicht festhalten: {}"},
-      {"no velin.toml in {} or any parent directory (use --config FILE)",
-       "keine velin.toml in {} oder einem übergeordneten Verzeichnis (--config DATEI angeben)"},
+      // A repository without a velin.toml; restore --include/--exclude (issue 21).
+      {"no velin.toml in {} or any parent directory (use --config FILE, or --repo URL / "
+       "VELIN_REPOSITORY for a repository alone)",
+       "keine velin.toml in {} oder einem übergeordneten Verzeichnis (--config DATEI angeben, "
+       "oder --repo URL / VELIN_REPOSITORY für ein Repository allein)"},
+      {"'velin {}' needs a velin.toml and there is none in {} or any parent directory (use "
+       "--config FILE); --repo alone serves list, restore, verify, ls, find, diff, dump, stats, "
+       "unlock and key",
+       "'velin {}' braucht eine velin.toml, und in {} oder einem übergeordneten Verzeichnis gibt "
+       "es keine (--config DATEI angeben); --repo allein genügt für list, restore, verify, ls, "
+       "find, diff, dump, stats, unlock und key"},
+      {"no repository passphrase: set {} or pass --password-file FILE",
+       "keine Repository-Passphrase: {} setzen oder --password-file DATEI angeben"},
+      {"backup {} holds a database; without a velin.toml say where it goes with --database-url "
+       "URL (postgres://USER@HOST/NAME, mysql://USER@HOST/NAME, sqlite:PATH)",
+       "Backup {} enthält eine Datenbank; ohne velin.toml mit --database-url URL angeben, wohin "
+       "sie soll (postgres://BENUTZER@HOST/NAME, mysql://BENUTZER@HOST/NAME, sqlite:PFAD)"},
+      {"without a velin.toml there is no app.root to restore into: pass --target DIR",
+       "ohne velin.toml gibt es kein app.root zum Wiederherstellen: --target VERZEICHNIS angeben"},
+      {"--include and --exclude select files, not --only db",
+       "--include und --exclude wählen Dateien aus, nicht --only db"},
+      {"{} needs a pattern of 1 to 4096 printable characters",
+       "{} braucht ein Muster aus 1 bis 4096 druckbaren Zeichen"},
+      {"{} '{}': patterns are relative to app.root (like backup.exclude), not absolute",
+       "{} '{}': Muster sind relativ zu app.root (wie backup.exclude), nicht absolut"},
+      {"--include '{}' matches nothing in backup {}{}; nothing was restored",
+       "--include '{}' passt auf nichts in Backup {}{}; nichts wurde wiederhergestellt"},
+      {" under '{}'", " unter '{}'"},
+      {"Dry run: {} files ({}) would be read; about {} would be added (before compression); "
+       "nothing was written to {}",
+       "Probelauf: {} Dateien ({}) würden gelesen; etwa {} kämen hinzu (vor der Kompression); "
+       "nichts wurde nach {} geschrieben"},
+      {"The database ({}) would be dumped; a dry run does not dump it",
+       "Die Datenbank ({}) würde gesichert; ein Probelauf sichert sie nicht"},
+      {"--database-url '{}': {} (the forms: {})", "--database-url '{}': {} (die Formen: {})"},
+      {"--database-url holds a control character (the forms: {})",
+       "--database-url enthält ein Steuerzeichen (die Formen: {})"},
+      {"--database-url holds a password: velin never takes one from the command line; leave it "
+       "out of the URL and put it in PGPASSWORD or ~/.pgpass (PostgreSQL), MYSQL_PWD or "
+       "~/.my.cnf (MariaDB/MySQL)",
+       "--database-url enthält ein Passwort: velin nimmt nie eines von der Befehlszeile; es aus "
+       "der URL weglassen und in PGPASSWORD oder ~/.pgpass (PostgreSQL), MYSQL_PWD oder "
+       "~/.my.cnf (MariaDB/MySQL) ablegen"},
+      {"no scheme", "kein Schema"},
+      {"no database file", "keine Datenbankdatei"},
+      {"unknown scheme '{}'", "unbekanntes Schema '{}'"},
+      {"no //HOST", "kein //HOST"},
+      {"bad user", "ungültiger Benutzer"},
+      {"unclosed [ in the host", "nicht geschlossene [ im Host"},
+      {"bad host", "ungültiger Host"},
+      {"bad port '{}'", "ungültiger Port '{}'"},
+      {"no database name after the host (…/NAME)", "kein Datenbankname nach dem Host (…/NAME)"},
+      {"the only parameter is ?socket=PATH", "der einzige Parameter ist ?socket=PFAD"},
+      {"?socket= needs an absolute path", "?socket= braucht einen absoluten Pfad"},
       {"unknown command '{} {}' (the commands of '{}' are: {})",
        "unbekannter Befehl '{} {}' (die Befehle von '{}' sind: {})"},
       {"current: {} {} {}", "current: {} {} {}"},

@@ -28,6 +28,7 @@ BlobWriter::BlobWriter(Repository& repo, BlobWriterOptions options)
   int n = options_.workers > 0
               ? options_.workers
               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (options_.dry_run) n = 0;  // nothing to compress or write
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
 }
 
@@ -76,6 +77,12 @@ void BlobWriter::SetError(const Error& e) {
 Status BlobWriter::Save(BlobType type, const BlobId& id, std::string data, const BlobId* base) {
   if (Known(id)) return Ok();
   queued_.insert(id);
+  if (options_.dry_run) {
+    std::lock_guard lock(mu_);
+    stats_.blobs_added++;
+    stats_.raw_bytes_added += data.size();
+    return Ok();
+  }
   std::unique_lock lock(mu_);
   // Admit one job even when it alone is over budget, so a max-size chunk always fits.
   space_cv_.wait(lock, [&] {
@@ -295,6 +302,10 @@ Status BlobWriter::WriteIndexLocked() {
 }
 
 Status BlobWriter::Flush() {
+  if (options_.dry_run) {
+    flushed_ok_ = true;  // nothing was written: nothing to index or remove
+    return Ok();
+  }
   {
     std::unique_lock lock(mu_);
     flushing_ = true;

@@ -41,6 +41,10 @@ struct CreateOptions {
   // with the same size and time are not this host's. host "": the machine's host name.
   std::string host;
   std::string app;
+  // Walk and chunk as a backup would, write nothing: the result's stats say what would be read
+  // and, in bytes_added/blobs_added, what the repository lacks (before compression). Streams
+  // (databases) are not dumped; the snapshot is not committed (its id stays "").
+  bool dry_run = false;
 };
 
 // Backs up and commits one snapshot. REQUIRES: repo.LoadIndex() done; the caller holds a shared

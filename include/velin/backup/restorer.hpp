@@ -13,6 +13,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "velin/core/error.hpp"
 #include "velin/core/reporter.hpp"
@@ -25,6 +26,13 @@ namespace velin::backup {
 struct RestoreOptions {
   std::string target;  // absolute directory
   std::string only;    // "" for everything, else a path relative to app.root inside the backup
+  // Globs on paths relative to app.root, matched as backup.exclude is (fnmatch without flags:
+  // `*` crosses `/`; a pattern without `/` also matches the last component). Within --only:
+  // `include` (none: everything) selects a path and everything below it, the directories
+  // leading to it are created, nothing else; `exclude` then removes a path and everything below
+  // it. An include that matches nothing is a usage error, found before anything is written.
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
   bool restore_owner = false;
   // An in-place restore (target = app.root): a symlink on a source's include path that the
   // backup followed (the snapshot's `links`) is followed again while it has the recorded text,

@@ -26,6 +26,10 @@ struct GlobalOptions {
   bool yes = false;         // --yes
   bool quiet = false;       // -q
   bool verbose = false;     // -v
+  // The repository without a velin.toml (docs/operations.md, "The server is gone"):
+  std::string repo;           // --repo URL (else $VELIN_REPOSITORY): backup.destination
+  std::string password_file;  // --password-file FILE: backup.password_file
+  std::string database_url;   // restore's --database-url: the [database] section
 };
 
 class Context {
@@ -36,7 +40,10 @@ class Context {
   io::Env& env() { return io::Env::Default(); }
 
   // The configuration: --config, else velin.toml in the working directory or a parent.
-  // Without a file, a usage error naming where velin looked.
+  // Without a file: with --repo/VELIN_REPOSITORY, the defaults with that repository (file ""),
+  // for the commands that work on a repository alone (list, restore, verify, key, ...);
+  // otherwise a usage error naming where velin looked and the flags that would do.
+  // --repo, --password-file and --database-url override the file's keys.
   Result<const config::Config*> Config();
 
   // Hooks that run before every command once the config is known (e.g. the rollback engine

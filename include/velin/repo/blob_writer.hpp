@@ -37,6 +37,9 @@ struct BlobWriterOptions {
   // blobs that a rerun does not send again (`backup copy`). Off for create, whose failure
   // removes what it wrote.
   bool index_as_it_goes = false;
+  // `backup create --dry-run`: Save() only counts the blobs the repository lacks (stats():
+  // blobs_added, raw_bytes_added; nothing compressed), Flush() writes nothing.
+  bool dry_run = false;
 };
 
 struct BlobWriterStats {

@@ -1,0 +1,30 @@
+// What `velin backup create` does, decided from the configuration before anything runs: the
+// archiver's options (backup::CreateOptions) and the steps after the snapshot is committed
+// (offsite copy, forget + prune). Pure: no I/O, so it is unit-tested on its own; the command
+// file parses flags, calls this, runs the plan and prints. (The config module sits above the
+// backup engine, so the mapping from config::Config lives here, beside its one caller.)
+#pragma once
+
+#include <string>
+
+#include "velin/backup/archiver.hpp"
+#include "velin/config/config.hpp"
+#include "velin/core/error.hpp"
+
+namespace velin::cli {
+
+struct CreatePlan {
+  // Everything but the database stream (made by the command: backup_db.hpp) and skip_paths
+  // (the repository, known once it is opened).
+  backup::CreateOptions options;
+  bool with_database = false;       // "db" in backup.include
+  std::string offsite;              // backup.offsite: copy the new backup there ("" none)
+  bool prune_after_create = false;  // forget + prune after a complete backup
+};
+
+// `strategy` is --strategy ("" for backup.strategy). Usage errors: a strategy other than full
+// or incremental, a bad compression, an include list naming nothing to back up.
+Result<CreatePlan> PlanCreate(const config::Config& cfg, const std::string& strategy,
+                              bool dry_run = false);
+
+}  // namespace velin::cli

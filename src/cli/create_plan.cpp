@@ -1,0 +1,42 @@
+#include "velin/cli/create_plan.hpp"
+
+#include "velin/core/i18n.hpp"
+#include "velin/version.hpp"
+
+namespace velin::cli {
+
+Result<CreatePlan> PlanCreate(const config::Config& cfg, const std::string& strategy_flag,
+                              bool dry_run) {
+  CreatePlan plan;
+  const std::string strategy = strategy_flag.empty() ? cfg.backup.strategy : strategy_flag;
+  if (strategy != "full" && strategy != "incremental") {
+    return UsageError(TrFormat("--strategy '{}' must be full or incremental", strategy));
+  }
+  VELIN_ASSIGN(repo::Codec codec, repo::ParseCodec(cfg.backup.compression));
+  backup::CreateOptions& o = plan.options;
+  o.app_root = cfg.app.root;
+  for (const auto& inc : cfg.backup.include) {
+    if (inc == "db") {
+      plan.with_database = true;  // "db" is the database stream source
+    } else {
+      o.include.push_back(inc);
+    }
+  }
+  if (o.include.empty() && !plan.with_database) {
+    return UsageError(std::string(Tr("backup.include names nothing to back up")));
+  }
+  o.exclude = cfg.backup.exclude;
+  o.allow_empty = cfg.backup.allow_empty;
+  o.strategy = strategy;
+  o.codec = codec;
+  o.level = cfg.backup.compression_level;
+  o.velin_version = kVersion;
+  o.host = cfg.app.host;
+  o.app = cfg.app.name;
+  o.dry_run = dry_run;
+  plan.offsite = dry_run ? "" : cfg.backup.offsite;
+  plan.prune_after_create = !dry_run && cfg.backup.prune_after_create;
+  return plan;
+}
+
+}  // namespace velin::cli

@@ -1,0 +1,126 @@
+// velin backup restore --include / --exclude (docs/cli.md#backup-restore): what is restored is
+// exactly what the patterns select, the directories leading to it and nothing else; an include
+// that matches nothing and hostile patterns are usage errors that write nothing.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "support/backup_fixture.hpp"
+
+namespace velin::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every path under `root`, relative, directories with a trailing '/'.
+std::set<std::string> Listing(const std::string& root) {
+  std::set<std::string> out;
+  if (!fs::exists(root)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    std::string rel = fs::relative(e.path(), root).string();
+    out.insert(e.is_directory() && !e.is_symlink() ? rel + "/" : rel);
+  }
+  return out;
+}
+
+class RestoreSelectTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    app_ = new BackupApp({"storage", "config"});
+    const std::string r = app_->root();
+    WriteFile(r + "/storage/uploads/a.jpg", "a");
+    WriteFile(r + "/storage/uploads/b.png", "b");
+    WriteFile(r + "/storage/uploads/2024/c.jpg", "c");
+    WriteFile(r + "/storage/cache/x.jpg", "x");
+    WriteFile(r + "/storage/notes.txt", "n");
+    WriteFile(r + "/config/app.ini", "i");
+    fs::create_directories(r + "/storage/empty");
+    ASSERT_EQ(app_->Run({"backup", "create"}).exit_code, 0);
+  }
+  static void TearDownTestSuite() {
+    delete app_;
+    app_ = nullptr;
+  }
+
+  // Restores latest with `args` into a fresh target; the paths restored.
+  std::set<std::string> Restore(std::vector<std::string> args, int expected_exit = 0,
+                                std::string* err = nullptr) {
+    const std::string target = app_->path("out" + std::to_string(++count_));
+    std::vector<std::string> all = {"backup", "restore", "latest", "--target", target};
+    all.insert(all.end(), args.begin(), args.end());
+    RunResult r = app_->Run(all);
+    EXPECT_EQ(r.exit_code, expected_exit) << r.err;
+    if (err) *err = r.err;
+    return Listing(target);
+  }
+
+  static BackupApp* app_;
+  static inline int count_ = 0;
+};
+
+BackupApp* RestoreSelectTest::app_ = nullptr;
+
+TEST_F(RestoreSelectTest, IncludeSelectsAndCreatesOnlyTheWayThere) {
+  // A pattern without '/' matches the last component anywhere, like backup.exclude.
+  EXPECT_EQ(Restore({"--include", "*.jpg"}),
+            (std::set<std::string>{"storage/", "storage/uploads/", "storage/uploads/a.jpg",
+                                   "storage/uploads/2024/", "storage/uploads/2024/c.jpg",
+                                   "storage/cache/", "storage/cache/x.jpg"}));
+  // A directory included brings everything below it; two includes add up.
+  EXPECT_EQ(Restore({"--include", "storage/uploads/2024", "--include", "config"}),
+            (std::set<std::string>{"storage/", "storage/uploads/", "storage/uploads/2024/",
+                                   "storage/uploads/2024/c.jpg", "config/", "config/app.ini"}));
+}
+
+TEST_F(RestoreSelectTest, ExcludeRemovesAndWinsOverIncludeWithinOnly) {
+  EXPECT_EQ(Restore({"--exclude", "storage/cache", "--exclude", "*.png", "--exclude", "config"}),
+            (std::set<std::string>{"storage/", "storage/uploads/", "storage/uploads/a.jpg",
+                                   "storage/uploads/2024/", "storage/uploads/2024/c.jpg",
+                                   "storage/notes.txt", "storage/empty/"}));
+  // Within --only: the include narrows it, the exclude takes out of what is included.
+  EXPECT_EQ(Restore({"--only", "storage/uploads", "--include", "*.jpg", "--exclude", "2024"}),
+            (std::set<std::string>{"storage/", "storage/uploads/", "storage/uploads/a.jpg"}));
+  // Everything excluded: nothing restored, not an error.
+  EXPECT_EQ(Restore({"--exclude", "*"}), std::set<std::string>{});
+}
+
+TEST_F(RestoreSelectTest, AnIncludeMatchingNothingIsAUsageErrorThatWritesNothing) {
+  std::string err;
+  EXPECT_EQ(Restore({"--include", "*.jpg", "--include", "*.gif"}, 2, &err),
+            std::set<std::string>{});
+  EXPECT_NE(err.find("--include '*.gif' matches nothing in backup"), std::string::npos) << err;
+  EXPECT_NE(err.find("nothing was restored"), std::string::npos) << err;
+  // In German too (LANG), like every message of velin.
+  RunOptions de;
+  de.env = {{"LANG", "de_DE.UTF-8"}};
+  de.unset_env = {"LC_ALL", "LC_MESSAGES"};
+  RunResult german = app_->Run(
+      {"backup", "restore", "latest", "--target", app_->path("de"), "--include", "*.gif"}, de);
+  EXPECT_EQ(german.exit_code, 2);
+  EXPECT_NE(german.err.find("passt auf nichts in Backup"), std::string::npos) << german.err;
+  // Matching only outside --only is matching nothing.
+  EXPECT_EQ(Restore({"--only", "config", "--include", "*.jpg"}, 2, &err), std::set<std::string>{});
+  EXPECT_NE(err.find("under 'config'"), std::string::npos) << err;
+}
+
+TEST_F(RestoreSelectTest, HostilePatternsAreRefusedOrHarmless) {
+  std::string err;
+  EXPECT_EQ(Restore({"--include", "/storage"}, 2, &err), std::set<std::string>{});
+  EXPECT_NE(err.find("relative to app.root"), std::string::npos) << err;
+  EXPECT_EQ(Restore({"--exclude", ""}, 2, &err), std::set<std::string>{});
+  EXPECT_NE(err.find("--exclude needs a pattern of 1 to 4096"), std::string::npos) << err;
+  EXPECT_EQ(Restore({"--include", "a\nb"}, 2, &err), std::set<std::string>{});
+  EXPECT_EQ(err.find("a\nb"), std::string::npos) << "one error line: " << err;
+  EXPECT_EQ(Restore({"--include", std::string(5000, '*')}, 2, &err), std::set<std::string>{});
+  EXPECT_EQ(Restore({"--include", "storage", "--only", "db"}, 2, &err), std::set<std::string>{});
+  // Patterns that reach upwards or hold fnmatch syntax errors match nothing: no escape.
+  EXPECT_EQ(Restore({"--include", "../*"}, 2), std::set<std::string>{});
+  EXPECT_EQ(Restore({"--include", "[", "--exclude", "\\"}, 2), std::set<std::string>{});
+  // Many stars against short names stay fast (fnmatch, bounded length).
+  EXPECT_EQ(Restore({"--include", "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"}, 2),
+            std::set<std::string>{});
+}
+
+}  // namespace
+}  // namespace velin::testing

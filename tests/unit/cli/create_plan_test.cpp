@@ -1,0 +1,56 @@
+#include "velin/cli/create_plan.hpp"
+
+#include <gtest/gtest.h>
+
+namespace velin::cli {
+namespace {
+
+config::Config Cfg(const std::string& toml) {
+  auto c = config::LoadConfigFromString(toml, "/srv/shop/velin.toml");
+  EXPECT_TRUE(c) << c.error().message;
+  return c ? *c : config::Config();
+}
+
+TEST(CreatePlan, MapsTheConfigurationToTheArchiverAndTheFollowUpSteps) {
+  auto cfg =
+      Cfg("[app]\nhost = \"web1\"\nname = \"shop\"\n[backup]\ninclude = [\"db\", \"storage\", "
+          "\"config\"]\nexclude = [\"*.tmp\"]\nallow_empty = [\"config\"]\ncompression = \"gzip\"\n"
+          "compression_level = 5\nstrategy = \"incremental\"\noffsite = \"/mnt/offsite\"\n"
+          "[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
+  auto plan = PlanCreate(cfg, "");
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->options.app_root, "/srv/shop");
+  EXPECT_EQ(plan->options.include, (std::vector<std::string>{"storage", "config"}));
+  EXPECT_TRUE(plan->with_database);
+  EXPECT_EQ(plan->options.exclude, std::vector<std::string>{"*.tmp"});
+  EXPECT_EQ(plan->options.allow_empty, std::vector<std::string>{"config"});
+  EXPECT_EQ(plan->options.codec, repo::Codec::kGzip);
+  EXPECT_EQ(plan->options.level, 5);
+  EXPECT_EQ(plan->options.strategy, "incremental");
+  EXPECT_EQ(plan->options.host, "web1");
+  EXPECT_EQ(plan->options.app, "shop");
+  EXPECT_FALSE(plan->options.dry_run);
+  EXPECT_EQ(plan->offsite, "/mnt/offsite");
+  EXPECT_TRUE(plan->prune_after_create);
+  // --strategy wins over backup.strategy; a dry run has no follow-up steps.
+  auto dry = PlanCreate(cfg, "full", true);
+  ASSERT_TRUE(dry);
+  EXPECT_EQ(dry->options.strategy, "full");
+  EXPECT_TRUE(dry->options.dry_run);
+  EXPECT_EQ(dry->offsite, "");
+  EXPECT_FALSE(dry->prune_after_create);
+}
+
+TEST(CreatePlan, RefusesABadStrategyAndAnEmptyInclude) {
+  auto bad = PlanCreate(Cfg("[backup]\ninclude = [\"storage\"]\n"), "weekly");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ExitCode::kUsage);
+  EXPECT_NE(bad.error().message.find("--strategy 'weekly'"), std::string::npos);
+  auto none = PlanCreate(Cfg("[backup]\nprune_after_create = false\n"), "");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ExitCode::kUsage);
+  EXPECT_NE(none.error().message.find("names nothing"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace velin::cli
