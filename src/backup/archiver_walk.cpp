@@ -205,9 +205,10 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
     }
   }
   node.type = NodeType::kFile;
-  if (options_.strategy == "incremental" && parent_node && parent_node->type == NodeType::kFile &&
-      parent_node->size == info.size && parent_node->mtime_ns == info.mtime_ns &&
-      parent_node->ctime_ns == info.ctime_ns && parent_node->inode == info.inode) {
+  if (options_.strategy == repo::Strategy::kIncremental && parent_node &&
+      parent_node->type == NodeType::kFile && parent_node->size == info.size &&
+      parent_node->mtime_ns == info.mtime_ns && parent_node->ctime_ns == info.ctime_ns &&
+      parent_node->inode == info.inode) {
     node.content = parent_node->content;  // unchanged: reuse without reading
     stats_.bytes += info.size;
     return Ok();
@@ -315,7 +316,8 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   const Node* parent_root = nullptr;
   const Tree* parent_top = nullptr;
   if (parent_) {
-    if (const auto* src = parent_->FindSource(include); src && src->kind == "path") {
+    if (const auto* src = parent_->FindSource(include);
+        src && src->kind == repo::SourceKind::kPath) {
       repo::Node holder;
       holder.type = NodeType::kDir;
       holder.subtree = src->tree;
@@ -332,7 +334,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   top.nodes.push_back(std::move(root));
   repo::SnapshotSource source;
   source.name = include;
-  source.kind = "path";
+  source.kind = repo::SourceKind::kPath;
   VELIN_ASSIGN(source.tree, SaveTree(top));
   source.files = stats_.files - before.files;
   source.bytes = stats_.bytes - before.bytes;
@@ -344,7 +346,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
 Result<repo::SnapshotSource> ArchiveWalk::ArchiveStream(StreamSource& stream) {
   repo::SnapshotSource source;
   source.name = stream.Name();
-  source.kind = "stream";
+  source.kind = repo::SourceKind::kStream;
   chunk_ids_ = &source.chunks;
   uint64_t bytes = 0;
   auto history = stream_history_.find(source.name);

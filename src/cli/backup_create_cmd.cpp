@@ -41,7 +41,8 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   output::Console& out = ctx.out();
   std::string strategy = flags.strategy.empty() ? cfg->backup.strategy : flags.strategy;
-  if (strategy != "full" && strategy != "incremental") {
+  const auto parsed_strategy = repo::ParseStrategy(strategy);
+  if (!parsed_strategy) {
     return UsageError(TrFormat("--strategy '{}' must be full or incremental", strategy));
   }
   VELIN_ASSIGN(repo::Codec codec, repo::ParseCodec(cfg->backup.compression));
@@ -52,7 +53,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   }
   options.exclude = cfg->backup.exclude;
   options.allow_empty = cfg->backup.allow_empty;
-  options.strategy = strategy;
+  options.strategy = *parsed_strategy;
   options.codec = codec;
   options.level = cfg->backup.compression_level;
   options.velin_version = kVersion;
@@ -121,7 +122,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
                       {"bytes_copied", (*offsite)->bytes_copied}};
     }
     out.Json({{"id", s.id},
-              {"strategy", s.strategy},
+              {"strategy", std::string(repo::StrategyName(s.strategy))},
               {"parent", s.parent},
               {"files", s.stats.files},
               {"bytes", s.stats.bytes},
@@ -137,7 +138,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   for (const auto& src : s.sources) {
     if (src.name == kDatabaseStream && !(db_source && db_source->failure())) {
       out.Done(Tr("Database backup created"));
-    } else if (src.kind == "stream" && src.name != kDatabaseStream) {
+    } else if (src.kind == repo::SourceKind::kStream && src.name != kDatabaseStream) {
       out.Done(TrFormat("Stream {} backed up", src.name));
     }
   }
