@@ -71,6 +71,50 @@ json HistoryToJson(const HistoryEntry& e) {
 
 }  // namespace
 
+std::string_view TransactionStateName(TransactionState state) {
+  switch (state) {
+    case TransactionState::kRollingBack:
+      return "rolling-back";
+    case TransactionState::kCommitted:
+      return "committed";
+    case TransactionState::kRolledBack:
+      return "rolled-back";
+    case TransactionState::kRollbackFailed:
+      return "rollback-failed";
+    case TransactionState::kOpen:
+      break;
+  }
+  return "open";
+}
+
+std::optional<TransactionState> ParseTransactionState(std::string_view name) {
+  for (auto state :
+       {TransactionState::kOpen, TransactionState::kRollingBack, TransactionState::kCommitted,
+        TransactionState::kRolledBack, TransactionState::kRollbackFailed}) {
+    if (name == TransactionStateName(state)) return state;
+  }
+  return std::nullopt;
+}
+
+std::string_view RollbackCauseName(RollbackCause cause) {
+  switch (cause) {
+    case RollbackCause::kTimeout:
+      return "timeout";
+    case RollbackCause::kByHand:
+      return "by hand";
+    case RollbackCause::kNone:
+      break;
+  }
+  return "";
+}
+
+std::optional<RollbackCause> ParseRollbackCause(std::string_view name) {
+  for (auto cause : {RollbackCause::kNone, RollbackCause::kTimeout, RollbackCause::kByHand}) {
+    if (name == RollbackCauseName(cause)) return cause;
+  }
+  return std::nullopt;
+}
+
 std::string KindName(VersionKind kind) {
   return kind == VersionKind::kSnapshot ? "snapshot" : "version";
 }
@@ -179,11 +223,19 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
       VELIN_TRY(ParseStateFile(layout.History(), line));
       continue;
     }
-    HistoryEntry e{Str(j, "time"),   Str(j, "user"),    Str(j, "host"),
-                   Str(j, "action"), Str(j, "from"),    Str(j, "to"),
-                   Str(j, "reason"), Str(j, "outcome"), Str(j, "transaction"),
-                   Str(j, "detail"), Str(j, "backup"),  Str(j, "backup_version"),
-                   Str(j, "data")};
+    HistoryEntry e{.time = Str(j, "time"),
+                   .user = Str(j, "user"),
+                   .host = Str(j, "host"),
+                   .action = Str(j, "action"),
+                   .from = Str(j, "from"),
+                   .to = Str(j, "to"),
+                   .reason = Str(j, "reason"),
+                   .outcome = Str(j, "outcome"),
+                   .transaction = Str(j, "transaction"),
+                   .detail = Str(j, "detail"),
+                   .backup = Str(j, "backup"),
+                   .backup_version = Str(j, "backup_version"),
+                   .data = Str(j, "data")};
     out.push_back(std::move(e));
   }
   return out;
@@ -207,30 +259,42 @@ Result<std::optional<TransactionRecord>> LoadTransaction(io::Env& env, const Sta
   if (!doc) return std::optional<TransactionRecord>();
   TransactionRecord t;
   t.id = Str(*doc, "id");
-  t.state = Str(*doc, "state");
+  const std::string state = Str(*doc, "state");
   t.base = Str(*doc, "base");
   t.started = Str(*doc, "started");
   t.deadline_ms = Int(*doc, "deadline_ms");
   t.reason = Str(*doc, "reason");
   t.user = Str(*doc, "user");
   t.host = Str(*doc, "host");
-  t.cause = Str(*doc, "cause");
+  const std::string cause = Str(*doc, "cause");
   t.outcome = Str(*doc, "outcome");
   t.watchdog_pid = Int(*doc, "watchdog_pid");
   t.backup = Str(*doc, "backup");
   t.version = Str(*doc, "version");
   t.restore_data = doc->value("restore_data", false);
   t.data = Str(*doc, "data");
-  if (t.id.empty() || t.state.empty()) {
+  if (t.id.empty() || state.empty()) {
     return DamageError(TrFormat("{}: transaction has no id or state", layout.Transaction()));
   }
+  const auto parsed_state = ParseTransactionState(state);
+  if (!parsed_state) {
+    return DamageError(
+        TrFormat("{}: transaction has an unknown state '{}'", layout.Transaction(), state));
+  }
+  t.state = *parsed_state;
+  const auto parsed_cause = ParseRollbackCause(cause);
+  if (!parsed_cause) {
+    return DamageError(TrFormat("{}: transaction has an unknown rollback cause '{}'",
+                                layout.Transaction(), cause));
+  }
+  t.cause = *parsed_cause;
   return std::optional<TransactionRecord>(std::move(t));
 }
 
 Status SaveTransaction(io::Env& env, const StateLayout& layout, const TransactionRecord& t) {
   json doc = {{"format", kRegistryFormat},
               {"id", t.id},
-              {"state", t.state},
+              {"state", std::string(TransactionStateName(t.state))},
               {"base", t.base},
               {"started", t.started},
               {"deadline_ms", t.deadline_ms},
@@ -238,7 +302,7 @@ Status SaveTransaction(io::Env& env, const StateLayout& layout, const Transactio
               {"reason", t.reason},
               {"user", t.user},
               {"host", t.host},
-              {"cause", t.cause},
+              {"cause", std::string(RollbackCauseName(t.cause))},
               {"outcome", t.outcome},
               {"watchdog_pid", t.watchdog_pid}};
   if (!t.backup.empty()) {  // optional fields: a transaction without a backup is written as before
