@@ -6,6 +6,7 @@
 #include <chrono>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "velin/core/i18n.hpp"
 
@@ -71,48 +72,48 @@ json HistoryToJson(const HistoryEntry& e) {
 
 }  // namespace
 
-std::string_view TransactionStateName(TransactionState state) {
-  switch (state) {
-    case TransactionState::kRollingBack:
-      return "rolling-back";
-    case TransactionState::kCommitted:
-      return "committed";
-    case TransactionState::kRolledBack:
-      return "rolled-back";
-    case TransactionState::kRollbackFailed:
-      return "rollback-failed";
-    case TransactionState::kOpen:
-      break;
+namespace {
+
+// How each state and cause is spelled in transaction.json (and `rollback status --json`).
+constexpr std::pair<TransactionState, std::string_view> kStateNames[] = {
+    {TransactionState::kOpen, "open"},
+    {TransactionState::kRollingBack, "rolling-back"},
+    {TransactionState::kCommitted, "committed"},
+    {TransactionState::kRolledBack, "rolled-back"},
+    {TransactionState::kRollbackFailed, "rollback-failed"}};
+constexpr std::pair<RollbackCause, std::string_view> kCauseNames[] = {
+    {RollbackCause::kNone, ""},
+    {RollbackCause::kTimeout, "timeout"},
+    {RollbackCause::kByHand, "by hand"}};
+
+template <typename E, size_t N>
+std::string_view NameIn(const std::pair<E, std::string_view> (&names)[N], E value) {
+  for (const auto& [v, name] : names) {
+    if (v == value) return name;
   }
-  return "open";
+  return names[0].second;
 }
+
+template <typename E, size_t N>
+std::optional<E> ParseIn(const std::pair<E, std::string_view> (&names)[N], std::string_view text) {
+  for (const auto& [v, name] : names) {
+    if (name == text) return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view TransactionStateName(TransactionState state) { return NameIn(kStateNames, state); }
 
 std::optional<TransactionState> ParseTransactionState(std::string_view name) {
-  for (auto state :
-       {TransactionState::kOpen, TransactionState::kRollingBack, TransactionState::kCommitted,
-        TransactionState::kRolledBack, TransactionState::kRollbackFailed}) {
-    if (name == TransactionStateName(state)) return state;
-  }
-  return std::nullopt;
+  return ParseIn(kStateNames, name);
 }
 
-std::string_view RollbackCauseName(RollbackCause cause) {
-  switch (cause) {
-    case RollbackCause::kTimeout:
-      return "timeout";
-    case RollbackCause::kByHand:
-      return "by hand";
-    case RollbackCause::kNone:
-      break;
-  }
-  return "";
-}
+std::string_view RollbackCauseName(RollbackCause cause) { return NameIn(kCauseNames, cause); }
 
 std::optional<RollbackCause> ParseRollbackCause(std::string_view name) {
-  for (auto cause : {RollbackCause::kNone, RollbackCause::kTimeout, RollbackCause::kByHand}) {
-    if (name == RollbackCauseName(cause)) return cause;
-  }
-  return std::nullopt;
+  return ParseIn(kCauseNames, name);
 }
 
 std::string KindName(VersionKind kind) {
