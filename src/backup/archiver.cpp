@@ -100,7 +100,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   for (const auto& inc : options.include) VELIN_TRY(ValidateInclude(inc));
   const std::string host = options.host.empty() ? env.HostName() : options.host;
   std::vector<repo::Snapshot> history;
-  if (options.strategy == "incremental") {
+  if (options.strategy == repo::Strategy::kIncremental) {
     VELIN_ASSIGN(history, repo.LoadAllSnapshots(nullptr));
   } else if (repo.delta_blobs()) {
     // Only for delta bases: a full backup goes on without them when earlier ones are unreadable.
@@ -110,7 +110,8 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   const repo::SnapshotFilter mine{false, host, options.app};
   std::erase_if(history, [&](const repo::Snapshot& s) { return !mine.Matches(s); });
   const repo::Snapshot* newest = Newest(history);
-  const repo::Snapshot* parent = options.strategy == "incremental" ? newest : nullptr;
+  const repo::Snapshot* parent =
+      options.strategy == repo::Strategy::kIncremental ? newest : nullptr;
 
   repo::BlobWriterOptions writer_options;
   writer_options.codec = options.codec;
@@ -123,7 +124,8 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
     const repo::SnapshotSource* last_source = nullptr;
     for (const auto& s : history) {
       const repo::SnapshotSource* src = s.FindSource(stream->Name());
-      if (src && src->kind == "stream" && (!last || s.unix_time >= last->unix_time)) {
+      if (src && src->kind == repo::SourceKind::kStream &&
+          (!last || s.unix_time >= last->unix_time)) {
         last = &s;
         last_source = src;
       }
@@ -183,7 +185,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   snapshot.compression = std::string(repo::CodecName(options.codec));
   if (options.dry_run) return snapshot;  // nothing written, nothing to commit
   std::string base = FormatTime(now, "%Y%m%d-%H%M", true) +
-                     (options.strategy == "incremental" ? "-incr" : "-full");
+                     (options.strategy == repo::Strategy::kIncremental ? "-incr" : "-full");
   VELIN_TRY(CommitSnapshot(env, repo, snapshot, base, options.commit_lock_wait));
   return snapshot;
 }
@@ -192,7 +194,7 @@ Status ReadStreamSource(repo::Repository& repo, const repo::Snapshot& snapshot,
                         const std::string& name,
                         const std::function<Status(std::string_view)>& sink) {
   const repo::SnapshotSource* source = snapshot.FindSource(name);
-  if (!source || source->kind != "stream") {
+  if (!source || source->kind != repo::SourceKind::kStream) {
     return UsageError(TrFormat("backup {} has no stream source '{}'", snapshot.id, name));
   }
   for (const auto& id : source->chunks) {
@@ -207,7 +209,7 @@ Status ReadStreamSource(repo::Repository& repo, const repo::Snapshot& snapshot,
 const nlohmann::json* StreamSourceMetadata(const repo::Snapshot& snapshot,
                                            const std::string& name) {
   const repo::SnapshotSource* source = snapshot.FindSource(name);
-  if (!source || source->kind != "stream") return nullptr;
+  if (!source || source->kind != repo::SourceKind::kStream) return nullptr;
   return &source->metadata;
 }
 

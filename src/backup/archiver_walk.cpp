@@ -175,9 +175,9 @@ static std::optional<NodeType> SpecialType(const io::FileInfo& info) {
 Status ArchiveWalk::ReadXattrs(const std::string& abs, const io::FileInfo& info,
                                const Node* parent_node, Node& node) {
   node.xattrs_known = true;
-  if (options_.strategy == "incremental" && parent_node && parent_node->xattrs_known &&
-      parent_node->type == node.type && parent_node->ctime_ns == info.ctime_ns &&
-      parent_node->inode == info.inode) {
+  if (options_.strategy == repo::Strategy::kIncremental && parent_node &&
+      parent_node->xattrs_known && parent_node->type == node.type &&
+      parent_node->ctime_ns == info.ctime_ns && parent_node->inode == info.inode) {
     node.xattrs = parent_node->xattrs;
   } else {
     // An include that is a symlink to a directory: the directory's attributes, not the link's.
@@ -248,9 +248,10 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
   node.type = NodeType::kFile;
   node.sparse = info.blocks * 512 < info.size;
   VELIN_TRY(ReadXattrs(abs, info, parent_node, node));
-  if (options_.strategy == "incremental" && parent_node && parent_node->type == NodeType::kFile &&
-      parent_node->size == info.size && parent_node->mtime_ns == info.mtime_ns &&
-      parent_node->ctime_ns == info.ctime_ns && parent_node->inode == info.inode) {
+  if (options_.strategy == repo::Strategy::kIncremental && parent_node &&
+      parent_node->type == NodeType::kFile && parent_node->size == info.size &&
+      parent_node->mtime_ns == info.mtime_ns && parent_node->ctime_ns == info.ctime_ns &&
+      parent_node->inode == info.inode) {
     node.content = parent_node->content;  // unchanged: reuse without reading
     stats_.bytes += info.size;
     return Ok();
@@ -370,7 +371,8 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   const Node* parent_root = nullptr;
   const Tree* parent_top = nullptr;
   if (parent_) {
-    if (const auto* src = parent_->FindSource(include); src && src->kind == "path") {
+    if (const auto* src = parent_->FindSource(include);
+        src && src->kind == repo::SourceKind::kPath) {
       repo::Node holder;
       holder.type = NodeType::kDir;
       holder.subtree = src->tree;
@@ -391,7 +393,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   top.nodes.push_back(std::move(root));
   repo::SnapshotSource source;
   source.name = include;
-  source.kind = "path";
+  source.kind = repo::SourceKind::kPath;
   VELIN_ASSIGN(source.tree, SaveTree(top));
   source.files = stats_.files - before.files;
   source.bytes = stats_.bytes - before.bytes;
@@ -403,7 +405,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
 Result<repo::SnapshotSource> ArchiveWalk::ArchiveStream(StreamSource& stream) {
   repo::SnapshotSource source;
   source.name = stream.Name();
-  source.kind = "stream";
+  source.kind = repo::SourceKind::kStream;
   chunk_ids_ = &source.chunks;
   uint64_t bytes = 0;
   auto history = stream_history_.find(source.name);

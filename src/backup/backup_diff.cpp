@@ -37,17 +37,17 @@ class Differ {
   Status Source(const repo::Snapshot& from, const repo::SnapshotSource* a, const repo::Snapshot& to,
                 const repo::SnapshotSource* b) {
     std::optional<Node> na, nb;
-    if (a && a->kind == "stream" && b && b->kind == "stream") {
+    if (a && a->kind == repo::SourceKind::kStream && b && b->kind == repo::SourceKind::kStream) {
       if (a->chunks != b->chunks) {
         changes.push_back({ChangeKind::kChanged, a->name, "stream", a->bytes, b->bytes});
       }
       return Ok();
     }
-    if (a && a->kind == "stream") {
+    if (a && a->kind == repo::SourceKind::kStream) {
       changes.push_back({ChangeKind::kRemoved, a->name, "stream", a->bytes, 0});
       a = nullptr;
     }
-    if (b && b->kind == "stream") {
+    if (b && b->kind == repo::SourceKind::kStream) {
       changes.push_back({ChangeKind::kAdded, b->name, "stream", 0, b->bytes});
       b = nullptr;
     }
@@ -63,7 +63,7 @@ class Differ {
 
  private:
   Result<std::optional<Node>> Root(const repo::Snapshot& s, const repo::SnapshotSource& src) {
-    if (src.kind != "path") return std::optional<Node>();
+    if (src.kind != repo::SourceKind::kPath) return std::optional<Node>();
     VELIN_ASSIGN(Tree top, repo_.ReadTree(src.tree));
     if (top.nodes.size() != 1 || top.nodes[0].name != io::Basename(src.name)) {
       return DamageError(TrFormat("backup {}: source '{}' has a bad root", s.id, src.name));

@@ -71,15 +71,15 @@ Result<BackupStats> ComputeStats(repo::Repository& repo,
     for (const auto& src : s.sources) {
       auto& [stats, blobs] = by_name[src.name];
       stats.name = src.name;
-      stats.kind = src.kind;
+      stats.kind = std::string(repo::SourceKindName(src.kind));
       stats.backups++;
       stats.files += src.files;
       stats.logical += src.bytes;
       out.total.files += src.files;
       out.total.logical += src.bytes;
-      if (src.kind == "stream") {
+      if (src.kind == repo::SourceKind::kStream) {
         blobs.data.insert(src.chunks.begin(), src.chunks.end());
-      } else if (src.kind == "path") {
+      } else if (src.kind == repo::SourceKind::kPath) {
         VELIN_TRY(CollectTree(repo, src.tree, blobs));
       }
     }

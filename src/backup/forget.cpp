@@ -11,7 +11,7 @@ namespace {
 
 std::string StreamTag(const repo::Snapshot& snapshot, const char* key) {
   for (const auto& src : snapshot.sources) {
-    if (src.kind != "stream" || !src.metadata.is_object()) continue;
+    if (src.kind != repo::SourceKind::kStream || !src.metadata.is_object()) continue;
     auto it = src.metadata.find(key);
     if (it != src.metadata.end() && it->is_string()) return it->get<std::string>();
   }

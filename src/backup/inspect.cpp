@@ -69,7 +69,7 @@ Result<std::optional<Located>> Locate(repo::Repository& repo, const repo::Snapsh
                                       const std::string& raw_path) {
   const std::string path = Normalize(raw_path);
   for (const auto& src : snapshot.sources) {
-    if (src.kind != "path") continue;
+    if (src.kind != repo::SourceKind::kPath) continue;
     const bool exact = path == src.name;
     if (!exact && path.rfind(src.name + "/", 0) != 0) continue;
     VELIN_ASSIGN(Node current, SourceRoot(repo, snapshot, src));
@@ -124,7 +124,7 @@ std::string NodeTypeName(NodeType type) {
 Status WalkBackup(repo::Repository& repo, const repo::Snapshot& snapshot,
                   const std::function<Status(const BackupEntry&)>& visit) {
   for (const auto& src : snapshot.sources) {
-    if (src.kind != "path") continue;
+    if (src.kind != repo::SourceKind::kPath) continue;
     VELIN_ASSIGN(Node root, SourceRoot(repo, snapshot, src));
     BackupEntry entry{src.name, std::move(root)};
     VELIN_TRY(visit(entry));
@@ -167,7 +167,7 @@ Result<std::vector<BackupEntry>> ListBackup(repo::Repository& repo, const repo::
   // The include roots, all of them or those below `path`.
   bool any = false;
   for (const auto& src : snapshot.sources) {
-    if (src.kind != "path") continue;
+    if (src.kind != repo::SourceKind::kPath) continue;
     if (!path.empty() && src.name.rfind(path + "/", 0) != 0) continue;
     any = true;
     VELIN_ASSIGN(Node root, SourceRoot(repo, snapshot, src));
@@ -184,7 +184,7 @@ Result<std::vector<BackupEntry>> ListBackup(repo::Repository& repo, const repo::
 std::vector<BackupStream> BackupStreams(const repo::Snapshot& snapshot) {
   std::vector<BackupStream> out;
   for (const auto& src : snapshot.sources) {
-    if (src.kind == "stream") out.push_back({src.name, src.bytes, src.metadata});
+    if (src.kind == repo::SourceKind::kStream) out.push_back({src.name, src.bytes, src.metadata});
   }
   return out;
 }
@@ -240,12 +240,12 @@ Result<std::vector<FindMatch>> FindInBackups(repo::Repository& repo,
       mine.push_back({s.id, s.time, path, NodeTypeName(node.type), node.size, node.mtime_ns});
     };
     for (const auto& src : s.sources) {
-      if (src.kind == "stream") {
+      if (src.kind == repo::SourceKind::kStream) {
         if (PathMatches(pattern, src.name))
           mine.push_back({s.id, s.time, src.name, "stream", src.bytes, 0});
         continue;
       }
-      if (src.kind != "path") continue;
+      if (src.kind != repo::SourceKind::kPath) continue;
       VELIN_ASSIGN(Node root, SourceRoot(repo, s, src));
       if (PathMatches(pattern, src.name)) add(src.name, root);
       if (root.type != NodeType::kDir) continue;
@@ -262,7 +262,8 @@ Result<std::vector<FindMatch>> FindInBackups(repo::Repository& repo,
 Status DumpPath(repo::Repository& repo, const repo::Snapshot& snapshot, const std::string& path,
                 const std::function<Status(std::string_view)>& sink) {
   const std::string name = Normalize(path);
-  if (const repo::SnapshotSource* src = snapshot.FindSource(name); src && src->kind == "stream") {
+  if (const repo::SnapshotSource* src = snapshot.FindSource(name);
+      src && src->kind == repo::SourceKind::kStream) {
     VELIN_TRY(RequireIndexed(repo, src->chunks, name, snapshot.id));
     return ReadStreamSource(repo, snapshot, name, sink);
   }

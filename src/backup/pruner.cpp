@@ -68,7 +68,7 @@ Result<BlobSet> CollectUsed(repo::Repository& r, PruneResult& result) {
   BlobSet used;
   for (const auto& s : snapshots) {
     for (const auto& src : s.sources) {
-      if (src.kind == "stream") {
+      if (src.kind == repo::SourceKind::kStream) {
         for (const auto& c : src.chunks) {
           if (used.insert(c).second) VELIN_TRY(RequireIndexed(r, c, s.id));
         }

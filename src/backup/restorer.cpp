@@ -763,7 +763,7 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   };
   std::vector<Part> parts;
   for (const auto& src : snapshot.sources) {
-    if (src.kind != "path") continue;
+    if (src.kind != repo::SourceKind::kPath) continue;
     if (SplitRelative(src.name).empty()) {
       return DamageError(TrFormat("backup {} names an invalid path '{}'", snapshot.id, src.name));
     }

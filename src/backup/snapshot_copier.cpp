@@ -19,7 +19,7 @@ class Copier {
   // Queues every blob of `snapshot` that the destination lacks.
   Status CopyBlobsOf(const repo::Snapshot& snapshot) {
     for (const repo::SnapshotSource& src : snapshot.sources) {
-      if (src.kind == "stream") {
+      if (src.kind == repo::SourceKind::kStream) {
         for (const repo::BlobId& chunk : src.chunks)
           VELIN_TRY(CopyBlob(repo::BlobType::kData, chunk));
       } else {

@@ -30,7 +30,7 @@ class Verifier {
   void AddSnapshot(const repo::Snapshot& s) {
     report.snapshots.push_back(s.id);
     for (const auto& src : s.sources) {
-      if (src.kind == "stream") {
+      if (src.kind == repo::SourceKind::kStream) {
         for (const auto& id : src.chunks) Note(id, s.id + ":" + src.name + " (stream)");
         continue;
       }

@@ -66,6 +66,8 @@ bool ReadOnlyError(const Error& e) {
   return e.sys_errno == EROFS || e.sys_errno == EACCES || e.sys_errno == EPERM;
 }
 
+}  // namespace
+
 storage::BackendOptions BackendOptionsFrom(const config::Config& cfg) {
   storage::BackendOptions o;
   o.s3_endpoint = cfg.s3.endpoint;
@@ -78,7 +80,6 @@ storage::BackendOptions BackendOptionsFrom(const config::Config& cfg) {
   o.allow_insecure = cfg.backup.allow_insecure;
   return o;
 }
-}  // namespace
 
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
                                 bool create, IndexUse index) {

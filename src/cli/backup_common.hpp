@@ -69,6 +69,9 @@ Result<repo::RepoKeyOptions> RepoKeyOptionsFor(Context& ctx, const config::Confi
 // unreadable. An existing destination is left as it is.
 Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Backend& source);
 
+// The storage options of velin.toml ([s3], [sftp], backup.allow_insecure) for OpenBackend.
+storage::BackendOptions BackendOptionsFrom(const config::Config& cfg);
+
 // Opens the repository without a lock and without loading the index (status, unlock).
 Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create);
 

@@ -147,7 +147,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
                       {"bytes_copied", (*offsite)->bytes_copied}};
     }
     out.Json({{"id", s.id},
-              {"strategy", s.strategy},
+              {"strategy", std::string(repo::StrategyName(s.strategy))},
               {"parent", s.parent},
               {"files", s.stats.files},
               {"bytes", s.stats.bytes},
@@ -163,7 +163,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   for (const auto& src : s.sources) {
     if (src.name == kDatabaseStream && !(db_source && db_source->failure())) {
       out.Done(Tr("Database backup created"));
-    } else if (src.kind == "stream" && src.name != kDatabaseStream) {
+    } else if (src.kind == repo::SourceKind::kStream && src.name != kDatabaseStream) {
       out.Done(TrFormat("Stream {} backed up", src.name));
     }
   }

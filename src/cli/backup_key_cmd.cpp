@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "backup_common.hpp"
 #include "velin/cli/context.hpp"
 #include "velin/config/config.hpp"
 #include "velin/core/environment.hpp"
@@ -85,16 +86,7 @@ Result<std::unique_ptr<storage::Backend>> OpenKeyBackend(Context& ctx, const con
     return UsageError(std::string(
         Tr("no repository: set backup.destination in velin.toml or pass --destination")));
   }
-  storage::BackendOptions options;
-  options.s3_endpoint = cfg.s3.endpoint;
-  options.s3_region = cfg.s3.region;
-  options.s3_path_style = cfg.s3.path_style;
-  options.s3_credentials_file = cfg.s3.credentials_file;
-  options.s3_parallel_uploads = cfg.s3.parallel_uploads;
-  options.sftp_key_file = cfg.sftp.key_file;
-  options.sftp_known_hosts = cfg.sftp.known_hosts;
-  options.allow_insecure = cfg.backup.allow_insecure;
-  return storage::OpenBackend(destination, options, ctx.env(), /*create=*/false);
+  return storage::OpenBackend(destination, BackendOptionsFrom(cfg), ctx.env(), /*create=*/false);
 }
 
 // Opens the repository's backend and unlocks its master key with the configured passphrase.

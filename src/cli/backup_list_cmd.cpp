@@ -42,11 +42,11 @@ Status RunList(Context& ctx, const ListFlags& flags) {
       nlohmann::json streams = nlohmann::json::object();  // e.g. "db": the database's metadata
       for (const auto& src : s.sources) {
         sources.push_back(src.name);
-        if (src.kind == "stream") streams[src.name] = src.metadata;
+        if (src.kind == repo::SourceKind::kStream) streams[src.name] = src.metadata;
       }
       list.push_back({{"id", s.id},
                       {"time", s.time},
-                      {"strategy", s.strategy},
+                      {"strategy", std::string(repo::StrategyName(s.strategy))},
                       {"parent", s.parent},
                       {"host", s.host},
                       {"app", s.app},
@@ -91,7 +91,7 @@ Status RunList(Context& ctx, const ListFlags& flags) {
     for (const auto& src : s.sources) sources += (sources.empty() ? "" : ", ") + src.name;
     std::string line = fmt::format(
         "  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}", s.id, s.time, s.host,
-        s.app.empty() ? "-" : s.app, Tr(s.strategy), s.stats.files,
+        s.app.empty() ? "-" : s.app, Tr(repo::StrategyName(s.strategy)), s.stats.files,
         output::FormatBytes(s.stats.bytes), output::FormatBytes(s.stats.bytes_added), sources);
     if (const std::string txn = backup::TransactionOf(s); !txn.empty()) {
       line += fmt::format("  {} ({})", txn, backup::TransactionVersionOf(s));

@@ -61,7 +61,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   const bool has_db = snapshot.FindSource(kDatabaseStream) != nullptr;
   const bool has_files =
       std::any_of(snapshot.sources.begin(), snapshot.sources.end(),
-                  [](const repo::SnapshotSource& s) { return s.kind == "path"; });
+                  [](const repo::SnapshotSource& s) { return s.kind == repo::SourceKind::kPath; });
   // A backup of only the database (backup.include = ["db"]): restoring it is restoring that.
   if (!has_files && has_db && flags.only.empty()) {
     if (!flags.target.empty()) {

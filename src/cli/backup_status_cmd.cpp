@@ -110,7 +110,7 @@ void Judge(const config::Config& cfg, Facts& f) {
   if (f.newest != nullptr) {
     const auto& allowed = cfg.backup.allow_empty;
     for (const auto& src : f.newest->sources) {
-      if (src.kind == "path" && src.files == 0 &&
+      if (src.kind == repo::SourceKind::kPath && src.files == 0 &&
           std::find(allowed.begin(), allowed.end(), src.name) == allowed.end()) {
         problems.push_back(TrFormat(
             "the newest backup {} holds no files of '{}' (list it in backup.allow_empty if "

@@ -9,7 +9,8 @@ Result<CreatePlan> PlanCreate(const config::Config& cfg, const std::string& stra
                               bool dry_run) {
   CreatePlan plan;
   const std::string strategy = strategy_flag.empty() ? cfg.backup.strategy : strategy_flag;
-  if (strategy != "full" && strategy != "incremental") {
+  const auto parsed_strategy = repo::ParseStrategy(strategy);
+  if (!parsed_strategy) {
     return UsageError(TrFormat("--strategy '{}' must be full or incremental", strategy));
   }
   VELIN_ASSIGN(repo::Codec codec, repo::ParseCodec(cfg.backup.compression));
@@ -27,7 +28,7 @@ Result<CreatePlan> PlanCreate(const config::Config& cfg, const std::string& stra
   }
   o.exclude = cfg.backup.exclude;
   o.allow_empty = cfg.backup.allow_empty;
-  o.strategy = strategy;
+  o.strategy = *parsed_strategy;
   o.codec = codec;
   o.level = cfg.backup.compression_level;
   o.velin_version = kVersion;

@@ -62,7 +62,8 @@ Result<repo::Snapshot> CreateTransactionBackup(Context& ctx, const std::string& 
   options.app_root = cfg->app.root;
   options.host = cfg->app.host;
   options.app = cfg->app.name;
-  options.strategy = "full";  // a dump is always read whole; its delta blobs keep it small
+  options.strategy =
+      repo::Strategy::kFull;  // a dump is always read whole; its delta blobs keep it small
   options.codec = codec;
   options.level = cfg->backup.compression_level;
   options.velin_version = kVersion;

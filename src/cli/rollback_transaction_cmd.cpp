@@ -9,7 +9,7 @@ namespace {
 
 nlohmann::json TxnJson(const rollback::TransactionRecord& t, int64_t now_ms) {
   return {{"id", t.id},
-          {"state", t.state},
+          {"state", std::string(rollback::TransactionStateName(t.state))},
           {"base", t.base},
           {"started", t.started},
           {"deadline", rollback::IsoTime(t.deadline_ms)},
@@ -165,8 +165,8 @@ void AddStatus(CLI::App& group, Context& ctx) {
       }
       const auto& t = *st.transaction;
       int64_t left = std::max<int64_t>(0, t.deadline_ms - st.now_ms);
-      out.Line(TrFormat("Transaction {} ({}), base {}, started {} by {}", t.id, Tr(t.state), t.base,
-                        t.started, t.user));
+      out.Line(TrFormat("Transaction {} ({}), base {}, started {} by {}", t.id,
+                        Tr(rollback::TransactionStateName(t.state)), t.base, t.started, t.user));
       out.Line(TrFormat("Deadline {} ({} left)", rollback::IsoTime(t.deadline_ms),
                         FormatDuration(Duration(left / 1000 * 1000))));
       if (!t.backup.empty()) {

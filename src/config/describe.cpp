@@ -1,6 +1,6 @@
 #include "velin/config/describe.hpp"
 
-#include "config/schema.hpp"
+#include "schema.hpp"
 
 namespace velin::config {
 namespace {

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <map>
 
-#include "config/schema.hpp"
+#include "schema.hpp"
 #include "velin/config/config.hpp"
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"

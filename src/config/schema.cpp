@@ -1,4 +1,4 @@
-#include "config/schema.hpp"
+#include "schema.hpp"
 
 #include <cctype>
 

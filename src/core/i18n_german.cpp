@@ -50,6 +50,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{}: a version entry has no name", "{}: ein Versionseintrag hat keinen Namen"},
       {"{}:{}: malformed entry", "{}:{}: fehlerhafter Eintrag"},
       {"{}: transaction has no id or state", "{}: Transaktion ohne ID oder Zustand"},
+      {"{}: transaction has an unknown state '{}'", "{}: Transaktion mit unbekanntem Zustand '{}'"},
+      {"{}: transaction has an unknown rollback cause '{}'",
+       "{}: Transaktion mit unbekanntem Grund des Zurücksetzens '{}'"},
       {"a version needs a name", "eine Version braucht einen Namen"},
       {"version name '{}' is too long", "Versionsname '{}' ist zu lang"},
       {"'{}' cannot name a version: 'velin rollback to-version previous' means the version that "
@@ -479,7 +482,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"cannot create temporary database '{}': {}",
        "kann temporäre Datenbank '{}' nicht anlegen: {}"},
       {"cannot drop database '{}': {}", "kann Datenbank '{}' nicht löschen: {}"},
-      {"{}: check failed: {}", "{}: Prüfung fehlgeschlagen: {}"},
+      {"check failed: {}", "Prüfung fehlgeschlagen: {}"},
       {"pg_dump {} ({}) cannot dump a PostgreSQL {} server: install pg_dump {} or newer "
        "(postgresql-client-{})",
        "pg_dump {} ({}) kann keinen PostgreSQL-{}-Server sichern: pg_dump {} oder neuer "

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "crypto/context_pool.hpp"
-#include "crypto/openssl_util.hpp"
+#include "context_pool.hpp"
+#include "openssl_util.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::crypto {

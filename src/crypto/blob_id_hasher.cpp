@@ -4,8 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "crypto/context_pool.hpp"
-#include "crypto/openssl_util.hpp"
+#include "context_pool.hpp"
+#include "openssl_util.hpp"
 
 namespace velin::crypto {
 namespace {

@@ -4,7 +4,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
-#include "crypto/openssl_util.hpp"
+#include "openssl_util.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::crypto {

@@ -6,7 +6,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "crypto/openssl_util.hpp"
+#include "openssl_util.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/crypto/aead.hpp"
 #include "velin/io/env.hpp"

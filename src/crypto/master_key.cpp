@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "crypto/openssl_util.hpp"
+#include "openssl_util.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::crypto {

@@ -1,4 +1,4 @@
-#include "crypto/openssl_util.hpp"
+#include "openssl_util.hpp"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>

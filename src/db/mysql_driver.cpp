@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "driver_base.hpp"
 #include "drivers.hpp"
 #include "mysql_connection.hpp"
 #include "tool.hpp"
@@ -28,47 +29,15 @@ std::string ParseToolVersion(const std::string& line) {
   return v.substr(0, v.find(','));
 }
 
-class MysqlDriver final : public Driver {
+class MysqlDriver final : public DriverSteps {
  public:
   explicit MysqlDriver(ConnectionOptions o) : o_(std::move(o)) {}
-  ~MysqlDriver() override { (void)Cleanup(); }
 
   std::string Describe() const override {
     std::string where = o_.socket.empty()
                             ? o_.host + ":" + std::to_string(o_.port == 0 ? 3306 : o_.port)
                             : o_.socket;
     return TrFormat("database '{}' at {}", o_.name, where);
-  }
-
-  Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
-  Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(DoDump(sink)); }
-  Status Restore(const ByteProducer& produce, const std::string& target) override {
-    return Wrapped(DoRestore(produce, target));
-  }
-  Result<std::vector<TableRows>> CountRows(const std::string& target) override {
-    return Wrapped(DoCountRows(target));
-  }
-  Status Check(const std::string& target) override { return Wrapped(DoCheck(target)); }
-  Result<std::string> CreateTemporaryDatabase() override {
-    return Wrapped(DoCreateTemporaryDatabase());
-  }
-  Status DropDatabase(const std::string& target) override { return Wrapped(DoDrop(target)); }
-  Status Cleanup() override {
-    Status first = Ok();
-    for (const std::string& name : std::set<std::string>(temporary_)) {
-      Status s = DropDatabase(name);
-      if (!s && first) first = s;
-    }
-    return first;
-  }
-
- private:
-  template <typename T>
-  Result<T> Wrapped(Result<T> r) const {
-    if (r) return r;
-    Error e = r.error().Wrap(Describe());
-    e.message = Redact(e.message, o_.password);
-    return tl::unexpected(e);
   }
 
   Result<MysqlConnection> Connect(const std::string& target) {
@@ -124,14 +93,14 @@ class MysqlDriver final : public Driver {
     return tool;
   }
 
-  Result<DatabaseInfo> DoPreflight() {
+  Result<DatabaseInfo> DoPreflight() override {
     VELIN_ASSIGN(MysqlConnection conn, Connect(""));
     VELIN_ASSIGN(DatabaseInfo info, BaseInfo(conn));
     VELIN_TRY(DumpTool(info));
     return info;
   }
 
-  Result<DatabaseInfo> DoDump(const ByteSink& sink) {
+  Result<DatabaseInfo> DoDump(const ByteSink& sink) override {
     VELIN_ASSIGN(MysqlConnection conn, Connect(""));
     VELIN_ASSIGN(DatabaseInfo info, BaseInfo(conn));
     VELIN_ASSIGN(std::string tool, DumpTool(info));
@@ -152,7 +121,7 @@ class MysqlDriver final : public Driver {
     return info;
   }
 
-  Status DoRestore(const ByteProducer& produce, const std::string& target) {
+  Status DoRestore(const ByteProducer& produce, const std::string& target) override {
     std::string db = target.empty() ? o_.name : target;
     if (db != o_.name) {
       VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
@@ -171,7 +140,7 @@ class MysqlDriver final : public Driver {
     return Ok();
   }
 
-  Result<std::vector<TableRows>> DoCountRows(const std::string& target) {
+  Result<std::vector<TableRows>> DoCountRows(const std::string& target) override {
     VELIN_ASSIGN(MysqlConnection conn, Connect(target));
     VELIN_TRY(conn.Exec("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
     VELIN_TRY(conn.Exec("START TRANSACTION WITH CONSISTENT SNAPSHOT"));
@@ -186,7 +155,7 @@ class MysqlDriver final : public Driver {
     return out;
   }
 
-  Status DoCheck(const std::string& target) {
+  Status DoCheck(const std::string& target) override {
     VELIN_ASSIGN(MysqlConnection conn, Connect(target));
     VELIN_ASSIGN(MyRows tables, conn.Query(kTablesSql));
     for (const auto& row : tables) {
@@ -201,35 +170,31 @@ class MysqlDriver final : public Driver {
     return Ok();
   }
 
-  Result<std::string> DoCreateTemporaryDatabase() {
+  Result<std::string> DoCreateTemporaryDatabase() override {
     VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
     std::string name = UniqueTemporaryName();
     Status s = conn.Exec("CREATE DATABASE " + QuoteMysqlIdentifier(name));
     if (!s)
       return Failure(
           TrFormat("cannot create temporary database '{}': {}", name, s.error().message));
-    temporary_.insert(name);
     return name;
   }
 
-  Status DoDrop(const std::string& name) {
-    if (name.empty() || name == o_.name)
-      return UsageError(std::string(Tr("refusing to drop the configured database")));
+  std::string ConfiguredDatabase() const override { return o_.name; }
+  Status DoDrop(const std::string& name) override {
     VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
     Status s = conn.Exec("DROP DATABASE IF EXISTS " + QuoteMysqlIdentifier(name));
     if (!s) return Failure(TrFormat("cannot drop database '{}': {}", name, s.error().message));
-    temporary_.erase(name);
     return Ok();
   }
 
   ConnectionOptions o_;
-  std::set<std::string> temporary_;
 };
 
 }  // namespace
 
 std::unique_ptr<Driver> NewMysqlDriver(const ConnectionOptions& options) {
-  return std::make_unique<MysqlDriver>(options);
+  return WrapDriver(std::make_unique<MysqlDriver>(options), options.password);
 }
 
 }  // namespace velin::db::internal

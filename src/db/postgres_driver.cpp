@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "driver_base.hpp"
 #include "drivers.hpp"
 #include "pg_connection.hpp"
 #include "tool.hpp"
@@ -39,10 +40,9 @@ std::string ConninfoDbname(const std::string& name) {
   return out + "'";
 }
 
-class PostgresDriver final : public Driver {
+class PostgresDriver final : public DriverSteps {
  public:
   explicit PostgresDriver(ConnectionOptions o) : o_(std::move(o)) {}
-  ~PostgresDriver() override { (void)Cleanup(); }
 
   std::string Describe() const override {
     std::string where = o_.socket.empty()
@@ -51,41 +51,11 @@ class PostgresDriver final : public Driver {
     return TrFormat("database '{}' at {}", o_.name, where);
   }
 
-  Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
-  Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(DoDump(sink)); }
-  Status Restore(const ByteProducer& produce, const std::string& target) override {
-    return Wrapped(DoRestore(produce, target));
-  }
-  Result<std::vector<TableRows>> CountRows(const std::string& target) override {
-    return Wrapped(DoCountRows(target));
-  }
-  Status Check(const std::string& target) override {
-    // Reading every table in full proves each one is readable after the restore.
+  // Reading every table in full proves each one is readable after the restore.
+  Status DoCheck(const std::string& target) override {
     Result<std::vector<TableRows>> counts = DoCountRows(target);
-    if (!counts)
-      return DamageError(TrFormat("{}: check failed: {}", Describe(), counts.error().message));
+    if (!counts) return DamageError(TrFormat("check failed: {}", counts.error().message));
     return Ok();
-  }
-  Result<std::string> CreateTemporaryDatabase() override {
-    return Wrapped(DoCreateTemporaryDatabase());
-  }
-  Status DropDatabase(const std::string& target) override { return Wrapped(DoDrop(target)); }
-  Status Cleanup() override {
-    Status first = Ok();
-    for (const std::string& name : std::set<std::string>(temporary_)) {
-      Status s = DropDatabase(name);
-      if (!s && first) first = s;
-    }
-    return first;
-  }
-
- private:
-  template <typename T>
-  Result<T> Wrapped(Result<T> r) const {
-    if (r) return r;
-    Error e = r.error().Wrap(Describe());
-    e.message = Redact(e.message, o_.password);
-    return tl::unexpected(e);
   }
 
   Result<PgConnection> Connect(const std::string& target) {
@@ -153,7 +123,7 @@ class PostgresDriver final : public Driver {
     return out;
   }
 
-  Result<DatabaseInfo> DoPreflight() {
+  Result<DatabaseInfo> DoPreflight() override {
     VELIN_ASSIGN(PgConnection conn, Connect(""));
     VELIN_ASSIGN(DatabaseInfo info, BaseInfo(conn));
     VELIN_ASSIGN(auto tool, DumpTool(conn.server_version()));
@@ -161,7 +131,7 @@ class PostgresDriver final : public Driver {
     return info;
   }
 
-  Result<DatabaseInfo> DoDump(const ByteSink& sink) {
+  Result<DatabaseInfo> DoDump(const ByteSink& sink) override {
     VELIN_ASSIGN(PgConnection conn, Connect(""));
     VELIN_ASSIGN(std::string tool, FindTool({"pg_dump"}, o_.tool_dir, "postgresql-client"));
     // The snapshot pg_dump reads is the one this transaction counts rows in; it stays
@@ -207,7 +177,7 @@ class PostgresDriver final : public Driver {
     return Ok();
   }
 
-  Status DoRestore(const ByteProducer& produce, const std::string& target) {
+  Status DoRestore(const ByteProducer& produce, const std::string& target) override {
     std::string db = target.empty() ? o_.name : target;
     if (db != o_.name) VELIN_TRY(EnsureDatabase(db));
     VELIN_ASSIGN(std::string tool, FindTool({"pg_restore"}, o_.tool_dir, "postgresql-client"));
@@ -222,7 +192,7 @@ class PostgresDriver final : public Driver {
     return Ok();
   }
 
-  Result<std::vector<TableRows>> DoCountRows(const std::string& target) {
+  Result<std::vector<TableRows>> DoCountRows(const std::string& target) override {
     VELIN_ASSIGN(PgConnection conn, Connect(target));
     VELIN_TRY(conn.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
     VELIN_ASSIGN(std::vector<TableRows> counts, CountAll(conn));
@@ -230,37 +200,33 @@ class PostgresDriver final : public Driver {
     return counts;
   }
 
-  Result<std::string> DoCreateTemporaryDatabase() {
+  Result<std::string> DoCreateTemporaryDatabase() override {
     VELIN_ASSIGN(PgConnection conn, Connect(""));
     std::string name = UniqueTemporaryName();
     Status s = conn.Exec("CREATE DATABASE " + conn.QuoteIdentifier(name));
     if (!s)
       return Failure(
           TrFormat("cannot create temporary database '{}': {}", name, s.error().message));
-    temporary_.insert(name);
     return name;
   }
 
-  Status DoDrop(const std::string& name) {
-    if (name.empty() || name == o_.name)
-      return UsageError(std::string(Tr("refusing to drop the configured database")));
+  std::string ConfiguredDatabase() const override { return o_.name; }
+  Status DoDrop(const std::string& name) override {
     VELIN_ASSIGN(PgConnection conn, Connect(""));
     std::string sql = "DROP DATABASE IF EXISTS " + conn.QuoteIdentifier(name);
     if (conn.server_version() >= 130000) sql += " WITH (FORCE)";
     Status s = conn.Exec(sql);
     if (!s) return Failure(TrFormat("cannot drop database '{}': {}", name, s.error().message));
-    temporary_.erase(name);
     return Ok();
   }
 
   ConnectionOptions o_;
-  std::set<std::string> temporary_;
 };
 
 }  // namespace
 
 std::unique_ptr<Driver> NewPostgresDriver(const ConnectionOptions& options) {
-  return std::make_unique<PostgresDriver>(options);
+  return WrapDriver(std::make_unique<PostgresDriver>(options), options.password);
 }
 
 }  // namespace velin::db::internal

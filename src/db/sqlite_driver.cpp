@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "driver_base.hpp"
 #include "drivers.hpp"
 #include "sqlite_file.hpp"
 #include "velin/core/environment.hpp"
@@ -32,64 +33,34 @@ class TempFileGuard {
   std::string path_;
 };
 
-class SqliteDriver final : public Driver {
+class SqliteDriver final : public DriverSteps {
  public:
   explicit SqliteDriver(ConnectionOptions o) : o_(std::move(o)), env_(io::Env::Default()) {}
-  ~SqliteDriver() override { (void)Cleanup(); }
 
   std::string Describe() const override { return TrFormat("database '{}'", o_.path); }
 
-  Result<DatabaseInfo> Preflight() override { return Wrapped(DoPreflight()); }
-  Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(DoDump(sink)); }
-  Status Restore(const ByteProducer& produce, const std::string& target) override {
-    return Wrapped(DoRestore(produce, target.empty() ? o_.path : target));
+  Result<std::vector<TableRows>> DoCountRows(const std::string& target) override {
+    VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(target.empty() ? o_.path : target, false));
+    return f.CountRows();
   }
-  Result<std::vector<TableRows>> CountRows(const std::string& target) override {
-    return Wrapped([&]() -> Result<std::vector<TableRows>> {
-      VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(target.empty() ? o_.path : target, false));
-      return f.CountRows();
-    }());
+  Status DoCheck(const std::string& target) override {
+    VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(target.empty() ? o_.path : target, false));
+    return f.IntegrityCheck();
   }
-  Status Check(const std::string& target) override {
-    return Wrapped([&]() -> Status {
-      VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(target.empty() ? o_.path : target, false));
-      return f.IntegrityCheck();
-    }());
+  Result<std::string> DoCreateTemporaryDatabase() override {
+    return io::JoinPath(TempDir(), UniqueTemporaryName() + ".db");
   }
-  Result<std::string> CreateTemporaryDatabase() override {
-    std::string path = io::JoinPath(TempDir(), UniqueTemporaryName() + ".db");
-    temporary_.insert(path);
-    return path;
-  }
-  Status DropDatabase(const std::string& target) override {
-    if (target.empty() || target == o_.path) {
-      return Wrapped(
-          Status(UsageError(std::string(Tr("refusing to drop the configured database")))));
-    }
+  std::string ConfiguredDatabase() const override { return o_.path; }
+  Status DoDrop(const std::string& target) override {
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
       std::string p = target + suffix;
       VELIN_ASSIGN(bool exists, env_.Exists(p));
-      if (exists) VELIN_TRY(Wrapped(env_.RemoveFile(p)));
+      if (exists) VELIN_TRY(env_.RemoveFile(p));
     }
-    temporary_.erase(target);
     return Ok();
-  }
-  Status Cleanup() override {
-    Status first = Ok();
-    for (const std::string& path : std::set<std::string>(temporary_)) {
-      Status s = DropDatabase(path);
-      if (!s && first) first = s;
-    }
-    return first;
   }
 
  private:
-  template <typename T>
-  Result<T> Wrapped(Result<T> r) const {
-    if (r) return r;
-    return tl::unexpected(r.error().Wrap(Describe()));
-  }
-
   std::string TempDir() const {
     if (!o_.temp_dir.empty()) return o_.temp_dir;
     const std::string tmp = GetEnvironment("TMPDIR").value_or("");
@@ -109,7 +80,7 @@ class SqliteDriver final : public Driver {
     return info;
   }
 
-  Result<DatabaseInfo> DoPreflight() {
+  Result<DatabaseInfo> DoPreflight() override {
     VELIN_ASSIGN(bool exists, env_.Exists(o_.path));
     if (!exists) return Failure(std::string(Tr("the file does not exist")));
     VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(o_.path, false));
@@ -139,7 +110,7 @@ class SqliteDriver final : public Driver {
     return Ok();
   }
 
-  Result<DatabaseInfo> DoDump(const ByteSink& sink) {
+  Result<DatabaseInfo> DoDump(const ByteSink& sink) override {
     VELIN_ASSIGN(bool exists, env_.Exists(o_.path));
     if (!exists) return Failure(std::string(Tr("the file does not exist")));
     std::string copy = io::JoinPath(TempDir(), UniqueTemporaryName() + ".db");
@@ -196,7 +167,8 @@ class SqliteDriver final : public Driver {
     return Ok();
   }
 
-  Status DoRestore(const ByteProducer& produce, const std::string& path) {
+  Status DoRestore(const ByteProducer& produce, const std::string& target) override {
+    const std::string path = target.empty() ? o_.path : target;
     std::string dir = io::Dirname(path);
     std::string tmp = io::JoinPath(dir, "." + io::Basename(path) + "." + UniqueTemporaryName());
     TempFileGuard guard(tmp);
@@ -220,13 +192,12 @@ class SqliteDriver final : public Driver {
 
   ConnectionOptions o_;
   io::Env& env_;
-  std::set<std::string> temporary_;
 };
 
 }  // namespace
 
 std::unique_ptr<Driver> NewSqliteDriver(const ConnectionOptions& options) {
-  return std::make_unique<SqliteDriver>(options);
+  return WrapDriver(std::make_unique<SqliteDriver>(options), options.password);
 }
 
 }  // namespace velin::db::internal

@@ -1,4 +1,4 @@
-#include "monitor/exposition.hpp"
+#include "exposition.hpp"
 
 #include <fmt/format.h>
 

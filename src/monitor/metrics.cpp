@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <vector>
 
-#include "monitor/exposition.hpp"
+#include "exposition.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::monitor {

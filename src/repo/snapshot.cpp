@@ -46,11 +46,34 @@ bool SnapshotNewer(int64_t a_time, const std::string& a_id, int64_t b_time,
   return a_id > b_id;
 }
 
+std::string_view SourceKindName(SourceKind kind) {
+  return kind == SourceKind::kStream ? "stream" : "path";
+}
+
+std::optional<SourceKind> ParseSourceKind(std::string_view name) {
+  if (name == "path") return SourceKind::kPath;
+  if (name == "stream") return SourceKind::kStream;
+  return std::nullopt;
+}
+
+std::string_view StrategyName(Strategy strategy) {
+  return strategy == Strategy::kIncremental ? "incremental" : "full";
+}
+
+std::optional<Strategy> ParseStrategy(std::string_view name) {
+  if (name == "full") return Strategy::kFull;
+  if (name == "incremental") return Strategy::kIncremental;
+  return std::nullopt;
+}
+
 namespace {
 
 nlohmann::json SourceToJson(const SnapshotSource& s) {
-  nlohmann::json j = {{"name", s.name}, {"kind", s.kind}, {"files", s.files}, {"bytes", s.bytes}};
-  if (s.kind == "stream") {
+  nlohmann::json j = {{"name", s.name},
+                      {"kind", std::string(SourceKindName(s.kind))},
+                      {"files", s.files},
+                      {"bytes", s.bytes}};
+  if (s.kind == SourceKind::kStream) {
     nlohmann::json chunks = nlohmann::json::array();
     for (const auto& c : s.chunks) chunks.push_back(c.Hex());
     j["chunks"] = std::move(chunks);
@@ -71,21 +94,22 @@ BlobId IdField(const nlohmann::json& j, const char* key) {
 SnapshotSource SourceFromJson(const nlohmann::json& j) {
   SnapshotSource s;
   s.name = j.at("name").get<std::string>();
-  s.kind = j.at("kind").get<std::string>();
+  const auto kind_name = j.at("kind").get<std::string>();
+  const auto kind = ParseSourceKind(kind_name);
+  if (!kind) throw std::runtime_error("unknown source kind '" + kind_name + "'");
+  s.kind = *kind;
   s.files = j.at("files").get<uint64_t>();
   s.bytes = j.at("bytes").get<uint64_t>();
-  if (s.kind == "stream") {
+  if (s.kind == SourceKind::kStream) {
     for (const auto& c : j.at("chunks")) {
       auto id = ParseBlobId(c.get<std::string>());
       if (!id) throw std::runtime_error("a stream chunk is not a blob id");
       s.chunks.push_back(*id);
     }
     s.metadata = j.at("metadata");
-  } else if (s.kind == "path") {
+  } else {
     s.tree = IdField(j, "tree");
     if (j.contains("links")) s.links = j.at("links").get<std::map<std::string, std::string>>();
-  } else {
-    throw std::runtime_error("unknown source kind '" + s.kind + "'");
   }
   return s;
 }
@@ -98,7 +122,7 @@ nlohmann::json ToJson(const Snapshot& s) {
                       {"time", s.time},
                       {"unix_time", s.unix_time},
                       {"host", s.host},
-                      {"strategy", s.strategy},
+                      {"strategy", std::string(StrategyName(s.strategy))},
                       {"parent", s.parent},
                       {"velin_version", s.velin_version},
                       {"compression", s.compression},
@@ -125,7 +149,10 @@ Snapshot FromJson(const nlohmann::json& j) {
   s.host = j.at("host").get<std::string>();
   // Optional: snapshots of older velins have no "app" (docs/repository-format.md, "Snapshots").
   if (j.contains("app")) s.app = j.at("app").get<std::string>();
-  s.strategy = j.at("strategy").get<std::string>();
+  const auto strategy_name = j.at("strategy").get<std::string>();
+  const auto strategy = ParseStrategy(strategy_name);
+  if (!strategy) throw std::runtime_error("unknown strategy '" + strategy_name + "'");
+  s.strategy = *strategy;
   s.parent = j.at("parent").get<std::string>();
   s.velin_version = j.at("velin_version").get<std::string>();
   s.compression = j.at("compression").get<std::string>();

@@ -117,7 +117,7 @@ Result<SwitchPlan> RollbackEngine::PlanSwitch(const std::string& name) {
   plan.health_timeout = settings_.health_timeout;
   plan.target_failed = to.failed;
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
-  if (txn && (txn->state != "open" || UnixMs(env_) >= txn->deadline_ms)) {
+  if (txn && (txn->state != TransactionState::kOpen || UnixMs(env_) >= txn->deadline_ms)) {
     plan.expired_transaction = txn;
   }
 

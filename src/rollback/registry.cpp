@@ -6,6 +6,7 @@
 #include <chrono>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "velin/core/i18n.hpp"
 
@@ -70,6 +71,50 @@ json HistoryToJson(const HistoryEntry& e) {
 }
 
 }  // namespace
+
+namespace {
+
+// How each state and cause is spelled in transaction.json (and `rollback status --json`).
+constexpr std::pair<TransactionState, std::string_view> kStateNames[] = {
+    {TransactionState::kOpen, "open"},
+    {TransactionState::kRollingBack, "rolling-back"},
+    {TransactionState::kCommitted, "committed"},
+    {TransactionState::kRolledBack, "rolled-back"},
+    {TransactionState::kRollbackFailed, "rollback-failed"}};
+constexpr std::pair<RollbackCause, std::string_view> kCauseNames[] = {
+    {RollbackCause::kNone, ""},
+    {RollbackCause::kTimeout, "timeout"},
+    {RollbackCause::kByHand, "by hand"}};
+
+template <typename E, size_t N>
+std::string_view NameIn(const std::pair<E, std::string_view> (&names)[N], E value) {
+  for (const auto& [v, name] : names) {
+    if (v == value) return name;
+  }
+  return names[0].second;
+}
+
+template <typename E, size_t N>
+std::optional<E> ParseIn(const std::pair<E, std::string_view> (&names)[N], std::string_view text) {
+  for (const auto& [v, name] : names) {
+    if (name == text) return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view TransactionStateName(TransactionState state) { return NameIn(kStateNames, state); }
+
+std::optional<TransactionState> ParseTransactionState(std::string_view name) {
+  return ParseIn(kStateNames, name);
+}
+
+std::string_view RollbackCauseName(RollbackCause cause) { return NameIn(kCauseNames, cause); }
+
+std::optional<RollbackCause> ParseRollbackCause(std::string_view name) {
+  return ParseIn(kCauseNames, name);
+}
 
 std::string KindName(VersionKind kind) {
   return kind == VersionKind::kSnapshot ? "snapshot" : "version";
@@ -179,11 +224,19 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
       VELIN_TRY(ParseStateFile(layout.History(), line));
       continue;
     }
-    HistoryEntry e{Str(j, "time"),   Str(j, "user"),    Str(j, "host"),
-                   Str(j, "action"), Str(j, "from"),    Str(j, "to"),
-                   Str(j, "reason"), Str(j, "outcome"), Str(j, "transaction"),
-                   Str(j, "detail"), Str(j, "backup"),  Str(j, "backup_version"),
-                   Str(j, "data")};
+    HistoryEntry e{.time = Str(j, "time"),
+                   .user = Str(j, "user"),
+                   .host = Str(j, "host"),
+                   .action = Str(j, "action"),
+                   .from = Str(j, "from"),
+                   .to = Str(j, "to"),
+                   .reason = Str(j, "reason"),
+                   .outcome = Str(j, "outcome"),
+                   .transaction = Str(j, "transaction"),
+                   .detail = Str(j, "detail"),
+                   .backup = Str(j, "backup"),
+                   .backup_version = Str(j, "backup_version"),
+                   .data = Str(j, "data")};
     out.push_back(std::move(e));
   }
   return out;
@@ -207,30 +260,42 @@ Result<std::optional<TransactionRecord>> LoadTransaction(io::Env& env, const Sta
   if (!doc) return std::optional<TransactionRecord>();
   TransactionRecord t;
   t.id = Str(*doc, "id");
-  t.state = Str(*doc, "state");
+  const std::string state = Str(*doc, "state");
   t.base = Str(*doc, "base");
   t.started = Str(*doc, "started");
   t.deadline_ms = Int(*doc, "deadline_ms");
   t.reason = Str(*doc, "reason");
   t.user = Str(*doc, "user");
   t.host = Str(*doc, "host");
-  t.cause = Str(*doc, "cause");
+  const std::string cause = Str(*doc, "cause");
   t.outcome = Str(*doc, "outcome");
   t.watchdog_pid = Int(*doc, "watchdog_pid");
   t.backup = Str(*doc, "backup");
   t.version = Str(*doc, "version");
   t.restore_data = doc->value("restore_data", false);
   t.data = Str(*doc, "data");
-  if (t.id.empty() || t.state.empty()) {
+  if (t.id.empty() || state.empty()) {
     return DamageError(TrFormat("{}: transaction has no id or state", layout.Transaction()));
   }
+  const auto parsed_state = ParseTransactionState(state);
+  if (!parsed_state) {
+    return DamageError(
+        TrFormat("{}: transaction has an unknown state '{}'", layout.Transaction(), state));
+  }
+  t.state = *parsed_state;
+  const auto parsed_cause = ParseRollbackCause(cause);
+  if (!parsed_cause) {
+    return DamageError(TrFormat("{}: transaction has an unknown rollback cause '{}'",
+                                layout.Transaction(), cause));
+  }
+  t.cause = *parsed_cause;
   return std::optional<TransactionRecord>(std::move(t));
 }
 
 Status SaveTransaction(io::Env& env, const StateLayout& layout, const TransactionRecord& t) {
   json doc = {{"format", kRegistryFormat},
               {"id", t.id},
-              {"state", t.state},
+              {"state", std::string(TransactionStateName(t.state))},
               {"base", t.base},
               {"started", t.started},
               {"deadline_ms", t.deadline_ms},
@@ -238,7 +303,7 @@ Status SaveTransaction(io::Env& env, const StateLayout& layout, const Transactio
               {"reason", t.reason},
               {"user", t.user},
               {"host", t.host},
-              {"cause", t.cause},
+              {"cause", std::string(RollbackCauseName(t.cause))},
               {"outcome", t.outcome},
               {"watchdog_pid", t.watchdog_pid}};
   if (!t.backup.empty()) {  // optional fields: a transaction without a backup is written as before

@@ -21,9 +21,9 @@ namespace {
 // Long enough for a rollback in progress (stop, start, health check) to finish.
 Duration LockWait(const Settings& s) { return s.health_timeout * 3 + Duration(120'000); }
 
-std::string OutcomeFor(const std::string& cause, bool ok) {
+std::string OutcomeFor(RollbackCause cause, bool ok) {
   if (!ok) return "rollback failed";
-  return cause == "timeout" ? "rolled back by timeout" : "rolled back by hand";
+  return cause == RollbackCause::kTimeout ? "rolled back by timeout" : "rolled back by hand";
 }
 
 }  // namespace
@@ -120,7 +120,7 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   Duration span = timeout.value_or(settings_.transaction_timeout);
   VELIN_ASSIGN(auto open, LoadTransaction(env_, layout_));
   if (open) {
-    if (open->state == "open" && UnixMs(env_) < open->deadline_ms) {
+    if (open->state == TransactionState::kOpen && UnixMs(env_) < open->deadline_ms) {
       // Never join it: its commit would commit this deploy too (docs/rollback.md#transactions).
       return MakeError(
           ExitCode::kLocked,
@@ -129,9 +129,9 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
               "status'), or, if it is yours, give it more time with 'velin rollback extend'",
               DescribeTransaction(*open)));
     }
-    if (open->state == "open") {
+    if (open->state == TransactionState::kOpen) {
       reporter_.Warn(TrFormat("{} has expired: rolling it back first", DescribeTransaction(*open)));
-    } else if (open->state == "rolling-back") {
+    } else if (open->state == TransactionState::kRollingBack) {
       reporter_.Warn(TrFormat("transaction {}: finishing its interrupted rollback to {} first",
                               open->id, open->base));
     }
@@ -164,7 +164,7 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
     CrashPoint("begin-backup-taken");
   }
   VELIN_ASSIGN(txn.base, ChooseBaseLocked(txn.id));
-  txn.state = "open";
+  txn.state = TransactionState::kOpen;
   txn.started = IsoTime(now);
   txn.deadline_ms = now + span.count();
   txn.reason = reason;
@@ -193,19 +193,17 @@ Result<TransactionEnd> RollbackEngine::FinalizeTransactionLocked(const Transacti
     if (h.action == "transaction" && h.transaction == txn.id) recorded = true;
   }
   if (!recorded) {
-    HistoryEntry entry{IsoTime(UnixMs(env_)),
-                       CurrentUser(env_),
-                       env_.HostName(),
-                       "transaction",
-                       txn.base,
-                       "",
-                       txn.reason,
-                       txn.outcome,
-                       txn.id,
-                       "",
-                       txn.backup,
-                       txn.backup.empty() ? "" : txn.version,
-                       txn.data};
+    HistoryEntry entry{.time = IsoTime(UnixMs(env_)),
+                       .user = CurrentUser(env_),
+                       .host = env_.HostName(),
+                       .action = "transaction",
+                       .from = txn.base,
+                       .reason = txn.reason,
+                       .outcome = txn.outcome,
+                       .transaction = txn.id,
+                       .backup = txn.backup,
+                       .backup_version = txn.backup.empty() ? "" : txn.version,
+                       .data = txn.data};
     VELIN_TRY(AppendHistory(env_, layout_, entry));
   }
   CrashPoint("txn-history");
@@ -217,14 +215,15 @@ Result<TransactionEnd> RollbackEngine::FinalizeTransactionLocked(const Transacti
 }
 
 Result<TransactionEnd> RollbackEngine::RollBackTransactionLocked(TransactionRecord txn,
-                                                                 const std::string& cause,
+                                                                 RollbackCause cause,
                                                                  bool restore_data) {
-  if (txn.state == "open") {
-    txn.state = "rolling-back";  // from here on, recover continues this rollback
+  if (txn.state == TransactionState::kOpen) {
+    txn.state = TransactionState::kRollingBack;  // from here on, recover continues this rollback
     txn.cause = cause;
     // Decided once, with the state: a recover continues the rollback as it was chosen.
-    txn.restore_data = !txn.backup.empty() &&
-                       (cause == "timeout" ? settings_.restore_data_on_timeout : restore_data);
+    txn.restore_data =
+        !txn.backup.empty() &&
+        (cause == RollbackCause::kTimeout ? settings_.restore_data_on_timeout : restore_data);
     VELIN_TRY(SaveTransaction(env_, layout_, txn));
   }
   CrashPoint("txn-rolling-back");
@@ -245,10 +244,10 @@ Result<TransactionEnd> RollbackEngine::RollBackTransactionLocked(TransactionReco
   last_data_.clear();
   Status s = own ? ContinueSwitchLocked(*intent)
                  : SwitchLocked(txn.base,
-                                txn.cause == "timeout" ? "transaction deadline passed"
-                                                       : "transaction rolled back",
+                                txn.cause == RollbackCause::kTimeout ? "transaction deadline passed"
+                                                                     : "transaction rolled back",
                                 txn.id, "rollback", txn.restore_data ? txn.backup : "");
-  txn.state = s ? "rolled-back" : "rollback-failed";
+  txn.state = s ? TransactionState::kRolledBack : TransactionState::kRollbackFailed;
   txn.outcome = OutcomeFor(txn.cause, static_cast<bool>(s));
   if (!s) txn.outcome += ": " + s.error().message;
   const bool data_failed = last_data_.rfind("failed: ", 0) == 0;
@@ -280,9 +279,10 @@ Result<TransactionEnd> RollbackEngine::RollBackTransactionLocked(TransactionReco
 
 // Under the lock: finishes `txn` when its state or its deadline asks for it.
 Result<TransactionEnd> RollbackEngine::FinishIfDueLocked(const TransactionRecord& txn) {
-  if (txn.state == "rolling-back") return RollBackTransactionLocked(txn, txn.cause);
-  if (txn.state != "open") return FinalizeTransactionLocked(txn);
-  if (UnixMs(env_) >= txn.deadline_ms) return RollBackTransactionLocked(txn, "timeout");
+  if (txn.state == TransactionState::kRollingBack) return RollBackTransactionLocked(txn, txn.cause);
+  if (txn.state != TransactionState::kOpen) return FinalizeTransactionLocked(txn);
+  if (UnixMs(env_) >= txn.deadline_ms)
+    return RollBackTransactionLocked(txn, RollbackCause::kTimeout);
   return TransactionEnd{txn.id, "", txn.base};
 }
 
@@ -299,16 +299,23 @@ static Result<TransactionRecord> RequireOpen(const std::optional<TransactionReco
   return Failure(std::string(Tr("no open transaction")));
 }
 
-Result<TransactionEnd> RollbackEngine::Commit() {
+Result<RollbackEngine::LockedTransaction> RollbackEngine::LockOpenTransaction() {
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
   VELIN_ASSIGN(auto loaded, LoadTransaction(env_, layout_));
   VELIN_ASSIGN(TransactionRecord txn, RequireOpen(loaded, env_, layout_));
-  if (txn.state != "open" || UnixMs(env_) >= txn.deadline_ms) {
+  const bool live = txn.state == TransactionState::kOpen && UnixMs(env_) < txn.deadline_ms;
+  return LockedTransaction{std::move(lock), std::move(txn), live};
+}
+
+Result<TransactionEnd> RollbackEngine::Commit() {
+  VELIN_ASSIGN(LockedTransaction locked, LockOpenTransaction());
+  TransactionRecord& txn = locked.txn;
+  if (!locked.live) {
     VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(txn));
     return Failure(TrFormat("too late to commit: transaction {} was {}", end.id, Tr(end.outcome)));
   }
-  txn.state = "committed";
+  txn.state = TransactionState::kCommitted;
   txn.outcome = "committed";
   VELIN_TRY(SaveTransaction(env_, layout_, txn));  // the decision; the rest is bookkeeping
   CrashPoint("commit-saved");
@@ -318,11 +325,9 @@ Result<TransactionEnd> RollbackEngine::Commit() {
 }
 
 Result<TransactionEnd> RollbackEngine::RollbackNow(const std::string& reason, bool restore_data) {
-  VELIN_TRY(EnsureStateDir());
-  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
-  VELIN_ASSIGN(auto loaded, LoadTransaction(env_, layout_));
-  VELIN_ASSIGN(TransactionRecord txn, RequireOpen(loaded, env_, layout_));
-  if (txn.state != "open" || UnixMs(env_) >= txn.deadline_ms) return FinishIfDueLocked(txn);
+  VELIN_ASSIGN(LockedTransaction locked, LockOpenTransaction());
+  TransactionRecord& txn = locked.txn;
+  if (!locked.live) return FinishIfDueLocked(txn);
   if (restore_data && txn.backup.empty()) {
     return UsageError("--restore-data: transaction " + txn.id +
                       " took no database backup (begin --backup); nothing was changed");
@@ -332,15 +337,13 @@ Result<TransactionEnd> RollbackEngine::RollbackNow(const std::string& reason, bo
     VELIN_TRY(settings_.data->Check(txn.backup));
   }
   if (!reason.empty()) txn.reason = txn.reason.empty() ? reason : txn.reason + "; " + reason;
-  return RollBackTransactionLocked(txn, "by hand", restore_data);
+  return RollBackTransactionLocked(txn, RollbackCause::kByHand, restore_data);
 }
 
 Result<TransactionRecord> RollbackEngine::Extend(Duration by) {
-  VELIN_TRY(EnsureStateDir());
-  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
-  VELIN_ASSIGN(auto loaded, LoadTransaction(env_, layout_));
-  VELIN_ASSIGN(TransactionRecord txn, RequireOpen(loaded, env_, layout_));
-  if (txn.state != "open" || UnixMs(env_) >= txn.deadline_ms) {
+  VELIN_ASSIGN(LockedTransaction locked, LockOpenTransaction());
+  TransactionRecord& txn = locked.txn;
+  if (!locked.live) {
     VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(txn));
     return Failure(TrFormat("too late to extend: transaction {} was {}", end.id, Tr(end.outcome)));
   }
@@ -371,8 +374,9 @@ Result<std::vector<std::string>> RollbackEngine::Recover(std::optional<Transacti
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
   if (txn) {
     // Its deadline passed (or the watchdog's rollback was interrupted): the timeout's rollback.
-    const bool timeout = (txn->state == "open" && UnixMs(env_) >= txn->deadline_ms) ||
-                         (txn->state == "rolling-back" && txn->cause == "timeout");
+    const bool timeout =
+        (txn->state == TransactionState::kOpen && UnixMs(env_) >= txn->deadline_ms) ||
+        (txn->state == TransactionState::kRollingBack && txn->cause == RollbackCause::kTimeout);
     auto finished = FinishIfDueLocked(*txn);
     if (!finished && timeout && timed_out != nullptr) {
       *timed_out =
@@ -421,7 +425,7 @@ Result<std::optional<TransactionEnd>> RollbackEngine::RunWatchdog(const std::str
     VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
     if (!txn || txn->id != id) return std::nullopt;  // committed, rolled back, or another one
     int64_t left = txn->deadline_ms - UnixMs(env_);
-    if (txn->state == "open" && left > 0) {
+    if (txn->state == TransactionState::kOpen && left > 0) {
       env_.SleepFor(Duration(std::min<int64_t>(left, 500)));
       continue;
     }
@@ -430,7 +434,8 @@ Result<std::optional<TransactionEnd>> RollbackEngine::RunWatchdog(const std::str
     if (!lock) return tl::unexpected(lock.error());
     VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
     if (!locked || locked->id != id) return std::nullopt;
-    if (locked->state == "open" && UnixMs(env_) < locked->deadline_ms) continue;  // extended
+    if (locked->state == TransactionState::kOpen && UnixMs(env_) < locked->deadline_ms)
+      continue;  // extended
     VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(*locked));
     return std::optional<TransactionEnd>(std::move(end));
   }
@@ -440,15 +445,16 @@ Result<std::optional<TransactionEnd>> RollbackEngine::FinishExpiredTransaction()
   VELIN_ASSIGN(bool exists, env_.Exists(layout_.Transaction()));
   if (!exists) return std::nullopt;
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
-  if (!txn || (txn->state == "open" && UnixMs(env_) < txn->deadline_ms)) return std::nullopt;
+  if (!txn || (txn->state == TransactionState::kOpen && UnixMs(env_) < txn->deadline_ms))
+    return std::nullopt;
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), LockWait(settings_)));
   VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
   if (!locked) return std::nullopt;
-  const bool deadline = locked->state == "open";
-  if (locked->state == "open") {  // say it before doing it
+  const bool deadline = locked->state == TransactionState::kOpen;
+  if (locked->state == TransactionState::kOpen) {  // say it before doing it
     reporter_.Warn(TrFormat("transaction {} expired at {}: rolling it back to {} first", locked->id,
                             IsoTime(locked->deadline_ms), locked->base));
-  } else if (locked->state == "rolling-back") {
+  } else if (locked->state == TransactionState::kRollingBack) {
     reporter_.Warn(TrFormat("transaction {}: finishing its interrupted rollback to {} first",
                             locked->id, locked->base));
   }

@@ -1,4 +1,4 @@
-#include "storage/curl_session.hpp"
+#include "curl_session.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -4,8 +4,8 @@
 
 #include <cerrno>
 
-#include "storage/curl_session.hpp"
-#include "storage/file_server_transfer.hpp"
+#include "curl_session.hpp"
+#include "file_server_transfer.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::storage {

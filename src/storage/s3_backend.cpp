@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "storage/curl_session.hpp"
-#include "storage/s3_request.hpp"
+#include "curl_session.hpp"
+#include "s3_request.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::storage {

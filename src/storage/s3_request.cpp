@@ -1,6 +1,6 @@
 // S3Backend's transport: one signed request through a pooled libcurl handle, the retry loop,
 // and the translation of an error status into one line a user can act on.
-#include "storage/s3_request.hpp"
+#include "s3_request.hpp"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <optional>
 
-#include "storage/curl_session.hpp"
+#include "curl_session.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::storage {

@@ -348,10 +348,10 @@ TEST(BackupFidelityTest, AttributeTheTargetRefusesIsCountedAndWarnedNotFatal) {
   repo::Snapshot snap;
   snap.id = "20260101-0000-full";
   snap.time = "2026-01-01T00:00:00Z";
-  snap.strategy = "full";
+  snap.strategy = repo::Strategy::kFull;
   repo::SnapshotSource src;
   src.name = "storage";
-  src.kind = "path";
+  src.kind = repo::SourceKind::kPath;
   src.tree = repo::Sha256(top_data);
   snap.sources.push_back(src);
   ASSERT_TRUE((*backend)->Put(repo::SnapshotObjectName(snap.id), repo::EncodeSnapshot(snap)));

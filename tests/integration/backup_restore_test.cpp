@@ -120,14 +120,14 @@ void CraftSnapshot(const std::string& repo_dir, const std::string& id,
   repo::Snapshot snap;
   snap.id = id;
   snap.time = "2026-01-01T00:00:00Z";
-  snap.strategy = "full";
+  snap.strategy = repo::Strategy::kFull;
   for (const auto& [name, top] : sources) {
     std::string data = repo::EncodeTree(top);
     repo::BlobId tid = repo::Sha256(data);
     ASSERT_TRUE(writer.Save(repo::BlobType::kTree, tid, data));
     repo::SnapshotSource src;
     src.name = name;
-    src.kind = "path";
+    src.kind = repo::SourceKind::kPath;
     src.tree = tid;
     snap.sources.push_back(src);
   }

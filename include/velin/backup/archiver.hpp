@@ -30,7 +30,7 @@ struct CreateOptions {
   std::vector<std::string> allow_empty;
   // Absolute paths never backed up, e.g. the repository itself when it lies inside app.root.
   std::vector<std::string> skip_paths;
-  std::string strategy = "full";  // "full" | "incremental"
+  repo::Strategy strategy = repo::Strategy::kFull;
   repo::Codec codec = repo::Codec::kZstd;
   int level = 3;
   std::vector<StreamSource*> streams;

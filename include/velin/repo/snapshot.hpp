@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "velin/core/error.hpp"
@@ -16,9 +18,22 @@
 
 namespace velin::repo {
 
+// What a snapshot source holds: a tree of files (`path`) or one byte stream (`stream`, e.g. a
+// database dump). Spelled as in the snapshot JSON by SourceKindName; parsed only there.
+enum class SourceKind { kPath, kStream };
+std::string_view SourceKindName(SourceKind kind);
+std::optional<SourceKind> ParseSourceKind(std::string_view name);
+
+// How a backup reads its files: `full` reads everything, `incremental` reuses the parent
+// snapshot's entry for a file whose size and times did not change. Spelled as in the snapshot
+// JSON, the config key backup.strategy and --strategy by StrategyName.
+enum class Strategy { kFull, kIncremental };
+std::string_view StrategyName(Strategy strategy);
+std::optional<Strategy> ParseStrategy(std::string_view name);
+
 struct SnapshotSource {
-  std::string name;            // as in backup.include: "storage/uploads", or a stream's name ("db")
-  std::string kind;            // "path" | "stream"
+  std::string name;  // as in backup.include: "storage/uploads", or a stream's name ("db")
+  SourceKind kind = SourceKind::kPath;
   BlobId tree;                 // path: a tree with one node, the path's last component
   std::vector<BlobId> chunks;  // stream: its chunks, in order
   uint64_t files = 0;
@@ -44,10 +59,10 @@ struct Snapshot {
   std::string id;    // "20261125-1430-full"
   std::string time;  // UTC, ISO 8601 with seconds: "2026-11-25T14:30:05Z"
   int64_t unix_time = 0;
-  std::string host;      // the host that made it ([app] host, default the machine's name)
-  std::string app;       // [app] name; "" in snapshots of velins before it was recorded
-  std::string strategy;  // "full" | "incremental"
-  std::string parent;    // id of the parent snapshot ("" for none)
+  std::string host;  // the host that made it ([app] host, default the machine's name)
+  std::string app;   // [app] name; "" in snapshots of velins before it was recorded
+  Strategy strategy = Strategy::kFull;
+  std::string parent;  // id of the parent snapshot ("" for none)
   std::string velin_version;
   std::string compression;
   std::vector<SnapshotSource> sources;

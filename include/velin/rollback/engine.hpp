@@ -17,6 +17,7 @@
 #include "velin/core/hooks.hpp"
 #include "velin/core/reporter.hpp"
 #include "velin/io/env.hpp"
+#include "velin/rollback/lock.hpp"
 #include "velin/rollback/registry.hpp"
 
 namespace velin::rollback {
@@ -204,10 +205,19 @@ class RollbackEngine {
   // A usage error when `name` exists and may not (or cannot) be replaced.
   Status CheckCreatable(const std::string& name, bool replace, const Registry& reg);
   Status Prune(const std::string& keep_also);
-  Result<TransactionEnd> RollBackTransactionLocked(TransactionRecord txn, const std::string& cause,
+  Result<TransactionEnd> RollBackTransactionLocked(TransactionRecord txn, RollbackCause cause,
                                                    bool restore_data = false);
   Result<TransactionEnd> FinalizeTransactionLocked(const TransactionRecord& txn);
   Result<TransactionEnd> FinishIfDueLocked(const TransactionRecord& txn);
+  // The one step commit, rollback and extend start with: the state lock taken and the
+  // transaction loaded ("no open transaction", naming the last one, when there is none).
+  // `live`: open and before its deadline; otherwise the caller finishes it (FinishIfDueLocked).
+  struct LockedTransaction {
+    StateLock lock;
+    TransactionRecord txn;
+    bool live = false;
+  };
+  Result<LockedTransaction> LockOpenTransaction();
   // False when a watchdog of `txn` is still alive (nothing started).
   Result<bool> ArmWatchdog(TransactionRecord& txn);
   Result<std::string> ChooseBaseLocked(const std::string& txn_id);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "velin/core/error.hpp"
@@ -102,17 +103,30 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
 // Appends one entry: the whole log is rewritten durably (old entries are never changed).
 Status AppendHistory(io::Env& env, const StateLayout& layout, const HistoryEntry& entry);
 
+// What has to happen next to a transaction (docs/rollback-format.md#transaction). Spelled as in
+// transaction.json and `rollback status --json` ("open", "rolling-back", "committed",
+// "rolled-back", "rollback-failed") by TransactionStateName; parsed only by LoadTransaction.
+enum class TransactionState { kOpen, kRollingBack, kCommitted, kRolledBack, kRollbackFailed };
+std::string_view TransactionStateName(TransactionState state);
+std::optional<TransactionState> ParseTransactionState(std::string_view name);
+
+// Why a transaction rolls back: "timeout" (its deadline passed) or "by hand" (`velin rollback
+// rollback`); kNone ("") until it starts rolling back.
+enum class RollbackCause { kNone, kTimeout, kByHand };
+std::string_view RollbackCauseName(RollbackCause cause);
+std::optional<RollbackCause> ParseRollbackCause(std::string_view name);
+
 // The open transaction. `state` names what has to happen next (docs/rollback-format.md).
 struct TransactionRecord {
   std::string id;
-  std::string state;  // "open" | "rolling-back" | "committed" | "rolled-back" | "rollback-failed"
-  std::string base;   // the version to return to
+  TransactionState state = TransactionState::kOpen;
+  std::string base;  // the version to return to
   std::string started;
   int64_t deadline_ms = 0;  // Unix ms
   std::string reason;
   std::string user;
   std::string host;
-  std::string cause;  // why rolling back: "timeout" | "by hand"
+  RollbackCause cause = RollbackCause::kNone;  // why rolling back
   std::string outcome;
   int64_t watchdog_pid = 0;
   // Optional (added in format 1 without a version bump; docs/rollback-format.md#transaction):

@@ -55,7 +55,7 @@ class MemRepoTest : public ::testing::Test {
     o.app_root = "/app";
     o.include = {"storage"};
     o.exclude = std::move(exclude);
-    o.strategy = strategy;
+    o.strategy = *repo::ParseStrategy(strategy);
     o.codec = repo::Codec::kZstd;
     o.velin_version = "test";
     o.app = "shop";

@@ -64,7 +64,7 @@ class PrunerTest : public ::testing::Test {
   void StreamSnapshot(const std::string& id, const std::vector<BlobId>& chunks) {
     repo::SnapshotSource src;
     src.name = "db";
-    src.kind = "stream";
+    src.kind = repo::SourceKind::kStream;
     src.chunks = chunks;
     PutSnapshot(id, src);
   }
@@ -73,7 +73,7 @@ class PrunerTest : public ::testing::Test {
     repo::Snapshot snap;
     snap.id = id;
     snap.time = "2026-01-01T00:00:00Z";
-    snap.strategy = "full";
+    snap.strategy = repo::Strategy::kFull;
     snap.sources = {src};
     ASSERT_TRUE(backend_->Put(repo::SnapshotObjectName(id), repo::EncodeSnapshot(snap)));
   }
@@ -162,7 +162,7 @@ TEST_F(PrunerTest, RefusesABackupThatReferencesBlobsNoIndexLists) {
 
   repo::SnapshotSource path_source;
   path_source.name = "storage";
-  path_source.kind = "path";
+  path_source.kind = repo::SourceKind::kPath;
   path_source.tree = repo::Sha256("no such tree");
   PutSnapshot("20260101-0001-full", path_source);
   ExpectRefused("which no index lists");

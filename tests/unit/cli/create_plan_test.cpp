@@ -26,7 +26,7 @@ TEST(CreatePlan, MapsTheConfigurationToTheArchiverAndTheFollowUpSteps) {
   EXPECT_EQ(plan->options.allow_empty, std::vector<std::string>{"config"});
   EXPECT_EQ(plan->options.codec, repo::Codec::kGzip);
   EXPECT_EQ(plan->options.level, 5);
-  EXPECT_EQ(plan->options.strategy, "incremental");
+  EXPECT_EQ(plan->options.strategy, repo::Strategy::kIncremental);
   EXPECT_EQ(plan->options.host, "web1");
   EXPECT_EQ(plan->options.app, "shop");
   EXPECT_FALSE(plan->options.dry_run);
@@ -35,7 +35,7 @@ TEST(CreatePlan, MapsTheConfigurationToTheArchiverAndTheFollowUpSteps) {
   // --strategy wins over backup.strategy; a dry run has no follow-up steps.
   auto dry = PlanCreate(cfg, "full", true);
   ASSERT_TRUE(dry);
-  EXPECT_EQ(dry->options.strategy, "full");
+  EXPECT_EQ(dry->options.strategy, repo::Strategy::kFull);
   EXPECT_TRUE(dry->options.dry_run);
   EXPECT_EQ(dry->offsite, "");
   EXPECT_FALSE(dry->prune_after_create);

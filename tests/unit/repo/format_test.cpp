@@ -274,9 +274,10 @@ TEST(SnapshotTest, RoundTripsAndDetectsEdits) {
   Snapshot s;
   s.id = "20261125-1430-full";
   s.time = "2026-11-25T13:30:00Z";
-  s.strategy = "full";
-  SnapshotSource path{"storage", "path", Sha256("t"), {}, 2, 10, nlohmann::json::object()};
-  SnapshotSource stream{"db", "stream", {}, {Sha256("x")}, 1, 5, {{"rows", 3}}};
+  s.strategy = repo::Strategy::kFull;
+  SnapshotSource path{"storage", SourceKind::kPath,       Sha256("t"), {}, 2,
+                      10,        nlohmann::json::object()};
+  SnapshotSource stream{"db", SourceKind::kStream, {}, {Sha256("x")}, 1, 5, {{"rows", 3}}};
   s.sources = {path, stream};
   s.stats.files = 3;
   std::string text = EncodeSnapshot(s);

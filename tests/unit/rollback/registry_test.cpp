@@ -146,7 +146,7 @@ TEST(TransactionRecordTest, RoundTripsAndRemoves) {
   StateLayout layout{dir.path()};
   TransactionRecord t;
   t.id = "x1";
-  t.state = "open";
+  t.state = TransactionState::kOpen;
   t.base = "v1";
   t.deadline_ms = 1234567;
   ASSERT_TRUE(SaveTransaction(env, layout, t));
@@ -168,7 +168,7 @@ TEST(TransactionRecordTest, DatabaseFieldsAreOptionalAndRoundTrip) {
   StateLayout layout{dir.path()};
   TransactionRecord t;
   t.id = "x1";
-  t.state = "open";
+  t.state = TransactionState::kOpen;
   t.base = "v1";
   ASSERT_TRUE(SaveTransaction(env, layout, t));
   std::string text = velin::testing::ReadFileOrDie(layout.Transaction());

@@ -37,7 +37,7 @@ class WatchdogMemTest : public ::testing::Test {
   void Open(const std::string& id, milliseconds deadline_in) {
     TransactionRecord t;
     t.id = id;
-    t.state = "open";
+    t.state = TransactionState::kOpen;
     t.base = "v1";
     t.started = IsoTime(NowMs());
     t.deadline_ms = NowMs() + deadline_in.count();

@@ -12,7 +12,8 @@ namespace {
 Status RestoreTestFiles(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
                         nlohmann::json& report) {
   bool has_paths = false;
-  for (const auto& src : snapshot.sources) has_paths = has_paths || src.kind == "path";
+  for (const auto& src : snapshot.sources)
+    has_paths = has_paths || src.kind == repo::SourceKind::kPath;
   if (!has_paths) return Ok();
   VELIN_ASSIGN(std::string dir, ctx.env().MakeTempDir("velin-restore-test-"));
   backup::RestoreOptions options;

@@ -1,0 +1,70 @@
+#include "driver_base.hpp"
+
+#include <set>
+
+#include "tool.hpp"
+#include "velin/core/i18n.hpp"
+
+namespace velin::db::internal {
+namespace {
+
+class WrappedDriver final : public Driver {
+ public:
+  WrappedDriver(std::unique_ptr<DriverSteps> steps, std::string password)
+      : steps_(std::move(steps)), password_(std::move(password)) {}
+  ~WrappedDriver() override { (void)Cleanup(); }
+
+  std::string Describe() const override { return steps_->Describe(); }
+  Result<DatabaseInfo> Preflight() override { return Wrapped(steps_->DoPreflight()); }
+  Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(steps_->DoDump(sink)); }
+  Status Restore(const ByteProducer& produce, const std::string& target) override {
+    return Wrapped(steps_->DoRestore(produce, target));
+  }
+  Result<std::vector<TableRows>> CountRows(const std::string& target) override {
+    return Wrapped(steps_->DoCountRows(target));
+  }
+  Status Check(const std::string& target) override { return Wrapped(steps_->DoCheck(target)); }
+  Result<std::string> CreateTemporaryDatabase() override {
+    Result<std::string> name = Wrapped(steps_->DoCreateTemporaryDatabase());
+    if (name) temporary_.insert(*name);
+    return name;
+  }
+  Status DropDatabase(const std::string& target) override {
+    if (target.empty() || target == steps_->ConfiguredDatabase()) {
+      return Wrapped(
+          Status(UsageError(std::string(Tr("refusing to drop the configured database")))));
+    }
+    Status s = Wrapped(steps_->DoDrop(target));
+    if (s) temporary_.erase(target);
+    return s;
+  }
+  Status Cleanup() override {
+    Status first = Ok();
+    for (const std::string& name : std::set<std::string>(temporary_)) {
+      Status s = DropDatabase(name);
+      if (!s && first) first = s;
+    }
+    return first;
+  }
+
+ private:
+  template <typename T>
+  Result<T> Wrapped(Result<T> r) const {
+    if (r) return r;
+    Error e = r.error().Wrap(Describe());
+    e.message = Redact(e.message, password_);
+    return tl::unexpected(e);
+  }
+
+  std::unique_ptr<DriverSteps> steps_;
+  std::string password_;
+  std::set<std::string> temporary_;
+};
+
+}  // namespace
+
+std::unique_ptr<Driver> WrapDriver(std::unique_ptr<DriverSteps> steps, std::string password) {
+  return std::make_unique<WrappedDriver>(std::move(steps), std::move(password));
+}
+
+}  // namespace velin::db::internal
