@@ -161,7 +161,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
     }
     snapshot.sources.push_back(std::move(*source));
   }
-  reporter.EndProgress();
+  reporter.FinishProgress();
   VELIN_TRY(writer.Flush());
 
   repo::BlobWriterStats ws = writer.stats();

@@ -559,7 +559,8 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
       return tl::unexpected(st.error());
     }
   }
-  reporter.EndProgress();
+  reporter.UpdateProgress(restorer.stats.bytes, restorer.stats.files);  // the final figures
+  reporter.FinishProgress();
   if (!matched && only.empty()) {
     return UsageError(TrFormat("backup {} holds no files to restore", snapshot.id));
   }

@@ -4,6 +4,7 @@
 #include "backup_copy.hpp"
 #include "backup_db.hpp"
 #include "hook_settings.hpp"
+#include "stale_temps.hpp"
 #include "velin/backup/archiver.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/version.hpp"
@@ -79,6 +80,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   ctx.stats().backup_id = s.id;
   ctx.stats().summary = "backup " + s.id + ": " + std::to_string(s.stats.files) + " files, " +
                         std::to_string(s.stats.bytes_added) + " bytes added";
+  RemoveStaleTemps(ctx, *r.backend);  // what killed writers left behind (stale_temps.hpp)
   // The snapshot is committed: whatever happens offsite, the local backup stands.
   auto offsite = CopyOffsite(ctx, flags.repo, s.id);
   // --continue-on-error: the snapshot is committed, records the missing database, exit 1.

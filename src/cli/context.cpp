@@ -218,7 +218,9 @@ int Run(int argc, char** argv) {
                  "Config file (default: velin.toml here or in a parent)");
   app.add_flag("--json", ctx.global.json, "Print one JSON document on stdout");
   app.add_flag("--yes,-y", ctx.global.yes, "Answer yes to confirmations");
-  app.add_flag("-q,--quiet", ctx.global.quiet, "Print only errors and results");
+  app.add_flag("-q,--quiet", ctx.global.quiet,
+               "Print nothing on success but what a listing asks for (warnings, errors: stderr; "
+               "--json: its document)");
   app.add_flag("-v,--verbose", ctx.global.verbose, "Print debug detail on stderr");
   app.require_subcommand(1);
   app.fallthrough();
