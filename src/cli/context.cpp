@@ -151,6 +151,7 @@ void Context::Execute(const std::function<Status()>& body, bool needs_config) {
     exit_code_ = 0;
     spdlog::info("{}: done", CommandPath());
   }
+  out().Flush();  // the one JSON document (output/console.hpp)
 }
 
 Result<bool> Context::Confirm(const std::string& question) {

@@ -163,9 +163,22 @@ void Console::Warn(std::string_view message) {
 
 void Console::Json(const nlohmann::json& document) {
   std::lock_guard lock(mu_);
-  if (options_.mode != Mode::kJson || json_printed_) return;
+  if (options_.mode != Mode::kJson || json_taken_) return;
+  json_taken_ = true;
+  json_pending_ = document;
+}
+
+void Console::Flush() {
+  std::lock_guard lock(mu_);
+  FlushLocked();
+}
+
+Console::~Console() { Flush(); }
+
+void Console::FlushLocked() {
+  if (!json_taken_ || json_printed_) return;
   json_printed_ = true;
-  std::string text = document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string text = json_pending_.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   std::fprintf(out_, "%s\n", text.c_str());
   std::fflush(out_);
 }
@@ -179,12 +192,12 @@ void Console::Fail(const Error& error) {
   std::fprintf(err_, "%s%s\n", prefix.c_str(), error.message.c_str());
   std::fflush(err_);
   if (options_.mode == Mode::kJson && !json_printed_) {
-    json_printed_ = true;
-    nlohmann::json doc = failure_fields_;
+    // The command's own document when it made one, else what AttachToFailure gathered.
+    nlohmann::json doc = json_taken_ && json_pending_.is_object() ? json_pending_ : failure_fields_;
     doc["error"] = {{"message", error.message}, {"exit_code", static_cast<int>(error.code)}};
-    std::fprintf(out_, "%s\n",
-                 doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    std::fflush(out_);
+    json_pending_ = std::move(doc);
+    json_taken_ = true;
+    FlushLocked();
   }
 }
 

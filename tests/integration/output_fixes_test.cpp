@@ -144,6 +144,23 @@ TEST(OutputFixesTest, StatusJsonIsOneDocumentOnEveryPath) {
   EXPECT_TRUE(OneDocument(broken).contains("error"));
 }
 
+// A command that fails after it made its document (the backup is committed, then after_backup
+// fails): still one document, the backup's, with the error in it.
+TEST(OutputFixesTest, CreateJsonCarriesAFailureAfterTheCommit) {
+  BackupApp app({"storage"}, "prune_after_create = false");
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  RunOptions o;
+  o.env["VELIN_HOOKS_AFTER_BACKUP"] = "exit 4";
+  RunResult r = app.Run({"backup", "create", "--json"}, o);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  nlohmann::json j = OneDocument(r);
+  EXPECT_TRUE(j["id"].is_string()) << j;
+  EXPECT_EQ(j["error"]["exit_code"], 1) << j;
+  EXPECT_NE(j["error"]["message"].get<std::string>().find("hooks.after_backup failed"),
+            std::string::npos)
+      << j;
+}
+
 TEST(OutputFixesTest, VerifyOfAnEmptyRepositorySaysSo) {
   BackupApp app;
   ASSERT_EQ(app.Run({"backup", "init"}).exit_code, 0);

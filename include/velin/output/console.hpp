@@ -54,11 +54,16 @@ class Console : public Reporter {
   // A line of a listing or table (never shown in JSON mode, shown even when quiet).
   void Line(std::string_view text);
   // The command's JSON document (JSON mode only; ignored otherwise). At most one per run: a
-  // second call is ignored, so stdout always holds exactly one document.
+  // second call is ignored, so stdout always holds exactly one document. It is printed by
+  // Flush() (or Fail()), so that a command failing after it still prints one document.
   void Json(const nlohmann::json& document);
-  // The final error: one line on stderr; in JSON mode also {"error": ...} on stdout unless the
-  // command already printed its document (which then says what failed itself, e.g. status).
+  // The final error: one line on stderr; in JSON mode also on stdout, as {"error": ...} in the
+  // command's document when it made one (a create whose after_backup hook failed), else alone.
   void Fail(const Error& error);
+  // Prints the JSON document, if one is waiting. Context::Execute calls it when the command
+  // ends; the destructor too.
+  void Flush();
+  ~Console() override;
   // More members for the JSON document Fail() prints (a fleet command's per-host results),
   // so that a failed command still prints one document.
   void AttachToFailure(nlohmann::json fields);
@@ -70,6 +75,9 @@ class Console : public Reporter {
 
   ConsoleOptions options_;
   nlohmann::json failure_fields_ = nlohmann::json::object();
+  void FlushLocked();
+  nlohmann::json json_pending_;  // the document Json() was given, until Flush()
+  bool json_taken_ = false;      // Json() or Fail() made this run's document
   bool json_printed_ = false;
   FILE* out_;
   FILE* err_;

@@ -16,6 +16,7 @@ class Captured {
   explicit Captured(ConsoleOptions options)
       : out_(std::tmpfile()), err_(std::tmpfile()), console_(options, out_, err_) {}
   ~Captured() {
+    console_.Flush();  // before the streams close
     std::fclose(out_);
     std::fclose(err_);
   }
@@ -77,6 +78,8 @@ TEST(Console, JsonModePrintsOnlyTheDocument) {
   c.console().Line("a table row");
   c.console().Warn("careful");
   c.console().Json({{"id", "20261124-1430-full"}, {"files", 3}});
+  EXPECT_EQ(c.out(), "");  // printed when the command ends
+  c.console().Flush();
   auto doc = nlohmann::json::parse(c.out());
   EXPECT_EQ(doc["id"], "20261124-1430-full");
   EXPECT_EQ(doc["files"], 3);
@@ -117,9 +120,21 @@ TEST(Console, JsonModePrintsOneDocumentWhateverFollows) {
   c.console().Json({{"ok", false}, {"error", {{"message", "stale"}, {"exit_code", 1}}}});
   c.console().Json({{"second", true}});
   c.console().Fail(Error{ExitCode::kFailed, "stale", 0});
+  c.console().Flush();
   auto doc = nlohmann::json::parse(c.out());  // throws on a second document
   EXPECT_EQ(doc["ok"], false);
+  EXPECT_EQ(doc["error"]["message"], "stale");
   EXPECT_EQ(c.err(), "error: stale\n");
+}
+
+TEST(Console, AFailureAfterTheDocumentGoesIntoIt) {
+  Captured c(Options(Mode::kJson, false));
+  c.console().Json({{"id", "20261124-1430-full"}});
+  c.console().Fail(Error{ExitCode::kFailed, "hooks.after_backup failed", 0});
+  c.console().Flush();
+  auto doc = nlohmann::json::parse(c.out());
+  EXPECT_EQ(doc["id"], "20261124-1430-full");
+  EXPECT_EQ(doc["error"]["exit_code"], 1);
 }
 
 TEST(Console, ProgressStartsWithoutFakeFiguresAndFinishesAtOneHundredPercent) {
