@@ -158,7 +158,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
     }
     snapshot.sources.push_back(std::move(*source));
   }
-  reporter.EndProgress();
+  reporter.FinishProgress();
   if (walk.unstored_xattr_files() > 0) {
     reporter.Warn(TrFormat(
         "{} files and directories have extended attributes (ACLs among them) that repository "

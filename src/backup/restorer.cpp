@@ -817,7 +817,8 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
       return tl::unexpected(st.error());
     }
   }
-  reporter.EndProgress();
+  reporter.UpdateProgress(restorer.stats.bytes, restorer.stats.files);  // the final figures
+  reporter.FinishProgress();
   // One flush of the target's file system for the whole restore instead of an fsync per file.
   VELIN_TRY(env.SyncFileSystem(*root));
   RestoreStats stats = restorer.stats;

@@ -127,7 +127,7 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
     VELIN_TRY(destination.backend().Put(name, bytes));
     copier.stats().snapshots_copied++;
   }
-  reporter.EndProgress();
+  reporter.FinishProgress();
   CopyStats stats = copier.stats();
   stats.packs_written = copier.packs_written();
   return stats;

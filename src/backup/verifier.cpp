@@ -80,7 +80,7 @@ class Verifier {
     for (auto& r : results) {
       for (auto& line : r.problems) report.problems.push_back(std::move(line));
     }
-    reporter_.EndProgress();
+    reporter_.FinishProgress();
   }
 
   VerifyReport report;

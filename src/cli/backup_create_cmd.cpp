@@ -5,6 +5,7 @@
 #include "backup_copy.hpp"
 #include "backup_db.hpp"
 #include "hook_settings.hpp"
+#include "stale_temps.hpp"
 #include "velin/backup/archiver.hpp"
 #include "velin/cli/create_plan.hpp"
 #include "velin/core/i18n.hpp"
@@ -104,6 +105,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   ctx.stats().backup_id = s.id;
   ctx.stats().summary = "backup " + s.id + ": " + std::to_string(s.stats.files) + " files, " +
                         std::to_string(s.stats.bytes_added) + " bytes added";
+  RemoveStaleTemps(ctx, *r.backend);  // what killed writers left behind (stale_temps.hpp)
   // The snapshot is committed: whatever happens offsite, the local backup stands.
   Result<std::optional<backup::CopyStats>> offsite = std::optional<backup::CopyStats>();
   if (!plan.offsite.empty()) offsite = CopyOffsite(ctx, flags.repo, s.id);

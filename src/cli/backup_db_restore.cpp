@@ -77,7 +77,7 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
   if (target.empty() && !confirmed) {
     VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Replace {} with the one from backup {}?",
                                                 driver->Describe(), snapshot.id)));
-    if (!yes) return Failure(std::string(Tr("restore cancelled")));
+    if (!yes) return CancelledError(std::string(Tr("restore cancelled; nothing was changed")));
   }
   // Every chunk is checked before the live database is touched: a damaged repository must
   // not leave a half-restored database behind (MariaDB's client cannot roll back).
@@ -110,7 +110,11 @@ Status RunRestoreTest(Context& ctx, db::Driver& driver, repo::Repository& repo,
     int64_t n = it == got.end() ? -1 : it->second;
     tables.push_back(
         {{"name", t.name}, {"recorded", t.rows}, {"restored", n}, {"ok", n == t.rows}});
-    out.Line(NoTr(fmt::format("  {} {:<40} {:>12} {:>12}", n == t.rows ? "✓" : "✗", t.name, t.rows,
+    // Symbols on a terminal only; words elsewhere (cron mails, logs), like every other line.
+    const bool symbols = out.mode() == output::Mode::kTerminal;
+    const std::string mark =
+        symbols ? (n == t.rows ? "✓" : "✗") : std::string(n == t.rows ? Tr("ok") : Tr("differs"));
+    out.Line(NoTr(fmt::format("  {:<3} {:<40} {:>12} {:>12}", mark, t.name, t.rows,
                               n < 0 ? std::string(Tr("missing")) : std::to_string(n))));
   }
   report["tables"] = tables;

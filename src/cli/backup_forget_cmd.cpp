@@ -6,8 +6,6 @@
 // are in docs/operations.md, "Retention".
 #include <fmt/format.h>
 
-#include <ctime>
-
 #include "backup_common.hpp"
 #include "velin/backup/forget.hpp"
 #include "velin/core/i18n.hpp"
@@ -38,23 +36,10 @@ backup::RetentionRules RulesOf(const config::Config& cfg) {
           cfg.rollback.keep_transaction_backups};
 }
 
-// Local time, minutes: the rules count local days, so the listing shows local times.
-std::string LocalMinute(std::chrono::system_clock::time_point tp) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(tp);
-  std::tm tm{};
-  ::localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
-}
-
-std::string UtcIso(std::chrono::system_clock::time_point tp) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(tp);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+// Times as everywhere (docs/cli.md, "Times"): local in the listing (the rules count local
+// days), UTC in JSON.
+int64_t UnixSeconds(std::chrono::system_clock::time_point tp) {
+  return std::chrono::duration_cast<std::chrono::seconds>(tp.time_since_epoch()).count();
 }
 
 // "retention_days 42, keep_daily 7": the rules in force, as written in velin.toml.
@@ -84,7 +69,7 @@ nlohmann::json ToJson(const backup::ForgetResult& result, const backup::Retentio
       list.push_back({{"id", d.id},
                       {"host", g.host},
                       {"app", g.app},
-                      {"time", UtcIso(d.time)},
+                      {"time", output::FormatUtcTime(UnixSeconds(d.time))},
                       {"keep", d.keep},
                       {"reasons", reasons}});
       ids.push_back(d.id);
@@ -124,10 +109,12 @@ void PrintHuman(output::Console& out, const backup::ForgetResult& result,
       ++total;
       if (d.keep) {
         ++kept;
-        out.Line(NoTr(fmt::format("  {:<8} {:<26} {}  {}", Tr("keep"), d.id, LocalMinute(d.time),
+        out.Line(NoTr(fmt::format("  {:<8} {:<26} {}  {}", Tr("keep"), d.id,
+                                  output::FormatLocalTime(UnixSeconds(d.time)),
                                   backup::DescribeReasons(d, rules))));
       } else {
-        out.Line(NoTr(fmt::format("  {:<8} {:<26} {}", Tr("forget"), d.id, LocalMinute(d.time))));
+        out.Line(NoTr(fmt::format("  {:<8} {:<26} {}", Tr("forget"), d.id,
+                                  output::FormatLocalTime(UnixSeconds(d.time)))));
       }
     }
   }

@@ -32,6 +32,11 @@ Status RunList(Context& ctx, const ListFlags& flags) {
   for (auto& s : all) {
     if (filter.Matches(s)) snapshots.push_back(std::move(s));
   }
+  // Oldest first by time, not by id text ("…-incr" sorts after a newer "…-full-2"); equal times
+  // by the id's numeric suffix, as forget and `latest` order them.
+  std::stable_sort(snapshots.begin(), snapshots.end(), [](const auto& a, const auto& b) {
+    return repo::SnapshotNewer(b.unix_time, b.id, a.unix_time, a.id);
+  });
   const size_t others = all.size() - snapshots.size();
   output::Console& out = ctx.out();
   for (const auto& d : damage) out.Warn(TrFormat("{}: {}", d.object, d.message));
@@ -45,7 +50,7 @@ Status RunList(Context& ctx, const ListFlags& flags) {
         if (src.kind == repo::SourceKind::kStream) streams[src.name] = src.metadata;
       }
       list.push_back({{"id", s.id},
-                      {"time", s.time},
+                      {"time", output::FormatUtcTime(s.unix_time)},
                       {"strategy", std::string(repo::StrategyName(s.strategy))},
                       {"parent", s.parent},
                       {"host", s.host},
@@ -89,10 +94,11 @@ Status RunList(Context& ctx, const ListFlags& flags) {
   for (const auto& s : snapshots) {
     std::string sources;
     for (const auto& src : s.sources) sources += (sources.empty() ? "" : ", ") + src.name;
-    std::string line = fmt::format(
-        "  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}", s.id, s.time, s.host,
-        s.app.empty() ? "-" : s.app, Tr(repo::StrategyName(s.strategy)), s.stats.files,
-        output::FormatBytes(s.stats.bytes), output::FormatBytes(s.stats.bytes_added), sources);
+    std::string line = fmt::format("  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}",
+                                   s.id, output::FormatLocalTime(s.unix_time), s.host,
+                                   s.app.empty() ? "-" : s.app, Tr(repo::StrategyName(s.strategy)),
+                                   s.stats.files, output::FormatBytes(s.stats.bytes),
+                                   output::FormatBytes(s.stats.bytes_added), sources);
     if (const std::string txn = backup::TransactionOf(s); !txn.empty()) {
       line += fmt::format("  {} ({})", txn, backup::TransactionVersionOf(s));
     }

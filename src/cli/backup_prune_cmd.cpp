@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "backup_common.hpp"
+#include "stale_temps.hpp"
 #include "velin/backup/forget.hpp"
 #include "velin/backup/pruner.hpp"
 #include "velin/core/i18n.hpp"
@@ -61,6 +62,7 @@ Status RunPrune(Context& ctx, const PruneFlags& flags) {
   options.repack_threshold = cfg->backup.repack_threshold;
   options.dry_run = flags.dry_run;
   VELIN_ASSIGN(auto result, backup::Prune(*r.repo, ctx.env(), options, out));
+  if (!flags.dry_run) RemoveStaleTemps(ctx, *r.backend);  // stale_temps.hpp
   if (out.json()) {
     out.Json(ToJson(result, flags.dry_run));
   } else {

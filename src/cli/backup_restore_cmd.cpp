@@ -83,6 +83,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   if (with_db && !ctx.global.database_url.empty() && cfg->database.driver == "sqlite") {
     VELIN_TRY(io::CreateDirs(ctx.env(), io::Dirname(cfg->database.path)));
   }
+  bool db_confirmed = false;  // the in-place question named the database too
   backup::RestoreOptions options;
   options.only = flags.only;
   options.include = flags.include;
@@ -95,10 +96,21 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   if (flags.target.empty()) {
     options.target = cfg->app.root;
     options.in_place = true;
-    VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Restore backup {} in place into {}, overwriting "
-                                                "files there?",
-                                                id, options.target)));
-    if (!yes) return Failure(std::string(Tr("restore cancelled")));
+    // One question for everything the restore overwrites: the files and, when the backup holds
+    // one and no --database redirects it, the configured database.
+    std::string question = TrFormat("Restore backup {} in place into {}, overwriting files there?",
+                                    id, options.target);
+    if (with_db && flags.database.empty()) {
+      VELIN_ASSIGN(db::ConnectionOptions db_options, DatabaseConnectionOptions(*cfg));
+      VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(db_options));
+      question = TrFormat(
+          "Restore backup {} in place into {}, overwriting files there, and replace {} with the "
+          "one in the backup?",
+          id, options.target, driver->Describe());
+    }
+    VELIN_ASSIGN(bool yes, ctx.Confirm(question));
+    if (!yes) return CancelledError(std::string(Tr("restore cancelled; nothing was changed")));
+    db_confirmed = true;
   } else if (flags.target[0] == '/') {
     options.target = flags.target;
   } else {
@@ -109,7 +121,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   out.Begin(output::Icon::kRestore, TrFormat("Restoring backup {}...", id));
   VELIN_ASSIGN(backup::RestoreStats st,
                backup::RestoreSnapshot(*r.repo, snapshot, ctx.env(), out, options));
-  if (with_db) VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database));
+  if (with_db) VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, db_confirmed));
   if (out.json()) {
     out.Json({{"id", id},
               {"target", options.target},

@@ -149,14 +149,19 @@ nlohmann::json ToJson(const Facts& f) {
     newest = {{"id", f.newest->id},
               {"host", f.newest->host},
               {"app", f.newest->app},
-              {"time", f.newest->time},
+              {"time", output::FormatUtcTime(f.newest->unix_time)},
               {"age_seconds", f.now - f.newest->unix_time}};
   }
   nlohmann::json verify = nullptr;
   if (f.verify) {
+    // last_time and last_ok_time are Unix seconds (kept for scripts that read them); the
+    // *_utc strings are the RFC 3339 times every other JSON time is (docs/cli.md, "Times").
+    auto utc = [](int64_t t) { return t > 0 ? nlohmann::json(output::FormatUtcTime(t)) : nullptr; };
     verify = {{"last_time", f.verify->last_time},
+              {"last_time_utc", utc(f.verify->last_time)},
               {"last_ok", f.verify->last_ok},
-              {"last_ok_time", f.verify->last_ok_time}};
+              {"last_ok_time", f.verify->last_ok_time},
+              {"last_ok_time_utc", utc(f.verify->last_ok_time)}};
   }
   const nlohmann::json host =
       f.filter.all ? nlohmann::json(nullptr) : nlohmann::json(f.filter.host);
@@ -212,7 +217,13 @@ Status RunStatus(Context& ctx, const StatusFlags& flags) {
   VELIN_ASSIGN(Facts facts, Gather(ctx, flags));
   Judge(*cfg, facts);
   if (ctx.out().json()) {
-    ctx.out().Json(ToJson(facts));
+    // One document on every path: a failing status carries its error in it, as Fail() would.
+    nlohmann::json doc = ToJson(facts);
+    if (!facts.problems.empty()) {
+      doc["error"] = {{"message", facts.problems.front()},
+                      {"exit_code", static_cast<int>(ExitCode::kFailed)}};
+    }
+    ctx.out().Json(doc);
   } else {
     PrintHuman(ctx.out(), facts);
   }

@@ -28,7 +28,7 @@ Status RunUnlock(Context& ctx, const UnlockFlags& flags) {
   if (!flags.stale_only && !doomed.empty()) {
     VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Remove all {} lock(s) of {}, including live ones?",
                                                 doomed.size(), r.backend->Location())));
-    if (!yes) return Failure(std::string(Tr("unlock cancelled; no lock removed")));
+    if (!yes) return CancelledError(std::string(Tr("unlock cancelled; no lock removed")));
   }
   nlohmann::json removed = nlohmann::json::array();
   for (const auto& l : doomed) {

@@ -51,6 +51,21 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
     return DamageError(TrFormat("verify found {} problem(s) in {}: {}", report.problems.size(),
                                 r.backend->Location(), report.problems.front()));
   }
+  // An empty repository: nothing was checked, and saying "0 backup(s) intact" would read as a
+  // pass. A warning (stderr: cron mails it) and exit 0, as for restic's check of an empty
+  // repository; nothing is recorded, so `backup status` does not count it as a verify.
+  if (report.snapshots.empty()) {
+    out.Warn(TrFormat("no backups to verify in {}", r.backend->Location()));
+    if (out.json()) {
+      out.Json({{"ok", true},
+                {"restore_test", nlohmann::json::object()},
+                {"backups", report.snapshots},
+                {"blobs", report.blobs_checked},
+                {"packs", report.packs_checked},
+                {"bytes", report.bytes_checked}});
+    }
+    return Ok();
+  }
   nlohmann::json restore_test = nlohmann::json::object();
   if (flags.restore_test) {
     Status rt =
@@ -59,7 +74,13 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
       record(false);
       ctx.stats().event = "restore-test-failed";  // [notify]
     }
-    if (!rt && out.json()) out.Json({{"ok", false}, {"restore_test", restore_test}});
+    if (!rt && out.json()) {
+      out.Json(
+          {{"ok", false},
+           {"restore_test", restore_test},
+           {"error",
+            {{"message", rt.error().message}, {"exit_code", static_cast<int>(rt.error().code)}}}});
+    }
     VELIN_TRY(rt);
   }
   record(true);

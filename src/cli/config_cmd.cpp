@@ -1,4 +1,6 @@
 // velin config check: validates velin.toml and prints the resolved configuration.
+#include <cerrno>
+
 #include "velin/cli/context.hpp"
 #include "velin/config/describe.hpp"
 #include "velin/core/i18n.hpp"
@@ -35,6 +37,53 @@ std::vector<IncludeLink> IncludeLinks(io::Env& env, const config::Config& cfg) {
   return links;
 }
 
+// The include paths that do not exist (a typo, a NAS not mounted): valid TOML, but a backup of
+// them saves nothing. Each with the line of velin.toml that names it, when one does.
+struct MissingInclude {
+  std::string include;
+  std::string path;  // absolute
+  int line = 0;      // 0: not found in the file (an environment override)
+};
+
+// The first line after [backup] that holds `include` as a TOML string; 0 when none does.
+int LineNaming(const std::string& text, const std::string& include) {
+  bool in_backup = false;
+  int number = 0;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    start = end + 1;
+    ++number;
+    const size_t first = line.find_first_not_of(" \t");
+    if (first != std::string::npos && line[first] == '[') {
+      in_backup = line.compare(first, 8, "[backup]") == 0;
+      continue;
+    }
+    if (in_backup && (line.find('"' + include + '"') != std::string::npos ||
+                      line.find('\'' + include + '\'') != std::string::npos)) {
+      return number;
+    }
+  }
+  return 0;
+}
+
+std::vector<MissingInclude> MissingIncludes(io::Env& env, const config::Config& cfg) {
+  std::vector<MissingInclude> missing;
+  std::string text;
+  if (!cfg.file.empty()) {
+    if (auto read = env.ReadFile(cfg.file)) text = std::move(*read);
+  }
+  for (const auto& include : cfg.backup.include) {
+    if (include == "db" || include.empty()) continue;
+    const std::string abs = include[0] == '/' ? include : io::JoinPath(cfg.app.root, include);
+    auto info = env.Stat(abs);
+    if (info || info.error().sys_errno != ENOENT) continue;
+    missing.push_back({include, abs, LineNaming(text, include)});
+  }
+  return missing;
+}
+
 }  // namespace
 
 void RegisterConfigCommands(CLI::App& app, Context& ctx) {
@@ -52,15 +101,29 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
       }
       output::Console& out = ctx.out();
       std::vector<IncludeLink> links = IncludeLinks(ctx.env(), *cfg);
+      const std::vector<MissingInclude> missing = MissingIncludes(ctx.env(), *cfg);
+      for (const auto& m : missing) {
+        const std::string where = m.line > 0 ? cfg->file + ":" + std::to_string(m.line) : cfg->file;
+        out.Warn(
+            TrFormat("{}: backup.include '{}' does not exist ({}); a backup saves nothing of it",
+                     where, m.include, m.path));
+      }
       if (out.json()) {
         nlohmann::json list = nlohmann::json::array();
         for (const auto& l : links) {
           list.push_back({{"include", l.include}, {"path", l.path}, {"target", l.target}});
         }
+        nlohmann::json absent = nlohmann::json::array();
+        for (const auto& m : missing) {
+          absent.push_back({{"include", m.include},
+                            {"path", m.path},
+                            {"line", m.line > 0 ? nlohmann::json(m.line) : nullptr}});
+        }
         out.Json({{"file", cfg->file},
                   {"valid", true},
                   {"config", config::ConfigToJson(*cfg)},
-                  {"include_links", list}});
+                  {"include_links", list},
+                  {"missing_includes", absent}});
         return Ok();
       }
       out.Done(TrFormat("Configuration {} is valid", cfg->file));

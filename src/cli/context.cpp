@@ -215,6 +215,7 @@ void Context::Execute(const std::function<Status()>& body, bool needs_config) {
     exit_code_ = 0;
     spdlog::info("{}: done", CommandPath());
   }
+  out().Flush();  // the one JSON document (output/console.hpp)
 }
 
 Result<bool> Context::Confirm(const std::string& question) {
@@ -247,7 +248,9 @@ void BuildCommandTree(CLI::App& app, Context& ctx) {
                  "Config file (default: velin.toml here or in a parent)");
   app.add_flag("--json", ctx.global.json, "Print one JSON document on stdout");
   app.add_flag("--yes,-y", ctx.global.yes, "Answer yes to confirmations");
-  app.add_flag("-q,--quiet", ctx.global.quiet, "Print only errors and results");
+  app.add_flag("-q,--quiet", ctx.global.quiet,
+               "Print nothing on success but what a listing asks for (warnings, errors: stderr; "
+               "--json: its document)");
   app.add_flag("-v,--verbose", ctx.global.verbose, "Print debug detail on stderr");
   AddRepositoryFlags(app, ctx);
   app.require_subcommand(1);

@@ -901,6 +901,20 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"Argument list too long", "Die Argumentliste ist zu lang"},
       {"Numerical result out of range",
        "Das numerische Ergebnis ist außerhalb des gültigen Bereichs"},
+      // Output fixes (issue 21, item 11).
+      {"no backups to verify in {}", "keine Backups zu prüfen in {}"},
+      {"{}: backup.include '{}' does not exist ({}); a backup saves nothing of it",
+       "{}: backup.include '{}' existiert nicht ({}); ein Backup sichert davon nichts"},
+      {"starting…", "startet…"},
+      {"differs", "abweichend"},
+      {"Restore backup {} in place into {}, overwriting files there, and replace {} with the "
+       "one in the backup?",
+       "Backup {} direkt nach {} wiederherstellen, die Dateien dort überschreiben und {} durch "
+       "die aus dem Backup ersetzen?"},
+      {"could not remove abandoned temp files in {}: {}",
+       "konnte verwaiste temporäre Dateien in {} nicht entfernen: {}"},
+      {"restore cancelled; nothing was changed",
+       "Wiederherstellung abgebrochen; nichts wurde geändert"},
   };
   return kTable;
 }

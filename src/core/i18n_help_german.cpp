@@ -169,6 +169,10 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
       {"Print one JSON document on stdout", "Ein JSON-Dokument auf stdout ausgeben"},
       {"Answer yes to confirmations", "Rückfragen mit Ja beantworten"},
       {"Print only errors and results", "Nur Fehler und Ergebnisse ausgeben"},
+      {"Print nothing on success but what a listing asks for (warnings, errors: stderr; "
+       "--json: its document)",
+       "Bei Erfolg nichts ausgeben außer dem, was eine Auflistung verlangt (Warnungen, Fehler: "
+       "stderr; --json: sein Dokument)"},
       {"Print debug detail on stderr", "Debug-Details auf stderr ausgeben"},
       {"Deploy versions and roll them back", "Versionen ausrollen und zurücksetzen"},
       {"Run begin, to-version, commit, rollback or status on every host of [fleet]",

@@ -1,6 +1,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <fstream>
 #include <random>
 
 #include "velin/core/i18n.hpp"
@@ -35,10 +37,45 @@ std::string JoinPath(std::string_view a, std::string_view b) {
   return out;
 }
 
+namespace {
+
+std::string FirstLineOf(const char* path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return "";
+  return line;
+}
+
+}  // namespace
+
+const std::string& ProcessSpaceTag() {
+  static const std::string kTag = [] {
+    const std::string boot = FirstLineOf("/proc/sys/kernel/random/boot_id");
+    char ns[128] = {};
+    const ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+    if (boot.empty() || n <= 0) return std::string();
+    char host[256] = {};
+    (void)::gethostname(host, sizeof host - 1);
+    std::string machine = FirstLineOf("/etc/machine-id");
+    // FNV-1a, 64 bits, of everything that makes a pid mean one process; 32 of them shown.
+    uint64_t h = 1469598103934665603ull;
+    for (const std::string& part :
+         {boot, std::string(ns, static_cast<size_t>(n)), std::string(host), machine}) {
+      for (unsigned char c : part) h = (h ^ c) * 1099511628211ull;
+      h = (h ^ 0xff) * 1099511628211ull;
+    }
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(h ^ (h >> 32)));
+    return std::string(hex);
+  }();
+  return kTag;
+}
+
 Status WriteFileDurably(Env& env, const std::string& path, std::string_view data, uint32_t mode) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string temp =
-      path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000);
+  const std::string& tag = ProcessSpaceTag();
+  std::string temp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
+                     (tag.empty() ? std::string("x") : tag) + "-" + std::to_string(rng() % 1000000);
   WriteOptions options;
   options.mode = mode;
   options.exclusive = true;

@@ -110,6 +110,8 @@ std::string FailureKind(const Error& error) {
       return "damage";
     case ExitCode::kHealthFailed:
       return "health";
+    case ExitCode::kCancelled:
+      return "cancelled";
     case ExitCode::kOk:
     case ExitCode::kFailed:
       break;

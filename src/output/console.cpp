@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
@@ -68,6 +70,31 @@ std::string FormatBytes(uint64_t bytes) {
                               : "%.0f %s",
                 value, kUnits[unit]);
   return buf;
+}
+
+namespace {
+
+std::string FormatTime(int64_t unix_seconds, bool utc, const char* format) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  if (utc) {
+    ::gmtime_r(&t, &tm);
+  } else {
+    ::localtime_r(&t, &tm);
+  }
+  char buf[40];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string FormatLocalTime(int64_t unix_seconds) {
+  return FormatTime(unix_seconds, false, "%Y-%m-%d %H:%M:%S");
+}
+
+std::string FormatUtcTime(int64_t unix_seconds) {
+  return FormatTime(unix_seconds, true, "%Y-%m-%dT%H:%M:%SZ");
 }
 
 Console::Console(ConsoleOptions options, FILE* out, FILE* err)
@@ -135,8 +162,22 @@ void Console::Warn(std::string_view message) {
 
 void Console::Json(const nlohmann::json& document) {
   std::lock_guard lock(mu_);
-  if (options_.mode != Mode::kJson) return;
-  std::string text = document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (options_.mode != Mode::kJson || json_taken_) return;
+  json_taken_ = true;
+  json_pending_ = document;
+}
+
+void Console::Flush() {
+  std::lock_guard lock(mu_);
+  FlushLocked();
+}
+
+Console::~Console() { Flush(); }
+
+void Console::FlushLocked() {
+  if (!json_taken_ || json_printed_) return;
+  json_printed_ = true;
+  std::string text = json_pending_.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   std::fprintf(out_, "%s\n", text.c_str());
   std::fflush(out_);
 }
@@ -149,12 +190,13 @@ void Console::Fail(const Error& error) {
   if (options_.color && ::isatty(fileno(err_))) prefix = Paint(prefix, kRed);
   std::fprintf(err_, "%s%s\n", prefix.c_str(), error.message.c_str());
   std::fflush(err_);
-  if (options_.mode == Mode::kJson) {
-    nlohmann::json doc = failure_fields_;
+  if (options_.mode == Mode::kJson && !json_printed_) {
+    // The command's own document when it made one, else what AttachToFailure gathered.
+    nlohmann::json doc = json_taken_ && json_pending_.is_object() ? json_pending_ : failure_fields_;
     doc["error"] = {{"message", error.message}, {"exit_code", static_cast<int>(error.code)}};
-    std::fprintf(out_, "%s\n",
-                 doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    std::fflush(out_);
+    json_pending_ = std::move(doc);
+    json_taken_ = true;
+    FlushLocked();
   }
 }
 
@@ -169,8 +211,11 @@ void Console::StartProgress(std::string_view label, uint64_t total_bytes) {
   if (options_.mode != Mode::kTerminal || options_.quiet) return;
   progress_active_ = true;
   progress_drawn_ = false;
+  progress_shown_ = false;
   progress_label_ = std::string(label);
   progress_total_ = total_bytes;
+  progress_bytes_ = 0;
+  progress_items_ = 0;
   progress_start_ = std::chrono::steady_clock::now();
   progress_last_draw_ = {};
 }
@@ -178,14 +223,28 @@ void Console::StartProgress(std::string_view label, uint64_t total_bytes) {
 void Console::UpdateProgress(uint64_t done_bytes, uint64_t done_items) {
   std::lock_guard lock(mu_);
   if (!progress_active_) return;
+  progress_bytes_ = done_bytes;
+  progress_items_ = done_items;
   auto now = std::chrono::steady_clock::now();
   if (now - progress_last_draw_ < std::chrono::milliseconds(100)) return;
   progress_last_draw_ = now;
-  double seconds = std::chrono::duration<double>(now - progress_start_).count();
-  uint64_t rate = seconds > 0.05 ? static_cast<uint64_t>(done_bytes / seconds) : 0;
+  DrawProgressLocked(false);
+}
+
+// One frame: "Backing up [████░░] 42% 1.2 MiB/3.0 MiB  17 files  5.1 MiB/s". Until a rate can
+// be measured (the first 50 ms, or nothing done yet) the figures after the bytes say
+// "starting…" instead of a meaningless "0 files  0 B/s". The final frame is the completed
+// work: 100 % (the total may have been an estimate, e.g. the parent backup's size).
+void Console::DrawProgressLocked(bool final) {
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - progress_start_).count();
+  const bool measured = seconds > 0.05 && progress_bytes_ > 0;
+  const uint64_t total = progress_total_;
   std::string line = progress_label_ + " ";
-  if (progress_total_ > 0) {
-    double fraction = std::min(1.0, static_cast<double>(done_bytes) / progress_total_);
+  if (total > 0) {
+    double fraction =
+        final ? 1.0
+              : std::min(1.0, static_cast<double>(progress_bytes_) / static_cast<double>(total));
     constexpr int kWidth = 24;
     int filled = static_cast<int>(fraction * kWidth);
     line += "[";
@@ -193,19 +252,42 @@ void Console::UpdateProgress(uint64_t done_bytes, uint64_t done_items) {
     char pct[16];
     std::snprintf(pct, sizeof pct, "] %3d%% ", static_cast<int>(fraction * 100));
     line += pct;
-    line += FormatBytes(done_bytes) + "/" + FormatBytes(progress_total_);
+    // The final frame shows what was done: the total was an estimate (the parent backup's
+    // size, the whole backup for a partial restore).
+    line += final ? FormatBytes(progress_bytes_)
+                  : FormatBytes(progress_bytes_) + "/" + FormatBytes(total);
   } else {
-    line += FormatBytes(done_bytes);
+    line += FormatBytes(progress_bytes_);
   }
-  line += "  " + TrFormat("{} files", done_items) + "  " + FormatBytes(rate) + "/s";
+  if (measured || final) {
+    const uint64_t rate =
+        seconds > 0.05 ? static_cast<uint64_t>(static_cast<double>(progress_bytes_) / seconds) : 0;
+    line += "  " + TrFormat("{} files", progress_items_);
+    if (rate > 0) line += "  " + FormatBytes(rate) + "/s";
+  } else {
+    line += "  " + std::string(Tr("starting…"));
+  }
   std::fprintf(out_, "\r\033[K%s", line.c_str());
   std::fflush(out_);
   progress_drawn_ = true;
+  progress_shown_ = true;
 }
 
 void Console::EndProgress() {
   std::lock_guard lock(mu_);
   ClearProgressLocked();
+  progress_active_ = false;
+}
+
+void Console::FinishProgress() {
+  std::lock_guard lock(mu_);
+  // Work that was over before a first frame was due leaves no bar behind.
+  if (progress_active_ && progress_shown_) {
+    DrawProgressLocked(true);
+    std::fprintf(out_, "\n");
+    std::fflush(out_);
+    progress_drawn_ = false;  // the final frame stays on the screen
+  }
   progress_active_ = false;
 }
 

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "curl_session.hpp"
@@ -189,6 +190,55 @@ Status FileServerBackend::ListDir(const std::string& dir, const std::string& pre
                entry.name.find(kTempMarker) == std::string::npos) {
       out.push_back(ObjectInfo{std::move(rel), entry.size, entry.mtime});
     }
+  }
+  return Ok();
+}
+
+// A file server has no pids to ask: a temp upload counts as abandoned once it is older than
+// kStaleTempAge by the server's own clock — its newest lock object, written by the command that
+// sweeps (listing times may be local times read as UTC; the lock's are read the same way).
+// Without a lock object there is no such clock, and nothing is removed. A "<name>.tmp-old-…"
+// (the old object moved aside while a Put replaced it) goes only when <name> exists: without
+// it, it is the only copy.
+Result<size_t> FileServerBackend::RemoveStaleTemps() {
+  VELIN_ASSIGN(auto locks, List("locks/"));
+  int64_t now = 0;
+  for (const auto& l : locks) now = std::max(now, l.mtime);
+  size_t removed = 0;
+  if (now > 0) VELIN_TRY(SweepTemps("", now, removed));
+  return removed;
+}
+
+Status FileServerBackend::SweepTemps(const std::string& dir, int64_t now, size_t& removed) {
+  Transfer t;
+  t.url = UrlOf(RemotePath(dir), true);
+  t.what = "list " + (dir.empty() ? std::string("/") : dir);
+  auto reply = PerformWithRetries(t);
+  if (!reply) return IsNotFound(reply.error()) ? Ok() : Status(tl::unexpected(reply.error()));
+  const std::vector<ListingEntry> entries = ParseLongListing(reply->body);
+  for (const ListingEntry& entry : entries) {
+    const std::string rel = dir.empty() ? entry.name : dir + "/" + entry.name;
+    if (entry.is_directory) {
+      VELIN_TRY(SweepTemps(rel, now, removed));
+      continue;
+    }
+    const size_t marker = entry.name.find(kTempMarker);
+    if (marker == std::string::npos) continue;
+    if (entry.mtime <= 0 || now - entry.mtime <= kStaleTempAge) continue;
+    const std::string final_name = entry.name.substr(0, marker);
+    if (entry.name.compare(marker, kTempMarker.size() + 4, std::string(kTempMarker) + "old-") ==
+        0) {
+      const bool has_final = std::any_of(entries.begin(), entries.end(), [&](const auto& e) {
+        return !e.is_directory && e.name == final_name;
+      });
+      if (!has_final) continue;
+    }
+    const std::string path = RemotePath(rel);
+    bool transient = false;
+    auto gone = RunCommands({IsSftp() ? "*rm " + QuotePath(path) : "*DELE " + path},
+                            "remove stale temp " + rel, transient);
+    if (!gone) return gone;
+    ++removed;
   }
   return Ok();
 }

@@ -1,6 +1,12 @@
 #include "velin/storage/local_backend.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <ctime>
+#include <optional>
 
 #include "velin/core/i18n.hpp"
 
@@ -8,6 +14,38 @@ namespace velin::storage {
 
 namespace {
 constexpr uint64_t kDirectReadMin = 256 * 1024;
+
+// What a temp file's name says about its writer: "<name>.tmp-<pid>-<tag>-<random>"
+// (io::WriteFileDurably). nullopt for other names (an older velin's "<pid>-<random>").
+struct TempWriter {
+  int64_t pid = 0;
+  std::string tag;
+};
+
+std::optional<TempWriter> WriterOf(const std::string& file_name) {
+  const size_t marker = file_name.rfind(".tmp-");
+  if (marker == std::string::npos) return std::nullopt;
+  const std::string rest = file_name.substr(marker + 5);
+  const size_t a = rest.find('-');
+  const size_t b = a == std::string::npos ? a : rest.find('-', a + 1);
+  if (a == 0 || a == std::string::npos || b == std::string::npos || a > 10) return std::nullopt;
+  TempWriter w;
+  for (char c : rest.substr(0, a)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    w.pid = w.pid * 10 + (c - '0');
+  }
+  w.tag = rest.substr(a + 1, b - a - 1);
+  return w;
+}
+
+// A process of this process space with that pid exists (maybe another one that got the pid:
+// then the temp waits for that one to end).
+bool PidAlive(int64_t pid) {
+  if (pid <= 0) return false;
+  if (pid == ::getpid()) return true;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(io::Env& env, const std::string& root,
@@ -178,6 +216,50 @@ Status LocalBackend::Delete(const std::string& name) {
   auto s = env_.RemoveFile(path);
   ForgetOpen(name);
   if (!s && s.error().sys_errno != ENOENT) return s;
+  return Ok();
+}
+
+// Temp files of dead writers, in every directory of the repository. Ages are measured
+// against the storage's clock: the newest lock object (ours, when a command holds one), else
+// this machine's.
+Result<size_t> LocalBackend::RemoveStaleTemps() {
+  VELIN_ASSIGN(auto locks, List("locks/"));
+  int64_t now = 0;
+  for (const auto& l : locks) now = std::max(now, l.mtime);
+  if (now == 0) now = static_cast<int64_t>(::time(nullptr));
+  size_t removed = 0;
+  VELIN_TRY(SweepTemps(root_, now, removed));
+  return removed;
+}
+
+Status LocalBackend::SweepTemps(const std::string& dir, int64_t now, size_t& removed) {
+  auto entries = env_.ListDir(dir);
+  if (!entries) {
+    if (entries.error().sys_errno == ENOENT || entries.error().sys_errno == ENOTDIR) return Ok();
+    return tl::unexpected(entries.error());
+  }
+  for (const io::DirEntry& e : *entries) {
+    const std::string path = io::JoinPath(dir, e.name);
+    if (e.type == io::FileType::kDirectory) {
+      VELIN_TRY(SweepTemps(path, now, removed));
+      continue;
+    }
+    if (e.type != io::FileType::kRegular || e.name.find(".tmp-") == std::string::npos) continue;
+    const std::optional<TempWriter> writer = WriterOf(e.name);
+    const std::string& tag = io::ProcessSpaceTag();
+    bool stale = false;
+    if (writer && !tag.empty() && writer->tag == tag) {
+      stale = !PidAlive(writer->pid);  // ours to ask: its writer is gone or not
+    } else {
+      auto info = env_.Stat(path);
+      if (!info) continue;  // gone meanwhile (renamed into place, or swept by another run)
+      stale = now - info->mtime_ns / 1'000'000'000 > kStaleTempAge;
+    }
+    if (!stale) continue;
+    auto gone = env_.RemoveFile(path);
+    if (!gone && gone.error().sys_errno != ENOENT) return gone;
+    if (gone) ++removed;
+  }
   return Ok();
 }
 

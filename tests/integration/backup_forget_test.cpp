@@ -57,17 +57,18 @@ TEST_F(BackupForgetTest, DryRunListsTheKeepersThenForgetRemovesTheRest) {
 
   RunResult dry = app_.Run({"backup", "forget", "--dry-run"}, now);
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
-  EXPECT_NE(dry.out.find("keep     20261029-0200-incr         2026-10-29 02:00  within 42 days, "
+  EXPECT_NE(dry.out.find("keep     20261029-0200-incr         2026-10-29 02:00:00  within 42 days, "
                          "daily, weekly, monthly, newest"),
             std::string::npos)
       << dry.out;
-  EXPECT_NE(dry.out.find("keep     20260913-0200-incr         2026-09-13 02:00  weekly"),
+  EXPECT_NE(dry.out.find("keep     20260913-0200-incr         2026-09-13 02:00:00  weekly"),
             std::string::npos)
       << dry.out;
-  EXPECT_NE(dry.out.find("keep     20260831-0200-incr         2026-08-31 02:00  monthly"),
+  EXPECT_NE(dry.out.find("keep     20260831-0200-incr         2026-08-31 02:00:00  monthly"),
             std::string::npos)
       << dry.out;
-  EXPECT_NE(dry.out.find("forget   20260917-0200-incr         2026-09-17 02:00"), std::string::npos)
+  EXPECT_NE(dry.out.find("forget   20260917-0200-incr         2026-09-17 02:00:00"),
+            std::string::npos)
       << dry.out;
   EXPECT_NE(dry.out.find("16 of 60 backups would be forgotten, 44 kept (dry run)"),
             std::string::npos)

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <sstream>
 
 #include "support/backup_fixture.hpp"
 #include "velin/repo/lock.hpp"
@@ -17,11 +16,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// On failure stdout holds the status document, then the error document: parse the first.
+// On failure too stdout holds exactly one document, the status with its "error".
 nlohmann::json FirstDocument(const RunResult& r) {
-  std::istringstream in(r.out);
-  nlohmann::json j;
-  in >> j;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_TRUE(j.contains("error")) << r.out;
   return j;
 }
 

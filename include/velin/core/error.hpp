@@ -18,6 +18,7 @@ enum class ExitCode : int {
   kLocked = 3,        // another velin holds the lock
   kDamage = 4,        // verify found damage or a restore test failed
   kHealthFailed = 5,  // a health check failed and the switch was undone
+  kCancelled = 6,     // the user answered no to a confirmation: nothing was changed
 };
 
 struct Error {
@@ -48,6 +49,10 @@ inline tl::unexpected<Error> UsageError(std::string message) {
 }
 inline tl::unexpected<Error> DamageError(std::string message) {
   return MakeError(ExitCode::kDamage, std::move(message));
+}
+// The user declined a confirmation ("n" at the prompt): exit 6, nothing was changed.
+inline tl::unexpected<Error> CancelledError(std::string message) {
+  return MakeError(ExitCode::kCancelled, std::move(message));
 }
 
 // "what: strerror(err)", keeping err so callers can tell ENOSPC from EIO.

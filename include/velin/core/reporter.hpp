@@ -25,6 +25,9 @@ class Reporter {
   virtual void StartProgress(std::string_view label, uint64_t total_bytes) = 0;
   virtual void UpdateProgress(uint64_t done_bytes, uint64_t done_items) = 0;
   virtual void EndProgress() = 0;
+  // The work behind the progress completed: a terminal's bar shows its final frame at 100 %
+  // before it ends. EndProgress alone (an error path) just removes the bar.
+  virtual void FinishProgress() { EndProgress(); }
 };
 
 // A Reporter that says nothing (tests, nested work).

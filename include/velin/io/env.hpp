@@ -264,8 +264,15 @@ class Env {
   virtual std::optional<std::string> GetEnv(const std::string& name) = 0;
 };
 
+// Eight hex digits naming this process space: host, machine id, boot and pid namespace. Two
+// processes with the same tag can see each other's pids (kill(pid, 0)); after a reboot, on
+// another host or in another container the tag differs. "" when /proc tells nothing.
+const std::string& ProcessSpaceTag();
+
 // Writes `data` to `path` so that after a crash the file is either old or new, never torn:
-// temp file in the same directory, fsync, rename over `path`, fsync the directory.
+// temp file in the same directory ("<path>.tmp-<pid>-<ProcessSpaceTag>-<random>", so that a
+// later run can tell a dead writer's leftover from a live writer's file), fsync, rename over
+// `path`, fsync the directory.
 Status WriteFileDurably(Env& env, const std::string& path, std::string_view data,
                         uint32_t mode = 0644);
 

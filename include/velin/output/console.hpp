@@ -47,38 +47,60 @@ class Console : public Reporter {
   void StartProgress(std::string_view label, uint64_t total_bytes) override;
   void UpdateProgress(uint64_t done_bytes, uint64_t done_items) override;
   void EndProgress() override;
+  void FinishProgress() override;
 
   // "💾 Creating backup..." on a terminal, "Creating backup..." plain, nothing in JSON.
   void Begin(Icon icon, std::string_view message);
   // A line of a listing or table (never shown in JSON mode, shown even when quiet).
   void Line(std::string_view text);
-  // The command's JSON document (JSON mode only; ignored otherwise).
+  // The command's JSON document (JSON mode only; ignored otherwise). At most one per run: a
+  // second call is ignored, so stdout always holds exactly one document. It is printed by
+  // Flush() (or Fail()), so that a command failing after it still prints one document.
   void Json(const nlohmann::json& document);
-  // The final error: one line on stderr; in JSON mode also {"error": ...} on stdout.
+  // The final error: one line on stderr; in JSON mode also on stdout, as {"error": ...} in the
+  // command's document when it made one (a create whose after_backup hook failed), else alone.
   void Fail(const Error& error);
+  // Prints the JSON document, if one is waiting. Context::Execute calls it when the command
+  // ends; the destructor too.
+  void Flush();
+  ~Console() override;
   // More members for the JSON document Fail() prints (a fleet command's per-host results),
   // so that a failed command still prints one document.
   void AttachToFailure(nlohmann::json fields);
 
  private:
   void ClearProgressLocked();
+  void DrawProgressLocked(bool final);
   std::string Paint(std::string_view text, const char* ansi) const;
 
   ConsoleOptions options_;
   nlohmann::json failure_fields_ = nlohmann::json::object();
+  void FlushLocked();
+  nlohmann::json json_pending_;  // the document Json() was given, until Flush()
+  bool json_taken_ = false;      // Json() or Fail() made this run's document
+  bool json_printed_ = false;
   FILE* out_;
   FILE* err_;
   std::mutex mu_;
   // Progress bar state.
   bool progress_active_ = false;
-  bool progress_drawn_ = false;
+  bool progress_drawn_ = false;  // a frame is on the screen now
+  bool progress_shown_ = false;  // a frame was drawn since StartProgress
   std::string progress_label_;
   uint64_t progress_total_ = 0;
+  uint64_t progress_bytes_ = 0;  // the last update's figures, drawn or not
+  uint64_t progress_items_ = 0;
   std::chrono::steady_clock::time_point progress_start_;
   std::chrono::steady_clock::time_point progress_last_draw_;
 };
 
 // "1.5 GiB", "12 KiB", "512 B".
 std::string FormatBytes(uint64_t bytes);
+
+// The times velin prints (docs/cli.md, "Times"). Human output: local time to the second,
+// "2026-11-25 15:30:05" (the clock backup ids are named by). JSON: RFC 3339 in UTC,
+// "2026-11-25T14:30:05Z".
+std::string FormatLocalTime(int64_t unix_seconds);
+std::string FormatUtcTime(int64_t unix_seconds);
 
 }  // namespace velin::output

@@ -65,7 +65,18 @@ class Backend {
   virtual Status Delete(const std::string& name) = 0;
   // nullopt when the object does not exist.
   virtual Result<std::optional<ObjectInfo>> Stat(const std::string& name) = 0;
+  // Removes the temp objects of Puts whose writer died (kill -9, power loss) and returns how
+  // many (docs/storage.md, "Temp files"). Never one a live writer may still rename: on a local
+  // directory, a temp of a writer in this process space goes once its pid is gone, any other
+  // once it is older than kStaleTempAge; on a file server (no pids), by age alone, measured
+  // against the storage's own clock (its newest lock object). Backends whose Put is one atomic
+  // request (S3) have none.
+  virtual Result<size_t> RemoveStaleTemps() { return size_t{0}; }
 };
+
+// How old a temp object of a writer velin cannot ask about must be to count as abandoned: an
+// hour, twice prune's 30 minutes for an unindexed pack; no single Put takes that long.
+inline constexpr int64_t kStaleTempAge = 3600;
 
 // True when `error` says the object does not exist.
 inline bool IsNotFound(const Error& error) { return error.sys_errno == 2; /* ENOENT */ }

@@ -52,6 +52,7 @@ class BitFlipBackend : public Backend {
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override {
     return base_->Stat(name);
   }
+  Result<size_t> RemoveStaleTemps() override { return base_->RemoveStaleTemps(); }
 
  private:
   // Flips the rule's bit of `name` if it falls into `data`, which starts at `offset`.

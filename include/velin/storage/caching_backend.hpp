@@ -35,6 +35,7 @@ class CachingBackend : public Backend {
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Status Delete(const std::string& name) override;
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
+  Result<size_t> RemoveStaleTemps() override { return remote_->RemoveStaleTemps(); }
 
  private:
   static bool Cacheable(const std::string& name);

@@ -48,6 +48,7 @@ class FileServerBackend : public Backend {
 
   std::string Location() const override;
   Status Put(const std::string& name, std::string_view data) override;
+  Result<size_t> RemoveStaleTemps() override;
   Result<std::string> Get(const std::string& name) override;
   Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
@@ -67,6 +68,7 @@ class FileServerBackend : public Backend {
   Error CurlError(const Transfer& transfer, int code, const char* error_buffer) const;
   Status PutOnce(const std::string& name, std::string_view data, bool& transient);
   Status ListDir(const std::string& dir, const std::string& prefix, std::vector<ObjectInfo>& out);
+  Status SweepTemps(const std::string& dir, int64_t now, size_t& removed);
   // Runs quote commands (delete, rename) on their own request.
   Status RunCommands(const std::vector<std::string>& commands, const std::string& what,
                      bool& transient);

@@ -1,6 +1,7 @@
 // The local-directory backend: each object is a file under the root, named by its key. Put is
 // durable: temp file in the same directory, fsync, rename, fsync the directory, so a crash
-// leaves the old object or the new one. Temp files ("*.tmp-*") are never listed.
+// leaves the old object or the new one. Temp files ("*.tmp-*") are never listed; those of dead
+// writers go with RemoveStaleTemps.
 #pragma once
 
 #include <deque>
@@ -30,12 +31,14 @@ class LocalBackend : public Backend {
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Status Delete(const std::string& name) override;
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
+  Result<size_t> RemoveStaleTemps() override;
 
  private:
   LocalBackend(io::Env& env, std::string root) : env_(env), root_(std::move(root)) {}
   Result<std::string> PathOf(const std::string& name) const;
   Status EnsureDir(const std::string& dir);
   Status CreateDirDurably(const std::string& dir);
+  Status SweepTemps(const std::string& dir, int64_t now, size_t& removed);
   Status ListInto(const std::string& dir, const std::string& key_prefix, const std::string& prefix,
                   std::vector<ObjectInfo>& out);
 

@@ -169,6 +169,7 @@ TEST(Metrics, FailureKindsFollowExitCodeThenErrno) {
   EXPECT_EQ(FailureKind({ExitCode::kUsage, "", 0}), "usage");
   EXPECT_EQ(FailureKind({ExitCode::kDamage, "", EIO}), "damage");
   EXPECT_EQ(FailureKind({ExitCode::kHealthFailed, "", 0}), "health");
+  EXPECT_EQ(FailureKind({ExitCode::kCancelled, "", 0}), "cancelled");
   EXPECT_EQ(FailureKind({ExitCode::kFailed, "", EDQUOT}), "no_space");
   EXPECT_EQ(FailureKind({ExitCode::kFailed, "", EIO}), "io");
   EXPECT_EQ(FailureKind({ExitCode::kFailed, "", EACCES}), "permission");

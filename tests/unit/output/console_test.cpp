@@ -4,6 +4,8 @@
 #include <stdlib.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 
 namespace velin::output {
 namespace {
@@ -14,6 +16,7 @@ class Captured {
   explicit Captured(ConsoleOptions options)
       : out_(std::tmpfile()), err_(std::tmpfile()), console_(options, out_, err_) {}
   ~Captured() {
+    console_.Flush();  // before the streams close
     std::fclose(out_);
     std::fclose(err_);
   }
@@ -75,6 +78,8 @@ TEST(Console, JsonModePrintsOnlyTheDocument) {
   c.console().Line("a table row");
   c.console().Warn("careful");
   c.console().Json({{"id", "20261124-1430-full"}, {"files", 3}});
+  EXPECT_EQ(c.out(), "");  // printed when the command ends
+  c.console().Flush();
   auto doc = nlohmann::json::parse(c.out());
   EXPECT_EQ(doc["id"], "20261124-1430-full");
   EXPECT_EQ(doc["files"], 3);
@@ -108,6 +113,68 @@ TEST(Console, ProgressBarDrawsOnTerminalAndClears) {
   EXPECT_NE(out.find("\r\033[KBacking up ["), std::string::npos) << out;
   EXPECT_NE(out.find(" 50% "), std::string::npos) << out;
   EXPECT_NE(out.find("\r\033[K✓ File backup created\n"), std::string::npos) << out;
+}
+
+TEST(Console, JsonModePrintsOneDocumentWhateverFollows) {
+  Captured c(Options(Mode::kJson, false));
+  c.console().Json({{"ok", false}, {"error", {{"message", "stale"}, {"exit_code", 1}}}});
+  c.console().Json({{"second", true}});
+  c.console().Fail(Error{ExitCode::kFailed, "stale", 0});
+  c.console().Flush();
+  auto doc = nlohmann::json::parse(c.out());  // throws on a second document
+  EXPECT_EQ(doc["ok"], false);
+  EXPECT_EQ(doc["error"]["message"], "stale");
+  EXPECT_EQ(c.err(), "error: stale\n");
+}
+
+TEST(Console, AFailureAfterTheDocumentGoesIntoIt) {
+  Captured c(Options(Mode::kJson, false));
+  c.console().Json({{"id", "20261124-1430-full"}});
+  c.console().Fail(Error{ExitCode::kFailed, "hooks.after_backup failed", 0});
+  c.console().Flush();
+  auto doc = nlohmann::json::parse(c.out());
+  EXPECT_EQ(doc["id"], "20261124-1430-full");
+  EXPECT_EQ(doc["error"]["exit_code"], 1);
+}
+
+TEST(Console, ProgressStartsWithoutFakeFiguresAndFinishesAtOneHundredPercent) {
+  Captured c(Options(Mode::kTerminal, false));
+  c.console().StartProgress("Restoring", 1000);
+  c.console().UpdateProgress(0, 0);    // the first frame, before anything was measured
+  c.console().UpdateProgress(990, 4);  // within 100 ms: not drawn, but the final figures
+  c.console().FinishProgress();
+  c.console().Done("Restored");
+  std::string out = c.out();
+  EXPECT_NE(out.find("Restoring [░"), std::string::npos) << out;
+  EXPECT_NE(out.find("starting…"), std::string::npos) << out;
+  EXPECT_EQ(out.find("0 B/s"), std::string::npos) << out;
+  EXPECT_EQ(out.find("0 files"), std::string::npos) << out;
+  EXPECT_NE(out.find("] 100% 990 B  4 files"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n✓ Restored\n"), std::string::npos) << out;  // the last frame stays
+}
+
+TEST(Console, ProgressEndedByAnErrorLeavesNoFrame) {
+  Captured c(Options(Mode::kTerminal, false));
+  c.console().StartProgress("Restoring", 1000);
+  c.console().UpdateProgress(400, 1);
+  c.console().EndProgress();
+  EXPECT_EQ(c.out().find("100%"), std::string::npos);
+  EXPECT_EQ(c.out().substr(c.out().size() - 4), "\r\033[K");
+}
+
+TEST(FormatTime, LocalForPeopleUtcForJson) {
+  const char* old_tz = std::getenv("TZ");
+  const std::string saved = old_tz ? old_tz : "";
+  ::setenv("TZ", "Europe/Berlin", 1);
+  ::tzset();
+  EXPECT_EQ(FormatLocalTime(1795617005), "2026-11-25 15:30:05");
+  EXPECT_EQ(FormatUtcTime(1795617005), "2026-11-25T14:30:05Z");
+  if (old_tz) {
+    ::setenv("TZ", saved.c_str(), 1);
+  } else {
+    ::unsetenv("TZ");
+  }
+  ::tzset();
 }
 
 TEST(Console, DetectHonoursNoColorAndJson) {
