@@ -17,6 +17,32 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
       {"Global flags", "Globale Optionen"},
       {"Flags of '{}'", "Optionen von '{}'"},
       {"Examples", "Beispiele"},
+      {"Repository URL or directory, without a velin.toml too (env VELIN_REPOSITORY; overrides "
+       "backup.destination)",
+       "Repository-URL oder -Verzeichnis, auch ohne velin.toml (Umgebung VELIN_REPOSITORY; "
+       "ersetzt backup.destination)"},
+      {"File (0600) holding the repository passphrase (overrides "
+       "backup.password_env/password_file; "
+       "without a velin.toml the default is $VELIN_PASSPHRASE)",
+       "Datei (0600) mit der Passphrase des Repositorys (ersetzt "
+       "backup.password_env/password_file; "
+       "ohne velin.toml ist $VELIN_PASSPHRASE der Standard)"},
+      {"Restore only paths matching GLOB (relative to app.root; repeatable) and what is below them",
+       "Nur Pfade wiederherstellen, die zu GLOB passen (relativ zu app.root; wiederholbar), und "
+       "was darunter liegt"},
+      {"Leave out paths matching GLOB and what is below them (repeatable; wins over --include)",
+       "Pfade auslassen, die zu GLOB passen, und was darunter liegt (wiederholbar; geht --include "
+       "vor)"},
+      {"Restore the database into the one this URL names instead of [database] "
+       "(postgres://USER@HOST[:PORT]/NAME, mysql://…, sqlite:PATH; no password: PGPASSWORD, "
+       "~/.pgpass, ~/.my.cnf)",
+       "Die Datenbank in die von dieser URL benannte wiederherstellen statt in [database] "
+       "(postgres://USER@HOST[:PORT]/NAME, mysql://…, sqlite:PATH; kein Passwort: PGPASSWORD, "
+       "~/.pgpass, ~/.my.cnf)"},
+      {"Show what would be read and roughly added; write nothing (no lock, no hooks, no database "
+       "dump)",
+       "Zeigen, was gelesen und ungefähr hinzugefügt würde; nichts schreiben (keine Sperre, keine "
+       "Hooks, kein Datenbank-Dump)"},
       {"Show sizes, deduplication and compression of one backup or all",
        "Größen, Deduplizierung und Kompression eines Backups oder aller zeigen"},
       {"Backup ID, unique prefix, or 'latest' (default: every backup)",

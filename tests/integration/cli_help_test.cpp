@@ -204,7 +204,8 @@ TEST(CliHelpTest, ZshAndFishCompletionsParseAndComplete) {
           .out;
     };
     EXPECT_EQ(complete("velin backup cr", 3),
-              "init create list restore verify forget prune status unlock upgrade copy key\n");
+              "init create list restore verify forget prune status unlock upgrade copy key ls find "
+              "diff dump stats\n");
     EXPECT_EQ(complete("velin backup create --strategy ''", 5), "full incremental\n");
     EXPECT_EQ(complete("velin --config x rollback to-version ''", 6), "previous\n");
     EXPECT_EQ(complete("velin backup restore latest --target ''", 6), "DIRS\n");

@@ -30,6 +30,7 @@ TEST(ConfigSafetyTest, IncludePathsOutsideTheAppAreRefusedByCheckWithTheirLine) 
 
 TEST(ConfigSafetyTest, AMisspeltEnvironmentOverrideIsNamedWithTheLikelyKey) {
   BackupApp app;
+  std::filesystem::create_directories(app.root() + "/storage");  // no missing-include warning
   RunOptions o;
   o.env["VELIN_BACKUP_COMPRESION"] = "gzip";
   o.env["VELIN_ROLLBACK_NO_SUCH_KEY"] = "1";
@@ -56,6 +57,7 @@ TEST(ConfigSafetyTest, AMisspeltEnvironmentOverrideIsNamedWithTheLikelyKey) {
 // is given are no misspelt settings when that command runs velin itself.
 TEST(ConfigSafetyTest, CheckMasksUrlTokensAndKnowsTheHookVariables) {
   BackupApp app;
+  std::filesystem::create_directories(app.root() + "/storage");  // no missing-include warning
   RunOptions o;
   o.env["VELIN_MONITOR_PING_URL"] = "https://hc-ping.com/5f1c0ffee-secret-uuid";
   o.env["VELIN_NOTIFY_WEBHOOK_URL"] = "https://hooks.slack.com/services/T0/B0/xoxsecret?x=1";
