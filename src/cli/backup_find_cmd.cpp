@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "backup_inspect.hpp"
 #include "velin/backup/inspect.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/output/console.hpp"
 
 namespace velin::cli {
 
@@ -58,11 +60,13 @@ Status RunFind(Context& ctx, const FindFlags& flags) {
                       filter.Describe()));
     return Ok();
   }
+  std::map<std::string, int64_t> times;  // human output shows local time (docs/cli.md, "Times")
+  for (const auto& s : snapshots) times[s.id] = s.unix_time;
   std::string current;
   for (const auto& m : matches) {
     if (m.backup != current) {
       current = m.backup;
-      out.Line(TrFormat("Backup {} ({}):", m.backup, m.time));
+      out.Line(TrFormat("Backup {} ({}):", m.backup, output::FormatLocalTime(times[m.backup])));
     }
     std::string type = m.type == "file" ? "" : fmt::format(" [{}]", m.type);
     out.Line(NoTr(fmt::format("  {}{}  {}", ShownPath(m.path), type, output::FormatBytes(m.size))));

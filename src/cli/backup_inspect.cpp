@@ -4,6 +4,8 @@
 
 #include <ctime>
 
+#include "velin/output/console.hpp"
+
 namespace velin::cli {
 
 Result<repo::Snapshot> LoadNamedBackup(repo::Repository& repo, const std::string& id,
@@ -65,15 +67,17 @@ std::string ModeString(const std::string& type_name, uint32_t mode) {
   return out;
 }
 
-std::string UtcTime(int64_t unix_ns) {
-  std::time_t t = static_cast<std::time_t>(unix_ns / 1'000'000'000);
+namespace {
+int64_t FloorSeconds(int64_t unix_ns) {
+  int64_t t = unix_ns / 1'000'000'000;
   if (unix_ns < 0 && unix_ns % 1'000'000'000 != 0) --t;
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return t;
 }
+}  // namespace
+
+std::string UtcTime(int64_t unix_ns) { return output::FormatUtcTime(FloorSeconds(unix_ns)); }
+
+std::string LocalTime(int64_t unix_ns) { return output::FormatLocalTime(FloorSeconds(unix_ns)); }
 
 std::string Ratio(uint64_t a, uint64_t b) {
   if (b == 0) return "-";

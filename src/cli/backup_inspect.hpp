@@ -24,8 +24,10 @@ std::string ShownPath(const std::string& path);
 // for a type without a letter).
 std::string ModeString(const std::string& type_name, uint32_t mode);
 
-// UTC, ISO 8601 with seconds, as `backup list` shows backup times: "2026-11-25T14:30:05Z".
+// UTC, RFC 3339 with seconds, as JSON shows times: "2026-11-25T14:30:05Z".
 std::string UtcTime(int64_t unix_ns);
+// The same in local time, as human output shows times (docs/cli.md, "Times").
+std::string LocalTime(int64_t unix_ns);
 
 // "2.8x"; "-" when the divisor is 0.
 std::string Ratio(uint64_t a, uint64_t b);

@@ -95,7 +95,7 @@ Status RunLs(Context& ctx, const LsFlags& flags) {
     }
     std::string line =
         fmt::format("{} {:>6} {:>6} {:>10}  {}  {}", ModeString(type, e.node.mode), e.node.uid,
-                    e.node.gid, output::FormatBytes(e.node.size), UtcTime(e.node.mtime_ns), name);
+                    e.node.gid, output::FormatBytes(e.node.size), LocalTime(e.node.mtime_ns), name);
     if (e.node.type == repo::NodeType::kSymlink) line += " -> " + ShownPath(e.node.target);
     if (e.node.type == repo::NodeType::kHardlink) line += " => " + ShownPath(e.node.target);
     out.Line(NoTr(line));
