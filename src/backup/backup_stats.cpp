@@ -32,7 +32,8 @@ Status CollectTree(repo::Repository& repo, const repo::BlobId& tree_id, Blobs& b
 }
 
 Status Price(repo::Repository& repo, const Blobs& blobs, SourceStats& stats) {
-  for (const auto& id : blobs.trees) {
+  // Every blob a source references must be in the index: one missing is damage.
+  auto entry = [&](const auto& id) -> Result<const repo::IndexEntry*> {
     const repo::IndexEntry* e = repo.index().Find(id);
     if (!e) {
       return DamageError(
@@ -41,17 +42,14 @@ Status Price(repo::Repository& repo, const Blobs& blobs, SourceStats& stats) {
                    stats.name, id.Short()));
     }
     stats.blobs++;
+    return e;
+  };
+  for (const auto& id : blobs.trees) {
+    VELIN_ASSIGN(const repo::IndexEntry* e, entry(id));
     stats.trees_stored += e->length;
   }
   for (const auto& id : blobs.data) {
-    const repo::IndexEntry* e = repo.index().Find(id);
-    if (!e) {
-      return DamageError(
-          TrFormat("'{}' references blob {}, which no index lists (run `velin "
-                   "backup verify`)",
-                   stats.name, id.Short()));
-    }
-    stats.blobs++;
+    VELIN_ASSIGN(const repo::IndexEntry* e, entry(id));
     stats.raw += e->raw_length;
     stats.stored += e->length;
   }
