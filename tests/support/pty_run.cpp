@@ -67,40 +67,7 @@ RunResult RunVelinInPty(const std::vector<std::string>& args, const RunOptions& 
   if (!options.stdin_data.empty()) {
     (void)!::write(master, options.stdin_data.data(), options.stdin_data.size());
   }
-  RunResult result;
-  pollfd fds[2] = {{master, POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_count = 2;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_seconds);
-  char buf[65536];
-  while (open_count > 0) {
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    deadline - std::chrono::steady_clock::now())
-                                    .count());
-    if (left <= 0) {
-      ::kill(pid, SIGKILL);
-      break;
-    }
-    int r = ::poll(fds, 2, left);
-    if (r < 0 && errno == EINTR) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n <= 0) {  // the pty answers EIO once velin (the last holder of the slave) is gone
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_count;
-        continue;
-      }
-      (i == 0 ? result.out : result.err).append(buf, static_cast<size_t>(n));
-    }
-  }
-  for (auto& f : fds) {
-    if (f.fd >= 0) ::close(f.fd);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
+  return CollectUntilExit(pid, master, err_pipe[0], options.timeout_seconds);
 }
 
 }  // namespace velin::testing

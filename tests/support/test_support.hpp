@@ -2,6 +2,8 @@
 // fails, file writing, and running the real velin binary with captured stdout/stderr.
 #pragma once
 
+#include <sys/types.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -45,6 +47,9 @@ RunResult RunVelin(const std::vector<std::string>& args, const RunOptions& optio
 
 // Runs any program (argv[0] looked up in PATH).
 RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& options = {});
+// Reads `out_fd` and `err_fd` of the started child `pid` until both close (or the timeout
+// kills it), closes them and reaps the child.
+RunResult CollectUntilExit(pid_t pid, int out_fd, int err_fd, int timeout_seconds);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 int FreeLoopbackPort();
