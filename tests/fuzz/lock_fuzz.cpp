@@ -63,7 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
   backend.objects[kNames[data[0] & 3]] = text;
   backend.objects["locks/shared-0"] = R"({"host":"h","pid":1,"kind":"shared","time":1})";
-  auto locks = velin::repo::ListLocks(backend, std::chrono::seconds(1800), 1'790'020'000);
+  auto locks = velin::repo::ListLocks(velin::io::Env::Default(), backend,
+                                      std::chrono::seconds(1800), 1'790'020'000);
   if (!locks && locks.error().message.empty()) __builtin_trap();
   if (locks) {
     for (const auto& lock : *locks) {
