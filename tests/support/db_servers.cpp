@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -334,14 +335,31 @@ std::map<std::string, std::string> MariadbServer::TableDigests(const std::string
 
 // ---- /proc --------------------------------------------------------------------------------
 
-std::string ProcCmdline(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+std::string ProcFile(int pid, const std::string& name, char separator) {
+  // read(2), not an ifstream: a process that exits while it is read makes the read fail with
+  // ESRCH, which libstdc++'s filebuf throws as an exception; here it is an empty answer.
+  std::string s;
+  int fd = ::open(("/proc/" + std::to_string(pid) + "/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return s;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      s.clear();
+      break;
+    }
+    if (n == 0) break;
+    s.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
   for (char& c : s) {
-    if (c == '\0') c = ' ';
+    if (c == '\0') c = separator;
   }
   return s;
 }
+
+std::string ProcCmdline(int pid) { return ProcFile(pid, "cmdline", ' '); }
 
 std::vector<int> ChildPids(int parent) {
   std::vector<int> out;

@@ -69,6 +69,8 @@ class MariadbServer {
 
 // A process's command line from /proc (NULs turned to spaces), "" when it is gone.
 std::string ProcCmdline(int pid);
+// /proc/PID/NAME with its NUL bytes replaced by `separator`; "" when the process is gone.
+std::string ProcFile(int pid, const std::string& name, char separator);
 // Pids whose parent is `parent`.
 std::vector<int> ChildPids(int parent);
 

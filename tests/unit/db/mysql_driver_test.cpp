@@ -171,14 +171,7 @@ class ScopedEnv {
   std::vector<std::pair<std::string, std::optional<std::string>>> old_;
 };
 
-std::string ProcEnviron(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  for (char& c : s) {
-    if (c == '\0') c = '\n';
-  }
-  return s;
-}
+std::string ProcEnviron(int pid) { return ProcFile(pid, "environ", '\n'); }
 
 TEST_F(MysqlDriverTest, ThePasswordTravelsThroughAPipeAndTheToolsSeeNoOtherSecret) {
   my().Sql(db_,
