@@ -58,7 +58,7 @@ Status DryRun(Context& ctx, const CreateFlags& flags, CreatePlan& plan) {
           : "";
   if (out.json()) {
     out.Json({{"dry_run", true},
-              {"strategy", plan.options.strategy},
+              {"strategy", std::string(repo::StrategyName(plan.options.strategy))},
               {"files", s.stats.files},
               {"bytes", s.stats.bytes},
               {"files_read", s.stats.files_read},

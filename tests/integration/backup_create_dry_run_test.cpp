@@ -47,6 +47,7 @@ TEST(BackupCreateDryRun, CountsWhatWouldBeAddedAndWritesNothing) {
   EXPECT_EQ(same.value("files", 0), 1);
   EXPECT_EQ(same.value("bytes_read", 0), 300 << 10);
   EXPECT_EQ(same.value("bytes_added", -1), 0) << same.dump();
+  EXPECT_EQ(same.value("strategy", ""), "full") << same.dump();  // a name, never the enum's number
   EXPECT_EQ(same["databases"].size(), 1u) << same.dump();
 
   // A new file of 200 KiB: about that much (plus the changed trees) would be added.
