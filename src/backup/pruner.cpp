@@ -234,6 +234,7 @@ class Repacker {
     std::vector<PackEntry> entries = builder_.entries();
     std::string bytes = builder_.Finish();
     BlobId id = repo::Sha256(bytes);
+    attempted_.push_back(id);  // before the Put: a failed Put may still leave the object
     VELIN_TRY(r_.backend().Put(repo::PackObjectName(id), bytes));
     written_.emplace_back(id, std::move(entries));
     bytes_written_ += bytes.size();
@@ -241,6 +242,8 @@ class Repacker {
   }
 
   const repo::IndexPacks& written() const { return written_; }
+  // Every pack a Put was started for, written or not.
+  const std::vector<BlobId>& attempted() const { return attempted_; }
   uint64_t bytes_written() const { return bytes_written_; }
 
  private:
@@ -248,6 +251,7 @@ class Repacker {
   repo::PackBuilder builder_;
   std::string raw_;  // a decoded blob, reused
   repo::IndexPacks written_;
+  std::vector<BlobId> attempted_;
   uint64_t bytes_written_ = 0;
 };
 
@@ -278,33 +282,61 @@ bool NothingToDo(const Plan& plan) {
 
 namespace {
 
+// Until the new index object is in place nothing refers to the packs the repack wrote: a
+// prune failing before that (a full disk, an I/O error, a lost lock) removes them again, and
+// the index object too when its Put failed after the object got its name (at the directory's
+// fsync), so the repository is left as it was — not fuller, with no unindexed packs that the
+// next prune would have to leave alone as young. The index object goes first: packs it lists
+// are never deleted while it may still be there. What cannot be removed stays for a later
+// prune; the original error is the one reported.
+Status Undo(repo::Repository& r, const Plan& plan, const Repacker& repacker,
+            const std::string& index_name, Error error) {
+  bool index_gone = true;
+  if (!index_name.empty() && std::none_of(plan.index_objects.begin(), plan.index_objects.end(),
+                                          [&](const auto& o) { return o.name == index_name; })) {
+    index_gone = static_cast<bool>(r.backend().Delete(index_name));
+  }
+  if (index_gone) {
+    for (const auto& id : repacker.attempted()) {
+      if (plan.packs.count(id)) continue;  // the same bytes as a pack that was there: keep it
+      (void)r.backend().Delete(repo::PackObjectName(id));
+    }
+  }
+  return tl::unexpected(std::move(error));
+}
+
 // Writes new packs and the new index, then deletes what they replace (the commit order).
 Status Execute(repo::Repository& r, const Plan& plan, PruneResult& result, Reporter& reporter) {
   Repacker repacker(r);
   repo::IndexPacks index_packs;
   uint64_t kept_bytes = 0;
-  for (const auto& [id, info] : plan.packs) {
-    const PackAction a = plan.actions.at(id);
-    if (a == PackAction::kRepack) VELIN_TRY(repacker.Copy(info));
-    if (a == PackAction::kKeep) {
-      index_packs.emplace_back(id, info.entries);
-      kept_bytes += info.size;
-    }
-  }
-  VELIN_TRY(repacker.Write());
-  CrashPoint("prune-after-packs");
-  VELIN_TRY(r.CheckCommitGuard());
+  std::string index_name;
+  std::string sealed_index;
   std::unordered_set<BlobId, BlobIdHash> new_packs;
-  for (const auto& p : repacker.written()) {
-    index_packs.push_back(p);
-    new_packs.insert(p.first);
-  }
-  std::string index = repo::EncodeIndexObject(index_packs);
-  // Named and sealed like the blob writer's index objects (keyed hash when encrypted).
-  VELIN_ASSIGN(BlobId index_id, r.HashBlob(index));
-  const std::string index_name = "index/" + index_id.Hex();
-  VELIN_ASSIGN(std::string sealed_index, r.SealObject("index", index_id.Hex(), index));
-  VELIN_TRY(r.backend().Put(index_name, sealed_index));
+  Status written = [&]() -> Status {
+    for (const auto& [id, info] : plan.packs) {
+      const PackAction a = plan.actions.at(id);
+      if (a == PackAction::kRepack) VELIN_TRY(repacker.Copy(info));
+      if (a == PackAction::kKeep) {
+        index_packs.emplace_back(id, info.entries);
+        kept_bytes += info.size;
+      }
+    }
+    VELIN_TRY(repacker.Write());
+    CrashPoint("prune-after-packs");
+    VELIN_TRY(r.CheckCommitGuard());
+    for (const auto& p : repacker.written()) {
+      index_packs.push_back(p);
+      new_packs.insert(p.first);
+    }
+    std::string index = repo::EncodeIndexObject(index_packs);
+    // Named and sealed like the blob writer's index objects (keyed hash when encrypted).
+    VELIN_ASSIGN(BlobId index_id, r.HashBlob(index));
+    VELIN_ASSIGN(sealed_index, r.SealObject("index", index_id.Hex(), index));
+    index_name = "index/" + index_id.Hex();
+    return r.backend().Put(index_name, sealed_index);
+  }();
+  if (!written) return Undo(r, plan, repacker, index_name, written.error());
   CrashPoint("prune-after-index");
   VELIN_TRY(r.CheckCommitGuard());
   result.packs_written = repacker.written().size();
