@@ -473,6 +473,7 @@ class Restorer {
   Result<DirStatePtr> WalkTo(const std::string& rel, bool create) {
     auto state = std::make_shared<DirState>();
     state->dir = root_;
+    RemoveDeadTemps(*root_);
     if (rel.empty()) return state;
     std::string at;
     for (const auto& part : SplitRelative(rel)) {
@@ -494,6 +495,7 @@ class Restorer {
         opened = followed;
       }
       if (!opened) return tl::unexpected(opened.error());
+      RemoveDeadTemps(**opened);
       auto next = std::make_shared<DirState>();
       next->dir = std::move(*opened);
       next->parent = std::move(state);
@@ -507,7 +509,10 @@ class Restorer {
   Result<io::DirPtr> OpenRealDir(const io::Dir& parent, const std::string& name,
                                  const std::string& rel) {
     auto opened = env_.OpenDirAt(parent, name, false);
-    if (opened) return opened;
+    if (opened) {
+      RemoveDeadTemps(**opened);
+      return opened;
+    }
     if (IsNotDirError(opened.error())) {
       VELIN_ASSIGN(io::DirPtr followed, FollowRecorded(parent, name, rel));
       if (followed) return followed;
@@ -523,6 +528,29 @@ class Restorer {
     }
     VELIN_TRY(env_.CreateDirAt(parent, name, 0700));
     return env_.OpenDirAt(parent, name, false);
+  }
+
+  // A restore killed while it wrote into this target left its temp files
+  // (".velin-restore-PID-N-name", TempName) where it was writing; a later restore removes
+  // those of writers that are gone as it enters each existing directory (once), so nothing of
+  // the killed run stays. A running restore's temp files are left alone.
+  void RemoveDeadTemps(const io::Dir& dir) {
+    if (!swept_.insert(dir.path()).second) return;
+    auto entries = env_.ListDir(dir.path());
+    if (!entries) return;
+    static constexpr std::string_view kPrefix = ".velin-restore-";
+    for (const io::DirEntry& e : *entries) {
+      if (e.type == io::FileType::kDirectory || e.name.rfind(kPrefix, 0) != 0) continue;
+      int64_t pid = 0;
+      size_t i = kPrefix.size();
+      for (; i < e.name.size() && i < kPrefix.size() + 10 && e.name[i] >= '0' && e.name[i] <= '9';
+           ++i) {
+        pid = pid * 10 + (e.name[i] - '0');
+      }
+      if (i == kPrefix.size() || i >= e.name.size() || e.name[i] != '-') continue;
+      if (env_.ProcessExists(pid)) continue;
+      (void)env_.RemoveAt(dir, e.name, false);
+    }
   }
 
   std::string TempName(const std::string& name) {
@@ -706,6 +734,7 @@ class Restorer {
   std::map<std::string, std::string> restored_alias_;
   std::deque<Tree> trees_;
   uint64_t temp_counter_ = 0;
+  std::set<std::string> swept_;  // directories RemoveDeadTemps has been through
   bool pool_failed_ = false;
   DirFinisher finisher_;
   FileWriterPool pool_;  // last: its workers stop before the members they use go
