@@ -178,7 +178,8 @@ class Torture {
   void CompareTree(const std::string& what, const std::string& expected, const std::string& actual);
   void CheckRestore(const std::string& id, const std::string& target, const std::string& only);
   void CheckRestoreDb(const std::string& id, const std::string& db_name);
-  void NoTempFiles(const std::string& where, bool strict);
+  enum class TempRule { kStrict, kByAge, kCounted };
+  void NoTempFiles(const std::string& where, TempRule rule);
   std::vector<std::string> ListIds(const std::string& dest,
                                    std::map<std::string, std::string>* times);
   void Fail(const std::string& what) const {
@@ -603,12 +604,15 @@ bool VelinRunning(long pid) {
   return comm && std::getline(comm, name) && name == "velin";
 }
 
-// After a successful create and prune, no temp file of a dead writer may remain: locally
-// (`strict`) each names its writer's pid, and create and prune remove those of dead ones, so
-// one left is an inconsistency unless its writer still runs. A file server's temp names carry
-// no pid: there velin removes them once older than an hour by the server's clock
-// (storage::kStaleTempAge), so younger ones are counted, and an older one is an inconsistency.
-void Torture::NoTempFiles(const std::string& where, bool strict) {
+// After a successful create and prune, no temp file of a dead writer may remain in the
+// repository they ran on (`kStrict`): locally each temp name carries its writer's pid, and
+// create and prune remove those of dead ones, so one left is an inconsistency unless its writer
+// still runs. A file server's temp names carry no pid: velin removes them once older than an
+// hour by the server's clock (storage::kStaleTempAge), so there (`kByAge`) younger ones are
+// counted and an older one is an inconsistency. The copy target sees no create or prune, and
+// `backup copy` does not sweep its target (docs/reliability.md, "Found"): there (`kCounted`)
+// they are counted.
+void Torture::NoTempFiles(const std::string& where, TempRule rule) {
   if (where.empty() || !fs::exists(where)) return;
   for (auto it = fs::recursive_directory_iterator(where); it != fs::recursive_directory_iterator();
        ++it) {
@@ -617,23 +621,23 @@ void Torture::NoTempFiles(const std::string& where, bool strict) {
     const std::string path = it->path().string();
     std::optional<long> pid = TempWriterPid(name);
     if (pid && VelinRunning(*pid)) continue;  // a writer still at work
-    if (strict) {
+    if (rule == TempRule::kStrict) {
       Fail("temp file left after a successful create and prune (its writer " +
            (pid ? "pid " + std::to_string(*pid) + " is gone" : std::string("is unknown")) +
            "): " + path);
     }
     std::error_code ec;
     auto mtime = fs::last_write_time(it->path(), ec);
-    if (!ec && fs::file_time_type::clock::now() - mtime > std::chrono::seconds(3600 + 60)) {
+    if (rule == TempRule::kByAge && !ec &&
+        fs::file_time_type::clock::now() - mtime > std::chrono::seconds(3600 + 60)) {
       Fail("temp file older than an hour left after a successful create and prune: " + path);
     }
     if (temp_files_.insert(path).second) {
       std::string dir = it->path().parent_path().filename().string();
-      ++stats_.temp_files_left[dir];
-      std::printf(
-          "torture: round %ld: temp file of a killed writer, younger than an hour, left "
-          "on the file server: %s\n",
-          stats_.rounds, path.c_str());
+      ++stats_.temp_files_left[(rule == TempRule::kCounted ? "copy:" : "server:") + dir];
+      std::printf("torture: round %ld: temp file of a killed writer left %s: %s\n", stats_.rounds,
+                  rule == TempRule::kCounted ? "in the copy target" : "on the file server",
+                  path.c_str());
       std::fflush(stdout);
     }
   }
@@ -953,9 +957,9 @@ void Torture::CheckAfter(bool after_kill, const std::vector<Running>& killed, bo
   Json created = RunJson({"backup", "create", "--strategy", "incremental"});
   Committed(created.value("id", ""), true);
   RunJson({"backup", "prune"});
-  if (backend_ == "local") NoTempFiles(url_, true);
-  if (ssh_) NoTempFiles(ssh_->files_dir(), false);
-  NoTempFiles(copy_url_, true);
+  if (backend_ == "local") NoTempFiles(url_, TempRule::kStrict);
+  if (ssh_) NoTempFiles(ssh_->files_dir(), TempRule::kByAge);
+  NoTempFiles(copy_url_, TempRule::kCounted);
   (void)after_kill;
 }
 
@@ -1003,7 +1007,8 @@ void PrintStats(const Stats& s, uint64_t seed, const std::string& backend, doubl
   std::string temps;
   for (const auto& [dir, n] : s.temp_files_left) temps += " " + dir + "/=" + std::to_string(n);
   std::printf(
-      "torture: temp files of killed writers left on the file server (younger than an hour):%s\n",
+      "torture: temp files of killed writers left (file server: younger than an hour; copy "
+      "target: not swept by copy):%s\n",
       temps.empty() ? " none" : temps.c_str());
 }
 
