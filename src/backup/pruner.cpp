@@ -287,10 +287,12 @@ namespace {
 // the index object too when its Put failed after the object got its name (at the directory's
 // fsync), so the repository is left as it was — not fuller, with no unindexed packs that the
 // next prune would have to leave alone as young. The index object goes first: packs it lists
-// are never deleted while it may still be there. What cannot be removed stays for a later
-// prune; the original error is the one reported.
+// are never deleted while it may still be there. Nothing is removed once the lock is lost:
+// another prune may then own packs of the same content (same names). What cannot be removed
+// stays for a later prune; the original error is the one reported.
 Status Undo(repo::Repository& r, const Plan& plan, const Repacker& repacker,
             const std::string& index_name, Error error) {
+  if (!r.CheckCommitGuard()) return tl::unexpected(std::move(error));
   bool index_gone = true;
   if (!index_name.empty() && std::none_of(plan.index_objects.begin(), plan.index_objects.end(),
                                           [&](const auto& o) { return o.name == index_name; })) {
