@@ -45,6 +45,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# CPU seconds the database server ($SERVER_PID) and its reaped children have used so far.
+server_cpu() {
+  awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15 + $16 + $17) / t }' "/proc/$SERVER_PID/stat"
+}
 seconds() { local s=$EPOCHREALTIME; "$@"; awk "BEGIN { print $EPOCHREALTIME - $s }"; }
 have_restic=0
 command -v restic >/dev/null 2>&1 && have_restic=1
@@ -63,14 +67,22 @@ measure() {
     "${LEVEL:+compression_level = $LEVEL}" "$dbconf" > velin.toml
   # The bare dump and velin in turns, ROUNDS times each, velin into a fresh repository each
   # time: wall, and CPU (user + sys of the process and its children: the dump tool, not the
-  # server) under GNU time, with the 1-minute load average before each run.
+  # server) under GNU time, with the 1-minute load average before each run, and the CPU the
+  # database server spent meanwhile (its threads, or its exited backends).
   : >rounds.tsv
   local round
   for round in $(seq "$ROUNDS"); do
     rm -rf repo
-    echo "bare $(cut -d' ' -f1 /proc/loadavg) $(/usr/bin/time -f '%e %U %S %M' sh -c "$dump > /dev/null" 2>&1 >/dev/null | tail -1)" >>rounds.tsv
+    local s0 t load
+    load=$(cut -d' ' -f1 /proc/loadavg) s0=$(server_cpu)
+    t=$(/usr/bin/time -f '%e %U %S %M' sh -c "$dump > /dev/null" 2>&1 >/dev/null | tail -1)
+    sleep 0.3  # PostgreSQL's backends are counted once the postmaster reaped them
+    echo "bare $load $t $(awk "BEGIN { print $(server_cpu) - $s0 }")" >>rounds.tsv
     rm -rf repo
-    echo "velin $(cut -d' ' -f1 /proc/loadavg) $(/usr/bin/time -f '%e %U %S %M' "$VELIN" backup create --json 2>&1 >first.json | tail -1)" >>rounds.tsv
+    load=$(cut -d' ' -f1 /proc/loadavg) s0=$(server_cpu)
+    t=$(/usr/bin/time -f '%e %U %S %M' "$VELIN" backup create --json 2>&1 >first.json | tail -1)
+    sleep 0.3
+    echo "velin $load $t $(awk "BEGIN { print $(server_cpu) - $s0 }")" >>rounds.tsv
   done
   t_bare=$(awk '$1 == "bare" { print $3 }' rounds.tsv | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
   t_velin=$(awk '$1 == "velin" { print $3 }' rounds.tsv | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
@@ -102,20 +114,21 @@ r1, r2, r3 = map(int, sys.argv[6:9])
 a1, a2, a3 = (json.load(open(f))["bytes_added"] for f in ("first.json", "second.json", "third.json"))
 raw = json.load(open("first.json"))["bytes_read"]
 print(f"\n### {engine}\n")
-print("| run | contender | load before | wall s | user s | sys s | peak RSS KiB |\n|---|---|---:|---:|---:|---:|---:|")
+print("| run | contender | load before | wall s | user s | sys s | peak RSS KiB | server CPU s |\n|---|---|---:|---:|---:|---:|---:|---:|")
 rounds = [l.split() for l in open("rounds.tsv")]
 seen = {}
 for r in rounds:
     seen[r[0]] = seen.get(r[0], 0) + 1
-    print(f"| {seen[r[0]]} | {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |")
+    print(f"| {seen[r[0]]} | {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} | {r[6]} |")
 def median(xs):
     xs = sorted(xs); n = len(xs)
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 cpu = {k: median([float(r[3]) + float(r[4]) for r in rounds if r[0] == k]) for k in ("bare", "velin")}
-print(f"\n| median | wall s | vs bare dump | CPU s (user + sys) |\n|---|---:|---:|---:|")
-print(f"| dump > /dev/null | {bare:.2f} | 1.00 | {cpu['bare']:.2f} |")
-print(f"| dump \\| gzip > /dev/null (one run) | {gz:.2f} | {gz / bare:.2f} | |")
-print(f"| velin backup create (db) | {velin:.2f} | {velin / bare:.2f} (target <= 1.10) | {cpu['velin']:.2f} |")
+srv = {k: median([float(r[6]) for r in rounds if r[0] == k]) for k in ("bare", "velin")}
+print(f"\n| median | wall s | vs bare dump | CPU s (user + sys) | server CPU s |\n|---|---:|---:|---:|---:|")
+print(f"| dump > /dev/null | {bare:.2f} | 1.00 | {cpu['bare']:.2f} | {srv['bare']:.2f} |")
+print(f"| dump \\| gzip > /dev/null (one run) | {gz:.2f} | {gz / bare:.2f} | | |")
+print(f"| velin backup create (db) | {velin:.2f} | {velin / bare:.2f} (target <= 1.10) | {cpu['velin']:.2f} | {srv['velin']:.2f} |")
 print(f"\nvelin's own CPU (its CPU minus the bare dump's): {cpu['velin'] - cpu['bare']:.2f} s for {raw / 1e9:.3f} GB of dump = {(cpu['velin'] - cpu['bare']) / (raw / 1e9):.2f} s per GB")
 print(f"\ndump size {raw / 1e6:.1f} MB; bytes added (after compression):\n")
 print("| backup | velin MB | % of first | restic MB | % of first |\n|---|---:|---:|---:|---:|")
@@ -136,6 +149,7 @@ for engine in $ENGINES; do
       runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/pg" -l "$work/pg-sock/pg.log" -w \
         -o "-p $port -k $work/pg-sock -c listen_addresses=127.0.0.1" start >/dev/null
       export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres
+      SERVER_PID=$(head -1 "$work/pg/postmaster.pid")
       psql -Xq -c "CREATE DATABASE bench" postgres
       echo "pgbench -i -s $SCALE ..." >&2
       pgbench -i -q -s "$SCALE" bench 2>&1 | tail -1 >&2
@@ -152,6 +166,7 @@ for engine in $ENGINES; do
         --tmpdir="$work/my" --log-error="$work/my/err.log" --innodb-buffer-pool-size=1G &
       until mariadb --no-defaults -S "$work/my/sock" -uroot -e 'select 1' >/dev/null 2>&1; do sleep 0.2; done
       my="mariadb --no-defaults -h127.0.0.1 -P$port -uroot"
+      SERVER_PID=$(cat "$work/my/pid")
       echo "loading $rows accounts into MariaDB ..." >&2
       $my <<SQL
 CREATE DATABASE bench;

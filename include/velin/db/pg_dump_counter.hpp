@@ -1,0 +1,78 @@
+// Used by the PostgreSQL driver: reads a `pg_dump --format=custom --compress=0` stream as it
+// passes by and counts the rows of every table whose data it holds, so that no second scan of
+// every table (`count(*)`) competes with the dump for the server (docs/databases.md#postgresql).
+// The counts are then exactly those of the dump's own snapshot: what a restore must give back.
+//
+// It reads the archive's layout (pg_dump's pg_backup_archiver.c / pg_backup_custom.c, archive
+// versions 1.12 to 1.15: PostgreSQL 9.5 to 16): the header (which names the pg_dump version),
+// the table of contents (which maps each "TABLE DATA" entry's dump id to its schema and table),
+// then one block per entry with data: a type byte, the dump id, and length-prefixed chunks up to
+// a zero length. A table's data is COPY text: one line per row (a newline inside a value is
+// written as the two characters `\n`), ended by a line `\.`. Large objects' blocks are skipped.
+// Anything else (another archive version, a compressed archive, a malformed or truncated stream)
+// makes Complete() false, and the caller counts another way. Bytes arrive in chunks of any size.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "velin/db/driver.hpp"
+
+namespace velin::db {
+
+class PgDumpCounter {
+ public:
+  void Feed(std::string_view chunk);
+  // Call once the stream ended (reads a table of contents still waiting for more bytes).
+  void Finish();
+  // The whole stream was understood, and it ended after the data block of every entry of its
+  // table of contents that has one.
+  bool Complete() const;
+  // The version of the pg_dump that wrote the stream ("15.20"); "" before the header is read.
+  const std::string& DumpVersion() const { return dump_version_; }
+  // Every table whose data the stream holds ("schema.table") with its rows, sorted by name.
+  // Meaningful when Complete().
+  std::vector<TableRows> Tables() const;
+
+ private:
+  enum class State {
+    kHead,       // header and table of contents, collected in head_
+    kBlockType,  // between data blocks
+    kDumpId,
+    kChunkLength,
+    kChunkData,
+    kBlobOid,  // in a large objects' block: the next object's oid, 0 at the end
+    kFailed,
+  };
+  // 1: parsed (and the rest of head_ fed on), 0: needs more bytes, -1: not understood.
+  int ParseHead();
+  // Collects a (1 + int_size_)-byte integer across chunks; true once `value` is complete.
+  bool TakeInt(const char*& p, const char* end, int64_t& value);
+  void CountLines(const char* p, const char* end);
+  void Fail();
+
+  State state_ = State::kHead;
+  std::string head_;
+  size_t head_tried_ = 0;  // head_.size() at the last attempt that needed more bytes
+  std::string dump_version_;
+  int int_size_ = 0;
+  std::string int_bytes_;  // a partly received integer
+  struct Entry {
+    std::string table;  // "schema.table" for TABLE DATA, "" for other entries with data
+    bool seen = false;
+  };
+  std::map<int64_t, Entry> with_data_;  // by dump id: the entries whose data blocks follow
+  std::map<std::string, int64_t> rows_;
+  bool in_blobs_ = false;        // the current block holds large objects
+  int64_t* counting_ = nullptr;  // the current table's row count, or nullptr
+  int64_t chunk_left_ = 0;
+  // The current COPY line: its length so far (capped) and first two bytes.
+  size_t line_length_ = 0;
+  char line_start_[2] = {0, 0};
+  bool ended_ = false;  // the current table's `\.` line was read
+};
+
+}  // namespace velin::db
