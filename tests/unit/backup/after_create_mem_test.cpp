@@ -65,6 +65,7 @@ class MemRepos : public AfterCreateRepos {
   io::FaultInjectionEnv maintain_env_;
   int copy_opens = 0;
   int exclusive_opens = 0;
+  repo::RepoKeyOptions keys;  // how an encrypted repository is unlocked
 
  private:
   // What the command waits for a lock: forget + prune wait 60 s (of the manual clock here).
@@ -72,7 +73,7 @@ class MemRepos : public AfterCreateRepos {
                                 bool create) {
     OpenedRepository r;
     VELIN_ASSIGN(r.backend, storage::LocalBackend::Open(env, root, create));
-    VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create));
+    VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create, keys));
     repo::LockOptions wait;
     wait.wait = kind == repo::LockKind::kExclusive ? seconds(60) : seconds(0);
     VELIN_ASSIGN(r.lock, repo::RepoLock::Acquire(env_, *r.backend, kind, wait));
@@ -264,6 +265,34 @@ TEST_F(AfterCreateMemTest, AnOffsiteCopyFailingHalfWayLeavesNoSnapshotThereAndAR
   ASSERT_TRUE(rerun.outcome) << rerun.outcome.error().message;
   EXPECT_EQ(Ids("/offsite"), std::set<std::string>{id});
   EXPECT_EQ(Restored("/offsite", id, "/out"), std::string(60'000, 'a'));
+}
+
+TEST_F(AfterCreateMemTest, AnOffsiteRepositoryWithOtherKeysIsRefusedAndNothingIsCopied) {
+  Put("storage/a.txt", "alpha\n");
+  const std::string id = Created();
+  // /offsite is another encrypted repository: a copy there would be unreadable.
+  repo::RepoKeyOptions keys;
+  keys.cipher = crypto::Cipher::kAes256Gcm;
+  keys.passphrase = [] { return Result<std::string>("correct horse"); };
+  keys.scrypt = crypto::ScryptParams{.n = 1024, .r = 8, .p = 1};
+  auto other = storage::LocalBackend::Open(env_, "/offsite", true);
+  ASSERT_TRUE(other) << other.error().message;
+  ASSERT_TRUE(repo::Repository::Init(**other, keys));
+  repos_.keys = keys;
+  AfterCreateResult r = CopyOffsite(Offsite(), id, nullptr, repos_, reporter_);
+  ASSERT_FALSE(r.outcome);
+  EXPECT_EQ(r.outcome.error().code, ExitCode::kFailed);  // the create's: its backup is complete
+  EXPECT_NE(r.outcome.error().message.find("/offsite is a repository with other keys than /repo"),
+            std::string::npos)
+      << r.outcome.error().message;
+  EXPECT_FALSE(r.offsite.copied);
+  auto listed = (*other)->List("snapshots/");
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_TRUE(listed->empty());
+  auto packs = (*other)->List("data/");
+  ASSERT_TRUE(packs) << packs.error().message;
+  EXPECT_TRUE(packs->empty());
+  EXPECT_EQ(Ids("/repo"), std::set<std::string>{id});
 }
 
 TEST_F(AfterCreateMemTest, AMissingDatabaseOutranksAnOffsiteFailureAndIsNotComplete) {
