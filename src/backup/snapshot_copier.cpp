@@ -133,4 +133,17 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
   return stats;
 }
 
+Status CheckCopyKeys(repo::Repository& source, repo::Repository& destination) {
+  const repo::RepoConfig& a = source.config();
+  const repo::RepoConfig& b = destination.config();
+  if ((source.encrypted() || destination.encrypted()) && (a.id != b.id || a.cipher != b.cipher)) {
+    return UsageError(
+        "backup copy: " + destination.backend().Location() + " is a repository with other keys " +
+        "than " + source.backend().Location() +
+        "; an encrypted repository can be copied only into a new destination (velin creates it "
+        "with the same keys) or an earlier copy of it");
+  }
+  return Ok();
+}
+
 }  // namespace velin::backup

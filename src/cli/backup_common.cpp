@@ -137,6 +137,29 @@ Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Back
   return backend->Put("config", config);
 }
 
+Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const std::string& to,
+                                     storage::Backend& source) {
+  RepoFlags dest_flags = flags;
+  dest_flags.destination = to;
+  VELIN_TRY(CreateCopyDestination(ctx, dest_flags, source));
+  return OpenRepository(ctx, dest_flags, repo::LockKind::kShared, true);
+}
+
+Result<OpenRepo> CreateFollowUpRepos::OpenSource() {
+  return OpenRepository(ctx_, flags_, repo::LockKind::kShared, false);
+}
+
+Result<OpenRepo> CreateFollowUpRepos::OpenCopyDestination(const std::string& to,
+                                                          storage::Backend& source) {
+  return cli::OpenCopyDestination(ctx_, flags_, to, source);
+}
+
+Result<OpenRepo> CreateFollowUpRepos::OpenExclusive() {
+  RepoFlags waiting = flags_;
+  if (waiting.lock_wait == "0s") waiting.lock_wait = "60s";  // a verify may be finishing
+  return OpenRepository(ctx_, waiting, repo::LockKind::kExclusive, false);
+}
+
 Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(std::string destination, ResolveDestination(*cfg, flags));

@@ -3,9 +3,12 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "velin/backup/after_create.hpp"
 #include "velin/cli/context.hpp"
+#include "velin/output/console.hpp"
 #include "velin/repo/lock.hpp"
 #include "velin/repo/repository.hpp"
 #include "velin/storage/backend.hpp"
@@ -40,11 +43,7 @@ void AddSelectFlags(CLI::App* cmd, SelectFlags& flags, bool with_all);
 Result<repo::SnapshotFilter> FilterOf(const config::Config& cfg, const SelectFlags& flags);
 
 // An open repository with its lock; members are destroyed in reverse order (lock first).
-struct OpenRepo {
-  std::unique_ptr<storage::Backend> backend;
-  std::unique_ptr<repo::Repository> repo;
-  std::unique_ptr<repo::RepoLock> lock;
-};
+using OpenRepo = backup::OpenedRepository;
 
 // Opens (with `create`, initialises) the repository, takes the lock and loads the index. A
 // shared lock of a command that only reads (not `create`) that cannot be written because the
@@ -68,6 +67,10 @@ Result<repo::RepoKeyOptions> RepoKeyOptionsFor(Context& ctx, const config::Confi
 // blobs by a keyed hash and seals its snapshot objects, so a copy under other keys would be
 // unreadable. An existing destination is left as it is.
 Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Backend& source);
+// The destination `to` of a copy of the repository `flags` name (`backup copy --to`,
+// backup.offsite), created as above when it does not exist, under a shared lock, index loaded.
+Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const std::string& to,
+                                     storage::Backend& source);
 
 // The storage options of velin.toml ([s3], [sftp], backup.allow_insecure) for OpenBackend.
 storage::BackendOptions BackendOptionsFrom(const config::Config& cfg);
@@ -75,11 +78,27 @@ storage::BackendOptions BackendOptionsFrom(const config::Config& cfg);
 // Opens the repository without a lock and without loading the index (status, unlock).
 Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create);
 
-// backup.prune_after_create: after a successful create (whose lock the caller has released),
-// forgets by the retention rules and, when that forgot a backup, prunes. Never fails the
-// create: a failure is a warning (and {"error": …}); null when no retention rule is set.
-// Only this host's and this app's backups are forgotten (the groups of [app] host and name).
-nlohmann::json MaintainAfterCreate(Context& ctx, const RepoFlags& flags);
+// The repositories `backup create`'s follow-up steps (backup/after_create.hpp) open, as the
+// other commands open them: the configured one (--destination, --lock-wait) and its offsite
+// copy. Forget + prune wait at least 60 s for the exclusive lock: a verify may be finishing.
+class CreateFollowUpRepos : public backup::AfterCreateRepos {
+ public:
+  CreateFollowUpRepos(Context& ctx, const RepoFlags& flags) : ctx_(ctx), flags_(flags) {}
+  Result<OpenRepo> OpenSource() override;
+  Result<OpenRepo> OpenCopyDestination(const std::string& to, storage::Backend& source) override;
+  Result<OpenRepo> OpenExclusive() override;
+
+ private:
+  Context& ctx_;
+  RepoFlags flags_;
+};
+
+// The `--json` documents of a prune (backup_prune_cmd.cpp) and of create's forget + prune:
+// null when it did not run, {"error"} when it failed, else {"forgotten"[, "prune"]}.
+nlohmann::json PruneJson(const backup::PruneResult& r, bool dry_run);
+nlohmann::json MaintenanceJson(const std::optional<backup::Maintenance>& m);
+// "N old backup(s) forgotten, … freed" after create's forget + prune, when it pruned.
+void PrintMaintenance(output::Console& out, const std::optional<backup::Maintenance>& m);
 
 void RegisterBackupInit(CLI::App& group, Context& ctx);
 void RegisterBackupCreate(CLI::App& group, Context& ctx);

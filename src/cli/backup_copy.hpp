@@ -1,12 +1,13 @@
 // `velin backup copy` and the offsite copy that `backup create` runs when backup.offsite is
-// set: both copy snapshots of the configured repository to another one (a directory or an
-// s3://, sftp://, ftp:// URL) through backup::CopySnapshots.
+// set (backup/after_create.hpp): both copy snapshots of the configured repository to another
+// one (a directory or an s3://, sftp://, ftp:// URL) through backup::CopySnapshots.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "backup_common.hpp"
+#include "velin/backup/after_create.hpp"
 #include "velin/backup/snapshot_copier.hpp"
 
 namespace velin::cli {
@@ -19,11 +20,9 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
                                            const std::string& to,
                                            const repo::SnapshotFilter& latest_of);
 
-// What create does after its snapshot is committed: copy it to backup.offsite (when set).
-// A failure comes back as an exit-1 error naming the offsite destination; the local backup
-// is complete either way.
-Result<std::optional<backup::CopyStats>> CopyOffsite(Context& ctx, const RepoFlags& source,
-                                                     const std::string& id);
+// create's offsite copy (backup::CopyOffsite) in its --json document: null when none was due,
+// {"to", "error"} when it failed, else {"to", "blobs_copied", "bytes_copied"}.
+nlohmann::json OffsiteJson(const backup::OffsiteCopy& offsite);
 
 void RegisterBackupCopy(CLI::App& group, Context& ctx);
 

@@ -68,38 +68,17 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
       resolved.push_back(id);
     }
   }
-  RepoFlags dest_flags = source;
-  dest_flags.destination = to;
-  VELIN_TRY(CreateCopyDestination(ctx, dest_flags, *from.backend));
-  VELIN_ASSIGN(OpenRepo dest, OpenRepository(ctx, dest_flags, repo::LockKind::kShared, true));
-  const repo::RepoConfig& a = from.repo->config();
-  const repo::RepoConfig& b = dest.repo->config();
-  if ((from.repo->encrypted() || dest.repo->encrypted()) &&
-      (a.id != b.id || a.cipher != b.cipher)) {
-    return UsageError(
-        "backup copy: " + dest.backend->Location() + " is a repository with other keys than " +
-        from.backend->Location() +
-        "; an encrypted repository can be copied only into a new destination (velin creates it "
-        "with the same keys) or an earlier copy of it");
-  }
+  VELIN_ASSIGN(OpenRepo dest, OpenCopyDestination(ctx, source, to, *from.backend));
+  VELIN_TRY(backup::CheckCopyKeys(*from.repo, *dest.repo));
   return backup::CopySnapshots(*from.repo, *dest.repo, resolved, WriterOptions(*cfg), ctx.out());
 }
 
-Result<std::optional<backup::CopyStats>> CopyOffsite(Context& ctx, const RepoFlags& source,
-                                                     const std::string& id) {
-  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  if (cfg->backup.offsite.empty()) return std::optional<backup::CopyStats>();
-  auto copied =
-      CopyToRepository(ctx, source, {id}, cfg->backup.offsite, repo::SnapshotFilter{true, "", ""});
-  if (!copied) {
-    Error e =
-        copied.error().Wrap(TrFormat("backup {} was created, but the offsite copy to {} "
-                                     "failed",
-                                     id, cfg->backup.offsite));
-    e.code = ExitCode::kFailed;
-    return tl::unexpected(std::move(e));
-  }
-  return std::optional<backup::CopyStats>(*copied);
+nlohmann::json OffsiteJson(const backup::OffsiteCopy& offsite) {
+  if (offsite.error) return {{"to", offsite.to}, {"error", offsite.error->message}};
+  if (!offsite.copied) return nullptr;
+  return {{"to", offsite.to},
+          {"blobs_copied", offsite.copied->blobs_copied},
+          {"bytes_copied", offsite.copied->bytes_copied}};
 }
 
 void RegisterBackupCopy(CLI::App& group, Context& ctx) {

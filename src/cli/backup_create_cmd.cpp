@@ -1,11 +1,14 @@
 // velin backup create [--strategy full|incremental] [--dry-run] [--destination DIR]: one backup
 // of every backup.include path and the database into the repository. What to do comes from
-// PlanCreate (velin/cli/create_plan.hpp); this file runs the plan, the hooks, and prints.
+// PlanCreate (velin/cli/create_plan.hpp); the archiver makes the snapshot and the steps after
+// it (offsite copy, forget + prune) are backup/after_create.hpp's. This file calls them in
+// order, runs the hooks, and prints.
 #include "backup_common.hpp"
 #include "backup_copy.hpp"
 #include "backup_db.hpp"
 #include "hook_settings.hpp"
 #include "stale_temps.hpp"
+#include "velin/backup/after_create.hpp"
 #include "velin/backup/archiver.hpp"
 #include "velin/cli/create_plan.hpp"
 #include "velin/core/i18n.hpp"
@@ -40,6 +43,15 @@ void RunFailureHook(output::Console& out, HookState& hooks, const std::string& b
   }
 }
 
+// The snapshot's stats both create documents (--dry-run and the real one) hold.
+nlohmann::json StatsJson(const repo::SnapshotStats& st) {
+  return {{"files", st.files},
+          {"bytes", st.bytes},
+          {"files_read", st.files_read},
+          {"bytes_read", st.bytes_read},
+          {"bytes_added", st.bytes_added}};
+}
+
 // --dry-run: the walk and the chunking of a backup against the repository's index, without a
 // lock, a hook, a database dump, or a write (docs/cli.md#velin-backup-create).
 Status DryRun(Context& ctx, const CreateFlags& flags, CreatePlan& plan) {
@@ -57,17 +69,14 @@ Status DryRun(Context& ctx, const CreateFlags& flags, CreatePlan& plan) {
                 (cfg->database.driver == "sqlite" ? cfg->database.path : cfg->database.name)
           : "";
   if (out.json()) {
-    out.Json({{"dry_run", true},
+    nlohmann::json j = StatsJson(s.stats);
+    j.update({{"dry_run", true},
               {"strategy", std::string(repo::StrategyName(plan.options.strategy))},
-              {"files", s.stats.files},
-              {"bytes", s.stats.bytes},
-              {"files_read", s.stats.files_read},
-              {"bytes_read", s.stats.bytes_read},
               {"blobs_added", s.stats.blobs_added},
-              {"bytes_added", s.stats.bytes_added},
               {"databases",
                plan.with_database ? nlohmann::json::array({database}) : nlohmann::json::array()},
               {"repository", r.backend->Location()}});
+    out.Json(j);
     return Ok();
   }
   out.Info(
@@ -79,6 +88,55 @@ Status DryRun(Context& ctx, const CreateFlags& flags, CreatePlan& plan) {
     out.Info(TrFormat("The database ({}) would be dumped; a dry run does not dump it", database));
   }
   return Ok();
+}
+
+// The hooks run once the snapshot is committed and before anything is printed: after_backup
+// when the backup is complete (its failure is exit 1; the snapshot stays), otherwise
+// on_backup_failure. Returns the create's result.
+Status RunCompletionHook(output::Console& out, HookState& hooks, const std::string& id,
+                         const Status& outcome) {
+  if (!outcome) {
+    RunFailureHook(out, hooks, id, outcome);
+    return outcome;
+  }
+  hooks.ended = true;
+  HookVars vars;
+  vars.backup_id = id;
+  if (Status hook = RunHook(hooks.settings, HookEvent::kAfterBackup, vars); !hook) {
+    return Failure(TrFormat("{}; backup {} stands", hook.error().message, id));
+  }
+  return Ok();
+}
+
+nlohmann::json CreatedJson(const repo::Snapshot& s, const std::string& repository,
+                           const backup::AfterCreateResult& after) {
+  nlohmann::json j = StatsJson(s.stats);
+  j.update({{"id", s.id},
+            {"strategy", std::string(repo::StrategyName(s.strategy))},
+            {"parent", s.parent},
+            {"duration_ms", s.stats.duration_ms},
+            {"repository", repository},
+            {"offsite", OffsiteJson(after.offsite)},
+            {"maintenance", MaintenanceJson(after.maintenance)}});
+  return j;
+}
+
+void PrintCreated(output::Console& out, const repo::Snapshot& s, bool without_database,
+                  const backup::CreateOptions& options, const backup::AfterCreateResult& after) {
+  for (const auto& src : s.sources) {
+    if (src.name == kDatabaseStream && !without_database) {
+      out.Done(Tr("Database backup created"));
+    } else if (src.kind == repo::SourceKind::kStream && src.name != kDatabaseStream) {
+      out.Done(TrFormat("Stream {} backed up", src.name));
+    }
+  }
+  if (!options.include.empty()) out.Done(Tr("File backup created"));
+  out.Done(TrFormat("Backup compressed ({})", s.compression));
+  out.Info(TrFormat("{} files, {} read, {} added", s.stats.files,
+                    output::FormatBytes(s.stats.bytes_read),
+                    output::FormatBytes(s.stats.bytes_added)));
+  out.Done(TrFormat("Backup ID: {}", s.id));
+  if (after.offsite.copied) out.Done(TrFormat("Copied offsite to {}", after.offsite.to));
 }
 
 Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks) {
@@ -106,77 +164,22 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   ctx.stats().summary = "backup " + s.id + ": " + std::to_string(s.stats.files) + " files, " +
                         std::to_string(s.stats.bytes_added) + " bytes added";
   RemoveStaleTemps(ctx, *r.backend);  // what killed writers left behind (stale_temps.hpp)
-  // The snapshot is committed: whatever happens offsite, the local backup stands.
-  Result<std::optional<backup::CopyStats>> offsite = std::optional<backup::CopyStats>();
-  if (!plan.offsite.empty()) offsite = CopyOffsite(ctx, flags.repo, s.id);
-  // --continue-on-error: the snapshot is committed, records the missing database, exit 1.
-  // A missing database outranks an offsite failure in the one error line.
-  auto outcome = [&]() -> Status {
-    if (db_source && db_source->failure()) {
-      return Failure(TrFormat("backup {} was created without the database: {}", s.id,
-                              db_source->failure()->message));
-    }
-    if (!offsite) return tl::unexpected(offsite.error());
-    return Ok();
-  };
-  // The hooks run once the snapshot is committed and before anything is printed: after_backup
-  // when the backup is complete (its failure is exit 1; the snapshot stays), otherwise
-  // on_backup_failure.
-  const Status created = outcome();
-  Status result = created;
-  if (created) {
-    hooks.ended = true;
-    HookVars vars;
-    vars.backup_id = s.id;
-    if (Status hook = RunHook(hooks.settings, HookEvent::kAfterBackup, vars); !hook) {
-      result = Failure(TrFormat("{}; backup {} stands", hook.error().message, s.id));
-    }
-  } else {
-    RunFailureHook(out, hooks, s.id, created);
-  }
-  // backup.prune_after_create: forget + prune under an exclusive lock, so ours goes first.
-  const bool maintain = plan.prune_after_create && created;
-  if (maintain) r.lock.reset();
+  // The snapshot is committed: the follow-up steps (backup/after_create.hpp) never harm it.
+  const Error* without_database =
+      db_source && db_source->failure() ? &*db_source->failure() : nullptr;
+  CreateFollowUpRepos repos(ctx, flags.repo);
+  backup::AfterCreateResult after =
+      backup::CopyOffsite(plan.after, s.id, without_database, repos, out);
+  const Status result = RunCompletionHook(out, hooks, s.id, after.outcome);
+  if (after.maintain) r.lock.reset();  // forget + prune take the exclusive lock: ours goes first
   if (out.json()) {
-    const nlohmann::json maintenance =
-        maintain ? MaintainAfterCreate(ctx, flags.repo) : nlohmann::json(nullptr);
-    nlohmann::json offsite_json = nullptr;
-    if (!offsite) {
-      offsite_json = {{"to", plan.offsite}, {"error", offsite.error().message}};
-    } else if (*offsite) {
-      offsite_json = {{"to", plan.offsite},
-                      {"blobs_copied", (*offsite)->blobs_copied},
-                      {"bytes_copied", (*offsite)->bytes_copied}};
-    }
-    out.Json({{"id", s.id},
-              {"strategy", std::string(repo::StrategyName(s.strategy))},
-              {"parent", s.parent},
-              {"files", s.stats.files},
-              {"bytes", s.stats.bytes},
-              {"files_read", s.stats.files_read},
-              {"bytes_read", s.stats.bytes_read},
-              {"bytes_added", s.stats.bytes_added},
-              {"duration_ms", s.stats.duration_ms},
-              {"repository", r.backend->Location()},
-              {"offsite", offsite_json},
-              {"maintenance", maintenance}});
+    backup::MaintainAfterCreate(plan.after, repos, ctx.env(), out, after);
+    out.Json(CreatedJson(s, r.backend->Location(), after));
     return result;
   }
-  for (const auto& src : s.sources) {
-    if (src.name == kDatabaseStream && !(db_source && db_source->failure())) {
-      out.Done(Tr("Database backup created"));
-    } else if (src.kind == repo::SourceKind::kStream && src.name != kDatabaseStream) {
-      out.Done(TrFormat("Stream {} backed up", src.name));
-    }
-  }
-  if (!options.include.empty()) out.Done(Tr("File backup created"));
-  out.Done(TrFormat("Backup compressed ({})", s.compression));
-  out.Info(TrFormat("{} files, {} read, {} added", s.stats.files,
-                    output::FormatBytes(s.stats.bytes_read),
-                    output::FormatBytes(s.stats.bytes_added)));
-  out.Done(TrFormat("Backup ID: {}", s.id));
-  if (offsite && *offsite) out.Done(TrFormat("Copied offsite to {}", plan.offsite));
-  if (maintain) MaintainAfterCreate(ctx, flags.repo);
+  PrintCreated(out, s, without_database != nullptr, options, after);
+  backup::MaintainAfterCreate(plan.after, repos, ctx.env(), out, after);
+  PrintMaintenance(out, after.maintenance);
   return result;
 }
 

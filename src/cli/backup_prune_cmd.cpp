@@ -6,7 +6,6 @@
 
 #include "backup_common.hpp"
 #include "stale_temps.hpp"
-#include "velin/backup/forget.hpp"
 #include "velin/backup/pruner.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/output/console.hpp"
@@ -19,7 +18,9 @@ struct PruneFlags {
   bool dry_run = false;
 };
 
-nlohmann::json ToJson(const backup::PruneResult& r, bool dry_run) {
+}  // namespace
+
+nlohmann::json PruneJson(const backup::PruneResult& r, bool dry_run) {
   return {{"dry_run", dry_run},
           {"snapshots", r.snapshots},
           {"blobs_used", r.blobs_used},
@@ -34,6 +35,8 @@ nlohmann::json ToJson(const backup::PruneResult& r, bool dry_run) {
           {"bytes_after", r.bytes_after},
           {"bytes_freed", r.bytes_freed()}};
 }
+
+namespace {
 
 void PrintHuman(output::Console& out, const backup::PruneResult& r, bool dry_run) {
   out.Info(TrFormat("{} backups reference {} blobs", r.snapshots, r.blobs_used));
@@ -64,53 +67,27 @@ Status RunPrune(Context& ctx, const PruneFlags& flags) {
   VELIN_ASSIGN(auto result, backup::Prune(*r.repo, ctx.env(), options, out));
   if (!flags.dry_run) RemoveStaleTemps(ctx, *r.backend);  // stale_temps.hpp
   if (out.json()) {
-    out.Json(ToJson(result, flags.dry_run));
+    out.Json(PruneJson(result, flags.dry_run));
   } else {
     PrintHuman(out, result, flags.dry_run);
   }
   return Ok();
 }
 
-Result<nlohmann::json> Maintain(Context& ctx, const RepoFlags& flags) {
-  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  const auto& b = cfg->backup;
-  const backup::RetentionRules rules{b.retention_days,
-                                     b.keep_last,
-                                     b.keep_daily,
-                                     b.keep_weekly,
-                                     b.keep_monthly,
-                                     b.keep_yearly,
-                                     cfg->rollback.keep_transaction_backups};
-  if (rules.Empty()) return nlohmann::json(nullptr);
-  output::Console& out = ctx.out();
-  RepoFlags waiting = flags;
-  if (waiting.lock_wait == "0s") waiting.lock_wait = "60s";  // a verify may be finishing
-  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, waiting, repo::LockKind::kExclusive, false));
-  // Only this host's and app's groups: other hosts' and apps' retention is theirs.
-  const repo::SnapshotFilter mine{false, cfg->app.host, cfg->app.name};
-  VELIN_ASSIGN(auto forgot,
-               backup::ForgetSnapshots(*r.repo, rules, ctx.env().Now(), false, mine, out));
-  nlohmann::json j = {{"forgotten", forgot.forgotten}};
-  if (forgot.forgotten == 0) return j;
-  backup::PruneOptions options;
-  options.repack_threshold = b.repack_threshold;
-  VELIN_ASSIGN(auto pruned, backup::Prune(*r.repo, ctx.env(), options, out));
-  j["prune"] = ToJson(pruned, false);
-  if (!out.json()) {
-    out.Done(TrFormat("{} old backup(s) forgotten, {} freed", forgot.forgotten,
-                      output::FormatBytes(pruned.bytes_freed())));
-  }
+}  // namespace
+
+nlohmann::json MaintenanceJson(const std::optional<backup::Maintenance>& m) {
+  if (!m) return nullptr;
+  if (m->error) return {{"error", m->error->message}};
+  nlohmann::json j = {{"forgotten", m->forgotten}};
+  if (m->prune) j["prune"] = PruneJson(*m->prune, false);
   return j;
 }
 
-}  // namespace
-
-nlohmann::json MaintainAfterCreate(Context& ctx, const RepoFlags& flags) {
-  auto done = Maintain(ctx, flags);
-  if (done) return *done;
-  ctx.out().Warn(
-      TrFormat("the backup stands, but forget/prune after it failed: {}", done.error().message));
-  return {{"error", done.error().message}};
+void PrintMaintenance(output::Console& out, const std::optional<backup::Maintenance>& m) {
+  if (!m || m->error || !m->prune) return;
+  out.Done(TrFormat("{} old backup(s) forgotten, {} freed", m->forgotten,
+                    output::FormatBytes(m->prune->bytes_freed())));
 }
 
 void RegisterBackupPrune(CLI::App& group, Context& ctx) {

@@ -402,6 +402,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"backup.include names nothing to back up", "backup.include nennt nichts zu Sicherndes"},
       {"backup {} was created without the database: {}",
        "Backup {} wurde ohne die Datenbank erstellt: {}"},
+      {"backup {} was created, but the offsite copy to {} failed",
+       "Backup {} wurde erstellt, aber die Offsite-Kopie nach {} ist fehlgeschlagen"},
       {"verify needs a backup ID or --all", "verify braucht eine Backup-ID oder --all"},
       {"--database goes with --only db", "--database gehört zu --only db"},
       {"backup {} holds only a database, no files for --target; restore it with --only db "

@@ -36,4 +36,10 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
                                 const std::vector<std::string>& ids,
                                 const repo::BlobWriterOptions& options, Reporter& reporter);
 
+// Whether `destination` can hold copies of `source`'s snapshots: an encrypted repository names
+// blobs by a keyed hash and seals its snapshot objects, so when either is encrypted both must
+// have the same repository id and cipher (the destination was created from the source, or is an
+// earlier copy of it). A usage error (exit 2) otherwise.
+Status CheckCopyKeys(repo::Repository& source, repo::Repository& destination);
+
 }  // namespace velin::backup

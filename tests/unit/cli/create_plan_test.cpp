@@ -16,6 +16,7 @@ TEST(CreatePlan, MapsTheConfigurationToTheArchiverAndTheFollowUpSteps) {
       Cfg("[app]\nhost = \"web1\"\nname = \"shop\"\n[backup]\ninclude = [\"db\", \"storage\", "
           "\"config\"]\nexclude = [\"*.tmp\"]\nallow_empty = [\"config\"]\ncompression = \"gzip\"\n"
           "compression_level = 5\nstrategy = \"incremental\"\noffsite = \"/mnt/offsite\"\n"
+          "keep_last = 7\nrepack_threshold = 0.4\n[rollback]\nkeep_transaction_backups = 3\n"
           "[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
   auto plan = PlanCreate(cfg, "");
   ASSERT_TRUE(plan) << plan.error().message;
@@ -30,15 +31,26 @@ TEST(CreatePlan, MapsTheConfigurationToTheArchiverAndTheFollowUpSteps) {
   EXPECT_EQ(plan->options.host, "web1");
   EXPECT_EQ(plan->options.app, "shop");
   EXPECT_FALSE(plan->options.dry_run);
-  EXPECT_EQ(plan->offsite, "/mnt/offsite");
-  EXPECT_TRUE(plan->prune_after_create);
+  const backup::AfterCreateOptions& after = plan->after;
+  EXPECT_EQ(after.offsite, "/mnt/offsite");
+  EXPECT_EQ(after.offsite_writer.codec, repo::Codec::kGzip);  // the offsite packs alike
+  EXPECT_EQ(after.offsite_writer.level, 5);
+  EXPECT_TRUE(after.prune_after_create);
+  EXPECT_EQ(after.rules.keep_last, 7);
+  EXPECT_EQ(after.rules.keep_daily, 0);
+  EXPECT_EQ(after.rules.keep_transaction_backups, 3);
+  EXPECT_DOUBLE_EQ(after.prune.repack_threshold, 0.4);
+  // Forget works in this host's and app's groups only.
+  EXPECT_FALSE(after.mine.all);
+  EXPECT_EQ(after.mine.host, "web1");
+  EXPECT_EQ(after.mine.app, "shop");
   // --strategy wins over backup.strategy; a dry run has no follow-up steps.
   auto dry = PlanCreate(cfg, "full", true);
   ASSERT_TRUE(dry);
   EXPECT_EQ(dry->options.strategy, repo::Strategy::kFull);
   EXPECT_TRUE(dry->options.dry_run);
-  EXPECT_EQ(dry->offsite, "");
-  EXPECT_FALSE(dry->prune_after_create);
+  EXPECT_EQ(dry->after.offsite, "");
+  EXPECT_FALSE(dry->after.prune_after_create);
 }
 
 TEST(CreatePlan, RefusesABadStrategyAndAnEmptyInclude) {

@@ -1,0 +1,77 @@
+#include "velin/backup/after_create.hpp"
+
+#include "velin/backup/forget.hpp"
+#include "velin/core/i18n.hpp"
+
+namespace velin::backup {
+namespace {
+
+// The copy of one snapshot, as `backup copy ID --to` makes it: the source opened anew, the id
+// resolved there, the destination opened (or created with the source's keys) and checked.
+Result<CopyStats> CopyOne(const AfterCreateOptions& options, const std::string& id,
+                          AfterCreateRepos& repos, Reporter& reporter) {
+  VELIN_ASSIGN(OpenedRepository from, repos.OpenSource());
+  VELIN_ASSIGN(std::string resolved,
+               from.repo->ResolveSnapshotId(id, repo::SnapshotFilter{true, "", ""}));
+  VELIN_ASSIGN(OpenedRepository to, repos.OpenCopyDestination(options.offsite, *from.backend));
+  VELIN_TRY(CheckCopyKeys(*from.repo, *to.repo));
+  return CopySnapshots(*from.repo, *to.repo, {resolved}, options.offsite_writer, reporter);
+}
+
+Result<Maintenance> ForgetAndPrune(const AfterCreateOptions& options, AfterCreateRepos& repos,
+                                   io::Env& env, Reporter& reporter) {
+  VELIN_ASSIGN(OpenedRepository r, repos.OpenExclusive());
+  VELIN_ASSIGN(ForgetResult forgot,
+               ForgetSnapshots(*r.repo, options.rules, env.Now(), false, options.mine, reporter));
+  Maintenance m;
+  m.forgotten = forgot.forgotten;
+  if (m.forgotten == 0) return m;
+  VELIN_ASSIGN(PruneResult pruned, Prune(*r.repo, env, options.prune, reporter));
+  m.prune = pruned;
+  return m;
+}
+
+}  // namespace
+
+AfterCreateResult CopyOffsite(const AfterCreateOptions& options, const std::string& id,
+                              const Error* database_failure, AfterCreateRepos& repos,
+                              Reporter& reporter) {
+  AfterCreateResult result;
+  result.offsite.to = options.offsite;
+  if (!options.offsite.empty()) {
+    auto copied = CopyOne(options, id, repos, reporter);
+    if (copied) {
+      result.offsite.copied = *copied;
+    } else {
+      Error e = copied.error().Wrap(TrFormat(
+          "backup {} was created, but the offsite copy to {} failed", id, options.offsite));
+      e.code = ExitCode::kFailed;  // whatever stopped the copy: the local backup is complete
+      result.offsite.error = std::move(e);
+    }
+  }
+  if (database_failure != nullptr) {
+    result.outcome = Failure(
+        TrFormat("backup {} was created without the database: {}", id, database_failure->message));
+  } else if (result.offsite.error) {
+    result.outcome = tl::unexpected(*result.offsite.error);
+  }
+  result.maintain = options.prune_after_create && result.outcome.has_value();
+  return result;
+}
+
+void MaintainAfterCreate(const AfterCreateOptions& options, AfterCreateRepos& repos, io::Env& env,
+                         Reporter& reporter, AfterCreateResult& result) {
+  if (!result.maintain || options.rules.Empty()) return;
+  auto done = ForgetAndPrune(options, repos, env, reporter);
+  if (done) {
+    result.maintenance = std::move(*done);
+    return;
+  }
+  reporter.Warn(
+      TrFormat("the backup stands, but forget/prune after it failed: {}", done.error().message));
+  Maintenance failed;
+  failed.error = done.error();
+  result.maintenance = std::move(failed);
+}
+
+}  // namespace velin::backup
