@@ -554,8 +554,8 @@ class Restorer {
   }
 
   std::string TempName(const std::string& name) {
-    return ".velin-restore-" + std::to_string(::getpid()) + "-" + std::to_string(temp_counter_++) +
-           "-" + name.substr(0, 100);
+    return ".velin-restore-" + std::to_string(pid_) + "-" + std::to_string(temp_counter_++) + "-" +
+           name.substr(0, 100);
   }
 
   // Hands the file to the pool; it is in place after the next pool_.Wait().
@@ -733,6 +733,7 @@ class Restorer {
   std::set<std::string> restored_files_;
   std::map<std::string, std::string> restored_alias_;
   std::deque<Tree> trees_;
+  const int64_t pid_ = env_.ThisProcess().pid;  // names the temps
   uint64_t temp_counter_ = 0;
   std::set<std::string> swept_;  // directories RemoveDeadTemps has been through
   bool pool_failed_ = false;

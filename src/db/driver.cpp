@@ -1,7 +1,5 @@
 #include "velin/db/driver.hpp"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <ctime>
@@ -10,6 +8,7 @@
 
 #include "drivers.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/io/env.hpp"
 
 namespace velin::db {
 
@@ -17,7 +16,8 @@ namespace internal {
 
 std::string UniqueTemporaryName() {
   static std::atomic<unsigned> counter{0};
-  std::time_t now = std::time(nullptr);
+  io::Env& env = io::Env::Default();  // the drivers' Env
+  std::time_t now = std::chrono::system_clock::to_time_t(env.Now());
   std::tm tm{};
   gmtime_r(&now, &tm);
   char stamp[32];
@@ -25,8 +25,8 @@ std::string UniqueTemporaryName() {
   std::random_device rd;
   char suffix[16];
   std::snprintf(suffix, sizeof suffix, "%04x", (rd() ^ counter++) & 0xffff);
-  return std::string("velin_restore_test_") + stamp + "_" + std::to_string(::getpid()) + "_" +
-         suffix;
+  return std::string("velin_restore_test_") + stamp + "_" + std::to_string(env.ThisProcess().pid) +
+         "_" + suffix;
 }
 
 }  // namespace internal

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <set>
-#include <thread>
 
 #include "driver_base.hpp"
 #include "drivers.hpp"
@@ -96,13 +95,13 @@ class SqliteDriver final : public DriverSteps {
     VELIN_ASSIGN(SqliteFile dst, SqliteFile::Open(copy, true, true));
     sqlite3_backup* b = sqlite3_backup_init(dst.get(), "main", src.get(), "main");
     if (b == nullptr) return Failure(TrFormat("backup: {}", sqlite3_errmsg(dst.get())));
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    const auto deadline = env_.SteadyNow() + std::chrono::seconds(60);
     int rc;
     while (true) {
       rc = sqlite3_backup_step(b, -1);
       bool busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
-      if (!busy || std::chrono::steady_clock::now() > deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (!busy || env_.SteadyNow() > deadline) break;
+      env_.SleepFor(std::chrono::milliseconds(20));
     }
     int finish = sqlite3_backup_finish(b);
     if (rc != SQLITE_DONE) return Failure(TrFormat("backup: {}", sqlite3_errstr(rc)));

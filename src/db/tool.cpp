@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
-#include <thread>
 #include <utility>
 
 #include "velin/core/environment.hpp"
@@ -146,7 +145,8 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
     // Caught up with the dump tool: let the pipe fill a while instead of waking on every
     // write. Each wake-up costs both processes CPU, and on a machine the dump tool and the
     // database server already keep busy that CPU is the backup's time.
-    if (static_cast<size_t>(n) < kChunk / 8) std::this_thread::sleep_for(kCatchUpPause);
+    // The pause paces a real child process, so it is the process's Env that waits.
+    if (static_cast<size_t>(n) < kChunk / 8) io::Env::Default().SleepFor(kCatchUpPause);
   }
   VELIN_ASSIGN(outcome.exit_code, child.Wait());
   return outcome;

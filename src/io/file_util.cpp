@@ -1,12 +1,10 @@
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
 #include <random>
 
 #include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
+#include "velin/io/process_space.hpp"
 
 namespace velin::io {
 
@@ -37,44 +35,30 @@ std::string JoinPath(std::string_view a, std::string_view b) {
   return out;
 }
 
-namespace {
-
-std::string FirstLineOf(const char* path) {
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) return "";
-  return line;
+std::string ProcessSpaceTag(const ProcessIdentity& process) {
+  if (process.boot_id.empty() || process.pid_ns.empty()) return "";
+  // FNV-1a, 64 bits, of everything that makes a pid mean one process; 32 of them shown.
+  uint64_t h = 1469598103934665603ull;
+  for (const std::string* part :
+       {&process.boot_id, &process.pid_ns, &process.host, &process.machine_id}) {
+    for (unsigned char c : *part) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  }
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(h ^ (h >> 32)));
+  return std::string(hex);
 }
 
-}  // namespace
-
 const std::string& ProcessSpaceTag() {
-  static const std::string kTag = [] {
-    const std::string boot = FirstLineOf("/proc/sys/kernel/random/boot_id");
-    char ns[128] = {};
-    const ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
-    if (boot.empty() || n <= 0) return std::string();
-    char host[256] = {};
-    (void)::gethostname(host, sizeof host - 1);
-    std::string machine = FirstLineOf("/etc/machine-id");
-    // FNV-1a, 64 bits, of everything that makes a pid mean one process; 32 of them shown.
-    uint64_t h = 1469598103934665603ull;
-    for (const std::string& part :
-         {boot, std::string(ns, static_cast<size_t>(n)), std::string(host), machine}) {
-      for (unsigned char c : part) h = (h ^ c) * 1099511628211ull;
-      h = (h ^ 0xff) * 1099511628211ull;
-    }
-    char hex[9];
-    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(h ^ (h >> 32)));
-    return std::string(hex);
-  }();
+  static const std::string kTag = ProcessSpaceTag(Env::Default().ThisProcess());
   return kTag;
 }
 
 Status WriteFileDurably(Env& env, const std::string& path, std::string_view data, uint32_t mode) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  const std::string& tag = ProcessSpaceTag();
-  std::string temp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
+  const ProcessIdentity self = env.ThisProcess();
+  const std::string tag = ProcessSpaceTag(self);
+  std::string temp = path + ".tmp-" + std::to_string(self.pid) + "-" +
                      (tag.empty() ? std::string("x") : tag) + "-" + std::to_string(rng() % 1000000);
   WriteOptions options;
   options.mode = mode;

@@ -813,15 +813,29 @@ std::string PosixEnv::HostName() {
   return buf;
 }
 
+// What cannot change while a process lives (machine, boot, pid namespace, start time) is read
+// once per pid (a forked child reads its own); the host name is asked each time. Temp file
+// names ask on every durable write.
 ProcessIdentity PosixEnv::ThisProcess() {
+  static std::mutex mu;
+  static std::optional<ProcessIdentity> known;
+  const auto pid = static_cast<int64_t>(::getpid());
   ProcessIdentity p;
+  {
+    std::lock_guard lock(mu);
+    if (!known || known->pid != pid) {
+      ProcessIdentity k;
+      k.machine_id = FirstLine("/etc/machine-id");
+      if (k.machine_id.empty()) k.machine_id = FirstLine("/var/lib/dbus/machine-id");
+      k.boot_id = FirstLine("/proc/sys/kernel/random/boot_id");
+      k.pid_ns = PidNamespace();
+      k.pid = pid;
+      k.start_ticks = ProcessStartTicks(pid);
+      known = k;
+    }
+    p = *known;
+  }
   p.host = HostName();
-  p.machine_id = FirstLine("/etc/machine-id");
-  if (p.machine_id.empty()) p.machine_id = FirstLine("/var/lib/dbus/machine-id");
-  p.boot_id = FirstLine("/proc/sys/kernel/random/boot_id");
-  p.pid_ns = PidNamespace();
-  p.pid = static_cast<int64_t>(::getpid());
-  p.start_ticks = ProcessStartTicks(p.pid);
   return p;
 }
 

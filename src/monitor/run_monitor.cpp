@@ -11,7 +11,7 @@ RunMonitor::RunMonitor(io::Env& env, MonitorOptions options, std::string command
       command_(std::move(command)),
       reporter_(reporter),
       pinger_(options_.ping, reporter),
-      start_(std::chrono::steady_clock::now()) {
+      start_(env_.SteadyNow()) {
   pinger_.Start();
 }
 
@@ -21,7 +21,7 @@ void RunMonitor::Finish(const std::optional<Error>& error, std::string_view summ
   if (finished_) return;
   finished_ = true;
   // The wall clock (VELIN_NOW in tests) dates the run; the steady clock measures it.
-  const auto elapsed = std::chrono::steady_clock::now() - start_;
+  const auto elapsed = env_.SteadyNow() - start_;
   RunOutcome outcome;
   outcome.command = command_;
   outcome.finished = env_.Now();

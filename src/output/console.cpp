@@ -98,7 +98,10 @@ std::string FormatUtcTime(int64_t unix_seconds) {
 }
 
 Console::Console(ConsoleOptions options, FILE* out, FILE* err)
-    : options_(options), out_(out), err_(err) {}
+    : options_(options),
+      env_(options.env != nullptr ? *options.env : io::Env::Default()),
+      out_(out),
+      err_(err) {}
 
 std::string Console::Paint(std::string_view text, const char* ansi) const {
   if (!options_.color) return std::string(text);
@@ -216,7 +219,7 @@ void Console::StartProgress(std::string_view label, uint64_t total_bytes) {
   progress_total_ = total_bytes;
   progress_bytes_ = 0;
   progress_items_ = 0;
-  progress_start_ = std::chrono::steady_clock::now();
+  progress_start_ = env_.SteadyNow();
   progress_last_draw_ = {};
 }
 
@@ -225,7 +228,7 @@ void Console::UpdateProgress(uint64_t done_bytes, uint64_t done_items) {
   if (!progress_active_) return;
   progress_bytes_ = done_bytes;
   progress_items_ = done_items;
-  auto now = std::chrono::steady_clock::now();
+  auto now = env_.SteadyNow();
   if (now - progress_last_draw_ < std::chrono::milliseconds(100)) return;
   progress_last_draw_ = now;
   DrawProgressLocked(false);
@@ -236,7 +239,7 @@ void Console::UpdateProgress(uint64_t done_bytes, uint64_t done_items) {
 // "starting…" instead of a meaningless "0 files  0 B/s". The final frame is the completed
 // work: 100 % (the total may have been an estimate, e.g. the parent backup's size).
 void Console::DrawProgressLocked(bool final) {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = env_.SteadyNow();
   const double seconds = std::chrono::duration<double>(now - progress_start_).count();
   const bool measured = seconds > 0.05 && progress_bytes_ > 0;
   const uint64_t total = progress_total_;

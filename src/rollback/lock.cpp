@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <thread>
 
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
@@ -51,9 +50,9 @@ Result<bool> StateLock::Held(const std::string& lock_path) {
   return held;
 }
 
-Result<StateLock> StateLock::Acquire(const std::string& lock_path, Duration wait) {
+Result<StateLock> StateLock::Acquire(io::Env& env, const std::string& lock_path, Duration wait) {
   VELIN_ASSIGN(int fd, OpenLockFile(lock_path, O_RDWR | O_CREAT));
-  auto deadline = std::chrono::steady_clock::now() + wait;
+  const auto deadline = env.SteadyNow() + wait;
   for (;;) {
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return StateLock(fd);
     int err = errno;
@@ -61,13 +60,13 @@ Result<StateLock> StateLock::Acquire(const std::string& lock_path, Duration wait
       ::close(fd);
       return ErrnoError(TrFormat("cannot lock {}", lock_path), err);
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (env.SteadyNow() >= deadline) {
       ::close(fd);
       return MakeError(
           ExitCode::kLocked,
           TrFormat("another velin holds the rollback lock {}; try again later", lock_path));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    env.SleepFor(std::chrono::milliseconds(20));
   }
 }
 

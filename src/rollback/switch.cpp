@@ -1,7 +1,6 @@
 // The switch: save the live config (when a snapshot's replaces it), stop, point `current` at the
 // target (new link + rename(2) + fsync dir), restore a snapshot's config, migrate down, start,
 // health check; on failure the same steps back to the recorded `from` with the saved config.
-#include <unistd.h>
 
 #include <algorithm>
 
@@ -50,7 +49,7 @@ Status RollbackEngine::PointCurrentAt(const std::string& name) {
           TrFormat("{} is not a symlink (plain files): run 'velin rollback adopt' first", link));
     }
   }
-  std::string tmp = io::JoinPath(dir, prefix + std::to_string(::getpid()));
+  std::string tmp = io::JoinPath(dir, prefix + std::to_string(env_.ThisProcess().pid));
   VELIN_TRY(env_.Symlink(layout_.Release(name), tmp));
   CrashPoint("switch-temp-link");
   VELIN_TRY(env_.Rename(tmp, link));
@@ -229,7 +228,8 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
     for (char& c : stamp) {
       if (c == ':') c = '-';
     }
-    intent.saved_config = stamp + "-" + std::to_string(::getpid()) + "-before-" + target;
+    intent.saved_config =
+        stamp + "-" + std::to_string(env_.ThisProcess().pid) + "-before-" + target;
   }
   // hooks.before_switch runs once per switch, before switch.json exists: when it fails nothing
   // was changed (the service was not stopped), and `recover` never runs it again.
@@ -412,7 +412,7 @@ Result<std::string> RollbackEngine::BackupAtVersion(const std::string& version) 
 Status RollbackEngine::ToVersion(const std::string& name, const std::string& reason,
                                  const std::string& restore_data) {
   VELIN_TRY(EnsureStateDir());
-  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), Duration(2000)));
+  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), Duration(2000)));
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   if (intent) {
     return Failure(
@@ -450,7 +450,7 @@ Status RollbackEngine::ToVersion(const std::string& name, const std::string& rea
 
 Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
   VELIN_TRY(EnsureStateDir());
-  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), Duration(2000)));
+  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), Duration(2000)));
   VELIN_ASSIGN(std::string live, LiveCurrent());
   if (!live.empty()) {
     return UsageError(TrFormat("{} already points at release '{}': velin manages this application",

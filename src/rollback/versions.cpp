@@ -1,5 +1,4 @@
 // Versions and snapshots: create (materialise a release), list, history, retention, adopt.
-#include <unistd.h>
 
 #include <algorithm>
 #include <set>
@@ -74,7 +73,7 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
     return UsageError(std::string(Tr("rollback.artifacts is empty: nothing to put in a version")));
   }
   VELIN_TRY(EnsureStateDir());
-  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(layout_.Lock(), Duration(2000)));
+  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), Duration(2000)));
   {  // everything that can refuse the name, before saying "Creating…"
     VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
     VELIN_TRY(CheckCreatable(name, replace, reg));
@@ -112,7 +111,7 @@ static DedupIndex IndexReleases(io::Env& env, const StateLayout& layout, const R
 static Status InstallRelease(io::Env& env, const StateLayout& layout, const std::string& tag,
                              const VersionRecord& record, const Manifest& manifest, Registry& reg) {
   const std::string& name = record.name;
-  std::string aside = ".old-" + name + "-" + std::to_string(::getpid());
+  std::string aside = ".old-" + name + "-" + std::to_string(env.ThisProcess().pid);
   VELIN_ASSIGN(bool had_release, env.Exists(layout.Release(name)));
   if (had_release) VELIN_TRY(env.Rename(layout.Release(name), layout.Release(aside)));
   VELIN_ASSIGN(bool had_config, env.Exists(layout.Config(name)));
@@ -185,7 +184,7 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   if (kind == VersionKind::kSnapshot) manifest.config = live_config;
 
   DedupIndex index = IndexReleases(env_, layout_, reg);
-  std::string tag = ".tmp-" + name + "-" + std::to_string(::getpid());
+  std::string tag = ".tmp-" + name + "-" + std::to_string(env_.ThisProcess().pid);
   std::string tmp_release = layout_.Release(tag);
   std::string tmp_config = layout_.Config(tag);
   VELIN_TRY(io::RemoveAll(env_, tmp_release));

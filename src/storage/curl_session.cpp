@@ -5,6 +5,7 @@
 #include <random>
 
 #include "velin/core/i18n.hpp"
+#include "velin/io/env.hpp"
 
 namespace velin::storage {
 namespace {
@@ -157,7 +158,8 @@ void BackoffSleep(const RetryPolicy& policy, int attempt) {
   // Full jitter over the upper half keeps many clients from retrying in lockstep.
   std::uniform_int_distribution<int64_t> dist(delay.count() / 2,
                                               std::max<int64_t>(delay.count(), 1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(dist(Rng())));
+  io::Env& env = policy.env != nullptr ? *policy.env : io::Env::Default();
+  env.SleepFor(std::chrono::milliseconds(dist(Rng())));
 }
 
 std::string RandomHex(size_t length) {

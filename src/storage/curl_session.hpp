@@ -77,7 +77,7 @@ std::string DescribeCurlError(CURLcode code, const char* error_buffer);
 // becomes %XX (upper-case hex).
 std::string UriEncode(std::string_view text, bool keep_slash);
 
-// Sleeps before attempt `attempt + 1` (attempt counts from 1).
+// Sleeps before attempt `attempt + 1` (attempt counts from 1), on policy.env.
 void BackoffSleep(const RetryPolicy& policy, int attempt);
 
 // Runs `attempt(bool& transient)` until it succeeds, fails permanently, or `max_attempts` are

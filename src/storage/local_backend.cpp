@@ -1,14 +1,12 @@
 #include "velin/storage/local_backend.hpp"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <optional>
 
 #include "velin/core/i18n.hpp"
+#include "velin/io/process_space.hpp"
 
 namespace velin::storage {
 
@@ -40,10 +38,10 @@ std::optional<TempWriter> WriterOf(const std::string& file_name) {
 
 // A process of this process space with that pid exists (maybe another one that got the pid:
 // then the temp waits for that one to end).
-bool PidAlive(int64_t pid) {
+bool PidAlive(io::Env& env, const io::ProcessIdentity& self, int64_t pid) {
   if (pid <= 0) return false;
-  if (pid == ::getpid()) return true;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+  if (pid == self.pid) return true;
+  return env.ProcessExists(pid);
 }
 
 }  // namespace
@@ -221,7 +219,7 @@ Status LocalBackend::Delete(const std::string& name) {
 
 // Temp files of dead writers, in every directory of the repository. Ages are measured
 // against the storage's clock: the newest lock object (ours, when a command holds one), else
-// this machine's.
+// this machine's (the kernel's, which stamped the files: not Env::Now, which VELIN_NOW fixes).
 Result<size_t> LocalBackend::RemoveStaleTemps() {
   VELIN_ASSIGN(auto locks, List("locks/"));
   int64_t now = 0;
@@ -246,10 +244,11 @@ Status LocalBackend::SweepTemps(const std::string& dir, int64_t now, size_t& rem
     }
     if (e.type != io::FileType::kRegular || e.name.find(".tmp-") == std::string::npos) continue;
     const std::optional<TempWriter> writer = WriterOf(e.name);
-    const std::string& tag = io::ProcessSpaceTag();
+    const io::ProcessIdentity self = env_.ThisProcess();
+    const std::string tag = io::ProcessSpaceTag(self);
     bool stale = false;
     if (writer && !tag.empty() && writer->tag == tag) {
-      stale = !PidAlive(writer->pid);  // ours to ask: its writer is gone or not
+      stale = !PidAlive(env_, self, writer->pid);  // ours to ask: its writer is gone or not
     } else {
       auto info = env_.Stat(path);
       if (!info) continue;  // gone meanwhile (renamed into place, or swept by another run)

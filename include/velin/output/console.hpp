@@ -15,6 +15,7 @@
 
 #include "velin/core/error.hpp"
 #include "velin/core/reporter.hpp"
+#include "velin/io/env.hpp"
 
 namespace velin::output {
 
@@ -25,6 +26,9 @@ struct ConsoleOptions {
   bool color = false;
   bool quiet = false;
   bool verbose = false;
+  // Whose SteadyNow times the progress bar (refresh, rate); nullptr: io::Env::Default(). A
+  // test hands a MemEnv and moves the clock.
+  io::Env* env = nullptr;
 };
 
 // Chooses the mode from --json, whether stdout is a terminal, NO_COLOR and TERM=dumb.
@@ -74,6 +78,7 @@ class Console : public Reporter {
   std::string Paint(std::string_view text, const char* ansi) const;
 
   ConsoleOptions options_;
+  io::Env& env_;
   nlohmann::json failure_fields_ = nlohmann::json::object();
   void FlushLocked();
   nlohmann::json json_pending_;  // the document Json() was given, until Flush()

@@ -3,21 +3,24 @@
 // timer can never both act: whoever takes the lock first decides. The kernel drops the lock
 // when its holder dies, so a crash never leaves a stale lock behind. The descriptor is
 // close-on-exec: the service started under the lock must not inherit it.
-// (The lock file is velin's own; flock has no place in io::Env, so this is the one raw call.)
+// (The lock file is velin's own; flock has no place in io::Env, so this is the one raw call.
+// The wait between attempts goes on the Env's clock: a MemEnv test waits without sleeping.)
 #pragma once
 
 #include <string>
 
 #include "velin/core/duration.hpp"
 #include "velin/core/error.hpp"
+#include "velin/io/env.hpp"
 
 namespace velin::rollback {
 
 class StateLock {
  public:
-  // Waits up to `wait` (0: do not wait) for the lock; after that an error with exit code 3.
-  // The lock file is opened with O_NOFOLLOW and created 0600.
-  static Result<StateLock> Acquire(const std::string& lock_path, Duration wait);
+  // Waits up to `wait` (0: do not wait) for the lock, trying every 20 ms (env's SteadyNow and
+  // SleepFor); after that an error with exit code 3. The lock file is opened with O_NOFOLLOW
+  // and created 0600.
+  static Result<StateLock> Acquire(io::Env& env, const std::string& lock_path, Duration wait);
   // Whether another process holds the lock now (false when there is no lock file). A probe
   // that takes the lock releases it at once.
   static Result<bool> Held(const std::string& lock_path);

@@ -6,6 +6,10 @@
 
 #include <chrono>
 
+namespace velin::io {
+class Env;
+}  // namespace velin::io
+
 namespace velin::storage {
 
 // How often and how patiently a request is retried. Delays grow 2x per attempt from
@@ -17,6 +21,9 @@ struct RetryPolicy {
   std::chrono::seconds connect_timeout{10};
   // A transfer slower than 1 byte/s for this long counts as a timeout (and is retried).
   std::chrono::seconds stall_timeout{60};
+  // Whose SleepFor waits between attempts; nullptr: io::Env::Default(). A test hands a MemEnv
+  // and reads the schedule off its clock without waiting.
+  io::Env* env = nullptr;
 };
 
 }  // namespace velin::storage

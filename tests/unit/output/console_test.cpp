@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "velin/io/mem_env.hpp"
+
 namespace velin::output {
 namespace {
 
@@ -138,7 +140,10 @@ TEST(Console, AFailureAfterTheDocumentGoesIntoIt) {
 }
 
 TEST(Console, ProgressStartsWithoutFakeFiguresAndFinishesAtOneHundredPercent) {
-  Captured c(Options(Mode::kTerminal, false));
+  io::MemEnv clock;  // no time passes between the updates, however loaded the machine
+  ConsoleOptions o = Options(Mode::kTerminal, false);
+  o.env = &clock;
+  Captured c(o);
   c.console().StartProgress("Restoring", 1000);
   c.console().UpdateProgress(0, 0);    // the first frame, before anything was measured
   c.console().UpdateProgress(990, 4);  // within 100 ms: not drawn, but the final figures

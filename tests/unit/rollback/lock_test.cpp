@@ -30,13 +30,13 @@ TEST(StateLockTest, ExcludesASecondHolderUntilTheFirstIsGone) {
   const std::string path = dir / "lock";
   EXPECT_FALSE(*StateLock::Held(path));  // no lock file: nobody holds it
   {
-    auto first = StateLock::Acquire(path, Duration(0));
+    auto first = StateLock::Acquire(io::Env::Default(), path, Duration(0));
     ASSERT_TRUE(first) << first.error().message;
     EXPECT_EQ(ModeOf(path), 0600u);
     EXPECT_TRUE(*StateLock::Held(path));
 
     auto start = std::chrono::steady_clock::now();
-    auto second = StateLock::Acquire(path, Duration(150));
+    auto second = StateLock::Acquire(io::Env::Default(), path, Duration(150));
     ASSERT_FALSE(second);
     EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(150));
     EXPECT_EQ(second.error().code, ExitCode::kLocked);
@@ -46,13 +46,13 @@ TEST(StateLockTest, ExcludesASecondHolderUntilTheFirstIsGone) {
   // The holder's destructor released it; a probe does not take it for good.
   EXPECT_FALSE(*StateLock::Held(path));
   EXPECT_FALSE(*StateLock::Held(path));
-  EXPECT_TRUE(StateLock::Acquire(path, Duration(0)));
+  EXPECT_TRUE(StateLock::Acquire(io::Env::Default(), path, Duration(0)));
 }
 
 TEST(StateLockTest, MovingALockKeepsItAndAssigningReleasesTheOldOne) {
   TempDir dir;
-  auto a = StateLock::Acquire(dir / "a", Duration(0));
-  auto b = StateLock::Acquire(dir / "b", Duration(0));
+  auto a = StateLock::Acquire(io::Env::Default(), dir / "a", Duration(0));
+  auto b = StateLock::Acquire(io::Env::Default(), dir / "b", Duration(0));
   ASSERT_TRUE(a && b);
   StateLock moved(std::move(*a));
   EXPECT_TRUE(*StateLock::Held(dir / "a"));
@@ -68,7 +68,7 @@ TEST(StateLockTest, RefusesASymlinkInsteadOfFollowingIt) {
   TempDir dir;
   WriteFile(dir / "elsewhere", "");
   ASSERT_EQ(::symlink((dir / "elsewhere").c_str(), (dir / "lock").c_str()), 0);
-  auto r = StateLock::Acquire(dir / "lock", Duration(0));
+  auto r = StateLock::Acquire(io::Env::Default(), dir / "lock", Duration(0));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message,
             "lock file " + dir / "lock" + " is a symlink; velin refuses to follow it");
@@ -82,14 +82,14 @@ TEST(StateLockTest, TightensTheLockFileOfAnEarlierVelin) {
   TempDir dir;
   WriteFile(dir / "lock", "", 0644);
   ASSERT_EQ(::chmod((dir / "lock").c_str(), 0644), 0);
-  ASSERT_TRUE(StateLock::Acquire(dir / "lock", Duration(0)));
+  ASSERT_TRUE(StateLock::Acquire(io::Env::Default(), dir / "lock", Duration(0)));
   EXPECT_EQ(ModeOf(dir / "lock"), 0600u);
 }
 
 TEST(StateLockTest, ALockFileThatCannotBeOpenedIsAnError) {
   TempDir dir;
   const std::string path = dir / "missing-dir/lock";
-  auto r = StateLock::Acquire(path, Duration(0));
+  auto r = StateLock::Acquire(io::Env::Default(), path, Duration(0));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ExitCode::kFailed);
   EXPECT_EQ(r.error().message, "cannot open lock file " + path + ": No such file or directory");

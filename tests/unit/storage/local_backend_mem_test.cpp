@@ -1,0 +1,89 @@
+// The local backend's sweep of temp files left by killed writers, on a MemEnv: whether a writer
+// of this process space still runs is the Env's process table, ages are the Env's clock (the
+// lock object's mtime), and the temps a durable write makes carry the Env's pid and tag. The
+// integration test OutputFixesTest.CreateRemovesTempFilesOfDeadWriters does the same with real
+// processes through the binary.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "velin/io/mem_env.hpp"
+#include "velin/io/process_space.hpp"
+#include "velin/storage/local_backend.hpp"
+
+namespace velin::storage {
+namespace {
+
+using std::chrono::seconds;
+
+bool Exists(io::MemEnv& env, const std::string& path) {
+  auto e = env.Exists(path);
+  EXPECT_TRUE(e) << e.error().message;
+  return e && *e;
+}
+
+TEST(LocalBackendMem, SweepsTheTempsOfDeadWritersAndOldForeignOnes) {
+  io::MemEnv env;
+  auto opened = LocalBackend::Open(env, "/repo", true);
+  ASSERT_TRUE(opened) << opened.error().message;
+  LocalBackend& backend = **opened;
+  const io::ProcessIdentity self = env.ThisProcess();
+  const std::string tag = io::ProcessSpaceTag(self);
+  ASSERT_FALSE(tag.empty());
+  env.StartProcess(2001, 7);  // a writer that still runs; 2002 ran and is gone
+
+  ASSERT_TRUE(io::CreateDirs(env, "/repo/data/00"));
+  ASSERT_TRUE(io::CreateDirs(env, "/repo/index"));
+  const std::string other_old = "/repo/index/ef.tmp-2002-0badc0de-3";  // another host's
+  ASSERT_TRUE(io::WriteFileDurably(env, other_old, "partial"));
+  env.Advance(seconds(kStaleTempAge + 60));
+  const std::string dead_writer = "/repo/data/00/00ab.tmp-2002-" + tag + "-1";
+  const std::string live_writer = "/repo/data/00/00cd.tmp-2001-" + tag + "-2";
+  const std::string our_writer = "/repo/data/00/00ce.tmp-" + std::to_string(self.pid) + "-" + tag +
+                                 "-3";  // this process, writing now
+  const std::string other_new = "/repo/index/ef.tmp-2002-0badc0de-4";
+  for (const std::string& p : {dead_writer, live_writer, our_writer, other_new}) {
+    ASSERT_TRUE(io::WriteFileDurably(env, p, "partial"));
+  }
+  ASSERT_TRUE(backend.Put("locks/l1", "lock"));  // the command's lock: the storage's clock
+
+  auto removed = backend.RemoveStaleTemps();
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(*removed, 2u);
+  EXPECT_FALSE(Exists(env, dead_writer));
+  EXPECT_FALSE(Exists(env, other_old));
+  EXPECT_TRUE(Exists(env, live_writer));
+  EXPECT_TRUE(Exists(env, our_writer));
+  EXPECT_TRUE(Exists(env, other_new));
+
+  // The live writer ends without renaming its temp: the next sweep takes it.
+  env.EndProcess(2001);
+  removed = backend.RemoveStaleTemps();
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_FALSE(Exists(env, live_writer));
+  EXPECT_TRUE(Exists(env, our_writer));
+}
+
+TEST(LocalBackendMem, ADurableWriteNamesItsTempByTheEnvProcess) {
+  io::MemEnv env;
+  io::ProcessIdentity who = env.ThisProcess();
+  who.pid = 4242;
+  env.SetThisProcess(who);
+  ASSERT_TRUE(io::CreateDirs(env, "/d"));
+  // The temp is there between the write and the rename: see it from a failing rename target.
+  ASSERT_TRUE(io::CreateDirs(env, "/d/target"));  // a directory: renaming a file over it fails
+  auto written = io::WriteFileDurably(env, "/d/target", "x");
+  ASSERT_FALSE(written);
+  // The failed write removed its temp; its name was in the error of the rename.
+  EXPECT_NE(written.error().message.find("/d/target.tmp-4242-" + io::ProcessSpaceTag(who) + "-"),
+            std::string::npos)
+      << written.error().message;
+  auto left = env.ListDir("/d");
+  ASSERT_TRUE(left);
+  EXPECT_EQ(left->size(), 1u);  // only the directory: no temp left behind
+}
+
+}  // namespace
+}  // namespace velin::storage
