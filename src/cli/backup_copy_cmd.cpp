@@ -1,6 +1,7 @@
 // velin backup copy ID|--all --to DIR|URL: mirrors snapshots into another repository,
 // transferring only the blobs it lacks.
 #include "backup_copy.hpp"
+#include "stale_temps.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::cli {
@@ -70,7 +71,10 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
   }
   VELIN_ASSIGN(OpenRepo dest, OpenCopyDestination(ctx, source, to, *from.backend));
   VELIN_TRY(backup::CheckCopyKeys(*from.repo, *dest.repo));
-  return backup::CopySnapshots(*from.repo, *dest.repo, resolved, WriterOptions(*cfg), ctx.out());
+  VELIN_ASSIGN(backup::CopyStats stats, backup::CopySnapshots(*from.repo, *dest.repo, resolved,
+                                                              WriterOptions(*cfg), ctx.out()));
+  RemoveStaleTemps(ctx, *dest.backend);  // what killed copies left there (stale_temps.hpp)
+  return stats;
 }
 
 nlohmann::json OffsiteJson(const backup::OffsiteCopy& offsite) {

@@ -297,6 +297,18 @@ TEST(OutputFixesTest, CreateRemovesTempFilesOfDeadWriters) {
   ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
   EXPECT_FALSE(fs::exists(later));
   EXPECT_TRUE(fs::exists(live_writer));
+
+  // copy sweeps its target: what a killed copy left there goes with the next successful one.
+  const std::string target = app.root() + "/../copy-target";
+  ASSERT_EQ(app.Run({"backup", "copy", "latest", "--to", target}).exit_code, 0);
+  const std::string killed_copy = target + "/data/00/0012.tmp-" + dead + "-" + tag + "-7";
+  WriteFile(killed_copy, "partial");
+  WriteFile(app.root() + "/storage/c.txt", "c\n");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  RunResult copied = app.Run({"backup", "copy", "latest", "--to", target});
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  EXPECT_FALSE(fs::exists(killed_copy));
+  EXPECT_EQ(app.Run({"backup", "verify", "--all", "--destination", target}).exit_code, 0);
 }
 
 // On SFTP there are no pids to ask: a temp goes when it is an hour older than the command's own
