@@ -183,7 +183,7 @@ Tree Version(int v) {
   t["storage/keep-1.bin"] = shared(3000);
   t["storage/keep-2.txt"] = "the same in both backups\n";
   t["storage/docs"] = "/";
-  t["storage/docs/big.bin"] = shared(3 << 19);  // more than one chunk
+  t["storage/docs/big.bin"] = shared(600 << 10);  // more than one chunk
   t["storage/docs/link"] = "-> ../keep-2.txt";
   t["storage/docs/keep-2-again.txt"] = "=> storage/keep-2.txt";
   for (int i = 0; i < 4; ++i) {
