@@ -17,11 +17,6 @@
 
 extern char** environ;
 
-// Defined only when libgcov is linked in (scripts/coverage.sh builds with --coverage): a child
-// writes its coverage counters before exec replaces it, or the lines between fork and exec would
-// never be counted. Null in every other build.
-extern "C" void __gcov_dump() __attribute__((weak));
-
 namespace velin {
 namespace {
 
@@ -181,11 +176,9 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
       int err = errno;
       (void)!::write(exec_pipe[1], &err, sizeof err);
-      if (__gcov_dump != nullptr) __gcov_dump();
       ::_exit(127);
     }
     ::environ = envp.data();
-    if (__gcov_dump != nullptr) __gcov_dump();
     ::execvp(argv[0], argv.data());
     int err = errno;
     (void)!::write(exec_pipe[1], &err, sizeof err);
