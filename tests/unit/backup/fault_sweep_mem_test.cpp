@@ -214,7 +214,10 @@ void Sweep(const std::string& what,
       if (!world->fired) break;  // past the last call: the operation ran clean
       ++fired;
     }
-    EXPECT_GT(fired, 10u) << what << ": too few calls to be a sweep";
+    EXPECT_GE(fired, 5u) << what << ": too few calls to be a sweep";
+    // The number of calls failed, for docs/reliability.md (--gtest_output=xml shows it).
+    ::testing::Test::RecordProperty(what + (kind.sticky ? "_enospc_from" : "_eio_at"),
+                                    static_cast<int>(fired));
   }
 }
 
