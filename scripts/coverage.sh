@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Measures line and branch coverage of src/: builds velin with gcc --coverage (-O0; the tests
-# as usual) in its own build dir, runs the whole suite (unit and integration, ctest -j2), and
-# reports with gcovr per file and per module (src/<module>/). Not part of .ci/run: the
-# instrumented suite takes several minutes. Counters add up across runs until the next full run.
+# Measures line, function and branch coverage of src/: builds velin with gcc --coverage (-O0;
+# the tests as usual) in its own build dir, runs the whole suite (unit and integration, ctest
+# -j2), and reports with gcovr per file and per module (src/<module>/). Lines between
+# GCOVR_EXCL_START and GCOVR_EXCL_STOP are left out (only what gcov cannot count: a child
+# between fork and exec). Not part of .ci/run: the instrumented suite takes several minutes.
+# Counters add up across runs until the next full run.
 #
 #   bash scripts/coverage.sh                      # build, run every test, report
 #   bash scripts/coverage.sh --tests 'Pruner|Prune'   # run only tests matching (ctest -R) on
@@ -64,22 +66,25 @@ gcovr --root "$top" --object-directory "$build" "${filters[@]}" \
 python3 - "$out/coverage.json" >"$out/summary.txt" <<'EOF'
 import json, sys
 data = json.load(open(sys.argv[1]))
+keys = ["line", "function", "branch"]
 modules = {}
 for f in data["files"]:
     parts = f["filename"].split("/")
     module = "/".join(parts[:2]) if len(parts) > 2 else parts[0]
-    m = modules.setdefault(module, [0, 0, 0, 0])
-    m[0] += f["line_covered"]; m[1] += f["line_total"]
-    m[2] += f["branch_covered"]; m[3] += f["branch_total"]
+    m = modules.setdefault(module, [0] * 6)
+    for i, k in enumerate(keys):
+        m[2 * i] += f[k + "_covered"]; m[2 * i + 1] += f[k + "_total"]
 def pct(a, b):
     return f"{100.0 * a / b:6.1f} %" if b else "     - "
-print(f"{'module':<16} {'lines':>17} {'':>8}   {'branches':>17} {'':>8}")
-tl = [0, 0, 0, 0]
+def row(name, m):
+    cells = [f"{m[2 * i]:>7}/{m[2 * i + 1]:<7} {pct(m[2 * i], m[2 * i + 1])}" for i in range(3)]
+    return f"{name:<14} " + "   ".join(cells)
+print(f"{'module':<14} {'lines':<24}   {'functions':<24}   {'branches':<24}")
+total = [0] * 6
 for module in sorted(modules):
-    m = modules[module]
-    tl = [x + y for x, y in zip(tl, m)]
-    print(f"{module:<16} {m[0]:>8}/{m[1]:<8} {pct(m[0], m[1])}   {m[2]:>8}/{m[3]:<8} {pct(m[2], m[3])}")
-print(f"{'total':<16} {tl[0]:>8}/{tl[1]:<8} {pct(tl[0], tl[1])}   {tl[2]:>8}/{tl[3]:<8} {pct(tl[2], tl[3])}")
+    total = [x + y for x, y in zip(total, modules[module])]
+    print(row(module, modules[module]))
+print(row("total", total))
 print()
 print("lowest files (lines):")
 for f in sorted(data["files"], key=lambda f: f["line_percent"])[:15]:

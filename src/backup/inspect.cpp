@@ -121,18 +121,6 @@ std::string NodeTypeName(NodeType type) {
   }
 }
 
-Status WalkBackup(repo::Repository& repo, const repo::Snapshot& snapshot,
-                  const std::function<Status(const BackupEntry&)>& visit) {
-  for (const auto& src : snapshot.sources) {
-    if (src.kind != repo::SourceKind::kPath) continue;
-    VELIN_ASSIGN(Node root, SourceRoot(repo, snapshot, src));
-    BackupEntry entry{src.name, std::move(root)};
-    VELIN_TRY(visit(entry));
-    VELIN_TRY(WalkBelow(repo, entry, visit));
-  }
-  return Ok();
-}
-
 Result<std::optional<BackupEntry>> FindEntry(repo::Repository& repo, const repo::Snapshot& snapshot,
                                              const std::string& path) {
   VELIN_ASSIGN(auto located, Locate(repo, snapshot, path));

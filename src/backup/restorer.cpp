@@ -581,7 +581,9 @@ class Restorer {
     std::string tmp = TempName(name);
     VELIN_TRY(env_.HardLinkAt(*from->dir, io::Basename(existing), *dir->dir, tmp));
     stats.hardlinks++;
-    return env_.RenameAt(*dir->dir, tmp, *dir->dir, name);
+    Status renamed = env_.RenameAt(*dir->dir, tmp, *dir->dir, name);
+    if (!renamed) (void)env_.RemoveAt(*dir->dir, tmp, false);  // no temp name left behind
+    return renamed;
   }
 
   // The node at `rel` (relative to the source's top tree), for hardlink targets.

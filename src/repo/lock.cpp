@@ -211,7 +211,12 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
   std::mt19937 rng(static_cast<unsigned>(self.pid));
   for (;;) {
     const auto put_at = env.SteadyNow();
-    VELIN_TRY(backend.Put(name, LockBody(env, kind, self)));
+    if (auto put = backend.Put(name, LockBody(env, kind, self)); !put) {
+      // A Put can fail after its object is in place (the directory's fsync): the lock object
+      // would stay behind, blocking other hosts until it is stale.
+      (void)backend.Delete(name);
+      return tl::unexpected(put.error());
+    }
     auto conflicts = LiveConflicts(env, backend, kind, name, self, options);
     if (!conflicts) {
       (void)backend.Delete(name);

@@ -34,11 +34,6 @@ struct BackupEntry {
   repo::Node node;
 };
 
-// Calls `visit` for every entry of the backup's path sources (the include roots first, then
-// what lies below them, depth first, by name).
-Status WalkBackup(repo::Repository& repo, const repo::Snapshot& snapshot,
-                  const std::function<Status(const BackupEntry&)>& visit);
-
 // The entry at `path` (trailing '/' ignored); nullopt when the backup holds no such path.
 Result<std::optional<BackupEntry>> FindEntry(repo::Repository& repo, const repo::Snapshot& snapshot,
                                              const std::string& path);

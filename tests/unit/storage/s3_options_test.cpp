@@ -1,0 +1,52 @@
+// S3 settings are checked when the backend is made, before any request: a bucket, a sane number
+// of parallel uploads and an http(s) endpoint, each refused as a usage error naming the setting.
+#include <gtest/gtest.h>
+
+#include "velin/storage/s3_backend.hpp"
+
+namespace velin::storage {
+namespace {
+
+void ExpectUsage(const S3Options& o, const std::string& part) {
+  auto b = S3Backend::Create(o);
+  ASSERT_FALSE(b) << "made " << (*b)->Location();
+  EXPECT_EQ(b.error().code, ExitCode::kUsage) << b.error().message;
+  EXPECT_NE(b.error().message.find(part), std::string::npos) << b.error().message;
+}
+
+TEST(S3OptionsTest, RefusesWhatNoRequestCouldUse) {
+  S3Options o;
+  o.bucket = "";
+  ExpectUsage(o, "without a bucket name");
+  o.bucket = "shop";
+  for (int n : {0, -1, 65}) {
+    o.parallel_uploads = n;
+    ExpectUsage(o, "storage.s3.parallel_uploads must be between 1 and 64");
+  }
+  o.parallel_uploads = 4;
+  for (const char* endpoint :
+       {"s3.example.com", "ftp://s3.example.com", "file:///tmp/x", "httpx://s3.example.com"}) {
+    o.endpoint = endpoint;
+    ExpectUsage(o, std::string("storage.s3.endpoint '") + endpoint +
+                       "' must start with https:// or http://");
+  }
+}
+
+TEST(S3OptionsTest, TakesEitherAddressingStyleAndTrimsThePrefix) {
+  S3Options o;
+  o.bucket = "shop";
+  o.prefix = "/backups/web1/";
+  o.region = "";  // AWS's default region and endpoint
+  auto aws = S3Backend::Create(o);
+  ASSERT_TRUE(aws) << aws.error().message;
+  EXPECT_EQ((*aws)->Location(), "s3://shop/backups/web1");
+  o.prefix = "";
+  o.endpoint = "http://127.0.0.1:9000///";
+  o.path_style = true;
+  auto local = S3Backend::Create(o);
+  ASSERT_TRUE(local) << local.error().message;
+  EXPECT_EQ((*local)->Location(), "s3://shop");
+}
+
+}  // namespace
+}  // namespace velin::storage
