@@ -170,7 +170,7 @@ DirState::~DirState() {
 // Writes restored files on worker threads: each job reads its blobs (hash checked), writes a
 // temporary file in its directory (by descriptor, O_NOFOLLOW), sets its metadata on the open
 // file and renames it into place, so reading packs, decompressing and hashing run on every core
-// while the restorer walks the trees. Bounded: at most kMaxQueuedJobs files wait. The first
+// while the restorer walks the trees. Bounded: at most kMaxQueuedBatches batches wait. The first
 // error stops the pool; later jobs are dropped.
 // REQUIRES: Submit() and Wait() from one thread.
 class FileWriterPool {
@@ -198,52 +198,88 @@ class FileWriterPool {
     for (auto& t : threads_) t.join();
   }
 
+  // Queues the file. Consecutive small files of one directory go to the workers as one batch:
+  // one hand-over (and wake-up) per batch instead of per file, and the workers create their
+  // files in different directories instead of queueing on one directory's lock (perf: 5 % of a
+  // restore of 20,000 small files spun on it, 3 % went to handing files over; context
+  // switches 13,000 -> 1,100). A batch holds at most ~1 MiB of data, and goes early while the
+  // queue is empty, so a directory of a few dozen files is still written in parallel.
   Status Submit(Job job) {
-    std::unique_lock lock(mu_);
-    done_cv_.wait(lock, [&] { return error_ || jobs_.size() < kMaxQueuedJobs; });
-    if (error_) return tl::unexpected(*error_);
-    jobs_.push_back(std::move(job));
-    lock.unlock();
-    work_cv_.notify_one();
+    if (!pending_.empty() &&
+        (pending_.front().dir != job.dir || pending_.size() >= kBatchFiles ||
+         pending_bytes_ + job.node.size > kBatchBytes ||
+         (pending_.size() >= kEarlyBatchFiles && queued_.load(std::memory_order_relaxed) == 0))) {
+      VELIN_TRY(Flush());
+    }
+    pending_bytes_ += job.node.size;
+    pending_.push_back(std::move(job));
     return Ok();
   }
 
   // Until every submitted file is in place; the first error of any of them.
   Status Wait() {
+    Status flushed = Flush();
     std::unique_lock lock(mu_);
     done_cv_.wait(lock, [&] { return error_ || (jobs_.empty() && busy_ == 0); });
     if (error_) return tl::unexpected(*error_);
-    return Ok();
+    return flushed;
   }
 
   uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
  private:
-  static constexpr size_t kMaxQueuedJobs = 256;
+  using Batch = std::vector<Job>;
+  static constexpr size_t kMaxQueuedBatches = 16;
+  static constexpr size_t kBatchFiles = 128;
+  static constexpr size_t kEarlyBatchFiles = 8;     // enough while the queue is empty
+  static constexpr uint64_t kBatchBytes = 1 << 20;  // a larger file goes alone
+
+  // Hands the pending batch to the workers (waits while kMaxQueuedBatches wait already).
+  Status Flush() {
+    if (pending_.empty()) return Ok();
+    Batch batch;  // destroyed after `lock`: a dropped batch's directories let go unlocked
+    batch.swap(pending_);
+    pending_bytes_ = 0;
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] { return error_ || jobs_.size() < kMaxQueuedBatches; });
+    if (error_) return tl::unexpected(*error_);
+    jobs_.push_back(std::move(batch));
+    queued_.store(jobs_.size(), std::memory_order_relaxed);
+    lock.unlock();
+    work_cv_.notify_one();
+    return Ok();
+  }
 
   void WorkerLoop() {
     std::unique_lock lock(mu_);
     for (;;) {
       work_cv_.wait(lock, [&] { return stopping_ || (!jobs_.empty() && !error_); });
       if (stopping_) return;
-      std::optional<Job> job(std::move(jobs_.front()));
+      std::optional<Batch> batch(std::move(jobs_.front()));
       jobs_.pop_front();
+      queued_.store(jobs_.size(), std::memory_order_relaxed);
       ++busy_;
       lock.unlock();
-      Status st = Write(*job);
       std::optional<Error> failed;
-      if (!st) {
-        (void)env_.RemoveAt(*job->dir->dir, job->tmp, false);
-        failed = st.error().Wrap(NoTr(io::JoinPath(job->dir->dir->path(), job->name)));
-        finisher_.Fail(*failed);  // before the directory lets go: no chmod after a failure
+      for (const Job& job : *batch) {
+        if (stop_.load(std::memory_order_relaxed)) break;  // another file failed
+        Status st = Write(job);
+        if (!st) {
+          (void)env_.RemoveAt(*job.dir->dir, job.tmp, false);
+          failed = st.error().Wrap(NoTr(io::JoinPath(job.dir->dir->path(), job.name)));
+          finisher_.Fail(*failed);  // before the directory lets go: no chmod after a failure
+          stop_.store(true, std::memory_order_relaxed);
+          break;
+        }
       }
-      job.reset();  // may finish its directory: before Wait() can see this job done
+      batch.reset();  // may finish its directories: before Wait() can see these files done
       lock.lock();
       --busy_;
       if (failed && !error_) {
         error_ = *failed;
-        std::deque<Job> dropped;
+        std::deque<Batch> dropped;
         dropped.swap(jobs_);
+        queued_.store(0, std::memory_order_relaxed);
         lock.unlock();  // their directories let go without the lock
         dropped.clear();
         lock.lock();
@@ -308,7 +344,11 @@ class FileWriterPool {
   std::mutex mu_;
   std::condition_variable work_cv_;  // a job is queued, or stopping
   std::condition_variable done_cv_;  // a job finished or failed
-  std::deque<Job> jobs_;
+  std::deque<Batch> jobs_;
+  Batch pending_;  // the walker's next batch, not yet queued (Submit/Wait's thread only)
+  uint64_t pending_bytes_ = 0;
+  std::atomic<bool> stop_{false};  // a file failed: the workers stop at their next file
+  std::atomic<size_t> queued_{0};  // jobs_.size(), read without the lock
   int busy_ = 0;
   bool stopping_ = false;
   std::optional<Error> error_;
@@ -554,8 +594,7 @@ class Restorer {
   }
 
   std::string TempName(const std::string& name) {
-    return ".velin-restore-" + std::to_string(pid_) + "-" + std::to_string(temp_counter_++) + "-" +
-           name.substr(0, 100);
+    return temp_prefix_ + std::to_string(temp_counter_++) + "-" + name.substr(0, 100);
   }
 
   // Hands the file to the pool; it is in place after the next pool_.Wait().
@@ -735,7 +774,8 @@ class Restorer {
   std::set<std::string> restored_files_;
   std::map<std::string, std::string> restored_alias_;
   std::deque<Tree> trees_;
-  const int64_t pid_ = env_.ThisProcess().pid;  // names the temps
+  // Names the temps: the pid lets a later restore tell a dead run's temps (RemoveDeadTemps).
+  const std::string temp_prefix_ = ".velin-restore-" + std::to_string(env_.ThisProcess().pid) + "-";
   uint64_t temp_counter_ = 0;
   std::set<std::string> swept_;  // directories RemoveDeadTemps has been through
   bool pool_failed_ = false;
