@@ -85,9 +85,11 @@ class Copier {
       stats_.blobs_present++;
       return Ok();
     }
-    // The tree after its children, as the archiver does.
+    // The tree after its children, as the archiver does; counted by the progress too (its
+    // "N blobs" is the summary's).
     stats_.blobs_copied++;
     stats_.bytes_copied += data.size();
+    reporter_.UpdateProgress(stats_.bytes_copied, stats_.blobs_copied);
     return writer_.Save(repo::BlobType::kTree, id, std::move(data));
   }
 
@@ -106,7 +108,7 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
                                 const repo::BlobWriterOptions& options, Reporter& reporter) {
   Copier copier(source, destination, options, reporter);
   std::vector<std::string> to_commit;
-  reporter.StartProgress(Tr("Copying"), 0);
+  reporter.StartProgress(Tr("Copying"), 0, ProgressItems::kBlobs);
   for (const std::string& id : ids) {
     std::string name = repo::SnapshotObjectName(id);
     VELIN_ASSIGN(auto present, destination.backend().Stat(name));

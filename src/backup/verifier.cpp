@@ -54,7 +54,7 @@ class Verifier {
     for (const auto& [pack, blobs] : by_pack) {
       for (const auto& b : blobs) total += b.second->length;
     }
-    reporter_.StartProgress(Tr("Verifying"), total);
+    reporter_.StartProgress(Tr("Verifying"), total, ProgressItems::kBlobs);
     // One pack per worker at a time (memory: a pack and a blob each); problems are kept per
     // pack and reported in pack order, whatever order the workers finish in.
     std::vector<const PackBlobs*> packs;

@@ -24,12 +24,13 @@ void AddNoLockFlag(CLI::App* cmd, RepoFlags& flags) {
 }
 
 void AddSelectFlags(CLI::App* cmd, SelectFlags& flags, bool with_all) {
-  flags.host_option = cmd->add_option(
-      "--host", flags.host, "Work on the backups of this host (default: [app] host, this machine)");
-  flags.app_option =
-      cmd->add_option("--app", flags.app,
-                      "Work on the backups of this application (default: [app] name; '' for "
-                      "backups of older velins, which recorded none)");
+  flags.host_option = cmd->add_option("--host", flags.host,
+                                      "Work on the backups of this host (default: [app] host, "
+                                      "this machine; without a velin.toml every host)");
+  flags.app_option = cmd->add_option(
+      "--app", flags.app,
+      "Work on the backups of this application (default: [app] name; without a velin.toml every "
+      "application; '' for backups of older velins, which recorded none)");
   if (with_all) {
     cmd->add_flag("--all", flags.all, "Work on the backups of every host and application");
   }
@@ -44,10 +45,17 @@ Result<repo::SnapshotFilter> FilterOf(const config::Config& cfg, const SelectFla
   }
   repo::SnapshotFilter f;
   // A repository alone (--repo, no velin.toml) is a new machine's look at a lost one's
-  // backups: its own host and app name mean nothing there, so every backup is in view.
-  f.all = flags.all || (cfg.file.empty() && !host_set && !app_set);
+  // backups: its own host and app name (this machine's, the current directory's) mean nothing
+  // there, so every backup is in view and --host / --app only narrow: --host web1 alone is
+  // every app of web1.
+  const bool alone = cfg.file.empty();
+  f.all = flags.all || (alone && !host_set && !app_set);
   f.host = host_set ? flags.host : cfg.app.host;
   f.app = app_set ? flags.app : cfg.app.name;
+  f.any_host = alone && !host_set;
+  f.any_app = alone && !app_set;
+  if (f.any_host) f.host.clear();
+  if (f.any_app) f.app.clear();
   return f;
 }
 

@@ -1,6 +1,6 @@
 // Reading the database stream back: restore (in place or into another database) and the
 // restore test of verify. See backup_db.hpp.
-#include <fmt/format.h>
+#include <algorithm>
 
 #include "backup_db.hpp"
 #include "velin/core/i18n.hpp"
@@ -93,11 +93,47 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
 
 namespace {
 
+// The restore test's table: status (✓/✗ on a terminal, ok/differs elsewhere), table name, the
+// recorded and the restored row count. Each column as wide as its widest cell, the header's
+// translated words among them ("wiederhergestellt" is wider than a row count).
+struct RestoreTestTable {
+  RestoreTestTable(const output::Console& out, const db::DatabaseInfo& recorded)
+      : symbols(out.mode() == output::Mode::kTerminal) {
+    mark = std::max(output::DisplayWidth(Mark(true)), output::DisplayWidth(Mark(false)));
+    name = output::DisplayWidth(Tr("table"));
+    // 12: a restored count that differs from the recorded one by digits still fits.
+    count = std::max({size_t{12}, output::DisplayWidth(Tr("recorded")),
+                      output::DisplayWidth(Tr("restored")), output::DisplayWidth(Tr("missing"))});
+    for (const auto& t : recorded.tables) {
+      name = std::max(name, output::DisplayWidth(t.name));
+      count = std::max(count, std::to_string(t.rows).size());
+    }
+  }
+  std::string Mark(bool ok) const {
+    // Symbols on a terminal only; words elsewhere (cron mails, logs), like every other line.
+    if (symbols) return ok ? "✓" : "✗";
+    return std::string(ok ? Tr("ok") : Tr("differs"));
+  }
+  std::string Row(std::string_view status, std::string_view table, std::string_view rows,
+                  std::string_view restored) const {
+    std::string line = "  " + output::PadRight(status, mark) + "  " +
+                       output::PadRight(table, name) + "  " + output::PadLeft(rows, count) + "  " +
+                       output::PadLeft(restored, count);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    return line;
+  }
+  std::string Header() const { return Row("", Tr("table"), Tr("recorded"), Tr("restored")); }
+
+  bool symbols;
+  size_t mark = 0, name = 0, count = 0;
+};
+
 // Restores into `temp`, checks it and compares the counts; fills `report`.
 Status RunRestoreTest(Context& ctx, db::Driver& driver, repo::Repository& repo,
                       const repo::Snapshot& snapshot, const db::DatabaseInfo& recorded,
                       const std::string& temp, nlohmann::json& report) {
   output::Console& out = ctx.out();
+  const RestoreTestTable layout(out, recorded);
   VELIN_TRY(driver.Restore(StreamFromRepository(repo, snapshot), temp));
   Status check = driver.Check(temp);
   report["check"] = check ? "ok" : check.error().message;
@@ -110,12 +146,8 @@ Status RunRestoreTest(Context& ctx, db::Driver& driver, repo::Repository& repo,
     int64_t n = it == got.end() ? -1 : it->second;
     tables.push_back(
         {{"name", t.name}, {"recorded", t.rows}, {"restored", n}, {"ok", n == t.rows}});
-    // Symbols on a terminal only; words elsewhere (cron mails, logs), like every other line.
-    const bool symbols = out.mode() == output::Mode::kTerminal;
-    const std::string mark =
-        symbols ? (n == t.rows ? "✓" : "✗") : std::string(n == t.rows ? Tr("ok") : Tr("differs"));
-    out.Line(NoTr(fmt::format("  {:<3} {:<40} {:>12} {:>12}", mark, t.name, t.rows,
-                              n < 0 ? std::string(Tr("missing")) : std::to_string(n))));
+    out.Line(NoTr(layout.Row(layout.Mark(n == t.rows), t.name, std::to_string(t.rows),
+                             n < 0 ? std::string(Tr("missing")) : std::to_string(n))));
   }
   report["tables"] = tables;
   std::vector<std::string> problems = db::CompareRowCounts(recorded.tables, restored);
@@ -144,8 +176,7 @@ Status RestoreTestDatabase(Context& ctx, repo::Repository& repo, const repo::Sna
             TrFormat("Restore test of the database of backup {}...", snapshot.id));
   VELIN_ASSIGN(std::string temp, driver->CreateTemporaryDatabase());
   report["temporary_database"] = temp;
-  out.Line(NoTr(
-      fmt::format("  {} {:<40} {:>12} {:>12}", " ", Tr("table"), Tr("recorded"), Tr("restored"))));
+  out.Line(NoTr(RestoreTestTable(out, recorded).Header()));
   Status result = RunRestoreTest(ctx, *driver, repo, snapshot, recorded, temp, report);
   Status dropped = driver->DropDatabase(temp);  // even when the test failed
   report["ok"] = static_cast<bool>(result);

@@ -64,8 +64,10 @@ Status RunList(Context& ctx, const ListFlags& flags) {
                       {"version", NullIfEmpty(backup::TransactionVersionOf(s))}});
     }
     out.Json({{"backups", list},
-              {"host", filter.all ? nlohmann::json(nullptr) : nlohmann::json(filter.host)},
-              {"app", filter.all ? nlohmann::json(nullptr) : nlohmann::json(filter.app)},
+              {"host", filter.all || filter.any_host ? nlohmann::json(nullptr)
+                                                     : nlohmann::json(filter.host)},
+              {"app",
+               filter.all || filter.any_app ? nlohmann::json(nullptr) : nlohmann::json(filter.app)},
               {"other_backups", others}});
     return Ok();
   }

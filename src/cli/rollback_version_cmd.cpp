@@ -43,17 +43,11 @@ void AddCreate(CLI::App& group, Context& ctx, const std::string& name, rollback:
   });
 }
 
-// Characters a terminal shows for UTF-8 `text` (descriptions may hold umlauts).
-size_t DisplayWidth(const std::string& text) {
-  size_t n = 0;
-  for (unsigned char c : text) n += (c & 0xC0) != 0x80 ? 1 : 0;
-  return n;
-}
-
-std::string PadRight(std::string text, size_t width) {
-  size_t shown = DisplayWidth(text);
-  if (shown < width) text.append(width - shown, ' ');
-  return text;
+// A recorded UTC time ("2026-11-25T14:30:05Z") as human output shows times: local, to the
+// second (docs/cli.md, "Times"); a text of another shape as it is.
+std::string ShownTime(const std::string& utc) {
+  const std::optional<int64_t> when = output::ParseUtcTime(utc);
+  return when ? output::FormatLocalTime(*when) : utc;
 }
 
 // Newest first, in both the table and --json (docs/cli.md#rollback).
@@ -98,23 +92,23 @@ void AddList(CLI::App& group, Context& ctx) {
         }
         std::string size = output::FormatBytes(v.total_bytes) + " (" +
                            TrFormat("{} own", output::FormatBytes(v.own_bytes)) + ")";
-        rows.push_back(
-            {label, std::string(Tr(rollback::KindName(v.record.kind))), v.record.created, size});
+        rows.push_back({label, std::string(Tr(rollback::KindName(v.record.kind))),
+                        ShownTime(v.record.created), size});
         for (size_t i = 0; i < width.size(); ++i) {
-          width[i] = std::max(width[i], DisplayWidth(rows.back()[i]));
+          width[i] = std::max(width[i], output::DisplayWidth(rows.back()[i]));
         }
       }
       for (size_t r = 0; r < rows.size(); ++r) {
         const auto& v = versions[r];
         std::string line = " ";
         for (size_t i = 0; i < width.size(); ++i)
-          line += " " + PadRight(rows[r][i], width[i]) + " ";
+          line += " " + output::PadRight(rows[r][i], width[i]) + " ";
         std::string marks;
         if (v.current)
           marks += std::string("  ") + Arrow(out, true) + " " + std::string(Tr("current"));
         if (v.transaction_base) marks += "  [" + std::string(Tr("transaction base")) + "]";
         if (!v.record.failed.empty()) {
-          marks += "  [" + TrFormat("failed {}", v.record.failed) + "]";
+          marks += "  [" + TrFormat("failed {}", ShownTime(v.record.failed)) + "]";
         }
         line += marks;
         while (!line.empty() && line.back() == ' ') line.pop_back();
@@ -164,7 +158,9 @@ void AddHistory(CLI::App& group, Context& ctx) {
         return Ok();
       }
       for (const auto& h : history) {
-        std::string line = h.time + "  " + h.user + "@" + h.host + "  " + std::string(Tr(h.action));
+        // The record holds UTC, which --json prints as it is.
+        std::string line =
+            ShownTime(h.time) + "  " + h.user + "@" + h.host + "  " + std::string(Tr(h.action));
         if (h.action == "transaction") {
           line += " " + h.transaction + " " + TrFormat("(base {})", h.from);
         } else if (h.action == "prune") {

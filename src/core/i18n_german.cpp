@@ -17,6 +17,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Auswahl mit --host/--app)"},
       {"all hosts and apps", "allen Hosts und Apps"},
       {"host '{}', app '{}'", "Host '{}', App '{}'"},
+      {"host '{}', every app", "Host '{}', alle Apps"},
+      {"app '{}', every host", "App '{}', alle Hosts"},
       {"finished the interrupted switch to {}, but restoring the database from backup {} "
        "failed: {}; retry with: {}",
        "den unterbrochenen Wechsel zu {} abgeschlossen, aber die Wiederherstellung der Datenbank "
@@ -694,6 +696,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{} failed ({})", "{} fehlgeschlagen ({})"},
       {"{} failed ({}): {}", "{} fehlgeschlagen ({}): {}"},
       {"{} files", "{} Dateien"},
+      {"{} blobs", "{} Blobs"},
       {"repository {} is encrypted: set backup.password_env or backup.password_file",
        "Repository {} ist verschlüsselt: backup.password_env oder backup.password_file setzen"},
       {"{} {}", "{} {}"},

@@ -106,12 +106,14 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
        "remove what this reads)",
        "Lesen, ohne die gemeinsame Sperre zu nehmen (ein schreibgeschütztes Repository; ein "
        "gleichzeitig laufendes prune kann entfernen, was hier gelesen wird)"},
-      {"Work on the backups of this host (default: [app] host, this machine)",
-       "Mit den Backups dieses Hosts arbeiten (Standard: [app] host, dieser Rechner)"},
-      {"Work on the backups of this application (default: [app] name; '' for backups of older "
-       "velins, which recorded none)",
-       "Mit den Backups dieser Anwendung arbeiten (Standard: [app] name; '' für Backups älterer "
-       "velin-Versionen, die keine vermerkten)"},
+      {"Work on the backups of this host (default: [app] host, this machine; without a "
+       "velin.toml every host)",
+       "Mit den Backups dieses Hosts arbeiten (Standard: [app] host, dieser Rechner; ohne "
+       "velin.toml alle Hosts)"},
+      {"Work on the backups of this application (default: [app] name; without a velin.toml "
+       "every application; '' for backups of older velins, which recorded none)",
+       "Mit den Backups dieser Anwendung arbeiten (Standard: [app] name; ohne velin.toml alle "
+       "Anwendungen; '' für Backups älterer velin-Versionen, die keine vermerkten)"},
       {"Work on the backups of every host and application",
        "Mit den Backups aller Hosts und Anwendungen arbeiten"},
       {"Create an empty backup repository", "Ein leeres Backup-Repository anlegen"},

@@ -54,6 +54,25 @@ ConsoleOptions DetectConsoleOptions(bool json, bool quiet, bool verbose) {
   return o;
 }
 
+size_t DisplayWidth(std::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+std::string PadRight(std::string_view text, size_t width) {
+  std::string out(text);
+  const size_t shown = DisplayWidth(text);
+  if (shown < width) out.append(width - shown, ' ');
+  return out;
+}
+
+std::string PadLeft(std::string_view text, size_t width) {
+  const size_t shown = DisplayWidth(text);
+  std::string out(shown < width ? width - shown : 0, ' ');
+  return out.append(text);
+}
+
 std::string FormatBytes(uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
   double value = static_cast<double>(bytes);
@@ -95,6 +114,33 @@ std::string FormatLocalTime(int64_t unix_seconds) {
 
 std::string FormatUtcTime(int64_t unix_seconds) {
   return FormatTime(unix_seconds, true, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+std::optional<int64_t> ParseUtcTime(std::string_view text) {
+  // Exactly "YYYY-MM-DDTHH:MM:SSZ": what FormatUtcTime writes (and the rollback records hold).
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:ddZ";
+  if (text.size() != kShape.size()) return std::nullopt;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return std::nullopt;
+  }
+  auto number = [&](size_t at, size_t n) {
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) v = v * 10 + (text[i] - '0');
+    return v;
+  };
+  std::tm tm{};
+  tm.tm_year = number(0, 4) - 1900;
+  tm.tm_mon = number(5, 2) - 1;
+  tm.tm_mday = number(8, 2);
+  tm.tm_hour = number(11, 2);
+  tm.tm_min = number(14, 2);
+  tm.tm_sec = number(17, 2);
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(::timegm(&tm));
 }
 
 Console::Console(ConsoleOptions options, FILE* out, FILE* err)
@@ -208,7 +254,7 @@ void Console::AttachToFailure(nlohmann::json fields) {
   for (auto& [key, value] : fields.items()) failure_fields_[key] = value;
 }
 
-void Console::StartProgress(std::string_view label, uint64_t total_bytes) {
+void Console::StartProgress(std::string_view label, uint64_t total_bytes, ProgressItems items) {
   CheckShown(label);
   std::lock_guard lock(mu_);
   if (options_.mode != Mode::kTerminal || options_.quiet) return;
@@ -219,6 +265,7 @@ void Console::StartProgress(std::string_view label, uint64_t total_bytes) {
   progress_total_ = total_bytes;
   progress_bytes_ = 0;
   progress_items_ = 0;
+  progress_counts_ = items;
   progress_start_ = env_.SteadyNow();
   progress_last_draw_ = {};
 }
@@ -234,7 +281,8 @@ void Console::UpdateProgress(uint64_t done_bytes, uint64_t done_items) {
   DrawProgressLocked(false);
 }
 
-// One frame: "Backing up [████░░] 42% 1.2 MiB/3.0 MiB  17 files  5.1 MiB/s". Until a rate can
+// One frame: "Backing up [████░░] 42% 1.2 MiB/3.0 MiB  17 files  5.1 MiB/s" ("230 blobs" for
+// verify and copy, which count blobs). Until a rate can
 // be measured (the first 50 ms, or nothing done yet) the figures after the bytes say
 // "starting…" instead of a meaningless "0 files  0 B/s". The final frame is the completed
 // work: 100 % (the total may have been an estimate, e.g. the parent backup's size).
@@ -265,7 +313,9 @@ void Console::DrawProgressLocked(bool final) {
   if (measured || final) {
     const uint64_t rate =
         seconds > 0.05 ? static_cast<uint64_t>(static_cast<double>(progress_bytes_) / seconds) : 0;
-    line += "  " + TrFormat("{} files", progress_items_);
+    line +=
+        "  " + (progress_counts_ == ProgressItems::kBlobs ? TrFormat("{} blobs", progress_items_)
+                                                          : TrFormat("{} files", progress_items_));
     if (rate > 0) line += "  " + FormatBytes(rate) + "/s";
   } else {
     line += "  " + std::string(Tr("starting…"));

@@ -14,7 +14,9 @@ const SnapshotSource* Snapshot::FindSource(const std::string& name) const {
 }
 
 std::string SnapshotFilter::Describe() const {
-  if (all) return std::string(Tr("all hosts and apps"));
+  if (all || (any_host && any_app)) return std::string(Tr("all hosts and apps"));
+  if (any_app) return TrFormat("host '{}', every app", host);
+  if (any_host) return TrFormat("app '{}', every host", app);
   return TrFormat("host '{}', app '{}'", host, app);
 }
 

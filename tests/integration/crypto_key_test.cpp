@@ -8,6 +8,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "support/db_servers.hpp"
 #include "support/test_support.hpp"
 #include "velin/core/process.hpp"
 #include "velin/crypto/key_ring.hpp"
@@ -155,11 +156,11 @@ TEST_F(CryptoKeyCommands, PassphrasesAreNeverInTheCommandLineOfARunningVelin) {
        .stderr_mode = Stdio::kNull});
   ASSERT_TRUE(child) << child.error().message;
   // Sample its /proc/<pid>/cmdline while it derives keys, until it exits (a zombie's is empty).
+  // ProcFile reads with read(2): an ifstream throws when the process goes while it is read.
   const std::string cmdline_path = "/proc/" + std::to_string(child->pid()) + "/cmdline";
   int samples = 0;
   for (;;) {
-    std::ifstream in(cmdline_path, std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string cmdline = testing::ProcFile(child->pid(), "cmdline", ' ');
     if (cmdline.empty()) break;
     if (cmdline.find("Passphrase") != std::string::npos) {
       ADD_FAILURE() << "a passphrase is visible in " << cmdline_path;

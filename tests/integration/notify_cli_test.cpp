@@ -214,13 +214,14 @@ TEST(NotifyCli, ExpiredTransactionFinishedByTheNextInvocationIsNotified) {
   app.Build("v2");
   ASSERT_EQ(app.Velin({"rollback", "create-version", "v2 - Second"}).exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
-  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "1s"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "10m"}).exit_code, 0);
   testing::KillPid(testing::WatchdogPid(app.state()));
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-  auto r = app.Velin({"rollback", "list"});
+  // An hour later (VELIN_NOW) the deadline has passed: no sleep over a short deadline.
+  const auto later = testing::ClockAhead(std::chrono::hours(1));
+  auto r = app.Velin({"rollback", "list"}, later);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_EQ(app.Velin({"rollback", "list"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "list"}, later).exit_code, 0);
   auto requests = server.WaitForRequests(2, std::chrono::milliseconds(1500));
   ASSERT_EQ(requests.size(), 1u);
   auto body = nlohmann::json::parse(requests[0].body);

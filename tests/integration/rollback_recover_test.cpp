@@ -476,7 +476,9 @@ void ExpectReArmedAndRolledBackAtDeadline(ToyApp& app, const std::string& where)
 
 void BeginAndDeploy(ToyApp& app) {
   SetUpDeploy(app, /*healthy=*/true, /*snapshot=*/false);
-  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "3s"}).exit_code, 0);
+  // 5 s: the deploy and the recover after it must come before the deadline, also on a loaded
+  // machine (the re-armed watchdog's real wait for it is the point of these tests).
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "5s"}).exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "t"}).exit_code, 0);
 }
 

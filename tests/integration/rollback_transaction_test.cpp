@@ -46,13 +46,14 @@ TEST(RollbackTransactionTest, DeadlineRollsBackAndCommitKeeps) {
   ToyApp app;
   SetUpTwoVersions(app);
   EXPECT_EQ(app.Health(), "version=v1");
-  // 3 s rather than 2: the deploy (stop, switch, start Python, health) must fit in it on a
-  // loaded CI machine.
-  RunResult r = app.Velin({"rollback", "begin", "--timeout", "3s", "--reason", "deploy v2"});
+  // 5 s: status and the start of the deploy (stop, switch, start Python, health) must come
+  // before the deadline on a loaded CI machine (with 3 s, a to-version starting late finished
+  // the expired transaction first and then switched to v2 for good).
+  RunResult r = app.Velin({"rollback", "begin", "--timeout", "5s", "--reason", "deploy v2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto st = nlohmann::json::parse(app.Velin({"--json", "rollback", "status"}).out);
   EXPECT_EQ(st["transaction"]["state"], "open");
-  EXPECT_LE(st["transaction"]["seconds_left"].get<int>(), 3);
+  EXPECT_LE(st["transaction"]["seconds_left"].get<int>(), 5);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v2\n");
   EXPECT_TRUE(app.WaitForVersion("v1", 15)) << app.Health();
@@ -107,18 +108,20 @@ TEST(RollbackTransactionTest, WatchdogSurvivesKilledShell) {
 TEST(RollbackTransactionTest, RecoverRollsBackWhenWatchdogDied) {
   ToyApp app;
   SetUpTwoVersions(app);
-  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "2s"}).exit_code, 0);
+  // A deadline far enough for the deploy on a loaded machine; the recover runs an hour later
+  // (VELIN_NOW) instead of after a sleep just past a short deadline.
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "10m"}).exit_code, 0);
   long watchdog = WatchdogPid(app.state());
   ASSERT_GT(watchdog, 1);
   KillPid(watchdog);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
-  Sleep(2500);
   EXPECT_EQ(app.Health(), "version=v2");  // nobody acted yet
-  RunResult r = app.Velin({"rollback", "recover"});
+  const auto later = ClockAhead(std::chrono::hours(1));
+  RunResult r = app.Velin({"rollback", "recover"}, later);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("rolled back by timeout"), std::string::npos) << r.out;
   EXPECT_EQ(app.Health(), "version=v1");
-  r = app.Velin({"rollback", "recover"});
+  r = app.Velin({"rollback", "recover"}, later);
   EXPECT_NE(r.out.find("Nothing to recover"), std::string::npos) << r.out;
   EXPECT_EQ(TransactionEntries(app).size(), 1u);
 }
@@ -127,11 +130,10 @@ TEST(RollbackTransactionTest, RecoverRollsBackWhenWatchdogDied) {
 TEST(RollbackTransactionTest, AnyInvocationFinishesExpiredTransaction) {
   ToyApp app(Opts(false));
   SetUpTwoVersions(app);
-  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "2s"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "10m"}).exit_code, 0);
   KillPid(WatchdogPid(app.state()));
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
-  Sleep(2200);
-  RunResult r = app.Velin({"rollback", "list"});
+  RunResult r = app.Velin({"rollback", "list"}, ClockAhead(std::chrono::hours(1)));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("rolled back by timeout"), std::string::npos) << r.err;
   EXPECT_EQ(app.Current().rfind("base-", 0), 0u);
@@ -143,15 +145,17 @@ TEST(RollbackTransactionTest, AnyInvocationFinishesExpiredTransaction) {
 TEST(RollbackTransactionTest, ExtendMovesTheDeadline) {
   ToyApp app(Opts(false));
   SetUpTwoVersions(app);
-  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "2s"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "10m"}).exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
   EXPECT_EQ(app.Velin({"rollback", "begin", "--timeout", "3s"}).exit_code, 3);
-  RunResult r = app.Velin({"rollback", "extend", "3s"});
+  RunResult r = app.Velin({"rollback", "extend", "1h"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  Sleep(2000);
+  // 30 minutes on (VELIN_NOW): past the first deadline, 40 minutes before the extended one.
+  auto st = nlohmann::json::parse(
+      app.Velin({"--json", "rollback", "status"}, ClockAhead(std::chrono::minutes(30))).out);
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v2\n");
-  auto st = nlohmann::json::parse(app.Velin({"--json", "rollback", "status"}).out);
-  EXPECT_GE(st["transaction"]["seconds_left"].get<int>(), 1);
+  EXPECT_GT(st["transaction"]["seconds_left"].get<int>(), 35 * 60) << st;
+  EXPECT_LE(st["transaction"]["seconds_left"].get<int>(), 40 * 60) << st;
   ASSERT_EQ(app.Velin({"rollback", "rollback", "--reason", "changed my mind"}).exit_code, 0);
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v1\n");
   auto entries = TransactionEntries(app);

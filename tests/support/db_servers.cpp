@@ -367,8 +367,8 @@ std::vector<int> ChildPids(int parent) {
   for (const auto& e : fs::directory_iterator("/proc", ec)) {
     std::string name = e.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream f(e.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    // Any process of the machine may exit while its stat is read: ProcFile, not an ifstream.
+    std::string stat = ProcFile(std::stoi(name), "stat", ' ');
     size_t close = stat.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream rest(stat.substr(close + 2));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -34,18 +35,21 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 
 }  // namespace
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+std::map<std::string, std::string> ClockAhead(std::chrono::seconds ahead,
+                                              std::map<std::string, std::string> env) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) +
+                        static_cast<std::time_t>(ahead.count());
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  env["VELIN_NOW"] = buf;
+  return env;
 }
+
+// The toy server stops and starts on its port at every switch: an ephemeral port (bind(0))
+// could be taken by some connect() while it is down; FreeLoopbackPort's are below that range.
+int FreePort() { return FreeLoopbackPort(); }
 
 void KillPid(long pid) {
   if (pid <= 1) return;

@@ -5,6 +5,7 @@
 // kills the server and any watchdog it can find, even when the test failed.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -57,6 +58,12 @@ class ToyApp {
   TempDir dir_;
   int port_ = 0;
 };
+
+// {"VELIN_NOW": the wall clock `ahead` from now} for Velin(): a command run "later", which sees
+// a transaction's deadline passed without the test sleeping until it does (a sleep with a small
+// margin over a deadline is a flake on a loaded machine: the commands before it may be slower).
+std::map<std::string, std::string> ClockAhead(std::chrono::seconds ahead,
+                                              std::map<std::string, std::string> env = {});
 
 int FreePort();
 // Sends SIGKILL to `pid` (and its group when it leads one) if it is alive.

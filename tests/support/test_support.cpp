@@ -9,12 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -63,19 +65,54 @@ std::string ReadFileOrDie(const std::string& path) {
   return ss.str();
 }
 
-int FreeLoopbackPort() {
+namespace {
+
+// Binds 127.0.0.1:`port` (0: any) and releases it; the port bound, or 0 when it is taken.
+int TryBindLoopback(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("cannot find a free loopback port");
+  int bound = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    bound = ntohs(addr.sin_port);
   }
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return bound;
+}
+
+// The first port of the kernel's ephemeral range (ip_local_port_range; 32768 by default).
+int EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  if (!(in >> low) || low <= 0) low = 32768;
+  return low;
+}
+
+}  // namespace
+
+int FreeLoopbackPort() {
+  // Below the ephemeral range: a port of that range (what bind(0) gives) may be handed to any
+  // process's connect() or bind(0) between this check and the test server's bind, and a toy
+  // server that restarts on its port keeps that window open for the whole test (a flake on a
+  // busy machine). Below it only another test picking the same port at the same moment can
+  // take it: candidates vary by pid and call (a seeded generator), so those odds are about 1 in
+  // the range's size for two servers starting at once.
+  static std::atomic<uint32_t> calls{0};
+  const int low = 20000, high = EphemeralLow();
+  if (high - low >= 1000) {
+    std::mt19937 rng(static_cast<uint32_t>(::getpid()) * 2654435761u + calls++);
+    std::uniform_int_distribution<int> pick(low, high - 1);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (int port = TryBindLoopback(pick(rng)); port != 0) return port;
+    }
+  }
+  if (int port = TryBindLoopback(0); port != 0) return port;
+  throw std::runtime_error("cannot find a free loopback port");
 }
 
 std::string VelinBinary() { return VELIN_BINARY; }

@@ -51,7 +51,8 @@ RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& opt
 // kills it), closes them and reaps the child.
 RunResult CollectUntilExit(pid_t pid, int out_fd, int err_fd, int timeout_seconds);
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+// A TCP port on 127.0.0.1 that was free a moment ago (bound, then released), below the kernel's
+// ephemeral range, so that no other process's connect() or bind(0) is given it meanwhile.
 int FreeLoopbackPort();
 
 // The path of the built velin binary and of the source tree.

@@ -8,6 +8,10 @@
 
 namespace velin {
 
+// What a progress's done_items count: the progress line names it ("17 files", "230 blobs").
+// Backup and restore count files; verify and copy count blobs (the chunks and trees they read).
+enum class ProgressItems { kFiles, kBlobs };
+
 class Reporter {
  public:
   virtual ~Reporter() = default;
@@ -21,8 +25,12 @@ class Reporter {
   // A detail line, shown unless quiet.
   virtual void Info(std::string_view message) = 0;
 
-  // Long work: a progress bar on a terminal, nothing elsewhere. total 0 = unknown.
-  virtual void StartProgress(std::string_view label, uint64_t total_bytes) = 0;
+  // Long work: a progress bar on a terminal, nothing elsewhere. total 0 = unknown. `items` is
+  // what UpdateProgress's done_items count; the two-argument form counts files.
+  virtual void StartProgress(std::string_view label, uint64_t total_bytes, ProgressItems items) = 0;
+  void StartProgress(std::string_view label, uint64_t total_bytes) {
+    StartProgress(label, total_bytes, ProgressItems::kFiles);
+  }
   virtual void UpdateProgress(uint64_t done_bytes, uint64_t done_items) = 0;
   virtual void EndProgress() = 0;
   // The work behind the progress completed: a terminal's bar shows its final frame at 100 %
@@ -37,7 +45,8 @@ class NullReporter : public Reporter {
   void Done(std::string_view) override {}
   void Warn(std::string_view) override {}
   void Info(std::string_view) override {}
-  void StartProgress(std::string_view, uint64_t) override {}
+  using Reporter::StartProgress;
+  void StartProgress(std::string_view, uint64_t, ProgressItems) override {}
   void UpdateProgress(uint64_t, uint64_t) override {}
   void EndProgress() override {}
 };

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,7 +49,8 @@ class Console : public Reporter {
   void Done(std::string_view message) override;
   void Warn(std::string_view message) override;
   void Info(std::string_view message) override;
-  void StartProgress(std::string_view label, uint64_t total_bytes) override;
+  using Reporter::StartProgress;
+  void StartProgress(std::string_view label, uint64_t total_bytes, ProgressItems items) override;
   void UpdateProgress(uint64_t done_bytes, uint64_t done_items) override;
   void EndProgress() override;
   void FinishProgress() override;
@@ -95,6 +97,7 @@ class Console : public Reporter {
   uint64_t progress_total_ = 0;
   uint64_t progress_bytes_ = 0;  // the last update's figures, drawn or not
   uint64_t progress_items_ = 0;
+  ProgressItems progress_counts_ = ProgressItems::kFiles;  // what progress_items_ counts
   std::chrono::steady_clock::time_point progress_start_;
   std::chrono::steady_clock::time_point progress_last_draw_;
 };
@@ -102,10 +105,21 @@ class Console : public Reporter {
 // "1.5 GiB", "12 KiB", "512 B".
 std::string FormatBytes(uint64_t bytes);
 
+// Table columns: the columns a terminal shows for UTF-8 `text` (one per code point: "✓", "ü"),
+// and `text` padded with spaces to `width` columns on the right (PadRight) or the left
+// (PadLeft); longer text is returned as it is. A table's widths are the widest cell of each
+// column, translated words and the header included.
+size_t DisplayWidth(std::string_view text);
+std::string PadRight(std::string_view text, size_t width);
+std::string PadLeft(std::string_view text, size_t width);
+
 // The times velin prints (docs/cli.md, "Times"). Human output: local time to the second,
 // "2026-11-25 15:30:05" (the clock backup ids are named by). JSON: RFC 3339 in UTC,
 // "2026-11-25T14:30:05Z".
 std::string FormatLocalTime(int64_t unix_seconds);
 std::string FormatUtcTime(int64_t unix_seconds);
+// The inverse of FormatUtcTime: "2026-11-25T14:30:05Z" -> Unix seconds; nullopt for any other
+// text (a hand-edited record), which a caller then shows as it is.
+std::optional<int64_t> ParseUtcTime(std::string_view text);
 
 }  // namespace velin::output

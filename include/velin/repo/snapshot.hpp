@@ -76,14 +76,19 @@ std::string EncodeSnapshot(const Snapshot& snapshot);
 Result<Snapshot> DecodeSnapshot(std::string_view text);
 
 // Which snapshots a command works on (docs/cli.md, "Hosts and applications"): by default this
-// host's and this application's; `all` takes every snapshot of the repository.
+// host's and this application's; `all` takes every snapshot of the repository, `any_host` /
+// `any_app` every host's / every application's (a repository alone: --app or --host only).
 struct SnapshotFilter {
   bool all = false;
   std::string host;
   std::string app;  // "" selects the snapshots of older velins, which record no application
+  bool any_host = false;
+  bool any_app = false;
 
-  bool Matches(const Snapshot& s) const { return all || (s.host == host && s.app == app); }
-  // "host web1, app shop" (or "all hosts and apps"), for messages.
+  bool Matches(const Snapshot& s) const {
+    return all || ((any_host || s.host == host) && (any_app || s.app == app));
+  }
+  // "host web1, app shop" (or "all hosts and apps", "host web1, every app"), for messages.
   std::string Describe() const;
 };
 

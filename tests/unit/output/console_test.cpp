@@ -182,6 +182,40 @@ TEST(FormatTime, LocalForPeopleUtcForJson) {
   ::tzset();
 }
 
+// Verify and copy count blobs, not files: the frame says which.
+TEST(Console, ProgressNamesWhatItCounts) {
+  Captured c(Options(Mode::kTerminal, false));
+  c.console().StartProgress("Verifying", 1000, ProgressItems::kBlobs);
+  c.console().UpdateProgress(1000, 230);
+  c.console().FinishProgress();
+  c.console().StartProgress("Restoring", 1000);
+  c.console().UpdateProgress(1000, 4);
+  c.console().FinishProgress();
+  std::string out = c.out();
+  EXPECT_NE(out.find("] 100% 1000 B  230 blobs"), std::string::npos) << out;
+  EXPECT_EQ(out.find("230 files"), std::string::npos) << out;
+  EXPECT_NE(out.find("] 100% 1000 B  4 files"), std::string::npos) << out;
+}
+
+TEST(ParseUtcTime, InvertsFormatUtcTimeAndRefusesOtherShapes) {
+  EXPECT_EQ(ParseUtcTime("2026-11-25T14:30:05Z"), std::optional<int64_t>(1795617005));
+  EXPECT_EQ(ParseUtcTime(FormatUtcTime(0)), std::optional<int64_t>(0));
+  for (const char* bad : {"", "2026-11-25 14:30:05", "2026-11-25T14:30:05", "2026-11-25T14:30Z",
+                          "2026-13-25T14:30:05Z", "2026-11-25T24:30:05Z", "2026-11-2xT14:30:05Z",
+                          "2026-11-25T14:30:05.123Z", "2026-11-25T14:30:05+01:00"}) {
+    EXPECT_EQ(ParseUtcTime(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(TableColumns, PadByScreenColumnsNotBytes) {
+  EXPECT_EQ(DisplayWidth("✓"), 1u);
+  EXPECT_EQ(DisplayWidth("wiederhergestellt"), 17u);
+  EXPECT_EQ(PadRight("✓", 3), "✓  ");
+  EXPECT_EQ(PadRight("Größe", 7), "Größe  ");
+  EXPECT_EQ(PadLeft("12", 5), "   12");
+  EXPECT_EQ(PadLeft("abweichend", 3), "abweichend");  // longer: as it is
+}
+
 TEST(Console, DetectHonoursNoColorAndJson) {
   ::setenv("NO_COLOR", "1", 1);
   ConsoleOptions o = DetectConsoleOptions(false, false, false);
