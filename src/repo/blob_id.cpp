@@ -35,28 +35,6 @@ std::optional<BlobId> ParseBlobId(std::string_view hex) {
   return id;
 }
 
-struct Sha256Hasher::State {
-  EVP_MD_CTX* ctx = nullptr;
-};
-
-Sha256Hasher::Sha256Hasher() : state_(std::make_unique<State>()) {
-  state_->ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr);
-}
-
-Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(state_->ctx); }
-
-void Sha256Hasher::Update(std::string_view data) {
-  EVP_DigestUpdate(state_->ctx, data.data(), data.size());
-}
-
-BlobId Sha256Hasher::Finish() {
-  BlobId id;
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(state_->ctx, id.bytes.data(), &len);
-  return id;
-}
-
 BlobId Sha256(std::string_view data) {
   BlobId id;
   unsigned int len = 0;

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,21 +29,6 @@ std::optional<BlobId> ParseBlobId(std::string_view hex);
 
 // SHA-256 of `data`.
 BlobId Sha256(std::string_view data);
-
-// Incremental SHA-256 (for data that arrives in pieces).
-class Sha256Hasher {
- public:
-  Sha256Hasher();
-  ~Sha256Hasher();
-  Sha256Hasher(const Sha256Hasher&) = delete;
-  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
-  void Update(std::string_view data);
-  BlobId Finish();
-
- private:
-  struct State;
-  std::unique_ptr<State> state_;
-};
 
 struct BlobIdHash {
   size_t operator()(const BlobId& id) const {
