@@ -28,8 +28,7 @@ std::string FormatTime(std::chrono::system_clock::time_point t, const char* form
 }
 
 Status ValidateInclude(const std::string& include) {
-  if (include.empty() || include[0] == '/' || include == "." ||
-      ("/" + include + "/").find("/../") != std::string::npos) {
+  if (!IsIncludeInsideRoot(include)) {
     return UsageError(TrFormat(
         "backup.include '{}' must be a path inside app.root (relative, without '..')", include));
   }
@@ -92,6 +91,11 @@ Status CommitSnapshot(io::Env& env, repo::Repository& repo, repo::Snapshot& snap
 }
 
 }  // namespace
+
+bool IsIncludeInsideRoot(const std::string& include) {
+  return !include.empty() && include[0] != '/' && include != "." &&
+         ("/" + include + "/").find("/../") == std::string::npos;
+}
 
 Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Reporter& reporter,
                                     const CreateOptions& options) {

@@ -16,6 +16,11 @@ using BlobSet = std::unordered_set<repo::BlobId, repo::BlobIdHash>;
 struct Blobs {
   BlobSet data;
   BlobSet trees;
+
+  void Add(const Blobs& other) {
+    data.insert(other.data.begin(), other.data.end());
+    trees.insert(other.trees.begin(), other.trees.end());
+  }
 };
 
 Status CollectTree(repo::Repository& repo, const repo::BlobId& tree_id, Blobs& blobs) {
@@ -73,8 +78,6 @@ Result<BackupStats> ComputeStats(repo::Repository& repo,
       stats.backups++;
       stats.files += src.files;
       stats.logical += src.bytes;
-      out.total.files += src.files;
-      out.total.logical += src.bytes;
       if (src.kind == repo::SourceKind::kStream) {
         blobs.data.insert(src.chunks.begin(), src.chunks.end());
       } else if (src.kind == repo::SourceKind::kPath) {
@@ -82,11 +85,14 @@ Result<BackupStats> ComputeStats(repo::Repository& repo,
       }
     }
   }
+  // The total: every source's files and bytes, and the union of their blobs.
   for (auto& [name, entry] : by_name) {
-    VELIN_TRY(Price(repo, entry.second, entry.first));
-    all.data.insert(entry.second.data.begin(), entry.second.data.end());
-    all.trees.insert(entry.second.trees.begin(), entry.second.trees.end());
-    out.sources.push_back(std::move(entry.first));
+    auto& [stats, blobs] = entry;
+    VELIN_TRY(Price(repo, blobs, stats));
+    out.total.files += stats.files;
+    out.total.logical += stats.logical;
+    all.Add(blobs);
+    out.sources.push_back(std::move(stats));
   }
   out.total.name = "total";
   out.total.backups = out.backups;

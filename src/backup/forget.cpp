@@ -18,20 +18,6 @@ std::string StreamTag(const repo::Snapshot& snapshot, const char* key) {
   return "";
 }
 
-// Deploy transactions' backups: the newest `keep` stay (newest first, like ApplyRetention).
-std::vector<RetentionDecision> KeepLastTransactions(std::vector<SnapshotTime> times, int keep) {
-  std::sort(times.begin(), times.end(), [](const SnapshotTime& a, const SnapshotTime& b) {
-    return a.time != b.time ? a.time > b.time : repo::SnapshotNewer(0, a.id, 0, b.id);
-  });
-  std::vector<RetentionDecision> out;
-  for (size_t i = 0; i < times.size(); ++i) {
-    RetentionDecision d{times[i].id, times[i].time, static_cast<long>(i) < keep, {}};
-    if (d.keep) d.reasons.push_back(KeepReason::kTransaction);
-    out.push_back(std::move(d));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string TransactionOf(const repo::Snapshot& snapshot) {

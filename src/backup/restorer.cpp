@@ -42,6 +42,17 @@ std::vector<std::string> SplitRelative(const std::string& path) {
   return parts;
 }
 
+// The owner (when `restore_owner`), mode and mtime `node` records, as restore gives them.
+io::Attributes AttributesOf(const Node& node, bool restore_owner) {
+  io::Attributes a;
+  a.set_owner = restore_owner;
+  a.uid = node.uid;
+  a.gid = node.gid;
+  a.mode = node.mode;
+  a.mtime_ns = node.mtime_ns;
+  return a;
+}
+
 // A directory being restored: its open handle, and the metadata it gets once everything inside
 // it is in. Every file job and child directory inside holds it; the last holder to let go (a
 // worker or the walker) sets its owner, mode and mtime on the open descriptor, so the children
@@ -62,12 +73,7 @@ class DirFinisher {
   DirFinisher(io::Env& env, const RestoreOptions& options) : env_(env), options_(options) {}
   void Finish(DirState& d) {
     if (!d.meta || failed_.load()) return;
-    io::Attributes a;
-    a.set_owner = options_.restore_owner;
-    a.uid = d.meta->uid;
-    a.gid = d.meta->gid;
-    a.mode = d.meta->mode;
-    a.mtime_ns = d.meta->mtime_ns;
+    io::Attributes a = AttributesOf(*d.meta, options_.restore_owner);
     Status st = Ok();
     if (d.meta->xattrs_known) {
       // Owner, extended attributes, then mode and mtime (see FileWriterPool::Write).
@@ -317,12 +323,7 @@ class FileWriterPool {
                                   (written > job.node.size ? "more" : std::to_string(written))));
     }
     if (sparse) VELIN_TRY(file->Truncate(job.node.size));  // a trailing hole
-    io::Attributes a;
-    a.set_owner = options_.restore_owner;
-    a.uid = job.node.uid;
-    a.gid = job.node.gid;
-    a.mode = job.node.mode;
-    a.mtime_ns = job.node.mtime_ns;
+    io::Attributes a = AttributesOf(job.node, options_.restore_owner);
     if (job.node.xattrs_known) {
       // Owner first (chown drops file capabilities, security.capability), then the extended
       // attributes while the file is still 0600 and writable (user.* needs write permission),
@@ -665,6 +666,16 @@ class Restorer {
     return Ok();
   }
 
+  // Gives the entry `tmp` of `dir` the attributes `a` by name, without following it, and
+  // renames it to `name`; on failure `tmp` is removed.
+  Status SettleAt(const DirStatePtr& dir, const std::string& tmp, const io::Attributes& a,
+                  const std::string& name) {
+    Status st = env_.SetAttributesAt(*dir->dir, tmp, a);
+    if (st) st = env_.RenameAt(*dir->dir, tmp, *dir->dir, name);
+    if (!st) (void)env_.RemoveAt(*dir->dir, tmp, false);
+    return st;
+  }
+
   // A fifo or device node: made under a temporary name (mknodat), given owner, mode and mtime
   // by name without following (velin never opens one: opening a device can act on it), and
   // renamed into place. A device node needs root: without, it is skipped with a warning.
@@ -682,18 +693,7 @@ class Restorer {
       return Ok();
     }
     VELIN_TRY(made);
-    io::Attributes a;
-    a.set_owner = options_.restore_owner;
-    a.uid = node.uid;
-    a.gid = node.gid;
-    a.mode = node.mode;
-    a.mtime_ns = node.mtime_ns;
-    Status st = env_.SetAttributesAt(*dir->dir, tmp, a);
-    if (st) st = env_.RenameAt(*dir->dir, tmp, *dir->dir, node.name);
-    if (!st) {
-      (void)env_.RemoveAt(*dir->dir, tmp, false);
-      return st;
-    }
+    VELIN_TRY(SettleAt(dir, tmp, AttributesOf(node, options_.restore_owner), node.name));
     stats.specials++;
     return Ok();
   }
@@ -717,18 +717,9 @@ class Restorer {
       case NodeType::kSymlink: {
         std::string tmp = TempName(node.name);
         VELIN_TRY(env_.SymlinkAt(node.target, *dir->dir, tmp));
-        io::Attributes a;
-        a.set_owner = options_.restore_owner;
-        a.uid = node.uid;
-        a.gid = node.gid;
-        a.set_mode = false;
-        a.mtime_ns = node.mtime_ns;
-        Status st = env_.SetAttributesAt(*dir->dir, tmp, a);
-        if (st) st = env_.RenameAt(*dir->dir, tmp, *dir->dir, node.name);
-        if (!st) {
-          (void)env_.RemoveAt(*dir->dir, tmp, false);
-          return st;
-        }
+        io::Attributes a = AttributesOf(node, options_.restore_owner);
+        a.set_mode = false;  // a symlink has no mode of its own
+        VELIN_TRY(SettleAt(dir, tmp, a, node.name));
         created_symlinks_.insert(path);
         stats.symlinks++;
         return Ok();

@@ -105,6 +105,18 @@ std::vector<RetentionDecision> ApplyRetention(std::vector<SnapshotTime> snapshot
   return out;
 }
 
+std::vector<RetentionDecision> KeepLastTransactions(std::vector<SnapshotTime> snapshots, int keep) {
+  std::sort(snapshots.begin(), snapshots.end(), NewerFirst);
+  std::vector<RetentionDecision> out;
+  out.reserve(snapshots.size());
+  for (size_t i = 0; i < snapshots.size(); ++i) {
+    RetentionDecision d{snapshots[i].id, snapshots[i].time, static_cast<long>(i) < keep, {}};
+    if (d.keep) d.reasons.push_back(KeepReason::kTransaction);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 std::string KeepReasonName(KeepReason reason, const RetentionRules& rules) {
   switch (reason) {
     case KeepReason::kNoPolicy:

@@ -38,11 +38,17 @@ Status RunList(Context& ctx, const ListFlags& flags) {
     return repo::SnapshotNewer(b.unix_time, b.id, a.unix_time, a.id);
   });
   const size_t others = all.size() - snapshots.size();
+  // The deploy transaction that took each backup and its version ("" when none did).
+  std::vector<std::pair<std::string, std::string>> transactions;
+  for (const auto& s : snapshots) {
+    transactions.emplace_back(backup::TransactionOf(s), backup::TransactionVersionOf(s));
+  }
   output::Console& out = ctx.out();
   for (const auto& d : damage) out.Warn(TrFormat("{}: {}", d.object, d.message));
   if (out.json()) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& s : snapshots) {
+    for (size_t i = 0; i < snapshots.size(); ++i) {
+      const repo::Snapshot& s = snapshots[i];
       nlohmann::json sources = nlohmann::json::array();
       nlohmann::json streams = nlohmann::json::object();  // e.g. "db": the database's metadata
       for (const auto& src : s.sources) {
@@ -60,8 +66,8 @@ Status RunList(Context& ctx, const ListFlags& flags) {
                       {"files", s.stats.files},
                       {"size", s.stats.bytes},
                       {"added_size", s.stats.bytes_added},
-                      {"transaction", NullIfEmpty(backup::TransactionOf(s))},
-                      {"version", NullIfEmpty(backup::TransactionVersionOf(s))}});
+                      {"transaction", NullIfEmpty(transactions[i].first)},
+                      {"version", NullIfEmpty(transactions[i].second)}});
     }
     out.Json({{"backups", list},
               {"host", filter.all || filter.any_host ? nlohmann::json(nullptr)
@@ -85,15 +91,15 @@ Status RunList(Context& ctx, const ListFlags& flags) {
   }
   out.Begin(output::Icon::kList, Tr("Backups:"));
   // The Transaction column only when a deploy transaction took a backup (docs/rollback.md#data).
-  const bool transactions = std::any_of(snapshots.begin(), snapshots.end(), [](const auto& s) {
-    return !backup::TransactionOf(s).empty();
-  });
+  const bool any_transaction = std::any_of(transactions.begin(), transactions.end(),
+                                           [](const auto& t) { return !t.first.empty(); });
   std::string header = fmt::format("  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}",
                                    Tr("ID"), Tr("Time"), Tr("Host"), Tr("App"), Tr("Strategy"),
                                    Tr("Files"), Tr("Size"), Tr("Added"), Tr("Sources"));
-  if (transactions) header += fmt::format("  {}", Tr("Transaction (version)"));
+  if (any_transaction) header += fmt::format("  {}", Tr("Transaction (version)"));
   out.Line(NoTr(header));
-  for (const auto& s : snapshots) {
+  for (size_t i = 0; i < snapshots.size(); ++i) {
+    const repo::Snapshot& s = snapshots[i];
     std::string sources;
     for (const auto& src : s.sources) sources += (sources.empty() ? "" : ", ") + src.name;
     std::string line = fmt::format("  {:<26} {:<20} {:<12} {:<12} {:<12} {:>8} {:>10} {:>10}  {}",
@@ -101,8 +107,8 @@ Status RunList(Context& ctx, const ListFlags& flags) {
                                    s.app.empty() ? "-" : s.app, Tr(repo::StrategyName(s.strategy)),
                                    s.stats.files, output::FormatBytes(s.stats.bytes),
                                    output::FormatBytes(s.stats.bytes_added), sources);
-    if (const std::string txn = backup::TransactionOf(s); !txn.empty()) {
-      line += fmt::format("  {} ({})", txn, backup::TransactionVersionOf(s));
+    if (const auto& [txn, version] = transactions[i]; !txn.empty()) {
+      line += fmt::format("  {} ({})", txn, version);
     }
     out.Line(NoTr(line));
   }

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "schema.hpp"
+#include "velin/backup/archiver.hpp"
 #include "velin/config/config.hpp"
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
@@ -448,8 +449,9 @@ class Loader {
       }
       if (item.empty())
         return Fail(at, std::string(Tr("key 'include' in [backup] holds an empty path")));
-      // What `backup create` refuses (archiver.cpp), refused here so `config check` says it.
-      if (item[0] == '/' || item == "." || ("/" + item + "/").find("/../") != std::string::npos) {
+      // What `backup create` refuses (backup::IsIncludeInsideRoot), refused here so `config
+      // check` says it.
+      if (!backup::IsIncludeInsideRoot(item)) {
         return Fail(at, TrFormat("key 'include' in [backup]: {} must be a path inside app.root "
                                  "(relative, without '..')",
                                  Quote(item)));

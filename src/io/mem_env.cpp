@@ -367,6 +367,64 @@ int OpenForWrite(State& s, const NodePtr& dir, const std::string& name, const Wr
   return 0;
 }
 
+// A new Dir handle for the directory `node`.
+int NewHandle(State& s, const NodePtr& node) {
+  const int handle = s.next_handle--;
+  s.handles[handle] = node;
+  return handle;
+}
+
+// The frame of the methods on a path: under the lock, `op(node)` runs on the node at `path`
+// (the last symlink followed when `follow`) and returns an errno value (0: done); a lookup
+// errno or the one `op` returns becomes ErrnoError(what(), errno).
+template <typename Op, typename What>
+Status WithNode(State& s, const std::string& path, bool follow, Op&& op, What&& what) {
+  std::lock_guard lock(s.mu);
+  NodePtr node;
+  int err = Lookup(s, path, follow, &node);
+  if (err == 0) err = op(node);
+  if (err != 0) return ErrnoError(what(), err);
+  return Ok();
+}
+
+// The frame of the methods on a Dir handle: as WithNode, on the directory behind `dir` (EBADF
+// for a handle this MemEnv did not give out).
+template <typename Op, typename What>
+Status WithHandle(State& s, const Dir& dir, Op&& op, What&& what) {
+  std::lock_guard lock(s.mu);
+  NodePtr node;
+  int err = HandleOf(s, dir, &node);
+  if (err == 0) err = op(node);
+  if (err != 0) return ErrnoError(what(), err);
+  return Ok();
+}
+
+// WithHandle on the entry `name` of the directory behind `dir`: `op(parent, entry)`, ENOENT
+// when there is no such entry.
+template <typename Op, typename What>
+Status WithEntry(State& s, const Dir& dir, const std::string& name, Op&& op, What&& what) {
+  return WithHandle(
+      s, dir,
+      [&](const NodePtr& parent) {
+        NodePtr entry = Child(parent, name);
+        return entry ? op(parent, entry) : ENOENT;
+      },
+      what);
+}
+
+// WithHandle on two handles: `op(a, b)` with the directories behind `a` and `b`.
+template <typename Op, typename What>
+Status WithHandles(State& s, const Dir& a, const Dir& b, Op&& op, What&& what) {
+  return WithHandle(
+      s, a,
+      [&](const NodePtr& a_node) {
+        NodePtr b_node;
+        int err = HandleOf(s, b, &b_node);
+        return err != 0 ? err : op(a_node, b_node);
+      },
+      what);
+}
+
 }  // namespace
 
 MemEnv::MemEnv(std::chrono::system_clock::time_point now) : state_(std::make_shared<State>()) {
@@ -445,12 +503,15 @@ Result<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std::string&
 }
 
 Result<std::unique_ptr<RandomAccessFile>> MemEnv::NewRandomAccessFile(const std::string& path) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  int err = Lookup(*state_, path, true, &node);
-  if (err == 0 && node->type == FileType::kDirectory) err = EISDIR;
-  if (err != 0) return ErrnoError(TrFormat("cannot open {}", path), err);
-  return std::unique_ptr<RandomAccessFile>(std::make_unique<MemRandomAccessFile>(state_, node));
+  NodePtr file;
+  VELIN_TRY(WithNode(
+      *state_, path, true,
+      [&](const NodePtr& node) {
+        file = node;
+        return node->type == FileType::kDirectory ? EISDIR : 0;
+      },
+      [&] { return TrFormat("cannot open {}", path); }));
+  return std::unique_ptr<RandomAccessFile>(std::make_unique<MemRandomAccessFile>(state_, file));
 }
 
 Result<std::string> MemEnv::ReadFile(const std::string& path) {
@@ -464,25 +525,29 @@ Result<std::string> MemEnv::ReadFile(const std::string& path) {
 }
 
 Result<Xattrs> MemEnv::ReadXattrs(const std::string& path) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  if (int err = Lookup(*state_, path, false, &node); err != 0) {
-    return ErrnoError(TrFormat("cannot stat {}", path), err);
-  }
   Xattrs out;
-  for (const auto& [name, value] : node->xattrs) {
-    if (IsStoredXattr(name)) out.emplace_back(name, value);
-  }
+  VELIN_TRY(WithNode(
+      *state_, path, false,
+      [&](const NodePtr& node) {
+        for (const auto& [name, value] : node->xattrs) {
+          if (IsStoredXattr(name)) out.emplace_back(name, value);
+        }
+        return 0;
+      },
+      [&] { return TrFormat("cannot stat {}", path); }));
   return out;
 }
 
 Result<FileInfo> MemEnv::Stat(const std::string& path) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  if (int err = Lookup(*state_, path, false, &node); err != 0) {
-    return ErrnoError(TrFormat("cannot stat {}", path), err);
-  }
-  return InfoOf(*node);
+  FileInfo info;
+  VELIN_TRY(WithNode(
+      *state_, path, false,
+      [&](const NodePtr& node) {
+        info = InfoOf(*node);
+        return 0;
+      },
+      [&] { return TrFormat("cannot stat {}", path); }));
+  return info;
 }
 
 Result<bool> MemEnv::Exists(const std::string& path) {
@@ -495,13 +560,15 @@ Result<bool> MemEnv::Exists(const std::string& path) {
 }
 
 Result<std::vector<DirEntry>> MemEnv::ListDir(const std::string& path) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  int err = Lookup(*state_, path, true, &node);
-  if (err == 0 && node->type != FileType::kDirectory) err = ENOTDIR;
-  if (err != 0) return ErrnoError(TrFormat("cannot list {}", path), err);
   std::vector<DirEntry> out;
-  for (const auto& [name, child] : node->children) out.push_back(DirEntry{name, child->type});
+  VELIN_TRY(WithNode(
+      *state_, path, true,
+      [&](const NodePtr& node) {
+        if (node->type != FileType::kDirectory) return ENOTDIR;
+        for (const auto& [name, child] : node->children) out.push_back(DirEntry{name, child->type});
+        return 0;
+      },
+      [&] { return TrFormat("cannot list {}", path); }));
   return out;
 }
 
@@ -549,13 +616,14 @@ Status MemEnv::RemoveDir(const std::string& path) {
 }
 
 Status MemEnv::SyncDir(const std::string& path) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  int err = Lookup(*state_, path, true, &node);
-  if (err == 0 && node->type != FileType::kDirectory) err = ENOTDIR;
-  if (err != 0) return ErrnoError(TrFormat("cannot open directory {}", path), err);
-  ++state_->syncs;
-  return Ok();
+  return WithNode(
+      *state_, path, true,
+      [&](const NodePtr& node) {
+        if (node->type != FileType::kDirectory) return ENOTDIR;
+        ++state_->syncs;
+        return 0;
+      },
+      [&] { return TrFormat("cannot open directory {}", path); });
 }
 
 Status MemEnv::Symlink(const std::string& target, const std::string& link_path) {
@@ -569,12 +637,16 @@ Status MemEnv::Symlink(const std::string& target, const std::string& link_path) 
 }
 
 Result<std::string> MemEnv::ReadLink(const std::string& path) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  int err = Lookup(*state_, path, false, &node);
-  if (err == 0 && node->type != FileType::kSymlink) err = EINVAL;
-  if (err != 0) return ErrnoError(TrFormat("cannot read symlink {}", path), err);
-  return node->data;
+  std::string target;
+  VELIN_TRY(WithNode(
+      *state_, path, false,
+      [&](const NodePtr& node) {
+        if (node->type != FileType::kSymlink) return EINVAL;
+        target = node->data;
+        return 0;
+      },
+      [&] { return TrFormat("cannot read symlink {}", path); }));
+  return target;
 }
 
 Status MemEnv::HardLink(const std::string& existing, const std::string& new_path) {
@@ -589,230 +661,197 @@ Status MemEnv::HardLink(const std::string& existing, const std::string& new_path
 }
 
 Status MemEnv::SetMode(const std::string& path, uint32_t mode) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  if (int err = Lookup(*state_, path, true, &node); err != 0) {
-    return ErrnoError(TrFormat("cannot set mode of {}", path), err);
-  }
-  node->mode = mode & 07777;
-  node->ctime_ns = state_->NowNs();
-  return Ok();
+  return WithNode(
+      *state_, path, true,
+      [&](const NodePtr& node) {
+        node->mode = mode & 07777;
+        node->ctime_ns = state_->NowNs();
+        return 0;
+      },
+      [&] { return TrFormat("cannot set mode of {}", path); });
 }
 
 Status MemEnv::SetOwner(const std::string& path, uint32_t uid, uint32_t gid) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  if (int err = Lookup(*state_, path, false, &node); err != 0) {
-    return ErrnoError(TrFormat("cannot chown {}", path), err);
-  }
-  node->uid = uid;
-  node->gid = gid;
-  return Ok();
+  return WithNode(
+      *state_, path, false,
+      [&](const NodePtr& node) {
+        node->uid = uid;
+        node->gid = gid;
+        return 0;
+      },
+      [&] { return TrFormat("cannot chown {}", path); });
 }
 
 Status MemEnv::SetMtime(const std::string& path, int64_t mtime_ns) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  if (int err = Lookup(*state_, path, false, &node); err != 0) {
-    return ErrnoError(TrFormat("cannot set mtime of {}", path), err);
-  }
-  node->mtime_ns = mtime_ns;
-  return Ok();
+  return WithNode(
+      *state_, path, false,
+      [&](const NodePtr& node) {
+        node->mtime_ns = mtime_ns;
+        return 0;
+      },
+      [&] { return TrFormat("cannot set mtime of {}", path); });
 }
 
 Result<DirPtr> MemEnv::OpenDir(const std::string& path) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  int err = Lookup(*state_, path, true, &node);
-  if (err == 0 && node->type != FileType::kDirectory) err = ENOTDIR;
-  if (err != 0) return ErrnoError(TrFormat("cannot open directory {}", path), err);
-  const int handle = state_->next_handle--;
-  state_->handles[handle] = node;
+  int handle = 0;
+  VELIN_TRY(WithNode(
+      *state_, path, true,
+      [&](const NodePtr& node) {
+        if (node->type != FileType::kDirectory) return ENOTDIR;
+        handle = NewHandle(*state_, node);
+        return 0;
+      },
+      [&] { return TrFormat("cannot open directory {}", path); }));
   return std::make_shared<const Dir>(handle, path);
 }
 
 Result<DirPtr> MemEnv::OpenDirAt(const Dir& dir, const std::string& name, bool follow) {
-  std::lock_guard lock(state_->mu);
   const std::string path = JoinPath(dir.path(), name);
-  NodePtr parent, node;
-  int err = HandleOf(*state_, dir, &parent);
-  if (err == 0) {
-    node = Child(parent, name);
-    if (!node) err = ENOENT;
-  }
-  if (err == 0 && node->type == FileType::kSymlink) {
-    if (!follow)
-      err = ELOOP;
-    else
-      err = Lookup(*state_, path, true, &node);
-  }
-  if (err == 0 && node->type != FileType::kDirectory) err = ENOTDIR;
-  if (err != 0) return ErrnoError(TrFormat("cannot open directory {}", path), err);
-  const int handle = state_->next_handle--;
-  state_->handles[handle] = node;
+  int handle = 0;
+  VELIN_TRY(WithEntry(
+      *state_, dir, name,
+      [&](const NodePtr&, NodePtr node) {
+        if (node->type == FileType::kSymlink) {
+          if (!follow) return ELOOP;
+          if (int err = Lookup(*state_, path, true, &node); err != 0) return err;
+        }
+        if (node->type != FileType::kDirectory) return ENOTDIR;
+        handle = NewHandle(*state_, node);
+        return 0;
+      },
+      [&] { return TrFormat("cannot open directory {}", path); }));
   return std::make_shared<const Dir>(handle, path);
 }
 
 Status MemEnv::CreateDirAt(const Dir& dir, const std::string& name, uint32_t mode) {
-  std::lock_guard lock(state_->mu);
-  NodePtr parent;
-  int err = HandleOf(*state_, dir, &parent);
-  if (err == 0) err = CreateDirIn(*state_, parent, name, mode);
-  if (err != 0) {
-    return ErrnoError(TrFormat("cannot create directory {}", JoinPath(dir.path(), name)), err);
-  }
-  return Ok();
+  return WithHandle(
+      *state_, dir, [&](const NodePtr& parent) { return CreateDirIn(*state_, parent, name, mode); },
+      [&] { return TrFormat("cannot create directory {}", JoinPath(dir.path(), name)); });
 }
 
 Result<FileInfo> MemEnv::StatAt(const Dir& dir, const std::string& name) {
-  std::lock_guard lock(state_->mu);
-  NodePtr parent, node;
-  int err = HandleOf(*state_, dir, &parent);
-  if (err == 0) {
-    node = Child(parent, name);
-    if (!node) err = ENOENT;
-  }
-  if (err != 0) return ErrnoError(TrFormat("cannot stat {}", JoinPath(dir.path(), name)), err);
-  return InfoOf(*node);
+  FileInfo info;
+  VELIN_TRY(WithEntry(
+      *state_, dir, name,
+      [&](const NodePtr&, const NodePtr& node) {
+        info = InfoOf(*node);
+        return 0;
+      },
+      [&] { return TrFormat("cannot stat {}", JoinPath(dir.path(), name)); }));
+  return info;
 }
 
 Result<std::unique_ptr<WritableFile>> MemEnv::NewWritableFileAt(const Dir& dir,
                                                                 const std::string& name,
                                                                 const WriteOptions& options) {
-  std::lock_guard lock(state_->mu);
   const std::string path = JoinPath(dir.path(), name);
-  NodePtr parent, node;
-  int err = HandleOf(*state_, dir, &parent);
-  if (err == 0) err = OpenForWrite(*state_, parent, name, options, &node);
-  if (err != 0) return ErrnoError(TrFormat("cannot create {}", path), err);
+  NodePtr node;
+  VELIN_TRY(WithHandle(
+      *state_, dir,
+      [&](const NodePtr& parent) { return OpenForWrite(*state_, parent, name, options, &node); },
+      [&] { return TrFormat("cannot create {}", path); }));
   return std::unique_ptr<WritableFile>(std::make_unique<MemWritableFile>(state_, node, path));
 }
 
 Status MemEnv::RenameAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
                         const std::string& to) {
-  std::lock_guard lock(state_->mu);
-  NodePtr a, b;
-  int err = HandleOf(*state_, from_dir, &a);
-  if (err == 0) err = HandleOf(*state_, to_dir, &b);
-  if (err == 0) err = RenameIn(*state_, a, from, b, to);
-  if (err != 0) {
-    return ErrnoError(TrFormat("cannot rename {} to {}", JoinPath(from_dir.path(), from),
-                               JoinPath(to_dir.path(), to)),
-                      err);
-  }
-  return Ok();
+  return WithHandles(
+      *state_, from_dir, to_dir,
+      [&](const NodePtr& a, const NodePtr& b) { return RenameIn(*state_, a, from, b, to); },
+      [&] {
+        return TrFormat("cannot rename {} to {}", JoinPath(from_dir.path(), from),
+                        JoinPath(to_dir.path(), to));
+      });
 }
 
 Status MemEnv::RemoveAt(const Dir& dir, const std::string& name, bool is_dir) {
-  std::lock_guard lock(state_->mu);
-  NodePtr parent;
-  int err = HandleOf(*state_, dir, &parent);
-  if (err == 0) err = RemoveIn(*state_, parent, name, is_dir);
-  if (err != 0) return ErrnoError(TrFormat("cannot remove {}", JoinPath(dir.path(), name)), err);
-  return Ok();
+  return WithHandle(
+      *state_, dir, [&](const NodePtr& parent) { return RemoveIn(*state_, parent, name, is_dir); },
+      [&] { return TrFormat("cannot remove {}", JoinPath(dir.path(), name)); });
 }
 
 Status MemEnv::SymlinkAt(const std::string& target, const Dir& dir, const std::string& name) {
-  std::lock_guard lock(state_->mu);
-  NodePtr parent;
-  int err = HandleOf(*state_, dir, &parent);
-  if (err == 0) err = SymlinkIn(*state_, target, parent, name);
-  if (err != 0) {
-    return ErrnoError(TrFormat("cannot create symlink {}", JoinPath(dir.path(), name)), err);
-  }
-  return Ok();
+  return WithHandle(
+      *state_, dir, [&](const NodePtr& parent) { return SymlinkIn(*state_, target, parent, name); },
+      [&] { return TrFormat("cannot create symlink {}", JoinPath(dir.path(), name)); });
 }
 
 Result<std::string> MemEnv::ReadLinkAt(const Dir& dir, const std::string& name) {
-  std::lock_guard lock(state_->mu);
-  NodePtr parent, node;
-  int err = HandleOf(*state_, dir, &parent);
-  if (err == 0) {
-    node = Child(parent, name);
-    if (!node)
-      err = ENOENT;
-    else if (node->type != FileType::kSymlink)
-      err = EINVAL;
-  }
-  if (err != 0) {
-    return ErrnoError(TrFormat("cannot read symlink {}", JoinPath(dir.path(), name)), err);
-  }
-  return node->data;
+  std::string target;
+  VELIN_TRY(WithEntry(
+      *state_, dir, name,
+      [&](const NodePtr&, const NodePtr& node) {
+        if (node->type != FileType::kSymlink) return EINVAL;
+        target = node->data;
+        return 0;
+      },
+      [&] { return TrFormat("cannot read symlink {}", JoinPath(dir.path(), name)); }));
+  return target;
 }
 
 Status MemEnv::HardLinkAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
                           const std::string& to) {
-  std::lock_guard lock(state_->mu);
-  NodePtr a, b;
-  int err = HandleOf(*state_, from_dir, &a);
-  if (err == 0) err = HandleOf(*state_, to_dir, &b);
-  if (err == 0) err = HardLinkIn(*state_, a, from, b, to);
-  if (err != 0) {
-    return ErrnoError(TrFormat("cannot link {} to {}", JoinPath(to_dir.path(), to),
-                               JoinPath(from_dir.path(), from)),
-                      err);
-  }
-  return Ok();
+  return WithHandles(
+      *state_, from_dir, to_dir,
+      [&](const NodePtr& a, const NodePtr& b) { return HardLinkIn(*state_, a, from, b, to); },
+      [&] {
+        return TrFormat("cannot link {} to {}", JoinPath(to_dir.path(), to),
+                        JoinPath(from_dir.path(), from));
+      });
 }
 
 Status MemEnv::SetDirAttributes(const Dir& dir, const Attributes& attributes) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  int err = HandleOf(*state_, dir, &node);
-  if (err == 0) err = SetAttributesOf(*node, attributes);
-  if (err != 0) return ErrnoError(TrFormat("cannot set mode of {}", dir.path()), err);
-  return Ok();
+  return WithHandle(
+      *state_, dir, [&](const NodePtr& node) { return SetAttributesOf(*node, attributes); },
+      [&] { return TrFormat("cannot set mode of {}", dir.path()); });
 }
 
 Result<XattrOutcome> MemEnv::SetDirXattrs(const Dir& dir, const Xattrs& xattrs) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  if (int err = HandleOf(*state_, dir, &node); err != 0) {
-    return ErrnoError(TrFormat("cannot set mode of {}", dir.path()), err);
-  }
-  return SetXattrsOf(*node, xattrs);
+  XattrOutcome outcome;
+  VELIN_TRY(WithHandle(
+      *state_, dir,
+      [&](const NodePtr& node) {
+        outcome = SetXattrsOf(*node, xattrs);
+        return 0;
+      },
+      [&] { return TrFormat("cannot set mode of {}", dir.path()); }));
+  return outcome;
 }
 
 Status MemEnv::MakeNodeAt(const Dir& dir, const std::string& name, SpecialKind kind, uint32_t mode,
                           uint64_t rdev) {
-  std::lock_guard lock(state_->mu);
-  NodePtr parent;
-  int err = HandleOf(*state_, dir, &parent);
-  if (err == 0 && parent->children.count(name) != 0) err = EEXIST;
-  if (err != 0) return ErrnoError(TrFormat("cannot create {}", JoinPath(dir.path(), name)), err);
-  NodePtr node = state_->NewNode(FileType::kOther, mode);
-  node->format = kind == SpecialKind::kFifo         ? 0010000u
-                 : kind == SpecialKind::kCharDevice ? 0020000u
-                                                    : 0060000u;
-  node->rdev = rdev;
-  parent->children[name] = node;
-  state_->Touch(*parent);
-  return Ok();
+  return WithHandle(
+      *state_, dir,
+      [&](const NodePtr& parent) {
+        if (parent->children.count(name) != 0) return EEXIST;
+        NodePtr node = state_->NewNode(FileType::kOther, mode);
+        node->format = kind == SpecialKind::kFifo         ? 0010000u
+                       : kind == SpecialKind::kCharDevice ? 0020000u
+                                                          : 0060000u;
+        node->rdev = rdev;
+        parent->children[name] = node;
+        state_->Touch(*parent);
+        return 0;
+      },
+      [&] { return TrFormat("cannot create {}", JoinPath(dir.path(), name)); });
 }
 
 Status MemEnv::SetAttributesAt(const Dir& dir, const std::string& name,
                                const Attributes& attributes) {
-  std::lock_guard lock(state_->mu);
-  NodePtr parent, node;
-  int err = HandleOf(*state_, dir, &parent);
-  if (err == 0) {
-    node = Child(parent, name);
-    if (!node) err = ENOENT;
-  }
-  if (err == 0) err = SetAttributesOf(*node, attributes);
-  if (err != 0)
-    return ErrnoError(TrFormat("cannot set mode of {}", JoinPath(dir.path(), name)), err);
-  return Ok();
+  return WithEntry(
+      *state_, dir, name,
+      [&](const NodePtr&, const NodePtr& node) { return SetAttributesOf(*node, attributes); },
+      [&] { return TrFormat("cannot set mode of {}", JoinPath(dir.path(), name)); });
 }
 
 Status MemEnv::SyncFileSystem(const Dir& dir) {
-  std::lock_guard lock(state_->mu);
-  NodePtr node;
-  if (int err = HandleOf(*state_, dir, &node); err != 0) {
-    return ErrnoError(TrFormat("syncfs {}", dir.path()), err);
-  }
-  ++state_->syncs;
-  return Ok();
+  return WithHandle(
+      *state_, dir,
+      [&](const NodePtr&) {
+        ++state_->syncs;
+        return 0;
+      },
+      [&] { return TrFormat("syncfs {}", dir.path()); });
 }
 
 std::chrono::system_clock::time_point MemEnv::Now() {

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "support/backup_fixture.hpp"
+#include "support/crafted_repo.hpp"
 #include "velin/io/env.hpp"
 #include "velin/repo/blob_writer.hpp"
 #include "velin/repo/index.hpp"
@@ -24,42 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char kEvil[] = "evil\n";
-
-// Writes snapshot `id` by hand: `sources` maps a source name to its top tree (one node named
-// like the source); `subtrees` are saved too, for directory nodes to name (SubtreeId).
-void CraftSnapshot(const std::string& repo_dir, const std::string& id,
-                   const std::vector<std::pair<std::string, repo::Tree>>& sources,
-                   const std::vector<repo::Tree>& subtrees = {}) {
-  auto backend = storage::LocalBackend::Open(io::Env::Default(), repo_dir, true);
-  ASSERT_TRUE(backend);
-  auto r = repo::Repository::Open(**backend, true);
-  ASSERT_TRUE(r);
-  ASSERT_TRUE((*r)->LoadIndex());
-  repo::BlobWriter writer(**r, {});
-  for (const auto& t : subtrees) {
-    std::string data = repo::EncodeTree(t);
-    ASSERT_TRUE(writer.Save(repo::BlobType::kTree, repo::Sha256(data), data));
-  }
-  repo::Snapshot snap;
-  snap.id = id;
-  snap.time = "2026-01-01T00:00:00Z";
-  snap.strategy = repo::Strategy::kFull;
-  for (const auto& [name, top] : sources) {
-    std::string data = repo::EncodeTree(top);
-    repo::BlobId tid = repo::Sha256(data);
-    ASSERT_TRUE(writer.Save(repo::BlobType::kTree, tid, data));
-    repo::SnapshotSource src;
-    src.name = name;
-    src.kind = repo::SourceKind::kPath;
-    src.tree = tid;
-    snap.sources.push_back(src);
-  }
-  ASSERT_TRUE(writer.Save(repo::BlobType::kData, repo::Sha256(kEvil), kEvil));
-  ASSERT_TRUE(writer.Flush());
-  ASSERT_TRUE((*backend)->Put(repo::SnapshotObjectName(id), repo::EncodeSnapshot(snap)));
-}
-
 repo::Node Node(repo::NodeType type, const std::string& name, const std::string& target = "") {
   repo::Node n;
   n.type = type;
@@ -67,8 +32,8 @@ repo::Node Node(repo::NodeType type, const std::string& name, const std::string&
   n.mode = 0644;
   n.target = target;
   if (type == repo::NodeType::kFile) {
-    n.content.push_back(repo::Sha256(kEvil));
-    n.size = sizeof(kEvil) - 1;
+    n.content.push_back(repo::Sha256(kCraftedContent));
+    n.size = sizeof(kCraftedContent) - 1;
   }
   return n;
 }
@@ -82,12 +47,6 @@ std::vector<std::string> TempNames(const std::string& dir) {
     }
   }
   return out;
-}
-
-repo::Tree TreeOf(std::vector<repo::Node> nodes) {
-  repo::Tree t;
-  t.nodes = std::move(nodes);
-  return t;
 }
 
 // The top tree of source "storage" whose directory holds `inner` (saved as a subtree).
@@ -187,7 +146,7 @@ TEST_F(HostileRepoTest, HugeCountsAreRefusedWithoutAllocatingThem) {
   repo::Node huge = Node(NodeType::kFile, "huge");
   huge.size = uint64_t{1} << 60;
   repo::Node many = Node(NodeType::kFile, "many");
-  many.content.assign(200000, repo::Sha256(kEvil));
+  many.content.assign(200000, repo::Sha256(kCraftedContent));
   many.size = 5;
   CraftSnapshot(app_.repo(), "20260102-0000-full", {{"storage", StorageHolding(TreeOf({huge}))}},
                 {TreeOf({huge})});

@@ -9,9 +9,7 @@
 #include <filesystem>
 
 #include "support/backup_fixture.hpp"
-#include "velin/io/env.hpp"
-#include "velin/repo/blob_writer.hpp"
-#include "velin/storage/local_backend.hpp"
+#include "support/crafted_repo.hpp"
 
 namespace velin::testing {
 namespace {
@@ -108,49 +106,16 @@ TEST(BackupRestoreTest, RepositoryInsideTheBackedUpTreeIsSkipped) {
   EXPECT_FALSE(std::filesystem::exists(app.path("out/storage/backups")));
 }
 
-// Writes a snapshot by hand: `sources` maps a source name to the single node of its top tree.
-void CraftSnapshot(const std::string& repo_dir, const std::string& id,
-                   const std::vector<std::pair<std::string, repo::Tree>>& sources) {
-  auto backend = storage::LocalBackend::Open(io::Env::Default(), repo_dir, true);
-  ASSERT_TRUE(backend);
-  auto r = repo::Repository::Open(**backend, true);
-  ASSERT_TRUE(r);
-  ASSERT_TRUE((*r)->LoadIndex());
-  repo::BlobWriter writer(**r, {});
-  repo::Snapshot snap;
-  snap.id = id;
-  snap.time = "2026-01-01T00:00:00Z";
-  snap.strategy = repo::Strategy::kFull;
-  for (const auto& [name, top] : sources) {
-    std::string data = repo::EncodeTree(top);
-    repo::BlobId tid = repo::Sha256(data);
-    ASSERT_TRUE(writer.Save(repo::BlobType::kTree, tid, data));
-    repo::SnapshotSource src;
-    src.name = name;
-    src.kind = repo::SourceKind::kPath;
-    src.tree = tid;
-    snap.sources.push_back(src);
-  }
-  std::string content = "evil\n";
-  ASSERT_TRUE(writer.Save(repo::BlobType::kData, repo::Sha256(content), content));
-  ASSERT_TRUE(writer.Flush());
-  ASSERT_TRUE((*backend)->Put(repo::SnapshotObjectName(id), repo::EncodeSnapshot(snap)));
-}
-
 repo::Node FileNode(const std::string& name) {
   repo::Node n;
   n.type = repo::NodeType::kFile;
   n.name = name;
   n.mode = 0644;
-  n.content.push_back(repo::Sha256("evil\n"));
+  n.content.push_back(repo::Sha256(kCraftedContent));
   return n;
 }
 
-repo::Tree One(repo::Node n) {
-  repo::Tree t;
-  t.nodes.push_back(std::move(n));
-  return t;
-}
+repo::Tree One(repo::Node n) { return TreeOf({std::move(n)}); }
 
 TEST(BackupRestoreTest, CraftedRepositoryWritesNothingOutsideTheTarget) {
   BackupApp app;

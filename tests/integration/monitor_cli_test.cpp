@@ -1,6 +1,7 @@
 // Monitoring around real commands: the metrics file and the pings of [monitor], end to end.
 #include <gtest/gtest.h>
 
+#include "support/ops_config.hpp"
 #include "support/ops_http_server.hpp"
 #include "support/test_support.hpp"
 
@@ -13,7 +14,7 @@ using testing::TempDir;
 using testing::WriteFile;
 
 std::string Config(const std::string& extra) {
-  return "[backup]\ninclude = [\"uploads\"]\nprune_after_create = false\n[monitor]\n" + extra;
+  return testing::UploadsConfigWith("monitor", extra);
 }
 
 TEST(MonitorCli, BackupCreateWritesTheMetricsFile) {

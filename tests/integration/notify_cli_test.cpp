@@ -5,10 +5,10 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/ops_config.hpp"
 #include "support/ops_http_server.hpp"
 #include "support/rollback_app.hpp"
 #include "support/test_support.hpp"
@@ -22,7 +22,23 @@ using testing::TempDir;
 using testing::WriteFile;
 
 std::string Config(const std::string& notify) {
-  return "[backup]\ninclude = [\"uploads\"]\nprune_after_create = false\n[notify]\n" + notify;
+  return testing::UploadsConfigWith("notify", notify);
+}
+
+// `o` with a [notify] table that posts to `server` at /hook.
+testing::ToyAppOptions NotifyingTo(const testing::OpsHttpServer& server, testing::ToyAppOptions o) {
+  o.extra_rollback += "\n[notify]\nwebhook_url = \"" + server.url() + "/hook\"\n";
+  return o;
+}
+
+// v1 and v2 registered, v1 live, and a transaction begun with `timeout` (1 s unless given).
+void BeginOnV1(testing::ToyApp& app, const std::string& timeout = "1s") {
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1 - First"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2 - Second"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", timeout}).exit_code, 0);
 }
 
 // A backup that fails: its include is gone.
@@ -174,19 +190,8 @@ TEST(NotifyCli, UnknownEventIsAConfigError) {
 // says so.
 TEST(NotifyCli, WatchdogTimeoutIsNotified) {
   testing::OpsHttpServer server;
-  testing::ToyAppOptions o;
-  o.with_service = false;
-  testing::ToyApp app(o);
-  {
-    std::ofstream cfg(app.config(), std::ios::app);
-    cfg << "\n[notify]\nwebhook_url = \"" << server.url() << "/hook\"\n";
-  }
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1 - First"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2 - Second"}).exit_code, 0);
-  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
-  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "1s"}).exit_code, 0);
+  testing::ToyApp app(NotifyingTo(server, testing::NoService()));
+  ASSERT_NO_FATAL_FAILURE(BeginOnV1(app));
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
   auto requests = server.WaitForRequests(1, std::chrono::seconds(15));
   ASSERT_EQ(requests.size(), 1u);
@@ -202,19 +207,8 @@ TEST(NotifyCli, WatchdogTimeoutIsNotified) {
 // notifies it, once.
 TEST(NotifyCli, ExpiredTransactionFinishedByTheNextInvocationIsNotified) {
   testing::OpsHttpServer server;
-  testing::ToyAppOptions o;
-  o.with_service = false;
-  testing::ToyApp app(o);
-  {
-    std::ofstream cfg(app.config(), std::ios::app);
-    cfg << "\n[notify]\nwebhook_url = \"" << server.url() << "/hook\"\n";
-  }
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1 - First"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2 - Second"}).exit_code, 0);
-  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
-  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "10m"}).exit_code, 0);
+  testing::ToyApp app(NotifyingTo(server, testing::NoService()));
+  ASSERT_NO_FATAL_FAILURE(BeginOnV1(app, "10m"));
   testing::KillPid(testing::WatchdogPid(app.state()));
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
   // An hour later (VELIN_NOW) the deadline has passed: no sleep over a short deadline.
@@ -236,11 +230,7 @@ TEST(NotifyCli, UndoneSwitchIsNotified) {
   testing::ToyAppOptions o;
   o.health_timeout = "2s";
   o.health_as_url = true;
-  testing::ToyApp app(o);
-  {
-    std::ofstream cfg(app.config(), std::ios::app);
-    cfg << "\n[notify]\nwebhook_url = \"" << server.url() << "/hook\"\n";
-  }
+  testing::ToyApp app(NotifyingTo(server, o));
   app.Build("v1");
   ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
   app.Build("bad", /*broken=*/true);

@@ -99,6 +99,18 @@ std::string UniqueDbName() {
 
 constexpr const char* kPgBin = "/usr/lib/postgresql/15/bin/";
 
+// How the application's user reaches database `db` of a server on 127.0.0.1:`port`.
+db::ConnectionOptions AppUserOptions(const char* driver, int port, const std::string& db) {
+  db::ConnectionOptions o;
+  o.driver = driver;
+  o.host = "127.0.0.1";
+  o.port = port;
+  o.user = kAppUser;
+  o.name = db;
+  o.password = kAppPassword;
+  return o;
+}
+
 }  // namespace
 
 // ---- PostgreSQL ---------------------------------------------------------------------------
@@ -180,14 +192,7 @@ std::string PostgresServer::Sql(const std::string& db, const std::string& sql) {
 }
 
 db::ConnectionOptions PostgresServer::Options(const std::string& db) const {
-  db::ConnectionOptions o;
-  o.driver = "postgresql";
-  o.host = "127.0.0.1";
-  o.port = port_;
-  o.user = kAppUser;
-  o.name = db;
-  o.password = kAppPassword;
-  return o;
+  return AppUserOptions("postgresql", port_, db);
 }
 
 std::map<std::string, std::string> PostgresServer::TableDigests(const std::string& db) {
@@ -305,14 +310,7 @@ std::string MariadbServer::Sql(const std::string& db, const std::string& sql) {
 }
 
 db::ConnectionOptions MariadbServer::Options(const std::string& db) const {
-  db::ConnectionOptions o;
-  o.driver = "mysql";
-  o.host = "127.0.0.1";
-  o.port = port_;
-  o.user = kAppUser;
-  o.name = db;
-  o.password = kAppPassword;
-  return o;
+  return AppUserOptions("mysql", port_, db);
 }
 
 std::map<std::string, std::string> MariadbServer::TableDigests(const std::string& db) {

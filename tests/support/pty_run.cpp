@@ -12,29 +12,18 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "support/child_process.hpp"
+
 extern char** environ;
 
 namespace velin::testing {
 
 RunResult RunVelinInPty(const std::vector<std::string>& args, const RunOptions& options) {
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string entry(*e);
-    std::string key = entry.substr(0, entry.find('='));
-    if (options.env.count(key)) continue;
-    bool unset = false;
-    for (const auto& u : options.unset_env) unset = unset || u == key;
-    if (!unset) env_strings.push_back(entry);
-  }
-  for (const auto& [k, v] : options.env) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
+  std::vector<std::string> env_strings = ChildEnvironment(options);
+  std::vector<char*> envp = NullTerminated(env_strings);
   std::vector<std::string> argv_strings{VelinBinary()};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
+  std::vector<char*> argv = NullTerminated(argv_strings);
 
   int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {

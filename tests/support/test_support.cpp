@@ -20,6 +20,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "support/child_process.hpp"
+
 extern char** environ;
 
 namespace velin::testing {
@@ -155,7 +157,7 @@ RunResult CollectUntilExit(pid_t pid, int out_fd, int err_fd, int timeout_second
   return result;
 }
 
-RunResult RunProgram(const std::vector<std::string>& argv_in, const RunOptions& options) {
+std::vector<std::string> ChildEnvironment(const RunOptions& options) {
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry(*e);
@@ -166,13 +168,21 @@ RunResult RunProgram(const std::vector<std::string>& argv_in, const RunOptions& 
     if (!unset) env_strings.push_back(entry);
   }
   for (const auto& [k, v] : options.env) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
+  return env_strings;
+}
+
+std::vector<char*> NullTerminated(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (auto& s : strings) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+RunResult RunProgram(const std::vector<std::string>& argv_in, const RunOptions& options) {
+  std::vector<std::string> env_strings = ChildEnvironment(options);
+  std::vector<char*> envp = NullTerminated(env_strings);
   std::vector<std::string> argv_strings = argv_in;
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
+  std::vector<char*> argv = NullTerminated(argv_strings);
 
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (::pipe2(in_pipe, O_CLOEXEC) || ::pipe2(out_pipe, O_CLOEXEC) || ::pipe2(err_pipe, O_CLOEXEC)) {

@@ -56,4 +56,9 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
 // True when `rel` (relative to app.root, '/'-separated) matches one of the exclude globs.
 bool IsExcluded(const std::vector<std::string>& patterns, const std::string& rel);
 
+// The rule for a backup.include entry: a path inside app.root, i.e. not empty, relative, not
+// "." and without a ".." component. CreateBackup refuses any other (a usage error); the config
+// loader applies the same rule so that `config check` says it first.
+bool IsIncludeInsideRoot(const std::string& include);
+
 }  // namespace velin::backup

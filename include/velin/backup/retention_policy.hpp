@@ -70,6 +70,10 @@ std::vector<RetentionDecision> ApplyRetention(std::vector<SnapshotTime> snapshot
                                               const RetentionRules& rules,
                                               std::chrono::system_clock::time_point now);
 
+// The rule of the deploy transactions' group (keep_transaction_backups): the `keep` newest
+// stay, for KeepReason::kTransaction, the others go; ordered newest first as above.
+std::vector<RetentionDecision> KeepLastTransactions(std::vector<SnapshotTime> snapshots, int keep);
+
 // A short English name of a reason ("daily", "within 42 days"), for --json and logs.
 std::string KeepReasonName(KeepReason reason, const RetentionRules& rules);
 

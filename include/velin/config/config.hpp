@@ -14,6 +14,7 @@
 
 #include "velin/core/duration.hpp"
 #include "velin/core/error.hpp"
+#include "velin/core/hooks.hpp"
 #include "velin/io/env.hpp"
 
 namespace velin::config {
@@ -141,15 +142,7 @@ struct FleetSection {
 };
 
 // Shell commands run around backups and switches (docs/operations.md#hooks); "" = none.
-struct HooksSection {
-  std::string before_backup;
-  std::string after_backup;
-  std::string on_backup_failure;
-  std::string before_switch;
-  std::string after_switch;
-  std::string on_switch_failure;
-  Duration timeout = Duration(300'000);  // then the hook's process group is killed
-};
+using HooksSection = HookCommands;
 
 struct Config {
   std::string file;  // absolute path of the velin.toml loaded ("" when defaults only)

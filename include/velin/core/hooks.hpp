@@ -22,14 +22,20 @@ enum class HookEvent {
   kOnSwitchFailure,
 };
 
-struct HookSettings {
+// The commands of [hooks] in velin.toml, one per event ("" = none), and their time limit; the
+// config's HooksSection is this type.
+struct HookCommands {
   std::string before_backup;
   std::string after_backup;
   std::string on_backup_failure;
   std::string before_switch;
   std::string after_switch;
   std::string on_switch_failure;
-  Duration timeout = Duration(300'000);
+  Duration timeout = Duration(300'000);  // then the hook's process group is killed
+};
+
+// The hooks as RunHook wants them: the commands and where they run.
+struct HookSettings : HookCommands {
   std::string cwd;  // app.root
 };
 

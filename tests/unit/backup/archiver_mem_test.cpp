@@ -84,5 +84,28 @@ TEST_F(ArchiverMemTest, AMissingIncludeIsRefusedAndLeavesNoSnapshot) {
   EXPECT_TRUE(stored->empty());
 }
 
+// backup.include names a path inside app.root: the one rule create and the config loader share.
+TEST(IncludeRule, OnlyRelativePathsWithoutDotDotStayInsideTheRoot) {
+  for (const char* inside : {"storage", "a/b", "./a", "a/./b", "a..b", "..a", "a/..b/c"}) {
+    EXPECT_TRUE(IsIncludeInsideRoot(inside)) << inside;
+  }
+  for (const char* outside : {"", "/", "/etc", ".", "..", "../x", "a/..", "a/../b", "a/../../x"}) {
+    EXPECT_FALSE(IsIncludeInsideRoot(outside)) << outside;
+  }
+}
+
+TEST_F(ArchiverMemTest, AnIncludeOutsideTheRootIsAUsageError) {
+  Put("storage/a.txt", "alpha\n");
+  CreateOptions o;
+  o.app_root = "/app";
+  o.include = {"storage", "../etc"};
+  o.velin_version = "test";
+  auto snap = CreateBackup(*repo_, env_, quiet_, o);
+  ASSERT_FALSE(snap);
+  EXPECT_EQ(snap.error().code, ExitCode::kUsage) << snap.error().message;
+  EXPECT_NE(snap.error().message.find("'../etc' must be a path inside app.root"), std::string::npos)
+      << snap.error().message;
+}
+
 }  // namespace
 }  // namespace velin::backup

@@ -315,6 +315,25 @@ TEST_F(RetentionPolicy, EqualTimesKeepTheGreatestSuffixAsANumber) {
   }
 }
 
+// The deploy transactions' group: the `keep` newest stay, ordered as ApplyRetention orders
+// (time, then the suffix as a number), whatever the input order.
+TEST_F(RetentionPolicy, KeepLastTransactionsKeepsTheNewestInTheSameOrder) {
+  std::vector<SnapshotTime> input = {{"20261125-1430-full-2", T("2026-11-25 14:30:05")},
+                                     {"20261124-0900-full", T("2026-11-24 09:00")},
+                                     {"20261125-1430-full-10", T("2026-11-25 14:30:05")},
+                                     {"20261126-0800-full", T("2026-11-26 08:00")}};
+  RetentionRules rules;
+  for (int turn = 0; turn < 2; ++turn) {
+    EXPECT_EQ(
+        Summarize(KeepLastTransactions(input, 2), rules),
+        (std::vector<std::string>{"20261126-0800-full=transaction backup",
+                                  "20261125-1430-full-10=transaction backup",
+                                  "20261125-1430-full-2=forget", "20261124-0900-full=forget"}));
+    std::reverse(input.begin(), input.end());
+  }
+  EXPECT_TRUE(KeepLastTransactions({}, 3).empty());
+}
+
 TEST_F(RetentionPolicy, RulesAreEmptyOnlyWhenEveryCountIsZero) {
   EXPECT_TRUE(Rules(0, 0, 0, 0, 0, 0).Empty());
   EXPECT_FALSE(Rules(42, 0, 0, 0, 0, 0).Empty());

@@ -12,6 +12,7 @@
 
 #include "support/ops_prometheus_check.hpp"
 #include "support/test_support.hpp"
+#include "support/warning_recorder.hpp"
 #include "velin/io/fault_injection_env.hpp"
 
 namespace velin::monitor {
@@ -20,12 +21,7 @@ namespace {
 using Clock = std::chrono::system_clock;
 using testing::CheckPrometheusText;
 using testing::TempDir;
-
-class WarningRecorder : public NullReporter {
- public:
-  void Warn(std::string_view message) override { warnings.emplace_back(message); }
-  std::vector<std::string> warnings;
-};
+using testing::WarningRecorder;
 
 Clock::time_point At(int64_t unix_ms) {
   return Clock::time_point(std::chrono::milliseconds(unix_ms));

@@ -9,18 +9,14 @@
 #include <vector>
 
 #include "support/ops_http_server.hpp"
+#include "support/warning_recorder.hpp"
 
 namespace velin::monitor {
 namespace {
 
 using std::chrono::milliseconds;
 using testing::OpsHttpServer;
-
-class WarningRecorder : public NullReporter {
- public:
-  void Warn(std::string_view message) override { warnings.emplace_back(message); }
-  std::vector<std::string> warnings;
-};
+using testing::WarningRecorder;
 
 constexpr const char* kCheck = "/ping/5b0f0e5c-secret-uuid";
 

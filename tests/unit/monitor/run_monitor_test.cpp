@@ -11,6 +11,7 @@
 #include "support/ops_http_server.hpp"
 #include "support/ops_prometheus_check.hpp"
 #include "support/test_support.hpp"
+#include "support/warning_recorder.hpp"
 #include "velin/io/fault_injection_env.hpp"
 
 namespace velin::monitor {
@@ -20,12 +21,7 @@ using std::chrono::milliseconds;
 using testing::CheckPrometheusText;
 using testing::OpsHttpServer;
 using testing::TempDir;
-
-class WarningRecorder : public NullReporter {
- public:
-  void Warn(std::string_view message) override { warnings.emplace_back(message); }
-  std::vector<std::string> warnings;
-};
+using testing::WarningRecorder;
 
 TEST(RunMonitor, SuccessfulRunPingsStartThenSuccessAndWritesMetrics) {
   OpsHttpServer server;

@@ -1,0 +1,18 @@
+// A Reporter that keeps the warnings an engine reports and drops everything else.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "velin/core/reporter.hpp"
+
+namespace velin::testing {
+
+class WarningRecorder : public NullReporter {
+ public:
+  void Warn(std::string_view message) override { warnings.emplace_back(message); }
+  std::vector<std::string> warnings;
+};
+
+}  // namespace velin::testing
