@@ -8,6 +8,7 @@
 
 #include "backup_common.hpp"
 #include "velin/backup/forget.hpp"
+#include "velin/cli/create_plan.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::cli {
@@ -23,17 +24,6 @@ std::string JoinSources(const std::vector<std::string>& sources) {
   std::string text;
   for (const auto& s : sources) text += (text.empty() ? "" : ", ") + s;
   return text;
-}
-
-backup::RetentionRules RulesOf(const config::Config& cfg) {
-  const config::BackupSection& b = cfg.backup;
-  return {b.retention_days,
-          b.keep_last,
-          b.keep_daily,
-          b.keep_weekly,
-          b.keep_monthly,
-          b.keep_yearly,
-          cfg.rollback.keep_transaction_backups};
 }
 
 // Times as everywhere (docs/cli.md, "Times"): local in the listing (the rules count local
@@ -128,7 +118,7 @@ void PrintHuman(output::Console& out, const backup::ForgetResult& result,
 
 Status RunForget(Context& ctx, const ForgetFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  const backup::RetentionRules rules = RulesOf(*cfg);
+  const backup::RetentionRules rules = RetentionRulesOf(*cfg);
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   // Deleting snapshots excludes every other user of the repository; looking does not.
   const auto kind = flags.dry_run ? repo::LockKind::kShared : repo::LockKind::kExclusive;

@@ -40,18 +40,22 @@ Result<CreatePlan> PlanCreate(const config::Config& cfg, const std::string& stra
   after.offsite_writer.codec = codec;
   after.offsite_writer.level = cfg.backup.compression_level;
   after.prune_after_create = !dry_run && cfg.backup.prune_after_create;
-  const config::BackupSection& b = cfg.backup;
-  after.rules = {b.retention_days,
-                 b.keep_last,
-                 b.keep_daily,
-                 b.keep_weekly,
-                 b.keep_monthly,
-                 b.keep_yearly,
-                 cfg.rollback.keep_transaction_backups};
+  after.rules = RetentionRulesOf(cfg);
   // Only this host's and app's groups: other hosts' and apps' retention is theirs.
   after.mine = repo::SnapshotFilter{false, cfg.app.host, cfg.app.name};
-  after.prune.repack_threshold = b.repack_threshold;
+  after.prune.repack_threshold = cfg.backup.repack_threshold;
   return plan;
+}
+
+backup::RetentionRules RetentionRulesOf(const config::Config& cfg) {
+  const config::BackupSection& b = cfg.backup;
+  return {b.retention_days,
+          b.keep_last,
+          b.keep_daily,
+          b.keep_weekly,
+          b.keep_monthly,
+          b.keep_yearly,
+          cfg.rollback.keep_transaction_backups};
 }
 
 }  // namespace velin::cli

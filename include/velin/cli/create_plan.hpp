@@ -31,4 +31,8 @@ struct CreatePlan {
 Result<CreatePlan> PlanCreate(const config::Config& cfg, const std::string& strategy,
                               bool dry_run = false);
 
+// The retention rules of velin.toml ([backup] keep_* and retention_days, and
+// rollback.keep_transaction_backups): what `backup forget` and the forget after create apply.
+backup::RetentionRules RetentionRulesOf(const config::Config& cfg);
+
 }  // namespace velin::cli
