@@ -239,6 +239,27 @@ TEST_F(CovSwitchTest, AFailedMarkThatCannotBeWrittenIsAWarning) {
   EXPECT_FALSE(Exists(Layout().SwitchIntent()));
 }
 
+// begin prunes what keep_versions no longer keeps once the transaction is open; when that fails
+// (here the registry write), it is a warning: the transaction stays open, nothing is lost.
+TEST_F(CovSwitchTest, APruneThatFailsAtBeginIsAWarning) {
+  s_.keep_versions = 1;
+  Create("v1");
+  ASSERT_TRUE(Engine().ToVersion("v1", ""));
+  Create("v2");  // kept while it is the newest: begin's prune (base v1) lets it go
+  env_.FailRegistryWrite(1);
+  auto txn = Engine().Begin(std::nullopt, "");
+  ASSERT_TRUE(txn) << txn.error().message;
+  EXPECT_TRUE(Has(out_.warnings, "pruning old transaction bases failed: cannot rename"))
+      << (out_.warnings.empty() ? "" : out_.warnings[0]);
+  auto open = LoadTransaction(env_, Layout());
+  ASSERT_TRUE(open && *open);
+  EXPECT_EQ((*open)->state, TransactionState::kOpen);
+  EXPECT_EQ((*open)->base, "v1");
+  EXPECT_NE(Reg().Find("v2"), nullptr);  // unregistered only by a prune that succeeds
+  EXPECT_EQ(ReadFileOrDie(Layout().Release("v2") + "/bin/app"), "v2\n");
+  EXPECT_EQ(Live(), "v1");
+}
+
 TEST_F(CovSwitchTest, AFailingBeforeSwitchHookOnAFirstSwitchChangesNothing) {
   s_.hooks.before_switch = "echo maintenance window closed >&2; exit 1";
   s_.hooks.cwd = s_.app_root;
