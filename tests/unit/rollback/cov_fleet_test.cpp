@@ -1,0 +1,97 @@
+// The fleet when some hosts do and others do not (issue 16 §5): a begin opened on part of the
+// fleet names where it is open and how to close it; a host whose switch back fails is named as
+// not put back. Hosts answer as scripted (a HostRunner), as in fleet_test.cpp.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <mutex>
+
+#include "velin/core/reporter.hpp"
+#include "velin/rollback/fleet.hpp"
+
+namespace velin::rollback {
+namespace {
+
+class Scripted : public HostRunner {
+ public:
+  using Script = std::function<HostReply(const std::string& host, const std::vector<std::string>&)>;
+  explicit Scripted(Script script) : script_(std::move(script)) {}
+  HostReply Run(const FleetHost& host, const std::vector<std::string>& args) override {
+    std::lock_guard lock(mu_);  // the fleet asks every host at once
+    return script_(host.name, args);
+  }
+
+ private:
+  Script script_;
+  std::mutex mu_;
+};
+
+FleetSettings TwoHosts() {
+  FleetSettings s;
+  for (const char* n : {"web1", "web2"}) {
+    s.hosts.push_back({.name = n, .destination = n, .config = "/v.toml"});
+  }
+  return s;
+}
+
+HostReply Answer(nlohmann::json document) {
+  HostReply r;
+  r.reached = true;
+  r.document = std::move(document);
+  return r;
+}
+
+HostReply Refusal(int code, const std::string& message) {
+  HostReply r = Answer({{"error", {{"message", message}, {"exit_code", code}}}});
+  r.exit_code = code;
+  r.error = message;
+  return r;
+}
+
+TEST(CovFleetTest, ABeginOpenOnPartOfTheFleetSaysWhereAndHowToClose) {
+  Scripted hosts([](const std::string& host, const std::vector<std::string>&) {
+    if (host == "web2") return Refusal(3, "another deploy is running: transaction t0");
+    return Answer({{"id", "t1"}, {"deadline", "2026-11-30T17:00:00Z"}, {"base", "v1"}});
+  });
+  NullReporter quiet;
+  FleetResult r = Fleet(TwoHosts(), hosts, quiet).Begin("10m", "deploy");
+  ASSERT_FALSE(r.status);
+  EXPECT_EQ(r.status.error().code, ExitCode::kLocked);  // every failed host was locked
+  EXPECT_EQ(r.status.error().message,
+            "fleet begin failed on web2 (another deploy is running: transaction t0); open "
+            "on web1: it rolls back at its deadline, or now with 'velin rollback --fleet "
+            "rollback'");
+  EXPECT_TRUE(r.hosts[0].ok);
+  EXPECT_EQ(r.hosts[0].message, "transaction t1 open until 2026-11-30T17:00:00Z (base v1)");
+  EXPECT_FALSE(r.hosts[1].ok);
+}
+
+TEST(CovFleetTest, AHostWhoseSwitchBackFailsIsNamedAsNotPutBack) {
+  std::map<std::string, std::string> current = {{"web1", "v1"}, {"web2", "v1"}};
+  Scripted hosts([&](const std::string& host, const std::vector<std::string>& args) {
+    if (args[1] == "status") return Answer({{"current", current[host]}});
+    const std::string& to = args[2];
+    if (host == "web2" && to == "v2") return Refusal(1, "v2: rollback.start command failed");
+    if (host == "web1" && to == "v1") {
+      return Refusal(3, "another velin holds the rollback lock; try again later");
+    }
+    current[host] = to;
+    return Answer({{"switched", true}, {"current", to}});
+  });
+  NullReporter quiet;
+  FleetResult r = Fleet(TwoHosts(), hosts, quiet).ToVersion("v2", "");
+  ASSERT_FALSE(r.status);
+  EXPECT_EQ(r.status.error().code, ExitCode::kFailed);
+  EXPECT_NE(r.status.error().message.find("and web1 could not be put back"), std::string::npos)
+      << r.status.error().message;
+  EXPECT_EQ(r.hosts[0].message,
+            "switched to v2; switching back to v1 failed: another velin holds the rollback lock; "
+            "try again later");
+  EXPECT_EQ(r.hosts[0].current, "v2");
+  EXPECT_EQ(current["web1"], "v2");  // what the host runs, as reported
+  EXPECT_EQ(current["web2"], "v1");
+}
+
+}  // namespace
+}  // namespace velin::rollback
