@@ -20,6 +20,7 @@
 #include "velin/io/fault_injection_env.hpp"
 #include "velin/io/mem_env.hpp"
 #include "velin/io/posix_env.hpp"
+#include "velin/io/process_space.hpp"
 
 namespace velin::io {
 namespace {
@@ -214,6 +215,53 @@ TEST_P(CovEnv, AWritableFileHoldsHolesTruncationAndAttributes) {
   EXPECT_EQ(*(*reader)->Size(), 7u);
 }
 
+TEST_P(CovEnv, WhatSucceedsSucceedsAlike) {
+  // Links, owners, times and modes by path; ".." inside a path.
+  ASSERT_TRUE(env_->HardLink(P("file"), P("hard")));
+  EXPECT_EQ(env_->Stat(P("file"))->nlink, 2u);
+  EXPECT_EQ(*env_->ReadFile(P("dir/../hard")), "content");
+  ASSERT_TRUE(env_->SetOwner(P("hard"), 0, 0));
+  ASSERT_TRUE(env_->SetMode(P("hard"), 0600));
+  ASSERT_TRUE(env_->SetMtime(P("hard"), 42'000'000'000));
+  auto st = env_->Stat(P("file"));
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(st->mode, 0600u) << "one inode, two names";
+  EXPECT_EQ(st->mtime_ns, 42'000'000'000);
+  EXPECT_EQ(st->uid, 0u);
+
+  // Opening an existing file again (by path and by descriptor) truncates it.
+  for (int by_dir = 0; by_dir < 2; ++by_dir) {
+    ASSERT_TRUE(WriteFileDurably(*env_, P("again"), "old content"));
+    auto f = by_dir ? env_->NewWritableFileAt(*dir_, "again", {})
+                    : env_->NewWritableFile(P("again"), {});
+    ASSERT_TRUE(f) << f.error().message;
+    ASSERT_TRUE((*f)->Append("new"));
+    // A time before 1970 through the descriptor.
+    ASSERT_TRUE((*f)->SetAttributes(Attributes{.set_mode = false, .mtime_ns = -2'500'000'000}));
+    ASSERT_TRUE((*f)->Close());
+    EXPECT_EQ(*env_->ReadFile(P("again")), "new");
+    EXPECT_EQ(env_->Stat(P("again"))->mtime_ns, -2'500'000'000);
+  }
+
+  // Two large files written at once on one thread (each with its own direct buffer).
+  const std::string big(kDirectWriteMin + 4096 + 17, 'b');
+  auto a = env_->NewWritableFile(P("a"), {.direct = true});
+  auto b = env_->NewWritableFile(P("b"), {.direct = true});
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE((*a)->Append(big));
+  ASSERT_TRUE((*b)->Append(big));
+  ASSERT_TRUE((*a)->Close());
+  ASSERT_TRUE((*b)->Close());
+  EXPECT_EQ(*env_->ReadFile(P("a")), big);
+  EXPECT_EQ(*env_->ReadFile(P("b")), big);
+
+  ASSERT_TRUE(env_->SyncFileSystem(*dir_));
+  EXPECT_EQ(env_->HostName(), env_->ThisProcess().host);
+  const auto before = env_->SteadyNow();
+  EXPECT_GE(env_->SteadyNow(), before);
+  EXPECT_GT(env_->Now(), std::chrono::system_clock::from_time_t(1'700'000'000));
+}
+
 INSTANTIATE_TEST_SUITE_P(
     BothEnvs, CovEnv,
     ::testing::Values(EnvCase{"posix", [] { return std::make_unique<PosixEnv>(); }},
@@ -298,6 +346,85 @@ TEST(CovPosixEnv, ProcessesHostAndTempDirectories) {
   EXPECT_NE(made.error().message.find("cannot create /nonexistent-velin-tmp/velin-x-"),
             std::string::npos)
       << made.error().message;
+}
+
+TEST(CovPosixEnv, ReadingADirectoryOrMakingANameWithASlashFails) {
+  testing::TempDir dir;
+  PosixEnv env;
+  ASSERT_TRUE(env.CreateDir(dir / "d", 0700));
+  auto reader = env.NewRandomAccessFile(dir / "d");  // open(2) lets a directory be opened
+  ASSERT_TRUE(reader) << reader.error().message;
+  char buf[8];
+  auto read = (*reader)->Read(0, sizeof buf, buf);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().sys_errno, EISDIR);
+  EXPECT_EQ(read.error().message.rfind("cannot read " + (dir / "d"), 0), 0u)
+      << read.error().message;
+  auto d = env.OpenDir(dir.path());
+  ASSERT_TRUE(d);
+  auto made = env.CreateDirAt(**d, "missing/x", 0700);  // one name, never a path
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().sys_errno, ENOENT);
+  EXPECT_NE(made.error().message.find(dir / "missing/x"), std::string::npos);
+  EXPECT_EQ(ProcessSpaceTag(), ProcessSpaceTag(Env::Default().ThisProcess()));
+}
+
+TEST(CovFaultInjectionEnv, WithoutARuleEveryCallPassesThroughAndEachAtCallCanFail) {
+  testing::TempDir dir;
+  PosixEnv posix;
+  FaultInjectionEnv env(posix);
+  ASSERT_TRUE(env.CreateDir(dir / "d", 0700));
+  ASSERT_TRUE(env.Symlink("d", dir / "s"));
+  auto f = env.NewWritableFile(dir / "d/f", {});
+  ASSERT_TRUE(f) << f.error().message;
+  ASSERT_TRUE((*f)->Append("abcd"));
+  ASSERT_TRUE((*f)->WriteAt(1, "X"));
+  ASSERT_TRUE((*f)->SetXattrs({{"user.k", "v"}}));
+  ASSERT_TRUE((*f)->SetAttributes(Attributes{.mode = 0600, .set_mtime = false}));
+  ASSERT_TRUE((*f)->Close());
+  ASSERT_TRUE(env.HardLink(dir / "d/f", dir / "h"));
+  EXPECT_EQ(testing::ReadFileOrDie(dir / "h"), "aXcd");
+  auto handle = env.OpenDir(dir / "d");
+  ASSERT_TRUE(handle) << handle.error().message;
+  const Dir& d = **handle;
+  ASSERT_TRUE(env.CreateDirAt(d, "sub", 0700));
+  ASSERT_TRUE(env.SymlinkAt("f", d, "l"));
+  ASSERT_TRUE(env.HardLinkAt(d, "f", d, "g"));
+  ASSERT_TRUE(env.RenameAt(d, "g", d, "g2"));
+  ASSERT_TRUE(env.MakeNodeAt(d, "p", SpecialKind::kFifo, 0600, 0));
+  auto at = env.NewWritableFileAt(d, "w", {});
+  ASSERT_TRUE(at) << at.error().message;
+  ASSERT_TRUE((*at)->Close());
+  EXPECT_FALSE(env.Fired());
+
+  struct Call {
+    const char* rule;
+    std::function<Status()> run;
+    std::string name;
+  };
+  const std::vector<Call> calls = {
+      {"create:1:EIO", [&] { return env.CreateDirAt(d, "x1", 0700); }, "x1"},
+      {"create:1:EIO", [&] { return env.SymlinkAt("f", d, "x2"); }, "x2"},
+      {"create:1:EIO", [&] { return env.HardLinkAt(d, "f", d, "x3"); }, "x3"},
+      {"create:1:EIO", [&] { return env.MakeNodeAt(d, "x4", SpecialKind::kFifo, 0600, 0); }, "x4"},
+      {"rename:1:EIO", [&] { return env.RenameAt(d, "f", d, "x5"); }, "x5"},
+      {"create:1:EIO",
+       [&]() -> Status {
+         VELIN_ASSIGN(auto w, env.NewWritableFileAt(d, "x6", {}));
+         return w->Close();
+       },
+       "x6"},
+  };
+  for (const Call& c : calls) {
+    env.SetRule(ParseFaultRule(c.rule));
+    Status s = c.run();
+    ASSERT_FALSE(s) << c.rule << " " << c.name;
+    EXPECT_EQ(s.error().sys_errno, EIO);
+    EXPECT_NE(s.error().message.find(dir / ("d/" + std::string(c.name))), std::string::npos)
+        << s.error().message;
+    EXPECT_FALSE(*posix.Exists(dir / ("d/" + std::string(c.name))));
+  }
+  EXPECT_EQ(testing::ReadFileOrDie(dir / "d/f"), "aXcd");
 }
 
 TEST(CovFaultInjectionEnv, EachWrappedPathCallFailsWithTheRuleAndChangesNothing) {

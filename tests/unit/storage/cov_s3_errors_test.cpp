@@ -214,6 +214,36 @@ TEST_F(CovS3Errors, AListingThatIsNotXmlOrThatLoopsIsRefused) {
   EXPECT_EQ(proxy.injected(), 2) << "stops at the first repeat";
 }
 
+TEST_F(CovS3Errors, EachMalformedListingIsNamedAndForeignKeysAreSkipped) {
+  const std::string head = "<?xml version=\"1.0\"?><ListBucketResult>";
+  const std::pair<std::string, std::string> bad[] = {
+      {"<Contents><Size>3</Size></Contents>", "<Contents> without <Key>"},
+      {"<Contents><Key>repo/a</Key><Size>many</Size></Contents>", "<Size>many</Size>"},
+      {"<IsTruncated>true</IsTruncated>", "truncated page without NextContinuationToken"},
+      {"<Contents><Key>repo/a&bogus;</Key></Contents>", "malformed XML entity"},
+  };
+  for (const auto& [body, part] : bad) {
+    FaultProxy proxy(0, Reply("200 OK", head + body + "</ListBucketResult>"), 9);
+    ExpectOneLine(At(proxy.port())->List(""), "list repo/", "malformed", ExitCode::kFailed, 0);
+    auto listed = At(proxy.port())->List("");
+    ASSERT_FALSE(listed);
+    EXPECT_NE(listed.error().message.find(part), std::string::npos) << listed.error().message;
+  }
+  // Keys outside the prefix (a server that ignores it) are not the repository's; a key with
+  // a two-byte character arrives decoded.
+  FaultProxy proxy(0,
+                   Reply("200 OK", head + "<Contents><Key>repo/index/caf&#233;</Key><Size>4</Size>"
+                                          "</Contents><Contents><Key>repo</Key></Contents>"
+                                          "<Contents><Key>other/index/x</Key></Contents>"
+                                          "</ListBucketResult>"),
+                   9);
+  auto listed = At(proxy.port())->List("index/");
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].name, "index/caf\xc3\xa9");
+  EXPECT_EQ((*listed)[0].size, 4u);
+}
+
 TEST_F(CovS3Errors, RangesAreTakenHoweverTheServerAnswers) {
   const std::string object = "0123456789";
   {
