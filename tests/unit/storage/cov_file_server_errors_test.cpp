@@ -29,6 +29,7 @@ class CovFileServerErrors : public ::testing::Test {
     o.user = FtpServer::kUser;
     o.password = FtpServer::kPassword;
     o.root = "/repo/";
+    o.ca_file = ca_file_;
     retry_.max_attempts = attempts;
     retry_.env = &env_;
     auto backend = FileServerBackend::Create(o, &retry_);
@@ -52,11 +53,13 @@ class CovFileServerErrors : public ::testing::Test {
 
   io::MemEnv env_;
   RetryPolicy retry_;
+  std::string ca_file_;
 };
 
 TEST_F(CovFileServerErrors, FtpsToAServerWithoutTlsIsAUsageError) {
   FtpServer server;
   const std::string at = "127.0.0.1:" + std::to_string(server.port());
+  ca_file_ = "/etc/velin/ftps-ca.pem";  // never read: the server offers no TLS to check
   auto backend = Ftp(server.port(), FileProtocol::kFtps);
   EXPECT_EQ(backend->Location(), "ftps://velin-ftp@" + at + "/repo");
   ExpectOneLine(backend->CheckAccess(), "ftps://velin-ftp@" + at + "/repo: list /",
