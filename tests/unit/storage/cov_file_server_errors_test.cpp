@@ -3,9 +3,11 @@
 // an object, and a port where nothing listens. Each failure is one line naming the backend
 // (ftp[s]://user@host:port/root), the operation and the object, with the exit code and errno
 // the callers act on; retries wait on a MemEnv's clock.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <ctime>
 #include <string>
 
 #include "support/remote_servers.hpp"
@@ -106,6 +108,38 @@ TEST_F(CovFileServerErrors, ADirectoryOrObjectTheUserMayNotTouchIsNamed) {
             at + ": object ro/obj is shorter than expected (wanted 4 bytes at offset 8, got 2)");
   EXPECT_EQ(*backend->GetRange("ro/obj", 2, 3), "234");
   EXPECT_EQ(*backend->GetRange("ro/obj", 2, 0), "");
+}
+
+TEST_F(CovFileServerErrors, StaleTempsGoByTheServersClockAndAnOnlyCopyStays) {
+  FtpServer server;
+  auto backend = Ftp(server.port());
+  for (const char* name :
+       {"index/i1", "index/i1.tmp-old-0123456789ab", "index/j.tmp-old-ba9876543210",
+        "data/ab/p1.tmp-0123456789ab", "data/ab/p2.tmp-fresh00000000"}) {
+    ASSERT_TRUE(backend->Put(name, "x")) << name;
+  }
+  auto none = backend->RemoveStaleTemps();
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_EQ(*none, 0u) << "no lock object: no clock to measure an age by";
+
+  ASSERT_TRUE(backend->Put("locks/l1", "lock"));  // now, by the server's clock
+  const std::string repo = server.root_dir() + "/repo/";
+  const timespec two_days_ago[2] = {{::time(nullptr) - 2 * 86400, 0},
+                                    {::time(nullptr) - 2 * 86400, 0}};
+  for (const char* old : {"index/i1.tmp-old-0123456789ab", "index/j.tmp-old-ba9876543210",
+                          "data/ab/p1.tmp-0123456789ab"}) {
+    ASSERT_EQ(::utimensat(AT_FDCWD, (repo + old).c_str(), two_days_ago, 0), 0) << old;
+  }
+  auto removed = backend->RemoveStaleTemps();
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(*removed, 2u);
+  struct stat st {};
+  EXPECT_NE(::stat((repo + "index/i1.tmp-old-0123456789ab").c_str(), &st), 0) << "i1 exists";
+  EXPECT_NE(::stat((repo + "data/ab/p1.tmp-0123456789ab").c_str(), &st), 0);
+  EXPECT_EQ(::stat((repo + "index/j.tmp-old-ba9876543210").c_str(), &st), 0)
+      << "the only copy of j stays";
+  EXPECT_EQ(::stat((repo + "data/ab/p2.tmp-fresh00000000").c_str(), &st), 0) << "too young";
+  EXPECT_EQ(*backend->Get("index/i1"), "x");
 }
 
 TEST_F(CovFileServerErrors, APortWhereNothingListensIsNamedAfterTheRetries) {
