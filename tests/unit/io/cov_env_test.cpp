@@ -369,6 +369,26 @@ TEST(CovPosixEnv, ReadingADirectoryOrMakingANameWithASlashFails) {
   EXPECT_EQ(ProcessSpaceTag(), ProcessSpaceTag(Env::Default().ThisProcess()));
 }
 
+// Device nodes need CAP_MKNOD on a real disk; the MemEnv keeps their kind and number as restore
+// gives them.
+TEST(CovMemEnv, DeviceNodesKeepTheirKindAndNumber) {
+  MemEnv env;
+  ASSERT_TRUE(CreateDirs(env, "/dev-test"));
+  auto d = env.OpenDir("/dev-test");
+  ASSERT_TRUE(d) << d.error().message;
+  ASSERT_TRUE(env.MakeNodeAt(**d, "tty", SpecialKind::kCharDevice, 0620, 0x0401));
+  ASSERT_TRUE(env.MakeNodeAt(**d, "disk", SpecialKind::kBlockDevice, 0660, 0x0800));
+  auto tty = env.StatAt(**d, "tty");
+  auto disk = env.StatAt(**d, "disk");
+  ASSERT_TRUE(tty && disk);
+  EXPECT_EQ(tty->format, 0020000u);
+  EXPECT_EQ(tty->rdev, 0x0401u);
+  EXPECT_EQ(tty->mode, 0620u);
+  EXPECT_EQ(disk->format, 0060000u);
+  EXPECT_EQ(disk->rdev, 0x0800u);
+  EXPECT_EQ(disk->type, FileType::kOther);
+}
+
 TEST(CovFaultInjectionEnv, WithoutARuleEveryCallPassesThroughAndEachAtCallCanFail) {
   testing::TempDir dir;
   PosixEnv posix;
