@@ -77,6 +77,19 @@ void Pump(int a, int b) {
 
 FaultProxy::FaultProxy(int upstream_port, Fault fault, int failures, int pass_first)
     : upstream_port_(upstream_port), fault_(fault), failures_(failures), pass_first_(pass_first) {
+  Listen();
+}
+
+FaultProxy::FaultProxy(int upstream_port, std::string raw_reply, int failures, int pass_first)
+    : upstream_port_(upstream_port),
+      fault_(Fault::kCanned),
+      canned_reply_(std::move(raw_reply)),
+      failures_(failures),
+      pass_first_(pass_first) {
+  Listen();
+}
+
+void FaultProxy::Listen() {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -129,7 +142,11 @@ void FaultProxy::Serve(int client) {
     injected_.fetch_add(1);
     // Servers that speak first (SSH, FTP) send nothing here: the short wait then just times out.
     ReadRequestHead(client, fault_ == Fault::kDrop ? 300 : 2000);
-    if (fault_ != Fault::kDrop) {
+    if (fault_ == Fault::kCanned) {
+      WriteAll(client, canned_reply_.data(), canned_reply_.size());
+      ::shutdown(client, SHUT_WR);
+      ReadRequestHead(client, 200);
+    } else if (fault_ != Fault::kDrop) {
       std::string status = fault_ == Fault::kHttp500   ? "500 Internal Server Error"
                            : fault_ == Fault::kHttp503 ? "503 Service Unavailable"
                                                        : "400 Bad Request";

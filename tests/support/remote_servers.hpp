@@ -7,7 +7,8 @@
 //    and a known_hosts file for it.
 //  - FtpServer: vsftpd logging in the local user "velin-ftp" (created by remote.sh, or here).
 //  - FaultProxy: a TCP proxy in front of any of them that answers HTTP 500/503 or drops the
-//    connection for its first N connections, then forwards faithfully.
+//    connection for its first N connections, then forwards faithfully; or, for the error
+//    answers of a server that misbehaves, sends a canned raw HTTP reply instead.
 // A missing server program is a test failure (std::runtime_error), never a silent skip.
 #pragma once
 
@@ -109,20 +110,26 @@ class FtpServer {
 class FaultProxy {
  public:
   // kWrongRegion answers like AWS does when the bucket lives in eu-west-1.
-  enum class Fault { kHttp500, kHttp503, kDrop, kWrongRegion };
+  // kCanned sends the raw reply given to the second constructor.
+  enum class Fault { kHttp500, kHttp503, kDrop, kWrongRegion, kCanned };
   // Listens on a free loopback port; the first `failures` connections after the first
   // `pass_first` (which are forwarded untouched) get `fault`.
   FaultProxy(int upstream_port, Fault fault, int failures, int pass_first = 0);
+  // The faulty connections get `raw_reply` byte for byte (status line, headers and body as
+  // given: it may lie about its Content-Length), then the connection is closed.
+  FaultProxy(int upstream_port, std::string raw_reply, int failures, int pass_first = 0);
   ~FaultProxy();
   int port() const { return port_; }
   int injected() const { return injected_.load(); }
 
  private:
+  void Listen();
   void AcceptLoop();
   void Serve(int client);
 
   int upstream_port_;
   Fault fault_;
+  std::string canned_reply_;
   int failures_;
   int pass_first_;
   int port_ = 0;
