@@ -17,6 +17,7 @@
 #   WORK=dir            work directory (default bench/work; needs ~6x the dataset's size)
 #   VELIN_STRATEGY=incremental  strategy of velin's later backups ("full" re-reads)
 #   DROP_CACHES=1       0: keep the page cache warm for restore and verify (not root)
+#   SETTLE=65           seconds between deleting files and the next timed restore (see below)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -35,6 +36,7 @@ ROUNDS=${ROUNDS:-3}
 WORK=${WORK:-$here/work}
 VELIN_STRATEGY=${VELIN_STRATEGY:-incremental}
 DROP_CACHES=${DROP_CACHES:-1}
+SETTLE=${SETTLE:-65}
 
 # --- prerequisites: the peers and GNU time come from Debian; no network use beyond apt ---
 need=()
@@ -58,6 +60,23 @@ if [ "$DROP_CACHES" = 1 ] && ! { sync && echo 3 >/proc/sys/vm/drop_caches; } 2>/
   exit 2
 fi
 drop_caches() { if [ "$DROP_CACHES" = 1 ]; then sync; echo 3 >/proc/sys/vm/drop_caches; fi; }
+
+# ext4 without a journal (this kind of VM) skips inodes freed in the last 60 s (300 s while
+# their inode table block is dirty) when it allocates one, reading the block for each: a restore
+# right after `rm -rf` of a large tree pays several times its system time for it
+# (bench/README.md). So nothing is deleted between two timed restores: every restore goes to a
+# fresh directory, a round's restores are deleted together after the round (and synced), and a
+# timed restore starts at least SETTLE seconds after the last delete — the same file-system
+# state for every contender, whichever runs first.
+last_delete=0
+deleted() { sync; last_delete=$(date +%s); }
+settle() {
+  local wait=$((last_delete + SETTLE - $(date +%s)))
+  if [ "$wait" -gt 0 ]; then
+    echo "  (waiting ${wait}s after the last delete)" >&2
+    sleep "$wait"
+  fi
+}
 
 rm -rf "$WORK"
 mkdir -p "$WORK/logs"
@@ -121,7 +140,7 @@ order() {
 
 init() {
   local tool=$1
-  rm -rf "$WORK/repo-$tool"
+  if [ -e "$WORK/repo-$tool" ]; then rm -rf "$WORK/repo-$tool" && deleted; fi
   case $tool in
     velin*) : ;;  # velin initialises its repository on the first create
     restic) rm -rf "$RESTIC_CACHE_DIR" && restic -r "$WORK/repo-restic" init >"$WORK/logs/restic-init.log" 2>&1 ;;
@@ -142,9 +161,11 @@ backup() {
   esac
 }
 
+# Into a fresh directory; deleted with the rest of the round's restores (remove_restores).
 restore() {
-  local tool=$1 round=$2 target=$WORK/restore-$1
-  rm -rf "$target" && mkdir -p "$target"
+  local tool=$1 round=$2 target=$WORK/restores/$1-$2
+  mkdir -p "$target"
+  settle
   drop_caches
   case $tool in
     velin*) timed "$tool" restore "$round" "$VELIN" --config "$WORK/$tool.toml" backup restore \
@@ -163,7 +184,10 @@ restore() {
     echo "  $tool: RESTORE DIFFERS from the dataset (see $WORK/logs/$tool-diff-$round.log)" >&2
     return 1
   fi
-  rm -rf "$target"
+}
+
+remove_restores() {
+  if [ -e "$WORK/restores" ]; then rm -rf "$WORK/restores" && deleted; fi
 }
 
 verify() {
@@ -186,11 +210,13 @@ done
 echo "== a 1 % change (another each round), then a backup of it" >&2
 for round in $(seq "$ROUNDS"); do
   "$here/mutate.sh" "$data" --seed "$round" | tee -a "$WORK/dataset.txt"
+  deleted  # it deletes a few files
   for tool in $(order "$round"); do backup "$tool" changed "$round" || true; done
 done
 echo "== restore and verify of the newest backup, page cache dropped before each" >&2
 for round in $(seq "$ROUNDS"); do
   for tool in $(order "$round"); do restore "$tool" "$round" || true; done
+  remove_restores  # right after the round's restores: the verifies run in the settling time
   for tool in $(order "$round"); do verify "$tool" "$round" || true; done
 done
 

@@ -15,7 +15,8 @@
 # Environment: VELIN (build/src/velin), INDEX_TOOL (build/bench/velin_index_memory), WORK
 # (bench/work-scale; needs ~6 GB per million files), PARTS ("files snapshots index"), TOOLS
 # ("velin restic": one alone measures files and snapshots for it only),
-# DROP_CACHES (1: drop the page cache before each restore and verify; needs root).
+# DROP_CACHES (1: drop the page cache before each restore and verify; needs root), SETTLE (65:
+# seconds between deleting a tree and the next timed backup or restore, see settle()).
 # Raw figures go to $WORK/scale.tsv (appended: a run interrupted can be resumed part by part);
 # bench/scale_plot.sh draws them.
 set -euo pipefail
@@ -27,6 +28,7 @@ WORK=${WORK:-$here/work-scale}
 PARTS=${PARTS:-files snapshots index}
 TOOLS=${TOOLS:-velin restic}
 DROP_CACHES=${DROP_CACHES:-1}
+SETTLE=${SETTLE:-65}
 if [ "${1:-}" = --quick ]; then
   FILES=${FILES:-20000} SNAPSHOTS=${SNAPSHOTS:-"10 50"} BLOBS=${BLOBS:-1000000}
 fi
@@ -46,6 +48,22 @@ export RESTIC_PASSWORD=velin-bench RESTIC_CACHE_DIR=$WORK/restic-cache
 
 drop_caches() {
   if [ "$DROP_CACHES" = 1 ]; then sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; fi
+}
+
+# ext4 without a journal (this kind of VM) skips inodes freed in the last 60 s (300 s while
+# their inode table block is dirty) when it allocates one, reading the block for each: whoever
+# creates files right after `rm -rf` of a large tree pays several times the system time for it
+# (bench/README.md). So every delete is synced and marked (deleted), and each contender's first
+# backup and restore start at least SETTLE seconds after the last delete (settle): the same
+# file-system state for velin and restic.
+last_delete=0
+deleted() { sync; last_delete=$(date +%s); }
+settle() {
+  local wait=$((last_delete + SETTLE - $(date +%s)))
+  if [ "$wait" -gt 0 ]; then
+    echo "  (waiting ${wait}s after the last delete)" >&2
+    sleep "$wait"
+  fi
 }
 
 # timed PART SIZE TOOL STEP CMD...: one measure, appended to $results.
@@ -103,7 +121,7 @@ EOF
 
 part_files() {
   local n=$1 dir=$WORK/files-$n
-  rm -rf "$dir"
+  if [ -e "$dir" ]; then rm -rf "$dir" && deleted; fi
   mkdir -p "$dir"
   echo "files: $n" >&2
   make_files "$dir/data" "$n"
@@ -112,22 +130,29 @@ part_files() {
   sync
   timed files "$n" floor lstat du -s "$dir/data"
   if [[ " $TOOLS " == *" velin "* ]]; then
+    settle
     timed files "$n" velin first "${v[@]}" backup create --strategy full
     timed files "$n" velin nochange "${v[@]}" backup create --strategy incremental
     timed files "$n" floor lstat du -s "$dir/data"
+    settle
     drop_caches
     timed files "$n" velin restore "${v[@]}" backup restore latest --target "$dir/restore-velin" --yes
     diff -r "$dir/data" "$dir/restore-velin/data" >/dev/null || { echo "scale.sh: velin's restore differs" >&2; return 1; }
-    rm -rf "$dir/restore-velin" "$dir/repo-velin"
+    rm -rf "$dir/restore-velin" "$dir/repo-velin"  # right after, well before restic's runs
+    deleted
   fi
   if [[ " $TOOLS " == *" restic "* ]]; then
     restic -r "$dir/repo-restic" init >"$WORK/logs/files-$n-restic-init.log" 2>&1
+    settle
     timed files "$n" restic first restic -r "$dir/repo-restic" backup "$dir/data"
     timed files "$n" restic nochange restic -r "$dir/repo-restic" backup "$dir/data"
+    settle
     drop_caches
     timed files "$n" restic restore restic -r "$dir/repo-restic" restore latest --target "$dir/restore-restic"
+    diff -r "$dir/data" "$dir/restore-restic/$dir/data" >/dev/null || { echo "scale.sh: restic's restore differs" >&2; return 1; }
   fi
   rm -rf "$dir"
+  deleted
 }
 
 part_snapshots() {
