@@ -116,7 +116,7 @@ BENCHMARK(BM_Gzip6)->ArgName("text")->Arg(0)->Arg(1);
 
 // The chunker's cut-point search over 64 MiB of random data, with the repository's default
 // parameters (min 512 KiB / avg 1 MiB / max 8 MiB).
-void BM_Chunker(benchmark::State& state) {
+const std::string& ChunkerData() {
   static const std::string data = [] {
     std::mt19937_64 rng(7);
     std::string s(64 << 20, '\0');
@@ -126,6 +126,11 @@ void BM_Chunker(benchmark::State& state) {
     }
     return s;
   }();
+  return data;
+}
+
+void BM_Chunker(benchmark::State& state) {
+  const std::string& data = ChunkerData();
   const velin::repo::Chunker chunker(velin::repo::ChunkerParams{});
   const auto* bytes = reinterpret_cast<const uint8_t*>(data.data());
   size_t chunks = 0;
@@ -141,6 +146,30 @@ void BM_Chunker(benchmark::State& state) {
       static_cast<double>(state.iterations() * data.size()) / static_cast<double>(chunks) / 1024;
 }
 BENCHMARK(BM_Chunker);
+
+// The same data as a stream arrives (a dump tool's pipe: ~107 KiB a read, or 1 MiB pieces),
+// through StreamChunker::Feed: the copy into its buffer plus the cut search, which resumes
+// where it ran out of bytes.
+void BM_StreamChunker(benchmark::State& state) {
+  const std::string& data = ChunkerData();
+  const velin::repo::Chunker chunker(velin::repo::ChunkerParams{});
+  const auto piece = static_cast<size_t>(state.range(0));
+  size_t chunks = 0;
+  for (auto _ : state) {
+    velin::repo::StreamChunker sc(chunker, [&](std::string_view) {
+      ++chunks;
+      return velin::Ok();
+    });
+    for (size_t pos = 0; pos < data.size(); pos += piece) {
+      if (!sc.Feed(std::string_view(data).substr(pos, piece))) state.SkipWithError("feed");
+    }
+    if (!sc.Finish()) state.SkipWithError("finish");
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * data.size()));
+  state.counters["avg_chunk_KiB"] =
+      static_cast<double>(state.iterations() * data.size()) / static_cast<double>(chunks) / 1024;
+}
+BENCHMARK(BM_StreamChunker)->ArgName("piece")->Arg(107 << 10)->Arg(1 << 20);
 
 // A delta blob's encoding (docs/delta.md): the text buffer with every 100th line edited — a
 // value changed in place (arg 0) or the line deleted (arg 1) — against the original.

@@ -1,8 +1,13 @@
 #include "velin/crypto/kdf.hpp"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+
+#include <atomic>
+#include <mutex>
+#include <string>
 
 #include "openssl_util.hpp"
 #include "velin/core/i18n.hpp"
@@ -12,7 +17,40 @@ namespace {
 
 constexpr uint64_t kMaxScryptMemory = uint64_t{1} << 30;
 
+std::atomic<uint64_t> scrypt_runs{0};
+
+// The last derivation of this process. A repository made by the command that then uses it
+// (the first `backup create`) wraps its master key and unwraps it again at once: the same
+// passphrase, salt and parameters, so the second scrypt (~0.1 s, 32 MiB) is answered from
+// here. The wrapping key is weaker than the master key the process holds anyway; both the
+// passphrase and the key are wiped when replaced and at exit.
+struct LastDerivation {
+  std::mutex mu;
+  bool valid = false;
+  std::string passphrase;
+  std::string salt;
+  ScryptParams params;
+  Key256 key;
+  ~LastDerivation() { CleanseString(passphrase); }
+
+  bool Matches(std::string_view pass, std::string_view s, const ScryptParams& p) const {
+    return valid && p.n == params.n && p.r == params.r && p.p == params.p && s == salt &&
+           pass.size() == passphrase.size() &&
+           CRYPTO_memcmp(pass.data(), passphrase.data(), pass.size()) == 0;
+  }
+};
+
+LastDerivation& Last() {
+  static LastDerivation last;
+  return last;
+}
+
+Result<Key256> RunScrypt(std::string_view passphrase, std::string_view salt,
+                         const ScryptParams& params);
+
 }  // namespace
+
+uint64_t ScryptRuns() { return scrypt_runs.load(); }
 
 Status ValidateScryptParams(const ScryptParams& params) {
   const uint64_t n = params.n;
@@ -36,6 +74,27 @@ Status ValidateScryptParams(const ScryptParams& params) {
 Result<Key256> DeriveKey(std::string_view passphrase, std::string_view salt,
                          const ScryptParams& params) {
   VELIN_TRY(ValidateScryptParams(params));
+  LastDerivation& last = Last();
+  {
+    std::lock_guard lock(last.mu);
+    if (last.Matches(passphrase, salt, params)) return last.key;
+  }
+  VELIN_ASSIGN(Key256 key, RunScrypt(passphrase, salt, params));
+  std::lock_guard lock(last.mu);
+  CleanseString(last.passphrase);
+  last.passphrase.assign(passphrase);
+  last.salt.assign(salt);
+  last.params = params;
+  last.key = key;
+  last.valid = true;
+  return key;
+}
+
+namespace {
+
+Result<Key256> RunScrypt(std::string_view passphrase, std::string_view salt,
+                         const ScryptParams& params) {
+  scrypt_runs.fetch_add(1);
   EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "SCRYPT", nullptr);
   if (kdf == nullptr) return detail::OpenSslError("fetching scrypt");
   EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
@@ -63,5 +122,7 @@ Result<Key256> DeriveKey(std::string_view passphrase, std::string_view salt,
   if (ok != 1) return detail::OpenSslError("scrypt");
   return key;
 }
+
+}  // namespace
 
 }  // namespace velin::crypto

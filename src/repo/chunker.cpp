@@ -8,8 +8,6 @@ namespace velin::repo {
 namespace {
 // Room beyond one maximal chunk: compaction moves < max bytes once per kSlack bytes fed.
 constexpr size_t kSlack = 4 << 20;
-// How much more a pending chunk must have before its cut point is searched again.
-constexpr size_t kRescanStep = 1 << 20;
 
 uint64_t SplitMix64(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
@@ -31,21 +29,42 @@ Chunker::Chunker(const ChunkerParams& params) : params_(params) {
   mask_large_ = HighMask(bits - 2);
 }
 
+size_t Chunker::Scan(const uint8_t* data, size_t from, size_t to, uint64_t& hash,
+                     uint64_t mask) const {
+  uint64_t h = hash;
+  for (size_t i = from; i < to; ++i) {
+    h = (h << 1) + gear_[data[i]];
+    if ((h & mask) == 0) return i + 1;
+  }
+  hash = h;
+  return 0;
+}
+
 size_t Chunker::Cut(const uint8_t* data, size_t n) const {
   if (n <= params_.min_size) return n;
-  size_t limit = n < params_.max_size ? n : params_.max_size;
-  size_t normal = params_.avg_size < limit ? params_.avg_size : limit;
-  uint64_t hash = 0;
-  size_t i = params_.min_size;
-  for (; i < normal; ++i) {
-    hash = (hash << 1) + gear_[data[i]];
-    if ((hash & mask_small_) == 0) return i + 1;
+  CutProgress progress;
+  size_t cut = CutIncrementally(data, n, progress);
+  return cut != 0 ? cut : n;  // no cut before the end: the rest is one chunk
+}
+
+size_t Chunker::CutIncrementally(const uint8_t* data, size_t n, CutProgress& progress) const {
+  // Bytes before min_size are never a cut and not hashed: the hash starts at min_size.
+  if (n <= params_.min_size) return 0;
+  const size_t limit = n < params_.max_size ? n : params_.max_size;
+  const size_t normal = params_.avg_size < limit ? params_.avg_size : limit;
+  size_t i = progress.scanned > params_.min_size ? progress.scanned : params_.min_size;
+  uint64_t hash = progress.scanned > params_.min_size ? progress.hash : 0;
+  if (i < normal) {
+    if (size_t cut = Scan(data, i, normal, hash, mask_small_)) return cut;
+    i = normal;
   }
-  for (; i < limit; ++i) {
-    hash = (hash << 1) + gear_[data[i]];
-    if ((hash & mask_large_) == 0) return i + 1;
+  if (i < limit) {
+    if (size_t cut = Scan(data, i, limit, hash, mask_large_)) return cut;
+    i = limit;
   }
-  return limit;
+  if (limit == params_.max_size) return limit;
+  progress = {i, hash};
+  return 0;
 }
 
 StreamChunker::StreamChunker(const Chunker& chunker, Emit emit)
@@ -87,29 +106,27 @@ Status StreamChunker::Fill(size_t n) {
 
 Status StreamChunker::Finish() {
   VELIN_TRY(CutWhileFull(true));
-  begin_ = end_ = failed_at_ = 0;
+  begin_ = end_ = 0;
+  progress_ = {};
   return Ok();
 }
 
 Status StreamChunker::CutWhileFull(bool at_end) {
-  const size_t max = chunker_.params().max_size;
   while (end_ > begin_) {
     const size_t avail = end_ - begin_;
-    // A pipe feeds a few KiB at a time: scanning the pending chunk again after each piece
-    // would cost more than the whole chunking. Retry only once a step more has arrived.
-    if (!at_end && avail < max && avail < failed_at_ + kRescanStep) break;
     const auto* p = reinterpret_cast<const uint8_t*>(buffer_.data() + begin_);
-    size_t cut = chunker_.Cut(p, avail);
-    // A cut before the end of what is here is final (the scan is sequential from the chunk's
-    // start), and so is one at the maximum; anything else may move with more bytes. Cutting
-    // as soon as possible keeps the unconsumed tail, which compaction moves, short.
-    if (!at_end && cut >= avail && avail < max) {
-      failed_at_ = avail;
-      break;
+    // The search goes on from where the last one ran out of bytes (a pipe feeds a few KiB at
+    // a time: each byte is hashed once however the stream is cut into pieces). A cut found
+    // is final (the scan is sequential from the chunk's start), and so is one at the maximum.
+    // Cutting as soon as possible keeps the unconsumed tail, which compaction moves, short.
+    size_t cut = chunker_.CutIncrementally(p, avail, progress_);
+    if (cut == 0) {
+      if (!at_end) break;
+      cut = avail;  // the stream ended: the rest is its last chunk
     }
     VELIN_TRY(emit_(std::string_view(buffer_.data() + begin_, cut)));
     begin_ += cut;
-    failed_at_ = 0;
+    progress_ = {};
   }
   if (begin_ == end_) begin_ = end_ = 0;
   return Ok();

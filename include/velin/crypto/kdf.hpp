@@ -26,8 +26,14 @@ inline constexpr size_t kSaltSize = 32;
 // 128·N·r stays within 1 GiB; a DamageError naming the bad value otherwise.
 Status ValidateScryptParams(const ScryptParams& params);
 
-// scrypt(passphrase, salt, params) → 32 bytes.
+// scrypt(passphrase, salt, params) → 32 bytes. The last result is remembered: the same
+// passphrase, salt and parameters again (a key object wrapped and then unwrapped by one
+// command) cost no second scrypt. REQUIRES: safe to call from several threads.
 Result<Key256> DeriveKey(std::string_view passphrase, std::string_view salt,
                          const ScryptParams& params);
+
+// How many scrypt computations this process has run (DeriveKey calls answered from the
+// remembered result not counted). For tests and benchmarks.
+uint64_t ScryptRuns();
 
 }  // namespace velin::crypto

@@ -24,6 +24,14 @@ struct ChunkerParams {
   uint64_t seed = 0x76656c696e474541ULL;  // the gear table's seed
 };
 
+// Where a search for the end of a chunk stopped for want of bytes: the gear hash there and
+// how many of the chunk's bytes it covered. Resuming from it with more bytes of the same chunk
+// finds the cut a search over all of them from the chunk's start would find.
+struct CutProgress {
+  size_t scanned = 0;
+  uint64_t hash = 0;
+};
+
 // Finds cut points. Stateless between calls; cheap to copy.
 class Chunker {
  public:
@@ -32,8 +40,18 @@ class Chunker {
   // The length of the first chunk of data[0, n): n when n <= min_size, at most max_size.
   // The caller passes at least max_size bytes unless the stream ends within them.
   size_t Cut(const uint8_t* data, size_t n) const;
+  // For bytes that arrive in pieces: data[0, n) is what has arrived of the chunk so far and
+  // `progress` what earlier calls for the same chunk scanned (start with {}). Returns the
+  // chunk's length when its end is certain — a cut within data[0, n), or max_size — and 0
+  // when more bytes could move it (progress then records the scan, so every byte is hashed
+  // once). If the stream ends first, the chunk is all of data[0, n). Same cuts as Cut().
+  size_t CutIncrementally(const uint8_t* data, size_t n, CutProgress& progress) const;
 
  private:
+  // Scans data[from, to) continuing `hash`; the index after the first position whose hash has
+  // no bit of `mask` set, or 0 (hash then covers data[from, to)).
+  size_t Scan(const uint8_t* data, size_t from, size_t to, uint64_t& hash, uint64_t mask) const;
+
   ChunkerParams params_;
   uint64_t mask_small_;  // more bits: used before the average size
   uint64_t mask_large_;  // fewer bits: used after it
@@ -62,7 +80,7 @@ class StreamChunker {
   std::string buffer_;
   size_t begin_ = 0;  // unconsumed bytes are buffer_[begin_, end_)
   size_t end_ = 0;
-  size_t failed_at_ = 0;  // bytes pending when the last search found no final cut
+  CutProgress progress_;  // the search for the end of the chunk at begin_, so far
 };
 
 }  // namespace velin::repo

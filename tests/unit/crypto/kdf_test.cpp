@@ -36,6 +36,33 @@ TEST(Scrypt, DependsOnPassphraseSaltAndParameters) {
   EXPECT_FALSE(*a == *e);
 }
 
+TEST(Scrypt, RemembersOnlyTheLastDerivation) {
+  const ScryptParams low{.n = 1024, .r = 8, .p = 1};
+  ASSERT_TRUE(DeriveKey("something else", "salt-0", low));  // whatever an earlier test left
+  const uint64_t before = ScryptRuns();
+  auto a = DeriveKey("remembered", "salt-1", low);
+  auto again = DeriveKey("remembered", "salt-1", low);  // answered from memory
+  ASSERT_TRUE(a && again);
+  EXPECT_EQ(*a, *again);
+  EXPECT_EQ(ScryptRuns(), before + 1);
+  // Any difference in passphrase (even its length), salt or parameters runs scrypt again.
+  auto longer = DeriveKey("remembered!", "salt-1", low);
+  auto shorter = DeriveKey("remembere", "salt-1", low);
+  auto other_salt = DeriveKey("remembere", "salt-2", low);
+  auto other_r = DeriveKey("remembere", "salt-2", {.n = 1024, .r = 4, .p = 1});
+  ASSERT_TRUE(longer && shorter && other_salt && other_r);
+  EXPECT_EQ(ScryptRuns(), before + 5);
+  EXPECT_FALSE(*longer == *a);
+  EXPECT_FALSE(*shorter == *a);
+  // Only the last one is kept: the first needs scrypt again, and gives the same key.
+  auto first = DeriveKey("remembered", "salt-1", low);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, *a);
+  EXPECT_EQ(ScryptRuns(), before + 6);
+  // Bad parameters are refused before the memory is consulted.
+  EXPECT_FALSE(DeriveKey("remembered", "salt-1", {.n = 1000}));
+}
+
 TEST(Scrypt, RefusesParametersOutsideTheSafeBounds) {
   EXPECT_TRUE(ValidateScryptParams({}));  // the defaults, N=2^15 r=8 p=1
   for (ScryptParams bad :

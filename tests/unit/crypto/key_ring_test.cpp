@@ -4,6 +4,7 @@
 
 #include "support/test_support.hpp"
 #include "velin/crypto/aead.hpp"
+#include "velin/crypto/kdf.hpp"
 #include "velin/io/env.hpp"
 #include "velin/storage/local_backend.hpp"
 
@@ -50,6 +51,22 @@ TEST_F(KeyRingTest, OpensWithTheRightPassphraseOnly) {
   EXPECT_EQ(wrong.error().code, ExitCode::kUsage);
   EXPECT_EQ(wrong.error().message,
             "wrong passphrase for repository " + dir_.path() + "/repo (tried 2 keys)");
+}
+
+// `backup create` into a new repository makes the key and opens it at once: one scrypt, not two.
+// A wrong passphrase still pays its own scrypt and still fails.
+TEST_F(KeyRingTest, OpeningTheKeyJustMadeRunsNoSecondScrypt) {
+  const uint64_t before = ScryptRuns();
+  OpenedKey created = Create("made and opened");
+  EXPECT_EQ(ScryptRuns(), before + 1);
+  auto opened = OpenRepositoryKey(*backend_, "made and opened");
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_TRUE(opened->master == created.master);
+  EXPECT_EQ(ScryptRuns(), before + 1);
+  auto wrong = OpenRepositoryKey(*backend_, "made and opened ");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, ExitCode::kUsage);
+  EXPECT_EQ(ScryptRuns(), before + 2);
 }
 
 TEST_F(KeyRingTest, TheKeyObjectHoldsNoSecretInClear) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstring>
 #include <random>
 #include <set>
@@ -76,6 +77,131 @@ TEST(ChunkerTest, SmallInputIsOneChunk) {
   ASSERT_EQ(chunks.size(), 1u);
   EXPECT_EQ(chunks[0], "hello");
   EXPECT_TRUE(ChunkAll(chunker, "", 100).empty());
+}
+
+// The cut search as it was before it could resume (velin ≤ 2026-11-30): one pass from each
+// chunk's start. The repository format fixes these cuts, so every way of feeding must match it.
+size_t ReferenceCut(const ChunkerParams& params, const uint8_t* data, size_t n) {
+  uint64_t gear[256];
+  uint64_t state = params.seed;
+  for (auto& g : gear) {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    g = z ^ (z >> 31);
+  }
+  const int bits = std::bit_width(params.avg_size) - 1;
+  const uint64_t mask_small = ~0ULL << (64 - (bits + 2));
+  const uint64_t mask_large = ~0ULL << (64 - (bits - 2));
+  if (n <= params.min_size) return n;
+  size_t limit = n < params.max_size ? n : params.max_size;
+  size_t normal = params.avg_size < limit ? params.avg_size : limit;
+  uint64_t hash = 0;
+  size_t i = params.min_size;
+  for (; i < normal; ++i) {
+    hash = (hash << 1) + gear[data[i]];
+    if ((hash & mask_small) == 0) return i + 1;
+  }
+  for (; i < limit; ++i) {
+    hash = (hash << 1) + gear[data[i]];
+    if ((hash & mask_large) == 0) return i + 1;
+  }
+  return limit;
+}
+
+std::vector<size_t> ReferenceSizes(const ChunkerParams& params, std::string_view data) {
+  std::vector<size_t> sizes;
+  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
+  for (size_t off = 0; off < data.size();) {
+    sizes.push_back(ReferenceCut(params, p + off, data.size() - off));
+    off += sizes.back();
+  }
+  return sizes;
+}
+
+// Feeds `data` in pieces of random sizes in [1, max_piece] (seeded), through Feed() or
+// through Space()/Fill(); the chunk sizes it emitted.
+std::vector<size_t> StreamSizes(const Chunker& chunker, std::string_view data, size_t max_piece,
+                                uint32_t seed, bool zero_copy) {
+  std::vector<size_t> sizes;
+  StreamChunker sc(chunker, [&](std::string_view c) {
+    sizes.push_back(c.size());
+    return Ok();
+  });
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<size_t> piece(1, max_piece);
+  for (size_t off = 0; off < data.size();) {
+    size_t n = std::min(piece(rng), data.size() - off);
+    if (zero_copy) {
+      size_t room = 0;
+      char* dst = sc.Space(&room);
+      n = std::min(n, room);
+      std::memcpy(dst, data.data() + off, n);
+      EXPECT_TRUE(sc.Fill(n));
+    } else {
+      EXPECT_TRUE(sc.Feed(data.substr(off, n)));
+    }
+    off += n;
+  }
+  EXPECT_TRUE(sc.Finish());
+  return sizes;
+}
+
+// Random data, data of few distinct bytes (long runs of no cut: maximum-size chunks) and a
+// mix, with the repository's default parameters and with small ones (many chunks), fed whole,
+// in pieces from one byte up to several chunks, and through the zero-copy path: the cuts are
+// those of the one-pass search, bit for bit.
+TEST(ChunkerTest, ResumedSearchCutsWhereTheOnePassSearchCuts) {
+  const ChunkerParams small{.min_size = 2048, .avg_size = 8192, .max_size = 32768, .seed = 7};
+  for (const ChunkerParams& params : {ChunkerParams{}, small}) {
+    SCOPED_TRACE(params.avg_size);
+    const Chunker chunker{params};
+    const size_t size = params.avg_size == small.avg_size ? (3 << 20) : (16 << 20);
+    std::string data = RandomBytes(size, 11);
+    std::string runs(size, '\0');
+    for (size_t i = 0; i < runs.size(); ++i) runs[i] = static_cast<char>((i / 1000) % 3);
+    std::string mixed =
+        RandomBytes(size / 3, 12) + runs.substr(0, size / 3) + RandomBytes(size / 3, 13);
+    for (const std::string* input : {&data, &runs, &mixed}) {
+      const std::vector<size_t> want = ReferenceSizes(params, *input);
+      ASSERT_GE(want.size(), 2u);
+      std::vector<size_t> whole;
+      const auto* p = reinterpret_cast<const uint8_t*>(input->data());
+      for (size_t off = 0; off < input->size(); off += whole.back()) {
+        whole.push_back(chunker.Cut(p + off, input->size() - off));
+      }
+      EXPECT_EQ(whole, want);
+      uint32_t seed = 1;
+      for (size_t max_piece :
+           {size_t{1} << 4, params.min_size + 1, params.avg_size, params.max_size * 2 + 3}) {
+        if (max_piece < 64 && input->size() > (4 << 20)) continue;  // too slow at 16 bytes
+        EXPECT_EQ(StreamSizes(chunker, *input, max_piece, seed++, false), want) << max_piece;
+        EXPECT_EQ(StreamSizes(chunker, *input, max_piece, seed++, true), want) << max_piece;
+      }
+    }
+  }
+}
+
+TEST(ChunkerTest, IncrementalSearchSaysWhenTheCutIsNotYetKnown) {
+  const ChunkerParams params{.min_size = 2048, .avg_size = 8192, .max_size = 32768, .seed = 7};
+  const Chunker chunker{params};
+  std::string data = RandomBytes(1 << 20, 21);
+  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
+  const size_t want = ReferenceCut(params, p, data.size());
+  ASSERT_LT(want, params.max_size);
+  CutProgress progress;
+  // Up to min_size nothing is known and nothing scanned; then each byte is scanned once.
+  EXPECT_EQ(chunker.CutIncrementally(p, params.min_size, progress), 0u);
+  EXPECT_EQ(progress.scanned, 0u);
+  EXPECT_EQ(chunker.CutIncrementally(p, want - 1, progress), 0u);
+  EXPECT_EQ(progress.scanned, want - 1);
+  EXPECT_EQ(chunker.CutIncrementally(p, want, progress), want);  // a cut at the last byte
+  // Without a cut, the maximum is final.
+  std::string flat(params.max_size * 2, '\0');
+  const auto* f = reinterpret_cast<const uint8_t*>(flat.data());
+  CutProgress none;
+  EXPECT_EQ(chunker.CutIncrementally(f, params.max_size - 1, none), 0u);
+  EXPECT_EQ(chunker.CutIncrementally(f, params.max_size + 5, none), params.max_size);
 }
 
 }  // namespace
