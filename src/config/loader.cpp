@@ -415,15 +415,26 @@ class Loader {
     return Position{1, 1};
   }
 
+  // Where to point a message about item `i` of the array `section.key`: the item when the file
+  // holds it, else the key (an item from the environment has no line).
+  Position ItemPosition(const std::string& section, const std::string& key, size_t i) const {
+    if (auto it = item_positions_.find(section + "." + key);
+        it != item_positions_.end() && i < it->second.size()) {
+      return it->second[i];
+    }
+    return PositionOf(section, key);
+  }
+
   Status CheckRules() {
     for (const char* key : {"name", "host"}) {
       const std::string& v = key[0] == 'n' ? config_.app.name : config_.app.host;
       if (!positions_.count(std::string("app.") + key)) continue;
       if (v.empty() || v.size() > 255 ||
           std::any_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
-        return Fail(PositionOf("app", key), std::string("key '") + key +
-                                                "' in [app] must be 1 to 255 characters "
-                                                "without control characters");
+        return Fail(PositionOf("app", key),
+                    TrFormat("key '{}' in [app] must be 1 to 255 characters without control "
+                             "characters",
+                             key));
       }
     }
     const BackupSection& b = config_.backup;
@@ -442,11 +453,7 @@ class Loader {
     }
     for (size_t i = 0; i < b.include.size(); ++i) {
       const std::string& item = b.include[i];
-      Position at = PositionOf("backup", "include");
-      if (auto it = item_positions_.find("backup.include");
-          it != item_positions_.end() && i < it->second.size()) {
-        at = it->second[i];
-      }
+      const Position at = ItemPosition("backup", "include", i);
       if (item.empty())
         return Fail(at, std::string(Tr("key 'include' in [backup] holds an empty path")));
       // What `backup create` refuses (backup::IsIncludeInsideRoot), refused here so `config
@@ -458,9 +465,8 @@ class Loader {
       }
       if (item == "db" && !config_.database.configured) {
         return Fail(
-            PositionOf("backup", "include"),
-            std::string(
-                Tr("key 'include' in [backup] names \"db\" but there is no [database] section")));
+            at, std::string(Tr(
+                    "key 'include' in [backup] names \"db\" but there is no [database] section")));
       }
     }
     const NotifySection& n = config_.notify;
@@ -471,10 +477,11 @@ class Loader {
           PositionOf("notify", "webhook_url"),
           std::string(Tr("key 'webhook_url' in [notify] must start with http:// or https://")));
     }
-    for (const std::string& event : n.events) {
+    for (size_t i = 0; i < n.events.size(); ++i) {
+      const std::string& event = n.events[i];
       const auto& known = NotifyEventNames();
       if (std::find(known.begin(), known.end(), event) == known.end()) {
-        return Fail(PositionOf("notify", "events"),
+        return Fail(ItemPosition("notify", "events", i),
                     TrFormat("key 'events' in [notify]: unknown event {} (known: {})", Quote(event),
                              Join(known)));
       }
@@ -505,18 +512,16 @@ class Loader {
   Status CheckFleet() {
     const FleetSection& f = config_.fleet;
     if (!f.config.empty() && f.config[0] != '/') {
-      return Fail(
-          PositionOf("fleet", "config"),
-          "key 'config' in [fleet] must be an absolute path on the hosts, not " + Quote(f.config));
+      return Fail(PositionOf("fleet", "config"),
+                  TrFormat("key 'config' in [fleet] must be an absolute path on the hosts, not {}",
+                           Quote(f.config)));
     }
     for (size_t i = 0; i < f.hosts.size(); ++i) {
-      Position at = PositionOf("fleet", "hosts");
-      if (auto it = item_positions_.find("fleet.hosts");
-          it != item_positions_.end() && i < it->second.size()) {
-        at = it->second[i];
-      }
       auto host = rollback::ParseFleetHost(f.hosts[i], "/");
-      if (!host) return Fail(at, "key 'hosts' in [fleet]: " + host.error().message);
+      if (!host) {
+        return Fail(ItemPosition("fleet", "hosts", i),
+                    TrFormat("key 'hosts' in [fleet]: {}", host.error().message));
+      }
     }
     return Ok();
   }
