@@ -100,9 +100,9 @@ const char* KindName(KeyKind kind) {
     case KeyKind::kStringArray:
       return Tr("an array of strings").data();
     case KeyKind::kDuration:
-      return Tr("a duration string like \"30s\", \"10m\", \"2h\"").data();
+      break;
   }
-  return "";
+  return Tr("a duration string like \"30s\", \"10m\", \"2h\"").data();
 }
 
 class Loader {
@@ -237,20 +237,19 @@ class Loader {
         if (node.is_integer()) return Value(static_cast<double>(node.as_integer()->get()));
         if (!node.is_floating_point()) return wrong_type();
         return Value(node.as_floating_point()->get());
-      case KeyKind::kStringArray: {
-        if (!node.is_array()) return wrong_type();
-        std::vector<std::string> items;
-        for (const toml::node& item : *node.as_array()) {
-          if (!item.is_string()) {
-            return Fail(At(item.source()), TrFormat("{} must be an array of strings, but holds {}",
-                                                    Where(spec), TypeName(item)));
-          }
-          items.emplace_back(item.as_string()->get());
-        }
-        return Value(std::move(items));
-      }
+      case KeyKind::kStringArray:
+        break;
     }
-    return wrong_type();
+    if (!node.is_array()) return wrong_type();
+    std::vector<std::string> items;
+    for (const toml::node& item : *node.as_array()) {
+      if (!item.is_string()) {
+        return Fail(At(item.source()), TrFormat("{} must be an array of strings, but holds {}",
+                                                Where(spec), TypeName(item)));
+      }
+      items.emplace_back(item.as_string()->get());
+    }
+    return Value(std::move(items));
   }
 
   template <typename FailFn>

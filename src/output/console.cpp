@@ -33,7 +33,7 @@ const char* IconText(Icon icon) {
     case Icon::kConfig:
       return "⚙️  ";
     case Icon::kNone:
-      return "";
+      break;
   }
   return "";
 }
