@@ -257,8 +257,8 @@ Result<int> Subprocess::Wait() {
   }
   pid_ = -1;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
+  // Without WUNTRACED, waitpid reports an exit or a death by signal, nothing else.
+  return 128 + WTERMSIG(status);
 }
 
 void Subprocess::Kill(int sig) {
