@@ -100,9 +100,9 @@ const char* KindName(KeyKind kind) {
     case KeyKind::kStringArray:
       return Tr("an array of strings").data();
     case KeyKind::kDuration:
-      return Tr("a duration string like \"30s\", \"10m\", \"2h\"").data();
+      break;
   }
-  return "";
+  return Tr("a duration string like \"30s\", \"10m\", \"2h\"").data();
 }
 
 class Loader {
@@ -237,20 +237,19 @@ class Loader {
         if (node.is_integer()) return Value(static_cast<double>(node.as_integer()->get()));
         if (!node.is_floating_point()) return wrong_type();
         return Value(node.as_floating_point()->get());
-      case KeyKind::kStringArray: {
-        if (!node.is_array()) return wrong_type();
-        std::vector<std::string> items;
-        for (const toml::node& item : *node.as_array()) {
-          if (!item.is_string()) {
-            return Fail(At(item.source()), TrFormat("{} must be an array of strings, but holds {}",
-                                                    Where(spec), TypeName(item)));
-          }
-          items.emplace_back(item.as_string()->get());
-        }
-        return Value(std::move(items));
-      }
+      case KeyKind::kStringArray:
+        break;
     }
-    return wrong_type();
+    if (!node.is_array()) return wrong_type();
+    std::vector<std::string> items;
+    for (const toml::node& item : *node.as_array()) {
+      if (!item.is_string()) {
+        return Fail(At(item.source()), TrFormat("{} must be an array of strings, but holds {}",
+                                                Where(spec), TypeName(item)));
+      }
+      items.emplace_back(item.as_string()->get());
+    }
+    return Value(std::move(items));
   }
 
   template <typename FailFn>
@@ -415,15 +414,26 @@ class Loader {
     return Position{1, 1};
   }
 
+  // Where to point a message about item `i` of the array `section.key`: the item when the file
+  // holds it, else the key (an item from the environment has no line).
+  Position ItemPosition(const std::string& section, const std::string& key, size_t i) const {
+    if (auto it = item_positions_.find(section + "." + key);
+        it != item_positions_.end() && i < it->second.size()) {
+      return it->second[i];
+    }
+    return PositionOf(section, key);
+  }
+
   Status CheckRules() {
     for (const char* key : {"name", "host"}) {
       const std::string& v = key[0] == 'n' ? config_.app.name : config_.app.host;
       if (!positions_.count(std::string("app.") + key)) continue;
       if (v.empty() || v.size() > 255 ||
           std::any_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
-        return Fail(PositionOf("app", key), std::string("key '") + key +
-                                                "' in [app] must be 1 to 255 characters "
-                                                "without control characters");
+        return Fail(PositionOf("app", key),
+                    TrFormat("key '{}' in [app] must be 1 to 255 characters without control "
+                             "characters",
+                             key));
       }
     }
     const BackupSection& b = config_.backup;
@@ -442,11 +452,7 @@ class Loader {
     }
     for (size_t i = 0; i < b.include.size(); ++i) {
       const std::string& item = b.include[i];
-      Position at = PositionOf("backup", "include");
-      if (auto it = item_positions_.find("backup.include");
-          it != item_positions_.end() && i < it->second.size()) {
-        at = it->second[i];
-      }
+      const Position at = ItemPosition("backup", "include", i);
       if (item.empty())
         return Fail(at, std::string(Tr("key 'include' in [backup] holds an empty path")));
       // What `backup create` refuses (backup::IsIncludeInsideRoot), refused here so `config
@@ -458,9 +464,8 @@ class Loader {
       }
       if (item == "db" && !config_.database.configured) {
         return Fail(
-            PositionOf("backup", "include"),
-            std::string(
-                Tr("key 'include' in [backup] names \"db\" but there is no [database] section")));
+            at, std::string(Tr(
+                    "key 'include' in [backup] names \"db\" but there is no [database] section")));
       }
     }
     const NotifySection& n = config_.notify;
@@ -471,10 +476,11 @@ class Loader {
           PositionOf("notify", "webhook_url"),
           std::string(Tr("key 'webhook_url' in [notify] must start with http:// or https://")));
     }
-    for (const std::string& event : n.events) {
+    for (size_t i = 0; i < n.events.size(); ++i) {
+      const std::string& event = n.events[i];
       const auto& known = NotifyEventNames();
       if (std::find(known.begin(), known.end(), event) == known.end()) {
-        return Fail(PositionOf("notify", "events"),
+        return Fail(ItemPosition("notify", "events", i),
                     TrFormat("key 'events' in [notify]: unknown event {} (known: {})", Quote(event),
                              Join(known)));
       }
@@ -505,18 +511,16 @@ class Loader {
   Status CheckFleet() {
     const FleetSection& f = config_.fleet;
     if (!f.config.empty() && f.config[0] != '/') {
-      return Fail(
-          PositionOf("fleet", "config"),
-          "key 'config' in [fleet] must be an absolute path on the hosts, not " + Quote(f.config));
+      return Fail(PositionOf("fleet", "config"),
+                  TrFormat("key 'config' in [fleet] must be an absolute path on the hosts, not {}",
+                           Quote(f.config)));
     }
     for (size_t i = 0; i < f.hosts.size(); ++i) {
-      Position at = PositionOf("fleet", "hosts");
-      if (auto it = item_positions_.find("fleet.hosts");
-          it != item_positions_.end() && i < it->second.size()) {
-        at = it->second[i];
-      }
       auto host = rollback::ParseFleetHost(f.hosts[i], "/");
-      if (!host) return Fail(at, "key 'hosts' in [fleet]: " + host.error().message);
+      if (!host) {
+        return Fail(ItemPosition("fleet", "hosts", i),
+                    TrFormat("key 'hosts' in [fleet]: {}", host.error().message));
+      }
     }
     return Ok();
   }

@@ -25,9 +25,9 @@ const std::string& CommandFor(const HookSettings& hooks, HookEvent event) {
     case HookEvent::kAfterSwitch:
       return hooks.after_switch;
     case HookEvent::kOnSwitchFailure:
-      return hooks.on_switch_failure;
+      break;
   }
-  return hooks.before_backup;  // not reached
+  return hooks.on_switch_failure;
 }
 
 std::string LastLine(std::string_view output) {
@@ -54,9 +54,9 @@ const char* HookName(HookEvent event) {
     case HookEvent::kAfterSwitch:
       return "after_switch";
     case HookEvent::kOnSwitchFailure:
-      return "on_switch_failure";
+      break;
   }
-  return "";
+  return "on_switch_failure";
 }
 
 Status RunHook(const HookSettings& hooks, HookEvent event, const HookVars& vars) {

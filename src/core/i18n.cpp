@@ -236,7 +236,7 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"monitor ping ({}) to {} failed: {}", "Monitoring-Ping ({}) an {} fehlgeschlagen: {}"},
       {"notification to {} failed: {}", "Benachrichtigung an {} fehlgeschlagen: {}"},
       {"notification command failed: {}", "Benachrichtigungsbefehl fehlgeschlagen: {}"},
-      {"no answer within {} s", "keine Antwort innerhalb von {} s"},
+      {"no answer within {}", "keine Antwort innerhalb von {}"},
       {"metrics file {} is damaged ({}); starting it afresh",
        "Metrik-Datei {} ist beschädigt ({}); sie wird neu angelegt"},
       {"{} failed: {}", "{} fehlgeschlagen: {}"},

@@ -177,7 +177,7 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
     // Signals ignored by velin must not stay ignored in the child.
     ::signal(SIGPIPE, SIG_DFL);
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
-      int err = errno;
+      int err = -errno;  // negative: the directory failed, not the program
       (void)!::write(exec_pipe[1], &err, sizeof err);
       ::_exit(127);
     }
@@ -207,6 +207,10 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
     CloseFd(in_pipe[1]);
     CloseFd(out_pipe[0]);
     CloseFd(err_pipe[0]);
+    if (child_errno < 0) {
+      return ErrnoError(TrFormat("cannot run '{}' in {}", options.argv[0], options.cwd),
+                        -child_errno);
+    }
     return ErrnoError(TrFormat("cannot run '{}'", options.argv[0]), child_errno);
   }
   Subprocess p;
@@ -253,8 +257,8 @@ Result<int> Subprocess::Wait() {
   }
   pid_ = -1;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
+  // Without WUNTRACED, waitpid reports an exit or a death by signal, nothing else.
+  return 128 + WTERMSIG(status);
 }
 
 void Subprocess::Kill(int sig) {

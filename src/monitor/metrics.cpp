@@ -38,8 +38,9 @@ const std::vector<FamilyInfo>& Families() {
 // Every kind FailureKind() returns; each gets a series (0 until it happens) so that rate()
 // and alerts work before the first failure.
 const std::vector<std::string>& FailureKinds() {
-  static const std::vector<std::string> kKinds = {
-      "locked", "usage", "damage", "health", "no_space", "io", "permission", "network", "failed"};
+  static const std::vector<std::string> kKinds = {"locked",    "usage",    "damage", "health",
+                                                  "cancelled", "no_space", "io",     "permission",
+                                                  "network",   "failed"};
   return kKinds;
 }
 

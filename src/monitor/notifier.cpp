@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
 #include "velin/monitor/http.hpp"
@@ -116,7 +117,7 @@ void Notifier::RunCommand(const NotifyEvent& e, const std::string& time, const s
   } else {
     if (!result->output.empty()) spdlog::info("notify command output: {}", result->output);
     if (result->timed_out) {
-      reason = TrFormat("no answer within {} s", options_.budget.count() / 1000);
+      reason = TrFormat("no answer within {}", FormatDuration(Duration(options_.budget.count())));
     } else if (result->exit_code != 0) {
       reason = DescribeExit(result->exit_code);
       if (std::string last = LastLine(result->output); !last.empty()) reason += ": " + last;

@@ -33,7 +33,7 @@ const char* IconText(Icon icon) {
     case Icon::kConfig:
       return "⚙️  ";
     case Icon::kNone:
-      return "";
+      break;
   }
   return "";
 }
@@ -136,11 +136,18 @@ std::optional<int64_t> ParseUtcTime(std::string_view text) {
   tm.tm_hour = number(11, 2);
   tm.tm_min = number(14, 2);
   tm.tm_sec = number(17, 2);
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60) {
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60) {
     return std::nullopt;
   }
-  return static_cast<int64_t>(::timegm(&tm));
+  // A leap second is the second after :59; a day the month does not have ("02-30") would roll
+  // over into the next month.
+  const bool leap_second = tm.tm_sec == 60;
+  if (leap_second) tm.tm_sec = 59;
+  const int day = tm.tm_mday;
+  const int64_t seconds = static_cast<int64_t>(::timegm(&tm));
+  if (tm.tm_mday != day) return std::nullopt;
+  return seconds + (leap_second ? 1 : 0);
 }
 
 Console::Console(ConsoleOptions options, FILE* out, FILE* err)

@@ -39,7 +39,7 @@ struct MetricsOptions {
 };
 
 // The kind of a failure as counted in velin_failures_total{kind=...}: "locked", "usage",
-// "damage", "health", "no_space", "io", "permission", "network" or "failed".
+// "damage", "health", "cancelled", "no_space", "io", "permission", "network" or "failed".
 std::string FailureKind(const Error& error);
 
 // Rewrites the metrics file with this run accounted for. A no-op when no file is configured.

@@ -171,7 +171,8 @@ TEST(Process, RefusesAnEmptyCommandLine) {
 TEST(Process, ReportsAWorkingDirectoryThatIsNotThere) {
   auto r = RunShellCommand("echo never", Duration(0), "/nonexistent/velin-cwd");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message, "cannot run '/bin/sh': No such file or directory");
+  EXPECT_EQ(r.error().message,
+            "cannot run '/bin/sh' in /nonexistent/velin-cwd: No such file or directory");
 }
 
 TEST(Process, WaitsOnceAndSignalsOnlyALiveChild) {
