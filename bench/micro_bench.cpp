@@ -2,7 +2,8 @@
 // chunker, SHA-256 (OpenSSL EVP, the blob id), zstd level 3 (the default compression) and gzip
 // level 6 (zlib), the last three on 1 MiB buffers of random (incompressible) and text-like
 // data, so a regression in the engine's throughput can be told apart from a change in the
-// libraries. Throughput is reported in bytes of input per second.
+// libraries. Throughput is reported in bytes of input per second. Also the in-memory index:
+// a lookup (hit and miss) and building it (AddPack + Finalize), per blob.
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -12,9 +13,12 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "velin/repo/chunker.hpp"
 #include "velin/repo/delta.hpp"
+#include "velin/repo/index.hpp"
 
 namespace {
 
@@ -196,5 +200,92 @@ void BM_EncodeDelta(benchmark::State& state) {
   state.counters["delta_bytes"] = static_cast<double>(delta.size());
 }
 BENCHMARK(BM_EncodeDelta)->ArgName("deleted")->Arg(0)->Arg(1);
+
+// The in-memory index of `blobs` random blob ids, 16 blobs a pack (1 MiB chunks in 16 MiB
+// packs), built the way LoadIndex builds it; `ids` holds every listed id in listing order.
+struct IndexFixture {
+  velin::repo::Index index;
+  std::vector<velin::repo::BlobId> ids;
+};
+
+velin::repo::BlobId RandomId(std::mt19937_64& rng) {
+  velin::repo::BlobId id;
+  for (size_t i = 0; i < 32; i += 8) {
+    const uint64_t v = rng();
+    std::memcpy(id.bytes.data() + i, &v, 8);
+  }
+  return id;
+}
+
+std::vector<std::pair<velin::repo::BlobId, std::vector<velin::repo::PackEntry>>> IndexPacksOf(
+    size_t blobs, std::vector<velin::repo::BlobId>* ids) {
+  std::mt19937_64 rng(42);
+  std::vector<std::pair<velin::repo::BlobId, std::vector<velin::repo::PackEntry>>> packs;
+  for (size_t written = 0; written < blobs;) {
+    std::vector<velin::repo::PackEntry> entries;
+    uint32_t offset = 0;
+    for (size_t b = 0; b < 16 && written < blobs; ++b, ++written) {
+      const uint32_t length = 1000 + static_cast<uint32_t>(rng() % 1'000'000);
+      entries.push_back(velin::repo::PackEntry{RandomId(rng), velin::repo::BlobType::kData,
+                                               velin::repo::Codec::kZstd, offset, length,
+                                               length + length / 3});
+      if (ids != nullptr) ids->push_back(entries.back().id);
+      offset += length;
+    }
+    packs.emplace_back(RandomId(rng), std::move(entries));
+  }
+  return packs;
+}
+
+// Lookups of listed ids in random order (hit, arg 1) or of ids not listed (miss, arg 0), in an
+// index of 1 M and 4 M blobs; reported as time per lookup.
+void BM_IndexFind(benchmark::State& state) {
+  const size_t blobs = static_cast<size_t>(state.range(0));
+  IndexFixture f;
+  {
+    auto packs = IndexPacksOf(blobs, &f.ids);
+    f.index.Reserve(blobs);
+    for (const auto& [pack, entries] : packs) {
+      if (!f.index.AddPack(pack, entries)) state.SkipWithError("AddPack failed");
+    }
+    f.index.Finalize();
+  }
+  std::mt19937_64 rng(9);
+  std::vector<velin::repo::BlobId> probes(1 << 16);
+  for (auto& id : probes) id = state.range(1) != 0 ? f.ids[rng() % f.ids.size()] : RandomId(rng);
+  size_t i = 0;
+  size_t found = 0;
+  for (auto _ : state) {
+    const auto e = f.index.Find(probes[i++ & (probes.size() - 1)]);
+    found += static_cast<bool>(e);
+    benchmark::DoNotOptimize(e);
+  }
+  const auto want = state.range(1) != 0 ? static_cast<size_t>(state.iterations()) : size_t{0};
+  if (found != want) state.SkipWithError("wrong hits");
+}
+BENCHMARK(BM_IndexFind)
+    ->ArgNames({"blobs", "hit"})
+    ->Args({1 << 20, 1})
+    ->Args({1 << 20, 0})
+    ->Args({1 << 22, 1})
+    ->Args({1 << 22, 0});
+
+// AddPack of every pack, then Finalize (sort, duplicates out): the part of LoadIndex after
+// the index objects are read and decoded. Reported per blob.
+void BM_IndexBuild(benchmark::State& state) {
+  const size_t blobs = static_cast<size_t>(state.range(0));
+  const auto packs = IndexPacksOf(blobs, nullptr);
+  for (auto _ : state) {
+    velin::repo::Index index;
+    index.Reserve(blobs);
+    for (const auto& [pack, entries] : packs) {
+      if (!index.AddPack(pack, entries)) state.SkipWithError("AddPack failed");
+    }
+    index.Finalize();
+    benchmark::DoNotOptimize(index.size());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * blobs));
+}
+BENCHMARK(BM_IndexBuild)->ArgName("blobs")->Arg(1 << 20)->Unit(benchmark::kMillisecond);
 
 }  // namespace

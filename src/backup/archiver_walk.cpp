@@ -46,7 +46,7 @@ void ArchiveWalk::StartDeltaBases(const std::vector<BlobId>* earlier) {
   if (!earlier_) return;
   uint64_t at = 0;
   for (size_t i = 0; i < earlier_->size(); ++i) {
-    const repo::IndexEntry* e = repo_.index().Find((*earlier_)[i]);
+    const std::optional<repo::IndexEntry> e = repo_.index().Find((*earlier_)[i]);
     if (!e) {  // cannot place its chunks: no bases
       earlier_ = nullptr;
       return;

@@ -38,8 +38,8 @@ Status CollectTree(repo::Repository& repo, const repo::BlobId& tree_id, Blobs& b
 
 Status Price(repo::Repository& repo, const Blobs& blobs, SourceStats& stats) {
   // Every blob a source references must be in the index: one missing is damage.
-  auto entry = [&](const auto& id) -> Result<const repo::IndexEntry*> {
-    const repo::IndexEntry* e = repo.index().Find(id);
+  auto entry = [&](const auto& id) -> Result<repo::IndexEntry> {
+    const std::optional<repo::IndexEntry> e = repo.index().Find(id);
     if (!e) {
       return DamageError(
           TrFormat("'{}' references blob {}, which no index lists (run `velin "
@@ -47,16 +47,16 @@ Status Price(repo::Repository& repo, const Blobs& blobs, SourceStats& stats) {
                    stats.name, id.Short()));
     }
     stats.blobs++;
-    return e;
+    return *e;
   };
   for (const auto& id : blobs.trees) {
-    VELIN_ASSIGN(const repo::IndexEntry* e, entry(id));
-    stats.trees_stored += e->length;
+    VELIN_ASSIGN(const repo::IndexEntry e, entry(id));
+    stats.trees_stored += e.length;
   }
   for (const auto& id : blobs.data) {
-    VELIN_ASSIGN(const repo::IndexEntry* e, entry(id));
-    stats.raw += e->raw_length;
-    stats.stored += e->length;
+    VELIN_ASSIGN(const repo::IndexEntry e, entry(id));
+    stats.raw += e.raw_length;
+    stats.stored += e.length;
   }
   return Ok();
 }
@@ -98,10 +98,10 @@ Result<BackupStats> ComputeStats(repo::Repository& repo,
   out.total.backups = out.backups;
   VELIN_TRY(Price(repo, all, out.total));
   if (whole_repository) {
-    for (const auto& e : repo.index().entries()) {
+    repo.index().ForEach([&](const repo::BlobId&, const repo::IndexEntry& e) {
       out.repository_blobs++;
       out.repository_stored += e.length;
-    }
+    });
   }
   return out;
 }

@@ -92,7 +92,7 @@ Result<std::optional<Located>> Locate(repo::Repository& repo, const repo::Snapsh
 Status RequireIndexed(repo::Repository& repo, const std::vector<repo::BlobId>& chunks,
                       const std::string& what, const std::string& backup) {
   for (const auto& id : chunks) {
-    if (repo.index().Find(id) == nullptr) {
+    if (!repo.index().Find(id)) {
       return DamageError(
           TrFormat("backup {}: '{}' references chunk {}, which no index lists "
                    "(run `velin backup verify`)",

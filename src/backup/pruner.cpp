@@ -28,7 +28,7 @@ void CrashPoint(const char* step) {
 }
 
 Status RequireIndexed(repo::Repository& r, const BlobId& id, const std::string& snapshot) {
-  if (r.index().Find(id) != nullptr) return Ok();
+  if (r.index().Find(id)) return Ok();
   return DamageError(
       TrFormat("backup {} references blob {}, which no index lists; prune refuses "
                "to run (run `velin backup verify --all`)",
@@ -83,7 +83,7 @@ Result<BlobSet> CollectUsed(repo::Repository& r, PruneResult& result) {
     if (const BlobId* base = r.index().DeltaBase(id)) bases.push_back(*base);
   }
   for (const auto& base : bases) {
-    if (used.insert(base).second && r.index().Find(base) == nullptr) {
+    if (used.insert(base).second && !r.index().Find(base)) {
       return DamageError(
           TrFormat("delta base blob {} is listed by no index; prune refuses to run "
                    "(run `velin backup verify --all`)",
@@ -175,8 +175,8 @@ Status Classify(repo::Repository& r, const BlobSet& used, double threshold, Plan
     uint64_t total = 0, kept = 0;
     for (const auto& e : info.entries) {
       total += e.length;
-      const repo::IndexEntry* winner = index.Find(e.id);
-      if (!used.count(e.id) || winner == nullptr || index.PackId(winner->pack) != pack_id ||
+      const std::optional<repo::IndexEntry> winner = index.Find(e.id);
+      if (!used.count(e.id) || !winner || index.PackId(winner->pack) != pack_id ||
           winner->offset != e.offset) {
         continue;
       }
@@ -194,8 +194,8 @@ Status Classify(repo::Repository& r, const BlobSet& used, double threshold, Plan
   }
   // Every used blob must live in a pack that is still there.
   for (const auto& id : used) {
-    const repo::IndexEntry* e = index.Find(id);
-    if (e == nullptr || !plan.packs.count(index.PackId(e->pack))) {
+    const std::optional<repo::IndexEntry> e = index.Find(id);
+    if (!e || !plan.packs.count(index.PackId(e->pack))) {
       return DamageError(
           TrFormat("blob {} is in pack {}, which is missing; prune refuses to run "
                    "(run `velin backup verify --all`)",

@@ -36,7 +36,7 @@ class Copier {
  private:
   bool Present(const repo::BlobId& id) {
     if (!seen_.insert(id).second) return true;  // handled earlier in this copy
-    if (destination_.index().Find(id) != nullptr) {
+    if (destination_.index().Find(id)) {
       stats_.blobs_present++;
       return true;
     }
@@ -61,7 +61,7 @@ class Copier {
   // (index objects are written as the copy goes) before the packs of its subtree.
   Status CopyTree(const repo::BlobId& id) {
     if (!seen_.insert(id).second) return Ok();  // handled earlier in this copy
-    const bool present = destination_.index().Find(id) != nullptr;
+    const bool present = destination_.index().Find(id).has_value();
     VELIN_ASSIGN(std::string data, source_.ReadBlob(id));
     VELIN_ASSIGN(repo::Tree tree, repo::DecodeTree(data));
     if (tree.format > 1 && !destination_.extended_trees()) {

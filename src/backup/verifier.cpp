@@ -41,18 +41,17 @@ class Verifier {
   }
 
   void CheckPacks() {
-    std::map<uint32_t, std::vector<std::pair<BlobId, const repo::IndexEntry*>>> by_pack;
+    // Ids only (the index hands out copies of its entries): CheckPack finds each again.
+    std::map<uint32_t, std::vector<BlobId>> by_pack;
+    uint64_t total = 0;
     for (const auto& [id, refs] : refs_) {
-      const repo::IndexEntry* e = repo_.index().Find(id);
+      const std::optional<repo::IndexEntry> e = repo_.index().Find(id);
       if (!e) {
         Problem(TrFormat("blob {} is missing from the index", id.Short()), refs);
         continue;
       }
-      by_pack[e->pack].emplace_back(id, e);
-    }
-    uint64_t total = 0;
-    for (const auto& [pack, blobs] : by_pack) {
-      for (const auto& b : blobs) total += b.second->length;
+      by_pack[e->pack].push_back(id);
+      total += e->length;
     }
     reporter_.StartProgress(Tr("Verifying"), total, ProgressItems::kBlobs);
     // One pack per worker at a time (memory: a pack and a blob each); problems are kept per
@@ -97,8 +96,7 @@ class Verifier {
     if (base) Note(*base, place + " (delta base)", true);
   }
 
-  using PackBlobs =
-      std::pair<const uint32_t, std::vector<std::pair<BlobId, const repo::IndexEntry*>>>;
+  using PackBlobs = std::pair<const uint32_t, std::vector<BlobId>>;
   struct PackResult {
     uint64_t blobs = 0;
     uint64_t bytes = 0;
@@ -150,16 +148,15 @@ class Verifier {
   // Reads one pack and checks its name and every blob of `blobs`. Runs on several threads:
   // touches nothing shared but the repository's (thread-safe) reads and refs_ (read-only).
   // `pack_data` and `raw` are scratch buffers the caller keeps from pack to pack.
-  PackResult CheckPack(uint32_t pack,
-                       const std::vector<std::pair<BlobId, const repo::IndexEntry*>>& blobs,
-                       std::string& pack_data, std::string& raw) {
+  PackResult CheckPack(uint32_t pack, const std::vector<BlobId>& blobs, std::string& pack_data,
+                       std::string& raw) {
     PackResult out;
     const BlobId& pack_id = repo_.index().PackId(pack);
     Status data = repo_.backend().GetInto(repo::PackObjectName(pack_id), pack_data);
     if (!data) {
       std::string why =
           storage::IsNotFound(data.error()) ? std::string(Tr("is missing")) : data.error().message;
-      for (const auto& [id, e] : blobs) {
+      for (const auto& id : blobs) {
         out.problems.push_back(Affects(
             TrFormat("blob {}: pack {} {}", id.Short(), pack_id.Short(), why), refs_.at(id)));
       }
@@ -170,18 +167,19 @@ class Verifier {
           TrFormat("pack {} ({}) does not match its name: it was modified or truncated",
                    pack_id.Short(), repo::PackObjectName(pack_id)));
     }
-    for (const auto& [id, e] : blobs) {
+    for (const auto& id : blobs) {
+      const repo::IndexEntry e = *repo_.index().Find(id);  // CheckPacks found it there
       out.blobs++;
-      out.bytes += e->length;
-      if (static_cast<uint64_t>(e->offset) + e->length > pack_data.size()) {
+      out.bytes += e.length;
+      if (static_cast<uint64_t>(e.offset) + e.length > pack_data.size()) {
         out.problems.push_back(
             Affects(TrFormat("blob {} in pack {} is beyond the pack's end (truncated pack)",
                              id.Short(), pack_id.Short()),
                     refs_.at(id)));
         continue;
       }
-      std::string_view stored(pack_data.data() + e->offset, e->length);
-      auto hash = repo_.DecodeBlob(id, e->codec, e->raw_length, stored, raw);
+      std::string_view stored(pack_data.data() + e.offset, e.length);
+      auto hash = repo_.DecodeBlob(id, e.codec, e.raw_length, stored, raw);
       if (!hash || *hash != id) {
         out.problems.push_back(
             Affects(TrFormat("blob {} in pack {} is damaged ({})", id.Short(), pack_id.Short(),

@@ -66,7 +66,7 @@ void BlobWriter::RemoveUnindexedPacks() {
 }
 
 bool BlobWriter::Known(const BlobId& id) const {
-  return repo_.index().Find(id) != nullptr || queued_.count(id) != 0;
+  return repo_.index().Find(id).has_value() || queued_.count(id) != 0;
 }
 
 void BlobWriter::SetError(const Error& e) {
@@ -159,7 +159,7 @@ std::optional<BlobId> BlobWriter::EncodeDelta(const Job& job, std::string& out) 
   // Deltas are one level deep: against a delta blob's own base (the full blob it refers to).
   const Index& index = repo_.index();
   BlobId base = *job.base;
-  const IndexEntry* e = index.Find(base);
+  std::optional<IndexEntry> e = index.Find(base);
   if (e && e->codec == Codec::kZstdDelta) {
     const BlobId* b = index.DeltaBase(base);
     if (!b) return std::nullopt;

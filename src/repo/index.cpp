@@ -1,7 +1,9 @@
 #include "velin/repo/index.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "velin/core/i18n.hpp"
@@ -83,7 +85,119 @@ Result<IndexPacks> DecodeIndexObject(std::string_view data) {
   return packs;
 }
 
+namespace {
+
+// Type and codec share 4 bits: 3 type states (data, tree, unknown) × 5 codec states (none,
+// zstd, gzip, zstd delta, unknown). A new codec or type needs a new split of these bits.
+constexpr uint32_t kKnownTypes = 2;   // BlobType::kData, kTree
+constexpr uint32_t kKnownCodecs = 4;  // Codec::kNone, kZstd, kGzip, kZstdDelta
+static_assert((kKnownTypes + 1) * (kKnownCodecs + 1) <= 16);
+static_assert(static_cast<uint32_t>(Codec::kZstdDelta) + 1 == kKnownCodecs);
+static_assert(static_cast<uint32_t>(BlobType::kTree) + 1 == kKnownTypes);
+constexpr uint8_t kUnknown = 15;
+
+uint32_t KindOf(BlobType type, Codec codec) {
+  const uint32_t t = std::min<uint32_t>(static_cast<uint8_t>(type), kKnownTypes);
+  const uint32_t c = std::min<uint32_t>(static_cast<uint8_t>(codec), kKnownCodecs);
+  return t * (kKnownCodecs + 1) + c;
+}
+BlobType TypeOf(uint32_t kind) {
+  const uint32_t t = kind / (kKnownCodecs + 1);
+  return static_cast<BlobType>(t < kKnownTypes ? t : kUnknown);
+}
+Codec CodecOf(uint32_t kind) {
+  const uint32_t c = kind % (kKnownCodecs + 1);
+  return static_cast<Codec>(c < kKnownCodecs ? c : kUnknown);
+}
+
+// A packed entry: bytes 0-29 the id's bytes 2-31 (compared as is: the order of the ids), then
+// 112 bits, least significant first: pack number (24), kind (4), offset, length and raw
+// length (28 each). An offset field of kWide means that the three lengths are in wide_.
+constexpr size_t kIdBytes = 30;
+constexpr uint32_t kWide = (uint32_t{1} << 28) - 1;
+constexpr uint64_t kMask28 = kWide;
+constexpr size_t kMaxBlobs = UINT32_MAX;
+
+void StoreLe(unsigned char* p, uint64_t v, size_t n) {
+  for (size_t i = 0; i < n; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+uint64_t LoadLe(const unsigned char* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v |= uint64_t{p[i]} << (8 * i);
+  return v;
+}
+
+void Pack(unsigned char* slot, const BlobId& id, uint32_t pack, uint32_t kind, uint32_t offset,
+          uint32_t length, uint32_t raw_length) {
+  std::memcpy(slot, id.bytes.data() + 2, kIdBytes);
+  const uint64_t lo = uint64_t{pack} | uint64_t{kind} << 24 | uint64_t{offset} << 28 |
+                      (uint64_t{length} & 0xff) << 56;
+  const uint64_t hi = uint64_t{length} >> 8 | uint64_t{raw_length} << 20;
+  StoreLe(slot + kIdBytes, lo, 8);
+  StoreLe(slot + kIdBytes + 8, hi, 6);
+}
+
+}  // namespace
+
+void Index::Reserve(size_t blobs) {
+  blobs = std::min(blobs, kMaxBlobs);
+  if (!buckets_.empty() || blobs <= capacity_) return;
+  // A hint: when there is no room, the array grows as entries come.
+  void* p = std::realloc(data_.get(), blobs * sizeof(Loose));
+  if (p == nullptr) return;
+  (void)data_.release();
+  data_.reset(static_cast<unsigned char*>(p));
+  capacity_ = blobs;
+}
+
+void Index::Unpack() {
+  // Back to loose entries, so that AddPack can merge more packs: slots are widened from the
+  // last, so that no slot is overwritten before it is read.
+  std::vector<Wide> wide = std::move(wide_);
+  wide_.clear();
+  const size_t n = size_;
+  const std::vector<uint32_t> buckets = std::move(buckets_);
+  buckets_.clear();
+  size_ = 0;
+  capacity_ = 0;
+  void* p = std::realloc(data_.get(), std::max<size_t>(n, 1) * sizeof(Loose));
+  if (p == nullptr) throw std::bad_alloc();
+  (void)data_.release();
+  data_.reset(static_cast<unsigned char*>(p));
+  uint32_t bucket = kBuckets;
+  for (size_t i = n; i-- > 0;) {
+    while (buckets[bucket] > i) --bucket;
+    const unsigned char* slot = data_.get() + i * kEntryBytes;
+    Loose e;
+    e.id.bytes[0] = static_cast<uint8_t>(bucket >> 8);
+    e.id.bytes[1] = static_cast<uint8_t>(bucket);
+    std::memcpy(e.id.bytes.data() + 2, slot, kIdBytes);
+    const uint64_t lo = LoadLe(slot + kIdBytes, 8);
+    const uint64_t hi = LoadLe(slot + kIdBytes + 8, 6);
+    e.pack = static_cast<uint32_t>(lo & 0xffffff);
+    e.kind = static_cast<uint32_t>(lo >> 24 & 0xf);
+    e.offset = static_cast<uint32_t>(lo >> 28 & kMask28);
+    e.length = static_cast<uint32_t>((lo >> 56) | (hi & 0xfffff) << 8);
+    e.raw_length = static_cast<uint32_t>(hi >> 20 & kMask28);
+    if (e.offset == kWide) {
+      auto w = std::lower_bound(wide.begin(), wide.end(), i,
+                                [](const Wide& x, size_t pos) { return x.position < pos; });
+      e.offset = w->offset;
+      e.length = w->length;
+      e.raw_length = w->raw_length;
+    }
+    std::memcpy(data_.get() + i * sizeof(Loose), &e, sizeof e);
+  }
+  size_ = n;
+  capacity_ = std::max<size_t>(n, 1);
+}
+
 Status Index::AddPack(const BlobId& pack_id, const std::vector<PackEntry>& entries) {
+  if (!buckets_.empty()) Unpack();
+  if (kMaxBlobs - size_ < entries.size()) {
+    return DamageError("the index lists more than " + std::to_string(kMaxBlobs) +
+                       " blobs, more than velin can hold");
+  }
   auto [it, inserted] = pack_numbers_.try_emplace(pack_id, static_cast<uint32_t>(packs_.size()));
   if (inserted) {
     if (packs_.size() >= kMaxPacks) {
@@ -93,38 +207,77 @@ Status Index::AddPack(const BlobId& pack_id, const std::vector<PackEntry>& entri
     }
     packs_.push_back(pack_id);
   }
-  constexpr uint8_t kUnknown = 15;
+  if (capacity_ - size_ < entries.size()) {
+    // realloc moves a large (mmap'ed) array by remapping its pages, not by copying them.
+    const size_t want =
+        std::min(std::max({capacity_ * 2, size_ + entries.size(), size_t{1024}}), kMaxBlobs);
+    void* p = std::realloc(data_.get(), want * sizeof(Loose));
+    if (p == nullptr) throw std::bad_alloc();
+    (void)data_.release();
+    data_.reset(static_cast<unsigned char*>(p));
+    capacity_ = want;
+  }
   for (const auto& e : entries) {
-    IndexEntry entry;
+    Loose entry;
     entry.id = e.id;
     entry.pack = it->second;
-    entry.type = static_cast<BlobType>(std::min(static_cast<uint8_t>(e.type), kUnknown));
-    entry.codec = static_cast<Codec>(std::min(static_cast<uint8_t>(e.codec), kUnknown));
+    entry.kind = KindOf(e.type, e.codec);
     entry.offset = e.offset;
     entry.length = e.length;
     entry.raw_length = e.raw_length;
-    entries_.push_back(entry);
+    std::memcpy(data_.get() + size_ * sizeof(Loose), &entry, sizeof entry);
+    ++size_;
     if (e.codec == Codec::kZstdDelta) bases_.try_emplace(e.id, e.base);
   }
   return Ok();
 }
 
 void Index::Finalize() {
+  if (!buckets_.empty()) return;  // nothing added since the last Finalize
   // Pack numbers grow in the order packs were first listed, so ordering equal ids by number
   // (then offset) keeps the first pack listed, as a stable sort would, without its buffer of
   // half the array.
-  std::sort(entries_.begin(), entries_.end(), [](const IndexEntry& a, const IndexEntry& b) {
+  Loose* loose = reinterpret_cast<Loose*>(data_.get());
+  std::sort(loose, loose + size_, [](const Loose& a, const Loose& b) {
     if (a.id != b.id) return a.id < b.id;
     if (a.pack != b.pack) return a.pack < b.pack;
     return a.offset < b.offset;
   });
-  entries_.erase(std::unique(entries_.begin(), entries_.end(),
-                             [](const IndexEntry& a, const IndexEntry& b) { return a.id == b.id; }),
-                 entries_.end());
-  // The tail past size() was never written (or was written by dropped duplicates, rare): no
-  // shrink_to_fit, whose copy would hold the array twice at once. The pack numbers' map is
-  // only needed while adding.
+  size_ =
+      static_cast<size_t>(std::unique(loose, loose + size_,
+                                      [](const Loose& a, const Loose& b) { return a.id == b.id; }) -
+                          loose);
+  // The pack numbers' map is only needed while adding.
   std::unordered_map<BlobId, uint32_t, BlobIdHash>().swap(pack_numbers_);
+  capacity_ = 0;
+  if (size_ == 0) {
+    data_.reset();
+    return;
+  }
+  // Packed in place: slot i (kEntryBytes at i * kEntryBytes) ends before loose entry i + 1
+  // begins, and loose entry i is copied out before its slot is written.
+  buckets_.assign(kBuckets + 1, 0);
+  for (size_t i = 0; i < size_; ++i) {
+    Loose e;
+    std::memcpy(&e, data_.get() + i * sizeof(Loose), sizeof e);
+    ++buckets_[(uint32_t{e.id.bytes[0]} << 8 | e.id.bytes[1]) + 1];
+    uint32_t offset = e.offset;
+    uint32_t length = e.length;
+    uint32_t raw_length = e.raw_length;
+    if (offset >= kWide || length >= kWide || raw_length >= kWide) {
+      wide_.push_back({static_cast<uint32_t>(i), offset, length, raw_length});
+      offset = kWide;
+      length = raw_length = 0;
+    }
+    Pack(data_.get() + i * kEntryBytes, e.id, e.pack, e.kind, offset, length, raw_length);
+  }
+  for (uint32_t b = 0; b < kBuckets; ++b) buckets_[b + 1] += buckets_[b];
+  // Hands back the tail (for a large array, its pages: no copy).
+  if (void* p = std::realloc(data_.get(), size_ * kEntryBytes); p != nullptr) {
+    (void)data_.release();
+    data_.reset(static_cast<unsigned char*>(p));
+  }
+  wide_.shrink_to_fit();
 }
 
 const BlobId* Index::DeltaBase(const BlobId& id) const {
@@ -132,11 +285,53 @@ const BlobId* Index::DeltaBase(const BlobId& id) const {
   return it == bases_.end() ? nullptr : &it->second;
 }
 
-const IndexEntry* Index::Find(const BlobId& id) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), id,
-                             [](const IndexEntry& e, const BlobId& k) { return e.id < k; });
-  if (it == entries_.end() || it->id != id) return nullptr;
-  return &*it;
+IndexEntry Index::Fields(uint32_t position) const {
+  const unsigned char* slot = data_.get() + size_t{position} * kEntryBytes;
+  const uint64_t lo = LoadLe(slot + kIdBytes, 8);
+  const uint64_t hi = LoadLe(slot + kIdBytes + 8, 6);
+  IndexEntry e;
+  e.pack = static_cast<uint32_t>(lo & 0xffffff);
+  const auto kind = static_cast<uint32_t>(lo >> 24 & 0xf);
+  e.type = TypeOf(kind);
+  e.codec = CodecOf(kind);
+  e.offset = static_cast<uint32_t>(lo >> 28 & kMask28);
+  e.length = static_cast<uint32_t>((lo >> 56) | (hi & 0xfffff) << 8);
+  e.raw_length = static_cast<uint32_t>(hi >> 20 & kMask28);
+  if (e.offset == kWide) {
+    auto w = std::lower_bound(wide_.begin(), wide_.end(), position,
+                              [](const Wide& x, uint32_t pos) { return x.position < pos; });
+    e.offset = w->offset;
+    e.length = w->length;
+    e.raw_length = w->raw_length;
+  }
+  return e;
+}
+
+IndexEntry Index::At(uint32_t bucket, uint32_t position, BlobId& id) const {
+  id.bytes[0] = static_cast<uint8_t>(bucket >> 8);
+  id.bytes[1] = static_cast<uint8_t>(bucket);
+  std::memcpy(id.bytes.data() + 2, data_.get() + size_t{position} * kEntryBytes, kIdBytes);
+  return Fields(position);
+}
+
+std::optional<IndexEntry> Index::Find(const BlobId& id) const {
+  if (buckets_.empty()) return std::nullopt;
+  const uint32_t bucket = uint32_t{id.bytes[0]} << 8 | id.bytes[1];
+  uint32_t lo = buckets_[bucket];
+  uint32_t hi = buckets_[bucket + 1];
+  const unsigned char* key = id.bytes.data() + 2;
+  while (lo < hi) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    const int c = std::memcmp(data_.get() + size_t{mid} * kEntryBytes, key, kIdBytes);
+    if (c < 0) {
+      lo = mid + 1;
+    } else if (c > 0) {
+      hi = mid;
+    } else {
+      return Fields(mid);
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace velin::repo

@@ -182,7 +182,7 @@ Result<std::string> Repository::ReadBlob(const BlobId& id) const {
 }
 
 Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string& stored) const {
-  const IndexEntry* e = index_.Find(id);
+  const std::optional<IndexEntry> e = index_.Find(id);
   if (!e) return DamageError(TrFormat("blob {} is missing from the index", id.Short()));
   std::string pack = PackObjectName(index_.PackId(e->pack));
   auto got = backend_.GetRangeInto(pack, e->offset, e->length, stored);
@@ -233,7 +233,7 @@ Status Repository::DecodeDeltaBlob(std::string_view stored, uint64_t raw_length,
     return DamageError(std::string(Tr("delta blob is shorter than its base id")));
   BlobId base;
   std::memcpy(base.bytes.data(), stored.data(), 32);
-  const IndexEntry* e = index_.Find(base);
+  const std::optional<IndexEntry> e = index_.Find(base);
   if (e && e->codec == Codec::kZstdDelta) {
     return DamageError(TrFormat("delta base {} is itself a delta blob", base.Short()));
   }

@@ -66,8 +66,9 @@ TEST(BackupStorageFaultsTest, BitFlipsInPackReadsAreAllReportedAndNeverRestored)
     auto repo = repo::Repository::Open(**backend, false);
     ASSERT_TRUE(repo) << repo.error().message;
     ASSERT_TRUE((*repo)->LoadIndex());
-    for (const auto& e : (*repo)->index().entries())
+    (*repo)->index().ForEach([&](const repo::BlobId&, const repo::IndexEntry& e) {
       live.insert((*repo)->index().PackId(e.pack).Hex());
+    });
   }
 
   std::vector<std::string> ids;

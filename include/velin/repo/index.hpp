@@ -1,11 +1,14 @@
 // The index: which pack holds each blob, where, and how it is stored. Each backup writes one
 // index object for the packs it added ("index/<sha256>", named by its bytes' hash so damage is
-// detectable); at start all index objects are merged in memory into one sorted array of
-// 48-byte entries (docs/repository-format.md, "Index"). The Index is not synchronised: it is
-// built once, then only read.
+// detectable); at start all index objects are merged in memory into one sorted, packed array
+// of 44-byte entries, bucketed by the ids' first two bytes (docs/repository-format.md,
+// "Index"). The Index is not synchronised: it is built once, then only read.
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,19 +21,17 @@
 
 namespace velin::repo {
 
-// 48 bytes: the pack number, type and codec share one word (a repository of 2^24 packs holds
-// some 256 TiB). A type or codec above 14 is stored as 15, which no reader knows: the blob
-// still reads as damaged ("unknown codec"), never as another codec.
+// Where a blob is and how it is stored, as Index::Find hands it out (a copy: the index keeps
+// its entries packed). A type or codec no reader knows reads as 15: the blob still reads as
+// damaged ("unknown codec"), never as another codec.
 struct IndexEntry {
-  BlobId id;
-  uint32_t pack : 24 = 0;  // number in Index::PackId()
-  BlobType type : 4 = BlobType::kData;
-  Codec codec : 4 = Codec::kNone;
+  uint32_t pack = 0;  // number in Index::PackId()
+  BlobType type = BlobType::kData;
+  Codec codec = Codec::kNone;
   uint32_t offset = 0;
   uint32_t length = 0;
   uint32_t raw_length = 0;
 };
-static_assert(sizeof(IndexEntry) == 48);
 
 // The packs (and their blobs) that one index object lists.
 using IndexPacks = std::vector<std::pair<BlobId, std::vector<PackEntry>>>;
@@ -41,23 +42,77 @@ Result<IndexPacks> DecodeIndexObject(std::string_view data);
 class Index {
  public:
   static constexpr size_t kMaxPacks = size_t{1} << 24;
-  // Room for about `blobs` entries, so that loading does not regrow (and copy) the array.
-  void Reserve(size_t blobs) { entries_.reserve(blobs); }
-  // An error beyond kMaxPacks packs.
+  // Bytes per blob in memory once finalised: the id without its first two bytes (30), then
+  // 112 bits for the pack number (24), type and codec (4), offset, length and raw length (28
+  // each; a larger value is kept beside the array).
+  static constexpr size_t kEntryBytes = 44;
+
+  Index() = default;
+  Index(Index&&) = default;
+  Index& operator=(Index&&) = default;
+
+  // Room for about `blobs` entries, so that loading does not regrow the array.
+  void Reserve(size_t blobs);
+  // An error beyond kMaxPacks packs or 2^32 - 1 blobs listed.
   Status AddPack(const BlobId& pack_id, const std::vector<PackEntry>& entries);
-  // Sorts and drops duplicate blobs (the first pack listed wins). Call after the last AddPack.
+  // Sorts, drops duplicate blobs (the first pack listed wins) and packs the entries. Call after
+  // the last AddPack (AddPack after it merges more packs, as before it, and needs Finalize
+  // again).
   void Finalize();
-  // nullptr when the blob is unknown. REQUIRES: Finalize() since the last AddPack.
-  const IndexEntry* Find(const BlobId& id) const;
+  // nullopt when the blob is unknown. REQUIRES: Finalize() since the last AddPack.
+  std::optional<IndexEntry> Find(const BlobId& id) const;
   // The base of a delta blob (codec kZstdDelta), as its index object recorded it.
   const BlobId* DeltaBase(const BlobId& id) const;
   const BlobId& PackId(uint32_t number) const { return packs_[number]; }
   size_t pack_count() const { return packs_.size(); }
-  size_t size() const { return entries_.size(); }
-  const std::vector<IndexEntry>& entries() const { return entries_; }
+  size_t size() const { return size_; }
+  // Calls f(id, entry) for every blob, in id order. REQUIRES: Finalize().
+  template <typename F>
+  void ForEach(F&& f) const {
+    if (size_ == 0) return;
+    BlobId id;
+    for (uint32_t bucket = 0; bucket < kBuckets; ++bucket) {
+      for (uint32_t i = buckets_[bucket]; i < buckets_[bucket + 1]; ++i) {
+        const IndexEntry e = At(bucket, i, id);
+        f(static_cast<const BlobId&>(id), e);
+      }
+    }
+  }
 
  private:
-  std::vector<IndexEntry> entries_;
+  static constexpr uint32_t kBuckets = 1u << 16;
+  // An entry while loading: the whole id, sorted as is, then packed in place by Finalize.
+  struct Loose {
+    BlobId id;
+    uint32_t pack : 24 = 0;
+    uint32_t kind : 4 = 0;  // type and codec, see Kind()
+    uint32_t offset = 0;
+    uint32_t length = 0;
+    uint32_t raw_length = 0;
+  };
+  static_assert(sizeof(Loose) == 48);
+  // Offset, length and raw length of an entry whose field did not fit in 28 bits.
+  struct Wide {
+    uint32_t position;
+    uint32_t offset, length, raw_length;
+  };
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+
+  // The entry at `position` of `bucket`; sets `id`.
+  IndexEntry At(uint32_t bucket, uint32_t position, BlobId& id) const;
+  IndexEntry Fields(uint32_t position) const;
+  // Makes a finalised index loose again (AddPack after Finalize).
+  void Unpack();
+
+  // Loose entries until Finalize, then size_ packed ones of kEntryBytes; malloc'ed so that
+  // growing and the shrink after packing need no second copy of the array.
+  std::unique_ptr<unsigned char[], Free> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;            // Loose entries data_ has room for (before Finalize)
+  std::vector<uint32_t> buckets_;  // kBuckets + 1 starts, by the ids' first two bytes
+  std::vector<Wide> wide_;         // by position
   std::vector<BlobId> packs_;
   std::unordered_map<BlobId, uint32_t, BlobIdHash> pack_numbers_;
   std::unordered_map<BlobId, BlobId, BlobIdHash> bases_;  // delta blobs only

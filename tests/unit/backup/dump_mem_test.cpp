@@ -83,8 +83,8 @@ TEST_F(DumpMemTest, ADamagedChunkIsDamageNamingThePathAndNoneOfItsBytesAreWritte
   auto entry = FindEntry(*repo_, snap_, "storage/a.txt");
   ASSERT_TRUE(entry && *entry);
   ASSERT_EQ((*entry)->node.content.size(), 1u);
-  const repo::IndexEntry* at = repo_->index().Find((*entry)->node.content.front());
-  ASSERT_NE(at, nullptr);
+  const std::optional<repo::IndexEntry> at = repo_->index().Find((*entry)->node.content.front());
+  ASSERT_TRUE(at);
   // Only the chunk's own bytes: the trees that lead to it stay readable.
   const std::string pack = repo::PackObjectName(repo_->index().PackId(at->pack));
   auto bytes = backend_->Get(pack);

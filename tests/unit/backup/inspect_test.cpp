@@ -148,8 +148,8 @@ TEST(InspectTest, DiffSkipsUnchangedSubtreesUnread) {
   auto same = FindEntry(*f.repo, second, "storage/same");
   ASSERT_TRUE(same && *same);
   const repo::BlobId tree = (*same)->node.subtree;
-  const repo::IndexEntry* e = f.repo->index().Find(tree);
-  ASSERT_NE(e, nullptr);
+  const std::optional<repo::IndexEntry> e = f.repo->index().Find(tree);
+  ASSERT_TRUE(e);
   const std::string pack = f.repo->index().PackId(e->pack).Hex();
   std::string pack_path;
   for (const auto& p : std::filesystem::recursive_directory_iterator(f.dir / "repo")) {

@@ -94,9 +94,9 @@ class PrunerTest : public ::testing::Test {
   }
 
   std::string PackPath(const BlobId& blob) const {
-    const repo::IndexEntry* e = repo_->index().Find(blob);
-    EXPECT_NE(e, nullptr);
-    return dir_ / repo::PackObjectName(repo_->index().PackId(e->pack));
+    const std::optional<repo::IndexEntry> e = repo_->index().Find(blob);
+    EXPECT_TRUE(e);
+    return dir_ / repo::PackObjectName(repo_->index().PackId(e.value().pack));
   }
 
   // Expects a refusal naming `words` that changed nothing.
@@ -216,7 +216,7 @@ TEST_F(PrunerTest, RefusesToCopyADamagedOrTruncatedBlob) {
   auto a = SavePack({Bytes(3000, 'k'), Bytes(3000, 'd')});
   StreamSnapshot("20260101-0000-full", {a[0]});
   const std::string pack = PackPath(a[0]);
-  const repo::IndexEntry entry = *repo_->index().Find(a[0]);
+  const repo::IndexEntry entry = repo_->index().Find(a[0]).value();
   std::string bytes = velin::testing::ReadFileOrDie(pack);
   fs::permissions(pack, fs::perms::owner_write, fs::perm_options::add);
 

@@ -2,6 +2,9 @@
 // trees, snapshots and codecs (docs/repository-format.md).
 #include <gtest/gtest.h>
 
+#include <map>
+#include <optional>
+#include <random>
 #include <set>
 
 #include "velin/repo/codec.hpp"
@@ -108,14 +111,13 @@ TEST(IndexTest, MergesObjectsAndFindsBlobs) {
   for (const auto& [id, entries] : *decoded) ASSERT_TRUE(index.AddPack(id, entries));
   index.Finalize();
   EXPECT_EQ(index.size(), 2u);
-  const IndexEntry* a = index.Find(Sha256("a"));
-  ASSERT_NE(a, nullptr);
+  const std::optional<IndexEntry> a = index.Find(Sha256("a"));
+  ASSERT_TRUE(a);
   EXPECT_EQ(index.PackId(a->pack), Sha256("p1"));  // the first listing wins
-  const IndexEntry* b = index.Find(Sha256("b"));
-  ASSERT_NE(b, nullptr);
+  const std::optional<IndexEntry> b = index.Find(Sha256("b"));
+  ASSERT_TRUE(b);
   EXPECT_EQ(b->raw_length, 9u);
-  EXPECT_EQ(index.Find(Sha256("c")), nullptr);
-  EXPECT_EQ(sizeof(IndexEntry), 48u);
+  EXPECT_FALSE(index.Find(Sha256("c")));
   EXPECT_FALSE(DecodeIndexObject(encoded.substr(0, encoded.size() - 3)));
   EXPECT_FALSE(DecodeIndexObject("garbage"));
   EXPECT_EQ(encoded.substr(0, 8), "VLNIDX01");  // no delta blobs: readable by older velins
@@ -127,8 +129,8 @@ TEST(IndexTest, AnUnknownCodecOrTypeStaysUnknown) {
   Index index;
   ASSERT_TRUE(index.AddPack(Sha256("p"), {odd}));
   index.Finalize();
-  const IndexEntry* e = index.Find(Sha256("x"));
-  ASSERT_NE(e, nullptr);
+  const std::optional<IndexEntry> e = index.Find(Sha256("x"));
+  ASSERT_TRUE(e);
   EXPECT_EQ(static_cast<int>(e->codec), 15);
   EXPECT_EQ(static_cast<int>(e->type), 15);
   EXPECT_FALSE(Decompress(e->codec, "abcd", 4));
@@ -157,8 +159,8 @@ TEST(IndexTest, TheFirstListingWinsAcrossManyPacks) {
         }
       }
     }
-    const IndexEntry* e = index.Find(Sha256(std::to_string(k)));
-    ASSERT_NE(e, nullptr);
+    const std::optional<IndexEntry> e = index.Find(Sha256(std::to_string(k)));
+    ASSERT_TRUE(e);
     EXPECT_EQ(index.PackId(e->pack), Sha256("pack" + std::to_string(want))) << k;
   }
 }
@@ -180,8 +182,8 @@ TEST(IndexTest, APackListedTwiceIsOnePack) {
   EXPECT_EQ(index.size(), 3u);
   EXPECT_EQ(index.PackId(index.Find(Sha256("a"))->pack), Sha256("p1"));  // listed first
   EXPECT_EQ(index.PackId(index.Find(Sha256("b"))->pack), Sha256("p2"));
-  const IndexEntry* c = index.Find(Sha256("c"));
-  ASSERT_NE(c, nullptr);
+  const std::optional<IndexEntry> c = index.Find(Sha256("c"));
+  ASSERT_TRUE(c);
   EXPECT_EQ(index.PackId(c->pack), Sha256("p2"));
   EXPECT_EQ(c->type, BlobType::kTree);
   EXPECT_EQ(c->codec, Codec::kZstd);
@@ -214,6 +216,135 @@ TEST(IndexTest, DeltaBlobsCarryTheirBase) {
   for (size_t cut = 1; cut < 40; cut += 7) {
     EXPECT_FALSE(DecodeIndexObject(encoded.substr(0, encoded.size() - cut)));
   }
+}
+
+// The packed array (docs/repository-format.md, "Index"): ids bucketed by their first two
+// bytes, 28-bit offsets and lengths with larger ones kept beside the array, type and codec in
+// four bits. Every field must come back as the index object listed it.
+BlobId IdWithPrefix(std::mt19937_64& rng, uint8_t b0, uint8_t b1) {
+  BlobId id;
+  for (auto& byte : id.bytes) byte = static_cast<uint8_t>(rng());
+  id.bytes[0] = b0;
+  id.bytes[1] = b1;
+  return id;
+}
+
+TEST(IndexTest, EveryFieldComesBackFromThePackedArray) {
+  std::mt19937_64 rng(19);
+  // Random ids, plus crowded buckets (first and last bucket, ids that differ in their last
+  // byte only) and values at and past 28 bits.
+  std::vector<PackEntry> listed;
+  const uint32_t big[] = {0, 1, (1u << 28) - 2, (1u << 28) - 1, 1u << 28, UINT32_MAX};
+  for (int i = 0; i < 6000; ++i) {
+    BlobId id = IdWithPrefix(rng, static_cast<uint8_t>(rng()), static_cast<uint8_t>(rng()));
+    if (i % 10 == 0) id = IdWithPrefix(rng, 0, 0);
+    if (i % 10 == 1) id = IdWithPrefix(rng, 0xff, 0xff);
+    if (i % 10 == 2 && !listed.empty()) {
+      id = listed.back().id;
+      id.bytes[31] ^= static_cast<uint8_t>(1 + rng() % 255);
+    }
+    PackEntry e{id,
+                static_cast<BlobType>(rng() % 2),
+                static_cast<Codec>(rng() % 4),
+                static_cast<uint32_t>(rng()),
+                static_cast<uint32_t>(rng() % (1u << 27)),
+                static_cast<uint32_t>(rng() % (1u << 27))};
+    if (i % 7 == 0) e.offset = big[rng() % 6];
+    if (i % 11 == 0) e.length = big[rng() % 6];
+    if (i % 13 == 0) e.raw_length = big[rng() % 6];
+    if (e.codec == Codec::kZstdDelta) e.base = Sha256("base");
+    listed.push_back(e);
+  }
+  Index index;
+  for (size_t p = 0; p < listed.size(); p += 100) {
+    std::vector<PackEntry> pack(
+        listed.begin() + static_cast<long>(p),
+        listed.begin() + static_cast<long>(std::min(p + 100, listed.size())));
+    ASSERT_TRUE(index.AddPack(Sha256("pack" + std::to_string(p)), pack));
+  }
+  index.Finalize();
+  std::map<BlobId, std::pair<size_t, PackEntry>> want;  // id -> pack number, entry
+  for (size_t i = 0; i < listed.size(); ++i) want.try_emplace(listed[i].id, i / 100, listed[i]);
+  ASSERT_EQ(index.size(), want.size());
+  for (const auto& [id, w] : want) {
+    const std::optional<IndexEntry> e = index.Find(id);
+    ASSERT_TRUE(e) << id.Hex();
+    EXPECT_EQ(index.PackId(e->pack), Sha256("pack" + std::to_string(w.first * 100))) << id.Hex();
+    EXPECT_EQ(e->type, w.second.type) << id.Hex();
+    EXPECT_EQ(e->codec, w.second.codec) << id.Hex();
+    EXPECT_EQ(e->offset, w.second.offset) << id.Hex();
+    EXPECT_EQ(e->length, w.second.length) << id.Hex();
+    EXPECT_EQ(e->raw_length, w.second.raw_length) << id.Hex();
+    // Neighbours that are not listed: another last byte, another third byte, another bucket.
+    for (size_t at : {size_t{31}, size_t{2}, size_t{1}, size_t{0}}) {
+      BlobId other = id;
+      other.bytes[at] ^= 0xff;
+      if (!want.count(other)) {
+        EXPECT_FALSE(index.Find(other)) << other.Hex();
+      }
+    }
+  }
+  // ForEach: every blob once, in id order, with its id.
+  std::vector<BlobId> seen;
+  index.ForEach([&](const BlobId& id, const IndexEntry& e) {
+    seen.push_back(id);
+    auto w = want.find(id);
+    ASSERT_NE(w, want.end()) << id.Hex();
+    EXPECT_EQ(e.length, w->second.second.length);
+    EXPECT_EQ(e.raw_length, w->second.second.raw_length);
+  });
+  std::vector<BlobId> ids;
+  for (const auto& [id, w] : want) ids.push_back(id);
+  EXPECT_EQ(seen, ids);
+}
+
+TEST(IndexTest, PacksAddedAfterFinalizeAreMerged) {
+  // A second LoadIndex on the same repository adds every pack again to a finalised index.
+  std::mt19937_64 rng(7);
+  std::vector<PackEntry> first, second;
+  for (int i = 0; i < 300; ++i) {
+    first.push_back(PackEntry{IdWithPrefix(rng, static_cast<uint8_t>(i % 3), 9), BlobType::kTree,
+                              Codec::kZstd, static_cast<uint32_t>(i), 5, 7});
+  }
+  first[5].offset = UINT32_MAX;  // kept beside the array
+  second = {first[0], PackEntry{Sha256("new"), BlobType::kData, Codec::kGzip, 3, 4, 5}};
+  second[0].offset = 77;
+  Index index;
+  ASSERT_TRUE(index.AddPack(Sha256("p1"), first));
+  index.Finalize();
+  ASSERT_TRUE(index.AddPack(Sha256("p2"), second));
+  ASSERT_TRUE(index.AddPack(Sha256("p1"), first));
+  index.Finalize();
+  EXPECT_EQ(index.size(), 301u);
+  // The pack numbers' map is gone after Finalize: p1 listed again gets a second number.
+  EXPECT_EQ(index.pack_count(), 3u);
+  for (const auto& e : first) {
+    const std::optional<IndexEntry> got = index.Find(e.id);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(index.PackId(got->pack), Sha256("p1"));  // listed first
+    EXPECT_EQ(got->offset, e.offset);
+    EXPECT_EQ(got->type, BlobType::kTree);
+    EXPECT_EQ(got->raw_length, 7u);
+  }
+  const std::optional<IndexEntry> added = index.Find(Sha256("new"));
+  ASSERT_TRUE(added);
+  EXPECT_EQ(index.PackId(added->pack), Sha256("p2"));
+  EXPECT_EQ(added->codec, Codec::kGzip);
+}
+
+TEST(IndexTest, AnEmptyIndexFindsNothing) {
+  Index index;
+  EXPECT_FALSE(index.Find(Sha256("a")));
+  index.Finalize();
+  EXPECT_EQ(index.size(), 0u);
+  EXPECT_FALSE(index.Find(Sha256("a")));
+  size_t visited = 0;
+  index.ForEach([&](const BlobId&, const IndexEntry&) { ++visited; });
+  EXPECT_EQ(visited, 0u);
+  ASSERT_TRUE(index.AddPack(Sha256("p"), {}));  // a pack without blobs
+  index.Finalize();
+  EXPECT_FALSE(index.Find(Sha256("a")));
+  EXPECT_EQ(index.pack_count(), 1u);
 }
 
 TEST(TreeTest, CraftedCountsAreDamageNotAnAllocation) {
