@@ -358,15 +358,15 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
           !text.empty() && text[0] == '/' ? text : io::JoinPath(io::Dirname(abs), text);
       VELIN_ASSIGN(info, env_.Stat(resolved));
       if (info.type == io::FileType::kSymlink) {
-        return Failure(TrFormat(
-            "backup.include '{}': {} is a symlink to a symlink ({}); name its final target",
-            include, abs, text));
+        // The caller names the include ("backup.include '...': ").
+        return Failure(
+            TrFormat("{} is a symlink to a symlink ({}); name its final target", abs, text));
       }
       abs = resolved;
     }
   }
   if (info.type == io::FileType::kOther) {
-    return Failure(TrFormat("backup.include '{}': {} is not a file or directory", include, abs));
+    return Failure(TrFormat("{} is not a file or directory", abs));
   }
   const Node* parent_root = nullptr;
   const Tree* parent_top = nullptr;

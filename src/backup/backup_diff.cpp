@@ -18,10 +18,10 @@ std::string_view ChangeKindName(ChangeKind kind) {
       return "added";
     case ChangeKind::kRemoved:
       return "removed";
-    case ChangeKind::kChanged:
-      return "changed";
     case ChangeKind::kMetadata:
       return "metadata";
+    case ChangeKind::kChanged:
+      break;
   }
   return "changed";
 }

@@ -46,13 +46,6 @@ Result<MyRows> MysqlConnection::Query(const std::string& sql) {
   return rows;
 }
 
-std::string MysqlConnection::QuoteString(const std::string& value) {
-  std::string out(value.size() * 2 + 1, '\0');
-  unsigned long n = mysql_real_escape_string(conn_.get(), out.data(), value.data(), value.size());
-  out.resize(n);
-  return "'" + out + "'";
-}
-
 std::string QuoteMysqlIdentifier(const std::string& name) {
   std::string out = "`";
   for (char c : name) {

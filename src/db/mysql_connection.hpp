@@ -25,7 +25,6 @@ class MysqlConnection {
     return Query(sql).map([](const MyRows&) {});
   }
   std::string ServerVersion() const { return mysql_get_server_info(conn_.get()); }
-  std::string QuoteString(const std::string& value);
 
  private:
   struct Closer {
