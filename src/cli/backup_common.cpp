@@ -95,10 +95,9 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
   if (!wait)
     return UsageError(TrFormat("--lock-wait '{}' is not a duration (e.g. 30s)", flags.lock_wait));
   VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags, create));
+  // Only the commands that read have --no-lock; a writer locks whatever its flags say.
   const bool reader = kind == repo::LockKind::kShared && !create;
-  if (flags.no_lock && !reader)
-    return UsageError(std::string(Tr("--no-lock is only for commands that read")));
-  if (!flags.no_lock) {
+  if (!flags.no_lock || !reader) {
     auto lock =
         repo::RepoLock::Acquire(ctx.env(), *r.backend, kind, LockOptionsFor(ctx.env(), *wait));
     if (lock) {
@@ -116,17 +115,24 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
 }
 
 namespace {
+// --destination (else backup.destination), a relative directory made absolute.
 Result<std::string> ResolveDestination(const config::Config& cfg, const RepoFlags& flags) {
   std::string destination = flags.destination.empty() ? cfg.backup.destination : flags.destination;
   if (destination.empty()) return UsageError(std::string(Tr("no backup.destination configured")));
-  if (!config::IsRemoteDestination(destination) && destination[0] != '/') {
-    char cwd[4096];
-    if (!::getcwd(cwd, sizeof cwd)) return ErrnoError(std::string(Tr("getcwd")), errno);
-    destination = io::JoinPath(cwd, destination);
-  }
-  return destination;
+  if (config::IsRemoteDestination(destination)) return destination;
+  return FromCurrentDirectory(destination);
 }
 }  // namespace
+
+Result<std::string> FromCurrentDirectory(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd)) {
+    return ErrnoError(
+        TrFormat("'{}' is relative to the current directory, which cannot be read", path), errno);
+  }
+  return io::JoinPath(cwd, path);
+}
 
 Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Backend& source) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
@@ -190,14 +196,7 @@ void RegisterBackupInit(CLI::App& group, Context& ctx) {
   cmd->callback([&ctx, flags, encryption] {
     ctx.Execute([&ctx, flags, encryption]() -> Status {
       VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-      std::string destination =
-          flags->destination.empty() ? cfg->backup.destination : flags->destination;
-      if (!config::IsRemoteDestination(destination) && !destination.empty() &&
-          destination[0] != '/') {
-        char cwd[4096];
-        if (!::getcwd(cwd, sizeof cwd)) return ErrnoError(std::string(Tr("getcwd")), errno);
-        destination = io::JoinPath(cwd, destination);
-      }
+      VELIN_ASSIGN(std::string destination, ResolveDestination(*cfg, *flags));
       VELIN_ASSIGN(auto backend,
                    storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), true));
       VELIN_ASSIGN(

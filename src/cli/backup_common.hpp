@@ -72,6 +72,10 @@ Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Back
 Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const std::string& to,
                                      storage::Backend& source);
 
+// `path` made absolute against the current directory (an absolute path as it is); a current
+// directory that cannot be read (removed meanwhile) is an error naming `path`.
+Result<std::string> FromCurrentDirectory(const std::string& path);
+
 // The storage options of velin.toml ([s3], [sftp], backup.allow_insecure) for OpenBackend.
 storage::BackendOptions BackendOptionsFrom(const config::Config& cfg);
 

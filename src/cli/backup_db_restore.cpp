@@ -58,8 +58,8 @@ Status ApplyServer(const std::string& server, db::ConnectionOptions& o) {
 Status CheckDatabaseBackup(const config::Config& cfg, const repo::Snapshot& snapshot) {
   VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot));
   if (recorded.driver != cfg.database.driver) {
-    return UsageError("backup " + snapshot.id + " holds a " + recorded.driver +
-                      " database but database.driver is '" + cfg.database.driver + "'");
+    return UsageError(TrFormat("backup {} holds a {} database but database.driver is '{}'",
+                               snapshot.id, recorded.driver, cfg.database.driver));
   }
   return Ok();
 }

@@ -75,24 +75,21 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
     if (out.json()) out.Json({{"id", id}, {"database", flags.database}, {"files", 0}});
     return Ok();
   }
+  // Refused before anything is written (the directory of an SQLite file below).
+  if (flags.target.empty() && alone) {
+    return UsageError(std::string(
+        Tr("without a velin.toml there is no app.root to restore into: pass --target DIR")));
+  }
   const bool with_db =
       !flags.database.empty() ||
       (flags.only.empty() && has_db && (flags.target.empty() || !ctx.global.database_url.empty()));
   if (with_db) VELIN_TRY(need_database());
-  // An SQLite file named by --database-url on a new machine: its directory may not exist yet.
-  if (with_db && !ctx.global.database_url.empty() && cfg->database.driver == "sqlite") {
-    VELIN_TRY(io::CreateDirs(ctx.env(), io::Dirname(cfg->database.path)));
-  }
   bool db_confirmed = false;  // the in-place question named the database too
   backup::RestoreOptions options;
   options.only = flags.only;
   options.include = flags.include;
   options.exclude = flags.exclude;
   options.restore_owner = ::geteuid() == 0;
-  if (flags.target.empty() && alone) {
-    return UsageError(std::string(
-        Tr("without a velin.toml there is no app.root to restore into: pass --target DIR")));
-  }
   if (flags.target.empty()) {
     options.target = cfg->app.root;
     options.in_place = true;
@@ -111,12 +108,13 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
     VELIN_ASSIGN(bool yes, ctx.Confirm(question));
     if (!yes) return CancelledError(std::string(Tr("restore cancelled; nothing was changed")));
     db_confirmed = true;
-  } else if (flags.target[0] == '/') {
-    options.target = flags.target;
   } else {
-    char cwd[4096];
-    if (!::getcwd(cwd, sizeof cwd)) return ErrnoError(std::string(Tr("getcwd")), errno);
-    options.target = io::JoinPath(cwd, flags.target);
+    VELIN_ASSIGN(options.target, FromCurrentDirectory(flags.target));
+  }
+  // An SQLite file named by --database-url on a new machine: its directory may not exist yet
+  // (made once the restore is confirmed).
+  if (with_db && !ctx.global.database_url.empty() && cfg->database.driver == "sqlite") {
+    VELIN_TRY(io::CreateDirs(ctx.env(), io::Dirname(cfg->database.path)));
   }
   out.Begin(output::Icon::kRestore, TrFormat("Restoring backup {}...", id));
   VELIN_ASSIGN(backup::RestoreStats st,

@@ -53,11 +53,11 @@ Result<repo::Snapshot> CreateTransactionBackup(Context& ctx, const std::string& 
                                                const std::string& version) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(repo::Codec codec, repo::ParseCodec(cfg->backup.compression));
-  VELIN_ASSIGN(auto db_source, MakeDatabaseSource(*cfg, false));
-  if (!db_source) {
-    return UsageError("a deploy transaction's database backup needs \"db\" in backup.include");
-  }
-  db_source->SetTags({{"transaction", transaction}, {"version", version}});
+  // Only a guard calls this, and MakeDataGuard makes one only when [database] is backed up.
+  VELIN_ASSIGN(db::ConnectionOptions db_options, DatabaseConnectionOptions(*cfg));
+  VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(db_options));
+  DatabaseStreamSource db_source(std::move(driver), db_options.driver, /*continue_on_error=*/false);
+  db_source.SetTags({{"transaction", transaction}, {"version", version}});
   backup::CreateOptions options;
   options.app_root = cfg->app.root;
   options.host = cfg->app.host;
@@ -67,7 +67,7 @@ Result<repo::Snapshot> CreateTransactionBackup(Context& ctx, const std::string& 
   options.codec = codec;
   options.level = cfg->backup.compression_level;
   options.velin_version = kVersion;
-  options.streams.push_back(db_source.get());
+  options.streams.push_back(&db_source);
   // The hooks around every backup run around this one too (docs/operations.md#hooks).
   const HookSettings hooks = HookSettingsOf(*cfg);
   if (Status hook = RunHook(hooks, HookEvent::kBeforeBackup, {}); !hook) {

@@ -27,9 +27,9 @@ Result<rollback::FleetSettings> FleetSettingsOf(Context& ctx) {
   rollback::FleetSettings s;
   const std::string default_config = f.config.empty() ? cfg->file : f.config;
   for (const std::string& entry : f.hosts) {
-    auto host = rollback::ParseFleetHost(entry, default_config);
-    if (!host) return UsageError("[fleet] hosts: " + host.error().message);
-    s.hosts.push_back(*host);
+    // Loading velin.toml has checked each entry with the same parser (config/loader.cpp).
+    VELIN_ASSIGN(rollback::FleetHost host, rollback::ParseFleetHost(entry, default_config));
+    s.hosts.push_back(std::move(host));
   }
   rollback::UniqueHostNames(s.hosts, f.hosts);
   s.velin = f.velin;

@@ -122,7 +122,8 @@ void RegisterRollbackSwitchCommands(CLI::App& group, Context& ctx) {
                      ctx.Confirm(TrFormat("Switch to {} and replace the database with the backup "
                                           "({}), losing the writes made since?",
                                           *name, *restore_data)));
-        if (!yes) return CancelledError("to-version cancelled; nothing was changed");
+        if (!yes)
+          return CancelledError(std::string(Tr("to-version cancelled; nothing was changed")));
       }
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       Status s = engine->ToVersion(*name, *reason, *restore_data);

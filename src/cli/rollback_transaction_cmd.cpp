@@ -86,7 +86,7 @@ void AddEnd(CLI::App& group, Context& ctx, const std::string& name, bool commit)
                      ctx.Confirm(std::string(Tr("Roll back and replace the database with the "
                                                 "backup taken at begin, losing the writes made "
                                                 "since?"))));
-        if (!yes) return CancelledError("rollback cancelled; nothing was changed");
+        if (!yes) return CancelledError(std::string(Tr("rollback cancelled; nothing was changed")));
       }
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
       VELIN_ASSIGN(rollback::TransactionEnd end,

@@ -396,9 +396,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "backup copy: die zu kopierenden Backups nennen (ID …) oder --all, nicht beides"},
       {"--lock-wait '{}' is not a duration (e.g. 30s)",
        "--lock-wait '{}' ist keine Dauer (z. B. 30s)"},
-      {"--no-lock is only for commands that read", "--no-lock gilt nur für lesende Befehle"},
       {"no backup.destination configured", "kein backup.destination konfiguriert"},
-      {"getcwd", "getcwd"},
+      {"'{}' is relative to the current directory, which cannot be read",
+       "'{}' ist relativ zum aktuellen Verzeichnis, das sich nicht lesen lässt"},
       {"--strategy '{}' must be full or incremental",
        "--strategy '{}' muss full oder incremental sein"},
       {"backup.include names nothing to back up", "backup.include nennt nichts zu Sicherndes"},
@@ -420,6 +420,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"backup {}: {}", "Backup {}: {}"},
       {"the backup holds a {} database but database.driver is '{}'",
        "das Backup enthält eine {}-Datenbank, aber database.driver ist '{}'"},
+      {"backup {} holds a {} database but database.driver is '{}'",
+       "Backup {} enthält eine {}-Datenbank, aber database.driver ist '{}'"},
       {"--restore-test-server does not apply to sqlite",
        "--restore-test-server gilt nicht für sqlite"},
       {"--restore-test-server '{}' must be HOST[:PORT]",
@@ -924,6 +926,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "konnte verwaiste temporäre Dateien in {} nicht entfernen: {}"},
       {"restore cancelled; nothing was changed",
        "Wiederherstellung abgebrochen; nichts wurde geändert"},
+      {"unlock cancelled; no lock removed", "Entsperren abgebrochen; keine Sperre entfernt"},
+      {"rollback cancelled; nothing was changed", "Rollback abgebrochen; nichts wurde geändert"},
+      {"to-version cancelled; nothing was changed",
+       "to-version abgebrochen; nichts wurde geändert"},
   };
   return kTable;
 }
