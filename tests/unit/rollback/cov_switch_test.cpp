@@ -213,7 +213,8 @@ TEST_F(CovSwitchTest, ASwitchBackRemovesTheConfigFileTheSnapshotAdded) {
   EXPECT_EQ(Live(), "v1");
   EXPECT_FALSE(Exists(dir_ / "app/.env"));
   EXPECT_EQ(History().back().outcome.rfind("health check failed; switched back to v1", 0), 0u);
-  const VersionRecord* snap = Reg().Find("snap");
+  const Registry reg = Reg();  // Find points into it: it must outlive `snap`
+  const VersionRecord* snap = reg.Find("snap");
   ASSERT_NE(snap, nullptr);
   EXPECT_FALSE(snap->failed.empty());
 }
