@@ -68,15 +68,7 @@ drop_caches() { if [ "$DROP_CACHES" = 1 ]; then sync; echo 3 >/proc/sys/vm/drop_
 # fresh directory, a round's restores are deleted together after the round (and synced), and a
 # timed restore starts at least SETTLE seconds after the last delete — the same file-system
 # state for every contender, whichever runs first.
-last_delete=0
-deleted() { sync; last_delete=$(date +%s); }
-settle() {
-  local wait=$((last_delete + SETTLE - $(date +%s)))
-  if [ "$wait" -gt 0 ]; then
-    echo "  (waiting ${wait}s after the last delete)" >&2
-    sleep "$wait"
-  fi
-}
+source "$here/settle.sh"  # deleted, settle
 
 rm -rf "$WORK"
 mkdir -p "$WORK/logs"

@@ -56,15 +56,7 @@ drop_caches() {
 # (bench/README.md). So every delete is synced and marked (deleted), and each contender's first
 # backup and restore start at least SETTLE seconds after the last delete (settle): the same
 # file-system state for velin and restic.
-last_delete=0
-deleted() { sync; last_delete=$(date +%s); }
-settle() {
-  local wait=$((last_delete + SETTLE - $(date +%s)))
-  if [ "$wait" -gt 0 ]; then
-    echo "  (waiting ${wait}s after the last delete)" >&2
-    sleep "$wait"
-  fi
-}
+source "$here/settle.sh"  # deleted, settle
 
 # timed PART SIZE TOOL STEP CMD...: one measure, appended to $results.
 timed() {
