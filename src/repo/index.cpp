@@ -127,6 +127,31 @@ uint64_t LoadLe(const unsigned char* p, size_t n) {
   return v;
 }
 
+// The fields of the packed entry `slot` at `position`, its id aside; `wide` (sorted by position)
+// holds the lengths that did not fit in it.
+struct SlotFields {
+  uint32_t pack, kind, offset, length, raw_length;
+};
+template <class WideEntries>
+SlotFields DecodeSlot(const unsigned char* slot, size_t position, const WideEntries& wide) {
+  const uint64_t lo = LoadLe(slot + kIdBytes, 8);
+  const uint64_t hi = LoadLe(slot + kIdBytes + 8, 6);
+  SlotFields f;
+  f.pack = static_cast<uint32_t>(lo & 0xffffff);
+  f.kind = static_cast<uint32_t>(lo >> 24 & 0xf);
+  f.offset = static_cast<uint32_t>(lo >> 28 & kMask28);
+  f.length = static_cast<uint32_t>((lo >> 56) | (hi & 0xfffff) << 8);
+  f.raw_length = static_cast<uint32_t>(hi >> 20 & kMask28);
+  if (f.offset == kWide) {
+    auto w = std::lower_bound(wide.begin(), wide.end(), position,
+                              [](const auto& x, size_t pos) { return x.position < pos; });
+    f.offset = w->offset;
+    f.length = w->length;
+    f.raw_length = w->raw_length;
+  }
+  return f;
+}
+
 void Pack(unsigned char* slot, const BlobId& id, uint32_t pack, uint32_t kind, uint32_t offset,
           uint32_t length, uint32_t raw_length) {
   std::memcpy(slot, id.bytes.data() + 2, kIdBytes);
@@ -168,24 +193,16 @@ void Index::Unpack() {
   for (size_t i = n; i-- > 0;) {
     while (buckets[bucket] > i) --bucket;
     const unsigned char* slot = data_.get() + i * kEntryBytes;
+    const SlotFields f = DecodeSlot(slot, i, wide);
     Loose e;
     e.id.bytes[0] = static_cast<uint8_t>(bucket >> 8);
     e.id.bytes[1] = static_cast<uint8_t>(bucket);
     std::memcpy(e.id.bytes.data() + 2, slot, kIdBytes);
-    const uint64_t lo = LoadLe(slot + kIdBytes, 8);
-    const uint64_t hi = LoadLe(slot + kIdBytes + 8, 6);
-    e.pack = static_cast<uint32_t>(lo & 0xffffff);
-    e.kind = static_cast<uint32_t>(lo >> 24 & 0xf);
-    e.offset = static_cast<uint32_t>(lo >> 28 & kMask28);
-    e.length = static_cast<uint32_t>((lo >> 56) | (hi & 0xfffff) << 8);
-    e.raw_length = static_cast<uint32_t>(hi >> 20 & kMask28);
-    if (e.offset == kWide) {
-      auto w = std::lower_bound(wide.begin(), wide.end(), i,
-                                [](const Wide& x, size_t pos) { return x.position < pos; });
-      e.offset = w->offset;
-      e.length = w->length;
-      e.raw_length = w->raw_length;
-    }
+    e.pack = f.pack;
+    e.kind = f.kind;
+    e.offset = f.offset;
+    e.length = f.length;
+    e.raw_length = f.raw_length;
     std::memcpy(data_.get() + i * sizeof(Loose), &e, sizeof e);
   }
   size_ = n;
@@ -286,24 +303,14 @@ const BlobId* Index::DeltaBase(const BlobId& id) const {
 }
 
 IndexEntry Index::Fields(uint32_t position) const {
-  const unsigned char* slot = data_.get() + size_t{position} * kEntryBytes;
-  const uint64_t lo = LoadLe(slot + kIdBytes, 8);
-  const uint64_t hi = LoadLe(slot + kIdBytes + 8, 6);
+  const SlotFields f = DecodeSlot(data_.get() + size_t{position} * kEntryBytes, position, wide_);
   IndexEntry e;
-  e.pack = static_cast<uint32_t>(lo & 0xffffff);
-  const auto kind = static_cast<uint32_t>(lo >> 24 & 0xf);
-  e.type = TypeOf(kind);
-  e.codec = CodecOf(kind);
-  e.offset = static_cast<uint32_t>(lo >> 28 & kMask28);
-  e.length = static_cast<uint32_t>((lo >> 56) | (hi & 0xfffff) << 8);
-  e.raw_length = static_cast<uint32_t>(hi >> 20 & kMask28);
-  if (e.offset == kWide) {
-    auto w = std::lower_bound(wide_.begin(), wide_.end(), position,
-                              [](const Wide& x, uint32_t pos) { return x.position < pos; });
-    e.offset = w->offset;
-    e.length = w->length;
-    e.raw_length = w->raw_length;
-  }
+  e.pack = f.pack;
+  e.type = TypeOf(f.kind);
+  e.codec = CodecOf(f.kind);
+  e.offset = f.offset;
+  e.length = f.length;
+  e.raw_length = f.raw_length;
   return e;
 }
 
