@@ -14,7 +14,9 @@
 #   VELIN=path          velin binary (default build/src/velin)
 #   TOOLS="velin velin-aes restic"   contenders (also: velin-chacha, borg)
 #   ROUNDS=3            runs of every step per contender
-#   WORK=dir            work directory (default bench/work; needs ~6x the dataset's size)
+#   WORK=dir            work directory (default bench/work; needs the dataset's size times
+#                       ROUNDS x contenders + 3: every restore stays until the end)
+#   KEEP_RESTORES=1     0: delete a round's restores after it (less disk, see below)
 #   VELIN_STRATEGY=incremental  strategy of velin's later backups ("full" re-reads)
 #   DROP_CACHES=1       0: keep the page cache warm for restore and verify (not root)
 #   SETTLE=65           seconds between deleting files and the next timed restore (see below)
@@ -37,6 +39,7 @@ WORK=${WORK:-$here/work}
 VELIN_STRATEGY=${VELIN_STRATEGY:-incremental}
 DROP_CACHES=${DROP_CACHES:-1}
 SETTLE=${SETTLE:-65}
+KEEP_RESTORES=${KEEP_RESTORES:-1}
 
 # --- prerequisites: the peers and GNU time come from Debian; no network use beyond apt ---
 need=()
@@ -65,9 +68,11 @@ drop_caches() { if [ "$DROP_CACHES" = 1 ]; then sync; echo 3 >/proc/sys/vm/drop_
 # their inode table block is dirty) when it allocates one, reading the block for each: a restore
 # right after `rm -rf` of a large tree pays several times its system time for it
 # (bench/README.md). So nothing is deleted between two timed restores: every restore goes to a
-# fresh directory, a round's restores are deleted together after the round (and synced), and a
-# timed restore starts at least SETTLE seconds after the last delete — the same file-system
-# state for every contender, whichever runs first.
+# fresh directory and stays there until the script ends (KEEP_RESTORES=1: 65 s after deleting
+# 60,000 files was not enough on 2026-11-30 — velin's system time 3.5 s against 0.7 s), and a
+# timed restore starts at least SETTLE seconds after the last delete of anything else (a
+# repository, the 1 % change) — the same file-system state for every contender, whichever runs
+# first. KEEP_RESTORES=0 deletes a round's restores together after the round (and syncs).
 source "$here/settle.sh"  # deleted, settle
 
 rm -rf "$WORK"
@@ -153,7 +158,8 @@ backup() {
   esac
 }
 
-# Into a fresh directory; deleted with the rest of the round's restores (remove_restores).
+# Into a fresh directory; kept to the end, or deleted with the rest of the round's restores
+# (remove_restores).
 restore() {
   local tool=$1 round=$2 target=$WORK/restores/$1-$2
   mkdir -p "$target"
@@ -179,6 +185,7 @@ restore() {
 }
 
 remove_restores() {
+  [ "$KEEP_RESTORES" = 1 ] && return 0
   if [ -e "$WORK/restores" ]; then rm -rf "$WORK/restores" && deleted; fi
 }
 

@@ -13,7 +13,9 @@
 #                                   # BLOBS="1000000 4000000 16000000"; --quick: 20k files,
 #                                   # 10/50 snapshots, 1M blobs
 # Environment: VELIN (build/src/velin), INDEX_TOOL (build/bench/velin_index_memory), WORK
-# (bench/work-scale; needs ~6 GB per million files), PARTS ("files snapshots index"), TOOLS
+# (bench/work-scale; needs ~6 GB per million files for the data, as much again for each restore:
+# a part's restores are kept until it ends), ROUNDS (3) and ROUNDS_MAX_FILES (300000: larger
+# sizes run once), PARTS ("files snapshots index"), TOOLS
 # ("velin restic": one alone measures files and snapshots for it only),
 # DROP_CACHES (1: drop the page cache before each restore and verify; needs root), SETTLE (65:
 # seconds between deleting a tree and the next timed backup or restore, see settle()).
@@ -29,6 +31,8 @@ PARTS=${PARTS:-files snapshots index}
 TOOLS=${TOOLS:-velin restic}
 DROP_CACHES=${DROP_CACHES:-1}
 SETTLE=${SETTLE:-65}
+ROUNDS=${ROUNDS:-3}
+ROUNDS_MAX_FILES=${ROUNDS_MAX_FILES:-300000}
 if [ "${1:-}" = --quick ]; then
   FILES=${FILES:-20000} SNAPSHOTS=${SNAPSHOTS:-"10 50"} BLOBS=${BLOBS:-1000000}
 fi
@@ -111,39 +115,66 @@ ${4:-}
 EOF
 }
 
+# files_round N ROUND TOOL: one contender's first backup (fresh repository), no-change backup
+# with the lstat floor after it, and restore into a fresh directory (kept, see part_files).
+files_round() {
+  local n=$1 r=$2 tool=$3 dir=$WORK/files-$1
+  local repo=$dir/repo-$tool-$r out=$dir/restore-$tool-$r
+  case $tool in
+    velin)
+      velin_config "$dir/velin-$r.toml" "$dir" "$repo"
+      local v=("$VELIN" --config "$dir/velin-$r.toml")
+      settle
+      timed files "$n" velin first "${v[@]}" backup create --strategy full
+      timed files "$n" velin nochange "${v[@]}" backup create --strategy incremental
+      timed files "$n" floor lstat du -s "$dir/data"
+      settle
+      drop_caches
+      timed files "$n" velin restore "${v[@]}" backup restore latest --target "$out" --yes
+      diff -r "$dir/data" "$out/data" >/dev/null || { echo "scale.sh: velin's restore differs" >&2; return 1; }
+      ;;
+    restic)
+      restic -r "$repo" init >"$WORK/logs/files-$n-restic-init-$r.log" 2>&1
+      settle
+      timed files "$n" restic first restic -r "$repo" backup "$dir/data"
+      timed files "$n" restic nochange restic -r "$repo" backup "$dir/data"
+      timed files "$n" floor lstat du -s "$dir/data"
+      settle
+      drop_caches
+      timed files "$n" restic restore restic -r "$repo" restore latest --target "$out"
+      diff -r "$dir/data" "$out/$dir/data" >/dev/null || { echo "scale.sh: restic's restore differs" >&2; return 1; }
+      ;;
+  esac
+  # A repository is a few hundred packs: deleting it frees few inodes (no settle needed).
+  rm -rf "$repo" "$RESTIC_CACHE_DIR"
+}
+
+# ROUNDS rounds at each size up to ROUNDS_MAX_FILES files, one above (default 3 and 300,000:
+# 1,000,000 files take restic ~8 minutes a round here); the contenders take turns, the order
+# swapped every round. Restores stay until the part ends: 65 s after deleting 60,000 files was
+# not enough for ext4 to stop skipping their inodes (2026-11-30), so every timed restore and
+# first backup of the part creates its files in a file system that deleted nothing large since
+# the part began (it needs ~6 GB per million files per restore kept).
 part_files() {
-  local n=$1 dir=$WORK/files-$n
+  local n=$1 dir=$WORK/files-$1 rounds=$ROUNDS r tool order
+  [ "$n" -le "$ROUNDS_MAX_FILES" ] || rounds=1
   if [ -e "$dir" ]; then rm -rf "$dir" && deleted; fi
   mkdir -p "$dir"
-  echo "files: $n" >&2
+  echo "files: $n, $rounds round(s)" >&2
   make_files "$dir/data" "$n"
-  velin_config "$dir/velin.toml" "$dir" "$dir/repo-velin"
-  local v=("$VELIN" --config "$dir/velin.toml")
   sync
   timed files "$n" floor lstat du -s "$dir/data"
-  if [[ " $TOOLS " == *" velin "* ]]; then
-    settle
-    timed files "$n" velin first "${v[@]}" backup create --strategy full
-    timed files "$n" velin nochange "${v[@]}" backup create --strategy incremental
-    timed files "$n" floor lstat du -s "$dir/data"
-    settle
-    drop_caches
-    timed files "$n" velin restore "${v[@]}" backup restore latest --target "$dir/restore-velin" --yes
-    diff -r "$dir/data" "$dir/restore-velin/data" >/dev/null || { echo "scale.sh: velin's restore differs" >&2; return 1; }
-    rm -rf "$dir/restore-velin" "$dir/repo-velin"  # right after, well before restic's runs
-    deleted
-  fi
-  if [[ " $TOOLS " == *" restic "* ]]; then
-    restic -r "$dir/repo-restic" init >"$WORK/logs/files-$n-restic-init.log" 2>&1
-    settle
-    timed files "$n" restic first restic -r "$dir/repo-restic" backup "$dir/data"
-    timed files "$n" restic nochange restic -r "$dir/repo-restic" backup "$dir/data"
-    settle
-    drop_caches
-    timed files "$n" restic restore restic -r "$dir/repo-restic" restore latest --target "$dir/restore-restic"
-    diff -r "$dir/data" "$dir/restore-restic/$dir/data" >/dev/null || { echo "scale.sh: restic's restore differs" >&2; return 1; }
-  fi
-  rm -rf "$dir"
+  for r in $(seq "$rounds"); do
+    order=$TOOLS
+    [ $((r % 2)) = 1 ] || order=$(echo "$TOOLS" | tr ' ' '\n' | tac | tr '\n' ' ')
+    for tool in $order; do files_round "$n" "$r" "$tool"; done
+  done
+}
+
+# Deletes every size's tree once the whole part has run.
+part_files_cleanup() {
+  local n
+  for n in $FILES; do rm -rf "$WORK/files-$n"; done
   deleted
 }
 
@@ -218,7 +249,7 @@ part_index() {
 
 for part in $PARTS; do
   case $part in
-    files) for n in $FILES; do part_files "$n"; done ;;
+    files) for n in $FILES; do part_files "$n"; done; part_files_cleanup ;;
     snapshots) part_snapshots ;;
     index) part_index ;;
     *) echo "scale.sh: unknown part $part" >&2; exit 2 ;;
