@@ -44,7 +44,7 @@ BlobWriter::~BlobWriter() {
 
 void BlobWriter::RemoveUnindexedPacks() {
   std::unordered_set<BlobId, BlobIdHash> doomed(failed_puts_.begin(), failed_puts_.end());
-  for (size_t i = indexed_; i < written_.size(); ++i) doomed.insert(written_[i].first);
+  for (size_t i = indexed_; i < written_.size(); ++i) doomed.insert(written_[i].id);
   if (doomed.empty()) return;
   // A pack is named by its content: another writer may have put the very same pack and
   // indexed it meanwhile. Such a pack stays.
@@ -253,9 +253,10 @@ Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job) {
 }
 
 Status BlobWriter::WritePack(PackBuilder& pack) {
-  std::vector<PackEntry> entries = pack.entries();
+  EncodedPack encoded = EncodePack(BlobId(), pack.entries());  // Finish() clears the entries
   std::string bytes = pack.Finish();
   BlobId pack_id = Sha256(bytes);
+  encoded.id = pack_id;
   Status put = repo_.backend().Put(PackObjectName(pack_id), bytes);
   if (!put) {
     std::lock_guard lock(mu_);
@@ -264,7 +265,7 @@ Status BlobWriter::WritePack(PackBuilder& pack) {
   }
   pack.Recycle(std::move(bytes));
   std::lock_guard lock(mu_);
-  written_.emplace_back(pack_id, std::move(entries));
+  written_.push_back(std::move(encoded));
   stats_.packs_written++;
   const size_t unindexed = written_.size() - indexed_;
   if (options_.index_as_it_goes && unindexed >= std::max<size_t>(1, indexed_ / 4)) {
@@ -277,16 +278,17 @@ Status BlobWriter::WritePack(PackBuilder& pack) {
 Status BlobWriter::WriteIndexLocked() {
   if (indexed_ >= written_.size()) return Ok();
   VELIN_TRY(repo_.CheckCommitGuard());
-  // Moved, not copied (a pack's entries are 80 bytes a blob: with many small files, a copy was
-  // a third of a backup's peak memory); the pack ids stay for RemoveUnindexedPacks.
-  IndexPacks packs;
+  // Each pack's encoded entries are freed as they are copied into the object (index_object.hpp);
+  // the pack ids stay for RemoveUnindexedPacks.
+  std::vector<EncodedPack> packs;
   packs.reserve(written_.size() - indexed_);
   for (size_t i = indexed_; i < written_.size(); ++i) {
-    packs.emplace_back(written_[i].first, std::move(written_[i].second));
-    written_[i].second = {};
+    packs.push_back(EncodedPack{written_[i].id, written_[i].blobs, written_[i].deltas,
+                                std::move(written_[i].entries)});
+    std::string().swap(written_[i].entries);
   }
   std::string index = EncodeIndexObject(packs);
-  IndexPacks().swap(packs);
+  std::vector<EncodedPack>().swap(packs);
   Status put = [&]() -> Status {
     // Named by the (keyed, when encrypted) hash of its plaintext, and sealed bound to that name.
     VELIN_ASSIGN(BlobId name, repo_.HashBlob(index));

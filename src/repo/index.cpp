@@ -7,6 +7,7 @@
 #include <string>
 
 #include "velin/core/i18n.hpp"
+#include "velin/repo/index_object.hpp"
 
 namespace velin::repo {
 
@@ -26,24 +27,53 @@ uint32_t GetU32(const char* p) {
 }
 }  // namespace
 
-std::string EncodeIndexObject(const IndexPacks& packs) {
-  bool deltas = false;
-  for (const auto& [pack_id, entries] : packs) {
-    for (const auto& e : entries) deltas |= e.codec == Codec::kZstdDelta;
+EncodedPack EncodePack(const BlobId& id, const std::vector<PackEntry>& entries) {
+  EncodedPack out;
+  out.id = id;
+  out.blobs = static_cast<uint32_t>(entries.size());
+  size_t bytes = entries.size() * kPackEntrySize;
+  for (const auto& e : entries) {
+    if (e.codec == Codec::kZstdDelta) {
+      out.deltas = true;
+      bytes += 32;
+    }
   }
-  std::string out(deltas ? kIndexMagic2 : kIndexMagic);
-  PutU32(out, static_cast<uint32_t>(packs.size()));
-  for (const auto& [pack_id, entries] : packs) {
-    out.append(reinterpret_cast<const char*>(pack_id.bytes.data()), 32);
-    PutU32(out, static_cast<uint32_t>(entries.size()));
-    for (const auto& e : entries) {
-      EncodePackEntry(e, out);
-      if (deltas && e.codec == Codec::kZstdDelta) {
-        out.append(reinterpret_cast<const char*>(e.base.bytes.data()), 32);
-      }
+  out.entries.reserve(bytes);
+  for (const auto& e : entries) {
+    EncodePackEntry(e, out.entries);
+    // Only version 2 has delta blobs: their bases never appear in a version 1 object.
+    if (e.codec == Codec::kZstdDelta) {
+      out.entries.append(reinterpret_cast<const char*>(e.base.bytes.data()), 32);
     }
   }
   return out;
+}
+
+std::string EncodeIndexObject(std::vector<EncodedPack>& packs) {
+  bool deltas = false;
+  size_t bytes = kIndexMagic.size() + 4;
+  for (const auto& p : packs) {
+    deltas |= p.deltas;
+    bytes += 36 + p.entries.size();
+  }
+  std::string out;
+  out.reserve(bytes);
+  out.append(deltas ? kIndexMagic2 : kIndexMagic);
+  PutU32(out, static_cast<uint32_t>(packs.size()));
+  for (auto& p : packs) {
+    out.append(reinterpret_cast<const char*>(p.id.bytes.data()), 32);
+    PutU32(out, p.blobs);
+    out.append(p.entries);
+    std::string().swap(p.entries);
+  }
+  return out;
+}
+
+std::string EncodeIndexObject(const IndexPacks& packs) {
+  std::vector<EncodedPack> encoded;
+  encoded.reserve(packs.size());
+  for (const auto& [pack_id, entries] : packs) encoded.push_back(EncodePack(pack_id, entries));
+  return EncodeIndexObject(encoded);
 }
 
 Result<IndexPacks> DecodeIndexObject(std::string_view data) {

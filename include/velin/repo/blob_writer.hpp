@@ -21,6 +21,7 @@
 
 #include "velin/core/error.hpp"
 #include "velin/repo/index.hpp"
+#include "velin/repo/index_object.hpp"
 #include "velin/repo/pack.hpp"
 #include "velin/repo/repository.hpp"
 
@@ -106,7 +107,8 @@ class BlobWriter {
   bool flushing_ = false;
   size_t flushed_workers_ = 0;
   std::optional<Error> error_;
-  IndexPacks written_;               // packs put so far, for the index object
+  // Packs put so far, their entries as the index object lists them until it is written.
+  std::vector<EncodedPack> written_;
   size_t indexed_ = 0;               // written_[0, indexed_) are named by an index object already
   std::vector<BlobId> failed_puts_;  // packs whose put failed: maybe present, never indexed
   bool flushed_ok_ = false;

@@ -9,6 +9,7 @@
 
 #include "velin/repo/codec.hpp"
 #include "velin/repo/index.hpp"
+#include "velin/repo/index_object.hpp"
 #include "velin/repo/pack.hpp"
 #include "velin/repo/snapshot.hpp"
 #include "velin/repo/tree.hpp"
@@ -121,6 +122,38 @@ TEST(IndexTest, MergesObjectsAndFindsBlobs) {
   EXPECT_FALSE(DecodeIndexObject(encoded.substr(0, encoded.size() - 3)));
   EXPECT_FALSE(DecodeIndexObject("garbage"));
   EXPECT_EQ(encoded.substr(0, 8), "VLNIDX01");  // no delta blobs: readable by older velins
+}
+
+// The backup writer keeps each written pack's entries encoded (46 bytes a blob) and builds
+// the index object from them, freeing each pack's part as it is copied in.
+TEST(IndexTest, PacksEncodedAsTheyAreWrittenMakeOneObject) {
+  PackEntry delta{Sha256("d"), BlobType::kData, Codec::kZstdDelta, 9, 40, 1000};
+  delta.base = Sha256("a");
+  std::vector<EncodedPack> packs;
+  packs.push_back(EncodePack(Sha256("p1"),
+                             {PackEntry{Sha256("a"), BlobType::kData, Codec::kZstd, 0, 9, 1000}}));
+  EXPECT_FALSE(packs[0].deltas);
+  EXPECT_EQ(packs[0].entries.size(), kPackEntrySize);
+  packs.push_back(EncodePack(
+      Sha256("p2"), {delta, PackEntry{Sha256("b"), BlobType::kTree, Codec::kNone, 49, 3, 3}}));
+  EXPECT_TRUE(packs[1].deltas);
+  EXPECT_EQ(packs[1].blobs, 2u);
+  const std::string encoded = EncodeIndexObject(packs);
+  EXPECT_EQ(encoded.size(), 8 + 4 + 2 * 36 + 3 * kPackEntrySize + 32);
+  EXPECT_EQ(encoded.substr(0, 8), "VLNIDX02");  // one delta blob makes it version 2
+  EXPECT_TRUE(packs[0].entries.empty() && packs[1].entries.empty());
+  auto decoded = DecodeIndexObject(encoded);
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  ASSERT_EQ(decoded->size(), 2u);
+  EXPECT_EQ((*decoded)[0].first, Sha256("p1"));
+  EXPECT_EQ((*decoded)[0].second[0].raw_length, 1000u);
+  ASSERT_EQ((*decoded)[1].second.size(), 2u);
+  EXPECT_EQ((*decoded)[1].second[0].base, Sha256("a"));
+  EXPECT_EQ((*decoded)[1].second[1].id, Sha256("b"));
+  std::vector<EncodedPack> plain;
+  plain.push_back(EncodePack(Sha256("p1"),
+                             {PackEntry{Sha256("a"), BlobType::kData, Codec::kZstd, 0, 9, 1000}}));
+  EXPECT_EQ(EncodeIndexObject(plain).substr(0, 8), "VLNIDX01");  // readable by older velins
 }
 
 TEST(IndexTest, AnUnknownCodecOrTypeStaysUnknown) {
