@@ -39,6 +39,14 @@ class FaultyWritableFile : public WritableFile {
     return base_->Truncate(size);
   }
   Result<XattrOutcome> SetXattrs(const Xattrs& xattrs) override { return base_->SetXattrs(xattrs); }
+  bool unnamed() const override { return base_->unnamed(); }
+  // Naming an unnamed file takes the place of a rename into place: a rename fault.
+  Status LinkAt(const Dir& dir, const std::string& name) override {
+    if (auto e = env_.Check(FaultOp::kRename, JoinPath(dir.path(), name))) {
+      return tl::unexpected(*e);
+    }
+    return base_->LinkAt(dir, name);
+  }
   Status Close() override { return base_->Close(); }
 
  private:
@@ -52,6 +60,7 @@ int ErrnoFromName(const std::string& name) {
   if (name == "EIO") return EIO;
   if (name == "EDQUOT") return EDQUOT;
   if (name == "EROFS") return EROFS;
+  if (name == "EPERM") return EPERM;  // a refusal, e.g. of linkat through /proc
   return 0;
 }
 

@@ -41,6 +41,7 @@ struct MemEnv::State {
   int next_handle = -2;
   uint64_t temp_dirs = 0;
   std::function<void()> on_sleep;
+  bool unnamed_files = true;  // WriteOptions::unnamed honoured (SetUnnamedFiles)
 
   int64_t NowNs() const {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(wall.time_since_epoch()).count();
@@ -268,8 +269,12 @@ int SetAttributesOf(Node& n, const Attributes& a) {
 
 class MemWritableFile : public WritableFile {
  public:
-  MemWritableFile(std::shared_ptr<State> state, NodePtr node, std::string path)
-      : state_(std::move(state)), node_(std::move(node)), path_(std::move(path)) {}
+  MemWritableFile(std::shared_ptr<State> state, NodePtr node, std::string path,
+                  bool unnamed = false)
+      : state_(std::move(state)),
+        node_(std::move(node)),
+        path_(std::move(path)),
+        unnamed_(unnamed) {}
 
   Status Append(std::string_view data) override {
     std::lock_guard lock(state_->mu);
@@ -311,6 +316,25 @@ class MemWritableFile : public WritableFile {
     if (closed_) return ErrnoError(TrFormat("cannot write {}", path_), EBADF);
     return SetXattrsOf(*node_, xattrs);
   }
+  bool unnamed() const override { return unnamed_; }
+  Status LinkAt(const Dir& dir, const std::string& name) override {
+    if (!unnamed_) return WritableFile::LinkAt(dir, name);
+    std::lock_guard lock(state_->mu);
+    const std::string to = JoinPath(dir.path(), name);
+    if (closed_) return ErrnoError(TrFormat("cannot create {}", to), EBADF);
+    NodePtr parent;
+    int err = HandleOf(*state_, dir, &parent);
+    if (err == 0 && parent->type != FileType::kDirectory) err = ENOTDIR;
+    if (err == 0 && parent->children.count(name) != 0) err = EEXIST;
+    if (err != 0) return ErrnoError(TrFormat("cannot create {}", to), err);
+    parent->children[name] = node_;
+    node_->nlink = 1;
+    node_->ctime_ns = state_->NowNs();
+    state_->Touch(*parent);
+    unnamed_ = false;
+    path_ = to;
+    return Ok();
+  }
   Status Close() override {
     std::lock_guard lock(state_->mu);
     if (closed_) return ErrnoError(TrFormat("cannot close {}", path_), EBADF);
@@ -322,6 +346,7 @@ class MemWritableFile : public WritableFile {
   std::shared_ptr<State> state_;
   NodePtr node_;
   std::string path_;
+  bool unnamed_;  // in no directory yet (WriteOptions::unnamed)
   bool closed_ = false;
 };
 
@@ -476,6 +501,11 @@ void MemEnv::UnsetEnv(const std::string& name) {
 uint64_t MemEnv::Syncs() const {
   std::lock_guard lock(state_->mu);
   return state_->syncs;
+}
+
+void MemEnv::SetUnnamedFiles(bool allowed) {
+  std::lock_guard lock(state_->mu);
+  state_->unnamed_files = allowed;
 }
 
 Result<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std::string& path,
@@ -746,11 +776,22 @@ Result<std::unique_ptr<WritableFile>> MemEnv::NewWritableFileAt(const Dir& dir,
                                                                 const WriteOptions& options) {
   const std::string path = JoinPath(dir.path(), name);
   NodePtr node;
+  bool unnamed = false;
   VELIN_TRY(WithHandle(
       *state_, dir,
-      [&](const NodePtr& parent) { return OpenForWrite(*state_, parent, name, options, &node); },
+      [&](const NodePtr& parent) {
+        if (options.unnamed && state_->unnamed_files) {  // O_TMPFILE: an inode in no directory
+          if (parent->type != FileType::kDirectory) return ENOTDIR;
+          node = state_->NewNode(FileType::kRegular, options.mode);
+          node->nlink = 0;
+          unnamed = true;
+          return 0;
+        }
+        return OpenForWrite(*state_, parent, name, options, &node);
+      },
       [&] { return TrFormat("cannot create {}", path); }));
-  return std::unique_ptr<WritableFile>(std::make_unique<MemWritableFile>(state_, node, path));
+  return std::unique_ptr<WritableFile>(
+      std::make_unique<MemWritableFile>(state_, node, path, unnamed));
 }
 
 Status MemEnv::RenameAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,

@@ -180,9 +180,20 @@ Result<XattrOutcome> SetFdXattrs(int fd, const std::string& path, const Xattrs& 
   return out;
 }
 
+}  // namespace
+
+// A file that is not unnamed has its name already: EINVAL, as linkat(2) of a named file's
+// descriptor would say about a second first name.
+Status WritableFile::LinkAt(const Dir& dir, const std::string& name) {
+  return ErrnoError(TrFormat("cannot create {}", JoinPath(dir.path(), name)), EINVAL);
+}
+
+namespace {
+
 class PosixWritableFile : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd, bool direct) : path_(std::move(path)), fd_(fd) {
+  PosixWritableFile(std::string path, int fd, bool direct, bool unnamed = false)
+      : path_(std::move(path)), fd_(fd), unnamed_(unnamed) {
     if (direct) StartDirect();
   }
   ~PosixWritableFile() override {
@@ -233,6 +244,24 @@ class PosixWritableFile : public WritableFile {
   Result<XattrOutcome> SetXattrs(const Xattrs& xattrs) override {
     VELIN_TRY(EndDirect());
     return SetFdXattrs(fd_, path_, xattrs);
+  }
+
+  bool unnamed() const override { return unnamed_; }
+
+  // linkat of the open file by its /proc/self/fd link (AT_EMPTY_PATH would need
+  // CAP_DAC_READ_SEARCH); the new name is not followed: an existing one, symlink or not, is
+  // EEXIST and left alone.
+  Status LinkAt(const Dir& dir, const std::string& name) override {
+    if (!unnamed_ || fd_ < 0) return WritableFile::LinkAt(dir, name);
+    std::string to = JoinPath(dir.path(), name);
+    VELIN_TRY(EndDirect());
+    const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+    if (::linkat(AT_FDCWD, self.c_str(), dir.fd(), name.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      return ErrnoError(TrFormat("cannot create {}", to), errno);
+    }
+    unnamed_ = false;
+    path_ = std::move(to);
+    return Ok();
   }
 
   Status Close() override {
@@ -309,6 +338,7 @@ class PosixWritableFile : public WritableFile {
 
   std::string path_;
   int fd_;
+  bool unnamed_;             // O_TMPFILE, not linked yet
   char* staging_ = nullptr;  // direct mode while set
   size_t staged_ = 0;
   uint64_t offset_ = 0;  // where the staged bytes go
@@ -696,12 +726,21 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFileAt(const Dir& dir
                                                                   const std::string& name,
                                                                   const WriteOptions& options) {
   std::string path = JoinPath(dir.path(), name);
+  bool direct = options.direct && options.truncate;
+  // Unnamed files are linked by their /proc/self/fd link: without /proc, named ones. Without
+  // O_EXCL, which would forbid the link. A refusal (EOPNOTSUPP: a file system without
+  // O_TMPFILE, e.g. NFS or vfat; EISDIR: a kernel before 3.11) or any other error: a named file
+  // as usual, whose creation then reports a real error itself.
+  static const bool kProcFd = ::access("/proc/self/fd", X_OK) == 0;
+  if (options.unnamed && kProcFd) {
+    int fd = ::openat(dir.fd(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, options.mode);
+    if (fd >= 0) return std::make_unique<PosixWritableFile>(std::move(path), fd, direct, true);
+  }
   int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
   if (options.exclusive) flags |= O_EXCL;
   if (options.truncate) flags |= O_TRUNC;
   int fd = ::openat(dir.fd(), name.c_str(), flags, options.mode);
   if (fd < 0) return ErrnoError(TrFormat("cannot create {}", path), errno);
-  bool direct = options.direct && options.truncate;
   return std::make_unique<PosixWritableFile>(std::move(path), fd, direct);
 }
 

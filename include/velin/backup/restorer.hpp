@@ -1,6 +1,8 @@
 // The restorer: writes a snapshot's paths back under a target directory (app.root for an
 // in-place restore). Every blob's hash is checked before its bytes are written; each file is
-// written to a temporary name in its directory and renamed over the old one; modes, owners
+// written unnamed (O_TMPFILE) in its directory and linked under its name once complete (where
+// the name is taken, or the file system has no unnamed files: under a temporary name renamed
+// over the old one); modes, owners
 // (when running as root), mtimes, symlinks, hardlink groups, fifos, device nodes (as root),
 // extended attributes (POSIX ACLs among them) and the holes of sparse files are restored. It never
 // writes outside the target: tree names are validated ('..', '/', absolute names are refused) and

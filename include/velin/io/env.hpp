@@ -131,6 +131,12 @@ class WritableFile {
   // that differ, removes IsReplacedXattr() ones it has and `xattrs` lacks. Refusals are in the
   // outcome, not errors; an I/O error is an error.
   virtual Result<XattrOutcome> SetXattrs(const Xattrs& xattrs) = 0;
+  // True for a file made with WriteOptions::unnamed that has no name yet.
+  virtual bool unnamed() const { return false; }
+  // Gives an unnamed file the name `name` in `dir`, all of it at once (linkat): after the last
+  // write and SetAttributes, before Close(). A taken name (a file, a symlink: never followed)
+  // is EEXIST and stays as it was; a file that has a name already is EINVAL.
+  virtual Status LinkAt(const Dir& dir, const std::string& name);
   virtual Status Close() = 0;
 };
 
@@ -159,6 +165,14 @@ struct WriteOptions {
   // application's cached data alone. Falls back to normal writes where the file system refuses
   // O_DIRECT. Append-only: WriteAt() switches the file back to normal writes.
   bool direct = false;
+  // NewWritableFileAt only: where the file system allows (O_TMPFILE), the file is made without
+  // a name in the directory (`name` only names it in messages) and WritableFile::LinkAt names it
+  // once complete: it is never seen half written under any name, and a process killed or a
+  // machine crashing before leaves no name behind (the kernel frees the inode; fsck after a
+  // crash). Where the file system refuses (O_TMPFILE: EOPNOTSUPP on NFS or vfat, EISDIR before
+  // Linux 3.11) or /proc is not mounted, it is made under `name` as usual (`exclusive` and
+  // `truncate` apply then); WritableFile::unnamed() tells which.
+  bool unnamed = false;
 };
 // Files at least this large are written with WriteOptions::direct by velin's engines.
 inline constexpr uint64_t kDirectWriteMin = 1 << 20;

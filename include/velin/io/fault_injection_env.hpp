@@ -3,7 +3,7 @@
 // how every error path of the engines is exercised: "fail write #7 with ENOSPC", then check that
 // the repository still verifies. The real binary accepts the same rule through the environment:
 //   VELIN_FAULT_INJECT="write:7:ENOSPC"   (op: write|sync|rename|create|any, N counts from 1,
-//                                          errno: ENOSPC|EIO|EDQUOT|EROFS)
+//                                          errno: ENOSPC|EIO|EDQUOT|EROFS|EPERM)
 // followed by ":sticky" (keep failing after the Nth call) and/or, for write and any, ":short"
 // (the failing write first hands half of its bytes to the file: a short write(2) and then the
 // error, as when the disk fills in the middle of a write).

@@ -45,6 +45,9 @@ class MemEnv : public Env {
   void UnsetEnv(const std::string& name);
   // Fsyncs of files and directories plus file-system syncs seen so far.
   uint64_t Syncs() const;
+  // Whether NewWritableFileAt makes WriteOptions::unnamed files unnamed (the default, like a
+  // file system with O_TMPFILE) or, like one without, named.
+  void SetUnnamedFiles(bool allowed);
 
   // --- Env ---
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,

@@ -7,7 +7,8 @@
 //  - create: every backup the repository lists restores byte for byte, and a rerun succeeds;
 //  - prune: the backup it keeps still restores, and a second prune finishes the job;
 //  - restore: no file of the target ever holds part of its content under its own name, no temp
-//    file is left, and a rerun brings back the whole tree.
+//    file is left, and a rerun brings back the whole tree — with unnamed files (O_TMPFILE), on
+//    a file system without them, and over an earlier restore.
 #include <cstring>
 #include <functional>
 #include <map>
@@ -320,9 +321,12 @@ TEST(FaultSweepMemTest, PruneFailingAtAnyCallKeepsTheKeptBackupAndASecondPruneFi
   EXPECT_TRUE(repacked) << "no run repacked a pack: the sweep missed the repack's calls";
 }
 
-TEST(FaultSweepMemTest, RestoreFailingAtAnyCallNeverLeavesAPartialFileOrATempFile) {
+// `unnamed_files`: whether the target's file system makes unnamed files (O_TMPFILE: each file is
+// linked under its name once complete) or not (a temporary name renamed into place).
+void SweepRestore(const std::string& what, bool unnamed_files) {
   const Tree planted = Version(1), v1 = AsRead(planted);
-  Sweep("restore", [&](World& w, std::optional<io::FaultRule> rule) {
+  Sweep(what, [&](World& w, std::optional<io::FaultRule> rule) {
+    w.mem.SetUnnamedFiles(unnamed_files);
     w.Plant(planted);
     auto snap = w.Backup();
     ASSERT_TRUE(snap) << snap.error().message;
@@ -353,6 +357,54 @@ TEST(FaultSweepMemTest, RestoreFailingAtAnyCallNeverLeavesAPartialFileOrATempFil
     Tree all = w.Walk("/restore");
     all.erase("storage");
     EXPECT_EQ(all, v1);
+  });
+}
+
+TEST(FaultSweepMemTest, RestoreFailingAtAnyCallNeverLeavesAPartialFileOrATempFile) {
+  SweepRestore("restore", true);
+}
+
+TEST(FaultSweepMemTest, RestoreWithoutUnnamedFilesFailingAtAnyCallLeavesNoPartialOrTempFile) {
+  SweepRestore("restore_named", false);
+}
+
+// A restore over an earlier one (names taken: each file is linked under a temporary name and
+// renamed over the old one) failing at any call: every file holds either the first backup's
+// bytes or the second's, whole; no temp file is left; a rerun completes the second.
+TEST(FaultSweepMemTest, RestoreOverAnEarlierRestoreFailingAtAnyCallReplacesEachFileWhole) {
+  const Tree v1 = AsRead(Version(1)), v2 = AsRead(Version(2));
+  Sweep("restore_over", [&](World& w, std::optional<io::FaultRule> rule) {
+    w.Plant(Version(1));
+    auto first = w.Backup();
+    ASSERT_TRUE(first) << first.error().message;
+    w.Plant(Version(2));
+    auto second = w.Backup();
+    ASSERT_TRUE(second) << second.error().message;
+    ASSERT_TRUE(w.Restore(*first, "/restore"));
+    w.Arm(rule);
+    auto restored = w.Restore(*second, "/restore");
+    const bool fired = w.Disarm();
+    if (!restored) ExpectIoFailure(restored, *rule, "restore over");
+    if (!fired) {
+      ASSERT_TRUE(restored) << restored.error().message;
+    }
+
+    for (const auto& [name, content] : w.Walk("/restore")) {
+      EXPECT_EQ(name.find(".velin-restore-"), std::string::npos) << "temp file left: " << name;
+      if (name == "storage" || content == "/") continue;
+      auto old_one = v1.find(name);
+      auto new_one = v2.find(name);
+      const bool whole = (old_one != v1.end() && content == old_one->second) ||
+                         (new_one != v2.end() && content == new_one->second);
+      EXPECT_TRUE(whole) << name << " is neither the first backup's nor the second's";
+    }
+    if (!restored) {
+      auto rerun = w.Restore(*second, "/restore");
+      ASSERT_TRUE(rerun) << "a restore after the failed one: " << rerun.error().message;
+    }
+    Tree all = w.Walk("/restore");
+    all.erase("storage");
+    for (const auto& [name, content] : v2) EXPECT_EQ(all[name], content) << name;
   });
 }
 

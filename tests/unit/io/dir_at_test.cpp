@@ -126,5 +126,68 @@ TEST(DirAt, FaultInjectionCoversTheDescriptorCalls) {
   EXPECT_EQ(renamed.error().sys_errno, EIO);
 }
 
+// An unnamed file (restore's O_TMPFILE) is seen under no name until LinkAt gives it one, with all
+// of its bytes, mode and mtime; a taken name (file or symlink) is EEXIST and left alone; and
+// through the fault-injecting Env the link counts as a rename.
+TEST(DirAt, AnUnnamedFileAppearsWholeWhenLinked) {
+  TempDir dir;
+  Env& env = Env::Default();
+  WriteFile(dir / "taken", "old", 0644);
+  WriteFile(dir / "outside", "keep", 0644);
+  ASSERT_EQ(::symlink((dir / "outside").c_str(), (dir / "link").c_str()), 0);
+  auto root = env.OpenDir(dir.path());
+  ASSERT_TRUE(root) << root.error().message;
+  WriteOptions wo;
+  wo.mode = 0600;
+  wo.unnamed = true;
+  auto file = env.NewWritableFileAt(**root, "tmp-name", wo);
+  ASSERT_TRUE(file) << file.error().message;
+  if (!(*file)->unnamed()) GTEST_SKIP() << "this file system has no O_TMPFILE";
+  const std::string data(100'000, 'x');
+  ASSERT_TRUE((*file)->Append(data));
+  Attributes a;
+  a.mode = 0640;
+  a.mtime_ns = 1'000'000'000LL * 1'500'000'000;
+  ASSERT_TRUE((*file)->SetAttributes(a));
+  auto listed = env.ListDir(dir.path());
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 3u);  // taken, outside, link: nothing named yet
+
+  for (const char* name : {"taken", "link"}) {
+    auto refused = (*file)->LinkAt(**root, name);
+    ASSERT_FALSE(refused) << name;
+    EXPECT_EQ(refused.error().sys_errno, EEXIST) << name;
+  }
+  EXPECT_EQ(ReadFileOrDie(dir / "taken"), "old");
+  EXPECT_EQ(ReadFileOrDie(dir / "outside"), "keep");
+  ASSERT_TRUE((*file)->LinkAt(**root, "new"));
+  EXPECT_FALSE((*file)->unnamed());
+  ASSERT_TRUE((*file)->Close());
+  EXPECT_EQ(ReadFileOrDie(dir / "new"), data);
+  EXPECT_EQ(ModeOf(dir / "new"), 0640u);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "new").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, 1'500'000'000);
+  EXPECT_EQ(st.st_nlink, 1u);
+
+  // A named file has nothing to link.
+  auto named = env.NewWritableFileAt(**root, "named", WriteOptions());
+  ASSERT_TRUE(named);
+  EXPECT_FALSE((*named)->unnamed());
+  EXPECT_FALSE((*named)->LinkAt(**root, "other"));
+
+  FaultInjectionEnv faulty(env);
+  faulty.SetRule(FaultRule{FaultOp::kRename, 1, ENOSPC, false});
+  auto unlinked = faulty.NewWritableFileAt(**root, "tmp2", wo);
+  ASSERT_TRUE(unlinked);
+  ASSERT_TRUE((*unlinked)->unnamed());
+  ASSERT_TRUE((*unlinked)->Append("y"));
+  auto failed = (*unlinked)->LinkAt(**root, "faulted");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().sys_errno, ENOSPC);
+  (void)(*unlinked)->Close();
+  EXPECT_NE(::access((dir / "faulted").c_str(), F_OK), 0);  // never named: nothing left behind
+}
+
 }  // namespace
 }  // namespace velin::io

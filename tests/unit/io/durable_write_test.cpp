@@ -102,8 +102,11 @@ TEST(FaultInjectionEnv, ParsesRules) {
   auto s = ParseFaultRule("rename:1:EIO:sticky");
   ASSERT_TRUE(s);
   EXPECT_TRUE(s->sticky);
-  for (const char* bad : {"", "write", "write:0:EIO", "write:x:EIO", "chmod:1:EIO", "write:1:EPERM",
-                          "write:1:EIO:always"}) {
+  auto p = ParseFaultRule("rename:1:EPERM");  // a refused link of an unnamed file
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->error, EPERM);
+  for (const char* bad : {"", "write", "write:0:EIO", "write:x:EIO", "chmod:1:EIO",
+                          "write:1:EACCES", "write:1:EIO:always"}) {
     EXPECT_FALSE(ParseFaultRule(bad)) << bad;
   }
 }

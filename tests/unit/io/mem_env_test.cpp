@@ -110,5 +110,51 @@ TEST(MemEnvTest, ClockSleepsProcessesAndEnvironmentAreTheTests) {
   EXPECT_NE(*env.MakeTempDir("velin-"), *tmp);
 }
 
+// WriteOptions::unnamed as on a file system with O_TMPFILE: the file is in no directory until
+// LinkAt names it, a taken name is EEXIST and stays; with SetUnnamedFiles(false), as on one
+// without, the file is made under its name.
+TEST(MemEnvTest, AnUnnamedFileHasNoNameUntilLinkedAndIsNamedWhereRefused) {
+  MemEnv env;
+  ASSERT_TRUE(CreateDirs(env, "/d"));
+  ASSERT_TRUE(WriteFileDurably(env, "/d/taken", "old"));
+  auto dir = env.OpenDir("/d");
+  ASSERT_TRUE(dir);
+  WriteOptions wo;
+  wo.mode = 0600;
+  wo.unnamed = true;
+  auto file = env.NewWritableFileAt(**dir, "tmp", wo);
+  ASSERT_TRUE(file) << file.error().message;
+  ASSERT_TRUE((*file)->unnamed());
+  ASSERT_TRUE((*file)->Append("new bytes"));
+  ASSERT_TRUE((*file)->SetAttributes({.mode = 0640, .mtime_ns = 7}));
+  EXPECT_EQ(env.ListDir("/d")->size(), 1u);  // only "taken"
+  auto refused = (*file)->LinkAt(**dir, "taken");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().sys_errno, EEXIST);
+  EXPECT_EQ(*env.ReadFile("/d/taken"), "old");
+  ASSERT_TRUE((*file)->LinkAt(**dir, "new"));
+  EXPECT_FALSE((*file)->unnamed());
+  EXPECT_EQ((*file)->LinkAt(**dir, "again").error().sys_errno, EINVAL);  // named already
+  ASSERT_TRUE((*file)->Close());
+  EXPECT_EQ(*env.ReadFile("/d/new"), "new bytes");
+  EXPECT_EQ(env.Stat("/d/new")->mode, 0640u);
+  EXPECT_EQ(env.Stat("/d/new")->mtime_ns, 7);
+  EXPECT_EQ(env.Stat("/d/new")->nlink, 1u);
+
+  // Never linked: gone with its handle, no name left.
+  auto dropped = env.NewWritableFileAt(**dir, "tmp2", wo);
+  ASSERT_TRUE(dropped);
+  ASSERT_TRUE((*dropped)->Append("x"));
+  ASSERT_TRUE((*dropped)->Close());
+  EXPECT_EQ(env.ListDir("/d")->size(), 2u);  // taken, new
+
+  env.SetUnnamedFiles(false);
+  auto named = env.NewWritableFileAt(**dir, "tmp3", wo);
+  ASSERT_TRUE(named);
+  EXPECT_FALSE((*named)->unnamed());
+  ASSERT_TRUE((*named)->Close());
+  EXPECT_TRUE(*env.Exists("/d/tmp3"));
+}
+
 }  // namespace
 }  // namespace velin::io
