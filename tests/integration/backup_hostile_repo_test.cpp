@@ -38,17 +38,6 @@ repo::Node Node(repo::NodeType type, const std::string& name, const std::string&
   return n;
 }
 
-// Names of velin's temporaries left under `dir`.
-std::vector<std::string> TempNames(const std::string& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (e.path().filename().string().find(".velin-") != std::string::npos) {
-      out.push_back(e.path().string());
-    }
-  }
-  return out;
-}
-
 // The top tree of source "storage" whose directory holds `inner` (saved as a subtree).
 repo::Tree StorageHolding(const repo::Tree& inner) {
   repo::Node dir;
@@ -157,7 +146,7 @@ TEST_F(HostileRepoTest, HugeCountsAreRefusedWithoutAllocatingThem) {
   fs::remove_all(target_);
   ExpectRefusedCleanly("20260102-0001", "200000 chunks over a 5-byte size");
   EXPECT_FALSE(fs::exists(target_ + "/storage/many"));
-  EXPECT_EQ(TempNames(target_), std::vector<std::string>{});
+  EXPECT_EQ(TempFilesUnder(target_), std::vector<std::string>{});
 }
 
 TEST_F(HostileRepoTest, TruncatedAndSwappedPacksAreDamage) {
@@ -236,7 +225,7 @@ TEST_F(HostileRepoTest, DeltaBlobWhoseBaseIsMissing) {
   for (const auto& pack : first_packs) fs::remove(pack);
   ExpectRefusedCleanly(created["id"], "delta blob whose base is missing");
   EXPECT_FALSE(fs::exists(target_ + "/storage/rows.txt"));
-  EXPECT_EQ(TempNames(target_), std::vector<std::string>{});
+  EXPECT_EQ(TempFilesUnder(target_), std::vector<std::string>{});
   RunResult verify = app_.Run({"backup", "verify", "--all"});
   EXPECT_EQ(verify.exit_code, 4) << verify.err;
 }
@@ -329,7 +318,7 @@ TEST_F(HostileRepoTest, DeltaBlobWhoseBaseIsCyclic) {
       EXPECT_NE(r.err.find("is itself a delta blob"), std::string::npos) << what << ": " << r.err;
       EXPECT_FALSE(fs::exists(target + "/storage/rows.txt")) << what;
       if (fs::exists(target)) {
-        EXPECT_EQ(TempNames(target), std::vector<std::string>{}) << what;
+        EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{}) << what;
       }
       if (!::testing::Test::HasFailure()) ++passed_;
     }

@@ -21,19 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Every file under `dir` whose name says it is a temporary of velin's.
-std::vector<std::string> TempFiles(const std::string& dir) {
-  std::vector<std::string> out;
-  if (!fs::exists(dir)) return out;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    std::string name = e.path().filename().string();
-    if (name.find(".velin-") != std::string::npos || name.find(".tmp") != std::string::npos) {
-      out.push_back(e.path().string());
-    }
-  }
-  return out;
-}
-
 // Every regular file restored under `out` (the restored app root) is byte-identical to the same
 // path under `source`: a damaged file must never be left looking restored.
 void ExpectOnlyGoodFiles(const std::string& out, const std::string& source) {
@@ -125,7 +112,7 @@ TEST(BackupStorageFaultsTest, BitFlipsInPackReadsAreAllReportedAndNeverRestored)
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
       }
       ExpectOnlyGoodFiles(target + "/storage", app.root() + "/storage");
-      EXPECT_EQ(TempFiles(target), std::vector<std::string>{});
+      EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
       fs::remove_all(target);
     }
   }
@@ -178,7 +165,7 @@ TEST(BackupStorageFaultsTest, RestoreFaultAtEveryIndexFailsCleanly) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << n << r.err;
     EXPECT_NE(r.err.find(n % 2 ? "No space left" : "Input/output error"), std::string::npos)
         << n << r.err;
-    EXPECT_EQ(TempFiles(target), std::vector<std::string>{}) << n;
+    EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{}) << n;
     ExpectOnlyGoodFiles(target + "/storage", app.root() + "/storage");
     RunResult again = app.Run({"backup", "restore", "latest", "--target", target});
     ASSERT_EQ(again.exit_code, 0) << n << again.err;
@@ -213,7 +200,7 @@ TEST(BackupStorageFaultsTest, RestoreShortWriteAtEveryWriteIndexFailsCleanly) {
     EXPECT_EQ(r.exit_code, 1) << n << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << n << r.err;
     EXPECT_NE(r.err.find("Input/output error"), std::string::npos) << n << r.err;
-    EXPECT_EQ(TempFiles(target), std::vector<std::string>{}) << n;
+    EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{}) << n;
     ExpectOnlyGoodFiles(target + "/storage", app.root() + "/storage");
     RunResult again = app.Run({"backup", "restore", "latest", "--target", target});
     ASSERT_EQ(again.exit_code, 0) << n << again.err;
@@ -253,7 +240,7 @@ TEST(BackupStorageFaultsTest, RestoreIntoAFullFilesystemFailsWithOneLine) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find("No space left"), std::string::npos) << r.err;
-  EXPECT_EQ(TempFiles(target), std::vector<std::string>{});
+  EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
   ExpectOnlyGoodFiles(target + "/storage", app.root() + "/storage");
 }
 
@@ -308,7 +295,7 @@ TEST(BackupStorageFaultsTest, PruneOnAFullRepositoryDiskFailsCleanlyAndLaterSucc
   RunResult again = app.Run({"backup", "prune"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
-  EXPECT_EQ(TempFiles(app.repo()), std::vector<std::string>{});
+  EXPECT_EQ(TempFilesUnder(app.repo()), std::vector<std::string>{});
 }
 
 // S3 answering 500/503 or dropping the connection on the first or the second connection of a

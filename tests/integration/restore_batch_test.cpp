@@ -14,17 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> TempFiles(const std::string& dir) {
-  std::vector<std::string> out;
-  if (!fs::exists(dir)) return out;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (e.path().filename().string().find(".velin-") != std::string::npos) {
-      out.push_back(e.path().string());
-    }
-  }
-  return out;
-}
-
 // 300 small files in one directory (more than a batch holds), 40 of ~40 KiB in another (more
 // than a batch's bytes), a 1.5 MiB file alone, a few files beside them.
 void MakeTree(BackupApp& app) {
@@ -49,7 +38,7 @@ TEST(RestoreBatchTest, ManySmallFilesRestoreExactly) {
   RunResult r = app.Run({"backup", "restore", "latest", "--target", target});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(DescribeTree(target + "/storage"), DescribeTree(app.root() + "/storage"));
-  EXPECT_EQ(TempFiles(target), std::vector<std::string>{});
+  EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
 }
 
 TEST(RestoreBatchTest, AFaultInsideABatchFailsCleanly) {
@@ -68,7 +57,7 @@ TEST(RestoreBatchTest, AFaultInsideABatchFailsCleanly) {
     RunResult r = app.Run({"backup", "restore", "latest", "--target", target}, options);
     ASSERT_EQ(r.exit_code, 1) << rule << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << rule << r.err;
-    EXPECT_EQ(TempFiles(target), std::vector<std::string>{}) << rule;
+    EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{}) << rule;
     for (const auto& e : fs::recursive_directory_iterator(target + "/storage")) {
       if (!e.is_regular_file()) continue;
       const std::string rel = fs::relative(e.path(), target + "/storage").string();

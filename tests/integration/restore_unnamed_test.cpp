@@ -15,17 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Every entry under `dir` whose name a restore gives its temporary files.
-std::vector<std::string> TempNames(const std::string& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (e.path().filename().string().find(".velin-") != std::string::npos) {
-      out.push_back(e.path().string());
-    }
-  }
-  return out;
-}
-
 TEST(RestoreUnnamedTest, ARestoreKilledInTheMiddleOfAFileLeavesNoTempNameAndNoPartialFile) {
   BackupApp app;
   WriteFile(app.root() + "/storage/a.txt", "alpha\n");
@@ -48,7 +37,7 @@ TEST(RestoreUnnamedTest, ARestoreKilledInTheMiddleOfAFileLeavesNoTempNameAndNoPa
                                 options);
   ASSERT_EQ(killed.exit_code, 128 + SIGXFSZ) << killed.err;
 
-  EXPECT_EQ(TempNames(target), std::vector<std::string>{});
+  EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
   EXPECT_FALSE(fs::exists(target + "/storage/big.bin")) << "a part of it is under its name";
   for (const auto& e : fs::recursive_directory_iterator(target)) {
     if (!e.is_regular_file()) continue;
@@ -60,7 +49,7 @@ TEST(RestoreUnnamedTest, ARestoreKilledInTheMiddleOfAFileLeavesNoTempNameAndNoPa
   RunResult again = app.Run({"backup", "restore", "latest", "--target", target});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(DescribeTree(target + "/storage"), tree);
-  EXPECT_EQ(TempNames(target), std::vector<std::string>{});
+  EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
 }
 
 // Where linking the unnamed file is refused (EPERM from linkat through /proc/self/fd, as in
@@ -81,7 +70,7 @@ TEST(RestoreUnnamedTest, ARefusedLinkFallsBackToTemporaryNames) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");  // not the lock's rename: that one would warn
   EXPECT_EQ(DescribeTree(target + "/storage"), DescribeTree(app.root() + "/storage"));
-  EXPECT_EQ(TempNames(target), std::vector<std::string>{});
+  EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
 }
 
 }  // namespace

@@ -119,4 +119,17 @@ std::string DescribeTree(const std::string& root) {
   return out;
 }
 
+std::vector<std::string> TempFilesUnder(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  if (!fs::exists(dir)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.find(".velin-") != std::string::npos || name.find(".tmp") != std::string::npos) {
+      out.push_back(e.path().string());
+    }
+  }
+  return out;
+}
+
 }  // namespace velin::testing

@@ -35,4 +35,9 @@ std::string RandomData(size_t n, unsigned seed);
 // trees are identical when their listings are.
 std::string DescribeTree(const std::string& root);
 
+// Every path under `dir` (none when it is missing) whose name is one of velin's temporaries
+// (".velin-…" of a restore, ".tmp" of a durable write): what a failed or killed restore must
+// not leave behind.
+std::vector<std::string> TempFilesUnder(const std::string& dir);
+
 }  // namespace velin::testing
