@@ -8,6 +8,7 @@
 
 #include "openssl_util.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/json_int.hpp"
 #include "velin/crypto/aead.hpp"
 #include "velin/io/env.hpp"
 
@@ -124,7 +125,7 @@ namespace {
 
 Result<KeyObject> ParseKeyFields(const nlohmann::json& doc) {
   if (!doc.is_object()) return Failure(std::string(Tr("not a JSON object")));
-  if (doc.value("version", 0) != kKeyObjectVersion) {
+  if (JsonIntOr(doc, "version", 0) != kKeyObjectVersion) {
     return Failure(TrFormat("unsupported key object version {}",
                             doc.value("version", nlohmann::json()).dump()));
   }
@@ -136,9 +137,9 @@ Result<KeyObject> ParseKeyFields(const nlohmann::json& doc) {
   key.origin.hostname = doc.at("hostname").get<std::string>();
   key.origin.username = doc.at("username").get<std::string>();
   const auto& s = doc.at("scrypt");
-  key.scrypt.n = s.at("n").get<uint64_t>();
-  key.scrypt.r = s.at("r").get<uint32_t>();
-  key.scrypt.p = s.at("p").get<uint32_t>();
+  key.scrypt.n = JsonInt<uint64_t>(s.at("n"));
+  key.scrypt.r = JsonInt<uint32_t>(s.at("r"));
+  key.scrypt.p = JsonInt<uint32_t>(s.at("p"));
   VELIN_TRY(ValidateScryptParams(key.scrypt));
   VELIN_ASSIGN(key.salt, detail::Base64Decode(doc.at("salt").get<std::string>()));
   VELIN_ASSIGN(key.master_key, detail::Base64Decode(doc.at("master_key").get<std::string>()));

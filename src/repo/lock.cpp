@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/json_int.hpp"
 #include "velin/repo/blob_id.hpp"
 
 namespace velin::repo {
@@ -164,13 +165,13 @@ std::optional<LockRecord> ParseLockRecord(const std::string& text) {
     auto j = nlohmann::json::parse(text);
     LockRecord p;
     p.holder.host = j.at("host").get<std::string>();
-    p.holder.pid = j.at("pid").get<int64_t>();
+    p.holder.pid = JsonInt<int64_t>(j.at("pid"));
     p.kind = j.at("kind").get<std::string>();
-    p.time = j.at("time").get<int64_t>();
+    p.time = JsonInt<int64_t>(j.at("time"));
     p.holder.machine_id = j.value("machine_id", "");
     p.holder.boot_id = j.value("boot_id", "");
     p.holder.pid_ns = j.value("pid_ns", "");
-    p.holder.start_ticks = j.value("start_ticks", int64_t{0});
+    p.holder.start_ticks = JsonIntOr(j, "start_ticks", int64_t{0});
     return p;
   } catch (const std::exception&) {
     return std::nullopt;

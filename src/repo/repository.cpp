@@ -1,5 +1,7 @@
 #include "velin/repo/repository.hpp"
 
+#include "velin/core/json_int.hpp"
+
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -40,7 +42,7 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
   RepoConfig c;
   try {
     nlohmann::json j = nlohmann::json::parse(text);
-    c.format_version = j.at("format_version").get<int>();
+    c.format_version = JsonInt<int>(j.at("format_version"));
     if (c.format_version > kFormatVersion) {
       return UsageError(TrFormat(
           "repository {} has format version {}; this velin reads up to version {} (upgrade velin)",
@@ -48,10 +50,10 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
     }
     c.id = j.at("id").get<std::string>();
     const auto& ch = j.at("chunker");
-    c.chunker.min_size = ch.at("min_size").get<uint64_t>();
-    c.chunker.avg_size = ch.at("avg_size").get<uint64_t>();
-    c.chunker.max_size = ch.at("max_size").get<uint64_t>();
-    c.chunker.seed = ch.at("seed").get<uint64_t>();
+    c.chunker.min_size = JsonInt<uint64_t>(ch.at("min_size"));
+    c.chunker.avg_size = JsonInt<uint64_t>(ch.at("avg_size"));
+    c.chunker.max_size = JsonInt<uint64_t>(ch.at("max_size"));
+    c.chunker.seed = JsonInt<uint64_t>(ch.at("seed"));
     if (j.contains("encryption")) {
       auto cipher = crypto::ParseCipher(j.at("encryption").get<std::string>());
       if (!cipher || c.format_version < 2) {

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/json_int.hpp"
 
 namespace velin::repo {
 
@@ -100,8 +101,8 @@ SnapshotSource SourceFromJson(const nlohmann::json& j) {
   const auto kind = ParseSourceKind(kind_name);
   if (!kind) throw std::runtime_error("unknown source kind '" + kind_name + "'");
   s.kind = *kind;
-  s.files = j.at("files").get<uint64_t>();
-  s.bytes = j.at("bytes").get<uint64_t>();
+  s.files = JsonInt<uint64_t>(j.at("files"));
+  s.bytes = JsonInt<uint64_t>(j.at("bytes"));
   if (s.kind == SourceKind::kStream) {
     for (const auto& c : j.at("chunks")) {
       auto id = ParseBlobId(c.get<std::string>());
@@ -147,7 +148,7 @@ Snapshot FromJson(const nlohmann::json& j) {
   Snapshot s;
   s.id = j.at("id").get<std::string>();
   s.time = j.at("time").get<std::string>();
-  s.unix_time = j.at("unix_time").get<int64_t>();
+  s.unix_time = JsonInt<int64_t>(j.at("unix_time"));
   s.host = j.at("host").get<std::string>();
   // Optional: snapshots of older velins have no "app" (docs/repository-format.md, "Snapshots").
   if (j.contains("app")) s.app = j.at("app").get<std::string>();
@@ -160,14 +161,14 @@ Snapshot FromJson(const nlohmann::json& j) {
   s.compression = j.at("compression").get<std::string>();
   for (const auto& src : j.at("sources")) s.sources.push_back(SourceFromJson(src));
   const auto& st = j.at("stats");
-  s.stats.files = st.at("files").get<uint64_t>();
-  s.stats.dirs = st.at("dirs").get<uint64_t>();
-  s.stats.bytes = st.at("bytes").get<uint64_t>();
-  s.stats.files_read = st.at("files_read").get<uint64_t>();
-  s.stats.bytes_read = st.at("bytes_read").get<uint64_t>();
-  s.stats.bytes_added = st.at("bytes_added").get<uint64_t>();
-  s.stats.blobs_added = st.at("blobs_added").get<uint64_t>();
-  s.stats.duration_ms = st.at("duration_ms").get<uint64_t>();
+  s.stats.files = JsonInt<uint64_t>(st.at("files"));
+  s.stats.dirs = JsonInt<uint64_t>(st.at("dirs"));
+  s.stats.bytes = JsonInt<uint64_t>(st.at("bytes"));
+  s.stats.files_read = JsonInt<uint64_t>(st.at("files_read"));
+  s.stats.bytes_read = JsonInt<uint64_t>(st.at("bytes_read"));
+  s.stats.bytes_added = JsonInt<uint64_t>(st.at("bytes_added"));
+  s.stats.blobs_added = JsonInt<uint64_t>(st.at("blobs_added"));
+  s.stats.duration_ms = JsonInt<uint64_t>(st.at("duration_ms"));
   return s;
 }
 
