@@ -69,6 +69,9 @@ Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const Retenti
       ++result.forgotten;
     }
   }
+  // Durable before forget reports them gone: a prune after it (in this command or the next)
+  // removes their data, which a backup brought back by a crash would then miss.
+  VELIN_TRY(repository.backend().SyncDeletes());
   return result;
 }
 

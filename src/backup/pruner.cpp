@@ -345,16 +345,28 @@ Status Execute(repo::Repository& r, const Plan& plan, PruneResult& result, Repor
   result.bytes_after = kept_bytes + repacker.bytes_written() + sealed_index.size();
   reporter.Info(
       TrFormat("New index written ({} packs); removing what it replaces", index_packs.size()));
+  // Past this point a failure leaves the new index in place and the repository whole; what was
+  // not removed is left for the next prune, which the message says.
+  const auto removal_failed = [](const Error& e) {
+    return tl::unexpected(
+        e.Wrap(Tr("new index in place, removing what it replaces (run prune "
+                  "again)")));
+  };
   for (const auto& o : plan.index_objects) {
     if (o.name == index_name) continue;
-    VELIN_TRY(r.backend().Delete(o.name));
+    if (auto s = r.backend().Delete(o.name); !s) return removal_failed(s.error());
     ++result.index_objects_replaced;
   }
+  // The old index objects must be gone for good before the packs they list: one brought back
+  // by a crash after the packs' removal would name blobs in packs that no longer exist.
+  if (auto s = r.backend().SyncDeletes(); !s) return removal_failed(s.error());
   CrashPoint("prune-after-old-index");
   for (const auto& [id, info] : plan.packs) {
     if (plan.actions.at(id) == PackAction::kKeep || new_packs.count(id)) continue;
-    VELIN_TRY(r.backend().Delete(info.object));
+    if (auto s = r.backend().Delete(info.object); !s) return removal_failed(s.error());
   }
+  // The space is free when prune says so.
+  if (auto s = r.backend().SyncDeletes(); !s) return removal_failed(s.error());
   result.changed = true;
   return Ok();
 }

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "velin/core/json_int.hpp"
+
 namespace velin::backup {
 
 Result<std::optional<VerifyRecord>> LoadVerifyRecord(storage::Backend& backend) {
@@ -10,12 +12,18 @@ Result<std::optional<VerifyRecord>> LoadVerifyRecord(storage::Backend& backend) 
   VELIN_ASSIGN(std::string text, backend.Get(kVerifyRecordObject));
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::optional<VerifyRecord>();
+  // A record with a value of the wrong type or range counts as no record, like one that does
+  // not parse: it only says when verify last ran.
   VerifyRecord r;
-  r.last_time = j.value("last_time", int64_t{0});
-  r.last_ok = j.value("last_ok", false);
-  r.last_backups = j.value("last_backups", size_t{0});
-  r.last_restore_test = j.value("last_restore_test", false);
-  r.last_ok_time = j.value("last_ok_time", int64_t{0});
+  try {
+    r.last_time = JsonIntOr<int64_t>(j, "last_time", 0);
+    r.last_ok = j.value("last_ok", false);
+    r.last_backups = JsonIntOr<size_t>(j, "last_backups", 0);
+    r.last_restore_test = j.value("last_restore_test", false);
+    r.last_ok_time = JsonIntOr<int64_t>(j, "last_ok_time", 0);
+  } catch (const nlohmann::json::exception&) {
+    return std::optional<VerifyRecord>();
+  }
   return std::optional<VerifyRecord>(r);
 }
 

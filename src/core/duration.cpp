@@ -35,7 +35,12 @@ std::optional<Duration> ParseDuration(std::string_view text) {
       factor = 7 * 86'400'000LL;
     else
       return std::nullopt;
-    total_ms += value * factor;
+    // Checked: "999999999999w" or many parts must not overflow (a parse error, not UB).
+    int64_t part_ms = 0;
+    if (__builtin_mul_overflow(value, factor, &part_ms) ||
+        __builtin_add_overflow(total_ms, part_ms, &total_ms)) {
+      return std::nullopt;
+    }
   }
   return Duration(total_ms);
 }

@@ -558,6 +558,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{} is not a regular file", "{} ist keine normale Datei"},
       {"{} can be read by other users (mode {}); run: chmod 600 {}",
        "{} ist für andere Benutzer lesbar (Modus {}); ausführen: chmod 600 {}"},
+      {"new index in place, removing what it replaces (run prune again)",
+       "neuer Index geschrieben, beim Entfernen dessen, was er ersetzt (prune erneut ausführen)"},
       {"New index written ({} packs); removing what it replaces",
        "Neuer Index geschrieben ({} Packs); entferne, was er ersetzt"},
       {"backup {} references blob {}, which no index lists; prune refuses to run (run `velin "

@@ -151,6 +151,7 @@ Result<std::string> RemoveKey(storage::Backend& backend, std::string_view id_or_
                  target));
   }
   VELIN_TRY(backend.Delete(KeyObjectName(target)));
+  VELIN_TRY(backend.SyncDeletes());  // a removed key (a leaked passphrase) stays removed
   return target;
 }
 
@@ -161,6 +162,7 @@ Result<std::string> ChangePassphrase(storage::Backend& backend, const OpenedKey&
   VELIN_ASSIGN(std::string id,
                StoreNewKey(backend, current.master, new_passphrase, origin, params));
   VELIN_TRY(backend.Delete(KeyObjectName(current.key_id)));
+  VELIN_TRY(backend.SyncDeletes());  // the old passphrase stops working, crash or not
   return id;
 }
 

@@ -1,6 +1,7 @@
 #include "velin/db/metadata.hpp"
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/json_int.hpp"
 
 namespace velin::db {
 namespace {
@@ -15,10 +16,11 @@ Result<std::string> GetString(const nlohmann::json& doc, const char* key) {
 
 Result<int64_t> GetInt(const nlohmann::json& doc, const char* key) {
   auto it = doc.find(key);
-  if (it == doc.end() || !it->is_number_integer()) {
-    return Failure(TrFormat("database metadata: '{}' missing or not an integer", key));
+  try {
+    if (it != doc.end()) return JsonInt<int64_t>(*it);
+  } catch (const nlohmann::json::exception&) {
   }
-  return it->get<int64_t>();
+  return Failure(TrFormat("database metadata: '{}' missing or not an integer", key));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/json_int.hpp"
 
 namespace velin::rollback {
 namespace {
@@ -33,7 +34,14 @@ std::string DescribeStatus(const nlohmann::json& doc) {
   std::string line = TrFormat("current {}", OrDash(StringAt(doc, "current")));
   const auto& t = doc.contains("transaction") ? doc["transaction"] : nlohmann::json();
   if (!t.is_object()) return line + "; " + std::string(Tr("no open transaction"));
-  int64_t left = t.value("seconds_left", int64_t{0});
+  // A host's reply is not trusted: a time that is no integer in range reads as none left
+  // (and one beyond a century is clamped, so that the milliseconds do not overflow).
+  int64_t left = 0;
+  try {
+    left = std::clamp<int64_t>(JsonIntOr<int64_t>(t, "seconds_left", 0), 0, int64_t{3155760000});
+  } catch (const nlohmann::json::exception&) {
+    left = 0;
+  }
   return line + "; " +
          TrFormat("transaction {} {}, {} left", StringAt(t, "id"), StringAt(t, "state"),
                   FormatDuration(Duration(left * 1000)));

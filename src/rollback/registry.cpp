@@ -26,10 +26,14 @@ Result<json> ParseStateFile(const std::string& path, const std::string& text) {
   if (format == doc.end() || !format->is_number_integer()) {
     return DamageError(TrFormat("{}: missing 'format' version", path));
   }
-  if (format->get<int>() > kRegistryFormat) {
+  // Compared unnarrowed: a format of 2^32 + 1 is newer, not format 1.
+  const bool newer = format->is_number_unsigned()
+                         ? format->get<uint64_t>() > static_cast<uint64_t>(kRegistryFormat)
+                         : format->get<int64_t>() > kRegistryFormat;
+  if (newer) {
     return Failure(TrFormat(
         "{}: written by a newer velin (format {}, this velin reads up to {}); upgrade velin", path,
-        std::to_string(format->get<int>()), std::to_string(kRegistryFormat)));
+        format->dump(), std::to_string(kRegistryFormat)));
   }
   return doc;
 }

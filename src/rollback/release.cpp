@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/json_int.hpp"
 #include "velin/rollback/registry.hpp"
 
 namespace velin::rollback {
@@ -135,8 +136,8 @@ Result<std::vector<ManifestEntry>> EntriesFromJson(const json& arr, const std::s
     ManifestEntry e;
     e.path = j["path"].get<std::string>();
     e.type = TypeFromName(j.value("type", std::string()));
-    e.mode = j.value("mode", 0u);
-    e.size = j.value("size", uint64_t{0});
+    e.mode = JsonIntOr<uint32_t>(j, "mode", 0u);
+    e.size = JsonIntOr<uint64_t>(j, "size", 0);
     e.sha256 = j.value("sha256", std::string());
     e.target = j.value("target", std::string());
     out.push_back(std::move(e));
@@ -214,11 +215,11 @@ Result<Manifest> LoadManifest(io::Env& env, const std::string& path) {
   json doc = json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
     return DamageError(TrFormat("{}: malformed manifest", path));
-  if (doc.value("format", 0) > kRegistryFormat) {
-    return Failure(TrFormat("{}: written by a newer velin; upgrade velin", path));
-  }
   Manifest m;
   try {
+    if (JsonIntOr<int64_t>(doc, "format", 0) > kRegistryFormat) {
+      return Failure(TrFormat("{}: written by a newer velin; upgrade velin", path));
+    }
     VELIN_ASSIGN(m.artifacts, EntriesFromJson(doc.value("artifacts", json::array()), path));
     VELIN_ASSIGN(m.config, EntriesFromJson(doc.value("config", json::array()), path));
   } catch (const json::exception& e) {

@@ -214,6 +214,27 @@ Status LocalBackend::Delete(const std::string& name) {
   auto s = env_.RemoveFile(path);
   ForgetOpen(name);
   if (!s && s.error().sys_errno != ENOENT) return s;
+  if (s) {
+    std::lock_guard lock(mu_);
+    deleted_from_.insert(io::Dirname(path));
+  }
+  return Ok();
+}
+
+Status LocalBackend::SyncDeletes() {
+  std::set<std::string> dirs;
+  {
+    std::lock_guard lock(mu_);
+    dirs.swap(deleted_from_);
+  }
+  for (auto it = dirs.begin(); it != dirs.end(); ++it) {
+    Status s = env_.SyncDir(*it);
+    if (!s) {
+      std::lock_guard lock(mu_);
+      deleted_from_.insert(it, dirs.end());  // still to be made durable
+      return s;
+    }
+  }
   return Ok();
 }
 

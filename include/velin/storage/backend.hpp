@@ -63,6 +63,13 @@ class Backend {
   virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
   // Deleting a missing object is not an error.
   virtual Status Delete(const std::string& name) = 0;
+  // Makes every Delete before it durable: where one removal must not outlive another across a
+  // crash (prune: the old index objects go before the packs they list; forget: the backups go
+  // before a prune may remove their data), this stands between them. A local directory fsyncs
+  // the directories it removed from (an unlink is otherwise only ordered by the file system's
+  // journal, which POSIX does not promise); a backend whose Delete is durable once answered
+  // (S3, a file server's remove) has nothing to do.
+  virtual Status SyncDeletes() { return Ok(); }
   // nullopt when the object does not exist.
   virtual Result<std::optional<ObjectInfo>> Stat(const std::string& name) = 0;
   // Removes the temp objects of Puts whose writer died (kill -9, power loss) and returns how

@@ -49,6 +49,7 @@ class BitFlipBackend : public Backend {
     return base_->List(prefix);
   }
   Status Delete(const std::string& name) override { return base_->Delete(name); }
+  Status SyncDeletes() override { return base_->SyncDeletes(); }
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override {
     return base_->Stat(name);
   }

@@ -34,6 +34,7 @@ class CachingBackend : public Backend {
   Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Status Delete(const std::string& name) override;
+  Status SyncDeletes() override { return remote_->SyncDeletes(); }
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
   Result<size_t> RemoveStaleTemps() override { return remote_->RemoveStaleTemps(); }
 

@@ -30,6 +30,7 @@ class LocalBackend : public Backend {
                       std::string& out) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Status Delete(const std::string& name) override;
+  Status SyncDeletes() override;
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
   Result<size_t> RemoveStaleTemps() override;
 
@@ -56,7 +57,8 @@ class LocalBackend : public Backend {
   std::mutex open_mu_;
   std::deque<std::pair<std::string, std::shared_ptr<const io::RandomAccessFile>>> open_files_;
   std::mutex mu_;
-  std::set<std::string> known_dirs_;  // directories already created (saves a stat per put)
+  std::set<std::string> known_dirs_;    // directories already created (saves a stat per put)
+  std::set<std::string> deleted_from_;  // directories with removals not yet fsynced (under mu_)
 };
 
 }  // namespace velin::storage

@@ -1,10 +1,13 @@
 // The pruner on a MemEnv: after a backup is forgotten, prune removes what only it used and
 // the remaining backup restores; a dry run changes nothing; a pack no index lists (a create
 // still running) is left alone until it is older than the stale age by the manual clock.
+#include <algorithm>
+#include <cerrno>
 #include <functional>
 #include <set>
 
 #include "mem_repo.hpp"
+#include "support/removal_log_env.hpp"
 #include "velin/backup/pruner.hpp"
 #include "velin/backup/restorer.hpp"
 #include "velin/repo/blob_writer.hpp"
@@ -115,6 +118,78 @@ TEST_F(PrunerMemTest, AYoungUnindexedPackIsLeftAloneUntilTheStaleAgeHasPassed) {
   EXPECT_EQ(old->packs_young, 0u);
   EXPECT_EQ(old->packs_deleted, 1u);
   EXPECT_EQ(backend_->List("data/")->size(), pack_count - 1);
+}
+
+// The old index objects' removal is durable (their directory fsynced) before the first pack
+// goes: an index object brought back by a crash must never name a pack that is gone. The
+// removed packs' directories are fsynced before prune reports success.
+TEST_F(PrunerMemTest, OldIndexRemovalsAreDurableBeforeAnyPackGoes) {
+  Put("storage/a.txt", std::string(100'000, 'a'));
+  auto first = Backup();
+  ASSERT_TRUE(first) << first.error().message;
+  env_.Advance(std::chrono::hours(1));
+  Put("storage/a.txt", std::string(100'000, 'b'));
+  auto second = Backup();
+  ASSERT_TRUE(second) << second.error().message;
+  ASSERT_TRUE(backend_->Delete(repo::SnapshotObjectName(first->id)));
+
+  velin::testing::RemovalLogEnv logged(env_);
+  auto backend = storage::LocalBackend::Open(logged, "/repo", false);
+  ASSERT_TRUE(backend) << backend.error().message;
+  auto repository = repo::Repository::Open(**backend, false);
+  ASSERT_TRUE(repository) << repository.error().message;
+  ASSERT_TRUE((*repository)->LoadIndex());
+  auto pruned = backup::Prune(**repository, env_, {}, quiet_);
+  ASSERT_TRUE(pruned) << pruned.error().message;
+  ASSERT_GE(pruned->packs_deleted + pruned->packs_repacked, 1u);
+
+  const auto& log = logged.log;
+  auto first_of = [&](const std::string& prefix) {
+    return std::find_if(log.begin(), log.end(),
+                        [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+  };
+  auto last_of = [&](const std::string& prefix) {
+    auto it = std::find_if(log.rbegin(), log.rend(),
+                           [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+    return it == log.rend() ? log.end() : std::prev(it.base());
+  };
+  const auto last_index_rm = last_of("rm /repo/index/");
+  const auto first_pack_rm = first_of("rm /repo/data/");
+  const auto last_pack_rm = last_of("rm /repo/data/");
+  ASSERT_NE(last_index_rm, log.end());
+  ASSERT_NE(first_pack_rm, log.end());
+  ASSERT_LT(last_index_rm, first_pack_rm);
+  EXPECT_NE(std::find(last_index_rm, first_pack_rm, "sync /repo/index"), first_pack_rm)
+      << "no fsync of /repo/index between the index removals and the pack removals";
+  const std::string pack_dir = "sync " + io::Dirname(last_pack_rm->substr(3));
+  EXPECT_NE(std::find(last_pack_rm, log.end(), pack_dir), log.end()) << pack_dir;
+}
+
+// When that fsync fails, prune stops with the error and removes no pack.
+TEST_F(PrunerMemTest, AFailedIndexDirectoryFsyncRemovesNoPack) {
+  Put("storage/a.txt", std::string(100'000, 'a'));
+  auto first = Backup();
+  ASSERT_TRUE(first) << first.error().message;
+  env_.Advance(std::chrono::hours(1));
+  Put("storage/a.txt", std::string(100'000, 'b'));
+  ASSERT_TRUE(Backup());
+  ASSERT_TRUE(backend_->Delete(repo::SnapshotObjectName(first->id)));
+  auto packs_before = backend_->List("data/");
+  ASSERT_TRUE(packs_before);
+
+  velin::testing::RemovalLogEnv logged(env_);
+  logged.fail_sync_after_rm = "/repo/index";
+  auto backend = storage::LocalBackend::Open(logged, "/repo", false);
+  ASSERT_TRUE(backend) << backend.error().message;
+  auto repository = repo::Repository::Open(**backend, false);
+  ASSERT_TRUE(repository) << repository.error().message;
+  ASSERT_TRUE((*repository)->LoadIndex());
+  auto pruned = backup::Prune(**repository, env_, {}, quiet_);
+  ASSERT_FALSE(pruned);
+  EXPECT_EQ(pruned.error().sys_errno, EIO) << pruned.error().message;
+  for (const auto& p : *packs_before) {
+    EXPECT_TRUE(env_.Stat("/repo/" + p.name)) << p.name << " was removed";
+  }
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace velin {
 namespace {
 
@@ -27,6 +29,15 @@ TEST(Duration, RejectsWhatIsNotADuration) {
        {"", "10", "10x", "s", "-5s", "1.5h", "10 m", "m10", "1h30", "10mins", "10mi"}) {
     EXPECT_FALSE(ParseDuration(bad)) << bad;
   }
+}
+
+TEST(Duration, RejectsWhatOverflowsInsteadOfWrapping) {
+  EXPECT_FALSE(ParseDuration("999999999999w"));
+  std::string many;
+  for (int i = 0; i < 40; ++i) many += "999999999999h";
+  EXPECT_FALSE(ParseDuration(many));
+  EXPECT_FALSE(ParseDuration("999999999999d"));
+  EXPECT_EQ(ParseDuration("99999999999d"), Duration(99'999'999'999 * 86'400'000LL));
 }
 
 TEST(Duration, FormatsShortestExactForm) {

@@ -37,6 +37,16 @@ TEST(DatabaseMetadata, RejectsAWrongTypeNamingTheField) {
   EXPECT_FALSE(DatabaseInfoFromJson(nlohmann::json::array()));
 }
 
+TEST(DatabaseMetadata, RejectsNumbersThatAreNoInt64) {
+  for (const char* rows : {"1e30", "1.5", "18446744073709551615"}) {
+    nlohmann::json doc = DatabaseInfoToJson(Sample());
+    doc["tables"][0]["rows"] = nlohmann::json::parse(rows);
+    Result<DatabaseInfo> back = DatabaseInfoFromJson(doc);
+    ASSERT_FALSE(back) << rows;
+    EXPECT_NE(back.error().message.find("'rows'"), std::string::npos) << back.error().message;
+  }
+}
+
 TEST(CompareRowCounts, NamesEveryTableThatDiffersOrIsMissing) {
   std::vector<TableRows> recorded = {{"a", 1}, {"b", 2}, {"c", 3}};
   std::vector<TableRows> restored = {{"a", 1}, {"b", 1}, {"d", 0}};

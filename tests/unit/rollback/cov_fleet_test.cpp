@@ -93,5 +93,30 @@ TEST(CovFleetTest, AHostWhoseSwitchBackFailsIsNamedAsNotPutBack) {
   EXPECT_EQ(current["web2"], "v1");
 }
 
+// A host's status is not trusted: a time left that is no integer in range (a float beyond
+// int64_t, a negative, centuries) reads as none left or is clamped, never converted blindly.
+TEST(CovFleetTest, AHostileTimeLeftIsReadAsNoneOrClamped) {
+  const std::map<std::string, nlohmann::json> left = {{"web1", nlohmann::json::parse("1e300")},
+                                                      {"web2", nlohmann::json::parse("-5")}};
+  Scripted hosts([&](const std::string& host, const std::vector<std::string>&) {
+    return Answer(
+        {{"current", "v2"},
+         {"transaction", {{"id", "t1"}, {"state", "open"}, {"seconds_left", left.at(host)}}}});
+  });
+  NullReporter quiet;
+  FleetResult r = Fleet(TwoHosts(), hosts, quiet).Inspect();
+  ASSERT_TRUE(r.status) << r.status.error().message;
+  EXPECT_EQ(r.hosts[0].message, "current v2; transaction t1 open, 0s left");
+  EXPECT_EQ(r.hosts[1].message, "current v2; transaction t1 open, 0s left");
+  Scripted far([](const std::string&, const std::vector<std::string>&) {
+    return Answer(
+        {{"current", "v2"},
+         {"transaction", {{"id", "t1"}, {"state", "open"}, {"seconds_left", INT64_MAX}}}});
+  });
+  r = Fleet(TwoHosts(), far, quiet).Inspect();
+  ASSERT_TRUE(r.status) << r.status.error().message;
+  EXPECT_EQ(r.hosts[0].message, "current v2; transaction t1 open, 36525d left");
+}
+
 }  // namespace
 }  // namespace velin::rollback

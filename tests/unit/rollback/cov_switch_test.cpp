@@ -370,6 +370,17 @@ TEST_F(CovSwitchTest, DamagedManifestsAreNamed) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ExitCode::kDamage);
   EXPECT_EQ(r.error().message.rfind(p + ": malformed manifest: ", 0), 0u) << r.error().message;
+  // Numbers that are no integers of the field's range are damage, never converted.
+  for (const char* entry :
+       {R"({"path": "a", "mode": 1e30})", R"({"path": "a", "mode": 4294967296})",
+        R"({"path": "a", "size": -1})", R"({"path": "a", "size": 2.5})"}) {
+    r = load(std::string(R"({"format": 1, "artifacts": [)") + entry + "]}");
+    ASSERT_FALSE(r) << entry;
+    EXPECT_EQ(r.error().code, ExitCode::kDamage) << entry;
+  }
+  r = load("{\"format\": 1e300}");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ExitCode::kDamage);
   // A type this velin does not know is read as "other" (never materialised as a file).
   r = load("{\"format\": 1, \"artifacts\": [{\"path\": \"bin/dev\", \"type\": \"socket\"}]}");
   ASSERT_TRUE(r) << r.error().message;

@@ -114,6 +114,19 @@ TEST(RegistryTest, RefusesNewerFormatClearly) {
   EXPECT_NE(loaded.error().message.find("registry.json"), std::string::npos);
 }
 
+TEST(RegistryTest, AFormatBeyondIntIsNewerNotNarrowed) {
+  for (const char* format : {"4294967297", "18446744073709551615"}) {
+    TempDir dir;
+    velin::testing::WriteFile(dir / "registry.json",
+                              std::string(R"({"format": )") + format + R"(, "versions": []})");
+    auto loaded = LoadRegistry(io::Env::Default(), StateLayout{dir.path()});
+    ASSERT_FALSE(loaded) << format;
+    EXPECT_NE(loaded.error().message.find("newer velin (format " + std::string(format)),
+              std::string::npos)
+        << loaded.error().message;
+  }
+}
+
 TEST(RegistryTest, MalformedRegistryIsDamage) {
   TempDir dir;
   velin::testing::WriteFile(dir / "registry.json", "{not json");

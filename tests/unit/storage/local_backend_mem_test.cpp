@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
+#include "support/removal_log_env.hpp"
 #include "velin/io/mem_env.hpp"
 #include "velin/io/process_space.hpp"
 #include "velin/storage/local_backend.hpp"
@@ -83,6 +85,38 @@ TEST(LocalBackendMem, ADurableWriteNamesItsTempByTheEnvProcess) {
   auto left = env.ListDir("/d");
   ASSERT_TRUE(left);
   EXPECT_EQ(left->size(), 1u);  // only the directory: no temp left behind
+}
+
+TEST(LocalBackendMem, SyncDeletesFsyncsEachDirectoryRemovedFromOnceAndKeepsWhatFailed) {
+  io::MemEnv mem;
+  velin::testing::RemovalLogEnv env(mem);
+  auto opened = LocalBackend::Open(env, "/repo", true);
+  ASSERT_TRUE(opened) << opened.error().message;
+  LocalBackend& backend = **opened;
+  for (const char* name : {"index/aa", "index/bb", "snapshots/cc"}) {
+    ASSERT_TRUE(backend.Put(name, "x"));
+  }
+  ASSERT_TRUE(backend.SyncDeletes());  // nothing removed yet: nothing to do
+  env.log.clear();
+  ASSERT_TRUE(backend.SyncDeletes());
+  EXPECT_TRUE(env.log.empty());
+
+  ASSERT_TRUE(backend.Delete("index/aa"));
+  ASSERT_TRUE(backend.Delete("index/bb"));
+  ASSERT_TRUE(backend.Delete("snapshots/cc"));
+  ASSERT_TRUE(backend.Delete("snapshots/missing"));  // not there: not an error, nothing to sync
+  env.log.clear();
+  env.SetRule(io::FaultRule{.op = io::FaultOp::kSync, .nth = 1, .error = 5});
+  auto failed = backend.SyncDeletes();
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().sys_errno, 5);
+  env.SetRule(std::nullopt);
+  env.log.clear();
+  ASSERT_TRUE(backend.SyncDeletes());  // the failed directories are still owed their fsync
+  EXPECT_EQ(env.log, (std::vector<std::string>{"sync /repo/index", "sync /repo/snapshots"}));
+  env.log.clear();
+  ASSERT_TRUE(backend.SyncDeletes());
+  EXPECT_TRUE(env.log.empty());
 }
 
 }  // namespace
