@@ -218,7 +218,7 @@ class Repacker {
       }
       std::string_view stored(bytes.data() + e.offset, e.length);
       // Checked the way a restore reads it: opened (when encrypted), decompressed, hashed.
-      VELIN_ASSIGN(BlobId hash, r_.DecodeBlob(e.id, e.codec, e.raw_length, stored, raw_));
+      VELIN_ASSIGN(BlobId hash, r_.CheckBlob(e.id, e.codec, e.raw_length, stored, raw_));
       if (hash != e.id) {
         return DamageError(TrFormat("{}: blob {} is damaged; prune refuses to copy it", info.object,
                                     e.id.Short()));

@@ -211,22 +211,36 @@ Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string&
 
 Result<BlobId> Repository::DecodeBlob(const BlobId& id, Codec codec, uint64_t raw_length,
                                       std::string_view stored, std::string& raw) const {
-  if (encrypted()) {
-    // Opened into a buffer each thread keeps: a copy of `stored` and a fresh plaintext per blob
-    // cost an encrypted restore or verify twice the page faults of a plain one. A delta blob
-    // keeps its own, since reading its base (never a delta) opens into the other one.
-    thread_local std::string opened_blob, opened_delta;
-    std::string& opened = codec == Codec::kZstdDelta ? opened_delta : opened_blob;
-    auto st = sealer_->Open(stored, crypto::AssociatedData("blob", id.Hex()), opened);
-    if (!st) return tl::unexpected(st.error().Wrap("blob " + id.Hex()));
-    stored = opened;
-  }
+  VELIN_ASSIGN(stored, OpenStored(id, codec, stored));
   if (codec == Codec::kZstdDelta) {
     VELIN_TRY(DecodeDeltaBlob(stored, raw_length, raw));
   } else {
     VELIN_TRY(DecompressInto(codec, stored, raw_length, raw));
   }
   return HashBlob(raw);
+}
+
+Result<std::string_view> Repository::OpenStored(const BlobId& id, Codec codec,
+                                                std::string_view stored) const {
+  if (!encrypted()) return stored;
+  // Opened into a buffer each thread keeps: a copy of `stored` and a fresh plaintext per blob
+  // cost an encrypted restore or verify twice the page faults of a plain one. A delta blob
+  // keeps its own, since reading its base (never a delta) opens into the other one.
+  thread_local std::string opened_blob, opened_delta;
+  std::string& opened = codec == Codec::kZstdDelta ? opened_delta : opened_blob;
+  auto st = sealer_->Open(stored, crypto::AssociatedData("blob", id.Hex()), opened);
+  if (!st) return tl::unexpected(st.error().Wrap("blob " + id.Hex()));
+  return std::string_view(opened);
+}
+
+Result<BlobId> Repository::CheckBlob(const BlobId& id, Codec codec, uint64_t raw_length,
+                                     std::string_view stored, std::string& scratch) const {
+  if (codec != Codec::kNone) return DecodeBlob(id, codec, raw_length, stored, scratch);
+  VELIN_ASSIGN(stored, OpenStored(id, codec, stored));
+  if (stored.size() != raw_length) {  // as DecompressInto says it
+    return DamageError(std::string(Tr("stored length differs from raw length")));
+  }
+  return HashBlob(stored);
 }
 
 Status Repository::DecodeDeltaBlob(std::string_view stored, uint64_t raw_length,

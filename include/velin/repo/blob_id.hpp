@@ -30,6 +30,20 @@ std::optional<BlobId> ParseBlobId(std::string_view hex);
 // SHA-256 of `data`.
 BlobId Sha256(std::string_view data);
 
+// SHA-256 of data given in pieces (a pack read a few MiB at a time).
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view data);
+  BlobId Final();
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
+
 struct BlobIdHash {
   size_t operator()(const BlobId& id) const {
     size_t h;

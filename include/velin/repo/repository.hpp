@@ -118,6 +118,11 @@ class Repository {
   // (and checked) from the repository.
   Result<BlobId> DecodeBlob(const BlobId& id, Codec codec, uint64_t raw_length,
                             std::string_view stored, std::string& raw) const;
+  // DecodeBlob for a caller that wants the id only (verify, prune): the same checks, but a
+  // blob stored as is (incompressible data) is hashed where it lies, or where it was opened,
+  // instead of being copied first. `scratch` may hold anything afterwards.
+  Result<BlobId> CheckBlob(const BlobId& id, Codec codec, uint64_t raw_length,
+                           std::string_view stored, std::string& scratch) const;
   Result<Tree> ReadTree(const BlobId& id);
 
   // Snapshot ids, sorted (ids sort by time).
@@ -137,6 +142,9 @@ class Repository {
   static Status CreateKeys(storage::Backend& backend, const RepoKeyOptions& keys);
   Status Unlock(const RepoKeyOptions& keys);
   // A delta blob's opened stored bytes (base id, zstd frame) into `raw`.
+  // `stored` opened when the repository is encrypted (into a buffer of this thread's, valid
+  // until its next call), else `stored` itself.
+  Result<std::string_view> OpenStored(const BlobId& id, Codec codec, std::string_view stored) const;
   Status DecodeDeltaBlob(std::string_view stored, uint64_t raw_length, std::string& raw) const;
 
   storage::Backend& backend_;
