@@ -41,17 +41,23 @@ class PrunerMemTest : public MemRepoTest {
     walk("/repo");
     return out;
   }
+
+  // Two backups of different data, the first forgotten (prune then has packs to remove); the
+  // second, or the error.
+  Result<repo::Snapshot> TwoBackupsTheFirstForgotten() {
+    Put("storage/a.txt", std::string(100'000, 'a'));
+    VELIN_ASSIGN(repo::Snapshot first, Backup());
+    env_.Advance(std::chrono::hours(1));
+    Put("storage/a.txt", std::string(100'000, 'b'));
+    VELIN_ASSIGN(repo::Snapshot second, Backup());
+    VELIN_TRY(backend_->Delete(repo::SnapshotObjectName(first.id)));
+    return second;
+  }
 };
 
 TEST_F(PrunerMemTest, AForgottenBackupsDataGoesAndTheOtherStillRestores) {
-  Put("storage/a.txt", std::string(100'000, 'a'));
-  auto first = Backup();
-  ASSERT_TRUE(first) << first.error().message;
-  env_.Advance(std::chrono::hours(1));
-  Put("storage/a.txt", std::string(100'000, 'b'));
-  auto second = Backup();
+  auto second = TwoBackupsTheFirstForgotten();
   ASSERT_TRUE(second) << second.error().message;
-  ASSERT_TRUE(backend_->Delete(repo::SnapshotObjectName(first->id)));  // forgotten
 
   const auto before = Files();
   PruneOptions dry;
@@ -124,14 +130,7 @@ TEST_F(PrunerMemTest, AYoungUnindexedPackIsLeftAloneUntilTheStaleAgeHasPassed) {
 // goes: an index object brought back by a crash must never name a pack that is gone. The
 // removed packs' directories are fsynced before prune reports success.
 TEST_F(PrunerMemTest, OldIndexRemovalsAreDurableBeforeAnyPackGoes) {
-  Put("storage/a.txt", std::string(100'000, 'a'));
-  auto first = Backup();
-  ASSERT_TRUE(first) << first.error().message;
-  env_.Advance(std::chrono::hours(1));
-  Put("storage/a.txt", std::string(100'000, 'b'));
-  auto second = Backup();
-  ASSERT_TRUE(second) << second.error().message;
-  ASSERT_TRUE(backend_->Delete(repo::SnapshotObjectName(first->id)));
+  ASSERT_TRUE(TwoBackupsTheFirstForgotten());
 
   velin::testing::RemovalLogEnv logged(env_);
   auto backend = storage::LocalBackend::Open(logged, "/repo", false);
@@ -167,13 +166,7 @@ TEST_F(PrunerMemTest, OldIndexRemovalsAreDurableBeforeAnyPackGoes) {
 
 // When that fsync fails, prune stops with the error and removes no pack.
 TEST_F(PrunerMemTest, AFailedIndexDirectoryFsyncRemovesNoPack) {
-  Put("storage/a.txt", std::string(100'000, 'a'));
-  auto first = Backup();
-  ASSERT_TRUE(first) << first.error().message;
-  env_.Advance(std::chrono::hours(1));
-  Put("storage/a.txt", std::string(100'000, 'b'));
-  ASSERT_TRUE(Backup());
-  ASSERT_TRUE(backend_->Delete(repo::SnapshotObjectName(first->id)));
+  ASSERT_TRUE(TwoBackupsTheFirstForgotten());
   auto packs_before = backend_->List("data/");
   ASSERT_TRUE(packs_before);
 
