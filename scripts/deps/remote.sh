@@ -18,6 +18,9 @@ install_pkg() {  # install_pkg SUBDIR PACKAGE@VERSION MODULE_PATH
 }
 install_pkg s3rver s3rver@3 s3rver
 install_pkg s3rver-sig @20minutes/s3rver@4 @20minutes/s3rver
+# s3rver 3 answers a PUT before the object is written and writes over the old one in place:
+# patched to write, rename, then answer, as S3 does (patch-s3rver.js says why).
+node "$(dirname "$0")/patch-s3rver.js" "$dir/s3rver/node_modules/s3rver/lib/stores/filesystem.js"
 
 # vsftpd authenticates through PAM: the FTP tests need a real local user.
 if [ "$(id -u)" -eq 0 ] && ! getent passwd velin-ftp >/dev/null; then

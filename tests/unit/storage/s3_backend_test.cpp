@@ -70,6 +70,7 @@ TEST(S3Backend, RetriesServerErrorsAndDroppedConnectionsUntilTheyPass) {
   S3Server server;
   for (auto fault :
        {FaultProxy::Fault::kHttp503, FaultProxy::Fault::kHttp500, FaultProxy::Fault::kDrop}) {
+    SCOPED_TRACE(static_cast<int>(fault));
     FaultProxy proxy(server.port(), fault, 3);
     auto backend = Open(OptionsFor(proxy.port()), 5);
     auto put = backend->Put("index/i1", "index bytes");
