@@ -173,8 +173,9 @@ Status Sealer::Open(std::string_view envelope, std::string_view associated_data,
   return st;
 }
 
-Status Sealer::OpenInto(std::string_view envelope, std::string_view associated_data,
-                        std::string& out) {
+namespace {
+
+Status CheckEnvelope(std::string_view envelope, Cipher cipher) {
   if (envelope.size() < kEnvelopeOverhead) {
     return DamageError(TrFormat("encrypted object too short ({} bytes, at least {} expected)",
                                 std::to_string(envelope.size()),
@@ -184,14 +185,31 @@ Status Sealer::OpenInto(std::string_view envelope, std::string_view associated_d
   if (env[0] != kEnvelopeVersion) {
     return DamageError(TrFormat("unknown encryption envelope version {}", std::to_string(env[0])));
   }
-  if (env[1] != static_cast<unsigned char>(cipher_)) {
+  if (env[1] != static_cast<unsigned char>(cipher)) {
     const auto sealed_with = static_cast<Cipher>(env[1]);
     std::string name = sealed_with == Cipher::kAes256Gcm || sealed_with == Cipher::kChaCha20Poly1305
                            ? std::string(CipherName(sealed_with))
                            : "unknown cipher " + std::to_string(env[1]);
     return DamageError(
-        TrFormat("object sealed with {}, not with the repository's {}", name, CipherName(cipher_)));
+        TrFormat("object sealed with {}, not with the repository's {}", name, CipherName(cipher)));
   }
+  return Ok();
+}
+
+}  // namespace
+
+Status Sealer::OpenInto(std::string_view envelope, std::string_view associated_data,
+                        std::string& out) {
+  VELIN_TRY(CheckEnvelope(envelope, cipher_));
+  // Not cleared first: a reused `out` keeps its memory and only a longer body zero-fills the
+  // difference (every byte is then overwritten).
+  out.resize(envelope.size() - kEnvelopeOverhead);
+  return OpenTo(envelope, associated_data, out.data());
+}
+
+Status Sealer::OpenTo(std::string_view envelope, std::string_view associated_data, char* out) {
+  VELIN_TRY(CheckEnvelope(envelope, cipher_));
+  auto* env = reinterpret_cast<const unsigned char*>(envelope.data());
   const std::string_view body =
       envelope.substr(kEnvelopeHeaderSize, envelope.size() - kEnvelopeOverhead);
   unsigned char tag[kTagSize];
@@ -201,19 +219,17 @@ Status Sealer::OpenInto(std::string_view envelope, std::string_view associated_d
   if (lease.get() == nullptr) lease.Adopt(NewKeyedContext(cipher_, key_, false));
   EVP_CIPHER_CTX* ctx = lease.get();
   if (ctx == nullptr) return detail::OpenSslError("creating a cipher context");
-  // Not cleared first: a reused `out` keeps its memory and only a longer body zero-fills the
-  // difference (every byte is then overwritten).
-  out.resize(body.size());
   int len = 0;
+  // In place (out == body.data()) is what the GCM and ChaCha20-Poly1305 stream modes allow.
   bool ok = EVP_DecryptInit_ex2(ctx, nullptr, nullptr, env + 2, nullptr) == 1 &&
             UpdateAad(ctx, false, envelope.substr(0, 2)) &&
             UpdateAad(ctx, false, associated_data) &&
-            UpdateData(ctx, false, body, reinterpret_cast<unsigned char*>(out.data())) &&
+            UpdateData(ctx, false, body, reinterpret_cast<unsigned char*>(out)) &&
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagSize), tag) == 1 &&
             EVP_DecryptFinal_ex(ctx, nullptr, &len) == 1;
   if (!ok) {
     ERR_clear_error();
-    CleanseString(out);
+    Cleanse(out, body.size());
     return DamageError(
         std::string(Tr("authentication failed: the encrypted object was altered, truncated or "
                        "swapped, or belongs to another repository")));

@@ -63,6 +63,11 @@ class Sealer {
   // call to call (a loop opening many objects allocates nothing after the first).
   Status Open(std::string_view envelope, std::string_view associated_data, std::string& out);
   Result<std::string> Open(std::string_view envelope, std::string_view associated_data);
+  // Writes the plaintext of `envelope` to out[0, envelope.size() - kEnvelopeOverhead): another
+  // buffer of that size, or the envelope's own body (out == envelope.data() +
+  // kEnvelopeHeaderSize: opened in place, no second buffer). On failure those bytes are wiped
+  // and nothing unauthenticated is left in them.
+  Status OpenTo(std::string_view envelope, std::string_view associated_data, char* out);
 
  private:
   struct Pool;

@@ -59,6 +59,33 @@ TEST_P(AeadTest, AppendsToExistingOutputAndHidesPlaintext) {
   EXPECT_EQ(*opened, plain);
 }
 
+TEST_P(AeadTest, OpensInPlaceOrIntoAnotherBufferAndWipesTheBodyOfAForgery) {
+  auto sealer = NewSealer();
+  for (size_t size : {size_t{0}, size_t{1}, size_t{100}, size_t{5} << 20}) {
+    const std::string plain = RandomText(size, static_cast<uint32_t>(size) + 1);
+    auto sealed = sealer->Seal(plain, "ad");
+    ASSERT_TRUE(sealed);
+    std::string other(size, '\0');
+    ASSERT_TRUE(sealer->OpenTo(*sealed, "ad", other.data()));
+    EXPECT_EQ(other, plain);
+    std::string in_place = *sealed;
+    ASSERT_TRUE(sealer->OpenTo(in_place, "ad", in_place.data() + kEnvelopeHeaderSize));
+    EXPECT_EQ(in_place.substr(kEnvelopeHeaderSize, size), plain);
+  }
+  // A forgery opened in place: its body is zeros afterwards, never unauthenticated plaintext.
+  const std::string plain(4096, 'P');
+  auto sealed = sealer->Seal(plain, "ad");
+  ASSERT_TRUE(sealed);
+  std::string bad = *sealed;
+  bad.back() = static_cast<char>(bad.back() ^ 1);  // the tag
+  Status st = sealer->OpenTo(bad, "ad", bad.data() + kEnvelopeHeaderSize);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ExitCode::kDamage);
+  EXPECT_EQ(bad.substr(kEnvelopeHeaderSize, plain.size()), std::string(plain.size(), '\0'));
+  std::string too_short = sealed->substr(0, kEnvelopeOverhead - 1);
+  EXPECT_FALSE(sealer->OpenTo(too_short, "ad", nullptr));
+}
+
 TEST_P(AeadTest, UsesAFreshNonceForEverySeal) {
   auto sealer = NewSealer();
   auto a = sealer->Seal("same plaintext", "ad");
