@@ -66,7 +66,7 @@ void BlobWriter::RemoveUnindexedPacks() {
 }
 
 bool BlobWriter::Known(const BlobId& id) const {
-  return repo_.index().Find(id).has_value() || queued_.count(id) != 0;
+  return repo_.index().Find(id).has_value() || queued_.Contains(id);
 }
 
 void BlobWriter::SetError(const Error& e) {
@@ -76,7 +76,7 @@ void BlobWriter::SetError(const Error& e) {
 
 Status BlobWriter::Save(BlobType type, const BlobId& id, std::string data, const BlobId* base) {
   if (Known(id)) return Ok();
-  queued_.insert(id);
+  queued_.Insert(id);
   if (options_.dry_run) {
     std::lock_guard lock(mu_);
     stats_.blobs_added++;
@@ -265,10 +265,14 @@ Status BlobWriter::WritePack(PackBuilder& pack) {
   }
   pack.Recycle(std::move(bytes));
   std::lock_guard lock(mu_);
+  unindexed_bytes_ += encoded.entries.size();
   written_.push_back(std::move(encoded));
   stats_.packs_written++;
   const size_t unindexed = written_.size() - indexed_;
-  if (options_.index_as_it_goes && unindexed >= std::max<size_t>(1, indexed_ / 4)) {
+  const bool by_count = options_.index_as_it_goes && unindexed >= std::max<size_t>(1, indexed_ / 4);
+  const bool by_size =
+      options_.index_checkpoint_bytes > 0 && unindexed_bytes_ >= options_.index_checkpoint_bytes;
+  if (by_count || by_size) {
     VELIN_TRY(WriteIndexLocked());
     CrashPoint("writer-after-checkpoint-index");
   }
@@ -300,6 +304,7 @@ Status BlobWriter::WriteIndexLocked() {
   if (!put) SetError(put.error());
   VELIN_TRY(put);
   indexed_ = written_.size();
+  unindexed_bytes_ = 0;
   return Ok();
 }
 

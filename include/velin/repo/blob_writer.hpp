@@ -4,9 +4,10 @@
 // fsync per pack, never per file) and recorded, while the other workers go on filling theirs.
 // Memory is bounded: Save() blocks while the bytes queued or in open packs exceed the budget. A
 // blob the index already has, or one already queued, is never compressed again. Flush() writes the
-// last pack and then one index object for all packs of this writer — the commit order packs → index
-// (→ snapshot, by the caller). REQUIRES: Save(), Known() and Flush() from one thread (the
-// archiver's); workers are internal.
+// last pack and then an index object for the packs not yet indexed — the commit order packs →
+// index (→ snapshot, by the caller); a large run writes index objects as it goes too
+// (BlobWriterOptions::index_checkpoint_bytes). REQUIRES: Save(), Known() and Flush() from one
+// thread (the archiver's); workers are internal.
 #pragma once
 
 #include <condition_variable>
@@ -16,10 +17,10 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "velin/core/error.hpp"
+#include "velin/repo/blob_id_set.hpp"
 #include "velin/repo/index.hpp"
 #include "velin/repo/index_object.hpp"
 #include "velin/repo/pack.hpp"
@@ -38,6 +39,12 @@ struct BlobWriterOptions {
   // blobs that a rerun does not send again (`backup copy`). Off for create, whose failure
   // removes what it wrote.
   bool index_as_it_goes = false;
+  // Also write an index object whenever the entries of packs not yet indexed reach this many
+  // bytes (46 a blob: 8 MiB is ~180,000 blobs), so a writer's memory does not grow with the
+  // index of all it wrote (a million-file first backup held 46 MB of it until the end). Packs
+  // indexed this way stay when the run fails later: they are sound, the next backup reuses
+  // their blobs, and prune removes them if no backup does. 0: never.
+  uint64_t index_checkpoint_bytes = 8ULL << 20;
   // `backup create --dry-run`: Save() only counts the blobs the repository lacks (stats():
   // blobs_added, raw_bytes_added; nothing compressed), Flush() writes nothing.
   bool dry_run = false;
@@ -95,7 +102,7 @@ class BlobWriter {
 
   Repository& repo_;
   BlobWriterOptions options_;
-  std::unordered_set<BlobId, BlobIdHash> queued_;  // archiver thread only
+  BlobIdSet queued_;  // archiver thread only
 
   std::mutex mu_;
   std::condition_variable work_cv_;   // a job is queued, flushing, or stopping
@@ -110,6 +117,7 @@ class BlobWriter {
   // Packs put so far, their entries as the index object lists them until it is written.
   std::vector<EncodedPack> written_;
   size_t indexed_ = 0;               // written_[0, indexed_) are named by an index object already
+  uint64_t unindexed_bytes_ = 0;     // the entries of written_[indexed_, end)
   std::vector<BlobId> failed_puts_;  // packs whose put failed: maybe present, never indexed
   bool flushed_ok_ = false;
   BlobWriterStats stats_;
