@@ -510,6 +510,20 @@ Result<Xattrs> PosixEnv::ReadXattrs(const std::string& path) {
   return out;
 }
 
+namespace {
+
+// A file opened without truncation keeps what it holds and Append() writes after it, as in the
+// MemEnv (the descriptor started at offset 0, so the first Append overwrote the file's start).
+// Closes `fd` on failure.
+Status AppendAfterWhatIsThere(int fd, const std::string& path, const WriteOptions& options) {
+  if (options.truncate || ::lseek(fd, 0, SEEK_END) >= 0) return Ok();
+  const int err = errno;
+  ::close(fd);
+  return ErrnoError(TrFormat("cannot seek to the end of {}", path), err);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const std::string& path,
                                                                 const WriteOptions& options) {
   int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
@@ -517,6 +531,7 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const std::strin
   if (options.truncate) flags |= O_TRUNC;
   int fd = ::open(path.c_str(), flags, options.mode);
   if (fd < 0) return ErrnoError(TrFormat("cannot create {}", path), errno);
+  VELIN_TRY(AppendAfterWhatIsThere(fd, path, options));
   // Direct writes append from offset 0: only for files that start empty.
   bool direct = options.direct && options.truncate;
   return std::make_unique<PosixWritableFile>(path, fd, direct);
@@ -741,6 +756,7 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFileAt(const Dir& dir
   if (options.truncate) flags |= O_TRUNC;
   int fd = ::openat(dir.fd(), name.c_str(), flags, options.mode);
   if (fd < 0) return ErrnoError(TrFormat("cannot create {}", path), errno);
+  VELIN_TRY(AppendAfterWhatIsThere(fd, path, options));
   return std::make_unique<PosixWritableFile>(std::move(path), fd, direct);
 }
 

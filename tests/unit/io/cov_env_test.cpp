@@ -262,6 +262,32 @@ TEST_P(CovEnv, WhatSucceedsSucceedsAlike) {
   EXPECT_GT(env_->Now(), std::chrono::system_clock::from_time_t(1'700'000'000));
 }
 
+TEST_P(CovEnv, AFileOpenedWithoutTruncationIsAppendedTo) {
+  WriteOptions keep;
+  keep.truncate = false;
+  {
+    auto f = env_->NewWritableFile(P("file"), keep);
+    ASSERT_TRUE(f) << f.error().message;
+    ASSERT_TRUE((*f)->Append("+more"));
+    ASSERT_TRUE((*f)->Close());
+  }
+  EXPECT_EQ(*env_->ReadFile(P("file")), "content+more");
+  {
+    auto f = env_->NewWritableFileAt(*dir_, "file", keep);
+    ASSERT_TRUE(f) << f.error().message;
+    ASSERT_TRUE((*f)->Append("+at"));
+    ASSERT_TRUE((*f)->Close());
+  }
+  EXPECT_EQ(*env_->ReadFile(P("file")), "content+more+at");
+  {
+    auto f = env_->NewWritableFile(P("file"), {});  // truncating, the default
+    ASSERT_TRUE(f) << f.error().message;
+    ASSERT_TRUE((*f)->Append("new"));
+    ASSERT_TRUE((*f)->Close());
+  }
+  EXPECT_EQ(*env_->ReadFile(P("file")), "new");
+}
+
 INSTANTIATE_TEST_SUITE_P(
     BothEnvs, CovEnv,
     ::testing::Values(EnvCase{"posix", [] { return std::make_unique<PosixEnv>(); }},
