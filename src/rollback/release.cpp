@@ -1,13 +1,11 @@
 #include "velin/rollback/release.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/json_int.hpp"
+#include "velin/repo/blob_id.hpp"
 #include "velin/rollback/registry.hpp"
 
 namespace velin::rollback {
@@ -16,37 +14,9 @@ namespace {
 using nlohmann::json;
 constexpr size_t kChunk = 1 << 20;
 
-std::string Hex(const unsigned char* data, size_t n) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out += kDigits[data[i] >> 4];
-    out += kDigits[data[i] & 15];
-  }
-  return out;
-}
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
-  }
-  void Update(std::string_view data) { EVP_DigestUpdate(ctx_.get(), data.data(), data.size()); }
-  std::string Final() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md, &len);
-    return Hex(md, len);
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
-
 Result<std::string> HashFile(io::Env& env, const std::string& path) {
   VELIN_ASSIGN(auto file, env.NewRandomAccessFile(path));
-  Sha256 sha;
+  repo::Sha256Stream sha;
   std::string buf(kChunk, '\0');
   uint64_t offset = 0;
   for (;;) {
@@ -55,7 +25,7 @@ Result<std::string> HashFile(io::Env& env, const std::string& path) {
     sha.Update(std::string_view(buf.data(), n));
     offset += n;
   }
-  return sha.Final();
+  return sha.Final().Hex();
 }
 
 Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
@@ -192,7 +162,7 @@ Result<std::vector<ManifestEntry>> ScanTree(io::Env& env, const std::string& roo
 
 std::string DigestOf(const std::vector<ManifestEntry>& entries) {
   if (entries.empty()) return "";
-  Sha256 sha;
+  repo::Sha256Stream sha;
   for (const auto& e : entries) {
     sha.Update(e.path);
     sha.Update(std::string(1, '\0') + TypeName(e.type) + " " + std::to_string(e.mode) + " " +
@@ -200,7 +170,7 @@ std::string DigestOf(const std::vector<ManifestEntry>& entries) {
     sha.Update(e.target);
     sha.Update(std::string_view("\n", 1));
   }
-  return sha.Final();
+  return sha.Final().Hex();
 }
 
 Status SaveManifest(io::Env& env, const std::string& path, const Manifest& m) {
