@@ -1,5 +1,6 @@
 // Loading velin.toml: parse with toml++, check every key against the schema, apply the
 // environment overrides, check cross-key rules, then resolve relative paths.
+#include <pwd.h>
 #include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "schema.hpp"
 #include "velin/backup/archiver.hpp"
@@ -124,7 +126,7 @@ class Loader {
     VELIN_TRY(ReadTables(root));
     VELIN_TRY(ApplyEnvironment());
     VELIN_TRY(CheckRules());
-    ResolvePaths();
+    VELIN_TRY(ResolvePaths());
     DefaultIdentity();
     VELIN_TRY(CheckSecretFiles());
     return config_;
@@ -525,11 +527,32 @@ class Loader {
     return Ok();
   }
 
+  // The home directory "~" stands for: $HOME, or, where it is unset or empty (a systemd
+  // service without User=, an `env -i` wrapper), the user's entry in the password database, as
+  // a shell does. Without either "~/x" must not quietly become a directory named "~" under the
+  // config's directory, so the caller refuses it.
+  std::optional<std::string> HomeDirectory() const {
+    if (auto home = env_.GetEnv("HOME"); home && !home->empty()) return home;
+    long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+    std::string buf(size > 0 ? static_cast<size_t>(size) : 16384, '\0');
+    passwd entry{};
+    passwd* found = nullptr;
+    if (::getpwuid_r(::getuid(), &entry, buf.data(), buf.size(), &found) != 0 || !found ||
+        !found->pw_dir || found->pw_dir[0] != '/') {
+      return std::nullopt;
+    }
+    return std::string(found->pw_dir);
+  }
+
+  // `p` made absolute: "~" and "~/..." under the home directory, other relative paths under
+  // `base`. Empty when `p` needs a home directory and there is none.
   std::string Resolve(const std::string& base, const std::string& p) const {
     if (p.empty() || IsRemoteDestination(p)) return p;
     fs::path path(p);
     if (p == "~" || p.rfind("~/", 0) == 0) {
-      if (auto home = env_.GetEnv("HOME")) path = fs::path(*home) / p.substr(p.size() > 1 ? 2 : 1);
+      auto home = HomeDirectory();
+      if (!home) return "";
+      path = fs::path(*home) / p.substr(p.size() > 1 ? 2 : 1);
     }
     if (path.is_relative()) path = fs::path(base) / path;
     std::string out = path.lexically_normal().string();
@@ -537,12 +560,23 @@ class Loader {
     return out;
   }
 
-  void ResolvePaths() {
+  Status ResolvePaths() {
     std::string config_dir = fs::absolute(fs::path(config_.dir)).lexically_normal().string();
     if (config_dir.size() > 1 && config_dir.back() == '/') config_dir.pop_back();
     config_.dir = config_dir;
     config_.file = fs::absolute(fs::path(path_)).lexically_normal().string();
-    config_.app.root = Resolve(config_dir, config_.app.root);
+    auto resolve = [&](const std::string& section, const std::string& key, const std::string& base,
+                       const std::string& value) -> Result<std::string> {
+      std::string out = Resolve(base, value);
+      if (out.empty() && !value.empty()) {
+        return Fail(PositionOf(section, key),
+                    TrFormat("key '{}' in [{}]: {} starts with '~', but HOME is not set and the "
+                             "user has no home directory in the password database",
+                             key, section, Quote(value)));
+      }
+      return out;
+    };
+    VELIN_ASSIGN(config_.app.root, resolve("app", "root", config_dir, config_.app.root));
     for (const KeySpec& spec : Schema()) {
       if (spec.path_base == PathBase::kNone || (spec.section == "app" && spec.key == "root")) {
         continue;
@@ -550,8 +584,10 @@ class Loader {
       std::string value = std::get<std::string>(spec.get(config_));
       const std::string& base =
           spec.path_base == PathBase::kAppRoot ? config_.app.root : config_dir;
-      spec.set(config_, Value(Resolve(base, value)));
+      VELIN_ASSIGN(std::string resolved, resolve(spec.section, spec.key, base, value));
+      spec.set(config_, Value(std::move(resolved)));
     }
+    return Ok();
   }
 
   // [app] name and host, when not set: the app directory's name and the machine's host name.

@@ -797,6 +797,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{} must be {}, not {}", "{} muss {} sein, nicht {}"},
       {"{} must be an array of strings, but holds {}",
        "{} muss ein Array von Zeichenketten sein, enthält aber {}"},
+      {"key '{}' in [{}]: {} starts with '~', but HOME is not set and the user has no home "
+       "directory in the password database",
+       "Schlüssel '{}' in [{}]: {} beginnt mit '~', aber HOME ist nicht gesetzt und der Benutzer "
+       "hat kein Home-Verzeichnis in der Passwortdatenbank"},
       {"{} must be one of {}, not {}", "{} muss eines von {} sein, nicht {}"},
       {"{}: {} is not a duration (write e.g. \"30s\", \"10m\", \"2h\", \"1d\")",
        "{}: {} ist keine Dauer (z. B. \"30s\", \"10m\", \"2h\", \"1d\" schreiben)"},

@@ -4,6 +4,7 @@
 // exit code and one line that names the file, the line and column, and the key. The environment
 // overrides come from a MemEnv, so no test changes the process's environment.
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -300,6 +301,24 @@ TEST(ConfigErrors, HomeAndTrailingSlashesInPathsAreResolved) {
   EXPECT_EQ(c->rollback.state_dir, "/home/ops");
   EXPECT_EQ(c->log.file, "/var/log/velin/velin.log");
   EXPECT_EQ(c->backup.password_file, "");  // empty stays empty: no secret file
+}
+
+// A systemd service without User= runs with HOME unset: "~" is then the user's home in the
+// password database, as in a shell, never a directory named "~" under the config's directory.
+TEST(ConfigErrors, WithoutHomeTheTildeIsThePasswordDatabasesHome) {
+  passwd* me = ::getpwuid(::getuid());
+  ASSERT_NE(me, nullptr);
+  const std::string home = me->pw_dir;
+  for (const char* value : std::initializer_list<const char*>{"", nullptr}) {
+    io::MemEnv env;
+    if (value) env.SetEnv("HOME", value);  // set but empty counts as unset
+    auto c = Load("[backup]\ndestination = \"~/backups\"\n[rollback]\nstate_dir = \"~\"\n", env);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->backup.destination,
+              (std::filesystem::path(home) / "backups").lexically_normal().string());
+    EXPECT_EQ(c->rollback.state_dir, std::filesystem::path(home).lexically_normal().string());
+    EXPECT_EQ(c->backup.destination.find("/~"), std::string::npos);
+  }
 }
 
 TEST(ConfigErrors, TheIdentityDefaultsToTheAppDirectoryAndTheEnvsHost) {
