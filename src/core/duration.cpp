@@ -7,6 +7,7 @@ namespace velin {
 
 std::optional<Duration> ParseDuration(std::string_view text) {
   if (text.empty()) return std::nullopt;
+  if (text.find_first_not_of('0') == std::string_view::npos) return Duration(0);  // "0", "00"
   int64_t total_ms = 0;
   size_t i = 0;
   while (i < text.size()) {

@@ -75,6 +75,18 @@ TEST_F(BackupLocksTest, ALiveLocalPidWithAnotherStartTimeIsAReusedPid) {
   EXPECT_EQ(app_.Run({"backup", "create", "--lock-wait", "200ms"}).exit_code, 3);
 }
 
+// "--lock-wait 0" is the default said out loud: no unit needed for zero; a held lock fails at
+// once (3), a free one is taken.
+TEST_F(BackupLocksTest, LockWaitZeroNeedsNoUnit) {
+  RunResult r = app_.Run({"backup", "create", "--lock-wait", "0"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  repo::LockHolder self = io::Env::Default().ThisProcess();
+  WriteFile(Lock("exclusive-live"), LockJson(self, "exclusive", time(nullptr)));
+  r = app_.Run({"backup", "create", "--lock-wait", "0"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.err.find("not a duration"), std::string::npos) << r.err;
+}
+
 TEST_F(BackupLocksTest, AForeignLockExpiresByTheStoragesModificationTimeNotItsOwnTime) {
   // Old lock format, another host. Its clock says it is ancient; the storage says it was
   // written just now (a holder with a clock far behind): live.

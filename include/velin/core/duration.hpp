@@ -1,6 +1,7 @@
 // Durations as users write them in velin.toml and on the command line: "30s", "10m", "2h",
 // "1d", "1h30m", "500ms"; "min" is accepted for "m" ("10min", as systemd writes it). A bare
-// number is refused: the unit must be said.
+// number is refused, the unit must be said, except "0": zero is zero in every unit
+// (`--lock-wait 0`).
 #pragma once
 
 #include <chrono>

@@ -24,6 +24,14 @@ TEST(Duration, AcceptsMinAsMinutes) {
   EXPECT_EQ(ParseDuration("30min"), ParseDuration("30m"));
 }
 
+// Zero needs no unit ("--lock-wait 0"); any other bare number does.
+TEST(Duration, ZeroNeedsNoUnit) {
+  EXPECT_EQ(ParseDuration("0"), Duration(0));
+  EXPECT_EQ(ParseDuration("00"), Duration(0));
+  EXPECT_FALSE(ParseDuration("01"));
+  EXPECT_FALSE(ParseDuration("0 "));
+}
+
 TEST(Duration, RejectsWhatIsNotADuration) {
   for (const char* bad :
        {"", "10", "10x", "s", "-5s", "1.5h", "10 m", "m10", "1h30", "10mins", "10mi"}) {
