@@ -264,8 +264,13 @@ Result<TransactionEnd> RollbackEngine::RollBackTransactionLocked(TransactionReco
   }
   VELIN_TRY(SaveTransaction(env_, layout_, txn));
   VELIN_ASSIGN(TransactionEnd end, FinalizeTransactionLocked(txn));
-  if (!s)
-    return tl::unexpected(s.error().Wrap(TrFormat("transaction {}: rollback failed", txn.id)));
+  if (!s) {
+    Error failed = s.error().Wrap(TrFormat("transaction {}: rollback failed", txn.id));
+    // The command was right; the state it met (a base removed from the registry by hand) was
+    // not: that is a failed operation (1), not a usage error (2), for a script or a timer.
+    if (failed.code == ExitCode::kUsage) failed.code = ExitCode::kFailed;
+    return tl::unexpected(failed);
+  }
   if (data_failed) {
     std::string retry = settings_.data == nullptr ? "velin backup restore " + txn.backup
                                                   : settings_.data->RetryCommand(txn.backup);
