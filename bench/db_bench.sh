@@ -7,9 +7,11 @@
 #                  with the SEQUENCE engine
 # it times
 #   1. bare   the dump tool alone, > /dev/null (pg_dump -Fc -Z0 / mariadb-dump --single-transaction)
-#   2. velin  backup create (db only, zstd level 3) into a fresh repository
-#      (1 and 2 in turns, $ROUNDS times each: every raw figure and the medians)
-#   3.        the dump tool | gzip > /dev/null (once)
+#   2. pipe   the dump tool | cat > /dev/null: what any reader of the stream costs the dump
+#             tool and the machine (pipe writes, wake-ups, the copy), velin's floor
+#   3. velin  backup create (db only, zstd level 3) into a fresh repository
+#      (1, 2 and 3 in turns, $ROUNDS times each: every raw figure and the medians)
+#   4.        the dump tool | gzip > /dev/null (once)
 # then updates 1 % of the accounts spread evenly (every 100th row) and runs a second velin
 # backup, then 1 % clustered (the newest rows) and a third, reporting the bytes each added.
 # The same three dumps also go through `restic backup --stdin` (when restic is installed), so
@@ -78,6 +80,12 @@ measure() {
     t=$(/usr/bin/time -f '%e %U %S %M' sh -c "$dump > /dev/null" 2>&1 >/dev/null | tail -1)
     sleep 0.3  # PostgreSQL's backends are counted once the postmaster reaped them
     echo "bare $load $t $(awk "BEGIN { print $(server_cpu) - $s0 }")" >>rounds.tsv
+    # The same dump into a pipe that only copies it away: what any reader of the stream,
+    # velin included, costs the dump tool and the machine before it does anything.
+    load=$(cut -d' ' -f1 /proc/loadavg) s0=$(server_cpu)
+    t=$(/usr/bin/time -f '%e %U %S %M' sh -c "$dump | cat > /dev/null" 2>&1 >/dev/null | tail -1)
+    sleep 0.3
+    echo "pipe $load $t $(awk "BEGIN { print $(server_cpu) - $s0 }")" >>rounds.tsv
     rm -rf repo
     load=$(cut -d' ' -f1 /proc/loadavg) s0=$(server_cpu)
     t=$(/usr/bin/time -f '%e %U %S %M' "$VELIN" backup create --json 2>&1 >first.json | tail -1)
@@ -123,12 +131,16 @@ for r in rounds:
 def median(xs):
     xs = sorted(xs); n = len(xs)
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
-cpu = {k: median([float(r[3]) + float(r[4]) for r in rounds if r[0] == k]) for k in ("bare", "velin")}
-srv = {k: median([float(r[6]) for r in rounds if r[0] == k]) for k in ("bare", "velin")}
+kinds = ("bare", "pipe", "velin")
+cpu = {k: median([float(r[3]) + float(r[4]) for r in rounds if r[0] == k]) for k in kinds}
+srv = {k: median([float(r[6]) for r in rounds if r[0] == k]) for k in kinds}
+wall = {k: median([float(r[2]) for r in rounds if r[0] == k]) for k in kinds}
 print(f"\n| median | wall s | vs bare dump | CPU s (user + sys) | server CPU s |\n|---|---:|---:|---:|---:|")
 print(f"| dump > /dev/null | {bare:.2f} | 1.00 | {cpu['bare']:.2f} | {srv['bare']:.2f} |")
+print(f"| dump \\| cat > /dev/null | {wall['pipe']:.2f} | {wall['pipe'] / bare:.2f} | {cpu['pipe']:.2f} | {srv['pipe']:.2f} |")
 print(f"| dump \\| gzip > /dev/null (one run) | {gz:.2f} | {gz / bare:.2f} | | |")
 print(f"| velin backup create (db) | {velin:.2f} | {velin / bare:.2f} (target <= 1.10) | {cpu['velin']:.2f} | {srv['velin']:.2f} |")
+print(f"\nvelin against the dump into a pipe (`dump | cat`): {velin / wall['pipe']:.2f} x the wall time")
 print(f"\nvelin's own CPU (its CPU minus the bare dump's): {cpu['velin'] - cpu['bare']:.2f} s for {raw / 1e9:.3f} GB of dump = {(cpu['velin'] - cpu['bare']) / (raw / 1e9):.2f} s per GB")
 print(f"\ndump size {raw / 1e6:.1f} MB; bytes added (after compression):\n")
 print("| backup | velin MB | % of first | restic MB | % of first |\n|---|---:|---:|---:|---:|")

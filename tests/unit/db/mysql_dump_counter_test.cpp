@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+#include <vector>
+
 namespace velin::db {
 namespace {
 
@@ -55,6 +59,58 @@ TEST(MysqlDumpCounter, IgnoresInsertsOutsideTheirTablesLockBlock) {
       "UNLOCK TABLES;\n";
   std::vector<TableRows> want = {{"t", 1}};
   EXPECT_EQ(Count(dump, 5), want);
+}
+
+// Long values, as real tables have (the scan tests 16 bytes at a time): strings of 0-200 bytes
+// full of the characters that matter outside them ('(', ')', ';', the other quote) and of
+// escaped quotes and backslashes at every offset, fed in pieces of random size. Every tuple is
+// counted once, whatever falls on a 16-byte or a piece boundary.
+TEST(MysqlDumpCounter, CountsLongValuesWithEscapesAtEveryOffset) {
+  std::mt19937 rng(19);
+  const std::string alphabet = "abc 019();,\"`\n";
+  auto value = [&](char quote) {
+    std::string v(1, quote);
+    const int n = static_cast<int>(rng() % 200);
+    for (int i = 0; i < n; ++i) {
+      switch (rng() % 8) {
+        case 0:
+          v += '\\';
+          v += quote;  // an escaped quote
+          break;
+        case 1:
+          v += "\\\\";  // an escaped backslash
+          break;
+        default:
+          const char c = alphabet[rng() % alphabet.size()];
+          v += c == quote ? 'q' : c;
+      }
+    }
+    return v + quote;
+  };
+  std::string dump = "CREATE TABLE `t` (\n);\nLOCK TABLES `t` WRITE;\n";
+  int64_t tuples = 0;
+  for (int statement = 0; statement < 40; ++statement) {
+    dump += "INSERT INTO `t` VALUES ";
+    const int n = 1 + static_cast<int>(rng() % 60);
+    for (int t = 0; t < n; ++t, ++tuples) {
+      dump += t ? ",(" : "(";
+      dump += std::to_string(rng()) + "," + value('\'') + ",NULL," + value('"') + "," + value('\'');
+      dump += ")";
+    }
+    dump += ";\n";
+  }
+  dump += "UNLOCK TABLES;\n";
+  const std::vector<TableRows> want = {{"t", tuples}};
+  for (int round = 0; round < 20; ++round) {
+    MysqlDumpCounter counter;
+    for (size_t i = 0; i < dump.size();) {
+      const size_t piece = 1 + rng() % 97;
+      counter.Feed(std::string_view(dump).substr(i, piece));
+      i += piece;
+    }
+    EXPECT_EQ(counter.Tables(), want) << "round " << round;
+  }
+  EXPECT_EQ(Count(dump, 1 << 20), want);
 }
 
 TEST(ParseBackquoted, UndoublesBackquotesAndRejectsUnterminatedNames) {
