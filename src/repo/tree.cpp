@@ -14,8 +14,12 @@ constexpr uint64_t kTagXattr = 1;  // name length, name, value (the rest)
 constexpr uint64_t kTagFlags = 2;  // u64: bit 0 sparse
 constexpr uint64_t kFlagSparse = 1;
 
+// Little-endian, appended in one piece: eight push_backs (a capacity check each) were 5 % of a
+// no-change backup's CPU, which re-encodes every directory's tree.
 void PutU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out.append(bytes, sizeof bytes);
 }
 void PutString(std::string& out, std::string_view s) {
   PutU64(out, s.size());
@@ -184,6 +188,7 @@ bool IsValidNodeName(std::string_view name) {
 
 std::string EncodeTree(const Tree& tree) {
   std::string out(tree.format == 1 ? kTreeMagic : kTreeMagic2);
+  out.reserve(16 + tree.nodes.size() * 128);  // ~9 words, a name and a chunk id or two a node
   PutU64(out, tree.nodes.size());
   for (const Node& n : tree.nodes) {
     PutU64(out, static_cast<uint64_t>(n.type));
