@@ -63,7 +63,7 @@ measure() {
   local dir=$work/$engine
   mkdir -p "$dir/app"
   cd "$dir"
-  local t_bare t_gzip t_velin t_velin2
+  local t_gzip t_velin2
   t_gzip=$(seconds sh -c "$dump | gzip > /dev/null")
   printf '[app]\nroot = "app"\n[backup]\ninclude = ["db"]\ndestination = "repo"\n%s\n%s\n' \
     "${LEVEL:+compression_level = $LEVEL}" "$dbconf" > velin.toml
@@ -92,8 +92,6 @@ measure() {
     sleep 0.3
     echo "velin $load $t $(awk "BEGIN { print $(server_cpu) - $s0 }")" >>rounds.tsv
   done
-  t_bare=$(awk '$1 == "bare" { print $3 }' rounds.tsv | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-  t_velin=$(awk '$1 == "velin" { print $3 }' rounds.tsv | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
   local r1=0 r2=0 r3=0
   if [ $have_restic = 1 ]; then
     restic init -q -r restic-repo
@@ -114,11 +112,11 @@ measure() {
     r3=$(sh -c "$dump" | restic -r restic-repo backup -q --json --stdin --stdin-filename db |
       python3 -c 'import json,sys; print(json.loads(sys.stdin.read().splitlines()[-1])["data_added"])')
   fi
-  python3 - "$engine" "$t_bare" "$t_gzip" "$t_velin" "$t_velin2" "$r1" "$r2" "$r3" <<'PY'
+  python3 - "$engine" "$t_gzip" "$t_velin2" "$r1" "$r2" "$r3" <<'PY'
 import json, sys
 engine = sys.argv[1]
-bare, gz, velin, velin2 = map(float, sys.argv[2:6])
-r1, r2, r3 = map(int, sys.argv[6:9])
+gz, velin2 = map(float, sys.argv[2:4])
+r1, r2, r3 = map(int, sys.argv[4:7])
 a1, a2, a3 = (json.load(open(f))["bytes_added"] for f in ("first.json", "second.json", "third.json"))
 raw = json.load(open("first.json"))["bytes_read"]
 print(f"\n### {engine}\n")
@@ -135,6 +133,7 @@ kinds = ("bare", "pipe", "velin")
 cpu = {k: median([float(r[3]) + float(r[4]) for r in rounds if r[0] == k]) for k in kinds}
 srv = {k: median([float(r[6]) for r in rounds if r[0] == k]) for k in kinds}
 wall = {k: median([float(r[2]) for r in rounds if r[0] == k]) for k in kinds}
+bare, velin = wall["bare"], wall["velin"]
 print(f"\n| median | wall s | vs bare dump | CPU s (user + sys) | server CPU s |\n|---|---:|---:|---:|---:|")
 print(f"| dump > /dev/null | {bare:.2f} | 1.00 | {cpu['bare']:.2f} | {srv['bare']:.2f} |")
 print(f"| dump \\| cat > /dev/null | {wall['pipe']:.2f} | {wall['pipe'] / bare:.2f} | {cpu['pipe']:.2f} | {srv['pipe']:.2f} |")
