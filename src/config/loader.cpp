@@ -1,6 +1,5 @@
 // Loading velin.toml: parse with toml++, check every key against the schema, apply the
 // environment overrides, check cross-key rules, then resolve relative paths.
-#include <pwd.h>
 #include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
@@ -533,25 +532,19 @@ class Loader {
   // config's directory, so the caller refuses it.
   std::optional<std::string> HomeDirectory() const {
     if (auto home = env_.GetEnv("HOME"); home && !home->empty()) return home;
-    long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
-    std::string buf(size > 0 ? static_cast<size_t>(size) : 16384, '\0');
-    passwd entry{};
-    passwd* found = nullptr;
-    if (::getpwuid_r(::getuid(), &entry, buf.data(), buf.size(), &found) != 0 || !found ||
-        !found->pw_dir || found->pw_dir[0] != '/') {
-      return std::nullopt;
-    }
-    return std::string(found->pw_dir);
+    auto account = CurrentAccount();
+    if (!account || account->home.empty()) return std::nullopt;
+    return account->home;
   }
 
   // `p` made absolute: "~" and "~/..." under the home directory, other relative paths under
-  // `base`. Empty when `p` needs a home directory and there is none.
-  std::string Resolve(const std::string& base, const std::string& p) const {
+  // `base`. nullopt when `p` needs a home directory and there is none.
+  std::optional<std::string> Resolve(const std::string& base, const std::string& p) const {
     if (p.empty() || IsRemoteDestination(p)) return p;
     fs::path path(p);
     if (p == "~" || p.rfind("~/", 0) == 0) {
       auto home = HomeDirectory();
-      if (!home) return "";
+      if (!home) return std::nullopt;
       path = fs::path(*home) / p.substr(p.size() > 1 ? 2 : 1);
     }
     if (path.is_relative()) path = fs::path(base) / path;
@@ -567,14 +560,14 @@ class Loader {
     config_.file = fs::absolute(fs::path(path_)).lexically_normal().string();
     auto resolve = [&](const std::string& section, const std::string& key, const std::string& base,
                        const std::string& value) -> Result<std::string> {
-      std::string out = Resolve(base, value);
-      if (out.empty() && !value.empty()) {
+      std::optional<std::string> out = Resolve(base, value);
+      if (!out) {
         return Fail(PositionOf(section, key),
                     TrFormat("key '{}' in [{}]: {} starts with '~', but HOME is not set and the "
                              "user has no home directory in the password database",
                              key, section, Quote(value)));
       }
-      return out;
+      return std::move(*out);
     };
     VELIN_ASSIGN(config_.app.root, resolve("app", "root", config_dir, config_.app.root));
     for (const KeySpec& spec : Schema()) {

@@ -1,12 +1,12 @@
 #include "velin/crypto/key_object.hpp"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "openssl_util.hpp"
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/json_int.hpp"
 #include "velin/crypto/aead.hpp"
@@ -54,14 +54,8 @@ bool IsKeyId(std::string_view id) {
 KeyOrigin CurrentKeyOrigin(io::Env& env) {
   KeyOrigin origin;
   origin.hostname = env.HostName();
-  struct passwd pw {};
-  struct passwd* found = nullptr;
-  char buf[4096];
-  if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &found) == 0 && found != nullptr) {
-    origin.username = found->pw_name;
-  } else {
-    origin.username = std::to_string(geteuid());
-  }
+  auto account = CurrentAccount();
+  origin.username = account && !account->name.empty() ? account->name : std::to_string(::geteuid());
   origin.created = FormatUtc(env.Now());
   return origin;
 }

@@ -1,6 +1,5 @@
 #include "velin/rollback/registry.hpp"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::rollback {
@@ -378,7 +378,7 @@ int64_t UnixMs(io::Env& env) {
 
 std::string CurrentUser(io::Env& env) {
   if (auto u = env.GetEnv("USER"); u && !u->empty()) return *u;
-  if (struct passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) return pw->pw_name;
+  if (auto account = CurrentAccount(); account && !account->name.empty()) return account->name;
   return std::to_string(::geteuid());
 }
 

@@ -11,4 +11,14 @@ namespace velin {
 // The environment variable `name`; nullopt when unset (an empty value is returned as "").
 std::optional<std::string> GetEnvironment(const std::string& name);
 
+// The effective user's entry in the password database (getpwuid_r): who velin runs as, for a
+// key's origin, a registry entry's author and "~" when HOME is unset. nullopt when the uid has
+// no entry (a container's numeric user); `home` is empty when the entry's is not absolute.
+struct UserAccount {
+  unsigned uid = 0;
+  std::string name;
+  std::string home;
+};
+std::optional<UserAccount> CurrentAccount();
+
 }  // namespace velin

@@ -1,7 +1,9 @@
 // The edges of core's small parts: durations at their bounds, exit statuses of every shape, a
 // secret file that cannot be opened, a hook whose directory is gone, and each hook event's name.
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -29,6 +31,19 @@ TEST(CoreEdges, DurationsAtTheirBounds) {
 TEST(CoreEdges, AnEmptyVariableNameIsNeverSet) {
   EXPECT_EQ(GetEnvironment(""), std::nullopt);
   EXPECT_EQ(GetEnvironment("VELIN_TEST_SURELY_UNSET_VARIABLE"), std::nullopt);
+}
+
+// The tests run as a user with an entry (root in CI); the entry is the one the system's own
+// reader, getpwuid, returns for the effective uid.
+TEST(CoreEdges, TheCurrentAccountIsThePasswordDatabasesEntryForTheEffectiveUser) {
+  auto account = CurrentAccount();
+  ASSERT_TRUE(account.has_value());
+  EXPECT_EQ(account->uid, ::geteuid());
+  const passwd* pw = ::getpwuid(::geteuid());
+  ASSERT_NE(pw, nullptr);
+  EXPECT_EQ(account->name, pw->pw_name);
+  EXPECT_EQ(account->home, pw->pw_dir);
+  EXPECT_FALSE(account->name.empty());
 }
 
 TEST(CoreEdges, ExitStatusesOfEveryShapeAreDescribed) {
