@@ -30,15 +30,6 @@ const std::string& CommandFor(const HookSettings& hooks, HookEvent event) {
   return hooks.on_switch_failure;
 }
 
-std::string LastLine(std::string_view output) {
-  while (!output.empty() && (output.back() == '\n' || output.back() == '\r' ||
-                             output.back() == ' ' || output.back() == '\t')) {
-    output.remove_suffix(1);
-  }
-  size_t nl = output.find_last_of('\n');
-  return std::string(nl == std::string_view::npos ? output : output.substr(nl + 1));
-}
-
 }  // namespace
 
 const char* HookName(HookEvent event) {

@@ -365,4 +365,14 @@ std::string DescribeExit(int exit_code) {
   return TrFormat("exit code {}", exit_code);
 }
 
+std::string LastLine(std::string_view output) {
+  constexpr std::string_view kBlank = " \t\r\n";
+  const size_t end = output.find_last_not_of(kBlank);
+  if (end == std::string_view::npos) return "";
+  const size_t nl = output.rfind('\n', end);
+  std::string_view line = output.substr(nl == std::string_view::npos ? 0 : nl + 1);
+  line = line.substr(0, line.find_last_not_of(kBlank) + 1);
+  return std::string(line.substr(std::min(line.find_first_not_of(kBlank), line.size())));
+}
+
 }  // namespace velin

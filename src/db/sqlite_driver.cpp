@@ -17,7 +17,7 @@
 namespace velin::db::internal {
 namespace {
 
-constexpr size_t kChunk = 1 << 20;
+constexpr size_t kCopyBuffer = 1 << 20;
 
 // Removes a file when it goes out of scope, unless released.
 class TempFileGuard {
@@ -129,7 +129,7 @@ class SqliteDriver final : public DriverSteps {
       VELIN_ASSIGN(info, MakeInfo(f));
     }
     VELIN_ASSIGN(auto file, env_.NewRandomAccessFile(copy));
-    std::string buf(kChunk, '\0');
+    std::string buf(kCopyBuffer, '\0');
     for (uint64_t offset = 0;;) {
       VELIN_ASSIGN(size_t n, file->Read(offset, buf.size(), buf.data()));
       if (n == 0) break;

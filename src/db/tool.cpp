@@ -18,7 +18,7 @@
 namespace velin::db::internal {
 namespace {
 
-constexpr size_t kChunk = 1 << 20;
+constexpr size_t kPipeRead = 1 << 20;
 // 1 ms of a dump tool writing 200-500 MB/s is well within the 1 MiB pipe.
 constexpr std::chrono::microseconds kCatchUpPause{1000};
 constexpr size_t kKeepMessages = 16 << 10;
@@ -121,7 +121,7 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
   // the kernel may cap it at /proc/sys/fs/pipe-max-size).
   (void)::fcntl(child.stdout_fd(), F_SETPIPE_SZ, 1 << 20);
   ChildOutcome outcome;
-  std::string buf(kChunk, '\0');
+  std::string buf(kPipeRead, '\0');
   while (child.stdout_fd() >= 0 || child.stderr_fd() >= 0) {
     pollfd fds[2] = {{child.stdout_fd(), POLLIN, 0}, {child.stderr_fd(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
@@ -146,7 +146,7 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
     // write. Each wake-up costs both processes CPU, and on a machine the dump tool and the
     // database server already keep busy that CPU is the backup's time.
     // The pause paces a real child process, so it is the process's Env that waits.
-    if (static_cast<size_t>(n) < kChunk / 8) io::Env::Default().SleepFor(kCatchUpPause);
+    if (static_cast<size_t>(n) < kPipeRead / 8) io::Env::Default().SleepFor(kCatchUpPause);
   }
   VELIN_ASSIGN(outcome.exit_code, child.Wait());
   return outcome;

@@ -26,15 +26,6 @@ std::string IsoUtc(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-// The last non-empty line of a command's output: what it said about its failure.
-std::string LastLine(const std::string& output) {
-  size_t end = output.find_last_not_of("\r\n \t");
-  if (end == std::string::npos) return "";
-  size_t start = output.rfind('\n', end);
-  start = start == std::string::npos ? 0 : start + 1;
-  return output.substr(start, end - start + 1);
-}
-
 }  // namespace
 
 Notifier::Notifier(io::Env& env, NotifyOptions options, Reporter& reporter)

@@ -9,15 +9,6 @@
 namespace velin::rollback {
 namespace {
 
-// The last non-empty line of `text` ("" when none).
-std::string LastLine(const std::string& text) {
-  size_t end = text.find_last_not_of(" \t\r\n");
-  if (end == std::string::npos) return "";
-  size_t begin = text.rfind('\n', end);
-  begin = begin == std::string::npos ? 0 : begin + 1;
-  return text.substr(begin, end - begin + 1);
-}
-
 std::string Seconds(Duration d) { return std::to_string(std::max<int64_t>(1, d.count() / 1000)); }
 
 }  // namespace

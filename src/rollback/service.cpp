@@ -11,19 +11,6 @@
 namespace velin::rollback {
 namespace {
 
-std::string Trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
-}
-
-std::string LastLine(const std::string& output) {
-  std::string t = Trim(output);
-  size_t nl = t.find_last_of('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
-}
-
 bool IsUrl(const std::string& s) {
   return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
 }

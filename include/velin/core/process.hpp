@@ -115,4 +115,8 @@ std::vector<std::string> ChildEnvironment(const ProcessOptions& options);
 // Describes a wait status for messages: "exit code 3", "killed by signal 9 (SIGKILL)".
 std::string DescribeExit(int exit_code);
 
+// The last non-empty line of a command's output, without its surrounding blanks: what a hook,
+// health check or remote velin said about its failure ("" when it said nothing).
+std::string LastLine(std::string_view output);
+
 }  // namespace velin
