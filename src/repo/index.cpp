@@ -285,11 +285,39 @@ void Index::Finalize() {
   // (then offset) keeps the first pack listed, as a stable sort would, without its buffer of
   // half the array.
   Loose* loose = reinterpret_cast<Loose*>(data_.get());
-  std::sort(loose, loose + size_, [](const Loose& a, const Loose& b) {
-    if (a.id != b.id) return a.id < b.id;
-    if (a.pack != b.pack) return a.pack < b.pack;
-    return a.offset < b.offset;
-  });
+  // Ids are hashes, so their first two bytes spread entries evenly over the kBuckets buckets:
+  // an in-place distribution by them (American flag sort: count, then move each entry straight
+  // to its bucket's next free slot) leaves ~16 entries a bucket per million for std::sort, and
+  // needs no second array. One std::sort of them all made BM_IndexBuild (1 M blobs) 209-219 ms
+  // against 147-152 ms this way (2026-12-01, three alternating runs each).
+  const auto bucket_of = [](const Loose& e) {
+    return uint32_t{e.id.bytes[0]} << 8 | e.id.bytes[1];
+  };
+  std::vector<uint32_t> ends(kBuckets, 0);
+  for (size_t i = 0; i < size_; ++i) ++ends[bucket_of(loose[i])];
+  std::vector<uint32_t> next(kBuckets, 0);
+  uint32_t sum = 0;
+  for (uint32_t b = 0; b < kBuckets; ++b) {
+    next[b] = sum;
+    sum += ends[b];
+    ends[b] = sum;
+  }
+  for (uint32_t b = 0; b < kBuckets; ++b) {
+    while (next[b] < ends[b]) {
+      Loose e = loose[next[b]];
+      for (uint32_t k = bucket_of(e); k != b; k = bucket_of(e)) std::swap(e, loose[next[k]++]);
+      loose[next[b]++] = e;
+    }
+  }
+  uint32_t begin = 0;
+  for (uint32_t b = 0; b < kBuckets; ++b) {
+    std::sort(loose + begin, loose + ends[b], [](const Loose& a, const Loose& c) {
+      if (a.id != c.id) return a.id < c.id;
+      if (a.pack != c.pack) return a.pack < c.pack;
+      return a.offset < c.offset;
+    });
+    begin = ends[b];
+  }
   size_ =
       static_cast<size_t>(std::unique(loose, loose + size_,
                                       [](const Loose& a, const Loose& b) { return a.id == b.id; }) -
