@@ -11,7 +11,7 @@
 namespace velin::testing {
 namespace {
 
-constexpr char kPassphrase[] = "repo-Passphrase-5d1e";
+constexpr char kOpensslPassphrase[] = "repo-Passphrase-5d1e";
 
 class CovCryptoOpensslTest : public ::testing::Test {
  protected:
@@ -21,7 +21,7 @@ class CovCryptoOpensslTest : public ::testing::Test {
               "[provider_sect]\nbase = base_sect\n[base_sect]\nactivate = 1\n");
   }
   RunResult Run(const BackupApp& app, std::vector<std::string> args, bool base_only) {
-    RunOptions o{.env = {{"VELIN_TEST_PASSPHRASE", kPassphrase}}};
+    RunOptions o{.env = {{"VELIN_TEST_PASSPHRASE", kOpensslPassphrase}}};
     if (base_only) o.env["OPENSSL_CONF"] = conf_ / "base-only.cnf";
     return app.Run(std::move(args), o);
   }

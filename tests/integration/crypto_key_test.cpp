@@ -23,7 +23,7 @@ using testing::RunVelin;
 using testing::TempDir;
 using testing::WriteFile;
 
-constexpr char kPassphrase[] = "first-Passphrase-7d1e";
+constexpr char kKeyPassphrase[] = "first-Passphrase-7d1e";
 
 class CryptoKeyCommands : public ::testing::Test {
  protected:
@@ -33,7 +33,7 @@ class CryptoKeyCommands : public ::testing::Test {
     ASSERT_TRUE(backend) << backend.error().message;
     backend_ = std::move(*backend);
     crypto::KeyOrigin origin{.hostname = "h", .username = "u", .created = "2026-11-25T10:00:00Z"};
-    auto created = crypto::CreateRepositoryKey(*backend_, kPassphrase, origin, {});
+    auto created = crypto::CreateRepositoryKey(*backend_, kKeyPassphrase, origin, {});
     ASSERT_TRUE(created) << created.error().message;
     master_ = created->master;
     first_id_ = created->key_id;
@@ -71,7 +71,7 @@ TEST_F(CryptoKeyCommands, WrongPassphraseIsOneLineAndExitTwo) {
 }
 
 TEST_F(CryptoKeyCommands, ListShowsEveryKeyAndMarksTheOneInUse) {
-  auto r = Velin({"backup", "key", "list", "--json"}, kPassphrase);
+  auto r = Velin({"backup", "key", "list", "--json"}, kKeyPassphrase);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto doc = nlohmann::json::parse(r.out);
   ASSERT_EQ(doc["keys"].size(), 1u);
@@ -79,7 +79,7 @@ TEST_F(CryptoKeyCommands, ListShowsEveryKeyAndMarksTheOneInUse) {
   EXPECT_EQ(doc["keys"][0]["current"], true);
   EXPECT_EQ(doc["keys"][0]["scrypt"]["n"], 32768);
 
-  auto human = Velin({"backup", "key", "list"}, kPassphrase);
+  auto human = Velin({"backup", "key", "list"}, kKeyPassphrase);
   ASSERT_EQ(human.exit_code, 0) << human.err;
   EXPECT_NE(human.out.find("* " + first_id_.substr(0, 12)), std::string::npos) << human.out;
   EXPECT_NE(human.out.find("u@h"), std::string::npos) << human.out;
@@ -88,7 +88,8 @@ TEST_F(CryptoKeyCommands, ListShowsEveryKeyAndMarksTheOneInUse) {
 TEST_F(CryptoKeyCommands, AddPasswdAndRemoveKeepTheSameMasterKey) {
   const std::string second = "second-Passphrase-a01";
   WriteFile(dir_ / "new.pass", second + "\n", 0600);
-  auto add = Velin({"backup", "key", "add", "--new-password-file", dir_ / "new.pass"}, kPassphrase);
+  auto add =
+      Velin({"backup", "key", "add", "--new-password-file", dir_ / "new.pass"}, kKeyPassphrase);
   ASSERT_EQ(add.exit_code, 0) << add.err;
   ASSERT_TRUE(Unlock(second).has_value());
   EXPECT_TRUE(*Unlock(second) == master_);
@@ -103,7 +104,7 @@ TEST_F(CryptoKeyCommands, AddPasswdAndRemoveKeepTheSameMasterKey) {
 
   auto remove = Velin({"backup", "key", "remove", first_id_.substr(0, 10)}, third);
   ASSERT_EQ(remove.exit_code, 0) << remove.err;
-  EXPECT_FALSE(Unlock(kPassphrase).has_value());
+  EXPECT_FALSE(Unlock(kKeyPassphrase).has_value());
   EXPECT_TRUE(*Unlock(third) == master_);
 
   auto last = Velin({"backup", "key", "list", "--json"}, third);
@@ -116,12 +117,12 @@ TEST_F(CryptoKeyCommands, AddPasswdAndRemoveKeepTheSameMasterKey) {
 }
 
 TEST_F(CryptoKeyCommands, TheNewPassphraseNeedsASourceThatIsNotArgv) {
-  auto r = Velin({"backup", "key", "add"}, kPassphrase);
+  auto r = Velin({"backup", "key", "add"}, kKeyPassphrase);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--new-password-file"), std::string::npos) << r.err;
   WriteFile(dir_ / "open.pass", "readable-by-all", 0644);
   auto open =
-      Velin({"backup", "key", "add", "--new-password-file", dir_ / "open.pass"}, kPassphrase);
+      Velin({"backup", "key", "add", "--new-password-file", dir_ / "open.pass"}, kKeyPassphrase);
   EXPECT_EQ(open.exit_code, 2);
   EXPECT_NE(open.err.find("chmod 600"), std::string::npos) << open.err;
   auto listed = crypto::ListKeys(*backend_);
@@ -131,7 +132,7 @@ TEST_F(CryptoKeyCommands, TheNewPassphraseNeedsASourceThatIsNotArgv) {
 
 TEST_F(CryptoKeyCommands, PassphrasesNeverReachOutputLogOrRepository) {
   const std::string added = "added-Passphrase-c03";
-  auto add = Velin({"backup", "key", "add", "--new-password-env", "NEW_PASS", "-v"}, kPassphrase,
+  auto add = Velin({"backup", "key", "add", "--new-password-env", "NEW_PASS", "-v"}, kKeyPassphrase,
                    {{"NEW_PASS", added}});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   auto wrong = Velin({"backup", "key", "list", "-v"}, "wrong-Passphrase-d04");
@@ -141,7 +142,8 @@ TEST_F(CryptoKeyCommands, PassphrasesNeverReachOutputLogOrRepository) {
   for (const auto& entry : std::filesystem::recursive_directory_iterator(repo_)) {
     if (entry.is_regular_file()) everything += ReadFileOrDie(entry.path().string());
   }
-  for (const std::string& secret : {std::string(kPassphrase), added, std::string("wrong-Pass")}) {
+  for (const std::string& secret :
+       {std::string(kKeyPassphrase), added, std::string("wrong-Pass")}) {
     EXPECT_EQ(everything.find(secret), std::string::npos) << secret;
   }
 }
@@ -150,7 +152,7 @@ TEST_F(CryptoKeyCommands, PassphrasesAreNeverInTheCommandLineOfARunningVelin) {
   const std::string added = "cmdline-Passphrase-e05";
   auto child = Subprocess::Start(
       {.argv = {testing::VelinBinary(), "backup", "key", "add", "--new-password-env", "NEW_PASS"},
-       .extra_env = {{"VELIN_TEST_PASSPHRASE", kPassphrase}, {"NEW_PASS", added}},
+       .extra_env = {{"VELIN_TEST_PASSPHRASE", kKeyPassphrase}, {"NEW_PASS", added}},
        .cwd = dir_.path(),
        .stdout_mode = Stdio::kNull,
        .stderr_mode = Stdio::kNull});
@@ -178,7 +180,7 @@ TEST_F(CryptoKeyCommands, PassphrasesAreNeverInTheCommandLineOfARunningVelin) {
 
 TEST_F(CryptoKeyCommands, AnUnencryptedRepositoryHasNoKeys) {
   std::filesystem::remove_all(repo_ + "/keys");
-  auto r = Velin({"backup", "key", "list"}, kPassphrase);
+  auto r = Velin({"backup", "key", "list"}, kKeyPassphrase);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("has no key objects"), std::string::npos) << r.err;
 }

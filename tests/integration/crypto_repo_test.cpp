@@ -12,7 +12,7 @@
 namespace velin::testing {
 namespace {
 
-constexpr char kPassphrase[] = "repo-Passphrase-91c2";
+constexpr char kRepoPassphrase[] = "repo-Passphrase-91c2";
 const std::string kMarker = "VELIN-MARKER-7f3a9c-";
 
 std::vector<std::string> ObjectsUnder(const std::string& dir) {
@@ -60,13 +60,13 @@ class CryptoRepoTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     WriteFiles(app_);
-    RunResult init = app_.Run({"backup", "init"}, WithPassphrase(kPassphrase));
+    RunResult init = app_.Run({"backup", "init"}, WithPassphrase(kRepoPassphrase));
     ASSERT_EQ(init.exit_code, 0) << init.err;
-    nlohmann::json j = app_.Json({"backup", "create"}, 0, WithPassphrase(kPassphrase));
+    nlohmann::json j = app_.Json({"backup", "create"}, 0, WithPassphrase(kRepoPassphrase));
     id_ = j.value("id", "");
     ASSERT_FALSE(id_.empty());
   }
-  RunResult Run(std::vector<std::string> args, const std::string& passphrase = kPassphrase) {
+  RunResult Run(std::vector<std::string> args, const std::string& passphrase = kRepoPassphrase) {
     return app_.Run(std::move(args), WithPassphrase(passphrase));
   }
   RunResult Verify() { return Run({"backup", "verify", "--all"}); }
@@ -85,7 +85,7 @@ TEST_P(CryptoRepoTest, RestoresIdenticallyWithoutPlaintextInAnyObject) {
   std::string all = AllObjects(app_.repo());
   EXPECT_EQ(all.find(kMarker), std::string::npos) << "marker plaintext in the repository";
   EXPECT_EQ(all.find("notes.txt"), std::string::npos) << "a file name in the repository";
-  EXPECT_EQ(all.find(kPassphrase), std::string::npos);
+  EXPECT_EQ(all.find(kRepoPassphrase), std::string::npos);
   // Blob ids are keyed: the plain SHA-256 of a stored file names nothing.
   std::string notes_sha = repo::Sha256("notes\n").Hex();
   EXPECT_EQ(all.find(notes_sha), std::string::npos);
@@ -129,7 +129,7 @@ TEST_P(CryptoRepoTest, FlippedBytesInPacksIndexesAndSnapshotsAreDetected) {
 
 TEST_P(CryptoRepoTest, ASnapshotSwappedForAnotherIsDetected) {
   WriteFile(app_.root() + "/storage/deep/notes.txt", "changed notes\n");
-  nlohmann::json second = app_.Json({"backup", "create"}, 0, WithPassphrase(kPassphrase));
+  nlohmann::json second = app_.Json({"backup", "create"}, 0, WithPassphrase(kRepoPassphrase));
   std::string id2 = second.value("id", "");
   ASSERT_FALSE(id2.empty());
   ASSERT_NE(id2, id_);
@@ -141,8 +141,9 @@ TEST_P(CryptoRepoTest, ASnapshotSwappedForAnotherIsDetected) {
 }
 
 TEST_P(CryptoRepoTest, KeyRotationKeepsEveryBackupReadable) {
-  RunResult add = app_.Run({"backup", "key", "passwd", "--new-password-env", "NEW_PASS"},
-                           {.env = {{"VELIN_TEST_PASSPHRASE", kPassphrase}, {"NEW_PASS", "n3w"}}});
+  RunResult add =
+      app_.Run({"backup", "key", "passwd", "--new-password-env", "NEW_PASS"},
+               {.env = {{"VELIN_TEST_PASSPHRASE", kRepoPassphrase}, {"NEW_PASS", "n3w"}}});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   EXPECT_EQ(Run({"backup", "list"}).exit_code, 2);
   RunResult restore = Run({"backup", "restore", id_, "--target", app_.path("out")}, "n3w");
@@ -160,11 +161,11 @@ TEST_P(CryptoRepoTest, EveryCodecRestoresAndAFlippedPackByteFailsTheRestore) {
     BackupApp app({"storage"}, settings);
     WriteFiles(app);
     WriteFile(app.root() + "/storage/big.bin", RandomData(3 << 20, 7));  // chunks of MiBs
-    ASSERT_EQ(app.Run({"backup", "init"}, WithPassphrase(kPassphrase)).exit_code, 0);
-    nlohmann::json j = app.Json({"backup", "create"}, 0, WithPassphrase(kPassphrase));
+    ASSERT_EQ(app.Run({"backup", "init"}, WithPassphrase(kRepoPassphrase)).exit_code, 0);
+    nlohmann::json j = app.Json({"backup", "create"}, 0, WithPassphrase(kRepoPassphrase));
     const std::string id = j.value("id", "");
     RunResult restore = app.Run({"backup", "restore", id, "--target", app.path("out")},
-                                WithPassphrase(kPassphrase));
+                                WithPassphrase(kRepoPassphrase));
     ASSERT_EQ(restore.exit_code, 0) << restore.err;
     EXPECT_EQ(DescribeTree(app.path("out/storage")), DescribeTree(app.root() + "/storage"));
     int n = 0;
@@ -174,7 +175,7 @@ TEST_P(CryptoRepoTest, EveryCodecRestoresAndAFlippedPackByteFailsTheRestore) {
         FlipByte(path, offset);
         const std::string out = app.path("bad" + std::to_string(n++));
         RunResult r =
-            app.Run({"backup", "restore", id, "--target", out}, WithPassphrase(kPassphrase));
+            app.Run({"backup", "restore", id, "--target", out}, WithPassphrase(kRepoPassphrase));
         EXPECT_EQ(r.exit_code, 4) << path << " byte " << offset << ": " << r.err;
         EXPECT_NE(r.err.find("authentication failed"), std::string::npos) << r.err;
         std::ofstream(path, std::ios::binary | std::ios::trunc) << original;
@@ -193,10 +194,10 @@ INSTANTIATE_TEST_SUITE_P(Ciphers, CryptoRepoTest,
 TEST(CryptoRepo, InitFlagOverridesTheConfigAndEditingTheConfigToNoneIsRefused) {
   BackupApp app({"storage"}, BackupSettings("none"));
   WriteFiles(app);
-  RunResult init =
-      app.Run({"backup", "init", "--encryption", "chacha20-poly1305"}, WithPassphrase(kPassphrase));
+  RunResult init = app.Run({"backup", "init", "--encryption", "chacha20-poly1305"},
+                           WithPassphrase(kRepoPassphrase));
   ASSERT_EQ(init.exit_code, 0) << init.err;
-  ASSERT_EQ(app.Run({"backup", "create"}, WithPassphrase(kPassphrase)).exit_code, 0);
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassphrase(kRepoPassphrase)).exit_code, 0);
   EXPECT_EQ(ObjectsUnder(app.repo() + "/keys").size(), 1u);
   // A config edited to say "unencrypted" must not make velin write plaintext next to it.
   nlohmann::json config = nlohmann::json::parse(ReadFileOrDie(app.repo() + "/config"));
@@ -204,7 +205,7 @@ TEST(CryptoRepo, InitFlagOverridesTheConfigAndEditingTheConfigToNoneIsRefused) {
   EXPECT_EQ(config["format_version"], 4);
   config.erase("encryption");
   WriteFile(app.repo() + "/config", config.dump(1));
-  RunResult r = app.Run({"backup", "create"}, WithPassphrase(kPassphrase));
+  RunResult r = app.Run({"backup", "create"}, WithPassphrase(kRepoPassphrase));
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("has key objects but its config says it is unencrypted"), std::string::npos)
       << r.err;

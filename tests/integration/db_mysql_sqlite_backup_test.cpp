@@ -13,7 +13,7 @@
 namespace velin::testing {
 namespace {
 
-RunOptions WithPassword() {
+RunOptions WithAppPassword() {
   RunOptions o;
   o.env["VELIN_TEST_DB_PASSWORD"] = kAppPassword;
   return o;
@@ -30,23 +30,23 @@ TEST(MysqlBackupTest, BackupDamageRestoreVerify) {
   BackupApp app({"db"}, "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
                             "\nuser = \"app\"\nname = \"" + db +
                             "\"\npassword_env = \"VELIN_TEST_DB_PASSWORD\"\n");
-  RunResult r = app.Run({"backup", "create"}, WithPassword());
+  RunResult r = app.Run({"backup", "create"}, WithAppPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Database backup created"), std::string::npos);
   auto before = my.TableDigests(db);
 
   my.Sql(db, "DELETE FROM users WHERE id > 7; DROP TABLE notes;");
-  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithAppPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.TableDigests(db), before);
 
-  r = app.Run({"backup", "verify", "latest", "--restore-test"}, WithPassword());
+  r = app.Run({"backup", "verify", "latest", "--restore-test"}, WithAppPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("users"), std::string::npos);
   EXPECT_NE(r.out.find("Database restore test passed: 2 tables"), std::string::npos) << r.out;
   EXPECT_EQ(my.Sql("", "SHOW DATABASES LIKE 'velin_restore_test%'"), "");
 
-  nlohmann::json list = app.Json({"backup", "list"}, 0, WithPassword());
+  nlohmann::json list = app.Json({"backup", "list"}, 0, WithAppPassword());
   const nlohmann::json& meta = list["backups"][0]["streams"]["db"];
   EXPECT_EQ(meta["driver"], "mysql");
   EXPECT_EQ(meta["dump_tool"], "mariadb-dump");

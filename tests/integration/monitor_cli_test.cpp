@@ -13,14 +13,14 @@ using testing::RunVelin;
 using testing::TempDir;
 using testing::WriteFile;
 
-std::string Config(const std::string& extra) {
+std::string MonitorConfig(const std::string& extra) {
   return testing::UploadsConfigWith("monitor", extra);
 }
 
 TEST(MonitorCli, BackupCreateWritesTheMetricsFile) {
   TempDir dir;
   WriteFile(dir / "uploads/a.txt", "hello");
-  WriteFile(dir / "velin.toml", Config("metrics_file = \"metrics/velin.prom\"\n"));
+  WriteFile(dir / "velin.toml", MonitorConfig("metrics_file = \"metrics/velin.prom\"\n"));
   auto r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string metrics = ReadFileOrDie(dir / "metrics/velin.prom");
@@ -42,7 +42,7 @@ TEST(MonitorCli, BackupCreatePingsStartAndSuccess) {
   testing::OpsHttpServer server;
   TempDir dir;
   WriteFile(dir / "uploads/a.txt", "hello");
-  WriteFile(dir / "velin.toml", Config("ping_url = \"" + server.url() + "/ping/abc\"\n"));
+  WriteFile(dir / "velin.toml", MonitorConfig("ping_url = \"" + server.url() + "/ping/abc\"\n"));
   auto r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto requests = server.WaitForRequests(2);
@@ -56,7 +56,7 @@ TEST(MonitorCli, AFailedPingNeverFailsTheBackup) {
   WriteFile(dir / "uploads/a.txt", "hello");
   int port = testing::OpsHttpServer::UnusedPort();
   WriteFile(dir / "velin.toml",
-            Config("ping_url = \"http://127.0.0.1:" + std::to_string(port) + "/x\"\n"));
+            MonitorConfig("ping_url = \"http://127.0.0.1:" + std::to_string(port) + "/x\"\n"));
   auto r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("warning:"), std::string::npos) << r.err;
@@ -66,7 +66,7 @@ TEST(MonitorCli, ListingIsNotMonitored) {
   testing::OpsHttpServer server;
   TempDir dir;
   WriteFile(dir / "uploads/a.txt", "hello");
-  WriteFile(dir / "velin.toml", Config("ping_url = \"" + server.url() + "/p\"\n"));
+  WriteFile(dir / "velin.toml", MonitorConfig("ping_url = \"" + server.url() + "/p\"\n"));
   ASSERT_EQ(RunVelin({"backup", "init"}, {.cwd = dir.path()}).exit_code, 0);
   ASSERT_EQ(RunVelin({"backup", "list"}, {.cwd = dir.path()}).exit_code, 0);
   EXPECT_TRUE(server.WaitForRequests(1, std::chrono::milliseconds(300)).empty());

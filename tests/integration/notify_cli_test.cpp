@@ -21,7 +21,7 @@ using testing::RunVelin;
 using testing::TempDir;
 using testing::WriteFile;
 
-std::string Config(const std::string& notify) {
+std::string NotifyConfig(const std::string& notify) {
   return testing::UploadsConfigWith("notify", notify);
 }
 
@@ -54,8 +54,8 @@ TEST(NotifyCli, BackupSuccessAndFailureCarryTheirFields) {
   TempDir dir;
   WriteFile(dir / "uploads/a.txt", "hello");
   WriteFile(dir / "velin.toml",
-            Config("webhook_url = \"" + server.url() +
-                   "/hook/abc\"\nevents = [\"backup-succeeded\", \"backup-failed\"]\n"));
+            NotifyConfig("webhook_url = \"" + server.url() +
+                         "/hook/abc\"\nevents = [\"backup-succeeded\", \"backup-failed\"]\n"));
   auto ok = RunVelin({"backup", "create"}, {.cwd = dir.path()});
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   auto requests = server.WaitForRequests(1);
@@ -88,7 +88,7 @@ TEST(NotifyCli, ByDefaultOnlyFailuresAreSent) {
   testing::OpsHttpServer server;
   TempDir dir;
   WriteFile(dir / "uploads/a.txt", "hello");
-  WriteFile(dir / "velin.toml", Config("webhook_url = \"" + server.url() + "/h\"\n"));
+  WriteFile(dir / "velin.toml", NotifyConfig("webhook_url = \"" + server.url() + "/h\"\n"));
   ASSERT_EQ(RunVelin({"backup", "create"}, {.cwd = dir.path()}).exit_code, 0);
   ASSERT_EQ(RunVelin({"backup", "list"}, {.cwd = dir.path()}).exit_code, 0);
   EXPECT_TRUE(server.WaitForRequests(1, std::chrono::milliseconds(300)).empty());
@@ -101,8 +101,8 @@ TEST(NotifyCli, ByDefaultOnlyFailuresAreSent) {
 TEST(NotifyCli, SlackFormatIsATextMessage) {
   testing::OpsHttpServer server;
   TempDir dir;
-  WriteFile(dir / "velin.toml", Config("webhook_url = \"" + server.url() +
-                                       "/services/T0/B0/x\"\nformat = \"slack\"\n"));
+  WriteFile(dir / "velin.toml", NotifyConfig("webhook_url = \"" + server.url() +
+                                             "/services/T0/B0/x\"\nformat = \"slack\"\n"));
   EXPECT_EQ(FailingBackup(dir).exit_code, 1);
   auto requests = server.WaitForRequests(1);
   ASSERT_EQ(requests.size(), 1u);
@@ -116,7 +116,7 @@ TEST(NotifyCli, SlackFormatIsATextMessage) {
 TEST(NotifyCli, CommandGetsTheEventButNoSecrets) {
   testing::OpsHttpServer server;
   TempDir dir;
-  WriteFile(dir / "velin.toml", Config("command = \"env > notify.env\"\n"));
+  WriteFile(dir / "velin.toml", NotifyConfig("command = \"env > notify.env\"\n"));
   // The webhook URL set through its override variable holds a token: no child sees it.
   auto r = FailingBackup(dir, {.env = {{"VELIN_NOTIFY_WEBHOOK_URL", server.url() + "/tok-123"},
                                        {"AWS_SECRET_ACCESS_KEY", "hunter2"}}});
@@ -134,7 +134,7 @@ TEST(NotifyCli, CommandGetsTheEventButNoSecrets) {
 
 TEST(NotifyCli, AFailingCommandIsAWarning) {
   TempDir dir;
-  WriteFile(dir / "velin.toml", Config("command = \"echo mail is down; exit 3\"\n"));
+  WriteFile(dir / "velin.toml", NotifyConfig("command = \"echo mail is down; exit 3\"\n"));
   auto r = FailingBackup(dir);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("notification command failed: exit code 3: mail is down"), std::string::npos)
@@ -149,7 +149,8 @@ TEST(NotifyCli, AnUnreachableOrFailingWebhookIsAWarning) {
       "http://127.0.0.1:" + std::to_string(testing::OpsHttpServer::UnusedPort());
   for (const std::string& base : {down, broken.url()}) {
     TempDir dir;
-    WriteFile(dir / "velin.toml", Config("webhook_url = \"" + base + "/hook/SECRET-TOKEN\"\n"));
+    WriteFile(dir / "velin.toml",
+              NotifyConfig("webhook_url = \"" + base + "/hook/SECRET-TOKEN\"\n"));
     const auto start = std::chrono::steady_clock::now();
     auto r = FailingBackup(dir);
     const auto took = std::chrono::steady_clock::now() - start;
@@ -166,7 +167,7 @@ TEST(NotifyCli, UnhealthyStatusAndFailedCleanup) {
   testing::OpsHttpServer server;
   TempDir dir;
   WriteFile(dir / "uploads/a.txt", "hello");
-  WriteFile(dir / "velin.toml", Config("webhook_url = \"" + server.url() + "/h\"\n"));
+  WriteFile(dir / "velin.toml", NotifyConfig("webhook_url = \"" + server.url() + "/h\"\n"));
   EXPECT_EQ(RunVelin({"backup", "prune"}, {.cwd = dir.path()}).exit_code, 1);  // no repository
   ASSERT_EQ(RunVelin({"backup", "init"}, {.cwd = dir.path()}).exit_code, 0);
   EXPECT_EQ(RunVelin({"backup", "status"}, {.cwd = dir.path()}).exit_code, 1);  // no backup
@@ -180,7 +181,8 @@ TEST(NotifyCli, UnhealthyStatusAndFailedCleanup) {
 
 TEST(NotifyCli, UnknownEventIsAConfigError) {
   TempDir dir;
-  WriteFile(dir / "velin.toml", Config("events = [\"backup-failed\", \"backup-exploded\"]\n"));
+  WriteFile(dir / "velin.toml",
+            NotifyConfig("events = [\"backup-failed\", \"backup-exploded\"]\n"));
   auto r = RunVelin({"backup", "list"}, {.cwd = dir.path()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown event \"backup-exploded\""), std::string::npos) << r.err;

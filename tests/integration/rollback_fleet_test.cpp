@@ -96,7 +96,7 @@ ToyAppOptions Quick() {
   return o;
 }
 
-size_t Lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+size_t LineCount(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
 
 // The lines of `out` about a host (the others say what the fleet starts).
 size_t HostLines(const std::string& out) {
@@ -154,7 +154,7 @@ TEST(RollbackFleetTest, OneHostFailingHealthPutsEveryHostBackOnItsOldVersion) {
   Fleet fleet(sshd, {&a, &b, &c});
   RunResult r = fleet.Velin({"--json", "rollback", "--fleet", "to-version", "v2"});
   EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
-  EXPECT_EQ(Lines(r.err), 1u) << r.err;  // the one error line
+  EXPECT_EQ(LineCount(r.err), 1u) << r.err;  // the one error line
   EXPECT_NE(r.err.find("failed on web2"), std::string::npos) << r.err;
   auto doc = nlohmann::json::parse(r.out);  // one document: the error and every host
   EXPECT_EQ(doc["error"]["exit_code"], 5);
@@ -189,7 +189,7 @@ TEST(RollbackFleetTest, HostUnreachableAfterBeginIsReportedAndItsWatchdogRollsBa
   fleet.MakeUnreachable(1);
   r = fleet.Velin({"rollback", "--fleet", "commit"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  EXPECT_EQ(LineCount(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("nothing committed, web2 cannot commit"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Connection refused"), std::string::npos) << r.err;
   EXPECT_EQ(a.Health(), "version=v2");  // nothing rolled back by the commit itself
@@ -207,7 +207,7 @@ TEST(RollbackFleetTest, WrongHostKeyIsOneClearLineAndNothingSwitches) {
   fleet.GiveWrongHostKey(1);
   RunResult r = fleet.Velin({"rollback", "--fleet", "to-version", "v2"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  EXPECT_EQ(LineCount(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("no host switched: web2 did not answer"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("host key"), std::string::npos) << r.err;
   EXPECT_EQ(a.Current(), "v1");

@@ -27,13 +27,6 @@ uint32_t ModeOf(const std::string& path) {
   return st.st_mode & 07777;
 }
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
 TEST(RollbackMessagesTest, NothingIsAnnouncedBeforeItIsValidated) {
   ToyApp app(NoService());
   app.Build("v1");
@@ -107,7 +100,7 @@ TEST(RollbackMessagesTest, ListIsAlignedOrderedAndPlainOffATerminal) {
   RunResult r = app.Velin({"rollback", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> rows;
-  for (const auto& line : Lines(r.out)) {
+  for (const auto& line : SplitLines(r.out)) {
     if (line.find("  version  ") != std::string::npos) rows.push_back(line);
   }
   ASSERT_EQ(rows.size(), 2u) << r.out;

@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-ToyAppOptions Opts(bool service, std::string extra = "") {
+ToyAppOptions PlanOpts(bool service, std::string extra = "") {
   ToyAppOptions o;
   o.with_service = service;
   o.health_timeout = "2s";
@@ -49,7 +49,7 @@ std::string Fingerprint(const std::string& root) {
 }
 
 TEST(RollbackPlanTest, ToVersionPrevious) {
-  ToyApp app(Opts(false));
+  ToyApp app(PlanOpts(false));
   for (const char* v : {"v1", "v2", "v3"}) {
     app.Build(v);
     ASSERT_EQ(app.Velin({"rollback", "create-version", v}).exit_code, 0);
@@ -78,9 +78,9 @@ TEST(RollbackPlanTest, ToVersionPrevious) {
 // The plan names every step and changes nothing: not the state, not the live files, not the
 // running service.
 TEST(RollbackPlanTest, DryRunPrintsThePlanAndChangesNothing) {
-  ToyApp app(Opts(true,
-                  "migration_status = \"cat LEVEL\"\n"
-                  "migrate_down = \"echo {level} > LEVEL\"\n"));
+  ToyApp app(PlanOpts(true,
+                      "migration_status = \"cat LEVEL\"\n"
+                      "migrate_down = \"echo {level} > LEVEL\"\n"));
   app.Build("v1");
   WriteFile(app.app() + "/LEVEL", "1\n");
   ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "snap1 - Before the upgrade"}).exit_code, 0);
@@ -124,7 +124,7 @@ TEST(RollbackPlanTest, DryRunPrintsThePlanAndChangesNothing) {
 
 // An expired transaction is named by the plan, not rolled back by it.
 TEST(RollbackPlanTest, DryRunLeavesAnExpiredTransactionAlone) {
-  ToyApp app(Opts(false));
+  ToyApp app(PlanOpts(false));
   for (const char* v : {"v1", "v2"}) {
     app.Build(v);
     ASSERT_EQ(app.Velin({"rollback", "create-version", v}).exit_code, 0);
@@ -146,7 +146,7 @@ TEST(RollbackPlanTest, DryRunLeavesAnExpiredTransactionAlone) {
 // helm's revision status: a release whose health check failed is marked in list and history
 // (human and JSON) until a later switch to it passes.
 TEST(RollbackPlanTest, FailedReleaseIsMarkedUntilASwitchPasses) {
-  ToyApp app(Opts(true));
+  ToyApp app(PlanOpts(true));
   app.Build("v1");
   ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
   app.Build("bad", /*broken=*/true);

@@ -9,7 +9,7 @@
 namespace velin::testing {
 namespace {
 
-ToyAppOptions Opts(bool service, std::string health_timeout = "5s") {
+ToyAppOptions SwitchOpts(bool service, std::string health_timeout = "5s") {
   ToyAppOptions o;
   o.with_service = service;
   o.health_timeout = std::move(health_timeout);
@@ -23,7 +23,7 @@ uint64_t LinkCount(const std::string& path) {
 }
 
 TEST(RollbackSwitchTest, CreateVersionHardLinksUnchangedFiles) {
-  ToyApp app(Opts(false));
+  ToyApp app(SwitchOpts(false));
   app.Build("v1");
   RunResult r = app.Velin({"rollback", "create-version", "v1 - First"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -84,7 +84,7 @@ TEST(RollbackSwitchTest, ToVersionSwitchesAndHealthSeesTarget) {
 }
 
 TEST(RollbackSwitchTest, FailingHealthSwitchesBackAndExits5) {
-  ToyAppOptions options = Opts(true, "2s");
+  ToyAppOptions options = SwitchOpts(true, "2s");
   options.health_as_url = true;  // the URL form of rollback.health
   ToyApp app(options);
   app.Build("v1");
@@ -106,7 +106,7 @@ TEST(RollbackSwitchTest, FailingHealthSwitchesBackAndExits5) {
 }
 
 TEST(RollbackSwitchTest, SnapshotRestoresConfig) {
-  ToyApp app(Opts(false));
+  ToyApp app(SwitchOpts(false));
   app.Build("v1");
   ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "snap1 - Pre-Upgrade Snapshot"}).exit_code,
             0);
@@ -122,7 +122,7 @@ TEST(RollbackSwitchTest, SnapshotRestoresConfig) {
 }
 
 TEST(RollbackSwitchTest, KeepVersionsPrunesOldestButNeverCurrent) {
-  ToyApp app(Opts(false));
+  ToyApp app(SwitchOpts(false));
   std::string toml = ReadFileOrDie(app.config());
   toml.replace(toml.find("keep_versions = 10"), 18, "keep_versions = 2");
   WriteFile(app.config(), toml);
@@ -143,7 +143,7 @@ TEST(RollbackSwitchTest, KeepVersionsPrunesOldestButNeverCurrent) {
 }
 
 TEST(RollbackSwitchTest, KeepVersionsNeverPrunesTheTransactionBase) {
-  ToyApp app(Opts(false));
+  ToyApp app(SwitchOpts(false));
   std::string toml = ReadFileOrDie(app.config());
   toml.replace(toml.find("keep_versions = 10"), 18, "keep_versions = 1");
   WriteFile(app.config(), toml);

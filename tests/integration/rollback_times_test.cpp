@@ -24,13 +24,6 @@ std::string Shifted(const std::string& utc, long offset_seconds) {
   return buf;
 }
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
 TEST(RollbackTimes, HistoryAndListShowLocalTimeAndJsonUtc) {
   ToyApp app(NoService());
   app.Build("v1");
@@ -47,7 +40,7 @@ TEST(RollbackTimes, HistoryAndListShowLocalTimeAndJsonUtc) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   RunResult in_utc = app.Velin({"rollback", "history"}, {{"TZ", "UTC0"}});
   ASSERT_EQ(in_utc.exit_code, 0) << in_utc.err;
-  std::vector<std::string> lines = Lines(r.out), utc_lines = Lines(in_utc.out);
+  std::vector<std::string> lines = SplitLines(r.out), utc_lines = SplitLines(in_utc.out);
   ASSERT_EQ(lines.size(), history["history"].size()) << r.out;
   ASSERT_EQ(utc_lines.size(), lines.size()) << in_utc.out;
   for (size_t i = 0; i < lines.size(); ++i) {

@@ -14,7 +14,7 @@
 namespace velin::testing {
 namespace {
 
-ToyAppOptions Opts(bool service) {
+ToyAppOptions TxnOpts(bool service) {
   ToyAppOptions o;
   o.with_service = service;
   return o;
@@ -128,7 +128,7 @@ TEST(RollbackTransactionTest, RecoverRollsBackWhenWatchdogDied) {
 
 // Any velin invocation finishes an expired transaction first.
 TEST(RollbackTransactionTest, AnyInvocationFinishesExpiredTransaction) {
-  ToyApp app(Opts(false));
+  ToyApp app(TxnOpts(false));
   SetUpTwoVersions(app);
   ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "10m"}).exit_code, 0);
   KillPid(WatchdogPid(app.state()));
@@ -143,7 +143,7 @@ TEST(RollbackTransactionTest, AnyInvocationFinishesExpiredTransaction) {
 // extend moves the deadline (JunOS commit confirmed); a second begin never joins the open
 // transaction (exit 3, rollback_deploy_guard_test.cpp).
 TEST(RollbackTransactionTest, ExtendMovesTheDeadline) {
-  ToyApp app(Opts(false));
+  ToyApp app(TxnOpts(false));
   SetUpTwoVersions(app);
   ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "10m"}).exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
@@ -165,7 +165,7 @@ TEST(RollbackTransactionTest, ExtendMovesTheDeadline) {
 
 // A commit racing the deadline: exactly one of commit and timer wins, every time.
 TEST(RollbackTransactionTest, CommitRacingDeadlineWinsExactlyOnce) {
-  ToyApp app(Opts(false));
+  ToyApp app(TxnOpts(false));
   SetUpTwoVersions(app);
   const int kRounds = 12;
   int commits = 0;

@@ -67,6 +67,13 @@ std::string ReadFileOrDie(const std::string& path) {
   return ss.str();
 }
 
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
 namespace {
 
 // Binds 127.0.0.1:`port` (0: any) and releases it; the port bound, or 0 when it is taken.

@@ -27,6 +27,8 @@ class TempDir {
 // Writes `content` to `path`, creating parent directories.
 void WriteFile(const std::string& path, const std::string& content, unsigned mode = 0644);
 std::string ReadFileOrDie(const std::string& path);
+// The lines of `text`, without their newlines (a last line without one counts).
+std::vector<std::string> SplitLines(const std::string& text);
 
 struct RunResult {
   int exit_code = -1;

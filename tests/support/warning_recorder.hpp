@@ -15,4 +15,12 @@ class WarningRecorder : public NullReporter {
   std::vector<std::string> warnings;
 };
 
+// Whether any of `lines` contains `part`.
+inline bool AnyLineHas(const std::vector<std::string>& lines, std::string_view part) {
+  for (const auto& line : lines) {
+    if (line.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace velin::testing

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/local_repo.hpp"
 #include "support/test_support.hpp"
 #include "velin/backup/archiver.hpp"
 #include "velin/io/env.hpp"
@@ -17,15 +18,8 @@
 namespace velin::backup {
 namespace {
 
-struct Fixture {
-  testing::TempDir dir;
-  std::unique_ptr<storage::LocalBackend> backend;
-  std::unique_ptr<repo::Repository> repo;
-  Fixture() {
-    backend = std::move(*storage::LocalBackend::Open(io::Env::Default(), dir / "repo", true));
-    repo = std::move(*repo::Repository::Open(*backend, true));
-    EXPECT_TRUE(repo->LoadIndex());
-  }
+// A repository and an app/ to back up into it.
+struct AppRepo : testing::LocalRepo {
   std::string app() const { return dir / "app"; }
   repo::Snapshot Backup(std::vector<std::string> include) {
     CreateOptions options;
@@ -51,7 +45,7 @@ TEST(InspectTest, PatternMatchesTheNameUnlessItHoldsASlash) {
 }
 
 TEST(InspectTest, FindDiffAndListAcrossTwoBackups) {
-  Fixture f;
+  AppRepo f;
   testing::WriteFile(f.app() + "/storage/uploads/a.jpg", "jpeg-a");
   testing::WriteFile(f.app() + "/storage/uploads/b.jpg", "jpeg-b");
   testing::WriteFile(f.app() + "/storage/same/x.jpg", "same");
@@ -138,7 +132,7 @@ TEST(InspectTest, FindDiffAndListAcrossTwoBackups) {
 // Diff never reads a directory whose tree id is the same in both backups: with that tree's
 // bytes damaged in its pack, reading it fails, and the diff still succeeds.
 TEST(InspectTest, DiffSkipsUnchangedSubtreesUnread) {
-  Fixture f;
+  AppRepo f;
   testing::WriteFile(f.app() + "/storage/same/deep/x.txt", "same");
   testing::WriteFile(f.app() + "/storage/edited.txt", "one");
   repo::Snapshot first = f.Backup({"storage"});

@@ -6,6 +6,7 @@
 
 #include <random>
 
+#include "support/local_repo.hpp"
 #include "support/test_support.hpp"
 #include "velin/backup/archiver.hpp"
 #include "velin/io/env.hpp"
@@ -40,19 +41,8 @@ std::string Generate(size_t n) {
   return s;
 }
 
-struct Fixture {
-  testing::TempDir dir;
-  std::unique_ptr<storage::LocalBackend> backend;
-  std::unique_ptr<repo::Repository> repo;
-  Fixture() {
-    backend = std::move(*storage::LocalBackend::Open(io::Env::Default(), dir / "repo", true));
-    repo = std::move(*repo::Repository::Open(*backend, true));
-    EXPECT_TRUE(repo->LoadIndex());
-  }
-};
-
 TEST(StreamSourceTest, RoundTripWithMetadata) {
-  Fixture f;
+  testing::LocalRepo f;
   std::string data = Generate(5 << 20);
   GeneratedStream stream(data, false);
   CreateOptions options;
@@ -82,7 +72,7 @@ TEST(StreamSourceTest, RoundTripWithMetadata) {
 }
 
 TEST(StreamSourceTest, FailingProducerCommitsNoSnapshot) {
-  Fixture f;
+  testing::LocalRepo f;
   GeneratedStream stream(Generate(3 << 20), true);
   CreateOptions options;
   options.app_root = f.dir.path();

@@ -27,18 +27,18 @@ using velin::testing::WriteFile;
 
 constexpr const char* kPath = "/srv/app/velin.toml";
 
-Result<Config> Load(const std::string& text, io::Env& env) {
+Result<Config> LoadIn(const std::string& text, io::Env& env) {
   return LoadConfigFromString(text, kPath, env);
 }
 
-Result<Config> Load(const std::string& text) {
+Result<Config> LoadInMem(const std::string& text) {
   io::MemEnv env;
-  return Load(text, env);
+  return LoadIn(text, env);
 }
 
 // `text` is refused with exit code 2 and exactly `expected` (one line, no newline).
 void ExpectError(const std::string& text, io::Env& env, const std::string& expected) {
-  auto result = Load(text, env);
+  auto result = LoadIn(text, env);
   ASSERT_FALSE(result) << "accepted: " << text;
   EXPECT_EQ(result.error().code, ExitCode::kUsage) << text;
   EXPECT_EQ(result.error().message, expected) << text;
@@ -142,13 +142,13 @@ TEST(ConfigErrors, KeysThatDoNotGoTogetherPointAtTheOneToChange) {
        "1:2: [database] with driver \"mysql\" needs key 'name'"},
   });
   // The webhook's path may hold a token: never repeated.
-  auto refused = Load("[notify]\nwebhook_url = \"ftp://hooks.example/T0KEN\"\n");
+  auto refused = LoadInMem("[notify]\nwebhook_url = \"ftp://hooks.example/T0KEN\"\n");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().message.find("T0KEN"), std::string::npos);
 }
 
 TEST(ConfigErrors, ABadFleetHostIsRefusedAtItsItem) {
-  auto refused = Load("[fleet]\nhosts = [\n  \"web1\",\n  \"\",\n]\n");
+  auto refused = LoadInMem("[fleet]\nhosts = [\n  \"web1\",\n  \"\",\n]\n");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ExitCode::kUsage);
   const std::string& m = refused.error().message;
@@ -158,7 +158,7 @@ TEST(ConfigErrors, ABadFleetHostIsRefusedAtItsItem) {
                   ":2:18: key 'hosts' in [fleet]: \"-oProxyCommand=x\" starts with '-' (ssh "
                   "would take it for an option)");
   auto good =
-      Load("[fleet]\nhosts = [\"web1\", \"deploy@web2\"]\nconfig = \"/srv/app/velin.toml\"\n");
+      LoadInMem("[fleet]\nhosts = [\"web1\", \"deploy@web2\"]\nconfig = \"/srv/app/velin.toml\"\n");
   ASSERT_TRUE(good) << good.error().message;
   EXPECT_EQ(good->fleet.hosts.size(), 2u);
 }
@@ -169,9 +169,9 @@ TEST(ConfigErrors, RuleMessagesAreTranslated) {
   ::unsetenv("LC_ALL");
   ::unsetenv("LC_MESSAGES");
   InitLanguageFromEnvironment();
-  auto app = Load("[app]\nname = \"\"\n");
-  auto fleet = Load("[fleet]\nconfig = \"velin.toml\"\n");
-  auto host = Load("[fleet]\nhosts = [\"\"]\n");
+  auto app = LoadInMem("[app]\nname = \"\"\n");
+  auto fleet = LoadInMem("[fleet]\nconfig = \"velin.toml\"\n");
+  auto host = LoadInMem("[fleet]\nhosts = [\"\"]\n");
   ::unsetenv("LANG");
   InitLanguageFromEnvironment();
   ASSERT_FALSE(app);
@@ -260,7 +260,7 @@ TEST(ConfigErrors, EnvironmentOverridesOfEveryKindAreTaken) {
   env.SetEnv("VELIN_BACKUP_EXCLUDE", "");  // an empty list, not one empty pattern
   env.SetEnv("VELIN_DATABASE_DRIVER", "sqlite");
   env.SetEnv("VELIN_DATABASE_PATH", "var/app.db");
-  auto c = Load(
+  auto c = LoadIn(
       "[backup]\nexclude = [\"*.log\"]\nprune_after_create = true\nallow_insecure = true\n"
       "[rollback]\nbackup_on_begin = false\n",
       env);
@@ -284,7 +284,7 @@ TEST(ConfigErrors, EnvironmentOverridesOfEveryKindAreTaken) {
 }
 
 TEST(ConfigErrors, ANumberKeyTakesAnInteger) {
-  auto c = Load("[backup]\nrepack_threshold = 1\n");
+  auto c = LoadInMem("[backup]\nrepack_threshold = 1\n");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_DOUBLE_EQ(c->backup.repack_threshold, 1.0);
 }
@@ -292,7 +292,7 @@ TEST(ConfigErrors, ANumberKeyTakesAnInteger) {
 TEST(ConfigErrors, HomeAndTrailingSlashesInPathsAreResolved) {
   io::MemEnv env;
   env.SetEnv("HOME", "/home/ops");
-  auto c = Load(
+  auto c = LoadIn(
       "[backup]\ndestination = \"~/backups/\"\npassword_file = \"\"\n"
       "[rollback]\nstate_dir = \"~\"\n[log]\nfile = \"/var/log/velin//velin.log\"\n",
       env);
@@ -312,7 +312,7 @@ TEST(ConfigErrors, WithoutHomeTheTildeIsThePasswordDatabasesHome) {
   for (const char* value : std::initializer_list<const char*>{"", nullptr}) {
     io::MemEnv env;
     if (value) env.SetEnv("HOME", value);  // set but empty counts as unset
-    auto c = Load("[backup]\ndestination = \"~/backups\"\n[rollback]\nstate_dir = \"~\"\n", env);
+    auto c = LoadIn("[backup]\ndestination = \"~/backups\"\n[rollback]\nstate_dir = \"~\"\n", env);
     ASSERT_TRUE(c) << c.error().message;
     EXPECT_EQ(c->backup.destination,
               (std::filesystem::path(home) / "backups").lexically_normal().string());
@@ -323,7 +323,7 @@ TEST(ConfigErrors, WithoutHomeTheTildeIsThePasswordDatabasesHome) {
 
 TEST(ConfigErrors, TheIdentityDefaultsToTheAppDirectoryAndTheEnvsHost) {
   io::MemEnv env;
-  auto c = Load("[app]\nroot = \"/\"\n", env);
+  auto c = LoadIn("[app]\nroot = \"/\"\n", env);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->app.root, "/");
   EXPECT_EQ(c->app.name, "/");
@@ -406,7 +406,7 @@ TEST(ConfigErrors, ASecretFileOthersCanReadIsRefusedAtItsKey) {
 
 // `config check` shows what a URL key holds only up to its host: the rest may be a token.
 TEST(ConfigDescribe, UrlsAreShownUpToTheirHostAndAnUnsetDatabaseNotAtAll) {
-  auto c = Load(
+  auto c = LoadInMem(
       "[monitor]\nping_url = \"https://hc-ping.com/5f1c-secret\"\n"
       "[notify]\nwebhook_url = \"https://hooks.slack.com\"\n"
       "[rollback]\nhealth_timeout = \"90s\"\n");

@@ -24,7 +24,7 @@ namespace {
 
 using velin::testing::TempDir;
 
-constexpr ScryptParams kFast{.n = 1024, .r = 8, .p = 1};
+constexpr ScryptParams kCheapScrypt{.n = 1024, .r = 8, .p = 1};
 const KeyOrigin kOrigin{.hostname = "host", .username = "alice", .created = "2026-11-25T16:00:00Z"};
 
 // A backend that fails Get of chosen objects: as if they were deleted between the listing and
@@ -72,7 +72,7 @@ class CovKeyObjectTest : public ::testing::Test {
                             std::string* name) {
     auto master = MasterKey::Generate();
     EXPECT_TRUE(master);
-    auto key = WrapMasterKey(*master, "pass", kOrigin, kFast);
+    auto key = WrapMasterKey(*master, "pass", kOrigin, kCheapScrypt);
     EXPECT_TRUE(key) << key.error().message;
     *name = KeyObjectName(key->id);
     nlohmann::json doc = nlohmann::json::parse(SerializeKeyObject(*key));
@@ -137,9 +137,9 @@ TEST(CovCipherName, NoneIsNamed) {
 }
 
 TEST_F(CovKeyObjectTest, AKeyRemovedWhileTheRingReadsIsSkippedAndAnUnreadableOneNamed) {
-  auto created = CreateRepositoryKey(*backend_, "pass", kOrigin, kFast);
+  auto created = CreateRepositoryKey(*backend_, "pass", kOrigin, kCheapScrypt);
   ASSERT_TRUE(created) << created.error().message;
-  auto second = AddKey(*backend_, created->master, "other", kOrigin, kFast);
+  auto second = AddKey(*backend_, created->master, "other", kOrigin, kCheapScrypt);
   ASSERT_TRUE(second) << second.error().message;
 
   // "other"'s key removed by another velin between the listing and the read: the ring goes on
@@ -166,7 +166,7 @@ TEST_F(CovKeyObjectTest, AKeyRemovedWhileTheRingReadsIsSkippedAndAnUnreadableOne
 }
 
 TEST_F(CovKeyObjectTest, AKeyPrefixMatchingTwoKeysIsAmbiguousAndRemovesNothing) {
-  auto created = CreateRepositoryKey(*backend_, "pass", kOrigin, kFast);
+  auto created = CreateRepositoryKey(*backend_, "pass", kOrigin, kCheapScrypt);
   ASSERT_TRUE(created) << created.error().message;
   // Two more objects whose names share the prefix "ab" (damaged or not, they are keys/ names).
   ASSERT_TRUE(backend_->Put("keys/ab" + std::string(30, '0'), "{}"));

@@ -25,12 +25,12 @@
 namespace velin::io {
 namespace {
 
-struct EnvCase {
+struct CovEnvCase {
   const char* name;
   std::function<std::unique_ptr<Env>()> make;
 };
 
-class CovEnv : public ::testing::TestWithParam<EnvCase> {
+class CovEnv : public ::testing::TestWithParam<CovEnvCase> {
  protected:
   void SetUp() override {
     env_ = GetParam().make();
@@ -290,9 +290,9 @@ TEST_P(CovEnv, AFileOpenedWithoutTruncationIsAppendedTo) {
 
 INSTANTIATE_TEST_SUITE_P(
     BothEnvs, CovEnv,
-    ::testing::Values(EnvCase{"posix", [] { return std::make_unique<PosixEnv>(); }},
-                      EnvCase{"mem", [] { return std::make_unique<MemEnv>(); }}),
-    [](const ::testing::TestParamInfo<EnvCase>& info) { return std::string(info.param.name); });
+    ::testing::Values(CovEnvCase{"posix", [] { return std::make_unique<PosixEnv>(); }},
+                      CovEnvCase{"mem", [] { return std::make_unique<MemEnv>(); }}),
+    [](const ::testing::TestParamInfo<CovEnvCase>& info) { return std::string(info.param.name); });
 
 // Sets an environment variable for one test and restores it after.
 class ScopedEnvVar {

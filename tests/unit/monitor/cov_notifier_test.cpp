@@ -30,7 +30,7 @@ NotifyOptions Webhook(const std::string& url) {
   return o;
 }
 
-NotifyEvent Failed() {
+NotifyEvent FailedBackup() {
   NotifyEvent e;
   e.event = "backup-failed";
   e.summary = "backup create: failed";
@@ -59,7 +59,7 @@ TEST(NotifierDelivery, ServerErrorsAndRateLimitsAreRetriedWithinTheBudget) {
     WarningRecorder reporter;
     NotifyOptions o = Webhook(server.url() + "/hooks/T0KEN");
     o.budget = c.budget;
-    Notifier(env, o, reporter).Notify(Failed());
+    Notifier(env, o, reporter).Notify(FailedBackup());
     EXPECT_EQ(server.WaitForRequests(c.attempts + 1, milliseconds(300)).size(), c.attempts);
     EXPECT_EQ(env.Slept(), c.slept);
     ASSERT_EQ(reporter.warnings.size(), 1u);
@@ -72,7 +72,7 @@ TEST(NotifierDelivery, NothingListeningIsRetriedAndNamedWithoutTheToken) {
   io::MemEnv env;
   WarningRecorder reporter;
   const std::string base = "http://127.0.0.1:" + std::to_string(OpsHttpServer::UnusedPort());
-  Notifier(env, Webhook(base + "/hooks/T0KEN"), reporter).Notify(Failed());
+  Notifier(env, Webhook(base + "/hooks/T0KEN"), reporter).Notify(FailedBackup());
   EXPECT_EQ(env.Slept(), milliseconds(1500));  // three attempts
   ASSERT_EQ(reporter.warnings.size(), 1u);
   const std::string& w = reporter.warnings[0];
@@ -86,8 +86,8 @@ TEST(NotifierDelivery, ADeliveredEventCarriesItsFieldsOnce) {
   io::MemEnv env;
   WarningRecorder reporter;
   Notifier notifier(env, Webhook(server.url() + "/hook"), reporter);
-  notifier.Notify(Failed());
-  NotifyEvent other = Failed();
+  notifier.Notify(FailedBackup());
+  NotifyEvent other = FailedBackup();
   other.event = "switch-undone";  // not configured: not sent
   notifier.Notify(other);
   auto requests = server.WaitForRequests(2, milliseconds(300));

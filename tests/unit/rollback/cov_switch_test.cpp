@@ -20,17 +20,11 @@
 namespace velin::rollback {
 namespace {
 
+using velin::testing::AnyLineHas;
 using velin::testing::ReadFileOrDie;
 using velin::testing::TempDir;
 using velin::testing::WarningRecorder;
 using velin::testing::WriteFile;
-
-bool Has(const std::vector<std::string>& lines, const std::string& part) {
-  for (const auto& l : lines) {
-    if (l.find(part) != std::string::npos) return true;
-  }
-  return false;
-}
 
 // Fails the Nth rename onto registry.json from now on (EIO), every other call as the real Env.
 class RegistryFaultEnv : public io::FaultInjectionEnv {
@@ -174,7 +168,7 @@ TEST_F(CovSwitchTest, ALowerSchemaLevelWithoutMigrateDownIsAWarning) {
   EXPECT_EQ(plan->migrate_warning, warning);
   EXPECT_FALSE(plan->migrate_down);
   ASSERT_TRUE(Engine().ToVersion("v1", ""));
-  EXPECT_TRUE(Has(out_.warnings, warning));
+  EXPECT_TRUE(AnyLineHas(out_.warnings, warning));
   EXPECT_EQ(Live(), "v1");
   EXPECT_EQ(ReadFileOrDie(dir_ / "app/LEVEL"), "2\n");
 
@@ -231,7 +225,7 @@ TEST_F(CovSwitchTest, AFailedMarkThatCannotBeWrittenIsAWarning) {
   ASSERT_FALSE(switched);
   EXPECT_EQ(switched.error().code, ExitCode::kHealthFailed);
   EXPECT_TRUE(
-      Has(out_.warnings, "could not record the outcome of the switch to bad: cannot rename"))
+      AnyLineHas(out_.warnings, "could not record the outcome of the switch to bad: cannot rename"))
       << (out_.warnings.empty() ? "" : out_.warnings[0]);
   EXPECT_EQ(Live(), "v1");
   EXPECT_EQ(Reg().current, "v1");
@@ -250,7 +244,7 @@ TEST_F(CovSwitchTest, APruneThatFailsAtBeginIsAWarning) {
   env_.FailRegistryWrite(1);
   auto txn = Engine().Begin(std::nullopt, "");
   ASSERT_TRUE(txn) << txn.error().message;
-  EXPECT_TRUE(Has(out_.warnings, "pruning old transaction bases failed: cannot rename"))
+  EXPECT_TRUE(AnyLineHas(out_.warnings, "pruning old transaction bases failed: cannot rename"))
       << (out_.warnings.empty() ? "" : out_.warnings[0]);
   auto open = LoadTransaction(env_, Layout());
   ASSERT_TRUE(open && *open);

@@ -21,17 +21,11 @@
 namespace velin::rollback {
 namespace {
 
+using velin::testing::AnyLineHas;
 using velin::testing::ReadFileOrDie;
 using velin::testing::TempDir;
 using velin::testing::WarningRecorder;
 using velin::testing::WriteFile;
-
-bool Has(const std::vector<std::string>& lines, const std::string& part) {
-  for (const auto& l : lines) {
-    if (l.find(part) != std::string::npos) return true;
-  }
-  return false;
-}
 
 // A database whose backups exist but whose restore fails (the server refuses the connection).
 class RefusingData : public DataGuard {
@@ -135,9 +129,10 @@ TEST_F(CovTransactionTest, BeginRollsAnExpiredTransactionBackFirst) {
   auto second = Engine().Begin(std::nullopt, "deploy v3");
   ASSERT_TRUE(second) << second.error().message;
   EXPECT_EQ(Live(), "v1");  // the expired deploy was undone before the new one opened
-  EXPECT_TRUE(Has(out_.warnings, "transaction " + first + " (reason 'deploy v2', by "));
-  EXPECT_TRUE(Has(out_.warnings, "has expired: rolling it back first"));
-  EXPECT_TRUE(Has(out_.warnings, "transaction " + first + ": rolled back by timeout (to v1)"));
+  EXPECT_TRUE(AnyLineHas(out_.warnings, "transaction " + first + " (reason 'deploy v2', by "));
+  EXPECT_TRUE(AnyLineHas(out_.warnings, "has expired: rolling it back first"));
+  EXPECT_TRUE(
+      AnyLineHas(out_.warnings, "transaction " + first + ": rolled back by timeout (to v1)"));
   EXPECT_EQ(LastTransaction().outcome, "rolled back by timeout");
   auto open = Transaction();
   ASSERT_TRUE(open);
@@ -156,8 +151,8 @@ TEST_F(CovTransactionTest, BeginFinishesAnInterruptedRollbackFirst) {
   auto next = Engine().Begin(std::nullopt, "");
   ASSERT_TRUE(next) << next.error().message;
   EXPECT_EQ(Live(), "v1");
-  EXPECT_TRUE(
-      Has(out_.warnings, "transaction " + id + ": finishing its interrupted rollback to v1"));
+  EXPECT_TRUE(AnyLineHas(out_.warnings,
+                         "transaction " + id + ": finishing its interrupted rollback to v1"));
   EXPECT_EQ(LastTransaction().outcome, "rolled back by hand");
   ASSERT_TRUE(Transaction());
   EXPECT_EQ(Transaction()->state, TransactionState::kOpen);
@@ -293,7 +288,8 @@ TEST_F(CovTransactionTest, TheExpiredTransactionHookFinishesOrReportsTheRollback
   auto finished = Engine().FinishExpiredTransaction();
   ASSERT_TRUE(finished) << finished.error().message;
   EXPECT_FALSE(*finished);  // not a deadline this command saw pass: nothing to notify
-  EXPECT_TRUE(Has(out_.warnings, "transaction " + id + ": finishing its interrupted rollback"));
+  EXPECT_TRUE(
+      AnyLineHas(out_.warnings, "transaction " + id + ": finishing its interrupted rollback"));
   EXPECT_EQ(Live(), "v1");
   EXPECT_EQ(LastTransaction().outcome, "rolled back by timeout");
 
@@ -307,7 +303,7 @@ TEST_F(CovTransactionTest, TheExpiredTransactionHookFinishesOrReportsTheRollback
   finished = Engine().FinishExpiredTransaction();
   ASSERT_TRUE(finished) << finished.error().message;
   EXPECT_FALSE(*finished);
-  EXPECT_TRUE(Has(out_.warnings, "rollback failed: no version 'v1'"));
+  EXPECT_TRUE(AnyLineHas(out_.warnings, "rollback failed: no version 'v1'"));
   EXPECT_EQ(Live(), "v2");
   EXPECT_FALSE(Exists(Layout().Transaction()));
 }
@@ -390,7 +386,7 @@ TEST_F(CovTransactionTest, AFailedRestoreOfASwitchNamesTheRetry) {
   EXPECT_EQ(Live(), "v1");
   EXPECT_EQ(data.restores, 1);
   EXPECT_EQ(History().back().data, "restore from backup b1 failed: pg_restore: connection refused");
-  EXPECT_TRUE(Has(out_.warnings, "starting the service all the same"));
+  EXPECT_TRUE(AnyLineHas(out_.warnings, "starting the service all the same"));
 }
 
 // recover finishes a switch interrupted before its restore: the restore runs once; when it
@@ -424,7 +420,7 @@ TEST_F(CovTransactionTest, RecoverFinishesAnInterruptedSwitchWhoseRestoreFails) 
   interrupt();
   recovered = Engine().Recover();
   ASSERT_TRUE(recovered) << recovered.error().message;
-  EXPECT_TRUE(Has(*recovered, "finished the interrupted switch v2 → v1"));
+  EXPECT_TRUE(AnyLineHas(*recovered, "finished the interrupted switch v2 → v1"));
   EXPECT_EQ(Live(), "v1");
   EXPECT_EQ(History().back().data,
             "restore from backup b1 failed: no database backup is configured ([database], "

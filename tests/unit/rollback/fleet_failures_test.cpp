@@ -62,7 +62,7 @@ HostReply Refusal(int exit_code, const std::string& message) {
   return r;
 }
 
-FleetSettings ThreeHosts() {
+FleetSettings WebHosts() {
   FleetSettings s;
   for (const char* n : {"web1", "web2", "web3"}) {
     s.hosts.push_back({.name = n, .destination = n, .config = "/v.toml"});
@@ -83,7 +83,7 @@ TEST(FleetFailuresTest, ADryRunNamesTheHostsThatCannotSwitchAndKeepsTheirExitCod
   hosts.script["web2"]["to-version"] = Refusal(2, "no version 'v2' (see velin rollback list)");
   hosts.silent["web3"] = true;
   NullReporter quiet;
-  Fleet fleet(ThreeHosts(), hosts, quiet);
+  Fleet fleet(WebHosts(), hosts, quiet);
   FleetResult r = fleet.PlanToVersion("v2");
   ASSERT_FALSE(r.status);
   EXPECT_EQ(r.status.error().code, ExitCode::kUsage);  // web2's, the host that answered
@@ -108,7 +108,7 @@ TEST(FleetFailuresTest, StatusNamesTheHostsThatDidNotAnswer) {
   }
   hosts.silent["web2"] = true;
   NullReporter quiet;
-  Fleet fleet(ThreeHosts(), hosts, quiet);
+  Fleet fleet(WebHosts(), hosts, quiet);
   FleetResult r = fleet.Inspect();
   ASSERT_FALSE(r.status);
   EXPECT_EQ(r.status.error().code, ExitCode::kFailed);
@@ -126,7 +126,7 @@ TEST(FleetFailuresTest, ARollbackSaysWhichHostsFailedAndThatSilentOnesRollBackBy
   hosts.script["web2"]["rollback"] = Refusal(1, "no open transaction");
   hosts.silent["web3"] = true;
   NullReporter quiet;
-  Fleet fleet(ThreeHosts(), hosts, quiet);
+  Fleet fleet(WebHosts(), hosts, quiet);
   FleetResult r = fleet.RollbackNow("bad deploy");
   ASSERT_FALSE(r.status);
   ExpectHas(r.status, "fleet rollback failed on web2, web3 (");
@@ -150,7 +150,7 @@ TEST(FleetFailuresTest, ASwitchNoHostTookReturnsTheHostsExitCodeAndSwitchesNothi
     hosts.script[n]["to-version"] = Refusal(2, "no version 'v9' (see velin rollback list)");
   }
   NullReporter quiet;
-  Fleet fleet(ThreeHosts(), hosts, quiet);
+  Fleet fleet(WebHosts(), hosts, quiet);
   FleetResult r = fleet.ToVersion("v9", "");
   ASSERT_FALSE(r.status);
   EXPECT_EQ(r.status.error().code, ExitCode::kUsage);
@@ -191,7 +191,7 @@ TEST(FleetFailuresTest, AHostThatFailedWithoutAVersionLiveBeforeCannotBePutBack)
    private:
     Hosts& inner_;
   } runner(hosts);
-  Fleet watched(ThreeHosts(), runner, quiet);
+  Fleet watched(WebHosts(), runner, quiet);
   FleetResult r = watched.ToVersion("v2", "");
   ASSERT_FALSE(r.status);
   EXPECT_EQ(r.status.error().code, ExitCode::kFailed);
