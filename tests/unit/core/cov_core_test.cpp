@@ -46,6 +46,15 @@ TEST(CoreEdges, TheCurrentAccountIsThePasswordDatabasesEntryForTheEffectiveUser)
   EXPECT_FALSE(account->name.empty());
 }
 
+TEST(CoreEdges, TheLastLineIsTheLastOneWithWordsWithoutItsBlanks) {
+  EXPECT_EQ(LastLine(""), "");
+  EXPECT_EQ(LastLine(" \n\r\n\t\n"), "");
+  EXPECT_EQ(LastLine("one"), "one");
+  EXPECT_EQ(LastLine("first\nsecond\n"), "second");
+  EXPECT_EQ(LastLine("first\n  curl: (7) refused \r\n\n  \n"), "curl: (7) refused");
+  EXPECT_EQ(LastLine("a\n\tb c\t"), "b c");
+}
+
 TEST(CoreEdges, ExitStatusesOfEveryShapeAreDescribed) {
   EXPECT_EQ(DescribeExit(0), "exit code 0");
   EXPECT_EQ(DescribeExit(128), "exit code 128");
