@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "support/test_support.hpp"
+#include "unit/io/env_tree.hpp"
 #include "velin/io/env.hpp"
 #include "velin/io/fault_injection_env.hpp"
 #include "velin/io/mem_env.hpp"
@@ -25,44 +26,8 @@
 namespace velin::io {
 namespace {
 
-struct CovEnvCase {
-  const char* name;
-  std::function<std::unique_ptr<Env>()> make;
-};
-
-class CovEnv : public ::testing::TestWithParam<CovEnvCase> {
+class CovEnv : public EnvTreeTest {
  protected:
-  void SetUp() override {
-    env_ = GetParam().make();
-    auto dir = env_->MakeTempDir("velin-cov-env-");
-    ASSERT_TRUE(dir) << dir.error().message;
-    root_ = *dir;
-    ASSERT_TRUE(WriteFileDurably(*env_, P("file"), "content"));
-    ASSERT_TRUE(CreateDirs(*env_, P("dir/sub")));
-    ASSERT_TRUE(WriteFileDurably(*env_, P("dir/sub/deep"), "deep"));
-    ASSERT_TRUE(CreateDirs(*env_, P("empty")));
-    ASSERT_TRUE(env_->Symlink("file", P("link")));
-    ASSERT_TRUE(env_->Symlink("dir", P("dirlink")));
-    ASSERT_TRUE(env_->Symlink("loop", P("loop")));  // points at itself
-    auto handle = env_->OpenDir(root_);
-    ASSERT_TRUE(handle) << handle.error().message;
-    dir_ = *handle;
-  }
-  void TearDown() override {
-    dir_.reset();
-    if (env_ && !root_.empty()) (void)RemoveAll(*env_, root_);
-  }
-
-  std::string P(const std::string& rel) const { return root_ + "/" + rel; }
-
-  template <typename T>
-  void ExpectErrno(const Result<T>& r, int err, const std::string& path) {
-    ASSERT_FALSE(r.has_value()) << "succeeded on " << path;
-    EXPECT_EQ(r.error().sys_errno, err) << r.error().message;
-    EXPECT_NE(r.error().message.find(path), std::string::npos) << r.error().message;
-    EXPECT_EQ(r.error().code, ExitCode::kFailed) << r.error().message;
-  }
-
   // The tree SetUp made, unchanged.
   void ExpectTreeUnchanged() {
     EXPECT_EQ(*env_->ReadFile(P("file")), "content");
@@ -70,10 +35,6 @@ class CovEnv : public ::testing::TestWithParam<CovEnvCase> {
     EXPECT_EQ(env_->Stat(P("empty"))->type, FileType::kDirectory);
     EXPECT_EQ(*env_->ReadLink(P("link")), "file");
   }
-
-  std::unique_ptr<Env> env_;
-  std::string root_;
-  DirPtr dir_;
 };
 
 TEST_P(CovEnv, RenamesAndRemovalsOfTheWrongKindFailAsPosixSays) {
@@ -288,11 +249,7 @@ TEST_P(CovEnv, AFileOpenedWithoutTruncationIsAppendedTo) {
   EXPECT_EQ(*env_->ReadFile(P("file")), "new");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    BothEnvs, CovEnv,
-    ::testing::Values(CovEnvCase{"posix", [] { return std::make_unique<PosixEnv>(); }},
-                      CovEnvCase{"mem", [] { return std::make_unique<MemEnv>(); }}),
-    [](const ::testing::TestParamInfo<CovEnvCase>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(BothEnvs, CovEnv, BothEnvs(), EnvCaseName);
 
 // Sets an environment variable for one test and restores it after.
 class ScopedEnvVar {

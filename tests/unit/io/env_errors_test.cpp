@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 
+#include "unit/io/env_tree.hpp"
 #include "velin/io/env.hpp"
 #include "velin/io/mem_env.hpp"
 #include "velin/io/posix_env.hpp"
@@ -15,45 +16,7 @@
 namespace velin::io {
 namespace {
 
-struct EnvCase {
-  const char* name;
-  std::function<std::unique_ptr<Env>()> make;
-};
-
-class EnvErrorsTest : public ::testing::TestWithParam<EnvCase> {
- protected:
-  void SetUp() override {
-    env_ = GetParam().make();
-    auto dir = env_->MakeTempDir("velin-env-errors-");
-    ASSERT_TRUE(dir) << dir.error().message;
-    root_ = *dir;
-    ASSERT_TRUE(WriteFileDurably(*env_, P("file"), "content"));
-    ASSERT_TRUE(CreateDirs(*env_, P("dir/sub")));
-    ASSERT_TRUE(env_->Symlink("file", P("link")));
-    auto handle = env_->OpenDir(root_);
-    ASSERT_TRUE(handle) << handle.error().message;
-    dir_ = *handle;
-  }
-  void TearDown() override {
-    dir_.reset();
-    if (env_ && !root_.empty()) (void)RemoveAll(*env_, root_);
-  }
-
-  std::string P(const std::string& rel) const { return root_ + "/" + rel; }
-
-  // The call failed with `err` and its message names `path`.
-  template <typename T>
-  void ExpectErrno(const Result<T>& r, int err, const std::string& path) {
-    ASSERT_FALSE(r.has_value()) << "succeeded on " << path;
-    EXPECT_EQ(r.error().sys_errno, err) << r.error().message;
-    EXPECT_NE(r.error().message.find(path), std::string::npos) << r.error().message;
-    EXPECT_EQ(r.error().code, ExitCode::kFailed) << r.error().message;
-  }
-
-  std::unique_ptr<Env> env_;
-  std::string root_;
-  DirPtr dir_;
-};
+class EnvErrorsTest : public EnvTreeTest {};
 
 TEST_P(EnvErrorsTest, PathCallsOnMissingNamesAreEnoent) {
   const std::string missing = P("missing");
@@ -125,11 +88,7 @@ TEST_P(EnvErrorsTest, LongSymlinkTargetsAndTimesBefore1970RoundTrip) {
   EXPECT_EQ(env_->Stat(P("file"))->mode, 0640u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    BothEnvs, EnvErrorsTest,
-    ::testing::Values(EnvCase{"posix", [] { return std::make_unique<PosixEnv>(); }},
-                      EnvCase{"mem", [] { return std::make_unique<MemEnv>(); }}),
-    [](const ::testing::TestParamInfo<EnvCase>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(BothEnvs, EnvErrorsTest, BothEnvs(), EnvCaseName);
 
 }  // namespace
 }  // namespace velin::io
