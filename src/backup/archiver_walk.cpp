@@ -207,7 +207,9 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
       node.type = NodeType::kDir;
       node.size = 0;
       stats_.dirs++;
-      auto subtree = ArchiveDir(abs, rel_app, rel_src, ParentSubtree(parent_node));
+      const Tree* parent_tree = ParentSubtree(parent_node);
+      auto subtree = ArchiveDir(abs, rel_app, rel_src, parent_tree,
+                                parent_tree ? &parent_node->subtree : nullptr);
       // Done with the earlier listing of this directory: parent trees in memory stay as many
       // as the directory depth, not the whole earlier backup.
       if (parent_node && parent_node->type == NodeType::kDir) {
@@ -266,7 +268,8 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
 }
 
 Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string& rel_app,
-                                       const std::string& rel_src, const Tree* parent_tree) {
+                                       const std::string& rel_src, const Tree* parent_tree,
+                                       const BlobId* parent_id) {
   VELIN_ASSIGN(auto entries, env_.ListDir(abs));
   std::sort(entries.begin(), entries.end(),
             [](const io::DirEntry& a, const io::DirEntry& b) { return a.name < b.name; });
@@ -323,6 +326,14 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
         ArchiveNode(child_abs, child_rel, rel_src + "/" + entry.name, info, parent_node, node);
     if (!st) return tl::unexpected(st.error().Wrap(NoTr(child_abs)));
     tree.nodes.push_back(std::move(node));
+  }
+  // Every entry as the earlier backup recorded it, in the same tree format: EncodeTree would
+  // give the parent's bytes again, so the parent's tree (in the repository: it was just read
+  // from it) is this directory's, without encoding and hashing it again (9 % of a no-change
+  // backup of many small files).
+  if (parent_tree && parent_id && parent_tree->format == (repo_.extended_trees() ? 2 : 1) &&
+      tree.nodes == parent_tree->nodes) {
+    return *parent_id;
   }
   return SaveTree(tree);
 }

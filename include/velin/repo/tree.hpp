@@ -56,6 +56,8 @@ struct Node {
   bool xattrs_known = false;
   Xattrs xattrs;        // kFile, kDir
   bool sparse = false;  // kFile: had holes (fewer blocks than its size): restored with holes
+
+  bool operator==(const Node&) const = default;
 };
 
 struct Tree {

@@ -2,6 +2,8 @@
 // repository, its snapshot stamped by the manual clock and this Env's host, incremental
 // backups that store nothing new for an unchanged tree, exclusions, and an unreadable
 // include refused. Milliseconds each.
+#include <map>
+
 #include "mem_repo.hpp"
 #include "velin/backup/restorer.hpp"
 
@@ -47,6 +49,49 @@ TEST_F(ArchiverMemTest, AnIncrementalOfAnUnchangedTreeStoresNoNewBlobs) {
   auto changed = Backup("incremental");
   ASSERT_TRUE(changed) << changed.error().message;
   EXPECT_GT(changed->stats.blobs_added, 0u);
+}
+
+// An incremental reuses the earlier backup's tree of a directory whose entries are all as they
+// were, and writes new trees only on the path to what changed, here a file's mode alone.
+TEST_F(ArchiverMemTest, OnlyTheDirectoriesAboveAChangeGetNewTrees) {
+  Put("storage/a/b/deep.txt", "deep\n");
+  Put("storage/x/y/other.txt", "other\n");
+  auto full = Backup();
+  ASSERT_TRUE(full) << full.error().message;
+  env_.Advance(std::chrono::hours(1));
+  auto same = Backup("incremental");
+  ASSERT_TRUE(same) << same.error().message;
+  EXPECT_EQ(same->sources.at(0).tree, full->sources.at(0).tree);
+  ASSERT_TRUE(env_.SetMode("/app/storage/a/b/deep.txt", 0600));
+  env_.Advance(std::chrono::hours(1));
+  auto changed = Backup("incremental");
+  ASSERT_TRUE(changed) << changed.error().message;
+  EXPECT_NE(changed->sources.at(0).tree, full->sources.at(0).tree);
+  // The subtree of each top-level directory, by name, in a backup.
+  auto subtrees = [&](const repo::Snapshot& snap) {
+    std::map<std::string, repo::BlobId> out;
+    auto top = repo_->ReadTree(snap.sources.at(0).tree);
+    if (!top) {
+      ADD_FAILURE() << top.error().message;
+      return out;
+    }
+    auto storage = repo_->ReadTree(top->nodes.at(0).subtree);
+    if (!storage) {
+      ADD_FAILURE() << storage.error().message;
+      return out;
+    }
+    for (const auto& n : storage->nodes) out[n.name] = n.subtree;
+    return out;
+  };
+  Reopen();  // the index with the last backup's trees
+  auto before = subtrees(*full);
+  auto after = subtrees(*changed);
+  EXPECT_EQ(after.at("x"), before.at("x"));
+  EXPECT_NE(after.at("a"), before.at("a"));
+  auto restored = RestoreSnapshot(*repo_, *changed, env_, quiet_, {.target = "/restore"});
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_EQ(Read("/restore/storage/a/b/deep.txt"), "deep\n");
+  EXPECT_EQ(env_.Stat("/restore/storage/a/b/deep.txt")->mode, 0600u);
 }
 
 TEST_F(ArchiverMemTest, TwoBackupsInOneMinuteGetDistinctIds) {
