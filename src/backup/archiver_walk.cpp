@@ -207,9 +207,7 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
       node.type = NodeType::kDir;
       node.size = 0;
       stats_.dirs++;
-      const Tree* parent_tree = ParentSubtree(parent_node);
-      auto subtree = ArchiveDir(abs, rel_app, rel_src, parent_tree,
-                                parent_tree ? &parent_node->subtree : nullptr);
+      auto subtree = ArchiveDir(abs, rel_app, rel_src, parent_node);
       // Done with the earlier listing of this directory: parent trees in memory stay as many
       // as the directory depth, not the whole earlier backup.
       if (parent_node && parent_node->type == NodeType::kDir) {
@@ -268,8 +266,8 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
 }
 
 Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string& rel_app,
-                                       const std::string& rel_src, const Tree* parent_tree,
-                                       const BlobId* parent_id) {
+                                       const std::string& rel_src, const Node* parent_node) {
+  const Tree* parent_tree = ParentSubtree(parent_node);
   VELIN_ASSIGN(auto entries, env_.ListDir(abs));
   std::sort(entries.begin(), entries.end(),
             [](const io::DirEntry& a, const io::DirEntry& b) { return a.name < b.name; });
@@ -331,9 +329,9 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
   // give the parent's bytes again, so the parent's tree (in the repository: it was just read
   // from it) is this directory's, without encoding and hashing it again (9 % of a no-change
   // backup of many small files).
-  if (parent_tree && parent_id && parent_tree->format == (repo_.extended_trees() ? 2 : 1) &&
+  if (parent_tree && parent_tree->format == (repo_.extended_trees() ? 2 : 1) &&
       tree.nodes == parent_tree->nodes) {
-    return *parent_id;
+    return parent_node->subtree;
   }
   return SaveTree(tree);
 }

@@ -39,11 +39,9 @@ class ArchiveWalk {
   // `rel_src` to the source's root (hardlink targets).
   Status ArchiveNode(const std::string& abs, const std::string& rel_app, const std::string& rel_src,
                      const io::FileInfo& info, const repo::Node* parent_node, repo::Node& node);
-  // `parent_tree` (when not null) is the earlier backup's listing of this directory, stored as
-  // the tree blob `parent_id`.
+  // `parent_node`: this directory in the earlier backup (null: none).
   Result<repo::BlobId> ArchiveDir(const std::string& abs, const std::string& rel_app,
-                                  const std::string& rel_src, const repo::Tree* parent_tree,
-                                  const repo::BlobId* parent_id);
+                                  const std::string& rel_src, const repo::Node* parent_node);
   Status ReadContent(const std::string& abs, repo::Node& node);
   Status SaveChunk(std::string_view chunk, std::vector<repo::BlobId>& ids);
   // Fills node.xattrs (file or directory at `abs`).

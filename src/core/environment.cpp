@@ -33,4 +33,9 @@ std::optional<UserAccount> CurrentAccount() {
   return account;
 }
 
+std::string CurrentUserName() {
+  if (auto account = CurrentAccount(); account && !account->name.empty()) return account->name;
+  return std::to_string(::geteuid());
+}
+
 }  // namespace velin

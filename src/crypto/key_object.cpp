@@ -1,7 +1,5 @@
 #include "velin/crypto/key_object.hpp"
 
-#include <unistd.h>
-
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -54,8 +52,7 @@ bool IsKeyId(std::string_view id) {
 KeyOrigin CurrentKeyOrigin(io::Env& env) {
   KeyOrigin origin;
   origin.hostname = env.HostName();
-  auto account = CurrentAccount();
-  origin.username = account && !account->name.empty() ? account->name : std::to_string(::geteuid());
+  origin.username = CurrentUserName();
   origin.created = FormatUtc(env.Now());
   return origin;
 }

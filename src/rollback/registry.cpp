@@ -1,7 +1,5 @@
 #include "velin/rollback/registry.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -378,8 +376,7 @@ int64_t UnixMs(io::Env& env) {
 
 std::string CurrentUser(io::Env& env) {
   if (auto u = env.GetEnv("USER"); u && !u->empty()) return *u;
-  if (auto account = CurrentAccount(); account && !account->name.empty()) return account->name;
-  return std::to_string(::geteuid());
+  return CurrentUserName();
 }
 
 Status CheckVersionName(const std::string& name) {

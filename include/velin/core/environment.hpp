@@ -20,5 +20,7 @@ struct UserAccount {
   std::string home;
 };
 std::optional<UserAccount> CurrentAccount();
+// The effective user's name, or its number when the password database has no name for it.
+std::string CurrentUserName();
 
 }  // namespace velin
