@@ -14,6 +14,9 @@ namespace velin::repo {
 
 namespace {
 constexpr uint64_t kMaxSpareBytes = 8ULL << 20;
+// Queued work that is worth waking an idle worker for (BlobWriter::unclaimed_bytes_).
+constexpr uint64_t kWakeBytes = 256 * 1024;
+constexpr size_t kWakeJobs = 32;
 // Smaller chunks (the tail of a file or stream) are not worth reading a base for.
 constexpr size_t kMinDeltaSize = 16 * 1024;
 
@@ -85,16 +88,26 @@ Status BlobWriter::Save(BlobType type, const BlobId& id, std::string data, const
   }
   std::unique_lock lock(mu_);
   // Admit one job even when it alone is over budget, so a max-size chunk always fits.
-  space_cv_.wait(lock, [&] {
+  auto fits = [&] {
     return error_ || queued_bytes_ == 0 ||
            queued_bytes_ + data.capacity() <= options_.max_queued_bytes;
-  });
+  };
+  if (!fits()) {
+    // Jobs below the wake-up batch may be waiting for a worker that sleeps.
+    if (!jobs_.empty()) work_cv_.notify_all();
+    saver_waiting_ = true;
+    space_cv_.wait(lock, fits);
+    saver_waiting_ = false;
+  }
   if (error_) return tl::unexpected(*error_);
   queued_bytes_ += data.capacity();  // memory, not content: a buffer may be larger
+  unclaimed_bytes_ += data.size();
   jobs_.push_back(
       Job{type, id, std::move(data), base ? std::optional<BlobId>(*base) : std::nullopt});
+  const bool wake =
+      idle_workers_ > 0 && (unclaimed_bytes_ >= kWakeBytes || jobs_.size() >= kWakeJobs);
   lock.unlock();
-  work_cv_.notify_one();
+  if (wake) work_cv_.notify_one();
   return Ok();
 }
 
@@ -103,7 +116,9 @@ void BlobWriter::WorkerLoop() {
   bool flushed = false;
   std::unique_lock lock(mu_);
   for (;;) {
+    ++idle_workers_;
     work_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty() || (flushing_ && !flushed); });
+    --idle_workers_;
     if (stopping_) return;  // unflushed jobs are dropped: no snapshot will refer to them
     if (jobs_.empty()) {    // Flush(): the queue is drained, so this pack is complete
       flushed = true;
@@ -118,20 +133,23 @@ void BlobWriter::WorkerLoop() {
     }
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
-    ++busy_;
+    unclaimed_bytes_ -= job.data.size();
     bool failed = error_.has_value();
     lock.unlock();
-    Status st = failed ? Ok() : AddBlob(pack, job);  // after a failure: drain, write nothing
+    BlobWriterStats added;
+    Status st = failed ? Ok() : AddBlob(pack, job, added);  // after a failure: drain, write nothing
     lock.lock();
     if (!st) SetError(st.error());
+    stats_.blobs_added += added.blobs_added;
+    stats_.raw_bytes_added += added.raw_bytes_added;
+    stats_.stored_bytes_added += added.stored_bytes_added;
     queued_bytes_ -= job.data.capacity();
     if (spare_bytes_ + job.data.capacity() <= kMaxSpareBytes) {
       spare_bytes_ += job.data.capacity();
       job.data.clear();
       spare_buffers_.push_back(std::move(job.data));
     }
-    --busy_;
-    space_cv_.notify_all();
+    if (saver_waiting_ && queued_bytes_ <= options_.max_queued_bytes / 2) space_cv_.notify_all();
   }
 }
 
@@ -200,7 +218,7 @@ std::optional<BlobId> BlobWriter::EncodeDelta(const Job& job, std::string& out) 
   return base;
 }
 
-Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job) {
+Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job, BlobWriterStats& added) {
   const size_t raw_size = job.data.size();
   size_t stored_size = 0;
   Codec used = Codec::kNone;
@@ -242,12 +260,9 @@ Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job) {
   }
   pack.Commit(job.type, job.id, used, static_cast<uint32_t>(raw_size), stored_size,
               base ? &*base : nullptr);
-  {
-    std::lock_guard lock(mu_);
-    stats_.blobs_added++;
-    stats_.raw_bytes_added += raw_size;
-    stats_.stored_bytes_added += stored_size;
-  }
+  added.blobs_added++;
+  added.raw_bytes_added += raw_size;
+  added.stored_bytes_added += stored_size;
   if (pack.finished_size() < kTargetPackSize) return Ok();
   return WritePack(pack);
 }

@@ -89,7 +89,9 @@ class BlobWriter {
     std::optional<BlobId> base;
   };
   void WorkerLoop();
-  Status AddBlob(PackBuilder& pack, const Job& job);
+  // Compresses (seals) the job into the pack; counts it in `added` (the caller adds that to
+  // stats_ under the lock it takes anyway).
+  Status AddBlob(PackBuilder& pack, const Job& job, BlobWriterStats& added);
   // The job's data as a delta blob (base id, zstd frame) into `out`, with the base it used;
   // nullopt when there is no usable base or the delta would not be much smaller.
   std::optional<BlobId> EncodeDelta(const Job& job, std::string& out);
@@ -109,7 +111,13 @@ class BlobWriter {
   std::condition_variable space_cv_;  // queue space freed, or a worker finished flushing
   std::deque<Job> jobs_;
   uint64_t queued_bytes_ = 0;
-  int busy_ = 0;
+  // Hand-offs in batches: a thread woken per small blob costs more than compressing it (the
+  // wake-ups were a quarter of a many-small-files backup's CPU). Save() wakes an idle worker
+  // once jobs_ holds kWakeBytes or kWakeJobs (a worker awake takes every job there is), and a
+  // Save() waiting for room is woken when the queue is down to half the budget, not per job.
+  uint64_t unclaimed_bytes_ = 0;  // the data of jobs_
+  int idle_workers_ = 0;          // waiting on work_cv_
+  bool saver_waiting_ = false;    // Save() waiting on space_cv_
   bool stopping_ = false;
   bool flushing_ = false;
   size_t flushed_workers_ = 0;

@@ -1,13 +1,22 @@
-// The blob writer's index objects written as it goes (BlobWriterOptions::index_checkpoint_bytes):
+// The blob writer's hand-offs between the saving thread and its workers (batched wake-ups: no
+// blob may be stranded, no Save() may wait forever, a worker's failure reaches a waiting Save()),
+// and its index objects written as it goes (BlobWriterOptions::index_checkpoint_bytes):
 // a large run's memory does not hold the index of everything it wrote, every blob stays
 // findable, and a run that fails after a checkpoint leaves only sound, indexed packs.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
 #include <set>
+#include <thread>
 
 #include "mem_repo.hpp"
+#include "velin/io/fault_injection_env.hpp"
 #include "velin/repo/blob_writer.hpp"
 #include "velin/repo/index_object.hpp"
+#include "velin/storage/local_backend.hpp"
 
 namespace velin::backup {
 namespace {
@@ -118,6 +127,105 @@ TEST_F(BlobWriterMemTest, ARunBelowTheThresholdWritesOneIndexObject) {
   ASSERT_TRUE(writer.Flush());
   EXPECT_GE(writer.stats().packs_written, 3u);
   EXPECT_EQ(Names("index/").size(), index_before.size() + 1);
+}
+
+// Ends the test binary when `body` has not returned within a minute: a hand-off that strands
+// its jobs hangs, and a hang must fail the test rather than stall the suite.
+template <typename F>
+void WithinAMinute(const char* what, F body) {
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 600 && !done.load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!done.load()) {
+      std::fprintf(stderr, "%s: still waiting after 60 s (a stranded job or a lost wake-up)\n",
+                   what);
+      std::_Exit(1);
+    }
+  });
+  body();
+  done = true;
+  watchdog.join();
+}
+
+// Blobs far smaller than a wake-up batch, under a budget smaller than one batch: every Save()
+// that waits for room must first wake the workers that the batch rule let sleep. Every few
+// blobs one is over the budget on its own (admitted alone). With one to three workers.
+TEST_F(BlobWriterMemTest, SmallBlobsUnderABudgetBelowOneWakeUpBatchAllArrive) {
+  for (int workers : {1, 2, 3}) {
+    SCOPED_TRACE(workers);
+    std::mt19937 rng(static_cast<unsigned>(workers));
+    std::vector<std::string> blobs;
+    for (int i = 0; i < 3000; ++i) {
+      std::string b(i % 97 == 0 ? 8192 : 16 + rng() % 1000, '\0');
+      for (auto& c : b) c = static_cast<char>(rng());
+      blobs.push_back(std::move(b));
+    }
+    repo::BlobWriterOptions o;
+    o.workers = workers;
+    o.max_queued_bytes = 2048;
+    WithinAMinute("small blobs", [&] {
+      repo::BlobWriter writer(*repo_, o);
+      for (const auto& b : blobs) {
+        ASSERT_TRUE(writer.Save(repo::BlobType::kData, repo::Sha256(b), b));
+      }
+      ASSERT_TRUE(writer.Flush());
+      EXPECT_EQ(writer.stats().blobs_added, blobs.size());
+    });
+    Reopen();
+    for (const auto& b : blobs) {
+      auto read = repo_->ReadBlob(repo::Sha256(b));
+      ASSERT_TRUE(read) << read.error().message;
+      ASSERT_EQ(*read, b);
+    }
+  }
+}
+
+// Fewer blobs than a wake-up batch, then Flush(): the workers are woken for the flush and the
+// blobs are written.
+TEST_F(BlobWriterMemTest, ABatchTooSmallToWakeAWorkerIsWrittenByTheFlush) {
+  repo::BlobWriterOptions o;
+  o.workers = 2;
+  const std::string a = "one small blob", b = "and another";
+  WithinAMinute("flush", [&] {
+    repo::BlobWriter writer(*repo_, o);
+    ASSERT_TRUE(writer.Save(repo::BlobType::kData, repo::Sha256(a), a));
+    ASSERT_TRUE(writer.Save(repo::BlobType::kData, repo::Sha256(b), b));
+    ASSERT_TRUE(writer.Flush());
+    EXPECT_EQ(writer.stats().blobs_added, 2u);
+  });
+  Reopen();
+  EXPECT_EQ(*repo_->ReadBlob(repo::Sha256(a)), a);
+  EXPECT_EQ(*repo_->ReadBlob(repo::Sha256(b)), b);
+}
+
+// A pack's put fails while the saving thread waits for room: the failure reaches it (that
+// Save() or a later one returns the error), nothing waits forever, and Flush() reports it too.
+TEST_F(BlobWriterMemTest, AFailedPutReachesTheSaverWhileItWaitsForRoom) {
+  for (int workers : {1, 2}) {
+    SCOPED_TRACE(workers);
+    io::FaultInjectionEnv faulty(env_);
+    faulty.SetRule(io::FaultRule{io::FaultOp::kWrite, 1, EIO, true, false});
+    auto backend = storage::LocalBackend::Open(faulty, "/repo", false);
+    ASSERT_TRUE(backend) << backend.error().message;
+    auto repo = repo::Repository::Open(**backend, false);
+    ASSERT_TRUE(repo) << repo.error().message;
+    ASSERT_TRUE((*repo)->LoadIndex());
+    repo::BlobWriterOptions o = Options(0);
+    o.workers = workers;
+    o.max_queued_bytes = 2 << 20;  // two of these blobs: Save() waits for room again and again
+    WithinAMinute("failed put", [&] {
+      repo::BlobWriter writer(**repo, o);
+      Status failed = Ok();
+      for (int i = 0; i < 60 && failed; ++i) {
+        std::string b = Blob(i);
+        failed = writer.Save(repo::BlobType::kData, repo::Sha256(b), b);
+      }
+      ASSERT_FALSE(failed) << "40 MiB saved through a backend that fails every write";
+      EXPECT_FALSE(writer.Flush());
+    });
+  }
 }
 
 }  // namespace
