@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -142,7 +143,10 @@ const Tree* ArchiveWalk::ParentSubtree(const Node* parent_node) {
 }
 
 Status ArchiveWalk::ReadContent(const std::string& abs, Node& node) {
-  VELIN_ASSIGN(auto file, env_.NewRandomAccessFile(abs));
+  std::unique_ptr<io::RandomAccessFile> file = std::move(opened_ahead_);
+  if (!file) {
+    VELIN_ASSIGN(file, env_.NewRandomAccessFile(abs));
+  }
   node.content.clear();
   chunk_ids_ = &node.content;
   uint64_t offset = 0;
@@ -248,11 +252,8 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
   node.type = NodeType::kFile;
   node.sparse = info.blocks * 512 < info.size;
   VELIN_TRY(ReadXattrs(abs, info, parent_node, node));
-  if (options_.strategy == repo::Strategy::kIncremental && parent_node &&
-      parent_node->type == NodeType::kFile && parent_node->size == info.size &&
-      parent_node->mtime_ns == info.mtime_ns && parent_node->ctime_ns == info.ctime_ns &&
-      parent_node->inode == info.inode) {
-    node.content = parent_node->content;  // unchanged: reuse without reading
+  if (Unchanged(parent_node, info)) {
+    node.content = parent_node->content;  // reused without reading
     stats_.bytes += info.size;
     return Ok();
   }
@@ -264,6 +265,96 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
   stats_.bytes += node.size;
   return Ok();
 }
+
+bool ArchiveWalk::Unchanged(const Node* parent_node, const io::FileInfo& info) const {
+  return options_.strategy == repo::Strategy::kIncremental && parent_node &&
+         parent_node->type == NodeType::kFile && parent_node->size == info.size &&
+         parent_node->mtime_ns == info.mtime_ns && parent_node->ctime_ns == info.ctime_ns &&
+         parent_node->inode == info.inode;
+}
+
+namespace {
+
+// Reads ahead of the walk in one directory. While one file is read, the next ones the walk will
+// read (up to kFiles of them and kBytes of their starts) are already open and the kernel has
+// been asked for their first kFileBytes (posix_fadvise WILLNEED), so a tree that is not in the
+// page cache is read with many requests in flight instead of one at a time: reading 300,000
+// small files cold took 20.2 s one by one and 8.7 s with 32 ahead (bench/README.md). Files
+// are opened by name in the directory (openat, O_NOFOLLOW) right after their lstat; one that
+// cannot be opened ahead is left to the normal open, which reports what is wrong with it.
+class DirReadAhead {
+ public:
+  DirReadAhead(io::Env& env, const std::string& abs, const std::vector<io::DirEntry>& entries)
+      : env_(env), abs_(abs), entries_(entries) {}
+
+  // Entry i will be read, `size` bytes. In entry order.
+  void Want(size_t i, uint64_t size) { wanted_.push_back({i, std::min(size, kFileBytes)}); }
+
+  // Before entry i is archived: closes what was opened for earlier entries and not taken, and
+  // opens ahead up to the window.
+  void Advance(size_t i) {
+    while (!open_.empty() && open_.front().index < i) Pop();
+    while (next_ < wanted_.size() && wanted_[next_].index < i) ++next_;
+    while (next_ < wanted_.size() && open_.size() < kFiles && bytes_ < kBytes) {
+      const Wanted w = wanted_[next_++];
+      if (!dir_) {
+        auto dir = env_.OpenDir(abs_);
+        if (!dir) return;  // the normal opens report what is wrong
+        dir_ = std::move(*dir);
+      }
+      auto file = env_.NewRandomAccessFileAt(*dir_, entries_[w.index].name);
+      if (!file) continue;
+      (*file)->WillNeed(0, w.bytes);
+      open_.push_back({w.index, w.bytes, std::move(*file)});
+      bytes_ += w.bytes;
+    }
+  }
+
+  // The file opened ahead for entry i, or null.
+  std::unique_ptr<io::RandomAccessFile> Take(size_t i) {
+    if (open_.empty() || open_.front().index != i) return nullptr;
+    auto file = std::move(open_.front().file);
+    Pop();
+    return file;
+  }
+
+  // Before descending into a subdirectory: what is open is closed (the kernel's reads go on),
+  // so the walk holds descriptors for one directory at a time.
+  void Release() {
+    open_.clear();
+    bytes_ = 0;
+    dir_.reset();
+  }
+
+ private:
+  static constexpr size_t kFiles = 32;
+  static constexpr uint64_t kBytes = 32ULL << 20;
+  static constexpr uint64_t kFileBytes = 4ULL << 20;  // then the kernel's own read-ahead
+  struct Wanted {
+    size_t index;
+    uint64_t bytes;
+  };
+  struct Open {
+    size_t index;
+    uint64_t bytes;
+    std::unique_ptr<io::RandomAccessFile> file;
+  };
+  void Pop() {
+    bytes_ -= open_.front().bytes;
+    open_.pop_front();
+  }
+
+  io::Env& env_;
+  const std::string& abs_;
+  const std::vector<io::DirEntry>& entries_;
+  std::vector<Wanted> wanted_;
+  size_t next_ = 0;  // wanted_[next_] is the next to open
+  std::deque<Open> open_;
+  uint64_t bytes_ = 0;
+  io::DirPtr dir_;
+};
+
+}  // namespace
 
 Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string& rel_app,
                                        const std::string& rel_src, const Node* parent_node) {
@@ -282,8 +373,25 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
       infos[i] = env_.StatAt(*dir, entries[i].name);
     }
   }
+  // Both lists are sorted by name: the parent's node of each entry, walking them alongside.
+  std::vector<const Node*> parent_nodes(entries.size(), nullptr);
+  if (parent_tree) {
+    const auto& pn = parent_tree->nodes;
+    size_t pos = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      while (pos < pn.size() && pn[pos].name < entries[i].name) ++pos;
+      if (pos < pn.size() && pn[pos].name == entries[i].name) parent_nodes[i] = &pn[pos];
+    }
+  }
+  DirReadAhead ahead(env_, abs, entries);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!infos[i] || !*infos[i]) continue;
+    const io::FileInfo& info = **infos[i];
+    if (info.type == io::FileType::kRegular && info.size > 0 && !Unchanged(parent_nodes[i], info)) {
+      ahead.Want(i, info.size);
+    }
+  }
   Tree tree;
-  size_t parent_pos = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
     const io::DirEntry& entry = entries[i];
     if (!infos[i]) continue;  // excluded
@@ -309,19 +417,17 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
         continue;
       }
     }
-    // Both lists are sorted by name: walk the parent's alongside.
-    const Node* parent_node = nullptr;
-    if (parent_tree) {
-      const auto& pn = parent_tree->nodes;
-      while (parent_pos < pn.size() && pn[parent_pos].name < entry.name) ++parent_pos;
-      if (parent_pos < pn.size() && pn[parent_pos].name == entry.name) {
-        parent_node = &pn[parent_pos];
-      }
+    if (info.type == io::FileType::kDirectory) {
+      ahead.Release();
+    } else {
+      ahead.Advance(i);
+      opened_ahead_ = ahead.Take(i);
     }
     Node node;
     node.name = entry.name;
     auto st =
-        ArchiveNode(child_abs, child_rel, rel_src + "/" + entry.name, info, parent_node, node);
+        ArchiveNode(child_abs, child_rel, rel_src + "/" + entry.name, info, parent_nodes[i], node);
+    opened_ahead_.reset();  // not read after all (a second link to a file read already)
     if (!st) return tl::unexpected(st.error().Wrap(NoTr(child_abs)));
     tree.nodes.push_back(std::move(node));
   }

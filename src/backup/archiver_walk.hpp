@@ -42,7 +42,10 @@ class ArchiveWalk {
   // `parent_node`: this directory in the earlier backup (null: none).
   Result<repo::BlobId> ArchiveDir(const std::string& abs, const std::string& rel_app,
                                   const std::string& rel_src, const repo::Node* parent_node);
+  // Reads the file at `abs` (through opened_ahead_ when ArchiveDir opened it ahead).
   Status ReadContent(const std::string& abs, repo::Node& node);
+  // True when an incremental backup reuses the parent's record of this file without reading it.
+  bool Unchanged(const repo::Node* parent_node, const io::FileInfo& info) const;
   Status SaveChunk(std::string_view chunk, std::vector<repo::BlobId>& ids);
   // Fills node.xattrs (file or directory at `abs`).
   Status ReadXattrs(const std::string& abs, const io::FileInfo& info, const repo::Node* parent_node,
@@ -62,6 +65,8 @@ class ArchiveWalk {
   repo::BlobWriter& writer_;
   const repo::Snapshot* parent_;
   repo::StreamChunker chunker_;
+  // The file ArchiveDir opened ahead for the entry ArchiveNode is filling, if any.
+  std::unique_ptr<io::RandomAccessFile> opened_ahead_;
   std::vector<repo::BlobId>* chunk_ids_ = nullptr;                  // where chunker_ emits into
   std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;  // (dev, inode) -> rel_src
   std::map<repo::BlobId, repo::Tree> parent_trees_;  // the parent trees of the current path

@@ -415,6 +415,11 @@ class PosixRandomAccessFile : public RandomAccessFile {
     return static_cast<uint64_t>(st.st_size);
   }
 
+  void WillNeed(uint64_t offset, uint64_t length) const override {
+    (void)::posix_fadvise(fd_, static_cast<off_t>(offset), static_cast<off_t>(length),
+                          POSIX_FADV_WILLNEED);
+  }
+
  private:
   std::string path_;
   int fd_;
@@ -539,6 +544,14 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const std::strin
 
 Result<std::unique_ptr<RandomAccessFile>> PosixEnv::NewRandomAccessFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(TrFormat("cannot open {}", path), errno);
+  return std::make_unique<PosixRandomAccessFile>(path, fd);
+}
+
+Result<std::unique_ptr<RandomAccessFile>> PosixEnv::NewRandomAccessFileAt(const Dir& dir,
+                                                                          const std::string& name) {
+  const std::string path = JoinPath(dir.path(), name);
+  int fd = ::openat(dir.fd(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return ErrnoError(TrFormat("cannot open {}", path), errno);
   return std::make_unique<PosixRandomAccessFile>(path, fd);
 }
@@ -928,6 +941,11 @@ Result<std::string> PosixEnv::MakeTempDir(const std::string& prefix) {
 
 std::optional<std::string> PosixEnv::GetEnv(const std::string& name) {
   return GetEnvironment(name);
+}
+
+Result<std::unique_ptr<RandomAccessFile>> Env::NewRandomAccessFileAt(const Dir& dir,
+                                                                     const std::string& name) {
+  return NewRandomAccessFile(JoinPath(dir.path(), name));
 }
 
 Env& Env::Default() {

@@ -153,6 +153,12 @@ class RandomAccessFile {
     return Read(offset, n, buf);
   }
   virtual Result<uint64_t> Size() const = 0;
+  // A hint that [offset, offset + length) will be read soon: the kernel may start reading it
+  // from the disk now (posix_fadvise WILLNEED; nothing where there is no such thing).
+  virtual void WillNeed(uint64_t offset, uint64_t length) const {
+    (void)offset;
+    (void)length;
+  }
 };
 
 struct WriteOptions {
@@ -190,6 +196,9 @@ class Env {
                                                                 const WriteOptions& options) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path) = 0;
+  // `name` in `dir`, not following a symlink there (ELOOP).
+  virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFileAt(const Dir& dir,
+                                                                          const std::string& name);
   // The whole file.
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
 

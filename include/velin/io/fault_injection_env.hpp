@@ -50,6 +50,10 @@ class FaultInjectionEnv : public Env {
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
     return base_.NewRandomAccessFile(path);
   }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFileAt(
+      const Dir& dir, const std::string& name) override {
+    return base_.NewRandomAccessFileAt(dir, name);
+  }
   Result<std::string> ReadFile(const std::string& path) override { return base_.ReadFile(path); }
   Result<FileInfo> Stat(const std::string& path) override { return base_.Stat(path); }
   Result<bool> Exists(const std::string& path) override { return base_.Exists(path); }

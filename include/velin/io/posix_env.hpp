@@ -12,6 +12,8 @@ class PosixEnv : public Env {
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
                                                         const WriteOptions& options) override;
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override;
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFileAt(const Dir& dir,
+                                                                  const std::string& name) override;
   Result<std::string> ReadFile(const std::string& path) override;
   Result<FileInfo> Stat(const std::string& path) override;
   Result<bool> Exists(const std::string& path) override;

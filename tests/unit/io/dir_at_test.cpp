@@ -189,5 +189,42 @@ TEST(DirAt, AnUnnamedFileAppearsWholeWhenLinked) {
   EXPECT_NE(::access((dir / "faulted").c_str(), F_OK), 0);  // never named: nothing left behind
 }
 
+// The archiver's read-ahead opens files by name in their directory: the file itself, never
+// what a symlink at the name points to, and the hint to read ahead changes nothing read. The
+// same through a FaultInjectionEnv (it forwards), and the generic Env's own version (by path)
+// for the envs that have no descriptors (MemEnv).
+TEST(DirAt, FilesOpenedForReadingByNameAreNeverSymlinksAndReadWhole) {
+  TempDir dir;
+  Env& env = Env::Default();
+  const std::string data(3 * 1024 * 1024 + 5, 'r');
+  WriteFile(dir / "data", data, 0644);
+  WriteFile(dir / "outside", "secret", 0644);
+  ASSERT_EQ(::symlink((dir / "outside").c_str(), (dir / "link").c_str()), 0);
+  auto root = env.OpenDir(dir.path());
+  ASSERT_TRUE(root) << root.error().message;
+  FaultInjectionEnv faulty(env);
+  for (Env* e : {&env, static_cast<Env*>(&faulty)}) {
+    auto file = e->NewRandomAccessFileAt(**root, "data");
+    ASSERT_TRUE(file) << file.error().message;
+    (*file)->WillNeed(0, 4 << 20);
+    std::string back(data.size() + 10, '\0');
+    auto n = (*file)->Read(0, back.size(), back.data());
+    ASSERT_TRUE(n) << n.error().message;
+    back.resize(*n);
+    EXPECT_EQ(back, data);
+
+    auto link = e->NewRandomAccessFileAt(**root, "link");
+    ASSERT_FALSE(link);
+    EXPECT_EQ(link.error().sys_errno, ELOOP);
+    EXPECT_NE(link.error().message.find(dir / "link"), std::string::npos);
+    auto missing = e->NewRandomAccessFileAt(**root, "missing");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().sys_errno, ENOENT);
+  }
+  auto generic = env.Env::NewRandomAccessFileAt(**root, "data");  // by path
+  ASSERT_TRUE(generic) << generic.error().message;
+  EXPECT_EQ((*generic)->Size().value_or(0), data.size());
+}
+
 }  // namespace
 }  // namespace velin::io
