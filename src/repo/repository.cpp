@@ -218,20 +218,25 @@ Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string&
     return DamageError(
         TrFormat("blob {}: pack {} {}", id.Short(), index_.PackId(e->pack).Short(), why));
   }
+  return DecodeStoredBlob(id, *e, stored, raw);
+}
+
+Status Repository::DecodeStoredBlob(const BlobId& id, const IndexEntry& e, std::string& stored,
+                                    std::string& raw) const {
   Result<BlobId> hash = BlobId();
-  if (e->codec == Codec::kNone && !encrypted() && stored.size() == e->raw_length) {
+  if (e.codec == Codec::kNone && !encrypted() && stored.size() == e.raw_length) {
     // Stored as is (incompressible data): the stored bytes are the blob; hashed all the same.
     raw.swap(stored);
     hash = HashBlob(raw);
-  } else if (encrypted() && e->codec != Codec::kZstdDelta) {
-    Status opened = OpenBlobInto(*sealer_, id, e->codec, e->raw_length, stored, raw);
+  } else if (encrypted() && e.codec != Codec::kZstdDelta) {
+    Status opened = OpenBlobInto(*sealer_, id, e.codec, e.raw_length, stored, raw);
     hash = opened ? HashBlob(raw) : Result<BlobId>(tl::unexpected(opened.error()));
   } else {
-    hash = DecodeBlob(id, e->codec, e->raw_length, stored, raw);
+    hash = DecodeBlob(id, e.codec, e.raw_length, stored, raw);
   }
   if (!hash || *hash != id) {
     return DamageError(TrFormat("blob {} in pack {} is damaged ({})", id.Short(),
-                                index_.PackId(e->pack).Short(),
+                                index_.PackId(e.pack).Short(),
                                 (hash ? std::string(Tr("hash mismatch")) : hash.error().message)));
   }
   return Ok();

@@ -1,7 +1,9 @@
 // The archiver: turns directories and streams into a snapshot. It walks each included path
 // (lstat, never following symlinks), keeps regular files, directories, symlinks, hardlinks,
 // modes, owners and mtimes, chunks and hashes file contents on the calling thread and hands
-// new blobs to a BlobWriter (compress + pack on all cores). `full` reads every file;
+// new blobs to a BlobWriter (compress + pack on all cores). Within a directory the next files
+// to be read are opened ahead and the kernel is asked for them (up to 32 files: the disk
+// gets many requests at once when the files are not in the page cache). `full` reads every file;
 // `incremental` takes the newest snapshot as parent and reuses a file's chunk list without
 // reading it when size, mtime, ctime and inode match — a no-change backup is a stat walk whose
 // trees hash to the parent's ids. Commit order: packs → index → snapshot; on any error no

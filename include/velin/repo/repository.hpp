@@ -112,6 +112,12 @@ class Repository {
   // The same into `raw`, with `stored` as scratch: both keep their memory from call to call,
   // so a loop reading many blobs allocates (and page-faults) nothing after the first.
   Status ReadBlobInto(const BlobId& id, std::string& raw, std::string& stored) const;
+  // The second half of ReadBlobInto, for a caller that read the stored bytes itself (restore
+  // reads neighbouring blobs of a pack at once): `stored` holds blob `id`'s bytes as entry `e`
+  // places them in its pack; opened, decompressed and checked against the id into `raw`
+  // (`stored` may be taken over). Damaged: DamageError naming the blob and pack.
+  Status DecodeStoredBlob(const BlobId& id, const IndexEntry& e, std::string& stored,
+                          std::string& raw) const;
   // A blob's stored bytes as a pack holds them: opened (when encrypted) and decompressed into
   // `raw`; returns the id its plaintext hashes to, for the caller to compare with the one it
   // expects. Restore, verify and prune all check blobs this way. A delta blob's base is read
