@@ -13,14 +13,6 @@
 namespace velin::testing {
 namespace {
 
-RunOptions S3Env(const TempDir& cache) {
-  RunOptions o;
-  o.env = {{"AWS_ACCESS_KEY_ID", S3Server::kAccessKey},
-           {"AWS_SECRET_ACCESS_KEY", S3Server::kSecretKey},
-           {"VELIN_CACHE_DIR", cache.path()}};
-  return o;
-}
-
 std::string RemoteConfig(const S3Server* s3, const SshServer* ssh) {
   std::string c;
   if (s3) c += "\n[storage.s3]\nendpoint = \"" + s3->endpoint() + "\"\npath_style = true\n";
@@ -52,7 +44,7 @@ void TwoBackups(const BackupApp& app, const RunOptions& env) {
 TEST(RemoteCopy, CopiesToS3AndTheSecondRunTransfersNothing) {
   S3Server server;
   TempDir cache;
-  RunOptions env = S3Env(cache);
+  RunOptions env = S3Server::RunEnv(cache);
   BackupApp app({"storage"}, RemoteConfig(&server, nullptr));
   TwoBackups(app, env);
   const std::string url = "s3://bkt/mirror";
@@ -122,7 +114,7 @@ TEST(RemoteCopy, CopiesToSftpAndTheSecondRunTransfersNothing) {
 TEST(RemoteCopy, OffsiteRunsAfterCreateAndItsFailureNeverHarmsTheLocalBackup) {
   S3Server server;
   TempDir cache;
-  RunOptions env = S3Env(cache);
+  RunOptions env = S3Server::RunEnv(cache);
   BackupApp app({"storage"}, "offsite = \"s3://bkt/offsite\"\n" + RemoteConfig(&server, nullptr));
   WriteFile(app.root() + "/storage/a.txt", "alpha\n");
 

@@ -16,14 +16,6 @@ std::string S3Config(const S3Server& server) {
          "\"\nregion = \"us-east-1\"\npath_style = true\n";
 }
 
-RunOptions S3Env(const TempDir& cache) {
-  RunOptions o;
-  o.env = {{"AWS_ACCESS_KEY_ID", S3Server::kAccessKey},
-           {"AWS_SECRET_ACCESS_KEY", S3Server::kSecretKey},
-           {"VELIN_CACHE_DIR", cache.path()}};
-  return o;
-}
-
 void MakeTree(const std::string& root) {
   WriteFile(root + "/storage/a.txt", "alpha\n");
   WriteFile(root + "/storage/sub/b.bin", RandomData((2 << 20) + 77, 3), 0600);
@@ -38,7 +30,7 @@ TEST(RemoteS3Backup, CreateListRestoreVerifyStraightOnS3) {
   TempDir cache;
   MakeTree(app.root());
   const std::string url = "s3://bkt/velin/shop";
-  RunOptions env = S3Env(cache);
+  RunOptions env = S3Server::RunEnv(cache);
 
   auto created = app.Json({"backup", "create", "--destination", url}, 0, env);
   std::string id = created.value("id", "");
@@ -75,7 +67,7 @@ TEST(RemoteS3Backup, ServerStoppedMidUploadCommitsNothingAndARerunSucceeds) {
     WriteFile(app.root() + "/storage/big" + std::to_string(i), RandomData(10 << 20, i));
   }
   const std::string url = "s3://bkt/repo";
-  RunOptions env = S3Env(cache);
+  RunOptions env = S3Server::RunEnv(cache);
   std::thread killer([&] {
     // Stop once the first pack has reached the server.
     for (int i = 0; i < 600; ++i) {

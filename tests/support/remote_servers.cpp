@@ -115,6 +115,14 @@ void ServerProcess::Stop() {
   process_.reset();
 }
 
+RunOptions S3Server::RunEnv(const TempDir& cache) {
+  RunOptions o;
+  o.env = {{"AWS_ACCESS_KEY_ID", kAccessKey},
+           {"AWS_SECRET_ACCESS_KEY", kSecretKey},
+           {"VELIN_CACHE_DIR", cache.path()}};
+  return o;
+}
+
 S3Server::S3Server(bool check_signatures) : check_signatures_(check_signatures) {
   port_ = FreeLoopbackPort();
   Start();

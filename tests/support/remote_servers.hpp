@@ -50,6 +50,9 @@ class S3Server {
   static constexpr const char* kBucket = "bkt";
 
   explicit S3Server(bool check_signatures = false);
+  // What a velin run needs to reach the server: its keys in the environment, and the local
+  // cache of remote repositories (VELIN_CACHE_DIR) in `cache`.
+  static RunOptions RunEnv(const TempDir& cache);
   int port() const { return port_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const std::string& data_dir() const { return dir_.path(); }

@@ -67,6 +67,16 @@ std::string ReadFileOrDie(const std::string& path) {
   return ss.str();
 }
 
+std::string ReadStream(FILE* f) {
+  std::fflush(f);
+  std::rewind(f);
+  std::string s;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
+  return s;
+}
+
 std::vector<std::string> SplitLines(const std::string& text) {
   std::istringstream in(text);
   std::vector<std::string> lines;

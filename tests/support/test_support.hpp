@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@ class TempDir {
 // Writes `content` to `path`, creating parent directories.
 void WriteFile(const std::string& path, const std::string& content, unsigned mode = 0644);
 std::string ReadFileOrDie(const std::string& path);
+// Everything written to `f` (a tmpfile standing in for a terminal): flushed, rewound, read.
+std::string ReadStream(FILE* f);
 // The lines of `text`, without their newlines (a last line without one counts).
 std::vector<std::string> SplitLines(const std::string& text);
 

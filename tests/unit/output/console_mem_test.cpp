@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "support/test_support.hpp"
 #include "velin/io/mem_env.hpp"
 #include "velin/output/console.hpp"
 
@@ -15,15 +16,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string ReadAll(FILE* f) {
-  std::fflush(f);
-  std::rewind(f);
-  std::string s;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-  return s;
-}
+using velin::testing::ReadStream;
 
 size_t Count(const std::string& text, const std::string& what) {
   size_t n = 0;
@@ -57,12 +50,12 @@ TEST_F(ConsoleMem, DrawsAFrameAtMostEveryHundredMilliseconds) {
     env_.Advance(milliseconds(10));  // 10 ... 90 ms after the first frame: none drawn
     console.UpdateProgress(100 + 10 * i, 1 + i);
   }
-  EXPECT_EQ(Count(ReadAll(out_), "Backing up ["), 1u);
+  EXPECT_EQ(Count(ReadStream(out_), "Backing up ["), 1u);
   env_.Advance(milliseconds(10));  // 100 ms since the first frame
   console.UpdateProgress(1000, 10);
   env_.Advance(milliseconds(99));
   console.UpdateProgress(1100, 11);
-  const std::string out = ReadAll(out_);
+  const std::string out = ReadStream(out_);
   EXPECT_EQ(Count(out, "Backing up ["), 2u) << out;
   EXPECT_NE(out.find("]  10% 1000 B/9.77 KiB  10 files  9.77 KiB/s"), std::string::npos) << out;
   console.EndProgress();
@@ -74,16 +67,16 @@ TEST_F(ConsoleMem, SaysStartingUntilARateCanBeMeasuredThenShowsIt) {
   console.StartProgress("Restoring", 4 << 20);
   env_.Advance(milliseconds(40));
   console.UpdateProgress(1 << 20, 3);  // 40 ms: too early for a rate
-  std::string out = ReadAll(out_);
+  std::string out = ReadStream(out_);
   EXPECT_NE(out.find("1.00 MiB/4.00 MiB  starting…"), std::string::npos) << out;
   env_.Advance(milliseconds(1960));  // two seconds after the start
   console.UpdateProgress(2 << 20, 6);
-  out = ReadAll(out_);
+  out = ReadStream(out_);
   EXPECT_NE(out.find("]  50% 2.00 MiB/4.00 MiB  6 files  1.00 MiB/s"), std::string::npos) << out;
   env_.Advance(seconds(2));
   console.UpdateProgress(4 << 20, 9);
   console.FinishProgress();
-  out = ReadAll(out_);
+  out = ReadStream(out_);
   EXPECT_NE(out.find("] 100% 4.00 MiB  9 files  1.00 MiB/s\n"), std::string::npos) << out;
   console.Flush();
 }

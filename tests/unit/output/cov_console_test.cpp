@@ -17,15 +17,7 @@
 namespace velin::output {
 namespace {
 
-std::string ReadAll(FILE* f) {
-  std::fflush(f);
-  std::rewind(f);
-  std::string s;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-  return s;
-}
+using velin::testing::ReadStream;
 
 class ConsoleCov : public ::testing::Test {
  protected:
@@ -57,8 +49,8 @@ TEST_F(ConsoleCov, EachIconOnATerminalAndNoneInPlainText) {
     console.Begin("n");  // the Reporter's Begin: no icon
     console.Info("detail");
   }
-  EXPECT_EQ(ReadAll(out_), "♻️  r\n🔍 v\n📋 l\n⏪ b\n⚙️  c\nn\n  detail\n");
-  EXPECT_EQ(ReadAll(err_), "");
+  EXPECT_EQ(ReadStream(out_), "♻️  r\n🔍 v\n📋 l\n⏪ b\n⚙️  c\nn\n  detail\n");
+  EXPECT_EQ(ReadStream(err_), "");
 }
 
 TEST_F(ConsoleCov, WarningsAreYellowAndErrorsOnAFileStayUncoloured) {
@@ -67,9 +59,9 @@ TEST_F(ConsoleCov, WarningsAreYellowAndErrorsOnAFileStayUncoloured) {
   // stderr is not a terminal here (a file): the error line has no escapes.
   console.Fail(Error{ExitCode::kFailed, "pack 3f2a: Input/output error", EIO});
   console.Flush();
-  EXPECT_EQ(ReadAll(err_),
+  EXPECT_EQ(ReadStream(err_),
             "\033[33mwarning: \033[0mdisk almost full\nerror: pack 3f2a: Input/output error\n");
-  EXPECT_EQ(ReadAll(out_), "");  // not JSON: nothing on stdout
+  EXPECT_EQ(ReadStream(out_), "");  // not JSON: nothing on stdout
 }
 
 TEST_F(ConsoleCov, AFailureWithoutADocumentPrintsTheFieldsGatheredForIt) {
@@ -79,25 +71,25 @@ TEST_F(ConsoleCov, AFailureWithoutADocumentPrintsTheFieldsGatheredForIt) {
   console.Fail(Error{ExitCode::kHealthFailed, "web2: health check failed", 0});
   console.Fail(Error{ExitCode::kFailed, "second", 0});  // the document is out: stderr only
   console.Flush();
-  auto doc = nlohmann::json::parse(ReadAll(out_));  // throws on a second document
+  auto doc = nlohmann::json::parse(ReadStream(out_));  // throws on a second document
   EXPECT_EQ(doc["hosts"], nlohmann::json({{"web2", "failed"}}));
   EXPECT_EQ(doc["version"], "v2");
   EXPECT_EQ(doc["error"]["message"], "web2: health check failed");
   EXPECT_EQ(doc["error"]["exit_code"], static_cast<int>(ExitCode::kHealthFailed));
-  EXPECT_EQ(ReadAll(err_), "error: web2: health check failed\nerror: second\n");
+  EXPECT_EQ(ReadStream(err_), "error: web2: health check failed\nerror: second\n");
 }
 
 TEST_F(ConsoleCov, AProgressBarWithoutATotalShowsTheBytesDone) {
   Console console(Options(Mode::kTerminal, false), out_, err_);
   console.UpdateProgress(5, 1);  // before any start: nothing
   console.FinishProgress();      // nothing started: nothing
-  EXPECT_EQ(ReadAll(out_), "");
+  EXPECT_EQ(ReadStream(out_), "");
   console.StartProgress("Reading", 0);
   console.UpdateProgress(2048, 1);
   env_.Advance(std::chrono::seconds(2));
   console.UpdateProgress(4096, 2);
   console.FinishProgress();
-  const std::string out = ReadAll(out_);
+  const std::string out = ReadStream(out_);
   EXPECT_NE(out.find("\r\033[KReading 2.00 KiB  starting…"), std::string::npos) << out;
   EXPECT_NE(out.find("\r\033[KReading 4.00 KiB  2 files  2.00 KiB/s\r\033[KReading 4.00 KiB  2 "
                      "files  2.00 KiB/s\n"),
@@ -115,7 +107,7 @@ TEST_F(ConsoleCov, QuietOrPlainShowsNoProgress) {
   console.UpdateProgress(50, 1);
   console.FinishProgress();
   console.Info("hidden");
-  EXPECT_EQ(ReadAll(out_), "");
+  EXPECT_EQ(ReadStream(out_), "");
 }
 
 TEST(ConsoleDetect, ADumbTerminalIsPlainWithoutColour) {
