@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "support/test_support.hpp"
 #include "velin/io/mem_env.hpp"
 
 namespace velin::output {
@@ -23,19 +24,10 @@ class Captured {
     std::fclose(err_);
   }
   Console& console() { return console_; }
-  std::string out() { return Read(out_); }
-  std::string err() { return Read(err_); }
+  std::string out() { return velin::testing::ReadStream(out_); }
+  std::string err() { return velin::testing::ReadStream(err_); }
 
  private:
-  static std::string Read(FILE* f) {
-    std::fflush(f);
-    std::rewind(f);
-    std::string s;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-    return s;
-  }
   FILE* out_;
   FILE* err_;
   Console console_;
