@@ -178,7 +178,9 @@ DirState::~DirState() {
 // unnamed file in its directory (O_TMPFILE; where the file system has none, a temporary name,
 // by descriptor, O_NOFOLLOW), sets its metadata on the open file and links it under its name
 // (renames the temporary name into place), so reading packs, decompressing and hashing run on
-// every core while the restorer walks the trees. Bounded: at most kMaxQueuedBatches batches wait.
+// every core while the restorer walks the trees. Bounded: at most kMaxQueuedBatches batches of
+// small files and kMaxQueuedLarge large files wait (each holding its directory open: well within
+// the usual 1,024 descriptors).
 // The first error stops the pool; later jobs are dropped. REQUIRES: Submit() and Wait() from one
 // thread.
 class FileWriterPool {
@@ -194,7 +196,8 @@ class FileWriterPool {
                  DirFinisher& finisher)
       : repo_(repo), env_(env), options_(options), finisher_(finisher) {
     // Twice the cores: a worker often waits for a read or a write, another computes meanwhile.
-    int n = static_cast<int>(2 * std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+    const int n = static_cast<int>(2 * std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+    max_large_ = std::max(1, n / 2);
     for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
   }
   ~FileWriterPool() {
@@ -228,7 +231,7 @@ class FileWriterPool {
   Status Wait() {
     Status flushed = Flush();
     std::unique_lock lock(mu_);
-    done_cv_.wait(lock, [&] { return error_ || (jobs_.empty() && busy_ == 0); });
+    done_cv_.wait(lock, [&] { return error_ || (small_.empty() && large_.empty() && busy_ == 0); });
     if (error_) return tl::unexpected(*error_);
     return flushed;
   }
@@ -238,6 +241,7 @@ class FileWriterPool {
  private:
   using Batch = std::vector<Job>;
   static constexpr size_t kMaxQueuedBatches = 16;
+  static constexpr size_t kMaxQueuedLarge = 256;
   static constexpr size_t kBatchFiles = 128;
   static constexpr size_t kEarlyBatchFiles = 8;     // enough while the queue is empty
   static constexpr uint64_t kBatchBytes = 1 << 20;  // a larger file goes alone
@@ -248,11 +252,14 @@ class FileWriterPool {
     Batch batch;  // destroyed after `lock`: a dropped batch's directories let go unlocked
     batch.swap(pending_);
     pending_bytes_ = 0;
+    const bool large = batch.size() == 1 && batch[0].node.size > kBatchBytes;
+    std::deque<Batch>& queue = large ? large_ : small_;
+    const size_t room = large ? kMaxQueuedLarge : kMaxQueuedBatches;
     std::unique_lock lock(mu_);
-    done_cv_.wait(lock, [&] { return error_ || jobs_.size() < kMaxQueuedBatches; });
+    done_cv_.wait(lock, [&] { return error_ || queue.size() < room; });
     if (error_) return tl::unexpected(*error_);
-    jobs_.push_back(std::move(batch));
-    queued_.store(jobs_.size(), std::memory_order_relaxed);
+    queue.push_back(std::move(batch));
+    queued_.store(small_.size(), std::memory_order_relaxed);
     lock.unlock();
     work_cv_.notify_one();
     return Ok();
@@ -261,12 +268,18 @@ class FileWriterPool {
   void WorkerLoop() {
     std::unique_lock lock(mu_);
     for (;;) {
-      work_cv_.wait(lock, [&] { return stopping_ || (!jobs_.empty() && !error_); });
+      work_cv_.wait(lock,
+                    [&] { return stopping_ || (!error_ && (!small_.empty() || !large_.empty())); });
       if (stopping_) return;
-      std::optional<Batch> batch(std::move(jobs_.front()));
-      jobs_.pop_front();
-      queued_.store(jobs_.size(), std::memory_order_relaxed);
+      // Large files keep the disk busy, small ones the processors: while both wait, at most
+      // max_large_ workers take large files and the others small ones, so the two overlap.
+      const bool large = !large_.empty() && (small_.empty() || large_busy_ < max_large_);
+      std::deque<Batch>& queue = large ? large_ : small_;
+      std::optional<Batch> batch(std::move(queue.front()));
+      queue.pop_front();
+      queued_.store(small_.size(), std::memory_order_relaxed);
       ++busy_;
+      if (large) ++large_busy_;
       lock.unlock();
       std::optional<Error> failed;
       ReadNeighbours(*batch);
@@ -284,13 +297,16 @@ class FileWriterPool {
       batch.reset();  // may finish its directories: before Wait() can see these files done
       lock.lock();
       --busy_;
+      if (large) --large_busy_;
       if (failed && !error_) {
         error_ = *failed;
-        std::deque<Batch> dropped;
-        dropped.swap(jobs_);
+        std::deque<Batch> dropped, dropped_large;
+        dropped.swap(small_);
+        dropped_large.swap(large_);
         queued_.store(0, std::memory_order_relaxed);
         lock.unlock();  // their directories let go without the lock
         dropped.clear();
+        dropped_large.clear();
         lock.lock();
       }
       done_cv_.notify_all();
@@ -461,11 +477,14 @@ class FileWriterPool {
   std::mutex mu_;
   std::condition_variable work_cv_;  // a job is queued, or stopping
   std::condition_variable done_cv_;  // a job finished or failed
-  std::deque<Batch> jobs_;
+  std::deque<Batch> small_;          // batches of small files
+  std::deque<Batch> large_;          // large files, one a batch
+  int large_busy_ = 0;               // workers on a large file
+  int max_large_ = 1;
   Batch pending_;  // the walker's next batch, not yet queued (Submit/Wait's thread only)
   uint64_t pending_bytes_ = 0;
   std::atomic<bool> stop_{false};  // a file failed: the workers stop at their next file
-  std::atomic<size_t> queued_{0};  // jobs_.size(), read without the lock
+  std::atomic<size_t> queued_{0};  // small_.size(), read without the lock
   int busy_ = 0;
   bool stopping_ = false;
   std::optional<Error> error_;

@@ -324,7 +324,13 @@ TEST(FaultSweepMemTest, PruneFailingAtAnyCallKeepsTheKeptBackupAndASecondPruneFi
 // `unnamed_files`: whether the target's file system makes unnamed files (O_TMPFILE: each file is
 // linked under its name once complete) or not (a temporary name renamed into place).
 void SweepRestore(const std::string& what, bool unnamed_files) {
-  const Tree planted = Version(1), v1 = AsRead(planted);
+  Tree planted = Version(1);
+  // Over 1 MiB: written by a worker of its own, beside the batches of small files.
+  std::mt19937 rng(77);
+  std::string large((1 << 20) + 4321, '\0');
+  for (char& c : large) c = static_cast<char>(rng() & 0xff);
+  planted["storage/docs/large.bin"] = large;
+  const Tree v1 = AsRead(planted);
   Sweep(what, [&](World& w, std::optional<io::FaultRule> rule) {
     w.mem.SetUnnamedFiles(unnamed_files);
     w.Plant(planted);
