@@ -59,6 +59,12 @@ class PosixEnv : public Env {
   int64_t ProcessStartTicks(int64_t pid) override;
   Result<std::string> MakeTempDir(const std::string& prefix) override;
   std::optional<std::string> GetEnv(const std::string& name) override;
+
+  // Whether unnamed files are linked by their descriptor (AT_EMPTY_PATH, the default) or by
+  // their /proc/self/fd link: the first refusal of the former turns it off for the process.
+  // Tests set it to check both ways.
+  static bool LinkByDescriptor();
+  static void SetLinkByDescriptor(bool on);
 };
 
 // Converts a struct stat's fields into a FileInfo (shared with code that uses fstatat).

@@ -9,6 +9,7 @@
 #include "support/test_support.hpp"
 #include "velin/io/env.hpp"
 #include "velin/io/fault_injection_env.hpp"
+#include "velin/io/posix_env.hpp"
 
 namespace velin::io {
 namespace {
@@ -128,8 +129,13 @@ TEST(DirAt, FaultInjectionCoversTheDescriptorCalls) {
 
 // An unnamed file (restore's O_TMPFILE) is seen under no name until LinkAt gives it one, with all
 // of its bytes, mode and mtime; a taken name (file or symlink) is EEXIST and left alone; and
-// through the fault-injecting Env the link counts as a rename.
-TEST(DirAt, AnUnnamedFileAppearsWholeWhenLinked) {
+// through the fault-injecting Env the link counts as a rename. Linked by the file's descriptor
+// (AT_EMPTY_PATH) or, where that is refused, by its /proc/self/fd link.
+void ExpectUnnamedFileAppearsWholeWhenLinked(bool by_descriptor) {
+  PosixEnv::SetLinkByDescriptor(by_descriptor);
+  struct Reset {
+    ~Reset() { PosixEnv::SetLinkByDescriptor(true); }
+  } reset;
   TempDir dir;
   Env& env = Env::Default();
   WriteFile(dir / "taken", "old", 0644);
@@ -187,6 +193,14 @@ TEST(DirAt, AnUnnamedFileAppearsWholeWhenLinked) {
   EXPECT_EQ(failed.error().sys_errno, ENOSPC);
   (void)(*unlinked)->Close();
   EXPECT_NE(::access((dir / "faulted").c_str(), F_OK), 0);  // never named: nothing left behind
+}
+
+TEST(DirAt, AnUnnamedFileAppearsWholeWhenLinkedByItsDescriptor) {
+  ExpectUnnamedFileAppearsWholeWhenLinked(true);
+}
+
+TEST(DirAt, AnUnnamedFileAppearsWholeWhenLinkedThroughProc) {
+  ExpectUnnamedFileAppearsWholeWhenLinked(false);
 }
 
 // The archiver's read-ahead opens files by name in their directory: the file itself, never
