@@ -179,8 +179,8 @@ DirState::~DirState() {
 // by descriptor, O_NOFOLLOW), sets its metadata on the open file and links it under its name
 // (renames the temporary name into place), so reading packs, decompressing and hashing run on
 // every core while the restorer walks the trees. Bounded: at most kMaxQueuedBatches batches of
-// small files and kMaxQueuedLarge large files wait (each holding its directory open: well within
-// the usual 1,024 descriptors).
+// small files and kMaxQueuedLarge large files (of at most kMaxQueuedLargeIds chunks together)
+// wait, each holding its directory open: well within the usual 1,024 descriptors.
 // The first error stops the pool; later jobs are dropped. REQUIRES: Submit() and Wait() from one
 // thread.
 class FileWriterPool {
@@ -242,6 +242,7 @@ class FileWriterPool {
   using Batch = std::vector<Job>;
   static constexpr size_t kMaxQueuedBatches = 16;
   static constexpr size_t kMaxQueuedLarge = 256;
+  static constexpr size_t kMaxQueuedLargeIds = 256 * 1024;  // 8 MiB of ids, ~256 GiB of files
   static constexpr size_t kBatchFiles = 128;
   static constexpr size_t kEarlyBatchFiles = 8;     // enough while the queue is empty
   static constexpr uint64_t kBatchBytes = 1 << 20;  // a larger file goes alone
@@ -253,12 +254,18 @@ class FileWriterPool {
     batch.swap(pending_);
     pending_bytes_ = 0;
     const bool large = batch.size() == 1 && batch[0].node.size > kBatchBytes;
-    std::deque<Batch>& queue = large ? large_ : small_;
-    const size_t room = large ? kMaxQueuedLarge : kMaxQueuedBatches;
+    const size_t ids = large ? batch[0].node.content.size() : 0;
     std::unique_lock lock(mu_);
-    done_cv_.wait(lock, [&] { return error_ || queue.size() < room; });
+    done_cv_.wait(lock, [&] {
+      if (error_) return true;
+      if (!large) return small_.size() < kMaxQueuedBatches;
+      // Their chunk lists are copies: bounded too (a file alone may always wait).
+      return large_.empty() ||
+             (large_.size() < kMaxQueuedLarge && large_ids_ + ids <= kMaxQueuedLargeIds);
+    });
     if (error_) return tl::unexpected(*error_);
-    queue.push_back(std::move(batch));
+    large_ids_ += ids;
+    (large ? large_ : small_).push_back(std::move(batch));
     queued_.store(small_.size(), std::memory_order_relaxed);
     lock.unlock();
     work_cv_.notify_one();
@@ -277,6 +284,7 @@ class FileWriterPool {
       std::deque<Batch>& queue = large ? large_ : small_;
       std::optional<Batch> batch(std::move(queue.front()));
       queue.pop_front();
+      if (large) large_ids_ -= (*batch)[0].node.content.size();
       queued_.store(small_.size(), std::memory_order_relaxed);
       ++busy_;
       if (large) ++large_busy_;
@@ -303,6 +311,7 @@ class FileWriterPool {
         std::deque<Batch> dropped, dropped_large;
         dropped.swap(small_);
         dropped_large.swap(large_);
+        large_ids_ = 0;
         queued_.store(0, std::memory_order_relaxed);
         lock.unlock();  // their directories let go without the lock
         dropped.clear();
@@ -479,6 +488,7 @@ class FileWriterPool {
   std::condition_variable done_cv_;  // a job finished or failed
   std::deque<Batch> small_;          // batches of small files
   std::deque<Batch> large_;          // large files, one a batch
+  size_t large_ids_ = 0;             // chunks of the large files waiting
   int large_busy_ = 0;               // workers on a large file
   int max_large_ = 1;
   Batch pending_;  // the walker's next batch, not yet queued (Submit/Wait's thread only)
