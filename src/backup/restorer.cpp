@@ -417,6 +417,14 @@ class FileWriterPool {
     // a temporary one made, renamed and removed (with 20,000 small files the temporary name's
     // create and rename were 45 % of the restore's CPU; bench/README.md).
     wo.unnamed = unnamed_ok_.load(std::memory_order_relaxed);
+    // Unnamed, nobody can open it before it is linked: it is made with its mode at once, and
+    // SetAttributes has no mode left to set (nor an owner, restoring one's own files). Not
+    // with set-id bits (chown would clear them), nor without the owner's write permission
+    // while extended attributes are to be set (user.* needs it).
+    const uint32_t mode = job.node.mode & 07777;
+    if (wo.unnamed && (mode & 07000) == 0 && ((mode & 0200) || job.node.xattrs.empty())) {
+      wo.mode = mode;
+    }
     VELIN_ASSIGN(auto file, env_.NewWritableFileAt(dir, job.tmp, wo));
     thread_local std::string data, stored;  // reused: no allocation per blob
     uint64_t written = 0;

@@ -787,7 +787,10 @@ Result<std::unique_ptr<WritableFile>> MemEnv::NewWritableFileAt(const Dir& dir,
           unnamed = true;
           return 0;
         }
-        return OpenForWrite(*state_, parent, name, options, &node);
+        // Named instead of unnamed: the owner's bits alone while it is written (PosixEnv).
+        WriteOptions named = options;
+        if (options.unnamed) named.mode &= 0700;
+        return OpenForWrite(*state_, parent, name, named, &node);
       },
       [&] { return TrFormat("cannot create {}", path); }));
   return std::unique_ptr<WritableFile>(

@@ -63,6 +63,31 @@ TEST(BackupRestoreTest, RoundTripKeepsBytesModesTimesLinksAndNames) {
   EXPECT_EQ(DescribeTree(app.root()), before);
 }
 
+// Restored files are made with their mode at once where they can be (unnamed until complete):
+// whatever the umask, and for the modes that cannot (set-id bits, no write permission for the
+// owner, none at all), the mode comes back exactly.
+TEST(BackupRestoreTest, ModesComeBackExactlyUnderAnyUmask) {
+  BackupApp app;
+  const std::string s = app.root() + "/storage";
+  std::vector<unsigned> modes = {0644, 0600, 0604, 0666, 0777, 0444, 0400, 04755, 02750, 01644};
+  if (::geteuid() == 0) modes.insert(modes.end(), {0200, 0000});  // unreadable but to root
+  for (unsigned m : modes) {
+    const std::string f = s + "/m" + std::to_string(m);
+    WriteFile(f, "mode " + std::to_string(m) + "\n");
+    ASSERT_EQ(::chmod(f.c_str(), m), 0) << f;
+  }
+  const std::string before = DescribeTree(app.root());
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  for (mode_t mask : {022, 027, 077}) {
+    const mode_t old = ::umask(mask);
+    const std::string out = app.path("out" + std::to_string(mask));
+    RunResult r = app.Run({"backup", "restore", "latest", "--target", out});
+    ::umask(old);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(DescribeTree(out), before) << "umask " << mask;
+  }
+}
+
 TEST(BackupRestoreTest, OnlyRestoresPartAndPrefixesNameBackups) {
   BackupApp app;
   MakeRichTree(app.root() + "/storage");

@@ -123,7 +123,8 @@ class WritableFile {
   virtual Status WriteAt(uint64_t offset, std::string_view data) = 0;
   virtual Status Sync() = 0;
   // Gives the open file its owner, mode and mtime (fchown, fchmod, futimens: on this file,
-  // whatever its name points to by now). After the last write, before Close().
+  // whatever its name points to by now). After the last write, before Close(). On a file this
+  // call made (unnamed or `exclusive`), an owner or mode it has already is left as it is.
   virtual Status SetAttributes(const Attributes& attributes) = 0;
   // Sets the file's size (ftruncate): a file that ends in a hole (sparse restore).
   virtual Status Truncate(uint64_t size) = 0;
@@ -177,7 +178,9 @@ struct WriteOptions {
   // machine crashing before leaves no name behind (the kernel frees the inode; fsck after a
   // crash). Where the file system refuses (O_TMPFILE: EOPNOTSUPP on NFS or vfat, EISDIR before
   // Linux 3.11) or /proc is not mounted, it is made under `name` as usual (`exclusive` and
-  // `truncate` apply then); WritableFile::unnamed() tells which.
+  // `truncate` apply then); WritableFile::unnamed() tells which. An unnamed file is made with
+  // `mode`, a named one in its place with only mode's owner bits: no one else can open it
+  // while it is written (SetAttributes gives it its mode).
   bool unnamed = false;
 };
 // Files at least this large are written with WriteOptions::direct by velin's engines.

@@ -111,6 +111,62 @@ TEST(DirAt, FileAttributesAndRenameGoThroughTheDescriptors) {
   EXPECT_EQ(gone.error().sys_errno, ENOENT);
 }
 
+struct timespec CtimeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_ctim;
+}
+
+bool Same(const struct timespec& a, const struct timespec& b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+// On a file it made (exclusive, or unnamed) SetAttributes leaves an owner and a mode the file
+// has already alone: no chown or chmod, which would each update the inode (its ctime) for
+// nothing. A file it did not make gets both as asked (a chown there also clears set-id bits).
+TEST(DirAt, SetAttributesLeavesWhatAFileItMadeHasAlready) {
+  TempDir dir;
+  Env& env = Env::Default();
+  auto root = env.OpenDir(dir.path());
+  ASSERT_TRUE(root);
+  Attributes same;
+  same.set_owner = true;
+  same.uid = ::geteuid();
+  same.gid = ::getegid();
+  same.mode = 0600;  // not touched by any umask
+  same.set_mtime = false;
+  auto ctime_after = [&](WriteOptions wo, const char* name, const Attributes& a) {
+    auto file = env.NewWritableFileAt(**root, name, wo);
+    EXPECT_TRUE(file);
+    if (!file) return std::pair<bool, uint32_t>{false, 0};
+    EXPECT_TRUE((*file)->Append("data"));
+    if ((*file)->unnamed()) {
+      EXPECT_TRUE((*file)->LinkAt(**root, name));
+    }
+    const struct timespec before = CtimeOf(dir / name);
+    ::usleep(20'000);  // past the coarse clock's tick that stamps ctime
+    EXPECT_TRUE((*file)->SetAttributes(a));
+    EXPECT_TRUE((*file)->Close());
+    return std::pair<bool, uint32_t>{!Same(before, CtimeOf(dir / name)), ModeOf(dir / name)};
+  };
+  WriteOptions made;
+  made.mode = 0600;
+  made.exclusive = true;
+  EXPECT_EQ(ctime_after(made, "made", same), std::make_pair(false, 0600u));
+  made.exclusive = false;
+  made.unnamed = true;
+  EXPECT_EQ(ctime_after(made, "unnamed", same), std::make_pair(false, 0600u));
+  Attributes other = same;
+  other.mode = 0640;
+  made.unnamed = false;
+  made.exclusive = true;
+  EXPECT_EQ(ctime_after(made, "changed", other), std::make_pair(true, 0640u));
+  WriteFile(dir / "there", "old", 0600);
+  WriteOptions over;
+  over.mode = 0600;
+  EXPECT_EQ(ctime_after(over, "there", same), std::make_pair(true, 0600u));
+}
+
 TEST(DirAt, FaultInjectionCoversTheDescriptorCalls) {
   TempDir dir;
   FaultInjectionEnv env(Env::Default());

@@ -154,6 +154,15 @@ TEST(MemEnvTest, AnUnnamedFileHasNoNameUntilLinkedAndIsNamedWhereRefused) {
   EXPECT_FALSE((*named)->unnamed());
   ASSERT_TRUE((*named)->Close());
   EXPECT_TRUE(*env.Exists("/d/tmp3"));
+
+  // Named in an unnamed file's place, it is seen while written: the owner's bits alone.
+  wo.mode = 0644;
+  auto seen = env.NewWritableFileAt(**dir, "tmp4", wo);
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(env.Stat("/d/tmp4")->mode, 0600u);
+  ASSERT_TRUE((*seen)->SetAttributes({.mode = 0644, .mtime_ns = 7}));
+  ASSERT_TRUE((*seen)->Close());
+  EXPECT_EQ(env.Stat("/d/tmp4")->mode, 0644u);
 }
 
 }  // namespace
