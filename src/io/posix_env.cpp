@@ -83,14 +83,16 @@ struct timespec TimespecFromNs(int64_t ns) {
 }
 
 // Owner first: chown clears the setuid and setgid bits the mode may set. On a file made by
-// this process (`fresh`: no set-id bits, no file capabilities that a chown would drop) an
-// owner or mode it has already is not set again: one fstat instead of a chown and a chmod
-// that change nothing, each a journalled inode update (restoring 300,000 small files as
-// root: 4 % of the CPU; bench/README.md).
+// this process (`fresh`: no file capabilities that a chown would drop) an owner or mode it has
+// already is not set again: one fstat instead of a chown and a chmod that change nothing, each
+// a journalled inode update (restoring 300,000 small files as root: 4 % of the CPU;
+// bench/README.md). A file with set-id bits is chowned all the same, which clears them.
 Status SetFdAttributes(int fd, const std::string& path, Attributes a, bool fresh) {
   struct stat st;
   if (fresh && (a.set_owner || a.set_mode) && ::fstat(fd, &st) == 0) {
-    if (st.st_uid == a.uid && st.st_gid == a.gid) a.set_owner = false;
+    if (st.st_uid == a.uid && st.st_gid == a.gid && (st.st_mode & 06000) == 0) {
+      a.set_owner = false;
+    }
     if ((st.st_mode & 07777) == (a.mode & 07777)) a.set_mode = false;
   }
   if (a.set_owner && ::fchown(fd, a.uid, a.gid) != 0) {
