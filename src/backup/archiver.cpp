@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <optional>
 
 #include "archiver_walk.hpp"
 #include "velin/core/i18n.hpp"
@@ -147,6 +148,15 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
     }
     snapshot.sources.push_back(std::move(*source));
   }
+  // The caller's lister began before the repository was opened; otherwise one begins now, after
+  // the streams (a database dump takes a while: the listings would wait for the walk meanwhile).
+  std::optional<DirLister> own_lister;
+  DirLister* lister = options.lister;
+  if (!lister && !options.include.empty()) {
+    lister = &own_lister.emplace(env, DirLister::Plan{options.app_root, options.include,
+                                                      options.exclude, options.skip_paths});
+  }
+  walk.SetLister(lister);
   for (const auto& include : options.include) {
     auto source = walk.ArchivePath(include);
     if (!source) {
@@ -163,6 +173,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
     snapshot.sources.push_back(std::move(*source));
   }
   reporter.FinishProgress();
+  own_lister.reset();
   if (walk.unstored_xattr_files() > 0) {
     reporter.Warn(TrFormat(
         "{} files and directories have extended attributes (ACLs among them) that repository "

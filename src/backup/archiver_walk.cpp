@@ -359,20 +359,14 @@ class DirReadAhead {
 Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string& rel_app,
                                        const std::string& rel_src, const Node* parent_node) {
   const Tree* parent_tree = ParentSubtree(parent_node);
-  VELIN_ASSIGN(auto entries, env_.ListDir(abs));
-  std::sort(entries.begin(), entries.end(),
-            [](const io::DirEntry& a, const io::DirEntry& b) { return a.name < b.name; });
-  // One lstat per entry, relative to the directory's descriptor: the kernel resolves one name
-  // instead of walking the whole path from / (half of a no-change backup's time with many
-  // small files). All before descending, so that one directory is open at a time.
-  std::vector<std::optional<Result<io::FileInfo>>> infos(entries.size());
-  {
-    VELIN_ASSIGN(io::DirPtr dir, env_.OpenDir(abs));
-    for (size_t i = 0; i < entries.size(); ++i) {
-      if (IsExcluded(options_.exclude, rel_app + "/" + entries[i].name)) continue;
-      infos[i] = env_.StatAt(*dir, entries[i].name);
-    }
+  // Listed ahead by the lister (velin/backup/dir_lister.hpp), else here.
+  std::optional<DirListing> listed;
+  if (lister_) listed = lister_->Take(root_, abs);
+  if (!listed) {
+    VELIN_ASSIGN(listed, ListDirectory(env_, abs, rel_app, options_.exclude));
   }
+  std::vector<io::DirEntry>& entries = listed->entries;
+  std::vector<std::optional<Result<io::FileInfo>>>& infos = listed->infos;
   // Both lists are sorted by name: the parent's node of each entry, walking them alongside.
   std::vector<const Node*> parent_nodes(entries.size(), nullptr);
   if (parent_tree) {
@@ -496,6 +490,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
     }
   }
   hardlinks_.clear();
+  root_ = next_root_++;
   repo::SnapshotStats before = stats_;
   struct ClearFollowed {
     std::string& root;

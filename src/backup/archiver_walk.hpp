@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "velin/backup/archiver.hpp"
+#include "velin/backup/dir_lister.hpp"
 #include "velin/repo/blob_writer.hpp"
 #include "velin/repo/chunker.hpp"
 #include "velin/repo/tree.hpp"
@@ -25,6 +26,9 @@ class ArchiveWalk {
     stream_history_[name] = std::move(chunks);
   }
 
+  // Where ArchivePath takes its directories' listings from, for the includes in order; null
+  // (the default): it lists them itself.
+  void SetLister(DirLister* lister) { lister_ = lister; }
   // One backup.include path: a source whose tree holds one node, the path's last component.
   Result<repo::SnapshotSource> ArchivePath(const std::string& include);
   Result<repo::SnapshotSource> ArchiveStream(StreamSource& source);
@@ -80,6 +84,9 @@ class ArchiveWalk {
   uint64_t offset_ = 0;
   int64_t drift_ = 0;
   repo::SnapshotStats stats_;
+  DirLister* lister_ = nullptr;
+  size_t next_root_ = 0;       // ArchivePath's calls: backup.include's numbers, for the lister
+  size_t root_ = 0;            // the include being archived
   std::string followed_root_;  // the include being archived, when it is a symlink to a directory
   uint64_t unstored_xattr_files_ = 0;
   uint64_t unstored_specials_ = 0;

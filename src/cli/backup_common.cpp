@@ -114,15 +114,12 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
   return r;
 }
 
-namespace {
-// --destination (else backup.destination), a relative directory made absolute.
 Result<std::string> ResolveDestination(const config::Config& cfg, const RepoFlags& flags) {
   std::string destination = flags.destination.empty() ? cfg.backup.destination : flags.destination;
   if (destination.empty()) return UsageError(std::string(Tr("no backup.destination configured")));
   if (config::IsRemoteDestination(destination)) return destination;
   return FromCurrentDirectory(destination);
 }
-}  // namespace
 
 Result<std::string> FromCurrentDirectory(const std::string& path) {
   if (!path.empty() && path[0] == '/') return path;

@@ -76,6 +76,10 @@ Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const
 // directory that cannot be read (removed meanwhile) is an error naming `path`.
 Result<std::string> FromCurrentDirectory(const std::string& path);
 
+// The repository the flags name: --destination, else backup.destination; a local one made
+// absolute. Not opened.
+Result<std::string> ResolveDestination(const config::Config& cfg, const RepoFlags& flags);
+
 // The storage options of velin.toml ([s3], [sftp], backup.allow_insecure) for OpenBackend.
 storage::BackendOptions BackendOptionsFrom(const config::Config& cfg);
 

@@ -10,6 +10,7 @@
 #include "stale_temps.hpp"
 #include "velin/backup/after_create.hpp"
 #include "velin/backup/archiver.hpp"
+#include "velin/backup/dir_lister.hpp"
 #include "velin/cli/create_plan.hpp"
 #include "velin/core/i18n.hpp"
 
@@ -154,11 +155,27 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   }
   hooks.started = true;
   out.Begin(output::Icon::kBackup, Tr("Creating backup..."));
+  // Without a database to dump first, the walk's directories are listed from now on, beside
+  // the repository's unlock (key derivation) and index load (velin/backup/dir_lister.hpp).
+  std::optional<backup::DirLister> lister;
+  if (options.streams.empty() && !options.include.empty() &&
+      std::all_of(options.include.begin(), options.include.end(), backup::IsIncludeInsideRoot)) {
+    backup::DirLister::Plan plan_ahead{options.app_root, options.include, options.exclude,
+                                       options.skip_paths};
+    if (auto destination = ResolveDestination(*cfg, flags.repo);
+        destination && !config::IsRemoteDestination(*destination)) {
+      plan_ahead.skip_paths.push_back(*destination);
+    }
+    options.lister = &lister.emplace(ctx.env(), std::move(plan_ahead));
+  }
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true));
   if (!config::IsRemoteDestination(r.backend->Location())) {
     options.skip_paths.push_back(r.backend->Location());  // never back up the repository itself
   }
-  VELIN_ASSIGN(repo::Snapshot s, backup::CreateBackup(*r.repo, ctx.env(), out, options));
+  auto created = backup::CreateBackup(*r.repo, ctx.env(), out, options);
+  lister.reset();
+  options.lister = nullptr;
+  VELIN_ASSIGN(repo::Snapshot s, std::move(created));
   ctx.stats().bytes_added = s.stats.bytes_added;
   ctx.stats().backup_id = s.id;
   ctx.stats().summary = "backup " + s.id + ": " + std::to_string(s.stats.files) + " files, " +

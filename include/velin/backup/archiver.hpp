@@ -24,6 +24,8 @@
 
 namespace velin::backup {
 
+class DirLister;
+
 struct CreateOptions {
   std::string app_root;              // absolute
   std::vector<std::string> include;  // paths relative to app_root ("db" is a stream source)
@@ -47,6 +49,9 @@ struct CreateOptions {
   // and, in bytes_added/blobs_added, what the repository lacks (before compression). Streams
   // (databases) are not dumped; the snapshot is not committed (its id stays "").
   bool dry_run = false;
+  // Lists the include paths' directories ahead of the walk (dir_lister.hpp), made with these
+  // options' app_root, include, exclude and skip_paths; null: the walk lists them itself.
+  DirLister* lister = nullptr;
 };
 
 // Backs up and commits one snapshot. REQUIRES: repo.LoadIndex() done; the caller holds a shared

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "mem_repo.hpp"
+#include "velin/backup/dir_lister.hpp"
 #include "velin/backup/restorer.hpp"
 
 namespace velin::backup {
@@ -150,6 +151,127 @@ TEST_F(ArchiverMemTest, AnIncludeOutsideTheRootIsAUsageError) {
   EXPECT_EQ(snap.error().code, ExitCode::kUsage) << snap.error().message;
   EXPECT_NE(snap.error().message.find("'../etc' must be a path inside app.root"), std::string::npos)
       << snap.error().message;
+}
+
+// The lister (velin/backup/dir_lister.hpp) lists ahead of the walk. Whatever it was given and
+// whatever changed since, the backup is the one the walk alone makes.
+class DirListerMemTest : public MemRepoTest {
+ protected:
+  CreateOptions Options(std::vector<std::string> include = {"storage"}) {
+    CreateOptions o;
+    o.app_root = "/app";
+    o.include = std::move(include);
+    o.velin_version = "test";
+    o.app = "shop";
+    return o;
+  }
+  static DirLister::Plan PlanOf(const CreateOptions& o) {
+    return {o.app_root, o.include, o.exclude, o.skip_paths};
+  }
+  // The tree ids a backup with `o` makes (one per include).
+  std::vector<repo::BlobId> Trees(const CreateOptions& o) {
+    Reopen();
+    auto snap = CreateBackup(*repo_, env_, quiet_, o);
+    EXPECT_TRUE(snap) << snap.error().message;
+    std::vector<repo::BlobId> out;
+    if (snap) {
+      for (const auto& s : snap->sources) out.push_back(s.tree);
+    }
+    return out;
+  }
+};
+
+TEST_F(DirListerMemTest, TheWalkTakesEveryListingInItsOrder) {
+  // "a/b" is walked before "a-c" although '/' sorts after '-': the walk's order, not the
+  // strings'.
+  Put("storage/a/b/one.txt", "1");
+  Put("storage/a-c/two.txt", "2");
+  Put("storage/z/three.txt", "3");
+  Put("other/four.txt", "4");
+  ASSERT_TRUE(env_.Symlink("other", "/app/linked"));
+  Put("file.txt", "5");
+  CreateOptions o = Options({"storage", "linked", "file.txt"});
+  const auto alone = Trees(o);
+  DirLister lister(env_, PlanOf(o));
+  o.lister = &lister;
+  EXPECT_EQ(Trees(o), alone);
+  EXPECT_EQ(lister.taken(), 6u);  // storage, a, a/b, a-c, z; linked
+  EXPECT_EQ(lister.missed(), 0u);
+}
+
+TEST_F(DirListerMemTest, ListingsOfDirectoriesTheWalkSkipsAreDropped) {
+  Put("storage/a/b/one.txt", "1");
+  Put("storage/a-c/two.txt", "2");
+  CreateOptions o = Options();
+  o.skip_paths = {"/app/storage/a"};
+  const auto alone = Trees(o);
+  DirLister lister(env_, PlanOf(Options()));  // not told of the skip path
+  o.lister = &lister;
+  EXPECT_EQ(Trees(o), alone);
+  EXPECT_EQ(lister.taken(), 2u);  // storage, a-c; a and a/b dropped
+  EXPECT_EQ(lister.missed(), 0u);
+}
+
+// A listing taken is the directory as it was listed, as a walk's own listing is the directory as
+// it was when the walk began it; the bound on its age is the next test's.
+TEST_F(DirListerMemTest, WhatChangedAfterTheListingIsWalkedAsItWasListed) {
+  Put("storage/a/one.txt", "1");
+  Put("storage/c/two.txt", "2");
+  CreateOptions o = Options();
+  DirLister lister(env_, PlanOf(o));
+  lister.WaitDone();
+  Put("storage/b/new.txt", "new");
+  Put("storage/c/late.txt", "late");
+  o.lister = &lister;
+  const auto with_lister = Trees(o);
+  EXPECT_EQ(lister.taken(), 3u);  // storage (without b), a, c (without late.txt)
+  EXPECT_EQ(lister.missed(), 0u);
+  ASSERT_TRUE(env_.RemoveFile("/app/storage/c/late.txt"));
+  ASSERT_TRUE(env_.RemoveFile("/app/storage/b/new.txt"));
+  ASSERT_TRUE(env_.RemoveDir("/app/storage/b"));
+  o.lister = nullptr;
+  EXPECT_EQ(Trees(o), with_lister);  // the tree as it was listed
+}
+
+TEST_F(DirListerMemTest, AListingOlderThanTheBoundIsMadeAgain) {
+  Put("storage/a/one.txt", "1");
+  CreateOptions o = Options();
+  DirLister lister(env_, PlanOf(o));
+  lister.WaitDone();
+  Put("storage/a/late.txt", "late");
+  env_.Advance(DirLister::kMaxAge + std::chrono::seconds(1));
+  o.lister = &lister;
+  const auto with_lister = Trees(o);
+  EXPECT_EQ(lister.taken(), 0u);
+  EXPECT_EQ(lister.missed(), 2u);
+  o.lister = nullptr;
+  EXPECT_EQ(Trees(o), with_lister);  // late.txt is in
+}
+
+TEST_F(DirListerMemTest, AListerThatIsAheadStopsAtOnceAndNeverHoldsMoreThanItsBound) {
+  // Three directories of 20,000 entries each: the second waits for room, and Stop (the
+  // destructor) ends the wait.
+  for (const char* dir : {"storage/a", "storage/b", "storage/c"}) {
+    ASSERT_TRUE(io::CreateDirs(env_, std::string("/app/") + dir));
+    for (int i = 0; i < 20'000; ++i) {
+      ASSERT_TRUE(env_.Symlink("x", std::string("/app/") + dir + "/" + std::to_string(i)));
+    }
+  }
+  {
+    DirLister lister(env_, PlanOf(Options()));
+    auto storage = lister.Take(0, "/app/storage");
+    ASSERT_TRUE(storage);
+    EXPECT_EQ(storage->entries.size(), 3u);
+  }  // joined with a listing waiting for room
+  DirLister lister(env_, PlanOf(Options()));
+  for (const char* dir : {"/app/storage", "/app/storage/a", "/app/storage/b", "/app/storage/c"}) {
+    auto listing = lister.Take(0, dir);
+    ASSERT_TRUE(listing) << dir;
+    for (const auto& info : listing->infos) ASSERT_TRUE(info && *info) << dir;
+  }
+  lister.Stop();
+  EXPECT_FALSE(lister.Take(0, "/app/storage/d"));
+  EXPECT_EQ(lister.taken(), 4u);
 }
 
 }  // namespace

@@ -1,0 +1,181 @@
+#include "velin/backup/dir_lister.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+#include "velin/backup/archiver.hpp"
+
+namespace velin::backup {
+
+namespace {
+
+// ListDirectory, giving up (an empty listing) once *stop is set.
+Result<DirListing> ListUnlessStopped(io::Env& env, const std::string& abs,
+                                     const std::string& rel_app,
+                                     const std::vector<std::string>& exclude,
+                                     const std::atomic<bool>* stop) {
+  DirListing out;
+  VELIN_ASSIGN(out.entries, env.ListDir(abs));
+  std::sort(out.entries.begin(), out.entries.end(),
+            [](const io::DirEntry& a, const io::DirEntry& b) { return a.name < b.name; });
+  // One lstat per entry, relative to the directory's descriptor: the kernel resolves one name
+  // instead of walking the whole path from / (half of a no-change backup's time with many
+  // small files).
+  out.infos.resize(out.entries.size());
+  VELIN_ASSIGN(io::DirPtr dir, env.OpenDir(abs));
+  for (size_t i = 0; i < out.entries.size(); ++i) {
+    if (stop && stop->load(std::memory_order_relaxed)) return DirListing{};
+    if (IsExcluded(exclude, rel_app + "/" + out.entries[i].name)) continue;
+    out.infos[i] = env.StatAt(*dir, out.entries[i].name);
+  }
+  return out;
+}
+
+// The walk's order of two directories of one include: depth first, children by name, i.e. their
+// paths compared component by component ("a/b" before "a-c", unlike the strings).
+bool WalksBefore(std::string_view a, std::string_view b) {
+  for (;;) {
+    const size_t ea = std::min(a.find('/'), a.size());
+    const size_t eb = std::min(b.find('/'), b.size());
+    const std::string_view ca = a.substr(0, ea);
+    const std::string_view cb = b.substr(0, eb);
+    if (ca != cb) return ca < cb;
+    if (ea == a.size() || eb == b.size()) return ea == a.size() && eb != b.size();
+    a.remove_prefix(ea + 1);
+    b.remove_prefix(eb + 1);
+  }
+}
+
+}  // namespace
+
+Result<DirListing> ListDirectory(io::Env& env, const std::string& abs, const std::string& rel_app,
+                                 const std::vector<std::string>& exclude) {
+  return ListUnlessStopped(env, abs, rel_app, exclude, nullptr);
+}
+
+DirLister::DirLister(io::Env& env, Plan plan) : env_(env), plan_(std::move(plan)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+DirLister::~DirLister() { Stop(); }
+
+void DirLister::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    ready_.clear();
+    ready_entries_ = 0;
+  }
+  changed_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void DirLister::WaitDone() {
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [&] { return done_ || stop_; });
+}
+
+size_t DirLister::taken() const {
+  std::lock_guard lock(mu_);
+  return taken_;
+}
+
+size_t DirLister::missed() const {
+  std::lock_guard lock(mu_);
+  return missed_;
+}
+
+void DirLister::Run() {
+  for (size_t root = 0; root < plan_.include.size() && !stop_; ++root) {
+    const std::string& include = plan_.include[root];
+    const std::string abs = io::JoinPath(plan_.app_root, include);
+    // As ArchivePath: a symlink include is followed when it leads to a directory.
+    auto info = env_.Stat(abs);
+    if (info && info->type == io::FileType::kSymlink) info = env_.Stat(abs + "/.");
+    if (info && info->type == io::FileType::kDirectory) ListTree(root, abs, include);
+  }
+  std::lock_guard lock(mu_);
+  done_ = true;
+  changed_.notify_all();
+}
+
+// As ArchiveDir and ArchiveNode decide: every entry that is a directory by its lstat, not
+// excluded and not a skip path, is walked into, in name order, after its parent.
+void DirLister::ListTree(size_t root, const std::string& abs, const std::string& rel_app) {
+  auto listing = ListUnlessStopped(env_, abs, rel_app, plan_.exclude, &stop_);
+  if (!listing || stop_) return;  // the walk lists it itself and reports what is wrong
+  std::vector<std::string> subdirs;
+  for (size_t i = 0; i < listing->entries.size(); ++i) {
+    const auto& info = listing->infos[i];
+    if (!info || !*info || (*info)->type != io::FileType::kDirectory) continue;
+    std::string child = io::JoinPath(abs, listing->entries[i].name);
+    if (std::find(plan_.skip_paths.begin(), plan_.skip_paths.end(), child) !=
+        plan_.skip_paths.end()) {
+      continue;
+    }
+    subdirs.push_back(std::move(child));
+  }
+  std::vector<std::string> names;
+  names.reserve(subdirs.size());
+  for (const auto& child : subdirs) names.push_back(io::Basename(child));
+  if (!Push({root, abs, std::move(*listing), env_.SteadyNow()})) return;
+  for (size_t i = 0; i < subdirs.size() && !stop_; ++i) {
+    ListTree(root, subdirs[i], rel_app + "/" + names[i]);
+  }
+}
+
+bool DirLister::Push(Item item) {
+  std::unique_lock lock(mu_);
+  const size_t n = item.listing.entries.size();
+  // A directory larger than the bound goes alone.
+  changed_.wait(lock, [&] { return stop_ || ready_.empty() || ready_entries_ + n <= kMaxEntries; });
+  if (stop_) return false;
+  ready_entries_ += n;
+  ready_.push_back(std::move(item));
+  changed_.notify_all();
+  return true;
+}
+
+std::optional<DirListing> DirLister::Take(size_t root, const std::string& abs) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (stop_) {
+      ++missed_;
+      return std::nullopt;
+    }
+    if (ready_.empty()) {
+      if (done_) {
+        ++missed_;
+        return std::nullopt;
+      }
+      changed_.wait(lock);
+      continue;
+    }
+    Item& front = ready_.front();
+    if (front.root == root && front.abs == abs) {
+      if (env_.SteadyNow() - front.made > kMaxAge) {
+        ready_entries_ -= front.listing.entries.size();
+        ready_.pop_front();
+        changed_.notify_all();
+        ++missed_;
+        return std::nullopt;
+      }
+      DirListing out = std::move(front.listing);
+      ready_entries_ -= out.entries.size();
+      ready_.pop_front();
+      ++taken_;
+      changed_.notify_all();
+      return out;
+    }
+    if (front.root < root || (front.root == root && WalksBefore(front.abs, abs))) {
+      ready_entries_ -= front.listing.entries.size();  // a directory the walk skipped
+      ready_.pop_front();
+      changed_.notify_all();
+      continue;
+    }
+    ++missed_;  // the lister passed `abs` by (unreadable then, or new since)
+    return std::nullopt;
+  }
+}
+
+}  // namespace velin::backup
