@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <utility>
 
 #include "velin/backup/archiver.hpp"
 
@@ -75,6 +76,8 @@ void DirLister::WaitDone() {
   changed_.wait(lock, [&] { return done_ || stop_; });
 }
 
+size_t DirLister::listed() const { return listed_.load(std::memory_order_relaxed); }
+
 size_t DirLister::taken() const {
   std::lock_guard lock(mu_);
   return taken_;
@@ -102,25 +105,26 @@ void DirLister::Run() {
 // As ArchiveDir and ArchiveNode decide: every entry that is a directory by its lstat, not
 // excluded and not a skip path, is walked into, in name order, after its parent.
 void DirLister::ListTree(size_t root, const std::string& abs, const std::string& rel_app) {
+  // Its age counts from before the listing, not from when there was room for it.
+  const auto made = env_.SteadyNow();
   auto listing = ListUnlessStopped(env_, abs, rel_app, plan_.exclude, &stop_);
   if (!listing || stop_) return;  // the walk lists it itself and reports what is wrong
-  std::vector<std::string> subdirs;
+  listed_.fetch_add(1, std::memory_order_relaxed);
+  std::vector<std::pair<std::string, std::string>> subdirs;  // path, name
   for (size_t i = 0; i < listing->entries.size(); ++i) {
     const auto& info = listing->infos[i];
     if (!info || !*info || (*info)->type != io::FileType::kDirectory) continue;
-    std::string child = io::JoinPath(abs, listing->entries[i].name);
+    const std::string& name = listing->entries[i].name;
+    std::string child = io::JoinPath(abs, name);
     if (std::find(plan_.skip_paths.begin(), plan_.skip_paths.end(), child) !=
         plan_.skip_paths.end()) {
       continue;
     }
-    subdirs.push_back(std::move(child));
+    subdirs.emplace_back(std::move(child), name);
   }
-  std::vector<std::string> names;
-  names.reserve(subdirs.size());
-  for (const auto& child : subdirs) names.push_back(io::Basename(child));
-  if (!Push({root, abs, std::move(*listing), env_.SteadyNow()})) return;
+  if (!Push({root, abs, std::move(*listing), made})) return;
   for (size_t i = 0; i < subdirs.size() && !stop_; ++i) {
-    ListTree(root, subdirs[i], rel_app + "/" + names[i]);
+    ListTree(root, subdirs[i].first, rel_app + "/" + subdirs[i].second);
   }
 }
 

@@ -71,8 +71,9 @@ class DirLister {
   void Stop();
 
   // For tests: waits until the lister has listed all it will (or is stopped); the directories
-  // whose listing the walk took, and those it listed itself.
+  // it listed, those whose listing the walk took, and those the walk listed itself.
   void WaitDone();
+  size_t listed() const;
   size_t taken() const;
   size_t missed() const;
 
@@ -81,7 +82,7 @@ class DirLister {
     size_t root;
     std::string abs;
     DirListing listing;
-    std::chrono::steady_clock::time_point made;
+    std::chrono::steady_clock::time_point made;  // when its listing began
   };
 
   void Run();
@@ -96,6 +97,7 @@ class DirLister {
   size_t ready_entries_ = 0;
   bool done_ = false;  // the lister has listed all it will
   std::atomic<bool> stop_{false};
+  std::atomic<size_t> listed_{0};
   size_t taken_ = 0;
   size_t missed_ = 0;
   std::thread thread_;

@@ -3,6 +3,7 @@
 // backups that store nothing new for an unchanged tree, exclusions, and an unreadable
 // include refused. Milliseconds each.
 #include <map>
+#include <thread>
 
 #include "mem_repo.hpp"
 #include "velin/backup/dir_lister.hpp"
@@ -246,6 +247,29 @@ TEST_F(DirListerMemTest, AListingOlderThanTheBoundIsMadeAgain) {
   EXPECT_EQ(lister.missed(), 2u);
   o.lister = nullptr;
   EXPECT_EQ(Trees(o), with_lister);  // late.txt is in
+}
+
+// A listing that waited for room is as old as the listing, not as the wait: made before the
+// clock moves on, it is made again after.
+TEST_F(DirListerMemTest, AListingThatWaitedForRoomIsAsOldAsItsListing) {
+  for (const char* dir : {"storage/a", "storage/b"}) {
+    ASSERT_TRUE(io::CreateDirs(env_, std::string("/app/") + dir));
+    for (int i = 0; i < 20'000; ++i) {
+      ASSERT_TRUE(env_.Symlink("x", std::string("/app/") + dir + "/" + std::to_string(i)));
+    }
+  }
+  DirLister lister(env_, PlanOf(Options()));
+  ASSERT_TRUE(lister.Take(0, "/app/storage"));
+  // b is listed and waits for room (a holds 20,000 of the 32,768 entries).
+  for (int i = 0; i < 10'000 && lister.listed() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(lister.listed(), 3u);
+  env_.Advance(DirLister::kMaxAge + std::chrono::seconds(1));
+  EXPECT_FALSE(lister.Take(0, "/app/storage/a"));  // room for b from here on
+  EXPECT_FALSE(lister.Take(0, "/app/storage/b"));
+  EXPECT_EQ(lister.taken(), 1u);
+  EXPECT_EQ(lister.missed(), 2u);
 }
 
 TEST_F(DirListerMemTest, AListerThatIsAheadStopsAtOnceAndNeverHoldsMoreThanItsBound) {
