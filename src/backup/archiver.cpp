@@ -153,8 +153,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   std::optional<DirLister> own_lister;
   DirLister* lister = options.lister;
   if (!lister && !options.include.empty()) {
-    lister = &own_lister.emplace(env, DirLister::Plan{options.app_root, options.include,
-                                                      options.exclude, options.skip_paths});
+    lister = &own_lister.emplace(env, options);
   }
   walk.SetLister(lister);
   for (const auto& include : options.include) {

@@ -54,7 +54,8 @@ Result<DirListing> ListDirectory(io::Env& env, const std::string& abs, const std
   return ListUnlessStopped(env, abs, rel_app, exclude, nullptr);
 }
 
-DirLister::DirLister(io::Env& env, Plan plan) : env_(env), plan_(std::move(plan)) {
+DirLister::DirLister(io::Env& env, const CreateOptions& options)
+    : env_(env), plan_{options.app_root, options.include, options.exclude, options.skip_paths} {
   thread_ = std::thread([this] { Run(); });
 }
 

@@ -157,21 +157,22 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   out.Begin(output::Icon::kBackup, Tr("Creating backup..."));
   // Without a database to dump first, the walk's directories are listed from now on, beside
   // the repository's unlock (key derivation) and index load (velin/backup/dir_lister.hpp).
+  // Never back up the repository itself: its path as configured here, as opened below.
+  auto skip_repository = [&options](const std::string& location) {
+    if (!config::IsRemoteDestination(location) &&
+        std::find(options.skip_paths.begin(), options.skip_paths.end(), location) ==
+            options.skip_paths.end()) {
+      options.skip_paths.push_back(location);
+    }
+  };
+  if (auto destination = ResolveDestination(*cfg, flags.repo)) skip_repository(*destination);
   std::optional<backup::DirLister> lister;
   if (options.streams.empty() && !options.include.empty() &&
       std::all_of(options.include.begin(), options.include.end(), backup::IsIncludeInsideRoot)) {
-    backup::DirLister::Plan plan_ahead{options.app_root, options.include, options.exclude,
-                                       options.skip_paths};
-    if (auto destination = ResolveDestination(*cfg, flags.repo);
-        destination && !config::IsRemoteDestination(*destination)) {
-      plan_ahead.skip_paths.push_back(*destination);
-    }
-    options.lister = &lister.emplace(ctx.env(), std::move(plan_ahead));
+    options.lister = &lister.emplace(ctx.env(), options);
   }
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true));
-  if (!config::IsRemoteDestination(r.backend->Location())) {
-    options.skip_paths.push_back(r.backend->Location());  // never back up the repository itself
-  }
+  skip_repository(r.backend->Location());
   auto created = backup::CreateBackup(*r.repo, ctx.env(), out, options);
   lister.reset();
   options.lister = nullptr;

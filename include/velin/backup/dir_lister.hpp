@@ -44,20 +44,16 @@ struct DirListing {
 Result<DirListing> ListDirectory(io::Env& env, const std::string& abs, const std::string& rel_app,
                                  const std::vector<std::string>& exclude);
 
+struct CreateOptions;
+
 class DirLister {
  public:
-  // What the lister needs of a backup's options (backup::CreateOptions).
-  struct Plan {
-    std::string app_root;
-    std::vector<std::string> include;
-    std::vector<std::string> exclude;
-    std::vector<std::string> skip_paths;
-  };
   static constexpr size_t kMaxEntries = 32768;  // ~5 MiB of listings ahead at most
   static constexpr std::chrono::seconds kMaxAge{2};
 
-  // Starts listing at once.
-  DirLister(io::Env& env, Plan plan);
+  // Starts listing at once the directories a backup with `options` walks (its app_root,
+  // include, exclude and skip_paths, copied).
+  DirLister(io::Env& env, const CreateOptions& options);
   ~DirLister();  // Stop()
   DirLister(const DirLister&) = delete;
   DirLister& operator=(const DirLister&) = delete;
@@ -78,6 +74,13 @@ class DirLister {
   size_t missed() const;
 
  private:
+  // What the lister needs of a backup's options.
+  struct Plan {
+    std::string app_root;
+    std::vector<std::string> include;
+    std::vector<std::string> exclude;
+    std::vector<std::string> skip_paths;
+  };
   struct Item {
     size_t root;
     std::string abs;

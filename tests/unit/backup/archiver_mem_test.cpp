@@ -166,9 +166,6 @@ class DirListerMemTest : public MemRepoTest {
     o.app = "shop";
     return o;
   }
-  static DirLister::Plan PlanOf(const CreateOptions& o) {
-    return {o.app_root, o.include, o.exclude, o.skip_paths};
-  }
   // The tree ids a backup with `o` makes (one per include).
   std::vector<repo::BlobId> Trees(const CreateOptions& o) {
     Reopen();
@@ -193,7 +190,7 @@ TEST_F(DirListerMemTest, TheWalkTakesEveryListingInItsOrder) {
   Put("file.txt", "5");
   CreateOptions o = Options({"storage", "linked", "file.txt"});
   const auto alone = Trees(o);
-  DirLister lister(env_, PlanOf(o));
+  DirLister lister(env_, o);
   o.lister = &lister;
   EXPECT_EQ(Trees(o), alone);
   EXPECT_EQ(lister.taken(), 6u);  // storage, a, a/b, a-c, z; linked
@@ -206,7 +203,7 @@ TEST_F(DirListerMemTest, ListingsOfDirectoriesTheWalkSkipsAreDropped) {
   CreateOptions o = Options();
   o.skip_paths = {"/app/storage/a"};
   const auto alone = Trees(o);
-  DirLister lister(env_, PlanOf(Options()));  // not told of the skip path
+  DirLister lister(env_, Options());  // not told of the skip path
   o.lister = &lister;
   EXPECT_EQ(Trees(o), alone);
   EXPECT_EQ(lister.taken(), 2u);  // storage, a-c; a and a/b dropped
@@ -219,7 +216,7 @@ TEST_F(DirListerMemTest, WhatChangedAfterTheListingIsWalkedAsItWasListed) {
   Put("storage/a/one.txt", "1");
   Put("storage/c/two.txt", "2");
   CreateOptions o = Options();
-  DirLister lister(env_, PlanOf(o));
+  DirLister lister(env_, o);
   lister.WaitDone();
   Put("storage/b/new.txt", "new");
   Put("storage/c/late.txt", "late");
@@ -237,7 +234,7 @@ TEST_F(DirListerMemTest, WhatChangedAfterTheListingIsWalkedAsItWasListed) {
 TEST_F(DirListerMemTest, AListingOlderThanTheBoundIsMadeAgain) {
   Put("storage/a/one.txt", "1");
   CreateOptions o = Options();
-  DirLister lister(env_, PlanOf(o));
+  DirLister lister(env_, o);
   lister.WaitDone();
   Put("storage/a/late.txt", "late");
   env_.Advance(DirLister::kMaxAge + std::chrono::seconds(1));
@@ -258,7 +255,7 @@ TEST_F(DirListerMemTest, AListingThatWaitedForRoomIsAsOldAsItsListing) {
       ASSERT_TRUE(env_.Symlink("x", std::string("/app/") + dir + "/" + std::to_string(i)));
     }
   }
-  DirLister lister(env_, PlanOf(Options()));
+  DirLister lister(env_, Options());
   ASSERT_TRUE(lister.Take(0, "/app/storage"));
   // b is listed and waits for room (a holds 20,000 of the 32,768 entries).
   for (int i = 0; i < 10'000 && lister.listed() < 3; ++i) {
@@ -282,12 +279,12 @@ TEST_F(DirListerMemTest, AListerThatIsAheadStopsAtOnceAndNeverHoldsMoreThanItsBo
     }
   }
   {
-    DirLister lister(env_, PlanOf(Options()));
+    DirLister lister(env_, Options());
     auto storage = lister.Take(0, "/app/storage");
     ASSERT_TRUE(storage);
     EXPECT_EQ(storage->entries.size(), 3u);
   }  // joined with a listing waiting for room
-  DirLister lister(env_, PlanOf(Options()));
+  DirLister lister(env_, Options());
   for (const char* dir : {"/app/storage", "/app/storage/a", "/app/storage/b", "/app/storage/c"}) {
     auto listing = lister.Take(0, dir);
     ASSERT_TRUE(listing) << dir;
