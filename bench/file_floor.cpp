@@ -7,7 +7,6 @@
 //   velin_file_floor ROOT [THREADS=4] [DIRS=1000] [FILES_PER_DIR=1000]
 // ROOT must not exist. AT_EMPTY_PATH needs root, or Linux 6.10 and later.
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -20,14 +19,9 @@
 #include <thread>
 #include <vector>
 
-namespace {
+#include "cpu_seconds.hpp"
 
-double CpuSeconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
+namespace {
 
 [[noreturn]] void Die(const std::string& what) {
   std::perror(what.c_str());
@@ -92,6 +86,6 @@ int main(int argc, char** argv) {
   const auto synced = std::chrono::steady_clock::now();
   auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
   std::printf("%d files: wall %.2f s (final syncfs %.2f s), cpu %.2f s\n", dirs * files,
-              seconds(start, synced), seconds(made, synced), CpuSeconds());
+              seconds(start, synced), seconds(made, synced), velin::bench::CpuSeconds());
   return 0;
 }

@@ -5,7 +5,6 @@
 //   velin_index_memory write DIR BLOBS [PER_PACK]   (PER_PACK: 16, the 1 MiB chunks of a 16 MiB
 //   pack) velin_index_memory load DIR
 #include <malloc.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -14,20 +13,13 @@
 #include <random>
 #include <string>
 
+#include "cpu_seconds.hpp"
 #include "velin/io/env.hpp"
 #include "velin/repo/index.hpp"
 #include "velin/repo/repository.hpp"
 #include "velin/storage/local_backend.hpp"
 
 namespace {
-
-// User + system CPU seconds of this process.
-double CpuSeconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
 
 // VmRSS, VmHWM and RssFile (mapped files: code, libraries) of this process, in bytes.
 struct Rss {
@@ -102,12 +94,12 @@ int Load(const std::string& dir) {
   auto repository = repo::Repository::Open(**backend, false);
   if (!repository) return Fail(repository.error().message);
   const Rss opened = Memory();
-  const double cpu_before = CpuSeconds();
+  const double cpu_before = velin::bench::CpuSeconds();
   const auto wall_before = std::chrono::steady_clock::now();
   if (auto st = (*repository)->LoadIndex(); !st) return Fail(st.error().message);
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
-  const double cpu = CpuSeconds() - cpu_before;
+  const double cpu = velin::bench::CpuSeconds() - cpu_before;
   const Rss after = Memory();
   // What is left once the allocator hands freed heap back (decoded index objects, the pack
   // map): the index's own share.
