@@ -54,12 +54,16 @@ const std::string& ProcessSpaceTag() {
   return kTag;
 }
 
-Status WriteFileDurably(Env& env, const std::string& path, std::string_view data, uint32_t mode) {
+std::string TempPathFor(Env& env, const std::string& path) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const ProcessIdentity self = env.ThisProcess();
   const std::string tag = ProcessSpaceTag(self);
-  std::string temp = path + ".tmp-" + std::to_string(self.pid) + "-" +
-                     (tag.empty() ? std::string("x") : tag) + "-" + std::to_string(rng() % 1000000);
+  return path + ".tmp-" + std::to_string(self.pid) + "-" + (tag.empty() ? std::string("x") : tag) +
+         "-" + std::to_string(rng() % 1000000);
+}
+
+Status WriteFileDurably(Env& env, const std::string& path, std::string_view data, uint32_t mode) {
+  const std::string temp = TempPathFor(env, path);
   WriteOptions options;
   options.mode = mode;
   options.exclusive = true;

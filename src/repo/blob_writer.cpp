@@ -19,6 +19,8 @@ constexpr uint64_t kWakeBytes = 256 * 1024;
 constexpr size_t kWakeJobs = 32;
 // Smaller chunks (the tail of a file or stream) are not worth reading a base for.
 constexpr size_t kMinDeltaSize = 16 * 1024;
+// A pack goes out to an ObjectWriter in pieces of at least this much (BlobWriter::PackStream).
+constexpr size_t kStreamPiece = 1 << 20;
 
 // For crash tests only: VELIN_TEST_CRASH_AT=<step> ends the process here as kill -9 would.
 void CrashPoint(const char* step) {
@@ -32,6 +34,7 @@ BlobWriter::BlobWriter(Repository& repo, BlobWriterOptions options)
               ? options_.workers
               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (options_.dry_run) n = 0;  // nothing to compress or write
+  if (n > 0) stream_thread_ = std::thread([this] { StreamLoop(); });
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
 }
 
@@ -42,6 +45,14 @@ BlobWriter::~BlobWriter() {
   }
   work_cv_.notify_all();
   for (auto& t : threads_) t.join();
+  if (stream_thread_.joinable()) {
+    {
+      std::lock_guard lock(stream_mu_);
+      stream_stopping_ = true;
+    }
+    stream_cv_.notify_all();
+    stream_thread_.join();
+  }
   if (!flushed_ok_) RemoveUnindexedPacks();
 }
 
@@ -112,7 +123,16 @@ Status BlobWriter::Save(BlobType type, const BlobId& id, std::string data, const
 }
 
 void BlobWriter::WorkerLoop() {
-  PackBuilder pack;  // this worker's open pack: blobs are compressed straight into it
+  OpenPack pack;  // this worker's open pack: blobs are compressed straight into it
+  // On the way out (after `lock` lets go of mu_): pieces the stream thread is still writing
+  // are read from `pack`'s buffer.
+  struct Drain {
+    BlobWriter* writer;
+    OpenPack& pack;
+    ~Drain() {
+      if (pack.stream) writer->WaitWritten(*pack.stream);
+    }
+  } drain{this, pack};
   bool flushed = false;
   std::unique_lock lock(mu_);
   for (;;) {
@@ -124,7 +144,7 @@ void BlobWriter::WorkerLoop() {
       flushed = true;
       bool failed = error_.has_value();
       lock.unlock();
-      Status st = failed || pack.empty() ? Ok() : WritePack(pack);
+      Status st = failed || pack.builder.empty() ? Ok() : WritePack(pack);
       lock.lock();
       if (!st) SetError(st.error());
       ++flushed_workers_;
@@ -218,7 +238,8 @@ std::optional<BlobId> BlobWriter::EncodeDelta(const Job& job, std::string& out) 
   return base;
 }
 
-Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job, BlobWriterStats& added) {
+Status BlobWriter::AddBlob(OpenPack& open, const Job& job, BlobWriterStats& added) {
+  PackBuilder& pack = open.builder;
   const size_t raw_size = job.data.size();
   size_t stored_size = 0;
   Codec used = Codec::kNone;
@@ -242,8 +263,10 @@ Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job, BlobWriterStats& a
   // Full before the blob could overflow it: packs (and their buffers) stay within the target
   // size, so a worker's pack never holds more than 16 MiB of memory.
   if (!pack.empty() && pack.finished_size() + kPackEntrySize + room > kTargetPackSize) {
-    VELIN_TRY(WritePack(pack));
+    VELIN_TRY(WritePack(open));
   }
+  // Pieces being written read the buffer: it may move only once they are out.
+  if (open.stream && pack.size() + room > pack.capacity()) WaitWritten(*open.stream);
   char* dst = pack.Reserve(room);
   if (repo_.encrypted()) {
     VELIN_TRY(repo_.SealObjectInto("blob", job.id.Hex(), plain, dst));
@@ -263,12 +286,119 @@ Status BlobWriter::AddBlob(PackBuilder& pack, const Job& job, BlobWriterStats& a
   added.blobs_added++;
   added.raw_bytes_added += raw_size;
   added.stored_bytes_added += stored_size;
-  if (pack.finished_size() < kTargetPackSize) return Ok();
-  return WritePack(pack);
+  if (pack.finished_size() < kTargetPackSize) return StreamPieces(open);
+  return WritePack(open);
 }
 
-Status BlobWriter::WritePack(PackBuilder& pack) {
+Status BlobWriter::StreamPieces(OpenPack& open) {
+  const size_t ready = open.builder.size();
+  const size_t handed = open.stream ? open.stream->handed : 0;
+  if (ready - handed < kStreamPiece || streams_unsupported_.load(std::memory_order_relaxed)) {
+    return Ok();
+  }
+  if (!open.stream) {
+    VELIN_ASSIGN(std::unique_ptr<storage::ObjectWriter> out,
+                 repo_.backend().NewObjectWriter("data"));
+    if (!out) {
+      streams_unsupported_ = true;  // whole puts, then
+      return Ok();
+    }
+    open.stream = std::make_shared<PackStream>();
+    open.stream->out = std::move(out);
+  }
+  Hand(StreamItem{open.stream, open.builder.data() + handed, ready - handed, std::nullopt});
+  open.stream->handed = ready;
+  return Ok();
+}
+
+void BlobWriter::Hand(StreamItem item) {
+  {
+    std::lock_guard lock(stream_mu_);
+    item.stream->pending++;
+    stream_items_.push_back(std::move(item));
+  }
+  stream_cv_.notify_all();
+}
+
+void BlobWriter::WaitWritten(PackStream& stream) {
+  std::unique_lock lock(stream_mu_);
+  stream_cv_.wait(lock, [&] { return stream.pending == 0; });
+}
+
+bool BlobWriter::Failed() {
+  std::lock_guard lock(mu_);
+  return error_.has_value();
+}
+
+void BlobWriter::StreamLoop() {
+  std::unique_lock lock(stream_mu_);
+  for (;;) {
+    stream_cv_.wait(lock, [&] { return stream_stopping_ || !stream_items_.empty(); });
+    if (stream_items_.empty()) return;
+    StreamItem item = std::move(stream_items_.front());
+    stream_items_.pop_front();
+    stream_busy_ = true;
+    // Stopping without a flush: what is left is dropped (its temp file removed).
+    const bool stopping = stream_stopping_;
+    lock.unlock();
+    PackStream& s = *item.stream;
+    if (stopping || Failed()) s.failed = true;  // after a failure: write nothing more
+    if (!s.failed && item.size > 0) {
+      Status st = s.out->Append(std::string_view(item.data, item.size));
+      if (st) {
+        s.hash.Update(std::string_view(item.data, item.size));
+        CrashPoint("writer-pack-piece");
+      } else {
+        s.failed = true;
+        std::lock_guard l(mu_);
+        SetError(st.error());
+      }
+    }
+    lock.lock();
+    s.pending--;  // the worker may reuse the buffer from here on
+    stream_cv_.notify_all();
+    if (item.last && !s.failed) {
+      lock.unlock();
+      CommitStream(s, std::move(*item.last));
+      lock.lock();
+    }
+    item.stream.reset();  // the last owner: an unnamed pack's temp file goes
+    stream_busy_ = false;
+    stream_cv_.notify_all();
+  }
+}
+
+void BlobWriter::CommitStream(PackStream& stream, EncodedPack encoded) {
+  encoded.id = stream.hash.Final();
+  Status put = stream.out->Commit(PackObjectName(encoded.id));
+  if (!put) {
+    std::lock_guard lock(mu_);
+    failed_puts_.push_back(encoded.id);  // may be there all the same (a failed sync after rename)
+    SetError(put.error());
+    return;
+  }
+  CrashPoint("writer-pack-named");
+  Status st = RecordPack(std::move(encoded));
+  if (!st) {
+    std::lock_guard lock(mu_);
+    SetError(st.error());
+  }
+}
+
+Status BlobWriter::WritePack(OpenPack& open) {
+  PackBuilder& pack = open.builder;
   EncodedPack encoded = EncodePack(BlobId(), pack.entries());  // Finish() clears the entries
+  if (open.stream) {
+    std::shared_ptr<PackStream> stream = std::move(open.stream);
+    // Finish() appends the header: where that moves the buffer, the pieces must be out first.
+    if (pack.finished_size() > pack.capacity()) WaitWritten(*stream);
+    const size_t handed = stream->handed;
+    std::string bytes = pack.Finish();
+    Hand(StreamItem{stream, bytes.data() + handed, bytes.size() - handed, std::move(encoded)});
+    WaitWritten(*stream);  // the stream thread names and records it; errors come via error_
+    pack.Recycle(std::move(bytes));
+    return Ok();
+  }
   std::string bytes = pack.Finish();
   BlobId pack_id = Sha256(bytes);
   encoded.id = pack_id;
@@ -279,6 +409,10 @@ Status BlobWriter::WritePack(PackBuilder& pack) {
     return put;
   }
   pack.Recycle(std::move(bytes));
+  return RecordPack(std::move(encoded));
+}
+
+Status BlobWriter::RecordPack(EncodedPack encoded) {
   std::lock_guard lock(mu_);
   unindexed_bytes_ += encoded.entries.size();
   written_.push_back(std::move(encoded));
@@ -333,6 +467,13 @@ Status BlobWriter::Flush() {
     flushing_ = true;
     work_cv_.notify_all();
     space_cv_.wait(lock, [&] { return flushed_workers_ == threads_.size(); });
+  }
+  {
+    std::unique_lock lock(stream_mu_);  // the last packs named and recorded
+    stream_cv_.wait(lock, [&] { return stream_items_.empty() && !stream_busy_; });
+  }
+  {
+    std::lock_guard lock(mu_);
     if (error_) return tl::unexpected(*error_);
   }
   std::lock_guard lock(mu_);

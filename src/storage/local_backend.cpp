@@ -107,6 +107,52 @@ Status LocalBackend::Put(const std::string& name, std::string_view data) {
   return st;
 }
 
+class LocalObjectWriter : public ObjectWriter {
+ public:
+  LocalObjectWriter(LocalBackend& backend, std::string temp, std::unique_ptr<io::WritableFile> file)
+      : backend_(backend), temp_(std::move(temp)), file_(std::move(file)) {}
+  ~LocalObjectWriter() override {
+    if (file_) (void)file_->Close();
+    if (!renamed_) (void)backend_.env_.RemoveFile(temp_);
+  }
+  Status Append(std::string_view data) override {
+    if (!file_) return Failure(TrFormat("{} is closed", temp_));
+    return file_->Append(data);
+  }
+  Status Commit(const std::string& name) override {
+    if (!file_) return Failure(TrFormat("{} is closed", temp_));
+    VELIN_ASSIGN(std::string path, backend_.PathOf(name));
+    VELIN_TRY(file_->Sync());
+    Status closed = file_->Close();
+    file_.reset();
+    VELIN_TRY(closed);
+    VELIN_TRY(backend_.EnsureDir(io::Dirname(path)));
+    VELIN_TRY(backend_.env_.Rename(temp_, path));
+    renamed_ = true;
+    backend_.ForgetOpen(name);
+    return backend_.env_.SyncDir(io::Dirname(path));
+  }
+
+ private:
+  LocalBackend& backend_;
+  std::string temp_;
+  std::unique_ptr<io::WritableFile> file_;
+  bool renamed_ = false;
+};
+
+Result<std::unique_ptr<ObjectWriter>> LocalBackend::NewObjectWriter(const std::string& dir) {
+  VELIN_ASSIGN(std::string path, PathOf(dir));
+  VELIN_TRY(EnsureDir(path));
+  std::string temp = io::TempPathFor(env_, io::JoinPath(path, "object"));
+  io::WriteOptions options;
+  options.mode = 0600;
+  options.exclusive = true;
+  options.direct = true;  // packs: nobody reads them back soon
+  VELIN_ASSIGN(auto file, env_.NewWritableFile(temp, options));
+  return std::unique_ptr<ObjectWriter>(
+      std::make_unique<LocalObjectWriter>(*this, std::move(temp), std::move(file)));
+}
+
 Result<std::string> LocalBackend::Get(const std::string& name) {
   std::string data;
   VELIN_TRY(GetInto(name, data));

@@ -301,6 +301,8 @@ const std::string& ProcessSpaceTag();
 // `path`, fsync the directory.
 Status WriteFileDurably(Env& env, const std::string& path, std::string_view data,
                         uint32_t mode = 0644);
+// The name of such a temp file for `path`: "<path>.tmp-<pid>-<ProcessSpaceTag>-<random>".
+std::string TempPathFor(Env& env, const std::string& path);
 
 // Creates `path` and missing parents (like mkdir -p).
 Status CreateDirs(Env& env, const std::string& path, uint32_t mode = 0755);

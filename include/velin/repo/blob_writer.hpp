@@ -2,6 +2,10 @@
 // workers; each worker compresses them straight into its own pack of ~16 MiB (no copy, no
 // lock while compressing); a full pack is hashed, put to the backend (one durable put: one
 // fsync per pack, never per file) and recorded, while the other workers go on filling theirs.
+// Where the backend takes an object in pieces (a local directory: Backend::NewObjectWriter), a
+// pack goes out while it fills: a stream thread writes and hashes each further 1 MiB of it, so
+// a full pack holds its worker for its last piece only, not for the whole put (the put and the
+// hash were ~13 % of a worker's time), and no second 16 MiB buffer is needed for that.
 // Memory is bounded: Save() blocks while the bytes queued or in open packs exceed the budget. A
 // blob the index already has, or one already queued, is never compressed again. Flush() writes the
 // last pack and then an index object for the packs not yet indexed — the commit order packs →
@@ -10,9 +14,11 @@
 // thread (the archiver's); workers are internal.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,6 +31,7 @@
 #include "velin/repo/index_object.hpp"
 #include "velin/repo/pack.hpp"
 #include "velin/repo/repository.hpp"
+#include "velin/storage/backend.hpp"
 
 namespace velin::repo {
 
@@ -88,14 +95,48 @@ class BlobWriter {
     std::string data;
     std::optional<BlobId> base;
   };
+  // A pack on its way to the backend while it fills (Backend::NewObjectWriter).
+  struct PackStream {
+    std::unique_ptr<storage::ObjectWriter> out;
+    Sha256Stream hash;    // of the bytes written so far (stream thread)
+    bool failed = false;  // a piece was not written: never named (stream thread)
+    size_t handed = 0;    // bytes of the pack handed to the stream thread (its worker)
+    size_t pending = 0;   // pieces handed and not yet written (stream_mu_)
+  };
+  // A worker's open pack.
+  struct OpenPack {
+    PackBuilder builder;
+    std::shared_ptr<PackStream> stream;  // null until its first piece goes out, or no streams
+  };
+  // A piece of a pack for the stream thread: [data, data + size) of its buffer, which stays
+  // put until the piece is written (PackStream::pending); the last one carries the pack's
+  // entries, and the pack is named and recorded after it.
+  struct StreamItem {
+    std::shared_ptr<PackStream> stream;
+    const char* data = nullptr;
+    size_t size = 0;
+    std::optional<EncodedPack> last;
+  };
   void WorkerLoop();
   // Compresses (seals) the job into the pack; counts it in `added` (the caller adds that to
   // stats_ under the lock it takes anyway).
-  Status AddBlob(PackBuilder& pack, const Job& job, BlobWriterStats& added);
+  Status AddBlob(OpenPack& open, const Job& job, BlobWriterStats& added);
   // The job's data as a delta blob (base id, zstd frame) into `out`, with the base it used;
   // nullopt when there is no usable base or the delta would not be much smaller.
   std::optional<BlobId> EncodeDelta(const Job& job, std::string& out);
-  Status WritePack(PackBuilder& pack);
+  Status WritePack(OpenPack& open);
+  // Hands the pack's committed bytes not yet handed to the stream thread, once they are a
+  // piece's worth (opening the stream at the first).
+  Status StreamPieces(OpenPack& open);
+  void Hand(StreamItem item);
+  // Until every piece handed of `stream` is written. REQUIRES: mu_ not held.
+  void WaitWritten(PackStream& stream);
+  void StreamLoop();
+  // Names a fully written pack and records it.
+  void CommitStream(PackStream& stream, EncodedPack encoded);
+  // Records a pack that is in the backend under its name (index entries, checkpoints).
+  Status RecordPack(EncodedPack encoded);
+  bool Failed();
   // One index object for the packs in written_[indexed_, end). REQUIRES: mu_ held.
   Status WriteIndexLocked();
   // Deletes the packs of written_[indexed_, end) that no index object in the repository names.
@@ -132,6 +173,15 @@ class BlobWriter {
   std::vector<std::string> spare_buffers_;
   uint64_t spare_bytes_ = 0;  // their capacity
   std::vector<std::thread> threads_;
+  // The stream thread and its queue (PackStream). Workers and the stream thread never hold mu_
+  // and stream_mu_ together.
+  std::thread stream_thread_;
+  std::mutex stream_mu_;
+  std::condition_variable stream_cv_;  // an item is queued, written, or done; stopping
+  std::deque<StreamItem> stream_items_;
+  bool stream_busy_ = false;
+  bool stream_stopping_ = false;
+  std::atomic<bool> streams_unsupported_{false};  // the backend has no ObjectWriter
   // Recent delta attempts and how many paid off (halved now and then: a sliding window). When
   // few do — files rewritten whole, nothing like their base — only every 16th candidate is
   // tried, so such data costs little more than without deltas and a change back is noticed.

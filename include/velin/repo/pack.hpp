@@ -55,6 +55,10 @@ class PackBuilder {
     return data_.size() + entries_.size() * kPackEntrySize + 4 + kPackMagic.size();
   }
   size_t size() const { return data_.size(); }
+  // The bytes of the blobs committed so far, [data(), data() + size()); they stay where they are
+  // until a Reserve() or Finish() that needs more than capacity().
+  const char* data() const { return data_.data(); }
+  size_t capacity() const { return data_.capacity(); }
   bool empty() const { return entries_.empty(); }
   const std::vector<PackEntry>& entries() const { return entries_; }
   // Appends the header; returns the pack's bytes. The builder is empty afterwards.

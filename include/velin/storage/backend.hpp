@@ -1,8 +1,9 @@
 // Where a repository's objects live. The interface is what an object store offers and no more:
 // put a whole object, get it whole or a byte range, list by prefix, delete, stat. No rename,
 // no append, no partial overwrite, so S3, SFTP and FTP backends implement it as well as a local
-// directory does. A backend knows objects, nothing of packs or snapshots
-// (docs/repository-format.md).
+// directory does. (A backend may also offer an ObjectWriter, which a writer uses when it is
+// there and does without otherwise: a local directory does.) A backend knows objects, nothing of
+// packs or snapshots (docs/repository-format.md).
 //
 // Object names are relative, '/'-separated keys such as "config", "keys/…", "data/3f/3f2a…",
 // "index/…", "snapshots/…", "locks/…". Put is atomic: a reader sees the old object, the new
@@ -31,6 +32,20 @@ struct ObjectInfo {
   // Last modification as the storage records it (Unix seconds, the storage's clock); 0 when
   // the backend does not say. Lock ages and prune's age guard for unindexed packs use it.
   int64_t mtime = 0;
+};
+
+// An object written while it is still being made and named once it is complete: a pack is
+// named by the hash of all its bytes, and a local directory can take its first megabytes while
+// the rest is compressed (Backend::NewObjectWriter). Nothing is visible under any name before
+// Commit(); destroyed without a successful Commit(), what was written is removed.
+// REQUIRES: one thread at a time.
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // Makes the object durable under `name`, as Put would have left it. After a failure the
+  // object may or may not be there under `name` (as after a failed Put); never torn.
+  virtual Status Commit(const std::string& name) = 0;
 };
 
 class Backend {
@@ -79,6 +94,13 @@ class Backend {
   // against the storage's own clock (its newest lock object). Backends whose Put is one atomic
   // request (S3) have none.
   virtual Result<size_t> RemoveStaleTemps() { return size_t{0}; }
+  // A writer for one object that will be named under `dir` ("data/3f"-style subdirectories of
+  // it included), or nullptr: this backend takes whole objects only (Put). Its temp object is
+  // one RemoveStaleTemps sweeps.
+  virtual Result<std::unique_ptr<ObjectWriter>> NewObjectWriter(const std::string& dir) {
+    (void)dir;
+    return std::unique_ptr<ObjectWriter>();
+  }
 };
 
 // How old a temp object of a writer velin cannot ask about must be to count as abandoned: an

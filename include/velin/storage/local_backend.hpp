@@ -33,8 +33,12 @@ class LocalBackend : public Backend {
   Status SyncDeletes() override;
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
   Result<size_t> RemoveStaleTemps() override;
+  // A temp file in `dir` ("<dir>/object.tmp-<pid>-<tag>-<n>"), written around the page cache;
+  // Commit() fsyncs it, renames it to its name and fsyncs the directory it went to.
+  Result<std::unique_ptr<ObjectWriter>> NewObjectWriter(const std::string& dir) override;
 
  private:
+  friend class LocalObjectWriter;
   LocalBackend(io::Env& env, std::string root) : env_(env), root_(std::move(root)) {}
   Result<std::string> PathOf(const std::string& name) const;
   Status EnsureDir(const std::string& dir);

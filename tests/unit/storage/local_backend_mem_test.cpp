@@ -119,5 +119,90 @@ TEST(LocalBackendMem, SyncDeletesFsyncsEachDirectoryRemovedFromOnceAndKeepsWhatF
   EXPECT_TRUE(env.log.empty());
 }
 
+// Names in the repository's directories that are temp files ("*.tmp-*").
+std::vector<std::string> Temps(io::Env& env, const std::string& dir) {
+  std::vector<std::string> out;
+  auto entries = env.ListDir(dir);
+  if (!entries) return out;
+  for (const io::DirEntry& e : *entries) {
+    const std::string path = io::JoinPath(dir, e.name);
+    if (e.type == io::FileType::kDirectory) {
+      for (auto& t : Temps(env, path)) out.push_back(std::move(t));
+    } else if (e.name.find(".tmp-") != std::string::npos) {
+      out.push_back(path);
+    }
+  }
+  return out;
+}
+
+TEST(LocalBackendMem, AnObjectWriterShowsNothingBeforeCommitAndAllAfter) {
+  io::MemEnv env;
+  auto opened = LocalBackend::Open(env, "/repo", true);
+  ASSERT_TRUE(opened) << opened.error().message;
+  LocalBackend& backend = **opened;
+  auto writer = backend.NewObjectWriter("data");
+  ASSERT_TRUE(writer) << writer.error().message;
+  ASSERT_TRUE(*writer);
+  const std::string a(3 << 20, 'a');
+  ASSERT_TRUE((*writer)->Append(a));
+  ASSERT_TRUE((*writer)->Append("tail"));
+  // Under way: a temp file of this process in data/, which no listing shows and a sweep leaves.
+  auto listed = backend.List("data/");
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty());
+  const auto temps = Temps(env, "/repo");
+  ASSERT_EQ(temps.size(), 1u);
+  EXPECT_EQ(temps[0].rfind("/repo/data/object.tmp-" + std::to_string(env.ThisProcess().pid), 0), 0u)
+      << temps[0];
+  auto swept = backend.RemoveStaleTemps();
+  ASSERT_TRUE(swept);
+  EXPECT_EQ(*swept, 0u);
+  // Named into a subdirectory that did not exist yet.
+  ASSERT_TRUE((*writer)->Commit("data/ab/abcdef"));
+  writer->reset();
+  auto got = backend.Get("data/ab/abcdef");
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(*got, a + "tail");
+  EXPECT_TRUE(Temps(env, "/repo").empty());
+  listed = backend.List("data/");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].name, "data/ab/abcdef");
+}
+
+TEST(LocalBackendMem, AnObjectWriterLeftOrFailedLeavesNoTempAndNoObject) {
+  io::MemEnv mem;
+  velin::testing::RemovalLogEnv env(mem);
+  auto opened = LocalBackend::Open(env, "/repo", true);
+  ASSERT_TRUE(opened) << opened.error().message;
+  LocalBackend& backend = **opened;
+  {  // dropped without a commit (a failed run)
+    auto writer = backend.NewObjectWriter("data");
+    ASSERT_TRUE(writer && *writer);
+    ASSERT_TRUE((*writer)->Append("partial"));
+  }
+  EXPECT_TRUE(Temps(env, "/repo").empty());
+  // Each step of the put fails once: the write, the fsync, the rename.
+  for (io::FaultOp op : {io::FaultOp::kWrite, io::FaultOp::kSync, io::FaultOp::kRename}) {
+    auto writer = backend.NewObjectWriter("data");
+    ASSERT_TRUE(writer && *writer);
+    env.SetRule(io::FaultRule{.op = op, .nth = 1, .error = 28});
+    Status st = (*writer)->Append(std::string(2 << 20, 'b'));
+    if (st) st = (*writer)->Commit("data/cd/cdef");
+    env.SetRule(std::nullopt);
+    ASSERT_FALSE(st) << static_cast<int>(op);
+    EXPECT_EQ(st.error().sys_errno, 28) << st.error().message;
+    writer->reset();
+    EXPECT_TRUE(Temps(env, "/repo").empty()) << static_cast<int>(op);
+    auto there = backend.Stat("data/cd/cdef");
+    ASSERT_TRUE(there);
+    EXPECT_FALSE(there->has_value()) << static_cast<int>(op);
+  }
+  // The name of a rejected key never reaches the file system.
+  auto writer = backend.NewObjectWriter("data");
+  ASSERT_TRUE(writer && *writer);
+  EXPECT_FALSE((*writer)->Commit("../outside"));
+}
+
 }  // namespace
 }  // namespace velin::storage
