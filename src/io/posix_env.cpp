@@ -64,6 +64,9 @@ char* TakeDirectBuffer() {
 
 void ReturnDirectBuffer(char* b) {
   if (!b) return;
+  // Also here: a file may be closed on another thread than the one that opened it (a pack is
+  // opened by a backup worker and closed by the stream thread).
+  (void)&spare_direct_buffer_free;
   if (spare_direct_buffer) {
     std::free(b);
   } else {
