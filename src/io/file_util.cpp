@@ -69,14 +69,22 @@ Status WriteFileDurably(Env& env, const std::string& path, std::string_view data
   options.exclusive = true;
   options.direct = data.size() >= kDirectWriteMin;  // packs: nobody reads them back soon
   VELIN_ASSIGN(auto file, env.NewWritableFile(temp, options));
-  auto fail = [&](const Error& e) -> Status {
+  if (auto s = file->Append(data); !s) {
     (void)file->Close();
     (void)env.RemoveFile(temp);
-    return tl::unexpected(e);
-  };
-  if (auto s = file->Append(data); !s) return fail(s.error());
-  if (auto s = file->Sync(); !s) return fail(s.error());
-  if (auto s = file->Close(); !s) {
+    return s;
+  }
+  return RenameIntoPlaceDurably(env, *file, temp, path);
+}
+
+Status RenameIntoPlaceDurably(Env& env, WritableFile& file, const std::string& temp,
+                              const std::string& path) {
+  if (auto s = file.Sync(); !s) {
+    (void)file.Close();
+    (void)env.RemoveFile(temp);
+    return s;
+  }
+  if (auto s = file.Close(); !s) {
     (void)env.RemoveFile(temp);
     return s;
   }

@@ -472,11 +472,8 @@ Status BlobWriter::Flush() {
     std::unique_lock lock(stream_mu_);  // the last packs named and recorded
     stream_cv_.wait(lock, [&] { return stream_items_.empty() && !stream_busy_; });
   }
-  {
-    std::lock_guard lock(mu_);
-    if (error_) return tl::unexpected(*error_);
-  }
   std::lock_guard lock(mu_);
+  if (error_) return tl::unexpected(*error_);
   VELIN_TRY(WriteIndexLocked());
   flushed_ok_ = true;
   return Ok();

@@ -112,8 +112,9 @@ class LocalObjectWriter : public ObjectWriter {
   LocalObjectWriter(LocalBackend& backend, std::string temp, std::unique_ptr<io::WritableFile> file)
       : backend_(backend), temp_(std::move(temp)), file_(std::move(file)) {}
   ~LocalObjectWriter() override {
-    if (file_) (void)file_->Close();
-    if (!renamed_) (void)backend_.env_.RemoveFile(temp_);
+    if (!file_) return;  // committed: renamed into place, or removed by the failed commit
+    (void)file_->Close();
+    (void)backend_.env_.RemoveFile(temp_);
   }
   Status Append(std::string_view data) override {
     if (!file_) return Failure(TrFormat("{} is closed", temp_));
@@ -122,22 +123,17 @@ class LocalObjectWriter : public ObjectWriter {
   Status Commit(const std::string& name) override {
     if (!file_) return Failure(TrFormat("{} is closed", temp_));
     VELIN_ASSIGN(std::string path, backend_.PathOf(name));
-    VELIN_TRY(file_->Sync());
-    Status closed = file_->Close();
-    file_.reset();
-    VELIN_TRY(closed);
     VELIN_TRY(backend_.EnsureDir(io::Dirname(path)));
-    VELIN_TRY(backend_.env_.Rename(temp_, path));
-    renamed_ = true;
-    backend_.ForgetOpen(name);
-    return backend_.env_.SyncDir(io::Dirname(path));
+    std::unique_ptr<io::WritableFile> file = std::move(file_);
+    Status st = io::RenameIntoPlaceDurably(backend_.env_, *file, temp_, path);
+    backend_.ForgetOpen(name);  // after: a read meanwhile may have opened the old one
+    return st;
   }
 
  private:
   LocalBackend& backend_;
   std::string temp_;
-  std::unique_ptr<io::WritableFile> file_;
-  bool renamed_ = false;
+  std::unique_ptr<io::WritableFile> file_;  // the temp file, until Commit()
 };
 
 Result<std::unique_ptr<ObjectWriter>> LocalBackend::NewObjectWriter(const std::string& dir) {

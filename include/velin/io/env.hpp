@@ -303,6 +303,10 @@ Status WriteFileDurably(Env& env, const std::string& path, std::string_view data
                         uint32_t mode = 0644);
 // The name of such a temp file for `path`: "<path>.tmp-<pid>-<ProcessSpaceTag>-<random>".
 std::string TempPathFor(Env& env, const std::string& path);
+// The end of such a write, for a caller that wrote `file` (at `temp`) itself: fsync, close,
+// rename over `path`, fsync the directory. A failure before the rename removes the temp file.
+Status RenameIntoPlaceDurably(Env& env, WritableFile& file, const std::string& temp,
+                              const std::string& path);
 
 // Creates `path` and missing parents (like mkdir -p).
 Status CreateDirs(Env& env, const std::string& path, uint32_t mode = 0755);
