@@ -173,7 +173,9 @@ TEST(HooksTest, HangingHookIsKilledAtTheTimeout) {
 ToyAppOptions SwitchOpts(bool service, const std::string& hooks) {
   ToyAppOptions o;
   o.with_service = service;
-  o.health_timeout = "1s";
+  // A Python server's start under a loaded CI run (ctest -j, the sanitizer build beside it)
+  // took over a second: 1 s failed the switch before the server listened.
+  o.health_timeout = "5s";
   o.extra_rollback = "[hooks]\ntimeout = \"10s\"\n" + hooks;
   return o;
 }
@@ -214,9 +216,9 @@ TEST(HooksTest, FailingBeforeSwitchChangesNothing) {
                         "before_switch = \"echo site busy; exit 2\"\n"
                         "on_switch_failure = \"env > ../failure.env\"\n"));
   TwoVersions(app);
-  ASSERT_EQ(
-      app.Velin({"rollback", "to-version", "v1"}, {{"VELIN_HOOKS_BEFORE_SWITCH", ""}}).exit_code,
-      0);
+  RunResult first =
+      app.Velin({"rollback", "to-version", "v1"}, {{"VELIN_HOOKS_BEFORE_SWITCH", ""}});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
   ASSERT_TRUE(app.WaitForVersion("v1", 5));
   long pid = ReadPidFile(app.app() + "/server.pid");
   RunResult r = app.Velin({"rollback", "to-version", "v2"});
@@ -310,7 +312,8 @@ TEST(HooksTest, FailingAfterSwitchKeepsTheSwitch) {
 TEST(HooksTest, OnSwitchFailureRunsOnAHealthFailure) {
   ToyApp app(SwitchOpts(true, kAllSwitchHooks));
   TwoVersions(app, /*broken_v2=*/true);
-  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  RunResult first = app.Velin({"rollback", "to-version", "v1"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
   std::filesystem::remove(app.root() + "/after.env");
   RunResult r = app.Velin({"rollback", "to-version", "v2"},
                           {{"VELIN_HOOKS_ON_SWITCH_FAILURE", "env > ../failure.env; exit 3"}});

@@ -113,7 +113,8 @@ class RollbackDataTest : public ::testing::Test {
 TEST_F(RollbackDataTest, DeadlineRestoresTheDroppedColumnAndItsData) {
   ToyApp app(Options("restore_data_on_timeout = true"));
   TwoVersions(app);
-  RunResult r = app.Velin({"rollback", "begin", "--backup", "--timeout", "6s"}, Password());
+  // The deploy below must end before the deadline, also on a loaded CI machine.
+  RunResult r = app.Velin({"rollback", "begin", "--backup", "--timeout", "15s"}, Password());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto st = nlohmann::json::parse(app.Velin({"--json", "rollback", "status"}, Password()).out);
   std::string txn = st["transaction"]["id"];
@@ -151,7 +152,7 @@ TEST_F(RollbackDataTest, DeadlineRestoresTheDroppedColumnAndItsData) {
 TEST_F(RollbackDataTest, DeadlineWithoutRestoreKeepsTheWritesAndSaysSo) {
   ToyApp app(Options("", /*service=*/false));
   TwoVersions(app);
-  ASSERT_EQ(app.Velin({"rollback", "begin", "--backup", "--timeout", "3s"}, Password()).exit_code,
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--backup", "--timeout", "10s"}, Password()).exit_code,
             0);
   DeployV2(app);
   ASSERT_TRUE(WaitForTransactionEnd(app, 60));

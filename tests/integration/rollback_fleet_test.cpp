@@ -181,8 +181,10 @@ TEST(RollbackFleetTest, HostUnreachableAfterBeginIsReportedAndItsWatchdogRollsBa
   Deployable(a, "v1");
   Deployable(b, "v1");
   Fleet fleet(sshd, {&a, &b});
-  // 8 s: begin and the fleet switch (two Python starts over ssh) fit on a loaded CI machine.
-  RunResult r = fleet.Velin({"rollback", "--fleet", "begin", "--timeout", "8s"});
+  // 20 s: begin and the fleet switch (two Python starts over ssh) must end before the
+  // deadline, or the watchdogs end the transaction first and the switch runs outside it. 8 s
+  // was too short once on a loaded CI machine (the two steps took ~30 s there).
+  RunResult r = fleet.Velin({"rollback", "--fleet", "begin", "--timeout", "20s"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   r = fleet.Velin({"rollback", "--fleet", "to-version", "v2"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -193,8 +195,8 @@ TEST(RollbackFleetTest, HostUnreachableAfterBeginIsReportedAndItsWatchdogRollsBa
   EXPECT_NE(r.err.find("nothing committed, web2 cannot commit"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Connection refused"), std::string::npos) << r.err;
   EXPECT_EQ(a.Health(), "version=v2");  // nothing rolled back by the commit itself
-  EXPECT_TRUE(b.WaitForVersion("v1", 30)) << b.Health();
-  EXPECT_TRUE(a.WaitForVersion("v1", 30)) << a.Health();
+  EXPECT_TRUE(b.WaitForVersion("v1", 60)) << b.Health();
+  EXPECT_TRUE(a.WaitForVersion("v1", 60)) << a.Health();
   EXPECT_NE(b.Velin({"rollback", "history"}).out.find("rolled back by timeout"), std::string::npos);
 }
 
