@@ -19,6 +19,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
@@ -43,20 +44,43 @@ Status WriteAll(int fd, const std::string& path, std::string_view data, int64_t 
 }
 
 // 1 MiB buffers aligned for O_DIRECT, one kept per thread: direct reads and writes come in
-// long runs on the same threads, and a fresh buffer each time cost 256 page faults.
+// long runs on the same threads, and a fresh buffer each time cost 256 page faults. A few
+// more are shared between threads: a pack is opened by a backup worker and closed by the
+// stream thread, so without them every pack's staging buffer was a fresh one.
 constexpr size_t kDirectAlign = 4096;
 constexpr size_t kDirectBufferSize = 1 << 20;
+constexpr size_t kSharedDirectBuffers = 2;
 thread_local char* spare_direct_buffer = nullptr;
 struct SpareDirectBufferFree {
   ~SpareDirectBufferFree() { std::free(spare_direct_buffer); }
 };
 thread_local SpareDirectBufferFree spare_direct_buffer_free;
+struct SharedDirectBuffers {
+  std::mutex mu;
+  std::vector<char*> buffers;
+  ~SharedDirectBuffers() {
+    for (char* b : buffers) std::free(b);
+  }
+};
+SharedDirectBuffers& Shared() {
+  static SharedDirectBuffers shared;
+  return shared;
+}
 
 char* TakeDirectBuffer() {
   (void)&spare_direct_buffer_free;  // registers the thread's cleanup
   char* b = spare_direct_buffer;
   spare_direct_buffer = nullptr;
   if (b) return b;
+  {
+    SharedDirectBuffers& shared = Shared();
+    std::lock_guard lock(shared.mu);
+    if (!shared.buffers.empty()) {
+      b = shared.buffers.back();
+      shared.buffers.pop_back();
+      return b;
+    }
+  }
   void* p = nullptr;
   return ::posix_memalign(&p, kDirectAlign, kDirectBufferSize) == 0 ? static_cast<char*>(p)
                                                                     : nullptr;
@@ -64,13 +88,17 @@ char* TakeDirectBuffer() {
 
 void ReturnDirectBuffer(char* b) {
   if (!b) return;
-  // Also here: a file may be closed on another thread than the one that opened it (a pack is
-  // opened by a backup worker and closed by the stream thread).
-  (void)&spare_direct_buffer_free;
-  if (spare_direct_buffer) {
-    std::free(b);
-  } else {
+  (void)&spare_direct_buffer_free;  // also here: the thread may never have taken one
+  if (!spare_direct_buffer) {
     spare_direct_buffer = b;
+    return;
+  }
+  SharedDirectBuffers& shared = Shared();
+  std::lock_guard lock(shared.mu);
+  if (shared.buffers.size() < kSharedDirectBuffers) {
+    shared.buffers.push_back(b);
+  } else {
+    std::free(b);
   }
 }
 

@@ -46,9 +46,18 @@ int DeltaWindowLog(size_t raw_size, size_t base_size) {
 }
 
 // Bytes written, or 0 on failure.
+// Inputs this large or larger get zstd's largest tables at any level (ZSTD_getCParams).
+constexpr size_t kLargeZstdInput = 256 << 10;
+
 size_t ZstdCompress(int level, std::string_view raw, char* dst, size_t capacity) {
-  thread_local std::unique_ptr<ZSTD_CCtx, ZstdFree> cctx(ZSTD_createCCtx());
-  size_t n = ZSTD_compressCCtx(cctx.get(), dst, capacity, raw.data(), raw.size(), level);
+  // One context per thread for small inputs and one for large: zstd sizes its tables by the
+  // input, and frees and remakes a context's workspace after 128 calls that needed a third of
+  // it. One context for a walk of small files with large chunks between them was remade
+  // again and again, and each large table's fresh pages were faulted in anew.
+  thread_local std::unique_ptr<ZSTD_CCtx, ZstdFree> small(ZSTD_createCCtx());
+  thread_local std::unique_ptr<ZSTD_CCtx, ZstdFree> large(ZSTD_createCCtx());
+  ZSTD_CCtx* cctx = raw.size() >= kLargeZstdInput ? large.get() : small.get();
+  size_t n = ZSTD_compressCCtx(cctx, dst, capacity, raw.data(), raw.size(), level);
   return ZSTD_isError(n) ? 0 : n;
 }
 

@@ -82,7 +82,8 @@ class BlobWriter {
   // (docs/delta.md).
   Status Save(BlobType type, const BlobId& id, std::string data, const BlobId* base = nullptr);
   // An empty string whose capacity (n to 4n bytes) a finished job left behind, or a fresh
-  // one: filling it keeps large allocations (and page faults) out of the steady state.
+  // one (of a power-of-two capacity when n is 128 KiB or more): filling it keeps large
+  // allocations (and page faults) out of the steady state.
   std::string TakeBuffer(size_t n);
   // Waits for the queue, writes the last pack and the index object. Call once.
   Status Flush();

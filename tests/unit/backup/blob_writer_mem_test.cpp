@@ -228,5 +228,31 @@ TEST_F(BlobWriterMemTest, AFailedPutReachesTheSaverWhileItWaitsForRoom) {
   }
 }
 
+// A chunk's buffer comes back for later chunks of other sizes (TakeBuffer): a fresh large one
+// gets a power-of-two capacity, so the archiver's copies land in pages faulted in once, not
+// once per chunk. (Before, a 600 KiB chunk's buffer fitted no chunk larger than itself.)
+TEST_F(BlobWriterMemTest, AChunksBufferComesBackForALargerChunk) {
+  repo::BlobWriter writer(*repo_, Options(repo::BlobWriterOptions().index_checkpoint_bytes));
+  EXPECT_LT(writer.TakeBuffer(4096).capacity(), size_t{128} << 10);  // small: as it comes
+  std::string first = writer.TakeBuffer(600 << 10);
+  EXPECT_EQ(first.capacity(), size_t{1} << 20);
+  const std::string data = Blob(1) + Blob(2) + Blob(3);
+  first.assign(std::string_view(data).substr(0, 600 << 10));  // a copy, as the archiver's
+  const char* at = first.data();
+  const repo::BlobId first_id = repo::Sha256(first);
+  ASSERT_TRUE(writer.Save(repo::BlobType::kData, first_id, std::move(first)));
+  std::string other = writer.TakeBuffer(3 << 20);  // fresh while the first is out
+  EXPECT_EQ(other.capacity(), size_t{4} << 20);
+  other.assign(std::string_view(data));
+  const repo::BlobId other_id = repo::Sha256(other);
+  ASSERT_TRUE(writer.Save(repo::BlobType::kData, other_id, std::move(other)));
+  ASSERT_TRUE(writer.Flush());  // every job done: both buffers are spares (5 of 8 MiB)
+  std::string second = writer.TakeBuffer(900 << 10);
+  EXPECT_EQ(second.data(), at);
+  EXPECT_EQ(second.capacity(), size_t{1} << 20);
+  EXPECT_EQ(writer.TakeBuffer(5 << 20).capacity(), size_t{8} << 20);  // no spare fits: fresh
+  EXPECT_EQ(writer.stats().blobs_added, 2u);
+}
+
 }  // namespace
 }  // namespace velin::backup
