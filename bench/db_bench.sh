@@ -21,9 +21,11 @@
 # Usage: bench/db_bench.sh [path/to/velin]   (as root: initdb runs as user postgres)
 #   ENGINES="postgresql mariadb"  which engines (default both)   SCALE=50   ROUNDS=3
 #   LEVEL=1  backup.compression_level for velin (default: velin's, zstd 3)
+#   VELIN_B=path/to/other/velin  a second build, timed in the same turns as "velin-b" (A/B)
 set -euo pipefail
 VELIN=${1:-build/src/velin}
 VELIN=$(realpath "$VELIN")
+[ -n "${VELIN_B:-}" ] && VELIN_B=$(realpath "$VELIN_B")
 SCALE=${SCALE:-50}
 ROUNDS=${ROUNDS:-3}
 ENGINES=${ENGINES:-postgresql mariadb}
@@ -91,6 +93,13 @@ measure() {
     t=$(/usr/bin/time -f '%e %U %S %M' "$VELIN" backup create --json 2>&1 >first.json | tail -1)
     sleep 0.3
     echo "velin $load $t $(awk "BEGIN { print $(server_cpu) - $s0 }")" >>rounds.tsv
+    if [ -n "${VELIN_B:-}" ]; then
+      rm -rf repo
+      load=$(cut -d' ' -f1 /proc/loadavg) s0=$(server_cpu)
+      t=$(/usr/bin/time -f '%e %U %S %M' "$VELIN_B" backup create --json 2>&1 >/dev/null | tail -1)
+      sleep 0.3
+      echo "velin-b $load $t $(awk "BEGIN { print $(server_cpu) - $s0 }")" >>rounds.tsv
+    fi
   done
   local r1=0 r2=0 r3=0
   if [ $have_restic = 1 ]; then
@@ -129,7 +138,7 @@ for r in rounds:
 def median(xs):
     xs = sorted(xs); n = len(xs)
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
-kinds = ("bare", "pipe", "velin")
+kinds = ("bare", "pipe", "velin") + (("velin-b",) if any(r[0] == "velin-b" for r in rounds) else ())
 cpu = {k: median([float(r[3]) + float(r[4]) for r in rounds if r[0] == k]) for k in kinds}
 srv = {k: median([float(r[6]) for r in rounds if r[0] == k]) for k in kinds}
 wall = {k: median([float(r[2]) for r in rounds if r[0] == k]) for k in kinds}
@@ -139,6 +148,8 @@ print(f"| dump > /dev/null | {bare:.2f} | 1.00 | {cpu['bare']:.2f} | {srv['bare'
 print(f"| dump \\| cat > /dev/null | {wall['pipe']:.2f} | {wall['pipe'] / bare:.2f} | {cpu['pipe']:.2f} | {srv['pipe']:.2f} |")
 print(f"| dump \\| gzip > /dev/null (one run) | {gz:.2f} | {gz / bare:.2f} | | |")
 print(f"| velin backup create (db) | {velin:.2f} | {velin / bare:.2f} (target <= 1.10) | {cpu['velin']:.2f} | {srv['velin']:.2f} |")
+if "velin-b" in wall:
+    print(f"| velin-b (VELIN_B) backup create (db) | {wall['velin-b']:.2f} | {wall['velin-b'] / bare:.2f} | {cpu['velin-b']:.2f} | {srv['velin-b']:.2f} |")
 print(f"\nvelin against the dump into a pipe (`dump | cat`): {velin / wall['pipe']:.2f} x the wall time")
 print(f"\nvelin's own CPU (its CPU minus the bare dump's): {cpu['velin'] - cpu['bare']:.2f} s for {raw / 1e9:.3f} GB of dump = {(cpu['velin'] - cpu['bare']) / (raw / 1e9):.2f} s per GB")
 print(f"\ndump size {raw / 1e6:.1f} MB; bytes added (after compression):\n")
