@@ -196,8 +196,9 @@ std::string BlobWriter::TakeBuffer(size_t n) {
     // A fresh large buffer: a power-of-two capacity fits it to far more of the chunks to come
     // (content-defined sizes spread from half the average to eight times it), and spares
     // that fit none of them are let go, smallest first, to make room for it when it comes
-    // back. Without either, 40 % of a first backup's chunks missed the spares, and their
-    // fresh pages (one fault each, costly in a VM) were 20 % of its CPU.
+    // back. Without either, 40 % of a first backup's chunks missed the spares, and faulting
+    // in their fresh pages (costly in a VM) cost it ~13 % of its wall time (bench/README.md,
+    // "Eleventh pass").
     const size_t capacity = std::bit_ceil(n);
     while (!spare_buffers_.empty() && spare_bytes_ + capacity > kMaxSpareBytes) {
       auto smallest = std::min_element(

@@ -45,10 +45,10 @@ int DeltaWindowLog(size_t raw_size, size_t base_size) {
   return log;
 }
 
-// Bytes written, or 0 on failure.
 // Inputs this large or larger get zstd's largest tables at any level (ZSTD_getCParams).
 constexpr size_t kLargeZstdInput = 256 << 10;
 
+// Bytes written, or 0 on failure.
 size_t ZstdCompress(int level, std::string_view raw, char* dst, size_t capacity) {
   // One context per thread for small inputs and one for large: zstd sizes its tables by the
   // input, and frees and remakes a context's workspace after 128 calls that needed a third of

@@ -92,7 +92,7 @@ void Deployable(ToyApp& app, const std::string& old, bool broken = false) {
 
 ToyAppOptions Quick() {
   ToyAppOptions o;
-  o.health_timeout = "3s";
+  o.health_timeout = "8s";  // a Python start on a loaded CI VM took over 3 s
   return o;
 }
 

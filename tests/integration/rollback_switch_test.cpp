@@ -9,7 +9,7 @@
 namespace velin::testing {
 namespace {
 
-ToyAppOptions SwitchOpts(bool service, std::string health_timeout = "5s") {
+ToyAppOptions SwitchOpts(bool service, std::string health_timeout = "8s") {
   ToyAppOptions o;
   o.with_service = service;
   o.health_timeout = std::move(health_timeout);
@@ -84,7 +84,7 @@ TEST(RollbackSwitchTest, ToVersionSwitchesAndHealthSeesTarget) {
 }
 
 TEST(RollbackSwitchTest, FailingHealthSwitchesBackAndExits5) {
-  ToyAppOptions options = SwitchOpts(true, "2s");
+  ToyAppOptions options = SwitchOpts(true);
   options.health_as_url = true;  // the URL form of rollback.health
   ToyApp app(options);
   app.Build("v1");

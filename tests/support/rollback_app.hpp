@@ -15,10 +15,10 @@
 namespace velin::testing {
 
 struct ToyAppOptions {
-  std::string health_timeout = "5s";
-  bool with_service = true;    // false: no stop/start/health (fast races)
-  bool health_as_url = false;  // health = "http://…/health" instead of a curl command
-  std::string extra_rollback;  // more lines for [rollback]
+  std::string health_timeout = "8s";  // a Python start on a loaded CI VM took over 3 s
+  bool with_service = true;           // false: no stop/start/health (fast races)
+  bool health_as_url = false;         // health = "http://…/health" instead of a curl command
+  std::string extra_rollback;         // more lines for [rollback]
 };
 
 // A toy app with no service: no stop/start/health commands (fast registry and race tests).
