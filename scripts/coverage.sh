@@ -37,8 +37,10 @@ status=0
 if [ "$mode" != report ]; then
   # VELIN_COVERAGE instruments src/ only (at -O0); the tests build as in any build.
   # COVERAGE_MODULES="repo;backup" instruments only those modules of src/ (a quicker build).
+  # One CTest test per unit test (no shards), so that --tests picks unit tests by name too.
   CC=gcc CXX=g++ cmake -S "$top" -B "$build" -G Ninja -DVELIN_WERROR=ON -DVELIN_COVERAGE=ON \
     -DVELIN_COVERAGE_MODULES="${COVERAGE_MODULES:-}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DVELIN_UNIT_TEST_SHARDS=0 \
     "${launcher[@]}" "${cmake_args[@]}" >/dev/null
   cmake --build "$build"
   if [ "$mode" = full ]; then

@@ -11,6 +11,12 @@ if ! ctest --output-on-failure -j "${TEST_JOBS:-$(( $(nproc) + 1 ))}" --timeout 
   # Each failed test's own words once more, last, where the tail of a CI log shows them.
   while IFS=: read -r _ name; do
     echo "--- $name"
+    if [[ $name == unit_tests_shard_* ]]; then
+      # A shard of the unit tests prints only its failures (--gtest_brief): its output's end.
+      awk -v n="$name" '$0 ~ ("Test: " n "$") {on = 1; next} on && $0 == "<end of output>" {on = 0}
+                        on' Testing/Temporary/LastTest.log | cut -c1-240 | tail -n 40
+      continue
+    fi
     awk -v n="$name" 'index($0, "[ RUN      ] " n) == 1 {on = 1; next}
                       on && (index($0, "[  FAILED  ]") == 1 || $0 == "<end of output>") {on = 0} on' \
       Testing/Temporary/LastTest.log | cut -c1-240 | tail -n 12

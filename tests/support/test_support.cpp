@@ -137,6 +137,14 @@ int FreeLoopbackPort() {
 std::string VelinBinary() { return VELIN_BINARY; }
 std::string SourceDir() { return VELIN_SOURCE_DIR; }
 
+uint64_t SweepStride() {
+  const char* v = std::getenv("VELIN_TEST_SWEEP_STRIDE");
+  if (v == nullptr || *v == '\0') return 1;
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(v, &end, 10);
+  return (*end == '\0' && n >= 1 && n <= 1000) ? n : 1;
+}
+
 RunResult CollectUntilExit(pid_t pid, int out_fd, int err_fd, int timeout_seconds) {
   RunResult result;
   pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};

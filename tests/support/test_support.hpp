@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -63,5 +64,10 @@ int FreeLoopbackPort();
 // The path of the built velin binary and of the source tree.
 std::string VelinBinary();
 std::string SourceDir();
+
+// Every how-many'th fault point an exhaustive in-process sweep tries: 1 (every point) unless
+// VELIN_TEST_SWEEP_STRIDE names a larger number. CI's sanitizer run sets it (the sanitizers
+// make each point ~4x dearer); the normal run, the README's test command, tries every point.
+uint64_t SweepStride();
 
 }  // namespace velin::testing
