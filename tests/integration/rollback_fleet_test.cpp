@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <thread>
 
 #include "support/remote_servers.hpp"
@@ -174,20 +176,28 @@ TEST(RollbackFleetTest, OneHostFailingHealthPutsEveryHostBackOnItsOldVersion) {
 }
 
 // The network to one host dies after `begin`: commit commits nowhere and says which host; every
-// host's watchdog, the unreachable one's included, rolls it back at the deadline.
-TEST(RollbackFleetTest, HostUnreachableAfterBeginIsReportedAndItsWatchdogRollsBack) {
+// host's watchdog, the unreachable one's included, rolls it back at the deadline. Returns false,
+// having checked nothing, when begin and the fleet switch (two Python starts over ssh) took more
+// than half of the deadline: then the commit could come after it, and the watchdogs would end
+// the transaction first (stop 35: the two steps took over 20 s under ASan on a loaded machine).
+bool UnreachableAfterBegin(int deadline_seconds) {
   SshServer sshd;
   ToyApp a(Quick()), b(Quick());
   Deployable(a, "v1");
   Deployable(b, "v1");
   Fleet fleet(sshd, {&a, &b});
-  // 20 s: begin and the fleet switch (two Python starts over ssh) must end before the
-  // deadline, or the watchdogs end the transaction first and the switch runs outside it. 8 s
-  // was too short once on a loaded CI machine (the two steps took ~30 s there).
-  RunResult r = fleet.Velin({"rollback", "--fleet", "begin", "--timeout", "20s"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = fleet.Velin(
+      {"rollback", "--fleet", "begin", "--timeout", std::to_string(deadline_seconds) + "s"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  if (r.exit_code != 0) return true;
   r = fleet.Velin({"rollback", "--fleet", "to-version", "v2"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  if (r.exit_code != 0) return true;
+  if (std::chrono::steady_clock::now() - start > std::chrono::seconds(deadline_seconds) / 2) {
+    std::cerr << "begin and the switch took over half of " << deadline_seconds << " s\n";
+    return false;
+  }
   fleet.MakeUnreachable(1);
   r = fleet.Velin({"rollback", "--fleet", "commit"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
@@ -195,9 +205,18 @@ TEST(RollbackFleetTest, HostUnreachableAfterBeginIsReportedAndItsWatchdogRollsBa
   EXPECT_NE(r.err.find("nothing committed, web2 cannot commit"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Connection refused"), std::string::npos) << r.err;
   EXPECT_EQ(a.Health(), "version=v2");  // nothing rolled back by the commit itself
-  EXPECT_TRUE(b.WaitForVersion("v1", 60)) << b.Health();
-  EXPECT_TRUE(a.WaitForVersion("v1", 60)) << a.Health();
+  EXPECT_TRUE(b.WaitForVersion("v1", deadline_seconds * 3)) << b.Health();
+  EXPECT_TRUE(a.WaitForVersion("v1", deadline_seconds * 3)) << a.Health();
   EXPECT_NE(b.Velin({"rollback", "history"}).out.find("rolled back by timeout"), std::string::npos);
+  return true;
+}
+
+TEST(RollbackFleetTest, HostUnreachableAfterBeginIsReportedAndItsWatchdogRollsBack) {
+  // 20 s holds on a quiet machine; a loaded one gets a second chance with 90 s.
+  for (int deadline : {20, 90}) {
+    if (UnreachableAfterBegin(deadline)) return;
+  }
+  FAIL() << "begin and the fleet switch took over half of a 90 s deadline";
 }
 
 TEST(RollbackFleetTest, WrongHostKeyIsOneClearLineAndNothingSwitches) {
