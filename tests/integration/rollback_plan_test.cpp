@@ -99,8 +99,8 @@ TEST(RollbackPlanTest, DryRunPrintsThePlanAndChangesNothing) {
   for (const char* part :
        {"Plan for v2 -> snap1 (dry run: nothing is changed)", "1. stop: if [ -f server.pid ]",
         "2. current: v2 -> snap1", "3. config files: 0 added, 1 changed, 0 removed", "~ .env",
-        "4. migrate_down: to level 1 (live level 2)", "5. start: nohup python3",
-        "6. health: curl -fsS"}) {
+        "4. migrate_down: to level 1 (live level 2)", "5. start: nohup ",
+        "python3 current/bin/server.py", "6. health: curl -fsS"}) {
     EXPECT_NE(r.out.find(part), std::string::npos) << part << " missing in:\n" << r.out;
   }
   EXPECT_EQ(r.out.find("MODE="), std::string::npos) << "no contents: " << r.out;

@@ -174,12 +174,16 @@ SshServer::SshServer() {
   std::string key_type_and_blob = host_pub.substr(0, host_pub.find(' ', host_pub.find(' ') + 1));
   WriteFile(dir_ / "known_hosts",
             "[127.0.0.1]:" + std::to_string(port_) + " " + key_type_and_blob + "\n");
-  WriteFile(dir_ / "sshd_config", "Port " + std::to_string(port_) +
-                                      "\nListenAddress 127.0.0.1\nHostKey " + (dir_ / "hostkey") +
-                                      "\nAuthorizedKeysFile " + (dir_ / "authorized_keys") +
-                                      "\nPasswordAuthentication no\nKbdInteractiveAuthentication "
-                                      "no\nStrictModes no\nUsePAM no\nPidFile " +
-                                      (dir_ / "sshd.pid") + "\nSubsystem sftp internal-sftp\n");
+  // SetEnv SHLVL=1: bash, started by sshd for each command (the fleet's `velin` on a host),
+  // reads the user's ~/.bashrc only as a top-level shell (SHLVL < 2 after its own increment).
+  // This machine kind's root .bashrc runs `pyenv init`: 0.57 s of CPU per command, where a
+  // fleet test runs dozens; a real host's rc is the host's business, not what these test.
+  WriteFile(dir_ / "sshd_config",
+            "Port " + std::to_string(port_) + "\nListenAddress 127.0.0.1\nHostKey " +
+                (dir_ / "hostkey") + "\nAuthorizedKeysFile " + (dir_ / "authorized_keys") +
+                "\nPasswordAuthentication no\nKbdInteractiveAuthentication "
+                "no\nStrictModes no\nUsePAM no\nPidFile " +
+                (dir_ / "sshd.pid") + "\nSubsystem sftp internal-sftp\nSetEnv SHLVL=1\n");
   process_ =
       StartServer({"/usr/sbin/sshd", "-f", dir_ / "sshd_config", "-D", "-e"}, dir_ / "sshd.log");
   Require(WaitForPort(port_, 10000), "sshd did not start: " + ReadLog(dir_ / "sshd.log"));
