@@ -230,7 +230,6 @@ TEST(NotifyCli, ExpiredTransactionFinishedByTheNextInvocationIsNotified) {
 TEST(NotifyCli, UndoneSwitchIsNotified) {
   testing::OpsHttpServer server;
   testing::ToyAppOptions o;
-  o.health_timeout = "8s";  // a Python start on a loaded CI VM took over 3 s
   o.health_as_url = true;
   testing::ToyApp app(NotifyingTo(server, o));
   app.Build("v1");

@@ -92,12 +92,6 @@ void Deployable(ToyApp& app, const std::string& old, bool broken = false) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
-ToyAppOptions Quick() {
-  ToyAppOptions o;
-  o.health_timeout = "8s";  // a Python start on a loaded CI VM took over 3 s
-  return o;
-}
-
 size_t LineCount(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
 
 // The lines of `out` about a host (the others say what the fleet starts).
@@ -112,7 +106,7 @@ size_t HostLines(const std::string& out) {
 
 TEST(RollbackFleetTest, BeginToVersionCommitRunOnEveryHostWithALineEach) {
   SshServer sshd;
-  ToyApp a(Quick()), b(Quick());
+  ToyApp a, b;
   Deployable(a, "v1");
   Deployable(b, "v1");
   Fleet fleet(sshd, {&a, &b});
@@ -149,7 +143,7 @@ TEST(RollbackFleetTest, BeginToVersionCommitRunOnEveryHostWithALineEach) {
 // version it ran before (web3 on another one than web1), exit code 5.
 TEST(RollbackFleetTest, OneHostFailingHealthPutsEveryHostBackOnItsOldVersion) {
   SshServer sshd;
-  ToyApp a(Quick()), b(Quick()), c(Quick());
+  ToyApp a, b, c;
   Deployable(a, "v1");
   Deployable(b, "v1", /*broken=*/true);
   Deployable(c, "v0");
@@ -182,7 +176,7 @@ TEST(RollbackFleetTest, OneHostFailingHealthPutsEveryHostBackOnItsOldVersion) {
 // the transaction first (stop 35: the two steps took over 20 s under ASan on a loaded machine).
 bool UnreachableAfterBegin(int deadline_seconds) {
   SshServer sshd;
-  ToyApp a(Quick()), b(Quick());
+  ToyApp a, b;
   Deployable(a, "v1");
   Deployable(b, "v1");
   Fleet fleet(sshd, {&a, &b});

@@ -21,7 +21,6 @@ namespace fs = std::filesystem;
 ToyAppOptions PlanOpts(bool service, std::string extra = "") {
   ToyAppOptions o;
   o.with_service = service;
-  o.health_timeout = "8s";  // a Python start on a loaded CI VM took over 3 s
   o.extra_rollback = std::move(extra);
   return o;
 }

@@ -9,10 +9,9 @@
 namespace velin::testing {
 namespace {
 
-ToyAppOptions SwitchOpts(bool service, std::string health_timeout = "8s") {
+ToyAppOptions SwitchOpts(bool service) {
   ToyAppOptions o;
   o.with_service = service;
-  o.health_timeout = std::move(health_timeout);
   return o;
 }
 

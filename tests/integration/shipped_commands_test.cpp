@@ -225,8 +225,7 @@ std::vector<std::vector<Word>> CommandList(std::vector<Word>& cmd) {
 class Scratch {
  public:
   Scratch()
-      : app_(ToyAppOptions{.health_timeout = "8s",
-                           .with_service = false,
+      : app_(ToyAppOptions{.with_service = false,
                            .health_as_url = false,
                            .extra_rollback = "\n[backup]\ninclude = [\"db\", \"storage\"]\n"
                                              "destination = \"repo\"\n"
