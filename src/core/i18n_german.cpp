@@ -133,6 +133,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"scrypt p={} is outside 1..16", "scrypt p={} liegt außerhalb von 1..16"},
       {"scrypt N={} r={} needs more than 1 GiB of memory",
        "scrypt N={} r={} braucht mehr als 1 GiB Speicher"},
+      {"scrypt needs {} MiB of memory: {}", "scrypt braucht {} MiB Speicher: {}"},
       {"writing {}", "beim Schreiben von {}"},
       {"repository {} has no key objects (keys/): it is not encrypted, or its keys are gone",
        "Repository {} hat keine Schlüsselobjekte (keys/): es ist nicht verschlüsselt, oder seine "

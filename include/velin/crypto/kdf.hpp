@@ -1,9 +1,9 @@
-// Passphrase → key: scrypt through OpenSSL's EVP_KDF "SCRYPT" (docs/encryption.md, "Key
-// objects"). scrypt is memory-hard: with the defaults N=2^15, r=8, p=1 each guess costs 32 MiB
-// and ~0.1 s, which makes offline guessing of a stolen key object expensive. The parameters are
-// stored in each key object, so they can be raised later without breaking older keys; tests
-// pass lower ones. Parameters read from a key object are bounded before use, so a damaged or
-// hostile key object cannot make velin allocate gigabytes.
+// Passphrase → key: scrypt (RFC 7914; ROMix here on huge pages, PBKDF2 from OpenSSL:
+// docs/encryption.md, "Key objects"). scrypt is memory-hard: with the defaults N=2^15, r=8, p=1
+// each guess costs 32 MiB and ~0.1 s, which makes offline guessing of a stolen key object
+// expensive. The parameters are stored in each key object, so they can be raised later without
+// breaking older keys; tests pass lower ones. Parameters read from a key object are bounded before
+// use, so a damaged or hostile key object cannot make velin allocate gigabytes.
 #pragma once
 
 #include <cstdint>

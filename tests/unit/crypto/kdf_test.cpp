@@ -1,6 +1,9 @@
 #include "velin/crypto/kdf.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <string>
 
 namespace velin::crypto {
 namespace {
@@ -20,6 +23,45 @@ TEST(Scrypt, MatchesRfc7914TestVector) {
   auto key = DeriveKey("password", "NaCl", {.n = 1024, .r = 8, .p = 16});
   ASSERT_TRUE(key) << key.error().message;
   EXPECT_EQ(Hex(key->view()), "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162");
+}
+
+TEST(Scrypt, MatchesTheOtherRfc7914TestVectors) {
+  // RFC 7914 section 12, first 32 of 64 bytes each: the empty passphrase and salt with N=16
+  // is below velin's bounds, so the second vector (N=1024, r=8, p=16) above and this one.
+  auto key = DeriveKey("pleaseletmein", "SodiumChloride", {.n = 16384, .r = 8, .p = 1});
+  ASSERT_TRUE(key) << key.error().message;
+  EXPECT_EQ(Hex(key->view()), "7023bdcb3afd7348461c06cd81fd38ebfda8fbba904f8e3ea9b543f6545da1f2");
+}
+
+// velin computes scrypt itself (its V on huge pages): OpenSSL's is the reference, over
+// parameter sets that exercise each loop (odd r, several lanes, N at both ends of a range).
+TEST(Scrypt, GivesWhatOpenSslsScryptGives) {
+  struct Case {
+    std::string pass;
+    std::string salt;
+    ScryptParams params;
+  };
+  const Case cases[] = {
+      {"correct horse", std::string(32, '\x5a'), {}},  // the defaults, N=2^15 r=8 p=1
+      {"", "s", {.n = 1024, .r = 1, .p = 1}},
+      {"pass", "salt", {.n = 2048, .r = 3, .p = 2}},
+      {std::string(200, 'p'), std::string("\0salt\xff", 6), {.n = 4096, .r = 5, .p = 3}},
+      {"x", "y", {.n = 1024, .r = 32, .p = 1}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE("N=" + std::to_string(c.params.n) + " r=" + std::to_string(c.params.r) +
+                 " p=" + std::to_string(c.params.p));
+    auto key = DeriveKey(c.pass, c.salt, c.params);
+    ASSERT_TRUE(key) << key.error().message;
+    unsigned char expected[32];
+    ASSERT_EQ(EVP_PBE_scrypt(c.pass.data(), c.pass.size(),
+                             reinterpret_cast<const unsigned char*>(c.salt.data()), c.salt.size(),
+                             c.params.n, c.params.r, c.params.p, uint64_t{1} << 30, expected,
+                             sizeof expected),
+              1);
+    EXPECT_EQ(Hex(key->view()),
+              Hex(std::string_view(reinterpret_cast<const char*>(expected), sizeof expected)));
+  }
 }
 
 TEST(Scrypt, DependsOnPassphraseSaltAndParameters) {
