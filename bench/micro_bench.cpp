@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "velin/crypto/kdf.hpp"
 #include "velin/db/mysql_dump_counter.hpp"
 #include "velin/repo/blob_id_set.hpp"
 #include "velin/repo/chunker.hpp"
@@ -70,6 +71,32 @@ void BM_Sha256(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * data.size()));
 }
 BENCHMARK(BM_Sha256);
+
+// scrypt with the key objects' defaults (N=2^15, r=8, p=1): velin's (ROMix on huge pages) and
+// OpenSSL's EVP_PBE_scrypt (what velin used before), one derivation per iteration. Each
+// iteration changes the salt: DeriveKey would answer a repeated one from memory.
+void BM_Scrypt(benchmark::State& state) {
+  const bool openssl = state.range(0) == 1;
+  const std::string pass = "correct horse battery staple";
+  std::string salt(32, 's');
+  uint64_t round = 0;
+  unsigned char key[32];
+  for (auto _ : state) {
+    std::memcpy(salt.data(), &round, sizeof round);
+    ++round;
+    if (openssl) {
+      if (EVP_PBE_scrypt(pass.data(), pass.size(),
+                         reinterpret_cast<const unsigned char*>(salt.data()), salt.size(),
+                         uint64_t{1} << 15, 8, 1, uint64_t{64} << 20, key, sizeof key) != 1) {
+        state.SkipWithError("EVP_PBE_scrypt failed");
+      }
+    } else if (!velin::crypto::DeriveKey(pass, salt, {})) {
+      state.SkipWithError("DeriveKey failed");
+    }
+    benchmark::DoNotOptimize(key);
+  }
+}
+BENCHMARK(BM_Scrypt)->ArgName("openssl")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 void BM_Zstd3(benchmark::State& state) {
   const std::string& data = Buffer(state.range(0) != 0);
