@@ -5,7 +5,6 @@
 #include <sys/mman.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -108,7 +107,10 @@ class RomixMemory {
 
   explicit RomixMemory(size_t bytes) : bytes_(bytes), mapped_(bytes + kHugePage) {
     void* m = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return;
+    if (m == MAP_FAILED) {
+      errno_ = errno;
+      return;
+    }
     base_ = static_cast<char*>(m);
     const auto addr = reinterpret_cast<uintptr_t>(base_);
     data_ = base_ + ((kHugePage - addr % kHugePage) % kHugePage);
@@ -124,13 +126,16 @@ class RomixMemory {
   RomixMemory(const RomixMemory&) = delete;
   RomixMemory& operator=(const RomixMemory&) = delete;
 
+  // Null when the memory could not be mapped; error() then says why (an errno).
   uint32_t* words() const { return reinterpret_cast<uint32_t*>(data_); }
+  int error() const { return errno_; }
 
  private:
   size_t bytes_;
   size_t mapped_;
   char* base_ = nullptr;
   char* data_ = nullptr;
+  int errno_ = 0;
 };
 
 inline uint32_t Rotl(uint32_t a, int b) { return (a << b) | (a >> (32 - b)); }
@@ -225,7 +230,7 @@ Result<Key256> RunScrypt(std::string_view passphrase, std::string_view salt,
       Cleanse(b.data(), b.size());
       return MakeError(ExitCode::kFailed,
                        TrFormat("scrypt needs {} MiB of memory: {}",
-                                std::to_string(block * n >> 20), std::strerror(errno)));
+                                std::to_string(block * n >> 20), std::strerror(v.error())));
     }
     std::vector<uint32_t> x(32 * r), y(32 * r);
     for (uint32_t i = 0; i < params.p; ++i) {

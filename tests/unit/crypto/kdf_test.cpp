@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <string>
 
 namespace velin::crypto {
@@ -62,6 +66,51 @@ TEST(Scrypt, GivesWhatOpenSslsScryptGives) {
     EXPECT_EQ(Hex(key->view()),
               Hex(std::string_view(reinterpret_cast<const char*>(expected), sizeof expected)));
   }
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VELIN_KDF_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define VELIN_KDF_TEST_ASAN 1
+#endif
+
+// ROMix's memory (here 1 GiB, the most a key object may ask) is mapped on its own: when the
+// system will not give it, the derivation fails with one line saying how much, not a crash.
+TEST(Scrypt, SaysSoWhenItsMemoryCannotBeHad) {
+#ifdef VELIN_KDF_TEST_ASAN
+  GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space: no RLIMIT_AS here";
+#else
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // The child: its address space capped at what it has plus 256 MiB.
+    ::close(fds[0]);
+    size_t pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;
+    const rlim_t cap = pages * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (rlim_t{256} << 20);
+    const rlimit limit{cap, cap};
+    if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(2);
+    auto key = DeriveKey("pass", "salt", {.n = uint64_t{1} << 20, .r = 8, .p = 1});
+    const std::string said = key ? std::string("derived") : key.error().message;
+    if (::write(fds[1], said.data(), said.size()) < 0) ::_exit(3);
+    ::_exit(key ? 1 : 0);
+  }
+  ::close(fds[1]);
+  std::string said;
+  char buf[256];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) said.append(buf, n);
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << said;
+  EXPECT_EQ(said, "scrypt needs 1024 MiB of memory: Cannot allocate memory");
+#endif
 }
 
 TEST(Scrypt, DependsOnPassphraseSaltAndParameters) {
