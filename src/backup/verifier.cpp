@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <span>
 #include <thread>
 
 #include "velin/core/i18n.hpp"
@@ -189,10 +190,16 @@ class Verifier {
       }
       return out;
     };
-    auto check = [&](Item& it, std::string_view stored) {
+    // `stored` is scratch once the pack's hash has taken it in: an encrypted blob is opened
+    // where it lies (CheckBlobInPlace), unless its bytes overlap the next blob's (a damaged
+    // index), which must still see them as stored.
+    auto check = [&](Item& it, std::span<char> stored, bool overlaps_next) {
       it.done = true;
       const BlobId& id = blobs[it.blob];
-      auto hash = repo_.CheckBlob(id, it.e.codec, it.e.raw_length, stored, raw);
+      auto hash = overlaps_next
+                      ? repo_.CheckBlob(id, it.e.codec, it.e.raw_length,
+                                        std::string_view(stored.data(), stored.size()), raw)
+                      : repo_.CheckBlobInPlace(id, it.e.codec, it.e.raw_length, stored, raw);
       if (!hash || *hash != id) {
         problems[it.blob] =
             Affects(TrFormat("blob {} in pack {} is damaged ({})", id.Short(), pack_id.Short(),
@@ -219,8 +226,11 @@ class Verifier {
       hash.Update(segment);
       for (; next < items.size() && items[next].e.offset < end; ++next) {
         Item& it = items[next];
-        if (it.e.offset < pos || uint64_t{it.e.offset} + it.e.length > end) continue;
-        check(it, std::string_view(segment).substr(it.e.offset - pos, it.e.length));
+        const uint64_t blob_end = uint64_t{it.e.offset} + it.e.length;
+        if (it.e.offset < pos || blob_end > end) continue;
+        const bool overlaps_next = next + 1 < items.size() && items[next + 1].e.offset < blob_end;
+        check(it, std::span<char>(segment.data() + (it.e.offset - pos), it.e.length),
+              overlaps_next);
       }
       pos = end;
     }
@@ -243,7 +253,7 @@ class Verifier {
       }
       Status got = backend.GetRangeInto(name, it.e.offset, it.e.length, segment);
       if (!got) return unreadable(got.error().message);
-      check(it, segment);
+      check(it, std::span<char>(segment.data(), segment.size()), false);
     }
     for (auto& p : problems) {
       if (!p.empty()) out.problems.push_back(std::move(p));

@@ -276,6 +276,27 @@ Result<BlobId> Repository::CheckBlob(const BlobId& id, Codec codec, uint64_t raw
   return HashBlob(stored);
 }
 
+Result<BlobId> Repository::CheckBlobInPlace(const BlobId& id, Codec codec, uint64_t raw_length,
+                                            std::span<char> stored, std::string& scratch) const {
+  const std::string_view view(stored.data(), stored.size());
+  // A delta blob opens into a buffer of its own: reading its base may reuse this thread's.
+  if (!encrypted() || codec == Codec::kZstdDelta || stored.size() < crypto::kEnvelopeOverhead) {
+    return CheckBlob(id, codec, raw_length, view, scratch);
+  }
+  char* body = stored.data() + crypto::kEnvelopeHeaderSize;
+  Status st = sealer_->OpenTo(view, crypto::AssociatedData("blob", id.Hex()), body);
+  if (!st) return tl::unexpected(st.error().Wrap("blob " + id.Hex()));
+  const std::string_view plain(body, stored.size() - crypto::kEnvelopeOverhead);
+  if (codec == Codec::kNone) {
+    if (plain.size() != raw_length) {  // as DecompressInto says it
+      return DamageError(std::string(Tr("stored length differs from raw length")));
+    }
+    return HashBlob(plain);
+  }
+  VELIN_TRY(DecompressInto(codec, plain, raw_length, scratch));
+  return HashBlob(scratch);
+}
+
 Status Repository::DecodeDeltaBlob(std::string_view stored, uint64_t raw_length,
                                    std::string& raw) const {
   if (stored.size() < 32)

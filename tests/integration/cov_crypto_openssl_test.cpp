@@ -1,6 +1,6 @@
 // The real velin binary on a system whose OpenSSL configuration loads only the "base" provider
-// (no random generator, no SHA-256, no AES-GCM, no scrypt): every command that needs one fails
-// with one line naming what OpenSSL refused and exit 1, and writes no key and no snapshot.
+// (no random generator, no SHA-256, no AES-GCM, no PBKDF2 for scrypt): every command that needs one
+// fails with one line naming what OpenSSL refused and exit 1, and writes no key and no snapshot.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -51,7 +51,7 @@ TEST_F(CovCryptoOpensslTest, AnEncryptedInitWithoutARandomGeneratorFailsAndCreat
   // An existing encrypted repository is not unlocked without scrypt, and gains no snapshot.
   RunResult init = Run(app, {"backup", "init"}, false);
   ASSERT_EQ(init.exit_code, 0) << init.err;
-  ExpectOneLine(Run(app, {"backup", "create"}, true), "fetching scrypt");
+  ExpectOneLine(Run(app, {"backup", "create"}, true), "scrypt's PBKDF2");
   EXPECT_EQ(Entries(app.repo() + "/snapshots"), 0u);
   // With OpenSSL whole again, the same repository works.
   RunResult again = Run(app, {"backup", "create"}, false);

@@ -18,14 +18,14 @@ class MemRepoTest : public ::testing::Test {
     auto b = storage::LocalBackend::Open(env_, "/repo", true);
     ASSERT_TRUE(b) << b.error().message;
     backend_ = std::move(*b);
-    auto r = repo::Repository::Open(*backend_, true);
+    auto r = repo::Repository::Open(*backend_, true, keys_);
     ASSERT_TRUE(r) << r.error().message;
     Reopen();
     ASSERT_TRUE(io::CreateDirs(env_, "/app/storage"));
   }
 
   void Reopen() {
-    auto r = repo::Repository::Open(*backend_, false);
+    auto r = repo::Repository::Open(*backend_, false, keys_);
     ASSERT_TRUE(r) << r.error().message;
     repo_ = std::move(*r);
     ASSERT_TRUE(repo_->LoadIndex());
@@ -64,6 +64,7 @@ class MemRepoTest : public ::testing::Test {
 
   io::MemEnv env_;
   NullReporter quiet_;
+  repo::RepoKeyOptions keys_;  // a subclass's SetUp may ask for an encrypted repository first
   std::unique_ptr<storage::LocalBackend> backend_;
   std::unique_ptr<repo::Repository> repo_;
 };
