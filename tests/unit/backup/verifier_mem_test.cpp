@@ -16,17 +16,22 @@
 namespace velin::backup {
 namespace {
 
+// `size` incompressible bytes, the same for the same seed.
+std::string RandomBytes(size_t size, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string data(size, '\0');
+  for (size_t i = 0; i + 8 <= data.size(); i += 8) {
+    const uint64_t v = rng();
+    std::memcpy(data.data() + i, &v, 8);
+  }
+  return data;
+}
+
 class VerifierMemTest : public MemRepoTest {
  protected:
   void SetUp() override {
     MemRepoTest::SetUp();
-    std::mt19937_64 rng(20261201);
-    std::string data(24 << 20, '\0');
-    for (size_t i = 0; i + 8 <= data.size(); i += 8) {
-      const uint64_t v = rng();
-      std::memcpy(data.data() + i, &v, 8);
-    }
-    Put("storage/big.bin", data);
+    Put("storage/big.bin", RandomBytes(24 << 20, 20261201));
     auto snap = Backup();
     ASSERT_TRUE(snap) << snap.error().message;
     auto packs = backend_->List("data/");
@@ -99,12 +104,7 @@ class VerifierEncryptedMemTest : public MemRepoTest {
     keys_.scrypt = {.n = 1024, .r = 8, .p = 1};
     MemRepoTest::SetUp();
     // Blobs of every kind a pack holds: compressed (text), stored as is (random), small.
-    std::mt19937_64 rng(20261202);
-    std::string random(12 << 20, '\0');
-    for (size_t i = 0; i + 8 <= random.size(); i += 8) {
-      const uint64_t v = rng();
-      std::memcpy(random.data() + i, &v, 8);
-    }
+    const std::string random = RandomBytes(12 << 20, 20261202);
     std::string text;
     for (int i = 0; text.size() < (6u << 20); ++i)
       text += "line " + std::to_string(i) + " of text\n";
