@@ -216,6 +216,13 @@ Result<Key256> RunScrypt(std::string_view passphrase, std::string_view salt,
   const size_t r = params.r;
   const uint64_t n = params.n;
   const size_t block = 128 * r;
+  // The memory first: when it cannot be had, nothing else has been computed.
+  RomixMemory v(static_cast<size_t>(block * n));  // within 1 GiB: ValidateScryptParams
+  if (v.words() == nullptr) {
+    return MakeError(ExitCode::kFailed,
+                     TrFormat("scrypt needs {} MiB of memory: {}", std::to_string(block * n >> 20),
+                              std::strerror(v.error())));
+  }
   std::vector<unsigned char> b(block * params.p);
   auto pbkdf2 = [&](std::string_view s, unsigned char* out, size_t out_size) {
     return PKCS5_PBKDF2_HMAC(passphrase.data(), static_cast<int>(passphrase.size()),
@@ -224,21 +231,12 @@ Result<Key256> RunScrypt(std::string_view passphrase, std::string_view salt,
                              static_cast<int>(out_size), out) == 1;
   };
   if (!pbkdf2(salt, b.data(), b.size())) return detail::OpenSslError("scrypt's PBKDF2");
-  {
-    RomixMemory v(static_cast<size_t>(block * n));  // within 1 GiB: ValidateScryptParams
-    if (v.words() == nullptr) {
-      Cleanse(b.data(), b.size());
-      return MakeError(ExitCode::kFailed,
-                       TrFormat("scrypt needs {} MiB of memory: {}",
-                                std::to_string(block * n >> 20), std::strerror(v.error())));
-    }
-    std::vector<uint32_t> x(32 * r), y(32 * r);
-    for (uint32_t i = 0; i < params.p; ++i) {
-      RoMix(b.data() + i * block, r, n, v.words(), x.data(), y.data());
-    }
-    Cleanse(x.data(), x.size() * 4);
-    Cleanse(y.data(), y.size() * 4);
+  std::vector<uint32_t> x(32 * r), y(32 * r);
+  for (uint32_t i = 0; i < params.p; ++i) {
+    RoMix(b.data() + i * block, r, n, v.words(), x.data(), y.data());
   }
+  Cleanse(x.data(), x.size() * 4);
+  Cleanse(y.data(), y.size() * 4);
   Key256 key;
   const bool ok = pbkdf2(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()),
                          key.data(), key.size());
