@@ -90,6 +90,33 @@ Status RequireNoRepositoryObjects(storage::Backend& backend) {
   return Ok();
 }
 
+// An encrypted blob's plaintext, opened where it lies in `stored` (overwritten). A stored
+// length too short for an envelope goes through Open into `scratch`, which fails and says why.
+Result<std::string_view> OpenWhereItLies(crypto::Sealer& sealer, const BlobId& id,
+                                         std::span<char> stored, std::string& scratch) {
+  const std::string_view view(stored.data(), stored.size());
+  const std::string ad = crypto::AssociatedData("blob", id.Hex());
+  Status st = stored.size() < crypto::kEnvelopeOverhead
+                  ? sealer.Open(view, ad, scratch)
+                  : sealer.OpenTo(view, ad, stored.data() + crypto::kEnvelopeHeaderSize);
+  if (!st) return tl::unexpected(st.error().Wrap("blob " + id.Hex()));
+  return view.substr(crypto::kEnvelopeHeaderSize, stored.size() - crypto::kEnvelopeOverhead);
+}
+
+// The id of a non-delta blob's opened bytes: hashed where they lie when stored as is, else
+// decompressed into `scratch` first.
+Result<BlobId> HashOpened(const Repository& repo, Codec codec, uint64_t raw_length,
+                          std::string_view opened, std::string& scratch) {
+  if (codec == Codec::kNone) {
+    if (opened.size() != raw_length) {  // as DecompressInto says it
+      return DamageError(std::string(Tr("stored length differs from raw length")));
+    }
+    return repo.HashBlob(opened);
+  }
+  VELIN_TRY(DecompressInto(codec, opened, raw_length, scratch));
+  return repo.HashBlob(scratch);
+}
+
 // An encrypted, non-delta blob's `stored` bytes opened and decoded into `raw`; `stored` is
 // overwritten.
 Status OpenBlobInto(crypto::Sealer& sealer, const BlobId& id, Codec codec, uint64_t raw_length,
@@ -97,21 +124,15 @@ Status OpenBlobInto(crypto::Sealer& sealer, const BlobId& id, Codec codec, uint6
   // No third buffer, unlike OpenStored: the plaintext of a blob stored as is goes straight to
   // `raw`, a compressed one is opened where it lies in `stored` (an encrypted restore copied
   // every blob once more than a plain one, 2026-12-01).
-  const std::string ad = crypto::AssociatedData("blob", id.Hex());
   if (codec == Codec::kNone) {
-    Status st = sealer.Open(stored, ad, raw);
+    Status st = sealer.Open(stored, crypto::AssociatedData("blob", id.Hex()), raw);
     if (!st) return tl::unexpected(st.error().Wrap("blob " + id.Hex()));
     if (raw.size() != raw_length) {  // as DecompressInto says it
       return DamageError(std::string(Tr("stored length differs from raw length")));
     }
     return Ok();
   }
-  Status st = stored.size() < crypto::kEnvelopeOverhead
-                  ? sealer.Open(stored, ad, raw)  // fails, and says why
-                  : sealer.OpenTo(stored, ad, stored.data() + crypto::kEnvelopeHeaderSize);
-  if (!st) return tl::unexpected(st.error().Wrap("blob " + id.Hex()));
-  const std::string_view body(stored.data() + crypto::kEnvelopeHeaderSize,
-                              stored.size() - crypto::kEnvelopeOverhead);
+  VELIN_ASSIGN(std::string_view body, OpenWhereItLies(sealer, id, stored, raw));
   return DecompressInto(codec, body, raw_length, raw);
 }
 
@@ -268,33 +289,20 @@ Result<std::string_view> Repository::OpenStored(const BlobId& id, Codec codec,
 
 Result<BlobId> Repository::CheckBlob(const BlobId& id, Codec codec, uint64_t raw_length,
                                      std::string_view stored, std::string& scratch) const {
-  if (codec != Codec::kNone) return DecodeBlob(id, codec, raw_length, stored, scratch);
+  if (codec == Codec::kZstdDelta) return DecodeBlob(id, codec, raw_length, stored, scratch);
   VELIN_ASSIGN(stored, OpenStored(id, codec, stored));
-  if (stored.size() != raw_length) {  // as DecompressInto says it
-    return DamageError(std::string(Tr("stored length differs from raw length")));
-  }
-  return HashBlob(stored);
+  return HashOpened(*this, codec, raw_length, stored, scratch);
 }
 
 Result<BlobId> Repository::CheckBlobInPlace(const BlobId& id, Codec codec, uint64_t raw_length,
                                             std::span<char> stored, std::string& scratch) const {
-  const std::string_view view(stored.data(), stored.size());
   // A delta blob opens into a buffer of its own: reading its base may reuse this thread's.
-  if (!encrypted() || codec == Codec::kZstdDelta || stored.size() < crypto::kEnvelopeOverhead) {
-    return CheckBlob(id, codec, raw_length, view, scratch);
+  if (!encrypted() || codec == Codec::kZstdDelta) {
+    return CheckBlob(id, codec, raw_length, std::string_view(stored.data(), stored.size()),
+                     scratch);
   }
-  char* body = stored.data() + crypto::kEnvelopeHeaderSize;
-  Status st = sealer_->OpenTo(view, crypto::AssociatedData("blob", id.Hex()), body);
-  if (!st) return tl::unexpected(st.error().Wrap("blob " + id.Hex()));
-  const std::string_view plain(body, stored.size() - crypto::kEnvelopeOverhead);
-  if (codec == Codec::kNone) {
-    if (plain.size() != raw_length) {  // as DecompressInto says it
-      return DamageError(std::string(Tr("stored length differs from raw length")));
-    }
-    return HashBlob(plain);
-  }
-  VELIN_TRY(DecompressInto(codec, plain, raw_length, scratch));
-  return HashBlob(scratch);
+  VELIN_ASSIGN(std::string_view opened, OpenWhereItLies(*sealer_, id, stored, scratch));
+  return HashOpened(*this, codec, raw_length, opened, scratch);
 }
 
 Status Repository::DecodeDeltaBlob(std::string_view stored, uint64_t raw_length,
