@@ -70,17 +70,23 @@ size_t Chunker::CutIncrementally(const uint8_t* data, size_t n, CutProgress& pro
 StreamChunker::StreamChunker(const Chunker& chunker, Emit emit)
     : chunker_(chunker), emit_(std::move(emit)) {}
 
+void StreamChunker::Allocate(size_t size) {
+  if (buffer_) return;
+  buffer_ = std::make_unique_for_overwrite<char[]>(size);
+  size_ = size;
+}
+
 Status StreamChunker::Feed(std::string_view data) {
   const size_t max = chunker_.params().max_size;
   while (!data.empty()) {
-    if (buffer_.empty()) buffer_.resize(max + kSlack);
-    if (end_ == buffer_.size()) {  // compact: move the unconsumed tail (< max bytes) to the front
-      std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    Allocate(max + kSlack);
+    if (end_ == size_) {  // compact: move the unconsumed tail (< max bytes) to the front
+      std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
       end_ -= begin_;
       begin_ = 0;
     }
-    size_t take = std::min(data.size(), buffer_.size() - end_);
-    std::memcpy(buffer_.data() + end_, data.data(), take);
+    size_t take = std::min(data.size(), size_ - end_);
+    std::memcpy(buffer_.get() + end_, data.data(), take);
     end_ += take;
     data.remove_prefix(take);
     VELIN_TRY(CutWhileFull(false));
@@ -89,14 +95,14 @@ Status StreamChunker::Feed(std::string_view data) {
 }
 
 char* StreamChunker::Space(size_t* room) {
-  if (buffer_.empty()) buffer_.resize(chunker_.params().max_size + kSlack);
-  if (buffer_.size() - end_ < (1 << 20) || end_ == buffer_.size()) {
-    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+  Allocate(chunker_.params().max_size + kSlack);
+  if (size_ - end_ < (1 << 20) || end_ == size_) {
+    std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
   }
-  *room = buffer_.size() - end_;
-  return buffer_.data() + end_;
+  *room = size_ - end_;
+  return buffer_.get() + end_;
 }
 
 Status StreamChunker::Fill(size_t n) {
@@ -114,7 +120,7 @@ Status StreamChunker::Finish() {
 Status StreamChunker::CutWhileFull(bool at_end) {
   while (end_ > begin_) {
     const size_t avail = end_ - begin_;
-    const auto* p = reinterpret_cast<const uint8_t*>(buffer_.data() + begin_);
+    const auto* p = reinterpret_cast<const uint8_t*>(buffer_.get() + begin_);
     // The search goes on from where the last one ran out of bytes (a pipe feeds a few KiB at
     // a time: each byte is hashed once however the stream is cut into pieces). A cut found
     // is final (the scan is sequential from the chunk's start), and so is one at the maximum.
@@ -124,7 +130,7 @@ Status StreamChunker::CutWhileFull(bool at_end) {
       if (!at_end) break;
       cut = avail;  // the stream ended: the rest is its last chunk
     }
-    VELIN_TRY(emit_(std::string_view(buffer_.data() + begin_, cut)));
+    VELIN_TRY(emit_(std::string_view(buffer_.get() + begin_, cut)));
     begin_ += cut;
     progress_ = {};
   }

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -74,10 +75,14 @@ class StreamChunker {
 
  private:
   Status CutWhileFull(bool at_end);
+  void Allocate(size_t size);
 
   const Chunker& chunker_;
   Emit emit_;
-  std::string buffer_;
+  // Not zeroed: its pages are touched only as bytes come (a first backup of small files, or a
+  // test that makes hundreds of backups, faulted in all 12 MiB each time).
+  std::unique_ptr<char[]> buffer_;
+  size_t size_ = 0;   // of buffer_, once made
   size_t begin_ = 0;  // unconsumed bytes are buffer_[begin_, end_)
   size_t end_ = 0;
   CutProgress progress_;  // the search for the end of the chunk at begin_, so far
