@@ -37,7 +37,10 @@ BlobWriter::BlobWriter(Repository& repo, BlobWriterOptions options)
               ? options_.workers
               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (options_.dry_run) n = 0;  // nothing to compress or write
-  if (n > 0) stream_thread_ = std::thread([this] { StreamLoop(); });
+  if (n > 0) {
+    stream_thread_ = std::thread([this] { StreamLoop(); });
+    commit_thread_ = std::thread([this] { CommitLoop(); });
+  }
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
 }
 
@@ -55,6 +58,14 @@ BlobWriter::~BlobWriter() {
     }
     stream_cv_.notify_all();
     stream_thread_.join();
+  }
+  if (commit_thread_.joinable()) {  // after the stream thread: it hands packs to this one
+    {
+      std::lock_guard lock(stream_mu_);
+      commit_stopping_ = true;
+    }
+    commit_cv_.notify_all();
+    commit_thread_.join();
   }
   if (!flushed_ok_) RemoveUnindexedPacks();
 }
@@ -167,13 +178,35 @@ void BlobWriter::WorkerLoop() {
     stats_.raw_bytes_added += added.raw_bytes_added;
     stats_.stored_bytes_added += added.stored_bytes_added;
     queued_bytes_ -= job.data.capacity();
-    if (spare_bytes_ + job.data.capacity() <= kMaxSpareBytes) {
-      spare_bytes_ += job.data.capacity();
-      job.data.clear();
-      spare_buffers_.push_back(std::move(job.data));
-    }
+    KeepSpare(std::move(job.data));
     if (saver_waiting_ && queued_bytes_ <= options_.max_queued_bytes / 2) space_cv_.notify_all();
   }
+}
+
+void BlobWriter::KeepSpare(std::string buffer) {
+  const size_t capacity = buffer.capacity();
+  if (capacity >= kRoundedBufferFrom) {
+    // A large buffer is worth more than small ones: giving it back to the system and making
+    // a fresh one for the next chunk faults its pages in again. After the small files of a
+    // tree, their buffers filled the spares and every large buffer was let go (123 of
+    // 2 MiB in one first backup of the 2.2 GiB set, bench/README.md "Thirteenth pass").
+    while (spare_bytes_ + capacity > kMaxSpareBytes && !spare_buffers_.empty()) {
+      auto smallest = SmallestSpare();
+      if (smallest->capacity() >= capacity) break;
+      spare_bytes_ -= smallest->capacity();
+      spare_buffers_.erase(smallest);
+    }
+  }
+  if (spare_bytes_ + capacity > kMaxSpareBytes) return;
+  spare_bytes_ += capacity;
+  buffer.clear();
+  spare_buffers_.push_back(std::move(buffer));
+}
+
+std::vector<std::string>::iterator BlobWriter::SmallestSpare() {
+  return std::min_element(
+      spare_buffers_.begin(), spare_buffers_.end(),
+      [](const std::string& a, const std::string& b) { return a.capacity() < b.capacity(); });
 }
 
 std::string BlobWriter::TakeBuffer(size_t n) {
@@ -200,10 +233,9 @@ std::string BlobWriter::TakeBuffer(size_t n) {
     // in their fresh pages (costly in a VM) cost it ~13 % of its wall time (bench/README.md,
     // "Eleventh pass").
     const size_t capacity = std::bit_ceil(n);
+    stats_.fresh_buffers++;
     while (!spare_buffers_.empty() && spare_bytes_ + capacity > kMaxSpareBytes) {
-      auto smallest = std::min_element(
-          spare_buffers_.begin(), spare_buffers_.end(),
-          [](const std::string& a, const std::string& b) { return a.capacity() < b.capacity(); });
+      auto smallest = SmallestSpare();
       spare_bytes_ -= smallest->capacity();
       spare_buffers_.erase(smallest);
     }
@@ -367,9 +399,10 @@ void BlobWriter::StreamLoop() {
     PackStream& s = *item.stream;
     if (stopping || Failed()) s.failed = true;  // after a failure: write nothing more
     if (!s.failed && item.size > 0) {
-      Status st = s.out->Append(std::string_view(item.data, item.size));
+      const std::string_view piece(item.data ? item.data : item.owned.data(), item.size);
+      Status st = s.out->Append(piece);
       if (st) {
-        s.hash.Update(std::string_view(item.data, item.size));
+        s.hash.Update(piece);
         CrashPoint("writer-pack-piece");
       } else {
         s.failed = true;
@@ -381,12 +414,35 @@ void BlobWriter::StreamLoop() {
     s.pending--;  // the worker may reuse the buffer from here on
     stream_cv_.notify_all();
     if (item.last && !s.failed) {
-      lock.unlock();
-      CommitStream(s, std::move(*item.last));
-      lock.lock();
+      commit_items_.push_back(CommitItem{std::move(item.stream), std::move(*item.last)});
+      commit_cv_.notify_all();
     }
-    item.stream.reset();  // the last owner: an unnamed pack's temp file goes
+    if (!item.owned.empty() && tail_spares_.size() < 2) {
+      tail_spares_.push_back(std::move(item.owned));
+    }
+    lock.unlock();
+    item = StreamItem();  // the last owner: an unnamed pack's temp file goes
+    lock.lock();
     stream_busy_ = false;
+    stream_cv_.notify_all();
+  }
+}
+
+void BlobWriter::CommitLoop() {
+  std::unique_lock lock(stream_mu_);
+  for (;;) {
+    commit_cv_.wait(lock, [&] { return commit_stopping_ || !commit_items_.empty(); });
+    if (commit_items_.empty()) return;
+    CommitItem item = std::move(commit_items_.front());
+    commit_items_.pop_front();
+    commit_busy_ = true;
+    // Stopping without a flush: not named (its temp file removed), as on the stream thread.
+    const bool stopping = commit_stopping_;
+    lock.unlock();
+    if (!stopping && !Failed()) CommitStream(*item.stream, std::move(item.encoded));
+    item.stream.reset();
+    lock.lock();
+    commit_busy_ = false;
     stream_cv_.notify_all();
   }
 }
@@ -417,8 +473,20 @@ Status BlobWriter::WritePack(OpenPack& open) {
     if (pack.finished_size() > pack.capacity()) WaitWritten(*stream);
     const size_t handed = stream->handed;
     std::string bytes = pack.Finish();
-    Hand(StreamItem{stream, bytes.data() + handed, bytes.size() - handed, std::move(encoded)});
-    WaitWritten(*stream);  // the stream thread names and records it; errors come via error_
+    // The rest (at most a piece and the header) goes out as a copy, so that the worker can
+    // fill its next pack while it is written; the stream and commit threads name and record
+    // the pack, and errors come via error_.
+    WaitWritten(*stream);
+    std::string tail;
+    {
+      std::lock_guard lock(stream_mu_);  // one the stream thread is done with: no fresh pages
+      if (!tail_spares_.empty()) {
+        tail = std::move(tail_spares_.back());
+        tail_spares_.pop_back();
+      }
+    }
+    tail.assign(bytes.data() + handed, bytes.size() - handed);
+    Hand(StreamItem{stream, nullptr, tail.size(), std::move(encoded), std::move(tail)});
     pack.Recycle(std::move(bytes));
     return Ok();
   }
@@ -493,7 +561,9 @@ Status BlobWriter::Flush() {
   }
   {
     std::unique_lock lock(stream_mu_);  // the last packs named and recorded
-    stream_cv_.wait(lock, [&] { return stream_items_.empty() && !stream_busy_; });
+    stream_cv_.wait(lock, [&] {
+      return stream_items_.empty() && !stream_busy_ && commit_items_.empty() && !commit_busy_;
+    });
   }
   std::lock_guard lock(mu_);
   if (error_) return tl::unexpected(*error_);

@@ -62,6 +62,9 @@ struct BlobWriterStats {
   uint64_t raw_bytes_added = 0;
   uint64_t stored_bytes_added = 0;  // what the packs hold for them (after compression)
   uint64_t packs_written = 0;
+  // Buffers of 128 KiB or more that TakeBuffer made afresh instead of reusing a spare: each
+  // one's pages are faulted in again (expensive in a VM; bench/README.md, "Eleventh pass").
+  uint64_t fresh_buffers = 0;
 };
 
 class BlobWriter {
@@ -114,11 +117,20 @@ class BlobWriter {
   // entries, and the pack is named and recorded after it.
   struct StreamItem {
     std::shared_ptr<PackStream> stream;
-    const char* data = nullptr;
+    const char* data = nullptr;  // null: the piece is `owned`
     size_t size = 0;
     std::optional<EncodedPack> last;
+    std::string owned;  // the last piece's bytes, a copy: the worker goes on at once
+  };
+  // A fully written pack for the commit thread to name and record.
+  struct CommitItem {
+    std::shared_ptr<PackStream> stream;
+    EncodedPack encoded;
   };
   void WorkerLoop();
+  // Keeps a job's buffer for TakeBuffer, within kMaxSpareBytes. REQUIRES: mu_ held.
+  void KeepSpare(std::string buffer);
+  std::vector<std::string>::iterator SmallestSpare();  // REQUIRES: mu_ held, a spare
   // Compresses (seals) the job into the pack; counts it in `added` (the caller adds that to
   // stats_ under the lock it takes anyway).
   Status AddBlob(OpenPack& open, const Job& job, BlobWriterStats& added);
@@ -133,7 +145,8 @@ class BlobWriter {
   // Until every piece handed of `stream` is written. REQUIRES: mu_ not held.
   void WaitWritten(PackStream& stream);
   void StreamLoop();
-  // Names a fully written pack and records it.
+  void CommitLoop();
+  // Names a fully written pack and records it (the commit thread).
   void CommitStream(PackStream& stream, EncodedPack encoded);
   // Records a pack that is in the backend under its name (index entries, checkpoints).
   Status RecordPack(EncodedPack encoded);
@@ -182,6 +195,15 @@ class BlobWriter {
   std::deque<StreamItem> stream_items_;
   bool stream_busy_ = false;
   bool stream_stopping_ = false;
+  std::vector<std::string> tail_spares_;  // StreamItem::owned buffers written, for reuse
+  // The commit thread (under stream_mu_ too): a pack's fsync, rename and directory fsync took
+  // ~20 ms here, and on the stream thread every piece queued behind them waited, and with them
+  // the workers at their packs' ends (1.2 s of a 7.3 s first backup, bench/README.md).
+  std::thread commit_thread_;
+  std::condition_variable commit_cv_;  // an item is queued; stopping
+  std::deque<CommitItem> commit_items_;
+  bool commit_busy_ = false;
+  bool commit_stopping_ = false;
   std::atomic<bool> streams_unsupported_{false};  // the backend has no ObjectWriter
   // Recent delta attempts and how many paid off (halved now and then: a sliding window). When
   // few do — files rewritten whole, nothing like their base — only every 16th candidate is
