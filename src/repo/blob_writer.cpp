@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <unordered_set>
@@ -190,12 +191,7 @@ void BlobWriter::KeepSpare(std::string buffer) {
     // a fresh one for the next chunk faults its pages in again. After the small files of a
     // tree, their buffers filled the spares and every large buffer was let go (123 of
     // 2 MiB in one first backup of the 2.2 GiB set, bench/README.md "Thirteenth pass").
-    while (spare_bytes_ + capacity > kMaxSpareBytes && !spare_buffers_.empty()) {
-      auto smallest = SmallestSpare();
-      if (smallest->capacity() >= capacity) break;
-      spare_bytes_ -= smallest->capacity();
-      spare_buffers_.erase(smallest);
-    }
+    EvictSpares(capacity, /*keep_from=*/capacity);
   }
   if (spare_bytes_ + capacity > kMaxSpareBytes) return;
   spare_bytes_ += capacity;
@@ -203,10 +199,15 @@ void BlobWriter::KeepSpare(std::string buffer) {
   spare_buffers_.push_back(std::move(buffer));
 }
 
-std::vector<std::string>::iterator BlobWriter::SmallestSpare() {
-  return std::min_element(
-      spare_buffers_.begin(), spare_buffers_.end(),
-      [](const std::string& a, const std::string& b) { return a.capacity() < b.capacity(); });
+void BlobWriter::EvictSpares(size_t capacity, size_t keep_from) {
+  while (!spare_buffers_.empty() && spare_bytes_ + capacity > kMaxSpareBytes) {
+    auto smallest = std::min_element(
+        spare_buffers_.begin(), spare_buffers_.end(),
+        [](const std::string& a, const std::string& b) { return a.capacity() < b.capacity(); });
+    if (smallest->capacity() >= keep_from) break;
+    spare_bytes_ -= smallest->capacity();
+    spare_buffers_.erase(smallest);
+  }
 }
 
 std::string BlobWriter::TakeBuffer(size_t n) {
@@ -234,11 +235,7 @@ std::string BlobWriter::TakeBuffer(size_t n) {
     // "Eleventh pass").
     const size_t capacity = std::bit_ceil(n);
     stats_.fresh_buffers++;
-    while (!spare_buffers_.empty() && spare_bytes_ + capacity > kMaxSpareBytes) {
-      auto smallest = SmallestSpare();
-      spare_bytes_ -= smallest->capacity();
-      spare_buffers_.erase(smallest);
-    }
+    EvictSpares(capacity, /*keep_from=*/SIZE_MAX);
     fresh.reserve(capacity);
   }
   return fresh;

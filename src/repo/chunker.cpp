@@ -70,16 +70,15 @@ size_t Chunker::CutIncrementally(const uint8_t* data, size_t n, CutProgress& pro
 StreamChunker::StreamChunker(const Chunker& chunker, Emit emit)
     : chunker_(chunker), emit_(std::move(emit)) {}
 
-void StreamChunker::Allocate(size_t size) {
+void StreamChunker::EnsureBuffer() {
   if (buffer_) return;
-  buffer_ = std::make_unique_for_overwrite<char[]>(size);
-  size_ = size;
+  size_ = chunker_.params().max_size + kSlack;
+  buffer_ = std::make_unique_for_overwrite<char[]>(size_);
 }
 
 Status StreamChunker::Feed(std::string_view data) {
-  const size_t max = chunker_.params().max_size;
   while (!data.empty()) {
-    Allocate(max + kSlack);
+    EnsureBuffer();
     if (end_ == size_) {  // compact: move the unconsumed tail (< max bytes) to the front
       std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
       end_ -= begin_;
@@ -95,7 +94,7 @@ Status StreamChunker::Feed(std::string_view data) {
 }
 
 char* StreamChunker::Space(size_t* room) {
-  Allocate(chunker_.params().max_size + kSlack);
+  EnsureBuffer();
   if (size_ - end_ < (1 << 20) || end_ == size_) {
     std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
     end_ -= begin_;

@@ -130,7 +130,9 @@ class BlobWriter {
   void WorkerLoop();
   // Keeps a job's buffer for TakeBuffer, within kMaxSpareBytes. REQUIRES: mu_ held.
   void KeepSpare(std::string buffer);
-  std::vector<std::string>::iterator SmallestSpare();  // REQUIRES: mu_ held, a spare
+  // Lets spares go, smallest first, until `capacity` more bytes fit among them, but none of
+  // `keep_from` bytes or more. REQUIRES: mu_ held.
+  void EvictSpares(size_t capacity, size_t keep_from);
   // Compresses (seals) the job into the pack; counts it in `added` (the caller adds that to
   // stats_ under the lock it takes anyway).
   Status AddBlob(OpenPack& open, const Job& job, BlobWriterStats& added);

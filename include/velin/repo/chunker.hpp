@@ -75,7 +75,7 @@ class StreamChunker {
 
  private:
   Status CutWhileFull(bool at_end);
-  void Allocate(size_t size);
+  void EnsureBuffer();  // of max_size + slack bytes, made on first use
 
   const Chunker& chunker_;
   Emit emit_;
