@@ -472,7 +472,8 @@ Status BlobWriter::WritePack(OpenPack& open) {
     std::string bytes = pack.Finish();
     // The rest (at most a piece and the header) goes out as a copy, so that the worker can
     // fill its next pack while it is written; the stream and commit threads name and record
-    // the pack, and errors come via error_.
+    // the pack, and errors come via error_. The pieces handed before point into `bytes`: they
+    // are written before it goes back to the builder (Recycle).
     WaitWritten(*stream);
     std::string tail;
     {
