@@ -226,6 +226,53 @@ TEST_F(MysqlDriverTest, ThePasswordTravelsThroughAPipeAndTheToolsSeeNoOtherSecre
   EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
 }
 
+// The dump tool writes through a 1 MiB stdio buffer (coreutils' stdbuf) instead of one page a
+// write() into the pipe; without stdbuf in PATH it runs as it is and the dump is the same.
+TEST_F(MysqlDriverTest, TheDumpToolWritesThroughALargeBufferAndNeedsNoStdbuf) {
+  my().Sql(db_,
+           "INSERT INTO `order lines` (user_id, note) SELECT 1, REPEAT('x', 190) "
+           "FROM seq_1_to_30000");
+  auto d = Open(my().Options(db_));
+  bool buffered = false;
+  std::string dump;
+  auto r = d->Dump([&](std::string_view chunk) -> Status {
+    dump.append(chunk);
+    for (int pid : ChildPids(::getpid())) {
+      if (ProcCmdline(pid).find("mariadb-dump") == std::string::npos) continue;
+      std::string environ = ProcEnviron(pid);
+      if (environ.find("_STDBUF_O=1048576") != std::string::npos &&
+          environ.find("LD_PRELOAD=") != std::string::npos) {
+        buffered = true;
+      }
+    }
+    return Ok();
+  });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(buffered);
+  EXPECT_EQ(r->tables,
+            (std::vector<db::TableRows>{{"empty_one", 0}, {"order lines", 30500}, {"users", 3}}));
+
+  // PATH holds the dump tool alone (a link to it), so stdbuf is not found.
+  TempDir tools;
+  std::filesystem::path tool;
+  for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
+    if (::access((std::string(dir) + "/mariadb-dump").c_str(), X_OK) == 0) {
+      tool = std::string(dir) + "/mariadb-dump";
+      break;
+    }
+  }
+  ASSERT_FALSE(tool.empty());
+  std::filesystem::create_symlink(tool, tools / "mariadb-dump");
+  std::string plain;
+  {
+    ScopedPath path(tools.path());
+    auto again = d->Dump(StringSink(plain));
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->tables, r->tables);
+  }
+  EXPECT_EQ(plain, dump);
+}
+
 TEST_F(MysqlDriverTest, TemporaryDatabasesAreDroppedByCleanup) {
   std::string temp;
   {
