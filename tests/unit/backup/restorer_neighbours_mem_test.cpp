@@ -1,8 +1,11 @@
 // A restore reads the blobs of a batch of small files with one request per run of neighbours in
 // a pack (restorer.cpp, ReadNeighbours), not one request a blob — a remote repository answers
 // each request with a round trip — and every blob read that way is still checked: a damaged
-// one fails the restore with the blob named, as a blob read alone does.
+// one fails the restore with the blob named, as a blob read alone does; so does a damaged blob
+// of a large file (first, middle or last), which is never linked under its name.
 #include <atomic>
+#include <cstring>
+#include <random>
 
 #include "mem_repo.hpp"
 #include "velin/backup/restorer.hpp"
@@ -108,6 +111,62 @@ TEST_F(RestorerNeighboursMemTest, ADamagedBlobAmongItsNeighboursFailsTheRestoreB
   EXPECT_NE(stats.error().message.find(id.Short()), std::string::npos) << stats.error().message;
   EXPECT_NE(stats.error().message.find("damaged"), std::string::npos) << stats.error().message;
   EXPECT_FALSE(*env_.Exists("/restore/storage/d1/f50"));  // never named with wrong bytes
+}
+
+std::string RandomBytes(size_t n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::string data(n, '\0');
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    const uint64_t v = rng();
+    std::memcpy(data.data() + i, &v, 8);
+  }
+  return data;
+}
+
+TEST_F(RestorerNeighboursMemTest, ADamagedBlobOfALargeFileFailsTheRestoreByName) {
+  const std::string data = RandomBytes(6 << 20, 23);
+  Put("storage/large.bin", data);
+  auto snap = Backup();
+  ASSERT_TRUE(snap) << snap.error().message;
+  Reopen();
+  auto top = repo_->ReadTree(snap->sources[0].tree);  // one node: storage
+  ASSERT_TRUE(top) << top.error().message;
+  ASSERT_EQ(top->nodes.size(), 1u);
+  auto tree = repo_->ReadTree(top->nodes[0].subtree);
+  ASSERT_TRUE(tree) << tree.error().message;
+  ASSERT_EQ(tree->nodes.size(), 1u);
+  const repo::Node* node = &tree->nodes[0];
+  ASSERT_EQ(node->name, "large.bin");
+  ASSERT_GE(node->content.size(), 4u);
+  for (size_t damaged : {size_t{0}, size_t{2}, node->content.size() - 1}) {
+    SCOPED_TRACE(damaged);
+    const repo::BlobId id = node->content[damaged];
+    auto e = repo_->index().Find(id);
+    ASSERT_TRUE(e);
+    const std::string pack = "/repo/" + repo::PackObjectName(repo_->index().PackId(e->pack));
+    std::string bytes = Read(pack);
+    bytes[e->offset + e->length / 2] ^= 0x20;
+    ASSERT_TRUE(io::WriteFileDurably(env_, pack, bytes, 0644));
+    const std::string target = "/restore" + std::to_string(damaged);
+    // A backend of its own: the backup's holds the pack open as it was (it read it back).
+    auto backend = storage::LocalBackend::Open(env_, "/repo", false);
+    ASSERT_TRUE(backend) << backend.error().message;
+    auto repo = repo::Repository::Open(**backend, false);
+    ASSERT_TRUE(repo) << repo.error().message;
+    ASSERT_TRUE((*repo)->LoadIndex());
+    auto stats = RestoreSnapshot(**repo, *snap, env_, quiet_, {.target = target});
+    ASSERT_FALSE(stats);
+    EXPECT_NE(stats.error().message.find(id.Short()), std::string::npos) << stats.error().message;
+    EXPECT_NE(stats.error().message.find("damaged"), std::string::npos) << stats.error().message;
+    EXPECT_FALSE(*env_.Exists(target + "/storage/large.bin"));  // never named with wrong bytes
+    if (*env_.Exists(target + "/storage")) {  // and no temporary file of it is left either
+      auto left = env_.ListDir(target + "/storage");
+      ASSERT_TRUE(left) << left.error().message;
+      EXPECT_TRUE(left->empty()) << left->front().name;
+    }
+    bytes[e->offset + e->length / 2] ^= 0x20;  // mended for the next round
+    ASSERT_TRUE(io::WriteFileDurably(env_, pack, bytes, 0644));
+  }
 }
 
 }  // namespace
