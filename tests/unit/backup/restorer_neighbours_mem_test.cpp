@@ -113,7 +113,7 @@ TEST_F(RestorerNeighboursMemTest, ADamagedBlobAmongItsNeighboursFailsTheRestoreB
   EXPECT_FALSE(*env_.Exists("/restore/storage/d1/f50"));  // never named with wrong bytes
 }
 
-std::string RandomBytes(size_t n, unsigned seed) {
+std::string IncompressibleBytes(size_t n, unsigned seed) {
   std::mt19937_64 rng(seed);
   std::string data(n, '\0');
   for (size_t i = 0; i + 8 <= n; i += 8) {
@@ -124,7 +124,7 @@ std::string RandomBytes(size_t n, unsigned seed) {
 }
 
 TEST_F(RestorerNeighboursMemTest, ADamagedBlobOfALargeFileFailsTheRestoreByName) {
-  const std::string data = RandomBytes(6 << 20, 23);
+  const std::string data = IncompressibleBytes(6 << 20, 23);
   Put("storage/large.bin", data);
   auto snap = Backup();
   ASSERT_TRUE(snap) << snap.error().message;
