@@ -22,8 +22,9 @@ constexpr size_t kPipeRead = 1 << 20;
 // 1 ms of a dump tool writing 200-500 MB/s is well within the 1 MiB pipe.
 constexpr std::chrono::microseconds kCatchUpPause{1000};
 constexpr size_t kKeepMessages = 16 << 10;
-// The stdio buffer a dump tool gets through stdbuf (see WithLargeStdoutBuffer): the pipe's size.
+// The stdio buffers a database tool gets through stdbuf (WithLargeStdioBuffer): the pipe's size.
 constexpr const char* kToolStdoutBuffer = "-o1M";
+constexpr const char* kToolStdinBuffer = "-i1M";
 
 bool IsExecutable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
 
@@ -74,14 +75,16 @@ Result<ChildOutcome> KillAndFail(Subprocess& child, const Error& error) {
 
 // pg_dump and mariadb-dump write their output through stdio, which on a pipe buffers one page
 // (the pipe's st_blksize): a 500 MB dump is 125,000 write() calls (`dump | cat`: 1.3-1.8 s of
-// system time; docs/databases.md, "2026-12-02 night"). coreutils' stdbuf gives
-// the tool's stdout a 1 MiB buffer instead (it preloads libstdbuf.so and execs the tool, so
-// the tool keeps the process, its arguments, its exit status and its inherited descriptors).
-// Without stdbuf in PATH the tool runs as it is: the dump is the same, only slower.
-void WithLargeStdoutBuffer(ProcessOptions& options) {
+// system time; docs/databases.md, "2026-12-02 night"), and pg_restore reads a dump 4 KiB a
+// read() the same way. coreutils' stdbuf gives the tool's stdout (`-o1M`) or stdin (`-i1M`) a
+// 1 MiB buffer instead (it preloads libstdbuf.so and execs the tool, so the tool keeps the
+// process, its arguments, its exit status and its inherited descriptors). A tool that does
+// not use stdio there (the mariadb client reads its input itself) is unaffected. Without
+// stdbuf in PATH the tool runs as it is: the data is the same, only slower.
+void WithLargeStdioBuffer(ProcessOptions& options, const char* which) {
   Result<std::string> stdbuf = FindTool({"stdbuf"}, "", "coreutils");
   if (!stdbuf) return;
-  options.argv.insert(options.argv.begin(), {*stdbuf, kToolStdoutBuffer});
+  options.argv.insert(options.argv.begin(), {*stdbuf, which});
 }
 
 }  // namespace
@@ -130,7 +133,7 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
   options.stdout_mode = Stdio::kPipe;
   options.stderr_mode = Stdio::kPipe;
   options.merge_stderr_into_stdout = false;
-  WithLargeStdoutBuffer(options);
+  WithLargeStdioBuffer(options, kToolStdoutBuffer);
   VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
   // A 1 MiB pipe lets the dump tool run ahead while the sink hashes and chunks (best effort:
   // the kernel may cap it at /proc/sys/fs/pipe-max-size).
@@ -172,8 +175,13 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
   options.stdin_mode = Stdio::kPipe;
   options.stdout_mode = Stdio::kPipe;
   options.merge_stderr_into_stdout = true;
+  WithLargeStdioBuffer(options, kToolStdinBuffer);
   VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
   ::fcntl(child.stdin_fd(), F_SETFL, ::fcntl(child.stdin_fd(), F_GETFL) | O_NONBLOCK);
+  // As for a dump's pipe: 1 MiB, so that the tool's 1 MiB reads find that much (best effort).
+  // It helps a tool that reads 4 KiB at a time too: the mariadb client's restore takes ~5 %
+  // less time and 0.7 s less system time per 513 MB (docs/databases.md, "2026-12-03").
+  (void)::fcntl(child.stdin_fd(), F_SETPIPE_SZ, 1 << 20);
   ChildOutcome outcome;
   bool gone = false;  // the tool closed its stdin: it failed, its exit status will say why
   auto sink = [&](std::string_view data) -> Status {

@@ -1,6 +1,9 @@
 // The PostgreSQL driver against a real PostgreSQL 15 server (tests/support/db_servers.hpp).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "support/db_servers.hpp"
 #include "support/db_streams.hpp"
@@ -267,6 +270,95 @@ TEST_F(PostgresDriverTest, ThePasswordNeverAppearsOnAChildsCommandLine) {
     saw_pg_dump = saw_pg_dump || cmdline.find("pg_dump") != std::string::npos;
   }
   EXPECT_TRUE(saw_pg_dump);
+}
+
+// Whether a child of this process whose command line holds `tool` runs with `variable` (as
+// stdbuf sets it) and a preloaded library.
+bool ChildHasStdbuf(const std::string& tool, const std::string& variable) {
+  for (int pid : ChildPids(::getpid())) {
+    if (ProcCmdline(pid).find(tool) == std::string::npos) continue;
+    const std::string environ = ProcFile(pid, "environ", '\n');
+    if (environ.find(variable) != std::string::npos &&
+        environ.find("LD_PRELOAD=") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The size of the pipe on the stdin of a child of this process whose command line holds
+// `tool`, or 0 when there is none.
+int ChildStdinPipeSize(const std::string& tool) {
+  for (int pid : ChildPids(::getpid())) {
+    if (ProcCmdline(pid).find(tool) == std::string::npos) continue;
+    const std::string in = "/proc/" + std::to_string(pid) + "/fd/0";
+    const int fd = ::open(in.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;
+    const int size = ::fcntl(fd, F_GETPIPE_SZ);
+    ::close(fd);
+    if (size > 0) return size;
+  }
+  return 0;
+}
+
+// pg_dump writes and pg_restore reads through 1 MiB stdio buffers (coreutils' stdbuf) instead
+// of a page a system call, pg_restore from a 1 MiB pipe; without stdbuf in PATH both run as they
+// are, and the database comes back the same.
+TEST_F(PostgresDriverTest, TheToolsUseLargeBuffersAndNeedNoStdbuf) {
+  pg().Sql(db_,
+           "SET ROLE app; INSERT INTO shop.orders (user_id, note) SELECT 1, repeat('x', 190) "
+           "FROM generate_series(1, 30000)");
+  const auto before = pg().TableDigests(db_);
+  auto d = Open(pg().Options(db_));
+  std::string dump;
+  bool dump_buffered = false, restore_buffered = false;
+  int restore_pipe = 0;
+  auto info = d->Dump([&](std::string_view chunk) -> Status {
+    dump.append(chunk);
+    dump_buffered = dump_buffered || ChildHasStdbuf("pg_dump", "_STDBUF_O=1048576");
+    return Ok();
+  });
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_TRUE(dump_buffered);
+  const std::string copy = db_ + "_buffered";
+  Status s = d->Restore(
+      [&](const db::ByteSink& sink) -> Status {
+        for (size_t pos = 0; pos < dump.size(); pos += 100'000) {
+          restore_buffered = restore_buffered || ChildHasStdbuf("pg_restore", "_STDBUF_I=1048576");
+          restore_pipe = std::max(restore_pipe, ChildStdinPipeSize("pg_restore"));
+          VELIN_TRY(sink(std::string_view(dump).substr(pos, 100'000)));
+        }
+        return Ok();
+      },
+      copy);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_TRUE(restore_buffered);
+  EXPECT_EQ(restore_pipe, 1 << 20);  // the pipe into the tool holds 1 MiB, not 64 KiB
+  EXPECT_EQ(pg().TableDigests(copy), before);
+  EXPECT_TRUE(d->DropDatabase(copy));
+
+  // PATH holds the two tools alone (links to them), so stdbuf is not found.
+  TempDir tools;
+  for (const char* name : {"pg_dump", "pg_restore"}) {
+    for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
+      const std::string tool = std::string(dir) + "/" + name;
+      if (::access(tool.c_str(), X_OK) != 0) continue;
+      ASSERT_EQ(::symlink(tool.c_str(), (tools / name).c_str()), 0) << tool;
+      break;
+    }
+  }
+  const std::string plain_copy = db_ + "_plain";
+  {
+    ScopedPath path(tools.path());
+    std::string plain;
+    auto again = d->Dump(StringSink(plain));
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->tables, info->tables);
+    Status restored = d->Restore(StringSource(plain), plain_copy);
+    ASSERT_TRUE(restored) << restored.error().message;
+  }
+  EXPECT_EQ(pg().TableDigests(plain_copy), before);
+  EXPECT_TRUE(d->DropDatabase(plain_copy));
 }
 
 TEST_F(PostgresDriverTest, TemporaryDatabasesAreDroppedByCleanupEvenIfForgotten) {
