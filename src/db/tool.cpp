@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <map>
+#include <mutex>
 #include <utility>
 
 #include "velin/core/environment.hpp"
@@ -80,10 +82,31 @@ Result<ChildOutcome> KillAndFail(Subprocess& child, const Error& error) {
 // 1 MiB buffer instead (it preloads libstdbuf.so and execs the tool, so the tool keeps the
 // process, its arguments, its exit status and its inherited descriptors). A tool that does
 // not use stdio there (the mariadb client reads its input itself) is unaffected. Without
-// stdbuf in PATH the tool runs as it is: the data is the same, only slower.
+// stdbuf in PATH, or with one that does not run (StdbufRuns), the tool runs as it is: the
+// data is the same, only slower.
+// A stdbuf that cannot run a program (its libstdbuf.so missing from a stripped-down coreutils)
+// exits 125 before the tool starts, which would fail every dump and restore for the
+// sake of speed. So each stdbuf found is tried once per process, on itself (`stdbuf -o1M -i1M
+// stdbuf --version`: ~8 ms here, where starting /bin/true takes 3.4 ms), and left out when
+// that fails.
+bool StdbufRuns(const std::string& stdbuf) {
+  static std::mutex mutex;
+  static std::map<std::string, bool> tried;
+  std::lock_guard lock(mutex);
+  auto known = tried.find(stdbuf);
+  if (known != tried.end()) return known->second;
+  ProcessOptions probe;
+  probe.env = ChildEnv::kMinimal;
+  probe.argv = {stdbuf, kToolStdoutBuffer, kToolStdinBuffer, stdbuf, "--version"};
+  Result<CommandResult> r = RunCommand(probe, Duration(30'000));
+  const bool runs = r && r->exit_code == 0 && !r->timed_out;
+  tried.emplace(stdbuf, runs);
+  return runs;
+}
+
 void WithLargeStdioBuffer(ProcessOptions& options, const char* which) {
   Result<std::string> stdbuf = FindTool({"stdbuf"}, "", "coreutils");
-  if (!stdbuf) return;
+  if (!stdbuf || !StdbufRuns(*stdbuf)) return;
   options.argv.insert(options.argv.begin(), {*stdbuf, which});
 }
 

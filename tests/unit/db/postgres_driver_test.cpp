@@ -301,6 +301,20 @@ int ChildStdinPipeSize(const std::string& tool) {
   return 0;
 }
 
+// Links to pg_dump and pg_restore in `tools`: a PATH of that directory has them and no stdbuf.
+void LinkPostgresTools(const TempDir& tools) {
+  for (const char* name : {"pg_dump", "pg_restore"}) {
+    bool linked = false;
+    for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
+      const std::string tool = std::string(dir) + "/" + name;
+      if (::access(tool.c_str(), X_OK) != 0) continue;
+      linked = ::symlink(tool.c_str(), (tools / name).c_str()) == 0;
+      break;
+    }
+    EXPECT_TRUE(linked) << name;
+  }
+}
+
 // pg_dump writes and pg_restore reads through 1 MiB stdio buffers (coreutils' stdbuf) instead
 // of a page a system call, pg_restore from a 1 MiB pipe; without stdbuf in PATH both run as they
 // are, and the database comes back the same.
@@ -339,14 +353,7 @@ TEST_F(PostgresDriverTest, TheToolsUseLargeBuffersAndNeedNoStdbuf) {
 
   // PATH holds the two tools alone (links to them), so stdbuf is not found.
   TempDir tools;
-  for (const char* name : {"pg_dump", "pg_restore"}) {
-    for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
-      const std::string tool = std::string(dir) + "/" + name;
-      if (::access(tool.c_str(), X_OK) != 0) continue;
-      ASSERT_EQ(::symlink(tool.c_str(), (tools / name).c_str()), 0) << tool;
-      break;
-    }
-  }
+  LinkPostgresTools(tools);
   const std::string plain_copy = db_ + "_plain";
   {
     ScopedPath path(tools.path());
@@ -359,6 +366,33 @@ TEST_F(PostgresDriverTest, TheToolsUseLargeBuffersAndNeedNoStdbuf) {
   }
   EXPECT_EQ(pg().TableDigests(plain_copy), before);
   EXPECT_TRUE(d->DropDatabase(plain_copy));
+}
+
+// A stdbuf that cannot run a program (this one fails as GNU's does without its libstdbuf.so)
+// is tried once and left out: the dump and the restore run as they are and succeed.
+TEST_F(PostgresDriverTest, AStdbufThatDoesNotRunIsLeftOut) {
+  TempDir tools;
+  LinkPostgresTools(tools);
+  WriteFile(tools / "stdbuf",
+            "#!/bin/sh\necho tried >> '" + (tools / "tries") +
+                "'\necho \"stdbuf: failed to find 'libstdbuf.so'\" >&2\nexit 125\n",
+            0755);
+  const auto before = pg().TableDigests(db_);
+  auto d = Open(pg().Options(db_));
+  const std::string copy = db_ + "_no_stdbuf";
+  {
+    ScopedPath path(tools.path());
+    std::string dump;
+    auto info = d->Dump(StringSink(dump));
+    ASSERT_TRUE(info) << info.error().message;
+    Status restored = d->Restore(StringSource(dump), copy);
+    ASSERT_TRUE(restored) << restored.error().message;
+    auto again = d->Dump(StringSink(dump));
+    ASSERT_TRUE(again) << again.error().message;
+  }
+  EXPECT_EQ(pg().TableDigests(copy), before);
+  EXPECT_TRUE(d->DropDatabase(copy));
+  EXPECT_EQ(ReadFileOrDie(tools / "tries"), "tried\n");  // once for the process, not per tool
 }
 
 TEST_F(PostgresDriverTest, TemporaryDatabasesAreDroppedByCleanupEvenIfForgotten) {
