@@ -75,20 +75,10 @@ Result<ChildOutcome> KillAndFail(Subprocess& child, const Error& error) {
   return tl::unexpected(error);
 }
 
-// pg_dump and mariadb-dump write their output through stdio, which on a pipe buffers one page
-// (the pipe's st_blksize): a 500 MB dump is 125,000 write() calls (`dump | cat`: 1.3-1.8 s of
-// system time; docs/databases.md, "2026-12-02 night"), and pg_restore reads a dump 4 KiB a
-// read() the same way. coreutils' stdbuf gives the tool's stdout (`-o1M`) or stdin (`-i1M`) a
-// 1 MiB buffer instead (it preloads libstdbuf.so and execs the tool, so the tool keeps the
-// process, its arguments, its exit status and its inherited descriptors). A tool that does
-// not use stdio there (the mariadb client reads its input itself) is unaffected. Without
-// stdbuf in PATH, or with one that does not run (StdbufRuns), the tool runs as it is: the
-// data is the same, only slower.
 // A stdbuf that cannot run a program (its libstdbuf.so missing from a stripped-down coreutils)
-// exits 125 before the tool starts, which would fail every dump and restore for the
-// sake of speed. So each stdbuf found is tried once per process, on itself (`stdbuf -o1M -i1M
-// stdbuf --version`: ~8 ms here, where starting /bin/true takes 3.4 ms), and left out when
-// that fails.
+// exits 125 before the tool starts: every dump and restore would fail for the sake of speed.
+// So each stdbuf found is tried once per process, on itself (`stdbuf -o1M -i1M stdbuf
+// --version`: ~8 ms here, where starting /bin/true takes 3.4 ms), and left out if it fails.
 bool StdbufRuns(const std::string& stdbuf) {
   static std::mutex mutex;
   static std::map<std::string, bool> tried;
@@ -104,6 +94,15 @@ bool StdbufRuns(const std::string& stdbuf) {
   return runs;
 }
 
+// pg_dump and mariadb-dump write their output through stdio, which on a pipe buffers one page
+// (the pipe's st_blksize): a 500 MB dump is 125,000 write() calls (`dump | cat`: 1.3-1.8 s of
+// system time; docs/databases.md, "2026-12-02 night"), and pg_restore reads a dump 4 KiB a
+// read() the same way. coreutils' stdbuf gives the tool's stdout (`-o1M`) or stdin (`-i1M`) a
+// 1 MiB buffer instead (it preloads libstdbuf.so and execs the tool, so the tool keeps the
+// process, its arguments, its exit status and its inherited descriptors). A tool that does
+// not use stdio there (the mariadb client reads its input itself) is unaffected. Without
+// stdbuf in PATH, or with one that does not run (StdbufRuns), the tool runs as it is: the
+// data is the same, only slower.
 void WithLargeStdioBuffer(ProcessOptions& options, const char* which) {
   Result<std::string> stdbuf = FindTool({"stdbuf"}, "", "coreutils");
   if (!stdbuf || !StdbufRuns(*stdbuf)) return;
