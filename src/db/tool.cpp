@@ -21,6 +21,8 @@ namespace velin::db::internal {
 namespace {
 
 constexpr size_t kPipeRead = 1 << 20;
+// The size asked for the pipe from a dump tool and for the one into a restore tool.
+constexpr int kToolPipeSize = 1 << 20;
 // 1 ms of a dump tool writing 200-500 MB/s is well within the 1 MiB pipe.
 constexpr std::chrono::microseconds kCatchUpPause{1000};
 constexpr size_t kKeepMessages = 16 << 10;
@@ -159,7 +161,7 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
   VELIN_ASSIGN(Subprocess child, Subprocess::Start(options));
   // A 1 MiB pipe lets the dump tool run ahead while the sink hashes and chunks (best effort:
   // the kernel may cap it at /proc/sys/fs/pipe-max-size).
-  (void)::fcntl(child.stdout_fd(), F_SETPIPE_SZ, 1 << 20);
+  (void)::fcntl(child.stdout_fd(), F_SETPIPE_SZ, kToolPipeSize);
   ChildOutcome outcome;
   std::string buf(kPipeRead, '\0');
   while (child.stdout_fd() >= 0 || child.stderr_fd() >= 0) {
@@ -203,7 +205,7 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
   // As for a dump's pipe: 1 MiB, so that the tool's 1 MiB reads find that much (best effort).
   // It helps a tool that reads 4 KiB at a time too: the mariadb client's restore takes ~5 %
   // less time and 0.7 s less system time per 513 MB (docs/databases.md, "2026-12-03").
-  (void)::fcntl(child.stdin_fd(), F_SETPIPE_SZ, 1 << 20);
+  (void)::fcntl(child.stdin_fd(), F_SETPIPE_SZ, kToolPipeSize);
   ChildOutcome outcome;
   bool gone = false;  // the tool closed its stdin: it failed, its exit status will say why
   auto sink = [&](std::string_view data) -> Status {

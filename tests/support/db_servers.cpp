@@ -378,4 +378,30 @@ std::vector<int> ChildPids(int parent) {
   return out;
 }
 
+bool ChildHasStdbuf(const std::string& tool, const std::string& variable) {
+  for (int pid : ChildPids(::getpid())) {
+    if (ProcCmdline(pid).find(tool) == std::string::npos) continue;
+    const std::string environ = ProcFile(pid, "environ", '\n');
+    if (environ.find(variable) != std::string::npos &&
+        environ.find("LD_PRELOAD=") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool LinkTools(const std::string& dir, const std::vector<std::string>& tools) {
+  for (const std::string& name : tools) {
+    bool linked = false;
+    for (const char* bin : {"/usr/bin", "/usr/local/bin", "/bin"}) {
+      const std::string tool = std::string(bin) + "/" + name;
+      if (::access(tool.c_str(), X_OK) != 0) continue;
+      linked = ::symlink(tool.c_str(), (dir + "/" + name).c_str()) == 0;
+      break;
+    }
+    if (!linked) return false;
+  }
+  return true;
+}
+
 }  // namespace velin::testing

@@ -73,5 +73,11 @@ std::string ProcCmdline(int pid);
 std::string ProcFile(int pid, const std::string& name, char separator);
 // Pids whose parent is `parent`.
 std::vector<int> ChildPids(int parent);
+// Whether a child of this process whose command line holds `tool` runs with `variable` (as
+// coreutils' stdbuf sets it, e.g. "_STDBUF_O=1048576") and a preloaded library.
+bool ChildHasStdbuf(const std::string& tool, const std::string& variable);
+// Links in `dir` to each of `tools` (found in /usr/bin, /usr/local/bin or /bin): a PATH of
+// that directory has them and nothing else, no stdbuf. False when one was not found or linked.
+bool LinkTools(const std::string& dir, const std::vector<std::string>& tools);
 
 }  // namespace velin::testing

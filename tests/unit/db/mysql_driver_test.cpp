@@ -237,14 +237,7 @@ TEST_F(MysqlDriverTest, TheDumpToolWritesThroughALargeBufferAndNeedsNoStdbuf) {
   std::string dump;
   auto r = d->Dump([&](std::string_view chunk) -> Status {
     dump.append(chunk);
-    for (int pid : ChildPids(::getpid())) {
-      if (ProcCmdline(pid).find("mariadb-dump") == std::string::npos) continue;
-      std::string environ = ProcEnviron(pid);
-      if (environ.find("_STDBUF_O=1048576") != std::string::npos &&
-          environ.find("LD_PRELOAD=") != std::string::npos) {
-        buffered = true;
-      }
-    }
+    buffered = buffered || ChildHasStdbuf("mariadb-dump", "_STDBUF_O=1048576");
     return Ok();
   });
   ASSERT_TRUE(r) << r.error().message;
@@ -254,15 +247,7 @@ TEST_F(MysqlDriverTest, TheDumpToolWritesThroughALargeBufferAndNeedsNoStdbuf) {
 
   // PATH holds the dump tool alone (a link to it), so stdbuf is not found.
   TempDir tools;
-  std::filesystem::path tool;
-  for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
-    if (::access((std::string(dir) + "/mariadb-dump").c_str(), X_OK) == 0) {
-      tool = std::string(dir) + "/mariadb-dump";
-      break;
-    }
-  }
-  ASSERT_FALSE(tool.empty());
-  std::filesystem::create_symlink(tool, tools / "mariadb-dump");
+  ASSERT_TRUE(LinkTools(tools.path(), {"mariadb-dump"}));
   std::string plain;
   {
     ScopedPath path(tools.path());

@@ -272,20 +272,6 @@ TEST_F(PostgresDriverTest, ThePasswordNeverAppearsOnAChildsCommandLine) {
   EXPECT_TRUE(saw_pg_dump);
 }
 
-// Whether a child of this process whose command line holds `tool` runs with `variable` (as
-// stdbuf sets it) and a preloaded library.
-bool ChildHasStdbuf(const std::string& tool, const std::string& variable) {
-  for (int pid : ChildPids(::getpid())) {
-    if (ProcCmdline(pid).find(tool) == std::string::npos) continue;
-    const std::string environ = ProcFile(pid, "environ", '\n');
-    if (environ.find(variable) != std::string::npos &&
-        environ.find("LD_PRELOAD=") != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // The size of the pipe on the stdin of a child of this process whose command line holds
 // `tool`, or 0 when there is none.
 int ChildStdinPipeSize(const std::string& tool) {
@@ -299,20 +285,6 @@ int ChildStdinPipeSize(const std::string& tool) {
     if (size > 0) return size;
   }
   return 0;
-}
-
-// Links to pg_dump and pg_restore in `tools`: a PATH of that directory has them and no stdbuf.
-void LinkPostgresTools(const TempDir& tools) {
-  for (const char* name : {"pg_dump", "pg_restore"}) {
-    bool linked = false;
-    for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
-      const std::string tool = std::string(dir) + "/" + name;
-      if (::access(tool.c_str(), X_OK) != 0) continue;
-      linked = ::symlink(tool.c_str(), (tools / name).c_str()) == 0;
-      break;
-    }
-    EXPECT_TRUE(linked) << name;
-  }
 }
 
 // pg_dump writes and pg_restore reads through 1 MiB stdio buffers (coreutils' stdbuf) instead
@@ -353,7 +325,7 @@ TEST_F(PostgresDriverTest, TheToolsUseLargeBuffersAndNeedNoStdbuf) {
 
   // PATH holds the two tools alone (links to them), so stdbuf is not found.
   TempDir tools;
-  LinkPostgresTools(tools);
+  ASSERT_TRUE(LinkTools(tools.path(), {"pg_dump", "pg_restore"}));
   const std::string plain_copy = db_ + "_plain";
   {
     ScopedPath path(tools.path());
@@ -372,7 +344,7 @@ TEST_F(PostgresDriverTest, TheToolsUseLargeBuffersAndNeedNoStdbuf) {
 // is tried once and left out: the dump and the restore run as they are and succeed.
 TEST_F(PostgresDriverTest, AStdbufThatDoesNotRunIsLeftOut) {
   TempDir tools;
-  LinkPostgresTools(tools);
+  ASSERT_TRUE(LinkTools(tools.path(), {"pg_dump", "pg_restore"}));
   WriteFile(tools / "stdbuf",
             "#!/bin/sh\necho tried >> '" + (tools / "tries") +
                 "'\necho \"stdbuf: failed to find 'libstdbuf.so'\" >&2\nexit 125\n",
