@@ -66,6 +66,19 @@ bool WaitForPort(int port, int timeout_ms) {
   return false;
 }
 
+// Until the log at `path` holds `needle`, or `timeout_ms` passed. A server that says it
+// listens is the one on its port: an open port alone may be another test's server that took
+// the port between FreeLoopbackPort and this one's bind (this one then exits; s3rver's client
+// read sshd's banner as "HTTP/0.9" once, under load).
+bool WaitForLog(const std::string& path, const std::string& needle, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ReadLog(path).find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
 ServerProcess& ServerProcess::operator=(ServerProcess&& other) noexcept {
   Stop();
   process_ = std::move(other.process_);
@@ -124,11 +137,20 @@ RunOptions S3Server::RunEnv(const TempDir& cache) {
 }
 
 S3Server::S3Server(bool check_signatures) : check_signatures_(check_signatures) {
+  for (int attempt = 1; attempt < 3; ++attempt) {  // a port taken meanwhile: another one
+    port_ = FreeLoopbackPort();
+    if (Launch()) return;
+  }
   port_ = FreeLoopbackPort();
   Start();
 }
 
 void S3Server::Start() {
+  Require(Launch(), "s3rver did not start on port " + std::to_string(port_) + ": " +
+                        ReadLog(dir_ / "s3rver.log"));
+}
+
+bool S3Server::Launch() {
   std::string module = check_signatures_ ? NodeDir() + "/s3rver-sig/node_modules/@20minutes/s3rver"
                                          : NodeDir() + "/s3rver/node_modules/s3rver";
   Require(std::filesystem::exists(module),
@@ -145,7 +167,9 @@ void S3Server::Start() {
   process_ = StartServer({"node", "--openssl-legacy-provider", script, module,
                           std::to_string(port_), dir_ / "data", kBucket},
                          dir_ / "s3rver.log");
-  Require(WaitForPort(port_, 15000), "s3rver did not start: " + ReadLog(dir_ / "s3rver.log"));
+  if (WaitForLog(dir_ / "s3rver.log", "ready\n", 15000) && WaitForPort(port_, 1000)) return true;
+  process_.Stop();
+  return false;
 }
 
 void S3Server::PinRepositoryDirectories(const std::string& key_prefix) const {
@@ -157,7 +181,6 @@ void S3Server::PinRepositoryDirectories(const std::string& key_prefix) const {
 }
 
 SshServer::SshServer() {
-  port_ = FreeLoopbackPort();
   passwd* pw = getpwuid(getuid());
   Require(pw != nullptr, "no passwd entry for the current user");
   user_ = pw->pw_name;
@@ -172,6 +195,15 @@ SshServer::SshServer() {
   WriteFile(dir_ / "authorized_keys", ReadFileOrDie(dir_ / "userkey.pub"), 0600);
   std::string host_pub = ReadFileOrDie(dir_ / "hostkey.pub");
   std::string key_type_and_blob = host_pub.substr(0, host_pub.find(' ', host_pub.find(' ') + 1));
+  for (int attempt = 1;; ++attempt) {  // a port taken meanwhile: another one
+    port_ = FreeLoopbackPort();
+    if (Launch(key_type_and_blob)) return;
+    Require(attempt < 3, "sshd did not start on port " + std::to_string(port_) + ": " +
+                             ReadLog(dir_ / "sshd.log"));
+  }
+}
+
+bool SshServer::Launch(const std::string& key_type_and_blob) {
   WriteFile(dir_ / "known_hosts",
             "[127.0.0.1]:" + std::to_string(port_) + " " + key_type_and_blob + "\n");
   // SetEnv SHLVL=1: bash, started by sshd for each command (the fleet's `velin` on a host),
@@ -186,7 +218,10 @@ SshServer::SshServer() {
                 (dir_ / "sshd.pid") + "\nSubsystem sftp internal-sftp\nSetEnv SHLVL=1\n");
   process_ =
       StartServer({"/usr/sbin/sshd", "-f", dir_ / "sshd_config", "-D", "-e"}, dir_ / "sshd.log");
-  Require(WaitForPort(port_, 10000), "sshd did not start: " + ReadLog(dir_ / "sshd.log"));
+  const std::string listening = "Server listening on 127.0.0.1 port " + std::to_string(port_);
+  if (WaitForLog(dir_ / "sshd.log", listening, 10000) && WaitForPort(port_, 1000)) return true;
+  process_.Stop();
+  return false;
 }
 
 std::string SshServer::Url(const std::string& path) const {

@@ -67,6 +67,7 @@ class S3Server {
   void PinRepositoryDirectories(const std::string& key_prefix) const;
 
  private:
+  bool Launch();  // false when the server did not say it listens on port_ (stopped then)
   bool check_signatures_;
   TempDir dir_;
   int port_ = 0;
@@ -86,6 +87,8 @@ class SshServer {
   void Stop() { process_.Stop(); }
 
  private:
+  // false when sshd did not say it listens on port_ (stopped then)
+  bool Launch(const std::string& key_type_and_blob);
   TempDir dir_;
   int port_ = 0;
   std::string user_;
