@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -202,6 +203,7 @@ class FileWriterPool {
     // keeps a core busy making them. Measured on two cores (2.2 GiB set, cold, alternating):
     // 3 of 4 won all 7 rounds against 2 of 4, the median 3.08 -> 2.94 s (bench/README.md).
     max_large_ = std::max(1, n * 3 / 4);
+    workers_ = n;
     for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
   }
   ~FileWriterPool() {
@@ -281,9 +283,20 @@ class FileWriterPool {
   void WorkerLoop() {
     std::unique_lock lock(mu_);
     for (;;) {
-      work_cv_.wait(lock,
-                    [&] { return stopping_ || (!error_ && (!small_.empty() || !large_.empty())); });
+      Ahead* help = nullptr;
+      work_cv_.wait(lock, [&] {
+        help = nullptr;
+        if (stopping_) return true;
+        if (error_) return false;
+        if (!small_.empty() || !large_.empty()) return true;
+        help = Claimable();
+        return help != nullptr;
+      });
       if (stopping_) return;
+      if (small_.empty() && large_.empty() && help) {
+        DecodeAhead(*help, lock);
+        continue;
+      }
       // Large files keep the disk busy, small ones the processors: while both wait, at most
       // max_large_ workers take large files and the others small ones, so the two overlap.
       const bool large = !large_.empty() && (small_.empty() || large_busy_ < max_large_);
@@ -299,7 +312,7 @@ class FileWriterPool {
       ReadNeighbours(*batch);
       for (const Job& job : *batch) {
         if (stop_.load(std::memory_order_relaxed)) break;  // another file failed
-        Status st = Write(job);
+        Status st = Write(job, large);
         if (!st) {
           (void)env_.RemoveAt(*job.dir->dir, job.tmp, false);
           failed = st.error().Wrap(NoTr(io::JoinPath(job.dir->dir->path(), job.name)));
@@ -402,6 +415,124 @@ class FileWriterPool {
     }
   }
 
+  // A large file's next blobs, read and decoded by workers that have nothing else to do while
+  // the file's own worker writes the one before. A large file is restored one blob after the
+  // other (read, decompress, hash, write): on its own (a restore of one large file, or the last
+  // one of a restore) it kept one core busy and left the other idle. Helpers only take what no
+  // queued file needs (a second thread per file competed with the other workers while the cores
+  // were busy: fifteenth pass, bench/README.md). Every blob is still decoded and checked
+  // against its id, by whichever thread reads it. Guarded by mu_.
+  struct Ahead {
+    static constexpr size_t kWindow = 3;  // blobs decoded ahead of the one being written
+    struct Slot {
+      enum class State { kFree, kClaimed, kReady } state = State::kFree;
+      std::string data;
+      std::optional<Error> error;
+    };
+    const std::vector<repo::BlobId>& ids;
+    size_t next = 0;                  // the first blob nobody claimed
+    size_t taken = 0;                 // blobs [0, taken) went to the writer
+    int in_flight = 0;                // claimed by helpers, not yet ready
+    std::array<Slot, kWindow> slots;  // blob i in slots[i % kWindow] while i is in the window
+  };
+
+  // A worker's blob buffers, reused from blob to blob (no allocation per blob), whether it
+  // writes a file or helps with one.
+  struct BlobBuffers {
+    std::string data, stored;
+  };
+  static BlobBuffers& Buffers() {
+    thread_local BlobBuffers buffers;
+    return buffers;
+  }
+
+  // A claimable blob's file, or none. REQUIRES: mu_ held.
+  Ahead* Claimable() {
+    if (stop_.load(std::memory_order_relaxed)) return nullptr;
+    for (Ahead* a : helpable_) {
+      if (a->next < a->ids.size() && a->next < a->taken + Ahead::kWindow) return a;
+    }
+    return nullptr;
+  }
+
+  // A helper decodes a's next blob into its slot. REQUIRES: mu_ held through `lock`.
+  void DecodeAhead(Ahead& a, std::unique_lock<std::mutex>& lock) {
+    const size_t i = a.next++;
+    Ahead::Slot& slot = a.slots[i % Ahead::kWindow];
+    slot.state = Ahead::Slot::State::kClaimed;
+    if (slot.data.capacity() == 0 && !spare_.empty()) {
+      slot.data = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    ++a.in_flight;
+    ++helping_;
+    lock.unlock();
+    Status st = repo_.ReadBlobInto(a.ids[i], slot.data, Buffers().stored);
+    lock.lock();
+    slot.error = st ? std::nullopt : std::optional<Error>(st.error());
+    slot.state = Ahead::Slot::State::kReady;
+    --a.in_flight;
+    --helping_;
+    ahead_cv_.notify_all();
+  }
+
+  // A large file's window while its worker writes it: registered for the helpers, and on the
+  // way out (written or failed) withdrawn once no helper still decodes into it.
+  class AheadScope {
+   public:
+    AheadScope(FileWriterPool& pool, const std::vector<repo::BlobId>& ids) : pool_(pool), a_{ids} {
+      std::lock_guard lock(pool_.mu_);
+      pool_.helpable_.push_back(&a_);
+      if (pool_.Idle() > 0) pool_.work_cv_.notify_all();
+    }
+    ~AheadScope() {
+      std::unique_lock lock(pool_.mu_);
+      std::erase(pool_.helpable_, &a_);
+      pool_.ahead_cv_.wait(lock, [&] { return a_.in_flight == 0; });
+      for (auto& slot : a_.slots) {  // their buffers serve the next large file
+        if (slot.data.capacity() && pool_.spare_.size() < kMaxSpare) {
+          pool_.spare_.push_back(std::move(slot.data));
+        }
+      }
+    }
+    AheadScope(const AheadScope&) = delete;
+    AheadScope& operator=(const AheadScope&) = delete;
+
+    // Blob i (taken in order) into `data`: a helper's, waited for if it is being decoded, or
+    // read here.
+    Status Take(size_t i, std::string& data, std::string& stored) {
+      std::unique_lock lock(pool_.mu_);
+      if (i >= a_.next) {  // nobody has it: read here
+        a_.next = i + 1;
+        lock.unlock();
+        Status st = pool_.repo_.ReadBlobInto(a_.ids[i], data, stored);
+        lock.lock();
+        Advance(i);
+        return st;
+      }
+      Ahead::Slot& slot = a_.slots[i % Ahead::kWindow];
+      pool_.ahead_cv_.wait(lock, [&] { return slot.state == Ahead::Slot::State::kReady; });
+      data.swap(slot.data);
+      slot.state = Ahead::Slot::State::kFree;
+      std::optional<Error> error = std::move(slot.error);
+      slot.error.reset();
+      Advance(i);
+      if (error) return tl::unexpected(*error);
+      return Ok();
+    }
+
+   private:
+    void Advance(size_t i) {  // REQUIRES: pool_.mu_ held
+      a_.taken = i + 1;
+      if (pool_.Idle() > 0 && a_.next < a_.ids.size()) pool_.work_cv_.notify_one();
+    }
+    FileWriterPool& pool_;
+    Ahead a_;
+  };
+
+  // Workers neither on a file nor helping. REQUIRES: mu_ held.
+  int Idle() const { return workers_ - busy_ - helping_; }
+
   // One blob of the file being written: from the runs read for its batch, else on its own.
   Status ReadBlob(const repo::BlobId& id, std::string& data, std::string& stored) {
     NeighbourReads& r = Neighbours();
@@ -412,7 +543,7 @@ class FileWriterPool {
     return repo_.DecodeStoredBlob(id, at.entry, stored, data);
   }
 
-  Status Write(const Job& job) {
+  Status Write(const Job& job, bool large) {
     const io::Dir& dir = *job.dir->dir;
     io::WriteOptions wo;
     wo.mode = 0600;
@@ -433,10 +564,18 @@ class FileWriterPool {
     }
     VELIN_ASSIGN(auto file, env_.NewWritableFileAt(dir, job.tmp, wo));
     if (!wo.direct) cached_.fetch_add(job.node.size + 4096, std::memory_order_relaxed);
-    thread_local std::string data, stored;  // reused: no allocation per blob
+    std::string& data = Buffers().data;
+    std::string& stored = Buffers().stored;
     uint64_t written = 0;
-    for (const auto& id : job.node.content) {
-      VELIN_TRY(ReadBlob(id, data, stored));  // hash checked
+    std::optional<AheadScope> ahead;
+    if (large && job.node.content.size() > 1) ahead.emplace(*this, job.node.content);
+    for (size_t i = 0; i < job.node.content.size(); ++i) {
+      const repo::BlobId& id = job.node.content[i];
+      if (ahead) {
+        VELIN_TRY(ahead->Take(i, data, stored));  // hash checked, here or by a helper
+      } else {
+        VELIN_TRY(ReadBlob(id, data, stored));  // hash checked
+      }
       // The chunks must add up to the size the tree records (the archiver records what it
       // read): a tree that says otherwise is damaged, and its file is not taken as restored.
       written += data.size();
@@ -453,6 +592,7 @@ class FileWriterPool {
                                   std::to_string(job.node.size),
                                   (written > job.node.size ? "more" : std::to_string(written))));
     }
+    ahead.reset();  // no helper is left decoding for this file
     if (sparse) VELIN_TRY(file->Truncate(job.node.size));  // a trailing hole
     io::Attributes a = AttributesOf(job.node, options_.restore_owner);
     if (job.node.xattrs_known) {
@@ -472,7 +612,7 @@ class FileWriterPool {
         // file is written again under a temporary name, and so is every later one.
         unnamed_ok_.store(false, std::memory_order_relaxed);
         (void)file->Close();
-        return Write(job);
+        return Write(job, large);
       }
       if (linked || linked.error().sys_errno != EEXIST) {
         VELIN_TRY(linked);
@@ -508,6 +648,12 @@ class FileWriterPool {
   int max_large_ = 1;
   Batch pending_;  // the walker's next batch, not yet queued (Submit/Wait's thread only)
   uint64_t pending_bytes_ = 0;
+  std::condition_variable ahead_cv_;  // a blob decoded ahead is ready
+  std::vector<Ahead*> helpable_;      // large files being written, their windows
+  std::vector<std::string> spare_;    // buffers of windows gone, for the next ones
+  static constexpr size_t kMaxSpare = 4;
+  int helping_ = 0;  // workers decoding a blob ahead
+  int workers_ = 0;
   std::atomic<bool> stop_{false};  // a file failed: the workers stop at their next file
   std::atomic<size_t> queued_{0};  // small_.size(), read without the lock
   int busy_ = 0;

@@ -2,10 +2,15 @@
 // a pack (restorer.cpp, ReadNeighbours), not one request a blob — a remote repository answers
 // each request with a round trip — and every blob read that way is still checked: a damaged
 // one fails the restore with the blob named, as a blob read alone does; so does a damaged blob
-// of a large file (first, middle or last), which is never linked under its name.
+// of a large file (first, middle or last), which is never linked under its name. A large file
+// alone has its next blobs read and decoded by the workers that have nothing else to do.
 #include <atomic>
+#include <chrono>
 #include <cstring>
+#include <mutex>
 #include <random>
+#include <set>
+#include <thread>
 
 #include "mem_repo.hpp"
 #include "velin/backup/restorer.hpp"
@@ -165,6 +170,139 @@ TEST_F(RestorerNeighboursMemTest, ADamagedBlobOfALargeFileFailsTheRestoreByName)
       EXPECT_TRUE(left->empty()) << left->front().name;
     }
     bytes[e->offset + e->length / 2] ^= 0x20;  // mended for the next round
+    ASSERT_TRUE(io::WriteFileDurably(env_, pack, bytes, 0644));
+  }
+}
+
+}  // namespace
+}  // namespace velin::backup
+
+namespace velin::backup {
+namespace {
+
+// Pack reads that take a while (a disk, a remote repository), each one's thread recorded.
+class SlowPackReads : public storage::Backend {
+ public:
+  explicit SlowPackReads(storage::Backend& base) : base_(base) {}
+  std::string Location() const override { return base_.Location(); }
+  Status Put(const std::string& name, std::string_view data) override {
+    return base_.Put(name, data);
+  }
+  Result<std::string> Get(const std::string& name) override { return base_.Get(name); }
+  Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override {
+    Note(name);
+    return base_.GetRange(name, offset, length);
+  }
+  Status GetRangeInto(const std::string& name, uint64_t offset, uint64_t length,
+                      std::string& out) override {
+    Note(name);
+    return base_.GetRangeInto(name, offset, length, out);
+  }
+  Result<std::vector<storage::ObjectInfo>> List(const std::string& prefix) override {
+    return base_.List(prefix);
+  }
+  Status Delete(const std::string& name) override { return base_.Delete(name); }
+  Result<std::optional<storage::ObjectInfo>> Stat(const std::string& name) override {
+    return base_.Stat(name);
+  }
+  size_t reader_threads() {
+    std::lock_guard lock(mu_);
+    return readers_.size();
+  }
+
+ private:
+  void Note(const std::string& name) {
+    if (!name.starts_with("data/")) return;
+    {
+      std::lock_guard lock(mu_);
+      readers_.insert(std::this_thread::get_id());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  storage::Backend& base_;
+  std::mutex mu_;
+  std::set<std::thread::id> readers_;
+};
+
+class RestorerAheadMemTest : public MemRepoTest {
+ protected:
+  // One large file of many chunks, alone in its backup; its blobs in restore order.
+  std::vector<repo::BlobId> BackUpOneLargeFile(const std::string& data) {
+    Put("storage/large.bin", data);
+    snap_ = Backup();
+    EXPECT_TRUE(snap_) << snap_.error().message;
+    if (!snap_) return {};
+    Reopen();
+    auto top = repo_->ReadTree(snap_->sources[0].tree);
+    EXPECT_TRUE(top && top->nodes.size() == 1u);
+    if (!top || top->nodes.size() != 1u) return {};
+    auto tree = repo_->ReadTree(top->nodes[0].subtree);
+    EXPECT_TRUE(tree && tree->nodes.size() == 1u);
+    if (!tree || tree->nodes.size() != 1u) return {};
+    return tree->nodes[0].content;
+  }
+
+  // A restore through pack reads of 5 ms each into `target`.
+  Result<RestoreStats> SlowRestore(const std::string& target, size_t* reader_threads) {
+    auto backend = storage::LocalBackend::Open(env_, "/repo", false);
+    if (!backend) return tl::unexpected(backend.error());
+    SlowPackReads slow(**backend);
+    auto repo = repo::Repository::Open(slow, false);
+    if (!repo) return tl::unexpected(repo.error());
+    VELIN_TRY((*repo)->LoadIndex());
+    auto stats = RestoreSnapshot(**repo, *snap_, env_, quiet_, {.target = target});
+    *reader_threads = slow.reader_threads();
+    return stats;
+  }
+
+  Result<repo::Snapshot> snap_;
+};
+
+TEST_F(RestorerAheadMemTest, ALargeFileAloneIsDecodedAheadByTheIdleWorkers) {
+  // Half random, half text: blobs stored as they are and compressed ones.
+  std::string data = IncompressibleBytes(12 << 20, 5);
+  for (size_t i = 0; i < data.size(); i += 2 << 20) {
+    std::memset(data.data() + i, 'a' + static_cast<int>(i >> 20) % 26, 1 << 20);
+  }
+  const auto ids = BackUpOneLargeFile(data);
+  ASSERT_GE(ids.size(), 5u);
+  size_t readers = 0;
+  auto stats = SlowRestore("/restore", &readers);
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(Read("/restore/storage/large.bin"), data);
+  // One worker owns the file; the others read its next blobs meanwhile. Without them, one
+  // thread reads every blob (the trees are read before the pool starts, on the caller's).
+  EXPECT_GE(readers, 3u);
+}
+
+TEST_F(RestorerAheadMemTest, ADamagedBlobDecodedAheadFailsTheRestoreByNameAndLeavesNothing) {
+  const std::string data = IncompressibleBytes(12 << 20, 9);
+  const auto ids = BackUpOneLargeFile(data);
+  ASSERT_GE(ids.size(), 8u);
+  // The first blob (read by the file's worker while helpers read the next ones), one in the
+  // middle and the last (read ahead, or by the worker when it caught up).
+  for (size_t damaged : {size_t{0}, ids.size() / 2, ids.size() - 1}) {
+    SCOPED_TRACE(damaged);
+    auto e = repo_->index().Find(ids[damaged]);
+    ASSERT_TRUE(e);
+    const std::string pack = "/repo/" + repo::PackObjectName(repo_->index().PackId(e->pack));
+    std::string bytes = Read(pack);
+    bytes[e->offset + e->length / 2] ^= 0x20;
+    ASSERT_TRUE(io::WriteFileDurably(env_, pack, bytes, 0644));
+    const std::string target = "/restore" + std::to_string(damaged);
+    size_t readers = 0;
+    auto stats = SlowRestore(target, &readers);
+    ASSERT_FALSE(stats);
+    EXPECT_NE(stats.error().message.find(ids[damaged].Short()), std::string::npos)
+        << stats.error().message;
+    EXPECT_NE(stats.error().message.find("damaged"), std::string::npos) << stats.error().message;
+    EXPECT_FALSE(*env_.Exists(target + "/storage/large.bin"));
+    if (*env_.Exists(target + "/storage")) {
+      auto left = env_.ListDir(target + "/storage");
+      ASSERT_TRUE(left) << left.error().message;
+      EXPECT_TRUE(left->empty()) << left->front().name;
+    }
+    bytes[e->offset + e->length / 2] ^= 0x20;
     ASSERT_TRUE(io::WriteFileDurably(env_, pack, bytes, 0644));
   }
 }
