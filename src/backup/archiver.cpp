@@ -211,11 +211,15 @@ Status ReadStreamSource(repo::Repository& repo, const repo::Snapshot& snapshot,
   if (!source || source->kind != repo::SourceKind::kStream) {
     return UsageError(TrFormat("backup {} has no stream source '{}'", snapshot.id, name));
   }
+  // Two buffers for the whole stream: a string per chunk was a fresh mapping of each chunk of
+  // 1 MiB or more (velin's M_MMAP_THRESHOLD), faulted in page by page and unmapped after.
+  std::string raw;
+  std::string stored;
   for (const auto& id : source->chunks) {
-    auto data = repo.ReadBlob(id);
-    if (!data)
-      return tl::unexpected(data.error().Wrap(TrFormat("backup {} source {}", snapshot.id, name)));
-    VELIN_TRY(sink(*data));
+    Status read = repo.ReadBlobInto(id, raw, stored);
+    if (!read)
+      return tl::unexpected(read.error().Wrap(TrFormat("backup {} source {}", snapshot.id, name)));
+    VELIN_TRY(sink(raw));
   }
   return Ok();
 }
