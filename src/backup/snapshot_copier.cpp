@@ -45,7 +45,11 @@ class Copier {
 
   Status CopyBlob(repo::BlobType type, const repo::BlobId& id) {
     if (Present(id)) return Ok();
-    VELIN_ASSIGN(std::string data, source_.ReadBlob(id));
+    // Into a buffer the writer's finished jobs left behind: a fresh string per blob was a
+    // fresh mapping of each blob of 1 MiB or more, faulted in page by page.
+    const std::optional<repo::IndexEntry> e = source_.index().Find(id);
+    std::string data = writer_.TakeBuffer(e ? e->raw_length : 0);
+    VELIN_TRY(source_.ReadBlobInto(id, data, stored_));
     stats_.blobs_copied++;
     stats_.bytes_copied += data.size();
     reporter_.UpdateProgress(stats_.bytes_copied, stats_.blobs_copied);
@@ -99,6 +103,7 @@ class Copier {
   Reporter& reporter_;
   std::unordered_set<repo::BlobId, repo::BlobIdHash> seen_;
   CopyStats stats_;
+  std::string stored_;  // a blob's stored bytes, reused
 };
 
 }  // namespace
