@@ -1,11 +1,13 @@
 #include "mysql_connection.hpp"
 
+#include "client_libraries.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::db::internal {
 
 Result<MysqlConnection> MysqlConnection::Open(const ConnectionOptions& options,
                                               const std::string& dbname) {
+  VELIN_TRY(MariadbLibrary().Require());
   MysqlConnection c;
   c.conn_.reset(mysql_init(nullptr));
   if (!c.conn_) return Failure(std::string(Tr("out of memory initialising the MariaDB client")));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "client_libraries.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::db::internal {
@@ -32,6 +33,7 @@ std::string CleanPgMessage(const std::string& message) {
 
 Result<PgConnection> PgConnection::Open(const ConnectionOptions& options,
                                         const std::string& dbname) {
+  VELIN_TRY(PqLibrary().Require());
   std::string host = options.socket.empty() ? options.host : options.socket;
   std::string port = std::to_string(options.port == 0 ? 5432 : options.port);
   std::vector<const char*> keys = {"host", "port", "dbname", "connect_timeout", "application_name"};

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "velin/core/i18n.hpp"
+#include "velin/storage/curl_library.hpp"
 #include "velin/version.hpp"
 
 namespace velin::monitor {
@@ -37,8 +38,12 @@ std::string RedactedUrl(std::string_view url) {
 
 PostAnswer HttpPost(const std::string& url, std::string_view content_type, std::string_view body,
                     std::chrono::milliseconds timeout) {
-  InitCurlOnce();
   PostAnswer answer;
+  if (Status loaded = storage::CurlLibrary().Require(); !loaded) {
+    answer.reason = loaded.error().message;
+    return answer;
+  }
+  InitCurlOnce();
   const std::string payload(body);
   const std::string header = "Content-Type: " + std::string(content_type);
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());

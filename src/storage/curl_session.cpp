@@ -6,6 +6,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
+#include "velin/storage/curl_library.hpp"
 
 namespace velin::storage {
 namespace {
@@ -46,7 +47,10 @@ CurlLease::~CurlLease() {
 }
 
 CurlPool::CurlPool() {
-  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  // Without libcurl, Acquire says so; a pool that never hands out a handle needs no init.
+  if (CurlLibrary().Require()) {
+    std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  }
 }
 
 CurlPool::~CurlPool() {
@@ -62,6 +66,7 @@ Result<CurlLease> CurlPool::Acquire() {
       return CurlLease(this, h);
     }
   }
+  VELIN_TRY(CurlLibrary().Require());
   CURL* h = curl_easy_init();
   if (h == nullptr)
     return Failure(std::string(Tr("cannot create a libcurl handle (out of memory?)")));
