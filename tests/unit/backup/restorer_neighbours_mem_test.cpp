@@ -19,10 +19,13 @@
 namespace velin::backup {
 namespace {
 
-// Counts the ranged reads of packs; everything else goes to the backend underneath.
+// Counts the ranged reads of packs and the threads that made them, each taking `delay` (a
+// disk, a remote repository); everything else goes to the backend underneath.
 class PackReadCounter : public storage::Backend {
  public:
-  explicit PackReadCounter(storage::Backend& base) : base_(base) {}
+  explicit PackReadCounter(storage::Backend& base,
+                           std::chrono::milliseconds delay = std::chrono::milliseconds(0))
+      : base_(base), delay_(delay) {}
   std::string Location() const override { return base_.Location(); }
   Status Put(const std::string& name, std::string_view data) override {
     return base_.Put(name, data);
@@ -45,13 +48,26 @@ class PackReadCounter : public storage::Backend {
     return base_.Stat(name);
   }
   uint64_t pack_reads() const { return pack_reads_.load(); }
+  size_t reader_threads() {
+    std::lock_guard lock(mu_);
+    return readers_.size();
+  }
 
  private:
   void Count(const std::string& name) {
-    if (name.starts_with("data/")) pack_reads_++;
+    if (!name.starts_with("data/")) return;
+    pack_reads_++;
+    {
+      std::lock_guard lock(mu_);
+      readers_.insert(std::this_thread::get_id());
+    }
+    if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
   }
   storage::Backend& base_;
+  std::chrono::milliseconds delay_;
   std::atomic<uint64_t> pack_reads_{0};
+  std::mutex mu_;
+  std::set<std::thread::id> readers_;
 };
 
 class RestorerNeighboursMemTest : public MemRepoTest {
@@ -174,56 +190,6 @@ TEST_F(RestorerNeighboursMemTest, ADamagedBlobOfALargeFileFailsTheRestoreByName)
   }
 }
 
-}  // namespace
-}  // namespace velin::backup
-
-namespace velin::backup {
-namespace {
-
-// Pack reads that take a while (a disk, a remote repository), each one's thread recorded.
-class SlowPackReads : public storage::Backend {
- public:
-  explicit SlowPackReads(storage::Backend& base) : base_(base) {}
-  std::string Location() const override { return base_.Location(); }
-  Status Put(const std::string& name, std::string_view data) override {
-    return base_.Put(name, data);
-  }
-  Result<std::string> Get(const std::string& name) override { return base_.Get(name); }
-  Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override {
-    Note(name);
-    return base_.GetRange(name, offset, length);
-  }
-  Status GetRangeInto(const std::string& name, uint64_t offset, uint64_t length,
-                      std::string& out) override {
-    Note(name);
-    return base_.GetRangeInto(name, offset, length, out);
-  }
-  Result<std::vector<storage::ObjectInfo>> List(const std::string& prefix) override {
-    return base_.List(prefix);
-  }
-  Status Delete(const std::string& name) override { return base_.Delete(name); }
-  Result<std::optional<storage::ObjectInfo>> Stat(const std::string& name) override {
-    return base_.Stat(name);
-  }
-  size_t reader_threads() {
-    std::lock_guard lock(mu_);
-    return readers_.size();
-  }
-
- private:
-  void Note(const std::string& name) {
-    if (!name.starts_with("data/")) return;
-    {
-      std::lock_guard lock(mu_);
-      readers_.insert(std::this_thread::get_id());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  storage::Backend& base_;
-  std::mutex mu_;
-  std::set<std::thread::id> readers_;
-};
-
 class RestorerAheadMemTest : public MemRepoTest {
  protected:
   // One large file of many chunks, alone in its backup; its blobs in restore order.
@@ -246,7 +212,7 @@ class RestorerAheadMemTest : public MemRepoTest {
   Result<RestoreStats> SlowRestore(const std::string& target, size_t* reader_threads) {
     auto backend = storage::LocalBackend::Open(env_, "/repo", false);
     if (!backend) return tl::unexpected(backend.error());
-    SlowPackReads slow(**backend);
+    PackReadCounter slow(**backend, std::chrono::milliseconds(5));
     auto repo = repo::Repository::Open(slow, false);
     if (!repo) return tl::unexpected(repo.error());
     VELIN_TRY((*repo)->LoadIndex());
