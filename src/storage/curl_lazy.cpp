@@ -38,7 +38,12 @@ VELIN_FORWARD(curl_slist*, curl_slist_append, (curl_slist * list, const char* s)
 VELIN_FORWARD(void, curl_slist_free_all, (curl_slist * list), (list))
 
 // The variadic two: their one argument is read with its own type (as libcurl reads it: the
-// option's number range says which) and passed on as that type.
+// option's number range says which) and passed on as that type. Their last named parameter is
+// an enum, as libcurl's own definitions have it (compiled as C, where the enum and its
+// promoted type are compatible); clang warns about va_start on it in C++.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
 extern "C" CURLcode curl_easy_setopt(CURL* h, CURLoption option, ...) {
   static const auto fn = Curl<CURLcode (*)(CURL*, CURLoption, ...)>("curl_easy_setopt");
   va_list ap;

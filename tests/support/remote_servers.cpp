@@ -70,7 +70,7 @@ bool WaitForPort(int port, int timeout_ms) {
 // listens is the one on its port: an open port alone may be another test's server that took
 // the port between FreeLoopbackPort and this one's bind (this one then exits; s3rver's client
 // read sshd's banner as "HTTP/0.9" once, under load).
-bool WaitForLog(const std::string& path, const std::string& needle, int timeout_ms) {
+static bool WaitForLog(const std::string& path, const std::string& needle, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
     if (ReadLog(path).find(needle) != std::string::npos) return true;
