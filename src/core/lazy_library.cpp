@@ -3,8 +3,6 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
-#include <cstdio>
-
 #include "velin/core/i18n.hpp"
 
 namespace velin {

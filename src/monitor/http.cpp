@@ -3,7 +3,6 @@
 #include <curl/curl.h>
 
 #include <memory>
-#include <mutex>
 
 #include "velin/core/i18n.hpp"
 #include "velin/storage/curl_library.hpp"
@@ -11,11 +10,6 @@
 
 namespace velin::monitor {
 namespace {
-
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 size_t DiscardBody(char*, size_t size, size_t n, void*) { return size * n; }
 
@@ -39,11 +33,10 @@ std::string RedactedUrl(std::string_view url) {
 PostAnswer HttpPost(const std::string& url, std::string_view content_type, std::string_view body,
                     std::chrono::milliseconds timeout) {
   PostAnswer answer;
-  if (Status loaded = storage::CurlLibrary().Require(); !loaded) {
+  if (Status loaded = storage::CurlReady(); !loaded) {
     answer.reason = loaded.error().message;
     return answer;
   }
-  InitCurlOnce();
   const std::string payload(body);
   const std::string header = "Content-Type: " + std::string(content_type);
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());

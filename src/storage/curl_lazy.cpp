@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 
 #include <cstdarg>
+#include <mutex>
 
 #include "velin/storage/curl_library.hpp"
 
@@ -12,6 +13,13 @@ namespace velin::storage {
 LazyLibrary& CurlLibrary() {
   static LazyLibrary library("libcurl.so.4", "libcurl4");
   return library;
+}
+
+Status CurlReady() {
+  VELIN_TRY(CurlLibrary().Require());
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  return Ok();
 }
 
 }  // namespace velin::storage

@@ -11,8 +11,6 @@
 namespace velin::storage {
 namespace {
 
-std::once_flag g_curl_init;
-
 size_t ReadFromSource(char* buffer, size_t size, size_t count, void* user) {
   auto* source = static_cast<UploadSource*>(user);
   size_t n = std::min(size * count, source->data.size() - source->pos);
@@ -46,13 +44,6 @@ CurlLease::~CurlLease() {
   if (handle_ != nullptr) pool_->Release(handle_);
 }
 
-CurlPool::CurlPool() {
-  // Without libcurl, Acquire says so; a pool that never hands out a handle needs no init.
-  if (CurlLibrary().Require()) {
-    std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  }
-}
-
 CurlPool::~CurlPool() {
   for (CURL* h : idle_) curl_easy_cleanup(h);
 }
@@ -66,7 +57,7 @@ Result<CurlLease> CurlPool::Acquire() {
       return CurlLease(this, h);
     }
   }
-  VELIN_TRY(CurlLibrary().Require());
+  VELIN_TRY(CurlReady());  // libcurl is opened and initialised for the first handle
   CURL* h = curl_easy_init();
   if (h == nullptr)
     return Failure(std::string(Tr("cannot create a libcurl handle (out of memory?)")));

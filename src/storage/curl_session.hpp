@@ -44,7 +44,7 @@ class CurlLease {
 // TCP/TLS/SSH handshake. Thread-safe.
 class CurlPool {
  public:
-  CurlPool();
+  CurlPool() = default;
   ~CurlPool();
   CurlPool(const CurlPool&) = delete;
   CurlPool& operator=(const CurlPool&) = delete;

@@ -4,7 +4,7 @@
 // to start, also the many that never talk to a server (a local backup, `rollback list`).
 //
 // The modules that use such a library define its functions themselves (src/storage/
-// curl_lazy.cpp, src/db/pq_lazy.cpp, src/db/mysql_lazy.cpp): each forwards to the library's
+// curl_lazy.cpp, src/db/client_libraries_lazy.cpp): each forwards to the library's
 // own, looked up once. The executable does not export them, so the library opened later binds
 // its internal calls to its own functions. A module calls Require() before its first use, and
 // a library that cannot be opened fails that command with one line naming it and its package.
