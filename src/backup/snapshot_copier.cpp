@@ -10,11 +10,12 @@ namespace {
 class Copier {
  public:
   Copier(repo::Repository& source, repo::Repository& destination,
-         const repo::BlobWriterOptions& options, Reporter& reporter)
+         const repo::BlobWriterOptions& options, bool recompress, Reporter& reporter)
       : source_(source),
         destination_(destination),
         writer_(destination, WithIndexAsItGoes(options)),
-        reporter_(reporter) {}
+        reporter_(reporter),
+        recompress_(recompress) {}
 
   // Queues every blob of `snapshot` that the destination lacks.
   Status CopyBlobsOf(const repo::Snapshot& snapshot) {
@@ -43,8 +44,28 @@ class Copier {
     return false;
   }
 
+  // Whether a blob travels as the source stores it. Decompressing it to compress it again
+  // cost a copy most of its CPU (bench/README.md, "Eighteenth pass"). Not a delta blob: its
+  // base may not be in the destination. Both repositories are plain or have the same keys
+  // (CheckCopyKeys), so a sealed blob opens in the destination too.
+  bool SendsStored(const repo::IndexEntry& e) const {
+    return !recompress_ && e.codec != repo::Codec::kZstdDelta &&
+           source_.encrypted() == destination_.encrypted();
+  }
+
   Status CopyBlob(repo::BlobType type, const repo::BlobId& id) {
     if (Present(id)) return Ok();
+    if (const std::optional<repo::IndexEntry> found = source_.index().Find(id);
+        found && SendsStored(*found)) {
+      // Checked (opened, decompressed, hashed) by the writer's workers, on every core.
+      std::string stored = writer_.TakeBuffer(found->length);
+      repo::IndexEntry e;
+      VELIN_TRY(source_.ReadStoredInto(id, e, stored));
+      stats_.blobs_copied++;
+      stats_.bytes_copied += e.raw_length;
+      reporter_.UpdateProgress(stats_.bytes_copied, stats_.blobs_copied);
+      return writer_.SaveStored(type, id, std::move(stored), e, source_);
+    }
     // Into a buffer the writer's finished jobs left behind: a fresh string per blob was a
     // fresh mapping of each blob of 1 MiB or more, faulted in page by page.
     const std::optional<repo::IndexEntry> e = source_.index().Find(id);
@@ -104,14 +125,16 @@ class Copier {
   std::unordered_set<repo::BlobId, repo::BlobIdHash> seen_;
   CopyStats stats_;
   std::string stored_;  // a blob's stored bytes, reused
+  bool recompress_;
 };
 
 }  // namespace
 
 Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& destination,
                                 const std::vector<std::string>& ids,
-                                const repo::BlobWriterOptions& options, Reporter& reporter) {
-  Copier copier(source, destination, options, reporter);
+                                const repo::BlobWriterOptions& options, Reporter& reporter,
+                                bool recompress) {
+  Copier copier(source, destination, options, recompress, reporter);
   std::vector<std::string> to_commit;
   reporter.StartProgress(Tr("Copying"), 0, ProgressItems::kBlobs);
   for (const std::string& id : ids) {

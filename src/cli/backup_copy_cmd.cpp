@@ -14,6 +14,7 @@ struct CopyFlags {
   bool all = false;
   std::string to;
   SelectFlags select;  // whose `latest`
+  bool recompress = false;
 };
 
 repo::BlobWriterOptions WriterOptions(const config::Config& cfg) {
@@ -34,7 +35,8 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   output::Console& out = ctx.out();
   out.Begin(output::Icon::kBackup, TrFormat("Copying backups to {}...", flags.to));
-  VELIN_ASSIGN(backup::CopyStats s, CopyToRepository(ctx, flags.repo, flags.ids, flags.to, filter));
+  VELIN_ASSIGN(backup::CopyStats s,
+               CopyToRepository(ctx, flags.repo, flags.ids, flags.to, filter, flags.recompress));
   if (out.json()) {
     out.Json({{"to", flags.to},
               {"snapshots_copied", s.snapshots_copied},
@@ -57,7 +59,7 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
 Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source,
                                            const std::vector<std::string>& ids,
                                            const std::string& to,
-                                           const repo::SnapshotFilter& latest_of) {
+                                           const repo::SnapshotFilter& latest_of, bool recompress) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(OpenRepo from, OpenRepository(ctx, source, repo::LockKind::kShared, false));
   std::vector<std::string> resolved;
@@ -71,8 +73,9 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
   }
   VELIN_ASSIGN(OpenRepo dest, OpenCopyDestination(ctx, source, to, *from.backend));
   VELIN_TRY(backup::CheckCopyKeys(*from.repo, *dest.repo));
-  VELIN_ASSIGN(backup::CopyStats stats, backup::CopySnapshots(*from.repo, *dest.repo, resolved,
-                                                              WriterOptions(*cfg), ctx.out()));
+  VELIN_ASSIGN(backup::CopyStats stats,
+               backup::CopySnapshots(*from.repo, *dest.repo, resolved, WriterOptions(*cfg),
+                                     ctx.out(), recompress));
   RemoveStaleTemps(ctx, *dest.backend);  // what killed copies left there (stale_temps.hpp)
   return stats;
 }
@@ -92,6 +95,8 @@ void RegisterBackupCopy(CLI::App& group, Context& ctx) {
   cmd->add_option("id", flags->ids, "Backups to copy (ID, unique prefix or latest)");
   cmd->add_flag("--all", flags->all, "Copy every backup (of every host and application)");
   cmd->add_option("--to", flags->to, "The repository to copy to: a directory or a URL");
+  cmd->add_flag("--recompress", flags->recompress,
+                "Compress every blob anew with the configured compression (default: as stored)");
   AddRepoFlags(cmd, flags->repo);
   AddSelectFlags(cmd, flags->select, false);
   cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunCopy(ctx, *flags); }); });

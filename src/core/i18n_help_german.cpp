@@ -127,6 +127,9 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
        "Jedes Backup kopieren (aller Hosts und Anwendungen)"},
       {"The repository to copy to: a directory or a URL",
        "Das Ziel-Repository: ein Verzeichnis oder eine URL"},
+      {"Compress every blob anew with the configured compression (default: as stored)",
+       "Jeden Blob neu mit der konfigurierten Kompression komprimieren (Standard: wie "
+       "gespeichert)"},
       {"Back up the configured paths (and databases)",
        "Die konfigurierten Pfade (und Datenbanken) sichern"},
       {"full (read everything) or incremental (skip unchanged files); default backup.strategy",

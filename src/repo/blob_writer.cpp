@@ -112,11 +112,29 @@ Status BlobWriter::Save(BlobType type, const BlobId& id, std::string data, const
     stats_.raw_bytes_added += data.size();
     return Ok();
   }
+  return Enqueue(Job{type, id, std::move(data), base ? std::optional<BlobId>(*base) : std::nullopt,
+                     std::nullopt, nullptr});
+}
+
+Status BlobWriter::SaveStored(BlobType type, const BlobId& id, std::string stored,
+                              const IndexEntry& e, const Repository& source) {
+  if (Known(id)) return Ok();
+  queued_.Insert(id);
+  if (options_.dry_run) {
+    std::lock_guard lock(mu_);
+    stats_.blobs_added++;
+    stats_.raw_bytes_added += e.raw_length;
+    return Ok();
+  }
+  return Enqueue(Job{type, id, std::move(stored), std::nullopt, e, &source});
+}
+
+Status BlobWriter::Enqueue(Job job) {
   std::unique_lock lock(mu_);
   // Admit one job even when it alone is over budget, so a max-size chunk always fits.
   auto fits = [&] {
     return error_ || queued_bytes_ == 0 ||
-           queued_bytes_ + data.capacity() <= options_.max_queued_bytes;
+           queued_bytes_ + job.data.capacity() <= options_.max_queued_bytes;
   };
   if (!fits()) {
     // Jobs below the wake-up batch may be waiting for a worker that sleeps.
@@ -126,10 +144,9 @@ Status BlobWriter::Save(BlobType type, const BlobId& id, std::string data, const
     saver_waiting_ = false;
   }
   if (error_) return tl::unexpected(*error_);
-  queued_bytes_ += data.capacity();  // memory, not content: a buffer may be larger
-  unclaimed_bytes_ += data.size();
-  jobs_.push_back(
-      Job{type, id, std::move(data), base ? std::optional<BlobId>(*base) : std::nullopt});
+  queued_bytes_ += job.data.capacity();  // memory, not content: a buffer may be larger
+  unclaimed_bytes_ += job.data.size();
+  jobs_.push_back(std::move(job));
   const bool wake =
       idle_workers_ > 0 && (unclaimed_bytes_ >= kWakeBytes || jobs_.size() >= kWakeJobs);
   lock.unlock();
@@ -292,6 +309,19 @@ std::optional<BlobId> BlobWriter::EncodeDelta(const Job& job, std::string& out) 
 
 Status BlobWriter::AddBlob(OpenPack& open, const Job& job, BlobWriterStats& added) {
   PackBuilder& pack = open.builder;
+  if (job.stored) {
+    // As the source stores it: checked there (decompressed, hashed) and copied byte for byte.
+    thread_local std::string scratch;
+    VELIN_TRY(job.source->CheckStoredBlob(job.id, *job.stored, job.data, scratch));
+    const size_t room = job.data.size();
+    VELIN_ASSIGN(char* dst, Room(open, room));
+    std::memcpy(dst, job.data.data(), room);
+    pack.Commit(job.type, job.id, job.stored->codec, job.stored->raw_length, room);
+    added.blobs_added++;
+    added.raw_bytes_added += job.stored->raw_length;
+    added.stored_bytes_added += room;
+    return Added(open);
+  }
   const size_t raw_size = job.data.size();
   size_t stored_size = 0;
   Codec used = Codec::kNone;
@@ -312,14 +342,7 @@ Status BlobWriter::AddBlob(OpenPack& open, const Job& job, BlobWriterStats& adde
   } else {
     room = CompressBound(options_.codec, raw_size);
   }
-  // Full before the blob could overflow it: packs (and their buffers) stay within the target
-  // size, so a worker's pack never holds more than 16 MiB of memory.
-  if (!pack.empty() && pack.finished_size() + kPackEntrySize + room > kTargetPackSize) {
-    VELIN_TRY(WritePack(open));
-  }
-  // Pieces being written read the buffer: it may move only once they are out.
-  if (open.stream && pack.size() + room > pack.capacity()) WaitWritten(*open.stream);
-  char* dst = pack.Reserve(room);
+  VELIN_ASSIGN(char* dst, Room(open, room));
   if (repo_.encrypted()) {
     VELIN_TRY(repo_.SealObjectInto("blob", job.id.Hex(), plain, dst));
     stored_size = room;
@@ -338,7 +361,23 @@ Status BlobWriter::AddBlob(OpenPack& open, const Job& job, BlobWriterStats& adde
   added.blobs_added++;
   added.raw_bytes_added += raw_size;
   added.stored_bytes_added += stored_size;
-  if (pack.finished_size() < kTargetPackSize) return StreamPieces(open);
+  return Added(open);
+}
+
+Result<char*> BlobWriter::Room(OpenPack& open, size_t room) {
+  PackBuilder& pack = open.builder;
+  // Full before the blob could overflow it: packs (and their buffers) stay within the target
+  // size, so a worker's pack never holds more than 16 MiB of memory.
+  if (!pack.empty() && pack.finished_size() + kPackEntrySize + room > kTargetPackSize) {
+    VELIN_TRY(WritePack(open));
+  }
+  // Pieces being written read the buffer: it may move only once they are out.
+  if (open.stream && pack.size() + room > pack.capacity()) WaitWritten(*open.stream);
+  return pack.Reserve(room);
+}
+
+Status BlobWriter::Added(OpenPack& open) {
+  if (open.builder.finished_size() < kTargetPackSize) return StreamPieces(open);
   return WritePack(open);
 }
 

@@ -230,17 +230,37 @@ Result<std::string> Repository::ReadBlob(const BlobId& id) const {
 }
 
 Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string& stored) const {
-  const std::optional<IndexEntry> e = index_.Find(id);
-  if (!e) return DamageError(TrFormat("blob {} is missing from the index", id.Short()));
-  std::string pack = PackObjectName(index_.PackId(e->pack));
-  auto got = backend_.GetRangeInto(pack, e->offset, e->length, stored);
+  IndexEntry e;
+  VELIN_TRY(ReadStoredInto(id, e, stored));
+  return DecodeStoredBlob(id, e, stored, raw);
+}
+
+Status Repository::ReadStoredInto(const BlobId& id, IndexEntry& e, std::string& stored) const {
+  const std::optional<IndexEntry> found = index_.Find(id);
+  if (!found) return DamageError(TrFormat("blob {} is missing from the index", id.Short()));
+  e = *found;
+  std::string pack = PackObjectName(index_.PackId(e.pack));
+  auto got = backend_.GetRangeInto(pack, e.offset, e.length, stored);
   if (!got) {
     std::string why = storage::IsNotFound(got.error()) ? "is missing" : got.error().message;
     return DamageError(
-        TrFormat("blob {}: pack {} {}", id.Short(), index_.PackId(e->pack).Short(), why));
+        TrFormat("blob {}: pack {} {}", id.Short(), index_.PackId(e.pack).Short(), why));
   }
-  return DecodeStoredBlob(id, *e, stored, raw);
+  return Ok();
 }
+
+namespace {
+
+// DecodeStoredBlob's and CheckStoredBlob's verdict on what the stored bytes hashed to.
+Status BlobVerdict(const Index& index, const BlobId& id, const IndexEntry& e,
+                   const Result<BlobId>& hash) {
+  if (hash && *hash == id) return Ok();
+  return DamageError(TrFormat("blob {} in pack {} is damaged ({})", id.Short(),
+                              index.PackId(e.pack).Short(),
+                              (hash ? std::string(Tr("hash mismatch")) : hash.error().message)));
+}
+
+}  // namespace
 
 Status Repository::DecodeStoredBlob(const BlobId& id, const IndexEntry& e, std::string& stored,
                                     std::string& raw) const {
@@ -255,12 +275,12 @@ Status Repository::DecodeStoredBlob(const BlobId& id, const IndexEntry& e, std::
   } else {
     hash = DecodeBlob(id, e.codec, e.raw_length, stored, raw);
   }
-  if (!hash || *hash != id) {
-    return DamageError(TrFormat("blob {} in pack {} is damaged ({})", id.Short(),
-                                index_.PackId(e.pack).Short(),
-                                (hash ? std::string(Tr("hash mismatch")) : hash.error().message)));
-  }
-  return Ok();
+  return BlobVerdict(index_, id, e, hash);
+}
+
+Status Repository::CheckStoredBlob(const BlobId& id, const IndexEntry& e, std::string_view stored,
+                                   std::string& scratch) const {
+  return BlobVerdict(index_, id, e, CheckBlob(id, e.codec, e.raw_length, stored, scratch));
 }
 
 Result<BlobId> Repository::DecodeBlob(const BlobId& id, Codec codec, uint64_t raw_length,

@@ -84,6 +84,14 @@ class BlobWriter {
   // backup); the blob is then stored as a delta against it when that is much smaller
   // (docs/delta.md).
   Status Save(BlobType type, const BlobId& id, std::string data, const BlobId* base = nullptr);
+  // Queues a blob as `source` stores it, unless Known(): `stored` holds its stored bytes and `e`
+  // its entry there (codec, raw length), and they go into a pack as they are, neither
+  // decompressed nor compressed again (`backup copy`). A worker checks them first
+  // (source.CheckStoredBlob); a damaged blob fails the writer with its DamageError.
+  // REQUIRES: e.codec is not kZstdDelta (its base may be missing here); `source` is unencrypted
+  // when this repository is, and otherwise has its keys; `source` outlives Flush().
+  Status SaveStored(BlobType type, const BlobId& id, std::string stored, const IndexEntry& e,
+                    const Repository& source);
   // An empty string whose capacity (n to 4n bytes) a finished job left behind, or a fresh
   // one (of a power-of-two capacity when n is 128 KiB or more): filling it keeps large
   // allocations (and page faults) out of the steady state.
@@ -98,6 +106,9 @@ class BlobWriter {
     BlobId id;
     std::string data;
     std::optional<BlobId> base;
+    // SaveStored: `data` is the blob as `source` stores it, described by `stored`.
+    std::optional<IndexEntry> stored;
+    const Repository* source = nullptr;
   };
   // A pack on its way to the backend while it fills (Backend::NewObjectWriter).
   struct PackStream {
@@ -136,6 +147,12 @@ class BlobWriter {
   // Compresses (seals) the job into the pack; counts it in `added` (the caller adds that to
   // stats_ under the lock it takes anyway).
   Status AddBlob(OpenPack& open, const Job& job, BlobWriterStats& added);
+  // Queues a job (Save, SaveStored), waiting while the queue is over budget.
+  Status Enqueue(Job job);
+  // Room for `room` more stored bytes in the open pack, written first when the blob would
+  // overflow it; then, once the blob is committed there, Added() streams or writes the pack.
+  Result<char*> Room(OpenPack& open, size_t room);
+  Status Added(OpenPack& open);
   // The job's data as a delta blob (base id, zstd frame) into `out`, with the base it used;
   // nullopt when there is no usable base or the delta would not be much smaller.
   std::optional<BlobId> EncodeDelta(const Job& job, std::string& out);

@@ -119,6 +119,14 @@ class Repository {
   // (`stored` may be taken over). Damaged: DamageError naming the blob and pack.
   Status DecodeStoredBlob(const BlobId& id, const IndexEntry& e, std::string& stored,
                           std::string& raw) const;
+  // The first half of ReadBlobInto: blob `id`'s stored bytes (sealed, compressed) into `stored`
+  // and its index entry into `e`, unchecked (`backup copy` sends them on as they are, after
+  // CheckStoredBlob). Missing from the index or its pack: DamageError naming the blob and pack.
+  Status ReadStoredInto(const BlobId& id, IndexEntry& e, std::string& stored) const;
+  // DecodeStoredBlob for a caller that wants the stored bytes checked, not decoded: opened and
+  // decompressed into `scratch` and hashed; damaged: the same DamageError.
+  Status CheckStoredBlob(const BlobId& id, const IndexEntry& e, std::string_view stored,
+                         std::string& scratch) const;
   // A blob's stored bytes as a pack holds them: opened (when encrypted) and decompressed into
   // `raw`; returns the id its plaintext hashes to, for the caller to compare with the one it
   // expects. Restore, verify and prune all check blobs this way. A delta blob's base is read
