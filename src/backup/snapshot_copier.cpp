@@ -33,6 +33,7 @@ class Copier {
   Status Flush() { return writer_.Flush(); }
   CopyStats& stats() { return stats_; }
   uint64_t packs_written() { return writer_.stats().packs_written; }
+  uint64_t bytes_stored() { return writer_.stats().stored_bytes_added; }
 
  private:
   bool Present(const repo::BlobId& id) {
@@ -160,6 +161,7 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
   reporter.FinishProgress();
   CopyStats stats = copier.stats();
   stats.packs_written = copier.packs_written();
+  stats.bytes_stored = copier.bytes_stored();
   return stats;
 }
 

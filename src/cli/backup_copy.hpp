@@ -23,7 +23,7 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
                                            bool recompress = false);
 
 // create's offsite copy (backup::CopyOffsite) in its --json document: null when none was due,
-// {"to", "error"} when it failed, else {"to", "blobs_copied", "bytes_copied"}.
+// {"to", "error"} when it failed, else {"to", "blobs_copied", "bytes_copied", "bytes_stored"}.
 nlohmann::json OffsiteJson(const backup::OffsiteCopy& offsite);
 
 void RegisterBackupCopy(CLI::App& group, Context& ctx);

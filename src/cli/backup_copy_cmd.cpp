@@ -44,6 +44,7 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
               {"blobs_copied", s.blobs_copied},
               {"blobs_present", s.blobs_present},
               {"bytes_copied", s.bytes_copied},
+              {"bytes_stored", s.bytes_stored},
               {"packs_written", s.packs_written}});
     return Ok();
   }
@@ -85,7 +86,8 @@ nlohmann::json OffsiteJson(const backup::OffsiteCopy& offsite) {
   if (!offsite.copied) return nullptr;
   return {{"to", offsite.to},
           {"blobs_copied", offsite.copied->blobs_copied},
-          {"bytes_copied", offsite.copied->bytes_copied}};
+          {"bytes_copied", offsite.copied->bytes_copied},
+          {"bytes_stored", offsite.copied->bytes_stored}};
 }
 
 void RegisterBackupCopy(CLI::App& group, Context& ctx) {

@@ -74,6 +74,9 @@ TEST_P(BackupCopyStoredTest, BlobsTravelAsStoredUnlessRecompressIsAsked) {
   // The same stored bytes in other packs: only pack headers and trailers may differ.
   EXPECT_GE(kept + 1024, source) << "source " << source << " copy " << kept;
   EXPECT_LE(kept, source + 1024) << "source " << source << " copy " << kept;
+  // What went into the packs: the blobs' stored bytes, without the packs' headers.
+  EXPECT_LE(as_stored.value("bytes_stored", uint64_t{0}), kept) << as_stored;
+  EXPECT_GE(as_stored.value("bytes_stored", uint64_t{0}) + 4096, kept) << as_stored;
 
   nlohmann::json recompressed = app_.Json(
       {"backup", "copy", "--all", "--recompress", "--to", app_.path("recompressed")}, 0, env_);
@@ -81,6 +84,9 @@ TEST_P(BackupCopyStoredTest, BlobsTravelAsStoredUnlessRecompressIsAsked) {
   EXPECT_EQ(recompressed.value("bytes_copied", 0), as_stored.value("bytes_copied", 0));
   const uint64_t smaller = PackBytes(app_.path("recompressed"));
   EXPECT_LT(smaller, kept * 3 / 4) << "as stored " << kept << " recompressed " << smaller;
+  EXPECT_LT(recompressed.value("bytes_stored", uint64_t{0}),
+            as_stored.value("bytes_stored", uint64_t{0}) * 3 / 4)
+      << recompressed;
 
   for (const std::string target : {"as-stored", "recompressed"}) {
     RunResult verified =

@@ -121,6 +121,7 @@ TEST(RemoteCopy, OffsiteRunsAfterCreateAndItsFailureNeverHarmsTheLocalBackup) {
   auto created = app.Json({"backup", "create"}, 0, env);
   std::string id = created.value("id", "");
   EXPECT_GT(created["offsite"].value("blobs_copied", 0), 0) << created.dump();
+  EXPECT_GT(created["offsite"].value("bytes_stored", 0), 0) << created.dump();
   auto offsite = app.Json({"backup", "list", "--destination", "s3://bkt/offsite"}, 0, env);
   EXPECT_NE(offsite.dump().find(id), std::string::npos);
 

@@ -28,6 +28,7 @@ struct CopyStats {
   uint64_t blobs_copied = 0;
   uint64_t blobs_present = 0;  // needed but already in the destination
   uint64_t bytes_copied = 0;   // plaintext bytes of the blobs copied
+  uint64_t bytes_stored = 0;   // what the destination's packs hold for them (sent to a remote)
   uint64_t packs_written = 0;
 };
 
