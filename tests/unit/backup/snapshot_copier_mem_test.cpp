@@ -1,0 +1,112 @@
+// `backup copy` reads the blobs a target lacks with one request per run of neighbours in the
+// source's packs, not one a blob (a remote source answers each with a round trip: 20,000 small
+// files took 28 s from a loopback S3 server one GET at a time), and every blob read that way is
+// still checked: a damaged one fails the copy with the blob named, and no backup is written.
+// Whether a blob travels as stored or is compressed anew, the copy restores the same tree.
+#include <algorithm>
+
+#include "mem_repo.hpp"
+#include "pack_read_counter.hpp"
+#include "velin/backup/restorer.hpp"
+#include "velin/backup/snapshot_copier.hpp"
+#include "velin/repo/pack.hpp"
+
+namespace velin::backup {
+namespace {
+
+class SnapshotCopierMemTest : public MemRepoTest {
+ protected:
+  // 300 small files in three directories and one file of several chunks.
+  void MakeTree() {
+    for (int d = 0; d < 3; ++d) {
+      for (int i = 0; i < 100; ++i) {
+        Put(Rel(d, i), "file " + std::to_string(d) + "/" + std::to_string(i) + " " +
+                           std::string(200 + 13 * i, static_cast<char>('a' + i % 26)));
+      }
+    }
+    Put("storage/large.bin", std::string(3 << 20, 'L'));
+  }
+  static std::string Rel(int d, int i) {
+    return "storage/d" + std::to_string(d) + "/f" + std::to_string(i);
+  }
+
+  // Copies `id` from the source (read through `counted_`) into a new repository at /copy.
+  Result<CopyStats> Copy(const std::string& id, bool recompress) {
+    auto b = storage::LocalBackend::Open(env_, "/copy", true);
+    if (!b) return tl::unexpected(b.error());
+    dest_backend_ = std::move(*b);
+    VELIN_ASSIGN(dest_, repo::Repository::Open(*dest_backend_, true, keys_));
+    VELIN_TRY(dest_->LoadIndex());
+    counted_ = std::make_unique<PackReadCounter>(*backend_);
+    VELIN_ASSIGN(source_, repo::Repository::Open(*counted_, false, keys_));
+    VELIN_TRY(source_->LoadIndex());
+    repo::BlobWriterOptions options;
+    return CopySnapshots(*source_, *dest_, {id}, options, quiet_, recompress);
+  }
+
+  std::unique_ptr<PackReadCounter> counted_;
+  std::unique_ptr<repo::Repository> source_;
+  std::unique_ptr<storage::LocalBackend> dest_backend_;
+  std::unique_ptr<repo::Repository> dest_;
+};
+
+TEST_F(SnapshotCopierMemTest, NeighbouringBlobsAreReadARunAtATimeAndTheCopyRestores) {
+  MakeTree();
+  auto snap = Backup();
+  ASSERT_TRUE(snap) << snap.error().message;
+  for (const bool recompress : {false, true}) {
+    SCOPED_TRACE(recompress ? "recompress" : "as stored");
+    ASSERT_TRUE(io::RemoveAll(env_, "/copy"));
+    auto copied = Copy(snap->id, recompress);
+    ASSERT_TRUE(copied) << copied.error().message;
+    EXPECT_GT(copied->blobs_copied, 300u);
+    // One request a blob would be over 300 (the small files alone), plus the trees'.
+    EXPECT_LT(counted_->pack_reads(), 40u);
+
+    // The copy restores the same tree.
+    auto reopened = repo::Repository::Open(*dest_backend_, false, keys_);
+    ASSERT_TRUE(reopened) << reopened.error().message;
+    ASSERT_TRUE((*reopened)->LoadIndex());
+    auto in_copy = (*reopened)->LoadSnapshot(snap->id);
+    ASSERT_TRUE(in_copy) << in_copy.error().message;
+    const std::string target = recompress ? "/restore-recompressed" : "/restore-stored";
+    auto restored = RestoreSnapshot(**reopened, *in_copy, env_, quiet_, {.target = target});
+    ASSERT_TRUE(restored) << restored.error().message;
+    for (int d = 0; d < 3; ++d) {
+      for (int i = 0; i < 100; ++i) {
+        EXPECT_EQ(Read(target + "/" + Rel(d, i)), Read("/app/" + Rel(d, i))) << Rel(d, i);
+      }
+    }
+    EXPECT_EQ(Read(target + "/storage/large.bin"), std::string(3 << 20, 'L'));
+  }
+}
+
+TEST_F(SnapshotCopierMemTest, ADamagedBlobAmongItsNeighboursFailsTheCopyByName) {
+  MakeTree();
+  auto snap = Backup();
+  ASSERT_TRUE(snap) << snap.error().message;
+  Reopen();  // the index the backup wrote
+  const repo::BlobId id = repo::Sha256(Read("/app/" + Rel(1, 50)));
+  auto e = repo_->index().Find(id);
+  ASSERT_TRUE(e);
+  const std::string pack = "/repo/" + repo::PackObjectName(repo_->index().PackId(e->pack));
+  std::string bytes = Read(pack);
+  ASSERT_GT(bytes.size(), e->offset + e->length);
+  bytes[e->offset + e->length / 2] ^= 0x20;
+  ASSERT_TRUE(io::WriteFileDurably(env_, pack, bytes, 0644));
+
+  for (const bool recompress : {false, true}) {
+    SCOPED_TRACE(recompress ? "recompress" : "as stored");
+    ASSERT_TRUE(io::RemoveAll(env_, "/copy"));
+    auto copied = Copy(snap->id, recompress);
+    ASSERT_FALSE(copied);
+    EXPECT_NE(copied.error().message.find(id.Short()), std::string::npos) << copied.error().message;
+    EXPECT_NE(copied.error().message.find("damaged"), std::string::npos) << copied.error().message;
+    auto listed = dest_backend_->List("snapshots/");
+    ASSERT_TRUE(listed) << listed.error().message;
+    EXPECT_TRUE(listed->empty());  // no backup whose data is not all there
+  }
+}
+
+}  // namespace
+}  // namespace velin::backup
