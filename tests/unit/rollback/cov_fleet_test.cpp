@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 
+#include "fleet_replies.hpp"
 #include "velin/core/reporter.hpp"
 #include "velin/rollback/fleet.hpp"
 
@@ -33,20 +34,6 @@ FleetSettings TwoHosts() {
     s.hosts.push_back({.name = n, .destination = n, .config = "/v.toml"});
   }
   return s;
-}
-
-HostReply Answer(nlohmann::json document) {
-  HostReply r;
-  r.reached = true;
-  r.document = std::move(document);
-  return r;
-}
-
-HostReply Refusal(int code, const std::string& message) {
-  HostReply r = Answer({{"error", {{"message", message}, {"exit_code", code}}}});
-  r.exit_code = code;
-  r.error = message;
-  return r;
 }
 
 TEST(CovFleetTest, ABeginOpenOnPartOfTheFleetSaysWhereAndHowToClose) {

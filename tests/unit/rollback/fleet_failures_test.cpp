@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "fleet_replies.hpp"
 #include "velin/rollback/fleet.hpp"
 
 namespace velin::rollback {
@@ -45,22 +46,6 @@ class Hosts : public HostRunner {
  private:
   std::mutex mu_;
 };
-
-HostReply Answer(nlohmann::json document) {
-  HostReply r;
-  r.reached = true;
-  r.document = std::move(document);
-  return r;
-}
-
-HostReply Refusal(int exit_code, const std::string& message) {
-  HostReply r;
-  r.reached = true;
-  r.exit_code = exit_code;
-  r.error = message;
-  r.document = {{"error", {{"message", message}, {"exit_code", exit_code}}}};
-  return r;
-}
 
 FleetSettings WebHosts() {
   FleetSettings s;
