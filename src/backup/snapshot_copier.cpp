@@ -67,7 +67,10 @@ class Copier {
   Status CopyBlob(repo::BlobType type, const repo::BlobId& id) {
     if (Present(id)) return Ok();
     const std::optional<repo::IndexEntry> found = source_.index().Find(id);
-    if (!found) return CopyOne(Pending{type, id, {}}, nullptr);  // ReadBlobInto names it
+    if (!found) {  // fails, naming the blob, as any read of it does
+      repo::IndexEntry unused;
+      return source_.ReadStoredInto(id, unused, stored_);
+    }
     pending_.push_back(Pending{type, id, *found});
     pending_bytes_ += found->length;
     if (pending_.size() >= kBatchBlobs || pending_bytes_ >= kBatchBytes) return CopyPending();
@@ -124,19 +127,17 @@ class Copier {
 
   // One blob, its stored bytes `stored` or, when null, read on its own.
   Status CopyOne(const Pending& p, const std::string_view* stored) {
-    if (stored && SendsStored(p.entry)) {
+    if (SendsStored(p.entry)) {
       // Checked (opened, decompressed, hashed) by the writer's workers, on every core.
-      std::string bytes = writer_.TakeBuffer(stored->size());
-      bytes.assign(*stored);
+      std::string bytes = writer_.TakeBuffer(p.entry.length);
+      if (stored) {
+        bytes.assign(*stored);
+      } else {
+        repo::IndexEntry e;  // p.entry: the same index
+        VELIN_TRY(source_.ReadStoredInto(p.id, e, bytes));
+      }
       Count(p.entry.raw_length);
       return writer_.SaveStored(p.type, p.id, std::move(bytes), p.entry, source_);
-    }
-    if (!stored && p.entry.length > 0 && SendsStored(p.entry)) {
-      std::string bytes = writer_.TakeBuffer(p.entry.length);
-      repo::IndexEntry e;
-      VELIN_TRY(source_.ReadStoredInto(p.id, e, bytes));
-      Count(e.raw_length);
-      return writer_.SaveStored(p.type, p.id, std::move(bytes), e, source_);
     }
     // Decoded and stored anew. Into a buffer the writer's finished jobs left behind: a fresh
     // string per blob was a fresh mapping of each blob of 1 MiB or more, faulted in page by page.
