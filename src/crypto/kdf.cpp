@@ -165,24 +165,25 @@ VELIN_ROMIX_UNINSTRUMENTED inline Words4 Rotl(Words4 a, int b) {
   return (a << b) | (a >> (32 - b));
 }
 
+// Half a double round: the four quarter-rounds of the columns, as
+// HalfRound(x0, x1, x2, x3), or of the rows, as HalfRound(x0, x3, x2, x1); then the lanes
+// rotated into place for the other half.
+VELIN_ROMIX_UNINSTRUMENTED inline void HalfRound(Words4& a, Words4& b, Words4& c, Words4& d) {
+  d ^= Rotl(a + b, 7);
+  c ^= Rotl(d + a, 9);
+  b ^= Rotl(c + d, 13);
+  a ^= Rotl(b + c, 18);
+  d = __builtin_shufflevector(d, d, 3, 0, 1, 2);
+  c = __builtin_shufflevector(c, c, 2, 3, 0, 1);
+  b = __builtin_shufflevector(b, b, 1, 2, 3, 0);
+}
+
 // Salsa20/8 core: B = B + the 8-round permutation of B.
 VELIN_ROMIX_UNINSTRUMENTED inline void Salsa208(Words4& b0, Words4& b1, Words4& b2, Words4& b3) {
   Words4 x0 = b0, x1 = b1, x2 = b2, x3 = b3;
   for (int i = 0; i < 8; i += 2) {
-    x3 ^= Rotl(x0 + x1, 7);  // columns
-    x2 ^= Rotl(x3 + x0, 9);
-    x1 ^= Rotl(x2 + x3, 13);
-    x0 ^= Rotl(x1 + x2, 18);
-    x3 = __builtin_shufflevector(x3, x3, 3, 0, 1, 2);
-    x2 = __builtin_shufflevector(x2, x2, 2, 3, 0, 1);
-    x1 = __builtin_shufflevector(x1, x1, 1, 2, 3, 0);
-    x1 ^= Rotl(x0 + x3, 7);  // rows
-    x2 ^= Rotl(x1 + x0, 9);
-    x3 ^= Rotl(x2 + x1, 13);
-    x0 ^= Rotl(x3 + x2, 18);
-    x1 = __builtin_shufflevector(x1, x1, 3, 0, 1, 2);
-    x2 = __builtin_shufflevector(x2, x2, 2, 3, 0, 1);
-    x3 = __builtin_shufflevector(x3, x3, 1, 2, 3, 0);
+    HalfRound(x0, x1, x2, x3);  // columns
+    HalfRound(x0, x3, x2, x1);  // rows
   }
   b0 += x0;
   b1 += x1;
