@@ -155,8 +155,9 @@ class RomixMemory {
 // between them. The whole ROMix keeps its blocks (X, Y and V) in this order, converting once
 // on the way in and once on the way out: V's XOR is word by word, and Integerify's word 0 of
 // the last block stays lane 0 of its first vector. GCC's and Clang's vector types compile to
-// SSE2 on x86-64 (and NEON on arm64). Against the scalar Salsa20/8 this halves a derivation
-// (~94 → ~52 ms for N=2^15, r=8; bench/README.md, "Nineteenth pass").
+// SSE2 on x86-64 (and NEON on arm64). Against the scalar Salsa20/8 this takes 40 % off a
+// derivation (96 → 56 ms for N=2^15, r=8, medians of `BM_Scrypt`; bench/README.md,
+// "Nineteenth pass").
 typedef uint32_t Words4 __attribute__((vector_size(16)));
 
 constexpr int kDiagonal[16] = {0, 5, 10, 15, 12, 1, 6, 11, 8, 13, 2, 7, 4, 9, 14, 3};
