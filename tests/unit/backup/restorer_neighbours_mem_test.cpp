@@ -12,42 +12,18 @@
 #include <set>
 #include <thread>
 
-#include "mem_repo.hpp"
 #include "pack_read_counter.hpp"
+#include "small_files_tree.hpp"
 #include "velin/backup/restorer.hpp"
 #include "velin/repo/pack.hpp"
 
 namespace velin::backup {
 namespace {
 
-class RestorerNeighboursMemTest : public MemRepoTest {
- protected:
-  // 300 small files in three directories (each a few hundred bytes, a tenth of them copies of
-  // another) and one file of several chunks.
-  void MakeTree() {
-    for (int d = 0; d < 3; ++d) {
-      for (int i = 0; i < 100; ++i) {
-        const int k = i % 10 == 9 ? i - 1 : i;  // a copy of the file before it
-        Put("storage/d" + std::to_string(d) + "/f" + std::to_string(i),
-            "file " + std::to_string(d) + "/" + std::to_string(k) + " " +
-                std::string(200 + 13 * k, static_cast<char>('a' + k % 26)));
-      }
-    }
-    Put("storage/large.bin", std::string(3 << 20, 'L'));
-  }
-  void ExpectTreeBack(const std::string& target) {
-    for (int d = 0; d < 3; ++d) {
-      for (int i = 0; i < 100; ++i) {
-        const std::string rel = "storage/d" + std::to_string(d) + "/f" + std::to_string(i);
-        EXPECT_EQ(Read(target + "/" + rel), Read("/app/" + rel)) << rel;
-      }
-    }
-    EXPECT_EQ(Read(target + "/storage/large.bin"), std::string(3 << 20, 'L'));
-  }
-};
+class RestorerNeighboursMemTest : public SmallFilesTreeTest {};
 
 TEST_F(RestorerNeighboursMemTest, SmallFilesAreReadARunOfNeighboursAtATime) {
-  MakeTree();
+  MakeTree(/*copies=*/true);
   auto snap = Backup();
   ASSERT_TRUE(snap) << snap.error().message;
   PackReadCounter counted(*backend_);
@@ -62,7 +38,7 @@ TEST_F(RestorerNeighboursMemTest, SmallFilesAreReadARunOfNeighboursAtATime) {
 }
 
 TEST_F(RestorerNeighboursMemTest, ADamagedBlobAmongItsNeighboursFailsTheRestoreByName) {
-  MakeTree();
+  MakeTree(/*copies=*/true);
   auto snap = Backup();
   ASSERT_TRUE(snap) << snap.error().message;
   Reopen();  // the index the backup wrote

@@ -5,8 +5,8 @@
 // Whether a blob travels as stored or is compressed anew, the copy restores the same tree.
 #include <algorithm>
 
-#include "mem_repo.hpp"
 #include "pack_read_counter.hpp"
+#include "small_files_tree.hpp"
 #include "velin/backup/restorer.hpp"
 #include "velin/backup/snapshot_copier.hpp"
 #include "velin/repo/pack.hpp"
@@ -14,22 +14,8 @@
 namespace velin::backup {
 namespace {
 
-class SnapshotCopierMemTest : public MemRepoTest {
+class SnapshotCopierMemTest : public SmallFilesTreeTest {
  protected:
-  // 300 small files in three directories and one file of several chunks.
-  void MakeTree() {
-    for (int d = 0; d < 3; ++d) {
-      for (int i = 0; i < 100; ++i) {
-        Put(Rel(d, i), "file " + std::to_string(d) + "/" + std::to_string(i) + " " +
-                           std::string(200 + 13 * i, static_cast<char>('a' + i % 26)));
-      }
-    }
-    Put("storage/large.bin", std::string(3 << 20, 'L'));
-  }
-  static std::string Rel(int d, int i) {
-    return "storage/d" + std::to_string(d) + "/f" + std::to_string(i);
-  }
-
   // Copies `id` from the source (read through `counted_`) into a new repository at /copy.
   Result<CopyStats> Copy(const std::string& id, bool recompress) {
     auto b = storage::LocalBackend::Open(env_, "/copy", true);
@@ -51,7 +37,7 @@ class SnapshotCopierMemTest : public MemRepoTest {
 };
 
 TEST_F(SnapshotCopierMemTest, NeighbouringBlobsAreReadARunAtATimeAndTheCopyRestores) {
-  MakeTree();
+  MakeTree(/*copies=*/false);
   auto snap = Backup();
   ASSERT_TRUE(snap) << snap.error().message;
   for (const bool recompress : {false, true}) {
@@ -72,17 +58,12 @@ TEST_F(SnapshotCopierMemTest, NeighbouringBlobsAreReadARunAtATimeAndTheCopyResto
     const std::string target = recompress ? "/restore-recompressed" : "/restore-stored";
     auto restored = RestoreSnapshot(**reopened, *in_copy, env_, quiet_, {.target = target});
     ASSERT_TRUE(restored) << restored.error().message;
-    for (int d = 0; d < 3; ++d) {
-      for (int i = 0; i < 100; ++i) {
-        EXPECT_EQ(Read(target + "/" + Rel(d, i)), Read("/app/" + Rel(d, i))) << Rel(d, i);
-      }
-    }
-    EXPECT_EQ(Read(target + "/storage/large.bin"), std::string(3 << 20, 'L'));
+    ExpectTreeBack(target);
   }
 }
 
 TEST_F(SnapshotCopierMemTest, ADamagedBlobAmongItsNeighboursFailsTheCopyByName) {
-  MakeTree();
+  MakeTree(/*copies=*/false);
   auto snap = Backup();
   ASSERT_TRUE(snap) << snap.error().message;
   Reopen();  // the index the backup wrote
