@@ -15,7 +15,6 @@
 #include "pack_read_counter.hpp"
 #include "small_files_tree.hpp"
 #include "velin/backup/restorer.hpp"
-#include "velin/repo/pack.hpp"
 
 namespace velin::backup {
 namespace {
@@ -43,15 +42,8 @@ TEST_F(RestorerNeighboursMemTest, ADamagedBlobAmongItsNeighboursFailsTheRestoreB
   ASSERT_TRUE(snap) << snap.error().message;
   Reopen();  // the index the backup wrote
   // Flip one byte inside the stored bytes of d1/f50's blob.
-  const std::string content = Read("/app/storage/d1/f50");
-  const repo::BlobId id = repo::Sha256(content);
-  auto e = repo_->index().Find(id);
-  ASSERT_TRUE(e);
-  const std::string pack = "/repo/" + repo::PackObjectName(repo_->index().PackId(e->pack));
-  std::string bytes = Read(pack);
-  ASSERT_GT(bytes.size(), e->offset + e->length);
-  bytes[e->offset + e->length / 2] ^= 0x20;
-  ASSERT_TRUE(io::WriteFileDurably(env_, pack, bytes, 0644));
+  const repo::BlobId id = repo::Sha256(Read("/app/" + Rel(1, 50)));
+  ASSERT_NO_FATAL_FAILURE(FlipStoredByte(id));
 
   auto stats = RestoreSnapshot(*repo_, *snap, env_, quiet_, {.target = "/restore"});
   ASSERT_FALSE(stats);
@@ -88,12 +80,7 @@ TEST_F(RestorerNeighboursMemTest, ADamagedBlobOfALargeFileFailsTheRestoreByName)
   for (size_t damaged : {size_t{0}, size_t{2}, node->content.size() - 1}) {
     SCOPED_TRACE(damaged);
     const repo::BlobId id = node->content[damaged];
-    auto e = repo_->index().Find(id);
-    ASSERT_TRUE(e);
-    const std::string pack = "/repo/" + repo::PackObjectName(repo_->index().PackId(e->pack));
-    std::string bytes = Read(pack);
-    bytes[e->offset + e->length / 2] ^= 0x20;
-    ASSERT_TRUE(io::WriteFileDurably(env_, pack, bytes, 0644));
+    ASSERT_NO_FATAL_FAILURE(FlipStoredByte(id));
     const std::string target = "/restore" + std::to_string(damaged);
     // A backend of its own: the backup's holds the pack open as it was (it read it back).
     // Slow reads: idle workers read the file's next blobs while its worker waits, so the
@@ -114,8 +101,7 @@ TEST_F(RestorerNeighboursMemTest, ADamagedBlobOfALargeFileFailsTheRestoreByName)
       ASSERT_TRUE(left) << left.error().message;
       EXPECT_TRUE(left->empty()) << left->front().name;
     }
-    bytes[e->offset + e->length / 2] ^= 0x20;  // mended for the next round
-    ASSERT_TRUE(io::WriteFileDurably(env_, pack, bytes, 0644));
+    ASSERT_NO_FATAL_FAILURE(FlipStoredByte(id));  // mended for the next round
   }
 }
 

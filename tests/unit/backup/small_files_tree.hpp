@@ -1,11 +1,13 @@
 // The tree of the batching readers' tests (restorer_neighbours_mem_test.cpp,
 // snapshot_copier_mem_test.cpp): 300 small files of a few hundred bytes in three directories
-// and one file of several chunks, made under /app and checked back after a restore.
+// and one file of several chunks, made under /app and checked back after a restore; and a
+// blob's stored bytes damaged in place.
 #pragma once
 
 #include <string>
 
 #include "mem_repo.hpp"
+#include "velin/repo/pack.hpp"
 
 namespace velin::backup {
 
@@ -26,6 +28,18 @@ class SmallFilesTreeTest : public MemRepoTest {
       }
     }
     Put("storage/large.bin", std::string(3 << 20, 'L'));
+  }
+
+  // Flips one byte in the middle of the stored bytes of blob `id` in its pack (as the index
+  // opened last says); flipped again, the pack is as it was.
+  void FlipStoredByte(const repo::BlobId& id) {
+    auto e = repo_->index().Find(id);
+    ASSERT_TRUE(e);
+    const std::string pack = "/repo/" + repo::PackObjectName(repo_->index().PackId(e->pack));
+    std::string bytes = Read(pack);
+    ASSERT_GT(bytes.size(), e->offset + e->length);
+    bytes[e->offset + e->length / 2] ^= 0x20;
+    ASSERT_TRUE(io::WriteFileDurably(env_, pack, bytes, 0644));
   }
 
   // The tree restored under `target` is the one MakeTree made.

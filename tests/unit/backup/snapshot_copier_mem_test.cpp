@@ -9,7 +9,6 @@
 #include "small_files_tree.hpp"
 #include "velin/backup/restorer.hpp"
 #include "velin/backup/snapshot_copier.hpp"
-#include "velin/repo/pack.hpp"
 
 namespace velin::backup {
 namespace {
@@ -68,13 +67,7 @@ TEST_F(SnapshotCopierMemTest, ADamagedBlobAmongItsNeighboursFailsTheCopyByName) 
   ASSERT_TRUE(snap) << snap.error().message;
   Reopen();  // the index the backup wrote
   const repo::BlobId id = repo::Sha256(Read("/app/" + Rel(1, 50)));
-  auto e = repo_->index().Find(id);
-  ASSERT_TRUE(e);
-  const std::string pack = "/repo/" + repo::PackObjectName(repo_->index().PackId(e->pack));
-  std::string bytes = Read(pack);
-  ASSERT_GT(bytes.size(), e->offset + e->length);
-  bytes[e->offset + e->length / 2] ^= 0x20;
-  ASSERT_TRUE(io::WriteFileDurably(env_, pack, bytes, 0644));
+  ASSERT_NO_FATAL_FAILURE(FlipStoredByte(id));
 
   for (const bool recompress : {false, true}) {
     SCOPED_TRACE(recompress ? "recompress" : "as stored");
