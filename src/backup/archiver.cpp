@@ -41,7 +41,7 @@ Status ValidateInclude(const std::string& include) {
 const repo::Snapshot* Newest(const std::vector<repo::Snapshot>& all) {
   const repo::Snapshot* newest = nullptr;
   for (const auto& s : all) {
-    if (!newest || repo::SnapshotNewer(s.unix_time, s.id, newest->unix_time, newest->id)) {
+    if (!newest || repo::SnapshotNewer(s, *newest)) {
       newest = &s;
     }
   }
@@ -130,7 +130,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
     for (const auto& s : history) {
       const repo::SnapshotSource* src = s.FindSource(stream->Name());
       if (src && src->kind == repo::SourceKind::kStream &&
-          (!last || s.unix_time >= last->unix_time)) {
+          (!last || !repo::SnapshotNewer(*last, s))) {
         last = &s;
         last_source = src;
       }
@@ -189,8 +189,10 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   snapshot.stats.duration_ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(env.SteadyNow() - started).count());
   snapshot.time = FormatTime(now, "%Y-%m-%dT%H:%M:%SZ", false);
-  snapshot.unix_time =
-      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const auto since_epoch =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch());
+  snapshot.unix_time = std::chrono::floor<std::chrono::seconds>(since_epoch).count();
+  snapshot.time_ns = (since_epoch - std::chrono::seconds(snapshot.unix_time)).count();
   snapshot.host = host;
   snapshot.app = options.app;
   snapshot.strategy = options.strategy;

@@ -47,7 +47,7 @@ Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const Retenti
     std::sort(sources.begin(), sources.end());
     const bool transaction = rules.keep_transaction_backups > 0 && !TransactionOf(s).empty();
     groups[Key{s.host, s.app, std::move(sources), transaction}].push_back(
-        {s.id, std::chrono::system_clock::time_point(std::chrono::seconds(s.unix_time))});
+        {s.id, repo::SnapshotStart(s)});
   }
   for (auto& [key, times] : groups) {
     ForgetGroup g;

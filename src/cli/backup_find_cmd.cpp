@@ -32,9 +32,8 @@ Status RunFind(Context& ctx, const FindFlags& flags) {
   for (auto& s : all) {
     if (filter.Matches(s)) snapshots.push_back(std::move(s));
   }
-  std::sort(snapshots.begin(), snapshots.end(), [](const auto& a, const auto& b) {
-    return repo::SnapshotNewer(a.unix_time, a.id, b.unix_time, b.id);
-  });
+  std::sort(snapshots.begin(), snapshots.end(),
+            [](const auto& a, const auto& b) { return repo::SnapshotNewer(a, b); });
   output::Console& out = ctx.out();
   for (const auto& d : damage) out.Warn(TrFormat("{}: {}", d.object, d.message));
   VELIN_ASSIGN(auto matches, backup::FindInBackups(*r.repo, snapshots, flags.pattern));

@@ -32,11 +32,10 @@ Status RunList(Context& ctx, const ListFlags& flags) {
   for (auto& s : all) {
     if (filter.Matches(s)) snapshots.push_back(std::move(s));
   }
-  // Oldest first by time, not by id text ("…-incr" sorts after a newer "…-full-2"); equal times
-  // by the id's numeric suffix, as forget and `latest` order them.
-  std::stable_sort(snapshots.begin(), snapshots.end(), [](const auto& a, const auto& b) {
-    return repo::SnapshotNewer(b.unix_time, b.id, a.unix_time, a.id);
-  });
+  // Oldest first by start time, not by id text ("…-incr" sorts after a newer "…-full-2"); equal
+  // times by the id's numeric suffix, as forget and `latest` order them.
+  std::stable_sort(snapshots.begin(), snapshots.end(),
+                   [](const auto& a, const auto& b) { return repo::SnapshotNewer(b, a); });
   const size_t others = all.size() - snapshots.size();
   // The deploy transaction that took each backup and its version ("" when none did).
   std::vector<std::pair<std::string, std::string>> transactions;

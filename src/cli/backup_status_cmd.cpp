@@ -88,8 +88,7 @@ void Judge(const config::Config& cfg, Facts& f) {
   const config::MonitorSection& m = cfg.monitor;
   std::vector<std::string> problems;
   for (const auto& s : f.snapshots) {
-    if (f.newest == nullptr ||
-        repo::SnapshotNewer(s.unix_time, s.id, f.newest->unix_time, f.newest->id)) {
+    if (f.newest == nullptr || repo::SnapshotNewer(s, *f.newest)) {
       f.newest = &s;
     }
   }

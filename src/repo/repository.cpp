@@ -396,28 +396,24 @@ Result<std::string> Repository::ResolveSnapshotId(const std::string& name,
     return UsageError(TrFormat("the repository at {} has no backups", backend_.Location()));
   if (name == "latest") {
     // The newest by time: ids sort by time, except same-minute suffixes; load to be exact.
-    std::string best;
-    int64_t best_time = INT64_MIN;
+    std::optional<Snapshot> best;
     size_t readable = 0;
     for (const auto& id : ids) {
       auto s = LoadSnapshot(id);
       if (!s) continue;
       ++readable;
       if (!filter.Matches(*s)) continue;
-      if (best.empty() || SnapshotNewer(s->unix_time, id, best_time, best)) {
-        best_time = s->unix_time;
-        best = id;
-      }
+      if (!best || SnapshotNewer(*s, *best)) best = std::move(*s);
     }
     if (readable == 0)
       return DamageError(TrFormat("no readable backup in {}", backend_.Location()));
-    if (best.empty()) {
+    if (!best) {
       return UsageError(
           TrFormat("no backup of {} in {} ({} of other hosts or apps: see `velin "
                    "backup list --all`, choose with --host/--app)",
                    filter.Describe(), backend_.Location(), readable));
     }
-    return best;
+    return best->id;
   }
   std::vector<std::string> matches;
   for (const auto& id : ids) {

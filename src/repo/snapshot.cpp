@@ -49,6 +49,17 @@ bool SnapshotNewer(int64_t a_time, const std::string& a_id, int64_t b_time,
   return a_id > b_id;
 }
 
+bool SnapshotNewer(const Snapshot& a, const Snapshot& b) {
+  if (a.unix_time == b.unix_time && a.time_ns != b.time_ns) return a.time_ns > b.time_ns;
+  return SnapshotNewer(a.unix_time, a.id, b.unix_time, b.id);
+}
+
+std::chrono::system_clock::time_point SnapshotStart(const Snapshot& s) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::seconds(s.unix_time) + std::chrono::nanoseconds(s.time_ns)));
+}
+
 std::string_view SourceKindName(SourceKind kind) {
   return kind == SourceKind::kStream ? "stream" : "path";
 }
@@ -141,6 +152,7 @@ nlohmann::json ToJson(const Snapshot& s) {
                         {"duration_ms", st.duration_ms}}}};
   // Written only when known, so a copied snapshot of an older velin stays as it was.
   if (!s.app.empty()) j["app"] = s.app;
+  if (s.time_ns != 0) j["time_ns"] = s.time_ns;
   return j;
 }
 
@@ -149,6 +161,13 @@ Snapshot FromJson(const nlohmann::json& j) {
   s.id = j.at("id").get<std::string>();
   s.time = j.at("time").get<std::string>();
   s.unix_time = JsonInt<int64_t>(j.at("unix_time"));
+  // Optional: snapshots of older velins have no "time_ns".
+  if (j.contains("time_ns")) {
+    s.time_ns = JsonInt<int64_t>(j.at("time_ns"));
+    if (s.time_ns < 0 || s.time_ns > 999'999'999) {
+      throw std::runtime_error("time_ns " + std::to_string(s.time_ns) + " is not within a second");
+    }
+  }
   s.host = j.at("host").get<std::string>();
   // Optional: snapshots of older velins have no "app" (docs/repository-format.md, "Snapshots").
   if (j.contains("app")) s.app = j.at("app").get<std::string>();

@@ -440,11 +440,11 @@ std::optional<Running> Torture::Plan(Kind k, int creates_in_round, bool forget_i
   if (Rand01() < 0.5) lock_wait = {"--lock-wait", "5s"};
   auto live = LiveIds();
   // With a forget in the round, restore and verify only backups it cannot remove, even when
-  // every create of the round commits first. "Newest" as the forget ranks them: by start
-  // second, then by id. The engine's commit order differs: two creates of one round commit in
-  // either order, a killed create's backup is seen only at the next check, and in one second
-  // an "-incr" id ranks above a "-full" one, so a full taken after an incremental in the same
-  // second is the older one (docs/operations.md). Fast rounds take many backups a second.
+  // every create of the round commits first. "Newest" as the forget ranks them: by start time
+  // (docs/operations.md). The engine's order differs: two creates of one round commit in either
+  // order, and a killed create's backup is seen only at the next check. (Before snapshots
+  // recorded nanoseconds, a full begun after an incremental in the same second also ranked as
+  // the older, which is how the smoke run once restored a backup its forget had removed.)
   if (forget_in_round) {
     std::set<std::string> known(live.begin(), live.end());
     live.clear();

@@ -5,6 +5,7 @@
 // (docs/repository-format.md, "Snapshots").
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -59,6 +60,9 @@ struct Snapshot {
   std::string id;    // "20261125-1430-full"
   std::string time;  // UTC, ISO 8601 with seconds: "2026-11-25T14:30:05Z"
   int64_t unix_time = 0;
+  // The nanoseconds past unix_time at which the backup started: orders two snapshots of one
+  // second. 0 in snapshots of velins before it was recorded ("time_ns" absent).
+  int64_t time_ns = 0;
   std::string host;  // the host that made it ([app] host, default the machine's name)
   std::string app;   // [app] name; "" in snapshots of velins before it was recorded
   Strategy strategy = Strategy::kFull;
@@ -97,6 +101,12 @@ struct SnapshotFilter {
 // Deterministic whatever the input order. True when a is newer than b.
 bool SnapshotNewer(int64_t a_time, const std::string& a_id, int64_t b_time,
                    const std::string& b_id);
+// The same order with the start times to the nanosecond (unix_time, then time_ns): of a full
+// and an incremental backup begun in one second, the one begun later is the newer, which the
+// ids alone cannot tell ("…-incr" sorts above "…-full-2" whatever the order they were taken).
+bool SnapshotNewer(const Snapshot& a, const Snapshot& b);
+// The start time as a time point, to the nanosecond where the snapshot records it.
+std::chrono::system_clock::time_point SnapshotStart(const Snapshot& s);
 
 inline std::string SnapshotObjectName(const std::string& id) { return "snapshots/" + id; }
 

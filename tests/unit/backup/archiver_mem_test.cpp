@@ -3,10 +3,12 @@
 // backups that store nothing new for an unchanged tree, exclusions, and an unreadable
 // include refused. Milliseconds each.
 #include <map>
+#include <set>
 #include <thread>
 
 #include "mem_repo.hpp"
 #include "velin/backup/dir_lister.hpp"
+#include "velin/backup/forget.hpp"
 #include "velin/backup/restorer.hpp"
 
 namespace velin::backup {
@@ -104,6 +106,38 @@ TEST_F(ArchiverMemTest, TwoBackupsInOneMinuteGetDistinctIds) {
   ASSERT_TRUE(second) << second.error().message;
   EXPECT_NE(first->id, second->id);
   EXPECT_EQ(second->id, first->id + "-2");
+}
+
+// An incremental, then a full in the same second: "…-incr" sorts above "…-full-2", but the full
+// began later and is the newer for `latest`, the next backup's parent and keep_last.
+TEST_F(ArchiverMemTest, AFullBegunAfterAnIncrementalInOneSecondIsTheNewer) {
+  Put("storage/a.txt", "alpha\n");
+  ASSERT_TRUE(Backup());
+  env_.Advance(std::chrono::milliseconds(100));
+  auto incr = Backup("incremental");
+  ASSERT_TRUE(incr) << incr.error().message;
+  env_.Advance(std::chrono::milliseconds(300));
+  auto full = Backup("full");
+  ASSERT_TRUE(full) << full.error().message;
+  ASSERT_EQ(incr->unix_time, full->unix_time);
+  EXPECT_EQ(incr->time_ns, 100'000'000);
+  EXPECT_EQ(full->time_ns, 400'000'000);
+  EXPECT_GT(incr->id, full->id);  // the ids alone would rank the incremental first
+  auto latest = repo_->ResolveSnapshotId("latest");
+  ASSERT_TRUE(latest) << latest.error().message;
+  EXPECT_EQ(*latest, full->id);
+  auto next = Backup("incremental");
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(next->parent, full->id);
+  EXPECT_EQ(next->time_ns, 400'000'000);  // the clock did not move: equal instants, by id
+  RetentionRules rules;
+  rules.keep_last = 2;
+  auto forgotten = ForgetSnapshots(*repo_, rules, env_.Now(), false, {.all = true}, quiet_);
+  ASSERT_TRUE(forgotten) << forgotten.error().message;
+  auto left = repo_->ListSnapshotIds();
+  ASSERT_TRUE(left);
+  EXPECT_EQ(std::set<std::string>(left->begin(), left->end()),
+            (std::set<std::string>{full->id, next->id}));
 }
 
 TEST_F(ArchiverMemTest, ExcludedPathsAreNotStored) {

@@ -531,5 +531,49 @@ TEST(SnapshotTest, NewerBreaksEqualTimesByTheNumericSuffix) {
             SnapshotNewer(5, "x-1", 5, "x-99999999999999999999"));
 }
 
+TEST(SnapshotTest, NewerOrdersOneSecondsSnapshotsByTheirNanoseconds) {
+  Snapshot incr{.id = "20261125-1430-incr", .unix_time = 5, .time_ns = 100};
+  Snapshot full{.id = "20261125-1430-full-2", .unix_time = 5, .time_ns = 900'000'000};
+  // By id alone the incremental would be the newer; it began first.
+  EXPECT_TRUE(SnapshotNewer(5, incr.id, 5, full.id));
+  EXPECT_TRUE(SnapshotNewer(full, incr));
+  EXPECT_FALSE(SnapshotNewer(incr, full));
+  // The second still comes first; equal instants (older velins: 0) fall back to the ids.
+  Snapshot later{.id = "20261125-1430-full", .unix_time = 6, .time_ns = 0};
+  EXPECT_TRUE(SnapshotNewer(later, full));
+  full.time_ns = incr.time_ns;
+  EXPECT_TRUE(SnapshotNewer(incr, full));
+  EXPECT_FALSE(SnapshotNewer(full, full));
+  EXPECT_EQ(SnapshotStart(Snapshot{.unix_time = 1'767'225'600, .time_ns = 250'000'000}),
+            std::chrono::system_clock::from_time_t(1'767'225'600) + std::chrono::milliseconds(250));
+}
+
+TEST(SnapshotTest, RecordsItsNanosecondsAndReadsOlderSnapshotsWithoutThem) {
+  Snapshot s;
+  s.id = "20261125-1430-full";
+  s.unix_time = 1'795;
+  s.time_ns = 999'999'999;
+  auto back = DecodeSnapshot(EncodeSnapshot(s));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->time_ns, 999'999'999);
+  // An older velin's snapshot has no "time_ns"; one begun on the second is written without it.
+  s.time_ns = 0;
+  const std::string old = EncodeSnapshot(s);
+  EXPECT_EQ(old.find("time_ns"), std::string::npos);
+  back = DecodeSnapshot(old);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->time_ns, 0);
+  // A value outside a second is damage, not an order.
+  for (const char* bad : {"-1", "1000000000", "\"x\"", "0.5"}) {
+    nlohmann::json body = nlohmann::json::parse(EncodeSnapshot(s)).at("snapshot");
+    body["time_ns"] = nlohmann::json::parse(bad);
+    nlohmann::json wrapper = {
+        {"format", 1}, {"sha256", Sha256(body.dump()).Hex()}, {"snapshot", body}};
+    auto damaged = DecodeSnapshot(wrapper.dump());
+    ASSERT_FALSE(damaged) << bad;
+    EXPECT_EQ(damaged.error().code, ExitCode::kDamage) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace velin::repo
