@@ -1,8 +1,9 @@
 // Authenticated encryption of one object or blob (docs/encryption.md, "Envelope").
 //
 // A Sealer holds one 256-bit key and seals with AES-256-GCM or ChaCha20-Poly1305 through
-// OpenSSL 3 EVP (which picks AES-NI/VAES/AVX-512 code paths itself). Each Seal draws a fresh
-// random 96-bit nonce from OpenSSL's RAND and writes a versioned envelope:
+// OpenSSL 3 EVP (which picks AES-NI/AVX code paths itself), or for AES-256-GCM on a CPU with
+// VAES and AVX-512 through velin's own 512-bit code (OpenSSL 3.0 has none for GCM). Each Seal draws
+// a fresh random 96-bit nonce from OpenSSL's RAND and writes a versioned envelope:
 //   version(1) cipher(1) nonce(12) ciphertext(n) tag(16)
 // The associated data names what the object is (AssociatedData("blob", id)), so an envelope
 // moved to another name, cut short, or altered in any byte fails to open. Open never returns
@@ -51,6 +52,9 @@ class Sealer {
   Sealer& operator=(const Sealer&) = delete;
 
   Cipher cipher() const { return cipher_; }
+  // Whether AES-256-GCM runs velin's own code for CPUs with VAES and AVX-512 on this machine
+  // (src/crypto/aes_gcm_wide.hpp) rather than OpenSSL's; VELIN_AES_GCM=openssl turns it off.
+  static bool UsesWideAesGcm();
 
   // Appends the envelope of `plaintext` (bound to `associated_data`) to `out`.
   Status Seal(std::string_view plaintext, std::string_view associated_data, std::string& out);
