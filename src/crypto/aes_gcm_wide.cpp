@@ -31,26 +31,20 @@ namespace {
 
 // ---- AES-256 ----
 
-VELIN_WIDE_TARGET inline __m128i ExpandA(__m128i a, __m128i assist) {
-  assist = _mm_shuffle_epi32(assist, 0xff);
-  __m128i t = _mm_slli_si128(a, 4);
-  a = _mm_xor_si128(a, t);
-  t = _mm_slli_si128(t, 4);
-  a = _mm_xor_si128(a, t);
-  t = _mm_slli_si128(t, 4);
-  a = _mm_xor_si128(a, t);
-  return _mm_xor_si128(a, assist);
+// Each word XORed with all the words before it (w0, w0^w1, w0^w1^w2, w0^w1^w2^w3).
+VELIN_WIDE_TARGET inline __m128i PrefixXor(__m128i v) {
+  v = _mm_xor_si128(v, _mm_slli_si128(v, 4));
+  return _mm_xor_si128(v, _mm_slli_si128(v, 8));
 }
 
+// The next even round key from the previous two (`assist`: aeskeygenassist of the odd one).
+VELIN_WIDE_TARGET inline __m128i ExpandA(__m128i a, __m128i assist) {
+  return _mm_xor_si128(PrefixXor(a), _mm_shuffle_epi32(assist, 0xff));
+}
+
+// The next odd round key: SubWord without the rotation and round constant.
 VELIN_WIDE_TARGET inline __m128i ExpandB(__m128i a, __m128i b) {
-  __m128i assist = _mm_shuffle_epi32(_mm_aeskeygenassist_si128(a, 0), 0xaa);
-  __m128i t = _mm_slli_si128(b, 4);
-  b = _mm_xor_si128(b, t);
-  t = _mm_slli_si128(t, 4);
-  b = _mm_xor_si128(b, t);
-  t = _mm_slli_si128(t, 4);
-  b = _mm_xor_si128(b, t);
-  return _mm_xor_si128(b, assist);
+  return _mm_xor_si128(PrefixXor(b), _mm_shuffle_epi32(_mm_aeskeygenassist_si128(a, 0), 0xaa));
 }
 
 // FIPS 197's key expansion for a 256-bit key (the round constant must be an immediate).
@@ -62,10 +56,8 @@ VELIN_WIDE_TARGET void ExpandKey(const uint8_t key[32], __m128i rk[15]) {
 #define VELIN_EXPAND_STEP(i, rcon)                    \
   a = ExpandA(a, _mm_aeskeygenassist_si128(b, rcon)); \
   rk[i] = a;                                          \
-  if ((i) + 1 < 15) {                                 \
-    b = ExpandB(a, b);                                \
-    rk[(i) + 1] = b;                                  \
-  }
+  b = ExpandB(a, b);                                  \
+  rk[(i) + 1] = b;
   VELIN_EXPAND_STEP(2, 0x01)
   VELIN_EXPAND_STEP(4, 0x02)
   VELIN_EXPAND_STEP(6, 0x04)
