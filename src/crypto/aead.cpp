@@ -113,10 +113,6 @@ bool UseWideAesGcm() {
   return use;
 }
 
-}  // namespace
-
-namespace {
-
 // A context keyed for `cipher` in one direction; nullptr on failure.
 EVP_CIPHER_CTX* NewKeyedContext(Cipher cipher, const Key256& key, bool encrypt) {
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();

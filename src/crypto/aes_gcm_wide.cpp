@@ -160,10 +160,13 @@ VELIN_WIDE_TARGET inline __m512i Broadcast(__m128i x) { return _mm512_broadcast_
 
 // Counter blocks: each 128-bit lane holds the nonce in bytes 0-11 and the block counter as a
 // little-endian 32-bit integer in bytes 12-15 (so that adding counts with wrap-around is one
-// 32-bit add, GCM's inc32); ToBigEndian turns the counter's bytes into GCM's order.
+// 32-bit add, GCM's inc32); this shuffle turns the counter's bytes into GCM's order.
+VELIN_WIDE_TARGET inline __m128i CounterOrderMask() {
+  return _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 14, 13, 12);
+}
+
 VELIN_WIDE_TARGET inline __m512i ToBigEndian(__m512i ctr) {
-  return _mm512_shuffle_epi8(
-      ctr, Broadcast(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 14, 13, 12)));
+  return _mm512_shuffle_epi8(ctr, Broadcast(CounterOrderMask()));
 }
 
 struct Keys {
@@ -333,9 +336,7 @@ VELIN_WIDE_TARGET void Crypt(const uint8_t round_keys_[15][16], const uint8_t po
   const __m128i lengths =
       _mm_set_epi64x(static_cast<long long>(aad_bytes * 8), static_cast<long long>(n * 8));
   x = GfMul(_mm_xor_si128(x, lengths), h);
-  const __m128i mask = EncryptBlock(
-      rk,
-      _mm_shuffle_epi8(j0_le, _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 14, 13, 12)));
+  const __m128i mask = EncryptBlock(rk, _mm_shuffle_epi8(j0_le, CounterOrderMask()));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(tag),
                    _mm_xor_si128(_mm_shuffle_epi8(x, ByteSwapMask()), mask));
   OPENSSL_cleanse(&k, sizeof k);

@@ -7,8 +7,8 @@
 // sixteen blocks a step, GHASH over them with one reduction a step (H^16 .. H^1 precomputed,
 // the bit-reflected representation of Gueron and Kounavis' "Intel Carry-Less Multiplication
 // Instruction and its Usage for Computing the GCM Mode"). The unit tests compare it with
-// OpenSSL's over every length up to a few blocks past a step, with associated data of many
-// lengths, in place and not, and over NIST's test vectors.
+// OpenSSL's over every length up to a few blocks past a step and around several steps, with
+// associated data of many lengths, in place and not (tests/unit/crypto/aes_gcm_wide_test.cpp).
 //
 // Supported() says whether this CPU (and its OS, which must save the 512-bit registers) can
 // run it; aead.cpp uses OpenSSL otherwise, and when VELIN_AES_GCM=openssl is set (to compare).
