@@ -171,7 +171,9 @@ class Torture {
   void Round();
   void Mutate();
   Manifest Capture();
-  std::optional<Running> Plan(Kind k, int creates_in_round, bool forget_in_round);
+  // The backups this round's commands may restore, verify or copy (listed once a round).
+  std::vector<std::string> RoundIds(int creates_in_round, bool forget_in_round);
+  std::optional<Running> Plan(Kind k, const std::vector<std::string>& live, bool forget_in_round);
   void Finish(Running& r);
   void Committed(const std::string& id, bool reported);
   void CheckAfter(bool after_kill, const std::vector<Running>& killed, bool full);
@@ -432,12 +434,7 @@ std::vector<std::string> Torture::LiveIds() const {
   return out;
 }
 
-std::optional<Running> Torture::Plan(Kind k, int creates_in_round, bool forget_in_round) {
-  Running r;
-  r.kind = k;
-  r.env = BaseEnv("");
-  std::vector<std::string> lock_wait;
-  if (Rand01() < 0.5) lock_wait = {"--lock-wait", "5s"};
+std::vector<std::string> Torture::RoundIds(int creates_in_round, bool forget_in_round) {
   auto live = LiveIds();
   // With a forget in the round, restore and verify only backups it cannot remove, even when
   // every create of the round commits first. "Newest" as the forget ranks them: by start time
@@ -454,6 +451,16 @@ std::optional<Running> Torture::Plan(Kind k, int creates_in_round, bool forget_i
     size_t safe = static_cast<size_t>(std::max(1, kKeepLast - creates_in_round - 1));
     if (live.size() > safe) live.erase(live.begin(), live.end() - static_cast<long>(safe));
   }
+  return live;
+}
+
+std::optional<Running> Torture::Plan(Kind k, const std::vector<std::string>& live,
+                                     bool forget_in_round) {
+  Running r;
+  r.kind = k;
+  r.env = BaseEnv("");
+  std::vector<std::string> lock_wait;
+  if (Rand01() < 0.5) lock_wait = {"--lock-wait", "5s"};
   const int n = ++seq_;
   switch (k) {
     case Kind::kCreateFull:
@@ -795,9 +802,10 @@ void Torture::Round() {
   }
   int creates = static_cast<int>(std::count_if(chosen.begin(), chosen.end(), IsCreate));
   bool forget = std::find(chosen.begin(), chosen.end(), Kind::kForget) != chosen.end();
+  const std::vector<std::string> live = RoundIds(creates, forget);
   std::vector<Running> running;
   for (Kind k : chosen) {
-    auto r = Plan(k, creates, forget);
+    auto r = Plan(k, live, forget);
     if (!r) continue;
     if (Rand01() < 0.35) {
       double avg = avg_seconds_.count(k) ? avg_seconds_[k] : 1.0;
