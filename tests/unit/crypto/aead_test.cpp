@@ -2,25 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include <random>
 #include <thread>
 #include <vector>
+
+#include "aead_test_data.hpp"
 
 namespace velin::crypto {
 namespace {
 
-Key256 TestKey(uint8_t seed) {
-  Key256 key;
-  for (size_t i = 0; i < key.size(); ++i) key.data()[i] = static_cast<uint8_t>(seed + i * 7);
-  return key;
-}
-
-std::string RandomText(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using test_data::RandomText;
+using test_data::TestKey;
 
 class AeadTest : public ::testing::TestWithParam<Cipher> {
  protected:

@@ -6,27 +6,17 @@
 #include <openssl/evp.h>
 
 #include <cstring>
-#include <random>
 #include <string>
+#include <vector>
 
+#include "aead_test_data.hpp"
 #include "velin/crypto/aead.hpp"
 
 namespace velin::crypto {
 namespace {
 
-Key256 KeyOf(uint32_t seed) {
-  Key256 key;
-  std::mt19937 rng(seed);
-  for (size_t i = 0; i < key.size(); ++i) key.data()[i] = static_cast<uint8_t>(rng());
-  return key;
-}
-
-std::string Bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using test_data::RandomText;
+using test_data::TestKey;
 
 // OpenSSL's AES-256-GCM of `text`: encrypt or decrypt, the tag written (encrypt) or checked.
 bool Evp(bool encrypt, const Key256& key, const unsigned char* nonce, const std::string& aad,
@@ -71,11 +61,11 @@ TEST(WideAesGcm, SealsAsOpenSslDoesAndOpensWhatOpenSslSealed) {
   }
   uint32_t seed = 1;
   for (size_t n : Lengths()) {
-    const Key256 key = KeyOf(seed);
+    const Key256 key = TestKey(static_cast<uint8_t>(seed));
     auto sealer = Sealer::Create(Cipher::kAes256Gcm, key);
     ASSERT_TRUE(sealer) << sealer.error().message;
     const std::string name(n % 41, static_cast<char>('a' + n % 26));  // 0-40 bytes
-    const std::string plain = Bytes(n, ++seed);
+    const std::string plain = RandomText(n, ++seed);
     // velin seals, OpenSSL opens (the header's two bytes then the name are GCM's AAD).
     std::string envelope;
     ASSERT_TRUE((*sealer)->Seal(plain, name, envelope));
@@ -117,12 +107,12 @@ TEST(WideAesGcm, SealsAsOpenSslDoesAndOpensWhatOpenSslSealed) {
 // A name of more than one block and the header before it: GHASH's associated data crosses
 // block boundaries at every offset.
 TEST(WideAesGcm, LongAssociatedDataOfEveryLength) {
-  const Key256 key = KeyOf(99);
+  const Key256 key = TestKey(99);
   auto sealer = Sealer::Create(Cipher::kAes256Gcm, key);
   ASSERT_TRUE(sealer);
-  const std::string plain = Bytes(1000, 5);
+  const std::string plain = RandomText(1000, 5);
   for (size_t a = 0; a <= 70; ++a) {
-    const std::string name = Bytes(a, static_cast<uint32_t>(a + 1000));
+    const std::string name = RandomText(a, static_cast<uint32_t>(a + 1000));
     std::string envelope;
     ASSERT_TRUE((*sealer)->Seal(plain, name, envelope));
     const auto* env = reinterpret_cast<const unsigned char*>(envelope.data());
