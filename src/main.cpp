@@ -2,9 +2,15 @@
 #include <csignal>
 
 #include "velin/cli/context.hpp"
+#include "velin/core/termination.hpp"
 
 int main(int argc, char** argv) {
   // A closed pipe (velin backup list | head) is an error on write, not a silent death.
   std::signal(SIGPIPE, SIG_IGN);
-  return velin::cli::Run(argc, argv);
+  // SIGINT, SIGTERM, SIGHUP end velin at once, except during a rollback switch, which they
+  // let finish first (core/termination.hpp).
+  velin::InstallTerminationHandlers();
+  const int code = velin::cli::Run(argc, argv);
+  velin::EndByHeldSignal();
+  return code;
 }

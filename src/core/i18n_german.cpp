@@ -33,6 +33,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "or, if it is yours, give it more time with 'velin rollback extend'",
        "ein anderes Deployment läuft: {}; auf sein commit oder rollback warten ('velin rollback "
        "status') oder, wenn es Ihres ist, ihm mit 'velin rollback extend' mehr Zeit geben"},
+      {"{} received: {}", "{} empfangen: {}"},
+      {"the switch to {} finishes first, then velin stops (kill -9 stops it at once; 'velin "
+       "rollback recover' then finishes the switch)",
+       "erst wird der Wechsel zu {} abgeschlossen, dann beendet sich velin (kill -9 beendet es "
+       "sofort; 'velin rollback recover' schließt den Wechsel dann ab)"},
       {"a switch was interrupted; run 'velin rollback recover' first",
        "ein Wechsel wurde unterbrochen; zuerst 'velin rollback recover' ausführen"},
       {"transaction {}: rollback failed", "Transaktion {}: Rücksetzung fehlgeschlagen"},

@@ -6,6 +6,7 @@
 
 #include "service.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/rollback/engine.hpp"
 #include "velin/rollback/lock.hpp"
 #include "velin/rollback/release.hpp"
@@ -29,6 +30,14 @@ HistoryEntry SwitchEntry(io::Env& env, const std::string& action, const std::str
   e.outcome = "switched";
   e.transaction = txn_id;
   return e;
+}
+
+// What velin says when a signal arrives during the switch to `target`.
+std::string SwitchHoldNotice(const std::string& target) {
+  return TrFormat(
+      "the switch to {} finishes first, then velin stops (kill -9 stops it at once; 'velin "
+      "rollback recover' then finishes the switch)",
+      target);
 }
 
 }  // namespace
@@ -249,6 +258,8 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
                                     target, hook.error().message, intent.from));
     }
   }
+  // From here a signal waits for the switch to end (core/termination.hpp).
+  TerminationHold hold(SwitchHoldNotice(target));
   VELIN_TRY(SaveSwitchIntent(env_, layout_, intent));
   CrashPoint("switch-intent");
   return ContinueSwitchLocked(intent);
@@ -259,6 +270,10 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
 // error stands). They run after switch.json is removed, so a `recover` that finishes an
 // interrupted switch (even one interrupted just before that removal) runs them then, once.
 Status RollbackEngine::ContinueSwitchLocked(const SwitchIntent& intent) {
+  // SIGINT, SIGTERM, SIGHUP are held until the switch (forward or back) and its hook have
+  // ended: killed between stop and health check, velin would leave the service stopped, or
+  // started and unchecked, until a recover ran. `recover` and the watchdog come here too.
+  TerminationHold hold(SwitchHoldNotice(intent.to));
   bool started = false;
   Status outcome = ContinueSwitchStepsLocked(intent, &started);
   if (!started) return outcome;  // switch.json names a version that is gone: left alone
