@@ -34,6 +34,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "ein anderes Deployment läuft: {}; auf sein commit oder rollback warten ('velin rollback "
        "status') oder, wenn es Ihres ist, ihm mit 'velin rollback extend' mehr Zeit geben"},
       {"{} received: {}", "{} empfangen: {}"},
+      {"the restore of database '{}' finishes first, then velin stops (a MariaDB restore cannot "
+       "be rolled back: stopped now, the database would be left half restored, as kill -9 "
+       "leaves it)",
+       "erst wird die Wiederherstellung der Datenbank '{}' abgeschlossen, dann beendet sich velin "
+       "(eine MariaDB-Wiederherstellung kann nicht zurückgerollt werden: jetzt abgebrochen, "
+       "bliebe die Datenbank halb wiederhergestellt, wie nach kill -9)"},
       {"the switch to {} finishes first, then velin stops (kill -9 stops it at once; 'velin "
        "rollback recover' then finishes the switch)",
        "erst wird der Wechsel zu {} abgeschlossen, dann beendet sich velin (kill -9 beendet es "

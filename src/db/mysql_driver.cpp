@@ -10,6 +10,7 @@
 #include "mysql_connection.hpp"
 #include "tool.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/db/mysql_dump_counter.hpp"
 #include "velin/io/env.hpp"
 
@@ -133,6 +134,14 @@ class MysqlDriver final : public DriverSteps {
     std::optional<SecretOptionPipe> secret;
     VELIN_TRY(BuildArgs(p, tool, secret));
     p.argv.insert(p.argv.end(), {"--binary-mode", "--batch", "--database=" + db});
+    // The client applies each statement as it comes and cannot roll back: stopped midway by
+    // Ctrl-C or SIGTERM, it would leave some tables restored, one half filled and the rest as
+    // they were. So those signals wait for the end (core/termination.hpp).
+    TerminationHold hold(
+        TrFormat("the restore of database '{}' finishes first, then velin stops (a MariaDB restore "
+                 "cannot be rolled back: stopped now, the database would be left half restored, as "
+                 "kill -9 leaves it)",
+                 db));
     VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
     if (outcome.exit_code != 0) {
       return Failure(TrFormat("restoring into '{}': {}", db, DescribeToolFailure(tool, outcome)));

@@ -3,10 +3,7 @@
 // and then ends by the signal. Before the switch records its intent, and when velin inherited
 // the signal as ignored, the old rules hold. The real binary, signalled while one of its
 // commands (stop, start, health, a hook) waits at a gate the test opens.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -15,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "support/child_process.hpp"
+#include "support/background_velin.hpp"
 #include "support/rollback_app.hpp"
 
 namespace velin::testing {
@@ -87,76 +84,15 @@ class GatedApp {
   ToyApp app_;
 };
 
-// velin started in the background with `args`; `ignored`: a signal it inherits as ignored.
-class BackgroundVelin {
- public:
-  BackgroundVelin(ToyApp& app, std::vector<std::string> args, int ignored = 0,
-                  std::map<std::string, std::string> env = {}) {
-    args.insert(args.begin(), {VelinBinary(), "--config", app.config()});
-    RunOptions options;
-    options.cwd = app.root();
-    options.env = std::move(env);
-    std::vector<std::string> env_strings = ChildEnvironment(options);
-    std::vector<char*> envp = NullTerminated(env_strings);
-    std::vector<char*> argv = NullTerminated(args);
-    int out_pipe[2], err_pipe[2];
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
-      ADD_FAILURE() << "pipe failed";
-      return;
-    }
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out_pipe[1], 1);
-      ::dup2(err_pipe[1], 2);
-      int null = ::open("/dev/null", O_RDONLY);
-      ::dup2(null, 0);
-      if (::chdir(options.cwd.c_str()) != 0) ::_exit(126);
-      // As a shell starts a foreground command: the signals at their defaults, whatever the
-      // test runner's were, but for the one the case inherits as ignored.
-      for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, sig == ignored ? SIG_IGN : SIG_DFL);
-      ::environ = envp.data();
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(out_pipe[1]);
-    ::close(err_pipe[1]);
-    out_fd_ = out_pipe[0];
-    err_fd_ = err_pipe[0];
-  }
-  ~BackgroundVelin() {
-    if (out_fd_ >= 0) {
-      ::kill(pid_, SIGKILL);
-      Finish();
-    }
-  }
-
-  void Signal(int sig) const { ::kill(pid_, sig); }
-  // Not exited yet (the exit is left to Finish to reap).
-  bool Running() const {
-    siginfo_t info{};
-    if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
-      return false;
-    }
-    return info.si_pid == 0;
-  }
-  // Waits up to 60 s for the exit.
-  bool WaitExit() const {
-    for (int i = 0; i < 3000 && Running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return !Running();
-  }
-  RunResult Finish() {
-    RunResult r = CollectUntilExit(pid_, out_fd_, err_fd_, 120);
-    out_fd_ = err_fd_ = -1;
-    return r;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  int err_fd_ = -1;
-};
+// velin with `args` on `app`, in the background.
+BackgroundVelin Start(ToyApp& app, std::vector<std::string> args, int ignored = 0,
+                      std::map<std::string, std::string> env = {}) {
+  args.insert(args.begin(), {"--config", app.config()});
+  RunOptions options;
+  options.cwd = app.root();
+  options.env = std::move(env);
+  return BackgroundVelin(args, options, ignored);
+}
 
 const char* Name(int sig) {
   return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
@@ -175,7 +111,7 @@ TEST(RollbackSignalsTest, ASignalAtAnyStepOfASwitchWaitsForItsEnd) {
       const std::string c = std::string(Name(sig)) + " at " + gate;
       GatedApp g;
       g.Hold(gate);
-      BackgroundVelin velin(g.app(), {"rollback", "to-version", "v2"});
+      BackgroundVelin velin = Start(g.app(), {"rollback", "to-version", "v2"});
       ASSERT_TRUE(g.WaitFor(gate)) << c;
       velin.Signal(sig);
       // Held: velin is still there a moment later, waiting for its command.
@@ -209,7 +145,7 @@ TEST(RollbackSignalsTest, ASignalDuringTheSwitchBackWaitsForIt) {
       GatedApp g;
       g.Fail("health-v2");
       g.Hold(gate);
-      BackgroundVelin velin(g.app(), {"rollback", "to-version", "v2"});
+      BackgroundVelin velin = Start(g.app(), {"rollback", "to-version", "v2"});
       ASSERT_TRUE(g.WaitFor(gate)) << c;
       velin.Signal(sig);
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -234,8 +170,8 @@ TEST(RollbackSignalsTest, ASignalDuringTheSwitchBackWaitsForIt) {
 TEST(RollbackSignalsTest, TheLineIsInTheUsersLanguage) {
   GatedApp g;
   g.Hold("start");
-  BackgroundVelin velin(g.app(), {"rollback", "to-version", "v2"}, 0,
-                        {{"LANG", "de_DE.UTF-8"}, {"LC_ALL", ""}, {"LC_MESSAGES", ""}});
+  BackgroundVelin velin = Start(g.app(), {"rollback", "to-version", "v2"}, 0,
+                                {{"LANG", "de_DE.UTF-8"}, {"LC_ALL", ""}, {"LC_MESSAGES", ""}});
   ASSERT_TRUE(g.WaitFor("start"));
   velin.Signal(SIGTERM);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -254,7 +190,7 @@ TEST(RollbackSignalsTest, TheLineIsInTheUsersLanguage) {
 TEST(RollbackSignalsTest, BeforeTheSwitchStartsASignalEndsVelinAtOnce) {
   GatedApp g;
   g.Hold("before");
-  BackgroundVelin velin(g.app(), {"rollback", "to-version", "v2"});
+  BackgroundVelin velin = Start(g.app(), {"rollback", "to-version", "v2"});
   ASSERT_TRUE(g.WaitFor("before"));
   velin.Signal(SIGTERM);
   EXPECT_TRUE(velin.WaitExit());  // the gate stays closed: only the signal can end it
@@ -274,7 +210,7 @@ TEST(RollbackSignalsTest, ASignalInheritedAsIgnoredIsIgnored) {
   GatedApp g;
   g.Hold("before");
   g.Hold("start");
-  BackgroundVelin velin(g.app(), {"rollback", "to-version", "v2"}, SIGHUP);
+  BackgroundVelin velin = Start(g.app(), {"rollback", "to-version", "v2"}, SIGHUP);
   ASSERT_TRUE(g.WaitFor("before"));
   velin.Signal(SIGHUP);  // not held here: would end velin at once
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -296,7 +232,7 @@ TEST(RollbackSignalsTest, RecoverFinishesTheSwitchBeforeASignalEndsIt) {
       g.app().Velin({"rollback", "to-version", "v2"}, {{"VELIN_TEST_CRASH_AT", "switch-stopped"}});
   ASSERT_EQ(r.exit_code, 86) << r.err;
   g.Hold("start");
-  BackgroundVelin velin(g.app(), {"rollback", "recover"});
+  BackgroundVelin velin = Start(g.app(), {"rollback", "recover"});
   ASSERT_TRUE(g.WaitFor("start"));
   velin.Signal(SIGTERM);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));

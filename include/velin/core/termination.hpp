@@ -1,11 +1,12 @@
 // SIGINT, SIGTERM and SIGHUP (Ctrl-C, `systemctl stop`, a CI runner cancelling a job, an SSH
 // session that drops): outside a TerminationHold they end velin at once, as their default
 // action would (every engine is crash-safe: a killed run is finished or undone by the next one).
-// Inside one — a rollback switch, between stopping the service and its health check or the
-// switch back — they are held: velin writes one line saying so, finishes the held work, reports
-// its outcome and then ends by the held signal (exit status 128 + its number). Killing such a
-// switch would leave the application stopped, or started and unchecked, until someone ran
-// `velin rollback recover`. SIGKILL cannot be held; recover remains the answer to it.
+// Inside one they are held: velin writes one line saying so, finishes the held work, reports
+// its outcome and then ends by the held signal (exit status 128 + its number). Two kinds of work
+// hold them: a rollback switch, from stopping the service to its health check or the switch
+// back (killed there, it would leave the application stopped, or started and unchecked, until
+// someone ran `velin rollback recover`), and a MariaDB restore, whose client cannot roll back.
+// SIGKILL cannot be held; recover, or a second restore, remains the answer to it.
 //
 // A signal velin inherited as ignored (nohup's SIGHUP, a background job's SIGINT) stays ignored.
 // REQUIRES: InstallTerminationHandlers() once, in main, before any thread starts; holds are

@@ -1,0 +1,39 @@
+// The velin binary started in the background, for tests that signal it while it works: its
+// stdout and stderr are collected when it ends, as RunVelin does.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "support/test_support.hpp"
+
+namespace velin::testing {
+
+class BackgroundVelin {
+ public:
+  // Starts velin with `args` (options: cwd, env). SIGINT, SIGTERM and SIGHUP start at their
+  // default actions, as a shell starts a foreground command, whatever the test runner's are;
+  // `ignored` (when not 0) starts ignored, as under nohup.
+  BackgroundVelin(const std::vector<std::string>& args, const RunOptions& options, int ignored = 0);
+  // Kills velin (SIGKILL) when the test did not Finish() it.
+  ~BackgroundVelin();
+  BackgroundVelin(const BackgroundVelin&) = delete;
+  BackgroundVelin& operator=(const BackgroundVelin&) = delete;
+
+  void Signal(int sig) const;
+  // Not exited yet (the exit is left for Finish to reap).
+  bool Running() const;
+  // Waits up to 60 s for the exit; whether it came.
+  bool WaitExit() const;
+  // Collects the output until velin exits and reaps it.
+  RunResult Finish();
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+};
+
+}  // namespace velin::testing
