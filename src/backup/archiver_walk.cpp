@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 
 namespace velin::backup {
 
@@ -116,6 +117,7 @@ const BlobId* ArchiveWalk::DeltaBase(const BlobId& id, size_t size) {
 }
 
 Status ArchiveWalk::SaveChunk(std::string_view chunk, std::vector<BlobId>& ids) {
+  VELIN_TRY(CheckInterrupted());  // a backup asked to stop (core/termination.hpp): per chunk
   VELIN_ASSIGN(BlobId id, repo_.HashBlob(chunk));
   ids.push_back(id);
   const BlobId* base = DeltaBase(id, chunk.size());
@@ -388,7 +390,8 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
   Tree tree;
   for (size_t i = 0; i < entries.size(); ++i) {
     const io::DirEntry& entry = entries[i];
-    if (!infos[i]) continue;  // excluded
+    if (!infos[i]) continue;        // excluded
+    VELIN_TRY(CheckInterrupted());  // per entry: unchanged files are never chunked
     std::string child_rel = rel_app + "/" + entry.name;
     std::string child_abs = io::JoinPath(abs, entry.name);
     if (std::find(options_.skip_paths.begin(), options_.skip_paths.end(), child_abs) !=

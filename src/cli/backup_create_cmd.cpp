@@ -13,6 +13,7 @@
 #include "velin/backup/dir_lister.hpp"
 #include "velin/cli/create_plan.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 
 namespace velin::cli {
 
@@ -28,8 +29,9 @@ struct CreateFlags {
 // What the hooks around a backup have done so far (docs/operations.md#hooks).
 struct HookState {
   HookSettings settings;
-  bool started = false;  // before_backup passed: a failure from here on runs on_backup_failure
-  bool ended = false;    // after_backup or on_backup_failure ran
+  bool started = false;    // before_backup passed: a failure from here on runs on_backup_failure
+  bool ended = false;      // after_backup or on_backup_failure ran
+  bool committed = false;  // the snapshot is written
 };
 
 // on_backup_failure after `failure`; its own failure is only a warning.
@@ -150,10 +152,12 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   if (db_source) options.streams.push_back(db_source.get());
 
   // before_backup: when it fails, nothing is written (the repository is not even opened).
+  VELIN_TRY(CheckInterrupted());
   if (Status hook = RunHook(hooks.settings, HookEvent::kBeforeBackup, {}); !hook) {
     return Failure(TrFormat("{}; no backup was made", hook.error().message));
   }
   hooks.started = true;
+  VELIN_TRY(CheckInterrupted());  // asked to stop while the hook ran
   out.Begin(output::Icon::kBackup, Tr("Creating backup..."));
   // Without a database to dump first, the walk's directories are listed from now on, beside
   // the repository's unlock (key derivation) and index load (velin/backup/dir_lister.hpp).
@@ -177,6 +181,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   lister.reset();
   options.lister = nullptr;
   VELIN_ASSIGN(repo::Snapshot s, std::move(created));
+  hooks.committed = true;
   ctx.stats().bytes_added = s.stats.bytes_added;
   ctx.stats().backup_id = s.id;
   ctx.stats().summary = "backup " + s.id + ": " + std::to_string(s.stats.files) + " files, " +
@@ -189,6 +194,12 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   backup::AfterCreateResult after =
       backup::CopyOffsite(plan.after, s.id, without_database, repos, out);
   const Status result = RunCompletionHook(out, hooks, s.id, after.outcome);
+  if (after.maintain && Interrupted()) {
+    // Asked to stop after the commit: the backup stands; forget and prune wait for the next run.
+    after.maintain = false;
+    out.Warn(TrFormat("forget and prune skipped: interrupted by {}",
+                      TerminationSignalName(HeldTerminationSignal())));
+  }
   if (after.maintain) r.lock.reset();  // forget + prune take the exclusive lock: ours goes first
   if (out.json()) {
     backup::MaintainAfterCreate(plan.after, repos, ctx.env(), out, after);
@@ -204,7 +215,19 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
 Status RunCreate(Context& ctx, const CreateFlags& flags) {
   HookState hooks;
   if (auto cfg = ctx.Config(); cfg && !flags.dry_run) hooks.settings = HookSettingsOf(**cfg);
+  // SIGINT, SIGTERM, SIGHUP stop a backup at its next file, chunk or wait instead of killing it
+  // (core/termination.hpp): nothing is committed, and the failure path runs as for any failure
+  // (on_backup_failure takes the application out of maintenance mode, the monitor's ping and
+  // the notifications say why, the lock goes), then velin ends by the signal. A dry run writes
+  // nothing: there a signal ends velin at once.
+  std::optional<TerminationCancel> cancel;
+  if (!flags.dry_run)
+    cancel.emplace(std::string(Tr("stopping the backup (a second signal ends velin at once)")));
   Status st = CreateAndReport(ctx, flags, hooks);
+  if (!st && Interrupted() && !hooks.committed) {
+    st = Failure(TrFormat("backup interrupted by {}; nothing was committed",
+                          TerminationSignalName(HeldTerminationSignal())));
+  }
   if (!st && hooks.started && !hooks.ended) RunFailureHook(ctx.out(), hooks, "", st);
   return st;
 }

@@ -34,6 +34,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "ein anderes Deployment läuft: {}; auf sein commit oder rollback warten ('velin rollback "
        "status') oder, wenn es Ihres ist, ihm mit 'velin rollback extend' mehr Zeit geben"},
       {"{} received: {}", "{} empfangen: {}"},
+      {"stopping the backup (a second signal ends velin at once)",
+       "das Backup wird abgebrochen (ein zweites Signal beendet velin sofort)"},
+      {"backup interrupted by {}; nothing was committed",
+       "Backup durch {} unterbrochen; nichts wurde übernommen"},
+      {"forget and prune skipped: interrupted by {}",
+       "forget und prune übersprungen: durch {} unterbrochen"},
+      {"interrupted by {}", "durch {} unterbrochen"},
       {"the restore of database '{}' finishes first, then velin stops (a MariaDB restore cannot "
        "be rolled back: stopped now, the database would be left half restored, as kill -9 "
        "leaves it)",

@@ -1,4 +1,4 @@
-// Held termination signals; see termination.hpp.
+// Held and cancelling termination signals; see termination.hpp.
 #include "velin/core/termination.hpp"
 
 #include <spdlog/spdlog.h>
@@ -27,31 +27,57 @@ int IndexOf(int sig) {
   return -1;
 }
 
-// The line written when a held signal arrives, one per signal. Written by the outermost hold
-// before it raises the depth (release), read by the handler after it saw the depth (acquire).
+// The lines written when a signal arrives, one per signal. Written by the outermost scope of
+// its kind before it raises that kind's depth (release), read by the handler after it saw the
+// depth (acquire).
 struct Notice {
   char text[1024];
   size_t length;
 };
-Notice notices[kCount];
+Notice hold_notices[kCount];
+Notice cancel_notices[kCount];
 
-std::atomic<int> depth{0};
-std::atomic<int> held{0};
+void Prepare(Notice (&notices)[kCount], const std::string& tail) {
+  for (size_t i = 0; i < kCount; ++i) {
+    std::string line =
+        std::string(Tr("warning")) + ": " + TrFormat("{} received: {}", kNames[i], tail) + "\n";
+    Notice& n = notices[i];
+    n.length = std::min(line.size(), sizeof(n.text));
+    std::memcpy(n.text, line.data(), n.length);
+  }
+}
+
+void Write(const Notice& n) {
+  ssize_t ignored = ::write(STDERR_FILENO, n.text, n.length);
+  (void)ignored;
+}
+
+std::atomic<int> hold_depth{0};
+std::atomic<int> cancel_depth{0};
+std::atomic<int> held{0};              // the first signal held or turned into a request
+std::atomic<bool> interrupted{false};  // a TerminationCancel was asked to stop
 
 extern "C" void OnTerminationSignal(int sig) {
   const int saved_errno = errno;
   const int i = IndexOf(sig);
-  if (i >= 0 && depth.load(std::memory_order_acquire) > 0) {
+  if (i >= 0 && hold_depth.load(std::memory_order_acquire) > 0) {
     int none = 0;
     held.compare_exchange_strong(none, sig);
     // Every time: a user pressing Ctrl-C again learns again why velin goes on.
-    ssize_t ignored = ::write(STDERR_FILENO, notices[i].text, notices[i].length);
-    (void)ignored;
+    Write(hold_notices[i]);
     errno = saved_errno;
     return;
   }
-  // Not held: the default action, as if velin had never caught it. The signal is blocked while
-  // its handler runs, so it is delivered (and ends velin) as the handler returns.
+  if (i >= 0 && cancel_depth.load(std::memory_order_acquire) > 0 && !interrupted.exchange(true)) {
+    int none = 0;
+    held.compare_exchange_strong(none, sig);
+    Write(cancel_notices[i]);
+    errno = saved_errno;
+    return;
+  }
+  // Not held, or asked a second time: the default action, as if velin had never caught it.
+  // The signal is blocked while its handler runs, so it is delivered (and ends velin) as the
+  // handler returns.
   ::signal(sig, SIG_DFL);
   ::raise(sig);
   errno = saved_errno;
@@ -73,28 +99,38 @@ void InstallTerminationHandlers() {
 }
 
 TerminationHold::TerminationHold(const std::string& tail) {
-  if (depth.load(std::memory_order_relaxed) == 0) {
-    for (size_t i = 0; i < kCount; ++i) {
-      std::string line =
-          std::string(Tr("warning")) + ": " + TrFormat("{} received: {}", kNames[i], tail) + "\n";
-      Notice& n = notices[i];
-      n.length = std::min(line.size(), sizeof(n.text));
-      std::memcpy(n.text, line.data(), n.length);
-    }
-  }
-  depth.fetch_add(1, std::memory_order_release);
+  if (hold_depth.load(std::memory_order_relaxed) == 0) Prepare(hold_notices, tail);
+  hold_depth.fetch_add(1, std::memory_order_release);
 }
 
-TerminationHold::~TerminationHold() { depth.fetch_sub(1, std::memory_order_release); }
+TerminationHold::~TerminationHold() { hold_depth.fetch_sub(1, std::memory_order_release); }
+
+TerminationCancel::TerminationCancel(const std::string& tail) {
+  if (cancel_depth.load(std::memory_order_relaxed) == 0) Prepare(cancel_notices, tail);
+  cancel_depth.fetch_add(1, std::memory_order_release);
+}
+
+TerminationCancel::~TerminationCancel() { cancel_depth.fetch_sub(1, std::memory_order_release); }
+
+bool Interrupted() { return interrupted.load(std::memory_order_relaxed); }
+
+Status CheckInterrupted() {
+  if (!Interrupted()) return Ok();
+  return Failure(TrFormat("interrupted by {}", TerminationSignalName(held.load())));
+}
 
 int HeldTerminationSignal() { return held.load(); }
+
+const char* TerminationSignalName(int sig) {
+  const int i = IndexOf(sig);
+  return i >= 0 ? kNames[i] : "a signal";
+}
 
 void EndByHeldSignal() {
   const int sig = held.load();
   if (sig == 0) return;
-  const int i = IndexOf(sig);
-  spdlog::info("ending on {}, which arrived while velin held it (work it finishes first)",
-               i >= 0 ? kNames[i] : "a signal");
+  spdlog::info("ending on {}, which arrived while velin worked (it finished or stopped that first)",
+               TerminationSignalName(sig));
   spdlog::shutdown();  // flushes the log file
   std::fflush(nullptr);
   ::signal(sig, SIG_DFL);

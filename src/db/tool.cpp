@@ -15,6 +15,7 @@
 
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/io/env.hpp"
 
 namespace velin::db::internal {
@@ -165,6 +166,9 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
   ChildOutcome outcome;
   std::string buf(kPipeRead, '\0');
   while (child.stdout_fd() >= 0 || child.stderr_fd() >= 0) {
+    // A backup asked to stop (core/termination.hpp): the signal ended poll with EINTR, even
+    // while the dump tool was silent (waiting for a lock).
+    if (Interrupted()) return KillAndFail(child, CheckInterrupted().error());
     pollfd fds[2] = {{child.stdout_fd(), POLLIN, 0}, {child.stderr_fd(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;

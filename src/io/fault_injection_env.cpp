@@ -1,6 +1,7 @@
 #include "velin/io/fault_injection_env.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <sstream>
 #include <vector>
@@ -64,6 +65,13 @@ int ErrnoFromName(const std::string& name) {
   return 0;
 }
 
+int SignalFromName(const std::string& name) {
+  if (name == "SIGINT") return SIGINT;
+  if (name == "SIGTERM") return SIGTERM;
+  if (name == "SIGHUP") return SIGHUP;
+  return 0;
+}
+
 }  // namespace
 
 std::optional<FaultRule> ParseFaultRule(const std::string& text) {
@@ -92,7 +100,9 @@ std::optional<FaultRule> ParseFaultRule(const std::string& text) {
   }
   if (rule.nth == 0) return std::nullopt;
   rule.error = ErrnoFromName(parts[2]);
-  if (rule.error == 0) return std::nullopt;
+  rule.signal = SignalFromName(parts[2]);
+  if (rule.error == 0 && rule.signal == 0) return std::nullopt;
+  if (rule.signal != 0 && parts.size() > 3) return std::nullopt;  // a signal fires once, whole
   for (size_t i = 3; i < parts.size(); ++i) {
     bool& flag = parts[i] == "sticky" ? rule.sticky : rule.short_write;
     if ((parts[i] != "sticky" && parts[i] != "short") || flag) return std::nullopt;
@@ -120,6 +130,10 @@ std::optional<Error> FaultInjectionEnv::Check(FaultOp op, const std::string& pat
   if (seen == 0) return std::nullopt;
   if (seen == rule_->nth || (rule_->sticky && seen > rule_->nth)) {
     fired_.store(true);
+    if (rule_->signal != 0) {
+      ::raise(rule_->signal);  // its handler has run when raise returns
+      return std::nullopt;
+    }
     static const char* kNames[] = {"write", "fsync", "rename", "create", "operation"};
     Error e;
     e.code = ExitCode::kFailed;

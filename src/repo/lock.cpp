@@ -9,6 +9,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/json_int.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/repo/blob_id.hpp"
 
 namespace velin::repo {
@@ -211,6 +212,7 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
   const auto deadline = env.SteadyNow() + options.wait;
   std::mt19937 rng(static_cast<unsigned>(self.pid));
   for (;;) {
+    VELIN_TRY(CheckInterrupted());  // a backup asked to stop while it waited (--lock-wait)
     const auto put_at = env.SteadyNow();
     if (auto put = backend.Put(name, LockBody(env, kind, self)); !put) {
       // A Put can fail after its object is in place (the directory's fsync): the lock object

@@ -3,7 +3,9 @@
 // a shifted copy of a large file costs only a few new chunks.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
+#include <iostream>
 #include <set>
 #include <thread>
 
@@ -104,6 +106,62 @@ TEST(BackupFaultsTest, AShortWriteAtEveryWriteIndexFailsCleanly) {
   RunResult r = app.Run({"backup", "restore", first, "--target", app.path("out")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(DescribeTree(app.path("out/storage")), before);
+}
+
+// SIGTERM at every file-system operation of a create that writes (VELIN_FAULT_INJECT=any:N:SIGTERM:
+// velin signals itself at the Nth create, write, fsync or rename; core/termination.hpp). Before the
+// commit the backup stops at its next check: nothing committed, on_backup_failure says why
+// (maintenance mode ends), no temp file, no pack that no index names, no lock left. At an operation
+// after the last check the commit goes through and after_backup runs. Either way velin then ends by
+// SIGTERM, and the repository verifies; the run after succeeds.
+TEST(BackupFaultsTest, SigtermAtEveryOperationOfACreateStopsItCleanly) {
+  BackupApp app({"storage"},
+                "\n[hooks]\nbefore_backup = \"echo down > ../state\"\n"
+                "after_backup = \"echo up-after > ../state\"\n"
+                "on_backup_failure = \"echo \\\"up-failure: $VELIN_ERROR\\\" > ../state\"\n");
+  WriteFile(app.root() + "/storage/a.txt", "first\n");
+  WriteFile(app.root() + "/storage/b.bin", RandomData(300000, 6));
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  WriteFile(app.root() + "/storage/c.bin", RandomData(3 << 20, 7));
+  WriteFile(app.root() + "/storage/d.txt", "second\n");
+  int stopped = 0, committed = 0;
+  size_t backups = app.Json({"backup", "list"})["backups"].size();
+  for (int n = 1; n < 200; ++n) {
+    RunOptions options;
+    options.env["VELIN_FAULT_INJECT"] = "any:" + std::to_string(n) + ":SIGTERM";
+    RunResult r = app.Run({"backup", "create"}, options);
+    if (r.exit_code == 0) break;  // past the last operation: no signal
+    const std::string at = "SIGTERM at operation " + std::to_string(n) + ": ";
+    EXPECT_EQ(r.exit_code, 128 + SIGTERM) << at << r.out << r.err;
+    EXPECT_NE(r.err.find("warning: SIGTERM received: stopping the backup"), std::string::npos)
+        << at << r.err;
+    const size_t now = app.Json({"backup", "list"})["backups"].size();
+    const std::string state = ReadFileOrDie(app.path("state"));
+    if (r.err.find("error: backup interrupted by SIGTERM; nothing was committed") !=
+        std::string::npos) {
+      ++stopped;
+      EXPECT_EQ(now, backups) << at;
+      EXPECT_EQ(state, "up-failure: backup interrupted by SIGTERM; nothing was committed\n") << at;
+    } else {
+      ++committed;
+      EXPECT_EQ(now, backups + 1) << at << r.err;
+      EXPECT_EQ(state, "up-after\n") << at << r.err;
+    }
+    backups = now;
+    EXPECT_EQ(UnindexedPacks(app.repo()), std::vector<std::string>{}) << at;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(app.repo())) {
+      EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << at << e.path();
+    }
+    EXPECT_TRUE(std::filesystem::is_empty(app.repo() + "/locks")) << at;
+    RunResult verify = app.Run({"backup", "verify", "--all"});
+    ASSERT_EQ(verify.exit_code, 0) << at << verify.err;
+  }
+  EXPECT_GE(stopped, 3);
+  EXPECT_GE(committed, 1);
+  std::cerr << "[sigterm] create: stopped " << stopped << " times, committed " << committed
+            << " times\n";
+  RunResult r = app.Run({"backup", "create"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 
 // Temp files anywhere in the repository at `dir`.

@@ -3,6 +3,7 @@
 // one line naming the database, exit 1, and no new snapshot.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -238,6 +239,88 @@ TEST_F(PostgresBackupTest, AKilledRestoreLeavesTheDatabaseAsItWas) {
       app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword()).exit_code,
       0);
   EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM big"), "60000\n");
+}
+
+// SIGTERM while pg_dump runs (held at a gate: a wrapper first in PATH, silent as a dump waiting
+// for a lock): velin kills the dump tool's whole process group, commits nothing, runs
+// on_backup_failure and ends by SIGTERM. A second signal while the first is being acted on
+// (here: during before_backup, which always runs to its end) ends velin at once.
+TEST_F(PostgresBackupTest, SigtermDuringTheDumpStopsTheBackupAndTheDumpTool) {
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()) +
+                            "\n[hooks]\nbefore_backup = \"sh ../gate.sh before\"\n"
+                            "on_backup_failure = \"echo \\\"$VELIN_ERROR\\\" > ../failure\"\n");
+  const std::string gates = app.path("gates");
+  std::filesystem::create_directories(gates);
+  WriteFile(app.path("gate.sh"),
+            "#!/bin/sh\nd=\"" + gates +
+                "\"\necho $$ > \"$d/$1.pid\"\ntouch \"$d/$1.reached\"\n"
+                "if [ -f \"$d/$1.hold\" ]; then\n"
+                "  while [ ! -f \"$d/$1.go\" ]; do sleep 0.02; done\nfi\n",
+            0755);
+  WriteFile(gates + "/pg_dump",
+            "#!/bin/sh\nsh \"" + app.path("gate.sh") + "\" dump\nexec /usr/bin/pg_dump \"$@\"\n",
+            0755);
+  WriteFile(gates + "/dump.hold", "");
+  RunOptions options = WithPassword();
+  options.cwd = app.path("");
+  const char* path = std::getenv("PATH");
+  options.env["PATH"] = gates + ":" + (path != nullptr ? path : "/usr/bin:/bin");
+  auto wait_for = [](const std::string& file) {
+    for (int i = 0; i < 3000 && !std::filesystem::exists(file); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return std::filesystem::exists(file);
+  };
+  {
+    BackgroundVelin velin({"backup", "create"}, options);
+    ASSERT_TRUE(wait_for(gates + "/dump.reached"));
+    const long dump_pid = std::stol(ReadFileOrDie(gates + "/dump.pid"));
+    velin.Signal(SIGTERM);
+    ASSERT_TRUE(velin.WaitExit());  // without opening the gate: velin does not wait for pg_dump
+    RunResult r = velin.Finish();
+    EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.out << r.err;
+    EXPECT_NE(r.err.find("warning: SIGTERM received: stopping the backup"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("error: backup interrupted by SIGTERM; nothing was committed"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(ReadFileOrDie(app.path("failure")),
+              "backup interrupted by SIGTERM; nothing was committed\n");
+    // Gone, or a zombie its new parent has not reaped yet (PID 1 in a container may be slow).
+    auto gone = [dump_pid] {
+      if (::kill(static_cast<pid_t>(dump_pid), 0) != 0) return true;
+      std::string stat = ProcFile(static_cast<int>(dump_pid), "stat", ' ');
+      size_t paren = stat.rfind(')');
+      return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
+    };
+    for (int i = 0; i < 250 && !gone(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(gone()) << "the dump tool still runs";
+    EXPECT_EQ(BackupCount(app), 0u);
+    EXPECT_TRUE(std::filesystem::is_empty(app.repo() + "/locks"));
+  }
+  {
+    std::filesystem::remove(app.path("failure"));
+    std::filesystem::remove(gates + "/before.reached");  // the first run passed there too
+    WriteFile(gates + "/before.hold", "");
+    BackgroundVelin velin({"backup", "create"}, options);
+    ASSERT_TRUE(wait_for(gates + "/before.reached"));
+    velin.Signal(SIGINT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(velin.Running());  // the hook runs to its end
+    velin.Signal(SIGINT);
+    ASSERT_TRUE(velin.WaitExit());  // the second one ends velin at once, the hook still waiting
+    WriteFile(gates + "/before.go", "");
+    RunResult r = velin.Finish();
+    EXPECT_EQ(r.exit_code, 128 + SIGINT) << r.out << r.err;
+    EXPECT_FALSE(std::filesystem::exists(app.path("failure")));
+  }
+  ::unlink((gates + "/dump.hold").c_str());
+  ::unlink((gates + "/before.hold").c_str());
+  RunResult r = app.Run({"backup", "create"}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(BackupCount(app), 1u);
 }
 
 TEST_F(PostgresBackupTest, VerifyRestoreTestReportsEveryTableAndDropsItsDatabase) {

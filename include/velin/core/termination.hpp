@@ -1,19 +1,28 @@
 // SIGINT, SIGTERM and SIGHUP (Ctrl-C, `systemctl stop`, a CI runner cancelling a job, an SSH
-// session that drops): outside a TerminationHold they end velin at once, as their default
-// action would (every engine is crash-safe: a killed run is finished or undone by the next one).
-// Inside one they are held: velin writes one line saying so, finishes the held work, reports
-// its outcome and then ends by the held signal (exit status 128 + its number). Two kinds of work
-// hold them: a rollback switch, from stopping the service to its health check or the switch
-// back (killed there, it would leave the application stopped, or started and unchecked, until
-// someone ran `velin rollback recover`), and a MariaDB restore, whose client cannot roll back.
-// SIGKILL cannot be held; recover, or a second restore, remains the answer to it.
+// session that drops). Outside the scopes below they end velin at once, as their default action
+// would: every engine is crash-safe, a killed run is finished or undone by the next one.
 //
+// - Inside a TerminationHold they are held: velin writes one line saying so, finishes the held
+//   work, reports its outcome and then ends by the held signal (exit status 128 + its number).
+//   Two kinds of work hold them: a rollback switch, from stopping the service to its health
+//   check or the switch back (killed there, it would leave the application stopped, or started
+//   and unchecked, until someone ran `velin rollback recover`), and a MariaDB restore, whose
+//   client cannot roll back.
+// - Inside a TerminationCancel (a backup) the first one asks the work to stop: velin writes one
+//   line, the engines see Interrupted() at their next check (a file, a chunk, a wait) and fail
+//   with InterruptedError(); the command's failure path runs as for any failure (on_backup_failure,
+//   the monitor's ping and notifications, the lock released) and velin then ends by the signal.
+//   A second signal ends velin at once.
+//
+// SIGKILL cannot be caught; recover, the next backup, or a second restore is the answer to it.
 // A signal velin inherited as ignored (nohup's SIGHUP, a background job's SIGINT) stays ignored.
-// REQUIRES: InstallTerminationHandlers() once, in main, before any thread starts; holds are
-// taken and released on one thread.
+// REQUIRES: InstallTerminationHandlers() once, in main, before any thread starts; scopes are
+// entered and left on one thread (the engines' checks may run on any).
 #pragma once
 
 #include <string>
+
+#include "velin/core/error.hpp"
 
 namespace velin {
 
@@ -30,11 +39,30 @@ class TerminationHold {
   TerminationHold& operator=(const TerminationHold&) = delete;
 };
 
-// The signal a hold held (the first one), or 0.
+// Turns the first of the three signals into a request to stop (Interrupted()) while it lives;
+// `tail` completes the line written then. A hold inside it still holds.
+class TerminationCancel {
+ public:
+  explicit TerminationCancel(const std::string& tail);
+  ~TerminationCancel();
+  TerminationCancel(const TerminationCancel&) = delete;
+  TerminationCancel& operator=(const TerminationCancel&) = delete;
+};
+
+// Whether a TerminationCancel was asked to stop (cheap: an atomic load; any thread).
+bool Interrupted();
+
+// Ok, or when Interrupted(): "interrupted by SIGTERM" (kFailed). For the engines' checks.
+Status CheckInterrupted();
+
+// The signal a hold held or a cancel turned into a request (the first one), or 0.
 int HeldTerminationSignal();
 
-// When a hold held a signal: logs it, then ends velin by it (its default action). Returns
-// only when nothing was held (or the signal did not end the process).
+// "SIGINT", "SIGTERM" or "SIGHUP"; "a signal" for any other.
+const char* TerminationSignalName(int sig);
+
+// When a signal was held or asked to stop: logs it, then ends velin by it (its default action).
+// Returns only when there was none (or the signal did not end the process).
 void EndByHeldSignal();
 
 }  // namespace velin

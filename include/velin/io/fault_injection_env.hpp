@@ -6,7 +6,9 @@
 //                                          errno: ENOSPC|EIO|EDQUOT|EROFS|EPERM)
 // followed by ":sticky" (keep failing after the Nth call) and/or, for write and any, ":short"
 // (the failing write first hands half of its bytes to the file: a short write(2) and then the
-// error, as when the disk fills in the middle of a write).
+// error, as when the disk fills in the middle of a write). In place of the errno a signal,
+// SIGINT|SIGTERM|SIGHUP, makes the Nth call send it to velin itself and then go through: a
+// Ctrl-C or `systemctl stop` arriving at that very point (core/termination.hpp).
 // REQUIRES: nothing; counters are atomic, so engines may call it from several threads.
 #pragma once
 
@@ -26,9 +28,11 @@ struct FaultRule {
   int error = 28;            // ENOSPC
   bool sticky = false;       // keep failing after the Nth call (a full disk stays full)
   bool short_write = false;  // a failing write first writes half of its bytes
+  int signal = 0;            // instead of failing: raise this signal, then do the call
 };
 
-// Parses "write:7:ENOSPC" (optionally ":sticky", ":short" or both); nullopt when malformed.
+// Parses "write:7:ENOSPC" (optionally ":sticky", ":short" or both) or "write:7:SIGTERM";
+// nullopt when malformed.
 std::optional<FaultRule> ParseFaultRule(const std::string& text);
 
 class FaultInjectionEnv : public Env {

@@ -105,8 +105,14 @@ TEST(FaultInjectionEnv, ParsesRules) {
   auto p = ParseFaultRule("rename:1:EPERM");  // a refused link of an unnamed file
   ASSERT_TRUE(p);
   EXPECT_EQ(p->error, EPERM);
+  auto sig = ParseFaultRule("any:3:SIGTERM");  // raise SIGTERM at the 3rd operation
+  ASSERT_TRUE(sig);
+  EXPECT_EQ(sig->op, FaultOp::kAny);
+  EXPECT_EQ(sig->signal, SIGTERM);
+  EXPECT_EQ(sig->error, 0);
   for (const char* bad : {"", "write", "write:0:EIO", "write:x:EIO", "chmod:1:EIO",
-                          "write:1:EACCES", "write:1:EIO:always"}) {
+                          "write:1:EACCES", "write:1:EIO:always", "write:1:SIGKILL",
+                          "write:1:SIGTERM:sticky", "write:1:SIGINT:short"}) {
     EXPECT_FALSE(ParseFaultRule(bad)) << bad;
   }
 }
