@@ -7,6 +7,7 @@
 
 #include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 
 namespace velin::cli {
 
@@ -210,6 +211,15 @@ void RegisterBackupInit(CLI::App& group, Context& ctx) {
       return Ok();
     });
   });
+}
+
+std::string BackupStopNotice() {
+  return std::string(Tr("stopping the backup (a second signal ends velin at once)"));
+}
+
+tl::unexpected<Error> BackupInterrupted() {
+  return Failure(TrFormat("backup interrupted by {}; nothing was committed",
+                          TerminationSignalName(HeldTerminationSignal())));
 }
 
 }  // namespace velin::cli

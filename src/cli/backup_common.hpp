@@ -108,6 +108,12 @@ nlohmann::json MaintenanceJson(const std::optional<backup::Maintenance>& m);
 // "N old backup(s) forgotten, … freed" after create's forget + prune, when it pruned.
 void PrintMaintenance(output::Console& out, const std::optional<backup::Maintenance>& m);
 
+// A backup (`backup create`, `rollback begin --backup`) stops cleanly on SIGINT, SIGTERM or
+// SIGHUP (core/termination.hpp): the line written when one arrives, and the failure it becomes
+// when the backup stopped before its commit.
+std::string BackupStopNotice();
+tl::unexpected<Error> BackupInterrupted();
+
 void RegisterBackupInit(CLI::App& group, Context& ctx);
 void RegisterBackupCreate(CLI::App& group, Context& ctx);
 void RegisterBackupList(CLI::App& group, Context& ctx);

@@ -221,13 +221,9 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
   // the notifications say why, the lock goes), then velin ends by the signal. A dry run writes
   // nothing: there a signal ends velin at once.
   std::optional<TerminationCancel> cancel;
-  if (!flags.dry_run)
-    cancel.emplace(std::string(Tr("stopping the backup (a second signal ends velin at once)")));
+  if (!flags.dry_run) cancel.emplace(BackupStopNotice());
   Status st = CreateAndReport(ctx, flags, hooks);
-  if (!st && Interrupted() && !hooks.committed) {
-    st = Failure(TrFormat("backup interrupted by {}; nothing was committed",
-                          TerminationSignalName(HeldTerminationSignal())));
-  }
+  if (!st && Interrupted() && !hooks.committed) st = BackupInterrupted();
   if (!st && hooks.started && !hooks.ended) RunFailureHook(ctx.out(), hooks, "", st);
   return st;
 }

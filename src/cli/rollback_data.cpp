@@ -10,6 +10,7 @@
 #include "hook_settings.hpp"
 #include "velin/backup/archiver.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/version.hpp"
 
 namespace velin::cli {
@@ -68,15 +69,20 @@ Result<repo::Snapshot> CreateTransactionBackup(Context& ctx, const std::string& 
   options.level = cfg->backup.compression_level;
   options.velin_version = kVersion;
   options.streams.push_back(&db_source);
-  // The hooks around every backup run around this one too (docs/operations.md#hooks).
+  // The hooks around every backup run around this one too (docs/operations.md#hooks), and a
+  // signal stops it as it stops `backup create` (core/termination.hpp): nothing is changed.
+  TerminationCancel cancel(BackupStopNotice());
   const HookSettings hooks = HookSettingsOf(*cfg);
+  VELIN_TRY(CheckInterrupted());
   if (Status hook = RunHook(hooks, HookEvent::kBeforeBackup, {}); !hook) {
     return tl::unexpected(hook.error());
   }
   auto created = [&]() -> Result<repo::Snapshot> {
+    VELIN_TRY(CheckInterrupted());  // asked to stop while the hook ran
     VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, RepoFlags{}, repo::LockKind::kShared, true));
     return backup::CreateBackup(*r.repo, ctx.env(), ctx.out(), options);
   }();
+  if (!created && Interrupted()) created = BackupInterrupted();
   HookVars vars;
   if (!created) {
     vars.error = created.error().message;

@@ -6,10 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/background_velin.hpp"
 #include "support/db_servers.hpp"
 #include "support/ops_http_server.hpp"
 #include "support/rollback_app.hpp"
@@ -188,6 +191,42 @@ TEST_F(RollbackDataTest, BeginFailsWithNothingChangedWhenTheBackupFails) {
   r = plain.Velin({"rollback", "begin", "--backup"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_FALSE(std::filesystem::exists(plain.state() + "/transaction.json"));
+}
+
+// CI cancels the deploy job (SIGTERM) while begin's database backup dumps: the backup stops at
+// once (pg_dump killed), no transaction is opened, nothing changed; velin ends by SIGTERM.
+TEST_F(RollbackDataTest, ASignalDuringBeginsBackupStopsItWithNothingChanged) {
+  ToyApp app(Options("backup_on_begin = true", /*service=*/false));
+  TwoVersions(app);
+  const std::string registry = ReadFileOrDie(app.state() + "/registry.json");
+  const std::string history = ReadFileOrDie(app.state() + "/history.jsonl");
+  const std::string gate = app.root() + "/gate";
+  std::filesystem::create_directories(gate);
+  WriteFile(gate + "/pg_dump",
+            "#!/bin/sh\ntouch \"" + gate + "/reached\"\nwhile [ ! -f \"" + gate +
+                "/go\" ]; do sleep 0.02; done\nexec /usr/bin/pg_dump \"$@\"\n",
+            0755);
+  RunOptions options;
+  options.cwd = app.root();
+  options.env = Password();
+  const char* path = std::getenv("PATH");
+  options.env["PATH"] = gate + ":" + (path != nullptr ? path : "/usr/bin:/bin");
+  BackgroundVelin velin({"--config", app.config(), "rollback", "begin", "--timeout", "1m"},
+                        options);
+  for (int i = 0; i < 3000 && !std::filesystem::exists(gate + "/reached"); ++i) Sleep(20);
+  ASSERT_TRUE(std::filesystem::exists(gate + "/reached"));
+  velin.Signal(SIGTERM);
+  ASSERT_TRUE(velin.WaitExit());  // the gate stays closed: velin does not wait for pg_dump
+  RunResult r = velin.Finish();
+  WriteFile(gate + "/go", "");
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.out << r.err;
+  EXPECT_NE(r.err.find("transaction not opened, nothing was changed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("backup interrupted by SIGTERM; nothing was committed"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(app.state() + "/transaction.json"));
+  EXPECT_EQ(ReadFileOrDie(app.state() + "/registry.json"), registry);
+  EXPECT_EQ(ReadFileOrDie(app.state() + "/history.jsonl"), history);
+  EXPECT_EQ(app.Current(), "v1");
 }
 
 // rollback --restore-data: refused without a terminal and without --yes (nothing changed);
