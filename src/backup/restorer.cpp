@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 
 namespace velin::backup {
 
@@ -544,6 +545,7 @@ class FileWriterPool {
   }
 
   Status Write(const Job& job, bool large) {
+    VELIN_TRY(CheckInterrupted());  // a restore asked to stop (core/termination.hpp): per file
     const io::Dir& dir = *job.dir->dir;
     io::WriteOptions wo;
     wo.mode = 0600;
@@ -1009,6 +1011,7 @@ class Restorer {
   // `dir` is target/`dir_rel`, open.
   Status RestoreNode(const DirStatePtr& dir, const std::string& dir_rel, const Node& node,
                      const std::string& rel_src) {
+    VELIN_TRY(CheckInterrupted());  // a restore asked to stop (core/termination.hpp): per node
     std::string path = io::JoinPath(dir_rel, node.name);                // relative to the target
     if (!filter_.Keep(path, node.type == NodeType::kDir)) return Ok();  // --include/--exclude
     switch (node.type) {

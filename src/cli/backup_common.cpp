@@ -217,6 +217,15 @@ std::string BackupStopNotice() {
   return std::string(Tr("stopping the backup (a second signal ends velin at once)"));
 }
 
+std::string RestoreStopNotice() {
+  return std::string(Tr("stopping the restore (a second signal ends velin at once)"));
+}
+
+tl::unexpected<Error> RestoreInterrupted() {
+  return Failure(TrFormat("restore interrupted by {}: it is incomplete; run it again to finish it",
+                          TerminationSignalName(HeldTerminationSignal())));
+}
+
 tl::unexpected<Error> BackupInterrupted() {
   return Failure(TrFormat("backup interrupted by {}; nothing was committed",
                           TerminationSignalName(HeldTerminationSignal())));

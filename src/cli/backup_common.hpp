@@ -113,6 +113,9 @@ void PrintMaintenance(output::Console& out, const std::optional<backup::Maintena
 // when the backup stopped before its commit.
 std::string BackupStopNotice();
 tl::unexpected<Error> BackupInterrupted();
+// The same for a restore (`backup restore`, from its confirmation on).
+std::string RestoreStopNotice();
+tl::unexpected<Error> RestoreInterrupted();
 
 void RegisterBackupInit(CLI::App& group, Context& ctx);
 void RegisterBackupCreate(CLI::App& group, Context& ctx);

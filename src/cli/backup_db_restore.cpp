@@ -2,8 +2,10 @@
 // restore test of verify. See backup_db.hpp.
 #include <algorithm>
 
+#include "backup_common.hpp"
 #include "backup_db.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/db/metadata.hpp"
 
 namespace velin::cli {
@@ -24,7 +26,11 @@ Result<db::DatabaseInfo> RecordedDatabase(const repo::Snapshot& snapshot) {
 
 db::ByteProducer StreamFromRepository(repo::Repository& repo, const repo::Snapshot& snapshot) {
   return [&repo, &snapshot](const db::ByteSink& sink) {
-    return backup::ReadStreamSource(repo, snapshot, kDatabaseStream, sink);
+    return backup::ReadStreamSource(repo, snapshot, kDatabaseStream,
+                                    [&sink](std::string_view chunk) -> Status {
+                                      VELIN_TRY(CheckInterrupted());  // a restore asked to stop
+                                      return sink(chunk);
+                                    });
   };
 }
 
@@ -79,10 +85,13 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
                                                 driver->Describe(), snapshot.id)));
     if (!yes) return CancelledError(std::string(Tr("restore cancelled; nothing was changed")));
   }
+  // Confirmed: from here a signal stops the restore (core/termination.hpp; MariaDB's client,
+  // which cannot roll back, holds it instead until it is done).
+  TerminationCancel cancel(RestoreStopNotice());
   // Every chunk is checked before the live database is touched: a damaged repository must
   // not leave a half-restored database behind (MariaDB's client cannot roll back).
   VELIN_TRY(backup::ReadStreamSource(repo, snapshot, kDatabaseStream,
-                                     [](std::string_view) { return Ok(); }));
+                                     [](std::string_view) { return CheckInterrupted(); }));
   out.Begin(output::Icon::kRestore, TrFormat("Restoring database from backup {}...", snapshot.id));
   VELIN_TRY(driver->Restore(StreamFromRepository(repo, snapshot), target));
   std::string where = target.empty() ? driver->Describe() : TrFormat("database '{}'", target);

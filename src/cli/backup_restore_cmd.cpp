@@ -9,6 +9,7 @@
 #include "backup_db.hpp"
 #include "velin/backup/restorer.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 
 namespace velin::cli {
 
@@ -116,6 +117,8 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   if (with_db && !ctx.global.database_url.empty() && cfg->database.driver == "sqlite") {
     VELIN_TRY(io::CreateDirs(ctx.env(), io::Dirname(cfg->database.path)));
   }
+  // Confirmed: from here a signal stops the restore at its next file (core/termination.hpp).
+  TerminationCancel cancel(RestoreStopNotice());
   out.Begin(output::Icon::kRestore, TrFormat("Restoring backup {}...", id));
   VELIN_ASSIGN(backup::RestoreStats st,
                backup::RestoreSnapshot(*r.repo, snapshot, ctx.env(), out, options));
@@ -166,7 +169,13 @@ void RegisterBackupRestore(CLI::App& group, Context& ctx) {
   AddRepoFlags(cmd, flags->repo);
   AddNoLockFlag(cmd, flags->repo);
   AddSelectFlags(cmd, flags->select, true);
-  cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunRestore(ctx, *flags); }); });
+  cmd->callback([&ctx, flags] {
+    ctx.Execute([&ctx, flags]() -> Status {
+      Status st = RunRestore(ctx, *flags);
+      if (!st && Interrupted()) return RestoreInterrupted();
+      return st;
+    });
+  });
 }
 
 }  // namespace velin::cli

@@ -41,6 +41,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"forget and prune skipped: interrupted by {}",
        "forget und prune übersprungen: durch {} unterbrochen"},
       {"interrupted by {}", "durch {} unterbrochen"},
+      {"stopping the restore (a second signal ends velin at once)",
+       "die Wiederherstellung wird abgebrochen (ein zweites Signal beendet velin sofort)"},
+      {"restore interrupted by {}: it is incomplete; run it again to finish it",
+       "Wiederherstellung durch {} unterbrochen: sie ist unvollständig; zum Abschließen erneut "
+       "ausführen"},
       {"the restore of database '{}' finishes first, then velin stops (a MariaDB restore cannot "
        "be rolled back: stopped now, the database would be left half restored, as kill -9 "
        "leaves it)",

@@ -214,6 +214,9 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
   bool gone = false;  // the tool closed its stdin: it failed, its exit status will say why
   auto sink = [&](std::string_view data) -> Status {
     while (!data.empty() && !gone) {
+      // A restore asked to stop (core/termination.hpp; the signal ended poll with EINTR, also
+      // while the tool did not read): the tool is killed and rolls back.
+      VELIN_TRY(CheckInterrupted());
       pollfd fds[2] = {{child.stdin_fd(), POLLOUT, 0}, {child.stdout_fd(), POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) {
         if (errno == EINTR) continue;
