@@ -8,11 +8,12 @@
 //   check or the switch back (killed there, it would leave the application stopped, or started
 //   and unchecked, until someone ran `velin rollback recover`), and a MariaDB restore, whose
 //   client cannot roll back.
-// - Inside a TerminationCancel (a backup) the first one asks the work to stop: velin writes one
-//   line, the engines see Interrupted() at their next check (a file, a chunk, a wait) and fail
-//   with InterruptedError(); the command's failure path runs as for any failure (on_backup_failure,
-//   the monitor's ping and notifications, the lock released) and velin then ends by the signal.
-//   A second signal ends velin at once.
+// - Inside a TerminationCancel (a backup; a restore once confirmed) the first one asks the work
+//   to stop: velin writes one line, the engines see Interrupted() at their next check (a file, a
+//   chunk, a wait, the dump or restore tool's loop) and fail with CheckInterrupted()'s error; the
+//   command's failure path runs as for any failure (on_backup_failure, the monitor's ping and
+//   notifications, the lock released) and velin then ends by the signal. A second signal ends
+//   velin at once.
 //
 // SIGKILL cannot be caught; recover, the next backup, or a second restore is the answer to it.
 // A signal velin inherited as ignored (nohup's SIGHUP, a background job's SIGINT) stays ignored.
