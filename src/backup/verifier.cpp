@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/io/env.hpp"
 
 namespace velin::backup {
@@ -70,7 +71,8 @@ class Verifier {
     std::atomic<size_t> next{0};
     auto work = [&] {
       std::string segment, raw;  // each worker's, reused from pack to pack
-      for (size_t i = next++; i < packs.size(); i = next++) {
+      // A verify asked to stop (core/termination.hpp) reads no further pack.
+      for (size_t i = next++; i < packs.size() && !Interrupted(); i = next++) {
         results[i] = CheckPack(packs[i]->first, packs[i]->second, segment, raw);
         std::lock_guard lock(progress_mu_);
         report.packs_checked++;
@@ -298,6 +300,7 @@ Result<VerifyReport> VerifyBackups(repo::Repository& repo, Reporter& reporter,
   }
   for (const auto& s : snapshots) verifier.AddSnapshot(s);
   verifier.CheckPacks();
+  VELIN_TRY(CheckInterrupted());  // stopped part way: no report to mistake for a whole one
   return std::move(verifier.report);
 }
 

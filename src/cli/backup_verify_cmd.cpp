@@ -5,6 +5,7 @@
 #include "velin/backup/verifier.hpp"
 #include "velin/backup/verify_record.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 
 namespace velin::cli {
 
@@ -23,6 +24,10 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
   if (flags.all == !flags.id.empty())
     return UsageError(std::string(Tr("verify needs a backup ID or --all")));
   output::Console& out = ctx.out();
+  // A signal stops the verify at its next pack (core/termination.hpp): nothing is recorded, a
+  // restore test's temporary database is dropped, the lock goes; then velin ends by it.
+  TerminationCancel cancel(
+      std::string(Tr("stopping the verify (a second signal ends velin at once)")));
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
@@ -114,7 +119,16 @@ void RegisterBackupVerify(CLI::App& group, Context& ctx) {
   AddRepoFlags(cmd, flags->repo);
   AddNoLockFlag(cmd, flags->repo);
   AddSelectFlags(cmd, flags->select, false);
-  cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunVerify(ctx, *flags); }); });
+  cmd->callback([&ctx, flags] {
+    ctx.Execute([&ctx, flags]() -> Status {
+      Status st = RunVerify(ctx, *flags);
+      if (!st && Interrupted()) {
+        return Failure(TrFormat("verify interrupted by {}; nothing was recorded",
+                                TerminationSignalName(HeldTerminationSignal())));
+      }
+      return st;
+    });
+  });
 }
 
 }  // namespace velin::cli

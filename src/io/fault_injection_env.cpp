@@ -91,6 +91,8 @@ std::optional<FaultRule> ParseFaultRule(const std::string& text) {
     rule.op = FaultOp::kCreate;
   else if (parts[0] == "any")
     rule.op = FaultOp::kAny;
+  else if (parts[0] == "open")
+    rule.op = FaultOp::kOpen;
   else
     return std::nullopt;
   try {
@@ -124,7 +126,8 @@ uint64_t FaultInjectionEnv::Count(FaultOp op) const { return counts_[static_cast
 
 std::optional<Error> FaultInjectionEnv::Check(FaultOp op, const std::string& path) {
   uint64_t n = counts_[static_cast<int>(op)].fetch_add(1) + 1;
-  uint64_t any = counts_[static_cast<int>(FaultOp::kAny)].fetch_add(1) + 1;
+  uint64_t any =
+      op == FaultOp::kOpen ? 0 : counts_[static_cast<int>(FaultOp::kAny)].fetch_add(1) + 1;
   if (!rule_) return std::nullopt;
   uint64_t seen = rule_->op == FaultOp::kAny ? any : (rule_->op == op ? n : 0);
   if (seen == 0) return std::nullopt;
@@ -134,7 +137,7 @@ std::optional<Error> FaultInjectionEnv::Check(FaultOp op, const std::string& pat
       ::raise(rule_->signal);  // its handler has run when raise returns
       return std::nullopt;
     }
-    static const char* kNames[] = {"write", "fsync", "rename", "create", "operation"};
+    static const char* kNames[] = {"write", "fsync", "rename", "create", "operation", "open"};
     Error e;
     e.code = ExitCode::kFailed;
     e.sys_errno = rule_->error;

@@ -2,7 +2,7 @@
 // (Append/WriteAt), fsync (Sync/SyncDir), rename, or file creation, with a chosen errno. This is
 // how every error path of the engines is exercised: "fail write #7 with ENOSPC", then check that
 // the repository still verifies. The real binary accepts the same rule through the environment:
-//   VELIN_FAULT_INJECT="write:7:ENOSPC"   (op: write|sync|rename|create|any, N counts from 1,
+//   VELIN_FAULT_INJECT="write:7:ENOSPC"   (op: write|sync|rename|create|any|open, N from 1,
 //                                          errno: ENOSPC|EIO|EDQUOT|EROFS|EPERM)
 // followed by ":sticky" (keep failing after the Nth call) and/or, for write and any, ":short"
 // (the failing write first hands half of its bytes to the file: a short write(2) and then the
@@ -20,7 +20,9 @@
 
 namespace velin::io {
 
-enum class FaultOp { kWrite, kSync, kRename, kCreate, kAny };
+// kOpen (opening a file to read it) is not one of kAny's: the write-side matrices keep their
+// indices.
+enum class FaultOp { kWrite, kSync, kRename, kCreate, kAny, kOpen };
 
 struct FaultRule {
   FaultOp op = FaultOp::kWrite;
@@ -52,10 +54,12 @@ class FaultInjectionEnv : public Env {
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
                                                         const WriteOptions& options) override;
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
+    if (auto e = Check(FaultOp::kOpen, path)) return tl::unexpected(*e);
     return base_.NewRandomAccessFile(path);
   }
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFileAt(
       const Dir& dir, const std::string& name) override {
+    if (auto e = Check(FaultOp::kOpen, JoinPath(dir.path(), name))) return tl::unexpected(*e);
     return base_.NewRandomAccessFileAt(dir, name);
   }
   Result<std::string> ReadFile(const std::string& path) override { return base_.ReadFile(path); }
@@ -131,7 +135,7 @@ class FaultInjectionEnv : public Env {
  private:
   Env& base_;
   std::optional<FaultRule> rule_;
-  std::atomic<uint64_t> counts_[5] = {};
+  std::atomic<uint64_t> counts_[6] = {};
   std::atomic<bool> fired_{false};
 };
 

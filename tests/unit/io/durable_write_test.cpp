@@ -71,6 +71,25 @@ TEST(WriteFileDurably, DirectoryFsyncFailureIsReported) {
       << s.error().message;
 }
 
+// Opening a file to read it is a fault point of its own ("open"), outside "any": the write-side
+// matrices over "any" keep their indices.
+TEST(FaultInjectionEnv, OpensToReadAreTheirOwnFaultPoint) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFileDurably(Env::Default(), dir / "f", "data"));
+  FaultInjectionEnv env(Env::Default());
+  env.SetRule(ParseFaultRule("open:2:EIO"));
+  EXPECT_TRUE(env.NewRandomAccessFile(dir / "f"));
+  auto second = env.NewRandomAccessFile(dir / "f");
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message.find("cannot open " + (dir / "f")), std::string::npos)
+      << second.error().message;
+  EXPECT_TRUE(env.NewRandomAccessFile(dir / "f"));
+  EXPECT_EQ(env.Count(FaultOp::kOpen), 3u);
+  EXPECT_EQ(env.Count(FaultOp::kAny), 0u);
+  env.SetRule(ParseFaultRule("any:1:EIO"));
+  EXPECT_TRUE(env.NewRandomAccessFile(dir / "f"));  // not an "any" operation
+}
+
 TEST(FaultInjectionEnv, FailsExactlyTheNthCallUnlessSticky) {
   TempDir dir;
   FaultInjectionEnv env(Env::Default());
@@ -110,6 +129,9 @@ TEST(FaultInjectionEnv, ParsesRules) {
   EXPECT_EQ(sig->op, FaultOp::kAny);
   EXPECT_EQ(sig->signal, SIGTERM);
   EXPECT_EQ(sig->error, 0);
+  auto open = ParseFaultRule("open:2:EIO");  // a file opened to be read
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->op, FaultOp::kOpen);
   for (const char* bad : {"", "write", "write:0:EIO", "write:x:EIO", "chmod:1:EIO",
                           "write:1:EACCES", "write:1:EIO:always", "write:1:SIGKILL",
                           "write:1:SIGTERM:sticky", "write:1:SIGINT:short"}) {
