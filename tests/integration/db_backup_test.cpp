@@ -206,7 +206,6 @@ TEST_F(PostgresBackupTest, AKilledRestoreLeavesTheDatabaseAsItWas) {
   pg().Sql(db_,
            "DELETE FROM users WHERE id > 100; UPDATE notes SET body = 'gone'; DELETE FROM big");
   const auto damaged = pg().TableDigests(db_);
-  const char* path = std::getenv("PATH");
   for (int sig : {SIGTERM, SIGKILL}) {
     const std::string gate = app.path("gate-" + std::to_string(sig));
     std::filesystem::create_directories(gate);
@@ -217,15 +216,9 @@ TEST_F(PostgresBackupTest, AKilledRestoreLeavesTheDatabaseAsItWas) {
               0755);
     RunOptions options = WithPassword();
     options.cwd = app.path("");
-    options.env["PATH"] = gate + ":" + (path != nullptr ? path : "/usr/bin:/bin");
+    PutFirstInPath(options, gate);
     BackgroundVelin velin({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
-    auto wait_for = [](const std::string& file) {
-      for (int i = 0; i < 3000 && !std::filesystem::exists(file); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      return std::filesystem::exists(file);
-    };
-    ASSERT_TRUE(wait_for(gate + "/reached")) << sig;
+    ASSERT_TRUE(WaitForPath(gate + "/reached")) << sig;
     velin.Signal(sig);
     ASSERT_TRUE(velin.WaitExit()) << sig;  // the gate still closed: velin does not wait
     RunResult r = velin.Finish();
@@ -234,7 +227,7 @@ TEST_F(PostgresBackupTest, AKilledRestoreLeavesTheDatabaseAsItWas) {
     if (sig == SIGTERM) {
       EXPECT_NE(r.err.find("error: restore interrupted by SIGTERM"), std::string::npos) << r.err;
     } else {
-      ASSERT_TRUE(wait_for(gate + "/done")) << sig;
+      ASSERT_TRUE(WaitForPath(gate + "/done")) << sig;
       EXPECT_NE(ReadFileOrDie(gate + "/done"), "0\n") << sig << ": pg_restore succeeded";
     }
     EXPECT_TRUE(pg().TableDigests(db_) == damaged) << sig << ": the database changed";
@@ -268,17 +261,10 @@ TEST_F(PostgresBackupTest, SigtermDuringTheDumpStopsTheBackupAndTheDumpTool) {
   WriteFile(gates + "/dump.hold", "");
   RunOptions options = WithPassword();
   options.cwd = app.path("");
-  const char* path = std::getenv("PATH");
-  options.env["PATH"] = gates + ":" + (path != nullptr ? path : "/usr/bin:/bin");
-  auto wait_for = [](const std::string& file) {
-    for (int i = 0; i < 3000 && !std::filesystem::exists(file); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return std::filesystem::exists(file);
-  };
+  PutFirstInPath(options, gates);
   {
     BackgroundVelin velin({"backup", "create"}, options);
-    ASSERT_TRUE(wait_for(gates + "/dump.reached"));
+    ASSERT_TRUE(WaitForPath(gates + "/dump.reached"));
     const long dump_pid = std::stol(ReadFileOrDie(gates + "/dump.pid"));
     velin.Signal(SIGTERM);
     ASSERT_TRUE(velin.WaitExit());  // without opening the gate: velin does not wait for pg_dump
@@ -310,7 +296,7 @@ TEST_F(PostgresBackupTest, SigtermDuringTheDumpStopsTheBackupAndTheDumpTool) {
     std::filesystem::remove(gates + "/before.reached");  // the first run passed there too
     WriteFile(gates + "/before.hold", "");
     BackgroundVelin velin({"backup", "create"}, options);
-    ASSERT_TRUE(wait_for(gates + "/before.reached"));
+    ASSERT_TRUE(WaitForPath(gates + "/before.reached"));
     velin.Signal(SIGINT);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_TRUE(velin.Running());  // the hook runs to its end

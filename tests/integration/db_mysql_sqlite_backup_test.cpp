@@ -79,20 +79,12 @@ TEST(MysqlBackupTest, ASignalDuringARestoreWaitsForTheRestoreToEnd) {
   my.Sql(db, "DELETE FROM users WHERE id > 7; DROP TABLE orders;");
 
   const std::string gate = app.path("gate");
-  std::filesystem::create_directories(gate);
-  WriteFile(gate + "/mariadb",
-            "#!/bin/sh\ntouch \"" + gate + "/reached\"\nwhile [ ! -f \"" + gate +
-                "/go\" ]; do sleep 0.02; done\nexec /usr/bin/mariadb \"$@\"\n",
-            0755);
+  WriteGatedTool(gate, "mariadb");
   RunOptions options = WithAppPassword();
   options.cwd = app.path("");
-  const char* path = std::getenv("PATH");
-  options.env["PATH"] = gate + ":" + (path != nullptr ? path : "/usr/bin:/bin");
+  PutFirstInPath(options, gate);
   BackgroundVelin velin({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
-  for (int i = 0; i < 3000 && !std::filesystem::exists(gate + "/reached"); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_TRUE(std::filesystem::exists(gate + "/reached"));
+  ASSERT_TRUE(WaitForPath(gate + "/reached"));
   velin.Signal(SIGTERM);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_TRUE(velin.Running());

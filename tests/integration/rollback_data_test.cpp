@@ -201,20 +201,14 @@ TEST_F(RollbackDataTest, ASignalDuringBeginsBackupStopsItWithNothingChanged) {
   const std::string registry = ReadFileOrDie(app.state() + "/registry.json");
   const std::string history = ReadFileOrDie(app.state() + "/history.jsonl");
   const std::string gate = app.root() + "/gate";
-  std::filesystem::create_directories(gate);
-  WriteFile(gate + "/pg_dump",
-            "#!/bin/sh\ntouch \"" + gate + "/reached\"\nwhile [ ! -f \"" + gate +
-                "/go\" ]; do sleep 0.02; done\nexec /usr/bin/pg_dump \"$@\"\n",
-            0755);
+  WriteGatedTool(gate, "pg_dump");
   RunOptions options;
   options.cwd = app.root();
   options.env = Password();
-  const char* path = std::getenv("PATH");
-  options.env["PATH"] = gate + ":" + (path != nullptr ? path : "/usr/bin:/bin");
+  PutFirstInPath(options, gate);
   BackgroundVelin velin({"--config", app.config(), "rollback", "begin", "--timeout", "1m"},
                         options);
-  for (int i = 0; i < 3000 && !std::filesystem::exists(gate + "/reached"); ++i) Sleep(20);
-  ASSERT_TRUE(std::filesystem::exists(gate + "/reached"));
+  ASSERT_TRUE(WaitForPath(gate + "/reached"));
   velin.Signal(SIGTERM);
   ASSERT_TRUE(velin.WaitExit());  // the gate stays closed: velin does not wait for pg_dump
   RunResult r = velin.Finish();

@@ -56,11 +56,7 @@ class GatedApp {
   }
   // Waits (up to 60 s) until a command reached `gate`.
   bool WaitFor(const std::string& gate) const {
-    for (int i = 0; i < 3000; ++i) {
-      if (Reached(gate)) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
+    return WaitForPath(gates() + "/" + gate + ".reached");
   }
 
   nlohmann::json Json(const std::vector<std::string>& args) {
@@ -103,6 +99,24 @@ nlohmann::json LastSwitch(GatedApp& g) {
   return doc["history"].back();
 }
 
+// `rollback to-version v2`, signalled with `sig` while its command waits at `gate`. velin must
+// still be there a moment later (held); then the gate opens and its result comes back.
+RunResult SwitchSignalledAt(GatedApp& g, const std::string& gate, int sig, const std::string& c) {
+  g.Hold(gate);
+  BackgroundVelin velin = Start(g.app(), {"rollback", "to-version", "v2"});
+  EXPECT_TRUE(g.WaitFor(gate)) << c;
+  velin.Signal(sig);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(velin.Running()) << c;
+  g.Open(gate);
+  return velin.Finish();
+}
+
+void ExpectNoInterruptedSwitch(GatedApp& g, const std::string& c) {
+  auto status = g.Json({"rollback", "status"});
+  EXPECT_FALSE(status.contains("interrupted_switch")) << c << ": " << status.dump();
+}
+
 // Every signal at every step of a switch that goes through: the switch ends on v2, healthy,
 // recorded once, no interrupted switch left; then velin ends by the signal.
 TEST(RollbackSignalsTest, ASignalAtAnyStepOfASwitchWaitsForItsEnd) {
@@ -110,15 +124,7 @@ TEST(RollbackSignalsTest, ASignalAtAnyStepOfASwitchWaitsForItsEnd) {
     for (const char* gate : {"stop", "start", "health-v2"}) {
       const std::string c = std::string(Name(sig)) + " at " + gate;
       GatedApp g;
-      g.Hold(gate);
-      BackgroundVelin velin = Start(g.app(), {"rollback", "to-version", "v2"});
-      ASSERT_TRUE(g.WaitFor(gate)) << c;
-      velin.Signal(sig);
-      // Held: velin is still there a moment later, waiting for its command.
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      EXPECT_TRUE(velin.Running()) << c;
-      g.Open(gate);
-      RunResult r = velin.Finish();
+      RunResult r = SwitchSignalledAt(g, gate, sig, c);
       EXPECT_EQ(r.exit_code, 128 + sig) << c << ": " << r.out << r.err;
       EXPECT_NE(r.err.find(std::string("warning: ") + Name(sig) +
                            " received: the switch to v2 finishes first, then velin stops"),
@@ -126,8 +132,7 @@ TEST(RollbackSignalsTest, ASignalAtAnyStepOfASwitchWaitsForItsEnd) {
           << c << ": " << r.err;
       EXPECT_NE(r.out.find("Switched to v2"), std::string::npos) << c << ": " << r.out;
       EXPECT_EQ(g.app().Current(), "v2") << c;
-      auto status = g.Json({"rollback", "status"});
-      EXPECT_FALSE(status.contains("interrupted_switch")) << c << ": " << status.dump();
+      ExpectNoInterruptedSwitch(g, c);
       auto last = LastSwitch(g);
       EXPECT_EQ(last["to"], "v2") << c;
       EXPECT_EQ(last["outcome"], "switched") << c;
@@ -144,21 +149,13 @@ TEST(RollbackSignalsTest, ASignalDuringTheSwitchBackWaitsForIt) {
       const std::string c = std::string(Name(sig)) + " at " + gate;
       GatedApp g;
       g.Fail("health-v2");
-      g.Hold(gate);
-      BackgroundVelin velin = Start(g.app(), {"rollback", "to-version", "v2"});
-      ASSERT_TRUE(g.WaitFor(gate)) << c;
-      velin.Signal(sig);
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      EXPECT_TRUE(velin.Running()) << c;
-      g.Open(gate);
-      RunResult r = velin.Finish();
+      RunResult r = SwitchSignalledAt(g, gate, sig, c);
       EXPECT_EQ(r.exit_code, 128 + sig) << c << ": " << r.out << r.err;
       EXPECT_NE(r.err.find("switched back to v1 (healthy)"), std::string::npos)
           << c << ": " << r.err;
       EXPECT_EQ(g.app().Current(), "v1") << c;
       EXPECT_TRUE(g.Reached("health-v1")) << c;
-      auto status = g.Json({"rollback", "status"});
-      EXPECT_FALSE(status.contains("interrupted_switch")) << c << ": " << status.dump();
+      ExpectNoInterruptedSwitch(g, c);
       auto last = LastSwitch(g);
       EXPECT_EQ(last["to"], "v2") << c;
       EXPECT_EQ(last["outcome"], "health check failed; switched back to v1 (healthy)") << c;
@@ -200,8 +197,7 @@ TEST(RollbackSignalsTest, BeforeTheSwitchStartsASignalEndsVelinAtOnce) {
   EXPECT_EQ(r.err.find("received"), std::string::npos) << r.err;
   EXPECT_FALSE(g.Reached("stop"));
   EXPECT_EQ(g.app().Current(), "v1");
-  auto status = g.Json({"rollback", "status"});
-  EXPECT_FALSE(status.contains("interrupted_switch")) << status.dump();
+  ExpectNoInterruptedSwitch(g, "");
   EXPECT_EQ(g.app().Velin({"rollback", "to-version", "v2"}).exit_code, 0);
 }
 
@@ -241,8 +237,7 @@ TEST(RollbackSignalsTest, RecoverFinishesTheSwitchBeforeASignalEndsIt) {
   r = velin.Finish();
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.out << r.err;
   EXPECT_EQ(g.app().Current(), "v2");
-  auto status = g.Json({"rollback", "status"});
-  EXPECT_FALSE(status.contains("interrupted_switch")) << status.dump();
+  ExpectNoInterruptedSwitch(g, "");
   EXPECT_EQ(LastSwitch(g)["outcome"], "switched");
 }
 

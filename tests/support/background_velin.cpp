@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "support/child_process.hpp"
@@ -65,6 +67,26 @@ bool BackgroundVelin::WaitExit() const {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return !Running();
+}
+
+bool WaitForPath(const std::string& path) {
+  for (int i = 0; i < 3000 && !std::filesystem::exists(path); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return std::filesystem::exists(path);
+}
+
+void WriteGatedTool(const std::string& dir, const std::string& tool) {
+  std::filesystem::create_directories(dir);
+  WriteFile(dir + "/" + tool,
+            "#!/bin/sh\ntouch \"" + dir + "/reached\"\nwhile [ ! -f \"" + dir +
+                "/go\" ]; do sleep 0.02; done\nexec /usr/bin/" + tool + " \"$@\"\n",
+            0755);
+}
+
+void PutFirstInPath(RunOptions& options, const std::string& dir) {
+  const char* path = std::getenv("PATH");
+  options.env["PATH"] = dir + ":" + (path != nullptr ? path : "/usr/bin:/bin");
 }
 
 RunResult BackgroundVelin::Finish() {

@@ -36,4 +36,15 @@ class BackgroundVelin {
   int err_fd_ = -1;
 };
 
+// Polls (every 20 ms, up to 60 s) until `path` exists; whether it came.
+bool WaitForPath(const std::string& path);
+
+// Writes `dir`/`tool`, a wrapper to put first in PATH: it touches `dir`/reached, waits until
+// `dir`/go exists, then execs /usr/bin/`tool` with its arguments. A test signals velin while the
+// tool it started waits there, at a moment it knows.
+void WriteGatedTool(const std::string& dir, const std::string& tool);
+
+// `options.env["PATH"]` set to `dir` before this process's PATH.
+void PutFirstInPath(RunOptions& options, const std::string& dir);
+
 }  // namespace velin::testing
