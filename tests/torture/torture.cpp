@@ -2,8 +2,10 @@
 // real velin binary. Each round starts 2-4 velin commands at once (create, forget, prune, copy,
 // restore whole and --only, restore of the SQLite stream, verify, key add / passwd on the
 // encrypted repository), or mutates the source tree and database between creates, and kills
-// some commands with SIGKILL at random instants. After every round with a kill, every few
-// rounds, and at the end it checks the invariants:
+// some commands at random instants: with SIGKILL, or with SIGTERM (a third of the kills), which
+// velin turns into a clean stop of a backup, a restore or a verify and holds during a switch
+// (core/termination.hpp); either way the command counts as killed. After every round with a kill,
+// every few rounds, and at the end it checks the invariants:
 //  - a lock of a killed process is removed by `unlock --stale`, and no other lock remains;
 //  - every backup reported committed (exit 0 with its id) is listed, unless a forget the engine
 //    ran may have removed it (keep_last: at least K newer backups are listed);
@@ -134,6 +136,7 @@ struct Running {
   pid_t pid = -1;
   Clock::time_point start;
   std::optional<Clock::time_point> kill_at;
+  int kill_signal = SIGKILL;
   bool killed = false;
   int exit_code = -1;
   double seconds = 0;
@@ -142,7 +145,8 @@ struct Running {
 };
 
 struct Stats {
-  long actions = 0, kills = 0, killed_exited_first = 0, rounds = 0, concurrent_rounds = 0;
+  long actions = 0, kills = 0, term_kills = 0, killed_exited_first = 0, rounds = 0,
+       concurrent_rounds = 0;
   long checks = 0, restores_compared = 0, locked = 0, unlocks = 0, mutations = 0;
   long committed = 0, committed_unreported = 0, forgotten = 0;
   std::map<std::string, long> by_kind, kills_by_kind, temp_files_left;
@@ -178,7 +182,9 @@ class Torture {
   void Committed(const std::string& id, bool reported);
   void CheckAfter(bool after_kill, const std::vector<Running>& killed, bool full);
   void CompareTree(const std::string& what, const std::string& expected, const std::string& actual);
-  void CheckRestore(const std::string& id, const std::string& target, const std::string& only);
+  // `manifest`: what the restored backup holds (default: the backup of `id` in the repository).
+  void CheckRestore(const std::string& id, const std::string& target, const std::string& only,
+                    const Manifest* manifest = nullptr);
   void CheckRestoreDb(const std::string& id, const std::string& db_name);
   enum class TempRule { kStrict, kByAge };
   void NoTempFiles(const std::string& where, TempRule rule);
@@ -211,6 +217,14 @@ class Torture {
   std::map<std::string, std::string> times_;  // id -> time (from list)
   std::vector<std::string> order_;            // ids in commit order (as first seen)
   std::set<std::string> copied_;              // ids reported copied
+  // What the copy holds under each id: the backup of that id when it was first copied. A forget
+  // frees an id and a create of the same minute may take it again; `backup copy` leaves the
+  // copy's older backup of that id in place ("already there").
+  std::map<std::string, std::shared_ptr<const Manifest>> copy_manifests_;
+  void NoteCopied(const std::string& id) {
+    copied_.insert(id);
+    if (backups_.count(id)) copy_manifests_.try_emplace(id, backups_[id].manifest);
+  }
   int last_forget_round_ = -1;
   std::map<std::string, std::string> killed_restores_;  // target -> id|only
   std::map<Kind, double> avg_seconds_;
@@ -284,8 +298,14 @@ pid_t Torture::Spawn(Running& r) {
   posix_spawn_file_actions_addchdir_np(&fa, work_.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  // Its own group (the kills reach velin only), and SIGTERM at its default action whatever this
+  // process inherited, as a shell starts a foreground command.
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
   posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
   pid_t pid = -1;
   int rc = posix_spawn(&pid, cargv[0], &fa, &attr, cargv.data(), cenv.data());
   posix_spawn_file_actions_destroy(&fa);
@@ -579,9 +599,10 @@ std::string Within(const std::string& tree, const std::string& only) {
 }
 
 void Torture::CheckRestore(const std::string& id, const std::string& target,
-                           const std::string& only) {
+                           const std::string& only, const Manifest* manifest) {
   ++stats_.restores_compared;
-  std::string expected = Within(backups_.at(id).manifest->tree, only);
+  if (manifest == nullptr) manifest = backups_.at(id).manifest.get();
+  std::string expected = Within(manifest->tree, only);
   // --only also creates the directories above the path; those are not compared.
   std::string actual =
       fs::exists(target + "/storage") ? Within(DescribeTree(target + "/storage"), only) : "";
@@ -691,8 +712,9 @@ void Torture::Finish(Running& r) {
   ++stats_.by_kind[KindName(r.kind)];
   if (r.killed) {
     ++stats_.kills;
+    if (r.kill_signal == SIGTERM) ++stats_.term_kills;
     ++stats_.kills_by_kind[KindName(r.kind)];
-    if (r.exit_code != 128 + SIGKILL) ++stats_.killed_exited_first;
+    if (r.exit_code != 128 + r.kill_signal) ++stats_.killed_exited_first;
   }
   if (r.kind == Kind::kKeyPasswd) {
     // Killed: the new key is written first, so the old or the new passphrase opens; keep the
@@ -721,7 +743,7 @@ void Torture::Finish(Running& r) {
       return;
     }
   }
-  if (r.killed && r.exit_code == 128 + SIGKILL) {
+  if (r.killed && r.exit_code == 128 + r.kill_signal) {
     if (!r.target.empty()) killed_restores_[r.target] = r.id + "|" + r.only;
     if (r.kind == Kind::kKeyAdd) {
       auto [code, output] = RunSync({"backup", "key", "list", "--json"}, r.new_pass);
@@ -763,10 +785,10 @@ void Torture::Finish(Running& r) {
     case Kind::kCopy:
       if (r.id.empty()) {
         for (const auto& id : LiveIds()) {
-          if (backups_[id].round < static_cast<int>(stats_.rounds)) copied_.insert(id);
+          if (backups_[id].round < static_cast<int>(stats_.rounds)) NoteCopied(id);
         }
       } else {
-        copied_.insert(r.id);
+        NoteCopied(r.id);
       }
       break;
     case Kind::kRestore:
@@ -812,6 +834,7 @@ void Torture::Round() {
       // Anywhere in the run, a little beyond its usual end too (then it exits first).
       r->kill_at =
           Clock::now() + std::chrono::microseconds(static_cast<long>((0.1 + Rand01()) * avg * 1e6));
+      r->kill_signal = Rand01() < 1.0 / 3 ? SIGTERM : SIGKILL;
     }
     running.push_back(std::move(*r));
   }
@@ -827,7 +850,7 @@ void Torture::Round() {
     for (auto& r : running) {
       if (r.exit_code >= 0) continue;
       if (r.kill_at && !r.killed && Clock::now() >= *r.kill_at) {
-        kill(-r.pid, SIGKILL);
+        kill(-r.pid, r.kill_signal);
         r.killed = true;
       }
       int status = 0;
@@ -855,7 +878,7 @@ void Torture::Round() {
   std::vector<Running> killed;
   for (auto& r : running) {
     Finish(r);
-    if (r.killed && r.exit_code == 128 + SIGKILL) killed.push_back(r);
+    if (r.killed && r.exit_code == 128 + r.kill_signal) killed.push_back(r);
   }
   if (!killed.empty() || stats_.rounds % 10 == 0) CheckAfter(!killed.empty(), killed, false);
 }
@@ -926,11 +949,11 @@ void Torture::CheckAfter(bool after_kill, const std::vector<Running>& killed, bo
     RunJson({"backup", "verify", "--all", "--destination", copy_url_});
     if (!copy_ids.empty()) {
       const std::string id = Pick(copy_ids);
-      if (backups_.count(id)) {
+      if (copy_manifests_.count(id)) {
         std::string target = work_ + "/restores/copy-check";
         fs::remove_all(target);
         RunJson({"backup", "restore", id, "--target", target, "--destination", copy_url_});
-        CheckRestore(id, target, "");
+        CheckRestore(id, target, "", copy_manifests_[id].get());
         fs::remove_all(target);
       }
     }
@@ -976,7 +999,7 @@ void Torture::CheckAfter(bool after_kill, const std::vector<Running>& killed, bo
   if (ssh_) NoTempFiles(ssh_->files_dir(), TempRule::kByAge);
   // A later copy succeeds too, and sweeps what killed copies left in its target.
   RunJson({"backup", "copy", "--to", copy_url_, created.value("id", "")});
-  copied_.insert(created.value("id", ""));
+  NoteCopied(created.value("id", ""));
   NoTempFiles(copy_url_, TempRule::kStrict);
   (void)after_kill;
 }
@@ -1009,12 +1032,14 @@ int Torture::Run() {
 void PrintStats(const Stats& s, uint64_t seed, const std::string& backend, double seconds) {
   std::printf(
       "torture: backend %s, seed %llu, %.0f s: %ld rounds (%ld concurrent), %ld velin runs, "
-      "%ld kills (%ld exited before the signal), %ld invariant checks, %ld restores compared, "
+      "%ld kills (%ld by SIGTERM, %ld exited before the signal), %ld invariant checks, %ld "
+      "restores compared, "
       "%ld backups committed (+%ld by killed creates), %ld forgotten, %ld tree mutations, "
       "%ld locked (exit 3), %ld stale unlocks\n",
       backend.c_str(), static_cast<unsigned long long>(seed), seconds, s.rounds,
-      s.concurrent_rounds, s.actions, s.kills, s.killed_exited_first, s.checks, s.restores_compared,
-      s.committed, s.committed_unreported, s.forgotten, s.mutations, s.locked, s.unlocks);
+      s.concurrent_rounds, s.actions, s.kills, s.term_kills, s.killed_exited_first, s.checks,
+      s.restores_compared, s.committed, s.committed_unreported, s.forgotten, s.mutations, s.locked,
+      s.unlocks);
   std::string kinds;
   for (const auto& [k, n] : s.by_kind) {
     kinds += " " + k + "=" + std::to_string(n);
