@@ -24,6 +24,12 @@ RunOptions WithAppPassword() {
   return o;
 }
 
+// The [database] table for `db` on the shared MariaDB server, as user app.
+std::string MysqlSection(const MariadbServer& my, const std::string& db) {
+  return "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
+         "\nuser = \"app\"\nname = \"" + db + "\"\npassword_env = \"VELIN_TEST_DB_PASSWORD\"\n";
+}
+
 TEST(MysqlBackupTest, BackupDamageRestoreVerify) {
   MariadbServer& my = MariadbServer::Shared();
   std::string db = my.CreateDatabase();
@@ -32,9 +38,7 @@ TEST(MysqlBackupTest, BackupDamageRestoreVerify) {
          "INSERT INTO users SELECT seq, CONCAT('user ', seq) FROM seq_1_to_300;"
          "CREATE TABLE notes (id int AUTO_INCREMENT PRIMARY KEY, body blob);"
          "INSERT INTO notes (body) VALUES (X'00FF'), ('it''s');");
-  BackupApp app({"db"}, "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
-                            "\nuser = \"app\"\nname = \"" + db +
-                            "\"\npassword_env = \"VELIN_TEST_DB_PASSWORD\"\n");
+  BackupApp app({"db"}, MysqlSection(my, db));
   RunResult r = app.Run({"backup", "create"}, WithAppPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Database backup created"), std::string::npos);
@@ -70,9 +74,7 @@ TEST(MysqlBackupTest, ASignalDuringARestoreWaitsForTheRestoreToEnd) {
          "INSERT INTO users SELECT seq, CONCAT('user ', seq) FROM seq_1_to_20000;"
          "CREATE TABLE orders (id int PRIMARY KEY, user_id int, total int);"
          "INSERT INTO orders SELECT seq, seq % 97, seq * 3 FROM seq_1_to_20000;");
-  BackupApp app({"db"}, "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
-                            "\nuser = \"app\"\nname = \"" + db +
-                            "\"\npassword_env = \"VELIN_TEST_DB_PASSWORD\"\n");
+  BackupApp app({"db"}, MysqlSection(my, db));
   RunResult r = app.Run({"backup", "create"}, WithAppPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto before = my.TableDigests(db);
