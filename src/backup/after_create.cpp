@@ -9,13 +9,13 @@ namespace {
 // The copy of one snapshot, as `backup copy ID --to` makes it: the source opened anew, the id
 // resolved there, the destination opened (or created with the source's keys) and checked.
 Result<CopyStats> CopyOne(const AfterCreateOptions& options, const std::string& id,
-                          AfterCreateRepos& repos, Reporter& reporter) {
+                          AfterCreateRepos& repos, io::Env& env, Reporter& reporter) {
   VELIN_ASSIGN(OpenedRepository from, repos.OpenSource());
   VELIN_ASSIGN(std::string resolved,
                from.repo->ResolveSnapshotId(id, repo::SnapshotFilter{true, "", ""}));
   VELIN_ASSIGN(OpenedRepository to, repos.OpenCopyDestination(options.offsite, *from.backend));
   VELIN_TRY(CheckCopyKeys(*from.repo, *to.repo));
-  return CopySnapshots(*from.repo, *to.repo, {resolved}, options.offsite_writer, reporter);
+  return CopySnapshots(*from.repo, *to.repo, {resolved}, options.offsite_writer, env, reporter);
 }
 
 Result<Maintenance> ForgetAndPrune(const AfterCreateOptions& options, AfterCreateRepos& repos,
@@ -34,12 +34,12 @@ Result<Maintenance> ForgetAndPrune(const AfterCreateOptions& options, AfterCreat
 }  // namespace
 
 AfterCreateResult CopyOffsite(const AfterCreateOptions& options, const std::string& id,
-                              const Error* database_failure, AfterCreateRepos& repos,
+                              const Error* database_failure, AfterCreateRepos& repos, io::Env& env,
                               Reporter& reporter) {
   AfterCreateResult result;
   result.offsite.to = options.offsite;
   if (!options.offsite.empty()) {
-    auto copied = CopyOne(options, id, repos, reporter);
+    auto copied = CopyOne(options, id, repos, env, reporter);
     if (copied) {
       result.offsite.copied = *copied;
     } else {

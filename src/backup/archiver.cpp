@@ -9,7 +9,7 @@
 
 #include "archiver_walk.hpp"
 #include "velin/core/i18n.hpp"
-#include "velin/repo/lock.hpp"
+#include "velin/repo/snapshot_commit.hpp"
 
 namespace velin::backup {
 
@@ -46,49 +46,6 @@ const repo::Snapshot* Newest(const std::vector<repo::Snapshot>& all) {
     }
   }
   return newest;
-}
-
-// The first suffix above every id of this minute: "-2" after "…-full", "-4" after "…-full-3"
-// (even when "…-full-2" was forgotten), so that of two backups with equal times the later one
-// has the greater id, which the retention rules count as the newer (repo::SnapshotNewer).
-Result<int> NextSuffix(repo::Repository& repo, const std::string& base) {
-  VELIN_ASSIGN(auto ids, repo.ListSnapshotIds());
-  int next = 1;
-  for (const auto& id : ids) {
-    if (id == base) {
-      next = std::max(next, 2);
-    } else if (id.size() > base.size() + 1 && id.compare(0, base.size(), base) == 0 &&
-               id[base.size()] == '-') {
-      const std::string tail = id.substr(base.size() + 1);
-      if (tail.size() > 9 || !std::all_of(tail.begin(), tail.end(),
-                                          [](unsigned char c) { return std::isdigit(c) != 0; }))
-        continue;
-      next = std::max(next, std::stoi(tail) + 1);
-    }
-  }
-  return next;
-}
-
-// Picks the id and writes the snapshot, under the commit lock so that two backups in the
-// same minute get different ids.
-Status CommitSnapshot(io::Env& env, repo::Repository& repo, repo::Snapshot& snapshot,
-                      const std::string& base, std::chrono::milliseconds wait) {
-  repo::LockOptions lock_options;
-  lock_options.wait = wait;
-  VELIN_ASSIGN(auto lock,
-               repo::RepoLock::Acquire(env, repo.backend(), repo::LockKind::kCommit, lock_options));
-  VELIN_ASSIGN(int n, NextSuffix(repo, base));
-  std::string id = n == 1 ? base : base + "-" + std::to_string(n);
-  for (;;) {
-    VELIN_ASSIGN(auto existing, repo.backend().Stat(repo::SnapshotObjectName(id)));
-    if (!existing) break;
-    id = base + "-" + std::to_string(n = std::max(n, 1) + 1);
-  }
-  snapshot.id = id;
-  VELIN_ASSIGN(std::string stored, repo.SealObject("snapshot", id, repo::EncodeSnapshot(snapshot)));
-  VELIN_TRY(repo.CheckCommitGuard());  // the shared lock still ours: no prune can have run
-  VELIN_TRY(lock->Check());
-  return repo.backend().Put(repo::SnapshotObjectName(id), stored);
 }
 
 }  // namespace
@@ -202,7 +159,8 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   if (options.dry_run) return snapshot;  // nothing written, nothing to commit
   std::string base = FormatTime(now, "%Y%m%d-%H%M", true) +
                      (options.strategy == repo::Strategy::kIncremental ? "-incr" : "-full");
-  VELIN_TRY(CommitSnapshot(env, repo, snapshot, base, options.commit_lock_wait));
+  // Under the commit lock, so that two backups in the same minute get different ids.
+  VELIN_TRY(repo::CommitSnapshot(env, repo, snapshot, base, options.commit_lock_wait));
   return snapshot;
 }
 

@@ -1,11 +1,13 @@
 #include "velin/backup/snapshot_copier.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
 
 #include "velin/core/i18n.hpp"
+#include "velin/repo/snapshot_commit.hpp"
 
 namespace velin::backup {
 namespace {
@@ -211,20 +213,65 @@ class Copier {
   bool recompress_;
 };
 
+// The id under which the destination holds `snapshot` when a copy renamed it before: a
+// snapshot of the same minute and strategy that is `snapshot` but for its id; "" when none. A
+// damaged candidate is not taken for the copy (the copy then stores a sound one).
+Result<std::string> FindRenamedCopy(repo::Repository& destination,
+                                    const std::vector<std::string>& destination_ids,
+                                    const repo::Snapshot& snapshot) {
+  const std::string base = repo::SnapshotIdBase(snapshot.id);
+  repo::Snapshot as = snapshot;
+  for (const std::string& id : destination_ids) {
+    if (id == snapshot.id || repo::SnapshotIdBase(id) != base) continue;
+    auto there = destination.LoadSnapshot(id);
+    if (!there) {
+      if (there.error().code == ExitCode::kDamage) continue;
+      return tl::unexpected(there.error());
+    }
+    as.id = id;
+    if (repo::EncodeSnapshot(as) == repo::EncodeSnapshot(*there)) return id;
+  }
+  return std::string();
+}
+
 }  // namespace
 
 Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& destination,
                                 const std::vector<std::string>& ids,
-                                const repo::BlobWriterOptions& options, Reporter& reporter,
-                                bool recompress) {
+                                const repo::BlobWriterOptions& options, io::Env& env,
+                                Reporter& reporter, bool recompress,
+                                std::chrono::milliseconds commit_lock_wait) {
   Copier copier(source, destination, options, recompress, reporter);
-  std::vector<std::string> to_commit;
+  std::vector<std::string> to_commit;     // under their own ids, byte for byte
+  std::vector<repo::Snapshot> to_rename;  // another snapshot holds their id there
+  std::vector<std::string> holders;       // to_rename[i]'s id there is held by holders[i]'s host
+  std::optional<std::vector<std::string>> destination_ids;  // listed at the first clash
   reporter.StartProgress(Tr("Copying"), 0, ProgressItems::kBlobs);
   for (const std::string& id : ids) {
     std::string name = repo::SnapshotObjectName(id);
     VELIN_ASSIGN(auto present, destination.backend().Stat(name));
     if (present) {
-      copier.stats().snapshots_present++;
+      VELIN_ASSIGN(std::string here, source.backend().Get(name));
+      VELIN_ASSIGN(std::string there, destination.backend().Get(name));
+      if (here == there) {  // a copy travels byte for byte: this one was copied before
+        copier.stats().snapshots_present++;
+        continue;
+      }
+      VELIN_ASSIGN(repo::Snapshot snapshot, source.LoadSnapshot(id));
+      if (!destination_ids) {
+        VELIN_ASSIGN(destination_ids, destination.ListSnapshotIds());
+      }
+      VELIN_ASSIGN(std::string copied_as, FindRenamedCopy(destination, *destination_ids, snapshot));
+      auto holder = destination.LoadSnapshot(id);
+      std::string holder_host = holder ? holder->host : std::string();
+      if (!copied_as.empty()) {
+        copier.stats().snapshots_present++;
+        copier.stats().renamed.push_back(CopyRename{id, copied_as, holder_host, false});
+        continue;
+      }
+      holders.push_back(std::move(holder_host));
+      VELIN_TRY(copier.CopyBlobsOf(snapshot));
+      to_rename.push_back(std::move(snapshot));
       continue;
     }
     VELIN_ASSIGN(repo::Snapshot snapshot, source.LoadSnapshot(id));
@@ -239,6 +286,14 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
     VELIN_ASSIGN(std::string bytes, source.backend().Get(name));
     VELIN_TRY(destination.backend().Put(name, bytes));
     copier.stats().snapshots_copied++;
+  }
+  for (size_t i = 0; i < to_rename.size(); ++i) {
+    repo::Snapshot& snapshot = to_rename[i];
+    const std::string id = snapshot.id;
+    VELIN_TRY(repo::CommitSnapshot(env, destination, snapshot, repo::SnapshotIdBase(id),
+                                   commit_lock_wait));
+    copier.stats().snapshots_copied++;
+    copier.stats().renamed.push_back(CopyRename{id, snapshot.id, holders[i], true});
   }
   reporter.FinishProgress();
   CopyStats stats = copier.stats();

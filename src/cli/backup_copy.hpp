@@ -23,8 +23,16 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
                                            bool recompress = false);
 
 // create's offsite copy (backup::CopyOffsite) in its --json document: null when none was due,
-// {"to", "error"} when it failed, else {"to", "blobs_copied", "bytes_copied", "bytes_stored"}.
+// {"to", "error"} when it failed, else {"to", "blobs_copied", "bytes_copied", "bytes_stored"}
+// and "as": the backup's id there when it differs (backup::CopyRename).
 nlohmann::json OffsiteJson(const backup::OffsiteCopy& offsite);
+
+// The snapshots in the destination under another id, for --json:
+// [{"id", "as", "host", "copied"}, ...] (backup::CopyRename).
+nlohmann::json RenamedJson(const backup::CopyStats& stats);
+// One line a snapshot in `to` under another id (the id the user restores it by there): a
+// warning when this copy stored it so, a note when an earlier copy did.
+void ReportRenamed(output::Console& out, const backup::CopyStats& stats, const std::string& to);
 
 void RegisterBackupCopy(CLI::App& group, Context& ctx);
 

@@ -41,6 +41,7 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
     out.Json({{"to", flags.to},
               {"snapshots_copied", s.snapshots_copied},
               {"snapshots_present", s.snapshots_present},
+              {"renamed", RenamedJson(s)},
               {"blobs_copied", s.blobs_copied},
               {"blobs_present", s.blobs_present},
               {"bytes_copied", s.bytes_copied},
@@ -48,6 +49,7 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
               {"packs_written", s.packs_written}});
     return Ok();
   }
+  ReportRenamed(out, s, flags.to);
   out.Done(
       TrFormat("{} backups copied, {} already there", s.snapshots_copied, s.snapshots_present));
   out.Info(TrFormat("{} blobs ({}) copied, {} already there", s.blobs_copied,
@@ -76,7 +78,7 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
   VELIN_TRY(backup::CheckCopyKeys(*from.repo, *dest.repo));
   VELIN_ASSIGN(backup::CopyStats stats,
                backup::CopySnapshots(*from.repo, *dest.repo, resolved, WriterOptions(*cfg),
-                                     ctx.out(), recompress));
+                                     ctx.env(), ctx.out(), recompress));
   RemoveStaleTemps(ctx, *dest.backend);  // what killed copies left there (stale_temps.hpp)
   return stats;
 }
@@ -84,10 +86,33 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
 nlohmann::json OffsiteJson(const backup::OffsiteCopy& offsite) {
   if (offsite.error) return {{"to", offsite.to}, {"error", offsite.error->message}};
   if (!offsite.copied) return nullptr;
-  return {{"to", offsite.to},
-          {"blobs_copied", offsite.copied->blobs_copied},
-          {"bytes_copied", offsite.copied->bytes_copied},
-          {"bytes_stored", offsite.copied->bytes_stored}};
+  nlohmann::json j = {{"to", offsite.to},
+                      {"blobs_copied", offsite.copied->blobs_copied},
+                      {"bytes_copied", offsite.copied->bytes_copied},
+                      {"bytes_stored", offsite.copied->bytes_stored}};
+  if (!offsite.copied->renamed.empty()) j["as"] = offsite.copied->renamed.front().as;
+  return j;
+}
+
+nlohmann::json RenamedJson(const backup::CopyStats& stats) {
+  nlohmann::json renamed = nlohmann::json::array();
+  for (const backup::CopyRename& r : stats.renamed)
+    renamed.push_back({{"id", r.id}, {"as", r.as}, {"host", r.host}, {"copied", r.copied}});
+  return renamed;
+}
+
+void ReportRenamed(output::Console& out, const backup::CopyStats& stats, const std::string& to) {
+  for (const backup::CopyRename& r : stats.renamed) {
+    const std::string holder = r.host.empty() ? std::string(Tr("another backup"))
+                                              : TrFormat("a backup of host {}", r.host);
+    const std::string line = TrFormat("backup {} is in {} as {}: {} already holds {} there", r.id,
+                                      to, r.as, holder, r.id);
+    if (r.copied) {
+      out.Warn(line);  // new: the user learns the id to restore it by
+    } else {
+      out.Info(line);  // as every copy since
+    }
+  }
 }
 
 void RegisterBackupCopy(CLI::App& group, Context& ctx) {

@@ -139,7 +139,10 @@ void PrintCreated(output::Console& out, const repo::Snapshot& s, bool without_da
                     output::FormatBytes(s.stats.bytes_read),
                     output::FormatBytes(s.stats.bytes_added)));
   out.Done(TrFormat("Backup ID: {}", s.id));
-  if (after.offsite.copied) out.Done(TrFormat("Copied offsite to {}", after.offsite.to));
+  if (after.offsite.copied) {
+    ReportRenamed(out, *after.offsite.copied, after.offsite.to);
+    out.Done(TrFormat("Copied offsite to {}", after.offsite.to));
+  }
 }
 
 Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks) {
@@ -192,7 +195,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
       db_source && db_source->failure() ? &*db_source->failure() : nullptr;
   CreateFollowUpRepos repos(ctx, flags.repo);
   backup::AfterCreateResult after =
-      backup::CopyOffsite(plan.after, s.id, without_database, repos, out);
+      backup::CopyOffsite(plan.after, s.id, without_database, repos, ctx.env(), out);
   const Status result = RunCompletionHook(out, hooks, s.id, after.outcome);
   if (after.maintain && Interrupted()) {
     // Asked to stop after the commit: the backup stands; forget and prune wait for the next run.

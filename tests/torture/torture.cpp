@@ -216,14 +216,19 @@ class Torture {
   std::map<std::string, Backup> backups_;     // the main repository
   std::map<std::string, std::string> times_;  // id -> time (from list)
   std::vector<std::string> order_;            // ids in commit order (as first seen)
-  std::set<std::string> copied_;              // ids reported copied
+  std::set<std::string> copied_;              // the copy's ids of the backups reported copied
   // What the copy holds under each id: the backup of that id when it was first copied. A forget
   // frees an id and a create of the same minute may take it again; `backup copy` leaves the
-  // copy's older backup of that id in place ("already there").
+  // copy's older backup of that id in place and stores the newer one under the next free id of
+  // its minute there, reported in "renamed" (that copy's, or any later copy's of it).
   std::map<std::string, std::shared_ptr<const Manifest>> copy_manifests_;
-  void NoteCopied(const std::string& id) {
-    copied_.insert(id);
-    if (backups_.count(id)) copy_manifests_.try_emplace(id, backups_[id].manifest);
+  void NoteCopied(const std::string& id, const Json& copy_output) {
+    std::string as = id;
+    for (const auto& r : copy_output.value("renamed", Json::array())) {
+      if (r.value("id", "") == id) as = r.value("as", "");
+    }
+    copied_.insert(as);
+    if (backups_.count(id)) copy_manifests_.try_emplace(as, backups_[id].manifest);
   }
   int last_forget_round_ = -1;
   std::map<std::string, std::string> killed_restores_;  // target -> id|only
@@ -785,10 +790,10 @@ void Torture::Finish(Running& r) {
     case Kind::kCopy:
       if (r.id.empty()) {
         for (const auto& id : LiveIds()) {
-          if (backups_[id].round < static_cast<int>(stats_.rounds)) NoteCopied(id);
+          if (backups_[id].round < static_cast<int>(stats_.rounds)) NoteCopied(id, j);
         }
       } else {
-        NoteCopied(r.id);
+        NoteCopied(r.id, j);
       }
       break;
     case Kind::kRestore:
@@ -998,8 +1003,8 @@ void Torture::CheckAfter(bool after_kill, const std::vector<Running>& killed, bo
   if (backend_ == "local") NoTempFiles(url_, TempRule::kStrict);
   if (ssh_) NoTempFiles(ssh_->files_dir(), TempRule::kByAge);
   // A later copy succeeds too, and sweeps what killed copies left in its target.
-  RunJson({"backup", "copy", "--to", copy_url_, created.value("id", "")});
-  NoteCopied(created.value("id", ""));
+  Json copied = RunJson({"backup", "copy", "--to", copy_url_, created.value("id", "")});
+  NoteCopied(created.value("id", ""), copied);
   NoTempFiles(copy_url_, TempRule::kStrict);
   (void)after_kill;
 }

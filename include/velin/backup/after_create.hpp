@@ -94,7 +94,7 @@ struct AfterCreateResult {
 // error under --continue-on-error (nullptr: the database is in the backup, or none is
 // configured). Progress goes to `reporter`.
 AfterCreateResult CopyOffsite(const AfterCreateOptions& options, const std::string& id,
-                              const Error* database_failure, AfterCreateRepos& repos,
+                              const Error* database_failure, AfterCreateRepos& repos, io::Env& env,
                               Reporter& reporter);
 
 // Step 3, when `result.maintain`: fills `result.maintenance`. A failure is reported as a

@@ -1,6 +1,7 @@
 // Copies snapshots from one repository to another — a local repository mirrored offsite
 // (`velin backup copy`, `backup.offsite`). Only what the destination lacks travels: a snapshot
-// already there is skipped, and of the blobs a snapshot needs (its trees, file chunks and
+// already there (the same bytes under its id, or the same snapshot under another id of its
+// minute, see below) is skipped, and of the blobs a snapshot needs (its trees, file chunks and
 // stream chunks) only those missing from the destination's index are read (hash-checked) from
 // the source and written through the destination's BlobWriter in its own packs, as the source
 // stores them (CopySnapshots). Index objects
@@ -9,22 +10,39 @@
 // therefore descended, even one the destination indexes (its subtree may be what was missing).
 // Commit order is the destination's: packs → index → snapshot objects, so a copy that fails
 // part-way leaves no snapshot in the destination that lacks data.
+//
+// Ids are unique within a repository, not across them: two hosts whose repositories copy into
+// one offsite repository at the same minute both have a "20261125-0230-full". When the
+// destination holds another snapshot under a copied snapshot's id, the copy takes the next free
+// id of that minute in the destination ("…-full-2"), as a second backup of that minute would,
+// and reports it (CopyStats::renamed); the snapshot is sealed anew for its new id.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "velin/core/error.hpp"
 #include "velin/core/reporter.hpp"
+#include "velin/io/env.hpp"
 #include "velin/repo/blob_writer.hpp"
 #include "velin/repo/repository.hpp"
 
 namespace velin::backup {
 
+// A snapshot that is in the destination under another id than in the source.
+struct CopyRename {
+  std::string id;      // in the source
+  std::string as;      // in the destination
+  std::string host;    // the host of the other snapshot that holds `id` in the destination
+  bool copied = true;  // stored by this copy; false: an earlier copy stored it there
+};
+
 struct CopyStats {
-  uint64_t snapshots_copied = 0;
-  uint64_t snapshots_present = 0;  // already in the destination: skipped
+  uint64_t snapshots_copied = 0;    // renamed ones included
+  uint64_t snapshots_present = 0;   // already in the destination: skipped
+  std::vector<CopyRename> renamed;  // the snapshots copied or found under another id
   uint64_t blobs_copied = 0;
   uint64_t blobs_present = 0;  // needed but already in the destination
   uint64_t bytes_copied = 0;   // plaintext bytes of the blobs copied
@@ -35,12 +53,13 @@ struct CopyStats {
 // Copies the snapshots `ids` (resolved ids of `source`) into `destination`. A blob travels as
 // the source stores it (compressed as it was, and sealed, since both have the same keys), checked
 // against its id on the way; a delta blob, or every blob when `recompress`, is decoded and
-// stored anew with `options`' compression.
+// stored anew with `options`' compression. A renamed snapshot's id is picked under the
+// destination's commit lock (repo::CommitSnapshot, waiting up to `commit_lock_wait`).
 // REQUIRES: both repositories opened, locked and with LoadIndex() done.
-Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& destination,
-                                const std::vector<std::string>& ids,
-                                const repo::BlobWriterOptions& options, Reporter& reporter,
-                                bool recompress = false);
+Result<CopyStats> CopySnapshots(
+    repo::Repository& source, repo::Repository& destination, const std::vector<std::string>& ids,
+    const repo::BlobWriterOptions& options, io::Env& env, Reporter& reporter,
+    bool recompress = false, std::chrono::milliseconds commit_lock_wait = std::chrono::minutes(1));
 
 // Whether `destination` can hold copies of `source`'s snapshots: an encrypted repository names
 // blobs by a keyed hash and seals its snapshot objects, so when either is encrypted both must

@@ -169,7 +169,7 @@ TEST_F(AfterCreateMemTest, TheOffsiteCopyCarriesTheNewBackupAndThenOnlyWhatTheDe
   Put("storage/a.txt", std::string(50'000, 'a'));
   Put("storage/b.txt", std::string(50'000, 'b'));
   const std::string first = Created();
-  AfterCreateResult one = CopyOffsite(Offsite(), first, nullptr, repos_, reporter_);
+  AfterCreateResult one = CopyOffsite(Offsite(), first, nullptr, repos_, env_, reporter_);
   ASSERT_TRUE(one.outcome) << one.outcome.error().message;
   ASSERT_TRUE(one.offsite.copied);
   EXPECT_FALSE(one.offsite.error);
@@ -182,7 +182,7 @@ TEST_F(AfterCreateMemTest, TheOffsiteCopyCarriesTheNewBackupAndThenOnlyWhatTheDe
 
   Put("storage/a.txt", std::string(50'000, 'c'));  // b.txt stays: its chunks are offsite
   const std::string second = Created();
-  AfterCreateResult two = CopyOffsite(Offsite(), second, nullptr, repos_, reporter_);
+  AfterCreateResult two = CopyOffsite(Offsite(), second, nullptr, repos_, env_, reporter_);
   ASSERT_TRUE(two.outcome) << two.outcome.error().message;
   ASSERT_TRUE(two.offsite.copied);
   EXPECT_EQ(two.offsite.copied->snapshots_copied, 1u);
@@ -196,7 +196,7 @@ TEST_F(AfterCreateMemTest, TheOffsiteCopyCarriesTheNewBackupAndThenOnlyWhatTheDe
 TEST_F(AfterCreateMemTest, NoOffsiteConfiguredCopiesNothingAndOpensNothing) {
   Put("storage/a.txt", "alpha\n");
   const std::string id = Created();
-  AfterCreateResult r = CopyOffsite(AfterCreateOptions{}, id, nullptr, repos_, reporter_);
+  AfterCreateResult r = CopyOffsite(AfterCreateOptions{}, id, nullptr, repos_, env_, reporter_);
   EXPECT_TRUE(r.outcome);
   EXPECT_EQ(r.offsite.to, "");
   EXPECT_FALSE(r.offsite.copied);
@@ -214,7 +214,7 @@ TEST_F(AfterCreateMemTest, AnUnreachableOffsiteIsExit1AndTheLocalBackupStandsUnm
   repos_.offsite_env_.SetRule(io::FaultRule{io::FaultOp::kAny, 1, EIO, true, false});
   AfterCreateOptions options = Retention(1);
   options.offsite = "/offsite";
-  AfterCreateResult r = CopyOffsite(options, id, nullptr, repos_, reporter_);
+  AfterCreateResult r = CopyOffsite(options, id, nullptr, repos_, env_, reporter_);
   ASSERT_FALSE(r.outcome);
   EXPECT_EQ(r.outcome.error().code, ExitCode::kFailed);
   EXPECT_EQ(r.outcome.error().message.rfind(
@@ -240,7 +240,7 @@ TEST_F(AfterCreateMemTest, AnOffsiteCopyFailingHalfWayLeavesNoSnapshotThereAndAR
   uint64_t writes_before_copy = 0;
   {
     MemRepos probe(env_);
-    AfterCreateResult full = CopyOffsite(Offsite(), id, nullptr, probe, quiet_);
+    AfterCreateResult full = CopyOffsite(Offsite(), id, nullptr, probe, env_, quiet_);
     ASSERT_TRUE(full.outcome) << full.outcome.error().message;
     writes_before_copy = probe.offsite_env_.Count(io::FaultOp::kWrite);
     ASSERT_GT(writes_before_copy, 3u);
@@ -250,7 +250,7 @@ TEST_F(AfterCreateMemTest, AnOffsiteCopyFailingHalfWayLeavesNoSnapshotThereAndAR
   for (uint64_t nth = 1; nth <= writes_before_copy; ++nth) {
     RemoveTree("/offsite");
     repos_.offsite_env_.SetRule(io::FaultRule{io::FaultOp::kWrite, nth, ENOSPC, false, false});
-    AfterCreateResult failed = CopyOffsite(Offsite(), id, nullptr, repos_, reporter_);
+    AfterCreateResult failed = CopyOffsite(Offsite(), id, nullptr, repos_, env_, reporter_);
     ASSERT_FALSE(failed.outcome) << "write " << nth;
     EXPECT_TRUE(repos_.offsite_env_.Fired());
     EXPECT_EQ(failed.outcome.error().code, ExitCode::kFailed);
@@ -261,7 +261,7 @@ TEST_F(AfterCreateMemTest, AnOffsiteCopyFailingHalfWayLeavesNoSnapshotThereAndAR
     EXPECT_EQ(Ids("/repo"), std::set<std::string>{id});
   }
   repos_.offsite_env_.SetRule(std::nullopt);
-  AfterCreateResult rerun = CopyOffsite(Offsite(), id, nullptr, repos_, reporter_);
+  AfterCreateResult rerun = CopyOffsite(Offsite(), id, nullptr, repos_, env_, reporter_);
   ASSERT_TRUE(rerun.outcome) << rerun.outcome.error().message;
   EXPECT_EQ(Ids("/offsite"), std::set<std::string>{id});
   EXPECT_EQ(Restored("/offsite", id, "/out"), std::string(60'000, 'a'));
@@ -279,7 +279,7 @@ TEST_F(AfterCreateMemTest, AnOffsiteRepositoryWithOtherKeysIsRefusedAndNothingIs
   ASSERT_TRUE(other) << other.error().message;
   ASSERT_TRUE(repo::Repository::Init(**other, keys));
   repos_.keys = keys;
-  AfterCreateResult r = CopyOffsite(Offsite(), id, nullptr, repos_, reporter_);
+  AfterCreateResult r = CopyOffsite(Offsite(), id, nullptr, repos_, env_, reporter_);
   ASSERT_FALSE(r.outcome);
   EXPECT_EQ(r.outcome.error().code, ExitCode::kFailed);  // the create's: its backup is complete
   EXPECT_NE(r.outcome.error().message.find("/offsite is a repository with other keys than /repo"),
@@ -302,7 +302,7 @@ TEST_F(AfterCreateMemTest, AMissingDatabaseOutranksAnOffsiteFailureAndIsNotCompl
   AfterCreateOptions options = Retention(1);
   options.offsite = "/offsite";
   const Error dump{ExitCode::kFailed, "pg_dump: connection refused", 0};
-  AfterCreateResult r = CopyOffsite(options, id, &dump, repos_, reporter_);
+  AfterCreateResult r = CopyOffsite(options, id, &dump, repos_, env_, reporter_);
   ASSERT_FALSE(r.outcome);
   EXPECT_EQ(r.outcome.error().code, ExitCode::kFailed);
   EXPECT_EQ(r.outcome.error().message,
@@ -312,7 +312,7 @@ TEST_F(AfterCreateMemTest, AMissingDatabaseOutranksAnOffsiteFailureAndIsNotCompl
 
   // Without an offsite failure the missing database alone fails it; the copy went through.
   repos_.offsite_env_.SetRule(std::nullopt);
-  AfterCreateResult copied = CopyOffsite(options, id, &dump, repos_, reporter_);
+  AfterCreateResult copied = CopyOffsite(options, id, &dump, repos_, env_, reporter_);
   ASSERT_FALSE(copied.outcome);
   EXPECT_NE(copied.outcome.error().message.find("without the database"), std::string::npos);
   EXPECT_TRUE(copied.offsite.copied);
@@ -328,7 +328,7 @@ TEST_F(AfterCreateMemTest, ForgetAndPruneKeepByTheRulesInThisHostsAndAppsGroupsO
   Put("storage/a.txt", std::string(80'000, '3'));
   const std::string third = Created();
   AfterCreateOptions options = Retention(2);
-  AfterCreateResult r = CopyOffsite(options, third, nullptr, repos_, reporter_);
+  AfterCreateResult r = CopyOffsite(options, third, nullptr, repos_, env_, reporter_);
   ASSERT_TRUE(r.outcome);
   EXPECT_EQ(repos_.copy_opens, 0);
   ASSERT_TRUE(r.maintain);
@@ -354,7 +354,7 @@ TEST_F(AfterCreateMemTest, NothingForgottenIsNoPruneAndNoRuleOpensNothing) {
   Put("storage/a.txt", "alpha\n");
   const std::string id = Created();
   AfterCreateOptions keep = Retention(5);
-  AfterCreateResult r = CopyOffsite(keep, id, nullptr, repos_, reporter_);
+  AfterCreateResult r = CopyOffsite(keep, id, nullptr, repos_, env_, reporter_);
   MaintainAfterCreate(keep, repos_, env_, reporter_, r);
   ASSERT_TRUE(r.maintenance);
   EXPECT_EQ(r.maintenance->forgotten, 0u);
@@ -363,7 +363,7 @@ TEST_F(AfterCreateMemTest, NothingForgottenIsNoPruneAndNoRuleOpensNothing) {
   EXPECT_EQ(repos_.exclusive_opens, 1);
 
   AfterCreateOptions none = Retention(0);  // prune_after_create on, but no rule set
-  AfterCreateResult n = CopyOffsite(none, id, nullptr, repos_, reporter_);
+  AfterCreateResult n = CopyOffsite(none, id, nullptr, repos_, env_, reporter_);
   ASSERT_TRUE(n.maintain);
   MaintainAfterCreate(none, repos_, env_, reporter_, n);
   EXPECT_FALSE(n.maintenance);  // --json "maintenance": null
@@ -371,7 +371,7 @@ TEST_F(AfterCreateMemTest, NothingForgottenIsNoPruneAndNoRuleOpensNothing) {
 
   AfterCreateOptions off = Retention(1);
   off.prune_after_create = false;
-  AfterCreateResult o = CopyOffsite(off, id, nullptr, repos_, reporter_);
+  AfterCreateResult o = CopyOffsite(off, id, nullptr, repos_, env_, reporter_);
   EXPECT_FALSE(o.maintain);
   MaintainAfterCreate(off, repos_, env_, reporter_, o);
   EXPECT_FALSE(o.maintenance);
@@ -392,7 +392,7 @@ TEST_F(AfterCreateMemTest, AHeldLockAfterCreateIsAWarningAndTheBackupStands) {
   ASSERT_TRUE(backend_->Put("locks/shared-verify",
                             repo::FormatLockRecord(repo::LockRecord{verify, "shared", now})));
   AfterCreateOptions options = Retention(1);
-  AfterCreateResult r = CopyOffsite(options, id, nullptr, repos_, reporter_);
+  AfterCreateResult r = CopyOffsite(options, id, nullptr, repos_, env_, reporter_);
   const auto slept_before = env_.Slept();
   MaintainAfterCreate(options, repos_, env_, reporter_, r);
   EXPECT_GE(env_.Slept() - slept_before, seconds(60));  // it waited, on the manual clock
@@ -415,7 +415,7 @@ TEST_F(AfterCreateMemTest, APruneFailingAfterCreateIsAWarningAndEveryKeptBackupR
   // or its new index) and every one after it fail.
   repos_.maintain_env_.SetRule(io::FaultRule{io::FaultOp::kWrite, 2, ENOSPC, true, false});
   AfterCreateOptions options = Retention(1);
-  AfterCreateResult r = CopyOffsite(options, id, nullptr, repos_, reporter_);
+  AfterCreateResult r = CopyOffsite(options, id, nullptr, repos_, env_, reporter_);
   MaintainAfterCreate(options, repos_, env_, reporter_, r);
   EXPECT_TRUE(repos_.maintain_env_.Fired());
   EXPECT_TRUE(r.outcome);

@@ -26,7 +26,7 @@ class SnapshotCopierMemTest : public SmallFilesTreeTest {
     VELIN_ASSIGN(source_, repo::Repository::Open(*counted_, false, keys_));
     VELIN_TRY(source_->LoadIndex());
     repo::BlobWriterOptions options;
-    return CopySnapshots(*source_, *dest_, {id}, options, quiet_, recompress);
+    return CopySnapshots(*source_, *dest_, {id}, options, env_, quiet_, recompress);
   }
 
   std::unique_ptr<PackReadCounter> counted_;

@@ -1,0 +1,27 @@
+// Writing a snapshot under a fresh id: the id is picked and the object written under the commit
+// lock, so that two writers in one minute (two backups, or a backup and a copy that renames)
+// never take the same id (docs/repository-format.md, "Snapshots" and "Locks").
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "velin/core/error.hpp"
+#include "velin/io/env.hpp"
+#include "velin/repo/repository.hpp"
+#include "velin/repo/snapshot.hpp"
+
+namespace velin::repo {
+
+// The id `base` ("20261125-1430-full") without its numeric suffix: "…-full-3" -> "…-full".
+std::string SnapshotIdBase(const std::string& id);
+
+// Sets snapshot.id to `base`, or to `base` plus the first suffix above every id of that base in
+// `repo` ("-2" after "…-full", "-4" after "…-full-3" even when "…-full-2" was forgotten, so of
+// two snapshots with equal times the later has the greater id), then seals and writes it.
+// Fails with exit code 3 when the commit lock is not free within `wait`, and before it writes
+// when the repository's shared lock (CheckCommitGuard) was lost.
+Status CommitSnapshot(io::Env& env, Repository& repo, Snapshot& snapshot, const std::string& base,
+                      std::chrono::milliseconds wait);
+
+}  // namespace velin::repo

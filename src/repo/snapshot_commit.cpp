@@ -1,0 +1,59 @@
+#include "velin/repo/snapshot_commit.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "velin/repo/lock.hpp"
+
+namespace velin::repo {
+namespace {
+
+// The suffix n of an id "base-n" of `base`; 1 for `base` itself; 0 for an id of another base.
+int SuffixOf(const std::string& id, const std::string& base) {
+  if (id == base) return 1;
+  if (id.size() <= base.size() + 1 || id.compare(0, base.size(), base) != 0 ||
+      id[base.size()] != '-')
+    return 0;
+  const std::string tail = id.substr(base.size() + 1);
+  if (tail.size() > 9 ||
+      !std::all_of(tail.begin(), tail.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
+    return 0;
+  return std::stoi(tail);
+}
+
+Result<int> NextSuffix(Repository& repo, const std::string& base) {
+  VELIN_ASSIGN(auto ids, repo.ListSnapshotIds());
+  int greatest = 0;
+  for (const auto& id : ids) greatest = std::max(greatest, SuffixOf(id, base));
+  return greatest == 0 ? 1 : std::max(greatest + 1, 2);
+}
+
+}  // namespace
+
+std::string SnapshotIdBase(const std::string& id) {
+  const size_t dash = id.rfind('-');
+  if (dash == std::string::npos || dash + 1 == id.size()) return id;
+  const std::string base = id.substr(0, dash);
+  return SuffixOf(id, base) >= 2 ? base : id;
+}
+
+Status CommitSnapshot(io::Env& env, Repository& repo, Snapshot& snapshot, const std::string& base,
+                      std::chrono::milliseconds wait) {
+  LockOptions lock_options;
+  lock_options.wait = wait;
+  VELIN_ASSIGN(auto lock, RepoLock::Acquire(env, repo.backend(), LockKind::kCommit, lock_options));
+  VELIN_ASSIGN(int n, NextSuffix(repo, base));
+  std::string id = n == 1 ? base : base + "-" + std::to_string(n);
+  for (;;) {
+    VELIN_ASSIGN(auto existing, repo.backend().Stat(SnapshotObjectName(id)));
+    if (!existing) break;
+    id = base + "-" + std::to_string(n = std::max(n, 1) + 1);
+  }
+  snapshot.id = id;
+  VELIN_ASSIGN(std::string stored, repo.SealObject("snapshot", id, EncodeSnapshot(snapshot)));
+  VELIN_TRY(repo.CheckCommitGuard());  // the shared lock still ours: no prune can have run
+  VELIN_TRY(lock->Check());
+  return repo.backend().Put(SnapshotObjectName(id), stored);
+}
+
+}  // namespace velin::repo
