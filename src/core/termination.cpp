@@ -112,7 +112,12 @@ TerminationCancel::TerminationCancel(const std::string& tail) {
 
 TerminationCancel::~TerminationCancel() { cancel_depth.fetch_sub(1, std::memory_order_release); }
 
-bool Interrupted() { return interrupted.load(std::memory_order_relaxed); }
+// False while a hold lives: the held work (a switch, a MariaDB restore) runs to its end even
+// when a cancel around it was asked to stop before it began; the checks after it see the request.
+bool Interrupted() {
+  return interrupted.load(std::memory_order_relaxed) &&
+         hold_depth.load(std::memory_order_acquire) == 0;
+}
 
 Status CheckInterrupted() {
   if (!Interrupted()) return Ok();

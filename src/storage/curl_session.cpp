@@ -86,6 +86,17 @@ void SetDownload(CURL* curl, std::string* sink) {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
 }
 
+namespace {
+
+// Called by libcurl about once a second and whenever data moves: a request of a backup or
+// restore asked to stop (TerminationCancel) ends now instead of after its upload, or after
+// the stall timeout of a server that stopped answering.
+int AbortWhenInterrupted(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return Interrupted() ? 1 : 0;
+}
+
+}  // namespace
+
 void SetCommonOptions(CURL* curl, const RetryPolicy& policy, char* error_buffer) {
   error_buffer[0] = '\0';
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
@@ -95,6 +106,8 @@ void SetCommonOptions(CURL* curl, const RetryPolicy& policy, char* error_buffer)
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(policy.stall_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, AbortWhenInterrupted);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 }
 
 bool IsTransientCurlCode(CURLcode code) {
@@ -122,6 +135,8 @@ bool IsTransientCurlCode(CURLcode code) {
 }
 
 std::string DescribeCurlError(CURLcode code, const char* error_buffer) {
+  // AbortWhenInterrupted ended it ("Callback aborted" says nothing to the user).
+  if (code == CURLE_ABORTED_BY_CALLBACK && Interrupted()) return CheckInterrupted().error().message;
   if (error_buffer != nullptr && error_buffer[0] != '\0') {
     std::string s(error_buffer);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "velin/core/error.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/storage/retry_policy.hpp"
 
 namespace velin::storage {
@@ -81,7 +82,8 @@ std::string UriEncode(std::string_view text, bool keep_slash);
 void BackoffSleep(const RetryPolicy& policy, int attempt);
 
 // Runs `attempt(bool& transient)` until it succeeds, fails permanently, or `max_attempts` are
-// used up; the last error then says how many attempts were made.
+// used up; the last error then says how many attempts were made. Work asked to stop
+// (Interrupted()) is not retried.
 template <typename F>
 auto WithRetries(const RetryPolicy& policy, F&& attempt) {
   for (int i = 1;; ++i) {
@@ -93,7 +95,12 @@ auto WithRetries(const RetryPolicy& policy, F&& attempt) {
       e.message += " (gave up after " + std::to_string(i) + " attempts)";
       return decltype(result)(tl::unexpected(std::move(e)));
     }
-    BackoffSleep(policy, i);
+    if (!Interrupted()) BackoffSleep(policy, i);
+    if (Interrupted()) {
+      Error e = result.error();
+      e.message += " (not retried: " + CheckInterrupted().error().message + ")";
+      return decltype(result)(tl::unexpected(std::move(e)));
+    }
   }
 }
 

@@ -50,7 +50,8 @@ class TerminationCancel {
   TerminationCancel& operator=(const TerminationCancel&) = delete;
 };
 
-// Whether a TerminationCancel was asked to stop (cheap: an atomic load; any thread).
+// Whether a TerminationCancel was asked to stop and no hold lives (cheap: two atomic loads; any
+// thread). The remote backends' requests and retries end when it turns true.
 bool Interrupted();
 
 // Ok, or when Interrupted(): "interrupted by SIGTERM" (kFailed). For the engines' checks.

@@ -111,6 +111,25 @@ TEST(TerminationTest, WithoutAHeldSignalEndByHeldSignalReturns) {
   EXPECT_EQ(r.err, "");
 }
 
+// Must show: inside a cancel asked to stop, a hold's work does not see the request (it runs to
+// its end: a MariaDB restore's client, a switch); after the hold the checks see it again.
+TEST(TerminationTest, AHoldInsideACancelAskedToStopHidesTheRequestUntilItEnds) {
+  ChildResult r = InChild(SIGTERM, false, [] {
+    InstallTerminationHandlers();
+    TerminationCancel cancel("the work stops");
+    ::raise(SIGTERM);
+    if (!Interrupted()) ::_exit(10);
+    {
+      TerminationHold hold("the held work finishes");
+      if (Interrupted() || !CheckInterrupted()) ::_exit(11);
+    }
+    if (!Interrupted() || CheckInterrupted()) ::_exit(12);
+    ::_exit(0);
+  });
+  ASSERT_TRUE(WIFEXITED(r.status)) << r.status << r.err;
+  EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(Signals, TerminationTest, ::testing::Values(SIGINT, SIGTERM, SIGHUP));
 
 }  // namespace
