@@ -4,11 +4,7 @@
 // on_backup_failure and says why. Before, the request in flight waited out its stall timeout
 // (60 s) and was then retried, six attempts in all: the service manager's SIGKILL came first,
 // and the failure hook never ran.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -16,32 +12,11 @@
 
 #include "support/background_velin.hpp"
 #include "support/backup_fixture.hpp"
+#include "support/remote_servers.hpp"
 #include "support/test_support.hpp"
 
 namespace velin::testing {
 namespace {
-
-// A loopback port whose connections the kernel completes and nobody ever reads.
-class SilentServer {
- public:
-  SilentServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentServer() { ::close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 // Must show: SIGTERM during a request that gets no answer stops the backup within moments
 // (not after the 60 s stall timeout of each attempt), on_backup_failure runs with the reason,

@@ -230,4 +230,19 @@ std::string SshServer::Url(const std::string& path) const {
   return "sftp://" + user_ + "@127.0.0.1:" + std::to_string(port_) + "/" + p;
 }
 
+SilentServer::SilentServer() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    throw std::runtime_error("SilentServer: cannot listen on loopback");
+  }
+  port_ = ntohs(addr.sin_port);
+}
+
+SilentServer::~SilentServer() { ::close(fd_); }
+
 }  // namespace velin::testing

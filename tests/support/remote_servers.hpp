@@ -113,6 +113,21 @@ class FtpServer {
   ServerProcess process_;
 };
 
+// A loopback port whose connections the kernel completes (listen backlog) and nobody ever
+// reads or answers: a server that stopped answering, as a hung S3 gateway or NAS does.
+class SilentServer {
+ public:
+  SilentServer();
+  ~SilentServer();
+  SilentServer(const SilentServer&) = delete;
+  SilentServer& operator=(const SilentServer&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 class FaultProxy {
  public:
   // kWrongRegion answers like AWS does when the bucket lives in eu-west-1.

@@ -3,13 +3,20 @@
 // attempts are the Env's, so a schedule of many seconds is asserted in milliseconds: each wait
 // is drawn from the upper half of base_delay, 2x, 4x ... capped at max_delay.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/remote_servers.hpp"
 #include "support/test_support.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/io/mem_env.hpp"
 #include "velin/storage/file_server_backend.hpp"
 #include "velin/storage/s3_backend.hpp"
@@ -147,6 +154,80 @@ TEST(RetryMem, OneAttemptNeverWaits) {
   EXPECT_NE(put.error().message.find("gave up after 1 attempts"), std::string::npos)
       << put.error().message;
   EXPECT_EQ(env.Slept(), milliseconds(0));
+}
+
+// A backup or restore asked to stop (Ctrl-C, `systemctl stop`: core/termination.hpp) while a
+// remote request is under way ends at once: a request in flight is aborted (libcurl's progress
+// callback sees Interrupted()), and a failed one is not retried. Before, a backup stopped while
+// the server was gone waited out every retry, and one stopped while the server had stopped
+// answering waited out the stall timeout of each attempt: six minutes by default. Each case runs
+// in a forked child, as the signal handlers are process-wide.
+// Runs `body` in a child with velin's handlers inside a TerminationCancel; the child's exit
+// status is the body's (0 when every check held). Its stderr is discarded.
+int InCancelledChild(const std::function<int()>& body) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::freopen("/dev/null", "w", stderr);
+    InstallTerminationHandlers();
+    TerminationCancel cancel("the test stops");
+    ::_exit(body());
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
+}
+
+// Must show: after the request to stop, a request (to a port where nothing listens: refused,
+// which is retried otherwise) ends after its one attempt, with no wait and a message saying why.
+TEST(RetryInterrupt, AFailedRequestOfWorkAskedToStopIsNotRetried) {
+  const int port = velin::testing::FreeLoopbackPort();
+  EXPECT_EQ(InCancelledChild([port] {
+              io::MemEnv env;
+              RetryPolicy retry;
+              retry.max_attempts = 5;
+              retry.env = &env;
+              auto backend = S3Backend::Create(S3At(port), &retry);
+              if (!backend) return 10;
+              ::raise(SIGTERM);
+              if (!Interrupted()) return 11;
+              auto put = (*backend)->Put("index/i1", "x");
+              if (put) return 12;
+              if (put.error().message.find("interrupted by SIGTERM") == std::string::npos)
+                return 13;
+              if (env.Slept() != milliseconds(0)) return 14;
+              return 0;
+            }),
+            0);
+}
+
+// Must show: a request to a server that accepted the connection and never answers ends within
+// moments of the signal, not after the stall timeout (here 60 s) of each of its attempts.
+TEST(RetryInterrupt, ARequestToAServerThatStoppedAnsweringEndsWhenAskedToStop) {
+  EXPECT_EQ(InCancelledChild([] {
+              testing::SilentServer server;
+              RetryPolicy retry;
+              retry.max_attempts = 3;
+              retry.stall_timeout = seconds(60);
+              auto backend = S3Backend::Create(S3At(server.port()), &retry);
+              if (!backend) return 11;
+              std::thread stopper([] {
+                std::this_thread::sleep_for(milliseconds(500));
+                ::kill(::getpid(), SIGTERM);
+              });
+              const auto start = std::chrono::steady_clock::now();
+              auto got = (*backend)->Get("config");
+              const auto took = std::chrono::steady_clock::now() - start;
+              stopper.join();
+              if (got) return 12;
+              if (!Interrupted()) return 13;
+              if (got.error().message.find("interrupted by SIGTERM") == std::string::npos)
+                return 15;
+              // Not a speed goal: 60 s is what it waited before, 3 minutes in all.
+              if (took > seconds(20)) return 14;
+              return 0;
+            }),
+            0);
 }
 
 }  // namespace
