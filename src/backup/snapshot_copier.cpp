@@ -213,26 +213,32 @@ class Copier {
   bool recompress_;
 };
 
-// The id under which the destination holds `snapshot` when a copy renamed it before: a
-// snapshot of the same minute and strategy that is `snapshot` but for its id; "" when none. A
-// damaged candidate is not taken for the copy (the copy then stores a sound one).
+// The id under which the destination holds the snapshot `text` (source id `id`) when a copy
+// renamed it before: a snapshot of the same minute and kind that is the same but for its id;
+// "" when none. A damaged candidate is not taken for it (the copy then stores a sound one).
 Result<std::string> FindRenamedCopy(repo::Repository& destination,
                                     const std::vector<std::string>& destination_ids,
-                                    const repo::Snapshot& snapshot) {
-  const std::string base = repo::SnapshotIdBase(snapshot.id);
-  repo::Snapshot as = snapshot;
-  for (const std::string& id : destination_ids) {
-    if (id == snapshot.id || repo::SnapshotIdBase(id) != base) continue;
-    auto there = destination.LoadSnapshot(id);
-    if (!there) {
-      if (there.error().code == ExitCode::kDamage) continue;
-      return tl::unexpected(there.error());
-    }
-    as.id = id;
-    if (repo::EncodeSnapshot(as) == repo::EncodeSnapshot(*there)) return id;
+                                    const std::string& id, const std::string& text) {
+  const std::string base = repo::SnapshotIdBase(id);
+  for (const std::string& candidate : destination_ids) {
+    if (candidate == id || repo::SnapshotIdBase(candidate) != base) continue;
+    VELIN_ASSIGN(std::string stored,
+                 destination.backend().Get(repo::SnapshotObjectName(candidate)));
+    auto there = destination.OpenObject("snapshot", candidate, std::move(stored));
+    if (!there) continue;  // damaged (or not this repository's): not a copy of it
+    auto same = repo::SameSnapshotButId(text, *there);
+    if (same && *same) return candidate;
   }
   return std::string();
 }
+
+// A snapshot to store under a new id: its object's text in the source, and the host of the
+// snapshot that holds its id in the destination.
+struct Rename {
+  std::string id;
+  std::string text;
+  std::string holder;
+};
 
 }  // namespace
 
@@ -242,14 +248,14 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
                                 Reporter& reporter, bool recompress,
                                 std::chrono::milliseconds commit_lock_wait) {
   Copier copier(source, destination, options, recompress, reporter);
-  std::vector<std::string> to_commit;     // under their own ids, byte for byte
-  std::vector<repo::Snapshot> to_rename;  // another snapshot holds their id there
-  std::vector<std::string> holders;       // to_rename[i]'s id there is held by holders[i]'s host
+  std::vector<std::string> to_commit;                       // under their own ids, byte for byte
+  std::vector<Rename> to_rename;                            // another snapshot holds their id there
   std::optional<std::vector<std::string>> destination_ids;  // listed at the first clash
   reporter.StartProgress(Tr("Copying"), 0, ProgressItems::kBlobs);
   for (const std::string& id : ids) {
     std::string name = repo::SnapshotObjectName(id);
     VELIN_ASSIGN(auto present, destination.backend().Stat(name));
+    VELIN_ASSIGN(repo::Snapshot snapshot, source.LoadSnapshot(id));
     if (present) {
       VELIN_ASSIGN(std::string here, source.backend().Get(name));
       VELIN_ASSIGN(std::string there, destination.backend().Get(name));
@@ -257,11 +263,11 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
         copier.stats().snapshots_present++;
         continue;
       }
-      VELIN_ASSIGN(repo::Snapshot snapshot, source.LoadSnapshot(id));
+      VELIN_ASSIGN(std::string text, source.OpenObject("snapshot", id, std::move(here)));
       if (!destination_ids) {
         VELIN_ASSIGN(destination_ids, destination.ListSnapshotIds());
       }
-      VELIN_ASSIGN(std::string copied_as, FindRenamedCopy(destination, *destination_ids, snapshot));
+      VELIN_ASSIGN(std::string copied_as, FindRenamedCopy(destination, *destination_ids, id, text));
       auto holder = destination.LoadSnapshot(id);
       std::string holder_host = holder ? holder->host : std::string();
       if (!copied_as.empty()) {
@@ -269,12 +275,10 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
         copier.stats().renamed.push_back(CopyRename{id, copied_as, holder_host, false});
         continue;
       }
-      holders.push_back(std::move(holder_host));
       VELIN_TRY(copier.CopyBlobsOf(snapshot));
-      to_rename.push_back(std::move(snapshot));
+      to_rename.push_back(Rename{id, std::move(text), std::move(holder_host)});
       continue;
     }
-    VELIN_ASSIGN(repo::Snapshot snapshot, source.LoadSnapshot(id));
     VELIN_TRY(copier.CopyBlobsOf(snapshot));
     to_commit.push_back(id);
   }
@@ -287,13 +291,15 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
     VELIN_TRY(destination.backend().Put(name, bytes));
     copier.stats().snapshots_copied++;
   }
-  for (size_t i = 0; i < to_rename.size(); ++i) {
-    repo::Snapshot& snapshot = to_rename[i];
-    const std::string id = snapshot.id;
-    VELIN_TRY(repo::CommitSnapshot(env, destination, snapshot, repo::SnapshotIdBase(id),
-                                   commit_lock_wait));
+  for (const Rename& r : to_rename) {
+    // Only the id changes (and the checksum, and the seal, which binds the object's name).
+    VELIN_ASSIGN(std::string as,
+                 repo::CommitSnapshotText(env, destination, repo::SnapshotIdBase(r.id),
+                                          commit_lock_wait, [&r](const std::string& new_id) {
+                                            return repo::RenameSnapshotText(r.text, new_id);
+                                          }));
     copier.stats().snapshots_copied++;
-    copier.stats().renamed.push_back(CopyRename{id, snapshot.id, holders[i], true});
+    copier.stats().renamed.push_back(CopyRename{r.id, as, r.holder, true});
   }
   reporter.FinishProgress();
   CopyStats stats = copier.stats();

@@ -200,19 +200,50 @@ std::string EncodeSnapshot(const Snapshot& snapshot) {
   return wrapper.dump(1) + "\n";
 }
 
-Result<Snapshot> DecodeSnapshot(std::string_view text) {
+namespace {
+
+// The body of the snapshot object `text`, its checksum checked.
+Result<nlohmann::json> CheckedBody(std::string_view text) {
   try {
     nlohmann::json wrapper = nlohmann::json::parse(text);
-    const nlohmann::json& body = wrapper.at("snapshot");
+    nlohmann::json body = wrapper.at("snapshot");
     std::string expected = wrapper.at("sha256").get<std::string>();
     if (Sha256(body.dump()).Hex() != expected) {
       return DamageError(
           std::string(Tr("checksum mismatch (the snapshot object was modified or damaged)")));
     }
+    return body;
+  } catch (const std::exception& e) {
+    return DamageError(TrFormat("not a valid snapshot object ({})", e.what()));
+  }
+}
+
+}  // namespace
+
+Result<Snapshot> DecodeSnapshot(std::string_view text) {
+  VELIN_ASSIGN(nlohmann::json body, CheckedBody(text));
+  try {
     return FromJson(body);
   } catch (const std::exception& e) {
     return DamageError(TrFormat("not a valid snapshot object ({})", e.what()));
   }
+}
+
+Result<std::string> RenameSnapshotText(std::string_view text, const std::string& id) {
+  VELIN_ASSIGN(nlohmann::json body, CheckedBody(text));
+  nlohmann::json wrapper = nlohmann::json::parse(text);  // parsed once already: no throw
+  body["id"] = id;
+  wrapper["sha256"] = Sha256(body.dump()).Hex();
+  wrapper["snapshot"] = std::move(body);
+  return wrapper.dump(1) + "\n";
+}
+
+Result<bool> SameSnapshotButId(std::string_view a, std::string_view b) {
+  VELIN_ASSIGN(nlohmann::json one, CheckedBody(a));
+  VELIN_ASSIGN(nlohmann::json two, CheckedBody(b));
+  one.erase("id");
+  two.erase("id");
+  return one == two;
 }
 
 }  // namespace velin::repo

@@ -39,6 +39,17 @@ std::string SnapshotIdBase(const std::string& id) {
 
 Status CommitSnapshot(io::Env& env, Repository& repo, Snapshot& snapshot, const std::string& base,
                       std::chrono::milliseconds wait) {
+  VELIN_ASSIGN(snapshot.id,
+               CommitSnapshotText(env, repo, base, wait, [&snapshot](const std::string& id) {
+                 snapshot.id = id;
+                 return Result<std::string>(EncodeSnapshot(snapshot));
+               }));
+  return Ok();
+}
+
+Result<std::string> CommitSnapshotText(
+    io::Env& env, Repository& repo, const std::string& base, std::chrono::milliseconds wait,
+    const std::function<Result<std::string>(const std::string& id)>& encode) {
   LockOptions lock_options;
   lock_options.wait = wait;
   VELIN_ASSIGN(auto lock, RepoLock::Acquire(env, repo.backend(), LockKind::kCommit, lock_options));
@@ -49,11 +60,12 @@ Status CommitSnapshot(io::Env& env, Repository& repo, Snapshot& snapshot, const 
     if (!existing) break;
     id = base + "-" + std::to_string(n = std::max(n, 1) + 1);
   }
-  snapshot.id = id;
-  VELIN_ASSIGN(std::string stored, repo.SealObject("snapshot", id, EncodeSnapshot(snapshot)));
+  VELIN_ASSIGN(std::string text, encode(id));
+  VELIN_ASSIGN(std::string stored, repo.SealObject("snapshot", id, text));
   VELIN_TRY(repo.CheckCommitGuard());  // the shared lock still ours: no prune can have run
   VELIN_TRY(lock->Check());
-  return repo.backend().Put(SnapshotObjectName(id), stored);
+  VELIN_TRY(repo.backend().Put(SnapshotObjectName(id), stored));
+  return id;
 }
 
 }  // namespace velin::repo

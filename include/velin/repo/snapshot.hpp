@@ -78,6 +78,11 @@ struct Snapshot {
 std::string EncodeSnapshot(const Snapshot& snapshot);
 // DamageError when the text does not parse, fields are missing or the checksum differs.
 Result<Snapshot> DecodeSnapshot(std::string_view text);
+// The snapshot object `text` (checked as DecodeSnapshot checks it) with its id set to `id` and
+// its checksum made anew; every other field stays as it is, those this velin does not know too.
+Result<std::string> RenameSnapshotText(std::string_view text, const std::string& id);
+// Whether two snapshot objects (checked) hold the same snapshot but for their ids.
+Result<bool> SameSnapshotButId(std::string_view a, std::string_view b);
 
 // Which snapshots a command works on (docs/cli.md, "Hosts and applications"): by default this
 // host's and this application's; `all` takes every snapshot of the repository, `any_host` /

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "velin/core/error.hpp"
@@ -23,5 +24,10 @@ std::string SnapshotIdBase(const std::string& id);
 // when the repository's shared lock (CheckCommitGuard) was lost.
 Status CommitSnapshot(io::Env& env, Repository& repo, Snapshot& snapshot, const std::string& base,
                       std::chrono::milliseconds wait);
+
+// The same with the snapshot object's text made by `encode` for the id picked; returns the id.
+Result<std::string> CommitSnapshotText(
+    io::Env& env, Repository& repo, const std::string& base, std::chrono::milliseconds wait,
+    const std::function<Result<std::string>(const std::string& id)>& encode);
 
 }  // namespace velin::repo

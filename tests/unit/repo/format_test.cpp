@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <set>
@@ -546,6 +547,41 @@ TEST(SnapshotTest, NewerOrdersOneSecondsSnapshotsByTheirNanoseconds) {
   EXPECT_FALSE(SnapshotNewer(full, full));
   EXPECT_EQ(SnapshotStart(Snapshot{.unix_time = 1'767'225'600, .time_ns = 250'000'000}),
             std::chrono::system_clock::from_time_t(1'767'225'600) + std::chrono::milliseconds(250));
+}
+
+// Must show: a copy that stores a snapshot under another id (backup copy, when the target holds
+// another snapshot under its id) changes the id and the checksum only: a field this velin does
+// not know (a newer velin's) stays, the result reads back with its new id, and it is recognised
+// as the same snapshot but for the id; another snapshot and a damaged object are not.
+TEST(SnapshotTest, RenamingChangesOnlyTheIdAndKeepsFieldsThisVelinDoesNotKnow) {
+  Snapshot s;
+  s.id = "20261125-1430-full";
+  s.unix_time = 1'795;
+  s.host = "web2";
+  nlohmann::json wrapper = nlohmann::json::parse(EncodeSnapshot(s));
+  wrapper["snapshot"]["from_the_future"] = {{"x", 1}};
+  wrapper["sha256"] = Sha256(wrapper["snapshot"].dump()).Hex();
+  const std::string newer = wrapper.dump(1) + "\n";
+
+  auto renamed = RenameSnapshotText(newer, "20261125-1430-full-2");
+  ASSERT_TRUE(renamed) << renamed.error().message;
+  auto back = DecodeSnapshot(*renamed);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->id, "20261125-1430-full-2");
+  EXPECT_EQ(back->host, "web2");
+  EXPECT_EQ(nlohmann::json::parse(*renamed)["snapshot"]["from_the_future"]["x"], 1) << *renamed;
+  auto same = SameSnapshotButId(newer, *renamed);
+  ASSERT_TRUE(same);
+  EXPECT_TRUE(*same);
+
+  s.host = "web1";
+  same = SameSnapshotButId(EncodeSnapshot(s), *renamed);
+  ASSERT_TRUE(same);
+  EXPECT_FALSE(*same);
+  std::string damaged = *renamed;
+  damaged.replace(damaged.find("web2"), 4, "web3");
+  EXPECT_FALSE(RenameSnapshotText(damaged, "x"));
+  EXPECT_FALSE(SameSnapshotButId(newer, damaged));
 }
 
 TEST(SnapshotTest, RecordsItsNanosecondsAndReadsOlderSnapshotsWithoutThem) {
