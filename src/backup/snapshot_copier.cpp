@@ -293,13 +293,17 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
   }
   for (const Rename& r : to_rename) {
     // Only the id changes (and the checksum, and the seal, which binds the object's name).
-    VELIN_ASSIGN(std::string as,
-                 repo::CommitSnapshotText(env, destination, repo::SnapshotIdBase(r.id),
-                                          commit_lock_wait, [&r](const std::string& new_id) {
-                                            return repo::RenameSnapshotText(r.text, new_id);
-                                          }));
-    copier.stats().snapshots_copied++;
-    copier.stats().renamed.push_back(CopyRename{r.id, as, r.holder, true});
+    // Looked for again under the commit lock: a copy running beside this one may have stored it.
+    VELIN_ASSIGN(
+        repo::CommittedSnapshot committed,
+        repo::CommitSnapshotText(
+            env, destination, repo::SnapshotIdBase(r.id), commit_lock_wait,
+            [&r](const std::string& new_id) { return repo::RenameSnapshotText(r.text, new_id); },
+            [&](const std::vector<std::string>& listed) {
+              return FindRenamedCopy(destination, listed, r.id, r.text);
+            }));
+    (committed.written ? copier.stats().snapshots_copied : copier.stats().snapshots_present)++;
+    copier.stats().renamed.push_back(CopyRename{r.id, committed.id, r.holder, committed.written});
   }
   reporter.FinishProgress();
   CopyStats stats = copier.stats();

@@ -21,8 +21,7 @@ int SuffixOf(const std::string& id, const std::string& base) {
   return std::stoi(tail);
 }
 
-Result<int> NextSuffix(Repository& repo, const std::string& base) {
-  VELIN_ASSIGN(auto ids, repo.ListSnapshotIds());
+int NextSuffix(const std::vector<std::string>& ids, const std::string& base) {
   int greatest = 0;
   for (const auto& id : ids) greatest = std::max(greatest, SuffixOf(id, base));
   return greatest == 0 ? 1 : std::max(greatest + 1, 2);
@@ -39,21 +38,28 @@ std::string SnapshotIdBase(const std::string& id) {
 
 Status CommitSnapshot(io::Env& env, Repository& repo, Snapshot& snapshot, const std::string& base,
                       std::chrono::milliseconds wait) {
-  VELIN_ASSIGN(snapshot.id,
+  VELIN_ASSIGN(CommittedSnapshot committed,
                CommitSnapshotText(env, repo, base, wait, [&snapshot](const std::string& id) {
                  snapshot.id = id;
                  return Result<std::string>(EncodeSnapshot(snapshot));
                }));
+  snapshot.id = committed.id;
   return Ok();
 }
 
-Result<std::string> CommitSnapshotText(
+Result<CommittedSnapshot> CommitSnapshotText(
     io::Env& env, Repository& repo, const std::string& base, std::chrono::milliseconds wait,
-    const std::function<Result<std::string>(const std::string& id)>& encode) {
+    const std::function<Result<std::string>(const std::string& id)>& encode,
+    const std::function<Result<std::string>(const std::vector<std::string>& ids)>& find_existing) {
   LockOptions lock_options;
   lock_options.wait = wait;
   VELIN_ASSIGN(auto lock, RepoLock::Acquire(env, repo.backend(), LockKind::kCommit, lock_options));
-  VELIN_ASSIGN(int n, NextSuffix(repo, base));
+  VELIN_ASSIGN(auto ids, repo.ListSnapshotIds());
+  if (find_existing) {
+    VELIN_ASSIGN(std::string existing, find_existing(ids));
+    if (!existing.empty()) return CommittedSnapshot{existing, false};
+  }
+  int n = NextSuffix(ids, base);
   std::string id = n == 1 ? base : base + "-" + std::to_string(n);
   for (;;) {
     VELIN_ASSIGN(auto existing, repo.backend().Stat(SnapshotObjectName(id)));
@@ -65,7 +71,7 @@ Result<std::string> CommitSnapshotText(
   VELIN_TRY(repo.CheckCommitGuard());  // the shared lock still ours: no prune can have run
   VELIN_TRY(lock->Check());
   VELIN_TRY(repo.backend().Put(SnapshotObjectName(id), stored));
-  return id;
+  return CommittedSnapshot{id, true};
 }
 
 }  // namespace velin::repo

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "velin/core/error.hpp"
 #include "velin/io/env.hpp"
@@ -25,9 +26,19 @@ std::string SnapshotIdBase(const std::string& id);
 Status CommitSnapshot(io::Env& env, Repository& repo, Snapshot& snapshot, const std::string& base,
                       std::chrono::milliseconds wait);
 
-// The same with the snapshot object's text made by `encode` for the id picked; returns the id.
-Result<std::string> CommitSnapshotText(
+struct CommittedSnapshot {
+  std::string id;
+  bool written = true;  // false: find_existing named a snapshot that holds it already
+};
+
+// The same with the snapshot object's text made by `encode` for the id picked. When
+// `find_existing` is given it runs first, under the lock, with the repository's snapshot ids:
+// an id it returns holds the snapshot already, and nothing is written (two copies at once of
+// one snapshot store it once).
+Result<CommittedSnapshot> CommitSnapshotText(
     io::Env& env, Repository& repo, const std::string& base, std::chrono::milliseconds wait,
-    const std::function<Result<std::string>(const std::string& id)>& encode);
+    const std::function<Result<std::string>(const std::string& id)>& encode,
+    const std::function<Result<std::string>(const std::vector<std::string>& ids)>& find_existing =
+        nullptr);
 
 }  // namespace velin::repo

@@ -180,6 +180,43 @@ TEST_P(SnapshotCopierRenameMemTest, TheSameSnapshotIsSkippedAndADamagedNeighbour
   EXPECT_EQ(RestoredFromCopy(first + "-3"), "second\n");
 }
 
+// Must show: the renaming commit looks for the snapshot again under the commit lock, among the
+// ids listed there (a copy running beside this one may have stored it meanwhile): when found,
+// nothing is written and the id found is returned; else the next free id of the minute.
+TEST_P(SnapshotCopierRenameMemTest, TheRenamingCommitLooksForTheSnapshotAgainUnderTheLock) {
+  const std::string first = BackupOf("first\n");
+  std::vector<std::string> seen;
+  auto found = repo::CommitSnapshotText(
+      env_, *repo_, first, seconds(1),
+      [](const std::string&) -> Result<std::string> { return Failure("must not encode"); },
+      [&seen](const std::vector<std::string>& ids) -> Result<std::string> {
+        seen = ids;
+        return ids.front();
+      });
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->id, first);
+  EXPECT_FALSE(found->written);
+  EXPECT_EQ(seen, std::vector<std::string>{first});
+
+  auto written = repo::CommitSnapshotText(
+      env_, *repo_, first, seconds(1),
+      [this, &first](const std::string& id) {
+        auto text = env_.ReadFile("/repo/snapshots/" + first);
+        EXPECT_TRUE(text) << text.error().message;
+        auto opened = repo_->OpenObject("snapshot", first, text ? *text : "");
+        EXPECT_TRUE(opened) << opened.error().message;
+        return repo::RenameSnapshotText(opened ? *opened : "", id);
+      },
+      [](const std::vector<std::string>&) { return Result<std::string>(std::string()); });
+  ASSERT_TRUE(written) << written.error().message;
+  EXPECT_EQ(written->id, first + "-2");
+  EXPECT_TRUE(written->written);
+  Reopen();
+  auto back = repo_->LoadSnapshot(first + "-2");
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->id, first + "-2");
+}
+
 INSTANTIATE_TEST_SUITE_P(PlainAndEncrypted, SnapshotCopierRenameMemTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Encrypted" : "Plain"; });
 
