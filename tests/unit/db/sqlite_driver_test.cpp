@@ -16,7 +16,7 @@
 namespace velin::testing {
 namespace {
 
-void Exec(const std::string& path, const std::string& sql) {
+void SqliteExec(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   sqlite3_busy_timeout(db, 10'000);
@@ -38,7 +38,7 @@ class SqliteDriverTest : public ::testing::Test {
   void SetUp() override {
     path_ = dir_ / "var/app.db";
     std::filesystem::create_directories(dir_ / "var");
-    Exec(path_,
+    SqliteExec(path_,
          "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, avatar BLOB);"
          "CREATE TABLE \"order lines\" (id INTEGER PRIMARY KEY, user_id INT, note TEXT);"
          "INSERT INTO users VALUES (1, 'ada', x'00ff'), (2, 'line\nbreak', NULL);"
@@ -67,7 +67,7 @@ TEST_F(SqliteDriverTest, RestoreReplacesTheFileWithTheBackedUpStateKeepingItsMod
   EXPECT_EQ(info->tables, want);
   EXPECT_EQ(info->name, "app.db");
   EXPECT_EQ(dump.substr(0, 15), "SQLite format 3");
-  Exec(path_, "DELETE FROM \"order lines\" WHERE id > 3; DROP TABLE users;");
+  SqliteExec(path_, "DELETE FROM \"order lines\" WHERE id > 3; DROP TABLE users;");
   ASSERT_NE(Dump(path_), before);
   Status s = driver_->Restore(StringSource(dump), "");
   ASSERT_TRUE(s) << s.error().message;
@@ -122,7 +122,7 @@ TEST_F(SqliteDriverTest, AMissingFileIsNamed) {
 // Another process inserts the same id into two tables in one transaction, as fast as it can;
 // every backup taken meanwhile must be intact with both tables equally long.
 TEST_F(SqliteDriverTest, BackupsWhileAnotherProcessWritesAreConsistent) {
-  Exec(path_,
+  SqliteExec(path_,
        "CREATE TABLE a (id INTEGER PRIMARY KEY, pad TEXT);"
        "CREATE TABLE b (id INTEGER PRIMARY KEY, pad TEXT);");
   pid_t writer = ::fork();
