@@ -39,11 +39,11 @@ class SqliteDriverTest : public ::testing::Test {
     path_ = dir_ / "var/app.db";
     std::filesystem::create_directories(dir_ / "var");
     SqliteExec(path_,
-         "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, avatar BLOB);"
-         "CREATE TABLE \"order lines\" (id INTEGER PRIMARY KEY, user_id INT, note TEXT);"
-         "INSERT INTO users VALUES (1, 'ada', x'00ff'), (2, 'line\nbreak', NULL);"
-         "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 300) "
-         "INSERT INTO \"order lines\" (user_id, note) SELECT 1 + i % 2, 'n' || i FROM s;");
+               "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, avatar BLOB);"
+               "CREATE TABLE \"order lines\" (id INTEGER PRIMARY KEY, user_id INT, note TEXT);"
+               "INSERT INTO users VALUES (1, 'ada', x'00ff'), (2, 'line\nbreak', NULL);"
+               "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 300) "
+               "INSERT INTO \"order lines\" (user_id, note) SELECT 1 + i % 2, 'n' || i FROM s;");
     ::chmod(path_.c_str(), 0640);
     db::ConnectionOptions o;
     o.driver = "sqlite";
@@ -123,8 +123,8 @@ TEST_F(SqliteDriverTest, AMissingFileIsNamed) {
 // every backup taken meanwhile must be intact with both tables equally long.
 TEST_F(SqliteDriverTest, BackupsWhileAnotherProcessWritesAreConsistent) {
   SqliteExec(path_,
-       "CREATE TABLE a (id INTEGER PRIMARY KEY, pad TEXT);"
-       "CREATE TABLE b (id INTEGER PRIMARY KEY, pad TEXT);");
+             "CREATE TABLE a (id INTEGER PRIMARY KEY, pad TEXT);"
+             "CREATE TABLE b (id INTEGER PRIMARY KEY, pad TEXT);");
   pid_t writer = ::fork();
   ASSERT_GE(writer, 0);
   if (writer == 0) {
