@@ -40,6 +40,8 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"{} backups copied, {} already there", "{} Backups kopiert, {} bereits vorhanden"},
       {"{} blobs ({}) copied, {} already there", "{} Blobs ({}) kopiert, {} bereits vorhanden"},
       {"Copied offsite to {}", "Nach {} ausgelagert"},
+      {"(gave up after {} attempts)", "(nach {} Versuchen aufgegeben)"},
+      {"(not retried: {})", "(nicht wiederholt: {})"},
       {"another backup", "ein anderes Backup"},
       {"a backup of host {}", "ein Backup von Host {}"},
       {"backup {} is in {} as {}: {} already holds {} there",

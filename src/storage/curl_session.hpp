@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "velin/core/error.hpp"
+#include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
 #include "velin/storage/retry_policy.hpp"
 
@@ -92,13 +93,13 @@ auto WithRetries(const RetryPolicy& policy, F&& attempt) {
     if (result || !transient) return result;
     if (i >= policy.max_attempts) {
       Error e = result.error();
-      e.message += " (gave up after " + std::to_string(i) + " attempts)";
+      e.message += " " + TrFormat("(gave up after {} attempts)", i);
       return decltype(result)(tl::unexpected(std::move(e)));
     }
     if (!Interrupted()) BackoffSleep(policy, i);
     if (Interrupted()) {
       Error e = result.error();
-      e.message += " (not retried: " + CheckInterrupted().error().message + ")";
+      e.message += " " + TrFormat("(not retried: {})", CheckInterrupted().error().message);
       return decltype(result)(tl::unexpected(std::move(e)));
     }
   }
