@@ -1,7 +1,6 @@
 #include "velin/backup/snapshot_copier.hpp"
 
 #include <algorithm>
-#include <optional>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
@@ -248,48 +247,61 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
                                 Reporter& reporter, bool recompress,
                                 std::chrono::milliseconds commit_lock_wait) {
   Copier copier(source, destination, options, recompress, reporter);
-  std::vector<std::string> to_commit;                       // under their own ids, byte for byte
-  std::vector<Rename> to_rename;                            // another snapshot holds their id there
-  std::optional<std::vector<std::string>> destination_ids;  // listed at the first clash
+  std::vector<std::string> to_commit;  // under their own ids, byte for byte
+  std::vector<Rename> to_rename;       // another snapshot holds their id there
+  // One listing, not a request a snapshot; it also lets a remote destination's cache serve
+  // the snapshot objects read below (storage.md, "Local cache of remote repositories").
+  VELIN_ASSIGN(const std::vector<std::string> destination_ids, destination.ListSnapshotIds());
+  const std::unordered_set<std::string> listed(destination_ids.begin(), destination_ids.end());
+  // `id` is held in the destination by another snapshot: queued to be stored under a new id
+  // (its text, the host of the one there). `search`: unless an earlier copy did so already.
+  auto clash = [&](const std::string& id, std::string here, bool search) -> Result<bool> {
+    VELIN_ASSIGN(std::string text, source.OpenObject("snapshot", id, std::move(here)));
+    auto holder = destination.LoadSnapshot(id);
+    std::string holder_host = holder ? holder->host : std::string();
+    if (search) {
+      VELIN_ASSIGN(std::string copied_as, FindRenamedCopy(destination, destination_ids, id, text));
+      if (!copied_as.empty()) {
+        copier.stats().snapshots_present++;
+        copier.stats().renamed.push_back(CopyRename{id, copied_as, holder_host, false});
+        return false;
+      }
+    }
+    to_rename.push_back(Rename{id, std::move(text), std::move(holder_host)});
+    return true;
+  };
   reporter.StartProgress(Tr("Copying"), 0, ProgressItems::kBlobs);
   for (const std::string& id : ids) {
     std::string name = repo::SnapshotObjectName(id);
-    VELIN_ASSIGN(auto present, destination.backend().Stat(name));
-    VELIN_ASSIGN(repo::Snapshot snapshot, source.LoadSnapshot(id));
-    if (present) {
+    if (listed.count(id) != 0) {
       VELIN_ASSIGN(std::string here, source.backend().Get(name));
       VELIN_ASSIGN(std::string there, destination.backend().Get(name));
       if (here == there) {  // a copy travels byte for byte: this one was copied before
         copier.stats().snapshots_present++;
         continue;
       }
-      VELIN_ASSIGN(std::string text, source.OpenObject("snapshot", id, std::move(here)));
-      if (!destination_ids) {
-        VELIN_ASSIGN(destination_ids, destination.ListSnapshotIds());
-      }
-      VELIN_ASSIGN(std::string copied_as, FindRenamedCopy(destination, *destination_ids, id, text));
-      auto holder = destination.LoadSnapshot(id);
-      std::string holder_host = holder ? holder->host : std::string();
-      if (!copied_as.empty()) {
-        copier.stats().snapshots_present++;
-        copier.stats().renamed.push_back(CopyRename{id, copied_as, holder_host, false});
-        continue;
-      }
-      VELIN_TRY(copier.CopyBlobsOf(snapshot));
-      to_rename.push_back(Rename{id, std::move(text), std::move(holder_host)});
-      continue;
+      VELIN_ASSIGN(bool queued, clash(id, std::move(here), true));
+      if (!queued) continue;
+    } else {
+      to_commit.push_back(id);
     }
+    VELIN_ASSIGN(repo::Snapshot snapshot, source.LoadSnapshot(id));
     VELIN_TRY(copier.CopyBlobsOf(snapshot));
-    to_commit.push_back(id);
   }
   VELIN_TRY(copier.Flush());  // packs, then the index object
   for (const std::string& id : to_commit) {
-    VELIN_TRY(destination.CheckCommitGuard());
-    std::string name = repo::SnapshotObjectName(id);
-    // The snapshot object travels byte for byte: same id, same checksum.
-    VELIN_ASSIGN(std::string bytes, source.backend().Get(name));
-    VELIN_TRY(destination.backend().Put(name, bytes));
-    copier.stats().snapshots_copied++;
+    // The snapshot object travels byte for byte: same id, same checksum. Under the commit lock,
+    // and only when nothing took the id meanwhile (a copy from another host's repository).
+    VELIN_ASSIGN(std::string bytes, source.backend().Get(repo::SnapshotObjectName(id)));
+    VELIN_ASSIGN(auto held,
+                 repo::CommitSnapshotObject(env, destination, id, bytes, commit_lock_wait));
+    if (!held) {
+      copier.stats().snapshots_copied++;
+    } else if (*held == bytes) {
+      copier.stats().snapshots_present++;  // the same snapshot, by a copy beside this one
+    } else {
+      VELIN_TRY(clash(id, std::move(bytes), false));  // searched for under the lock, below
+    }
   }
   for (const Rename& r : to_rename) {
     // Only the id changes (and the checksum, and the seal, which binds the object's name).
@@ -299,8 +311,8 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
         repo::CommitSnapshotText(
             env, destination, repo::SnapshotIdBase(r.id), commit_lock_wait,
             [&r](const std::string& new_id) { return repo::RenameSnapshotText(r.text, new_id); },
-            [&](const std::vector<std::string>& listed) {
-              return FindRenamedCopy(destination, listed, r.id, r.text);
+            [&](const std::vector<std::string>& now) {
+              return FindRenamedCopy(destination, now, r.id, r.text);
             }));
     (committed.written ? copier.stats().snapshots_copied : copier.stats().snapshots_present)++;
     copier.stats().renamed.push_back(CopyRename{r.id, committed.id, r.holder, committed.written});

@@ -74,4 +74,23 @@ Result<CommittedSnapshot> CommitSnapshotText(
   return CommittedSnapshot{id, true};
 }
 
+Result<std::optional<std::string>> CommitSnapshotObject(io::Env& env, Repository& repo,
+                                                        const std::string& id,
+                                                        const std::string& stored,
+                                                        std::chrono::milliseconds wait) {
+  LockOptions lock_options;
+  lock_options.wait = wait;
+  VELIN_ASSIGN(auto lock, RepoLock::Acquire(env, repo.backend(), LockKind::kCommit, lock_options));
+  const std::string name = SnapshotObjectName(id);
+  VELIN_ASSIGN(auto existing, repo.backend().Stat(name));
+  if (existing) {
+    VELIN_ASSIGN(std::string there, repo.backend().Get(name));
+    return std::optional<std::string>(std::move(there));
+  }
+  VELIN_TRY(repo.CheckCommitGuard());  // the shared lock still ours: no prune can have run
+  VELIN_TRY(lock->Check());
+  VELIN_TRY(repo.backend().Put(name, stored));
+  return std::optional<std::string>();
+}
+
 }  // namespace velin::repo

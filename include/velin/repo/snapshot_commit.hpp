@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,13 @@ Result<CommittedSnapshot> CommitSnapshotText(
     const std::function<Result<std::string>(const std::string& id)>& encode,
     const std::function<Result<std::string>(const std::vector<std::string>& ids)>& find_existing =
         nullptr);
+
+// Writes `stored` (a snapshot object as a repository with the same keys stores it: a copy's)
+// under `id`, under the commit lock, unless `repo` has an object of that id by then. Returns
+// nullopt when it wrote it, else the bytes of the object that holds the id.
+Result<std::optional<std::string>> CommitSnapshotObject(io::Env& env, Repository& repo,
+                                                        const std::string& id,
+                                                        const std::string& stored,
+                                                        std::chrono::milliseconds wait);
 
 }  // namespace velin::repo

@@ -17,6 +17,40 @@ namespace {
 
 using std::chrono::seconds;
 
+// The destination as a copy sees it while another copy runs beside it: the first time the copy
+// looks for `name`, the other copy has just stored `bytes` there.
+class CopyBesideIt : public storage::Backend {
+ public:
+  CopyBesideIt(storage::Backend& base, std::string name, std::string bytes)
+      : base_(base), name_(std::move(name)), bytes_(std::move(bytes)) {}
+  std::string Location() const override { return base_.Location(); }
+  Status Put(const std::string& name, std::string_view data) override {
+    return base_.Put(name, data);
+  }
+  Result<std::string> Get(const std::string& name) override { return base_.Get(name); }
+  Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override {
+    return base_.GetRange(name, offset, length);
+  }
+  Result<std::vector<storage::ObjectInfo>> List(const std::string& prefix) override {
+    return base_.List(prefix);
+  }
+  Status Delete(const std::string& name) override { return base_.Delete(name); }
+  Result<std::optional<storage::ObjectInfo>> Stat(const std::string& name) override {
+    if (name == name_ && !done_) {
+      done_ = true;
+      VELIN_TRY(base_.Put(name_, bytes_));
+    }
+    return base_.Stat(name);
+  }
+  bool done() const { return done_; }
+
+ private:
+  storage::Backend& base_;
+  std::string name_;
+  std::string bytes_;
+  bool done_ = false;
+};
+
 class SnapshotCopierRenameMemTest : public MemRepoTest, public ::testing::WithParamInterface<bool> {
  protected:
   void SetUp() override {
@@ -50,9 +84,11 @@ class SnapshotCopierRenameMemTest : public MemRepoTest, public ::testing::WithPa
     return s ? s->id : "";
   }
 
-  Result<CopyStats> Copy(const std::vector<std::string>& ids) {
+  // `through`: the destination's backend as the copy sees it (default: /copy itself).
+  Result<CopyStats> Copy(const std::vector<std::string>& ids, storage::Backend* through = nullptr) {
     Reopen();
-    VELIN_ASSIGN(auto dest, repo::Repository::Open(*copy_backend_, false, keys_));
+    VELIN_ASSIGN(auto dest,
+                 repo::Repository::Open(through ? *through : *copy_backend_, false, keys_));
     VELIN_TRY(dest->LoadIndex());
     return CopySnapshots(*repo_, *dest, ids, repo::BlobWriterOptions{}, env_, quiet_);
   }
@@ -215,6 +251,30 @@ TEST_P(SnapshotCopierRenameMemTest, TheRenamingCommitLooksForTheSnapshotAgainUnd
   auto back = repo_->LoadSnapshot(first + "-2");
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->id, first + "-2");
+}
+
+// Must show: a copy that found the target's id free when it began, and finds it taken when it
+// commits (another host's copy of the same minute stored its backup meanwhile), leaves that
+// backup in place and stores this one under the next free id, instead of writing over it.
+TEST_P(SnapshotCopierRenameMemTest, AnIdTakenWhileTheCopyRanIsNotWrittenOver) {
+  const std::string first = BackupOf("first\n");
+  auto other = backend_->Get(repo::SnapshotObjectName(first));
+  ASSERT_TRUE(other) << other.error().message;
+  Forget(first);
+  const std::string second = BackupOf("second\n");
+  ASSERT_EQ(second, first);
+
+  CopyBesideIt beside(*copy_backend_, repo::SnapshotObjectName(first), *other);
+  auto copied = Copy({second}, &beside);
+  ASSERT_TRUE(copied) << copied.error().message;
+  EXPECT_TRUE(beside.done());
+  EXPECT_EQ(copied->snapshots_copied, 1u);
+  ASSERT_EQ(copied->renamed.size(), 1u);
+  EXPECT_EQ(copied->renamed[0].as, first + "-2");
+  auto there = copy_backend_->Get(repo::SnapshotObjectName(first));
+  ASSERT_TRUE(there) << there.error().message;
+  EXPECT_EQ(*there, *other) << "the other copy's backup was written over";
+  EXPECT_EQ(RestoredFromCopy(first + "-2"), "second\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(PlainAndEncrypted, SnapshotCopierRenameMemTest, ::testing::Bool(),
