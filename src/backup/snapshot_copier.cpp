@@ -289,18 +289,21 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
     VELIN_TRY(copier.CopyBlobsOf(snapshot));
   }
   VELIN_TRY(copier.Flush());  // packs, then the index object
+  // The snapshot objects travel byte for byte: same id, same checksum. Under the commit lock,
+  // and only where nothing took the id meanwhile (a copy from another host's repository).
+  std::vector<repo::SnapshotObjectToCommit> objects;
   for (const std::string& id : to_commit) {
-    // The snapshot object travels byte for byte: same id, same checksum. Under the commit lock,
-    // and only when nothing took the id meanwhile (a copy from another host's repository).
     VELIN_ASSIGN(std::string bytes, source.backend().Get(repo::SnapshotObjectName(id)));
-    VELIN_ASSIGN(auto held,
-                 repo::CommitSnapshotObject(env, destination, id, bytes, commit_lock_wait));
-    if (!held) {
+    objects.push_back({id, std::move(bytes), std::nullopt});
+  }
+  VELIN_TRY(repo::CommitSnapshotObjects(env, destination, objects, commit_lock_wait));
+  for (repo::SnapshotObjectToCommit& o : objects) {
+    if (!o.held) {
       copier.stats().snapshots_copied++;
-    } else if (*held == bytes) {
+    } else if (*o.held == o.stored) {
       copier.stats().snapshots_present++;  // the same snapshot, by a copy beside this one
     } else {
-      VELIN_TRY(clash(id, std::move(bytes), false));  // searched for under the lock, below
+      VELIN_TRY(clash(o.id, std::move(o.stored), false));  // searched for under the lock, below
     }
   }
   for (const Rename& r : to_rename) {

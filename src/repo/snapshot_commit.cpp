@@ -74,23 +74,25 @@ Result<CommittedSnapshot> CommitSnapshotText(
   return CommittedSnapshot{id, true};
 }
 
-Result<std::optional<std::string>> CommitSnapshotObject(io::Env& env, Repository& repo,
-                                                        const std::string& id,
-                                                        const std::string& stored,
-                                                        std::chrono::milliseconds wait) {
+Status CommitSnapshotObjects(io::Env& env, Repository& repo,
+                             std::vector<SnapshotObjectToCommit>& objects,
+                             std::chrono::milliseconds wait) {
+  if (objects.empty()) return Ok();
   LockOptions lock_options;
   lock_options.wait = wait;
   VELIN_ASSIGN(auto lock, RepoLock::Acquire(env, repo.backend(), LockKind::kCommit, lock_options));
-  const std::string name = SnapshotObjectName(id);
-  VELIN_ASSIGN(auto existing, repo.backend().Stat(name));
-  if (existing) {
-    VELIN_ASSIGN(std::string there, repo.backend().Get(name));
-    return std::optional<std::string>(std::move(there));
+  for (SnapshotObjectToCommit& o : objects) {
+    const std::string name = SnapshotObjectName(o.id);
+    VELIN_ASSIGN(auto existing, repo.backend().Stat(name));
+    if (existing) {
+      VELIN_ASSIGN(o.held, repo.backend().Get(name));
+      continue;
+    }
+    VELIN_TRY(repo.CheckCommitGuard());  // the shared lock still ours: no prune can have run
+    VELIN_TRY(lock->Check());
+    VELIN_TRY(repo.backend().Put(name, o.stored));
   }
-  VELIN_TRY(repo.CheckCommitGuard());  // the shared lock still ours: no prune can have run
-  VELIN_TRY(lock->Check());
-  VELIN_TRY(repo.backend().Put(name, stored));
-  return std::optional<std::string>();
+  return Ok();
 }
 
 }  // namespace velin::repo

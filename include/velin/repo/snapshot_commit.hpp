@@ -42,12 +42,19 @@ Result<CommittedSnapshot> CommitSnapshotText(
     const std::function<Result<std::string>(const std::vector<std::string>& ids)>& find_existing =
         nullptr);
 
-// Writes `stored` (a snapshot object as a repository with the same keys stores it: a copy's)
-// under `id`, under the commit lock, unless `repo` has an object of that id by then. Returns
-// nullopt when it wrote it, else the bytes of the object that holds the id.
-Result<std::optional<std::string>> CommitSnapshotObject(io::Env& env, Repository& repo,
-                                                        const std::string& id,
-                                                        const std::string& stored,
-                                                        std::chrono::milliseconds wait);
+// A snapshot object to write under its id: its bytes as a repository with the same keys stores
+// them (a copy's); after CommitSnapshotObjects, `held` has the bytes of the object that already
+// held the id (nullopt: this one was written).
+struct SnapshotObjectToCommit {
+  std::string id;
+  std::string stored;
+  std::optional<std::string> held;
+};
+
+// Writes each object under its id, under one hold of the commit lock, unless `repo` has an
+// object of that id by then.
+Status CommitSnapshotObjects(io::Env& env, Repository& repo,
+                             std::vector<SnapshotObjectToCommit>& objects,
+                             std::chrono::milliseconds wait);
 
 }  // namespace velin::repo
