@@ -8,6 +8,7 @@
 #include <set>
 
 #include "mem_repo.hpp"
+#include "support/forwarding_backend.hpp"
 #include "velin/backup/restorer.hpp"
 #include "velin/backup/snapshot_copier.hpp"
 #include "velin/repo/snapshot_commit.hpp"
@@ -19,33 +20,20 @@ using std::chrono::seconds;
 
 // The destination as a copy sees it while another copy runs beside it: the first time the copy
 // looks for `name`, the other copy has just stored `bytes` there.
-class CopyBesideIt : public storage::Backend {
+class CopyBesideIt : public testing::ForwardingBackend {
  public:
   CopyBesideIt(storage::Backend& base, std::string name, std::string bytes)
-      : base_(base), name_(std::move(name)), bytes_(std::move(bytes)) {}
-  std::string Location() const override { return base_.Location(); }
-  Status Put(const std::string& name, std::string_view data) override {
-    return base_.Put(name, data);
-  }
-  Result<std::string> Get(const std::string& name) override { return base_.Get(name); }
-  Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override {
-    return base_.GetRange(name, offset, length);
-  }
-  Result<std::vector<storage::ObjectInfo>> List(const std::string& prefix) override {
-    return base_.List(prefix);
-  }
-  Status Delete(const std::string& name) override { return base_.Delete(name); }
+      : ForwardingBackend(base), name_(std::move(name)), bytes_(std::move(bytes)) {}
   Result<std::optional<storage::ObjectInfo>> Stat(const std::string& name) override {
     if (name == name_ && !done_) {
       done_ = true;
-      VELIN_TRY(base_.Put(name_, bytes_));
+      VELIN_TRY(base().Put(name_, bytes_));
     }
-    return base_.Stat(name);
+    return base().Stat(name);
   }
   bool done() const { return done_; }
 
  private:
-  storage::Backend& base_;
   std::string name_;
   std::string bytes_;
   bool done_ = false;

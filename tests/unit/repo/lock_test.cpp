@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/backup_fixture.hpp"
+#include "support/forwarding_backend.hpp"
 #include "support/test_support.hpp"
 #include "velin/io/env.hpp"
 #include "velin/io/fault_injection_env.hpp"
@@ -25,29 +26,14 @@ namespace fs = std::filesystem;
 
 // A backend that forwards to another and fails every Put once told to (a refresh that fails:
 // network down, quota, credentials revoked).
-class FailingPuts : public storage::Backend {
+class FailingPuts : public testing::ForwardingBackend {
  public:
-  explicit FailingPuts(storage::Backend& base) : base_(base) {}
+  explicit FailingPuts(storage::Backend& base) : ForwardingBackend(base) {}
   std::atomic<bool> fail{false};
-  std::string Location() const override { return base_.Location(); }
   Status Put(const std::string& name, std::string_view data) override {
     if (fail) return Failure("injected: put " + name + " refused");
-    return base_.Put(name, data);
+    return base().Put(name, data);
   }
-  Result<std::string> Get(const std::string& name) override { return base_.Get(name); }
-  Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override {
-    return base_.GetRange(name, offset, length);
-  }
-  Result<std::vector<storage::ObjectInfo>> List(const std::string& prefix) override {
-    return base_.List(prefix);
-  }
-  Status Delete(const std::string& name) override { return base_.Delete(name); }
-  Result<std::optional<storage::ObjectInfo>> Stat(const std::string& name) override {
-    return base_.Stat(name);
-  }
-
- private:
-  storage::Backend& base_;
 };
 
 LockOptions FastRefresh() {
