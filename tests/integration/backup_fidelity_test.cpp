@@ -401,11 +401,8 @@ TEST(BackupFidelityTest, RestoreFaultAtEveryIndexFailsCleanly) {
   };
   int failures = 0;
   for (int n = 1; n < 60; ++n) {
-    RunOptions options;
-    options.env["VELIN_FAULT_INJECT"] = "any:" + std::to_string(n) + ":ENOSPC";
     const std::string target = app.path("out");
-    fs::remove_all(target);
-    RunResult r = app.Run({"backup", "restore", "latest", "--target", target}, options);
+    RunResult r = RestoreLatestUnderFault(app, target, "any:" + std::to_string(n) + ":ENOSPC");
     if (r.exit_code == 0) {
       EXPECT_EQ(DescribeTree(target + "/storage"), before);
       break;  // past the last call: done

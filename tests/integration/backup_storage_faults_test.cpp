@@ -152,11 +152,9 @@ TEST(BackupStorageFaultsTest, RestoreFaultAtEveryIndexFailsCleanly) {
   int failures = 0;
   for (int n = 1; n < 200; ++n) {
     const char* errno_name = n % 2 ? "ENOSPC" : "EIO";
-    RunOptions options;
-    options.env["VELIN_FAULT_INJECT"] = "any:" + std::to_string(n) + ":" + errno_name;
     const std::string target = app.path("out");
-    fs::remove_all(target);
-    RunResult r = app.Run({"backup", "restore", "latest", "--target", target}, options);
+    RunResult r =
+        RestoreLatestUnderFault(app, target, "any:" + std::to_string(n) + ":" + errno_name);
     if (r.exit_code == 0) {
       EXPECT_EQ(DescribeTree(target + "/storage"), before);
       break;  // past the last write: done
@@ -191,11 +189,8 @@ TEST(BackupStorageFaultsTest, SigtermAtEveryOperationOfARestoreStopsItCleanly) {
   const std::string before = DescribeTree(app.root() + "/storage");
   int early = 0, stopped = 0, completed = 0;
   for (int n = 1; n < 200; ++n) {
-    RunOptions options;
-    options.env["VELIN_FAULT_INJECT"] = "any:" + std::to_string(n) + ":SIGTERM";
     const std::string target = app.path("out");
-    fs::remove_all(target);
-    RunResult r = app.Run({"backup", "restore", "latest", "--target", target}, options);
+    RunResult r = RestoreLatestUnderFault(app, target, "any:" + std::to_string(n) + ":SIGTERM");
     if (r.exit_code == 0) break;  // past the last operation: no signal
     const std::string at = "SIGTERM at operation " + std::to_string(n) + ": ";
     EXPECT_EQ(r.exit_code, 128 + SIGTERM) << at << r.err;
@@ -237,11 +232,8 @@ TEST(BackupStorageFaultsTest, RestoreShortWriteAtEveryWriteIndexFailsCleanly) {
   const std::string before = DescribeTree(app.root() + "/storage");
   int failures = 0;
   for (int n = 1; n < 60; ++n) {
-    RunOptions options;
-    options.env["VELIN_FAULT_INJECT"] = "write:" + std::to_string(n) + ":EIO:short";
     const std::string target = app.path("out");
-    fs::remove_all(target);
-    RunResult r = app.Run({"backup", "restore", "latest", "--target", target}, options);
+    RunResult r = RestoreLatestUnderFault(app, target, "write:" + std::to_string(n) + ":EIO:short");
     if (r.exit_code == 0) {
       EXPECT_EQ(DescribeTree(target + "/storage"), before);
       break;  // past the last write: done

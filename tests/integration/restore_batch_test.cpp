@@ -50,11 +50,8 @@ TEST(RestoreBatchTest, AFaultInsideABatchFailsCleanly) {
   // `many` (the first and a later one) and of `mid`.
   for (const char* rule :
        {"create:20:ENOSPC", "create:250:EIO", "create:320:ENOSPC", "write:150:EIO"}) {
-    RunOptions options;
-    options.env["VELIN_FAULT_INJECT"] = rule;
     const std::string target = app.path("out");
-    fs::remove_all(target);
-    RunResult r = app.Run({"backup", "restore", "latest", "--target", target}, options);
+    RunResult r = RestoreLatestUnderFault(app, target, rule);
     ASSERT_EQ(r.exit_code, 1) << rule << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << rule << r.err;
     EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{}) << rule;

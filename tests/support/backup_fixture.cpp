@@ -29,6 +29,14 @@ RunResult BackupApp::Run(std::vector<std::string> args, RunOptions options) cons
   return RunVelin(args, options);
 }
 
+RunResult RestoreLatestUnderFault(const BackupApp& app, const std::string& target,
+                                  const std::string& rule) {
+  std::filesystem::remove_all(target);
+  RunOptions options;
+  options.env["VELIN_FAULT_INJECT"] = rule;
+  return app.Run({"backup", "restore", "latest", "--target", target}, options);
+}
+
 nlohmann::json BackupApp::Json(std::vector<std::string> args, int expected_exit,
                                RunOptions options) const {
   args.push_back("--json");

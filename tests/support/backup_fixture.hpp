@@ -27,6 +27,11 @@ class BackupApp {
   TempDir dir_;
 };
 
+// `backup restore latest --target <target>` into a fresh `target` (removed first), under the
+// fault rule `rule` (VELIN_FAULT_INJECT: io/fault_injection_env.hpp): a fault sweep's one run.
+RunResult RestoreLatestUnderFault(const BackupApp& app, const std::string& target,
+                                  const std::string& rule);
+
 // A deterministic pseudo-random byte string.
 std::string RandomData(size_t n, unsigned seed);
 
