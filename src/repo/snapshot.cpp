@@ -21,9 +21,6 @@ std::string SnapshotFilter::Describe() const {
   return TrFormat("host '{}', app '{}'", host, app);
 }
 
-namespace {
-
-// "20261125-1430-full-12" -> ("20261125-1430-full", 12); no suffix -> (id, 1).
 std::pair<std::string_view, uint64_t> SplitSuffix(std::string_view id) {
   const size_t dash = id.rfind('-');
   if (dash == std::string_view::npos || dash + 1 == id.size() || id.size() - dash > 10) {
@@ -36,8 +33,6 @@ std::pair<std::string_view, uint64_t> SplitSuffix(std::string_view id) {
   }
   return {id.substr(0, dash), n};
 }
-
-}  // namespace
 
 bool SnapshotNewer(int64_t a_time, const std::string& a_id, int64_t b_time,
                    const std::string& b_id) {

@@ -1,7 +1,6 @@
 #include "velin/repo/snapshot_commit.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "velin/repo/lock.hpp"
 
@@ -9,31 +8,22 @@ namespace velin::repo {
 namespace {
 
 // The suffix n of an id "base-n" of `base`; 1 for `base` itself; 0 for an id of another base.
-int SuffixOf(const std::string& id, const std::string& base) {
-  if (id == base) return 1;
-  if (id.size() <= base.size() + 1 || id.compare(0, base.size(), base) != 0 ||
-      id[base.size()] != '-')
-    return 0;
-  const std::string tail = id.substr(base.size() + 1);
-  if (tail.size() > 9 ||
-      !std::all_of(tail.begin(), tail.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
-    return 0;
-  return std::stoi(tail);
+uint64_t SuffixOf(const std::string& id, const std::string& base) {
+  const auto [id_base, n] = SplitSuffix(id);
+  return id_base == base ? n : 0;
 }
 
-int NextSuffix(const std::vector<std::string>& ids, const std::string& base) {
-  int greatest = 0;
+uint64_t NextSuffix(const std::vector<std::string>& ids, const std::string& base) {
+  uint64_t greatest = 0;
   for (const auto& id : ids) greatest = std::max(greatest, SuffixOf(id, base));
-  return greatest == 0 ? 1 : std::max(greatest + 1, 2);
+  return greatest == 0 ? 1 : std::max<uint64_t>(greatest + 1, 2);
 }
 
 }  // namespace
 
 std::string SnapshotIdBase(const std::string& id) {
-  const size_t dash = id.rfind('-');
-  if (dash == std::string::npos || dash + 1 == id.size()) return id;
-  const std::string base = id.substr(0, dash);
-  return SuffixOf(id, base) >= 2 ? base : id;
+  const auto [base, n] = SplitSuffix(id);
+  return n >= 2 ? std::string(base) : id;
 }
 
 Status CommitSnapshot(io::Env& env, Repository& repo, Snapshot& snapshot, const std::string& base,
@@ -59,12 +49,12 @@ Result<CommittedSnapshot> CommitSnapshotText(
     VELIN_ASSIGN(std::string existing, find_existing(ids));
     if (!existing.empty()) return CommittedSnapshot{existing, false};
   }
-  int n = NextSuffix(ids, base);
+  uint64_t n = NextSuffix(ids, base);
   std::string id = n == 1 ? base : base + "-" + std::to_string(n);
   for (;;) {
     VELIN_ASSIGN(auto existing, repo.backend().Stat(SnapshotObjectName(id)));
     if (!existing) break;
-    id = base + "-" + std::to_string(n = std::max(n, 1) + 1);
+    id = base + "-" + std::to_string(n = std::max<uint64_t>(n, 1) + 1);
   }
   VELIN_ASSIGN(std::string text, encode(id));
   VELIN_ASSIGN(std::string stored, repo.SealObject("snapshot", id, text));

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "velin/core/error.hpp"
@@ -100,6 +101,10 @@ struct SnapshotFilter {
   // "host web1, app shop" (or "all hosts and apps", "host web1, every app"), for messages.
   std::string Describe() const;
 };
+
+// An id's base and numeric suffix: "20261125-1430-full-12" -> ("20261125-1430-full", 12); no
+// suffix -> (id, 1). A suffix has 1 to 9 digits.
+std::pair<std::string_view, uint64_t> SplitSuffix(std::string_view id);
 
 // The order of "newer": by unix_time, then — for equal times — by id, where a numeric suffix
 // counts as a number ("…-full-10" is newer than "…-full-9", which is newer than "…-full").
