@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 
 namespace velin::backup {
 namespace {
@@ -62,6 +63,7 @@ Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const Retenti
   for (const ForgetGroup& g : result.groups) {
     for (auto it = g.decisions.rbegin(); it != g.decisions.rend(); ++it) {
       if (it->keep) continue;
+      VELIN_TRY(CheckInterrupted());  // asked to stop (core/termination.hpp): between two
       auto deleted = repository.backend().Delete(repo::SnapshotObjectName(it->id));
       if (!deleted) {
         return tl::unexpected(deleted.error().Wrap(TrFormat("forgetting backup {}", it->id)));

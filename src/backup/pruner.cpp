@@ -12,6 +12,7 @@
 
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/repo/pack.hpp"
 
 namespace velin::backup {
@@ -38,6 +39,7 @@ Status RequireIndexed(repo::Repository& r, const BlobId& id, const std::string& 
 Status WalkTree(repo::Repository& r, const BlobId& tree_id, const std::string& snapshot,
                 BlobSet& used) {
   if (!used.insert(tree_id).second) return Ok();  // walked already (unchanged directory)
+  VELIN_TRY(CheckInterrupted());  // a prune asked to stop (core/termination.hpp): per tree
   VELIN_TRY(RequireIndexed(r, tree_id, snapshot));
   VELIN_ASSIGN(repo::Tree tree, r.ReadTree(tree_id));
   for (const auto& node : tree.nodes) {
@@ -293,6 +295,7 @@ namespace {
 Status Undo(repo::Repository& r, const Plan& plan, const Repacker& repacker,
             const std::string& index_name, Error error) {
   if (!r.CheckCommitGuard()) return tl::unexpected(std::move(error));
+  TerminationCleanup cleanup;  // also when the prune was asked to stop (core/termination.hpp)
   bool index_gone = true;
   if (!index_name.empty() && std::none_of(plan.index_objects.begin(), plan.index_objects.end(),
                                           [&](const auto& o) { return o.name == index_name; })) {
@@ -318,7 +321,10 @@ Status Execute(repo::Repository& r, const Plan& plan, PruneResult& result, Repor
   Status written = [&]() -> Status {
     for (const auto& [id, info] : plan.packs) {
       const PackAction a = plan.actions.at(id);
-      if (a == PackAction::kRepack) VELIN_TRY(repacker.Copy(info));
+      if (a == PackAction::kRepack) {
+        VELIN_TRY(CheckInterrupted());  // per pack; Undo removes what was written
+        VELIN_TRY(repacker.Copy(info));
+      }
       if (a == PackAction::kKeep) {
         index_packs.emplace_back(id, info.entries);
         kept_bytes += info.size;
@@ -327,6 +333,7 @@ Status Execute(repo::Repository& r, const Plan& plan, PruneResult& result, Repor
     VELIN_TRY(repacker.Write());
     CrashPoint("prune-after-packs");
     VELIN_TRY(r.CheckCommitGuard());
+    VELIN_TRY(CheckInterrupted());  // the last moment nothing changed
     for (const auto& p : repacker.written()) {
       index_packs.push_back(p);
       new_packs.insert(p.first);
@@ -352,8 +359,11 @@ Status Execute(repo::Repository& r, const Plan& plan, PruneResult& result, Repor
         e.Wrap(Tr("new index in place, removing what it replaces (run prune "
                   "again)")));
   };
+  // Asked to stop here, the prune stops between two removals: every state on the way is whole
+  // (a blob listed twice, a pack no index lists), and the next prune finishes the work.
   for (const auto& o : plan.index_objects) {
     if (o.name == index_name) continue;
+    if (auto s = CheckInterrupted(); !s) return removal_failed(s.error());
     if (auto s = r.backend().Delete(o.name); !s) return removal_failed(s.error());
     ++result.index_objects_replaced;
   }
@@ -363,6 +373,7 @@ Status Execute(repo::Repository& r, const Plan& plan, PruneResult& result, Repor
   CrashPoint("prune-after-old-index");
   for (const auto& [id, info] : plan.packs) {
     if (plan.actions.at(id) == PackAction::kKeep || new_packs.count(id)) continue;
+    if (auto s = CheckInterrupted(); !s) return removal_failed(s.error());
     if (auto s = r.backend().Delete(info.object); !s) return removal_failed(s.error());
   }
   // The space is free when prune says so.

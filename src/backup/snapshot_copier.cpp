@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/repo/snapshot_commit.hpp"
 
 namespace velin::backup {
@@ -66,6 +67,7 @@ class Copier {
   // copy brought back) 20,000 small files' blobs took 28 s one GET at a time (bench/README.md,
   // "Eighteenth pass").
   Status CopyBlob(repo::BlobType type, const repo::BlobId& id) {
+    VELIN_TRY(CheckInterrupted());  // a copy asked to stop (core/termination.hpp): per blob
     if (Present(id)) return Ok();
     const std::optional<repo::IndexEntry> found = source_.index().Find(id);
     if (!found) {  // fails, naming the blob, as any read of it does
@@ -288,7 +290,8 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
     VELIN_ASSIGN(repo::Snapshot snapshot, source.LoadSnapshot(id));
     VELIN_TRY(copier.CopyBlobsOf(snapshot));
   }
-  VELIN_TRY(copier.Flush());  // packs, then the index object
+  VELIN_TRY(copier.Flush());      // packs, then the index object
+  VELIN_TRY(CheckInterrupted());  // the packs stay, indexed: the next copy sends only the rest
   // The snapshot objects travel byte for byte: same id, same checksum. Under the commit lock,
   // and only where nothing took the id meanwhile (a copy from another host's repository).
   std::vector<repo::SnapshotObjectToCommit> objects;

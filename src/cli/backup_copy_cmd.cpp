@@ -3,6 +3,7 @@
 #include "backup_copy.hpp"
 #include "stale_temps.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 
 namespace velin::cli {
 
@@ -126,7 +127,22 @@ void RegisterBackupCopy(CLI::App& group, Context& ctx) {
                 "Compress every blob anew with the configured compression (default: as stored)");
   AddRepoFlags(cmd, flags->repo);
   AddSelectFlags(cmd, flags->select, false);
-  cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunCopy(ctx, *flags); }); });
+  cmd->callback([&ctx, flags] {
+    ctx.Execute([&ctx, flags]() -> Status {
+      // A signal stops the copy at its next blob instead of killing it (core/termination.hpp):
+      // the packs it sent and did not index yet go, both locks go (a lock left in a remote
+      // repository blocks other hosts until it is stale), and velin ends by the signal.
+      TerminationCancel cancel(
+          std::string(Tr("stopping the copy (a second signal ends velin at once)")));
+      Status st = RunCopy(ctx, *flags);
+      if (!st && Interrupted()) {
+        return Failure(
+            TrFormat("copy interrupted by {}; run it again to copy what is missing in {}",
+                     TerminationSignalName(HeldTerminationSignal()), flags->to));
+      }
+      return st;
+    });
+  });
 }
 
 }  // namespace velin::cli

@@ -10,6 +10,7 @@
 #include "velin/backup/forget.hpp"
 #include "velin/cli/create_plan.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 
 namespace velin::cli {
 namespace {
@@ -153,7 +154,21 @@ void RegisterBackupForget(CLI::App& group, Context& ctx) {
   AddRepoFlags(cmd, flags->repo);
   cmd->add_flag("--dry-run", flags->dry_run, "Only show which backups would be forgotten");
   AddSelectFlags(cmd, flags->select, true);
-  cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunForget(ctx, *flags); }); });
+  cmd->callback([&ctx, flags] {
+    ctx.Execute([&ctx, flags]() -> Status {
+      // A signal stops the forget between two backups (oldest first) and releases the lock
+      // (core/termination.hpp); velin then ends by it.
+      TerminationCancel cancel(
+          std::string(Tr("stopping the forget (a second signal ends velin at once)")));
+      Status st = RunForget(ctx, *flags);
+      if (!st && Interrupted()) {
+        return Failure(TrFormat(
+            "forget interrupted by {}; some backups it would forget may remain: run it again",
+            TerminationSignalName(HeldTerminationSignal())));
+      }
+      return st;
+    });
+  });
 }
 
 }  // namespace velin::cli

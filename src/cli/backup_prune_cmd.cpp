@@ -8,6 +8,7 @@
 #include "stale_temps.hpp"
 #include "velin/backup/pruner.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/output/console.hpp"
 
 namespace velin::cli {
@@ -95,7 +96,23 @@ void RegisterBackupPrune(CLI::App& group, Context& ctx) {
   CLI::App* cmd = AddCommand(group, "prune", "Remove the data no backup references any more");
   AddRepoFlags(cmd, flags->repo);
   cmd->add_flag("--dry-run", flags->dry_run, "Only show what would be removed");
-  cmd->callback([&ctx, flags] { ctx.Execute([&ctx, flags] { return RunPrune(ctx, *flags); }); });
+  cmd->callback([&ctx, flags] {
+    ctx.Execute([&ctx, flags]() -> Status {
+      // A signal stops the prune at its next tree, pack or removal instead of killing it
+      // (core/termination.hpp): what it wrote and did not index yet goes, the lock goes (also
+      // from a remote repository, where a lock left behind blocks other hosts until it is
+      // stale), and velin ends by the signal. Every state on the way is whole.
+      TerminationCancel cancel(
+          std::string(Tr("stopping the prune (a second signal ends velin at once)")));
+      Status st = RunPrune(ctx, *flags);
+      if (!st && Interrupted()) {
+        return Failure(
+            TrFormat("prune interrupted by {}; the repository is whole: run it again to finish",
+                     TerminationSignalName(HeldTerminationSignal())));
+      }
+      return st;
+    });
+  });
 }
 
 }  // namespace velin::cli

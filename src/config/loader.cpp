@@ -378,7 +378,7 @@ class Loader {
         "VELIN_EVENT", "VELIN_BACKUP_ID", "VELIN_VERSION", "VELIN_FROM_VERSION", "VELIN_ERROR",
         // ... and what a notify command gets (docs/operations.md#notifications).
         "VELIN_OUTCOME", "VELIN_SUMMARY", "VELIN_HOST", "VELIN_APP", "VELIN_TIME",
-        "VELIN_TEST_LOCK_REFRESH_MS", "VELIN_FAULT_BITFLIP",
+        "VELIN_TEST_LOCK_REFRESH_MS", "VELIN_FAULT_BITFLIP", "VELIN_FAULT_SIGNAL",
         // A repository without a velin.toml (docs/operations.md, "The server is gone").
         "VELIN_REPOSITORY", "VELIN_PASSPHRASE"};
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {

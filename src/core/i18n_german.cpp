@@ -45,6 +45,20 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "die Prüfung wird abgebrochen (ein zweites Signal beendet velin sofort)"},
       {"verify interrupted by {}; nothing was recorded",
        "Prüfung durch {} unterbrochen; nichts wurde vermerkt"},
+      {"stopping the prune (a second signal ends velin at once)",
+       "prune wird abgebrochen (ein zweites Signal beendet velin sofort)"},
+      {"prune interrupted by {}; the repository is whole: run it again to finish",
+       "prune durch {} unterbrochen; das Repository ist vollständig: zum Abschließen erneut "
+       "ausführen"},
+      {"stopping the forget (a second signal ends velin at once)",
+       "forget wird abgebrochen (ein zweites Signal beendet velin sofort)"},
+      {"forget interrupted by {}; some backups it would forget may remain: run it again",
+       "forget durch {} unterbrochen; einige zu vergessende Backups können noch da sein: erneut "
+       "ausführen"},
+      {"stopping the copy (a second signal ends velin at once)",
+       "das Kopieren wird abgebrochen (ein zweites Signal beendet velin sofort)"},
+      {"copy interrupted by {}; run it again to copy what is missing in {}",
+       "Kopieren durch {} unterbrochen; erneut ausführen, um zu kopieren, was in {} fehlt"},
       {"stopping the restore (a second signal ends velin at once)",
        "die Wiederherstellung wird abgebrochen (ein zweites Signal beendet velin sofort)"},
       {"restore interrupted by {}: it is incomplete; run it again to finish it",
@@ -299,6 +313,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "destination 's3://{}/…': der Bucket steht an der Stelle des Hosts (s3://bucket/prefix); "
        "den Server in storage.s3.endpoint angeben"},
       {"sftp://{}: cannot read {}{}", "sftp://{}: kann {} nicht lesen{}"},
+      {"VELIN_FAULT_SIGNAL='{}': expected N:SIGTERM",
+       "VELIN_FAULT_SIGNAL='{}': erwartet N:SIGTERM"},
       {"VELIN_FAULT_BITFLIP='{}': expected PERCENT:SEED",
        "VELIN_FAULT_BITFLIP='{}': erwartet PROZENT:SEED"},
       {"destination '{}': unsupported scheme '{}' (supported: a local directory, file://, s3://, "

@@ -8,8 +8,10 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "velin/core/i18n.hpp"
 
@@ -54,8 +56,16 @@ void Write(const Notice& n) {
 
 std::atomic<int> hold_depth{0};
 std::atomic<int> cancel_depth{0};
-std::atomic<int> held{0};              // the first signal held or turned into a request
-std::atomic<bool> interrupted{false};  // a TerminationCancel was asked to stop
+std::atomic<int> held{0};                   // the first signal held or turned into a request
+std::atomic<bool> interrupted{false};       // a TerminationCancel was asked to stop
+std::atomic<int64_t> interrupted_at_ns{0};  // CLOCK_MONOTONIC when it was (0: not yet known)
+thread_local int cleanup_depth = 0;
+
+int64_t MonotonicNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);  // async-signal-safe
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
 
 extern "C" void OnTerminationSignal(int sig) {
   const int saved_errno = errno;
@@ -69,6 +79,7 @@ extern "C" void OnTerminationSignal(int sig) {
     return;
   }
   if (i >= 0 && cancel_depth.load(std::memory_order_acquire) > 0 && !interrupted.exchange(true)) {
+    interrupted_at_ns.store(MonotonicNs(), std::memory_order_relaxed);
     int none = 0;
     held.compare_exchange_strong(none, sig);
     Write(cancel_notices[i]);
@@ -112,12 +123,26 @@ TerminationCancel::TerminationCancel(const std::string& tail) {
 
 TerminationCancel::~TerminationCancel() { cancel_depth.fetch_sub(1, std::memory_order_release); }
 
+TerminationCleanup::TerminationCleanup() { ++cleanup_depth; }
+
+TerminationCleanup::~TerminationCleanup() { --cleanup_depth; }
+
 // False while a hold lives: the held work (a switch, a MariaDB restore) runs to its end even
 // when a cancel around it was asked to stop before it began; the checks after it see the request.
+// False in a cleanup on this thread until its grace is over.
 bool Interrupted() {
-  return interrupted.load(std::memory_order_relaxed) &&
-         hold_depth.load(std::memory_order_acquire) == 0;
+  if (!interrupted.load(std::memory_order_relaxed) ||
+      hold_depth.load(std::memory_order_acquire) != 0) {
+    return false;
+  }
+  if (cleanup_depth == 0) return true;
+  const int64_t at = interrupted_at_ns.load(std::memory_order_relaxed);
+  return at != 0 &&
+         MonotonicNs() - at >=
+             std::chrono::duration_cast<std::chrono::nanoseconds>(kTerminationCleanupGrace).count();
 }
+
+bool StopRequested() { return interrupted.load(std::memory_order_relaxed); }
 
 Status CheckInterrupted() {
   if (!Interrupted()) return Ok();

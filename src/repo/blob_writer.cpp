@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "velin/core/environment.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/repo/delta.hpp"
 
 namespace velin::repo {
@@ -75,6 +76,7 @@ void BlobWriter::RemoveUnindexedPacks() {
   std::unordered_set<BlobId, BlobIdHash> doomed(failed_puts_.begin(), failed_puts_.end());
   for (size_t i = indexed_; i < written_.size(); ++i) doomed.insert(written_[i].id);
   if (doomed.empty()) return;
+  TerminationCleanup cleanup;  // a stopped backup's packs go too (core/termination.hpp)
   // A pack is named by its content: another writer may have put the very same pack and
   // indexed it meanwhile. Such a pack stays.
   auto objects = repo_.backend().List("index/");

@@ -146,6 +146,13 @@ Result<std::vector<Holder>> LiveConflicts(io::Env& env, storage::Backend& backen
   return out;
 }
 
+// Our own lock object goes, also when the run was asked to stop (its requests would be aborted):
+// left behind, it would block other hosts until it is stale.
+void RemoveLockObject(storage::Backend& backend, const std::string& name) {
+  TerminationCleanup cleanup;
+  (void)backend.Delete(name);
+}
+
 }  // namespace
 
 std::string FormatLockRecord(const LockRecord& r) {
@@ -217,12 +224,12 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
     if (auto put = backend.Put(name, LockBody(env, kind, self)); !put) {
       // A Put can fail after its object is in place (the directory's fsync): the lock object
       // would stay behind, blocking other hosts until it is stale.
-      (void)backend.Delete(name);
+      RemoveLockObject(backend, name);
       return tl::unexpected(put.error());
     }
     auto conflicts = LiveConflicts(env, backend, kind, name, self, options);
     if (!conflicts) {
-      (void)backend.Delete(name);
+      RemoveLockObject(backend, name);
       return tl::unexpected(conflicts.error());
     }
     if (conflicts->empty()) {
@@ -241,7 +248,7 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
       env.SleepFor(std::chrono::milliseconds(10 + rng() % 20));
       continue;
     }
-    (void)backend.Delete(name);
+    RemoveLockObject(backend, name);
     if (late) {
       return MakeError(
           ExitCode::kLocked,
@@ -310,7 +317,7 @@ RepoLock::~RepoLock() {
   }
   cv_.notify_all();
   if (refresher_.joinable()) refresher_.join();
-  (void)backend_.Delete(name_);
+  RemoveLockObject(backend_, name_);
 }
 
 }  // namespace velin::repo

@@ -49,8 +49,10 @@ Result<bool> RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
   options.stderr_mode = Stdio::kNull;
   options.new_session = true;  // no controlling terminal; survives the shell and its group
   // Test-only crash points and fault rules belong to this invocation, not to the timer.
-  options.extra_env = {
-      {"VELIN_TEST_CRASH_AT", ""}, {"VELIN_FAULT_INJECT", ""}, {"VELIN_FAULT_BITFLIP", ""}};
+  options.extra_env = {{"VELIN_TEST_CRASH_AT", ""},
+                       {"VELIN_FAULT_INJECT", ""},
+                       {"VELIN_FAULT_BITFLIP", ""},
+                       {"VELIN_FAULT_SIGNAL", ""}};
   for (const std::string& name : settings_.watchdog_secret_env) {
     std::optional<std::string> value = env_.GetEnv(name);
     if (value) options.extra_env.emplace_back(name, *value);

@@ -166,6 +166,8 @@ std::string UriEncode(std::string_view text, bool keep_slash) {
 void BackoffSleep(const RetryPolicy& policy, int attempt) {
   auto delay = policy.base_delay * (1LL << std::min(attempt - 1, 20));
   if (delay > policy.max_delay) delay = policy.max_delay;
+  // The cleanup after a stop retries within a short grace (core/termination.hpp): short waits.
+  if (StopRequested()) delay = std::min<decltype(delay)>(delay, std::chrono::seconds(1));
   // Full jitter over the upper half keeps many clients from retrying in lockstep.
   std::uniform_int_distribution<int64_t> dist(delay.count() / 2,
                                               std::max<int64_t>(delay.count(), 1));

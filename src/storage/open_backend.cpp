@@ -9,6 +9,7 @@
 #include "velin/storage/local_backend.hpp"
 #include "velin/storage/remote_url.hpp"
 #include "velin/storage/s3_backend.hpp"
+#include "velin/storage/signal_backend.hpp"
 
 namespace velin::storage {
 namespace {
@@ -85,11 +86,17 @@ Result<std::unique_ptr<Backend>> OpenUnwrapped(const std::string& destination,
 
 }  // namespace
 
-// Tests of the real binary damage what it reads (bit_flip_backend.hpp); unset, nothing changes.
+// Tests of the real binary damage what it reads (bit_flip_backend.hpp) or stop it at a request
+// (signal_backend.hpp); unset, nothing changes.
 Result<std::unique_ptr<Backend>> OpenBackend(const std::string& destination,
                                              const BackendOptions& options, io::Env& env,
                                              bool create) {
   VELIN_ASSIGN(auto backend, OpenUnwrapped(destination, options, env, create));
+  if (const std::string stop = env.GetEnv("VELIN_FAULT_SIGNAL").value_or(""); !stop.empty()) {
+    auto rule = ParseSignalRule(stop);
+    if (!rule) return UsageError(TrFormat("VELIN_FAULT_SIGNAL='{}': expected N:SIGTERM", stop));
+    backend = WithSignalAtRequest(std::move(backend), *rule);
+  }
   const std::string flip = env.GetEnv("VELIN_FAULT_BITFLIP").value_or("");
   if (flip.empty()) return backend;
   auto rule = ParseBitFlipRule(flip);

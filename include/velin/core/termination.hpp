@@ -8,12 +8,13 @@
 //   check or the switch back (killed there, it would leave the application stopped, or started
 //   and unchecked, until someone ran `velin rollback recover`), and a MariaDB restore, whose
 //   client cannot roll back.
-// - Inside a TerminationCancel (a backup; a restore once confirmed) the first one asks the work
-//   to stop: velin writes one line, the engines see Interrupted() at their next check (a file, a
-//   chunk, a wait, the dump or restore tool's loop) and fail with CheckInterrupted()'s error; the
+// - Inside a TerminationCancel (a backup; a restore once confirmed; a verify, prune, forget or
+//   copy) the first one asks the work to stop: velin writes one line, the engines see
+//   Interrupted() at their next check (a file, a chunk, a blob, a pack, a tree, a removal, a
+//   wait, the dump or restore tool's loop) and fail with CheckInterrupted()'s error; the
 //   command's failure path runs as for any failure (on_backup_failure, the monitor's ping and
-//   notifications, the lock released) and velin then ends by the signal. A second signal ends
-//   velin at once.
+//   notifications, the lock released: inside a TerminationCleanup, below) and velin then ends by
+//   the signal. A second signal ends velin at once.
 //
 // SIGKILL cannot be caught; recover, the next backup, or a second restore is the answer to it.
 // A signal velin inherited as ignored (nohup's SIGHUP, a background job's SIGINT) stays ignored.
@@ -21,6 +22,7 @@
 // entered and left on one thread (the engines' checks may run on any).
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "velin/core/error.hpp"
@@ -50,9 +52,29 @@ class TerminationCancel {
   TerminationCancel& operator=(const TerminationCancel&) = delete;
 };
 
-// Whether a TerminationCancel was asked to stop and no hold lives (cheap: two atomic loads; any
-// thread). The remote backends' requests and retries end when it turns true.
+// Cleanup after a stop: releasing the repository lock, removing the packs a stopped run wrote.
+// On the thread that enters it, Interrupted() stays false while it lives, for up to
+// kTerminationCleanupGrace after the request to stop, so those requests to a remote repository
+// go through instead of being aborted like the work's (a lock left on S3 would block other
+// hosts until it is stale). A server that does not answer gets that long; then they are aborted
+// too and what is left waits for `unlock --stale` and prune. A second signal still ends velin at
+// once. Nests; per thread.
+inline constexpr std::chrono::seconds kTerminationCleanupGrace{10};
+class TerminationCleanup {
+ public:
+  TerminationCleanup();
+  ~TerminationCleanup();
+  TerminationCleanup(const TerminationCleanup&) = delete;
+  TerminationCleanup& operator=(const TerminationCleanup&) = delete;
+};
+
+// Whether a TerminationCancel was asked to stop and no hold lives (cheap: atomic loads; any
+// thread), and this thread is not in a TerminationCleanup's grace. The remote backends' requests
+// and retries end when it turns true.
 bool Interrupted();
+
+// Whether a TerminationCancel was asked to stop, even while a hold or a cleanup hides it.
+bool StopRequested();
 
 // Ok, or when Interrupted(): "interrupted by SIGTERM" (kFailed). For the engines' checks.
 Status CheckInterrupted();

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <functional>
 #include <string>
+#include <thread>
 
 namespace velin {
 namespace {
@@ -124,6 +125,38 @@ TEST(TerminationTest, AHoldInsideACancelAskedToStopHidesTheRequestUntilItEnds) {
       if (Interrupted() || !CheckInterrupted()) ::_exit(11);
     }
     if (!Interrupted() || CheckInterrupted()) ::_exit(12);
+    ::_exit(0);
+  });
+  ASSERT_TRUE(WIFEXITED(r.status)) << r.status << r.err;
+  EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.err;
+}
+
+// Must show: the cleanup after a stop (the lock's release, removing what a stopped run wrote)
+// does not see the request on its own thread, so its requests to a remote repository are not
+// aborted; other threads (the work still winding down) and the code after it see it.
+TEST(TerminationTest, ACleanupHidesTheRequestOnItsOwnThreadOnly) {
+  ChildResult r = InChild(SIGTERM, false, [] {
+    InstallTerminationHandlers();
+    TerminationCancel cancel("the work stops");
+    {
+      TerminationCleanup early;  // a cleanup before any request: nothing to hide
+      if (Interrupted() || StopRequested()) ::_exit(10);
+    }
+    ::raise(SIGTERM);
+    if (!Interrupted() || !StopRequested()) ::_exit(11);
+    {
+      TerminationCleanup cleanup;
+      if (Interrupted() || !CheckInterrupted() || !StopRequested()) ::_exit(12);
+      {
+        TerminationCleanup nested;
+        if (Interrupted()) ::_exit(13);
+      }
+      if (Interrupted()) ::_exit(14);
+      bool other = false;
+      std::thread([&other] { other = Interrupted(); }).join();
+      if (!other) ::_exit(15);
+    }
+    if (!Interrupted()) ::_exit(16);
     ::_exit(0);
   });
   ASSERT_TRUE(WIFEXITED(r.status)) << r.status << r.err;

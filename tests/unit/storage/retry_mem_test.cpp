@@ -230,5 +230,54 @@ TEST(RetryInterrupt, ARequestToAServerThatStoppedAnsweringEndsWhenAskedToStop) {
             0);
 }
 
+// Must show: the cleanup after a stop (the lock's release, the stopped run's packs) still
+// reaches the repository: its failed requests are retried, with waits of at most a second.
+TEST(RetryInterrupt, ACleanupAfterTheStopIsRetriedWithShortWaits) {
+  const int port = velin::testing::FreeLoopbackPort();
+  EXPECT_EQ(InCancelledChild([port] {
+              io::MemEnv env;
+              RetryPolicy retry;
+              retry.max_attempts = 5;
+              retry.base_delay = seconds(2);  // waits of 1-2, 2-4, 4-8, 4-8 s outside a cleanup
+              retry.env = &env;
+              auto backend = S3Backend::Create(S3At(port), &retry);
+              if (!backend) return 10;
+              ::raise(SIGTERM);
+              TerminationCleanup cleanup;
+              auto gone = (*backend)->Delete("locks/shared-1");
+              if (gone) return 11;
+              if (gone.error().message.find("(gave up after 5 attempts)") == std::string::npos)
+                return 12;
+              if (env.Slept() <= milliseconds(0) || env.Slept() > seconds(4)) return 13;
+              return 0;
+            }),
+            0);
+}
+
+// Must show: a cleanup's request to a server that never answers ends after the grace
+// (kTerminationCleanupGrace after the signal), not after the stall timeout of each attempt.
+TEST(RetryInterrupt, ACleanupToAServerThatDoesNotAnswerEndsAfterTheGrace) {
+  EXPECT_EQ(InCancelledChild([] {
+              testing::SilentServer server;
+              RetryPolicy retry;
+              retry.max_attempts = 3;
+              retry.stall_timeout = seconds(60);
+              auto backend = S3Backend::Create(S3At(server.port()), &retry);
+              if (!backend) return 10;
+              const auto start = std::chrono::steady_clock::now();
+              ::raise(SIGTERM);
+              TerminationCleanup cleanup;
+              auto gone = (*backend)->Delete("locks/shared-1");
+              const auto took = std::chrono::steady_clock::now() - start;
+              if (gone) return 11;
+              if (gone.error().message.find("interrupted by SIGTERM") == std::string::npos)
+                return 12;
+              if (took < kTerminationCleanupGrace - milliseconds(100)) return 13;
+              if (took > kTerminationCleanupGrace + seconds(5)) return 14;  // not a speed goal
+              return 0;
+            }),
+            0);
+}
+
 }  // namespace
 }  // namespace velin::storage
