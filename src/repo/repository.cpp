@@ -14,6 +14,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/repo/delta.hpp"
+#include "velin/repo/object_fetch.hpp"
 
 namespace velin::repo {
 
@@ -193,8 +194,11 @@ Status Repository::LoadIndex() {
   uint64_t stored_bytes = 0;
   for (const auto& obj : objects) stored_bytes += obj.size;
   index_.Reserve(static_cast<size_t>(stored_bytes / kPackEntrySize));
+  std::vector<ObjectFetcher::Object> names;
+  for (const auto& obj : objects) names.push_back({obj.name, obj.size});
+  ObjectFetcher fetcher(backend_, std::move(names));  // several at a time from a remote one
   for (const auto& obj : objects) {
-    VELIN_ASSIGN(std::string stored, backend_.Get(obj.name));
+    VELIN_ASSIGN(std::string stored, fetcher.Next());
     std::string expected = obj.name.substr(obj.name.rfind('/') + 1);
     auto data = OpenObject("index", expected, std::move(stored));
     if (!data) {
@@ -359,7 +363,17 @@ Result<std::vector<std::string>> Repository::ListSnapshotIds() {
 }
 
 Result<Snapshot> Repository::LoadSnapshot(const std::string& id) {
-  VELIN_ASSIGN(std::string stored, backend_.Get(SnapshotObjectName(id)));
+  return SnapshotFrom(id, backend_.Get(SnapshotObjectName(id)));
+}
+
+std::unique_ptr<ObjectFetcher> Repository::FetchSnapshots(const std::vector<std::string>& ids) {
+  std::vector<ObjectFetcher::Object> names;
+  for (const auto& id : ids) names.push_back({SnapshotObjectName(id), 0});
+  return std::make_unique<ObjectFetcher>(backend_, std::move(names));
+}
+
+Result<Snapshot> Repository::SnapshotFrom(const std::string& id, Result<std::string> got) {
+  VELIN_ASSIGN(std::string stored, std::move(got));
   auto text = OpenObject("snapshot", id, std::move(stored));
   if (!text) return DamageError(TrFormat("snapshot {}: {}", id, text.error().message));
   auto snapshot = DecodeSnapshot(*text);
@@ -372,8 +386,9 @@ Result<Snapshot> Repository::LoadSnapshot(const std::string& id) {
 Result<std::vector<Snapshot>> Repository::LoadAllSnapshots(std::vector<ObjectDamage>* damage) {
   VELIN_ASSIGN(auto ids, ListSnapshotIds());
   std::vector<Snapshot> out;
+  auto fetcher = FetchSnapshots(ids);
   for (const auto& id : ids) {
-    auto s = LoadSnapshot(id);
+    auto s = SnapshotFrom(id, fetcher->Next());
     if (s) {
       out.push_back(std::move(*s));
     } else if (s.error().code == ExitCode::kDamage && damage) {
@@ -398,8 +413,9 @@ Result<std::string> Repository::ResolveSnapshotId(const std::string& name,
     // The newest by time: ids sort by time, except same-minute suffixes; load to be exact.
     std::optional<Snapshot> best;
     size_t readable = 0;
+    auto fetcher = FetchSnapshots(ids);
     for (const auto& id : ids) {
-      auto s = LoadSnapshot(id);
+      auto s = SnapshotFrom(id, fetcher->Next());
       if (!s) continue;
       ++readable;
       if (!filter.Matches(*s)) continue;

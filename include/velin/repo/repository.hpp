@@ -57,6 +57,8 @@ struct ObjectDamage {
   std::string message;
 };
 
+class ObjectFetcher;  // object_fetch.hpp
+
 class Repository {
  public:
   // Opens the repository in `backend`. With `create`, a backend without a config object is
@@ -167,6 +169,10 @@ class Repository {
   // until its next call), else `stored` itself.
   Result<std::string_view> OpenStored(const BlobId& id, Codec codec, std::string_view stored) const;
   Status DecodeDeltaBlob(std::string_view stored, uint64_t raw_length, std::string& raw) const;
+  // Reads the snapshot objects of `ids` ahead, several at a time from a remote backend.
+  std::unique_ptr<ObjectFetcher> FetchSnapshots(const std::vector<std::string>& ids);
+  // Snapshot `id` from its object's stored bytes (or the error reading them).
+  Result<Snapshot> SnapshotFrom(const std::string& id, Result<std::string> stored);
 
   storage::Backend& backend_;
   RepoConfig config_;

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# What a command's start costs against a remote repository on a new machine (no cache yet):
+# `backup list` and `backup restore latest` of a repository of BACKUPS small backups (each with
+# its own index object) on S3 ROUND-TRIP ms away, for one or more velin binaries taking turns.
+#
+#   bench/remote_start.sh [VELIN...]        # default: build/src/velin
+#   BACKUPS=300 LATENCY_MS=20 ROUNDS=4 bench/remote_start.sh /tmp/velin-old /tmp/velin-new
+#
+# The S3 server is s3rver on loopback (as the tests start it) behind bench/latency_proxy.py,
+# which delays every reply by LATENCY_MS. Every run starts with an empty VELIN_CACHE_DIR; the
+# page cache is dropped before each restore (root only; DROP_CACHES=0 to skip). Prints one line
+# per run: binary, round, cold list, warm list (the second run, cache filled), cold restore (s).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+backups=${BACKUPS:-300}
+latency=${LATENCY_MS:-20}
+rounds=${ROUNDS:-4}
+s3port=${S3_PORT:-19555}
+proxyport=${PROXY_PORT:-19600}
+s3rver=${S3RVER:-/opt/velin-test/s3rver/node_modules/.bin/s3rver}
+binaries=("$@")
+[ ${#binaries[@]} -gt 0 ] || binaries=("$top/build/src/velin")
+
+work=$(mktemp -d /tmp/velin-remote-start.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$work/s3" "$work/app/files"
+# s3rver makes continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider.
+NODE_OPTIONS=--openssl-legacy-provider "$s3rver" -d "$work/s3" -a 127.0.0.1 -p "$s3port" \
+  --configure-bucket bkt --silent > "$work/s3rver.log" 2>&1 &
+pids+=($!)
+python3 "$top/bench/latency_proxy.py" "$proxyport" "$s3port" "$latency" > "$work/proxy.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do
+  grep -q ready "$work/proxy.log" 2>/dev/null && curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break
+  sleep 0.2
+done
+
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+cd "$work/app"
+for port in "$s3port" "$proxyport"; do
+  cat > "velin-$port.toml" <<EOF
+[app]
+root = "."
+
+[backup]
+include = ["files"]
+destination = "s3://bkt/many"
+retention_days = 3650
+
+[storage.s3]
+endpoint = "http://127.0.0.1:$port"
+path_style = true
+EOF
+done
+
+echo "making $backups backups on s3://bkt/many (no added latency)" >&2
+for i in $(seq 1 50); do head -c 3000 /dev/urandom > "files/f$i"; done
+for i in $(seq 1 "$backups"); do
+  head -c 2000 /dev/urandom > "files/f$((i % 50 + 1))"  # a new blob: a new index object
+  VELIN_CACHE_DIR="$work/cache-make" "${binaries[0]}" --config "velin-$s3port.toml" \
+    backup create -q > /dev/null
+done
+
+seconds() {  # runs "$@" and prints its wall time in seconds
+  local s e
+  s=$(date +%s.%N)
+  "$@" > /dev/null
+  e=$(date +%s.%N)
+  echo "$e - $s" | bc
+}
+
+echo "binary round list_cold list_warm restore_cold"
+for round in $(seq 1 "$rounds"); do
+  n=${#binaries[@]}
+  for k in $(seq 0 $((n - 1))); do
+    v=${binaries[$(((k + round - 1) % n))]}  # the order rotates every round
+    export VELIN_CACHE_DIR="$work/cache"
+    rm -rf "$VELIN_CACHE_DIR"
+    cold=$(seconds "$v" --config "velin-$proxyport.toml" backup list)
+    warm=$(seconds "$v" --config "velin-$proxyport.toml" backup list)
+    rm -rf "$VELIN_CACHE_DIR" "$work/restored"
+    if [ "${DROP_CACHES:-1}" = 1 ] && [ -w /proc/sys/vm/drop_caches ]; then
+      sync
+      echo 3 > /proc/sys/vm/drop_caches
+    fi
+    restore=$(seconds "$v" --config "velin-$proxyport.toml" backup restore latest \
+      --target "$work/restored" --yes)
+    echo "$v $round $cold $warm $restore"
+  done
+done

@@ -1,0 +1,66 @@
+#include "velin/repo/object_fetch.hpp"
+
+#include <algorithm>
+
+namespace velin::repo {
+
+uint64_t ObjectFetcher::Cost(const Object& o) {
+  return std::max<uint64_t>(o.size, 64 * 1024);  // unknown or tiny: a count bound too
+}
+
+ObjectFetcher::ObjectFetcher(storage::Backend& backend, std::vector<Object> objects)
+    : backend_(backend), objects_(std::move(objects)), slots_(objects_.size()) {
+  const std::string location = backend_.Location();
+  const bool remote = location.find("://") != std::string::npos;
+  if (!remote || objects_.size() < 2) return;  // read by Next() itself
+  const size_t most = location.starts_with("s3://") ? kRemoteWorkers : kFileServerWorkers;
+  const int workers = static_cast<int>(std::min(most, objects_.size()));
+  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { Work(); });
+}
+
+ObjectFetcher::~ObjectFetcher() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+void ObjectFetcher::Work() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    // The object right after what Next() returned is always taken: it is what it waits for.
+    cv_.wait(lock, [this] {
+      return stopping_ || claimed_ == objects_.size() || claimed_ == next_ ||
+             ahead_ + Cost(objects_[claimed_]) <= kAheadBytes;
+    });
+    if (stopping_ || claimed_ == objects_.size()) return;
+    const size_t i = claimed_++;
+    ahead_ += Cost(objects_[i]);
+    lock.unlock();
+    Result<std::string> data = backend_.Get(objects_[i].name);
+    lock.lock();
+    slots_[i].data = std::move(data);
+    slots_[i].done = true;
+    cv_.notify_all();
+  }
+}
+
+Result<std::string> ObjectFetcher::Next() {
+  const size_t i = next_;
+  if (workers_.empty()) {
+    ++next_;
+    return backend_.Get(objects_[i].name);
+  }
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return slots_[i].done; });
+  Result<std::string> data = std::move(slots_[i].data);
+  slots_[i].data = std::string();
+  ++next_;
+  ahead_ -= Cost(objects_[i]);
+  cv_.notify_all();
+  return data;
+}
+
+}  // namespace velin::repo
