@@ -26,6 +26,7 @@ Result<Maintenance> ForgetAndPrune(const AfterCreateOptions& options, AfterCreat
   Maintenance m;
   m.forgotten = forgot.forgotten;
   if (m.forgotten == 0) return m;
+  VELIN_TRY(r.repo->LoadIndex());
   VELIN_ASSIGN(PruneResult pruned, Prune(*r.repo, env, options.prune, reporter));
   m.prune = pruned;
   return m;

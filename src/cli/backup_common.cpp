@@ -169,7 +169,7 @@ Result<OpenRepo> CreateFollowUpRepos::OpenCopyDestination(const std::string& to,
 Result<OpenRepo> CreateFollowUpRepos::OpenExclusive() {
   RepoFlags waiting = flags_;
   if (waiting.lock_wait == "0s") waiting.lock_wait = "60s";  // a verify may be finishing
-  return OpenRepository(ctx_, waiting, repo::LockKind::kExclusive, false);
+  return OpenRepository(ctx_, waiting, repo::LockKind::kExclusive, false, IndexUse::kNone);
 }
 
 Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create) {

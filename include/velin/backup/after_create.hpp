@@ -54,7 +54,9 @@ class AfterCreateRepos {
   // config and keys when it does not exist (so that an encrypted copy stays readable).
   virtual Result<OpenedRepository> OpenCopyDestination(const std::string& to,
                                                        storage::Backend& source) = 0;
-  // The repository under the exclusive lock, its index loaded: forget + prune.
+  // The repository under the exclusive lock, its index not loaded: forget needs none, and the
+  // prune after it loads it (most runs forget nothing, and an index of hundreds of objects is
+  // then not read a second time).
   virtual Result<OpenedRepository> OpenExclusive() = 0;
 };
 

@@ -57,7 +57,7 @@ class MemRepos : public AfterCreateRepos {
 
   Result<OpenedRepository> OpenExclusive() override {
     ++exclusive_opens;
-    return Open(maintain_env_, "/repo", repo::LockKind::kExclusive, false);
+    return Open(maintain_env_, "/repo", repo::LockKind::kExclusive, false, false);
   }
 
   io::MemEnv& env_;
@@ -70,7 +70,7 @@ class MemRepos : public AfterCreateRepos {
  private:
   // What the command waits for a lock: forget + prune wait 60 s (of the manual clock here).
   Result<OpenedRepository> Open(io::Env& env, const std::string& root, repo::LockKind kind,
-                                bool create) {
+                                bool create, bool load_index = true) {
     OpenedRepository r;
     VELIN_ASSIGN(r.backend, storage::LocalBackend::Open(env, root, create));
     VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create, keys));
@@ -78,7 +78,7 @@ class MemRepos : public AfterCreateRepos {
     wait.wait = kind == repo::LockKind::kExclusive ? seconds(60) : seconds(0);
     VELIN_ASSIGN(r.lock, repo::RepoLock::Acquire(env_, *r.backend, kind, wait));
     r.repo->SetCommitGuard([l = r.lock.get()] { return l->Check(); });
-    VELIN_TRY(r.repo->LoadIndex());
+    if (load_index) VELIN_TRY(r.repo->LoadIndex());
     return r;
   }
 };
