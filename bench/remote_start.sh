@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# What a command's start costs against a remote repository on a new machine (no cache yet):
-# `backup list` and `backup restore latest` of a repository of BACKUPS small backups (each with
-# its own index object) on S3 ROUND-TRIP ms away, for one or more velin binaries taking turns.
+# What round trips cost against a remote repository on S3 LATENCY_MS away, for one or more velin
+# binaries taking turns:
+# - a command's start on a new machine (no cache yet): `backup list` and `backup restore latest`
+#   of a repository of BACKUPS small backups (each with its own index object);
+# - walking a backup of DIRS directories (a tree each): `backup create` (full), `backup verify
+#   latest`, `backup restore latest` (cache kept, page cache dropped before verify and restore).
 #
 #   bench/remote_start.sh [VELIN...]        # default: build/src/velin
-#   BACKUPS=300 LATENCY_MS=20 ROUNDS=4 bench/remote_start.sh /tmp/velin-old /tmp/velin-new
+#   BACKUPS=300 DIRS=420 LATENCY_MS=20 ROUNDS=3 bench/remote_start.sh /tmp/velin-old /tmp/velin-new
 #
 # The S3 server is s3rver on loopback (as the tests start it) behind bench/latency_proxy.py,
 # which delays every reply by LATENCY_MS. Every run starts with an empty VELIN_CACHE_DIR; the
@@ -13,6 +16,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 backups=${BACKUPS:-300}
+dirs=${DIRS:-420}
 latency=${LATENCY_MS:-20}
 rounds=${ROUNDS:-4}
 s3port=${S3_PORT:-19555}
@@ -92,5 +96,40 @@ for round in $(seq 1 "$rounds"); do
     restore=$(seconds "$v" --config "velin-$proxyport.toml" backup restore latest \
       --target "$work/restored" --yes)
     echo "$v $round $cold $warm $restore"
+  done
+done
+
+echo "making a backup of $dirs directories on s3://bkt/dirs (no added latency)" >&2
+mkdir -p "$work/dirs/files"
+cd "$work/dirs"
+for d in $(seq 1 "$dirs"); do
+  mkdir -p "files/d$((d / 20))/e$d"
+  for f in 1 2 3; do head -c 1500 /dev/urandom > "files/d$((d / 20))/e$d/f$f"; done
+done
+for port in "$s3port" "$proxyport"; do
+  sed 's|s3://bkt/many|s3://bkt/dirs|' "$work/app/velin-$port.toml" > "velin-$port.toml"
+done
+export VELIN_CACHE_DIR="$work/cache-dirs"
+"${binaries[0]}" --config "velin-$s3port.toml" backup create -q > /dev/null
+drop() {
+  if [ "${DROP_CACHES:-1}" = 1 ] && [ -w /proc/sys/vm/drop_caches ]; then
+    sync
+    echo 3 > /proc/sys/vm/drop_caches
+  fi
+}
+echo "binary round create_full verify restore"
+for round in $(seq 1 "$rounds"); do
+  n=${#binaries[@]}
+  for k in $(seq 0 $((n - 1))); do
+    v=${binaries[$(((k + round - 1) % n))]}
+    create=$(seconds "$v" --config "velin-$proxyport.toml" backup create -q --strategy full)
+    drop
+    verify=$(seconds "$v" --config "velin-$proxyport.toml" backup verify latest)
+    rm -rf "$work/restored"
+    drop
+    restore=$(seconds "$v" --config "velin-$proxyport.toml" backup restore latest \
+      --target "$work/restored" --yes)
+    diff -r "$work/restored/files" files > /dev/null || echo "$v: the restore differs" >&2
+    echo "$v $round $create $verify $restore"
   done
 done

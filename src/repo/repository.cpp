@@ -172,6 +172,11 @@ Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, 
   VELIN_ASSIGN(RepoConfig config, DecodeConfig(*text, backend.Location()));
   std::unique_ptr<Repository> repo(new Repository(backend, std::move(config)));
   VELIN_TRY(repo->Unlock(keys));
+  if (const int reads = ParallelReadsFor(backend.Location()); reads > 0) {
+    Repository* r = repo.get();
+    repo->tree_prefetch_ = std::make_unique<TreePrefetcher>(
+        [r](const BlobId& id) { return r->ReadTreeNow(id); }, reads);
+  }
   return repo;
 }
 
@@ -186,6 +191,7 @@ Result<int> Repository::UpgradeFormat() {
 }
 
 Status Repository::LoadIndex() {
+  if (tree_prefetch_) tree_prefetch_->Drain();  // no read may look at the index while it changes
   VELIN_ASSIGN(auto objects, backend_.List("index/"));
   std::sort(objects.begin(), objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -348,6 +354,21 @@ Status Repository::DecodeDeltaBlob(std::string_view stored, uint64_t raw_length,
 }
 
 Result<Tree> Repository::ReadTree(const BlobId& id) {
+  if (!tree_prefetch_) return ReadTreeNow(id);
+  std::optional<Tree> tree = tree_prefetch_->Take(id);
+  if (!tree) {
+    VELIN_ASSIGN(Tree read, ReadTreeNow(id));
+    tree = std::move(read);
+  }
+  std::vector<BlobId> subtrees;
+  for (const Node& n : tree->nodes) {
+    if (n.type == NodeType::kDir) subtrees.push_back(n.subtree);
+  }
+  tree_prefetch_->Prefetch(subtrees);
+  return std::move(*tree);
+}
+
+Result<Tree> Repository::ReadTreeNow(const BlobId& id) {
   VELIN_ASSIGN(std::string data, ReadBlob(id));
   auto tree = DecodeTree(data);
   if (!tree) return DamageError(TrFormat("tree {}: {}", id.Short(), tree.error().message));

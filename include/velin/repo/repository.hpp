@@ -22,6 +22,7 @@
 #include "velin/repo/index.hpp"
 #include "velin/repo/snapshot.hpp"
 #include "velin/repo/tree.hpp"
+#include "velin/repo/tree_prefetch.hpp"
 #include "velin/storage/backend.hpp"
 
 namespace velin::repo {
@@ -146,6 +147,8 @@ class Repository {
   // is filled with first, were a third of what encryption added to a verify).
   Result<BlobId> CheckBlobInPlace(const BlobId& id, Codec codec, uint64_t raw_length,
                                   std::span<char> stored, std::string& scratch) const;
+  // A tree blob, decoded. From a remote repository the trees of its subdirectories are then
+  // read ahead, several at a time (tree_prefetch.hpp). Any thread.
   Result<Tree> ReadTree(const BlobId& id);
 
   // Snapshot ids, sorted (ids sort by time).
@@ -173,6 +176,8 @@ class Repository {
   std::unique_ptr<ObjectFetcher> FetchSnapshots(const std::vector<std::string>& ids);
   // Snapshot `id` from its object's stored bytes (or the error reading them).
   Result<Snapshot> SnapshotFrom(const std::string& id, Result<std::string> stored);
+  // ReadTree without reading ahead.
+  Result<Tree> ReadTreeNow(const BlobId& id);
 
   storage::Backend& backend_;
   RepoConfig config_;
@@ -182,6 +187,8 @@ class Repository {
   std::unique_ptr<crypto::Sealer> sealer_;  // null: unencrypted
   std::unique_ptr<crypto::BlobIdHasher> hasher_;
   std::function<Status()> commit_guard_;
+  // Remote repositories only. Last: its threads read through the members above.
+  std::unique_ptr<TreePrefetcher> tree_prefetch_;
 };
 
 }  // namespace velin::repo

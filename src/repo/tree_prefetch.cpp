@@ -1,0 +1,137 @@
+#include "velin/repo/tree_prefetch.hpp"
+
+#include <string>
+
+namespace velin::repo {
+namespace {
+
+// About the memory a decoded tree holds.
+uint64_t TreeBytes(const Tree& tree) {
+  uint64_t bytes = sizeof(Tree);
+  for (const Node& n : tree.nodes) {
+    bytes += sizeof(Node) + n.name.size() + n.target.size() + n.content.size() * sizeof(BlobId);
+    for (const auto& [name, value] : n.xattrs) bytes += name.size() + value.size();
+  }
+  return bytes;
+}
+
+}  // namespace
+
+TreePrefetcher::TreePrefetcher(ReadFn read, int threads)
+    : read_(std::move(read)), max_threads_(threads) {}
+
+TreePrefetcher::~TreePrefetcher() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    queue_.clear();
+  }
+  cv_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+void TreePrefetcher::Prefetch(const std::vector<BlobId>& ids) {
+  if (max_threads_ <= 0) return;
+  size_t queued = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    for (const BlobId& id : ids) {
+      if (entries_.count(id)) continue;
+      if (entries_.size() >= kMaxTrees || ready_bytes_ > kMaxBytes) MakeRoom();
+      if (entries_.size() >= kMaxTrees || ready_bytes_ > kMaxBytes) break;
+      entries_.emplace(id, Entry{});
+      queue_.push_back(id);
+      ++queued;
+    }
+    // Threads start with the first trees to read, and no more of them than there is work for.
+    while (static_cast<int>(threads_.size()) < max_threads_ && threads_.size() < queue_.size()) {
+      threads_.emplace_back([this] { Work(); });
+    }
+  }
+  if (queued > 0) cv_.notify_all();
+}
+
+void TreePrefetcher::MakeRoom() {
+  // The trees read longest ago and still not taken: the walk skipped them, or is far behind.
+  while (!ready_.empty() && (entries_.size() >= kMaxTrees || ready_bytes_ > kMaxBytes)) {
+    const BlobId id = ready_.front();
+    ready_.pop_front();
+    auto it = entries_.find(id);
+    if (it == entries_.end() || it->second.state != State::kReady) continue;  // taken
+    ready_bytes_ -= it->second.bytes;
+    entries_.erase(it);
+  }
+}
+
+void TreePrefetcher::Work() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    const BlobId id = queue_.front();
+    queue_.pop_front();
+    auto it = entries_.find(id);
+    if (it == entries_.end() || it->second.state != State::kQueued) continue;  // taken meanwhile
+    it->second.state = State::kReading;
+    ++reading_;
+    lock.unlock();
+    Result<Tree> tree = read_(id);
+    lock.lock();
+    --reading_;
+    it = entries_.find(id);  // a reading entry stays: Take waits for it, Drain too
+    if (tree) {
+      it->second.bytes = TreeBytes(*tree);
+      it->second.tree = std::move(*tree);
+      it->second.state = State::kReady;
+      ready_bytes_ += it->second.bytes;
+      ready_.push_back(id);
+      ++read_ahead_;
+    } else {
+      entries_.erase(it);  // the walk reads it itself, and meets the error itself
+    }
+    cv_.notify_all();
+  }
+}
+
+std::optional<Tree> TreePrefetcher::Take(const BlobId& id) {
+  std::unique_lock lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return std::nullopt;
+  if (it->second.state == State::kQueued) {  // the walk is there first: it reads it now
+    entries_.erase(it);
+    return std::nullopt;
+  }
+  cv_.wait(lock, [&] {
+    it = entries_.find(id);
+    return it == entries_.end() || it->second.state == State::kReady;
+  });
+  if (it == entries_.end()) return std::nullopt;  // its read failed
+  std::optional<Tree> tree = std::move(it->second.tree);
+  ready_bytes_ -= it->second.bytes;
+  entries_.erase(it);
+  ++taken_;
+  return tree;
+}
+
+void TreePrefetcher::Drain() {
+  std::unique_lock lock(mu_);
+  for (const BlobId& id : queue_) {
+    auto it = entries_.find(id);
+    if (it != entries_.end() && it->second.state == State::kQueued) entries_.erase(it);
+  }
+  queue_.clear();
+  cv_.wait(lock, [this] { return reading_ == 0; });
+}
+
+uint64_t TreePrefetcher::read_ahead() const {
+  std::lock_guard lock(mu_);
+  return read_ahead_;
+}
+
+uint64_t TreePrefetcher::taken() const {
+  std::lock_guard lock(mu_);
+  return taken_;
+}
+
+}  // namespace velin::repo

@@ -1,0 +1,163 @@
+// The trees of a remote repository are read ahead (repo/tree_prefetch.hpp): on a repository
+// that says it is on S3 (a MemEnv behind, each ranged read taking a moment), a walk of a backup
+// of many directories sees the same trees as on the local repository, verify and restore come
+// out the same, the trees are read from several threads, and a tree that cannot be read fails
+// the walk with the same error as without reading ahead.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "mem_repo.hpp"
+#include "support/forwarding_backend.hpp"
+#include "velin/backup/restorer.hpp"
+#include "velin/backup/verifier.hpp"
+
+namespace velin::backup {
+namespace {
+
+// Says it is on S3; each ranged read of a pack takes 2 ms; a chosen range fails with EIO.
+class FarAwayBackend : public testing::ForwardingBackend {
+ public:
+  explicit FarAwayBackend(storage::Backend& base) : ForwardingBackend(base) {}
+  std::string Location() const override { return "s3://mem/repo"; }
+  Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override {
+    if (name.starts_with("data/")) {
+      {
+        std::lock_guard lock(mu_);
+        threads_.insert(std::this_thread::get_id());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      std::lock_guard lock(mu_);
+      if (name == failing_pack_ && offset == failing_offset_) return ErrnoError(name, 5);
+    }
+    return base().GetRange(name, offset, length);
+  }
+  void Fail(const std::string& pack, uint64_t offset) {
+    std::lock_guard lock(mu_);
+    failing_pack_ = pack;
+    failing_offset_ = offset;
+  }
+  size_t threads() {
+    std::lock_guard lock(mu_);
+    return threads_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::set<std::thread::id> threads_;
+  std::string failing_pack_;
+  uint64_t failing_offset_ = 0;
+};
+
+// Every node under `tree`, one line each ("path type"), in walk order, or the walk's error.
+Status WalkTrees(repo::Repository& r, const repo::BlobId& tree, const std::string& path,
+                 std::vector<std::string>& out) {
+  VELIN_ASSIGN(repo::Tree t, r.ReadTree(tree));
+  for (const repo::Node& n : t.nodes) {
+    out.push_back(path + "/" + n.name + " " + std::to_string(static_cast<int>(n.type)));
+    if (n.type == repo::NodeType::kDir)
+      VELIN_TRY(WalkTrees(r, n.subtree, path + "/" + n.name, out));
+  }
+  return Ok();
+}
+
+class TreePrefetchMemTest : public MemRepoTest {
+ protected:
+  void SetUp() override {
+    MemRepoTest::SetUp();
+    // 6 directories of 6 directories of 2 files, and a file beside each directory.
+    for (int a = 0; a < 6; ++a) {
+      Put("storage/a" + std::to_string(a) + "/note", "note " + std::to_string(a));
+      for (int b = 0; b < 6; ++b) {
+        const std::string dir = "storage/a" + std::to_string(a) + "/b" + std::to_string(b);
+        Put(dir + "/x", "x" + dir);
+        Put(dir + "/y", "y" + dir);
+      }
+    }
+    auto snap = Backup();
+    ASSERT_TRUE(snap) << snap.error().message;
+    snapshot_ = *snap;
+    Reopen();  // repo_ with the backup's blobs in its index
+    far_ = std::make_unique<FarAwayBackend>(*backend_);
+    auto r = repo::Repository::Open(*far_, false, keys_);
+    ASSERT_TRUE(r) << r.error().message;
+    far_repo_ = std::move(*r);
+    ASSERT_TRUE(far_repo_->LoadIndex());
+  }
+
+  const repo::BlobId& Root() const { return snapshot_.sources.front().tree; }
+
+  repo::Snapshot snapshot_;
+  std::unique_ptr<FarAwayBackend> far_;
+  std::unique_ptr<repo::Repository> far_repo_;
+};
+
+TEST_F(TreePrefetchMemTest, AWalkSeesTheSameTreesReadFromSeveralThreads) {
+  std::vector<std::string> here, there;
+  ASSERT_TRUE(WalkTrees(*repo_, Root(), "", here));
+  ASSERT_TRUE(WalkTrees(*far_repo_, Root(), "", there));
+  EXPECT_EQ(there, here);
+  EXPECT_EQ(here.size(), 1 + 6u * (1 + 1 + 6 * 3));  // storage; per a: a, note, 6 × (b, x, y)
+  EXPECT_GT(far_->threads(), 1u) << "the subtrees were read ahead";
+}
+
+TEST_F(TreePrefetchMemTest, VerifyAndRestoreComeOutTheSame) {
+  auto report = VerifyBackups(*far_repo_, quiet_, {snapshot_.id});
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+  RestoreOptions o;
+  o.target = "/out";
+  auto restored = RestoreSnapshot(*far_repo_, snapshot_, env_, quiet_, o);
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_EQ(Read("/out/storage/a3/b4/y"), "ystorage/a3/b4");
+  EXPECT_EQ(Read("/out/storage/a5/note"), "note 5");
+}
+
+TEST_F(TreePrefetchMemTest, ATreeThatCannotBeReadFailsTheWalkAsWithoutReadingAhead) {
+  // The tree of a2/b3 (below the source's root, wherever that starts), from the local repository.
+  repo::BlobId target;
+  std::function<void(const repo::BlobId&, const std::string&)> find = [&](const repo::BlobId& id,
+                                                                          const std::string& path) {
+    auto tree = repo_->ReadTree(id);
+    ASSERT_TRUE(tree) << tree.error().message;
+    for (const auto& n : tree->nodes) {
+      if (n.type != repo::NodeType::kDir) continue;
+      if ((path + "/" + n.name).ends_with("/a2/b3")) target = n.subtree;
+      find(n.subtree, path + "/" + n.name);
+    }
+  };
+  find(Root(), "");
+  ASSERT_NE(target, repo::BlobId());
+  auto e = repo_->index().Find(target);
+  ASSERT_TRUE(e);
+  far_->Fail(repo::PackObjectName(repo_->index().PackId(e->pack)), e->offset);
+  std::vector<std::string> there;
+  Status walked = WalkTrees(*far_repo_, Root(), "", there);
+  ASSERT_FALSE(walked);
+  // The same walk, one tree at a time (a repository that reads nothing ahead).
+  class NearBackend : public testing::ForwardingBackend {
+   public:
+    NearBackend(storage::Backend& base, FarAwayBackend& far) : ForwardingBackend(base), far_(far) {}
+    Result<std::string> GetRange(const std::string& name, uint64_t offset,
+                                 uint64_t length) override {
+      return far_.GetRange(name, offset, length);
+    }
+
+   private:
+    FarAwayBackend& far_;
+  } near(*backend_, *far_);
+  auto r = repo::Repository::Open(near, false, keys_);
+  ASSERT_TRUE(r);
+  ASSERT_TRUE((*r)->LoadIndex());
+  std::vector<std::string> one_by_one;
+  Status alone = WalkTrees(**r, Root(), "", one_by_one);
+  ASSERT_FALSE(alone);
+  EXPECT_EQ(walked.error().message, alone.error().message);
+  EXPECT_EQ(there, one_by_one) << "the walk got as far";
+}
+
+}  // namespace
+}  // namespace velin::backup

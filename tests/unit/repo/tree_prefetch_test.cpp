@@ -1,0 +1,188 @@
+// TreePrefetcher: trees read ahead are handed out once; one the caller asks for before a
+// thread took it is left to the caller (and never read twice); a failed read is left to the
+// caller too; Drain waits for the reads under way; the oldest trees never taken make room for
+// new ones; without threads nothing is read ahead.
+#include "velin/repo/tree_prefetch.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace velin::repo {
+namespace {
+
+BlobId PrefetchTestId(int n) {
+  BlobId id;
+  id.bytes[0] = static_cast<uint8_t>(n);
+  id.bytes[1] = static_cast<uint8_t>(n >> 8);
+  id.bytes[31] = 1;
+  return id;
+}
+
+Tree PrefetchTestTree(const BlobId& id) {
+  Tree t;
+  Node n;
+  n.name = "n" + std::to_string(id.bytes[0] + 256 * id.bytes[1]);
+  t.nodes.push_back(n);
+  return t;
+}
+
+// Counts reads per id; a read of a held id waits until released.
+class TreeSource {
+ public:
+  Result<Tree> Read(const BlobId& id) {
+    std::unique_lock lock(mu_);
+    ++reads_[id];
+    cv_.wait(lock, [&] { return !held_.count(id); });
+    if (failing_.count(id)) return MakeError(ExitCode::kFailed, "no such tree");
+    return PrefetchTestTree(id);
+  }
+  void Hold(const BlobId& id) {
+    std::lock_guard lock(mu_);
+    held_[id] = true;
+  }
+  void Release(const BlobId& id) {
+    {
+      std::lock_guard lock(mu_);
+      held_.erase(id);
+    }
+    cv_.notify_all();
+  }
+  void Fail(const BlobId& id) {
+    std::lock_guard lock(mu_);
+    failing_[id] = true;
+  }
+  int Reads(const BlobId& id) {
+    std::lock_guard lock(mu_);
+    return reads_[id];
+  }
+  TreePrefetcher::ReadFn Fn() {
+    return [this](const BlobId& id) { return Read(id); };
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<BlobId, int> reads_;
+  std::map<BlobId, bool> held_;
+  std::map<BlobId, bool> failing_;
+};
+
+// Waits up to 10 s for `done`; false when it never came.
+template <typename F>
+bool PrefetchTestWait(F done) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+TEST(TreePrefetcher, HandsOutWhatItReadAheadOnce) {
+  TreeSource source;
+  TreePrefetcher p(source.Fn(), 4);
+  std::vector<BlobId> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back(PrefetchTestId(i));
+  p.Prefetch(ids);
+  p.Prefetch(ids);  // known already: not queued again
+  ASSERT_TRUE(PrefetchTestWait([&] { return p.read_ahead() == 50; }));
+  for (int i = 0; i < 50; ++i) {
+    auto t = p.Take(ids[i]);
+    ASSERT_TRUE(t) << i;
+    EXPECT_EQ(t->nodes.at(0).name, "n" + std::to_string(i));
+    EXPECT_EQ(source.Reads(ids[i]), 1) << i;
+  }
+  EXPECT_EQ(p.taken(), 50u);
+  EXPECT_FALSE(p.Take(ids[0])) << "handed out once";
+}
+
+TEST(TreePrefetcher, ATreeAskedForBeforeAThreadTookItIsLeftToTheCaller) {
+  TreeSource source;
+  TreePrefetcher p(source.Fn(), 1);
+  const BlobId first = PrefetchTestId(1), second = PrefetchTestId(2);
+  source.Hold(first);
+  p.Prefetch({first, second});
+  ASSERT_TRUE(PrefetchTestWait([&] { return source.Reads(first) > 0; }));
+  EXPECT_FALSE(p.Take(second));  // still queued behind the held read
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    source.Release(first);
+  });
+  auto t = p.Take(first);  // being read: waits for it
+  release.join();
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->nodes.at(0).name, "n1");
+  p.Drain();
+  EXPECT_EQ(source.Reads(second), 0) << "the caller reads it, not a thread as well";
+}
+
+TEST(TreePrefetcher, AFailedReadIsLeftToTheCaller) {
+  TreeSource source;
+  TreePrefetcher p(source.Fn(), 2);
+  const BlobId bad = PrefetchTestId(7);
+  source.Fail(bad);
+  p.Prefetch({bad});
+  ASSERT_TRUE(PrefetchTestWait([&] { return source.Reads(bad) > 0; }));
+  p.Drain();
+  EXPECT_FALSE(p.Take(bad));
+  EXPECT_EQ(p.read_ahead(), 0u);
+}
+
+TEST(TreePrefetcher, DrainWaitsForTheReadsUnderWayAndDropsTheQueue) {
+  TreeSource source;
+  TreePrefetcher p(source.Fn(), 1);
+  const BlobId held = PrefetchTestId(1);
+  source.Hold(held);
+  std::vector<BlobId> ids = {held};
+  for (int i = 2; i < 20; ++i) ids.push_back(PrefetchTestId(i));
+  p.Prefetch(ids);
+  ASSERT_TRUE(PrefetchTestWait([&] { return source.Reads(held) > 0; }));
+  std::atomic<bool> drained{false};
+  std::thread drain([&] {
+    p.Drain();
+    drained = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(drained.load()) << "a read is under way";
+  source.Release(held);
+  drain.join();
+  EXPECT_TRUE(p.Take(held)) << "what was read stays";
+  for (int i = 2; i < 20; ++i) EXPECT_EQ(source.Reads(PrefetchTestId(i)), 0) << i;
+}
+
+TEST(TreePrefetcher, TheOldestTreesNeverTakenMakeRoom) {
+  TreeSource source;
+  TreePrefetcher p(source.Fn(), 4);
+  const int n = static_cast<int>(TreePrefetcher::kMaxTrees) + 500;
+  std::vector<BlobId> first, later;
+  for (int i = 0; i < static_cast<int>(TreePrefetcher::kMaxTrees); ++i) {
+    first.push_back(PrefetchTestId(i));
+  }
+  for (int i = static_cast<int>(TreePrefetcher::kMaxTrees); i < n; ++i) {
+    later.push_back(PrefetchTestId(i));
+  }
+  p.Prefetch(first);
+  ASSERT_TRUE(PrefetchTestWait([&] { return p.read_ahead() == first.size(); }));
+  p.Prefetch(later);  // full of trees never taken: the oldest go
+  ASSERT_TRUE(PrefetchTestWait([&] { return p.read_ahead() == static_cast<uint64_t>(n); }));
+  EXPECT_TRUE(p.Take(later.back()));
+  EXPECT_FALSE(p.Take(first.front())) << "made room";
+}
+
+TEST(TreePrefetcher, WithoutThreadsReadsNothingAhead) {
+  TreeSource source;
+  TreePrefetcher p(source.Fn(), 0);
+  p.Prefetch({PrefetchTestId(1)});
+  p.Drain();
+  EXPECT_FALSE(p.Take(PrefetchTestId(1)));
+  EXPECT_EQ(source.Reads(PrefetchTestId(1)), 0);
+}
+
+}  // namespace
+}  // namespace velin::repo
