@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <span>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
 #include "velin/io/env.hpp"
+#include "velin/storage/backend.hpp"
 
 namespace velin::backup {
 
@@ -69,11 +71,13 @@ class Verifier {
     for (const auto& entry : by_pack) packs.push_back(&entry);
     std::vector<PackResult> results(packs.size());
     std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
     auto work = [&] {
       std::string segment, raw;  // each worker's, reused from pack to pack
       // A verify asked to stop (core/termination.hpp) reads no further pack.
-      for (size_t i = next++; i < packs.size() && !Interrupted(); i = next++) {
+      for (size_t i = next++; i < packs.size() && !Interrupted() && !failed; i = next++) {
         results[i] = CheckPack(packs[i]->first, packs[i]->second, segment, raw);
+        if (results[i].failure) failed = true;  // the others read no further pack
         std::lock_guard lock(progress_mu_);
         report.packs_checked++;
         report.blobs_checked += results[i].blobs;
@@ -90,12 +94,14 @@ class Verifier {
     work();
     for (auto& t : workers) t.join();
     for (auto& r : results) {
+      if (r.failure && !failure) failure = std::move(r.failure);
       for (auto& line : r.problems) report.problems.push_back(std::move(line));
     }
     reporter_.FinishProgress();
   }
 
   VerifyReport report;
+  std::optional<Error> failure;  // a pack that could not be read (PackResult::failure)
 
  private:
   void Note(const BlobId& id, const std::string& place, bool is_base = false) {
@@ -114,6 +120,9 @@ class Verifier {
     uint64_t blobs = 0;
     uint64_t bytes = 0;
     std::vector<std::string> problems;
+    // A read of the pack failed (not its data: the server went away, EIO, 403): the verify
+    // cannot say whether the pack is whole, so it ends with this error (exit 1), not exit 4.
+    std::optional<Error> failure;
   };
 
   static std::string Affects(const std::string& what, const Refs& refs) {
@@ -136,6 +145,10 @@ class Verifier {
     auto cached = trees_.find(id);
     if (cached == trees_.end()) {
       auto tree = repo_.ReadTree(id);
+      if (!tree && !storage::IsDamagedRead(tree.error())) {  // the read failed, not the tree
+        if (!failure) failure = tree.error();
+        return;
+      }
       if (!tree) {
         Refs r;
         r.places.push_back(place);
@@ -185,7 +198,13 @@ class Verifier {
     std::sort(items.begin(), items.end(),
               [](const Item& a, const Item& b) { return a.e.offset < b.e.offset; });
     std::vector<std::string> problems(blobs.size());
-    auto unreadable = [&](const std::string& why) {
+    auto unreadable = [&](const Error& error) {
+      if (!storage::IsDamagedRead(error)) {
+        out.failure = error.Wrap(TrFormat("pack {}", pack_id.Short()));
+        return out;
+      }
+      const std::string why =
+          storage::IsNotFound(error) ? std::string(Tr("is missing")) : error.message;
       for (const auto& id : blobs) {
         out.problems.push_back(Affects(
             TrFormat("blob {}: pack {} {}", id.Short(), pack_id.Short(), why), refs_.at(id)));
@@ -211,8 +230,8 @@ class Verifier {
     };
 
     auto info = backend.Stat(name);
-    if (!info) return unreadable(info.error().message);
-    if (!*info) return unreadable(std::string(Tr("is missing")));
+    if (!info) return unreadable(info.error());
+    if (!*info) return unreadable(Error{ExitCode::kDamage, std::string(Tr("is missing")), 2});
     const uint64_t size = (*info)->size;
     repo::Sha256Stream hash;
     uint64_t pos = 0;
@@ -224,7 +243,7 @@ class Verifier {
         if (items[k].e.offset >= pos && blob_end > end && blob_end <= size) end = blob_end;
       }
       Status got = backend.GetRangeInto(name, pos, end - pos, segment);
-      if (!got) return unreadable(got.error().message);
+      if (!got) return unreadable(got.error());
       hash.Update(segment);
       for (; next < items.size() && items[next].e.offset < end; ++next) {
         Item& it = items[next];
@@ -254,7 +273,7 @@ class Verifier {
         continue;
       }
       Status got = backend.GetRangeInto(name, it.e.offset, it.e.length, segment);
-      if (!got) return unreadable(got.error().message);
+      if (!got) return unreadable(got.error());
       check(it, std::span<char>(segment.data(), segment.size()), false);
     }
     for (auto& p : problems) {
@@ -299,8 +318,10 @@ Result<VerifyReport> VerifyBackups(repo::Repository& repo, Reporter& reporter,
     }
   }
   for (const auto& s : snapshots) verifier.AddSnapshot(s);
+  if (verifier.failure) return tl::unexpected(*verifier.failure);  // a tree could not be read
   verifier.CheckPacks();
   VELIN_TRY(CheckInterrupted());  // stopped part way: no report to mistake for a whole one
+  if (verifier.failure) return tl::unexpected(*verifier.failure);  // nor after a failed read
   return std::move(verifier.report);
 }
 

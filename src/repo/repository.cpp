@@ -251,10 +251,14 @@ Status Repository::ReadStoredInto(const BlobId& id, IndexEntry& e, std::string& 
   e = *found;
   std::string pack = PackObjectName(index_.PackId(e.pack));
   auto got = backend_.GetRangeInto(pack, e.offset, e.length, stored);
-  if (!got) {
+  if (!got && storage::IsDamagedRead(got.error())) {
     std::string why = storage::IsNotFound(got.error()) ? "is missing" : got.error().message;
     return DamageError(
         TrFormat("blob {}: pack {} {}", id.Short(), index_.PackId(e.pack).Short(), why));
+  }
+  if (!got) {  // the read failed, not the data: exit 1, not 4 (the server went away, EIO, 403)
+    return tl::unexpected(
+        got.error().Wrap(TrFormat("blob {}: pack {}", id.Short(), index_.PackId(e.pack).Short())));
   }
   return Ok();
 }

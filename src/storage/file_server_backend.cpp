@@ -166,7 +166,7 @@ Result<std::string> FileServerBackend::GetRange(const std::string& name, uint64_
   t.what = "get " + name + " bytes " + std::to_string(offset) + "+" + std::to_string(length);
   VELIN_ASSIGN(Reply reply, PerformWithRetries(t));
   if (reply.body.size() != length) {
-    return Failure(TrFormat(
+    return ShortObjectError(TrFormat(
         "{}: object {} is shorter than expected (wanted {} bytes at offset {}, got {})", Location(),
         name, std::to_string(length), std::to_string(offset), std::to_string(reply.body.size())));
   }

@@ -210,7 +210,7 @@ Status LocalBackend::GetRangeInto(const std::string& name, uint64_t offset, uint
   VELIN_ASSIGN(size_t n, length >= kDirectReadMin ? file->ReadDirect(offset, length, out.data())
                                                   : file->Read(offset, length, out.data()));
   if (n != length) {
-    return Failure(
+    return ShortObjectError(
         TrFormat("object {} in {} is shorter than expected (wanted {} bytes at offset {}, got {})",
                  name, root_, std::to_string(length), std::to_string(offset), std::to_string(n)));
   }

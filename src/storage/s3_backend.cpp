@@ -139,8 +139,9 @@ Result<std::string> S3Backend::GetRange(const std::string& name, uint64_t offset
     bool transient = false;
     return tl::unexpected(HttpError(request, response, transient));
   }
-  return Failure(TrFormat("{}: object {} is shorter than expected (wanted {} bytes at offset {})",
-                          Location(), name, std::to_string(length), std::to_string(offset)));
+  return ShortObjectError(
+      TrFormat("{}: object {} is shorter than expected (wanted {} bytes at offset {})", Location(),
+               name, std::to_string(length), std::to_string(offset)));
 }
 
 Result<ListObjectsPage> S3Backend::ListPage(const std::string& prefix, const std::string& token,

@@ -110,6 +110,21 @@ inline constexpr int64_t kStaleTempAge = 3600;
 // True when `error` says the object does not exist.
 inline bool IsNotFound(const Error& error) { return error.sys_errno == 2; /* ENOENT */ }
 
+// A ranged read of an object that ends before the range does (a truncated pack): the error's
+// sys_errno is ENODATA, so that readers tell it, like a missing object, from a read that failed
+// (a network, a permission, a disk error), which says nothing about the data.
+inline constexpr int kShortObjectErrno = 61;  // ENODATA
+inline tl::unexpected<Error> ShortObjectError(std::string message) {
+  return tl::unexpected(Error{ExitCode::kFailed, std::move(message), kShortObjectErrno});
+}
+// True when a failed read of a repository's object says the data is damaged (the object is
+// missing or shorter than its index says, or a reader below found it damaged), false when the
+// read itself failed: exit 4 against exit 1 (docs/exit-codes.md).
+inline bool IsDamagedRead(const Error& error) {
+  return error.code == ExitCode::kDamage || IsNotFound(error) ||
+         error.sys_errno == kShortObjectErrno;
+}
+
 // Settings of the remote backends, filled from velin.toml by the CLI.
 struct BackendOptions {
   // [storage.s3]
