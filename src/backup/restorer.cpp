@@ -22,7 +22,6 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
-#include "velin/repo/object_fetch.hpp"
 
 namespace velin::backup {
 
@@ -205,7 +204,7 @@ class FileWriterPool {
     // cores: 3.3 s with 4 workers, bench/README.md, twenty-first pass).
     const int n =
         std::max(static_cast<int>(2 * std::clamp(std::thread::hardware_concurrency(), 1u, 8u)),
-                 repo::ParallelReadsFor(repo.backend().Location()));
+                 storage::ParallelReadsFor(repo.backend().Location()));
     // Three quarters: a worker on a large file mostly waits for the disk, one on small files
     // keeps a core busy making them. Measured on two cores (2.2 GiB set, cold, alternating):
     // 3 of 4 won all 7 rounds against 2 of 4, the median 3.08 -> 2.94 s (bench/README.md).

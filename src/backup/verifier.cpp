@@ -141,6 +141,7 @@ class Verifier {
   // Walks the tree `id` of snapshot `sid`; `prefix` is the app-relative dir of its nodes.
   void Walk(const BlobId& id, const std::string& sid, const std::string& prefix,
             const std::string& place) {
+    if (failure) return;  // a read failed (a server gone): the verify ends with it, reads no more
     if (!visited_.insert(id).second) return;
     auto cached = trees_.find(id);
     if (cached == trees_.end()) {
@@ -203,8 +204,7 @@ class Verifier {
         out.failure = error.Wrap(TrFormat("pack {}", pack_id.Short()));
         return out;
       }
-      const std::string why =
-          storage::IsNotFound(error) ? std::string(Tr("is missing")) : error.message;
+      const std::string why = storage::DamagedReadWhy(error);
       for (const auto& id : blobs) {
         out.problems.push_back(Affects(
             TrFormat("blob {}: pack {} {}", id.Short(), pack_id.Short(), why), refs_.at(id)));

@@ -4,18 +4,13 @@
 
 namespace velin::repo {
 
-int ParallelReadsFor(const std::string& location) {
-  if (location.find("://") == std::string::npos) return 0;
-  return location.starts_with("s3://") ? 8 : 4;
-}
-
 uint64_t ObjectFetcher::Cost(const Object& o) {
   return std::max<uint64_t>(o.size, 64 * 1024);  // unknown or tiny: a count bound too
 }
 
 ObjectFetcher::ObjectFetcher(storage::Backend& backend, std::vector<Object> objects)
     : backend_(backend), objects_(std::move(objects)), slots_(objects_.size()) {
-  const size_t most = static_cast<size_t>(ParallelReadsFor(backend_.Location()));
+  const size_t most = static_cast<size_t>(storage::ParallelReadsFor(backend_.Location()));
   if (most == 0 || objects_.size() < 2) return;  // read by Next() itself
   const int workers = static_cast<int>(std::min(most, objects_.size()));
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { Work(); });

@@ -172,7 +172,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, 
   VELIN_ASSIGN(RepoConfig config, DecodeConfig(*text, backend.Location()));
   std::unique_ptr<Repository> repo(new Repository(backend, std::move(config)));
   VELIN_TRY(repo->Unlock(keys));
-  if (const int reads = ParallelReadsFor(backend.Location()); reads > 0) {
+  if (const int reads = storage::ParallelReadsFor(backend.Location()); reads > 0) {
     Repository* r = repo.get();
     repo->tree_prefetch_ = std::make_unique<TreePrefetcher>(
         [r](const BlobId& id) { return r->ReadTreeNow(id); }, reads);
@@ -252,9 +252,8 @@ Status Repository::ReadStoredInto(const BlobId& id, IndexEntry& e, std::string& 
   std::string pack = PackObjectName(index_.PackId(e.pack));
   auto got = backend_.GetRangeInto(pack, e.offset, e.length, stored);
   if (!got && storage::IsDamagedRead(got.error())) {
-    std::string why = storage::IsNotFound(got.error()) ? "is missing" : got.error().message;
-    return DamageError(
-        TrFormat("blob {}: pack {} {}", id.Short(), index_.PackId(e.pack).Short(), why));
+    return DamageError(TrFormat("blob {}: pack {} {}", id.Short(), index_.PackId(e.pack).Short(),
+                                storage::DamagedReadWhy(got.error())));
   }
   if (!got) {  // the read failed, not the data: exit 1, not 4 (the server went away, EIO, 403)
     return tl::unexpected(

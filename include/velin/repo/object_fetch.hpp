@@ -19,13 +19,6 @@
 
 namespace velin::repo {
 
-// How many reads of a repository's small objects (index objects, snapshots, trees) go at once
-// to the backend at `location`: 8 to S3, 4 to an SFTP or FTP server (each of those is a
-// connection with its own login, and sshd's MaxStartups, 10 by default, and FTP servers'
-// per-address limits count them), 0 for a local directory (read one after the other on the
-// caller's thread: it answers at once).
-int ParallelReadsFor(const std::string& location);
-
 class ObjectFetcher {
  public:
   struct Object {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "velin/core/error.hpp"
+#include "velin/core/i18n.hpp"
 
 namespace velin::io {
 class Env;
@@ -123,6 +124,21 @@ inline tl::unexpected<Error> ShortObjectError(std::string message) {
 inline bool IsDamagedRead(const Error& error) {
   return error.code == ExitCode::kDamage || IsNotFound(error) ||
          error.sys_errno == kShortObjectErrno;
+}
+// What a damaged read (IsDamagedRead) says about its object, to follow "pack <id>": "is
+// missing", or the reader's message (a short object, damage found below).
+inline std::string DamagedReadWhy(const Error& error) {
+  return IsNotFound(error) ? std::string(Tr("is missing")) : error.message;
+}
+
+// How many reads of a repository's small objects (index objects, snapshots, trees) and of its
+// packs go at once to the backend at `location` (its Location()): 8 to S3, 4 to an SFTP or FTP
+// server (each of those is a connection with its own login, and sshd's MaxStartups, 10 by
+// default, and FTP servers' per-address limits count them), 0 for a local directory (read one
+// after the other on the caller's thread: it answers at once).
+inline int ParallelReadsFor(std::string_view location) {
+  if (location.find("://") == std::string_view::npos) return 0;
+  return location.starts_with("s3://") ? 8 : 4;
 }
 
 // Settings of the remote backends, filled from velin.toml by the CLI.

@@ -17,9 +17,13 @@ class UnreadablePacksBackend : public testing::ForwardingBackend {
  public:
   using ForwardingBackend::ForwardingBackend;
   Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override {
-    if (name.starts_with("data/")) return ErrnoError("get " + name, EIO);
+    if (name.starts_with("data/")) {
+      ++pack_reads_;
+      return ErrnoError("get " + name, EIO);
+    }
     return base().GetRange(name, offset, length);
   }
+  int pack_reads_ = 0;
 };
 
 class ReadFailureMemTest : public MemRepoTest {
@@ -58,6 +62,26 @@ TEST_F(ReadFailureMemTest, AVerifyWhosePacksCannotBeReadFailsWithTheCauseNotDama
   ASSERT_FALSE(report) << "no report: the verify could not read what it checks";
   EXPECT_EQ(report.error().code, ExitCode::kFailed) << report.error().message;
   EXPECT_EQ(report.error().sys_errno, EIO) << report.error().message;
+}
+
+TEST_F(ReadFailureMemTest, AVerifyStopsReadingAtTheFirstFailedRead) {
+  // Against a server that went away, every further read would run its own retry chain before
+  // the verify ends with the same error: the first failed read ends it.
+  std::vector<std::string> ids{snapshot_.id};
+  for (int i = 0; i < 3; ++i) {
+    Put("storage/c/" + std::to_string(i) + ".txt", "more " + std::to_string(i));
+    auto snap = Backup();
+    ASSERT_TRUE(snap) << snap.error().message;
+    ids.push_back(snap->id);
+  }
+  auto r = repo::Repository::Open(*failing_, false, keys_);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE((*r)->LoadIndex());
+  failing_->pack_reads_ = 0;
+  auto report = VerifyBackups(**r, quiet_, ids);
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().sys_errno, EIO) << report.error().message;
+  EXPECT_EQ(failing_->pack_reads_, 1);
 }
 
 TEST_F(ReadFailureMemTest, AMissingPackIsStillDamage) {

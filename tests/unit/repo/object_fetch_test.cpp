@@ -89,7 +89,7 @@ TEST(ObjectFetcher, HandsOutARemoteRepositorysObjectsInOrderWhileSeveralAreRead)
   }
   EXPECT_EQ(backend.gets_.load(), 60);
   EXPECT_GT(backend.max_in_flight_.load(), 1);
-  EXPECT_LE(backend.max_in_flight_.load(), ParallelReadsFor("s3://bucket/repo"));
+  EXPECT_LE(backend.max_in_flight_.load(), storage::ParallelReadsFor("s3://bucket/repo"));
   EXPECT_EQ(backend.threads_.count(std::this_thread::get_id()), 0u);
 }
 
@@ -99,7 +99,8 @@ TEST(ObjectFetcher, AsksAFileServerForFewerAtOnce) {
   ObjectFetcher fetcher(backend, FetchNames(40, 10));
   for (int i = 0; i < 40; ++i) ASSERT_TRUE(fetcher.Next());
   EXPECT_GT(backend.max_in_flight_.load(), 1);
-  EXPECT_LE(backend.max_in_flight_.load(), ParallelReadsFor("sftp://backup@host:22/srv/repo"));
+  EXPECT_LE(backend.max_in_flight_.load(),
+            storage::ParallelReadsFor("sftp://backup@host:22/srv/repo"));
 }
 
 TEST(ObjectFetcher, PutsAFailedReadInItsOwnPlace) {
