@@ -44,6 +44,17 @@ VELIN_FORWARD(CURLcode, curl_easy_perform, (CURL * h), (h))
 VELIN_FORWARD(const char*, curl_easy_strerror, (CURLcode code), (code))
 VELIN_FORWARD(curl_slist*, curl_slist_append, (curl_slist * list, const char* s), (list, s))
 VELIN_FORWARD(void, curl_slist_free_all, (curl_slist * list), (list))
+VELIN_FORWARD(CURLM*, curl_multi_init, (void), ())
+VELIN_FORWARD(CURLMcode, curl_multi_cleanup, (CURLM * m), (m))
+VELIN_FORWARD(CURLMcode, curl_multi_add_handle, (CURLM * m, CURL* h), (m, h))
+VELIN_FORWARD(CURLMcode, curl_multi_remove_handle, (CURLM * m, CURL* h), (m, h))
+VELIN_FORWARD(CURLMcode, curl_multi_perform, (CURLM * m, int* running), (m, running))
+VELIN_FORWARD(CURLMcode, curl_multi_poll,
+              (CURLM * m, struct curl_waitfd* extra, unsigned int extra_count, int timeout_ms,
+               int* numfds),
+              (m, extra, extra_count, timeout_ms, numfds))
+VELIN_FORWARD(CURLMcode, curl_multi_timeout, (CURLM * m, long* timeout_ms), (m, timeout_ms))
+VELIN_FORWARD(CURLMsg*, curl_multi_info_read, (CURLM * m, int* left), (m, left))
 
 // The variadic two: their one argument is read with its own type (as libcurl reads it: the
 // option's number range says which) and passed on as that type. Their last named parameter is

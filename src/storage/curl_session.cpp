@@ -41,18 +41,53 @@ std::mt19937_64& Rng() {
 }  // namespace
 
 CurlLease::~CurlLease() {
-  if (handle_ != nullptr) pool_->Release(handle_);
+  if (handle_.easy != nullptr) pool_->Release(handle_);
+}
+
+CURLcode CurlLease::PerformPolled() {
+  if (handle_.multi == nullptr) {
+    handle_.multi = curl_multi_init();
+    if (handle_.multi == nullptr) return CURLE_OUT_OF_MEMORY;
+  }
+  CURLM* multi = handle_.multi;
+  if (curl_multi_add_handle(multi, handle_.easy) != CURLM_OK) return CURLE_FAILED_INIT;
+  CURLcode result = CURLE_FAILED_INIT;  // unless libcurl says how the transfer ended
+  int wait_ms = 1;
+  for (;;) {
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) break;
+    bool done = false;
+    int left = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
+      if (message->msg == CURLMSG_DONE && message->easy_handle == handle_.easy) {
+        result = message->data.result;
+        done = true;
+      }
+    }
+    if (done || running == 0) break;
+    long libcurl_ms = -1;
+    (void)curl_multi_timeout(multi, &libcurl_ms);
+    const int most = libcurl_ms < 0 ? 1000 : static_cast<int>(std::min(libcurl_ms, 1000L));
+    int stirred = 0;
+    if (curl_multi_poll(multi, nullptr, 0, std::min(wait_ms, most), &stirred) != CURLM_OK) break;
+    wait_ms = stirred > 0 ? 1 : std::min(wait_ms * 2, 1000);
+  }
+  (void)curl_multi_remove_handle(multi, handle_.easy);
+  return result;
 }
 
 CurlPool::~CurlPool() {
-  for (CURL* h : idle_) curl_easy_cleanup(h);
+  for (const CurlHandle& h : idle_) {
+    curl_easy_cleanup(h.easy);
+    if (h.multi != nullptr) curl_multi_cleanup(h.multi);  // closes the connections it kept
+  }
 }
 
 Result<CurlLease> CurlPool::Acquire() {
   {
     std::lock_guard lock(mu_);
     if (!idle_.empty()) {
-      CURL* h = idle_.back();
+      CurlHandle h = idle_.back();
       idle_.pop_back();
       return CurlLease(this, h);
     }
@@ -61,13 +96,13 @@ Result<CurlLease> CurlPool::Acquire() {
   CURL* h = curl_easy_init();
   if (h == nullptr)
     return Failure(std::string(Tr("cannot create a libcurl handle (out of memory?)")));
-  return CurlLease(this, h);
+  return CurlLease(this, CurlHandle{h, nullptr});
 }
 
-void CurlPool::Release(CURL* handle) {
+void CurlPool::Release(CurlHandle handle) {
   // Reset drops every option (so no credential or callback outlives its request) but keeps the
   // live connections, which is the point of the pool.
-  curl_easy_reset(handle);
+  curl_easy_reset(handle.easy);
   std::lock_guard lock(mu_);
   idle_.push_back(handle);
 }

@@ -85,7 +85,9 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
       }
       break;
   }
-  CURLcode rc = curl_easy_perform(curl);
+  // FTP through the polled loop (libcurl 7.88's sleeps between an EPSV and its data
+  // connection, CurlLease::PerformPolled); SFTP as libcurl runs it.
+  CURLcode rc = IsSftp() ? curl_easy_perform(curl) : lease.PerformPolled();
   if (curl_code != nullptr) *curl_code = rc;
   if (rc != CURLE_OK) {
     // libcurl reports a failed SSH handshake (e.g. a connection closed before the banner) as
