@@ -69,6 +69,9 @@ struct HeaderList {
   void Add(const std::string& header) { list = curl_slist_append(list, header.c_str()); }
 };
 
+// A PUT body from this size on waits for the server's "100 Continue" before it is sent.
+constexpr size_t kExpectContinueBytes = 1 << 20;
+
 bool IsRetryableStatus(long status, const std::string& code) {
   return status >= 500 || status == 429 || status == 408 ||
          (status == 400 && code == "RequestTimeout");
@@ -97,6 +100,14 @@ Result<S3Backend::Response> S3Backend::Perform(const Request& request, bool& tra
   UploadSource source{request.body, 0};
   if (request.method == "PUT") {
     headers.Add("Content-MD5: " + Base64Md5(request.body));
+    // libcurl 7.88 asks every PUT to wait for "100 Continue" before its body: a round trip
+    // more for each lock, snapshot, index object and small pack (at 20 ms, ~0.1 s of a small
+    // backup), and a whole second each against a server that never sends it. Only a large
+    // body is still offered first, so a refused one (403, a wrong region) is not sent in vain.
+    // (The header stays: dropping it with "Expect:" left it among the headers SigV4 signs.)
+    if (request.body.size() < kExpectContinueBytes) {
+      curl_easy_setopt(curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
+    }
     SetUpload(curl, &source);
   } else if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);

@@ -2,10 +2,17 @@
 // fault-injecting proxy, signature checking, and the clear errors a user gets.
 #include "velin/storage/s3_backend.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cctype>
+#include <chrono>
 #include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -158,6 +165,110 @@ TEST(S3Backend, ServerStoppedMidUploadGivesACleanErrorAndARetryLaterWorks) {
   server.Start();
   ASSERT_TRUE(backend->Put("data/small", "after the restart"));
   EXPECT_EQ(*backend->Get("data/small"), "after the restart");
+}
+
+// An HTTP server on loopback that answers every request 200 after reading its body and never
+// sends "100 Continue". For each request it keeps how long the body took to begin after the
+// header block ended: a client that waits for "100 Continue" waits its whole timeout.
+class ContinueWatchingServer {
+ public:
+  ContinueWatchingServer() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t n = sizeof a;
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), n) != 0 ||
+        ::listen(listen_fd_, 8) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &n) != 0) {
+      throw std::runtime_error("cannot listen on loopback");
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~ContinueWatchingServer() {
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  // Per request, in order: its header block and the ms from its end to the body's first byte.
+  std::vector<std::pair<std::string, int64_t>> requests() {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void Serve() {
+    for (;;) {
+      int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) return;
+      std::string in;
+      std::string head;
+      size_t length = 0;
+      Clock::time_point head_end;
+      char buf[65536];
+      for (;;) {
+        if (head.empty()) {
+          size_t end = in.find("\r\n\r\n");
+          if (end != std::string::npos) {
+            head = in.substr(0, end + 4);
+            in.erase(0, end + 4);
+            head_end = Clock::now();
+            std::string lower = head;
+            for (char& ch : lower) {
+              ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            }
+            size_t at = lower.find("content-length:");
+            length = at == std::string::npos ? 0 : std::stoul(head.substr(at + 15));
+            if (!in.empty() || length == 0) Record(head, head_end);
+          }
+        }
+        if (!head.empty() && in.size() >= length) {
+          in.erase(0, length);
+          head.clear();
+          const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+          if (::send(c, ok.data(), ok.size(), MSG_NOSIGNAL) < 0) break;
+          continue;
+        }
+        ssize_t got = ::recv(c, buf, sizeof buf, 0);
+        if (got <= 0) break;
+        if (!head.empty() && in.empty()) Record(head, head_end);  // the body's first bytes
+        in.append(buf, static_cast<size_t>(got));
+      }
+      ::close(c);
+    }
+  }
+  void Record(const std::string& head, Clock::time_point head_end) {
+    std::lock_guard lock(mu_);
+    requests_.emplace_back(
+        head,
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - head_end).count());
+  }
+
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::pair<std::string, int64_t>> requests_;
+};
+
+TEST(S3Backend, OnlyALargePutWaitsForContinue) {
+  // libcurl has every PUT wait for "100 Continue" (up to a second) before its body: a round trip
+  // more for each small object, a whole second against a server that never sends it (as this
+  // one). A small body goes at once; a large one still waits, so a refused one is not sent.
+  ContinueWatchingServer server;
+  auto backend = Open(OptionsFor(server.port()), 1);
+  ASSERT_TRUE(backend->Put("locks/small", std::string(1000, 's')));
+  ASSERT_TRUE(backend->Put("data/large", std::string(2 << 20, 'l')));
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_LT(requests[0].second, 900) << "the small PUT waited for 100 Continue\n"
+                                     << requests[0].first;
+  EXPECT_GE(requests[1].second, 900) << "the large PUT did not wait for 100 Continue\n"
+                                     << requests[1].first;
 }
 
 }  // namespace
