@@ -9,11 +9,14 @@
 #include "file_server_transfer.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/storage/dir_listing.hpp"
+#include "velin/storage/read_tails.hpp"
 
 namespace velin::storage {
 namespace {
 
 constexpr std::string_view kTempMarker = ".tmp-";
+// What an FTP backend keeps of packs read to their end: four packs, one per connection.
+constexpr uint64_t kTailBudget = 64ULL << 20;
 
 // SFTP quote commands take paths in double quotes (libcurl unescapes \" and \\).
 std::string QuotePath(const std::string& path) {
@@ -36,7 +39,9 @@ std::pair<std::string, std::string> SplitPath(const std::string& path) {
 FileServerBackend::FileServerBackend(FileServerOptions options, const RetryPolicy& retry)
     : options_(std::move(options)),
       retry_(std::make_unique<RetryPolicy>(retry)),
-      pool_(std::make_unique<CurlPool>()) {}
+      pool_(std::make_unique<CurlPool>()),
+      tails_(options_.protocol == FileProtocol::kSftp ? nullptr
+                                                      : std::make_unique<ReadTails>(kTailBudget)) {}
 
 FileServerBackend::~FileServerBackend() = default;
 
@@ -146,6 +151,7 @@ Status FileServerBackend::PutOnce(const std::string& name, std::string_view data
 }
 
 Status FileServerBackend::Put(const std::string& name, std::string_view data) {
+  if (tails_) tails_->Forget(name);
   return WithRetries(*retry_, [&](bool& transient) { return PutOnce(name, data, transient); });
 }
 
@@ -162,9 +168,32 @@ Result<std::string> FileServerBackend::GetRange(const std::string& name, uint64_
   if (length == 0) return std::string();
   Transfer t;
   t.url = UrlOf(RemotePath(name), false);
-  t.range = std::make_pair(offset, offset + length - 1);
   t.what = "get " + name + " bytes " + std::to_string(offset) + "+" + std::to_string(length);
-  VELIN_ASSIGN(Reply reply, PerformWithRetries(t));
+  Reply reply;
+  std::optional<Result<std::string>> from_tail;
+  if (tails_ && name.starts_with("data/")) {  // packs: written once, never changed
+    // Its size first (a command on the connection, once a pack): a read near its end then runs
+    // to the end and keeps the connection. A failed stat leaves the error to the read.
+    if (!tails_->SizeOf(name)) (void)Stat(name);
+    from_tail = tails_->Read(name, offset, length, [&](uint64_t from) -> Result<std::string> {
+      Transfer rest = t;
+      rest.range = std::make_pair(from, Transfer::kToEnd);
+      rest.what = "get " + name + " from byte " + std::to_string(from);
+      VELIN_ASSIGN(Reply whole, PerformWithRetries(rest));
+      return std::move(whole.body);
+    });
+  }
+  if (from_tail) {
+    if (!*from_tail) return tl::unexpected(from_tail->error());
+    reply.body = std::move(**from_tail);
+  } else {
+    // A range that ends where the object does is asked for as "to the end": libcurl aborts a
+    // ranged FTP read once it has its bytes (and closes the connection) even at the end.
+    const bool to_end = tails_ && tails_->SizeOf(name) == offset + length;
+    t.range = std::make_pair(offset, to_end ? Transfer::kToEnd : offset + length - 1);
+    VELIN_ASSIGN(reply, PerformWithRetries(t));
+    if (reply.body.size() > length) reply.body.resize(length);  // grown since its size was asked
+  }
   if (reply.body.size() != length) {
     return ShortObjectError(TrFormat(
         "{}: object {} is shorter than expected (wanted {} bytes at offset {}, got {})", Location(),
@@ -250,6 +279,7 @@ Result<std::vector<ObjectInfo>> FileServerBackend::List(const std::string& prefi
 }
 
 Status FileServerBackend::Delete(const std::string& name) {
+  if (tails_) tails_->Forget(name);
   std::string path = RemotePath(name);
   auto deleted = WithRetries(*retry_, [&](bool& transient) {
     return RunCommands({IsSftp() ? "rm " + QuotePath(path) : "DELE " + path}, "delete " + name,
@@ -272,6 +302,9 @@ Result<std::optional<ObjectInfo>> FileServerBackend::Stat(const std::string& nam
     return tl::unexpected(reply.error());
   }
   if (reply->content_length >= 0) {
+    if (tails_ && name.starts_with("data/")) {
+      tails_->NoteSize(name, static_cast<uint64_t>(reply->content_length));
+    }
     return std::optional<ObjectInfo>(
         ObjectInfo{name, static_cast<uint64_t>(reply->content_length)});
   }

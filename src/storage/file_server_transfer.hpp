@@ -2,6 +2,7 @@
 // Private to src/storage.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,11 +17,13 @@ struct FileServerBackend::Transfer {
   enum class Kind { kDownload, kUpload, kHead, kCommand };
   Kind kind = Kind::kDownload;
   std::string url;
-  std::string_view body;                               // kUpload
-  std::optional<std::pair<uint64_t, uint64_t>> range;  // kDownload: first, last (inclusive)
-  std::vector<std::string> quote;                      // before the transfer (kCommand)
-  std::vector<std::string> postquote;                  // after it (the rename of a put)
-  std::string what;                                    // for messages: "get config"
+  std::string_view body;  // kUpload
+  // kDownload: first, last (inclusive); last kToEnd: to the object's end.
+  std::optional<std::pair<uint64_t, uint64_t>> range;
+  static constexpr uint64_t kToEnd = UINT64_MAX;
+  std::vector<std::string> quote;      // before the transfer (kCommand)
+  std::vector<std::string> postquote;  // after it (the rename of a put)
+  std::string what;                    // for messages: "get config"
 };
 
 struct FileServerBackend::Reply {

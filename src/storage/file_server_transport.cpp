@@ -80,7 +80,9 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
       SetDownload(curl, &reply.body);
       if (transfer.range) {
         range =
-            std::to_string(transfer.range->first) + "-" + std::to_string(transfer.range->second);
+            std::to_string(transfer.range->first) + "-" +
+            (transfer.range->second == Transfer::kToEnd ? std::string()
+                                                        : std::to_string(transfer.range->second));
         curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
       }
       break;

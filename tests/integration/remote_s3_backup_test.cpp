@@ -62,8 +62,9 @@ TEST(RemoteS3Backup, ServerStoppedMidUploadCommitsNothingAndARerunSucceeds) {
   S3Server server;
   BackupApp app({"storage"}, S3Config(server) + "\n");
   TempDir cache;
-  // Enough incompressible data that the upload is still running when the server stops.
-  for (int i = 0; i < 4; ++i) {
+  // Enough incompressible data that the upload is still running when the server stops (80 MB:
+  // with 40 one loaded run failed, the likeliest cause an upload done before the stop).
+  for (int i = 0; i < 8; ++i) {
     WriteFile(app.root() + "/storage/big" + std::to_string(i), RandomData(10 << 20, i));
   }
   const std::string url = "s3://bkt/repo";

@@ -142,6 +142,7 @@ class FaultProxy {
   ~FaultProxy();
   int port() const { return port_; }
   int injected() const { return injected_.load(); }
+  int connections() const { return connections_.load(); }  // accepted so far
 
  private:
   void Listen();

@@ -17,6 +17,7 @@
 namespace velin::storage {
 
 class CurlPool;
+class ReadTails;
 
 enum class FileProtocol { kSftp, kFtp, kFtps };
 
@@ -76,6 +77,8 @@ class FileServerBackend : public Backend {
   FileServerOptions options_;
   std::unique_ptr<RetryPolicy> retry_;
   std::unique_ptr<CurlPool> pool_;
+  // FTP only: the rest of a pack read at its second read (velin/storage/read_tails.hpp).
+  std::unique_ptr<ReadTails> tails_;
 };
 
 }  // namespace velin::storage

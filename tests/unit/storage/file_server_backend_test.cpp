@@ -133,6 +133,30 @@ TEST(FtpBackend, ReportsAWrongPassword) {
   EXPECT_EQ(check.error().message.find("wrong"), std::string::npos) << "never the password";
 }
 
+TEST(FtpBackend, ReadsOfAPackAfterTheFirstKeepTheirConnection) {
+  // A ranged read that ends before its object does ends with ABOR, and libcurl then closes the
+  // control connection: every such read logged in again. The second read of a pack reads the
+  // rest of it (the connection stays), the reads after it come from memory.
+  FtpServer server;
+  FaultProxy proxy(server.port(), FaultProxy::Fault::kDrop, 0);  // forwards, counts logins
+  auto backend = Open(FtpOptions(proxy.port()));
+  std::string pack(3 << 20, '\0');
+  for (size_t i = 0; i < pack.size(); ++i) pack[i] = static_cast<char>(i * 7 % 251);
+  ASSERT_TRUE(backend->Put("data/ab/pack", pack));
+  const int before = proxy.connections();
+  for (uint64_t at = 0; at + 1000 <= pack.size(); at += 256 << 10) {
+    auto got = backend->GetRange("data/ab/pack", at, 1000);
+    ASSERT_TRUE(got) << got.error().message;
+    EXPECT_EQ(*got, pack.substr(at, 1000)) << "at " << at;
+  }
+  EXPECT_LE(proxy.connections() - before, 2) << "a login per read";
+  auto beyond = backend->GetRange("data/ab/pack", pack.size() - 10, 20);
+  ASSERT_FALSE(beyond) << "a range past the end is a short object";
+  EXPECT_TRUE(IsDamagedRead(beyond.error())) << beyond.error().message;
+  ASSERT_TRUE(backend->Put("data/ab/pack", "rewritten"));  // what was kept of it is forgotten
+  EXPECT_EQ(*backend->GetRange("data/ab/pack", 0, 9), "rewritten");
+}
+
 TEST(FtpBackend, RetriesDroppedConnections) {
   FtpServer server;
   FaultProxy proxy(server.port(), FaultProxy::Fault::kDrop, 2);
