@@ -27,6 +27,11 @@ void Require(bool ok, const std::string& what) {
 }
 
 ServerProcess StartServer(std::vector<std::string> argv, const std::string& log) {
+  // The log of a previous start (a restart in the same directory) goes first: its "ready" line,
+  // read before the new server's shell truncates the file, passed for the new server's (an
+  // ASan run failed a restart so: the port was not yet open a second later).
+  std::error_code ignored;
+  std::filesystem::remove(log, ignored);
   ProcessOptions options;
   // sh only redirects output into the log; exec replaces it so the pid is the server's.
   std::string command = "exec";
