@@ -123,16 +123,21 @@ class RestorerAheadMemTest : public MemRepoTest {
     return tree->nodes[0].content;
   }
 
-  // A restore through pack reads of 5 ms each into `target`.
-  Result<RestoreStats> SlowRestore(const std::string& target, size_t* reader_threads) {
+  // A restore through pack reads of `delay` each into `target`, from a repository that says it
+  // is at `location` (empty: the local one it is).
+  Result<RestoreStats> SlowRestore(const std::string& target, size_t* reader_threads,
+                                   int* most_at_once = nullptr,
+                                   std::chrono::milliseconds delay = std::chrono::milliseconds(5),
+                                   const std::string& location = {}) {
     auto backend = storage::LocalBackend::Open(env_, "/repo", false);
     if (!backend) return tl::unexpected(backend.error());
-    PackReadCounter slow(**backend, std::chrono::milliseconds(5));
+    PackReadCounter slow(**backend, delay, location);
     auto repo = repo::Repository::Open(slow, false);
     if (!repo) return tl::unexpected(repo.error());
     VELIN_TRY((*repo)->LoadIndex());
     auto stats = RestoreSnapshot(**repo, *snap_, env_, quiet_, {.target = target});
     *reader_threads = slow.reader_threads();
+    if (most_at_once) *most_at_once = slow.most_at_once();
     return stats;
   }
 
@@ -154,6 +159,29 @@ TEST_F(RestorerAheadMemTest, ALargeFileAloneIsDecodedAheadByTheIdleWorkers) {
   // One worker owns the file; the others read its next blobs meanwhile. Without them, one
   // thread reads every blob (the trees are read before the pool starts, on the caller's).
   EXPECT_GE(readers, 3u);
+}
+
+TEST_F(RestorerAheadMemTest, ALargeFileFromARemoteRepositoryKeepsMoreReadsInFlight) {
+  // Each read a round trip: the file's blobs are read 8 at a time (S3's reads at once), not 3
+  // (a local disk's window), and all of them come back as they were.
+  const std::string data = IncompressibleBytes(24 << 20, 11);
+  const auto ids = BackUpOneLargeFile(data);
+  ASSERT_GE(ids.size(), 10u);
+  for (const char* location : {"", "s3://bucket/repo"}) {
+    SCOPED_TRACE(location);
+    const std::string target = std::string("/restore-") + (*location ? "s3" : "local");
+    size_t readers = 0;
+    int most = 0;
+    auto stats = SlowRestore(target, &readers, &most, std::chrono::milliseconds(30), location);
+    ASSERT_TRUE(stats) << stats.error().message;
+    EXPECT_EQ(Read(target + "/storage/large.bin"), data);
+    if (*location) {
+      EXPECT_GE(most, 6);  // 7 helpers beside the writer, at most 8 blobs held ahead
+      EXPECT_LE(most, 9);
+    } else {
+      EXPECT_LE(most, 4);  // 3 ahead, and the writer's own read
+    }
+  }
 }
 
 }  // namespace
