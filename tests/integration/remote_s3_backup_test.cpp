@@ -1,5 +1,6 @@
 // The real velin binary with its repository straight on S3 (s3rver on loopback): create →
-// list → restore identical → verify, and a server that dies mid-backup commits nothing.
+// list → restore identical → verify, a server that dies mid-backup commits nothing, and one
+// that dies mid-restore leaves no half-written file under its name.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -92,6 +93,45 @@ TEST(RemoteS3Backup, ServerStoppedMidUploadCommitsNothingAndARerunSucceeds) {
   ASSERT_FALSE(rerun.value("id", "").empty()) << rerun.dump();
   RunResult verified = app.Run({"backup", "verify", "latest", "--destination", url}, env);
   EXPECT_EQ(verified.exit_code, 0) << verified.err;
+}
+
+TEST(RemoteS3Backup, ServerStoppedMidRestoreNamesNoHalfFileAndARerunRestoresAll) {
+  S3Server server;
+  BackupApp app({"storage"}, S3Config(server) + "\n");
+  TempDir cache;
+  // One large file (its blobs read several at a time by the idle workers) and small ones.
+  WriteFile(app.root() + "/storage/large.bin", RandomData(96 << 20, 41));
+  for (int i = 0; i < 20; ++i) {
+    WriteFile(app.root() + "/storage/small/f" + std::to_string(i), RandomData(3000 + i, i));
+  }
+  const std::string url = "s3://bkt/repo";
+  RunOptions env = S3Server::RunEnv(cache);
+  auto created = app.Json({"backup", "create", "--destination", url}, 0, env);
+  ASSERT_FALSE(created.value("id", "").empty()) << created.dump();
+
+  const std::string out = app.path("out");
+  std::thread killer([&] {
+    // Stop once the restore has begun making the tree.
+    for (int i = 0; i < 6000; ++i) {
+      if (std::filesystem::exists(out + "/storage")) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    server.Stop();
+  });
+  RunResult failed =
+      app.Run({"backup", "restore", "latest", "--target", out, "--destination", url}, env);
+  killer.join();
+  EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
+  EXPECT_NE(failed.err.find("s3://bkt/repo"), std::string::npos) << failed.err;
+  EXPECT_EQ(failed.err.find('\n'), failed.err.size() - 1) << "one line: " << failed.err;
+  EXPECT_FALSE(std::filesystem::exists(out + "/storage/large.bin"))
+      << "a file whose blobs did not all arrive must not be named";
+
+  server.Start();
+  RunResult rerun =
+      app.Run({"backup", "restore", "latest", "--target", out, "--destination", url}, env);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_EQ(DescribeTree(out), DescribeTree(app.root()));
 }
 
 }  // namespace
