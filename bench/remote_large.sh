@@ -11,7 +11,6 @@
 # dropped before each restore (root only; DROP_CACHES=0 to skip). Prints one line per run:
 # binary, round, backend, create s, restore s, and the restore's peak RSS (KiB).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
 large=${LARGE_MIB:-200}
 latency=${LATENCY_MS:-20}
 rounds=${ROUNDS:-3}
@@ -19,22 +18,11 @@ s3port=${S3_PORT:-19655}
 sshport=${SSH_PORT:-19656}
 s3proxy=${S3_PROXY_PORT:-19657}
 sshproxy=${SSH_PROXY_PORT:-19658}
-s3rver=${S3RVER:-/opt/velin-test/s3rver/node_modules/.bin/s3rver}
-binaries=("$@")
-[ ${#binaries[@]} -gt 0 ] || binaries=("$top/build/src/velin")
+# shellcheck source=bench/remote_common.sh
+source "$(dirname "$0")/remote_common.sh"
 
-work=$(mktemp -d /tmp/velin-remote-large.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-mkdir -p "$work/s3" "$work/ssh" "$work/sftp" "$work/app/files" /run/sshd
-NODE_OPTIONS=--openssl-legacy-provider "$s3rver" -d "$work/s3" -a 127.0.0.1 -p "$s3port" \
-  --configure-bucket bkt --silent > "$work/s3rver.log" 2>&1 &
-pids+=($!)
+mkdir -p "$work/ssh" "$work/sftp" "$work/app/files" /run/sshd
+start_s3rver "$s3port"
 ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/hostkey"
 ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/userkey"
 cp "$work/ssh/userkey.pub" "$work/ssh/authorized_keys"
@@ -51,16 +39,9 @@ EOF
 /usr/sbin/sshd -f "$work/ssh/sshd_config" -D -e 2> "$work/ssh/sshd.log" &
 pids+=($!)
 echo "[127.0.0.1]:$sshproxy $(cut -d' ' -f1,2 "$work/ssh/hostkey.pub")" > "$work/ssh/known_hosts"
-python3 "$top/bench/latency_proxy.py" "$s3proxy" "$s3port" "$latency" > "$work/proxy-s3.log" 2>&1 &
-pids+=($!)
-python3 "$top/bench/latency_proxy.py" "$sshproxy" "$sshport" "$latency" \
-  > "$work/proxy-ssh.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do
-  grep -q ready "$work/proxy-s3.log" 2>/dev/null && grep -q ready "$work/proxy-ssh.log" 2>/dev/null &&
-    curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break
-  sleep 0.2
-done
+start_proxy "$s3proxy" "$s3port" "$latency"
+start_proxy "$sshproxy" "$sshport" "$latency"
+wait_s3rver "$s3port"
 
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 cd "$work/app"
@@ -88,19 +69,6 @@ path_style = true
 key_file = "$work/ssh/userkey"
 known_hosts = "$work/ssh/known_hosts"
 EOF
-}
-seconds() {  # runs "$@" and prints its wall time in seconds
-  local s e
-  s=$(date +%s.%N)
-  "$@" > /dev/null
-  e=$(date +%s.%N)
-  echo "$e - $s" | bc
-}
-drop() {
-  if [ "${DROP_CACHES:-1}" = 1 ] && [ -w /proc/sys/vm/drop_caches ]; then
-    sync
-    echo 3 > /proc/sys/vm/drop_caches
-  fi
 }
 
 echo "binary round backend create restore restore_rss_kib"

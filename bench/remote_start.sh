@@ -14,36 +14,19 @@
 # page cache is dropped before each restore (root only; DROP_CACHES=0 to skip). Prints one line
 # per run: binary, round, cold list, warm list (the second run, cache filled), cold restore (s).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
 backups=${BACKUPS:-300}
 dirs=${DIRS:-420}
 latency=${LATENCY_MS:-20}
 rounds=${ROUNDS:-4}
 s3port=${S3_PORT:-19555}
 proxyport=${PROXY_PORT:-19600}
-s3rver=${S3RVER:-/opt/velin-test/s3rver/node_modules/.bin/s3rver}
-binaries=("$@")
-[ ${#binaries[@]} -gt 0 ] || binaries=("$top/build/src/velin")
+# shellcheck source=bench/remote_common.sh
+source "$(dirname "$0")/remote_common.sh"
 
-work=$(mktemp -d /tmp/velin-remote-start.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-mkdir -p "$work/s3" "$work/app/files"
-# s3rver makes continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider.
-NODE_OPTIONS=--openssl-legacy-provider "$s3rver" -d "$work/s3" -a 127.0.0.1 -p "$s3port" \
-  --configure-bucket bkt --silent > "$work/s3rver.log" 2>&1 &
-pids+=($!)
-python3 "$top/bench/latency_proxy.py" "$proxyport" "$s3port" "$latency" > "$work/proxy.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do
-  grep -q ready "$work/proxy.log" 2>/dev/null && curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break
-  sleep 0.2
-done
+mkdir -p "$work/app/files"
+start_s3rver "$s3port"
+start_proxy "$proxyport" "$s3port" "$latency"
+wait_s3rver "$s3port"
 
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 cd "$work/app"
@@ -71,14 +54,6 @@ for i in $(seq 1 "$backups"); do
     backup create -q > /dev/null
 done
 
-seconds() {  # runs "$@" and prints its wall time in seconds
-  local s e
-  s=$(date +%s.%N)
-  "$@" > /dev/null
-  e=$(date +%s.%N)
-  echo "$e - $s" | bc
-}
-
 echo "binary round list_cold list_warm restore_cold"
 for round in $(seq 1 "$rounds"); do
   n=${#binaries[@]}
@@ -89,10 +64,7 @@ for round in $(seq 1 "$rounds"); do
     cold=$(seconds "$v" --config "velin-$proxyport.toml" backup list)
     warm=$(seconds "$v" --config "velin-$proxyport.toml" backup list)
     rm -rf "$VELIN_CACHE_DIR" "$work/restored"
-    if [ "${DROP_CACHES:-1}" = 1 ] && [ -w /proc/sys/vm/drop_caches ]; then
-      sync
-      echo 3 > /proc/sys/vm/drop_caches
-    fi
+    drop
     restore=$(seconds "$v" --config "velin-$proxyport.toml" backup restore latest \
       --target "$work/restored" --yes)
     echo "$v $round $cold $warm $restore"
@@ -111,12 +83,6 @@ for port in "$s3port" "$proxyport"; do
 done
 export VELIN_CACHE_DIR="$work/cache-dirs"
 "${binaries[0]}" --config "velin-$s3port.toml" backup create -q > /dev/null
-drop() {
-  if [ "${DROP_CACHES:-1}" = 1 ] && [ -w /proc/sys/vm/drop_caches ]; then
-    sync
-    echo 3 > /proc/sys/vm/drop_caches
-  fi
-}
 echo "binary round create_full verify restore"
 for round in $(seq 1 "$rounds"); do
   n=${#binaries[@]}

@@ -1,0 +1,60 @@
+# shellcheck shell=bash
+# Shared by bench/remote_start.sh and bench/remote_large.sh (sourced, not run): a work directory
+# and the servers started in it, all removed on exit; s3rver and bench/latency_proxy.py on
+# loopback; timing and page-cache helpers. Sets `top`, `work`, `binaries` (the arguments, or
+# build/src/velin) and `s3rver`; the caller has `set -euo pipefail`.
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+s3rver=${S3RVER:-/opt/velin-test/s3rver/node_modules/.bin/s3rver}
+binaries=("$@")
+[ ${#binaries[@]} -gt 0 ] || binaries=("$top/build/src/velin")
+
+work=$(mktemp -d "/tmp/velin-$(basename "$0" .sh).XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_s3rver() {  # start_s3rver PORT: a bucket "bkt", data under $work/s3
+  mkdir -p "$work/s3"
+  # s3rver makes continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider.
+  NODE_OPTIONS=--openssl-legacy-provider "$s3rver" -d "$work/s3" -a 127.0.0.1 -p "$1" \
+    --configure-bucket bkt --silent > "$work/s3rver.log" 2>&1 &
+  pids+=($!)
+}
+
+start_proxy() {  # start_proxy PORT UPSTREAM_PORT DELAY_MS: waits until it listens
+  python3 "$top/bench/latency_proxy.py" "$1" "$2" "$3" > "$work/proxy-$1.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 50); do
+    grep -q ready "$work/proxy-$1.log" 2>/dev/null && return
+    sleep 0.2
+  done
+  echo "the latency proxy on port $1 did not start" >&2
+  return 1
+}
+
+wait_s3rver() {  # wait_s3rver PORT
+  for _ in $(seq 50); do
+    curl -s -o /dev/null "http://127.0.0.1:$1/" && return
+    sleep 0.2
+  done
+  echo "s3rver on port $1 did not start" >&2
+  return 1
+}
+
+seconds() {  # runs "$@" and prints its wall time in seconds
+  local s e
+  s=$(date +%s.%N)
+  "$@" > /dev/null
+  e=$(date +%s.%N)
+  echo "$e - $s" | bc
+}
+
+drop() {  # drops the page cache (root only; DROP_CACHES=0 to skip)
+  if [ "${DROP_CACHES:-1}" = 1 ] && [ -w /proc/sys/vm/drop_caches ]; then
+    sync
+    echo 3 > /proc/sys/vm/drop_caches
+  fi
+}
