@@ -273,8 +273,13 @@ Status FileServerBackend::SweepTemps(const std::string& dir, int64_t now, size_t
 }
 
 Result<std::vector<ObjectInfo>> FileServerBackend::List(const std::string& prefix) {
+  // The walk starts in the deepest directory the prefix names whole ("locks/" and "locks/x":
+  // locks; "data/a": data), not at the root: each listing is a request (four round trips on
+  // SFTP), and a backup listed the root a dozen times on the way to locks/ or snapshots/.
+  // A directory that is not there lists as empty, as it did when the root was walked.
+  const size_t slash = prefix.rfind('/');
   std::vector<ObjectInfo> out;
-  VELIN_TRY(ListDir("", prefix, out));
+  VELIN_TRY(ListDir(slash == std::string::npos ? "" : prefix.substr(0, slash), prefix, out));
   return out;
 }
 

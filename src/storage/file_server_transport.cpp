@@ -100,6 +100,7 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
   }
   // FTP through the polled loop (libcurl 7.88's sleeps between an EPSV and its data
   // connection, CurlLease::PerformPolled); SFTP as libcurl runs it.
+  requests_.fetch_add(1, std::memory_order_relaxed);
   CURLcode rc = IsSftp() ? curl_easy_perform(curl) : lease.PerformPolled();
   if (curl_code != nullptr) *curl_code = rc;
   if (rc != CURLE_OK) {

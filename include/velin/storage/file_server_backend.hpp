@@ -8,6 +8,7 @@
 // connections are retried with backoff, as for S3. Thread-safe; connections are pooled.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -56,6 +57,9 @@ class FileServerBackend : public Backend {
   Status Delete(const std::string& name) override;
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
 
+  // Requests sent to the server so far (transfers, listings, commands; each attempt counts).
+  uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
+
  private:
   struct Transfer;
   struct Reply;
@@ -79,6 +83,7 @@ class FileServerBackend : public Backend {
   std::unique_ptr<CurlPool> pool_;
   // FTP only: the rest of a pack read at its second read (velin/storage/read_tails.hpp).
   std::unique_ptr<ReadTails> tails_;
+  std::atomic<uint64_t> requests_{0};
 };
 
 }  // namespace velin::storage

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "support/remote_backends.hpp"
 #include "support/remote_servers.hpp"
 
@@ -155,6 +157,58 @@ TEST(FtpBackend, ReadsOfAPackAfterTheFirstKeepTheirConnection) {
   EXPECT_TRUE(IsDamagedRead(beyond.error())) << beyond.error().message;
   ASSERT_TRUE(backend->Put("data/ab/pack", "rewritten"));  // what was kept of it is forgotten
   EXPECT_EQ(*backend->GetRange("data/ab/pack", 0, 9), "rewritten");
+}
+
+// A listing starts in the directory its prefix names, not at the root: each listing is a
+// request (four round trips on SFTP), and a backup made a dozen of the root's. Objects
+// beside the prefix, and directories that are not there, list as before.
+void ExpectListingsStartAtTheirDirectory(FileServerBackend& backend) {
+  for (const char* name : {"config", "locks/shared-1", "snapshots/s1", "snapshots/s2", "data/ab/p1",
+                           "data/ac/p2", "data/bc/p3", "index/i1"}) {
+    ASSERT_TRUE(backend.Put(name, name)) << name;
+  }
+  auto names = [](const std::vector<ObjectInfo>& listed) {
+    std::vector<std::string> out;
+    for (const ObjectInfo& o : listed) out.push_back(o.name);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  uint64_t before = backend.requests();
+  auto locks = backend.List("locks/");
+  ASSERT_TRUE(locks) << locks.error().message;
+  EXPECT_EQ(names(*locks), std::vector<std::string>{"locks/shared-1"});
+  EXPECT_EQ(backend.requests() - before, 1u) << "locks/ alone is listed";
+
+  before = backend.requests();
+  auto snapshot = backend.List("snapshots/s2");
+  ASSERT_TRUE(snapshot) << snapshot.error().message;
+  EXPECT_EQ(names(*snapshot), std::vector<std::string>{"snapshots/s2"});
+  EXPECT_EQ(backend.requests() - before, 1u);
+
+  before = backend.requests();
+  auto packs = backend.List("data/a");
+  ASSERT_TRUE(packs) << packs.error().message;
+  EXPECT_EQ(names(*packs), (std::vector<std::string>{"data/ab/p1", "data/ac/p2"}));
+  EXPECT_EQ(backend.requests() - before, 3u) << "data, then data/ab and data/ac";
+
+  auto missing = backend.List("keys/");
+  ASSERT_TRUE(missing) << missing.error().message;
+  EXPECT_TRUE(missing->empty());
+  auto everything = backend.List("");
+  ASSERT_TRUE(everything) << everything.error().message;
+  EXPECT_EQ(everything->size(), 8u);
+}
+
+TEST(SftpBackend, AListingStartsAtTheDirectoryOfItsPrefix) {
+  SshServer server;
+  auto backend = Open(SftpOptions(server, server.port()));
+  ExpectListingsStartAtTheirDirectory(*backend);
+}
+
+TEST(FtpBackend, AListingStartsAtTheDirectoryOfItsPrefix) {
+  FtpServer server;
+  auto backend = Open(FtpOptions(server.port()));
+  ExpectListingsStartAtTheirDirectory(*backend);
 }
 
 TEST(FtpBackend, RetriesDroppedConnections) {
