@@ -4,6 +4,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "curl_session.hpp"
 #include "file_server_transfer.hpp"
@@ -229,16 +235,52 @@ Status FileServerBackend::ListDir(const std::string& dir, const std::string& pre
 // Without a lock object there is no such clock, and nothing is removed. A "<name>.tmp-old-…"
 // (the old object moved aside while a Put replaced it) goes only when <name> exists: without
 // it, it is the only copy.
+//
+// Every directory is listed (a request each, four round trips on SFTP; a repository has up to
+// 256 pack directories), so several are listed at a time, as many as reads at once
+// (ParallelReadsFor): an unchanged backup to SFTP 20 ms away spent 21 of its 25 s here.
 Result<size_t> FileServerBackend::RemoveStaleTemps() {
   VELIN_ASSIGN(auto locks, List("locks/"));
   int64_t now = 0;
   for (const auto& l : locks) now = std::max(now, l.mtime);
+  if (now <= 0) return size_t{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> dirs{""};  // to list
+  int listing = 0;
   size_t removed = 0;
-  if (now > 0) VELIN_TRY(SweepTemps("", now, removed));
+  std::optional<Error> failure;
+  auto work = [&] {
+    std::unique_lock lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] { return failure || !dirs.empty() || listing == 0; });
+      if (failure || dirs.empty()) return;  // failed, or nothing left and nobody listing
+      std::string dir = std::move(dirs.front());
+      dirs.pop_front();
+      ++listing;
+      lock.unlock();
+      std::vector<std::string> subdirs;
+      size_t n = 0;
+      Status swept = SweepTemps(dir, now, subdirs, n);
+      lock.lock();
+      --listing;
+      removed += n;
+      if (!swept && !failure) failure = swept.error();
+      for (std::string& d : subdirs) dirs.push_back(std::move(d));
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (int i = 1; i < std::max(1, ParallelReadsFor(Location())); ++i) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+  if (failure) return tl::unexpected(*failure);
   return removed;
 }
 
-Status FileServerBackend::SweepTemps(const std::string& dir, int64_t now, size_t& removed) {
+// Lists `dir`, removes its stale temps (counted in `removed`) and names its subdirectories.
+Status FileServerBackend::SweepTemps(const std::string& dir, int64_t now,
+                                     std::vector<std::string>& subdirs, size_t& removed) {
   Transfer t;
   t.url = UrlOf(RemotePath(dir), true);
   t.what = "list " + (dir.empty() ? std::string("/") : dir);
@@ -248,7 +290,7 @@ Status FileServerBackend::SweepTemps(const std::string& dir, int64_t now, size_t
   for (const ListingEntry& entry : entries) {
     const std::string rel = dir.empty() ? entry.name : dir + "/" + entry.name;
     if (entry.is_directory) {
-      VELIN_TRY(SweepTemps(rel, now, removed));
+      subdirs.push_back(rel);
       continue;
     }
     const size_t marker = entry.name.find(kTempMarker);

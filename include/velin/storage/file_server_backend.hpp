@@ -73,7 +73,8 @@ class FileServerBackend : public Backend {
   Error CurlError(const Transfer& transfer, int code, const char* error_buffer) const;
   Status PutOnce(const std::string& name, std::string_view data, bool& transient);
   Status ListDir(const std::string& dir, const std::string& prefix, std::vector<ObjectInfo>& out);
-  Status SweepTemps(const std::string& dir, int64_t now, size_t& removed);
+  Status SweepTemps(const std::string& dir, int64_t now, std::vector<std::string>& subdirs,
+                    size_t& removed);
   // Runs quote commands (delete, rename) on their own request.
   Status RunCommands(const std::vector<std::string>& commands, const std::string& what,
                      bool& transient);

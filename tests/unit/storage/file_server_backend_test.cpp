@@ -2,9 +2,14 @@
 // failures, retries through a connection-dropping proxy, and a server that goes away.
 #include "velin/storage/file_server_backend.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <vector>
 
 #include "support/remote_backends.hpp"
 #include "support/remote_servers.hpp"
@@ -209,6 +214,44 @@ TEST(FtpBackend, AListingStartsAtTheDirectoryOfItsPrefix) {
   FtpServer server;
   auto backend = Open(FtpOptions(server.port()));
   ExpectListingsStartAtTheirDirectory(*backend);
+}
+
+TEST(SftpBackend, StaleTempsInEveryDirectoryGoAndFreshOnesStay) {
+  // The sweep lists several directories at a time: every one of them is still swept once.
+  SshServer server;
+  auto backend = Open(SftpOptions(server, server.port()));
+  const std::string repo = server.files_dir() + "/repo/";
+  std::vector<std::string> stale, fresh;
+  for (int d = 0; d < 40; ++d) {
+    char dir[16];
+    std::snprintf(dir, sizeof dir, "data/%02x", d * 6);
+    const std::string base = std::string(dir) + "/pack" + std::to_string(d);
+    ASSERT_TRUE(backend->Put(base, "packed"));
+    stale.push_back(base + ".tmp-0123456789ab");
+    if (d % 4 == 0) fresh.push_back(base + ".tmp-fresh00000000");
+  }
+  stale.push_back("index/i.tmp-0123456789ab");
+  for (const auto& names : {stale, fresh}) {
+    for (const std::string& name : names) ASSERT_TRUE(backend->Put(name, "x")) << name;
+  }
+  ASSERT_TRUE(backend->Put("locks/l1", "lock"));  // the server's clock: now
+  const timespec two_days_ago[2] = {{::time(nullptr) - 2 * 86400, 0},
+                                    {::time(nullptr) - 2 * 86400, 0}};
+  for (const std::string& name : stale) {
+    ASSERT_EQ(::utimensat(AT_FDCWD, (repo + name).c_str(), two_days_ago, 0), 0) << name;
+  }
+  auto removed = backend->RemoveStaleTemps();
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(*removed, stale.size());
+  struct stat st {};
+  for (const std::string& name : stale) EXPECT_NE(::stat((repo + name).c_str(), &st), 0) << name;
+  for (const std::string& name : fresh) EXPECT_EQ(::stat((repo + name).c_str(), &st), 0) << name;
+  auto packs = backend->List("data/");
+  ASSERT_TRUE(packs) << packs.error().message;
+  EXPECT_EQ(packs->size(), 40u);
+  auto again = backend->RemoveStaleTemps();
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(*again, 0u);
 }
 
 TEST(FtpBackend, RetriesDroppedConnections) {
