@@ -91,11 +91,12 @@ storage::BackendOptions BackendOptionsFrom(const config::Config& cfg) {
 }
 
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
-                                bool create, IndexUse index) {
+                                bool create, IndexUse index,
+                                std::shared_ptr<storage::Backend> backend) {
   auto wait = ParseDuration(flags.lock_wait);
   if (!wait)
     return UsageError(TrFormat("--lock-wait '{}' is not a duration (e.g. 30s)", flags.lock_wait));
-  VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags, create));
+  VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags, create, std::move(backend)));
   // Only the commands that read have --no-lock; a writer locks whatever its flags say.
   const bool reader = kind == repo::LockKind::kShared && !create;
   if (!flags.no_lock || !reader) {
@@ -158,7 +159,7 @@ Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const
 }
 
 Result<OpenRepo> CreateFollowUpRepos::OpenSource() {
-  return OpenRepository(ctx_, flags_, repo::LockKind::kShared, false);
+  return OpenRepository(ctx_, flags_, repo::LockKind::kShared, false, IndexUse::kLoad, backend_);
 }
 
 Result<OpenRepo> CreateFollowUpRepos::OpenCopyDestination(const std::string& to,
@@ -169,15 +170,21 @@ Result<OpenRepo> CreateFollowUpRepos::OpenCopyDestination(const std::string& to,
 Result<OpenRepo> CreateFollowUpRepos::OpenExclusive() {
   RepoFlags waiting = flags_;
   if (waiting.lock_wait == "0s") waiting.lock_wait = "60s";  // a verify may be finishing
-  return OpenRepository(ctx_, waiting, repo::LockKind::kExclusive, false, IndexUse::kNone);
+  return OpenRepository(ctx_, waiting, repo::LockKind::kExclusive, false, IndexUse::kNone,
+                        backend_);
 }
 
-Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create) {
+Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create,
+                                        std::shared_ptr<storage::Backend> backend) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  VELIN_ASSIGN(std::string destination, ResolveDestination(*cfg, flags));
   OpenRepo r;
-  VELIN_ASSIGN(r.backend,
-               storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), create));
+  if (backend) {
+    r.backend = std::move(backend);
+  } else {
+    VELIN_ASSIGN(std::string destination, ResolveDestination(*cfg, flags));
+    VELIN_ASSIGN(r.backend,
+                 storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), create));
+  }
   VELIN_ASSIGN(auto keys, RepoKeyOptionsFor(ctx, *cfg, cfg->backup.encryption));
   VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create, keys));
   return r;

@@ -53,8 +53,10 @@ using OpenRepo = backup::OpenedRepository;
 // snapshots (list, forget) pass IndexUse::kNone: the index is every index object of the
 // repository (one per backup), read and hash-checked for nothing.
 enum class IndexUse { kLoad, kNone };
+// `backend`, if given, is the repository's backend already open (its connections kept).
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
-                                bool create, IndexUse index = IndexUse::kLoad);
+                                bool create, IndexUse index = IndexUse::kLoad,
+                                std::shared_ptr<storage::Backend> backend = nullptr);
 
 // How to create (with `encryption`: "aes-256-gcm" | "chacha20-poly1305" | "none") or unlock
 // the repository: the passphrase is read from backup.password_env / password_file only when
@@ -84,14 +86,19 @@ Result<std::string> ResolveDestination(const config::Config& cfg, const RepoFlag
 storage::BackendOptions BackendOptionsFrom(const config::Config& cfg);
 
 // Opens the repository without a lock and without loading the index (status, unlock).
-Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create);
+Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create,
+                                        std::shared_ptr<storage::Backend> backend = nullptr);
 
 // The repositories `backup create`'s follow-up steps (backup/after_create.hpp) open, as the
 // other commands open them: the configured one (--destination, --lock-wait) and its offsite
 // copy. Forget + prune wait at least 60 s for the exclusive lock: a verify may be finishing.
 class CreateFollowUpRepos : public backup::AfterCreateRepos {
  public:
-  CreateFollowUpRepos(Context& ctx, const RepoFlags& flags) : ctx_(ctx), flags_(flags) {}
+  // `backend`: the configured repository's, already open; the steps open it again on it, so
+  // that a remote repository is not connected to anew (0.4 s to SFTP 20 ms away).
+  CreateFollowUpRepos(Context& ctx, const RepoFlags& flags,
+                      std::shared_ptr<storage::Backend> backend)
+      : ctx_(ctx), flags_(flags), backend_(std::move(backend)) {}
   Result<OpenRepo> OpenSource() override;
   Result<OpenRepo> OpenCopyDestination(const std::string& to, storage::Backend& source) override;
   Result<OpenRepo> OpenExclusive() override;
@@ -99,6 +106,7 @@ class CreateFollowUpRepos : public backup::AfterCreateRepos {
  private:
   Context& ctx_;
   RepoFlags flags_;
+  std::shared_ptr<storage::Backend> backend_;
 };
 
 // The `--json` documents of a prune (backup_prune_cmd.cpp) and of create's forget + prune:

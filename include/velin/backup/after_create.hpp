@@ -37,7 +37,9 @@ namespace velin::backup {
 // A repository opened for one step, with what keeps it open. Members go in reverse order, so
 // destroying it releases the lock first.
 struct OpenedRepository {
-  std::unique_ptr<storage::Backend> backend;
+  // Shared: `backup create`'s follow-up steps open the repository again on the same backend
+  // (its connections to a remote server kept).
+  std::shared_ptr<storage::Backend> backend;
   std::unique_ptr<repo::Repository> repo;
   std::unique_ptr<repo::RepoLock> lock;  // null when read without one
 };
