@@ -3,9 +3,11 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <charconv>
 #include <cstdlib>
 
 #include "velin/core/environment.hpp"
+#include "velin/storage/file_server_backend.hpp"
 
 namespace velin::storage {
 namespace {
@@ -39,6 +41,23 @@ std::string CachingBackend::DefaultCacheDir(const std::string& location) {
   const std::string home = GetEnvironment("HOME").value_or("");
   if (home.rfind('/', 0) == 0) return io::JoinPath(io::JoinPath(home, ".cache/velin"), key);
   return "";
+}
+
+Result<size_t> CachingBackend::RemoveStaleTemps() {
+  auto* files = dynamic_cast<FileServerBackend*>(remote_.get());
+  if (files == nullptr || cache_dir_.empty()) return remote_->RemoveStaleTemps();
+  const std::string path = io::JoinPath(cache_dir_, "swept");
+  int64_t last = 0;
+  if (auto text = env_.ReadFile(path)) {
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), last);
+    if (ec != std::errc() || end != text->data() + text->size() || last < 0) last = 0;
+  }
+  VELIN_ASSIGN(FileServerBackend::Swept swept, files->RemoveStaleTempsAfter(last));
+  // Only a sweep that went through every directory it had to leaves its time for the next.
+  if (swept.now > 0 && io::CreateDirs(env_, cache_dir_, 0700)) {
+    (void)io::WriteFileDurably(env_, path, std::to_string(swept.now), 0600);
+  }
+  return swept.removed;
 }
 
 bool CachingBackend::Cacheable(const std::string& name) {

@@ -239,11 +239,27 @@ Status FileServerBackend::ListDir(const std::string& dir, const std::string& pre
 // Every directory is listed (a request each, four round trips on SFTP; a repository has up to
 // 256 pack directories), so several are listed at a time, as many as reads at once
 // (ParallelReadsFor): an unchanged backup to SFTP 20 ms away spent 21 of its 25 s here.
+// Slack for the sweep's skipping: the longest an upload is taken to run, from its temp's
+// creation to its last write (a day), and a listing's coarsest time (a day: `ls -l` shows only
+// the date of an entry over six months old).
+constexpr int64_t kSweepSlack = 2 * 86400;
+
 Result<size_t> FileServerBackend::RemoveStaleTemps() {
+  VELIN_ASSIGN(Swept swept, RemoveStaleTempsAfter(0));
+  return swept.removed;
+}
+
+Result<FileServerBackend::Swept> FileServerBackend::RemoveStaleTempsAfter(int64_t last_sweep) {
   VELIN_ASSIGN(auto locks, List("locks/"));
   int64_t now = 0;
   for (const auto& l : locks) now = std::max(now, l.mtime);
-  if (now <= 0) return size_t{0};
+  if (now <= 0) return Swept{};
+  // A temp is made in its directory (which dates the directory) and written within a day (an
+  // upload that long has long stalled out); at the last sweep it was then over an hour old and
+  // went (kSweepSlack). A last sweep "after" this one (another clock, a repository made again)
+  // counts as none.
+  const int64_t skip_before =
+      last_sweep > 0 && last_sweep <= now ? last_sweep - kStaleTempAge - kSweepSlack : 0;
   std::mutex mu;
   std::condition_variable cv;
   std::deque<std::string> dirs{""};  // to list
@@ -261,7 +277,7 @@ Result<size_t> FileServerBackend::RemoveStaleTemps() {
       lock.unlock();
       std::vector<std::string> subdirs;
       size_t n = 0;
-      Status swept = SweepTemps(dir, now, subdirs, n);
+      Status swept = SweepTemps(dir, now, skip_before, subdirs, n);
       lock.lock();
       --listing;
       removed += n;
@@ -275,11 +291,11 @@ Result<size_t> FileServerBackend::RemoveStaleTemps() {
   work();
   for (std::thread& t : helpers) t.join();
   if (failure) return tl::unexpected(*failure);
-  return removed;
+  return Swept{removed, now};
 }
 
 // Lists `dir`, removes its stale temps (counted in `removed`) and names its subdirectories.
-Status FileServerBackend::SweepTemps(const std::string& dir, int64_t now,
+Status FileServerBackend::SweepTemps(const std::string& dir, int64_t now, int64_t skip_before,
                                      std::vector<std::string>& subdirs, size_t& removed) {
   Transfer t;
   t.url = UrlOf(RemotePath(dir), true);
@@ -290,7 +306,8 @@ Status FileServerBackend::SweepTemps(const std::string& dir, int64_t now,
   for (const ListingEntry& entry : entries) {
     const std::string rel = dir.empty() ? entry.name : dir + "/" + entry.name;
     if (entry.is_directory) {
-      subdirs.push_back(rel);
+      // Pack directories hold packs only: one untouched since before skip_before is skipped.
+      if (dir != "data" || entry.mtime <= 0 || entry.mtime >= skip_before) subdirs.push_back(rel);
       continue;
     }
     const size_t marker = entry.name.find(kTempMarker);

@@ -36,7 +36,9 @@ class CachingBackend : public Backend {
   Status Delete(const std::string& name) override;
   Status SyncDeletes() override { return remote_->SyncDeletes(); }
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
-  Result<size_t> RemoveStaleTemps() override { return remote_->RemoveStaleTemps(); }
+  // A file server's sweep is told when the last complete one from this cache ran (the file
+  // "swept" here), so that it lists only the pack directories changed since.
+  Result<size_t> RemoveStaleTemps() override;
 
  private:
   static bool Cacheable(const std::string& name);
