@@ -229,6 +229,11 @@ Status FileServerBackend::ListDir(const std::string& dir, const std::string& pre
   return Ok();
 }
 
+// Slack for the sweep's skipping (RemoveStaleTempsAfter): the longest an upload is taken to run,
+// from its temp's creation to its last write (a day), and a listing's coarsest time (a day:
+// `ls -l` shows only the date of an entry over six months old).
+constexpr int64_t kSweepSlack = 2 * 86400;
+
 // A file server has no pids to ask: a temp upload counts as abandoned once it is older than
 // kStaleTempAge by the server's own clock — its newest lock object, written by the command that
 // sweeps (listing times may be local times read as UTC; the lock's are read the same way).
@@ -239,11 +244,6 @@ Status FileServerBackend::ListDir(const std::string& dir, const std::string& pre
 // Every directory is listed (a request each, four round trips on SFTP; a repository has up to
 // 256 pack directories), so several are listed at a time, as many as reads at once
 // (ParallelReadsFor): an unchanged backup to SFTP 20 ms away spent 21 of its 25 s here.
-// Slack for the sweep's skipping: the longest an upload is taken to run, from its temp's
-// creation to its last write (a day), and a listing's coarsest time (a day: `ls -l` shows only
-// the date of an entry over six months old).
-constexpr int64_t kSweepSlack = 2 * 86400;
-
 Result<size_t> FileServerBackend::RemoveStaleTemps() {
   VELIN_ASSIGN(Swept swept, RemoveStaleTempsAfter(0));
   return swept.removed;

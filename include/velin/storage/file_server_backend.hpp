@@ -54,8 +54,8 @@ class FileServerBackend : public Backend {
   // The sweep, told when the last complete sweep of this repository ran (`last_sweep`, the
   // server's clock as its listings show it; 0 = unknown): a pack directory (data/xx) with no
   // entry made or removed in it since two days and an hour before that sweep is not listed,
-  // since every temp in it was old enough then and went (CachingBackend keeps the time). `now` is
-  // this sweep's time, to pass to the next one when the sweep succeeded.
+  // since every temp in it was old enough then and went (CachingBackend keeps the time).
+  // `now` is this sweep's time, to pass to the next one when the sweep succeeded.
   struct Swept {
     size_t removed = 0;
     int64_t now = 0;
