@@ -7,14 +7,15 @@
 namespace velin::cli {
 
 void RemoveStaleTemps(Context& ctx, storage::Backend& backend) {
-  auto removed = backend.RemoveStaleTemps();
+  auto removed = backend.RemoveStaleTemps(0);  // a CachingBackend knows the last sweep
   if (!removed) {
     ctx.out().Warn(TrFormat("could not remove abandoned temp files in {}: {}", backend.Location(),
                             removed.error().message));
     return;
   }
-  if (*removed > 0) {
-    spdlog::info("removed {} temp file(s) of dead writers in {}", *removed, backend.Location());
+  if (removed->removed > 0) {
+    spdlog::info("removed {} temp file(s) of dead writers in {}", removed->removed,
+                 backend.Location());
   }
 }
 

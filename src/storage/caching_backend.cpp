@@ -7,7 +7,6 @@
 #include <cstdlib>
 
 #include "velin/core/environment.hpp"
-#include "velin/storage/file_server_backend.hpp"
 
 namespace velin::storage {
 namespace {
@@ -43,21 +42,20 @@ std::string CachingBackend::DefaultCacheDir(const std::string& location) {
   return "";
 }
 
-Result<size_t> CachingBackend::RemoveStaleTemps() {
-  auto* files = dynamic_cast<FileServerBackend*>(remote_.get());
-  if (files == nullptr || cache_dir_.empty()) return remote_->RemoveStaleTemps();
+Result<StaleTempSweep> CachingBackend::RemoveStaleTemps(int64_t last_sweep) {
+  if (cache_dir_.empty()) return remote_->RemoveStaleTemps(last_sweep);
   const std::string path = io::JoinPath(cache_dir_, "swept");
-  int64_t last = 0;
-  if (auto text = env_.ReadFile(path)) {
-    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), last);
-    if (ec != std::errc() || end != text->data() + text->size() || last < 0) last = 0;
+  auto text = last_sweep == 0 ? env_.ReadFile(path) : Result<std::string>(std::string());
+  if (text && !text->empty()) {
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), last_sweep);
+    if (ec != std::errc() || end != text->data() + text->size() || last_sweep < 0) last_sweep = 0;
   }
-  VELIN_ASSIGN(FileServerBackend::Swept swept, files->RemoveStaleTempsAfter(last));
+  VELIN_ASSIGN(StaleTempSweep swept, remote_->RemoveStaleTemps(last_sweep));
   // Only a sweep that went through every directory it had to leaves its time for the next.
-  if (swept.now > 0 && io::CreateDirs(env_, cache_dir_, 0700)) {
-    (void)io::WriteFileDurably(env_, path, std::to_string(swept.now), 0600);
+  if (swept.complete_at > 0 && io::CreateDirs(env_, cache_dir_, 0700)) {
+    (void)io::WriteFileDurably(env_, path, std::to_string(swept.complete_at), 0600);
   }
-  return swept.removed;
+  return swept;
 }
 
 bool CachingBackend::Cacheable(const std::string& name) {

@@ -208,14 +208,22 @@ Result<std::string> FileServerBackend::GetRange(const std::string& name, uint64_
   return std::move(reply.body);
 }
 
-Status FileServerBackend::ListDir(const std::string& dir, const std::string& prefix,
-                                  std::vector<ObjectInfo>& out) {
+Result<std::vector<ListingEntry>> FileServerBackend::Listing(const std::string& dir) {
   Transfer t;
   t.url = UrlOf(RemotePath(dir), true);
   t.what = "list " + (dir.empty() ? std::string("/") : dir);
   auto reply = PerformWithRetries(t);
-  if (!reply) return IsNotFound(reply.error()) ? Ok() : Status(tl::unexpected(reply.error()));
-  for (ListingEntry& entry : ParseLongListing(reply->body)) {
+  if (!reply) {
+    if (IsNotFound(reply.error())) return std::vector<ListingEntry>();
+    return tl::unexpected(reply.error());
+  }
+  return ParseLongListing(reply->body);
+}
+
+Status FileServerBackend::ListDir(const std::string& dir, const std::string& prefix,
+                                  std::vector<ObjectInfo>& out) {
+  VELIN_ASSIGN(std::vector<ListingEntry> entries, Listing(dir));
+  for (ListingEntry& entry : entries) {
     std::string rel = dir.empty() ? entry.name : dir + "/" + entry.name;
     if (entry.is_directory) {
       std::string as_dir = rel + "/";
@@ -229,8 +237,8 @@ Status FileServerBackend::ListDir(const std::string& dir, const std::string& pre
   return Ok();
 }
 
-// Slack for the sweep's skipping (RemoveStaleTempsAfter): the longest an upload is taken to run,
-// from its temp's creation to its last write (a day), and a listing's coarsest time (a day:
+// Slack for the sweep's skipping (RemoveStaleTemps' `last_sweep`): the longest an upload is taken
+// to run, from its temp's creation to its last write (a day), and a listing's coarsest time (a day:
 // `ls -l` shows only the date of an entry over six months old).
 constexpr int64_t kSweepSlack = 2 * 86400;
 
@@ -244,16 +252,11 @@ constexpr int64_t kSweepSlack = 2 * 86400;
 // Every directory is listed (a request each, four round trips on SFTP; a repository has up to
 // 256 pack directories), so several are listed at a time, as many as reads at once
 // (ParallelReadsFor): an unchanged backup to SFTP 20 ms away spent 21 of its 25 s here.
-Result<size_t> FileServerBackend::RemoveStaleTemps() {
-  VELIN_ASSIGN(Swept swept, RemoveStaleTempsAfter(0));
-  return swept.removed;
-}
-
-Result<FileServerBackend::Swept> FileServerBackend::RemoveStaleTempsAfter(int64_t last_sweep) {
+Result<StaleTempSweep> FileServerBackend::RemoveStaleTemps(int64_t last_sweep) {
   VELIN_ASSIGN(auto locks, List("locks/"));
   int64_t now = 0;
   for (const auto& l : locks) now = std::max(now, l.mtime);
-  if (now <= 0) return Swept{};
+  if (now <= 0) return StaleTempSweep{};
   // A temp is made in its directory (which dates the directory) and written within a day (an
   // upload that long has long stalled out); at the last sweep it was then over an hour old and
   // went (kSweepSlack). A last sweep "after" this one (another clock, a repository made again)
@@ -291,18 +294,13 @@ Result<FileServerBackend::Swept> FileServerBackend::RemoveStaleTempsAfter(int64_
   work();
   for (std::thread& t : helpers) t.join();
   if (failure) return tl::unexpected(*failure);
-  return Swept{removed, now};
+  return StaleTempSweep{removed, now};
 }
 
 // Lists `dir`, removes its stale temps (counted in `removed`) and names its subdirectories.
 Status FileServerBackend::SweepTemps(const std::string& dir, int64_t now, int64_t skip_before,
                                      std::vector<std::string>& subdirs, size_t& removed) {
-  Transfer t;
-  t.url = UrlOf(RemotePath(dir), true);
-  t.what = "list " + (dir.empty() ? std::string("/") : dir);
-  auto reply = PerformWithRetries(t);
-  if (!reply) return IsNotFound(reply.error()) ? Ok() : Status(tl::unexpected(reply.error()));
-  const std::vector<ListingEntry> entries = ParseLongListing(reply->body);
+  VELIN_ASSIGN(const std::vector<ListingEntry> entries, Listing(dir));
   for (const ListingEntry& entry : entries) {
     const std::string rel = dir.empty() ? entry.name : dir + "/" + entry.name;
     if (entry.is_directory) {

@@ -283,14 +283,15 @@ Status LocalBackend::SyncDeletes() {
 // Temp files of dead writers, in every directory of the repository. Ages are measured
 // against the storage's clock: the newest lock object (ours, when a command holds one), else
 // this machine's (the kernel's, which stamped the files: not Env::Now, which VELIN_NOW fixes).
-Result<size_t> LocalBackend::RemoveStaleTemps() {
+Result<StaleTempSweep> LocalBackend::RemoveStaleTemps(int64_t last_sweep) {
+  (void)last_sweep;  // a local directory's listings cost no round trips: every one is listed
   VELIN_ASSIGN(auto locks, List("locks/"));
   int64_t now = 0;
   for (const auto& l : locks) now = std::max(now, l.mtime);
   if (now == 0) now = static_cast<int64_t>(::time(nullptr));
   size_t removed = 0;
   VELIN_TRY(SweepTemps(root_, now, removed));
-  return removed;
+  return StaleTempSweep{removed, 0};
 }
 
 Status LocalBackend::SweepTemps(const std::string& dir, int64_t now, size_t& removed) {

@@ -48,7 +48,9 @@ class SignalBackend : public Backend {
     Count();
     return base_->Stat(name);
   }
-  Result<size_t> RemoveStaleTemps() override { return base_->RemoveStaleTemps(); }
+  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) override {
+    return base_->RemoveStaleTemps(last_sweep);
+  }
   Result<std::unique_ptr<ObjectWriter>> NewObjectWriter(const std::string& dir) override {
     auto writer = base_->NewObjectWriter(dir);
     if (!writer || !*writer) return writer;

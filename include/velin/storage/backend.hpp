@@ -49,6 +49,14 @@ class ObjectWriter {
   virtual Status Commit(const std::string& name) = 0;
 };
 
+// What Backend::RemoveStaleTemps did: the temps it removed, and, when it went through every
+// directory it had to, the storage's clock at its start (to pass as the next sweep's
+// `last_sweep`; 0 when there is nothing to pass on).
+struct StaleTempSweep {
+  size_t removed = 0;
+  int64_t complete_at = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -88,13 +96,20 @@ class Backend {
   virtual Status SyncDeletes() { return Ok(); }
   // nullopt when the object does not exist.
   virtual Result<std::optional<ObjectInfo>> Stat(const std::string& name) = 0;
-  // Removes the temp objects of Puts whose writer died (kill -9, power loss) and returns how
-  // many (docs/storage.md, "Temp files"). Never one a live writer may still rename: on a local
+  // Removes the temp objects of Puts whose writer died (kill -9, power loss) and says how many
+  // (docs/storage.md, "Temp files"). Never one a live writer may still rename: on a local
   // directory, a temp of a writer in this process space goes once its pid is gone, any other
   // once it is older than kStaleTempAge; on a file server (no pids), by age alone, measured
   // against the storage's own clock (its newest lock object). Backends whose Put is one atomic
   // request (S3) have none.
-  virtual Result<size_t> RemoveStaleTemps() { return size_t{0}; }
+  //
+  // `last_sweep` is the `complete_at` of an earlier sweep of this repository (0: none known).
+  // A backend whose sweep lists directory after directory (a file server) skips those nothing
+  // was made or removed in since long enough before it; the others ignore it.
+  virtual Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) {
+    (void)last_sweep;
+    return StaleTempSweep{};
+  }
   // A writer for one object that will be named under `dir` ("data/3f"-style subdirectories of
   // it included), or nullptr: this backend takes whole objects only (Put). Its temp object is
   // one RemoveStaleTemps sweeps.

@@ -53,7 +53,9 @@ class BitFlipBackend : public Backend {
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override {
     return base_->Stat(name);
   }
-  Result<size_t> RemoveStaleTemps() override { return base_->RemoveStaleTemps(); }
+  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) override {
+    return base_->RemoveStaleTemps(last_sweep);
+  }
 
  private:
   // Flips the rule's bit of `name` if it falls into `data`, which starts at `offset`.

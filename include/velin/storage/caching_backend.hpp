@@ -36,9 +36,10 @@ class CachingBackend : public Backend {
   Status Delete(const std::string& name) override;
   Status SyncDeletes() override { return remote_->SyncDeletes(); }
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
-  // A file server's sweep is told when the last complete one from this cache ran (the file
-  // "swept" here), so that it lists only the pack directories changed since.
-  Result<size_t> RemoveStaleTemps() override;
+  // The remote's sweep is told when the last complete one from this cache ran (the file "swept"
+  // here; `last_sweep` when the caller knows none), so that a file server lists only the pack
+  // directories changed since.
+  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) override;
 
  private:
   static bool Cacheable(const std::string& name);

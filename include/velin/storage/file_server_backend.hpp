@@ -13,6 +13,7 @@
 #include <string>
 
 #include "velin/storage/backend.hpp"
+#include "velin/storage/dir_listing.hpp"
 #include "velin/storage/retry_policy.hpp"
 
 namespace velin::storage {
@@ -50,17 +51,10 @@ class FileServerBackend : public Backend {
 
   std::string Location() const override;
   Status Put(const std::string& name, std::string_view data) override;
-  Result<size_t> RemoveStaleTemps() override;
-  // The sweep, told when the last complete sweep of this repository ran (`last_sweep`, the
-  // server's clock as its listings show it; 0 = unknown): a pack directory (data/xx) with no
-  // entry made or removed in it since two days and an hour before that sweep is not listed,
-  // since every temp in it was old enough then and went (CachingBackend keeps the time).
-  // `now` is this sweep's time, to pass to the next one when the sweep succeeded.
-  struct Swept {
-    size_t removed = 0;
-    int64_t now = 0;
-  };
-  Result<Swept> RemoveStaleTempsAfter(int64_t last_sweep);
+  // `last_sweep` is the server's clock as its listings show it: a pack directory (data/xx)
+  // with no entry made or removed in it since two days and an hour before that sweep is not
+  // listed, since every temp in it was old enough then and went (CachingBackend keeps the time).
+  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) override;
   Result<std::string> Get(const std::string& name) override;
   Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
@@ -82,6 +76,8 @@ class FileServerBackend : public Backend {
   Result<Reply> PerformWithRetries(const Transfer& transfer);
   Error CurlError(const Transfer& transfer, int code, const char* error_buffer) const;
   Status PutOnce(const std::string& name, std::string_view data, bool& transient);
+  // The entries of `dir` ("" = the root); none when it does not exist.
+  Result<std::vector<ListingEntry>> Listing(const std::string& dir);
   Status ListDir(const std::string& dir, const std::string& prefix, std::vector<ObjectInfo>& out);
   Status SweepTemps(const std::string& dir, int64_t now, int64_t skip_before,
                     std::vector<std::string>& subdirs, size_t& removed);

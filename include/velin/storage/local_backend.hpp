@@ -32,7 +32,7 @@ class LocalBackend : public Backend {
   Status Delete(const std::string& name) override;
   Status SyncDeletes() override;
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
-  Result<size_t> RemoveStaleTemps() override;
+  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) override;  // lists every directory
   // A temp file in `dir` ("<dir>/object.tmp-<pid>-<tag>-<n>"), written around the page cache;
   // Commit() fsyncs it, renames it to its name and fsyncs the directory it went to.
   Result<std::unique_ptr<ObjectWriter>> NewObjectWriter(const std::string& dir) override;

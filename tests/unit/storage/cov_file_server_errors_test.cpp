@@ -118,9 +118,9 @@ TEST_F(CovFileServerErrors, StaleTempsGoByTheServersClockAndAnOnlyCopyStays) {
         "data/ab/p1.tmp-0123456789ab", "data/ab/p2.tmp-fresh00000000"}) {
     ASSERT_TRUE(backend->Put(name, "x")) << name;
   }
-  auto none = backend->RemoveStaleTemps();
+  auto none = backend->RemoveStaleTemps(0);
   ASSERT_TRUE(none) << none.error().message;
-  EXPECT_EQ(*none, 0u) << "no lock object: no clock to measure an age by";
+  EXPECT_EQ(none->removed, 0u) << "no lock object: no clock to measure an age by";
 
   ASSERT_TRUE(backend->Put("locks/l1", "lock"));  // now, by the server's clock
   const std::string repo = server.root_dir() + "/repo/";
@@ -130,9 +130,9 @@ TEST_F(CovFileServerErrors, StaleTempsGoByTheServersClockAndAnOnlyCopyStays) {
                           "data/ab/p1.tmp-0123456789ab"}) {
     ASSERT_EQ(::utimensat(AT_FDCWD, (repo + old).c_str(), two_days_ago, 0), 0) << old;
   }
-  auto removed = backend->RemoveStaleTemps();
+  auto removed = backend->RemoveStaleTemps(0);
   ASSERT_TRUE(removed) << removed.error().message;
-  EXPECT_EQ(*removed, 2u);
+  EXPECT_EQ(removed->removed, 2u);
   struct stat st {};
   EXPECT_NE(::stat((repo + "index/i1.tmp-old-0123456789ab").c_str(), &st), 0) << "i1 exists";
   EXPECT_NE(::stat((repo + "data/ab/p1.tmp-0123456789ab").c_str(), &st), 0);

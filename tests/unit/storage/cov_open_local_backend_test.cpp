@@ -160,9 +160,9 @@ TEST(CovLocalBackend, ADamagedRepositoryGivesOneLineNamingTheObject) {
   auto all = b.List("");  // a listing never follows a symlink, so the loop is not its concern
   ASSERT_TRUE(all) << all.error().message;
   for (const ObjectInfo& o : *all) EXPECT_EQ(o.name.find("snapshots"), std::string::npos);
-  auto swept = b.RemoveStaleTemps();
+  auto swept = b.RemoveStaleTemps(0);
   ASSERT_TRUE(swept) << swept.error().message;
-  EXPECT_EQ(*swept, 0u);
+  EXPECT_EQ(swept->removed, 0u);
   auto del = b.Delete("snapshots/s1");
   ASSERT_FALSE(del) << "a loop is no missing object";
   EXPECT_EQ(del.error().sys_errno, ELOOP);

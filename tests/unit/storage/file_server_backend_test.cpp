@@ -244,18 +244,18 @@ TEST(SftpBackend, StaleTempsInEveryDirectoryGoAndFreshOnesStay) {
   for (const std::string& name : stale) {
     ASSERT_EQ(::utimensat(AT_FDCWD, (repo + name).c_str(), two_days_ago, 0), 0) << name;
   }
-  auto removed = backend->RemoveStaleTemps();
+  auto removed = backend->RemoveStaleTemps(0);
   ASSERT_TRUE(removed) << removed.error().message;
-  EXPECT_EQ(*removed, stale.size());
+  EXPECT_EQ(removed->removed, stale.size());
   struct stat st {};
   for (const std::string& name : stale) EXPECT_NE(::stat((repo + name).c_str(), &st), 0) << name;
   for (const std::string& name : fresh) EXPECT_EQ(::stat((repo + name).c_str(), &st), 0) << name;
   auto packs = backend->List("data/");
   ASSERT_TRUE(packs) << packs.error().message;
   EXPECT_EQ(packs->size(), 40u);
-  auto again = backend->RemoveStaleTemps();
+  auto again = backend->RemoveStaleTemps(0);
   ASSERT_TRUE(again) << again.error().message;
-  EXPECT_EQ(*again, 0u);
+  EXPECT_EQ(again->removed, 0u);
 }
 
 TEST(SftpBackend, ASweepAfterACompleteOneListsOnlyThePackDirectoriesChangedSince) {
@@ -277,7 +277,7 @@ TEST(SftpBackend, ASweepAfterACompleteOneListsOnlyThePackDirectoriesChangedSince
   }
   ASSERT_TRUE(backend.Put("locks/l1", "lock"));
   uint64_t before = files->requests();
-  auto first = backend.RemoveStaleTemps();  // no time kept yet: every directory
+  auto first = backend.RemoveStaleTemps(0);  // no time kept yet: every directory
   ASSERT_TRUE(first) << first.error().message;
   const uint64_t full = files->requests() - before;
   EXPECT_GE(full, 16u + 3u);
@@ -298,9 +298,9 @@ TEST(SftpBackend, ASweepAfterACompleteOneListsOnlyThePackDirectoriesChangedSince
     ASSERT_EQ(::utimensat(AT_FDCWD, (repo + dirs[d]).c_str(), days_ago, 0), 0) << dirs[d];
   }
   before = files->requests();
-  auto second = backend.RemoveStaleTemps();
+  auto second = backend.RemoveStaleTemps(0);
   ASSERT_TRUE(second) << second.error().message;
-  EXPECT_EQ(*second, 1u);
+  EXPECT_EQ(second->removed, 1u);
   EXPECT_LE(files->requests() - before, full - 12 + 1) << "the twelve are not listed";
   struct stat st {};
   EXPECT_NE(::stat((repo + dirs[15] + "/pack.tmp-0123456789ab").c_str(), &st), 0);
@@ -308,9 +308,9 @@ TEST(SftpBackend, ASweepAfterACompleteOneListsOnlyThePackDirectoriesChangedSince
 
   // Without a kept time (a new machine, a cache wiped) every directory is listed again.
   std::filesystem::remove(cache.path() + "/swept");
-  auto third = backend.RemoveStaleTemps();
+  auto third = backend.RemoveStaleTemps(0);
   ASSERT_TRUE(third) << third.error().message;
-  EXPECT_EQ(*third, 1u);
+  EXPECT_EQ(third->removed, 1u);
   EXPECT_NE(::stat((repo + dirs[0] + "/pack.tmp-0123456789ab").c_str(), &st), 0);
 }
 

@@ -50,9 +50,9 @@ TEST(LocalBackendMem, SweepsTheTempsOfDeadWritersAndOldForeignOnes) {
   }
   ASSERT_TRUE(backend.Put("locks/l1", "lock"));  // the command's lock: the storage's clock
 
-  auto removed = backend.RemoveStaleTemps();
+  auto removed = backend.RemoveStaleTemps(0);
   ASSERT_TRUE(removed) << removed.error().message;
-  EXPECT_EQ(*removed, 2u);
+  EXPECT_EQ(removed->removed, 2u);
   EXPECT_FALSE(Exists(env, dead_writer));
   EXPECT_FALSE(Exists(env, other_old));
   EXPECT_TRUE(Exists(env, live_writer));
@@ -61,9 +61,9 @@ TEST(LocalBackendMem, SweepsTheTempsOfDeadWritersAndOldForeignOnes) {
 
   // The live writer ends without renaming its temp: the next sweep takes it.
   env.EndProcess(2001);
-  removed = backend.RemoveStaleTemps();
+  removed = backend.RemoveStaleTemps(0);
   ASSERT_TRUE(removed) << removed.error().message;
-  EXPECT_EQ(*removed, 1u);
+  EXPECT_EQ(removed->removed, 1u);
   EXPECT_FALSE(Exists(env, live_writer));
   EXPECT_TRUE(Exists(env, our_writer));
 }
@@ -154,9 +154,9 @@ TEST(LocalBackendMem, AnObjectWriterShowsNothingBeforeCommitAndAllAfter) {
   ASSERT_EQ(temps.size(), 1u);
   EXPECT_EQ(temps[0].rfind("/repo/data/object.tmp-" + std::to_string(env.ThisProcess().pid), 0), 0u)
       << temps[0];
-  auto swept = backend.RemoveStaleTemps();
+  auto swept = backend.RemoveStaleTemps(0);
   ASSERT_TRUE(swept);
-  EXPECT_EQ(*swept, 0u);
+  EXPECT_EQ(swept->removed, 0u);
   // Named into a subdirectory that did not exist yet.
   ASSERT_TRUE((*writer)->Commit("data/ab/abcdef"));
   writer->reset();
