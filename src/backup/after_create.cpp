@@ -18,8 +18,26 @@ Result<CopyStats> CopyOne(const AfterCreateOptions& options, const std::string& 
   return CopySnapshots(*from.repo, *to.repo, {resolved}, options.offsite_writer, env, reporter);
 }
 
+// True when forget would delete nothing in `repository` (read without a lock): every snapshot
+// read, and the rules keep them all. Any doubt (a failed read) is false.
+bool NothingDue(const AfterCreateOptions& options, repo::Repository& repository, io::Env& env) {
+  NullReporter quiet;
+  auto due = ForgetSnapshots(repository, options.rules, env.Now(), true, options.mine, quiet);
+  if (!due || !due->unreadable.empty()) return false;
+  for (const ForgetGroup& g : due->groups) {
+    for (const RetentionDecision& d : g.decisions) {
+      if (!d.keep) return false;
+    }
+  }
+  return true;
+}
+
 Result<Maintenance> ForgetAndPrune(const AfterCreateOptions& options, AfterCreateRepos& repos,
                                    io::Env& env, Reporter& reporter) {
+  if (repo::Repository* committed = repos.Committed();
+      committed != nullptr && NothingDue(options, *committed, env)) {
+    return Maintenance{};
+  }
   VELIN_ASSIGN(OpenedRepository r, repos.OpenExclusive());
   VELIN_ASSIGN(ForgetResult forgot,
                ForgetSnapshots(*r.repo, options.rules, env.Now(), false, options.mine, reporter));

@@ -193,7 +193,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   // The snapshot is committed: the follow-up steps (backup/after_create.hpp) never harm it.
   const Error* without_database =
       db_source && db_source->failure() ? &*db_source->failure() : nullptr;
-  CreateFollowUpRepos repos(ctx, flags.repo, r.backend);
+  CreateFollowUpRepos repos(ctx, flags.repo, r.backend, r.repo.get());
   backup::AfterCreateResult after =
       backup::CopyOffsite(plan.after, s.id, without_database, repos, ctx.env(), out);
   const Status result = RunCompletionHook(out, hooks, s.id, after.outcome);

@@ -1,8 +1,10 @@
 // FileServerBackend's transport: one SFTP/FTP transfer through a pooled libcurl handle, the
 // retry loop, and the one-line messages for login, host-key and TLS failures.
 #include <curl/curl.h>
+#include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <chrono>
 
 #include "curl_session.hpp"
 #include "file_server_transfer.hpp"
@@ -101,7 +103,14 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
   // FTP through the polled loop (libcurl 7.88's sleeps between an EPSV and its data
   // connection, CurlLease::PerformPolled); SFTP as libcurl runs it.
   requests_.fetch_add(1, std::memory_order_relaxed);
+  const auto started = std::chrono::steady_clock::now();
   CURLcode rc = IsSftp() ? curl_easy_perform(curl) : lease.PerformPolled();
+  // `velin -v` shows every request and its time: where a slow remote's time goes.
+  spdlog::debug("{}: {} ({} ms){}", Location(), transfer.what,
+                std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - started)
+                    .count(),
+                rc == CURLE_OK ? "" : " failed");
   if (curl_code != nullptr) *curl_code = rc;
   if (rc != CURLE_OK) {
     // libcurl reports a failed SSH handshake (e.g. a connection closed before the banner) as

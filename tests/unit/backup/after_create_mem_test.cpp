@@ -60,12 +60,15 @@ class MemRepos : public AfterCreateRepos {
     return Open(maintain_env_, "/repo", repo::LockKind::kExclusive, false, false);
   }
 
+  repo::Repository* Committed() override { return committed; }
+
   io::MemEnv& env_;
   io::FaultInjectionEnv offsite_env_;
   io::FaultInjectionEnv maintain_env_;
   int copy_opens = 0;
   int exclusive_opens = 0;
-  repo::RepoKeyOptions keys;  // how an encrypted repository is unlocked
+  repo::Repository* committed = nullptr;  // the create's repository, when a test gives it
+  repo::RepoKeyOptions keys;              // how an encrypted repository is unlocked
 
  private:
   // What the command waits for a lock: forget + prune wait 60 s (of the manual clock here).
@@ -376,6 +379,48 @@ TEST_F(AfterCreateMemTest, NothingForgottenIsNoPruneAndNoRuleOpensNothing) {
   MaintainAfterCreate(off, repos_, env_, reporter_, o);
   EXPECT_FALSE(o.maintenance);
   EXPECT_EQ(repos_.exclusive_opens, 1);
+}
+
+// Given the create's repository, forget decides there, unlocked, whether a backup is due to go,
+// and locks only when one is: the lock alone was five requests to a remote repository.
+TEST_F(AfterCreateMemTest, ForgetLocksOnlyWhenTheCommittedRepositoryHasABackupDueToGo) {
+  Put("storage/a.txt", "alpha\n");
+  const std::string older = Created();
+  Put("storage/a.txt", "beta\n");
+  const std::string id = Created();
+  repos_.committed = repo_.get();
+
+  AfterCreateOptions keep = Retention(2);  // both kept: nothing opened, nothing locked
+  AfterCreateResult r = CopyOffsite(keep, id, nullptr, repos_, env_, reporter_);
+  MaintainAfterCreate(keep, repos_, env_, reporter_, r);
+  ASSERT_TRUE(r.maintenance);
+  EXPECT_EQ(r.maintenance->forgotten, 0u);
+  EXPECT_FALSE(r.maintenance->prune);
+  EXPECT_FALSE(r.maintenance->error);
+  EXPECT_EQ(repos_.exclusive_opens, 0);
+
+  // A snapshot that does not read: the locked way, which names it and leaves it alone.
+  ASSERT_TRUE(backend_->Put("snapshots/20200101-0000-full", "not a snapshot"));
+  AfterCreateResult damaged = CopyOffsite(keep, id, nullptr, repos_, env_, reporter_);
+  MaintainAfterCreate(keep, repos_, env_, reporter_, damaged);
+  ASSERT_TRUE(damaged.maintenance);
+  EXPECT_EQ(damaged.maintenance->forgotten, 0u);
+  EXPECT_EQ(repos_.exclusive_opens, 1);
+  ASSERT_EQ(reporter_.warnings.size(), 1u);
+  EXPECT_NE(reporter_.warnings[0].find("20200101-0000-full"), std::string::npos)
+      << reporter_.warnings[0];
+  ASSERT_TRUE(backend_->Delete("snapshots/20200101-0000-full"));
+
+  AfterCreateOptions one = Retention(1);  // the older one is due: locked, forgotten, pruned
+  AfterCreateResult due = CopyOffsite(one, id, nullptr, repos_, env_, reporter_);
+  MaintainAfterCreate(one, repos_, env_, reporter_, due);
+  ASSERT_TRUE(due.maintenance);
+  EXPECT_FALSE(due.maintenance->error) << due.maintenance->error->message;
+  EXPECT_EQ(due.maintenance->forgotten, 1u);
+  EXPECT_TRUE(due.maintenance->prune);
+  EXPECT_EQ(repos_.exclusive_opens, 2);
+  EXPECT_EQ(Ids("/repo"), (std::set<std::string>{id}));
+  (void)older;
 }
 
 TEST_F(AfterCreateMemTest, AHeldLockAfterCreateIsAWarningAndTheBackupStands) {
