@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Shared by bench/remote_start.sh and bench/remote_large.sh (sourced, not run): a work directory
-# and the servers started in it, all removed on exit; s3rver and bench/latency_proxy.py on
-# loopback; timing and page-cache helpers. Sets `top`, `work`, `binaries` (the arguments, or
+# Shared by bench/remote_start.sh, remote_large.sh and remote_unchanged.sh (sourced, not run): a
+# work directory and the servers started in it, all removed on exit; s3rver, sshd and
+# bench/latency_proxy.py on loopback; timing and page-cache helpers. Sets `top`, `work`, `binaries` (the arguments, or
 # build/src/velin) and `s3rver`; the caller has `set -euo pipefail`.
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 s3rver=${S3RVER:-/opt/velin-test/s3rver/node_modules/.bin/s3rver}
@@ -22,6 +22,26 @@ start_s3rver() {  # start_s3rver PORT: a bucket "bkt", data under $work/s3
   NODE_OPTIONS=--openssl-legacy-provider "$s3rver" -d "$work/s3" -a 127.0.0.1 -p "$1" \
     --configure-bucket bkt --silent > "$work/s3rver.log" 2>&1 &
   pids+=($!)
+}
+
+start_sshd() {  # start_sshd PORT PROXY_PORT: keys in $work/ssh, known_hosts for the proxy's port
+  mkdir -p "$work/ssh" /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/hostkey"
+  ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/userkey"
+  cp "$work/ssh/userkey.pub" "$work/ssh/authorized_keys"
+  cat > "$work/ssh/sshd_config" <<EOF
+Port $1
+ListenAddress 127.0.0.1
+HostKey $work/ssh/hostkey
+AuthorizedKeysFile $work/ssh/authorized_keys
+PasswordAuthentication no
+StrictModes no
+PidFile $work/ssh/sshd.pid
+Subsystem sftp internal-sftp
+EOF
+  /usr/sbin/sshd -f "$work/ssh/sshd_config" -D -e 2> "$work/ssh/sshd.log" &
+  pids+=($!)
+  echo "[127.0.0.1]:$2 $(cut -d' ' -f1,2 "$work/ssh/hostkey.pub")" > "$work/ssh/known_hosts"
 }
 
 start_proxy() {  # start_proxy PORT UPSTREAM_PORT DELAY_MS: waits until it listens

@@ -21,24 +21,9 @@ sshproxy=${SSH_PROXY_PORT:-19658}
 # shellcheck source=bench/remote_common.sh
 source "$(dirname "$0")/remote_common.sh"
 
-mkdir -p "$work/ssh" "$work/sftp" "$work/app/files" /run/sshd
+mkdir -p "$work/sftp" "$work/app/files"
 start_s3rver "$s3port"
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/hostkey"
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/userkey"
-cp "$work/ssh/userkey.pub" "$work/ssh/authorized_keys"
-cat > "$work/ssh/sshd_config" <<EOF
-Port $sshport
-ListenAddress 127.0.0.1
-HostKey $work/ssh/hostkey
-AuthorizedKeysFile $work/ssh/authorized_keys
-PasswordAuthentication no
-StrictModes no
-PidFile $work/ssh/sshd.pid
-Subsystem sftp internal-sftp
-EOF
-/usr/sbin/sshd -f "$work/ssh/sshd_config" -D -e 2> "$work/ssh/sshd.log" &
-pids+=($!)
-echo "[127.0.0.1]:$sshproxy $(cut -d' ' -f1,2 "$work/ssh/hostkey.pub")" > "$work/ssh/known_hosts"
+start_sshd "$sshport" "$sshproxy"
 start_proxy "$s3proxy" "$s3port" "$latency"
 start_proxy "$sshproxy" "$sshport" "$latency"
 wait_s3rver "$s3port"

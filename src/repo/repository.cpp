@@ -175,7 +175,13 @@ Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, 
   if (const int reads = storage::ParallelReadsFor(backend.Location()); reads > 0) {
     Repository* r = repo.get();
     repo->tree_prefetch_ = std::make_unique<TreePrefetcher>(
-        [r](const BlobId& id) { return r->ReadTreeNow(id); }, reads);
+        [r](const BlobId& id) { return r->ReadTreeNow(id); }, reads,
+        [r](const BlobId& id) -> std::optional<TreePrefetcher::Place> {
+          const std::optional<IndexEntry> e = r->index_.Find(id);
+          if (!e) return std::nullopt;
+          return TreePrefetcher::Place{e->pack, e->offset, e->length};
+        },
+        [r](const std::vector<BlobId>& ids) { return r->ReadTreeRun(ids); });
   }
   return repo;
 }
@@ -369,6 +375,49 @@ Result<Tree> Repository::ReadTree(const BlobId& id) {
   }
   tree_prefetch_->Prefetch(subtrees);
   return std::move(*tree);
+}
+
+std::vector<Result<Tree>> Repository::ReadTreeRun(const std::vector<BlobId>& ids) {
+  std::vector<Result<Tree>> out;
+  std::vector<IndexEntry> entries;
+  uint64_t begin = UINT64_MAX;
+  uint64_t end = 0;
+  for (const BlobId& id : ids) {
+    const std::optional<IndexEntry> e = index_.Find(id);
+    if (!e || e->pack != (entries.empty() ? e->pack : entries.front().pack)) {
+      // Not one pack's (the index changed?): each on its own.
+      for (const BlobId& one : ids) out.push_back(ReadTreeNow(one));
+      return out;
+    }
+    entries.push_back(*e);
+    begin = std::min<uint64_t>(begin, e->offset);
+    end = std::max<uint64_t>(end, e->offset + e->length);
+  }
+  std::string span;
+  const Status got =
+      entries.empty() ? Status(Ok())
+                      : backend_.GetRangeInto(PackObjectName(index_.PackId(entries.front().pack)),
+                                              begin, end - begin, span);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!got) {  // the walk reads each itself and meets the error itself
+      out.push_back(tl::unexpected(got.error()));
+      continue;
+    }
+    std::string stored(span.data() + (entries[i].offset - begin), entries[i].length);
+    std::string raw;
+    Status decoded = DecodeStoredBlob(ids[i], entries[i], stored, raw);
+    if (!decoded) {
+      out.push_back(tl::unexpected(decoded.error()));
+      continue;
+    }
+    auto tree = DecodeTree(raw);
+    if (!tree) {
+      out.push_back(DamageError(TrFormat("tree {}: {}", ids[i].Short(), tree.error().message)));
+      continue;
+    }
+    out.push_back(std::move(*tree));
+  }
+  return out;
 }
 
 Result<Tree> Repository::ReadTreeNow(const BlobId& id) {

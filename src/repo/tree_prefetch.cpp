@@ -1,6 +1,8 @@
 #include "velin/repo/tree_prefetch.hpp"
 
+#include <algorithm>
 #include <string>
+#include <utility>
 
 namespace velin::repo {
 namespace {
@@ -17,8 +19,11 @@ uint64_t TreeBytes(const Tree& tree) {
 
 }  // namespace
 
-TreePrefetcher::TreePrefetcher(ReadFn read, int threads)
-    : read_(std::move(read)), max_threads_(threads) {}
+TreePrefetcher::TreePrefetcher(ReadFn read, int threads, PlaceFn place, ReadRunFn read_run)
+    : read_(std::move(read)),
+      place_(std::move(place)),
+      read_run_(std::move(read_run)),
+      max_threads_(threads) {}
 
 TreePrefetcher::~TreePrefetcher() {
   {
@@ -73,24 +78,68 @@ void TreePrefetcher::Work() {
     queue_.pop_front();
     auto it = entries_.find(id);
     if (it == entries_.end() || it->second.state != State::kQueued) continue;  // taken meanwhile
-    it->second.state = State::kReading;
-    ++reading_;
+    const std::vector<BlobId> run = RunFrom(id);
+    for (const BlobId& r : run) entries_[r].state = State::kReading;  // left in queue_: skipped
+    reading_ += run.size();
     lock.unlock();
-    Result<Tree> tree = read_(id);
-    lock.lock();
-    --reading_;
-    it = entries_.find(id);  // a reading entry stays: Take waits for it, Drain too
-    if (tree) {
-      it->second.bytes = TreeBytes(*tree);
-      it->second.tree = std::move(*tree);
-      it->second.state = State::kReady;
-      ready_bytes_ += it->second.bytes;
-      ready_.push_back(id);
-      ++read_ahead_;
+    std::vector<Result<Tree>> trees;
+    if (run.size() == 1) {
+      trees.push_back(read_(id));
     } else {
-      entries_.erase(it);  // the walk reads it itself, and meets the error itself
+      trees = read_run_(run);
+    }
+    lock.lock();
+    reading_ -= run.size();
+    for (size_t i = 0; i < run.size(); ++i) {
+      Finish(run[i], i < trees.size() ? std::move(trees[i])
+                                      : MakeError(ExitCode::kFailed, "tree not read"));
     }
     cv_.notify_all();
+  }
+}
+
+std::vector<BlobId> TreePrefetcher::RunFrom(const BlobId& first) {
+  std::vector<BlobId> run{first};
+  if (!place_ || !read_run_) return run;
+  const std::optional<Place> at = place_(first);
+  if (!at) return run;
+  std::vector<std::pair<Place, BlobId>> near{{*at, first}};
+  uint64_t begin = at->offset;
+  uint64_t end = at->offset + at->length;
+  // The queue in the walk's order: a directory's subtrees were queued together.
+  size_t scanned = 0;
+  for (const BlobId& id : queue_) {
+    if (near.size() >= kMaxRunTrees || ++scanned > 4 * kMaxRunTrees) break;
+    auto it = entries_.find(id);
+    if (it == entries_.end() || it->second.state != State::kQueued) continue;
+    const std::optional<Place> p = place_(id);
+    if (!p || p->pack != at->pack) continue;
+    const uint64_t b = std::min(begin, p->offset);
+    const uint64_t e = std::max(end, p->offset + p->length);
+    if (e - b > kMaxRunBytes) continue;
+    begin = b;
+    end = e;
+    near.emplace_back(*p, id);
+  }
+  std::sort(near.begin(), near.end(),
+            [](const auto& a, const auto& b) { return a.first.offset < b.first.offset; });
+  run.clear();
+  for (const auto& [place, id] : near) run.push_back(id);
+  return run;
+}
+
+void TreePrefetcher::Finish(const BlobId& id, Result<Tree> tree) {
+  auto it = entries_.find(id);  // a reading entry stays: Take waits for it, Drain too
+  if (it == entries_.end()) return;
+  if (tree) {
+    it->second.bytes = TreeBytes(*tree);
+    it->second.tree = std::move(*tree);
+    it->second.state = State::kReady;
+    ready_bytes_ += it->second.bytes;
+    ready_.push_back(id);
+    ++read_ahead_;
+  } else {
+    entries_.erase(it);  // the walk reads it itself, and meets the error itself
   }
 }
 

@@ -178,6 +178,8 @@ class Repository {
   Result<Snapshot> SnapshotFrom(const std::string& id, Result<std::string> stored);
   // ReadTree without reading ahead.
   Result<Tree> ReadTreeNow(const BlobId& id);
+  // Trees of one pack with one ranged read (TreePrefetcher::ReadRunFn): a result for each.
+  std::vector<Result<Tree>> ReadTreeRun(const std::vector<BlobId>& ids);
 
   storage::Backend& backend_;
   RepoConfig config_;

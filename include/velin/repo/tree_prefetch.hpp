@@ -10,6 +10,12 @@
 // walk reads it itself and gets its own error. A tree the walk asks for before a thread took it
 // is read by the walk at once (a queue never holds the walk up). Trees are named by their
 // content, so one read ahead is right whenever it is taken.
+//
+// Given where each tree lies (PlaceFn) and a reader of several (ReadRunFn), a thread reads the
+// queued trees that lie close together in one pack with one request: a backup writes a
+// directory's subtrees one after the other, so the hundred subtrees of a directory are one
+// read, not a hundred (an unchanged backup of 2,000 directories to SFTP 20 ms away read them
+// one at a time for 47 s; bench/README.md, "Twenty-fourth pass").
 // REQUIRES: `read` may be called from several threads at once.
 #pragma once
 
@@ -32,6 +38,19 @@ namespace velin::repo {
 class TreePrefetcher {
  public:
   using ReadFn = std::function<Result<Tree>(const BlobId&)>;
+  // Where a tree's stored bytes lie: its pack (any number that tells packs apart) and range.
+  struct Place {
+    uint64_t pack = 0;
+    uint64_t offset = 0;
+    uint64_t length = 0;
+  };
+  using PlaceFn = std::function<std::optional<Place>(const BlobId&)>;
+  // Reads trees of one pack whose ranges span at most kMaxRunBytes (sorted by offset) with one
+  // request: a result for each, in order.
+  using ReadRunFn = std::function<std::vector<Result<Tree>>(const std::vector<BlobId>&)>;
+  // The most one grouped read spans (gaps between its trees included), and the trees in it.
+  static constexpr uint64_t kMaxRunBytes = 1ULL << 20;
+  static constexpr size_t kMaxRunTrees = 256;
   // At most this many trees queued, being read or read and not taken (a walk that skips
   // subtrees, such as prune's over backups that share them, leaves some never taken: the
   // oldest of those make room).
@@ -39,7 +58,7 @@ class TreePrefetcher {
   // And at most about this much memory in trees read and not taken.
   static constexpr uint64_t kMaxBytes = 64ULL << 20;
 
-  TreePrefetcher(ReadFn read, int threads);
+  TreePrefetcher(ReadFn read, int threads, PlaceFn place = {}, ReadRunFn read_run = {});
   ~TreePrefetcher();  // waits for the reads under way
   TreePrefetcher(const TreePrefetcher&) = delete;
   TreePrefetcher& operator=(const TreePrefetcher&) = delete;
@@ -65,8 +84,14 @@ class TreePrefetcher {
   };
   void Work();
   void MakeRoom();  // REQUIRES: mu_ held
+  // `first` and the queued trees near it in its pack, sorted by offset. REQUIRES: mu_ held.
+  std::vector<BlobId> RunFrom(const BlobId& first);
+  // Records a read's outcome for `id`. REQUIRES: mu_ held.
+  void Finish(const BlobId& id, Result<Tree> tree);
 
   ReadFn read_;
+  PlaceFn place_;
+  ReadRunFn read_run_;
   int max_threads_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -1,8 +1,9 @@
 // The trees of a remote repository are read ahead (repo/tree_prefetch.hpp): on a repository
 // that says it is on S3 (a MemEnv behind, each ranged read taking a moment), a walk of a backup
 // of many directories sees the same trees as on the local repository, verify and restore come
-// out the same, the trees are read from several threads, and a tree that cannot be read fails
-// the walk with the same error as without reading ahead.
+// out the same, the trees are read from several threads, a directory's subtrees with one
+// request, and a tree that cannot be read fails the walk with the same error as without
+// reading ahead.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -31,7 +32,11 @@ class FarAwayBackend : public testing::ForwardingBackend {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
       std::lock_guard lock(mu_);
-      if (name == failing_pack_ && offset == failing_offset_) return ErrnoError(name, 5);
+      // Any read of that range fails, one of several trees read together too.
+      if (name == failing_pack_ && offset <= failing_offset_ && failing_offset_ < offset + length) {
+        return ErrnoError(name, 5);
+      }
+      ranged_reads_++;
     }
     return base().GetRange(name, offset, length);
   }
@@ -40,6 +45,7 @@ class FarAwayBackend : public testing::ForwardingBackend {
     failing_pack_ = pack;
     failing_offset_ = offset;
   }
+  uint64_t ranged_reads() const { return ranged_reads_.load(); }
   size_t threads() {
     std::lock_guard lock(mu_);
     return threads_.size();
@@ -50,6 +56,7 @@ class FarAwayBackend : public testing::ForwardingBackend {
   std::set<std::thread::id> threads_;
   std::string failing_pack_;
   uint64_t failing_offset_ = 0;
+  std::atomic<uint64_t> ranged_reads_{0};
 };
 
 // Every node under `tree`, one line each ("path type"), in walk order, or the walk's error.
@@ -102,6 +109,9 @@ TEST_F(TreePrefetchMemTest, AWalkSeesTheSameTreesReadFromSeveralThreads) {
   EXPECT_EQ(there, here);
   EXPECT_EQ(here.size(), 1 + 6u * (1 + 1 + 6 * 3));  // storage; per a: a, note, 6 × (b, x, y)
   EXPECT_GT(far_->threads(), 1u) << "the subtrees were read ahead";
+  // 43 trees (the source's root, storage, 6 a's, 36 b's), a directory's subtrees written one
+  // after the other: read a directory's worth at a time, not one by one.
+  EXPECT_LE(far_->ranged_reads(), 20u);
 }
 
 TEST_F(TreePrefetchMemTest, VerifyAndRestoreComeOutTheSame) {

@@ -1,7 +1,8 @@
 // TreePrefetcher: trees read ahead are handed out once; one the caller asks for before a
 // thread took it is left to the caller (and never read twice); a failed read is left to the
 // caller too; Drain waits for the reads under way; the oldest trees never taken make room for
-// new ones; without threads nothing is read ahead.
+// new ones; without threads nothing is read ahead; trees close together in one pack are read
+// with one request, never across packs or beyond the span a request may cover.
 #include "velin/repo/tree_prefetch.hpp"
 
 #include <gtest/gtest.h>
@@ -182,6 +183,71 @@ TEST(TreePrefetcher, WithoutThreadsReadsNothingAhead) {
   p.Drain();
   EXPECT_FALSE(p.Take(PrefetchTestId(1)));
   EXPECT_EQ(source.Reads(PrefetchTestId(1)), 0);
+}
+
+// Trees 0–99 lie one after the other in pack 1, 100–109 in pack 2, 200 in pack 1 far beyond
+// the others: a run of pack 1's hundred, one of pack 2's ten, 200 alone.
+TEST(TreePrefetcher, TreesCloseTogetherInOnePackAreOneRead) {
+  TreeSource source;
+  std::mutex mu;
+  std::vector<std::vector<BlobId>> runs;
+  bool fail_runs = false;
+  auto place = [](const BlobId& id) -> std::optional<TreePrefetcher::Place> {
+    const int n = id.bytes[0] + 256 * id.bytes[1];
+    if (n < 100) return TreePrefetcher::Place{1, static_cast<uint64_t>(n) * 100, 100};
+    if (n < 110) return TreePrefetcher::Place{2, static_cast<uint64_t>(n - 100) * 100, 100};
+    return TreePrefetcher::Place{1, 5ULL << 20, 100};
+  };
+  auto read_run = [&](const std::vector<BlobId>& ids) {
+    std::lock_guard lock(mu);
+    runs.push_back(ids);
+    std::vector<Result<Tree>> out;
+    for (const BlobId& id : ids) {
+      if (fail_runs) {
+        out.push_back(MakeError(ExitCode::kFailed, "connection reset"));
+      } else {
+        out.push_back(PrefetchTestTree(id));
+      }
+    }
+    return out;
+  };
+  {
+    TreePrefetcher p(source.Fn(), 2, place, read_run);
+    std::vector<BlobId> ids;
+    for (int i = 99; i >= 0; --i) ids.push_back(PrefetchTestId(i));  // any order: sorted
+    for (int i = 100; i < 110; ++i) ids.push_back(PrefetchTestId(i));
+    ids.push_back(PrefetchTestId(200));
+    p.Prefetch(ids);
+    ASSERT_TRUE(PrefetchTestWait([&] { return p.read_ahead() == ids.size(); }));
+    for (const BlobId& id : ids) {
+      auto t = p.Take(id);
+      ASSERT_TRUE(t);
+      EXPECT_EQ(t->nodes.at(0).name, PrefetchTestTree(id).nodes.at(0).name);
+    }
+    std::lock_guard lock(mu);
+    ASSERT_EQ(runs.size(), 2u);
+    EXPECT_EQ(runs[0].size(), 100u);
+    for (size_t i = 0; i < runs[0].size(); ++i) EXPECT_EQ(runs[0][i], PrefetchTestId(i)) << i;
+    EXPECT_EQ(runs[1].size(), 10u);
+    EXPECT_EQ(source.Reads(PrefetchTestId(200)), 1) << "alone: beyond the span";
+    for (int i = 0; i < 110; ++i) EXPECT_EQ(source.Reads(PrefetchTestId(i)), 0) << i;
+  }
+  {
+    // A failed run leaves each of its trees to the caller, who reads it and meets the error.
+    runs.clear();
+    fail_runs = true;
+    TreePrefetcher p(source.Fn(), 1, place, read_run);
+    std::vector<BlobId> ids;
+    for (int i = 0; i < 20; ++i) ids.push_back(PrefetchTestId(i));
+    p.Prefetch(ids);
+    ASSERT_TRUE(PrefetchTestWait([&] {
+      std::lock_guard lock(mu);
+      return !runs.empty();
+    }));
+    p.Drain();
+    for (const BlobId& id : ids) EXPECT_FALSE(p.Take(id));
+    EXPECT_EQ(p.read_ahead(), 0u);
+  }
 }
 
 }  // namespace
