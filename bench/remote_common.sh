@@ -64,6 +64,32 @@ wait_s3rver() {  # wait_s3rver PORT
   return 1
 }
 
+repo_config() {  # repo_config s3|sftp REPO-NAME: a velin.toml backing up ./files there, through
+  # the proxies on ports $s3proxy and $sshproxy (the caller's)
+  local destination
+  case $1 in
+    s3) destination="s3://bkt/$2" ;;
+    sftp) destination="sftp://root@127.0.0.1:$sshproxy$work/sftp/$2" ;;
+  esac
+  cat <<EOF
+[app]
+root = "."
+
+[backup]
+include = ["files"]
+destination = "$destination"
+retention_days = 3650
+
+[storage.s3]
+endpoint = "http://127.0.0.1:$s3proxy"
+path_style = true
+
+[storage.sftp]
+key_file = "$work/ssh/userkey"
+known_hosts = "$work/ssh/known_hosts"
+EOF
+}
+
 seconds() {  # runs "$@" and prints its wall time in seconds
   local s e
   s=$(date +%s.%N)

@@ -31,31 +31,6 @@ wait_s3rver "$s3port"
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 cd "$work/app"
 head -c "${large}M" /dev/urandom > files/large.bin
-config() {  # config BACKEND REPO-NAME: a velin.toml for that repository
-  local destination
-  case $1 in
-    s3) destination="s3://bkt/$2" ;;
-    sftp) destination="sftp://root@127.0.0.1:$sshproxy$work/sftp/$2" ;;
-  esac
-  cat <<EOF
-[app]
-root = "."
-
-[backup]
-include = ["files"]
-destination = "$destination"
-retention_days = 3650
-
-[storage.s3]
-endpoint = "http://127.0.0.1:$s3proxy"
-path_style = true
-
-[storage.sftp]
-key_file = "$work/ssh/userkey"
-known_hosts = "$work/ssh/known_hosts"
-EOF
-}
-
 echo "binary round backend create restore restore_rss_kib"
 run=0
 for round in $(seq 1 "$rounds"); do
@@ -65,7 +40,7 @@ for round in $(seq 1 "$rounds"); do
     for backend in s3 sftp; do
       run=$((run + 1))
       mkdir -p "$work/sftp/r$run"
-      config "$backend" "r$run" > velin.toml
+      repo_config "$backend" "r$run" > velin.toml
       export VELIN_CACHE_DIR="$work/cache-$run"
       create=$(seconds "$v" --config velin.toml backup create -q)
       rm -rf "$work/restored"

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # What a backup that finds nothing changed costs against a remote repository LATENCY_MS away, on
-# S3 and on SFTP, for one or more velin binaries taking turns: a tree of GROUPS directories of
+# S3 and on SFTP, for one or more velin binaries taking turns: a tree of TOP_DIRS directories of
 # DIRS_PER_GROUP directories of FILES small files each is backed up into a new repository
 # (timed), then backed up again unchanged (timed: it reads the first backup's tree of every
 # directory), then restored with the page cache dropped (timed).
 #
 #   bench/remote_unchanged.sh [VELIN...]        # default: build/src/velin
-#   GROUPS=20 DIRS_PER_GROUP=100 FILES=10 LATENCY_MS=20 ROUNDS=3 bench/remote_unchanged.sh A B
+#   TOP_DIRS=20 DIRS_PER_GROUP=100 FILES=10 LATENCY_MS=20 ROUNDS=3 bench/remote_unchanged.sh A B
 #
 # The servers run on loopback as the tests start them (s3rver; sshd with a key of its own), each
 # behind bench/latency_proxy.py. Each run has its own repository and an empty VELIN_CACHE_DIR
@@ -14,7 +14,7 @@
 # create s, unchanged create s, restore s, and the requests the unchanged create made to SFTP
 # (`velin -v` logs each; "-" for S3).
 set -euo pipefail
-groups=${GROUPS:-20}
+groups=${TOP_DIRS:-20}
 per_group=${DIRS_PER_GROUP:-100}
 files=${FILES:-10}
 latency=${LATENCY_MS:-20}

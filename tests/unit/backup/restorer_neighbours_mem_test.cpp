@@ -36,6 +36,37 @@ TEST_F(RestorerNeighboursMemTest, SmallFilesAreReadARunOfNeighboursAtATime) {
   EXPECT_LT(counted.pack_reads(), 60u);
 }
 
+// From a remote repository a batch of small files goes on into the next directories, so that
+// many small directories are not a request each (2,000 of them from SFTP 20 ms away: 64 s).
+TEST_F(RestorerNeighboursMemTest, SmallDirectoriesFromARemoteRepositoryShareRequests) {
+  for (int d = 0; d < 60; ++d) {
+    for (int f = 0; f < 3; ++f) {
+      Put("storage/d" + std::to_string(d) + "/f" + std::to_string(f),
+          "directory " + std::to_string(d) + " file " + std::to_string(f) + "\n");
+    }
+  }
+  auto snap = Backup();
+  ASSERT_TRUE(snap) << snap.error().message;
+  for (const std::string location : {"", "s3://bucket/repo"}) {
+    PackReadCounter counted(*backend_, std::chrono::milliseconds(0), location);
+    auto repo = repo::Repository::Open(counted, false);
+    ASSERT_TRUE(repo) << repo.error().message;
+    ASSERT_TRUE((*repo)->LoadIndex());
+    const std::string target = location.empty() ? "/near" : "/far";
+    auto stats = RestoreSnapshot(**repo, *snap, env_, quiet_, {.target = target});
+    ASSERT_TRUE(stats) << stats.error().message;
+    for (int d = 0; d < 60; d += 7) {
+      EXPECT_EQ(Read(target + "/storage/d" + std::to_string(d) + "/f2"),
+                "directory " + std::to_string(d) + " file 2\n");
+    }
+    if (location.empty()) {
+      EXPECT_GE(counted.pack_reads(), 60u) << "a local repository: a batch per directory";
+    } else {
+      EXPECT_LE(counted.pack_reads(), 40u) << "60 directories' files (and 62 trees)";
+    }
+  }
+}
+
 TEST_F(RestorerNeighboursMemTest, ADamagedBlobAmongItsNeighboursFailsTheRestoreByName) {
   MakeTree(/*copies=*/true);
   auto snap = Backup();
