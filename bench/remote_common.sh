@@ -64,12 +64,26 @@ wait_s3rver() {  # wait_s3rver PORT
   return 1
 }
 
+start_remotes() {  # start_remotes S3_PORT SSH_PORT S3_PROXY_PORT SSH_PROXY_PORT LATENCY_MS:
+  # s3rver and sshd, each behind a proxy adding the latency; $work/sftp and $work/app/files
+  # made, the S3 keys exported; repo_config then names the proxies
+  mkdir -p "$work/sftp" "$work/app/files"
+  start_s3rver "$1"
+  start_sshd "$2" "$4"
+  start_proxy "$3" "$1" "$5"
+  start_proxy "$4" "$2" "$5"
+  wait_s3rver "$1"
+  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+  remote_s3proxy=$3
+  remote_sshproxy=$4
+}
+
 repo_config() {  # repo_config s3|sftp REPO-NAME: a velin.toml backing up ./files there, through
-  # the proxies on ports $s3proxy and $sshproxy (the caller's)
+  # the proxies start_remotes started
   local destination
   case $1 in
     s3) destination="s3://bkt/$2" ;;
-    sftp) destination="sftp://root@127.0.0.1:$sshproxy$work/sftp/$2" ;;
+    sftp) destination="sftp://root@127.0.0.1:$remote_sshproxy$work/sftp/$2" ;;
   esac
   cat <<EOF
 [app]
@@ -81,7 +95,7 @@ destination = "$destination"
 retention_days = 3650
 
 [storage.s3]
-endpoint = "http://127.0.0.1:$s3proxy"
+endpoint = "http://127.0.0.1:$remote_s3proxy"
 path_style = true
 
 [storage.sftp]

@@ -21,14 +21,7 @@ sshproxy=${SSH_PROXY_PORT:-19658}
 # shellcheck source=bench/remote_common.sh
 source "$(dirname "$0")/remote_common.sh"
 
-mkdir -p "$work/sftp" "$work/app/files"
-start_s3rver "$s3port"
-start_sshd "$sshport" "$sshproxy"
-start_proxy "$s3proxy" "$s3port" "$latency"
-start_proxy "$sshproxy" "$sshport" "$latency"
-wait_s3rver "$s3port"
-
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+start_remotes "$s3port" "$sshport" "$s3proxy" "$sshproxy" "$latency"
 cd "$work/app"
 head -c "${large}M" /dev/urandom > files/large.bin
 echo "binary round backend create restore restore_rss_kib"

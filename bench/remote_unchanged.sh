@@ -26,14 +26,7 @@ sshproxy=${SSH_PROXY_PORT:-19758}
 # shellcheck source=bench/remote_common.sh
 source "$(dirname "$0")/remote_common.sh"
 
-mkdir -p "$work/sftp" "$work/app/files"
-start_s3rver "$s3port"
-start_sshd "$sshport" "$sshproxy"
-start_proxy "$s3proxy" "$s3port" "$latency"
-start_proxy "$sshproxy" "$sshport" "$latency"
-wait_s3rver "$s3port"
-
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+start_remotes "$s3port" "$sshport" "$s3proxy" "$sshproxy" "$latency"
 cd "$work/app"
 for g in $(seq 1 "$groups"); do
   for d in $(seq 1 "$per_group"); do
@@ -43,31 +36,6 @@ for g in $(seq 1 "$groups"); do
     done
   done
 done
-config() {  # config BACKEND REPO-NAME: a velin.toml for that repository
-  local destination
-  case $1 in
-    s3) destination="s3://bkt/$2" ;;
-    sftp) destination="sftp://root@127.0.0.1:$sshproxy$work/sftp/$2" ;;
-  esac
-  cat <<EOF
-[app]
-root = "."
-
-[backup]
-include = ["files"]
-destination = "$destination"
-retention_days = 3650
-
-[storage.s3]
-endpoint = "http://127.0.0.1:$s3proxy"
-path_style = true
-
-[storage.sftp]
-key_file = "$work/ssh/userkey"
-known_hosts = "$work/ssh/known_hosts"
-EOF
-}
-
 echo "binary round backend first unchanged restore unchanged_requests"
 run=0
 for round in $(seq 1 "$rounds"); do
@@ -77,7 +45,7 @@ for round in $(seq 1 "$rounds"); do
     for backend in s3 sftp; do
       run=$((run + 1))
       mkdir -p "$work/sftp/r$run"
-      config "$backend" "r$run" > velin.toml
+      repo_config "$backend" "r$run" > velin.toml
       export VELIN_CACHE_DIR="$work/cache-$run"
       first=$(seconds "$v" --config velin.toml backup create -q --strategy incremental)
       s=$(date +%s.%N)
