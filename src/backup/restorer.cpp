@@ -214,6 +214,8 @@ class FileWriterPool {
       window_ = std::max<size_t>(Ahead::kLocalWindow, reads);
       max_held_ = window_;
       batch_across_dirs_ = true;
+      batch_files_ = kRemoteBatchFiles;
+      early_batch_files_ = kRemoteEarlyBatchFiles;
     }
     for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
   }
@@ -232,14 +234,16 @@ class FileWriterPool {
   // restore of 20,000 small files spun on it, 3 % went to handing files over; context
   // switches 13,000 -> 1,100). A batch holds at most ~1 MiB of data, and goes early while the
   // queue is empty, so a directory of a few dozen files is still written in parallel. From a
-  // remote repository a batch goes on into the next directories: its blobs are one request
-  // (ReadNeighbours), a round trip or four, and 2,000 directories of 10 small files restored
-  // from SFTP 20 ms away took 64 s as 2,000 requests (bench/README.md, "Twenty-fourth pass").
+  // remote repository a batch goes on into the next directories and holds up to 512 files (64
+  // early): its blobs are one request (ReadNeighbours), a round trip or four, and 20,000 small
+  // files in 2,000 directories restored from SFTP 20 ms away took 64 s as 2,000 requests, 9.9 s
+  // in batches across directories of up to 128, 5.1 s of up to 512 (bench/README.md,
+  // "Twenty-fourth pass").
   Status Submit(Job job) {
     if (!pending_.empty() &&
         ((pending_.front().dir != job.dir && !batch_across_dirs_) ||
-         pending_.size() >= kBatchFiles || pending_bytes_ + job.node.size > kBatchBytes ||
-         (pending_.size() >= kEarlyBatchFiles && queued_.load(std::memory_order_relaxed) == 0))) {
+         pending_.size() >= batch_files_ || pending_bytes_ + job.node.size > kBatchBytes ||
+         (pending_.size() >= early_batch_files_ && queued_.load(std::memory_order_relaxed) == 0))) {
       VELIN_TRY(Flush());
     }
     pending_bytes_ += job.node.size;
@@ -266,7 +270,10 @@ class FileWriterPool {
   static constexpr size_t kMaxQueuedLarge = 256;
   static constexpr size_t kMaxQueuedLargeIds = 256 * 1024;  // 8 MiB of ids, ~256 GiB of files
   static constexpr size_t kBatchFiles = 128;
-  static constexpr size_t kEarlyBatchFiles = 8;     // enough while the queue is empty
+  static constexpr size_t kEarlyBatchFiles = 8;  // enough while the queue is empty
+  // From a remote repository, where a batch's request is a round trip or four.
+  static constexpr size_t kRemoteBatchFiles = 512;
+  static constexpr size_t kRemoteEarlyBatchFiles = 64;
   static constexpr uint64_t kBatchBytes = 1 << 20;  // a larger file goes alone
 
   // Hands the pending batch to the workers (waits while kMaxQueuedBatches wait already).
@@ -681,8 +688,10 @@ class FileWriterPool {
   size_t window_ = Ahead::kLocalWindow;  // blobs a large file's helpers decode ahead
   size_t max_held_ = SIZE_MAX;           // for all large files together
   bool batch_across_dirs_ = false;       // a remote repository's (Submit)
-  std::atomic<bool> stop_{false};        // a file failed: the workers stop at their next file
-  std::atomic<size_t> queued_{0};        // small_.size(), read without the lock
+  size_t batch_files_ = kBatchFiles;
+  size_t early_batch_files_ = kEarlyBatchFiles;
+  std::atomic<bool> stop_{false};  // a file failed: the workers stop at their next file
+  std::atomic<size_t> queued_{0};  // small_.size(), read without the lock
   int busy_ = 0;
   bool stopping_ = false;
   std::optional<Error> error_;

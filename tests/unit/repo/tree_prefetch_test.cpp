@@ -173,7 +173,11 @@ TEST(TreePrefetcher, TheOldestTreesNeverTakenMakeRoom) {
   p.Prefetch(later);  // full of trees never taken: the oldest go
   ASSERT_TRUE(PrefetchTestWait([&] { return p.read_ahead() == static_cast<uint64_t>(n); }));
   EXPECT_TRUE(p.Take(later.back()));
-  EXPECT_FALSE(p.Take(first.front())) << "made room";
+  // Which of the first went depends on the order their reads finished in (four threads; under
+  // load the very first may finish late): as many as came later.
+  size_t kept = 0;
+  for (const BlobId& id : first) kept += p.Take(id).has_value() ? 1 : 0;
+  EXPECT_EQ(kept, first.size() - later.size()) << "made room";
 }
 
 TEST(TreePrefetcher, WithoutThreadsReadsNothingAhead) {
@@ -225,10 +229,17 @@ TEST(TreePrefetcher, TreesCloseTogetherInOnePackAreOneRead) {
       EXPECT_EQ(t->nodes.at(0).name, PrefetchTestTree(id).nodes.at(0).name);
     }
     std::lock_guard lock(mu);
-    ASSERT_EQ(runs.size(), 2u);
-    EXPECT_EQ(runs[0].size(), 100u);
-    for (size_t i = 0; i < runs[0].size(); ++i) EXPECT_EQ(runs[0][i], PrefetchTestId(i)) << i;
-    EXPECT_EQ(runs[1].size(), 10u);
+    ASSERT_EQ(runs.size(), 2u);  // in the order the two threads got to them
+    const std::vector<BlobId>& hundred = runs[0].size() == 100 ? runs[0] : runs[1];
+    const std::vector<BlobId>& ten = runs[0].size() == 100 ? runs[1] : runs[0];
+    ASSERT_EQ(hundred.size(), 100u);
+    for (size_t i = 0; i < hundred.size(); ++i) {
+      EXPECT_EQ(hundred[i], PrefetchTestId(static_cast<int>(i))) << i;  // by offset
+    }
+    ASSERT_EQ(ten.size(), 10u);
+    for (size_t i = 0; i < ten.size(); ++i) {
+      EXPECT_EQ(ten[i], PrefetchTestId(100 + static_cast<int>(i))) << i;
+    }
     EXPECT_EQ(source.Reads(PrefetchTestId(200)), 1) << "alone: beyond the span";
     for (int i = 0; i < 110; ++i) EXPECT_EQ(source.Reads(PrefetchTestId(i)), 0) << i;
   }
