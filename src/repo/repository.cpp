@@ -394,10 +394,14 @@ std::vector<Result<Tree>> Repository::ReadTreeRun(const std::vector<BlobId>& ids
     end = std::max<uint64_t>(end, e->offset + e->length);
   }
   std::string span;
-  const Status got =
-      entries.empty() ? Status(Ok())
-                      : backend_.GetRangeInto(PackObjectName(index_.PackId(entries.front().pack)),
-                                              begin, end - begin, span);
+  Status got = entries.empty()
+                   ? Status(Ok())
+                   : backend_.GetRangeInto(PackObjectName(index_.PackId(entries.front().pack)),
+                                           begin, end - begin, span);
+  if (got && !entries.empty() && span.size() != end - begin) {  // never read past what came
+    got = DamageError(TrFormat("pack {} is shorter than its index says",
+                               index_.PackId(entries.front().pack).Short()));
+  }
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!got) {  // the walk reads each itself and meets the error itself
       out.push_back(tl::unexpected(got.error()));

@@ -169,5 +169,51 @@ TEST_F(TreePrefetchMemTest, ATreeThatCannotBeReadFailsTheWalkAsWithoutReadingAhe
   EXPECT_EQ(there, one_by_one) << "the walk got as far";
 }
 
+// A backend that answers a ranged read spanning more than one tree with half of it, without an
+// error: the run is never cut past what came (ASan would see it); its trees are left to the
+// walk, whose reads of one tree each come whole, so the walk comes out as on the local one.
+TEST_F(TreePrefetchMemTest, ARunReadShortIsNeverReadPastItsEnd) {
+  uint64_t longest = 0;  // the longest stored tree
+  std::function<void(const repo::BlobId&)> measure = [&](const repo::BlobId& id) {
+    auto e = repo_->index().Find(id);
+    ASSERT_TRUE(e);
+    longest = std::max<uint64_t>(longest, e->length);
+    auto tree = repo_->ReadTree(id);
+    ASSERT_TRUE(tree) << tree.error().message;
+    for (const auto& n : tree->nodes) {
+      if (n.type == repo::NodeType::kDir) measure(n.subtree);
+    }
+  };
+  measure(Root());
+  class ShortBackend : public testing::ForwardingBackend {
+   public:
+    ShortBackend(storage::Backend& base, uint64_t longest)
+        : ForwardingBackend(base), longest_(longest) {}
+    std::string Location() const override { return "s3://mem/short"; }
+    Result<std::string> GetRange(const std::string& name, uint64_t offset,
+                                 uint64_t length) override {
+      auto got = base().GetRange(name, offset, length);
+      if (got && name.starts_with("data/") && length > longest_) {
+        got->resize(got->size() / 2);
+        ++shortened;
+      }
+      return got;
+    }
+    std::atomic<int> shortened{0};
+
+   private:
+    uint64_t longest_;
+  } short_reads(*backend_, longest);
+  auto r = repo::Repository::Open(short_reads, false, keys_);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE((*r)->LoadIndex());
+  std::vector<std::string> here, there;
+  ASSERT_TRUE(WalkTrees(*repo_, Root(), "", here));
+  Status st = WalkTrees(**r, Root(), "", there);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(there, here);
+  EXPECT_GT(short_reads.shortened.load(), 0) << "no run was read";
+}
+
 }  // namespace
 }  // namespace velin::backup
