@@ -78,8 +78,7 @@ void TreePrefetcher::Work() {
     queue_.pop_front();
     auto it = entries_.find(id);
     if (it == entries_.end() || it->second.state != State::kQueued) continue;  // taken meanwhile
-    const std::vector<BlobId> run = RunFrom(id);
-    for (const BlobId& r : run) entries_[r].state = State::kReading;  // left in queue_: skipped
+    const std::vector<BlobId> run = RunFrom(id);  // each now kReading; left in queue_, skipped
     reading_ += run.size();
     lock.unlock();
     std::vector<Result<Tree>> trees;
@@ -99,6 +98,7 @@ void TreePrefetcher::Work() {
 }
 
 std::vector<BlobId> TreePrefetcher::RunFrom(const BlobId& first) {
+  entries_[first].state = State::kReading;
   std::vector<BlobId> run{first};
   if (!place_ || !read_run_) return run;
   const std::optional<Place> at = place_(first);
@@ -119,6 +119,7 @@ std::vector<BlobId> TreePrefetcher::RunFrom(const BlobId& first) {
     if (e - b > kMaxRunBytes) continue;
     begin = b;
     end = e;
+    it->second.state = State::kReading;  // an id queued twice (taken, then asked again) goes once
     near.emplace_back(*p, id);
   }
   std::sort(near.begin(), near.end(),

@@ -150,6 +150,10 @@ class Repository {
   // A tree blob, decoded. From a remote repository the trees of its subdirectories are then
   // read ahead, several at a time (tree_prefetch.hpp). Any thread.
   Result<Tree> ReadTree(const BlobId& id);
+  // Trees of one pack, sorted by offset, with one ranged read (what the read-ahead uses,
+  // TreePrefetcher::ReadRunFn): a result for each, in order. A read that fails or comes short
+  // fails each of them; a damaged tree fails alone. Any thread.
+  std::vector<Result<Tree>> ReadTreeRun(const std::vector<BlobId>& ids);
 
   // Snapshot ids, sorted (ids sort by time).
   Result<std::vector<std::string>> ListSnapshotIds();
@@ -178,8 +182,6 @@ class Repository {
   Result<Snapshot> SnapshotFrom(const std::string& id, Result<std::string> stored);
   // ReadTree without reading ahead.
   Result<Tree> ReadTreeNow(const BlobId& id);
-  // Trees of one pack with one ranged read (TreePrefetcher::ReadRunFn): a result for each.
-  std::vector<Result<Tree>> ReadTreeRun(const std::vector<BlobId>& ids);
 
   storage::Backend& backend_;
   RepoConfig config_;

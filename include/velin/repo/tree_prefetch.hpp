@@ -84,7 +84,8 @@ class TreePrefetcher {
   };
   void Work();
   void MakeRoom();  // REQUIRES: mu_ held
-  // `first` and the queued trees near it in its pack, sorted by offset. REQUIRES: mu_ held.
+  // `first` and the queued trees near it in its pack, sorted by offset, each marked kReading.
+  // REQUIRES: mu_ held; `first` queued.
   std::vector<BlobId> RunFrom(const BlobId& first);
   // Records a read's outcome for `id`. REQUIRES: mu_ held.
   void Finish(const BlobId& id, Result<Tree> tree);

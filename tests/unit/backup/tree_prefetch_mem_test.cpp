@@ -4,9 +4,11 @@
 // out the same, the trees are read from several threads, a directory's subtrees with one
 // request, and a tree that cannot be read fails the walk with the same error as without
 // reading ahead.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -71,6 +73,17 @@ Status WalkTrees(repo::Repository& r, const repo::BlobId& tree, const std::strin
   return Ok();
 }
 
+// Waits up to 10 s for `done`.
+template <typename F>
+bool PrefetchWaitFor(F done) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 class TreePrefetchMemTest : public MemRepoTest {
  protected:
   void SetUp() override {
@@ -109,9 +122,24 @@ TEST_F(TreePrefetchMemTest, AWalkSeesTheSameTreesReadFromSeveralThreads) {
   EXPECT_EQ(there, here);
   EXPECT_EQ(here.size(), 1 + 6u * (1 + 1 + 6 * 3));  // storage; per a: a, note, 6 × (b, x, y)
   EXPECT_GT(far_->threads(), 1u) << "the subtrees were read ahead";
-  // 43 trees (the source's root, storage, 6 a's, 36 b's), a directory's subtrees written one
-  // after the other: read a directory's worth at a time, not one by one.
-  EXPECT_LE(far_->ranged_reads(), 20u);
+}
+
+// A directory's subtrees, written one after the other, are read ahead with one request: once
+// `storage` is handed out, its six subtrees come in one read (six before), and are then handed
+// out without another.
+TEST_F(TreePrefetchMemTest, ADirectorysSubtreesAreReadAheadWithOneRequest) {
+  auto root = far_repo_->ReadTree(Root());  // read by the caller; queues `storage`
+  ASSERT_TRUE(root) << root.error().message;
+  ASSERT_EQ(root->nodes.size(), 1u);
+  auto storage = far_repo_->ReadTree(root->nodes[0].subtree);  // ahead or by the caller: once
+  ASSERT_TRUE(storage) << storage.error().message;
+  ASSERT_EQ(storage->nodes.size(), 6u);  // a0..a5
+  std::set<uint32_t> packs;  // the writer's workers filled packs of their own: one or two
+  for (const repo::Node& n : storage->nodes) packs.insert(repo_->index().Find(n.subtree)->pack);
+  const uint64_t expected = 2 + packs.size();
+  ASSERT_TRUE(PrefetchWaitFor([&] { return far_->ranged_reads() >= expected; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(far_->ranged_reads(), expected) << "the root, storage, the a's a read per pack";
 }
 
 TEST_F(TreePrefetchMemTest, VerifyAndRestoreComeOutTheSame) {
@@ -170,8 +198,8 @@ TEST_F(TreePrefetchMemTest, ATreeThatCannotBeReadFailsTheWalkAsWithoutReadingAhe
 }
 
 // A backend that answers a ranged read spanning more than one tree with half of it, without an
-// error: the run is never cut past what came (ASan would see it); its trees are left to the
-// walk, whose reads of one tree each come whole, so the walk comes out as on the local one.
+// error: a run is never cut past what came (ASan would see it), each of its trees is damage,
+// and the walk, whose reads of one tree each come whole, comes out as on the local one.
 TEST_F(TreePrefetchMemTest, ARunReadShortIsNeverReadPastItsEnd) {
   uint64_t longest = 0;  // the longest stored tree
   std::function<void(const repo::BlobId&)> measure = [&](const repo::BlobId& id) {
@@ -207,12 +235,49 @@ TEST_F(TreePrefetchMemTest, ARunReadShortIsNeverReadPastItsEnd) {
   auto r = repo::Repository::Open(short_reads, false, keys_);
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_TRUE((*r)->LoadIndex());
+  // The a's of one pack: one read, answered with half of it.
+  auto root = repo_->ReadTree(Root());
+  ASSERT_TRUE(root) << root.error().message;
+  auto storage = repo_->ReadTree(root->nodes.at(0).subtree);
+  ASSERT_TRUE(storage) << storage.error().message;
+  std::vector<repo::BlobId> subtrees;
+  for (const repo::Node& n : storage->nodes) {
+    if (n.type == repo::NodeType::kDir) subtrees.push_back(n.subtree);
+  }
+  ASSERT_EQ(subtrees.size(), 6u);
+  // Those in the pack holding most of them (the writer's workers fill a pack each).
+  std::map<uint32_t, int> per_pack;
+  for (const auto& id : subtrees) per_pack[repo_->index().Find(id)->pack]++;
+  const uint32_t pack = std::max_element(per_pack.begin(), per_pack.end(), [](auto& x, auto& y) {
+                          return x.second < y.second;
+                        })->first;
+  std::erase_if(subtrees, [&](const auto& id) { return repo_->index().Find(id)->pack != pack; });
+  ASSERT_GE(subtrees.size(), 3u);
+  std::sort(subtrees.begin(), subtrees.end(), [&](const auto& x, const auto& y) {
+    return repo_->index().Find(x)->offset < repo_->index().Find(y)->offset;
+  });
+  std::vector<Result<repo::Tree>> run = (*r)->ReadTreeRun(subtrees);
+  EXPECT_EQ(short_reads.shortened.load(), 1);
+  ASSERT_EQ(run.size(), subtrees.size());
+  for (const auto& tree : run) {
+    ASSERT_FALSE(tree);
+    EXPECT_EQ(tree.error().code, ExitCode::kDamage) << tree.error().message;
+  }
+  // Read whole, the same run is the trees; and a walk comes out as on the local repository.
+  std::vector<Result<repo::Tree>> whole = far_repo_->ReadTreeRun(subtrees);
+  ASSERT_EQ(whole.size(), subtrees.size());
+  for (size_t i = 0; i < whole.size(); ++i) {
+    ASSERT_TRUE(whole[i]) << whole[i].error().message;
+    auto alone = repo_->ReadTree(subtrees[i]);
+    ASSERT_TRUE(alone);
+    EXPECT_EQ(whole[i]->nodes.size(), alone->nodes.size());
+    EXPECT_EQ(whole[i]->nodes.at(0).name, alone->nodes.at(0).name);
+  }
   std::vector<std::string> here, there;
   ASSERT_TRUE(WalkTrees(*repo_, Root(), "", here));
   Status st = WalkTrees(**r, Root(), "", there);
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ(there, here);
-  EXPECT_GT(short_reads.shortened.load(), 0) << "no run was read";
 }
 
 }  // namespace

@@ -261,5 +261,42 @@ TEST(TreePrefetcher, TreesCloseTogetherInOnePackAreOneRead) {
   }
 }
 
+// A tree the walk took before a thread did and then asked for again is queued twice: it is read
+// once, in one run.
+TEST(TreePrefetcher, ATreeQueuedTwiceIsReadOnceInARun) {
+  TreeSource source;
+  std::mutex mu;
+  std::vector<std::vector<BlobId>> runs;
+  auto place = [](const BlobId& id) -> std::optional<TreePrefetcher::Place> {
+    const int n = id.bytes[0] + 256 * id.bytes[1];
+    if (n == 9) return TreePrefetcher::Place{2, 0, 100};  // the held one, alone in its pack
+    return TreePrefetcher::Place{1, static_cast<uint64_t>(n) * 100, 100};
+  };
+  auto read_run = [&](const std::vector<BlobId>& ids) {
+    std::lock_guard lock(mu);
+    runs.push_back(ids);
+    std::vector<Result<Tree>> out;
+    for (const BlobId& id : ids) out.push_back(PrefetchTestTree(id));
+    return out;
+  };
+  TreePrefetcher p(source.Fn(), 1, place, read_run);
+  const BlobId held = PrefetchTestId(9), c = PrefetchTestId(0), a = PrefetchTestId(1),
+               b = PrefetchTestId(2);
+  source.Hold(held);
+  p.Prefetch({held});  // the one thread waits on it
+  ASSERT_TRUE(PrefetchTestWait([&] { return source.Reads(held) > 0; }));
+  p.Prefetch({c, a});
+  EXPECT_FALSE(p.Take(a));  // still queued: the walk reads it itself
+  p.Prefetch({a, b});       // and asks again: `a` is in the queue twice, behind `c`
+  source.Release(held);
+  ASSERT_TRUE(PrefetchTestWait([&] { return p.read_ahead() == 4; }));
+  EXPECT_TRUE(p.Take(c));
+  EXPECT_TRUE(p.Take(a));
+  EXPECT_TRUE(p.Take(b));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0], (std::vector<BlobId>{c, a, b}));
+}
+
 }  // namespace
 }  // namespace velin::repo
