@@ -17,6 +17,7 @@
 
 #include "pack_read_counter.hpp"
 #include "small_files_tree.hpp"
+#include "support/forwarding_backend.hpp"
 #include "velin/backup/restorer.hpp"
 
 namespace velin::backup {
@@ -40,28 +41,19 @@ TEST_F(RestorerNeighboursMemTest, SmallFilesAreReadARunOfNeighboursAtATime) {
 }
 
 // Records the ranged reads of packs; says it is at `location` ("s3://…": a remote repository).
-class RangeRecorder : public storage::Backend {
+class RangeRecorder : public testing::ForwardingBackend {
  public:
   RangeRecorder(storage::Backend& base, std::string location)
-      : base_(base), location_(std::move(location)) {}
-  std::string Location() const override { return location_.empty() ? base_.Location() : location_; }
-  Status Put(const std::string& name, std::string_view data) override {
-    return base_.Put(name, data);
+      : ForwardingBackend(base), location_(std::move(location)) {}
+  std::string Location() const override {
+    return location_.empty() ? ForwardingBackend::Location() : location_;
   }
-  Result<std::string> Get(const std::string& name) override { return base_.Get(name); }
   Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override {
     {
       std::lock_guard lock(mu_);
       if (name.starts_with("data/")) ranges_.push_back({name, offset, length});
     }
-    return base_.GetRange(name, offset, length);
-  }
-  Result<std::vector<storage::ObjectInfo>> List(const std::string& prefix) override {
-    return base_.List(prefix);
-  }
-  Status Delete(const std::string& name) override { return base_.Delete(name); }
-  Result<std::optional<storage::ObjectInfo>> Stat(const std::string& name) override {
-    return base_.Stat(name);
+    return base().GetRange(name, offset, length);
   }
   // The reads that covered at least one of `blobs` (index entries, with their packs' names).
   size_t ReadsCovering(const std::vector<std::pair<std::string, repo::IndexEntry>>& blobs) {
@@ -79,7 +71,6 @@ class RangeRecorder : public storage::Backend {
   }
 
  private:
-  storage::Backend& base_;
   std::string location_;
   std::mutex mu_;
   std::vector<std::tuple<std::string, uint64_t, uint64_t>> ranges_;
