@@ -377,6 +377,17 @@ Result<Tree> Repository::ReadTree(const BlobId& id) {
   return std::move(*tree);
 }
 
+namespace {
+
+// The tree a blob read and checked holds; one that does not decode is damage, named by its id.
+Result<Tree> TreeOf(const BlobId& id, std::string_view raw) {
+  auto tree = DecodeTree(raw);
+  if (!tree) return DamageError(TrFormat("tree {}: {}", id.Short(), tree.error().message));
+  return tree;
+}
+
+}  // namespace
+
 std::vector<Result<Tree>> Repository::ReadTreeRun(const std::vector<BlobId>& ids) {
   std::vector<Result<Tree>> out;
   std::vector<IndexEntry> entries;
@@ -410,25 +421,14 @@ std::vector<Result<Tree>> Repository::ReadTreeRun(const std::vector<BlobId>& ids
     std::string stored(span.data() + (entries[i].offset - begin), entries[i].length);
     std::string raw;
     Status decoded = DecodeStoredBlob(ids[i], entries[i], stored, raw);
-    if (!decoded) {
-      out.push_back(tl::unexpected(decoded.error()));
-      continue;
-    }
-    auto tree = DecodeTree(raw);
-    if (!tree) {
-      out.push_back(DamageError(TrFormat("tree {}: {}", ids[i].Short(), tree.error().message)));
-      continue;
-    }
-    out.push_back(std::move(*tree));
+    out.push_back(decoded ? TreeOf(ids[i], raw) : tl::unexpected(decoded.error()));
   }
   return out;
 }
 
 Result<Tree> Repository::ReadTreeNow(const BlobId& id) {
   VELIN_ASSIGN(std::string data, ReadBlob(id));
-  auto tree = DecodeTree(data);
-  if (!tree) return DamageError(TrFormat("tree {}: {}", id.Short(), tree.error().message));
-  return tree;
+  return TreeOf(id, data);
 }
 
 Result<std::vector<std::string>> Repository::ListSnapshotIds() {

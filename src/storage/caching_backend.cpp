@@ -45,10 +45,11 @@ std::string CachingBackend::DefaultCacheDir(const std::string& location) {
 Result<StaleTempSweep> CachingBackend::RemoveStaleTemps(int64_t last_sweep) {
   if (cache_dir_.empty()) return remote_->RemoveStaleTemps(last_sweep);
   const std::string path = io::JoinPath(cache_dir_, "swept");
-  auto text = last_sweep == 0 ? env_.ReadFile(path) : Result<std::string>(std::string());
-  if (text && !text->empty()) {
-    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), last_sweep);
-    if (ec != std::errc() || end != text->data() + text->size() || last_sweep < 0) last_sweep = 0;
+  if (last_sweep == 0) {  // the caller knows none: the one kept here, if it reads
+    if (auto text = env_.ReadFile(path)) {
+      auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), last_sweep);
+      if (ec != std::errc() || end != text->data() + text->size() || last_sweep < 0) last_sweep = 0;
+    }
   }
   VELIN_ASSIGN(StaleTempSweep swept, remote_->RemoveStaleTemps(last_sweep));
   // Only a sweep that went through every directory it had to leaves its time for the next.
