@@ -9,7 +9,7 @@
 # The servers run on loopback as the tests start them (s3rver; sshd with a key of its own),
 # each behind bench/latency_proxy.py, which delays every reply by LATENCY_MS. The page cache is
 # dropped before each restore (root only; DROP_CACHES=0 to skip). Prints one line per run:
-# binary, round, backend, create s, restore s, and the restore's peak RSS (KiB).
+# binary, round, backend, create s, restore s, and the restore's and the create's peak RSS (KiB).
 set -euo pipefail
 large=${LARGE_MIB:-200}
 latency=${LATENCY_MS:-20}
@@ -24,7 +24,7 @@ source "$(dirname "$0")/remote_common.sh"
 start_remotes "$s3port" "$sshport" "$s3proxy" "$sshproxy" "$latency"
 cd "$work/app"
 head -c "${large}M" /dev/urandom > files/large.bin
-echo "binary round backend create restore restore_rss_kib"
+echo "binary round backend create restore restore_rss_kib create_rss_kib"
 run=0
 for round in $(seq 1 "$rounds"); do
   n=${#binaries[@]}
@@ -35,7 +35,8 @@ for round in $(seq 1 "$rounds"); do
       mkdir -p "$work/sftp/r$run"
       repo_config "$backend" "r$run" > velin.toml
       export VELIN_CACHE_DIR="$work/cache-$run"
-      create=$(seconds "$v" --config velin.toml backup create -q)
+      create=$(seconds /usr/bin/time -f %M -o "$work/create-rss" \
+        "$v" --config velin.toml backup create -q)
       rm -rf "$work/restored"
       drop
       s=$(date +%s.%N)
@@ -43,7 +44,8 @@ for round in $(seq 1 "$rounds"); do
         --target "$work/restored" --yes > /dev/null
       e=$(date +%s.%N)
       cmp -s "$work/restored/files/large.bin" files/large.bin || echo "$v: the restore differs" >&2
-      echo "$v $round $backend $create $(echo "$e - $s" | bc) $(cat "$work/rss")"
+      echo "$v $round $backend $create $(echo "$e - $s" | bc) $(cat "$work/rss")" \
+        "$(cat "$work/create-rss")"
       rm -rf "$work/restored" "$VELIN_CACHE_DIR"
     done
   done

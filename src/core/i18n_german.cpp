@@ -428,6 +428,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"remote destination without a host name", "entferntes Ziel ohne Hostnamen"},
       {"{}://{}: the URL must name the user (user@host)",
        "{}://{}: die URL muss den Benutzer nennen (benutzer@host)"},
+      {"{}: cannot keep a pack in {} while it is uploaded (set TMPDIR to a directory with room)",
+       "{}: kann ein Paket nicht in {} halten, solange es hochgeladen wird (TMPDIR auf ein "
+       "Verzeichnis mit Platz setzen)"},
       {"sftp://{}: set storage.sftp.key_file (a private key)",
        "sftp://{}: storage.sftp.key_file setzen (ein privater Schlüssel)"},
       {"sftp://{}: set storage.sftp.known_hosts (velin never connects unchecked)",

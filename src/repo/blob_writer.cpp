@@ -41,7 +41,12 @@ BlobWriter::BlobWriter(Repository& repo, BlobWriterOptions options)
   if (options_.dry_run) n = 0;  // nothing to compress or write
   if (n > 0) {
     stream_thread_ = std::thread([this] { StreamLoop(); });
-    commit_thread_ = std::thread([this] { CommitLoop(); });
+    // A local directory names a pack in ~20 ms (fsync, rename, fsync of the directory): one
+    // thread keeps up. A file server uploads it on Commit (FileServerBackend::NewObjectWriter),
+    // ~30 MB/s a connection 20 ms away: as many at once as it takes reads.
+    const int commits = std::max(1, storage::ParallelReadsFor(repo_.backend().Location()));
+    for (int i = 0; i < commits; ++i) commit_threads_.emplace_back([this] { CommitLoop(); });
+    max_committing_ = static_cast<size_t>(commits + n);
   }
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
 }
@@ -51,6 +56,11 @@ BlobWriter::~BlobWriter() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
+  {
+    std::lock_guard lock(stream_mu_);  // a worker waiting for room to commit goes on
+    workers_stopping_ = true;
+  }
+  stream_cv_.notify_all();
   work_cv_.notify_all();
   for (auto& t : threads_) t.join();
   if (stream_thread_.joinable()) {
@@ -61,13 +71,13 @@ BlobWriter::~BlobWriter() {
     stream_cv_.notify_all();
     stream_thread_.join();
   }
-  if (commit_thread_.joinable()) {  // after the stream thread: it hands packs to this one
+  if (!commit_threads_.empty()) {  // after the stream thread: it hands packs to these
     {
       std::lock_guard lock(stream_mu_);
       commit_stopping_ = true;
     }
     commit_cv_.notify_all();
-    commit_thread_.join();
+    for (auto& t : commit_threads_) t.join();
   }
   if (!flushed_ok_) RemoveUnindexedPacks();
 }
@@ -453,7 +463,9 @@ void BlobWriter::StreamLoop() {
     stream_cv_.notify_all();
     if (item.last && !s.failed) {
       commit_items_.push_back(CommitItem{std::move(item.stream), std::move(*item.last)});
-      commit_cv_.notify_all();
+      commit_cv_.notify_one();
+    } else if (item.last) {
+      committing_--;  // never to be named
     }
     if (!item.owned.empty() && tail_spares_.size() < 2) {
       tail_spares_.push_back(std::move(item.owned));
@@ -473,14 +485,15 @@ void BlobWriter::CommitLoop() {
     if (commit_items_.empty()) return;
     CommitItem item = std::move(commit_items_.front());
     commit_items_.pop_front();
-    commit_busy_ = true;
+    commit_busy_++;
     // Stopping without a flush: not named (its temp file removed), as on the stream thread.
     const bool stopping = commit_stopping_;
     lock.unlock();
     if (!stopping && !Failed()) CommitStream(*item.stream, std::move(item.encoded));
     item.stream.reset();
     lock.lock();
-    commit_busy_ = false;
+    commit_busy_--;
+    committing_--;
     stream_cv_.notify_all();
   }
 }
@@ -525,6 +538,13 @@ Status BlobWriter::WritePack(OpenPack& open) {
       }
     }
     tail.assign(bytes.data() + handed, bytes.size() - handed);
+    {
+      // Packs written and not yet named wait in the backend's temp files (a file server's:
+      // local disk, until uploaded): at most max_committing_ of them.
+      std::unique_lock lock(stream_mu_);
+      stream_cv_.wait(lock, [&] { return committing_ < max_committing_ || workers_stopping_; });
+      committing_++;
+    }
     Hand(StreamItem{stream, nullptr, tail.size(), std::move(encoded), std::move(tail)});
     pack.Recycle(std::move(bytes));
     return Ok();
@@ -601,7 +621,7 @@ Status BlobWriter::Flush() {
   {
     std::unique_lock lock(stream_mu_);  // the last packs named and recorded
     stream_cv_.wait(lock, [&] {
-      return stream_items_.empty() && !stream_busy_ && commit_items_.empty() && !commit_busy_;
+      return stream_items_.empty() && !stream_busy_ && commit_items_.empty() && commit_busy_ == 0;
     });
   }
   std::lock_guard lock(mu_);

@@ -1,6 +1,9 @@
 #include "curl_session.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <random>
 
@@ -13,18 +16,30 @@ namespace {
 
 size_t ReadFromSource(char* buffer, size_t size, size_t count, void* user) {
   auto* source = static_cast<UploadSource*>(user);
-  size_t n = std::min(size * count, source->data.size() - source->pos);
-  std::memcpy(buffer, source->data.data() + source->pos, n);
-  source->pos += n;
-  return n;
+  const size_t n =
+      static_cast<size_t>(std::min<uint64_t>(size * count, source->Size() - source->pos));
+  if (source->fd < 0) {
+    std::memcpy(buffer, source->data.data() + source->pos, n);
+    source->pos += n;
+    return n;
+  }
+  if (n == 0) return 0;
+  ssize_t got;
+  do {
+    got = ::pread(source->fd, buffer, n, static_cast<off_t>(source->pos));
+  } while (got < 0 && errno == EINTR);
+  // A file shorter than it was said to be, or unreadable: the upload fails, never a short one.
+  if (got <= 0) return CURL_READFUNC_ABORT;
+  source->pos += static_cast<uint64_t>(got);
+  return static_cast<size_t>(got);
 }
 
 int SeekSource(void* user, curl_off_t offset, int origin) {
   auto* source = static_cast<UploadSource*>(user);
-  if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > source->data.size()) {
+  if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > source->Size()) {
     return CURL_SEEKFUNC_CANTSEEK;
   }
-  source->pos = static_cast<size_t>(offset);
+  source->pos = static_cast<uint64_t>(offset);
   return CURL_SEEKFUNC_OK;
 }
 
@@ -113,7 +128,7 @@ void SetUpload(CURL* curl, UploadSource* source) {
   curl_easy_setopt(curl, CURLOPT_READDATA, source);
   curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, SeekSource);
   curl_easy_setopt(curl, CURLOPT_SEEKDATA, source);
-  curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(source->data.size()));
+  curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(source->Size()));
 }
 
 void SetDownload(CURL* curl, std::string* sink) {

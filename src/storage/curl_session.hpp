@@ -77,8 +77,11 @@ class CurlPool {
 
 // Uploads `data` from memory; rewinds when libcurl needs to resend (redirects, auth).
 struct UploadSource {
-  std::string_view data;
-  size_t pos = 0;
+  std::string_view data;  // the body; or, when fd >= 0, the first `size` bytes of that file
+  uint64_t pos = 0;
+  int fd = -1;  // read with pread: the file's offset is not used
+  uint64_t size = 0;
+  uint64_t Size() const { return fd >= 0 ? size : data.size(); }
 };
 void SetUpload(CURL* curl, UploadSource* source);
 // Appends the response body to `sink`.

@@ -1,6 +1,10 @@
 #include "velin/storage/file_server_backend.hpp"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -23,6 +27,9 @@ namespace {
 constexpr std::string_view kTempMarker = ".tmp-";
 // What an FTP backend keeps of packs read to their end: four packs, one per connection.
 constexpr uint64_t kTailBudget = 64ULL << 20;
+// The least free space in FileServerOptions::spill_dir for packs to wait there: a backup keeps
+// up to (workers + uploads + 1) packs of 16 MiB in it.
+constexpr uint64_t kMinSpillRoom = 256ULL << 20;
 
 // SFTP quote commands take paths in double quotes (libcurl unescapes \" and \\).
 std::string QuotePath(const std::string& path) {
@@ -115,7 +122,8 @@ Status FileServerBackend::RunCommands(const std::vector<std::string>& commands,
   return Ok();
 }
 
-Status FileServerBackend::PutOnce(const std::string& name, std::string_view data, bool& transient) {
+Status FileServerBackend::PutOnce(const std::string& name, std::string_view data, int fd,
+                                  uint64_t size, bool& transient) {
   auto [dir, base] = SplitPath(RemotePath(name));
   std::string temp_base = base + std::string(kTempMarker) + RandomHex(12);
   std::string temp = dir.empty() ? temp_base : dir + "/" + temp_base;
@@ -124,6 +132,8 @@ Status FileServerBackend::PutOnce(const std::string& name, std::string_view data
   t.kind = Transfer::Kind::kUpload;
   t.url = UrlOf(temp, false);
   t.body = data;
+  t.body_fd = fd;
+  t.body_size = size;
   t.what = "put " + name;
   if (IsSftp()) {
     t.postquote = {"rename " + QuotePath(temp) + " " + QuotePath(final_path)};
@@ -158,7 +168,63 @@ Status FileServerBackend::PutOnce(const std::string& name, std::string_view data
 
 Status FileServerBackend::Put(const std::string& name, std::string_view data) {
   if (tails_) tails_->Forget(name);
-  return WithRetries(*retry_, [&](bool& transient) { return PutOnce(name, data, transient); });
+  return WithRetries(*retry_,
+                     [&](bool& transient) { return PutOnce(name, data, -1, 0, transient); });
+}
+
+Status FileServerBackend::PutFromFile(const std::string& name, int fd, uint64_t size) {
+  if (tails_) tails_->Forget(name);
+  return WithRetries(*retry_,
+                     [&](bool& transient) { return PutOnce(name, {}, fd, size, transient); });
+}
+
+class FileServerBackend::SpillWriter : public ObjectWriter {
+ public:
+  SpillWriter(FileServerBackend& backend, int fd) : backend_(backend), fd_(fd) {}
+  ~SpillWriter() override { ::close(fd_); }  // an unnamed file: its blocks go with it
+  SpillWriter(const SpillWriter&) = delete;
+  SpillWriter& operator=(const SpillWriter&) = delete;
+
+  Status Append(std::string_view data) override {
+    while (!data.empty()) {
+      const ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        return ErrnoError(TrFormat("{}: cannot keep a pack in {} while it is uploaded (set "
+                                   "TMPDIR to a directory with room)",
+                                   backend_.Location(), backend_.options_.spill_dir),
+                          n < 0 ? errno : ENOSPC);
+      }
+      size_ += static_cast<uint64_t>(n);
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Ok();
+  }
+  Status Commit(const std::string& name) override { return backend_.PutFromFile(name, fd_, size_); }
+
+ private:
+  FileServerBackend& backend_;
+  int fd_;
+  uint64_t size_ = 0;
+};
+
+Result<std::unique_ptr<ObjectWriter>> FileServerBackend::NewObjectWriter(const std::string& dir) {
+  (void)dir;  // the upload makes its directory
+  const std::string& spill = options_.spill_dir;
+  if (spill.empty()) return std::unique_ptr<ObjectWriter>();
+  struct statvfs fs {};
+  int fd = -1;
+  const bool room = ::statvfs(spill.c_str(), &fs) == 0 &&
+                    static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize >= kMinSpillRoom;
+  if (room) fd = ::open(spill.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (!spill_refused_.exchange(true)) {
+      spdlog::debug("{}: packs are put whole from memory: {} {}", Location(), spill,
+                    room ? "cannot hold unnamed files" : "has less than 256 MiB free");
+    }
+    return std::unique_ptr<ObjectWriter>();
+  }
+  return std::unique_ptr<ObjectWriter>(std::make_unique<SpillWriter>(*this, fd));
 }
 
 Result<std::string> FileServerBackend::Get(const std::string& name) {

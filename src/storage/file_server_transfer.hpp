@@ -17,7 +17,9 @@ struct FileServerBackend::Transfer {
   enum class Kind { kDownload, kUpload, kHead, kCommand };
   Kind kind = Kind::kDownload;
   std::string url;
-  std::string_view body;  // kUpload
+  std::string_view body;  // kUpload; or, when body_fd >= 0, its first body_size bytes
+  int body_fd = -1;
+  uint64_t body_size = 0;
   // kDownload: first, last (inclusive); last kToEnd: to the object's end.
   std::optional<std::pair<uint64_t, uint64_t>> range;
   static constexpr uint64_t kToEnd = UINT64_MAX;

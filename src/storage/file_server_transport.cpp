@@ -73,7 +73,7 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
   if (quote.list) curl_easy_setopt(curl, CURLOPT_QUOTE, quote.list);
   if (postquote.list) curl_easy_setopt(curl, CURLOPT_POSTQUOTE, postquote.list);
 
-  UploadSource source{transfer.body, 0};
+  UploadSource source{transfer.body, 0, transfer.body_fd, transfer.body_size};
   Reply reply;
   std::string range;
   switch (transfer.kind) {

@@ -75,6 +75,9 @@ Result<std::unique_ptr<Backend>> OpenFileServer(const RemoteUrl& url, const Back
     o.ca_file = env.GetEnv("VELIN_FTPS_CA_FILE").value_or("");
     if (o.user.empty()) o.user = "anonymous";
   }
+  // Packs wait for their upload in unnamed files there (FileServerBackend::NewObjectWriter).
+  o.spill_dir = env.GetEnv("TMPDIR").value_or("");
+  if (o.spill_dir.empty()) o.spill_dir = "/var/tmp";
   VELIN_ASSIGN(auto backend, FileServerBackend::Create(std::move(o)));
   VELIN_TRY(backend->CheckAccess());
   return WithCache(std::move(backend), env);

@@ -3,6 +3,7 @@
 // loopback) and on a local directory, for create, prune, forget and copy. Each run stops with one
 // line and ends by SIGTERM (or, signalled after its last check, finishes and then ends by it); its
 // lock objects are gone, it leaves no pack that no index names, and the repository verifies.
+// (A backup to SFTP too: its packs go up from local spill files, several at once.)
 // Before, a backup stopped on S3 left its lock object and its packs there (the requests that
 // remove them were aborted like the work's: a lock on S3 blocks other hosts' prunes until it is
 // stale), and prune, forget and copy died at once, leaving their locks behind.
@@ -174,6 +175,47 @@ TEST(MaintenanceSignalS3, SigtermAtEveryRequestOfACreateLeavesNoLockAndNoPacks) 
       [&](const std::string& at, const RunResult&) {
         EXPECT_EQ(S3ObjectsUnder(server, "repo/locks"), std::vector<std::string>{}) << at;
         EXPECT_EQ(YoungUnindexedPacks(app, url, env), 0) << at;
+      });
+  EXPECT_GE(counts.stopped, 3);
+  RunResult verify = app.Run({"backup", "verify", "--all", "--destination", url}, env);
+  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  RunResult restore = app.Run(
+      {"backup", "restore", "latest", "--target", app.path("out"), "--destination", url}, env);
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(DescribeTree(app.path("out/storage")), tree);
+}
+
+// Must show: a backup to SFTP stopped at any request leaves no lock and no pack no index names.
+// Its packs go up four at a time from unnamed files in $TMPDIR (FileServerBackend::
+// NewObjectWriter): stopped, the uploads in flight are aborted together and nothing stays there.
+TEST(MaintenanceSignalSftp, SigtermAtEveryRequestOfACreateLeavesNoLockAndNoPacks) {
+  SshServer ssh;
+  TempDir cache, spill;
+  RunOptions env;
+  env.env["VELIN_CACHE_DIR"] = cache.path();
+  env.env["TMPDIR"] = spill.path();
+  BackupApp app({"storage"}, "prune_after_create = false\n\n[storage.sftp]\nkey_file = \"" +
+                                 ssh.key_file() + "\"\nknown_hosts = \"" + ssh.known_hosts() +
+                                 "\"\n");
+  const std::string repo = ssh.files_dir() + "/repo";
+  const std::string url = ssh.Url(repo);
+  WriteFile(app.root() + "/storage/a.txt", "first\n");
+  ASSERT_EQ(app.Run({"backup", "create", "--destination", url}, env).exit_code, 0);
+  // Three packs' worth of new data: several uploads at once.
+  for (int i = 0; i < 6; ++i) {
+    WriteFile(app.root() + "/storage/big" + std::to_string(i) + ".bin",
+              RandomData(6 << 20, 200 + i));
+  }
+  const std::string tree = DescribeTree(app.root() + "/storage");
+  CopyTree(repo, app.path("saved"));
+  SweepCounts counts = SignalAtEveryRequest(
+      app, {"backup", "create", "--destination", url}, env,
+      "backup interrupted by SIGTERM; nothing was committed",
+      [&] { CopyTree(app.path("saved"), repo); },
+      [&](const std::string& at, const RunResult&) {
+        EXPECT_EQ(LocalLocks(repo), std::vector<std::string>{}) << at;
+        EXPECT_EQ(UnnamedPacksIn(repo, ""), std::set<std::string>{}) << at;
+        EXPECT_TRUE(fs::is_empty(spill.path())) << at;
       });
   EXPECT_GE(counts.stopped, 3);
   RunResult verify = app.Run({"backup", "verify", "--all", "--destination", url}, env);

@@ -2,10 +2,12 @@
 // workers; each worker compresses them straight into its own pack of ~16 MiB (no copy, no
 // lock while compressing); a full pack is hashed, put to the backend (one durable put: one
 // fsync per pack, never per file) and recorded, while the other workers go on filling theirs.
-// Where the backend takes an object in pieces (a local directory: Backend::NewObjectWriter), a
-// pack goes out while it fills: a stream thread writes and hashes each further 1 MiB of it, so
-// a full pack holds its worker for its last piece only, not for the whole put (the put and the
-// hash were ~13 % of a worker's time), and no second 16 MiB buffer is needed for that.
+// Where the backend takes an object in pieces (Backend::NewObjectWriter: a local directory; a
+// file server, into a local unnamed file uploaded on Commit), a pack goes out while it fills: a
+// stream thread writes and hashes each further 1 MiB of it, so a full pack holds its worker for
+// its last piece only, not for the whole put (the put and the hash were ~13 % of a worker's
+// time), and no second 16 MiB buffer is needed for that. Commit threads name the packs, as many
+// at once as the backend takes reads (storage::ParallelReadsFor).
 // Memory is bounded: Save() blocks while the bytes queued or in open packs exceed the budget. A
 // blob the index already has, or one already queued, is never compressed again. Flush() writes the
 // last pack and then an index object for the packs not yet indexed — the commit order packs →
@@ -215,14 +217,20 @@ class BlobWriter {
   bool stream_busy_ = false;
   bool stream_stopping_ = false;
   std::vector<std::string> tail_spares_;  // StreamItem::owned buffers written, for reuse
-  // The commit thread (under stream_mu_ too): a pack's fsync, rename and directory fsync took
+  // The commit threads (under stream_mu_ too): a pack's fsync, rename and directory fsync took
   // ~20 ms here, and on the stream thread every piece queued behind them waited, and with them
-  // the workers at their packs' ends (1.2 s of a 7.3 s first backup, bench/README.md).
-  std::thread commit_thread_;
+  // the workers at their packs' ends (1.2 s of a 7.3 s first backup, bench/README.md). One for
+  // a local directory; for a file server, whose Commit uploads the pack, one per connection.
+  std::vector<std::thread> commit_threads_;
   std::condition_variable commit_cv_;  // an item is queued; stopping
   std::deque<CommitItem> commit_items_;
-  bool commit_busy_ = false;
+  int commit_busy_ = 0;  // commit threads naming a pack
   bool commit_stopping_ = false;
+  // Packs whose last piece is handed and that are not named yet (their bytes sit in the
+  // backend's temp files): a worker waits before handing another past max_committing_.
+  size_t committing_ = 0;
+  size_t max_committing_ = 0;
+  bool workers_stopping_ = false;                 // the destructor: no worker waits for that room
   std::atomic<bool> streams_unsupported_{false};  // the backend has no ObjectWriter
   // Recent delta attempts and how many paid off (halved now and then: a sliding window). When
   // few do — files rewritten whole, nothing like their base — only every 16th candidate is

@@ -40,6 +40,10 @@ class CachingBackend : public Backend {
   // here; `last_sweep` when the caller knows none), so that a file server lists only the pack
   // directories changed since.
   Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) override;
+  // The remote's (packs, never cached).
+  Result<std::unique_ptr<ObjectWriter>> NewObjectWriter(const std::string& dir) override {
+    return remote_->NewObjectWriter(dir);
+  }
 
  private:
   static bool Cacheable(const std::string& name);

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -13,6 +15,7 @@
 #include <thread>
 
 #include "mem_repo.hpp"
+#include "support/forwarding_backend.hpp"
 #include "velin/io/fault_injection_env.hpp"
 #include "velin/repo/blob_writer.hpp"
 #include "velin/repo/index_object.hpp"
@@ -288,6 +291,132 @@ TEST_F(BlobWriterMemTest, ALargeBufferComingBackDisplacesSmallSpares) {
   EXPECT_EQ(again.data(), at);
   EXPECT_EQ(again.capacity(), size_t{2} << 20);
   EXPECT_EQ(writer.stats().blobs_added, 145u);
+}
+
+// A backend that says it is `location` and holds every pack's Commit at a gate until Open():
+// how many packs are named at once, and how many are written and wait to be.
+class GatedCommitBackend : public testing::ForwardingBackend {
+ public:
+  GatedCommitBackend(storage::Backend& base, std::string location, bool open)
+      : ForwardingBackend(base), location_(std::move(location)), open_(open) {}
+  std::string Location() const override { return location_; }
+  Result<std::unique_ptr<storage::ObjectWriter>> NewObjectWriter(const std::string& dir) override {
+    VELIN_ASSIGN(std::unique_ptr<storage::ObjectWriter> base, base().NewObjectWriter(dir));
+    std::lock_guard lock(mu_);
+    max_alive_ = std::max(max_alive_, ++alive_);
+    return std::unique_ptr<storage::ObjectWriter>(std::make_unique<Writer>(*this, std::move(base)));
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  // Until `n` commits wait at the gate (false after 60 s).
+  bool WaitForCommits(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(60), [&] { return committing_ >= n; });
+  }
+  int max_committing() {
+    std::lock_guard lock(mu_);
+    return max_committing_;
+  }
+  int max_alive() {
+    std::lock_guard lock(mu_);
+    return max_alive_;
+  }
+
+ private:
+  class Writer : public storage::ObjectWriter {
+   public:
+    Writer(GatedCommitBackend& owner, std::unique_ptr<storage::ObjectWriter> base)
+        : owner_(owner), base_(std::move(base)) {}
+    ~Writer() override {
+      std::lock_guard lock(owner_.mu_);
+      owner_.alive_--;
+    }
+    Status Append(std::string_view data) override { return base_->Append(data); }
+    Status Commit(const std::string& name) override {
+      {
+        std::unique_lock lock(owner_.mu_);
+        owner_.max_committing_ = std::max(owner_.max_committing_, ++owner_.committing_);
+        owner_.cv_.notify_all();
+        owner_.cv_.wait(lock, [&] { return owner_.open_; });
+      }
+      // Long enough for another commit thread, if there were one, to come in meanwhile.
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      Status st = base_->Commit(name);
+      std::lock_guard lock(owner_.mu_);
+      owner_.committing_--;
+      return st;
+    }
+
+   private:
+    GatedCommitBackend& owner_;
+    std::unique_ptr<storage::ObjectWriter> base_;
+  };
+
+  std::string location_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_;
+  int committing_ = 0, max_committing_ = 0, alive_ = 0, max_alive_ = 0;
+};
+
+// A file server uploads a pack on Commit (FileServerBackend::NewObjectWriter): its packs are
+// named four at a time, as many as it takes reads, and while all four wait no more than
+// another four packs (one a worker, one more each) are written ahead of them: the spill
+// directory holds a few packs, never the whole backup.
+TEST_F(BlobWriterMemTest, AFileServersPacksGoUpFourAtATimeAndAFewWaitAtMost) {
+  GatedCommitBackend gated(*backend_, "sftp://backup@offsite/srv/repo", false);
+  auto repo = repo::Repository::Open(gated, false, keys_);
+  ASSERT_TRUE(repo) << repo.error().message;
+  ASSERT_TRUE((*repo)->LoadIndex());
+  repo::BlobWriterOptions o = Options(repo::BlobWriterOptions().index_checkpoint_bytes);
+  o.workers = 2;
+  constexpr int kBlobs = 15 * 12;  // twelve packs
+  WithinAMinute("gated commits", [&] {
+    repo::BlobWriter writer(**repo, o);
+    Status saved = Ok();
+    std::thread saver([&] {
+      for (int i = 0; i < kBlobs && saved; ++i) {
+        std::string b = Blob(i);
+        saved = writer.Save(repo::BlobType::kData, repo::Sha256(b), b);
+      }
+    });
+    EXPECT_TRUE(gated.WaitForCommits(4));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // what more would be written
+    EXPECT_LE(gated.max_alive(), 4 + 2 * 2) << "committing: 4 + 2 workers; filling: 2";
+    gated.Open();
+    saver.join();
+    ASSERT_TRUE(saved) << saved.error().message;
+    ASSERT_TRUE(writer.Flush());
+    EXPECT_EQ(writer.stats().blobs_added, static_cast<uint64_t>(kBlobs));
+  });
+  EXPECT_EQ(gated.max_committing(), 4);
+  Reopen();
+  for (int i = 0; i < kBlobs; i += 7) {
+    auto read = repo_->ReadBlob(repo::Sha256(Blob(i)));
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_TRUE(*read == Blob(i)) << i;
+  }
+}
+
+// A local directory names its packs one at a time (fsync, rename, fsync: one thread keeps up).
+TEST_F(BlobWriterMemTest, ALocalDirectorysPacksAreNamedOneAtATime) {
+  GatedCommitBackend gated(*backend_, backend_->Location(), true);
+  auto repo = repo::Repository::Open(gated, false, keys_);
+  ASSERT_TRUE(repo) << repo.error().message;
+  ASSERT_TRUE((*repo)->LoadIndex());
+  repo::BlobWriterOptions o = Options(repo::BlobWriterOptions().index_checkpoint_bytes);
+  o.workers = 2;
+  repo::BlobWriter writer(**repo, o);
+  for (int i = 0; i < 15 * 6; ++i) {
+    std::string b = Blob(i);
+    ASSERT_TRUE(writer.Save(repo::BlobType::kData, repo::Sha256(b), b));
+  }
+  ASSERT_TRUE(writer.Flush());
+  EXPECT_GE(writer.stats().packs_written, 6u);
+  EXPECT_EQ(gated.max_committing(), 1);
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
 // The SFTP and FTP backends against real sshd and vsftpd servers: host-key checking, login
-// failures, retries through a connection-dropping proxy, and a server that goes away.
+// failures, retries through a connection-dropping proxy, a server that goes away, and packs
+// uploaded from a local spill file.
 #include "velin/storage/file_server_backend.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -312,6 +315,118 @@ TEST(SftpBackend, ASweepAfterACompleteOneListsOnlyThePackDirectoriesChangedSince
   ASSERT_TRUE(third) << third.error().message;
   EXPECT_EQ(third->removed, 1u);
   EXPECT_NE(::stat((repo + dirs[0] + "/pack.tmp-0123456789ab").c_str(), &st), 0);
+}
+
+// A pack written in pieces (NewObjectWriter) waits in an unnamed file of the spill directory and
+// goes up only on Commit; one abandoned leaves nothing on the server or in that directory.
+void ExpectSpilledPacksGoUpOnCommit(FileServerOptions o) {
+  TempDir spill;
+  o.spill_dir = spill.path();
+  auto backend = Open(o);
+  std::string first(1 << 20, 'a'), second;
+  for (uint32_t i = 0; i < 300000; ++i) second.push_back(static_cast<char>(i * 7919u % 251));
+  {
+    auto writer = backend->NewObjectWriter("data");
+    ASSERT_TRUE(writer) << writer.error().message;
+    ASSERT_TRUE(*writer) << "a spill directory with room: packs go in pieces";
+    ASSERT_TRUE((*writer)->Append(first));
+    ASSERT_TRUE((*writer)->Append(second));
+    auto listed = backend->List("");
+    ASSERT_TRUE(listed) << listed.error().message;
+    EXPECT_TRUE(listed->empty()) << "nothing on the server before Commit";
+    EXPECT_TRUE(std::filesystem::is_empty(spill.path())) << "the spill file has no name";
+    auto committed = (*writer)->Commit("data/ab/pack1");
+    ASSERT_TRUE(committed) << committed.error().message;
+  }
+  auto got = backend->Get("data/ab/pack1");
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_TRUE(*got == first + second) << "got " << got->size() << " bytes";
+  {
+    auto abandoned = backend->NewObjectWriter("data");
+    ASSERT_TRUE(abandoned && *abandoned);
+    ASSERT_TRUE((*abandoned)->Append(second));
+  }
+  auto listed = backend->List("");
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].name, "data/ab/pack1");
+  EXPECT_TRUE(std::filesystem::is_empty(spill.path()));
+}
+
+TEST(SftpBackend, APackWrittenInPiecesGoesUpOnlyOnCommit) {
+  SshServer server;
+  ExpectSpilledPacksGoUpOnCommit(SftpOptions(server, server.port()));
+}
+
+TEST(FtpBackend, APackWrittenInPiecesGoesUpOnlyOnCommit) {
+  FtpServer server;
+  ExpectSpilledPacksGoUpOnCommit(FtpOptions(server.port()));
+}
+
+TEST(SftpBackend, ASpilledPackGoesUpAfterDroppedConnections) {
+  // Each attempt reads the spill file from its start.
+  SshServer server;
+  FaultProxy proxy(server.port(), FaultProxy::Fault::kDrop, 2);
+  TempDir dir, spill;
+  FileServerOptions o = SftpOptions(server, proxy.port());
+  o.known_hosts = KnownHostsForPort(server, proxy.port(), dir);
+  o.spill_dir = spill.path();
+  auto backend = Open(o, 4);
+  auto writer = backend->NewObjectWriter("data");
+  ASSERT_TRUE(writer && *writer);
+  std::string pack;
+  for (int i = 0; i < 3 << 20; ++i) pack.push_back(static_cast<char>(i % 253));
+  ASSERT_TRUE((*writer)->Append(std::string_view(pack).substr(0, 1 << 20)));
+  ASSERT_TRUE((*writer)->Append(std::string_view(pack).substr(1 << 20)));
+  auto committed = (*writer)->Commit("data/cd/pack2");
+  ASSERT_TRUE(committed) << committed.error().message;
+  EXPECT_EQ(proxy.injected(), 2);
+  EXPECT_TRUE(testing::ReadFileOrDie(server.files_dir() + "/repo/data/cd/pack2") == pack);
+}
+
+TEST(SftpBackend, ASpillFileThatCannotGrowSaysWhereAndWhatToDo) {
+  // A full disk under the spill directory, as a file size limit stands in for it here (EFBIG).
+  SshServer server;
+  TempDir spill;
+  FileServerOptions o = SftpOptions(server, server.port());
+  o.spill_dir = spill.path();
+  auto backend = Open(o);
+  auto writer = backend->NewObjectWriter("data");
+  ASSERT_TRUE(writer && *writer);
+  struct sigaction ignore {
+  }, old_action{};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGXFSZ, &ignore, &old_action), 0);
+  rlimit old_limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  rlimit small = old_limit;
+  small.rlim_cur = 1 << 20;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  Status appended = (*writer)->Append(std::string(3 << 20, 'p'));
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  ::sigaction(SIGXFSZ, &old_action, nullptr);
+  ASSERT_FALSE(appended);
+  EXPECT_NE(appended.error().message.find("cannot keep a pack in " + spill.path()),
+            std::string::npos)
+      << appended.error().message;
+  EXPECT_NE(appended.error().message.find("set TMPDIR"), std::string::npos);
+  writer->reset();
+  auto listed = backend->List("");
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty());
+}
+
+TEST(SftpBackend, WithoutASpillDirectoryPacksArePutWhole) {
+  SshServer server;
+  FileServerOptions o = SftpOptions(server, server.port());
+  auto none = Open(o)->NewObjectWriter("data");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none) << "no spill_dir: whole Puts";
+  TempDir dir;
+  o.spill_dir = dir / "missing";
+  auto missing = Open(o)->NewObjectWriter("data");
+  ASSERT_TRUE(missing) << "a spill directory that cannot be used is no error";
+  EXPECT_FALSE(*missing);
 }
 
 TEST(FtpBackend, RetriesDroppedConnections) {
