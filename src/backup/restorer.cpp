@@ -213,9 +213,7 @@ class FileWriterPool {
     if (const int reads = storage::ParallelReadsFor(repo.backend().Location()); reads > 0) {
       window_ = std::max<size_t>(Ahead::kLocalWindow, reads);
       max_held_ = window_;
-      batch_across_dirs_ = true;
-      batch_files_ = kRemoteBatchFiles;
-      early_batch_files_ = kRemoteEarlyBatchFiles;
+      batch_ = kRemoteBatch;
     }
     for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
   }
@@ -241,9 +239,9 @@ class FileWriterPool {
   // "Twenty-fourth pass").
   Status Submit(Job job) {
     if (!pending_.empty() &&
-        ((pending_.front().dir != job.dir && !batch_across_dirs_) ||
-         pending_.size() >= batch_files_ || pending_bytes_ + job.node.size > kBatchBytes ||
-         (pending_.size() >= early_batch_files_ && queued_.load(std::memory_order_relaxed) == 0))) {
+        ((pending_.front().dir != job.dir && !batch_.across_dirs) ||
+         pending_.size() >= batch_.files || pending_bytes_ + job.node.size > kBatchBytes ||
+         (pending_.size() >= batch_.early_files && queued_.load(std::memory_order_relaxed) == 0))) {
       VELIN_TRY(Flush());
     }
     pending_bytes_ += job.node.size;
@@ -269,11 +267,16 @@ class FileWriterPool {
   static constexpr size_t kMaxQueuedBatches = 16;
   static constexpr size_t kMaxQueuedLarge = 256;
   static constexpr size_t kMaxQueuedLargeIds = 256 * 1024;  // 8 MiB of ids, ~256 GiB of files
-  static constexpr size_t kBatchFiles = 128;
-  static constexpr size_t kEarlyBatchFiles = 8;  // enough while the queue is empty
+  // How Submit batches small files: at most `files` (`early_files` while the workers' queue is
+  // empty, enough to keep them busy), within one directory unless `across_dirs`.
+  struct BatchRule {
+    bool across_dirs;
+    size_t files;
+    size_t early_files;
+  };
+  static constexpr BatchRule kLocalBatch{false, 128, 8};
   // From a remote repository, where a batch's request is a round trip or four.
-  static constexpr size_t kRemoteBatchFiles = 512;
-  static constexpr size_t kRemoteEarlyBatchFiles = 64;
+  static constexpr BatchRule kRemoteBatch{true, 512, 64};
   static constexpr uint64_t kBatchBytes = 1 << 20;  // a larger file goes alone
 
   // Hands the pending batch to the workers (waits while kMaxQueuedBatches wait already).
@@ -687,9 +690,7 @@ class FileWriterPool {
   int workers_ = 0;
   size_t window_ = Ahead::kLocalWindow;  // blobs a large file's helpers decode ahead
   size_t max_held_ = SIZE_MAX;           // for all large files together
-  bool batch_across_dirs_ = false;       // a remote repository's (Submit)
-  size_t batch_files_ = kBatchFiles;
-  size_t early_batch_files_ = kEarlyBatchFiles;
+  BatchRule batch_ = kLocalBatch;
   std::atomic<bool> stop_{false};  // a file failed: the workers stop at their next file
   std::atomic<size_t> queued_{0};  // small_.size(), read without the lock
   int busy_ = 0;

@@ -4,10 +4,12 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace velin::testing {
@@ -69,5 +71,17 @@ std::string SourceDir();
 // VELIN_TEST_SWEEP_STRIDE names a larger number. CI's sanitizer run sets it (the sanitizers
 // make each point ~4x dearer); the normal run, the README's test command, tries every point.
 uint64_t SweepStride();
+
+// Polls `done` every millisecond for up to 10 s; false when it never came (a thread that was to
+// get there did not).
+template <typename F>
+bool WaitFor(F done) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 
 }  // namespace velin::testing

@@ -15,6 +15,7 @@
 
 #include "mem_repo.hpp"
 #include "support/forwarding_backend.hpp"
+#include "support/test_support.hpp"
 #include "velin/backup/restorer.hpp"
 #include "velin/backup/verifier.hpp"
 
@@ -73,17 +74,6 @@ Status WalkTrees(repo::Repository& r, const repo::BlobId& tree, const std::strin
   return Ok();
 }
 
-// Waits up to 10 s for `done`.
-template <typename F>
-bool PrefetchWaitFor(F done) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
-
 class TreePrefetchMemTest : public MemRepoTest {
  protected:
   void SetUp() override {
@@ -137,7 +127,7 @@ TEST_F(TreePrefetchMemTest, ADirectorysSubtreesAreReadAheadWithOneRequest) {
   std::set<uint32_t> packs;  // the writer's workers filled packs of their own: one or two
   for (const repo::Node& n : storage->nodes) packs.insert(repo_->index().Find(n.subtree)->pack);
   const uint64_t expected = 2 + packs.size();
-  ASSERT_TRUE(PrefetchWaitFor([&] { return far_->ranged_reads() >= expected; }));
+  ASSERT_TRUE(testing::WaitFor([&] { return far_->ranged_reads() >= expected; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(far_->ranged_reads(), expected) << "the root, storage, the a's a read per pack";
 }

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <thread>
 
+#include "support/test_support.hpp"
+
 namespace velin::repo {
 namespace {
 
@@ -74,17 +76,6 @@ class TreeSource {
   std::map<BlobId, bool> failing_;
 };
 
-// Waits up to 10 s for `done`; false when it never came.
-template <typename F>
-bool PrefetchTestWait(F done) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
-
 TEST(TreePrefetcher, HandsOutWhatItReadAheadOnce) {
   TreeSource source;
   TreePrefetcher p(source.Fn(), 4);
@@ -92,7 +83,7 @@ TEST(TreePrefetcher, HandsOutWhatItReadAheadOnce) {
   for (int i = 0; i < 50; ++i) ids.push_back(PrefetchTestId(i));
   p.Prefetch(ids);
   p.Prefetch(ids);  // known already: not queued again
-  ASSERT_TRUE(PrefetchTestWait([&] { return p.read_ahead() == 50; }));
+  ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == 50; }));
   for (int i = 0; i < 50; ++i) {
     auto t = p.Take(ids[i]);
     ASSERT_TRUE(t) << i;
@@ -109,7 +100,7 @@ TEST(TreePrefetcher, ATreeAskedForBeforeAThreadTookItIsLeftToTheCaller) {
   const BlobId first = PrefetchTestId(1), second = PrefetchTestId(2);
   source.Hold(first);
   p.Prefetch({first, second});
-  ASSERT_TRUE(PrefetchTestWait([&] { return source.Reads(first) > 0; }));
+  ASSERT_TRUE(testing::WaitFor([&] { return source.Reads(first) > 0; }));
   EXPECT_FALSE(p.Take(second));  // still queued behind the held read
   std::thread release([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -129,7 +120,7 @@ TEST(TreePrefetcher, AFailedReadIsLeftToTheCaller) {
   const BlobId bad = PrefetchTestId(7);
   source.Fail(bad);
   p.Prefetch({bad});
-  ASSERT_TRUE(PrefetchTestWait([&] { return source.Reads(bad) > 0; }));
+  ASSERT_TRUE(testing::WaitFor([&] { return source.Reads(bad) > 0; }));
   p.Drain();
   EXPECT_FALSE(p.Take(bad));
   EXPECT_EQ(p.read_ahead(), 0u);
@@ -143,7 +134,7 @@ TEST(TreePrefetcher, DrainWaitsForTheReadsUnderWayAndDropsTheQueue) {
   std::vector<BlobId> ids = {held};
   for (int i = 2; i < 20; ++i) ids.push_back(PrefetchTestId(i));
   p.Prefetch(ids);
-  ASSERT_TRUE(PrefetchTestWait([&] { return source.Reads(held) > 0; }));
+  ASSERT_TRUE(testing::WaitFor([&] { return source.Reads(held) > 0; }));
   std::atomic<bool> drained{false};
   std::thread drain([&] {
     p.Drain();
@@ -169,9 +160,9 @@ TEST(TreePrefetcher, TheOldestTreesNeverTakenMakeRoom) {
     later.push_back(PrefetchTestId(i));
   }
   p.Prefetch(first);
-  ASSERT_TRUE(PrefetchTestWait([&] { return p.read_ahead() == first.size(); }));
+  ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == first.size(); }));
   p.Prefetch(later);  // full of trees never taken: the oldest go
-  ASSERT_TRUE(PrefetchTestWait([&] { return p.read_ahead() == static_cast<uint64_t>(n); }));
+  ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == static_cast<uint64_t>(n); }));
   EXPECT_TRUE(p.Take(later.back()));
   // Which of the first went depends on the order their reads finished in (four threads; under
   // load the very first may finish late): as many as came later.
@@ -222,7 +213,7 @@ TEST(TreePrefetcher, TreesCloseTogetherInOnePackAreOneRead) {
     for (int i = 100; i < 110; ++i) ids.push_back(PrefetchTestId(i));
     ids.push_back(PrefetchTestId(200));
     p.Prefetch(ids);
-    ASSERT_TRUE(PrefetchTestWait([&] { return p.read_ahead() == ids.size(); }));
+    ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == ids.size(); }));
     for (const BlobId& id : ids) {
       auto t = p.Take(id);
       ASSERT_TRUE(t);
@@ -251,7 +242,7 @@ TEST(TreePrefetcher, TreesCloseTogetherInOnePackAreOneRead) {
     std::vector<BlobId> ids;
     for (int i = 0; i < 20; ++i) ids.push_back(PrefetchTestId(i));
     p.Prefetch(ids);
-    ASSERT_TRUE(PrefetchTestWait([&] {
+    ASSERT_TRUE(testing::WaitFor([&] {
       std::lock_guard lock(mu);
       return !runs.empty();
     }));
@@ -284,12 +275,12 @@ TEST(TreePrefetcher, ATreeQueuedTwiceIsReadOnceInARun) {
                b = PrefetchTestId(2);
   source.Hold(held);
   p.Prefetch({held});  // the one thread waits on it
-  ASSERT_TRUE(PrefetchTestWait([&] { return source.Reads(held) > 0; }));
+  ASSERT_TRUE(testing::WaitFor([&] { return source.Reads(held) > 0; }));
   p.Prefetch({c, a});
   EXPECT_FALSE(p.Take(a));  // still queued: the walk reads it itself
   p.Prefetch({a, b});       // and asks again: `a` is in the queue twice, behind `c`
   source.Release(held);
-  ASSERT_TRUE(PrefetchTestWait([&] { return p.read_ahead() == 4; }));
+  ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == 4; }));
   EXPECT_TRUE(p.Take(c));
   EXPECT_TRUE(p.Take(a));
   EXPECT_TRUE(p.Take(b));
