@@ -74,6 +74,9 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   const repo::Snapshot* newest = Newest(history);
   const repo::Snapshot* parent =
       options.strategy == repo::Strategy::kIncremental ? newest : nullptr;
+  // The walk reads the newest backup's tree of every directory it finds again: nearly all.
+  std::optional<repo::Repository::DeeperTreeReads> deeper;
+  if (newest) deeper.emplace(repo);
 
   repo::BlobWriterOptions writer_options;
   writer_options.codec = options.codec;

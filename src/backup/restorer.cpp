@@ -1218,6 +1218,9 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   VELIN_TRY(PathFilter::Check(options.include, "--include"));
   VELIN_TRY(PathFilter::Check(options.exclude, "--exclude"));
   PathFilter filter(options);
+  // A whole restore takes every tree; one filtered would have the skipped ones read in vain.
+  std::optional<repo::Repository::DeeperTreeReads> deeper;
+  if (only.empty() && options.include.empty() && options.exclude.empty()) deeper.emplace(repo);
   // What each source contributes (--only), checked before anything is written.
   struct Part {
     const repo::SnapshotSource* src;

@@ -42,19 +42,51 @@ void TreePrefetcher::Prefetch(const std::vector<BlobId>& ids) {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     for (const BlobId& id : ids) {
-      if (entries_.count(id)) continue;
+      if (auto it = entries_.find(id); it != entries_.end()) {
+        // Queued as a subtree of a tree read: the walk's now, so its own subtrees follow.
+        Entry& e = it->second;
+        if (!e.for_walk) {
+          e.for_walk = true;
+          const size_t before = queue_.size();
+          if (e.state == State::kReady && read_deeper_) QueueSubtrees(*e.tree);
+          queued += queue_.size() - before;
+        }
+        continue;
+      }
       if (entries_.size() >= kMaxTrees || ready_bytes_ > kMaxBytes) MakeRoom();
       if (entries_.size() >= kMaxTrees || ready_bytes_ > kMaxBytes) break;
       entries_.emplace(id, Entry{});
       queue_.push_back(id);
       ++queued;
     }
-    // Threads start with the first trees to read, and no more of them than there is work for.
-    while (static_cast<int>(threads_.size()) < max_threads_ && threads_.size() < queue_.size()) {
-      threads_.emplace_back([this] { Work(); });
-    }
+    StartThreads();
   }
   if (queued > 0) cv_.notify_all();
+}
+
+void TreePrefetcher::StartThreads() {
+  // Threads start with the first trees to read, and no more of them than there is work for.
+  while (static_cast<int>(threads_.size()) < max_threads_ && threads_.size() < queue_.size()) {
+    threads_.emplace_back([this] { Work(); });
+  }
+}
+
+void TreePrefetcher::QueueSubtrees(const Tree& tree) {
+  if (draining_) return;
+  for (const Node& n : tree.nodes) {
+    if (n.type != NodeType::kDir || entries_.count(n.subtree)) continue;
+    // No room made for these: the trees read and not taken yet are the walk's next ones.
+    if (entries_.size() >= kMaxTrees || ready_bytes_ > kMaxBytes) return;
+    Entry e;
+    e.for_walk = false;
+    entries_.emplace(n.subtree, std::move(e));
+    queue_.push_back(n.subtree);
+  }
+}
+
+void TreePrefetcher::SetReadDeeper(bool deeper) {
+  std::lock_guard lock(mu_);
+  read_deeper_ = deeper;
 }
 
 void TreePrefetcher::MakeRoom() {
@@ -72,7 +104,7 @@ void TreePrefetcher::MakeRoom() {
 void TreePrefetcher::Work() {
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    cv_.wait(lock, [this] { return stopping_ || (!queue_.empty() && !draining_); });
     if (stopping_) return;
     const BlobId id = queue_.front();
     queue_.pop_front();
@@ -93,6 +125,7 @@ void TreePrefetcher::Work() {
       Finish(run[i], i < trees.size() ? std::move(trees[i])
                                       : MakeError(ExitCode::kFailed, "tree not read"));
     }
+    if (!stopping_) StartThreads();  // subtrees queued by Finish
     cv_.notify_all();
   }
 }
@@ -139,6 +172,7 @@ void TreePrefetcher::Finish(const BlobId& id, Result<Tree> tree) {
     ready_bytes_ += it->second.bytes;
     ready_.push_back(id);
     ++read_ahead_;
+    if (read_deeper_ && it->second.for_walk) QueueSubtrees(*it->second.tree);
   } else {
     entries_.erase(it);  // the walk reads it itself, and meets the error itself
   }
@@ -166,12 +200,22 @@ std::optional<Tree> TreePrefetcher::Take(const BlobId& id) {
 
 void TreePrefetcher::Drain() {
   std::unique_lock lock(mu_);
-  for (const BlobId& id : queue_) {
-    auto it = entries_.find(id);
-    if (it != entries_.end() && it->second.state == State::kQueued) entries_.erase(it);
-  }
-  queue_.clear();
+  auto drop_queue = [this] {
+    for (const BlobId& id : queue_) {
+      auto it = entries_.find(id);
+      if (it != entries_.end() && it->second.state == State::kQueued) entries_.erase(it);
+    }
+    queue_.clear();
+  };
+  draining_ = true;  // the reads under way queue nothing more, no thread starts another
+  drop_queue();
   cv_.wait(lock, [this] { return reading_ == 0; });
+  draining_ = false;
+}
+
+bool TreePrefetcher::draining() const {
+  std::lock_guard lock(mu_);
+  return draining_;
 }
 
 uint64_t TreePrefetcher::read_ahead() const {

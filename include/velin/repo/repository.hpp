@@ -150,6 +150,24 @@ class Repository {
   // A tree blob, decoded. From a remote repository the trees of its subdirectories are then
   // read ahead, several at a time (tree_prefetch.hpp). Any thread.
   Result<Tree> ReadTree(const BlobId& id);
+  // While one lives, the trees read ahead have their own subtrees read ahead as well
+  // (TreePrefetcher::SetReadDeeper): for a walk that takes every tree it is handed (create's of
+  // its parent, a whole restore's, the verify of one backup), never one that skips subtrees
+  // (prune's).
+  class DeeperTreeReads {
+   public:
+    explicit DeeperTreeReads(Repository& repo) : prefetch_(repo.tree_prefetch_.get()) {
+      if (prefetch_) prefetch_->SetReadDeeper(true);
+    }
+    ~DeeperTreeReads() {
+      if (prefetch_) prefetch_->SetReadDeeper(false);
+    }
+    DeeperTreeReads(const DeeperTreeReads&) = delete;
+    DeeperTreeReads& operator=(const DeeperTreeReads&) = delete;
+
+   private:
+    TreePrefetcher* prefetch_;
+  };
   // Trees of one pack, sorted by offset, with one ranged read (what the read-ahead uses,
   // TreePrefetcher::ReadRunFn): a result for each, in order. A read that fails or comes short
   // fails each of them; a damaged tree fails alone. Any thread.

@@ -132,6 +132,30 @@ TEST_F(TreePrefetchMemTest, ADirectorysSubtreesAreReadAheadWithOneRequest) {
   EXPECT_EQ(far_->ranged_reads(), expected) << "the root, storage, the a's a read per pack";
 }
 
+// While a DeeperTreeReads lives (create's walk of its parent, a whole restore), the subtrees of
+// the a's are read too, before the walk takes any a: the b's come in a read per pack as well.
+TEST_F(TreePrefetchMemTest, WhileReadingDeeperTheSubtreesOfSubtreesComeToo) {
+  std::set<uint32_t> a_packs, b_packs;
+  {
+    repo::Repository::DeeperTreeReads deeper(*far_repo_);
+    auto root = far_repo_->ReadTree(Root());
+    ASSERT_TRUE(root) << root.error().message;
+    auto storage = far_repo_->ReadTree(root->nodes[0].subtree);
+    ASSERT_TRUE(storage) << storage.error().message;
+    for (const repo::Node& a : storage->nodes) {
+      a_packs.insert(repo_->index().Find(a.subtree)->pack);
+      auto a_tree = repo_->ReadTree(a.subtree);  // where its b's lie (the near repository)
+      ASSERT_TRUE(a_tree);
+      for (const repo::Node& b : a_tree->nodes) {
+        if (b.type == repo::NodeType::kDir) b_packs.insert(repo_->index().Find(b.subtree)->pack);
+      }
+    }
+    const uint64_t expected = 2 + a_packs.size() + b_packs.size();
+    EXPECT_TRUE(testing::WaitFor([&] { return far_->ranged_reads() >= expected; }))
+        << far_->ranged_reads() << " reads, " << expected << " expected";
+  }
+}
+
 TEST_F(TreePrefetchMemTest, VerifyAndRestoreComeOutTheSame) {
   auto report = VerifyBackups(*far_repo_, quiet_, {snapshot_.id});
   ASSERT_TRUE(report) << report.error().message;

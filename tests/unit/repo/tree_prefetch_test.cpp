@@ -2,7 +2,8 @@
 // thread took it is left to the caller (and never read twice); a failed read is left to the
 // caller too; Drain waits for the reads under way; the oldest trees never taken make room for
 // new ones; without threads nothing is read ahead; trees close together in one pack are read
-// with one request, never across packs or beyond the span a request may cover.
+// with one request, never across packs or beyond the span a request may cover; reading deeper
+// (SetReadDeeper) goes one level beyond the walk, never makes room, and stops at a Drain.
 #include "velin/repo/tree_prefetch.hpp"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "support/test_support.hpp"
@@ -287,6 +289,131 @@ TEST(TreePrefetcher, ATreeQueuedTwiceIsReadOnceInARun) {
   std::lock_guard lock(mu);
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0], (std::vector<BlobId>{c, a, b}));
+}
+
+// A tree of directories for SetReadDeeper: id n (n < 1000) has the three subtrees 10n+1..10n+3
+// (0 -> 1..3 -> 11..13, 21..23, 31..33 -> 111..113, ...); counts reads; a read of a held id
+// waits until released.
+class DeepTreeSource {
+ public:
+  Result<Tree> Read(const BlobId& id) {
+    std::unique_lock lock(mu_);
+    ++reads_;
+    ++read_[id];
+    cv_.wait(lock, [&] { return !held_.count(id); });
+    Tree t;
+    const int n = id.bytes[0] + 256 * id.bytes[1];
+    for (int k = 1; k <= 3 && n < 1000; ++k) {
+      Node d;
+      d.name = "d" + std::to_string(k);
+      d.type = NodeType::kDir;
+      d.subtree = PrefetchTestId(10 * n + k);
+      t.nodes.push_back(d);
+    }
+    return t;
+  }
+  TreePrefetcher::ReadFn Fn() {
+    return [this](const BlobId& id) { return Read(id); };
+  }
+  void Hold(int n) {
+    std::lock_guard lock(mu_);
+    held_.insert(PrefetchTestId(n));
+  }
+  void Release(int n) {
+    {
+      std::lock_guard lock(mu_);
+      held_.erase(PrefetchTestId(n));
+    }
+    cv_.notify_all();
+  }
+  int reads() {
+    std::lock_guard lock(mu_);
+    return reads_;
+  }
+  int Reads(int n) {
+    std::lock_guard lock(mu_);
+    return read_[PrefetchTestId(n)];
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int reads_ = 0;
+  std::map<BlobId, int> read_;
+  std::set<BlobId> held_;
+};
+
+std::vector<BlobId> DeepIds(std::initializer_list<int> ns) {
+  std::vector<BlobId> ids;
+  for (int n : ns) ids.push_back(PrefetchTestId(n));
+  return ids;
+}
+
+// The walk took the root and asked for its three subtrees: with SetReadDeeper their nine
+// subtrees are read too, and no further until the walk takes one of the three; then that one's
+// subtrees' own come. Without it, only what the walk asked for.
+TEST(TreePrefetcher, ReadingDeeperReadsOneLevelBeyondWhatTheWalkAskedFor) {
+  {
+    DeepTreeSource source;
+    TreePrefetcher p(source.Fn(), 2);
+    p.SetReadDeeper(true);
+    p.Prefetch(DeepIds({1, 2, 3}));
+    ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == 12; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(source.reads(), 12) << "the walk asked for nothing below 11..33";
+    EXPECT_EQ(source.Reads(111), 0);
+    // The walk takes 1 and asks for its subtrees, read already: theirs follow.
+    ASSERT_TRUE(p.Take(PrefetchTestId(1)));
+    p.Prefetch(DeepIds({11, 12, 13}));
+    ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == 21; }));
+    for (int n : {111, 112, 113, 121, 122, 123, 131, 132, 133}) {
+      EXPECT_EQ(source.Reads(n), 1) << n;
+      EXPECT_TRUE(p.Take(PrefetchTestId(n))) << n;
+    }
+    for (int n : {11, 12, 13, 2, 21, 33}) EXPECT_TRUE(p.Take(PrefetchTestId(n))) << n;
+    EXPECT_EQ(source.Reads(211), 0) << "2 was never taken: its subtrees' own are not read";
+  }
+  {
+    DeepTreeSource source;
+    TreePrefetcher p(source.Fn(), 2);
+    p.Prefetch(DeepIds({1, 2, 3}));
+    ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == 3; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(source.reads(), 3);
+  }
+}
+
+// Subtrees read deeper never make room: the trees read for the walk and not taken yet are the
+// ones it needs next, and stay; so does the limit.
+TEST(TreePrefetcher, ReadingDeeperNeverPushesOutWhatTheWalkAskedFor) {
+  DeepTreeSource source;
+  TreePrefetcher p(source.Fn(), 2);
+  p.SetReadDeeper(true);
+  std::vector<BlobId> tops;
+  for (int n = 1; n <= 900; ++n) tops.push_back(PrefetchTestId(n));  // 2,700 subtrees below
+  p.Prefetch(tops);
+  ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == TreePrefetcher::kMaxTrees; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(p.read_ahead(), TreePrefetcher::kMaxTrees);
+  for (const BlobId& id : tops) EXPECT_TRUE(p.Take(id));
+  EXPECT_EQ(p.taken(), 900u);
+}
+
+// While Drain waits for the reads under way, they queue nothing more: after it, nothing is read.
+TEST(TreePrefetcher, NothingIsReadDeeperAfterADrain) {
+  DeepTreeSource source;
+  TreePrefetcher p(source.Fn(), 2);
+  p.SetReadDeeper(true);
+  source.Hold(1);
+  p.Prefetch(DeepIds({1}));
+  ASSERT_TRUE(testing::WaitFor([&] { return source.Reads(1) > 0; }));
+  std::thread drain([&] { p.Drain(); });
+  EXPECT_TRUE(testing::WaitFor([&] { return p.draining(); }));
+  source.Release(1);  // its end would queue 11..13
+  drain.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(source.reads(), 1);
+  EXPECT_TRUE(p.Take(PrefetchTestId(1)));
 }
 
 }  // namespace
