@@ -317,7 +317,12 @@ Result<VerifyReport> VerifyBackups(repo::Repository& repo, Reporter& reporter,
       }
     }
   }
-  for (const auto& s : snapshots) verifier.AddSnapshot(s);
+  {
+    // One backup's walk takes every tree; several share subtrees, which the walk skips.
+    std::optional<repo::Repository::DeeperTreeReads> deeper;
+    if (snapshots.size() == 1) deeper.emplace(repo);
+    for (const auto& s : snapshots) verifier.AddSnapshot(s);
+  }
   if (verifier.failure) return tl::unexpected(*verifier.failure);  // a tree could not be read
   verifier.CheckPacks();
   VELIN_TRY(CheckInterrupted());  // stopped part way: no report to mistake for a whole one
