@@ -149,33 +149,27 @@ const char* kKeepOne =
     "keep_last = 1\nretention_days = 0\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\n"
     "keep_yearly = 0\nprune_after_create = false\n";
 
-// Must show: a backup stopped at any request to S3 takes its lock object and its packs with it.
-TEST(MaintenanceSignalS3, SigtermAtEveryRequestOfACreateLeavesNoLockAndNoPacks) {
-  S3Server server;
-  BackupApp app({"storage"}, std::string("prune_after_create = false\n") + S3Config(server));
-  TempDir cache;
-  const RunOptions env = S3Server::RunEnv(cache);
-  const std::string url = "s3://bkt/repo";
+// SIGTERM at every request of a second backup, the same one each time, into the repository at
+// `url` whose objects lie in the directory `stored`: `check` after each run; then the repository
+// verifies and restores the tree.
+void SweepASecondBackup(const BackupApp& app, const std::string& url, const std::string& stored,
+                        const RunOptions& env, int seed,
+                        const std::function<void(const std::string& at)>& check) {
   WriteFile(app.root() + "/storage/a.txt", "first\n");
   ASSERT_EQ(app.Run({"backup", "create", "--destination", url}, env).exit_code, 0);
-  // Two packs' worth of new data: packs go out while the walk goes on.
+  // Two or three packs' worth of new data: packs go out while the walk goes on.
   for (int i = 0; i < 6; ++i) {
     WriteFile(app.root() + "/storage/big" + std::to_string(i) + ".bin",
-              RandomData(6 << 20, 100 + i));
+              RandomData(6 << 20, seed + i));
   }
   const std::string tree = DescribeTree(app.root() + "/storage");
-  const std::string bucket_repo =
-      (fs::path(server.data_dir()) / "data" / S3Server::kBucket / "repo").string();
-  CopyTree(bucket_repo, app.path("saved"));
+  CopyTree(stored, app.path("saved"));
   // Each run is the same second backup (a committed one would make the next runs no-change).
   SweepCounts counts = SignalAtEveryRequest(
       app, {"backup", "create", "--destination", url}, env,
       "backup interrupted by SIGTERM; nothing was committed",
-      [&] { CopyTree(app.path("saved"), bucket_repo); },
-      [&](const std::string& at, const RunResult&) {
-        EXPECT_EQ(S3ObjectsUnder(server, "repo/locks"), std::vector<std::string>{}) << at;
-        EXPECT_EQ(YoungUnindexedPacks(app, url, env), 0) << at;
-      });
+      [&] { CopyTree(app.path("saved"), stored); },
+      [&](const std::string& at, const RunResult&) { check(at); });
   EXPECT_GE(counts.stopped, 3);
   RunResult verify = app.Run({"backup", "verify", "--all", "--destination", url}, env);
   ASSERT_EQ(verify.exit_code, 0) << verify.err;
@@ -183,6 +177,21 @@ TEST(MaintenanceSignalS3, SigtermAtEveryRequestOfACreateLeavesNoLockAndNoPacks) 
       {"backup", "restore", "latest", "--target", app.path("out"), "--destination", url}, env);
   ASSERT_EQ(restore.exit_code, 0) << restore.err;
   EXPECT_EQ(DescribeTree(app.path("out/storage")), tree);
+}
+
+// Must show: a backup stopped at any request to S3 takes its lock object and its packs with it.
+TEST(MaintenanceSignalS3, SigtermAtEveryRequestOfACreateLeavesNoLockAndNoPacks) {
+  S3Server server;
+  BackupApp app({"storage"}, std::string("prune_after_create = false\n") + S3Config(server));
+  TempDir cache;
+  const RunOptions env = S3Server::RunEnv(cache);
+  const std::string url = "s3://bkt/repo";
+  SweepASecondBackup(
+      app, url, (fs::path(server.data_dir()) / "data" / S3Server::kBucket / "repo").string(), env,
+      100, [&](const std::string& at) {
+        EXPECT_EQ(S3ObjectsUnder(server, "repo/locks"), std::vector<std::string>{}) << at;
+        EXPECT_EQ(YoungUnindexedPacks(app, url, env), 0) << at;
+      });
 }
 
 // Must show: a backup to SFTP stopped at any request leaves no lock and no pack no index names.
@@ -198,32 +207,11 @@ TEST(MaintenanceSignalSftp, SigtermAtEveryRequestOfACreateLeavesNoLockAndNoPacks
                                  ssh.key_file() + "\"\nknown_hosts = \"" + ssh.known_hosts() +
                                  "\"\n");
   const std::string repo = ssh.files_dir() + "/repo";
-  const std::string url = ssh.Url(repo);
-  WriteFile(app.root() + "/storage/a.txt", "first\n");
-  ASSERT_EQ(app.Run({"backup", "create", "--destination", url}, env).exit_code, 0);
-  // Three packs' worth of new data: several uploads at once.
-  for (int i = 0; i < 6; ++i) {
-    WriteFile(app.root() + "/storage/big" + std::to_string(i) + ".bin",
-              RandomData(6 << 20, 200 + i));
-  }
-  const std::string tree = DescribeTree(app.root() + "/storage");
-  CopyTree(repo, app.path("saved"));
-  SweepCounts counts = SignalAtEveryRequest(
-      app, {"backup", "create", "--destination", url}, env,
-      "backup interrupted by SIGTERM; nothing was committed",
-      [&] { CopyTree(app.path("saved"), repo); },
-      [&](const std::string& at, const RunResult&) {
-        EXPECT_EQ(LocalLocks(repo), std::vector<std::string>{}) << at;
-        EXPECT_EQ(UnnamedPacksIn(repo, ""), std::set<std::string>{}) << at;
-        EXPECT_TRUE(fs::is_empty(spill.path())) << at;
-      });
-  EXPECT_GE(counts.stopped, 3);
-  RunResult verify = app.Run({"backup", "verify", "--all", "--destination", url}, env);
-  ASSERT_EQ(verify.exit_code, 0) << verify.err;
-  RunResult restore = app.Run(
-      {"backup", "restore", "latest", "--target", app.path("out"), "--destination", url}, env);
-  ASSERT_EQ(restore.exit_code, 0) << restore.err;
-  EXPECT_EQ(DescribeTree(app.path("out/storage")), tree);
+  SweepASecondBackup(app, ssh.Url(repo), repo, env, 200, [&](const std::string& at) {
+    EXPECT_EQ(LocalLocks(repo), std::vector<std::string>{}) << at;
+    EXPECT_EQ(UnnamedPacksIn(repo, ""), std::set<std::string>{}) << at;
+    EXPECT_TRUE(fs::is_empty(spill.path())) << at;
+  });
 }
 
 // A repository with one kept backup and one forgotten: prune deletes a pack, repacks one (the
