@@ -200,15 +200,12 @@ std::optional<Tree> TreePrefetcher::Take(const BlobId& id) {
 
 void TreePrefetcher::Drain() {
   std::unique_lock lock(mu_);
-  auto drop_queue = [this] {
-    for (const BlobId& id : queue_) {
-      auto it = entries_.find(id);
-      if (it != entries_.end() && it->second.state == State::kQueued) entries_.erase(it);
-    }
-    queue_.clear();
-  };
   draining_ = true;  // the reads under way queue nothing more, no thread starts another
-  drop_queue();
+  for (const BlobId& id : queue_) {
+    auto it = entries_.find(id);
+    if (it != entries_.end() && it->second.state == State::kQueued) entries_.erase(it);
+  }
+  queue_.clear();
   cv_.wait(lock, [this] { return reading_ == 0; });
   draining_ = false;
 }

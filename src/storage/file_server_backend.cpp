@@ -28,7 +28,7 @@ constexpr std::string_view kTempMarker = ".tmp-";
 // What an FTP backend keeps of packs read to their end: four packs, one per connection.
 constexpr uint64_t kTailBudget = 64ULL << 20;
 // The least free space in FileServerOptions::spill_dir for packs to wait there: a backup keeps
-// up to (workers + uploads + 1) packs of 16 MiB in it.
+// up to (uploads + 2 × workers) packs of 16 MiB in it (128 MiB with 4 uploads and 2 workers).
 constexpr uint64_t kMinSpillRoom = 256ULL << 20;
 
 // SFTP quote commands take paths in double quotes (libcurl unescapes \" and \\).
