@@ -2,6 +2,7 @@
 #include <csignal>
 
 #include "velin/cli/context.hpp"
+#include "velin/core/process.hpp"
 #include "velin/core/termination.hpp"
 
 int main(int argc, char** argv) {
@@ -10,6 +11,9 @@ int main(int argc, char** argv) {
   // SIGINT, SIGTERM, SIGHUP end velin at once, except during a rollback switch, which they
   // let finish first (core/termination.hpp).
   velin::InstallTerminationHandlers();
+  // A restore holds a directory open per file waiting to be written: the soft limit on open
+  // files (1,024 for a service) goes up to the hard one; children get the old one back.
+  velin::RaiseOpenFileLimit();
   const int code = velin::cli::Run(argc, argv);
   velin::EndByHeldSignal();
   return code;

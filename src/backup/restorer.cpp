@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -125,6 +126,11 @@ class DirFinisher {
     failed_.store(true);
   }
   bool failed() const { return failed_.load(); }
+  // Directories of the restore held open (a DirState with this finisher each): the workers'
+  // batches keep theirs open until written (FileWriterPool bounds them by the open-file limit).
+  void Opened() { open_dirs_.fetch_add(1, std::memory_order_relaxed); }
+  void Closed() { open_dirs_.fetch_sub(1, std::memory_order_relaxed); }
+  size_t open_dirs() const { return open_dirs_.load(std::memory_order_relaxed); }
   std::optional<Error> error() {
     std::lock_guard lock(mu_);
     return error_;
@@ -137,6 +143,7 @@ class DirFinisher {
   std::optional<Error> error_;
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> xattrs_{0};
+  std::atomic<size_t> open_dirs_{0};
   uint64_t refused_ = 0;
   std::string first_refused_;
 };
@@ -174,7 +181,9 @@ Status WriteSparse(io::WritableFile& file, uint64_t offset, std::string_view dat
 }
 
 DirState::~DirState() {
-  if (finisher) finisher->Finish(*this);
+  if (!finisher) return;
+  finisher->Finish(*this);
+  finisher->Closed();
 }
 
 // Writes restored files on worker threads: each job reads its blobs (hash checked), writes an
@@ -237,13 +246,22 @@ class FileWriterPool {
   // files in 2,000 directories restored from SFTP 20 ms away took 64 s as 2,000 requests, 9.9 s
   // in batches across directories of up to 128, 5.1 s of up to 512 (bench/README.md,
   // "Twenty-fourth pass").
+  //
+  // Every file waiting keeps its directory open (and that one its parents): a restore from S3
+  // of 6,000 directories of one file each stopped at "Too many open files" under the usual
+  // limit of 1,024, and a local one of 400 directories of one large file each under 200. So a
+  // batch spans at most an eighth of dir_budget_ directories, and once the restore holds
+  // dir_budget_ open the walk waits for the workers to let go of a quarter of them.
   Status Submit(Job job) {
+    if (finisher_.open_dirs() >= dir_budget_) VELIN_TRY(WaitForDirs());
+    const bool new_dir = pending_.empty() || pending_.back().dir != job.dir;
     if (!pending_.empty() &&
-        ((pending_.front().dir != job.dir && !batch_.across_dirs) ||
+        ((new_dir && (!batch_.across_dirs || pending_dirs_ >= dir_budget_ / 8)) ||
          pending_.size() >= batch_.files || pending_bytes_ + job.node.size > kBatchBytes ||
          (pending_.size() >= batch_.early_files && queued_.load(std::memory_order_relaxed) == 0))) {
       VELIN_TRY(Flush());
     }
+    if (pending_.empty() || new_dir) ++pending_dirs_;
     pending_bytes_ += job.node.size;
     pending_.push_back(std::move(job));
     return Ok();
@@ -279,12 +297,39 @@ class FileWriterPool {
   static constexpr BatchRule kRemoteBatch{true, 512, 64};
   static constexpr uint64_t kBatchBytes = 1 << 20;  // a larger file goes alone
 
+  // Directories a restore holds open at most: the open-file limit but 128 (the files being
+  // written, the packs read and the 32 a local repository keeps open, the connections: ~60
+  // seen), from 16 to 8,192.
+  static size_t DirBudget() {
+    static constexpr size_t kMaxDirs = 8192;
+    static constexpr rlim_t kOthers = 128;
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return kMaxDirs;
+    const rlim_t dirs = lim.rlim_cur > kOthers ? lim.rlim_cur - kOthers : 0;
+    return static_cast<size_t>(std::clamp<rlim_t>(dirs, 16, kMaxDirs));
+  }
+
+  // At dir_budget_ open directories: the pending batch goes, and the walk waits until the
+  // workers are down to three quarters of it, or have nothing left (the directories the walk
+  // itself is in are never waited for).
+  Status WaitForDirs() {
+    VELIN_TRY(Flush());
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] {
+      return error_ || finisher_.open_dirs() <= dir_budget_ * 3 / 4 ||
+             (small_.empty() && large_.empty() && busy_ == 0);
+    });
+    if (error_) return tl::unexpected(*error_);
+    return Ok();
+  }
+
   // Hands the pending batch to the workers (waits while kMaxQueuedBatches wait already).
   Status Flush() {
     if (pending_.empty()) return Ok();
     Batch batch;  // destroyed after `lock`: a dropped batch's directories let go unlocked
     batch.swap(pending_);
     pending_bytes_ = 0;
+    pending_dirs_ = 0;
     const bool large = batch.size() == 1 && batch[0].node.size > kBatchBytes;
     const size_t ids = large ? batch[0].node.content.size() : 0;
     std::unique_lock lock(mu_);
@@ -682,6 +727,8 @@ class FileWriterPool {
   int max_large_ = 1;
   Batch pending_;  // the walker's next batch, not yet queued (Submit/Wait's thread only)
   uint64_t pending_bytes_ = 0;
+  size_t pending_dirs_ = 0;  // directories pending_ spans
+  const size_t dir_budget_ = DirBudget();
   std::condition_variable ahead_cv_;  // a blob decoded ahead is ready
   std::vector<Ahead*> helpable_;      // large files being written, their windows
   std::vector<std::string> spare_;    // buffers of windows gone, for the next ones
@@ -1083,6 +1130,7 @@ class Restorer {
     state->meta->content.clear();
     state->parent = dir;
     state->finisher = &finisher_;  // from here on, the last holder finishes it
+    finisher_.Opened();
     auto tree = repo_.ReadTree(node.subtree);
     if (!tree) {
       finisher_.Fail(tree.error());

@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -26,6 +29,11 @@ void CloseFd(int& fd) {
     fd = -1;
   }
 }
+
+// The open-file limit velin started with, while RaiseOpenFileLimit has raised it: children
+// get it back between fork and exec.
+std::atomic<bool> g_files_raised{false};
+rlimit g_started_files{};
 
 std::mutex& SecretsMutex() {
   static std::mutex m;
@@ -80,6 +88,24 @@ bool IsSecretEnvironmentVariable(std::string_view name) {
   }
   std::lock_guard lock(SecretsMutex());
   return RegisteredSecrets().find(name) != RegisteredSecrets().end();
+}
+
+void RaiseOpenFileLimit() {
+  static constexpr rlim_t kMost = 65536;
+  rlimit lim{};
+  if (g_files_raised.load() || ::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  const rlim_t want = std::min(lim.rlim_max, kMost);
+  if (lim.rlim_cur >= want) return;
+  const rlimit started = lim;
+  lim.rlim_cur = want;
+  if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) return;  // as it was: the restore keeps within it
+  g_started_files = started;
+  g_files_raised.store(true);
+}
+
+void RestoreOpenFileLimit() {
+  if (!g_files_raised.exchange(false)) return;
+  ::setrlimit(RLIMIT_NOFILE, &g_started_files);
 }
 
 std::vector<std::string> ChildEnvironment(const ProcessOptions& options) {
@@ -174,8 +200,10 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
     }
     // The pipes velin hands the child on purpose (a MariaDB option file as /dev/fd/N).
     for (int fd : options.pass_fds) ::fcntl(fd, F_SETFD, 0);
-    // Signals ignored by velin must not stay ignored in the child.
+    // Signals ignored by velin must not stay ignored in the child, nor its raised limit.
     ::signal(SIGPIPE, SIG_DFL);
+    if (g_files_raised.load(std::memory_order_relaxed))
+      ::setrlimit(RLIMIT_NOFILE, &g_started_files);
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
       int err = -errno;  // negative: the directory failed, not the program
       (void)!::write(exec_pipe[1], &err, sizeof err);

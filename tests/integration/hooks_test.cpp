@@ -325,5 +325,19 @@ TEST(HooksTest, OnSwitchFailureRunsOnAHealthFailure) {
   EXPECT_FALSE(std::filesystem::exists(app.root() + "/after.env"));
 }
 
+// velin raises its own soft limit on open files (a restore holds many directories open); a
+// hook gets the limit velin was started with.
+TEST(HooksTest, AHookGetsTheOpenFileLimitVelinStartedWith) {
+  BackupApp app({"storage"},
+                "[hooks]\nbefore_backup = \"ulimit -Sn > limit.txt\"\ntimeout = \"10s\"\n");
+  WriteFile(app.root() + "/storage/a.txt", "hello\n");
+  RunOptions limits;
+  limits.open_files_soft = 1000;
+  limits.open_files_hard = 4096;
+  RunResult r = app.Run({"backup", "create"}, limits);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.root() + "/limit.txt"), "1000\n");
+}
+
 }  // namespace
 }  // namespace velin::testing

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -219,6 +220,10 @@ RunResult RunProgram(const std::vector<std::string>& argv_in, const RunOptions& 
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(126);
+    if (options.open_files_hard > 0) {
+      const rlimit files{options.open_files_soft, options.open_files_hard};
+      if (::setrlimit(RLIMIT_NOFILE, &files) != 0) ::_exit(125);
+    }
     ::environ = envp.data();
     ::execvp(argv[0], argv.data());
     ::_exit(127);

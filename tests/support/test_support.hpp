@@ -48,6 +48,9 @@ struct RunOptions {
   std::vector<std::string> unset_env;
   std::string stdin_data;
   int timeout_seconds = 300;
+  // The child's limit on open files (RLIMIT_NOFILE), soft and hard; 0: inherited.
+  unsigned open_files_soft = 0;
+  unsigned open_files_hard = 0;
 };
 
 // Runs the built velin binary (VELIN_BINARY) with `args`.

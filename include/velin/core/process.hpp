@@ -109,6 +109,14 @@ Result<CommandResult> RunShellCommand(
 void RegisterSecretEnvironmentVariable(const std::string& name);
 bool IsSecretEnvironmentVariable(std::string_view name);
 
+// Raises the soft limit on open files to the hard one (at most 65,536), for the process;
+// every program velin starts from then on gets the limit velin started with (a program may
+// still use select(), which cannot take a descriptor above 1,023). A restore holds many
+// directories open (backup/restorer.cpp); a service's usual soft limit is 1,024.
+void RaiseOpenFileLimit();
+// Gives the process back the limit RaiseOpenFileLimit found (for tests).
+void RestoreOpenFileLimit();
+
 // The environment a child started with `options` gets, as "KEY=value" entries.
 std::vector<std::string> ChildEnvironment(const ProcessOptions& options);
 

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -304,6 +305,32 @@ TEST(ProcessDeathTest, ReportsRunningOutOfDescriptorsAndLeaksNone) {
         std::exit(free_slots() == before ? 0 : 2);
       },
       ::testing::ExitedWithCode(0), "cannot create a pipe for cat: Too many open files");
+}
+
+// velin raises its soft limit on open files to the hard one (a restore holds many
+// directories open); the programs it starts get the limit it started with, and after
+// RestoreOpenFileLimit so does velin. In a child process of the test: the limit is the process's.
+TEST(ProcessDeathTest, RaisesTheOpenFileLimitAndGivesChildrenTheOneItStartedWith) {
+  EXPECT_EXIT(
+      {
+        rlimit lim{};
+        ::getrlimit(RLIMIT_NOFILE, &lim);
+        if (lim.rlim_max < 2048) std::exit(0);  // nothing to raise to: nothing to check
+        lim.rlim_cur = 1000;
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+        RaiseOpenFileLimit();
+        rlimit raised{};
+        ::getrlimit(RLIMIT_NOFILE, &raised);
+        if (raised.rlim_cur != std::min<rlim_t>(lim.rlim_max, 65536)) std::exit(3);
+        auto r = RunShellCommand("ulimit -Sn", Duration(0));
+        if (!r || r->output != "1000\n") std::exit(4);
+        RestoreOpenFileLimit();
+        ::getrlimit(RLIMIT_NOFILE, &raised);
+        if (raised.rlim_cur != 1000) std::exit(5);
+        r = RunShellCommand("ulimit -Sn", Duration(0));
+        std::exit(r && r->output == "1000\n" ? 0 : 6);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
