@@ -41,6 +41,7 @@ void TreePrefetcher::Prefetch(const std::vector<BlobId>& ids) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
+    std::vector<BlobId> no_room;
     for (const BlobId& id : ids) {
       if (auto it = entries_.find(id); it != entries_.end()) {
         // Queued as a subtree of a tree read: the walk's now, so its own subtrees follow.
@@ -53,11 +54,24 @@ void TreePrefetcher::Prefetch(const std::vector<BlobId>& ids) {
         }
         continue;
       }
-      if (entries_.size() >= kMaxTrees || ready_bytes_ > kMaxBytes) MakeRoom();
-      if (entries_.size() >= kMaxTrees || ready_bytes_ > kMaxBytes) break;
+      if (no_room.empty() && (entries_.size() >= max_trees_ || ready_bytes_ > kMaxBytes)) {
+        MakeRoom();
+      }
+      if (!no_room.empty() || entries_.size() >= max_trees_ || ready_bytes_ > kMaxBytes) {
+        no_room.push_back(id);
+        continue;
+      }
       entries_.emplace(id, Entry{});
       queue_.push_back(id);
       ++queued;
+    }
+    if (!no_room.empty() && !draining_) {
+      later_.insert(later_.begin(), no_room.begin(), no_room.end());
+      later_ids_.insert(no_room.begin(), no_room.end());
+      while (later_.size() > kMaxLater) {
+        later_ids_.erase(later_.back());
+        later_.pop_back();
+      }
     }
     StartThreads();
   }
@@ -71,12 +85,28 @@ void TreePrefetcher::StartThreads() {
   }
 }
 
+void TreePrefetcher::Refill() {
+  // A run's worth of room at once: refilled one by one, each tree would be a request alone.
+  if (later_.empty() || draining_ || stopping_ || ready_bytes_ > kMaxBytes ||
+      entries_.size() + kMaxRunTrees > max_trees_) {
+    return;
+  }
+  while (!later_.empty() && entries_.size() < max_trees_) {
+    const BlobId id = later_.front();
+    later_.pop_front();
+    if (later_ids_.erase(id) == 0 || entries_.count(id)) continue;
+    entries_.emplace(id, Entry{});
+    queue_.push_back(id);
+  }
+  StartThreads();
+}
+
 void TreePrefetcher::QueueSubtrees(const Tree& tree) {
   if (draining_) return;
   for (const Node& n : tree.nodes) {
     if (n.type != NodeType::kDir || entries_.count(n.subtree)) continue;
     // No room made for these: the trees read and not taken yet are the walk's next ones.
-    if (entries_.size() >= kMaxTrees || ready_bytes_ > kMaxBytes) return;
+    if (entries_.size() >= max_trees_ || ready_bytes_ > kMaxBytes) return;
     Entry e;
     e.for_walk = false;
     entries_.emplace(n.subtree, std::move(e));
@@ -84,14 +114,15 @@ void TreePrefetcher::QueueSubtrees(const Tree& tree) {
   }
 }
 
-void TreePrefetcher::SetReadDeeper(bool deeper) {
+void TreePrefetcher::SetReadDeeper(bool deeper, size_t max_trees) {
   std::lock_guard lock(mu_);
   read_deeper_ = deeper;
+  max_trees_ = deeper ? max_trees : kMaxTrees;
 }
 
 void TreePrefetcher::MakeRoom() {
   // The trees read longest ago and still not taken: the walk skipped them, or is far behind.
-  while (!ready_.empty() && (entries_.size() >= kMaxTrees || ready_bytes_ > kMaxBytes)) {
+  while (!ready_.empty() && (entries_.size() >= max_trees_ || ready_bytes_ > kMaxBytes)) {
     const BlobId id = ready_.front();
     ready_.pop_front();
     auto it = entries_.find(id);
@@ -181,7 +212,10 @@ void TreePrefetcher::Finish(const BlobId& id, Result<Tree> tree) {
 std::optional<Tree> TreePrefetcher::Take(const BlobId& id) {
   std::unique_lock lock(mu_);
   auto it = entries_.find(id);
-  if (it == entries_.end()) return std::nullopt;
+  if (it == entries_.end()) {
+    later_ids_.erase(id);  // the walk reads it now: not to be read ahead after all
+    return std::nullopt;
+  }
   if (it->second.state == State::kQueued) {  // the walk is there first: it reads it now
     entries_.erase(it);
     return std::nullopt;
@@ -195,6 +229,11 @@ std::optional<Tree> TreePrefetcher::Take(const BlobId& id) {
   ready_bytes_ -= it->second.bytes;
   entries_.erase(it);
   ++taken_;
+  if (!later_.empty()) {
+    const size_t before = queue_.size();
+    Refill();
+    if (queue_.size() > before) cv_.notify_all();
+  }
   return tree;
 }
 
@@ -206,6 +245,8 @@ void TreePrefetcher::Drain() {
     if (it != entries_.end() && it->second.state == State::kQueued) entries_.erase(it);
   }
   queue_.clear();
+  later_.clear();
+  later_ids_.clear();
   cv_.wait(lock, [this] { return reading_ == 0; });
   draining_ = false;
 }

@@ -3,7 +3,8 @@
 // caller too; Drain waits for the reads under way; the oldest trees never taken make room for
 // new ones; without threads nothing is read ahead; trees close together in one pack are read
 // with one request, never across packs or beyond the span a request may cover; reading deeper
-// (SetReadDeeper) goes one level beyond the walk, never makes room, and stops at a Drain.
+// (SetReadDeeper) goes one level beyond the walk, never makes room, and stops at a Drain; the
+// subdirectories of a directory wider than the room are read ahead as the walk takes trees.
 #include "velin/repo/tree_prefetch.hpp"
 
 #include <gtest/gtest.h>
@@ -171,6 +172,66 @@ TEST(TreePrefetcher, TheOldestTreesNeverTakenMakeRoom) {
   size_t kept = 0;
   for (const BlobId& id : first) kept += p.Take(id).has_value() ? 1 : 0;
   EXPECT_EQ(kept, first.size() - later.size()) << "made room";
+}
+
+// One directory of three times more subdirectories than there is room for (6,000 upload
+// folders): the ones beyond the room are read ahead as the walk takes trees, each once.
+TEST(TreePrefetcher, SubtreesBeyondTheRoomAreReadAheadAsTheWalkTakesTrees) {
+  TreeSource source;
+  TreePrefetcher p(source.Fn(), 4);
+  const int n = static_cast<int>(TreePrefetcher::kMaxTrees) * 3 + 100;
+  std::vector<BlobId> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(PrefetchTestId(i));
+  p.Prefetch(ids);
+  for (int i = 0; i < n; ++i) {
+    // Read in the order asked for: once i + 1 reads are done, the i-th has begun.
+    ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() > static_cast<uint64_t>(i); }))
+        << "tree " << i << " was never read ahead";
+    ASSERT_TRUE(p.Take(ids[i])) << i;
+  }
+  EXPECT_EQ(p.taken(), static_cast<uint64_t>(n));
+  for (int i = 0; i < n; ++i) ASSERT_EQ(source.Reads(ids[i]), 1) << i;
+}
+
+// A walk that takes every tree keeps a directory of 6,000 subdirectories read ahead whole while
+// it goes down the first of them: nothing of it is pushed out and read a second time.
+TEST(TreePrefetcher, AWalkTakingEveryTreeKeepsAWideDirectoryWhileItGoesDown) {
+  TreeSource source;
+  TreePrefetcher p(source.Fn(), 4);
+  p.SetReadDeeper(true);
+  const int n = 6000;
+  std::vector<BlobId> ids, below;
+  for (int i = 0; i < n; ++i) ids.push_back(PrefetchTestId(i));
+  for (int i = n; i < n + 300; ++i) below.push_back(PrefetchTestId(i));
+  p.Prefetch(ids);
+  ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == static_cast<uint64_t>(n); }));
+  ASSERT_TRUE(p.Take(ids[0]));
+  p.Prefetch(below);  // the first one's subdirectories
+  ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == static_cast<uint64_t>(n + 300); }));
+  for (const BlobId& id : below) ASSERT_TRUE(p.Take(id));
+  for (int i = 1; i < n; ++i) ASSERT_TRUE(p.Take(ids[i])) << i;
+  for (int i = 0; i < n; ++i) ASSERT_EQ(source.Reads(ids[i]), 1) << i;
+}
+
+// A tree waiting for room that the walk reaches first is the walk's: never read ahead after.
+TEST(TreePrefetcher, ATreeWaitingForRoomThatTheWalkReadItselfIsNotReadAhead) {
+  TreeSource source;
+  TreePrefetcher p(source.Fn(), 4);
+  const int room = static_cast<int>(TreePrefetcher::kMaxTrees);
+  const int n = room + 300;
+  std::vector<BlobId> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(PrefetchTestId(i));
+  p.Prefetch(ids);
+  ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == static_cast<uint64_t>(room); }));
+  EXPECT_FALSE(p.Take(ids[room + 5])) << "not read ahead yet: the walk reads it";
+  for (int i = 0; i < room; ++i) ASSERT_TRUE(p.Take(ids[i])) << i;
+  ASSERT_TRUE(testing::WaitFor([&] { return p.read_ahead() == static_cast<uint64_t>(n - 1); }));
+  EXPECT_EQ(source.Reads(ids[room + 5]), 0);
+  for (int i = room; i < n; ++i) {
+    if (i != room + 5) {
+      EXPECT_TRUE(p.Take(ids[i])) << i;
+    }
+  }
 }
 
 TEST(TreePrefetcher, WithoutThreadsReadsNothingAhead) {
@@ -388,7 +449,7 @@ TEST(TreePrefetcher, ReadingDeeperReadsOneLevelBeyondWhatTheWalkAskedFor) {
 TEST(TreePrefetcher, ReadingDeeperNeverPushesOutWhatTheWalkAskedFor) {
   DeepTreeSource source;
   TreePrefetcher p(source.Fn(), 2);
-  p.SetReadDeeper(true);
+  p.SetReadDeeper(true, TreePrefetcher::kMaxTrees);
   std::vector<BlobId> tops;
   for (int n = 1; n <= 900; ++n) tops.push_back(PrefetchTestId(n));  // 2,700 subtrees below
   p.Prefetch(tops);
