@@ -45,7 +45,7 @@ BlobWriter::BlobWriter(Repository& repo, BlobWriterOptions options)
     // thread keeps up. A file server uploads it on Commit (FileServerBackend::NewObjectWriter),
     // ~30 MB/s a connection 20 ms away: as many at once as it takes reads.
     const int commits = std::max(1, storage::ParallelReadsFor(repo_.backend().Location()));
-    for (int i = 0; i < commits; ++i) commit_threads_.emplace_back([this] { CommitLoop(); });
+    max_commit_threads_ = static_cast<size_t>(commits);
     max_committing_ = static_cast<size_t>(commits + n);
   }
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
@@ -71,7 +71,7 @@ BlobWriter::~BlobWriter() {
     stream_cv_.notify_all();
     stream_thread_.join();
   }
-  if (!commit_threads_.empty()) {  // after the stream thread: it hands packs to these
+  if (!commit_threads_.empty()) {  // after the stream thread: it hands packs to (and starts) these
     {
       std::lock_guard lock(stream_mu_);
       commit_stopping_ = true;
@@ -463,6 +463,10 @@ void BlobWriter::StreamLoop() {
     stream_cv_.notify_all();
     if (item.last && !s.failed) {
       commit_items_.push_back(CommitItem{std::move(item.stream), std::move(*item.last)});
+      if (commit_threads_.size() < max_commit_threads_ &&
+          commit_threads_.size() < commit_items_.size() + static_cast<size_t>(commit_busy_)) {
+        commit_threads_.emplace_back([this] { CommitLoop(); });
+      }
       commit_cv_.notify_one();
     } else if (item.last) {
       committing_--;  // never to be named

@@ -221,7 +221,10 @@ class BlobWriter {
   // ~20 ms here, and on the stream thread every piece queued behind them waited, and with them
   // the workers at their packs' ends (1.2 s of a 7.3 s first backup, bench/README.md). One for
   // a local directory; for a file server, whose Commit uploads the pack, one per connection.
+  // Started by the stream thread as packs come to be named, up to max_commit_threads_ (S3
+  // takes its packs whole, on the workers: none).
   std::vector<std::thread> commit_threads_;
+  size_t max_commit_threads_ = 0;
   std::condition_variable commit_cv_;  // an item is queued; stopping
   std::deque<CommitItem> commit_items_;
   int commit_busy_ = 0;  // commit threads naming a pack
