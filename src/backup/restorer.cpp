@@ -241,11 +241,11 @@ class FileWriterPool {
   // restore of 20,000 small files spun on it, 3 % went to handing files over; context
   // switches 13,000 -> 1,100). A batch holds at most ~1 MiB of data, and goes early while the
   // queue is empty, so a directory of a few dozen files is still written in parallel. From a
-  // remote repository a batch goes on into the next directories and holds up to 512 files (64
-  // early): its blobs are one request (ReadNeighbours), a round trip or four, and 20,000 small
-  // files in 2,000 directories restored from SFTP 20 ms away took 64 s as 2,000 requests, 9.9 s
-  // in batches across directories of up to 128, 5.1 s of up to 512 (bench/README.md,
-  // "Twenty-fourth pass").
+  // remote repository a batch goes on into the next directories and holds up to 2,048 files
+  // (64 early): its blobs are one request (ReadNeighbours), a round trip or four, and 20,000
+  // small files in 2,000 directories restored from SFTP 20 ms away took 64 s as 2,000
+  // requests, 9.9 s in batches across directories of up to 128, 5.1 s of up to 512
+  // (bench/README.md, "Twenty-fourth pass"), 3.5 s of up to 2,048 ("Twenty-sixth pass").
   //
   // Every file waiting keeps its directory open (and that one its parents): a restore from S3
   // of 6,000 directories of one file each stopped at "Too many open files" under the usual
@@ -294,7 +294,7 @@ class FileWriterPool {
   };
   static constexpr BatchRule kLocalBatch{false, 128, 8};
   // From a remote repository, where a batch's request is a round trip or four.
-  static constexpr BatchRule kRemoteBatch{true, 512, 64};
+  static constexpr BatchRule kRemoteBatch{true, 2048, 64};
   static constexpr uint64_t kBatchBytes = 1 << 20;  // a larger file goes alone
 
   // Directories a restore holds open at most: the open-file limit but 128 (the files being
