@@ -202,8 +202,9 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
     for (int fd : options.pass_fds) ::fcntl(fd, F_SETFD, 0);
     // Signals ignored by velin must not stay ignored in the child, nor its raised limit.
     ::signal(SIGPIPE, SIG_DFL);
-    if (g_files_raised.load(std::memory_order_relaxed))
+    if (g_files_raised.load(std::memory_order_relaxed)) {
       ::setrlimit(RLIMIT_NOFILE, &g_started_files);
+    }
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
       int err = -errno;  // negative: the directory failed, not the program
       (void)!::write(exec_pipe[1], &err, sizeof err);
