@@ -128,7 +128,11 @@ class DirFinisher {
   bool failed() const { return failed_.load(); }
   // Directories of the restore held open (a DirState with this finisher each): the workers'
   // batches keep theirs open until written (FileWriterPool bounds them by the open-file limit).
-  void Opened() { open_dirs_.fetch_add(1, std::memory_order_relaxed); }
+  // From here on the last holder of `d` finishes it (~DirState), and it counts as open.
+  void Adopt(DirState& d) {
+    d.finisher = this;
+    open_dirs_.fetch_add(1, std::memory_order_relaxed);
+  }
   void Closed() { open_dirs_.fetch_sub(1, std::memory_order_relaxed); }
   size_t open_dirs() const { return open_dirs_.load(std::memory_order_relaxed); }
   std::optional<Error> error() {
@@ -1129,8 +1133,7 @@ class Restorer {
     state->meta = node;
     state->meta->content.clear();
     state->parent = dir;
-    state->finisher = &finisher_;  // from here on, the last holder finishes it
-    finisher_.Opened();
+    finisher_.Adopt(*state);
     auto tree = repo_.ReadTree(node.subtree);
     if (!tree) {
       finisher_.Fail(tree.error());

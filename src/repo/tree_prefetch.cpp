@@ -54,10 +54,10 @@ void TreePrefetcher::Prefetch(const std::vector<BlobId>& ids) {
         }
         continue;
       }
-      if (no_room.empty() && (entries_.size() >= max_trees_ || ready_bytes_ > kMaxBytes)) {
+      if (no_room.empty() && Full()) {
         MakeRoom();
       }
-      if (!no_room.empty() || entries_.size() >= max_trees_ || ready_bytes_ > kMaxBytes) {
+      if (!no_room.empty() || Full()) {
         no_room.push_back(id);
         continue;
       }
@@ -106,7 +106,7 @@ void TreePrefetcher::QueueSubtrees(const Tree& tree) {
   for (const Node& n : tree.nodes) {
     if (n.type != NodeType::kDir || entries_.count(n.subtree)) continue;
     // No room made for these: the trees read and not taken yet are the walk's next ones.
-    if (entries_.size() >= max_trees_ || ready_bytes_ > kMaxBytes) return;
+    if (Full()) return;
     Entry e;
     e.for_walk = false;
     entries_.emplace(n.subtree, std::move(e));
@@ -122,7 +122,7 @@ void TreePrefetcher::SetReadDeeper(bool deeper, size_t max_trees) {
 
 void TreePrefetcher::MakeRoom() {
   // The trees read longest ago and still not taken: the walk skipped them, or is far behind.
-  while (!ready_.empty() && (entries_.size() >= max_trees_ || ready_bytes_ > kMaxBytes)) {
+  while (!ready_.empty() && Full()) {
     const BlobId id = ready_.front();
     ready_.pop_front();
     auto it = entries_.find(id);

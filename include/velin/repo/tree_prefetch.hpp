@@ -107,6 +107,9 @@ class TreePrefetcher {
     bool for_walk = true;  // Prefetch queued it; false: a subtree of one read (read_deeper_)
   };
   void Work();
+  // No room for another tree (max_trees_ entries, or kMaxBytes of trees not taken).
+  // REQUIRES: mu_ held.
+  bool Full() const { return entries_.size() >= max_trees_ || ready_bytes_ > kMaxBytes; }
   void MakeRoom();  // REQUIRES: mu_ held
   // Queues the subtrees of `tree` not known here, while there is room without making any.
   // REQUIRES: mu_ held.
