@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/stack.hpp"
 #include "velin/core/termination.hpp"
 
 namespace velin::backup {
@@ -360,6 +361,12 @@ class DirReadAhead {
 
 Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string& rel_app,
                                        const std::string& rel_src, const Node* parent_node) {
+  if (!StackHasRoom()) {  // velin/core/stack.hpp
+    return Failure(TrFormat(
+        "{} is nested deeper than velin's stack reaches: raise it (`ulimit -s`) or leave the "
+        "directory out (backup.exclude)",
+        abs));
+  }
   const Tree* parent_tree = ParentSubtree(parent_node);
   // Listed ahead by the lister (velin/backup/dir_lister.hpp), else here.
   std::optional<DirListing> listed;
@@ -425,7 +432,7 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
     auto st =
         ArchiveNode(child_abs, child_rel, rel_src + "/" + entry.name, info, parent_nodes[i], node);
     opened_ahead_.reset();  // not read after all (a second link to a file read already)
-    if (!st) return tl::unexpected(st.error().Wrap(NoTr(child_abs)));
+    if (!st) return tl::unexpected(st.error().WrapPath(NoTr(child_abs)));
     tree.nodes.push_back(std::move(node));
   }
   // Every entry as the earlier backup recorded it, in the same tree format: EncodeTree would

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "velin/backup/archiver.hpp"
+#include "velin/core/stack.hpp"
 
 namespace velin::backup {
 
@@ -106,6 +107,7 @@ void DirLister::Run() {
 // As ArchiveDir and ArchiveNode decide: every entry that is a directory by its lstat, not
 // excluded and not a skip path, is walked into, in name order, after its parent.
 void DirLister::ListTree(size_t root, const std::string& abs, const std::string& rel_app) {
+  if (!StackHasRoom()) return;  // deeper, the walk lists itself (core/stack.hpp)
   // Its age counts from before the listing, not from when there was room for it.
   const auto made = env_.SteadyNow();
   auto listing = ListUnlessStopped(env_, abs, rel_app, plan_.exclude, &stop_);

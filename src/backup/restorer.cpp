@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/stack.hpp"
 #include "velin/core/termination.hpp"
 
 namespace velin::backup {
@@ -1128,6 +1129,10 @@ class Restorer {
       case NodeType::kDir:
         break;
     }
+    if (!StackHasRoom()) {  // velin/core/stack.hpp
+      return Failure(TrFormat(
+          "{} is nested deeper than velin's stack reaches: raise it (`ulimit -s`)", Abs(path)));
+    }
     auto state = std::make_shared<DirState>();
     VELIN_ASSIGN(state->dir, OpenRealDir(*dir->dir, node.name, path));
     state->meta = node;
@@ -1143,7 +1148,8 @@ class Restorer {
       auto st = RestoreNode(state, path, child, rel_src + "/" + child.name);
       if (!st) finisher_.Fail(st.error());  // before `state` lets go: no chmod after a failure
       if (!st && pool_failed_) return st;
-      if (!st) return tl::unexpected(st.error().Wrap(NoTr(Abs(io::JoinPath(path, child.name)))));
+      if (!st)
+        return tl::unexpected(st.error().WrapPath(NoTr(Abs(io::JoinPath(path, child.name)))));
     }
     stats.dirs++;
     return Ok();

@@ -583,6 +583,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"cannot stat {}", "kann {} nicht abfragen (stat)"},
       {"cannot open {}", "kann {} nicht öffnen"},
       {"cannot list {}", "kann {} nicht auflisten"},
+      {"{} is nested deeper than velin's stack reaches: raise it (`ulimit -s`) or leave the "
+       "directory out (backup.exclude)",
+       "{} ist tiefer verschachtelt, als velins Stack reicht: erhöhen Sie ihn (`ulimit -s`) oder "
+       "lassen Sie das Verzeichnis aus (backup.exclude)"},
+      {"{} is nested deeper than velin's stack reaches: raise it (`ulimit -s`)",
+       "{} ist tiefer verschachtelt, als velins Stack reicht: erhöhen Sie ihn (`ulimit -s`)"},
       {"cannot create directory {}", "kann Verzeichnis {} nicht anlegen"},
       {"cannot rename {} to {}", "kann {} nicht in {} umbenennen"},
       {"cannot remove {}", "kann {} nicht entfernen"},

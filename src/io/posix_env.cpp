@@ -43,6 +43,56 @@ Status WriteAll(int fd, const std::string& path, std::string_view data, int64_t 
   return Ok();
 }
 
+// A path as the kernel takes it. Linux refuses one of PATH_MAX (4,096) bytes or more
+// (ENAMETOOLONG), and a tree deeper than that is no error of the user's: an uploads folder nested
+// 300 levels, a mirror of another disk. Such a path is opened in pieces: its leading directories,
+// under 4,000 bytes at a time, each relative to the one before (openat, O_PATH: no read
+// permission needed, as for the kernel's own walk), and the rest named from the last of them
+// through /proc/self/fd/N — a short path to the same file for every call, the *at-less ones
+// (xattrs) too. Symlinks on the way are followed as the kernel follows them in the whole path.
+// A shorter path is passed on as it is; a piece that cannot be opened leaves the whole path,
+// which then fails as it always did.
+class PathArg {
+ public:
+  explicit PathArg(const std::string& path) : path_(path) {
+    if (path.size() < kMax) return;
+    int fd = AT_FDCWD;
+    size_t pos = 0;
+    while (path.size() - pos >= kMax) {
+      // The last slash that leaves a piece under kMax and something after it.
+      const size_t slash = path.rfind('/', std::min(pos + kMax - 1, path.size() - 2));
+      if (slash == std::string::npos || slash < pos) break;
+      const std::string piece = slash == 0 ? "/" : path.substr(pos, slash - pos);
+      const int next =
+          piece.empty() ? -1 : ::openat(fd, piece.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd != AT_FDCWD) ::close(fd);
+      fd = next;
+      if (fd < 0) return;
+      pos = slash + 1;
+    }
+    if (fd == AT_FDCWD) return;
+    if (path.size() - pos >= kMax) {
+      ::close(fd);
+      return;
+    }
+    fd_ = fd;
+    short_ = "/proc/self/fd/" + std::to_string(fd) + "/" + path.substr(pos);
+  }
+  ~PathArg() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  PathArg(const PathArg&) = delete;
+  PathArg& operator=(const PathArg&) = delete;
+
+  const char* c_str() const { return fd_ >= 0 ? short_.c_str() : path_.c_str(); }
+
+ private:
+  static constexpr size_t kMax = 4000;
+  const std::string& path_;
+  int fd_ = -1;
+  std::string short_;
+};
+
 // 1 MiB buffers aligned for O_DIRECT, one kept per thread: direct reads and writes come in
 // long runs on the same threads, and a fresh buffer each time cost 256 page faults. A few
 // more are shared between threads: a pack is opened by a backup worker and closed by the
@@ -551,8 +601,9 @@ bool IsReplacedXattr(std::string_view name) {
 
 Result<Xattrs> PosixEnv::ReadXattrs(const std::string& path) {
   Xattrs out;
+  const PathArg arg(path);
   auto listed =
-      GrowingXattrCall([&](char* b, size_t n) { return ::llistxattr(path.c_str(), b, n); });
+      GrowingXattrCall([&](char* b, size_t n) { return ::llistxattr(arg.c_str(), b, n); });
   if (!listed) {
     if (errno == ENOTSUP || errno == EOPNOTSUPP) return out;  // the file system has none
     return ErrnoError(TrFormat("cannot list the extended attributes of {}", path), errno);
@@ -560,7 +611,7 @@ Result<Xattrs> PosixEnv::ReadXattrs(const std::string& path) {
   for (auto& name : SplitXattrNames(*listed)) {
     if (!IsStoredXattr(name)) continue;
     auto value = GrowingXattrCall([&, n = name.c_str()](char* b, size_t size) {
-      return ::lgetxattr(path.c_str(), n, b, size);
+      return ::lgetxattr(arg.c_str(), n, b, size);
     });
     if (!value) {
       if (errno == ENODATA) continue;  // removed since the listing
@@ -591,7 +642,7 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const std::strin
   int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
   if (options.exclusive) flags |= O_EXCL;
   if (options.truncate) flags |= O_TRUNC;
-  int fd = ::open(path.c_str(), flags, options.mode);
+  int fd = ::open(PathArg(path).c_str(), flags, options.mode);
   if (fd < 0) return ErrnoError(TrFormat("cannot create {}", path), errno);
   VELIN_TRY(AppendAfterWhatIsThere(fd, path, options));
   // Direct writes append from offset 0: only for files that start empty.
@@ -600,7 +651,7 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const std::strin
 }
 
 Result<std::unique_ptr<RandomAccessFile>> PosixEnv::NewRandomAccessFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(PathArg(path).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError(TrFormat("cannot open {}", path), errno);
   return std::make_unique<PosixRandomAccessFile>(path, fd);
 }
@@ -614,7 +665,7 @@ Result<std::unique_ptr<RandomAccessFile>> PosixEnv::NewRandomAccessFileAt(const 
 }
 
 Result<std::string> PosixEnv::ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(PathArg(path).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError(TrFormat("cannot open {}", path), errno);
   std::string data;
   char buf[65536];
@@ -635,20 +686,27 @@ Result<std::string> PosixEnv::ReadFile(const std::string& path) {
 
 Result<FileInfo> PosixEnv::Stat(const std::string& path) {
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) return ErrnoError(TrFormat("cannot stat {}", path), errno);
+  if (::lstat(PathArg(path).c_str(), &st) != 0) {
+    return ErrnoError(TrFormat("cannot stat {}", path), errno);
+  }
   return FileInfoFromStat(st);
 }
 
 Result<bool> PosixEnv::Exists(const std::string& path) {
   struct stat st;
-  if (::lstat(path.c_str(), &st) == 0) return true;
+  if (::lstat(PathArg(path).c_str(), &st) == 0) return true;
   if (errno == ENOENT || errno == ENOTDIR) return false;
   return ErrnoError(TrFormat("cannot stat {}", path), errno);
 }
 
 Result<std::vector<DirEntry>> PosixEnv::ListDir(const std::string& path) {
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return ErrnoError(TrFormat("cannot list {}", path), errno);
+  const int fd = ::open(PathArg(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* dir = fd < 0 ? nullptr : ::fdopendir(fd);
+  if (dir == nullptr) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    return ErrnoError(TrFormat("cannot list {}", path), err);
+  }
   std::vector<DirEntry> entries;
   errno = 0;
   while (struct dirent* e = ::readdir(dir)) {
@@ -668,14 +726,16 @@ Result<std::vector<DirEntry>> PosixEnv::ListDir(const std::string& path) {
         break;
       case DT_UNKNOWN: {
         struct stat st;
-        std::string full = JoinPath(path, entry.name);
-        entry.type = ::lstat(full.c_str(), &st) == 0 ? TypeFromMode(st.st_mode) : FileType::kOther;
+        entry.type = ::fstatat(::dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+                         ? TypeFromMode(st.st_mode)
+                         : FileType::kOther;
         break;
       }
       default:
         entry.type = FileType::kOther;
     }
     entries.push_back(std::move(entry));
+    errno = 0;  // a failed fstatat above is no failure of readdir's
   }
   int err = errno;
   ::closedir(dir);
@@ -684,32 +744,34 @@ Result<std::vector<DirEntry>> PosixEnv::ListDir(const std::string& path) {
 }
 
 Status PosixEnv::CreateDir(const std::string& path, uint32_t mode) {
-  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+  if (::mkdir(PathArg(path).c_str(), mode) != 0 && errno != EEXIST) {
     return ErrnoError(TrFormat("cannot create directory {}", path), errno);
   }
   return Ok();
 }
 
 Status PosixEnv::Rename(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) {
+  if (::rename(PathArg(from).c_str(), PathArg(to).c_str()) != 0) {
     return ErrnoError(TrFormat("cannot rename {} to {}", from, to), errno);
   }
   return Ok();
 }
 
 Status PosixEnv::RemoveFile(const std::string& path) {
-  if (::unlink(path.c_str()) != 0) return ErrnoError(TrFormat("cannot remove {}", path), errno);
+  if (::unlink(PathArg(path).c_str()) != 0) {
+    return ErrnoError(TrFormat("cannot remove {}", path), errno);
+  }
   return Ok();
 }
 
 Status PosixEnv::RemoveDir(const std::string& path) {
-  if (::rmdir(path.c_str()) != 0)
+  if (::rmdir(PathArg(path).c_str()) != 0)
     return ErrnoError(TrFormat("cannot remove directory {}", path), errno);
   return Ok();
 }
 
 Status PosixEnv::SyncDir(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = ::open(PathArg(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoError(TrFormat("cannot open directory {}", path), errno);
   int rc = ::fsync(fd);
   int err = errno;
@@ -719,16 +781,17 @@ Status PosixEnv::SyncDir(const std::string& path) {
 }
 
 Status PosixEnv::Symlink(const std::string& target, const std::string& link_path) {
-  if (::symlink(target.c_str(), link_path.c_str()) != 0) {
+  if (::symlink(target.c_str(), PathArg(link_path).c_str()) != 0) {
     return ErrnoError(TrFormat("cannot create symlink {}", link_path), errno);
   }
   return Ok();
 }
 
 Result<std::string> PosixEnv::ReadLink(const std::string& path) {
+  const PathArg arg(path);
   std::string buf(256, '\0');
   for (;;) {
-    ssize_t n = ::readlink(path.c_str(), buf.data(), buf.size());
+    ssize_t n = ::readlink(arg.c_str(), buf.data(), buf.size());
     if (n < 0) return ErrnoError(TrFormat("cannot read symlink {}", path), errno);
     if (static_cast<size_t>(n) < buf.size()) {
       buf.resize(static_cast<size_t>(n));
@@ -739,21 +802,21 @@ Result<std::string> PosixEnv::ReadLink(const std::string& path) {
 }
 
 Status PosixEnv::HardLink(const std::string& existing, const std::string& new_path) {
-  if (::link(existing.c_str(), new_path.c_str()) != 0) {
+  if (::link(PathArg(existing).c_str(), PathArg(new_path).c_str()) != 0) {
     return ErrnoError(TrFormat("cannot link {} to {}", new_path, existing), errno);
   }
   return Ok();
 }
 
 Status PosixEnv::SetMode(const std::string& path, uint32_t mode) {
-  if (::fchmodat(AT_FDCWD, path.c_str(), mode, 0) != 0) {
+  if (::fchmodat(AT_FDCWD, PathArg(path).c_str(), mode, 0) != 0) {
     return ErrnoError(TrFormat("cannot set mode of {}", path), errno);
   }
   return Ok();
 }
 
 Status PosixEnv::SetOwner(const std::string& path, uint32_t uid, uint32_t gid) {
-  if (::lchown(path.c_str(), uid, gid) != 0)
+  if (::lchown(PathArg(path).c_str(), uid, gid) != 0)
     return ErrnoError(TrFormat("cannot chown {}", path), errno);
   return Ok();
 }
@@ -768,7 +831,7 @@ Status PosixEnv::SetMtime(const std::string& path, int64_t mtime_ns) {
     times[1].tv_nsec += 1'000'000'000;
     times[1].tv_sec -= 1;
   }
-  if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (::utimensat(AT_FDCWD, PathArg(path).c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
     return ErrnoError(TrFormat("cannot set mtime of {}", path), errno);
   }
   return Ok();
@@ -779,7 +842,7 @@ Dir::~Dir() {
 }
 
 Result<DirPtr> PosixEnv::OpenDir(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = ::open(PathArg(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoError(TrFormat("cannot open directory {}", path), errno);
   return std::make_shared<const Dir>(fd, path);
 }

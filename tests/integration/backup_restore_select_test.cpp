@@ -14,7 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Every path under `root`, relative, directories with a trailing '/'.
-std::set<std::string> Listing(const std::string& root) {
+std::set<std::string> RestoredPaths(const std::string& root) {
   std::set<std::string> out;
   if (!fs::exists(root)) return out;
   for (const auto& e : fs::recursive_directory_iterator(root)) {
@@ -52,7 +52,7 @@ class RestoreSelectTest : public ::testing::Test {
     RunResult r = app_->Run(all);
     EXPECT_EQ(r.exit_code, expected_exit) << r.err;
     if (err) *err = r.err;
-    return Listing(target);
+    return RestoredPaths(target);
   }
 
   static BackupApp* app_;

@@ -51,6 +51,8 @@ struct RunOptions {
   // The child's limit on open files (RLIMIT_NOFILE), soft and hard; 0: inherited.
   unsigned open_files_soft = 0;
   unsigned open_files_hard = 0;
+  // The child's soft limit on its stack (RLIMIT_STACK) in bytes; 0: inherited.
+  uint64_t stack_soft = 0;
 };
 
 // Runs the built velin binary (VELIN_BINARY) with `args`.

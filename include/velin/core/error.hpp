@@ -32,6 +32,13 @@ struct Error {
     e.message = std::string(context) + ": " + message;
     return e;
   }
+  // As Wrap, unless the message names `path` already: an error from inside a directory names
+  // the whole path of what failed, which starts with the directory's, so a failure 300
+  // directories deep is one path and not 300 ever longer ones.
+  Error WrapPath(std::string_view path) const& {
+    if (message.find(path) != std::string::npos) return *this;
+    return Wrap(path);
+  }
 };
 
 template <typename T = void>
