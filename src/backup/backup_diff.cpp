@@ -4,6 +4,7 @@
 
 #include "velin/backup/inspect.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/stack.hpp"
 #include "velin/io/env.hpp"
 
 namespace velin::backup {
@@ -77,6 +78,7 @@ class Differ {
     changes.push_back(
         {kind, path, NodeTypeName(node.type), added ? 0 : node.size, added ? node.size : 0});
     if (node.type != NodeType::kDir) return Ok();
+    VELIN_TRY(StackRoomBelow(path));  // velin/core/stack.hpp
     VELIN_ASSIGN(Tree tree, repo_.ReadTree(node.subtree));
     for (const Node& child : tree.nodes) {
       VELIN_TRY(All(kind, io::JoinPath(path, child.name), child));
@@ -104,6 +106,7 @@ class Differ {
         changes.push_back({ChangeKind::kMetadata, path, type, a->size, b->size});
       }
       if (a->subtree == b->subtree) return Ok();
+      VELIN_TRY(StackRoomBelow(path));  // velin/core/stack.hpp
       VELIN_ASSIGN(Tree ta, repo_.ReadTree(a->subtree));
       VELIN_ASSIGN(Tree tb, repo_.ReadTree(b->subtree));
       std::map<std::string, std::pair<const Node*, const Node*>> names;

@@ -5,6 +5,7 @@
 
 #include "velin/backup/inspect.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/stack.hpp"
 
 namespace velin::backup {
 
@@ -25,6 +26,7 @@ struct Blobs {
 
 Status CollectTree(repo::Repository& repo, const repo::BlobId& tree_id, Blobs& blobs) {
   if (!blobs.trees.insert(tree_id).second) return Ok();  // counted (an unchanged directory)
+  VELIN_TRY(StackRoomBelow(TrFormat("tree {}", tree_id.Short())));  // velin/core/stack.hpp
   VELIN_ASSIGN(repo::Tree tree, repo.ReadTree(tree_id));
   for (const auto& node : tree.nodes) {
     if (node.type == repo::NodeType::kDir) {

@@ -9,6 +9,7 @@
 #include "velin/backup/archiver.hpp"
 #include "velin/backup/stream_source.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/stack.hpp"
 #include "velin/io/env.hpp"
 
 namespace velin::backup {
@@ -50,6 +51,7 @@ Result<Node> SourceRoot(repo::Repository& repo, const repo::Snapshot& snapshot,
 Status WalkBelow(repo::Repository& repo, const BackupEntry& dir,
                  const std::function<Status(const BackupEntry&)>& visit) {
   if (dir.node.type != NodeType::kDir) return Ok();
+  VELIN_TRY(StackRoomBelow(dir.path));  // velin/core/stack.hpp
   VELIN_ASSIGN(Tree tree, repo.ReadTree(dir.node.subtree));
   for (Node& child : tree.nodes) {
     BackupEntry entry{io::JoinPath(dir.path, child.name), std::move(child)};
@@ -195,6 +197,7 @@ class TreeMatcher {
     std::string key = tree_id.Hex();
     if (by_path_) key += "\n" + dir;
     if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+    VELIN_TRY(StackRoomBelow(dir));  // velin/core/stack.hpp
     VELIN_ASSIGN(Tree tree, repo_.ReadTree(tree_id));
     std::vector<BackupEntry> found;
     for (const Node& child : tree.nodes) {

@@ -1129,10 +1129,7 @@ class Restorer {
       case NodeType::kDir:
         break;
     }
-    if (!StackHasRoom()) {  // velin/core/stack.hpp
-      return Failure(TrFormat(
-          "{} is nested deeper than velin's stack reaches: raise it (`ulimit -s`)", Abs(path)));
-    }
+    VELIN_TRY(StackRoomBelow(Abs(path)));  // velin/core/stack.hpp
     auto state = std::make_shared<DirState>();
     VELIN_ASSIGN(state->dir, OpenRealDir(*dir->dir, node.name, path));
     state->meta = node;

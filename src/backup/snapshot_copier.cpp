@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/stack.hpp"
 #include "velin/core/termination.hpp"
 #include "velin/repo/snapshot_commit.hpp"
 
@@ -169,7 +170,8 @@ class Copier {
   // A tree the destination has is still descended: an interrupted copy may have indexed it
   // (index objects are written as the copy goes) before the packs of its subtree.
   Status CopyTree(const repo::BlobId& id) {
-    if (!seen_.insert(id).second) return Ok();  // handled earlier in this copy
+    if (!seen_.insert(id).second) return Ok();                   // handled earlier in this copy
+    VELIN_TRY(StackRoomBelow(TrFormat("tree {}", id.Short())));  // velin/core/stack.hpp
     const bool present = destination_.index().Find(id).has_value();
     VELIN_ASSIGN(std::string data, source_.ReadBlob(id));
     VELIN_ASSIGN(repo::Tree tree, repo::DecodeTree(data));

@@ -264,6 +264,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"delta base {} is itself a delta blob", "Delta-Basis {} ist selbst ein Delta-Blob"},
       {"its delta base: {}", "seine Delta-Basis: {}"},
       {"tree {}: {}", "Baum {}: {}"},
+      {"tree {}", "Baum {}"},
+      {"tree {} of backup {}", "Baum {} von Backup {}"},
       {"snapshot {}: {}", "Snapshot {}: {}"},
       {"snapshot {}: holds id {}", "Snapshot {}: enthält ID {}"},
       {"the repository at {} has no backups", "das Repository in {} enthält keine Backups"},

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "velin/core/i18n.hpp"
+
 namespace velin {
 namespace {
 
@@ -40,6 +42,12 @@ bool StackHasRoom() {
   const Stack& stack = ThisThreadsStack();
   const auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   return stack.low == 0 || here < stack.low || here - stack.low >= stack.reserve;
+}
+
+Status StackRoomBelow(const std::string& what) {
+  if (StackHasRoom()) return Ok();
+  return Failure(
+      TrFormat("{} is nested deeper than velin's stack reaches: raise it (`ulimit -s`)", what));
 }
 
 }  // namespace velin

@@ -5,6 +5,10 @@
 // naming the directory instead.
 #pragma once
 
+#include <string>
+
+#include "velin/core/error.hpp"
+
 namespace velin {
 
 // False once less than a quarter of the thread's stack (the main thread's as RLIMIT_STACK lets
@@ -12,5 +16,12 @@ namespace velin {
 // the deepest level (reading a file, an error's message, a library's own frames; sanitizers'
 // frames are larger). True when the system does not say.
 bool StackHasRoom();
+
+// Ok while StackHasRoom(); else the error of a walk that stops at `what` (a directory's path, or
+// a tree of a backup): "`what` is nested deeper than velin's stack reaches: raise it
+// (`ulimit -s`)", exit 1. For the walks over a repository's trees (restore, ls, find, diff,
+// stats, prune, copy): a backup velin made under the usual stack is walked with room to spare,
+// but one made under a larger stack, or a crafted one, can be deeper.
+Status StackRoomBelow(const std::string& what);
 
 }  // namespace velin
