@@ -12,6 +12,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -317,21 +318,18 @@ constexpr int64_t kSweepSlack = 2 * 86400;
 //
 // Every directory is listed (a request each, four round trips on SFTP; a repository has up to
 // 256 pack directories), so several are listed at a time, as many as reads at once
-// (ParallelReadsFor): an unchanged backup to SFTP 20 ms away spent 21 of its 25 s here.
+// (ParallelReadsFor): an unchanged backup to SFTP 20 ms away spent 21 of its 25 s here. The
+// repository's own directories are listed from the start, beside locks/ (whose newest object is
+// the clock) and the root (which names any other): the pack directories a round later. Walked a
+// level at a time — locks/, the root, its directories, the pack directories — an unchanged
+// backup to SFTP 20 ms away spent 0.34 s of its 2.7 s here.
 Result<StaleTempSweep> FileServerBackend::RemoveStaleTemps(int64_t last_sweep) {
-  VELIN_ASSIGN(auto locks, List("locks/"));
-  int64_t now = 0;
-  for (const auto& l : locks) now = std::max(now, l.mtime);
-  if (now <= 0) return StaleTempSweep{};
-  // A temp is made in its directory (which dates the directory) and written within a day (an
-  // upload that long has long stalled out); at the last sweep it was then over an hour old and
-  // went (kSweepSlack). A last sweep "after" this one (another clock, a repository made again)
-  // counts as none.
-  const int64_t skip_before =
-      last_sweep > 0 && last_sweep <= now ? last_sweep - kStaleTempAge - kSweepSlack : 0;
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::string> dirs{""};  // to list
+  std::deque<std::string> dirs{"locks", "data", "", "index", "snapshots"};  // to list
+  std::set<std::string> queued(dirs.begin(), dirs.end());
+  std::optional<int64_t> now;  // once locks/ is listed
+  int64_t skip_before = 0;
   int listing = 0;
   size_t removed = 0;
   std::optional<Error> failure;
@@ -340,18 +338,48 @@ Result<StaleTempSweep> FileServerBackend::RemoveStaleTemps(int64_t last_sweep) {
     for (;;) {
       cv.wait(lock, [&] { return failure || !dirs.empty() || listing == 0; });
       if (failure || dirs.empty()) return;  // failed, or nothing left and nobody listing
+      if (now && *now <= 0) return;         // no clock: nothing is removed
       std::string dir = std::move(dirs.front());
       dirs.pop_front();
       ++listing;
       lock.unlock();
+      auto entries = Listing(dir);
+      lock.lock();
+      if (entries && dir == "locks") {
+        int64_t newest = 0;
+        for (const ListingEntry& e : *entries) {
+          if (!e.is_directory && e.name.find(kTempMarker) == std::string::npos) {
+            newest = std::max(newest, e.mtime);
+          }
+        }
+        now = newest;
+        // A temp is made in its directory (which dates the directory) and written within a day
+        // (an upload that long has long stalled out); at the last sweep it was then over an hour
+        // old and went (kSweepSlack). A last sweep "after" this one (another clock, a repository
+        // made again) counts as none.
+        skip_before =
+            last_sweep > 0 && last_sweep <= newest ? last_sweep - kStaleTempAge - kSweepSlack : 0;
+        cv.notify_all();
+      }
+      if (!entries && !failure) failure = entries.error();
+      cv.wait(lock, [&] { return failure || now; });  // locks/ is first: its lister is not here
+      if (failure || *now <= 0) {
+        --listing;
+        cv.notify_all();
+        continue;
+      }
+      const int64_t clock = *now;
+      lock.unlock();
       std::vector<std::string> subdirs;
       size_t n = 0;
-      Status swept = SweepTemps(dir, now, skip_before, subdirs, n);
+      Status swept = SweepTemps(dir, *entries, clock, skip_before, subdirs, n);
       lock.lock();
       --listing;
       removed += n;
       if (!swept && !failure) failure = swept.error();
-      for (std::string& d : subdirs) dirs.push_back(std::move(d));
+      for (std::string& d : subdirs) {
+        if (queued.insert(d).second) dirs.push_back(std::move(d));
+      }
       cv.notify_all();
     }
   };
@@ -360,13 +388,15 @@ Result<StaleTempSweep> FileServerBackend::RemoveStaleTemps(int64_t last_sweep) {
   work();
   for (std::thread& t : helpers) t.join();
   if (failure) return tl::unexpected(*failure);
-  return StaleTempSweep{removed, now};
+  if (!now || *now <= 0) return StaleTempSweep{};
+  return StaleTempSweep{removed, *now};
 }
 
-// Lists `dir`, removes its stale temps (counted in `removed`) and names its subdirectories.
-Status FileServerBackend::SweepTemps(const std::string& dir, int64_t now, int64_t skip_before,
-                                     std::vector<std::string>& subdirs, size_t& removed) {
-  VELIN_ASSIGN(const std::vector<ListingEntry> entries, Listing(dir));
+// Removes the stale temps of `dir` (counted in `removed`) and names its subdirectories.
+Status FileServerBackend::SweepTemps(const std::string& dir,
+                                     const std::vector<ListingEntry>& entries, int64_t now,
+                                     int64_t skip_before, std::vector<std::string>& subdirs,
+                                     size_t& removed) {
   for (const ListingEntry& entry : entries) {
     const std::string rel = dir.empty() ? entry.name : dir + "/" + entry.name;
     if (entry.is_directory) {

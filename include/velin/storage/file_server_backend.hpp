@@ -92,8 +92,10 @@ class FileServerBackend : public Backend {
   // The entries of `dir` ("" = the root); none when it does not exist.
   Result<std::vector<ListingEntry>> Listing(const std::string& dir);
   Status ListDir(const std::string& dir, const std::string& prefix, std::vector<ObjectInfo>& out);
-  Status SweepTemps(const std::string& dir, int64_t now, int64_t skip_before,
-                    std::vector<std::string>& subdirs, size_t& removed);
+  // Removes the stale temps among `entries` (the listing of `dir`), counted in `removed`, and
+  // names its subdirectories to sweep.
+  Status SweepTemps(const std::string& dir, const std::vector<ListingEntry>& entries, int64_t now,
+                    int64_t skip_before, std::vector<std::string>& subdirs, size_t& removed);
   // Runs quote commands (delete, rename) on their own request.
   Status RunCommands(const std::vector<std::string>& commands, const std::string& what,
                      bool& transient);

@@ -261,6 +261,61 @@ TEST(SftpBackend, StaleTempsInEveryDirectoryGoAndFreshOnesStay) {
   EXPECT_EQ(again->removed, 0u);
 }
 
+TEST(SftpBackend, ASweepListsEveryDirectoryOnceAndTheOnesOnlyTheRootNames) {
+  // locks/ (the clock), the root and the repository's own directories are listed from the
+  // start, the pack directories and any other directory the root names after: each once.
+  SshServer server;
+  auto remote = Open(SftpOptions(server, server.port()));
+  FileServerBackend* backend = remote.get();
+  const std::string repo = server.files_dir() + "/repo/";
+  std::vector<std::string> stale = {"config.tmp-0123456789ab", "keys/k1.tmp-0123456789ab",
+                                    "snapshots/s1.tmp-0123456789ab"};
+  for (int d = 0; d < 6; ++d) {
+    const std::string pack = "data/" + std::to_string(10 + d) + "/pack";
+    ASSERT_TRUE(backend->Put(pack, "packed"));
+    stale.push_back(pack + ".tmp-0123456789ab");
+  }
+  ASSERT_TRUE(backend->Put("keys/k1", "key"));
+  ASSERT_TRUE(backend->Put("index/i1", "index"));
+  for (const std::string& name : stale) ASSERT_TRUE(backend->Put(name, "x")) << name;
+  ASSERT_TRUE(backend->Put("locks/l1", "lock"));
+  const timespec two_days_ago[2] = {{::time(nullptr) - 2 * 86400, 0},
+                                    {::time(nullptr) - 2 * 86400, 0}};
+  for (const std::string& name : stale) {
+    ASSERT_EQ(::utimensat(AT_FDCWD, (repo + name).c_str(), two_days_ago, 0), 0) << name;
+  }
+  const uint64_t before = backend->requests();
+  auto swept = backend->RemoveStaleTemps(0);
+  ASSERT_TRUE(swept) << swept.error().message;
+  EXPECT_EQ(swept->removed, stale.size());
+  // locks, root, data, index, snapshots, keys, six pack directories; and the nine removals.
+  EXPECT_EQ(backend->requests() - before, 12u + stale.size());
+  struct stat st {};
+  for (const std::string& name : stale) EXPECT_NE(::stat((repo + name).c_str(), &st), 0) << name;
+  EXPECT_EQ(::stat((repo + "keys/k1").c_str(), &st), 0);
+}
+
+TEST(SftpBackend, ASweepWithoutALockRemovesNothing) {
+  // No lock object, no clock of the server's: nothing is old enough to go.
+  SshServer server;
+  auto backend = Open(SftpOptions(server, server.port()));
+  const std::string repo = server.files_dir() + "/repo/";
+  ASSERT_TRUE(backend->Put("data/00/pack.tmp-0123456789ab", "x"));
+  ASSERT_TRUE(backend->Put("index/i.tmp-0123456789ab", "x"));
+  const timespec two_days_ago[2] = {{::time(nullptr) - 2 * 86400, 0},
+                                    {::time(nullptr) - 2 * 86400, 0}};
+  for (const char* name : {"data/00/pack.tmp-0123456789ab", "index/i.tmp-0123456789ab"}) {
+    ASSERT_EQ(::utimensat(AT_FDCWD, (repo + name).c_str(), two_days_ago, 0), 0) << name;
+  }
+  auto swept = backend->RemoveStaleTemps(0);
+  ASSERT_TRUE(swept) << swept.error().message;
+  EXPECT_EQ(swept->removed, 0u);
+  EXPECT_EQ(swept->complete_at, 0);
+  struct stat st {};
+  EXPECT_EQ(::stat((repo + "data/00/pack.tmp-0123456789ab").c_str(), &st), 0);
+  EXPECT_EQ(::stat((repo + "index/i.tmp-0123456789ab").c_str(), &st), 0);
+}
+
 TEST(SftpBackend, ASweepAfterACompleteOneListsOnlyThePackDirectoriesChangedSince) {
   // The time of the last complete sweep (kept in the local cache, file "swept") spares the
   // listing of every pack directory nobody wrote to since: 257 listings, four round trips each
