@@ -3,6 +3,7 @@
 #include <random>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/stack.hpp"
 #include "velin/io/env.hpp"
 #include "velin/io/process_space.hpp"
 
@@ -113,6 +114,7 @@ Status RemoveAll(Env& env, const std::string& path) {
   if (!exists) return Ok();
   VELIN_ASSIGN(FileInfo info, env.Stat(path));
   if (info.type != FileType::kDirectory) return env.RemoveFile(path);
+  VELIN_TRY(StackRoomBelow(path));  // velin/core/stack.hpp
   VELIN_ASSIGN(auto entries, env.ListDir(path));
   for (const DirEntry& e : entries) VELIN_TRY(RemoveAll(env, JoinPath(path, e.name)));
   return env.RemoveDir(path);

@@ -5,6 +5,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/json_int.hpp"
+#include "velin/core/stack.hpp"
 #include "velin/repo/blob_id.hpp"
 #include "velin/rollback/registry.hpp"
 
@@ -50,6 +51,7 @@ Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
     }
     case io::FileType::kDirectory: {
       out.push_back(e);
+      VELIN_TRY(StackRoomBelow(full));  // velin/core/stack.hpp
       VELIN_ASSIGN(auto children, env.ListDir(full));
       for (const auto& child : children) {
         VELIN_TRY(ScanPath(env, root, rel + "/" + child.name, out));
@@ -251,6 +253,7 @@ Result<DiskUsage> MeasureTree(io::Env& env, const std::string& dir) {
     std::string full = io::JoinPath(dir, e.name);
     VELIN_ASSIGN(io::FileInfo info, env.Stat(full));
     if (info.type == io::FileType::kDirectory) {
+      VELIN_TRY(StackRoomBelow(full));  // velin/core/stack.hpp
       VELIN_ASSIGN(DiskUsage sub, MeasureTree(env, full));
       usage.total += sub.total;
       usage.own += sub.own;
