@@ -51,7 +51,7 @@ Status WriteAll(int fd, const std::string& path, std::string_view data, int64_t 
 // through /proc/self/fd/N — a short path to the same file for every call, the *at-less ones
 // (xattrs) too. Symlinks on the way are followed as the kernel follows them in the whole path.
 // A shorter path is passed on as it is; a piece that cannot be opened leaves the whole path,
-// which then fails as it always did.
+// which then fails as it always did (and without /proc mounted, a long path fails as missing).
 class PathArg {
  public:
   explicit PathArg(const std::string& path) : path_(path) {
@@ -78,8 +78,11 @@ class PathArg {
     fd_ = fd;
     short_ = "/proc/self/fd/" + std::to_string(fd) + "/" + path.substr(pos);
   }
-  ~PathArg() {
-    if (fd_ >= 0) ::close(fd_);
+  ~PathArg() {  // at the end of the call's expression: before the caller reads its errno
+    if (fd_ < 0) return;
+    const int saved = errno;
+    ::close(fd_);
+    errno = saved;
   }
   PathArg(const PathArg&) = delete;
   PathArg& operator=(const PathArg&) = delete;
