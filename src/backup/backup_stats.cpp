@@ -26,7 +26,7 @@ struct Blobs {
 
 Status CollectTree(repo::Repository& repo, const repo::BlobId& tree_id, Blobs& blobs) {
   if (!blobs.trees.insert(tree_id).second) return Ok();  // counted (an unchanged directory)
-  VELIN_TRY(StackRoomBelow(TrFormat("tree {}", tree_id.Short())));  // velin/core/stack.hpp
+  if (!StackHasRoom()) return StackTooDeep(TrFormat("tree {}", tree_id.Short()));
   VELIN_ASSIGN(repo::Tree tree, repo.ReadTree(tree_id));
   for (const auto& node : tree.nodes) {
     if (node.type == repo::NodeType::kDir) {

@@ -42,7 +42,9 @@ Status WalkTree(repo::Repository& r, const BlobId& tree_id, const std::string& s
   if (!used.insert(tree_id).second) return Ok();  // walked already (unchanged directory)
   VELIN_TRY(CheckInterrupted());  // a prune asked to stop (core/termination.hpp): per tree
   VELIN_TRY(RequireIndexed(r, tree_id, snapshot));
-  VELIN_TRY(StackRoomBelow(TrFormat("tree {} of backup {}", tree_id.Short(), snapshot)));
+  if (!StackHasRoom()) {  // velin/core/stack.hpp
+    return StackTooDeep(TrFormat("tree {} of backup {}", tree_id.Short(), snapshot));
+  }
   VELIN_ASSIGN(repo::Tree tree, r.ReadTree(tree_id));
   for (const auto& node : tree.nodes) {
     if (node.type == repo::NodeType::kDir) {

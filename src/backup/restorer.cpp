@@ -1145,8 +1145,9 @@ class Restorer {
       auto st = RestoreNode(state, path, child, rel_src + "/" + child.name);
       if (!st) finisher_.Fail(st.error());  // before `state` lets go: no chmod after a failure
       if (!st && pool_failed_) return st;
-      if (!st)
+      if (!st) {
         return tl::unexpected(st.error().WrapPath(NoTr(Abs(io::JoinPath(path, child.name)))));
+      }
     }
     stats.dirs++;
     return Ok();

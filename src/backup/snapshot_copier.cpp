@@ -170,8 +170,8 @@ class Copier {
   // A tree the destination has is still descended: an interrupted copy may have indexed it
   // (index objects are written as the copy goes) before the packs of its subtree.
   Status CopyTree(const repo::BlobId& id) {
-    if (!seen_.insert(id).second) return Ok();                   // handled earlier in this copy
-    VELIN_TRY(StackRoomBelow(TrFormat("tree {}", id.Short())));  // velin/core/stack.hpp
+    if (!seen_.insert(id).second) return Ok();  // handled earlier in this copy
+    if (!StackHasRoom()) return StackTooDeep(TrFormat("tree {}", id.Short()));  // core/stack.hpp
     const bool present = destination_.index().Find(id).has_value();
     VELIN_ASSIGN(std::string data, source_.ReadBlob(id));
     VELIN_ASSIGN(repo::Tree tree, repo::DecodeTree(data));

@@ -44,8 +44,7 @@ bool StackHasRoom() {
   return stack.low == 0 || here < stack.low || here - stack.low >= stack.reserve;
 }
 
-Status StackRoomBelow(const std::string& what) {
-  if (StackHasRoom()) return Ok();
+tl::unexpected<Error> StackTooDeep(const std::string& what) {
   return Failure(
       TrFormat("{} is nested deeper than velin's stack reaches: raise it (`ulimit -s`)", what));
 }

@@ -62,9 +62,8 @@ class PathArg {
       // The last slash that leaves a piece under kMax and something after it.
       const size_t slash = path.rfind('/', std::min(pos + kMax - 1, path.size() - 2));
       if (slash == std::string::npos || slash < pos) break;
-      const std::string piece = slash == 0 ? "/" : path.substr(pos, slash - pos);
-      const int next =
-          piece.empty() ? -1 : ::openat(fd, piece.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+      const std::string piece = path.substr(pos, slash - pos);
+      const int next = ::openat(fd, piece.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (fd != AT_FDCWD) ::close(fd);
       fd = next;
       if (fd < 0) return;

@@ -17,11 +17,18 @@ namespace velin {
 // frames are larger). True when the system does not say.
 bool StackHasRoom();
 
-// Ok while StackHasRoom(); else the error of a walk that stops at `what` (a directory's path, or
-// a tree of a backup): "`what` is nested deeper than velin's stack reaches: raise it
-// (`ulimit -s`)", exit 1. For the walks over a repository's trees (restore, ls, find, diff,
-// stats, prune, copy): a backup velin made under the usual stack is walked with room to spare,
-// but one made under a larger stack, or a crafted one, can be deeper.
-Status StackRoomBelow(const std::string& what);
+// The error of a walk that stops at `what` (a directory's path, or a tree of a backup) for want
+// of stack: "`what` is nested deeper than velin's stack reaches: raise it (`ulimit -s`)", exit 1.
+// For the walks over a repository's trees (restore, ls, find, diff, stats, prune, copy): a backup
+// velin made under the usual stack is walked with room to spare, but one made under a larger
+// stack, or a crafted one, can be deeper.
+tl::unexpected<Error> StackTooDeep(const std::string& what);
+
+// Ok while StackHasRoom(); else StackTooDeep(what). (A walk that names the tree only to say
+// this asks StackHasRoom() itself and makes the name only then.)
+inline Status StackRoomBelow(const std::string& what) {
+  if (StackHasRoom()) return Ok();
+  return StackTooDeep(what);
+}
 
 }  // namespace velin
