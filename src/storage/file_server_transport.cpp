@@ -28,6 +28,10 @@ struct QuoteList {
 
 Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& transfer,
                                                             bool& transient, int* curl_code) {
+  if (Interrupted()) {  // asked to stop before it went out: it does not
+    if (curl_code != nullptr) *curl_code = CURLE_ABORTED_BY_CALLBACK;
+    return tl::unexpected(CurlError(transfer, CURLE_ABORTED_BY_CALLBACK, nullptr));
+  }
   VELIN_ASSIGN(CurlLease lease, pool_->Acquire());
   CURL* curl = lease.get();
   char error_buffer[CURL_ERROR_SIZE];

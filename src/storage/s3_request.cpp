@@ -80,6 +80,10 @@ bool IsRetryableStatus(long status, const std::string& code) {
 }  // namespace
 
 Result<S3Backend::Response> S3Backend::Perform(const Request& request, bool& transient) {
+  if (Interrupted()) {  // asked to stop before it went out: it does not (a PUT would land later)
+    return Failure(TrFormat("{}: {}: {}", Location(), NoTr(request.what),
+                            NoTr(DescribeCurlError(CURLE_ABORTED_BY_CALLBACK, nullptr))));
+  }
   VELIN_ASSIGN(CurlLease lease, pool_->Acquire());
   CURL* curl = lease.get();
   char error_buffer[CURL_ERROR_SIZE];
