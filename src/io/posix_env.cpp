@@ -66,7 +66,10 @@ class PathArg {
       const int next = ::openat(fd, piece.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (fd != AT_FDCWD) ::close(fd);
       fd = next;
-      if (fd < 0) return;
+      if (fd < 0) {  // the call gets the whole path and ENAMETOOLONG: the destructor mends it
+        piece_errno_ = errno;
+        return;
+      }
       pos = slash + 1;
     }
     if (fd == AT_FDCWD) return;
@@ -77,7 +80,11 @@ class PathArg {
     fd_ = fd;
     short_ = "/proc/self/fd/" + std::to_string(fd) + "/" + path.substr(pos);
   }
-  ~PathArg() {  // at the end of the call's expression: before the caller reads its errno
+  // At the end of the call's expression: before the caller reads its errno. A piece that
+  // could not be opened (missing, not a directory, unreadable) is why the call failed, and its
+  // errno says so as the call's own would on a shorter path: not "File name too long".
+  ~PathArg() {
+    if (piece_errno_ != 0 && errno == ENAMETOOLONG) errno = piece_errno_;
     if (fd_ < 0) return;
     const int saved = errno;
     ::close(fd_);
@@ -92,6 +99,7 @@ class PathArg {
   static constexpr size_t kMax = 4000;
   const std::string& path_;
   int fd_ = -1;
+  int piece_errno_ = 0;
   std::string short_;
 };
 

@@ -101,6 +101,22 @@ TEST_P(LongPathTest, ADeepPathThroughASymlinkResolvesAsTheKernelWould) {
   EXPECT_EQ(*read, "x");
 }
 
+TEST_P(LongPathTest, AMissingOrFileDirectoryFarUpIsSaidAsOnAShortPath) {
+  // Past PATH_MAX the kernel says only "File name too long"; a call on a long path under a
+  // directory that is missing or is a file says what a short one would.
+  const std::string deep = MakeDeepDir();
+  const std::string tail = deep.substr(P("dir").size());
+  const std::string missing = P("gone") + tail + "/file";
+  ExpectErrno(env_->ReadFile(missing), ENOENT, missing);
+  ExpectErrno(env_->Stat(missing), ENOENT, missing);
+  ExpectErrno(env_->ListDir(P("gone") + tail), ENOENT, P("gone") + tail);
+  ExpectErrno(env_->CreateDir(P("gone") + tail + "/new", 0755), ENOENT, P("gone") + tail + "/new");
+  ASSERT_TRUE(WriteFileDurably(*env_, P("plain"), "a file"));
+  const std::string under_file = P("plain") + tail + "/file";
+  ExpectErrno(env_->ReadFile(under_file), ENOTDIR, under_file);
+  ExpectErrno(env_->RemoveFile(under_file), ENOTDIR, under_file);
+}
+
 INSTANTIATE_TEST_SUITE_P(BothEnvs, LongPathTest, BothEnvs(), EnvCaseName);
 
 }  // namespace
