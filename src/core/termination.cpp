@@ -144,6 +144,15 @@ bool Interrupted() {
 
 bool StopRequested() { return interrupted.load(std::memory_order_relaxed); }
 
+bool StopRequestedFor(std::chrono::nanoseconds age) {
+  if (!interrupted.load(std::memory_order_relaxed) ||
+      hold_depth.load(std::memory_order_acquire) != 0) {
+    return false;
+  }
+  const int64_t at = interrupted_at_ns.load(std::memory_order_relaxed);
+  return at != 0 && MonotonicNs() - at >= age.count();
+}
+
 Status CheckInterrupted() {
   if (!Interrupted()) return Ok();
   return Failure(TrFormat("interrupted by {}", TerminationSignalName(held.load())));

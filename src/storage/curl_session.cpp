@@ -141,12 +141,15 @@ namespace {
 // Called by libcurl about once a second and whenever data moves: a request of a backup or
 // restore asked to stop (TerminationCancel) ends now instead of after its upload, or after
 // the stall timeout of a server that stopped answering. An upload whose every byte is sent
-// waits for its answer instead: the server has the whole body and stores it whether or not
-// velin listens, and it may do so after the stopped run's cleanup deleted that very object
-// (a pack left unindexed until a prune, seen on s3rver). Answered, the cleanup knows it is there.
+// waits for its answer instead, for as long as the cleanup after a stop may take: the server
+// has the whole body and stores it whether or not velin listens, and it may do so after the
+// stopped run's cleanup deleted that very object (a pack left unindexed until a prune, seen on
+// s3rver). Answered, the cleanup knows it is there.
 int AbortWhenInterrupted(void*, curl_off_t, curl_off_t, curl_off_t upload_total,
                          curl_off_t uploaded) {
-  if (upload_total > 0 && uploaded >= upload_total) return 0;
+  if (upload_total > 0 && uploaded >= upload_total) {
+    return StopRequestedFor(kTerminationCleanupGrace) ? 1 : 0;
+  }
   return Interrupted() ? 1 : 0;
 }
 

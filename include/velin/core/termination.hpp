@@ -76,6 +76,10 @@ bool Interrupted();
 // Whether a TerminationCancel was asked to stop, even while a hold or a cleanup hides it.
 bool StopRequested();
 
+// Whether a TerminationCancel was asked to stop at least `age` ago and no hold lives (a
+// cleanup does not hide it): how long a request the server already has in full is waited for.
+bool StopRequestedFor(std::chrono::nanoseconds age);
+
 // Ok, or when Interrupted(): "interrupted by SIGTERM" (kFailed). For the engines' checks.
 Status CheckInterrupted();
 

@@ -319,5 +319,49 @@ TEST(S3Backend, AStopWaitsForTheAnswerToAWholeUploadAndSendsNothingAfter) {
          "14: its error does not say why, 15: the server saw other than one request";
 }
 
+TEST(S3Backend, AStopWaitsForAWholeUploadsAnswerNoLongerThanTheCleanupsGrace) {
+  // The server has the body and never answers: the stopped run waits as long as its cleanup
+  // would (kTerminationCleanupGrace), not the minute of the stall timeout.
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (int null = ::open("/dev/null", O_WRONLY); null >= 0) ::dup2(null, STDERR_FILENO);
+    ::signal(SIGTERM, SIG_DFL);
+    InstallTerminationHandlers();
+    TerminationCancel cancel("stopping the test");
+    std::atomic<bool> done{false};
+    int code = 0;
+    {
+      ContinueWatchingServer server([&done] {
+        ::kill(::getpid(), SIGTERM);
+        for (int i = 0; i < 300 && !done.load(); ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      });
+      auto backend = Open(OptionsFor(server.port()), 1);
+      const auto start = std::chrono::steady_clock::now();
+      auto put = backend->Put("data/hung", std::string(4000, 'h'));
+      const auto waited = std::chrono::steady_clock::now() - start;
+      if (put) code = 11;
+      if (code == 0 && put.error().message.find("interrupted by SIGTERM") == std::string::npos) {
+        code = 12;
+      }
+      if (code == 0 && waited < kTerminationCleanupGrace - std::chrono::milliseconds(500)) {
+        code = 13;
+      }
+      if (code == 0 && waited > kTerminationCleanupGrace + std::chrono::seconds(5)) code = 14;
+      done = true;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "11: it succeeded, 12: its error does not say why, 13: it gave up before the grace, "
+         "14: it waited far past the grace";
+}
+
 }  // namespace
 }  // namespace velin::storage
