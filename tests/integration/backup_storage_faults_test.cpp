@@ -4,7 +4,6 @@
 // with one line, exit 1, and leaves no temp file; EIO/ENOSPC at every write and fsync index of a
 // restore and of a prune fail cleanly and leave the repository verifying.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 
 #include <csignal>
 #include <filesystem>
@@ -251,23 +250,6 @@ TEST(BackupStorageFaultsTest, RestoreShortWriteAtEveryWriteIndexFailsCleanly) {
   EXPECT_GE(failures, 3);
   std::cerr << "[short-writes] restore: " << failures << " short writes injected\n";
 }
-
-// A small real filesystem that fills up (tmpfs); skipped where mount is not permitted.
-class SmallTmpfs {
- public:
-  SmallTmpfs(const std::string& dir, const std::string& size) : dir_(dir) {
-    fs::create_directories(dir);
-    mounted_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
-  }
-  ~SmallTmpfs() {
-    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-
- private:
-  std::string dir_;
-  bool mounted_ = false;
-};
 
 TEST(BackupStorageFaultsTest, RestoreIntoAFullFilesystemFailsWithOneLine) {
   BackupApp app;

@@ -2,7 +2,6 @@
 // servers and a SQLite file: the dump lands in the snapshot with its metadata; every failure is
 // one line naming the database, exit 1, and no new snapshot.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -140,13 +139,10 @@ TEST_F(PostgresBackupTest, ARepositoryDiskFullFailsTheBackupWithoutASnapshot) {
       "SET ROLE app; CREATE TABLE blobs AS SELECT i, string_agg(md5(random()::text || j), '') AS b "
       "FROM generate_series(1, 2000) i, generate_series(1, 100) j GROUP BY i");
   BackupApp app({"db"}, PostgresSection(db_, pg().port()));
-  std::filesystem::create_directories(app.repo());
-  if (::mount("tmpfs", app.repo().c_str(), "tmpfs", 0, "size=1m") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
-  }
+  SmallTmpfs small(app.repo(), "1m");
+  if (!small.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
   RunResult r = app.Run({"backup", "create"}, WithPassword());
   RunResult list = app.Run({"backup", "list", "--json"}, WithPassword());
-  ::umount(app.repo().c_str());
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
   EXPECT_EQ(list.out.find("\"id\""), std::string::npos) << list.out;

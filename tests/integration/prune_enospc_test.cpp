@@ -13,7 +13,6 @@
 // byte-identical. Then, with room again, a second prune succeeds, repacks, and leaves one index,
 // no temp file and nothing but indexed packs.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 #include <sys/statvfs.h>
 
 #include <filesystem>
@@ -209,22 +208,6 @@ TEST_F(PruneEnospcTest, InjectedEnospcAtEveryWriteAndSyncOfTheRepack) {
   EXPECT_GE(in_pack, 5);
   EXPECT_GE(in_index, 5);
 }
-
-class SmallTmpfs {
- public:
-  SmallTmpfs(const std::string& dir, const std::string& size) : dir_(dir) {
-    fs::create_directories(dir);
-    mounted_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
-  }
-  ~SmallTmpfs() {
-    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-
- private:
-  std::string dir_;
-  bool mounted_ = false;
-};
 
 uint64_t FreeBytes(const std::string& dir) {
   struct statvfs s {};

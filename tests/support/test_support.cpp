@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -51,6 +52,15 @@ TempDir::~TempDir() {
   // std::filesystem names each entry by its whole path, which a tree nested past PATH_MAX (the
   // deep-tree tests') outgrows; rm walks by descriptors.
   if (ec || fs::exists(path_, ec)) (void)RunProgram({"rm", "-rf", "--", path_});
+}
+
+SmallTmpfs::SmallTmpfs(const std::string& dir, const std::string& size) : dir_(dir) {
+  std::filesystem::create_directories(dir);
+  mounted_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+}
+
+SmallTmpfs::~SmallTmpfs() {
+  if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
 }
 
 void WriteFile(const std::string& path, const std::string& content, unsigned mode) {

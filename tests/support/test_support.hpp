@@ -28,6 +28,22 @@ class TempDir {
   std::string path_;
 };
 
+// A small real filesystem that fills up: a tmpfs of `size` ("3M") mounted on `dir` (made if
+// missing), unmounted on destruction. mounted() is false where mounting is not permitted (not
+// root, a container): the caller skips.
+class SmallTmpfs {
+ public:
+  SmallTmpfs(const std::string& dir, const std::string& size);
+  ~SmallTmpfs();
+  SmallTmpfs(const SmallTmpfs&) = delete;
+  SmallTmpfs& operator=(const SmallTmpfs&) = delete;
+  bool mounted() const { return mounted_; }
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+};
+
 // Writes `content` to `path`, creating parent directories.
 void WriteFile(const std::string& path, const std::string& content, unsigned mode = 0644);
 std::string ReadFileOrDie(const std::string& path);

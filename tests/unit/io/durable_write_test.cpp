@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
 
 #include <cerrno>
@@ -15,6 +14,7 @@ namespace velin::io {
 namespace {
 
 using velin::testing::ReadFileOrDie;
+using velin::testing::SmallTmpfs;
 using velin::testing::TempDir;
 using velin::testing::WriteFile;
 
@@ -143,10 +143,8 @@ TEST(FaultInjectionEnv, ParsesRules) {
 TEST(WriteFileDurably, RealFullDiskFailsCleanly) {
   TempDir dir;
   std::string mnt = dir / "small";
-  ASSERT_TRUE(CreateDirs(Env::Default(), mnt));
-  if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
-  }
+  SmallTmpfs small(mnt, "1m");  // unmounted before `dir` goes, however the test ends
+  if (!small.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
   Env& env = Env::Default();
   std::string path = mnt + "/big";
   ASSERT_TRUE(WriteFileDurably(env, path, "small old content"));
@@ -155,7 +153,6 @@ TEST(WriteFileDurably, RealFullDiskFailsCleanly) {
   EXPECT_EQ(s.error().sys_errno, ENOSPC);
   EXPECT_EQ(ReadFileOrDie(path), "small old content");
   ExpectOnlyFile(env, mnt, "big");
-  ::umount(mnt.c_str());
 }
 
 TEST(Paths, SplitAndJoin) {
