@@ -847,6 +847,10 @@ class PathFilter {
 
 bool IsNotDirError(const Error& e) { return e.sys_errno == ELOOP || e.sys_errno == ENOTDIR; }
 
+// What a file system says when it has no such entries at all: FAT and exFAT (EPERM; exfat-fuse
+// ENOSYS), other FUSE and network file systems (EOPNOTSUPP).
+bool TargetCannotHold(int err) { return err == EPERM || err == ENOSYS || err == EOPNOTSUPP; }
+
 // Walks the target by directory descriptors: every name is opened in its parent with
 // O_NOFOLLOW, so no symlink in the target (put there by anyone, or by an earlier restore) is
 // followed. The one exception: an in-place restore follows a symlink on a source's include path
@@ -887,6 +891,8 @@ class Restorer {
   }
   // The extended attributes the target refused: how many, and the first (name, path, why).
   std::pair<uint64_t, std::string> RefusedXattrs() { return finisher_.refused(); }
+  // The first hardlink the target refused (written as a copy): path, first link, why.
+  const std::string& FirstCopiedHardlink() const { return first_copied_; }
   uint64_t cached_bytes() const { return pool_.cached(); }
   RestoreStats stats;
 
@@ -1006,21 +1012,47 @@ class Restorer {
     return Ok();
   }
 
-  // A hardlink to the file of this restore at `existing` (relative to the target): that file
-  // must be in place first. Its directory is reached again by descriptors from the target.
-  Status LinkTo(const std::string& existing, const DirStatePtr& dir, const std::string& name) {
+  // A hardlink `node` (at `path`) to the file of this restore at `existing` (relative to the
+  // target): that file must be in place first. Its directory is reached again by descriptors
+  // from the target. A target that refuses the link gets the file's content once more.
+  Status LinkTo(const std::string& existing, const DirStatePtr& dir, const Node& node,
+                const std::string& path) {
     if (auto written = pool_.Wait(); !written) {
       pool_failed_ = true;
       return written;
     }
     std::string from_dir = io::Dirname(existing);
     VELIN_ASSIGN(DirStatePtr from, WalkTo(from_dir == "." ? "" : from_dir, false));
-    std::string tmp = TempName(name);
-    VELIN_TRY(env_.HardLinkAt(*from->dir, io::Basename(existing), *dir->dir, tmp));
+    std::string tmp = TempName(node.name);
+    Status linked = env_.HardLinkAt(*from->dir, io::Basename(existing), *dir->dir, tmp);
+    if (!linked) {
+      (void)env_.RemoveAt(*dir->dir, tmp, false);  // a file system may leave something there
+      const int err = linked.error().sys_errno;
+      if (!TargetCannotHold(err) && err != EMLINK) return linked;
+      const Node* primary = FindInSource(node.target);
+      if (!primary || primary->type != NodeType::kFile) return linked;
+      if (stats.hardlinks_copied++ == 0) {
+        first_copied_ =
+            TrFormat("{} to {}: {}", Abs(path), Abs(existing), std::string(Tr(std::strerror(err))));
+      }
+      Node copy = *primary;
+      copy.name = node.name;
+      VELIN_TRY(WriteFile(dir, copy));
+      stats.files++;
+      return Ok();
+    }
     stats.hardlinks++;
-    Status renamed = env_.RenameAt(*dir->dir, tmp, *dir->dir, name);
+    Status renamed = env_.RenameAt(*dir->dir, tmp, *dir->dir, node.name);
     if (!renamed) (void)env_.RemoveAt(*dir->dir, tmp, false);  // no temp name left behind
     return renamed;
+  }
+
+  // A symlink or fifo the target cannot hold: counted, the first one kept for the error.
+  void Refused(uint64_t& count, const std::string& what, const Error& why) {
+    if (stats.symlinks_refused + stats.specials_refused == 0) {
+      stats.first_refused = TrFormat("{}: {}", what, std::string(Tr(std::strerror(why.sys_errno))));
+    }
+    ++count;
   }
 
   // The node at `rel` (relative to the source's top tree), for hardlink targets.
@@ -1047,7 +1079,7 @@ class Restorer {
       return DamageError(
           TrFormat("hardlink {} names an invalid path '{}'", Abs(path), node.target));
     }
-    if (restored_files_.count(first)) return LinkTo(first, dir, node.name);
+    if (restored_files_.count(first)) return LinkTo(first, dir, node, path);
     // The first link is not part of this restore (--only): restore the content here.
     const Node* primary = FindInSource(node.target);
     if (!primary || primary->type != NodeType::kFile) {
@@ -1083,13 +1115,21 @@ class Restorer {
                                      : io::SpecialKind::kBlockDevice;
     std::string tmp = TempName(node.name);
     Status made = env_.MakeNodeAt(*dir->dir, tmp, kind, 0600, node.rdev);
-    if (!made && kind != io::SpecialKind::kFifo && made.error().sys_errno == EPERM) {
-      reporter_.Warn(
-          TrFormat("skipped the device node {}: creating device nodes needs root", Abs(path)));
-      stats.specials_skipped++;
-      return Ok();
+    if (!made) {
+      // exfat-fuse, asked for a fifo, makes a plain file and says EIO: nothing stays behind.
+      (void)env_.RemoveAt(*dir->dir, tmp, false);
+      if (kind != io::SpecialKind::kFifo && made.error().sys_errno == EPERM) {
+        reporter_.Warn(
+            TrFormat("skipped the device node {}: creating device nodes needs root", Abs(path)));
+        stats.specials_skipped++;
+        return Ok();
+      }
+      if (kind == io::SpecialKind::kFifo && TargetCannotHold(made.error().sys_errno)) {
+        Refused(stats.specials_refused, Abs(path), made.error());
+        return Ok();
+      }
+      return made;
     }
-    VELIN_TRY(made);
     VELIN_TRY(SettleAt(dir, tmp, AttributesOf(node, options_.restore_owner), node.name));
     stats.specials++;
     return Ok();
@@ -1109,12 +1149,17 @@ class Restorer {
         return Ok();
       case NodeType::kHardlink: {
         auto alias = restored_alias_.find(io::JoinPath(source_dir_, node.target));
-        if (alias != restored_alias_.end()) return LinkTo(alias->second, dir, node.name);
+        if (alias != restored_alias_.end()) return LinkTo(alias->second, dir, node, path);
         return RestoreHardlink(dir, path, node);
       }
       case NodeType::kSymlink: {
         std::string tmp = TempName(node.name);
-        VELIN_TRY(env_.SymlinkAt(node.target, *dir->dir, tmp));
+        if (Status made = env_.SymlinkAt(node.target, *dir->dir, tmp); !made) {
+          (void)env_.RemoveAt(*dir->dir, tmp, false);  // a file system may leave something
+          if (!TargetCannotHold(made.error().sys_errno)) return made;
+          Refused(stats.symlinks_refused, Abs(path) + " -> " + node.target, made.error());
+          return Ok();
+        }
         io::Attributes a = AttributesOf(node, options_.restore_owner);
         a.set_mode = false;  // a symlink has no mode of its own
         VELIN_TRY(SettleAt(dir, tmp, a, node.name));
@@ -1171,6 +1216,7 @@ class Restorer {
   uint64_t temp_counter_ = 0;
   std::set<std::string> swept_;  // directories RemoveDeadTemps has been through
   bool pool_failed_ = false;
+  std::string first_copied_;  // the first hardlink the target refused (FirstCopiedHardlink)
   DirFinisher finisher_;
   FileWriterPool pool_;  // last: its workers stop before the members they use go
 };
@@ -1347,6 +1393,17 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   VELIN_TRY(env.SyncFileSystem(*root));
   VELIN_TRY(background);
   RestoreStats stats = restorer.stats;
+  if (stats.hardlinks_copied == 1) {
+    reporter.Warn(
+        TrFormat("the target refused a hardlink ({}); its file is restored as a "
+                 "separate copy",
+                 restorer.FirstCopiedHardlink()));
+  } else if (stats.hardlinks_copied > 1) {
+    reporter.Warn(
+        TrFormat("the target refused {} hardlinks (e.g. {}); their files are restored "
+                 "as separate copies",
+                 stats.hardlinks_copied, restorer.FirstCopiedHardlink()));
+  }
   auto [refused, first] = restorer.RefusedXattrs();
   stats.xattrs_refused = refused;
   if (refused > 0) {
@@ -1357,6 +1414,26 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
         refused, first));
   }
   return stats;
+}
+
+Status RefusedEntriesError(const RestoreStats& stats) {
+  if (stats.symlinks_refused + stats.specials_refused == 0) return Ok();
+  std::string what;
+  if (stats.symlinks_refused > 0) {
+    what = stats.symlinks_refused == 1 ? std::string(Tr("1 symlink"))
+                                       : TrFormat("{} symlinks", stats.symlinks_refused);
+  }
+  if (stats.specials_refused > 0) {
+    if (!what.empty()) what += Tr(" and ");
+    what += stats.specials_refused == 1 ? std::string(Tr("1 fifo"))
+                                        : TrFormat("{} fifos", stats.specials_refused);
+  }
+  if (stats.symlinks_refused + stats.specials_refused == 1) {
+    return Failure(TrFormat("the target refused {} ({}); everything else is restored", what,
+                            stats.first_refused));
+  }
+  return Failure(TrFormat("the target refused {} (e.g. {}); everything else is restored", what,
+                          stats.first_refused));
 }
 
 }  // namespace velin::backup

@@ -123,6 +123,9 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   VELIN_ASSIGN(backup::RestoreStats st,
                backup::RestoreSnapshot(*r.repo, snapshot, ctx.env(), out, options));
   if (with_db) VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, db_confirmed));
+  // Symlinks or fifos the target has no room for: the rest (and the database) is restored, the
+  // restore still fails, saying what is missing.
+  VELIN_TRY(backup::RefusedEntriesError(st));
   if (out.json()) {
     out.Json({{"id", id},
               {"target", options.target},
@@ -133,6 +136,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
               {"specials", st.specials},
               {"xattrs", st.xattrs},
               {"xattrs_refused", st.xattrs_refused},
+              {"hardlinks_copied", st.hardlinks_copied},
               {"bytes", st.bytes}});
     return Ok();
   }

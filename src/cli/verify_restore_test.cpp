@@ -23,6 +23,7 @@ Status RestoreTestFiles(Context& ctx, repo::Repository& repo, const repo::Snapsh
   Status removed = io::RemoveAll(ctx.env(), dir);
   VELIN_TRY(st);
   VELIN_TRY(removed);
+  VELIN_TRY(backup::RefusedEntriesError(*st));
   report["files"] = st->files + st->hardlinks + st->specials;
   report["xattrs"] = st->xattrs;
   report["xattrs_refused"] = st->xattrs_refused;

@@ -62,6 +62,9 @@ int ErrnoFromName(const std::string& name) {
   if (name == "EDQUOT") return EDQUOT;
   if (name == "EROFS") return EROFS;
   if (name == "EPERM") return EPERM;  // a refusal, e.g. of linkat through /proc
+  if (name == "ENOSYS") return ENOSYS;
+  if (name == "EOPNOTSUPP") return EOPNOTSUPP;
+  if (name == "EMLINK") return EMLINK;
   return 0;
 }
 
@@ -93,6 +96,12 @@ std::optional<FaultRule> ParseFaultRule(const std::string& text) {
     rule.op = FaultOp::kAny;
   else if (parts[0] == "open")
     rule.op = FaultOp::kOpen;
+  else if (parts[0] == "symlink")
+    rule.op = FaultOp::kSymlink;
+  else if (parts[0] == "link")
+    rule.op = FaultOp::kLink;
+  else if (parts[0] == "node")
+    rule.op = FaultOp::kNode;
   else
     return std::nullopt;
   try {
@@ -126,8 +135,9 @@ uint64_t FaultInjectionEnv::Count(FaultOp op) const { return counts_[static_cast
 
 std::optional<Error> FaultInjectionEnv::Check(FaultOp op, const std::string& path) {
   uint64_t n = counts_[static_cast<int>(op)].fetch_add(1) + 1;
-  uint64_t any =
-      op == FaultOp::kOpen ? 0 : counts_[static_cast<int>(FaultOp::kAny)].fetch_add(1) + 1;
+  const bool in_any = op != FaultOp::kOpen && op != FaultOp::kSymlink && op != FaultOp::kLink &&
+                      op != FaultOp::kNode;
+  uint64_t any = in_any ? counts_[static_cast<int>(FaultOp::kAny)].fetch_add(1) + 1 : 0;
   if (!rule_) return std::nullopt;
   uint64_t seen = rule_->op == FaultOp::kAny ? any : (rule_->op == op ? n : 0);
   if (seen == 0) return std::nullopt;
@@ -137,7 +147,8 @@ std::optional<Error> FaultInjectionEnv::Check(FaultOp op, const std::string& pat
       ::raise(rule_->signal);  // its handler has run when raise returns
       return std::nullopt;
     }
-    static const char* kNames[] = {"write", "fsync", "rename", "create", "operation", "open"};
+    static const char* kNames[] = {"write", "fsync",        "rename", "create",   "operation",
+                                   "open",  "make symlink", "link",   "make node"};
     Error e;
     e.code = ExitCode::kFailed;
     e.sys_errno = rule_->error;
@@ -178,18 +189,21 @@ Status FaultInjectionEnv::RenameAt(const Dir& from_dir, const std::string& from,
 
 Status FaultInjectionEnv::SymlinkAt(const std::string& target, const Dir& dir,
                                     const std::string& name) {
+  if (auto e = Check(FaultOp::kSymlink, JoinPath(dir.path(), name))) return tl::unexpected(*e);
   if (auto e = Check(FaultOp::kCreate, JoinPath(dir.path(), name))) return tl::unexpected(*e);
   return base_.SymlinkAt(target, dir, name);
 }
 
 Status FaultInjectionEnv::HardLinkAt(const Dir& from_dir, const std::string& from,
                                      const Dir& to_dir, const std::string& to) {
+  if (auto e = Check(FaultOp::kLink, JoinPath(to_dir.path(), to))) return tl::unexpected(*e);
   if (auto e = Check(FaultOp::kCreate, JoinPath(to_dir.path(), to))) return tl::unexpected(*e);
   return base_.HardLinkAt(from_dir, from, to_dir, to);
 }
 
 Status FaultInjectionEnv::MakeNodeAt(const Dir& dir, const std::string& name, SpecialKind kind,
                                      uint32_t mode, uint64_t rdev) {
+  if (auto e = Check(FaultOp::kNode, JoinPath(dir.path(), name))) return tl::unexpected(*e);
   if (auto e = Check(FaultOp::kCreate, JoinPath(dir.path(), name))) return tl::unexpected(*e);
   return base_.MakeNodeAt(dir, name, kind, mode, rdev);
 }
@@ -210,11 +224,13 @@ Status FaultInjectionEnv::SyncDir(const std::string& path) {
 }
 
 Status FaultInjectionEnv::Symlink(const std::string& target, const std::string& link_path) {
+  if (auto e = Check(FaultOp::kSymlink, link_path)) return tl::unexpected(*e);
   if (auto e = Check(FaultOp::kCreate, link_path)) return tl::unexpected(*e);
   return base_.Symlink(target, link_path);
 }
 
 Status FaultInjectionEnv::HardLink(const std::string& existing, const std::string& new_path) {
+  if (auto e = Check(FaultOp::kLink, new_path)) return tl::unexpected(*e);
   if (auto e = Check(FaultOp::kCreate, new_path)) return tl::unexpected(*e);
   return base_.HardLink(existing, new_path);
 }

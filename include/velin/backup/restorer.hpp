@@ -51,8 +51,21 @@ struct RestoreStats {
   uint64_t specials_skipped = 0;  // device nodes without root (warned)
   uint64_t xattrs = 0;            // extended attributes set or removed
   uint64_t xattrs_refused = 0;    // that the target refused (warned; the restore goes on)
+  // Hardlinks the target refused (a file system without them, e.g. exFAT; a file at its link
+  // limit): their files are written as separate copies, with a warning.
+  uint64_t hardlinks_copied = 0;
+  // Symlinks and fifos the target cannot hold (EPERM, ENOSYS, EOPNOTSUPP: FAT, exFAT, some
+  // FUSE file systems): not restored, everything else is. The caller fails the restore with
+  // RefusedEntriesError once the rest (a database too) is done.
+  uint64_t symlinks_refused = 0;
+  uint64_t specials_refused = 0;
+  std::string first_refused;  // the first of them: its path and why
   uint64_t bytes = 0;
 };
+
+// When `stats` has refused entries: "the target refused 2 symlinks and 1 fifo (e.g. …);
+// everything else is restored" (exit 1). Ok otherwise.
+Status RefusedEntriesError(const RestoreStats& stats);
 
 Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapshot& snapshot,
                                      io::Env& env, Reporter& reporter,

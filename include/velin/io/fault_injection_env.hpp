@@ -2,8 +2,9 @@
 // (Append/WriteAt), fsync (Sync/SyncDir), rename, or file creation, with a chosen errno. This is
 // how every error path of the engines is exercised: "fail write #7 with ENOSPC", then check that
 // the repository still verifies. The real binary accepts the same rule through the environment:
-//   VELIN_FAULT_INJECT="write:7:ENOSPC"   (op: write|sync|rename|create|any|open, N from 1,
-//                                          errno: ENOSPC|EIO|EDQUOT|EROFS|EPERM)
+//   VELIN_FAULT_INJECT="write:7:ENOSPC"   (op: write|sync|rename|create|any|open|symlink|
+//                                          link|node, N from 1, errno: ENOSPC|EIO|EDQUOT|
+//                                          EROFS|EPERM|ENOSYS|EOPNOTSUPP|EMLINK)
 // followed by ":sticky" (keep failing after the Nth call) and/or, for write and any, ":short"
 // (the failing write first hands half of its bytes to the file: a short write(2) and then the
 // error, as when the disk fills in the middle of a write). In place of the errno a signal,
@@ -21,8 +22,10 @@
 namespace velin::io {
 
 // kOpen (opening a file to read it) is not one of kAny's: the write-side matrices keep their
-// indices.
-enum class FaultOp { kWrite, kSync, kRename, kCreate, kAny, kOpen };
+// indices. Nor are kSymlink, kLink and kNode: a symlink, hardlink or fifo/device node made
+// (each also a kCreate), so that a rule can refuse one kind of entry the way a file system
+// without it does (`symlink:1:ENOSYS:sticky`: exFAT).
+enum class FaultOp { kWrite, kSync, kRename, kCreate, kAny, kOpen, kSymlink, kLink, kNode };
 
 struct FaultRule {
   FaultOp op = FaultOp::kWrite;
@@ -135,7 +138,7 @@ class FaultInjectionEnv : public Env {
  private:
   Env& base_;
   std::optional<FaultRule> rule_;
-  std::atomic<uint64_t> counts_[6] = {};
+  std::atomic<uint64_t> counts_[9] = {};
   std::atomic<bool> fired_{false};
 };
 
