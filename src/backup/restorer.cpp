@@ -117,6 +117,23 @@ class DirFinisher {
     refused_ += outcome.refused.size();
   }
   uint64_t xattrs() const { return xattrs_.load(); }
+  // An entry the target cannot hold (a kind of entry it lacks, a name it does not take):
+  // counted, the first kept for the error at the end (RefusedEntriesError). Any thread.
+  enum class Refusal { kSymlink, kFifo, kName };
+  void RecordRefused(Refusal kind, const std::string& what, int err) {
+    std::lock_guard lock(mu_);
+    if (refused_entries_[0] + refused_entries_[1] + refused_entries_[2] == 0) {
+      first_refused_entry_ = TrFormat("{}: {}", what, std::string(Tr(std::strerror(err))));
+    }
+    ++refused_entries_[static_cast<size_t>(kind)];
+  }
+  void CopyRefusedInto(RestoreStats& stats) {
+    std::lock_guard lock(mu_);
+    stats.symlinks_refused = refused_entries_[0];
+    stats.specials_refused = refused_entries_[1];
+    stats.names_refused = refused_entries_[2];
+    stats.first_refused = first_refused_entry_;
+  }
   std::pair<uint64_t, std::string> refused() {
     std::lock_guard lock(mu_);
     return {refused_, first_refused_};
@@ -151,11 +168,24 @@ class DirFinisher {
   std::atomic<size_t> open_dirs_{0};
   uint64_t refused_ = 0;
   std::string first_refused_;
+  uint64_t refused_entries_[3] = {};
+  std::string first_refused_entry_;
 };
 
 // Holes of a sparse file are written in blocks of this size: an all-zero block is skipped
 // (the file system's usual block; a hole smaller than its block would be allocated anyway).
 constexpr size_t kHoleBlock = 4096;
+
+// What a file system says when it has no such entries at all: FAT and exFAT (EPERM; exfat-fuse
+// ENOSYS), other FUSE and network file systems (EOPNOTSUPP).
+bool TargetCannotHold(int err) { return err == EPERM || err == ENOSYS || err == EOPNOTSUPP; }
+
+// What a file system says of a name it does not take: FAT, exFAT and NTFS refuse `:`, `?`, `*`
+// and others (EINVAL; exfat-fuse ENOENT, in a directory velin holds open), names that are not
+// UTF-8 (EILSEQ) and names too long for them.
+bool NameRefused(int err) {
+  return err == EINVAL || err == ENOENT || err == EILSEQ || err == ENAMETOOLONG;
+}
 
 bool AllZero(std::string_view d) {
   return d.empty() || (d[0] == 0 && std::memcmp(d.data(), d.data() + 1, d.size() - 1) == 0);
@@ -707,7 +737,14 @@ class FileWriterPool {
       VELIN_TRY(file->LinkAt(dir, job.tmp));
     }
     VELIN_TRY(file->Close());
-    return env_.RenameAt(dir, job.tmp, dir, job.name);
+    Status renamed = env_.RenameAt(dir, job.tmp, dir, job.name);
+    if (!renamed && NameRefused(renamed.error().sys_errno)) {  // the target does not take it
+      (void)env_.RemoveAt(dir, job.tmp, false);
+      finisher_.RecordRefused(DirFinisher::Refusal::kName, io::JoinPath(dir.path(), job.name),
+                              renamed.error().sys_errno);
+      return Ok();
+    }
+    return renamed;
   }
 
   // A refusal to link an unnamed file, not an I/O error (ENOSPC, EIO, EDQUOT, EROFS fail the
@@ -847,10 +884,6 @@ class PathFilter {
 
 bool IsNotDirError(const Error& e) { return e.sys_errno == ELOOP || e.sys_errno == ENOTDIR; }
 
-// What a file system says when it has no such entries at all: FAT and exFAT (EPERM; exfat-fuse
-// ENOSYS), other FUSE and network file systems (EOPNOTSUPP).
-bool TargetCannotHold(int err) { return err == EPERM || err == ENOSYS || err == EOPNOTSUPP; }
-
 // Walks the target by directory descriptors: every name is opened in its parent with
 // O_NOFOLLOW, so no symlink in the target (put there by anyone, or by an earlier restore) is
 // followed. The one exception: an in-place restore follows a symlink on a source's include path
@@ -891,6 +924,7 @@ class Restorer {
   }
   // The extended attributes the target refused: how many, and the first (name, path, why).
   std::pair<uint64_t, std::string> RefusedXattrs() { return finisher_.refused(); }
+  void CopyRefusedInto(RestoreStats& out) { finisher_.CopyRefusedInto(out); }
   // The first hardlink the target refused (written as a copy): path, first link, why.
   const std::string& FirstCopiedHardlink() const { return first_copied_; }
   uint64_t cached_bytes() const { return pool_.cached(); }
@@ -949,7 +983,8 @@ class Restorer {
   }
 
   // The directory `name` of the backup in `parent` (at `rel`): a real directory, anything else
-  // there (file, symlink) removed, not followed — except a symlink the backup followed.
+  // there (file, symlink) removed, not followed — except a symlink the backup followed. Null
+  // when the target does not take the name (counted as refused: its tree is left out).
   Result<io::DirPtr> OpenRealDir(const io::Dir& parent, const std::string& name,
                                  const std::string& rel) {
     auto opened = env_.OpenDirAt(parent, name, false);
@@ -970,7 +1005,11 @@ class Restorer {
     } else if (opened.error().sys_errno != ENOENT) {
       return tl::unexpected(opened.error());
     }
-    VELIN_TRY(env_.CreateDirAt(parent, name, 0700));
+    if (Status made = env_.CreateDirAt(parent, name, 0700); !made) {
+      if (!NameRefused(made.error().sys_errno)) return tl::unexpected(made.error());
+      finisher_.RecordRefused(DirFinisher::Refusal::kName, Abs(rel), made.error().sys_errno);
+      return io::DirPtr();
+    }
     return env_.OpenDirAt(parent, name, false);
   }
 
@@ -997,8 +1036,17 @@ class Restorer {
     }
   }
 
+  // The name's part is only a hint for whoever finds the temp: cut to 100 bytes and kept to
+  // characters every file system takes, so that a name the target refuses fails at its rename
+  // (NameOrRefused), not at the temp's creation.
   std::string TempName(const std::string& name) {
-    return temp_prefix_ + std::to_string(temp_counter_++) + "-" + name.substr(0, 100);
+    std::string hint = name.substr(0, 100);
+    for (char& c : hint) {
+      const bool portable = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+      if (!portable) c = '_';
+    }
+    return temp_prefix_ + std::to_string(temp_counter_++) + "-" + hint;
   }
 
   // Hands the file to the pool; it is in place after the next pool_.Wait().
@@ -1042,17 +1090,19 @@ class Restorer {
       return Ok();
     }
     stats.hardlinks++;
-    Status renamed = env_.RenameAt(*dir->dir, tmp, *dir->dir, node.name);
-    if (!renamed) (void)env_.RemoveAt(*dir->dir, tmp, false);  // no temp name left behind
-    return renamed;
+    return NameOrRefused(env_.RenameAt(*dir->dir, tmp, *dir->dir, node.name), dir, tmp, path);
   }
 
-  // A symlink or fifo the target cannot hold: counted, the first one kept for the error.
-  void Refused(uint64_t& count, const std::string& what, const Error& why) {
-    if (stats.symlinks_refused + stats.specials_refused == 0) {
-      stats.first_refused = TrFormat("{}: {}", what, std::string(Tr(std::strerror(why.sys_errno))));
-    }
-    ++count;
+  // A failure to give an entry its name: when the target does not take the name (it is not
+  // valid there), the entry is counted as refused (RecordRefused) and its temporary name
+  // removed, and the restore goes on; any other failure is returned.
+  Status NameOrRefused(Status st, const DirStatePtr& dir, const std::string& tmp,
+                       const std::string& path) {
+    if (st) return st;
+    (void)env_.RemoveAt(*dir->dir, tmp, false);
+    if (!NameRefused(st.error().sys_errno)) return st;
+    finisher_.RecordRefused(DirFinisher::Refusal::kName, Abs(path), st.error().sys_errno);
+    return Ok();
   }
 
   // The node at `rel` (relative to the source's top tree), for hardlink targets.
@@ -1096,13 +1146,16 @@ class Restorer {
   }
 
   // Gives the entry `tmp` of `dir` the attributes `a` by name, without following it, and
-  // renames it to `name`; on failure `tmp` is removed.
+  // renames it to `name` (at `path`); on failure `tmp` is removed. A name the target does not
+  // take is counted as refused (NameOrRefused).
   Status SettleAt(const DirStatePtr& dir, const std::string& tmp, const io::Attributes& a,
-                  const std::string& name) {
+                  const std::string& name, const std::string& path) {
     Status st = env_.SetAttributesAt(*dir->dir, tmp, a);
-    if (st) st = env_.RenameAt(*dir->dir, tmp, *dir->dir, name);
-    if (!st) (void)env_.RemoveAt(*dir->dir, tmp, false);
-    return st;
+    if (!st) {
+      (void)env_.RemoveAt(*dir->dir, tmp, false);
+      return st;
+    }
+    return NameOrRefused(env_.RenameAt(*dir->dir, tmp, *dir->dir, name), dir, tmp, path);
   }
 
   // A fifo or device node: made under a temporary name (mknodat), given owner, mode and mtime
@@ -1125,12 +1178,12 @@ class Restorer {
         return Ok();
       }
       if (kind == io::SpecialKind::kFifo && TargetCannotHold(made.error().sys_errno)) {
-        Refused(stats.specials_refused, Abs(path), made.error());
+        finisher_.RecordRefused(DirFinisher::Refusal::kFifo, Abs(path), made.error().sys_errno);
         return Ok();
       }
       return made;
     }
-    VELIN_TRY(SettleAt(dir, tmp, AttributesOf(node, options_.restore_owner), node.name));
+    VELIN_TRY(SettleAt(dir, tmp, AttributesOf(node, options_.restore_owner), node.name, path));
     stats.specials++;
     return Ok();
   }
@@ -1157,12 +1210,13 @@ class Restorer {
         if (Status made = env_.SymlinkAt(node.target, *dir->dir, tmp); !made) {
           (void)env_.RemoveAt(*dir->dir, tmp, false);  // a file system may leave something
           if (!TargetCannotHold(made.error().sys_errno)) return made;
-          Refused(stats.symlinks_refused, Abs(path) + " -> " + node.target, made.error());
+          finisher_.RecordRefused(DirFinisher::Refusal::kSymlink, Abs(path) + " -> " + node.target,
+                                  made.error().sys_errno);
           return Ok();
         }
         io::Attributes a = AttributesOf(node, options_.restore_owner);
         a.set_mode = false;  // a symlink has no mode of its own
-        VELIN_TRY(SettleAt(dir, tmp, a, node.name));
+        VELIN_TRY(SettleAt(dir, tmp, a, node.name, path));
         created_symlinks_.insert(path);
         stats.symlinks++;
         return Ok();
@@ -1177,6 +1231,7 @@ class Restorer {
     VELIN_TRY(StackRoomBelow(Abs(path)));  // velin/core/stack.hpp
     auto state = std::make_shared<DirState>();
     VELIN_ASSIGN(state->dir, OpenRealDir(*dir->dir, node.name, path));
+    if (!state->dir) return Ok();  // the target does not take its name: refused, left out
     state->meta = node;
     state->meta->content.clear();
     state->parent = dir;
@@ -1393,6 +1448,7 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   VELIN_TRY(env.SyncFileSystem(*root));
   VELIN_TRY(background);
   RestoreStats stats = restorer.stats;
+  restorer.CopyRefusedInto(stats);
   if (stats.hardlinks_copied == 1) {
     reporter.Warn(
         TrFormat("the target refused a hardlink ({}); its file is restored as a "
@@ -1417,7 +1473,8 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
 }
 
 Status RefusedEntriesError(const RestoreStats& stats) {
-  if (stats.symlinks_refused + stats.specials_refused == 0) return Ok();
+  const uint64_t total = stats.symlinks_refused + stats.specials_refused + stats.names_refused;
+  if (total == 0) return Ok();
   std::string what;
   if (stats.symlinks_refused > 0) {
     what = stats.symlinks_refused == 1 ? std::string(Tr("1 symlink"))
@@ -1428,7 +1485,12 @@ Status RefusedEntriesError(const RestoreStats& stats) {
     what += stats.specials_refused == 1 ? std::string(Tr("1 fifo"))
                                         : TrFormat("{} fifos", stats.specials_refused);
   }
-  if (stats.symlinks_refused + stats.specials_refused == 1) {
+  if (stats.names_refused > 0) {
+    if (!what.empty()) what += Tr(" and ");
+    what += stats.names_refused == 1 ? std::string(Tr("1 name"))
+                                     : TrFormat("{} names", stats.names_refused);
+  }
+  if (total == 1) {
     return Failure(TrFormat("the target refused {} ({}); everything else is restored", what,
                             stats.first_refused));
   }

@@ -977,6 +977,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "das Ziel hat {} abgelehnt ({}); alles andere ist wiederhergestellt"},
       {"1 symlink", "1 symbolischen Link"},
       {"1 fifo", "1 FIFO"},
+      {"1 name", "1 Namen"},
+      {"{} names", "{} Namen"},
       {"cannot list the extended attributes of {}",
        "kann die erweiterten Attribute von {} nicht auflisten"},
       {"cannot read the extended attribute {} of {}",

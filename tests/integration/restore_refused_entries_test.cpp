@@ -4,8 +4,9 @@
 // first such entry with almost nothing restored. Now a refused hardlink's file is written as a
 // separate copy (a warning, exit 0: every byte is there); refused symlinks and fifos are left
 // out, everything else is restored, and the restore fails with one line saying what is missing.
-// The refusals are injected (VELIN_FAULT_INJECT=symlink|link|node:N:ERRNO:sticky) and also met
-// on a real exFAT file system where one can be mounted.
+// Names the target does not take (`:` or `?` on exFAT) are left out the same way. The
+// refusals are injected (VELIN_FAULT_INJECT=symlink|link|node:N:ERRNO:sticky) and also met on a
+// real exFAT file system where one can be mounted.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -202,6 +203,32 @@ TEST_F(RestoreRefusedEntriesTest, OnARealExfatFileSystem) {
   RunResult fifo = app_.Run({"backup", "restore", "latest", "--target", target2});
   EXPECT_EQ(fifo.exit_code, 1) << fifo.err;
   EXPECT_EQ(TempFilesUnder(target2), std::vector<std::string>{});
+}
+
+TEST_F(RestoreRefusedEntriesTest, NamesARealExfatFileSystemDoesNotTakeAreLeftOut) {
+  // `:` and `?` are not allowed in exFAT names (a timestamp in an upload's name is enough). The
+  // file and the directory (with what is in it) are left out and named; the rest is restored.
+  ExfatMount exfat(app_.path("exfat"));
+  if (!exfat.mounted()) GTEST_SKIP() << "cannot mount an exFAT file system here (exfat-fuse)";
+  ASSERT_TRUE(fs::remove(app_.root() + "/storage/sub/fifo"));
+  WriteFile(app_.root() + "/storage/upload 2024-01-01T10:00:00.jpg", "jpeg\n");
+  WriteFile(app_.root() + "/storage/what?/inside.txt", "inside\n");
+  ASSERT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+  const std::string target = app_.path("exfat/out");
+  RunResult r = app_.Run({"backup", "restore", "latest", "--target", target});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  ASSERT_EQ(ErrorLines(r.err).size(), 1u) << r.err;
+  EXPECT_EQ(
+      ErrorLines(r.err)[0].rfind(
+          "error: the target refused 2 symlinks and 2 names (e.g. " + target + "/storage/", 0),
+      0u)
+      << r.err;
+  for (const std::string rel : {"a.txt", "c.txt", "sub/b.txt", "sub/hard", "zz/last.txt"}) {
+    EXPECT_EQ(ReadFileOrDie(target + "/storage/" + rel),
+              ReadFileOrDie(app_.root() + "/storage/" + rel))
+        << rel;
+  }
+  EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
 }
 
 }  // namespace

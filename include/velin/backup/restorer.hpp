@@ -59,11 +59,14 @@ struct RestoreStats {
   // RefusedEntriesError once the rest (a database too) is done.
   uint64_t symlinks_refused = 0;
   uint64_t specials_refused = 0;
+  // Entries whose name the target does not take (FAT, exFAT, NTFS: `:`, `?`, `*`, …; names
+  // that are not UTF-8): left out, a directory with everything in it, as above.
+  uint64_t names_refused = 0;
   std::string first_refused;  // the first of them: its path and why
   uint64_t bytes = 0;
 };
 
-// When `stats` has refused entries: "the target refused 2 symlinks and 1 fifo (e.g. …);
+// When `stats` has refused entries: "the target refused 2 symlinks and 1 name (e.g. …);
 // everything else is restored" (exit 1). Ok otherwise.
 Status RefusedEntriesError(const RestoreStats& stats);
 
