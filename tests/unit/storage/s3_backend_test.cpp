@@ -280,41 +280,45 @@ TEST(S3Backend, OnlyALargePutWaitsForContinue) {
                                      << requests[1].first;
 }
 
-TEST(S3Backend, AStopWaitsForTheAnswerToAWholeUploadAndSendsNothingAfter) {
-  // A backup asked to stop (SIGTERM) aborts its requests, and its cleanup then deletes the packs
-  // it put. A PUT whose body the server already has is stored whether velin listens or not —
-  // maybe after that delete. So such a PUT is answered first; a request not yet sent is not
-  // sent. In a child: the signal handlers are the process's.
+// Runs `body` in a child process inside a TerminationCancel, as a backup runs, stderr
+// discarded (the signal handlers are the process's); returns the child's exit code (body's
+// result), or -1 when it did not exit.
+int InStoppableChild(const std::function<int()>& body) {
   pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
+  if (pid < 0) return -1;
   if (pid == 0) {
     if (int null = ::open("/dev/null", O_WRONLY); null >= 0) ::dup2(null, STDERR_FILENO);
     ::signal(SIGTERM, SIG_DFL);
     InstallTerminationHandlers();
     TerminationCancel cancel("stopping the test");
-    int code = 0;
-    {
-      ContinueWatchingServer server([] {
-        ::kill(::getpid(), SIGTERM);  // the whole body is in: stop now, answer a bit later
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      });
-      auto backend = Open(OptionsFor(server.port()), 1);
-      if (!backend->Put("data/whole", std::string(4000, 'w'))) code = 11;  // not waited for
-      if (code == 0 && !StopRequested()) code = 12;
-      auto next = backend->Put("data/next", std::string(10, 'n'));
-      if (code == 0 && next) code = 13;  // went out after the stop
-      if (code == 0 && next.error().message.find("interrupted by SIGTERM") == std::string::npos) {
-        code = 14;
-      }
-      if (code == 0 && server.requests().size() != 1) code = 15;
-    }
-    ::_exit(code);
+    ::_exit(body());
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
   }
-  ASSERT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0)
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(S3Backend, AStopWaitsForTheAnswerToAWholeUploadAndSendsNothingAfter) {
+  // A backup asked to stop (SIGTERM) aborts its requests, and its cleanup then deletes the packs
+  // it put. A PUT whose body the server already has is stored whether velin listens or not —
+  // maybe after that delete. So such a PUT is answered first; a request not yet sent is not
+  // sent.
+  const int code = InStoppableChild([] {
+    ContinueWatchingServer server([] {
+      ::kill(::getpid(), SIGTERM);  // the whole body is in: stop now, answer a bit later
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    });
+    auto backend = Open(OptionsFor(server.port()), 1);
+    if (!backend->Put("data/whole", std::string(4000, 'w'))) return 11;  // not waited for
+    if (!StopRequested()) return 12;
+    auto next = backend->Put("data/next", std::string(10, 'n'));
+    if (next) return 13;  // went out after the stop
+    if (next.error().message.find("interrupted by SIGTERM") == std::string::npos) return 14;
+    if (server.requests().size() != 1) return 15;
+    return 0;
+  });
+  EXPECT_EQ(code, 0)
       << "11: the whole PUT was aborted, 12: no stop seen, 13: a PUT went out after the stop, "
          "14: its error does not say why, 15: the server saw other than one request";
 }
@@ -322,45 +326,27 @@ TEST(S3Backend, AStopWaitsForTheAnswerToAWholeUploadAndSendsNothingAfter) {
 TEST(S3Backend, AStopWaitsForAWholeUploadsAnswerNoLongerThanTheCleanupsGrace) {
   // The server has the body and never answers: the stopped run waits as long as its cleanup
   // would (kTerminationCleanupGrace), not the minute of the stall timeout.
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    if (int null = ::open("/dev/null", O_WRONLY); null >= 0) ::dup2(null, STDERR_FILENO);
-    ::signal(SIGTERM, SIG_DFL);
-    InstallTerminationHandlers();
-    TerminationCancel cancel("stopping the test");
+  const int code = InStoppableChild([] {
     std::atomic<bool> done{false};
-    int code = 0;
-    {
-      ContinueWatchingServer server([&done] {
-        ::kill(::getpid(), SIGTERM);
-        for (int i = 0; i < 300 && !done.load(); ++i) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-      });
-      auto backend = Open(OptionsFor(server.port()), 1);
-      const auto start = std::chrono::steady_clock::now();
-      auto put = backend->Put("data/hung", std::string(4000, 'h'));
-      const auto waited = std::chrono::steady_clock::now() - start;
-      if (put) code = 11;
-      if (code == 0 && put.error().message.find("interrupted by SIGTERM") == std::string::npos) {
-        code = 12;
+    ContinueWatchingServer server([&done] {
+      ::kill(::getpid(), SIGTERM);
+      for (int i = 0; i < 300 && !done.load(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
-      if (code == 0 && waited < kTerminationCleanupGrace - std::chrono::milliseconds(500)) {
-        code = 13;
-      }
-      if (code == 0 && waited > kTerminationCleanupGrace + std::chrono::seconds(5)) code = 14;
-      done = true;
-    }
-    ::_exit(code);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-  }
-  ASSERT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0)
-      << "11: it succeeded, 12: its error does not say why, 13: it gave up before the grace, "
-         "14: it waited far past the grace";
+    });
+    auto backend = Open(OptionsFor(server.port()), 1);
+    const auto start = std::chrono::steady_clock::now();
+    auto put = backend->Put("data/hung", std::string(4000, 'h'));
+    const auto waited = std::chrono::steady_clock::now() - start;
+    done = true;  // the server's thread lets go, so that it can stop
+    if (put) return 11;
+    if (put.error().message.find("interrupted by SIGTERM") == std::string::npos) return 12;
+    if (waited < kTerminationCleanupGrace - std::chrono::milliseconds(500)) return 13;
+    if (waited > kTerminationCleanupGrace + std::chrono::seconds(5)) return 14;
+    return 0;
+  });
+  EXPECT_EQ(code, 0) << "11: it succeeded, 12: its error does not say why, 13: it gave up before "
+                        "the grace, 14: it waited far past the grace";
 }
 
 }  // namespace
