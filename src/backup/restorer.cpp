@@ -1476,20 +1476,14 @@ Status RefusedEntriesError(const RestoreStats& stats) {
   const uint64_t total = stats.symlinks_refused + stats.specials_refused + stats.names_refused;
   if (total == 0) return Ok();
   std::string what;
-  if (stats.symlinks_refused > 0) {
-    what = stats.symlinks_refused == 1 ? std::string(Tr("1 symlink"))
-                                       : TrFormat("{} symlinks", stats.symlinks_refused);
-  }
-  if (stats.specials_refused > 0) {
+  const auto count = [&what](uint64_t n, std::string_view one, std::string_view many) {
+    if (n == 0) return;
     if (!what.empty()) what += Tr(" and ");
-    what += stats.specials_refused == 1 ? std::string(Tr("1 fifo"))
-                                        : TrFormat("{} fifos", stats.specials_refused);
-  }
-  if (stats.names_refused > 0) {
-    if (!what.empty()) what += Tr(" and ");
-    what += stats.names_refused == 1 ? std::string(Tr("1 name"))
-                                     : TrFormat("{} names", stats.names_refused);
-  }
+    what += n == 1 ? std::string(Tr(one)) : TrFormat(many, n);
+  };
+  count(stats.symlinks_refused, "1 symlink", "{} symlinks");
+  count(stats.specials_refused, "1 fifo", "{} fifos");
+  count(stats.names_refused, "1 name", "{} names");
   if (total == 1) {
     return Failure(TrFormat("the target refused {} ({}); everything else is restored", what,
                             stats.first_refused));

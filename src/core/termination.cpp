@@ -131,15 +131,9 @@ TerminationCleanup::~TerminationCleanup() { --cleanup_depth; }
 // when a cancel around it was asked to stop before it began; the checks after it see the request.
 // False in a cleanup on this thread until its grace is over.
 bool Interrupted() {
-  if (!interrupted.load(std::memory_order_relaxed) ||
-      hold_depth.load(std::memory_order_acquire) != 0) {
-    return false;
-  }
-  if (cleanup_depth == 0) return true;
-  const int64_t at = interrupted_at_ns.load(std::memory_order_relaxed);
-  return at != 0 &&
-         MonotonicNs() - at >=
-             std::chrono::duration_cast<std::chrono::nanoseconds>(kTerminationCleanupGrace).count();
+  if (cleanup_depth != 0) return StopRequestedFor(kTerminationCleanupGrace);
+  return interrupted.load(std::memory_order_relaxed) &&
+         hold_depth.load(std::memory_order_acquire) == 0;
 }
 
 bool StopRequested() { return interrupted.load(std::memory_order_relaxed); }

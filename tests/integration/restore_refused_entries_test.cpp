@@ -108,6 +108,25 @@ TEST_F(RestoreRefusedEntriesTest, RefusedFifosAreLeftOutTheSameWay) {
   EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
 }
 
+// In German: every piece of the line comes from the catalogue.
+TEST_F(RestoreRefusedEntriesTest, TheLineIsInTheUsersLanguage) {
+  const std::string target = app_.path("out");
+  const std::string misses = app_.path("misses.txt");
+  RunOptions o;
+  o.env = {{"VELIN_FAULT_INJECT", "symlink:1:EPERM:sticky"},
+           {"LANG", "de_DE.UTF-8"},
+           {"VELIN_I18N_REPORT_MISSES", misses}};
+  o.unset_env = {"LC_ALL", "LC_MESSAGES"};
+  RunResult r = app_.Run({"backup", "restore", "latest", "--target", target}, o);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  ASSERT_EQ(ErrorLines(r.err).size(), 0u) << r.err;  // "Fehler: ", not "error: "
+  EXPECT_NE(r.err.find("Fehler: das Ziel hat 2 symbolische Links abgelehnt (z. B. " + target),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(fs::exists(misses) ? ReadFileOrDie(misses) : "", "");
+  EXPECT_EQ(DescribeTree(target + "/storage"), WithoutEntries(tree_, {"/link2", "/sub/link"}));
+}
+
 TEST_F(RestoreRefusedEntriesTest, ARefusedHardlinkIsRestoredAsACopyWithAWarning) {
   for (const std::string rule : {"link:1:EPERM:sticky", "link:1:EMLINK"}) {
     const std::string target = app_.path("out-" + rule.substr(7, 5));
