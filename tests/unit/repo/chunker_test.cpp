@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "support/test_support.hpp"
 #include "velin/repo/blob_id.hpp"
 
 namespace velin::repo {
@@ -175,8 +176,17 @@ TEST(ChunkerTest, ResumedSearchCutsWhereTheOnePassSearchCuts) {
       for (size_t max_piece :
            {size_t{1} << 4, params.min_size + 1, params.avg_size, params.max_size * 2 + 3}) {
         if (max_piece < 64 && input->size() > (4 << 20)) continue;  // too slow at 16 bytes
-        EXPECT_EQ(StreamSizes(chunker, *input, max_piece, seed++, false), want) << max_piece;
-        EXPECT_EQ(StreamSizes(chunker, *input, max_piece, seed++, true), want) << max_piece;
+        // A sanitizer run (a sweep stride above 1; each pass ~20x dearer there) tries one of
+        // the two ways for each piece size, alternating.
+        const bool both = velin::testing::SweepStride() == 1;
+        const bool first = both || seed % 4 == 1;
+        if (first) {
+          EXPECT_EQ(StreamSizes(chunker, *input, max_piece, seed, false), want) << max_piece;
+        }
+        if (both || !first) {
+          EXPECT_EQ(StreamSizes(chunker, *input, max_piece, seed + 1, true), want) << max_piece;
+        }
+        seed += 2;
       }
     }
   }
