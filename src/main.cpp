@@ -8,6 +8,9 @@
 int main(int argc, char** argv) {
   // A closed pipe (velin backup list | head) is an error on write, not a silent death.
   std::signal(SIGPIPE, SIG_IGN);
+  // A file past the file-size limit (ulimit -f) is an error on write (EFBIG), as a file past
+  // what the file system holds is (FAT32: 4 GiB), not a death with a core dump.
+  std::signal(SIGXFSZ, SIG_IGN);
   // SIGINT, SIGTERM, SIGHUP end velin at once, except during a rollback switch, which they
   // let finish first (core/termination.hpp).
   velin::InstallTerminationHandlers();

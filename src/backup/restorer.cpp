@@ -119,10 +119,11 @@ class DirFinisher {
   uint64_t xattrs() const { return xattrs_.load(); }
   // An entry the target cannot hold (a kind of entry it lacks, a name it does not take):
   // counted, the first kept for the error at the end (RefusedEntriesError). Any thread.
-  enum class Refusal { kSymlink, kFifo, kName };
+  enum class Refusal { kSymlink, kFifo, kName, kTooLarge };
   void RecordRefused(Refusal kind, const std::string& what, int err) {
     std::lock_guard lock(mu_);
-    if (refused_entries_[0] + refused_entries_[1] + refused_entries_[2] == 0) {
+    if (refused_entries_[0] + refused_entries_[1] + refused_entries_[2] + refused_entries_[3] ==
+        0) {
       first_refused_entry_ = TrFormat("{}: {}", what, std::string(Tr(std::strerror(err))));
     }
     ++refused_entries_[static_cast<size_t>(kind)];
@@ -132,6 +133,7 @@ class DirFinisher {
     stats.symlinks_refused = refused_entries_[0];
     stats.specials_refused = refused_entries_[1];
     stats.names_refused = refused_entries_[2];
+    stats.files_too_large = refused_entries_[3];
     stats.first_refused = first_refused_entry_;
   }
   std::pair<uint64_t, std::string> refused() {
@@ -168,7 +170,7 @@ class DirFinisher {
   std::atomic<size_t> open_dirs_{0};
   uint64_t refused_ = 0;
   std::string first_refused_;
-  uint64_t refused_entries_[3] = {};
+  uint64_t refused_entries_[4] = {};
   std::string first_refused_entry_;
 };
 
@@ -417,6 +419,14 @@ class FileWriterPool {
       for (const Job& job : *batch) {
         if (stop_.load(std::memory_order_relaxed)) break;  // another file failed
         Status st = Write(job, large);
+        if (!st && st.error().sys_errno == EFBIG) {
+          // Larger than the target's file system holds (FAT32: 4 GiB): left out like a name
+          // it does not take; the others are restored.
+          (void)env_.RemoveAt(*job.dir->dir, job.tmp, false);
+          finisher_.RecordRefused(DirFinisher::Refusal::kTooLarge,
+                                  io::JoinPath(job.dir->dir->path(), job.name), EFBIG);
+          continue;
+        }
         if (!st) {
           (void)env_.RemoveAt(*job.dir->dir, job.tmp, false);
           failed = st.error().Wrap(NoTr(io::JoinPath(job.dir->dir->path(), job.name)));
@@ -1473,7 +1483,8 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
 }
 
 Status RefusedEntriesError(const RestoreStats& stats) {
-  const uint64_t total = stats.symlinks_refused + stats.specials_refused + stats.names_refused;
+  const uint64_t total =
+      stats.symlinks_refused + stats.specials_refused + stats.names_refused + stats.files_too_large;
   if (total == 0) return Ok();
   std::string what;
   const auto count = [&what](uint64_t n, std::string_view one, std::string_view many) {
@@ -1484,6 +1495,7 @@ Status RefusedEntriesError(const RestoreStats& stats) {
   count(stats.symlinks_refused, "1 symlink", "{} symlinks");
   count(stats.specials_refused, "1 fifo", "{} fifos");
   count(stats.names_refused, "1 name", "{} names");
+  count(stats.files_too_large, "1 file too large for it", "{} files too large for it");
   if (total == 1) {
     return Failure(TrFormat("the target refused {} ({}); everything else is restored", what,
                             stats.first_refused));

@@ -202,6 +202,7 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
     for (int fd : options.pass_fds) ::fcntl(fd, F_SETFD, 0);
     // Signals ignored by velin must not stay ignored in the child, nor its raised limit.
     ::signal(SIGPIPE, SIG_DFL);
+    ::signal(SIGXFSZ, SIG_DFL);
     if (g_files_raised.load(std::memory_order_relaxed)) {
       ::setrlimit(RLIMIT_NOFILE, &g_started_files);
     }

@@ -237,6 +237,10 @@ RunResult RunProgram(const std::vector<std::string>& argv_in, const RunOptions& 
       const rlimit files{options.open_files_soft, options.open_files_hard};
       if (::setrlimit(RLIMIT_NOFILE, &files) != 0) ::_exit(125);
     }
+    if (options.file_size_limit > 0) {
+      const rlimit size{options.file_size_limit, options.file_size_limit};
+      if (::setrlimit(RLIMIT_FSIZE, &size) != 0) ::_exit(125);
+    }
     if (options.stack_soft > 0) {
       rlimit stack{};
       ::getrlimit(RLIMIT_STACK, &stack);

@@ -69,6 +69,8 @@ struct RunOptions {
   unsigned open_files_hard = 0;
   // The child's soft limit on its stack (RLIMIT_STACK) in bytes; 0: inherited.
   uint64_t stack_soft = 0;
+  // The child's limit on the size of files it writes (RLIMIT_FSIZE) in bytes; 0: inherited.
+  uint64_t file_size_limit = 0;
 };
 
 // Runs the built velin binary (VELIN_BINARY) with `args`.

@@ -62,6 +62,8 @@ struct RestoreStats {
   // Entries whose name the target does not take (FAT, exFAT, NTFS: `:`, `?`, `*`, …; names
   // that are not UTF-8): left out, a directory with everything in it, as above.
   uint64_t names_refused = 0;
+  // Files larger than the target holds (FAT32: 4 GiB; a file-size limit): EFBIG, left out.
+  uint64_t files_too_large = 0;
   std::string first_refused;  // the first of them: its path and why
   uint64_t bytes = 0;
 };

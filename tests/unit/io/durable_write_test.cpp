@@ -129,11 +129,14 @@ TEST(FaultInjectionEnv, ParsesRules) {
   EXPECT_EQ(sig->op, FaultOp::kAny);
   EXPECT_EQ(sig->signal, SIGTERM);
   EXPECT_EQ(sig->error, 0);
+  auto kill = ParseFaultRule("write:4:SIGKILL");  // a crash there, as kill -9
+  ASSERT_TRUE(kill);
+  EXPECT_EQ(kill->signal, SIGKILL);
   auto open = ParseFaultRule("open:2:EIO");  // a file opened to be read
   ASSERT_TRUE(open);
   EXPECT_EQ(open->op, FaultOp::kOpen);
   for (const char* bad : {"", "write", "write:0:EIO", "write:x:EIO", "chmod:1:EIO",
-                          "write:1:EACCES", "write:1:EIO:always", "write:1:SIGKILL",
+                          "write:1:EACCES", "write:1:EIO:always", "write:1:SIGSEGV",
                           "write:1:SIGTERM:sticky", "write:1:SIGINT:short"}) {
     EXPECT_FALSE(ParseFaultRule(bad)) << bad;
   }
