@@ -127,6 +127,12 @@ class DirFinisher {
       first_refused_entry_ = TrFormat("{}: {}", what, std::string(Tr(std::strerror(err))));
     }
     ++refused_entries_[static_cast<size_t>(kind)];
+    if (kind == Refusal::kTooLarge) too_large_.insert(what);
+  }
+  // Whether the file at `path` was left out as too large for the target (RecordRefused).
+  bool WasTooLarge(const std::string& path) {
+    std::lock_guard lock(mu_);
+    return too_large_.count(path) != 0;
   }
   void CopyRefusedInto(RestoreStats& stats) {
     std::lock_guard lock(mu_);
@@ -171,6 +177,7 @@ class DirFinisher {
   uint64_t refused_ = 0;
   std::string first_refused_;
   uint64_t refused_entries_[4] = {};
+  std::set<std::string> too_large_;  // their paths, for their other hardlinks
   std::string first_refused_entry_;
 };
 
@@ -1086,6 +1093,11 @@ class Restorer {
     if (!linked) {
       (void)env_.RemoveAt(*dir->dir, tmp, false);  // a file system may leave something there
       const int err = linked.error().sys_errno;
+      if (err == ENOENT && finisher_.WasTooLarge(Abs(existing))) {
+        // Its file was too large for the target and is left out: so is this name of it.
+        finisher_.RecordRefused(DirFinisher::Refusal::kTooLarge, Abs(path), EFBIG);
+        return Ok();
+      }
       if (!TargetCannotHold(err) && err != EMLINK) return linked;
       const Node* primary = FindInSource(node.target);
       if (!primary || primary->type != NodeType::kFile) return linked;

@@ -115,6 +115,7 @@ TEST_F(RestoreRefusedEntriesTest, RefusedFifosAreLeftOutTheSameWay) {
 TEST_F(RestoreRefusedEntriesTest, AFileLargerThanTheTargetHoldsIsLeftOut) {
   const std::string s = app_.root() + "/storage";
   WriteFile(s + "/big.bin", RandomData(3 << 20, 9));
+  fs::create_hard_link(s + "/big.bin", s + "/sub/big-link");  // left out with its file
   WriteFile(s + "/sub/medium.bin", RandomData(700 << 10, 10));
   {
     std::string sparse(4 << 20, '\0');
@@ -131,13 +132,13 @@ TEST_F(RestoreRefusedEntriesTest, AFileLargerThanTheTargetHoldsIsLeftOut) {
   ASSERT_EQ(ErrorLines(r.err).size(), 1u) << r.err;
   EXPECT_EQ(
       ErrorLines(r.err)[0].rfind(
-          "error: the target refused 3 files too large for it (e.g. " + target + "/storage/", 0),
+          "error: the target refused 4 files too large for it (e.g. " + target + "/storage/", 0),
       0u)
       << r.err;
   EXPECT_NE(r.err.find(": File too large); everything else is restored"), std::string::npos)
       << r.err;
   EXPECT_EQ(DescribeTree(target + "/storage"),
-            WithoutEntries(tree, {"/big.bin", "/sparse.bin", "/sub/medium.bin"}));
+            WithoutEntries(tree, {"/big.bin", "/sparse.bin", "/sub/big-link", "/sub/medium.bin"}));
   EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
 
   RunResult again = app_.Run({"backup", "restore", "latest", "--target", target});
