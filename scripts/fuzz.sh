@@ -19,29 +19,29 @@ if ! grep -q '^VELIN_FUZZ:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
     -DVELIN_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
 cmake --build "$build"
-failed=()
-for target in "$build"/tests/fuzz/*_fuzz; do
+# One target: its corpus copied, run for $seconds, its result printed; exit status 1 when it
+# crashed. Targets run FUZZ_JOBS at a time (default: one per core).
+fuzz_one() {
+  local target=$1 name corpus artifacts log
   name=$(basename "$target")
-  if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $name "* ]]; then continue; fi
   corpus="$build/corpus/$name"
   artifacts="$build/artifacts/$name"
+  log="$build/$name.log"
   rm -rf "$corpus" "$artifacts"
   mkdir -p "$corpus" "$artifacts"
   [ -d "$top/tests/fuzz/corpus/$name" ] && cp -r "$top/tests/fuzz/corpus/$name/." "$corpus/"
-  echo "== fuzz $name for ${seconds}s"
-  log="$build/$name.log"
   if (cd "$build" && "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" >"$log" 2>&1); then
-    grep -E '^stat::number_of_executed_units' "$log" || true
+    echo "== fuzz $name for ${seconds}s: $(grep -E '^stat::number_of_executed_units' "$log" || true)"
   else
+    echo "== fuzz $name for ${seconds}s"
     tail -40 "$log"
     echo "fuzz: $name FAILED; the input that did it is in $artifacts/:"
     ls -l "$artifacts"
-    failed+=("$name")
-    continue
+    return 1
   fi
   if [ "${FUZZ_GROW:-0}" = 1 ]; then
-    merged="$build/merged/$name"
+    local merged="$build/merged/$name"
     rm -rf "$merged"
     mkdir -p "$merged"
     "$target" -merge=1 -timeout=10 -rss_limit_mb=2048 "$merged" "$corpus" >/dev/null 2>&1
@@ -50,7 +50,25 @@ for target in "$build"/tests/fuzz/*_fuzz; do
     cp -r "$merged/." "$top/tests/fuzz/corpus/$name/"
     echo "fuzz: $name corpus now $(ls "$top/tests/fuzz/corpus/$name" | wc -l) inputs"
   fi
+}
+
+jobs=${FUZZ_JOBS:-$(nproc)}
+declare -A running=()  # pid -> target name
+failed=()
+reap() {  # waits for one running target; records it when it failed
+  local pid rc=0
+  wait -n -p pid "${!running[@]}" || rc=$?
+  if [ "$rc" -ne 0 ]; then failed+=("${running[$pid]}"); fi
+  unset "running[$pid]"
+}
+for target in "$build"/tests/fuzz/*_fuzz; do
+  name=$(basename "$target")
+  if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $name "* ]]; then continue; fi
+  while [ "${#running[@]}" -ge "$jobs" ]; do reap; done
+  fuzz_one "$target" &
+  running[$!]=$name
 done
+while [ "${#running[@]}" -gt 0 ]; do reap; done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: FAILED: ${failed[*]}"
   exit 1

@@ -122,8 +122,7 @@ class DirFinisher {
   enum class Refusal { kSymlink, kFifo, kName, kTooLarge };
   void RecordRefused(Refusal kind, const std::string& what, int err) {
     std::lock_guard lock(mu_);
-    if (refused_entries_[0] + refused_entries_[1] + refused_entries_[2] + refused_entries_[3] ==
-        0) {
+    if (first_refused_entry_.empty()) {
       first_refused_entry_ = TrFormat("{}: {}", what, std::string(Tr(std::strerror(err))));
     }
     ++refused_entries_[static_cast<size_t>(kind)];
@@ -984,7 +983,7 @@ class Restorer {
         if (!followed) {
           return Failure(TrFormat(
               "refusing to restore through {}: it is not a directory (a symlink is followed only "
-              "where the backup followed one; restore with --target, or remove it)",
+              "where the backup followed one; restore elsewhere with --target, or remove it)",
               Abs(at)));
         }
         opened = followed;

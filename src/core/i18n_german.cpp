@@ -545,9 +545,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"the backup records {} bytes but its chunks hold {}",
        "das Backup verzeichnet {} Bytes, seine Chunks enthalten aber {}"},
       {"refusing to restore through {}: it is not a directory (a symlink is followed only where "
-       "the backup followed one; restore with --target, or remove it)",
+       "the backup followed one; restore elsewhere with --target, or remove it)",
        "stelle nicht durch {} hindurch wieder her: es ist kein Verzeichnis (einem Symlink wird nur "
-       "gefolgt, wo das Backup einem folgte; mit --target wiederherstellen oder ihn entfernen)"},
+       "gefolgt, wo das Backup einem folgte; mit --target anderswohin wiederherstellen oder ihn "
+       "entfernen)"},
       {"refusing to replace the symlink {}: the backup followed it to '{}' and it now points "
        "elsewhere; fix the link or restore with --target",
        "ersetze den Symlink {} nicht: das Backup folgte ihm nach '{}', und er zeigt jetzt "

@@ -158,6 +158,9 @@ TEST(BackupSymlinkTest, RestoreDoesNotFollowASymlinkAlreadyInTheTarget) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find(t2 + "/var"), std::string::npos) << r.err;
+  // The advice fits a restore that already has a --target: another one, not "use --target".
+  EXPECT_NE(r.err.find("restore elsewhere with --target, or remove it"), std::string::npos)
+      << r.err;
   EXPECT_TRUE(IsSymlink(t2 + "/var"));
 
   // A file where a directory goes, above the selected path: the same refusal.
