@@ -1,6 +1,7 @@
 #include "velin/config/describe.hpp"
 
 #include "schema.hpp"
+#include "velin/core/text_encoding.hpp"
 
 namespace velin::config {
 namespace {
@@ -59,7 +60,7 @@ std::vector<std::pair<std::string, std::string>> ConfigToLines(const Config& con
   std::vector<std::pair<std::string, std::string>> lines;
   for (const KeySpec& spec : Schema()) {
     if (!SectionShown(config, spec.section)) continue;
-    lines.emplace_back(spec.section + "." + spec.key, Shown(spec, config).dump());
+    lines.emplace_back(spec.section + "." + spec.key, DumpJson(Shown(spec, config)));
   }
   return lines;
 }

@@ -19,6 +19,7 @@
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/secret_file.hpp"
+#include "velin/core/text_encoding.hpp"
 #include "velin/rollback/fleet.hpp"
 
 extern char** environ;
@@ -31,6 +32,7 @@ namespace fs = std::filesystem;
 struct Position {
   int line = 0;
   int column = 0;
+  std::string env;  // the VELIN_* variable the value came from, when it did (line 0)
 };
 
 size_t EditDistance(std::string_view a, std::string_view b) {
@@ -137,7 +139,8 @@ class Loader {
     return parent.empty() ? "." : parent.string();
   }
 
-  tl::unexpected<Error> Fail(Position pos, const std::string& message) const {
+  tl::unexpected<Error> Fail(const Position& pos, const std::string& message) const {
+    if (!pos.env.empty()) return UsageError(TrFormat("environment {}: {}", pos.env, message));
     return UsageError(TrFormat("{}:{}:{}: {}", path_, pos.line, pos.column, message));
   }
 
@@ -349,7 +352,7 @@ class Loader {
       }
       spec.set(config_, v);
       if (spec.section == "database") config_.database.configured = true;
-      positions_[spec.section + "." + spec.key] = Position{0, 0};
+      positions_[spec.section + "." + spec.key] = Position{0, 0, name};
       item_positions_.erase(spec.section + "." + spec.key);
       env_overridden_.push_back(spec.section + "." + spec.key);
     }
@@ -408,7 +411,8 @@ class Loader {
 
   // Where to point a message about `section.key`: the key, else its section, else line 1.
   Position PositionOf(const std::string& section, const std::string& key) const {
-    if (auto it = positions_.find(section + "." + key); it != positions_.end() && it->second.line)
+    if (auto it = positions_.find(section + "." + key);
+        it != positions_.end() && (it->second.line || !it->second.env.empty()))
       return it->second;
     if (auto it = section_positions_.find(section); it != section_positions_.end())
       return it->second;
@@ -436,6 +440,11 @@ class Loader {
                              "characters",
                              key));
       }
+      // Recorded in every backup and compared with what backups recorded: text, not bytes (an
+      // environment variable can hold any bytes; the file is UTF-8 already).
+      if (!IsUtf8(v)) {
+        return Fail(PositionOf("app", key), TrFormat("key '{}' in [app] is not UTF-8 text", key));
+      }
     }
     const BackupSection& b = config_.backup;
     if (b.compression == "gzip" && (b.compression_level < 1 || b.compression_level > 9) &&
@@ -456,6 +465,10 @@ class Loader {
       const Position at = ItemPosition("backup", "include", i);
       if (item.empty())
         return Fail(at, std::string(Tr("key 'include' in [backup] holds an empty path")));
+      // The include's name is recorded in each backup (its source), as UTF-8 text.
+      if (!IsUtf8(item)) {
+        return Fail(at, TrFormat("key 'include' in [backup]: {} is not UTF-8 text", Quote(item)));
+      }
       // What `backup create` refuses (backup::IsIncludeInsideRoot), refused here so `config
       // check` says it.
       if (!backup::IsIncludeInsideRoot(item)) {
@@ -583,14 +596,16 @@ class Loader {
     return Ok();
   }
 
-  // [app] name and host, when not set: the app directory's name and the machine's host name.
+  // [app] name and host, when not set: the app directory's name and the machine's host name,
+  // as UTF-8 text (an invalid byte of a directory named in Latin-1 becomes U+FFFD): each backup
+  // records them, and list, restore, forget compare them with what it recorded.
   void DefaultIdentity() {
     if (config_.app.name.empty()) {
-      config_.app.name = fs::path(config_.app.root).filename().string();
+      config_.app.name = ToUtf8(fs::path(config_.app.root).filename().string());
       if (config_.app.name.empty()) config_.app.name = "/";
     }
     if (config_.app.host.empty()) {
-      config_.app.host = env_.HostName();
+      config_.app.host = ToUtf8(env_.HostName());
       if (config_.app.host.empty()) config_.app.host = "localhost";
     }
   }

@@ -7,6 +7,7 @@
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/json_int.hpp"
+#include "velin/core/text_encoding.hpp"
 #include "velin/crypto/aead.hpp"
 #include "velin/io/env.hpp"
 
@@ -106,10 +107,10 @@ std::string SerializeKeyObject(const KeyObject& key) {
       {"username", key.origin.username},
       {"kdf", "scrypt"},
       {"scrypt", {{"n", key.scrypt.n}, {"r", key.scrypt.r}, {"p", key.scrypt.p}}},
-      {"salt", detail::Base64Encode(key.salt)},
-      {"master_key", detail::Base64Encode(key.master_key)},
+      {"salt", Base64Encode(key.salt)},
+      {"master_key", Base64Encode(key.master_key)},
   };
-  return doc.dump();
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 namespace {
@@ -132,8 +133,8 @@ Result<KeyObject> ParseKeyFields(const nlohmann::json& doc) {
   key.scrypt.r = JsonInt<uint32_t>(s.at("r"));
   key.scrypt.p = JsonInt<uint32_t>(s.at("p"));
   VELIN_TRY(ValidateScryptParams(key.scrypt));
-  VELIN_ASSIGN(key.salt, detail::Base64Decode(doc.at("salt").get<std::string>()));
-  VELIN_ASSIGN(key.master_key, detail::Base64Decode(doc.at("master_key").get<std::string>()));
+  VELIN_ASSIGN(key.salt, Base64Decode(doc.at("salt").get<std::string>()));
+  VELIN_ASSIGN(key.master_key, Base64Decode(doc.at("master_key").get<std::string>()));
   if (key.salt.size() != kSaltSize)
     return Failure(TrFormat("salt is not {} bytes", std::to_string(kSaltSize)));
   return key;

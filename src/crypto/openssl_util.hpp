@@ -1,5 +1,5 @@
 // Small helpers shared by the crypto module's OpenSSL code: the last OpenSSL error as text,
-// random bytes, base64 for key objects. Private to src/crypto.
+// random bytes, hex. Private to src/crypto.
 #pragma once
 
 #include <cstddef>
@@ -16,10 +16,6 @@ tl::unexpected<Error> OpenSslError(std::string_view what);
 
 // Fills `out` with `size` bytes from OpenSSL's CSPRNG.
 Status RandomBytes(void* out, size_t size);
-
-std::string Base64Encode(std::string_view bytes);
-// Strict: only the standard alphabet with '=' padding; nullopt-like error otherwise.
-Result<std::string> Base64Decode(std::string_view text);
 
 std::string HexEncode(std::string_view bytes);
 

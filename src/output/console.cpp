@@ -6,9 +6,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <vector>
 
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/text_encoding.hpp"
 
 namespace velin::output {
 namespace {
@@ -17,6 +19,29 @@ constexpr const char* kGreen = "\033[32m";
 constexpr const char* kYellow = "\033[33m";
 constexpr const char* kRed = "\033[31m";
 constexpr const char* kBold = "\033[1m";
+
+// A string member that is not UTF-8 (a file name in Latin-1) is printed with U+FFFD for its
+// invalid bytes; its object also gets KEY_base64 with the exact bytes, so a script can still
+// name that file (docs/cli.md, --json).
+void AddExactBytes(nlohmann::json& j) {
+  if (j.is_array()) {
+    for (auto& e : j) AddExactBytes(e);
+    return;
+  }
+  if (!j.is_object()) return;
+  std::vector<std::pair<std::string, std::string>> exact;
+  for (auto& [key, value] : j.items()) {
+    if (value.is_string()) {
+      const auto& text = value.get_ref<const std::string&>();
+      if (!IsUtf8(text)) exact.emplace_back(key + "_base64", Base64Encode(text));
+    } else {
+      AddExactBytes(value);
+    }
+  }
+  for (auto& [key, value] : exact) {
+    if (!j.contains(key)) j[key] = std::move(value);
+  }
+}
 
 const char* IconText(Icon icon) {
   switch (icon) {
@@ -233,7 +258,8 @@ Console::~Console() { Flush(); }
 void Console::FlushLocked() {
   if (!json_taken_ || json_printed_) return;
   json_printed_ = true;
-  std::string text = json_pending_.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  AddExactBytes(json_pending_);
+  std::string text = DumpJson(json_pending_, 2);
   std::fprintf(out_, "%s\n", text.c_str());
   std::fflush(out_);
 }

@@ -10,6 +10,7 @@
 #include "velin/core/i18n.hpp"
 #include "velin/core/json_int.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/core/text_encoding.hpp"
 #include "velin/repo/blob_id.hpp"
 
 namespace velin::repo {
@@ -165,7 +166,7 @@ std::string FormatLockRecord(const LockRecord& r) {
                       {"boot_id", h.boot_id},
                       {"pid_ns", h.pid_ns},
                       {"start_ticks", h.start_ticks}};
-  return j.dump() + "\n";
+  return DumpJson(j) + "\n";
 }
 
 std::optional<LockRecord> ParseLockRecord(const std::string& text) {

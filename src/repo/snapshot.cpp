@@ -4,6 +4,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/json_int.hpp"
+#include "velin/core/text_encoding.hpp"
 
 namespace velin::repo {
 
@@ -89,7 +90,19 @@ nlohmann::json SourceToJson(const SnapshotSource& s) {
     j["metadata"] = s.metadata;
   } else {
     j["tree"] = s.tree.Hex();
-    if (!s.links.empty()) j["links"] = s.links;
+    // A link's text is written exactly: as base64 under "links_base64" when it is not UTF-8
+    // (a velin that does not know the key follows no such link: it refuses to restore through
+    // it instead of misreading it).
+    nlohmann::json links = nlohmann::json::object(), raw = nlohmann::json::object();
+    for (const auto& [at, text] : s.links) {
+      if (IsUtf8(at) && IsUtf8(text)) {
+        links[at] = text;
+      } else {
+        raw[Base64Encode(at)] = Base64Encode(text);
+      }
+    }
+    if (!links.empty()) j["links"] = std::move(links);
+    if (!raw.empty()) j["links_base64"] = std::move(raw);
   }
   return j;
 }
@@ -119,6 +132,14 @@ SnapshotSource SourceFromJson(const nlohmann::json& j) {
   } else {
     s.tree = IdField(j, "tree");
     if (j.contains("links")) s.links = j.at("links").get<std::map<std::string, std::string>>();
+    if (j.contains("links_base64")) {
+      for (const auto& [at, text] : j.at("links_base64").items()) {
+        auto path = Base64Decode(at);
+        auto target = Base64Decode(text.get<std::string>());
+        if (!path || !target) throw std::runtime_error("a link in links_base64 is not base64");
+        s.links[*path] = *target;
+      }
+    }
   }
   return s;
 }
@@ -190,9 +211,11 @@ Snapshot FromJson(const nlohmann::json& j) {
 
 std::string EncodeSnapshot(const Snapshot& snapshot) {
   nlohmann::json body = ToJson(snapshot);
-  std::string canonical = body.dump();
+  // Descriptive text that is not UTF-8 (a host name, a database's metadata) is written with
+  // U+FFFD, so the checksum is over what a reader parses back.
+  std::string canonical = DumpJson(body);
   nlohmann::json wrapper = {{"format", 1}, {"sha256", Sha256(canonical).Hex()}, {"snapshot", body}};
-  return wrapper.dump(1) + "\n";
+  return DumpJson(wrapper, 1) + "\n";
 }
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/text_encoding.hpp"
 
 namespace velin::rollback {
 namespace {
@@ -196,7 +197,7 @@ Status SaveRegistry(io::Env& env, const StateLayout& layout, const Registry& reg
               {"current", reg.current},
               {"next_seq", reg.next_seq},
               {"versions", versions}};
-  return io::WriteFileDurably(env, layout.Registry(), doc.dump(2) + "\n");
+  return io::WriteFileDurably(env, layout.Registry(), DumpJson(doc, 2) + "\n");
 }
 
 bool FailedHealthCheck(const HistoryEntry& e) {
@@ -253,7 +254,7 @@ Status AppendHistory(io::Env& env, const StateLayout& layout, const HistoryEntry
   } else {
     text = json({{"format", kRegistryFormat}}).dump() + "\n";
   }
-  text += HistoryToJson(entry).dump() + "\n";
+  text += DumpJson(HistoryToJson(entry)) + "\n";
   return io::WriteFileDurably(env, layout.History(), text);
 }
 
@@ -314,7 +315,7 @@ Status SaveTransaction(io::Env& env, const StateLayout& layout, const Transactio
     doc["restore_data"] = t.restore_data;
     if (!t.data.empty()) doc["data"] = t.data;
   }
-  return io::WriteFileDurably(env, layout.Transaction(), doc.dump(2) + "\n");
+  return io::WriteFileDurably(env, layout.Transaction(), DumpJson(doc, 2) + "\n");
 }
 
 Status RemoveTransaction(io::Env& env, const StateLayout& layout) {
@@ -353,7 +354,7 @@ Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchInt
     doc["restore_backup"] = s.restore_backup;
     doc["data"] = s.data;
   }
-  return io::WriteFileDurably(env, layout.SwitchIntent(), doc.dump(2) + "\n");
+  return io::WriteFileDurably(env, layout.SwitchIntent(), DumpJson(doc, 2) + "\n");
 }
 
 Status RemoveSwitchIntent(io::Env& env, const StateLayout& layout) {

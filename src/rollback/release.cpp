@@ -6,6 +6,7 @@
 #include "velin/core/i18n.hpp"
 #include "velin/core/json_int.hpp"
 #include "velin/core/stack.hpp"
+#include "velin/core/text_encoding.hpp"
 #include "velin/repo/blob_id.hpp"
 #include "velin/rollback/registry.hpp"
 
@@ -84,15 +85,37 @@ io::FileType TypeFromName(const std::string& s) {
   return io::FileType::kOther;
 }
 
-json EntriesToJson(const std::vector<ManifestEntry>& entries) {
+// `name` as `key` when it is UTF-8, else its exact bytes as `key`_base64 (a manifest that holds
+// one is format 2); `*raw` is set then.
+void PutName(json& j, const std::string& key, const std::string& name, bool* raw) {
+  if (IsUtf8(name)) {
+    j[key] = name;
+  } else {
+    j[key + "_base64"] = Base64Encode(name);
+    *raw = true;
+  }
+}
+
+Result<std::string> GetName(const json& j, const std::string& key, const std::string& where) {
+  const std::string raw_key = key + "_base64";
+  if (j.contains(raw_key) && j[raw_key].is_string()) {
+    auto bytes = Base64Decode(j[raw_key].get<std::string>());
+    if (!bytes) return DamageError(TrFormat("{}: {}: {}", where, raw_key, bytes.error().message));
+    return *bytes;
+  }
+  return j.value(key, std::string());
+}
+
+json EntriesToJson(const std::vector<ManifestEntry>& entries, bool* raw) {
   json arr = json::array();
   for (const auto& e : entries) {
-    json j = {{"path", e.path}, {"type", TypeName(e.type)}, {"mode", e.mode}};
+    json j = {{"type", TypeName(e.type)}, {"mode", e.mode}};
+    PutName(j, "path", e.path, raw);
     if (e.type == io::FileType::kRegular) {
       j["size"] = e.size;
       j["sha256"] = e.sha256;
     }
-    if (e.type == io::FileType::kSymlink) j["target"] = e.target;
+    if (e.type == io::FileType::kSymlink) PutName(j, "target", e.target, raw);
     arr.push_back(std::move(j));
   }
   return arr;
@@ -102,16 +125,17 @@ Result<std::vector<ManifestEntry>> EntriesFromJson(const json& arr, const std::s
   std::vector<ManifestEntry> out;
   if (!arr.is_array()) return DamageError(TrFormat("{}: entries are not a list", where));
   for (const json& j : arr) {
-    if (!j.is_object() || !j.contains("path") || !j["path"].is_string()) {
+    if (!j.is_object() || !((j.contains("path") && j["path"].is_string()) ||
+                            (j.contains("path_base64") && j["path_base64"].is_string()))) {
       return DamageError(TrFormat("{}: an entry has no path", where));
     }
     ManifestEntry e;
-    e.path = j["path"].get<std::string>();
+    VELIN_ASSIGN(e.path, GetName(j, "path", where));
     e.type = TypeFromName(j.value("type", std::string()));
     e.mode = JsonIntOr<uint32_t>(j, "mode", 0u);
     e.size = JsonIntOr<uint64_t>(j, "size", 0);
     e.sha256 = j.value("sha256", std::string());
-    e.target = j.value("target", std::string());
+    VELIN_ASSIGN(e.target, GetName(j, "target", where));
     out.push_back(std::move(e));
   }
   return out;
@@ -176,9 +200,12 @@ std::string DigestOf(const std::vector<ManifestEntry>& entries) {
 }
 
 Status SaveManifest(io::Env& env, const std::string& path, const Manifest& m) {
-  json doc = {{"format", kRegistryFormat},
-              {"artifacts", EntriesToJson(m.artifacts)},
-              {"config", EntriesToJson(m.config)}};
+  bool raw = false;
+  json doc = {{"artifacts", EntriesToJson(m.artifacts, &raw)},
+              {"config", EntriesToJson(m.config, &raw)}};
+  // Format 2 only where a name had to be written as base64: a velin that reads format 1 only
+  // refuses such a manifest as newer instead of restoring files under the wrong names.
+  doc["format"] = raw ? kManifestFormatRawNames : kRegistryFormat;
   return io::WriteFileDurably(env, path, doc.dump() + "\n");
 }
 
@@ -189,7 +216,7 @@ Result<Manifest> LoadManifest(io::Env& env, const std::string& path) {
     return DamageError(TrFormat("{}: malformed manifest", path));
   Manifest m;
   try {
-    if (JsonIntOr<int64_t>(doc, "format", 0) > kRegistryFormat) {
+    if (JsonIntOr<int64_t>(doc, "format", 0) > kManifestFormatRawNames) {
       return Failure(TrFormat("{}: written by a newer velin; upgrade velin", path));
     }
     VELIN_ASSIGN(m.artifacts, EntriesFromJson(doc.value("artifacts", json::array()), path));

@@ -18,6 +18,9 @@
 namespace velin::rollback {
 
 inline constexpr int kRegistryFormat = 1;
+// A release manifest that holds a name (a path or a symlink's text) that is not UTF-8, written
+// as base64 (docs/rollback-format.md); every other manifest stays format 1.
+inline constexpr int kManifestFormatRawNames = 2;
 
 // Where everything lives under rollback.state_dir.
 struct StateLayout {

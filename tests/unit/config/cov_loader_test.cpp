@@ -192,17 +192,26 @@ TEST(ConfigErrors, RuleMessagesAreTranslated) {
 
 // A setting from the environment has no line: a rule it breaks points at its section, else at
 // the top of the file.
-TEST(ConfigErrors, ARuleBrokenByTheEnvironmentPointsAtTheSectionOrTheTop) {
+// A rule broken by a value from the environment names the variable, not a place in the file
+// (which does not hold that value).
+TEST(ConfigErrors, ARuleBrokenByTheEnvironmentNamesTheVariable) {
   io::MemEnv env;
   env.SetEnv("VELIN_BACKUP_REPACK_THRESHOLD", "2");
-  ExpectError("[app]\nname = \"shop\"\n\n[backup]\nkeep_last = 3\n", env,
-              std::string(kPath) +
-                  ":4:2: key 'repack_threshold' in [backup] must be between 0 "
-                  "and 1");
-  ExpectError("", env,
-              std::string(kPath) +
-                  ":1:1: key 'repack_threshold' in [backup] must be between 0 "
-                  "and 1");
+  const std::string threshold =
+      "environment VELIN_BACKUP_REPACK_THRESHOLD: key 'repack_threshold' in [backup] must be "
+      "between 0 and 1";
+  ExpectError("[app]\nname = \"shop\"\n\n[backup]\nkeep_last = 3\n", env, threshold);
+  ExpectError("[backup]\nrepack_threshold = 0.5\n", env, threshold);
+  ExpectError("", env, threshold);
+  // Names recorded in every backup must be text: an environment variable can hold any bytes.
+  io::MemEnv latin1;
+  latin1.SetEnv("VELIN_APP_HOST", "caf\xe9");
+  ExpectError("", latin1, "environment VELIN_APP_HOST: key 'host' in [app] is not UTF-8 text");
+  io::MemEnv include;
+  include.SetEnv("VELIN_BACKUP_INCLUDE", "storage,caf\xe9");
+  ExpectError("", include,
+              "environment VELIN_BACKUP_INCLUDE: key 'include' in [backup]: \"caf\xe9\" is not "
+              "UTF-8 text");
   io::MemEnv db;
   db.SetEnv("VELIN_DATABASE_NAME", "shop");  // makes [database] configured, without a driver
   ExpectError("", db,
@@ -280,7 +289,7 @@ TEST(ConfigErrors, EnvironmentOverridesOfEveryKindAreTaken) {
   io::MemEnv holes;
   holes.SetEnv("VELIN_BACKUP_INCLUDE", "storage,,uploads");
   ExpectError("", holes,
-              std::string(kPath) + ":1:1: key 'include' in [backup] holds an empty path");
+              "environment VELIN_BACKUP_INCLUDE: key 'include' in [backup] holds an empty path");
 }
 
 TEST(ConfigErrors, ANumberKeyTakesAnInteger) {
@@ -328,6 +337,13 @@ TEST(ConfigErrors, TheIdentityDefaultsToTheAppDirectoryAndTheEnvsHost) {
   EXPECT_EQ(c->app.root, "/");
   EXPECT_EQ(c->app.name, "/");
   EXPECT_EQ(c->app.host, "mem-host");
+  // A directory named in Latin-1: the name each backup records is text, U+FFFD for the byte.
+  io::MemEnv latin1;
+  latin1.SetEnv("VELIN_APP_ROOT", "/srv/caf\xe9");
+  auto l = LoadIn("", latin1);
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_EQ(l->app.root, "/srv/caf\xe9");
+  EXPECT_EQ(l->app.name, "caf\xEF\xBF\xBD");
 }
 
 TEST(ConfigErrors, AnUnreadableConfigFileIsOneLineNamingIt) {

@@ -283,7 +283,9 @@ TEST(ConfigLoader, RefusesIncludePathsOutsideTheAppAtTheirLine) {
   ExpectRefused("[backup]\ninclude = [\n  \"/etc/passwd\",\n]\n", "velin.toml:3:3: key 'include'");
   ExpectRefused("[backup]\ninclude = [\"a/../../b\"]\n", "\"a/../../b\" must be a path inside");
   ScopedEnv e("VELIN_BACKUP_INCLUDE", "storage,../x");
-  ExpectRefused("", "velin.toml:1:1: key 'include' in [backup]: \"../x\" must be a path inside");
+  ExpectRefused("",
+                "environment VELIN_BACKUP_INCLUDE: key 'include' in [backup]: \"../x\" must be "
+                "a path inside");
 }
 
 TEST(ConfigLoader, WarnsAboutVelinVariablesThatNameNoKey) {
