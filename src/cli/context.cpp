@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -52,6 +53,13 @@ Result<const config::Config*> Context::Config() {
   }
   std::error_code ec;
   const std::string cwd = std::filesystem::current_path(ec).string();
+  if (path.empty() && ec) {
+    // Run from a directory removed meanwhile (a deploy replaced it): there is nowhere to look.
+    return UsageError(
+        TrFormat("cannot look for velin.toml: the working directory is gone ({}); cd into the "
+                 "application, or use --config FILE",
+                 std::string(Tr(std::strerror(ec.value())))));
+  }
   if (path.empty()) {
     if (auto found = config::FindConfigFile(cwd)) path = *found;
   }

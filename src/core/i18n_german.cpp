@@ -671,6 +671,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{} is already at format version {}", "{} hat bereits Formatversion {}"},
       {"could not record the verify outcome: {}", "konnte das Prüfergebnis nicht festhalten: {}"},
       // A repository without a velin.toml; restore --include/--exclude (issue 21).
+      {"cannot look for velin.toml: the working directory is gone ({}); cd into the "
+       "application, or use --config FILE",
+       "velin.toml kann nicht gesucht werden: das Arbeitsverzeichnis ist weg ({}); in die "
+       "Anwendung wechseln (cd) oder --config DATEI angeben"},
       {"no velin.toml in {} or any parent directory (use --config FILE, or --repo URL / "
        "VELIN_REPOSITORY for a repository alone)",
        "keine velin.toml in {} oder einem übergeordneten Verzeichnis (--config DATEI angeben, "

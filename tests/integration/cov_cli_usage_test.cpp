@@ -233,6 +233,30 @@ TEST_F(CovCliUsage, NoConfigAndNoRepositoryNamesBothWays) {
   EXPECT_EQ(fs::directory_iterator(empty.path()), fs::directory_iterator());  // nothing written
 }
 
+// Run from a directory removed meanwhile (a deploy swapped it out under a shell): one line that
+// says so, where it said "no velin.toml in  or any parent directory" with no directory at all.
+TEST_F(CovCliUsage, AWorkingDirectoryThatIsGoneIsSaidSo) {
+  TempDir parent;
+  const std::string gone = parent.path() + "/gone";
+  fs::create_directories(gone);
+  RunOptions o = English();
+  o.env["GONE"] = gone;
+  o.env["VELIN"] = VelinBinary();
+  RunResult r =
+      RunProgram({"sh", "-c", "cd \"$GONE\" && rmdir \"$GONE\" && exec \"$VELIN\" backup list"}, o);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err,
+            "error: cannot look for velin.toml: the working directory is gone (No such file or "
+            "directory); cd into the application, or use --config FILE\n");
+  // --config with an absolute path still works from there.
+  o.env["CONFIG"] = app_->path("velin.toml");
+  r = RunProgram({"sh", "-c",
+                  "mkdir \"$GONE\" && cd \"$GONE\" && rmdir \"$GONE\" && exec \"$VELIN\" "
+                  "--config \"$CONFIG\" backup list"},
+                 o);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST_F(CovCliUsage, ARepositoryAloneRestoresOnlyUnderATargetAndADatabaseOnlyWithItsUrl) {
   TempDir elsewhere;
   RunOptions o = English();
