@@ -1,6 +1,7 @@
 // velin rollback create-version | create-snapshot | list | history | adopt.
 #include <array>
 
+#include "backup_inspect.hpp"
 #include "rollback_common.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/rollback/registry.hpp"
@@ -88,7 +89,7 @@ void AddList(CLI::App& group, Context& ctx) {
         if (v.record.description == "Base of transaction " + v.record.base_of) {
           label += " - " + TrFormat("Base of transaction {}", v.record.base_of);
         } else if (!v.record.description.empty()) {
-          label += " - " + v.record.description;
+          label += " - " + ShownPath(v.record.description);  // a newline would break the table
         }
         std::string size = output::FormatBytes(v.total_bytes) + " (" +
                            TrFormat("{} own", output::FormatBytes(v.own_bytes)) + ")";
@@ -171,7 +172,7 @@ void AddHistory(CLI::App& group, Context& ctx) {
         }
         if (rollback::FailedHealthCheck(h)) line += " [" + std::string(Tr("failed")) + "]";
         line += ": " + std::string(Tr(h.outcome));
-        if (!h.reason.empty()) line += "  [" + h.reason + "]";
+        if (!h.reason.empty()) line += "  [" + ShownPath(h.reason) + "]";
         if (!h.data.empty()) line += "; " + TrFormat("database: {}", h.data);
         out.Line(NoTr(line));  // a row of data and translated words
       }

@@ -123,6 +123,29 @@ TEST(RollbackMessagesTest, ListIsAlignedOrderedAndPlainOffATerminal) {
   EXPECT_EQ(r.out.find("→"), std::string::npos) << r.out;
 }
 
+// A description or reason with a newline or an escape sequence (a commit message's body, pasted)
+// is shown quoted with C escapes: one row each, nothing sent to the terminal as a command.
+TEST(RollbackMessagesTest, ControlCharactersInADescriptionOrReasonAreShownEscaped) {
+  ToyApp app(NoService());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1 - fix\nsecond line \x1b[31mred\x1b[0m"})
+                .exit_code,
+            0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1", "--reason", "line\none"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  v1 - \"fix\\nsecond line \\x1b[31mred\\x1b[0m\"  version  "),
+            std::string::npos)
+      << r.out;
+  r = app.Velin({"rollback", "history"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("- -> v1: switched  [\"line\\none\"]\n"), std::string::npos) << r.out;
+  // JSON keeps the text as it was given.
+  auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);
+  EXPECT_EQ(doc["versions"][0]["description"], "fix\nsecond line \x1b[31mred\x1b[0m");
+}
+
 // switch.json exists while a switch runs as well: status asks the lock before calling it
 // interrupted.
 TEST(RollbackMessagesTest, StatusTellsARunningSwitchFromAnInterruptedOne) {
