@@ -506,6 +506,34 @@ TEST(SnapshotTest, RecordsItsAppAndReadsOlderSnapshotsWithoutOne) {
   EXPECT_TRUE(DecodeSnapshot(j.dump()));
 }
 
+// A followed symlink whose text is not UTF-8 comes back byte for byte (links_base64); other
+// text that is not UTF-8 is written with U+FFFD instead of throwing, and the checksum holds.
+TEST(SnapshotTest, TextThatIsNotUtf8IsWrittenExactOrReplacedNeverThrown) {
+  Snapshot s;
+  s.id = "20261125-1430-full";
+  s.host = "web\xe9";
+  SnapshotSource path{"storage/uploads",       SourceKind::kPath, Sha256("t"), {}, 1, 3,
+                      nlohmann::json::object()};
+  path.links = {{"storage", "/srv/plain"}, {"storage/uploads", "/mnt/nas/up\xe9"}};
+  SnapshotSource stream{"db", SourceKind::kStream,         {}, {Sha256("x")}, 1,
+                        5,    {{"file", "caf\xe9.sqlite"}}};
+  s.sources = {path, stream};
+  const std::string text = EncodeSnapshot(s);
+  EXPECT_NE(text.find("\"links_base64\""), std::string::npos) << text;
+  auto back = DecodeSnapshot(text);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->sources[0].links, path.links);
+  EXPECT_EQ(back->host, "web\xEF\xBF\xBD");
+  EXPECT_EQ(back->sources[1].metadata["file"], "caf\xEF\xBF\xBD.sqlite");
+  // A links_base64 entry that is not base64 is damage, not a crash.
+  auto j = nlohmann::json::parse(text);
+  j["snapshot"]["sources"][0]["links_base64"] = {{"c3RvcmFnZQ==", "not base64!"}};
+  j["sha256"] = Sha256(j["snapshot"].dump()).Hex();
+  auto damaged = DecodeSnapshot(j.dump());
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().code, ExitCode::kDamage);
+}
+
 TEST(SnapshotTest, FilterSelectsHostAndAppAndOlderSnapshotsOnlyByEmptyApp) {
   Snapshot mine, other_host, other_app, old;
   mine.host = other_app.host = old.host = "web1";
