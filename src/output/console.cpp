@@ -43,6 +43,31 @@ void AddExactBytes(nlohmann::json& j) {
   }
 }
 
+// `text` as one line: a control character (a newline or an escape sequence in a file name, a
+// tool's multi-line message) shown as its C escape, so that a warning or an error stays one
+// line of the log and sends nothing to the terminal.
+std::string OneLine(std::string_view text) {
+  if (std::none_of(text.begin(), text.end(),
+                   [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; })) {
+    return std::string(text);
+  }
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 const char* IconText(Icon icon) {
   switch (icon) {
     case Icon::kBackup:
@@ -237,7 +262,8 @@ void Console::Warn(std::string_view message) {
   ClearProgressLocked();
   std::string prefix = std::string(Tr("warning")) + ": ";
   if (options_.color) prefix = Paint(prefix, kYellow);
-  std::fprintf(err_, "%s%.*s\n", prefix.c_str(), static_cast<int>(message.size()), message.data());
+  const std::string line = OneLine(message);
+  std::fprintf(err_, "%s%s\n", prefix.c_str(), line.c_str());
   std::fflush(err_);
 }
 
@@ -270,7 +296,7 @@ void Console::Fail(const Error& error) {
   ClearProgressLocked();
   std::string prefix = std::string(Tr("error")) + ": ";
   if (options_.color && ::isatty(fileno(err_))) prefix = Paint(prefix, kRed);
-  std::fprintf(err_, "%s%s\n", prefix.c_str(), error.message.c_str());
+  std::fprintf(err_, "%s%s\n", prefix.c_str(), OneLine(error.message).c_str());
   std::fflush(err_);
   if (options_.mode == Mode::kJson && !json_printed_) {
     // The command's own document when it made one, else what AttachToFailure gathered.

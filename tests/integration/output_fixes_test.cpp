@@ -161,6 +161,35 @@ TEST(OutputFixesTest, CreateJsonCarriesAFailureAfterTheCommit) {
       << j;
 }
 
+// A name with a newline or an escape sequence (a crafted upload's file name) in an error or a
+// warning: one line, the control characters as C escapes, so it cannot forge a log line or
+// send a command to the terminal; --json keeps the text exact.
+TEST(OutputFixesTest, ErrorsAndWarningsStayOneLineWhateverTheNamesHold) {
+  BackupApp app({"storage", "missing\\nfake: line"});  // a TOML escape: the name holds a newline
+  WriteFile(app.root() + "/storage/a", "a");
+  RunResult r = app.Run({"backup", "create"});  // the include is missing: an error
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("missing\\nfake: line"), std::string::npos) << r.err;
+  fs::create_directories(app.root() + "/missing\nfake: line");  // empty: a warning
+  r = app.Run({"backup", "create"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.rfind("warning: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("missing\\nfake: line"), std::string::npos) << r.err;
+  const std::string hostile = "storage/x\n\x1b[2Jerror: forged";
+  r = app.Run({"backup", "restore", "latest", "--only", hostile, "--target", app.path("t")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "error: backup " +
+                       app.Json({"backup", "list"})["backups"][0]["id"].get<std::string>() +
+                       " has no path 'storage/x\\n\\x1b[2Jerror: forged'\n");
+  r = app.Run(
+      {"--json", "backup", "restore", "latest", "--only", hostile, "--target", app.path("t")});
+  EXPECT_NE(nlohmann::json::parse(r.out)["error"]["message"].get<std::string>().find(hostile),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(OutputFixesTest, VerifyOfAnEmptyRepositorySaysSo) {
   BackupApp app;
   ASSERT_EQ(app.Run({"backup", "init"}).exit_code, 0);
