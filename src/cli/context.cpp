@@ -12,6 +12,7 @@
 #include "velin/config/database_url.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
+#include "velin/core/text_encoding.hpp"
 #include "velin/monitor/notifier.hpp"
 #include "velin/monitor/run_monitor.hpp"
 #include "velin/output/logging.hpp"
@@ -107,7 +108,7 @@ Result<const config::Config*> Context::Config() {
     if (console_) {
       console_->Warn(warning);
     } else {
-      spdlog::warn("{}", warning);
+      spdlog::warn("{}", OneLine(warning));
     }
   }
   return &*config_;

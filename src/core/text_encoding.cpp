@@ -1,5 +1,6 @@
 #include "velin/core/text_encoding.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "velin/core/i18n.hpp"
@@ -69,6 +70,27 @@ std::string ToUtf8(std::string_view s) {
     } else {
       out.append(s.substr(i, n));
       i += n;
+    }
+  }
+  return out;
+}
+
+std::string OneLine(std::string_view text) {
+  const auto control = [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; };
+  if (std::none_of(text.begin(), text.end(), control)) return std::string(text);
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (control(c)) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
     }
   }
   return out;

@@ -43,31 +43,6 @@ void AddExactBytes(nlohmann::json& j) {
   }
 }
 
-// `text` as one line: a control character (a newline or an escape sequence in a file name, a
-// tool's multi-line message) shown as its C escape, so that a warning or an error stays one
-// line of the log and sends nothing to the terminal.
-std::string OneLine(std::string_view text) {
-  if (std::none_of(text.begin(), text.end(),
-                   [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; })) {
-    return std::string(text);
-  }
-  std::string out;
-  for (unsigned char c : text) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 const char* IconText(Icon icon) {
   switch (icon) {
     case Icon::kBackup:

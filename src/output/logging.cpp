@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/text_encoding.hpp"
 
 namespace velin::output {
 namespace {
@@ -71,7 +72,7 @@ Status SetupLogging(const config::LogSection& log, bool verbose, bool quiet) {
 void LogErrorToFile(const std::string& message) {
   if (!g_file_sink) return;
   spdlog::logger file_only("velin", g_file_sink);
-  file_only.error("{}", message);
+  file_only.error("{}", OneLine(message));
   file_only.flush();
 }
 

@@ -183,6 +183,16 @@ TEST(OutputFixesTest, ErrorsAndWarningsStayOneLineWhateverTheNamesHold) {
   EXPECT_EQ(r.err, "error: backup " +
                        app.Json({"backup", "list"})["backups"][0]["id"].get<std::string>() +
                        " has no path 'storage/x\\n\\x1b[2Jerror: forged'\n");
+  // The log file too: one line, the forged one not there.
+  RunOptions logged;
+  logged.env["VELIN_LOG_FILE"] = app.path("velin.log");
+  r = app.Run({"backup", "restore", "latest", "--only", hostile, "--target", app.path("t")},
+              logged);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  const std::string log = ReadFileOrDie(app.path("velin.log"));
+  EXPECT_NE(log.find("error: backup "), std::string::npos) << log;
+  EXPECT_NE(log.find("storage/x\\n\\x1b[2Jerror: forged'\n"), std::string::npos) << log;
+  EXPECT_EQ(log.find('\x1b'), std::string::npos) << log;
   r = app.Run(
       {"--json", "backup", "restore", "latest", "--only", hostile, "--target", app.path("t")});
   EXPECT_NE(nlohmann::json::parse(r.out)["error"]["message"].get<std::string>().find(hostile),

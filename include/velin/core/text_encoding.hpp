@@ -29,6 +29,11 @@ std::string ToUtf8(std::string_view s);
 // base64 already.
 std::string DumpJson(const nlohmann::json& j, int indent = -1);
 
+// `text` as one line: each control character but tab (a newline or an escape sequence in a file
+// name, a tool's multi-line message) as its C escape (\n, \r, \x1b), so that an error or a
+// warning stays one line of the terminal and the log and sends nothing to the terminal.
+std::string OneLine(std::string_view text);
+
 // Standard base64 (RFC 4648, '=' padding).
 std::string Base64Encode(std::string_view bytes);
 // Strict: only the standard alphabet, '=' padding, and the one canonical encoding of the bytes

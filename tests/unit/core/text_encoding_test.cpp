@@ -37,6 +37,12 @@ TEST(TextEncoding, ToUtf8ReplacesEachBadByteAndKeepsTheRest) {
   EXPECT_TRUE(IsUtf8(ToUtf8("\xC0\xAF\xED\xA0\x80\xF4\x90\x80\x80")));
 }
 
+TEST(TextEncoding, OneLineEscapesControlCharactersButTab) {
+  EXPECT_EQ(OneLine("plain\ttext caf\xC3\xA9"), "plain\ttext caf\xC3\xA9");
+  EXPECT_EQ(OneLine("a\nb\rc\x1b[2J\x7f"), "a\\nb\\rc\\x1b[2J\\x7f");
+  EXPECT_EQ(OneLine(std::string("nul\0end", 7)), "nul\\x00end");
+}
+
 TEST(TextEncoding, DumpJsonWritesWhatItCannotEncodeAsReplacementCharacters) {
   nlohmann::json j = {{"reason", "r\xE9son"}, {"list", {"ok", "caf\xE9"}}};
   EXPECT_THROW((void)j.dump(), nlohmann::json::type_error);  // what it guards against
