@@ -110,7 +110,7 @@ std::string SerializeKeyObject(const KeyObject& key) {
       {"salt", Base64Encode(key.salt)},
       {"master_key", Base64Encode(key.master_key)},
   };
-  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return DumpJson(doc);
 }
 
 namespace {

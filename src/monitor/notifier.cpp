@@ -10,6 +10,7 @@
 #include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
+#include "velin/core/text_encoding.hpp"
 #include "velin/monitor/http.hpp"
 
 namespace velin::monitor {
@@ -45,8 +46,7 @@ std::string Notifier::Body(const NotifyEvent& e, const std::string& time,
     if (!e.version.empty()) text += ", version " + e.version;
     if (!e.summary.empty()) text += "\n" + e.summary;
     if (!e.error.empty()) text += "\nerror: " + e.error;
-    return nlohmann::json{{"text", text}}.dump(-1, ' ', false,
-                                               nlohmann::json::error_handler_t::replace);
+    return DumpJson(nlohmann::json{{"text", text}});
   }
   nlohmann::json body = {{"event", e.event},
                          {"host", host},
@@ -57,7 +57,7 @@ std::string Notifier::Body(const NotifyEvent& e, const std::string& time,
                          {"version", e.version},
                          {"summary", e.summary},
                          {"error", e.error}};
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return DumpJson(body);
 }
 
 void Notifier::Notify(const NotifyEvent& event) {

@@ -27,7 +27,11 @@ std::string ToUtf8(std::string_view s);
 // for its invalid bytes instead of throwing: for the documents velin writes, whose text is
 // descriptive (a reason, an error message, a host name) or, where it must come back exactly,
 // base64 already.
-std::string DumpJson(const nlohmann::json& j, int indent = -1);
+// nlohmann::json and nlohmann::ordered_json alike.
+template <typename Json>
+std::string DumpJson(const Json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
 
 // `text` as one line: each control character but tab (a newline or an escape sequence in a file
 // name, a tool's multi-line message) as its C escape (\n, \r, \x1b), so that an error or a
