@@ -6,6 +6,8 @@
 #include "velin/core/termination.hpp"
 
 int main(int argc, char** argv) {
+  // Before anything opens a file: a closed stdout must not become the first file opened.
+  velin::KeepStandardDescriptorsOpen();
   // A closed pipe (velin backup list | head) is an error on write, not a silent death.
   std::signal(SIGPIPE, SIG_IGN);
   // A file past the file-size limit (ulimit -f) is an error on write (EFBIG), as a file past

@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -34,6 +36,30 @@ bool WorksWithoutConfig(const std::string& command) {
     if (command == c) return true;
   }
   return false;
+}
+
+// What a command printed on stdout must have got there: a listing or a --json document cut
+// short by a full disk or a reader that went away is a failure, not a success (as GNU's
+// close_stdout). `recorded` is the console's first failed write's errno; help, the man page
+// and completion scripts print through stdio and iostream, checked here. `ran_command`: a
+// command's body ran, whose work (a backup made) stands though its report was lost.
+int CheckStdoutWritten(int code, int recorded, bool ran_command = false) {
+  std::cout.flush();
+  errno = 0;
+  const bool flush_failed = std::fflush(stdout) != 0;
+  const int flush_errno = errno;
+  if (!flush_failed && recorded == 0 && std::ferror(stdout) == 0 && !std::cout.bad()) return code;
+  const int err = recorded != 0 ? recorded : (flush_failed ? flush_errno : 0);
+  // A write through iostream that failed earlier leaves the error flag but not its errno.
+  std::string message = err != 0 ? ErrnoError(Tr("writing to stdout"), err).value().message
+                                 : std::string(Tr("writing to stdout failed"));
+  if (code == 0 && ran_command) {
+    message = TrFormat("{} (the command itself succeeded; its output is incomplete)", message);
+  }
+  output::LogErrorToFile(message);
+  std::fprintf(stderr, "%s: %s\n", std::string(Tr("error")).c_str(), OneLine(message).c_str());
+  std::fflush(stderr);
+  return code == 0 ? static_cast<int>(ExitCode::kFailed) : code;
 }
 
 }  // namespace
@@ -284,20 +310,20 @@ int Run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return CheckStdoutWritten(app.exit(e), 0);
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return CheckStdoutWritten(app.exit(e), 0);
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return CheckStdoutWritten(app.exit(e), 0);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
+    if (e.get_exit_code() == 0) return CheckStdoutWritten(app.exit(e), 0);
     // One line in velin's own style (and the JSON error document with --json), exit 2.
     if (ctx.global.json) UseEnglish();
     output::Console console(output::DetectConsoleOptions(ctx.global.json, false, false));
     console.Fail(Error{ExitCode::kUsage, ParseErrorMessage(app, e), 0});
-    return static_cast<int>(ExitCode::kUsage);
+    return CheckStdoutWritten(static_cast<int>(ExitCode::kUsage), console.output_errno());
   }
-  return ctx.exit_code();
+  return CheckStdoutWritten(ctx.exit_code(), ctx.output_errno(), true);
 }
 
 }  // namespace velin::cli

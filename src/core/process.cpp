@@ -90,6 +90,19 @@ bool IsSecretEnvironmentVariable(std::string_view name) {
   return RegisteredSecrets().find(name) != RegisteredSecrets().end();
 }
 
+void KeepStandardDescriptorsOpen() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    // The lowest free number: `fd` itself, since the ones below it are open by now.
+    const int null_fd = ::open("/dev/null", O_RDWR);
+    if (null_fd < 0) return;  // no /dev/null (a bare chroot): nothing better to put there
+    if (null_fd != fd) {
+      ::dup2(null_fd, fd);
+      ::close(null_fd);
+    }
+  }
+}
+
 void RaiseOpenFileLimit() {
   static constexpr rlim_t kMost = 65536;
   rlimit lim{};

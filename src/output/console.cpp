@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -196,7 +197,7 @@ void Console::Begin(Icon icon, std::string_view message) {
   } else {
     std::fprintf(out_, "%.*s\n", static_cast<int>(message.size()), message.data());
   }
-  std::fflush(out_);
+  FlushOutLocked();
 }
 
 void Console::Done(std::string_view message) {
@@ -210,7 +211,7 @@ void Console::Done(std::string_view message) {
   } else {
     std::fprintf(out_, "%.*s\n", static_cast<int>(message.size()), message.data());
   }
-  std::fflush(out_);
+  FlushOutLocked();
 }
 
 void Console::Info(std::string_view message) {
@@ -219,7 +220,7 @@ void Console::Info(std::string_view message) {
   if (options_.mode == Mode::kJson || options_.quiet) return;
   ClearProgressLocked();
   std::fprintf(out_, "  %.*s\n", static_cast<int>(message.size()), message.data());
-  std::fflush(out_);
+  FlushOutLocked();
 }
 
 void Console::Line(std::string_view text) {
@@ -228,7 +229,7 @@ void Console::Line(std::string_view text) {
   if (options_.mode == Mode::kJson) return;
   ClearProgressLocked();
   std::fprintf(out_, "%.*s\n", static_cast<int>(text.size()), text.data());
-  std::fflush(out_);
+  FlushOutLocked();
 }
 
 void Console::Warn(std::string_view message) {
@@ -249,6 +250,18 @@ void Console::Json(const nlohmann::json& document) {
   json_pending_ = document;
 }
 
+void Console::FlushOutLocked() {
+  // A write that failed (a full disk, a closed pipe) sets the stream's error flag; the first
+  // such errno is kept for the line Run() prints at the end (cli/context.cpp).
+  const bool failed = std::fflush(out_) != 0 || std::ferror(out_) != 0;
+  if (failed && out_errno_ == 0) out_errno_ = errno != 0 ? errno : EIO;
+}
+
+int Console::output_errno() {
+  std::lock_guard lock(mu_);
+  return out_errno_;
+}
+
 void Console::Flush() {
   std::lock_guard lock(mu_);
   FlushLocked();
@@ -262,7 +275,7 @@ void Console::FlushLocked() {
   AddExactBytes(json_pending_);
   std::string text = DumpJson(json_pending_, 2);
   std::fprintf(out_, "%s\n", text.c_str());
-  std::fflush(out_);
+  FlushOutLocked();
 }
 
 void Console::Fail(const Error& error) {
@@ -355,7 +368,7 @@ void Console::DrawProgressLocked(bool final) {
     line += "  " + std::string(Tr("starting…"));
   }
   std::fprintf(out_, "\r\033[K%s", line.c_str());
-  std::fflush(out_);
+  FlushOutLocked();
   progress_drawn_ = true;
   progress_shown_ = true;
 }
@@ -372,7 +385,7 @@ void Console::FinishProgress() {
   if (progress_active_ && progress_shown_) {
     DrawProgressLocked(true);
     std::fprintf(out_, "\n");
-    std::fflush(out_);
+    FlushOutLocked();
     progress_drawn_ = false;  // the final frame stays on the screen
   }
   progress_active_ = false;

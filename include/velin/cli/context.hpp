@@ -53,6 +53,8 @@ class Context {
   // Runs a command body: sets up output and logging, runs hooks, maps errors to exit codes.
   void Execute(const std::function<Status()>& body, bool needs_config = true);
   int exit_code() const { return exit_code_; }
+  // The errno of the first failed write of the command's output to stdout, 0 when none failed.
+  int output_errno() { return console_ ? console_->output_errno() : 0; }
 
   // What the running command reports to monitoring ([monitor] metrics_file / ping_url):
   // commands that do unattended work (backup create, verify, prune, copy, restore; rollback

@@ -109,6 +109,12 @@ Result<CommandResult> RunShellCommand(
 void RegisterSecretEnvironmentVariable(const std::string& name);
 bool IsSecretEnvironmentVariable(std::string_view name);
 
+// Opens /dev/null on each of the descriptors 0, 1 and 2 that is closed (velin started with
+// `>&-`, or by a daemon that closed them). Else the first files velin opens get those numbers:
+// a pack, a restored file or a directory would be "stdout", and a line printed there, or a
+// child's output, would land in it.
+void KeepStandardDescriptorsOpen();
+
 // Raises the soft limit on open files to the hard one (at most 65,536), for the process;
 // every program velin starts from then on gets the limit velin started with (a program may
 // still use select(), which cannot take a descriptor above 1,023). A restore holds many

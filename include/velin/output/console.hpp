@@ -73,6 +73,8 @@ class Console : public Reporter {
   // More members for the JSON document Fail() prints (a fleet command's per-host results),
   // so that a failed command still prints one document.
   void AttachToFailure(nlohmann::json fields);
+  // The errno of the first write to `out` that failed (ENOSPC, EPIPE), 0 when none did.
+  int output_errno();
 
  private:
   void ClearProgressLocked();
@@ -83,6 +85,8 @@ class Console : public Reporter {
   io::Env& env_;
   nlohmann::json failure_fields_ = nlohmann::json::object();
   void FlushLocked();
+  void FlushOutLocked();
+  int out_errno_ = 0;
   nlohmann::json json_pending_;  // the document Json() was given, until Flush()
   bool json_taken_ = false;      // Json() or Fail() made this run's document
   bool json_printed_ = false;
