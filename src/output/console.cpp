@@ -193,9 +193,9 @@ void Console::Begin(Icon icon, std::string_view message) {
   if (options_.mode == Mode::kJson || options_.quiet) return;
   ClearProgressLocked();
   if (options_.mode == Mode::kTerminal) {
-    std::fprintf(out_, "%s%s\n", IconText(icon), Paint(message, kBold).c_str());
+    std::fprintf(out_, "%s%s\n", IconText(icon), Paint(OneLine(message), kBold).c_str());
   } else {
-    std::fprintf(out_, "%.*s\n", static_cast<int>(message.size()), message.data());
+    std::fprintf(out_, "%s\n", OneLine(message).c_str());
   }
   FlushOutLocked();
 }
@@ -206,10 +206,9 @@ void Console::Done(std::string_view message) {
   if (options_.mode == Mode::kJson || options_.quiet) return;
   ClearProgressLocked();
   if (options_.mode == Mode::kTerminal) {
-    std::fprintf(out_, "%s %.*s\n", Paint("✓", kGreen).c_str(), static_cast<int>(message.size()),
-                 message.data());
+    std::fprintf(out_, "%s %s\n", Paint("✓", kGreen).c_str(), OneLine(message).c_str());
   } else {
-    std::fprintf(out_, "%.*s\n", static_cast<int>(message.size()), message.data());
+    std::fprintf(out_, "%s\n", OneLine(message).c_str());
   }
   FlushOutLocked();
 }
@@ -219,7 +218,7 @@ void Console::Info(std::string_view message) {
   std::lock_guard lock(mu_);
   if (options_.mode == Mode::kJson || options_.quiet) return;
   ClearProgressLocked();
-  std::fprintf(out_, "  %.*s\n", static_cast<int>(message.size()), message.data());
+  std::fprintf(out_, "  %s\n", OneLine(message).c_str());
   FlushOutLocked();
 }
 

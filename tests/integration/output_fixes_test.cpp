@@ -198,6 +198,15 @@ TEST(OutputFixesTest, ErrorsAndWarningsStayOneLineWhateverTheNamesHold) {
   EXPECT_NE(nlohmann::json::parse(r.out)["error"]["message"].get<std::string>().find(hostile),
             std::string::npos)
       << r.out;
+  // The status lines on stdout too: a restore into a target so named says where in one line.
+  const std::string target = app.path("t\n\x1b[2Jforged");
+  r = app.Run({"backup", "restore", "latest", "--target", target});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(target + "/storage/a"), "a");
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("into " + app.path("t\\n\\x1b[2Jforged") + "\n"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
 }
 
 TEST(OutputFixesTest, VerifyOfAnEmptyRepositorySaysSo) {
