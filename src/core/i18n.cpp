@@ -145,6 +145,10 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
        "{} entfernt (Basis einer beendeten Transaktion)"},
       {"pruned version {} (keep_versions = {}; it is gone for good)",
        "Version {} entfernt (keep_versions = {}; sie ist endgültig weg)"},
+      {"{}; ignored", "{}; ignoriert"},
+      {"Removed release {}: an interrupted prune or create-version left it unregistered",
+       "Release {} entfernt: ein unterbrochenes prune oder create-version ließ es "
+       "unregistriert zurück"},
       {"The live files equal base {}: reusing it",
        "Die Live-Dateien entsprechen Basis {}: sie wird wiederverwendet"},
       {"Plan for {} {} {} (dry run: nothing is changed)",

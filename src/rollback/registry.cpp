@@ -361,6 +361,30 @@ Status RemoveSwitchIntent(io::Env& env, const StateLayout& layout) {
   return RemoveIfExists(env, layout.SwitchIntent());
 }
 
+Result<std::vector<std::string>> LoadRemovals(io::Env& env, const StateLayout& layout) {
+  VELIN_ASSIGN(auto doc, LoadOptional(env, layout.Removals()));
+  std::vector<std::string> names;
+  if (!doc) return names;
+  auto list = doc->find("names");
+  if (list == doc->end() || !list->is_array()) return names;
+  for (const auto& n : *list) {
+    if (n.is_string() && CheckVersionName(n.get<std::string>())) {
+      names.push_back(n.get<std::string>());
+    }
+  }
+  return names;
+}
+
+Status SaveRemovals(io::Env& env, const StateLayout& layout,
+                    const std::vector<std::string>& names) {
+  json doc = {{"format", kRegistryFormat}, {"names", names}};
+  return io::WriteFileDurably(env, layout.Removals(), DumpJson(doc, 2) + "\n");
+}
+
+Status ClearRemovals(io::Env& env, const StateLayout& layout) {
+  return RemoveIfExists(env, layout.Removals());
+}
+
 std::string IsoTime(int64_t unix_ms) {
   std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};

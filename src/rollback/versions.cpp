@@ -112,6 +112,9 @@ static Status InstallRelease(io::Env& env, const StateLayout& layout, const std:
                              const VersionRecord& record, const Manifest& manifest, Registry& reg) {
   const std::string& name = record.name;
   std::string aside = ".old-" + name + "-" + std::to_string(env.ThisProcess().pid);
+  // Named before it is in place: a run killed between the rename and the registry leaves a
+  // release the next create removes (RollbackEngine::FinishRemovals).
+  VELIN_TRY(SaveRemovals(env, layout, {name}));
   VELIN_ASSIGN(bool had_release, env.Exists(layout.Release(name)));
   if (had_release) VELIN_TRY(env.Rename(layout.Release(name), layout.Release(aside)));
   VELIN_ASSIGN(bool had_config, env.Exists(layout.Config(name)));
@@ -129,6 +132,7 @@ static Status InstallRelease(io::Env& env, const StateLayout& layout, const std:
                      reg.versions.end());
   reg.versions.push_back(record);
   VELIN_TRY(SaveRegistry(env, layout, reg));
+  VELIN_TRY(ClearRemovals(env, layout));
   VELIN_TRY(io::RemoveAll(env, layout.Release(aside)));
   return io::RemoveAll(env, layout.Config(aside));
 }
@@ -155,6 +159,40 @@ static Status CleanLeftovers(io::Env& env, const std::string& dir, const Registr
   return Ok();
 }
 
+// What a killed prune or create left behind (removals.json, docs/rollback-format.md): each
+// release listed there that is neither registered nor live goes, with its config and
+// manifest; each would otherwise hold its disk space for good. A file that cannot be read
+// only costs that space: a warning, and it goes.
+Status RollbackEngine::FinishRemovals(const Registry& reg) {
+  VELIN_ASSIGN(bool listed, env_.Exists(layout_.Removals()));
+  if (!listed) return Ok();
+  auto names = LoadRemovals(env_, layout_);
+  if (!names) {
+    reporter_.Warn(TrFormat("{}; ignored", names.error().message));
+    return ClearRemovals(env_, layout_);
+  }
+  VELIN_ASSIGN(std::string live, LiveCurrent());
+  bool removed = false;
+  for (const auto& name : *names) {
+    if (name == live || reg.Find(name) != nullptr) continue;
+    VELIN_ASSIGN(bool present, env_.Exists(layout_.Release(name)));
+    VELIN_TRY(io::RemoveAll(env_, layout_.Release(name)));
+    VELIN_TRY(io::RemoveAll(env_, layout_.Config(name)));
+    VELIN_TRY(io::RemoveAll(env_, layout_.Manifest(name)));
+    removed = true;
+    if (present) {
+      reporter_.Info(TrFormat(
+          "Removed release {}: an interrupted prune or create-version left it unregistered", name));
+    }
+  }
+  if (removed) {
+    VELIN_TRY(env_.SyncDir(layout_.Releases()));
+    VELIN_TRY(env_.SyncDir(layout_.Configs()));
+    VELIN_TRY(env_.SyncDir(layout_.Manifests()));
+  }
+  return ClearRemovals(env_, layout_);
+}
+
 Status RollbackEngine::CheckCreatable(const std::string& name, bool replace, const Registry& reg) {
   if (reg.Find(name) == nullptr) return Ok();
   if (!replace) {
@@ -177,6 +215,7 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_TRY(CleanLeftovers(env_, layout_.Releases(), reg));
   VELIN_TRY(CleanLeftovers(env_, layout_.Configs(), reg));
+  VELIN_TRY(FinishRemovals(reg));
   VELIN_TRY(CheckCreatable(name, replace, reg));
   Manifest manifest;
   VELIN_ASSIGN(manifest.artifacts, ScanTree(env_, artifact_root, settings_.artifacts, true));
@@ -275,7 +314,9 @@ Status RollbackEngine::Prune(const std::string& keep_also) {
   if (doomed_bases.empty() && doomed_named.empty()) return Ok();
   std::set<std::string> doomed(doomed_bases.begin(), doomed_bases.end());
   doomed.insert(doomed_named.begin(), doomed_named.end());
-  // Unregister first: a crash leaves an unregistered directory, never a registered hole.
+  // Unregister first: a crash leaves an unregistered directory, never a registered hole; and
+  // name them in removals.json before, so that the next create removes what a crash left.
+  VELIN_TRY(SaveRemovals(env_, layout_, {doomed.begin(), doomed.end()}));
   reg.versions.erase(
       std::remove_if(reg.versions.begin(), reg.versions.end(),
                      [&](const VersionRecord& v) { return doomed.count(v.name) != 0; }),
@@ -292,11 +333,13 @@ Status RollbackEngine::Prune(const std::string& keep_also) {
     e.reason = "keep_versions = " + std::to_string(settings_.keep_versions);
     VELIN_TRY(AppendHistory(env_, layout_, e));
   }
+  CrashPoint("prune-unregistered");
   for (const auto& name : doomed) {
     VELIN_TRY(io::RemoveAll(env_, layout_.Release(name)));
     VELIN_TRY(io::RemoveAll(env_, layout_.Config(name)));
     VELIN_TRY(io::RemoveAll(env_, layout_.Manifest(name)));
   }
+  VELIN_TRY(ClearRemovals(env_, layout_));
   for (const auto& name : doomed_bases) {
     reporter_.Info(TrFormat("Pruned {}, the base of an ended transaction", name));
   }

@@ -1,8 +1,8 @@
 // Fuzzes the readers of the rollback state files a crash, a full disk or a hand edit can leave
-// damaged: registry.json, history.jsonl, transaction.json, switch.json and a release's manifest
-// (docs/rollback-format.md; format 2 with base64 names too). Any bytes must give a value or an
-// error with a message, never a crash. The files are served from memory: every path of the state
-// dir reads as the input.
+// damaged: registry.json, history.jsonl, transaction.json, switch.json, removals.json and a
+// release's manifest (docs/rollback-format.md; format 2 with base64 names too). Any bytes must
+// give a value or an error with a message, never a crash. The files are served from memory:
+// every path of the state dir reads as the input.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -37,6 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(velin::rollback::ReadHistory(env, layout));
   Check(velin::rollback::LoadTransaction(env, layout));
   Check(velin::rollback::LoadSwitchIntent(env, layout));
+  Check(velin::rollback::LoadRemovals(env, layout));
   Check(velin::rollback::LoadManifest(env, "/fuzz/state/manifests/v1.json"));
   return 0;
 }

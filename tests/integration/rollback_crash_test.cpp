@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "support/rollback_app.hpp"
@@ -63,6 +65,94 @@ TEST(RollbackCrashTest, KillDuringCreateLeavesRegistryUsable) {
     ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0) << step;
     ExpectCompleteCurrent(app, step);
   }
+}
+
+// A prune unregisters before it deletes, and a create renames its release into place before
+// it registers it: killed in between, each left a release no version named, holding its disk
+// space for good. removals.json names them first; the next create removes them, and nothing
+// else (not a directory merely missing from the registry, never the live release).
+TEST(RollbackCrashTest, ReleasesAKilledPruneOrCreateLeftAreRemovedByTheNextCreate) {
+  namespace fs = std::filesystem;
+  ToyApp app(NoService());
+  const std::string releases = app.state() + "/releases/";
+  const std::string manifests = app.state() + "/manifests/";
+  const auto names = [&app] {
+    std::vector<std::string> out;
+    auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);
+    for (const auto& v : doc["versions"]) out.push_back(v["name"]);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  app.Build("v3");
+  // keep_versions = 2 prunes v2 (v1 is live); killed once v2 is unregistered.
+  RunResult r = app.Velin(
+      {"rollback", "create-version", "v3"},
+      {{"VELIN_ROLLBACK_KEEP_VERSIONS", "2"}, {"VELIN_TEST_CRASH_AT", "prune-unregistered"}});
+  ASSERT_EQ(r.exit_code, 86) << r.err;
+  EXPECT_EQ(names(), (std::vector<std::string>{"v1", "v3"}));
+  EXPECT_TRUE(fs::exists(releases + "v2/bin/VERSION"));
+  EXPECT_TRUE(fs::exists(manifests + "v2.json"));
+  const auto expect_removed = [&](const RunResult& run, const std::string& name) {
+    EXPECT_NE(run.out.find("Removed release " + name +
+                           ": an interrupted prune or create-version left it unregistered"),
+              std::string::npos)
+        << run.out;
+    EXPECT_FALSE(fs::exists(releases + name)) << name;
+    EXPECT_FALSE(fs::exists(manifests + name + ".json")) << name;
+  };
+  // The next create removes v2 first; this one is killed after its rename, before the
+  // registry named v4.
+  app.Build("v4");
+  r = app.Velin({"rollback", "create-version", "v4"},
+                {{"VELIN_TEST_CRASH_AT", "create-before-registry"}});
+  ASSERT_EQ(r.exit_code, 86) << r.err;
+  expect_removed(r, "v2");
+  EXPECT_TRUE(fs::exists(releases + "v4/bin/VERSION"));
+  // Not velin's leftover: a directory the registry does not name for another reason.
+  WriteFile(releases + "by-hand/bin/VERSION", "by-hand\n");
+
+  app.Build("v5");
+  r = app.Velin({"rollback", "create-version", "v5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_removed(r, "v4");
+  EXPECT_TRUE(fs::exists(releases + "by-hand/bin/VERSION"));
+  EXPECT_FALSE(fs::exists(app.state() + "/removals.json"));
+  EXPECT_EQ(names(), (std::vector<std::string>{"v1", "v3", "v5"}));
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v3"}).exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v3\n");
+
+  // Never the live release, named or not, and nothing outside releases/ whatever the file says.
+  auto reg = nlohmann::json::parse(ReadFileOrDie(app.state() + "/registry.json"));
+  auto& versions = reg["versions"];
+  versions.erase(std::remove_if(versions.begin(), versions.end(),
+                                [](const nlohmann::json& v) { return v["name"] == "v3"; }),
+                 versions.end());
+  WriteFile(app.state() + "/registry.json", reg.dump(2));
+  WriteFile(app.state() + "/removals.json",
+            R"({"format": 1, "names": ["v3", "../../app", "by-hand/../../app"]})");
+  app.Build("v6");
+  r = app.Velin({"rollback", "create-version", "v6"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("Removed release"), std::string::npos) << r.out;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v3\n");
+  EXPECT_TRUE(fs::exists(app.app() + "/bin/VERSION"));
+  EXPECT_FALSE(fs::exists(app.state() + "/removals.json"));
+
+  // A damaged file only costs the space it would have freed.
+  WriteFile(app.state() + "/removals.json", "{not json");
+  app.Build("v7");
+  r = app.Velin({"rollback", "create-version", "v7"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("removals.json: not a valid velin rollback state file (malformed JSON); "
+                       "ignored"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(app.state() + "/removals.json"));
 }
 
 TEST(RollbackCrashTest, KillDuringTransactionRollbackIsFinishedByRecoverOnce) {

@@ -223,6 +223,7 @@ class RollbackEngine {
   Result<std::string> ChooseBaseLocked(const std::string& txn_id);
   Status PointCurrentAt(const std::string& name);
   Status EnsureStateDir();
+  Status FinishRemovals(const Registry& reg);
 
   io::Env& env_;
   Settings settings_;

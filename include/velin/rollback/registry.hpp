@@ -29,6 +29,8 @@ struct StateLayout {
   std::string History() const { return dir + "/history.jsonl"; }
   std::string Transaction() const { return dir + "/transaction.json"; }
   std::string SwitchIntent() const { return dir + "/switch.json"; }
+  // Releases a prune is removing or a create is installing (LoadRemovals below).
+  std::string Removals() const { return dir + "/removals.json"; }
   std::string Lock() const { return dir + "/lock"; }
   std::string Releases() const { return dir + "/releases"; }
   std::string Release(const std::string& name) const { return Releases() + "/" + name; }
@@ -168,6 +170,15 @@ struct SwitchIntent {
 Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLayout& layout);
 Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchIntent& intent);
 Status RemoveSwitchIntent(io::Env& env, const StateLayout& layout);
+
+// removals.json (docs/rollback-format.md): the releases a prune is about to unregister and
+// delete, or the one a create is about to rename into place and register, written durably
+// before either. A name listed there that the registry does not hold is what a killed run left
+// behind, and the next create removes it; a release merely missing from the registry (a lost or
+// older registry.json) is never touched. Names that are not valid version names are dropped.
+Result<std::vector<std::string>> LoadRemovals(io::Env& env, const StateLayout& layout);
+Status SaveRemovals(io::Env& env, const StateLayout& layout, const std::vector<std::string>& names);
+Status ClearRemovals(io::Env& env, const StateLayout& layout);
 
 // "2026-11-25T15:45:00Z" for a Unix time in ms.
 std::string IsoTime(int64_t unix_ms);
