@@ -146,6 +146,30 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"pruned version {} (keep_versions = {}; it is gone for good)",
        "Version {} entfernt (keep_versions = {}; sie ist endgültig weg)"},
       {"{}; ignored", "{}; ignoriert"},
+      {"{}; release {} was not checked", "{}; Release {} wurde nicht geprüft"},
+      {"release {}: {} file(s) no longer held what it recorded (first: {}; edited in place?): put "
+       "back from identical files of other releases",
+       "Release {}: {} Datei(en) enthielten nicht mehr, was es festhielt (erste: {}; an Ort und "
+       "Stelle bearbeitet?): aus identischen Dateien anderer Releases wiederhergestellt"},
+      {"release {}: {} file(s) no longer hold what it recorded (first: {}; edited in place? "
+       "Releases share identical files by hard links, so a file edited inside current/ changed "
+       "every release holding it), {} put back from other releases; switching to it as it is",
+       "Release {}: {} Datei(en) enthalten nicht mehr, was es festhielt (erste: {}; an Ort und "
+       "Stelle bearbeitet? Releases teilen identische Dateien über Hardlinks, also änderte eine "
+       "in current/ bearbeitete Datei jedes Release, das sie enthält), {} aus anderen Releases "
+       "wiederhergestellt; es wird so gewechselt, wie es ist"},
+      {"{} changed while it was being copied (a build still writing it?); nothing was created: "
+       "run the command again",
+       "{} hat sich beim Kopieren geändert (schreibt ein Build noch daran?); nichts wurde "
+       "angelegt: den Befehl erneut ausführen"},
+      {"{} file(s) stored in earlier releases no longer hold what their versions recorded "
+       "(first: {}): edited in place? Releases share identical files by hard links, so a file "
+       "edited inside current/ changed every release holding it; the new version got its own "
+       "copy",
+       "{} in früheren Releases gespeicherte Datei(en) enthalten nicht mehr, was ihre Versionen "
+       "festhielten (erste: {}): an Ort und Stelle bearbeitet? Releases teilen identische "
+       "Dateien über Hardlinks, also änderte eine in current/ bearbeitete Datei jedes Release, "
+       "das sie enthält; die neue Version bekam eine eigene Kopie"},
       {"Removed release {}: an interrupted prune or create-version left it unregistered",
        "Release {} entfernt: ein unterbrochenes prune oder create-version ließ es "
        "unregistriert zurück"},

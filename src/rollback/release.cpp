@@ -142,25 +142,50 @@ Result<std::vector<ManifestEntry>> EntriesFromJson(const json& arr, const std::s
 }
 
 // Copies one regular file durably (the release directory is renamed into place only later).
+// With `expected` (the scan's entry), what was copied must be what was scanned: a file that a
+// build still running rewrote in between fails the copy instead of giving a release whose
+// manifest describes other bytes.
 Status CopyFile(io::Env& env, const std::string& from, const std::string& to, uint32_t mode,
-                uint64_t* bytes) {
+                uint64_t* bytes, const ManifestEntry* expected) {
   VELIN_ASSIGN(auto in, env.NewRandomAccessFile(from));
   io::WriteOptions options;
   options.mode = mode & 0777;
   options.exclusive = true;
   VELIN_ASSIGN(auto out, env.NewWritableFile(to, options));
   std::string buf(kChunk, '\0');
+  repo::Sha256Stream sha;
   uint64_t offset = 0;
   for (;;) {
     VELIN_ASSIGN(size_t n, in->Read(offset, buf.size(), buf.data()));
     if (n == 0) break;
+    if (expected != nullptr) sha.Update(std::string_view(buf.data(), n));
     VELIN_TRY(out->Append(std::string_view(buf.data(), n)));
     offset += n;
+  }
+  if (expected != nullptr && (offset != expected->size || sha.Final().Hex() != expected->sha256)) {
+    return Failure(
+        TrFormat("{} changed while it was being copied (a build still writing it?); "
+                 "nothing was created: run the command again",
+                 from));
   }
   VELIN_TRY(out->Sync());
   VELIN_TRY(out->Close());
   *bytes += offset;
   return env.SetMode(to, mode);
+}
+
+// Whether the stored file `path` still holds what its release's manifest recorded (`e`'s
+// size, mode and content). Releases share files by hard links, so a file edited in place
+// (vim keeps a file's links and writes into it) changed every release that shares it; a new
+// release must not link to it. Any error reading it counts as "no".
+bool StillAsRecorded(io::Env& env, const std::string& path, const ManifestEntry& e) {
+  auto info = env.Stat(path);
+  if (!info || info->type != io::FileType::kRegular || info->size != e.size ||
+      info->mode != e.mode) {
+    return false;
+  }
+  auto sha = HashFile(env, path);
+  return sha && *sha == e.sha256;
 }
 
 }  // namespace
@@ -234,14 +259,84 @@ void DedupIndex::Add(const std::string& stored_root, const std::vector<ManifestE
   }
 }
 
-const std::string* DedupIndex::Find(const ManifestEntry& e) const {
-  auto it = files_.find(std::make_tuple(e.sha256, e.size, e.mode));
-  return it == files_.end() ? nullptr : &it->second;
+std::vector<std::string> DedupIndex::Candidates(const ManifestEntry& e) const {
+  std::vector<std::string> out;
+  auto [first, last] = files_.equal_range(std::make_tuple(e.sha256, e.size, e.mode));
+  for (auto it = first; it != last; ++it) out.push_back(it->second);
+  std::reverse(out.begin(), out.end());  // equal keys keep their insertion order
+  return out;
+}
+
+DedupIndex IndexReleases(io::Env& env, const StateLayout& layout, const Registry& reg,
+                         const std::string& except) {
+  DedupIndex index;
+  for (const auto& v : reg.versions) {
+    if (v.name == except) continue;
+    auto m = LoadManifest(env, layout.Manifest(v.name));
+    if (!m) continue;  // an unreadable manifest only costs dedup
+    index.Add(layout.Release(v.name), m->artifacts);
+    index.Add(layout.Config(v.name), m->config);
+  }
+  return index;
+}
+
+namespace {
+
+// Puts `e` back at `path` (under `root`) from `source`, an identical stored file that still
+// holds what was recorded, or recreates a symlink: made under a temporary name beside it and
+// renamed over it, so that the path always names a whole file.
+Status Mend(io::Env& env, const std::string& path, const ManifestEntry& e,
+            const std::string& source) {
+  const std::string tmp = path + ".velin-mend";
+  VELIN_TRY(io::RemoveAll(env, tmp));
+  if (e.type == io::FileType::kSymlink) {
+    VELIN_TRY(env.Symlink(e.target, tmp));
+  } else {
+    VELIN_TRY(env.HardLink(source, tmp));
+  }
+  auto now = env.Stat(path);
+  if (now && now->type == io::FileType::kDirectory) VELIN_TRY(io::RemoveAll(env, path));
+  VELIN_TRY(env.Rename(tmp, path));
+  return env.SyncDir(io::Dirname(path));
+}
+
+}  // namespace
+
+Result<ReleaseCheck> CheckRelease(io::Env& env, const std::string& root,
+                                  const std::vector<ManifestEntry>& entries,
+                                  const DedupIndex& others) {
+  ReleaseCheck check;
+  for (const auto& e : entries) {
+    const std::string path = io::JoinPath(root, e.path);
+    auto info = env.Stat(path);
+    bool same = false;
+    if (e.type == io::FileType::kRegular) {
+      same = StillAsRecorded(env, path, e);
+    } else if (e.type == io::FileType::kSymlink) {
+      auto target = env.ReadLink(path);
+      same = info && info->type == io::FileType::kSymlink && target && *target == e.target;
+    } else {
+      same = info && info->type == e.type;
+    }
+    if (same) continue;
+    check.changed.push_back(e.path);
+    if (e.type == io::FileType::kSymlink) {
+      if (Mend(env, path, e, "")) ++check.mended;
+      continue;
+    }
+    if (e.type != io::FileType::kRegular) continue;
+    for (const std::string& source : others.Candidates(e)) {
+      if (!StillAsRecorded(env, source, e)) continue;
+      if (Mend(env, path, e, source)) ++check.mended;
+      break;
+    }
+  }
+  return check;
 }
 
 Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEntry>& entries,
                                      const std::string& source_root, const std::string& dest,
-                                     const DedupIndex& index) {
+                                     const DedupIndex& index, bool check_copies) {
   MaterialiseStats stats;
   VELIN_TRY(io::CreateDirs(env, dest));
   std::vector<std::string> dirs = {dest};
@@ -256,13 +351,21 @@ Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEnt
       VELIN_TRY(env.Symlink(e.target, to));
     } else {
       ++stats.files;
-      const std::string* existing = index.Find(e);
-      if (existing != nullptr && env.HardLink(*existing, to)) {
+      bool linked = false;
+      for (const std::string& existing : index.Candidates(e)) {
+        if (!StillAsRecorded(env, existing, e)) {
+          stats.changed_in_place.push_back(existing);
+        } else if (env.HardLink(existing, to)) {
+          linked = true;
+          break;
+        }
+      }
+      if (linked) {
         ++stats.linked;
         continue;
       }
       std::string from = io::JoinPath(source_root, e.path);
-      VELIN_TRY(CopyFile(env, from, to, e.mode, &stats.bytes_copied));
+      VELIN_TRY(CopyFile(env, from, to, e.mode, &stats.bytes_copied, check_copies ? &e : nullptr));
       ++stats.copied;
     }
   }

@@ -209,6 +209,50 @@ Status RollbackEngine::RestoreDataOfSwitch(SwitchIntent& intent) {
   return SaveSwitchIntent(env_, layout_, intent);  // before `start`: a crash never restores again
 }
 
+// Before anything changes: the release to switch to must still hold what it recorded
+// (CheckRelease, release.hpp). A file edited inside current/ changed every release sharing it;
+// what an identical file of another release can mend is mended. The rest is a warning and the
+// switch goes on: it is what was asked for, and a rollback at a deadline must not be vetoed.
+void RollbackEngine::CheckTargetRelease(const std::string& target, const Registry& reg) {
+  auto manifest = LoadManifest(env_, layout_.Manifest(target));
+  if (!manifest) {
+    reporter_.Warn(TrFormat("{}; release {} was not checked", manifest.error().message, target));
+    return;
+  }
+  const DedupIndex others = IndexReleases(env_, layout_, reg, target);
+  size_t changed = 0;
+  size_t mended = 0;
+  std::string first;
+  for (const auto& [root, entries] : {std::pair(layout_.Release(target), &manifest->artifacts),
+                                      std::pair(layout_.Config(target), &manifest->config)}) {
+    auto check = CheckRelease(env_, root, *entries, others);
+    if (!check) {
+      reporter_.Warn(TrFormat("{}; release {} was not checked", check.error().message, target));
+      return;
+    }
+    if (first.empty() && !check->changed.empty()) {
+      first = io::JoinPath(root, check->changed.front());
+    }
+    changed += check->changed.size();
+    mended += check->mended;
+  }
+  if (changed == 0) return;
+  if (mended == changed) {
+    reporter_.Warn(
+        TrFormat("release {}: {} file(s) no longer held what it recorded (first: "
+                 "{}; edited in place?): put back from identical files of other "
+                 "releases",
+                 target, changed, first));
+  } else {
+    reporter_.Warn(
+        TrFormat("release {}: {} file(s) no longer hold what it recorded (first: {}; "
+                 "edited in place? Releases share identical files by hard links, so "
+                 "a file edited inside current/ changed every release holding it), "
+                 "{} put back from other releases; switching to it as it is",
+                 target, changed, first, mended));
+  }
+}
+
 Status RollbackEngine::SwitchLocked(const std::string& target, const std::string& reason,
                                     const std::string& txn_id, const std::string& action,
                                     const std::string& restore_backup) {
@@ -217,6 +261,7 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   if (rec == nullptr) {
     return UsageError(TrFormat("no version '{}' (see velin rollback list)", target));
   }
+  CheckTargetRelease(target, reg);
   SwitchIntent intent;
   VELIN_ASSIGN(intent.from, LiveCurrent());
   intent.to = target;

@@ -93,18 +93,6 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
   return record;
 }
 
-// Where identical files already are: every registered release's manifest.
-static DedupIndex IndexReleases(io::Env& env, const StateLayout& layout, const Registry& reg) {
-  DedupIndex index;
-  for (const auto& v : reg.versions) {
-    auto m = LoadManifest(env, layout.Manifest(v.name));
-    if (!m) continue;  // an unreadable manifest only costs dedup
-    index.Add(layout.Release(v.name), m->artifacts);
-    index.Add(layout.Config(v.name), m->config);
-  }
-  return index;
-}
-
 // Moves an existing release of that name aside, renames the complete temporary one (`tag`)
 // into place, writes its manifest, then registers it: the registry names only complete
 // releases.
@@ -229,9 +217,23 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   VELIN_TRY(io::RemoveAll(env_, tmp_release));
   VELIN_TRY(io::RemoveAll(env_, tmp_config));
   VELIN_ASSIGN(MaterialiseStats stats,
-               Materialise(env_, manifest.artifacts, artifact_root, tmp_release, index));
+               Materialise(env_, manifest.artifacts, artifact_root, tmp_release, index, true));
   if (kind == VersionKind::kSnapshot) {
-    VELIN_TRY(Materialise(env_, manifest.config, settings_.app_root, tmp_config, index));
+    VELIN_ASSIGN(MaterialiseStats config_stats,
+                 Materialise(env_, manifest.config, settings_.app_root, tmp_config, index, true));
+    stats.changed_in_place.insert(stats.changed_in_place.end(),
+                                  config_stats.changed_in_place.begin(),
+                                  config_stats.changed_in_place.end());
+  }
+  if (!stats.changed_in_place.empty()) {
+    // Those releases are no longer what their versions recorded: a switch to one of them
+    // would run the edited file. Said once, with the first path.
+    reporter_.Warn(TrFormat(
+        "{} file(s) stored in earlier releases no longer hold what their versions recorded "
+        "(first: {}): edited in place? Releases share identical files by hard links, so a file "
+        "edited inside current/ changed every release holding it; the new version got its own "
+        "copy",
+        stats.changed_in_place.size(), stats.changed_in_place.front()));
   }
   CrashPoint("create-materialised");
 

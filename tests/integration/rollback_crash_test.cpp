@@ -155,6 +155,74 @@ TEST(RollbackCrashTest, ReleasesAKilledPruneOrCreateLeftAreRemovedByTheNextCreat
   EXPECT_FALSE(fs::exists(app.state() + "/removals.json"));
 }
 
+// A hotfix edited inside current/ by an editor that writes into the file (vim does so for a
+// file with several links) changed the stored inode every release with that file shares. The
+// next version must hold the build's bytes, not the edit: such a file is copied, not linked,
+// and velin says which release no longer holds what it recorded. A switch to such a release
+// first puts the file back from an identical one another release still holds, and says when
+// none does.
+TEST(RollbackCrashTest, AFileEditedInPlaceInsideCurrentIsNotLinkedAndIsMendedBeforeASwitch) {
+  ToyApp app(NoService());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  {
+    FILE* f = std::fopen((app.app() + "/current/bin/lib.dat").c_str(), "r+");
+    ASSERT_NE(f, nullptr);
+    std::fputs("HOTFIX", f);  // the same size: only the content tells
+    std::fclose(f);
+  }
+  app.Build("v2");
+  RunResult r = app.Velin({"rollback", "create-version", "v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: 1 file(s) stored in earlier releases no longer hold what their "
+                       "versions recorded (first: " +
+                       app.state() + "/releases/v1/bin/lib.dat): edited in place?"),
+            std::string::npos)
+      << r.err;
+  r = app.Velin({"rollback", "to-version", "v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const std::string good(64 * 1024, 'L');
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/lib.dat"), good);
+  // The next version links to v2's good copy again, without a word.
+  app.Build("v3");
+  r = app.Velin({"rollback", "create-version", "v3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("(3 hard-linked to earlier releases, 1 copied"), std::string::npos) << r.out;
+
+  // Back to v1: its edited file is put back from v2's identical one before the switch.
+  r = app.Velin({"rollback", "to-version", "v1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "warning: release v1: 1 file(s) no longer held what it recorded (first: " +
+                       app.state() +
+                       "/releases/v1/bin/lib.dat; edited in place?): put back from identical "
+                       "files of other releases\n");
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/lib.dat"), good);
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v1\n");
+
+  // Edited again: now every release shares that file, nothing can put it back. The switch
+  // goes on, and says so.
+  {
+    FILE* f = std::fopen((app.app() + "/current/bin/lib.dat").c_str(), "r+");
+    ASSERT_NE(f, nullptr);
+    std::fputs("AGAIN", f);
+    std::fclose(f);
+  }
+  r = app.Velin({"rollback", "to-version", "v3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: release v3: 1 file(s) no longer hold what it recorded (first: " +
+                       app.state() + "/releases/v3/bin/lib.dat; edited in place?"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("0 put back from other releases; switching to it as it is"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v3\n");
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/lib.dat").substr(0, 5), "AGAIN");
+}
+
 TEST(RollbackCrashTest, KillDuringTransactionRollbackIsFinishedByRecoverOnce) {
   ToyApp app(NoService());
   SetUpTwoVersions(app);

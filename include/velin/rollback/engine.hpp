@@ -224,6 +224,7 @@ class RollbackEngine {
   Status PointCurrentAt(const std::string& name);
   Status EnsureStateDir();
   Status FinishRemovals(const Registry& reg);
+  void CheckTargetRelease(const std::string& target, const Registry& reg);
 
   io::Env& env_;
   Settings settings_;

@@ -46,10 +46,11 @@ Result<Manifest> LoadManifest(io::Env& env, const std::string& path);
 class DedupIndex {
  public:
   void Add(const std::string& stored_root, const std::vector<ManifestEntry>& entries);
-  const std::string* Find(const ManifestEntry& entry) const;
+  // Every stored file recorded with `entry`'s content, size and mode, the last added first.
+  std::vector<std::string> Candidates(const ManifestEntry& entry) const;
 
  private:
-  std::map<std::tuple<std::string, uint64_t, uint32_t>, std::string> files_;
+  std::multimap<std::tuple<std::string, uint64_t, uint32_t>, std::string> files_;
 };
 
 struct MaterialiseStats {
@@ -57,13 +58,39 @@ struct MaterialiseStats {
   uint64_t linked = 0;
   uint64_t copied = 0;
   uint64_t bytes_copied = 0;
+  // Stored files the index offered that no longer hold what their release recorded (edited in
+  // place): copied instead of linked.
+  std::vector<std::string> changed_in_place;
 };
 
 // Copies the scanned `entries` from `source_root` into the new directory `dest`, hard-linking
-// files the index knows. Everything written is fsynced (files and directories).
+// files the index knows and that still hold what was recorded of them. Everything written is
+// fsynced (files and directories). `check_copies`: each copied file must hash to its entry
+// (a source that changed since the scan fails the copy).
 Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEntry>& entries,
                                      const std::string& source_root, const std::string& dest,
-                                     const DedupIndex& index);
+                                     const DedupIndex& index, bool check_copies = false);
+
+struct StateLayout;
+struct Registry;
+
+// Where identical files already are: every registered release's manifest (but `except`'s).
+DedupIndex IndexReleases(io::Env& env, const StateLayout& layout, const Registry& reg,
+                         const std::string& except = "");
+
+// A stored tree (a release, or a snapshot's configs) against the manifest `entries` it was
+// made from: the paths that no longer hold what was recorded (content, size, mode, type, link
+// text; missing). Releases share files by hard links, so a file edited inside current/ changed
+// every release holding it. Each such file is mended from an identical file in `others` that
+// still holds what was recorded (linked under a temporary name, renamed over it), each changed
+// symlink recreated; the rest stay as they are.
+struct ReleaseCheck {
+  std::vector<std::string> changed;  // relative paths, in manifest order
+  size_t mended = 0;
+};
+Result<ReleaseCheck> CheckRelease(io::Env& env, const std::string& root,
+                                  const std::vector<ManifestEntry>& entries,
+                                  const DedupIndex& others);
 
 struct DiskUsage {
   uint64_t total = 0;  // bytes of all regular files

@@ -73,6 +73,58 @@ TEST(ReleaseTest, MaterialiseLinksIdenticalFilesAndKeepsSymlinks) {
   EXPECT_EQ(usage->own, 2u);  // only "v2" is its own
 }
 
+// Releases share identical files by hard links, so an edit in place (vim writes into a file
+// with several links) changes every release holding it: a new release must not link to a file
+// that no longer holds what its release recorded, even one of the same size.
+TEST(ReleaseTest, AStoredFileEditedInPlaceIsCopiedNotLinked) {
+  TempDir dir;
+  io::Env& env = io::Env::Default();
+  WriteFile(dir / "src/bin/lib", "original", 0644);
+  auto entries = *ScanTree(env, dir / "src", {"bin"}, true);
+  ASSERT_TRUE(Materialise(env, entries, dir / "src", dir / "r1", DedupIndex()));
+  {  // the same size, written into the stored inode
+    FILE* f = std::fopen((dir / "r1/bin/lib").c_str(), "r+");
+    ASSERT_NE(f, nullptr);
+    std::fputs("HOTFIXED", f);
+    std::fclose(f);
+  }
+  DedupIndex index;
+  index.Add(dir / "r1", entries);
+  auto second = Materialise(env, entries, dir / "src", dir / "r2", index, true);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->linked, 0u);
+  EXPECT_EQ(second->copied, 1u);
+  EXPECT_EQ(second->changed_in_place, std::vector<std::string>{dir / "r1/bin/lib"});
+  EXPECT_EQ(ReadFileOrDie(dir / "r2/bin/lib"), "original");
+  EXPECT_EQ(Links(dir / "r2/bin/lib"), 1u);
+  // A mode changed on the shared inode counts as well.
+  ASSERT_EQ(::chmod((dir / "r2/bin/lib").c_str(), 0600), 0);
+  DedupIndex index2;
+  index2.Add(dir / "r2", entries);
+  auto third = Materialise(env, entries, dir / "src", dir / "r3", index2);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->linked, 0u);
+  EXPECT_EQ(third->changed_in_place.size(), 1u);
+}
+
+// A source that changed between the scan and the copy (a build still writing) fails the copy
+// when asked to check: the manifest would describe other bytes than the release holds.
+TEST(ReleaseTest, ASourceChangedSinceTheScanFailsACheckedCopy) {
+  TempDir dir;
+  io::Env& env = io::Env::Default();
+  WriteFile(dir / "src/bin/app", "scanned");
+  auto entries = *ScanTree(env, dir / "src", {"bin"}, true);
+  WriteFile(dir / "src/bin/app", "rewritten");
+  auto checked = Materialise(env, entries, dir / "src", dir / "r1", DedupIndex(), true);
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().message,
+            (dir / "src/bin/app") +
+                " changed while it was being copied (a build still writing it?); nothing was "
+                "created: run the command again");
+  // Unchecked (a config restore copies what it just scanned itself): as before.
+  EXPECT_TRUE(Materialise(env, entries, dir / "src", dir / "r2", DedupIndex()));
+}
+
 TEST(ReleaseTest, RestoreTreeReplacesFilesAndDirectories) {
   TempDir dir;
   io::Env& env = io::Env::Default();
