@@ -16,10 +16,17 @@ namespace {
 using nlohmann::json;
 constexpr size_t kChunk = 1 << 20;
 
+// The read buffer of this thread, kept: a fresh 1 MiB string per file was a fresh mapping
+// (velin's M_MMAP_THRESHOLD) zeroed page by page, which cost more than hashing a small file.
+std::string& ChunkBuffer() {
+  thread_local std::string buf(kChunk, '\0');
+  return buf;
+}
+
 Result<std::string> HashFile(io::Env& env, const std::string& path) {
   VELIN_ASSIGN(auto file, env.NewRandomAccessFile(path));
   repo::Sha256Stream sha;
-  std::string buf(kChunk, '\0');
+  std::string& buf = ChunkBuffer();
   uint64_t offset = 0;
   for (;;) {
     VELIN_ASSIGN(size_t n, file->Read(offset, buf.size(), buf.data()));
@@ -114,6 +121,7 @@ json EntriesToJson(const std::vector<ManifestEntry>& entries, bool* raw) {
     if (e.type == io::FileType::kRegular) {
       j["size"] = e.size;
       j["sha256"] = e.sha256;
+      if (e.mtime_ns != 0) j["mtime_ns"] = e.mtime_ns;
     }
     if (e.type == io::FileType::kSymlink) PutName(j, "target", e.target, raw);
     arr.push_back(std::move(j));
@@ -135,6 +143,7 @@ Result<std::vector<ManifestEntry>> EntriesFromJson(const json& arr, const std::s
     e.mode = JsonIntOr<uint32_t>(j, "mode", 0u);
     e.size = JsonIntOr<uint64_t>(j, "size", 0);
     e.sha256 = j.value("sha256", std::string());
+    e.mtime_ns = JsonIntOr<int64_t>(j, "mtime_ns", 0);
     VELIN_ASSIGN(e.target, GetName(j, "target", where));
     out.push_back(std::move(e));
   }
@@ -152,7 +161,7 @@ Status CopyFile(io::Env& env, const std::string& from, const std::string& to, ui
   options.mode = mode & 0777;
   options.exclusive = true;
   VELIN_ASSIGN(auto out, env.NewWritableFile(to, options));
-  std::string buf(kChunk, '\0');
+  std::string& buf = ChunkBuffer();
   repo::Sha256Stream sha;
   uint64_t offset = 0;
   for (;;) {
@@ -177,13 +186,17 @@ Status CopyFile(io::Env& env, const std::string& from, const std::string& to, ui
 // Whether the stored file `path` still holds what its release's manifest recorded (`e`'s
 // size, mode and content). Releases share files by hard links, so a file edited in place
 // (vim keeps a file's links and writes into it) changed every release that shares it; a new
-// release must not link to it. Any error reading it counts as "no".
-bool StillAsRecorded(io::Env& env, const std::string& path, const ManifestEntry& e) {
+// release must not link to it. A file whose mtime is still the one recorded when it was
+// stored (`mtime_ns`, 0 when none was) was not written since; any other is hashed. Any error
+// reading it counts as "no".
+bool StillAsRecorded(io::Env& env, const std::string& path, const ManifestEntry& e,
+                     int64_t mtime_ns) {
   auto info = env.Stat(path);
   if (!info || info->type != io::FileType::kRegular || info->size != e.size ||
       info->mode != e.mode) {
     return false;
   }
+  if (mtime_ns != 0 && info->mtime_ns == mtime_ns) return true;
   auto sha = HashFile(env, path);
   return sha && *sha == e.sha256;
 }
@@ -255,12 +268,13 @@ Result<Manifest> LoadManifest(io::Env& env, const std::string& path) {
 void DedupIndex::Add(const std::string& stored_root, const std::vector<ManifestEntry>& entries) {
   for (const auto& e : entries) {
     if (e.type != io::FileType::kRegular) continue;
-    files_.emplace(std::make_tuple(e.sha256, e.size, e.mode), io::JoinPath(stored_root, e.path));
+    files_.emplace(std::make_tuple(e.sha256, e.size, e.mode),
+                   Stored{io::JoinPath(stored_root, e.path), e.mtime_ns});
   }
 }
 
-std::vector<std::string> DedupIndex::Candidates(const ManifestEntry& e) const {
-  std::vector<std::string> out;
+std::vector<DedupIndex::Stored> DedupIndex::Candidates(const ManifestEntry& e) const {
+  std::vector<Stored> out;
   auto [first, last] = files_.equal_range(std::make_tuple(e.sha256, e.size, e.mode));
   for (auto it = first; it != last; ++it) out.push_back(it->second);
   std::reverse(out.begin(), out.end());  // equal keys keep their insertion order
@@ -311,7 +325,7 @@ Result<ReleaseCheck> CheckRelease(io::Env& env, const std::string& root,
     auto info = env.Stat(path);
     bool same = false;
     if (e.type == io::FileType::kRegular) {
-      same = StillAsRecorded(env, path, e);
+      same = StillAsRecorded(env, path, e, e.mtime_ns);
     } else if (e.type == io::FileType::kSymlink) {
       auto target = env.ReadLink(path);
       same = info && info->type == io::FileType::kSymlink && target && *target == e.target;
@@ -325,9 +339,9 @@ Result<ReleaseCheck> CheckRelease(io::Env& env, const std::string& root,
       continue;
     }
     if (e.type != io::FileType::kRegular) continue;
-    for (const std::string& source : others.Candidates(e)) {
-      if (!StillAsRecorded(env, source, e)) continue;
-      if (Mend(env, path, e, source)) ++check.mended;
+    for (const auto& source : others.Candidates(e)) {
+      if (!StillAsRecorded(env, source.path, e, source.mtime_ns)) continue;
+      if (Mend(env, path, e, source.path)) ++check.mended;
       break;
     }
   }
@@ -352,10 +366,10 @@ Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEnt
     } else {
       ++stats.files;
       bool linked = false;
-      for (const std::string& existing : index.Candidates(e)) {
-        if (!StillAsRecorded(env, existing, e)) {
-          stats.changed_in_place.push_back(existing);
-        } else if (env.HardLink(existing, to)) {
+      for (const auto& existing : index.Candidates(e)) {
+        if (!StillAsRecorded(env, existing.path, e, existing.mtime_ns)) {
+          stats.changed_in_place.push_back(existing.path);
+        } else if (env.HardLink(existing.path, to)) {
           linked = true;
           break;
         }
@@ -372,6 +386,15 @@ Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEnt
   // Directories last, deepest first: their entries are complete now.
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) VELIN_TRY(env.SyncDir(*it));
   return stats;
+}
+
+Status RecordMtimes(io::Env& env, const std::string& root, std::vector<ManifestEntry>& entries) {
+  for (auto& e : entries) {
+    if (e.type != io::FileType::kRegular) continue;
+    VELIN_ASSIGN(io::FileInfo info, env.Stat(io::JoinPath(root, e.path)));
+    e.mtime_ns = info.mtime_ns;
+  }
+  return Ok();
 }
 
 Result<DiskUsage> MeasureTree(io::Env& env, const std::string& dir) {

@@ -225,6 +225,8 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
                                   config_stats.changed_in_place.begin(),
                                   config_stats.changed_in_place.end());
   }
+  VELIN_TRY(RecordMtimes(env_, tmp_release, manifest.artifacts));
+  VELIN_TRY(RecordMtimes(env_, tmp_config, manifest.config));
   if (!stats.changed_in_place.empty()) {
     // Those releases are no longer what their versions recorded: a switch to one of them
     // would run the edited file. Said once, with the first path.

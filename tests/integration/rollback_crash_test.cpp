@@ -185,6 +185,9 @@ TEST(RollbackCrashTest, AFileEditedInPlaceInsideCurrentIsNotLinkedAndIsMendedBef
   EXPECT_EQ(r.err, "");
   const std::string good(64 * 1024, 'L');
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/lib.dat"), good);
+  // Each stored file's mtime is recorded: an unchanged one is checked without being read.
+  EXPECT_NE(ReadFileOrDie(app.state() + "/manifests/v2.json").find("\"mtime_ns\":"),
+            std::string::npos);
   // The next version links to v2's good copy again, without a word.
   app.Build("v3");
   r = app.Velin({"rollback", "create-version", "v3"});

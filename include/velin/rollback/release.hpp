@@ -24,6 +24,10 @@ struct ManifestEntry {
   uint64_t size = 0;
   std::string sha256;  // regular files
   std::string target;  // symlinks
+  // Regular files of a stored release: the stored file's mtime when it was made (0: not
+  // recorded, as by a velin before it). Not part of digests or dedup: it only lets a check skip
+  // hashing a file whose mtime is still that one (StillAsRecorded).
+  int64_t mtime_ns = 0;
 };
 
 struct Manifest {
@@ -46,11 +50,15 @@ Result<Manifest> LoadManifest(io::Env& env, const std::string& path);
 class DedupIndex {
  public:
   void Add(const std::string& stored_root, const std::vector<ManifestEntry>& entries);
+  struct Stored {
+    std::string path;
+    int64_t mtime_ns = 0;  // as its manifest recorded it
+  };
   // Every stored file recorded with `entry`'s content, size and mode, the last added first.
-  std::vector<std::string> Candidates(const ManifestEntry& entry) const;
+  std::vector<Stored> Candidates(const ManifestEntry& entry) const;
 
  private:
-  std::multimap<std::tuple<std::string, uint64_t, uint32_t>, std::string> files_;
+  std::multimap<std::tuple<std::string, uint64_t, uint32_t>, Stored> files_;
 };
 
 struct MaterialiseStats {
@@ -70,6 +78,9 @@ struct MaterialiseStats {
 Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEntry>& entries,
                                      const std::string& source_root, const std::string& dest,
                                      const DedupIndex& index, bool check_copies = false);
+
+// Sets each regular entry's mtime_ns to that of the file stored under `root`.
+Status RecordMtimes(io::Env& env, const std::string& root, std::vector<ManifestEntry>& entries);
 
 struct StateLayout;
 struct Registry;
