@@ -227,6 +227,11 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   }
   VELIN_TRY(RecordMtimes(env_, tmp_release, manifest.artifacts));
   VELIN_TRY(RecordMtimes(env_, tmp_config, manifest.config));
+  {  // a stored file offered for two identical entries was checked and counted twice
+    auto& changed = stats.changed_in_place;
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  }
   if (!stats.changed_in_place.empty()) {
     // Those releases are no longer what their versions recorded: a switch to one of them
     // would run the edited file. Said once, with the first path.
