@@ -22,6 +22,8 @@ nlohmann::json PlanJson(const rollback::SwitchPlan& p) {
       {"to", p.to},
       {"kind", rollback::KindName(p.to_kind)},
       {"target_failed", !p.target_failed.empty()},
+      {"release_changed", p.release_changed},
+      {"release_mendable", p.release_mendable},
       {"expired_transaction",
        p.expired_transaction ? nlohmann::json(p.expired_transaction->id) : nullptr},
       {"steps",
@@ -46,6 +48,13 @@ void PrintPlan(output::Console& out, const rollback::SwitchPlan& p) {
   }
   if (!p.target_failed.empty()) {
     out.Warn(TrFormat("{} failed its health check at {}", p.to, p.target_failed));
+  }
+  if (!p.release_changed.empty()) {
+    out.Warn(
+        TrFormat("release {}: {} file(s) no longer hold what it recorded (first: {}; edited "
+                 "in place?); the switch would put back {} from identical files of other "
+                 "releases",
+                 p.to, p.release_changed.size(), p.release_changed.front(), p.release_mendable));
   }
   out.Line("  1. " + TrFormat("stop: {}", OrNone(p.stop)));
   out.Line("  2. " + TrFormat("current: {} {} {}", from, arrow, p.to));

@@ -147,6 +147,11 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
        "Version {} entfernt (keep_versions = {}; sie ist endgültig weg)"},
       {"{}; ignored", "{}; ignoriert"},
       {"{}; release {} was not checked", "{}; Release {} wurde nicht geprüft"},
+      {"release {}: {} file(s) no longer hold what it recorded (first: {}; edited in place?); the "
+       "switch would put back {} from identical files of other releases",
+       "Release {}: {} Datei(en) enthalten nicht mehr, was es festhielt (erste: {}; an Ort und "
+       "Stelle bearbeitet?); der Wechsel würde {} aus identischen Dateien anderer Releases "
+       "wiederherstellen"},
       {"release {}: {} file(s) no longer held what it recorded (first: {}; edited in place?): put "
        "back from identical files of other releases",
        "Release {}: {} Datei(en) enthielten nicht mehr, was es festhielt (erste: {}; an Ort und "

@@ -121,6 +121,17 @@ Result<SwitchPlan> RollbackEngine::PlanSwitch(const std::string& name) {
     plan.expired_transaction = txn;
   }
 
+  // What the switch's check of the target would find and put back (CheckTargetRelease).
+  if (auto manifest = LoadManifest(env_, layout_.Manifest(to.name))) {
+    const DedupIndex others = IndexReleases(env_, layout_, reg, to.name);
+    for (const auto& [root, entries] : {std::pair(layout_.Release(to.name), &manifest->artifacts),
+                                        std::pair(layout_.Config(to.name), &manifest->config)}) {
+      VELIN_ASSIGN(ReleaseCheck check, CheckRelease(env_, root, *entries, others, false));
+      for (const auto& rel : check.changed) plan.release_changed.push_back(io::JoinPath(root, rel));
+      plan.release_mendable += check.mended;
+    }
+  }
+
   if (to.kind == VersionKind::kSnapshot) {  // what RestoreTree would do, path by path
     VELIN_ASSIGN(Manifest stored, LoadManifest(env_, layout_.Manifest(to.name)));
     VELIN_ASSIGN(auto live, ScanTree(env_, settings_.app_root, settings_.config, false));

@@ -318,7 +318,7 @@ Status Mend(io::Env& env, const std::string& path, const ManifestEntry& e,
 
 Result<ReleaseCheck> CheckRelease(io::Env& env, const std::string& root,
                                   const std::vector<ManifestEntry>& entries,
-                                  const DedupIndex& others) {
+                                  const DedupIndex& others, bool mend) {
   ReleaseCheck check;
   for (const auto& e : entries) {
     const std::string path = io::JoinPath(root, e.path);
@@ -335,13 +335,13 @@ Result<ReleaseCheck> CheckRelease(io::Env& env, const std::string& root,
     if (same) continue;
     check.changed.push_back(e.path);
     if (e.type == io::FileType::kSymlink) {
-      if (Mend(env, path, e, "")) ++check.mended;
+      if (!mend || Mend(env, path, e, "")) ++check.mended;
       continue;
     }
     if (e.type != io::FileType::kRegular) continue;
     for (const auto& source : others.Candidates(e)) {
       if (!StillAsRecorded(env, source.path, e, source.mtime_ns)) continue;
-      if (Mend(env, path, e, source.path)) ++check.mended;
+      if (!mend || Mend(env, path, e, source.path)) ++check.mended;
       break;
     }
   }

@@ -195,6 +195,22 @@ TEST(RollbackCrashTest, AFileEditedInPlaceInsideCurrentIsNotLinkedAndIsMendedBef
   EXPECT_EQ(r.err, "");
   EXPECT_NE(r.out.find("(3 hard-linked to earlier releases, 1 copied"), std::string::npos) << r.out;
 
+  // The dry run says what the switch would find and put back, and changes nothing.
+  r = app.Velin({"--json", "rollback", "to-version", "v1", "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto plan = nlohmann::json::parse(r.out);
+  EXPECT_EQ(plan["release_changed"],
+            nlohmann::json::array({app.state() + "/releases/v1/bin/lib.dat"}));
+  EXPECT_EQ(plan["release_mendable"], 1);
+  r = app.Velin({"rollback", "to-version", "v1", "--dry-run"});
+  EXPECT_NE(r.err.find("warning: release v1: 1 file(s) no longer hold what it recorded (first: " +
+                       app.state() +
+                       "/releases/v1/bin/lib.dat; edited in place?); the switch would put back "
+                       "1 from identical files of other releases"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.state() + "/releases/v1/bin/lib.dat").substr(0, 6), "HOTFIX");
+
   // Back to v1: its edited file is put back from v2's identical one before the switch.
   r = app.Velin({"rollback", "to-version", "v1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

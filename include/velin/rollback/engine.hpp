@@ -117,6 +117,10 @@ struct SwitchPlan {
   std::string migrate_warning;  // why the schema would stay as it is, when it matters
   std::string target_failed;    // the target's failed mark ("" when none)
   std::optional<TransactionRecord> expired_transaction;  // would be rolled back first
+  // Files of the target's release (and snapshot configs) that no longer hold what it recorded
+  // (paths under state_dir), and how many of them the switch would put back.
+  std::vector<std::string> release_changed;
+  size_t release_mendable = 0;
 };
 
 // How a transaction ended, for commands to print.

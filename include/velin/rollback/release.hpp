@@ -94,14 +94,15 @@ DedupIndex IndexReleases(io::Env& env, const StateLayout& layout, const Registry
 // text; missing). Releases share files by hard links, so a file edited inside current/ changed
 // every release holding it. Each such file is mended from an identical file in `others` that
 // still holds what was recorded (linked under a temporary name, renamed over it), each changed
-// symlink recreated; the rest stay as they are.
+// symlink recreated; the rest stay as they are. Without `mend` nothing is changed and
+// `mended` counts what would be (a dry run).
 struct ReleaseCheck {
   std::vector<std::string> changed;  // relative paths, in manifest order
   size_t mended = 0;
 };
 Result<ReleaseCheck> CheckRelease(io::Env& env, const std::string& root,
                                   const std::vector<ManifestEntry>& entries,
-                                  const DedupIndex& others);
+                                  const DedupIndex& others, bool mend = true);
 
 struct DiskUsage {
   uint64_t total = 0;  // bytes of all regular files
