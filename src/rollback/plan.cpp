@@ -122,14 +122,9 @@ Result<SwitchPlan> RollbackEngine::PlanSwitch(const std::string& name) {
   }
 
   // What the switch's check of the target would find and put back (CheckTargetRelease).
-  if (auto manifest = LoadManifest(env_, layout_.Manifest(to.name))) {
-    const DedupIndex others = IndexReleases(env_, layout_, reg, to.name);
-    for (const auto& [root, entries] : {std::pair(layout_.Release(to.name), &manifest->artifacts),
-                                        std::pair(layout_.Config(to.name), &manifest->config)}) {
-      VELIN_ASSIGN(ReleaseCheck check, CheckRelease(env_, root, *entries, others, false));
-      for (const auto& rel : check.changed) plan.release_changed.push_back(io::JoinPath(root, rel));
-      plan.release_mendable += check.mended;
-    }
+  if (auto check = CheckVersion(env_, layout_, reg, to.name, false)) {
+    plan.release_changed = std::move(check->changed);
+    plan.release_mendable = check->mended;
   }
 
   if (to.kind == VersionKind::kSnapshot) {  // what RestoreTree would do, path by path

@@ -314,11 +314,10 @@ Status Mend(io::Env& env, const std::string& path, const ManifestEntry& e,
   return env.SyncDir(io::Dirname(path));
 }
 
-}  // namespace
-
-Result<ReleaseCheck> CheckRelease(io::Env& env, const std::string& root,
-                                  const std::vector<ManifestEntry>& entries,
-                                  const DedupIndex& others, bool mend) {
+// CheckVersion for one stored tree: `changed` relative to `root`.
+ReleaseCheck CheckTree(io::Env& env, const std::string& root,
+                       const std::vector<ManifestEntry>& entries, const DedupIndex& others,
+                       bool mend) {
   ReleaseCheck check;
   for (const auto& e : entries) {
     const std::string path = io::JoinPath(root, e.path);
@@ -344,6 +343,22 @@ Result<ReleaseCheck> CheckRelease(io::Env& env, const std::string& root,
       if (!mend || Mend(env, path, e, source.path)) ++check.mended;
       break;
     }
+  }
+  return check;
+}
+
+}  // namespace
+
+Result<ReleaseCheck> CheckVersion(io::Env& env, const StateLayout& layout, const Registry& reg,
+                                  const std::string& name, bool mend) {
+  VELIN_ASSIGN(Manifest manifest, LoadManifest(env, layout.Manifest(name)));
+  const DedupIndex others = IndexReleases(env, layout, reg, name);
+  ReleaseCheck check;
+  for (const auto& [root, entries] : {std::pair(layout.Release(name), &manifest.artifacts),
+                                      std::pair(layout.Config(name), &manifest.config)}) {
+    ReleaseCheck tree = CheckTree(env, root, *entries, others, mend);
+    for (const auto& rel : tree.changed) check.changed.push_back(io::JoinPath(root, rel));
+    check.mended += tree.mended;
   }
   return check;
 }

@@ -210,33 +210,19 @@ Status RollbackEngine::RestoreDataOfSwitch(SwitchIntent& intent) {
 }
 
 // Before anything changes: the release to switch to must still hold what it recorded
-// (CheckRelease, release.hpp). A file edited inside current/ changed every release sharing it;
+// (CheckVersion, release.hpp). A file edited inside current/ changed every release sharing it;
 // what an identical file of another release can mend is mended. The rest is a warning and the
 // switch goes on: it is what was asked for, and a rollback at a deadline must not be vetoed.
 void RollbackEngine::CheckTargetRelease(const std::string& target, const Registry& reg) {
-  auto manifest = LoadManifest(env_, layout_.Manifest(target));
-  if (!manifest) {
-    reporter_.Warn(TrFormat("{}; release {} was not checked", manifest.error().message, target));
+  auto check = CheckVersion(env_, layout_, reg, target, true);
+  if (!check) {
+    reporter_.Warn(TrFormat("{}; release {} was not checked", check.error().message, target));
     return;
   }
-  const DedupIndex others = IndexReleases(env_, layout_, reg, target);
-  size_t changed = 0;
-  size_t mended = 0;
-  std::string first;
-  for (const auto& [root, entries] : {std::pair(layout_.Release(target), &manifest->artifacts),
-                                      std::pair(layout_.Config(target), &manifest->config)}) {
-    auto check = CheckRelease(env_, root, *entries, others);
-    if (!check) {
-      reporter_.Warn(TrFormat("{}; release {} was not checked", check.error().message, target));
-      return;
-    }
-    if (first.empty() && !check->changed.empty()) {
-      first = io::JoinPath(root, check->changed.front());
-    }
-    changed += check->changed.size();
-    mended += check->mended;
-  }
+  const size_t changed = check->changed.size();
   if (changed == 0) return;
+  const size_t mended = check->mended;
+  const std::string& first = check->changed.front();
   if (mended == changed) {
     reporter_.Warn(
         TrFormat("release {}: {} file(s) no longer held what it recorded (first: "

@@ -89,20 +89,20 @@ struct Registry;
 DedupIndex IndexReleases(io::Env& env, const StateLayout& layout, const Registry& reg,
                          const std::string& except = "");
 
-// A stored tree (a release, or a snapshot's configs) against the manifest `entries` it was
-// made from: the paths that no longer hold what was recorded (content, size, mode, type, link
-// text; missing). Releases share files by hard links, so a file edited inside current/ changed
-// every release holding it. Each such file is mended from an identical file in `others` that
-// still holds what was recorded (linked under a temporary name, renamed over it), each changed
-// symlink recreated; the rest stay as they are. Without `mend` nothing is changed and
-// `mended` counts what would be (a dry run).
+// Version `name`'s stored files (its release, and a snapshot's configs) against its manifest:
+// the paths (under state_dir) that no longer hold what was recorded (content, size, mode, type,
+// link text; missing). Releases share files by hard links, so a file edited inside current/
+// changed every release holding it. With `mend`, each such file is put back from an identical
+// file of another registered release that still holds what was recorded (linked under a
+// temporary name, renamed over it), each changed symlink recreated; the rest stay as they are.
+// Without it nothing is changed and `mended` counts what would be (a dry run). An unreadable
+// manifest is the error.
 struct ReleaseCheck {
-  std::vector<std::string> changed;  // relative paths, in manifest order
+  std::vector<std::string> changed;
   size_t mended = 0;
 };
-Result<ReleaseCheck> CheckRelease(io::Env& env, const std::string& root,
-                                  const std::vector<ManifestEntry>& entries,
-                                  const DedupIndex& others, bool mend = true);
+Result<ReleaseCheck> CheckVersion(io::Env& env, const StateLayout& layout, const Registry& reg,
+                                  const std::string& name, bool mend);
 
 struct DiskUsage {
   uint64_t total = 0;  // bytes of all regular files
