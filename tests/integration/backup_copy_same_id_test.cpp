@@ -28,6 +28,14 @@ class Host {
   BackupApp app_;
 };
 
+// Both hosts' creates run at one fixed minute, as a shared cron line would (a real clock could
+// begin a new minute between them, and a retry in the same repositories gets "…-2").
+RunOptions OneMinute() {
+  RunOptions at;
+  at.env["VELIN_NOW"] = "2026-11-25T14:30:00";
+  return at;
+}
+
 std::set<std::string> IdsIn(const BackupApp& app, const std::string& repo) {
   std::set<std::string> ids;
   nlohmann::json listed = app.Json({"backup", "list", "--all", "--destination", repo});
@@ -44,14 +52,10 @@ TEST(BackupCopySameId, TwoHostsBackupsOfOneMinuteBothReachTheSharedOffsiteReposi
   const std::string offsite = offsite_dir / "offsite";
   Host web1("web1", offsite);
   Host web2("web2", "");
-  std::string id1, id2;
-  for (int attempt = 0; attempt < 3 && (id1.empty() || id1 != id2); ++attempt) {
-    // Two backups a few milliseconds apart: in one minute unless a minute began between them.
-    id1 = web1.app().Json({"backup", "create"}).value("id", "");
-    id2 = web2.app().Json({"backup", "create"}).value("id", "");
-  }
+  const std::string id1 = web1.app().Json({"backup", "create"}, 0, OneMinute()).value("id", "");
+  const std::string id2 = web2.app().Json({"backup", "create"}, 0, OneMinute()).value("id", "");
   ASSERT_FALSE(id1.empty());
-  ASSERT_EQ(id1, id2) << "three attempts straddled a minute";
+  ASSERT_EQ(id1, id2);
 
   RunResult copied = web2.app().Run({"backup", "copy", "latest", "--to", offsite});
   ASSERT_EQ(copied.exit_code, 0) << copied.out << copied.err;
@@ -97,16 +101,12 @@ TEST(BackupCopySameId, TheJsonOfARenamedCopyNamesBothIds) {
   const std::string offsite = offsite_dir / "offsite";
   Host web1("web1", "");
   Host web2("web2", offsite);
-  nlohmann::json created2;
-  std::string id1;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    id1 = web1.app().Json({"backup", "create"}).value("id", "");
-    // web1's backup goes offsite first, by hand; web2's create copies its own.
-    web1.app().Json({"backup", "copy", id1, "--to", offsite});
-    created2 = web2.app().Json({"backup", "create"});
-    if (created2.value("id", "") == id1) break;
-  }
-  ASSERT_EQ(created2.value("id", ""), id1) << "three attempts straddled a minute";
+  const std::string id1 = web1.app().Json({"backup", "create"}, 0, OneMinute()).value("id", "");
+  // web1's backup goes offsite first, by hand; web2's create copies its own.
+  web1.app().Json({"backup", "copy", id1, "--to", offsite});
+  nlohmann::json created2 = web2.app().Json({"backup", "create"}, 0, OneMinute());
+  ASSERT_FALSE(id1.empty());
+  ASSERT_EQ(created2.value("id", ""), id1);
   ASSERT_TRUE(created2["offsite"].is_object()) << created2;
   EXPECT_EQ(created2["offsite"].value("as", ""), id1 + "-2") << created2;
 
