@@ -118,6 +118,12 @@ std::string NodeTypeName(NodeType type) {
       return "symlink";
     case NodeType::kHardlink:
       return "hardlink";
+    case NodeType::kFifo:
+      return "fifo";
+    case NodeType::kCharDevice:
+      return "chardev";
+    case NodeType::kBlockDevice:
+      return "blockdev";
     default:
       return "type " + std::to_string(static_cast<unsigned>(type));
   }

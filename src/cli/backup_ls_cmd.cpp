@@ -1,6 +1,7 @@
 // velin backup ls ID [PATH] [--long] [--recursive]: the paths a backup holds and the database
 // streams with their tables and row counts (docs/cli.md, "backup ls").
 #include <fmt/format.h>
+#include <sys/sysmacros.h>
 
 #include "backup_inspect.hpp"
 #include "velin/backup/inspect.hpp"
@@ -20,6 +21,15 @@ struct LsFlags {
   bool recursive = false;
 };
 
+bool IsDevice(repo::NodeType type) {
+  return type == repo::NodeType::kCharDevice || type == repo::NodeType::kBlockDevice;
+}
+
+// "8,1": a device node's major and minor number, as ls(1) shows them in place of a size.
+std::string DeviceNumber(uint64_t rdev) {
+  return fmt::format("{},{}", major(static_cast<dev_t>(rdev)), minor(static_cast<dev_t>(rdev)));
+}
+
 nlohmann::json EntryJson(const backup::BackupEntry& e) {
   nlohmann::json j = {{"path", e.path},
                       {"type", backup::NodeTypeName(e.node.type)},
@@ -31,6 +41,7 @@ nlohmann::json EntryJson(const backup::BackupEntry& e) {
   if (e.node.type == repo::NodeType::kSymlink || e.node.type == repo::NodeType::kHardlink) {
     j["target"] = e.node.target;
   }
+  if (IsDevice(e.node.type)) j["rdev"] = DeviceNumber(e.node.rdev);
   return j;
 }
 
@@ -93,9 +104,10 @@ Status RunLs(Context& ctx, const LsFlags& flags) {
       out.Line(NoTr(name));
       continue;
     }
-    std::string line =
-        fmt::format("{} {:>6} {:>6} {:>10}  {}  {}", ModeString(type, e.node.mode), e.node.uid,
-                    e.node.gid, output::FormatBytes(e.node.size), LocalTime(e.node.mtime_ns), name);
+    const std::string size =
+        IsDevice(e.node.type) ? DeviceNumber(e.node.rdev) : output::FormatBytes(e.node.size);
+    std::string line = fmt::format("{} {:>6} {:>6} {:>10}  {}  {}", ModeString(type, e.node.mode),
+                                   e.node.uid, e.node.gid, size, LocalTime(e.node.mtime_ns), name);
     if (e.node.type == repo::NodeType::kSymlink) line += " -> " + ShownPath(e.node.target);
     if (e.node.type == repo::NodeType::kHardlink) line += " => " + ShownPath(e.node.target);
     out.Line(NoTr(line));

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "support/backup_fixture.hpp"
@@ -200,6 +201,11 @@ TEST(BackupFidelityTest, FifosComeBackAndSocketsAreSkippedWithAWarning) {
   EXPECT_FALSE(fs::exists(o + "/app.sock"));
   fs::remove(s + "/app.sock");
   EXPECT_EQ(DescribeTree(o), DescribeTree(s));
+  RunResult ls = app.Run({"backup", "ls", "latest", "storage", "--long"});
+  EXPECT_NE(ls.out.find("prw-r-----"), std::string::npos) << ls.out;
+  nlohmann::json ls_json = app.Json({"backup", "ls", "latest", "storage/pipe"});
+  ASSERT_EQ(ls_json["entries"].size(), 1u) << ls_json;
+  EXPECT_EQ(ls_json["entries"][0].value("type", ""), "fifo") << ls_json;
 
   // verify --restore-test restores the fifo too and counts it.
   nlohmann::json v = app.Json({"backup", "verify", "latest", "--restore-test"});
@@ -229,6 +235,23 @@ TEST(BackupFidelityTest, CharacterAndBlockDevicesComeBackAsRoot) {
   EXPECT_EQ(b.st_rdev, makedev(7, 200));
   EXPECT_EQ(b.st_uid, 4242u);  // root restores owners
   EXPECT_EQ(DescribeTree(app.path("out") + "/storage"), DescribeTree(s));
+
+  // `ls` names them (it said "type 6" and "?rw-rw-rw-" before) with their device numbers, as
+  // ls(1) does; `find` and `diff` name the type the same way.
+  nlohmann::json ls = app.Json({"backup", "ls", "latest", "storage"});
+  std::map<std::string, std::string> listed;  // path: "type rdev"
+  for (const auto& e : ls["entries"]) {
+    listed[e.value("path", "")] = e.value("type", "") + " " + e.value("rdev", "");
+  }
+  EXPECT_EQ(listed["storage/null"], "chardev 1,3") << ls;
+  EXPECT_EQ(listed["storage/disk"], "blockdev 7,200") << ls;
+  RunResult long_ls = app.Run({"backup", "ls", "latest", "storage", "--long"});
+  EXPECT_NE(long_ls.out.find("crw-rw-rw-"), std::string::npos) << long_ls.out;
+  EXPECT_NE(long_ls.out.find("brw-------   4242   4343      7,200  "), std::string::npos)
+      << long_ls.out;
+  nlohmann::json found = app.Json({"backup", "find", "disk"});
+  ASSERT_EQ(found["matches"].size(), 1u) << found;
+  EXPECT_EQ(found["matches"][0].value("type", ""), "blockdev") << found;
 }
 
 TEST(BackupFidelityTest, InPlaceRestoreOverChangedFilesPutsTheMetadataBack) {

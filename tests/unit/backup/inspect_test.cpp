@@ -41,6 +41,9 @@ TEST(InspectTest, PatternMatchesTheNameUnlessItHoldsASlash) {
   EXPECT_FALSE(PathMatches("uploads/*.jpg", "storage/uploads/a.jpg"));  // whole path
   EXPECT_TRUE(PathMatches("storage/*", "storage/uploads/a.jpg"));       // '*' crosses '/'
   EXPECT_TRUE(PathMatches("new?line", "d/new\nline"));
+  EXPECT_EQ(NodeTypeName(repo::NodeType::kFifo), "fifo");
+  EXPECT_EQ(NodeTypeName(repo::NodeType::kCharDevice), "chardev");
+  EXPECT_EQ(NodeTypeName(repo::NodeType::kBlockDevice), "blockdev");
   EXPECT_EQ(NodeTypeName(static_cast<repo::NodeType>(9)), "type 9");
 }
 
