@@ -4,6 +4,7 @@
 #include "velin/cli/help.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <sstream>
 
@@ -11,6 +12,9 @@
 
 namespace velin::cli {
 namespace {
+
+// What the empty-value check answers: ParseErrorMessage turns it into velin's own line.
+constexpr const char* kEmptyValue = "velin:empty-value";
 
 // Value names by option name (long name with its dashes, or a positional's name; a
 // "command path:name" key wins over the plain name). An option not listed gets a name derived
@@ -489,6 +493,14 @@ void FinishCommandTree(CLI::App& root) {
         opt->description(std::string(Tr(opt->get_description())));
       }
       if (!TakesValue(opt)) continue;  // a flag: no value to name
+      // An empty value is refused rather than taken as "not given": `--target "$DIR"` with DIR
+      // unset would otherwise restore in place, `--only ""` everything, `--destination ""`
+      // into the configured repository. Free text (--reason) may be empty.
+      if (opt->get_lnames() != std::vector<std::string>{"reason"}) {
+        opt->check(CLI::Validator(
+            [](std::string& value) { return value.empty() ? std::string(kEmptyValue) : ""; }, "",
+            "non-empty"));
+      }
       const std::string name =
           opt->get_lnames().empty() ? opt->get_name() : "--" + opt->get_lnames().front();
       const auto& names = ValueNames();
@@ -551,6 +563,18 @@ std::string ParseErrorMessage(CLI::App& root, const CLI::ParseError& error) {
         }
       }
     }
+  }
+  if (kind == "ValidationError" && what.size() > std::strlen(kEmptyValue) &&
+      what.ends_with(kEmptyValue)) {
+    const std::string name = what.substr(0, what.find(':'));
+    for (const CLI::App* a = at; a != nullptr; a = a->get_parent()) {
+      for (const CLI::Option* opt : a->get_options()) {
+        if (opt->get_name() != name) continue;
+        const std::string label = opt->get_positional() ? ValueName(opt) : name;
+        return TrFormat("{} is empty (an unset variable?): give a value or leave it out", label);
+      }
+    }
+    return TrFormat("{} is empty (an unset variable?): give a value or leave it out", name);
   }
   if (kind == "ConversionError") {
     if (size_t at_flag = what.find(": too many inputs for a flag"); at_flag != std::string::npos) {

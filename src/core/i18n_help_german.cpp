@@ -91,6 +91,8 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
       {"'{}' needs {} (see '{} --help')", "'{}' braucht {} (siehe '{} --help')"},
       {"{} needs a value ({})", "{} braucht einen Wert ({})"},
       {"{} takes no value", "{} nimmt keinen Wert"},
+      {"{} is empty (an unset variable?): give a value or leave it out",
+       "{} ist leer (eine nicht gesetzte Variable?): einen Wert angeben oder weglassen"},
       {"'{}' is not a valid value for {}", "'{}' ist kein gültiger Wert für {}"},
       {"invalid command line: {} (see '{} --help')",
        "ungültige Befehlszeile: {} (siehe '{} --help')"},
