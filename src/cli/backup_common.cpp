@@ -95,7 +95,8 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
                                 std::shared_ptr<storage::Backend> backend) {
   auto wait = ParseDuration(flags.lock_wait);
   if (!wait)
-    return UsageError(TrFormat("--lock-wait '{}' is not a duration (e.g. 30s)", flags.lock_wait));
+    return UsageError(
+        TrFormat("--lock-wait '{}' is not a duration (e.g. 30s; at most 36500d)", flags.lock_wait));
   VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags, create, std::move(backend)));
   // Only the commands that read have --no-lock; a writer locks whatever its flags say.
   const bool reader = kind == repo::LockKind::kShared && !create;

@@ -24,7 +24,9 @@ nlohmann::json TxnJson(const rollback::TransactionRecord& t, int64_t now_ms) {
 
 Result<Duration> ParseDurationArg(const std::string& text, const std::string& what) {
   auto d = ParseDuration(text);
-  if (!d) return UsageError(TrFormat("{}: '{}' is not a duration (e.g. 90s, 10m, 1h)", what, text));
+  if (!d)
+    return UsageError(
+        TrFormat("{}: '{}' is not a duration (e.g. 90s, 10m, 1h; at most 36500d)", what, text));
   if (d->count() <= 0) {
     return UsageError(
         TrFormat("{}: the duration must be positive, not '{}' (e.g. 90s)", what, text));

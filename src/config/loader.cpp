@@ -267,7 +267,8 @@ class Loader {
       auto d = ParseDuration(s);
       if (!d) {
         return fail(
-            TrFormat("{}: {} is not a duration (write e.g. \"30s\", \"10m\", \"2h\", \"1d\")",
+            TrFormat("{}: {} is not a duration (write e.g. \"30s\", \"10m\", \"2h\", \"1d\"; at "
+                     "most \"36500d\")",
                      Where(spec), Quote(s)));
       }
       if (d->count() < spec.min) {

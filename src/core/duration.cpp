@@ -15,7 +15,7 @@ std::optional<Duration> ParseDuration(std::string_view text) {
     int64_t value = 0;
     while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
       value = value * 10 + (text[i] - '0');
-      if (value > 1'000'000'000'000) return std::nullopt;
+      if (value > kMaxDuration.count()) return std::nullopt;
       ++i;
     }
     size_t unit_start = i;
@@ -43,6 +43,9 @@ std::optional<Duration> ParseDuration(std::string_view text) {
       return std::nullopt;
     }
   }
+  // Longer than kMaxDuration is refused: added to the clock (in ns) it would overflow, and a
+  // transaction's deadline wrapped into the past rolled back at once.
+  if (total_ms > kMaxDuration.count()) return std::nullopt;
   return Duration(total_ms);
 }
 

@@ -354,6 +354,10 @@ Result<TransactionRecord> RollbackEngine::Extend(Duration by) {
     VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(txn));
     return Failure(TrFormat("too late to extend: transaction {} was {}", end.id, Tr(end.outcome)));
   }
+  // Extended again and again, the deadline must stay one the clock can hold (kMaxDuration).
+  if (txn.deadline_ms - UnixMs(env_) > kMaxDuration.count() - by.count()) {
+    return UsageError(TrFormat("extend: the deadline would be more than {} away", "36500d"));
+  }
   txn.deadline_ms += by.count();
   VELIN_TRY(ArmWatchdog(txn));
   VELIN_TRY(SaveTransaction(env_, layout_, txn));

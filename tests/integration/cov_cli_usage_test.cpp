@@ -81,7 +81,8 @@ std::string* CovCliUsage::latest_ = nullptr;
 
 TEST_F(CovCliUsage, ALockWaitThatIsNoDurationIsRefusedBeforeTheRepositoryIsOpened) {
   ExpectUsage({"backup", "list", "--lock-wait", "soon"},
-              "--lock-wait 'soon' is not a duration (e.g. 30s)");
+              "--lock-wait 'soon' is not a duration (e.g. 30s; at most 36500d)");
+  ExpectUsage({"backup", "list", "--lock-wait", "5300w"}, "--lock-wait '5300w' is not a duration");
   ExpectUsage({"backup", "prune", "--lock-wait", "-5s"}, "--lock-wait '-5s' is not a duration");
 }
 
@@ -113,7 +114,7 @@ TEST_F(CovCliUsage, DumpHasNoJsonDocumentAndSaysSoInOne) {
 }
 
 TEST_F(CovCliUsage, FindRefusesAnEmptyPattern) {
-  ExpectUsage({"backup", "find", ""}, "the pattern is empty");
+  ExpectUsage({"backup", "find", ""}, "GLOB is empty (an unset variable?)");
 }
 
 TEST_F(CovCliUsage, VerifyNeedsExactlyOneOfAnIdAndAll) {
@@ -287,7 +288,12 @@ TEST_F(CovCliUsage, ARepositoryAloneRestoresOnlyUnderATargetAndADatabaseOnlyWith
 
 TEST_F(CovCliUsage, DurationsOfTransactionsMustParseAndBePositive) {
   ExpectUsage({"rollback", "begin", "--timeout", "later"},
-              "--timeout: 'later' is not a duration (e.g. 90s, 10m, 1h)");
+              "--timeout: 'later' is not a duration (e.g. 90s, 10m, 1h; at most 36500d)");
+  // Beyond 100 years the deadline overflowed into the past: the transaction rolled back at once.
+  ExpectUsage({"rollback", "begin", "--timeout", "106751991167d"},
+              "--timeout: '106751991167d' is not a duration");
+  ExpectUsage({"rollback", "begin", "--timeout", "36500d1ms"},
+              "--timeout: '36500d1ms' is not a duration");
   ExpectUsage({"rollback", "begin", "--timeout", "0s"},
               "--timeout: the duration must be positive, not '0s' (e.g. 90s)");
   ExpectUsage({"rollback", "extend", "soon"}, "extend: 'soon' is not a duration");

@@ -163,6 +163,28 @@ TEST(RollbackTransactionTest, ExtendMovesTheDeadline) {
   EXPECT_EQ(entries[0]["outcome"], "rolled back by hand");
 }
 
+// Must show: the longest timeout (36500d) opens a transaction that stays open (a longer one
+// wrapped the deadline into the past and rolled back at once: now refused when parsed), and an
+// extend past 100 years from now is refused with the transaction and its deadline unchanged.
+TEST(RollbackTransactionTest, TheLongestDeadlineStaysInTheFuture) {
+  ToyApp app(TxnOpts(false));
+  SetUpTwoVersions(app);
+  RunResult begun = app.Velin({"--json", "rollback", "begin", "--timeout", "36500d"});
+  ASSERT_EQ(begun.exit_code, 0) << begun.err;
+  const nlohmann::json txn = nlohmann::json::parse(begun.out);
+  EXPECT_EQ(txn.value("deadline", "").substr(0, 2), "21") << txn;
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  RunResult extended = app.Velin({"rollback", "extend", "1d"});
+  EXPECT_EQ(extended.exit_code, 2) << extended.out << extended.err;
+  EXPECT_EQ(extended.err, "error: extend: the deadline would be more than 36500d away\n");
+  Sleep(300);  // the watchdog had its chance to misread the deadline
+  auto st = nlohmann::json::parse(app.Velin({"--json", "rollback", "status"}).out);
+  EXPECT_EQ(st["transaction"].value("state", ""), "open") << st;
+  EXPECT_EQ(st["transaction"].value("deadline", ""), txn.value("deadline", "")) << st;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v2\n");
+  ASSERT_EQ(app.Velin({"rollback", "commit"}).exit_code, 0);
+}
+
 // A commit racing the deadline: exactly one of commit and timer wins, every time.
 TEST(RollbackTransactionTest, CommitRacingDeadlineWinsExactlyOnce) {
   ToyApp app(TxnOpts(false));

@@ -13,7 +13,12 @@ namespace velin {
 
 using Duration = std::chrono::milliseconds;
 
-// Returns nullopt when `text` is not a duration (empty, no unit, unknown unit, negative).
+// The longest duration accepted: 36500d (100 years). Any longer one is a mistake, and the clock
+// plus it must not overflow (the steady and the system clock count nanoseconds in an int64).
+inline constexpr Duration kMaxDuration = std::chrono::hours(24 * 36500);
+
+// Returns nullopt when `text` is not a duration (empty, no unit, unknown unit, negative, longer
+// than kMaxDuration).
 std::optional<Duration> ParseDuration(std::string_view text);
 
 // The shortest exact form: 90000 ms -> "1m30s", 0 -> "0s".

@@ -231,7 +231,7 @@ TEST(ConfigErrors, BadEnvironmentOverridesNameTheVariableAndTheKey) {
             "\"lz4\""},
            {"VELIN_MONITOR_MAX_AGE", "a day",
             "key 'max_age' in [monitor]: \"a day\" is not a duration (write e.g. \"30s\", "
-            "\"10m\", \"2h\", \"1d\")"},
+            "\"10m\", \"2h\", \"1d\"; at most \"36500d\")"},
            {"VELIN_HOOKS_TIMEOUT", "0m",
             "key 'timeout' in [hooks] must be positive, not \"0m\" (e.g. \"30s\")"},
            {"VELIN_LOG_MAX_FILES", "0", "key 'max_files' in [log] must be at least 1, not 0"},

@@ -45,7 +45,13 @@ TEST(Duration, RejectsWhatOverflowsInsteadOfWrapping) {
   for (int i = 0; i < 40; ++i) many += "999999999999h";
   EXPECT_FALSE(ParseDuration(many));
   EXPECT_FALSE(ParseDuration("999999999999d"));
-  EXPECT_EQ(ParseDuration("99999999999d"), Duration(99'999'999'999 * 86'400'000LL));
+  // 100 years at most: a deadline of now plus more wrapped into the past (the clock counts ns).
+  EXPECT_FALSE(ParseDuration("99999999999d"));
+  EXPECT_FALSE(ParseDuration("106751991167d"));
+  EXPECT_EQ(ParseDuration("36500d"), kMaxDuration);
+  EXPECT_FALSE(ParseDuration("36500d1ms"));
+  EXPECT_FALSE(ParseDuration("36499d24h1ms"));
+  EXPECT_EQ(ParseDuration("5214w2d"), Duration(36500 * 86'400'000LL));
 }
 
 TEST(Duration, FormatsShortestExactForm) {
