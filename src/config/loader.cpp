@@ -457,7 +457,8 @@ class Loader {
     if (b.compression == "gzip" && !positions_.count("backup.compression_level")) {
       config_.backup.compression_level = 6;
     }
-    if (b.repack_threshold < 0.0 || b.repack_threshold > 1.0) {
+    // Written so that NaN (`nan` in TOML, "nan" in VELIN_BACKUP_REPACK_THRESHOLD) fails too.
+    if (!(b.repack_threshold >= 0.0 && b.repack_threshold <= 1.0)) {
       return Fail(PositionOf("backup", "repack_threshold"),
                   std::string(Tr("key 'repack_threshold' in [backup] must be between 0 and 1")));
     }

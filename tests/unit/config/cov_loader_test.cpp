@@ -120,6 +120,10 @@ TEST(ConfigErrors, NumbersOutsideTheirRangeNameTheBound) {
        "2:1: key 'repack_threshold' in [backup] must be between 0 and 1"},
       {"[backup]\nrepack_threshold = -1\n",
        "2:1: key 'repack_threshold' in [backup] must be between 0 and 1"},
+      {"[backup]\nrepack_threshold = nan\n",
+       "2:1: key 'repack_threshold' in [backup] must be between 0 and 1"},
+      {"[backup]\nrepack_threshold = inf\n",
+       "2:1: key 'repack_threshold' in [backup] must be between 0 and 1"},
   });
 }
 
