@@ -72,6 +72,14 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   const repo::SnapshotFilter mine{false, host, options.app};
   std::erase_if(history, [&](const repo::Snapshot& s) { return !mine.Matches(s); });
   const repo::Snapshot* newest = Newest(history);
+  if (newest != nullptr && repo::DatedInTheFuture(*newest, now)) {
+    // Said at every create, so the log shows it daily until someone looks.
+    reporter.Warn(TrFormat(
+        "the newest backup of {}, {}, is dated {}, after this machine's clock: a clock was wrong "
+        "when it was made, or is wrong now; it counts as the newest (`latest`) and retention "
+        "keeps it until then",
+        mine.Describe(), newest->id, newest->time));
+  }
   const repo::Snapshot* parent =
       options.strategy == repo::Strategy::kIncremental ? newest : nullptr;
   // The walk reads the newest backup's tree of every directory it finds again: nearly all.

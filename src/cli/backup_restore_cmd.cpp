@@ -33,6 +33,13 @@ Status RunRestore(Context& ctx, const RestoreFlags& flags) {
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
   VELIN_ASSIGN(std::string id, r.repo->ResolveSnapshotId(flags.id, filter));
   VELIN_ASSIGN(repo::Snapshot snapshot, r.repo->LoadSnapshot(id));
+  if (flags.id == "latest" && repo::DatedInTheFuture(snapshot, ctx.env().Now())) {
+    out.Warn(
+        TrFormat("latest is backup {}, dated {}, after this machine's clock: a clock was or "
+                 "is wrong, and a backup made since may hold newer data (`velin backup "
+                 "list` shows them; name one by its ID)",
+                 snapshot.id, snapshot.time));
+  }
   // The database (backup_db.hpp): alone with --only db; with the files on an in-place restore.
   const bool only_db = flags.only == kDatabaseStream;
   if (!flags.database.empty() && !flags.only.empty() && !only_db) {

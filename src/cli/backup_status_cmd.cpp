@@ -43,9 +43,11 @@ struct Facts {
   int64_t now = 0;
   std::string location;
   repo::SnapshotFilter filter;
-  std::vector<repo::Snapshot> snapshots;  // the ones the filter selects
-  size_t all_snapshots = 0;               // in the repository, of every host and app
-  const repo::Snapshot* newest = nullptr;
+  std::vector<repo::Snapshot> snapshots;      // the ones the filter selects
+  size_t all_snapshots = 0;                   // in the repository, of every host and app
+  const repo::Snapshot* newest = nullptr;     // the newest not dated after now (kClockSkew)
+  std::vector<const repo::Snapshot*> future;  // dated after now: a clock is or was wrong
+  std::vector<std::string> warnings;
   nlohmann::json counts = nlohmann::json::object();
   uint64_t size = 0;
   std::vector<repo::LockInfo> locks;
@@ -87,14 +89,33 @@ Result<Facts> Gather(Context& ctx, const StatusFlags& flags) {
 void Judge(const config::Config& cfg, Facts& f) {
   const config::MonitorSection& m = cfg.monitor;
   std::vector<std::string> problems;
+  // A backup dated after now does not show that backups are being made: one made by a clock a
+  // year ahead kept status "0s ago, up to date" for a year after backups had stopped. The age
+  // is judged on the others; those are named.
+  const std::chrono::system_clock::time_point now{std::chrono::seconds(f.now)};
   for (const auto& s : f.snapshots) {
-    if (f.newest == nullptr || repo::SnapshotNewer(s, *f.newest)) {
+    if (repo::DatedInTheFuture(s, now)) {
+      f.future.push_back(&s);
+    } else if (f.newest == nullptr || repo::SnapshotNewer(s, *f.newest)) {
       f.newest = &s;
     }
   }
+  std::sort(f.future.begin(), f.future.end(),
+            [](const repo::Snapshot* a, const repo::Snapshot* b) { return SnapshotNewer(*b, *a); });
   const int64_t max_age = m.max_age.count() / 1000;
+  if (!f.future.empty()) {
+    f.warnings.push_back(TrFormat(
+        "{} backup(s) are dated after this machine's clock (first: {} at {}): a clock was wrong "
+        "when they were made, or is wrong now; the newest backup's age is judged without them",
+        f.future.size(), f.future.front()->id, f.future.front()->time));
+  }
   if (f.newest == nullptr && f.all_snapshots == 0) {
     problems.emplace_back(Tr("the repository holds no backup"));
+  } else if (f.newest == nullptr && !f.future.empty()) {
+    problems.push_back(TrFormat(
+        "every backup of host '{}', app '{}' is dated after this machine's clock ({}): is the "
+        "clock wrong?",
+        f.filter.host, f.filter.app, output::FormatUtcTime(f.now)));
   } else if (f.newest == nullptr) {
     problems.push_back(
         TrFormat("the repository holds no backup of host '{}', app '{}' ({} of "
@@ -165,6 +186,8 @@ nlohmann::json ToJson(const Facts& f) {
   const nlohmann::json host =
       f.filter.all ? nlohmann::json(nullptr) : nlohmann::json(f.filter.host);
   const nlohmann::json app = f.filter.all ? nlohmann::json(nullptr) : nlohmann::json(f.filter.app);
+  nlohmann::json future = nlohmann::json::array();
+  for (const repo::Snapshot* s : f.future) future.push_back(s->id);
   return {{"ok", f.problems.empty()},
           {"problems", f.problems},
           {"repository", f.location},
@@ -173,6 +196,7 @@ nlohmann::json ToJson(const Facts& f) {
           {"backups", f.snapshots.size()},
           {"backups_all", f.all_snapshots},
           {"newest", newest},
+          {"future", future},
           {"size_bytes", f.size},
           {"objects", f.counts},
           {"locks", lock_list},
@@ -208,6 +232,7 @@ void PrintHuman(output::Console& out, const Facts& f) {
                       Age(age), l.stale ? Tr(" (stale)") : ""));
   }
   for (size_t i = 1; i < f.problems.size(); ++i) out.Warn(f.problems[i]);  // [0]: the error
+  for (const auto& w : f.warnings) out.Warn(w);
   if (f.problems.empty()) out.Done(Tr("Backups are up to date"));
 }
 
@@ -223,6 +248,7 @@ Status RunStatus(Context& ctx, const StatusFlags& flags) {
                       {"exit_code", static_cast<int>(ExitCode::kFailed)}};
     }
     ctx.out().Json(doc);
+    for (const auto& w : facts.warnings) ctx.out().Warn(w);
   } else {
     PrintHuman(ctx.out(), facts);
   }

@@ -741,6 +741,27 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"Transaction {} ({}), base {}, started {} by {}",
        "Transaktion {} ({}), Basis {}, begonnen {} von {}"},
       {"Transaction {} {} (back to {})", "Transaktion {} {} (zurück zu {})"},
+      {"latest is backup {}, dated {}, after this machine's clock: a clock was or is wrong, and a "
+       "backup made since may hold newer data (`velin backup list` shows them; name one by its "
+       "ID)",
+       "latest ist Backup {}, datiert {}, nach der Uhr dieses Rechners: eine Uhr ging oder geht "
+       "falsch, und ein seither gemachtes Backup kann neuere Daten enthalten (`velin backup list` "
+       "zeigt sie; eines mit seiner ID nennen)"},
+      {"{} backup(s) are dated after this machine's clock (first: {} at {}): a clock was wrong "
+       "when they were made, or is wrong now; the newest backup's age is judged without them",
+       "{} Backup(s) sind nach der Uhr dieses Rechners datiert (erstes: {} um {}): eine Uhr ging "
+       "falsch, als sie gemacht wurden, oder geht jetzt falsch; das Alter des neuesten Backups "
+       "wird ohne sie beurteilt"},
+      {"every backup of host '{}', app '{}' is dated after this machine's clock ({}): is the "
+       "clock wrong?",
+       "jedes Backup von Host '{}', App '{}' ist nach der Uhr dieses Rechners datiert ({}): geht "
+       "die Uhr falsch?"},
+      {"the newest backup of {}, {}, is dated {}, after this machine's clock: a clock was wrong "
+       "when it was made, or is wrong now; it counts as the newest (`latest`) and retention "
+       "keeps it until then",
+       "das neueste Backup von {}, {}, ist {} datiert, nach der Uhr dieses Rechners: eine Uhr "
+       "ging falsch, als es gemacht wurde, oder geht jetzt falsch; es gilt als das neueste "
+       "(`latest`), und die Aufbewahrung behält es bis dahin"},
       {"extend: the deadline would be more than {} away",
        "extend: die Frist läge mehr als {} in der Zukunft"},
       {"{}: '{}' is not a duration (e.g. 90s, 10m, 1h; at most 36500d)",

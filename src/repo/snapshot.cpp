@@ -56,6 +56,10 @@ std::chrono::system_clock::time_point SnapshotStart(const Snapshot& s) {
           std::chrono::seconds(s.unix_time) + std::chrono::nanoseconds(s.time_ns)));
 }
 
+bool DatedInTheFuture(const Snapshot& s, std::chrono::system_clock::time_point now) {
+  return std::chrono::seconds(s.unix_time) > now.time_since_epoch() + kClockSkew;
+}
+
 std::string_view SourceKindName(SourceKind kind) {
   return kind == SourceKind::kStream ? "stream" : "path";
 }

@@ -1,7 +1,8 @@
 // A flag given an empty value was taken as a flag not given: `--target "$DIR"` with DIR unset
 // restored in place over the live files (with --yes, without a question), `--only ""` restored
 // everything, `--destination ""` used the configured repository. Every value is now refused
-// when empty, with one line naming the flag; free text (--reason) may be empty.
+// when empty, with one line naming the flag; free text (--reason) and `--app ''` (backups
+// that recorded no application) may be empty.
 #include <gtest/gtest.h>
 
 #include "support/backup_fixture.hpp"
@@ -62,6 +63,14 @@ TEST(CliEmptyValueTest, AnEmptyValueIsRefusedBeforeAnythingIsTouched) {
 TEST(CliEmptyValueTest, AnEmptyReasonIsAllowed) {
   BackupApp app;
   RunResult r = app.Run({"rollback", "rollback", "--reason", ""});
+  EXPECT_EQ(r.err.find("is empty"), std::string::npos) << r.err;
+}
+
+// Must show: `--app ''` still selects the backups that recorded no application (docs/cli.md).
+TEST(CliEmptyValueTest, AnEmptyAppSelectsBackupsWithoutOne) {
+  BackupApp app;
+  RunResult r = app.Run({"backup", "list", "--app", ""});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("is empty"), std::string::npos) << r.err;
 }
 

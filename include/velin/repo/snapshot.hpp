@@ -118,6 +118,13 @@ bool SnapshotNewer(const Snapshot& a, const Snapshot& b);
 // The start time as a time point, to the nanosecond where the snapshot records it.
 std::chrono::system_clock::time_point SnapshotStart(const Snapshot& s);
 
+// How far after `now` a backup may be dated before velin says a clock is wrong: the one of the
+// machine that made it then, or of the one reading it now. Hosts sharing a repository differ
+// by far less (NTP); a clock a year ahead made "latest" and `backup status` name a stale
+// backup until that date.
+inline constexpr std::chrono::minutes kClockSkew{15};
+bool DatedInTheFuture(const Snapshot& s, std::chrono::system_clock::time_point now);
+
 inline std::string SnapshotObjectName(const std::string& id) { return "snapshots/" + id; }
 
 }  // namespace velin::repo
