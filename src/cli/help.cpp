@@ -497,8 +497,8 @@ void FinishCommandTree(CLI::App& root) {
       // unset would otherwise restore in place, `--only ""` everything, `--destination ""`
       // into the configured repository. Free text (--reason) may be empty, and `--app ''`
       // selects the backups of older velins, which recorded no application (docs/cli.md).
-      if (const auto& l = opt->get_lnames(); l != std::vector<std::string>{"reason"} &&
-                                             l != std::vector<std::string>{"app"}) {
+      if (const auto& l = opt->get_lnames();
+          l != std::vector<std::string>{"reason"} && l != std::vector<std::string>{"app"}) {
         opt->check(CLI::Validator(
             [](std::string& value) { return value.empty() ? std::string(kEmptyValue) : ""; }, "",
             "non-empty"));

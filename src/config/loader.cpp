@@ -648,7 +648,10 @@ std::optional<std::string> FindConfigFile(const std::string& start_dir) {
   if (ec) return std::nullopt;
   for (;;) {
     fs::path candidate = dir / "velin.toml";
-    if (fs::is_regular_file(candidate, ec)) return candidate.string();
+    // Any entry of that name ends the search, also one that is no file (a directory, a dangling
+    // symlink): LoadConfig then says what is wrong with it. Searching on would take a parent
+    // directory's velin.toml, another application's perhaps, without a word.
+    if (fs::exists(fs::symlink_status(candidate, ec))) return candidate.string();
     if (dir == dir.root_path() || dir.parent_path() == dir) return std::nullopt;
     dir = dir.parent_path();
   }
@@ -661,7 +664,21 @@ Result<Config> LoadConfigFromString(const std::string& text, const std::string& 
 }
 
 Result<Config> LoadConfig(const std::string& path, io::Env& env) {
-  // Follows a symlinked config file, as opening it does.
+  // A device (`--config /dev/zero`) would be read until memory runs out, and so would a file
+  // of gigabytes; a pipe (`--config <(…)`) is fine. stat follows a symlinked config file, as
+  // opening it does.
+  constexpr off_t kMaxConfigBytes = 4 << 20;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)) {
+      return UsageError(TrFormat("{}: is a device or socket, not a config file", path));
+    }
+    if (S_ISREG(st.st_mode) && st.st_size > kMaxConfigBytes) {
+      return UsageError(TrFormat("{}: is {} bytes, too large for a config file (at most {})", path,
+                                 static_cast<int64_t>(st.st_size),
+                                 static_cast<int64_t>(kMaxConfigBytes)));
+    }
+  }
   auto text = env.ReadFile(path);
   if (!text) {
     const int err = text.error().sys_errno;

@@ -762,6 +762,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "das neueste Backup von {}, {}, ist {} datiert, nach der Uhr dieses Rechners: eine Uhr "
        "ging falsch, als es gemacht wurde, oder geht jetzt falsch; es gilt als das neueste "
        "(`latest`), und die Aufbewahrung behält es bis dahin"},
+      {"{}: is a device or socket, not a config file",
+       "{}: ist ein Gerät oder Socket, keine Konfigurationsdatei"},
+      {"{}: is {} bytes, too large for a config file (at most {})",
+       "{}: ist {} Bytes groß, zu groß für eine Konfigurationsdatei (höchstens {})"},
       {"extend: the deadline would be more than {} away",
        "extend: die Frist läge mehr als {} in der Zukunft"},
       {"{}: '{}' is not a duration (e.g. 90s, 10m, 1h; at most 36500d)",

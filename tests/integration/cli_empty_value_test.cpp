@@ -69,6 +69,8 @@ TEST(CliEmptyValueTest, AnEmptyReasonIsAllowed) {
 // Must show: `--app ''` still selects the backups that recorded no application (docs/cli.md).
 TEST(CliEmptyValueTest, AnEmptyAppSelectsBackupsWithoutOne) {
   BackupApp app;
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
   RunResult r = app.Run({"backup", "list", "--app", ""});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("is empty"), std::string::npos) << r.err;

@@ -353,6 +353,7 @@ TEST(ConfigErrors, TheIdentityDefaultsToTheAppDirectoryAndTheEnvsHost) {
 TEST(ConfigErrors, AnUnreadableConfigFileIsOneLineNamingIt) {
   TempDir dir;
   WriteFile(dir / "plain", "x");
+  WriteFile(dir / "huge.toml", std::string((4 << 20) + 1, '#'));
   std::filesystem::create_directory(dir / "sub");
   std::filesystem::create_symlink(dir / "loop", dir / "loop");
   struct FileCase {
@@ -364,6 +365,10 @@ TEST(ConfigErrors, AnUnreadableConfigFileIsOneLineNamingIt) {
            {dir / "plain/velin.toml", dir / "plain/velin.toml: no such config file"},
            {dir / "sub", dir / "sub: is a directory, not a config file"},
            {dir / "loop", dir / "loop: cannot read: Too many levels of symbolic links"},
+           // Read to the end, these never end (or take all memory): refused before reading.
+           {"/dev/zero", "/dev/zero: is a device or socket, not a config file"},
+           {dir / "huge.toml", dir / "huge.toml: is 4194305 bytes, too large for a config file "
+                                     "(at most 4194304)"},
        }) {
     auto r = LoadConfig(c.path);
     ASSERT_FALSE(r) << c.path;
@@ -390,10 +395,15 @@ TEST(ConfigErrors, NoConfigFileUpToTheRootIsNotFound) {
   above = above || std::filesystem::exists("/velin.toml");
   if (above) GTEST_SKIP() << "a velin.toml above " << dir.path();
   EXPECT_EQ(FindConfigFile(dir / "a/b"), std::nullopt);
-  // A directory named velin.toml is no config file.
+  // A directory named velin.toml ends the search, and LoadConfig says what it is: searching on
+  // would take a parent directory's config (another application's, perhaps) without a word.
   std::filesystem::create_directories(dir / "a/velin.toml");
-  EXPECT_EQ(FindConfigFile(dir / "a/b"), std::nullopt);
   WriteFile(dir / "velin.toml", "");
+  EXPECT_EQ(FindConfigFile(dir / "a/b"), std::optional<std::string>(dir / "a/velin.toml"));
+  std::filesystem::remove(dir / "a/velin.toml");
+  std::filesystem::create_symlink(dir / "gone", dir / "a/velin.toml");  // dangling: the same
+  EXPECT_EQ(FindConfigFile(dir / "a/b"), std::optional<std::string>(dir / "a/velin.toml"));
+  std::filesystem::remove(dir / "a/velin.toml");
   EXPECT_EQ(FindConfigFile(dir / "a/b"), std::optional<std::string>(dir / "velin.toml"));
 }
 
