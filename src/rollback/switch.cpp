@@ -458,7 +458,7 @@ Result<std::string> RollbackEngine::BackupAtVersion(const std::string& version) 
 Status RollbackEngine::ToVersion(const std::string& name, const std::string& reason,
                                  const std::string& restore_data) {
   VELIN_TRY(EnsureStateDir());
-  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), Duration(2000)));
+  VELIN_ASSIGN(StateLock lock, LockState(Duration(2000)));
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   if (intent) {
     return Failure(
@@ -496,7 +496,7 @@ Status RollbackEngine::ToVersion(const std::string& name, const std::string& rea
 
 Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
   VELIN_TRY(EnsureStateDir());
-  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), Duration(2000)));
+  VELIN_ASSIGN(StateLock lock, LockState(Duration(2000)));
   VELIN_ASSIGN(std::string live, LiveCurrent());
   if (!live.empty()) {
     return UsageError(TrFormat("{} already points at release '{}': velin manages this application",

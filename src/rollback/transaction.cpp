@@ -118,7 +118,7 @@ static std::string DescribeTransaction(const TransactionRecord& t) {
 Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
                                                 const std::string& reason, bool backup) {
   VELIN_TRY(EnsureStateDir());
-  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), LockWait(settings_)));
+  VELIN_ASSIGN(StateLock lock, LockState(LockWait(settings_)));
   Duration span = timeout.value_or(settings_.transaction_timeout);
   VELIN_ASSIGN(auto open, LoadTransaction(env_, layout_));
   if (open) {
@@ -308,7 +308,7 @@ static Result<TransactionRecord> RequireOpen(const std::optional<TransactionReco
 
 Result<RollbackEngine::LockedTransaction> RollbackEngine::LockOpenTransaction() {
   VELIN_TRY(EnsureStateDir());
-  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), LockWait(settings_)));
+  VELIN_ASSIGN(StateLock lock, LockState(LockWait(settings_)));
   VELIN_ASSIGN(auto loaded, LoadTransaction(env_, layout_));
   VELIN_ASSIGN(TransactionRecord txn, RequireOpen(loaded, env_, layout_));
   const bool live = txn.state == TransactionState::kOpen && UnixMs(env_) < txn.deadline_ms;
@@ -381,7 +381,7 @@ Result<TransactionStatus> RollbackEngine::Inspect() {
 Result<std::vector<std::string>> RollbackEngine::Recover(std::optional<TransactionEnd>* timed_out) {
   std::vector<std::string> done;
   VELIN_TRY(EnsureStateDir());
-  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), LockWait(settings_)));
+  VELIN_ASSIGN(StateLock lock, LockState(LockWait(settings_)));
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
   if (txn) {
     // Its deadline passed (or the watchdog's rollback was interrupted): the timeout's rollback.
@@ -440,7 +440,7 @@ Result<std::optional<TransactionEnd>> RollbackEngine::RunWatchdog(const std::str
       env_.SleepFor(Duration(std::min<int64_t>(left, 500)));
       continue;
     }
-    auto lock = StateLock::Acquire(env_, layout_.Lock(), LockWait(settings_));
+    auto lock = LockState(LockWait(settings_));
     if (!lock && lock.error().code == ExitCode::kLocked) continue;  // a long deploy: keep waiting
     if (!lock) return tl::unexpected(lock.error());
     VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
@@ -458,7 +458,7 @@ Result<std::optional<TransactionEnd>> RollbackEngine::FinishExpiredTransaction()
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
   if (!txn || (txn->state == TransactionState::kOpen && UnixMs(env_) < txn->deadline_ms))
     return std::nullopt;
-  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), LockWait(settings_)));
+  VELIN_ASSIGN(StateLock lock, LockState(LockWait(settings_)));
   VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
   if (!locked) return std::nullopt;
   const bool deadline = locked->state == TransactionState::kOpen;

@@ -73,7 +73,7 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
     return UsageError(std::string(Tr("rollback.artifacts is empty: nothing to put in a version")));
   }
   VELIN_TRY(EnsureStateDir());
-  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), Duration(2000)));
+  VELIN_ASSIGN(StateLock lock, LockState(Duration(2000)));
   {  // everything that can refuse the name, before saying "Creating…"
     VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
     VELIN_TRY(CheckCreatable(name, replace, reg));
@@ -93,9 +93,18 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
   return record;
 }
 
+// The manifest of an install in flight: `.install-NAME-SEQ` in manifests/, SEQ the new
+// record's (unique: the registry's next_seq). FinishInstalls tells by it whether the registry
+// took the install.
+static std::string StagedManifestName(const std::string& name, uint64_t seq) {
+  return ".install-" + name + "-" + std::to_string(seq);
+}
+
 // Moves an existing release of that name aside, renames the complete temporary one (`tag`)
-// into place, writes its manifest, then registers it: the registry names only complete
-// releases.
+// into place, then registers it: the registry names only complete releases, and it is the
+// commit point. The new manifest waits under a staged name until then, so that up to the
+// commit the old release, manifest and record (a --replace) come back whole, and after it the
+// new ones stand whole (FinishInstalls).
 static Status InstallRelease(io::Env& env, const StateLayout& layout, const std::string& tag,
                              const VersionRecord& record, const Manifest& manifest, Registry& reg) {
   const std::string& name = record.name;
@@ -103,6 +112,8 @@ static Status InstallRelease(io::Env& env, const StateLayout& layout, const std:
   // Named before it is in place: a run killed between the rename and the registry leaves a
   // release the next create removes (RollbackEngine::FinishRemovals).
   VELIN_TRY(SaveRemovals(env, layout, {name}));
+  const std::string staged = layout.Manifest(StagedManifestName(name, record.seq));
+  VELIN_TRY(SaveManifest(env, staged, manifest));
   VELIN_ASSIGN(bool had_release, env.Exists(layout.Release(name)));
   if (had_release) VELIN_TRY(env.Rename(layout.Release(name), layout.Release(aside)));
   VELIN_ASSIGN(bool had_config, env.Exists(layout.Config(name)));
@@ -113,16 +124,72 @@ static Status InstallRelease(io::Env& env, const StateLayout& layout, const std:
   }
   VELIN_TRY(env.SyncDir(layout.Releases()));
   VELIN_TRY(env.SyncDir(layout.Configs()));
-  VELIN_TRY(SaveManifest(env, layout.Manifest(name), manifest));
   CrashPoint("create-before-registry");
   reg.versions.erase(std::remove_if(reg.versions.begin(), reg.versions.end(),
                                     [&](const VersionRecord& v) { return v.name == name; }),
                      reg.versions.end());
   reg.versions.push_back(record);
   VELIN_TRY(SaveRegistry(env, layout, reg));
+  CrashPoint("create-registered");
+  VELIN_TRY(env.Rename(staged, layout.Manifest(name)));
+  VELIN_TRY(env.SyncDir(layout.Manifests()));
   VELIN_TRY(ClearRemovals(env, layout));
   VELIN_TRY(io::RemoveAll(env, layout.Release(aside)));
   return io::RemoveAll(env, layout.Config(aside));
+}
+
+// An install InstallRelease left unfinished (killed, or failed on an error), told by its
+// staged manifest. The registry decides: it names the install's record (the seq matches) —
+// the staged manifest goes into place; it does not — the release moved in goes and the one
+// moved aside (a --replace) comes back, so that release, manifest and record are the old ones
+// again. A fresh create's release is then unregistered and FinishRemovals removes it.
+Status FinishInstalls(io::Env& env, const StateLayout& layout, const Registry& reg) {
+  auto entries = env.ListDir(layout.Manifests());
+  if (!entries) return Ok();  // no state directory yet: nothing was installed
+  bool changed = false;
+  for (const auto& e : *entries) {
+    const std::string prefix = ".install-", suffix = ".json";
+    if (e.name.rfind(prefix, 0) != 0 || !e.name.ends_with(suffix)) continue;
+    const std::string stem =
+        e.name.substr(prefix.size(), e.name.size() - prefix.size() - suffix.size());
+    const size_t dash = stem.find_last_of('-');
+    if (dash == std::string::npos || dash == 0) continue;
+    const std::string name = stem.substr(0, dash);
+    const std::string seq = stem.substr(dash + 1);
+    const std::string staged = io::JoinPath(layout.Manifests(), e.name);
+    changed = true;
+    const VersionRecord* rec = reg.Find(name);
+    const bool committed = rec != nullptr && std::to_string(rec->seq) == seq;
+    if (committed) VELIN_TRY(env.Rename(staged, layout.Manifest(name)));
+    // The release moved aside: the replaced one (committed: it goes), or the one to restore.
+    for (const std::string& dir : {layout.Releases(), layout.Configs()}) {
+      VELIN_ASSIGN(auto listed, env.ListDir(dir));
+      const std::string old_prefix = ".old-" + name + "-";
+      for (const auto& o : listed) {
+        if (o.name.rfind(old_prefix, 0) != 0 ||
+            o.name.find('-', old_prefix.size()) != std::string::npos) {
+          continue;  // not NAME's (".old-v1-2-123" is v1-2's, not v1's)
+        }
+        if (committed) {
+          VELIN_TRY(io::RemoveAll(env, io::JoinPath(dir, o.name)));
+        } else {
+          VELIN_TRY(io::RemoveAll(env, io::JoinPath(dir, name)));
+          VELIN_TRY(env.Rename(io::JoinPath(dir, o.name), io::JoinPath(dir, name)));
+        }
+      }
+      VELIN_TRY(env.SyncDir(dir));
+    }
+    if (!committed) VELIN_TRY(env.RemoveFile(staged));
+  }
+  if (changed) VELIN_TRY(env.SyncDir(layout.Manifests()));
+  return Ok();
+}
+
+Result<StateLock> RollbackEngine::LockState(Duration wait) {
+  VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), wait));
+  // A registry that cannot be read: the command says so where it reads it.
+  if (auto reg = LoadRegistry(env_, layout_)) VELIN_TRY(FinishInstalls(env_, layout_, *reg));
+  return lock;
 }
 
 // Leftovers of an interrupted create (under the lock nobody else is creating): temporary

@@ -67,6 +67,58 @@ TEST(RollbackCrashTest, KillDuringCreateLeavesRegistryUsable) {
   }
 }
 
+// A `create-version --replace v3` killed before its registry write came back as the new files
+// under the old record (description, digests, schema level), and killed between the rename and
+// the manifest write a switch "mended" the new files back towards the old manifest. Now the
+// registry is the commit point: whatever command takes the lock next, v3 is the whole old
+// version (killed before it) or the whole new one (killed after), and nothing is left over.
+TEST(RollbackCrashTest, AKilledReplaceLeavesTheWholeOldOrTheWholeNewVersion) {
+  namespace fs = std::filesystem;
+  const std::vector<std::vector<std::string>> next_commands = {
+      {"rollback", "to-version", "v3"},
+      {"rollback", "create-version", "v4"},
+      {"rollback", "recover"},
+  };
+  for (const char* step : {"create-materialised", "create-before-registry", "create-registered"}) {
+    for (const auto& next : next_commands) {
+      const std::string context = std::string(step) + " then " + next[1];
+      ToyApp app(NoService());
+      SetUpTwoVersions(app);
+      app.Build("v3 old");
+      ASSERT_EQ(app.Velin({"rollback", "create-version", "v3 - old"}).exit_code, 0);
+      app.Build("v3 new");
+      RunResult r = app.Velin({"rollback", "create-version", "--replace", "v3 - new"},
+                              {{"VELIN_TEST_CRASH_AT", step}});
+      ASSERT_EQ(r.exit_code, 86) << context << ": " << r.err;
+
+      r = app.Velin(next);
+      ASSERT_EQ(r.exit_code, 0) << context << ": " << r.out << r.err;
+      const bool committed = std::string(step) == "create-registered";
+      const std::string want = committed ? "new" : "old";
+      std::string description;
+      const auto listed = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);
+      for (const auto& v : listed["versions"]) {
+        if (v["name"] == "v3") description = v["description"];
+      }
+      EXPECT_EQ(description, want) << context;
+      for (const std::string dir : {"/releases", "/configs", "/manifests"}) {
+        for (const auto& e : fs::directory_iterator(app.state() + dir)) {
+          const std::string name = e.path().filename().string();
+          EXPECT_TRUE(name.rfind(".install-", 0) != 0 && name.rfind(".old-", 0) != 0)
+              << context << ": " << dir << "/" << name << " left over";
+        }
+      }
+      if (next[1] != "to-version") {
+        r = app.Velin({"rollback", "to-version", "v3"});
+        ASSERT_EQ(r.exit_code, 0) << context << ": " << r.err;
+      }
+      // The release matches its manifest: the switch found nothing to mend or warn about.
+      EXPECT_EQ(r.err.find("warning"), std::string::npos) << context << ": " << r.err;
+      EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v3 " + want + "\n") << context;
+    }
+  }
+}
+
 // A prune unregisters before it deletes, and a create renames its release into place before
 // it registers it: killed in between, each left a release no version named, holding its disk
 // space for good. removals.json names them first; the next create removes them, and nothing

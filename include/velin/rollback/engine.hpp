@@ -228,6 +228,9 @@ class RollbackEngine {
   Status PointCurrentAt(const std::string& name);
   Status EnsureStateDir();
   Status FinishRemovals(const Registry& reg);
+  // The state lock, then what an interrupted create-version left half-installed is finished
+  // or undone (FinishInstalls, versions.cpp) before anything reads the registry's releases.
+  Result<StateLock> LockState(Duration wait);
   void CheckTargetRelease(const std::string& target, const Registry& reg);
 
   io::Env& env_;
