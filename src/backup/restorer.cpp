@@ -123,7 +123,10 @@ class DirFinisher {
   void RecordRefused(Refusal kind, const std::string& what, int err) {
     std::lock_guard lock(mu_);
     if (first_refused_entry_.empty()) {
-      first_refused_entry_ = TrFormat("{}: {}", what, std::string(Tr(std::strerror(err))));
+      first_refused_entry_ =
+          err == EISDIR
+              ? TrFormat("{}: a directory is in its place; move it away and restore again", what)
+              : TrFormat("{}: {}", what, std::string(Tr(std::strerror(err))));
     }
     ++refused_entries_[static_cast<size_t>(kind)];
     if (kind == Refusal::kTooLarge) too_large_.insert(what);
@@ -191,8 +194,11 @@ bool TargetCannotHold(int err) { return err == EPERM || err == ENOSYS || err == 
 // What a file system says of a name it does not take: FAT, exFAT and NTFS refuse `:`, `?`, `*`
 // and others (EINVAL; exfat-fuse ENOENT, in a directory velin holds open), names that are not
 // UTF-8 (EILSEQ) and names too long for them.
+// EISDIR: a directory stands where the backup has a file, symlink or fifo (an in-place
+// restore after someone made one there). A restore leaves alone what is not in the backup, so
+// it is not removed: that entry is left out like a name the target does not take.
 bool NameRefused(int err) {
-  return err == EINVAL || err == ENOENT || err == EILSEQ || err == ENAMETOOLONG;
+  return err == EINVAL || err == ENOENT || err == EILSEQ || err == ENAMETOOLONG || err == EISDIR;
 }
 
 bool AllZero(std::string_view d) {

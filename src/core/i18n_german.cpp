@@ -766,6 +766,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{}: ist ein Gerät oder Socket, keine Konfigurationsdatei"},
       {"{}: is {} bytes, too large for a config file (at most {})",
        "{}: ist {} Bytes groß, zu groß für eine Konfigurationsdatei (höchstens {})"},
+      {"{}: a directory is in its place; move it away and restore again",
+       "{}: an seiner Stelle steht ein Verzeichnis; es wegräumen und erneut wiederherstellen"},
       {"extend: the deadline would be more than {} away",
        "extend: die Frist läge mehr als {} in der Zukunft"},
       {"{}: '{}' is not a duration (e.g. 90s, 10m, 1h; at most 36500d)",

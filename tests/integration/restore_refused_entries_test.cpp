@@ -95,6 +95,44 @@ TEST_F(RestoreRefusedEntriesTest, RefusedSymlinksAreLeftOutAndTheRestFailsTheRes
   EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
 }
 
+// Must show: an in-place restore (here into a target, the same code) meeting a directory with
+// content where the backup has a file, a symlink and a fifo leaves the directories and what is
+// in them alone, restores everything else, and fails in one line saying what to do; before, it
+// failed with the raw rename error ("cannot rename …/.velin-restore-… to …: Is a directory").
+TEST_F(RestoreRefusedEntriesTest, ADirectoryWhereTheBackupHasAFileIsLeftAloneAndNamed) {
+  const std::string target = app_.path("out");
+  for (const char* in_the_way : {"/storage/c.txt", "/storage/link2", "/storage/sub/fifo"}) {
+    WriteFile(target + in_the_way + "/keep/me.txt", "someone's\n");
+  }
+  RunResult r = app_.Run({"backup", "restore", "latest", "--target", target});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const std::vector<std::string> errors = ErrorLines(r.err);
+  ASSERT_EQ(errors.size(), 1u) << r.err;
+  EXPECT_EQ(errors[0].rfind("error: the target refused 3 names (e.g. " + target + "/storage/", 0),
+            0u)
+      << r.err;
+  EXPECT_NE(errors[0].find(": a directory is in its place; move it away and restore again); "
+                           "everything else is restored"),
+            std::string::npos)
+      << r.err;
+  for (const char* in_the_way : {"/storage/c.txt", "/storage/link2", "/storage/sub/fifo"}) {
+    EXPECT_EQ(ReadFileOrDie(target + in_the_way + "/keep/me.txt"), "someone's\n") << in_the_way;
+  }
+  EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
+  // Everything else is there, also what comes after them.
+  EXPECT_EQ(ReadFileOrDie(target + "/storage/a.txt"), "alpha\n");
+  EXPECT_EQ(ReadFileOrDie(target + "/storage/sub/b.txt"), RandomData(300000, 7));
+  EXPECT_EQ(fs::read_symlink(target + "/storage/sub/link"), "../a.txt");
+  EXPECT_EQ(ReadFileOrDie(target + "/storage/zz/last.txt"), "restored after every refusal\n");
+  for (const char* in_the_way : {"/storage/c.txt", "/storage/link2", "/storage/sub/fifo"}) {
+    fs::remove_all(target + std::string(in_the_way));
+  }
+  // Moved away, the next restore puts them back.
+  RunResult again = app_.Run({"backup", "restore", "latest", "--target", target});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(DescribeTree(target + "/storage"), tree_);
+}
+
 TEST_F(RestoreRefusedEntriesTest, RefusedFifosAreLeftOutTheSameWay) {
   const std::string target = app_.path("out");
   RunResult r = RestoreWith("node:1:EOPNOTSUPP:sticky", target);
