@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -315,28 +316,51 @@ void Subprocess::Kill(int sig) {
 
 namespace {
 
+// Whether the child (not reaped: WNOWAIT leaves that to Wait) has ended.
+bool LeaderExited(pid_t pid) {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
+}
+
 // Reads the child's stdout (and stderr, when piped apart) until both close or `timeout`
-// passes (0 = none); then kills its process group, and reaps it.
+// passes (0 = none); then kills its process group, and reaps it. A command is done when the
+// child itself has ended, even while the pipes stay open: a `start` that launches a daemon
+// (`./server &`, `setsid app &`) hands it the pipes' write ends, and waiting for their end
+// made a started service a start that "did not finish within" start_timeout, and the switch
+// went back. Once the child has ended, what is in the pipes is read until they are quiet
+// for kQuietAfterExit (at most kDrainAfterExit), and the rest left to the daemon.
 Result<CommandResult> CaptureUntilExit(Subprocess child, Duration timeout) {
+  constexpr auto kPollSlice = std::chrono::milliseconds(50);
+  constexpr auto kQuietAfterExit = std::chrono::milliseconds(100);
+  constexpr auto kDrainAfterExit = std::chrono::milliseconds(1000);
   CommandResult result;
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
+  std::optional<Clock::time_point> exited_at;
   char buf[4096];
   bool killed = false;
   while (child.stdout_fd() >= 0 || child.stderr_fd() >= 0) {
-    int wait_ms = -1;
-    if (timeout.count() > 0) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      wait_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
+    const auto now = Clock::now();
+    if (!exited_at && LeaderExited(child.pid())) exited_at = now;
+    if (exited_at && now - *exited_at >= kDrainAfterExit) break;
+    auto slice = exited_at ? kQuietAfterExit : kPollSlice;
+    if (timeout.count() > 0 && !exited_at) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+      if (left.count() <= 0) {  // timed out: the whole process group goes
+        result.timed_out = true;
+        child.Kill(SIGTERM);
+        killed = true;
+        break;
+      }
+      slice = std::min(slice, left);
     }
     pollfd pfds[2] = {{child.stdout_fd(), POLLIN, 0}, {child.stderr_fd(), POLLIN, 0}};
-    int r = ::poll(pfds, 2, wait_ms);  // a negative fd is ignored by poll
+    int r = ::poll(pfds, 2, static_cast<int>(slice.count()));  // a negative fd is ignored
     if (r < 0 && errno == EINTR) continue;
-    if (r == 0) {  // timed out: the whole process group goes
-      result.timed_out = true;
-      child.Kill(SIGTERM);
-      killed = true;
-      break;
+    if (r == 0) {
+      if (exited_at) break;  // ended, and nothing more came: the rest is a daemon's
+      continue;
     }
     for (int i = 0; i < 2; ++i) {
       if (pfds[i].fd < 0 || pfds[i].revents == 0) continue;

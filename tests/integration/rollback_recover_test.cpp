@@ -446,6 +446,34 @@ TEST(RollbackTimeoutTest, HangingStartIsKilledAndTheSwitchGoesBack) {
   ExpectLiveAndHealthy(app, "v1", "after the switch back");
 }
 
+// A start that launches the service in the background (`./server &`) hands it the output pipe
+// velin reads. velin waited for that pipe to close, so a start that had done its job "did not
+// finish within" start_timeout and the switch went back. Must show: the switch is done when
+// the start command itself ends (fast, exit 0, the start's own output in the log), and the
+// daemon is left running.
+TEST(RollbackTimeoutTest, AStartThatLeavesADaemonHoldingItsOutputIsDone) {
+  ToyApp app(FastToy("start_timeout = \"3s\"\n"));
+  SetUpDeploy(app, /*healthy=*/true, /*snapshot=*/false);
+  std::string toml = ReadFileOrDie(app.config());
+  std::string start = "start = \"cat current/bin/VERSION > running\"";
+  toml.replace(toml.find(start), start.size(),
+               "start = \"cat current/bin/VERSION > running; echo launching; "
+               "(exec sleep 60) & echo $! > daemon.pid\"");
+  WriteFile(app.config(), toml);
+  auto began = std::chrono::steady_clock::now();
+  RunResult r = app.Velin({"rollback", "to-version", "t"});
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  long daemon = ReadPidFile(app.app() + "/daemon.pid");
+  ASSERT_GT(daemon, 0);
+  const bool alive = ::kill(static_cast<pid_t>(daemon), 0) == 0;
+  ::kill(static_cast<pid_t>(daemon), SIGKILL);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err.find("did not finish"), std::string::npos) << r.err;
+  EXPECT_LT(secs, 2.5) << "waited for the daemon's pipe";
+  EXPECT_TRUE(alive) << "the daemon the start launched was killed";
+  ExpectLiveAndHealthy(app, "t", "after the switch");
+}
+
 TEST(RollbackTimeoutTest, HangingStopIsKilledAndNothingChanges) {
   ToyApp app(FastToy("stop_timeout = \"1s\"\n"));
   SetUpDeploy(app, /*healthy=*/true, /*snapshot=*/false);

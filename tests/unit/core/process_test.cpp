@@ -42,6 +42,25 @@ TEST(Process, KillsTheWholeGroupAtTheTimeout) {
   EXPECT_LT(elapsed, std::chrono::seconds(10));
 }
 
+// A command that leaves a daemon holding its output pipe (a `start` running `./server &`) is
+// done when it ends itself: its own output is read, its exit code kept, no timeout met, and
+// the daemon is left running.
+TEST(Process, ACommandIsDoneWhenItEndsThoughADaemonHoldsItsPipe) {
+  auto start = std::chrono::steady_clock::now();
+  auto r =
+      RunShellCommand("echo started; (exec sleep 30) & echo \"daemon $!\"; exit 4", Duration(5000));
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_EQ(r->exit_code, 4);
+  ASSERT_EQ(r->output.rfind("started\ndaemon ", 0), 0u) << r->output;
+  const pid_t daemon = static_cast<pid_t>(std::atol(r->output.c_str() + 15));
+  ASSERT_GT(daemon, 0);
+  EXPECT_EQ(::kill(daemon, 0), 0) << "the daemon was killed";
+  ::kill(daemon, SIGKILL);
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+}
+
 TEST(Process, ReportsAMissingProgram) {
   ProcessOptions o;
   o.argv = {"velin-no-such-program-xyz"};
