@@ -768,6 +768,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{}: ist {} Bytes groß, zu groß für eine Konfigurationsdatei (höchstens {})"},
       {"{}: a directory is in its place; move it away and restore again",
        "{}: an seiner Stelle steht ein Verzeichnis; es wegräumen und erneut wiederherstellen"},
+      {"{}: '{}' holds {} ({}); list the application's own paths instead (e.g. \"bin\", "
+       "\"public\")",
+       "{}: '{}' enthält {} ({}); stattdessen die eigenen Pfade der Anwendung aufzählen (z. B. "
+       "\"bin\", \"public\")"},
+      {"the current link", "den current-Link"},
       {"extend: the deadline would be more than {} away",
        "extend: die Frist läge mehr als {} in der Zukunft"},
       {"{}: '{}' is not a duration (e.g. 90s, 10m, 1h; at most 36500d)",

@@ -1,6 +1,7 @@
 // Versions and snapshots: create (materialise a release), list, history, retention, adopt.
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "service.hpp"
@@ -75,6 +76,7 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, LockState(Duration(2000)));
   {  // everything that can refuse the name, before saying "Creating…"
+    VELIN_TRY(CheckPathsLeaveOutTheState());
     VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
     VELIN_TRY(CheckCreatable(name, replace, reg));
     for (const auto& rel : settings_.artifacts) {
@@ -246,6 +248,36 @@ Status RollbackEngine::FinishRemovals(const Registry& reg) {
     VELIN_TRY(env_.SyncDir(layout_.Manifests()));
   }
   return ClearRemovals(env_, layout_);
+}
+
+// An artifact or config path that holds the state directory or the `current` link (`"."`, the
+// natural way to say "the whole app") copied the registry, the lock and every release into the
+// new one, and each later version nested all earlier ones: file counts that grow with every
+// deploy until hard links run out (EMLINK). Refused, as backup.include = ["."] is.
+Status RollbackEngine::CheckPathsLeaveOutTheState() const {
+  namespace fs = std::filesystem;
+  const fs::path state = fs::path(layout_.dir).lexically_normal();
+  const fs::path link = fs::path(settings_.current_link).lexically_normal();
+  const auto within = [](const fs::path& inner, const fs::path& outer) {
+    const fs::path rel = inner.lexically_relative(outer);
+    return !rel.empty() && *rel.begin() != "..";
+  };
+  for (const auto& [key, paths] : {std::pair{"rollback.artifacts", &settings_.artifacts},
+                                   std::pair{"rollback.config", &settings_.config}}) {
+    for (const std::string& rel : *paths) {
+      const fs::path full = (fs::path(settings_.app_root) / rel).lexically_normal();
+      const bool holds_state = within(state, full) || within(full, state);
+      if (holds_state || within(link, full)) {
+        return UsageError(TrFormat(
+            "{}: '{}' holds {} ({}); list the application's own paths instead (e.g. \"bin\", "
+            "\"public\")",
+            key, rel,
+            holds_state ? std::string("rollback.state_dir") : std::string(Tr("the current link")),
+            holds_state ? state.string() : link.string()));
+      }
+    }
+  }
+  return Ok();
 }
 
 Status RollbackEngine::CheckCreatable(const std::string& name, bool replace, const Registry& reg) {

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -38,6 +39,53 @@ TEST(RollbackMessagesTest, NothingIsAnnouncedBeforeItIsValidated) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no version 'nope'"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("Switching"), std::string::npos) << r.out;
+}
+
+// `artifacts = ["."]` copied the state directory (registry, lock, every release) into the new
+// release, and each later version nested all earlier ones. Must show: an artifact or config
+// path holding the state directory or `current`, or inside the state directory, is refused
+// before anything is announced or made; the application's own paths still work.
+TEST(RollbackMessagesTest, PathsHoldingTheStateDirectoryOrCurrentAreRefused) {
+  ToyApp app(NoService());
+  app.Build("v1");
+  // The state directory inside app.root, as the default (".velin" next to velin.toml) is
+  // when velin.toml lives in the application's directory.
+  std::string original = ReadFileOrDie(app.config());
+  const std::string state_line = "state_dir = \".velin\"";
+  ASSERT_NE(original.find(state_line), std::string::npos);
+  original.replace(original.find(state_line), state_line.size(), "state_dir = \"app/.velin\"");
+  const std::string artifacts = "artifacts = [\"bin\", \"scripts\"]";
+  ASSERT_NE(original.find(artifacts), std::string::npos);
+  struct Case {
+    std::string line;
+    std::string message;
+  };
+  const std::string state = app.app() + "/.velin";
+  for (const Case& c : std::vector<Case>{
+           {"artifacts = [\".\"]", "rollback.artifacts: '.' holds rollback.state_dir (" + state},
+           {"artifacts = [\"bin\", \"./.velin\"]",
+            "rollback.artifacts: './.velin' holds rollback.state_dir"},
+           {"artifacts = [\"bin\", \".velin/releases\"]",
+            "rollback.artifacts: '.velin/releases' holds rollback.state_dir"},
+           {"artifacts = [\"bin\", \"current\"]",
+            "rollback.artifacts: 'current' holds the current link"},
+           {"artifacts = [\"bin\"]\nconfig = [\"bin/../\"]",
+            "rollback.config: 'bin/../' holds rollback.state_dir"},
+       }) {
+    std::string toml = original;
+    toml.replace(toml.find(artifacts), artifacts.size(), c.line);
+    if (c.line.find("config") != std::string::npos) {
+      toml.erase(toml.find("config = [\".env\"]\n"), 18);
+    }
+    WriteFile(app.config(), toml);
+    RunResult r = app.Velin({"rollback", "create-snapshot", "v1"});
+    EXPECT_EQ(r.exit_code, 2) << c.line << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("error: " + c.message), std::string::npos) << c.line << ": " << r.err;
+    EXPECT_EQ(r.out.find("Creating"), std::string::npos) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(state + "/releases/v1")) << c.line;
+  }
+  WriteFile(app.config(), original);
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
 }
 
 TEST(RollbackMessagesTest, DurationsMustBePositive) {

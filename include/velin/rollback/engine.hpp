@@ -208,6 +208,8 @@ class RollbackEngine {
                                      const std::string& base_of = "");
   // A usage error when `name` exists and may not (or cannot) be replaced.
   Status CheckCreatable(const std::string& name, bool replace, const Registry& reg);
+  // rollback.artifacts and rollback.config must not hold the state directory or `current`.
+  Status CheckPathsLeaveOutTheState() const;
   Status Prune(const std::string& keep_also);
   Result<TransactionEnd> RollBackTransactionLocked(TransactionRecord txn, RollbackCause cause,
                                                    bool restore_data = false);
