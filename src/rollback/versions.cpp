@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "service.hpp"
@@ -140,14 +141,24 @@ static Status InstallRelease(io::Env& env, const StateLayout& layout, const std:
   return io::RemoveAll(env, layout.Config(aside));
 }
 
+// The version a release moved aside by --replace belongs to: ".old-v1-2-123" -> "v1-2" (the
+// last '-' starts the pid); "" for any other entry.
+static std::string AsideOf(const std::string& entry) {
+  if (entry.rfind(".old-", 0) != 0) return "";
+  const size_t dash = entry.find_last_of('-');
+  return dash > 5 ? entry.substr(5, dash - 5) : "";
+}
+
 // An install InstallRelease left unfinished (killed, or failed on an error), told by its
 // staged manifest. The registry decides: it names the install's record (the seq matches) —
 // the staged manifest goes into place; it does not — the release moved in goes and the one
 // moved aside (a --replace) comes back, so that release, manifest and record are the old ones
 // again. A fresh create's release is then unregistered and FinishRemovals removes it.
-Status FinishInstalls(io::Env& env, const StateLayout& layout, const Registry& reg) {
+// The registry is read only when such an install is found: every locked command comes here.
+Status FinishInstalls(io::Env& env, const StateLayout& layout) {
   auto entries = env.ListDir(layout.Manifests());
   if (!entries) return Ok();  // no state directory yet: nothing was installed
+  std::optional<Registry> reg;
   bool changed = false;
   for (const auto& e : *entries) {
     const std::string prefix = ".install-", suffix = ".json";
@@ -159,19 +170,18 @@ Status FinishInstalls(io::Env& env, const StateLayout& layout, const Registry& r
     const std::string name = stem.substr(0, dash);
     const std::string seq = stem.substr(dash + 1);
     const std::string staged = io::JoinPath(layout.Manifests(), e.name);
+    if (!reg) {
+      VELIN_ASSIGN(reg, LoadRegistry(env, layout));
+    }
     changed = true;
-    const VersionRecord* rec = reg.Find(name);
+    const VersionRecord* rec = reg->Find(name);
     const bool committed = rec != nullptr && std::to_string(rec->seq) == seq;
     if (committed) VELIN_TRY(env.Rename(staged, layout.Manifest(name)));
     // The release moved aside: the replaced one (committed: it goes), or the one to restore.
     for (const std::string& dir : {layout.Releases(), layout.Configs()}) {
       VELIN_ASSIGN(auto listed, env.ListDir(dir));
-      const std::string old_prefix = ".old-" + name + "-";
       for (const auto& o : listed) {
-        if (o.name.rfind(old_prefix, 0) != 0 ||
-            o.name.find('-', old_prefix.size()) != std::string::npos) {
-          continue;  // not NAME's (".old-v1-2-123" is v1-2's, not v1's)
-        }
+        if (AsideOf(o.name) != name) continue;
         if (committed) {
           VELIN_TRY(io::RemoveAll(env, io::JoinPath(dir, o.name)));
         } else {
@@ -189,8 +199,7 @@ Status FinishInstalls(io::Env& env, const StateLayout& layout, const Registry& r
 
 Result<StateLock> RollbackEngine::LockState(Duration wait) {
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), wait));
-  // A registry that cannot be read: the command says so where it reads it.
-  if (auto reg = LoadRegistry(env_, layout_)) VELIN_TRY(FinishInstalls(env_, layout_, *reg));
+  VELIN_TRY(FinishInstalls(env_, layout_));
   return lock;
 }
 
@@ -204,7 +213,7 @@ static Status CleanLeftovers(io::Env& env, const std::string& dir, const Registr
     if (!tmp && !old) continue;
     std::string full = io::JoinPath(dir, e.name);
     if (old) {
-      std::string name = e.name.substr(5, e.name.find_last_of('-') - 5);
+      std::string name = AsideOf(e.name);
       VELIN_ASSIGN(bool present, env.Exists(io::JoinPath(dir, name)));
       if (reg.Find(name) != nullptr && !present) {
         VELIN_TRY(env.Rename(full, io::JoinPath(dir, name)));
