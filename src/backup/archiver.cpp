@@ -48,6 +48,16 @@ const repo::Snapshot* Newest(const std::vector<repo::Snapshot>& all) {
   return newest;
 }
 
+// "a, b, c and 4 more".
+std::string SampleText(const PathSample& sample) {
+  std::string text;
+  for (const auto& path : sample.first) text += (text.empty() ? "" : ", ") + path;
+  if (sample.count > sample.first.size()) {
+    text += TrFormat(" and {} more", sample.count - sample.first.size());
+  }
+  return text;
+}
+
 }  // namespace
 
 bool IsIncludeInsideRoot(const std::string& include) {
@@ -148,10 +158,25 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
         walk.unstored_xattr_files(), repo.config().format_version,
         repo::kExtendedTreeFormatVersion));
   }
+  if (const PathSample& changed = walk.changed(); changed.count > 0) {
+    reporter.Warn(TrFormat(
+        "{} files changed while they were read, and again when read once more ({}): the backup "
+        "holds each as the second read found it, which may mix old and new data; the next "
+        "backup reads them again",
+        changed.count, SampleText(changed)));
+  }
+  if (const PathSample& vanished = walk.vanished(); vanished.count > 0) {
+    reporter.Info(
+        TrFormat("{} files and directories were deleted while the backup ran ({}): "
+                 "left out",
+                 vanished.count, SampleText(vanished)));
+  }
   VELIN_TRY(writer.Flush());
 
   repo::BlobWriterStats ws = writer.stats();
   snapshot.stats = walk.stats();
+  snapshot.stats.files_changed = walk.changed().count;
+  snapshot.stats.files_vanished = walk.vanished().count;
   snapshot.stats.bytes_added = options.dry_run ? ws.raw_bytes_added : ws.stored_bytes_added;
   snapshot.stats.blobs_added = ws.blobs_added;
   snapshot.stats.duration_ms = static_cast<uint64_t>(

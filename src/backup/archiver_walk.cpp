@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <deque>
 #include <optional>
 #include <vector>
@@ -145,7 +146,7 @@ const Tree* ArchiveWalk::ParentSubtree(const Node* parent_node) {
   return &parent_trees_.emplace(parent_node->subtree, std::move(*tree)).first->second;
 }
 
-Status ArchiveWalk::ReadContent(const std::string& abs, Node& node) {
+Status ArchiveWalk::ReadContent(const std::string& abs, Node& node, io::FileInfo& after) {
   std::unique_ptr<io::RandomAccessFile> file = std::move(opened_ahead_);
   if (!file) {
     VELIN_ASSIGN(file, env_.NewRandomAccessFile(abs));
@@ -163,6 +164,7 @@ Status ArchiveWalk::ReadContent(const std::string& abs, Node& node) {
     reporter_.UpdateProgress(stats_.bytes + offset, stats_.files);
   }
   VELIN_TRY(chunker_.Finish());
+  VELIN_ASSIGN(after, file->Stat());
   node.size = offset;
   stats_.files_read++;
   stats_.bytes_read += offset;
@@ -260,13 +262,50 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
     stats_.bytes += info.size;
     return Ok();
   }
-  StartDeltaBases(parent_node && parent_node->type == NodeType::kFile ? &parent_node->content
-                                                                      : nullptr);
-  Status read = ReadContent(abs, node);
-  StartDeltaBases(nullptr);
-  VELIN_TRY(read);
+  // A file written while it is read (an upload arriving, a log) may be copied half old, half
+  // new. Its fstat after the read tells: then it is read once more, and recorded with the
+  // fstat taken before that read, so that the next incremental backup reads it again. A file
+  // that changes during both reads keeps the second copy, and is named (changed()).
+  io::FileInfo before = info;
+  for (int reads = 1;; ++reads) {
+    StartDeltaBases(parent_node && parent_node->type == NodeType::kFile ? &parent_node->content
+                                                                        : nullptr);
+    io::FileInfo after;
+    Status read = ReadContent(abs, node, after);
+    StartDeltaBases(nullptr);
+    VELIN_TRY(read);
+    if (!ChangedWhileRead(before, after, node.size)) break;
+    if (reads == 2) {
+      changed_.Add(rel_app);
+      break;
+    }
+    before = after;
+    node.mode = before.mode;
+    node.uid = before.uid;
+    node.gid = before.gid;
+    node.mtime_ns = before.mtime_ns;
+    node.ctime_ns = before.ctime_ns;
+    node.sparse = before.blocks * 512 < before.size;
+    stats_.files_read--;  // one file, read twice
+  }
   stats_.bytes += node.size;
   return Ok();
+}
+
+bool ArchiveWalk::ChangedWhileRead(const io::FileInfo& before, const io::FileInfo& after,
+                                   uint64_t bytes_read) {
+  return after.type != before.type || after.inode != before.inode || after.size != before.size ||
+         after.mtime_ns != before.mtime_ns || after.ctime_ns != before.ctime_ns ||
+         bytes_read != after.size;
+}
+
+bool ArchiveWalk::Vanished(const Error& error, const std::string& abs, const io::FileInfo& info) {
+  if (error.sys_errno != ENOENT && error.sys_errno != ENOTDIR) return false;
+  // Only when the entry itself is gone or is another one now: an ENOENT of anything else (the
+  // repository's directory removed) stays the error it is.
+  auto now = env_.Stat(abs);
+  if (!now) return now.error().sys_errno == ENOENT || now.error().sys_errno == ENOTDIR;
+  return now->inode != info.inode || now->type != info.type;
 }
 
 bool ArchiveWalk::Unchanged(const Node* parent_node, const io::FileInfo& info) const {
@@ -405,6 +444,10 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
         options_.skip_paths.end()) {
       continue;
     }
+    if (!*infos[i] && infos[i]->error().sys_errno == ENOENT) {
+      vanished_.Add(child_rel);  // deleted between the listing and its lstat
+      continue;
+    }
     VELIN_ASSIGN(io::FileInfo info, std::move(*infos[i]));
     if (info.type == io::FileType::kOther) {
       if (!SpecialType(info)) {
@@ -429,9 +472,23 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
     }
     Node node;
     node.name = entry.name;
-    auto st =
-        ArchiveNode(child_abs, child_rel, rel_src + "/" + entry.name, info, parent_nodes[i], node);
+    const repo::SnapshotStats counted = stats_;
+    const std::string child_src = rel_src + "/" + entry.name;
+    auto st = ArchiveNode(child_abs, child_rel, child_src, info, parent_nodes[i], node);
     opened_ahead_.reset();  // not read after all (a second link to a file read already)
+    if (!st && Vanished(st.error(), child_abs, info)) {
+      // Deleted (or replaced) while the backup read it: a session or cache file, a directory
+      // removed meanwhile. Left out as if it had been gone before: nothing of it is recorded,
+      // and no later hardlink points at it.
+      vanished_.Add(child_rel);
+      stats_.files = counted.files;
+      stats_.dirs = counted.dirs;
+      stats_.bytes = counted.bytes;
+      std::erase_if(hardlinks_, [&](const auto& link) {
+        return link.second == child_src || link.second.starts_with(child_src + "/");
+      });
+      continue;
+    }
     if (!st) return tl::unexpected(st.error().WrapPath(NoTr(child_abs)));
     tree.nodes.push_back(std::move(node));
   }

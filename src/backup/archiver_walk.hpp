@@ -15,6 +15,16 @@
 
 namespace velin::backup {
 
+// How many paths there were, and the first few of them (for one line of a message).
+struct PathSample {
+  static constexpr size_t kKept = 3;
+  uint64_t count = 0;
+  std::vector<std::string> first;
+  void Add(const std::string& path) {
+    if (count++ < kKept) first.push_back(path);
+  }
+};
+
 class ArchiveWalk {
  public:
   // `parent`: the newest earlier backup, or null. Its trees and streams give each changed
@@ -36,6 +46,10 @@ class ArchiveWalk {
   // What a repository before format version 4 could not take: files and directories with
   // extended attributes (not stored), fifos and device nodes (skipped).
   uint64_t unstored_xattr_files() const { return unstored_xattr_files_; }
+  // Files that changed during both of their reads (their copy may mix old and new data), and
+  // entries deleted while the walk read them (left out); paths relative to app.root.
+  const PathSample& changed() const { return changed_; }
+  const PathSample& vanished() const { return vanished_; }
   uint64_t unstored_specials() const { return unstored_specials_; }
 
  private:
@@ -46,8 +60,15 @@ class ArchiveWalk {
   // `parent_node`: this directory in the earlier backup (null: none).
   Result<repo::BlobId> ArchiveDir(const std::string& abs, const std::string& rel_app,
                                   const std::string& rel_src, const repo::Node* parent_node);
-  // Reads the file at `abs` (through opened_ahead_ when ArchiveDir opened it ahead).
-  Status ReadContent(const std::string& abs, repo::Node& node);
+  // Reads the file at `abs` (through opened_ahead_ when ArchiveDir opened it ahead); `after`:
+  // the open file's fstat once it is read.
+  Status ReadContent(const std::string& abs, repo::Node& node, io::FileInfo& after);
+  // Whether the file's fstat after a read of `bytes_read` bytes differs from the lstat before.
+  static bool ChangedWhileRead(const io::FileInfo& before, const io::FileInfo& after,
+                               uint64_t bytes_read);
+  // Whether `error`, met while archiving the entry at `abs` (listed as `info`), is that entry
+  // being deleted or replaced meanwhile.
+  bool Vanished(const Error& error, const std::string& abs, const io::FileInfo& info);
   // True when an incremental backup reuses the parent's record of this file without reading it.
   bool Unchanged(const repo::Node* parent_node, const io::FileInfo& info) const;
   Status SaveChunk(std::string_view chunk, std::vector<repo::BlobId>& ids);
@@ -90,6 +111,8 @@ class ArchiveWalk {
   std::string followed_root_;  // the include being archived, when it is a symlink to a directory
   uint64_t unstored_xattr_files_ = 0;
   uint64_t unstored_specials_ = 0;
+  PathSample changed_;
+  PathSample vanished_;
 };
 
 }  // namespace velin::backup

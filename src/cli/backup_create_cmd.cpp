@@ -52,7 +52,9 @@ nlohmann::json StatsJson(const repo::SnapshotStats& st) {
           {"bytes", st.bytes},
           {"files_read", st.files_read},
           {"bytes_read", st.bytes_read},
-          {"bytes_added", st.bytes_added}};
+          {"bytes_added", st.bytes_added},
+          {"files_changed", st.files_changed},
+          {"files_vanished", st.files_vanished}};
 }
 
 // --dry-run: the walk and the chunking of a backup against the repository's index, without a

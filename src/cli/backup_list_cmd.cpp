@@ -65,6 +65,8 @@ Status RunList(Context& ctx, const ListFlags& flags) {
                       {"files", s.stats.files},
                       {"size", s.stats.bytes},
                       {"added_size", s.stats.bytes_added},
+                      {"files_changed", s.stats.files_changed},
+                      {"files_vanished", s.stats.files_vanished},
                       {"transaction", NullIfEmpty(transactions[i].first)},
                       {"version", NullIfEmpty(transactions[i].second)}});
     }

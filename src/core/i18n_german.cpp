@@ -1058,6 +1058,16 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"rollback cancelled; nothing was changed", "Rollback abgebrochen; nichts wurde geändert"},
       {"to-version cancelled; nothing was changed",
        "to-version abgebrochen; nichts wurde geändert"},
+      // Files that change or go while a backup reads them.
+      {"{} files changed while they were read, and again when read once more ({}): the backup "
+       "holds each as the second read found it, which may mix old and new data; the next "
+       "backup reads them again",
+       "{} Dateien änderten sich, während sie gelesen wurden, und erneut beim zweiten Lesen ({}): "
+       "das Backup enthält jede so, wie das zweite Lesen sie fand, womöglich gemischt aus alten "
+       "und neuen Daten; das nächste Backup liest sie erneut"},
+      {"{} files and directories were deleted while the backup ran ({}): left out",
+       "{} Dateien und Verzeichnisse wurden während des Backups gelöscht ({}): ausgelassen"},
+      {" and {} more", " und {} weitere"},
   };
   return kTable;
 }

@@ -365,6 +365,10 @@ class MemRandomAccessFile : public RandomAccessFile {
     std::lock_guard lock(state_->mu);
     return static_cast<uint64_t>(node_->data.size());
   }
+  Result<FileInfo> Stat() const override {
+    std::lock_guard lock(state_->mu);
+    return InfoOf(*node_);
+  }
 
  private:
   std::shared_ptr<State> state_;

@@ -532,6 +532,12 @@ class PosixRandomAccessFile : public RandomAccessFile {
     return static_cast<uint64_t>(st.st_size);
   }
 
+  Result<FileInfo> Stat() const override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return ErrnoError(TrFormat("cannot stat {}", path_), errno);
+    return FileInfoFromStat(st);
+  }
+
   void WillNeed(uint64_t offset, uint64_t length) const override {
     (void)::posix_fadvise(fd_, static_cast<off_t>(offset), static_cast<off_t>(length),
                           POSIX_FADV_WILLNEED);

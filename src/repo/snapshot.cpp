@@ -172,6 +172,8 @@ nlohmann::json ToJson(const Snapshot& s) {
                         {"duration_ms", st.duration_ms}}}};
   // Written only when known, so a copied snapshot of an older velin stays as it was.
   if (!s.app.empty()) j["app"] = s.app;
+  if (st.files_changed != 0) j["stats"]["files_changed"] = st.files_changed;
+  if (st.files_vanished != 0) j["stats"]["files_vanished"] = st.files_vanished;
   if (s.time_ns != 0) j["time_ns"] = s.time_ns;
   return j;
 }
@@ -208,6 +210,11 @@ Snapshot FromJson(const nlohmann::json& j) {
   s.stats.bytes_added = JsonInt<uint64_t>(st.at("bytes_added"));
   s.stats.blobs_added = JsonInt<uint64_t>(st.at("blobs_added"));
   s.stats.duration_ms = JsonInt<uint64_t>(st.at("duration_ms"));
+  if (st.contains("files_changed"))
+    s.stats.files_changed = JsonInt<uint64_t>(st.at("files_changed"));
+  if (st.contains("files_vanished")) {
+    s.stats.files_vanished = JsonInt<uint64_t>(st.at("files_vanished"));
+  }
   return s;
 }
 

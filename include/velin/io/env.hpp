@@ -154,6 +154,8 @@ class RandomAccessFile {
     return Read(offset, n, buf);
   }
   virtual Result<uint64_t> Size() const = 0;
+  // What the open file is now (fstat): size, times, inode, ...
+  virtual Result<FileInfo> Stat() const = 0;
   // A hint that [offset, offset + length) will be read soon: the kernel may start reading it
   // from the disk now (posix_fadvise WILLNEED; nothing where there is no such thing).
   virtual void WillNeed(uint64_t offset, uint64_t length) const {

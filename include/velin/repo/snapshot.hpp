@@ -55,6 +55,10 @@ struct SnapshotStats {
   uint64_t bytes_added = 0;  // stored (compressed) bytes this backup added to the repository
   uint64_t blobs_added = 0;
   uint64_t duration_ms = 0;
+  // Files that changed while they were read, twice in a row: each copy may mix old and new
+  // data. Entries deleted while the backup read them (left out). Recorded when not 0.
+  uint64_t files_changed = 0;
+  uint64_t files_vanished = 0;
 };
 
 struct Snapshot {
