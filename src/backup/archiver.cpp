@@ -62,7 +62,28 @@ std::string SampleText(const PathSample& sample) {
 
 bool IsIncludeInsideRoot(const std::string& include) {
   return !include.empty() && include[0] != '/' && include != "." &&
-         ("/" + include + "/").find("/../") == std::string::npos;
+         ("/" + include + "/").find("/../") == std::string::npos &&
+         !NormalizeInclude(include).empty();
+}
+
+std::string NormalizeGlob(std::string pattern) {
+  while (pattern.size() > 1 && pattern.back() == '/') pattern.pop_back();
+  return pattern;
+}
+
+std::string NormalizeInclude(const std::string& include) {
+  std::string out;
+  for (size_t start = 0; start <= include.size();) {
+    size_t slash = include.find('/', start);
+    if (slash == std::string::npos) slash = include.size();
+    const std::string_view part = std::string_view(include).substr(start, slash - start);
+    start = slash + 1;
+    if (part.empty() || part == ".") continue;
+    if (!out.empty()) out += '/';
+    out += part;
+  }
+  // An absolute path stays one, so that the loader refuses it as such.
+  return !include.empty() && include[0] == '/' ? "/" + out : out;
 }
 
 Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Reporter& reporter,
@@ -134,14 +155,16 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
     lister = &own_lister.emplace(env, options);
   }
   walk.SetLister(lister);
-  for (const auto& include : options.include) {
+  for (const auto& written : options.include) {
+    const std::string include = NormalizeInclude(written);
     auto source = walk.ArchivePath(include);
     if (!source) {
       reporter.EndProgress();
       return tl::unexpected(source.error().Wrap(TrFormat("backup.include '{}'", include)));
     }
-    if (source->files == 0 && std::find(options.allow_empty.begin(), options.allow_empty.end(),
-                                        include) == options.allow_empty.end()) {
+    if (source->files == 0 &&
+        std::none_of(options.allow_empty.begin(), options.allow_empty.end(),
+                     [&](const std::string& path) { return NormalizeInclude(path) == include; })) {
       reporter.Warn(
           TrFormat("backup.include '{}' holds no files (a mount that is missing?); "
                    "list it in backup.allow_empty if that is expected",

@@ -55,8 +55,21 @@ Result<DirListing> ListDirectory(io::Env& env, const std::string& abs, const std
   return ListUnlessStopped(env, abs, rel_app, exclude, nullptr);
 }
 
+namespace {
+
+// As CreateBackup walks them.
+std::vector<std::string> NormalIncludes(const std::vector<std::string>& include) {
+  std::vector<std::string> out;
+  for (const auto& path : include) out.push_back(NormalizeInclude(path));
+  return out;
+}
+
+}  // namespace
+
 DirLister::DirLister(io::Env& env, const CreateOptions& options)
-    : env_(env), plan_{options.app_root, options.include, options.exclude, options.skip_paths} {
+    : env_(env),
+      plan_{options.app_root, NormalIncludes(options.include), options.exclude,
+            options.skip_paths} {
   thread_ = std::thread([this] { Run(); });
 }
 

@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "velin/backup/archiver.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/stack.hpp"
 #include "velin/core/termination.hpp"
@@ -818,7 +819,10 @@ class FileWriterPool {
 class PathFilter {
  public:
   explicit PathFilter(const RestoreOptions& o)
-      : include_(o.include), exclude_(o.exclude), matched_(o.include.size(), false) {}
+      : include_(o.include), exclude_(o.exclude), matched_(o.include.size(), false) {
+    for (auto& p : include_) p = NormalizeGlob(p);
+    for (auto& p : exclude_) p = NormalizeGlob(p);
+  }
 
   // One clear line for a pattern that can never match a path relative to app.root.
   static Status Check(const std::vector<std::string>& patterns, const char* flag) {

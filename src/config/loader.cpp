@@ -463,26 +463,43 @@ class Loader {
                   std::string(Tr("key 'repack_threshold' in [backup] must be between 0 and 1")));
     }
     for (size_t i = 0; i < b.include.size(); ++i) {
-      const std::string& item = b.include[i];
+      const std::string item = b.include[i];
       const Position at = ItemPosition("backup", "include", i);
       if (item.empty())
         return Fail(at, std::string(Tr("key 'include' in [backup] holds an empty path")));
+      // "storage/uploads/" is "storage/uploads": the name each backup records.
+      const std::string normal = backup::NormalizeInclude(item);
+      if (!normal.empty()) config_.backup.include[i] = normal;
       // The include's name is recorded in each backup (its source), as UTF-8 text.
       if (!IsUtf8(item)) {
         return Fail(at, TrFormat("key 'include' in [backup]: {} is not UTF-8 text", Quote(item)));
       }
       // What `backup create` refuses (backup::IsIncludeInsideRoot), refused here so `config
       // check` says it.
-      if (!backup::IsIncludeInsideRoot(item)) {
+      if (!backup::IsIncludeInsideRoot(b.include[i])) {
         return Fail(at, TrFormat("key 'include' in [backup]: {} must be a path inside app.root "
                                  "(relative, without '..')",
                                  Quote(item)));
       }
-      if (item == "db" && !config_.database.configured) {
+      if (b.include[i] == "db" && !config_.database.configured) {
         return Fail(
             at, std::string(Tr(
                     "key 'include' in [backup] names \"db\" but there is no [database] section")));
       }
+    }
+    // One path listed twice ("storage" and "storage/") is backed up once.
+    for (size_t i = 1; i < config_.backup.include.size();) {
+      auto& list = config_.backup.include;
+      if (std::find(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(i), list[i]) !=
+          list.begin() + static_cast<std::ptrdiff_t>(i)) {
+        list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        ++i;
+      }
+    }
+    for (auto& pattern : config_.backup.exclude) pattern = backup::NormalizeGlob(pattern);
+    for (auto& path : config_.backup.allow_empty) {
+      if (const std::string normal = backup::NormalizeInclude(path); !normal.empty()) path = normal;
     }
     const NotifySection& n = config_.notify;
     if (!n.webhook_url.empty() && n.webhook_url.rfind("http://", 0) != 0 &&

@@ -68,4 +68,15 @@ bool IsExcluded(const std::vector<std::string>& patterns, const std::string& rel
 // loader applies the same rule so that `config check` says it first.
 bool IsIncludeInsideRoot(const std::string& include);
 
+// The spelling a backup records for a backup.include or allow_empty entry: without empty and
+// "." components ("storage/uploads/", "./storage//uploads" -> "storage/uploads"). A backup of
+// "storage/uploads/" recorded its source under that name and its top node with an empty name,
+// which no restore could take; the config loader makes every entry this form first.
+std::string NormalizeInclude(const std::string& include);
+
+// An exclude (or restore --include/--exclude) glob without its trailing slashes: "cache/"
+// means the directory cache, whose path has no slash at the end, so as written it matched
+// nothing.
+std::string NormalizeGlob(std::string pattern);
+
 }  // namespace velin::backup

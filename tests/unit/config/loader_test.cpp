@@ -45,6 +45,24 @@ name = "shop"
   EXPECT_TRUE(c->database.configured);
 }
 
+TEST(ConfigLoader, IncludePathsAreRecordedInOneSpelling) {
+  // "storage/uploads/" made backups whose source no restore could take (its top node had an
+  // empty name); an exclude "storage/cache/" matched nothing.
+  auto c = Load(R"(
+[backup]
+include = ["./storage//uploads/", "storage/uploads", "logs/"]
+exclude = ["storage/uploads/cache/", "tmp//", "*.log"]
+allow_empty = ["logs/", "./logs"]
+)");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->backup.include, (std::vector<std::string>{"storage/uploads", "logs"}));
+  EXPECT_EQ(c->backup.exclude, (std::vector<std::string>{"storage/uploads/cache", "tmp", "*.log"}));
+  EXPECT_EQ(c->backup.allow_empty, (std::vector<std::string>{"logs", "logs"}));
+  ExpectRefused("[backup]\ninclude = [\"./\"]\n", "must be a path inside app.root");
+  ExpectRefused("[backup]\ninclude = [\"a/./../..\"]\n", "must be a path inside app.root");
+  ExpectRefused("[backup]\ninclude = [\"//etc\"]\n", "must be a path inside app.root");
+}
+
 TEST(ConfigLoader, DefaultsWhenEmpty) {
   auto c = Load("");
   ASSERT_TRUE(c);
