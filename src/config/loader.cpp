@@ -128,6 +128,7 @@ class Loader {
     VELIN_TRY(ApplyEnvironment());
     VELIN_TRY(CheckRules());
     VELIN_TRY(ResolvePaths());
+    RelativeExcludes();
     DefaultIdentity();
     VELIN_TRY(CheckSecretFiles());
     return config_;
@@ -613,6 +614,24 @@ class Loader {
       spec.set(config_, Value(std::move(resolved)));
     }
     return Ok();
+  }
+
+  // Exclude globs are relative to app.root. One written as an absolute path inside it
+  // ("/var/www/shop/storage/cache") is taken relative; any other absolute one never matches:
+  // said, not refused, so that a backup that ran with it goes on running.
+  void RelativeExcludes() {
+    const std::string prefix = config_.app.root == "/" ? "/" : config_.app.root + "/";
+    for (auto& pattern : config_.backup.exclude) {
+      if (pattern.empty() || pattern[0] != '/') continue;
+      if (pattern.size() > prefix.size() && pattern.starts_with(prefix)) {
+        pattern = backup::NormalizeInclude(pattern.substr(prefix.size()));
+      } else {
+        config_.warnings.push_back(
+            TrFormat("backup.exclude '{}' is outside app.root ({}) and never matches: patterns are "
+                     "relative to app.root",
+                     pattern, config_.app.root));
+      }
+    }
   }
 
   // [app] name and host, when not set: the app directory's name and the machine's host name,

@@ -1068,6 +1068,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{} files and directories were deleted while the backup ran ({}): left out",
        "{} Dateien und Verzeichnisse wurden während des Backups gelöscht ({}): ausgelassen"},
       {" and {} more", " und {} weitere"},
+      {"backup.exclude '{}' is outside app.root ({}) and never matches: patterns are "
+       "relative to app.root",
+       "backup.exclude '{}' liegt außerhalb von app.root ({}) und trifft nie: Muster sind "
+       "relativ zu app.root"},
   };
   return kTable;
 }

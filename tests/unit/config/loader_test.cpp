@@ -63,6 +63,20 @@ allow_empty = ["logs/", "./logs"]
   ExpectRefused("[backup]\ninclude = [\"//etc\"]\n", "must be a path inside app.root");
 }
 
+TEST(ConfigLoader, AnAbsoluteExcludeInsideTheRootIsTakenRelativeAndOneOutsideIsAWarning) {
+  auto c = Load(R"(
+[backup]
+exclude = ["/srv/app/storage/cache/", "/srv/other/x", "/srv/application"]
+)");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->backup.exclude,
+            (std::vector<std::string>{"storage/cache", "/srv/other/x", "/srv/application"}));
+  ASSERT_EQ(c->warnings.size(), 2u);
+  EXPECT_NE(c->warnings[0].find("backup.exclude '/srv/other/x' is outside app.root (/srv/app)"),
+            std::string::npos)
+      << c->warnings[0];
+}
+
 TEST(ConfigLoader, DefaultsWhenEmpty) {
   auto c = Load("");
   ASSERT_TRUE(c);
