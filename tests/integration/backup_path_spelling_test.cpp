@@ -36,6 +36,20 @@ TEST(BackupPathSpellingTest, ADirectoryWrittenWithATrailingSlashIsBackedUpRestor
   EXPECT_EQ(ReadFileOrDie(target + "/storage/uploads/2024/b.jpg"), "b");
   EXPECT_FALSE(fs::exists(target + "/storage/uploads/cache"));
 
+  // --only too, and the absolute path of app.root/storage/uploads/2024 (copied from a shell).
+  for (const std::string& only :
+       {std::string("./storage//uploads/2024/"), app.root() + "/storage/uploads/2024"}) {
+    const std::string into = app.path("only");
+    fs::remove_all(into);
+    RunResult one = app.Run({"backup", "restore", "latest", "--target", into, "--only", only});
+    ASSERT_EQ(one.exit_code, 0) << only << ": " << one.out << one.err;
+    EXPECT_EQ(ReadFileOrDie(into + "/storage/uploads/2024/b.jpg"), "b") << only;
+    EXPECT_FALSE(fs::exists(into + "/storage/uploads/a.jpg")) << only;
+  }
+  RunResult outside = app.Run(
+      {"backup", "restore", "latest", "--target", app.path("x"), "--only", app.path("elsewhere")});
+  EXPECT_EQ(outside.exit_code, 2) << outside.out << outside.err;
+
   // The restore's own patterns take the same spelling.
   const std::string part = app.path("part");
   RunResult some = app.Run({"backup", "restore", "latest", "--target", part, "--include",
