@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "velin/backup/archiver.hpp"
 #include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
@@ -35,6 +36,17 @@ void AddSelectFlags(CLI::App* cmd, SelectFlags& flags, bool with_all) {
   if (with_all) {
     cmd->add_flag("--all", flags.all, "Work on the backups of every host and application");
   }
+}
+
+std::string PathInBackup(const config::Config& cfg, std::string path) {
+  if (path.empty()) return path;
+  if (path[0] == '/') {
+    const std::string root = cfg.app.root == "/" ? "/" : cfg.app.root + "/";
+    if (cfg.file.empty() || !path.starts_with(root) || path.size() == root.size()) return path;
+    path = path.substr(root.size());
+  }
+  std::string normal = backup::NormalizeInclude(path);
+  return normal.empty() ? path : normal;
 }
 
 Result<repo::SnapshotFilter> FilterOf(const config::Config& cfg, const SelectFlags& flags) {

@@ -41,6 +41,11 @@ struct SelectFlags {
 void AddSelectFlags(CLI::App* cmd, SelectFlags& flags, bool with_all);
 // The filter the flags and [app] make; --all with --host or --app is a usage error.
 Result<repo::SnapshotFilter> FilterOf(const config::Config& cfg, const SelectFlags& flags);
+// A path in a backup as a user may write it (restore --only, ls, dump) in the spelling backups
+// record: "./storage//uploads/" is "storage/uploads", and so is the absolute path of
+// app.root/storage/uploads (copied from a shell). Anything else stays as given, for the
+// command to refuse with its own message.
+std::string PathInBackup(const config::Config& cfg, std::string path);
 
 // An open repository with its lock; members are destroyed in reverse order (lock first).
 using OpenRepo = backup::OpenedRepository;

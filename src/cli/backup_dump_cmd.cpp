@@ -40,7 +40,7 @@ Status RunDump(Context& ctx, const DumpFlags& flags) {
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
   VELIN_ASSIGN(repo::Snapshot snapshot, LoadNamedBackup(*r.repo, flags.id, filter));
   std::fflush(stdout);
-  return backup::DumpPath(*r.repo, snapshot, flags.path,
+  return backup::DumpPath(*r.repo, snapshot, PathInBackup(*cfg, flags.path),
                           [](std::string_view piece) { return WriteAll(STDOUT_FILENO, piece); });
 }
 

@@ -59,8 +59,10 @@ void PrintStream(output::Console& out, const backup::BackupStream& s) {
   }
 }
 
-Status RunLs(Context& ctx, const LsFlags& flags) {
+Status RunLs(Context& ctx, const LsFlags& given) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  LsFlags flags = given;
+  flags.path = PathInBackup(*cfg, flags.path);
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
   VELIN_ASSIGN(repo::Snapshot snapshot, LoadNamedBackup(*r.repo, flags.id, filter));

@@ -7,7 +7,6 @@
 
 #include "backup_common.hpp"
 #include "backup_db.hpp"
-#include "velin/backup/archiver.hpp"
 #include "velin/backup/restorer.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
@@ -27,24 +26,10 @@ struct RestoreFlags {
   SelectFlags select;                // whose `latest`
 };
 
-// --only in the spelling backups record: "./storage//uploads/" is "storage/uploads", and so is
-// the absolute path of app.root/storage/uploads (copied from a shell). Anything else stays as
-// given, for the restorer to refuse with its own message.
-std::string OnlyPath(const config::Config& cfg, std::string only) {
-  if (only.empty() || only == kDatabaseStream) return only;
-  const std::string root = cfg.file.empty() ? "" : cfg.app.root + (cfg.app.root == "/" ? "" : "/");
-  if (only[0] == '/') {
-    if (root.empty() || !only.starts_with(root) || only.size() == root.size()) return only;
-    only = only.substr(root.size());
-  }
-  std::string normal = backup::NormalizeInclude(only);
-  return normal.empty() ? only : normal;
-}
-
 Status RunRestore(Context& ctx, const RestoreFlags& given) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   RestoreFlags flags = given;
-  flags.only = OnlyPath(*cfg, flags.only);
+  flags.only = PathInBackup(*cfg, flags.only);
   output::Console& out = ctx.out();
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));

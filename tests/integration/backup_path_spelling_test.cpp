@@ -46,6 +46,15 @@ TEST(BackupPathSpellingTest, ADirectoryWrittenWithATrailingSlashIsBackedUpRestor
     EXPECT_EQ(ReadFileOrDie(into + "/storage/uploads/2024/b.jpg"), "b") << only;
     EXPECT_FALSE(fs::exists(into + "/storage/uploads/a.jpg")) << only;
   }
+  // ls and dump name paths the same ways.
+  for (const std::string& dir :
+       {std::string("storage/uploads/2024/"), app.root() + "/storage/uploads/2024"}) {
+    auto listed = app.Json({"backup", "ls", "latest", dir});
+    EXPECT_EQ(listed["entries"].size(), 1u) << dir << ": " << listed.dump();
+    RunResult dumped = app.Run({"backup", "dump", "latest", dir + "/b.jpg"});
+    EXPECT_EQ(dumped.exit_code, 0) << dir << ": " << dumped.err;
+    EXPECT_EQ(dumped.out, "b") << dir;
+  }
   RunResult outside = app.Run(
       {"backup", "restore", "latest", "--target", app.path("x"), "--only", app.path("elsewhere")});
   EXPECT_EQ(outside.exit_code, 2) << outside.out << outside.err;
