@@ -498,6 +498,26 @@ class Loader {
         ++i;
       }
     }
+    // rollback.artifacts and rollback.config in the same spelling; a path listed twice, or
+    // inside another listed path ("bin" and "bin/app"), was copied twice into a version and
+    // failed it with "File exists": it is taken once.
+    for (auto* list : {&config_.rollback.artifacts, &config_.rollback.config}) {
+      for (auto& path : *list) {
+        const std::string normal = backup::NormalizeInclude(path);
+        if (!path.empty() && path[0] != '/' && !normal.empty()) path = normal;
+      }
+      std::vector<std::string> kept;
+      for (size_t i = 0; i < list->size(); ++i) {
+        const std::string& path = (*list)[i];
+        bool covered = false;
+        for (size_t j = 0; j < list->size() && !covered; ++j) {
+          const std::string& other = (*list)[j];
+          covered = j != i && ((other == path && j < i) || path.starts_with(other + "/"));
+        }
+        if (!covered) kept.push_back(path);
+      }
+      *list = std::move(kept);
+    }
     for (auto& pattern : config_.backup.exclude) pattern = backup::NormalizeGlob(pattern);
     for (auto& path : config_.backup.allow_empty) {
       if (const std::string normal = backup::NormalizeInclude(path); !normal.empty()) path = normal;

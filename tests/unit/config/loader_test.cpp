@@ -77,6 +77,17 @@ exclude = ["/srv/app/storage/cache/", "/srv/other/x", "/srv/application"]
       << c->warnings[0];
 }
 
+TEST(ConfigLoader, RollbackPathsAreTakenOnceInOneSpelling) {
+  auto c = Load(R"(
+[rollback]
+artifacts = ["bin/", "./bin", "bin/app", "public//", "binaries"]
+config = [".env", "./.env", "config/", "config/app.ini"]
+)");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->rollback.artifacts, (std::vector<std::string>{"bin", "public", "binaries"}));
+  EXPECT_EQ(c->rollback.config, (std::vector<std::string>{".env", "config"}));
+}
+
 TEST(ConfigLoader, DefaultsWhenEmpty) {
   auto c = Load("");
   ASSERT_TRUE(c);
