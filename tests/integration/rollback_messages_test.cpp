@@ -64,13 +64,13 @@ TEST(RollbackMessagesTest, PathsHoldingTheStateDirectoryOrCurrentAreRefused) {
   for (const Case& c : std::vector<Case>{
            {"artifacts = [\".\"]", "rollback.artifacts: '.' holds rollback.state_dir (" + state},
            {"artifacts = [\"bin\", \"./.velin\"]",
-            "rollback.artifacts: './.velin' holds rollback.state_dir"},
+            "rollback.artifacts: '.velin' holds rollback.state_dir"},
            {"artifacts = [\"bin\", \".velin/releases\"]",
             "rollback.artifacts: '.velin/releases' holds rollback.state_dir"},
            {"artifacts = [\"bin\", \"current\"]",
             "rollback.artifacts: 'current' holds the current link"},
            {"artifacts = [\"bin\"]\nconfig = [\"bin/../\"]",
-            "rollback.config: 'bin/../' holds rollback.state_dir"},
+            "rollback.config: 'bin/..' holds rollback.state_dir"},
        }) {
     std::string toml = original;
     toml.replace(toml.find(artifacts), artifacts.size(), c.line);
