@@ -345,7 +345,12 @@ class Loader {
           while (start <= text.size() && !text.empty()) {
             size_t comma = text.find(',', start);
             if (comma == std::string::npos) comma = text.size();
-            items.push_back(text.substr(start, comma - start));
+            // "storage/uploads, db": the spaces a person puts after a comma are not the name's.
+            size_t first = start;
+            size_t last = comma;
+            while (first < last && (text[first] == ' ' || text[first] == '\t')) ++first;
+            while (last > first && (text[last - 1] == ' ' || text[last - 1] == '\t')) --last;
+            items.push_back(text.substr(first, last - first));
             start = comma + 1;
           }
           v = std::move(items);

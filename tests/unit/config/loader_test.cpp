@@ -254,6 +254,15 @@ TEST(ConfigLoader, EnvironmentOverridesTheFile) {
   EXPECT_FALSE(cfg->backup.prune_after_create);
 }
 
+TEST(ConfigLoader, SpacesAroundTheCommasOfAnEnvironmentArrayAreDropped) {
+  ScopedEnv a("VELIN_BACKUP_INCLUDE", " storage/uploads/ ,\tlogs");
+  ScopedEnv b("VELIN_BACKUP_EXCLUDE", "*.tmp, cache ,a b");
+  auto cfg = Load("");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->backup.include, (std::vector<std::string>{"storage/uploads", "logs"}));
+  EXPECT_EQ(cfg->backup.exclude, (std::vector<std::string>{"*.tmp", "cache", "a b"}));
+}
+
 TEST(ConfigLoader, RejectsBadEnvironmentOverride) {
   ScopedEnv a("VELIN_BACKUP_RETENTION_DAYS", "many");
   ExpectRefused("",
