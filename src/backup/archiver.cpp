@@ -68,6 +68,7 @@ bool IsIncludeInsideRoot(const std::string& include) {
 
 std::string NormalizeGlob(std::string pattern) {
   while (pattern.size() > 1 && pattern.back() == '/') pattern.pop_back();
+  while (pattern.size() > 2 && pattern.starts_with("./")) pattern.erase(0, 2);
   return pattern;
 }
 

@@ -62,7 +62,7 @@ TEST(BackupPathSpellingTest, ADirectoryWrittenWithATrailingSlashIsBackedUpRestor
   // The restore's own patterns take the same spelling.
   const std::string part = app.path("part");
   RunResult some = app.Run({"backup", "restore", "latest", "--target", part, "--include",
-                            "storage/uploads/2024/", "--exclude", "storage/uploads/2024/x/"});
+                            "./storage/uploads/2024/", "--exclude", "storage/uploads/2024/x/"});
   ASSERT_EQ(some.exit_code, 0) << some.out << some.err;
   EXPECT_EQ(ReadFileOrDie(part + "/storage/uploads/2024/b.jpg"), "b");
   EXPECT_FALSE(fs::exists(part + "/storage/uploads/a.jpg"));

@@ -74,9 +74,9 @@ bool IsIncludeInsideRoot(const std::string& include);
 // which no restore could take; the config loader makes every entry this form first.
 std::string NormalizeInclude(const std::string& include);
 
-// An exclude (or restore --include/--exclude) glob without its trailing slashes: "cache/"
-// means the directory cache, whose path has no slash at the end, so as written it matched
-// nothing.
+// An exclude (or restore --include/--exclude) glob without its trailing slashes and leading
+// "./": "cache/" means the directory cache and "./storage/cache" the path storage/cache, and
+// as written neither matched anything (paths are matched as "storage/cache").
 std::string NormalizeGlob(std::string pattern);
 
 }  // namespace velin::backup

@@ -51,12 +51,13 @@ TEST(ConfigLoader, IncludePathsAreRecordedInOneSpelling) {
   auto c = Load(R"(
 [backup]
 include = ["./storage//uploads/", "storage/uploads", "logs/"]
-exclude = ["storage/uploads/cache/", "tmp//", "*.log"]
+exclude = ["storage/uploads/cache/", "tmp//", "*.log", "./storage/x"]
 allow_empty = ["logs/", "./logs"]
 )");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->backup.include, (std::vector<std::string>{"storage/uploads", "logs"}));
-  EXPECT_EQ(c->backup.exclude, (std::vector<std::string>{"storage/uploads/cache", "tmp", "*.log"}));
+  EXPECT_EQ(c->backup.exclude,
+            (std::vector<std::string>{"storage/uploads/cache", "tmp", "*.log", "storage/x"}));
   EXPECT_EQ(c->backup.allow_empty, (std::vector<std::string>{"logs", "logs"}));
   ExpectRefused("[backup]\ninclude = [\"./\"]\n", "must be a path inside app.root");
   ExpectRefused("[backup]\ninclude = [\"a/./../..\"]\n", "must be a path inside app.root");
