@@ -188,6 +188,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   VELIN_ASSIGN(repo::Snapshot s, std::move(created));
   hooks.committed = true;
   ctx.stats().bytes_added = s.stats.bytes_added;
+  ctx.stats().files_changed = s.stats.files_changed;
   ctx.stats().backup_id = s.id;
   ctx.stats().summary = "backup " + s.id + ": " + std::to_string(s.stats.files) + " files, " +
                         std::to_string(s.stats.bytes_added) + " bytes added";

@@ -239,7 +239,7 @@ void Context::Execute(const std::function<Status()>& body, bool needs_config) {
   if (run) {
     run->Finish(status ? std::nullopt : std::optional<Error>(status.error()),
                 stats_.summary.empty() ? CommandPath() + ": ok" : stats_.summary,
-                stats_.bytes_added, stats_.repository_size);
+                stats_.bytes_added, stats_.repository_size, stats_.files_changed);
   }
   Notify(status);
   if (!status) {

@@ -19,6 +19,7 @@ constexpr std::string_view kLastDuration = "velin_last_run_duration_seconds";
 constexpr std::string_view kLastSuccess = "velin_last_success_timestamp_seconds";
 constexpr std::string_view kAddedBytes = "velin_last_added_bytes";
 constexpr std::string_view kRepositorySize = "velin_repository_size_bytes";
+constexpr std::string_view kChangedFiles = "velin_last_changed_files";
 
 // The families velin writes, in file order. docs/operations.md lists the same.
 const std::vector<FamilyInfo>& Families() {
@@ -31,6 +32,8 @@ const std::vector<FamilyInfo>& Families() {
       {kLastSuccess, "gauge", "When the last successful run of a command ended (Unix time)."},
       {kAddedBytes, "gauge", "Bytes the last successful run of a command added to the repository."},
       {kRepositorySize, "gauge", "Size of the repository when it was last measured."},
+      {kChangedFiles, "gauge",
+       "Files the last successful backup found changing while it read them, twice."},
   };
   return kFamilies;
 }
@@ -92,6 +95,9 @@ void Account(SeriesMap& series, const RunOutcome& run) {
     series[std::string(kLastSuccess)][command] = finished;
     if (run.bytes_added) {
       series[std::string(kAddedBytes)][command] = static_cast<double>(*run.bytes_added);
+    }
+    if (run.files_changed) {
+      series[std::string(kChangedFiles)][command] = static_cast<double>(*run.files_changed);
     }
   }
   if (run.repository_size) {

@@ -17,7 +17,8 @@ RunMonitor::RunMonitor(io::Env& env, MonitorOptions options, std::string command
 
 void RunMonitor::Finish(const std::optional<Error>& error, std::string_view summary,
                         std::optional<uint64_t> bytes_added,
-                        std::optional<uint64_t> repository_size) {
+                        std::optional<uint64_t> repository_size,
+                        std::optional<uint64_t> files_changed) {
   if (finished_) return;
   finished_ = true;
   // The wall clock (VELIN_NOW in tests) dates the run; the steady clock measures it.
@@ -30,6 +31,7 @@ void RunMonitor::Finish(const std::optional<Error>& error, std::string_view summ
   outcome.error = error;
   outcome.bytes_added = bytes_added;
   outcome.repository_size = repository_size;
+  outcome.files_changed = files_changed;
   auto recorded = RecordRun(env_, options_.metrics, outcome, reporter_);
   if (!recorded) reporter_.Warn(recorded.error().message);
   if (error) {

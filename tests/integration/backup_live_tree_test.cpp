@@ -65,7 +65,7 @@ TEST(BackupLiveTreeTest, FilesDeletedDuringTheBackupAreLeftOutAndTheBackupSuccee
 }
 
 TEST(BackupLiveTreeTest, ALogAppendedDuringTheBackupIsReadAgainAndNamed) {
-  BackupApp app({"storage"});
+  BackupApp app({"storage"}, "[monitor]\nmetrics_file = \"velin.prom\"");
   const std::string log = app.root() + "/storage/logs/app.log";
   WriteFile(log, RandomData(64 << 20, 7));
   std::atomic<bool> stop{false};
@@ -87,6 +87,9 @@ TEST(BackupLiveTreeTest, ALogAppendedDuringTheBackupIsReadAgainAndNamed) {
             std::string::npos)
       << created.err;
   EXPECT_EQ(j["files_read"], 1) << created.out;
+  const std::string changed_metric = "velin_last_changed_files{command=\"backup create\"} ";
+  EXPECT_NE(ReadFileOrDie(app.path("velin.prom")).find(changed_metric + "1\n"), std::string::npos)
+      << ReadFileOrDie(app.path("velin.prom"));
 
   // Quiet now: the next incremental backup reads it again and keeps it whole.
   RunResult next = app.Run({"--json", "backup", "create", "--strategy", "incremental"});
@@ -94,6 +97,8 @@ TEST(BackupLiveTreeTest, ALogAppendedDuringTheBackupIsReadAgainAndNamed) {
   auto n = nlohmann::json::parse(next.out);
   EXPECT_EQ(n["files_read"], 1) << next.out;
   EXPECT_EQ(n["files_changed"], 0) << next.out;
+  EXPECT_NE(ReadFileOrDie(app.path("velin.prom")).find(changed_metric + "0\n"), std::string::npos)
+      << ReadFileOrDie(app.path("velin.prom"));
   const std::string target = app.path("restored");
   RunResult restored = app.Run({"backup", "restore", "latest", "--target", target});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;

@@ -63,6 +63,7 @@ class Context {
     std::string summary;  // one line for the success ping
     std::optional<uint64_t> bytes_added;
     std::optional<uint64_t> repository_size;
+    std::optional<uint64_t> files_changed;  // backup create: changed while read, twice
     // For [notify]: the event when the command names it itself (else Execute() derives it
     // from the command and its outcome), and what the notification carries.
     std::string event;

@@ -32,6 +32,8 @@ struct RunOutcome {
   std::optional<Error> error;  // nullopt: the command succeeded
   std::optional<uint64_t> bytes_added;
   std::optional<uint64_t> repository_size;
+  // Files that changed while a backup read them, twice (backup create).
+  std::optional<uint64_t> files_changed;
 };
 
 struct MetricsOptions {

@@ -39,7 +39,8 @@ class RunMonitor {
   // failure ping with the error's message. Only the first call does anything.
   void Finish(const std::optional<Error>& error, std::string_view summary,
               std::optional<uint64_t> bytes_added = std::nullopt,
-              std::optional<uint64_t> repository_size = std::nullopt);
+              std::optional<uint64_t> repository_size = std::nullopt,
+              std::optional<uint64_t> files_changed = std::nullopt);
 
  private:
   io::Env& env_;

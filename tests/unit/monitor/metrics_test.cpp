@@ -49,6 +49,7 @@ TEST(Metrics, FirstRunWritesValidPrometheusText) {
   RunOutcome run = Outcome("backup create", 1764000000000, 1764000012500);
   run.bytes_added = 123456789;
   run.repository_size = 987654321;
+  run.files_changed = 2;
   const std::string file = dir / "metrics/velin.prom";  // the directory is created
   ASSERT_TRUE(RecordRun(io::Env::Default(), {file}, run, reporter));
 
@@ -64,6 +65,8 @@ TEST(Metrics, FirstRunWritesValidPrometheusText) {
   EXPECT_EQ(check.samples.at("velin_last_run_success" + kCreate), 1);
   EXPECT_EQ(check.samples.at("velin_last_added_bytes" + kCreate), 123456789);
   EXPECT_EQ(check.samples.at("velin_repository_size_bytes"), 987654321);
+  EXPECT_EQ(check.types.at("velin_last_changed_files"), "gauge");
+  EXPECT_EQ(check.samples.at("velin_last_changed_files" + kCreate), 2);
   for (const char* kind : {"locked", "usage", "damage", "health", "no_space", "io", "permission",
                            "network", "failed"}) {
     EXPECT_EQ(check.samples.at(Failures("backup create", kind)), 0) << kind;
