@@ -66,6 +66,17 @@ bool IsIncludeInsideRoot(const std::string& include) {
          !NormalizeInclude(include).empty();
 }
 
+Error ExplainUnreadableSource(const repo::Snapshot& snapshot, const repo::SnapshotSource& source,
+                              const Error& error) {
+  if (source.kind != repo::SourceKind::kPath || NormalizeInclude(source.name) == source.name) {
+    return error;
+  }
+  return error.Wrap(TrFormat(
+      "backup {} was made by an earlier velin with backup.include '{}' (a trailing slash) and "
+      "cannot be read; `velin backup forget {}` removes it",
+      snapshot.id, source.name, snapshot.id));
+}
+
 std::string NormalizeGlob(std::string pattern) {
   while (pattern.size() > 1 && pattern.back() == '/') pattern.pop_back();
   while (pattern.size() > 2 && pattern.starts_with("./")) pattern.erase(0, 2);

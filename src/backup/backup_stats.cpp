@@ -3,6 +3,7 @@
 #include <map>
 #include <unordered_set>
 
+#include "velin/backup/archiver.hpp"
 #include "velin/backup/inspect.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/stack.hpp"
@@ -83,7 +84,10 @@ Result<BackupStats> ComputeStats(repo::Repository& repo,
       if (src.kind == repo::SourceKind::kStream) {
         blobs.data.insert(src.chunks.begin(), src.chunks.end());
       } else if (src.kind == repo::SourceKind::kPath) {
-        VELIN_TRY(CollectTree(repo, src.tree, blobs));
+        Status collected = CollectTree(repo, src.tree, blobs);
+        if (!collected) {
+          return tl::unexpected(ExplainUnreadableSource(s, src, collected.error()));
+        }
       }
     }
   }

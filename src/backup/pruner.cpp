@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "velin/backup/archiver.hpp"
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/stack.hpp"
@@ -79,7 +80,8 @@ Result<BlobSet> CollectUsed(repo::Repository& r, PruneResult& result) {
           if (used.insert(c).second) VELIN_TRY(RequireIndexed(r, c, s.id));
         }
       } else {
-        VELIN_TRY(WalkTree(r, src.tree, s.id, used));
+        Status walked = WalkTree(r, src.tree, s.id, used);
+        if (!walked) return tl::unexpected(ExplainUnreadableSource(s, src, walked.error()));
       }
     }
   }

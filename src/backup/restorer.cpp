@@ -1418,7 +1418,10 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   for (const auto& src : snapshot.sources) {
     if (src.kind != repo::SourceKind::kPath) continue;
     if (SplitRelative(src.name).empty()) {
-      return DamageError(TrFormat("backup {} names an invalid path '{}'", snapshot.id, src.name));
+      return tl::unexpected(ExplainUnreadableSource(
+          snapshot, src,
+          DamageError(TrFormat("backup {} names an invalid path '{}'", snapshot.id, src.name))
+              .value()));
     }
     for (const auto& [link, text] : src.links) {
       (void)text;

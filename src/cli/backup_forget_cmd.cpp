@@ -1,9 +1,10 @@
-// velin backup forget [--dry-run] [--host NAME] [--app NAME] [--all]: applies the retention
+// velin backup forget [ID...] [--dry-run] [--host NAME] [--app NAME] [--all]: applies the retention
 // rules of [backup] (retention_days, keep_last/daily/weekly/monthly/yearly) to each group of
 // backups with the same host, app and sources — by default only this host's and app's — and
 // shows per group and backup which rules keep it or that it goes; without --dry-run it deletes the
 // forgotten backups' snapshot objects (their data is collected by `velin backup prune`). The rules
-// are in docs/operations.md, "Retention".
+// are in docs/operations.md, "Retention". With IDs it forgets those backups instead, after a
+// confirmation (--yes), whatever the rules say.
 #include <fmt/format.h>
 
 #include "backup_common.hpp"
@@ -19,6 +20,7 @@ struct ForgetFlags {
   RepoFlags repo;
   SelectFlags select;
   bool dry_run = false;
+  std::vector<std::string> ids;  // named backups ("latest" and unique prefixes too)
 };
 
 std::string JoinSources(const std::vector<std::string>& sources) {
@@ -117,8 +119,49 @@ void PrintHuman(output::Console& out, const backup::ForgetResult& result,
   }
 }
 
+// `velin backup forget ID...`: those backups, whatever the rules say (one that no velin can
+// read, one made by mistake). Asked first, as a restore in place is.
+Status RunForgetNamed(Context& ctx, const ForgetFlags& flags, const repo::SnapshotFilter& filter) {
+  const auto kind = flags.dry_run ? repo::LockKind::kShared : repo::LockKind::kExclusive;
+  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, kind, false, IndexUse::kNone));
+  std::vector<std::string> ids;
+  for (const auto& given : flags.ids) {
+    VELIN_ASSIGN(std::string id, r.repo->ResolveSnapshotId(given, filter));
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  output::Console& out = ctx.out();
+  if (!flags.dry_run) {
+    VELIN_ASSIGN(bool yes,
+                 ctx.Confirm(TrFormat("Forget backup {} in {}? The next prune deletes its data",
+                                      JoinSources(ids), r.backend->Location())));
+    if (!yes) return CancelledError(std::string(Tr("forget cancelled; no backup was forgotten")));
+    for (const auto& id : ids) {
+      VELIN_TRY(CheckInterrupted());
+      auto deleted = r.repo->backend().Delete(repo::SnapshotObjectName(id));
+      if (!deleted) {
+        return tl::unexpected(deleted.error().Wrap(TrFormat("forgetting backup {}", id)));
+      }
+    }
+    VELIN_TRY(r.repo->backend().SyncDeletes());
+  }
+  if (out.json()) {
+    out.Json({{"dry_run", flags.dry_run}, {"forgotten", ids}});
+    return Ok();
+  }
+  for (const auto& id : ids) {
+    out.Done(flags.dry_run ? TrFormat("Would forget backup {}", id)
+                           : TrFormat("Forgot backup {}", id));
+  }
+  if (!flags.dry_run) out.Info(std::string(Tr("`velin backup prune` deletes their data")));
+  return Ok();
+}
+
 Status RunForget(Context& ctx, const ForgetFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  if (!flags.ids.empty()) {
+    VELIN_ASSIGN(repo::SnapshotFilter named, FilterOf(*cfg, flags.select));
+    return RunForgetNamed(ctx, flags, named);
+  }
   const backup::RetentionRules rules = RetentionRulesOf(*cfg);
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   // Deleting snapshots excludes every other user of the repository; looking does not.
@@ -151,6 +194,8 @@ Status RunForget(Context& ctx, const ForgetFlags& flags) {
 void RegisterBackupForget(CLI::App& group, Context& ctx) {
   auto flags = std::make_shared<ForgetFlags>();
   CLI::App* cmd = AddCommand(group, "forget", "Forget the backups the retention rules let go");
+  cmd->add_option("ids", flags->ids,
+                  "Forget these backups instead (IDs, or latest), after a confirmation");
   AddRepoFlags(cmd, flags->repo);
   cmd->add_flag("--dry-run", flags->dry_run, "Only show which backups would be forgotten");
   AddSelectFlags(cmd, flags->select, true);

@@ -1068,6 +1068,18 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{} files and directories were deleted while the backup ran ({}): left out",
        "{} Dateien und Verzeichnisse wurden während des Backups gelöscht ({}): ausgelassen"},
       {" and {} more", " und {} weitere"},
+      {"Forget backup {} in {}? The next prune deletes its data",
+       "Backup {} in {} vergessen? Das nächste prune löscht seine Daten"},
+      {"forget cancelled; no backup was forgotten",
+       "forget abgebrochen; kein Backup wurde vergessen"},
+      {"Would forget backup {}", "Würde Backup {} vergessen"},
+      {"Forgot backup {}", "Backup {} vergessen"},
+      {"`velin backup prune` deletes their data", "`velin backup prune` löscht ihre Daten"},
+      {"backup {} was made by an earlier velin with backup.include '{}' (a trailing slash) and "
+       "cannot be read; `velin backup forget {}` removes it",
+       "Backup {} wurde von einem früheren velin mit backup.include '{}' (ein abschließender "
+       "Schrägstrich) erstellt und kann nicht gelesen werden; `velin backup forget {}` entfernt "
+       "es"},
       {"backup.exclude '{}' is outside app.root ({}) and never matches: patterns are "
        "relative to app.root",
        "backup.exclude '{}' liegt außerhalb von app.root ({}) und trifft nie: Muster sind "

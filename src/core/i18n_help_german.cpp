@@ -144,6 +144,8 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
       {"Forget the backups the retention rules let go",
        "Die Backups vergessen, die die Aufbewahrungsregeln freigeben"},
       {"Only show which backups would be forgotten", "Nur zeigen, welche Backups vergessen würden"},
+      {"Forget these backups instead (IDs, or latest), after a confirmation",
+       "Stattdessen diese Backups vergessen (IDs oder latest), nach einer Rückfrage"},
       {"Repository (default: backup.destination)", "Repository (Standard: backup.destination)"},
       {"Environment variable holding the new passphrase",
        "Umgebungsvariable mit der neuen Passphrase"},
