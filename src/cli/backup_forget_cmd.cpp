@@ -158,12 +158,9 @@ Status RunForgetNamed(Context& ctx, const ForgetFlags& flags, const repo::Snapsh
 
 Status RunForget(Context& ctx, const ForgetFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  if (!flags.ids.empty()) {
-    VELIN_ASSIGN(repo::SnapshotFilter named, FilterOf(*cfg, flags.select));
-    return RunForgetNamed(ctx, flags, named);
-  }
-  const backup::RetentionRules rules = RetentionRulesOf(*cfg);
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
+  if (!flags.ids.empty()) return RunForgetNamed(ctx, flags, filter);
+  const backup::RetentionRules rules = RetentionRulesOf(*cfg);
   // Deleting snapshots excludes every other user of the repository; looking does not.
   const auto kind = flags.dry_run ? repo::LockKind::kShared : repo::LockKind::kExclusive;
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, kind, false, IndexUse::kNone));
