@@ -66,17 +66,6 @@ bool IsIncludeInsideRoot(const std::string& include) {
          !NormalizeInclude(include).empty();
 }
 
-Error ExplainUnreadableSource(const repo::Snapshot& snapshot, const repo::SnapshotSource& source,
-                              const Error& error) {
-  if (source.kind != repo::SourceKind::kPath || NormalizeInclude(source.name) == source.name) {
-    return error;
-  }
-  return error.Wrap(TrFormat(
-      "backup {} was made by an earlier velin with backup.include '{}' (a trailing slash) and "
-      "cannot be read; `velin backup forget {}` removes it",
-      snapshot.id, source.name, snapshot.id));
-}
-
 std::string NormalizeGlob(std::string pattern) {
   while (pattern.size() > 1 && pattern.back() == '/') pattern.pop_back();
   while (pattern.size() > 2 && pattern.starts_with("./")) pattern.erase(0, 2);
@@ -84,18 +73,8 @@ std::string NormalizeGlob(std::string pattern) {
 }
 
 std::string NormalizeInclude(const std::string& include) {
-  std::string out;
-  for (size_t start = 0; start <= include.size();) {
-    size_t slash = include.find('/', start);
-    if (slash == std::string::npos) slash = include.size();
-    const std::string_view part = std::string_view(include).substr(start, slash - start);
-    start = slash + 1;
-    if (part.empty() || part == ".") continue;
-    if (!out.empty()) out += '/';
-    out += part;
-  }
   // An absolute path stays one, so that the loader refuses it as such.
-  return !include.empty() && include[0] == '/' ? "/" + out : out;
+  return io::CleanPath(include);
 }
 
 Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Reporter& reporter,

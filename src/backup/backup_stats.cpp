@@ -84,10 +84,7 @@ Result<BackupStats> ComputeStats(repo::Repository& repo,
       if (src.kind == repo::SourceKind::kStream) {
         blobs.data.insert(src.chunks.begin(), src.chunks.end());
       } else if (src.kind == repo::SourceKind::kPath) {
-        Status collected = CollectTree(repo, src.tree, blobs);
-        if (!collected) {
-          return tl::unexpected(ExplainUnreadableSource(s, src, collected.error()));
-        }
+        VELIN_TRY(CollectTree(repo, src.tree, blobs));
       }
     }
   }

@@ -65,6 +65,7 @@ Status WalkBelow(repo::Repository& repo, const BackupEntry& dir,
 struct Located {
   BackupEntry entry;
   std::string source_dir;
+  std::string source_top;  // the name of the source's top node
 };
 
 Result<std::optional<Located>> Locate(repo::Repository& repo, const repo::Snapshot& snapshot,
@@ -86,7 +87,8 @@ Result<std::optional<Located>> Locate(repo::Repository& repo, const repo::Snapsh
         current = std::move(*it);
       }
     }
-    return std::optional<Located>(Located{BackupEntry{path, std::move(current)}, src_dir});
+    return std::optional<Located>(
+        Located{BackupEntry{path, std::move(current)}, src_dir, io::Basename(src.name)});
   }
   return std::optional<Located>();
 }
@@ -278,7 +280,8 @@ Status DumpPath(repo::Repository& repo, const repo::Snapshot& snapshot, const st
       return UsageError(TrFormat("'{}' in backup {} is a symlink to '{}'; dump takes a file", name,
                                  snapshot.id, node.target));
     case NodeType::kHardlink: {
-      const std::string first = io::JoinPath(located->source_dir, node.target);
+      const std::string first = io::JoinPath(
+          located->source_dir, repo::HardlinkTargetPath(node.target, located->source_top));
       VELIN_ASSIGN(auto primary, Locate(repo, snapshot, first));
       if (!primary || primary->entry.node.type != NodeType::kFile) {
         return DamageError(TrFormat("backup {}: hardlink '{}' points to '{}', not a file",

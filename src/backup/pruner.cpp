@@ -80,8 +80,7 @@ Result<BlobSet> CollectUsed(repo::Repository& r, PruneResult& result) {
           if (used.insert(c).second) VELIN_TRY(RequireIndexed(r, c, s.id));
         }
       } else {
-        Status walked = WalkTree(r, src.tree, s.id, used);
-        if (!walked) return tl::unexpected(ExplainUnreadableSource(s, src, walked.error()));
+        VELIN_TRY(WalkTree(r, src.tree, s.id, used));
       }
     }
   }

@@ -1232,9 +1232,11 @@ class Restorer {
         stats.files++;
         return Ok();
       case NodeType::kHardlink: {
-        auto alias = restored_alias_.find(io::JoinPath(source_dir_, node.target));
-        if (alias != restored_alias_.end()) return LinkTo(alias->second, dir, node, path);
-        return RestoreHardlink(dir, path, node);
+        Node link = node;
+        link.target = repo::HardlinkTargetPath(node.target, source_top_->nodes[0].name);
+        auto alias = restored_alias_.find(io::JoinPath(source_dir_, link.target));
+        if (alias != restored_alias_.end()) return LinkTo(alias->second, dir, link, path);
+        return RestoreHardlink(dir, path, link);
       }
       case NodeType::kSymlink: {
         std::string tmp = TempName(node.name);
@@ -1418,10 +1420,7 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   for (const auto& src : snapshot.sources) {
     if (src.kind != repo::SourceKind::kPath) continue;
     if (SplitRelative(src.name).empty()) {
-      return tl::unexpected(ExplainUnreadableSource(
-          snapshot, src,
-          DamageError(TrFormat("backup {} names an invalid path '{}'", snapshot.id, src.name))
-              .value()));
+      return DamageError(TrFormat("backup {} names an invalid path '{}'", snapshot.id, src.name));
     }
     for (const auto& [link, text] : src.links) {
       (void)text;

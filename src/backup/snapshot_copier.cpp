@@ -174,7 +174,7 @@ class Copier {
     if (!StackHasRoom()) return StackTooDeep(TrFormat("tree {}", id.Short()));  // core/stack.hpp
     const bool present = destination_.index().Find(id).has_value();
     VELIN_ASSIGN(std::string data, source_.ReadBlob(id));
-    VELIN_ASSIGN(repo::Tree tree, repo::DecodeTree(data));
+    VELIN_ASSIGN(repo::Tree tree, source_.DecodeTreeBlob(id, data));
     if (tree.format > 1 && !destination_.extended_trees()) {
       // An older velin reading the destination would take the tree for damage.
       return UsageError(TrFormat(

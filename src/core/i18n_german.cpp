@@ -1075,11 +1075,6 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"Would forget backup {}", "Würde Backup {} vergessen"},
       {"Forgot backup {}", "Backup {} vergessen"},
       {"`velin backup prune` deletes their data", "`velin backup prune` löscht ihre Daten"},
-      {"backup {} was made by an earlier velin with backup.include '{}' (a trailing slash) and "
-       "cannot be read; `velin backup forget {}` removes it",
-       "Backup {} wurde von einem früheren velin mit backup.include '{}' (ein abschließender "
-       "Schrägstrich) erstellt und kann nicht gelesen werden; `velin backup forget {}` entfernt "
-       "es"},
       {"backup.exclude '{}' is outside app.root ({}) and never matches: patterns are "
        "relative to app.root",
        "backup.exclude '{}' liegt außerhalb von app.root ({}) und trifft nie: Muster sind "

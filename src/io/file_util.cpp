@@ -36,6 +36,20 @@ std::string JoinPath(std::string_view a, std::string_view b) {
   return out;
 }
 
+std::string CleanPath(const std::string& path) {
+  std::string out;
+  for (size_t start = 0; start <= path.size();) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    const std::string_view part = std::string_view(path).substr(start, slash - start);
+    start = slash + 1;
+    if (part.empty() || part == ".") continue;
+    if (!out.empty()) out += '/';
+    out += part;
+  }
+  return !path.empty() && path[0] == '/' ? "/" + out : out;
+}
+
 std::string ProcessSpaceTag(const ProcessIdentity& process) {
   if (process.boot_id.empty() || process.pid_ns.empty()) return "";
   // FNV-1a, 64 bits, of everything that makes a pid mean one process; 32 of them shown.

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "velin/core/i18n.hpp"
+#include "velin/io/env.hpp"
 #include "velin/repo/delta.hpp"
 #include "velin/repo/object_fetch.hpp"
 
@@ -377,16 +378,16 @@ Result<Tree> Repository::ReadTree(const BlobId& id) {
   return std::move(*tree);
 }
 
-namespace {
-
-// The tree a blob read and checked holds; one that does not decode is damage, named by its id.
-Result<Tree> TreeOf(const BlobId& id, std::string_view raw) {
-  auto tree = DecodeTree(raw);
+Result<Tree> Repository::DecodeTreeBlob(const BlobId& id, std::string_view raw) const {
+  std::string top_name;
+  if (has_legacy_tops_.load(std::memory_order_acquire)) {
+    std::lock_guard lock(legacy_tops_mutex_);
+    if (auto it = legacy_tops_.find(id); it != legacy_tops_.end()) top_name = it->second;
+  }
+  auto tree = DecodeTree(raw, top_name);
   if (!tree) return DamageError(TrFormat("tree {}: {}", id.Short(), tree.error().message));
   return tree;
 }
-
-}  // namespace
 
 std::vector<Result<Tree>> Repository::ReadTreeRun(const std::vector<BlobId>& ids) {
   std::vector<Result<Tree>> out;
@@ -421,14 +422,14 @@ std::vector<Result<Tree>> Repository::ReadTreeRun(const std::vector<BlobId>& ids
     std::string stored(span.data() + (entries[i].offset - begin), entries[i].length);
     std::string raw;
     Status decoded = DecodeStoredBlob(ids[i], entries[i], stored, raw);
-    out.push_back(decoded ? TreeOf(ids[i], raw) : tl::unexpected(decoded.error()));
+    out.push_back(decoded ? DecodeTreeBlob(ids[i], raw) : tl::unexpected(decoded.error()));
   }
   return out;
 }
 
 Result<Tree> Repository::ReadTreeNow(const BlobId& id) {
   VELIN_ASSIGN(std::string data, ReadBlob(id));
-  return TreeOf(id, data);
+  return DecodeTreeBlob(id, data);
 }
 
 Result<std::vector<std::string>> Repository::ListSnapshotIds() {
@@ -457,6 +458,22 @@ Result<Snapshot> Repository::SnapshotFrom(const std::string& id, Result<std::str
   if (!snapshot) return DamageError(TrFormat("snapshot {}: {}", id, snapshot.error().message));
   if (snapshot->id != id)
     return DamageError(TrFormat("snapshot {}: holds id {}", id, snapshot->id));
+  // An include an earlier velin recorded as written ("storage/uploads/", "./storage"): read in
+  // the one spelling it has now, its top node (named "" or ".") under the name it has now.
+  for (SnapshotSource& src : snapshot->sources) {
+    if (src.kind != SourceKind::kPath) continue;
+    std::string clean = io::CleanPath(src.name);
+    if (clean == src.name || clean.empty() || clean[0] == '/') continue;
+    {
+      std::lock_guard lock(legacy_tops_mutex_);
+      legacy_tops_[src.tree] = io::Basename(clean);
+      has_legacy_tops_.store(true, std::memory_order_release);
+    }
+    std::map<std::string, std::string> links;
+    for (auto& [link, text] : src.links) links[io::CleanPath(link)] = std::move(text);
+    src.links = std::move(links);
+    src.name = std::move(clean);
+  }
   return snapshot;
 }
 

@@ -225,7 +225,7 @@ std::string EncodeTree(const Tree& tree) {
   return out;
 }
 
-Result<Tree> DecodeTree(std::string_view data) {
+Result<Tree> DecodeTree(std::string_view data, std::string_view top_name) {
   Tree tree;
   if (data.substr(0, kTreeMagic.size()) == kTreeMagic) {
     tree.format = 1;
@@ -245,6 +245,9 @@ Result<Tree> DecodeTree(std::string_view data) {
     Node& n = tree.nodes[i];
     if (!(tree.format == 1 ? DecodeNode(r, n, 1) : DecodeNodeV2(r, n)))
       return DamageError(std::string(Tr("tree is truncated or malformed")));
+    if (count == 1 && !top_name.empty() && (n.name.empty() || n.name == ".")) {
+      n.name = top_name;
+    }
     if (!IsValidNodeName(n.name)) {
       return DamageError(
           TrFormat("tree holds an invalid name '{}' (empty, '.', '..', '/' or NUL)", n.name));
@@ -255,6 +258,10 @@ Result<Tree> DecodeTree(std::string_view data) {
   }
   if (!r.AtEnd()) return DamageError(std::string(Tr("tree has trailing bytes")));
   return tree;
+}
+
+std::string HardlinkTargetPath(const std::string& target, const std::string& top_name) {
+  return !target.empty() && target[0] == '/' ? top_name + target : target;
 }
 
 }  // namespace velin::repo

@@ -11,7 +11,8 @@ namespace velin::testing {
 
 void CraftSnapshot(const std::string& repo_dir, const std::string& id,
                    const std::vector<std::pair<std::string, repo::Tree>>& sources,
-                   const std::vector<repo::Tree>& subtrees) {
+                   const std::vector<repo::Tree>& subtrees, const std::string& host,
+                   const std::string& app) {
   auto backend = storage::LocalBackend::Open(io::Env::Default(), repo_dir, true);
   ASSERT_TRUE(backend);
   auto r = repo::Repository::Open(**backend, true);
@@ -26,6 +27,8 @@ void CraftSnapshot(const std::string& repo_dir, const std::string& id,
   snap.id = id;
   snap.time = "2026-01-01T00:00:00Z";
   snap.strategy = repo::Strategy::kFull;
+  snap.host = host;
+  snap.app = app;
   for (const auto& [name, top] : sources) {
     std::string data = repo::EncodeTree(top);
     repo::BlobId tid = repo::Sha256(data);

@@ -15,10 +15,12 @@ namespace velin::testing {
 inline constexpr char kCraftedContent[] = "evil\n";
 
 // Writes snapshot `id` into the local repository at `repo_dir`: `sources` maps a source name
-// to its top tree; `subtrees` are saved too, for directory nodes to name by id.
+// to its top tree; `subtrees` are saved too, for directory nodes to name by id. `host` and
+// `app` are recorded as a backup of that host and application records them.
 void CraftSnapshot(const std::string& repo_dir, const std::string& id,
                    const std::vector<std::pair<std::string, repo::Tree>>& sources,
-                   const std::vector<repo::Tree>& subtrees = {});
+                   const std::vector<repo::Tree>& subtrees = {}, const std::string& host = "",
+                   const std::string& app = "");
 
 // A tree holding `nodes`.
 repo::Tree TreeOf(std::vector<repo::Node> nodes);

@@ -79,11 +79,4 @@ std::string NormalizeInclude(const std::string& include);
 // as written neither matched anything (paths are matched as "storage/cache").
 std::string NormalizeGlob(std::string pattern);
 
-// `error`, met reading the tree of `source` in `snapshot`; when the source is one an earlier
-// velin recorded under a non-normal include ("storage/uploads/": its top tree holds a nameless
-// node no velin reads), with what to do about it: forget that backup, so that prune and stats
-// work again (docs/operations.md, "An include with a trailing slash").
-Error ExplainUnreadableSource(const repo::Snapshot& snapshot, const repo::SnapshotSource& source,
-                              const Error& error);
-
 }  // namespace velin::backup

@@ -322,5 +322,8 @@ std::string Dirname(const std::string& path);
 std::string Basename(const std::string& path);
 // Joins with exactly one '/'.
 std::string JoinPath(std::string_view a, std::string_view b);
+// `path` without empty and "." components ("storage/uploads/", "./storage//uploads" ->
+// "storage/uploads"); an absolute path stays one ("/" in front). ".." is kept as it is.
+std::string CleanPath(const std::string& path);
 
 }  // namespace velin::io

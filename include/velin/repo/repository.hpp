@@ -6,10 +6,13 @@
 // REQUIRES: LoadIndex() before ReadBlob(); ReadBlob() may be called from several threads.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -172,6 +175,9 @@ class Repository {
   // TreePrefetcher::ReadRunFn): a result for each, in order. A read that fails or comes short
   // fails each of them; a damaged tree fails alone. Any thread.
   std::vector<Result<Tree>> ReadTreeRun(const std::vector<BlobId>& ids);
+  // Tree `id` from its blob's checked plaintext `raw`: DamageError, named by the id, when it
+  // does not decode. A source top tree of an earlier spelling decodes named (SnapshotFrom).
+  Result<Tree> DecodeTreeBlob(const BlobId& id, std::string_view raw) const;
 
   // Snapshot ids, sorted (ids sort by time).
   Result<std::vector<std::string>> ListSnapshotIds();
@@ -209,6 +215,12 @@ class Repository {
   std::unique_ptr<crypto::Sealer> sealer_;  // null: unencrypted
   std::unique_ptr<crypto::BlobIdHasher> hasher_;
   std::function<Status()> commit_guard_;
+  // The top trees of path sources that earlier velins recorded under another spelling
+  // ("storage/uploads/"), with the name their one node is read under: filled as snapshots are
+  // read, read by the tree prefetcher's threads too.
+  mutable std::mutex legacy_tops_mutex_;
+  std::atomic<bool> has_legacy_tops_{false};
+  std::unordered_map<BlobId, std::string, BlobIdHash> legacy_tops_;
   // Remote repositories only. Last: its threads read through the members above.
   std::unique_ptr<TreePrefetcher> tree_prefetch_;
 };

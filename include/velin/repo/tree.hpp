@@ -71,7 +71,15 @@ bool IsValidNodeName(std::string_view name);
 // REQUIRES: nodes sorted by name, names valid, xattrs sorted and within the limits; a format 1
 // tree holds only types 1-4 (it has no room for xattrs and the sparse flag: they are dropped).
 std::string EncodeTree(const Tree& tree);
-// DamageError on malformed data, unsorted or duplicate names, invalid names.
-Result<Tree> DecodeTree(std::string_view data);
+// DamageError on malformed data, unsorted or duplicate names, invalid names. `top_name`, when
+// given, is the name of a source's top node that earlier velins recorded as "" or "." (an
+// include written "storage/uploads/"): such a tree of that one node decodes with the node
+// named `top_name` (docs/repository-format.md, "Source names").
+Result<Tree> DecodeTree(std::string_view data, std::string_view top_name = {});
+
+// The path a hardlink node's `target` names, relative to the directory of its source (e.g.
+// "uploads/a.txt" for a link in the source storage/uploads). Earlier velins recorded the
+// targets below a top node they named "" (DecodeTree) as "/a.txt": read below `top_name`.
+std::string HardlinkTargetPath(const std::string& target, const std::string& top_name);
 
 }  // namespace velin::repo

@@ -460,6 +460,49 @@ TEST(TreeTest, RoundTripsAndRejectsDangerousNames) {
   EXPECT_FALSE(DecodeTree(enc.substr(0, enc.size() - 1)));
 }
 
+// The top tree of a source an earlier velin recorded as "storage/uploads/": one node named ""
+// (or "." for "storage/."), read under the name its source has now; nothing else is.
+TEST(TreeTest, ANamelessTopNodeIsReadUnderTheNameItsSourceGives) {
+  Node dir;
+  dir.type = NodeType::kDir;
+  dir.subtree = Sha256("sub");
+  for (const char* recorded : {"", "."}) {
+    dir.name = recorded;
+    Tree top;
+    top.nodes = {dir};
+    const std::string enc = EncodeTree(top);
+    EXPECT_FALSE(DecodeTree(enc)) << "without a name to give: damage";
+    auto back = DecodeTree(enc, "uploads");
+    ASSERT_TRUE(back) << recorded;
+    ASSERT_EQ(back->nodes.size(), 1u);
+    EXPECT_EQ(back->nodes[0].name, "uploads");
+    EXPECT_EQ(back->nodes[0].subtree, dir.subtree);
+  }
+  for (const char* evil : {"..", "a/b"}) {  // other invalid names stay damage
+    dir.name = evil;
+    Tree top;
+    top.nodes = {dir};
+    EXPECT_FALSE(DecodeTree(EncodeTree(top), "uploads")) << evil;
+  }
+  dir.name = "uploads";  // a named top keeps its name
+  Tree named;
+  named.nodes = {dir};
+  auto kept = DecodeTree(EncodeTree(named), "other");
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->nodes[0].name, "uploads");
+  Node other = dir;  // a nameless node among others is damage
+  other.name = "z";
+  dir.name = "";
+  Tree two;
+  two.nodes = {dir, other};
+  EXPECT_FALSE(DecodeTree(EncodeTree(two), "uploads"));
+
+  // Its hardlinks' targets were recorded below the nameless node: "/a.txt".
+  EXPECT_EQ(HardlinkTargetPath("/a.txt", "uploads"), "uploads/a.txt");
+  EXPECT_EQ(HardlinkTargetPath("/sub/c.txt", "uploads"), "uploads/sub/c.txt");
+  EXPECT_EQ(HardlinkTargetPath("uploads/a.txt", "uploads"), "uploads/a.txt");
+}
+
 TEST(SnapshotTest, RoundTripsAndDetectsEdits) {
   Snapshot s;
   s.id = "20261125-1430-full";
