@@ -49,8 +49,13 @@ void CraftLegacyBackup(const std::string& repo_dir, const std::string& id, const
   const repo::Tree sub = TreeOf({LegacyFile("c.txt"), LegacyLink("d.txt", "/a.txt")});
   const repo::Tree uploads =
       TreeOf({LegacyFile("a.txt"), LegacyLink("b.txt", "/a.txt"), LegacyDir("sub", sub)});
-  CraftSnapshot(repo_dir, id, {{"storage/uploads/", TreeOf({LegacyDir("", uploads)})}},
-                {sub, uploads}, host, app);
+  // And an include written "./storage//notes": its top node had a name, the source's name
+  // was the one no restore took.
+  const repo::Tree notes = TreeOf({LegacyFile("n.txt")});
+  CraftSnapshot(repo_dir, id,
+                {{"storage/uploads/", TreeOf({LegacyDir("", uploads)})},
+                 {"./storage//notes", TreeOf({LegacyDir("notes", notes)})}},
+                {sub, uploads, notes}, host, app);
 }
 
 void ExpectRestoredTree(const std::string& target) {
@@ -66,6 +71,7 @@ void ExpectRestoredTree(const std::string& target) {
   EXPECT_EQ(a.st_ino, b.st_ino) << "b.txt is restored as a hardlink of a.txt";
   EXPECT_EQ(a.st_ino, d.st_ino) << "sub/d.txt too";
   EXPECT_FALSE(fs::exists(target + "/storage/a.txt")) << "nothing lands beside the source";
+  EXPECT_EQ(ReadFileOrDie(target + "/storage/notes/n.txt"), kCraftedContent);
 }
 
 TEST(BackupLegacySourceTest, ABackupOfAnIncludeWithATrailingSlashIsReadByEveryCommand) {
