@@ -493,6 +493,15 @@ class Loader {
                     "key 'include' in [backup] names \"db\" but there is no [database] section")));
       }
     }
+    // A [database] whose backups were meant, with only paths listed: every backup would leave
+    // it out without a word. (No include at all: backups are not used here, e.g. rollback only.)
+    if (config_.database.configured && !b.include.empty() &&
+        std::find(b.include.begin(), b.include.end(), "db") == b.include.end()) {
+      config_.warnings.push_back(
+          std::string(Tr("[database] is configured but backup.include does not name \"db\": "
+                         "backups hold no database (add \"db\" to backup.include, or remove "
+                         "[database])")));
+    }
     // One path listed twice ("storage" and "storage/") is backed up once.
     for (size_t i = 1; i < config_.backup.include.size();) {
       auto& list = config_.backup.include;

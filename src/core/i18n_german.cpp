@@ -1073,6 +1073,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"forget cancelled; no backup was forgotten",
        "forget abgebrochen; kein Backup wurde vergessen"},
       {"Would forget backup {}", "Würde Backup {} vergessen"},
+      {"[database] is configured but backup.include does not name \"db\": backups hold no "
+       "database (add \"db\" to backup.include, or remove [database])",
+       "[database] ist eingerichtet, aber backup.include nennt \"db\" nicht: Backups enthalten "
+       "keine Datenbank (\"db\" in backup.include aufnehmen oder [database] entfernen)"},
       {"Forgot backup {}", "Backup {} vergessen"},
       {"`velin backup prune` deletes their data", "`velin backup prune` löscht ihre Daten"},
       {"backup.exclude '{}' is outside app.root ({}) and never matches: patterns are "

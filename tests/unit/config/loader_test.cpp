@@ -329,6 +329,24 @@ TEST(ConfigLoader, ExampleFileIsValid) {
   EXPECT_TRUE(c->database.configured);
 }
 
+// A [database] with backups of paths only: each backup would leave the database out silently.
+TEST(ConfigLoader, ADatabaseThatNoIncludeNamesIsAWarning) {
+  const std::string database = "[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n";
+  auto c = Load("[backup]\ninclude = [\"storage\"]\n" + database);
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_EQ(c->warnings[0],
+            "[database] is configured but backup.include does not name \"db\": backups hold no "
+            "database (add \"db\" to backup.include, or remove [database])");
+  for (const std::string& quiet : {"[backup]\ninclude = [\"storage\", \"db\"]\n" + database,
+                                   database,  // no backups here (rollback only)
+                                   std::string("[backup]\ninclude = [\"storage\"]\n")}) {
+    auto q = Load(quiet);
+    ASSERT_TRUE(q) << q.error().message;
+    EXPECT_TRUE(q->warnings.empty()) << quiet << q->warnings.front();
+  }
+}
+
 TEST(ConfigLoader, RefusesIncludePathsOutsideTheAppAtTheirLine) {
   ExpectRefused("[backup]\ninclude = [\"storage\", \"../etc\"]\n",
                 "/srv/app/velin.toml:2:23: key 'include' in [backup]: \"../etc\" must be a path "
