@@ -1073,6 +1073,18 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"forget cancelled; no backup was forgotten",
        "forget abgebrochen; kein Backup wurde vergessen"},
       {"Would forget backup {}", "Würde Backup {} vergessen"},
+      {"the backup's objects belong or are granted to roles this server does not have ({}), and "
+       "this user cannot create them ({}): as a superuser run `{}`, then try again; nothing was "
+       "changed",
+       "die Objekte des Backups gehören Rollen oder sind Rollen gewährt, die dieser Server nicht "
+       "hat ({}), und dieser Benutzer kann sie nicht anlegen ({}): als Superuser `{}` ausführen, "
+       "dann erneut versuchen; nichts wurde geändert"},
+      {"{}: created the roles {} (without login and password), which the backup's owners and "
+       "grants name: give those that log in LOGIN and a password",
+       "{}: die Rollen {} angelegt (ohne Anmeldung und Passwort), die die Eigentümer und Rechte "
+       "des Backups nennen: denen, die sich anmelden, LOGIN und ein Passwort geben"},
+      {"database metadata: 'roles' is not an array", "Datenbank-Metadaten: 'roles' ist kein Array"},
+      {"database metadata: a role is not a name", "Datenbank-Metadaten: eine Rolle ist kein Name"},
       {"[database] is configured but backup.include does not name \"db\": backups hold no "
        "database (add \"db\" to backup.include, or remove [database])",
        "[database] ist eingerichtet, aber backup.include nennt \"db\" nicht: Backups enthalten "

@@ -24,6 +24,10 @@ class DriverSteps {
   virtual Result<DatabaseInfo> DoPreflight() = 0;
   virtual Result<DatabaseInfo> DoDump(const ByteSink& sink) = 0;
   virtual Status DoRestore(const ByteProducer& produce, const std::string& target) = 0;
+  virtual Result<std::vector<std::string>> DoEnsureRoles(const std::vector<std::string>& roles) {
+    (void)roles;
+    return std::vector<std::string>();
+  }
   virtual Result<std::vector<TableRows>> DoCountRows(const std::string& target) = 0;
   virtual Status DoCheck(const std::string& target) = 0;
   virtual Result<std::string> DoCreateTemporaryDatabase() = 0;

@@ -28,14 +28,16 @@ Result<int64_t> GetInt(const nlohmann::json& doc, const char* key) {
 nlohmann::json DatabaseInfoToJson(const DatabaseInfo& info) {
   nlohmann::json tables = nlohmann::json::array();
   for (const TableRows& t : info.tables) tables.push_back({{"name", t.name}, {"rows", t.rows}});
-  return {{"driver", info.driver},
-          {"name", info.name},
-          {"server_version", info.server_version},
-          {"dump_tool", info.dump_tool},
-          {"dump_tool_version", info.dump_tool_version},
-          {"dump_format", info.dump_format},
-          {"size_bytes", info.size_bytes},
-          {"tables", tables}};
+  nlohmann::json doc = {{"driver", info.driver},
+                        {"name", info.name},
+                        {"server_version", info.server_version},
+                        {"dump_tool", info.dump_tool},
+                        {"dump_tool_version", info.dump_tool_version},
+                        {"dump_format", info.dump_format},
+                        {"size_bytes", info.size_bytes},
+                        {"tables", tables}};
+  if (!info.roles.empty()) doc["roles"] = info.roles;  // older velins ignore it
+  return doc;
 }
 
 Result<DatabaseInfo> DatabaseInfoFromJson(const nlohmann::json& doc) {
@@ -59,6 +61,17 @@ Result<DatabaseInfo> DatabaseInfoFromJson(const nlohmann::json& doc) {
     VELIN_ASSIGN(row.name, GetString(t, "name"));
     VELIN_ASSIGN(row.rows, GetInt(t, "rows"));
     info.tables.push_back(std::move(row));
+  }
+  if (auto roles = doc.find("roles"); roles != doc.end()) {
+    if (!roles->is_array()) {
+      return Failure(std::string(Tr("database metadata: 'roles' is not an array")));
+    }
+    for (const nlohmann::json& r : *roles) {
+      if (!r.is_string() || r.get_ref<const std::string&>().empty()) {
+        return Failure(std::string(Tr("database metadata: a role is not a name")));
+      }
+      info.roles.push_back(r.get<std::string>());
+    }
   }
   return info;
 }

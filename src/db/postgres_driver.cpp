@@ -188,8 +188,55 @@ class PostgresDriver final : public DriverSteps {
       VELIN_ASSIGN(counts, CountAll(conn));
     }
     info.tables = std::move(*counts);
+    VELIN_ASSIGN(info.roles, RolesOf(conn));
     VELIN_TRY(conn.Exec("COMMIT"));
     return info;
+  }
+
+  // The roles this database's objects are owned by or granted to, by pg_shdepend: a restore
+  // onto a server without them fails at the dump's first ALTER … OWNER TO or GRANT naming one.
+  // The bootstrap superuser's objects are not recorded there (every server has one).
+  static Result<std::vector<std::string>> RolesOf(PgConnection& conn) {
+    VELIN_ASSIGN(PgRows rows,
+                 conn.Query("SELECT DISTINCT r.rolname FROM pg_shdepend d "
+                            "JOIN pg_roles r ON r.oid = d.refobjid "
+                            "WHERE d.refclassid = 'pg_authid'::regclass AND d.dbid = "
+                            "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+                            "ORDER BY 1"));
+    std::vector<std::string> roles;
+    for (const auto& row : rows) roles.push_back(row[0]);
+    return roles;
+  }
+
+  Result<std::vector<std::string>> DoEnsureRoles(const std::vector<std::string>& roles) override {
+    if (roles.empty()) return std::vector<std::string>();
+    VELIN_ASSIGN(PgConnection conn, Connect(""));
+    std::vector<std::string> missing;
+    for (const std::string& role : roles) {
+      VELIN_ASSIGN(PgRows found, conn.Query("SELECT 1 FROM pg_roles WHERE rolname = $1", {role}));
+      if (found.empty()) missing.push_back(role);
+    }
+    if (missing.empty()) return missing;
+    // All or none (CREATE ROLE is transactional).
+    VELIN_TRY(conn.Exec("BEGIN"));
+    for (const std::string& role : missing) {
+      Status made = conn.Exec("CREATE ROLE " + conn.QuoteIdentifier(role) + " NOLOGIN");
+      if (!made) {
+        (void)conn.Exec("ROLLBACK");
+        std::string names, sql;
+        for (const std::string& m : missing) {
+          names += (names.empty() ? "" : ", ") + m;
+          sql += (sql.empty() ? "" : " ") + ("CREATE ROLE " + conn.QuoteIdentifier(m) + ";");
+        }
+        return UsageError(TrFormat(
+            "the backup's objects belong or are granted to roles this server does not have "
+            "({}), and this user cannot create them ({}): as a superuser run `{}`, then try again; "
+            "nothing was changed",
+            names, made.error().message, sql));
+      }
+    }
+    VELIN_TRY(conn.Exec("COMMIT"));
+    return missing;
   }
 
   // Every listed table's rows as the stream holds them; nullopt when a table that holds rows

@@ -63,6 +63,10 @@ struct DatabaseInfo {
   std::string dump_format;        // "pg_custom", "sql", "sqlite"
   int64_t size_bytes = 0;         // the database's size on the server
   std::vector<TableRows> tables;  // sorted by name
+  // PostgreSQL: the roles the database's objects are owned by or granted to (pg_shdepend: the
+  // bootstrap superuser's are not listed), sorted; a server without them refuses the dump's
+  // ALTER … OWNER and GRANT statements. Empty for the other engines and for older backups.
+  std::vector<std::string> roles;
 };
 
 class Driver {
@@ -86,6 +90,12 @@ class Driver {
   // PostgreSQL restores in one transaction (a failure leaves `target` as it was); MariaDB's
   // client applies statements as they come, so callers check the stream before.
   virtual Status Restore(const ByteProducer& produce, const std::string& target) = 0;
+
+  // Makes sure the server has `roles` (DatabaseInfo::roles of the backup to restore): creates
+  // each missing one as a role without login (NOLOGIN, no password: it lets nobody in) and
+  // returns their names; a UsageError naming them all, and the SQL that creates them, when this
+  // user may not create roles. Nothing to do for SQLite and MariaDB.
+  virtual Result<std::vector<std::string>> EnsureRoles(const std::vector<std::string>& roles) = 0;
 
   // Exact row count of every table of `target` ("" = the configured database), sorted by name.
   virtual Result<std::vector<TableRows>> CountRows(const std::string& target) = 0;
