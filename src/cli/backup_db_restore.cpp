@@ -59,18 +59,11 @@ Status ApplyServer(const std::string& server, db::ConnectionOptions& o) {
   return Ok();
 }
 
-// The roles the backup's owners and grants name, created on the server where missing (as
-// roles without login), and said; an error naming them when this user may not create roles.
-Status EnsureRecordedRoles(output::Console& out, db::Driver& driver,
-                           const db::DatabaseInfo& recorded) {
-  VELIN_ASSIGN(std::vector<std::string> created, driver.EnsureRoles(recorded.roles));
-  if (created.empty()) return Ok();
-  std::string names;
-  for (const std::string& role : created) names += (names.empty() ? "" : ", ") + role;
-  out.Warn(TrFormat(
-      "{}: created the roles {} (without login and password), which the backup's owners and "
-      "grants name: give those that log in LOGIN and a password",
-      driver.Describe(), names));
+// What the server must have for the backup (db::Driver::PrepareRestore), before anything is
+// restored; its warnings said.
+Status PrepareRestore(output::Console& out, db::Driver& driver, const db::DatabaseInfo& recorded) {
+  VELIN_ASSIGN(std::vector<std::string> warnings, driver.PrepareRestore(recorded));
+  for (const std::string& w : warnings) out.Warn(w);
   return Ok();
 }
 
@@ -107,7 +100,7 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
   // not leave a half-restored database behind (MariaDB's client cannot roll back).
   VELIN_TRY(backup::ReadStreamSource(repo, snapshot, kDatabaseStream,
                                      [](std::string_view) { return CheckInterrupted(); }));
-  VELIN_TRY(EnsureRecordedRoles(out, *driver, recorded));
+  VELIN_TRY(PrepareRestore(out, *driver, recorded));
   out.Begin(output::Icon::kRestore, TrFormat("Restoring database from backup {}...", snapshot.id));
   VELIN_TRY(driver->Restore(StreamFromRepository(repo, snapshot), target));
   std::string where = target.empty() ? driver->Describe() : TrFormat("database '{}'", target);
@@ -159,7 +152,7 @@ Status RunRestoreTest(Context& ctx, db::Driver& driver, repo::Repository& repo,
                       const std::string& temp, nlohmann::json& report) {
   output::Console& out = ctx.out();
   const RestoreTestTable layout(out, recorded);
-  VELIN_TRY(EnsureRecordedRoles(out, driver, recorded));
+  VELIN_TRY(PrepareRestore(out, driver, recorded));
   VELIN_TRY(driver.Restore(StreamFromRepository(repo, snapshot), temp));
   Status check = driver.Check(temp);
   report["check"] = check ? "ok" : check.error().message;

@@ -1083,8 +1083,16 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "grants name: give those that log in LOGIN and a password",
        "{}: die Rollen {} angelegt (ohne Anmeldung und Passwort), die die Eigentümer und Rechte "
        "des Backups nennen: denen, die sich anmelden, LOGIN und ein Passwort geben"},
-      {"database metadata: 'roles' is not an array", "Datenbank-Metadaten: 'roles' ist kein Array"},
-      {"database metadata: a role is not a name", "Datenbank-Metadaten: eine Rolle ist kein Name"},
+      {"the backup's views, triggers, routines or events are defined by {}, and {} may not create "
+       "them for another account (that needs the SET USER privilege, or SUPER): restore as that "
+       "account or one with the privilege; nothing was changed",
+       "die Sichten, Trigger, Routinen oder Ereignisse des Backups sind von {} definiert, und {} "
+       "darf sie nicht für ein anderes Konto anlegen (dafür braucht es das Recht SET USER oder "
+       "SUPER): als dieses Konto oder eines mit dem Recht wiederherstellen; nichts wurde "
+       "geändert"},
+      {"database metadata: '{}' is not an array", "Datenbank-Metadaten: '{}' ist kein Array"},
+      {"database metadata: '{}' holds something that is not a name",
+       "Datenbank-Metadaten: '{}' enthält etwas, das kein Name ist"},
       {"[database] is configured but backup.include does not name \"db\": backups hold no "
        "database (add \"db\" to backup.include, or remove [database])",
        "[database] ist eingerichtet, aber backup.include nennt \"db\" nicht: Backups enthalten "

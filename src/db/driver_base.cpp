@@ -20,8 +20,8 @@ class WrappedDriver final : public Driver {
   Status Restore(const ByteProducer& produce, const std::string& target) override {
     return Wrapped(steps_->DoRestore(produce, target));
   }
-  Result<std::vector<std::string>> EnsureRoles(const std::vector<std::string>& roles) override {
-    return Wrapped(steps_->DoEnsureRoles(roles));
+  Result<std::vector<std::string>> PrepareRestore(const DatabaseInfo& recorded) override {
+    return Wrapped(steps_->DoPrepareRestore(recorded));
   }
   Result<std::vector<TableRows>> CountRows(const std::string& target) override {
     return Wrapped(steps_->DoCountRows(target));

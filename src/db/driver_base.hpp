@@ -24,8 +24,8 @@ class DriverSteps {
   virtual Result<DatabaseInfo> DoPreflight() = 0;
   virtual Result<DatabaseInfo> DoDump(const ByteSink& sink) = 0;
   virtual Status DoRestore(const ByteProducer& produce, const std::string& target) = 0;
-  virtual Result<std::vector<std::string>> DoEnsureRoles(const std::vector<std::string>& roles) {
-    (void)roles;
+  virtual Result<std::vector<std::string>> DoPrepareRestore(const DatabaseInfo& recorded) {
+    (void)recorded;
     return std::vector<std::string>();
   }
   virtual Result<std::vector<TableRows>> DoCountRows(const std::string& target) = 0;

@@ -23,6 +23,21 @@ Result<int64_t> GetInt(const nlohmann::json& doc, const char* key) {
   return Failure(TrFormat("database metadata: '{}' missing or not an integer", key));
 }
 
+// An optional array of names; none when the key is absent.
+Result<std::vector<std::string>> GetNames(const nlohmann::json& doc, const char* key) {
+  std::vector<std::string> names;
+  auto it = doc.find(key);
+  if (it == doc.end()) return names;
+  if (!it->is_array()) return Failure(TrFormat("database metadata: '{}' is not an array", key));
+  for (const nlohmann::json& n : *it) {
+    if (!n.is_string() || n.get_ref<const std::string&>().empty()) {
+      return Failure(TrFormat("database metadata: '{}' holds something that is not a name", key));
+    }
+    names.push_back(n.get<std::string>());
+  }
+  return names;
+}
+
 }  // namespace
 
 nlohmann::json DatabaseInfoToJson(const DatabaseInfo& info) {
@@ -36,7 +51,9 @@ nlohmann::json DatabaseInfoToJson(const DatabaseInfo& info) {
                         {"dump_format", info.dump_format},
                         {"size_bytes", info.size_bytes},
                         {"tables", tables}};
-  if (!info.roles.empty()) doc["roles"] = info.roles;  // older velins ignore it
+  // Written only when there are some; older velins ignore both.
+  if (!info.roles.empty()) doc["roles"] = info.roles;
+  if (!info.definers.empty()) doc["definers"] = info.definers;
   return doc;
 }
 
@@ -62,17 +79,8 @@ Result<DatabaseInfo> DatabaseInfoFromJson(const nlohmann::json& doc) {
     VELIN_ASSIGN(row.rows, GetInt(t, "rows"));
     info.tables.push_back(std::move(row));
   }
-  if (auto roles = doc.find("roles"); roles != doc.end()) {
-    if (!roles->is_array()) {
-      return Failure(std::string(Tr("database metadata: 'roles' is not an array")));
-    }
-    for (const nlohmann::json& r : *roles) {
-      if (!r.is_string() || r.get_ref<const std::string&>().empty()) {
-        return Failure(std::string(Tr("database metadata: a role is not a name")));
-      }
-      info.roles.push_back(r.get<std::string>());
-    }
-  }
+  VELIN_ASSIGN(info.roles, GetNames(doc, "roles"));
+  VELIN_ASSIGN(info.definers, GetNames(doc, "definers"));
   return info;
 }
 

@@ -208,7 +208,19 @@ class PostgresDriver final : public DriverSteps {
     return roles;
   }
 
-  Result<std::vector<std::string>> DoEnsureRoles(const std::vector<std::string>& roles) override {
+  Result<std::vector<std::string>> DoPrepareRestore(const DatabaseInfo& recorded) override {
+    VELIN_ASSIGN(std::vector<std::string> created, EnsureRoles(recorded.roles));
+    if (created.empty()) return created;
+    std::string names;
+    for (const std::string& role : created) names += (names.empty() ? "" : ", ") + role;
+    return std::vector<std::string>{TrFormat(
+        "{}: created the roles {} (without login and password), which the backup's owners and "
+        "grants name: give those that log in LOGIN and a password",
+        Describe(), names)};
+  }
+
+  // Each of `roles` the server lacks, created NOLOGIN in one transaction; their names.
+  Result<std::vector<std::string>> EnsureRoles(const std::vector<std::string>& roles) {
     if (roles.empty()) return std::vector<std::string>();
     VELIN_ASSIGN(PgConnection conn, Connect(""));
     std::vector<std::string> missing;

@@ -67,6 +67,10 @@ struct DatabaseInfo {
   // bootstrap superuser's are not listed), sorted; a server without them refuses the dump's
   // ALTER … OWNER and GRANT statements. Empty for the other engines and for older backups.
   std::vector<std::string> roles;
+  // MariaDB/MySQL: the accounts ("admin@localhost") the database's views, triggers, routines and
+  // events are defined by, sorted; only such an account or one with SET USER (SUPER) may create
+  // them again. Empty for the other engines and for older backups.
+  std::vector<std::string> definers;
 };
 
 class Driver {
@@ -91,11 +95,13 @@ class Driver {
   // client applies statements as they come, so callers check the stream before.
   virtual Status Restore(const ByteProducer& produce, const std::string& target) = 0;
 
-  // Makes sure the server has `roles` (DatabaseInfo::roles of the backup to restore): creates
-  // each missing one as a role without login (NOLOGIN, no password: it lets nobody in) and
-  // returns their names; a UsageError naming them all, and the SQL that creates them, when this
-  // user may not create roles. Nothing to do for SQLite and MariaDB.
-  virtual Result<std::vector<std::string>> EnsureRoles(const std::vector<std::string>& roles) = 0;
+  // Before Restore of a backup whose metadata is `recorded`, what the server must have for it,
+  // so that a restore that cannot succeed fails before it touches anything. PostgreSQL: each
+  // role of `recorded.roles` the server lacks is created without login (NOLOGIN, no password:
+  // it lets nobody in); a UsageError naming them all and the SQL when this user may not create
+  // roles. MariaDB: a UsageError when `recorded.definers` names another account and this one
+  // lacks SET USER (SUPER). Returns what to tell the user (warnings), usually nothing.
+  virtual Result<std::vector<std::string>> PrepareRestore(const DatabaseInfo& recorded) = 0;
 
   // Exact row count of every table of `target` ("" = the configured database), sorted by name.
   virtual Result<std::vector<TableRows>> CountRows(const std::string& target) = 0;

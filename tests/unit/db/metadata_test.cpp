@@ -46,6 +46,18 @@ TEST(DatabaseMetadata, RolesRoundTripAndAreOptional) {
     doc["roles"] = nlohmann::json::parse(bad);
     EXPECT_FALSE(DatabaseInfoFromJson(doc)) << bad;
   }
+  // `definers` (MariaDB) the same way.
+  DatabaseInfo mysql = Sample();
+  mysql.definers = {"admin@localhost"};
+  doc = DatabaseInfoToJson(mysql);
+  EXPECT_FALSE(doc.contains("roles"));
+  back = DatabaseInfoFromJson(doc);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->definers, mysql.definers);
+  doc["definers"] = {{"a", 1}};
+  back = DatabaseInfoFromJson(doc);
+  ASSERT_FALSE(back);
+  EXPECT_NE(back.error().message.find("'definers'"), std::string::npos) << back.error().message;
 }
 
 TEST(DatabaseMetadata, RejectsAWrongTypeNamingTheField) {
