@@ -19,17 +19,39 @@ namespace {
 
 constexpr size_t kCopyBuffer = 1 << 20;
 
-// Removes a file when it goes out of scope, unless released.
+// The files SQLite keeps beside a database: opening a copy of a database in WAL mode (even
+// read-only) makes its -wal and -shm, which stay when the connection closes.
+constexpr const char* kSideFiles[] = {"-wal", "-shm", "-journal"};
+
+// Removes `path`'s side files (kSideFiles) that exist; `and_path`: the file itself too.
+Status RemoveSideFiles(io::Env& env, const std::string& path, bool and_path) {
+  Status first = Ok();
+  std::vector<std::string> files;
+  if (and_path) files.push_back(path);
+  for (const char* suffix : kSideFiles) files.push_back(path + suffix);
+  for (const std::string& p : files) {
+    Status st = Ok();
+    if (auto exists = env.Exists(p); !exists) {
+      st = tl::unexpected(exists.error());
+    } else if (*exists) {
+      st = env.RemoveFile(p);
+    }
+    if (!st && first) first = st;
+  }
+  return first;
+}
+
+// Removes a temporary database and its side files when it goes out of scope; once released,
+// only the side files (the database took another name).
 class TempFileGuard {
  public:
   explicit TempFileGuard(std::string path) : path_(std::move(path)) {}
-  ~TempFileGuard() {
-    if (!path_.empty()) (void)io::Env::Default().RemoveFile(path_);
-  }
-  void Release() { path_.clear(); }
+  ~TempFileGuard() { (void)RemoveSideFiles(io::Env::Default(), path_, !released_); }
+  void Release() { released_ = true; }
 
  private:
   std::string path_;
+  bool released_ = false;
 };
 
 class SqliteDriver final : public DriverSteps {
@@ -50,14 +72,7 @@ class SqliteDriver final : public DriverSteps {
     return io::JoinPath(TempDir(), UniqueTemporaryName() + ".db");
   }
   std::string ConfiguredDatabase() const override { return o_.path; }
-  Status DoDrop(const std::string& target) override {
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-      std::string p = target + suffix;
-      VELIN_ASSIGN(bool exists, env_.Exists(p));
-      if (exists) VELIN_TRY(env_.RemoveFile(p));
-    }
-    return Ok();
-  }
+  Status DoDrop(const std::string& target) override { return RemoveSideFiles(env_, target, true); }
 
  private:
   std::string TempDir() const {
@@ -157,12 +172,35 @@ class SqliteDriver final : public DriverSteps {
     VELIN_TRY(env_.SetMode(tmp, st.mode));
     if (st.uid != ::geteuid() || st.gid != ::getegid())
       VELIN_TRY(env_.SetOwner(tmp, st.uid, st.gid));
-    // A write-ahead log of the old database must not be replayed onto the new one.
-    VELIN_ASSIGN(bool wal, env_.Exists(path + "-wal"));
-    if (wal) {
-      VELIN_ASSIGN(SqliteFile old, SqliteFile::Open(path, true));
-      VELIN_TRY(old.Query("PRAGMA wal_checkpoint(TRUNCATE)"));
+    return Ok();
+  }
+
+  // Renames `tmp` over `path`. The old database's rollback journal and write-ahead log go
+  // aside first (beside `tmp`, removed after): SQLite would replay either onto the restored
+  // file when it is next opened — a hot journal, which a crash in a write leaves, writes the
+  // old database's pages into it: a damaged database, reported as restored. The old database
+  // is not opened for it (it may be the damaged one being replaced).
+  Status ReplaceDatabase(const std::string& tmp, const std::string& path) {
+    std::vector<std::pair<std::string, std::string>> moved;  // (from, to)
+    auto put_back = [&] {
+      for (const auto& [from, to] : moved) (void)env_.Rename(to, from);
+    };
+    for (const char* suffix : {"-journal", "-wal"}) {
+      const std::string from = path + suffix;
+      VELIN_ASSIGN(bool exists, env_.Exists(from));
+      if (!exists) continue;
+      const std::string to = tmp + suffix + "-replaced";
+      if (Status st = env_.Rename(from, to); !st) {
+        put_back();
+        return st;
+      }
+      moved.emplace_back(from, to);
     }
+    if (Status st = env_.Rename(tmp, path); !st) {
+      put_back();
+      return st;
+    }
+    for (const auto& [from, to] : moved) VELIN_TRY(env_.RemoveFile(to));
     return Ok();
   }
 
@@ -179,13 +217,12 @@ class SqliteDriver final : public DriverSteps {
         return DamageError(TrFormat("the dump to restore is damaged: {}", check.error().message));
     }
     VELIN_TRY(CopyAttributes(tmp, path));
-    VELIN_TRY(env_.Rename(tmp, path));
-    guard.Release();
+    VELIN_TRY(ReplaceDatabase(tmp, path));
+    guard.Release();  // the check's side files of `tmp` still go
     VELIN_TRY(env_.SyncDir(dir));
-    for (const char* suffix : {"-wal", "-shm"}) {
-      VELIN_ASSIGN(bool exists, env_.Exists(path + suffix));
-      if (exists) VELIN_TRY(env_.RemoveFile(path + suffix));
-    }
+    // The old database's wal-index: it describes a log that is gone.
+    VELIN_ASSIGN(bool shm, env_.Exists(path + "-shm"));
+    if (shm) VELIN_TRY(env_.RemoveFile(path + "-shm"));
     return Ok();
   }
 

@@ -1,0 +1,132 @@
+// The files SQLite keeps beside a database (-journal, -wal, -shm) and a restore:
+// - a hot rollback journal, which a crash in the middle of a write leaves, was replayed onto the
+//   restored file at its next open: the database the restore reported as restored was damaged
+//   (its old pages written into it);
+// - a database in WAL mode left the -wal and -shm of velin's temporary copies behind, in
+//   $TMPDIR at every backup and beside the database at every restore.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "support/backup_fixture.hpp"
+#include "support/test_support.hpp"
+
+namespace velin::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kSqliteSection = "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n";
+
+void Exec(sqlite3* db, const std::string& sql) {
+  char* error = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "") << " in " << sql;
+}
+
+// `sql` run on `path` by a process that dies (SIGKILL) in the middle of `in_transaction`,
+// after SQLite wrote some of its pages into the database file.
+void CrashInTheMiddleOf(const std::string& path, const std::string& in_transaction) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) ::_exit(1);
+    // A cache of 10 pages: the update spills pages into the file long before a commit.
+    const std::string sql = "PRAGMA cache_size = 10; BEGIN; " + in_transaction;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) ::_exit(2);
+    ::kill(::getpid(), SIGKILL);
+    ::_exit(3);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the writer ended with " << status;
+}
+
+std::string Query(const std::string& path, const std::string& sql) {
+  return RunProgram({"sqlite3", path, sql}).out;
+}
+
+// Every name in `dir` that starts with `prefix`.
+std::vector<std::string> NamesIn(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with(prefix)) out.push_back(name);
+  }
+  return out;
+}
+
+TEST(SqliteSideFilesTest, AHotJournalOfTheOldDatabaseIsNotReplayedOntoTheRestoredOne) {
+  BackupApp app({"db"}, kSqliteSection);
+  const std::string path = app.root() + "/var/app.db";
+  fs::create_directories(app.root() + "/var");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    Exec(db,
+         "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
+         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+         "INSERT INTO t (v) SELECT printf('%.400c', 'a') FROM n;");
+    sqlite3_close(db);
+  }
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  const std::string backed_up = Query(path, "SELECT count(*), sum(length(v)) FROM t");
+  {  // After the backup the application goes on, then dies in a write.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    Exec(db,
+         "CREATE TABLE u (w TEXT); INSERT INTO u SELECT 'b' || v FROM t;"
+         "DELETE FROM t WHERE id % 2 = 0;");
+    sqlite3_close(db);
+  }
+  CrashInTheMiddleOf(path, "UPDATE t SET v = 'c' || v; UPDATE u SET w = 'd' || w;");
+  ASSERT_TRUE(fs::exists(path + "-journal")) << "the crash left no hot journal";
+
+  RunResult restored = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_FALSE(fs::exists(path + "-journal"));
+  EXPECT_EQ(Query(path, "PRAGMA integrity_check"), "ok\n");
+  EXPECT_EQ(Query(path, "SELECT count(*), sum(length(v)) FROM t"), backed_up);
+  EXPECT_EQ(Query(path, "SELECT name FROM sqlite_master"), "t\n");
+  EXPECT_TRUE(NamesIn(app.root() + "/var", ".app.db").empty()) << "no temporary is left";
+}
+
+TEST(SqliteSideFilesTest, AWalDatabaseLeavesNoSideFilesOfVelinsCopies) {
+  BackupApp app({"db"}, kSqliteSection);
+  const std::string path = app.root() + "/var/app.db";
+  fs::create_directories(app.root() + "/var");
+  const std::string tmp = app.path("tmp");
+  fs::create_directories(tmp);
+  RunOptions options;
+  options.env["TMPDIR"] = tmp;
+  RunProgram({"sqlite3", path,
+              "PRAGMA journal_mode = WAL; CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a');"});
+  ASSERT_EQ(Query(path, "PRAGMA journal_mode"), "wal\n");
+  ASSERT_EQ(app.Run({"backup", "create"}, options).exit_code, 0);
+  RunResult tested = app.Run({"backup", "verify", "latest", "--restore-test"}, options);
+  EXPECT_EQ(tested.exit_code, 0) << tested.out << tested.err;
+  RunProgram({"sqlite3", path, "DELETE FROM t;"});
+  RunResult restored = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(Query(path, "SELECT v FROM t"), "a\n");
+  EXPECT_EQ(Query(path, "PRAGMA journal_mode"), "wal\n") << "the database keeps its mode";
+  EXPECT_TRUE(NamesIn(tmp, "").empty()) << NamesIn(tmp, "").front();
+  EXPECT_TRUE(NamesIn(app.root() + "/var", ".app.db").empty())
+      << NamesIn(app.root() + "/var", ".app.db").front();
+
+  // A damaged old database with a log beside it is replaced without being read.
+  RunProgram({"sqlite3", path, "INSERT INTO t VALUES ('b');"});
+  WriteFile(path, RandomData(4096, 7));
+  WriteFile(path + "-wal", RandomData(8192, 8));
+  restored = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(Query(path, "SELECT v FROM t"), "a\n");
+  EXPECT_FALSE(fs::exists(path + "-wal"));
+}
+
+}  // namespace
+}  // namespace velin::testing
