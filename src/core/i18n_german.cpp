@@ -1090,6 +1090,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "darf sie nicht für ein anderes Konto anlegen (dafür braucht es das Recht SET USER oder "
        "SUPER): als dieses Konto oder eines mit dem Recht wiederherstellen; nichts wurde "
        "geändert"},
+      {"a writer that died in a transaction left a hot journal ({}-journal), which only a "
+       "connection that may write rolls back{}: open the database once as its owner (start the "
+       "application, or `sqlite3 {} 'PRAGMA quick_check'`), then back up again",
+       "ein Schreiber, der mitten in einer Transaktion abbrach, hat ein heißes Journal "
+       "hinterlassen ({}-journal), das nur eine Verbindung mit Schreibrecht zurückrollt{}: die "
+       "Datenbank einmal als ihr Eigentümer öffnen (die Anwendung starten oder `sqlite3 {} "
+       "'PRAGMA quick_check'`), dann erneut sichern"},
       {"database metadata: '{}' is not an array", "Datenbank-Metadaten: '{}' ist kein Array"},
       {"database metadata: '{}' holds something that is not a name",
        "Datenbank-Metadaten: '{}' enthält etwas, das kein Name ist"},

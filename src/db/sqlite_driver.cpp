@@ -104,9 +104,11 @@ class SqliteDriver final : public DriverSteps {
   }
 
   // Copies the live database into `copy` in one step: one read transaction, so the copy is
-  // one consistent state even while another process writes (it waits for our lock).
-  Status OnlineCopy(const std::string& copy) {
-    VELIN_ASSIGN(SqliteFile src, SqliteFile::Open(o_.path, false));
+  // one consistent state even while another process writes (it waits for our lock). False
+  // when a read-only connection met a hot journal (a writer died in a transaction), which
+  // only a writable one rolls back.
+  Result<bool> OnlineCopy(const std::string& copy, bool writable) {
+    VELIN_ASSIGN(SqliteFile src, SqliteFile::Open(o_.path, writable));
     VELIN_ASSIGN(SqliteFile dst, SqliteFile::Open(copy, true, true));
     sqlite3_backup* b = sqlite3_backup_init(dst.get(), "main", src.get(), "main");
     if (b == nullptr) return Failure(TrFormat("backup: {}", sqlite3_errmsg(dst.get())));
@@ -119,9 +121,10 @@ class SqliteDriver final : public DriverSteps {
       env_.SleepFor(std::chrono::milliseconds(20));
     }
     int finish = sqlite3_backup_finish(b);
+    if (rc == SQLITE_READONLY_ROLLBACK && !writable) return false;
     if (rc != SQLITE_DONE) return Failure(TrFormat("backup: {}", sqlite3_errstr(rc)));
     if (finish != SQLITE_OK) return Failure(TrFormat("backup: {}", sqlite3_errmsg(dst.get())));
-    return Ok();
+    return true;
   }
 
   Result<DatabaseInfo> DoDump(const ByteSink& sink) override {
@@ -134,7 +137,20 @@ class SqliteDriver final : public DriverSteps {
     VELIN_ASSIGN(auto created, env_.NewWritableFile(copy, wo));
     VELIN_TRY(created->Close());
     TempFileGuard guard(copy);
-    VELIN_TRY(OnlineCopy(copy));
+    VELIN_ASSIGN(bool copied, OnlineCopy(copy, false));
+    if (!copied) {
+      // A writer died in a transaction (the app was killed, the machine lost power) and left a
+      // hot journal. Opened for writing, SQLite rolls it back as any writer's next open would:
+      // the database as it was before that transaction, which is what the backup then holds.
+      auto again = OnlineCopy(copy, true);
+      if (!again || !*again) {
+        return Failure(TrFormat(
+            "a writer that died in a transaction left a hot journal ({}-journal), which only a "
+            "connection that may write rolls back{}: open the database once as its owner (start "
+            "the application, or `sqlite3 {} 'PRAGMA quick_check'`), then back up again",
+            o_.path, again ? std::string() : " (" + again.error().message + ")", o_.path));
+      }
+    }
     DatabaseInfo info;
     {
       VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(copy, false));

@@ -1,4 +1,6 @@
-// The files SQLite keeps beside a database (-journal, -wal, -shm) and a restore:
+// The files SQLite keeps beside a database (-journal, -wal, -shm), a backup and a restore:
+// - a backup after a writer died in a transaction failed ("attempt to write a readonly
+//   database"): its read-only connection cannot roll the hot journal back;
 // - a hot rollback journal, which a crash in the middle of a write leaves, was replayed onto the
 //   restored file at its next open: the database the restore reported as restored was damaged
 //   (its old pages written into it);
@@ -93,6 +95,29 @@ TEST(SqliteSideFilesTest, AHotJournalOfTheOldDatabaseIsNotReplayedOntoTheRestore
   EXPECT_EQ(Query(path, "SELECT count(*), sum(length(v)) FROM t"), backed_up);
   EXPECT_EQ(Query(path, "SELECT name FROM sqlite_master"), "t\n");
   EXPECT_TRUE(NamesIn(app.root() + "/var", ".app.db").empty()) << "no temporary is left";
+}
+
+TEST(SqliteSideFilesTest, ABackupAfterAWriterDiedRollsItsTransactionBack) {
+  BackupApp app({"db"}, kSqliteSection);
+  const std::string path = app.root() + "/var/app.db";
+  fs::create_directories(app.root() + "/var");
+  RunProgram({"sqlite3", path,
+              "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
+              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+              "INSERT INTO t (v) SELECT printf('%.400c', 'a') FROM n;"});
+  CrashInTheMiddleOf(path, "UPDATE t SET v = 'c' || v; DELETE FROM t WHERE id > 10;");
+  ASSERT_TRUE(fs::exists(path + "-journal")) << "the crash left no hot journal";
+
+  RunResult made = app.Run({"backup", "create"});
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  EXPECT_FALSE(fs::exists(path + "-journal")) << "rolled back as the next writer would";
+  RunResult restored = app.Run(
+      {"backup", "restore", "latest", "--only", "db", "--database", "var/copy.db", "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  const std::string copy = app.root() + "/var/copy.db";
+  EXPECT_EQ(Query(copy, "PRAGMA integrity_check"), "ok\n");
+  EXPECT_EQ(Query(copy, "SELECT count(*), sum(v LIKE 'c%') FROM t"), "3000|0\n")
+      << "the database as it was before the transaction that died";
 }
 
 TEST(SqliteSideFilesTest, AWalDatabaseLeavesNoSideFilesOfVelinsCopies) {
