@@ -113,6 +113,7 @@ int PgDumpCounter::ParseHead() {
   ok = ok && r.Int(count);
   if (ok && count < 0) return -1;
   std::map<int64_t, Entry> with_data;
+  std::vector<TocEntry> toc;
   for (int64_t i = 0; ok && i < count; ++i) {
     int64_t dump_id = 0, had_dumper = 0, section = 0;
     std::string tag, desc, schema;
@@ -124,6 +125,7 @@ int PgDumpCounter::ParseHead() {
     ok = ok && r.Byte(flag) && r.Skip(static_cast<size_t>(off_size));  // the data's offset
     if (!ok) break;
     if (dump_id <= 0) return -1;
+    toc.push_back({dump_id, desc, tag});
     if (had_dumper != 0) {
       Entry e;
       if (desc == "TABLE DATA") e.table = schema + "." + tag;
@@ -134,6 +136,8 @@ int PgDumpCounter::ParseHead() {
   dump_version_ = version.substr(0, version.find(' '));
   int_size_ = int_size;
   with_data_ = std::move(with_data);
+  toc_ = std::move(toc);
+  toc_read_ = true;
   std::string rest = head_.substr(r.pos);
   std::string().swap(head_);
   state_ = State::kBlockType;

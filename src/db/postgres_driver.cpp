@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "driver_base.hpp"
 #include "drivers.hpp"
@@ -13,6 +14,7 @@
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/db/pg_dump_counter.hpp"
+#include "velin/io/env.hpp"
 
 namespace velin::db::internal {
 namespace {
@@ -41,6 +43,32 @@ std::string ConninfoDbname(const std::string& name) {
   }
   return out + "'";
 }
+
+// A pg_restore --use-list file (mode 0600 under $TMPDIR), removed when it goes.
+class TempListFile {
+ public:
+  static Result<TempListFile> Write(const std::string& text) {
+    const std::string tmp = GetEnvironment("TMPDIR").value_or("");
+    TempListFile f(io::JoinPath(tmp.empty() ? "/tmp" : tmp, UniqueTemporaryName() + ".list"));
+    io::WriteOptions wo;
+    wo.mode = 0600;
+    wo.exclusive = true;
+    VELIN_ASSIGN(auto out, io::Env::Default().NewWritableFile(f.path_, wo));
+    VELIN_TRY(out->Append(text));
+    VELIN_TRY(out->Close());
+    return f;
+  }
+  TempListFile(TempListFile&& o) noexcept : path_(std::exchange(o.path_, "")) {}
+  TempListFile& operator=(TempListFile&&) = delete;
+  ~TempListFile() {
+    if (!path_.empty()) (void)io::Env::Default().RemoveFile(path_);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit TempListFile(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
 
 class PostgresDriver final : public DriverSteps {
  public:
@@ -275,6 +303,47 @@ class PostgresDriver final : public DriverSteps {
     return Ok();
   }
 
+  // The extensions installed in `db` that this user may not drop (installed by a superuser, as
+  // pgcrypto, citext or postgis usually are, and not owned by a role it belongs to).
+  Result<std::set<std::string>> UndroppableExtensions(const std::string& db) {
+    VELIN_ASSIGN(PgConnection conn, Connect(db));
+    VELIN_ASSIGN(PgRows rows,
+                 conn.Query("SELECT e.extname FROM pg_extension e "
+                            "WHERE NOT pg_has_role(current_user, e.extowner, 'MEMBER') "
+                            "AND NOT (SELECT rolsuper FROM pg_roles "
+                            "WHERE rolname = current_user)"));
+    std::set<std::string> out;
+    for (const auto& row : rows) out.insert(row[0]);
+    return out;
+  }
+
+  // The archive's table of contents without the entries of `keep`'s extensions (their CREATE
+  // and COMMENT), as a pg_restore --use-list file: "id;" a line, in the archive's order.
+  // Reads only the stream's first bytes; "" when the stream is not one PgDumpCounter reads.
+  Result<std::string> ListWithout(const ByteProducer& produce, const std::set<std::string>& keep) {
+    PgDumpCounter counter;
+    bool stopped = false;
+    Status read = produce([&](std::string_view chunk) -> Status {
+      counter.Feed(chunk);
+      if (!counter.TocRead()) return Ok();
+      stopped = true;
+      return Failure("enough");  // the table of contents is all that is needed
+    });
+    if (!read && !stopped) return tl::unexpected(read.error());
+    if (!counter.TocRead()) return std::string();
+    std::string list;
+    for (const PgDumpCounter::TocEntry& e : counter.Toc()) {
+      if (!PgDumpCounter::Listed(e)) continue;
+      if (e.desc == "EXTENSION" && keep.count(e.tag) != 0) continue;
+      if (e.desc == "COMMENT" && e.tag.starts_with("EXTENSION ") &&
+          keep.count(e.tag.substr(10)) != 0) {
+        continue;
+      }
+      list += std::to_string(e.dump_id) + ";\n";
+    }
+    return list;
+  }
+
   Status DoRestore(const ByteProducer& produce, const std::string& target) override {
     std::string db = target.empty() ? o_.name : target;
     if (db != o_.name) VELIN_TRY(EnsureDatabase(db));
@@ -282,6 +351,19 @@ class PostgresDriver final : public DriverSteps {
     ProcessOptions p;
     // One transaction: a restore that fails halfway leaves the database as it was.
     p.argv = {tool, "--clean", "--if-exists", "--single-transaction", "--exit-on-error"};
+    // --clean drops every object of the dump before making it again, extensions too; one
+    // installed by a superuser stops a restore by its owner ("must be owner of extension
+    // pgcrypto"). Such extensions stay as they are: the restore leaves their entries out.
+    VELIN_ASSIGN(std::set<std::string> keep, UndroppableExtensions(db));
+    std::optional<TempListFile> list_file;
+    if (!keep.empty()) {
+      VELIN_ASSIGN(std::string list, ListWithout(produce, keep));
+      if (!list.empty()) {
+        VELIN_ASSIGN(TempListFile made, TempListFile::Write(list));
+        list_file.emplace(std::move(made));
+        p.argv.push_back("--use-list=" + list_file->path());
+      }
+    }
     AddServerArgs(p, db);
     VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
     if (outcome.exit_code != 0) {

@@ -37,6 +37,25 @@ class PgDumpCounter {
   // Meaningful when Complete().
   std::vector<TableRows> Tables() const;
 
+  // One entry of the table of contents, as `pg_restore --list` shows it: "3; … EXTENSION -
+  // citext", "3481; … COMMENT - EXTENSION citext".
+  struct TocEntry {
+    int64_t dump_id = 0;
+    std::string desc;  // "EXTENSION", "COMMENT", "TABLE", "TABLE DATA", ...
+    std::string tag;   // "citext", "EXTENSION citext", "users", ...
+  };
+  // Whether `pg_restore --list` shows the entry: not the ones every restore handles itself
+  // (ENCODING, STDSTRINGS, SEARCHPATH) nor the database's own (DATABASE, DATABASE PROPERTIES:
+  // only with --create). A --use-list file names only listed entries.
+  static bool Listed(const TocEntry& e) {
+    return e.desc != "ENCODING" && e.desc != "STDSTRINGS" && e.desc != "SEARCHPATH" &&
+           e.desc != "DATABASE" && e.desc != "DATABASE PROPERTIES";
+  }
+  // Whether the header and the table of contents were read (the stream's first bytes).
+  bool TocRead() const { return toc_read_; }
+  // The table of contents in the archive's order (the order a restore takes), once TocRead().
+  const std::vector<TocEntry>& Toc() const { return toc_; }
+
  private:
   enum class State {
     kHead,       // header and table of contents, collected in head_
@@ -73,6 +92,8 @@ class PgDumpCounter {
   size_t line_length_ = 0;
   char line_start_[2] = {0, 0};
   bool ended_ = false;  // the current table's `\.` line was read
+  bool toc_read_ = false;
+  std::vector<TocEntry> toc_;
 };
 
 }  // namespace velin::db

@@ -4,6 +4,9 @@
 #include "velin/db/pg_dump_counter.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "support/db_servers.hpp"
 #include "support/db_streams.hpp"
@@ -66,6 +69,40 @@ TEST_F(PgDumpCounterTest, CountsEveryTablesRowsWhateverTheChunkBoundaries) {
     EXPECT_EQ(c.version.substr(0, 3), "15.") << chunk;
     EXPECT_EQ(c.tables, want_) << chunk;
   }
+}
+
+// The table of contents as `pg_restore --list` gives it (ids in the archive's order), which a
+// restore's --use-list is built from.
+TEST_F(PgDumpCounterTest, TheTableOfContentsIsReadInTheArchivesOrder) {
+  ASSERT_FALSE(dump_->empty());
+  db::PgDumpCounter counter;
+  EXPECT_FALSE(counter.TocRead());
+  for (size_t i = 0; i < dump_->size() && !counter.TocRead(); i += 7) {
+    counter.Feed(std::string_view(*dump_).substr(i, 7));
+  }
+  ASSERT_TRUE(counter.TocRead());
+  const std::string path = ::testing::TempDir() + "/velin_toc_" + std::to_string(::getpid());
+  WriteFile(path, *dump_);
+  RunResult listed = RunProgram({"pg_restore", "--list", path});
+  std::filesystem::remove(path);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  std::string want, got;
+  for (size_t start = 0; start < listed.out.size();) {
+    size_t end = listed.out.find('\n', start);
+    if (end == std::string::npos) end = listed.out.size();
+    const std::string line = listed.out.substr(start, end - start);
+    start = end + 1;
+    if (line.empty() || line[0] == ';') continue;
+    want += line.substr(0, line.find(';')) + "\n";
+  }
+  bool table_data = false;
+  for (const auto& e : counter.Toc()) {
+    if (!db::PgDumpCounter::Listed(e)) continue;
+    got += std::to_string(e.dump_id) + "\n";
+    table_data = table_data || (e.desc == "TABLE DATA" && e.tag == "t");
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_TRUE(table_data);
 }
 
 TEST_F(PgDumpCounterTest, EveryTruncatedStreamIsIncomplete) {
