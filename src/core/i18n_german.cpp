@@ -1097,6 +1097,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "hinterlassen ({}-journal), das nur eine Verbindung mit Schreibrecht zurückrollt{}: die "
        "Datenbank einmal als ihr Eigentümer öffnen (die Anwendung starten oder `sqlite3 {} "
        "'PRAGMA quick_check'`), dann erneut sichern"},
+      {"{}: too many levels of symbolic links", "{}: zu viele Ebenen symbolischer Links"},
       {"database metadata: '{}' is not an array", "Datenbank-Metadaten: '{}' ist kein Array"},
       {"database metadata: '{}' holds something that is not a name",
        "Datenbank-Metadaten: '{}' enthält etwas, das kein Name ist"},

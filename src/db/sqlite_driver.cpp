@@ -4,6 +4,7 @@
 // and renames it over the database keeping its mode and owner. docs/databases.md#sqlite.
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <set>
 
@@ -220,8 +221,23 @@ class SqliteDriver final : public DriverSteps {
     return Ok();
   }
 
+  // The file `path` names after its symlinks (var/app.db -> /data/app.db: the database lives
+  // on another volume): a restore replaces that file, not the link, and takes its mode. A link
+  // to nowhere names where the file is to be made.
+  Result<std::string> ResolveLinks(std::string path) {
+    for (int hops = 0;; ++hops) {
+      auto info = env_.Stat(path);  // lstat
+      if (!info && info.error().sys_errno == ENOENT) return path;
+      VELIN_TRY(info);
+      if (info->type != io::FileType::kSymlink) return path;
+      if (hops == 40) return Failure(TrFormat("{}: too many levels of symbolic links", path));
+      VELIN_ASSIGN(std::string text, env_.ReadLink(path));
+      path = !text.empty() && text[0] == '/' ? text : io::JoinPath(io::Dirname(path), text);
+    }
+  }
+
   Status DoRestore(const ByteProducer& produce, const std::string& target) override {
-    const std::string path = target.empty() ? o_.path : target;
+    VELIN_ASSIGN(const std::string path, ResolveLinks(target.empty() ? o_.path : target));
     std::string dir = io::Dirname(path);
     std::string tmp = io::JoinPath(dir, "." + io::Basename(path) + "." + UniqueTemporaryName());
     TempFileGuard guard(tmp);

@@ -5,7 +5,9 @@
 //   restored file at its next open: the database the restore reported as restored was damaged
 //   (its old pages written into it);
 // - a database in WAL mode left the -wal and -shm of velin's temporary copies behind, in
-//   $TMPDIR at every backup and beside the database at every restore.
+//   $TMPDIR at every backup and beside the database at every restore;
+// - a database path that is a symlink (var/app.db -> the data volume) was replaced by a file of
+//   mode 0777, and the database behind the link was not restored.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -151,6 +153,33 @@ TEST(SqliteSideFilesTest, AWalDatabaseLeavesNoSideFilesOfVelinsCopies) {
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   EXPECT_EQ(Query(path, "SELECT v FROM t"), "a\n");
   EXPECT_FALSE(fs::exists(path + "-wal"));
+}
+
+TEST(SqliteSideFilesTest, ASymlinkedDatabaseIsRestoredWhereTheLinkLeads) {
+  BackupApp app({"db"}, kSqliteSection);
+  fs::create_directories(app.root() + "/var");
+  fs::create_directories(app.path("volume"));
+  const std::string real = app.path("volume/real.db");
+  RunProgram({"sqlite3", real, "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a');"});
+  fs::permissions(real, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  fs::create_symlink("../../volume/real.db", app.root() + "/var/app.db");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  RunProgram({"sqlite3", real, "DELETE FROM t;"});
+
+  RunResult restored = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_TRUE(fs::is_symlink(app.root() + "/var/app.db"));
+  EXPECT_EQ(Query(real, "SELECT v FROM t"), "a\n");
+  EXPECT_EQ(fs::status(real).permissions(),
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  EXPECT_TRUE(NamesIn(app.path("volume"), ".real.db").empty());
+
+  // A link to nowhere (the volume's file lost): the file is made where the link leads.
+  fs::remove(real);
+  restored = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_TRUE(fs::is_symlink(app.root() + "/var/app.db"));
+  EXPECT_EQ(Query(real, "SELECT v FROM t"), "a\n");
 }
 
 }  // namespace
