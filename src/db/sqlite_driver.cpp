@@ -239,6 +239,9 @@ class SqliteDriver final : public DriverSteps {
   Status DoRestore(const ByteProducer& produce, const std::string& target) override {
     VELIN_ASSIGN(const std::string path, ResolveLinks(target.empty() ? o_.path : target));
     std::string dir = io::Dirname(path);
+    // A new machine, a fresh checkout: the database's directory may not be there yet.
+    VELIN_ASSIGN(bool dir_exists, env_.Exists(dir));
+    if (!dir_exists) VELIN_TRY(io::CreateDirs(env_, dir, 0755));
     std::string tmp = io::JoinPath(dir, "." + io::Basename(path) + "." + UniqueTemporaryName());
     TempFileGuard guard(tmp);
     VELIN_TRY(WriteTemp(produce, tmp));
@@ -252,6 +255,7 @@ class SqliteDriver final : public DriverSteps {
     VELIN_TRY(ReplaceDatabase(tmp, path));
     guard.Release();  // the check's side files of `tmp` still go
     VELIN_TRY(env_.SyncDir(dir));
+    if (!dir_exists) VELIN_TRY(env_.SyncDir(io::Dirname(dir)));
     // The old database's wal-index: it describes a log that is gone.
     VELIN_ASSIGN(bool shm, env_.Exists(path + "-shm"));
     if (shm) VELIN_TRY(env_.RemoveFile(path + "-shm"));

@@ -7,7 +7,8 @@
 // - a database in WAL mode left the -wal and -shm of velin's temporary copies behind, in
 //   $TMPDIR at every backup and beside the database at every restore;
 // - a database path that is a symlink (var/app.db -> the data volume) was replaced by a file of
-//   mode 0777, and the database behind the link was not restored.
+//   mode 0777, and the database behind the link was not restored;
+// - on a new machine, a database whose directory did not exist yet could not be restored.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -180,6 +181,18 @@ TEST(SqliteSideFilesTest, ASymlinkedDatabaseIsRestoredWhereTheLinkLeads) {
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   EXPECT_TRUE(fs::is_symlink(app.root() + "/var/app.db"));
   EXPECT_EQ(Query(real, "SELECT v FROM t"), "a\n");
+}
+
+TEST(SqliteSideFilesTest, ADatabaseWhoseDirectoryIsGoneIsRestoredIntoANewOne) {
+  BackupApp app({"db"}, "\n[database]\ndriver = \"sqlite\"\npath = \"var/db/app.db\"\n");
+  const std::string path = app.root() + "/var/db/app.db";
+  fs::create_directories(app.root() + "/var/db");
+  RunProgram({"sqlite3", path, "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a');"});
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  fs::remove_all(app.root() + "/var");
+  RunResult restored = app.Run({"backup", "restore", "latest", "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(Query(path, "SELECT v FROM t"), "a\n");
 }
 
 }  // namespace
