@@ -119,16 +119,17 @@ class MysqlDriver final : public DriverSteps {
     VELIN_ASSIGN(ChildOutcome outcome, StreamToolOutput(p, counting));
     if (outcome.exit_code != 0) return Failure(DescribeToolFailure(tool, outcome));
     info.tables = counter.Tables();
-    VELIN_ASSIGN(MyRows definers,
-                 conn.Query("SELECT DEFINER FROM information_schema.VIEWS "
-                            "WHERE TABLE_SCHEMA = DATABASE() "
-                            "UNION SELECT DEFINER FROM information_schema.TRIGGERS "
-                            "WHERE TRIGGER_SCHEMA = DATABASE() "
-                            "UNION SELECT DEFINER FROM information_schema.ROUTINES "
-                            "WHERE ROUTINE_SCHEMA = DATABASE() "
-                            "UNION SELECT DEFINER FROM information_schema.EVENTS "
-                            "WHERE EVENT_SCHEMA = DATABASE() ORDER BY 1"));
-    for (const auto& row : definers) {
+    // Best effort: without the list a restore works as before (it cannot check the definers).
+    auto definers = conn.Query(
+        "SELECT DEFINER FROM information_schema.VIEWS "
+        "WHERE TABLE_SCHEMA = DATABASE() "
+        "UNION SELECT DEFINER FROM information_schema.TRIGGERS "
+        "WHERE TRIGGER_SCHEMA = DATABASE() "
+        "UNION SELECT DEFINER FROM information_schema.ROUTINES "
+        "WHERE ROUTINE_SCHEMA = DATABASE() "
+        "UNION SELECT DEFINER FROM information_schema.EVENTS "
+        "WHERE EVENT_SCHEMA = DATABASE() ORDER BY 1");
+    for (const auto& row : definers ? *definers : MyRows()) {
       if (!row[0].empty()) info.definers.push_back(row[0]);
     }
     return info;

@@ -216,7 +216,8 @@ class PostgresDriver final : public DriverSteps {
       VELIN_ASSIGN(counts, CountAll(conn));
     }
     info.tables = std::move(*counts);
-    VELIN_ASSIGN(info.roles, RolesOf(conn));
+    // Best effort: without the list a restore works as before (it cannot prepare the roles).
+    if (auto roles = RolesOf(conn)) info.roles = std::move(*roles);
     VELIN_TRY(conn.Exec("COMMIT"));
     return info;
   }
