@@ -598,6 +598,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchiveStream(StreamSource& stream) {
   source.bytes = bytes;
   source.files = 1;
   source.metadata = stream.Metadata();
+  for (const std::string& warning : stream.Warnings()) reporter_.Warn(warning);
   stats_.bytes += bytes;
   stats_.bytes_read += bytes;
   return source;

@@ -33,6 +33,9 @@ class DatabaseStreamSource final : public backup::StreamSource {
   std::string Name() const override { return kDatabaseStream; }
   Status Produce(const std::function<Status(std::string_view)>& sink) override;
   nlohmann::json Metadata() const override;
+  std::vector<std::string> Warnings() const override {
+    return info_ ? info_->warnings : std::vector<std::string>();
+  }
   const std::optional<Error>& failure() const { return failure_; }
   // Added to the stream's metadata: {"transaction": ID, "version": V} for a deploy
   // transaction's backup (docs/rollback.md#data).

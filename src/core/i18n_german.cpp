@@ -1098,6 +1098,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Datenbank einmal als ihr Eigentümer öffnen (die Anwendung starten oder `sqlite3 {} "
        "'PRAGMA quick_check'`), dann erneut sichern"},
       {"{}: too many levels of symbolic links", "{}: zu viele Ebenen symbolischer Links"},
+      {"{}: tables of an engine without transactions ({}): the dump holds each as it was "
+       "when it was read, not all at one moment; a write during the backup may be in it partly "
+       "(ALTER TABLE … ENGINE=InnoDB makes them consistent)",
+       "{}: Tabellen einer Engine ohne Transaktionen ({}): der Dump enthält jede, wie "
+       "sie beim Lesen war, nicht alle zu einem Zeitpunkt; ein Schreibvorgang während des "
+       "Backups kann teilweise darin sein (ALTER TABLE … ENGINE=InnoDB macht sie konsistent)"},
       {"database metadata: '{}' is not an array", "Datenbank-Metadaten: '{}' ist kein Array"},
       {"database metadata: '{}' holds something that is not a name",
        "Datenbank-Metadaten: '{}' enthält etwas, das kein Name ist"},

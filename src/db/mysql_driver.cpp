@@ -119,6 +119,28 @@ class MysqlDriver final : public DriverSteps {
     VELIN_ASSIGN(ChildOutcome outcome, StreamToolOutput(p, counting));
     if (outcome.exit_code != 0) return Failure(DescribeToolFailure(tool, outcome));
     info.tables = counter.Tables();
+    // --single-transaction makes one consistent state of the tables of engines with
+    // transactions (InnoDB) only; a MyISAM or Aria table written during the dump may be in it
+    // partly, or out of step with the others. Said (best effort), with what to do.
+    auto unsafe = conn.Query(
+        "SELECT t.TABLE_NAME, t.ENGINE FROM information_schema.TABLES t "
+        "JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE "
+        "WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' "
+        "AND e.TRANSACTIONS <> 'YES' AND t.ENGINE NOT IN ('MEMORY', 'BLACKHOLE') ORDER BY 1");
+    if (unsafe && !unsafe->empty()) {
+      std::string names;
+      size_t shown = 0;
+      for (const auto& row : *unsafe) {
+        if (shown++ == 5) break;
+        names += (names.empty() ? "" : ", ") + row[0] + " (" + row[1] + ")";
+      }
+      if (unsafe->size() > 5) names += TrFormat(" and {} more", unsafe->size() - 5);
+      info.warnings.push_back(TrFormat(
+          "{}: tables of an engine without transactions ({}): the dump holds each as it "
+          "was when it was read, not all at one moment; a write during the backup may be in it "
+          "partly (ALTER TABLE … ENGINE=InnoDB makes them consistent)",
+          Describe(), names));
+    }
     // Best effort: without the list a restore works as before (it cannot check the definers).
     auto definers = conn.Query(
         "SELECT DEFINER FROM information_schema.VIEWS "

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "velin/core/error.hpp"
 #include "velin/repo/repository.hpp"
@@ -25,6 +26,9 @@ class StreamSource {
   virtual Status Produce(const std::function<Status(std::string_view)>& sink) = 0;
   // Stored in the snapshot under this source; called after Produce() succeeded.
   virtual nlohmann::json Metadata() const = 0;
+  // What the backup says as warnings after Produce() succeeded (e.g. tables whose dump is not
+  // one consistent state).
+  virtual std::vector<std::string> Warnings() const { return {}; }
 };
 
 // Streams the stored source `name` of `snapshot` into `sink`, chunk by chunk, verifying each

@@ -71,6 +71,8 @@ struct DatabaseInfo {
   // events are defined by, sorted; only such an account or one with SET USER (SUPER) may create
   // them again. Empty for the other engines and for older backups.
   std::vector<std::string> definers;
+  // What the dump could not vouch for, said as warnings by the backup; not stored.
+  std::vector<std::string> warnings;
 };
 
 class Driver {
