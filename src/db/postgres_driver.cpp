@@ -368,7 +368,16 @@ class PostgresDriver final : public DriverSteps {
     AddServerArgs(p, db);
     VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
     if (outcome.exit_code != 0) {
-      return Failure(TrFormat("restoring into '{}': {}", db, DescribeToolFailure(tool, outcome)));
+      std::string why = DescribeToolFailure(tool, outcome);
+      // --clean drops what the dump holds, not what depends on it from outside: a table a
+      // migration added since, with a foreign key to one the backup replaces.
+      if (outcome.messages.find("because other objects depend on it") != std::string::npos) {
+        why += Tr(
+            "; objects the backup does not hold depend on ones it replaces (a table added since, "
+            "with a foreign key to one of them?): drop them first (the migration's down step), "
+            "or restore into another database with --database NAME; nothing was changed");
+      }
+      return Failure(TrFormat("restoring into '{}': {}", db, why));
     }
     return Ok();
   }

@@ -310,6 +310,30 @@ TEST_F(PostgresBackupTest, SigtermDuringTheDumpStopsTheBackupAndTheDumpTool) {
   EXPECT_EQ(BackupCount(app), 1u);
 }
 
+// A migration since the backup added a table with a foreign key to one the backup replaces:
+// pg_restore --clean cannot drop that one. The restore changes nothing and says what to do.
+TEST_F(PostgresBackupTest, ATableAddedSinceThatDependsOnTheBackupsIsNamedAsTheCause) {
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  pg().Sql(db_,
+           "SET ROLE app; CREATE TABLE orders (id int, user_id int REFERENCES users (id));"
+           "INSERT INTO orders VALUES (1, 7); DELETE FROM notes;");
+  const auto before = pg().TableDigests(db_);
+  RunResult refused =
+      app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("because other objects depend on it; objects the backup does not "
+                             "hold depend on ones it replaces"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(pg().TableDigests(db_), before) << "one transaction: nothing changed";
+  pg().Sql(db_, "DROP TABLE orders;");
+  RunResult restored =
+      app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM notes"), "2\n");
+}
+
 TEST_F(PostgresBackupTest, VerifyRestoreTestReportsEveryTableAndDropsItsDatabase) {
   BackupApp app({"db", "storage"}, PostgresSection(db_, pg().port()));
   WriteFile(app.root() + "/storage/a.txt", "alpha\n");
