@@ -102,10 +102,11 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
                                      [](std::string_view) { return CheckInterrupted(); }));
   VELIN_TRY(PrepareRestore(out, *driver, recorded));
   out.Begin(output::Icon::kRestore, TrFormat("Restoring database from backup {}...", snapshot.id));
-  VELIN_TRY(driver->Restore(StreamFromRepository(repo, snapshot), target));
+  VELIN_ASSIGN(std::vector<std::string> warnings,
+               driver->Restore(StreamFromRepository(repo, snapshot), target));
   std::string where = target.empty() ? driver->Describe() : TrFormat("database '{}'", target);
-  if (out.json()) return Ok();
-  out.Done(TrFormat("Database restored into {}", where));
+  if (!out.json()) out.Done(TrFormat("Database restored into {}", where));
+  for (const std::string& w : warnings) out.Warn(w);
   return Ok();
 }
 
@@ -153,7 +154,9 @@ Status RunRestoreTest(Context& ctx, db::Driver& driver, repo::Repository& repo,
   output::Console& out = ctx.out();
   const RestoreTestTable layout(out, recorded);
   VELIN_TRY(PrepareRestore(out, driver, recorded));
-  VELIN_TRY(driver.Restore(StreamFromRepository(repo, snapshot), temp));
+  VELIN_ASSIGN(std::vector<std::string> warnings,
+               driver.Restore(StreamFromRepository(repo, snapshot), temp));
+  for (const std::string& w : warnings) out.Warn(w);
   Status check = driver.Check(temp);
   report["check"] = check ? "ok" : check.error().message;
   VELIN_ASSIGN(std::vector<db::TableRows> restored, driver.CountRows(temp));

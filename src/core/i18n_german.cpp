@@ -1104,13 +1104,20 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{}: Tabellen einer Engine ohne Transaktionen ({}): der Dump enthält jede, wie "
        "sie beim Lesen war, nicht alle zu einem Zeitpunkt; ein Schreibvorgang während des "
        "Backups kann teilweise darin sein (ALTER TABLE … ENGINE=InnoDB macht sie konsistent)"},
-      {"; objects the backup does not hold depend on ones it replaces (a table added since, with "
-       "a foreign key to one of them?): drop them first (the migration's down step), or restore "
-       "into another database with --database NAME; nothing was changed",
+      {"; objects the backup does not hold depend on ones it replaces (a view added since, on "
+       "one of its tables?): drop them first (the migration's down step), or restore into "
+       "another database with --database NAME; nothing was changed",
        "; Objekte, die das Backup nicht enthält, hängen von solchen ab, die es ersetzt (eine "
-       "seither hinzugefügte Tabelle mit einem Fremdschlüssel darauf?): sie zuerst entfernen (der "
+       "seither hinzugefügte Sicht auf eine seiner Tabellen?): sie zuerst entfernen (der "
        "Down-Schritt der Migration) oder mit --database NAME in eine andere Datenbank "
        "wiederherstellen; nichts wurde geändert"},
+      {"{}: the foreign keys of tables the backup does not hold to tables it restored were set "
+       "aside for the restore and made again NOT VALID: {}. Their rows were not checked against "
+       "the restored ones; `ALTER TABLE … VALIDATE CONSTRAINT …` checks them",
+       "{}: die Fremdschlüssel von Tabellen, die das Backup nicht enthält, auf Tabellen, die es "
+       "wiederhergestellt hat, wurden für die Wiederherstellung beiseitegelegt und als NOT VALID "
+       "neu angelegt: {}. Ihre Zeilen wurden nicht gegen die wiederhergestellten geprüft; "
+       "`ALTER TABLE … VALIDATE CONSTRAINT …` prüft sie"},
       {"database metadata: '{}' is not an array", "Datenbank-Metadaten: '{}' ist kein Array"},
       {"database metadata: '{}' holds something that is not a name",
        "Datenbank-Metadaten: '{}' enthält etwas, das kein Name ist"},

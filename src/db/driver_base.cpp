@@ -17,7 +17,8 @@ class WrappedDriver final : public Driver {
   std::string Describe() const override { return steps_->Describe(); }
   Result<DatabaseInfo> Preflight() override { return Wrapped(steps_->DoPreflight()); }
   Result<DatabaseInfo> Dump(const ByteSink& sink) override { return Wrapped(steps_->DoDump(sink)); }
-  Status Restore(const ByteProducer& produce, const std::string& target) override {
+  Result<std::vector<std::string>> Restore(const ByteProducer& produce,
+                                           const std::string& target) override {
     return Wrapped(steps_->DoRestore(produce, target));
   }
   Result<std::vector<std::string>> PrepareRestore(const DatabaseInfo& recorded) override {

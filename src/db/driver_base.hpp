@@ -23,7 +23,8 @@ class DriverSteps {
   virtual std::string ConfiguredDatabase() const = 0;
   virtual Result<DatabaseInfo> DoPreflight() = 0;
   virtual Result<DatabaseInfo> DoDump(const ByteSink& sink) = 0;
-  virtual Status DoRestore(const ByteProducer& produce, const std::string& target) = 0;
+  virtual Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
+                                                     const std::string& target) = 0;
   virtual Result<std::vector<std::string>> DoPrepareRestore(const DatabaseInfo& recorded) {
     (void)recorded;
     return std::vector<std::string>();

@@ -191,7 +191,8 @@ class MysqlDriver final : public DriverSteps {
         others, current));
   }
 
-  Status DoRestore(const ByteProducer& produce, const std::string& target) override {
+  Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
+                                             const std::string& target) override {
     std::string db = target.empty() ? o_.name : target;
     if (db != o_.name) {
       VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
@@ -215,7 +216,7 @@ class MysqlDriver final : public DriverSteps {
     if (outcome.exit_code != 0) {
       return Failure(TrFormat("restoring into '{}': {}", db, DescribeToolFailure(tool, outcome)));
     }
-    return Ok();
+    return std::vector<std::string>();
   }
 
   Result<std::vector<TableRows>> DoCountRows(const std::string& target) override {

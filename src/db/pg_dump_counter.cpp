@@ -125,7 +125,7 @@ int PgDumpCounter::ParseHead() {
     ok = ok && r.Byte(flag) && r.Skip(static_cast<size_t>(off_size));  // the data's offset
     if (!ok) break;
     if (dump_id <= 0) return -1;
-    toc.push_back({dump_id, desc, tag});
+    toc.push_back({dump_id, desc, tag, schema});
     if (had_dumper != 0) {
       Entry e;
       if (desc == "TABLE DATA") e.table = schema + "." + tag;

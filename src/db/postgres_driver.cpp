@@ -306,8 +306,7 @@ class PostgresDriver final : public DriverSteps {
 
   // The extensions installed in `db` that this user may not drop (installed by a superuser, as
   // pgcrypto, citext or postgis usually are, and not owned by a role it belongs to).
-  Result<std::set<std::string>> UndroppableExtensions(const std::string& db) {
-    VELIN_ASSIGN(PgConnection conn, Connect(db));
+  static Result<std::set<std::string>> UndroppableExtensions(PgConnection& conn) {
     VELIN_ASSIGN(PgRows rows,
                  conn.Query("SELECT e.extname FROM pg_extension e "
                             "WHERE NOT pg_has_role(current_user, e.extowner, 'MEMBER') "
@@ -318,10 +317,10 @@ class PostgresDriver final : public DriverSteps {
     return out;
   }
 
-  // The archive's table of contents without the entries of `keep`'s extensions (their CREATE
-  // and COMMENT), as a pg_restore --use-list file: "id;" a line, in the archive's order.
-  // Reads only the stream's first bytes; "" when the stream is not one PgDumpCounter reads.
-  Result<std::string> ListWithout(const ByteProducer& produce, const std::set<std::string>& keep) {
+  // The archive's table of contents in its order, read off the stream's first bytes; nullopt
+  // when the stream is not one PgDumpCounter reads (another archive version).
+  static Result<std::optional<std::vector<PgDumpCounter::TocEntry>>> ReadToc(
+      const ByteProducer& produce) {
     PgDumpCounter counter;
     bool stopped = false;
     Status read = produce([&](std::string_view chunk) -> Status {
@@ -331,55 +330,193 @@ class PostgresDriver final : public DriverSteps {
       return Failure("enough");  // the table of contents is all that is needed
     });
     if (!read && !stopped) return tl::unexpected(read.error());
-    if (!counter.TocRead()) return std::string();
+    if (!counter.TocRead()) return std::nullopt;
+    return counter.Toc();
+  }
+
+  // The table of contents without the entries of `keep`'s extensions (their CREATE and
+  // COMMENT) and of `schemas` (their CREATE), as a pg_restore --use-list file: "id;" a line,
+  // in the archive's order. nullopt when it would leave nothing out.
+  static std::optional<std::string> ListWithout(const std::vector<PgDumpCounter::TocEntry>& toc,
+                                                const std::set<std::string>& keep,
+                                                const std::set<std::string>& schemas) {
     std::string list;
-    for (const PgDumpCounter::TocEntry& e : counter.Toc()) {
+    bool left_out = false;
+    for (const PgDumpCounter::TocEntry& e : toc) {
       if (!PgDumpCounter::Listed(e)) continue;
-      if (e.desc == "EXTENSION" && keep.count(e.tag) != 0) continue;
-      if (e.desc == "COMMENT" && e.tag.starts_with("EXTENSION ") &&
-          keep.count(e.tag.substr(10)) != 0) {
+      if ((e.desc == "EXTENSION" && keep.count(e.tag) != 0) ||
+          (e.desc == "COMMENT" && e.tag.starts_with("EXTENSION ") &&
+           keep.count(e.tag.substr(10)) != 0) ||
+          (e.desc == "SCHEMA" && schemas.count(e.tag) != 0)) {
+        left_out = true;
         continue;
       }
       list += std::to_string(e.dump_id) + ";\n";
     }
+    if (!left_out) return std::nullopt;
     return list;
   }
 
-  Status DoRestore(const ByteProducer& produce, const std::string& target) override {
+  // A foreign key of a table the backup does not hold (one a migration added since) to a table
+  // it restores: --clean cannot drop the restored table's key while it is there.
+  struct OutsideKey {
+    std::string table;       // public.orders
+    std::string name;        // orders_user_id_fkey
+    std::string drop, make;  // the SQL setting it aside, and making it again NOT VALID
+  };
+
+  // Such keys of `db`, for a restore of the archive whose table of contents is `toc`.
+  Result<std::vector<OutsideKey>> OutsideKeys(PgConnection& conn,
+                                              const std::vector<PgDumpCounter::TocEntry>& toc) {
+    std::set<std::string> restored;
+    for (const PgDumpCounter::TocEntry& e : toc) {
+      if (e.desc == "TABLE") restored.insert(e.schema + "." + e.tag);
+    }
+    // Names in full (the restore's script empties search_path), and a partition's copy of its
+    // parent's key left out: the parent's is the one to set aside.
+    VELIN_TRY(conn.Exec("SET search_path = ''"));
+    VELIN_ASSIGN(
+        PgRows rows,
+        conn.Query(std::string("SELECT tn.nspname || '.' || t.relname, rn.nspname || '.' || "
+                               "r.relname, c.conname, c.conrelid::regclass::text, "
+                               "quote_ident(c.conname), pg_get_constraintdef(c.oid) "
+                               "FROM pg_constraint c "
+                               "JOIN pg_class t ON t.oid = c.conrelid "
+                               "JOIN pg_namespace tn ON tn.oid = t.relnamespace "
+                               "JOIN pg_class r ON r.oid = c.confrelid "
+                               "JOIN pg_namespace rn ON rn.oid = r.relnamespace "
+                               "WHERE c.contype = 'f'") +
+                   (conn.server_version() >= 110000 ? " AND c.conparentid = 0" : "") +
+                   " ORDER BY 1, 3"));
+    std::vector<OutsideKey> keys;
+    for (const auto& row : rows) {
+      if (restored.count(row[0]) != 0 || restored.count(row[1]) == 0) continue;
+      std::string definition = row[5];
+      if (!definition.ends_with(" NOT VALID")) definition += " NOT VALID";
+      keys.push_back(
+          {row[0], row[2], "ALTER TABLE " + row[3] + " DROP CONSTRAINT " + row[4] + ";\n",
+           "ALTER TABLE " + row[3] + " ADD CONSTRAINT " + row[4] + " " + definition + ";\n"});
+    }
+    return keys;
+  }
+
+  // Large objects: a script of them commits on its own (BEGIN; ... COMMIT; around their data).
+  static bool HoldsLargeObjects(const std::vector<PgDumpCounter::TocEntry>& toc) {
+    return std::any_of(toc.begin(), toc.end(), [](const PgDumpCounter::TocEntry& e) {
+      return e.desc.starts_with("BLOB") || e.desc == "LARGE OBJECT";
+    });
+  }
+
+  static std::string RestoreFailure(const std::string& db, std::string why,
+                                    const std::string& messages) {
+    // --clean drops what the dump holds, not what depends on it from outside: a view a
+    // migration added since, on a table the backup replaces.
+    if (messages.find("because other objects depend on it") != std::string::npos) {
+      why += Tr(
+          "; objects the backup does not hold depend on ones it replaces (a view added since, on "
+          "one of its tables?): drop them first (the migration's down step), or restore into "
+          "another database with --database NAME; nothing was changed");
+    }
+    return TrFormat("restoring into '{}': {}", db, why);
+  }
+
+  Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
+                                             const std::string& target) override {
     std::string db = target.empty() ? o_.name : target;
     if (db != o_.name) VELIN_TRY(EnsureDatabase(db));
     VELIN_ASSIGN(std::string tool, FindTool({"pg_restore"}, o_.tool_dir, "postgresql-client"));
-    ProcessOptions p;
-    // One transaction: a restore that fails halfway leaves the database as it was.
-    p.argv = {tool, "--clean", "--if-exists", "--single-transaction", "--exit-on-error"};
-    // --clean drops every object of the dump before making it again, extensions too; one
-    // installed by a superuser stops a restore by its owner ("must be owner of extension
-    // pgcrypto"). Such extensions stay as they are: the restore leaves their entries out.
-    VELIN_ASSIGN(std::set<std::string> keep, UndroppableExtensions(db));
+    // What of the target the restore must leave alone, found before it starts. --clean drops
+    // every object of the dump before making it again:
+    // - extensions too, and only an extension's owner may drop it: one a superuser installed
+    //   stops a restore by the application's user ("must be owner of extension pgcrypto");
+    // - schemas too, and a schema is not dropped while it holds a table added since ("cannot
+    //   drop schema app because other objects depend on it").
+    // Both stay as they are (a schema's objects are replaced, not the schema): the restore's
+    // --use-list leaves their entries out. A foreign key into a table the restore replaces,
+    // from a table it leaves alone, would stop it too: such keys are set aside
+    // (RestoreAroundKeys).
+    std::set<std::string> keep, schemas;
+    bool any_key = false;
+    {
+      VELIN_ASSIGN(PgConnection conn, Connect(db));
+      VELIN_ASSIGN(keep, UndroppableExtensions(conn));
+      VELIN_ASSIGN(PgRows names, conn.Query("SELECT nspname FROM pg_namespace "
+                                            "WHERE nspname NOT LIKE 'pg\\_%' "
+                                            "AND nspname <> 'information_schema'"));
+      for (const auto& row : names) schemas.insert(row[0]);
+      VELIN_ASSIGN(PgRows k, conn.Query("SELECT 1 FROM pg_constraint WHERE contype = 'f' LIMIT 1"));
+      any_key = !k.empty();
+    }
+    const bool only_public = schemas.empty() || (schemas.size() == 1 && schemas.count("public"));
+    std::optional<std::vector<PgDumpCounter::TocEntry>> toc;
+    if (!keep.empty() || !only_public || any_key) {
+      VELIN_ASSIGN(toc, ReadToc(produce));
+    }
+    std::vector<OutsideKey> keys;
+    if (toc && any_key && !HoldsLargeObjects(*toc)) {
+      VELIN_ASSIGN(PgConnection conn, Connect(db));
+      VELIN_ASSIGN(keys, OutsideKeys(conn, *toc));
+    }
+    std::vector<std::string> restore_args = {tool, "--clean", "--if-exists"};
     std::optional<TempListFile> list_file;
-    if (!keep.empty()) {
-      VELIN_ASSIGN(std::string list, ListWithout(produce, keep));
-      if (!list.empty()) {
-        VELIN_ASSIGN(TempListFile made, TempListFile::Write(list));
-        list_file.emplace(std::move(made));
-        p.argv.push_back("--use-list=" + list_file->path());
-      }
+    if (std::optional<std::string> list = toc ? ListWithout(*toc, keep, schemas) : std::nullopt) {
+      VELIN_ASSIGN(TempListFile made, TempListFile::Write(*list));
+      list_file.emplace(std::move(made));
+      restore_args.push_back("--use-list=" + list_file->path());
     }
-    AddServerArgs(p, db);
-    VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
-    if (outcome.exit_code != 0) {
-      std::string why = DescribeToolFailure(tool, outcome);
-      // --clean drops what the dump holds, not what depends on it from outside: a table a
-      // migration added since, with a foreign key to one the backup replaces.
-      if (outcome.messages.find("because other objects depend on it") != std::string::npos) {
-        why += Tr(
-            "; objects the backup does not hold depend on ones it replaces (a table added since, "
-            "with a foreign key to one of them?): drop them first (the migration's down step), "
-            "or restore into another database with --database NAME; nothing was changed");
+    if (keys.empty()) {
+      ProcessOptions p;
+      p.argv = restore_args;
+      // One transaction: a restore that fails halfway leaves the database as it was.
+      p.argv.insert(p.argv.end(), {"--single-transaction", "--exit-on-error"});
+      AddServerArgs(p, db);
+      VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
+      if (outcome.exit_code != 0) {
+        return Failure(RestoreFailure(db, DescribeToolFailure(tool, outcome), outcome.messages));
       }
-      return Failure(TrFormat("restoring into '{}': {}", db, why));
+      return std::vector<std::string>();
     }
-    return Ok();
+    return RestoreAroundKeys(produce, db, restore_args, keys);
+  }
+
+  // The restore with `keys` set aside: pg_restore writes the script, psql runs it in one
+  // transaction that velin begins by dropping the keys and, only after the whole script,
+  // ends by making them again NOT VALID (their rows are not checked against the restored
+  // table's: the backup is older than they are) and committing. Any failure, a signal or a
+  // crash before that leaves the database as it was.
+  Result<std::vector<std::string>> RestoreAroundKeys(const ByteProducer& produce,
+                                                     const std::string& db,
+                                                     std::vector<std::string> restore_args,
+                                                     const std::vector<OutsideKey>& keys) {
+    VELIN_ASSIGN(std::string psql, FindTool({"psql"}, o_.tool_dir, "postgresql-client"));
+    ProcessOptions script;
+    script.argv = std::move(restore_args);
+    script.argv.push_back("--file=-");
+    ProcessOptions run;
+    run.argv = {psql, "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--output=/dev/null"};
+    AddServerArgs(run, db);
+    std::string head = "BEGIN;\n", tail, names;
+    for (const OutsideKey& k : keys) {
+      head += k.drop;
+      tail += k.make;
+      names += (names.empty() ? "" : ", ") + k.table + " (" + k.name + ")";
+    }
+    tail += "COMMIT;\n";
+    VELIN_ASSIGN(PipelineOutcome outcome, FeedToolPipeline(script, run, head, produce, tail));
+    const std::string& tool = script.argv.front();
+    if (outcome.second.exit_code != 0) {
+      return Failure(
+          RestoreFailure(db, DescribeToolFailure(psql, outcome.second), outcome.second.messages));
+    }
+    if (outcome.first.exit_code != 0) {
+      return Failure(
+          RestoreFailure(db, DescribeToolFailure(tool, outcome.first), outcome.first.messages));
+    }
+    return std::vector<std::string>{TrFormat(
+        "{}: the foreign keys of tables the backup does not hold to tables it restored were set "
+        "aside for the restore and made again NOT VALID: {}. Their rows were not checked against "
+        "the restored ones; `ALTER TABLE … VALIDATE CONSTRAINT …` checks them",
+        Describe(), names)};
   }
 
   Result<std::vector<TableRows>> DoCountRows(const std::string& target) override {

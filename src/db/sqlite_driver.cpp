@@ -236,7 +236,8 @@ class SqliteDriver final : public DriverSteps {
     }
   }
 
-  Status DoRestore(const ByteProducer& produce, const std::string& target) override {
+  Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
+                                             const std::string& target) override {
     VELIN_ASSIGN(const std::string path, ResolveLinks(target.empty() ? o_.path : target));
     std::string dir = io::Dirname(path);
     // A new machine, a fresh checkout: the database's directory may not be there yet.
@@ -259,7 +260,7 @@ class SqliteDriver final : public DriverSteps {
     // The old database's wal-index: it describes a log that is gone.
     VELIN_ASSIGN(bool shm, env_.Exists(path + "-shm"));
     if (shm) VELIN_TRY(env_.RemoveFile(path + "-shm"));
-    return Ok();
+    return std::vector<std::string>();
   }
 
   ConnectionOptions o_;

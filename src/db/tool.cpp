@@ -251,6 +251,179 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
   return outcome;
 }
 
+namespace {
+
+// FeedToolPipeline's two children and what waits to go from the first to the second.
+class Pipeline {
+ public:
+  Pipeline(Subprocess first, Subprocess second)
+      : first_(std::move(first)), second_(std::move(second)) {}
+
+  // Moves what can move now (waiting until something can): `input` to the first tool's stdin
+  // (advanced by what was written), its stdout to the second's stdin, both tools' messages
+  // here. False when there is nothing left to wait for.
+  Result<bool> Step(std::string_view* input) {
+    pollfd fds[5];
+    int n = 0, in = -1, out = -1, err = -1, next_in = -1, next_out = -1;
+    auto watch = [&](int fd, short events, int& index) {
+      if (fd < 0) return;
+      index = n;
+      fds[n++] = {fd, events, 0};
+    };
+    if (input != nullptr && !input->empty()) watch(first_.stdin_fd(), POLLOUT, in);
+    if (Pending() < kPipeRead) watch(first_.stdout_fd(), POLLIN, out);
+    watch(first_.stderr_fd(), POLLIN, err);
+    if (Pending() > 0) watch(second_.stdin_fd(), POLLOUT, next_in);
+    watch(second_.stdout_fd(), POLLIN, next_out);
+    if (n == 0) return false;
+    if (::poll(fds, static_cast<nfds_t>(n), -1) < 0) {
+      if (errno == EINTR) return true;  // the caller checks for a signal
+      return tl::unexpected(ErrnoError(std::string(Tr("poll")), errno).value());
+    }
+    auto ready = [&](int index) { return index >= 0 && fds[index].revents != 0; };
+    if (ready(err) && !DrainInto(first_.stderr_fd(), outcome_.first.messages)) {
+      first_.CloseStderr();
+    }
+    if (ready(next_out) && !DrainInto(second_.stdout_fd(), outcome_.second.messages)) {
+      second_.CloseStdout();
+    }
+    if (ready(out)) {
+      char buf[1 << 16];
+      ssize_t got = ::read(first_.stdout_fd(), buf, sizeof buf);
+      if (got == 0) {
+        first_.CloseStdout();
+      } else if (got > 0) {
+        if (!second_gone_) pending_.append(buf, static_cast<size_t>(got));  // else nobody reads
+      } else if (errno != EINTR && errno != EAGAIN) {
+        return tl::unexpected(ErrnoError(std::string(Tr("reading the dump")), errno).value());
+      }
+    }
+    if (ready(next_in)) {
+      ssize_t w = WriteWithoutSigpipe(second_.stdin_fd(), pending_.data() + sent_, Pending());
+      if (w > 0) sent_ += static_cast<size_t>(w);
+      if (w < 0 && errno != EINTR && errno != EAGAIN) StopSecond();
+      // What was sent goes, so that the buffer stays about kPipeRead whatever the stream.
+      if (sent_ == pending_.size() || sent_ >= kPipeRead) {
+        pending_.erase(0, sent_);
+        sent_ = 0;
+      }
+    }
+    if (ready(in)) {
+      ssize_t w = WriteWithoutSigpipe(first_.stdin_fd(), input->data(), input->size());
+      if (w > 0) input->remove_prefix(static_cast<size_t>(w));
+      if (w < 0 && errno != EINTR && errno != EAGAIN) first_gone_ = true;
+    }
+    return true;
+  }
+
+  // Sends `text` to the second tool after what waits already.
+  void Send(std::string_view text) {
+    if (!second_gone_) pending_.append(text);
+  }
+
+  size_t Pending() const { return pending_.size() - sent_; }
+  bool Stopped() const { return first_gone_ || second_gone_; }
+  bool FirstOutputOpen() const { return first_.stdout_fd() >= 0 || first_.stderr_fd() >= 0; }
+  bool SecondOutputOpen() const { return second_.stdout_fd() >= 0; }
+  bool SecondGone() const { return second_gone_; }
+  Subprocess& first() { return first_; }
+  Subprocess& second() { return second_; }
+  PipelineOutcome& outcome() { return outcome_; }
+
+  Result<PipelineOutcome> KillBoth(const Error& error) {
+    for (Subprocess* child : {&first_, &second_}) {
+      child->Kill(SIGKILL);
+      child->CloseStdin();
+      child->CloseStdout();
+      child->CloseStderr();
+      (void)child->Wait();
+    }
+    return tl::unexpected(error);
+  }
+
+ private:
+  // The second tool stopped reading (it failed): the first has nobody to write for.
+  void StopSecond() {
+    second_gone_ = true;
+    second_.CloseStdin();
+    pending_.clear();
+    sent_ = 0;
+    first_.Kill(SIGKILL);
+  }
+
+  Subprocess first_, second_;
+  std::string pending_;  // for the second tool's stdin, from `sent_` on
+  size_t sent_ = 0;
+  bool first_gone_ = false;   // the first tool closed its stdin
+  bool second_gone_ = false;  // the second tool closed its stdin
+  PipelineOutcome outcome_;
+};
+
+}  // namespace
+
+Result<PipelineOutcome> FeedToolPipeline(ProcessOptions first, ProcessOptions second,
+                                         const std::string& head, const ByteProducer& produce,
+                                         const std::string& tail) {
+  first.env = second.env = ChildEnv::kMinimal;
+  first.stdin_mode = first.stdout_mode = first.stderr_mode = Stdio::kPipe;
+  first.merge_stderr_into_stdout = false;
+  second.stdin_mode = second.stdout_mode = Stdio::kPipe;
+  second.merge_stderr_into_stdout = true;
+  WithLargeStdioBuffer(first, kToolStdinBuffer);
+  VELIN_ASSIGN(Subprocess second_child, Subprocess::Start(second));
+  Result<Subprocess> first_child = Subprocess::Start(first);
+  if (!first_child) {
+    second_child.Kill(SIGKILL);
+    second_child.CloseStdin();
+    second_child.CloseStdout();
+    (void)second_child.Wait();
+    return tl::unexpected(first_child.error());
+  }
+  Pipeline pipe(std::move(*first_child), std::move(second_child));
+  for (int fd : {pipe.first().stdin_fd(), pipe.second().stdin_fd()}) {
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    (void)::fcntl(fd, F_SETPIPE_SZ, kToolPipeSize);
+  }
+  pipe.Send(head);
+  auto sink = [&](std::string_view data) -> Status {
+    while (!data.empty() && !pipe.Stopped()) {
+      VELIN_TRY(CheckInterrupted());
+      VELIN_TRY(pipe.Step(&data));
+    }
+    if (pipe.Stopped()) return Failure("a restore tool stopped reading its input");
+    return Ok();
+  };
+  Status produced = produce(sink);
+  if (!produced && !pipe.Stopped()) return pipe.KillBoth(produced.error());
+  // Moves data while `more` holds (and anything can move).
+  auto pump = [&](auto more) -> Status {
+    while (more()) {
+      VELIN_TRY(CheckInterrupted());
+      VELIN_ASSIGN(bool moved, pipe.Step(nullptr));
+      if (!moved) break;
+    }
+    return Ok();
+  };
+  pipe.first().CloseStdin();
+  // The rest of the first tool's output, then its exit status.
+  Status pumped =
+      pump([&] { return pipe.FirstOutputOpen() || (pipe.Pending() > 0 && !pipe.SecondGone()); });
+  if (!pumped) return pipe.KillBoth(pumped.error());
+  VELIN_ASSIGN(pipe.outcome().first.exit_code, pipe.first().Wait());
+  // Only a whole stream gets the tail.
+  if (pipe.outcome().first.exit_code == 0) pipe.Send(tail);
+  pumped = pump([&] { return pipe.Pending() > 0 && !pipe.SecondGone(); });
+  if (!pumped) return pipe.KillBoth(pumped.error());
+  pipe.second().CloseStdin();
+  pumped = pump([&] { return pipe.SecondOutputOpen(); });
+  if (!pumped) return pipe.KillBoth(pumped.error());
+  VELIN_ASSIGN(pipe.outcome().second.exit_code, pipe.second().Wait());
+  if (pipe.SecondGone() && pipe.outcome().second.exit_code == 0) {
+    pipe.outcome().second.exit_code = 1;
+  }
+  return pipe.outcome();
+}
+
 std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& outcome) {
   // The first line that reports an error says most; else the last line the tool wrote.
   std::string chosen, last;
@@ -270,7 +443,13 @@ std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& out
   }
   if (chosen.empty()) chosen = last;
   std::string base = io::Basename(tool);
-  for (const std::string& prefix : {base + ": error: ", base + ": ", std::string("ERROR ")}) {
+  // psql running a script names the line: "psql:<stdin>:21: ERROR:  cannot drop ...".
+  if (chosen.rfind(base + ":<stdin>:", 0) == 0) {
+    size_t after_line = chosen.find(": ", base.size() + 9);
+    if (after_line != std::string::npos) chosen.erase(0, after_line + 2);
+  }
+  for (const std::string& prefix :
+       {base + ": error: ", base + ": ", std::string("ERROR:  "), std::string("ERROR ")}) {
     if (chosen.rfind(prefix, 0) == 0) chosen.erase(0, prefix.size());
   }
   if (chosen.empty()) return TrFormat("{} failed ({})", base, DescribeExit(outcome.exit_code));

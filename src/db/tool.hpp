@@ -34,6 +34,22 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
 // failed), the outcome carries its exit status and message.
 Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& produce);
 
+// The outcomes of FeedToolPipeline's two tools.
+struct PipelineOutcome {
+  ChildOutcome first;   // its stderr
+  ChildOutcome second;  // its stdout and stderr
+};
+
+// `first | second`, with velin in the middle: `produce` feeds `first`'s stdin; `second`'s stdin
+// gets `head`, then everything `first` writes on stdout, then `tail` once `first` has exited 0.
+// `tail` reaches `second` only then: not when `first` fails or is killed, nor when velin dies
+// (`second` sees its input end). So a `tail` that commits what `head` began is never sent after
+// half a stream. A producer error or a signal (core/termination.hpp) kills both tools and is
+// returned; a tool that stopped reading is in the outcomes.
+Result<PipelineOutcome> FeedToolPipeline(ProcessOptions first, ProcessOptions second,
+                                         const std::string& head, const ByteProducer& produce,
+                                         const std::string& tail);
+
 // "pg_dump failed (exit code 1): permission denied for table secret".
 std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& outcome);
 

@@ -310,14 +310,169 @@ TEST_F(PostgresBackupTest, SigtermDuringTheDumpStopsTheBackupAndTheDumpTool) {
   EXPECT_EQ(BackupCount(app), 1u);
 }
 
-// A migration since the backup added a table with a foreign key to one the backup replaces:
-// pg_restore --clean cannot drop that one. The restore changes nothing and says what to do.
-TEST_F(PostgresBackupTest, ATableAddedSinceThatDependsOnTheBackupsIsNamedAsTheCause) {
+// A migration since the backup added tables with foreign keys to one the backup replaces
+// (pg_restore --clean alone cannot drop that one's key): the restore sets the keys aside and
+// makes them again NOT VALID in its one transaction, and says so. The tables keep their rows.
+TEST_F(PostgresBackupTest, ATableAddedSinceKeepsItsRowsAndItsForeignKeyNotValid) {
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  const auto backed_up = pg().TableDigests(db_);
+  pg().Sql(db_,
+           "SET ROLE app; INSERT INTO users VALUES (251, 'new');"
+           "CREATE TABLE orders (id int, user_id int REFERENCES users (id) ON DELETE CASCADE);"
+           "INSERT INTO orders VALUES (1, 7), (2, 251); DELETE FROM notes;"
+           "CREATE SCHEMA \"Side\"; CREATE TABLE \"Side\".\"Odd\" (u int, CONSTRAINT \"Odd Key\" "
+           "FOREIGN KEY (u) REFERENCES users (id) DEFERRABLE INITIALLY DEFERRED);"
+           "INSERT INTO \"Side\".\"Odd\" VALUES (3);");
+  RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("were set aside for the restore and made again NOT VALID: "
+                       "Side.Odd (Odd Key), public.orders (orders_user_id_fkey)"),
+            std::string::npos)
+      << r.err;
+  auto now = pg().TableDigests(db_);
+  EXPECT_EQ(now["public.users"], backed_up.at("public.users"));
+  EXPECT_EQ(now["public.notes"], backed_up.at("public.notes"));
+  EXPECT_EQ(pg().Sql(db_, "SELECT id, user_id FROM orders ORDER BY id"), "1|7\n2|251\n");
+  EXPECT_EQ(pg().Sql(db_, "SELECT u FROM \"Side\".\"Odd\""), "3\n");
+  EXPECT_EQ(pg().Sql(db_,
+                     "SELECT conname, convalidated, condeferrable, confdeltype FROM pg_constraint "
+                     "WHERE contype = 'f' ORDER BY 1"),
+            "Odd Key|f|t|a\norders_user_id_fkey|f|f|c\n");
+  // Still a key for the rows written from now on.
+  EXPECT_THROW(pg().Sql(db_, "INSERT INTO orders VALUES (3, 9999)"), std::exception);
+  // A second restore finds NOT VALID keys and leaves them so.
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"), "2\n");
+}
+
+// A table added since in a schema the backup holds: --clean would drop the schema, which the
+// new table keeps from going (no restore was possible). The schema stays as it is; its tables
+// of the backup are replaced, the new one stays. Into a new database the schema is made.
+TEST_F(PostgresBackupTest, ATableAddedSinceInASchemaOfTheBackupStays) {
+  pg().Sql(db_,
+           "SET ROLE app; CREATE SCHEMA shop; CREATE TABLE shop.items (id int PRIMARY KEY);"
+           "INSERT INTO shop.items SELECT generate_series(1, 30);");
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  const auto backed_up = pg().TableDigests(db_);
+  pg().Sql(db_,
+           "SET ROLE app; CREATE TABLE shop.carts (id int); INSERT INTO shop.carts VALUES (5);"
+           "DELETE FROM shop.items WHERE id > 10; DELETE FROM users;");
+  RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto now = pg().TableDigests(db_);
+  EXPECT_EQ(now["shop.items"], backed_up.at("shop.items"));
+  EXPECT_EQ(now["public.users"], backed_up.at("public.users"));
+  EXPECT_EQ(pg().Sql(db_, "SELECT id FROM shop.carts"), "5\n");
+  EXPECT_EQ(pg().Sql(db_, "SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'shop'"),
+            "app\n");
+  const std::string other = db_ + "_new";
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", other}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(pg().TableDigests(other), backed_up);
+}
+
+// The restore with keys set aside, failing or stopped at each step: before the script ends
+// (pg_restore fails after half of it), in the middle of the transaction (velin killed or
+// stopped while psql holds the dropped key's lock and part of the data), and in psql itself
+// (a table the user does not own). The database is exactly as it was each time: the commit is
+// sent only after a whole script.
+TEST_F(PostgresBackupTest, ARestoreAroundSetAsideKeysThatFailsAnywhereChangesNothing) {
+  // Over 4 MiB of dump: more than the pipes hold.
+  pg().Sql(db_,
+           "SET ROLE app; CREATE TABLE big (id int PRIMARY KEY, body text);"
+           "INSERT INTO big SELECT i, repeat(md5(i::text), 2) FROM generate_series(1, 60000) i;");
   BackupApp app({"db"}, PostgresSection(db_, pg().port()));
   ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
   pg().Sql(db_,
-           "SET ROLE app; CREATE TABLE orders (id int, user_id int REFERENCES users (id));"
-           "INSERT INTO orders VALUES (1, 7); DELETE FROM notes;");
+           "SET ROLE app; CREATE TABLE orders (id int, big_id int REFERENCES big (id));"
+           "INSERT INTO orders VALUES (1, 7); DELETE FROM big WHERE id > 100;"
+           "UPDATE notes SET body = 'gone'");
+  const auto changed = pg().TableDigests(db_);
+  const std::string key_sql = "SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f'";
+  auto unchanged = [&](const std::string& step) {
+    EXPECT_TRUE(pg().TableDigests(db_) == changed) << step << ": the database changed";
+    EXPECT_EQ(pg().Sql(db_, key_sql), "orders_big_id_fkey|t\n") << step;
+  };
+  const std::string gate = app.path("gate");
+  std::filesystem::create_directories(gate);
+  RunOptions options = WithPassword();
+  options.cwd = app.path("");
+  PutFirstInPath(options, gate);
+  const std::vector<std::string> restore = {"backup", "restore", "latest", "--only", "db", "--yes"};
+
+  // pg_restore fails after writing its script up to the last table's key, at a statement's
+  // end: a commit now would keep a table without its key.
+  WriteFile(gate + "/pg_restore",
+            "#!/bin/sh\n/usr/bin/pg_restore \"$@\" > \"" + gate + "/script\" || exit 1\n" +
+                "grep -q '^-- Name: users users_pkey;' \"" + gate + "/script\" || exit 9\n" +
+                "sed '/^-- Name: users users_pkey;/,$d' \"" + gate + "/script\"\n" +
+                "echo 'pg_restore: error: cut' >&2\nexit 1\n",
+            0755);
+  RunResult r = app.Run(restore, options);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("pg_restore failed (exit code 1): cut"), std::string::npos) << r.err;
+  unchanged("pg_restore failed");
+
+  // velin killed or stopped in the middle of the transaction: psql has dropped the key (it
+  // holds orders' lock) and has part of the data; the rest of the script waits at a gate.
+  WriteFile(gate + "/pg_restore",
+            "#!/bin/sh\n/usr/bin/pg_restore \"$@\" > \"" + gate + "/script\" || exit 1\n" +
+                "head -c 3000000 \"" + gate + "/script\"\nwhile [ ! -f \"" + gate +
+                "/go\" ]; do sleep 0.02; done\ntail -c +3000001 \"" + gate + "/script\"\n",
+            0755);
+  for (int sig : {SIGKILL, SIGTERM}) {
+    std::filesystem::remove(gate + "/go");
+    BackgroundVelin velin(restore, options);
+    bool locked = false;
+    for (int i = 0; i < 1500 && !locked; ++i) {
+      locked = pg().Sql(db_,
+                        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                        "WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock'") != "0\n";
+      if (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(locked) << sig << ": the key was never dropped";
+    velin.Signal(sig);
+    ASSERT_TRUE(velin.WaitExit()) << sig;
+    r = velin.Finish();
+    EXPECT_EQ(r.exit_code, 128 + sig) << sig << ": " << r.out << r.err;
+    WriteFile(gate + "/go", "");
+    // The session ends when psql sees its input end (or is killed): then the lock goes.
+    bool released = false;
+    for (int i = 0; i < 1500 && !released; ++i) {
+      released = pg().Sql(db_,
+                          "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'psql' "
+                          "AND datname = current_database() AND pid <> pg_backend_pid()") == "0\n";
+      if (!released) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(released) << sig;
+    unchanged("signal " + std::to_string(sig));
+  }
+  std::filesystem::remove(gate + "/pg_restore");
+
+  // psql fails: the user may not set aside a key of a table it does not own.
+  pg().Sql(db_, "ALTER TABLE orders OWNER TO postgres");
+  r = app.Run(restore, options);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("psql failed (exit code 3): must be owner of table orders"),
+            std::string::npos)
+      << r.err;
+  unchanged("psql failed");
+  pg().Sql(db_, "ALTER TABLE orders OWNER TO app");
+  r = app.Run(restore, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM big"), "60000\n");
+  EXPECT_EQ(pg().Sql(db_, key_sql), "orders_big_id_fkey|f\n");
+}
+
+// A view added since on a table the backup replaces: --clean cannot drop the table under it,
+// and views are not set aside. The restore changes nothing and says what to do.
+TEST_F(PostgresBackupTest, AViewAddedSinceOnARestoredTableIsNamedAsTheCause) {
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  pg().Sql(db_, "SET ROLE app; CREATE VIEW named AS SELECT name FROM users; DELETE FROM notes;");
   const auto before = pg().TableDigests(db_);
   RunResult refused =
       app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
@@ -327,7 +482,7 @@ TEST_F(PostgresBackupTest, ATableAddedSinceThatDependsOnTheBackupsIsNamedAsTheCa
             std::string::npos)
       << refused.err;
   EXPECT_EQ(pg().TableDigests(db_), before) << "one transaction: nothing changed";
-  pg().Sql(db_, "DROP TABLE orders;");
+  pg().Sql(db_, "DROP VIEW named;");
   RunResult restored =
       app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
   EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;

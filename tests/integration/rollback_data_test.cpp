@@ -272,6 +272,32 @@ TEST_F(RollbackDataTest, RollbackByHandAndToVersionRestoreTheData) {
   EXPECT_EQ(app.Current(), "v1");
 }
 
+// v2's migration adds a table with a foreign key to one the backup holds (before, no restore
+// of v1's backup could drop that table's key): the rollback restores the data, keeps the new
+// table's rows, makes its key again NOT VALID, and says so.
+TEST_F(RollbackDataTest, AMigrationThatAddsATableWithAForeignKeyRollsBack) {
+  ToyApp app(Options("", /*service=*/false));
+  TwoVersions(app);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--backup", "--timeout", "5m"}, Password()).exit_code,
+            0);
+  RunResult r = app.Velin({"rollback", "to-version", "v2"}, Password());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  pg().Sql(db_,
+           "SET ROLE app; CREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL "
+           "REFERENCES users (id)); INSERT INTO orders VALUES (1, 7);"
+           "UPDATE users SET name = 'renamed' WHERE id = 7;");
+  r = app.Velin({"--yes", "rollback", "rollback", "--restore-data"}, Password());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("made again NOT VALID: public.orders (orders_user_id_fkey)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(LiveCode(app), "v1\n");
+  EXPECT_EQ(pg().TableDigests(db_)["public.users"], before_.at("public.users"));
+  EXPECT_EQ(pg().Sql(db_, "SELECT * FROM orders"), "1|7\n");
+  EXPECT_EQ(pg().Sql(db_, "SELECT convalidated FROM pg_constraint WHERE contype = 'f'"), "f\n");
+  EXPECT_EQ(LastTransaction(app)["outcome"], "rolled back by hand");
+}
+
 // The restore fails during the rollback (the database refuses the password): the code rollback
 // completes, the service starts on the old code, the failure is in the history, exit 1 with the
 // command that retries it; that command then brings the data back.

@@ -95,7 +95,11 @@ class Driver {
   // ("" = the configured file), replaced atomically keeping its mode.
   // PostgreSQL restores in one transaction (a failure leaves `target` as it was); MariaDB's
   // client applies statements as they come, so callers check the stream before.
-  virtual Status Restore(const ByteProducer& produce, const std::string& target) = 0;
+  // Returns what to tell the user (warnings), usually nothing. PostgreSQL: a foreign key of a
+  // table the backup does not hold (added since) to one it restores is set aside for the
+  // restore and made again NOT VALID, in the same transaction, with a warning naming it.
+  virtual Result<std::vector<std::string>> Restore(const ByteProducer& produce,
+                                                   const std::string& target) = 0;
 
   // Before Restore of a backup whose metadata is `recorded`, what the server must have for it,
   // so that a restore that cannot succeed fails before it touches anything. PostgreSQL: each

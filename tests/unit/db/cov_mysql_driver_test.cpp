@@ -98,7 +98,7 @@ TEST_F(CovMysqlDriverTest, AUserWhoMayNotCreateDatabasesGetsOneLineForEachAttemp
 
   std::string dump;  // taken by the application's user, who may
   ASSERT_TRUE(Open(my().Options(db_))->Dump(StringSink(dump)));
-  Status s = d->Restore(StringSource(dump), db_ + "_copy");
+  auto s = d->Restore(StringSource(dump), db_ + "_copy");
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message.rfind(Prefix() + "cannot create database '" + db_ + "_copy': ", 0),
             0u)
@@ -112,7 +112,7 @@ TEST_F(CovMysqlDriverTest, ADatabaseNameTheServerRefusesIsNamedAndNothingIsResto
   std::string dump;
   ASSERT_TRUE(d->Dump(StringSink(dump)));
   const std::string too_long(70, 'n');  // names are at most 64 characters
-  Status s = d->Restore(StringSource(dump), too_long);
+  auto s = d->Restore(StringSource(dump), too_long);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message.rfind(Prefix() + "cannot create database '" + too_long + "': ", 0),
             0u)
@@ -169,7 +169,7 @@ TEST_F(CovMysqlDriverTest, ARestoreToolThatStopsReadingOrClosesItsOutputFailsWit
   // 2 MB of input: far more than a pipe holds, so the tool's end matters.
   std::string dump = "-- " + std::string(2 << 20, 'x') + "\n";
   FakeTool("mariadb", "exec 0<&-\necho 'ERROR 1064 (42000): syntax error near x' >&2\nexit 3\n");
-  Status s = Open(WithFakes())->Restore(StringSource(dump), "");
+  auto s = Open(WithFakes())->Restore(StringSource(dump), "");
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message, Prefix() + "restoring into '" + db_ +
                                    "': mariadb failed (exit code 3): 1064 (42000): syntax error "
@@ -190,7 +190,7 @@ TEST_F(CovMysqlDriverTest, APasswordTooLongForThePipeIsRefusedBeforeAnyToolRuns)
   db::ConnectionOptions o = WithFakes();
   o.password = std::string(5000, 'p');
   FakeTool("mariadb", "touch \"$0.ran\"\nexit 0\n");
-  Status s = Open(o)->Restore(StringSource("SELECT 1;\n"), "");
+  auto s = Open(o)->Restore(StringSource("SELECT 1;\n"), "");
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message, Prefix() + "the database password is longer than 4000 bytes");
   EXPECT_FALSE(std::filesystem::exists(tools_ / "mariadb.ran"));

@@ -132,7 +132,7 @@ TEST_F(CovSqliteDriverTest, ARestoreKeepsTheOwnerOfTheFileItReplaces) {
   ASSERT_TRUE(driver_->Dump(StringSink(dump)));
   ASSERT_EQ(::chown(path_.c_str(), 4242, 4343), 0);
   Exec(path_, "DELETE FROM users;");
-  Status s = driver_->Restore(StringSource(dump), "");
+  auto s = driver_->Restore(StringSource(dump), "");
   ASSERT_TRUE(s) << s.error().message;
   struct stat st {};
   ASSERT_EQ(::stat(path_.c_str(), &st), 0);
@@ -150,7 +150,7 @@ TEST_F(CovSqliteDriverTest, ARestoreOverADatabaseWithAWriteAheadLogLeavesNoneOfI
   Exec(app, "PRAGMA journal_mode = WAL; DELETE FROM users WHERE id > 1;");
   ASSERT_TRUE(std::filesystem::exists(path_ + "-wal"));
 
-  Status s = driver_->Restore(StringSource(dump), "");
+  auto s = driver_->Restore(StringSource(dump), "");
   ASSERT_TRUE(s) << s.error().message;
   sqlite3_close(app);
   EXPECT_FALSE(std::filesystem::exists(path_ + "-wal"));

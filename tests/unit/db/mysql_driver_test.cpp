@@ -63,7 +63,7 @@ TEST_F(MysqlDriverTest, RestoreAfterDamageGivesBackEveryTableExactly) {
            "DELETE FROM `order lines` WHERE id % 2 = 0; UPDATE users SET name = 'x';"
            "DROP TRIGGER t_ins");
   ASSERT_NE(my().TableDigests(db_), before);
-  Status s = d->Restore(StringSource(dump), "");
+  auto s = d->Restore(StringSource(dump), "");
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(my().TableDigests(db_), before);
   EXPECT_EQ(my().Sql(db_,
@@ -81,7 +81,7 @@ TEST_F(MysqlDriverTest, RestoresIntoAnotherDatabaseCreatingIt) {
   std::string dump;
   ASSERT_TRUE(d->Dump(StringSink(dump)));
   std::string other = db_ + "_copy";
-  Status s = d->Restore(StringSource(dump), other);
+  auto s = d->Restore(StringSource(dump), other);
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(my().TableDigests(other), my().TableDigests(db_));
   EXPECT_TRUE(d->DropDatabase(other));

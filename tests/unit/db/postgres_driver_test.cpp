@@ -88,7 +88,7 @@ TEST_F(PostgresDriverTest, RestoreAfterDamageGivesBackEveryTableExactly) {
            "DELETE FROM shop.orders WHERE id % 2 = 0; UPDATE users SET name = 'x';"
            "DROP TABLE shop.orders");
   ASSERT_NE(pg().TableDigests(db_), before);
-  Status s = d->Restore(StringSource(dump), "");
+  auto s = d->Restore(StringSource(dump), "");
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(pg().TableDigests(db_), before);
   auto counts = d->CountRows("");
@@ -101,7 +101,7 @@ TEST_F(PostgresDriverTest, RestoresIntoAnotherDatabaseCreatingIt) {
   std::string dump;
   ASSERT_TRUE(d->Dump(StringSink(dump)));
   std::string other = db_ + "_copy";
-  Status s = d->Restore(StringSource(dump), other);
+  auto s = d->Restore(StringSource(dump), other);
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(pg().TableDigests(other), pg().TableDigests(db_));
   EXPECT_TRUE(Dropped(*d, other));
@@ -160,7 +160,7 @@ TEST_F(PostgresDriverTest, AFailedRestoreLeavesTheDatabaseAsItWas) {
   pg().Sql(db_, "DELETE FROM shop.orders WHERE id > 10");
   auto damaged_state = pg().TableDigests(db_);
   std::string truncated = dump.substr(0, dump.size() * 2 / 3);
-  Status s = d->Restore(StringSource(truncated), "");
+  auto s = d->Restore(StringSource(truncated), "");
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find("database '" + db_ + "'"), std::string::npos);
   EXPECT_NE(s.error().message.find("pg_restore failed"), std::string::npos) << s.error().message;
@@ -173,7 +173,7 @@ TEST_F(PostgresDriverTest, ADamagedChunkHalfwayStopsTheRestoreAndChangesNothing)
   ASSERT_TRUE(d->Dump(StringSink(dump)));
   pg().Sql(db_, "DELETE FROM shop.orders WHERE id > 10");
   auto state = pg().TableDigests(db_);
-  Status s = d->Restore(
+  auto s = d->Restore(
       [&](const db::ByteSink& sink) -> Status {
         VELIN_TRY(sink(std::string_view(dump).substr(0, dump.size() / 2)));
         return DamageError("chunk 3f2a: hash mismatch");
@@ -324,7 +324,7 @@ TEST_F(PostgresDriverTest, TheToolsUseLargeBuffersAndNeedNoStdbuf) {
   ASSERT_TRUE(info) << info.error().message;
   EXPECT_TRUE(dump_buffered);
   const std::string copy = db_ + "_buffered";
-  Status s = d->Restore(
+  auto s = d->Restore(
       [&](const db::ByteSink& sink) -> Status {
         for (size_t pos = 0; pos < dump.size(); pos += 100'000) {
           restore_buffered = restore_buffered || ChildHasStdbuf("pg_restore", "_STDBUF_I=1048576");
@@ -350,7 +350,7 @@ TEST_F(PostgresDriverTest, TheToolsUseLargeBuffersAndNeedNoStdbuf) {
     auto again = d->Dump(StringSink(plain));
     ASSERT_TRUE(again) << again.error().message;
     EXPECT_EQ(again->tables, info->tables);
-    Status restored = d->Restore(StringSource(plain), plain_copy);
+    auto restored = d->Restore(StringSource(plain), plain_copy);
     ASSERT_TRUE(restored) << restored.error().message;
   }
   EXPECT_EQ(pg().TableDigests(plain_copy), before);
@@ -374,7 +374,7 @@ TEST_F(PostgresDriverTest, AStdbufThatDoesNotRunIsLeftOut) {
     std::string dump;
     auto info = d->Dump(StringSink(dump));
     ASSERT_TRUE(info) << info.error().message;
-    Status restored = d->Restore(StringSource(dump), copy);
+    auto restored = d->Restore(StringSource(dump), copy);
     ASSERT_TRUE(restored) << restored.error().message;
     auto again = d->Dump(StringSink(dump));
     ASSERT_TRUE(again) << again.error().message;

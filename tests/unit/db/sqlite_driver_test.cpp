@@ -69,7 +69,7 @@ TEST_F(SqliteDriverTest, RestoreReplacesTheFileWithTheBackedUpStateKeepingItsMod
   EXPECT_EQ(dump.substr(0, 15), "SQLite format 3");
   SqliteExec(path_, "DELETE FROM \"order lines\" WHERE id > 3; DROP TABLE users;");
   ASSERT_NE(Dump(path_), before);
-  Status s = driver_->Restore(StringSource(dump), "");
+  auto s = driver_->Restore(StringSource(dump), "");
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(Dump(path_), before);
   struct stat st {};
@@ -87,7 +87,7 @@ TEST_F(SqliteDriverTest, ADamagedDumpIsRefusedAndTheLiveFileKept) {
   ASSERT_TRUE(driver_->Dump(StringSink(dump)));
   std::string before = Dump(path_);
   for (size_t i = 4096; i < dump.size(); i += 97) dump[i] = static_cast<char>(dump[i] ^ 0x5a);
-  Status s = driver_->Restore(StringSource(dump), "");
+  auto s = driver_->Restore(StringSource(dump), "");
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ExitCode::kDamage) << s.error().message;
   EXPECT_NE(s.error().message.find("database '" + path_ + "'"), std::string::npos);
