@@ -1,6 +1,9 @@
 // PostgreSQL: libpq for metadata, pg_dump -Fc -Z0 streamed for the dump with row counts read off
 // the stream itself, in one MVCC snapshot (docs/databases.md#postgresql), pg_restore for restores.
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -420,6 +423,29 @@ class PostgresDriver final : public DriverSteps {
     return TrFormat("restoring into '{}': {}", db, why);
   }
 
+  // Names the session of the tool `p` starts (application_name), so that EndSession finds it.
+  static std::string NameSession(ProcessOptions& p) {
+    static std::atomic<unsigned> restores{0};
+    std::string name =
+        "velin-restore-" + std::to_string(::getpid()) + "-" + std::to_string(restores.fetch_add(1));
+    p.extra_env.emplace_back("PGAPPNAME", name);
+    return name;
+  }
+
+  // Ends the session named `name` when it is still there. A restore tool that failed, was
+  // killed (a signal to velin) or stopped reading leaves its session to the server, which
+  // notices the client gone only when it next reads from it: one waiting for a lock (an
+  // application's open transaction) would go on waiting, and every query of the application
+  // on that table would queue behind it. It never commits: the restore is one transaction.
+  void EndSession(const std::string& db, const std::string& name) {
+    Result<PgConnection> conn = Connect(db);
+    if (!conn) return;  // best effort: the server ends it at its next read
+    (void)conn->Query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = $1 AND pid <> pg_backend_pid()",
+        {name});
+  }
+
   Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
                                              const std::string& target) override {
     std::string db = target.empty() ? o_.name : target;
@@ -470,7 +496,10 @@ class PostgresDriver final : public DriverSteps {
       // One transaction: a restore that fails halfway leaves the database as it was.
       p.argv.insert(p.argv.end(), {"--single-transaction", "--exit-on-error"});
       AddServerArgs(p, db);
-      VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
+      const std::string session = NameSession(p);
+      Result<ChildOutcome> fed = FeedToolInput(p, produce);
+      if (!fed || fed->exit_code != 0) EndSession(db, session);
+      VELIN_ASSIGN(ChildOutcome outcome, std::move(fed));
       if (outcome.exit_code != 0) {
         return Failure(RestoreFailure(db, DescribeToolFailure(tool, outcome), outcome.messages));
       }
@@ -502,7 +531,10 @@ class PostgresDriver final : public DriverSteps {
       names += (names.empty() ? "" : ", ") + k.table + " (" + k.name + ")";
     }
     tail += "COMMIT;\n";
-    VELIN_ASSIGN(PipelineOutcome outcome, FeedToolPipeline(script, run, head, produce, tail));
+    const std::string session = NameSession(run);
+    Result<PipelineOutcome> fed = FeedToolPipeline(script, run, head, produce, tail);
+    if (!fed || fed->first.exit_code != 0 || fed->second.exit_code != 0) EndSession(db, session);
+    VELIN_ASSIGN(PipelineOutcome outcome, std::move(fed));
     const std::string& tool = script.argv.front();
     if (outcome.second.exit_code != 0) {
       return Failure(

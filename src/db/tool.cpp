@@ -241,9 +241,16 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
   Status produced = produce(sink);
   if (!produced && !gone) return KillAndFail(child, produced.error());
   child.CloseStdin();
+  // The whole input is with the tool, which may still work (or wait for a lock) a long time: a
+  // request to stop kills it now (a PostgreSQL restore then commits nothing; a MariaDB
+  // restore holds the signals instead, so this never stops its client).
   while (child.stdout_fd() >= 0) {
+    if (Interrupted()) return KillAndFail(child, CheckInterrupted().error());
     pollfd fd{child.stdout_fd(), POLLIN, 0};
-    if (::poll(&fd, 1, -1) < 0 && errno != EINTR) break;
+    if (::poll(&fd, 1, -1) < 0) {
+      if (errno == EINTR) continue;  // a signal: checked above (a read now would block)
+      break;
+    }
     if (!DrainInto(child.stdout_fd(), outcome.messages)) child.CloseStdout();
   }
   VELIN_ASSIGN(outcome.exit_code, child.Wait());

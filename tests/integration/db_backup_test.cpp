@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "support/background_velin.hpp"
@@ -235,6 +236,72 @@ TEST_F(PostgresBackupTest, AKilledRestoreLeavesTheDatabaseAsItWas) {
   EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM big"), "60000\n");
 }
 
+// SIGTERM while pg_restore has the whole dump and waits for a lock that an application's open
+// transaction holds: velin kills it at once. Before, velin waited for the lock (as long as the
+// transaction lasted) and then committed the restore it had been asked to stop.
+TEST_F(PostgresBackupTest, ASignalWhileTheRestoreWaitsForALockStopsItAtOnce) {
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  pg().Sql(db_, "DELETE FROM notes");
+  const auto before = pg().TableDigests(db_);
+  auto count = [&](const std::string& where) {
+    return pg().Sql(db_,
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                    "current_database() AND pid <> pg_backend_pid() AND " +
+                        where);
+  };
+  const std::string holder_where = "query LIKE '%pg_sleep(120)%'";
+  std::thread holder([&] {
+    try {
+      pg().Sql(db_, "BEGIN; LOCK TABLE notes IN ACCESS SHARE MODE; SELECT pg_sleep(120);");
+    } catch (...) {
+    }
+  });
+  struct EndHolder {
+    std::function<void()> end;
+    ~EndHolder() { end(); }
+  } end_holder{[&] {
+    pg().Sql(db_, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE " + holder_where +
+                      " AND pid <> pg_backend_pid()");
+    holder.join();
+  }};
+  for (int i = 0; i < 500 && count(holder_where) == "0\n"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  RunOptions options = WithPassword();
+  options.cwd = app.path("");
+  BackgroundVelin velin({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
+  bool waiting = false;
+  for (int i = 0; i < 1500 && !waiting; ++i) {
+    waiting =
+        count("application_name LIKE 'velin-restore-%' AND wait_event_type = 'Lock'") != "0\n";
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(waiting) << "pg_restore never waited for the lock";
+  const auto signalled = std::chrono::steady_clock::now();
+  velin.Signal(SIGTERM);
+  ASSERT_TRUE(velin.WaitExit());
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(20));
+  RunResult r = velin.Finish();
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.out << r.err;
+  EXPECT_NE(r.err.find("error: restore interrupted by SIGTERM"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("Database restored"), std::string::npos) << r.out;
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = count("application_name LIKE 'velin-restore-%'") == "0\n";
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(gone) << "pg_restore's session still waits, and the application's queries behind it";
+  // The application's next query does not wait behind it.
+  EXPECT_EQ(pg().Sql(db_, "SELECT set_config('lock_timeout', '5s', false), count(*) FROM notes"),
+            "5s|0\n");
+  end_holder.end = [] {};
+  pg().Sql(db_, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE " + holder_where +
+                    " AND pid <> pg_backend_pid()");
+  holder.join();
+  EXPECT_EQ(pg().TableDigests(db_), before);
+}
+
 // SIGTERM while pg_dump runs (held at a gate: a wrapper first in PATH, silent as a dump waiting
 // for a lock): velin kills the dump tool's whole process group, commits nothing, runs
 // on_backup_failure and ends by SIGTERM. A second signal while the first is being acted on
@@ -443,7 +510,7 @@ TEST_F(PostgresBackupTest, ARestoreAroundSetAsideKeysThatFailsAnywhereChangesNot
     bool released = false;
     for (int i = 0; i < 1500 && !released; ++i) {
       released = pg().Sql(db_,
-                          "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'psql' "
+                          "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'velin-restore-%' "
                           "AND datname = current_database() AND pid <> pg_backend_pid()") == "0\n";
       if (!released) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
