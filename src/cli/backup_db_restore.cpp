@@ -88,6 +88,7 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
   if (options.driver == "sqlite" && !target.empty()) target = config::ResolveAppPath(*cfg, target);
   VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
   output::Console& out = ctx.out();
+  driver->SetReporter(&out);
   if (target.empty() && !confirmed) {
     VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Replace {} with the one from backup {}?",
                                                 driver->Describe(), snapshot.id)));
@@ -194,6 +195,7 @@ Status RestoreTestDatabase(Context& ctx, repo::Repository& repo, const repo::Sna
   VELIN_TRY(ApplyServer(server, options));
   VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
   output::Console& out = ctx.out();
+  driver->SetReporter(&out);
   out.Begin(output::Icon::kVerify,
             TrFormat("Restore test of the database of backup {}...", snapshot.id));
   VELIN_ASSIGN(std::string temp, driver->CreateTemporaryDatabase());

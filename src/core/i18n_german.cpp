@@ -1111,6 +1111,16 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "seither hinzugefügte Sicht auf eine seiner Tabellen?): sie zuerst entfernen (der "
        "Down-Schritt der Migration) oder mit --database NAME in eine andere Datenbank "
        "wiederherstellen; nichts wurde geändert"},
+      {"session {}", "Sitzung {}"},
+      {"user {}", "Benutzer {}"},
+      {"application '{}'", "Anwendung '{}'"},
+      {"{}, its transaction open for {} s", "{}, ihre Transaktion seit {} s offen"},
+      {"{}: the restore waits for a lock that {} holds: it goes on when that transaction ends. "
+       "End it there, or end the session (SELECT pg_terminate_backend({})), or stop the restore "
+       "(nothing is changed)",
+       "{}: die Wiederherstellung wartet auf eine Sperre, die {} hält: sie geht weiter, sobald "
+       "diese Transaktion endet. Diese dort beenden oder die Sitzung beenden (SELECT "
+       "pg_terminate_backend({})) oder die Wiederherstellung abbrechen (nichts wird geändert)"},
       {"{}: the foreign keys of tables the backup does not hold to tables it restored were set "
        "aside for the restore and made again NOT VALID: {}. Their rows were not checked against "
        "the restored ones; `ALTER TABLE … VALIDATE CONSTRAINT …` checks them",

@@ -42,6 +42,7 @@ class WrappedDriver final : public Driver {
     if (s) temporary_.erase(target);
     return s;
   }
+  void SetReporter(Reporter* reporter) override { steps_->set_reporter(reporter); }
   Status Cleanup() override {
     Status first = Ok();
     for (const std::string& name : std::set<std::string>(temporary_)) {

@@ -33,6 +33,14 @@ class DriverSteps {
   virtual Status DoCheck(const std::string& target) = 0;
   virtual Result<std::string> DoCreateTemporaryDatabase() = 0;
   virtual Status DoDrop(const std::string& target) = 0;
+
+  // Driver::SetReporter's: never null.
+  Reporter& reporter() { return reporter_ != nullptr ? *reporter_ : null_reporter_; }
+  void set_reporter(Reporter* reporter) { reporter_ = reporter; }
+
+ private:
+  Reporter* reporter_ = nullptr;
+  NullReporter null_reporter_;
 };
 
 // `password`: redacted from every error message ("" = nothing to redact).

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <utility>
@@ -21,6 +24,9 @@
 
 namespace velin::db::internal {
 namespace {
+
+// How long a restore waits for a lock before it says who holds it.
+constexpr std::chrono::seconds kLockNotice{5};
 
 constexpr const char* kTablesSql =
     "SELECT n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c "
@@ -423,6 +429,63 @@ class PostgresDriver final : public DriverSteps {
     return TrFormat("restoring into '{}': {}", db, why);
   }
 
+  // Called while a restore tool's session `session` makes no progress (FeedToolInput's idle):
+  // once it has waited kLockNotice for a lock, says once which sessions hold it and what to do.
+  // An application's transaction left open (idle in transaction) holds its tables' locks until
+  // it ends; before, the restore waited without a word.
+  std::function<Status()> LockNotice(const std::string& db, const std::string& session) {
+    struct State {
+      std::optional<PgConnection> conn;
+      std::optional<std::chrono::steady_clock::time_point> since;
+      bool told = false;
+    };
+    auto state = std::make_shared<State>();
+    return [this, db, session, state]() -> Status {
+      if (state->told) return Ok();
+      if (!state->conn) {
+        Result<PgConnection> conn = Connect(db);
+        if (!conn) return Ok();  // best effort: the restore goes on
+        state->conn.emplace(std::move(*conn));
+      }
+      Result<PgRows> rows = state->conn->Query(
+          "SELECT b.pid, coalesce(b.usename, ''), coalesce(b.application_name, ''), "
+          "coalesce(b.state, ''), coalesce(extract(epoch FROM now() - b.xact_start)::bigint, -1) "
+          "FROM pg_stat_activity r CROSS JOIN LATERAL unnest(pg_blocking_pids(r.pid)) AS x(pid) "
+          "JOIN pg_stat_activity b ON b.pid = x.pid WHERE r.application_name = $1 ORDER BY 1",
+          {session});
+      if (!rows || rows->empty()) {
+        state->since.reset();
+        return Ok();
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (!state->since) state->since = now;
+      if (now - *state->since < kLockNotice) return Ok();
+      state->told = true;
+      std::string holders;
+      for (const auto& row : *rows) {
+        std::string about = TrFormat("session {}", row[0]);
+        std::vector<std::string> parts;
+        if (!row[1].empty()) parts.push_back(TrFormat("user {}", row[1]));
+        if (!row[2].empty()) parts.push_back(TrFormat("application '{}'", row[2]));
+        if (!row[3].empty()) {
+          parts.push_back(row[4] == "-1"
+                              ? row[3]
+                              : TrFormat("{}, its transaction open for {} s", row[3], row[4]));
+        }
+        for (size_t i = 0; i < parts.size(); ++i) {
+          about += (i == 0 ? " (" : ", ") + parts[i] + (i + 1 == parts.size() ? ")" : "");
+        }
+        holders += (holders.empty() ? "" : "; ") + about;
+      }
+      reporter().Warn(TrFormat(
+          "{}: the restore waits for a lock that {} holds: it goes on when that transaction "
+          "ends. End it there, or end the session (SELECT pg_terminate_backend({})), or stop the "
+          "restore (nothing is changed)",
+          Describe(), holders, rows->front()[0]));
+      return Ok();
+    };
+  }
+
   // Names the session of the tool `p` starts (application_name), so that EndSession finds it.
   static std::string NameSession(ProcessOptions& p) {
     static std::atomic<unsigned> restores{0};
@@ -497,7 +560,7 @@ class PostgresDriver final : public DriverSteps {
       p.argv.insert(p.argv.end(), {"--single-transaction", "--exit-on-error"});
       AddServerArgs(p, db);
       const std::string session = NameSession(p);
-      Result<ChildOutcome> fed = FeedToolInput(p, produce);
+      Result<ChildOutcome> fed = FeedToolInput(p, produce, LockNotice(db, session));
       if (!fed || fed->exit_code != 0) EndSession(db, session);
       VELIN_ASSIGN(ChildOutcome outcome, std::move(fed));
       if (outcome.exit_code != 0) {
@@ -532,7 +595,8 @@ class PostgresDriver final : public DriverSteps {
     }
     tail += "COMMIT;\n";
     const std::string session = NameSession(run);
-    Result<PipelineOutcome> fed = FeedToolPipeline(script, run, head, produce, tail);
+    Result<PipelineOutcome> fed =
+        FeedToolPipeline(script, run, head, produce, tail, LockNotice(db, session));
     if (!fed || fed->first.exit_code != 0 || fed->second.exit_code != 0) EndSession(db, session);
     VELIN_ASSIGN(PipelineOutcome outcome, std::move(fed));
     const std::string& tool = script.argv.front();

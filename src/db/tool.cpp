@@ -198,7 +198,9 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
   return outcome;
 }
 
-Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& produce) {
+Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& produce,
+                                   const std::function<Status()>& idle) {
+  const int timeout = idle ? kToolIdleCheckMs : -1;
   options.env = ChildEnv::kMinimal;
   options.stdin_mode = Stdio::kPipe;
   options.stdout_mode = Stdio::kPipe;
@@ -218,9 +220,14 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
       // while the tool did not read): the tool is killed and rolls back.
       VELIN_TRY(CheckInterrupted());
       pollfd fds[2] = {{child.stdin_fd(), POLLOUT, 0}, {child.stdout_fd(), POLLIN, 0}};
-      if (::poll(fds, 2, -1) < 0) {
+      const int ready = ::poll(fds, 2, timeout);
+      if (ready < 0) {
         if (errno == EINTR) continue;
         return ErrnoError(std::string(Tr("poll")), errno);
+      }
+      if (ready == 0) {
+        VELIN_TRY(idle());
+        continue;
       }
       if (fds[1].revents != 0 && !DrainInto(child.stdout_fd(), outcome.messages)) {
         child.CloseStdout();
@@ -247,9 +254,14 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
   while (child.stdout_fd() >= 0) {
     if (Interrupted()) return KillAndFail(child, CheckInterrupted().error());
     pollfd fd{child.stdout_fd(), POLLIN, 0};
-    if (::poll(&fd, 1, -1) < 0) {
+    const int ready = ::poll(&fd, 1, timeout);
+    if (ready < 0) {
       if (errno == EINTR) continue;  // a signal: checked above (a read now would block)
       break;
+    }
+    if (ready == 0) {
+      if (Status s = idle(); !s) return KillAndFail(child, s.error());
+      continue;
     }
     if (!DrainInto(child.stdout_fd(), outcome.messages)) child.CloseStdout();
   }
@@ -263,8 +275,8 @@ namespace {
 // FeedToolPipeline's two children and what waits to go from the first to the second.
 class Pipeline {
  public:
-  Pipeline(Subprocess first, Subprocess second)
-      : first_(std::move(first)), second_(std::move(second)) {}
+  Pipeline(Subprocess first, Subprocess second, const std::function<Status()>& idle)
+      : first_(std::move(first)), second_(std::move(second)), idle_(idle) {}
 
   // Moves what can move now (waiting until something can): `input` to the first tool's stdin
   // (advanced by what was written), its stdout to the second's stdin, both tools' messages
@@ -283,9 +295,14 @@ class Pipeline {
     if (Pending() > 0) watch(second_.stdin_fd(), POLLOUT, next_in);
     watch(second_.stdout_fd(), POLLIN, next_out);
     if (n == 0) return false;
-    if (::poll(fds, static_cast<nfds_t>(n), -1) < 0) {
+    const int polled = ::poll(fds, static_cast<nfds_t>(n), idle_ ? kToolIdleCheckMs : -1);
+    if (polled < 0) {
       if (errno == EINTR) return true;  // the caller checks for a signal
       return tl::unexpected(ErrnoError(std::string(Tr("poll")), errno).value());
+    }
+    if (polled == 0) {
+      VELIN_TRY(idle_());
+      return true;
     }
     auto ready = [&](int index) { return index >= 0 && fds[index].revents != 0; };
     if (ready(err) && !DrainInto(first_.stderr_fd(), outcome_.first.messages)) {
@@ -359,6 +376,7 @@ class Pipeline {
   }
 
   Subprocess first_, second_;
+  const std::function<Status()>& idle_;
   std::string pending_;  // for the second tool's stdin, from `sent_` on
   size_t sent_ = 0;
   bool first_gone_ = false;   // the first tool closed its stdin
@@ -370,7 +388,8 @@ class Pipeline {
 
 Result<PipelineOutcome> FeedToolPipeline(ProcessOptions first, ProcessOptions second,
                                          const std::string& head, const ByteProducer& produce,
-                                         const std::string& tail) {
+                                         const std::string& tail,
+                                         const std::function<Status()>& idle) {
   first.env = second.env = ChildEnv::kMinimal;
   first.stdin_mode = first.stdout_mode = first.stderr_mode = Stdio::kPipe;
   first.merge_stderr_into_stdout = false;
@@ -386,7 +405,7 @@ Result<PipelineOutcome> FeedToolPipeline(ProcessOptions first, ProcessOptions se
     (void)second_child.Wait();
     return tl::unexpected(first_child.error());
   }
-  Pipeline pipe(std::move(*first_child), std::move(second_child));
+  Pipeline pipe(std::move(*first_child), std::move(second_child), idle);
   for (int fd : {pipe.first().stdin_fd(), pipe.second().stdin_fd()}) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     (void)::fcntl(fd, F_SETPIPE_SZ, kToolPipeSize);

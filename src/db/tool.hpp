@@ -3,6 +3,7 @@
 // without a deadlock on stderr; and the pipe that carries a MariaDB password.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,11 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
 // Runs `options`, writes everything `produce` hands its sink to the tool's stdin, collects its
 // output. A producer error kills the tool and is returned; when the tool stops reading (it
 // failed), the outcome carries its exit status and message.
-Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& produce);
+// `idle`, when set, is called each kToolIdleCheck that nothing moves (the tool neither reads
+// nor writes: it works, or waits for a lock); an error it returns kills the tool and is returned.
+Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& produce,
+                                   const std::function<Status()>& idle = nullptr);
+inline constexpr int kToolIdleCheckMs = 2000;
 
 // The outcomes of FeedToolPipeline's two tools.
 struct PipelineOutcome {
@@ -48,7 +53,8 @@ struct PipelineOutcome {
 // returned; a tool that stopped reading is in the outcomes.
 Result<PipelineOutcome> FeedToolPipeline(ProcessOptions first, ProcessOptions second,
                                          const std::string& head, const ByteProducer& produce,
-                                         const std::string& tail);
+                                         const std::string& tail,
+                                         const std::function<Status()>& idle = nullptr);
 
 // "pg_dump failed (exit code 1): permission denied for table secret".
 std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& outcome);

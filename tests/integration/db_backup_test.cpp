@@ -302,6 +302,40 @@ TEST_F(PostgresBackupTest, ASignalWhileTheRestoreWaitsForALockStopsItAtOnce) {
   EXPECT_EQ(pg().TableDigests(db_), before);
 }
 
+// A restore that waits for a lock an open transaction holds says, after a few seconds, which
+// session holds it and what to do; it goes on when the transaction ends.
+TEST_F(PostgresBackupTest, ARestoreThatWaitsForALockSaysWhoHoldsIt) {
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  pg().Sql(db_, "DELETE FROM notes");
+  std::thread holder([&] {
+    try {
+      pg().Sql(db_, "BEGIN; LOCK TABLE notes IN ACCESS SHARE MODE; SELECT pg_sleep(14); COMMIT;");
+    } catch (...) {
+    }
+  });
+  std::string pid;
+  for (int i = 0; i < 500 && pid.empty(); ++i) {
+    pid = pg().Sql(db_,
+                   "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(14)%' AND "
+                   "pid <> pg_backend_pid()");
+    if (pid.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  holder.join();
+  ASSERT_FALSE(pid.empty());
+  pid.pop_back();  // the newline
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("the restore waits for a lock that session " + pid +
+                       " (user postgres, application 'psql') holds: it goes on when that "
+                       "transaction ends. End it there, or end the session (SELECT "
+                       "pg_terminate_backend(" +
+                       pid + "))"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM notes"), "2\n");
+}
+
 // SIGTERM while pg_dump runs (held at a gate: a wrapper first in PATH, silent as a dump waiting
 // for a lock): velin kills the dump tool's whole process group, commits nothing, runs
 // on_backup_failure and ends by SIGTERM. A second signal while the first is being acted on
@@ -509,9 +543,11 @@ TEST_F(PostgresBackupTest, ARestoreAroundSetAsideKeysThatFailsAnywhereChangesNot
     // The session ends when psql sees its input end (or is killed): then the lock goes.
     bool released = false;
     for (int i = 0; i < 1500 && !released; ++i) {
-      released = pg().Sql(db_,
-                          "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'velin-restore-%' "
-                          "AND datname = current_database() AND pid <> pg_backend_pid()") == "0\n";
+      released =
+          pg().Sql(
+              db_,
+              "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'velin-restore-%' "
+              "AND datname = current_database() AND pid <> pg_backend_pid()") == "0\n";
       if (!released) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     EXPECT_TRUE(released) << sig;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "velin/core/error.hpp"
+#include "velin/core/reporter.hpp"
 
 namespace velin::db {
 
@@ -124,6 +125,11 @@ class Driver {
   // Drops every temporary database this driver created and not yet dropped, closes
   // connections. Idempotent; the destructor calls it and ignores its error.
   virtual Status Cleanup() = 0;
+
+  // Where what the user should know while a step runs goes (PostgreSQL: a restore that waits
+  // for a lock says who holds it). Without one, nowhere. `reporter` must outlive the driver's
+  // steps.
+  virtual void SetReporter(Reporter* reporter) = 0;
 };
 
 // The driver for options.driver; a usage error for an unknown driver or missing keys.
