@@ -1111,6 +1111,29 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "seither hinzugefügte Sicht auf eine seiner Tabellen?): sie zuerst entfernen (der "
        "Down-Schritt der Migration) oder mit --database NAME in eine andere Datenbank "
        "wiederherstellen; nichts wurde geändert"},
+      {"session {} (user {}, {} for {} s", "Sitzung {} (Benutzer {}, {} seit {} s"},
+      {", its transaction open for {} s", ", ihre Transaktion seit {} s offen"},
+      {"{}: the restore waits for a table's metadata lock, which an open transaction of "
+       "another session holds (this user may not see which: that takes the PROCESS "
+       "privilege): it goes on when that transaction ends",
+       "{}: die Wiederherstellung wartet auf die Metadatensperre einer Tabelle, die eine offene "
+       "Transaktion einer anderen Sitzung hält (welche, darf dieser Benutzer nicht sehen: dafür "
+       "braucht er das Recht PROCESS): sie geht weiter, sobald diese Transaktion endet"},
+      {"{}: the restore waits for a table's metadata lock, which an open transaction holds: {}. "
+       "It goes on when that transaction ends: end it there, or end the session (KILL {})",
+       "{}: die Wiederherstellung wartet auf die Metadatensperre einer Tabelle, die eine offene "
+       "Transaktion hält: {}. Sie geht weiter, sobald diese Transaktion endet: diese dort beenden "
+       "oder die Sitzung beenden (KILL {})"},
+      {"{}: the restore waits for a table's metadata lock, which an open transaction holds, "
+       "likely one of these sessions on the database: {}. It goes on when that transaction "
+       "ends: end it there, or end the session (KILL {})",
+       "{}: die Wiederherstellung wartet auf die Metadatensperre einer Tabelle, die eine offene "
+       "Transaktion hält, wohl eine dieser Sitzungen auf der Datenbank: {}. Sie geht weiter, "
+       "sobald diese Transaktion endet: diese dort beenden oder die Sitzung beenden (KILL {})"},
+      {"; a signal waits for the restore to finish, and kill -9 would leave the database half "
+       "restored",
+       "; ein Signal wartet auf das Ende der Wiederherstellung, und kill -9 ließe die Datenbank "
+       "halb wiederhergestellt zurück"},
       {"session {}", "Sitzung {}"},
       {"user {}", "Benutzer {}"},
       {"application '{}'", "Anwendung '{}'"},

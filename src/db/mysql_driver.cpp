@@ -2,6 +2,9 @@
 // streamed for the dump with row counts read off the stream itself, the mariadb (or mysql)
 // client for restores. docs/databases.md#mariadb-mysql.
 #include <algorithm>
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -191,6 +194,84 @@ class MysqlDriver final : public DriverSteps {
         others, current));
   }
 
+  // Called while the restore's client makes no progress (FeedToolInput's idle): once a session
+  // on `db` has waited kLockNotice for a lock (a table's metadata lock, which an open
+  // transaction holds until it ends: DROP TABLE waits for it), says once who holds it, as far
+  // as this user may see (INNODB_TRX needs PROCESS; else the other sessions on the database).
+  // Before, the restore waited without a word, and Ctrl-C waits for it.
+  std::function<Status()> LockNotice(const std::string& db) {
+    struct State {
+      std::optional<MysqlConnection> conn;
+      std::optional<std::chrono::steady_clock::time_point> since;
+      bool told = false;
+    };
+    auto state = std::make_shared<State>();
+    return [this, db, state]() -> Status {
+      if (state->told) return Ok();
+      if (!state->conn) {
+        Result<MysqlConnection> conn = MysqlConnection::Open(o_, db);
+        if (!conn) return Ok();  // best effort: the restore goes on
+        state->conn.emplace(std::move(*conn));
+      }
+      MysqlConnection& conn = *state->conn;
+      Result<MyRows> waiting = conn.Query(
+          "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND "
+          "ID <> CONNECTION_ID() AND STATE LIKE 'Waiting for%lock%' ORDER BY 1");
+      if (!waiting || waiting->empty()) {
+        state->since.reset();
+        return Ok();
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (!state->since) state->since = now;
+      if (now - *state->since < kLockNotice) return Ok();
+      state->told = true;
+      std::string waiters;
+      for (const auto& row : *waiting) waiters += (waiters.empty() ? "" : ",") + row[0];
+      const std::string others = "ID NOT IN (" + waiters + ") AND ID <> CONNECTION_ID()";
+      Result<MyRows> holders = conn.Query(
+          "SELECT p.ID, p.USER, p.COMMAND, p.TIME, "
+          "TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) FROM information_schema.INNODB_TRX t "
+          "JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id WHERE p." +
+          others + " ORDER BY 1");
+      const bool open_transactions = holders.has_value();
+      if (!holders) {
+        holders = conn.Query(
+            "SELECT ID, USER, COMMAND, TIME, '' FROM information_schema.PROCESSLIST WHERE DB = "
+            "DATABASE() AND " +
+            others + " ORDER BY 1");
+      }
+      std::string who, first;
+      for (const auto& row : holders ? *holders : MyRows()) {
+        std::string about =
+            TrFormat("session {} (user {}, {} for {} s", row[0], row[1], row[2], row[3]);
+        if (!row[4].empty()) about += TrFormat(", its transaction open for {} s", row[4]);
+        who += (who.empty() ? "" : "; ") + about + ")";
+        if (first.empty()) first = row[0];
+      }
+      std::string message;
+      if (who.empty()) {
+        message = TrFormat(
+            "{}: the restore waits for a table's metadata lock, which an open transaction of "
+            "another session holds (this user may not see which: that takes the PROCESS "
+            "privilege): it goes on when that transaction ends",
+            Describe());
+      } else {
+        message = TrFormat(
+            open_transactions
+                ? "{}: the restore waits for a table's metadata lock, which an open transaction "
+                  "holds: {}. It goes on when that transaction ends: end it there, or end the "
+                  "session (KILL {})"
+                : "{}: the restore waits for a table's metadata lock, which an open transaction "
+                  "holds, likely one of these sessions on the database: {}. It goes on when that "
+                  "transaction ends: end it there, or end the session (KILL {})",
+            Describe(), who, first);
+      }
+      reporter().Warn(message + std::string(Tr("; a signal waits for the restore to finish, and "
+                                               "kill -9 would leave the database half restored")));
+      return Ok();
+    };
+  }
+
   Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
                                              const std::string& target) override {
     std::string db = target.empty() ? o_.name : target;
@@ -212,7 +293,7 @@ class MysqlDriver final : public DriverSteps {
                  "cannot be rolled back: stopped now, the database would be left half restored, as "
                  "kill -9 leaves it)",
                  db));
-    VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce));
+    VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce, LockNotice(db)));
     if (outcome.exit_code != 0) {
       return Failure(TrFormat("restoring into '{}': {}", db, DescribeToolFailure(tool, outcome)));
     }

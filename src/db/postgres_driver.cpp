@@ -25,9 +25,6 @@
 namespace velin::db::internal {
 namespace {
 
-// How long a restore waits for a lock before it says who holds it.
-constexpr std::chrono::seconds kLockNotice{5};
-
 constexpr const char* kTablesSql =
     "SELECT n.nspname, c.relname, c.relkind FROM pg_catalog.pg_class c "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "

@@ -3,6 +3,7 @@
 // without a deadlock on stderr; and the pipe that carries a MariaDB password.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -38,6 +39,8 @@ Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& si
 Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& produce,
                                    const std::function<Status()>& idle = nullptr);
 inline constexpr int kToolIdleCheckMs = 2000;
+// How long a restore waits for a lock before it says who holds it.
+inline constexpr std::chrono::seconds kLockNotice{5};
 
 // The outcomes of FeedToolPipeline's two tools.
 struct PipelineOutcome {

@@ -63,6 +63,52 @@ TEST(MysqlBackupTest, BackupDamageRestoreVerify) {
   EXPECT_EQ(list.dump().find(kAppPassword), std::string::npos);
 }
 
+// A restore that waits for a table's metadata lock (the application's open transaction, here a
+// client of the same user) says which session holds it and what to do; it goes on when the
+// transaction ends.
+TEST(MysqlBackupTest, ARestoreThatWaitsForALockSaysWhoHoldsIt) {
+  MariadbServer& my = MariadbServer::Shared();
+  std::string db = my.CreateDatabase();
+  my.Sql(db, "CREATE TABLE users (id int PRIMARY KEY); INSERT INTO users VALUES (1), (2);");
+  BackupApp app({"db"}, MysqlSection(my, db));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithAppPassword()).exit_code, 0);
+  my.Sql(db, "DELETE FROM users");
+  const std::string client = "MYSQL_PWD='" + std::string(kAppPassword) +
+                             "' mariadb --protocol=tcp -h 127.0.0.1 -P " +
+                             std::to_string(my.port()) + " -u app " + db;
+  std::thread holder([&] {
+    int rc = std::system(("(echo 'BEGIN; SELECT count(*) FROM users;'; sleep 14; echo COMMIT) | " +
+                          client + " > /dev/null")
+                             .c_str());
+    (void)rc;
+  });
+  std::string id;
+  for (int i = 0; i < 500 && id.empty(); ++i) {
+    id = my.Sql("", "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'app' AND DB = '" +
+                        db + "' AND COMMAND = 'Sleep'");
+    if (id.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  RunResult r =
+      app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithAppPassword());
+  holder.join();
+  ASSERT_FALSE(id.empty());
+  id.pop_back();  // the newline
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // app has PROCESS here: the session is named as the one whose transaction is open.
+  EXPECT_NE(r.err.find("the restore waits for a table's metadata lock, which an open transaction "
+                       "holds: session " +
+                       id + " (user app, Sleep for "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(" s, its transaction open for "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("end the session (KILL " + id +
+                       "); a signal waits for the restore to "
+                       "finish, and kill -9 would leave the database half restored"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(my.Sql(db, "SELECT count(*) FROM users"), "2\n");
+}
+
 // The mariadb client applies statements as they come and cannot roll back: SIGTERM or Ctrl-C
 // during a restore waits for its end (stopped midway, the database would be half restored),
 // then ends velin. The client waits at a gate (a wrapper first in PATH) while velin is signalled.
