@@ -14,11 +14,14 @@
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
+#include "velin/io/process_space.hpp"
 
 namespace velin::db::internal {
 namespace {
 
 constexpr size_t kCopyBuffer = 1 << 20;
+// A backup's copy of the database, in the temp dir: "velin-sqlite-copy.tmp-<pid>-<tag>-<n>".
+constexpr const char* kCopyName = "velin-sqlite-copy";
 
 // The files SQLite keeps beside a database: opening a copy of a database in WAL mode (even
 // read-only) makes its -wal and -shm, which stay when the connection closes.
@@ -76,6 +79,19 @@ class SqliteDriver final : public DriverSteps {
   Status DoDrop(const std::string& target) override { return RemoveSideFiles(env_, target, true); }
 
  private:
+  // Removes the files under `dir` whose names start with `prefix` that a backup or restore
+  // killed before its end left (a temp copy of the database, its side files, a journal moved
+  // aside): their writer is gone (io::IsDeadWritersTemp). Each kill -9 left a whole copy of
+  // the database. Best effort.
+  void SweepDeadTemps(const std::string& dir, const std::string& prefix) {
+    auto entries = env_.ListDir(dir);
+    if (!entries) return;
+    for (const io::DirEntry& e : *entries) {
+      if (e.type != io::FileType::kRegular || !e.name.starts_with(prefix)) continue;
+      if (io::IsDeadWritersTemp(env_, e.name)) (void)env_.RemoveFile(io::JoinPath(dir, e.name));
+    }
+  }
+
   std::string TempDir() const {
     if (!o_.temp_dir.empty()) return o_.temp_dir;
     const std::string tmp = GetEnvironment("TMPDIR").value_or("");
@@ -131,7 +147,8 @@ class SqliteDriver final : public DriverSteps {
   Result<DatabaseInfo> DoDump(const ByteSink& sink) override {
     VELIN_ASSIGN(bool exists, env_.Exists(o_.path));
     if (!exists) return Failure(std::string(Tr("the file does not exist")));
-    std::string copy = io::JoinPath(TempDir(), UniqueTemporaryName() + ".db");
+    SweepDeadTemps(TempDir(), std::string(kCopyName) + ".tmp-");
+    std::string copy = io::TempPathFor(env_, io::JoinPath(TempDir(), kCopyName));
     io::WriteOptions wo;
     wo.mode = 0600;  // the copy holds the application's data
     wo.exclusive = true;
@@ -243,7 +260,9 @@ class SqliteDriver final : public DriverSteps {
     // A new machine, a fresh checkout: the database's directory may not be there yet.
     VELIN_ASSIGN(bool dir_exists, env_.Exists(dir));
     if (!dir_exists) VELIN_TRY(io::CreateDirs(env_, dir, 0755));
-    std::string tmp = io::JoinPath(dir, "." + io::Basename(path) + "." + UniqueTemporaryName());
+    const std::string hidden = "." + io::Basename(path);
+    SweepDeadTemps(dir, hidden + ".tmp-");
+    std::string tmp = io::TempPathFor(env_, io::JoinPath(dir, hidden));
     TempFileGuard guard(tmp);
     VELIN_TRY(WriteTemp(produce, tmp));
     {

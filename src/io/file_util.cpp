@@ -64,6 +64,36 @@ std::string ProcessSpaceTag(const ProcessIdentity& process) {
   return std::string(hex);
 }
 
+std::optional<TempWriter> TempWriterOf(const std::string& file_name) {
+  const size_t marker = file_name.rfind(".tmp-");
+  if (marker == std::string::npos) return std::nullopt;
+  const std::string rest = file_name.substr(marker + 5);
+  const size_t a = rest.find('-');
+  const size_t b = a == std::string::npos ? a : rest.find('-', a + 1);
+  if (a == 0 || a == std::string::npos || b == std::string::npos || a > 10) return std::nullopt;
+  TempWriter w;
+  for (char c : rest.substr(0, a)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    w.pid = w.pid * 10 + (c - '0');
+  }
+  w.tag = rest.substr(a + 1, b - a - 1);
+  return w;
+}
+
+bool PidAlive(Env& env, const ProcessIdentity& self, int64_t pid) {
+  if (pid <= 0) return false;
+  if (pid == self.pid) return true;
+  return env.ProcessExists(pid);
+}
+
+bool IsDeadWritersTemp(Env& env, const std::string& file_name) {
+  const std::optional<TempWriter> writer = TempWriterOf(file_name);
+  if (!writer) return false;
+  const ProcessIdentity self = env.ThisProcess();
+  const std::string tag = ProcessSpaceTag(self);
+  return !tag.empty() && writer->tag == tag && !PidAlive(env, self, writer->pid);
+}
+
 const std::string& ProcessSpaceTag() {
   static const std::string kTag = ProcessSpaceTag(Env::Default().ThisProcess());
   return kTag;

@@ -13,37 +13,6 @@ namespace velin::storage {
 namespace {
 constexpr uint64_t kDirectReadMin = 256 * 1024;
 
-// What a temp file's name says about its writer: "<name>.tmp-<pid>-<tag>-<random>"
-// (io::WriteFileDurably). nullopt for other names (an older velin's "<pid>-<random>").
-struct TempWriter {
-  int64_t pid = 0;
-  std::string tag;
-};
-
-std::optional<TempWriter> WriterOf(const std::string& file_name) {
-  const size_t marker = file_name.rfind(".tmp-");
-  if (marker == std::string::npos) return std::nullopt;
-  const std::string rest = file_name.substr(marker + 5);
-  const size_t a = rest.find('-');
-  const size_t b = a == std::string::npos ? a : rest.find('-', a + 1);
-  if (a == 0 || a == std::string::npos || b == std::string::npos || a > 10) return std::nullopt;
-  TempWriter w;
-  for (char c : rest.substr(0, a)) {
-    if (c < '0' || c > '9') return std::nullopt;
-    w.pid = w.pid * 10 + (c - '0');
-  }
-  w.tag = rest.substr(a + 1, b - a - 1);
-  return w;
-}
-
-// A process of this process space with that pid exists (maybe another one that got the pid:
-// then the temp waits for that one to end).
-bool PidAlive(io::Env& env, const io::ProcessIdentity& self, int64_t pid) {
-  if (pid <= 0) return false;
-  if (pid == self.pid) return true;
-  return env.ProcessExists(pid);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(io::Env& env, const std::string& root,
@@ -307,12 +276,12 @@ Status LocalBackend::SweepTemps(const std::string& dir, int64_t now, size_t& rem
       continue;
     }
     if (e.type != io::FileType::kRegular || e.name.find(".tmp-") == std::string::npos) continue;
-    const std::optional<TempWriter> writer = WriterOf(e.name);
+    const std::optional<io::TempWriter> writer = io::TempWriterOf(e.name);
     const io::ProcessIdentity self = env_.ThisProcess();
     const std::string tag = io::ProcessSpaceTag(self);
     bool stale = false;
     if (writer && !tag.empty() && writer->tag == tag) {
-      stale = !PidAlive(env_, self, writer->pid);  // ours to ask: its writer is gone or not
+      stale = !io::PidAlive(env_, self, writer->pid);  // ours to ask: its writer is gone or not
     } else {
       auto info = env_.Stat(path);
       if (!info) continue;  // gone meanwhile (renamed into place, or swept by another run)

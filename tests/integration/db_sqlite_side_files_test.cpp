@@ -8,16 +8,20 @@
 //   $TMPDIR at every backup and beside the database at every restore;
 // - a database path that is a symlink (var/app.db -> the data volume) was replaced by a file of
 //   mode 0777, and the database behind the link was not restored;
-// - on a new machine, a database whose directory did not exist yet could not be restored.
+// - on a new machine, a database whose directory did not exist yet could not be restored;
+// - a backup or restore killed before its end (kill -9, a power loss) left its temp copy of
+//   the database (and side files, a journal moved aside) behind, one whole copy each time.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "support/backup_fixture.hpp"
 #include "support/test_support.hpp"
+#include "velin/io/env.hpp"
 
 namespace velin::testing {
 namespace {
@@ -193,6 +197,60 @@ TEST(SqliteSideFilesTest, ADatabaseWhoseDirectoryIsGoneIsRestoredIntoANewOne) {
   RunResult restored = app.Run({"backup", "restore", "latest", "--yes"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   EXPECT_EQ(Query(path, "SELECT v FROM t"), "a\n");
+}
+
+// What a backup and a restore killed before their end leave (their temp copy and its side
+// files, named with the dead velin's pid and process space), beside the database and in the
+// temp dir: the next restore and the next backup remove them. A live writer's files (this
+// test's pid) and those of another process space (another host, before a reboot) stay.
+TEST(SqliteSideFilesTest, WhatAKilledBackupOrRestoreLeftIsRemovedByTheNextOne) {
+  BackupApp app({"db"}, kSqliteSection);
+  const std::string var = app.root() + "/var";
+  const std::string path = var + "/app.db";
+  fs::create_directories(var);
+  const std::string tmp = app.path("tmp");
+  fs::create_directories(tmp);
+  RunOptions options;
+  options.env["TMPDIR"] = tmp;
+  RunProgram({"sqlite3", path, "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a');"});
+  pid_t dead = ::fork();
+  ASSERT_GE(dead, 0);
+  if (dead == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
+  const std::string tag = io::ProcessSpaceTag();
+  ASSERT_FALSE(tag.empty());
+  auto writer = [&](pid_t pid, const std::string& space) {
+    return ".tmp-" + std::to_string(pid) + "-" + space + "-42";
+  };
+  const std::vector<std::string> left_beside = {".app.db" + writer(dead, tag),
+                                                ".app.db" + writer(dead, tag) + "-journal-replaced",
+                                                ".app.db" + writer(dead, tag) + "-wal"};
+  const std::vector<std::string> left_in_tmp = {"velin-sqlite-copy" + writer(dead, tag),
+                                                "velin-sqlite-copy" + writer(dead, tag) + "-wal",
+                                                "velin-sqlite-copy" + writer(dead, tag) + "-shm"};
+  const std::vector<std::string> kept_beside = {".app.db" + writer(::getpid(), tag),
+                                                ".app.db" + writer(dead, "0badc0de")};
+  const std::vector<std::string> kept_in_tmp = {"velin-sqlite-copy" + writer(::getpid(), tag),
+                                                "velin-sqlite-copy" + writer(dead, "0badc0de")};
+  for (const auto& name : left_beside) WriteFile(var + "/" + name, RandomData(4096, 1));
+  for (const auto& name : kept_beside) WriteFile(var + "/" + name, RandomData(4096, 2));
+  for (const auto& name : left_in_tmp) WriteFile(tmp + "/" + name, RandomData(4096, 3));
+  for (const auto& name : kept_in_tmp) WriteFile(tmp + "/" + name, RandomData(4096, 4));
+
+  ASSERT_EQ(app.Run({"backup", "create"}, options).exit_code, 0);
+  for (const auto& name : left_in_tmp) EXPECT_FALSE(fs::exists(tmp + "/" + name)) << name;
+  for (const auto& name : kept_in_tmp) EXPECT_TRUE(fs::exists(tmp + "/" + name)) << name;
+  RunProgram({"sqlite3", path, "DELETE FROM t;"});
+  RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Query(path, "SELECT v FROM t"), "a\n");
+  for (const auto& name : left_beside) EXPECT_FALSE(fs::exists(var + "/" + name)) << name;
+  for (const auto& name : kept_beside) EXPECT_TRUE(fs::exists(var + "/" + name)) << name;
+  std::vector<std::string> beside = NamesIn(var, ".app.db");
+  std::sort(beside.begin(), beside.end());
+  std::vector<std::string> want = kept_beside;
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(beside, want) << "the restore's own temp files are gone too";
 }
 
 }  // namespace
