@@ -202,12 +202,11 @@ class MysqlDriver final : public DriverSteps {
   std::function<Status()> LockNotice(const std::string& db) {
     struct State {
       std::optional<MysqlConnection> conn;
-      std::optional<std::chrono::steady_clock::time_point> since;
-      bool told = false;
+      LockWaitNotice notice;
     };
     auto state = std::make_shared<State>();
     return [this, db, state]() -> Status {
-      if (state->told) return Ok();
+      if (state->notice.Told()) return Ok();
       if (!state->conn) {
         Result<MysqlConnection> conn = MysqlConnection::Open(o_, db);
         if (!conn) return Ok();  // best effort: the restore goes on
@@ -217,14 +216,7 @@ class MysqlDriver final : public DriverSteps {
       Result<MyRows> waiting = conn.Query(
           "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND "
           "ID <> CONNECTION_ID() AND STATE LIKE 'Waiting for%lock%' ORDER BY 1");
-      if (!waiting || waiting->empty()) {
-        state->since.reset();
-        return Ok();
-      }
-      const auto now = std::chrono::steady_clock::now();
-      if (!state->since) state->since = now;
-      if (now - *state->since < kLockNotice) return Ok();
-      state->told = true;
+      if (!state->notice.Due(waiting && !waiting->empty())) return Ok();
       std::string waiters;
       for (const auto& row : *waiting) waiters += (waiters.empty() ? "" : ",") + row[0];
       const std::string others = "ID NOT IN (" + waiters + ") AND ID <> CONNECTION_ID()";

@@ -433,12 +433,11 @@ class PostgresDriver final : public DriverSteps {
   std::function<Status()> LockNotice(const std::string& db, const std::string& session) {
     struct State {
       std::optional<PgConnection> conn;
-      std::optional<std::chrono::steady_clock::time_point> since;
-      bool told = false;
+      LockWaitNotice notice;
     };
     auto state = std::make_shared<State>();
     return [this, db, session, state]() -> Status {
-      if (state->told) return Ok();
+      if (state->notice.Told()) return Ok();
       if (!state->conn) {
         Result<PgConnection> conn = Connect(db);
         if (!conn) return Ok();  // best effort: the restore goes on
@@ -450,14 +449,7 @@ class PostgresDriver final : public DriverSteps {
           "FROM pg_stat_activity r CROSS JOIN LATERAL unnest(pg_blocking_pids(r.pid)) AS x(pid) "
           "JOIN pg_stat_activity b ON b.pid = x.pid WHERE r.application_name = $1 ORDER BY 1",
           {session});
-      if (!rows || rows->empty()) {
-        state->since.reset();
-        return Ok();
-      }
-      const auto now = std::chrono::steady_clock::now();
-      if (!state->since) state->since = now;
-      if (now - *state->since < kLockNotice) return Ok();
-      state->told = true;
+      if (!state->notice.Due(rows && !rows->empty())) return Ok();
       std::string holders;
       for (const auto& row : *rows) {
         std::string about = TrFormat("session {}", row[0]);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,29 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
 inline constexpr int kToolIdleCheckMs = 2000;
 // How long a restore waits for a lock before it says who holds it.
 inline constexpr std::chrono::seconds kLockNotice{5};
+
+// When a restore that waits for a lock says so: once, after it has waited kLockNotice without a
+// break (a wait that ends starts the clock again). Fed at each idle check of the restore tool.
+class LockWaitNotice {
+ public:
+  // `waiting`: whether the restore waits for a lock now. True the one time to say it.
+  bool Due(bool waiting) {
+    if (told_ || !waiting) {
+      since_.reset();
+      return false;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!since_) since_ = now;
+    if (now - *since_ < kLockNotice) return false;
+    told_ = true;
+    return true;
+  }
+  bool Told() const { return told_; }
+
+ private:
+  std::optional<std::chrono::steady_clock::time_point> since_;
+  bool told_ = false;
+};
 
 // The outcomes of FeedToolPipeline's two tools.
 struct PipelineOutcome {

@@ -58,6 +58,12 @@ class PostgresBackupTest : public ::testing::Test {
              "INSERT INTO notes (body) VALUES ('a'), (E'multi\\nline');");
   }
   static PostgresServer& pg() { return PostgresServer::Shared(); }
+  // A table "big" of 60,000 rows: over 4 MiB of dump, more than the pipes to a restore hold.
+  void AddBigTable() {
+    pg().Sql(db_,
+             "SET ROLE app; CREATE TABLE big (id int PRIMARY KEY, body text);"
+             "INSERT INTO big SELECT i, repeat(md5(i::text), 2) FROM generate_series(1, 60000) i;");
+  }
   std::string db_;
 };
 
@@ -194,10 +200,7 @@ TEST_F(PostgresBackupTest, BackupDamageRestoreGivesBackTheBackedUpState) {
 // pg_restore reads a cut stream and fails. The real pg_restore waits at a gate (a wrapper first
 // in PATH) until velin is gone.
 TEST_F(PostgresBackupTest, AKilledRestoreLeavesTheDatabaseAsItWas) {
-  // Over 4 MiB of dump: more than the pipe holds, so velin dies with most of it unsent.
-  pg().Sql(db_,
-           "SET ROLE app; CREATE TABLE big (id int PRIMARY KEY, body text);"
-           "INSERT INTO big SELECT i, repeat(md5(i::text), 2) FROM generate_series(1, 60000) i;");
+  AddBigTable();  // velin dies with most of the dump unsent
   BackupApp app({"db"}, PostgresSection(db_, pg().port()));
   ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
   pg().Sql(db_,
@@ -481,10 +484,7 @@ TEST_F(PostgresBackupTest, ATableAddedSinceInASchemaOfTheBackupStays) {
 // (a table the user does not own). The database is exactly as it was each time: the commit is
 // sent only after a whole script.
 TEST_F(PostgresBackupTest, ARestoreAroundSetAsideKeysThatFailsAnywhereChangesNothing) {
-  // Over 4 MiB of dump: more than the pipes hold.
-  pg().Sql(db_,
-           "SET ROLE app; CREATE TABLE big (id int PRIMARY KEY, body text);"
-           "INSERT INTO big SELECT i, repeat(md5(i::text), 2) FROM generate_series(1, 60000) i;");
+  AddBigTable();
   BackupApp app({"db"}, PostgresSection(db_, pg().port()));
   ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
   pg().Sql(db_,
