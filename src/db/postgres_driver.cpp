@@ -418,6 +418,17 @@ class PostgresDriver final : public DriverSteps {
     // --clean drops what the dump holds, not what depends on it from outside: a view a
     // migration added since, on a table the backup replaces.
     if (messages.find("because other objects depend on it") != std::string::npos) {
+      // The server's DETAIL names them: "view named depends on table users".
+      const size_t detail = messages.find("\nDETAIL:  ");
+      if (detail != std::string::npos) {
+        std::string which = messages.substr(detail + 10);
+        which = which.substr(0, which.find("\nHINT:"));
+        which = which.substr(0, which.find("\npg_restore:"));
+        while (!which.empty() && (which.back() == '\n' || which.back() == ' ')) which.pop_back();
+        for (size_t nl; (nl = which.find('\n')) != std::string::npos;) which.replace(nl, 1, "; ");
+        if (which.size() > 300) which = which.substr(0, 300) + "…";
+        why += " (" + which + ")";
+      }
       why += Tr(
           "; objects the backup does not hold depend on ones it replaces (a view added since, on "
           "one of its tables?): drop them first (the migration's down step), or restore into "
