@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -75,6 +76,10 @@ class TempListFile {
   explicit TempListFile(std::string path) : path_(std::move(path)) {}
   std::string path_;
 };
+
+// What psql says (\warn) before the script making the set-aside views again: a failure after
+// it is theirs.
+constexpr std::string_view kRemakingViews = "velin: making the views set aside again";
 
 class PostgresDriver final : public DriverSteps {
  public:
@@ -406,6 +411,126 @@ class PostgresDriver final : public DriverSteps {
     return keys;
   }
 
+  // A view or materialized view the backup does not hold (one a migration added since) that
+  // depends on a relation or type the restore replaces, or on another such view: --clean
+  // cannot drop what it depends on while it is there ("cannot drop table users because other
+  // objects depend on it").
+  struct OutsideView {
+    std::string name;     // public.M v (to show)
+    std::string quoted;   // public."M v" (in SQL)
+    std::string pattern;  // "public"."M v" (a pg_dump --table pattern matching it alone)
+    bool materialized = false;
+    bool populated = false;
+  };
+
+  // Such views of `db`, each after those it depends on, for a restore of the archive whose
+  // table of contents is `toc`. An extension's views are its own: never set aside.
+  static Result<std::vector<OutsideView>> OutsideViews(
+      PgConnection& conn, const std::vector<PgDumpCounter::TocEntry>& toc) {
+    std::set<std::string> relations, types, held;
+    for (const PgDumpCounter::TocEntry& e : toc) {
+      const std::string name = e.schema + "." + e.tag;
+      if (e.desc == "TABLE" || e.desc == "VIEW" || e.desc == "MATERIALIZED VIEW" ||
+          e.desc == "SEQUENCE" || e.desc == "FOREIGN TABLE") {
+        relations.insert(name);
+      }
+      if (e.desc == "VIEW" || e.desc == "MATERIALIZED VIEW") held.insert(name);
+      if (e.desc == "TYPE" || e.desc == "DOMAIN") types.insert(name);
+    }
+    // What each view's query (its _RETURN rule) and its columns depend on: relations and
+    // types, by name and oid.
+    VELIN_ASSIGN(
+        PgRows rows,
+        conn.Query("WITH v AS (SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispopulated "
+                   "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE c.relkind IN ('v', 'm') "
+                   "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                   "AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = "
+                   "'pg_class'::regclass AND x.objid = c.oid AND x.deptype = 'e')), "
+                   "d AS (SELECT w.ev_class AS view, p.refclassid, p.refobjid FROM pg_rewrite w "
+                   "JOIN pg_depend p ON p.classid = 'pg_rewrite'::regclass AND p.objid = w.oid "
+                   "UNION SELECT p.objid, p.refclassid, p.refobjid FROM pg_depend p "
+                   "WHERE p.classid = 'pg_class'::regclass AND p.refclassid = "
+                   "'pg_type'::regclass) "
+                   "SELECT DISTINCT v.oid, v.nspname, v.relname, v.relkind, v.relispopulated, "
+                   "quote_ident(v.nspname) || '.' || quote_ident(v.relname), "
+                   "d.refobjid, rn.nspname || '.' || coalesce(rc.relname, rt.typname) "
+                   "FROM v JOIN d ON d.view = v.oid AND d.refobjid <> v.oid "
+                   "LEFT JOIN pg_class rc ON d.refclassid = 'pg_class'::regclass "
+                   "AND rc.oid = d.refobjid "
+                   "LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass "
+                   "AND rt.oid = d.refobjid "
+                   "JOIN pg_namespace rn ON rn.oid = coalesce(rc.relnamespace, rt.typnamespace) "
+                   "ORDER BY 1"));
+    struct Node {
+      OutsideView view;
+      std::vector<std::string> refs;  // oids of the relations it depends on
+      bool hits = false;              // depends on something the restore replaces
+      bool aside = false;
+    };
+    std::map<std::string, Node> nodes;  // by oid
+    for (const auto& row : rows) {
+      const std::string name = row[1] + "." + row[2];
+      if (held.count(name) != 0) continue;  // the restore replaces it itself
+      Node& n = nodes[row[0]];
+      n.view = {name, row[5], "", row[3] == "m", row[4] == "t"};
+      for (const std::string& part : {row[1], row[2]}) {
+        std::string quoted = "\"";
+        for (char c : part) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+        n.view.pattern += (n.view.pattern.empty() ? "" : ".") + quoted + "\"";
+      }
+      n.refs.push_back(row[6]);
+      if (relations.count(row[7]) != 0 || types.count(row[7]) != 0) n.hits = true;
+    }
+    // Aside: those that hit, and those that depend on one aside.
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (auto& [oid, n] : nodes) {
+        if (n.aside) continue;
+        n.aside = n.hits || std::any_of(n.refs.begin(), n.refs.end(), [&](const std::string& r) {
+                    auto it = nodes.find(r);
+                    return it != nodes.end() && it->second.aside;
+                  });
+        changed = changed || n.aside;
+      }
+    }
+    // Each after those it depends on (views' dependencies have no cycles), else by name.
+    std::vector<OutsideView> out;
+    std::set<std::string> placed;
+    std::function<void(const std::string&)> place = [&](const std::string& oid) {
+      auto it = nodes.find(oid);
+      if (it == nodes.end() || !it->second.aside || !placed.insert(oid).second) return;
+      for (const std::string& r : it->second.refs) place(r);
+      out.push_back(it->second.view);
+    };
+    std::vector<std::pair<std::string, std::string>> by_name;  // (name, oid)
+    for (const auto& [oid, n] : nodes) by_name.emplace_back(n.view.name, oid);
+    std::sort(by_name.begin(), by_name.end());
+    for (const auto& entry : by_name) place(entry.second);
+    return out;
+  }
+
+  // The script making `views` again as they are now (definition, options, owner, grants,
+  // comments, triggers, rules, a materialized view's indexes), from pg_dump, and filling the
+  // materialized views that held rows from the restored tables.
+  Result<std::string> RemakeViews(const std::string& db, const std::vector<OutsideView>& views) {
+    VELIN_ASSIGN(std::string dump, FindTool({"pg_dump"}, o_.tool_dir, "postgresql-client"));
+    ProcessOptions p;
+    p.argv = {dump, "--schema-only", "--strict-names"};
+    for (const OutsideView& v : views) p.argv.push_back("--table=" + v.pattern);
+    AddServerArgs(p, db);
+    std::string script;
+    VELIN_ASSIGN(ChildOutcome outcome, StreamToolOutput(p, [&](std::string_view chunk) {
+                   script.append(chunk);
+                   return Ok();
+                 }));
+    if (outcome.exit_code != 0) return Failure(DescribeToolFailure(dump, outcome));
+    for (const OutsideView& v : views) {
+      if (v.materialized && v.populated) script += "REFRESH MATERIALIZED VIEW " + v.quoted + ";\n";
+    }
+    return script;
+  }
+
   // Large objects: a script of them commits on its own (BEGIN; ... COMMIT; around their data).
   static bool HoldsLargeObjects(const std::vector<PgDumpCounter::TocEntry>& toc) {
     return std::any_of(toc.begin(), toc.end(), [](const PgDumpCounter::TocEntry& e) {
@@ -429,10 +554,11 @@ class PostgresDriver final : public DriverSteps {
         if (which.size() > 300) which = which.substr(0, 300) + "…";
         why += " (" + which + ")";
       }
-      why += Tr(
-          "; objects the backup does not hold depend on ones it replaces (a view added since, on "
-          "one of its tables?): drop them first (the migration's down step), or restore into "
-          "another database with --database NAME; nothing was changed");
+      why +=
+          Tr("; objects the backup does not hold depend on ones it replaces (a default, trigger or "
+             "function added since, using one of its sequences, functions or types?): drop them "
+             "first (the migration's down step), or restore into "
+             "another database with --database NAME; nothing was changed");
     }
     return TrFormat("restoring into '{}': {}", db, why);
   }
@@ -525,7 +651,7 @@ class PostgresDriver final : public DriverSteps {
     // from a table it leaves alone, would stop it too: such keys are set aside
     // (RestoreAroundKeys).
     std::set<std::string> keep, schemas;
-    bool any_key = false;
+    bool any_key = false, any_view = false;
     {
       VELIN_ASSIGN(PgConnection conn, Connect(db));
       VELIN_ASSIGN(keep, UndroppableExtensions(conn));
@@ -533,18 +659,29 @@ class PostgresDriver final : public DriverSteps {
                                             "WHERE nspname NOT LIKE 'pg\\_%' "
                                             "AND nspname <> 'information_schema'"));
       for (const auto& row : names) schemas.insert(row[0]);
-      VELIN_ASSIGN(PgRows k, conn.Query("SELECT 1 FROM pg_constraint WHERE contype = 'f' LIMIT 1"));
-      any_key = !k.empty();
+      VELIN_ASSIGN(PgRows k,
+                   conn.Query("SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f'), "
+                              "EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n "
+                              "ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') "
+                              "AND n.nspname NOT IN ('pg_catalog', 'information_schema'))"));
+      any_key = k[0][0] == "t";
+      any_view = k[0][1] == "t";
     }
     const bool only_public = schemas.empty() || (schemas.size() == 1 && schemas.count("public"));
     std::optional<std::vector<PgDumpCounter::TocEntry>> toc;
-    if (!keep.empty() || !only_public || any_key) {
+    if (!keep.empty() || !only_public || any_key || any_view) {
       VELIN_ASSIGN(toc, ReadToc(produce));
     }
     std::vector<OutsideKey> keys;
-    if (toc && any_key && !HoldsLargeObjects(*toc)) {
+    std::vector<OutsideView> views;
+    if (toc && (any_key || any_view) && !HoldsLargeObjects(*toc)) {
       VELIN_ASSIGN(PgConnection conn, Connect(db));
-      VELIN_ASSIGN(keys, OutsideKeys(conn, *toc));
+      if (any_key) {
+        VELIN_ASSIGN(keys, OutsideKeys(conn, *toc));
+      }
+      if (any_view) {
+        VELIN_ASSIGN(views, OutsideViews(conn, *toc));
+      }
     }
     std::vector<std::string> restore_args = {tool, "--clean", "--if-exists"};
     std::optional<TempListFile> list_file;
@@ -553,7 +690,7 @@ class PostgresDriver final : public DriverSteps {
       list_file.emplace(std::move(made));
       restore_args.push_back("--use-list=" + list_file->path());
     }
-    if (keys.empty()) {
+    if (keys.empty() && views.empty()) {
       ProcessOptions p;
       p.argv = restore_args;
       // One transaction: a restore that fails halfway leaves the database as it was.
@@ -568,32 +705,92 @@ class PostgresDriver final : public DriverSteps {
       }
       return std::vector<std::string>();
     }
-    return RestoreAroundKeys(produce, db, restore_args, keys);
+    return RestoreAround(produce, db, restore_args, keys, views);
   }
 
-  // The restore with `keys` set aside: pg_restore writes the script, psql runs it in one
-  // transaction that velin begins by dropping the keys and, only after the whole script,
-  // ends by making them again NOT VALID (their rows are not checked against the restored
-  // table's: the backup is older than they are) and committing. Any failure, a signal or a
-  // crash before that leaves the database as it was.
-  Result<std::vector<std::string>> RestoreAroundKeys(const ByteProducer& produce,
-                                                     const std::string& db,
-                                                     std::vector<std::string> restore_args,
-                                                     const std::vector<OutsideKey>& keys) {
+  // The line of psql's first error ("psql:<stdin>:21: ERROR:  ...") in `messages`.
+  static std::optional<uint64_t> PsqlErrorLine(const std::string& messages) {
+    constexpr std::string_view kPrefix = "psql:<stdin>:";
+    for (size_t at = messages.find(kPrefix); at != std::string::npos;
+         at = messages.find(kPrefix, at + 1)) {
+      if (at != 0 && messages[at - 1] != '\n') continue;
+      const size_t number = at + kPrefix.size(), colon = messages.find(':', number);
+      if (colon == std::string::npos || messages.compare(colon, 9, ": ERROR: ") != 0) continue;
+      uint64_t line = 0;
+      const char* end = messages.data() + colon;
+      if (std::from_chars(messages.data() + number, end, line).ptr == end) return line;
+    }
+    return std::nullopt;
+  }
+
+  // What pg_dump's script `remake` makes at its line `line` (1 is the first): the object its
+  // last header before that line names ("-- Name: v3; Type: VIEW; Schema: public; Owner: app"
+  // gives "VIEW public.v3"), or the REFRESH statement on it.
+  static std::string FailedStatement(const std::string& remake, uint64_t line) {
+    std::string what;
+    size_t pos = 0;
+    for (uint64_t n = 1; n <= line && pos < remake.size(); ++n) {
+      size_t end = remake.find('\n', pos);
+      if (end == std::string::npos) end = remake.size();
+      const std::string_view text(remake.data() + pos, end - pos);
+      pos = end + 1;
+      if (text.starts_with("REFRESH ")) {
+        what = text.substr(0, text.size() - (text.ends_with(";") ? 1 : 0));
+        continue;
+      }
+      if (!text.starts_with("-- Name: ")) continue;
+      const size_t type = text.find("; Type: "), schema = text.find("; Schema: ");
+      if (type == std::string_view::npos || schema == std::string_view::npos || schema < type) {
+        continue;
+      }
+      const std::string_view name = text.substr(9, type - 9);
+      const std::string_view kind = text.substr(type + 8, schema - type - 8);
+      std::string_view space = text.substr(schema + 10);
+      space = space.substr(0, space.find(';'));
+      what = std::string(kind) + " " + (space == "-" ? "" : std::string(space) + ".") +
+             std::string(name);
+    }
+    return what;
+  }
+
+  // The restore with `keys` and `views` set aside: pg_restore writes the script, psql runs it
+  // in one transaction that velin begins by dropping them and, only after the whole script,
+  // ends by making them again and committing. The keys come back NOT VALID (their rows are not
+  // checked against the restored table's: the backup is older than they are), the views as
+  // they were (a materialized view filled from the restored tables). Any failure, a signal or
+  // a crash before that leaves the database as it was.
+  Result<std::vector<std::string>> RestoreAround(const ByteProducer& produce, const std::string& db,
+                                                 std::vector<std::string> restore_args,
+                                                 const std::vector<OutsideKey>& keys,
+                                                 const std::vector<OutsideView>& views) {
     VELIN_ASSIGN(std::string psql, FindTool({"psql"}, o_.tool_dir, "postgresql-client"));
+    std::string head = "BEGIN;\n", tail, key_names, view_names, remake;
+    uint64_t remake_line = 0;  // the tail's lines before `remake`
+    for (const OutsideKey& k : keys) {
+      head += k.drop;
+      tail += k.make;
+      key_names += (key_names.empty() ? "" : ", ") + k.table + " (" + k.name + ")";
+    }
+    if (!views.empty()) {
+      for (auto v = views.rbegin(); v != views.rend(); ++v) {
+        head += std::string(v->materialized ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") +
+                v->quoted + ";\n";
+      }
+      for (const OutsideView& v : views) view_names += (view_names.empty() ? "" : ", ") + v.name;
+      VELIN_ASSIGN(remake, RemakeViews(db, views));
+      // A failure from here on is in making them again (psql prints \warn to stderr).
+      tail += "\\warn " + std::string(kRemakingViews) + "\n";
+      remake_line = static_cast<uint64_t>(std::count(tail.begin(), tail.end(), '\n'));
+      tail += remake;
+    }
+    tail += "COMMIT;\n";
     ProcessOptions script;
     script.argv = std::move(restore_args);
     script.argv.push_back("--file=-");
     ProcessOptions run;
-    run.argv = {psql, "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--output=/dev/null"};
+    run.argv = {psql,       "--no-psqlrc",       "--quiet", "--set=ON_ERROR_STOP=1",
+                "--file=-", "--output=/dev/null"};
     AddServerArgs(run, db);
-    std::string head = "BEGIN;\n", tail, names;
-    for (const OutsideKey& k : keys) {
-      head += k.drop;
-      tail += k.make;
-      names += (names.empty() ? "" : ", ") + k.table + " (" + k.name + ")";
-    }
-    tail += "COMMIT;\n";
     const std::string session = NameSession(run);
     Result<PipelineOutcome> fed =
         FeedToolPipeline(script, run, head, produce, tail, LockNotice(db, session));
@@ -601,18 +798,39 @@ class PostgresDriver final : public DriverSteps {
     VELIN_ASSIGN(PipelineOutcome outcome, std::move(fed));
     const std::string& tool = script.argv.front();
     if (outcome.second.exit_code != 0) {
-      return Failure(
-          RestoreFailure(db, DescribeToolFailure(psql, outcome.second), outcome.second.messages));
+      const std::string& messages = outcome.second.messages;
+      if (messages.find(kRemakingViews) != std::string::npos) {
+        ChildOutcome after = outcome.second;
+        after.messages = messages.substr(messages.find(kRemakingViews) + kRemakingViews.size());
+        std::string what = view_names;
+        if (std::optional<uint64_t> line = PsqlErrorLine(after.messages);
+            line && *line > outcome.lines_before_tail + remake_line) {
+          what = FailedStatement(remake, *line - outcome.lines_before_tail - remake_line);
+        }
+        return Failure(TrFormat(
+            "restoring into '{}': the views the backup does not hold cannot be made again on the "
+            "tables it restores ({}): {}; drop them first (the migration's down step), or restore "
+            "into another database with --database NAME; nothing was changed",
+            db, what, DescribeToolFailure(psql, after)));
+      }
+      return Failure(RestoreFailure(db, DescribeToolFailure(psql, outcome.second), messages));
     }
     if (outcome.first.exit_code != 0) {
       return Failure(
           RestoreFailure(db, DescribeToolFailure(tool, outcome.first), outcome.first.messages));
     }
+    if (!views.empty()) {
+      reporter().Info(TrFormat(
+          "{}: the views the backup does not hold that depend on what it restored were set aside "
+          "for the restore and made again: {}",
+          Describe(), view_names));
+    }
+    if (keys.empty()) return std::vector<std::string>();
     return std::vector<std::string>{TrFormat(
         "{}: the foreign keys of tables the backup does not hold to tables it restored were set "
         "aside for the restore and made again NOT VALID: {}. Their rows were not checked against "
         "the restored ones; `ALTER TABLE … VALIDATE CONSTRAINT …` checks them",
-        Describe(), names)};
+        Describe(), key_names)};
   }
 
   Result<std::vector<TableRows>> DoCountRows(const std::string& target) override {

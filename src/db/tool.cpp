@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -317,7 +318,7 @@ class Pipeline {
       if (got == 0) {
         first_.CloseStdout();
       } else if (got > 0) {
-        if (!second_gone_) pending_.append(buf, static_cast<size_t>(got));  // else nobody reads
+        if (!second_gone_) Send(std::string_view(buf, static_cast<size_t>(got)));
       } else if (errno != EINTR && errno != EAGAIN) {
         return tl::unexpected(ErrnoError(std::string(Tr("reading the dump")), errno).value());
       }
@@ -342,8 +343,11 @@ class Pipeline {
 
   // Sends `text` to the second tool after what waits already.
   void Send(std::string_view text) {
-    if (!second_gone_) pending_.append(text);
+    if (second_gone_) return;  // nobody reads
+    pending_.append(text);
+    lines_ += static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
   }
+  uint64_t Lines() const { return lines_; }
 
   size_t Pending() const { return pending_.size() - sent_; }
   bool Stopped() const { return first_gone_ || second_gone_; }
@@ -379,6 +383,7 @@ class Pipeline {
   const std::function<Status()>& idle_;
   std::string pending_;  // for the second tool's stdin, from `sent_` on
   size_t sent_ = 0;
+  uint64_t lines_ = 0;        // the lines sent to the second tool
   bool first_gone_ = false;   // the first tool closed its stdin
   bool second_gone_ = false;  // the second tool closed its stdin
   PipelineOutcome outcome_;
@@ -437,7 +442,10 @@ Result<PipelineOutcome> FeedToolPipeline(ProcessOptions first, ProcessOptions se
   if (!pumped) return pipe.KillBoth(pumped.error());
   VELIN_ASSIGN(pipe.outcome().first.exit_code, pipe.first().Wait());
   // Only a whole stream gets the tail.
-  if (pipe.outcome().first.exit_code == 0) pipe.Send(tail);
+  if (pipe.outcome().first.exit_code == 0) {
+    pipe.outcome().lines_before_tail = pipe.Lines();
+    pipe.Send(tail);
+  }
   pumped = pump([&] { return pipe.Pending() > 0 && !pipe.SecondGone(); });
   if (!pumped) return pipe.KillBoth(pumped.error());
   pipe.second().CloseStdin();

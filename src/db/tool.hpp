@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -70,6 +71,9 @@ class LockWaitNotice {
 struct PipelineOutcome {
   ChildOutcome first;   // its stderr
   ChildOutcome second;  // its stdout and stderr
+  // The lines `second` got before `tail` (head and the stream): psql's error line numbers
+  // ("psql:<stdin>:N:") count them. 0 when the tail was not sent.
+  uint64_t lines_before_tail = 0;
 };
 
 // `first | second`, with velin in the middle: `produce` feeds `first`'s stdin; `second`'s stdin

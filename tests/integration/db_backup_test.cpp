@@ -478,8 +478,8 @@ TEST_F(PostgresBackupTest, ATableAddedSinceInASchemaOfTheBackupStays) {
   EXPECT_EQ(pg().TableDigests(other), backed_up);
 }
 
-// The restore with keys set aside, failing or stopped at each step: before the script ends
-// (pg_restore fails after half of it), in the middle of the transaction (velin killed or
+// The restore with keys and views set aside, failing or stopped at each step: before the script
+// ends (pg_restore fails after half of it), in the middle of the transaction (velin killed or
 // stopped while psql holds the dropped key's lock and part of the data), and in psql itself
 // (a table the user does not own). The database is exactly as it was each time: the commit is
 // sent only after a whole script.
@@ -490,12 +490,19 @@ TEST_F(PostgresBackupTest, ARestoreAroundSetAsideKeysThatFailsAnywhereChangesNot
   pg().Sql(db_,
            "SET ROLE app; CREATE TABLE orders (id int, big_id int REFERENCES big (id));"
            "INSERT INTO orders VALUES (1, 7); DELETE FROM big WHERE id > 100;"
-           "UPDATE notes SET body = 'gone'");
+           "UPDATE notes SET body = 'gone';"
+           "CREATE VIEW big_orders AS SELECT o.id FROM orders o JOIN big b ON b.id = o.big_id;"
+           "CREATE MATERIALIZED VIEW big_count AS SELECT count(*) AS n FROM big;");
   const auto changed = pg().TableDigests(db_);
   const std::string key_sql = "SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f'";
+  const std::string views_sql =
+      "SELECT oid, pg_get_viewdef(oid) FROM pg_class WHERE relkind IN ('v', 'm') ORDER BY 1";
+  const std::string views = pg().Sql(db_, views_sql);
   auto unchanged = [&](const std::string& step) {
     EXPECT_TRUE(pg().TableDigests(db_) == changed) << step << ": the database changed";
     EXPECT_EQ(pg().Sql(db_, key_sql), "orders_big_id_fkey|t\n") << step;
+    EXPECT_EQ(pg().Sql(db_, views_sql), views) << step;
+    EXPECT_EQ(pg().Sql(db_, "SELECT n FROM big_count"), "100\n") << step;
   };
   const std::string gate = app.path("gate");
   std::filesystem::create_directories(gate);
@@ -568,29 +575,108 @@ TEST_F(PostgresBackupTest, ARestoreAroundSetAsideKeysThatFailsAnywhereChangesNot
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM big"), "60000\n");
   EXPECT_EQ(pg().Sql(db_, key_sql), "orders_big_id_fkey|f\n");
+  EXPECT_EQ(pg().Sql(db_, "SELECT n FROM big_count"), "60000\n");
+  EXPECT_EQ(pg().Sql(db_, "SELECT id FROM big_orders"), "1\n");
 }
 
-// A view added since on a table the backup replaces: --clean cannot drop the table under it,
-// and views are not set aside. The restore changes nothing and says what to do.
-TEST_F(PostgresBackupTest, AViewAddedSinceOnARestoredTableIsNamedAsTheCause) {
+// Views a migration added since, on tables the backup replaces (--clean cannot drop a table
+// under a view): set aside for the restore and made again as they were, in dependency order,
+// with their options, owner, grants, comments and a materialized view's index; a materialized
+// view is filled from the restored rows. A view only on a table added since stays untouched.
+TEST_F(PostgresBackupTest, ViewsAddedSinceAreSetAsideAndMadeAgain) {
   BackupApp app({"db"}, PostgresSection(db_, pg().port()));
   ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
-  pg().Sql(db_, "SET ROLE app; CREATE VIEW named AS SELECT name FROM users; DELETE FROM notes;");
-  const auto before = pg().TableDigests(db_);
-  RunResult refused =
-      app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
-  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
-  EXPECT_NE(refused.err.find(
-                "because other objects depend on it (view public.named depends on "
-                "table public.users); objects the backup does not hold depend on ones it replaces"),
+  const auto backed_up = pg().TableDigests(db_);
+  pg().Sql(db_,
+           "SET ROLE app; CREATE SCHEMA \"Odd \"\"S\"; DELETE FROM users WHERE id > 100;"
+           "CREATE VIEW named WITH (security_barrier) AS SELECT id, name FROM users;"
+           "COMMENT ON VIEW named IS 'the names'; GRANT SELECT ON named TO PUBLIC;"
+           "CREATE MATERIALIZED VIEW \"Odd \"\"S\".\"Counted *\" AS SELECT count(*) AS n FROM "
+           "named; CREATE INDEX counted_n ON \"Odd \"\"S\".\"Counted *\" (n);"
+           "CREATE VIEW on_counted AS SELECT n + 1 AS m FROM \"Odd \"\"S\".\"Counted *\";"
+           "CREATE TABLE extra (x int); INSERT INTO extra VALUES (1);"
+           "CREATE VIEW only_extra AS SELECT x FROM extra;"
+           "CREATE MATERIALIZED VIEW never_filled AS SELECT id FROM users WITH NO DATA;");
+  const std::string views_sql =
+      "SELECT c.oid::regclass::text, c.relkind, pg_get_viewdef(c.oid), c.reloptions, c.relacl, "
+      "obj_description(c.oid), pg_get_userbyid(c.relowner), c.relispopulated FROM pg_class c "
+      "WHERE c.relkind IN ('v', 'm') AND c.relnamespace::regnamespace::text NOT IN "
+      "('pg_catalog', 'information_schema') ORDER BY 1";
+  const std::string views = pg().Sql(db_, views_sql);
+  const std::string only_extra_oid = pg().Sql(db_, "SELECT 'only_extra'::regclass::oid");
+  EXPECT_EQ(pg().Sql(db_, "SELECT n FROM \"Odd \"\"S\".\"Counted *\""), "100\n");
+
+  RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("were set aside for the restore and made again: public.named, "
+                       "Odd \"S.Counted *, public.never_filled, public.on_counted"),
             std::string::npos)
-      << refused.err;
+      << r.out;
+  auto now = pg().TableDigests(db_);
+  EXPECT_EQ(now["public.users"], backed_up.at("public.users"));
+  EXPECT_EQ(pg().Sql(db_, views_sql), views);
+  EXPECT_EQ(pg().Sql(db_, "SELECT 'only_extra'::regclass::oid"), only_extra_oid);
+  EXPECT_EQ(pg().Sql(db_, "SELECT n FROM \"Odd \"\"S\".\"Counted *\""), "250\n");
+  EXPECT_EQ(pg().Sql(db_, "SELECT m FROM on_counted"), "251\n");
+  EXPECT_EQ(pg().Sql(db_, "SELECT indexname FROM pg_indexes WHERE tablename = 'Counted *'"),
+            "counted_n\n");
+  EXPECT_EQ(pg().Sql(db_, "SELECT x FROM extra"), "1\n");
+}
+
+// Views added since that cannot be made again on the restored tables (a column added since,
+// a materialized view whose query fails on the restored rows): the restore changes nothing and
+// names the one that failed. What is not set aside (a function on a table's row type) is named
+// from the server's DETAIL.
+TEST_F(PostgresBackupTest, AViewAddedSinceThatCannotBeMadeAgainChangesNothing) {
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  pg().Sql(db_,
+           "SET ROLE app; ALTER TABLE users ADD COLUMN email text; DELETE FROM notes;"
+           "CREATE VIEW named AS SELECT name FROM users;"
+           "CREATE VIEW mails AS SELECT email FROM users;");
+  const auto before = pg().TableDigests(db_);
+  const std::vector<std::string> restore = {"backup", "restore", "latest", "--only", "db", "--yes"};
+  RunResult r = app.Run(restore, WithPassword());
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("the views the backup does not hold cannot be made again on the tables "
+                       "it restores (VIEW public.mails): psql failed (exit code 3): column "
+                       "users.email does not exist; drop them first"),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(pg().TableDigests(db_), before) << "one transaction: nothing changed";
-  pg().Sql(db_, "DROP VIEW named;");
-  RunResult restored =
-      app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
-  EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM pg_views WHERE viewname IN ('named', 'mails')"),
+            "2\n");
+
+  pg().Sql(db_,
+           "SET ROLE app; DROP VIEW mails; ALTER TABLE users DROP COLUMN email;"
+           "INSERT INTO users VALUES (300, 'x');"
+           "CREATE MATERIALIZED VIEW ratio AS SELECT 100 / (count(*) - 250) AS r FROM named;");
+  const auto before_refresh = pg().TableDigests(db_);
+  r = app.Run(restore, WithPassword());
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("(REFRESH MATERIALIZED VIEW public.ratio): psql failed (exit code 3): "
+                       "division by zero"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(pg().TableDigests(db_), before_refresh);
+  EXPECT_EQ(pg().Sql(db_, "SELECT r FROM ratio"), "100\n");
+
+  pg().Sql(db_,
+           "SET ROLE app; DROP MATERIALIZED VIEW ratio;"
+           "CREATE FUNCTION named_users() RETURNS SETOF users LANGUAGE sql "
+           "AS 'SELECT * FROM users';");
+  r = app.Run(restore, WithPassword());
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("because other objects depend on it (function public.named_users() "
+                       "depends on type public.users); objects the backup does not hold depend on "
+                       "ones it replaces"),
+            std::string::npos)
+      << r.err;
+  pg().Sql(db_, "DROP FUNCTION named_users()");
+  r = app.Run(restore, WithPassword());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM notes"), "2\n");
+  EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM named"), "250\n");
 }
 
 TEST_F(PostgresBackupTest, VerifyRestoreTestReportsEveryTableAndDropsItsDatabase) {
