@@ -1104,13 +1104,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{}: Tabellen einer Engine ohne Transaktionen ({}): der Dump enthält jede, wie "
        "sie beim Lesen war, nicht alle zu einem Zeitpunkt; ein Schreibvorgang während des "
        "Backups kann teilweise darin sein (ALTER TABLE … ENGINE=InnoDB macht sie konsistent)"},
-      {"; objects the backup does not hold depend on ones it replaces (a default, trigger or "
-       "function added since, using one of its sequences, functions or types?): drop them first "
+      {"; objects the backup does not hold depend on ones it replaces (a function returning "
+       "one of its tables' rows, or a column of one of its types, added since?): drop them first "
        "(the migration's down step), or restore into "
        "another database with --database NAME; nothing was changed",
-       "; Objekte, die das Backup nicht enthält, hängen von solchen ab, die es ersetzt (ein "
-       "seither hinzugefügter Vorgabewert, Trigger oder eine Funktion, die eine seiner Sequenzen, "
-       "Funktionen oder Typen verwendet?): sie zuerst entfernen (der "
+       "; Objekte, die das Backup nicht enthält, hängen von solchen ab, die es ersetzt (eine "
+       "seither hinzugefügte Funktion, die Zeilen einer seiner Tabellen liefert, oder eine "
+       "Spalte eines seiner Typen?): sie zuerst entfernen (der "
        "Down-Schritt der Migration) oder mit --database NAME in eine andere Datenbank "
        "wiederherstellen; nichts wurde geändert"},
       {"session {} (user {}, {} for {} s", "Sitzung {} (Benutzer {}, {} seit {} s"},
@@ -1153,18 +1153,20 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "wiederhergestellt hat, wurden für die Wiederherstellung beiseitegelegt und als NOT VALID "
        "neu angelegt: {}. Ihre Zeilen wurden nicht gegen die wiederhergestellten geprüft; "
        "`ALTER TABLE … VALIDATE CONSTRAINT …` prüft sie"},
-      {"restoring into '{}': the views the backup does not hold cannot be made again on the "
-       "tables it restores ({}): {}; drop them first (the migration's down step), or restore "
-       "into another database with --database NAME; nothing was changed",
-       "Wiederherstellung in '{}': die Sichten, die das Backup nicht enthält, lassen sich auf "
-       "den Tabellen, die es wiederherstellt, nicht neu anlegen ({}): {}; sie zuerst entfernen "
-       "(der Down-Schritt der Migration) oder mit --database NAME in eine andere Datenbank "
-       "wiederherstellen; nichts wurde geändert"},
-      {"{}: the views the backup does not hold that depend on what it restored were set aside "
-       "for the restore and made again: {}",
-       "{}: die Sichten, die das Backup nicht enthält und die von dem abhängen, was es "
-       "wiederhergestellt hat, wurden für die Wiederherstellung beiseitegelegt und neu angelegt: "
-       "{}"},
+      {"restoring into '{}': {}, which the backup does not hold, cannot be made again on what "
+       "it restores: {}; drop it first (the migration's down step), or restore into another "
+       "database with --database NAME; nothing was changed",
+       "Wiederherstellung in '{}': {}, das das Backup nicht enthält, lässt sich auf dem, was es "
+       "wiederherstellt, nicht neu anlegen: {}; es zuerst entfernen (der Down-Schritt der "
+       "Migration) oder mit --database NAME in eine andere Datenbank wiederherstellen; nichts "
+       "wurde geändert"},
+      {"{}: what the backup does not hold and depends on what it restored was set aside for the "
+       "restore and made again: {}",
+       "{}: was das Backup nicht enthält und von dem abhängt, was es wiederhergestellt hat, wurde "
+       "für die Wiederherstellung beiseitegelegt und neu angelegt: {}"},
+      {"trigger {} on {}", "Trigger {} auf {}"},
+      {"default of {}.{}", "Vorgabewert von {}.{}"},
+      {"foreign key {}", "Fremdschlüssel {}"},
       {"database metadata: '{}' is not an array", "Datenbank-Metadaten: '{}' ist kein Array"},
       {"database metadata: '{}' holds something that is not a name",
        "Datenbank-Metadaten: '{}' enthält etwas, das kein Name ist"},

@@ -77,10 +77,6 @@ class TempListFile {
   std::string path_;
 };
 
-// What psql says (\warn) before the script making the set-aside views again: a failure after
-// it is theirs.
-constexpr std::string_view kRemakingViews = "velin: making the views set aside again";
-
 class PostgresDriver final : public DriverSteps {
  public:
   explicit PostgresDriver(ConnectionOptions o) : o_(std::move(o)) {}
@@ -368,24 +364,42 @@ class PostgresDriver final : public DriverSteps {
     return list;
   }
 
-  // A foreign key of a table the backup does not hold (one a migration added since) to a table
-  // it restores: --clean cannot drop the restored table's key while it is there.
-  struct OutsideKey {
-    std::string table;       // public.orders
-    std::string name;        // orders_user_id_fkey
-    std::string drop, make;  // the SQL setting it aside, and making it again NOT VALID
+  // What the archive whose table of contents is `toc` replaces, by schema-qualified name
+  // ("public.users"; a function by its name alone).
+  struct Replaced {
+    std::set<std::string> tables, relations, types, functions, views;
+    explicit Replaced(const std::vector<PgDumpCounter::TocEntry>& toc) {
+      for (const PgDumpCounter::TocEntry& e : toc) {
+        const std::string name = e.schema + "." + e.tag;
+        if (e.desc == "TABLE") tables.insert(name);
+        if (e.desc == "TABLE" || e.desc == "VIEW" || e.desc == "MATERIALIZED VIEW" ||
+            e.desc == "SEQUENCE" || e.desc == "FOREIGN TABLE") {
+          relations.insert(name);
+        }
+        if (e.desc == "VIEW" || e.desc == "MATERIALIZED VIEW") views.insert(name);
+        if (e.desc == "TYPE" || e.desc == "DOMAIN") types.insert(name);
+        // "touch()", "add(integer, integer)": any function of that name (one set aside in
+        // vain is made again as it was).
+        if (e.desc == "FUNCTION" || e.desc == "PROCEDURE" || e.desc == "AGGREGATE") {
+          functions.insert(e.schema + "." + e.tag.substr(0, e.tag.find('(')));
+        }
+      }
+    }
   };
 
-  // Such keys of `db`, for a restore of the archive whose table of contents is `toc`.
-  Result<std::vector<OutsideKey>> OutsideKeys(PgConnection& conn,
-                                              const std::vector<PgDumpCounter::TocEntry>& toc) {
-    std::set<std::string> restored;
-    for (const PgDumpCounter::TocEntry& e : toc) {
-      if (e.desc == "TABLE") restored.insert(e.schema + "." + e.tag);
-    }
-    // Names in full (the restore's script empties search_path), and a partition's copy of its
-    // parent's key left out: the parent's is the one to set aside.
-    VELIN_TRY(conn.Exec("SET search_path = ''"));
+  // An object of the target that the backup does not hold (a migration added it since) and
+  // that depends on one the restore replaces: --clean cannot drop that one while it is there
+  // ("cannot drop function touch() because other objects depend on it"). Dropped after the
+  // restore's BEGIN, made again after its whole script.
+  struct SetAside {
+    std::string name;        // "public.orders (orders_user_id_fkey)", "trigger t on public.orders"
+    std::string drop, make;  // SQL, each ending in a newline
+  };
+
+  // The foreign keys of tables the backup does not hold to tables it replaces, made again NOT
+  // VALID: their rows are newer than the backup.
+  static Result<std::vector<SetAside>> OutsideKeys(PgConnection& conn, const Replaced& replaced) {
+    // A partition's copy of its parent's key left out: the parent's is the one to set aside.
     VELIN_ASSIGN(
         PgRows rows,
         conn.Query(std::string("SELECT tn.nspname || '.' || t.relname, rn.nspname || '.' || "
@@ -399,16 +413,79 @@ class PostgresDriver final : public DriverSteps {
                                "WHERE c.contype = 'f'") +
                    (conn.server_version() >= 110000 ? " AND c.conparentid = 0" : "") +
                    " ORDER BY 1, 3"));
-    std::vector<OutsideKey> keys;
+    std::vector<SetAside> keys;
     for (const auto& row : rows) {
-      if (restored.count(row[0]) != 0 || restored.count(row[1]) == 0) continue;
+      if (replaced.tables.count(row[0]) != 0 || replaced.tables.count(row[1]) == 0) continue;
       std::string definition = row[5];
       if (!definition.ends_with(" NOT VALID")) definition += " NOT VALID";
       keys.push_back(
-          {row[0], row[2], "ALTER TABLE " + row[3] + " DROP CONSTRAINT " + row[4] + ";\n",
+          {row[0] + " (" + row[2] + ")",
+           "ALTER TABLE " + row[3] + " DROP CONSTRAINT " + row[4] + ";\n",
            "ALTER TABLE " + row[3] + " ADD CONSTRAINT " + row[4] + " " + definition + ";\n"});
     }
     return keys;
+  }
+
+  // The triggers of tables the backup does not hold that call a function it replaces, and the
+  // column defaults of such tables that use a function or sequence it replaces (a shared
+  // `touch()` trigger function, a shared id sequence), made again as they are.
+  static Result<std::vector<SetAside>> OutsideUses(PgConnection& conn, const Replaced& replaced) {
+    std::vector<SetAside> out;
+    // A partition's clone of its parent's trigger left out: dropping the parent's drops it.
+    VELIN_ASSIGN(
+        PgRows triggers,
+        conn.Query(
+            std::string(
+                "SELECT tn.nspname || '.' || tc.relname, t.tgname, pn.nspname || '.' || "
+                "p.proname, 'DROP TRIGGER ' || quote_ident(t.tgname) || ' ON ' || "
+                "tc.oid::regclass::text || ';', pg_get_triggerdef(t.oid) || ';' || CASE "
+                "t.tgenabled WHEN 'O' THEN '' ELSE ' ALTER TABLE ' || tc.oid::regclass::text || "
+                "CASE t.tgenabled WHEN 'D' THEN ' DISABLE' WHEN 'R' THEN ' ENABLE REPLICA' ELSE "
+                "' ENABLE ALWAYS' END || ' TRIGGER ' || quote_ident(t.tgname) || ';' END || "
+                "coalesce(' COMMENT ON TRIGGER ' || quote_ident(t.tgname) || ' ON ' || "
+                "tc.oid::regclass::text || ' IS ' || "
+                "quote_literal(obj_description(t.oid, 'pg_trigger')) || ';', '') "
+                "FROM pg_trigger t JOIN pg_class tc ON tc.oid = t.tgrelid "
+                "JOIN pg_namespace tn ON tn.oid = tc.relnamespace "
+                "JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = "
+                "p.pronamespace WHERE NOT t.tgisinternal AND tc.relkind IN ('r', 'p', 'f')") +
+            (conn.server_version() >= 130000 ? " AND t.tgparentid = 0" : "") + " ORDER BY 1, 2"));
+    for (const auto& row : triggers) {
+      if (replaced.relations.count(row[0]) != 0 || replaced.functions.count(row[2]) == 0) {
+        continue;
+      }
+      out.push_back({TrFormat("trigger {} on {}", row[1], row[0]), row[3] + "\n", row[4] + "\n"});
+    }
+    // ONLY: a partition's default is its own.
+    VELIN_ASSIGN(
+        PgRows defaults,
+        conn.Query(
+            std::string(
+                "SELECT DISTINCT tn.nspname || '.' || tc.relname, a.attname, rn.nspname || '.' "
+                "|| coalesce(p.proname, s.relname), p.oid IS NOT NULL, 'ALTER TABLE ONLY ' || "
+                "tc.oid::regclass::text || ' ALTER COLUMN ' || quote_ident(a.attname), "
+                "pg_get_expr(ad.adbin, ad.adrelid) FROM pg_attrdef ad "
+                "JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum "
+                "JOIN pg_class tc ON tc.oid = ad.adrelid "
+                "JOIN pg_namespace tn ON tn.oid = tc.relnamespace "
+                "JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid "
+                "LEFT JOIN pg_proc p ON d.refclassid = 'pg_proc'::regclass AND p.oid = "
+                "d.refobjid LEFT JOIN pg_class s ON d.refclassid = 'pg_class'::regclass AND "
+                "s.oid = d.refobjid AND s.relkind = 'S' "
+                "JOIN pg_namespace rn ON rn.oid = coalesce(p.pronamespace, s.relnamespace) "
+                "WHERE tc.relkind IN ('r', 'p')") +
+            (conn.server_version() >= 120000 ? " AND a.attgenerated = ''" : "") +
+            " ORDER BY 1, 2"));
+    std::set<std::string> seen;  // a default using two of them is set aside once
+    for (const auto& row : defaults) {
+      if (replaced.relations.count(row[0]) != 0) continue;
+      const bool uses = row[3] == "t" ? replaced.functions.count(row[2]) != 0
+                                      : replaced.relations.count(row[2]) != 0;
+      if (!uses || !seen.insert(row[0] + "." + row[1]).second) continue;
+      out.push_back({TrFormat("default of {}.{}", row[0], row[1]), row[4] + " DROP DEFAULT;\n",
+                     row[4] + " SET DEFAULT " + row[5] + ";\n"});
+    }
+    return out;
   }
 
   // A view or materialized view the backup does not hold (one a migration added since) that
@@ -423,20 +500,10 @@ class PostgresDriver final : public DriverSteps {
     bool populated = false;
   };
 
-  // Such views of `db`, each after those it depends on, for a restore of the archive whose
-  // table of contents is `toc`. An extension's views are its own: never set aside.
-  static Result<std::vector<OutsideView>> OutsideViews(
-      PgConnection& conn, const std::vector<PgDumpCounter::TocEntry>& toc) {
-    std::set<std::string> relations, types, held;
-    for (const PgDumpCounter::TocEntry& e : toc) {
-      const std::string name = e.schema + "." + e.tag;
-      if (e.desc == "TABLE" || e.desc == "VIEW" || e.desc == "MATERIALIZED VIEW" ||
-          e.desc == "SEQUENCE" || e.desc == "FOREIGN TABLE") {
-        relations.insert(name);
-      }
-      if (e.desc == "VIEW" || e.desc == "MATERIALIZED VIEW") held.insert(name);
-      if (e.desc == "TYPE" || e.desc == "DOMAIN") types.insert(name);
-    }
+  // Such views of `db`, each after those it depends on. An extension's views are its own:
+  // never set aside.
+  static Result<std::vector<OutsideView>> OutsideViews(PgConnection& conn,
+                                                       const Replaced& replaced) {
     // What each view's query (its _RETURN rule) and its columns depend on: relations and
     // types, by name and oid.
     VELIN_ASSIGN(
@@ -471,7 +538,7 @@ class PostgresDriver final : public DriverSteps {
     std::map<std::string, Node> nodes;  // by oid
     for (const auto& row : rows) {
       const std::string name = row[1] + "." + row[2];
-      if (held.count(name) != 0) continue;  // the restore replaces it itself
+      if (replaced.views.count(name) != 0) continue;  // the restore replaces it itself
       Node& n = nodes[row[0]];
       n.view = {name, row[5], "", row[3] == "m", row[4] == "t"};
       for (const std::string& part : {row[1], row[2]}) {
@@ -480,7 +547,9 @@ class PostgresDriver final : public DriverSteps {
         n.view.pattern += (n.view.pattern.empty() ? "" : ".") + quoted + "\"";
       }
       n.refs.push_back(row[6]);
-      if (relations.count(row[7]) != 0 || types.count(row[7]) != 0) n.hits = true;
+      if (replaced.relations.count(row[7]) != 0 || replaced.types.count(row[7]) != 0) {
+        n.hits = true;
+      }
     }
     // Aside: those that hit, and those that depend on one aside.
     for (bool changed = true; changed;) {
@@ -511,8 +580,7 @@ class PostgresDriver final : public DriverSteps {
   }
 
   // The script making `views` again as they are now (definition, options, owner, grants,
-  // comments, triggers, rules, a materialized view's indexes), from pg_dump, and filling the
-  // materialized views that held rows from the restored tables.
+  // comments, triggers, rules, a materialized view's indexes), from pg_dump.
   Result<std::string> RemakeViews(const std::string& db, const std::vector<OutsideView>& views) {
     VELIN_ASSIGN(std::string dump, FindTool({"pg_dump"}, o_.tool_dir, "postgresql-client"));
     ProcessOptions p;
@@ -525,9 +593,6 @@ class PostgresDriver final : public DriverSteps {
                    return Ok();
                  }));
     if (outcome.exit_code != 0) return Failure(DescribeToolFailure(dump, outcome));
-    for (const OutsideView& v : views) {
-      if (v.materialized && v.populated) script += "REFRESH MATERIALIZED VIEW " + v.quoted + ";\n";
-    }
     return script;
   }
 
@@ -555,8 +620,8 @@ class PostgresDriver final : public DriverSteps {
         why += " (" + which + ")";
       }
       why +=
-          Tr("; objects the backup does not hold depend on ones it replaces (a default, trigger or "
-             "function added since, using one of its sequences, functions or types?): drop them "
+          Tr("; objects the backup does not hold depend on ones it replaces (a function returning "
+             "one of its tables' rows, or a column of one of its types, added since?): drop them "
              "first (the migration's down step), or restore into "
              "another database with --database NAME; nothing was changed");
     }
@@ -647,11 +712,11 @@ class PostgresDriver final : public DriverSteps {
     // - schemas too, and a schema is not dropped while it holds a table added since ("cannot
     //   drop schema app because other objects depend on it").
     // Both stay as they are (a schema's objects are replaced, not the schema): the restore's
-    // --use-list leaves their entries out. A foreign key into a table the restore replaces,
-    // from a table it leaves alone, would stop it too: such keys are set aside
-    // (RestoreAroundKeys).
+    // --use-list leaves their entries out. Objects added since that depend on ones the restore
+    // replaces (a foreign key, a view, a trigger, a default) would stop it too: they are set
+    // aside (RestoreAround).
     std::set<std::string> keep, schemas;
-    bool any_key = false, any_view = false;
+    bool any_dependent = false;
     {
       VELIN_ASSIGN(PgConnection conn, Connect(db));
       VELIN_ASSIGN(keep, UndroppableExtensions(conn));
@@ -660,28 +725,29 @@ class PostgresDriver final : public DriverSteps {
                                             "AND nspname <> 'information_schema'"));
       for (const auto& row : names) schemas.insert(row[0]);
       VELIN_ASSIGN(PgRows k,
-                   conn.Query("SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f'), "
-                              "EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n "
+                   conn.Query("SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f') "
+                              "OR EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n "
                               "ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') "
-                              "AND n.nspname NOT IN ('pg_catalog', 'information_schema'))"));
-      any_key = k[0][0] == "t";
-      any_view = k[0][1] == "t";
+                              "AND n.nspname NOT IN ('pg_catalog', 'information_schema')) "
+                              "OR EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal) "
+                              "OR EXISTS (SELECT 1 FROM pg_attrdef)"));
+      any_dependent = k[0][0] == "t";
     }
     const bool only_public = schemas.empty() || (schemas.size() == 1 && schemas.count("public"));
     std::optional<std::vector<PgDumpCounter::TocEntry>> toc;
-    if (!keep.empty() || !only_public || any_key || any_view) {
+    if (!keep.empty() || !only_public || any_dependent) {
       VELIN_ASSIGN(toc, ReadToc(produce));
     }
-    std::vector<OutsideKey> keys;
+    std::vector<SetAside> keys, uses;
     std::vector<OutsideView> views;
-    if (toc && (any_key || any_view) && !HoldsLargeObjects(*toc)) {
+    if (toc && any_dependent && !HoldsLargeObjects(*toc)) {
       VELIN_ASSIGN(PgConnection conn, Connect(db));
-      if (any_key) {
-        VELIN_ASSIGN(keys, OutsideKeys(conn, *toc));
-      }
-      if (any_view) {
-        VELIN_ASSIGN(views, OutsideViews(conn, *toc));
-      }
+      // Names in full: the restore's script empties search_path.
+      VELIN_TRY(conn.Exec("SET search_path = ''"));
+      const Replaced replaced(*toc);
+      VELIN_ASSIGN(keys, OutsideKeys(conn, replaced));
+      VELIN_ASSIGN(views, OutsideViews(conn, replaced));
+      VELIN_ASSIGN(uses, OutsideUses(conn, replaced));
     }
     std::vector<std::string> restore_args = {tool, "--clean", "--if-exists"};
     std::optional<TempListFile> list_file;
@@ -690,7 +756,7 @@ class PostgresDriver final : public DriverSteps {
       list_file.emplace(std::move(made));
       restore_args.push_back("--use-list=" + list_file->path());
     }
-    if (keys.empty() && views.empty()) {
+    if (keys.empty() && views.empty() && uses.empty()) {
       ProcessOptions p;
       p.argv = restore_args;
       // One transaction: a restore that fails halfway leaves the database as it was.
@@ -705,7 +771,7 @@ class PostgresDriver final : public DriverSteps {
       }
       return std::vector<std::string>();
     }
-    return RestoreAround(produce, db, restore_args, keys, views);
+    return RestoreAround(produce, db, restore_args, keys, views, uses);
   }
 
   // The line of psql's first error ("psql:<stdin>:21: ERROR:  ...") in `messages`.
@@ -725,8 +791,8 @@ class PostgresDriver final : public DriverSteps {
 
   // What pg_dump's script `remake` makes at its line `line` (1 is the first): the object its
   // last header before that line names ("-- Name: v3; Type: VIEW; Schema: public; Owner: app"
-  // gives "VIEW public.v3"), or the REFRESH statement on it.
-  static std::string FailedStatement(const std::string& remake, uint64_t line) {
+  // gives "VIEW public.v3"); "" before the first.
+  static std::string DumpedObjectAt(const std::string& remake, uint64_t line) {
     std::string what;
     size_t pos = 0;
     for (uint64_t n = 1; n <= line && pos < remake.size(); ++n) {
@@ -734,10 +800,6 @@ class PostgresDriver final : public DriverSteps {
       if (end == std::string::npos) end = remake.size();
       const std::string_view text(remake.data() + pos, end - pos);
       pos = end + 1;
-      if (text.starts_with("REFRESH ")) {
-        what = text.substr(0, text.size() - (text.ends_with(";") ? 1 : 0));
-        continue;
-      }
       if (!text.starts_with("-- Name: ")) continue;
       const size_t type = text.find("; Type: "), schema = text.find("; Schema: ");
       if (type == std::string_view::npos || schema == std::string_view::npos || schema < type) {
@@ -753,65 +815,103 @@ class PostgresDriver final : public DriverSteps {
     return what;
   }
 
-  // The restore with `keys` and `views` set aside: pg_restore writes the script, psql runs it
-  // in one transaction that velin begins by dropping them and, only after the whole script,
-  // ends by making them again and committing. The keys come back NOT VALID (their rows are not
-  // checked against the restored table's: the backup is older than they are), the views as
-  // they were (a materialized view filled from the restored tables). Any failure, a signal or
-  // a crash before that leaves the database as it was.
+  // The SQL psql gets after the restore's script, with what each part makes: psql names the
+  // line of its error ("psql:<stdin>:21:"), and this the object made there.
+  class Tail {
+   public:
+    // `sql` making `what`; `dumped`: pg_dump's script, whose headers name what each part makes.
+    void Add(const std::string& sql, std::string what, bool dumped = false) {
+      parts_.push_back({lines_, std::move(what), dumped ? sql : std::string()});
+      text_ += sql;
+      lines_ += static_cast<uint64_t>(std::count(sql.begin(), sql.end(), '\n'));
+    }
+    const std::string& text() const { return text_; }
+    // What the part holding the tail's line `line` (1 is the first) makes.
+    std::string At(uint64_t line) const {
+      for (auto p = parts_.rbegin(); p != parts_.rend(); ++p) {
+        if (p->first_line >= line) continue;
+        std::string dumped = DumpedObjectAt(p->dump, line - p->first_line);
+        return dumped.empty() ? p->what : dumped;
+      }
+      return "";
+    }
+
+   private:
+    struct Part {
+      uint64_t first_line;  // the tail's lines before it
+      std::string what, dump;
+    };
+    std::vector<Part> parts_;
+    std::string text_;
+    uint64_t lines_ = 0;
+  };
+
+  // The restore with `keys`, `views` and `uses` set aside: pg_restore writes the script, psql
+  // runs it in one transaction that velin begins by dropping them and, only after the whole
+  // script, ends by making them again and committing. The keys come back NOT VALID (their rows
+  // are not checked against the restored table's: the backup is older than they are), the rest
+  // as they were (a materialized view filled from the restored tables). Any failure, a signal
+  // or a crash before that leaves the database as it was.
   Result<std::vector<std::string>> RestoreAround(const ByteProducer& produce, const std::string& db,
                                                  std::vector<std::string> restore_args,
-                                                 const std::vector<OutsideKey>& keys,
-                                                 const std::vector<OutsideView>& views) {
+                                                 const std::vector<SetAside>& keys,
+                                                 const std::vector<OutsideView>& views,
+                                                 const std::vector<SetAside>& uses) {
     VELIN_ASSIGN(std::string psql, FindTool({"psql"}, o_.tool_dir, "postgresql-client"));
-    std::string head = "BEGIN;\n", tail, key_names, view_names, remake;
-    uint64_t remake_line = 0;  // the tail's lines before `remake`
-    for (const OutsideKey& k : keys) {
+    std::string head = "BEGIN;\n", key_names, names;
+    Tail tail;
+    for (const SetAside& k : keys) {
       head += k.drop;
-      tail += k.make;
-      key_names += (key_names.empty() ? "" : ", ") + k.table + " (" + k.name + ")";
+      tail.Add(k.make, TrFormat("foreign key {}", k.name));
+      key_names += (key_names.empty() ? "" : ", ") + k.name;
+    }
+    for (const SetAside& u : uses) head += u.drop;
+    for (auto v = views.rbegin(); v != views.rend(); ++v) {
+      head += std::string(v->materialized ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") + v->quoted +
+              ";\n";
     }
     if (!views.empty()) {
-      for (auto v = views.rbegin(); v != views.rend(); ++v) {
-        head += std::string(v->materialized ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") +
-                v->quoted + ";\n";
+      VELIN_ASSIGN(std::string remake, RemakeViews(db, views));
+      tail.Add(remake, "", true);
+      // Filled from the restored rows; one made WITH NO DATA stays so.
+      for (const OutsideView& v : views) {
+        names += (names.empty() ? "" : ", ") + v.name;
+        if (!v.materialized || !v.populated) continue;
+        const std::string refresh = "REFRESH MATERIALIZED VIEW " + v.quoted;
+        tail.Add(refresh + ";\n", refresh);
       }
-      for (const OutsideView& v : views) view_names += (view_names.empty() ? "" : ", ") + v.name;
-      VELIN_ASSIGN(remake, RemakeViews(db, views));
-      // A failure from here on is in making them again (psql prints \warn to stderr).
-      tail += "\\warn " + std::string(kRemakingViews) + "\n";
-      remake_line = static_cast<uint64_t>(std::count(tail.begin(), tail.end(), '\n'));
-      tail += remake;
     }
-    tail += "COMMIT;\n";
+    for (const SetAside& u : uses) {
+      tail.Add(u.make, u.name);
+      names += (names.empty() ? "" : ", ") + u.name;
+    }
+    tail.Add("COMMIT;\n", "COMMIT");
     ProcessOptions script;
     script.argv = std::move(restore_args);
     script.argv.push_back("--file=-");
     ProcessOptions run;
+    // --file=-: psql's errors name their line.
     run.argv = {psql,       "--no-psqlrc",       "--quiet", "--set=ON_ERROR_STOP=1",
                 "--file=-", "--output=/dev/null"};
     AddServerArgs(run, db);
     const std::string session = NameSession(run);
     Result<PipelineOutcome> fed =
-        FeedToolPipeline(script, run, head, produce, tail, LockNotice(db, session));
+        FeedToolPipeline(script, run, head, produce, tail.text(), LockNotice(db, session));
     if (!fed || fed->first.exit_code != 0 || fed->second.exit_code != 0) EndSession(db, session);
     VELIN_ASSIGN(PipelineOutcome outcome, std::move(fed));
     const std::string& tool = script.argv.front();
     if (outcome.second.exit_code != 0) {
       const std::string& messages = outcome.second.messages;
-      if (messages.find(kRemakingViews) != std::string::npos) {
-        ChildOutcome after = outcome.second;
-        after.messages = messages.substr(messages.find(kRemakingViews) + kRemakingViews.size());
-        std::string what = view_names;
-        if (std::optional<uint64_t> line = PsqlErrorLine(after.messages);
-            line && *line > outcome.lines_before_tail + remake_line) {
-          what = FailedStatement(remake, *line - outcome.lines_before_tail - remake_line);
-        }
+      // An error in the tail: what was set aside cannot be made again on what the backup
+      // holds (a view reading a column a migration added since).
+      const std::optional<uint64_t> line = PsqlErrorLine(messages);
+      if (line && outcome.lines_before_tail > 0 && *line > outcome.lines_before_tail) {
         return Failure(TrFormat(
-            "restoring into '{}': the views the backup does not hold cannot be made again on the "
-            "tables it restores ({}): {}; drop them first (the migration's down step), or restore "
-            "into another database with --database NAME; nothing was changed",
-            db, what, DescribeToolFailure(psql, after)));
+            "restoring into '{}': {}, which the backup does not hold, cannot be made again on "
+            "what it restores: {}; drop it first (the migration's down step), or restore into "
+            "another database with --database NAME; nothing was changed",
+            db, tail.At(*line - outcome.lines_before_tail),
+            DescribeToolFailure(psql, outcome.second)));
       }
       return Failure(RestoreFailure(db, DescribeToolFailure(psql, outcome.second), messages));
     }
@@ -819,11 +919,11 @@ class PostgresDriver final : public DriverSteps {
       return Failure(
           RestoreFailure(db, DescribeToolFailure(tool, outcome.first), outcome.first.messages));
     }
-    if (!views.empty()) {
+    if (!names.empty()) {
       reporter().Info(TrFormat(
-          "{}: the views the backup does not hold that depend on what it restored were set aside "
-          "for the restore and made again: {}",
-          Describe(), view_names));
+          "{}: what the backup does not hold and depends on what it restored was set aside for "
+          "the restore and made again: {}",
+          Describe(), names));
     }
     if (keys.empty()) return std::vector<std::string>();
     return std::vector<std::string>{TrFormat(

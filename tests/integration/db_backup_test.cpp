@@ -608,8 +608,9 @@ TEST_F(PostgresBackupTest, ViewsAddedSinceAreSetAsideAndMadeAgain) {
 
   RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("were set aside for the restore and made again: public.named, "
-                       "Odd \"S.Counted *, public.never_filled, public.on_counted"),
+  EXPECT_NE(r.out.find("depends on what it restored was set aside for the restore and made "
+                       "again: public.named, Odd \"S.Counted *, public.never_filled, "
+                       "public.on_counted"),
             std::string::npos)
       << r.out;
   auto now = pg().TableDigests(db_);
@@ -623,11 +624,62 @@ TEST_F(PostgresBackupTest, ViewsAddedSinceAreSetAsideAndMadeAgain) {
   EXPECT_EQ(pg().Sql(db_, "SELECT x FROM extra"), "1\n");
 }
 
-// Views added since that cannot be made again on the restored tables (a column added since,
-// a materialized view whose query fails on the restored rows): the restore changes nothing and
-// names the one that failed. What is not set aside (a function on a table's row type) is named
-// from the server's DETAIL.
-TEST_F(PostgresBackupTest, AViewAddedSinceThatCannotBeMadeAgainChangesNothing) {
+// A table added since whose triggers call a function of the backup and whose defaults use a
+// sequence and a function of it (a shared `touch()`, a shared id sequence): --clean cannot drop
+// those under them. The triggers (one disabled, one with a comment) and the defaults are set
+// aside and made again as they were; they work on the restored function and sequence.
+TEST_F(PostgresBackupTest, TriggersAndDefaultsAddedSinceOnTheBackupsFunctionsAreSetAside) {
+  pg().Sql(db_,
+           "SET ROLE app; CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
+           "'BEGIN NEW.at := 42; RETURN NEW; END'; CREATE SEQUENCE shared_ids START 1000;"
+           "CREATE FUNCTION next_code() RETURNS text LANGUAGE sql AS "
+           "'SELECT ''c'' || nextval(''shared_ids'')';"
+           "CREATE TABLE parts (id int, at int); CREATE TRIGGER touched_parts BEFORE INSERT ON "
+           "parts FOR EACH ROW EXECUTE FUNCTION touch();");
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  const auto backed_up = pg().TableDigests(db_);
+  pg().Sql(db_,
+           "SET ROLE app; SELECT nextval('shared_ids') FROM generate_series(1, 5);"
+           "CREATE TABLE orders (id bigint DEFAULT nextval('shared_ids'), code text DEFAULT "
+           "next_code(), at int, note text DEFAULT 'none');"
+           "CREATE TRIGGER touched BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION touch();"
+           "COMMENT ON TRIGGER touched ON orders IS 'sets at';"
+           "CREATE TRIGGER touched_later BEFORE UPDATE ON orders FOR EACH ROW WHEN "
+           "(OLD.note IS DISTINCT FROM NEW.note) EXECUTE FUNCTION touch();"
+           "ALTER TABLE orders DISABLE TRIGGER touched_later;"
+           "INSERT INTO orders DEFAULT VALUES; DELETE FROM users;");
+  const std::string made_sql =
+      "SELECT tgname, pg_get_triggerdef(oid), tgenabled, obj_description(oid, 'pg_trigger') "
+      "FROM pg_trigger WHERE tgrelid = 'orders'::regclass ORDER BY 1;"
+      "SELECT attname, pg_get_expr(adbin, adrelid) FROM pg_attrdef JOIN pg_attribute ON "
+      "attrelid = adrelid AND attnum = adnum WHERE adrelid = 'orders'::regclass ORDER BY 1";
+  const std::string made = pg().Sql(db_, made_sql);
+  EXPECT_EQ(pg().Sql(db_, "SELECT id, code, at FROM orders"), "1005|c1006|42\n");
+
+  RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("was set aside for the restore and made again: trigger touched on "
+                       "public.orders, trigger touched_later on public.orders, default of "
+                       "public.orders.code, default of public.orders.id"),
+            std::string::npos)
+      << r.out;
+  auto now = pg().TableDigests(db_);
+  EXPECT_EQ(now["public.users"], backed_up.at("public.users"));
+  EXPECT_EQ(now["public.parts"], backed_up.at("public.parts"));
+  EXPECT_EQ(pg().Sql(db_, made_sql), made);
+  // The restored sequence goes on from where the backup had it.
+  pg().Sql(db_, "SET ROLE app; INSERT INTO orders DEFAULT VALUES; INSERT INTO parts VALUES (1)");
+  EXPECT_EQ(pg().Sql(db_, "SELECT id, code, at FROM orders ORDER BY id"),
+            "1000|c1001|42\n1005|c1006|42\n");
+  EXPECT_EQ(pg().Sql(db_, "SELECT at FROM parts"), "42\n");
+}
+
+// What was set aside and cannot be made again on the restored tables (a view reading a column
+// added since, a materialized view whose query fails on the restored rows, a key on a unique
+// constraint added since): the restore changes nothing and names the one that failed. What is
+// not set aside (a function on a table's row type) is named from the server's DETAIL.
+TEST_F(PostgresBackupTest, WhatWasSetAsideAndCannotBeMadeAgainIsNamedAndNothingChanges) {
   BackupApp app({"db"}, PostgresSection(db_, pg().port()));
   ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
   pg().Sql(db_,
@@ -638,9 +690,9 @@ TEST_F(PostgresBackupTest, AViewAddedSinceThatCannotBeMadeAgainChangesNothing) {
   const std::vector<std::string> restore = {"backup", "restore", "latest", "--only", "db", "--yes"};
   RunResult r = app.Run(restore, WithPassword());
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_NE(r.err.find("the views the backup does not hold cannot be made again on the tables "
-                       "it restores (VIEW public.mails): psql failed (exit code 3): column "
-                       "users.email does not exist; drop them first"),
+  EXPECT_NE(r.err.find("VIEW public.mails, which the backup does not hold, cannot be made "
+                       "again on what it restores: psql failed (exit code 3): column "
+                       "users.email does not exist; drop it first"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(pg().TableDigests(db_), before) << "one transaction: nothing changed";
@@ -654,15 +706,31 @@ TEST_F(PostgresBackupTest, AViewAddedSinceThatCannotBeMadeAgainChangesNothing) {
   const auto before_refresh = pg().TableDigests(db_);
   r = app.Run(restore, WithPassword());
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_NE(r.err.find("(REFRESH MATERIALIZED VIEW public.ratio): psql failed (exit code 3): "
-                       "division by zero"),
+  EXPECT_NE(r.err.find("REFRESH MATERIALIZED VIEW public.ratio, which the backup does not "
+                       "hold, cannot be made again on what it restores: psql failed (exit code "
+                       "3): division by zero"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(pg().TableDigests(db_), before_refresh);
   EXPECT_EQ(pg().Sql(db_, "SELECT r FROM ratio"), "100\n");
 
+  // A key on a unique constraint added since: the restored table has none to refer to.
   pg().Sql(db_,
-           "SET ROLE app; DROP MATERIALIZED VIEW ratio;"
+           "SET ROLE app; DROP MATERIALIZED VIEW ratio; ALTER TABLE users ADD UNIQUE (name);"
+           "CREATE TABLE by_name (name text REFERENCES users (name));"
+           "INSERT INTO by_name VALUES ('user 7');");
+  const auto before_key = pg().TableDigests(db_);
+  r = app.Run(restore, WithPassword());
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("foreign key public.by_name (by_name_name_fkey), which the backup does "
+                       "not hold, cannot be made again on what it restores: psql failed (exit "
+                       "code 3): there is no unique constraint matching given keys"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(pg().TableDigests(db_), before_key);
+
+  pg().Sql(db_,
+           "SET ROLE app; DROP TABLE by_name;"
            "CREATE FUNCTION named_users() RETURNS SETOF users LANGUAGE sql "
            "AS 'SELECT * FROM users';");
   r = app.Run(restore, WithPassword());
