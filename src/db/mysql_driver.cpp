@@ -2,7 +2,6 @@
 // streamed for the dump with row counts read off the stream itself, the mariadb (or mysql)
 // client for restores. docs/databases.md#mariadb-mysql.
 #include <algorithm>
-#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
