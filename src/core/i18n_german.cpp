@@ -1105,12 +1105,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "sie beim Lesen war, nicht alle zu einem Zeitpunkt; ein Schreibvorgang während des "
        "Backups kann teilweise darin sein (ALTER TABLE … ENGINE=InnoDB macht sie konsistent)"},
       {"; objects the backup does not hold depend on ones it replaces (a function returning "
-       "one of its tables' rows, or a column of one of its types, added since?): drop them first "
+       "one of its tables' rows, added since?): drop them first "
        "(the migration's down step), or restore into "
        "another database with --database NAME; nothing was changed",
        "; Objekte, die das Backup nicht enthält, hängen von solchen ab, die es ersetzt (eine "
-       "seither hinzugefügte Funktion, die Zeilen einer seiner Tabellen liefert, oder eine "
-       "Spalte eines seiner Typen?): sie zuerst entfernen (der "
+       "seither hinzugefügte Funktion, die Zeilen einer seiner Tabellen liefert?): sie zuerst "
+       "entfernen (der "
        "Down-Schritt der Migration) oder mit --database NAME in eine andere Datenbank "
        "wiederherstellen; nichts wurde geändert"},
       {"session {} (user {}, {} for {} s", "Sitzung {} (Benutzer {}, {} seit {} s"},
@@ -1166,6 +1166,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "für die Wiederherstellung beiseitegelegt und neu angelegt: {}"},
       {"trigger {} on {}", "Trigger {} auf {}"},
       {"default of {}.{}", "Vorgabewert von {}.{}"},
+      {"column {}.{}", "Spalte {}.{}"},
       {"foreign key {}", "Fremdschlüssel {}"},
       {"database metadata: '{}' is not an array", "Datenbank-Metadaten: '{}' ist kein Array"},
       {"database metadata: '{}' holds something that is not a name",

@@ -426,8 +426,8 @@ class PostgresDriver final : public DriverSteps {
   }
 
   // The triggers of tables the backup does not hold that call a function it replaces, and the
-  // column defaults of such tables that use a function or sequence it replaces (a shared
-  // `touch()` trigger function, a shared id sequence), made again as they are.
+  // column defaults of such tables that use a function, sequence or type it replaces (a shared
+  // `touch()` trigger function, a shared id sequence, an enum's value), made again as they are.
   static Result<std::vector<SetAside>> OutsideUses(PgConnection& conn, const Replaced& replaced) {
     std::vector<SetAside> out;
     // A partition's clone of its parent's trigger left out: dropping the parent's drops it.
@@ -461,7 +461,8 @@ class PostgresDriver final : public DriverSteps {
         conn.Query(
             std::string(
                 "SELECT DISTINCT tn.nspname || '.' || tc.relname, a.attname, rn.nspname || '.' "
-                "|| coalesce(p.proname, s.relname), p.oid IS NOT NULL, 'ALTER TABLE ONLY ' || "
+                "|| coalesce(p.proname, s.relname, ty.typname), CASE WHEN p.oid IS NOT NULL "
+                "THEN 'f' WHEN s.oid IS NOT NULL THEN 's' ELSE 't' END, 'ALTER TABLE ONLY ' || "
                 "tc.oid::regclass::text || ' ALTER COLUMN ' || quote_ident(a.attname), "
                 "pg_get_expr(ad.adbin, ad.adrelid) FROM pg_attrdef ad "
                 "JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum "
@@ -471,18 +472,57 @@ class PostgresDriver final : public DriverSteps {
                 "LEFT JOIN pg_proc p ON d.refclassid = 'pg_proc'::regclass AND p.oid = "
                 "d.refobjid LEFT JOIN pg_class s ON d.refclassid = 'pg_class'::regclass AND "
                 "s.oid = d.refobjid AND s.relkind = 'S' "
-                "JOIN pg_namespace rn ON rn.oid = coalesce(p.pronamespace, s.relnamespace) "
+                "LEFT JOIN pg_type ty ON d.refclassid = 'pg_type'::regclass AND ty.oid = "
+                "d.refobjid JOIN pg_namespace rn ON rn.oid = "
+                "coalesce(p.pronamespace, s.relnamespace, ty.typnamespace) "
                 "WHERE tc.relkind IN ('r', 'p')") +
             (conn.server_version() >= 120000 ? " AND a.attgenerated = ''" : "") +
             " ORDER BY 1, 2"));
     std::set<std::string> seen;  // a default using two of them is set aside once
     for (const auto& row : defaults) {
       if (replaced.relations.count(row[0]) != 0) continue;
-      const bool uses = row[3] == "t" ? replaced.functions.count(row[2]) != 0
-                                      : replaced.relations.count(row[2]) != 0;
+      const std::set<std::string>& of = row[3] == "f"   ? replaced.functions
+                                        : row[3] == "s" ? replaced.relations
+                                                        : replaced.types;
+      const bool uses = of.count(row[2]) != 0;
       if (!uses || !seen.insert(row[0] + "." + row[1]).second) continue;
       out.push_back({TrFormat("default of {}.{}", row[0], row[1]), row[4] + " DROP DEFAULT;\n",
                      row[4] + " SET DEFAULT " + row[5] + ";\n"});
+    }
+    return out;
+  }
+
+  // The columns of tables the backup does not hold whose type (or array element type) is one
+  // it replaces (an enum a migration made earlier, used by a table it added since): --clean
+  // cannot drop the type under them. Set aside as text (every type converts to and from text),
+  // then given their type again, so their values come back through the restored type (a value
+  // it lacks stops the restore). Partitions follow their parent.
+  static Result<std::vector<SetAside>> OutsideColumns(PgConnection& conn,
+                                                      const Replaced& replaced) {
+    VELIN_ASSIGN(
+        PgRows rows,
+        conn.Query(std::string(
+                       "SELECT tn.nspname || '.' || c.relname, a.attname, tyn.nspname || '.' || "
+                       "ty.typname, 'ALTER TABLE ' || c.oid::regclass::text || ' ALTER COLUMN ' || "
+                       "quote_ident(a.attname) || ' TYPE ', quote_ident(a.attname), "
+                       "format_type(a.atttypid, a.atttypmod), t.typelem <> 0 "
+                       "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                       "JOIN pg_namespace tn ON tn.oid = c.relnamespace "
+                       "JOIN pg_type t ON t.oid = a.atttypid "
+                       "JOIN pg_type ty ON ty.oid = CASE WHEN t.typelem <> 0 AND t.typlen = -1 "
+                       "THEN t.typelem ELSE t.oid END "
+                       "JOIN pg_namespace tyn ON tyn.oid = ty.typnamespace "
+                       "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
+                       "AND tn.nspname NOT IN ('pg_catalog', 'information_schema')") +
+                   (conn.server_version() >= 100000 ? " AND NOT c.relispartition" : "") +
+                   " ORDER BY 1, 2"));
+    std::vector<SetAside> out;
+    for (const auto& row : rows) {
+      if (replaced.relations.count(row[0]) != 0 || replaced.types.count(row[2]) == 0) continue;
+      const std::string text = row[6] == "t" ? "text[]" : "text";
+      out.push_back({TrFormat("column {}.{}", row[0], row[1]),
+                     row[3] + text + " USING " + row[4] + "::" + text + ";\n",
+                     row[3] + row[5] + " USING " + row[4] + "::" + row[5] + ";\n"});
     }
     return out;
   }
@@ -595,6 +635,15 @@ class PostgresDriver final : public DriverSteps {
     return script;
   }
 
+  // What a restore sets aside, of what the backup does not hold.
+  struct Dependents {
+    std::vector<SetAside> keys;      // foreign keys into replaced tables
+    std::vector<OutsideView> views;  // on replaced relations or types
+    std::vector<SetAside> uses;      // triggers and defaults using replaced functions, ...
+    std::vector<SetAside> columns;   // of replaced types
+    bool Empty() const { return keys.empty() && views.empty() && uses.empty() && columns.empty(); }
+  };
+
   // Large objects: a script of them commits on its own (BEGIN; ... COMMIT; around their data).
   static bool HoldsLargeObjects(const std::vector<PgDumpCounter::TocEntry>& toc) {
     return std::any_of(toc.begin(), toc.end(), [](const PgDumpCounter::TocEntry& e) {
@@ -620,8 +669,8 @@ class PostgresDriver final : public DriverSteps {
       }
       why +=
           Tr("; objects the backup does not hold depend on ones it replaces (a function returning "
-             "one of its tables' rows, or a column of one of its types, added since?): drop them "
-             "first (the migration's down step), or restore into "
+             "one of its tables' rows, added since?): drop them first (the migration's down step), "
+             "or restore into "
              "another database with --database NAME; nothing was changed");
     }
     return TrFormat("restoring into '{}': {}", db, why);
@@ -737,16 +786,16 @@ class PostgresDriver final : public DriverSteps {
     if (!keep.empty() || !only_public || any_dependent) {
       VELIN_ASSIGN(toc, ReadToc(produce));
     }
-    std::vector<SetAside> keys, uses;
-    std::vector<OutsideView> views;
+    Dependents aside;
     if (toc && any_dependent && !HoldsLargeObjects(*toc)) {
       VELIN_ASSIGN(PgConnection conn, Connect(db));
       // Names in full: the restore's script empties search_path.
       VELIN_TRY(conn.Exec("SET search_path = ''"));
       const Replaced replaced(*toc);
-      VELIN_ASSIGN(keys, OutsideKeys(conn, replaced));
-      VELIN_ASSIGN(views, OutsideViews(conn, replaced));
-      VELIN_ASSIGN(uses, OutsideUses(conn, replaced));
+      VELIN_ASSIGN(aside.keys, OutsideKeys(conn, replaced));
+      VELIN_ASSIGN(aside.views, OutsideViews(conn, replaced));
+      VELIN_ASSIGN(aside.uses, OutsideUses(conn, replaced));
+      VELIN_ASSIGN(aside.columns, OutsideColumns(conn, replaced));
     }
     std::vector<std::string> restore_args = {tool, "--clean", "--if-exists"};
     std::optional<TempListFile> list_file;
@@ -755,7 +804,7 @@ class PostgresDriver final : public DriverSteps {
       list_file.emplace(std::move(made));
       restore_args.push_back("--use-list=" + list_file->path());
     }
-    if (keys.empty() && views.empty() && uses.empty()) {
+    if (aside.Empty()) {
       ProcessOptions p;
       p.argv = restore_args;
       // One transaction: a restore that fails halfway leaves the database as it was.
@@ -770,7 +819,7 @@ class PostgresDriver final : public DriverSteps {
       }
       return std::vector<std::string>();
     }
-    return RestoreAround(produce, db, restore_args, keys, views, uses);
+    return RestoreAround(produce, db, restore_args, aside);
   }
 
   // The line of psql's first error ("psql:<stdin>:21: ERROR:  ...") in `messages`.
@@ -845,29 +894,35 @@ class PostgresDriver final : public DriverSteps {
     uint64_t lines_ = 0;
   };
 
-  // The restore with `keys`, `views` and `uses` set aside: pg_restore writes the script, psql
-  // runs it in one transaction that velin begins by dropping them and, only after the whole
-  // script, ends by making them again and committing. The keys come back NOT VALID (their rows
-  // are not checked against the restored table's: the backup is older than they are), the rest
+  // The restore with `aside` set aside: pg_restore writes the script, psql runs it in one
+  // transaction that velin begins by dropping them (a column: making it text) and, only after
+  // the whole script, ends by making them again and committing. The keys come back NOT VALID (their
+  // rows are not checked against the restored table's: the backup is older than they are), the rest
   // as they were (a materialized view filled from the restored tables). Any failure, a signal
   // or a crash before that leaves the database as it was.
   Result<std::vector<std::string>> RestoreAround(const ByteProducer& produce, const std::string& db,
                                                  std::vector<std::string> restore_args,
-                                                 const std::vector<SetAside>& keys,
-                                                 const std::vector<OutsideView>& views,
-                                                 const std::vector<SetAside>& uses) {
+                                                 const Dependents& aside) {
+    const std::vector<OutsideView>& views = aside.views;
     VELIN_ASSIGN(std::string psql, FindTool({"psql"}, o_.tool_dir, "postgresql-client"));
     std::string head = "BEGIN;\n", key_names, names;
     Tail tail;
-    for (const SetAside& k : keys) {
+    for (const SetAside& k : aside.keys) {
       head += k.drop;
       tail.Add(k.make, TrFormat("foreign key {}", k.name));
       key_names += (key_names.empty() ? "" : ", ") + k.name;
     }
-    for (const SetAside& u : uses) head += u.drop;
+    // Dropped: defaults and views before the columns' types change under them. Made again:
+    // the columns' types first, then what uses them.
+    for (const SetAside& u : aside.uses) head += u.drop;
     for (auto v = views.rbegin(); v != views.rend(); ++v) {
       head += std::string(v->materialized ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") + v->quoted +
               ";\n";
+    }
+    for (const SetAside& c : aside.columns) {
+      head += c.drop;
+      tail.Add(c.make, c.name);
+      names += (names.empty() ? "" : ", ") + c.name;
     }
     if (!views.empty()) {
       VELIN_ASSIGN(std::string remake, RemakeViews(db, views));
@@ -880,7 +935,7 @@ class PostgresDriver final : public DriverSteps {
         tail.Add(refresh + ";\n", refresh);
       }
     }
-    for (const SetAside& u : uses) {
+    for (const SetAside& u : aside.uses) {
       tail.Add(u.make, u.name);
       names += (names.empty() ? "" : ", ") + u.name;
     }
@@ -924,7 +979,7 @@ class PostgresDriver final : public DriverSteps {
           "the restore and made again: {}",
           Describe(), names));
     }
-    if (keys.empty()) return std::vector<std::string>();
+    if (aside.keys.empty()) return std::vector<std::string>();
     return std::vector<std::string>{TrFormat(
         "{}: the foreign keys of tables the backup does not hold to tables it restored were set "
         "aside for the restore and made again NOT VALID: {}. Their rows were not checked against "
