@@ -146,11 +146,33 @@ const Tree* ArchiveWalk::ParentSubtree(const Node* parent_node) {
   return &parent_trees_.emplace(parent_node->subtree, std::move(*tree)).first->second;
 }
 
-Status ArchiveWalk::ReadContent(const std::string& abs, Node& node, io::FileInfo& after) {
+// The error of an entry found replaced by another one (ENOENT: ArchiveDir's Vanished() then
+// tells whether the entry is really another one now).
+static Error Replaced(const std::string& abs) {
+  return Error{ExitCode::kFailed,
+               TrFormat("{} was replaced by another file while the backup read it", abs), ENOENT};
+}
+
+// The same file: device and inode, and the type (a fifo made in place of a file just removed
+// may get its inode number).
+static bool SameFile(const io::FileInfo& a, const io::FileInfo& b) {
+  return a.device == b.device && a.inode == b.inode && a.type == b.type;
+}
+
+Status ArchiveWalk::ReadContent(const std::string& abs, const io::FileInfo& info, Node& node,
+                                io::FileInfo& after) {
   std::unique_ptr<io::RandomAccessFile> file = std::move(opened_ahead_);
   if (!file) {
-    VELIN_ASSIGN(file, env_.NewRandomAccessFile(abs));
+    // In its directory, not following a symlink there: what is read is the file listed, or
+    // nothing (checked below).
+    VELIN_ASSIGN(io::DirPtr dir, env_.OpenDir(io::Dirname(abs)));
+    VELIN_ASSIGN(file, env_.NewRandomAccessFileAt(*dir, io::Basename(abs)));
   }
+  // velin reads as root what anyone who may write in the tree may swap: a symlink to
+  // /etc/shadow put in place of an upload between its lstat and its open would otherwise be
+  // stored as that upload, and restored readable to them.
+  VELIN_ASSIGN(io::FileInfo opened, file->Stat());
+  if (!SameFile(opened, info)) return tl::unexpected(Replaced(abs));
   node.content.clear();
   chunk_ids_ = &node.content;
   uint64_t offset = 0;
@@ -216,7 +238,7 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
       node.type = NodeType::kDir;
       node.size = 0;
       stats_.dirs++;
-      auto subtree = ArchiveDir(abs, rel_app, rel_src, parent_node);
+      auto subtree = ArchiveDir(abs, rel_app, rel_src, info, parent_node);
       // Done with the earlier listing of this directory: parent trees in memory stay as many
       // as the directory depth, not the whole earlier backup.
       if (parent_node && parent_node->type == NodeType::kDir) {
@@ -271,7 +293,7 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
     StartDeltaBases(parent_node && parent_node->type == NodeType::kFile ? &parent_node->content
                                                                         : nullptr);
     io::FileInfo after;
-    Status read = ReadContent(abs, node, after);
+    Status read = ReadContent(abs, info, node, after);
     StartDeltaBases(nullptr);
     VELIN_TRY(read);
     if (!ChangedWhileRead(before, after, node.size)) break;
@@ -300,7 +322,11 @@ bool ArchiveWalk::ChangedWhileRead(const io::FileInfo& before, const io::FileInf
 }
 
 bool ArchiveWalk::Vanished(const Error& error, const std::string& abs, const io::FileInfo& info) {
-  if (error.sys_errno != ENOENT && error.sys_errno != ENOTDIR) return false;
+  // ELOOP: a symlink in its place (O_NOFOLLOW); ENXIO: a socket.
+  if (error.sys_errno != ENOENT && error.sys_errno != ENOTDIR && error.sys_errno != ELOOP &&
+      error.sys_errno != ENXIO) {
+    return false;
+  }
   // Only when the entry itself is gone or is another one now: an ENOENT of anything else (the
   // repository's directory removed) stays the error it is.
   auto now = env_.Stat(abs);
@@ -399,7 +425,8 @@ class DirReadAhead {
 }  // namespace
 
 Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string& rel_app,
-                                       const std::string& rel_src, const Node* parent_node) {
+                                       const std::string& rel_src, const io::FileInfo& info,
+                                       const Node* parent_node) {
   if (!StackHasRoom()) {  // velin/core/stack.hpp
     return Failure(TrFormat(
         "{} is nested deeper than velin's stack reaches: raise it (`ulimit -s`) or leave the "
@@ -413,6 +440,9 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
   if (!listed) {
     VELIN_ASSIGN(listed, ListDirectory(env_, abs, rel_app, options_.exclude));
   }
+  // Another directory than the one listed in its parent (the path made to lead elsewhere
+  // since, e.g. by a symlink put in its place): none of it is taken.
+  if (listed->self && !SameFile(*listed->self, info)) return tl::unexpected(Replaced(abs));
   std::vector<io::DirEntry>& entries = listed->entries;
   std::vector<std::optional<Result<io::FileInfo>>>& infos = listed->infos;
   // Both lists are sorted by name: the parent's node of each entry, walking them alongside.

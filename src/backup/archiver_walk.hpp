@@ -57,12 +57,18 @@ class ArchiveWalk {
   // `rel_src` to the source's root (hardlink targets).
   Status ArchiveNode(const std::string& abs, const std::string& rel_app, const std::string& rel_src,
                      const io::FileInfo& info, const repo::Node* parent_node, repo::Node& node);
-  // `parent_node`: this directory in the earlier backup (null: none).
+  // `parent_node`: this directory in the earlier backup (null: none). `info`: its lstat (or
+  // stat, for an include followed through a symlink); a listing of another directory (its
+  // path made to lead elsewhere since) is refused as the entry replaced.
   Result<repo::BlobId> ArchiveDir(const std::string& abs, const std::string& rel_app,
-                                  const std::string& rel_src, const repo::Node* parent_node);
-  // Reads the file at `abs` (through opened_ahead_ when ArchiveDir opened it ahead); `after`:
-  // the open file's fstat once it is read.
-  Status ReadContent(const std::string& abs, repo::Node& node, io::FileInfo& after);
+                                  const std::string& rel_src, const io::FileInfo& info,
+                                  const repo::Node* parent_node);
+  // Reads the file at `abs`, listed as `info` (through opened_ahead_ when ArchiveDir opened it
+  // ahead); `after`: the open file's fstat once it is read. A file opened that is not the one
+  // listed (replaced by a symlink, a fifo or another file, or reached through a directory made
+  // to lead elsewhere) is refused as the entry replaced, before a byte of it is read.
+  Status ReadContent(const std::string& abs, const io::FileInfo& info, repo::Node& node,
+                     io::FileInfo& after);
   // Whether the file's fstat after a read of `bytes_read` bytes differs from the lstat before.
   static bool ChangedWhileRead(const io::FileInfo& before, const io::FileInfo& after,
                                uint64_t bytes_read);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "velin/backup/archiver.hpp"
+#include "velin/core/i18n.hpp"
 #include "velin/core/stack.hpp"
 
 namespace velin::backup {
@@ -17,14 +18,24 @@ Result<DirListing> ListUnlessStopped(io::Env& env, const std::string& abs,
                                      const std::vector<std::string>& exclude,
                                      const std::atomic<bool>* stop) {
   DirListing out;
-  VELIN_ASSIGN(out.entries, env.ListDir(abs));
+  // One open of the directory: its names, their lstats and its own fstat all come from the
+  // directory opened, even if its path is made to lead elsewhere meanwhile (the walk checks
+  // `self` against the lstat its parent's listing gave).
+  Result<io::DirPtr> opened = env.OpenDir(abs);
+  if (!opened) {
+    if (opened.error().sys_errno == 0) return tl::unexpected(opened.error());
+    return tl::unexpected(
+        ErrnoError(TrFormat("cannot list {}", abs), opened.error().sys_errno).value());
+  }
+  const io::DirPtr dir = std::move(*opened);
+  VELIN_ASSIGN(out.entries, env.ListDirAt(*dir));
+  if (Result<io::FileInfo> self = env.StatAt(*dir, ".")) out.self = *self;
   std::sort(out.entries.begin(), out.entries.end(),
             [](const io::DirEntry& a, const io::DirEntry& b) { return a.name < b.name; });
   // One lstat per entry, relative to the directory's descriptor: the kernel resolves one name
   // instead of walking the whole path from / (half of a no-change backup's time with many
   // small files).
   out.infos.resize(out.entries.size());
-  VELIN_ASSIGN(io::DirPtr dir, env.OpenDir(abs));
   for (size_t i = 0; i < out.entries.size(); ++i) {
     if (stop && stop->load(std::memory_order_relaxed)) return DirListing{};
     if (IsExcluded(exclude, rel_app + "/" + out.entries[i].name)) continue;

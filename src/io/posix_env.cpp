@@ -675,8 +675,12 @@ Result<std::unique_ptr<RandomAccessFile>> PosixEnv::NewRandomAccessFile(const st
 Result<std::unique_ptr<RandomAccessFile>> PosixEnv::NewRandomAccessFileAt(const Dir& dir,
                                                                           const std::string& name) {
   const std::string path = JoinPath(dir.path(), name);
-  int fd = ::openat(dir.fd(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK: a fifo put where a file was (between a listing and this open) does not block
+  // the open until a writer comes; the caller's fstat tells it is not that file. Cleared for
+  // the reads.
+  int fd = ::openat(dir.fd(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return ErrnoError(TrFormat("cannot open {}", path), errno);
+  (void)::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   return std::make_unique<PosixRandomAccessFile>(path, fd);
 }
 
@@ -716,7 +720,17 @@ Result<bool> PosixEnv::Exists(const std::string& path) {
 }
 
 Result<std::vector<DirEntry>> PosixEnv::ListDir(const std::string& path) {
+  // Its own statement: PathArg mends errno when it goes, at the end of the expression.
   const int fd = ::open(PathArg(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return ListOpened(fd, path);
+}
+
+Result<std::vector<DirEntry>> PosixEnv::ListDirAt(const Dir& dir) {
+  // A description of its own: readdir's position is not shared with `dir`.
+  return ListOpened(::openat(dir.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), dir.path());
+}
+
+Result<std::vector<DirEntry>> PosixEnv::ListOpened(int fd, const std::string& path) {
   DIR* dir = fd < 0 ? nullptr : ::fdopendir(fd);
   if (dir == nullptr) {
     const int err = errno;
@@ -1097,6 +1111,8 @@ Result<std::unique_ptr<RandomAccessFile>> Env::NewRandomAccessFileAt(const Dir& 
                                                                      const std::string& name) {
   return NewRandomAccessFile(JoinPath(dir.path(), name));
 }
+
+Result<std::vector<DirEntry>> Env::ListDirAt(const Dir& dir) { return ListDir(dir.path()); }
 
 Env& Env::Default() {
   static PosixEnv posix;

@@ -37,6 +37,8 @@ namespace velin::backup {
 struct DirListing {
   std::vector<io::DirEntry> entries;
   std::vector<std::optional<Result<io::FileInfo>>> infos;
+  // The fstat of the directory listed (its device and inode say which one it was).
+  std::optional<io::FileInfo> self;
 };
 
 // Lists `abs`, whose path relative to the app root is `rel_app`, skipping the lstat of entries

@@ -216,6 +216,9 @@ class Env {
   virtual Result<Xattrs> ReadXattrs(const std::string& path) = 0;
   // Entries other than "." and "..", unsorted.
   virtual Result<std::vector<DirEntry>> ListDir(const std::string& path) = 0;
+  // The same of the directory open as `dir` (whatever its path names by now). The default
+  // lists dir.path().
+  virtual Result<std::vector<DirEntry>> ListDirAt(const Dir& dir);
 
   virtual Status CreateDir(const std::string& path, uint32_t mode) = 0;  // EEXIST is ok
   virtual Status Rename(const std::string& from, const std::string& to) = 0;

@@ -19,6 +19,7 @@ class PosixEnv : public Env {
   Result<bool> Exists(const std::string& path) override;
   Result<Xattrs> ReadXattrs(const std::string& path) override;
   Result<std::vector<DirEntry>> ListDir(const std::string& path) override;
+  Result<std::vector<DirEntry>> ListDirAt(const Dir& dir) override;
   Status CreateDir(const std::string& path, uint32_t mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
@@ -65,6 +66,10 @@ class PosixEnv : public Env {
   // Tests set it to check both ways.
   static bool LinkByDescriptor();
   static void SetLinkByDescriptor(bool on);
+
+ private:
+  // Lists the directory open at `fd` (taken over; -1: the open failed, errno says why).
+  static Result<std::vector<DirEntry>> ListOpened(int fd, const std::string& path);
 };
 
 // Converts a struct stat's fields into a FileInfo (shared with code that uses fstatat).

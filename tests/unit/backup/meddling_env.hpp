@@ -1,0 +1,60 @@
+// An Env that runs a test's hook when the walk opens or lists a path: the application (or
+// someone hostile) writing, deleting or swapping an entry at that very moment.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "velin/io/fault_injection_env.hpp"
+
+namespace velin::backup {
+
+// Forwards to its base Env and, when the walk opens a file or a directory (the hook first) or
+// lists a directory by path (the hook after the listing) at a path that has a hook, runs it.
+class MeddlingEnv : public io::FaultInjectionEnv {
+ public:
+  using FaultInjectionEnv::FaultInjectionEnv;
+  Result<std::unique_ptr<io::RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override {
+    Meddle(path);
+    return FaultInjectionEnv::NewRandomAccessFile(path);
+  }
+  Result<std::unique_ptr<io::RandomAccessFile>> NewRandomAccessFileAt(
+      const io::Dir& dir, const std::string& name) override {
+    Meddle(io::JoinPath(dir.path(), name));
+    return FaultInjectionEnv::NewRandomAccessFileAt(dir, name);
+  }
+  Result<std::vector<io::DirEntry>> ListDir(const std::string& path) override {
+    auto listed = FaultInjectionEnv::ListDir(path);
+    Meddle(path);
+    return listed;
+  }
+  Result<io::DirPtr> OpenDir(const std::string& path) override {
+    if (auto it = open_dir_hooks.find(path); it != open_dir_hooks.end()) {
+      std::lock_guard lock(mu_);
+      it->second();
+    }
+    return FaultInjectionEnv::OpenDir(path);
+  }
+  // `hook` at the first open or listing of `path` only.
+  void Once(const std::string& path, std::function<void()> hook) {
+    hooks[path] = [this, path, hook] {
+      if (calls[path] == 1) hook();
+    };
+  }
+  std::map<std::string, std::function<void()>> hooks;
+  std::map<std::string, std::function<void()>> open_dir_hooks;  // before each OpenDir
+  std::map<std::string, int> calls;
+
+ private:
+  void Meddle(const std::string& path) {
+    std::lock_guard lock(mu_);  // the walk and the lister's thread
+    ++calls[path];
+    if (auto it = hooks.find(path); it != hooks.end()) it->second();
+  }
+  std::recursive_mutex mu_;
+};
+
+}  // namespace velin::backup
