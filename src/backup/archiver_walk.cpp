@@ -153,12 +153,6 @@ static Error Replaced(const std::string& abs) {
                TrFormat("{} was replaced by another file while the backup read it", abs), ENOENT};
 }
 
-// The same file: device and inode, and the type (a fifo made in place of a file just removed
-// may get its inode number).
-static bool SameFile(const io::FileInfo& a, const io::FileInfo& b) {
-  return a.device == b.device && a.inode == b.inode && a.type == b.type;
-}
-
 Status ArchiveWalk::ReadContent(const std::string& abs, const io::FileInfo& info, Node& node,
                                 io::FileInfo& after) {
   std::unique_ptr<io::RandomAccessFile> file = std::move(opened_ahead_);
@@ -172,7 +166,7 @@ Status ArchiveWalk::ReadContent(const std::string& abs, const io::FileInfo& info
   // /etc/shadow put in place of an upload between its lstat and its open would otherwise be
   // stored as that upload, and restored readable to them.
   VELIN_ASSIGN(io::FileInfo opened, file->Stat());
-  if (!SameFile(opened, info)) return tl::unexpected(Replaced(abs));
+  if (!io::SameFile(opened, info)) return tl::unexpected(Replaced(abs));
   node.content.clear();
   chunk_ids_ = &node.content;
   uint64_t offset = 0;
@@ -442,7 +436,7 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
   }
   // Another directory than the one listed in its parent (the path made to lead elsewhere
   // since, e.g. by a symlink put in its place): none of it is taken.
-  if (listed->self && !SameFile(*listed->self, info)) return tl::unexpected(Replaced(abs));
+  if (listed->self && !io::SameFile(*listed->self, info)) return tl::unexpected(Replaced(abs));
   std::vector<io::DirEntry>& entries = listed->entries;
   std::vector<std::optional<Result<io::FileInfo>>>& infos = listed->infos;
   // Both lists are sorted by name: the parent's node of each entry, walking them alongside.

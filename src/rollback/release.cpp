@@ -1,6 +1,7 @@
 #include "velin/rollback/release.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "velin/core/i18n.hpp"
@@ -23,13 +24,12 @@ std::string& ChunkBuffer() {
   return buf;
 }
 
-Result<std::string> HashFile(io::Env& env, const std::string& path) {
-  VELIN_ASSIGN(auto file, env.NewRandomAccessFile(path));
+Result<std::string> HashOpen(const io::RandomAccessFile& file) {
   repo::Sha256Stream sha;
   std::string& buf = ChunkBuffer();
   uint64_t offset = 0;
   for (;;) {
-    VELIN_ASSIGN(size_t n, file->Read(offset, buf.size(), buf.data()));
+    VELIN_ASSIGN(size_t n, file.Read(offset, buf.size(), buf.data()));
     if (n == 0) break;
     sha.Update(std::string_view(buf.data(), n));
     offset += n;
@@ -37,32 +37,85 @@ Result<std::string> HashFile(io::Env& env, const std::string& path) {
   return sha.Final().Hex();
 }
 
+Result<std::string> HashFile(io::Env& env, const std::string& path) {
+  VELIN_ASSIGN(auto file, env.NewRandomAccessFile(path));
+  return HashOpen(*file);
+}
+
+// "`path` changed while it was scanned": a file or directory of the tree swapped for another
+// (a symlink, a fifo, another file) between its lstat and its open.
+Error SwappedWhileScanned(const std::string& path) {
+  return Error{ExitCode::kFailed,
+               TrFormat("{} was replaced by another file while velin read it; nothing was "
+                        "created: run the command again",
+                        path),
+               0};
+}
+
+// The file `name` in `dir` (shown as `path`), which must be the one `listed` says: velin may run
+// as root on a tree others may write, and a symlink to /etc/shadow put in place of a file
+// after its lstat must not be read as that file (O_NOFOLLOW), nor a fifo hang the open
+// (O_NONBLOCK), nor another file put there be taken for it (device, inode, type).
+Result<std::unique_ptr<io::RandomAccessFile>> OpenListed(io::Env& env, const io::Dir& dir,
+                                                         const std::string& name,
+                                                         const std::string& path,
+                                                         const io::FileInfo& listed) {
+  auto file = env.NewRandomAccessFileAt(dir, name);
+  if (!file && (file.error().sys_errno == ELOOP || file.error().sys_errno == ENXIO)) {
+    return tl::unexpected(SwappedWhileScanned(path));
+  }
+  if (!file) return tl::unexpected(file.error());
+  VELIN_ASSIGN(io::FileInfo opened, (*file)->Stat());
+  if (!io::SameFile(opened, listed)) return tl::unexpected(SwappedWhileScanned(path));
+  return std::move(*file);
+}
+
+// One path of a scan. `parent`: the directory holding it, open (null: a path named in the
+// config, looked up by its path). Below that, every entry is looked up, opened and listed
+// through its directory's descriptor, checked to be the directory listed.
 Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
-                std::vector<ManifestEntry>& out) {
-  std::string full = io::JoinPath(root, rel);
-  VELIN_ASSIGN(io::FileInfo info, env.Stat(full));
+                const io::Dir* parent, std::vector<ManifestEntry>& out) {
+  const std::string full = io::JoinPath(root, rel);
+  const std::string name = io::Basename(full);
+  VELIN_ASSIGN(io::FileInfo info, parent ? env.StatAt(*parent, name) : env.Stat(full));
   ManifestEntry e;
   e.path = rel;
   e.type = info.type;
   e.mode = info.mode;
   switch (info.type) {
     case io::FileType::kRegular: {
+      io::DirPtr own;
+      if (!parent) {
+        VELIN_ASSIGN(own, env.OpenDir(io::Dirname(full)));
+        parent = own.get();
+      }
+      VELIN_ASSIGN(auto file, OpenListed(env, *parent, name, full, info));
       e.size = info.size;
-      VELIN_ASSIGN(e.sha256, HashFile(env, full));
+      e.device = info.device;
+      e.inode = info.inode;
+      VELIN_ASSIGN(e.sha256, HashOpen(*file));
       out.push_back(std::move(e));
       return Ok();
     }
     case io::FileType::kSymlink: {
-      VELIN_ASSIGN(e.target, env.ReadLink(full));
+      VELIN_ASSIGN(e.target, parent ? env.ReadLinkAt(*parent, name) : env.ReadLink(full));
       out.push_back(std::move(e));
       return Ok();
     }
     case io::FileType::kDirectory: {
       out.push_back(e);
       VELIN_TRY(StackRoomBelow(full));  // velin/core/stack.hpp
-      VELIN_ASSIGN(auto children, env.ListDir(full));
+      auto dir = parent ? env.OpenDirAt(*parent, name, false) : env.OpenDir(full);
+      if (!dir && (dir.error().sys_errno == ELOOP || dir.error().sys_errno == ENOTDIR)) {
+        return tl::unexpected(SwappedWhileScanned(full));
+      }
+      if (!dir) return tl::unexpected(dir.error());
+      if (auto self = env.StatAt(**dir, "."); self && !io::SameFile(*self, info)) {
+        return tl::unexpected(SwappedWhileScanned(full));
+      }
+      VELIN_ASSIGN(auto children, env.ListDirAt(**dir));
       for (const auto& child : children) {
-        VELIN_TRY(ScanPath(env, root, rel + "/" + child.name, out));
+        VELIN_TRY(ScanPath(env, root, rel + "/" + child.name, dir->get(), out));
       }
       return Ok();
     }
@@ -155,8 +208,21 @@ Result<std::vector<ManifestEntry>> EntriesFromJson(const json& arr, const std::s
 // build still running rewrote in between fails the copy instead of giving a release whose
 // manifest describes other bytes.
 Status CopyFile(io::Env& env, const std::string& from, const std::string& to, uint32_t mode,
-                uint64_t* bytes, const ManifestEntry* expected) {
-  VELIN_ASSIGN(auto in, env.NewRandomAccessFile(from));
+                uint64_t* bytes, const ManifestEntry* expected, const ManifestEntry& scanned) {
+  // The file the scan read, when it was scanned here; else at least a regular file there.
+  VELIN_ASSIGN(io::DirPtr dir, env.OpenDir(io::Dirname(from)));
+  io::FileInfo listed;
+  listed.type = io::FileType::kRegular;
+  listed.device = scanned.device;
+  listed.inode = scanned.inode;
+  std::unique_ptr<io::RandomAccessFile> in;
+  if (scanned.inode != 0) {
+    VELIN_ASSIGN(in, OpenListed(env, *dir, io::Basename(from), from, listed));
+  } else {
+    VELIN_ASSIGN(in, env.NewRandomAccessFileAt(*dir, io::Basename(from)));
+    VELIN_ASSIGN(io::FileInfo opened, in->Stat());
+    if (opened.type != io::FileType::kRegular) return tl::unexpected(SwappedWhileScanned(from));
+  }
   io::WriteOptions options;
   options.mode = mode & 0777;
   options.exclusive = true;
@@ -217,7 +283,7 @@ Result<std::vector<ManifestEntry>> ScanTree(io::Env& env, const std::string& roo
       if (required) return UsageError(TrFormat("artifact '{}' not found in {}", rel, root));
       continue;
     }
-    VELIN_TRY(ScanPath(env, root, rel, out));
+    VELIN_TRY(ScanPath(env, root, rel, nullptr, out));
   }
   std::sort(out.begin(), out.end(),
             [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; });
@@ -394,7 +460,8 @@ Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEnt
         continue;
       }
       std::string from = io::JoinPath(source_root, e.path);
-      VELIN_TRY(CopyFile(env, from, to, e.mode, &stats.bytes_copied, check_copies ? &e : nullptr));
+      VELIN_TRY(
+          CopyFile(env, from, to, e.mode, &stats.bytes_copied, check_copies ? &e : nullptr, e));
       ++stats.copied;
     }
   }

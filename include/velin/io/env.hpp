@@ -42,6 +42,12 @@ struct FileInfo {
   uint64_t blocks = 0;  // 512-byte blocks allocated (fewer than the size needs: sparse)
 };
 
+// Whether two stats are of the same file: device and inode, and the type (a fifo made in place
+// of a file just removed may get its inode number).
+inline bool SameFile(const FileInfo& a, const FileInfo& b) {
+  return a.device == b.device && a.inode == b.inode && a.type == b.type;
+}
+
 // Extended attributes (name, value), sorted by name. velin stores the namespaces
 // IsStoredXattr() accepts: user.*, security.* (SELinux labels, file capabilities) and the POSIX
 // ACLs system.posix_acl_access / system.posix_acl_default; not trusted.* (root-only, used by

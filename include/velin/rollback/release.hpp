@@ -28,6 +28,10 @@ struct ManifestEntry {
   // recorded, as by a velin before it). Not part of digests or dedup: it only lets a check skip
   // hashing a file whose mtime is still that one (StillAsRecorded).
   int64_t mtime_ns = 0;
+  // The scanned file's device and inode (0: not scanned here; never stored): a copy made from
+  // the scan reads that file, not one put in its place since.
+  uint64_t device = 0;
+  uint64_t inode = 0;
 };
 
 struct Manifest {

@@ -7,8 +7,8 @@
 #include <map>
 #include <mutex>
 
-#include "meddling_env.hpp"
 #include "mem_repo.hpp"
+#include "support/meddling_env.hpp"
 #include "support/warning_recorder.hpp"
 #include "velin/backup/restorer.hpp"
 #include "velin/io/fault_injection_env.hpp"
@@ -42,7 +42,7 @@ class ArchiverChangingTreeMemTest : public MemRepoTest {
     ASSERT_TRUE(restored) << restored.error().message;
   }
 
-  MeddlingEnv meddling_{env_};
+  testing::MeddlingEnv meddling_{env_};
   testing::WarningRecorder warnings_;
 };
 

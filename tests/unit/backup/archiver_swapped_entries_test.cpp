@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <functional>
 
-#include "meddling_env.hpp"
 #include "mem_repo.hpp"
+#include "support/meddling_env.hpp"
 #include "support/warning_recorder.hpp"
 #include "velin/backup/restorer.hpp"
 #include "velin/io/posix_env.hpp"
@@ -87,7 +87,7 @@ class ArchiverSwappedEntriesTest : public MemRepoTest {
   }
 
   io::PosixEnv posix_;
-  MeddlingEnv meddling_{posix_};
+  testing::MeddlingEnv meddling_{posix_};
   testing::WarningRecorder warnings_;
   std::string root_, app_;
 };

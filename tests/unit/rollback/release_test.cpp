@@ -6,8 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <functional>
+
+#include "support/meddling_env.hpp"
 #include "support/test_support.hpp"
 #include "velin/io/fault_injection_env.hpp"
+#include "velin/io/posix_env.hpp"
 #include "velin/rollback/engine.hpp"
 
 namespace velin::rollback {
@@ -39,6 +43,69 @@ TEST(ReleaseTest, DigestFollowsContentAndMode) {
   EXPECT_FALSE(ScanTree(env, dir.path(), {"missing"}, true));
   EXPECT_TRUE(ScanTree(env, dir.path(), {"missing"}, false));
   EXPECT_FALSE(ScanTree(env, dir.path(), {"../etc"}, true));
+}
+
+// create-version and create-snapshot may run as root on a tree its users write: a symlink to
+// a secret, or a fifo, put in place of a file or directory after its lstat must not be stored
+// in the release (and made live, readable) nor hang the command. The scan and the copies read
+// only what was listed; anything else fails the command, which nothing was created by.
+TEST(ReleaseTest, WhatIsSwappedWhileScannedOrCopiedFailsTheScanInsteadOfBeingRead) {
+  TempDir dir;
+  io::PosixEnv posix;
+  WriteFile(dir / "secret/shadow", "SECRET");
+  WriteFile(dir / "secret/x", "SECRET too");
+  auto reset = [&] {
+    (void)io::RemoveAll(posix, dir / "src");
+    WriteFile(dir / "src/bin/app", "app");
+    WriteFile(dir / "src/bin/lib/x", "x");
+  };
+  auto swap = [&](const std::string& path, const std::string& target) {
+    ASSERT_TRUE(io::RemoveAll(posix, path));
+    ASSERT_EQ(::symlink(target.c_str(), path.c_str()), 0);
+  };
+  const std::string app = dir / "src/bin/app", lib = dir / "src/bin/lib";
+  struct Case {
+    const char* what;
+    std::function<void(velin::testing::MeddlingEnv&)> arm;
+    std::string named;
+  };
+  const std::vector<Case> cases = {
+      {"a file made a symlink at its open",
+       [&](auto& env) { env.hooks[app] = [&] { swap(app, dir / "secret/shadow"); }; }, app},
+      {"a file made a fifo at its open",
+       [&](auto& env) {
+         env.hooks[app] = [&] {
+           ASSERT_EQ(::unlink(app.c_str()), 0);
+           ASSERT_EQ(::mkfifo(app.c_str(), 0644), 0);
+         };
+       },
+       app},
+      {"a directory made a symlink at its open",
+       [&](auto& env) { env.open_dir_hooks[lib] = [&] { swap(lib, dir / "secret"); }; }, lib},
+  };
+  for (const Case& c : cases) {
+    reset();
+    velin::testing::MeddlingEnv env(posix);
+    c.arm(env);
+    auto scanned = ScanTree(env, dir / "src", {"bin"}, true);
+    ASSERT_FALSE(scanned) << c.what;
+    EXPECT_EQ(scanned.error().message, c.named +
+                                           " was replaced by another file while velin read it; "
+                                           "nothing was created: run the command again")
+        << c.what;
+  }
+  // Between the scan and the copy (a live config saved before a snapshot replaces it).
+  for (bool checked : {false, true}) {
+    reset();
+    auto entries = ScanTree(posix, dir / "src", {"bin"}, true);
+    ASSERT_TRUE(entries) << entries.error().message;
+    swap(app, dir / "secret/shadow");
+    auto made = Materialise(posix, *entries, dir / "src", dir / ("copy" + std::to_string(checked)),
+                            DedupIndex(), checked);
+    ASSERT_FALSE(made) << checked;
+    EXPECT_NE(made.error().message.find(app + " was replaced by another file"), std::string::npos)
+        << made.error().message;
+  }
 }
 
 TEST(ReleaseTest, MaterialiseLinksIdenticalFilesAndKeepsSymlinks) {

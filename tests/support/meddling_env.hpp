@@ -9,7 +9,7 @@
 
 #include "velin/io/fault_injection_env.hpp"
 
-namespace velin::backup {
+namespace velin::testing {
 
 // Forwards to its base Env and, when the walk opens a file or a directory (the hook first) or
 // lists a directory by path (the hook after the listing) at a path that has a hook, runs it.
@@ -32,11 +32,12 @@ class MeddlingEnv : public io::FaultInjectionEnv {
     return listed;
   }
   Result<io::DirPtr> OpenDir(const std::string& path) override {
-    if (auto it = open_dir_hooks.find(path); it != open_dir_hooks.end()) {
-      std::lock_guard lock(mu_);
-      it->second();
-    }
+    MeddleDir(path);
     return FaultInjectionEnv::OpenDir(path);
+  }
+  Result<io::DirPtr> OpenDirAt(const io::Dir& dir, const std::string& name, bool follow) override {
+    MeddleDir(io::JoinPath(dir.path(), name));
+    return FaultInjectionEnv::OpenDirAt(dir, name, follow);
   }
   // `hook` at the first open or listing of `path` only.
   void Once(const std::string& path, std::function<void()> hook) {
@@ -45,7 +46,7 @@ class MeddlingEnv : public io::FaultInjectionEnv {
     };
   }
   std::map<std::string, std::function<void()>> hooks;
-  std::map<std::string, std::function<void()>> open_dir_hooks;  // before each OpenDir
+  std::map<std::string, std::function<void()>> open_dir_hooks;  // before each opening of it
   std::map<std::string, int> calls;
 
  private:
@@ -54,7 +55,11 @@ class MeddlingEnv : public io::FaultInjectionEnv {
     ++calls[path];
     if (auto it = hooks.find(path); it != hooks.end()) it->second();
   }
+  void MeddleDir(const std::string& path) {
+    std::lock_guard lock(mu_);
+    if (auto it = open_dir_hooks.find(path); it != open_dir_hooks.end()) it->second();
+  }
   std::recursive_mutex mu_;
 };
 
-}  // namespace velin::backup
+}  // namespace velin::testing
