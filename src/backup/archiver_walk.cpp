@@ -153,13 +153,31 @@ static Error Replaced(const std::string& abs) {
                TrFormat("{} was replaced by another file while the backup read it", abs), ENOENT};
 }
 
+Result<const io::Dir*> EntryDir::Get() {
+  if (!dir_) {
+    VELIN_ASSIGN(io::DirPtr dir, env_.OpenDir(abs_));
+    if (auto self = env_.StatAt(*dir, "."); self && !io::SameFile(*self, info_)) {
+      return tl::unexpected(Replaced(abs_));
+    }
+    dir_ = std::move(dir);
+  }
+  return dir_.get();
+}
+
 Status ArchiveWalk::ReadContent(const std::string& abs, const io::FileInfo& info, Node& node,
                                 io::FileInfo& after) {
   std::unique_ptr<io::RandomAccessFile> file = std::move(opened_ahead_);
   if (!file) {
     // In its directory, not following a symlink there: what is read is the file listed, or
     // nothing (checked below).
-    VELIN_ASSIGN(io::DirPtr dir, env_.OpenDir(io::Dirname(abs)));
+    io::DirPtr own;
+    const io::Dir* dir = nullptr;
+    if (entry_dir_) {
+      VELIN_ASSIGN(dir, entry_dir_->Get());
+    } else {
+      VELIN_ASSIGN(own, env_.OpenDir(io::Dirname(abs)));
+      dir = own.get();
+    }
     VELIN_ASSIGN(file, env_.NewRandomAccessFileAt(*dir, io::Basename(abs)));
   }
   // velin reads as root what anyone who may write in the tree may swap: a symlink to
@@ -205,8 +223,15 @@ Status ArchiveWalk::ReadXattrs(const std::string& abs, const io::FileInfo& info,
       parent_node->ctime_ns == info.ctime_ns && parent_node->inode == info.inode) {
     node.xattrs = parent_node->xattrs;
   } else {
-    // An include that is a symlink to a directory: the directory's attributes, not the link's.
-    VELIN_ASSIGN(node.xattrs, env_.ReadXattrs(abs == followed_root_ ? abs + "/." : abs));
+    if (entry_dir_) {
+      // Through its directory's descriptor: a directory above swapped for a symlink (to
+      // /usr/bin, whose file capabilities a restore would then give this file) is not followed.
+      VELIN_ASSIGN(const io::Dir* dir, entry_dir_->Get());
+      VELIN_ASSIGN(node.xattrs, env_.ReadXattrsAt(*dir, io::Basename(abs)));
+    } else {
+      // An include that is a symlink to a directory: the directory's attributes, not the link's.
+      VELIN_ASSIGN(node.xattrs, env_.ReadXattrs(abs == followed_root_ ? abs + "/." : abs));
+    }
   }
   for (const auto& [name, value] : node.xattrs) {
     if (name.size() > repo::kMaxXattrName || value.size() > repo::kMaxXattrValue) {
@@ -244,7 +269,12 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
     }
     case io::FileType::kSymlink: {
       node.type = NodeType::kSymlink;
-      VELIN_ASSIGN(node.target, env_.ReadLink(abs));
+      if (entry_dir_) {
+        VELIN_ASSIGN(const io::Dir* dir, entry_dir_->Get());
+        VELIN_ASSIGN(node.target, env_.ReadLinkAt(*dir, io::Basename(abs)));
+      } else {
+        VELIN_ASSIGN(node.target, env_.ReadLink(abs));
+      }
       return Ok();
     }
     case io::FileType::kRegular:
@@ -346,8 +376,8 @@ namespace {
 // cannot be opened ahead is left to the normal open, which reports what is wrong with it.
 class DirReadAhead {
  public:
-  DirReadAhead(io::Env& env, const std::string& abs, const std::vector<io::DirEntry>& entries)
-      : env_(env), abs_(abs), entries_(entries) {}
+  DirReadAhead(io::Env& env, EntryDir& dir, const std::vector<io::DirEntry>& entries)
+      : env_(env), dir_(dir), entries_(entries) {}
 
   // Entry i will be read, `size` bytes. In entry order.
   void Want(size_t i, uint64_t size) { wanted_.push_back({i, std::min(size, kFileBytes)}); }
@@ -359,12 +389,9 @@ class DirReadAhead {
     while (next_ < wanted_.size() && wanted_[next_].index < i) ++next_;
     while (next_ < wanted_.size() && open_.size() < kFiles && bytes_ < kBytes) {
       const Wanted w = wanted_[next_++];
-      if (!dir_) {
-        auto dir = env_.OpenDir(abs_);
-        if (!dir) return;  // the normal opens report what is wrong
-        dir_ = std::move(*dir);
-      }
-      auto file = env_.NewRandomAccessFileAt(*dir_, entries_[w.index].name);
+      auto dir = dir_.Get();
+      if (!dir) return;  // the normal opens report what is wrong
+      auto file = env_.NewRandomAccessFileAt(**dir, entries_[w.index].name);
       if (!file) continue;
       (*file)->WillNeed(0, w.bytes);
       open_.push_back({w.index, w.bytes, std::move(*file)});
@@ -385,7 +412,7 @@ class DirReadAhead {
   void Release() {
     open_.clear();
     bytes_ = 0;
-    dir_.reset();
+    dir_.Close();
   }
 
  private:
@@ -407,13 +434,12 @@ class DirReadAhead {
   }
 
   io::Env& env_;
-  const std::string& abs_;
+  EntryDir& dir_;
   const std::vector<io::DirEntry>& entries_;
   std::vector<Wanted> wanted_;
   size_t next_ = 0;  // wanted_[next_] is the next to open
   std::deque<Open> open_;
   uint64_t bytes_ = 0;
-  io::DirPtr dir_;
 };
 
 }  // namespace
@@ -449,7 +475,15 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
       if (pos < pn.size() && pn[pos].name == entries[i].name) parent_nodes[i] = &pn[pos];
     }
   }
-  DirReadAhead ahead(env_, abs, entries);
+  EntryDir here(env_, abs, info);
+  DirReadAhead ahead(env_, here, entries);
+  // Its entries are read through `here`; the caller's again after.
+  struct Restore {
+    EntryDir*& at;
+    EntryDir* was;
+    ~Restore() { at = was; }
+  } restore{entry_dir_, entry_dir_};
+  entry_dir_ = &here;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (!infos[i] || !*infos[i]) continue;
     const io::FileInfo& info = **infos[i];

@@ -25,6 +25,27 @@ struct PathSample {
   }
 };
 
+// The directory whose entries the walk reads now, opened by its path when needed and checked to
+// be the directory its parent listed (device, inode): every read of an entry (its open, its
+// extended attributes, a link's text) goes through it, so none goes through a path made to
+// lead elsewhere since (archiver_walk.cpp).
+class EntryDir {
+ public:
+  EntryDir(io::Env& env, const std::string& abs, const io::FileInfo& info)
+      : env_(env), abs_(abs), info_(info) {}
+  // The directory, open; an error naming it replaced (ENOENT) when its path leads to another.
+  Result<const io::Dir*> Get();
+  // Closes it (reopened by the next Get): the walk holds one directory's descriptor at a time.
+  void Close() { dir_.reset(); }
+  const std::string& abs() const { return abs_; }
+
+ private:
+  io::Env& env_;
+  const std::string& abs_;
+  const io::FileInfo& info_;
+  io::DirPtr dir_;
+};
+
 class ArchiveWalk {
  public:
   // `parent`: the newest earlier backup, or null. Its trees and streams give each changed
@@ -98,6 +119,8 @@ class ArchiveWalk {
   repo::StreamChunker chunker_;
   // The file ArchiveDir opened ahead for the entry ArchiveNode is filling, if any.
   std::unique_ptr<io::RandomAccessFile> opened_ahead_;
+  // The directory holding the entry ArchiveNode is filling (null: an include's own path).
+  EntryDir* entry_dir_ = nullptr;
   std::vector<repo::BlobId>* chunk_ids_ = nullptr;                  // where chunker_ emits into
   std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;  // (dev, inode) -> rel_src
   std::map<repo::BlobId, repo::Tree> parent_trees_;  // the parent trees of the current path

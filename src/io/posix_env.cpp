@@ -616,8 +616,25 @@ bool IsReplacedXattr(std::string_view name) {
 }
 
 Result<Xattrs> PosixEnv::ReadXattrs(const std::string& path) {
-  Xattrs out;
   const PathArg arg(path);
+  return XattrsOf(arg.c_str(), path);
+}
+
+Result<Xattrs> PosixEnv::ReadXattrsAt(const Dir& dir, const std::string& name) {
+  // The l*xattr calls take no directory descriptor: the directory's /proc/self/fd link leads to
+  // the directory open, whatever its path names by now, and the last name is not followed.
+  static const bool proc_fd = ::access("/proc/self/fd", F_OK) == 0;
+  const std::string path = JoinPath(dir.path(), name);
+  if (!proc_fd) return ReadXattrs(path);
+  return XattrsOf(("/proc/self/fd/" + std::to_string(dir.fd()) + "/" + name).c_str(), path);
+}
+
+Result<Xattrs> PosixEnv::XattrsOf(const char* at, const std::string& path) {
+  Xattrs out;
+  struct {
+    const char* value;
+    const char* c_str() const { return value; }
+  } arg{at};
   auto listed =
       GrowingXattrCall([&](char* b, size_t n) { return ::llistxattr(arg.c_str(), b, n); });
   if (!listed) {
@@ -1113,6 +1130,10 @@ Result<std::unique_ptr<RandomAccessFile>> Env::NewRandomAccessFileAt(const Dir& 
 }
 
 Result<std::vector<DirEntry>> Env::ListDirAt(const Dir& dir) { return ListDir(dir.path()); }
+
+Result<Xattrs> Env::ReadXattrsAt(const Dir& dir, const std::string& name) {
+  return ReadXattrs(JoinPath(dir.path(), name));
+}
 
 Env& Env::Default() {
   static PosixEnv posix;

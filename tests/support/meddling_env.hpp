@@ -31,6 +31,19 @@ class MeddlingEnv : public io::FaultInjectionEnv {
     Meddle(path);
     return listed;
   }
+  Result<std::vector<io::DirEntry>> ListDirAt(const io::Dir& dir) override {
+    auto listed = FaultInjectionEnv::ListDirAt(dir);
+    Meddle(dir.path());
+    return listed;
+  }
+  Result<io::Xattrs> ReadXattrs(const std::string& path) override {
+    MeddleXattrs(path);
+    return FaultInjectionEnv::ReadXattrs(path);
+  }
+  Result<io::Xattrs> ReadXattrsAt(const io::Dir& dir, const std::string& name) override {
+    MeddleXattrs(io::JoinPath(dir.path(), name));
+    return FaultInjectionEnv::ReadXattrsAt(dir, name);
+  }
   Result<io::DirPtr> OpenDir(const std::string& path) override {
     MeddleDir(path);
     return FaultInjectionEnv::OpenDir(path);
@@ -47,6 +60,7 @@ class MeddlingEnv : public io::FaultInjectionEnv {
   }
   std::map<std::string, std::function<void()>> hooks;
   std::map<std::string, std::function<void()>> open_dir_hooks;  // before each opening of it
+  std::map<std::string, std::function<void()>> xattr_hooks;     // before each read of its xattrs
   std::map<std::string, int> calls;
 
  private:
@@ -54,6 +68,10 @@ class MeddlingEnv : public io::FaultInjectionEnv {
     std::lock_guard lock(mu_);  // the walk and the lister's thread
     ++calls[path];
     if (auto it = hooks.find(path); it != hooks.end()) it->second();
+  }
+  void MeddleXattrs(const std::string& path) {
+    std::lock_guard lock(mu_);
+    if (auto it = xattr_hooks.find(path); it != xattr_hooks.end()) it->second();
   }
   void MeddleDir(const std::string& path) {
     std::lock_guard lock(mu_);

@@ -220,6 +220,9 @@ class Env {
   // The stored extended attributes (IsStoredXattr) of `path`, not following a symlink there
   // (llistxattr, lgetxattr); none where the file system has none.
   virtual Result<Xattrs> ReadXattrs(const std::string& path) = 0;
+  // The same of `name` in `dir` (whatever the directory's path names by now). The default reads
+  // dir.path()/name.
+  virtual Result<Xattrs> ReadXattrsAt(const Dir& dir, const std::string& name);
   // Entries other than "." and "..", unsorted.
   virtual Result<std::vector<DirEntry>> ListDir(const std::string& path) = 0;
   // The same of the directory open as `dir` (whatever its path names by now). The default

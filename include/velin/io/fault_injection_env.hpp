@@ -69,9 +69,13 @@ class FaultInjectionEnv : public Env {
   Result<FileInfo> Stat(const std::string& path) override { return base_.Stat(path); }
   Result<bool> Exists(const std::string& path) override { return base_.Exists(path); }
   Result<Xattrs> ReadXattrs(const std::string& path) override { return base_.ReadXattrs(path); }
+  Result<Xattrs> ReadXattrsAt(const Dir& dir, const std::string& name) override {
+    return base_.ReadXattrsAt(dir, name);
+  }
   Result<std::vector<DirEntry>> ListDir(const std::string& path) override {
     return base_.ListDir(path);
   }
+  Result<std::vector<DirEntry>> ListDirAt(const Dir& dir) override { return base_.ListDirAt(dir); }
   Status CreateDir(const std::string& path, uint32_t mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override { return base_.RemoveFile(path); }

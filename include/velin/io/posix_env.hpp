@@ -18,6 +18,7 @@ class PosixEnv : public Env {
   Result<FileInfo> Stat(const std::string& path) override;
   Result<bool> Exists(const std::string& path) override;
   Result<Xattrs> ReadXattrs(const std::string& path) override;
+  Result<Xattrs> ReadXattrsAt(const Dir& dir, const std::string& name) override;
   Result<std::vector<DirEntry>> ListDir(const std::string& path) override;
   Result<std::vector<DirEntry>> ListDirAt(const Dir& dir) override;
   Status CreateDir(const std::string& path, uint32_t mode) override;
@@ -68,6 +69,8 @@ class PosixEnv : public Env {
   static void SetLinkByDescriptor(bool on);
 
  private:
+  // The stored extended attributes of `at` (a path the calls take), named `path` in errors.
+  static Result<Xattrs> XattrsOf(const char* at, const std::string& path);
   // Lists the directory open at `fd` (taken over; -1: the open failed, errno says why).
   static Result<std::vector<DirEntry>> ListOpened(int fd, const std::string& path);
 };

@@ -4,6 +4,7 @@
 // that may be stored under the entry's name (a restore would hand it to them, readable), and a
 // fifo may not hang the backup. On the real file system (PosixEnv), the repository in memory.
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -149,6 +150,33 @@ TEST_F(ArchiverSwappedEntriesTest, WhatIsSwappedBetweenItsLstatAndItsOpenIsLeftO
   }
   EXPECT_EQ(*env_.ReadLink("/restore/storage/upload.txt"), root_ + "/secret/shadow");
   EXPECT_EQ(*env_.ReadLink("/restore/storage/sub"), root_ + "/secret");
+}
+
+// A directory above a file made a symlink while the walk reads the file's extended attributes:
+// they are read through the directory listed, not where the symlink leads (a file there with
+// a file capability, as in /usr/bin, would have given it to this file at a restore).
+TEST_F(ArchiverSwappedEntriesTest, ExtendedAttributesAreReadFromTheDirectoryListed) {
+  const std::string storage = app_ + "/storage";
+  Write(storage + "/sub/tool", "mine");
+  ASSERT_TRUE(io::CreateDirs(posix_, root_ + "/elsewhere"));
+  Write(root_ + "/elsewhere/tool", "theirs");
+  if (::setxattr((root_ + "/elsewhere/tool").c_str(), "user.granted", "SECRET", 6, 0) != 0) {
+    GTEST_SKIP() << "no user.* extended attributes on " << root_;
+  }
+  meddling_.xattr_hooks[storage + "/sub/tool"] = [&] {
+    if (::access((storage + "/sub.real").c_str(), F_OK) == 0) return;
+    ASSERT_EQ(::rename((storage + "/sub").c_str(), (storage + "/sub.real").c_str()), 0);
+    ASSERT_EQ(::symlink((root_ + "/elsewhere").c_str(), (storage + "/sub").c_str()), 0);
+  };
+  auto snap = BackupOfApp();
+  ASSERT_TRUE(snap) << snap.error().message;
+  Reopen();
+  auto restored = RestoreSnapshot(*repo_, *snap, env_, quiet_, {.target = "/restore"});
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_EQ(Read("/restore/storage/sub/tool"), "mine");
+  auto xattrs = env_.ReadXattrs("/restore/storage/sub/tool");
+  ASSERT_TRUE(xattrs) << xattrs.error().message;
+  EXPECT_TRUE(xattrs->empty()) << xattrs->front().first << "=" << xattrs->front().second;
 }
 
 // A file replaced by another regular file (an atomic rename over it, as editors and
