@@ -156,7 +156,8 @@ static Error Replaced(const std::string& abs) {
 Result<const io::Dir*> EntryDir::Get() {
   if (!dir_) {
     VELIN_ASSIGN(io::DirPtr dir, env_.OpenDir(abs_));
-    if (auto self = env_.StatAt(*dir, "."); self && !io::SameFile(*self, info_)) {
+    stable_inodes_ = env_.StableInodes(*dir);
+    if (auto self = env_.StatAt(*dir, "."); self && !io::SameFile(*self, info_, stable_inodes_)) {
       return tl::unexpected(Replaced(abs_));
     }
     dir_ = std::move(dir);
@@ -167,6 +168,7 @@ Result<const io::Dir*> EntryDir::Get() {
 Status ArchiveWalk::ReadContent(const std::string& abs, const io::FileInfo& info, Node& node,
                                 io::FileInfo& after) {
   std::unique_ptr<io::RandomAccessFile> file = std::move(opened_ahead_);
+  bool stable = true;  // whether its file system keeps inode numbers: its directory's
   if (!file) {
     // In its directory, not following a symlink there: what is read is the file listed, or
     // nothing (checked below).
@@ -177,14 +179,16 @@ Status ArchiveWalk::ReadContent(const std::string& abs, const io::FileInfo& info
     } else {
       VELIN_ASSIGN(own, env_.OpenDir(io::Dirname(abs)));
       dir = own.get();
+      stable = env_.StableInodes(*dir);
     }
     VELIN_ASSIGN(file, env_.NewRandomAccessFileAt(*dir, io::Basename(abs)));
   }
+  if (entry_dir_) stable = entry_dir_->stable_inodes();  // opened through it
   // velin reads as root what anyone who may write in the tree may swap: a symlink to
   // /etc/shadow put in place of an upload between its lstat and its open would otherwise be
   // stored as that upload, and restored readable to them.
   VELIN_ASSIGN(io::FileInfo opened, file->Stat());
-  if (!io::SameFile(opened, info)) return tl::unexpected(Replaced(abs));
+  if (!io::SameFile(opened, info, stable)) return tl::unexpected(Replaced(abs));
   node.content.clear();
   chunk_ids_ = &node.content;
   uint64_t offset = 0;
@@ -462,7 +466,9 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
   }
   // Another directory than the one listed in its parent (the path made to lead elsewhere
   // since, e.g. by a symlink put in its place): none of it is taken.
-  if (listed->self && !io::SameFile(*listed->self, info)) return tl::unexpected(Replaced(abs));
+  if (listed->self && !io::SameFile(*listed->self, info, listed->stable_inodes)) {
+    return tl::unexpected(Replaced(abs));
+  }
   std::vector<io::DirEntry>& entries = listed->entries;
   std::vector<std::optional<Result<io::FileInfo>>>& infos = listed->infos;
   // Both lists are sorted by name: the parent's node of each entry, walking them alongside.

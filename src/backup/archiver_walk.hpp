@@ -38,12 +38,15 @@ class EntryDir {
   // Closes it (reopened by the next Get): the walk holds one directory's descriptor at a time.
   void Close() { dir_.reset(); }
   const std::string& abs() const { return abs_; }
+  // Whether its file system keeps inode numbers (known once it was open).
+  bool stable_inodes() const { return stable_inodes_; }
 
  private:
   io::Env& env_;
   const std::string& abs_;
   const io::FileInfo& info_;
   io::DirPtr dir_;
+  bool stable_inodes_ = true;
 };
 
 class ArchiveWalk {

@@ -30,6 +30,7 @@ Result<DirListing> ListUnlessStopped(io::Env& env, const std::string& abs,
   const io::DirPtr dir = std::move(*opened);
   VELIN_ASSIGN(out.entries, env.ListDirAt(*dir));
   if (Result<io::FileInfo> self = env.StatAt(*dir, ".")) out.self = *self;
+  out.stable_inodes = env.StableInodes(*dir);
   std::sort(out.entries.begin(), out.entries.end(),
             [](const io::DirEntry& a, const io::DirEntry& b) { return a.name < b.name; });
   // One lstat per entry, relative to the directory's descriptor: the kernel resolves one name

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -1133,6 +1134,22 @@ Result<std::vector<DirEntry>> Env::ListDirAt(const Dir& dir) { return ListDir(di
 
 Result<Xattrs> Env::ReadXattrsAt(const Dir& dir, const std::string& name) {
   return ReadXattrs(JoinPath(dir.path(), name));
+}
+
+bool Env::StableInodes(const Dir&) { return true; }
+
+bool PosixEnv::StableInodes(const Dir& dir) {
+  struct statfs fs {};
+  if (::fstatfs(dir.fd(), &fs) != 0) return true;
+  switch (static_cast<uint64_t>(fs.f_type)) {
+    case 0x65735546:  // FUSE
+    case 0xFF534D42:  // CIFS
+    case 0xFE534D42:  // SMB2
+    case 0x517B:      // SMB
+      return false;
+    default:
+      return true;
+  }
 }
 
 Env& Env::Default() {

@@ -66,7 +66,9 @@ Result<std::unique_ptr<io::RandomAccessFile>> OpenListed(io::Env& env, const io:
   }
   if (!file) return tl::unexpected(file.error());
   VELIN_ASSIGN(io::FileInfo opened, (*file)->Stat());
-  if (!io::SameFile(opened, listed)) return tl::unexpected(SwappedWhileScanned(path));
+  if (!io::SameFile(opened, listed, env.StableInodes(dir))) {
+    return tl::unexpected(SwappedWhileScanned(path));
+  }
   return std::move(*file);
 }
 
@@ -110,7 +112,8 @@ Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
         return tl::unexpected(SwappedWhileScanned(full));
       }
       if (!dir) return tl::unexpected(dir.error());
-      if (auto self = env.StatAt(**dir, "."); self && !io::SameFile(*self, info)) {
+      if (auto self = env.StatAt(**dir, ".");
+          self && !io::SameFile(*self, info, env.StableInodes(**dir))) {
         return tl::unexpected(SwappedWhileScanned(full));
       }
       VELIN_ASSIGN(auto children, env.ListDirAt(**dir));

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "support/backup_fixture.hpp"
+#include "velin/io/posix_env.hpp"
 
 namespace velin::testing {
 namespace {
@@ -290,6 +291,15 @@ TEST_F(RestoreRefusedEntriesTest, OnARealExfatFileSystem) {
   }
   EXPECT_FALSE(fs::exists(fs::symlink_status(target + "/storage/link2")));
   EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
+  // A FUSE file system may number a file anew once the kernel forgot it: a backup of it checks
+  // what it opens by type only (docs/operations.md).
+  io::PosixEnv posix;
+  auto fuse = posix.OpenDir(target);
+  ASSERT_TRUE(fuse) << fuse.error().message;
+  EXPECT_FALSE(posix.StableInodes(**fuse));
+  auto local = posix.OpenDir(app_.root());
+  ASSERT_TRUE(local) << local.error().message;
+  EXPECT_TRUE(posix.StableInodes(**local));
 
   // The fifo: exfat-fuse makes a plain file and says EIO; the restore stops, its temp goes.
   ASSERT_EQ(::mkfifo((app_.root() + "/storage/sub/fifo").c_str(), 0640), 0);

@@ -37,8 +37,10 @@ namespace velin::backup {
 struct DirListing {
   std::vector<io::DirEntry> entries;
   std::vector<std::optional<Result<io::FileInfo>>> infos;
-  // The fstat of the directory listed (its device and inode say which one it was).
+  // The fstat of the directory listed (its device and inode say which one it was), and
+  // whether its file system keeps inode numbers (io::Env::StableInodes).
   std::optional<io::FileInfo> self;
+  bool stable_inodes = true;
 };
 
 // Lists `abs`, whose path relative to the app root is `rel_app`, skipping the lstat of entries

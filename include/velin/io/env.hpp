@@ -43,9 +43,11 @@ struct FileInfo {
 };
 
 // Whether two stats are of the same file: device and inode, and the type (a fifo made in place
-// of a file just removed may get its inode number).
-inline bool SameFile(const FileInfo& a, const FileInfo& b) {
-  return a.device == b.device && a.inode == b.inode && a.type == b.type;
+// of a file just removed may get its inode number). Where inode numbers are not `stable` (a FUSE
+// or SMB mount may number a file anew once the kernel forgot it: Env::StableInodes), the type
+// alone.
+inline bool SameFile(const FileInfo& a, const FileInfo& b, bool stable = true) {
+  return a.type == b.type && (!stable || (a.device == b.device && a.inode == b.inode));
 }
 
 // Extended attributes (name, value), sorted by name. velin stores the namespaces
@@ -223,6 +225,9 @@ class Env {
   // The same of `name` in `dir` (whatever the directory's path names by now). The default reads
   // dir.path()/name.
   virtual Result<Xattrs> ReadXattrsAt(const Dir& dir, const std::string& name);
+  // Whether the file system `dir` is on keeps a file's inode number while the file exists: not
+  // FUSE (without use_ino a file gets a new number once the kernel forgot it) nor SMB.
+  virtual bool StableInodes(const Dir& dir);
   // Entries other than "." and "..", unsorted.
   virtual Result<std::vector<DirEntry>> ListDir(const std::string& path) = 0;
   // The same of the directory open as `dir` (whatever its path names by now). The default

@@ -72,6 +72,7 @@ class FaultInjectionEnv : public Env {
   Result<Xattrs> ReadXattrsAt(const Dir& dir, const std::string& name) override {
     return base_.ReadXattrsAt(dir, name);
   }
+  bool StableInodes(const Dir& dir) override { return base_.StableInodes(dir); }
   Result<std::vector<DirEntry>> ListDir(const std::string& path) override {
     return base_.ListDir(path);
   }

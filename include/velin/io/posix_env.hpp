@@ -19,6 +19,7 @@ class PosixEnv : public Env {
   Result<bool> Exists(const std::string& path) override;
   Result<Xattrs> ReadXattrs(const std::string& path) override;
   Result<Xattrs> ReadXattrsAt(const Dir& dir, const std::string& name) override;
+  bool StableInodes(const Dir& dir) override;
   Result<std::vector<DirEntry>> ListDir(const std::string& path) override;
   Result<std::vector<DirEntry>> ListDirAt(const Dir& dir) override;
   Status CreateDir(const std::string& path, uint32_t mode) override;
