@@ -55,18 +55,20 @@ Error SwappedWhileScanned(const std::string& path) {
 // The file `name` in `dir` (shown as `path`), which must be the one `listed` says: velin may run
 // as root on a tree others may write, and a symlink to /etc/shadow put in place of a file
 // after its lstat must not be read as that file (O_NOFOLLOW), nor a fifo hang the open
-// (O_NONBLOCK), nor another file put there be taken for it (device, inode, type).
+// (O_NONBLOCK), nor another file put there be taken for it (device, inode, type). Without
+// `known` (a file not scanned here), only its type is checked.
 Result<std::unique_ptr<io::RandomAccessFile>> OpenListed(io::Env& env, const io::Dir& dir,
                                                          const std::string& name,
                                                          const std::string& path,
-                                                         const io::FileInfo& listed) {
+                                                         const io::FileInfo& listed,
+                                                         bool known = true) {
   auto file = env.NewRandomAccessFileAt(dir, name);
   if (!file && (file.error().sys_errno == ELOOP || file.error().sys_errno == ENXIO)) {
     return tl::unexpected(SwappedWhileScanned(path));
   }
   if (!file) return tl::unexpected(file.error());
   VELIN_ASSIGN(io::FileInfo opened, (*file)->Stat());
-  if (!io::SameFile(opened, listed, env.StableInodes(dir))) {
+  if (!io::SameFile(opened, listed, known && env.StableInodes(dir))) {
     return tl::unexpected(SwappedWhileScanned(path));
   }
   return std::move(*file);
@@ -218,14 +220,8 @@ Status CopyFile(io::Env& env, const std::string& from, const std::string& to, ui
   listed.type = io::FileType::kRegular;
   listed.device = scanned.device;
   listed.inode = scanned.inode;
-  std::unique_ptr<io::RandomAccessFile> in;
-  if (scanned.inode != 0) {
-    VELIN_ASSIGN(in, OpenListed(env, *dir, io::Basename(from), from, listed));
-  } else {
-    VELIN_ASSIGN(in, env.NewRandomAccessFileAt(*dir, io::Basename(from)));
-    VELIN_ASSIGN(io::FileInfo opened, in->Stat());
-    if (opened.type != io::FileType::kRegular) return tl::unexpected(SwappedWhileScanned(from));
-  }
+  VELIN_ASSIGN(auto in,
+               OpenListed(env, *dir, io::Basename(from), from, listed, scanned.inode != 0));
   io::WriteOptions options;
   options.mode = mode & 0777;
   options.exclusive = true;
