@@ -113,6 +113,20 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"the interrupted switch goes to '{}', which is no longer registered; {} was left alone",
        "der unterbrochene Wechsel geht zu '{}', das nicht mehr registriert ist; {} blieb "
        "unangetastet"},
+      {"{}: not a path velin removes", "{}: kein Pfad, den velin entfernt"},
+      {"{}: '..' in a path below {}", "{}: '..' in einem Pfad unterhalb von {}"},
+      {"{} is a symbolic link to {} that user {} made, which leads out of {}: velin does not "
+       "follow it (it would read or write there with its own rights, not that user's); put the "
+       "directory itself there, or have root make the link",
+       "{} ist ein symbolischer Link auf {}, den Benutzer {} angelegt hat und der aus {} "
+       "herausführt: velin folgt ihm nicht (es würde dort mit seinen eigenen Rechten lesen oder "
+       "schreiben, nicht mit denen dieses Benutzers); das Verzeichnis selbst dorthin legen oder "
+       "den Link von root anlegen lassen"},
+      {"{} was replaced while velin opened it: run the command again",
+       "{} wurde ersetzt, während velin es öffnete: den Befehl erneut ausführen"},
+      {"{}: stored without its directory", "{}: ohne sein Verzeichnis gespeichert"},
+      {"{}: not a regular file, directory or symlink",
+       "{}: weder normale Datei noch Verzeichnis noch Symlink"},
       {"switch to {}: {}; nothing was changed (still {})",
        "Wechsel zu {}: {}; nichts wurde geändert (weiterhin {})"},
       {"a switch from '{}' to '{}' was interrupted; run 'velin rollback recover' first",

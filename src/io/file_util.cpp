@@ -1,6 +1,10 @@
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
+#include <deque>
 #include <random>
+#include <vector>
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/stack.hpp"
@@ -153,15 +157,132 @@ Status CreateDirs(Env& env, const std::string& path, uint32_t mode) {
   return env.CreateDir(path, mode);
 }
 
-Status RemoveAll(Env& env, const std::string& path) {
-  VELIN_ASSIGN(bool exists, env.Exists(path));
-  if (!exists) return Ok();
-  VELIN_ASSIGN(FileInfo info, env.Stat(path));
-  if (info.type != FileType::kDirectory) return env.RemoveFile(path);
-  VELIN_TRY(StackRoomBelow(path));  // velin/core/stack.hpp
-  VELIN_ASSIGN(auto entries, env.ListDir(path));
-  for (const DirEntry& e : entries) VELIN_TRY(RemoveAll(env, JoinPath(path, e.name)));
-  return env.RemoveDir(path);
+Status RemoveAllAt(Env& env, const Dir& dir, const std::string& name) {
+  auto info = env.StatAt(dir, name);
+  if (!info && info.error().sys_errno == ENOENT) return Ok();
+  if (!info) return tl::unexpected(info.error());
+  if (info->type != FileType::kDirectory) return env.RemoveAt(dir, name, false);
+  VELIN_TRY(StackRoomBelow(JoinPath(dir.path(), name)));  // velin/core/stack.hpp
+  auto sub = env.OpenDirAt(dir, name, /*follow=*/false);
+  if (!sub && (sub.error().sys_errno == ELOOP || sub.error().sys_errno == ENOTDIR)) {
+    // Made a symlink or a file since its lstat: that entry goes, not where it leads.
+    return env.RemoveAt(dir, name, false);
+  }
+  if (!sub && sub.error().sys_errno == ENOENT) return Ok();
+  if (!sub) return tl::unexpected(sub.error());
+  VELIN_ASSIGN(auto entries, env.ListDirAt(**sub));
+  for (const DirEntry& e : entries) VELIN_TRY(RemoveAllAt(env, **sub, e.name));
+  return env.RemoveAt(dir, name, true);
+}
+
+Status RemoveAll(Env& env, std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const std::string name = Basename(path);
+  if (name.empty() || name == "." || name == "..") {
+    return Failure(TrFormat("{}: not a path velin removes", path));
+  }
+  auto dir = env.OpenDir(Dirname(path));
+  if (!dir && (dir.error().sys_errno == ENOENT || dir.error().sys_errno == ENOTDIR)) return Ok();
+  if (!dir) return tl::unexpected(dir.error());
+  return RemoveAllAt(env, **dir, name);
+}
+
+namespace {
+
+// `path` with "." and ".." resolved by its text, and no empty parts ("/a/./b/../c" -> "/a/c").
+std::string Lexical(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    const std::string part = path.substr(start, end - start);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (const std::string& part : parts) out += "/" + part;
+  return out.empty() ? "/" : out;
+}
+
+// The parts of `rel` ("a//b/" -> {"a", "b"}).
+std::deque<std::string> Parts(const std::string& rel) {
+  std::deque<std::string> parts;
+  size_t start = 0;
+  while (start <= rel.size()) {
+    size_t end = rel.find('/', start);
+    if (end == std::string::npos) end = rel.size();
+    if (end > start) parts.push_back(rel.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+// Whether `path` is `root` or below it (both lexical).
+bool Below(const std::string& path, const std::string& root) {
+  return path == root || root == "/" || (path.starts_with(root) && path[root.size()] == '/');
+}
+
+}  // namespace
+
+Result<DirPtr> OpenDirBeneath(Env& env, const std::string& root, const std::string& rel,
+                              const BeneathOptions& options) {
+  const std::string top = Lexical(root);
+  VELIN_ASSIGN(DirPtr at, env.OpenDir(top));
+  std::string where = top;  // the path of `at`, lexical: every part of it was a directory
+  std::deque<std::string> todo = Parts(rel);
+  int links = 0;
+  while (!todo.empty()) {
+    const std::string part = todo.front();
+    todo.pop_front();
+    if (part == ".") continue;
+    if (part == "..") {
+      return Failure(TrFormat("{}: '..' in a path below {}", JoinPath(where, rel), top));
+    }
+    const std::string path = JoinPath(where, part);
+    auto info = env.StatAt(*at, part);
+    if (!info && info.error().sys_errno == ENOENT && options.create) {
+      VELIN_TRY(env.CreateDirAt(*at, part, options.mode));
+      info = env.StatAt(*at, part);
+    }
+    if (!info) return tl::unexpected(info.error().WrapPath(path));
+    if (info->type == FileType::kSymlink) {
+      VELIN_ASSIGN(std::string target, env.ReadLinkAt(*at, part));
+      if (++links > 40) return ErrnoError(path, ELOOP);
+      std::string rest;
+      for (const std::string& p : todo) rest += "/" + p;
+      const std::string leads =
+          Lexical((target.starts_with("/") ? target : where + "/" + target) + rest);
+      const bool trusted = info->uid == 0 || info->uid == ::geteuid();
+      if (!trusted && !Below(leads, top)) {
+        return Failure(TrFormat(
+            "{} is a symbolic link to {} that user {} made, which leads out of {}: velin does "
+            "not follow it (it would read or write there with its own rights, not that user's); "
+            "put the directory itself there, or have root make the link",
+            path, target, std::to_string(info->uid), top));
+      }
+      // From the top again, along what it leads to (resolved by its text).
+      const bool inside = Below(leads, top);
+      VELIN_ASSIGN(at, env.OpenDir(inside ? top : "/"));
+      where = inside ? top : "/";
+      todo = Parts(inside ? leads.substr(std::min(leads.size(), top.size())) : leads);
+      continue;
+    }
+    if (info->type != FileType::kDirectory) return ErrnoError(path, ENOTDIR);
+    auto next = env.OpenDirAt(*at, part, /*follow=*/false);
+    if (!next && (next.error().sys_errno == ELOOP || next.error().sys_errno == ENOTDIR)) {
+      return Failure(
+          TrFormat("{} was replaced while velin opened it: run the command again", path));
+    }
+    if (!next) return tl::unexpected(next.error().WrapPath(path));
+    at = std::move(*next);
+    where = path;
+  }
+  return at;
 }
 
 }  // namespace velin::io

@@ -1,4 +1,4 @@
-// An Env that runs a test's hook when the walk opens or lists a path: the application (or
+// An Env that runs a test's hook when the walk opens, lists or lstats a path: the application (or
 // someone hostile) writing, deleting or swapping an entry at that very moment.
 #pragma once
 
@@ -52,6 +52,16 @@ class MeddlingEnv : public io::FaultInjectionEnv {
     MeddleDir(io::JoinPath(dir.path(), name));
     return FaultInjectionEnv::OpenDirAt(dir, name, follow);
   }
+  Result<io::FileInfo> Stat(const std::string& path) override {
+    auto info = FaultInjectionEnv::Stat(path);
+    MeddleStat(path);
+    return info;
+  }
+  Result<io::FileInfo> StatAt(const io::Dir& dir, const std::string& name) override {
+    auto info = FaultInjectionEnv::StatAt(dir, name);
+    MeddleStat(io::JoinPath(dir.path(), name));
+    return info;
+  }
   // `hook` at the first open or listing of `path` only.
   void Once(const std::string& path, std::function<void()> hook) {
     hooks[path] = [this, path, hook] {
@@ -61,6 +71,7 @@ class MeddlingEnv : public io::FaultInjectionEnv {
   std::map<std::string, std::function<void()>> hooks;
   std::map<std::string, std::function<void()>> open_dir_hooks;  // before each opening of it
   std::map<std::string, std::function<void()>> xattr_hooks;     // before each read of its xattrs
+  std::map<std::string, std::function<void()>> stat_hooks;      // after each lstat of it
   std::map<std::string, int> calls;
 
  private:
@@ -72,6 +83,10 @@ class MeddlingEnv : public io::FaultInjectionEnv {
   void MeddleXattrs(const std::string& path) {
     std::lock_guard lock(mu_);
     if (auto it = xattr_hooks.find(path); it != xattr_hooks.end()) it->second();
+  }
+  void MeddleStat(const std::string& path) {
+    std::lock_guard lock(mu_);
+    if (auto it = stat_hooks.find(path); it != stat_hooks.end()) it->second();
   }
   void MeddleDir(const std::string& path) {
     std::lock_guard lock(mu_);

@@ -330,8 +330,28 @@ Status RenameIntoPlaceDurably(Env& env, WritableFile& file, const std::string& t
 // Creates `path` and missing parents (like mkdir -p).
 Status CreateDirs(Env& env, const std::string& path, uint32_t mode = 0755);
 
-// Removes `path` and everything below it; a missing path is fine.
-Status RemoveAll(Env& env, const std::string& path);
+// Removes `path` and everything below it; a missing path is fine. Below `path`'s directory
+// nothing is followed: each directory is listed and emptied through its own descriptor, opened
+// without following a symlink (RemoveAllAt), so that a directory swapped for a symlink meanwhile
+// (by whoever may write the tree) loses the link, not what it leads to.
+Status RemoveAll(Env& env, std::string path);
+// The same for `name` in `dir`.
+Status RemoveAllAt(Env& env, const Dir& dir, const std::string& name);
+
+// How OpenDirBeneath treats what it meets on the way.
+struct BeneathOptions {
+  bool create = false;   // makes a missing directory
+  uint32_t mode = 0755;  // of a directory it makes
+};
+// The directory `rel` below `root` (which is trusted and followed), opened part by part through
+// the descriptor of the one before, never following a symlink by path. A symlink on the way is
+// followed (by its text, "a/../b" is "b") where it leads below `root`, or wherever it leads when
+// root or velin's own user (geteuid) owns it; one of another owner leading out of `root` is
+// refused: velin, run as root on a tree its deploy user or application writes, must not write
+// through such a link into /etc. The descriptor names the directory found even when its path
+// changes after.
+Result<DirPtr> OpenDirBeneath(Env& env, const std::string& root, const std::string& rel,
+                              const BeneathOptions& options = {});
 
 // The directory part of a path ("a/b" -> "a", "b" -> ".", "/b" -> "/").
 std::string Dirname(const std::string& path);
