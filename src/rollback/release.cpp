@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "velin/core/i18n.hpp"
@@ -74,26 +75,20 @@ Result<std::unique_ptr<io::RandomAccessFile>> OpenListed(io::Env& env, const io:
   return std::move(*file);
 }
 
-// One path of a scan. `parent`: the directory holding it, open (null: a path named in the
-// config, looked up by its path). Below that, every entry is looked up, opened and listed
-// through its directory's descriptor, checked to be the directory listed.
+// One path of a scan, `rel` below `root`, in `parent` (its directory, open). Every entry is
+// looked up, opened and listed through its directory's descriptor, checked to be the one listed.
 Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
-                const io::Dir* parent, std::vector<ManifestEntry>& out) {
+                const io::Dir& parent, std::vector<ManifestEntry>& out) {
   const std::string full = io::JoinPath(root, rel);
   const std::string name = io::Basename(full);
-  VELIN_ASSIGN(io::FileInfo info, parent ? env.StatAt(*parent, name) : env.Stat(full));
+  VELIN_ASSIGN(io::FileInfo info, env.StatAt(parent, name));
   ManifestEntry e;
   e.path = rel;
   e.type = info.type;
   e.mode = info.mode;
   switch (info.type) {
     case io::FileType::kRegular: {
-      io::DirPtr own;
-      if (!parent) {
-        VELIN_ASSIGN(own, env.OpenDir(io::Dirname(full)));
-        parent = own.get();
-      }
-      VELIN_ASSIGN(auto file, OpenListed(env, *parent, name, full, info));
+      VELIN_ASSIGN(auto file, OpenListed(env, parent, name, full, info));
       e.size = info.size;
       e.device = info.device;
       e.inode = info.inode;
@@ -102,14 +97,14 @@ Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
       return Ok();
     }
     case io::FileType::kSymlink: {
-      VELIN_ASSIGN(e.target, parent ? env.ReadLinkAt(*parent, name) : env.ReadLink(full));
+      VELIN_ASSIGN(e.target, env.ReadLinkAt(parent, name));
       out.push_back(std::move(e));
       return Ok();
     }
     case io::FileType::kDirectory: {
       out.push_back(e);
       VELIN_TRY(StackRoomBelow(full));  // velin/core/stack.hpp
-      auto dir = parent ? env.OpenDirAt(*parent, name, false) : env.OpenDir(full);
+      auto dir = env.OpenDirAt(parent, name, false);
       if (!dir && (dir.error().sys_errno == ELOOP || dir.error().sys_errno == ENOTDIR)) {
         return tl::unexpected(SwappedWhileScanned(full));
       }
@@ -120,7 +115,7 @@ Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
       }
       VELIN_ASSIGN(auto children, env.ListDirAt(**dir));
       for (const auto& child : children) {
-        VELIN_TRY(ScanPath(env, root, rel + "/" + child.name, dir->get(), out));
+        VELIN_TRY(ScanPath(env, root, rel + "/" + child.name, **dir, out));
       }
       return Ok();
     }
@@ -128,6 +123,21 @@ Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
       return Failure(TrFormat(
           "{}: not a regular file, directory or symlink; cannot keep it in a release", full));
   }
+}
+
+// The directory holding the configured path `rel` below `root`, reached through descriptors
+// (io::OpenDirBeneath: a symlink on the way that another user made and that leads out of `root`
+// is refused); nullptr when it is missing.
+Result<io::DirPtr> ParentOf(io::Env& env, const std::string& root, const std::string& rel,
+                            bool create) {
+  const std::string up = io::Dirname(rel);
+  io::BeneathOptions options;
+  options.create = create;
+  auto dir = io::OpenDirBeneath(env, root, up == "." ? "" : up, options);
+  if (!dir && (dir.error().sys_errno == ENOENT || dir.error().sys_errno == ENOTDIR)) {
+    return io::DirPtr();
+  }
+  return dir;
 }
 
 const char* TypeName(io::FileType t) {
@@ -208,12 +218,13 @@ Result<std::vector<ManifestEntry>> EntriesFromJson(const json& arr, const std::s
   return out;
 }
 
-// Copies one regular file durably (the release directory is renamed into place only later).
-// With `expected` (the scan's entry), what was copied must be what was scanned: a file that a
-// build still running rewrote in between fails the copy instead of giving a release whose
-// manifest describes other bytes.
-Status CopyFile(io::Env& env, const std::string& from, const std::string& to, uint32_t mode,
-                uint64_t* bytes, const ManifestEntry* expected, const ManifestEntry& scanned) {
+// Copies one regular file durably, as `to_name` in `to_dir` (the release directory is renamed
+// into place only later). With `expected` (the scan's entry), what was copied must be what was
+// scanned: a file that a build still running rewrote in between fails the copy instead of
+// giving a release whose manifest describes other bytes.
+Status CopyFileAt(io::Env& env, const std::string& from, const io::Dir& to_dir,
+                  const std::string& to_name, uint32_t mode, uint64_t* bytes,
+                  const ManifestEntry* expected, const ManifestEntry& scanned) {
   // The file the scan read, when it was scanned here; else at least a regular file there.
   VELIN_ASSIGN(io::DirPtr dir, env.OpenDir(io::Dirname(from)));
   io::FileInfo listed;
@@ -225,7 +236,7 @@ Status CopyFile(io::Env& env, const std::string& from, const std::string& to, ui
   io::WriteOptions options;
   options.mode = mode & 0777;
   options.exclusive = true;
-  VELIN_ASSIGN(auto out, env.NewWritableFile(to, options));
+  VELIN_ASSIGN(auto out, env.NewWritableFileAt(to_dir, to_name, options));
   std::string& buf = ChunkBuffer();
   repo::Sha256Stream sha;
   uint64_t offset = 0;
@@ -242,10 +253,68 @@ Status CopyFile(io::Env& env, const std::string& from, const std::string& to, ui
                  "nothing was created: run the command again",
                  from));
   }
+  io::Attributes attributes;
+  attributes.mode = mode;
+  attributes.set_mtime = false;
+  VELIN_TRY(out->SetAttributes(attributes));  // the umask left out of the open's mode
   VELIN_TRY(out->Sync());
   VELIN_TRY(out->Close());
   *bytes += offset;
-  return env.SetMode(to, mode);
+  return Ok();
+}
+
+Status CopyFile(io::Env& env, const std::string& from, const std::string& to, uint32_t mode,
+                uint64_t* bytes, const ManifestEntry* expected, const ManifestEntry& scanned) {
+  VELIN_ASSIGN(io::DirPtr dir, env.OpenDir(io::Dirname(to)));
+  return CopyFileAt(env, from, *dir, io::Basename(to), mode, bytes, expected, scanned);
+}
+
+// The stored path `rel`'s scanned `entries` (below `stored_root`) made as `name` in `dest`,
+// through descriptors only: `dest` is a directory of the live tree that others may write
+// (RestoreTree). Directories get their modes once full; everything is fsynced.
+Status MaterialiseAt(io::Env& env, const std::vector<ManifestEntry>& entries,
+                     const std::string& stored_root, const std::string& rel, const io::Dir& dest,
+                     const std::string& name) {
+  std::map<std::string, io::DirPtr> dirs;             // made so far, by entry path
+  std::vector<std::pair<io::DirPtr, uint32_t>> made;  // with their modes, parents first
+  uint64_t bytes = 0;
+  for (const ManifestEntry& e : entries) {  // sorted: a directory before what it holds
+    const io::Dir* in = &dest;
+    std::string leaf = name;
+    if (e.path != rel) {
+      auto it = dirs.find(io::Dirname(e.path));
+      if (it == dirs.end()) return Failure(TrFormat("{}: stored without its directory", e.path));
+      in = it->second.get();
+      leaf = io::Basename(e.path);
+    }
+    switch (e.type) {
+      case io::FileType::kDirectory: {
+        VELIN_TRY(env.CreateDirAt(*in, leaf, 0700));
+        VELIN_ASSIGN(io::DirPtr dir, env.OpenDirAt(*in, leaf, /*follow=*/false));
+        dirs[e.path] = dir;
+        made.emplace_back(std::move(dir), e.mode);
+        break;
+      }
+      case io::FileType::kSymlink:
+        VELIN_TRY(env.SymlinkAt(e.target, *in, leaf));
+        break;
+      case io::FileType::kRegular:
+        VELIN_TRY(CopyFileAt(env, io::JoinPath(stored_root, e.path), *in, leaf, e.mode, &bytes,
+                             nullptr, e));
+        break;
+      default:
+        return Failure(TrFormat("{}: not a regular file, directory or symlink", e.path));
+    }
+  }
+  // Deepest first: each directory's entries are complete when it is synced.
+  for (auto it = made.rbegin(); it != made.rend(); ++it) {
+    io::Attributes attributes;
+    attributes.mode = it->second;
+    attributes.set_mtime = false;
+    VELIN_TRY(env.SetDirAttributes(*it->first, attributes));
+    VELIN_TRY(env.SyncDir(it->first->path()));
+  }
+  return Ok();
 }
 
 // Whether the stored file `path` still holds what its release's manifest recorded (`e`'s
@@ -277,12 +346,18 @@ Result<std::vector<ManifestEntry>> ScanTree(io::Env& env, const std::string& roo
       return UsageError(
           TrFormat("rollback path '{}' must be relative to app.root and inside it", rel));
     }
-    VELIN_ASSIGN(bool exists, env.Exists(io::JoinPath(root, rel)));
+    VELIN_ASSIGN(io::DirPtr parent, ParentOf(env, root, rel, false));
+    bool exists = parent != nullptr;
+    if (exists) {
+      auto info = env.StatAt(*parent, io::Basename(rel));
+      if (!info && info.error().sys_errno != ENOENT) return tl::unexpected(info.error());
+      exists = info.has_value();
+    }
     if (!exists) {
       if (required) return UsageError(TrFormat("artifact '{}' not found in {}", rel, root));
       continue;
     }
-    VELIN_TRY(ScanPath(env, root, rel, nullptr, out));
+    VELIN_TRY(ScanPath(env, root, rel, *parent, out));
   }
   std::sort(out.begin(), out.end(),
             [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; });
@@ -503,31 +578,39 @@ Status RestoreTree(io::Env& env, const std::string& stored_root,
                    const std::vector<std::string>& paths, const std::string& app_root) {
   for (std::string rel : paths) {
     while (!rel.empty() && rel.back() == '/') rel.pop_back();
-    std::string stored = io::JoinPath(stored_root, rel);
-    VELIN_ASSIGN(bool has, env.Exists(stored));
+    VELIN_ASSIGN(bool has, env.Exists(io::JoinPath(stored_root, rel)));
     if (!has) continue;
-    std::string live = io::JoinPath(app_root, rel);
-    std::string fresh = live + ".velin-new";
-    std::string old = live + ".velin-old";
-    VELIN_TRY(io::RemoveAll(env, fresh));
-    VELIN_TRY(io::RemoveAll(env, old));
+    // Through descriptors from app_root down, never through a symlink that another user made
+    // and that leads elsewhere: velin may run as root on a tree its deploy user writes.
+    VELIN_ASSIGN(io::DirPtr dir, ParentOf(env, app_root, rel, /*create=*/true));
+    const std::string name = io::Basename(rel), fresh = name + ".velin-new",
+                      old = name + ".velin-old";
+    VELIN_TRY(io::RemoveAllAt(env, *dir, fresh));
+    VELIN_TRY(io::RemoveAllAt(env, *dir, old));
     VELIN_ASSIGN(auto entries, ScanTree(env, stored_root, {rel}, true));
-    // Materialise below a scratch root, then move the one top-level path into place.
-    std::string scratch = io::JoinPath(app_root, ".velin-restore");
-    VELIN_TRY(io::RemoveAll(env, scratch));
-    VELIN_TRY(Materialise(env, entries, stored_root, scratch, DedupIndex()));
-    VELIN_TRY(env.Rename(io::JoinPath(scratch, rel), fresh));
-    VELIN_TRY(io::RemoveAll(env, scratch));
-    VELIN_ASSIGN(bool live_exists, env.Exists(live));
-    VELIN_ASSIGN(io::FileInfo fresh_info, env.Stat(fresh));
-    if (live_exists && fresh_info.type == io::FileType::kDirectory) {
-      VELIN_TRY(env.Rename(live, old));
+    // Made beside the live path, then moved into place.
+    VELIN_TRY(MaterialiseAt(env, entries, stored_root, rel, *dir, fresh));
+    auto live = env.StatAt(*dir, name);
+    if (!live && live.error().sys_errno != ENOENT) return tl::unexpected(live.error());
+    if (live && entries.front().type == io::FileType::kDirectory) {
+      VELIN_TRY(env.RenameAt(*dir, name, *dir, old));
     }
-    VELIN_TRY(env.Rename(fresh, live));  // a file is replaced atomically
-    VELIN_TRY(env.SyncDir(io::Dirname(live)));
-    VELIN_TRY(io::RemoveAll(env, old));
+    VELIN_TRY(env.RenameAt(*dir, fresh, *dir, name));  // a file is replaced atomically
+    VELIN_TRY(env.SyncDir(dir->path()));
+    VELIN_TRY(io::RemoveAllAt(env, *dir, old));
   }
   return Ok();
+}
+
+Status RemoveConfigPath(io::Env& env, const std::string& app_root, std::string rel) {
+  while (!rel.empty() && rel.back() == '/') rel.pop_back();
+  VELIN_ASSIGN(io::DirPtr dir, ParentOf(env, app_root, rel, /*create=*/false));
+  if (!dir) return Ok();
+  auto live = env.StatAt(*dir, io::Basename(rel));
+  if (!live && live.error().sys_errno == ENOENT) return Ok();
+  if (!live) return tl::unexpected(live.error());
+  VELIN_TRY(io::RemoveAllAt(env, *dir, io::Basename(rel)));
+  return env.SyncDir(dir->path());
 }
 
 }  // namespace velin::rollback

@@ -85,11 +85,7 @@ static Status RestoreSavedConfig(io::Env& env, const std::string& saved_root,
   for (std::string rel : paths) {
     while (!rel.empty() && rel.back() == '/') rel.pop_back();
     VELIN_ASSIGN(bool saved, env.Exists(io::JoinPath(saved_root, rel)));
-    std::string live = io::JoinPath(app_root, rel);
-    VELIN_ASSIGN(bool exists, env.Exists(live));
-    if (saved || !exists) continue;
-    VELIN_TRY(io::RemoveAll(env, live));
-    VELIN_TRY(env.SyncDir(io::Dirname(live)));
+    if (!saved) VELIN_TRY(RemoveConfigPath(env, app_root, rel));
   }
   return Ok();
 }
@@ -370,7 +366,21 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
       intent.saved_config.empty() ? "" : layout_.SavedConfig(intent.saved_config);
 
   if (intent.phase != "back") {
-    if (!saved_dir.empty()) VELIN_TRY(SaveLiveConfig(intent.saved_config));
+    if (!saved_dir.empty()) {
+      // Before the service is stopped: a copy that cannot be made (a full disk, a file swapped
+      // while read, a symlink on a config path that is refused) ends the switch with nothing
+      // changed, not as an interrupted one that every later command stops at.
+      if (Status saved = SaveLiveConfig(intent.saved_config); !saved) {
+        entry.outcome = "failed; nothing was changed";
+        entry.detail = saved.error().message;
+        VELIN_TRY(AppendHistory(env_, layout_, entry));
+        VELIN_TRY(RemoveSwitchIntent(env_, layout_));
+        return tl::unexpected(Error{saved.error().code,
+                                    TrFormat("switch to {}: {}; nothing was changed (still {})",
+                                             intent.to, saved.error().message, intent.from),
+                                    saved.error().sys_errno});
+      }
+    }
     ConfigSource config;
     if (to.kind == VersionKind::kSnapshot) config.root = layout_.Config(to.name);
     bool changed = false;

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "support/rollback_app.hpp"
@@ -118,6 +120,57 @@ TEST(RollbackSwitchTest, SnapshotRestoresConfig) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFileOrDie(app.app() + "/.env"), "MODE=production\n");
   EXPECT_EQ(app.Current(), "snap1");
+}
+
+// Run as root (a timer, the watchdog) on an app.root the deploy user writes: that user makes a
+// directory on a configured path a symlink to /etc (here: etc/), so that a switch to a snapshot
+// writes the snapshot's file there as root. The switch (and its plan) refuses before it changes
+// anything, and names the link; nothing is written where it leads.
+TEST(RollbackSwitchTest, ASymlinkOfTheDeployUserOnAConfigPathIsNotWrittenThrough) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (a symlink of another owner)";
+  ToyApp app(SwitchOpts(false));
+  std::string toml = ReadFileOrDie(app.config());
+  const std::string from = "config = [\".env\"]";
+  ASSERT_NE(toml.find(from), std::string::npos);
+  toml.replace(toml.find(from), from.size(), "config = [\".env\", \"config/app.yml\"]");
+  WriteFile(app.config(), toml);
+  WriteFile(app.app() + "/config/app.yml", "job: backup\n");
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "snap1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+
+  const std::string etc = app.root() + "/etc";
+  ASSERT_EQ(::mkdir(etc.c_str(), 0755), 0);
+  ASSERT_EQ(::unlink((app.app() + "/config/app.yml").c_str()), 0);
+  ASSERT_EQ(::rmdir((app.app() + "/config").c_str()), 0);
+  ASSERT_EQ(::symlink(etc.c_str(), (app.app() + "/config").c_str()), 0);
+  ASSERT_EQ(::lchown((app.app() + "/config").c_str(), 65534, static_cast<gid_t>(-1)), 0);
+  const std::string named = app.app() + "/config is a symbolic link to " + etc +
+                            " that user 65534 made, which leads out of " + app.app();
+  for (const bool dry : {true, false}) {
+    std::vector<std::string> args = {"rollback", "to-version", "snap1"};
+    if (dry) args.push_back("--dry-run");
+    RunResult r = app.Velin(args);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find(named), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(app.Current(), "v2");
+    EXPECT_FALSE(std::filesystem::exists(etc + "/app.yml"));
+    EXPECT_TRUE(std::filesystem::is_empty(etc));
+  }
+  RunResult history = app.Velin({"--json", "rollback", "history"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_EQ(nlohmann::json::parse(history.out)["history"].back()["outcome"],
+            "failed; nothing was changed");
+  // The directory back in its place: the switch goes through (no interrupted switch was left).
+  ASSERT_EQ(::unlink((app.app() + "/config").c_str()), 0);
+  ASSERT_EQ(::mkdir((app.app() + "/config").c_str(), 0755), 0);
+  RunResult r = app.Velin({"rollback", "to-version", "snap1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/config/app.yml"), "job: backup\n");
+  EXPECT_TRUE(std::filesystem::is_empty(etc));
 }
 
 TEST(RollbackSwitchTest, KeepVersionsPrunesOldestButNeverCurrent) {

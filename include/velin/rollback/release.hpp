@@ -115,9 +115,14 @@ struct DiskUsage {
 Result<DiskUsage> MeasureTree(io::Env& env, const std::string& dir);
 
 // Puts the configured `paths` stored under `stored_root` back below `app_root`: each path is
-// copied next to its live counterpart and renamed over it. Paths the snapshot does not hold
-// are left alone.
+// made next to its live counterpart and renamed over it. Paths the snapshot does not hold
+// are left alone. The live tree is reached through directory descriptors from `app_root` down
+// (io::OpenDirBeneath): a symlink on the way that another user made and that leads out of
+// `app_root` is refused, not written through.
 Status RestoreTree(io::Env& env, const std::string& stored_root,
                    const std::vector<std::string>& paths, const std::string& app_root);
+// Removes the configured path `rel` below `app_root` (missing is fine), reached as RestoreTree
+// reaches it.
+Status RemoveConfigPath(io::Env& env, const std::string& app_root, std::string rel);
 
 }  // namespace velin::rollback

@@ -208,6 +208,63 @@ TEST(ReleaseTest, RestoreTreeReplacesFilesAndDirectories) {
   EXPECT_EQ(ReadFileOrDie(dir / "app/keep"), "k\n");
 }
 
+// velin may run as root (a timer, the watchdog) on an app.root its deploy user or application
+// writes. A directory on a configured path made a symlink to /etc by that user must not have
+// the snapshot's file written there (a cron.d entry of the user's choosing, run as root); a link
+// that stays inside app.root (shared/config) or that root made is followed as before. The old
+// live copy is removed through descriptors too.
+TEST(ReleaseTest, RestoreTreeWritesThroughNoSymlinkOfAnotherUserLeadingOut) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (symlinks of another owner)";
+  TempDir dir;
+  io::Env& env = io::Env::Default();
+  constexpr uid_t kDeploy = 65534;
+  WriteFile(dir / "stored/config/app.yml", "x: 1\n");
+  WriteFile(dir / "stored/conf.d/job", "* * * * * root id\n");
+  ASSERT_EQ(::mkdir((dir / "etc").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((dir / "app").c_str(), 0755), 0);
+  auto link = [&](const std::string& target, const std::string& path, uid_t uid) {
+    ASSERT_EQ(::symlink(target.c_str(), path.c_str()), 0);
+    ASSERT_EQ(::lchown(path.c_str(), uid, static_cast<gid_t>(-1)), 0);
+  };
+  link(dir / "etc", dir / "app/config", kDeploy);
+  link(dir / "etc", dir / "app/conf.d", kDeploy);
+  auto refused = RestoreTree(env, dir / "stored", {"config/app.yml"}, dir / "app");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(
+      refused.error().message.find(dir / "app/config is a symbolic link to " + dir / "etc" +
+                                   " that user 65534 made, which leads out of " + dir / "app"),
+      std::string::npos)
+      << refused.error().message;
+  EXPECT_FALSE(RestoreTree(env, dir / "stored", {"conf.d/job"}, dir / "app"));
+  auto listed = env.ListDir(dir / "etc");
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty());  // no app.yml, no job, no .velin-new
+  // The same paths as configured directories: the link itself is replaced, as before.
+  ASSERT_TRUE(RestoreTree(env, dir / "stored", {"conf.d"}, dir / "app"));
+  EXPECT_EQ(ReadFileOrDie(dir / "app/conf.d/job"), "* * * * * root id\n");
+  EXPECT_TRUE(env.ListDir(dir / "etc")->empty());
+
+  // Inside app.root (Capistrano's shared/config), or made by root: followed.
+  ASSERT_EQ(::unlink((dir / "app/config").c_str()), 0);
+  WriteFile(dir / "app/shared/config/app.yml", "x: 2\n");
+  link("shared/config", dir / "app/config", kDeploy);
+  ASSERT_TRUE(RestoreTree(env, dir / "stored", {"config/app.yml"}, dir / "app"));
+  EXPECT_EQ(ReadFileOrDie(dir / "app/shared/config/app.yml"), "x: 1\n");
+  ASSERT_EQ(::unlink((dir / "app/config").c_str()), 0);
+  link(dir / "etc", dir / "app/config", 0);
+  ASSERT_TRUE(RestoreTree(env, dir / "stored", {"config/app.yml"}, dir / "app"));
+  EXPECT_EQ(ReadFileOrDie(dir / "etc/app.yml"), "x: 1\n");
+
+  // The scan of the live config (before a switch saves it) refuses the same link.
+  ASSERT_EQ(::unlink((dir / "app/config").c_str()), 0);
+  link(dir / "etc", dir / "app/config", kDeploy);
+  auto scanned = ScanTree(env, dir / "app", {"config/app.yml"}, false);
+  ASSERT_FALSE(scanned);
+  EXPECT_NE(scanned.error().message.find("leads out of"), std::string::npos);
+  EXPECT_FALSE(RemoveConfigPath(env, dir / "app", "config/app.yml"));
+  EXPECT_EQ(ReadFileOrDie(dir / "etc/app.yml"), "x: 1\n");
+}
+
 Settings ToySettings(const TempDir& dir) {
   Settings s;
   s.app_root = dir / "app";
