@@ -127,6 +127,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{}: stored without its directory", "{}: ohne sein Verzeichnis gespeichert"},
       {"{}: not a regular file, directory or symlink",
        "{}: weder normale Datei noch Verzeichnis noch Symlink"},
+      {"function {}", "Funktion {}"},
+      {"procedure {}", "Prozedur {}"},
       {"switch to {}: {}; nothing was changed (still {})",
        "Wechsel zu {}: {}; nichts wurde geändert (weiterhin {})"},
       {"a switch from '{}' to '{}' was interrupted; run 'velin rollback recover' first",
@@ -1118,12 +1120,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{}: Tabellen einer Engine ohne Transaktionen ({}): der Dump enthält jede, wie "
        "sie beim Lesen war, nicht alle zu einem Zeitpunkt; ein Schreibvorgang während des "
        "Backups kann teilweise darin sein (ALTER TABLE … ENGINE=InnoDB macht sie konsistent)"},
-      {"; objects the backup does not hold depend on ones it replaces (a function returning "
-       "one of its tables' rows, added since?): drop them first "
+      {"; objects the backup does not hold depend on ones it replaces (a table inheriting "
+       "from one of its tables, added since?): drop them first "
        "(the migration's down step), or restore into "
        "another database with --database NAME; nothing was changed",
        "; Objekte, die das Backup nicht enthält, hängen von solchen ab, die es ersetzt (eine "
-       "seither hinzugefügte Funktion, die Zeilen einer seiner Tabellen liefert?): sie zuerst "
+       "seither hinzugefügte Tabelle, die von einer seiner Tabellen erbt?): sie zuerst "
        "entfernen (der "
        "Down-Schritt der Migration) oder mit --database NAME in eine andere Datenbank "
        "wiederherstellen; nichts wurde geändert"},

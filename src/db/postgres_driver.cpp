@@ -366,7 +366,7 @@ class PostgresDriver final : public DriverSteps {
   // What the archive whose table of contents is `toc` replaces, by schema-qualified name
   // ("public.users"; a function by its name alone).
   struct Replaced {
-    std::set<std::string> tables, relations, types, functions, views;
+    std::set<std::string> tables, relations, types, functions, views, signatures;
     explicit Replaced(const std::vector<PgDumpCounter::TocEntry>& toc) {
       for (const PgDumpCounter::TocEntry& e : toc) {
         const std::string name = e.schema + "." + e.tag;
@@ -381,6 +381,7 @@ class PostgresDriver final : public DriverSteps {
         // vain is made again as it was).
         if (e.desc == "FUNCTION" || e.desc == "PROCEDURE" || e.desc == "AGGREGATE") {
           functions.insert(e.schema + "." + e.tag.substr(0, e.tag.find('(')));
+          signatures.insert(e.schema + "." + e.tag);  // "public.add(integer, integer)"
         }
       }
     }
@@ -527,6 +528,83 @@ class PostgresDriver final : public DriverSteps {
     return out;
   }
 
+  // The functions and procedures the backup does not hold whose arguments or result are of a
+  // type it replaces, or of the row type of one of its tables (a computed column
+  // `full_name(u users)`, `active_users() RETURNS SETOF users`), or whose SQL-standard body
+  // (BEGIN ATOMIC) reads its tables or calls its functions: --clean cannot drop those under
+  // them. Made again with their definition, owner, grants and comment. An
+  // extension's are its own. `oids` gets theirs (views calling them are set aside too).
+  static Result<std::vector<SetAside>> OutsideFunctions(PgConnection& conn,
+                                                        const Replaced& replaced,
+                                                        std::set<std::string>& oids) {
+    const bool kinds = conn.server_version() >= 110000;  // prokind
+    const std::string kind =
+        kinds ? "CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END" : "'FUNCTION'";
+    VELIN_ASSIGN(
+        PgRows rows,
+        conn.Query(
+            std::string("SELECT DISTINCT p.oid, n.nspname || '.' || p.proname || '(' || "
+                        "oidvectortypes(p.proargtypes) || ')', tyn.nspname || '.' || "
+                        "coalesce(ty.typname, c.relname, rp.proname), ") +
+            kind +
+            ", p.oid::regprocedure::text, pg_get_functiondef(p.oid), "
+            "quote_ident(pg_get_userbyid(p.proowner)), "
+            "coalesce(quote_literal(obj_description(p.oid, 'pg_proc')), ''), p.proacl IS NULL, "
+            "coalesce((SELECT string_agg(a.privilege_type || ' ON ' || " +
+            kind +
+            " || ' ' || p.oid::regprocedure::text || ' TO ' || CASE a.grantee WHEN 0 "
+            "THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END || CASE WHEN "
+            "a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END, chr(1)) "
+            "FROM aclexplode(p.proacl) a), '') "
+            "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid "
+            "AND d.refobjid <> p.oid AND d.refclassid IN ('pg_type'::regclass, "
+            "'pg_class'::regclass, 'pg_proc'::regclass) "
+            "LEFT JOIN pg_type t ON d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid "
+            "LEFT JOIN pg_type ty ON ty.oid = CASE WHEN t.typelem <> 0 AND t.typlen = -1 "
+            "THEN t.typelem ELSE t.oid END "
+            "LEFT JOIN pg_class c ON d.refclassid = 'pg_class'::regclass AND c.oid = d.refobjid "
+            "LEFT JOIN pg_proc rp ON d.refclassid = 'pg_proc'::regclass AND rp.oid = d.refobjid "
+            "JOIN pg_namespace tyn ON tyn.oid = "
+            "coalesce(ty.typnamespace, c.relnamespace, rp.pronamespace) "
+            "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND " +
+            (kinds ? "p.prokind IN ('f', 'p')" : "NOT p.proisagg AND NOT p.proiswindow") +
+            " AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass "
+            "AND x.objid = p.oid AND x.deptype = 'e') ORDER BY 2"));
+    std::vector<SetAside> out;
+    for (const auto& row : rows) {
+      if (replaced.signatures.count(row[1]) != 0) continue;  // the restore replaces it itself
+      // Its arguments' or result's types, or what a BEGIN ATOMIC body reads or calls.
+      if (replaced.relations.count(row[2]) == 0 && replaced.types.count(row[2]) == 0 &&
+          replaced.functions.count(row[2]) == 0) {
+        continue;
+      }
+      if (!oids.insert(row[0]).second) continue;  // depends on two of them: once
+      const std::string& kind = row[3];
+      const std::string& signature = row[4];
+      std::string make = row[5];
+      // CREATE, not CREATE OR REPLACE: one the restore made after all is not replaced by this.
+      constexpr std::string_view kOrReplace = "CREATE OR REPLACE ";
+      if (make.starts_with(kOrReplace)) make = "CREATE " + make.substr(kOrReplace.size());
+      while (!make.empty() && (make.back() == '\n' || make.back() == ' ')) make.pop_back();
+      make += ";\nALTER " + kind + " " + signature + " OWNER TO " + row[6] + ";\n";
+      if (row[8] != "t") {  // grants other than the default (EXECUTE to PUBLIC)
+        make += "REVOKE ALL ON " + kind + " " + signature + " FROM PUBLIC;\n";
+        for (size_t start = 0; start < row[9].size();) {  // "EXECUTE ON FUNCTION … TO app"
+          size_t end = row[9].find('\1', start);
+          if (end == std::string::npos) end = row[9].size();
+          make += "GRANT " + row[9].substr(start, end - start) + ";\n";
+          start = end + 1;
+        }
+      }
+      if (!row[7].empty()) make += "COMMENT ON " + kind + " " + signature + " IS " + row[7] + ";\n";
+      std::string shown =
+          kind == "PROCEDURE" ? TrFormat("procedure {}", row[1]) : TrFormat("function {}", row[1]);
+      out.push_back({std::move(shown), "DROP " + kind + " " + signature + ";\n", std::move(make)});
+    }
+    return out;
+  }
+
   // A view or materialized view the backup does not hold (one a migration added since) that
   // depends on a relation or type the restore replaces, or on another such view: --clean
   // cannot drop what it depends on while it is there ("cannot drop table users because other
@@ -541,8 +619,8 @@ class PostgresDriver final : public DriverSteps {
 
   // Such views of `db`, each after those it depends on. An extension's views are its own:
   // never set aside.
-  static Result<std::vector<OutsideView>> OutsideViews(PgConnection& conn,
-                                                       const Replaced& replaced) {
+  static Result<std::vector<OutsideView>> OutsideViews(PgConnection& conn, const Replaced& replaced,
+                                                       const std::set<std::string>& functions) {
     // What each view's query (its _RETURN rule) and its columns depend on: relations and
     // types, by name and oid.
     VELIN_ASSIGN(
@@ -560,13 +638,17 @@ class PostgresDriver final : public DriverSteps {
                    "'pg_type'::regclass) "
                    "SELECT DISTINCT v.oid, v.nspname, v.relname, v.relkind, v.relispopulated, "
                    "quote_ident(v.nspname) || '.' || quote_ident(v.relname), "
-                   "d.refobjid, rn.nspname || '.' || coalesce(rc.relname, rt.typname) "
+                   "d.refobjid, rn.nspname || '.' || coalesce(rc.relname, rt.typname, "
+                   "rp.proname), rp.oid IS NOT NULL "
                    "FROM v JOIN d ON d.view = v.oid AND d.refobjid <> v.oid "
                    "LEFT JOIN pg_class rc ON d.refclassid = 'pg_class'::regclass "
                    "AND rc.oid = d.refobjid "
                    "LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass "
                    "AND rt.oid = d.refobjid "
-                   "JOIN pg_namespace rn ON rn.oid = coalesce(rc.relnamespace, rt.typnamespace) "
+                   "LEFT JOIN pg_proc rp ON d.refclassid = 'pg_proc'::regclass "
+                   "AND rp.oid = d.refobjid "
+                   "JOIN pg_namespace rn ON rn.oid = "
+                   "coalesce(rc.relnamespace, rt.typnamespace, rp.pronamespace) "
                    "ORDER BY 1"));
     struct Node {
       OutsideView view;
@@ -586,7 +668,10 @@ class PostgresDriver final : public DriverSteps {
         n.view.pattern += (n.view.pattern.empty() ? "" : ".") + quoted + "\"";
       }
       n.refs.push_back(row[6]);
-      if (replaced.relations.count(row[7]) != 0 || replaced.types.count(row[7]) != 0) {
+      // A function it calls: one the backup holds, or one set aside (OutsideFunctions).
+      if (row[8] == "t"
+              ? replaced.functions.count(row[7]) != 0 || functions.count(row[6]) != 0
+              : replaced.relations.count(row[7]) != 0 || replaced.types.count(row[7]) != 0) {
         n.hits = true;
       }
     }
@@ -637,11 +722,14 @@ class PostgresDriver final : public DriverSteps {
 
   // What a restore sets aside, of what the backup does not hold.
   struct Dependents {
-    std::vector<SetAside> keys;      // foreign keys into replaced tables
-    std::vector<OutsideView> views;  // on replaced relations or types
-    std::vector<SetAside> uses;      // triggers and defaults using replaced functions, ...
-    std::vector<SetAside> columns;   // of replaced types
-    bool Empty() const { return keys.empty() && views.empty() && uses.empty() && columns.empty(); }
+    std::vector<SetAside> keys;       // foreign keys into replaced tables
+    std::vector<OutsideView> views;   // on replaced relations or types
+    std::vector<SetAside> uses;       // triggers and defaults using replaced functions, ...
+    std::vector<SetAside> columns;    // of replaced types
+    std::vector<SetAside> functions;  // of replaced types or tables' row types
+    bool Empty() const {
+      return keys.empty() && views.empty() && uses.empty() && columns.empty() && functions.empty();
+    }
   };
 
   // Large objects: a script of them commits on its own (BEGIN; ... COMMIT; around their data).
@@ -668,8 +756,8 @@ class PostgresDriver final : public DriverSteps {
         why += " (" + which + ")";
       }
       why +=
-          Tr("; objects the backup does not hold depend on ones it replaces (a function returning "
-             "one of its tables' rows, added since?): drop them first (the migration's down step), "
+          Tr("; objects the backup does not hold depend on ones it replaces (a table inheriting "
+             "from one of its tables, added since?): drop them first (the migration's down step), "
              "or restore into "
              "another database with --database NAME; nothing was changed");
     }
@@ -778,7 +866,10 @@ class PostgresDriver final : public DriverSteps {
                               "ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') "
                               "AND n.nspname NOT IN ('pg_catalog', 'information_schema')) "
                               "OR EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal) "
-                              "OR EXISTS (SELECT 1 FROM pg_attrdef)"));
+                              "OR EXISTS (SELECT 1 FROM pg_attrdef) "
+                              "OR EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n "
+                              "ON n.oid = p.pronamespace WHERE n.nspname NOT IN "
+                              "('pg_catalog', 'information_schema'))"));
       any_dependent = k[0][0] == "t";
     }
     const bool only_public = schemas.empty() || (schemas.size() == 1 && schemas.count("public"));
@@ -793,7 +884,9 @@ class PostgresDriver final : public DriverSteps {
       VELIN_TRY(conn.Exec("SET search_path = ''"));
       const Replaced replaced(*toc);
       VELIN_ASSIGN(aside.keys, OutsideKeys(conn, replaced));
-      VELIN_ASSIGN(aside.views, OutsideViews(conn, replaced));
+      std::set<std::string> function_oids;
+      VELIN_ASSIGN(aside.functions, OutsideFunctions(conn, replaced, function_oids));
+      VELIN_ASSIGN(aside.views, OutsideViews(conn, replaced, function_oids));
       VELIN_ASSIGN(aside.uses, OutsideUses(conn, replaced));
       VELIN_ASSIGN(aside.columns, OutsideColumns(conn, replaced));
     }
@@ -923,6 +1016,12 @@ class PostgresDriver final : public DriverSteps {
       head += c.drop;
       tail.Add(c.make, c.name);
       names += (names.empty() ? "" : ", ") + c.name;
+    }
+    // Functions: dropped after the views calling them, made again before.
+    for (const SetAside& f : aside.functions) {
+      head += f.drop;
+      tail.Add(f.make, f.name);
+      names += (names.empty() ? "" : ", ") + f.name;
     }
     if (!views.empty()) {
       VELIN_ASSIGN(std::string remake, RemakeViews(db, views));

@@ -478,11 +478,11 @@ TEST_F(PostgresBackupTest, ATableAddedSinceInASchemaOfTheBackupStays) {
   EXPECT_EQ(pg().TableDigests(other), backed_up);
 }
 
-// The restore with keys and views set aside, failing or stopped at each step: before the script
-// ends (pg_restore fails after half of it), in the middle of the transaction (velin killed or
-// stopped while psql holds the dropped key's lock and part of the data), and in psql itself
-// (a table the user does not own). The database is exactly as it was each time: the commit is
-// sent only after a whole script.
+// The restore with keys, views and a function set aside, failing or stopped at each step: before
+// the script ends (pg_restore fails after half of it), in the middle of the transaction (velin
+// killed or stopped while psql holds the dropped key's lock and part of the data), and in psql
+// itself (a table the user does not own). The database is exactly as it was each time: the commit
+// is sent only after a whole script.
 TEST_F(PostgresBackupTest, ARestoreAroundSetAsideKeysThatFailsAnywhereChangesNothing) {
   AddBigTable();
   BackupApp app({"db"}, PostgresSection(db_, pg().port()));
@@ -492,8 +492,12 @@ TEST_F(PostgresBackupTest, ARestoreAroundSetAsideKeysThatFailsAnywhereChangesNot
            "INSERT INTO orders VALUES (1, 7); DELETE FROM big WHERE id > 100;"
            "UPDATE notes SET body = 'gone';"
            "CREATE VIEW big_orders AS SELECT o.id FROM orders o JOIN big b ON b.id = o.big_id;"
-           "CREATE MATERIALIZED VIEW big_count AS SELECT count(*) AS n FROM big;");
+           "CREATE MATERIALIZED VIEW big_count AS SELECT count(*) AS n FROM big;"
+           "CREATE FUNCTION big_body(b big) RETURNS text LANGUAGE sql AS 'SELECT b.body';");
   const auto changed = pg().TableDigests(db_);
+  const std::string function_sql =
+      "SELECT oid, pg_get_functiondef(oid) FROM pg_proc WHERE proname = 'big_body'";
+  const std::string function = pg().Sql(db_, function_sql);
   const std::string key_sql = "SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f'";
   const std::string views_sql =
       "SELECT oid, pg_get_viewdef(oid) FROM pg_class WHERE relkind IN ('v', 'm') ORDER BY 1";
@@ -503,6 +507,7 @@ TEST_F(PostgresBackupTest, ARestoreAroundSetAsideKeysThatFailsAnywhereChangesNot
     EXPECT_EQ(pg().Sql(db_, key_sql), "orders_big_id_fkey|t\n") << step;
     EXPECT_EQ(pg().Sql(db_, views_sql), views) << step;
     EXPECT_EQ(pg().Sql(db_, "SELECT n FROM big_count"), "100\n") << step;
+    EXPECT_EQ(pg().Sql(db_, function_sql), function) << step;
   };
   const std::string gate = app.path("gate");
   std::filesystem::create_directories(gate);
@@ -577,6 +582,8 @@ TEST_F(PostgresBackupTest, ARestoreAroundSetAsideKeysThatFailsAnywhereChangesNot
   EXPECT_EQ(pg().Sql(db_, key_sql), "orders_big_id_fkey|f\n");
   EXPECT_EQ(pg().Sql(db_, "SELECT n FROM big_count"), "60000\n");
   EXPECT_EQ(pg().Sql(db_, "SELECT id FROM big_orders"), "1\n");
+  EXPECT_EQ(pg().Sql(db_, "SELECT big_body(b) FROM big b WHERE id = 1"),
+            pg().Sql(db_, "SELECT body FROM big WHERE id = 1"));
 }
 
 // Views a migration added since, on tables the backup replaces (--clean cannot drop a table
@@ -675,6 +682,63 @@ TEST_F(PostgresBackupTest, TriggersAndDefaultsAddedSinceOnTheBackupsFunctionsAre
   EXPECT_EQ(pg().Sql(db_, "SELECT at FROM parts"), "42\n");
 }
 
+// Functions a migration added since on what the backup replaces, as PostgREST-style apps write
+// them: a computed column `full_name(users)`, `active() RETURNS SETOF users`, a SQL-standard body
+// reading `users`, and views calling them or a function of the backup. --clean cannot drop
+// `users` under them ("function full_name(users) depends on type users"). They are set aside
+// and made again with their definition, owner, grants and comment, and work on the restored rows.
+TEST_F(PostgresBackupTest, FunctionsAddedSinceOnTheBackupsTablesAreSetAside) {
+  pg().Sql(db_,
+           "SET ROLE app; CREATE FUNCTION shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS "
+           "'SELECT upper(t)';");
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  const auto backed_up = pg().TableDigests(db_);
+  pg().Sql(db_,
+           "SET ROLE app; CREATE FUNCTION full_name(u users) RETURNS text LANGUAGE sql STABLE AS "
+           "$$SELECT u.name || ' #' || u.id$$;"
+           "COMMENT ON FUNCTION full_name(users) IS 'computed column';"
+           "REVOKE ALL ON FUNCTION full_name(users) FROM PUBLIC;"
+           "CREATE FUNCTION active(min int DEFAULT 0) RETURNS SETOF users LANGUAGE sql STABLE "
+           "SECURITY DEFINER SET search_path = public AS $$SELECT * FROM users WHERE id > min$$;"
+           "CREATE FUNCTION counted() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) "
+           "FROM users; END;"
+           "CREATE PROCEDURE rename_all(prefix text) LANGUAGE sql BEGIN ATOMIC UPDATE users SET "
+           "name = prefix || name; END;"
+           "CREATE FUNCTION unrelated(x int) RETURNS int LANGUAGE sql AS 'SELECT x';"
+           "CREATE VIEW names AS SELECT full_name(u) AS n FROM users u;"
+           "CREATE VIEW loud AS SELECT shout(name) AS s FROM users;"
+           "DELETE FROM users WHERE id > 10;");
+  const std::string functions_sql =
+      "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid), p.proacl, "
+      "obj_description(p.oid, 'pg_proc'), pg_get_userbyid(p.proowner) FROM pg_proc p "
+      "WHERE p.pronamespace = 'public'::regnamespace ORDER BY 1;"
+      "SELECT c.relname, pg_get_viewdef(c.oid) FROM pg_class c WHERE c.relkind = 'v' "
+      "AND c.relnamespace = 'public'::regnamespace ORDER BY 1";
+  const std::string made = pg().Sql(db_, functions_sql);
+  const std::string unrelated_oid = pg().Sql(db_, "SELECT 'unrelated(int)'::regprocedure::oid");
+  EXPECT_EQ(pg().Sql(db_, "SELECT counted()"), "10\n");
+
+  RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("was set aside for the restore and made again: function "
+                       "public.active(integer), function public.counted(), function "
+                       "public.full_name(public.users), procedure public.rename_all(text), "
+                       "public.loud, public.names"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(pg().TableDigests(db_)["public.users"], backed_up.at("public.users"));
+  EXPECT_EQ(pg().Sql(db_, functions_sql), made);
+  EXPECT_EQ(pg().Sql(db_, "SELECT 'unrelated(int)'::regprocedure::oid"), unrelated_oid);
+  EXPECT_EQ(
+      pg().Sql(db_,
+               "SELECT counted(), (SELECT count(*) FROM active(240)), "
+               "(SELECT n FROM names ORDER BY n LIMIT 1), (SELECT s FROM loud ORDER BY s LIMIT 1)"),
+      "250|10|user 1 #1|USER 1\n");
+  pg().Sql(db_, "SET ROLE app; CALL rename_all('x')");
+  EXPECT_EQ(pg().Sql(db_, "SELECT name FROM users WHERE id = 1"), "xuser 1\n");
+}
+
 // A table added since with columns of the backup's types (an enum, an array of it, a domain),
 // as an ORM's migration makes it: --clean cannot drop the types under them. The columns are
 // set aside as text and given their types again, with their default, index and a view on
@@ -732,8 +796,9 @@ TEST_F(PostgresBackupTest, ColumnsAddedSinceOfTheBackupsTypesAreSetAside) {
 
 // What was set aside and cannot be made again on the restored tables (a view reading a column
 // added since, a materialized view whose query fails on the restored rows, a key on a unique
-// constraint added since): the restore changes nothing and names the one that failed. What is
-// not set aside (a function on a table's row type) is named from the server's DETAIL.
+// constraint added since, a function on a column added since): the restore changes nothing
+// and names the one that failed. What is not set aside (a table inheriting from a restored
+// one) is named from the server's DETAIL.
 TEST_F(PostgresBackupTest, WhatWasSetAsideAndCannotBeMadeAgainIsNamedAndNothingChanges) {
   BackupApp app({"db"}, PostgresSection(db_, pg().port()));
   ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
@@ -784,18 +849,33 @@ TEST_F(PostgresBackupTest, WhatWasSetAsideAndCannotBeMadeAgainIsNamedAndNothingC
       << r.err;
   EXPECT_EQ(pg().TableDigests(db_), before_key);
 
+  // A function on a column added since.
   pg().Sql(db_,
-           "SET ROLE app; DROP TABLE by_name;"
-           "CREATE FUNCTION named_users() RETURNS SETOF users LANGUAGE sql "
-           "AS 'SELECT * FROM users';");
+           "SET ROLE app; DROP TABLE by_name; ALTER TABLE users ADD COLUMN email text;"
+           "CREATE FUNCTION mail_of(u users) RETURNS text LANGUAGE sql BEGIN ATOMIC "
+           "SELECT u.email; END;");
+  const auto before_function = pg().TableDigests(db_);
   r = app.Run(restore, WithPassword());
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_NE(r.err.find("because other objects depend on it (function public.named_users() "
-                       "depends on type public.users); objects the backup does not hold depend on "
-                       "ones it replaces"),
+  EXPECT_NE(r.err.find("function public.mail_of(public.users), which the backup does not hold, "
+                       "cannot be made again on what it restores: psql failed (exit code 3): "),
             std::string::npos)
       << r.err;
-  pg().Sql(db_, "DROP FUNCTION named_users()");
+  EXPECT_EQ(pg().TableDigests(db_), before_function);
+  EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM pg_proc WHERE proname = 'mail_of'"), "1\n");
+
+  // Not set aside: a table inheriting from a restored one. Named from the server's DETAIL.
+  pg().Sql(db_,
+           "SET ROLE app; DROP FUNCTION mail_of(users); ALTER TABLE users DROP COLUMN email;"
+           "CREATE TABLE admins () INHERITS (users);");
+  r = app.Run(restore, WithPassword());
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("because other objects depend on it (table public.admins depends on "
+                       "table public.users); objects the backup does not hold depend on ones it "
+                       "replaces"),
+            std::string::npos)
+      << r.err;
+  pg().Sql(db_, "DROP TABLE admins");
   r = app.Run(restore, WithPassword());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM notes"), "2\n");
