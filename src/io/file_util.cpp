@@ -189,26 +189,6 @@ Status RemoveAll(Env& env, std::string path) {
 
 namespace {
 
-// `path` with "." and ".." resolved by its text, and no empty parts ("/a/./b/../c" -> "/a/c").
-std::string Lexical(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    const std::string part = path.substr(start, end - start);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    start = end + 1;
-  }
-  std::string out;
-  for (const std::string& part : parts) out += "/" + part;
-  return out.empty() ? "/" : out;
-}
-
 // The parts of `rel` ("a//b/" -> {"a", "b"}).
 std::deque<std::string> Parts(const std::string& rel) {
   std::deque<std::string> parts;
@@ -222,6 +202,21 @@ std::deque<std::string> Parts(const std::string& rel) {
   return parts;
 }
 
+// `path` with "." and ".." resolved by its text, and no empty parts ("/a/./b/../c" -> "/a/c").
+std::string Lexical(const std::string& path) {
+  std::vector<std::string> kept;
+  for (const std::string& part : Parts(path)) {
+    if (part == "..") {
+      if (!kept.empty()) kept.pop_back();
+    } else if (part != ".") {
+      kept.push_back(part);
+    }
+  }
+  std::string out;
+  for (const std::string& part : kept) out += "/" + part;
+  return out.empty() ? "/" : out;
+}
+
 // Whether `path` is `root` or below it (both lexical).
 bool Below(const std::string& path, const std::string& root) {
   return path == root || root == "/" || (path.starts_with(root) && path[root.size()] == '/');
@@ -231,7 +226,13 @@ bool Below(const std::string& path, const std::string& root) {
 
 Result<DirPtr> OpenDirBeneath(Env& env, const std::string& root, const std::string& rel,
                               const BeneathOptions& options) {
-  const std::string top = Lexical(root);
+  std::string absolute = root;
+  if (!root.starts_with("/")) {  // as the kernel would take it: from the working directory
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof(cwd)) == nullptr) return ErrnoError(root, errno);
+    absolute = JoinPath(cwd, root);
+  }
+  const std::string top = Lexical(absolute);
   VELIN_ASSIGN(DirPtr at, env.OpenDir(top));
   std::string where = top;  // the path of `at`, lexical: every part of it was a directory
   std::deque<std::string> todo = Parts(rel);

@@ -115,6 +115,22 @@ TEST_F(BeneathTest, PlainDirectoriesAndMadeOnes) {
   EXPECT_NE(Reach("shared/config/app.yml").find("Not a directory"), std::string::npos);
 }
 
+TEST_F(BeneathTest, ARelativeRootIsTakenFromTheWorkingDirectory) {
+  char cwd[4096];
+  ASSERT_NE(::getcwd(cwd, sizeof(cwd)), nullptr);
+  ASSERT_EQ(::chdir(dir_.path().c_str()), 0);
+  Link("shared", dir_ / "app/in", kDeploy);
+  auto dir = OpenDirBeneath(env_, "app", "in/config");
+  auto out = OpenDirBeneath(env_, "./app/", "../etc");
+  ASSERT_EQ(::chdir(cwd), 0);
+  ASSERT_TRUE(dir) << dir.error().message;
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ / "app/shared/config").c_str(), &st), 0);
+  EXPECT_EQ(env_.StatAt(**dir, ".")->inode, st.st_ino);
+  ASSERT_FALSE(out);
+  EXPECT_NE(out.error().message.find("'..'"), std::string::npos);
+}
+
 TEST_F(BeneathTest, ALinkOfAnotherOwnerIsFollowedOnlyWhereItStaysBelowTheRoot) {
   Link("shared/config", dir_ / "app/config", kDeploy);             // relative, inside
   Link(dir_ / "app/shared", dir_ / "app/abs", kDeploy);            // absolute, inside
