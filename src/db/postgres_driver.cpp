@@ -426,10 +426,12 @@ class PostgresDriver final : public DriverSteps {
     return keys;
   }
 
-  // The triggers of tables the backup does not hold that call a function it replaces, and the
+  // The triggers of tables the backup does not hold that call a function it replaces or one set
+  // aside (`functions`: OutsideFunctions' oids), as their function or in their WHEN, and the
   // column defaults of such tables that use a function, sequence or type it replaces (a shared
   // `touch()` trigger function, a shared id sequence, an enum's value), made again as they are.
-  static Result<std::vector<SetAside>> OutsideUses(PgConnection& conn, const Replaced& replaced) {
+  static Result<std::vector<SetAside>> OutsideUses(PgConnection& conn, const Replaced& replaced,
+                                                   const std::set<std::string>& functions) {
     std::vector<SetAside> out;
     // A partition's clone of its parent's trigger left out: dropping the parent's drops it.
     VELIN_ASSIGN(
@@ -444,16 +446,20 @@ class PostgresDriver final : public DriverSteps {
                 "' ENABLE ALWAYS' END || ' TRIGGER ' || quote_ident(t.tgname) || ';' END || "
                 "coalesce(' COMMENT ON TRIGGER ' || quote_ident(t.tgname) || ' ON ' || "
                 "tc.oid::regclass::text || ' IS ' || "
-                "quote_literal(obj_description(t.oid, 'pg_trigger')) || ';', '') "
-                "FROM pg_trigger t JOIN pg_class tc ON tc.oid = t.tgrelid "
+                "quote_literal(obj_description(t.oid, 'pg_trigger')) || ';', ''), "
+                "p.oid FROM pg_trigger t JOIN pg_class tc ON tc.oid = t.tgrelid "
                 "JOIN pg_namespace tn ON tn.oid = tc.relnamespace "
-                "JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = "
+                // Its function, and those its WHEN condition calls.
+                "JOIN pg_depend d ON d.classid = 'pg_trigger'::regclass AND d.objid = t.oid "
+                "AND d.refclassid = 'pg_proc'::regclass "
+                "JOIN pg_proc p ON p.oid = d.refobjid JOIN pg_namespace pn ON pn.oid = "
                 "p.pronamespace WHERE NOT t.tgisinternal AND tc.relkind IN ('r', 'p', 'f')") +
             (conn.server_version() >= 130000 ? " AND t.tgparentid = 0" : "") + " ORDER BY 1, 2"));
+    std::set<std::string> triggers_aside;  // one calling two of them is set aside once
     for (const auto& row : triggers) {
-      if (replaced.relations.count(row[0]) != 0 || replaced.functions.count(row[2]) == 0) {
-        continue;
-      }
+      if (replaced.relations.count(row[0]) != 0) continue;
+      if (replaced.functions.count(row[2]) == 0 && functions.count(row[5]) == 0) continue;
+      if (!triggers_aside.insert(row[0] + "\n" + row[1]).second) continue;
       out.push_back({TrFormat("trigger {} on {}", row[1], row[0]), row[3] + "\n", row[4] + "\n"});
     }
     // ONLY: a partition's default is its own.
@@ -887,7 +893,7 @@ class PostgresDriver final : public DriverSteps {
       std::set<std::string> function_oids;
       VELIN_ASSIGN(aside.functions, OutsideFunctions(conn, replaced, function_oids));
       VELIN_ASSIGN(aside.views, OutsideViews(conn, replaced, function_oids));
-      VELIN_ASSIGN(aside.uses, OutsideUses(conn, replaced));
+      VELIN_ASSIGN(aside.uses, OutsideUses(conn, replaced, function_oids));
       VELIN_ASSIGN(aside.columns, OutsideColumns(conn, replaced));
     }
     std::vector<std::string> restore_args = {tool, "--clean", "--if-exists"};

@@ -633,14 +633,16 @@ TEST_F(PostgresBackupTest, ViewsAddedSinceAreSetAsideAndMadeAgain) {
 
 // A table added since whose triggers call a function of the backup and whose defaults use a
 // sequence and a function of it (a shared `touch()`, a shared id sequence): --clean cannot drop
-// those under them. The triggers (one disabled, one with a comment) and the defaults are set
-// aside and made again as they were; they work on the restored function and sequence.
+// those under them. The triggers (one disabled, one with a comment, one whose WHEN calls a
+// function of the backup) and the defaults are set aside and made again as they were; they
+// work on the restored function and sequence.
 TEST_F(PostgresBackupTest, TriggersAndDefaultsAddedSinceOnTheBackupsFunctionsAreSetAside) {
   pg().Sql(db_,
            "SET ROLE app; CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
            "'BEGIN NEW.at := 42; RETURN NEW; END'; CREATE SEQUENCE shared_ids START 1000;"
            "CREATE FUNCTION next_code() RETURNS text LANGUAGE sql AS "
            "'SELECT ''c'' || nextval(''shared_ids'')';"
+           "CREATE FUNCTION is_big(x int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT x > 100';"
            "CREATE TABLE parts (id int, at int); CREATE TRIGGER touched_parts BEFORE INSERT ON "
            "parts FOR EACH ROW EXECUTE FUNCTION touch();");
   BackupApp app({"db"}, PostgresSection(db_, pg().port()));
@@ -655,6 +657,10 @@ TEST_F(PostgresBackupTest, TriggersAndDefaultsAddedSinceOnTheBackupsFunctionsAre
            "CREATE TRIGGER touched_later BEFORE UPDATE ON orders FOR EACH ROW WHEN "
            "(OLD.note IS DISTINCT FROM NEW.note) EXECUTE FUNCTION touch();"
            "ALTER TABLE orders DISABLE TRIGGER touched_later;"
+           "CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS "
+           "'BEGIN NEW.note := ''big''; RETURN NEW; END';"
+           "CREATE TRIGGER stamped BEFORE INSERT ON orders FOR EACH ROW WHEN (is_big(NEW.at)) "
+           "EXECUTE FUNCTION stamp();"
            "INSERT INTO orders DEFAULT VALUES; DELETE FROM users;");
   const std::string made_sql =
       "SELECT tgname, pg_get_triggerdef(oid), tgenabled, obj_description(oid, 'pg_trigger') "
@@ -666,8 +672,9 @@ TEST_F(PostgresBackupTest, TriggersAndDefaultsAddedSinceOnTheBackupsFunctionsAre
 
   RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("was set aside for the restore and made again: trigger touched on "
-                       "public.orders, trigger touched_later on public.orders, default of "
+  EXPECT_NE(r.out.find("was set aside for the restore and made again: trigger stamped on "
+                       "public.orders, trigger touched on public.orders, trigger touched_later on "
+                       "public.orders, default of "
                        "public.orders.code, default of public.orders.id"),
             std::string::npos)
       << r.out;
@@ -679,6 +686,12 @@ TEST_F(PostgresBackupTest, TriggersAndDefaultsAddedSinceOnTheBackupsFunctionsAre
   pg().Sql(db_, "SET ROLE app; INSERT INTO orders DEFAULT VALUES; INSERT INTO parts VALUES (1)");
   EXPECT_EQ(pg().Sql(db_, "SELECT id, code, at FROM orders ORDER BY id"),
             "1000|c1001|42\n1005|c1006|42\n");
+  // stamped's WHEN calls the restored is_big(): its BEFORE trigger runs after touched's.
+  pg().Sql(db_,
+           "SET ROLE app; ALTER TABLE orders DISABLE TRIGGER touched;"
+           "INSERT INTO orders (id, at) VALUES (1, 500), (2, 5)");
+  EXPECT_EQ(pg().Sql(db_, "SELECT id, note FROM orders WHERE id < 3 ORDER BY id"),
+            "1|big\n2|none\n");
   EXPECT_EQ(pg().Sql(db_, "SELECT at FROM parts"), "42\n");
 }
 
