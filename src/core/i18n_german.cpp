@@ -127,6 +127,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{}: stored without its directory", "{}: ohne sein Verzeichnis gespeichert"},
       {"{}: not a regular file, directory or symlink",
        "{}: weder normale Datei noch Verzeichnis noch Symlink"},
+      {"the output of {} did not end with its line '{}'; nothing was changed",
+       "die Ausgabe von {} endete nicht mit ihrer Zeile '{}'; nichts wurde geändert"},
       {"function {}", "Funktion {}"},
       {"procedure {}", "Prozedur {}"},
       {"switch to {}: {}; nothing was changed (still {})",

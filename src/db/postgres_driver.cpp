@@ -738,7 +738,8 @@ class PostgresDriver final : public DriverSteps {
     }
   };
 
-  // Large objects: a script of them commits on its own (BEGIN; ... COMMIT; around their data).
+  // Large objects: a script of them commits on its own (BEGIN; ... COMMIT; around their data)
+  // unless pg_restore makes it one transaction itself (RestoreAround).
   static bool HoldsLargeObjects(const std::vector<PgDumpCounter::TocEntry>& toc) {
     return std::any_of(toc.begin(), toc.end(), [](const PgDumpCounter::TocEntry& e) {
       return e.desc.starts_with("BLOB") || e.desc == "LARGE OBJECT";
@@ -884,7 +885,7 @@ class PostgresDriver final : public DriverSteps {
       VELIN_ASSIGN(toc, ReadToc(produce));
     }
     Dependents aside;
-    if (toc && any_dependent && !HoldsLargeObjects(*toc)) {
+    if (toc && any_dependent) {
       VELIN_ASSIGN(PgConnection conn, Connect(db));
       // Names in full: the restore's script empties search_path.
       VELIN_TRY(conn.Exec("SET search_path = ''"));
@@ -918,7 +919,7 @@ class PostgresDriver final : public DriverSteps {
       }
       return std::vector<std::string>();
     }
-    return RestoreAround(produce, db, restore_args, aside);
+    return RestoreAround(produce, db, restore_args, aside, HoldsLargeObjects(*toc));
   }
 
   // The line of psql's first error ("psql:<stdin>:21: ERROR:  ...") in `messages`.
@@ -1001,7 +1002,7 @@ class PostgresDriver final : public DriverSteps {
   // or a crash before that leaves the database as it was.
   Result<std::vector<std::string>> RestoreAround(const ByteProducer& produce, const std::string& db,
                                                  std::vector<std::string> restore_args,
-                                                 const Dependents& aside) {
+                                                 const Dependents& aside, bool large_objects) {
     const std::vector<OutsideView>& views = aside.views;
     VELIN_ASSIGN(std::string psql, FindTool({"psql"}, o_.tool_dir, "postgresql-client"));
     std::string head = "BEGIN;\n", key_names, names;
@@ -1048,6 +1049,15 @@ class PostgresDriver final : public DriverSteps {
     ProcessOptions script;
     script.argv = std::move(restore_args);
     script.argv.push_back("--file=-");
+    // Large objects' data is written between a BEGIN and a COMMIT of its own, which would end
+    // the restore's transaction halfway, unless pg_restore writes one transaction itself: then
+    // its BEGIN only warns (one is open already) and its closing COMMIT is left out, so that the
+    // tail runs in the same transaction and commits it.
+    std::string strip;
+    if (large_objects) {
+      script.argv.push_back("--single-transaction");
+      strip = "COMMIT;";
+    }
     ProcessOptions run;
     // --file=-: psql's errors name their line.
     run.argv = {psql,       "--no-psqlrc",       "--quiet", "--set=ON_ERROR_STOP=1",
@@ -1055,7 +1065,7 @@ class PostgresDriver final : public DriverSteps {
     AddServerArgs(run, db);
     const std::string session = NameSession(run);
     Result<PipelineOutcome> fed =
-        FeedToolPipeline(script, run, head, produce, tail.text(), LockNotice(db, session));
+        FeedToolPipeline(script, run, head, produce, tail.text(), LockNotice(db, session), strip);
     if (!fed || fed->first.exit_code != 0 || fed->second.exit_code != 0) EndSession(db, session);
     VELIN_ASSIGN(PipelineOutcome outcome, std::move(fed));
     const std::string& tool = script.argv.front();

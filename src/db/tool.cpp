@@ -318,7 +318,7 @@ class Pipeline {
       if (got == 0) {
         first_.CloseStdout();
       } else if (got > 0) {
-        if (!second_gone_) Send(std::string_view(buf, static_cast<size_t>(got)));
+        if (!second_gone_) Hold(std::string_view(buf, static_cast<size_t>(got)));
       } else if (errno != EINTR && errno != EAGAIN) {
         return tl::unexpected(ErrnoError(std::string(Tr("reading the dump")), errno).value());
       }
@@ -341,6 +341,35 @@ class Pipeline {
     return true;
   }
 
+  // Keeps back the last kStripWindow bytes of the first tool's output when a line is to be
+  // left out of its end (`strip_last`); sends the rest.
+  void StripLast(std::string line) { strip_ = std::move(line); }
+  void Hold(std::string_view text) {
+    if (strip_.empty()) return Send(text);
+    held_.append(text);
+    if (held_.size() > 2 * kStripWindow) {
+      Send(std::string_view(held_).substr(0, held_.size() - kStripWindow));
+      held_.erase(0, held_.size() - kStripWindow);
+    }
+  }
+  // At the end of a whole stream: what was kept back, without the line `strip_last`. False when
+  // it is not there (nothing is sent then).
+  bool SendHeld() {
+    if (strip_.empty()) return true;
+    const std::string line = strip_ + "\n";
+    size_t at = held_.rfind("\n" + line);
+    if (at != std::string::npos) {
+      ++at;
+    } else if (held_.starts_with(line)) {
+      at = 0;
+    } else {
+      return false;
+    }
+    held_.erase(at, line.size());
+    Send(held_);
+    held_.clear();
+    return true;
+  }
   // Sends `text` to the second tool after what waits already.
   void Send(std::string_view text) {
     if (second_gone_) return;  // nobody reads
@@ -382,6 +411,8 @@ class Pipeline {
   Subprocess first_, second_;
   const std::function<Status()>& idle_;
   std::string pending_;  // for the second tool's stdin, from `sent_` on
+  std::string strip_;    // the line to leave out of the first tool's output's end ("" none)
+  std::string held_;     // the first tool's output's end, kept back while `strip_` is set
   size_t sent_ = 0;
   uint64_t lines_ = 0;        // the lines sent to the second tool
   bool first_gone_ = false;   // the first tool closed its stdin
@@ -394,7 +425,9 @@ class Pipeline {
 Result<PipelineOutcome> FeedToolPipeline(ProcessOptions first, ProcessOptions second,
                                          const std::string& head, const ByteProducer& produce,
                                          const std::string& tail,
-                                         const std::function<Status()>& idle) {
+                                         const std::function<Status()>& idle,
+                                         const std::string& strip_last) {
+  const std::string first_name = io::Basename(first.argv.front());  // before stdbuf wraps it
   first.env = second.env = ChildEnv::kMinimal;
   first.stdin_mode = first.stdout_mode = first.stderr_mode = Stdio::kPipe;
   first.merge_stderr_into_stdout = false;
@@ -416,6 +449,7 @@ Result<PipelineOutcome> FeedToolPipeline(ProcessOptions first, ProcessOptions se
     (void)::fcntl(fd, F_SETPIPE_SZ, kToolPipeSize);
   }
   pipe.Send(head);
+  pipe.StripLast(strip_last);
   auto sink = [&](std::string_view data) -> Status {
     while (!data.empty() && !pipe.Stopped()) {
       VELIN_TRY(CheckInterrupted());
@@ -443,6 +477,12 @@ Result<PipelineOutcome> FeedToolPipeline(ProcessOptions first, ProcessOptions se
   VELIN_ASSIGN(pipe.outcome().first.exit_code, pipe.first().Wait());
   // Only a whole stream gets the tail.
   if (pipe.outcome().first.exit_code == 0) {
+    if (!pipe.SendHeld()) {
+      return pipe.KillBoth(
+          Failure(TrFormat("the output of {} did not end with its line '{}'; nothing was changed",
+                           first_name, strip_last))
+              .value());
+    }
     pipe.outcome().lines_before_tail = pipe.Lines();
     pipe.Send(tail);
   }

@@ -82,10 +82,17 @@ struct PipelineOutcome {
 // (`second` sees its input end). So a `tail` that commits what `head` began is never sent after
 // half a stream. A producer error or a signal (core/termination.hpp) kills both tools and is
 // returned; a tool that stopped reading is in the outcomes.
+//
+// `strip_last`: a line of `first`'s output to leave out where it last appears, within its last
+// kStripWindow bytes (pg_restore --single-transaction's own closing "COMMIT;", so that `tail`
+// runs in the same transaction). A whole stream without it there is an error: nothing of its
+// end nor `tail` is sent, and `second` sees its input end.
+inline constexpr size_t kStripWindow = 8192;
 Result<PipelineOutcome> FeedToolPipeline(ProcessOptions first, ProcessOptions second,
                                          const std::string& head, const ByteProducer& produce,
                                          const std::string& tail,
-                                         const std::function<Status()>& idle = nullptr);
+                                         const std::function<Status()>& idle = nullptr,
+                                         const std::string& strip_last = "");
 
 // "pg_dump failed (exit code 1): permission denied for table secret".
 std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& outcome);
