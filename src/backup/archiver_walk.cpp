@@ -608,6 +608,35 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   if (info.type == io::FileType::kOther) {
     return Failure(TrFormat("{} is not a file or directory", abs));
   }
+  if (!links.empty() && info.type == io::FileType::kDirectory) {
+    // What the walk reads must be where the recorded links' texts lead: an in-place restore
+    // writes there again (as root). A link swapped between its readlink and the walk's stat
+    // (by whoever may write the directory holding it) would otherwise record one place and
+    // store another's files: a restore would write them into the first (a cron.d).
+    std::string expected = options_.app_root;
+    std::string so_far;
+    for (size_t start = 0; start <= include.size();) {
+      size_t slash = include.find('/', start);
+      if (slash == std::string::npos) slash = include.size();
+      so_far = include.substr(0, slash);
+      const std::string part = include.substr(start, slash - start);
+      start = slash + 1;
+      auto link = links.find(so_far);
+      if (link == links.end()) {
+        expected = io::JoinPath(expected, part);
+      } else {
+        const std::string& text = link->second;
+        expected = !text.empty() && text[0] == '/' ? text : io::JoinPath(expected, text);
+      }
+    }
+    auto there = env_.Stat(expected + "/.");
+    if (!there || !io::SameFile(*there, info)) {
+      return Failure(TrFormat(
+          "{}: a symlink on its path changed while velin read it (it led to {} when read); "
+          "run the backup again",
+          abs, expected));
+    }
+  }
   const Node* parent_root = nullptr;
   const Tree* parent_top = nullptr;
   if (parent_) {

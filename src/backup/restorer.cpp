@@ -968,7 +968,21 @@ class Restorer {
     if (recorded == links_->end() || created_symlinks_.count(rel)) return io::DirPtr();
     auto text = env_.ReadLinkAt(dir, name);
     if (!text || *text != recorded->second) return io::DirPtr();
-    return env_.OpenDirAt(dir, name, true);
+    VELIN_ASSIGN(io::DirPtr opened, env_.OpenDirAt(dir, name, true));
+    // What was opened must be where the recorded text leads: a link swapped between the
+    // readlink and the open (by whoever may write `dir`) would have this restore, as root,
+    // write the backup's files where it leads now (a cron.d).
+    const std::string& t = recorded->second;
+    const std::string leads = !t.empty() && t[0] == '/' ? t : io::JoinPath(dir.path(), t);
+    auto there = env_.Stat(leads + "/.");
+    auto self = env_.StatAt(*opened, ".");
+    if (!there || !self || !io::SameFile(*there, *self)) {
+      return Failure(TrFormat(
+          "refusing to restore through {}: the symlink changed while velin opened it (it led to "
+          "{} when read); run the restore again",
+          Abs(rel), t));
+    }
+    return opened;
   }
 
   // The directory target/`rel`, made (0755) where missing. A symlink on the way is followed only

@@ -129,6 +129,14 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{}: weder normale Datei noch Verzeichnis noch Symlink"},
       {"the output of {} did not end with its line '{}'; nothing was changed",
        "die Ausgabe von {} endete nicht mit ihrer Zeile '{}'; nichts wurde geändert"},
+      {"{}: a symlink on its path changed while velin read it (it led to {} when read); run the "
+       "backup again",
+       "{}: ein symbolischer Link auf seinem Pfad änderte sich, während velin ihn las (er führte "
+       "beim Lesen zu {}); das Backup erneut ausführen"},
+      {"refusing to restore through {}: the symlink changed while velin opened it (it led to {} "
+       "when read); run the restore again",
+       "Wiederherstellung durch {} verweigert: der symbolische Link änderte sich, während velin "
+       "ihn öffnete (er führte beim Lesen zu {}); die Wiederherstellung erneut ausführen"},
       {"function {}", "Funktion {}"},
       {"procedure {}", "Prozedur {}"},
       {"switch to {}: {}; nothing was changed (still {})",

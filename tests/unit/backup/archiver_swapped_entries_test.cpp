@@ -199,5 +199,78 @@ TEST_F(ArchiverSwappedEntriesTest, AFileRenamedOverBetweenItsLstatAndItsOpenIsLe
   EXPECT_EQ(Restored(*next).at("/restore/storage/config.json"), "new");
 }
 
+// A symlink on the include path (storage -> the NAS) is followed and its text recorded, so that
+// an in-place restore writes behind it again, as root. Swapped between its readlink and the
+// walk (to a directory of the swapper's, then back), the snapshot would record the NAS and hold
+// the swapper's files: a restore would write them where the text leads (a cron.d). The backup
+// fails instead, and the next one, undisturbed, goes through.
+TEST_F(ArchiverSwappedEntriesTest, AnIncludeLinkSwappedWhileReadFailsTheBackup) {
+  ASSERT_TRUE(io::CreateDirs(posix_, root_ + "/nas"));
+  Write(root_ + "/nas/photo.jpg", "photo");
+  ASSERT_TRUE(io::RemoveAll(posix_, app_ + "/storage"));
+  ASSERT_EQ(::symlink((root_ + "/nas").c_str(), (app_ + "/storage").c_str()), 0);
+  int stats = 0;
+  meddling_.stat_hooks[app_ + "/storage"] = [&] {
+    if (++stats == 2) SwapForSymlink(app_ + "/storage", root_ + "/secret");  // after readlink
+  };
+  auto snap = BackupOfApp();
+  ASSERT_FALSE(snap);
+  EXPECT_NE(snap.error().message.find(app_ +
+                                      "/storage: a symlink on its path changed while velin "
+                                      "read it (it led to " +
+                                      root_ + "/nas when read); run the backup again"),
+            std::string::npos)
+      << snap.error().message;
+  meddling_.stat_hooks.clear();
+  SwapForSymlink(app_ + "/storage", root_ + "/nas");
+  auto next = BackupOfApp();
+  ASSERT_TRUE(next) << next.error().message;
+  ASSERT_EQ(next->sources.size(), 1u);
+  EXPECT_EQ(next->sources[0].links.at("storage"), root_ + "/nas");
+  EXPECT_EQ(Restored(*next).at("/restore/storage/photo.jpg"), "photo");
+}
+
+// The other side: an in-place restore writes behind a recorded link while it has the recorded
+// text. Swapped between the readlink and the open, to a directory of the swapper's choosing, it
+// would have the backup's files (uploads anyone may have written) written there as root. The
+// restore refuses instead, and nothing lands there.
+TEST_F(ArchiverSwappedEntriesTest, AnInPlaceRestoreRefusesALinkSwappedWhileOpened) {
+  ASSERT_TRUE(io::CreateDirs(posix_, root_ + "/nas"));
+  ASSERT_TRUE(io::CreateDirs(posix_, root_ + "/cron.d"));
+  Write(root_ + "/nas/job", "* * * * * root id");
+  ASSERT_TRUE(io::RemoveAll(posix_, app_ + "/storage"));
+  ASSERT_EQ(::symlink((root_ + "/nas").c_str(), (app_ + "/storage").c_str()), 0);
+  auto snap = BackupOfApp();
+  ASSERT_TRUE(snap) << snap.error().message;
+  ASSERT_TRUE(io::RemoveAll(posix_, root_ + "/nas/job"));
+  int opens = 0;
+  meddling_.open_dir_hooks[app_ + "/storage"] = [&] {
+    if (++opens != 2) return;  // the second: the one that follows, after the readlink
+    SwapForSymlink(app_ + "/storage", root_ + "/cron.d");
+  };
+  Reopen();
+  auto restored =
+      RestoreSnapshot(*repo_, *snap, meddling_, quiet_, {.target = app_, .in_place = true});
+  ASSERT_FALSE(restored);
+  EXPECT_NE(restored.error().message.find("refusing to restore through " + app_ +
+                                          "/storage: the symlink changed while velin opened it "
+                                          "(it led to " +
+                                          root_ + "/nas when read)"),
+            std::string::npos)
+      << restored.error().message;
+  auto listed = posix_.ListDir(root_ + "/cron.d");
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty());
+  // Undisturbed, the restore writes behind the link as before.
+  meddling_.open_dir_hooks.clear();
+  SwapForSymlink(app_ + "/storage", root_ + "/nas");
+  Reopen();
+  restored = RestoreSnapshot(*repo_, *snap, meddling_, quiet_, {.target = app_, .in_place = true});
+  ASSERT_TRUE(restored) << restored.error().message;
+  auto job = posix_.ReadFile(root_ + "/nas/job");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(*job, "* * * * * root id");
+}
+
 }  // namespace
 }  // namespace velin::backup
