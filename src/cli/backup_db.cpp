@@ -20,6 +20,7 @@ Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cf
   o.user = d.user;
   o.name = d.name;
   o.path = d.path;
+  o.root = cfg.app.root;
   VELIN_ASSIGN(o.password,
                config::ReadSecret(d.password_env, d.password_file, "database password"));
   return o;

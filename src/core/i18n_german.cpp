@@ -114,14 +114,15 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "der unterbrochene Wechsel geht zu '{}', das nicht mehr registriert ist; {} blieb "
        "unangetastet"},
       {"{}: not a path velin removes", "{}: kein Pfad, den velin entfernt"},
-      {"{}: '..' in a path below {}", "{}: '..' in einem Pfad unterhalb von {}"},
+      {"{}: '{}' in a path below {}", "{}: '{}' in einem Pfad unterhalb von {}"},
+      {"{}: no file named below {}", "{}: keine Datei unterhalb von {} benannt"},
       {"{} is a symbolic link to {} that user {} made, which leads out of {}: velin does not "
-       "follow it (it would read or write there with its own rights, not that user's); put the "
-       "directory itself there, or have root make the link",
+       "follow it (it would read or write there with its own rights, not that user's); put what "
+       "it leads to in its place, or have root make the link",
        "{} ist ein symbolischer Link auf {}, den Benutzer {} angelegt hat und der aus {} "
        "herausführt: velin folgt ihm nicht (es würde dort mit seinen eigenen Rechten lesen oder "
-       "schreiben, nicht mit denen dieses Benutzers); das Verzeichnis selbst dorthin legen oder "
-       "den Link von root anlegen lassen"},
+       "schreiben, nicht mit denen dieses Benutzers); das, wohin er führt, an seine Stelle legen "
+       "oder den Link von root anlegen lassen"},
       {"{} was replaced while velin opened it: run the command again",
        "{} wurde ersetzt, während velin es öffnete: den Befehl erneut ausführen"},
       {"{}: stored without its directory", "{}: ohne sein Verzeichnis gespeichert"},

@@ -147,6 +147,9 @@ class SqliteDriver final : public DriverSteps {
   Result<DatabaseInfo> DoDump(const ByteSink& sink) override {
     VELIN_ASSIGN(bool exists, env_.Exists(o_.path));
     if (!exists) return Failure(std::string(Tr("the file does not exist")));
+    // The links on its path by the restore's rule: what a backup reads through a link another
+    // user made to elsewhere (a database only root may read), a restore would not write back.
+    VELIN_TRY(Locate(o_.path, false));
     SweepDeadTemps(TempDir(), std::string(kCopyName) + ".tmp-");
     std::string copy = io::TempPathFor(env_, io::JoinPath(TempDir(), kCopyName));
     io::WriteOptions wo;
@@ -239,28 +242,50 @@ class SqliteDriver final : public DriverSteps {
   }
 
   // The file `path` names after its symlinks (var/app.db -> /data/app.db: the database lives
-  // on another volume): a restore replaces that file, not the link, and takes its mode. A link
-  // to nowhere names where the file is to be made.
-  Result<std::string> ResolveLinks(std::string path) {
-    for (int hops = 0;; ++hops) {
-      auto info = env_.Stat(path);  // lstat
-      if (!info && info.error().sys_errno == ENOENT) return path;
-      VELIN_TRY(info);
-      if (info->type != io::FileType::kSymlink) return path;
-      if (hops == 40) return Failure(TrFormat("{}: too many levels of symbolic links", path));
-      VELIN_ASSIGN(std::string text, env_.ReadLink(path));
-      path = !text.empty() && text[0] == '/' ? text : io::JoinPath(io::Dirname(path), text);
-    }
+  // on another volume), as its directory, open, and its name there: a restore replaces that
+  // file, not the link, and takes its mode. A link to nowhere names where the file is to be
+  // made. A link that another user made (the application's user, who may write the database's
+  // directory) is followed only where it leads below app.root (else below the database's own
+  // directory): velin, restoring as root, would otherwise write the database where that user
+  // chose (/root/.ssh/authorized_keys, whose lines a row may hold).
+  Result<io::BeneathEntry> Locate(const std::string& path, bool create) {
+    std::string root = io::Dirname(path);
+    const std::string top = o_.root.empty() || o_.root == "/" ? o_.root : o_.root + "/";
+    if (!o_.root.empty() && path.starts_with(top)) root = o_.root;
+    io::BeneathOptions options;
+    options.create = create;  // a new machine, a fresh checkout: the directory may be missing
+    return io::OpenEntryBeneath(env_, root, path.substr(std::min(path.size(), root.size())),
+                                options);
+  }
+
+  // A path naming `dir` itself, whatever its path names by now: /proc/self/fd/N. Where /proc
+  // is not mounted, its path.
+  std::string Pinned(const io::Dir& dir) {
+    const std::string pinned = "/proc/self/fd/" + std::to_string(dir.fd());
+    auto info = env_.Stat(pinned + "/.");
+    return info && info->type == io::FileType::kDirectory ? pinned : dir.path();
   }
 
   Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
                                              const std::string& target) override {
-    VELIN_ASSIGN(const std::string path, ResolveLinks(target.empty() ? o_.path : target));
-    std::string dir = io::Dirname(path);
-    // A new machine, a fresh checkout: the database's directory may not be there yet.
-    VELIN_ASSIGN(bool dir_exists, env_.Exists(dir));
-    if (!dir_exists) VELIN_TRY(io::CreateDirs(env_, dir, 0755));
-    const std::string hidden = "." + io::Basename(path);
+    VELIN_ASSIGN(io::BeneathEntry found, Locate(target.empty() ? o_.path : target, true));
+    // Every call below names the directory found through its descriptor: a directory on the
+    // way swapped for a symlink meanwhile is not followed. Messages name it by its path.
+    const std::string dir = Pinned(*found.dir);
+    Result<std::vector<std::string>> restored = RestoreInto(produce, dir, found.name);
+    if (!restored && dir != found.dir->path()) {
+      std::string& message = restored.error().message;
+      for (size_t at; (at = message.find(dir)) != std::string::npos;) {
+        message.replace(at, dir.size(), found.dir->path());
+      }
+    }
+    return restored;
+  }
+
+  Result<std::vector<std::string>> RestoreInto(const ByteProducer& produce, const std::string& dir,
+                                               const std::string& name) {
+    const std::string path = io::JoinPath(dir, name);
+    const std::string hidden = "." + name;
     SweepDeadTemps(dir, hidden + ".tmp-");
     std::string tmp = io::TempPathFor(env_, io::JoinPath(dir, hidden));
     TempFileGuard guard(tmp);
@@ -275,7 +300,6 @@ class SqliteDriver final : public DriverSteps {
     VELIN_TRY(ReplaceDatabase(tmp, path));
     guard.Release();  // the check's side files of `tmp` still go
     VELIN_TRY(env_.SyncDir(dir));
-    if (!dir_exists) VELIN_TRY(env_.SyncDir(io::Dirname(dir)));
     // The old database's wal-index: it describes a log that is gone.
     VELIN_ASSIGN(bool shm, env_.Exists(path + "-shm"));
     if (shm) VELIN_TRY(env_.RemoveFile(path + "-shm"));

@@ -224,8 +224,12 @@ bool Below(const std::string& path, const std::string& root) {
 
 }  // namespace
 
-Result<DirPtr> OpenDirBeneath(Env& env, const std::string& root, const std::string& rel,
-                              const BeneathOptions& options) {
+namespace {
+
+// OpenDirBeneath and OpenEntryBeneath: `rel`'s directories below `root` and, when `entry`, its
+// last part left unopened (followed only when it is a symlink, by the same rule).
+Result<BeneathEntry> Beneath(Env& env, const std::string& root, const std::string& rel,
+                             const BeneathOptions& options, bool entry) {
   std::string absolute = root;
   if (!root.starts_with("/")) {  // as the kernel would take it: from the working directory
     char cwd[4096];
@@ -236,18 +240,22 @@ Result<DirPtr> OpenDirBeneath(Env& env, const std::string& root, const std::stri
   VELIN_ASSIGN(DirPtr at, env.OpenDir(top));
   std::string where = top;  // the path of `at`, lexical: every part of it was a directory
   std::deque<std::string> todo = Parts(rel);
+  if (entry && todo.empty()) return Failure(TrFormat("{}: no file named below {}", rel, top));
   int links = 0;
   while (!todo.empty()) {
     const std::string part = todo.front();
     todo.pop_front();
-    if (part == ".") continue;
-    if (part == "..") {
-      return Failure(TrFormat("{}: '..' in a path below {}", JoinPath(where, rel), top));
+    const bool last = entry && todo.empty();
+    if (part == "." && !last) continue;
+    if (part == ".." || part == ".") {
+      return Failure(TrFormat("{}: '{}' in a path below {}", JoinPath(where, rel), part, top));
     }
     const std::string path = JoinPath(where, part);
     auto info = env.StatAt(*at, part);
+    if (!info && info.error().sys_errno == ENOENT && last) return BeneathEntry{at, part};
     if (!info && info.error().sys_errno == ENOENT && options.create) {
       VELIN_TRY(env.CreateDirAt(*at, part, options.mode));
+      VELIN_TRY(env.SyncDir(where));
       info = env.StatAt(*at, part);
     }
     if (!info) return tl::unexpected(info.error().WrapPath(path));
@@ -263,7 +271,7 @@ Result<DirPtr> OpenDirBeneath(Env& env, const std::string& root, const std::stri
         return Failure(TrFormat(
             "{} is a symbolic link to {} that user {} made, which leads out of {}: velin does "
             "not follow it (it would read or write there with its own rights, not that user's); "
-            "put the directory itself there, or have root make the link",
+            "put what it leads to in its place, or have root make the link",
             path, target, std::to_string(info->uid), top));
       }
       // From the top again, along what it leads to (resolved by its text).
@@ -271,8 +279,10 @@ Result<DirPtr> OpenDirBeneath(Env& env, const std::string& root, const std::stri
       VELIN_ASSIGN(at, env.OpenDir(inside ? top : "/"));
       where = inside ? top : "/";
       todo = Parts(inside ? leads.substr(std::min(leads.size(), top.size())) : leads);
+      if (entry && todo.empty()) return ErrnoError(path, EISDIR);  // it leads to the top
       continue;
     }
+    if (last) return BeneathEntry{at, part};
     if (info->type != FileType::kDirectory) return ErrnoError(path, ENOTDIR);
     auto next = env.OpenDirAt(*at, part, /*follow=*/false);
     if (!next && (next.error().sys_errno == ELOOP || next.error().sys_errno == ENOTDIR)) {
@@ -283,7 +293,20 @@ Result<DirPtr> OpenDirBeneath(Env& env, const std::string& root, const std::stri
     at = std::move(*next);
     where = path;
   }
-  return at;
+  return BeneathEntry{at, ""};
+}
+
+}  // namespace
+
+Result<DirPtr> OpenDirBeneath(Env& env, const std::string& root, const std::string& rel,
+                              const BeneathOptions& options) {
+  VELIN_ASSIGN(BeneathEntry found, Beneath(env, root, rel, options, false));
+  return found.dir;
+}
+
+Result<BeneathEntry> OpenEntryBeneath(Env& env, const std::string& root, const std::string& rel,
+                                      const BeneathOptions& options) {
+  return Beneath(env, root, rel, options, true);
 }
 
 }  // namespace velin::io

@@ -187,6 +187,46 @@ TEST(SqliteSideFilesTest, ASymlinkedDatabaseIsRestoredWhereTheLinkLeads) {
   EXPECT_EQ(Query(real, "SELECT v FROM t"), "a\n");
 }
 
+// The application's user may write the database's directory (SQLite needs it), so it can put a
+// symlink in the database's place. A restore (as root) wrote the database where that link led:
+// into /root/.ssh/authorized_keys, whose lines a row may hold. A link another user made is
+// followed only where it stays below app.root; a backup refuses it too.
+TEST(SqliteSideFilesTest, ASymlinkAnotherUserMadeOutOfTheAppIsNotWrittenThrough) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (a symlink of another owner)";
+  BackupApp app({"db"}, kSqliteSection);
+  const std::string path = app.root() + "/var/app.db";
+  fs::create_directories(app.root() + "/var");
+  RunProgram({"sqlite3", path, "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a');"});
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  fs::create_directories(app.path("root/.ssh"));
+  const std::string keys = app.path("root/.ssh/authorized_keys");
+  WriteFile(keys, "ssh-ed25519 AAAA admin\n", 0600);
+  auto link = [&](const std::string& target) {
+    fs::remove(path);
+    fs::create_symlink(target, path);
+    ASSERT_EQ(::lchown(path.c_str(), 65534, static_cast<gid_t>(-1)), 0);
+  };
+  link(keys);
+  const std::string named = path + " is a symbolic link to " + keys +
+                            " that user 65534 made, which leads out of " + app.root();
+  RunResult restored = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"});
+  EXPECT_EQ(restored.exit_code, 1) << restored.out << restored.err;
+  EXPECT_NE(restored.err.find(named), std::string::npos) << restored.err;
+  EXPECT_EQ(ReadFileOrDie(keys), "ssh-ed25519 AAAA admin\n");
+  EXPECT_TRUE(NamesIn(app.path("root/.ssh"), ".").empty());
+  RunResult backup = app.Run({"backup", "create"});
+  EXPECT_EQ(backup.exit_code, 1) << backup.out << backup.err;
+  EXPECT_NE(backup.err.find(named), std::string::npos) << backup.err;
+
+  // One that stays below app.root is followed as before.
+  fs::create_directories(app.root() + "/data");
+  link("../data/app.db");
+  restored = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_TRUE(fs::is_symlink(path));
+  EXPECT_EQ(Query(app.root() + "/data/app.db", "SELECT v FROM t"), "a\n");
+}
+
 TEST(SqliteSideFilesTest, ADatabaseWhoseDirectoryIsGoneIsRestoredIntoANewOne) {
   BackupApp app({"db"}, "\n[database]\ndriver = \"sqlite\"\npath = \"var/db/app.db\"\n");
   const std::string path = app.root() + "/var/db/app.db";

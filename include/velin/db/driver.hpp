@@ -40,6 +40,10 @@ struct ConnectionOptions {
   std::string path;      // sqlite: the database file (absolute)
   std::string tool_dir;  // looked in before PATH for pg_dump, mariadb-dump, ... ("" = PATH)
   std::string temp_dir;  // sqlite scratch copies ("" = $TMPDIR or /tmp)
+  // sqlite: app.root. A symlink on the database's path that another user made is followed only
+  // where it leads below it (or, for a path outside it, below the database's own directory):
+  // io::OpenEntryBeneath. "" = the database's directory.
+  std::string root;
 };
 
 // Receives the dump, chunk by chunk. An error stops the dump tool and fails the dump.

@@ -352,6 +352,17 @@ struct BeneathOptions {
 // changes after.
 Result<DirPtr> OpenDirBeneath(Env& env, const std::string& root, const std::string& rel,
                               const BeneathOptions& options = {});
+// The entry `rel` below `root` as its directory (open, reached as OpenDirBeneath reaches one)
+// and its name there; a symlink there is followed by the same rule, so the name is never a
+// symlink of another user that leads out of `root` (it may be missing: `create` makes its
+// directories, not it). For a file velin replaces (a SQLite database): the directory stays the
+// one found however its path changes after.
+struct BeneathEntry {
+  DirPtr dir;
+  std::string name;
+};
+Result<BeneathEntry> OpenEntryBeneath(Env& env, const std::string& root, const std::string& rel,
+                                      const BeneathOptions& options = {});
 
 // The directory part of a path ("a/b" -> "a", "b" -> ".", "/b" -> "/").
 std::string Dirname(const std::string& path);

@@ -163,6 +163,31 @@ TEST_F(BeneathTest, ALinkRootMadeIsFollowedWhereverItLeads) {
   EXPECT_NE(Reach("conf/root").find("leads out of"), std::string::npos);
 }
 
+TEST_F(BeneathTest, AnEntryIsFoundByTheSameRuleAndNeverIsALinkLeadingOut) {
+  auto name_of = [&](const std::string& rel, bool create = false) -> std::string {
+    BeneathOptions options;
+    options.create = create;
+    auto found = OpenEntryBeneath(env_, dir_ / "app", rel, options);
+    if (!found) return "error: " + found.error().message;
+    return found->dir->path() + " " + found->name;
+  };
+  EXPECT_EQ(name_of("shared/config/app.yml"), dir_ / "app/shared/config app.yml");
+  EXPECT_EQ(name_of("shared/config/missing.yml"), dir_ / "app/shared/config missing.yml");
+  EXPECT_NE(name_of("var/db/app.db").find("error: "), std::string::npos);
+  EXPECT_EQ(name_of("var/db/app.db", true), dir_ / "app/var/db app.db");
+  Link("shared/config/app.yml", dir_ / "app/app.yml", kDeploy);      // inside
+  Link(dir_ / "etc/passwd", dir_ / "app/passwd", kDeploy);           // out
+  Link(dir_ / "etc/passwd", dir_ / "app/rootmade", 0);               // out, by root
+  Link(dir_ / "etc/nowhere", dir_ / "app/dangling", kDeploy);        // out, to nothing
+  Link("shared/config/new.yml", dir_ / "app/dangling-in", kDeploy);  // in, to nothing
+  EXPECT_EQ(name_of("app.yml"), dir_ / "app/shared/config app.yml");
+  EXPECT_NE(name_of("passwd").find("leads out of"), std::string::npos);
+  EXPECT_EQ(name_of("rootmade"), dir_ / "etc passwd");
+  EXPECT_NE(name_of("dangling").find("leads out of"), std::string::npos);
+  EXPECT_EQ(name_of("dangling-in"), dir_ / "app/shared/config new.yml");
+  EXPECT_NE(name_of("").find("no file named"), std::string::npos);
+}
+
 TEST_F(BeneathTest, LoopsEndAndADirectorySwappedForALinkIsNotFollowed) {
   Link("loop2", dir_ / "app/loop1", kDeploy);
   Link("loop1", dir_ / "app/loop2", kDeploy);
