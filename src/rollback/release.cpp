@@ -127,14 +127,14 @@ Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
 
 // The directory holding the configured path `rel` below `root`, reached through descriptors
 // (io::OpenDirBeneath: a symlink on the way that another user made and that leads out of `root`
-// is refused); nullptr when it is missing.
+// is refused); nullptr when it is missing, unless `create` (which makes it, or fails).
 Result<io::DirPtr> ParentOf(io::Env& env, const std::string& root, const std::string& rel,
                             bool create) {
   const std::string up = io::Dirname(rel);
   io::BeneathOptions options;
   options.create = create;
   auto dir = io::OpenDirBeneath(env, root, up == "." ? "" : up, options);
-  if (!dir && (dir.error().sys_errno == ENOENT || dir.error().sys_errno == ENOTDIR)) {
+  if (!create && !dir && (dir.error().sys_errno == ENOENT || dir.error().sys_errno == ENOTDIR)) {
     return io::DirPtr();
   }
   return dir;

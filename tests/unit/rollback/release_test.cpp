@@ -206,6 +206,14 @@ TEST(ReleaseTest, RestoreTreeReplacesFilesAndDirectories) {
   EXPECT_EQ(ReadFileOrDie(dir / "app/config/app.yml"), "x: 1\n");
   EXPECT_NE(::access((dir / "app/config/stray.yml").c_str(), F_OK), 0);
   EXPECT_EQ(ReadFileOrDie(dir / "app/keep"), "k\n");
+  // A file where a directory of a configured path belongs: an error naming it, nothing made.
+  WriteFile(dir / "stored/conf/x.yml", "x\n");
+  WriteFile(dir / "app/conf", "a file\n");
+  auto blocked = RestoreTree(env, dir / "stored", {"conf/x.yml"}, dir / "app");
+  ASSERT_FALSE(blocked);
+  EXPECT_NE(blocked.error().message.find(dir / "app/conf"), std::string::npos)
+      << blocked.error().message;
+  EXPECT_EQ(ReadFileOrDie(dir / "app/conf"), "a file\n");
 }
 
 // velin may run as root (a timer, the watchdog) on an app.root its deploy user or application
