@@ -765,7 +765,10 @@ TEST_F(PostgresBackupTest, ABackupWithLargeObjectsSetsAsideInOneTransactionToo) 
 TEST_F(PostgresBackupTest, FunctionsAddedSinceOnTheBackupsTablesAreSetAside) {
   pg().Sql(db_,
            "SET ROLE app; CREATE FUNCTION shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS "
-           "'SELECT upper(t)';");
+           "'SELECT upper(t)';"
+           // The backup's own, on users' row type: restored by pg_restore, not set aside.
+           "CREATE FUNCTION initials(u users, n character varying(3) DEFAULT 'x') RETURNS text "
+           "LANGUAGE sql AS 'SELECT left(u.name, 1) || n';");
   BackupApp app({"db"}, PostgresSection(db_, pg().port()));
   ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
   const auto backed_up = pg().TableDigests(db_);
@@ -805,6 +808,7 @@ TEST_F(PostgresBackupTest, FunctionsAddedSinceOnTheBackupsTablesAreSetAside) {
   EXPECT_EQ(pg().TableDigests(db_)["public.users"], backed_up.at("public.users"));
   EXPECT_EQ(pg().Sql(db_, functions_sql), made);
   EXPECT_EQ(pg().Sql(db_, "SELECT 'unrelated(int)'::regprocedure::oid"), unrelated_oid);
+  EXPECT_EQ(pg().Sql(db_, "SELECT initials(u) FROM users u WHERE id = 1"), "ux\n");
   EXPECT_EQ(
       pg().Sql(db_,
                "SELECT counted(), (SELECT count(*) FROM active(240)), "
