@@ -4,6 +4,7 @@
 #include "velin/cli/context.hpp"
 #include "velin/config/describe.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/db/driver.hpp"
 #include "velin/storage/remote_url.hpp"
 
 namespace velin::cli {
@@ -84,6 +85,35 @@ std::vector<MissingInclude> MissingIncludes(io::Env& env, const config::Config& 
   return missing;
 }
 
+// The symlinks that a restore or a switch would refuse to follow: on a rollback artifact or
+// config path, or on the SQLite database's path, one that another user made and that leads out
+// of app.root (io::OpenDirBeneath). Said before the day of the restore.
+struct RefusedLink {
+  std::string key;    // "rollback.config 'config/app.yml'", "database.path"
+  std::string error;  // the refusal, naming the link
+};
+
+std::vector<RefusedLink> RefusedLinks(io::Env& env, const config::Config& cfg) {
+  std::vector<RefusedLink> refused;
+  auto judge = [&](std::string key, const Error& e) {
+    if (e.sys_errno == ENOENT || e.sys_errno == ENOTDIR) return;  // missing: named elsewhere
+    refused.push_back({std::move(key), e.message});
+  };
+  for (const auto& [key, paths] : {std::pair{"rollback.artifacts", &cfg.rollback.artifacts},
+                                   std::pair{"rollback.config", &cfg.rollback.config}}) {
+    for (const std::string& rel : *paths) {
+      const std::string up = io::Dirname(rel);
+      auto dir = io::OpenDirBeneath(env, cfg.app.root, up == "." ? "" : up);
+      if (!dir) judge(std::string(key) + " '" + rel + "'", dir.error());
+    }
+  }
+  if (cfg.database.configured && cfg.database.driver == "sqlite" && !cfg.database.path.empty()) {
+    auto found = db::LocateSqliteFile(cfg.app.root, cfg.database.path, false);
+    if (!found) judge("database.path", found.error());
+  }
+  return refused;
+}
+
 }  // namespace
 
 void RegisterConfigCommands(CLI::App& app, Context& ctx) {
@@ -102,6 +132,10 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
       output::Console& out = ctx.out();
       std::vector<IncludeLink> links = IncludeLinks(ctx.env(), *cfg);
       const std::vector<MissingInclude> missing = MissingIncludes(ctx.env(), *cfg);
+      const std::vector<RefusedLink> refused = RefusedLinks(ctx.env(), *cfg);
+      for (const auto& r : refused) {
+        out.Warn(TrFormat("{}: {}; a restore or switch refuses it", r.key, r.error));
+      }
       for (const auto& m : missing) {
         const std::string where = m.line > 0 ? cfg->file + ":" + std::to_string(m.line) : cfg->file;
         out.Warn(
@@ -119,11 +153,14 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
                             {"path", m.path},
                             {"line", m.line > 0 ? nlohmann::json(m.line) : nullptr}});
         }
+        nlohmann::json refusals = nlohmann::json::array();
+        for (const auto& r : refused) refusals.push_back({{"key", r.key}, {"error", r.error}});
         out.Json({{"file", cfg->file},
                   {"valid", true},
                   {"config", config::ConfigToJson(*cfg)},
                   {"include_links", list},
-                  {"missing_includes", absent}});
+                  {"missing_includes", absent},
+                  {"refused_links", refusals}});
         return Ok();
       }
       out.Done(TrFormat("Configuration {} is valid", cfg->file));

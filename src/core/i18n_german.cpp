@@ -138,6 +138,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "when read); run the restore again",
        "Wiederherstellung durch {} verweigert: der symbolische Link änderte sich, während velin "
        "ihn öffnete (er führte beim Lesen zu {}); die Wiederherstellung erneut ausführen"},
+      {"{}: {}; a restore or switch refuses it",
+       "{}: {}; eine Wiederherstellung oder ein Wechsel verweigert das"},
       {"function {}", "Funktion {}"},
       {"procedure {}", "Prozedur {}"},
       {"switch to {}: {}; nothing was changed (still {})",

@@ -249,13 +249,8 @@ class SqliteDriver final : public DriverSteps {
   // directory): velin, restoring as root, would otherwise write the database where that user
   // chose (/root/.ssh/authorized_keys, whose lines a row may hold).
   Result<io::BeneathEntry> Locate(const std::string& path, bool create) {
-    std::string root = io::Dirname(path);
-    const std::string top = o_.root.empty() || o_.root == "/" ? o_.root : o_.root + "/";
-    if (!o_.root.empty() && path.starts_with(top)) root = o_.root;
-    io::BeneathOptions options;
-    options.create = create;  // a new machine, a fresh checkout: the directory may be missing
-    return io::OpenEntryBeneath(env_, root, path.substr(std::min(path.size(), root.size())),
-                                options);
+    // `create`: a new machine, a fresh checkout: the directory may be missing.
+    return LocateSqliteFile(o_.root, path, create);
   }
 
   // A path naming `dir` itself, whatever its path names by now: /proc/self/fd/N. Where /proc
@@ -317,3 +312,18 @@ std::unique_ptr<Driver> NewSqliteDriver(const ConnectionOptions& options) {
 }
 
 }  // namespace velin::db::internal
+
+namespace velin::db {
+
+Result<io::BeneathEntry> LocateSqliteFile(const std::string& root, const std::string& path,
+                                          bool create) {
+  std::string below = io::Dirname(path);
+  const std::string top = root.empty() || root == "/" ? root : root + "/";
+  if (!root.empty() && path.starts_with(top)) below = root;
+  io::BeneathOptions options;
+  options.create = create;
+  return io::OpenEntryBeneath(io::Env::Default(), below,
+                              path.substr(std::min(path.size(), below.size())), options);
+}
+
+}  // namespace velin::db

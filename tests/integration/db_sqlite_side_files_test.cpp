@@ -217,6 +217,11 @@ TEST(SqliteSideFilesTest, ASymlinkAnotherUserMadeOutOfTheAppIsNotWrittenThrough)
   RunResult backup = app.Run({"backup", "create"});
   EXPECT_EQ(backup.exit_code, 1) << backup.out << backup.err;
   EXPECT_NE(backup.err.find(named), std::string::npos) << backup.err;
+  // config check says so before the day of the restore.
+  RunResult check = app.Run({"config", "check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_NE(check.err.find("database.path: " + named), std::string::npos) << check.err;
+  EXPECT_NE(check.err.find("; a restore or switch refuses it"), std::string::npos) << check.err;
 
   // One that stays below app.root is followed as before.
   fs::create_directories(app.root() + "/data");
@@ -225,6 +230,9 @@ TEST(SqliteSideFilesTest, ASymlinkAnotherUserMadeOutOfTheAppIsNotWrittenThrough)
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
   EXPECT_TRUE(fs::is_symlink(path));
   EXPECT_EQ(Query(app.root() + "/data/app.db", "SELECT v FROM t"), "a\n");
+  check = app.Run({"config", "check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_EQ(check.err.find("refuses it"), std::string::npos) << check.err;
 }
 
 TEST(SqliteSideFilesTest, ADatabaseWhoseDirectoryIsGoneIsRestoredIntoANewOne) {

@@ -160,6 +160,12 @@ TEST(RollbackSwitchTest, ASymlinkOfTheDeployUserOnAConfigPathIsNotWrittenThrough
     EXPECT_FALSE(std::filesystem::exists(etc + "/app.yml"));
     EXPECT_TRUE(std::filesystem::is_empty(etc));
   }
+  RunResult check = app.Velin({"--json", "config", "check"});
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  auto refused = nlohmann::json::parse(check.out)["refused_links"];
+  ASSERT_EQ(refused.size(), 1u) << check.out;
+  EXPECT_EQ(refused[0]["key"], "rollback.config 'config/app.yml'");
+  EXPECT_NE(refused[0]["error"].get<std::string>().find(named), std::string::npos);
   RunResult history = app.Velin({"--json", "rollback", "history"});
   ASSERT_EQ(history.exit_code, 0) << history.err;
   EXPECT_EQ(nlohmann::json::parse(history.out)["history"].back()["outcome"],

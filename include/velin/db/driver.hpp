@@ -24,6 +24,7 @@
 
 #include "velin/core/error.hpp"
 #include "velin/core/reporter.hpp"
+#include "velin/io/env.hpp"
 
 namespace velin::db {
 
@@ -138,6 +139,12 @@ class Driver {
 
 // The driver for options.driver; a usage error for an unknown driver or missing keys.
 Result<std::unique_ptr<Driver>> OpenDriver(const ConnectionOptions& options);
+
+// SQLite: the database file `path`'s directory, open, and its name there, as a restore reaches
+// it: its symlinks followed by io::OpenEntryBeneath's rule, below `root` (app.root) when `path`
+// is there, else below the file's own directory. `create` makes missing directories.
+Result<io::BeneathEntry> LocateSqliteFile(const std::string& root, const std::string& path,
+                                          bool create);
 
 // Compares recorded counts with restored ones: one line per table that differs or is missing
 // on either side ("table 'orders': 120 rows recorded, 119 restored"); empty when equal.
