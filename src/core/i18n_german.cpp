@@ -140,6 +140,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "ihn öffnete (er führte beim Lesen zu {}); die Wiederherstellung erneut ausführen"},
       {"{}: {}; a restore or switch refuses it",
        "{}: {}; eine Wiederherstellung oder ein Wechsel verweigert das"},
+      {"rollback.state_dir: {}", "rollback.state_dir: {}"},
       {"function {}", "Funktion {}"},
       {"procedure {}", "Prozedur {}"},
       {"switch to {}: {}; nothing was changed (still {})",

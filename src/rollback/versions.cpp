@@ -40,7 +40,22 @@ RollbackEngine::RollbackEngine(io::Env& env, Settings settings, Reporter& report
 // stop a www-data service the moment a root velin switched it). A state dir an earlier velin
 // created 0755 (it holds velin's releases/ and is ours) is tightened once; any other mode was
 // chosen by its owner and is left alone (docs/rollback.md#permissions).
+// The state dir below app.root (.velin) is reached by path from here on: a symlink on its way
+// that another user made and that leads out of app.root (the deploy user, who may rename what
+// is in app.root, putting `.velin -> /etc/sudoers.d` there) is refused, as on the config paths
+// (io::OpenDirBeneath): velin, as root, would write its registry and lock file there.
+Status RollbackEngine::CheckStateDirPath() {
+  const std::string top = settings_.app_root == "/" ? "/" : settings_.app_root + "/";
+  if (!layout_.dir.starts_with(top)) return Ok();  // elsewhere: the admin's own place
+  auto dir = io::OpenDirBeneath(env_, settings_.app_root, layout_.dir.substr(top.size()));
+  if (!dir && dir.error().sys_errno != ENOENT) {
+    return Failure(TrFormat("rollback.state_dir: {}", dir.error().message));
+  }
+  return Ok();
+}
+
 Status RollbackEngine::EnsureStateDir() {
+  VELIN_TRY(CheckStateDirPath());
   VELIN_ASSIGN(bool existed, env_.Exists(layout_.Releases()));
   VELIN_TRY(io::CreateDirs(env_, layout_.dir, 0711));
   if (existed) {
@@ -198,6 +213,7 @@ Status FinishInstalls(io::Env& env, const StateLayout& layout) {
 }
 
 Result<StateLock> RollbackEngine::LockState(Duration wait) {
+  VELIN_TRY(CheckStateDirPath());
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), wait));
   VELIN_TRY(FinishInstalls(env_, layout_));
   return lock;

@@ -179,6 +179,41 @@ TEST(RollbackSwitchTest, ASymlinkOfTheDeployUserOnAConfigPathIsNotWrittenThrough
   EXPECT_TRUE(std::filesystem::is_empty(etc));
 }
 
+// The state dir inside app.root, which the deploy user may rename things in: made a symlink to
+// a system directory by that user (`.velin -> /etc/sudoers.d`), it would get velin's lock file
+// and registry written there, as root. Refused, naming the link; nothing is written there.
+TEST(RollbackSwitchTest, AStateDirSymlinkOfTheDeployUserLeadingOutIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (a symlink of another owner)";
+  ToyApp app(SwitchOpts(false));
+  std::string toml = ReadFileOrDie(app.config());
+  const std::string from = "state_dir = \".velin\"";
+  ASSERT_NE(toml.find(from), std::string::npos);
+  toml.replace(toml.find(from), from.size(), "state_dir = \"app/.velin\"");
+  WriteFile(app.config(), toml);
+  app.Build("v1");
+  const std::string elsewhere = app.root() + "/sudoers.d";
+  ASSERT_EQ(::mkdir(elsewhere.c_str(), 0755), 0);
+  const std::string state = app.app() + "/.velin";
+  ASSERT_EQ(::symlink(elsewhere.c_str(), state.c_str()), 0);
+  ASSERT_EQ(::lchown(state.c_str(), 65534, static_cast<gid_t>(-1)), 0);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"rollback", "create-version", "v1"},
+        std::vector<std::string>{"rollback", "to-version", "v1"}}) {
+    RunResult r = app.Velin(args);
+    EXPECT_NE(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.err.find("rollback.state_dir: " + state + " is a symbolic link to " + elsewhere +
+                         " that user 65534 made, which leads out of " + app.app()),
+              std::string::npos)
+        << r.err;
+    EXPECT_TRUE(std::filesystem::is_empty(elsewhere)) << args[1];
+  }
+  // Made by root: followed, as an admin's link to another volume is.
+  ASSERT_EQ(::lchown(state.c_str(), 0, static_cast<gid_t>(-1)), 0);
+  RunResult r = app.Velin({"rollback", "create-version", "v1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(elsewhere + "/releases/v1"));
+}
+
 TEST(RollbackSwitchTest, KeepVersionsPrunesOldestButNeverCurrent) {
   ToyApp app(SwitchOpts(false));
   std::string toml = ReadFileOrDie(app.config());

@@ -229,6 +229,8 @@ class RollbackEngine {
   Result<std::string> ChooseBaseLocked(const std::string& txn_id);
   Status PointCurrentAt(const std::string& name);
   Status EnsureStateDir();
+  // Refuses a state dir below app.root reached through another user's symlink leading out.
+  Status CheckStateDirPath();
   Status FinishRemovals(const Registry& reg);
   // The state lock, then what an interrupted create-version left half-installed is finished
   // or undone (FinishInstalls, versions.cpp) before anything reads the registry's releases.
