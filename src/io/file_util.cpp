@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <random>
 #include <vector>
@@ -238,6 +239,13 @@ Result<BeneathEntry> Beneath(Env& env, const std::string& root, const std::strin
   }
   const std::string top = Lexical(absolute);
   VELIN_ASSIGN(DirPtr at, env.OpenDir(top));
+  // The root's own path after its symlinks (/srv/shop -> /data/shop): a link naming a place
+  // inside it by that path stays inside too.
+  std::string real_top = top;
+  if (char* real = ::realpath(top.c_str(), nullptr)) {
+    real_top = Lexical(real);
+    std::free(real);
+  }
   std::string where = top;  // the path of `at`, lexical: every part of it was a directory
   std::deque<std::string> todo = Parts(rel);
   if (entry && todo.empty()) return Failure(TrFormat("{}: no file named below {}", rel, top));
@@ -267,7 +275,10 @@ Result<BeneathEntry> Beneath(Env& env, const std::string& root, const std::strin
       const std::string leads =
           Lexical((target.starts_with("/") ? target : where + "/" + target) + rest);
       const bool trusted = info->uid == 0 || info->uid == ::geteuid();
-      if (!trusted && !Below(leads, top)) {
+      const std::string* inside_of = Below(leads, top)        ? &top
+                                     : Below(leads, real_top) ? &real_top
+                                                              : nullptr;
+      if (!trusted && inside_of == nullptr) {
         return Failure(TrFormat(
             "{} is a symbolic link to {} that user {} made, which leads out of {}: velin does "
             "not follow it (it would read or write there with its own rights, not that user's); "
@@ -275,10 +286,10 @@ Result<BeneathEntry> Beneath(Env& env, const std::string& root, const std::strin
             path, target, std::to_string(info->uid), top));
       }
       // From the top again, along what it leads to (resolved by its text).
-      const bool inside = Below(leads, top);
+      const bool inside = inside_of != nullptr;
       VELIN_ASSIGN(at, env.OpenDir(inside ? top : "/"));
       where = inside ? top : "/";
-      todo = Parts(inside ? leads.substr(std::min(leads.size(), top.size())) : leads);
+      todo = Parts(inside ? leads.substr(std::min(leads.size(), inside_of->size())) : leads);
       if (entry && todo.empty()) return ErrnoError(path, EISDIR);  // it leads to the top
       continue;
     }

@@ -153,6 +153,21 @@ TEST_F(BeneathTest, ALinkOfAnotherOwnerIsFollowedOnlyWhereItStaysBelowTheRoot) {
   EXPECT_FALSE(Exists(dir_ / "etc/new"));
 }
 
+// app.root itself a link (/srv/shop -> /data/shop): a link naming a place inside it by its real
+// path stays inside.
+TEST_F(BeneathTest, ALinkIntoTheRootByItsRealPathStaysInside) {
+  ASSERT_EQ(::symlink((dir_ / "app").c_str(), (dir_ / "alias").c_str()), 0);
+  Link(dir_ / "app/shared/config", dir_ / "app/byreal", kDeploy);
+  Link(dir_ / "alias/shared/config", dir_ / "app/byalias", kDeploy);
+  for (const char* link : {"byreal", "byalias"}) {
+    auto dir = OpenDirBeneath(env_, dir_ / "alias", link);
+    ASSERT_TRUE(dir) << link << ": " << dir.error().message;
+    struct stat st {};
+    ASSERT_EQ(::stat((dir_ / "app/shared/config").c_str(), &st), 0);
+    EXPECT_EQ(env_.StatAt(**dir, ".")->inode, st.st_ino) << link;
+  }
+}
+
 TEST_F(BeneathTest, ALinkRootMadeIsFollowedWhereverItLeads) {
   Link(dir_ / "etc", dir_ / "app/conf", 0);
   EXPECT_EQ(Reach("conf"), "etc");
