@@ -96,7 +96,9 @@ struct RefusedLink {
 std::vector<RefusedLink> RefusedLinks(io::Env& env, const config::Config& cfg) {
   std::vector<RefusedLink> refused;
   auto judge = [&](std::string key, const Error& e) {
-    if (e.sys_errno == ENOENT || e.sys_errno == ENOTDIR) return;  // missing: named elsewhere
+    // Only a refusal (no errno): a missing path is named elsewhere, and one this user may not
+    // read (config check run by another user than the commands) is no verdict.
+    if (e.sys_errno != 0) return;
     refused.push_back({std::move(key), e.message});
   };
   for (const auto& [key, paths] : {std::pair{"rollback.artifacts", &cfg.rollback.artifacts},
