@@ -922,19 +922,22 @@ class PostgresDriver final : public DriverSteps {
     return RestoreAround(produce, db, restore_args, aside, HoldsLargeObjects(*toc));
   }
 
-  // The line of psql's first error ("psql:<stdin>:21: ERROR:  ...") in `messages`.
+  // The line of psql's error ("psql:<stdin>:21: ERROR:  ...") in `messages`: the last line
+  // psql names, since ON_ERROR_STOP ends it at its first error (a warning or notice before it
+  // names its own line). Not by the word ERROR, which a server speaking German writes FEHLER.
   static std::optional<uint64_t> PsqlErrorLine(const std::string& messages) {
     constexpr std::string_view kPrefix = "psql:<stdin>:";
+    std::optional<uint64_t> last;
     for (size_t at = messages.find(kPrefix); at != std::string::npos;
          at = messages.find(kPrefix, at + 1)) {
       if (at != 0 && messages[at - 1] != '\n') continue;
       const size_t number = at + kPrefix.size(), colon = messages.find(':', number);
-      if (colon == std::string::npos || messages.compare(colon, 9, ": ERROR: ") != 0) continue;
+      if (colon == std::string::npos || messages.compare(colon, 2, ": ") != 0) continue;
       uint64_t line = 0;
       const char* end = messages.data() + colon;
-      if (std::from_chars(messages.data() + number, end, line).ptr == end) return line;
+      if (std::from_chars(messages.data() + number, end, line).ptr == end) last = line;
     }
-    return std::nullopt;
+    return last;
   }
 
   // What pg_dump's script `remake` makes at its line `line` (1 is the first): the object its

@@ -500,7 +500,12 @@ Result<PipelineOutcome> FeedToolPipeline(ProcessOptions first, ProcessOptions se
 
 std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& outcome) {
   // The first line that reports an error says most; else the last line the tool wrote.
-  std::string chosen, last;
+  // psql running a script names the line of each message ("psql:<stdin>:21: ERROR:  cannot
+  // drop ...") and ON_ERROR_STOP ends it at its first error: the last such line is the error,
+  // whatever language the server speaks (FEHLER, ERREUR).
+  std::string base = io::Basename(tool);
+  const std::string script_line = base + ":<stdin>:";
+  std::string chosen, last, named;
   size_t pos = 0;
   const std::string& m = outcome.messages;
   while (pos < m.size()) {
@@ -510,21 +515,28 @@ std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& out
     pos = end + 1;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     last = line;
+    if (line.rfind(script_line, 0) == 0) named = line;
     if (chosen.empty() &&
         (line.find("error") != std::string::npos || line.find("ERROR") != std::string::npos)) {
       chosen = line;
     }
   }
+  if (!named.empty()) chosen = named;
   if (chosen.empty()) chosen = last;
-  std::string base = io::Basename(tool);
-  // psql running a script names the line: "psql:<stdin>:21: ERROR:  cannot drop ...".
-  if (chosen.rfind(base + ":<stdin>:", 0) == 0) {
-    size_t after_line = chosen.find(": ", base.size() + 9);
+  bool severity = false;  // a server's message: its severity word comes next
+  if (chosen.rfind(script_line, 0) == 0) {
+    size_t after_line = chosen.find(": ", script_line.size());
     if (after_line != std::string::npos) chosen.erase(0, after_line + 2);
+    severity = true;
   }
   for (const std::string& prefix :
        {base + ": error: ", base + ": ", std::string("ERROR:  "), std::string("ERROR ")}) {
     if (chosen.rfind(prefix, 0) == 0) chosen.erase(0, prefix.size());
+  }
+  // "FEHLER:  Spalte …": the server's severity in its language, then two spaces.
+  if (const size_t word = chosen.find(":  ");
+      severity && word != std::string::npos && word > 0 && word <= 24 && chosen.find(' ') > word) {
+    chosen.erase(0, word + 3);
   }
   if (chosen.empty()) return TrFormat("{} failed ({})", base, DescribeExit(outcome.exit_code));
   return TrFormat("{} failed ({}): {}", base, DescribeExit(outcome.exit_code), NoTr(chosen));

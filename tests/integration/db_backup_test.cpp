@@ -961,6 +961,31 @@ TEST_F(PostgresBackupTest, WhatWasSetAsideAndCannotBeMadeAgainIsNamedAndNothingC
   EXPECT_EQ(pg().Sql(db_, "SELECT count(*) FROM named"), "250\n");
 }
 
+// A server that speaks German (lc_messages, as initdb takes it from a German machine's locale):
+// psql's error says FEHLER, not ERROR. What was set aside and cannot be made again is named all
+// the same: by the line psql names, not by the word.
+TEST_F(PostgresBackupTest, WhatCannotBeMadeAgainIsNamedOnAServerSpeakingGerman) {
+  try {
+    pg().Sql(db_, "ALTER DATABASE " + db_ + " SET lc_messages = 'de_DE.UTF-8'");
+  } catch (const std::runtime_error& e) {
+    GTEST_SKIP() << "no de_DE.UTF-8 locale (scripts/deps/locale.sh makes it): " << e.what();
+  }
+  BackupApp app({"db"}, PostgresSection(db_, pg().port()));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassword()).exit_code, 0);
+  pg().Sql(db_,
+           "SET ROLE app; ALTER TABLE users ADD COLUMN email text;"
+           "CREATE VIEW mails AS SELECT email FROM users;");
+  const auto before = pg().TableDigests(db_);
+  RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("VIEW public.mails, which the backup does not hold, cannot be made again "
+                       "on what it restores: psql failed (exit code 3): "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("users.email"), std::string::npos) << r.err;
+  EXPECT_EQ(pg().TableDigests(db_), before);
+}
+
 TEST_F(PostgresBackupTest, VerifyRestoreTestReportsEveryTableAndDropsItsDatabase) {
   BackupApp app({"db", "storage"}, PostgresSection(db_, pg().port()));
   WriteFile(app.root() + "/storage/a.txt", "alpha\n");
