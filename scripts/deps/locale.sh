@@ -9,4 +9,5 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "locale.sh: not root, de_DE.UTF-8 not made (the German-server tests will skip)"
   exit 0
 fi
-localedef -i de_DE -f UTF-8 de_DE.UTF-8
+localedef -i de_DE -f UTF-8 de_DE.UTF-8 ||
+  echo "locale.sh: localedef failed: the German-server tests will skip"
