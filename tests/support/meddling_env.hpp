@@ -1,5 +1,5 @@
-// An Env that runs a test's hook when the walk opens, lists or lstats a path: the application (or
-// someone hostile) writing, deleting or swapping an entry at that very moment.
+// An Env that runs a test's hook when the walk opens, lists, lstats or reads a link at a path: the
+// application (or someone hostile) writing, deleting or swapping an entry at that very moment.
 #pragma once
 
 #include <functional>
@@ -62,6 +62,12 @@ class MeddlingEnv : public io::FaultInjectionEnv {
     MeddleStat(io::JoinPath(dir.path(), name));
     return info;
   }
+  Result<std::string> ReadLink(const std::string& path) override {
+    auto text = FaultInjectionEnv::ReadLink(path);
+    std::lock_guard lock(mu_);
+    if (auto it = readlink_hooks.find(path); it != readlink_hooks.end()) it->second();
+    return text;
+  }
   // `hook` at the first open or listing of `path` only.
   void Once(const std::string& path, std::function<void()> hook) {
     hooks[path] = [this, path, hook] {
@@ -72,6 +78,7 @@ class MeddlingEnv : public io::FaultInjectionEnv {
   std::map<std::string, std::function<void()>> open_dir_hooks;  // before each opening of it
   std::map<std::string, std::function<void()>> xattr_hooks;     // before each read of its xattrs
   std::map<std::string, std::function<void()>> stat_hooks;      // after each lstat of it
+  std::map<std::string, std::function<void()>> readlink_hooks;  // after each readlink of it
   std::map<std::string, int> calls;
 
  private:

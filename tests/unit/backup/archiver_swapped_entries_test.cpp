@@ -209,9 +209,13 @@ TEST_F(ArchiverSwappedEntriesTest, AnIncludeLinkSwappedWhileReadFailsTheBackup) 
   Write(root_ + "/nas/photo.jpg", "photo");
   ASSERT_TRUE(io::RemoveAll(posix_, app_ + "/storage"));
   ASSERT_EQ(::symlink((root_ + "/nas").c_str(), (app_ + "/storage").c_str()), 0);
-  int stats = 0;
-  meddling_.stat_hooks[app_ + "/storage"] = [&] {
-    if (++stats == 2) SwapForSymlink(app_ + "/storage", root_ + "/secret");  // after readlink
+  // Right after the link's text is read (a lister thread may lstat it too: not a count of
+  // lstats).
+  bool swapped = false;
+  meddling_.readlink_hooks[app_ + "/storage"] = [&] {
+    if (swapped) return;
+    swapped = true;
+    SwapForSymlink(app_ + "/storage", root_ + "/secret");
   };
   auto snap = BackupOfApp();
   ASSERT_FALSE(snap);
@@ -221,7 +225,8 @@ TEST_F(ArchiverSwappedEntriesTest, AnIncludeLinkSwappedWhileReadFailsTheBackup) 
                                       root_ + "/nas when read); run the backup again"),
             std::string::npos)
       << snap.error().message;
-  meddling_.stat_hooks.clear();
+  EXPECT_TRUE(swapped);
+  meddling_.readlink_hooks.clear();
   SwapForSymlink(app_ + "/storage", root_ + "/nas");
   auto next = BackupOfApp();
   ASSERT_TRUE(next) << next.error().message;
