@@ -573,17 +573,23 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   // storage/uploads -> /mnt/nas/uploads) is followed, and recorded so that an in-place restore
   // can write behind it again (docs/operations.md, "Symlinked data").
   std::map<std::string, std::string> links;
-  std::string at;
+  // Where the recorded texts lead: each part of the include, a link's text in place of the link.
+  std::string expected = options_.app_root;
   for (size_t start = 0; start <= include.size();) {
     size_t slash = include.find('/', start);
     if (slash == std::string::npos) slash = include.size();
-    at = include.substr(0, slash);
+    const std::string at = include.substr(0, slash);
+    const std::string part = include.substr(start, slash - start);
     start = slash + 1;
     std::string at_abs = io::JoinPath(options_.app_root, at);
-    VELIN_ASSIGN(io::FileInfo part, env_.Stat(at_abs));
-    if (part.type == io::FileType::kSymlink) {
-      VELIN_ASSIGN(links[at], env_.ReadLink(at_abs));
+    VELIN_ASSIGN(io::FileInfo info, env_.Stat(at_abs));
+    if (info.type != io::FileType::kSymlink) {
+      expected = io::JoinPath(expected, part);
+      continue;
     }
+    VELIN_ASSIGN(links[at], env_.ReadLink(at_abs));
+    const std::string& text = links[at];
+    expected = !text.empty() && text[0] == '/' ? text : io::JoinPath(expected, text);
   }
   VELIN_ASSIGN(io::FileInfo info, env_.Stat(abs));
   if (info.type == io::FileType::kSymlink) {
@@ -613,22 +619,6 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
     // writes there again (as root). A link swapped between its readlink and the walk's stat
     // (by whoever may write the directory holding it) would otherwise record one place and
     // store another's files: a restore would write them into the first (a cron.d).
-    std::string expected = options_.app_root;
-    std::string so_far;
-    for (size_t start = 0; start <= include.size();) {
-      size_t slash = include.find('/', start);
-      if (slash == std::string::npos) slash = include.size();
-      so_far = include.substr(0, slash);
-      const std::string part = include.substr(start, slash - start);
-      start = slash + 1;
-      auto link = links.find(so_far);
-      if (link == links.end()) {
-        expected = io::JoinPath(expected, part);
-      } else {
-        const std::string& text = link->second;
-        expected = !text.empty() && text[0] == '/' ? text : io::JoinPath(expected, text);
-      }
-    }
     auto there = env_.Stat(expected + "/.");
     if (!there || !io::SameFile(*there, info)) {
       return Failure(TrFormat(

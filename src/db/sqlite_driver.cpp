@@ -149,7 +149,7 @@ class SqliteDriver final : public DriverSteps {
     if (!exists) return Failure(std::string(Tr("the file does not exist")));
     // The links on its path by the restore's rule: what a backup reads through a link another
     // user made to elsewhere (a database only root may read), a restore would not write back.
-    VELIN_TRY(Locate(o_.path, false));
+    VELIN_TRY(LocateSqliteFile(o_.root, o_.path, false));
     SweepDeadTemps(TempDir(), std::string(kCopyName) + ".tmp-");
     std::string copy = io::TempPathFor(env_, io::JoinPath(TempDir(), kCopyName));
     io::WriteOptions wo;
@@ -241,18 +241,6 @@ class SqliteDriver final : public DriverSteps {
     return Ok();
   }
 
-  // The file `path` names after its symlinks (var/app.db -> /data/app.db: the database lives
-  // on another volume), as its directory, open, and its name there: a restore replaces that
-  // file, not the link, and takes its mode. A link to nowhere names where the file is to be
-  // made. A link that another user made (the application's user, who may write the database's
-  // directory) is followed only where it leads below app.root (else below the database's own
-  // directory): velin, restoring as root, would otherwise write the database where that user
-  // chose (/root/.ssh/authorized_keys, whose lines a row may hold).
-  Result<io::BeneathEntry> Locate(const std::string& path, bool create) {
-    // `create`: a new machine, a fresh checkout: the directory may be missing.
-    return LocateSqliteFile(o_.root, path, create);
-  }
-
   // A path naming `dir` itself, whatever its path names by now: /proc/self/fd/N. Where /proc
   // is not mounted, its path.
   std::string Pinned(const io::Dir& dir) {
@@ -263,7 +251,16 @@ class SqliteDriver final : public DriverSteps {
 
   Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
                                              const std::string& target) override {
-    VELIN_ASSIGN(io::BeneathEntry found, Locate(target.empty() ? o_.path : target, true));
+    // The file the path names after its symlinks (var/app.db -> /data/app.db: the database
+    // lives on another volume), as its directory, open, and its name there: a restore replaces
+    // that file, not the link, and takes its mode. A link to nowhere names where the file is to
+    // be made (its missing directories too: a new machine). A link that another user made (the
+    // application's user, who may write the database's directory) is followed only where it
+    // leads below app.root (else below the database's own directory): velin, restoring as
+    // root, would otherwise write the database where that user chose
+    // (/root/.ssh/authorized_keys, whose lines a row may hold).
+    VELIN_ASSIGN(io::BeneathEntry found,
+                 LocateSqliteFile(o_.root, target.empty() ? o_.path : target, true));
     // Every call below names the directory found through its descriptor: a directory on the
     // way swapped for a symlink meanwhile is not followed. Messages name it by its path.
     const std::string dir = Pinned(*found.dir);
