@@ -140,6 +140,16 @@ std::vector<std::string> ChildEnvironment(const ProcessOptions& options) {
     }
     env.emplace_back(entry);
   }
+  // velin's own tools speak English whatever the user's language (gettext reads LANGUAGE
+  // first and finds no English catalogue): their errors are read by velin (DescribeToolFailure
+  // looks for the line that says "error"; a German "Fehler:" line was passed over for the last
+  // line, "Läuft der Server auf diesem Host ...?"). The server's own words keep its language.
+  if (options.env == ChildEnv::kMinimal) {
+    bool set = false;
+    for (const auto& [key, value] : options.extra_env) set = set || key == "LANGUAGE";
+    std::erase_if(env, [](const std::string& e) { return NameOf(e) == "LANGUAGE"; });
+    if (!set) env.emplace_back("LANGUAGE=en");
+  }
   for (const auto& [key, value] : options.extra_env) env.push_back(key + "=" + value);
   return env;
 }

@@ -25,7 +25,8 @@ enum class Stdio { kInherit, kNull, kPipe };
 enum class ChildEnv {
   // PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, LC_*, TZ, TMPDIR, TERM, plus the
   // variables starting with one of `pass_env_prefixes` that are not secrets, plus extra_env.
-  // For the tools velin runs itself (pg_dump, mariadb-dump, ...).
+  // For the tools velin runs itself (pg_dump, mariadb-dump, ...), which speak English
+  // (LANGUAGE=en): velin reads their messages.
   kMinimal,
   // velin's environment minus every secret (IsSecretEnvironmentVariable), plus extra_env.
   // For the user's own commands (rollback stop/start/health/migrations), which may rely on

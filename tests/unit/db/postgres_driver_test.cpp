@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "support/db_servers.hpp"
@@ -250,6 +252,43 @@ TEST_F(PostgresDriverTest, ADumpToolKilledOrFailingMidStreamFailsTheDump) {
   r = d->Dump([](std::string_view) { return Ok(); });
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("permission denied"), std::string::npos) << r.error().message;
+}
+
+// A user whose language is German, on a server that speaks German: pg_dump's own words stay
+// English (LANGUAGE=en), so the line that says "error" is the one quoted, not pg_dump's last
+// ("pg_dump: Detail: Anfrage war: LOCK TABLE ...").
+TEST_F(PostgresDriverTest, AToolsErrorIsFoundUnderAGermanLocale) {
+  try {
+    pg().Sql(db_, "ALTER DATABASE " + db_ + " SET lc_messages = 'de_DE.UTF-8'");
+  } catch (const std::runtime_error& e) {
+    GTEST_SKIP() << "no de_DE.UTF-8 locale (scripts/deps/locale.sh makes it): " << e.what();
+  }
+  pg().Sql(db_, "CREATE TABLE zz_secret (id int); INSERT INTO zz_secret VALUES (1)");
+  struct GermanUser {
+    std::map<std::string, std::optional<std::string>> old;
+    GermanUser() {
+      for (const char* name : {"LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"}) {
+        const char* value = ::getenv(name);
+        old[name] = value == nullptr ? std::nullopt : std::optional<std::string>(value);
+      }
+      ::unsetenv("LC_ALL");
+      ::setenv("LC_MESSAGES", "de_DE.UTF-8", 1);
+      ::setenv("LANG", "de_DE.UTF-8", 1);
+      ::setenv("LANGUAGE", "de", 1);
+    }
+    ~GermanUser() {
+      for (const auto& [name, value] : old) {
+        if (value) ::setenv(name.c_str(), value->c_str(), 1);
+        if (!value) ::unsetenv(name.c_str());
+      }
+    }
+  } german;
+  auto r = Open(pg().Options(db_))->Dump([](std::string_view) { return Ok(); });
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("query failed: FEHLER:  "), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("zz_secret"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.find("Anfrage"), std::string::npos) << r.error().message;
 }
 
 TEST_F(PostgresDriverTest, ASinkErrorSuchAsDiskFullStopsPgDump) {
