@@ -299,6 +299,16 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"snapshot {}: holds id {}", "Snapshot {}: enthält ID {}"},
       {"the repository at {} has no backups", "das Repository in {} enthält keine Backups"},
       {"no readable backup in {}", "kein lesbares Backup in {}"},
+      {"no readable backup of {} in {}, and backup {} cannot be read ({}): name a backup "
+       "(`velin backup list --all` shows them)",
+       "kein lesbares Backup von {} in {}, und Backup {} ist nicht lesbar ({}): nennen Sie ein "
+       "Backup (`velin backup list --all` zeigt sie)"},
+      {"backup {} in {} cannot be read ({}), and it may be newer than {}: `latest` cannot "
+       "tell which backup is the newest; name the backup to use (`velin backup list` shows "
+       "them), or `velin backup forget {}` once you know it is lost",
+       "Backup {} in {} ist nicht lesbar ({}) und womöglich neuer als {}: `latest` kann nicht "
+       "sagen, welches Backup das neueste ist; nennen Sie das gewünschte Backup (`velin backup "
+       "list` zeigt sie) oder `velin backup forget {}`, sobald feststeht, dass es verloren ist"},
       {"no backup '{}' in {}", "kein Backup '{}' in {}"},
       {"backup '{}' is ambiguous ({} backups start with it: {}, {}, ...)",
        "Backup '{}' ist mehrdeutig ({} Backups beginnen damit: {}, {}, ...)"},

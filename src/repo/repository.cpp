@@ -507,16 +507,45 @@ Result<std::string> Repository::ResolveSnapshotId(const std::string& name,
     // The newest by time: ids sort by time, except same-minute suffixes; load to be exact.
     std::optional<Snapshot> best;
     size_t readable = 0;
+    std::vector<std::pair<std::string, std::string>> damaged;  // id, why
     auto fetcher = FetchSnapshots(ids);
     for (const auto& id : ids) {
       auto s = SnapshotFrom(id, fetcher->Next());
-      if (!s) continue;
+      if (!s && s.error().code != ExitCode::kDamage) return tl::unexpected(s.error());
+      if (!s) {
+        std::string why = s.error().message;  // "snapshot ID: what": the id is said already
+        if (const size_t at = why.find(id + ": "); at != std::string::npos && at < 24) {
+          why.erase(0, at + id.size() + 2);
+        }
+        damaged.emplace_back(id, std::move(why));
+        continue;
+      }
       ++readable;
       if (!filter.Matches(*s)) continue;
       if (!best || SnapshotNewer(*s, *best)) best = std::move(*s);
     }
     if (readable == 0)
       return DamageError(TrFormat("no readable backup in {}", backend_.Location()));
+    // A backup that cannot be read may be the newest: `latest` would then mean an older one
+    // without a word (and `forget latest` forget the last good backup). One whose id dates it
+    // before the newest readable one is passed over; `list` and `verify --all` name it. An id
+    // is its host's local time, at most 12 hours behind UTC (UTC-12): hence the margin.
+    constexpr int64_t kLocalTimeMargin = 14 * 3600;
+    for (const auto& [id, why] : damaged) {
+      const std::optional<int64_t> minute = SnapshotIdMinute(id);
+      if (best && minute && *minute + 60 + kLocalTimeMargin <= best->unix_time) continue;
+      if (!best) {
+        return DamageError(TrFormat(
+            "no readable backup of {} in {}, and backup {} cannot be read ({}): name a backup "
+            "(`velin backup list --all` shows them)",
+            filter.Describe(), backend_.Location(), id, why));
+      }
+      return DamageError(TrFormat(
+          "backup {} in {} cannot be read ({}), and it may be newer than {}: `latest` cannot "
+          "tell which backup is the newest; name the backup to use (`velin backup list` shows "
+          "them), or `velin backup forget {}` once you know it is lost",
+          id, backend_.Location(), why, best->id, id));
+    }
     if (!best) {
       return UsageError(
           TrFormat("no backup of {} in {} ({} of other hosts or apps: see `velin "

@@ -1,5 +1,7 @@
 #include "velin/repo/snapshot.hpp"
 
+#include <chrono>
+#include <optional>
 #include <utility>
 
 #include "velin/core/i18n.hpp"
@@ -33,6 +35,32 @@ std::pair<std::string_view, uint64_t> SplitSuffix(std::string_view id) {
     n = n * 10 + static_cast<uint64_t>(c - '0');
   }
   return {id.substr(0, dash), n};
+}
+
+std::optional<int64_t> SnapshotIdMinute(std::string_view id) {
+  // "YYYYMMDD-HHMM": the backup's start in its host's local time, to the minute.
+  if (id.size() < 13 || id[8] != '-' || (id.size() > 13 && id[13] != '-')) return std::nullopt;
+  auto number = [&](size_t at, size_t n) -> std::optional<int> {
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (id[i] < '0' || id[i] > '9') return std::nullopt;
+      v = v * 10 + (id[i] - '0');
+    }
+    return v;
+  };
+  const auto year = number(0, 4), month = number(4, 2), day = number(6, 2);
+  const auto hour = number(9, 2), minute = number(11, 2);
+  if (!year || !month || !day || !hour || !minute || *month < 1 || *month > 12 || *day < 1 ||
+      *day > 31 || *hour > 23 || *minute > 59) {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day date{std::chrono::year(*year),
+                                         std::chrono::month(static_cast<unsigned>(*month)),
+                                         std::chrono::day(static_cast<unsigned>(*day))};
+  if (!date.ok()) return std::nullopt;
+  const auto days = std::chrono::sys_days(date).time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::seconds>(days).count() + *hour * 3600 +
+         *minute * 60;
 }
 
 bool SnapshotNewer(int64_t a_time, const std::string& a_id, int64_t b_time,

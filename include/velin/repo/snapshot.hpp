@@ -110,6 +110,10 @@ struct SnapshotFilter {
 // suffix -> (id, 1). A suffix has 1 to 9 digits.
 std::pair<std::string_view, uint64_t> SplitSuffix(std::string_view id);
 
+// The minute an id of velin's ("20261125-1430-full-2") names, as unix seconds read as if UTC
+// (an id is its host's local time); nullopt for an id not of that form.
+std::optional<int64_t> SnapshotIdMinute(std::string_view id);
+
 // The order of "newer": by unix_time, then — for equal times — by id, where a numeric suffix
 // counts as a number ("…-full-10" is newer than "…-full-9", which is newer than "…-full").
 // Deterministic whatever the input order. True when a is newer than b.
