@@ -85,8 +85,12 @@ Result<Judged> Judge(io::Env& env, storage::Backend& backend, const storage::Obj
   info.age = AgeOf(object, parsed, reference, now);
   const bool old = info.age >= 0 && info.age > stale_after.count();
   if (!parsed) {
+    // It counts as the kind its name says (any kind when it says none: kind stays empty).
     info.readable = false;
     info.stale = old;
+    for (const char* k : {"shared", "exclusive", "commit"}) {
+      if (object.name.rfind(std::string("locks/") + k + "-", 0) == 0) info.kind = k;
+    }
     return out;
   }
   info.host = parsed->holder.host;
@@ -132,14 +136,8 @@ Result<std::vector<Holder>> LiveConflicts(io::Env& env, storage::Backend& backen
       (void)backend.Delete(o.name);  // stale: its owner is gone
       continue;
     }
-    // An unreadable lock counts as the kind its name says (any kind when it says none).
-    std::string their_kind = j.info.kind;
-    if (!j.info.readable) {
-      for (const char* k : {"shared", "exclusive", "commit"}) {
-        if (o.name.rfind(std::string("locks/") + k + "-", 0) == 0) their_kind = k;
-      }
-    }
-    if (their_kind.empty() || Conflicts(kind, their_kind)) {
+    // An unreadable lock has the kind its name says, or none: it conflicts with any.
+    if (j.info.kind.empty() || Conflicts(kind, j.info.kind)) {
       out.push_back(
           Holder{o.name, j.info.host, j.info.kind, j.info.pid, j.info.age, j.info.readable});
     }

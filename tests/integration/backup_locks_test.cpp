@@ -111,6 +111,7 @@ TEST_F(BackupLocksTest, AnUnreadableLockIsShownAndRemovedByUnlockStaleOnlyAfterE
   ASSERT_EQ(status["locks"].size(), 1u) << status;
   EXPECT_FALSE(status["locks"][0]["readable"].get<bool>()) << status;
   EXPECT_FALSE(status["locks"][0]["stale"].get<bool>()) << status;
+  EXPECT_EQ(status["locks"][0]["kind"], "exclusive") << status;  // the kind its name says
   RunResult human = app_.Run({"backup", "status"});
   EXPECT_NE(human.out.find("locks/exclusive-torn is unreadable"), std::string::npos) << human.out;
   // It is an exclusive lock by its name: it blocks until it expires.
