@@ -116,7 +116,15 @@ Status FileServerBackend::RunCommands(const std::vector<std::string>& commands,
   Transfer t;
   t.kind = Transfer::Kind::kCommand;
   t.url = UrlOf("", true);
-  t.quote = commands;
+  // FTP paths are relative to the login directory, where libcurl changes back to before a
+  // request on a connection an upload left in the object's directory; commands sent before
+  // that (CURLOPT_QUOTE) ran in the upload's directory instead: after the transfer they run
+  // where they should.
+  if (IsSftp()) {
+    t.quote = commands;
+  } else {
+    t.postquote = commands;
+  }
   t.what = what;
   VELIN_ASSIGN(Reply reply, Perform(t, transient));
   (void)reply;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "curl_session.hpp"
 #include "file_server_transfer.hpp"
@@ -120,6 +121,19 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
     // libcurl reports a failed SSH handshake (e.g. a connection closed before the banner) as
     // CURLE_FAILED_INIT.
     transient = IsTransientCurlCode(rc) || (IsSftp() && rc == CURLE_FAILED_INIT);
+    // A command run after the transfer (POSTQUOTE) that the server refused: libcurl names the
+    // command, the server's reply code says why ("550": not there, or not allowed).
+    long reply_code = 0;
+    if (rc == CURLE_QUOTE_ERROR && !IsSftp() &&
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply_code) == CURLE_OK &&
+        reply_code > 0 && std::strstr(error_buffer, "failed with") == nullptr) {
+      std::string with_code = error_buffer;
+      while (!with_code.empty() && (with_code.back() == '\n' || with_code.back() == '\r')) {
+        with_code.pop_back();
+      }
+      with_code += " (reply " + std::to_string(reply_code) + ")";
+      return tl::unexpected(CurlError(transfer, rc, with_code.c_str()));
+    }
     return tl::unexpected(CurlError(transfer, rc, error_buffer));
   }
   curl_off_t length = -1;
