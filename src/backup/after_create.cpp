@@ -2,6 +2,7 @@
 
 #include "velin/backup/forget.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/storage/remote_url.hpp"
 
 namespace velin::backup {
 namespace {
@@ -56,14 +57,14 @@ AfterCreateResult CopyOffsite(const AfterCreateOptions& options, const std::stri
                               const Error* database_failure, AfterCreateRepos& repos, io::Env& env,
                               Reporter& reporter) {
   AfterCreateResult result;
-  result.offsite.to = options.offsite;
+  result.offsite.to = storage::WithoutPassword(options.offsite);  // as velin may show it
   if (!options.offsite.empty()) {
     auto copied = CopyOne(options, id, repos, env, reporter);
     if (copied) {
       result.offsite.copied = *copied;
     } else {
       Error e = copied.error().Wrap(TrFormat(
-          "backup {} was created, but the offsite copy to {} failed", id, options.offsite));
+          "backup {} was created, but the offsite copy to {} failed", id, result.offsite.to));
       e.code = ExitCode::kFailed;  // whatever stopped the copy: the local backup is complete
       result.offsite.error = std::move(e);
     }

@@ -4,6 +4,7 @@
 #include "stale_temps.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/storage/remote_url.hpp"
 
 namespace velin::cli {
 
@@ -35,11 +36,12 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   output::Console& out = ctx.out();
-  out.Begin(output::Icon::kBackup, TrFormat("Copying backups to {}...", flags.to));
+  const std::string to = storage::WithoutPassword(flags.to);  // as velin may show it
+  out.Begin(output::Icon::kBackup, TrFormat("Copying backups to {}...", to));
   VELIN_ASSIGN(backup::CopyStats s,
                CopyToRepository(ctx, flags.repo, flags.ids, flags.to, filter, flags.recompress));
   if (out.json()) {
-    out.Json({{"to", flags.to},
+    out.Json({{"to", to},
               {"snapshots_copied", s.snapshots_copied},
               {"snapshots_present", s.snapshots_present},
               {"renamed", RenamedJson(s)},
@@ -50,7 +52,7 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
               {"packs_written", s.packs_written}});
     return Ok();
   }
-  ReportRenamed(out, s, flags.to);
+  ReportRenamed(out, s, to);
   out.Done(
       TrFormat("{} backups copied, {} already there", s.snapshots_copied, s.snapshots_present));
   out.Info(TrFormat("{} blobs ({}) copied, {} already there", s.blobs_copied,

@@ -135,7 +135,7 @@ Result<std::unique_ptr<Backend>> OpenUnwrapped(const std::string& destination,
   return UsageError(
       TrFormat("destination '{}': unsupported scheme '{}' (supported: a local directory, file://, "
                "s3://, sftp://, ftp://, ftps://)",
-               destination, scheme));
+               WithoutPassword(destination), scheme));
 }
 
 }  // namespace

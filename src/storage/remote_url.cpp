@@ -1,5 +1,6 @@
 #include "velin/storage/remote_url.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "velin/core/i18n.hpp"
@@ -30,12 +31,26 @@ Result<std::string> PercentDecode(const std::string& url, std::string_view text)
 
 }  // namespace
 
-Result<RemoteUrl> ParseRemoteUrl(const std::string& url) {
+std::string WithoutPassword(const std::string& url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;
+  const size_t start = scheme_end + 3;
+  const size_t end = std::min(url.find('/', start), url.size());
+  const size_t at = url.rfind('@', end == 0 ? 0 : end - 1);
+  if (at == std::string::npos || at < start) return url;
+  const size_t colon = url.find(':', start);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+Result<RemoteUrl> ParseRemoteUrl(const std::string& given) {
+  const std::string url = WithoutPassword(given);  // for messages
+  const std::string& text = given;
   RemoteUrl out;
-  size_t scheme_end = url.find("://");
+  size_t scheme_end = text.find("://");
   if (scheme_end == std::string::npos) return UsageError(TrFormat("'{}' is not a URL", url));
-  out.scheme = url.substr(0, scheme_end);
-  std::string rest = url.substr(scheme_end + 3);
+  out.scheme = text.substr(0, scheme_end);
+  std::string rest = text.substr(scheme_end + 3);
   size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   std::string path = slash == std::string::npos ? "" : rest.substr(slash + 1);

@@ -117,6 +117,29 @@ TEST(ConfigSafetyTest, ClearTextTransportsOffThisMachineNeedAllowInsecure) {
   }
 }
 
+// A password written into a destination URL is refused, and shown nowhere: not in the
+// "Copying backups to …" line before the refusal, not in an error about another part of the URL,
+// not in the offsite copy's failure.
+TEST(ConfigSafetyTest, APasswordInADestinationUrlIsShownNowhere) {
+  BackupApp app({"storage"});
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  for (const char* to :
+       {"ftp://velin-ftp:Sup3rSecret@127.0.0.1:1/off", "ftp://u:Sup3rSecret@h/off?x",
+        "ftpes://u:Sup3rSecret@h/off", "ftp://u:Sup3rSecret@h:99999/off"}) {
+    RunResult r = app.Run({"backup", "copy", "latest", "--to", to});
+    EXPECT_EQ(r.exit_code, 2) << to << ": " << r.out << r.err;
+    EXPECT_EQ((r.out + r.err).find("Sup3rSecret"), std::string::npos) << r.out << r.err;
+    r = app.Run({"backup", "copy", "latest", "--to", to, "--json"});
+    EXPECT_EQ((r.out + r.err).find("Sup3rSecret"), std::string::npos) << r.out << r.err;
+  }
+  RunOptions offsite;
+  offsite.env["VELIN_BACKUP_OFFSITE"] = "ftp://u:Sup3rSecret@127.0.0.1:1/off";
+  RunResult r = app.Run({"backup", "create"}, offsite);
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ((r.out + r.err).find("Sup3rSecret"), std::string::npos) << r.out << r.err;
+}
+
 TEST(ConfigSafetyTest, TheLogFileIsPrivate) {
   BackupApp app({"storage"}, "\n[log]\nfile = \"logs/velin.log\"\n");
   WriteFile(app.root() + "/storage/a", "a");

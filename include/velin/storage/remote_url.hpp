@@ -17,8 +17,12 @@ struct RemoteUrl {
   std::string path;    // percent-decoded, without a leading '/'; for s3: the prefix
 };
 
-// A usage error naming the URL and what is wrong with it.
+// A usage error naming the URL (without its password) and what is wrong with it.
 Result<RemoteUrl> ParseRemoteUrl(const std::string& url);
+
+// The URL as velin may show it: a password in it ("ftp://u:secret@host/x", which velin
+// refuses) replaced by "***". Anything else is returned as it is.
+std::string WithoutPassword(const std::string& url);
 
 // localhost, 127.0.0.0/8 or ::1 (written as such: no name lookup).
 bool IsLoopbackHost(const std::string& host);

@@ -34,6 +34,22 @@ TEST(RemoteUrl, RefusesPasswordsAndBadPorts) {
   EXPECT_FALSE(ParseRemoteUrl("s3:///prefix"));
   EXPECT_FALSE(ParseRemoteUrl("ftp://h/a%2"));
   EXPECT_FALSE(ParseRemoteUrl("s3://b/p?x=1"));
+  // Whatever else is wrong with a URL holding a password, the message never shows it.
+  for (const char* url : {"ftp://u:Sup3rSecret@h/off?x", "ftp://u:Sup3rSecret@h:99999/x",
+                          "ftp://u:Sup3rSecret@h/a%2", "ftp://u:Sup3rSecret@/x"}) {
+    auto r = ParseRemoteUrl(url);
+    ASSERT_FALSE(r) << url;
+    EXPECT_EQ(r.error().message.find("Sup3rSecret"), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(RemoteUrl, WithoutPasswordHidesOnlyThePassword) {
+  EXPECT_EQ(WithoutPassword("ftp://u:Sup3r@h:21/off"), "ftp://u:***@h:21/off");
+  EXPECT_EQ(WithoutPassword("ftpes://u:p@ss@h/x@y"), "ftpes://u:***@h/x@y");
+  EXPECT_EQ(WithoutPassword("sftp://u@h:2222/srv/a:b@c"), "sftp://u@h:2222/srv/a:b@c");
+  EXPECT_EQ(WithoutPassword("s3://bucket/prefix"), "s3://bucket/prefix");
+  EXPECT_EQ(WithoutPassword("/srv/backups"), "/srv/backups");
+  EXPECT_EQ(WithoutPassword("ftp://u:pw@h"), "ftp://u:***@h");
 }
 
 TEST(RemoteUrl, ClearTextTransportsNeedLoopbackOrAllowInsecure) {
