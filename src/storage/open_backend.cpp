@@ -15,8 +15,12 @@ namespace velin::storage {
 namespace {
 
 // Index objects and snapshots of a remote repository are cached locally (caching_backend.hpp).
-std::unique_ptr<Backend> WithCache(std::unique_ptr<Backend> remote, io::Env& env) {
-  std::string dir = CachingBackend::DefaultCacheDir(remote->Location());
+// `server`: what tells two servers of one location apart (an S3 endpoint: staging's and
+// production's MinIO may both hold s3://backups/shop, whose snapshot ids can match).
+std::unique_ptr<Backend> WithCache(std::unique_ptr<Backend> remote, io::Env& env,
+                                   const std::string& server = "") {
+  std::string dir = CachingBackend::DefaultCacheDir(
+      server.empty() ? remote->Location() : remote->Location() + " at " + server);
   if (dir.empty()) return remote;
   return std::make_unique<CachingBackend>(std::move(remote), env, dir);
 }
@@ -39,7 +43,7 @@ Result<std::unique_ptr<Backend>> OpenS3(const RemoteUrl& url, const BackendOptio
   VELIN_ASSIGN(s3.credentials, LoadS3Credentials(env, options.s3_credentials_file));
   VELIN_ASSIGN(auto backend, S3Backend::Create(std::move(s3)));
   VELIN_TRY(backend->CheckAccess());
-  return WithCache(std::move(backend), env);
+  return WithCache(std::move(backend), env, options.s3_endpoint);
 }
 
 Result<std::unique_ptr<Backend>> OpenFileServer(const RemoteUrl& url, const BackendOptions& options,

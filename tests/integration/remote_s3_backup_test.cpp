@@ -59,6 +59,31 @@ TEST(RemoteS3Backup, CreateListRestoreVerifyStraightOnS3) {
   EXPECT_EQ(denied.err.find("wrong-secret"), std::string::npos);
 }
 
+// Two servers holding the same s3://bucket/prefix (staging's and production's MinIO) with a
+// backup of the same id each: one local cache for both served one server's snapshot for the
+// other's (a false "blob … is missing from the index", exit 4).
+TEST(RemoteS3Backup, TwoServersWithOneBucketAndPrefixShareNoCache) {
+  S3Server production, staging;
+  BackupApp app({"storage"}, S3Config(production));
+  TempDir cache;
+  const std::string url = "s3://bkt/velin/shop";
+  RunOptions at_production = S3Server::RunEnv(cache);
+  at_production.env["VELIN_NOW"] = "2026-12-01T10:00:00Z";
+  RunOptions at_staging = at_production;
+  at_staging.env["VELIN_STORAGE_S3_ENDPOINT"] = staging.endpoint();
+  WriteFile(app.root() + "/storage/a.txt", "PRODUCTION-DATA-1\n");
+  ASSERT_EQ(app.Run({"backup", "create", "--destination", url}, at_production).exit_code, 0);
+  WriteFile(app.root() + "/storage/a.txt", "STAGINGXX-DATA-2\n\n");  // the same size
+  RunResult r = app.Run({"backup", "create", "--destination", url}, at_staging);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& [options, want] :
+       {std::pair{at_production, "PRODUCTION-DATA-1\n"}, {at_staging, "STAGINGXX-DATA-2\n\n"}}) {
+    r = app.Run({"backup", "dump", "latest", "storage/a.txt", "--destination", url}, options);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, want);
+  }
+}
+
 TEST(RemoteS3Backup, ServerStoppedMidUploadCommitsNothingAndARerunSucceeds) {
   S3Server server;
   BackupApp app({"storage"}, S3Config(server) + "\n");
