@@ -299,6 +299,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"snapshot {}: holds id {}", "Snapshot {}: enthält ID {}"},
       {"the repository at {} has no backups", "das Repository in {} enthält keine Backups"},
       {"no readable backup in {}", "kein lesbares Backup in {}"},
+      {"the server has no room for it ({} bytes free in {}, {} needed)",
+       "auf dem Server ist dafür kein Platz ({} Bytes frei in {}, {} nötig)"},
       {"no readable backup of {} in {}, and backup {} cannot be read ({}): name a backup "
        "(`velin backup list --all` shows them)",
        "kein lesbares Backup von {} in {}, und Backup {} ist nicht lesbar ({}): nennen Sie ein "

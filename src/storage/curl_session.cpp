@@ -136,6 +136,11 @@ void SetDownload(CURL* curl, std::string* sink) {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
 }
 
+void SetHeaderSink(CURL* curl, std::string* sink) {
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AppendToString);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, sink);
+}
+
 namespace {
 
 // Called by libcurl about once a second and whenever data moves: a request of a backup or

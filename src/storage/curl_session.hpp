@@ -86,6 +86,8 @@ struct UploadSource {
 void SetUpload(CURL* curl, UploadSource* source);
 // Appends the response body to `sink`.
 void SetDownload(CURL* curl, std::string* sink);
+// What the request reports as headers (an SFTP quote command's output: statvfs) into `sink`.
+void SetHeaderSink(CURL* curl, std::string* sink);
 // Timeouts, no signals (threads), protocol restrictions: what every request sets.
 void SetCommonOptions(CURL* curl, const RetryPolicy& policy, char* error_buffer);
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -152,7 +153,8 @@ Status FileServerBackend::PutOnce(const std::string& name, std::string_view data
   int code = CURLE_OK;
   auto uploaded = Perform(t, transient, &code);
   if (uploaded) return Ok();
-  if (code != CURLE_QUOTE_ERROR) return tl::unexpected(uploaded.error());
+  if (code != CURLE_QUOTE_ERROR)
+    return UploadFailed(t, temp, dir, uploaded.error(), code, transient);
   // The rename was refused: OpenSSH's SFTP rename (and many FTP servers' RNTO) never replaces an
   // existing file. Move the old object aside (under a temp name, which listings skip), move the
   // new one in, then delete the old: no instant without the object under one of the two names,
@@ -173,6 +175,58 @@ Status FileServerBackend::PutOnce(const std::string& name, std::string_view data
                       ignored);
   }
   return replaced;
+}
+
+Status FileServerBackend::UploadFailed(const Transfer& t, const std::string& temp,
+                                       const std::string& dir, const Error& error, int code,
+                                       bool& transient) {
+  // A server that could not be reached left nothing behind; one that took part of the object
+  // (a full disk, a dropped connection) has it under the temp name: it goes now, not when a
+  // later sweep finds it an hour old, since it holds the room the next attempt needs.
+  if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
+      code == CURLE_OPERATION_TIMEDOUT || code == CURLE_ABORTED_BY_CALLBACK) {
+    return tl::unexpected(error);
+  }
+  bool ignored = false;
+  (void)RunCommands({(IsSftp() ? "*rm " + QuotePath(temp) : "*DELE " + temp)}, "cleanup", ignored);
+  // SFTP says only "Failure" when the disk is full: ask the server how much room there is.
+  if (!IsSftp()) return tl::unexpected(error);
+  const uint64_t needed = t.body_fd >= 0 ? t.body_size : t.body.size();
+  auto room = FreeSpace(dir.empty() ? "/" : dir);
+  if (!room || *room >= needed) return tl::unexpected(error);
+  transient = false;  // the same upload would fail the same way
+  return tl::unexpected(
+      Error{ExitCode::kFailed,
+            NoTr(Location() + ": " + t.what + ": ") +
+                TrFormat("the server has no room for it ({} bytes free in {}, {} needed)", *room,
+                         dir.empty() ? "/" : dir, needed),
+            ENOSPC});
+}
+
+std::optional<uint64_t> FileServerBackend::FreeSpace(const std::string& dir) {
+  Transfer t;
+  t.kind = Transfer::Kind::kCommand;
+  t.url = UrlOf("", true);
+  t.quote = {"statvfs " + QuotePath(dir)};
+  t.what = "statvfs";
+  t.headers = true;
+  bool ignored = false;
+  auto reply = Perform(t, ignored);
+  if (!reply) return std::nullopt;
+  // "statvfs:\nf_bsize: 4096\nf_frsize: 4096\nf_blocks: 256\nf_bfree: …\nf_bavail: …"
+  auto field = [&](const std::string& name) -> std::optional<uint64_t> {
+    const std::string key = "\n" + name + ": ";
+    const size_t at = reply->body.find(key);
+    if (at == std::string::npos) return std::nullopt;
+    uint64_t v = 0;
+    const char* begin = reply->body.data() + at + key.size();
+    auto [ptr, ec] = std::from_chars(begin, reply->body.data() + reply->body.size(), v);
+    if (ec != std::errc() || ptr == begin) return std::nullopt;
+    return v;
+  };
+  const auto blocks = field("f_bavail"), size = field("f_frsize");
+  if (!blocks || !size) return std::nullopt;
+  return *blocks * *size;
 }
 
 Status FileServerBackend::Put(const std::string& name, std::string_view data) {

@@ -26,6 +26,7 @@ struct FileServerBackend::Transfer {
   std::vector<std::string> quote;      // before the transfer (kCommand)
   std::vector<std::string> postquote;  // after it (the rename of a put)
   std::string what;                    // for messages: "get config"
+  bool headers = false;  // SFTP kCommand: what the commands report (statvfs) into the body
 };
 
 struct FileServerBackend::Reply {

@@ -93,6 +93,10 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
       // out of stdout.
       SetDownload(curl, &reply.body);
       curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+      if (transfer.headers && IsSftp()) {
+        // What SFTP's quote commands report (statvfs) is "header" data.
+        SetHeaderSink(curl, &reply.body);
+      }
       break;
     case Transfer::Kind::kDownload:
       SetDownload(curl, &reply.body);

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "velin/storage/backend.hpp"
@@ -85,6 +87,11 @@ class FileServerBackend : public Backend {
   Result<Reply> Perform(const Transfer& transfer, bool& transient, int* curl_code = nullptr);
   Result<Reply> PerformWithRetries(const Transfer& transfer);
   Error CurlError(const Transfer& transfer, int code, const char* error_buffer) const;
+  // A failed upload of `t` to `temp` in `dir`: its temp removed, and on SFTP a full disk named.
+  Status UploadFailed(const Transfer& t, const std::string& temp, const std::string& dir,
+                      const Error& error, int code, bool& transient);
+  // The room left for this user in `dir` on an SFTP server (statvfs), when it says.
+  std::optional<uint64_t> FreeSpace(const std::string& dir);
   // Uploads `data`, or with fd >= 0 the first `size` bytes of that file, as `name`.
   Status PutOnce(const std::string& name, std::string_view data, int fd, uint64_t size,
                  bool& transient);

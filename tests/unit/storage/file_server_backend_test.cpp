@@ -495,5 +495,53 @@ TEST(FtpBackend, RetriesDroppedConnections) {
   EXPECT_EQ(testing::ReadFileOrDie(server.root_dir() + "/repo/data/ab/ab01"), "pack");
 }
 
+// The server's disk fills during an upload: the half-written temp goes at once (it held the
+// space the next backup needs; stale temps go only after an hour), one per attempt never
+// piles up, and the error says the server ran out of space where the server tells.
+TEST(SftpBackend, AFullDiskOnTheServerLeavesNoHalfWrittenTemp) {
+  SshServer server;
+  const std::string repo = server.files_dir() + "/repo";
+  testing::SmallTmpfs disk(repo, "1m");
+  if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
+  ::chmod(repo.c_str(), 0777);
+  auto backend = Open(SftpOptions(server, server.port()), 3);
+  ASSERT_TRUE(backend->Put("config", "small"));
+  const std::string big(3 << 20, 'x');
+  auto put = backend->Put("data/ab/pack", big);
+  ASSERT_FALSE(put);
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(repo)) {
+    if (e.is_regular_file()) left.push_back(e.path().filename());
+  }
+  EXPECT_EQ(left, std::vector<std::string>{"config"}) << put.error().message;
+  EXPECT_NE(put.error().message.find("put data/ab/pack: the server has no room for it ("),
+            std::string::npos)
+      << put.error().message;
+  EXPECT_NE(put.error().message.find(" bytes free in /"), std::string::npos) << put.error().message;
+  EXPECT_EQ(put.error().message.find("attempts"), std::string::npos) << "not retried";
+  EXPECT_EQ(put.error().sys_errno, ENOSPC);
+  // What fits still goes up.
+  EXPECT_TRUE(backend->Put("data/ab/small", std::string(100 << 10, 'y')));
+}
+
+TEST(FtpBackend, AFullDiskOnTheServerLeavesNoHalfWrittenTemp) {
+  FtpServer server;
+  const std::string repo = server.root_dir() + "/repo";
+  testing::SmallTmpfs disk(repo, "1m");
+  if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
+  ::chmod(repo.c_str(), 0777);
+  auto backend = Open(FtpOptions(server.port()), 3);
+  ASSERT_TRUE(backend->Put("config", "small"));
+  auto put = backend->Put("data/ab/pack", std::string(3 << 20, 'x'));
+  ASSERT_FALSE(put);
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(repo)) {
+    if (e.is_regular_file()) left.push_back(e.path().filename());
+  }
+  // vsftpd drops the connection: no word of the disk, but nothing left behind either.
+  EXPECT_EQ(left, std::vector<std::string>{"config"}) << put.error().message;
+  EXPECT_TRUE(backend->Put("data/ab/small", std::string(100 << 10, 'y')));
+}
+
 }  // namespace
 }  // namespace velin::storage
