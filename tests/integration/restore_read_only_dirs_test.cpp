@@ -103,7 +103,9 @@ TEST_F(RestoreReadOnlyDirsTest, RestoresInPlaceOverReadOnlyFilesAndDirs) {
   Chmod(rodir + "/f", 0600);
   WriteFile(rodir + "/f", "changed\n", 0600);
   Chmod(rodir + "/f", 0400);
+  Chmod(rodir + "/sub", 0700);
   fs::remove(rodir + "/sub/g");
+  Chmod(rodir + "/sub", 0500);
   Chmod(rodir, 0555);
   GiveToUser(app_.path(""));
   RunResult r = RunAsUser(app_, {"backup", "restore", "latest", "--yes"});
