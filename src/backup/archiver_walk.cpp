@@ -303,6 +303,7 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
       node.target = it->second;
       return Ok();
     }
+    WarnLinkAcrossIncludes(info, rel_app);
   }
   node.type = NodeType::kFile;
   node.sparse = info.blocks * 512 < info.size;
@@ -641,6 +642,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   }
   hardlinks_.clear();
   root_ = next_root_++;
+  includes_.push_back(include);
   repo::SnapshotStats before = stats_;
   struct ClearFollowed {
     std::string& root;
@@ -659,7 +661,32 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   source.bytes = stats_.bytes - before.bytes;
   source.links = std::move(links);
   parent_trees_.clear();
+  // This include's files with several links, for the includes after it.
+  const std::string dir = io::Dirname(include);
+  for (const auto& [file, rel_src] : hardlinks_) {
+    earlier_links_.try_emplace(file,
+                               EarlierLink{dir == "." ? rel_src : dir + "/" + rel_src, root_});
+  }
   return source;
+}
+
+void ArchiveWalk::WarnLinkAcrossIncludes(const io::FileInfo& info, const std::string& rel_app) {
+  auto earlier = earlier_links_.find({info.device, info.inode});
+  if (earlier == earlier_links_.end() || earlier->second.warned) return;
+  const std::string& a = includes_[earlier->second.root];
+  const std::string& b = includes_[root_];
+  const auto inside = [](const std::string& path, const std::string& dir) {
+    return path == dir || path.starts_with(dir + "/");
+  };
+  if (inside(a, b) || inside(b, a)) return;
+  earlier->second.warned = true;
+  std::string first = earlier->second.rel_app;
+  std::string second = rel_app;
+  if (second < first) std::swap(first, second);
+  reporter_.Warn(TrFormat(
+      "{} and {} are hard links to one file, in two include paths: they are backed up as two "
+      "files and restored as two",
+      first, second));
 }
 
 Result<repo::SnapshotSource> ArchiveWalk::ArchiveStream(StreamSource& stream) {

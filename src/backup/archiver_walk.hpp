@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "velin/backup/archiver.hpp"
 #include "velin/backup/dir_lister.hpp"
@@ -77,6 +78,11 @@ class ArchiveWalk {
   uint64_t unstored_specials() const { return unstored_specials_; }
 
  private:
+  // A file with several links (`info`, at `rel_app`) whose group an earlier include also holds:
+  // it is stored there and here as two files (hardlink nodes cannot name a path in another
+  // source), so one warning per group says so. Includes that overlap ("storage" and
+  // "storage/uploads") are left out: the file is in both by their choice.
+  void WarnLinkAcrossIncludes(const io::FileInfo& info, const std::string& rel_app);
   // Fills `node` (already named) for the entry at `abs`; `rel_app` is relative to app.root,
   // `rel_src` to the source's root (hardlink targets).
   Status ArchiveNode(const std::string& abs, const std::string& rel_app, const std::string& rel_src,
@@ -124,8 +130,20 @@ class ArchiveWalk {
   std::unique_ptr<io::RandomAccessFile> opened_ahead_;
   // The directory holding the entry ArchiveNode is filling (null: an include's own path).
   EntryDir* entry_dir_ = nullptr;
-  std::vector<repo::BlobId>* chunk_ids_ = nullptr;                  // where chunker_ emits into
-  std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;  // (dev, inode) -> rel_src
+  std::vector<repo::BlobId>* chunk_ids_ = nullptr;  // where chunker_ emits into
+  // Files with several links met in this include: (dev, inode) -> the first one's rel_src. A
+  // hardlink node names its group's first link within its own source (docs/repository-format.md,
+  // "Trees"), so the map starts anew with each include.
+  std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;
+  // The same of the includes archived before this one, for WarnLinkAcrossIncludes: (dev, inode)
+  // -> the first link's rel_app and include number; `warned` once its group was named.
+  struct EarlierLink {
+    std::string rel_app;
+    size_t root = 0;
+    bool warned = false;
+  };
+  std::map<std::pair<uint64_t, uint64_t>, EarlierLink> earlier_links_;
+  std::vector<std::string> includes_;  // ArchivePath's includes so far, by their numbers
   std::map<repo::BlobId, repo::Tree> parent_trees_;  // the parent trees of the current path
   std::map<std::string, std::vector<repo::BlobId>> stream_history_;
   // The earlier version's chunks, where each starts in it (one more: its end), and where

@@ -69,6 +69,9 @@ class DirFinisher;
 struct DirState {
   io::DirPtr dir;
   std::optional<Node> meta;  // none: a directory above the backed-up path (made 0755)
+  // A directory above the backed-up path that this restore made writable (MakeWritable): the
+  // mode it had, set back when it is finished.
+  std::optional<uint32_t> found_mode;
   std::shared_ptr<DirState> parent;
   DirFinisher* finisher = nullptr;
   ~DirState();
@@ -79,6 +82,14 @@ class DirFinisher {
  public:
   DirFinisher(io::Env& env, const RestoreOptions& options) : env_(env), options_(options) {}
   void Finish(DirState& d) {
+    if (d.found_mode) {
+      // Set back after a failure too: no rerun would (its walk would find the mode given here).
+      io::Attributes a;
+      a.mode = *d.found_mode;
+      a.set_mtime = false;
+      if (Status st = env_.SetDirAttributes(*d.dir, a); !st) Fail(st.error());
+      return;
+    }
     if (!d.meta || failed_.load()) return;
     io::Attributes a = AttributesOf(*d.meta, options_.restore_owner);
     Status st = Ok();
@@ -987,10 +998,13 @@ class Restorer {
 
   // The directory target/`rel`, made (0755) where missing. A symlink on the way is followed only
   // when the backup followed it (FollowRecorded); any other is refused, not replaced: it is not
-  // the backup's to remove.
+  // the backup's to remove. When `create` (the restore writes there), a directory on the way
+  // that its owner may not write is made writable until the restore is through with it, then
+  // given back the mode it had (KeepWritable).
   Result<DirStatePtr> WalkTo(const std::string& rel, bool create) {
     auto state = std::make_shared<DirState>();
     state->dir = root_;
+    if (create) VELIN_TRY(KeepWritable(*state));
     RemoveDeadTemps(*root_);
     if (rel.empty()) return state;
     std::string at;
@@ -1013,13 +1027,44 @@ class Restorer {
         opened = followed;
       }
       if (!opened) return tl::unexpected(opened.error());
-      RemoveDeadTemps(**opened);
       auto next = std::make_shared<DirState>();
       next->dir = std::move(*opened);
       next->parent = std::move(state);
       state = std::move(next);
+      if (create) VELIN_TRY(KeepWritable(*state));
+      RemoveDeadTemps(*state->dir);
     }
     return state;
+  }
+
+  // An existing directory this restore writes into whose mode does not let its owner write or
+  // enter it (0555: an app's read-only directory, as a first restore leaves it): without root,
+  // velin gives it u+wx
+  // (a restore as root writes there anyway, and leaves its mode alone) and returns the mode it
+  // had. The caller sets a mode again at the end: the backup's (a directory of the backup, as
+  // for those it creates 0700), or the one it had (KeepWritable). Killed in between, the
+  // directory keeps the u+wx; a rerun sets the backup's mode. One it may not chmod (another
+  // user's) is left as it is: writing into it fails then, naming the file.
+  Result<std::optional<uint32_t>> MakeWritable(const io::Dir& dir) {
+    if (options_.restore_owner) return std::nullopt;  // root
+    VELIN_ASSIGN(io::FileInfo info, env_.StatAt(dir, "."));
+    if ((info.mode & 0300) == 0300) return std::nullopt;
+    io::Attributes a;
+    a.mode = info.mode | 0300;
+    a.set_mtime = false;
+    if (Status st = env_.SetDirAttributes(dir, a); !st) {
+      if (st.error().sys_errno == EPERM) return std::nullopt;
+      return tl::unexpected(st.error());
+    }
+    return info.mode;
+  }
+
+  // MakeWritable for a directory above the backed-up path (no mode of it in the backup): the
+  // finisher gives it back the mode it had once the restore's last file in it is in.
+  Status KeepWritable(DirState& d) {
+    VELIN_ASSIGN(d.found_mode, MakeWritable(*d.dir));
+    if (d.found_mode) finisher_.Adopt(d);
+    return Ok();
   }
 
   // The directory `name` of the backup in `parent` (at `rel`): a real directory, anything else
@@ -1029,12 +1074,16 @@ class Restorer {
                                  const std::string& rel) {
     auto opened = env_.OpenDirAt(parent, name, false);
     if (opened) {
+      VELIN_TRY(MakeWritable(**opened));  // the backup's mode is set at the end (DirFinisher)
       RemoveDeadTemps(**opened);
       return opened;
     }
     if (IsNotDirError(opened.error())) {
       VELIN_ASSIGN(io::DirPtr followed, FollowRecorded(parent, name, rel));
-      if (followed) return followed;
+      if (followed) {
+        VELIN_TRY(MakeWritable(*followed));
+        return followed;
+      }
       if (options_.in_place && links_ && links_->count(rel)) {
         return Failure(
             TrFormat("refusing to replace the symlink {}: the backup followed it to '{}' and it "

@@ -1058,6 +1058,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{} symlinks", "{} symbolische Links"},
       {"{} fifos", "{} FIFOs"},
       {" and ", " und "},
+      {"{} and {} are hard links to one file, in two include paths: they are backed up as two "
+       "files and restored as two",
+       "{} und {} sind harte Links auf eine Datei, in zwei Include-Pfaden: sie werden als zwei "
+       "Dateien gesichert und als zwei wiederhergestellt"},
       {"the target refused a hardlink ({}); its file is restored as a separate copy",
        "das Ziel hat einen harten Link abgelehnt ({}); seine Datei ist als eigene Kopie "
        "wiederhergestellt"},

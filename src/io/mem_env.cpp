@@ -765,6 +765,16 @@ Status MemEnv::CreateDirAt(const Dir& dir, const std::string& name, uint32_t mod
 
 Result<FileInfo> MemEnv::StatAt(const Dir& dir, const std::string& name) {
   FileInfo info;
+  if (name == ".") {  // the directory itself (env.hpp)
+    VELIN_TRY(WithHandle(
+        *state_, dir,
+        [&](const NodePtr& node) {
+          info = InfoOf(*node);
+          return 0;
+        },
+        [&] { return TrFormat("cannot stat {}", dir.path()); }));
+    return info;
+  }
   VELIN_TRY(WithEntry(
       *state_, dir, name,
       [&](const NodePtr&, const NodePtr& node) {

@@ -912,7 +912,11 @@ Status PosixEnv::CreateDirAt(const Dir& dir, const std::string& name, uint32_t m
 
 Result<FileInfo> PosixEnv::StatAt(const Dir& dir, const std::string& name) {
   struct stat st;
-  if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  // "." is the directory itself: fstat needs no search permission on it (a restore stats a
+  // directory without u+x before it gives it that: OpenRealDir).
+  const int failed = name == "." ? ::fstat(dir.fd(), &st)
+                                 : ::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
+  if (failed != 0) {
     return ErrnoError(TrFormat("cannot stat {}", JoinPath(dir.path(), name)), errno);
   }
   return FileInfoFromStat(st);

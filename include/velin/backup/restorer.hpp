@@ -35,6 +35,10 @@ struct RestoreOptions {
   // it. An include that matches nothing is a usage error, found before anything is written.
   std::vector<std::string> include;
   std::vector<std::string> exclude;
+  // The restore runs as root: it gives files their owners, and writes into directories whatever
+  // their mode. Without root, an existing directory that its owner may not write (0555) is given
+  // u+wx while the restore writes there, and its mode at the end (the backup's, or for one above
+  // the backed-up path the one it had).
   bool restore_owner = false;
   // An in-place restore (target = app.root): a symlink on a source's include path that the
   // backup followed (the snapshot's `links`) is followed again while it has the recorded text,

@@ -255,8 +255,9 @@ class Env {
   virtual Result<DirPtr> OpenDir(const std::string& path) = 0;
   virtual Result<DirPtr> OpenDirAt(const Dir& dir, const std::string& name, bool follow) = 0;
   virtual Status CreateDirAt(const Dir& dir, const std::string& name,
-                             uint32_t mode) = 0;                                 // EEXIST ok
-  virtual Result<FileInfo> StatAt(const Dir& dir, const std::string& name) = 0;  // lstat
+                             uint32_t mode) = 0;  // EEXIST ok
+  // lstat of `name` in `dir`; "." is `dir` itself (fstat: no search permission on it needed).
+  virtual Result<FileInfo> StatAt(const Dir& dir, const std::string& name) = 0;
   // Always O_NOFOLLOW: a symlink at `name` is refused (ELOOP), not written through.
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFileAt(const Dir& dir,
                                                                   const std::string& name,

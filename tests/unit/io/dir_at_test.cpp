@@ -77,6 +77,26 @@ TEST(DirAt, DirectoryAttributesGoToTheOpenDirectory) {
   EXPECT_EQ(ModeOf(dir / "moved"), 0711u);
 }
 
+// StatAt(dir, ".") is the open directory itself, also one its owner may not search (a restore
+// looks at such a directory's mode before it gives it u+x).
+TEST(DirAt, StatOfDotIsTheOpenDirectoryWithoutSearchPermission) {
+  TempDir dir;
+  Env& env = Env::Default();
+  auto root = env.OpenDir(dir.path());
+  ASSERT_TRUE(root);
+  ASSERT_TRUE(env.CreateDirAt(**root, "d", 0700));
+  auto d = env.OpenDirAt(**root, "d", false);
+  ASSERT_TRUE(d);
+  ASSERT_EQ(::chmod((dir / "d").c_str(), 0600), 0);
+  auto self = env.StatAt(**d, ".");
+  ASSERT_TRUE(self) << self.error().message;
+  EXPECT_EQ(self->type, FileType::kDirectory);
+  EXPECT_EQ(self->mode, 0600u);
+  struct stat st {};
+  ASSERT_EQ(::lstat((dir / "d").c_str(), &st), 0);
+  EXPECT_EQ(self->inode, st.st_ino);
+}
+
 TEST(DirAt, FileAttributesAndRenameGoThroughTheDescriptors) {
   TempDir dir;
   Env& env = Env::Default();

@@ -76,6 +76,10 @@ TEST(MemEnvTest, ADirectoryHandleKeepsMeaningItsDirectoryAfterARename) {
   ASSERT_TRUE(env.HardLinkAt(**dir, "f", **dir, "g"));
   EXPECT_EQ(env.Stat("/new/f")->inode, env.Stat("/new/g")->inode);
   EXPECT_EQ(env.Stat("/new/g")->nlink, 2u);
+  auto self = env.StatAt(**dir, ".");  // the directory itself, wherever it is now
+  ASSERT_TRUE(self) << self.error().message;
+  EXPECT_EQ(self->type, FileType::kDirectory);
+  EXPECT_EQ(self->inode, env.Stat("/new")->inode);
 }
 
 TEST(MemEnvTest, ClockSleepsProcessesAndEnvironmentAreTheTests) {

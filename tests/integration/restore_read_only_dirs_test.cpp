@@ -1,0 +1,163 @@
+// A restore without root into a target that already holds read-only directories (0555, as an
+// app's user keeps some, and as a first restore leaves them): the restore makes them writable
+// while it writes there and gives them their mode at the end, so a second restore (an in-place
+// one, or "run it again to finish it") works like the first. Run by the real binary as
+// `nobody` when the tests run as root (root writes into any directory), else as the user.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "support/backup_fixture.hpp"
+
+namespace velin::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uid_t kNobody = 65534;
+
+// Hands the tree at `path` to the user the restores run as (nobody, when the tests run as root).
+void GiveToUser(const std::string& path) {
+  if (::geteuid() != 0) return;
+  ASSERT_EQ(::lchown(path.c_str(), kNobody, kNobody), 0) << path;
+  if (!fs::is_directory(fs::symlink_status(path))) return;
+  for (const auto& e : fs::recursive_directory_iterator(path)) {
+    ASSERT_EQ(::lchown(e.path().c_str(), kNobody, kNobody), 0) << e.path();
+  }
+}
+
+// Runs velin in `app`'s directory as that user (with a HOME of its own).
+RunResult RunAsUser(const BackupApp& app, const std::vector<std::string>& args) {
+  RunOptions options;
+  options.cwd = app.path("");
+  options.env["HOME"] = app.path("");
+  if (::geteuid() != 0) return RunVelin(args, options);
+  std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                   "--",      VelinBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProgram(argv, options);
+}
+
+unsigned ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+void Chmod(const std::string& path, unsigned mode) {
+  ASSERT_EQ(::chmod(path.c_str(), mode), 0) << path;
+}
+
+// Gives `path` the mtime of `like` (a directory the test changed after velin restored it).
+void CopyMtime(const std::string& like, const std::string& path) {
+  struct stat st {};
+  ASSERT_EQ(::lstat(like.c_str(), &st), 0) << like;
+  struct timespec times[2] = {st.st_mtim, st.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
+}
+
+// storage/rodir (0555) holding a read-only file and a read-only directory, beside a plain file;
+// backed up by the user.
+class RestoreReadOnlyDirsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string s = app_.root() + "/storage";
+    WriteFile(s + "/plain.txt", "plain\n");
+    WriteFile(s + "/rodir/f", "read-only file\n", 0400);
+    WriteFile(s + "/rodir/sub/g", "deeper\n", 0444);
+    Chmod(s + "/rodir/sub", 0500);
+    Chmod(s + "/rodir", 0555);
+    GiveToUser(app_.path(""));
+    before_ = DescribeTree(app_.root());
+    RunResult r = RunAsUser(app_, {"backup", "create"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  RunResult RestoreTo(const std::string& target, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"backup", "restore", "latest", "--target", target};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunAsUser(app_, args);
+  }
+
+  BackupApp app_;
+  std::string before_;
+};
+
+TEST_F(RestoreReadOnlyDirsTest, RestoresTwiceIntoTheSameTarget) {
+  const std::string t = app_.path("t");
+  for (int run = 1; run <= 3; ++run) {
+    RunResult r = RestoreTo(t);
+    ASSERT_EQ(r.exit_code, 0) << "run " << run << ": " << r.err;
+    EXPECT_EQ(DescribeTree(t), before_) << "run " << run;
+    EXPECT_EQ(TempFilesUnder(t), std::vector<std::string>{}) << "run " << run;
+  }
+}
+
+// In place, by the app's user, over a changed read-only file in its read-only directory.
+TEST_F(RestoreReadOnlyDirsTest, RestoresInPlaceOverReadOnlyFilesAndDirs) {
+  const std::string rodir = app_.root() + "/storage/rodir";
+  Chmod(rodir, 0755);
+  Chmod(rodir + "/f", 0600);
+  WriteFile(rodir + "/f", "changed\n", 0600);
+  Chmod(rodir + "/f", 0400);
+  Chmod(rodir + "/sub", 0700);
+  fs::remove(rodir + "/sub/g");
+  Chmod(rodir + "/sub", 0500);
+  Chmod(rodir, 0555);
+  GiveToUser(app_.path(""));
+  RunResult r = RunAsUser(app_, {"backup", "restore", "latest", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(DescribeTree(app_.root()), before_);
+  EXPECT_EQ(TempFilesUnder(app_.root()), std::vector<std::string>{});
+}
+
+// The read-only directories are the target's, made by the user before any restore: those of
+// the backup get the backup's mode, what else they hold stays; one above the backed-up path
+// (--only) and the target itself keep the mode they had.
+TEST_F(RestoreReadOnlyDirsTest, WritesIntoTheTargetsOwnReadOnlyDirectories) {
+  const std::string t = app_.path("t");
+  WriteFile(t + "/storage/rodir/mine", "not in the backup\n", 0444);
+  fs::create_directories(t + "/storage/rodir/sub");
+  Chmod(t + "/storage/rodir/sub", 0555);
+  Chmod(t + "/storage/rodir", 0500);
+  Chmod(t + "/storage", 0555);
+  GiveToUser(t);
+
+  RunResult r = RestoreTo(t);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(t + "/storage/rodir/mine"), "not in the backup\n");
+  EXPECT_EQ(ModeOf(t + "/storage/rodir"), 0555u);
+  Chmod(t + "/storage/rodir", 0755);
+  fs::remove(t + "/storage/rodir/mine");
+  Chmod(t + "/storage/rodir", 0555);
+  CopyMtime(app_.root() + "/storage/rodir", t + "/storage/rodir");
+  EXPECT_EQ(DescribeTree(t), before_);
+
+  // --only a file: its directory (0555, as restored) is above the backed-up path.
+  Chmod(t + "/storage/rodir", 0755);
+  fs::remove(t + "/storage/rodir/f");
+  Chmod(t + "/storage/rodir", 0555);
+  r = RestoreTo(t, {"--only", "storage/rodir/f"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ModeOf(t + "/storage/rodir"), 0555u);
+  CopyMtime(app_.root() + "/storage/rodir", t + "/storage/rodir");
+  EXPECT_EQ(DescribeTree(t), before_);
+
+  // A read-only target: a file at its top is restored into it, and it stays read-only.
+  const std::string t2 = app_.path("t2");
+  fs::create_directories(t2);
+  Chmod(t2, 0555);
+  GiveToUser(t2);
+  r = RestoreTo(t2, {"--only", "storage/plain.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(t2 + "/storage/plain.txt"), "plain\n");
+  EXPECT_EQ(ModeOf(t2), 0555u);
+  EXPECT_EQ(TempFilesUnder(t), std::vector<std::string>{});
+  EXPECT_EQ(TempFilesUnder(t2), std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace velin::testing
