@@ -91,6 +91,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "aktualisieren"},
       {"{}: 'versions' is missing or not a list", "{}: 'versions' fehlt oder ist keine Liste"},
       {"{}: a version entry has no name", "{}: ein Versionseintrag hat keinen Namen"},
+      {"{}: version '{}'", "{}: Version '{}'"},
+      {"{}: field '{}' is not text", "{}: Feld '{}' ist kein Text"},
+      {"{}: field '{}' is not a whole number", "{}: Feld '{}' ist keine ganze Zahl"},
+      {"{}: field '{}' is not true or false", "{}: Feld '{}' ist weder true noch false"},
+      {"{}; an expired deploy transaction was not looked for ('velin rollback status' says more)",
+       "{}; nach einer abgelaufenen Deploy-Transaktion wurde nicht gesucht ('velin rollback "
+       "status' sagt mehr)"},
       {"{}:{}: malformed entry", "{}:{}: fehlerhafter Eintrag"},
       {"{}: transaction has no id or state", "{}: Transaktion ohne ID oder Zustand"},
       {"{}: transaction has an unknown state '{}'", "{}: Transaktion mit unbekanntem Zustand '{}'"},

@@ -1,0 +1,133 @@
+// The rollback engine against the state it meets in the field, through the real binary: state
+// files with a field of the wrong type, a prune while a switch is interrupted, a disk that fills
+// during a switch, a failing after_switch hook in a transaction's rollback, a `current` velin did
+// not make (a symlink elsewhere, a relative one, a plain directory whose adopt fails), and an
+// artifact path added to the config after the live release was made.
+//
+// The service is the sleep-free toy of rollback_recover_test.cpp: `start` writes the release's
+// VERSION to app/running, `stop` removes it, the health check passes when app/running names the
+// live release and the release has no BROKEN marker.
+#include <gtest/gtest.h>
+#include <sys/statvfs.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support/rollback_app.hpp"
+
+namespace velin::testing {
+namespace rollback_state_robustness {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kService =
+    "start = \"cat current/bin/VERSION > running\"\n"
+    "stop = \"rm -f running\"\n"
+    "health = \"test -f running && test ! -e current/bin/BROKEN && cmp -s running "
+    "current/bin/VERSION\"\n";
+
+ToyAppOptions Toy(const std::string& more = "") {
+  ToyAppOptions o;
+  o.with_service = false;
+  o.health_timeout = "100ms";
+  o.extra_rollback = std::string(kService) + more;
+  return o;
+}
+
+// Replaces the first `from` in the app's velin.toml with `to`.
+void EditConfig(ToyApp& app, const std::string& from, const std::string& to) {
+  std::string toml = ReadFileOrDie(app.config());
+  size_t at = toml.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  toml.replace(at, from.size(), to);
+  WriteFile(app.config(), toml);
+}
+
+void Deploy(ToyApp& app, const std::string& name) {
+  app.Build(name);
+  RunResult r = app.Velin({"rollback", "create-version", name});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = app.Velin({"rollback", "to-version", name});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+std::string Running(ToyApp& app) {
+  std::string path = app.app() + "/running";
+  return fs::exists(path) ? ReadFileOrDie(path) : std::string("(not running)");
+}
+
+nlohmann::json History(ToyApp& app) {
+  RunResult r = app.Velin({"--json", "rollback", "history"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return nlohmann::json::parse(r.out, nullptr, false)["history"];
+}
+
+uint64_t FreeBytes(const std::string& dir) {
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+// Fills the file system of `dir` (through `file`) until `room` bytes are left.
+void Fill(const std::string& file, uint64_t room) {
+  const uint64_t free = FreeBytes(fs::path(file).parent_path().string());
+  uint64_t take = free > room ? free - room : 0;
+  std::ofstream out(file, std::ios::binary);
+  const std::string block(4096, 'x');
+  while (take >= block.size() && out.write(block.data(), block.size())) take -= block.size();
+  out.flush();
+}
+
+// --- 1. a field of the wrong type ---------------------------------------------------------------
+
+// Before: nlohmann's type_error.302 escaped, `terminate called …`, exit 134, for every command.
+TEST(RollbackDamagedStateTest, WronglyTypedTransactionFieldIsExit4NamingTheField) {
+  ToyApp app(Toy());
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  WriteFile(app.state() + "/transaction.json",
+            R"({"format":1,"id":"t1","state":"open","base":"v1","deadline_ms":99999999999999,)"
+            R"("restore_data":1,"backup":"b"})");
+  RunResult r = app.Velin({"rollback", "status"});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_NE(r.err.find("transaction.json: field 'restore_data' is not true or false"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("terminate"), std::string::npos) << r.err;
+  // A command that is no rollback command goes on, with a warning.
+  r = app.Velin({"config", "check"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("warning: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("field 'restore_data'"), std::string::npos) << r.err;
+  // The rollback commands that change things refuse.
+  r = app.Velin({"rollback", "to-version", "v1"});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+}
+
+TEST(RollbackDamagedStateTest, WronglyTypedSwitchFieldIsExit4NamingTheField) {
+  ToyApp app(Toy());
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  WriteFile(app.state() + "/switch.json",
+            R"({"format":1,"from":"v1","to":"v1","phase":"forward","health_failed":"no"})");
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"rollback", "recover"}, {"rollback", "status"}}) {
+    RunResult r = app.Velin(args);
+    EXPECT_EQ(r.exit_code, 4) << args[1] << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("switch.json: field 'health_failed' is not true or false"),
+              std::string::npos)
+        << r.err;
+  }
+  // An empty transaction.json stops the rollback commands only.
+  fs::remove(app.state() + "/switch.json");
+  WriteFile(app.state() + "/transaction.json", "");
+  RunResult r = app.Velin({"config", "check"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = app.Velin({"rollback", "list"});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+}
+
+}  // namespace rollback_state_robustness
+}  // namespace velin::testing
