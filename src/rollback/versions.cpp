@@ -413,15 +413,21 @@ Result<std::vector<HistoryEntry>> RollbackEngine::History() { return ReadHistory
 // never count toward keep_versions and go first, by their own rule: a base is kept while it is
 // live, the registry's current, the open transaction's base, or the base of the last ended
 // transaction (where the last deploy started from); every other base is pruned. Then the
-// user's named releases beyond keep_versions go, oldest first, never the live one; each such
-// prune is written to the history and reported as a warning.
+// user's named releases beyond keep_versions go, oldest first, never the live one nor either
+// end of an interrupted switch (switch.json: `recover` goes on to one or back to the other); each
+// such prune is written to the history and reported as a warning.
 Status RollbackEngine::Prune(const std::string& keep_also) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_ASSIGN(std::string live, LiveCurrent());
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
   VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   std::set<std::string> keep = {live, reg.current, keep_also};
   if (txn) keep.insert(txn->base);
+  if (intent) {  // an interrupted switch: `recover` needs both ends of it
+    keep.insert(intent->from);
+    keep.insert(intent->to);
+  }
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     if (it->action == "transaction") {
       keep.insert(it->from);  // the base of the last ended transaction

@@ -129,5 +129,36 @@ TEST(RollbackDamagedStateTest, WronglyTypedSwitchFieldIsExit4NamingTheField) {
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
 }
 
+// --- 2. prune during an interrupted switch ------------------------------------------------------
+
+// Before: create-version pruned v2, the target of the interrupted switch; `recover` then never
+// finished and the service stayed stopped.
+TEST(RollbackPruneTest, PruneKeepsBothVersionsOfAnInterruptedSwitch) {
+  ToyApp app(Toy());
+  EditConfig(app, "keep_versions = 10", "keep_versions = 2");
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  RunResult r =
+      app.Velin({"rollback", "to-version", "v2"}, {{"VELIN_TEST_CRASH_AT", "switch-stopped"}});
+  ASSERT_EQ(r.exit_code, 86) << r.err;
+  app.Build("v3");
+  r = app.Velin({"rollback", "create-version", "v3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(app.state() + "/releases/v2"));
+  EXPECT_TRUE(fs::exists(app.state() + "/releases/v1"));
+  r = app.Velin({"rollback", "recover"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(app.Current(), "v2");
+  EXPECT_EQ(Running(app), "v2\n");
+  // Once the switch ended, the next create prunes by keep_versions again.
+  app.Build("v4");
+  r = app.Velin({"rollback", "create-version", "v4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(app.state() + "/releases/v1"));
+  EXPECT_TRUE(fs::exists(app.state() + "/releases/v2"));
+}
+
 }  // namespace rollback_state_robustness
 }  // namespace velin::testing
