@@ -160,5 +160,65 @@ TEST(RollbackPruneTest, PruneKeepsBothVersionsOfAnInterruptedSwitch) {
   EXPECT_TRUE(fs::exists(app.state() + "/releases/v2"));
 }
 
+// --- 3. a full disk during a switch -------------------------------------------------------------
+
+// Before: the stop filled the disk, registry.json could not be written, then neither could
+// switch.json's phase `back`: velin ended there, `current` on v2, the service stopped.
+TEST(RollbackFullDiskTest, DiskFilledByStopStillSwitchesBackAndStarts) {
+  ToyApp app(Toy());
+  SmallTmpfs small(app.state(), "600k");
+  if (!small.mounted()) GTEST_SKIP() << "mount -t tmpfs not permitted here";
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  EditConfig(app, "stop = \"rm -f running\"",
+             "stop = \"rm -f running; if [ -f fill-disk ]; then cat /dev/zero > "
+             "../.velin/filler 2>/dev/null; fi; true\"");
+  WriteFile(app.app() + "/fill-disk", "1\n");
+  RunResult r = app.Velin({"rollback", "to-version", "v2"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("switched back to v1 (healthy)"), std::string::npos) << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_EQ(Running(app), "v1\n");
+  EXPECT_FALSE(fs::exists(app.state() + "/switch.json"));
+  // With room again nothing is left to recover and the switch goes through.
+  fs::remove(app.app() + "/fill-disk");
+  fs::remove(app.state() + "/filler");
+  r = app.Velin({"rollback", "recover"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Running(app), "v1\n");
+  r = app.Velin({"rollback", "to-version", "v2"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Running(app), "v2\n");
+}
+
+// Before: with a page left, switch.json was written, the live config could not be saved, nor the
+// history entry `failed; nothing was changed`, and switch.json stayed: a later `recover` carried
+// out the switch the user had been told failed.
+TEST(RollbackFullDiskTest, SwitchThatChangedNothingLeavesNoSwitchJsonOnAFullDisk) {
+  ToyApp app(Toy());
+  SmallTmpfs small(app.state(), "600k");
+  if (!small.mounted()) GTEST_SKIP() << "mount -t tmpfs not permitted here";
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  app.Build("snap");
+  WriteFile(app.app() + "/.env", "MODE=snapshot\n");
+  ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "snap"}).exit_code, 0);
+  WriteFile(app.app() + "/.env", "MODE=live\n");
+  Fill(app.state() + "/filler", 4096);
+  RunResult r = app.Velin({"rollback", "to-version", "snap"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("nothing was changed (still v1)"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(app.state() + "/switch.json"));
+  fs::remove(app.state() + "/filler");
+  r = app.Velin({"rollback", "recover"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_EQ(Running(app), "v1\n");
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/.env"), "MODE=live\n");
+}
+
 }  // namespace rollback_state_robustness
 }  // namespace velin::testing
