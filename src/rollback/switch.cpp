@@ -318,9 +318,10 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
 }
 
 // The switch `intent` records, then its hook: after_switch when it passed (its failure is exit 1;
-// the switch stays), on_switch_failure when it failed (its failure is a warning; the switch's
-// error stands). They run after switch.json is removed, so a `recover` that finishes an
-// interrupted switch (even one interrupted just before that removal) runs them then, once.
+// the switch stays; in a transaction's rollback a warning), on_switch_failure when it failed (its
+// failure is a warning; the switch's error stands). They run after switch.json is removed, so a
+// `recover` that finishes an interrupted switch (even one interrupted just before that removal)
+// runs them then, once.
 Status RollbackEngine::ContinueSwitchLocked(const SwitchIntent& intent) {
   // SIGINT, SIGTERM, SIGHUP are held until the switch (forward or back) and its hook have
   // ended: killed between stop and health check, velin would leave the service stopped, or
@@ -334,6 +335,13 @@ Status RollbackEngine::ContinueSwitchLocked(const SwitchIntent& intent) {
   vars.from_version = intent.from;
   if (outcome) {
     if (Status hook = RunHook(settings_.hooks, HookEvent::kAfterSwitch, vars); !hook) {
+      // A transaction's rollback succeeded: its base runs and is healthy, and a hook may not
+      // turn that into "rollback failed" (as before_switch may not veto it).
+      if (intent.action == "rollback") {
+        reporter_.Warn(TrFormat("{}; the rollback to {} succeeded all the same",
+                                hook.error().message, intent.to));
+        return outcome;
+      }
       return Failure(TrFormat("{}; the switch to {} stands", hook.error().message, intent.to));
     }
     return outcome;

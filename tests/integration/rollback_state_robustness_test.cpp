@@ -220,5 +220,28 @@ TEST(RollbackFullDiskTest, SwitchThatChangedNothingLeavesNoSwitchJsonOnAFullDisk
   EXPECT_EQ(ReadFileOrDie(app.app() + "/.env"), "MODE=live\n");
 }
 
+// --- 4. after_switch in a transaction's rollback ------------------------------------------------
+
+// Before: "rollback failed … the switch to v1 stands", exit 1, although the base ran healthy.
+TEST(RollbackHooksTest, FailingAfterSwitchDoesNotFailATransactionRollback) {
+  ToyApp app(Toy("\n[hooks]\nafter_switch = \"test ! -f fail-hook\"\n"));
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "1h"}).exit_code, 0);
+  Deploy(app, "v2");
+  if (HasFatalFailure()) return;
+  WriteFile(app.app() + "/fail-hook", "1\n");
+  RunResult r = app.Velin({"rollback", "rollback"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("hooks.after_switch"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("succeeded all the same"), std::string::npos) << r.err;
+  EXPECT_EQ(Running(app), "v1\n");
+  EXPECT_EQ(History(app).back()["outcome"], "rolled back by hand");
+  // Outside a transaction's rollback it still fails the command, the switch standing.
+  r = app.Velin({"rollback", "to-version", "v2"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("the switch to v2 stands"), std::string::npos) << r.err;
+}
+
 }  // namespace rollback_state_robustness
 }  // namespace velin::testing
