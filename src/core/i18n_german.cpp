@@ -843,6 +843,18 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"No rollback.health check is configured: the switch is not verified",
        "Kein rollback.health-Check konfiguriert: der Wechsel wird nicht geprüft"},
       {"The plain files were moved to {}", "Die normalen Dateien wurden nach {} verschoben"},
+      {"adopt: {}; the files were stored as {}, {} is still the plain directory and the service "
+       "was not stopped",
+       "Übernahme: {}; die Dateien wurden als {} gespeichert, {} ist weiterhin das normale "
+       "Verzeichnis und der Dienst wurde nicht gestoppt"},
+      {"adopted {} ({} → {}; the plain files are in {}), but {}: the service runs {} but is not "
+       "healthy; nothing was undone",
+       "{} übernommen ({} → {}; die normalen Dateien liegen in {}), aber {}: der Dienst läuft "
+       "mit {}, ist aber nicht gesund; nichts wurde rückgängig gemacht"},
+      {"adopted {} ({} → {}; the plain files are in {}), but {}: the service is not running; "
+       "start it once the cause is fixed (rollback.start)",
+       "{} übernommen ({} → {}; die normalen Dateien liegen in {}), aber {}: der Dienst läuft "
+       "nicht; ihn starten, sobald die Ursache behoben ist (rollback.start)"},
       {"current → {}", "current → {}"},
       {"going back to an older version while a [database] is configured, but rollback.migrate_down "
        "is not set: the schema is not migrated down",

@@ -583,6 +583,23 @@ Status RollbackEngine::ToVersion(const std::string& name, const std::string& rea
   return Ok();
 }
 
+// The adopt in registry.json (`current`) and the history; `outcome` is how its start went.
+Status RollbackEngine::RecordAdopt(const std::string& name, const std::string& root,
+                                   const Status& outcome) {
+  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+  reg.current = name;
+  VELIN_TRY(SaveRegistry(env_, layout_, reg));
+  HistoryEntry e{.time = IsoTime(UnixMs(env_)),
+                 .user = CurrentUser(env_),
+                 .host = env_.HostName(),
+                 .action = "adopt",
+                 .to = name,
+                 .reason = "adopt",
+                 .outcome = outcome ? "adopted" : "adopted; " + outcome.error().message,
+                 .detail = root};
+  return AppendHistory(env_, layout_, e);
+}
+
 Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, LockState(Duration(2000)));
@@ -609,25 +626,43 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
   reporter_.Begin(TrFormat("Adopting the live application as {}...", name));
   VELIN_ASSIGN(VersionRecord rec,
                CreateLocked(name, description, VersionKind::kSnapshot, false, root));
-  if (type == io::FileType::kDirectory) {
-    // Plain files at the `current` path: stop, move them aside, link, start, check.
-    VELIN_TRY(RunServiceCommand(settings_, "stop", settings_.stop, settings_.stop_timeout));
-    std::string aside = link + ".pre-velin";
-    VELIN_TRY(io::RemoveAll(env_, aside));
-    VELIN_TRY(env_.Rename(link, aside));
+  if (type != io::FileType::kDirectory) {
+    std::string was = root;  // a link elsewhere: where it pointed, in the history's detail
+    if (type == io::FileType::kSymlink) {
+      VELIN_ASSIGN(was, env_.ReadLink(link));
+    }
     VELIN_TRY(PointCurrentAt(name));
-    VELIN_TRY(RunServiceCommand(settings_, "start", settings_.start, settings_.start_timeout));
-    VELIN_TRY(WaitHealthy(env_, settings_));
-    reporter_.Info(TrFormat("The plain files were moved to {}", aside));
-  } else {
-    VELIN_TRY(PointCurrentAt(name));
+    VELIN_TRY(RecordAdopt(name, was, Ok()));
+    return rec;
   }
-  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
-  reg.current = name;
-  VELIN_TRY(SaveRegistry(env_, layout_, reg));
-  VELIN_TRY(AppendHistory(env_, layout_,
-                          {IsoTime(UnixMs(env_)), CurrentUser(env_), env_.HostName(), "adopt", "",
-                           name, "adopt", "adopted", "", root}));
+  // Plain files at the `current` path: stop, move them aside, link, start, check. Nothing is
+  // undone when start or the health check fails (the adopted files are the files that ran), so
+  // that is exit 1 with what runs, never 5 (docs/exit-codes.md: 5 = the switch was undone).
+  if (Status stopped = RunServiceCommand(settings_, "stop", settings_.stop, settings_.stop_timeout);
+      !stopped) {
+    return Failure(
+        TrFormat("adopt: {}; the files were stored as {}, {} is still the plain "
+                 "directory and the service was not stopped",
+                 stopped.error().message, name, link));
+  }
+  std::string aside = link + ".pre-velin";
+  VELIN_TRY(io::RemoveAll(env_, aside));
+  VELIN_TRY(env_.Rename(link, aside));
+  VELIN_TRY(PointCurrentAt(name));
+  Status up = RunServiceCommand(settings_, "start", settings_.start, settings_.start_timeout);
+  const bool started = static_cast<bool>(up);
+  if (up) up = WaitHealthy(env_, settings_);
+  VELIN_TRY(RecordAdopt(name, root, up));
+  if (!up) {
+    return Failure(started ? TrFormat("adopted {} ({} → {}; the plain files are in {}), but {}: "
+                                      "the service runs {} but is not healthy; nothing was undone",
+                                      name, link, name, aside, up.error().message, name)
+                           : TrFormat("adopted {} ({} → {}; the plain files are in {}), but {}: "
+                                      "the service is not running; start it once the cause is "
+                                      "fixed (rollback.start)",
+                                      name, link, name, aside, up.error().message));
+  }
+  reporter_.Info(TrFormat("The plain files were moved to {}", aside));
   return rec;
 }
 
