@@ -115,6 +115,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Versionsname '{}' darf nur Buchstaben, Ziffern, '.', '_', '-' und '+' enthalten"},
       {"{} is not a symlink (plain files): run 'velin rollback adopt' first",
        "{} ist kein Symlink (normale Dateien): zuerst 'velin rollback adopt' ausführen"},
+      {"{} is a symlink to {}, which is not one of velin's releases: run 'velin rollback adopt' "
+       "first (it stores what the link points at as a snapshot to switch back to)",
+       "{} ist ein Symlink auf {}, das keine Release von velin ist: zuerst 'velin rollback "
+       "adopt' ausführen (es speichert, worauf der Link zeigt, als Snapshot, zu dem "
+       "zurückgewechselt werden kann)"},
       {"no version '{}' (see velin rollback list)",
        "keine Version '{}' (siehe velin rollback list)"},
       {"the interrupted switch goes to '{}', which is no longer registered; {} was left alone",

@@ -77,9 +77,16 @@ Result<std::string> RollbackEngine::LiveCurrent() {
   VELIN_ASSIGN(io::FileInfo info, env_.Stat(settings_.current_link));
   if (info.type != io::FileType::kSymlink) return std::string();
   VELIN_ASSIGN(std::string target, env_.ReadLink(settings_.current_link));
-  while (target.size() > 1 && target.back() == '/') target.pop_back();
-  if (io::Dirname(target) != layout_.Releases()) return std::string();
-  return io::Basename(target);
+  // A link made by hand may be relative (`current -> .velin/releases/v1`): the same release.
+  namespace fs = std::filesystem;
+  fs::path resolved = fs::path(target);
+  if (resolved.is_relative()) resolved = fs::path(io::Dirname(settings_.current_link)) / resolved;
+  resolved = resolved.lexically_normal();
+  if (!resolved.has_filename()) resolved = resolved.parent_path();  // "…/v1/"
+  if (resolved.parent_path() != fs::path(layout_.Releases()).lexically_normal()) {
+    return std::string();
+  }
+  return resolved.filename().string();
 }
 
 Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, VersionKind kind,

@@ -243,6 +243,48 @@ TEST(RollbackHooksTest, FailingAfterSwitchDoesNotFailATransactionRollback) {
   EXPECT_NE(r.err.find("the switch to v2 stands"), std::string::npos) << r.err;
 }
 
+// --- 5. a `current` velin did not make ----------------------------------------------------------
+
+// Before: to-version replaced the link, its old target recorded nowhere; a failed health check
+// had "nothing to switch back to".
+TEST(RollbackUnmanagedCurrentTest, SymlinkElsewhereIsRefusedAndAdoptKeepsItsTarget) {
+  ToyApp app(Toy());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  fs::create_directories(app.root() + "/old/bin");
+  WriteFile(app.root() + "/old/bin/VERSION", "old\n");
+  fs::create_directories(app.root() + "/old/scripts");
+  fs::create_symlink(app.root() + "/old", app.app() + "/current");
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("velin rollback adopt"), std::string::npos) << r.err;
+  EXPECT_EQ(fs::read_symlink(app.app() + "/current"), fs::path(app.root() + "/old"));
+  r = app.Velin({"rollback", "to-version", "v1", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  r = app.Velin({"rollback", "adopt", "old"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(History(app).back()["detail"], app.root() + "/old");
+  r = app.Velin({"rollback", "to-version", "v1"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(History(app).back()["from"], "old");
+}
+
+// A link to one of velin's releases made by hand, relative, is velin's: the switch records it
+// as `from` (before: read as no version at all).
+TEST(RollbackUnmanagedCurrentTest, RelativeLinkToAReleaseSwitchesAsUsual) {
+  ToyApp app(Toy());
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  fs::remove(app.app() + "/current");
+  fs::create_symlink("../.velin/releases/v1", app.app() + "/current");
+  RunResult r = app.Velin({"rollback", "to-version", "v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(History(app).back()["from"], "v1");
+  EXPECT_EQ(Running(app), "v2\n");
+}
+
 // --- 6. adopt of a plain directory whose start or health check fails --------------------------
 
 void PlainCurrent(ToyApp& app, bool broken) {
