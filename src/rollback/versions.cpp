@@ -337,7 +337,11 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   VELIN_TRY(FinishRemovals(reg));
   VELIN_TRY(CheckCreatable(name, replace, reg));
   Manifest manifest;
-  VELIN_ASSIGN(manifest.artifacts, ScanTree(env_, artifact_root, settings_.artifacts, true));
+  // A transaction's base holds what the live release holds: an artifact path added to the
+  // config since that release was made is recorded as absent, not a reason to refuse `begin`.
+  const bool all_artifacts = base_of.empty();
+  VELIN_ASSIGN(manifest.artifacts,
+               ScanTree(env_, artifact_root, settings_.artifacts, all_artifacts));
   VELIN_ASSIGN(auto live_config, ScanTree(env_, settings_.app_root, settings_.config, false));
   if (kind == VersionKind::kSnapshot) manifest.config = live_config;
 

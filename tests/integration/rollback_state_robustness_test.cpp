@@ -335,5 +335,27 @@ TEST(RollbackAdoptFailureTest, FailedStartIsRecordedAndSaysTheServiceIsNotRunnin
   EXPECT_EQ(History(app).back()["from"], "v1");
 }
 
+// --- 8. an artifact path added after the live release was made ---------------------------------
+
+// Before: `begin` exit 2, "artifact 'public' not found in …/releases/v1".
+TEST(RollbackBeginTest, ArtifactPathAddedSinceTheLiveReleaseDoesNotStopBegin) {
+  ToyApp app(Toy());
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  EditConfig(app, "artifacts = [\"bin\", \"scripts\"]",
+             "artifacts = [\"bin\", \"scripts\", \"public\"]");
+  WriteFile(app.app() + "/public/index.html", "<p>new</p>\n");
+  RunResult r = app.Velin({"rollback", "begin", "--timeout", "1h"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  EXPECT_TRUE(fs::exists(app.app() + "/current/public/index.html"));
+  r = app.Velin({"rollback", "rollback"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Running(app), "v1\n");
+  EXPECT_FALSE(fs::exists(app.app() + "/current/public"));
+}
+
 }  // namespace rollback_state_robustness
 }  // namespace velin::testing
