@@ -69,8 +69,22 @@ void RegisterRollbackCommands(CLI::App& app, Context& ctx) {
   // Without a transaction file this is a single stat.
   ctx.before_command.push_back([](Context& c) -> Status {
     if (SkipExpiredTransactionHook()) return Ok();
-    VELIN_ASSIGN(auto engine, MakeRollbackEngine(c));
-    VELIN_ASSIGN(auto end, engine->FinishExpiredTransaction());
+    auto finished = [&c]() -> Result<std::optional<rollback::TransactionEnd>> {
+      VELIN_ASSIGN(auto engine, MakeRollbackEngine(c));
+      return engine->FinishExpiredTransaction();
+    }();
+    if (!finished) {
+      // A damaged transaction.json (or a lock held too long) stops the rollback commands, which
+      // must not act on a state they cannot read; it must not stop a cron backup, a restore or
+      // `config check`: for those it is a warning (docs/rollback-format.md#transactionjson).
+      if (Context::CommandPath().rfind("rollback", 0) == 0) return tl::unexpected(finished.error());
+      c.out().Warn(
+          TrFormat("{}; an expired deploy transaction was not looked for ('velin "
+                   "rollback status' says more)",
+                   finished.error().message));
+      return Ok();
+    }
+    auto& end = *finished;
     if (end) {  // its watchdog had died: this is the timeout's rollback, [notify] it
       monitor::NotifyEvent e;
       e.event = "rollback-timeout";

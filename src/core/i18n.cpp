@@ -76,6 +76,8 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"switch to {} not started: {}; nothing was changed (still {})",
        "Wechsel zu {} nicht begonnen: {}; nichts wurde geändert (weiterhin {})"},
       {"{}; the switch to {} stands", "{}; der Wechsel zu {} bleibt bestehen"},
+      {"{}; the rollback to {} succeeded all the same",
+       "{}; die Rücksetzung auf {} ist trotzdem gelungen"},
       {"Configuration from before the switch put back",
        "Konfiguration von vor dem Wechsel wiederhergestellt"},
       {"The configuration live before the switch is kept in {}",

@@ -91,6 +91,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "aktualisieren"},
       {"{}: 'versions' is missing or not a list", "{}: 'versions' fehlt oder ist keine Liste"},
       {"{}: a version entry has no name", "{}: ein Versionseintrag hat keinen Namen"},
+      {"{}: version '{}'", "{}: Version '{}'"},
+      {"{}: field '{}' is not text", "{}: Feld '{}' ist kein Text"},
+      {"{}: field '{}' is not a whole number", "{}: Feld '{}' ist keine ganze Zahl"},
+      {"{}: field '{}' is not true or false", "{}: Feld '{}' ist weder true noch false"},
+      {"{}; an expired deploy transaction was not looked for ('velin rollback status' says more)",
+       "{}; nach einer abgelaufenen Deploy-Transaktion wurde nicht gesucht ('velin rollback "
+       "status' sagt mehr)"},
       {"{}:{}: malformed entry", "{}:{}: fehlerhafter Eintrag"},
       {"{}: transaction has no id or state", "{}: Transaktion ohne ID oder Zustand"},
       {"{}: transaction has an unknown state '{}'", "{}: Transaktion mit unbekanntem Zustand '{}'"},
@@ -108,6 +115,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Versionsname '{}' darf nur Buchstaben, Ziffern, '.', '_', '-' und '+' enthalten"},
       {"{} is not a symlink (plain files): run 'velin rollback adopt' first",
        "{} ist kein Symlink (normale Dateien): zuerst 'velin rollback adopt' ausführen"},
+      {"{} is a symlink to {}, which is not one of velin's releases: run 'velin rollback adopt' "
+       "first (it stores what the link points at as a snapshot to switch back to)",
+       "{} ist ein Symlink auf {}, das keine Release von velin ist: zuerst 'velin rollback "
+       "adopt' ausführen (es speichert, worauf der Link zeigt, als Snapshot, zu dem "
+       "zurückgewechselt werden kann)"},
       {"no version '{}' (see velin rollback list)",
        "keine Version '{}' (siehe velin rollback list)"},
       {"the interrupted switch goes to '{}', which is no longer registered; {} was left alone",
@@ -848,6 +860,18 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"No rollback.health check is configured: the switch is not verified",
        "Kein rollback.health-Check konfiguriert: der Wechsel wird nicht geprüft"},
       {"The plain files were moved to {}", "Die normalen Dateien wurden nach {} verschoben"},
+      {"adopt: {}; the files were stored as {}, {} is still the plain directory and the service "
+       "was not stopped",
+       "Übernahme: {}; die Dateien wurden als {} gespeichert, {} ist weiterhin das normale "
+       "Verzeichnis und der Dienst wurde nicht gestoppt"},
+      {"adopted {} ({} → {}; the plain files are in {}), but {}: the service runs {} but is not "
+       "healthy; nothing was undone",
+       "{} übernommen ({} → {}; die normalen Dateien liegen in {}), aber {}: der Dienst läuft "
+       "mit {}, ist aber nicht gesund; nichts wurde rückgängig gemacht"},
+      {"adopted {} ({} → {}; the plain files are in {}), but {}: the service is not running; "
+       "start it once the cause is fixed (rollback.start)",
+       "{} übernommen ({} → {}; die normalen Dateien liegen in {}), aber {}: der Dienst läuft "
+       "nicht; ihn starten, sobald die Ursache behoben ist (rollback.start)"},
       {"current → {}", "current → {}"},
       {"going back to an older version while a [database] is configured, but rollback.migrate_down "
        "is not set: the schema is not migrated down",
@@ -873,10 +897,21 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Dateien: {} ({} mit früheren Releases hart verlinkt, {} kopiert, {} Bytes)"},
       {"{}: {}: {}", "{}: {}: {}"},
       {"switched back to {} (healthy)", "zurückgewechselt zu {} (gesund)"},
-      {"switching back to {} failed too: {}",
-       "Zurückwechseln zu {} ist ebenfalls fehlgeschlagen: {}"},
+      {"switching back to {} failed too: {}; {}",
+       "Zurückwechseln zu {} ist ebenfalls fehlgeschlagen: {}; {}"},
+      {"the service runs {} but is not healthy", "der Dienst läuft mit {}, ist aber nicht gesund"},
+      {"the service is not running", "der Dienst läuft nicht"},
+      {"the service was not stopped (still {})", "der Dienst wurde nicht gestoppt (weiterhin {})"},
+      {"could not record {} as current: {}; switching back all the same",
+       "konnte {} nicht als aktuell eintragen: {}; wechsle trotzdem zurück"},
+      {"could not record the switch back in {}: {}; switching back all the same",
+       "konnte das Zurückwechseln nicht in {} festhalten: {}; wechsle trotzdem zurück"},
+      {"the switch from {} to {} is not in the history: {}",
+       "der Wechsel von {} zu {} steht nicht im Verlauf: {}"},
       {"{}; the configuration from before was put back",
        "{}; die vorherige Konfiguration wurde wiederhergestellt"},
+      {"{}; putting the configuration from before back failed: {}",
+       "{}; die vorherige Konfiguration wiederherzustellen schlug fehl: {}"},
       {"nothing to switch back to", "nichts, wohin zurückgewechselt werden kann"},
       {"switch", "Wechsel"},
       {"rollback", "Rücksetzung"},

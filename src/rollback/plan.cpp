@@ -74,6 +74,15 @@ Result<std::string> RollbackEngine::ResolveTarget(const std::string& name, const
           TrFormat("{} is not a symlink (plain files): run 'velin rollback adopt' first",
                    settings_.current_link));
     }
+    if (live.empty()) {
+      // A link velin never made: replaced, its target would be recorded nowhere, and a failed
+      // health check would have nothing to switch back to. adopt stores what it points at.
+      VELIN_ASSIGN(std::string points_at, env_.ReadLink(settings_.current_link));
+      return UsageError(TrFormat(
+          "{} is a symlink to {}, which is not one of velin's releases: run 'velin rollback "
+          "adopt' first (it stores what the link points at as a snapshot to switch back to)",
+          settings_.current_link, points_at));
+    }
   }
   return target;
 }

@@ -1,6 +1,7 @@
 #include "velin/rollback/registry.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -37,15 +38,68 @@ Result<json> ParseStateFile(const std::string& path, const std::string& text) {
   return doc;
 }
 
-std::string Str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+// Reads the fields of one object of a state file. A field that is absent reads as empty (the
+// optional fields); one of the wrong type (a hand edit, `"health_failed": "no"`) is damage: the
+// first such field is remembered and Check() names it with its file, so a damaged file is one
+// line and exit 4 instead of an exception thrown out of nlohmann::json (which aborted velin).
+class Fields {
+ public:
+  Fields(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
 
-int64_t Int(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
+  std::string Str(const char* key) {
+    const json* v = Find(key, json::value_t::string);
+    return v != nullptr ? v->get<std::string>() : std::string();
+  }
+  int64_t Int(const char* key) {
+    const json* v = Find(key, json::value_t::number_integer);
+    if (v == nullptr) return 0;
+    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t{INT64_MAX}) {
+      Bad(key, json::value_t::number_integer);  // beyond int64: not a value velin wrote
+      return 0;
+    }
+    return v->get<int64_t>();
+  }
+  bool Bool(const char* key) {
+    const json* v = Find(key, json::value_t::boolean);
+    return v != nullptr && v->get<bool>();
+  }
+
+  Status Check() const {
+    if (bad_.empty()) return Ok();
+    switch (expected_) {
+      case json::value_t::string:
+        return DamageError(TrFormat("{}: field '{}' is not text", where_, bad_));
+      case json::value_t::boolean:
+        return DamageError(TrFormat("{}: field '{}' is not true or false", where_, bad_));
+      default:
+        return DamageError(TrFormat("{}: field '{}' is not a whole number", where_, bad_));
+    }
+  }
+
+ private:
+  const json* Find(const char* key, json::value_t type) {
+    auto it = j_.find(key);
+    if (it == j_.end()) return nullptr;
+    const bool fits = type == json::value_t::string    ? it->is_string()
+                      : type == json::value_t::boolean ? it->is_boolean()
+                                                       : it->is_number_integer();
+    if (!fits) {
+      Bad(key, type);
+      return nullptr;
+    }
+    return &*it;
+  }
+  void Bad(const char* key, json::value_t type) {
+    if (!bad_.empty()) return;
+    bad_ = key;
+    expected_ = type;
+  }
+
+  const json& j_;
+  std::string where_;
+  std::string bad_;
+  json::value_t expected_ = json::value_t::null;
+};
 
 Result<std::optional<json>> LoadOptional(io::Env& env, const std::string& path) {
   VELIN_ASSIGN(bool exists, env.Exists(path));
@@ -148,29 +202,35 @@ Result<Registry> LoadRegistry(io::Env& env, const StateLayout& layout) {
   VELIN_ASSIGN(auto doc, LoadOptional(env, layout.Registry()));
   Registry reg;
   if (!doc) return reg;
-  reg.current = Str(*doc, "current");
-  reg.next_seq = static_cast<uint64_t>(std::max<int64_t>(1, Int(*doc, "next_seq")));
+  Fields top(*doc, layout.Registry());
+  reg.current = top.Str("current");
+  reg.next_seq = static_cast<uint64_t>(std::max<int64_t>(1, top.Int("next_seq")));
+  VELIN_TRY(top.Check());
   auto versions = doc->find("versions");
   if (versions == doc->end() || !versions->is_array()) {
     return DamageError(TrFormat("{}: 'versions' is missing or not a list", layout.Registry()));
   }
   for (const json& v : *versions) {
-    if (!v.is_object() || Str(v, "name").empty()) {
+    auto name = v.is_object() ? v.find("name") : v.end();
+    if (!v.is_object() || name == v.end() || !name->is_string() ||
+        name->get<std::string>().empty()) {
       return DamageError(TrFormat("{}: a version entry has no name", layout.Registry()));
     }
+    Fields f(v, TrFormat("{}: version '{}'", layout.Registry(), name->get<std::string>()));
     VersionRecord r;
-    r.name = Str(v, "name");
-    r.description = Str(v, "description");
-    r.kind = Str(v, "kind") == "snapshot" ? VersionKind::kSnapshot : VersionKind::kVersion;
-    r.created = Str(v, "created");
-    r.user = Str(v, "user");
-    r.host = Str(v, "host");
-    r.source_digest = Str(v, "source_digest");
-    r.config_digest = Str(v, "config_digest");
-    r.schema_level = Str(v, "schema_level");
-    r.seq = static_cast<uint64_t>(Int(v, "seq"));
-    r.base_of = Str(v, "base_of");
-    r.failed = Str(v, "failed");
+    r.name = f.Str("name");
+    r.description = f.Str("description");
+    r.kind = f.Str("kind") == "snapshot" ? VersionKind::kSnapshot : VersionKind::kVersion;
+    r.created = f.Str("created");
+    r.user = f.Str("user");
+    r.host = f.Str("host");
+    r.source_digest = f.Str("source_digest");
+    r.config_digest = f.Str("config_digest");
+    r.schema_level = f.Str("schema_level");
+    r.seq = static_cast<uint64_t>(f.Int("seq"));
+    r.base_of = f.Str("base_of");
+    r.failed = f.Str("failed");
+    VELIN_TRY(f.Check());
     reg.versions.push_back(std::move(r));
   }
   return reg;
@@ -227,19 +287,21 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
       VELIN_TRY(ParseStateFile(layout.History(), line));
       continue;
     }
-    HistoryEntry e{.time = Str(j, "time"),
-                   .user = Str(j, "user"),
-                   .host = Str(j, "host"),
-                   .action = Str(j, "action"),
-                   .from = Str(j, "from"),
-                   .to = Str(j, "to"),
-                   .reason = Str(j, "reason"),
-                   .outcome = Str(j, "outcome"),
-                   .transaction = Str(j, "transaction"),
-                   .detail = Str(j, "detail"),
-                   .backup = Str(j, "backup"),
-                   .backup_version = Str(j, "backup_version"),
-                   .data = Str(j, "data")};
+    Fields f(j, layout.History() + ":" + std::to_string(line_no));
+    HistoryEntry e{.time = f.Str("time"),
+                   .user = f.Str("user"),
+                   .host = f.Str("host"),
+                   .action = f.Str("action"),
+                   .from = f.Str("from"),
+                   .to = f.Str("to"),
+                   .reason = f.Str("reason"),
+                   .outcome = f.Str("outcome"),
+                   .transaction = f.Str("transaction"),
+                   .detail = f.Str("detail"),
+                   .backup = f.Str("backup"),
+                   .backup_version = f.Str("backup_version"),
+                   .data = f.Str("data")};
+    VELIN_TRY(f.Check());
     out.push_back(std::move(e));
   }
   return out;
@@ -261,22 +323,24 @@ Status AppendHistory(io::Env& env, const StateLayout& layout, const HistoryEntry
 Result<std::optional<TransactionRecord>> LoadTransaction(io::Env& env, const StateLayout& layout) {
   VELIN_ASSIGN(auto doc, LoadOptional(env, layout.Transaction()));
   if (!doc) return std::optional<TransactionRecord>();
+  Fields f(*doc, layout.Transaction());
   TransactionRecord t;
-  t.id = Str(*doc, "id");
-  const std::string state = Str(*doc, "state");
-  t.base = Str(*doc, "base");
-  t.started = Str(*doc, "started");
-  t.deadline_ms = Int(*doc, "deadline_ms");
-  t.reason = Str(*doc, "reason");
-  t.user = Str(*doc, "user");
-  t.host = Str(*doc, "host");
-  const std::string cause = Str(*doc, "cause");
-  t.outcome = Str(*doc, "outcome");
-  t.watchdog_pid = Int(*doc, "watchdog_pid");
-  t.backup = Str(*doc, "backup");
-  t.version = Str(*doc, "version");
-  t.restore_data = doc->value("restore_data", false);
-  t.data = Str(*doc, "data");
+  t.id = f.Str("id");
+  const std::string state = f.Str("state");
+  t.base = f.Str("base");
+  t.started = f.Str("started");
+  t.deadline_ms = f.Int("deadline_ms");
+  t.reason = f.Str("reason");
+  t.user = f.Str("user");
+  t.host = f.Str("host");
+  const std::string cause = f.Str("cause");
+  t.outcome = f.Str("outcome");
+  t.watchdog_pid = f.Int("watchdog_pid");
+  t.backup = f.Str("backup");
+  t.version = f.Str("version");
+  t.restore_data = f.Bool("restore_data");
+  t.data = f.Str("data");
+  VELIN_TRY(f.Check());
   if (t.id.empty() || state.empty()) {
     return DamageError(TrFormat("{}: transaction has no id or state", layout.Transaction()));
   }
@@ -325,17 +389,19 @@ Status RemoveTransaction(io::Env& env, const StateLayout& layout) {
 Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLayout& layout) {
   VELIN_ASSIGN(auto doc, LoadOptional(env, layout.SwitchIntent()));
   if (!doc) return std::optional<SwitchIntent>();
-  SwitchIntent s{Str(*doc, "from"), Str(*doc, "to"), Str(*doc, "reason"), Str(*doc, "transaction"),
-                 Str(*doc, "started")};
-  s.history_len = Int(*doc, "history_len");
-  s.action = Str(*doc, "action");
-  s.from_level = Str(*doc, "from_level");
-  s.saved_config = Str(*doc, "saved_config");
-  s.phase = Str(*doc, "phase");
-  s.failure = Str(*doc, "failure");
-  s.health_failed = doc->value("health_failed", false);
-  s.restore_backup = Str(*doc, "restore_backup");
-  s.data = Str(*doc, "data");
+  Fields f(*doc, layout.SwitchIntent());
+  SwitchIntent s{f.Str("from"), f.Str("to"), f.Str("reason"), f.Str("transaction"),
+                 f.Str("started")};
+  s.history_len = f.Int("history_len");
+  s.action = f.Str("action");
+  s.from_level = f.Str("from_level");
+  s.saved_config = f.Str("saved_config");
+  s.phase = f.Str("phase");
+  s.failure = f.Str("failure");
+  s.health_failed = f.Bool("health_failed");
+  s.restore_backup = f.Str("restore_backup");
+  s.data = f.Str("data");
+  VELIN_TRY(f.Check());
   return std::optional<SwitchIntent>(std::move(s));
 }
 

@@ -90,19 +90,27 @@ static Status RestoreSavedConfig(io::Env& env, const std::string& saved_root,
   return Ok();
 }
 
+// How far one direction of a switch got: what the service is left doing when it failed.
+struct StepProgress {
+  bool stopped = false;  // `stop` passed
+  bool changed = false;  // the link or the config was touched
+  bool started = false;  // `start` passed (a failure after it is the health check)
+};
+
 // One direction of a switch, from `from` (may be empty) to `to`. `from_level` is the schema
-// level before the switch. `*changed` turns true once the link or the config was touched.
+// level before the switch. `*progress` says how far it got.
 // `restore_data` (may be empty): restores the database before `start`, instead of migrate_down
 // (the backup brings back the schema of its time).
 static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& reporter,
                          const VersionRecord& to, const VersionRecord* from,
                          const std::string& from_level, const ConfigSource& config,
-                         const std::function<Status(const std::string&)>& point, bool* changed,
-                         const std::function<Status()>& restore_data = {}) {
+                         const std::function<Status(const std::string&)>& point,
+                         StepProgress* progress, const std::function<Status()>& restore_data = {}) {
   VELIN_TRY(RunServiceCommand(settings, "stop", settings.stop, settings.stop_timeout));
   if (!settings.stop.empty()) reporter.Done(Tr("Service stopped"));
   CrashPoint("switch-stopped");
-  *changed = true;
+  progress->stopped = true;
+  progress->changed = true;
   VELIN_TRY(point(to.name));
   reporter.Done(TrFormat("current → {}", to.name));
   if (!config.root.empty()) {
@@ -139,6 +147,7 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
   CrashPoint("switch-migrated");
   VELIN_TRY(RunServiceCommand(settings, "start", settings.start, settings.start_timeout));
   if (!settings.start.empty()) reporter.Done(Tr("Service started"));
+  progress->started = true;
   CrashPoint("switch-started");
   VELIN_TRY(WaitHealthy(env, settings));
   if (settings.health.empty()) {
@@ -147,6 +156,22 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
     reporter.Done(Tr("Health check passed"));
   }
   return Ok();
+}
+
+// What the service is left doing after a direction of a switch to `version` failed, in English
+// (the history keeps it) and in the user's language: said in the same line as the failure.
+static std::pair<std::string, std::string> ServiceLeft(const StepProgress& progress,
+                                                       const std::string& version,
+                                                       const std::string& before) {
+  if (progress.started) {
+    return {"the service runs " + version + " but is not healthy",
+            TrFormat("the service runs {} but is not healthy", version)};
+  }
+  if (progress.stopped) {
+    return {"the service is not running", std::string(Tr("the service is not running"))};
+  }
+  return {"the service was not stopped (still " + before + ")",
+          TrFormat("the service was not stopped (still {})", before)};
 }
 
 // Copies the live configuration to state_dir/saved-config/NAME (built under a temporary name,
@@ -293,9 +318,10 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
 }
 
 // The switch `intent` records, then its hook: after_switch when it passed (its failure is exit 1;
-// the switch stays), on_switch_failure when it failed (its failure is a warning; the switch's
-// error stands). They run after switch.json is removed, so a `recover` that finishes an
-// interrupted switch (even one interrupted just before that removal) runs them then, once.
+// the switch stays; in a transaction's rollback a warning), on_switch_failure when it failed (its
+// failure is a warning; the switch's error stands). They run after switch.json is removed, so a
+// `recover` that finishes an interrupted switch (even one interrupted just before that removal)
+// runs them then, once.
 Status RollbackEngine::ContinueSwitchLocked(const SwitchIntent& intent) {
   // SIGINT, SIGTERM, SIGHUP are held until the switch (forward or back) and its hook have
   // ended: killed between stop and health check, velin would leave the service stopped, or
@@ -309,6 +335,13 @@ Status RollbackEngine::ContinueSwitchLocked(const SwitchIntent& intent) {
   vars.from_version = intent.from;
   if (outcome) {
     if (Status hook = RunHook(settings_.hooks, HookEvent::kAfterSwitch, vars); !hook) {
+      // A transaction's rollback succeeded: its base runs and is healthy, and a hook may not
+      // turn that into "rollback failed" (as before_switch may not veto it).
+      if (intent.action == "rollback") {
+        reporter_.Warn(TrFormat("{}; the rollback to {} succeeded all the same",
+                                hook.error().message, intent.to));
+        return outcome;
+      }
       return Failure(TrFormat("{}; the switch to {} stands", hook.error().message, intent.to));
     }
     return outcome;
@@ -362,10 +395,39 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     CrashPoint("switch-registry");
     return Ok();
   };
+  // Back to where it came from, the registry's `current` is a record only (the link is what
+  // counts): when it cannot be written (a full disk) the service is still started.
+  auto point_back = [this](const std::string& name) -> Status {
+    VELIN_TRY(PointCurrentAt(name));
+    Status recorded = [&]() -> Status {
+      VELIN_ASSIGN(Registry r, LoadRegistry(env_, layout_));
+      r.current = name;
+      return SaveRegistry(env_, layout_, r);
+    }();
+    if (!recorded) {
+      reporter_.Warn(TrFormat("could not record {} as current: {}; switching back all the same",
+                              name, recorded.error().message));
+    }
+    CrashPoint("switch-registry");
+    return Ok();
+  };
+  // The history entry, then switch.json removed. An entry that cannot be written (a full disk)
+  // is a warning, and switch.json goes all the same: left behind, it would have a later
+  // `recover` carry out a switch the user was told had failed.
+  auto record = [this](const HistoryEntry& e) -> Status {
+    if (Status appended = AppendHistory(env_, layout_, e); !appended) {
+      reporter_.Warn(TrFormat("the switch from {} to {} is not in the history: {}", e.from, e.to,
+                              appended.error().message));
+    }
+    CrashPoint("switch-history");
+    return RemoveSwitchIntent(env_, layout_);
+  };
   std::string saved_dir =
       intent.saved_config.empty() ? "" : layout_.SavedConfig(intent.saved_config);
+  StepProgress forward_progress;
+  const bool ran_forward = intent.phase != "back";  // else how far it got is not known here
 
-  if (intent.phase != "back") {
+  if (ran_forward) {
     if (!saved_dir.empty()) {
       // Before the service is stopped: a copy that cannot be made (a full disk, a file swapped
       // while read, a symlink on a config path that is refused) ends the switch with nothing
@@ -373,8 +435,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
       if (Status saved = SaveLiveConfig(intent.saved_config); !saved) {
         entry.outcome = "failed; nothing was changed";
         entry.detail = saved.error().message;
-        VELIN_TRY(AppendHistory(env_, layout_, entry));
-        VELIN_TRY(RemoveSwitchIntent(env_, layout_));
+        VELIN_TRY(record(entry));
         return tl::unexpected(Error{saved.error().code,
                                     TrFormat("switch to {}: {}; nothing was changed (still {})",
                                              intent.to, saved.error().message, intent.from),
@@ -383,11 +444,10 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     }
     ConfigSource config;
     if (to.kind == VersionKind::kSnapshot) config.root = layout_.Config(to.name);
-    bool changed = false;
     std::function<Status()> restore;
     if (!intent.restore_backup.empty()) restore = [&] { return RestoreDataOfSwitch(intent); };
     Status forward = ApplySteps(env_, settings_, reporter_, to, from ? &*from : nullptr,
-                                intent.from_level, config, point, &changed, restore);
+                                intent.from_level, config, point, &forward_progress, restore);
     if (!intent.restore_backup.empty() && !intent.data.empty()) {
       entry.data = intent.data == "restored"
                        ? "restored from backup " + intent.restore_backup
@@ -396,9 +456,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     last_data_ = intent.data;
     NoteSwitchOutcome(intent.to, forward);  // the failed mark in registry.json; never stops it
     if (forward) {
-      VELIN_TRY(AppendHistory(env_, layout_, entry));
-      CrashPoint("switch-history");
-      VELIN_TRY(RemoveSwitchIntent(env_, layout_));
+      VELIN_TRY(record(entry));
       if (!saved_dir.empty()) {
         reporter_.Info(
             TrFormat("The configuration live before the switch is kept in {}", saved_dir));
@@ -409,17 +467,22 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     intent.failure = forward.error().message;
     intent.health_failed = forward.error().code == ExitCode::kHealthFailed;
     VELIN_ASSIGN(std::string live, LiveCurrent());
-    if (!changed && live == intent.from) {
+    if (!forward_progress.changed && live == intent.from) {
       // The stop command failed: the link and the config were never touched.
       entry.outcome = "failed; nothing was changed";
       entry.detail = intent.failure;
-      VELIN_TRY(AppendHistory(env_, layout_, entry));
-      VELIN_TRY(RemoveSwitchIntent(env_, layout_));
+      VELIN_TRY(record(entry));
       return Failure(TrFormat("switch to {}: {}; nothing was changed (still {})", intent.to,
                               intent.failure, intent.from));
     }
     intent.phase = "back";
-    VELIN_TRY(SaveSwitchIntent(env_, layout_, intent));
+    if (Status saved = SaveSwitchIntent(env_, layout_, intent); !saved) {
+      // The service is stopped or unhealthy: going back matters more than recording it.
+      reporter_.Warn(
+          TrFormat("could not record the switch back in {}: {}; switching back all "
+                   "the same",
+                   layout_.SwitchIntent(), saved.error().message));
+    }
     CrashPoint("switch-back");
   }
 
@@ -430,26 +493,42 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     reporter_.Begin(TrFormat("Switching back to {}...", from->name));
     ConfigSource config;
     if (!saved_dir.empty()) config = {saved_dir, true};
-    bool changed = false;
-    Status back = ApplySteps(env_, settings_, reporter_, *from, &to, to.schema_level, config, point,
-                             &changed);
+    StepProgress progress;
+    Status back = ApplySteps(env_, settings_, reporter_, *from, &to, to.schema_level, config,
+                             point_back, &progress);
     back_ok = static_cast<bool>(back);
-    back_result = back_ok
-                      ? "switched back to " + from->name + " (healthy)"
-                      : "switching back to " + from->name + " failed too: " + back.error().message;
-    back_shown =
-        back_ok ? TrFormat("switched back to {} (healthy)", from->name)
-                : TrFormat("switching back to {} failed too: {}", from->name, back.error().message);
-  } else if (!saved_dir.empty()) {  // no version to return to, but the live config comes back
-    VELIN_TRY(RestoreSavedConfig(env_, saved_dir, settings_.config, settings_.app_root));
-    back_result += "; the configuration from before was put back";
-    back_shown = TrFormat("{}; the configuration from before was put back", back_shown);
+    if (back_ok) {
+      back_result = "switched back to " + from->name + " (healthy)";
+      back_shown = TrFormat("switched back to {} (healthy)", from->name);
+    } else {
+      auto [left, left_shown] = ServiceLeft(progress, from->name, intent.to);
+      back_result =
+          "switching back to " + from->name + " failed too: " + back.error().message + "; " + left;
+      back_shown = TrFormat("switching back to {} failed too: {}; {}", from->name,
+                            back.error().message, left_shown);
+    }
+  } else {
+    if (!saved_dir.empty()) {  // no version to return to, but the live config comes back
+      Status restored = RestoreSavedConfig(env_, saved_dir, settings_.config, settings_.app_root);
+      if (restored) {
+        back_result += "; the configuration from before was put back";
+        back_shown = TrFormat("{}; the configuration from before was put back", back_shown);
+      } else {
+        back_result +=
+            "; putting the configuration from before back failed: " + restored.error().message;
+        back_shown = TrFormat("{}; putting the configuration from before back failed: {}",
+                              back_shown, restored.error().message);
+      }
+    }
+    if (ran_forward) {
+      auto [left, left_shown] = ServiceLeft(forward_progress, intent.to, intent.from);
+      back_result += "; " + left;
+      back_shown += "; " + left_shown;
+    }
   }
   entry.outcome = (intent.health_failed ? "health check failed; " : "failed; ") + back_result;
   entry.detail = intent.failure;
-  VELIN_TRY(AppendHistory(env_, layout_, entry));
-  CrashPoint("switch-history");
-  VELIN_TRY(RemoveSwitchIntent(env_, layout_));
+  VELIN_TRY(record(entry));
   // 5 only when the switch was undone: back on `from`, running and healthy.
   return MakeError(intent.health_failed && back_ok ? ExitCode::kHealthFailed : ExitCode::kFailed,
                    TrFormat("switch to {}: {}; {}", intent.to, intent.failure, back_shown));
@@ -504,6 +583,23 @@ Status RollbackEngine::ToVersion(const std::string& name, const std::string& rea
   return Ok();
 }
 
+// The adopt in registry.json (`current`) and the history; `outcome` is how its start went.
+Status RollbackEngine::RecordAdopt(const std::string& name, const std::string& root,
+                                   const Status& outcome) {
+  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+  reg.current = name;
+  VELIN_TRY(SaveRegistry(env_, layout_, reg));
+  HistoryEntry e{.time = IsoTime(UnixMs(env_)),
+                 .user = CurrentUser(env_),
+                 .host = env_.HostName(),
+                 .action = "adopt",
+                 .to = name,
+                 .reason = "adopt",
+                 .outcome = outcome ? "adopted" : "adopted; " + outcome.error().message,
+                 .detail = root};
+  return AppendHistory(env_, layout_, e);
+}
+
 Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, LockState(Duration(2000)));
@@ -530,25 +626,43 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
   reporter_.Begin(TrFormat("Adopting the live application as {}...", name));
   VELIN_ASSIGN(VersionRecord rec,
                CreateLocked(name, description, VersionKind::kSnapshot, false, root));
-  if (type == io::FileType::kDirectory) {
-    // Plain files at the `current` path: stop, move them aside, link, start, check.
-    VELIN_TRY(RunServiceCommand(settings_, "stop", settings_.stop, settings_.stop_timeout));
-    std::string aside = link + ".pre-velin";
-    VELIN_TRY(io::RemoveAll(env_, aside));
-    VELIN_TRY(env_.Rename(link, aside));
+  if (type != io::FileType::kDirectory) {
+    std::string was = root;  // a link elsewhere: where it pointed, in the history's detail
+    if (type == io::FileType::kSymlink) {
+      VELIN_ASSIGN(was, env_.ReadLink(link));
+    }
     VELIN_TRY(PointCurrentAt(name));
-    VELIN_TRY(RunServiceCommand(settings_, "start", settings_.start, settings_.start_timeout));
-    VELIN_TRY(WaitHealthy(env_, settings_));
-    reporter_.Info(TrFormat("The plain files were moved to {}", aside));
-  } else {
-    VELIN_TRY(PointCurrentAt(name));
+    VELIN_TRY(RecordAdopt(name, was, Ok()));
+    return rec;
   }
-  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
-  reg.current = name;
-  VELIN_TRY(SaveRegistry(env_, layout_, reg));
-  VELIN_TRY(AppendHistory(env_, layout_,
-                          {IsoTime(UnixMs(env_)), CurrentUser(env_), env_.HostName(), "adopt", "",
-                           name, "adopt", "adopted", "", root}));
+  // Plain files at the `current` path: stop, move them aside, link, start, check. Nothing is
+  // undone when start or the health check fails (the adopted files are the files that ran), so
+  // that is exit 1 with what runs, never 5 (docs/exit-codes.md: 5 = the switch was undone).
+  if (Status stopped = RunServiceCommand(settings_, "stop", settings_.stop, settings_.stop_timeout);
+      !stopped) {
+    return Failure(
+        TrFormat("adopt: {}; the files were stored as {}, {} is still the plain "
+                 "directory and the service was not stopped",
+                 stopped.error().message, name, link));
+  }
+  std::string aside = link + ".pre-velin";
+  VELIN_TRY(io::RemoveAll(env_, aside));
+  VELIN_TRY(env_.Rename(link, aside));
+  VELIN_TRY(PointCurrentAt(name));
+  Status up = RunServiceCommand(settings_, "start", settings_.start, settings_.start_timeout);
+  const bool started = static_cast<bool>(up);
+  if (up) up = WaitHealthy(env_, settings_);
+  VELIN_TRY(RecordAdopt(name, root, up));
+  if (!up) {
+    return Failure(started ? TrFormat("adopted {} ({} → {}; the plain files are in {}), but {}: "
+                                      "the service runs {} but is not healthy; nothing was undone",
+                                      name, link, name, aside, up.error().message, name)
+                           : TrFormat("adopted {} ({} → {}; the plain files are in {}), but {}: "
+                                      "the service is not running; start it once the cause is "
+                                      "fixed (rollback.start)",
+                                      name, link, name, aside, up.error().message));
+  }
+  reporter_.Info(TrFormat("The plain files were moved to {}", aside));
   return rec;
 }
 

@@ -77,9 +77,16 @@ Result<std::string> RollbackEngine::LiveCurrent() {
   VELIN_ASSIGN(io::FileInfo info, env_.Stat(settings_.current_link));
   if (info.type != io::FileType::kSymlink) return std::string();
   VELIN_ASSIGN(std::string target, env_.ReadLink(settings_.current_link));
-  while (target.size() > 1 && target.back() == '/') target.pop_back();
-  if (io::Dirname(target) != layout_.Releases()) return std::string();
-  return io::Basename(target);
+  // A link made by hand may be relative (`current -> .velin/releases/v1`): the same release.
+  namespace fs = std::filesystem;
+  fs::path resolved = fs::path(target);
+  if (resolved.is_relative()) resolved = fs::path(io::Dirname(settings_.current_link)) / resolved;
+  resolved = resolved.lexically_normal();
+  if (!resolved.has_filename()) resolved = resolved.parent_path();  // "…/v1/"
+  if (resolved.parent_path() != fs::path(layout_.Releases()).lexically_normal()) {
+    return std::string();
+  }
+  return resolved.filename().string();
 }
 
 Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, VersionKind kind,
@@ -330,7 +337,11 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   VELIN_TRY(FinishRemovals(reg));
   VELIN_TRY(CheckCreatable(name, replace, reg));
   Manifest manifest;
-  VELIN_ASSIGN(manifest.artifacts, ScanTree(env_, artifact_root, settings_.artifacts, true));
+  // A transaction's base holds what the live release holds: an artifact path added to the
+  // config since that release was made is recorded as absent, not a reason to refuse `begin`.
+  const bool all_artifacts = base_of.empty();
+  VELIN_ASSIGN(manifest.artifacts,
+               ScanTree(env_, artifact_root, settings_.artifacts, all_artifacts));
   VELIN_ASSIGN(auto live_config, ScanTree(env_, settings_.app_root, settings_.config, false));
   if (kind == VersionKind::kSnapshot) manifest.config = live_config;
 
@@ -413,15 +424,21 @@ Result<std::vector<HistoryEntry>> RollbackEngine::History() { return ReadHistory
 // never count toward keep_versions and go first, by their own rule: a base is kept while it is
 // live, the registry's current, the open transaction's base, or the base of the last ended
 // transaction (where the last deploy started from); every other base is pruned. Then the
-// user's named releases beyond keep_versions go, oldest first, never the live one; each such
-// prune is written to the history and reported as a warning.
+// user's named releases beyond keep_versions go, oldest first, never the live one nor either
+// end of an interrupted switch (switch.json: `recover` goes on to one or back to the other); each
+// such prune is written to the history and reported as a warning.
 Status RollbackEngine::Prune(const std::string& keep_also) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_ASSIGN(std::string live, LiveCurrent());
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
   VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   std::set<std::string> keep = {live, reg.current, keep_also};
   if (txn) keep.insert(txn->base);
+  if (intent) {  // an interrupted switch: `recover` needs both ends of it
+    keep.insert(intent->from);
+    keep.insert(intent->to);
+  }
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     if (it->action == "transaction") {
       keep.insert(it->from);  // the base of the last ended transaction

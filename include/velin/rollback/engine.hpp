@@ -201,6 +201,7 @@ class RollbackEngine {
   // `*started`: false when the switch could not even be looked at (its target is gone).
   Status ContinueSwitchStepsLocked(SwitchIntent intent, bool* started);
   Status SaveLiveConfig(const std::string& name);
+  Status RecordAdopt(const std::string& name, const std::string& root, const Status& outcome);
   Result<std::vector<std::string>> SavedConfigs();
   Result<VersionRecord> CreateLocked(const std::string& name, const std::string& description,
                                      VersionKind kind, bool replace,

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "support/test_support.hpp"
 #include "velin/io/fault_injection_env.hpp"
 #include "velin/rollback/engine.hpp"
@@ -133,6 +135,115 @@ TEST(RegistryTest, MalformedRegistryIsDamage) {
   auto loaded = LoadRegistry(io::Env::Default(), StateLayout{dir.path()});
   ASSERT_FALSE(loaded);
   EXPECT_EQ(loaded.error().code, ExitCode::kDamage);
+}
+
+// Each state file's fields, one at a time, replaced by a value of every other JSON type: the
+// load is damage (exit 4) naming the file and the field, never an exception out of
+// nlohmann::json (before: `"health_failed": "no"` or `"restore_data": 1` aborted velin, 134).
+TEST(StateFileTypesTest, EveryWronglyTypedFieldIsDamageNamingIt) {
+  using nlohmann::json;
+  TempDir dir;
+  io::Env& env = io::Env::Default();
+  StateLayout layout{dir.path()};
+  const json kValues[] = {"text", 7, true, json::array({1}), json::object(), 1.5, nullptr};
+  const auto same_kind = [](const json& a, const json& b) {
+    return a.type() == b.type() || (a.is_number_integer() && b.is_number_integer());
+  };
+  const json registry_entry = {
+      {"name", "v1"},        {"description", "d"}, {"kind", "version"},    {"created", "t"},
+      {"user", "u"},         {"host", "h"},        {"source_digest", "s"}, {"config_digest", "c"},
+      {"schema_level", "1"}, {"seq", 1},           {"base_of", "T"},       {"failed", "t"}};
+  const json transaction = {
+      {"format", 1},          {"id", "t1"},     {"state", "open"},
+      {"base", "v1"},         {"started", "t"}, {"deadline_ms", 99999999999999},
+      {"deadline", "t"},      {"reason", "r"},  {"user", "u"},
+      {"host", "h"},          {"cause", ""},    {"outcome", ""},
+      {"watchdog_pid", 1},    {"backup", "b"},  {"version", "v1"},
+      {"restore_data", true}, {"data", ""}};
+  const json intent = {{"format", 1},
+                       {"from", "v1"},
+                       {"to", "v2"},
+                       {"reason", ""},
+                       {"transaction", ""},
+                       {"started", "t"},
+                       {"history_len", 3},
+                       {"action", "switch"},
+                       {"from_level", ""},
+                       {"saved_config", ""},
+                       {"phase", "forward"},
+                       {"failure", ""},
+                       {"health_failed", false},
+                       {"restore_backup", "b"},
+                       {"data", ""}};
+  const json history_entry = {{"time", "t"},        {"user", "u"},           {"host", "h"},
+                              {"action", "switch"}, {"from", "v1"},          {"to", "v2"},
+                              {"reason", ""},       {"outcome", "switched"}, {"transaction", ""},
+                              {"detail", ""},       {"backup", ""},          {"backup_version", ""},
+                              {"data", ""}};
+  int cases = 0;
+  const auto expect_damage = [&](const std::string& what, const std::string& file,
+                                 const std::string& field, const Status& loaded) {
+    ++cases;
+    ASSERT_FALSE(loaded) << what;
+    EXPECT_EQ(loaded.error().code, ExitCode::kDamage) << what << ": " << loaded.error().message;
+    EXPECT_NE(loaded.error().message.find(file), std::string::npos) << loaded.error().message;
+    EXPECT_NE(loaded.error().message.find("'" + field + "'"), std::string::npos)
+        << what << ": " << loaded.error().message;
+  };
+  const auto discard = [](auto result) -> Status {
+    if (!result) return tl::unexpected(result.error());
+    return Ok();
+  };
+  for (const json& value : kValues) {
+    const std::string shown = value.dump();
+    for (const auto& [key, good] : registry_entry.items()) {
+      if (key == "name" || same_kind(good, value)) continue;  // a nameless entry: its own error
+      json entry = registry_entry;
+      entry[key] = value;
+      json doc = {{"format", 1}, {"current", "v1"}, {"next_seq", 2}, {"versions", {entry}}};
+      velin::testing::WriteFile(layout.Registry(), doc.dump());
+      expect_damage("registry " + key + "=" + shown, "registry.json", key,
+                    discard(LoadRegistry(env, layout)));
+    }
+    for (const char* key : {"current", "next_seq"}) {
+      json doc = {{"format", 1}, {"current", "v1"}, {"next_seq", 2}, {"versions", json::array()}};
+      if (same_kind(doc[key], value)) continue;
+      doc[key] = value;
+      velin::testing::WriteFile(layout.Registry(), doc.dump());
+      expect_damage(std::string("registry ") + key + "=" + shown, "registry.json", key,
+                    discard(LoadRegistry(env, layout)));
+    }
+    for (const auto& [key, good] : transaction.items()) {
+      if (key == "format" || key == "deadline" || same_kind(good, value)) continue;  // not read
+      json doc = transaction;
+      doc[key] = value;
+      velin::testing::WriteFile(layout.Transaction(), doc.dump());
+      expect_damage("transaction " + key + "=" + shown, "transaction.json", key,
+                    discard(LoadTransaction(env, layout)));
+    }
+    for (const auto& [key, good] : intent.items()) {
+      if (key == "format" || same_kind(good, value)) continue;
+      json doc = intent;
+      doc[key] = value;
+      velin::testing::WriteFile(layout.SwitchIntent(), doc.dump());
+      expect_damage("switch " + key + "=" + shown, "switch.json", key,
+                    discard(LoadSwitchIntent(env, layout)));
+    }
+    for (const auto& [key, good] : history_entry.items()) {
+      if (same_kind(good, value)) continue;
+      json entry = history_entry;
+      entry[key] = value;
+      velin::testing::WriteFile(layout.History(), "{\"format\": 1}\n" + entry.dump() + "\n");
+      expect_damage("history " + key + "=" + shown, "history.jsonl:2", key,
+                    discard(ReadHistory(env, layout)));
+    }
+  }
+  EXPECT_GT(cases, 250);
+  // The same documents with their own types load.
+  velin::testing::WriteFile(layout.Transaction(), transaction.dump());
+  EXPECT_TRUE(LoadTransaction(env, layout));
+  velin::testing::WriteFile(layout.SwitchIntent(), intent.dump());
+  EXPECT_TRUE(LoadSwitchIntent(env, layout));
 }
 
 TEST(HistoryTest, AppendsKeepEarlierEntries) {

@@ -1,0 +1,361 @@
+// The rollback engine against the state it meets in the field, through the real binary: state
+// files with a field of the wrong type, a prune while a switch is interrupted, a disk that fills
+// during a switch, a failing after_switch hook in a transaction's rollback, a `current` velin did
+// not make (a symlink elsewhere, a relative one, a plain directory whose adopt fails), and an
+// artifact path added to the config after the live release was made.
+//
+// The service is the sleep-free toy of rollback_recover_test.cpp: `start` writes the release's
+// VERSION to app/running, `stop` removes it, the health check passes when app/running names the
+// live release and the release has no BROKEN marker.
+#include <gtest/gtest.h>
+#include <sys/statvfs.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support/rollback_app.hpp"
+
+namespace velin::testing {
+namespace rollback_state_robustness {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kService =
+    "start = \"cat current/bin/VERSION > running\"\n"
+    "stop = \"rm -f running\"\n"
+    "health = \"test -f running && test ! -e current/bin/BROKEN && cmp -s running "
+    "current/bin/VERSION\"\n";
+
+ToyAppOptions Toy(const std::string& more = "") {
+  ToyAppOptions o;
+  o.with_service = false;
+  o.health_timeout = "100ms";
+  o.extra_rollback = std::string(kService) + more;
+  return o;
+}
+
+// Replaces the first `from` in the app's velin.toml with `to`.
+void EditConfig(ToyApp& app, const std::string& from, const std::string& to) {
+  std::string toml = ReadFileOrDie(app.config());
+  size_t at = toml.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  toml.replace(at, from.size(), to);
+  WriteFile(app.config(), toml);
+}
+
+void Deploy(ToyApp& app, const std::string& name) {
+  app.Build(name);
+  RunResult r = app.Velin({"rollback", "create-version", name});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = app.Velin({"rollback", "to-version", name});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+std::string Running(ToyApp& app) {
+  std::string path = app.app() + "/running";
+  return fs::exists(path) ? ReadFileOrDie(path) : std::string("(not running)");
+}
+
+nlohmann::json History(ToyApp& app) {
+  RunResult r = app.Velin({"--json", "rollback", "history"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return nlohmann::json::parse(r.out, nullptr, false)["history"];
+}
+
+uint64_t FreeBytes(const std::string& dir) {
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+// Fills the file system of `dir` (through `file`) until `room` bytes are left.
+void Fill(const std::string& file, uint64_t room) {
+  const uint64_t free = FreeBytes(fs::path(file).parent_path().string());
+  uint64_t take = free > room ? free - room : 0;
+  std::ofstream out(file, std::ios::binary);
+  const std::string block(4096, 'x');
+  while (take >= block.size() && out.write(block.data(), block.size())) take -= block.size();
+  out.flush();
+}
+
+// --- 1. a field of the wrong type ---------------------------------------------------------------
+
+// Before: nlohmann's type_error.302 escaped, `terminate called …`, exit 134, for every command.
+TEST(RollbackDamagedStateTest, WronglyTypedTransactionFieldIsExit4NamingTheField) {
+  ToyApp app(Toy());
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  WriteFile(app.state() + "/transaction.json",
+            R"({"format":1,"id":"t1","state":"open","base":"v1","deadline_ms":99999999999999,)"
+            R"("restore_data":1,"backup":"b"})");
+  RunResult r = app.Velin({"rollback", "status"});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_NE(r.err.find("transaction.json: field 'restore_data' is not true or false"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("terminate"), std::string::npos) << r.err;
+  // A command that is no rollback command goes on, with a warning.
+  r = app.Velin({"config", "check"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("warning: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("field 'restore_data'"), std::string::npos) << r.err;
+  // The rollback commands that change things refuse.
+  r = app.Velin({"rollback", "to-version", "v1"});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+}
+
+TEST(RollbackDamagedStateTest, WronglyTypedSwitchFieldIsExit4NamingTheField) {
+  ToyApp app(Toy());
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  WriteFile(app.state() + "/switch.json",
+            R"({"format":1,"from":"v1","to":"v1","phase":"forward","health_failed":"no"})");
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"rollback", "recover"}, {"rollback", "status"}}) {
+    RunResult r = app.Velin(args);
+    EXPECT_EQ(r.exit_code, 4) << args[1] << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("switch.json: field 'health_failed' is not true or false"),
+              std::string::npos)
+        << r.err;
+  }
+  // An empty transaction.json stops the rollback commands only.
+  fs::remove(app.state() + "/switch.json");
+  WriteFile(app.state() + "/transaction.json", "");
+  RunResult r = app.Velin({"config", "check"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = app.Velin({"rollback", "list"});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+}
+
+// --- 2. prune during an interrupted switch ------------------------------------------------------
+
+// Before: create-version pruned v2, the target of the interrupted switch; `recover` then never
+// finished and the service stayed stopped.
+TEST(RollbackPruneTest, PruneKeepsBothVersionsOfAnInterruptedSwitch) {
+  ToyApp app(Toy());
+  EditConfig(app, "keep_versions = 10", "keep_versions = 2");
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  RunResult r =
+      app.Velin({"rollback", "to-version", "v2"}, {{"VELIN_TEST_CRASH_AT", "switch-stopped"}});
+  ASSERT_EQ(r.exit_code, 86) << r.err;
+  app.Build("v3");
+  r = app.Velin({"rollback", "create-version", "v3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(app.state() + "/releases/v2"));
+  EXPECT_TRUE(fs::exists(app.state() + "/releases/v1"));
+  r = app.Velin({"rollback", "recover"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(app.Current(), "v2");
+  EXPECT_EQ(Running(app), "v2\n");
+  // Once the switch ended, the next create prunes by keep_versions again.
+  app.Build("v4");
+  r = app.Velin({"rollback", "create-version", "v4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(app.state() + "/releases/v1"));
+  EXPECT_TRUE(fs::exists(app.state() + "/releases/v2"));
+}
+
+// --- 3. a full disk during a switch -------------------------------------------------------------
+
+// Before: the stop filled the disk, registry.json could not be written, then neither could
+// switch.json's phase `back`: velin ended there, `current` on v2, the service stopped.
+TEST(RollbackFullDiskTest, DiskFilledByStopStillSwitchesBackAndStarts) {
+  ToyApp app(Toy());
+  SmallTmpfs small(app.state(), "600k");
+  if (!small.mounted()) GTEST_SKIP() << "mount -t tmpfs not permitted here";
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  EditConfig(app, "stop = \"rm -f running\"",
+             "stop = \"rm -f running; if [ -f fill-disk ]; then cat /dev/zero > "
+             "../.velin/filler 2>/dev/null; fi; true\"");
+  WriteFile(app.app() + "/fill-disk", "1\n");
+  RunResult r = app.Velin({"rollback", "to-version", "v2"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("switched back to v1 (healthy)"), std::string::npos) << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_EQ(Running(app), "v1\n");
+  EXPECT_FALSE(fs::exists(app.state() + "/switch.json"));
+  // With room again nothing is left to recover and the switch goes through.
+  fs::remove(app.app() + "/fill-disk");
+  fs::remove(app.state() + "/filler");
+  r = app.Velin({"rollback", "recover"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Running(app), "v1\n");
+  r = app.Velin({"rollback", "to-version", "v2"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Running(app), "v2\n");
+}
+
+// Before: with a page left, switch.json was written, the live config could not be saved, nor the
+// history entry `failed; nothing was changed`, and switch.json stayed: a later `recover` carried
+// out the switch the user had been told failed.
+TEST(RollbackFullDiskTest, SwitchThatChangedNothingLeavesNoSwitchJsonOnAFullDisk) {
+  ToyApp app(Toy());
+  SmallTmpfs small(app.state(), "600k");
+  if (!small.mounted()) GTEST_SKIP() << "mount -t tmpfs not permitted here";
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  app.Build("snap");
+  WriteFile(app.app() + "/.env", "MODE=snapshot\n");
+  ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "snap"}).exit_code, 0);
+  WriteFile(app.app() + "/.env", "MODE=live\n");
+  Fill(app.state() + "/filler", 4096);
+  RunResult r = app.Velin({"rollback", "to-version", "snap"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("nothing was changed (still v1)"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(app.state() + "/switch.json"));
+  fs::remove(app.state() + "/filler");
+  r = app.Velin({"rollback", "recover"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_EQ(Running(app), "v1\n");
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/.env"), "MODE=live\n");
+}
+
+// --- 4. after_switch in a transaction's rollback ------------------------------------------------
+
+// Before: "rollback failed … the switch to v1 stands", exit 1, although the base ran healthy.
+TEST(RollbackHooksTest, FailingAfterSwitchDoesNotFailATransactionRollback) {
+  ToyApp app(Toy("\n[hooks]\nafter_switch = \"test ! -f fail-hook\"\n"));
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "1h"}).exit_code, 0);
+  Deploy(app, "v2");
+  if (HasFatalFailure()) return;
+  WriteFile(app.app() + "/fail-hook", "1\n");
+  RunResult r = app.Velin({"rollback", "rollback"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("hooks.after_switch"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("succeeded all the same"), std::string::npos) << r.err;
+  EXPECT_EQ(Running(app), "v1\n");
+  EXPECT_EQ(History(app).back()["outcome"], "rolled back by hand");
+  // Outside a transaction's rollback it still fails the command, the switch standing.
+  r = app.Velin({"rollback", "to-version", "v2"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("the switch to v2 stands"), std::string::npos) << r.err;
+}
+
+// --- 5. a `current` velin did not make ----------------------------------------------------------
+
+// Before: to-version replaced the link, its old target recorded nowhere; a failed health check
+// had "nothing to switch back to".
+TEST(RollbackUnmanagedCurrentTest, SymlinkElsewhereIsRefusedAndAdoptKeepsItsTarget) {
+  ToyApp app(Toy());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  fs::create_directories(app.root() + "/old/bin");
+  WriteFile(app.root() + "/old/bin/VERSION", "old\n");
+  fs::create_directories(app.root() + "/old/scripts");
+  fs::create_symlink(app.root() + "/old", app.app() + "/current");
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("velin rollback adopt"), std::string::npos) << r.err;
+  EXPECT_EQ(fs::read_symlink(app.app() + "/current"), fs::path(app.root() + "/old"));
+  r = app.Velin({"rollback", "to-version", "v1", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  r = app.Velin({"rollback", "adopt", "old"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(History(app).back()["detail"], app.root() + "/old");
+  r = app.Velin({"rollback", "to-version", "v1"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(History(app).back()["from"], "old");
+}
+
+// A link to one of velin's releases made by hand, relative, is velin's: the switch records it
+// as `from` (before: read as no version at all).
+TEST(RollbackUnmanagedCurrentTest, RelativeLinkToAReleaseSwitchesAsUsual) {
+  ToyApp app(Toy());
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  fs::remove(app.app() + "/current");
+  fs::create_symlink("../.velin/releases/v1", app.app() + "/current");
+  RunResult r = app.Velin({"rollback", "to-version", "v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(History(app).back()["from"], "v1");
+  EXPECT_EQ(Running(app), "v2\n");
+}
+
+// --- 6. adopt of a plain directory whose start or health check fails --------------------------
+
+void PlainCurrent(ToyApp& app, bool broken) {
+  app.Build("plain", broken);
+  fs::create_directories(app.app() + "/current");
+  fs::copy(app.app() + "/bin", app.app() + "/current/bin", fs::copy_options::recursive);
+  fs::copy(app.app() + "/scripts", app.app() + "/current/scripts", fs::copy_options::recursive);
+}
+
+// Before: exit 5 ("the switch was undone") although nothing was undone.
+TEST(RollbackAdoptFailureTest, FailedHealthCheckIsExit1SayingWhatRuns) {
+  ToyApp app(Toy());
+  PlainCurrent(app, /*broken=*/true);
+  RunResult r = app.Velin({"rollback", "adopt", "v1"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("the service runs v1 but is not healthy; nothing was undone"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_TRUE(fs::exists(app.app() + "/current.pre-velin/bin/VERSION"));
+  auto history = History(app);
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history.back()["action"], "adopt");
+  EXPECT_EQ(history.back()["outcome"].get<std::string>().rfind("adopted; ", 0), 0u)
+      << history.dump();
+}
+
+// Before: a failing start left `current` linked but unrecorded (no registry current, no history).
+TEST(RollbackAdoptFailureTest, FailedStartIsRecordedAndSaysTheServiceIsNotRunning) {
+  ToyApp app(Toy());
+  EditConfig(app, "start = \"cat current/bin/VERSION > running\"",
+             "start = \"test ! -f no-start && cat current/bin/VERSION > running\"");
+  PlainCurrent(app, /*broken=*/false);
+  WriteFile(app.app() + "/no-start", "1\n");
+  RunResult r = app.Velin({"rollback", "adopt", "v1"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("the service is not running"), std::string::npos) << r.err;
+  EXPECT_EQ(Running(app), "(not running)");
+  auto history = History(app);
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history.back()["action"], "adopt");
+  // Once the cause is fixed, the adopted version is velin's like any other.
+  fs::remove(app.app() + "/no-start");
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  r = app.Velin({"rollback", "to-version", "v2"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(History(app).back()["from"], "v1");
+}
+
+// --- 8. an artifact path added after the live release was made ---------------------------------
+
+// Before: `begin` exit 2, "artifact 'public' not found in …/releases/v1".
+TEST(RollbackBeginTest, ArtifactPathAddedSinceTheLiveReleaseDoesNotStopBegin) {
+  ToyApp app(Toy());
+  Deploy(app, "v1");
+  if (HasFatalFailure()) return;
+  EditConfig(app, "artifacts = [\"bin\", \"scripts\"]",
+             "artifacts = [\"bin\", \"scripts\", \"public\"]");
+  WriteFile(app.app() + "/public/index.html", "<p>new</p>\n");
+  RunResult r = app.Velin({"rollback", "begin", "--timeout", "1h"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  EXPECT_TRUE(fs::exists(app.app() + "/current/public/index.html"));
+  r = app.Velin({"rollback", "rollback"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Running(app), "v1\n");
+  EXPECT_FALSE(fs::exists(app.app() + "/current/public"));
+}
+
+}  // namespace rollback_state_robustness
+}  // namespace velin::testing
