@@ -311,6 +311,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"snapshot {}: holds id {}", "Snapshot {}: enthält ID {}"},
       {"the repository at {} has no backups", "das Repository in {} enthält keine Backups"},
       {"no readable backup in {}", "kein lesbares Backup in {}"},
+      {"no host key of {} matches {} (storage.sftp.known_hosts): the server offers none of the "
+       "key types it holds for this server (a reinstalled server?), or no key exchange velin "
+       "knows ({})",
+       "kein Host-Schlüssel von {} passt zu {} (storage.sftp.known_hosts): der Server bietet "
+       "keinen der Schlüsseltypen an, die dort für ihn stehen (ein neu installierter Server?), "
+       "oder keinen Schlüsselaustausch, den velin kennt ({})"},
       {"the server has no room for it ({} bytes free in {}, {} needed)",
        "auf dem Server ist dafür kein Platz ({} Bytes frei in {}, {} nötig)"},
       {"no readable backup of {} in {}, and backup {} cannot be read ({}): name a backup "

@@ -125,6 +125,9 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
     // libcurl reports a failed SSH handshake (e.g. a connection closed before the banner) as
     // CURLE_FAILED_INIT.
     transient = IsTransientCurlCode(rc) || (IsSftp() && rc == CURLE_FAILED_INIT);
+    // libcurl offers only the key types known_hosts holds for the server: one holding another
+    // type (a reinstalled server) fails the key exchange, which no retry mends.
+    if (IsKeyExchangeFailure(rc, error_buffer)) transient = false;
     // A command run after the transfer (POSTQUOTE) that the server refused: libcurl names the
     // command, the server's reply code says why ("550": not there, or not allowed).
     long reply_code = 0;
@@ -150,12 +153,27 @@ Result<FileServerBackend::Reply> FileServerBackend::PerformWithRetries(const Tra
   return WithRetries(*retry_, [&](bool& transient) { return Perform(transfer, transient); });
 }
 
+bool FileServerBackend::IsKeyExchangeFailure(int code, const char* error_buffer) const {
+  // libcurl says CURLE_FAILED_INIT when the session's handshake fails.
+  return IsSftp() && (code == CURLE_SSH || code == CURLE_FAILED_INIT) && error_buffer != nullptr &&
+         std::strstr(error_buffer, "Unable to exchange encryption keys") != nullptr;
+}
+
 Error FileServerBackend::CurlError(const Transfer& transfer, int code,
                                    const char* error_buffer) const {
   // "ftp://…: get NAME: " (the verb is FTP's word, not English prose).
   std::string where = NoTr(Location() + ": " + transfer.what + ": ");
   std::string detail = DescribeCurlError(static_cast<CURLcode>(code), error_buffer);
   std::string server = options_.host + ":" + std::to_string(options_.port);
+  if (IsKeyExchangeFailure(code, error_buffer)) {
+    return Error{ExitCode::kUsage,
+                 where + TrFormat("no host key of {} matches {} (storage.sftp.known_hosts): "
+                                  "the server offers none of the key types it holds for "
+                                  "this server (a reinstalled server?), or no key exchange "
+                                  "velin knows ({})",
+                                  server, options_.known_hosts, detail),
+                 0};
+  }
   switch (code) {
     case CURLE_REMOTE_FILE_NOT_FOUND:
       return Error{ExitCode::kFailed, where + TrFormat("no such object ({})", detail), ENOENT};

@@ -87,6 +87,7 @@ class FileServerBackend : public Backend {
   Result<Reply> Perform(const Transfer& transfer, bool& transient, int* curl_code = nullptr);
   Result<Reply> PerformWithRetries(const Transfer& transfer);
   Error CurlError(const Transfer& transfer, int code, const char* error_buffer) const;
+  bool IsKeyExchangeFailure(int code, const char* error_buffer) const;
   // A failed upload of `t` to `temp` in `dir`: its temp removed, and on SFTP a full disk named.
   Status UploadFailed(const Transfer& t, const std::string& temp, const std::string& dir,
                       const Error& error, int code, bool& transient);
