@@ -112,7 +112,11 @@ class MysqlDriver final : public DriverSteps {
     VELIN_TRY(BuildArgs(p, tool, secret));
     p.argv.insert(p.argv.end(), {"--single-transaction", "--routines", "--triggers", "--events",
                                  "--add-locks", "--extended-insert", "--skip-complete-insert",
-                                 "--skip-dump-date", "--no-tablespaces", o_.name});
+                                 "--skip-dump-date", "--no-tablespaces"});
+    // "--" ends the options: a database named "-shop" would be read as options ("unknown
+    // option '-s'"). Not --databases, which writes CREATE DATABASE and USE into the dump and so
+    // ties it to this name.
+    p.argv.insert(p.argv.end(), {"--", o_.name});
     MysqlDumpCounter counter;
     ByteSink counting = [&](std::string_view chunk) {
       counter.Feed(chunk);
