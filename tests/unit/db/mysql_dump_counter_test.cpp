@@ -48,6 +48,20 @@ TEST(MysqlDumpCounter, CountsTuplesOfEachLockedTableSkippingStringsAndTriggers) 
   EXPECT_EQ(Count(kDump, 1 << 20), want);
 }
 
+// The longest INSERT, whole (its head, the line break after it, the values and the ';'), and
+// its table, whatever the chunks: what a restore sends the server as one packet.
+TEST(MysqlDumpCounter, MeasuresTheLongestInsertStatement) {
+  const std::string longest = "INSERT INTO `a``b` VALUES (1,'x(),\\'y;'),(2,'z\"\\\\'),(3,NULL);";
+  for (size_t chunk : {size_t{1}, size_t{7}, size_t{4096}}) {
+    MysqlDumpCounter counter;
+    const std::string dump = kDump;
+    for (size_t i = 0; i < dump.size(); i += chunk) counter.Feed(dump.substr(i, chunk));
+    EXPECT_EQ(counter.LargestStatement(), static_cast<int64_t>(longest.size())) << chunk;
+    EXPECT_EQ(counter.LargestStatementTable(), "a`b");
+  }
+  EXPECT_EQ(MysqlDumpCounter().LargestStatement(), 0);
+}
+
 // A 10 MB blob of NUL bytes is a 20 MB value of "\\0" escapes: counted in one pass, not a
 // scan to the chunk's end after every backslash (which took 90 s of CPU for such a row).
 TEST(MysqlDumpCounter, CountsAValueOfMillionsOfEscapesInLinearTime) {
@@ -62,6 +76,7 @@ TEST(MysqlDumpCounter, CountsAValueOfMillionsOfEscapesInLinearTime) {
     counter.Feed(std::string_view(dump).substr(i, 65536));
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(counter.Tables(), (std::vector<TableRows>{{"doc", 2}}));
+  EXPECT_EQ(counter.LargestStatement(), static_cast<int64_t>(statement.size()));
   EXPECT_LT(took, std::chrono::seconds(5));
 }
 
