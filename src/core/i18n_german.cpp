@@ -574,6 +574,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Datenbank-Metadaten: ein Tabelleneintrag ist kein Objekt"},
       {"out of memory connecting with libpq", "Speicher voll beim Verbinden mit libpq"},
       {"cannot create database '{}': {}", "kann Datenbank '{}' nicht anlegen: {}"},
+      {"{}: database '{}' was created with the encoding {} of the backup's database but the "
+       "locale C ({})",
+       "{}: Datenbank '{}' wurde mit der Kodierung {} der gesicherten Datenbank angelegt, aber "
+       "mit dem Locale C ({})"},
       {"{}: the dump holds a statement of {} bytes (rows of table '{}'), and this server's "
        "max_allowed_packet is {} bytes: a restore into it would be refused; raise it (SET GLOBAL "
        "max_allowed_packet = 1073741824, and max_allowed_packet = 1G under [mysqld] in its "
