@@ -1,5 +1,5 @@
 // The real binary restoring a database where it is missing: the one --database-url names on a
-// new machine, and a PostgreSQL database whose encoding is not the
+// new machine (PostgreSQL and MariaDB), and a PostgreSQL database whose encoding is not the
 // server's default, which a new database must be made with (docs/databases.md#postgresql).
 #include <gtest/gtest.h>
 
@@ -25,6 +25,11 @@ std::string CreatePgSection(int port, const std::string& db) {
   return "\n[database]\ndriver = \"postgresql\"\nhost = \"127.0.0.1\"\nport = " +
          std::to_string(port) + "\nuser = \"app\"\nname = \"" + db + "\"\npassword_env = \"" +
          kCreatePasswordEnv + "\"\n";
+}
+
+std::string CreateMysqlSection(int port, const std::string& db) {
+  return "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(port) +
+         "\nuser = \"app\"\nname = \"" + db + "\"\npassword_env = \"" + kCreatePasswordEnv + "\"\n";
 }
 
 // `velin backup restore latest --only db --database-url URL --yes` from an empty directory
@@ -68,6 +73,24 @@ TEST(DatabaseUrlRestore, PostgresCreatesTheMissingDatabaseTheUrlNames) {
                             {{"PGPASSWORD", kAppPassword}});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(pg.TableDigests(fresh), pg.TableDigests(live));
+}
+
+TEST(DatabaseUrlRestore, MariadbCreatesTheMissingDatabaseTheUrlNames) {
+  MariadbServer& my = MariadbServer::Shared();
+  const std::string live = my.CreateDatabase();
+  my.Sql(live,
+         "CREATE TABLE orders (id int PRIMARY KEY, who text);"
+         "INSERT INTO orders SELECT seq, CONCAT('web1-', seq) FROM seq_1_to_40;");
+  BackupApp app({"db"}, CreateMysqlSection(my.port(), live));
+  ASSERT_EQ(app.Run({"backup", "create"}, CreatePassword()).exit_code, 0);
+
+  const std::string fresh = "dr" + live;
+  RunResult r =
+      RestoreMissingFromUrl(app, "mysql://app@127.0.0.1:" + std::to_string(my.port()) + "/" + fresh,
+                            {{"MYSQL_PWD", kAppPassword}});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(my.TableDigests(fresh), my.TableDigests(live));
+  my.Sql("", "DROP DATABASE " + fresh);
 }
 
 TEST(PostgresEncoding, RestoresIntoNewDatabasesKeepTheBackupsEncoding) {
