@@ -1,6 +1,8 @@
 // Reading the database stream back: restore (in place or into another database) and the
 // restore test of verify. See backup_db.hpp.
 #include <algorithm>
+#include <charconv>
+#include <optional>
 
 #include "backup_common.hpp"
 #include "backup_db.hpp"
@@ -40,22 +42,41 @@ Status CheckDriverMatches(const db::DatabaseInfo& recorded, const db::Connection
                              recorded.driver, o.driver));
 }
 
-// "HOST", "HOST:PORT" or ":PORT" of --restore-test-server applied to `o`.
+// "HOST", "HOST:PORT", ":PORT", "[IPV6]", "[IPV6]:PORT" or a bare IPv6 literal ("::1", no port:
+// its colons are its own) of --restore-test-server applied to `o`.
 Status ApplyServer(const std::string& server, db::ConnectionOptions& o) {
   if (server.empty()) return Ok();
   if (o.driver == "sqlite")
     return UsageError(std::string(Tr("--restore-test-server does not apply to sqlite")));
-  size_t colon = server.rfind(':');
-  std::string host = server.substr(0, colon);
+  const auto bad = [&server] {
+    return UsageError(TrFormat("--restore-test-server '{}' must be HOST[:PORT]", server));
+  };
+  std::string host = server;
+  std::optional<std::string> port;
+  if (server.front() == '[') {
+    const size_t close = server.find(']');
+    if (close == std::string::npos || close == 1) return bad();
+    host = server.substr(1, close - 1);
+    if (close + 1 < server.size()) {
+      if (server[close + 1] != ':') return bad();
+      port = server.substr(close + 2);
+    }
+  } else if (std::count(server.begin(), server.end(), ':') == 1) {
+    const size_t colon = server.find(':');
+    host = server.substr(0, colon);
+    port = server.substr(colon + 1);
+  }
+  if (port) {
+    int number = 0;
+    const char* end = port->data() + port->size();
+    auto [at, ec] = std::from_chars(port->data(), end, number);
+    if (port->empty() || ec != std::errc() || at != end || number < 1 || number > 65535) {
+      return bad();
+    }
+    o.port = number;
+  }
   if (!host.empty()) o.host = host;
   o.socket.clear();
-  if (colon != std::string::npos) {
-    try {
-      o.port = std::stoi(server.substr(colon + 1));
-    } catch (...) {
-      return UsageError(TrFormat("--restore-test-server '{}' must be HOST[:PORT]", server));
-    }
-  }
   return Ok();
 }
 

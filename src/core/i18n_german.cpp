@@ -594,6 +594,26 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Datenbank-Metadaten: ein Tabelleneintrag ist kein Objekt"},
       {"out of memory connecting with libpq", "Speicher voll beim Verbinden mit libpq"},
       {"cannot create database '{}': {}", "kann Datenbank '{}' nicht anlegen: {}"},
+      {"{}: database '{}' was created with the encoding {} of the backup's database but the "
+       "locale C ({})",
+       "{}: Datenbank '{}' wurde mit der Kodierung {} der gesicherten Datenbank angelegt, aber "
+       "mit dem Locale C ({})"},
+      {"{}: the dump holds a statement of {} bytes (rows of table '{}'), and this server's "
+       "max_allowed_packet is {} bytes: a restore into it would be refused; raise it (SET GLOBAL "
+       "max_allowed_packet = 1073741824, and max_allowed_packet = 1G under [mysqld] in its "
+       "configuration)",
+       "{}: der Dump enthält eine Anweisung von {} Bytes (Zeilen der Tabelle '{}'), und "
+       "max_allowed_packet dieses Servers ist {} Bytes: eine Wiederherstellung in ihn würde "
+       "abgelehnt; erhöhen Sie es (SET GLOBAL max_allowed_packet = 1073741824, und "
+       "max_allowed_packet = 1G unter [mysqld] in seiner Konfiguration)"},
+      {"the backup holds a statement of {} bytes, and this server's max_allowed_packet is {} "
+       "bytes: it would refuse it part way, with tables already emptied; raise it (SET GLOBAL "
+       "max_allowed_packet = 1073741824, as a user with SUPER) and restore again; nothing was "
+       "changed",
+       "das Backup enthält eine Anweisung von {} Bytes, und max_allowed_packet dieses Servers "
+       "ist {} Bytes: er würde sie mittendrin ablehnen, mit bereits geleerten Tabellen; erhöhen "
+       "Sie es (SET GLOBAL max_allowed_packet = 1073741824, als Benutzer mit SUPER) und stellen "
+       "Sie erneut wieder her; nichts wurde geändert"},
       {"restoring into '{}': {}", "beim Wiederherstellen in '{}': {}"},
       {"check of table '{}' failed: {}", "Prüfung der Tabelle '{}' fehlgeschlagen: {}"},
       {"cannot create temporary database '{}': {}",

@@ -54,6 +54,7 @@ nlohmann::json DatabaseInfoToJson(const DatabaseInfo& info) {
   // Written only when there are some; older velins ignore both.
   if (!info.roles.empty()) doc["roles"] = info.roles;
   if (!info.definers.empty()) doc["definers"] = info.definers;
+  if (info.largest_statement > 0) doc["largest_statement_bytes"] = info.largest_statement;
   return doc;
 }
 
@@ -81,6 +82,9 @@ Result<DatabaseInfo> DatabaseInfoFromJson(const nlohmann::json& doc) {
   }
   VELIN_ASSIGN(info.roles, GetNames(doc, "roles"));
   VELIN_ASSIGN(info.definers, GetNames(doc, "definers"));
+  if (doc.contains("largest_statement_bytes")) {
+    VELIN_ASSIGN(info.largest_statement, GetInt(doc, "largest_statement_bytes"));
+  }
   return info;
 }
 

@@ -14,6 +14,10 @@ Result<MysqlConnection> MysqlConnection::Open(const ConnectionOptions& options,
   unsigned int timeout = 10;
   mysql_options(c.conn_.get(), MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
   mysql_options(c.conn_.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  // The option files' [client] group (~/.my.cnf, /etc/mysql/my.cnf), as the mariadb tools read
+  // it: without a configured password, the one there is used (docs/operations.md). Host, port,
+  // user and a configured password given below win over it.
+  mysql_options(c.conn_.get(), MYSQL_READ_DEFAULT_GROUP, "client");
   const char* host = options.socket.empty() ? options.host.c_str() : "localhost";
   unsigned int port = static_cast<unsigned int>(options.port == 0 ? 3306 : options.port);
   if (mysql_real_connect(c.conn_.get(), host, options.user.c_str(),

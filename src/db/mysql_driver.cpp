@@ -69,6 +69,10 @@ class MysqlDriver final : public DriverSteps {
     }
     if (!o_.user.empty()) p.argv.push_back("--user=" + o_.user);
     p.argv.push_back("--default-character-set=utf8mb4");
+    // The client side's limit on one statement or row, at its most (1 GiB): Debian's
+    // mysqldump.cnf sets 16M, which failed the dump of a larger row ("Lost connection"), and the
+    // client's own default stopped a restore of one. The server's limit stays (checked below).
+    p.argv.push_back("--max-allowed-packet=1G");
     return Ok();
   }
 
@@ -112,7 +116,11 @@ class MysqlDriver final : public DriverSteps {
     VELIN_TRY(BuildArgs(p, tool, secret));
     p.argv.insert(p.argv.end(), {"--single-transaction", "--routines", "--triggers", "--events",
                                  "--add-locks", "--extended-insert", "--skip-complete-insert",
-                                 "--skip-dump-date", "--no-tablespaces", o_.name});
+                                 "--skip-dump-date", "--no-tablespaces"});
+    // "--" ends the options: a database named "-shop" would be read as options ("unknown
+    // option '-s'"). Not --databases, which writes CREATE DATABASE and USE into the dump and so
+    // ties it to this name.
+    p.argv.insert(p.argv.end(), {"--", o_.name});
     MysqlDumpCounter counter;
     ByteSink counting = [&](std::string_view chunk) {
       counter.Feed(chunk);
@@ -121,6 +129,18 @@ class MysqlDriver final : public DriverSteps {
     VELIN_ASSIGN(ChildOutcome outcome, StreamToolOutput(p, counting));
     if (outcome.exit_code != 0) return Failure(DescribeToolFailure(tool, outcome));
     info.tables = counter.Tables();
+    info.largest_statement = counter.LargestStatement();
+    // A restore sends each statement as one packet, which the server refuses over its
+    // max_allowed_packet (1153) part way, its tables dropped: said now, while it can be raised.
+    auto limit = conn.Query("SELECT @@global.max_allowed_packet");
+    if (limit && !limit->empty() && info.largest_statement >= std::stoll((*limit)[0][0])) {
+      info.warnings.push_back(TrFormat(
+          "{}: the dump holds a statement of {} bytes (rows of table '{}'), and this server's "
+          "max_allowed_packet is {} bytes: a restore into it would be refused; raise it "
+          "(SET GLOBAL max_allowed_packet = 1073741824, and max_allowed_packet = 1G under "
+          "[mysqld] in its configuration)",
+          Describe(), info.largest_statement, counter.LargestStatementTable(), (*limit)[0][0]));
+    }
     // --single-transaction makes one consistent state of the tables of engines with
     // transactions (InnoDB) only; a MyISAM or Aria table written during the dump may be in it
     // partly, or out of step with the others. Said (best effort), with what to do.
@@ -159,10 +179,28 @@ class MysqlDriver final : public DriverSteps {
     return info;
   }
 
+  // The client sends each statement of the dump as one packet, and the server refuses one over
+  // its max_allowed_packet (1153): the restore stopped there, its table already dropped and made
+  // again empty, with no way back (DDL commits at once). Refused before instead, nothing
+  // changed, when the backup's largest statement does not fit. Older backups lack the size.
+  Status CheckPacketLimit(const DatabaseInfo& recorded) {
+    if (recorded.largest_statement <= 0) return Ok();
+    VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
+    VELIN_ASSIGN(MyRows limit, conn.Query("SELECT @@global.max_allowed_packet"));
+    if (recorded.largest_statement < std::stoll(limit[0][0])) return Ok();
+    return Failure(TrFormat(
+        "the backup holds a statement of {} bytes, and this server's max_allowed_packet is {} "
+        "bytes: it would refuse it part way, with tables already emptied; raise it (SET GLOBAL "
+        "max_allowed_packet = 1073741824, as a user with SUPER) and restore again; nothing was "
+        "changed",
+        recorded.largest_statement, limit[0][0]));
+  }
+
   // The dump creates each view, trigger, routine and event with its DEFINER; for an account
   // other than this one the server wants SET USER (SUPER), and the client, which cannot roll
   // back, would stop half way: tables restored, a trigger or view missing. Refused before.
   Result<std::vector<std::string>> DoPrepareRestore(const DatabaseInfo& recorded) override {
+    VELIN_TRY(CheckPacketLimit(recorded));
     if (recorded.definers.empty()) return std::vector<std::string>();
     VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
     VELIN_ASSIGN(MyRows me, conn.Query("SELECT CURRENT_USER()"));
@@ -265,17 +303,38 @@ class MysqlDriver final : public DriverSteps {
 
   Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
                                              const std::string& target) override {
-    std::string db = target.empty() ? o_.name : target;
-    if (db != o_.name) {
-      VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
-      Status s = conn.Exec("CREATE DATABASE IF NOT EXISTS " + QuoteMysqlIdentifier(db));
-      if (!s) return Failure(TrFormat("cannot create database '{}': {}", db, s.error().message));
-    }
+    const std::string db = target.empty() ? o_.name : target;
+    // The client and its options first: what needs no server fails before it is touched.
     VELIN_ASSIGN(std::string tool, FindTool({"mariadb", "mysql"}, o_.tool_dir, "mariadb-client"));
     ProcessOptions p;
     std::optional<SecretOptionPipe> secret;
     VELIN_TRY(BuildArgs(p, tool, secret));
     p.argv.insert(p.argv.end(), {"--binary-mode", "--batch", "--database=" + db});
+    VELIN_ASSIGN(bool created, EnsureDatabase(db));
+    Result<std::vector<std::string>> restored = RestoreInto(p, tool, produce, db);
+    // Not left behind empty or half filled: it was not there before.
+    if (!restored && created) (void)DoDrop(db);
+    return restored;
+  }
+
+  // Creates database `db` when it is missing, whatever its name: the configured one too, as
+  // on a new machine (--database-url; before, only another name was). True when it did.
+  Result<bool> EnsureDatabase(const std::string& db) {
+    VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
+    VELIN_ASSIGN(MyRows names, conn.Query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"));
+    for (const auto& row : names) {
+      if (row[0] == db) return false;
+    }
+    Status s = conn.Exec("CREATE DATABASE " + QuoteMysqlIdentifier(db));
+    if (s) return true;
+    // There under another case (lower_case_table_names) or hidden from this user: as before.
+    if (s.error().message.find("database exists") != std::string::npos) return false;
+    return Failure(TrFormat("cannot create database '{}': {}", db, s.error().message));
+  }
+
+  // Runs the client `p` (`tool`), fed the dump, into `db`.
+  Result<std::vector<std::string>> RestoreInto(const ProcessOptions& p, const std::string& tool,
+                                               const ByteProducer& produce, const std::string& db) {
     // The client applies each statement as it comes and cannot roll back: stopped midway by
     // Ctrl-C or SIGTERM, it would leave some tables restored, one half filled and the rest as
     // they were. So those signals wait for the end (core/termination.hpp).

@@ -116,16 +116,17 @@ int PgDumpCounter::ParseHead() {
   std::vector<TocEntry> toc;
   for (int64_t i = 0; ok && i < count; ++i) {
     int64_t dump_id = 0, had_dumper = 0, section = 0;
-    std::string tag, desc, schema;
+    std::string tag, desc, schema, defn;
     ok = r.Int(dump_id) && r.Int(had_dumper) && r.Str(text) && r.Str(text) && r.Str(tag) &&
-         r.Str(desc) && r.Int(section) && r.Str(text) && r.Str(text) && r.Str(text) &&
+         r.Str(desc) && r.Int(section) && r.Str(defn) && r.Str(text) && r.Str(text) &&
          r.Str(schema) && r.Str(text) && (minor < 14 || r.Str(text)) && r.Str(text) && r.Str(text);
     for (bool null = false; ok && !null;) ok = r.Str(text, &null);  // dependencies, then NULL
     int flag = 0;
     ok = ok && r.Byte(flag) && r.Skip(static_cast<size_t>(off_size));  // the data's offset
     if (!ok) break;
     if (dump_id <= 0) return -1;
-    toc.push_back({dump_id, desc, tag, schema});
+    if (desc != "ENCODING" && desc != "DATABASE") defn.clear();
+    toc.push_back({dump_id, desc, tag, schema, std::move(defn)});
     if (had_dumper != 0) {
       Entry e;
       if (desc == "TABLE DATA") e.table = schema + "." + tag;

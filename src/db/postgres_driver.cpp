@@ -257,7 +257,7 @@ class PostgresDriver final : public DriverSteps {
   // Each of `roles` the server lacks, created NOLOGIN in one transaction; their names.
   Result<std::vector<std::string>> EnsureRoles(const std::vector<std::string>& roles) {
     if (roles.empty()) return std::vector<std::string>();
-    VELIN_ASSIGN(PgConnection conn, Connect(""));
+    VELIN_ASSIGN(PgConnection conn, ConnectServer());
     std::vector<std::string> missing;
     for (const std::string& role : roles) {
       VELIN_ASSIGN(PgRows found, conn.Query("SELECT 1 FROM pg_roles WHERE rolname = $1", {role}));
@@ -301,13 +301,117 @@ class PostgresDriver final : public DriverSteps {
     return out;
   }
 
-  Status EnsureDatabase(const std::string& name) {
-    VELIN_ASSIGN(PgConnection conn, Connect(""));
-    VELIN_ASSIGN(PgRows found, conn.Query("SELECT 1 FROM pg_database WHERE datname = $1", {name}));
-    if (!found.empty()) return Ok();
-    Status s = conn.Exec("CREATE DATABASE " + conn.QuoteIdentifier(name));
+  // The server, for what concerns no database in particular (creating or dropping one, roles):
+  // through the configured database, or, where that one is missing (a restore onto a new
+  // machine creates it) or is `avoid` (the one to drop), through those every server has.
+  Result<PgConnection> ConnectServer(const std::string& avoid = "") {
+    std::optional<Result<PgConnection>> first;
+    for (const std::string& db : {o_.name, std::string("postgres"), std::string("template1")}) {
+      if (db == avoid) continue;
+      Result<PgConnection> conn = PgConnection::Open(o_, db);
+      if (conn) return conn;
+      if (!first) first.emplace(std::move(conn));
+    }
+    return std::move(*first);
+  }
+
+  // How the dump's database was made, as its table of contents says: the encoding (the
+  // ENCODING entry, "SET client_encoding = 'LATIN1';": pg_dump writes in the database's own)
+  // and the locale (the DATABASE entry, "CREATE DATABASE … ENCODING = 'UTF8' LOCALE = 'C'").
+  // Empty where it does not say.
+  struct MadeAs {
+    std::string encoding, collate, ctype;
+  };
+  // The quoted value after `key` in `sql` ("'it''s'" -> "it's"), "" when absent.
+  static std::string QuotedAfter(const std::string& sql, const std::string& key) {
+    size_t at = sql.find(key + "'");
+    if (at == std::string::npos) return "";
+    std::string out;
+    for (size_t i = at + key.size() + 1; i < sql.size(); ++i) {
+      if (sql[i] != '\'') {
+        out += sql[i];
+      } else if (i + 1 < sql.size() && sql[i + 1] == '\'') {
+        out += sql[++i];
+      } else {
+        return out;
+      }
+    }
+    return "";
+  }
+  static MadeAs DumpedDatabase(const std::vector<PgDumpCounter::TocEntry>& toc) {
+    MadeAs made;
+    for (const PgDumpCounter::TocEntry& e : toc) {
+      if (e.desc == "ENCODING") made.encoding = QuotedAfter(e.defn, "client_encoding = ");
+      if (e.desc != "DATABASE") continue;
+      made.collate = made.ctype = QuotedAfter(e.defn, " LOCALE = ");
+      if (made.collate.empty()) {
+        made.collate = QuotedAfter(e.defn, " LC_COLLATE = ");
+        made.ctype = QuotedAfter(e.defn, " LC_CTYPE = ");
+      }
+    }
+    return made;
+  }
+
+  // Creates database `name` as the dump's was made (`made`): its encoding and locale, from
+  // template0. A plain CREATE DATABASE copies template1, whose encoding may differ, and a
+  // LATIN1 database refuses a UTF8 dump's rows ("has no equivalent in encoding LATIN1"). A
+  // locale this server lacks gives way to C, which suits every encoding: said in a warning.
+  Result<std::vector<std::string>> CreateDatabaseAs(PgConnection& conn, const std::string& name,
+                                                    const MadeAs& made) {
+    std::vector<std::string> warnings;
+    Status s = Ok();
+    if (made.encoding.empty()) {  // a stream that does not say: as before
+      s = conn.Exec("CREATE DATABASE " + conn.QuoteIdentifier(name));
+    } else {
+      const std::string with_encoding = "CREATE DATABASE %I TEMPLATE template0 ENCODING %L";
+      const std::string with_locale = with_encoding + " LC_COLLATE %L LC_CTYPE %L";
+      auto create = [&](const std::string& format, std::vector<std::string> params) -> Status {
+        params.insert(params.begin(), {format, name, made.encoding});
+        VELIN_ASSIGN(
+            PgRows sql,
+            conn.Query("SELECT format($1::text, $2::text, $3::text, $4::text, $5::text)", params));
+        return conn.Exec(sql[0][0]);
+      };
+      if (!made.collate.empty() && !made.ctype.empty()) {
+        s = create(with_locale, {made.collate, made.ctype});
+      } else {
+        s = create(with_encoding, {"", ""});
+      }
+      if (!s) {
+        Status in_c = create(with_locale, {"C", "C"});
+        if (in_c) {
+          warnings.push_back(TrFormat(
+              "{}: database '{}' was created with the encoding {} of the backup's database but "
+              "the locale C ({})",
+              Describe(), name, made.encoding, s.error().message));
+          s = Ok();
+        }
+      }
+    }
     if (!s) return Failure(TrFormat("cannot create database '{}': {}", name, s.error().message));
-    return Ok();
+    return warnings;
+  }
+
+  // Makes database `name` ready for the restore of the dump `produce` gives: created, as the
+  // dump's was made, when it is missing (true: the restore's own, dropped again when the
+  // restore fails); a restore test's temporary database, still empty, made again so when its
+  // encoding differs. An existing database is restored into as it is.
+  Result<bool> EnsureDatabase(const std::string& name, const ByteProducer& produce,
+                              std::vector<std::string>& warnings) {
+    VELIN_ASSIGN(PgConnection conn, ConnectServer(name));
+    VELIN_ASSIGN(PgRows found, conn.Query("SELECT pg_encoding_to_char(encoding) FROM pg_database "
+                                          "WHERE datname = $1",
+                                          {name}));
+    const bool fresh = fresh_temporaries_.erase(name) != 0;
+    if (!found.empty() && !fresh) return false;
+    VELIN_ASSIGN(auto toc, ReadToc(produce));
+    const MadeAs made = toc ? DumpedDatabase(*toc) : MadeAs{};
+    if (!found.empty()) {
+      if (made.encoding.empty() || made.encoding == found[0][0]) return false;
+      VELIN_TRY(DoDrop(name));
+    }
+    VELIN_ASSIGN(warnings, CreateDatabaseAs(conn, name, made));
+    return found.empty();
   }
 
   // The extensions installed in `db` that this user may not drop (installed by a superuser, as
@@ -843,10 +947,24 @@ class PostgresDriver final : public DriverSteps {
         {name});
   }
 
+  // Into `target` ("" = the configured database), created when missing whatever its name: the
+  // configured one too, as on a new machine (--database-url; before, only another name was).
   Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
                                              const std::string& target) override {
-    std::string db = target.empty() ? o_.name : target;
-    if (db != o_.name) VELIN_TRY(EnsureDatabase(db));
+    const std::string db = target.empty() ? o_.name : target;
+    std::vector<std::string> warnings;
+    VELIN_ASSIGN(bool created, EnsureDatabase(db, produce, warnings));
+    Result<std::vector<std::string>> restored = RestoreInto(produce, db);
+    if (!restored) {
+      // Not left behind empty (or half made): it was not there before.
+      if (created) (void)DoDrop(db);
+      return restored;
+    }
+    warnings.insert(warnings.end(), restored->begin(), restored->end());
+    return warnings;
+  }
+
+  Result<std::vector<std::string>> RestoreInto(const ByteProducer& produce, const std::string& db) {
     VELIN_ASSIGN(std::string tool, FindTool({"pg_restore"}, o_.tool_dir, "postgresql-client"));
     // What of the target the restore must leave alone, found before it starts. --clean drops
     // every object of the dump before making it again:
@@ -1114,18 +1232,20 @@ class PostgresDriver final : public DriverSteps {
   }
 
   Result<std::string> DoCreateTemporaryDatabase() override {
-    VELIN_ASSIGN(PgConnection conn, Connect(""));
+    VELIN_ASSIGN(PgConnection conn, ConnectServer());
     std::string name = UniqueTemporaryName();
     Status s = conn.Exec("CREATE DATABASE " + conn.QuoteIdentifier(name));
     if (!s)
       return Failure(
           TrFormat("cannot create temporary database '{}': {}", name, s.error().message));
+    fresh_temporaries_.insert(name);  // the restore makes it again as the dump's was made
     return name;
   }
 
   std::string ConfiguredDatabase() const override { return o_.name; }
   Status DoDrop(const std::string& name) override {
-    VELIN_ASSIGN(PgConnection conn, Connect(""));
+    fresh_temporaries_.erase(name);
+    VELIN_ASSIGN(PgConnection conn, ConnectServer(name));
     std::string sql = "DROP DATABASE IF EXISTS " + conn.QuoteIdentifier(name);
     if (conn.server_version() >= 130000) sql += " WITH (FORCE)";
     Status s = conn.Exec(sql);
@@ -1134,6 +1254,8 @@ class PostgresDriver final : public DriverSteps {
   }
 
   ConnectionOptions o_;
+  // Temporary databases this driver created and no restore has used yet: still empty.
+  std::set<std::string> fresh_temporaries_;
 };
 
 }  // namespace

@@ -77,6 +77,10 @@ struct DatabaseInfo {
   // events are defined by, sorted; only such an account or one with SET USER (SUPER) may create
   // them again. Empty for the other engines and for older backups.
   std::vector<std::string> definers;
+  // MariaDB/MySQL: the length in bytes of the dump's longest statement, which a restore sends
+  // as one packet: a server whose max_allowed_packet it exceeds is refused before the restore.
+  // 0 for the other engines and for older backups (unknown).
+  int64_t largest_statement = 0;
   // What the dump could not vouch for, said as warnings by the backup; not stored.
   std::vector<std::string> warnings;
 };

@@ -21,6 +21,11 @@ class MysqlDumpCounter {
   void Feed(std::string_view chunk);
   // Every table the dump created, with the rows it inserted, sorted by name.
   std::vector<TableRows> Tables() const;
+  // The length in bytes of the longest INSERT statement (its ';' included) and its table: a
+  // restore sends each statement as one packet, which must fit the server's
+  // max_allowed_packet. 0 and "" when there was none.
+  int64_t LargestStatement() const { return largest_; }
+  const std::string& LargestStatementTable() const { return largest_table_; }
 
  private:
   enum class Mode { kLineStart, kSkipLine, kValues };
@@ -39,6 +44,9 @@ class MysqlDumpCounter {
   bool escaped_ = false;
   char quote_ = 0;
   std::map<std::string, int64_t> rows_;
+  int64_t statement_ = 0;  // the bytes of the INSERT being counted so far
+  int64_t largest_ = 0;
+  std::string largest_table_;
 };
 
 // Parses a backquoted identifier at s[pos] ("`a``b`" -> "a`b"), advancing pos past it.

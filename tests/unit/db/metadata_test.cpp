@@ -60,6 +60,26 @@ TEST(DatabaseMetadata, RolesRoundTripAndAreOptional) {
   EXPECT_NE(back.error().message.find("'definers'"), std::string::npos) << back.error().message;
 }
 
+// The largest statement's size (MariaDB) is written when known and read back; older backups
+// lack it (0: unknown, no check).
+TEST(DatabaseMetadata, KeepsTheLargestStatementWhenKnown) {
+  DatabaseInfo info = Sample();
+  nlohmann::json doc = DatabaseInfoToJson(info);
+  EXPECT_FALSE(doc.contains("largest_statement_bytes"));
+  info.largest_statement = 20000123;
+  doc = DatabaseInfoToJson(info);
+  EXPECT_EQ(doc["largest_statement_bytes"], 20000123);
+  Result<DatabaseInfo> back = DatabaseInfoFromJson(doc);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->largest_statement, 20000123);
+  doc["largest_statement_bytes"] = "big";
+  EXPECT_FALSE(DatabaseInfoFromJson(doc));
+  doc.erase("largest_statement_bytes");
+  back = DatabaseInfoFromJson(doc);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->largest_statement, 0);
+}
+
 TEST(DatabaseMetadata, RejectsAWrongTypeNamingTheField) {
   nlohmann::json doc = DatabaseInfoToJson(Sample());
   doc["tables"][1]["rows"] = "three";
