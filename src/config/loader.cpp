@@ -436,7 +436,32 @@ class Loader {
     return PositionOf(section, key);
   }
 
+  // The path keys that must name a place. Empty, one resolved to nothing: velin as root wrote
+  // its rollback state into "/" (state_dir "" + "/lock") and backed up the working directory
+  // as an app named "/". The path keys whose default is "" ([log] file, password_file,
+  // offsite, ...) take "" as "none", and so does backup.destination (no repository: the
+  // commands needing one refuse), as documented in docs/config.md.
+  Status CheckPathsNotEmpty() const {
+    struct PathKey {
+      const char* section;
+      const char* key;
+      const char* default_value;
+    };
+    for (const PathKey& p :
+         {PathKey{"app", "root", "\".\""}, PathKey{"rollback", "state_dir", "\".velin\""},
+          PathKey{"rollback", "current", "\"current\""}}) {
+      const KeySpec* spec = Find(p.section, p.key);
+      if (spec == nullptr || !std::get<std::string>(spec->get(config_)).empty()) continue;
+      return Fail(PositionOf(p.section, p.key),
+                  TrFormat("key '{}' in [{}] must not be empty (leave the key out for its default, "
+                           "{})",
+                           p.key, p.section, p.default_value));
+    }
+    return Ok();
+  }
+
   Status CheckRules() {
+    VELIN_TRY(CheckPathsNotEmpty());
     for (const char* key : {"name", "host"}) {
       const std::string& v = key[0] == 'n' ? config_.app.name : config_.app.host;
       if (!positions_.count(std::string("app.") + key)) continue;

@@ -1,0 +1,67 @@
+// What an unattended velin (cron, a systemd timer) leaves to be read afterwards, with the real
+// binary: path keys that must name a place refuse "", warnings reach the [log] file, a log file
+// that cannot be opened fails no backup, URLs' passwords and ping secrets stay hidden, pings
+// are http(s) only, notifications name the configured host and app, and a chatty hook's last
+// line is the one it printed last.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "support/ops_config.hpp"
+#include "support/ops_http_server.hpp"
+#include "support/test_support.hpp"
+
+namespace velin::testing {
+namespace {
+
+// An empty app.root resolved to nothing: `backup create` backed up the working directory as an
+// app named "/"; an empty rollback.state_dir put the registry and lock into "/".
+TEST(OpsAuditTest, AnEmptyPathKeyIsRefusedWithItsPlace) {
+  struct Case {
+    std::string toml;
+    std::string expected;
+  };
+  for (const Case& c :
+       {Case{"[app]\nroot = \"\"\n", "velin.toml:2:1: key 'root' in [app] must not be empty"},
+        Case{"[rollback]\nstate_dir = \"\"\n",
+             "velin.toml:2:1: key 'state_dir' in [rollback] must not be empty"},
+        Case{"[rollback]\ncurrent = \"\"\n",
+             "velin.toml:2:1: key 'current' in [rollback] must not be empty"}}) {
+    TempDir dir;
+    WriteFile(dir / "velin.toml", c.toml);
+    RunResult r = RunVelin({"config", "check"}, {.cwd = dir.path()});
+    EXPECT_EQ(r.exit_code, 2) << c.toml << r.out << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
+  }
+  // The same as an empty override: the variable is named, and no backup of the working
+  // directory is made.
+  for (const char* variable : {"VELIN_APP_ROOT", "VELIN_ROLLBACK_STATE_DIR"}) {
+    TempDir dir;
+    WriteFile(dir / "uploads/a.txt", "hello");
+    WriteFile(dir / "velin.toml", "[backup]\ninclude = [\"uploads\"]\n");
+    RunOptions o{.cwd = dir.path()};
+    o.env[variable] = "";
+    RunResult r = RunVelin({"config", "check"}, o);
+    EXPECT_EQ(r.exit_code, 2) << variable << r.out << r.err;
+    EXPECT_NE(r.err.find(std::string("environment ") + variable + ": key '"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("must not be empty"), std::string::npos) << r.err;
+  }
+  TempDir dir;
+  WriteFile(dir / "uploads/a.txt", "hello");
+  WriteFile(dir / "velin.toml", "[backup]\ninclude = [\"uploads\"]\n");
+  RunOptions o{.cwd = dir.path()};
+  o.env["VELIN_APP_ROOT"] = "";
+  RunResult r = RunVelin({"backup", "create"}, o);
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / ".velin/backups")) << r.out;
+  // German, as every message.
+  o.env["LANG"] = "de_DE.UTF-8";
+  r = RunVelin({"config", "check"}, o);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("darf nicht leer sein"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace velin::testing
