@@ -76,4 +76,11 @@ void LogErrorToFile(const std::string& message) {
   file_only.flush();
 }
 
+void LogWarningToFile(const std::string& message) {
+  if (!g_file_sink) return;
+  spdlog::logger file_only("velin", g_file_sink);
+  file_only.warn("{}", OneLine(message));
+  file_only.flush();
+}
+
 }  // namespace velin::output

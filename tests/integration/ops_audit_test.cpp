@@ -15,6 +15,12 @@
 namespace velin::testing {
 namespace {
 
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 // An empty app.root resolved to nothing: `backup create` backed up the working directory as an
 // app named "/"; an empty rollback.state_dir put the registry and lock into "/".
 TEST(OpsAuditTest, AnEmptyPathKeyIsRefusedWithItsPlace) {
@@ -61,6 +67,29 @@ TEST(OpsAuditTest, AnEmptyPathKeyIsRefusedWithItsPlace) {
   r = RunVelin({"config", "check"}, o);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("darf nicht leer sein"), std::string::npos) << r.err;
+}
+
+// Under cron nobody reads stderr: an include that holds no files (a NAS not mounted) must be
+// found in the log afterwards, in the format of the errors there.
+TEST(OpsAuditTest, WarningsReachTheLogFile) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "uploads");
+  WriteFile(dir / "velin.toml",
+            UploadsConfigWith("log", "file = \"logs/velin.log\"\nlevel = \"info\"\n"));
+  RunResult r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_NE(r.err.find("warning: backup.include 'uploads' holds no files"), std::string::npos)
+      << r.err;
+  const std::string log = ReadFileOrDie(dir / "logs/velin.log");
+  EXPECT_NE(log.find("] warning: backup.include 'uploads' holds no files"), std::string::npos)
+      << log;
+  EXPECT_EQ(Count(log, "holds no files"), 1u) << log;
+  // [log] level "error" keeps warnings out, as it keeps info out.
+  WriteFile(dir / "velin.toml",
+            UploadsConfigWith("log", "file = \"logs/errors.log\"\nlevel = \"error\"\n"));
+  r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(dir / "logs/errors.log").find("holds no files"), std::string::npos);
 }
 
 }  // namespace

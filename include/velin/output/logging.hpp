@@ -20,4 +20,8 @@ Status SetupLogging(const config::LogSection& log, bool verbose, bool quiet);
 // Console.
 void LogErrorToFile(const std::string& message);
 
+// Records a warning the Console printed on stderr in the log file too, as `warning: …`
+// (docs/cli.md: every error and warning is in the [log] file).
+void LogWarningToFile(const std::string& message);
+
 }  // namespace velin::output
