@@ -92,5 +92,33 @@ TEST(OpsAuditTest, WarningsReachTheLogFile) {
   EXPECT_EQ(ReadFileOrDie(dir / "logs/errors.log").find("holds no files"), std::string::npos);
 }
 
+// A password in a webhook or ping URL is a secret like the path's token.
+TEST(OpsAuditTest, APasswordInAWebhookOrPingUrlIsNeverShown) {
+  TempDir dir;
+  WriteFile(dir / "uploads/a.txt", "hello");
+  const std::string host = "127.0.0.1:" + std::to_string(OpsHttpServer::UnusedPort());
+  WriteFile(dir / "velin.toml",
+            "[backup]\ninclude = [\"uploads\"]\nprune_after_create = false\n"
+            "[notify]\nwebhook_url = \"http://user:hunter2@" +
+                host +
+                "/hook/TOKEN\"\nevents = [\"backup-succeeded\"]\n"
+                "[monitor]\nping_url = \"http://pinger:hunter2@" +
+                host + "/ping\"\n");
+  RunResult r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("hunter2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("notification to http://user:***@" + host + "/… failed"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("http://pinger:***@" + host + "/…"), std::string::npos) << r.err;
+  for (bool json : {false, true}) {
+    std::vector<std::string> args = {"config", "check"};
+    if (json) args.push_back("--json");
+    r = RunVelin(args, {.cwd = dir.path()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ((r.out + r.err).find("hunter2"), std::string::npos) << r.out << r.err;
+    EXPECT_NE(r.out.find("http://user:***@" + host + "/…"), std::string::npos) << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace velin::testing
