@@ -129,7 +129,13 @@ Result<const config::Config*> Context::Config() {
   RegisterSecretEnvironmentVariable(config_->database.password_env);
   // A webhook URL may hold its token; the override variable reaches no child either.
   RegisterSecretEnvironmentVariable("VELIN_NOTIFY_WEBHOOK_URL");
-  VELIN_TRY(output::SetupLogging(config_->log, global.verbose, global.quiet));
+  // A log file that cannot be opened fails no command (a backup matters more than its log):
+  // the command runs, logging to stderr, and says so once.
+  if (Status logging = output::SetupLogging(config_->log, global.verbose, global.quiet); !logging) {
+    log_problem_ = logging.error().message;
+    config_->warnings.insert(config_->warnings.begin(),
+                             TrFormat("{}; logging to stderr only", log_problem_));
+  }
   for (const std::string& warning : config_->warnings) {
     if (console_) {
       console_->Warn(warning);

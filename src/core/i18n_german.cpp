@@ -260,6 +260,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"master key has an unknown format (version {}, {} bytes)",
        "Hauptschlüssel hat ein unbekanntes Format (Version {}, {} Bytes)"},
       {"cannot open log file {}: {}", "kann Logdatei {} nicht öffnen: {}"},
+      {"{}; logging to stderr only", "{}; protokolliert wird nur auf stderr"},
+      {"key 'file' in [log]: {}", "Schlüssel 'file' in [log]: {}"},
       {"pack does not end with the pack magic (truncated or overwritten)",
        "Pack endet nicht mit der Pack-Kennung (gekürzt oder überschrieben)"},
       {"pack header length {} is invalid", "Länge {} des Pack-Kopfes ist ungültig"},

@@ -120,5 +120,29 @@ TEST(OpsAuditTest, APasswordInAWebhookOrPingUrlIsNeverShown) {
   }
 }
 
+// A log file velin cannot open (here a directory) must not cost the backup: the command runs
+// and says once why it logs to stderr only; `config check` fails on it.
+TEST(OpsAuditTest, ALogFileThatCannotBeOpenedFailsNoBackup) {
+  TempDir dir;
+  WriteFile(dir / "uploads/a.txt", "hello");
+  std::filesystem::create_directories(dir / "velin.log");
+  WriteFile(dir / "velin.toml", UploadsConfigWith("log", "file = \"velin.log\"\n"));
+  RunResult r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::string warning = "warning: cannot open log file " + (dir / "velin.log") +
+                              ": Is a directory; logging to stderr only";
+  EXPECT_NE(r.err.find(warning), std::string::npos) << r.err;
+  EXPECT_EQ(Count(r.err, "cannot open log file"), 1u) << r.err;
+  r = RunVelin({"backup", "list", "--json"}, {.cwd = dir.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["backups"].size(), 1u) << r.out;
+
+  r = RunVelin({"config", "check"}, {.cwd = dir.path()});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("error: key 'file' in [log]: cannot open log file " + (dir / "velin.log")),
+            std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace velin::testing
