@@ -63,6 +63,11 @@ std::string Suggest(std::string_view word, const std::vector<std::string>& candi
 
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
 
+// "" (none) or an http:// or https:// URL: what a webhook or a ping may be.
+bool IsNoneOrHttpUrl(const std::string& url) {
+  return url.empty() || url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+}
+
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ", ") + Quote(i);
@@ -562,12 +567,18 @@ class Loader {
       if (const std::string normal = backup::NormalizeInclude(path); !normal.empty()) path = normal;
     }
     const NotifySection& n = config_.notify;
-    if (!n.webhook_url.empty() && n.webhook_url.rfind("http://", 0) != 0 &&
-        n.webhook_url.rfind("https://", 0) != 0) {
+    if (!IsNoneOrHttpUrl(n.webhook_url)) {
       // The URL may hold a token: only its scheme is quoted.
       return Fail(
           PositionOf("notify", "webhook_url"),
           std::string(Tr("key 'webhook_url' in [notify] must start with http:// or https://")));
+    }
+    // Pinged with libcurl, which refuses other schemes at every ping ("Unsupported protocol")
+    // and sends one without a scheme over plain http.
+    if (!IsNoneOrHttpUrl(config_.monitor.ping_url)) {
+      return Fail(
+          PositionOf("monitor", "ping_url"),
+          std::string(Tr("key 'ping_url' in [monitor] must start with http:// or https://")));
     }
     for (size_t i = 0; i < n.events.size(); ++i) {
       const std::string& event = n.events[i];

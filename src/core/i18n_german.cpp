@@ -1005,6 +1005,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Schlüssel 'include' in [backup] nennt \"db\", aber es gibt keinen Abschnitt [database]"},
       {"key 'webhook_url' in [notify] must start with http:// or https://",
        "Schlüssel 'webhook_url' in [notify] muss mit http:// oder https:// beginnen"},
+      {"key 'ping_url' in [monitor] must start with http:// or https://",
+       "Schlüssel 'ping_url' in [monitor] muss mit http:// oder https:// beginnen"},
       {"key '{}' in [{}] must not be empty (leave the key out for its default, {})",
        "Schlüssel '{}' in [{}] darf nicht leer sein (ohne den Schlüssel gilt sein Standard, {})"},
       {"key 'events' in [notify]: unknown event {} (known: {})",

@@ -144,5 +144,28 @@ TEST(OpsAuditTest, ALogFileThatCannotBeOpenedFailsNoBackup) {
       << r.err;
 }
 
+// libcurl refused ftp:// at every ping, and sent a URL without a scheme over plain http.
+TEST(OpsAuditTest, APingUrlMustBeHttpOrHttps) {
+  for (const std::string url : {"ftp://hc.example.com/uuid", "hc-ping.com/uuid"}) {
+    TempDir dir;
+    WriteFile(dir / "velin.toml", "[monitor]\nping_url = \"" + url + "\"\n");
+    RunResult r = RunVelin({"config", "check"}, {.cwd = dir.path()});
+    EXPECT_EQ(r.exit_code, 2) << url << r.out << r.err;
+    EXPECT_NE(r.err.find("velin.toml:2:1: key 'ping_url' in [monitor] must start with http:// or "
+                         "https://"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("uuid"), std::string::npos) << r.err;  // the secret is not quoted
+  }
+  TempDir dir;
+  WriteFile(dir / "velin.toml", "[monitor]\n");
+  RunOptions o{.cwd = dir.path()};
+  o.env["VELIN_MONITOR_PING_URL"] = "ftp://hc.example.com/uuid";
+  RunResult r = RunVelin({"config", "check"}, o);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("environment VELIN_MONITOR_PING_URL: key 'ping_url'"), std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace velin::testing
