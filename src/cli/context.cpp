@@ -211,7 +211,10 @@ void Context::SendNotification(const monitor::NotifyEvent& event) {
   options.command = n.command;
   options.events = n.events;
   options.cwd = config_->app.root;
-  options.app = config_->app.root;
+  // The application and host as backups record them ([app] name and host), not the path and
+  // the machine's name: where host names repeat (containers) these tell the senders apart.
+  options.app = config_->app.name;
+  options.host = config_->app.host;
   monitor::Notifier notifier(env(), std::move(options), out());
   notifier.Notify(event);
 }

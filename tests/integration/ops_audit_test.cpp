@@ -167,5 +167,27 @@ TEST(OpsAuditTest, APingUrlMustBeHttpOrHttps) {
       << r.err;
 }
 
+// Backups record [app] host and name; the notifications name the same, not the machine's host
+// name and the app's path.
+TEST(OpsAuditTest, NotificationsNameTheConfiguredHostAndApp) {
+  OpsHttpServer server;
+  TempDir dir;
+  WriteFile(dir / "velin.toml",
+            "[app]\nname = \"shop\"\nhost = \"web-7\"\n"
+            "[backup]\ninclude = [\"uploads\"]\n"
+            "[notify]\nwebhook_url = \"" +
+                server.url() + "/hook\"\ncommand = \"env > notify.env\"\n");
+  RunResult r = RunVelin({"backup", "create"}, {.cwd = dir.path()});  // uploads is missing
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  auto requests = server.WaitForRequests(1);
+  ASSERT_EQ(requests.size(), 1u);
+  auto body = nlohmann::json::parse(requests[0].body);
+  EXPECT_EQ(body["host"], "web-7") << body;
+  EXPECT_EQ(body["app"], "shop") << body;
+  const std::string env = "\n" + ReadFileOrDie(dir / "notify.env");
+  EXPECT_NE(env.find("\nVELIN_HOST=web-7\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("\nVELIN_APP=shop\n"), std::string::npos) << env;
+}
+
 }  // namespace
 }  // namespace velin::testing
