@@ -127,8 +127,10 @@ Result<const config::Config*> Context::Config() {
   // The variables holding the repository's and the database's passwords reach no child.
   RegisterSecretEnvironmentVariable(config_->backup.password_env);
   RegisterSecretEnvironmentVariable(config_->database.password_env);
-  // A webhook URL may hold its token; the override variable reaches no child either.
+  // A webhook URL may hold its token, a ping URL is the check's secret (healthchecks.io's
+  // UUID): their override variables reach no child either.
   RegisterSecretEnvironmentVariable("VELIN_NOTIFY_WEBHOOK_URL");
+  RegisterSecretEnvironmentVariable("VELIN_MONITOR_PING_URL");
   // A log file that cannot be opened fails no command (a backup matters more than its log):
   // the command runs, logging to stderr, and says so once.
   if (Status logging = output::SetupLogging(config_->log, global.verbose, global.quiet); !logging) {

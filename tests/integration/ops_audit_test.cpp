@@ -189,5 +189,26 @@ TEST(OpsAuditTest, NotificationsNameTheConfiguredHostAndApp) {
   EXPECT_NE(env.find("\nVELIN_APP=shop\n"), std::string::npos) << env;
 }
 
+// VELIN_MONITOR_PING_URL holds the healthcheck's UUID: no hook and no notify command gets it.
+TEST(OpsAuditTest, ThePingUrlOverrideReachesNoChild) {
+  OpsHttpServer server;
+  TempDir dir;
+  WriteFile(dir / "uploads/a.txt", "hello");
+  WriteFile(dir / "velin.toml",
+            "[backup]\ninclude = [\"uploads\"]\nprune_after_create = false\n"
+            "[hooks]\nbefore_backup = \"env > hook.env\"\n"
+            "[notify]\ncommand = \"env > notify.env\"\nevents = [\"backup-succeeded\"]\n");
+  RunOptions o{.cwd = dir.path()};
+  o.env["VELIN_MONITOR_PING_URL"] = server.url() + "/ping/uuid-SECRET-4711";
+  RunResult r = RunVelin({"backup", "create"}, o);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(server.WaitForRequests(2).size(), 2u);  // the override was used
+  for (const char* file : {"hook.env", "notify.env"}) {
+    const std::string env = ReadFileOrDie(dir / file);
+    EXPECT_NE(env.find("VELIN_EVENT="), std::string::npos) << file << env;
+    EXPECT_EQ(env.find("SECRET-4711"), std::string::npos) << file << env;
+  }
+}
+
 }  // namespace
 }  // namespace velin::testing
