@@ -260,6 +260,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"master key has an unknown format (version {}, {} bytes)",
        "Hauptschlüssel hat ein unbekanntes Format (Version {}, {} Bytes)"},
       {"cannot open log file {}: {}", "kann Logdatei {} nicht öffnen: {}"},
+      {"[{} bytes of output left out]", "[{} Bytes der Ausgabe ausgelassen]"},
       {"{}; logging to stderr only", "{}; protokolliert wird nur auf stderr"},
       {"key 'file' in [log]: {}", "Schlüssel 'file' in [log]: {}"},
       {"pack does not end with the pack magic (truncated or overwritten)",

@@ -210,5 +210,24 @@ TEST(OpsAuditTest, ThePingUrlOverrideReachesNoChild) {
   }
 }
 
+// Only the first MiB of a hook's output was kept: one printing more before it failed was
+// reported with a line from the middle of its chatter.
+TEST(OpsAuditTest, AHookPrintingMoreThanAMebibyteReportsItsRealLastLine) {
+  TempDir dir;
+  WriteFile(dir / "uploads/a.txt", "hello");
+  WriteFile(dir / "velin.toml",
+            UploadsConfigWith("hooks",
+                              "before_backup = \"yes chatter | head -c 3000000; echo the disk is "
+                              "full; exit 3\"\n[log]\nfile = \"velin.log\"\n"));
+  RunResult r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("hooks.before_backup failed (exit code 3): the disk is full"),
+            std::string::npos)
+      << r.err.substr(0, 2000);
+  const std::string log = ReadFileOrDie(dir / "velin.log");
+  EXPECT_NE(log.find("hooks.before_backup: the disk is full"), std::string::npos);
+  EXPECT_NE(log.find("bytes of output left out]"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace velin::testing
