@@ -126,6 +126,11 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
   check->callback([&ctx] {
     ctx.Execute([&ctx]() -> Status {
       VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+      // The commands run without their log then (a warning each time); under cron that log is
+      // all there is to read afterwards, so the check fails on it.
+      if (!ctx.log_problem().empty()) {
+        return UsageError(TrFormat("key 'file' in [log]: {}", ctx.log_problem()));
+      }
       // The check `backup create` makes when it opens the repository, made here too.
       for (const std::string* where : {&cfg->backup.destination, &cfg->backup.offsite}) {
         VELIN_TRY(

@@ -127,9 +127,17 @@ Result<const config::Config*> Context::Config() {
   // The variables holding the repository's and the database's passwords reach no child.
   RegisterSecretEnvironmentVariable(config_->backup.password_env);
   RegisterSecretEnvironmentVariable(config_->database.password_env);
-  // A webhook URL may hold its token; the override variable reaches no child either.
+  // A webhook URL may hold its token, a ping URL is the check's secret (healthchecks.io's
+  // UUID): their override variables reach no child either.
   RegisterSecretEnvironmentVariable("VELIN_NOTIFY_WEBHOOK_URL");
-  VELIN_TRY(output::SetupLogging(config_->log, global.verbose, global.quiet));
+  RegisterSecretEnvironmentVariable("VELIN_MONITOR_PING_URL");
+  // A log file that cannot be opened fails no command (a backup matters more than its log):
+  // the command runs, logging to stderr, and says so once.
+  if (Status logging = output::SetupLogging(config_->log, global.verbose, global.quiet); !logging) {
+    log_problem_ = logging.error().message;
+    config_->warnings.insert(config_->warnings.begin(),
+                             TrFormat("{}; logging to stderr only", log_problem_));
+  }
   for (const std::string& warning : config_->warnings) {
     if (console_) {
       console_->Warn(warning);
@@ -205,7 +213,10 @@ void Context::SendNotification(const monitor::NotifyEvent& event) {
   options.command = n.command;
   options.events = n.events;
   options.cwd = config_->app.root;
-  options.app = config_->app.root;
+  // The application and host as backups record them ([app] name and host), not the path and
+  // the machine's name: where host names repeat (containers) these tell the senders apart.
+  options.app = config_->app.name;
+  options.host = config_->app.host;
   monitor::Notifier notifier(env(), std::move(options), out());
   notifier.Notify(event);
 }

@@ -2,6 +2,7 @@
 
 #include "schema.hpp"
 #include "velin/core/text_encoding.hpp"
+#include "velin/storage/remote_url.hpp"
 
 namespace velin::config {
 namespace {
@@ -29,9 +30,10 @@ bool HoldsSecretUrl(const KeySpec& spec) {
 std::string MaskUrl(const std::string& url) {
   size_t scheme = url.find("://");
   if (scheme == std::string::npos) return url.empty() ? url : "…";
+  // A password in the userinfo ("http://user:secret@host/…") is shown as *** too.
   size_t path = url.find_first_of("/?#", scheme + 3);
-  if (path == std::string::npos) return url;
-  return url.substr(0, path) + "/…";
+  if (path == std::string::npos) return storage::WithoutPassword(url);
+  return storage::WithoutPassword(url.substr(0, path)) + "/…";
 }
 
 nlohmann::json Shown(const KeySpec& spec, const Config& config) {

@@ -63,6 +63,11 @@ std::string Suggest(std::string_view word, const std::vector<std::string>& candi
 
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
 
+// "" (none) or an http:// or https:// URL: what a webhook or a ping may be.
+bool IsNoneOrHttpUrl(const std::string& url) {
+  return url.empty() || url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+}
+
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ", ") + Quote(i);
@@ -436,7 +441,32 @@ class Loader {
     return PositionOf(section, key);
   }
 
+  // The path keys that must name a place. Empty, one resolved to nothing: velin as root wrote
+  // its rollback state into "/" (state_dir "" + "/lock") and backed up the working directory
+  // as an app named "/". The path keys whose default is "" ([log] file, password_file,
+  // offsite, ...) take "" as "none", and so does backup.destination (no repository: the
+  // commands needing one refuse), as documented in docs/config.md.
+  Status CheckPathsNotEmpty() const {
+    struct PathKey {
+      const char* section;
+      const char* key;
+      const char* default_value;
+    };
+    for (const PathKey& p :
+         {PathKey{"app", "root", "\".\""}, PathKey{"rollback", "state_dir", "\".velin\""},
+          PathKey{"rollback", "current", "\"current\""}}) {
+      const KeySpec* spec = Find(p.section, p.key);
+      if (spec == nullptr || !std::get<std::string>(spec->get(config_)).empty()) continue;
+      return Fail(PositionOf(p.section, p.key),
+                  TrFormat("key '{}' in [{}] must not be empty (leave the key out for its default, "
+                           "{})",
+                           p.key, p.section, p.default_value));
+    }
+    return Ok();
+  }
+
   Status CheckRules() {
+    VELIN_TRY(CheckPathsNotEmpty());
     for (const char* key : {"name", "host"}) {
       const std::string& v = key[0] == 'n' ? config_.app.name : config_.app.host;
       if (!positions_.count(std::string("app.") + key)) continue;
@@ -537,12 +567,18 @@ class Loader {
       if (const std::string normal = backup::NormalizeInclude(path); !normal.empty()) path = normal;
     }
     const NotifySection& n = config_.notify;
-    if (!n.webhook_url.empty() && n.webhook_url.rfind("http://", 0) != 0 &&
-        n.webhook_url.rfind("https://", 0) != 0) {
+    if (!IsNoneOrHttpUrl(n.webhook_url)) {
       // The URL may hold a token: only its scheme is quoted.
       return Fail(
           PositionOf("notify", "webhook_url"),
           std::string(Tr("key 'webhook_url' in [notify] must start with http:// or https://")));
+    }
+    // Pinged with libcurl, which refuses other schemes at every ping ("Unsupported protocol")
+    // and sends one without a scheme over plain http.
+    if (!IsNoneOrHttpUrl(config_.monitor.ping_url)) {
+      return Fail(
+          PositionOf("monitor", "ping_url"),
+          std::string(Tr("key 'ping_url' in [monitor] must start with http:// or https://")));
     }
     for (size_t i = 0; i < n.events.size(); ++i) {
       const std::string& event = n.events[i];

@@ -326,6 +326,49 @@ void Subprocess::Kill(int sig) {
 
 namespace {
 
+// A child's output kept within a bound: the first kHead bytes and the last kTail, what lies
+// between counted and left out (1 MiB in all, as when only the first MiB was kept). The tail
+// matters as much as the head: a failing hook or tool says why in its last line, after any
+// amount of chatter.
+class BoundedOutput {
+ public:
+  static constexpr size_t kHead = 960 << 10;
+  static constexpr size_t kTail = 64 << 10;
+
+  void Append(const char* data, size_t n) {
+    const size_t to_head = std::min(n, kHead - std::min(kHead, head_.size()));
+    head_.append(data, to_head);
+    tail_.append(data + to_head, n - to_head);
+    if (tail_.size() > 2 * kTail) {  // trimmed now and then, not at every read
+      const size_t drop = tail_.size() - kTail;
+      tail_.erase(0, drop);
+      left_out_ += drop;
+    }
+  }
+
+  // Head, a line saying how much was left out, and the tail from its first whole line.
+  std::string Take() {
+    if (tail_.size() > kTail) {
+      left_out_ += tail_.size() - kTail;
+      tail_.erase(0, tail_.size() - kTail);
+    }
+    if (left_out_ > 0) {
+      if (const size_t nl = tail_.find('\n'); nl != std::string::npos && nl + 1 < tail_.size()) {
+        left_out_ += nl + 1;
+        tail_.erase(0, nl + 1);
+      }
+      head_ += (head_.empty() || head_.back() == '\n' ? "" : "\n") +
+               TrFormat("[{} bytes of output left out]", std::to_string(left_out_)) + "\n";
+    }
+    return head_ + tail_;
+  }
+
+ private:
+  std::string head_;
+  std::string tail_;
+  uint64_t left_out_ = 0;
+};
+
 // Whether the child (not reaped: WNOWAIT leaves that to Wait) has ended.
 bool LeaderExited(pid_t pid) {
   siginfo_t info{};
@@ -349,6 +392,7 @@ Result<CommandResult> CaptureUntilExit(Subprocess child, Duration timeout) {
   const auto deadline = Clock::now() + timeout;
   std::optional<Clock::time_point> exited_at;
   char buf[4096];
+  BoundedOutput out[2];  // stdout (or both, merged), stderr
   bool killed = false;
   while (child.stdout_fd() >= 0 || child.stderr_fd() >= 0) {
     const auto now = Clock::now();
@@ -376,16 +420,17 @@ Result<CommandResult> CaptureUntilExit(Subprocess child, Duration timeout) {
       if (pfds[i].fd < 0 || pfds[i].revents == 0) continue;
       ssize_t n = ::read(pfds[i].fd, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
-      std::string& into = i == 0 ? result.output : result.error_output;
       if (n <= 0) {
         i == 0 ? child.CloseStdout() : child.CloseStderr();
-      } else if (into.size() < (1u << 20)) {
-        into.append(buf, static_cast<size_t>(n));
+      } else {
+        out[i].Append(buf, static_cast<size_t>(n));
       }
     }
   }
   child.CloseStdout();
   child.CloseStderr();
+  result.output = out[0].Take();
+  result.error_output = out[1].Take();
   if (killed) {
     // Give it a moment to stop, then insist on the whole group: a member that ignores SIGTERM
     // must not outlive the timeout. The leader is not reaped before that (WNOWAIT), so its

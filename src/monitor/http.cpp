@@ -6,6 +6,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/storage/curl_library.hpp"
+#include "velin/storage/remote_url.hpp"
 #include "velin/version.hpp"
 
 namespace velin::monitor {
@@ -26,8 +27,9 @@ std::string RedactedUrl(std::string_view url) {
   const size_t scheme = url.find("://");
   const size_t host_start = scheme == std::string_view::npos ? 0 : scheme + 3;
   const size_t path = url.find_first_of("/?#", host_start);
-  if (path == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, path)) + "/…";
+  // A password in the userinfo ("http://user:secret@host/…") is a secret like the path's token.
+  if (path == std::string_view::npos) return storage::WithoutPassword(std::string(url));
+  return storage::WithoutPassword(std::string(url.substr(0, path))) + "/…";
 }
 
 PostAnswer HttpPost(const std::string& url, std::string_view content_type, std::string_view body,

@@ -63,7 +63,7 @@ std::string Notifier::Body(const NotifyEvent& e, const std::string& time,
 void Notifier::Notify(const NotifyEvent& event) {
   if (!Wants(event.event)) return;
   const std::string time = IsoUtc(env_.Now());
-  const std::string host = env_.HostName();
+  const std::string host = options_.host.empty() ? env_.HostName() : options_.host;
   if (!options_.webhook_url.empty()) PostWebhook(Body(event, time, host));
   if (!options_.command.empty()) RunCommand(event, time, host);
 }

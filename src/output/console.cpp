@@ -12,6 +12,7 @@
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/text_encoding.hpp"
+#include "velin/output/logging.hpp"
 
 namespace velin::output {
 namespace {
@@ -240,6 +241,8 @@ void Console::Warn(std::string_view message) {
   const std::string line = OneLine(message);
   std::fprintf(err_, "%s%s\n", prefix.c_str(), line.c_str());
   std::fflush(err_);
+  // Under cron nobody reads stderr: the log file is where a warning is found later.
+  LogWarningToFile(std::string(message));
 }
 
 void Console::Json(const nlohmann::json& document) {

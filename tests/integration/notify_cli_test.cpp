@@ -66,7 +66,7 @@ TEST(NotifyCli, BackupSuccessAndFailureCarryTheirFields) {
   auto body = nlohmann::json::parse(requests[0].body);
   EXPECT_EQ(body["event"], "backup-succeeded");
   EXPECT_EQ(body["outcome"], "success");
-  EXPECT_EQ(body["app"], dir.path());
+  EXPECT_EQ(body["app"], std::filesystem::path(dir.path()).filename().string());  // [app] name
   EXPECT_FALSE(body["host"].get<std::string>().empty());
   EXPECT_EQ(body["time"].get<std::string>().size(), 20u) << body["time"];  // 2026-…T…Z
   EXPECT_EQ(body["backup_id"].get<std::string>().size() > 0, true);

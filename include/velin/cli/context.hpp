@@ -46,6 +46,10 @@ class Context {
   // --repo, --password-file and --database-url override the file's keys.
   Result<const config::Config*> Config();
 
+  // Why [log] file could not be opened ("cannot open log file F: why"), "" when it was (or none
+  // is set). The command then logs to stderr only; `config check` reports it as an error.
+  const std::string& log_problem() const { return log_problem_; }
+
   // Hooks that run before every command once the config is known (e.g. the rollback engine
   // finishing an expired transaction). A hook's error stops the command.
   std::vector<std::function<Status(Context&)>> before_command;
@@ -89,6 +93,7 @@ class Context {
 
   std::unique_ptr<output::Console> console_;
   std::optional<config::Config> config_;
+  std::string log_problem_;
   int exit_code_ = 0;
   RunStats stats_;
 };

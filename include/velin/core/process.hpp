@@ -85,7 +85,10 @@ class Subprocess {
 struct CommandResult {
   int exit_code = 0;       // 128 + signal when killed
   bool timed_out = false;  // killed because the timeout passed
-  std::string output;      // stdout and stderr, merged, when captured
+  // stdout and stderr, merged, when captured. At most about 1 MiB: beyond it the first 960 KiB,
+  // a line "[N bytes of output left out]" and the last 64 KiB from a line's start, so the last
+  // line is the one the command printed last.
+  std::string output;
 
   // RunCommandSplit: stdout alone is in `output`, stderr here.
   std::string error_output;

@@ -21,7 +21,8 @@ struct PostAnswer {
 PostAnswer HttpPost(const std::string& url, std::string_view content_type, std::string_view body,
                     std::chrono::milliseconds timeout);
 
-// "https://hooks.example.com/…": scheme and host only, since path and query may be a secret.
+// "https://hooks.example.com/…": scheme and host only, since path and query may be a secret;
+// a password in the userinfo becomes *** ("http://user:***@host/…").
 std::string RedactedUrl(std::string_view url);
 
 }  // namespace velin::monitor

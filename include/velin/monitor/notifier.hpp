@@ -27,7 +27,8 @@ struct NotifyOptions {
   std::string command;
   std::vector<std::string> events;  // the events delivered; others are dropped
   std::string cwd;                  // the command's working directory (app.root)
-  std::string app;                  // names the application in the message (app.root)
+  std::string app;                  // names the application in the message ([app] name)
+  std::string host;                 // names the host ([app] host); "": the machine's host name
   std::chrono::milliseconds budget{10'000};
 };
 

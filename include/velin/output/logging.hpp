@@ -13,11 +13,17 @@ namespace velin::output {
 // Console-only logging, before any config is read.
 void SetupEarlyLogging(bool verbose, bool quiet);
 
-// Adds the file sink of [log] (creating its directory) and applies [log] level.
+// Adds the file sink of [log] (creating its directory) and applies [log] level. When the file
+// cannot be opened, logging is set up on stderr alone and the failure ("cannot open log file
+// F: why") is returned for the caller to warn about: no command fails for want of its log.
 Status SetupLogging(const config::LogSection& log, bool verbose, bool quiet);
 
 // Records the command's final error in the log file only: stderr gets it once, from the
 // Console.
 void LogErrorToFile(const std::string& message);
+
+// Records a warning the Console printed on stderr in the log file too, as `warning: …`
+// (docs/cli.md: every error and warning is in the [log] file).
+void LogWarningToFile(const std::string& message);
 
 }  // namespace velin::output

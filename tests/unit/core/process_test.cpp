@@ -61,6 +61,18 @@ TEST(Process, ACommandIsDoneWhenItEndsThoughADaemonHoldsItsPipe) {
   EXPECT_LT(elapsed, std::chrono::seconds(3));
 }
 
+// Only the first MiB was kept: a hook that printed more before it failed was reported with a
+// line from the middle of its output.
+TEST(Process, KeepsTheHeadAndTheTailOfALongOutput) {
+  auto r = RunShellCommand("echo first words; yes chatter | head -c 3000000; echo last words",
+                           Duration(0));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->output.rfind("first words\n", 0), 0u);
+  EXPECT_EQ(LastLine(r->output), "last words");
+  EXPECT_NE(r->output.find("bytes of output left out]\nchatter\n"), std::string::npos);
+  EXPECT_LE(r->output.size(), (1u << 20) + 100);
+}
+
 TEST(Process, ReportsAMissingProgram) {
   ProcessOptions o;
   o.argv = {"velin-no-such-program-xyz"};

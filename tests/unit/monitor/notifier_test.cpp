@@ -10,6 +10,7 @@
 
 #include "support/ops_http_server.hpp"
 #include "support/warning_recorder.hpp"
+#include "velin/monitor/http.hpp"
 
 namespace velin::monitor {
 namespace {
@@ -52,6 +53,21 @@ TEST(Notifier, AClientErrorIsNotRetried) {
   EXPECT_EQ(server.WaitForRequests(2, milliseconds(700)).size(), 1u);
   ASSERT_EQ(reporter.warnings.size(), 1u);
   EXPECT_EQ(reporter.warnings[0], "notification to " + server.url() + "/… failed: HTTP status 404");
+}
+
+// The webhook's userinfo password is a secret like its path's token.
+TEST(Notifier, AFailedDeliveryHidesTheUrlsPassword) {
+  WarningRecorder reporter;
+  const std::string host = "127.0.0.1:" + std::to_string(OpsHttpServer::UnusedPort());
+  Notifier notifier(io::Env::Default(), Options("http://user:hunter2@" + host + "/hook/TOKEN"),
+                    reporter);
+  notifier.Notify(Failed());
+  ASSERT_EQ(reporter.warnings.size(), 1u);
+  EXPECT_EQ(
+      reporter.warnings[0].rfind("notification to http://user:***@" + host + "/… failed: ", 0), 0u)
+      << reporter.warnings[0];
+  EXPECT_EQ(RedactedUrl("https://u:p@h"), "https://u:***@h");
+  EXPECT_EQ(RedactedUrl("https://u@h/x?y"), "https://u@h/…");
 }
 
 TEST(Notifier, AWebhookThatNeverAnswersIsGivenUpWithinTheBudget) {
