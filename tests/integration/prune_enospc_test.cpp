@@ -13,7 +13,6 @@
 // byte-identical. Then, with room again, a second prune succeeds, repacks, and leaves one index,
 // no temp file and nothing but indexed packs.
 #include <gtest/gtest.h>
-#include <sys/statvfs.h>
 
 #include <filesystem>
 #include <fstream>
@@ -227,22 +226,6 @@ TEST_F(PruneEnospcTest, InjectedEnospcAtEveryWriteAndSyncOfTheRepack) {
   EXPECT_GE(in_index, 5);
 }
 
-uint64_t FreeBytes(const std::string& dir) {
-  struct statvfs s {};
-  if (::statvfs(dir.c_str(), &s) != 0) return 0;
-  return static_cast<uint64_t>(s.f_bavail) * s.f_frsize;
-}
-
-// Fills the filesystem of `dir` until `room` bytes are left (page granular on tmpfs).
-void Fill(const std::string& file, uint64_t room) {
-  const uint64_t free = FreeBytes(fs::path(file).parent_path().string());
-  uint64_t take = free > room ? free - room : 0;
-  std::ofstream out(file, std::ios::binary);
-  const std::string block(4096, 'x');
-  while (take >= block.size() && out.write(block.data(), block.size())) take -= block.size();
-  out.flush();
-}
-
 // A real small tmpfs holding the repository; before each prune a filler file leaves it
 // `room` bytes, stepped from none up through the size of the new pack the repack writes.
 TEST_F(PruneEnospcTest, RealFullDiskAtEveryStageOfTheRepack) {
@@ -260,7 +243,7 @@ TEST_F(PruneEnospcTest, RealFullDiskAtEveryStageOfTheRepack) {
        {uint64_t{0}, uint64_t{4096}, uint64_t{8192}, pack / 4, pack / 2, pack * 3 / 4, pack - 8192,
         pack, pack + 8192, pack + 16384, pack + 32768, pack * 2, pack * 4}) {
     ResetRepo();
-    Fill(filler, room);
+    FillLeaving(filler, room);
     const std::string point = "room " + std::to_string(room);
     RunResult r = app_.Run({"backup", "prune"});
     if (r.exit_code == 0) {

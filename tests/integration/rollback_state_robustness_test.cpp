@@ -8,7 +8,6 @@
 // VERSION to app/running, `stop` removes it, the health check passes when app/running names the
 // live release and the release has no BROKEN marker.
 #include <gtest/gtest.h>
-#include <sys/statvfs.h>
 
 #include <filesystem>
 #include <fstream>
@@ -62,22 +61,6 @@ nlohmann::json History(ToyApp& app) {
   RunResult r = app.Velin({"--json", "rollback", "history"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return nlohmann::json::parse(r.out, nullptr, false)["history"];
-}
-
-uint64_t FreeBytes(const std::string& dir) {
-  struct statvfs st {};
-  if (::statvfs(dir.c_str(), &st) != 0) return 0;
-  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
-}
-
-// Fills the file system of `dir` (through `file`) until `room` bytes are left.
-void Fill(const std::string& file, uint64_t room) {
-  const uint64_t free = FreeBytes(fs::path(file).parent_path().string());
-  uint64_t take = free > room ? free - room : 0;
-  std::ofstream out(file, std::ios::binary);
-  const std::string block(4096, 'x');
-  while (take >= block.size() && out.write(block.data(), block.size())) take -= block.size();
-  out.flush();
 }
 
 // --- 1. a field of the wrong type ---------------------------------------------------------------
@@ -207,7 +190,7 @@ TEST(RollbackFullDiskTest, SwitchThatChangedNothingLeavesNoSwitchJsonOnAFullDisk
   WriteFile(app.app() + "/.env", "MODE=snapshot\n");
   ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "snap"}).exit_code, 0);
   WriteFile(app.app() + "/.env", "MODE=live\n");
-  Fill(app.state() + "/filler", 4096);
+  FillLeaving(app.state() + "/filler", 4096);
   RunResult r = app.Velin({"rollback", "to-version", "snap"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("nothing was changed (still v1)"), std::string::npos) << r.err;

@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,6 +62,18 @@ SmallTmpfs::SmallTmpfs(const std::string& dir, const std::string& size) : dir_(d
 
 SmallTmpfs::~SmallTmpfs() {
   if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+}
+
+void FillLeaving(const std::string& file, uint64_t room) {
+  struct statvfs st {};
+  const std::string dir = fs::path(file).parent_path().string();
+  if (::statvfs(dir.c_str(), &st) != 0) return;
+  const uint64_t free = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  uint64_t take = free > room ? free - room : 0;
+  std::ofstream out(file, std::ios::binary);
+  const std::string block(4096, 'x');
+  while (take >= block.size() && out.write(block.data(), block.size())) take -= block.size();
+  out.flush();
 }
 
 void WriteFile(const std::string& path, const std::string& content, unsigned mode) {

@@ -44,6 +44,10 @@ class SmallTmpfs {
   bool mounted_ = false;
 };
 
+// Fills the file system holding `file` through it until `room` bytes are left (page granular
+// on tmpfs): a disk that is full, or nearly, at a chosen point.
+void FillLeaving(const std::string& file, uint64_t room);
+
 // Writes `content` to `path`, creating parent directories.
 void WriteFile(const std::string& path, const std::string& content, unsigned mode = 0644);
 std::string ReadFileOrDie(const std::string& path);
