@@ -274,6 +274,8 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"monthly", "monatlich"},
       {"yearly", "jährlich"},
       {"newest", "neuestes"},
+      {"dated in the future", "in der Zukunft datiert"},
+      {"just created", "eben erstellt"},
       {"monitor ping ({}) to {} failed: {}", "Monitoring-Ping ({}) an {} fehlgeschlagen: {}"},
       {"notification to {} failed: {}", "Benachrichtigung an {} fehlgeschlagen: {}"},
       {"notification command failed: {}", "Benachrichtigungsbefehl fehlgeschlagen: {}"},

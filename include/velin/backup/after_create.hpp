@@ -95,6 +95,7 @@ struct Maintenance {
 };
 
 struct AfterCreateResult {
+  std::string created;  // the backup's id: step 3 never forgets it
   OffsiteCopy offsite;
   Status outcome;         // step 2: Ok when the backup is complete, else the create's error
   bool maintain = false;  // step 3 is due: complete and prune_after_create
