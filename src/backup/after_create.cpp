@@ -84,7 +84,11 @@ AfterCreateResult CopyOffsite(const AfterCreateOptions& options, const std::stri
 
 void MaintainAfterCreate(const AfterCreateOptions& options, AfterCreateRepos& repos, io::Env& env,
                          Reporter& reporter, AfterCreateResult& result) {
-  if (!result.maintain || options.rules.Empty()) return;
+  // Deploy transactions' backups beyond keep_transaction_backups go also when no other rule is
+  // set (docs/rollback.md, "Retention"); with no rule at all nothing is due.
+  if (!result.maintain || (options.rules.Empty() && options.rules.keep_transaction_backups <= 0)) {
+    return;
+  }
   auto done = ForgetAndPrune(options, result.created, repos, env, reporter);
   if (done) {
     result.maintenance = std::move(*done);

@@ -75,7 +75,7 @@ struct AfterCreateOptions {
   std::string offsite;                     // backup.offsite: "" copies nothing
   repo::BlobWriterOptions offsite_writer;  // how the packs offsite are compressed
   bool prune_after_create = false;
-  RetentionRules rules;       // none set: nothing is forgotten (nor opened)
+  RetentionRules rules;       // none set (nor keep_transaction_backups): nothing is forgotten
   repo::SnapshotFilter mine;  // the groups forget works in: [app] host and name
   PruneOptions prune;         // backup.repack_threshold
 };
