@@ -21,9 +21,11 @@ Result<CopyStats> CopyOne(const AfterCreateOptions& options, const std::string& 
 
 // True when forget would delete nothing in `repository` (read without a lock): every snapshot
 // read, and the rules keep them all. Any doubt (a failed read) is false.
-bool NothingDue(const AfterCreateOptions& options, repo::Repository& repository, io::Env& env) {
+bool NothingDue(const AfterCreateOptions& options, const std::string& created,
+                repo::Repository& repository, io::Env& env) {
   NullReporter quiet;
-  auto due = ForgetSnapshots(repository, options.rules, env.Now(), true, options.mine, quiet);
+  auto due =
+      ForgetSnapshots(repository, options.rules, env.Now(), true, options.mine, quiet, created);
   if (!due || !due->unreadable.empty()) return false;
   for (const ForgetGroup& g : due->groups) {
     for (const RetentionDecision& d : g.decisions) {
@@ -33,15 +35,15 @@ bool NothingDue(const AfterCreateOptions& options, repo::Repository& repository,
   return true;
 }
 
-Result<Maintenance> ForgetAndPrune(const AfterCreateOptions& options, AfterCreateRepos& repos,
-                                   io::Env& env, Reporter& reporter) {
+Result<Maintenance> ForgetAndPrune(const AfterCreateOptions& options, const std::string& created,
+                                   AfterCreateRepos& repos, io::Env& env, Reporter& reporter) {
   if (repo::Repository* committed = repos.Committed();
-      committed != nullptr && NothingDue(options, *committed, env)) {
+      committed != nullptr && NothingDue(options, created, *committed, env)) {
     return Maintenance{};
   }
   VELIN_ASSIGN(OpenedRepository r, repos.OpenExclusive());
-  VELIN_ASSIGN(ForgetResult forgot,
-               ForgetSnapshots(*r.repo, options.rules, env.Now(), false, options.mine, reporter));
+  VELIN_ASSIGN(ForgetResult forgot, ForgetSnapshots(*r.repo, options.rules, env.Now(), false,
+                                                    options.mine, reporter, created));
   Maintenance m;
   m.forgotten = forgot.forgotten;
   if (m.forgotten == 0) return m;
@@ -57,6 +59,7 @@ AfterCreateResult CopyOffsite(const AfterCreateOptions& options, const std::stri
                               const Error* database_failure, AfterCreateRepos& repos, io::Env& env,
                               Reporter& reporter) {
   AfterCreateResult result;
+  result.created = id;
   result.offsite.to = storage::WithoutPassword(options.offsite);  // as velin may show it
   if (!options.offsite.empty()) {
     auto copied = CopyOne(options, id, repos, env, reporter);
@@ -81,8 +84,12 @@ AfterCreateResult CopyOffsite(const AfterCreateOptions& options, const std::stri
 
 void MaintainAfterCreate(const AfterCreateOptions& options, AfterCreateRepos& repos, io::Env& env,
                          Reporter& reporter, AfterCreateResult& result) {
-  if (!result.maintain || options.rules.Empty()) return;
-  auto done = ForgetAndPrune(options, repos, env, reporter);
+  // Deploy transactions' backups beyond keep_transaction_backups go also when no other rule is
+  // set (docs/rollback.md, "Retention"); with no rule at all nothing is due.
+  if (!result.maintain || (options.rules.Empty() && options.rules.keep_transaction_backups <= 0)) {
+    return;
+  }
+  auto done = ForgetAndPrune(options, result.created, repos, env, reporter);
   if (done) {
     result.maintenance = std::move(*done);
     return;

@@ -31,7 +31,8 @@ std::string TransactionVersionOf(const repo::Snapshot& snapshot) {
 
 Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const RetentionRules& rules,
                                      std::chrono::system_clock::time_point now, bool dry_run,
-                                     const repo::SnapshotFilter& filter, Reporter& reporter) {
+                                     const repo::SnapshotFilter& filter, Reporter& reporter,
+                                     const std::string& spare) {
   ForgetResult result;
   VELIN_ASSIGN(auto snapshots, repository.LoadAllSnapshots(&result.unreadable));
   for (const auto& d : result.unreadable) {
@@ -56,6 +57,11 @@ Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const Retenti
     g.decisions = g.transactions
                       ? KeepLastTransactions(std::move(times), rules.keep_transaction_backups)
                       : ApplyRetention(std::move(times), rules, now);
+    for (RetentionDecision& d : g.decisions) {
+      if (d.keep || spare.empty() || d.id != spare) continue;
+      d.keep = true;
+      d.reasons.push_back(KeepReason::kJustCreated);
+    }
     result.groups.push_back(std::move(g));
   }
   if (dry_run) return result;

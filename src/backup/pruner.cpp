@@ -108,7 +108,18 @@ struct PackInfo {
   bool indexed = false;
   std::vector<PackEntry> entries;  // as an index object lists them
   std::vector<PackEntry> used;     // used blobs whose index entry points into this pack
+  // Entries of a kept pack that the new index leaves out: delta blobs whose base no kept pack
+  // lists any more. Their bytes stay in the pack, unreferenced, until it is repacked.
+  std::vector<BlobId> dropped;
 };
+
+// Stored bytes of a pack that its index entries do not account for: blobs an earlier prune left
+// out of the index (see PackInfo::dropped). Packs: docs/repository-format.md ("Packs").
+uint64_t UnlistedBytes(const PackInfo& info) {
+  uint64_t listed = 4 + repo::kPackMagic.size();
+  for (const auto& e : info.entries) listed += e.length + repo::kPackEntrySize;
+  return info.size > listed ? info.size - listed : 0;
+}
 
 enum class PackAction { kKeep, kDelete, kRepack };
 
@@ -176,10 +187,34 @@ Status ReadPackObjects(io::Env& env, repo::Repository& r, const PruneOptions& op
   return Ok();
 }
 
+// A kept pack keeps its index entries, used or not; but an unused delta blob there may have
+// lost its base (in a pack deleted or repacked without it). Listed, it would be taken as stored
+// by a later backup that produces the same chunk, and that backup would point at a blob it
+// cannot read. Such entries are left out of the new index; a later backup stores the blob
+// again. Bases are never deltas, so one pass settles it.
+void DropDanglingDeltas(Plan& plan) {
+  BlobSet listed;
+  for (const auto& [id, info] : plan.packs) {
+    const PackAction a = plan.actions.at(id);
+    if (a == PackAction::kDelete) continue;
+    for (const auto& e : a == PackAction::kKeep ? info.entries : info.used) listed.insert(e.id);
+  }
+  for (auto& pack : plan.packs) {
+    if (plan.actions.at(pack.first) != PackAction::kKeep) continue;
+    PackInfo& info = pack.second;
+    std::erase_if(info.entries, [&](const PackEntry& e) {
+      if (e.codec != repo::Codec::kZstdDelta || listed.count(e.base)) return false;
+      info.dropped.push_back(e.id);
+      return true;
+    });
+  }
+}
+
 Status Classify(repo::Repository& r, const BlobSet& used, double threshold, Plan& plan) {
   const repo::Index& index = r.index();
   for (auto& [pack_id, info] : plan.packs) {
-    uint64_t total = 0, kept = 0;
+    const uint64_t unlisted = UnlistedBytes(info);
+    uint64_t total = unlisted, kept = 0;
     for (const auto& e : info.entries) {
       total += e.length;
       const std::optional<repo::IndexEntry> winner = index.Find(e.id);
@@ -193,12 +228,13 @@ Status Classify(repo::Repository& r, const BlobSet& used, double threshold, Plan
     PackAction action = PackAction::kKeep;
     if (info.used.empty()) {
       action = PackAction::kDelete;
-    } else if (info.used.size() < info.entries.size() && total > 0 &&
+    } else if ((info.used.size() < info.entries.size() || unlisted > 0) && total > 0 &&
                static_cast<double>(total - kept) / static_cast<double>(total) > threshold) {
       action = PackAction::kRepack;
     }
     plan.actions[pack_id] = action;
   }
+  DropDanglingDeltas(plan);
   // Every used blob must live in a pack that is still there.
   for (const auto& id : used) {
     const std::optional<repo::IndexEntry> e = index.Find(id);
@@ -271,6 +307,7 @@ void Tally(const Plan& plan, PruneResult& result) {
     const PackAction a = plan.actions.at(id);
     if (a == PackAction::kDelete) ++result.packs_deleted;
     if (a == PackAction::kRepack) ++result.packs_repacked;
+    result.blobs_removed += info.dropped.size();
     if (a != PackAction::kKeep) {
       result.blobs_removed +=
           info.entries.size() - (a == PackAction::kRepack ? info.used.size() : 0);
@@ -280,7 +317,7 @@ void Tally(const Plan& plan, PruneResult& result) {
 
 bool NothingToDo(const Plan& plan) {
   for (const auto& [id, a] : plan.actions) {
-    if (a != PackAction::kKeep) return false;
+    if (a != PackAction::kKeep || !plan.packs.at(id).dropped.empty()) return false;
   }
   return plan.index_objects.size() <= 1;
 }

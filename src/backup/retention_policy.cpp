@@ -89,16 +89,27 @@ std::vector<RetentionDecision> ApplyRetention(std::vector<SnapshotTime> snapshot
       {KeepReason::kYearly, rules.keep_yearly, YearKey},
   }};
 
-  for (size_t i = 0; i < snapshots.size(); ++i) {
-    RetentionDecision d{snapshots[i].id, snapshots[i].time, false, {}};
+  // Backups dated after the clock (a clock was wrong) are kept, but take no keep_last, period
+  // or "newest" slot: else one dated years ahead would have every real backup forgotten.
+  const Clock::time_point future = now + repo::kClockSkew;
+  long rank = 0;  // among the backups not in the future
+  for (const SnapshotTime& s : snapshots) {
+    RetentionDecision d{s.id, s.time, false, {}};
     if (empty) d.reasons.push_back(KeepReason::kNoPolicy);
+    if (d.time > future) {
+      d.reasons.push_back(KeepReason::kFuture);
+      d.keep = true;
+      out.push_back(std::move(d));
+      continue;
+    }
     if (cutoff && d.time > *cutoff) d.reasons.push_back(KeepReason::kWithinDays);
-    if (static_cast<long>(i) < rules.keep_last) d.reasons.push_back(KeepReason::kLast);
+    if (rank < rules.keep_last) d.reasons.push_back(KeepReason::kLast);
     const std::tm tm = LocalTime(d.time);
     for (Bucket& b : buckets) {
       if (b.Take(tm)) d.reasons.push_back(b.reason);
     }
-    if (i == 0 && !empty) d.reasons.push_back(KeepReason::kNewest);
+    if (rank == 0 && !empty) d.reasons.push_back(KeepReason::kNewest);
+    ++rank;
     d.keep = !d.reasons.empty();
     out.push_back(std::move(d));
   }
@@ -137,6 +148,10 @@ std::string KeepReasonName(KeepReason reason, const RetentionRules& rules) {
       return "newest";
     case KeepReason::kTransaction:
       return "transaction backup";
+    case KeepReason::kFuture:
+      return "dated in the future";
+    case KeepReason::kJustCreated:
+      return "just created";
   }
   return "unknown";
 }

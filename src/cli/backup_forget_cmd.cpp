@@ -171,7 +171,12 @@ Status RunForget(Context& ctx, const ForgetFlags& flags) {
     out.Info(TrFormat("Backups of host {}, app {} (--all: every host and app)", filter.host,
                       filter.app.empty() ? "''" : filter.app));
   }
-  if (rules.Empty()) {
+  if (rules.Empty() && rules.keep_transaction_backups > 0) {
+    out.Warn(
+        TrFormat("no retention rule is set in [backup]: every backup is kept, except deploy "
+                 "transactions' backups beyond the last {} (rollback.keep_transaction_backups)",
+                 rules.keep_transaction_backups));
+  } else if (rules.Empty()) {
     out.Warn(Tr("no retention rule is set in [backup]: every backup is kept"));
   } else {
     out.Info(TrFormat("Rules: {}", DescribeRules(rules)));

@@ -274,6 +274,8 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"monthly", "monatlich"},
       {"yearly", "jährlich"},
       {"newest", "neuestes"},
+      {"dated in the future", "in der Zukunft datiert"},
+      {"just created", "eben erstellt"},
       {"monitor ping ({}) to {} failed: {}", "Monitoring-Ping ({}) an {} fehlgeschlagen: {}"},
       {"notification to {} failed: {}", "Benachrichtigung an {} fehlgeschlagen: {}"},
       {"notification command failed: {}", "Benachrichtigungsbefehl fehlgeschlagen: {}"},
@@ -292,6 +294,10 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"{} of {} backups forgotten, {} kept", "{} von {} Backups vergessen, {} behalten"},
       {"no retention rule is set in [backup]: every backup is kept",
        "keine Aufbewahrungsregel in [backup]: alle Backups bleiben"},
+      {"no retention rule is set in [backup]: every backup is kept, except deploy "
+       "transactions' backups beyond the last {} (rollback.keep_transaction_backups)",
+       "keine Aufbewahrungsregel in [backup]: alle Backups bleiben, außer Backups von "
+       "Deploy-Transaktionen über die letzten {} hinaus (rollback.keep_transaction_backups)"},
       {"{}: {} (left alone)", "{}: {} (bleibt unangetastet)"},
       {"forgetting backup {}", "beim Vergessen von Backup {}"},
       // backup prune / status / unlock

@@ -711,6 +711,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "--all`)",
        "Blob {} liegt in Pack {}, das fehlt; prune läuft nicht (`velin backup verify --all` "
        "ausführen)"},
+      {"the index lists delta blob {} whose base {} no index lists; it counts as not stored (run "
+       "`velin backup prune` to drop the entry)",
+       "Der Index nennt Delta-Blob {}, dessen Basis {} kein Index nennt; er gilt als nicht "
+       "gespeichert (`velin backup prune` entfernt den Eintrag)"},
       {"delta base blob {} is listed by no index; prune refuses to run (run `velin backup verify "
        "--all`)",
        "Delta-Basis-Blob {} steht in keinem Index; prune läuft nicht (`velin backup verify --all` "

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <unordered_set>
 
 #include "velin/core/i18n.hpp"
 #include "velin/repo/index_object.hpp"
@@ -325,6 +326,7 @@ void Index::Finalize() {
       begin = ends[b];
     }
   }
+  DropDanglingDeltas(loose);
   size_ =
       static_cast<size_t>(std::unique(loose, loose + size_,
                                       [](const Loose& a, const Loose& b) { return a.id == b.id; }) -
@@ -360,6 +362,32 @@ void Index::Finalize() {
     data_.reset(static_cast<unsigned char*>(p));
   }
   wide_.shrink_to_fit();
+}
+
+void Index::DropDanglingDeltas(Loose* loose) {
+  // `loose` is sorted by id. Bases are never deltas, so any entry of the base will do.
+  const auto listed = [&](const BlobId& id) {
+    const Loose* it = std::lower_bound(loose, loose + size_, id,
+                                       [](const Loose& e, const BlobId& k) { return e.id < k; });
+    return it != loose + size_ && it->id == id;
+  };
+  std::unordered_set<BlobId, BlobIdHash> dangling;
+  for (auto it = bases_.begin(); it != bases_.end();) {
+    if (listed(it->second)) {
+      ++it;
+      continue;
+    }
+    dangling.insert(it->first);
+    dangling_deltas_.push_back({it->first, it->second});
+    it = bases_.erase(it);
+  }
+  if (dangling.empty()) return;
+  size_ = static_cast<size_t>(std::remove_if(loose, loose + size_,
+                                             [&](const Loose& e) {
+                                               return CodecOf(e.kind) == Codec::kZstdDelta &&
+                                                      dangling.count(e.id) > 0;
+                                             }) -
+                              loose);
 }
 
 const BlobId* Index::DeltaBase(const BlobId& id) const {

@@ -130,3 +130,53 @@ TEST_F(BackupForgetTest, WithoutRulesNothingIsForgotten) {
 
 }  // namespace
 }  // namespace velin::testing
+
+namespace velin::testing {
+namespace {
+
+std::set<std::string> BackupIds(const BackupApp& app) {
+  std::set<std::string> ids;
+  const nlohmann::json list = app.Json({"backup", "list"}, 0, At("2026-11-25T12:00:00Z"));
+  for (const auto& b : list.value("backups", nlohmann::json::array())) {
+    ids.insert(b.value("id", ""));
+  }
+  return ids;
+}
+
+// keep_last = 1 and a backup dated 2030 (made while a clock was wrong): each new backup used to
+// be forgotten and pruned right after create wrote it, with exit 0.
+TEST(BackupForgetFutureTest, ABackupDatedInTheFutureTakesNoKeepLastSlotAfterCreate) {
+  BackupApp app({"storage"}, "keep_last = 1\nprune_after_create = true\n");
+  WriteFile(app.root() + "/storage/a.txt", "made while the clock was wrong\n");
+  nlohmann::json future = app.Json({"backup", "create"}, 0, At("2030-01-01T10:00:00Z"));
+  WriteFile(app.root() + "/storage/a.txt", "today\n");
+  nlohmann::json first = app.Json({"backup", "create"}, 0, At("2026-11-24T10:00:00Z"));
+  WriteFile(app.root() + "/storage/a.txt", "tomorrow\n");
+  nlohmann::json second = app.Json({"backup", "create"}, 0, At("2026-11-25T10:00:00Z"));
+  const std::string future_id = future.value("id", "");
+  const std::string first_id = first.value("id", "");
+  const std::string second_id = second.value("id", "");
+  ASSERT_FALSE(future_id.empty() || first_id.empty() || second_id.empty());
+  // The real backups count among themselves: the newest stays, the one before goes; the one
+  // dated 2030 is kept, never deleted silently.
+  EXPECT_EQ(BackupIds(app), (std::set<std::string>{future_id, second_id}));
+  const std::string out = app.path("out");
+  RunResult restore =
+      app.Run({"backup", "restore", second_id, "--target", out}, At("2026-11-25T12:00:00Z"));
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(ReadFileOrDie(out + "/storage/a.txt"), "tomorrow\n");
+
+  nlohmann::json plan = app.Json({"backup", "forget", "--dry-run"}, 0, At("2026-11-25T12:00:00Z"));
+  bool future_reason = false;
+  for (const auto& b : plan.value("backups", nlohmann::json::array())) {
+    if (b.value("id", "") != future_id) continue;
+    EXPECT_TRUE(b.value("keep", false)) << plan;
+    for (const auto& r : b.value("reasons", nlohmann::json::array())) {
+      future_reason = future_reason || r == "dated in the future";
+    }
+  }
+  EXPECT_TRUE(future_reason) << plan;
+}
+
+}  // namespace
+}  // namespace velin::testing

@@ -416,6 +416,47 @@ TEST_F(RollbackDataTest, TransactionBackupsAreKeptByTheirOwnRule) {
   EXPECT_EQ(txn_left, want);
 }
 
+// With no keep_*/retention_days rule (the default), the maintenance after `backup create` still
+// applies keep_transaction_backups (docs/rollback.md, "Retention"): transaction backups used to
+// pile up, while `backup forget` forgot them under a warning that every backup was kept.
+TEST_F(RollbackDataTest, TransactionBackupsBeyondTheirRuleGoAfterCreateWithNoOtherRule) {
+  ToyApp app(Options("keep_transaction_backups = 2", /*service=*/false));
+  TwoVersions(app);
+  std::vector<std::string> txn_backups;
+  for (int i = 0; i < 3; ++i) {
+    RunResult r =
+        app.Velin({"--json", "rollback", "begin", "--backup", "--timeout", "5m"}, Password());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    txn_backups.push_back(nlohmann::json::parse(r.out)["backup"]);
+    ASSERT_EQ(app.Velin({"rollback", "commit"}, Password()).exit_code, 0);
+  }
+  ASSERT_EQ(Backups(app).size(), 3u);
+  RunResult created = app.Velin({"backup", "create"}, Password());
+  ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
+  std::vector<std::string> txn_left;
+  size_t others = 0;
+  for (const auto& b : Backups(app)) {
+    if (b["transaction"].is_null()) {
+      ++others;
+    } else {
+      txn_left.push_back(b["id"]);
+    }
+  }
+  EXPECT_EQ(others, 1u);
+  std::sort(txn_left.begin(), txn_left.end());
+  std::vector<std::string> want = {txn_backups[1], txn_backups[2]};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(txn_left, want);
+
+  // forget agrees, and does not claim that every backup is kept.
+  RunResult forget = app.Velin({"backup", "forget", "--dry-run"}, Password());
+  ASSERT_EQ(forget.exit_code, 0) << forget.out << forget.err;
+  EXPECT_NE((forget.out + forget.err).find("except deploy transactions' backups beyond the last 2"),
+            std::string::npos)
+      << forget.out << forget.err;
+  EXPECT_EQ(Backups(app).size(), 3u);
+}
+
 // [notify]'s restore-test-failed: verify --restore-test whose restore cannot run (its server is
 // down) sends it, with the error.
 TEST_F(RollbackDataTest, FailedRestoreTestIsNotified) {

@@ -75,7 +75,7 @@ struct AfterCreateOptions {
   std::string offsite;                     // backup.offsite: "" copies nothing
   repo::BlobWriterOptions offsite_writer;  // how the packs offsite are compressed
   bool prune_after_create = false;
-  RetentionRules rules;       // none set: nothing is forgotten (nor opened)
+  RetentionRules rules;       // none set (nor keep_transaction_backups): nothing is forgotten
   repo::SnapshotFilter mine;  // the groups forget works in: [app] host and name
   PruneOptions prune;         // backup.repack_threshold
 };
@@ -95,6 +95,7 @@ struct Maintenance {
 };
 
 struct AfterCreateResult {
+  std::string created;  // the backup's id: step 3 never forgets it
   OffsiteCopy offsite;
   Status outcome;         // step 2: Ok when the backup is complete, else the create's error
   bool maintain = false;  // step 3 is due: complete and prune_after_create

@@ -44,8 +44,11 @@ std::string TransactionOf(const repo::Snapshot& snapshot);
 // The version live when that transaction began ("" when none).
 std::string TransactionVersionOf(const repo::Snapshot& snapshot);
 
+// `spare`: a backup id that stays whatever the rules say (KeepReason::kJustCreated): the one
+// `create` just made, which its own maintenance must never forget ("" for none).
 Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const RetentionRules& rules,
                                      std::chrono::system_clock::time_point now, bool dry_run,
-                                     const repo::SnapshotFilter& filter, Reporter& reporter);
+                                     const repo::SnapshotFilter& filter, Reporter& reporter,
+                                     const std::string& spare = "");
 
 }  // namespace velin::backup

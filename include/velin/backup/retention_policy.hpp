@@ -12,7 +12,9 @@
 //    last N days / ISO-8601 weeks / months / years that have snapshots, in local time (TZ) —
 //    restic's definition; a period without snapshots does not use up a count.
 // A snapshot kept by any rule stays. The newest snapshot always stays. With no rule at all
-// (every count 0) nothing is forgotten.
+// (every count 0) nothing is forgotten. A snapshot dated more than repo::kClockSkew after `now`
+// (made while a clock was wrong) stays too, counted apart: it takes no keep_last, period or
+// "newest" slot from the others.
 //
 // Snapshots are ordered newest first; equal times are ordered by id (repo::SnapshotNewer: the
 // suffix counts as a number, "…-full-10" is newer than "…-full-9", which is newer than
@@ -56,6 +58,8 @@ enum class KeepReason {
   kYearly,
   kNewest,       // the newest snapshot, which always stays
   kTransaction,  // one of the keep_transaction_backups newest backups of deploy transactions
+  kFuture,       // dated after the clock (beyond repo::kClockSkew): kept, counted apart
+  kJustCreated,  // the backup `create` just made, which its maintenance never forgets
 };
 
 struct RetentionDecision {

@@ -55,7 +55,10 @@ class Index {
   void Reserve(size_t blobs);
   // An error beyond kMaxPacks packs or 2^32 - 1 blobs listed.
   Status AddPack(const BlobId& pack_id, const std::vector<PackEntry>& entries);
-  // Sorts, drops duplicate blobs (the first pack listed wins) and packs the entries. Call after
+  // Sorts, drops duplicate blobs (the first pack listed wins) and packs the entries. A delta
+  // blob whose base no pack lists (left by the prune of an earlier velin) is dropped as if
+  // unlisted, so that `create` stores the blob again and nothing points at a missing base; it
+  // is remembered in dangling_deltas(). Call after
   // the last AddPack (AddPack after it merges more packs, as before it, and needs Finalize
   // again).
   void Finalize();
@@ -63,6 +66,12 @@ class Index {
   std::optional<IndexEntry> Find(const BlobId& id) const;
   // The base of a delta blob (codec kZstdDelta), as its index object recorded it.
   const BlobId* DeltaBase(const BlobId& id) const;
+  // Delta blobs (and their bases) that Finalize dropped because no pack lists the base.
+  struct DanglingDelta {
+    BlobId id;
+    BlobId base;
+  };
+  const std::vector<DanglingDelta>& dangling_deltas() const { return dangling_deltas_; }
   const BlobId& PackId(uint32_t number) const { return packs_[number]; }
   size_t pack_count() const { return packs_.size(); }
   size_t size() const { return size_; }
@@ -105,6 +114,8 @@ class Index {
   IndexEntry Fields(uint32_t position) const;
   // Makes a finalised index loose again (AddPack after Finalize).
   void Unpack();
+  // Removes from the sorted `loose` entries the delta blobs whose base is not listed.
+  void DropDanglingDeltas(Loose* loose);
 
   // Loose entries until Finalize, then size_ packed ones of kEntryBytes; malloc'ed so that
   // growing and the shrink after packing need no second copy of the array.
@@ -116,6 +127,7 @@ class Index {
   std::vector<BlobId> packs_;
   std::unordered_map<BlobId, uint32_t, BlobIdHash> pack_numbers_;
   std::unordered_map<BlobId, BlobId, BlobIdHash> bases_;  // delta blobs only
+  std::vector<DanglingDelta> dangling_deltas_;
 };
 
 }  // namespace velin::repo

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "support/test_support.hpp"
+#include "velin/backup/verifier.hpp"
 #include "velin/repo/blob_writer.hpp"
 #include "velin/repo/index.hpp"
 #include "velin/repo/pack.hpp"
@@ -207,7 +208,64 @@ TEST_F(PrunerTest, RefusesADeltaBlobWhoseBaseNoIndexLists) {
   ASSERT_TRUE(index_id);
   ASSERT_TRUE(backend_->Put("index/" + index_id->Hex(), index));
   StreamSnapshot("20260101-0000-full", {delta});
-  ExpectRefused("delta base blob " + base.Short() + " is listed by no index");
+  // The index counts such a delta as not stored (Index::Finalize), so the backup is what
+  // references a blob no index lists.
+  ExpectRefused("references blob " + delta.Short() + ", which no index lists");
+}
+
+class WarningLog : public NullReporter {
+ public:
+  void Warn(std::string_view message) override { warnings.emplace_back(message); }
+  std::vector<std::string> warnings;
+};
+
+// What the prune of an earlier velin left: a kept pack still indexed with an unused delta blob
+// whose base it deleted. The index counts it as not stored, verify warns, and the next prune
+// drops the entry although nothing else is to be done (one pack, one index object, all kept).
+TEST_F(PrunerTest, DropsTheEntryOfAnUnusedDeltaBlobWhoseBaseAnEarlierPruneDeleted) {
+  const std::string used_bytes = Bytes(3000, 'u');
+  const BlobId used = repo::Sha256(used_bytes);
+  const BlobId base = repo::Sha256("a base an earlier prune deleted");
+  const BlobId delta = repo::Sha256("the delta's plaintext");
+  repo::PackBuilder builder;
+  builder.Add(repo::BlobType::kData, used, repo::Codec::kNone,
+              static_cast<uint32_t>(used_bytes.size()), used_bytes, nullptr);
+  std::string stored(reinterpret_cast<const char*>(base.bytes.data()), 32);
+  builder.Add(repo::BlobType::kData, delta, repo::Codec::kZstdDelta, 21, stored + "script", &base);
+  const std::vector<repo::PackEntry> entries = builder.entries();
+  std::string pack = builder.Finish();
+  const BlobId pack_id = repo::Sha256(pack);
+  ASSERT_TRUE(backend_->Put(repo::PackObjectName(pack_id), pack));
+  std::string index = repo::EncodeIndexObject({{pack_id, entries}});
+  auto index_id = repo_->HashBlob(index);
+  ASSERT_TRUE(index_id);
+  ASSERT_TRUE(backend_->Put("index/" + index_id->Hex(), index));
+  StreamSnapshot("20260101-0000-full", {used});
+  Reopen();
+  EXPECT_FALSE(repo_->index().Find(delta));
+  ASSERT_EQ(repo_->index().dangling_deltas().size(), 1u);
+  WarningLog log;
+  auto report = VerifyBackups(*repo_, log, {});
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+  ASSERT_EQ(log.warnings.size(), 1u);
+  EXPECT_NE(log.warnings[0].find("delta blob " + delta.Short()), std::string::npos)
+      << log.warnings[0];
+
+  auto pruned = Prune();
+  ASSERT_TRUE(pruned) << pruned.error().message;
+  EXPECT_TRUE(pruned->changed);
+  EXPECT_EQ(pruned->packs_deleted, 0u);
+  EXPECT_EQ(pruned->blobs_removed, 1u);
+  Reopen();
+  EXPECT_TRUE(repo_->index().dangling_deltas().empty());
+  EXPECT_TRUE(repo_->index().Find(used));
+  EXPECT_TRUE(fs::exists(dir_ / repo::PackObjectName(pack_id)));  // the pack was kept as it is
+  WarningLog again;
+  report = VerifyBackups(*repo_, again, {});
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+  EXPECT_TRUE(again.warnings.empty()) << again.warnings.front();
 }
 
 // Repacking copies blobs checked the way a restore reads them: a damaged one, or one the pack

@@ -182,6 +182,33 @@ TEST(IndexTest, PacksEncodedAsTheyAreWrittenMakeOneObject) {
   EXPECT_EQ(EncodeIndexObject(plain).substr(0, 8), "VLNIDX01");  // readable by older velins
 }
 
+TEST(IndexTest, ADeltaBlobWhoseBaseNoPackListsCountsAsNotStored) {
+  // Left by an earlier velin's prune: the delta "d" is listed first, its base "gone" nowhere; a
+  // later backup stored "d" again whole. The whole copy is the one found.
+  PackEntry delta{Sha256("d"), BlobType::kData, Codec::kZstdDelta, 0, 9, 100, Sha256("gone")};
+  PackEntry kept{Sha256("k"), BlobType::kData, Codec::kZstdDelta, 9, 9, 100, Sha256("b")};
+  PackEntry base{Sha256("b"), BlobType::kData, Codec::kZstd, 18, 50, 100};
+  Index index;
+  ASSERT_TRUE(index.AddPack(Sha256("p1"), {delta, kept, base}));
+  index.Finalize();
+  EXPECT_FALSE(index.Find(Sha256("d")));
+  EXPECT_EQ(index.DeltaBase(Sha256("d")), nullptr);
+  ASSERT_TRUE(index.Find(Sha256("k")));
+  ASSERT_NE(index.DeltaBase(Sha256("k")), nullptr);
+  EXPECT_EQ(*index.DeltaBase(Sha256("k")), Sha256("b"));
+  ASSERT_EQ(index.dangling_deltas().size(), 1u);
+  EXPECT_EQ(index.dangling_deltas()[0].id, Sha256("d"));
+  EXPECT_EQ(index.dangling_deltas()[0].base, Sha256("gone"));
+
+  PackEntry whole{Sha256("d"), BlobType::kData, Codec::kZstd, 0, 40, 100};
+  ASSERT_TRUE(index.AddPack(Sha256("p2"), {whole}));
+  index.Finalize();
+  const std::optional<IndexEntry> d = index.Find(Sha256("d"));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->codec, Codec::kZstd);
+  EXPECT_EQ(index.PackId(d->pack), Sha256("p2"));
+}
+
 TEST(IndexTest, AnUnknownCodecOrTypeStaysUnknown) {
   // Four bits hold the codec in memory: a hostile 0x13 must not turn into 3 (zstd delta).
   PackEntry odd{Sha256("x"), static_cast<BlobType>(0x21), static_cast<Codec>(0x13), 0, 4, 4};
@@ -293,6 +320,8 @@ TEST(IndexTest, EveryFieldComesBackFromThePackedArray) {
   // Random ids, plus crowded buckets (first and last bucket, ids that differ in their last
   // byte only) and values at and past 28 bits.
   std::vector<PackEntry> listed;
+  // The delta blobs' base: a delta whose base no pack lists counts as not stored.
+  listed.push_back(PackEntry{Sha256("base"), BlobType::kData, Codec::kZstd, 0, 1, 1});
   const uint32_t big[] = {0, 1, (1u << 28) - 2, (1u << 28) - 1, 1u << 28, UINT32_MAX};
   for (int i = 0; i < 6000; ++i) {
     BlobId id = IdWithPrefix(rng, static_cast<uint8_t>(rng()), static_cast<uint8_t>(rng()));
