@@ -100,6 +100,24 @@ class RollbackDataTest : public ::testing::Test {
     return nlohmann::json::parse(r.out)["backups"];
   }
 
+  // `list` (`backup list --json`'s backups) holds `others` backups that are not a deploy
+  // transaction's, and exactly the transaction backups `want`.
+  static void ExpectLeft(const nlohmann::json& list, size_t others, std::vector<std::string> want) {
+    std::vector<std::string> txn_left;
+    size_t not_txn = 0;
+    for (const auto& b : list) {
+      if (b["transaction"].is_null()) {
+        ++not_txn;
+      } else {
+        txn_left.push_back(b["id"]);
+      }
+    }
+    EXPECT_EQ(not_txn, others);
+    std::sort(txn_left.begin(), txn_left.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(txn_left, want);
+  }
+
   bool HasEmail() {
     return pg().Sql(db_,
                     "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' "
@@ -400,20 +418,7 @@ TEST_F(RollbackDataTest, TransactionBackupsAreKeptByTheirOwnRule) {
   RunResult r = app.Velin({"--json", "backup", "forget"}, Password());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   nlohmann::json list = Backups(app);
-  std::vector<std::string> txn_left;
-  size_t others = 0;
-  for (const auto& b : list) {
-    if (b["transaction"].is_null()) {
-      ++others;
-    } else {
-      txn_left.push_back(b["id"]);
-    }
-  }
-  EXPECT_EQ(others, 1u);
-  std::sort(txn_left.begin(), txn_left.end());
-  std::vector<std::string> want = {txn_backups[1], txn_backups[2]};
-  std::sort(want.begin(), want.end());
-  EXPECT_EQ(txn_left, want);
+  ExpectLeft(list, 1, {txn_backups[1], txn_backups[2]});
 }
 
 // With no keep_*/retention_days rule (the default), the maintenance after `backup create` still
@@ -433,20 +438,7 @@ TEST_F(RollbackDataTest, TransactionBackupsBeyondTheirRuleGoAfterCreateWithNoOth
   ASSERT_EQ(Backups(app).size(), 3u);
   RunResult created = app.Velin({"backup", "create"}, Password());
   ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
-  std::vector<std::string> txn_left;
-  size_t others = 0;
-  for (const auto& b : Backups(app)) {
-    if (b["transaction"].is_null()) {
-      ++others;
-    } else {
-      txn_left.push_back(b["id"]);
-    }
-  }
-  EXPECT_EQ(others, 1u);
-  std::sort(txn_left.begin(), txn_left.end());
-  std::vector<std::string> want = {txn_backups[1], txn_backups[2]};
-  std::sort(want.begin(), want.end());
-  EXPECT_EQ(txn_left, want);
+  ExpectLeft(Backups(app), 1, {txn_backups[1], txn_backups[2]});
 
   // forget agrees, and does not claim that every backup is kept.
   RunResult forget = app.Velin({"backup", "forget", "--dry-run"}, Password());

@@ -61,6 +61,31 @@ class PrunerTest : public ::testing::Test {
     return ids;
   }
 
+  // A delta blob of `delta` against `base` (which may be stored nowhere), as an index of
+  // version 2 lists it.
+  static void AddDelta(repo::PackBuilder& builder, const BlobId& delta, const BlobId& base) {
+    std::string stored(reinterpret_cast<const char*>(base.bytes.data()), 32);
+    builder.Add(repo::BlobType::kData, delta, repo::Codec::kZstdDelta, 21, stored + "script",
+                &base);
+  }
+
+  // Stores what `builder` holds as a pack with its own index object, written by hand (no
+  // BlobWriter: it would refuse such blobs).
+  // Returns the pack's id.
+  BlobId PutPackAndIndex(repo::PackBuilder& builder) {
+    const std::vector<repo::PackEntry> entries = builder.entries();
+    std::string pack = builder.Finish();
+    const BlobId pack_id = repo::Sha256(pack);
+    EXPECT_TRUE(backend_->Put(repo::PackObjectName(pack_id), pack));
+    std::string index = repo::EncodeIndexObject({{pack_id, entries}});
+    auto index_id = repo_->HashBlob(index);
+    EXPECT_TRUE(index_id);
+    if (index_id) {
+      EXPECT_TRUE(backend_->Put("index/" + index_id->Hex(), index));
+    }
+    return pack_id;
+  }
+
   // A snapshot with one stream source made of `chunks`.
   void StreamSnapshot(const std::string& id, const std::vector<BlobId>& chunks) {
     repo::SnapshotSource src;
@@ -197,16 +222,8 @@ TEST_F(PrunerTest, RefusesADeltaBlobWhoseBaseNoIndexLists) {
   const BlobId base = repo::Sha256("a base nobody stored");
   const BlobId delta = repo::Sha256("the delta's plaintext");
   repo::PackBuilder builder;
-  std::string stored(reinterpret_cast<const char*>(base.bytes.data()), 32);
-  builder.Add(repo::BlobType::kData, delta, repo::Codec::kZstdDelta, 21, stored + "script", &base);
-  const std::vector<repo::PackEntry> entries = builder.entries();
-  std::string pack = builder.Finish();
-  const BlobId pack_id = repo::Sha256(pack);
-  ASSERT_TRUE(backend_->Put(repo::PackObjectName(pack_id), pack));
-  std::string index = repo::EncodeIndexObject({{pack_id, entries}});
-  auto index_id = repo_->HashBlob(index);
-  ASSERT_TRUE(index_id);
-  ASSERT_TRUE(backend_->Put("index/" + index_id->Hex(), index));
+  AddDelta(builder, delta, base);
+  PutPackAndIndex(builder);
   StreamSnapshot("20260101-0000-full", {delta});
   // The index counts such a delta as not stored (Index::Finalize), so the backup is what
   // references a blob no index lists.
@@ -230,16 +247,8 @@ TEST_F(PrunerTest, DropsTheEntryOfAnUnusedDeltaBlobWhoseBaseAnEarlierPruneDelete
   repo::PackBuilder builder;
   builder.Add(repo::BlobType::kData, used, repo::Codec::kNone,
               static_cast<uint32_t>(used_bytes.size()), used_bytes, nullptr);
-  std::string stored(reinterpret_cast<const char*>(base.bytes.data()), 32);
-  builder.Add(repo::BlobType::kData, delta, repo::Codec::kZstdDelta, 21, stored + "script", &base);
-  const std::vector<repo::PackEntry> entries = builder.entries();
-  std::string pack = builder.Finish();
-  const BlobId pack_id = repo::Sha256(pack);
-  ASSERT_TRUE(backend_->Put(repo::PackObjectName(pack_id), pack));
-  std::string index = repo::EncodeIndexObject({{pack_id, entries}});
-  auto index_id = repo_->HashBlob(index);
-  ASSERT_TRUE(index_id);
-  ASSERT_TRUE(backend_->Put("index/" + index_id->Hex(), index));
+  AddDelta(builder, delta, base);
+  const BlobId pack_id = PutPackAndIndex(builder);
   StreamSnapshot("20260101-0000-full", {used});
   Reopen();
   EXPECT_FALSE(repo_->index().Find(delta));
