@@ -137,13 +137,15 @@ Result<std::string> ResolveDestination(const config::Config& cfg, const RepoFlag
 }
 
 Result<std::string> FromCurrentDirectory(const std::string& path) {
-  if (!path.empty() && path[0] == '/') return path;
+  // Without "." parts and doubled or trailing slashes ("./restored/" -> "/srv/restored"), as
+  // messages and --json name it; ".." stays (a symlink before it would change its meaning).
+  if (!path.empty() && path[0] == '/') return io::CleanPath(path);
   char cwd[4096];
   if (!::getcwd(cwd, sizeof cwd)) {
     return ErrnoError(
         TrFormat("'{}' is relative to the current directory, which cannot be read", path), errno);
   }
-  return io::JoinPath(cwd, path);
+  return io::CleanPath(io::JoinPath(cwd, path));
 }
 
 Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Backend& source) {

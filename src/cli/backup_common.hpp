@@ -79,7 +79,7 @@ Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Back
 Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const std::string& to,
                                      storage::Backend& source);
 
-// `path` made absolute against the current directory (an absolute path as it is); a current
+// `path` made absolute against the current directory, without "." parts or extra slashes; a current
 // directory that cannot be read (removed meanwhile) is an error naming `path`.
 Result<std::string> FromCurrentDirectory(const std::string& path);
 

@@ -54,6 +54,7 @@ VELIN_MARIADB(MYSQL*, mysql_real_connect,
                unsigned int port, const char* unix_socket, unsigned long flags),
               (m, host, user, passwd, db, port, unix_socket, flags))
 VELIN_MARIADB(const char*, mysql_error, (MYSQL * m), (m))
+VELIN_MARIADB(unsigned int, mysql_errno, (MYSQL * m), (m))
 VELIN_MARIADB(char*, mysql_get_server_info, (MYSQL * m), (m))
 VELIN_MARIADB(int, mysql_real_query, (MYSQL * m, const char* q, unsigned long length),
               (m, q, length))

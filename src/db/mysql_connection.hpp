@@ -25,6 +25,9 @@ class MysqlConnection {
     return Query(sql).map([](const MyRows&) {});
   }
   std::string ServerVersion() const { return mysql_get_server_info(conn_.get()); }
+  // The server's error number of the last failed statement (0 = none): unlike its message, the
+  // same in every lc_messages language.
+  unsigned int LastErrorNumber() const { return mysql_errno(conn_.get()); }
 
  private:
   struct Closer {

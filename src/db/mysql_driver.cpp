@@ -11,6 +11,7 @@
 #include "drivers.hpp"
 #include "mysql_connection.hpp"
 #include "tool.hpp"
+#include "velin/core/host_port.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
 #include "velin/db/mysql_dump_counter.hpp"
@@ -37,9 +38,8 @@ class MysqlDriver final : public DriverSteps {
   explicit MysqlDriver(ConnectionOptions o) : o_(std::move(o)) {}
 
   std::string Describe() const override {
-    std::string where = o_.socket.empty()
-                            ? o_.host + ":" + std::to_string(o_.port == 0 ? 3306 : o_.port)
-                            : o_.socket;
+    std::string where =
+        o_.socket.empty() ? HostPort(o_.host, o_.port == 0 ? 3306 : o_.port) : o_.socket;
     return TrFormat("database '{}' at {}", o_.name, where);
   }
 
@@ -328,7 +328,9 @@ class MysqlDriver final : public DriverSteps {
     Status s = conn.Exec("CREATE DATABASE " + QuoteMysqlIdentifier(db));
     if (s) return true;
     // There under another case (lower_case_table_names) or hidden from this user: as before.
-    if (s.error().message.find("database exists") != std::string::npos) return false;
+    // ER_DB_CREATE_EXISTS, by number: the server words it in its own lc_messages language.
+    constexpr unsigned int kDatabaseExists = 1007;
+    if (conn.LastErrorNumber() == kDatabaseExists) return false;
     return Failure(TrFormat("cannot create database '{}': {}", db, s.error().message));
   }
 

@@ -18,6 +18,7 @@
 #include "pg_connection.hpp"
 #include "tool.hpp"
 #include "velin/core/environment.hpp"
+#include "velin/core/host_port.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/db/pg_dump_counter.hpp"
 #include "velin/io/env.hpp"
@@ -81,9 +82,8 @@ class PostgresDriver final : public DriverSteps {
   explicit PostgresDriver(ConnectionOptions o) : o_(std::move(o)) {}
 
   std::string Describe() const override {
-    std::string where = o_.socket.empty()
-                            ? o_.host + ":" + std::to_string(o_.port == 0 ? 5432 : o_.port)
-                            : o_.socket;
+    std::string where =
+        o_.socket.empty() ? HostPort(o_.host, o_.port == 0 ? 5432 : o_.port) : o_.socket;
     return TrFormat("database '{}' at {}", o_.name, where);
   }
 

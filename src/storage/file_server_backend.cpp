@@ -19,6 +19,7 @@
 
 #include "curl_session.hpp"
 #include "file_server_transfer.hpp"
+#include "velin/core/host_port.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/storage/dir_listing.hpp"
 #include "velin/storage/read_tails.hpp"
@@ -88,8 +89,8 @@ std::string FileServerBackend::Location() const {
   std::string scheme = IsSftp()                                   ? "sftp"
                        : options_.protocol == FileProtocol::kFtps ? "ftps"
                                                                   : "ftp";
-  return scheme + "://" + options_.user + "@" + options_.host + ":" +
-         std::to_string(options_.port) + "/" + options_.root;
+  return scheme + "://" + options_.user + "@" + HostPort(options_.host, options_.port) + "/" +
+         options_.root;
 }
 
 std::string FileServerBackend::RemotePath(const std::string& name) const {
@@ -101,8 +102,8 @@ std::string FileServerBackend::RemotePath(const std::string& name) const {
 std::string FileServerBackend::UrlOf(const std::string& remote_path, bool directory) const {
   std::string path = remote_path;
   while (!path.empty() && path.front() == '/') path.erase(0, 1);
-  std::string url = std::string(IsSftp() ? "sftp" : "ftp") + "://" + options_.host + ":" +
-                    std::to_string(options_.port) + "/" + UriEncode(path, true);
+  std::string url = std::string(IsSftp() ? "sftp" : "ftp") + "://" +
+                    HostPort(options_.host, options_.port) + "/" + UriEncode(path, true);
   if (directory && !path.empty()) url += "/";
   return url;
 }
@@ -171,10 +172,14 @@ Status FileServerBackend::PutOnce(const std::string& name, std::string_view data
   auto replaced = RunCommands(commands, "put " + name + " (replace)", transient);
   if (!replaced) {
     bool ignored = false;
-    (void)RunCommands({(IsSftp() ? "*rm " + QuotePath(temp) : "*DELE " + temp)}, "cleanup",
-                      ignored);
+    (void)RunCommands({RemoveCommand(temp, true)}, "cleanup", ignored);
   }
   return replaced;
+}
+
+std::string FileServerBackend::RemoveCommand(const std::string& remote_path, bool may_fail) const {
+  return std::string(may_fail ? "*" : "") +
+         (IsSftp() ? "rm " + QuotePath(remote_path) : "DELE " + remote_path);
 }
 
 Status FileServerBackend::UploadFailed(const Transfer& t, const std::string& temp,
@@ -188,7 +193,7 @@ Status FileServerBackend::UploadFailed(const Transfer& t, const std::string& tem
     return tl::unexpected(error);
   }
   bool ignored = false;
-  (void)RunCommands({(IsSftp() ? "*rm " + QuotePath(temp) : "*DELE " + temp)}, "cleanup", ignored);
+  (void)RunCommands({RemoveCommand(temp, true)}, "cleanup", ignored);
   // SFTP says only "Failure" when the disk is full: ask the server how much room there is.
   if (!IsSftp()) return tl::unexpected(error);
   const uint64_t needed = t.body_fd >= 0 ? t.body_size : t.body.size();
@@ -479,8 +484,7 @@ Status FileServerBackend::SweepTemps(const std::string& dir,
     }
     const std::string path = RemotePath(rel);
     bool transient = false;
-    auto gone = RunCommands({IsSftp() ? "*rm " + QuotePath(path) : "*DELE " + path},
-                            "remove stale temp " + rel, transient);
+    auto gone = RunCommands({RemoveCommand(path, true)}, "remove stale temp " + rel, transient);
     if (!gone) return gone;
     ++removed;
   }
@@ -502,8 +506,7 @@ Status FileServerBackend::Delete(const std::string& name) {
   if (tails_) tails_->Forget(name);
   std::string path = RemotePath(name);
   auto deleted = WithRetries(*retry_, [&](bool& transient) {
-    return RunCommands({IsSftp() ? "rm " + QuotePath(path) : "DELE " + path}, "delete " + name,
-                       transient);
+    return RunCommands({RemoveCommand(path, false)}, "delete " + name, transient);
   });
   if (deleted) return Ok();
   VELIN_ASSIGN(auto info, Stat(name));

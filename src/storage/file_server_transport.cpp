@@ -9,6 +9,7 @@
 
 #include "curl_session.hpp"
 #include "file_server_transfer.hpp"
+#include "velin/core/host_port.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::storage {
@@ -164,7 +165,7 @@ Error FileServerBackend::CurlError(const Transfer& transfer, int code,
   // "ftp://…: get NAME: " (the verb is FTP's word, not English prose).
   std::string where = NoTr(Location() + ": " + transfer.what + ": ");
   std::string detail = DescribeCurlError(static_cast<CURLcode>(code), error_buffer);
-  std::string server = options_.host + ":" + std::to_string(options_.port);
+  std::string server = HostPort(options_.host, options_.port);
   if (IsKeyExchangeFailure(code, error_buffer)) {
     return Error{ExitCode::kUsage,
                  where + TrFormat("no host key of {} matches {} (storage.sftp.known_hosts): "

@@ -84,6 +84,9 @@ class FileServerBackend : public Backend {
   // The server-side path of an object ("" = the root) for URLs and quote commands.
   std::string RemotePath(const std::string& name) const;
   std::string UrlOf(const std::string& remote_path, bool directory) const;
+  // The quote command removing `remote_path`; `may_fail` prefixes "*" (libcurl goes on when the
+  // server refuses it).
+  std::string RemoveCommand(const std::string& remote_path, bool may_fail) const;
   Result<Reply> Perform(const Transfer& transfer, bool& transient, int* curl_code = nullptr);
   Result<Reply> PerformWithRetries(const Transfer& transfer);
   Error CurlError(const Transfer& transfer, int code, const char* error_buffer) const;
