@@ -86,9 +86,13 @@ class Differ {
     return Ok();
   }
 
+  // Extended attributes (ACLs are system.posix_acl_* among them) and a device's number are
+  // metadata as the mode is: a restore sets them. A node of a VLNTREE1 tree recorded none, so
+  // its attributes are unknown and not compared.
   static bool SameMetadata(const Node& a, const Node& b, bool with_mtime) {
-    return a.mode == b.mode && a.uid == b.uid && a.gid == b.gid &&
-           (!with_mtime || a.mtime_ns == b.mtime_ns);
+    return a.mode == b.mode && a.uid == b.uid && a.gid == b.gid && a.rdev == b.rdev &&
+           (!with_mtime || a.mtime_ns == b.mtime_ns) &&
+           (!a.xattrs_known || !b.xattrs_known || a.xattrs == b.xattrs);
   }
 
   Status Compare(const std::string& path, const Node* a, const Node* b) {

@@ -129,6 +129,36 @@ TEST(BackupFidelityTest, XattrsAndAclsSurviveARoundTrip) {
   EXPECT_EQ(j["xattrs_refused"], 0) << j;
 }
 
+// `diff` counts a change of extended attributes (ACLs among them) as a metadata change, "U":
+// it said "0 changed, 0 metadata only" of a file whose user.tag went from one to two.
+TEST(BackupFidelityTest, DiffShowsChangedXattrsAndAclsAsMetadata) {
+  REQUIRE_XATTR_APP(app);
+  const std::string s = app->root() + "/storage";
+  WriteFile(s + "/tagged.txt", "hello\n");
+  WriteFile(s + "/sub/acl.txt", "acl\n", 0640);
+  SetXattr(s + "/tagged.txt", "user.tag", "one");
+  SetXattr(s + "/sub", "user.dir", "a");
+  const std::string first = app->Json({"backup", "create"})["id"];
+  SetXattr(s + "/tagged.txt", "user.tag", "two");
+  SetXattr(s + "/sub", "user.dir", "b");
+  const bool acls = HaveSetfacl();
+  if (acls) Setfacl({"-m", "u:4242:r--", s + "/sub/acl.txt"});
+  const std::string second = app->Json({"backup", "create"})["id"];
+
+  nlohmann::json doc = app->Json({"backup", "diff", first, second});
+  std::map<std::string, std::string> kinds;
+  for (const auto& c : doc["changes"]) kinds[c["path"]] = c["kind"];
+  EXPECT_EQ(kinds["storage/tagged.txt"], "metadata") << doc.dump();
+  EXPECT_EQ(kinds["storage/sub"], "metadata") << doc.dump();
+  if (acls) {
+    EXPECT_EQ(kinds["storage/sub/acl.txt"], "metadata") << doc.dump();
+  }
+  EXPECT_EQ(doc["summary"]["changed"], 0) << doc.dump();
+  RunResult r = app->Run({"backup", "diff", first, second});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("U storage/tagged.txt  ("), std::string::npos) << r.out;
+}
+
 TEST(BackupFidelityTest, SparseFileComesBackSparse) {
   BackupApp app;
   const std::string s = app.root() + "/storage";
