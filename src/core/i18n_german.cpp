@@ -367,7 +367,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"delta has unknown method {}", "Delta hat unbekannte Methode {}"},
       {"checksum mismatch (the snapshot object was modified or damaged)",
        "Prüfsumme stimmt nicht (das Snapshot-Objekt wurde verändert oder beschädigt)"},
-      {"not a valid snapshot object ({})", "kein gültiges Snapshot-Objekt ({})"},
+      {"empty", "leer"},
+      {"not valid JSON (at byte {})", "kein gültiges JSON (bei Byte {})"},
+      {"unexpected JSON ({})", "unerwartetes JSON ({})"},
+      {"field '{}{}' is missing", "Feld '{}{}' fehlt"},
+      {"field '{}' is missing", "Feld '{}' fehlt"},
+      {"field '{}{}' is not a string", "Feld '{}{}' ist keine Zeichenkette"},
+      {"field '{}{}' is not an integer in range", "Feld '{}{}' ist keine ganze Zahl im Bereich"},
       {"repository {} has key objects but its config says it is unencrypted (the config was "
        "altered)",
        "Repository {} hat Schlüsselobjekte, aber seine config sagt, es sei unverschlüsselt (die "

@@ -7,6 +7,7 @@
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/json_int.hpp"
+#include "velin/core/json_read.hpp"
 #include "velin/core/text_encoding.hpp"
 #include "velin/crypto/aead.hpp"
 #include "velin/io/env.hpp"
@@ -147,7 +148,7 @@ Result<KeyObject> ParseKeyObject(std::string_view json, std::string_view name) {
   try {
     key = ParseKeyFields(nlohmann::json::parse(json));
   } catch (const nlohmann::json::exception& e) {
-    key = Failure(e.what());
+    key = Failure(JsonProblem(json, e));
   }
   if (key && KeyObjectName(key->id) != name)
     key = Failure(TrFormat("its id '{}' does not match its name", key->id));

@@ -1,6 +1,7 @@
 #include "velin/repo/repository.hpp"
 
 #include "velin/core/json_int.hpp"
+#include "velin/core/json_read.hpp"
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -44,20 +45,20 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
   RepoConfig c;
   try {
     nlohmann::json j = nlohmann::json::parse(text);
-    c.format_version = JsonInt<int>(j.at("format_version"));
+    c.format_version = JsonCount<int>(j, "format_version");
     if (c.format_version > kFormatVersion) {
       return UsageError(TrFormat(
           "repository {} has format version {}; this velin reads up to version {} (upgrade velin)",
           where, std::to_string(c.format_version), std::to_string(kFormatVersion)));
     }
-    c.id = j.at("id").get<std::string>();
-    const auto& ch = j.at("chunker");
-    c.chunker.min_size = JsonInt<uint64_t>(ch.at("min_size"));
-    c.chunker.avg_size = JsonInt<uint64_t>(ch.at("avg_size"));
-    c.chunker.max_size = JsonInt<uint64_t>(ch.at("max_size"));
-    c.chunker.seed = JsonInt<uint64_t>(ch.at("seed"));
+    c.id = JsonText(j, "id");
+    const auto& ch = JsonField(j, "chunker");
+    c.chunker.min_size = JsonCount<uint64_t>(ch, "min_size", "chunker.");
+    c.chunker.avg_size = JsonCount<uint64_t>(ch, "avg_size", "chunker.");
+    c.chunker.max_size = JsonCount<uint64_t>(ch, "max_size", "chunker.");
+    c.chunker.seed = JsonCount<uint64_t>(ch, "seed", "chunker.");
     if (j.contains("encryption")) {
-      auto cipher = crypto::ParseCipher(j.at("encryption").get<std::string>());
+      auto cipher = crypto::ParseCipher(JsonText(j, "encryption"));
       if (!cipher || c.format_version < 2) {
         return DamageError(
             TrFormat("repository config {}/config has an invalid encryption", where));
@@ -65,7 +66,8 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
       c.cipher = *cipher;
     }
   } catch (const std::exception& e) {
-    return DamageError(TrFormat("repository config {}/config is damaged ({})", where, e.what()));
+    return DamageError(
+        TrFormat("repository config {}/config is damaged ({})", where, JsonProblem(text, e)));
   }
   const auto& p = c.chunker;
   if (p.min_size == 0 || p.min_size > p.avg_size || p.avg_size > p.max_size ||

@@ -6,6 +6,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/json_int.hpp"
+#include "velin/core/json_read.hpp"
 #include "velin/core/text_encoding.hpp"
 
 namespace velin::repo {
@@ -140,27 +141,27 @@ nlohmann::json SourceToJson(const SnapshotSource& s) {
 }
 
 BlobId IdField(const nlohmann::json& j, const char* key) {
-  auto id = ParseBlobId(j.at(key).get<std::string>());
+  auto id = ParseBlobId(JsonText(j, key));
   if (!id) throw std::runtime_error(std::string("field '") + key + "' is not a blob id");
   return *id;
 }
 
 SnapshotSource SourceFromJson(const nlohmann::json& j) {
   SnapshotSource s;
-  s.name = j.at("name").get<std::string>();
-  const auto kind_name = j.at("kind").get<std::string>();
+  s.name = JsonText(j, "name");
+  const auto kind_name = JsonText(j, "kind");
   const auto kind = ParseSourceKind(kind_name);
   if (!kind) throw std::runtime_error("unknown source kind '" + kind_name + "'");
   s.kind = *kind;
-  s.files = JsonInt<uint64_t>(j.at("files"));
-  s.bytes = JsonInt<uint64_t>(j.at("bytes"));
+  s.files = JsonCount<uint64_t>(j, "files");
+  s.bytes = JsonCount<uint64_t>(j, "bytes");
   if (s.kind == SourceKind::kStream) {
-    for (const auto& c : j.at("chunks")) {
-      auto id = ParseBlobId(c.get<std::string>());
+    for (const auto& c : JsonField(j, "chunks")) {
+      auto id = c.is_string() ? ParseBlobId(c.get<std::string>()) : std::nullopt;
       if (!id) throw std::runtime_error("a stream chunk is not a blob id");
       s.chunks.push_back(*id);
     }
-    s.metadata = j.at("metadata");
+    s.metadata = JsonField(j, "metadata");
   } else {
     s.tree = IdField(j, "tree");
     if (j.contains("links")) s.links = j.at("links").get<std::map<std::string, std::string>>();
@@ -208,40 +209,40 @@ nlohmann::json ToJson(const Snapshot& s) {
 
 Snapshot FromJson(const nlohmann::json& j) {
   Snapshot s;
-  s.id = j.at("id").get<std::string>();
-  s.time = j.at("time").get<std::string>();
-  s.unix_time = JsonInt<int64_t>(j.at("unix_time"));
+  s.id = JsonText(j, "id");
+  s.time = JsonText(j, "time");
+  s.unix_time = JsonCount<int64_t>(j, "unix_time");
   // Optional: snapshots of older velins have no "time_ns".
   if (j.contains("time_ns")) {
-    s.time_ns = JsonInt<int64_t>(j.at("time_ns"));
+    s.time_ns = JsonCount<int64_t>(j, "time_ns");
     if (s.time_ns < 0 || s.time_ns > 999'999'999) {
       throw std::runtime_error("time_ns " + std::to_string(s.time_ns) + " is not within a second");
     }
   }
-  s.host = j.at("host").get<std::string>();
+  s.host = JsonText(j, "host");
   // Optional: snapshots of older velins have no "app" (docs/repository-format.md, "Snapshots").
-  if (j.contains("app")) s.app = j.at("app").get<std::string>();
-  const auto strategy_name = j.at("strategy").get<std::string>();
+  if (j.contains("app")) s.app = JsonText(j, "app");
+  const auto strategy_name = JsonText(j, "strategy");
   const auto strategy = ParseStrategy(strategy_name);
   if (!strategy) throw std::runtime_error("unknown strategy '" + strategy_name + "'");
   s.strategy = *strategy;
-  s.parent = j.at("parent").get<std::string>();
-  s.velin_version = j.at("velin_version").get<std::string>();
-  s.compression = j.at("compression").get<std::string>();
-  for (const auto& src : j.at("sources")) s.sources.push_back(SourceFromJson(src));
-  const auto& st = j.at("stats");
-  s.stats.files = JsonInt<uint64_t>(st.at("files"));
-  s.stats.dirs = JsonInt<uint64_t>(st.at("dirs"));
-  s.stats.bytes = JsonInt<uint64_t>(st.at("bytes"));
-  s.stats.files_read = JsonInt<uint64_t>(st.at("files_read"));
-  s.stats.bytes_read = JsonInt<uint64_t>(st.at("bytes_read"));
-  s.stats.bytes_added = JsonInt<uint64_t>(st.at("bytes_added"));
-  s.stats.blobs_added = JsonInt<uint64_t>(st.at("blobs_added"));
-  s.stats.duration_ms = JsonInt<uint64_t>(st.at("duration_ms"));
+  s.parent = JsonText(j, "parent");
+  s.velin_version = JsonText(j, "velin_version");
+  s.compression = JsonText(j, "compression");
+  for (const auto& src : JsonField(j, "sources")) s.sources.push_back(SourceFromJson(src));
+  const auto& st = JsonField(j, "stats");
+  s.stats.files = JsonCount<uint64_t>(st, "files", "stats.");
+  s.stats.dirs = JsonCount<uint64_t>(st, "dirs", "stats.");
+  s.stats.bytes = JsonCount<uint64_t>(st, "bytes", "stats.");
+  s.stats.files_read = JsonCount<uint64_t>(st, "files_read", "stats.");
+  s.stats.bytes_read = JsonCount<uint64_t>(st, "bytes_read", "stats.");
+  s.stats.bytes_added = JsonCount<uint64_t>(st, "bytes_added", "stats.");
+  s.stats.blobs_added = JsonCount<uint64_t>(st, "blobs_added", "stats.");
+  s.stats.duration_ms = JsonCount<uint64_t>(st, "duration_ms", "stats.");
   if (st.contains("files_changed"))
-    s.stats.files_changed = JsonInt<uint64_t>(st.at("files_changed"));
+    s.stats.files_changed = JsonCount<uint64_t>(st, "files_changed", "stats.");
   if (st.contains("files_vanished")) {
-    s.stats.files_vanished = JsonInt<uint64_t>(st.at("files_vanished"));
+    s.stats.files_vanished = JsonCount<uint64_t>(st, "files_vanished", "stats.");
   }
   return s;
 }
@@ -263,15 +264,15 @@ namespace {
 Result<nlohmann::json> CheckedBody(std::string_view text) {
   try {
     nlohmann::json wrapper = nlohmann::json::parse(text);
-    nlohmann::json body = wrapper.at("snapshot");
-    std::string expected = wrapper.at("sha256").get<std::string>();
+    nlohmann::json body = JsonField(wrapper, "snapshot");
+    std::string expected = JsonText(wrapper, "sha256");
     if (Sha256(body.dump()).Hex() != expected) {
       return DamageError(
           std::string(Tr("checksum mismatch (the snapshot object was modified or damaged)")));
     }
     return body;
   } catch (const std::exception& e) {
-    return DamageError(TrFormat("not a valid snapshot object ({})", e.what()));
+    return DamageError(JsonProblem(text, e));
   }
 }
 
@@ -282,7 +283,7 @@ Result<Snapshot> DecodeSnapshot(std::string_view text) {
   try {
     return FromJson(body);
   } catch (const std::exception& e) {
-    return DamageError(TrFormat("not a valid snapshot object ({})", e.what()));
+    return DamageError(JsonProblem(text, e));
   }
 }
 

@@ -122,7 +122,9 @@ TEST_F(BackupVerifyTest, DamagedSnapshot) {
   std::ofstream(path, std::ios::trunc) << "{not json";
   r = app_.Run({"backup", "verify", id_});
   EXPECT_EQ(r.exit_code, 4);
-  EXPECT_NE(r.err.find("not a valid snapshot object"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("snapshot " + id_ + ": not valid JSON (at byte 3)"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("json.exception"), std::string::npos) << r.err;
 }
 
 // SIGTERM at every file a verify opens (VELIN_FAULT_INJECT=open:N:SIGTERM: velin signals itself
