@@ -364,10 +364,17 @@ bool ArchiveWalk::Vanished(const Error& error, const std::string& abs, const io:
 }
 
 bool ArchiveWalk::Unchanged(const Node* parent_node, const io::FileInfo& info) const {
-  return options_.strategy == repo::Strategy::kIncremental && parent_node &&
-         parent_node->type == NodeType::kFile && parent_node->size == info.size &&
-         parent_node->mtime_ns == info.mtime_ns && parent_node->ctime_ns == info.ctime_ns &&
-         parent_node->inode == info.inode;
+  if (options_.strategy != repo::Strategy::kIncremental || !parent_node ||
+      parent_node->type != NodeType::kFile || parent_node->size != info.size ||
+      parent_node->mtime_ns != info.mtime_ns || parent_node->ctime_ns != info.ctime_ns ||
+      parent_node->inode != info.inode) {
+    return false;
+  }
+  // Reused chunks must be stored: one that no index lists (its index object damaged, a delta
+  // whose base is gone) would make the new backup as unrestorable as the parent. Such a file is
+  // read and its chunks stored again.
+  return std::all_of(parent_node->content.begin(), parent_node->content.end(),
+                     [&](const BlobId& id) { return writer_.Known(id); });
 }
 
 namespace {

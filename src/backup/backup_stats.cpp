@@ -44,10 +44,8 @@ Status Price(repo::Repository& repo, const Blobs& blobs, SourceStats& stats) {
   auto entry = [&](const auto& id) -> Result<repo::IndexEntry> {
     const std::optional<repo::IndexEntry> e = repo.index().Find(id);
     if (!e) {
-      return DamageError(
-          TrFormat("'{}' references blob {}, which no index lists (run `velin "
-                   "backup verify`)",
-                   stats.name, id.Short()));
+      return DamageError(TrFormat("'{}' references blob {}, which no index lists ({})", stats.name,
+                                  id.Short(), repo.NotIndexedHint()));
     }
     stats.blobs++;
     return *e;

@@ -97,10 +97,8 @@ Status RequireIndexed(repo::Repository& repo, const std::vector<repo::BlobId>& c
                       const std::string& what, const std::string& backup) {
   for (const auto& id : chunks) {
     if (!repo.index().Find(id)) {
-      return DamageError(
-          TrFormat("backup {}: '{}' references chunk {}, which no index lists "
-                   "(run `velin backup verify`)",
-                   backup, what, id.Short()));
+      return DamageError(TrFormat("backup {}: '{}' references chunk {}, which no index lists ({})",
+                                  backup, what, id.Short(), repo.NotIndexedHint()));
     }
   }
   return Ok();

@@ -125,7 +125,15 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
       return tl::unexpected(lock.error());
     }
   }
-  if (index == IndexUse::kLoad) VELIN_TRY(r.repo->LoadIndex());
+  if (index != IndexUse::kNone) VELIN_TRY(r.repo->LoadIndex());
+  if (index == IndexUse::kLoad) {
+    for (const auto& d : r.repo->index_damage()) {
+      ctx.out().Warn(TrFormat(
+          "index object {} is damaged ({}): the blobs it lists count as not stored (run `velin "
+          "backup verify --all`)",
+          d.object, d.message));
+    }
+  }
   return r;
 }
 
@@ -174,7 +182,8 @@ Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const
 }
 
 Result<OpenRepo> CreateFollowUpRepos::OpenSource() {
-  return OpenRepository(ctx_, flags_, repo::LockKind::kShared, false, IndexUse::kLoad, backend_);
+  return OpenRepository(ctx_, flags_, repo::LockKind::kShared, false, IndexUse::kLoadUnwarned,
+                        backend_);
 }
 
 Result<OpenRepo> CreateFollowUpRepos::OpenCopyDestination(const std::string& to,

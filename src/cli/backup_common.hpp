@@ -56,8 +56,10 @@ using OpenRepo = backup::OpenedRepository;
 // without it; so it does with --no-lock. The lock guards every commit (Repository::
 // SetCommitGuard): a run whose lock is lost stops before it commits. Commands that read only
 // snapshots (list, forget) pass IndexUse::kNone: the index is every index object of the
-// repository (one per backup), read and hash-checked for nothing.
-enum class IndexUse { kLoad, kNone };
+// repository (one per backup), read and hash-checked for nothing. A damaged index object is a
+// warning at kLoad (a read that needs one of its blobs names it too); verify and prune, which
+// report it themselves, pass kLoadUnwarned.
+enum class IndexUse { kLoad, kLoadUnwarned, kNone };
 // `backend`, if given, is the repository's backend already open (its connections kept).
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
                                 bool create, IndexUse index = IndexUse::kLoad,

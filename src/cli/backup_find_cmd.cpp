@@ -1,6 +1,7 @@
 // velin backup find PATTERN [--all]: which backups hold a path matching a glob, newest first
 // (docs/cli.md, "backup find").
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
@@ -21,6 +22,14 @@ struct FindFlags {
   std::string pattern;
 };
 
+// A search that left backups out answers only for the others: exit 4, after what it found.
+Status NotSearched(const std::vector<std::string>& unreadable) {
+  if (unreadable.empty()) return Ok();
+  return DamageError(TrFormat(
+      "{} backup(s) could not be read and were not searched: {} (run `velin backup verify --all`)",
+      unreadable.size(), fmt::format("{}", fmt::join(unreadable, "; "))));
+}
+
 Status RunFind(Context& ctx, const FindFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
@@ -35,7 +44,9 @@ Status RunFind(Context& ctx, const FindFlags& flags) {
   std::sort(snapshots.begin(), snapshots.end(),
             [](const auto& a, const auto& b) { return repo::SnapshotNewer(a, b); });
   output::Console& out = ctx.out();
-  for (const auto& d : damage) out.Warn(TrFormat("{}: {}", d.object, d.message));
+  // Whose host and app an unreadable backup is, nobody knows: it may hold matches. The error
+  // line at the end names each.
+  const std::vector<std::string> unreadable = UnreadableBackups(damage);
   VELIN_ASSIGN(auto matches, backup::FindInBackups(*r.repo, snapshots, flags.pattern));
   std::set<std::string> backups;
   for (const auto& m : matches) backups.insert(m.backup);
@@ -51,13 +62,14 @@ Status RunFind(Context& ctx, const FindFlags& flags) {
     out.Json({{"pattern", flags.pattern},
               {"matches", list},
               {"backups_searched", snapshots.size()},
-              {"backups_matched", backups.size()}});
-    return Ok();
+              {"backups_matched", backups.size()},
+              {"damaged", unreadable}});
+    return NotSearched(unreadable);
   }
   if (matches.empty()) {
     out.Info(TrFormat("No path matches '{}' in {} backup(s) of {}", flags.pattern, snapshots.size(),
                       filter.Describe()));
-    return Ok();
+    return NotSearched(unreadable);
   }
   std::map<std::string, int64_t> times;  // human output shows local time (docs/cli.md, "Times")
   for (const auto& s : snapshots) times[s.id] = s.unix_time;
@@ -72,7 +84,7 @@ Status RunFind(Context& ctx, const FindFlags& flags) {
   }
   out.Info(TrFormat("{} match(es) in {} of {} backup(s)", matches.size(), backups.size(),
                     snapshots.size()));
-  return Ok();
+  return NotSearched(unreadable);
 }
 
 }  // namespace

@@ -14,6 +14,19 @@ Result<repo::Snapshot> LoadNamedBackup(repo::Repository& repo, const std::string
   return repo.LoadSnapshot(resolved);
 }
 
+std::vector<std::string> UnreadableBackups(const std::vector<repo::ObjectDamage>& damage) {
+  std::vector<std::string> out;
+  for (const auto& d : damage) {
+    const std::string id = d.object.substr(d.object.rfind('/') + 1);
+    std::string why = d.message;  // "snapshot ID: what": the id is said already
+    if (const size_t at = why.find(id + ": "); at != std::string::npos && at < 24) {
+      why.erase(0, at + id.size() + 2);
+    }
+    out.push_back(id + ": " + why);
+  }
+  return out;
+}
+
 std::string ShownPath(const std::string& path) {
   bool plain = true;
   for (unsigned char c : path) {

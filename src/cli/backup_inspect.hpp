@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "backup_common.hpp"
 #include "velin/repo/snapshot.hpp"
@@ -14,6 +15,12 @@ namespace velin::cli {
 // prefix), loaded.
 Result<repo::Snapshot> LoadNamedBackup(repo::Repository& repo, const std::string& id,
                                        const repo::SnapshotFilter& filter);
+
+// The backups LoadAllSnapshots could not read, as `find` and `stats` report them: they go on
+// with the backups they could read, then end with exit 4 (docs/exit-codes.md) — a search or a
+// count that left a backup out is not the answer that was asked for.
+// "ID: why" each, as --json's "damaged" lists them and the error line joins them with "; ".
+std::vector<std::string> UnreadableBackups(const std::vector<repo::ObjectDamage>& damage);
 
 // A path as a line shows it: as it is, or — when it holds a control character (a newline in
 // a file name) — in double quotes with C escapes, so one entry stays one line. --json shows

@@ -58,7 +58,7 @@ void PrintHuman(output::Console& out, const backup::PruneResult& r, bool dry_run
 Status RunPrune(Context& ctx, const PruneFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   const auto kind = flags.dry_run ? repo::LockKind::kShared : repo::LockKind::kExclusive;
-  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, kind, false));
+  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, kind, false, IndexUse::kLoadUnwarned));
   output::Console& out = ctx.out();
   out.Begin(output::Icon::kList, flags.dry_run ? Tr("Looking for unused data (dry run)...")
                                                : Tr("Pruning unused data..."));

@@ -1,6 +1,7 @@
 // velin backup stats [ID]: what the backups hold and what the repository stores for them, per
 // source, with deduplication and compression ratios (docs/cli.md, "backup stats").
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "backup_inspect.hpp"
 #include "velin/backup/inspect.hpp"
@@ -42,17 +43,26 @@ std::string Row(const std::string& name, const std::string& kind, const backup::
                      Ratio(s.raw, s.stored));
 }
 
+// Stats that left backups out are not the repository's: exit 4, after what could be counted.
+Status NotCounted(const std::vector<std::string>& unreadable) {
+  if (unreadable.empty()) return Ok();
+  return DamageError(TrFormat(
+      "{} backup(s) could not be read and are not counted: {} (run `velin backup verify --all`)",
+      unreadable.size(), fmt::format("{}", fmt::join(unreadable, "; "))));
+}
+
 Status RunStats(Context& ctx, const StatsFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
   output::Console& out = ctx.out();
   std::vector<repo::Snapshot> snapshots;
+  std::vector<std::string> unreadable;  // named by the error line at the end
   const bool whole = flags.id.empty();
   if (whole) {
     std::vector<repo::ObjectDamage> damage;
     VELIN_ASSIGN(snapshots, r.repo->LoadAllSnapshots(&damage));
-    for (const auto& d : damage) out.Warn(TrFormat("{}: {}", d.object, d.message));
+    unreadable = UnreadableBackups(damage);
   } else {
     VELIN_ASSIGN(repo::Snapshot s, LoadNamedBackup(*r.repo, flags.id, filter));
     snapshots.push_back(std::move(s));
@@ -67,11 +77,16 @@ Status RunStats(Context& ctx, const StatsFlags& flags) {
                           {"total", SourceJson(st.total)}};
     if (whole) {
       doc["repository"] = {{"blobs", st.repository_blobs}, {"stored_size", st.repository_stored}};
+      doc["damaged"] = unreadable;
     }
     out.Json(doc);
-    return Ok();
+    return NotCounted(unreadable);
   }
-  if (whole) {
+  if (whole && !unreadable.empty()) {
+    out.Begin(output::Icon::kList,
+              TrFormat("Repository: {} backup(s) and {} that could not be read", st.backups,
+                       unreadable.size()));
+  } else if (whole) {
     out.Begin(output::Icon::kList, TrFormat("Repository: {} backup(s)", st.backups));
   } else {
     out.Begin(output::Icon::kList, TrFormat("Backup {}:", snapshots[0].id));
@@ -83,14 +98,21 @@ Status RunStats(Context& ctx, const StatsFlags& flags) {
     out.Line(NoTr(Row(ShownPath(s.name), s.kind == "stream" ? "stream" : "files", s)));
   }
   out.Line(NoTr(Row(std::string(Tr("total")), "", st.total)));
-  if (whole) {
+  if (whole && !unreadable.empty()) {
+    // The blobs of a backup that could not be read are not in st.total: calling the rest
+    // unreferenced would count them as prune's to delete.
+    out.Info(
+        TrFormat("The repository stores {} in {} blobs (how many of them no backup "
+                 "references is unknown while a backup cannot be read)",
+                 output::FormatBytes(st.repository_stored), st.repository_blobs));
+  } else if (whole) {
     out.Info(
         TrFormat("The repository stores {} in {} blobs ({} of them referenced by no backup "
                  "until `velin backup prune`)",
                  output::FormatBytes(st.repository_stored), st.repository_blobs,
                  st.repository_blobs - std::min(st.repository_blobs, st.total.blobs)));
   }
-  return Ok();
+  return NotCounted(unreadable);
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
       std::string(Tr("stopping the verify (a second signal ends velin at once)")));
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
-  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
+  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false,
+                                          IndexUse::kLoadUnwarned));
   std::vector<std::string> ids;
   if (!flags.all) {
     VELIN_ASSIGN(std::string id, r.repo->ResolveSnapshotId(flags.id, filter));

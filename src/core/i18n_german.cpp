@@ -302,6 +302,16 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "kein Repository in {} ('velin backup init' oder 'velin backup create' ausführen)"},
       {"repository {}", "Repository {}"},
       {"blob {} is missing from the index", "Blob {} fehlt im Index"},
+      {"blob {} is missing from the index ({})", "Blob {} fehlt im Index ({})"},
+      {"run `velin backup verify`", "`velin backup verify` ausführen"},
+      {"index object {} is damaged: run `velin backup verify --all`",
+       "Indexobjekt {} ist beschädigt: `velin backup verify --all` ausführen"},
+      {"{} index objects are damaged, {} among them: run `velin backup verify --all`",
+       "{} Indexobjekte sind beschädigt, darunter {}: `velin backup verify --all` ausführen"},
+      {"index object {} is damaged ({}): the blobs it lists count as not stored (run `velin "
+       "backup verify --all`)",
+       "Indexobjekt {} ist beschädigt ({}): die Blobs, die es nennt, gelten als nicht gespeichert "
+       "(`velin backup verify --all` ausführen)"},
       {"blob {}: pack {} {}", "Blob {}: Pack {} {}"},
       {"blob {} in pack {} is damaged ({})", "Blob {} in Pack {} ist beschädigt ({})"},
       {"delta blob is shorter than its base id", "Delta-Blob ist kürzer als die ID seiner Basis"},
@@ -424,8 +434,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "'{}' in Backup {} ist ein symbolischer Link auf '{}'; dump nimmt eine Datei"},
       {"'{}' in backup {} is a {}; dump takes a file",
        "'{}' in Backup {} ist vom Typ {}; dump nimmt eine Datei"},
-      {"'{}' references blob {}, which no index lists (run `velin backup verify`)",
-       "'{}' verweist auf Blob {}, den kein Index führt (`velin backup verify` ausführen)"},
+      {"'{}' references blob {}, which no index lists ({})",
+       "'{}' verweist auf Blob {}, den kein Index führt ({})"},
       {"(database stream)", "(Datenbank-Stream)"},
       {"Backup {} ({}):", "Backup {} ({}):"},
       {"Backup {}:", "Backup {}:"},
@@ -449,9 +459,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"backup dump writes the file's bytes to stdout; it has no --json document",
        "backup dump schreibt die Bytes der Datei auf stdout; es hat kein --json-Dokument"},
       {"backup {} '{}'", "Backup {} '{}'"},
-      {"backup {}: '{}' references chunk {}, which no index lists (run `velin backup verify`)",
-       "Backup {}: '{}' verweist auf Chunk {}, den kein Index führt (`velin backup verify` "
-       "ausführen)"},
+      {"backup {}: '{}' references chunk {}, which no index lists ({})",
+       "Backup {}: '{}' verweist auf Chunk {}, den kein Index führt ({})"},
       {"backup {}: hardlink '{}' points to '{}', not a file",
        "Backup {}: Hardlink '{}' zeigt auf '{}', keine Datei"},
       {"the pattern is empty", "das Muster ist leer"},
@@ -465,6 +474,19 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{} added ({}), {} removed ({}), {} changed, {} metadata only",
        "{} hinzugefügt ({}), {} entfernt ({}), {} geändert, {} nur Metadaten"},
       {"{} match(es) in {} of {} backup(s)", "{} Treffer in {} von {} Backup(s)"},
+      {"{} backup(s) could not be read and were not searched: {} (run `velin backup verify "
+       "--all`)",
+       "{} Backup(s) konnten nicht gelesen werden und wurden nicht durchsucht: {} (`velin backup "
+       "verify --all` ausführen)"},
+      {"{} backup(s) could not be read and are not counted: {} (run `velin backup verify --all`)",
+       "{} Backup(s) konnten nicht gelesen werden und sind nicht mitgezählt: {} (`velin backup "
+       "verify --all` ausführen)"},
+      {"Repository: {} backup(s) and {} that could not be read",
+       "Repository: {} Backup(s) und {}, die nicht gelesen werden konnten"},
+      {"The repository stores {} in {} blobs (how many of them no backup references is unknown "
+       "while a backup cannot be read)",
+       "Das Repository speichert {} in {} Blobs (wie viele davon kein Backup referenziert, ist "
+       "unbekannt, solange ein Backup nicht gelesen werden kann)"},
       {"no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
        "storage.s3.credentials_file",
        "keine S3-Zugangsdaten: AWS_ACCESS_KEY_ID und AWS_SECRET_ACCESS_KEY oder "

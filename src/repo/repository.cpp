@@ -241,6 +241,16 @@ Status Repository::LoadIndex() {
   return Ok();
 }
 
+std::string Repository::NotIndexedHint() const {
+  if (index_damage_.empty()) return std::string(Tr("run `velin backup verify`"));
+  if (index_damage_.size() == 1) {
+    return TrFormat("index object {} is damaged: run `velin backup verify --all`",
+                    index_damage_.front().object);
+  }
+  return TrFormat("{} index objects are damaged, {} among them: run `velin backup verify --all`",
+                  index_damage_.size(), index_damage_.front().object);
+}
+
 Result<std::string> Repository::ReadBlob(const BlobId& id) const {
   std::string raw;
   std::string stored;
@@ -256,6 +266,10 @@ Status Repository::ReadBlobInto(const BlobId& id, std::string& raw, std::string&
 
 Status Repository::ReadStoredInto(const BlobId& id, IndexEntry& e, std::string& stored) const {
   const std::optional<IndexEntry> found = index_.Find(id);
+  if (!found && !index_damage_.empty()) {
+    return DamageError(
+        TrFormat("blob {} is missing from the index ({})", id.Short(), NotIndexedHint()));
+  }
   if (!found) return DamageError(TrFormat("blob {} is missing from the index", id.Short()));
   e = *found;
   std::string pack = PackObjectName(index_.PackId(e.pack));

@@ -112,6 +112,11 @@ class Repository {
   Status LoadIndex();
   const Index& index() const { return index_; }
   const std::vector<ObjectDamage>& index_damage() const { return index_damage_; }
+  // What to say of a blob no index lists, in parentheses after it: with a damaged index object,
+  // that one (the blob is likely listed there, and only verify names it otherwise) — "index
+  // object index/238f… is damaged: run `velin backup verify --all`"; else "run `velin backup
+  // verify`".
+  std::string NotIndexedHint() const;
 
   // The blob's plaintext, checked against its id. Missing or damaged: DamageError naming the
   // blob and pack.
