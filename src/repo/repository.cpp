@@ -201,6 +201,11 @@ Result<int> Repository::UpgradeFormat() {
 
 Status Repository::LoadIndex() {
   if (tree_prefetch_) tree_prefetch_->Drain();  // no read may look at the index while it changes
+  // Snapshots first: a writer puts its index objects before its snapshot, so every snapshot
+  // listed now has its index objects in the listing below.
+  VELIN_ASSIGN(std::vector<std::string> snapshot_ids, ListSnapshotIds());
+  index_ = Index();
+  index_damage_.clear();
   VELIN_ASSIGN(auto objects, backend_.List("index/"));
   std::sort(objects.begin(), objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -233,6 +238,7 @@ Status Repository::LoadIndex() {
     for (const auto& [pack_id, entries] : *packs) VELIN_TRY(index_.AddPack(pack_id, entries));
   }
   index_.Finalize();
+  indexed_snapshots_.emplace(snapshot_ids.begin(), snapshot_ids.end());
 #ifdef __GLIBC__
   // The decoded index objects and the pack map were freed between the index's allocations;
   // glibc keeps such holes resident (5 of 55 bytes a blob with 16 M blobs) unless asked.
@@ -456,7 +462,20 @@ Result<std::vector<std::string>> Repository::ListSnapshotIds() {
   return ids;
 }
 
+void Repository::NoteSnapshotWritten(const std::string& id) {
+  if (indexed_snapshots_) indexed_snapshots_->insert(id);
+}
+
+Status Repository::CatchUpIndex(const std::vector<std::string>& ids) {
+  if (!indexed_snapshots_) return Ok();  // no index loaded: nothing to catch up with
+  for (const std::string& id : ids) {
+    if (indexed_snapshots_->count(id) == 0) return LoadIndex();
+  }
+  return Ok();
+}
+
 Result<Snapshot> Repository::LoadSnapshot(const std::string& id) {
+  VELIN_TRY(CatchUpIndex({id}));
   return SnapshotFrom(id, backend_.Get(SnapshotObjectName(id)));
 }
 
@@ -495,6 +514,7 @@ Result<Snapshot> Repository::SnapshotFrom(const std::string& id, Result<std::str
 
 Result<std::vector<Snapshot>> Repository::LoadAllSnapshots(std::vector<ObjectDamage>* damage) {
   VELIN_ASSIGN(auto ids, ListSnapshotIds());
+  VELIN_TRY(CatchUpIndex(ids));
   std::vector<Snapshot> out;
   auto fetcher = FetchSnapshots(ids);
   for (const auto& id : ids) {
@@ -517,6 +537,7 @@ Result<std::string> Repository::ResolveSnapshotId(const std::string& name) {
 Result<std::string> Repository::ResolveSnapshotId(const std::string& name,
                                                   const SnapshotFilter& filter) {
   VELIN_ASSIGN(auto ids, ListSnapshotIds());
+  VELIN_TRY(CatchUpIndex(ids));
   if (ids.empty())
     return UsageError(TrFormat("the repository at {} has no backups", backend_.Location()));
   if (name == "latest") {

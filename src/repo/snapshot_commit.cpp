@@ -61,6 +61,7 @@ Result<CommittedSnapshot> CommitSnapshotText(
   VELIN_TRY(repo.CheckCommitGuard());  // the shared lock still ours: no prune can have run
   VELIN_TRY(lock->Check());
   VELIN_TRY(repo.backend().Put(SnapshotObjectName(id), stored));
+  repo.NoteSnapshotWritten(id);
   return CommittedSnapshot{id, true};
 }
 
@@ -81,6 +82,7 @@ Status CommitSnapshotObjects(io::Env& env, Repository& repo,
     VELIN_TRY(repo.CheckCommitGuard());  // the shared lock still ours: no prune can have run
     VELIN_TRY(lock->Check());
     VELIN_TRY(repo.backend().Put(name, o.stored));
+    repo.NoteSnapshotWritten(o.id);
   }
   return Ok();
 }

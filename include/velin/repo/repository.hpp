@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -108,7 +110,10 @@ class Repository {
   Status CheckCommitGuard() const { return commit_guard_ ? commit_guard_() : Ok(); }
 
   // Reads and merges every index object. An unreadable or damaged one is skipped and listed
-  // in index_damage() (create then stores its blobs again; verify reports it).
+  // in index_damage() (create then stores its blobs again; verify reports it). The snapshots
+  // listed just before are remembered: a snapshot another velin commits after that may point
+  // at index objects this load did not see, so reading it (LoadSnapshot, LoadAllSnapshots,
+  // ResolveSnapshotId) loads the index again first, instead of calling its blobs missing.
   Status LoadIndex();
   const Index& index() const { return index_; }
   const std::vector<ObjectDamage>& index_damage() const { return index_damage_; }
@@ -186,6 +191,9 @@ class Repository {
 
   // Snapshot ids, sorted (ids sort by time).
   Result<std::vector<std::string>> ListSnapshotIds();
+  // Snapshot `id` was written by this process (its index objects are in index()): no reason
+  // to load the index again when it is read.
+  void NoteSnapshotWritten(const std::string& id);
   Result<Snapshot> LoadSnapshot(const std::string& id);
   // Every snapshot that can be read, oldest first; damaged ones are listed in `damage`.
   Result<std::vector<Snapshot>> LoadAllSnapshots(std::vector<ObjectDamage>* damage);
@@ -211,12 +219,17 @@ class Repository {
   Result<Snapshot> SnapshotFrom(const std::string& id, Result<std::string> stored);
   // ReadTree without reading ahead.
   Result<Tree> ReadTreeNow(const BlobId& id);
+  // Loads the index again when one of `ids` was committed after it was loaded (see LoadIndex).
+  Status CatchUpIndex(const std::vector<std::string>& ids);
 
   storage::Backend& backend_;
   RepoConfig config_;
   Chunker chunker_;
   Index index_;
   std::vector<ObjectDamage> index_damage_;
+  // The snapshot ids listed before the index was loaded (with those written since); unset
+  // before LoadIndex.
+  std::optional<std::set<std::string>> indexed_snapshots_;
   std::unique_ptr<crypto::Sealer> sealer_;  // null: unencrypted
   std::unique_ptr<crypto::BlobIdHasher> hasher_;
   std::function<Status()> commit_guard_;
