@@ -76,6 +76,8 @@ TEST(CliHelpTest, GermanHelpMissesNothing) {
                                              {"backup", "creat"},
                                              {"backup", "create", "--strategi", "full"},
                                              {"rollback", "begin", "--timeout"},
+                                             {"backup", "create", "--lock-wait", "5x"},
+                                             {"backup", "create", "--strategy", "fast"},
                                              {"backup", "restore"}}) {
     RunResult r = RunVelin(args, German(report));
     if (args.back() == "--help") {
