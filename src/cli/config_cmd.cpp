@@ -38,8 +38,9 @@ std::vector<IncludeLink> IncludeLinks(io::Env& env, const config::Config& cfg) {
   return links;
 }
 
-// The include paths that do not exist (a typo, a NAS not mounted): valid TOML, but a backup of
-// them saves nothing. Each with the line of velin.toml that names it, when one does.
+// The include paths that do not exist (a typo, a NAS not mounted): valid TOML, but `backup
+// create` cannot read them and fails, every run, until they exist. Each with the line of
+// velin.toml that names it, when one does.
 struct MissingInclude {
   std::string include;
   std::string path;  // absolute
@@ -145,9 +146,9 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
       }
       for (const auto& m : missing) {
         const std::string where = m.line > 0 ? cfg->file + ":" + std::to_string(m.line) : cfg->file;
-        out.Warn(
-            TrFormat("{}: backup.include '{}' does not exist ({}); a backup saves nothing of it",
-                     where, m.include, m.path));
+        out.Warn(TrFormat(
+            "{}: backup.include '{}' does not exist ({}); every backup fails until it does", where,
+            m.include, m.path));
       }
       if (out.json()) {
         nlohmann::json list = nlohmann::json::array();

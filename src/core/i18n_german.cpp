@@ -1160,8 +1160,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Das numerische Ergebnis ist außerhalb des gültigen Bereichs"},
       // Output fixes (issue 21, item 11).
       {"no backups to verify in {}", "keine Backups zu prüfen in {}"},
-      {"{}: backup.include '{}' does not exist ({}); a backup saves nothing of it",
-       "{}: backup.include '{}' existiert nicht ({}); ein Backup sichert davon nichts"},
+      {"{}: backup.include '{}' does not exist ({}); every backup fails until it does",
+       "{}: backup.include '{}' existiert nicht ({}); jedes Backup schlägt fehl, bis es "
+       "existiert"},
       {"starting…", "startet…"},
       {"differs", "abweichend"},
       {"Restore backup {} in place into {}, overwriting files there, and replace {} with the "
