@@ -1,6 +1,8 @@
 // velin config check: validates velin.toml and prints the resolved configuration.
 #include <cerrno>
 
+#include "rollback_common.hpp"
+#include "velin/backup/archiver.hpp"
 #include "velin/cli/context.hpp"
 #include "velin/config/describe.hpp"
 #include "velin/core/i18n.hpp"
@@ -136,6 +138,12 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
       for (const std::string* where : {&cfg->backup.destination, &cfg->backup.offsite}) {
         VELIN_TRY(
             storage::CheckCleartextTransport(*where, cfg->s3.endpoint, cfg->backup.allow_insecure));
+      }
+      // The check every version command makes before it starts: a path that holds the rollback
+      // state copies it into each version (docs/rollback.md).
+      if (!cfg->rollback.artifacts.empty() || !cfg->rollback.config.empty()) {
+        VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
+        VELIN_TRY(engine->CheckPathsLeaveOutTheState());
       }
       output::Console& out = ctx.out();
       std::vector<IncludeLink> links = IncludeLinks(ctx.env(), *cfg);

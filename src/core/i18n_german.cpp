@@ -205,6 +205,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "die vor {} aktive Version, {}, wird nicht mehr aufbewahrt (entfernt oder ersetzt; siehe "
        "velin rollback history)"},
       {"environment {}: {}", "Umgebung {}: {}"},
+      {"environment {}", "Umgebung {}"},
       {"{}: no such config file", "{}: keine solche Konfigurationsdatei"},
       {"{}: is a directory, not a config file",
        "{}: ist ein Verzeichnis, keine Konfigurationsdatei"},
