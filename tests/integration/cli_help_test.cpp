@@ -66,6 +66,12 @@ TEST(CliHelpTest, SubcommandHelpHasExamplesGlobalFlagsAndNamedValues) {
   r = RunVelin({"rollback", "begin", "--help"}, English());
   EXPECT_NE(r.out.find("Flags of 'velin rollback':\n  --fleet"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("--timeout DURATION"), std::string::npos) << r.out;
+  // A second begin is refused (exit 3, naming `extend`): begin extends nothing.
+  EXPECT_NE(r.out.find("Open a deploy transaction (none may be open; 'extend' gives an open one "
+                       "more time)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("or extend the open one"), std::string::npos) << r.out;
 }
 
 TEST(CliHelpTest, GermanHelpMissesNothing) {
@@ -79,6 +85,7 @@ TEST(CliHelpTest, GermanHelpMissesNothing) {
                                              {"backup", "creat"},
                                              {"backup", "create", "--strategi", "full"},
                                              {"rollback", "begin", "--timeout"},
+                                             {"rollback", "begin", "--help"},
                                              {"backup", "create", "--lock-wait", "5x"},
                                              {"backup", "create", "--strategy", "fast"},
                                              {"backup", "restore"}}) {
