@@ -49,11 +49,28 @@ struct MissingInclude {
   int line = 0;      // 0: not found in the file (an environment override)
 };
 
+// Whether `line` holds a TOML string (basic or literal) that is `include` in the spelling the
+// loader gives includes ("./uploads/" is "uploads": backup::NormalizeInclude).
+bool LineHoldsInclude(const std::string& line, const std::string& include) {
+  for (size_t open = line.find_first_of("\"'"); open != std::string::npos;) {
+    const size_t close = line.find(line[open], open + 1);
+    if (close == std::string::npos) return false;
+    const std::string item = line.substr(open + 1, close - open - 1);
+    const std::string normal = backup::NormalizeInclude(item);
+    if (item == include || (!normal.empty() && normal == include)) return true;
+    open = line.find_first_of("\"'", close + 1);
+  }
+  return false;
+}
+
 // The first line after [backup] that holds `include` as a TOML string; 0 when none does.
 int LineNaming(const std::string& text, const std::string& include) {
   bool in_backup = false;
   int number = 0;
-  for (size_t start = 0; start < text.size();) {
+  // A UTF-8 byte order mark (an editor on Windows writes one) is no part of the first line:
+  // TOML allows it, and the loader skips it.
+  const size_t bom = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  for (size_t start = bom; start < text.size();) {
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
     const std::string line = text.substr(start, end - start);
@@ -64,10 +81,7 @@ int LineNaming(const std::string& text, const std::string& include) {
       in_backup = line.compare(first, 8, "[backup]") == 0;
       continue;
     }
-    if (in_backup && (line.find('"' + include + '"') != std::string::npos ||
-                      line.find('\'' + include + '\'') != std::string::npos)) {
-      return number;
-    }
+    if (in_backup && LineHoldsInclude(line, include)) return number;
   }
   return 0;
 }

@@ -255,6 +255,27 @@ TEST(OutputFixesTest, ConfigCheckWarnsAboutAMissingInclude) {
   EXPECT_EQ(created.exit_code, 0) << created.err;
 }
 
+// A UTF-8 byte order mark before [backup] (an editor on Windows writes one) and an include
+// written as "./uploads/gone/" (the loader's "uploads/gone") still get the warning's line.
+TEST(OutputFixesTest, ConfigCheckNamesTheLineOfAMissingIncludeAfterAByteOrderMark) {
+  TempDir dir;
+  fs::create_directories(dir / "app/storage");
+  WriteFile(dir / "velin.toml",
+            "\xEF\xBB\xBF[backup]\ndestination = \"repo\"\ninclude = [\n  \"storage\",\n"
+            "  \"./uploads/gone/\",\n]\n[app]\nroot = \"app\"\n");
+  RunOptions o;
+  o.cwd = dir.path();
+  o.env = {{"LANG", "C"}};
+  RunResult r = RunVelin({"config", "check"}, o);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("velin.toml:5: backup.include 'uploads/gone' does not exist"),
+            std::string::npos)
+      << r.err;
+  nlohmann::json j = OneDocument(RunVelin({"config", "check", "--json"}, o));
+  ASSERT_EQ(j["missing_includes"].size(), 1u) << j;
+  EXPECT_EQ(j["missing_includes"][0]["line"], 5) << j;
+}
+
 // On a terminal: the bar's frames never read "0 B/s" and the last one is 100 %; the restore
 // prompt names the database, "n" is exit 6 and changes nothing, "y" asks no second question.
 TEST(OutputFixesTest, TerminalProgressAndTheRestorePrompt) {
