@@ -543,6 +543,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "--restore-test-server '{}' muss HOST[:PORT] sein"},
       {"{}: restore test of backup {}: {}{}", "{}: Wiederherstellungstest von Backup {}: {}{}"},
       {"cannot create {}", "kann {} nicht anlegen"},
+      {"repository passphrase: environment variable {} is empty",
+       "Repository-Passphrase: Umgebungsvariable {} ist leer"},
+      {"repository passphrase: {} is empty", "Repository-Passphrase: {} ist leer"},
       {"no repository passphrase: set backup.password_env or backup.password_file in {}",
        "keine Repository-Passphrase: backup.password_env oder backup.password_file in {} setzen"},
       {"say where the new passphrase is: --new-password-env VAR or --new-password-file FILE "

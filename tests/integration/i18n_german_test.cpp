@@ -143,6 +143,7 @@ TEST(GermanTest, DemoCommandsAndTheirErrorsAreAllGerman) {
   run({"--config", "enc.toml", "backup", "create"}, 0, {{"VELIN_PASSWORD", "right horse"}});
   run({"--config", "enc.toml", "backup", "list"}, 2, {{"VELIN_PASSWORD", "wrong horse"}});
   run({"--config", "enc.toml", "backup", "list"}, 2);
+  run({"--config", "enc.toml", "backup", "list"}, 2, {{"VELIN_PASSWORD", ""}});
   german.ExpectNoMisses();
 }
 
