@@ -327,12 +327,15 @@ class Loader {
           break;
         }
         case KeyKind::kBool:
+          // Exactly these six, lower case: scripts written against them keep working, and the
+          // refusal lists them all (docs/config.md).
           if (text == "true" || text == "1" || text == "yes") {
             v = true;
           } else if (text == "false" || text == "0" || text == "no") {
             v = false;
           } else {
-            return fail(TrFormat("{} must be true or false, not {}", Where(spec), Quote(text)));
+            return fail(TrFormat("{} must be true, false, yes, no, 1 or 0, not {}", Where(spec),
+                                 Quote(text)));
           }
           break;
         case KeyKind::kDouble: {
