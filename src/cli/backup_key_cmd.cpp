@@ -56,6 +56,14 @@ Result<Passphrase> RepositoryPassphrase(const config::Config& cfg) {
                config::ReadSecret(cfg.backup.password_env, cfg.backup.password_file,
                                   "repository passphrase"));
   Passphrase passphrase(std::move(secret));
+  // Set but empty (`MYPASS= velin …`, a secret store that handed out nothing): that is what
+  // to fix, not the config, which does name where the passphrase is.
+  if (passphrase.view().empty() && !var.empty() && GetEnvironment(var).has_value()) {
+    return UsageError(TrFormat("repository passphrase: environment variable {} is empty", var));
+  }
+  if (passphrase.view().empty() && !cfg.backup.password_file.empty()) {
+    return UsageError(TrFormat("repository passphrase: {} is empty", cfg.backup.password_file));
+  }
   if (passphrase.view().empty()) {
     return UsageError(
         TrFormat("no repository passphrase: set backup.password_env or backup.password_file in {}",

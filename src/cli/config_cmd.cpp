@@ -1,6 +1,8 @@
 // velin config check: validates velin.toml and prints the resolved configuration.
 #include <cerrno>
 
+#include "rollback_common.hpp"
+#include "velin/backup/archiver.hpp"
 #include "velin/cli/context.hpp"
 #include "velin/config/describe.hpp"
 #include "velin/core/i18n.hpp"
@@ -38,19 +40,37 @@ std::vector<IncludeLink> IncludeLinks(io::Env& env, const config::Config& cfg) {
   return links;
 }
 
-// The include paths that do not exist (a typo, a NAS not mounted): valid TOML, but a backup of
-// them saves nothing. Each with the line of velin.toml that names it, when one does.
+// The include paths that do not exist (a typo, a NAS not mounted): valid TOML, but `backup
+// create` cannot read them and fails, every run, until they exist. Each with the line of
+// velin.toml that names it, when one does.
 struct MissingInclude {
   std::string include;
   std::string path;  // absolute
   int line = 0;      // 0: not found in the file (an environment override)
 };
 
+// Whether `line` holds a TOML string (basic or literal) that is `include` in the spelling the
+// loader gives includes ("./uploads/" is "uploads": backup::NormalizeInclude).
+bool LineHoldsInclude(const std::string& line, const std::string& include) {
+  for (size_t open = line.find_first_of("\"'"); open != std::string::npos;) {
+    const size_t close = line.find(line[open], open + 1);
+    if (close == std::string::npos) return false;
+    const std::string item = line.substr(open + 1, close - open - 1);
+    const std::string normal = backup::NormalizeInclude(item);
+    if (item == include || (!normal.empty() && normal == include)) return true;
+    open = line.find_first_of("\"'", close + 1);
+  }
+  return false;
+}
+
 // The first line after [backup] that holds `include` as a TOML string; 0 when none does.
 int LineNaming(const std::string& text, const std::string& include) {
   bool in_backup = false;
   int number = 0;
-  for (size_t start = 0; start < text.size();) {
+  // A UTF-8 byte order mark (an editor on Windows writes one) is no part of the first line:
+  // TOML allows it, and the loader skips it.
+  const size_t bom = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  for (size_t start = bom; start < text.size();) {
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
     const std::string line = text.substr(start, end - start);
@@ -61,10 +81,7 @@ int LineNaming(const std::string& text, const std::string& include) {
       in_backup = line.compare(first, 8, "[backup]") == 0;
       continue;
     }
-    if (in_backup && (line.find('"' + include + '"') != std::string::npos ||
-                      line.find('\'' + include + '\'') != std::string::npos)) {
-      return number;
-    }
+    if (in_backup && LineHoldsInclude(line, include)) return number;
   }
   return 0;
 }
@@ -136,6 +153,12 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
         VELIN_TRY(
             storage::CheckCleartextTransport(*where, cfg->s3.endpoint, cfg->backup.allow_insecure));
       }
+      // The check every version command makes before it starts: a path that holds the rollback
+      // state copies it into each version (docs/rollback.md).
+      if (!cfg->rollback.artifacts.empty() || !cfg->rollback.config.empty()) {
+        VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
+        VELIN_TRY(engine->CheckPathsLeaveOutTheState());
+      }
       output::Console& out = ctx.out();
       std::vector<IncludeLink> links = IncludeLinks(ctx.env(), *cfg);
       const std::vector<MissingInclude> missing = MissingIncludes(ctx.env(), *cfg);
@@ -145,9 +168,9 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
       }
       for (const auto& m : missing) {
         const std::string where = m.line > 0 ? cfg->file + ":" + std::to_string(m.line) : cfg->file;
-        out.Warn(
-            TrFormat("{}: backup.include '{}' does not exist ({}); a backup saves nothing of it",
-                     where, m.include, m.path));
+        out.Warn(TrFormat(
+            "{}: backup.include '{}' does not exist ({}); every backup fails until it does", where,
+            m.include, m.path));
       }
       if (out.json()) {
         nlohmann::json list = nlohmann::json::array();

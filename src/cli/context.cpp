@@ -328,10 +328,18 @@ int Run(int argc, char** argv) {
     return CheckStdoutWritten(app.exit(e), 0);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return CheckStdoutWritten(app.exit(e), 0);
-    // One line in velin's own style (and the JSON error document with --json), exit 2.
-    if (ctx.global.json) UseEnglish();
+    // One line in velin's own style in the user's language on stderr (and with --json the
+    // error document, in English as every JSON document), exit 2. No command ran: the line is
+    // made once in each language.
+    const std::string message = ParseErrorMessage(app, e);
+    std::string json_message = message;
+    if (ctx.global.json) {
+      UseEnglish();
+      json_message = ParseErrorMessage(app, e);
+      InitLanguageFromEnvironment();
+    }
     output::Console console(output::DetectConsoleOptions(ctx.global.json, false, false));
-    console.Fail(Error{ExitCode::kUsage, ParseErrorMessage(app, e), 0});
+    console.Fail(Error{ExitCode::kUsage, message, 0}, json_message);
     return CheckStdoutWritten(static_cast<int>(ExitCode::kUsage), console.output_errno());
   }
   return CheckStdoutWritten(ctx.exit_code(), ctx.output_errno(), true);

@@ -8,13 +8,33 @@
 #include <map>
 #include <sstream>
 
+#include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/repo/snapshot.hpp"
 
 namespace velin::cli {
 namespace {
 
 // What the empty-value check answers: ParseErrorMessage turns it into velin's own line.
 constexpr const char* kEmptyValue = "velin:empty-value";
+// What a value check below answers, followed by the value: ParseErrorMessage asks ValueRefusal
+// again for the line, in the language of that moment (--json: English).
+constexpr const char* kRefusedValue = "velin:refused-value:";
+
+// Why `value` is no value of the option `name` (its long name with the dashes), "" when it is
+// one or the option has no such check. These values are checked while the command line is
+// parsed, before the command runs: `backup create --lock-wait 5x` is a usage error that runs
+// no before_backup hook, no on_backup_failure hook and sends no notification, as an unknown
+// flag is (the command would refuse the value only once it opens the repository).
+std::string ValueRefusal(const std::string& name, const std::string& value) {
+  if (name == "--lock-wait" && !ParseDuration(value)) {
+    return TrFormat("--lock-wait '{}' is not a duration (e.g. 30s; at most 36500d)", value);
+  }
+  if (name == "--strategy" && !repo::ParseStrategy(value)) {
+    return TrFormat("--strategy '{}' must be full or incremental", value);
+  }
+  return "";
+}
 
 // Value names by option name (long name with its dashes, or a positional's name; a
 // "command path:name" key wins over the plain name). An option not listed gets a name derived
@@ -503,6 +523,14 @@ void FinishCommandTree(CLI::App& root) {
             [](std::string& value) { return value.empty() ? std::string(kEmptyValue) : ""; }, "",
             "non-empty"));
       }
+      if (!opt->get_lnames().empty()) {
+        opt->check(CLI::Validator(
+            [name = "--" + opt->get_lnames().front()](std::string& value) {
+              if (value.empty() || ValueRefusal(name, value).empty()) return std::string();
+              return kRefusedValue + value;
+            },
+            "", "valid"));
+      }
       const std::string name =
           opt->get_lnames().empty() ? opt->get_name() : "--" + opt->get_lnames().front();
       const auto& names = ValueNames();
@@ -577,6 +605,13 @@ std::string ParseErrorMessage(CLI::App& root, const CLI::ParseError& error) {
       }
     }
     return TrFormat("{} is empty (an unset variable?): give a value or leave it out", name);
+  }
+  if (kind == "ValidationError") {
+    if (const size_t marker = what.find(kRefusedValue); marker != std::string::npos) {
+      const std::string refusal = ValueRefusal(what.substr(0, what.find(':')),
+                                               what.substr(marker + std::strlen(kRefusedValue)));
+      if (!refusal.empty()) return refusal;
+    }
   }
   if (kind == "ConversionError") {
     if (size_t at_flag = what.find(": too many inputs for a flag"); at_flag != std::string::npos) {

@@ -35,6 +35,7 @@ Result<std::unique_ptr<rollback::RollbackEngine>> MakeRollbackEngine(Context& ct
   s.current_link = r.current;
   s.artifacts = r.artifacts;
   s.config = r.config;
+  s.path_places = r.path_places;
   s.keep_versions = r.keep_versions;
   s.stop = r.stop;
   s.start = r.start;

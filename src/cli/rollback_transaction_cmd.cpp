@@ -35,7 +35,10 @@ Result<Duration> ParseDurationArg(const std::string& text, const std::string& wh
 }
 
 void AddBegin(CLI::App& group, Context& ctx) {
-  CLI::App* cmd = AddCommand(group, "begin", "Open a deploy transaction (or extend the open one)");
+  CLI::App* cmd =
+      AddCommand(group, "begin",
+                 "Open a deploy transaction (none may be open; 'extend' gives an open one more "
+                 "time)");
   auto timeout = std::make_shared<std::string>();
   auto reason = std::make_shared<std::string>();
   cmd->add_option("--timeout", *timeout,

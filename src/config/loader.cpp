@@ -327,12 +327,15 @@ class Loader {
           break;
         }
         case KeyKind::kBool:
+          // Exactly these six, lower case: scripts written against them keep working, and the
+          // refusal lists them all (docs/config.md).
           if (text == "true" || text == "1" || text == "yes") {
             v = true;
           } else if (text == "false" || text == "0" || text == "no") {
             v = false;
           } else {
-            return fail(TrFormat("{} must be true or false, not {}", Where(spec), Quote(text)));
+            return fail(TrFormat("{} must be true, false, yes, no, 1 or 0, not {}", Where(spec),
+                                 Quote(text)));
           }
           break;
         case KeyKind::kDouble: {
@@ -545,10 +548,19 @@ class Loader {
     // rollback.artifacts and rollback.config in the same spelling; a path listed twice, or
     // inside another listed path ("bin" and "bin/app"), was copied twice into a version and
     // failed it with "File exists": it is taken once.
-    for (auto* list : {&config_.rollback.artifacts, &config_.rollback.config}) {
-      for (auto& path : *list) {
+    for (const auto& [key, list] : {std::pair{"artifacts", &config_.rollback.artifacts},
+                                    std::pair{"config", &config_.rollback.config}}) {
+      for (size_t i = 0; i < list->size(); ++i) {
+        std::string& path = (*list)[i];
         const std::string normal = backup::NormalizeInclude(path);
         if (!path.empty() && path[0] != '/' && !normal.empty()) path = normal;
+        if (positions_.count(std::string("rollback.") + key)) {
+          const Position at = ItemPosition("rollback", key, i);
+          config_.rollback.path_places.emplace(
+              std::pair{std::string("rollback.") + key, path},
+              at.env.empty() ? NoTr(fmt::format("{}:{}:{}", path_, at.line, at.column))
+                             : TrFormat("environment {}", at.env));
+        }
       }
       std::vector<std::string> kept;
       for (size_t i = 0; i < list->size(); ++i) {

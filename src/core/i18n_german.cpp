@@ -205,6 +205,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "die vor {} aktive Version, {}, wird nicht mehr aufbewahrt (entfernt oder ersetzt; siehe "
        "velin rollback history)"},
       {"environment {}: {}", "Umgebung {}: {}"},
+      {"environment {}", "Umgebung {}"},
       {"{}: no such config file", "{}: keine solche Konfigurationsdatei"},
       {"{}: is a directory, not a config file",
        "{}: ist ein Verzeichnis, keine Konfigurationsdatei"},
@@ -570,6 +571,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "--restore-test-server '{}' muss HOST[:PORT] sein"},
       {"{}: restore test of backup {}: {}{}", "{}: Wiederherstellungstest von Backup {}: {}{}"},
       {"cannot create {}", "kann {} nicht anlegen"},
+      {"repository passphrase: environment variable {} is empty",
+       "Repository-Passphrase: Umgebungsvariable {} ist leer"},
+      {"repository passphrase: {} is empty", "Repository-Passphrase: {} ist leer"},
       {"no repository passphrase: set backup.password_env or backup.password_file in {}",
        "keine Repository-Passphrase: backup.password_env oder backup.password_file in {} setzen"},
       {"say where the new passphrase is: --new-password-env VAR or --new-password-file FILE "
@@ -1044,7 +1048,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{} must be at least {}, not {}", "{} muss mindestens {} sein, nicht {}"},
       {"{} must be at most {}, not {}", "{} darf höchstens {} sein, nicht {}"},
       {"{} must be an integer, not {}", "{} muss eine ganze Zahl sein, nicht {}"},
-      {"{} must be true or false, not {}", "{} muss true oder false sein, nicht {}"},
+      {"{} must be true, false, yes, no, 1 or 0, not {}",
+       "{} muss true, false, yes, no, 1 oder 0 sein, nicht {}"},
       {"{} must be a number, not {}", "{} muss eine Zahl sein, nicht {}"},
       {"key 'compression_level' in [backup] must be 1..9 for gzip, not {}",
        "Schlüssel 'compression_level' in [backup] muss für gzip 1..9 sein, nicht {}"},
@@ -1188,8 +1193,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Das numerische Ergebnis ist außerhalb des gültigen Bereichs"},
       // Output fixes (issue 21, item 11).
       {"no backups to verify in {}", "keine Backups zu prüfen in {}"},
-      {"{}: backup.include '{}' does not exist ({}); a backup saves nothing of it",
-       "{}: backup.include '{}' existiert nicht ({}); ein Backup sichert davon nichts"},
+      {"{}: backup.include '{}' does not exist ({}); every backup fails until it does",
+       "{}: backup.include '{}' existiert nicht ({}); jedes Backup schlägt fehl, bis es "
+       "existiert"},
       {"starting…", "startet…"},
       {"differs", "abweichend"},
       {"Restore backup {} in place into {}, overwriting files there, and replace {} with the "

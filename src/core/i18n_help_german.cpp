@@ -222,8 +222,9 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
        "took while NAME was live); asks unless --yes",
        "Auch die Datenbank wiederherstellen: eine Backup-ID oder 'at-version' (das Backup, das "
        "eine Deploy-Transaktion nahm, während NAME aktiv war); fragt ohne --yes nach"},
-      {"Open a deploy transaction (or extend the open one)",
-       "Eine Deploy-Transaktion öffnen (oder die offene verlängern)"},
+      {"Open a deploy transaction (none may be open; 'extend' gives an open one more time)",
+       "Eine Deploy-Transaktion öffnen (keine darf offen sein; 'extend' gibt einer offenen mehr "
+       "Zeit)"},
       {"Roll back unless committed within (default: rollback.transaction_timeout)",
        "Zurücksetzen, wenn nicht innerhalb dieser Zeit bestätigt (Standard: "
        "rollback.transaction_timeout)"},

@@ -300,12 +300,18 @@ Status RollbackEngine::CheckPathsLeaveOutTheState() const {
       const fs::path full = (fs::path(settings_.app_root) / rel).lexically_normal();
       const bool holds_state = within(state, full) || within(full, state);
       if (holds_state || within(link, full)) {
-        return UsageError(TrFormat(
+        std::string message = TrFormat(
             "{}: '{}' holds {} ({}); list the application's own paths instead (e.g. \"bin\", "
             "\"public\")",
             key, rel,
             holds_state ? std::string("rollback.state_dir") : std::string(Tr("the current link")),
-            holds_state ? state.string() : link.string()));
+            holds_state ? state.string() : link.string());
+        // Where velin.toml lists it: the line to edit.
+        if (auto place = settings_.path_places.find({key, rel});
+            place != settings_.path_places.end()) {
+          message = TrFormat("{}: {}", place->second, message);
+        }
+        return UsageError(message);
       }
     }
   }

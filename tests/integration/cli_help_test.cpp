@@ -3,8 +3,11 @@
 // completes, the man page, and install + uninstall as README.md says.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -63,6 +66,12 @@ TEST(CliHelpTest, SubcommandHelpHasExamplesGlobalFlagsAndNamedValues) {
   r = RunVelin({"rollback", "begin", "--help"}, English());
   EXPECT_NE(r.out.find("Flags of 'velin rollback':\n  --fleet"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("--timeout DURATION"), std::string::npos) << r.out;
+  // A second begin is refused (exit 3, naming `extend`): begin extends nothing.
+  EXPECT_NE(r.out.find("Open a deploy transaction (none may be open; 'extend' gives an open one "
+                       "more time)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("or extend the open one"), std::string::npos) << r.out;
 }
 
 TEST(CliHelpTest, GermanHelpMissesNothing) {
@@ -76,6 +85,9 @@ TEST(CliHelpTest, GermanHelpMissesNothing) {
                                              {"backup", "creat"},
                                              {"backup", "create", "--strategi", "full"},
                                              {"rollback", "begin", "--timeout"},
+                                             {"rollback", "begin", "--help"},
+                                             {"backup", "create", "--lock-wait", "5x"},
+                                             {"backup", "create", "--strategy", "fast"},
                                              {"backup", "restore"}}) {
     RunResult r = RunVelin(args, German(report));
     if (args.back() == "--help") {
@@ -244,6 +256,44 @@ TEST(CliHelpTest, ManPageRendersWithoutWarnings) {
   for (const char* text : {"velin backup create", "--lock-wait DURATION", "EXIT STATUS",
                            "velin rollback to-version previous --dry-run"}) {
     EXPECT_NE(r.out.find(text), std::string::npos) << text;
+  }
+}
+
+// The codes of docs/exit-codes.md's table, each with its meaning (the second column).
+std::map<int, std::string> ExitCodesOfTheDocs() {
+  std::istringstream in(ReadFileOrDie(SourceDir() + "/docs/exit-codes.md"));
+  std::map<int, std::string> codes;
+  for (std::string l; std::getline(in, l);) {
+    if (l.size() < 5 || l.rfind("| ", 0) != 0 || !std::isdigit(static_cast<unsigned char>(l[2]))) {
+      continue;
+    }
+    const size_t meaning = l.find(" | ") + 3;
+    codes[std::stoi(l.substr(2))] = l.substr(meaning, l.find(" | ", meaning) - meaning);
+  }
+  return codes;
+}
+
+// The man page's EXIT STATUS and README's "Exit codes:" name every code docs/exit-codes.md
+// names (6 was missing from both), the man page with the same meaning.
+TEST(CliHelpTest, ManPageAndReadmeListEveryExitCode) {
+  const std::map<int, std::string> codes = ExitCodesOfTheDocs();
+  ASSERT_GE(codes.size(), 7u);
+  const std::string man = RunVelin({"__man"}, English()).out;
+  const size_t section = man.find(".SH EXIT STATUS\n");
+  ASSERT_NE(section, std::string::npos);
+  const std::string exit_status = man.substr(section, man.find(".SH ", section + 1) - section);
+  const std::string readme_all = ReadFileOrDie(SourceDir() + "/README.md");
+  const size_t start = readme_all.find("\nExit codes:");
+  ASSERT_NE(start, std::string::npos);
+  std::string readme = readme_all.substr(start, readme_all.find("\n\n", start) - start);
+  std::replace(readme.begin(), readme.end(), '\n', ' ');
+  ASSERT_FALSE(readme.empty());
+  for (const auto& [code, meaning] : codes) {
+    EXPECT_NE(exit_status.find(".TP\n" + std::to_string(code) + "\n" + meaning), std::string::npos)
+        << code << " " << meaning << "\n"
+        << exit_status;
+    EXPECT_NE(readme.find(" " + std::to_string(code) + " "), std::string::npos) << code << "\n"
+                                                                                << readme;
   }
 }
 

@@ -109,6 +109,14 @@ TEST_P(CryptoRepoTest, AWrongOrMissingPassphraseIsExitTwo) {
             std::string::npos)
       << missing.err;
   EXPECT_FALSE(std::filesystem::exists(app_.path("out")));
+  // Set but empty: the variable is named, not the settings velin.toml does have.
+  RunResult empty = Run({"backup", "list"}, "");
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(
+      empty.err.find("repository passphrase: environment variable VELIN_TEST_PASSPHRASE is empty"),
+      std::string::npos)
+      << empty.err;
+  EXPECT_EQ(empty.err.find("set backup.password_env"), std::string::npos) << empty.err;
 }
 
 TEST_P(CryptoRepoTest, FlippedBytesInPacksIndexesAndSnapshotsAreDetected) {

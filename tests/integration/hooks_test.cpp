@@ -143,6 +143,38 @@ TEST(HooksTest, OnBackupFailureRunsWithTheErrorAndKeepsTheExitCode) {
   EXPECT_NE(b.err.find("hooks.on_backup_failure failed (exit code 9)"), std::string::npos) << b.err;
 }
 
+// A flag value the command would refuse only once it opens the repository (--lock-wait) or
+// plans the backup (--strategy) is refused while the command line is parsed: no hook runs, no
+// notification or monitor event goes out for a run that never started.
+TEST(HooksTest, ABadFlagValueOfCreateRunsNoHookAndSendsNothing) {
+  BackupApp app({"storage"},
+                "\n[hooks]\nbefore_backup = \"echo maintenance-on >> hook.log\"\n"
+                "on_backup_failure = \"echo failure-hook >> hook.log\"\n"
+                "[notify]\ncommand = \"echo event $VELIN_EVENT >> hook.log\"\n"
+                "events = [\"backup-failed\", \"cleanup-failed\"]\n");
+  WriteFile(app.root() + "/storage/a.txt", "hello\n");
+  const std::string hook_log = app.root() + "/hook.log";
+  const std::vector<std::vector<std::string>> runs = {
+      {"backup", "create", "--lock-wait", "5x"}, {"backup", "create", "--lock-wait", "99999d"},
+      {"backup", "create", "--lock-wait=-1s"},   {"backup", "create", "--strategy", "fast"},
+      {"backup", "prune", "--lock-wait", "5x"},
+  };
+  for (const auto& args : runs) {
+    RunResult r = app.Run(args);
+    EXPECT_EQ(r.exit_code, 2) << args.back() << r.err;
+    EXPECT_FALSE(std::filesystem::exists(hook_log)) << args.back() << ReadFileOrDie(hook_log);
+    std::filesystem::remove(hook_log);
+  }
+  RunResult r = app.Run({"backup", "create", "--lock-wait", "5x"});
+  EXPECT_NE(r.err.find("--lock-wait '5x' is not a duration"), std::string::npos) << r.err;
+  r = app.Run({"backup", "create", "--strategy", "fast"});
+  EXPECT_NE(r.err.find("--strategy 'fast' must be full or incremental"), std::string::npos)
+      << r.err;
+  // The same run with good values does run them.
+  ASSERT_EQ(app.Run({"backup", "create", "--lock-wait", "5s"}).exit_code, 0);
+  EXPECT_NE(ReadFileOrDie(hook_log).find("maintenance-on"), std::string::npos);
+}
+
 TEST(HooksTest, HangingHookIsKilledAtTheTimeout) {
   TempDir logs;
   BackupApp app({"storage"}, BackupHooks(logs / "velin.log"));

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "support/rollback_app.hpp"
@@ -143,6 +144,36 @@ TEST(GermanTest, DemoCommandsAndTheirErrorsAreAllGerman) {
   run({"--config", "enc.toml", "backup", "create"}, 0, {{"VELIN_PASSWORD", "right horse"}});
   run({"--config", "enc.toml", "backup", "list"}, 2, {{"VELIN_PASSWORD", "wrong horse"}});
   run({"--config", "enc.toml", "backup", "list"}, 2);
+  run({"--config", "enc.toml", "backup", "list"}, 2, {{"VELIN_PASSWORD", ""}});
+  german.ExpectNoMisses();
+}
+
+// With --json a usage error of the command line is German on stderr, as without it; only the
+// JSON document on stdout is English (docs/cli.md).
+TEST(GermanTest, AJsonUsageErrorIsGermanOnStderrAndEnglishInTheDocument) {
+  GermanRun german;
+  TempDir work;
+  struct Case {
+    std::vector<std::string> args;
+    std::string german;
+    std::string english;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--json", "backup", "creat"},
+            "Fehler: unbekannter Befehl 'velin backup creat' (meinten Sie 'create'?)\n",
+            "unknown command 'velin backup creat' (did you mean 'create'?)"},
+           {{"backup", "create", "--json", "--lock-wait", "5x"},
+            "Fehler: --lock-wait '5x' ist keine Dauer (z. B. 30s; höchstens 36500d)\n",
+            "--lock-wait '5x' is not a duration (e.g. 30s; at most 36500d)"},
+       }) {
+    RunResult r = RunVelin(c.args, german.Options(work.path()));
+    Expect(r, 2, c.english);
+    EXPECT_EQ(r.err, c.german);
+    nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << r.out;
+    EXPECT_EQ(j["error"]["message"], c.english) << j;
+    EXPECT_EQ(j["error"]["exit_code"], 2) << j;
+  }
   german.ExpectNoMisses();
 }
 

@@ -229,7 +229,7 @@ TEST(OutputFixesTest, ConfigCheckWarnsAboutAMissingInclude) {
   RunResult r = app.Run({"config", "check"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("velin.toml:4: backup.include 'uploads/missing' does not exist (" +
-                       app.root() + "/uploads/missing)"),
+                       app.root() + "/uploads/missing); every backup fails until it does"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("'storage'"), std::string::npos) << r.err;
@@ -238,6 +238,42 @@ TEST(OutputFixesTest, ConfigCheckWarnsAboutAMissingInclude) {
   ASSERT_EQ(j["missing_includes"].size(), 1u) << j;
   EXPECT_EQ(j["missing_includes"][0]["include"], "uploads/missing");
   EXPECT_EQ(j["missing_includes"][0]["line"], 4);
+  // What the warning says is what a backup does: it fails, naming the path.
+  ASSERT_EQ(app.Run({"backup", "init"}).exit_code, 0);
+  RunResult created = app.Run({"backup", "create"});
+  EXPECT_EQ(created.exit_code, 1) << created.err;
+  EXPECT_NE(created.err.find("error: backup.include 'uploads/missing': cannot stat"),
+            std::string::npos)
+      << created.err;
+  // Once it exists, both agree again: no warning, and the backup is made.
+  fs::create_directories(app.root() + "/uploads/missing");
+  WriteFile(app.root() + "/uploads/missing/a.txt", "a\n");
+  WriteFile(app.root() + "/storage/b.txt", "b\n");
+  r = app.Run({"config", "check"});
+  EXPECT_EQ(r.err.find("does not exist"), std::string::npos) << r.err;
+  created = app.Run({"backup", "create"});
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+}
+
+// A UTF-8 byte order mark before [backup] (an editor on Windows writes one) and an include
+// written as "./uploads/gone/" (the loader's "uploads/gone") still get the warning's line.
+TEST(OutputFixesTest, ConfigCheckNamesTheLineOfAMissingIncludeAfterAByteOrderMark) {
+  TempDir dir;
+  fs::create_directories(dir / "app/storage");
+  WriteFile(dir / "velin.toml",
+            "\xEF\xBB\xBF[backup]\ndestination = \"repo\"\ninclude = [\n  \"storage\",\n"
+            "  \"./uploads/gone/\",\n]\n[app]\nroot = \"app\"\n");
+  RunOptions o;
+  o.cwd = dir.path();
+  o.env = {{"LANG", "C"}};
+  RunResult r = RunVelin({"config", "check"}, o);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("velin.toml:5: backup.include 'uploads/gone' does not exist"),
+            std::string::npos)
+      << r.err;
+  nlohmann::json j = OneDocument(RunVelin({"config", "check", "--json"}, o));
+  ASSERT_EQ(j["missing_includes"].size(), 1u) << j;
+  EXPECT_EQ(j["missing_includes"][0]["line"], 5) << j;
 }
 
 // On a terminal: the bar's frames never read "0 B/s" and the last one is 100 %; the restore

@@ -58,18 +58,20 @@ TEST(RollbackMessagesTest, PathsHoldingTheStateDirectoryOrCurrentAreRefused) {
   ASSERT_NE(original.find(artifacts), std::string::npos);
   struct Case {
     std::string line;
+    std::string item;  // the refused item as written: its place in velin.toml is named
     std::string message;
   };
   const std::string state = app.app() + "/.velin";
   for (const Case& c : std::vector<Case>{
-           {"artifacts = [\".\"]", "rollback.artifacts: '.' holds rollback.state_dir (" + state},
-           {"artifacts = [\"bin\", \"./.velin\"]",
+           {"artifacts = [\".\"]", "\".\"",
+            "rollback.artifacts: '.' holds rollback.state_dir (" + state},
+           {"artifacts = [\"bin\", \"./.velin\"]", "\"./.velin\"",
             "rollback.artifacts: '.velin' holds rollback.state_dir"},
-           {"artifacts = [\"bin\", \".velin/releases\"]",
+           {"artifacts = [\"bin\", \".velin/releases\"]", "\".velin/releases\"",
             "rollback.artifacts: '.velin/releases' holds rollback.state_dir"},
-           {"artifacts = [\"bin\", \"current\"]",
+           {"artifacts = [\"bin\", \"current\"]", "\"current\"",
             "rollback.artifacts: 'current' holds the current link"},
-           {"artifacts = [\"bin\"]\nconfig = [\"bin/../\"]",
+           {"artifacts = [\"bin\"]\nconfig = [\"bin/../\"]", "\"bin/../\"",
             "rollback.config: 'bin/..' holds rollback.state_dir"},
        }) {
     std::string toml = original;
@@ -78,12 +80,32 @@ TEST(RollbackMessagesTest, PathsHoldingTheStateDirectoryOrCurrentAreRefused) {
       toml.erase(toml.find("config = [\".env\"]\n"), 18);
     }
     WriteFile(app.config(), toml);
+    const size_t at = toml.find(c.item, toml.find(c.line));
+    const size_t line_start = toml.rfind('\n', at) + 1;
+    const std::string place =
+        "velin.toml:" +
+        std::to_string(1 + std::count(toml.begin(), toml.begin() + static_cast<long>(at), '\n')) +
+        ":" + std::to_string(at - line_start + 1) + ": ";
     RunResult r = app.Velin({"rollback", "create-snapshot", "v1"});
     EXPECT_EQ(r.exit_code, 2) << c.line << ": " << r.out << r.err;
-    EXPECT_NE(r.err.find("error: " + c.message), std::string::npos) << c.line << ": " << r.err;
+    EXPECT_NE(r.err.find(place + c.message), std::string::npos) << c.line << ": " << r.err;
     EXPECT_EQ(r.out.find("Creating"), std::string::npos) << r.out;
     EXPECT_FALSE(std::filesystem::exists(state + "/releases/v1")) << c.line;
+    // config check makes the check the commands make before they start, and says the same.
+    RunResult check = app.Velin({"config", "check"});
+    EXPECT_EQ(check.exit_code, 2) << c.line << ": " << check.out << check.err;
+    EXPECT_NE(check.err.find(place + c.message), std::string::npos) << c.line << ": " << check.err;
   }
+  // From the environment, the variable is named.
+  WriteFile(app.config(), original);
+  std::map<std::string, std::string> env;
+  env["VELIN_ROLLBACK_ARTIFACTS"] = "bin,.";
+  RunResult check = app.Velin({"config", "check"}, env);
+  EXPECT_EQ(check.exit_code, 2) << check.out << check.err;
+  EXPECT_NE(check.err.find("environment VELIN_ROLLBACK_ARTIFACTS: rollback.artifacts: '.' holds"),
+            std::string::npos)
+      << check.err;
+  EXPECT_EQ(app.Velin({"config", "check"}).exit_code, 0);
   WriteFile(app.config(), original);
   ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
 }

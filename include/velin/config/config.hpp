@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -127,6 +128,10 @@ struct RollbackSection {
   bool backup_on_begin = false;
   bool restore_data_on_timeout = false;
   int keep_transaction_backups = 10;  // `backup forget` keeps the last N transaction backups
+  // Where each path of `artifacts` and `config` is written, by {"rollback.artifacts", path in
+  // the lists' spelling}: "FILE:LINE:COL", or "environment VELIN_ROLLBACK_ARTIFACTS"; a default
+  // has none. The refusal of such a path names its place (RollbackEngine's check, config check).
+  std::map<std::pair<std::string, std::string>, std::string> path_places;
 };
 
 // [fleet]: the hosts `velin rollback --fleet ...` drives over ssh (docs/config.md#fleet).

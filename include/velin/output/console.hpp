@@ -66,6 +66,9 @@ class Console : public Reporter {
   // The final error: one line on stderr; in JSON mode also on stdout, as {"error": ...} in the
   // command's document when it made one (a create whose after_backup hook failed), else alone.
   void Fail(const Error& error);
+  // The same, with another message for the JSON document: a usage error of the command line
+  // is in the user's language on stderr and in English in the document (cli/context.cpp).
+  void Fail(const Error& error, const std::string& json_message);
   // Prints the JSON document, if one is waiting. Context::Execute calls it when the command
   // ends; the destructor too.
   void Flush();

@@ -8,6 +8,7 @@
 // The engine reports through Reporter and never prints.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,8 @@ struct Settings {
   std::string current_link;
   std::vector<std::string> artifacts;
   std::vector<std::string> config;
+  // Where velin.toml lists each of them (config::RollbackSection::path_places), for messages.
+  std::map<std::pair<std::string, std::string>, std::string> path_places;
   int keep_versions = 10;
   std::string stop;
   std::string start;
@@ -177,6 +180,11 @@ class RollbackEngine {
 
   const StateLayout& layout() const { return layout_; }
 
+  // rollback.artifacts and rollback.config must not hold the state directory or `current`: a
+  // usage error naming the path, its key and where velin.toml lists it. Every version command
+  // checks it before it starts; `config check` too.
+  Status CheckPathsLeaveOutTheState() const;
+
  private:
   friend class Switcher;
   Result<std::string> LiveCurrent();
@@ -209,8 +217,6 @@ class RollbackEngine {
                                      const std::string& base_of = "");
   // A usage error when `name` exists and may not (or cannot) be replaced.
   Status CheckCreatable(const std::string& name, bool replace, const Registry& reg);
-  // rollback.artifacts and rollback.config must not hold the state directory or `current`.
-  Status CheckPathsLeaveOutTheState() const;
   Status Prune(const std::string& keep_also);
   Result<TransactionEnd> RollBackTransactionLocked(TransactionRecord txn, RollbackCause cause,
                                                    bool restore_data = false);

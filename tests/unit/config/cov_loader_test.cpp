@@ -247,7 +247,15 @@ TEST(ConfigErrors, BadEnvironmentOverridesNameTheVariableAndTheKey) {
            {"VELIN_DATABASE_PORT", "70000",
             "key 'port' in [database] must be at most 65535, not 70000"},
            {"VELIN_STORAGE_S3_PATH_STYLE", "maybe",
-            "key 'path_style' in [storage.s3] must be true or false, not \"maybe\""},
+            "key 'path_style' in [storage.s3] must be true, false, yes, no, 1 or 0, not "
+            "\"maybe\""},
+           // Only those six, lower case: the message lists exactly what is taken.
+           {"VELIN_BACKUP_PRUNE_AFTER_CREATE", "on",
+            "key 'prune_after_create' in [backup] must be true, false, yes, no, 1 or 0, not "
+            "\"on\""},
+           {"VELIN_BACKUP_PRUNE_AFTER_CREATE", "True",
+            "key 'prune_after_create' in [backup] must be true, false, yes, no, 1 or 0, not "
+            "\"True\""},
            {"VELIN_BACKUP_REPACK_THRESHOLD", "half",
             "key 'repack_threshold' in [backup] must be a number, not \"half\""},
            {"VELIN_BACKUP_REPACK_THRESHOLD", "",
