@@ -23,10 +23,12 @@
 #include "velin/core/i18n.hpp"
 #include "velin/storage/dir_listing.hpp"
 #include "velin/storage/read_tails.hpp"
+#include "velin/storage/temp_names.hpp"
 
 namespace velin::storage {
 namespace {
 
+// Temp names: "<name>.tmp-<12 hex>", "<name>.tmp-old-<12 hex>" (velin/storage/temp_names.hpp).
 constexpr std::string_view kTempMarker = ".tmp-";
 // What an FTP backend keeps of packs read to their end: four packs, one per connection.
 constexpr uint64_t kTailBudget = 64ULL << 20;
@@ -383,13 +385,13 @@ constexpr int64_t kSweepSlack = 2 * 86400;
 // (the old object moved aside while a Put replaced it) goes only when <name> exists: without
 // it, it is the only copy.
 //
-// Every directory is listed (a request each, four round trips on SFTP; a repository has up to
-// 256 pack directories), so several are listed at a time, as many as reads at once
-// (ParallelReadsFor): an unchanged backup to SFTP 20 ms away spent 21 of its 25 s here. The
-// repository's own directories are listed from the start, beside locks/ (whose newest object is
-// the clock) and the root (which names any other): the pack directories a round later. Walked a
-// level at a time — locks/, the root, its directories, the pack directories — an unchanged
-// backup to SFTP 20 ms away spent 0.34 s of its 2.7 s here.
+// Every repository directory (temp_names.hpp: never one of the user's beside them) is listed (a
+// request each, four round trips on SFTP; a repository has up to 256 pack directories), so
+// several are listed at a time, as many as reads at once (ParallelReadsFor): an unchanged backup to
+// SFTP 20 ms away spent 21 of its 25 s here. The repository's own directories are listed from the
+// start, beside locks/ (whose newest object is the clock) and the root (which names any other): the
+// pack directories a round later. Walked a level at a time — locks/, the root, its directories, the
+// pack directories — an unchanged backup to SFTP 20 ms away spent 0.34 s of its 2.7 s here.
 Result<StaleTempSweep> FileServerBackend::RemoveStaleTemps(int64_t last_sweep) {
   std::mutex mu;
   std::condition_variable cv;
@@ -467,18 +469,18 @@ Status FileServerBackend::SweepTemps(const std::string& dir,
   for (const ListingEntry& entry : entries) {
     const std::string rel = dir.empty() ? entry.name : dir + "/" + entry.name;
     if (entry.is_directory) {
+      // Only the repository's own directories: one of the user's beside them is never swept.
+      if (!IsRepositoryDir(rel)) continue;
       // Pack directories hold packs only: one untouched since before skip_before is skipped.
       if (dir != "data" || entry.mtime <= 0 || entry.mtime >= skip_before) subdirs.push_back(rel);
       continue;
     }
-    const size_t marker = entry.name.find(kTempMarker);
-    if (marker == std::string::npos) continue;
+    const TempName temp = RepositoryTempName(dir, entry.name);
+    if (temp.kind == TempKind::kNone) continue;
     if (entry.mtime <= 0 || now - entry.mtime <= kStaleTempAge) continue;
-    const std::string final_name = entry.name.substr(0, marker);
-    if (entry.name.compare(marker, kTempMarker.size() + 4, std::string(kTempMarker) + "old-") ==
-        0) {
+    if (temp.kind == TempKind::kMovedAside) {
       const bool has_final = std::any_of(entries.begin(), entries.end(), [&](const auto& e) {
-        return !e.is_directory && e.name == final_name;
+        return !e.is_directory && e.name == temp.final_name;
       });
       if (!has_final) continue;
     }
