@@ -465,6 +465,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "storage.s3.credentials_file setzen"},
       {"destination '{}': bad percent-escape", "destination '{}': fehlerhafte Prozent-Kodierung"},
       {"'{}' is not a URL", "'{}' ist keine URL"},
+      {"destination '{}': '.' and '..' are not allowed in the path; write the path without them",
+       "destination '{}': '.' und '..' sind im Pfad nicht erlaubt; den Pfad ohne sie angeben"},
+      {"destination '{}': '~' is not expanded in sftp:// paths; write the absolute path "
+       "(sftp://user@host/home/user/dir)",
+       "destination '{}': '~' wird in sftp://-Pfaden nicht aufgelöst; den absoluten Pfad angeben "
+       "(sftp://user@host/home/user/dir)"},
       {"destination '{}': query strings and fragments are not supported",
        "destination '{}': Query-Strings und Fragmente werden nicht unterstützt"},
       {"destination '{}://…': a password does not belong in the URL (use VELIN_FTP_PASSWORD for "
