@@ -320,6 +320,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "kein Host-Schlüssel von {} passt zu {} (storage.sftp.known_hosts): der Server bietet "
        "keinen der Schlüsseltypen an, die dort für ihn stehen (ein neu installierter Server?), "
        "oder keinen Schlüsselaustausch, den velin kennt ({})"},
+      {"the server's file system at {} is read-only ({})",
+       "das Dateisystem des Servers unter {} ist schreibgeschützt ({})"},
       {"the server has no room for it ({} bytes free in {}, {} needed)",
        "auf dem Server ist dafür kein Platz ({} Bytes frei in {}, {} nötig)"},
       {"no readable backup of {} in {}, and backup {} cannot be read ({}): name a backup "
