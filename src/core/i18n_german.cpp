@@ -331,6 +331,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "kein Host-Schlüssel von {} passt zu {} (storage.sftp.known_hosts): der Server bietet "
        "keinen der Schlüsseltypen an, die dort für ihn stehen (ein neu installierter Server?), "
        "oder keinen Schlüsselaustausch, den velin kennt ({})"},
+      {"the server's file system at {} is read-only ({})",
+       "das Dateisystem des Servers unter {} ist schreibgeschützt ({})"},
       {"the server has no room for it ({} bytes free in {}, {} needed)",
        "auf dem Server ist dafür kein Platz ({} Bytes frei in {}, {} nötig)"},
       {"no readable backup of {} in {}, and backup {} cannot be read ({}): name a backup "
@@ -494,6 +496,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "storage.s3.credentials_file setzen"},
       {"destination '{}': bad percent-escape", "destination '{}': fehlerhafte Prozent-Kodierung"},
       {"'{}' is not a URL", "'{}' ist keine URL"},
+      {"destination '{}': '.' and '..' are not allowed in the path; write the path without them",
+       "destination '{}': '.' und '..' sind im Pfad nicht erlaubt; den Pfad ohne sie angeben"},
+      {"destination '{}': '~' is not expanded in sftp:// paths; write the absolute path "
+       "(sftp://user@host/home/user/dir)",
+       "destination '{}': '~' wird in sftp://-Pfaden nicht aufgelöst; den absoluten Pfad angeben "
+       "(sftp://user@host/home/user/dir)"},
       {"destination '{}': query strings and fragments are not supported",
        "destination '{}': Query-Strings und Fragmente werden nicht unterstützt"},
       {"destination '{}://…': a password does not belong in the URL (use VELIN_FTP_PASSWORD for "

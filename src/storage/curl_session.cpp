@@ -171,6 +171,9 @@ void SetCommonOptions(CURL* curl, const RetryPolicy& policy, char* error_buffer)
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, AbortWhenInterrupted);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  // An object's URL goes out as built: libcurl would fold "." and ".." segments out of it, and
+  // the object would land under another key than the one a listing finds.
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
 }
 
 bool IsTransientCurlCode(CURLcode code) {

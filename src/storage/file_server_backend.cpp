@@ -23,10 +23,12 @@
 #include "velin/core/i18n.hpp"
 #include "velin/storage/dir_listing.hpp"
 #include "velin/storage/read_tails.hpp"
+#include "velin/storage/temp_names.hpp"
 
 namespace velin::storage {
 namespace {
 
+// Temp names: "<name>.tmp-<12 hex>", "<name>.tmp-old-<12 hex>" (velin/storage/temp_names.hpp).
 constexpr std::string_view kTempMarker = ".tmp-";
 // What an FTP backend keeps of packs read to their end: four packs, one per connection.
 constexpr uint64_t kTailBudget = 64ULL << 20;
@@ -194,44 +196,68 @@ Status FileServerBackend::UploadFailed(const Transfer& t, const std::string& tem
   }
   bool ignored = false;
   (void)RunCommands({RemoveCommand(temp, true)}, "cleanup", ignored);
-  // SFTP says only "Failure" when the disk is full: ask the server how much room there is.
+  // SFTP says only "Failure" when the disk is full or the file system read-only (and "No such
+  // file" when a directory could not be made on one): ask the server.
   if (!IsSftp()) return tl::unexpected(error);
   const uint64_t needed = t.body_fd >= 0 ? t.body_size : t.body.size();
-  auto room = FreeSpace(dir.empty() ? "/" : dir);
-  if (!room || *room >= needed) return tl::unexpected(error);
+  auto fs = ServerFileSystem(dir.empty() ? "/" : dir);
+  if (!fs) return tl::unexpected(error);
+  const std::string where = NoTr(Location() + ": " + t.what + ": ");
+  if (fs->read_only) {
+    transient = false;  // no retry makes it writable; readers go on without a lock (EROFS)
+    std::string_view detail = error.message;  // what libcurl said, after the same `where`
+    if (detail.starts_with(where)) detail.remove_prefix(where.size());
+    return tl::unexpected(
+        Error{ExitCode::kFailed,
+              where + TrFormat("the server's file system at {} is read-only ({})", fs->dir, detail),
+              EROFS});
+  }
+  if (fs->free >= needed) return tl::unexpected(error);
   transient = false;  // the same upload would fail the same way
   return tl::unexpected(
       Error{ExitCode::kFailed,
-            NoTr(Location() + ": " + t.what + ": ") +
-                TrFormat("the server has no room for it ({} bytes free in {}, {} needed)", *room,
-                         dir.empty() ? "/" : dir, needed),
+            where + TrFormat("the server has no room for it ({} bytes free in {}, {} needed)",
+                             fs->free, fs->dir, needed),
             ENOSPC});
 }
 
-std::optional<uint64_t> FileServerBackend::FreeSpace(const std::string& dir) {
-  Transfer t;
-  t.kind = Transfer::Kind::kCommand;
-  t.url = UrlOf("", true);
-  t.quote = {"statvfs " + QuotePath(dir)};
-  t.what = "statvfs";
-  t.headers = true;
-  bool ignored = false;
-  auto reply = Perform(t, ignored);
-  if (!reply) return std::nullopt;
-  // "statvfs:\nf_bsize: 4096\nf_frsize: 4096\nf_blocks: 256\nf_bfree: …\nf_bavail: …"
-  auto field = [&](const std::string& name) -> std::optional<uint64_t> {
-    const std::string key = "\n" + name + ": ";
-    const size_t at = reply->body.find(key);
-    if (at == std::string::npos) return std::nullopt;
-    uint64_t v = 0;
-    const char* begin = reply->body.data() + at + key.size();
-    auto [ptr, ec] = std::from_chars(begin, reply->body.data() + reply->body.size(), v);
-    if (ec != std::errc() || ptr == begin) return std::nullopt;
-    return v;
-  };
-  const auto blocks = field("f_bavail"), size = field("f_frsize");
-  if (!blocks || !size) return std::nullopt;
-  return *blocks * *size;
+std::optional<FileServerBackend::ServerFs> FileServerBackend::ServerFileSystem(
+    const std::string& dir) {
+  // A directory the upload could not make is not there to ask: its nearest existing parent is
+  // on the same file system (or the one that refused to make it).
+  std::string at = dir;
+  for (int depth = 0; depth < 64; ++depth) {
+    Transfer t;
+    t.kind = Transfer::Kind::kCommand;
+    t.url = UrlOf("", true);
+    t.quote = {"statvfs " + QuotePath(at)};
+    t.what = "statvfs";
+    t.headers = true;
+    bool ignored = false;
+    auto reply = Perform(t, ignored);
+    if (!reply) {
+      if (at == "/" || at.empty()) return std::nullopt;
+      const size_t slash = at.rfind('/');
+      at = slash == std::string::npos || slash == 0 ? "/" : at.substr(0, slash);
+      continue;
+    }
+    // "statvfs:\nf_bsize: 4096\nf_frsize: 4096\n…f_bavail: …\nf_flag: 1\n…" (f_flag bit 1:
+    // ST_RDONLY, as the statvfs@openssh.com extension sends it).
+    auto field = [&](const std::string& name) -> std::optional<uint64_t> {
+      const std::string key = "\n" + name + ": ";
+      const size_t found = reply->body.find(key);
+      if (found == std::string::npos) return std::nullopt;
+      uint64_t v = 0;
+      const char* begin = reply->body.data() + found + key.size();
+      auto [ptr, ec] = std::from_chars(begin, reply->body.data() + reply->body.size(), v);
+      if (ec != std::errc() || ptr == begin) return std::nullopt;
+      return v;
+    };
+    const auto blocks = field("f_bavail"), size = field("f_frsize"), flags = field("f_flag");
+    if (!blocks || !size) return std::nullopt;
+    return ServerFs{.dir = at, .free = *blocks * *size, .read_only = flags && (*flags & 1) != 0};
+  }
+  return std::nullopt;
 }
 
 Status FileServerBackend::Put(const std::string& name, std::string_view data) {
@@ -383,13 +409,13 @@ constexpr int64_t kSweepSlack = 2 * 86400;
 // (the old object moved aside while a Put replaced it) goes only when <name> exists: without
 // it, it is the only copy.
 //
-// Every directory is listed (a request each, four round trips on SFTP; a repository has up to
-// 256 pack directories), so several are listed at a time, as many as reads at once
-// (ParallelReadsFor): an unchanged backup to SFTP 20 ms away spent 21 of its 25 s here. The
-// repository's own directories are listed from the start, beside locks/ (whose newest object is
-// the clock) and the root (which names any other): the pack directories a round later. Walked a
-// level at a time — locks/, the root, its directories, the pack directories — an unchanged
-// backup to SFTP 20 ms away spent 0.34 s of its 2.7 s here.
+// Every repository directory (temp_names.hpp: never one of the user's beside them) is listed (a
+// request each, four round trips on SFTP; a repository has up to 256 pack directories), so
+// several are listed at a time, as many as reads at once (ParallelReadsFor): an unchanged backup to
+// SFTP 20 ms away spent 21 of its 25 s here. The repository's own directories are listed from the
+// start, beside locks/ (whose newest object is the clock) and the root (which names any other): the
+// pack directories a round later. Walked a level at a time — locks/, the root, its directories, the
+// pack directories — an unchanged backup to SFTP 20 ms away spent 0.34 s of its 2.7 s here.
 Result<StaleTempSweep> FileServerBackend::RemoveStaleTemps(int64_t last_sweep) {
   std::mutex mu;
   std::condition_variable cv;
@@ -467,18 +493,18 @@ Status FileServerBackend::SweepTemps(const std::string& dir,
   for (const ListingEntry& entry : entries) {
     const std::string rel = dir.empty() ? entry.name : dir + "/" + entry.name;
     if (entry.is_directory) {
+      // Only the repository's own directories: one of the user's beside them is never swept.
+      if (!IsRepositoryDir(rel)) continue;
       // Pack directories hold packs only: one untouched since before skip_before is skipped.
       if (dir != "data" || entry.mtime <= 0 || entry.mtime >= skip_before) subdirs.push_back(rel);
       continue;
     }
-    const size_t marker = entry.name.find(kTempMarker);
-    if (marker == std::string::npos) continue;
+    const TempName temp = RepositoryTempName(dir, entry.name);
+    if (temp.kind == TempKind::kNone) continue;
     if (entry.mtime <= 0 || now - entry.mtime <= kStaleTempAge) continue;
-    const std::string final_name = entry.name.substr(0, marker);
-    if (entry.name.compare(marker, kTempMarker.size() + 4, std::string(kTempMarker) + "old-") ==
-        0) {
+    if (temp.kind == TempKind::kMovedAside) {
       const bool has_final = std::any_of(entries.begin(), entries.end(), [&](const auto& e) {
-        return !e.is_directory && e.name == final_name;
+        return !e.is_directory && e.name == temp.final_name;
       });
       if (!has_final) continue;
     }

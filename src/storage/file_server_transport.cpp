@@ -142,6 +142,15 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
       with_code += " (reply " + std::to_string(reply_code) + ")";
       return tl::unexpected(CurlError(transfer, rc, with_code.c_str()));
     }
+    // An FTP server refusing to store a file (553: "Could not create file"; 550: not allowed)
+    // answers a read-only directory or file system: access denied, as for SFTP, so that
+    // readers go on without their lock. A full disk (452, 552) is not this.
+    if (rc == CURLE_UPLOAD_FAILED && !IsSftp() &&
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply_code) == CURLE_OK &&
+        (reply_code == 550 || reply_code == 553)) {
+      transient = false;
+      return tl::unexpected(CurlError(transfer, CURLE_REMOTE_ACCESS_DENIED, error_buffer));
+    }
     return tl::unexpected(CurlError(transfer, rc, error_buffer));
   }
   curl_off_t length = -1;

@@ -7,6 +7,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/io/process_space.hpp"
+#include "velin/storage/temp_names.hpp"
 
 namespace velin::storage {
 
@@ -249,9 +250,11 @@ Status LocalBackend::SyncDeletes() {
   return Ok();
 }
 
-// Temp files of dead writers, in every directory of the repository. Ages are measured
-// against the storage's clock: the newest lock object (ours, when a command holds one), else
-// this machine's (the kernel's, which stamped the files: not Env::Now, which VELIN_NOW fixes).
+// Temp files of dead writers, in the repository's own directories (temp_names.hpp: never a
+// user's file beside the repository, nor one in a directory of theirs within it). Ages are
+// measured against the storage's clock: the newest lock object (ours, when a command holds one),
+// else this machine's (the kernel's, which stamped the files: not Env::Now, which VELIN_NOW
+// fixes).
 Result<StaleTempSweep> LocalBackend::RemoveStaleTemps(int64_t last_sweep) {
   (void)last_sweep;  // a local directory's listings cost no round trips: every one is listed
   VELIN_ASSIGN(auto locks, List("locks/"));
@@ -259,11 +262,13 @@ Result<StaleTempSweep> LocalBackend::RemoveStaleTemps(int64_t last_sweep) {
   for (const auto& l : locks) now = std::max(now, l.mtime);
   if (now == 0) now = static_cast<int64_t>(::time(nullptr));
   size_t removed = 0;
-  VELIN_TRY(SweepTemps(root_, now, removed));
+  VELIN_TRY(SweepTemps("", now, removed));
   return StaleTempSweep{removed, 0};
 }
 
-Status LocalBackend::SweepTemps(const std::string& dir, int64_t now, size_t& removed) {
+// Sweeps `rel` (relative to the root, "" = the root) and the repository directories in it.
+Status LocalBackend::SweepTemps(const std::string& rel, int64_t now, size_t& removed) {
+  const std::string dir = rel.empty() ? root_ : io::JoinPath(root_, rel);
   auto entries = env_.ListDir(dir);
   if (!entries) {
     if (entries.error().sys_errno == ENOENT || entries.error().sys_errno == ENOTDIR) return Ok();
@@ -272,15 +277,22 @@ Status LocalBackend::SweepTemps(const std::string& dir, int64_t now, size_t& rem
   for (const io::DirEntry& e : *entries) {
     const std::string path = io::JoinPath(dir, e.name);
     if (e.type == io::FileType::kDirectory) {
-      VELIN_TRY(SweepTemps(path, now, removed));
+      const std::string sub = rel.empty() ? e.name : rel + "/" + e.name;
+      if (IsRepositoryDir(sub)) VELIN_TRY(SweepTemps(sub, now, removed));
       continue;
     }
-    if (e.type != io::FileType::kRegular || e.name.find(".tmp-") == std::string::npos) continue;
+    if (e.type != io::FileType::kRegular) continue;
+    const TempName temp = RepositoryTempName(rel, e.name);
+    if (temp.kind == TempKind::kNone) continue;
+    if (temp.kind == TempKind::kMovedAside) {  // an SFTP/FTP writer's: the only copy without <name>
+      auto has_final = env_.Exists(io::JoinPath(dir, std::string(temp.final_name)));
+      if (!has_final || !*has_final) continue;
+    }
     const std::optional<io::TempWriter> writer = io::TempWriterOf(e.name);
     const io::ProcessIdentity self = env_.ThisProcess();
     const std::string tag = io::ProcessSpaceTag(self);
     bool stale = false;
-    if (writer && !tag.empty() && writer->tag == tag) {
+    if (temp.kind == TempKind::kLocalWriter && writer && !tag.empty() && writer->tag == tag) {
       stale = !io::PidAlive(env_, self, writer->pid);  // ours to ask: its writer is gone or not
     } else {
       auto info = env_.Stat(path);

@@ -29,6 +29,31 @@ Result<std::string> PercentDecode(const std::string& url, std::string_view text)
   return out;
 }
 
+// A path means what it says or is refused: libcurl folds "." and ".." out of a URL it sends
+// (s3://bkt/x/../dd put its objects under dd/ while listings asked for x/../dd/: a backup that
+// "succeeded" and that list never found), and expands a leading "~" of an SFTP path for transfers
+// but not in the quote commands (rename) that complete each one.
+Status CheckRemotePath(const std::string& url, const std::string& scheme, std::string_view path) {
+  size_t start = 0;
+  while (start <= path.size()) {
+    const size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view segment = path.substr(start, end - start);
+    if (segment == "." || segment == "..") {
+      return UsageError(TrFormat(
+          "destination '{}': '.' and '..' are not allowed in the path; write the path without them",
+          url));
+    }
+    if (start == 0 && scheme == "sftp" && segment.starts_with('~')) {
+      return UsageError(
+          TrFormat("destination '{}': '~' is not expanded in sftp:// paths; write the absolute "
+                   "path (sftp://user@host/home/user/dir)",
+                   url));
+    }
+    start = end + 1;
+  }
+  return Ok();
+}
+
 }  // namespace
 
 std::string WithoutPassword(const std::string& url) {
@@ -85,6 +110,7 @@ Result<RemoteUrl> ParseRemoteUrl(const std::string& given) {
     return UsageError(TrFormat("destination '{}': no host (or bucket) name", url));
   VELIN_ASSIGN(out.path, PercentDecode(url, path));
   while (!out.path.empty() && out.path.back() == '/') out.path.pop_back();
+  VELIN_TRY(CheckRemotePath(url, out.scheme, out.path));
   return out;
 }
 

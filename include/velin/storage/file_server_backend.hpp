@@ -91,11 +91,19 @@ class FileServerBackend : public Backend {
   Result<Reply> PerformWithRetries(const Transfer& transfer);
   Error CurlError(const Transfer& transfer, int code, const char* error_buffer) const;
   bool IsKeyExchangeFailure(int code, const char* error_buffer) const;
-  // A failed upload of `t` to `temp` in `dir`: its temp removed, and on SFTP a full disk named.
+  // A failed upload of `t` to `temp` in `dir`: its temp removed, and on SFTP a full disk or a
+  // read-only file system named (EROFS: not retried, and readers go on without their lock).
   Status UploadFailed(const Transfer& t, const std::string& temp, const std::string& dir,
                       const Error& error, int code, bool& transient);
-  // The room left for this user in `dir` on an SFTP server (statvfs), when it says.
-  std::optional<uint64_t> FreeSpace(const std::string& dir);
+  // What an SFTP server says (statvfs) of the file system holding `dir`, or of its nearest
+  // existing parent (`dir` of the result): the room left for this user, and whether it is
+  // mounted read-only. nullopt when the server does not say.
+  struct ServerFs {
+    std::string dir;
+    uint64_t free = 0;
+    bool read_only = false;
+  };
+  std::optional<ServerFs> ServerFileSystem(const std::string& dir);
   // Uploads `data`, or with fd >= 0 the first `size` bytes of that file, as `name`.
   Status PutOnce(const std::string& name, std::string_view data, int fd, uint64_t size,
                  bool& transient);

@@ -1,7 +1,8 @@
 // The local-directory backend: each object is a file under the root, named by its key. Put is
 // durable: temp file in the same directory, fsync, rename, fsync the directory, so a crash
 // leaves the old object or the new one. Temp files ("*.tmp-*") are never listed; those of dead
-// writers go with RemoveStaleTemps.
+// writers go with RemoveStaleTemps (only velin's own, in the repository's directories:
+// velin/storage/temp_names.hpp).
 #pragma once
 
 #include <deque>
@@ -32,7 +33,8 @@ class LocalBackend : public Backend {
   Status Delete(const std::string& name) override;
   Status SyncDeletes() override;
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
-  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) override;  // lists every directory
+  Result<StaleTempSweep> RemoveStaleTemps(
+      int64_t last_sweep) override;  // lists every repository directory
   // A temp file in `dir` ("<dir>/object.tmp-<pid>-<tag>-<n>"), written around the page cache;
   // Commit() fsyncs it, renames it to its name and fsyncs the directory it went to.
   Result<std::unique_ptr<ObjectWriter>> NewObjectWriter(const std::string& dir) override;
@@ -43,7 +45,7 @@ class LocalBackend : public Backend {
   Result<std::string> PathOf(const std::string& name) const;
   Status EnsureDir(const std::string& dir);
   Status CreateDirDurably(const std::string& dir);
-  Status SweepTemps(const std::string& dir, int64_t now, size_t& removed);
+  Status SweepTemps(const std::string& rel, int64_t now, size_t& removed);
   Status ListInto(const std::string& dir, const std::string& key_prefix, const std::string& prefix,
                   std::vector<ObjectInfo>& out);
 

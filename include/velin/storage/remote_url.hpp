@@ -1,6 +1,8 @@
 // Parses the remote destinations velin accepts: s3://bucket/prefix,
 // sftp://user@host[:port]/path and ftp(s)://user@host[:port]/path. Passwords never belong in a
-// URL (it ends up in config files and process listings), so one in the URL is refused.
+// URL (it ends up in config files and process listings), so one in the URL is refused; so are
+// "." and ".." path segments and an SFTP path starting with "~" (libcurl would change what they
+// name on the way, differently for transfers and commands).
 #pragma once
 
 #include <string>

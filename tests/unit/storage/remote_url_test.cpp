@@ -43,6 +43,25 @@ TEST(RemoteUrl, RefusesPasswordsAndBadPorts) {
   }
 }
 
+// libcurl folds "." and ".." out of the URLs it sends (and expands an SFTP "~" for transfers
+// only): the objects would land elsewhere than where velin lists them.
+TEST(RemoteUrl, RefusesDotSegmentsAndAnSftpTilde) {
+  for (const char* url : {"s3://bkt/x/../dd", "s3://bkt/./p", "s3://bkt/p/..", "s3://bkt/.",
+                          "s3://bkt/x/%2e%2e/dd", "sftp://u@h/srv/../etc", "ftp://u@h/a/./b",
+                          "sftp://u@h:22/~/dir", "sftp://u@h/~", "sftp://u@h/~root/x"}) {
+    auto r = ParseRemoteUrl(url);
+    ASSERT_FALSE(r) << url;
+    EXPECT_EQ(r.error().code, ExitCode::kUsage) << url;
+    EXPECT_NE(r.error().message.find(url), std::string::npos) << r.error().message;
+  }
+  EXPECT_NE(ParseRemoteUrl("sftp://u@h/~/d").error().message.find("absolute"), std::string::npos);
+  // Dots inside a name, and a "~" that is not at the start of an SFTP path, are names.
+  for (const char* url : {"s3://bkt/x..y/.hidden/...", "sftp://u@h/srv/a~b/~c", "ftp://u@h/~/x",
+                          "s3://bkt/~/x", "sftp://u@h/srv/velin/"}) {
+    EXPECT_TRUE(ParseRemoteUrl(url)) << url;
+  }
+}
+
 TEST(RemoteUrl, WithoutPasswordHidesOnlyThePassword) {
   EXPECT_EQ(WithoutPassword("ftp://u:Sup3r@h:21/off"), "ftp://u:***@h:21/off");
   EXPECT_EQ(WithoutPassword("ftpes://u:p@ss@h/x@y"), "ftpes://u:***@h/x@y");

@@ -1,0 +1,54 @@
+#include "velin/storage/temp_names.hpp"
+
+#include <gtest/gtest.h>
+
+namespace velin::storage {
+namespace {
+
+TEST(TempNames, RecognisesEveryShapeVelinWrites) {
+  const TempName local = ParseTempName("00ab.tmp-4242-0badc0de-17");
+  EXPECT_EQ(local.kind, TempKind::kLocalWriter);
+  EXPECT_EQ(local.final_name, "00ab");
+  EXPECT_EQ(ParseTempName("config.tmp-4242-x-999999").kind, TempKind::kLocalWriter);  // no tag
+  EXPECT_EQ(ParseTempName("x.tmp-4242-5").kind, TempKind::kLocalWriter);  // an older velin's
+  const TempName upload = ParseTempName("ab.tmp-0123456789ab");
+  EXPECT_EQ(upload.kind, TempKind::kUpload);
+  EXPECT_EQ(upload.final_name, "ab");
+  const TempName aside = ParseTempName("shared-01.tmp-old-0123456789ef");
+  EXPECT_EQ(aside.kind, TempKind::kMovedAside);
+  EXPECT_EQ(aside.final_name, "shared-01");
+}
+
+TEST(TempNames, IgnoresNamesThatOnlyContainTheMarker) {
+  for (const char* name :
+       {"thesis.tmp-backup", "notes.tmp-", ".tmp-0123456789ab", "a.tmp-0123456789AB",
+        "a.tmp-0123456789a", "a.tmp-0123456789abc", "a.tmp-old-0123", "a.tmp-12-zz-3",
+        "a.tmp-12-0badc0de-", "a.tmp--0badc0de-1", "a.tmp-12-0badc0de-1-journal",
+        "a.tmp-12-0badc0de0-1", "a.tmp-x-1", "config", "a.tmp-12-0badc0de-1.bak"}) {
+    EXPECT_EQ(ParseTempName(name).kind, TempKind::kNone) << name;
+  }
+}
+
+TEST(TempNames, KnowsOnlyTheRepositorysOwnDirectories) {
+  for (const char* dir :
+       {"", "keys", "locks", "index", "snapshots", "state", "data", "data/00", "data/ff"}) {
+    EXPECT_TRUE(IsRepositoryDir(dir)) << dir;
+  }
+  for (const char* dir : {"Documents", "data/0", "data/abc", "data/AB", "data/ab/cd", "index/x",
+                          "keys/old", "lost+found", "data/zz"}) {
+    EXPECT_FALSE(IsRepositoryDir(dir)) << dir;
+  }
+}
+
+TEST(TempNames, SweepsOnlyConfigsTempInTheRoot) {
+  // The root may be the user's home: only config lives there.
+  EXPECT_EQ(RepositoryTempName("", "config.tmp-4242-0badc0de-1").kind, TempKind::kLocalWriter);
+  EXPECT_EQ(RepositoryTempName("", "config.tmp-0123456789ab").kind, TempKind::kUpload);
+  EXPECT_EQ(RepositoryTempName("", "budget.tmp-2024-01").kind, TempKind::kNone);
+  EXPECT_EQ(RepositoryTempName("", "x.tmp-0123456789ab").kind, TempKind::kNone);
+  EXPECT_EQ(RepositoryTempName("index", "x.tmp-0123456789ab").kind, TempKind::kUpload);
+  EXPECT_EQ(RepositoryTempName("Documents", "x.tmp-0123456789ab").kind, TempKind::kNone);
+}
+
+}  // namespace
+}  // namespace velin::storage
