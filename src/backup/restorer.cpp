@@ -1011,7 +1011,8 @@ class Restorer {
     for (const auto& part : SplitRelative(rel)) {
       at = io::JoinPath(at, part);
       const io::Dir& parent = *state->dir;
-      auto opened = env_.OpenDirAt(parent, part, false);
+      std::optional<uint32_t> widened;
+      auto opened = OpenDirOwned(parent, part, widened);
       if (!opened && create && opened.error().sys_errno == ENOENT) {
         VELIN_TRY(env_.CreateDirAt(parent, part, 0755));
         opened = env_.OpenDirAt(parent, part, false);
@@ -1031,7 +1032,14 @@ class Restorer {
       next->dir = std::move(*opened);
       next->parent = std::move(state);
       state = std::move(next);
-      if (create) VELIN_TRY(KeepWritable(*state));
+      if (widened) {
+        // Given u+rwx to be opened: the mode it had comes back once the restore is through
+        // with it (also on a walk that only reads: a hardlink's first name).
+        state->found_mode = widened;
+        finisher_.Adopt(*state);
+      } else if (create) {
+        VELIN_TRY(KeepWritable(*state));
+      }
       RemoveDeadTemps(*state->dir);
     }
     return state;
@@ -1059,6 +1067,34 @@ class Restorer {
     return info.mode;
   }
 
+  // The directory `name` in `parent`, not following a symlink there. One its owner may not
+  // read or enter (0300, 0000: as a first restore leaves a backup's directory of that mode)
+  // cannot even be opened to be made writable (MakeWritable): without root, when velin's user
+  // owns it, it is given u+rwx by name first (fchmodat, never following a symlink) and opened
+  // again, and `widened` is the mode it had, for the caller to set back (or the backup's is set
+  // at the end). One of another user stays as it is: the open's error is returned.
+  Result<io::DirPtr> OpenDirOwned(const io::Dir& parent, const std::string& name,
+                                  std::optional<uint32_t>& widened) {
+    auto opened = env_.OpenDirAt(parent, name, false);
+    if (opened || opened.error().sys_errno != EACCES || options_.restore_owner) return opened;
+    auto info = env_.StatAt(parent, name);
+    if (!info || info->type != io::FileType::kDirectory || (info->mode & 0700) == 0700) {
+      return opened;
+    }
+    io::Attributes a;
+    a.mode = info->mode | 0700;
+    a.set_mtime = false;
+    if (!env_.SetAttributesAt(parent, name, a)) return opened;  // EPERM: not ours
+    widened = info->mode;
+    auto reopened = env_.OpenDirAt(parent, name, false);
+    if (!reopened) {
+      a.mode = info->mode;  // as it was: nothing of this restore is in it
+      (void)env_.SetAttributesAt(parent, name, a);
+      widened.reset();
+    }
+    return reopened;
+  }
+
   // MakeWritable for a directory above the backed-up path (no mode of it in the backup): the
   // finisher gives it back the mode it had once the restore's last file in it is in.
   Status KeepWritable(DirState& d) {
@@ -1072,9 +1108,11 @@ class Restorer {
   // when the target does not take the name (counted as refused: its tree is left out).
   Result<io::DirPtr> OpenRealDir(const io::Dir& parent, const std::string& name,
                                  const std::string& rel) {
-    auto opened = env_.OpenDirAt(parent, name, false);
+    std::optional<uint32_t> widened;
+    auto opened = OpenDirOwned(parent, name, widened);
     if (opened) {
-      VELIN_TRY(MakeWritable(**opened));  // the backup's mode is set at the end (DirFinisher)
+      // The backup's mode is set at the end (DirFinisher).
+      if (!widened) VELIN_TRY(MakeWritable(**opened));
       RemoveDeadTemps(**opened);
       return opened;
     }
