@@ -939,6 +939,21 @@ class Restorer {
         finisher_(env, options),
         pool_(repo, env, options, finisher_) {}
 
+  // One open directory on each file system this restore writes into, the target's first: the
+  // final flush (and the background ones) syncfs each, since syncfs flushes one file system
+  // only, and a mount inside the target (storage/uploads on a volume of its own, an in-place
+  // restore through a symlinked include to a NAS) would else be left unflushed, its write
+  // errors never seen. Any thread.
+  std::vector<io::DirPtr> FileSystems() {
+    std::lock_guard lock(file_systems_mu_);
+    std::vector<io::DirPtr> dirs;
+    dirs.reserve(file_systems_.size());
+    for (const auto& [device, dir] : file_systems_) dirs.push_back(dir);
+    std::stable_partition(dirs.begin(), dirs.end(),
+                          [&](const io::DirPtr& d) { return d == root_; });
+    return dirs;
+  }
+
   // Restores `node` (found inside the source `src`'s top tree `top`) to target/`dir_rel`/name.
   // `rel_src` is the node's path from the source's top tree (hardlink targets use it).
   Status RestoreAt(const repo::SnapshotSource& src, const std::string& dir_rel, const Node& node,
@@ -969,6 +984,14 @@ class Restorer {
 
  private:
   std::string Abs(const std::string& rel) const { return io::JoinPath(options_.target, rel); }
+
+  // Notes the file system of `dir`, a directory this restore writes into (FileSystems).
+  Status NoteFileSystem(const io::DirPtr& dir) {
+    VELIN_ASSIGN(io::FileInfo info, env_.StatAt(*dir, "."));
+    std::lock_guard lock(file_systems_mu_);
+    file_systems_.try_emplace(info.device, dir);
+    return Ok();
+  }
 
   // Opens the symlink `name` in `dir` (at `rel`) when it is one the backup followed: in place,
   // with the recorded text, not made by this restore. Null otherwise.
@@ -1005,6 +1028,7 @@ class Restorer {
     auto state = std::make_shared<DirState>();
     state->dir = root_;
     if (create) VELIN_TRY(KeepWritable(*state));
+    if (create) VELIN_TRY(NoteFileSystem(root_));
     RemoveDeadTemps(*root_);
     if (rel.empty()) return state;
     std::string at;
@@ -1040,6 +1064,7 @@ class Restorer {
       } else if (create) {
         VELIN_TRY(KeepWritable(*state));
       }
+      if (create) VELIN_TRY(NoteFileSystem(state->dir));
       RemoveDeadTemps(*state->dir);
     }
     return state;
@@ -1366,6 +1391,7 @@ class Restorer {
     auto state = std::make_shared<DirState>();
     VELIN_ASSIGN(state->dir, OpenRealDir(*dir->dir, node.name, path));
     if (!state->dir) return Ok();  // the target does not take its name: refused, left out
+    VELIN_TRY(NoteFileSystem(state->dir));
     state->meta = node;
     state->meta->content.clear();
     state->parent = dir;
@@ -1406,6 +1432,8 @@ class Restorer {
   std::set<std::string> swept_;  // directories RemoveDeadTemps has been through
   bool pool_failed_ = false;
   std::string first_copied_;  // the first hardlink the target refused (FirstCopiedHardlink)
+  std::mutex file_systems_mu_;
+  std::map<uint64_t, io::DirPtr> file_systems_;  // by device: FileSystems
   DirFinisher finisher_;
   FileWriterPool pool_;  // last: its workers stop before the members they use go
 };
@@ -1444,16 +1472,31 @@ Result<std::optional<Selection>> Select(repo::Repository& repo, const repo::Snap
   return Selection{current, io::Dirname(only) == "." ? "" : io::Dirname(only), rel_src};
 }
 
+// syncfs of each of `dirs`' file systems, all of them also after one fails; the first error.
+Status SyncFileSystems(io::Env& env, const std::vector<io::DirPtr>& dirs) {
+  Status first = Ok();
+  for (const io::DirPtr& dir : dirs) {
+    Status st = env.SyncFileSystem(*dir);
+    if (!st && first) first = st;
+  }
+  return first;
+}
+
 // While a restore writes files through the page cache (those below io::kDirectWriteMin), a
 // thread starts their writeback every kInterval once kMinBytes more went in, so the final
 // syncfs finds little left. Without it, 300,000 small files were made with both cores busy and
 // then flushed for 2.7 s by the kernel's writeback thread with a core and a half busy
 // (block allocation, one thread); with it the two overlap (bench/README.md). Large files go
-// around the cache (O_DIRECT) and start no flush. Stop() before the final flush.
+// around the cache (O_DIRECT) and start no flush. Each flush syncs every file system the
+// restore wrote into so far (`dirs`: Restorer::FileSystems). Stop() before the final flush.
 class BackgroundFlush {
  public:
-  BackgroundFlush(io::Env& env, const io::Dir& dir, std::function<uint64_t()> written)
-      : env_(env), dir_(dir), written_(std::move(written)), thread_([this] { Loop(); }) {}
+  BackgroundFlush(io::Env& env, std::function<std::vector<io::DirPtr>()> dirs,
+                  std::function<uint64_t()> written)
+      : env_(env),
+        dirs_(std::move(dirs)),
+        written_(std::move(written)),
+        thread_([this] { Loop(); }) {}
   ~BackgroundFlush() { (void)Stop(); }
   BackgroundFlush(const BackgroundFlush&) = delete;
   BackgroundFlush& operator=(const BackgroundFlush&) = delete;
@@ -1482,14 +1525,14 @@ class BackgroundFlush {
       if (now - flushed < kMinBytes) continue;
       flushed = now;
       lock.unlock();
-      Status st = env_.SyncFileSystem(dir_);
+      Status st = SyncFileSystems(env_, dirs_());
       lock.lock();
       if (!st && !error_) error_ = st.error();
     }
   }
 
   io::Env& env_;
-  const io::Dir& dir_;
+  std::function<std::vector<io::DirPtr>()> dirs_;
   std::function<uint64_t()> written_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -1558,7 +1601,8 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   VELIN_TRY(CreateDirs(env, options.target));
   VELIN_ASSIGN(io::DirPtr root, env.OpenDir(options.target));
   Restorer restorer(repo, env, reporter, options, root, filter);
-  BackgroundFlush flush(env, *root, [&] { return restorer.cached_bytes(); });
+  BackgroundFlush flush(
+      env, [&] { return restorer.FileSystems(); }, [&] { return restorer.cached_bytes(); });
   reporter.StartProgress(Tr("Restoring"), snapshot.stats.bytes);
   for (const Part& part : parts) {
     const repo::SnapshotSource& src = *part.src;
@@ -1576,10 +1620,13 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   }
   reporter.UpdateProgress(restorer.stats.bytes, restorer.stats.files);  // the final figures
   reporter.FinishProgress();
-  // One flush of the target's file system for the whole restore instead of an fsync per file;
-  // an error a background one met first (syncfs reports it once per descriptor) fails it too.
+  // One flush of each file system the restore wrote into (the target's, and a mount inside it)
+  // for the whole restore instead of an fsync per file; an error a background one met first
+  // (syncfs reports it once per descriptor) fails it too.
   Status background = flush.Stop();
-  VELIN_TRY(env.SyncFileSystem(*root));
+  std::vector<io::DirPtr> file_systems = restorer.FileSystems();
+  if (file_systems.empty()) file_systems.push_back(root);
+  VELIN_TRY(SyncFileSystems(env, file_systems));
   VELIN_TRY(background);
   RestoreStats stats = restorer.stats;
   restorer.CopyRefusedInto(stats);
