@@ -141,12 +141,15 @@ class DirFinisher {
               : TrFormat("{}: {}", what, std::string(Tr(std::strerror(err))));
     }
     ++refused_entries_[static_cast<size_t>(kind)];
-    if (kind == Refusal::kTooLarge) too_large_.insert(what);
+    if (kind == Refusal::kTooLarge || kind == Refusal::kName) left_out_.try_emplace(what, kind);
   }
-  // Whether the file at `path` was left out as too large for the target (RecordRefused).
-  bool WasTooLarge(const std::string& path) {
+  // Why the file at `path` was left out (too large for the target, or its name refused:
+  // RecordRefused), for its other hardlinks; none when it was not.
+  std::optional<Refusal> LeftOut(const std::string& path) {
     std::lock_guard lock(mu_);
-    return too_large_.count(path) != 0;
+    auto it = left_out_.find(path);
+    if (it == left_out_.end()) return std::nullopt;
+    return it->second;
   }
   void CopyRefusedInto(RestoreStats& stats) {
     std::lock_guard lock(mu_);
@@ -191,7 +194,7 @@ class DirFinisher {
   uint64_t refused_ = 0;
   std::string first_refused_;
   uint64_t refused_entries_[4] = {};
-  std::set<std::string> too_large_;  // their paths, for their other hardlinks
+  std::map<std::string, Refusal> left_out_;  // files, by path, for their other hardlinks
   std::string first_refused_entry_;
 };
 
@@ -1221,6 +1224,22 @@ class Restorer {
       pool_failed_ = true;
       return written;
     }
+    const auto left_out = finisher_.LeftOut(Abs(existing));
+    if (left_out == DirFinisher::Refusal::kTooLarge) {
+      // Its file was too large for the target and is left out: so is this name of it.
+      finisher_.RecordRefused(DirFinisher::Refusal::kTooLarge, Abs(path), EFBIG);
+      return Ok();
+    }
+    if (left_out == DirFinisher::Refusal::kName) {
+      // Its first name was refused (a directory stands there, a name the target does not
+      // take), which the restore reports: nothing to link to, and nothing to say of the
+      // target's hardlinks. This name gets the file's content (whatever is at the first name
+      // now is not the backup's file).
+      VELIN_ASSIGN(bool copied, WriteLinkCopy(dir, node));
+      if (copied) return Ok();
+      return DamageError(
+          TrFormat("hardlink {} points to '{}', not a file", Abs(path), node.target));
+    }
     std::string from_dir = io::Dirname(existing);
     VELIN_ASSIGN(DirStatePtr from, WalkTo(from_dir == "." ? "" : from_dir, false));
     std::string tmp = TempName(node.name);
@@ -1228,26 +1247,29 @@ class Restorer {
     if (!linked) {
       (void)env_.RemoveAt(*dir->dir, tmp, false);  // a file system may leave something there
       const int err = linked.error().sys_errno;
-      if (err == ENOENT && finisher_.WasTooLarge(Abs(existing))) {
-        // Its file was too large for the target and is left out: so is this name of it.
-        finisher_.RecordRefused(DirFinisher::Refusal::kTooLarge, Abs(path), EFBIG);
-        return Ok();
-      }
       if (!TargetCannotHold(err) && err != EMLINK) return linked;
-      const Node* primary = FindInSource(node.target);
-      if (!primary || primary->type != NodeType::kFile) return linked;
+      VELIN_ASSIGN(bool copied, WriteLinkCopy(dir, node));
+      if (!copied) return linked;
       if (stats.hardlinks_copied++ == 0) {
         first_copied_ =
             TrFormat("{} to {}: {}", Abs(path), Abs(existing), std::string(Tr(std::strerror(err))));
       }
-      Node copy = *primary;
-      copy.name = node.name;
-      VELIN_TRY(WriteFile(dir, copy));
-      stats.files++;
       return Ok();
     }
     stats.hardlinks++;
     return NameOrRefused(env_.RenameAt(*dir->dir, tmp, *dir->dir, node.name), dir, tmp, path);
+  }
+
+  // The hardlink `node`'s file (its group's first link in the source) written once more, as a
+  // file of its own under node's name; false when the source has no such file.
+  Result<bool> WriteLinkCopy(const DirStatePtr& dir, const Node& node) {
+    const Node* primary = FindInSource(node.target);
+    if (!primary || primary->type != NodeType::kFile) return false;
+    Node copy = *primary;
+    copy.name = node.name;
+    VELIN_TRY(WriteFile(dir, copy));
+    stats.files++;
+    return true;
   }
 
   // A failure to give an entry its name: when the target does not take the name (it is not
