@@ -179,6 +179,12 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
         "backup reads them again",
         changed.count, SampleText(changed)));
   }
+  if (const PathSample& clamped = walk.clamped_mtimes(); clamped.count > 0) {
+    reporter.Warn(TrFormat(
+        "{} files and directories have an mtime outside what a backup can record, 1677-09-21 to "
+        "2262-04-11 ({}): each is stored as the nearest of these times, which a restore gives it",
+        clamped.count, SampleText(clamped)));
+  }
   if (const PathSample& vanished = walk.vanished(); vanished.count > 0) {
     reporter.Info(
         TrFormat("{} files and directories were deleted while the backup ran ({}): "

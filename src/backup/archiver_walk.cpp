@@ -12,6 +12,7 @@
 #include "velin/core/i18n.hpp"
 #include "velin/core/stack.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/io/time_ns.hpp"
 
 namespace velin::backup {
 
@@ -256,6 +257,7 @@ Status ArchiveWalk::ArchiveNode(const std::string& abs, const std::string& rel_a
   node.ctime_ns = info.ctime_ns;
   node.inode = info.inode;
   node.size = info.size;
+  if (io::AtTimeLimit(info.mtime_ns)) clamped_mtimes_.Add(rel_app);
   switch (info.type) {
     case io::FileType::kDirectory: {
       node.type = NodeType::kDir;

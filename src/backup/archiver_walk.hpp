@@ -75,6 +75,8 @@ class ArchiveWalk {
   // entries deleted while the walk read them (left out); paths relative to app.root.
   const PathSample& changed() const { return changed_; }
   const PathSample& vanished() const { return vanished_; }
+  // Entries whose mtime lies outside what a backup records (io/time_ns.hpp): stored clamped.
+  const PathSample& clamped_mtimes() const { return clamped_mtimes_; }
   uint64_t unstored_specials() const { return unstored_specials_; }
 
  private:
@@ -162,6 +164,7 @@ class ArchiveWalk {
   uint64_t unstored_xattr_files_ = 0;
   uint64_t unstored_specials_ = 0;
   PathSample changed_;
+  PathSample clamped_mtimes_;
   PathSample vanished_;
 };
 

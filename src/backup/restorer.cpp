@@ -141,12 +141,15 @@ class DirFinisher {
               : TrFormat("{}: {}", what, std::string(Tr(std::strerror(err))));
     }
     ++refused_entries_[static_cast<size_t>(kind)];
-    if (kind == Refusal::kTooLarge) too_large_.insert(what);
+    if (kind == Refusal::kTooLarge || kind == Refusal::kName) left_out_.try_emplace(what, kind);
   }
-  // Whether the file at `path` was left out as too large for the target (RecordRefused).
-  bool WasTooLarge(const std::string& path) {
+  // Why the file at `path` was left out (too large for the target, or its name refused:
+  // RecordRefused), for its other hardlinks; none when it was not.
+  std::optional<Refusal> LeftOut(const std::string& path) {
     std::lock_guard lock(mu_);
-    return too_large_.count(path) != 0;
+    auto it = left_out_.find(path);
+    if (it == left_out_.end()) return std::nullopt;
+    return it->second;
   }
   void CopyRefusedInto(RestoreStats& stats) {
     std::lock_guard lock(mu_);
@@ -191,7 +194,7 @@ class DirFinisher {
   uint64_t refused_ = 0;
   std::string first_refused_;
   uint64_t refused_entries_[4] = {};
-  std::set<std::string> too_large_;  // their paths, for their other hardlinks
+  std::map<std::string, Refusal> left_out_;  // files, by path, for their other hardlinks
   std::string first_refused_entry_;
 };
 
@@ -939,6 +942,21 @@ class Restorer {
         finisher_(env, options),
         pool_(repo, env, options, finisher_) {}
 
+  // One open directory on each file system this restore writes into, the target's first: the
+  // final flush (and the background ones) syncfs each, since syncfs flushes one file system
+  // only, and a mount inside the target (storage/uploads on a volume of its own, an in-place
+  // restore through a symlinked include to a NAS) would else be left unflushed, its write
+  // errors never seen. Any thread.
+  std::vector<io::DirPtr> FileSystems() {
+    std::lock_guard lock(file_systems_mu_);
+    std::vector<io::DirPtr> dirs;
+    dirs.reserve(file_systems_.size());
+    for (const auto& [device, dir] : file_systems_) dirs.push_back(dir);
+    std::stable_partition(dirs.begin(), dirs.end(),
+                          [&](const io::DirPtr& d) { return d == root_; });
+    return dirs;
+  }
+
   // Restores `node` (found inside the source `src`'s top tree `top`) to target/`dir_rel`/name.
   // `rel_src` is the node's path from the source's top tree (hardlink targets use it).
   Status RestoreAt(const repo::SnapshotSource& src, const std::string& dir_rel, const Node& node,
@@ -969,6 +987,14 @@ class Restorer {
 
  private:
   std::string Abs(const std::string& rel) const { return io::JoinPath(options_.target, rel); }
+
+  // Notes the file system of `dir`, a directory this restore writes into (FileSystems).
+  Status NoteFileSystem(const io::DirPtr& dir) {
+    VELIN_ASSIGN(io::FileInfo info, env_.StatAt(*dir, "."));
+    std::lock_guard lock(file_systems_mu_);
+    file_systems_.try_emplace(info.device, dir);
+    return Ok();
+  }
 
   // Opens the symlink `name` in `dir` (at `rel`) when it is one the backup followed: in place,
   // with the recorded text, not made by this restore. Null otherwise.
@@ -1005,13 +1031,15 @@ class Restorer {
     auto state = std::make_shared<DirState>();
     state->dir = root_;
     if (create) VELIN_TRY(KeepWritable(*state));
+    if (create) VELIN_TRY(NoteFileSystem(root_));
     RemoveDeadTemps(*root_);
     if (rel.empty()) return state;
     std::string at;
     for (const auto& part : SplitRelative(rel)) {
       at = io::JoinPath(at, part);
       const io::Dir& parent = *state->dir;
-      auto opened = env_.OpenDirAt(parent, part, false);
+      std::optional<uint32_t> widened;
+      auto opened = OpenDirOwned(parent, part, widened);
       if (!opened && create && opened.error().sys_errno == ENOENT) {
         VELIN_TRY(env_.CreateDirAt(parent, part, 0755));
         opened = env_.OpenDirAt(parent, part, false);
@@ -1031,7 +1059,15 @@ class Restorer {
       next->dir = std::move(*opened);
       next->parent = std::move(state);
       state = std::move(next);
-      if (create) VELIN_TRY(KeepWritable(*state));
+      if (widened) {
+        // Given u+rwx to be opened: the mode it had comes back once the restore is through
+        // with it (also on a walk that only reads: a hardlink's first name).
+        state->found_mode = widened;
+        finisher_.Adopt(*state);
+      } else if (create) {
+        VELIN_TRY(KeepWritable(*state));
+      }
+      if (create) VELIN_TRY(NoteFileSystem(state->dir));
       RemoveDeadTemps(*state->dir);
     }
     return state;
@@ -1059,6 +1095,34 @@ class Restorer {
     return info.mode;
   }
 
+  // The directory `name` in `parent`, not following a symlink there. One its owner may not
+  // read or enter (0300, 0000: as a first restore leaves a backup's directory of that mode)
+  // cannot even be opened to be made writable (MakeWritable): without root, when velin's user
+  // owns it, it is given u+rwx by name first (fchmodat, never following a symlink) and opened
+  // again, and `widened` is the mode it had, for the caller to set back (or the backup's is set
+  // at the end). One of another user stays as it is: the open's error is returned.
+  Result<io::DirPtr> OpenDirOwned(const io::Dir& parent, const std::string& name,
+                                  std::optional<uint32_t>& widened) {
+    auto opened = env_.OpenDirAt(parent, name, false);
+    if (opened || opened.error().sys_errno != EACCES || options_.restore_owner) return opened;
+    auto info = env_.StatAt(parent, name);
+    if (!info || info->type != io::FileType::kDirectory || (info->mode & 0700) == 0700) {
+      return opened;
+    }
+    io::Attributes a;
+    a.mode = info->mode | 0700;
+    a.set_mtime = false;
+    if (!env_.SetAttributesAt(parent, name, a)) return opened;  // EPERM: not ours
+    widened = info->mode;
+    auto reopened = env_.OpenDirAt(parent, name, false);
+    if (!reopened) {
+      a.mode = info->mode;  // as it was: nothing of this restore is in it
+      (void)env_.SetAttributesAt(parent, name, a);
+      widened.reset();
+    }
+    return reopened;
+  }
+
   // MakeWritable for a directory above the backed-up path (no mode of it in the backup): the
   // finisher gives it back the mode it had once the restore's last file in it is in.
   Status KeepWritable(DirState& d) {
@@ -1072,9 +1136,11 @@ class Restorer {
   // when the target does not take the name (counted as refused: its tree is left out).
   Result<io::DirPtr> OpenRealDir(const io::Dir& parent, const std::string& name,
                                  const std::string& rel) {
-    auto opened = env_.OpenDirAt(parent, name, false);
+    std::optional<uint32_t> widened;
+    auto opened = OpenDirOwned(parent, name, widened);
     if (opened) {
-      VELIN_TRY(MakeWritable(**opened));  // the backup's mode is set at the end (DirFinisher)
+      // The backup's mode is set at the end (DirFinisher).
+      if (!widened) VELIN_TRY(MakeWritable(**opened));
       RemoveDeadTemps(**opened);
       return opened;
     }
@@ -1158,6 +1224,22 @@ class Restorer {
       pool_failed_ = true;
       return written;
     }
+    const auto left_out = finisher_.LeftOut(Abs(existing));
+    if (left_out == DirFinisher::Refusal::kTooLarge) {
+      // Its file was too large for the target and is left out: so is this name of it.
+      finisher_.RecordRefused(DirFinisher::Refusal::kTooLarge, Abs(path), EFBIG);
+      return Ok();
+    }
+    if (left_out == DirFinisher::Refusal::kName) {
+      // Its first name was refused (a directory stands there, a name the target does not
+      // take), which the restore reports: nothing to link to, and nothing to say of the
+      // target's hardlinks. This name gets the file's content (whatever is at the first name
+      // now is not the backup's file).
+      VELIN_ASSIGN(bool copied, WriteLinkCopy(dir, node));
+      if (copied) return Ok();
+      return DamageError(
+          TrFormat("hardlink {} points to '{}', not a file", Abs(path), node.target));
+    }
     std::string from_dir = io::Dirname(existing);
     VELIN_ASSIGN(DirStatePtr from, WalkTo(from_dir == "." ? "" : from_dir, false));
     std::string tmp = TempName(node.name);
@@ -1165,26 +1247,29 @@ class Restorer {
     if (!linked) {
       (void)env_.RemoveAt(*dir->dir, tmp, false);  // a file system may leave something there
       const int err = linked.error().sys_errno;
-      if (err == ENOENT && finisher_.WasTooLarge(Abs(existing))) {
-        // Its file was too large for the target and is left out: so is this name of it.
-        finisher_.RecordRefused(DirFinisher::Refusal::kTooLarge, Abs(path), EFBIG);
-        return Ok();
-      }
       if (!TargetCannotHold(err) && err != EMLINK) return linked;
-      const Node* primary = FindInSource(node.target);
-      if (!primary || primary->type != NodeType::kFile) return linked;
+      VELIN_ASSIGN(bool copied, WriteLinkCopy(dir, node));
+      if (!copied) return linked;
       if (stats.hardlinks_copied++ == 0) {
         first_copied_ =
             TrFormat("{} to {}: {}", Abs(path), Abs(existing), std::string(Tr(std::strerror(err))));
       }
-      Node copy = *primary;
-      copy.name = node.name;
-      VELIN_TRY(WriteFile(dir, copy));
-      stats.files++;
       return Ok();
     }
     stats.hardlinks++;
     return NameOrRefused(env_.RenameAt(*dir->dir, tmp, *dir->dir, node.name), dir, tmp, path);
+  }
+
+  // The hardlink `node`'s file (its group's first link in the source) written once more, as a
+  // file of its own under node's name; false when the source has no such file.
+  Result<bool> WriteLinkCopy(const DirStatePtr& dir, const Node& node) {
+    const Node* primary = FindInSource(node.target);
+    if (!primary || primary->type != NodeType::kFile) return false;
+    Node copy = *primary;
+    copy.name = node.name;
+    VELIN_TRY(WriteFile(dir, copy));
+    stats.files++;
+    return true;
   }
 
   // A failure to give an entry its name: when the target does not take the name (it is not
@@ -1328,6 +1413,7 @@ class Restorer {
     auto state = std::make_shared<DirState>();
     VELIN_ASSIGN(state->dir, OpenRealDir(*dir->dir, node.name, path));
     if (!state->dir) return Ok();  // the target does not take its name: refused, left out
+    VELIN_TRY(NoteFileSystem(state->dir));
     state->meta = node;
     state->meta->content.clear();
     state->parent = dir;
@@ -1368,6 +1454,8 @@ class Restorer {
   std::set<std::string> swept_;  // directories RemoveDeadTemps has been through
   bool pool_failed_ = false;
   std::string first_copied_;  // the first hardlink the target refused (FirstCopiedHardlink)
+  std::mutex file_systems_mu_;
+  std::map<uint64_t, io::DirPtr> file_systems_;  // by device: FileSystems
   DirFinisher finisher_;
   FileWriterPool pool_;  // last: its workers stop before the members they use go
 };
@@ -1406,16 +1494,31 @@ Result<std::optional<Selection>> Select(repo::Repository& repo, const repo::Snap
   return Selection{current, io::Dirname(only) == "." ? "" : io::Dirname(only), rel_src};
 }
 
+// syncfs of each of `dirs`' file systems, all of them also after one fails; the first error.
+Status SyncFileSystems(io::Env& env, const std::vector<io::DirPtr>& dirs) {
+  Status first = Ok();
+  for (const io::DirPtr& dir : dirs) {
+    Status st = env.SyncFileSystem(*dir);
+    if (!st && first) first = st;
+  }
+  return first;
+}
+
 // While a restore writes files through the page cache (those below io::kDirectWriteMin), a
 // thread starts their writeback every kInterval once kMinBytes more went in, so the final
 // syncfs finds little left. Without it, 300,000 small files were made with both cores busy and
 // then flushed for 2.7 s by the kernel's writeback thread with a core and a half busy
 // (block allocation, one thread); with it the two overlap (bench/README.md). Large files go
-// around the cache (O_DIRECT) and start no flush. Stop() before the final flush.
+// around the cache (O_DIRECT) and start no flush. Each flush syncs every file system the
+// restore wrote into so far (`dirs`: Restorer::FileSystems). Stop() before the final flush.
 class BackgroundFlush {
  public:
-  BackgroundFlush(io::Env& env, const io::Dir& dir, std::function<uint64_t()> written)
-      : env_(env), dir_(dir), written_(std::move(written)), thread_([this] { Loop(); }) {}
+  BackgroundFlush(io::Env& env, std::function<std::vector<io::DirPtr>()> dirs,
+                  std::function<uint64_t()> written)
+      : env_(env),
+        dirs_(std::move(dirs)),
+        written_(std::move(written)),
+        thread_([this] { Loop(); }) {}
   ~BackgroundFlush() { (void)Stop(); }
   BackgroundFlush(const BackgroundFlush&) = delete;
   BackgroundFlush& operator=(const BackgroundFlush&) = delete;
@@ -1444,14 +1547,14 @@ class BackgroundFlush {
       if (now - flushed < kMinBytes) continue;
       flushed = now;
       lock.unlock();
-      Status st = env_.SyncFileSystem(dir_);
+      Status st = SyncFileSystems(env_, dirs_());
       lock.lock();
       if (!st && !error_) error_ = st.error();
     }
   }
 
   io::Env& env_;
-  const io::Dir& dir_;
+  std::function<std::vector<io::DirPtr>()> dirs_;
   std::function<uint64_t()> written_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -1520,7 +1623,8 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   VELIN_TRY(CreateDirs(env, options.target));
   VELIN_ASSIGN(io::DirPtr root, env.OpenDir(options.target));
   Restorer restorer(repo, env, reporter, options, root, filter);
-  BackgroundFlush flush(env, *root, [&] { return restorer.cached_bytes(); });
+  BackgroundFlush flush(
+      env, [&] { return restorer.FileSystems(); }, [&] { return restorer.cached_bytes(); });
   reporter.StartProgress(Tr("Restoring"), snapshot.stats.bytes);
   for (const Part& part : parts) {
     const repo::SnapshotSource& src = *part.src;
@@ -1538,10 +1642,13 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   }
   reporter.UpdateProgress(restorer.stats.bytes, restorer.stats.files);  // the final figures
   reporter.FinishProgress();
-  // One flush of the target's file system for the whole restore instead of an fsync per file;
-  // an error a background one met first (syncfs reports it once per descriptor) fails it too.
+  // One flush of each file system the restore wrote into (the target's, and a mount inside it)
+  // for the whole restore instead of an fsync per file; an error a background one met first
+  // (syncfs reports it once per descriptor) fails it too.
   Status background = flush.Stop();
-  VELIN_TRY(env.SyncFileSystem(*root));
+  std::vector<io::DirPtr> file_systems = restorer.FileSystems();
+  if (file_systems.empty()) file_systems.push_back(root);
+  VELIN_TRY(SyncFileSystems(env, file_systems));
   VELIN_TRY(background);
   RestoreStats stats = restorer.stats;
   restorer.CopyRefusedInto(stats);

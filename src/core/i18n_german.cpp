@@ -1225,6 +1225,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} Dateien änderten sich, während sie gelesen wurden, und erneut beim zweiten Lesen ({}): "
        "das Backup enthält jede so, wie das zweite Lesen sie fand, womöglich gemischt aus alten "
        "und neuen Daten; das nächste Backup liest sie erneut"},
+      {"{} files and directories have an mtime outside what a backup can record, 1677-09-21 to "
+       "2262-04-11 ({}): each is stored as the nearest of these times, which a restore gives it",
+       "{} Dateien und Verzeichnisse haben eine Änderungszeit außerhalb dessen, was ein Backup "
+       "festhalten kann, 1677-09-21 bis 2262-04-11 ({}): jede wird als die nächstgelegene dieser "
+       "Zeiten gespeichert, und eine Wiederherstellung setzt diese"},
       {"{} files and directories were deleted while the backup ran ({}): left out",
        "{} Dateien und Verzeichnisse wurden während des Backups gelöscht ({}): ausgelassen"},
       {" and {} more", " und {} weitere"},

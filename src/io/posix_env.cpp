@@ -25,6 +25,7 @@
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/io/fault_injection_env.hpp"
+#include "velin/io/time_ns.hpp"
 
 namespace velin::io {
 namespace {
@@ -595,8 +596,8 @@ FileInfo FileInfoFromStat(const struct ::stat& st) {
   info.uid = st.st_uid;
   info.gid = st.st_gid;
   info.size = static_cast<uint64_t>(st.st_size);
-  info.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-  info.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+  info.mtime_ns = TimeNsFrom(st.st_mtim.tv_sec, st.st_mtim.tv_nsec);  // clamped: time_ns.hpp
+  info.ctime_ns = TimeNsFrom(st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
   info.inode = st.st_ino;
   info.device = st.st_dev;
   info.nlink = st.st_nlink;

@@ -1,5 +1,6 @@
 // A restore without root into a target that already holds read-only directories (0555, as an
-// app's user keeps some, and as a first restore leaves them): the restore makes them writable
+// app's user keeps some, and as a first restore leaves them; 0300 and 0000, which it cannot
+// even open as they are): the restore makes them writable
 // while it writes there and gives them their mode at the end, so a second restore (an in-place
 // one, or "run it again to finish it") works like the first. Run by the real binary as
 // `nobody` when the tests run as root (root writes into any directory), else as the user.
@@ -157,6 +158,37 @@ TEST_F(RestoreReadOnlyDirsTest, WritesIntoTheTargetsOwnReadOnlyDirectories) {
   EXPECT_EQ(ModeOf(t2), 0555u);
   EXPECT_EQ(TempFilesUnder(t), std::vector<std::string>{});
   EXPECT_EQ(TempFilesUnder(t2), std::vector<std::string>{});
+}
+
+// Directories their owner may not even read: 0300 (write and enter only) and 0000. A first
+// restore leaves them so; the second one, by the same user, cannot open them until it gives
+// them u+rwx, and then gives them their mode again. The backup is made by root (its user could
+// not read them); the restores as nobody.
+TEST(RestoreUnreadableDirsTest, RestoresTwiceDirectoriesTheirOwnerMayNotRead) {
+  if (::geteuid() != 0) GTEST_SKIP() << "backing up a directory its owner cannot read needs root";
+  BackupApp app;
+  const std::string s = app.root() + "/storage";
+  WriteFile(s + "/locked/f", "secret\n");
+  WriteFile(s + "/locked/inner/g", "deeper\n", 0400);
+  fs::create_directories(s + "/closed");
+  Chmod(s + "/locked/inner", 0000);
+  Chmod(s + "/locked", 0300);
+  Chmod(s + "/closed", 0000);
+  GiveToUser(app.path(""));
+  const std::string before = DescribeTree(app.root());
+  RunResult r = app.Run({"backup", "create"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  GiveToUser(app.path(""));  // the repository, for the restores by nobody
+
+  const std::string t = app.path("t");
+  for (int run = 1; run <= 3; ++run) {
+    r = RunAsUser(app, {"backup", "restore", "latest", "--target", t});
+    ASSERT_EQ(r.exit_code, 0) << "run " << run << ": " << r.err;
+    EXPECT_EQ(DescribeTree(t), before) << "run " << run;
+    EXPECT_EQ(ModeOf(t + "/storage/locked"), 0300u) << "run " << run;
+    EXPECT_EQ(ModeOf(t + "/storage/closed"), 0000u) << "run " << run;
+    EXPECT_EQ(TempFilesUnder(t), std::vector<std::string>{}) << "run " << run;
+  }
 }
 
 }  // namespace

@@ -134,6 +134,26 @@ TEST_F(RestoreRefusedEntriesTest, ADirectoryWhereTheBackupHasAFileIsLeftAloneAnd
   EXPECT_EQ(DescribeTree(target + "/storage"), tree_);
 }
 
+// A directory in the place of a hardlink group's first name (storage/a.txt, linked as
+// storage/sub/hard): that name is refused and named, and the other name gets the file's
+// content. The target holds hardlinks well: no warning that it refused one (linkat met the
+// directory, EPERM, and was taken for a file system without hardlinks).
+TEST_F(RestoreRefusedEntriesTest, AGroupsFirstNameTakenByADirectoryIsNoRefusedHardlink) {
+  const std::string target = app_.path("out");
+  WriteFile(target + "/storage/a.txt/keep/me.txt", "someone's\n");
+  RunResult r = app_.Run({"backup", "restore", "latest", "--target", target});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(ErrorLines(r.err),
+            std::vector<std::string>{"error: the target refused 1 name (" + target +
+                                     "/storage/a.txt: a directory is in its place; move it away "
+                                     "and restore again); everything else is restored"})
+      << r.err;
+  EXPECT_EQ(r.err.find("hardlink"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFileOrDie(target + "/storage/sub/hard"), "alpha\n");
+  EXPECT_EQ(ReadFileOrDie(target + "/storage/a.txt/keep/me.txt"), "someone's\n");
+  EXPECT_EQ(TempFilesUnder(target), std::vector<std::string>{});
+}
+
 TEST_F(RestoreRefusedEntriesTest, RefusedFifosAreLeftOutTheSameWay) {
   const std::string target = app_.path("out");
   RunResult r = RestoreWith("node:1:EOPNOTSUPP:sticky", target);

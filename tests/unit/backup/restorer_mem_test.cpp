@@ -211,5 +211,62 @@ TEST_F(RestorerMemTest, SmallFilesAreFlushedMeanwhileAndABackgroundFlushErrorFai
   EXPECT_GE(failing.syncs(), 2);
 }
 
+// A target with a mount inside it (storage/uploads on a volume of its own): syncfs flushes one
+// file system, so the restore flushes each it wrote into, and an error flushing the mount's
+// fails the restore as one flushing the target's does.
+class TwoFileSystems : public io::FaultInjectionEnv {
+ public:
+  TwoFileSystems(io::Env& base, bool fail_mount) : FaultInjectionEnv(base), fail_(fail_mount) {}
+  Result<io::FileInfo> StatAt(const io::Dir& dir, const std::string& name) override {
+    auto info = FaultInjectionEnv::StatAt(dir, name);
+    if (info && OnMount(name == "." ? dir.path() : io::JoinPath(dir.path(), name))) {
+      info->device = 2;
+    }
+    return info;
+  }
+  Status SyncFileSystem(const io::Dir& dir) override {
+    {
+      std::lock_guard lock(mu_);
+      synced_.push_back(dir.path());
+    }
+    if (fail_ && OnMount(dir.path())) return ErrnoError("syncfs " + dir.path(), EIO);
+    return FaultInjectionEnv::SyncFileSystem(dir);
+  }
+  std::vector<std::string> synced() {
+    std::lock_guard lock(mu_);
+    return synced_;
+  }
+
+ private:
+  static bool OnMount(const std::string& path) {
+    return path.rfind("/restore/storage/uploads", 0) == 0;
+  }
+  bool fail_;
+  std::mutex mu_;
+  std::vector<std::string> synced_;
+};
+
+TEST_F(RestorerMemTest, EachFileSystemTheRestoreWroteToIsFlushed) {
+  Put("storage/a.txt", "alpha\n");
+  Put("storage/uploads/photo.jpg", "jpeg\n");
+  auto snap = Backup();
+  ASSERT_TRUE(snap) << snap.error().message;
+
+  TwoFileSystems fine(env_, false);
+  Reopen();
+  auto stats = RestoreSnapshot(*repo_, *snap, fine, quiet_, {.target = "/restore"});
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(fine.synced(), (std::vector<std::string>{"/restore", "/restore/storage/uploads"}));
+  EXPECT_EQ(Read("/restore/storage/uploads/photo.jpg"), "jpeg\n");
+
+  TwoFileSystems failing(env_, true);
+  Reopen();
+  auto failed = RestoreSnapshot(*repo_, *snap, failing, quiet_, {.target = "/restore"});
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().sys_errno, EIO);
+  EXPECT_NE(failed.error().message.find("syncfs /restore/storage/uploads"), std::string::npos)
+      << failed.error().message;
+}
+
 }  // namespace
 }  // namespace velin::backup
