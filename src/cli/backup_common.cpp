@@ -126,6 +126,9 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
     }
   }
   if (index == IndexUse::kLoad) VELIN_TRY(r.repo->LoadIndex());
+  if (index == IndexUse::kLoadListingPacks) {
+    VELIN_TRY(r.repo->LoadIndex(repo::Repository::PackCheck::kAll));
+  }
   return r;
 }
 

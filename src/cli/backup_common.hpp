@@ -56,8 +56,10 @@ using OpenRepo = backup::OpenedRepository;
 // without it; so it does with --no-lock. The lock guards every commit (Repository::
 // SetCommitGuard): a run whose lock is lost stops before it commits. Commands that read only
 // snapshots (list, forget) pass IndexUse::kNone: the index is every index object of the
-// repository (one per backup), read and hash-checked for nothing.
-enum class IndexUse { kLoad, kNone };
+// repository (one per backup), read and hash-checked for nothing. `create` passes
+// IndexUse::kLoadListingPacks: the packs are listed too, and those gone are not taken as stored
+// (Repository::PackCheck::kAll).
+enum class IndexUse { kLoad, kNone, kLoadListingPacks };
 // `backend`, if given, is the repository's backend already open (its connections kept).
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
                                 bool create, IndexUse index = IndexUse::kLoad,

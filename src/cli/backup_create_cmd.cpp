@@ -180,7 +180,16 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
       std::all_of(options.include.begin(), options.include.end(), backup::IsIncludeInsideRoot)) {
     options.lister = &lister.emplace(ctx.env(), options);
   }
-  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true));
+  // Packs listed in the index that are gone (an S3 lifecycle rule, a manual delete) would make
+  // the new backup point at them: their blobs count as not stored and are written again.
+  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true,
+                                          IndexUse::kLoadListingPacks));
+  if (const auto& missing = r.repo->index().missing_packs(); !missing.empty()) {
+    out.Warn(TrFormat(
+        "{} packs listed in the index are missing from the repository (first: {}); their data "
+        "is stored again — run 'velin backup verify --all' to see which backups are damaged",
+        missing.size(), missing.front().Short()));
+  }
   skip_repository(r.backend->Location());
   auto created = backup::CreateBackup(*r.repo, ctx.env(), out, options);
   lister.reset();

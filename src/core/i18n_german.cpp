@@ -520,6 +520,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Backup {} wurde ohne die Datenbank erstellt: {}"},
       {"backup {} was created, but the offsite copy to {} failed",
        "Backup {} wurde erstellt, aber die Offsite-Kopie nach {} ist fehlgeschlagen"},
+      {"{} packs listed in the index are missing from the repository (first: {}); their data "
+       "is stored again — run 'velin backup verify --all' to see which backups are damaged",
+       "{} im Index verzeichnete Packs fehlen im Repository (erstes: {}); ihre Daten werden "
+       "erneut gespeichert — 'velin backup verify --all' zeigt, welche Backups beschädigt sind"},
       {"verify needs a backup ID or --all", "verify braucht eine Backup-ID oder --all"},
       {"--database goes with --only db", "--database gehört zu --only db"},
       {"backup {} holds only a database, no files for --target; restore it with --only db "
