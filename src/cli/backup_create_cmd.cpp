@@ -145,6 +145,11 @@ void PrintCreated(output::Console& out, const repo::Snapshot& s, bool without_da
     ReportRenamed(out, *after.offsite.copied, after.offsite.to);
     out.Done(TrFormat("Copied offsite to {}", after.offsite.to));
   }
+  if (!after.offsite.caught_up.empty()) {
+    std::string ids;
+    for (const auto& id : after.offsite.caught_up) ids += (ids.empty() ? "" : ", ") + id;
+    out.Done(TrFormat("Also copied offsite: {} (their own offsite copy had failed)", ids));
+  }
 }
 
 Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks) {
