@@ -1,5 +1,7 @@
 #include "velin/backup/after_create.hpp"
 
+#include <algorithm>
+
 #include "velin/backup/forget.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/storage/remote_url.hpp"
@@ -7,16 +9,81 @@
 namespace velin::backup {
 namespace {
 
-// The copy of one snapshot, as `backup copy ID --to` makes it: the source opened anew, the id
-// resolved there, the destination opened (or created with the source's keys) and checked.
+// Backups whose copy to backup.offsite has not gone through: one object each in the source
+// repository, "state/offsite-pending/<id>", holding the offsite location it is due at (as velin
+// shows it). Written before the copy starts and removed once the copy went through, so a copy
+// that fails (or a create killed during it) leaves it for the next create, which copies it too.
+// An object per backup, never one list: two creates at once cannot lose each other's.
+constexpr std::string_view kPendingPrefix = "state/offsite-pending/";
+
+std::string PendingObject(const std::string& id) { return std::string(kPendingPrefix) + id; }
+
+// The backups noted as due at record.to other than `resolved`, copied from `from` to `to`
+// oldest first (record.caught_up); one forgotten in `from` meanwhile is dropped from the notes.
+// The first that fails ends it: its error, naming the backup and the command to copy it.
+Status CatchUp(const AfterCreateOptions& options, const std::string& resolved,
+               OpenedRepository& from, repo::Repository& to, io::Env& env, Reporter& reporter,
+               OffsiteCopy& record) {
+  storage::Backend& source = *from.backend;
+  VELIN_ASSIGN(std::vector<storage::ObjectInfo> pending, source.List(std::string(kPendingPrefix)));
+  if (pending.empty()) return Ok();
+  VELIN_ASSIGN(std::vector<std::string> ids, from.repo->ListSnapshotIds());
+  std::sort(pending.begin(), pending.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (const storage::ObjectInfo& o : pending) {
+    const std::string earlier = o.name.substr(kPendingPrefix.size());
+    if (earlier == resolved) continue;
+    if (!std::binary_search(ids.begin(), ids.end(), earlier)) {
+      VELIN_TRY(source.Delete(o.name));  // forgotten before it could be caught up
+      continue;
+    }
+    auto due_at = source.Get(o.name);
+    if (!due_at && storage::IsNotFound(due_at.error())) continue;  // another create copied it
+    if (!due_at) return tl::unexpected(due_at.error());
+    if (*due_at != record.to) continue;  // due at another offsite (backup.offsite changed)
+    auto copied = CopySnapshots(*from.repo, to, {earlier}, options.offsite_writer, env, reporter);
+    if (!copied) {
+      Error e = copied.error();
+      e.message = TrFormat("backup {}: {} (copy it by hand: velin backup copy {} --to {})", earlier,
+                           e.message, earlier, record.to);
+      return tl::unexpected(std::move(e));
+    }
+    VELIN_TRY(source.Delete(o.name));
+    record.caught_up.push_back(earlier);
+  }
+  return Ok();
+}
+
+// The copy of `id`, as `backup copy ID --to …` makes it: the source opened anew, the id
+// resolved there, the destination opened (or created with the source's keys) and checked; then
+// CatchUp, whose failure is record.error with the new backup's copy standing.
 Result<CopyStats> CopyOne(const AfterCreateOptions& options, const std::string& id,
-                          AfterCreateRepos& repos, io::Env& env, Reporter& reporter) {
+                          AfterCreateRepos& repos, io::Env& env, Reporter& reporter,
+                          OffsiteCopy& record) {
   VELIN_ASSIGN(OpenedRepository from, repos.OpenSource());
   VELIN_ASSIGN(std::string resolved,
                from.repo->ResolveSnapshotId(id, repo::SnapshotFilter{true, "", ""}));
-  VELIN_ASSIGN(OpenedRepository to, repos.OpenCopyDestination(options.offsite, *from.backend));
+  storage::Backend& source = *from.backend;
+  if (Status noted = source.Put(PendingObject(resolved), record.to); !noted) {
+    reporter.Warn(TrFormat("cannot note in {} that backup {} is due offsite: {}", source.Location(),
+                           resolved, noted.error().message));
+  }
+  VELIN_ASSIGN(OpenedRepository to, repos.OpenCopyDestination(options.offsite, source));
   VELIN_TRY(CheckCopyKeys(*from.repo, *to.repo));
-  return CopySnapshots(*from.repo, *to.repo, {resolved}, options.offsite_writer, env, reporter);
+  VELIN_ASSIGN(CopyStats stats, CopySnapshots(*from.repo, *to.repo, {resolved},
+                                              options.offsite_writer, env, reporter));
+  // Left behind, the note only makes the next create find the backup offsite already.
+  if (Status done = source.Delete(PendingObject(resolved)); !done) {
+    reporter.Warn(TrFormat("cannot remove {} from {}: {}", PendingObject(resolved),
+                           source.Location(), done.error().message));
+  }
+  if (Status caught = CatchUp(options, resolved, from, *to.repo, env, reporter, record); !caught) {
+    record.error = caught.error().Wrap(
+        TrFormat("backup {} was copied offsite to {}, but catching up earlier backups whose "
+                 "offsite copy had failed did not work",
+                 resolved, record.to));
+  }
+  return stats;
 }
 
 // True when forget would delete nothing in `repository` (read without a lock): every snapshot
@@ -62,15 +129,18 @@ AfterCreateResult CopyOffsite(const AfterCreateOptions& options, const std::stri
   result.created = id;
   result.offsite.to = storage::WithoutPassword(options.offsite);  // as velin may show it
   if (!options.offsite.empty()) {
-    auto copied = CopyOne(options, id, repos, env, reporter);
+    auto copied = CopyOne(options, id, repos, env, reporter, result.offsite);
     if (copied) {
       result.offsite.copied = *copied;
     } else {
       Error e = copied.error().Wrap(TrFormat(
           "backup {} was created, but the offsite copy to {} failed", id, result.offsite.to));
-      e.code = ExitCode::kFailed;  // whatever stopped the copy: the local backup is complete
+      e.message = TrFormat("{} (the next create copies it, or now: velin backup copy {} --to {})",
+                           e.message, id, result.offsite.to);
       result.offsite.error = std::move(e);
     }
+    // Whatever stopped the copy: the local backup is complete.
+    if (result.offsite.error) result.offsite.error->code = ExitCode::kFailed;
   }
   if (database_failure != nullptr) {
     result.outcome = Failure(

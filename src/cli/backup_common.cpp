@@ -125,8 +125,12 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
       return tl::unexpected(lock.error());
     }
   }
-  if (index != IndexUse::kNone) VELIN_TRY(r.repo->LoadIndex());
-  if (index == IndexUse::kLoad) {
+  if (index != IndexUse::kNone) {
+    VELIN_TRY(r.repo->LoadIndex(index == IndexUse::kLoadListingPacks
+                                    ? repo::Repository::PackCheck::kAll
+                                    : repo::Repository::PackCheck::kDuplicates));
+  }
+  if (index == IndexUse::kLoad || index == IndexUse::kLoadListingPacks) {
     for (const auto& d : r.repo->index_damage()) {
       ctx.out().Warn(TrFormat(
           "index object {} is damaged ({}): the blobs it lists count as not stored (run `velin "

@@ -58,8 +58,9 @@ using OpenRepo = backup::OpenedRepository;
 // snapshots (list, forget) pass IndexUse::kNone: the index is every index object of the
 // repository (one per backup), read and hash-checked for nothing. A damaged index object is a
 // warning at kLoad (a read that needs one of its blobs names it too); verify and prune, which
-// report it themselves, pass kLoadUnwarned.
-enum class IndexUse { kLoad, kLoadUnwarned, kNone };
+// report it themselves, pass kLoadUnwarned. `create` passes kLoadListingPacks: the packs are
+// listed too, and those gone are not taken as stored (Repository::PackCheck::kAll).
+enum class IndexUse { kLoad, kLoadUnwarned, kNone, kLoadListingPacks };
 // `backend`, if given, is the repository's backend already open (its connections kept).
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
                                 bool create, IndexUse index = IndexUse::kLoad,

@@ -87,12 +87,13 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
 }
 
 nlohmann::json OffsiteJson(const backup::OffsiteCopy& offsite) {
-  if (offsite.error) return {{"to", offsite.to}, {"error", offsite.error->message}};
-  if (!offsite.copied) return nullptr;
-  nlohmann::json j = {{"to", offsite.to},
-                      {"blobs_copied", offsite.copied->blobs_copied},
-                      {"bytes_copied", offsite.copied->bytes_copied},
-                      {"bytes_stored", offsite.copied->bytes_stored}};
+  if (!offsite.error && !offsite.copied) return nullptr;
+  nlohmann::json j = {{"to", offsite.to}, {"caught_up", offsite.caught_up}};
+  if (offsite.error) j["error"] = offsite.error->message;
+  if (!offsite.copied) return j;
+  j.update({{"blobs_copied", offsite.copied->blobs_copied},
+            {"bytes_copied", offsite.copied->bytes_copied},
+            {"bytes_stored", offsite.copied->bytes_stored}});
   if (!offsite.copied->renamed.empty()) j["as"] = offsite.copied->renamed.front().as;
   return j;
 }

@@ -145,6 +145,11 @@ void PrintCreated(output::Console& out, const repo::Snapshot& s, bool without_da
     ReportRenamed(out, *after.offsite.copied, after.offsite.to);
     out.Done(TrFormat("Copied offsite to {}", after.offsite.to));
   }
+  if (!after.offsite.caught_up.empty()) {
+    std::string ids;
+    for (const auto& id : after.offsite.caught_up) ids += (ids.empty() ? "" : ", ") + id;
+    out.Done(TrFormat("Also copied offsite: {} (their own offsite copy had failed)", ids));
+  }
 }
 
 Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks) {
@@ -180,7 +185,16 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
       std::all_of(options.include.begin(), options.include.end(), backup::IsIncludeInsideRoot)) {
     options.lister = &lister.emplace(ctx.env(), options);
   }
-  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true));
+  // Packs listed in the index that are gone (an S3 lifecycle rule, a manual delete) would make
+  // the new backup point at them: their blobs count as not stored and are written again.
+  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true,
+                                          IndexUse::kLoadListingPacks));
+  if (const auto& missing = r.repo->index().missing_packs(); !missing.empty()) {
+    out.Warn(TrFormat(
+        "{} packs listed in the index are missing from the repository (first: {}); their data "
+        "is stored again — run 'velin backup verify --all' to see which backups are damaged",
+        missing.size(), missing.front().Short()));
+  }
   skip_repository(r.backend->Location());
   auto created = backup::CreateBackup(*r.repo, ctx.env(), out, options);
   lister.reset();

@@ -557,6 +557,23 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Backup {} wurde ohne die Datenbank erstellt: {}"},
       {"backup {} was created, but the offsite copy to {} failed",
        "Backup {} wurde erstellt, aber die Offsite-Kopie nach {} ist fehlgeschlagen"},
+      {"{} (the next create copies it, or now: velin backup copy {} --to {})",
+       "{} (das nächste create kopiert es, oder jetzt: velin backup copy {} --to {})"},
+      {"cannot note in {} that backup {} is due offsite: {}",
+       "kann in {} nicht vermerken, dass Backup {} offsite fällig ist: {}"},
+      {"cannot remove {} from {}: {}", "kann {} nicht aus {} entfernen: {}"},
+      {"backup {}: {} (copy it by hand: velin backup copy {} --to {})",
+       "Backup {}: {} (von Hand kopieren: velin backup copy {} --to {})"},
+      {"backup {} was copied offsite to {}, but catching up earlier backups whose offsite copy "
+       "had failed did not work",
+       "Backup {} wurde offsite nach {} kopiert, aber das Nachholen früherer Backups, deren "
+       "Offsite-Kopie fehlgeschlagen war, gelang nicht"},
+      {"Also copied offsite: {} (their own offsite copy had failed)",
+       "Auch offsite kopiert: {} (ihre eigene Offsite-Kopie war fehlgeschlagen)"},
+      {"{} packs listed in the index are missing from the repository (first: {}); their data "
+       "is stored again — run 'velin backup verify --all' to see which backups are damaged",
+       "{} im Index verzeichnete Packs fehlen im Repository (erstes: {}); ihre Daten werden "
+       "erneut gespeichert — 'velin backup verify --all' zeigt, welche Backups beschädigt sind"},
       {"verify needs a backup ID or --all", "verify braucht eine Backup-ID oder --all"},
       {"--database goes with --only db", "--database gehört zu --only db"},
       {"backup {} holds only a database, no files for --target; restore it with --only db "

@@ -275,12 +275,15 @@ Status Index::AddPack(const BlobId& pack_id, const std::vector<PackEntry>& entri
     entry.raw_length = e.raw_length;
     std::memcpy(data_.get() + size_ * sizeof(Loose), &entry, sizeof entry);
     ++size_;
-    if (e.codec == Codec::kZstdDelta) bases_.try_emplace(e.id, e.base);
+    if (e.codec == Codec::kZstdDelta) {
+      auto [base, fresh] = bases_.try_emplace(e.id, e.base);
+      if (!fresh && base->second != e.base) other_bases_.push_back({e.id, it->second, e.base});
+    }
   }
   return Ok();
 }
 
-void Index::Finalize() {
+void Index::Finalize(const PackPresence* packs) {
   if (!buckets_.empty()) return;  // nothing added since the last Finalize
   Loose* loose = reinterpret_cast<Loose*>(data_.get());
   // Pack numbers grow in the order packs were first listed, so ordering equal ids by number
@@ -326,6 +329,8 @@ void Index::Finalize() {
       begin = ends[b];
     }
   }
+  if (packs != nullptr) PreferPresentPacks(loose, *packs);
+  std::vector<OtherBase>().swap(other_bases_);
   DropDanglingDeltas(loose);
   size_ =
       static_cast<size_t>(std::unique(loose, loose + size_,
@@ -362,6 +367,63 @@ void Index::Finalize() {
     data_.reset(static_cast<unsigned char*>(p));
   }
   wide_.shrink_to_fit();
+}
+
+void Index::PreferPresentPacks(Loose* loose, const PackPresence& packs) {
+  enum : uint8_t { kUnasked, kPresent, kAbsent };
+  std::vector<uint8_t> state(packs_.size(), kUnasked);
+  const auto present = [&](uint32_t pack) {
+    if (state[pack] == kUnasked) state[pack] = packs.present(packs_[pack]) ? kPresent : kAbsent;
+    return state[pack] == kPresent;
+  };
+  if (packs.listed_all) {
+    missing_packs_.clear();
+    for (uint32_t n = 0; n < packs_.size(); ++n) {
+      if (!present(n)) missing_packs_.push_back(packs_[n]);
+    }
+    if (missing_packs_.empty()) return;
+  }
+  // `loose` is sorted by id, then by pack number (the order packs were first listed): each
+  // blob's entries are a run, and Finalize keeps the first of each. Entries move only when some
+  // were dropped before them: without listed_all this is one read-only pass (every command).
+  size_t out = 0;
+  const auto keep = [&](size_t k) {
+    if (out != k) loose[out] = loose[k];
+    ++out;
+  };
+  for (size_t i = 0, end = 0; i < size_; i = end) {
+    for (end = i + 1; end < size_ && loose[end].id == loose[i].id;) ++end;
+    if (!packs.listed_all && end - i == 1) {
+      keep(i);
+      continue;
+    }
+    const BlobId id = loose[i].id;
+    const uint32_t was_first = loose[i].pack;
+    const size_t begin = out;
+    size_t winner = SIZE_MAX;
+    for (size_t k = i; k < end; ++k) {
+      // Without listed_all each pack is a request: none asked about once one is present.
+      const bool here = (packs.listed_all || winner == SIZE_MAX) && present(loose[k].pack);
+      if (!here && packs.listed_all) continue;
+      if (here && winner == SIZE_MAX) winner = out;
+      keep(k);
+    }
+    if (begin == out) {  // every pack of it is gone: not stored
+      bases_.erase(id);
+      continue;
+    }
+    if (winner != SIZE_MAX) std::rotate(loose + begin, loose + winner, loose + winner + 1);
+    if (loose[begin].pack == was_first) continue;
+    // Another pack's entry is the blob now: its delta base, if any, is the one to keep.
+    if (CodecOf(loose[begin].kind) != Codec::kZstdDelta) {
+      bases_.erase(id);
+      continue;
+    }
+    for (const OtherBase& o : other_bases_) {
+      if (o.id == id && o.pack == loose[begin].pack) bases_[id] = o.base;
+    }
+  }
+  size_ = out;
 }
 
 void Index::DropDanglingDeltas(Loose* loose) {

@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 #include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
@@ -199,7 +201,47 @@ Result<int> Repository::UpgradeFormat() {
   return from;
 }
 
-Status Repository::LoadIndex() {
+namespace {
+
+using PackIds = std::unordered_set<BlobId, BlobIdHash>;
+
+Result<PackIds> ListPackIds(storage::Backend& backend) {
+  VELIN_ASSIGN(auto objects, backend.List("data/"));
+  PackIds ids;
+  for (const auto& o : objects) {
+    // Temp objects ("….tmp-…") and foreign files parse as no id: not packs.
+    if (auto id = ParseBlobId(o.name.substr(o.name.rfind('/') + 1))) ids.insert(*id);
+  }
+  return ids;
+}
+
+// Index::PackPresence for PackCheck::kDuplicates: a Stat per pack asked about, one listing
+// once more are asked (a repository where many blobs are listed twice). A failed request
+// answers "present": the index stays as its objects list it.
+std::function<bool(const BlobId&)> PackPresenceByStat(storage::Backend& backend) {
+  struct State {
+    size_t stats = 0;
+    std::optional<PackIds> listed;
+  };
+  return [&backend, state = std::make_shared<State>()](const BlobId& pack) {
+    constexpr size_t kMaxStats = 16;
+    if (!state->listed && state->stats < kMaxStats) {
+      ++state->stats;
+      auto info = backend.Stat(PackObjectName(pack));
+      return !info || info->has_value();
+    }
+    if (!state->listed) {
+      auto listed = ListPackIds(backend);
+      if (!listed) return true;
+      state->listed = std::move(*listed);
+    }
+    return state->listed->count(pack) > 0;
+  };
+}
+
+}  // namespace
+
+Status Repository::LoadIndex(PackCheck check) {
   if (tree_prefetch_) tree_prefetch_->Drain();  // no read may look at the index while it changes
   // Snapshots first: a writer puts its index objects before its snapshot, so every snapshot
   // listed now has its index objects in the listing below.
@@ -207,6 +249,12 @@ Status Repository::LoadIndex() {
   index_ = Index();
   index_damage_.clear();
   VELIN_ASSIGN(auto objects, backend_.List("index/"));
+  // Packs are listed after the index objects, beside their reads: a pack is written before the
+  // index object that lists it, so a pack missing here is gone, not still being written.
+  std::future<Result<PackIds>> listing;
+  if (check == PackCheck::kAll) {
+    listing = std::async(std::launch::async, [this] { return ListPackIds(backend_); });
+  }
   std::sort(objects.begin(), objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   // Each entry takes at least kPackEntrySize bytes stored: an upper bound on the blob count.
@@ -237,8 +285,19 @@ Status Repository::LoadIndex() {
     }
     for (const auto& [pack_id, entries] : *packs) VELIN_TRY(index_.AddPack(pack_id, entries));
   }
-  index_.Finalize();
+  PackPresence presence;
+  if (listing.valid()) {
+    VELIN_ASSIGN(PackIds present, listing.get());
+    presence.listed_all = true;
+    presence.present = [present = std::move(present)](const BlobId& pack) {
+      return present.count(pack) > 0;
+    };
+  } else {
+    presence.present = PackPresenceByStat(backend_);
+  }
+  index_.Finalize(&presence);
   indexed_snapshots_.emplace(snapshot_ids.begin(), snapshot_ids.end());
+  pack_check_ = check;
 #ifdef __GLIBC__
   // The decoded index objects and the pack map were freed between the index's allocations;
   // glibc keeps such holes resident (5 of 55 bytes a blob with 16 M blobs) unless asked.
@@ -469,7 +528,7 @@ void Repository::NoteSnapshotWritten(const std::string& id) {
 Status Repository::CatchUpIndex(const std::vector<std::string>& ids) {
   if (!indexed_snapshots_) return Ok();  // no index loaded: nothing to catch up with
   for (const std::string& id : ids) {
-    if (indexed_snapshots_->count(id) == 0) return LoadIndex();
+    if (indexed_snapshots_->count(id) == 0) return LoadIndex(pack_check_);
   }
   return Ok();
 }

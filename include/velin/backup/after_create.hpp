@@ -6,7 +6,9 @@
 //      `backup copy ID --to …` does it. The local snapshot is committed before the copy starts,
 //      so a failure (the destination unreachable or with other keys, a transfer failing half-way)
 //      never harms it: it is the create's exit 1, "backup ID was created, but the offsite copy to
-//      … failed: …", and the copy's commit order leaves no snapshot offsite that lacks data;
+//      … failed: …", and the copy's commit order leaves no snapshot offsite that lacks data.
+//      The backup stays noted as due offsite in the source repository until its copy goes
+//      through, and the next create's copy catches it up (unless it was forgotten meanwhile);
 //   2. the create's outcome (also CopyOffsite): Ok when the backup is complete; otherwise its one
 //      error line, where a missing database (--continue-on-error) outranks an offsite failure;
 //   3. forget + prune (MaintainAfterCreate), only when the backup is complete and
@@ -21,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "velin/backup/pruner.hpp"
 #include "velin/backup/retention_policy.hpp"
@@ -84,7 +87,10 @@ struct AfterCreateOptions {
 struct OffsiteCopy {
   std::string to;                   // options.offsite ("": no copy was due)
   std::optional<CopyStats> copied;  // the copy went through
-  std::optional<Error> error;       // it failed: exit 1, naming the backup and `to`
+  // Earlier backups whose own offsite copy had failed, copied now (oldest first).
+  std::vector<std::string> caught_up;
+  // It failed, or catching up an earlier backup did: exit 1, naming the backup and `to`.
+  std::optional<Error> error;
 };
 
 // Step 3's record.

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,17 @@ using IndexPacks = std::vector<std::pair<BlobId, std::vector<PackEntry>>>;
 std::string EncodeIndexObject(const IndexPacks& packs);
 Result<IndexPacks> DecodeIndexObject(std::string_view data);
 
+// Which packs the repository holds, for Index::Finalize. A pack can go behind velin's back (an
+// S3 lifecycle rule, a manual delete, a disk error) while index objects still list it.
+struct PackPresence {
+  // True when every pack was listed (create): the entries of the packs `present` denies are
+  // dropped as if no index listed them, so that their blobs are stored again. False: only the
+  // packs of blobs that several packs list are asked about, so that such a blob (stored again
+  // after its pack went) is read from a pack that is there.
+  bool listed_all = false;
+  std::function<bool(const BlobId& pack)> present;
+};
+
 class Index {
  public:
   static constexpr size_t kMaxPacks = size_t{1} << 24;
@@ -60,13 +72,18 @@ class Index {
   // unlisted, so that `create` stores the blob again and nothing points at a missing base; it
   // is remembered in dangling_deltas(). Call after
   // the last AddPack (AddPack after it merges more packs, as before it, and needs Finalize
-  // again).
-  void Finalize();
+  // again). With `packs`, a blob several packs list is taken from the first one listed that
+  // is present, and with packs->listed_all the entries of absent packs are dropped (see
+  // missing_packs()).
+  void Finalize(const PackPresence* packs = nullptr);
   // nullopt when the blob is unknown. REQUIRES: Finalize() since the last AddPack.
   std::optional<IndexEntry> Find(const BlobId& id) const;
   // The base of a delta blob (codec kZstdDelta), as its index object recorded it.
   const BlobId* DeltaBase(const BlobId& id) const;
-  // Delta blobs (and their bases) that Finalize dropped because no pack lists the base.
+  // The packs listed in index objects that Finalize(listed_all) found absent.
+  const std::vector<BlobId>& missing_packs() const { return missing_packs_; }
+  // Delta blobs (and their bases) that Finalize dropped because no pack lists the base (with
+  // PackPresence::listed_all also those whose base was only in an absent pack).
   struct DanglingDelta {
     BlobId id;
     BlobId base;
@@ -116,6 +133,9 @@ class Index {
   void Unpack();
   // Removes from the sorted `loose` entries the delta blobs whose base is not listed.
   void DropDanglingDeltas(Loose* loose);
+  // Moves the entry of the first present pack to the front of each blob's entries in the
+  // sorted `loose` (and drops absent packs' entries when packs.listed_all).
+  void PreferPresentPacks(Loose* loose, const PackPresence& packs);
 
   // Loose entries until Finalize, then size_ packed ones of kEntryBytes; malloc'ed so that
   // growing and the shrink after packing need no second copy of the array.
@@ -127,6 +147,15 @@ class Index {
   std::vector<BlobId> packs_;
   std::unordered_map<BlobId, uint32_t, BlobIdHash> pack_numbers_;
   std::unordered_map<BlobId, BlobId, BlobIdHash> bases_;  // delta blobs only
+  // While loading: a delta blob's base as another pack's entry records it, where it differs
+  // from bases_ (the first entry's); read when that pack's entry wins (PreferPresentPacks).
+  struct OtherBase {
+    BlobId id;
+    uint32_t pack;
+    BlobId base;
+  };
+  std::vector<OtherBase> other_bases_;
+  std::vector<BlobId> missing_packs_;
   std::vector<DanglingDelta> dangling_deltas_;
 };
 

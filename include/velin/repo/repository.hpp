@@ -109,12 +109,22 @@ class Repository {
   void SetCommitGuard(std::function<Status()> guard) { commit_guard_ = std::move(guard); }
   Status CheckCommitGuard() const { return commit_guard_ ? commit_guard_() : Ok(); }
 
+  // What LoadIndex asks the storage about the packs the index objects list.
+  enum class PackCheck {
+    // Only the packs of blobs that several packs list (rare: a Stat each, one listing beyond
+    // a few), so that a blob stored again after its pack went is read from the new pack.
+    kDuplicates,
+    // Every pack, with one listing of data/ (one request per 1000 packs on S3): the entries
+    // of packs that are gone are dropped, so that `create` stores their blobs again instead
+    // of pointing a new backup at them (index().missing_packs() names them).
+    kAll,
+  };
   // Reads and merges every index object. An unreadable or damaged one is skipped and listed
   // in index_damage() (create then stores its blobs again; verify reports it). The snapshots
   // listed just before are remembered: a snapshot another velin commits after that may point
   // at index objects this load did not see, so reading it (LoadSnapshot, LoadAllSnapshots,
   // ResolveSnapshotId) loads the index again first, instead of calling its blobs missing.
-  Status LoadIndex();
+  Status LoadIndex(PackCheck check = PackCheck::kDuplicates);
   const Index& index() const { return index_; }
   const std::vector<ObjectDamage>& index_damage() const { return index_damage_; }
   // What to say of a blob no index lists, in parentheses after it: with a damaged index object,
@@ -230,7 +240,8 @@ class Repository {
   // The snapshot ids listed before the index was loaded (with those written since); unset
   // before LoadIndex.
   std::optional<std::set<std::string>> indexed_snapshots_;
-  std::unique_ptr<crypto::Sealer> sealer_;  // null: unencrypted
+  PackCheck pack_check_ = PackCheck::kDuplicates;  // the last LoadIndex's, for CatchUpIndex
+  std::unique_ptr<crypto::Sealer> sealer_;         // null: unencrypted
   std::unique_ptr<crypto::BlobIdHasher> hasher_;
   std::function<Status()> commit_guard_;
   // The top trees of path sources that earlier velins recorded under another spelling

@@ -480,5 +480,58 @@ TEST_F(AfterCreateMemTest, APruneFailingAfterCreateIsAWarningAndEveryKeptBackupR
   EXPECT_EQ(Restored("/repo", id, "/out2"), std::string(80'000, 'b'));
 }
 
+// A failed offsite copy used to be left for good: the next create copied only its own backup.
+TEST_F(AfterCreateMemTest, ABackupWhoseOffsiteCopyFailedIsCaughtUpByTheNextCreate) {
+  Put("storage/a.txt", "alpha\n");
+  const std::string first = Created();
+  repos_.offsite_env_.SetRule(io::FaultRule{io::FaultOp::kAny, 1, EIO, true, false});
+  AfterCreateResult failed = CopyOffsite(Offsite(), first, nullptr, repos_, env_, reporter_);
+  ASSERT_FALSE(failed.outcome);
+  EXPECT_NE(
+      failed.outcome.error().message.find("(the next create copies it, or now: velin backup copy " +
+                                          first + " --to /offsite)"),
+      std::string::npos)
+      << failed.outcome.error().message;
+  repos_.offsite_env_.SetRule(std::nullopt);
+
+  Put("storage/a.txt", "beta\n");
+  const std::string second = Created();
+  AfterCreateResult caught = CopyOffsite(Offsite(), second, nullptr, repos_, env_, reporter_);
+  ASSERT_TRUE(caught.outcome) << caught.outcome.error().message;
+  EXPECT_EQ(caught.offsite.caught_up, std::vector<std::string>{first});
+  EXPECT_EQ(Ids("/offsite"), (std::set<std::string>{first, second}));
+  EXPECT_EQ(Restored("/offsite", first, "/out1"), "alpha\n");
+  EXPECT_EQ(Restored("/offsite", second, "/out2"), "beta\n");
+
+  // Nothing is due any more: the next copy carries its own backup only.
+  Put("storage/a.txt", "gamma\n");
+  const std::string third = Created();
+  AfterCreateResult next = CopyOffsite(Offsite(), third, nullptr, repos_, env_, reporter_);
+  ASSERT_TRUE(next.outcome) << next.outcome.error().message;
+  EXPECT_TRUE(next.offsite.caught_up.empty());
+  EXPECT_EQ(next.offsite.copied->snapshots_copied, 1u);
+  EXPECT_FALSE(env_.Stat("/repo/state/offsite-pending/" + first));
+  EXPECT_TRUE(reporter_.warnings.empty());
+}
+
+TEST_F(AfterCreateMemTest, ABackupForgottenBeforeItsOffsiteCopyWasCaughtUpIsDroppedQuietly) {
+  Put("storage/a.txt", "alpha\n");
+  const std::string first = Created();
+  repos_.offsite_env_.SetRule(io::FaultRule{io::FaultOp::kAny, 1, EIO, true, false});
+  ASSERT_FALSE(CopyOffsite(Offsite(), first, nullptr, repos_, env_, reporter_).outcome);
+  repos_.offsite_env_.SetRule(std::nullopt);
+  ASSERT_TRUE(env_.Stat("/repo/state/offsite-pending/" + first));
+  ASSERT_TRUE(env_.RemoveFile("/repo/snapshots/" + first));  // forgotten here meanwhile
+
+  Put("storage/a.txt", "beta\n");
+  const std::string second = Created();
+  AfterCreateResult r = CopyOffsite(Offsite(), second, nullptr, repos_, env_, reporter_);
+  ASSERT_TRUE(r.outcome) << r.outcome.error().message;
+  EXPECT_TRUE(r.offsite.caught_up.empty());
+  EXPECT_EQ(Ids("/offsite"), std::set<std::string>{second});
+  EXPECT_FALSE(env_.Stat("/repo/state/offsite-pending/" + first));
+  EXPECT_TRUE(reporter_.warnings.empty());
+}
+
 }  // namespace
 }  // namespace velin::backup

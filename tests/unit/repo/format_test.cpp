@@ -209,6 +209,67 @@ TEST(IndexTest, ADeltaBlobWhoseBaseNoPackListsCountsAsNotStored) {
   EXPECT_EQ(index.PackId(d->pack), Sha256("p2"));
 }
 
+TEST(IndexTest, EntriesOfAPackThatIsGoneCountAsNotStoredWhenEveryPackWasListed) {
+  // "gone" was deleted behind velin's back; "kept" is there. create lists every pack and must
+  // take nothing of "gone" as stored, nor a delta whose base only "gone" held.
+  PackEntry a{Sha256("a"), BlobType::kData, Codec::kZstd, 0, 10, 100};
+  PackEntry b{Sha256("b"), BlobType::kData, Codec::kZstd, 10, 10, 100};
+  PackEntry d{Sha256("d"), BlobType::kData, Codec::kZstdDelta, 20, 5, 100, Sha256("b")};
+  PackEntry x_gone{Sha256("x"), BlobType::kData, Codec::kNone, 25, 4, 4};
+  PackEntry c{Sha256("c"), BlobType::kTree, Codec::kNone, 0, 3, 3};
+  PackEntry e{Sha256("e"), BlobType::kData, Codec::kZstdDelta, 3, 5, 100, Sha256("b")};
+  PackEntry x_kept{Sha256("x"), BlobType::kData, Codec::kNone, 8, 4, 4};
+  Index index;
+  ASSERT_TRUE(index.AddPack(Sha256("gone"), {a, b, d, x_gone}));
+  ASSERT_TRUE(index.AddPack(Sha256("kept"), {c, e, x_kept}));
+  PackPresence packs;
+  packs.listed_all = true;
+  packs.present = [](const BlobId& pack) { return pack != Sha256("gone"); };
+  index.Finalize(&packs);
+  ASSERT_EQ(index.missing_packs().size(), 1u);
+  EXPECT_EQ(index.missing_packs()[0], Sha256("gone"));
+  for (const char* name : {"a", "b", "d", "e"}) EXPECT_FALSE(index.Find(Sha256(name))) << name;
+  EXPECT_EQ(index.DeltaBase(Sha256("d")), nullptr);
+  EXPECT_EQ(index.DeltaBase(Sha256("e")), nullptr);
+  ASSERT_TRUE(index.Find(Sha256("c")));
+  const std::optional<IndexEntry> x = index.Find(Sha256("x"));
+  ASSERT_TRUE(x);  // listed first in "gone", but stored in "kept" too
+  EXPECT_EQ(index.PackId(x->pack), Sha256("kept"));
+  EXPECT_EQ(x->offset, 8u);
+  EXPECT_EQ(index.size(), 2u);
+}
+
+TEST(IndexTest, ABlobListedInTwoPacksIsReadFromTheOneThatIsThere) {
+  // A create stored "x" again after "gone" went; the index object of "gone" may sort first.
+  // Commands that do not list every pack ask only about such blobs' packs.
+  PackEntry x_old{Sha256("x"), BlobType::kData, Codec::kZstdDelta, 0, 5, 100, Sha256("b1")};
+  PackEntry b1{Sha256("b1"), BlobType::kData, Codec::kZstd, 5, 10, 100};
+  PackEntry y{Sha256("y"), BlobType::kData, Codec::kZstd, 15, 10, 100};
+  PackEntry x_new{Sha256("x"), BlobType::kData, Codec::kZstdDelta, 0, 6, 100, Sha256("b2")};
+  PackEntry b2{Sha256("b2"), BlobType::kData, Codec::kZstd, 6, 10, 100};
+  Index index;
+  ASSERT_TRUE(index.AddPack(Sha256("gone"), {x_old, b1, y}));
+  ASSERT_TRUE(index.AddPack(Sha256("new"), {x_new, b2}));
+  std::vector<BlobId> asked;
+  PackPresence packs;
+  packs.present = [&asked](const BlobId& pack) {
+    asked.push_back(pack);
+    return pack == Sha256("new");
+  };
+  index.Finalize(&packs);
+  const std::optional<IndexEntry> x = index.Find(Sha256("x"));
+  ASSERT_TRUE(x);
+  EXPECT_EQ(index.PackId(x->pack), Sha256("new"));
+  EXPECT_EQ(x->length, 6u);
+  ASSERT_NE(index.DeltaBase(Sha256("x")), nullptr);
+  EXPECT_EQ(*index.DeltaBase(Sha256("x")), Sha256("b2"));  // the base the winning entry names
+  // Blobs listed once stay as listed (verify names their missing pack); each pack asked once.
+  ASSERT_TRUE(index.Find(Sha256("y")));
+  EXPECT_EQ(index.PackId(index.Find(Sha256("y"))->pack), Sha256("gone"));
+  EXPECT_TRUE(index.missing_packs().empty());
+  EXPECT_EQ(asked.size(), 2u);
+}
+
 TEST(IndexTest, AnUnknownCodecOrTypeStaysUnknown) {
   // Four bits hold the codec in memory: a hostile 0x13 must not turn into 3 (zstd delta).
   PackEntry odd{Sha256("x"), static_cast<BlobType>(0x21), static_cast<Codec>(0x13), 0, 4, 4};

@@ -1,0 +1,80 @@
+// A pack deleted behind velin's back (an S3 lifecycle rule, a manual delete, a disk error):
+// the next `backup create` must not take the blobs the index lists in it as stored. It used to:
+// "0 B added", exit 0, and a new backup that `verify` found unrestorable. Now create lists the
+// packs, warns, and stores that data again, so the new backup is whole.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "support/backup_fixture.hpp"
+
+namespace velin::testing {
+namespace {
+
+// The largest pack in `repo` (the one holding the files' data).
+std::string LargestPackOf(const std::string& repo) {
+  std::string best;
+  uintmax_t size = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(repo + "/data")) {
+    if (e.is_regular_file() && e.file_size() > size) {
+      size = e.file_size();
+      best = e.path().string();
+    }
+  }
+  return best;
+}
+
+TEST(BackupMissingPack, CreateStoresTheDataOfAMissingPackAgainAndTheNewBackupRestores) {
+  BackupApp app;
+  WriteFile(app.root() + "/storage/photo.jpg", RandomData(300000, 11));
+  WriteFile(app.root() + "/storage/notes.txt", "notes\n");
+  WriteFile(app.root() + "/storage/old.bin", RandomData(100000, 12));  // in the first only
+  const std::string first = app.Json({"backup", "create"})["id"];
+  const std::string pack = LargestPackOf(app.repo());
+  ASSERT_FALSE(pack.empty());
+  ASSERT_TRUE(std::filesystem::remove(pack));
+  std::filesystem::remove(app.root() + "/storage/old.bin");
+
+  RunResult created = app.Run({"backup", "create", "--json"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const nlohmann::json j = nlohmann::json::parse(created.out);
+  const std::string second = j["id"];
+  EXPECT_GT(j["bytes_added"].get<uint64_t>(), 300000u) << j;  // photo.jpg stored again
+  const std::string short_id = std::filesystem::path(pack).filename().string().substr(0, 12);
+  EXPECT_NE(created.err.find("1 packs listed in the index are missing from the repository "
+                             "(first: " +
+                             short_id + "); their data is stored again"),
+            std::string::npos)
+      << created.err;
+
+  // The new backup is whole; the first one lost its tree (old.bin was in it), which nothing
+  // stored again.
+  RunResult latest = app.Run({"backup", "verify", second});
+  EXPECT_EQ(latest.exit_code, 0) << latest.err;
+  RunResult all = app.Run({"backup", "verify", "--all"});
+  EXPECT_EQ(all.exit_code, 4) << all.err;
+  EXPECT_NE(all.err.find("affects " + first + ":storage"), std::string::npos) << all.err;
+  EXPECT_EQ(all.err.find(second + ":"), std::string::npos) << all.err;
+
+  const std::string before = DescribeTree(app.root());
+  RunResult restored = app.Run({"backup", "restore", "latest", "--target", app.path("out")});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(DescribeTree(app.path("out")), before);
+
+  // prune refuses while a backup needs the lost data (naming the pack), and finishes the job
+  // once that backup is forgotten: the missing pack leaves the index, and all is intact.
+  RunResult refused = app.Run({"backup", "prune"});
+  EXPECT_EQ(refused.exit_code, 4) << refused.err;
+  EXPECT_NE(refused.err.find("pack " + short_id), std::string::npos) << refused.err;
+  ASSERT_EQ(app.Run({"backup", "forget", first, "--yes"}).exit_code, 0);
+  RunResult pruned = app.Run({"backup", "prune"});
+  EXPECT_EQ(pruned.exit_code, 0) << pruned.err;
+  RunResult after = app.Run({"backup", "verify", "--all"});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  RunResult quiet = app.Run({"backup", "create"});
+  EXPECT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("missing from the repository"), std::string::npos) << quiet.err;
+}
+
+}  // namespace
+}  // namespace velin::testing
