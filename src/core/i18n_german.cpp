@@ -231,6 +231,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "key first",
        "entferne Schlüssel {} nicht: es ist der einzige Schlüssel, den Ihre Passphrase öffnet; "
        "zuerst einen anderen Schlüssel hinzufügen oder verwenden"},
+      {"refusing to remove key {}{}: no other key your passphrase opens is left (another velin "
+       "removed it meanwhile)",
+       "entferne Schlüssel {}{} nicht: kein anderer Schlüssel, den Ihre Passphrase öffnet, ist "
+       "übrig (ein anderes velin hat ihn inzwischen entfernt)"},
       {"the repository passphrase is empty", "die Passphrase des Repositorys ist leer"},
       {"not a JSON object", "kein JSON-Objekt"},
       {"unsupported key object version {}", "nicht unterstützte Version {} des Schlüsselobjekts"},
