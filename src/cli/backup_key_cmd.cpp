@@ -109,8 +109,8 @@ Result<KeyRepository> OpenKeyRepository(Context& ctx, const config::Config& cfg,
   KeyRepository r;
   VELIN_ASSIGN(r.backend, OpenKeyBackend(ctx, cfg, flags));
   if (lock == KeyLock::kExclusive) {
-    VELIN_ASSIGN(r.lock, LockRepository(ctx, *r.backend, repo::LockKind::kExclusive,
-                                        flags.lock_wait));
+    VELIN_ASSIGN(r.lock,
+                 LockRepository(ctx, *r.backend, repo::LockKind::kExclusive, flags.lock_wait));
   }
   return r;
 }
@@ -218,10 +218,12 @@ void AddLockWaitFlag(CLI::App* cmd, KeyFlags& flags) {
 }
 
 void AddNewPassphraseFlags(CLI::App* cmd, KeyFlags& flags) {
-  cmd->add_option("--new-password-env", flags.new_password_env,
-                  "Environment variable holding the new passphrase");
-  cmd->add_option("--new-password-file", flags.new_password_file,
-                  "File (0600) holding the new passphrase");
+  CLI::Option* env = cmd->add_option("--new-password-env", flags.new_password_env,
+                                     "Environment variable holding the new passphrase");
+  CLI::Option* file = cmd->add_option("--new-password-file", flags.new_password_file,
+                                      "File (0600) holding the new passphrase");
+  // One new passphrase, from one place: given both, which one is meant is a guess.
+  env->excludes(file);
 }
 
 }  // namespace

@@ -174,6 +174,25 @@ TEST_F(CryptoKeyCommands, TheNewPassphraseNeedsASourceThatIsNotArgv) {
   EXPECT_EQ(listed->size(), 1u);
 }
 
+// Both sources of the new passphrase at once: which one is meant is a guess (the variable used
+// to win silently), so it is a usage error and no key changes.
+TEST_F(CryptoKeyCommands, TheNewPassphraseComesFromOneSourceOnly) {
+  WriteFile(dir_ / "new.pass", "from-the-File-g07\n", 0600);
+  for (const char* command : {"add", "passwd"}) {
+    auto r = Velin({"backup", "key", command, "--new-password-env", "NEW_PASS",
+                    "--new-password-file", dir_ / "new.pass"},
+                   kKeyPassphrase, {{"NEW_PASS", "from-the-Variable-h08"}});
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("--new-password-env and --new-password-file cannot be given together"),
+              std::string::npos)
+        << r.err;
+  }
+  auto listed = crypto::ListKeys(*backend_);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().id, first_id_);
+}
+
 TEST_F(CryptoKeyCommands, PassphrasesNeverReachOutputLogOrRepository) {
   const std::string added = "added-Passphrase-c03";
   auto add = Velin({"backup", "key", "add", "--new-password-env", "NEW_PASS", "-v"}, kKeyPassphrase,
