@@ -235,6 +235,22 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "removed it meanwhile)",
        "entferne Schlüssel {}{} nicht: kein anderer Schlüssel, den Ihre Passphrase öffnet, ist "
        "übrig (ein anderes velin hat ihn inzwischen entfernt)"},
+      {"repository {} holds {} key object(s) of an interrupted init and no config, and this "
+       "passphrase opens none of them: run `velin backup init` with the passphrase it was "
+       "started with to finish it, or move the directory aside for a new, empty repository",
+       "Repository {} enthält {} Schlüsselobjekt(e) eines unterbrochenen init und keine Config, "
+       "und diese Passphrase öffnet keines davon: `velin backup init` mit der Passphrase, mit der "
+       "es begonnen wurde, ausführen, um es abzuschließen, oder das Verzeichnis beiseitelegen für "
+       "ein neues, leeres Repository"},
+      {"repository {} has no config object but holds {} keys/ object(s) (e.g. {}) and nothing "
+       "else: an encrypted `velin backup init` stopped before it wrote the config. Run `velin "
+       "backup init` with encryption and the passphrase it was started with to finish it (a new, "
+       "empty repository under those keys), or move the directory aside",
+       "Repository {} hat kein Config-Objekt, enthält aber {} keys/-Objekt(e) (z. B. {}) und sonst "
+       "nichts: ein verschlüsseltes `velin backup init` hielt an, bevor es die Config schrieb. "
+       "`velin backup init` mit Verschlüsselung und der Passphrase, mit der es begonnen wurde, "
+       "ausführen, um es abzuschließen (ein neues, leeres Repository unter diesen Schlüsseln), "
+       "oder das Verzeichnis beiseitelegen"},
       {"the repository passphrase is empty", "die Passphrase des Repositorys ist leer"},
       {"not a JSON object", "kein JSON-Objekt"},
       {"unsupported key object version {}", "nicht unterstützte Version {} des Schlüsselobjekts"},

@@ -77,9 +77,12 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
 
 // A backend without a config object that holds repository objects is a repository whose config
 // was lost, not an empty place: a new config would give it a new id (and, when encrypted, a
-// plaintext config next to its keys), after which nothing in it can be read.
-Status RequireNoRepositoryObjects(storage::Backend& backend) {
-  for (const char* prefix : {"keys/", "snapshots/", "index/", "data/"}) {
+// plaintext config next to its keys), after which nothing in it can be read. Key objects alone
+// are what an encrypted init leaves when it stops before its commit point (the config): with
+// `keys_may_remain` (an explicit `velin backup init` of an encrypted repository) they are left
+// for CreateKeys to finish that init with; otherwise they are refused with a line saying how.
+Status RequireNoRepositoryObjects(storage::Backend& backend, bool keys_may_remain) {
+  for (const char* prefix : {"snapshots/", "index/", "data/"}) {
     VELIN_ASSIGN(auto objects, backend.List(prefix));
     if (objects.empty()) continue;
     return DamageError(
@@ -89,7 +92,14 @@ Status RequireNoRepositoryObjects(storage::Backend& backend) {
                  "directory aside and run `velin backup init` for a new, empty repository",
                  backend.Location(), std::to_string(objects.size()), prefix, objects.front().name));
   }
-  return Ok();
+  VELIN_ASSIGN(auto keys, backend.List("keys/"));
+  if (keys.empty() || keys_may_remain) return Ok();
+  return DamageError(
+      TrFormat("repository {} has no config object but holds {} keys/ object(s) (e.g. {}) and "
+               "nothing else: an encrypted `velin backup init` stopped before it wrote the config. "
+               "Run `velin backup init` with encryption and the passphrase it was started with to "
+               "finish it (a new, empty repository under those keys), or move the directory aside",
+               backend.Location(), std::to_string(keys.size()), keys.front().name));
 }
 
 // An encrypted blob's plaintext, opened where it lies in `stored` (overwritten). A stored
@@ -144,7 +154,8 @@ Status Repository::Init(storage::Backend& backend, const RepoKeyOptions& keys) {
   VELIN_ASSIGN(auto existing, backend.Stat("config"));
   if (existing)
     return UsageError(TrFormat("a repository already exists at {}", backend.Location()));
-  VELIN_TRY(RequireNoRepositoryObjects(backend));
+  VELIN_TRY(RequireNoRepositoryObjects(backend,
+                                       /*keys_may_remain=*/keys.cipher != crypto::Cipher::kNone));
   RepoConfig config;
   config.id = RandomHex(16);
   config.format_version = kFormatVersion;
@@ -159,7 +170,9 @@ Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, 
                                                      const RepoKeyOptions& keys) {
   auto text = backend.Get("config");
   if (!text && storage::IsNotFound(text.error())) {
-    VELIN_TRY(RequireNoRepositoryObjects(backend));
+    // Not even the keys of an interrupted init: `create` runs unattended, and turning what is
+    // left of a repository into a new, empty one is for an explicit `velin backup init`.
+    VELIN_TRY(RequireNoRepositoryObjects(backend, /*keys_may_remain=*/false));
     if (!create) {
       return UsageError(
           TrFormat("no repository at {} (run 'velin backup init' or 'velin backup create')",

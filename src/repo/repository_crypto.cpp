@@ -26,11 +26,18 @@ Status Repository::CreateKeys(storage::Backend& backend, const RepoKeyOptions& k
   VELIN_ASSIGN(std::string passphrase, ReadPassphrase(backend, keys));
   VELIN_ASSIGN(auto existing, backend.List("keys/"));
   // Key objects without a config: an init that stopped before its commit point. Reuse them
-  // when this passphrase opens one; otherwise the open's error says why.
+  // when this passphrase opens one, so the config written next finishes that init.
   Result<crypto::OpenedKey> opened =
       existing.empty() ? crypto::CreateRepositoryKey(backend, passphrase, keys.origin, keys.scrypt)
                        : crypto::OpenRepositoryKey(backend, passphrase);
   crypto::CleanseString(passphrase);
+  if (!opened && !existing.empty() && opened.error().code == ExitCode::kUsage) {
+    return UsageError(TrFormat(
+        "repository {} holds {} key object(s) of an interrupted init and no config, and this "
+        "passphrase opens none of them: run `velin backup init` with the passphrase it was "
+        "started with to finish it, or move the directory aside for a new, empty repository",
+        backend.Location(), std::to_string(existing.size())));
+  }
   if (!opened) return tl::unexpected(opened.error());
   return Ok();
 }
