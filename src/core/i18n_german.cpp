@@ -308,6 +308,24 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Repository-Konfiguration {}/config ist beschädigt ({})"},
       {"repository config {}/config has invalid chunker sizes",
        "Repository-Konfiguration {}/config hat ungültige Chunker-Größen"},
+      {"repository config {}/config has an invalid format version {}",
+       "Repository-Konfiguration {}/config hat eine ungültige Formatversion {}"},
+      {"repository config {}/config names an unknown chunker algorithm '{}'",
+       "Repository-Konfiguration {}/config nennt einen unbekannten Chunker-Algorithmus '{}'"},
+      {"the config of {} has no checksum (an older velin wrote it), so a change to it cannot be "
+       "detected: `velin backup upgrade` adds one",
+       "die Config von {} hat keine Prüfsumme (ein älteres velin hat sie geschrieben), eine "
+       "Änderung daran ist also nicht erkennbar: `velin backup upgrade` fügt eine hinzu"},
+      {"{} is at format version {}; its config now has a checksum",
+       "{} hat Formatversion {}; seine Config hat jetzt eine Prüfsumme"},
+      {"repository config {}/config has an invalid id",
+       "Repository-Konfiguration {}/config hat eine ungültige ID"},
+      {"repository config {}/config has been changed or damaged (its checksum does not match): "
+       "put back `config` from a copy of this repository (the offsite copy, a file-system "
+       "snapshot)",
+       "Repository-Konfiguration {}/config wurde verändert oder beschädigt (ihre Prüfsumme stimmt "
+       "nicht): `config` aus einer Kopie dieses Repositorys zurücklegen (der Offsite-Kopie, einem "
+       "Dateisystem-Snapshot)"},
       {"repository {} has no config object but holds {} {} object(s) (e.g. {}): it is damaged, and "
        "velin will not write a new config over it. Put back `config` from a copy of this "
        "repository (the offsite copy, a file-system snapshot), or move the directory aside and run "

@@ -6,6 +6,7 @@
 #include <malloc.h>
 #endif
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -27,7 +28,25 @@ std::string RandomHex(size_t bytes) {
   return Sha256(raw).Hex().substr(0, 2 * bytes);
 }
 
-std::string EncodeConfig(const RepoConfig& c) {
+// The text a config's checksum covers: its JSON without "checksum", compact, keys sorted
+// (nlohmann's object order) — every other field, also those of a later velin.
+std::string CanonicalConfig(nlohmann::json j) {
+  j.erase("checksum");
+  return j.dump();
+}
+
+// "sha256:<hex>" of `canonical`, or with `mac_key` "hmac-sha256:<hex>" (docs/repository-format.md,
+// "config").
+Result<std::string> ConfigChecksum(std::string_view canonical, const crypto::Key256* mac_key) {
+  if (mac_key == nullptr) return "sha256:" + Sha256(canonical).Hex();
+  VELIN_ASSIGN(auto hmac, crypto::BlobIdHasher::Keyed(*mac_key));
+  BlobId digest;
+  VELIN_ASSIGN(digest.bytes, hmac->Hash(canonical));
+  return "hmac-sha256:" + digest.Hex();
+}
+
+// The config object's bytes, with its checksum: keyed by `mac_key` in an encrypted repository.
+Result<std::string> EncodeConfig(const RepoConfig& c, const crypto::Key256* mac_key) {
   nlohmann::json j = {{"format_version", c.format_version},
                       {"id", c.id},
                       {"chunker",
@@ -37,11 +56,22 @@ std::string EncodeConfig(const RepoConfig& c) {
                         {"max_size", c.chunker.max_size},
                         {"seed", c.chunker.seed}}}};
   if (c.cipher != crypto::Cipher::kNone) j["encryption"] = crypto::CipherName(c.cipher);
+  VELIN_ASSIGN(std::string checksum, ConfigChecksum(CanonicalConfig(j), mac_key));
+  j["checksum"] = checksum;
   return j.dump(1) + "\n";
 }
 
-Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& where) {
+bool IsLowerHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'); });
+}
+
+// Parses and range-checks a config object; `canonical` gets the text its checksum covers (the
+// checksum itself is checked by Repository::CheckConfigChecksum, once the key is known).
+Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& where,
+                                std::string& canonical) {
   RepoConfig c;
+  std::string algorithm;
   try {
     nlohmann::json j = nlohmann::json::parse(text);
     c.format_version = JsonInt<int>(j.at("format_version"));
@@ -50,8 +80,13 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
           "repository {} has format version {}; this velin reads up to version {} (upgrade velin)",
           where, std::to_string(c.format_version), std::to_string(kFormatVersion)));
     }
+    if (c.format_version < 1) {
+      return DamageError(TrFormat("repository config {}/config has an invalid format version {}",
+                                  where, std::to_string(c.format_version)));
+    }
     c.id = j.at("id").get<std::string>();
     const auto& ch = j.at("chunker");
+    algorithm = ch.at("algorithm").get<std::string>();
     c.chunker.min_size = JsonInt<uint64_t>(ch.at("min_size"));
     c.chunker.avg_size = JsonInt<uint64_t>(ch.at("avg_size"));
     c.chunker.max_size = JsonInt<uint64_t>(ch.at("max_size"));
@@ -64,13 +99,26 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
       }
       c.cipher = *cipher;
     }
+    if (j.contains("checksum")) c.checksum = j.at("checksum").get<std::string>();
+    canonical = CanonicalConfig(std::move(j));
   } catch (const std::exception& e) {
     return DamageError(TrFormat("repository config {}/config is damaged ({})", where, e.what()));
   }
+  if (algorithm != "fastcdc-gear") {
+    return DamageError(TrFormat("repository config {}/config names an unknown chunker algorithm "
+                                "'{}'",
+                                where, algorithm));
+  }
+  // Every velin has written 512 KiB / 1 MiB / 8 MiB. The bounds keep a damaged or edited config
+  // from cutting files into millions of tiny blobs (min 2 cut a 20 KB file into 9273) or from
+  // needing huge chunk buffers.
   const auto& p = c.chunker;
-  if (p.min_size == 0 || p.min_size > p.avg_size || p.avg_size > p.max_size ||
-      (p.avg_size & (p.avg_size - 1)) != 0 || p.max_size > (64u << 20)) {
+  if (p.min_size < kMinChunkMinSize || p.min_size > p.avg_size || p.avg_size > p.max_size ||
+      (p.avg_size & (p.avg_size - 1)) != 0 || p.max_size > kMaxChunkMaxSize) {
     return DamageError(TrFormat("repository config {}/config has invalid chunker sizes", where));
+  }
+  if (c.id.size() != 32 || !IsLowerHex(c.id)) {
+    return DamageError(TrFormat("repository config {}/config has an invalid id", where));
   }
   return c;
 }
@@ -159,11 +207,14 @@ Status Repository::Init(storage::Backend& backend, const RepoKeyOptions& keys) {
   RepoConfig config;
   config.id = RandomHex(16);
   config.format_version = kFormatVersion;
+  std::optional<crypto::Key256> mac_key;
   if (keys.cipher != crypto::Cipher::kNone) {
     config.cipher = keys.cipher;
-    VELIN_TRY(CreateKeys(backend, keys));
+    VELIN_ASSIGN(crypto::MasterKey master, CreateKeys(backend, keys));
+    VELIN_ASSIGN(mac_key, master.Derive(kConfigMacPurpose));
   }
-  return backend.Put("config", EncodeConfig(config));
+  VELIN_ASSIGN(std::string text, EncodeConfig(config, mac_key ? &*mac_key : nullptr));
+  return backend.Put("config", text);
 }
 
 Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, bool create,
@@ -183,8 +234,10 @@ Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, 
   }
   if (!text)
     return tl::unexpected(text.error().Wrap(TrFormat("repository {}", backend.Location())));
-  VELIN_ASSIGN(RepoConfig config, DecodeConfig(*text, backend.Location()));
+  std::string canonical;
+  VELIN_ASSIGN(RepoConfig config, DecodeConfig(*text, backend.Location(), canonical));
   std::unique_ptr<Repository> repo(new Repository(backend, std::move(config)));
+  repo->config_canonical_ = std::move(canonical);
   VELIN_TRY(repo->Unlock(keys));
   if (const int reads = storage::ParallelReadsFor(backend.Location()); reads > 0) {
     Repository* r = repo.get();
@@ -202,12 +255,32 @@ Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, 
 
 Result<int> Repository::UpgradeFormat() {
   const int from = config_.format_version;
-  if (from >= kFormatVersion) return from;
+  if (from >= kFormatVersion && !config_.checksum.empty()) return from;
   RepoConfig upgraded = config_;
   upgraded.format_version = kFormatVersion;
-  VELIN_TRY(backend_.Put("config", EncodeConfig(upgraded)));
-  config_ = std::move(upgraded);
+  VELIN_ASSIGN(std::string text,
+               EncodeConfig(upgraded, config_mac_key_ ? &*config_mac_key_ : nullptr));
+  VELIN_TRY(backend_.Put("config", text));
+  std::string canonical;
+  VELIN_ASSIGN(config_, DecodeConfig(text, backend_.Location(), canonical));
+  config_canonical_ = std::move(canonical);
   return from;
+}
+
+Status Repository::CheckConfigChecksum() const {
+  if (config_.checksum.empty()) return Ok();  // written by an older velin
+  const crypto::Key256* key = config_mac_key_ ? &*config_mac_key_ : nullptr;
+  VELIN_ASSIGN(std::string expected, ConfigChecksum(config_canonical_, key));
+  // Compared in constant time: in an encrypted repository it is a MAC.
+  if (expected.size() != config_.checksum.size() ||
+      CRYPTO_memcmp(expected.data(), config_.checksum.data(), expected.size()) != 0) {
+    return DamageError(
+        TrFormat("repository config {}/config has been changed or damaged (its checksum does not "
+                 "match): put back `config` from a copy of this repository (the offsite copy, a "
+                 "file-system snapshot)",
+                 backend_.Location()));
+  }
+  return Ok();
 }
 
 Status Repository::LoadIndex() {
