@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "velin/backup/archiver.hpp"
+#include "velin/backup/snapshot_copier.hpp"
 #include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
@@ -169,7 +170,13 @@ Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Back
   VELIN_ASSIGN(auto backend,
                storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), true));
   VELIN_ASSIGN(auto existing, backend->Stat("config"));
-  if (existing) return Ok();
+  if (existing) {
+    // Compared before the destination is unlocked: with other keys the passphrase may open
+    // none of them, and "wrong passphrase" would not say what is wrong.
+    VELIN_ASSIGN(repo::RepoConfig ours, repo::Repository::ReadConfig(source));
+    VELIN_ASSIGN(repo::RepoConfig theirs, repo::Repository::ReadConfig(*backend));
+    return backup::CheckCopyKeys(ours, source.Location(), theirs, backend->Location());
+  }
   // Keys first, config last (as init does): the config is what makes it a repository.
   VELIN_ASSIGN(auto keys, source.List("keys/"));
   for (const storage::ObjectInfo& key : keys) {

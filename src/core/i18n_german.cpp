@@ -251,8 +251,24 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "`velin backup init` mit Verschlüsselung und der Passphrase, mit der es begonnen wurde, "
        "ausführen, um es abzuschließen (ein neues, leeres Repository unter diesen Schlüsseln), "
        "oder das Verzeichnis beiseitelegen"},
+      {"backup copy: {} is a repository with other keys than {}; an encrypted repository can be "
+       "copied only into a new destination (velin creates it with the same keys) or an earlier "
+       "copy of it",
+       "backup copy: {} ist ein Repository mit anderen Schlüsseln als {}; ein verschlüsseltes "
+       "Repository lässt sich nur in ein neues Ziel (velin legt es mit denselben Schlüsseln an) "
+       "oder in eine frühere Kopie davon kopieren"},
+      {"backup copy: {} is encrypted and {} is not; the backups of an unencrypted repository can "
+       "be copied only into an unencrypted one (a new destination is created unencrypted, like "
+       "its source)",
+       "backup copy: {} ist verschlüsselt und {} nicht; die Backups eines unverschlüsselten "
+       "Repositorys lassen sich nur in ein unverschlüsseltes kopieren (ein neues Ziel wird wie "
+       "seine Quelle unverschlüsselt angelegt)"},
       {"the repository passphrase is empty", "die Passphrase des Repositorys ist leer"},
       {"not a JSON object", "kein JSON-Objekt"},
+      {"it is not valid JSON (truncated or overwritten?)",
+       "es ist kein gültiges JSON (abgeschnitten oder überschrieben?)"},
+      {"a field is missing", "ein Feld fehlt"},
+      {"a field has the wrong type", "ein Feld hat den falschen Typ"},
       {"unsupported key object version {}", "nicht unterstützte Version {} des Schlüsselobjekts"},
       {"unsupported kdf (expected scrypt)", "nicht unterstützte KDF (erwartet: scrypt)"},
       {"salt is not {} bytes", "Salt ist nicht {} Bytes lang"},
@@ -907,6 +923,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"(base {})", "(Basis {})"},
       {"Base of transaction {}", "Basis der Transaktion {}"},
       {"{}: {}", "{}: {}"},
+      {"{}; {}", "{}; {}"},
       {"{}:{}:{}: {}", "{}:{}:{}: {}"},
       {"exit code {}", "Exit-Code {}"},
       {"killed by signal {}", "durch Signal {} beendet"},

@@ -77,7 +77,7 @@ tl::unexpected<Error> WrongPassphrase(storage::Backend& backend, const Unlocked&
   std::string msg = TrFormat(u.tried == 1 ? "wrong passphrase for repository {} (tried {} key)"
                                           : "wrong passphrase for repository {} (tried {} keys)",
                              backend.Location(), u.tried);
-  for (const auto& d : u.damaged) msg += "; " + d;
+  for (const auto& d : u.damaged) msg = TrFormat("{}; {}", msg, d);  // one translated line
   return UsageError(msg);
 }
 

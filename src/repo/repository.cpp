@@ -105,9 +105,10 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
     return DamageError(TrFormat("repository config {}/config is damaged ({})", where, e.what()));
   }
   if (algorithm != "fastcdc-gear") {
-    return DamageError(TrFormat("repository config {}/config names an unknown chunker algorithm "
-                                "'{}'",
-                                where, algorithm));
+    return DamageError(
+        TrFormat("repository config {}/config names an unknown chunker algorithm "
+                 "'{}'",
+                 where, algorithm));
   }
   // Every velin has written 512 KiB / 1 MiB / 8 MiB. The bounds keep a damaged or edited config
   // from cutting files into millions of tiny blobs (min 2 cut a 20 KB file into 9273) or from
@@ -251,6 +252,19 @@ Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, 
         [r](const std::vector<BlobId>& ids) { return r->ReadTreeRun(ids); });
   }
   return repo;
+}
+
+Result<RepoConfig> Repository::ReadConfig(storage::Backend& backend) {
+  auto text = backend.Get("config");
+  if (!text && storage::IsNotFound(text.error())) {
+    return UsageError(
+        TrFormat("no repository at {} (run 'velin backup init' or 'velin backup create')",
+                 backend.Location()));
+  }
+  if (!text)
+    return tl::unexpected(text.error().Wrap(TrFormat("repository {}", backend.Location())));
+  std::string canonical;
+  return DecodeConfig(*text, backend.Location(), canonical);
 }
 
 Result<int> Repository::UpgradeFormat() {

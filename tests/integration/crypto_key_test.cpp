@@ -127,19 +127,20 @@ TEST_F(CryptoKeyCommands, KeyChangesTakeTheExclusiveLock) {
   ASSERT_TRUE(second) << second.error().message;
   std::filesystem::create_directories(repo_ + "/locks");
   const std::string lock = repo_ + "/locks/shared-held-by-the-test";
-  WriteFile(lock, repo::FormatLockRecord(
-                      {.holder = io::Env::Default().ThisProcess(), .kind = "shared", .time = time(nullptr)}));
+  WriteFile(lock, repo::FormatLockRecord({.holder = io::Env::Default().ThisProcess(),
+                                          .kind = "shared",
+                                          .time = time(nullptr)}));
 
   auto removed = Velin({"backup", "key", "remove", *second}, kKeyPassphrase);
   EXPECT_EQ(removed.exit_code, 3) << removed.err;
   EXPECT_NE(removed.err.find("is locked by"), std::string::npos) << removed.err;
   WriteFile(dir_ / "new.pass", "third-Passphrase-f06\n", 0600);
-  auto added = Velin({"backup", "key", "add", "--new-password-file", dir_ / "new.pass",
-                      "--lock-wait", "200ms"},
-                     kKeyPassphrase);
+  auto added = Velin(
+      {"backup", "key", "add", "--new-password-file", dir_ / "new.pass", "--lock-wait", "200ms"},
+      kKeyPassphrase);
   EXPECT_EQ(added.exit_code, 3) << added.err;
-  auto passwd = Velin({"backup", "key", "passwd", "--new-password-file", dir_ / "new.pass"},
-                      kKeyPassphrase);
+  auto passwd =
+      Velin({"backup", "key", "passwd", "--new-password-file", dir_ / "new.pass"}, kKeyPassphrase);
   EXPECT_EQ(passwd.exit_code, 3) << passwd.err;
   auto listed = crypto::ListKeys(*backend_);
   ASSERT_TRUE(listed);
@@ -191,6 +192,16 @@ TEST_F(CryptoKeyCommands, TheNewPassphraseComesFromOneSourceOnly) {
   ASSERT_TRUE(listed);
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ(listed->front().id, first_id_);
+}
+
+// A key object that is not JSON is one line naming it, not the JSON library's exception text.
+TEST_F(CryptoKeyCommands, ADamagedKeyObjectIsNamedInOneLine) {
+  WriteFile(repo_ + "/keys/" + first_id_, "garbage");
+  auto r = Velin({"backup", "key", "list"}, kKeyPassphrase);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "error: wrong passphrase for repository " + repo_ +
+                       " (tried 1 key); key object keys/" + first_id_ +
+                       " is damaged: it is not valid JSON (truncated or overwritten?)\n");
 }
 
 TEST_F(CryptoKeyCommands, PassphrasesNeverReachOutputLogOrRepository) {

@@ -90,6 +90,10 @@ class Repository {
   // config is the commit point); an error when one exists, a DamageError when other
   // repository objects do.
   static Status Init(storage::Backend& backend, const RepoKeyOptions& keys = {});
+  // The config object of the repository in `backend`, range-checked but not yet authenticated
+  // (no key is opened): for a look before unlocking, as `backup copy` compares a destination's
+  // id and cipher with its source's before it tries the passphrase there.
+  static Result<RepoConfig> ReadConfig(storage::Backend& backend);
 
   storage::Backend& backend() { return backend_; }
   const RepoConfig& config() const { return config_; }
@@ -233,7 +237,7 @@ class Repository {
 
   storage::Backend& backend_;
   RepoConfig config_;
-  std::string config_canonical_;  // what config_.checksum covers
+  std::string config_canonical_;                  // what config_.checksum covers
   std::optional<crypto::Key256> config_mac_key_;  // encrypted: keys the config's checksum
   Chunker chunker_;
   Index index_;
