@@ -332,17 +332,30 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
   return stats;
 }
 
-Status CheckCopyKeys(repo::Repository& source, repo::Repository& destination) {
-  const repo::RepoConfig& a = source.config();
-  const repo::RepoConfig& b = destination.config();
-  if ((source.encrypted() || destination.encrypted()) && (a.id != b.id || a.cipher != b.cipher)) {
-    return UsageError(
-        "backup copy: " + destination.backend().Location() + " is a repository with other keys " +
-        "than " + source.backend().Location() +
-        "; an encrypted repository can be copied only into a new destination (velin creates it "
-        "with the same keys) or an earlier copy of it");
+Status CheckCopyKeys(const repo::RepoConfig& source, const std::string& source_location,
+                     const repo::RepoConfig& destination, const std::string& destination_location) {
+  const bool source_encrypted = source.cipher != crypto::Cipher::kNone;
+  const bool destination_encrypted = destination.cipher != crypto::Cipher::kNone;
+  if (source_encrypted && (source.id != destination.id || source.cipher != destination.cipher)) {
+    return UsageError(TrFormat(
+        "backup copy: {} is a repository with other keys than {}; an encrypted repository can be "
+        "copied only into a new destination (velin creates it with the same keys) or an earlier "
+        "copy of it",
+        destination_location, source_location));
+  }
+  if (!source_encrypted && destination_encrypted) {
+    return UsageError(TrFormat(
+        "backup copy: {} is encrypted and {} is not; the backups of an unencrypted repository can "
+        "be copied only into an unencrypted one (a new destination is created unencrypted, like "
+        "its source)",
+        destination_location, source_location));
   }
   return Ok();
+}
+
+Status CheckCopyKeys(repo::Repository& source, repo::Repository& destination) {
+  return CheckCopyKeys(source.config(), source.backend().Location(), destination.config(),
+                       destination.backend().Location());
 }
 
 }  // namespace velin::backup

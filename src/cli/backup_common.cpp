@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "velin/backup/archiver.hpp"
+#include "velin/backup/snapshot_copier.hpp"
 #include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
@@ -102,19 +103,34 @@ storage::BackendOptions BackendOptionsFrom(const config::Config& cfg) {
   return o;
 }
 
+namespace {
+Result<Duration> ParseLockWait(const std::string& lock_wait) {
+  auto wait = ParseDuration(lock_wait);
+  if (!wait) {
+    return UsageError(
+        TrFormat("--lock-wait '{}' is not a duration (e.g. 30s; at most 36500d)", lock_wait));
+  }
+  return *wait;
+}
+}  // namespace
+
+Result<std::unique_ptr<repo::RepoLock>> LockRepository(Context& ctx, storage::Backend& backend,
+                                                       repo::LockKind kind,
+                                                       const std::string& lock_wait) {
+  VELIN_ASSIGN(auto wait, ParseLockWait(lock_wait));
+  return repo::RepoLock::Acquire(ctx.env(), backend, kind, LockOptionsFor(ctx.env(), wait));
+}
+
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
                                 bool create, IndexUse index,
                                 std::shared_ptr<storage::Backend> backend) {
-  auto wait = ParseDuration(flags.lock_wait);
-  if (!wait)
-    return UsageError(
-        TrFormat("--lock-wait '{}' is not a duration (e.g. 30s; at most 36500d)", flags.lock_wait));
+  VELIN_ASSIGN(auto wait, ParseLockWait(flags.lock_wait));
   VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags, create, std::move(backend)));
   // Only the commands that read have --no-lock; a writer locks whatever its flags say.
   const bool reader = kind == repo::LockKind::kShared && !create;
   if (!flags.no_lock || !reader) {
     auto lock =
-        repo::RepoLock::Acquire(ctx.env(), *r.backend, kind, LockOptionsFor(ctx.env(), *wait));
+        repo::RepoLock::Acquire(ctx.env(), *r.backend, kind, LockOptionsFor(ctx.env(), wait));
     if (lock) {
       r.lock = std::move(*lock);
       r.repo->SetCommitGuard([l = r.lock.get()] { return l->Check(); });
@@ -166,7 +182,13 @@ Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Back
   VELIN_ASSIGN(auto backend,
                storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), true));
   VELIN_ASSIGN(auto existing, backend->Stat("config"));
-  if (existing) return Ok();
+  if (existing) {
+    // Compared before the destination is unlocked: with other keys the passphrase may open
+    // none of them, and "wrong passphrase" would not say what is wrong.
+    VELIN_ASSIGN(repo::RepoConfig ours, repo::Repository::ReadConfig(source));
+    VELIN_ASSIGN(repo::RepoConfig theirs, repo::Repository::ReadConfig(*backend));
+    return backup::CheckCopyKeys(ours, source.Location(), theirs, backend->Location());
+  }
   // Keys first, config last (as init does): the config is what makes it a repository.
   VELIN_ASSIGN(auto keys, source.List("keys/"));
   for (const storage::ObjectInfo& key : keys) {

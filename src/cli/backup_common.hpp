@@ -66,6 +66,13 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
                                 bool create, IndexUse index = IndexUse::kLoad,
                                 std::shared_ptr<storage::Backend> backend = nullptr);
 
+// Takes a lock of `kind` on the repository `backend` is, waiting up to `lock_wait` (--lock-wait:
+// a duration, "0s" by default): exit 3, naming the holder, when another velin holds a
+// conflicting one. For the commands that change a repository without opening it (`key`).
+Result<std::unique_ptr<repo::RepoLock>> LockRepository(Context& ctx, storage::Backend& backend,
+                                                       repo::LockKind kind,
+                                                       const std::string& lock_wait);
+
 // How to create (with `encryption`: "aes-256-gcm" | "chacha20-poly1305" | "none") or unlock
 // the repository: the passphrase is read from backup.password_env / password_file only when
 // needed. Defined in backup_key_cmd.cpp.

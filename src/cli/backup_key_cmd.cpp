@@ -14,6 +14,7 @@
 #include "velin/core/process.hpp"
 #include "velin/crypto/key_ring.hpp"
 #include "velin/crypto/secret.hpp"
+#include "velin/repo/lock.hpp"
 #include "velin/repo/repository.hpp"
 #include "velin/storage/backend.hpp"
 
@@ -25,6 +26,7 @@ struct KeyFlags {
   std::string new_password_env;
   std::string new_password_file;
   std::string key_id;  // remove
+  std::string lock_wait = "0s";
 };
 
 // A passphrase held for one command; wiped when it goes out of scope.
@@ -97,18 +99,43 @@ Result<std::unique_ptr<storage::Backend>> OpenKeyBackend(Context& ctx, const con
   return storage::OpenBackend(destination, BackendOptionsFrom(cfg), ctx.env(), /*create=*/false);
 }
 
-// Opens the repository's backend and unlocks its master key with the configured passphrase.
-struct Unlocked {
+// The commands that add or remove key objects hold the repository's exclusive lock: two
+// removals at once, each of the key the other's passphrase opens, would otherwise each see two
+// keys, each delete one, and leave the repository with none (docs/encryption.md, "Key
+// objects"). `list` only reads and takes none.
+enum class KeyLock { kNone, kExclusive };
+
+// The repository's backend, with the lock when the command changes keys. Members are destroyed
+// in reverse order: the lock is released before the backend closes.
+struct KeyRepository {
   std::unique_ptr<storage::Backend> backend;
+  std::unique_ptr<repo::RepoLock> lock;
+};
+
+Result<KeyRepository> OpenKeyRepository(Context& ctx, const config::Config& cfg,
+                                        const KeyFlags& flags, KeyLock lock) {
+  KeyRepository r;
+  VELIN_ASSIGN(r.backend, OpenKeyBackend(ctx, cfg, flags));
+  if (lock == KeyLock::kExclusive) {
+    VELIN_ASSIGN(r.lock,
+                 LockRepository(ctx, *r.backend, repo::LockKind::kExclusive, flags.lock_wait));
+  }
+  return r;
+}
+
+// Opens the repository's backend (locked as `lock` says) and unlocks its master key with the
+// configured passphrase.
+struct Unlocked {
+  KeyRepository repo;
   crypto::OpenedKey key;
 };
 
-Result<Unlocked> Unlock(Context& ctx, const KeyFlags& flags) {
+Result<Unlocked> Unlock(Context& ctx, const KeyFlags& flags, KeyLock lock) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(Passphrase passphrase, RepositoryPassphrase(*cfg));
-  VELIN_ASSIGN(auto backend, OpenKeyBackend(ctx, *cfg, flags));
-  VELIN_ASSIGN(crypto::OpenedKey key, crypto::OpenRepositoryKey(*backend, passphrase.view()));
-  return Unlocked{std::move(backend), std::move(key)};
+  VELIN_ASSIGN(KeyRepository repo, OpenKeyRepository(ctx, *cfg, flags, lock));
+  VELIN_ASSIGN(crypto::OpenedKey key, crypto::OpenRepositoryKey(*repo.backend, passphrase.view()));
+  return Unlocked{std::move(repo), std::move(key)};
 }
 
 nlohmann::json KeyToJson(const crypto::KeyObject& key, bool current) {
@@ -122,12 +149,12 @@ nlohmann::json KeyToJson(const crypto::KeyObject& key, bool current) {
 }
 
 Status ListKeys(Context& ctx, const KeyFlags& flags) {
-  VELIN_ASSIGN(Unlocked u, Unlock(ctx, flags));
+  VELIN_ASSIGN(Unlocked u, Unlock(ctx, flags, KeyLock::kNone));
   std::vector<std::string> damaged;
-  VELIN_ASSIGN(auto keys, crypto::ListKeys(*u.backend, &damaged));
+  VELIN_ASSIGN(auto keys, crypto::ListKeys(*u.repo.backend, &damaged));
   output::Console& out = ctx.out();
   if (out.json()) {
-    nlohmann::json doc = {{"repository", u.backend->Location()},
+    nlohmann::json doc = {{"repository", u.repo.backend->Location()},
                           {"keys", nlohmann::json::array()},
                           {"damaged", damaged}};
     for (const auto& key : keys) doc["keys"].push_back(KeyToJson(key, key.id == u.key.key_id));
@@ -149,8 +176,9 @@ Status ListKeys(Context& ctx, const KeyFlags& flags) {
 
 Status AddKey(Context& ctx, const KeyFlags& flags) {
   VELIN_ASSIGN(Passphrase fresh, NewPassphrase(flags));
-  VELIN_ASSIGN(Unlocked u, Unlock(ctx, flags));
-  VELIN_ASSIGN(std::string id, crypto::AddKey(*u.backend, u.key.master, fresh.view(),
+  VELIN_ASSIGN(Unlocked u, Unlock(ctx, flags, KeyLock::kExclusive));
+  VELIN_TRY(u.repo.lock->Check());
+  VELIN_ASSIGN(std::string id, crypto::AddKey(*u.repo.backend, u.key.master, fresh.view(),
                                               crypto::CurrentKeyOrigin(ctx.env()), {}));
   if (ctx.out().json()) {
     ctx.out().Json({{"added", id}});
@@ -163,8 +191,8 @@ Status AddKey(Context& ctx, const KeyFlags& flags) {
 Status RemoveKey(Context& ctx, const KeyFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(Passphrase passphrase, RepositoryPassphrase(*cfg));
-  VELIN_ASSIGN(auto backend, OpenKeyBackend(ctx, *cfg, flags));
-  VELIN_ASSIGN(std::string id, crypto::RemoveKey(*backend, flags.key_id, passphrase.view()));
+  VELIN_ASSIGN(KeyRepository repo, OpenKeyRepository(ctx, *cfg, flags, KeyLock::kExclusive));
+  VELIN_ASSIGN(std::string id, crypto::RemoveKey(*repo.backend, flags.key_id, passphrase.view()));
   if (ctx.out().json()) {
     ctx.out().Json({{"removed", id}});
   } else {
@@ -175,8 +203,9 @@ Status RemoveKey(Context& ctx, const KeyFlags& flags) {
 
 Status ChangePassphrase(Context& ctx, const KeyFlags& flags) {
   VELIN_ASSIGN(Passphrase fresh, NewPassphrase(flags));
-  VELIN_ASSIGN(Unlocked u, Unlock(ctx, flags));
-  VELIN_ASSIGN(std::string id, crypto::ChangePassphrase(*u.backend, u.key, fresh.view(),
+  VELIN_ASSIGN(Unlocked u, Unlock(ctx, flags, KeyLock::kExclusive));
+  VELIN_TRY(u.repo.lock->Check());
+  VELIN_ASSIGN(std::string id, crypto::ChangePassphrase(*u.repo.backend, u.key, fresh.view(),
                                                         crypto::CurrentKeyOrigin(ctx.env()), {}));
   if (ctx.out().json()) {
     ctx.out().Json({{"removed", u.key.key_id}, {"added", id}});
@@ -191,11 +220,18 @@ void AddDestinationFlag(CLI::App* cmd, KeyFlags& flags) {
   cmd->add_option("--destination", flags.destination, "Repository (default: backup.destination)");
 }
 
+void AddLockWaitFlag(CLI::App* cmd, KeyFlags& flags) {
+  cmd->add_option("--lock-wait", flags.lock_wait,
+                  "How long to wait for another velin's lock (e.g. 30s; default 0)");
+}
+
 void AddNewPassphraseFlags(CLI::App* cmd, KeyFlags& flags) {
-  cmd->add_option("--new-password-env", flags.new_password_env,
-                  "Environment variable holding the new passphrase");
-  cmd->add_option("--new-password-file", flags.new_password_file,
-                  "File (0600) holding the new passphrase");
+  CLI::Option* env = cmd->add_option("--new-password-env", flags.new_password_env,
+                                     "Environment variable holding the new passphrase");
+  CLI::Option* file = cmd->add_option("--new-password-file", flags.new_password_file,
+                                      "File (0600) holding the new passphrase");
+  // One new passphrase, from one place: given both, which one is meant is a guess.
+  env->excludes(file);
 }
 
 }  // namespace
@@ -228,14 +264,17 @@ void RegisterBackupKeyCommands(CLI::App& group, Context& ctx) {
   });
   CLI::App* add = AddCommand(*key, "add", "Add a passphrase for the same repository");
   AddNewPassphraseFlags(add, flags);
+  AddLockWaitFlag(add, flags);
   add->callback([&ctx] { ctx.Execute([&ctx] { return AddKey(ctx, flags); }); });
   CLI::App* remove = AddCommand(*key, "remove", "Remove a key object");
   AddDestinationFlag(remove, flags);
+  AddLockWaitFlag(remove, flags);
   remove->add_option("id", flags.key_id, "Key id (a unique prefix is enough)")->required();
   remove->callback([&ctx] { ctx.Execute([&ctx] { return RemoveKey(ctx, flags); }); });
   CLI::App* passwd = AddCommand(*key, "passwd", "Replace the passphrase in use by a new one");
   AddDestinationFlag(passwd, flags);
   AddNewPassphraseFlags(passwd, flags);
+  AddLockWaitFlag(passwd, flags);
   passwd->callback([&ctx] { ctx.Execute([&ctx] { return ChangePassphrase(ctx, flags); }); });
 }
 

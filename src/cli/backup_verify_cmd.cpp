@@ -37,6 +37,16 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
     VELIN_ASSIGN(std::string id, r.repo->ResolveSnapshotId(flags.id, filter));
     ids.push_back(id);
   }
+  // The config's checksum was checked when the repository was opened (a mismatch is exit 4
+  // there): "intact"; a config of an older velin has none to check: "unchecked".
+  const bool config_checked = !r.repo->config().checksum.empty();
+  const char* config_state = config_checked ? "intact" : "unchecked";
+  if (!config_checked && !out.json()) {
+    out.Info(
+        TrFormat("the config of {} has no checksum (an older velin wrote it), so a change to "
+                 "it cannot be detected: `velin backup upgrade` adds one",
+                 r.backend->Location()));
+  }
   out.Begin(output::Icon::kVerify, Tr("Verifying backups..."));
   VELIN_ASSIGN(backup::VerifyReport report, backup::VerifyBackups(*r.repo, out, ids));
   if (!out.json()) {
@@ -64,6 +74,7 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
     out.Warn(TrFormat("no backups to verify in {}", r.backend->Location()));
     if (out.json()) {
       out.Json({{"ok", true},
+                {"config", config_state},
                 {"restore_test", nlohmann::json::object()},
                 {"backups", report.snapshots},
                 {"blobs", report.blobs_checked},
@@ -92,6 +103,7 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
   record(true);
   if (out.json()) {
     out.Json({{"ok", true},
+              {"config", config_state},
               {"restore_test", restore_test},
               {"backups", report.snapshots},
               {"blobs", report.blobs_checked},

@@ -113,6 +113,12 @@ Result<const config::Config*> Context::Config() {
       loaded.backup.password_env = "VELIN_PASSPHRASE";
     }
   }
+  // The variables holding the repository's and the database's passwords reach no child, as
+  // velin.toml names them: registered before --password-file and --database-url replace those
+  // settings, since the variable the file names is still in the environment (a
+  // REPO_PASS=… velin --password-file F would otherwise hand REPO_PASS to every hook).
+  RegisterSecretEnvironmentVariable(loaded.backup.password_env);
+  RegisterSecretEnvironmentVariable(loaded.database.password_env);
   if (!repo.empty()) loaded.backup.destination = repo;
   if (!global.password_file.empty()) {
     loaded.backup.password_env.clear();
@@ -124,7 +130,7 @@ Result<const config::Config*> Context::Config() {
     VELIN_ASSIGN(loaded.database, config::DatabaseFromUrl(global.database_url, cwd));
   }
   config_ = std::move(loaded);
-  // The variables holding the repository's and the database's passwords reach no child.
+  // And as the overrides left them.
   RegisterSecretEnvironmentVariable(config_->backup.password_env);
   RegisterSecretEnvironmentVariable(config_->database.password_env);
   // A webhook URL may hold its token, a ping URL is the check's secret (healthchecks.io's

@@ -613,6 +613,12 @@ std::string ParseErrorMessage(CLI::App& root, const CLI::ParseError& error) {
       if (!refusal.empty()) return refusal;
     }
   }
+  if (kind == "ExcludesError") {
+    if (size_t sep = what.find(" excludes "); sep != std::string::npos) {
+      return TrFormat("{} and {} cannot be given together: give one of them (see '{} --help')",
+                      what.substr(0, sep), what.substr(sep + 10), at_path);
+    }
+  }
   if (kind == "ConversionError") {
     if (size_t at_flag = what.find(": too many inputs for a flag"); at_flag != std::string::npos) {
       return TrFormat("{} takes no value", what.substr(0, at_flag));

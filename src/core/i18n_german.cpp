@@ -232,8 +232,44 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "key first",
        "entferne Schlüssel {} nicht: es ist der einzige Schlüssel, den Ihre Passphrase öffnet; "
        "zuerst einen anderen Schlüssel hinzufügen oder verwenden"},
+      {"refusing to remove key {}{}: no other key your passphrase opens is left (another velin "
+       "removed it meanwhile)",
+       "entferne Schlüssel {}{} nicht: kein anderer Schlüssel, den Ihre Passphrase öffnet, ist "
+       "übrig (ein anderes velin hat ihn inzwischen entfernt)"},
+      {"repository {} holds {} key object(s) of an interrupted init and no config, and this "
+       "passphrase opens none of them: run `velin backup init` with the passphrase it was "
+       "started with to finish it, or move the directory aside for a new, empty repository",
+       "Repository {} enthält {} Schlüsselobjekt(e) eines unterbrochenen init und keine Config, "
+       "und diese Passphrase öffnet keines davon: `velin backup init` mit der Passphrase, mit der "
+       "es begonnen wurde, ausführen, um es abzuschließen, oder das Verzeichnis beiseitelegen für "
+       "ein neues, leeres Repository"},
+      {"repository {} has no config object but holds {} keys/ object(s) (e.g. {}) and nothing "
+       "else: an encrypted `velin backup init` stopped before it wrote the config. Run `velin "
+       "backup init` with encryption and the passphrase it was started with to finish it (a new, "
+       "empty repository under those keys), or move the directory aside",
+       "Repository {} hat kein Config-Objekt, enthält aber {} keys/-Objekt(e) (z. B. {}) und sonst "
+       "nichts: ein verschlüsseltes `velin backup init` hielt an, bevor es die Config schrieb. "
+       "`velin backup init` mit Verschlüsselung und der Passphrase, mit der es begonnen wurde, "
+       "ausführen, um es abzuschließen (ein neues, leeres Repository unter diesen Schlüsseln), "
+       "oder das Verzeichnis beiseitelegen"},
+      {"backup copy: {} is a repository with other keys than {}; an encrypted repository can be "
+       "copied only into a new destination (velin creates it with the same keys) or an earlier "
+       "copy of it",
+       "backup copy: {} ist ein Repository mit anderen Schlüsseln als {}; ein verschlüsseltes "
+       "Repository lässt sich nur in ein neues Ziel (velin legt es mit denselben Schlüsseln an) "
+       "oder in eine frühere Kopie davon kopieren"},
+      {"backup copy: {} is encrypted and {} is not; the backups of an unencrypted repository can "
+       "be copied only into an unencrypted one (a new destination is created unencrypted, like "
+       "its source)",
+       "backup copy: {} ist verschlüsselt und {} nicht; die Backups eines unverschlüsselten "
+       "Repositorys lassen sich nur in ein unverschlüsseltes kopieren (ein neues Ziel wird wie "
+       "seine Quelle unverschlüsselt angelegt)"},
       {"the repository passphrase is empty", "die Passphrase des Repositorys ist leer"},
       {"not a JSON object", "kein JSON-Objekt"},
+      {"it is not valid JSON (truncated or overwritten?)",
+       "es ist kein gültiges JSON (abgeschnitten oder überschrieben?)"},
+      {"a field is missing", "ein Feld fehlt"},
+      {"a field has the wrong type", "ein Feld hat den falschen Typ"},
       {"unsupported key object version {}", "nicht unterstützte Version {} des Schlüsselobjekts"},
       {"unsupported kdf (expected scrypt)", "nicht unterstützte KDF (erwartet: scrypt)"},
       {"salt is not {} bytes", "Salt ist nicht {} Bytes lang"},
@@ -289,6 +325,24 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Repository-Konfiguration {}/config ist beschädigt ({})"},
       {"repository config {}/config has invalid chunker sizes",
        "Repository-Konfiguration {}/config hat ungültige Chunker-Größen"},
+      {"repository config {}/config has an invalid format version {}",
+       "Repository-Konfiguration {}/config hat eine ungültige Formatversion {}"},
+      {"repository config {}/config names an unknown chunker algorithm '{}'",
+       "Repository-Konfiguration {}/config nennt einen unbekannten Chunker-Algorithmus '{}'"},
+      {"the config of {} has no checksum (an older velin wrote it), so a change to it cannot be "
+       "detected: `velin backup upgrade` adds one",
+       "die Config von {} hat keine Prüfsumme (ein älteres velin hat sie geschrieben), eine "
+       "Änderung daran ist also nicht erkennbar: `velin backup upgrade` fügt eine hinzu"},
+      {"{} is at format version {}; its config now has a checksum",
+       "{} hat Formatversion {}; seine Config hat jetzt eine Prüfsumme"},
+      {"repository config {}/config has an invalid id",
+       "Repository-Konfiguration {}/config hat eine ungültige ID"},
+      {"repository config {}/config has been changed or damaged (its checksum does not match): "
+       "put back `config` from a copy of this repository (the offsite copy, a file-system "
+       "snapshot)",
+       "Repository-Konfiguration {}/config wurde verändert oder beschädigt (ihre Prüfsumme stimmt "
+       "nicht): `config` aus einer Kopie dieses Repositorys zurücklegen (der Offsite-Kopie, einem "
+       "Dateisystem-Snapshot)"},
       {"repository {} has no config object but holds {} {} object(s) (e.g. {}): it is damaged, and "
        "velin will not write a new config over it. Put back `config` from a copy of this "
        "repository (the offsite copy, a file-system snapshot), or move the directory aside and run "
@@ -926,6 +980,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"(base {})", "(Basis {})"},
       {"Base of transaction {}", "Basis der Transaktion {}"},
       {"{}: {}", "{}: {}"},
+      {"{}; {}", "{}; {}"},
       {"{}:{}:{}: {}", "{}:{}:{}: {}"},
       {"exit code {}", "Exit-Code {}"},
       {"killed by signal {}", "durch Signal {} beendet"},

@@ -94,6 +94,8 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
       {"{} is empty (an unset variable?): give a value or leave it out",
        "{} ist leer (eine nicht gesetzte Variable?): einen Wert angeben oder weglassen"},
       {"'{}' is not a valid value for {}", "'{}' ist kein gültiger Wert für {}"},
+      {"{} and {} cannot be given together: give one of them (see '{} --help')",
+       "{} und {} schließen einander aus: nur eines angeben (siehe '{} --help')"},
       {"invalid command line: {} (see '{} --help')",
        "ungültige Befehlszeile: {} (siehe '{} --help')"},
       {"no completion for the shell '{}' (bash, zsh or fish)",

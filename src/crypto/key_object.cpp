@@ -147,8 +147,13 @@ Result<KeyObject> ParseKeyObject(std::string_view json, std::string_view name) {
   Result<KeyObject> key = Failure("");
   try {
     key = ParseKeyFields(nlohmann::json::parse(json));
-  } catch (const nlohmann::json::exception& e) {
-    key = Failure(JsonProblem(json, e));
+  } catch (const nlohmann::json::parse_error&) {
+    // One line for the user, not the library's "[json.exception.parse_error.101] …".
+    key = Failure(std::string(Tr("it is not valid JSON (truncated or overwritten?)")));
+  } catch (const nlohmann::json::out_of_range&) {
+    key = Failure(std::string(Tr("a field is missing")));
+  } catch (const nlohmann::json::exception&) {
+    key = Failure(std::string(Tr("a field has the wrong type")));
   }
   if (key && KeyObjectName(key->id) != name)
     key = Failure(TrFormat("its id '{}' does not match its name", key->id));

@@ -77,7 +77,7 @@ tl::unexpected<Error> WrongPassphrase(storage::Backend& backend, const Unlocked&
   std::string msg = TrFormat(u.tried == 1 ? "wrong passphrase for repository {} (tried {} key)"
                                           : "wrong passphrase for repository {} (tried {} keys)",
                              backend.Location(), u.tried);
-  for (const auto& d : u.damaged) msg += "; " + d;
+  for (const auto& d : u.damaged) msg = TrFormat("{}; {}", msg, d);  // one translated line
   return UsageError(msg);
 }
 
@@ -149,6 +149,29 @@ Result<std::string> RemoveKey(storage::Backend& backend, std::string_view id_or_
         TrFormat("refusing to remove key {}: it is the only key your passphrase opens; add or use "
                  "another key first",
                  target));
+  }
+  // The checks above ran on a listing made before the key derivations (a second per key). The
+  // command holds the repository's exclusive lock, but a velin without that lock (an older one)
+  // may have removed keys meanwhile: two removals at once, each of the other's key, would
+  // leave none. So the keys are listed once more right before the delete, and it goes ahead
+  // only if a key this passphrase opens stays.
+  VELIN_ASSIGN(auto now, backend.List(std::string(kKeyPrefix)));
+  bool target_present = false;
+  bool opener_stays = false;
+  for (const auto& info : now) {
+    std::string_view id = std::string_view(info.name).substr(kKeyPrefix.size());
+    if (id == target) {
+      target_present = true;
+    } else if (std::find(u.ids.begin(), u.ids.end(), id) != u.ids.end()) {
+      opener_stays = true;
+    }
+  }
+  if (!target_present) return UsageError(TrFormat("no key '{}'{}", target, where));
+  if (!opener_stays) {
+    return UsageError(
+        TrFormat("refusing to remove key {}{}: no other key your passphrase opens is left (another "
+                 "velin removed it meanwhile)",
+                 target, where));
   }
   VELIN_TRY(backend.Delete(KeyObjectName(target)));
   VELIN_TRY(backend.SyncDeletes());  // a removed key (a leaked passphrase) stays removed

@@ -1,6 +1,12 @@
 #include "velin/crypto/master_key.hpp"
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
 #include <cstring>
+#include <memory>
 
 #include "openssl_util.hpp"
 #include "velin/core/i18n.hpp"
@@ -39,6 +45,29 @@ Result<MasterKey> MasterKey::Parse(std::string_view bytes) {
   std::memcpy(key.encryption.data(), bytes.data() + 1, Key256::kSize);
   std::memcpy(key.mac.data(), bytes.data() + 1 + Key256::kSize, Key256::kSize);
   return key;
+}
+
+Result<Key256> MasterKey::Derive(std::string_view purpose) const {
+  static EVP_KDF* hkdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  if (hkdf == nullptr) return detail::OpenSslError("HKDF");
+  std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)> ctx(EVP_KDF_CTX_new(hkdf),
+                                                                EVP_KDF_CTX_free);
+  if (!ctx) return detail::OpenSslError("HKDF");
+  SecretKey<2 * Key256::kSize> ikm;  // wiped when it goes
+  std::memcpy(ikm.data(), encryption.data(), Key256::kSize);
+  std::memcpy(ikm.data() + Key256::kSize, mac.data(), Key256::kSize);
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm.data(), ikm.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(purpose.data()),
+                                        purpose.size()),
+      OSSL_PARAM_construct_end()};
+  Key256 out;
+  if (EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) != 1) {
+    return detail::OpenSslError("HKDF");
+  }
+  return out;
 }
 
 }  // namespace velin::crypto

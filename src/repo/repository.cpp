@@ -7,6 +7,7 @@
 #include <malloc.h>
 #endif
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -30,7 +31,25 @@ std::string RandomHex(size_t bytes) {
   return Sha256(raw).Hex().substr(0, 2 * bytes);
 }
 
-std::string EncodeConfig(const RepoConfig& c) {
+// The text a config's checksum covers: its JSON without "checksum", compact, keys sorted
+// (nlohmann's object order) — every other field, also those of a later velin.
+std::string CanonicalConfig(nlohmann::json j) {
+  j.erase("checksum");
+  return j.dump();
+}
+
+// "sha256:<hex>" of `canonical`, or with `mac_key` "hmac-sha256:<hex>" (docs/repository-format.md,
+// "config").
+Result<std::string> ConfigChecksum(std::string_view canonical, const crypto::Key256* mac_key) {
+  if (mac_key == nullptr) return "sha256:" + Sha256(canonical).Hex();
+  VELIN_ASSIGN(auto hmac, crypto::BlobIdHasher::Keyed(*mac_key));
+  BlobId digest;
+  VELIN_ASSIGN(digest.bytes, hmac->Hash(canonical));
+  return "hmac-sha256:" + digest.Hex();
+}
+
+// The config object's bytes, with its checksum: keyed by `mac_key` in an encrypted repository.
+Result<std::string> EncodeConfig(const RepoConfig& c, const crypto::Key256* mac_key) {
   nlohmann::json j = {{"format_version", c.format_version},
                       {"id", c.id},
                       {"chunker",
@@ -40,11 +59,22 @@ std::string EncodeConfig(const RepoConfig& c) {
                         {"max_size", c.chunker.max_size},
                         {"seed", c.chunker.seed}}}};
   if (c.cipher != crypto::Cipher::kNone) j["encryption"] = crypto::CipherName(c.cipher);
+  VELIN_ASSIGN(std::string checksum, ConfigChecksum(CanonicalConfig(j), mac_key));
+  j["checksum"] = checksum;
   return j.dump(1) + "\n";
 }
 
-Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& where) {
+bool IsLowerHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'); });
+}
+
+// Parses and range-checks a config object; `canonical` gets the text its checksum covers (the
+// checksum itself is checked by Repository::CheckConfigChecksum, once the key is known).
+Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& where,
+                                std::string& canonical) {
   RepoConfig c;
+  std::string algorithm;
   try {
     nlohmann::json j = nlohmann::json::parse(text);
     c.format_version = JsonCount<int>(j, "format_version");
@@ -53,8 +83,13 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
           "repository {} has format version {}; this velin reads up to version {} (upgrade velin)",
           where, std::to_string(c.format_version), std::to_string(kFormatVersion)));
     }
+    if (c.format_version < 1) {
+      return DamageError(TrFormat("repository config {}/config has an invalid format version {}",
+                                  where, std::to_string(c.format_version)));
+    }
     c.id = JsonText(j, "id");
     const auto& ch = JsonField(j, "chunker");
+    algorithm = JsonText(ch, "algorithm", "chunker.");
     c.chunker.min_size = JsonCount<uint64_t>(ch, "min_size", "chunker.");
     c.chunker.avg_size = JsonCount<uint64_t>(ch, "avg_size", "chunker.");
     c.chunker.max_size = JsonCount<uint64_t>(ch, "max_size", "chunker.");
@@ -67,23 +102,40 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
       }
       c.cipher = *cipher;
     }
+    if (j.contains("checksum")) c.checksum = JsonText(j, "checksum");
+    canonical = CanonicalConfig(std::move(j));
   } catch (const std::exception& e) {
     return DamageError(
         TrFormat("repository config {}/config is damaged ({})", where, JsonProblem(text, e)));
   }
+  if (algorithm != "fastcdc-gear") {
+    return DamageError(
+        TrFormat("repository config {}/config names an unknown chunker algorithm "
+                 "'{}'",
+                 where, algorithm));
+  }
+  // Every velin has written 512 KiB / 1 MiB / 8 MiB. The bounds keep a damaged or edited config
+  // from cutting files into millions of tiny blobs (min 2 cut a 20 KB file into 9273) or from
+  // needing huge chunk buffers.
   const auto& p = c.chunker;
-  if (p.min_size == 0 || p.min_size > p.avg_size || p.avg_size > p.max_size ||
-      (p.avg_size & (p.avg_size - 1)) != 0 || p.max_size > (64u << 20)) {
+  if (p.min_size < kMinChunkMinSize || p.min_size > p.avg_size || p.avg_size > p.max_size ||
+      (p.avg_size & (p.avg_size - 1)) != 0 || p.max_size > kMaxChunkMaxSize) {
     return DamageError(TrFormat("repository config {}/config has invalid chunker sizes", where));
+  }
+  if (c.id.size() != 32 || !IsLowerHex(c.id)) {
+    return DamageError(TrFormat("repository config {}/config has an invalid id", where));
   }
   return c;
 }
 
 // A backend without a config object that holds repository objects is a repository whose config
 // was lost, not an empty place: a new config would give it a new id (and, when encrypted, a
-// plaintext config next to its keys), after which nothing in it can be read.
-Status RequireNoRepositoryObjects(storage::Backend& backend) {
-  for (const char* prefix : {"keys/", "snapshots/", "index/", "data/"}) {
+// plaintext config next to its keys), after which nothing in it can be read. Key objects alone
+// are what an encrypted init leaves when it stops before its commit point (the config): with
+// `keys_may_remain` (an explicit `velin backup init` of an encrypted repository) they are left
+// for CreateKeys to finish that init with; otherwise they are refused with a line saying how.
+Status RequireNoRepositoryObjects(storage::Backend& backend, bool keys_may_remain) {
+  for (const char* prefix : {"snapshots/", "index/", "data/"}) {
     VELIN_ASSIGN(auto objects, backend.List(prefix));
     if (objects.empty()) continue;
     return DamageError(
@@ -93,7 +145,14 @@ Status RequireNoRepositoryObjects(storage::Backend& backend) {
                  "directory aside and run `velin backup init` for a new, empty repository",
                  backend.Location(), std::to_string(objects.size()), prefix, objects.front().name));
   }
-  return Ok();
+  VELIN_ASSIGN(auto keys, backend.List("keys/"));
+  if (keys.empty() || keys_may_remain) return Ok();
+  return DamageError(
+      TrFormat("repository {} has no config object but holds {} keys/ object(s) (e.g. {}) and "
+               "nothing else: an encrypted `velin backup init` stopped before it wrote the config. "
+               "Run `velin backup init` with encryption and the passphrase it was started with to "
+               "finish it (a new, empty repository under those keys), or move the directory aside",
+               backend.Location(), std::to_string(keys.size()), keys.front().name));
 }
 
 // An encrypted blob's plaintext, opened where it lies in `stored` (overwritten). A stored
@@ -148,22 +207,28 @@ Status Repository::Init(storage::Backend& backend, const RepoKeyOptions& keys) {
   VELIN_ASSIGN(auto existing, backend.Stat("config"));
   if (existing)
     return UsageError(TrFormat("a repository already exists at {}", backend.Location()));
-  VELIN_TRY(RequireNoRepositoryObjects(backend));
+  VELIN_TRY(RequireNoRepositoryObjects(backend,
+                                       /*keys_may_remain=*/keys.cipher != crypto::Cipher::kNone));
   RepoConfig config;
   config.id = RandomHex(16);
   config.format_version = kFormatVersion;
+  std::optional<crypto::Key256> mac_key;
   if (keys.cipher != crypto::Cipher::kNone) {
     config.cipher = keys.cipher;
-    VELIN_TRY(CreateKeys(backend, keys));
+    VELIN_ASSIGN(crypto::MasterKey master, CreateKeys(backend, keys));
+    VELIN_ASSIGN(mac_key, master.Derive(kConfigMacPurpose));
   }
-  return backend.Put("config", EncodeConfig(config));
+  VELIN_ASSIGN(std::string text, EncodeConfig(config, mac_key ? &*mac_key : nullptr));
+  return backend.Put("config", text);
 }
 
 Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, bool create,
                                                      const RepoKeyOptions& keys) {
   auto text = backend.Get("config");
   if (!text && storage::IsNotFound(text.error())) {
-    VELIN_TRY(RequireNoRepositoryObjects(backend));
+    // Not even the keys of an interrupted init: `create` runs unattended, and turning what is
+    // left of a repository into a new, empty one is for an explicit `velin backup init`.
+    VELIN_TRY(RequireNoRepositoryObjects(backend, /*keys_may_remain=*/false));
     if (!create) {
       return UsageError(
           TrFormat("no repository at {} (run 'velin backup init' or 'velin backup create')",
@@ -174,8 +239,10 @@ Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, 
   }
   if (!text)
     return tl::unexpected(text.error().Wrap(TrFormat("repository {}", backend.Location())));
-  VELIN_ASSIGN(RepoConfig config, DecodeConfig(*text, backend.Location()));
+  std::string canonical;
+  VELIN_ASSIGN(RepoConfig config, DecodeConfig(*text, backend.Location(), canonical));
   std::unique_ptr<Repository> repo(new Repository(backend, std::move(config)));
+  repo->config_canonical_ = std::move(canonical);
   VELIN_TRY(repo->Unlock(keys));
   if (const int reads = storage::ParallelReadsFor(backend.Location()); reads > 0) {
     Repository* r = repo.get();
@@ -191,14 +258,47 @@ Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, 
   return repo;
 }
 
+Result<RepoConfig> Repository::ReadConfig(storage::Backend& backend) {
+  auto text = backend.Get("config");
+  if (!text && storage::IsNotFound(text.error())) {
+    return UsageError(
+        TrFormat("no repository at {} (run 'velin backup init' or 'velin backup create')",
+                 backend.Location()));
+  }
+  if (!text)
+    return tl::unexpected(text.error().Wrap(TrFormat("repository {}", backend.Location())));
+  std::string canonical;
+  return DecodeConfig(*text, backend.Location(), canonical);
+}
+
 Result<int> Repository::UpgradeFormat() {
   const int from = config_.format_version;
-  if (from >= kFormatVersion) return from;
+  if (from >= kFormatVersion && !config_.checksum.empty()) return from;
   RepoConfig upgraded = config_;
   upgraded.format_version = kFormatVersion;
-  VELIN_TRY(backend_.Put("config", EncodeConfig(upgraded)));
-  config_ = std::move(upgraded);
+  VELIN_ASSIGN(std::string text,
+               EncodeConfig(upgraded, config_mac_key_ ? &*config_mac_key_ : nullptr));
+  VELIN_TRY(backend_.Put("config", text));
+  std::string canonical;
+  VELIN_ASSIGN(config_, DecodeConfig(text, backend_.Location(), canonical));
+  config_canonical_ = std::move(canonical);
   return from;
+}
+
+Status Repository::CheckConfigChecksum() const {
+  if (config_.checksum.empty()) return Ok();  // written by an older velin
+  const crypto::Key256* key = config_mac_key_ ? &*config_mac_key_ : nullptr;
+  VELIN_ASSIGN(std::string expected, ConfigChecksum(config_canonical_, key));
+  // Compared in constant time: in an encrypted repository it is a MAC.
+  if (expected.size() != config_.checksum.size() ||
+      CRYPTO_memcmp(expected.data(), config_.checksum.data(), expected.size()) != 0) {
+    return DamageError(
+        TrFormat("repository config {}/config has been changed or damaged (its checksum does not "
+                 "match): put back `config` from a copy of this repository (the offsite copy, a "
+                 "file-system snapshot)",
+                 backend_.Location()));
+  }
+  return Ok();
 }
 
 namespace {

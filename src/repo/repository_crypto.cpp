@@ -22,17 +22,25 @@ Result<std::string> ReadPassphrase(const storage::Backend& backend, const RepoKe
 
 }  // namespace
 
-Status Repository::CreateKeys(storage::Backend& backend, const RepoKeyOptions& keys) {
+Result<crypto::MasterKey> Repository::CreateKeys(storage::Backend& backend,
+                                                 const RepoKeyOptions& keys) {
   VELIN_ASSIGN(std::string passphrase, ReadPassphrase(backend, keys));
   VELIN_ASSIGN(auto existing, backend.List("keys/"));
   // Key objects without a config: an init that stopped before its commit point. Reuse them
-  // when this passphrase opens one; otherwise the open's error says why.
+  // when this passphrase opens one, so the config written next finishes that init.
   Result<crypto::OpenedKey> opened =
       existing.empty() ? crypto::CreateRepositoryKey(backend, passphrase, keys.origin, keys.scrypt)
                        : crypto::OpenRepositoryKey(backend, passphrase);
   crypto::CleanseString(passphrase);
+  if (!opened && !existing.empty() && opened.error().code == ExitCode::kUsage) {
+    return UsageError(TrFormat(
+        "repository {} holds {} key object(s) of an interrupted init and no config, and this "
+        "passphrase opens none of them: run `velin backup init` with the passphrase it was "
+        "started with to finish it, or move the directory aside for a new, empty repository",
+        backend.Location(), std::to_string(existing.size())));
+  }
   if (!opened) return tl::unexpected(opened.error());
-  return Ok();
+  return std::move(opened->master);
 }
 
 Status Repository::Unlock(const RepoKeyOptions& keys) {
@@ -47,7 +55,7 @@ Status Repository::Unlock(const RepoKeyOptions& keys) {
                    backend_.Location()));
     }
     VELIN_ASSIGN(hasher_, crypto::BlobIdHasher::Plain());
-    return Ok();
+    return CheckConfigChecksum();
   }
   VELIN_ASSIGN(std::string passphrase, ReadPassphrase(backend_, keys));
   auto opened = crypto::OpenRepositoryKey(backend_, passphrase);
@@ -55,7 +63,8 @@ Status Repository::Unlock(const RepoKeyOptions& keys) {
   if (!opened) return tl::unexpected(opened.error());
   VELIN_ASSIGN(sealer_, crypto::Sealer::Create(config_.cipher, opened->master.encryption));
   VELIN_ASSIGN(hasher_, crypto::BlobIdHasher::Keyed(opened->master.mac));
-  return Ok();
+  VELIN_ASSIGN(config_mac_key_, opened->master.Derive(kConfigMacPurpose));
+  return CheckConfigChecksum();
 }
 
 Result<BlobId> Repository::HashBlob(std::string_view data) const {

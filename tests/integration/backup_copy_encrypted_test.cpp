@@ -67,5 +67,35 @@ TEST(BackupCopyEncrypted, ARepositoryWithOtherKeysIsRefusedAndLeftAlone) {
   }
 }
 
+// The target's keys are compared with the source's before its passphrase is tried: a target
+// made with another passphrase used to be "wrong passphrase for repository <target>", which
+// says nothing of why; a plain source into an encrypted target said the source was encrypted.
+TEST(BackupCopyEncrypted, ATargetWithOtherKeysOrEncryptionIsNamedForWhatItIs) {
+  BackupApp app({"storage"}, kEncrypted);
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  ASSERT_EQ(app.Run({"backup", "create"}, Passphrase("correct horse")).exit_code, 0);
+  const std::string other = app.path("other");
+  ASSERT_EQ(
+      app.Run({"backup", "init", "--destination", other}, Passphrase("battery staple")).exit_code,
+      0);
+  RunResult r = app.Run({"backup", "copy", "--all", "--to", other}, Passphrase("correct horse"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(
+      r.err.find("backup copy: " + other + " is a repository with other keys than " + app.repo()),
+      std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("wrong passphrase"), std::string::npos) << r.err;
+
+  BackupApp plain({"storage"}, "password_env = \"VELIN_TEST_PASSPHRASE\"\n");
+  WriteFile(plain.root() + "/storage/a.txt", "alpha\n");
+  ASSERT_EQ(plain.Run({"backup", "create"}).exit_code, 0);
+  r = plain.Run({"backup", "copy", "--all", "--to", other}, Passphrase("battery staple"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("backup copy: " + other + " is encrypted and " + plain.repo() + " is not"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(other + "/snapshots"));
+}
+
 }  // namespace
 }  // namespace velin::testing

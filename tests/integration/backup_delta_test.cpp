@@ -126,9 +126,7 @@ TEST(BackupDeltaRepoTest, EncryptedRepositoriesStoreDeltasToo) {
 TEST(BackupDeltaRepoTest, FormatVersionOneGetsNoDeltasUntilUpgraded) {
   BackupApp app;
   ASSERT_EQ(app.Run({"backup", "init"}).exit_code, 0);
-  std::string config = ReadFileOrDie(app.repo() + "/config");
-  config.replace(config.find("\"format_version\": 4"), 19, "\"format_version\": 1");
-  WriteFile(app.repo() + "/config", config);
+  WriteOlderFormatConfig(app.repo(), 1);
   WriteFile(app.root() + "/storage/rows.txt", Rows(200000, Edit::kNone));
   nlohmann::json one = app.Json({"backup", "create"});
   WriteFile(app.root() + "/storage/rows.txt", Rows(200000, Edit::kInPlace));

@@ -330,10 +330,9 @@ TEST(BackupFidelityTest, OlderFormatRepositoryWarnsUntilUpgraded) {
   SetXattr(s + "/tagged.txt", "user.tag", "blue");
   ASSERT_EQ(::mkfifo((s + "/pipe").c_str(), 0600), 0);
   ASSERT_EQ(app->Run({"backup", "init"}).exit_code, 0);
-  std::string config = ReadFileOrDie(app->repo() + "/config");
-  ASSERT_NE(config.find("\"format_version\": 4"), std::string::npos) << config;
-  config.replace(config.find("\"format_version\": 4"), 19, "\"format_version\": 3");
-  WriteFile(app->repo() + "/config", config);
+  ASSERT_NE(ReadFileOrDie(app->repo() + "/config").find("\"format_version\": 4"),
+            std::string::npos);
+  WriteOlderFormatConfig(app->repo(), 3);
 
   RunResult r = app->Run({"backup", "create"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -481,9 +480,7 @@ TEST(BackupFidelityTest, CopyIntoAnOlderFormatRepositoryIsRefused) {
   ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
   const std::string old_repo = app.path("old");
   ASSERT_EQ(app.Run({"backup", "init", "--destination", old_repo}).exit_code, 0);
-  std::string config = ReadFileOrDie(old_repo + "/config");
-  config.replace(config.find("\"format_version\": 4"), 19, "\"format_version\": 3");
-  WriteFile(old_repo + "/config", config);
+  WriteOlderFormatConfig(old_repo, 3);
   RunResult r = app.Run({"backup", "copy", "latest", "--to", old_repo});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("has format version 3: run `velin backup upgrade` on it first"),

@@ -267,7 +267,43 @@ TEST(BackupMissingConfigTest, AnEncryptedRepositoryWithoutConfigGetsNoPlaintextC
   RunResult r = app.Run({"backup", "create"}, pass);
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("keys/ object(s)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Run `velin backup init`"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(app.repo() + "/config"));
+}
+
+// What an encrypted init leaves when it stops between its key object and its config (the
+// commit point): the next init with the same passphrase finishes it with that key; another
+// passphrase, or an unencrypted init, is refused and writes nothing.
+TEST(BackupMissingConfigTest, AnInterruptedEncryptedInitIsFinishedByTheNextOne) {
+  BackupApp app({"storage"}, "encryption = \"aes-256-gcm\"\npassword_env = \"VELIN_TEST_PASS\"\n");
+  RunOptions pass;
+  pass.env["VELIN_TEST_PASS"] = "correct horse";
+  ASSERT_EQ(app.Run({"backup", "init"}, pass).exit_code, 0);
+  fs::remove(app.repo() + "/config");
+  std::set<std::string> keys;
+  for (const auto& e : fs::directory_iterator(app.repo() + "/keys"))
+    keys.insert(e.path().filename());
+  ASSERT_EQ(keys.size(), 1u);
+
+  RunOptions other;
+  other.env["VELIN_TEST_PASS"] = "battery staple";
+  RunResult wrong = app.Run({"backup", "init"}, other);
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
+  EXPECT_NE(wrong.err.find("key object(s) of an interrupted init"), std::string::npos) << wrong.err;
+  RunResult plain = app.Run({"backup", "init", "--encryption", "none"}, pass);
+  EXPECT_EQ(plain.exit_code, 4) << plain.err;
+  EXPECT_FALSE(fs::exists(app.repo() + "/config"));
+
+  RunResult finished = app.Run({"backup", "init"}, pass);
+  ASSERT_EQ(finished.exit_code, 0) << finished.err;
+  std::set<std::string> after;
+  for (const auto& e : fs::directory_iterator(app.repo() + "/keys"))
+    after.insert(e.path().filename());
+  EXPECT_EQ(after, keys);  // the key it was started with, no second one
+  EXPECT_NE(ReadFileOrDie(app.repo() + "/config").find("aes-256-gcm"), std::string::npos);
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  EXPECT_EQ(app.Run({"backup", "create"}, pass).exit_code, 0);
+  EXPECT_EQ(app.Run({"backup", "create"}, other).exit_code, 2);
 }
 
 TEST(BackupFullDiskTest, AFailedCreateOnAFullDiskTakesItsPacksAwaySoTheNextOneFits) {

@@ -53,6 +53,28 @@ TEST(ChildEnvironmentTest, RollbackCommandsGetTheUsersEnvironmentWithoutVelinsSe
   }
 }
 
+// --password-file replaces backup.password_env, but the variable velin.toml names is still in
+// velin's environment: the hooks and the notify command must not get it either.
+TEST(ChildEnvironmentTest, HooksDoNotSeeThePassphraseVariableWhenAPasswordFileIsGiven) {
+  BackupApp app({"storage"},
+                "password_env = \"REPO_PASS\"\nencryption = \"aes-256-gcm\"\n"
+                "[database]\ndriver = \"sqlite\"\npath = \"app.db\"\npassword_env = \"DB_PASS\"\n"
+                "[hooks]\nbefore_backup = \"env > before.env; exit 1\"\n"
+                "[notify]\ncommand = \"env > notify.env\"\n");
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  WriteFile(app.path("pass"), "repo-pass-value\n", 0600);
+  RunOptions options;
+  options.env = SecretEnvironment();
+  RunResult r = app.Run({"--password-file", app.path("pass"), "backup", "create"}, options);
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;  // refused by the hook: a failure, notified
+  for (const char* file : {"before.env", "notify.env"}) {
+    std::string env = ReadFileOrDie(app.root() + "/" + file);
+    ExpectNoSecret(env, file);
+    EXPECT_EQ(env.find("REPO_PASS="), std::string::npos) << file << ":\n" << env;
+    EXPECT_NE(env.find("APP_SETTING=app-setting-value"), std::string::npos) << file << ":\n" << env;
+  }
+}
+
 // A wrapper named like the tool that appends its environment, arguments and the content of
 // $TMPDIR to `log`, then runs the real tool.
 void WriteWrapper(const std::string& dir, const std::string& name, const std::string& log) {

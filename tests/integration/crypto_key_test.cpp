@@ -7,12 +7,14 @@
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "support/db_servers.hpp"
 #include "support/test_support.hpp"
 #include "velin/core/process.hpp"
 #include "velin/crypto/key_ring.hpp"
 #include "velin/io/env.hpp"
+#include "velin/repo/lock.hpp"
 #include "velin/storage/local_backend.hpp"
 
 namespace velin {
@@ -116,6 +118,49 @@ TEST_F(CryptoKeyCommands, AddPasswdAndRemoveKeepTheSameMasterKey) {
   EXPECT_NE(refused.err.find("the last key"), std::string::npos) << refused.err;
 }
 
+// Two `key remove` at once, each of the key the other's passphrase opens, used to leave no key
+// at all. Key changes take the repository's exclusive lock: while another velin holds a lock
+// they fail with exit 3 (or wait with --lock-wait) and change nothing.
+TEST_F(CryptoKeyCommands, KeyChangesTakeTheExclusiveLock) {
+  auto second = crypto::AddKey(*backend_, master_, "second-Passphrase-e05",
+                               crypto::CurrentKeyOrigin(io::Env::Default()), {});
+  ASSERT_TRUE(second) << second.error().message;
+  std::filesystem::create_directories(repo_ + "/locks");
+  const std::string lock = repo_ + "/locks/shared-held-by-the-test";
+  WriteFile(lock, repo::FormatLockRecord({.holder = io::Env::Default().ThisProcess(),
+                                          .kind = "shared",
+                                          .time = time(nullptr)}));
+
+  auto removed = Velin({"backup", "key", "remove", *second}, kKeyPassphrase);
+  EXPECT_EQ(removed.exit_code, 3) << removed.err;
+  EXPECT_NE(removed.err.find("is locked by"), std::string::npos) << removed.err;
+  WriteFile(dir_ / "new.pass", "third-Passphrase-f06\n", 0600);
+  auto added = Velin(
+      {"backup", "key", "add", "--new-password-file", dir_ / "new.pass", "--lock-wait", "200ms"},
+      kKeyPassphrase);
+  EXPECT_EQ(added.exit_code, 3) << added.err;
+  auto passwd =
+      Velin({"backup", "key", "passwd", "--new-password-file", dir_ / "new.pass"}, kKeyPassphrase);
+  EXPECT_EQ(passwd.exit_code, 3) << passwd.err;
+  auto listed = crypto::ListKeys(*backend_);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 2u);
+  // `list` only reads: no lock.
+  EXPECT_EQ(Velin({"backup", "key", "list"}, kKeyPassphrase).exit_code, 0);
+
+  // With --lock-wait the removal waits for the holder to finish, then removes.
+  std::thread holder([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    std::filesystem::remove(lock);
+  });
+  auto waited = Velin({"backup", "key", "remove", *second, "--lock-wait", "60s"}, kKeyPassphrase);
+  holder.join();
+  EXPECT_EQ(waited.exit_code, 0) << waited.err;
+  EXPECT_FALSE(Unlock("second-Passphrase-e05").has_value());
+  EXPECT_TRUE(Unlock(kKeyPassphrase).has_value());
+  EXPECT_TRUE(std::filesystem::is_empty(repo_ + "/locks"));
+}
+
 TEST_F(CryptoKeyCommands, TheNewPassphraseNeedsASourceThatIsNotArgv) {
   auto r = Velin({"backup", "key", "add"}, kKeyPassphrase);
   EXPECT_EQ(r.exit_code, 2);
@@ -128,6 +173,35 @@ TEST_F(CryptoKeyCommands, TheNewPassphraseNeedsASourceThatIsNotArgv) {
   auto listed = crypto::ListKeys(*backend_);
   ASSERT_TRUE(listed);
   EXPECT_EQ(listed->size(), 1u);
+}
+
+// Both sources of the new passphrase at once: which one is meant is a guess (the variable used
+// to win silently), so it is a usage error and no key changes.
+TEST_F(CryptoKeyCommands, TheNewPassphraseComesFromOneSourceOnly) {
+  WriteFile(dir_ / "new.pass", "from-the-File-g07\n", 0600);
+  for (const char* command : {"add", "passwd"}) {
+    auto r = Velin({"backup", "key", command, "--new-password-env", "NEW_PASS",
+                    "--new-password-file", dir_ / "new.pass"},
+                   kKeyPassphrase, {{"NEW_PASS", "from-the-Variable-h08"}});
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("--new-password-env and --new-password-file cannot be given together"),
+              std::string::npos)
+        << r.err;
+  }
+  auto listed = crypto::ListKeys(*backend_);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().id, first_id_);
+}
+
+// A key object that is not JSON is one line naming it, not the JSON library's exception text.
+TEST_F(CryptoKeyCommands, ADamagedKeyObjectIsNamedInOneLine) {
+  WriteFile(repo_ + "/keys/" + first_id_, "garbage");
+  auto r = Velin({"backup", "key", "list"}, kKeyPassphrase);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "error: wrong passphrase for repository " + repo_ +
+                       " (tried 1 key); key object keys/" + first_id_ +
+                       " is damaged: it is not valid JSON (truncated or overwritten?)\n");
 }
 
 TEST_F(CryptoKeyCommands, PassphrasesNeverReachOutputLogOrRepository) {

@@ -135,6 +135,42 @@ TEST_P(CryptoRepoTest, FlippedBytesInPacksIndexesAndSnapshotsAreDetected) {
   EXPECT_EQ(Verify().exit_code, 0);
 }
 
+// The config is authenticated by the repository's key: a flipped digit of the chunker seed
+// (deduplication silently lost) or the other cipher (new backups sealed with it) is damage for
+// every command, exit 4 naming the config, and nothing is written.
+TEST_P(CryptoRepoTest, AnEditedConfigIsDetected) {
+  const std::string config = app_.repo() + "/config";
+  const std::string original = ReadFileOrDie(config);
+  const size_t seed = original.find("\"seed\": ");
+  ASSERT_NE(seed, std::string::npos) << original;
+  FlipByte(config, seed + 8);
+  const std::string other = GetParam() == "aes-256-gcm" ? "chacha20-poly1305" : "aes-256-gcm";
+  std::string recipher = original;
+  recipher.replace(recipher.find(GetParam()), GetParam().size(), other);
+  for (const std::string& edited : {ReadFileOrDie(config), recipher}) {
+    WriteFile(config, edited);
+    const size_t snapshots = ObjectsUnder(app_.repo() + "/snapshots").size();
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"backup", "verify", "--all"},
+          {"backup", "create"},
+          {"backup", "restore", id_, "--target", app_.path("out")}}) {
+      RunResult r = Run(args);
+      EXPECT_EQ(r.exit_code, 4) << args[1] << ": " << r.err;
+      EXPECT_NE(r.err.find("repository config " + app_.repo() +
+                           "/config has been changed or "
+                           "damaged"),
+                std::string::npos)
+          << r.err;
+    }
+    EXPECT_EQ(ObjectsUnder(app_.repo() + "/snapshots").size(), snapshots);
+    EXPECT_FALSE(std::filesystem::exists(app_.path("out")));
+  }
+  WriteFile(config, original);
+  nlohmann::json verified =
+      app_.Json({"backup", "verify", "--all"}, 0, WithPassphrase(kRepoPassphrase));
+  EXPECT_EQ(verified.value("config", ""), "intact") << verified;
+}
+
 TEST_P(CryptoRepoTest, ASnapshotSwappedForAnotherIsDetected) {
   WriteFile(app_.root() + "/storage/deep/notes.txt", "changed notes\n");
   nlohmann::json second = app_.Json({"backup", "create"}, 0, WithPassphrase(kRepoPassphrase));
@@ -198,6 +234,36 @@ INSTANTIATE_TEST_SUITE_P(Ciphers, CryptoRepoTest,
                          [](const auto& info) {
                            return info.param == "aes-256-gcm" ? "Aes256Gcm" : "ChaCha20Poly1305";
                          });
+
+// Unencrypted, the config carries a SHA-256 of itself: an edit is damage too; a config of an
+// older velin (no checksum) is read as before, said so by verify, and `upgrade` adds one.
+TEST(CryptoRepo, AnEditedUnencryptedConfigIsDetected) {
+  BackupApp app({"storage"}, BackupSettings("none"));
+  WriteFiles(app);
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  const std::string config = app.repo() + "/config";
+  const std::string original = ReadFileOrDie(config);
+  FlipByte(config, original.find("\"seed\": ") + 8);
+  for (const char* command : {"verify", "create"}) {
+    std::vector<std::string> args = {"backup", command};
+    if (args[1] == "verify") args.push_back("--all");
+    RunResult r = app.Run(args);
+    EXPECT_EQ(r.exit_code, 4) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("has been changed or damaged"), std::string::npos) << r.err;
+  }
+  nlohmann::json older = nlohmann::json::parse(original);
+  older.erase("checksum");
+  WriteFile(config, older.dump(1));
+  nlohmann::json verified = app.Json({"backup", "verify", "--all"});
+  EXPECT_EQ(verified.value("config", ""), "unchecked") << verified;
+  RunResult human = app.Run({"backup", "verify", "--all"});
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE((human.out + human.err).find("has no checksum"), std::string::npos) << human.out;
+  nlohmann::json upgraded = app.Json({"backup", "upgrade"});
+  EXPECT_EQ(upgraded.value("checksum_added", false), true) << upgraded;
+  EXPECT_EQ(ReadFileOrDie(config), original);
+  EXPECT_EQ(app.Json({"backup", "verify", "--all"}).value("config", ""), "intact");
+}
 
 TEST(CryptoRepo, InitFlagOverridesTheConfigAndEditingTheConfigToNoneIsRefused) {
   BackupApp app({"storage"}, BackupSettings("none"));

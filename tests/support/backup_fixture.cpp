@@ -29,6 +29,13 @@ RunResult BackupApp::Run(std::vector<std::string> args, RunOptions options) cons
   return RunVelin(args, options);
 }
 
+void WriteOlderFormatConfig(const std::string& repo, int version) {
+  nlohmann::json config = nlohmann::json::parse(ReadFileOrDie(repo + "/config"));
+  config["format_version"] = version;
+  config.erase("checksum");
+  WriteFile(repo + "/config", config.dump(1) + "\n");
+}
+
 RunResult RestoreLatestUnderFault(const BackupApp& app, const std::string& target,
                                   const std::string& rule) {
   std::filesystem::remove_all(target);

@@ -32,6 +32,10 @@ class BackupApp {
 RunResult RestoreLatestUnderFault(const BackupApp& app, const std::string& target,
                                   const std::string& rule);
 
+// Rewrites the config of the local repository `repo` as a velin of format `version` wrote it:
+// that version and no checksum (velins before the config checksum wrote none).
+void WriteOlderFormatConfig(const std::string& repo, int version);
+
 // A deterministic pseudo-random byte string.
 std::string RandomData(size_t n, unsigned seed);
 

@@ -64,7 +64,11 @@ Result<CopyStats> CopySnapshots(
 // Whether `destination` can hold copies of `source`'s snapshots: an encrypted repository names
 // blobs by a keyed hash and seals its snapshot objects, so when either is encrypted both must
 // have the same repository id and cipher (the destination was created from the source, or is an
-// earlier copy of it). A usage error (exit 2) otherwise.
+// earlier copy of it). A usage error (exit 2) otherwise, saying which case it is.
 Status CheckCopyKeys(repo::Repository& source, repo::Repository& destination);
+// The same on the configs alone (repo::Repository::ReadConfig), before any key is tried: a
+// destination with other keys often does not open with the source's passphrase at all.
+Status CheckCopyKeys(const repo::RepoConfig& source, const std::string& source_location,
+                     const repo::RepoConfig& destination, const std::string& destination_location);
 
 }  // namespace velin::backup

@@ -46,7 +46,10 @@ Result<std::vector<KeyObject>> ListKeys(storage::Backend& backend,
                                         std::vector<std::string>* damaged = nullptr);
 
 // Removes the key whose id is `id_or_prefix` (a unique prefix is enough), authorised by
-// `passphrase`, which must open some key of the repository.
+// `passphrase`, which must open some key of the repository. The keys are listed again right
+// before the delete, which happens only while another key `passphrase` opens is still there.
+// REQUIRES: the repository's exclusive lock (two removals at once could otherwise each delete
+// the key the other keeps).
 Result<std::string> RemoveKey(storage::Backend& backend, std::string_view id_or_prefix,
                               std::string_view passphrase);
 

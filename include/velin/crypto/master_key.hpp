@@ -22,6 +22,11 @@ struct MasterKey {
   // caller wipes the string with CleanseString when done.
   std::string Serialize() const;
   static Result<MasterKey> Parse(std::string_view bytes);
+  // A key for one purpose besides these two (the config object's MAC): HKDF-SHA-256 (RFC 5869)
+  // of the encryption key followed by the MAC key, no salt, `purpose` as info. Neither subkey
+  // is used for anything else this way, so nothing velin stores in the clear (blob ids are
+  // HMACs under the MAC key) gives one away.
+  Result<Key256> Derive(std::string_view purpose) const;
 
   bool operator==(const MasterKey& o) const { return encryption == o.encryption && mac == o.mac; }
 };

@@ -14,6 +14,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "velin/crypto/aead.hpp"
 #include "velin/crypto/blob_id_hasher.hpp"
 #include "velin/crypto/key_object.hpp"
+#include "velin/crypto/master_key.hpp"
 #include "velin/repo/blob_id.hpp"
 #include "velin/repo/chunker.hpp"
 #include "velin/repo/index.hpp"
@@ -41,11 +43,23 @@ inline constexpr int kFormatVersion = 4;
 inline constexpr int kDeltaFormatVersion = 3;
 inline constexpr int kExtendedTreeFormatVersion = 4;
 
+// The chunker sizes a config may name (docs/repository-format.md, "config"): every velin has
+// written 512 KiB / 1 MiB / 8 MiB.
+inline constexpr uint64_t kMinChunkMinSize = 64 * 1024;
+inline constexpr uint64_t kMaxChunkMaxSize = 64 * 1024 * 1024;
+
+// The HKDF info of the key that authenticates an encrypted repository's config
+// (crypto::MasterKey::Derive).
+inline constexpr std::string_view kConfigMacPurpose = "velin repository config v1";
+
 struct RepoConfig {
   int format_version = 1;
-  std::string id;  // random, hex
+  std::string id;  // random, 32 hex digits
   ChunkerParams chunker;
   crypto::Cipher cipher = crypto::Cipher::kNone;
+  // As stored: "sha256:<hex>" (unencrypted), "hmac-sha256:<hex>" (encrypted), "" in the configs
+  // of velins before it; checked on every open.
+  std::string checksum;
 };
 
 // How to create or unlock an encrypted repository. The passphrase is asked for only when the
@@ -77,6 +91,10 @@ class Repository {
   // config is the commit point); an error when one exists, a DamageError when other
   // repository objects do.
   static Status Init(storage::Backend& backend, const RepoKeyOptions& keys = {});
+  // The config object of the repository in `backend`, range-checked but not yet authenticated
+  // (no key is opened): for a look before unlocking, as `backup copy` compares a destination's
+  // id and cipher with its source's before it tries the passphrase there.
+  static Result<RepoConfig> ReadConfig(storage::Backend& backend);
 
   storage::Backend& backend() { return backend_; }
   const RepoConfig& config() const { return config_; }
@@ -101,7 +119,9 @@ class Repository {
                                  std::string stored) const;
 
   // Raises the repository to kFormatVersion (one atomic write of the config object) and returns
-  // the version it had. Older velins refuse it afterwards. REQUIRES: the exclusive lock.
+  // the version it had; a config without a checksum (an older velin's) gets one too. Older
+  // velins refuse a raised version afterwards (not the checksum, a field they do not read).
+  // REQUIRES: the exclusive lock.
   Result<int> UpgradeFormat();
 
   // Called before each commit step (an index object, a snapshot, prune's deletions): fails
@@ -216,8 +236,15 @@ class Repository {
  private:
   Repository(storage::Backend& backend, RepoConfig config)
       : backend_(backend), config_(std::move(config)), chunker_(config_.chunker) {}
-  static Status CreateKeys(storage::Backend& backend, const RepoKeyOptions& keys);
+  // The master key of a new encrypted repository (or of the key objects an interrupted init
+  // left).
+  static Result<crypto::MasterKey> CreateKeys(storage::Backend& backend,
+                                              const RepoKeyOptions& keys);
+  // Opens the key (encrypted) and checks the config's checksum with it.
   Status Unlock(const RepoKeyOptions& keys);
+  // The config's checksum against its content (keyed when encrypted): a DamageError naming the
+  // config when they differ. Ok when it has none (written by an older velin).
+  Status CheckConfigChecksum() const;
   // A delta blob's opened stored bytes (base id, zstd frame) into `raw`.
   // `stored` opened when the repository is encrypted (into a buffer of this thread's, valid
   // until its next call), else `stored` itself.
@@ -234,6 +261,8 @@ class Repository {
 
   storage::Backend& backend_;
   RepoConfig config_;
+  std::string config_canonical_;                  // what config_.checksum covers
+  std::optional<crypto::Key256> config_mac_key_;  // encrypted: keys the config's checksum
   Chunker chunker_;
   Index index_;
   std::vector<ObjectDamage> index_damage_;

@@ -273,7 +273,7 @@ TEST_F(AfterCreateMemTest, AnOffsiteCopyFailingHalfWayLeavesNoSnapshotThereAndAR
 TEST_F(AfterCreateMemTest, AnOffsiteRepositoryWithOtherKeysIsRefusedAndNothingIsCopied) {
   Put("storage/a.txt", "alpha\n");
   const std::string id = Created();
-  // /offsite is another encrypted repository: a copy there would be unreadable.
+  // /offsite is an encrypted repository, /repo a plain one: a copy there would be unreadable.
   repo::RepoKeyOptions keys;
   keys.cipher = crypto::Cipher::kAes256Gcm;
   keys.passphrase = [] { return Result<std::string>("correct horse"); };
@@ -285,7 +285,7 @@ TEST_F(AfterCreateMemTest, AnOffsiteRepositoryWithOtherKeysIsRefusedAndNothingIs
   AfterCreateResult r = CopyOffsite(Offsite(), id, nullptr, repos_, env_, reporter_);
   ASSERT_FALSE(r.outcome);
   EXPECT_EQ(r.outcome.error().code, ExitCode::kFailed);  // the create's: its backup is complete
-  EXPECT_NE(r.outcome.error().message.find("/offsite is a repository with other keys than /repo"),
+  EXPECT_NE(r.outcome.error().message.find("/offsite is encrypted and /repo is not"),
             std::string::npos)
       << r.outcome.error().message;
   EXPECT_FALSE(r.offsite.copied);

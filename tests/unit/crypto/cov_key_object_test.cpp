@@ -109,6 +109,32 @@ TEST_F(CovKeyObjectTest, ASaltOrSealedKeyThatIsNotCanonicalBase64OfTheRightSizeI
   }
 }
 
+// A damaged key object is one line naming it, never the JSON library's exception text.
+TEST_F(CovKeyObjectTest, AKeyObjectThatIsNotJsonOrLacksAFieldIsOneClearLine) {
+  std::string wrong_name;
+  const std::string wrong_type = EditedKeyJson("hostname", 7, &wrong_name);
+  std::string name;
+  const std::string good = EditedKeyJson("hostname", "h", &name);
+  nlohmann::json missing = nlohmann::json::parse(good);
+  missing.erase("salt");
+  struct Case {
+    std::string json;
+    std::string reason;
+  };
+  for (const Case& c : std::vector<Case>{
+           {good.substr(0, good.size() / 2), "it is not valid JSON (truncated or overwritten?)"},
+           {"garbage", "it is not valid JSON (truncated or overwritten?)"},
+           {missing.dump(), "a field is missing"},
+           {wrong_type, "a field has the wrong type"},
+       }) {
+    auto parsed = ParseKeyObject(c.json, c.json == wrong_type ? wrong_name : name);
+    ASSERT_FALSE(parsed) << c.json;
+    EXPECT_EQ(parsed.error().code, ExitCode::kDamage);
+    EXPECT_EQ(parsed.error().message, "key object " + (c.json == wrong_type ? wrong_name : name) +
+                                          " is damaged: " + c.reason);
+  }
+}
+
 TEST(CovMasterKey, AMasterKeyOfAnotherVersionOrSizeIsDamageSayingWhich) {
   auto master = MasterKey::Generate();
   ASSERT_TRUE(master);

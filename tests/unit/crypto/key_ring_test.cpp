@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/forwarding_backend.hpp"
 #include "support/test_support.hpp"
 #include "velin/crypto/aead.hpp"
 #include "velin/crypto/kdf.hpp"
@@ -147,6 +148,47 @@ TEST_F(KeyRingTest, RemovesTheKeyInUseOnlyWhenAnotherOpensWithThePassphrase) {
   ASSERT_TRUE(RemoveKey(*backend_, first.key_id, "one"));
   EXPECT_TRUE(OpenRepositoryKey(*backend_, "one"));
   EXPECT_FALSE(RemoveKey(*backend_, "ffffffffffffffff", "one"));
+}
+
+// Another velin, one that takes no lock (an older one), removes `victim` while this removal
+// derives its keys: right after the `at`-th key object read.
+class KeyRemovedMeanwhileBackend : public velin::testing::ForwardingBackend {
+ public:
+  KeyRemovedMeanwhileBackend(storage::Backend& base, std::string victim, int at)
+      : ForwardingBackend(base), victim_(std::move(victim)), at_(at) {}
+  Result<std::string> Get(const std::string& name) override {
+    auto data = base().Get(name);
+    if (++gets_ == at_) {
+      EXPECT_TRUE(base().Delete(victim_));
+    }
+    return data;
+  }
+
+ private:
+  std::string victim_;
+  int at_;
+  int gets_ = 0;
+};
+
+// Two removals at once, each of the key the other's passphrase opens, must not leave the
+// repository without keys: the removal lists the keys again right before it deletes.
+TEST_F(KeyRingTest, RemoveListsTheKeysAgainRightBeforeDeleting) {
+  OpenedKey a = Create("pass A");
+  auto b = AddKey(*backend_, a.master, "pass B", origin_, kFast);
+  ASSERT_TRUE(b);
+  // Two key objects, read twice (the checks, then every key derived): the other removal of
+  // key A lands after the last read.
+  KeyRemovedMeanwhileBackend racing(*backend_, KeyObjectName(a.key_id), 4);
+  auto removed = RemoveKey(racing, *b, "pass A");
+  ASSERT_FALSE(removed);
+  EXPECT_EQ(removed.error().code, ExitCode::kUsage);
+  EXPECT_NE(removed.error().message.find("removed it meanwhile"), std::string::npos)
+      << removed.error().message;
+  auto left = ListKeys(*backend_);
+  ASSERT_TRUE(left) << left.error().message;
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().id, *b);
+  EXPECT_TRUE(OpenRepositoryKey(*backend_, "pass B"));
 }
 
 TEST_F(KeyRingTest, RefusesEmptyPassphraseAndSecondCreate) {
