@@ -65,6 +65,9 @@ Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const Retenti
     result.groups.push_back(std::move(g));
   }
   if (dry_run) return result;
+  // The removals are forget's commit: one whose lock was removed meanwhile (as stale, or by
+  // `backup unlock`) stops before them, as every command does (docs/cli.md, "Backup").
+  VELIN_TRY(repository.CheckCommitGuard());
   // Oldest first: an interrupted forget has removed the least valuable snapshots.
   for (const ForgetGroup& g : result.groups) {
     for (auto it = g.decisions.rbegin(); it != g.decisions.rend(); ++it) {

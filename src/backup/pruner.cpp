@@ -336,8 +336,9 @@ namespace {
 // stays for a later prune; the original error is the one reported.
 Status Undo(repo::Repository& r, const Plan& plan, const Repacker& repacker,
             const std::string& index_name, Error error) {
+  // Also when the prune was asked to stop (core/termination.hpp): the guard asks the storage.
+  TerminationCleanup cleanup;
   if (!r.CheckCommitGuard()) return tl::unexpected(std::move(error));
-  TerminationCleanup cleanup;  // also when the prune was asked to stop (core/termination.hpp)
   bool index_gone = true;
   if (!index_name.empty() && std::none_of(plan.index_objects.begin(), plan.index_objects.end(),
                                           [&](const auto& o) { return o.name == index_name; })) {

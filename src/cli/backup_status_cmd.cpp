@@ -15,6 +15,7 @@
 #include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/output/console.hpp"
+#include "velin/repo/lock.hpp"
 
 namespace velin::cli {
 namespace {
@@ -160,7 +161,8 @@ nlohmann::json ToJson(const Facts& f) {
                          {"host", l.host},
                          {"pid", l.pid},
                          {"kind", l.kind},
-                         {"age_seconds", l.age >= 0 ? l.age : f.now - l.time},
+                         {"age_seconds", l.age >= 0 ? nlohmann::json(l.age) : nullptr},
+                         {"ahead_seconds", l.ahead},
                          {"readable", l.readable},
                          {"stale", l.stale}});
   }
@@ -222,14 +224,23 @@ void PrintHuman(output::Console& out, const Facts& f) {
                       f.verify->last_ok ? Tr("intact") : Tr("FAILED")));
   }
   for (const auto& l : f.locks) {
-    const int64_t age = l.age >= 0 ? l.age : f.now - l.time;
+    // A lock dated in the future (a wrong clock) says so; its age is then its holder's time, or
+    // unknown (docs/repository-format.md, "Locks").
+    std::string tail = l.stale ? std::string(Tr(" (stale)")) : "";
+    if (l.ahead > 0) tail += ", " + repo::LockDatedAhead(l.ahead);
     if (!l.readable) {
-      out.Line(TrFormat("Lock: {} is unreadable (not a lock this velin can read), {} old{}", l.name,
-                        Age(age), l.stale ? Tr(" (stale)") : ""));
+      out.Line(l.age >= 0 ? TrFormat("Lock: {} is unreadable (not a lock this velin can read), "
+                                     "{} old{}",
+                                     l.name, Age(l.age), tail)
+                          : TrFormat("Lock: {} is unreadable (not a lock this velin can read), "
+                                     "of unknown age{}",
+                                     l.name, tail));
       continue;
     }
-    out.Line(TrFormat("Lock: {} lock by host {} pid {}, {} ago{}", Tr(l.kind), l.host, l.pid,
-                      Age(age), l.stale ? Tr(" (stale)") : ""));
+    out.Line(l.age >= 0 ? TrFormat("Lock: {} lock by host {} pid {}, {} ago{}", Tr(l.kind), l.host,
+                                   l.pid, Age(l.age), tail)
+                        : TrFormat("Lock: {} lock by host {} pid {}, of unknown age{}", Tr(l.kind),
+                                   l.host, l.pid, tail));
   }
   for (size_t i = 1; i < f.problems.size(); ++i) out.Warn(f.problems[i]);  // [0]: the error
   for (const auto& w : f.warnings) out.Warn(w);

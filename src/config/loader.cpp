@@ -397,6 +397,7 @@ class Loader {
         // ... and what a notify command gets (docs/operations.md#notifications).
         "VELIN_OUTCOME", "VELIN_SUMMARY", "VELIN_HOST", "VELIN_APP", "VELIN_TIME",
         "VELIN_TEST_LOCK_REFRESH_MS", "VELIN_FAULT_BITFLIP", "VELIN_FAULT_SIGNAL",
+        "VELIN_TEST_PAUSE_AT", "VELIN_TEST_PAUSE_DIR",
         // A repository without a velin.toml (docs/operations.md, "The server is gone").
         "VELIN_REPOSITORY", "VELIN_PASSPHRASE"};
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {

@@ -410,6 +410,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "unreferenced; `velin backup prune` removes it)",
        "Repository-Sperre {} auf {} verloren: {}; vor dem Abschluss angehalten (was dieser Lauf "
        "schrieb, ist unreferenziert; `velin backup prune` entfernt es)"},
+      {"lost the repository lock while writing backup {} ({}), and removing it failed ({}): a "
+       "prune may have deleted data it needs; run `velin backup forget {}`",
+       "Repository-Sperre beim Schreiben von Backup {} verloren ({}), und es zu entfernen schlug "
+       "fehl ({}): ein Prune hat womöglich Daten gelöscht, die es braucht; `velin backup forget "
+       "{}` ausführen"},
       {"unknown compression '{}' (zstd, gzip or none)",
        "unbekannte Kompression '{}' (zstd, gzip oder none)"},
       {"stored length differs from raw length", "gespeicherte Länge weicht von der Rohlänge ab"},
@@ -848,6 +853,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"Last verify: {} ago, {}", "Letzte Prüfung: vor {}, {}"},
       {"Lock: {} lock by host {} pid {}, {} ago{}",
        "Sperre: {} Sperre von Host {} PID {}, vor {}{}"},
+      {"Lock: {} lock by host {} pid {}, of unknown age{}",
+       "Sperre: {} Sperre von Host {} PID {}, Alter unbekannt{}"},
+      {"Lock: {} is unreadable (not a lock this velin can read), of unknown age{}",
+       "Sperre: {} ist unlesbar (keine Sperre, die dieses velin lesen kann), Alter unbekannt{}"},
+      {"dated {} in the future (clock skew?)", "um {} in die Zukunft datiert (falsche Uhr?)"},
       {"Newest: {} ({} ago)", "Neuestes: {} (vor {})"},
       {"Repository: {} ({}, {} packs, {} index objects)",
        "Repository: {} ({}, {} Packs, {} Indexobjekte)"},

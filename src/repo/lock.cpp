@@ -17,6 +17,8 @@ namespace velin::repo {
 
 namespace {
 
+constexpr const char* kVanished = "the lock object vanished (removed by another velin?)";
+
 const char* KindName(LockKind k) {
   switch (k) {
     case LockKind::kShared:
@@ -52,14 +54,53 @@ bool HolderGone(io::Env& env, const LockHolder& self, const LockHolder& holder) 
   return holder.start_ticks != 0 && ticks != 0 && ticks != holder.start_ticks;
 }
 
+struct LockAge {
+  int64_t seconds = -1;  // -1: unknown
+  int64_t ahead = 0;     // LockInfo::ahead
+};
+
 // Seconds since the lock object was last written: the storage's modification time against
 // `reference` (the storage's time of a fresh object when known); else the holder's own time
-// field against the reader's clock.
-int64_t AgeOf(const storage::ObjectInfo& object, const std::optional<LockRecord>& parsed,
+// field against the reader's clock. A time further ahead than kLockClockSkew says nothing about
+// the age: clamped to 0 it kept a lock `touch`ed a day ahead "0s ago", never stale, for a day.
+// Such a modification time gives way to the holder's time, as where a backend has none; when
+// that is ahead too (or unreadable), the age is unknown. Up to the skew ahead is a refresh after
+// `reference` was taken, or two clocks a little apart: 0.
+LockAge AgeOf(const storage::ObjectInfo& object, const std::optional<LockRecord>& parsed,
               int64_t reference, int64_t now) {
-  if (object.mtime > 0) return std::max<int64_t>(0, reference - object.mtime);
-  if (parsed) return std::max<int64_t>(0, now - parsed->time);
-  return -1;
+  const int64_t skew = kLockClockSkew.count();
+  LockAge age;
+  if (object.mtime > 0) {
+    if (object.mtime - reference <= skew) {
+      age.seconds = std::max<int64_t>(0, reference - object.mtime);
+      return age;
+    }
+    age.ahead = object.mtime - reference;
+  }
+  if (parsed) {
+    if (parsed->time - now <= skew) {
+      age.seconds = std::max<int64_t>(0, now - parsed->time);
+      return age;
+    }
+    if (age.ahead == 0) age.ahead = parsed->time - now;
+  }
+  return age;
+}
+
+// A duration in its largest unit, rounded: a lock `touch`ed a day ahead and read seconds later
+// is "1d" ahead, not "23h59m57s" (nor "24h": 95 % of a unit counts as one).
+std::string Roughly(int64_t seconds) {
+  struct Unit {
+    const char* name;
+    int64_t seconds;
+  };
+  static constexpr Unit kUnits[] = {{"d", 86'400}, {"h", 3'600}, {"m", 60}};
+  for (const Unit& u : kUnits) {
+    if (seconds * 20 >= u.seconds * 19) {
+      return std::to_string(std::max<int64_t>(1, (seconds + u.seconds / 2) / u.seconds)) + u.name;
+    }
+  }
+  return std::to_string(seconds) + "s";
 }
 
 struct Judged {
@@ -82,7 +123,9 @@ Result<Judged> Judge(io::Env& env, storage::Backend& backend, const storage::Obj
   auto parsed = ParseLockRecord(*text);
   LockInfo& info = out.info;
   info.name = object.name;
-  info.age = AgeOf(object, parsed, reference, now);
+  const LockAge age = AgeOf(object, parsed, reference, now);
+  info.age = age.seconds;
+  info.ahead = age.ahead;
   const bool old = info.age >= 0 && info.age > stale_after.count();
   if (!parsed) {
     // It counts as the kind its name says (any kind when it says none: kind stays empty).
@@ -107,12 +150,13 @@ Result<Judged> Judge(io::Env& env, storage::Backend& backend, const storage::Obj
 
 struct Holder {
   std::string name, host, kind;
-  int64_t pid = 0, age = -1;
+  int64_t pid = 0, age = -1, ahead = 0;
   bool readable = true;
   std::string Describe() const {
-    if (!readable) return "an unreadable lock object";
+    const std::string future = ahead > 0 ? ", " + LockDatedAhead(ahead) : "";
+    if (!readable) return "an unreadable lock object" + future;
     return "host " + host + " pid " + std::to_string(pid) + ", " + kind + " lock, " +
-           (age >= 0 ? std::to_string(age) + "s ago" : "of unknown age");
+           (age >= 0 ? std::to_string(age) + "s ago" : "of unknown age") + future;
   }
 };
 
@@ -138,8 +182,13 @@ Result<std::vector<Holder>> LiveConflicts(io::Env& env, storage::Backend& backen
     }
     // An unreadable lock has the kind its name says, or none: it conflicts with any.
     if (j.info.kind.empty() || Conflicts(kind, j.info.kind)) {
-      out.push_back(
-          Holder{o.name, j.info.host, j.info.kind, j.info.pid, j.info.age, j.info.readable});
+      out.push_back(Holder{.name = o.name,
+                           .host = j.info.host,
+                           .kind = j.info.kind,
+                           .pid = j.info.pid,
+                           .age = j.info.age,
+                           .ahead = j.info.ahead,
+                           .readable = j.info.readable});
     }
   }
   return out;
@@ -153,6 +202,10 @@ void RemoveLockObject(storage::Backend& backend, const std::string& name) {
 }
 
 }  // namespace
+
+std::string LockDatedAhead(int64_t ahead) {
+  return TrFormat("dated {} in the future (clock skew?)", Roughly(ahead));
+}
 
 std::string FormatLockRecord(const LockRecord& r) {
   const LockHolder& h = r.holder;
@@ -259,6 +312,7 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
 }
 
 Result<bool> RepoLock::RefreshOnce() {
+  std::lock_guard io(io_mu_);
   // A lock that vanished was removed by someone who thought it stale: writing it again would
   // hide that, and whatever they did next (a prune) may already have deleted our packs.
   VELIN_ASSIGN(auto present, backend_.Stat(name_));
@@ -273,34 +327,57 @@ void RepoLock::RefreshLoop() {
   for (;;) {
     // After a failed refresh, try again soon; three failures in a row lose the lock.
     const auto pause = failures == 0 ? options_.refresh_every : options_.refresh_every / 10;
-    if (cv_.wait_for(lock, pause, [&] { return stop_; })) return;
+    // Check() may find the object gone first: it is not written again.
+    if (cv_.wait_for(lock, pause, [&] { return stop_ || lost_; })) return;
     lock.unlock();
     const auto started = env_.SteadyNow();
     Result<bool> st = RefreshOnce();
     lock.lock();
+    if (lost_) return;
     if (st && *st) {
       failures = 0;
       refreshed_ = started;
       continue;
     }
     if (st || ++failures >= 3) {
-      lost_ = st ? std::string("the lock object vanished (removed by another velin?)")
-                 : "refreshing it failed: " + st.error().message;
+      lost_ = st ? std::string(kVanished) : "refreshing it failed: " + st.error().message;
       return;  // a lost lock is not written again
     }
   }
 }
 
-Status RepoLock::Check() {
+std::optional<std::string> RepoLock::LostLocally() {
   std::lock_guard lock(mu_);
-  std::optional<std::string> why = lost_;
+  if (lost_) return lost_;
   // Unrefreshed for most of the stale age: another velin may remove it any moment now.
   const auto unrefreshed = env_.SteadyNow() - refreshed_;
-  if (!why && unrefreshed > options_.stale_after - options_.refresh_every / 2 &&
+  if (unrefreshed > options_.stale_after - options_.refresh_every / 2 &&
       unrefreshed > options_.refresh_every) {
-    why = "it has not been refreshed for " +
-          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(unrefreshed).count()) +
-          "s";
+    return "it has not been refreshed for " +
+           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(unrefreshed).count()) +
+           "s";
+  }
+  return std::nullopt;
+}
+
+Status RepoLock::Check() {
+  std::optional<std::string> why = LostLocally();
+  if (!why) {
+    // The refresher saw the object up to refresh_every ago; since then `backup unlock`, or a
+    // velin that took it for stale, may have removed it, and a prune may be deleting what this
+    // run is about to reference. The storage says whether it is there now.
+    auto present = [&] {
+      std::lock_guard io(io_mu_);
+      return backend_.Stat(name_);
+    }();
+    if (!present) {
+      why = "cannot tell whether it is still there: " + present.error().message;
+    } else if (!*present) {
+      why = kVanished;
+      std::lock_guard lock(mu_);
+      lost_ = why;  // the refresher must not write it again
+      cv_.notify_all();
+    }
   }
   if (!why) return Ok();
   return Failure(

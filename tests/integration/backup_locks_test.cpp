@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "support/background_velin.hpp"
 #include "support/backup_fixture.hpp"
 #include "velin/repo/lock.hpp"
 
@@ -29,6 +30,17 @@ void Age(const std::string& path, std::chrono::seconds by) {
 
 std::string LockJson(const repo::LockHolder& h, const std::string& kind, int64_t time) {
   return repo::FormatLockRecord(repo::LockRecord{h, kind, time});
+}
+
+// Options that stop velin at the test hook `step` (VELIN_TEST_PAUSE_AT, src/repo/
+// snapshot_commit.cpp) until `gate`/go exists; it creates `gate`/reached when it gets there.
+RunOptions PausedAt(const BackupApp& app, const std::string& step, const std::string& gate) {
+  fs::create_directories(gate);
+  RunOptions o;
+  o.cwd = app.path(".");
+  o.env["VELIN_TEST_PAUSE_AT"] = step;
+  o.env["VELIN_TEST_PAUSE_DIR"] = gate;
+  return o;
 }
 
 // A pid that no process has (pid_max is at most 2^22).
@@ -187,6 +199,85 @@ TEST_F(BackupLocksTest, ACreateWhoseLockWasRemovedStopsBeforeCommitting) {
     }
   }
   EXPECT_EQ(packs, 0u) << "its unindexed packs are taken away";
+}
+
+TEST_F(BackupLocksTest, ACreateWhoseLockWasRemovedBetweenRefreshesCommitsNothing) {
+  // The default refresh (every 5 minutes): the create hears of the removal only by asking the
+  // storage before it commits. Meanwhile a prune deleted the packs of a forgotten backup that
+  // this create deduplicated against: committed, its backup would be unrestorable.
+  WriteFile(app_.root() + "/storage/unique.bin", RandomData(3 << 20, 11));
+  const std::string first = app_.Json({"backup", "create"})["id"].get<std::string>();
+  ASSERT_EQ(app_.Run({"backup", "forget", "--yes", first}).exit_code, 0);
+  const std::string gate = app_.path("gate");
+  BackgroundVelin create({"backup", "create"}, PausedAt(app_, "snapshot-commit", gate));
+  ASSERT_TRUE(WaitForPath(gate + "/reached"));
+  ASSERT_EQ(app_.Run({"backup", "unlock", "--yes"}).exit_code, 0);  // the create's shared lock
+  nlohmann::json pruned = app_.Json({"backup", "prune"});
+  EXPECT_GT(pruned["packs_deleted"].get<int>(), 0) << pruned;
+  WriteFile(gate + "/go", "");
+  RunResult r = create.Finish();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("lost the repository lock"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the lock object vanished"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stopped before committing"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("Backup ID"), std::string::npos) << r.out;
+  EXPECT_EQ(app_.Json({"backup", "list"})["backups"].size(), 0u);
+  // The repository is whole: the next create stores the data again, and it verifies.
+  ASSERT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+  RunResult verified = app_.Run({"backup", "verify", "--all"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+}
+
+TEST_F(BackupLocksTest, ASnapshotWrittenAsTheCreatesLockWentIsTakenBack) {
+  // The lock is there at the check right before the snapshot is written and gone by the write:
+  // a prune may have listed the snapshots before this one was there. The create looks again
+  // after the write and takes the snapshot back.
+  WriteFile(app_.root() + "/storage/unique.bin", RandomData(3 << 20, 12));
+  const std::string first = app_.Json({"backup", "create"})["id"].get<std::string>();
+  ASSERT_EQ(app_.Run({"backup", "forget", "--yes", first}).exit_code, 0);
+  const std::string gate = app_.path("gate");
+  BackgroundVelin create({"backup", "create"}, PausedAt(app_, "snapshot-checked", gate));
+  ASSERT_TRUE(WaitForPath(gate + "/reached"));
+  ASSERT_EQ(app_.Run({"backup", "unlock", "--yes"}).exit_code, 0);  // shared and commit lock
+  nlohmann::json pruned = app_.Json({"backup", "prune"});
+  EXPECT_GT(pruned["packs_deleted"].get<int>(), 0) << pruned;
+  WriteFile(gate + "/go", "");
+  RunResult r = create.Finish();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("lost the repository lock"), std::string::npos) << r.err;
+  EXPECT_EQ(app_.Json({"backup", "list"})["backups"].size(), 0u);
+  EXPECT_TRUE(fs::is_empty(app_.repo() + "/snapshots"));
+  ASSERT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+  RunResult verified = app_.Run({"backup", "verify", "--all"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+}
+
+TEST_F(BackupLocksTest, ALockDatedInTheFutureSaysSoAndExpiresByItsHoldersTime) {
+  ASSERT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+  const std::string lock = Lock("exclusive-cccc02");
+  WriteFile(lock, R"({"host":"web9","kind":"exclusive","pid":4242,"time":)" +
+                      std::to_string(time(nullptr) - 120) + "}");
+  fs::last_write_time(lock, fs::file_time_type::clock::now() + std::chrono::hours(24));
+  nlohmann::json status = app_.Json({"backup", "status"});
+  ASSERT_EQ(status["locks"].size(), 1u) << status;
+  EXPECT_GE(status["locks"][0]["age_seconds"].get<int64_t>(), 120) << status;  // not 0
+  EXPECT_GT(status["locks"][0]["ahead_seconds"].get<int64_t>(), 86'000) << status;
+  EXPECT_FALSE(status["locks"][0]["stale"].get<bool>()) << status;
+  RunResult human = app_.Run({"backup", "status"});
+  EXPECT_NE(human.out.find("Lock: exclusive lock by host web9 pid 4242, 2m"), std::string::npos)
+      << human.out;
+  EXPECT_NE(human.out.find(", dated 1d in the future (clock skew?)"), std::string::npos)
+      << human.out;
+  RunResult blocked = app_.Run({"backup", "create", "--lock-wait", "100ms"});
+  EXPECT_EQ(blocked.exit_code, 3);
+  EXPECT_NE(blocked.err.find("dated 1d in the future (clock skew?)"), std::string::npos)
+      << blocked.err;
+  // 40 minutes after its holder's time it is stale, however far ahead its object is dated.
+  WriteFile(lock, R"({"host":"web9","kind":"exclusive","pid":4242,"time":)" +
+                      std::to_string(time(nullptr) - 40 * 60) + "}");
+  fs::last_write_time(lock, fs::file_time_type::clock::now() + std::chrono::hours(24));
+  EXPECT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+  EXPECT_FALSE(fs::exists(lock));
 }
 
 TEST_F(BackupLocksTest, PruneLeavesAYoungUnindexedPackAloneAndDeletesItOnceOld) {

@@ -7,8 +7,9 @@
 // namespace) and that process is gone (no such pid, or a pid reused by a later process), or —
 // for a holder anywhere else, another container, machine or boot — only when it has not been
 // refreshed for the stale age, measured by the storage's own modification times (never the
-// reader's clock against the holder's). Stale locks are removed. A holder whose lock vanished
-// or whose refresh failed has lost it: Check() fails and the engines stop before they commit.
+// reader's clock against the holder's; a modification time more than kLockClockSkew ahead is a
+// wrong clock, not an age). Stale locks are removed. A holder whose lock vanished or whose
+// refresh failed has lost it: Check() fails and the engines stop before they commit.
 // A holder that cannot get the lock within `wait` gets exit code 3 and a message naming who
 // holds it (docs/repository-format.md, "Locks").
 #pragma once
@@ -49,16 +50,28 @@ std::string FormatLockRecord(const LockRecord& record);
 // in this process space, so they expire by age alone.
 std::optional<LockRecord> ParseLockRecord(const std::string& text);
 
+// How far ahead of the reader's clock a lock object may be dated before that is a wrong clock
+// rather than the few seconds between two machines' clocks (as for backups, kClockSkew).
+inline constexpr std::chrono::seconds kLockClockSkew{15 * 60};
+
 // One lock object as `backup status` and `backup unlock` show it.
 struct LockInfo {
   std::string name;  // "locks/exclusive-…"
   std::string host, kind;
   int64_t pid = 0;
-  int64_t time = 0;      // last refresh by the holder's clock, Unix seconds (old lock format)
-  int64_t age = -1;      // seconds since the last refresh, by the storage's times; -1 unknown
+  int64_t time = 0;  // last refresh by the holder's clock, Unix seconds (old lock format)
+  int64_t age = -1;  // seconds since the last refresh, by the storage's times; -1 unknown
+  // Seconds the object's modification time is ahead of the reader's clock, when more than
+  // kLockClockSkew (a wrong clock); 0 otherwise. Its age is then the holder's `time`, if that
+  // is not ahead too, else unknown (docs/repository-format.md, "Locks").
+  int64_t ahead = 0;
   bool stale = false;    // its holder is gone (see above) or it is older than stale_after
   bool readable = true;  // false: not valid lock JSON (a torn write); stale only by age
 };
+
+// "dated 1d in the future (clock skew?)": what `status` and the message of a locked repository
+// add for a lock object whose LockInfo::ahead is not 0.
+std::string LockDatedAhead(int64_t ahead);
 
 // Every lock object in `backend`, sorted by name; `now` is Unix seconds by the reader's
 // clock, used against the storage's modification times (on one machine they are one clock).
@@ -83,8 +96,10 @@ class RepoLock {
   RepoLock& operator=(const RepoLock&) = delete;
 
   // Fails once the lock is lost: its object vanished (another velin removed it), a refresh
-  // failed, or it has gone unrefreshed so long that others may call it stale. Called before
-  // every commit step (index, snapshot, deletions).
+  // failed, or it has gone unrefreshed so long that others may call it stale. Asks the storage
+  // (one Stat): the refresher looks only every refresh_every, and a prune may start the moment
+  // the object is gone. Called before every commit step (index, snapshot, deletions) and after
+  // a snapshot is written (repo/snapshot_commit.hpp).
   Status Check();
   const std::string& name() const { return name_; }
 
@@ -93,6 +108,9 @@ class RepoLock {
            LockOptions options);
   void RefreshLoop();
   Result<bool> RefreshOnce();  // false: the lock object vanished
+  // Why the lock is lost by what this process knows (the refresher's findings, the time since
+  // the last refresh); nullopt: not lost as far as that goes.
+  std::optional<std::string> LostLocally();
 
   io::Env& env_;
   storage::Backend& backend_;
@@ -100,6 +118,10 @@ class RepoLock {
   LockKind kind_ = LockKind::kShared;
   LockOptions options_;
   std::mutex mu_;
+  // Held by the refresher's Stat and Put and by Check()'s Stat: a Put may replace the object in
+  // two steps (an SFTP server that renames onto no existing file), which Check() must not see
+  // as a removal.
+  std::mutex io_mu_;
   std::condition_variable cv_;
   bool stop_ = false;
   std::optional<std::string> lost_;  // why the lock is lost

@@ -124,8 +124,9 @@ class Repository {
   // REQUIRES: the exclusive lock.
   Result<int> UpgradeFormat();
 
-  // Called before each commit step (an index object, a snapshot, prune's deletions): fails
-  // once the repository lock is lost (RepoLock::Check). Unset: always Ok.
+  // Called before each commit step (an index object, a snapshot, prune's and forget's
+  // deletions) and after a snapshot is written: fails once the repository lock is lost
+  // (RepoLock::Check, which asks the storage: one request). Unset: always Ok.
   void SetCommitGuard(std::function<Status()> guard) { commit_guard_ = std::move(guard); }
   Status CheckCommitGuard() const { return commit_guard_ ? commit_guard_() : Ok(); }
 

@@ -23,7 +23,8 @@ std::string SnapshotIdBase(const std::string& id);
 // `repo` ("-2" after "…-full", "-4" after "…-full-3" even when "…-full-2" was forgotten, so of
 // two snapshots with equal times the later has the greater id), then seals and writes it.
 // Fails with exit code 3 when the commit lock is not free within `wait`, and before it writes
-// when the repository's shared lock (CheckCommitGuard) was lost.
+// when the repository's shared lock (CheckCommitGuard) was lost; a snapshot written as that
+// lock went (gone right after the write) is deleted again and the call fails the same way.
 Status CommitSnapshot(io::Env& env, Repository& repo, Snapshot& snapshot, const std::string& base,
                       std::chrono::milliseconds wait);
 

@@ -151,6 +151,80 @@ TEST_F(LockMemTest, AHolderUnrefreshedForMostOfTheStaleAgeHasLostItsLock) {
       << st.error().message;
 }
 
+TEST_F(LockMemTest, ALockDatedInTheFutureIsJudgedByItsHoldersTimeAndSaysSo) {
+  // A holder elsewhere, its object `touch`ed a day ahead (a storage clock that was wrong): the
+  // modification time is no age; clamped to 0 it kept the lock "0s ago", never stale, a day.
+  LockHolder elsewhere = env_.ThisProcess();
+  elsewhere.host = "web9";
+  elsewhere.machine_id = "other-machine";
+  elsewhere.pid = 4242;
+  PutLock("exclusive-cccc02", elsewhere, "exclusive");
+  const int64_t day_ns = int64_t{86'400} * 1'000'000'000;
+  const auto now_ns = [&] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(env_.Now().time_since_epoch())
+        .count();
+  };
+  ASSERT_TRUE(env_.SetMtime("/repo/locks/exclusive-cccc02", now_ns() + day_ns));
+  env_.Advance(minutes(10));
+  const auto unix_now = [&] {
+    return std::chrono::duration_cast<seconds>(env_.Now().time_since_epoch()).count();
+  };
+  auto listed = ListLocks(env_, *backend_, seconds(1800), unix_now());
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].age, 600);  // by the holder's time
+  EXPECT_EQ((*listed)[0].ahead, 86'400 - 600);
+  EXPECT_FALSE((*listed)[0].stale);
+  auto early = RepoLock::Acquire(env_, *backend_, LockKind::kShared, Wait(milliseconds(0)));
+  ASSERT_FALSE(early);
+  EXPECT_NE(early.error().message.find(
+                "host web9 pid 4242, exclusive lock, 600s ago, dated 1d in the future (clock "
+                "skew?)"),
+            std::string::npos)
+      << early.error().message;
+  env_.Advance(minutes(21));  // 31 minutes after the holder's last refresh: stale
+  auto late = RepoLock::Acquire(env_, *backend_, LockKind::kShared, Wait(milliseconds(0)));
+  ASSERT_TRUE(late) << late.error().message;
+  EXPECT_FALSE(Present("exclusive-cccc02"));
+}
+
+TEST_F(LockMemTest, ALockWhoseTimesAreAllInTheFutureIsOfUnknownAgeAndNeverStaleByAge) {
+  LockHolder elsewhere = env_.ThisProcess();
+  elsewhere.host = "web9";
+  elsewhere.machine_id = "other-machine";
+  const int64_t now = std::chrono::duration_cast<seconds>(env_.Now().time_since_epoch()).count();
+  ASSERT_TRUE(backend_->Put("locks/exclusive-ahead",
+                            FormatLockRecord(LockRecord{elsewhere, "exclusive", now + 86'400})));
+  ASSERT_TRUE(backend_->Put("locks/shared-torn", "{\"host\": \"a"));
+  const int64_t ahead_ns = (now + 86'400) * int64_t{1'000'000'000};
+  ASSERT_TRUE(env_.SetMtime("/repo/locks/exclusive-ahead", ahead_ns));
+  ASSERT_TRUE(env_.SetMtime("/repo/locks/shared-torn", ahead_ns));
+  env_.Advance(minutes(40));
+  const int64_t later = now + 40 * 60;
+  auto listed = ListLocks(env_, *backend_, seconds(1800), later);
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 2u);
+  for (const LockInfo& l : *listed) {
+    EXPECT_EQ(l.age, -1) << l.name;  // unknown: neither time says how old it is
+    EXPECT_EQ(l.ahead, 86'400 - 40 * 60) << l.name;
+    EXPECT_FALSE(l.stale) << l.name;  // never stale by age; `backup unlock` removes it
+  }
+  // A few minutes ahead is two clocks a little apart, or a refresh just now: age 0.
+  ASSERT_TRUE(env_.SetMtime("/repo/locks/exclusive-ahead", (later + 600) * int64_t{1'000'000'000}));
+  listed = ListLocks(env_, *backend_, seconds(1800), later);
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ((*listed)[0].name, "locks/exclusive-ahead");
+  EXPECT_EQ((*listed)[0].age, 0);
+  EXPECT_EQ((*listed)[0].ahead, 0);
+}
+
+TEST(LockDatedAheadTest, NamesHowFarAheadRoundedToItsLargestUnit) {
+  EXPECT_EQ(LockDatedAhead(86'395), "dated 1d in the future (clock skew?)");
+  EXPECT_EQ(LockDatedAhead(3 * 86'400 + 7), "dated 3d in the future (clock skew?)");
+  EXPECT_EQ(LockDatedAhead(5 * 3'600 - 20), "dated 5h in the future (clock skew?)");
+  EXPECT_EQ(LockDatedAhead(20 * 60 + 5), "dated 20m in the future (clock skew?)");
+}
+
 TEST(LockRecordTest, TheOneFormatRoundTripsAndRefusesGarbage) {
   LockRecord r{io::ProcessIdentity{"h", "m", "b", "pid:[4]", 42, 77}, "commit", 1'700'000'000};
   auto back = ParseLockRecord(FormatLockRecord(r));

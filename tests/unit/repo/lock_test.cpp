@@ -1,7 +1,8 @@
 // RepoLock on a real local repository: a holder whose lock object vanished, or whose refreshes
-// fail, has lost it (Check fails, and the lock is not written again); a BlobWriter whose commit
-// guard fails writes no index object and takes away the packs it wrote; the local backend
-// fsyncs the directories it creates into their parents.
+// fail, has lost it (Check fails, and the lock is not written again), also between two refreshes
+// (Check asks the storage); a snapshot whose lock went as it was written is taken back; a
+// BlobWriter whose commit guard fails writes no index object and takes away the packs it wrote;
+// the local backend fsyncs the directories it creates into their parents.
 #include "velin/repo/lock.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include "velin/io/fault_injection_env.hpp"
 #include "velin/repo/blob_writer.hpp"
 #include "velin/repo/repository.hpp"
+#include "velin/repo/snapshot_commit.hpp"
 #include "velin/storage/local_backend.hpp"
 
 namespace velin::repo {
@@ -81,6 +83,44 @@ TEST_F(RepoLockTest, ALockThatVanishedIsLostAndNotWrittenAgain) {
   EXPECT_NE(why.find("stopped before committing"), std::string::npos) << why;
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(fs::exists(path)) << "a lost lock must not come back";
+}
+
+TEST_F(RepoLockTest, ALockRemovedBetweenTwoRefreshesIsLostAtTheNextCheck) {
+  // The default refresh: the next one is 5 minutes away, and a prune may start at once.
+  auto lock = RepoLock::Acquire(io::Env::Default(), *backend_, LockKind::kShared, LockOptions{});
+  ASSERT_TRUE(lock) << lock.error().message;
+  EXPECT_TRUE((*lock)->Check());
+  const std::string path = dir_.path() + "/" + (*lock)->name();
+  fs::remove(path);  // `velin backup unlock`
+  Status st = (*lock)->Check();
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("lost the repository lock"), std::string::npos)
+      << st.error().message;
+  EXPECT_NE(st.error().message.find("vanished"), std::string::npos) << st.error().message;
+  EXPECT_FALSE((*lock)->Check());
+  EXPECT_FALSE(fs::exists(path)) << "a lost lock must not come back";
+}
+
+TEST_F(RepoLockTest, ASnapshotWrittenJustAsItsLockWentIsTakenBack) {
+  // The lock is there at the check before the write and gone right after it: a prune may have
+  // listed the snapshots in between, without this one, and be deleting what it references.
+  ASSERT_TRUE(Repository::Init(*backend_));
+  auto repo = Repository::Open(*backend_, false);
+  ASSERT_TRUE(repo) << repo.error().message;
+  int checks = 0;
+  (*repo)->SetCommitGuard([&checks]() -> Status {
+    if (++checks == 1) return Ok();
+    return Failure("lost the repository lock (test)");
+  });
+  auto committed = CommitSnapshotText(
+      io::Env::Default(), **repo, "20261125-1430-full", std::chrono::milliseconds(0),
+      [](const std::string& id) { return Result<std::string>("{\"id\":\"" + id + "\"}"); });
+  ASSERT_FALSE(committed);
+  EXPECT_NE(committed.error().message.find("lost the repository lock"), std::string::npos)
+      << committed.error().message;
+  EXPECT_EQ(checks, 2);
+  EXPECT_TRUE(backend_->List("snapshots/")->empty()) << "the snapshot is taken back";
+  EXPECT_TRUE(backend_->List("locks/")->empty());
 }
 
 TEST_F(RepoLockTest, FailingRefreshesLoseTheLock) {
