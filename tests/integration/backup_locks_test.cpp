@@ -54,6 +54,22 @@ class BackupLocksTest : public ::testing::Test {
     fs::create_directories(app_.repo() + "/locks");
   }
   std::string Lock(const std::string& name) const { return app_.repo() + "/locks/" + name; }
+  // A create paused at `step` of its commit while `backup unlock` removes its lock and a prune
+  // deletes the packs of a forgotten backup it deduplicated against; then let go. Its result.
+  RunResult CreateWhosePacksAPruneTookAt(const std::string& step, uint64_t seed) {
+    WriteFile(app_.root() + "/storage/unique.bin", RandomData(3 << 20, seed));
+    const std::string first = app_.Json({"backup", "create"})["id"].get<std::string>();
+    EXPECT_EQ(app_.Run({"backup", "forget", "--yes", first}).exit_code, 0);
+    const std::string gate = app_.path("gate");
+    BackgroundVelin create({"backup", "create"}, PausedAt(app_, step, gate));
+    EXPECT_TRUE(WaitForPath(gate + "/reached"));
+    EXPECT_EQ(app_.Run({"backup", "unlock", "--yes"}).exit_code,
+              0);  // its shared (and commit) lock
+    nlohmann::json pruned = app_.Json({"backup", "prune"});
+    EXPECT_GT(pruned["packs_deleted"].get<int>(), 0) << pruned;
+    WriteFile(gate + "/go", "");
+    return create.Finish();
+  }
   BackupApp app_;
 };
 
@@ -205,17 +221,7 @@ TEST_F(BackupLocksTest, ACreateWhoseLockWasRemovedBetweenRefreshesCommitsNothing
   // The default refresh (every 5 minutes): the create hears of the removal only by asking the
   // storage before it commits. Meanwhile a prune deleted the packs of a forgotten backup that
   // this create deduplicated against: committed, its backup would be unrestorable.
-  WriteFile(app_.root() + "/storage/unique.bin", RandomData(3 << 20, 11));
-  const std::string first = app_.Json({"backup", "create"})["id"].get<std::string>();
-  ASSERT_EQ(app_.Run({"backup", "forget", "--yes", first}).exit_code, 0);
-  const std::string gate = app_.path("gate");
-  BackgroundVelin create({"backup", "create"}, PausedAt(app_, "snapshot-commit", gate));
-  ASSERT_TRUE(WaitForPath(gate + "/reached"));
-  ASSERT_EQ(app_.Run({"backup", "unlock", "--yes"}).exit_code, 0);  // the create's shared lock
-  nlohmann::json pruned = app_.Json({"backup", "prune"});
-  EXPECT_GT(pruned["packs_deleted"].get<int>(), 0) << pruned;
-  WriteFile(gate + "/go", "");
-  RunResult r = create.Finish();
+  RunResult r = CreateWhosePacksAPruneTookAt("snapshot-commit", 11);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("lost the repository lock"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("the lock object vanished"), std::string::npos) << r.err;
@@ -232,17 +238,7 @@ TEST_F(BackupLocksTest, ASnapshotWrittenAsTheCreatesLockWentIsTakenBack) {
   // The lock is there at the check right before the snapshot is written and gone by the write:
   // a prune may have listed the snapshots before this one was there. The create looks again
   // after the write and takes the snapshot back.
-  WriteFile(app_.root() + "/storage/unique.bin", RandomData(3 << 20, 12));
-  const std::string first = app_.Json({"backup", "create"})["id"].get<std::string>();
-  ASSERT_EQ(app_.Run({"backup", "forget", "--yes", first}).exit_code, 0);
-  const std::string gate = app_.path("gate");
-  BackgroundVelin create({"backup", "create"}, PausedAt(app_, "snapshot-checked", gate));
-  ASSERT_TRUE(WaitForPath(gate + "/reached"));
-  ASSERT_EQ(app_.Run({"backup", "unlock", "--yes"}).exit_code, 0);  // shared and commit lock
-  nlohmann::json pruned = app_.Json({"backup", "prune"});
-  EXPECT_GT(pruned["packs_deleted"].get<int>(), 0) << pruned;
-  WriteFile(gate + "/go", "");
-  RunResult r = create.Finish();
+  RunResult r = CreateWhosePacksAPruneTookAt("snapshot-checked", 12);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("lost the repository lock"), std::string::npos) << r.err;
   EXPECT_EQ(app_.Json({"backup", "list"})["backups"].size(), 0u);
