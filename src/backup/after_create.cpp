@@ -4,6 +4,7 @@
 
 #include "velin/backup/forget.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/io/env.hpp"
 #include "velin/storage/remote_url.hpp"
 
 namespace velin::backup {
@@ -17,6 +18,17 @@ namespace {
 constexpr std::string_view kPendingPrefix = "state/offsite-pending/";
 
 std::string PendingObject(const std::string& id) { return std::string(kPendingPrefix) + id; }
+
+// `to` as notes compare it: "s3://b/p/", "sftp://h//srv/off" and "/srv/off/" name the same
+// repositories as "s3://b/p", "sftp://h/srv/off" and "/srv/off".
+std::string OffsiteKey(const std::string& to) {
+  const size_t scheme = to.find("://");
+  if (scheme == std::string::npos) return io::CleanPath(to);
+  const size_t path = to.find('/', scheme + 3);
+  if (path == std::string::npos) return to;
+  const std::string clean = io::CleanPath(to.substr(path));
+  return to.substr(0, path) + (clean == "/" ? "" : clean);
+}
 
 // The backups noted as due at record.to other than `resolved`, copied from `from` to `to`
 // oldest first (record.caught_up); one forgotten in `from` meanwhile is dropped from the notes.
@@ -40,7 +52,15 @@ Status CatchUp(const AfterCreateOptions& options, const std::string& resolved,
     auto due_at = source.Get(o.name);
     if (!due_at && storage::IsNotFound(due_at.error())) continue;  // another create copied it
     if (!due_at) return tl::unexpected(due_at.error());
-    if (*due_at != record.to) continue;  // due at another offsite (backup.offsite changed)
+    if (OffsiteKey(*due_at) != OffsiteKey(record.to)) {
+      // Due at another offsite (backup.offsite changed): said at every create until it is
+      // copied there by hand or forgotten, never dropped without a word.
+      reporter.Warn(TrFormat(
+          "backup {} is still due at the earlier offsite {} (backup.offsite is now {}): copy "
+          "it with velin backup copy {} --to {}, or remove {} from {}",
+          earlier, *due_at, record.to, earlier, *due_at, o.name, source.Location()));
+      continue;
+    }
     auto copied = CopySnapshots(*from.repo, to, {earlier}, options.offsite_writer, env, reporter);
     if (!copied) {
       Error e = copied.error();

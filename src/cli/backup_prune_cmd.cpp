@@ -67,6 +67,9 @@ Status RunPrune(Context& ctx, const PruneFlags& flags) {
   options.dry_run = flags.dry_run;
   VELIN_ASSIGN(auto result, backup::Prune(*r.repo, ctx.env(), options, out));
   if (!flags.dry_run) RemoveStaleTemps(ctx, *r.backend);  // stale_temps.hpp
+  // velin_repository_size_bytes: what prune measured (packs and index objects), which is
+  // nearly all of a repository (snapshots, keys and config are a few KiB).
+  if (!flags.dry_run) ctx.stats().repository_size = result.bytes_after;
   if (out.json()) {
     out.Json(PruneJson(result, flags.dry_run));
   } else {

@@ -150,6 +150,14 @@ void Judge(const config::Config& cfg, Facts& f) {
             : TrFormat("the last successful verify was {} ago (monitor.max_verify_age is {})",
                        Age(f.now - verified), FormatDuration(m.max_verify_age)));
   }
+  // A verify that found damage stays a problem until one finds none: one successful verify
+  // earlier kept status "up to date" for the whole max_verify_age after the damage was found.
+  if (f.verify && f.verify->last_time != 0 && !f.verify->last_ok) {
+    problems.push_back(TrFormat(
+        "the last verify, {} ago, found damage (`velin backup verify --all` names it; status is "
+        "good again once a verify finds none)",
+        Age(f.now - f.verify->last_time)));
+  }
   problems.insert(problems.end(), f.problems.begin(), f.problems.end());
   f.problems = std::move(problems);
 }

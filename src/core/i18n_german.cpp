@@ -403,6 +403,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"backup '{}' is ambiguous ({} backups start with it: {}, {}, ...)",
        "Backup '{}' ist mehrdeutig ({} Backups beginnen damit: {}, {}, ...)"},
       {"lock {}", "Sperre {}"},
+      {"repository {} is locked by {} ({}); it never expires by age (a clock is wrong): once "
+       "nothing of velin runs on that host, remove it with `velin backup unlock`",
+       "Repository {} ist gesperrt durch {} ({}); die Sperre läuft nie ab (eine Uhr geht falsch): "
+       "sobald auf jenem Host nichts von velin mehr läuft, entfernen Sie sie mit `velin backup "
+       "unlock`"},
       {"repository {} is locked by {} ({}); retry later or pass --lock-wait",
        "Repository {} ist gesperrt durch {} ({}); später erneut versuchen oder --lock-wait "
        "angeben"},
@@ -866,6 +871,14 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "keine erfolgreiche Prüfung verzeichnet (monitor.max_verify_age ist {})"},
       {"the last successful verify was {} ago (monitor.max_verify_age is {})",
        "die letzte erfolgreiche Prüfung war vor {} (monitor.max_verify_age ist {})"},
+      {"backup {} is still due at the earlier offsite {} (backup.offsite is now {}): copy "
+       "it with velin backup copy {} --to {}, or remove {} from {}",
+       "Backup {} steht noch für das frühere Offsite-Ziel {} aus (backup.offsite ist jetzt {}): "
+       "kopieren Sie es mit velin backup copy {} --to {}, oder entfernen Sie {} aus {}"},
+      {"the last verify, {} ago, found damage (`velin backup verify --all` names it; status is "
+       "good again once a verify finds none)",
+       "die letzte Prüfung vor {} fand Schäden (`velin backup verify --all` nennt sie; der Status "
+       "ist wieder gut, sobald eine Prüfung keine findet)"},
       {"the newest backup {} is {} old (monitor.max_age is {})",
        "das neueste Backup {} ist {} alt (monitor.max_age ist {})"},
       {"Remove all {} lock(s) of {}, including live ones?",

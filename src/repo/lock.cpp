@@ -302,10 +302,20 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
     }
     RemoveLockObject(backend, name);
     if (late) {
+      const Holder& first = conflicts->front();
+      if (first.age < 0 && first.ahead > 0) {
+        // Dated in the future and of no known age: it never goes stale, so waiting cannot help.
+        return MakeError(
+            ExitCode::kLocked,
+            TrFormat("repository {} is locked by {} ({}); it never expires by age (a clock is "
+                     "wrong): once nothing of velin runs on that host, remove it with `velin "
+                     "backup unlock`",
+                     backend.Location(), first.Describe(), first.name));
+      }
       return MakeError(
           ExitCode::kLocked,
           TrFormat("repository {} is locked by {} ({}); retry later or pass --lock-wait",
-                   backend.Location(), conflicts->front().Describe(), conflicts->front().name));
+                   backend.Location(), first.Describe(), first.name));
     }
     env.SleepFor(std::chrono::milliseconds(50 + rng() % 200));
   }

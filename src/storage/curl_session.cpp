@@ -200,6 +200,24 @@ bool IsTransientCurlCode(CURLcode code) {
   }
 }
 
+int CurlSystemError(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+      return ECONNREFUSED;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return EHOSTUNREACH;
+    case CURLE_OPERATION_TIMEDOUT:
+      return ETIMEDOUT;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+      return ECONNRESET;
+    default:
+      return 0;
+  }
+}
+
 std::string DescribeCurlError(CURLcode code, const char* error_buffer) {
   // AbortWhenInterrupted ended it ("Callback aborted" says nothing to the user).
   if (code == CURLE_ABORTED_BY_CALLBACK && Interrupted()) return CheckInterrupted().error().message;

@@ -94,6 +94,9 @@ void SetCommonOptions(CURL* curl, const RetryPolicy& policy, char* error_buffer)
 // True for failures a later attempt may not see: connection refused/reset, timeouts, a server
 // that closed the connection or sent a truncated reply.
 bool IsTransientCurlCode(CURLcode code);
+// The system error a failed transfer amounts to, for the failure kinds of the metrics
+// (ECONNREFUSED, EHOSTUNREACH, ETIMEDOUT, ECONNRESET: "network"); 0 for the others.
+int CurlSystemError(CURLcode code);
 // "Connection refused" etc.: libcurl's error buffer when it has one, else curl_easy_strerror.
 std::string DescribeCurlError(CURLcode code, const char* error_buffer);
 

@@ -210,7 +210,7 @@ Error FileServerBackend::CurlError(const Transfer& transfer, int code,
     case CURLE_REMOTE_ACCESS_DENIED:
       return Error{ExitCode::kFailed, where + TrFormat("access denied ({})", detail), EACCES};
     default:
-      return Error{ExitCode::kFailed, where + detail, 0};
+      return Error{ExitCode::kFailed, where + detail, CurlSystemError(static_cast<CURLcode>(code))};
   }
 }
 

@@ -133,8 +133,10 @@ Result<S3Backend::Response> S3Backend::Perform(const Request& request, bool& tra
   CURLcode rc = curl_easy_perform(curl);
   if (rc != CURLE_OK) {
     transient = IsTransientCurlCode(rc);
-    return Failure(TrFormat("{}: {}: {}", Location(), NoTr(request.what),
-                            NoTr(DescribeCurlError(rc, error_buffer))));
+    return tl::unexpected(Error{ExitCode::kFailed,
+                                TrFormat("{}: {}: {}", Location(), NoTr(request.what),
+                                         NoTr(DescribeCurlError(rc, error_buffer))),
+                                CurlSystemError(rc)});
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_off_t length = -1;

@@ -51,8 +51,8 @@ TempName ParseTempName(std::string_view file_name) {
 }
 
 bool IsRepositoryDir(std::string_view dir) {
-  static constexpr std::array<std::string_view, 7> kTop = {"",          "keys",  "locks", "index",
-                                                           "snapshots", "state", "data"};
+  static constexpr std::array<std::string_view, 8> kTop = {
+      "", "keys", "locks", "index", "snapshots", "state", "state/offsite-pending", "data"};
   for (std::string_view d : kTop) {
     if (dir == d) return true;
   }

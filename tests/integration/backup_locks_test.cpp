@@ -268,6 +268,17 @@ TEST_F(BackupLocksTest, ALockDatedInTheFutureSaysSoAndExpiresByItsHoldersTime) {
   EXPECT_EQ(blocked.exit_code, 3);
   EXPECT_NE(blocked.err.find("dated 1d in the future (clock skew?)"), std::string::npos)
       << blocked.err;
+  EXPECT_NE(blocked.err.find("retry later"), std::string::npos) << blocked.err;
+  // Its holder's time ahead too: of no known age, it never goes stale, so the line says to
+  // remove it instead of to retry.
+  WriteFile(lock, R"({"host":"web9","kind":"exclusive","pid":4242,"time":)" +
+                      std::to_string(time(nullptr) + 86400) + "}");
+  fs::last_write_time(lock, fs::file_time_type::clock::now() + std::chrono::hours(24));
+  RunResult forever = app_.Run({"backup", "create", "--lock-wait", "100ms"});
+  EXPECT_EQ(forever.exit_code, 3);
+  EXPECT_NE(forever.err.find("never expires by age"), std::string::npos) << forever.err;
+  EXPECT_NE(forever.err.find("velin backup unlock"), std::string::npos) << forever.err;
+  EXPECT_EQ(forever.err.find("retry later"), std::string::npos) << forever.err;
   // 40 minutes after its holder's time it is stale, however far ahead its object is dated.
   WriteFile(lock, R"({"host":"web9","kind":"exclusive","pid":4242,"time":)" +
                       std::to_string(time(nullptr) - 40 * 60) + "}");

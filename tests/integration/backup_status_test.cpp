@@ -75,6 +75,37 @@ TEST(BackupStatusTest, ExitCodesFollowTheNewestBackupAndTheLastVerify) {
       << old_verify.err;
 }
 
+// A verify that found damage turns status red at once, whatever max_verify_age says, and the
+// next verify that finds none turns it green again (one good verify earlier kept it "up to
+// date" for the whole max_verify_age window after the damage was found).
+TEST(BackupStatusTest, AVerifyThatFoundDamageIsAProblemUntilOneFindsNone) {
+  BackupApp app({"storage"}, "prune_after_create = false\n[monitor]\nmax_verify_age = \"30d\"");
+  WriteFile(app.root() + "/storage/a.txt", RandomData(20000, 5));
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  ASSERT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
+  EXPECT_EQ(app.Run({"backup", "status"}).exit_code, 0);
+
+  std::string pack;
+  for (const auto& e : fs::recursive_directory_iterator(app.repo() + "/data")) {
+    if (e.is_regular_file()) pack = e.path().string();
+  }
+  ASSERT_FALSE(pack.empty());
+  std::string bytes = ReadFileOrDie(pack);
+  const std::string intact = bytes;
+  bytes[bytes.size() / 3] ^= 0x5a;
+  WriteFile(pack, bytes);
+  ASSERT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 4);
+  RunResult red = app.Run({"backup", "status"});
+  EXPECT_EQ(red.exit_code, 1) << red.out;
+  EXPECT_NE(red.err.find("found damage"), std::string::npos) << red.err;
+  nlohmann::json doc = FirstDocument(app.Run({"backup", "status", "--json"}));
+  EXPECT_EQ(doc["ok"], false) << doc;
+
+  WriteFile(pack, intact);
+  ASSERT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
+  EXPECT_EQ(app.Run({"backup", "status"}).exit_code, 0);
+}
+
 // A lock as velin writes it: by `holder` (this machine's identity, with another pid), last
 // rewritten `age_seconds` ago by the storage's clock (the file's modification time).
 void WriteLock(const BackupApp& app, const std::string& name, const repo::LockHolder& holder,

@@ -1,6 +1,8 @@
 // Monitoring around real commands: the metrics file and the pings of [monitor], end to end.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "support/ops_config.hpp"
 #include "support/ops_http_server.hpp"
 #include "support/test_support.hpp"
@@ -60,6 +62,42 @@ TEST(MonitorCli, AFailedPingNeverFailsTheBackup) {
   auto r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("warning:"), std::string::npos) << r.err;
+}
+
+// velin_repository_size_bytes is what a prune measured (no command set it before: the series
+// the docs list was never written).
+TEST(MonitorCli, APruneRecordsTheRepositorySize) {
+  TempDir dir;
+  WriteFile(dir / "uploads/a.txt", std::string(100000, 'x'));
+  WriteFile(dir / "velin.toml", MonitorConfig("metrics_file = \"metrics/velin.prom\"\n"));
+  ASSERT_EQ(RunVelin({"backup", "create"}, {.cwd = dir.path()}).exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(dir / "metrics/velin.prom").find("velin_repository_size_bytes "),
+            std::string::npos);
+  auto pruned = RunVelin({"backup", "prune", "--json"}, {.cwd = dir.path()});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
+  const auto after = nlohmann::json::parse(pruned.out)["bytes_after"].get<uint64_t>();
+  EXPECT_GT(after, 0u);
+  const std::string metrics = ReadFileOrDie(dir / "metrics/velin.prom");
+  EXPECT_NE(metrics.find("velin_repository_size_bytes " + std::to_string(after) + "\n"),
+            std::string::npos)
+      << metrics;
+}
+
+// A repository that cannot be reached is a failure of kind "network", not "failed": the
+// storage's errors carried no system error before, so alerts split by kind never fired.
+TEST(MonitorCli, AnUnreachableRepositoryCountsAsANetworkFailure) {
+  TempDir dir;
+  WriteFile(dir / "uploads/a.txt", "hello");
+  WriteFile(dir / "velin.toml", MonitorConfig("metrics_file = \"metrics/velin.prom\"\n"));
+  const std::string url =
+      "ftp://velin@127.0.0.1:" + std::to_string(testing::OpsHttpServer::UnusedPort()) + "/repo";
+  auto r = RunVelin({"backup", "create", "--destination", url},
+                    {.cwd = dir.path(), .env = {{"VELIN_FTP_PASSWORD", "x"}}});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const std::string metrics = ReadFileOrDie(dir / "metrics/velin.prom");
+  EXPECT_NE(metrics.find("velin_failures_total{command=\"backup create\",kind=\"network\"} 1"),
+            std::string::npos)
+      << metrics;
 }
 
 TEST(MonitorCli, ListingIsNotMonitored) {

@@ -43,6 +43,7 @@ class Console : public Reporter {
 
   Mode mode() const { return options_.mode; }
   bool json() const { return options_.mode == Mode::kJson; }
+  bool quiet() const { return options_.quiet; }
 
   // Reporter.
   void Begin(std::string_view message) override { Begin(Icon::kNone, message); }

@@ -514,6 +514,31 @@ TEST_F(AfterCreateMemTest, ABackupWhoseOffsiteCopyFailedIsCaughtUpByTheNextCreat
   EXPECT_TRUE(reporter_.warnings.empty());
 }
 
+// A note names its offsite as backup.offsite was spelt then: another spelling of the same
+// place ("/offsite//" for "/offsite", "s3://b/p/" for "s3://b/p") is caught up all the same;
+// another place is said at every create, never dropped without a word.
+TEST_F(AfterCreateMemTest, ANoteIsCaughtUpWhateverTheSpellingAndOneForAnotherOffsiteIsSaid) {
+  Put("storage/a.txt", "alpha\n");
+  const std::string first = Created();
+  Put("storage/a.txt", "beta\n");
+  const std::string second = Created();
+  ASSERT_TRUE(io::WriteFileDurably(env_, "/repo/state/offsite-pending/" + first, "/offsite//"));
+  ASSERT_TRUE(io::WriteFileDurably(env_, "/repo/state/offsite-pending/" + second, "/elsewhere"));
+
+  Put("storage/a.txt", "gamma\n");
+  const std::string third = Created();
+  AfterCreateResult r = CopyOffsite(Offsite(), third, nullptr, repos_, env_, reporter_);
+  ASSERT_TRUE(r.outcome) << r.outcome.error().message;
+  EXPECT_EQ(r.offsite.caught_up, std::vector<std::string>{first});
+  EXPECT_EQ(Ids("/offsite"), (std::set<std::string>{first, third}));
+  ASSERT_EQ(reporter_.warnings.size(), 1u);
+  EXPECT_NE(reporter_.warnings[0].find("backup " + second +
+                                       " is still due at the earlier offsite /elsewhere"),
+            std::string::npos)
+      << reporter_.warnings[0];
+  EXPECT_TRUE(env_.Stat("/repo/state/offsite-pending/" + second));
+}
+
 TEST_F(AfterCreateMemTest, ABackupForgottenBeforeItsOffsiteCopyWasCaughtUpIsDroppedQuietly) {
   Put("storage/a.txt", "alpha\n");
   const std::string first = Created();

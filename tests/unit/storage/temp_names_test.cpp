@@ -30,12 +30,12 @@ TEST(TempNames, IgnoresNamesThatOnlyContainTheMarker) {
 }
 
 TEST(TempNames, KnowsOnlyTheRepositorysOwnDirectories) {
-  for (const char* dir :
-       {"", "keys", "locks", "index", "snapshots", "state", "data", "data/00", "data/ff"}) {
+  for (const char* dir : {"", "keys", "locks", "index", "snapshots", "state",
+                          "state/offsite-pending", "data", "data/00", "data/ff"}) {
     EXPECT_TRUE(IsRepositoryDir(dir)) << dir;
   }
   for (const char* dir : {"Documents", "data/0", "data/abc", "data/AB", "data/ab/cd", "index/x",
-                          "keys/old", "lost+found", "data/zz"}) {
+                          "keys/old", "lost+found", "data/zz", "state/other"}) {
     EXPECT_FALSE(IsRepositoryDir(dir)) << dir;
   }
 }
