@@ -522,6 +522,7 @@ TEST_F(AfterCreateMemTest, ANoteIsCaughtUpWhateverTheSpellingAndOneForAnotherOff
   const std::string first = Created();
   Put("storage/a.txt", "beta\n");
   const std::string second = Created();
+  ASSERT_TRUE(io::CreateDirs(env_, "/repo/state/offsite-pending"));
   ASSERT_TRUE(io::WriteFileDurably(env_, "/repo/state/offsite-pending/" + first, "/offsite//"));
   ASSERT_TRUE(io::WriteFileDurably(env_, "/repo/state/offsite-pending/" + second, "/elsewhere"));
 

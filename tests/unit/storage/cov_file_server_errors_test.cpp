@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <ctime>
 #include <string>
 
@@ -146,12 +147,15 @@ TEST_F(CovFileServerErrors, APortWhereNothingListensIsNamedAfterTheRetries) {
   const int port = testing::FreeLoopbackPort();
   auto backend = Ftp(port, FileProtocol::kFtp, 2);
   const std::string at = "ftp://velin-ftp@127.0.0.1:" + std::to_string(port) + "/repo";
+  // ECONNREFUSED: the metrics count it as a "network" failure.
   const std::string refused = "127.0.0.1 port " + std::to_string(port);
-  ExpectOneLine(backend->Get("config"), at + ": get config", refused, ExitCode::kFailed, 0);
+  ExpectOneLine(backend->Get("config"), at + ": get config", refused, ExitCode::kFailed,
+                ECONNREFUSED);
   ExpectOneLine(backend->Put("config", "c"), at + ": put config", "(gave up after 2 attempts)",
-                ExitCode::kFailed, 0);
-  ExpectOneLine(backend->Stat("config"), at + ": stat config", refused, ExitCode::kFailed, 0);
-  ExpectOneLine(backend->List(""), at + ": list /", refused, ExitCode::kFailed, 0);
+                ExitCode::kFailed, ECONNREFUSED);
+  ExpectOneLine(backend->Stat("config"), at + ": stat config", refused, ExitCode::kFailed,
+                ECONNREFUSED);
+  ExpectOneLine(backend->List(""), at + ": list /", refused, ExitCode::kFailed, ECONNREFUSED);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 // errno the callers act on; the waits between retries are a MemEnv's, so nothing sleeps.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -301,9 +302,9 @@ TEST_F(CovS3Errors, AHostWhereNothingListensIsNamedAfterTheRetries) {
         << r.error().message;
   }
   ExpectOneLine(s3->Get("config"), "get config", "(gave up after 2 attempts)", ExitCode::kFailed,
-                0);
-  ExpectOneLine(s3->Stat("config"), "stat config", where, ExitCode::kFailed, 0);
-  ExpectOneLine(s3->List(""), "list repo/", where, ExitCode::kFailed, 0);
+                ECONNREFUSED);
+  ExpectOneLine(s3->Stat("config"), "stat config", where, ExitCode::kFailed, ECONNREFUSED);
+  ExpectOneLine(s3->List(""), "list repo/", where, ExitCode::kFailed, ECONNREFUSED);
 }
 
 }  // namespace
