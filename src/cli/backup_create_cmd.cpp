@@ -14,6 +14,7 @@
 #include "velin/cli/create_plan.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/storage/remote_url.hpp"
 
 namespace velin::cli {
 
@@ -186,7 +187,8 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
       options.skip_paths.push_back(location);
     }
   };
-  if (auto destination = ResolveDestination(*cfg, flags.repo)) skip_repository(*destination);
+  const std::string destination = ResolveDestination(*cfg, flags.repo).value_or("");
+  if (!destination.empty()) skip_repository(destination);
   std::optional<backup::DirLister> lister;
   if (options.streams.empty() && !options.include.empty() &&
       std::all_of(options.include.begin(), options.include.end(), backup::IsIncludeInsideRoot)) {
@@ -196,9 +198,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   // the new backup point at them: their blobs count as not stored and are written again. Not
   // on SFTP/FTP: listing data/ there is 256 directory listings of four round trips each, one
   // after another (~20 s at 20 ms), on every create; verify finds a missing pack there.
-  const std::string where = ResolveDestination(*cfg, flags.repo).value_or("");
-  const bool file_server =
-      where.starts_with("sftp://") || where.starts_with("ftp://") || where.starts_with("ftps://");
+  const bool file_server = storage::IsFileServerUrl(destination);
   VELIN_ASSIGN(OpenRepo r,
                OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true,
                               file_server ? IndexUse::kLoad : IndexUse::kLoadListingPacks));

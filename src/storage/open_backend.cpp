@@ -132,7 +132,7 @@ Result<std::unique_ptr<Backend>> OpenUnwrapped(const std::string& destination,
     VELIN_ASSIGN(RemoteUrl url, ParseRemoteUrl(destination));
     return OpenS3(url, options, env);
   }
-  if (scheme == "sftp" || scheme == "ftp" || scheme == "ftps") {
+  if (IsFileServerUrl(destination)) {
     VELIN_ASSIGN(RemoteUrl url, ParseRemoteUrl(destination));
     return OpenFileServer(url, options, env);
   }

@@ -114,6 +114,11 @@ Result<RemoteUrl> ParseRemoteUrl(const std::string& given) {
   return out;
 }
 
+bool IsFileServerUrl(const std::string& destination) {
+  return destination.starts_with("sftp://") || destination.starts_with("ftp://") ||
+         destination.starts_with("ftps://");
+}
+
 bool IsLoopbackHost(const std::string& host) {
   if (host == "localhost" || host == "::1" || host == "[::1]") return true;
   if (host.rfind("127.", 0) != 0) return false;

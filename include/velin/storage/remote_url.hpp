@@ -26,6 +26,10 @@ Result<RemoteUrl> ParseRemoteUrl(const std::string& url);
 // refuses) replaced by "***". Anything else is returned as it is.
 std::string WithoutPassword(const std::string& url);
 
+// sftp://, ftp:// or ftps://: a repository on a file server (FileServerBackend), where listing
+// data/ is 256 directory listings of several round trips each.
+bool IsFileServerUrl(const std::string& destination);
+
 // localhost, 127.0.0.0/8 or ::1 (written as such: no name lookup).
 bool IsLoopbackHost(const std::string& host);
 
