@@ -1,9 +1,27 @@
 #include "mysql_connection.hpp"
 
+#include <cerrno>
+
 #include "client_libraries.hpp"
 #include "velin/core/i18n.hpp"
 
 namespace velin::db::internal {
+
+int MysqlConnectErrno(unsigned int code, const std::string& message) {
+  // CR_CONNECTION_ERROR (2002, socket) and CR_CONN_HOST_ERROR (2003, TCP): the server could not
+  // be reached. Their message ends in an errno, "Can't connect to server on '127.0.0.1' (111)",
+  // but a refused non-blocking connect says 115 (EINPROGRESS) there, so only a permission error
+  // is taken from it. CR_SERVER_LOST (2013) and CR_SERVER_GONE_ERROR (2006) are a connection cut.
+  // The metrics count these as "network" (and EACCES as "permission").
+  if (code == 2013 || code == 2006) return ECONNRESET;
+  if (code != 2002 && code != 2003) return 0;
+  size_t open = message.rfind('(');
+  if (open != std::string::npos && !message.empty() && message.back() == ')') {
+    const std::string number = message.substr(open + 1, message.size() - open - 2);
+    if (number == std::to_string(EACCES) || number == std::to_string(EPERM)) return EACCES;
+  }
+  return ECONNREFUSED;
+}
 
 Result<MysqlConnection> MysqlConnection::Open(const ConnectionOptions& options,
                                               const std::string& dbname) {
@@ -24,7 +42,9 @@ Result<MysqlConnection> MysqlConnection::Open(const ConnectionOptions& options,
                          options.password.empty() ? nullptr : options.password.c_str(),
                          dbname.empty() ? nullptr : dbname.c_str(), port,
                          options.socket.empty() ? nullptr : options.socket.c_str(), 0) == nullptr) {
-    return Failure(NoTr(mysql_error(c.conn_.get())));  // the server's words
+    std::string message = NoTr(mysql_error(c.conn_.get()));  // the server's words
+    int err = MysqlConnectErrno(mysql_errno(c.conn_.get()), message);
+    return tl::unexpected(Error{ExitCode::kFailed, std::move(message), err});
   }
   return c;
 }

@@ -1,6 +1,8 @@
 #include "pg_connection.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "client_libraries.hpp"
 #include "velin/core/i18n.hpp"
@@ -31,6 +33,16 @@ std::string CleanPgMessage(const std::string& message) {
   return first.empty() ? "unknown libpq error" : first;
 }
 
+int PgConnectErrno(const std::string& message) {
+  // libpq keeps no errno; its message holds strerror()'s words for a socket's error, and its own
+  // "timeout expired" for connect_timeout. The metrics count these as kind "network".
+  for (int err : {ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ECONNRESET}) {
+    if (message.find(std::strerror(err)) != std::string::npos) return err;
+  }
+  if (message.find("timeout expired") != std::string::npos) return ETIMEDOUT;
+  return 0;
+}
+
 Result<PgConnection> PgConnection::Open(const ConnectionOptions& options,
                                         const std::string& dbname) {
   VELIN_TRY(PqLibrary().Require());
@@ -52,7 +64,9 @@ Result<PgConnection> PgConnection::Open(const ConnectionOptions& options,
   c.conn_.reset(PQconnectdbParams(keys.data(), values.data(), 0));
   if (!c.conn_) return Failure(std::string(Tr("out of memory connecting with libpq")));
   if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
-    return Failure(NoTr(CleanPgMessage(PQerrorMessage(c.conn_.get()))));  // the server's words
+    const std::string raw = PQerrorMessage(c.conn_.get());
+    return tl::unexpected(  // the server's words
+        Error{ExitCode::kFailed, NoTr(CleanPgMessage(raw)), PgConnectErrno(raw)});
   }
   return c;
 }

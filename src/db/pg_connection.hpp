@@ -37,6 +37,9 @@ class PgConnection {
   std::unique_ptr<PGconn, Closer> conn_;
 };
 
+// The socket errno a failed connection's libpq message names (ECONNREFUSED, ETIMEDOUT, ...), or 0.
+int PgConnectErrno(const std::string& message);
+
 // libpq's message reduced to its cause, on one line, with single quotes.
 std::string CleanPgMessage(const std::string& message);
 

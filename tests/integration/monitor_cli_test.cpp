@@ -100,6 +100,28 @@ TEST(MonitorCli, AnUnreachableRepositoryCountsAsANetworkFailure) {
       << metrics;
 }
 
+// A database server that refuses the connection is a "network" failure too: libpq and the
+// MariaDB client keep no errno, so their errors counted as "failed" before.
+TEST(MonitorCli, ADatabaseServerThatRefusesTheConnectionCountsAsANetworkFailure) {
+  for (const std::string driver : {"postgresql", "mysql"}) {
+    SCOPED_TRACE(driver);
+    TempDir dir;
+    WriteFile(dir / "uploads/a.txt", "hello");
+    WriteFile(dir / "velin.toml",
+              "[backup]\ninclude = [\"db\", \"uploads\"]\n[monitor]\n"
+              "metrics_file = \"metrics/velin.prom\"\n[database]\ndriver = \"" +
+                  driver + "\"\nhost = \"127.0.0.1\"\nport = " +
+                  std::to_string(testing::OpsHttpServer::UnusedPort()) +
+                  "\nuser = \"app\"\nname = \"app\"\n");
+    auto r = RunVelin({"backup", "create"}, {.cwd = dir.path()});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const std::string metrics = ReadFileOrDie(dir / "metrics/velin.prom");
+    EXPECT_NE(metrics.find("velin_failures_total{command=\"backup create\",kind=\"network\"} 1"),
+              std::string::npos)
+        << r.err << metrics;
+  }
+}
+
 TEST(MonitorCli, ListingIsNotMonitored) {
   testing::OpsHttpServer server;
   TempDir dir;
