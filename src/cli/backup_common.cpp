@@ -10,6 +10,7 @@
 #include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/storage/remote_url.hpp"
 
 namespace velin::cli {
 
@@ -204,7 +205,20 @@ Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const
   RepoFlags dest_flags = flags;
   dest_flags.destination = to;
   VELIN_TRY(CreateCopyDestination(ctx, dest_flags, source));
-  return OpenRepository(ctx, dest_flags, repo::LockKind::kShared, true);
+  // As create does: packs its index lists that are gone from the destination (a lifecycle rule
+  // on the offsite bucket) count as not there, so their blobs are copied again and the copy is
+  // whole. Not on SFTP/FTP, for the same reason as in create.
+  VELIN_ASSIGN(
+      OpenRepo r,
+      OpenRepository(ctx, dest_flags, repo::LockKind::kShared, true,
+                     storage::IsFileServerUrl(to) ? IndexUse::kLoad : IndexUse::kLoadListingPacks));
+  if (const auto& missing = r.repo->index().missing_packs(); !missing.empty()) {
+    ctx.out().Warn(TrFormat(
+        "{} packs listed in the index of {} are missing there (first: {}); their data is copied "
+        "again — run 'velin backup verify --all' on it to see which backups there are damaged",
+        missing.size(), r.backend->Location(), missing.front().Short()));
+  }
+  return r;
 }
 
 Result<OpenRepo> CreateFollowUpRepos::OpenSource() {

@@ -638,6 +638,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "is stored again — run 'velin backup verify --all' to see which backups are damaged",
        "{} im Index verzeichnete Packs fehlen im Repository (erstes: {}); ihre Daten werden "
        "erneut gespeichert — 'velin backup verify --all' zeigt, welche Backups beschädigt sind"},
+      {"{} packs listed in the index of {} are missing there (first: {}); their data is copied "
+       "again — run 'velin backup verify --all' on it to see which backups there are damaged",
+       "{} im Index von {} verzeichnete Packs fehlen dort (erstes: {}); ihre Daten werden erneut "
+       "kopiert — 'velin backup verify --all' dort zeigt, welche Backups beschädigt sind"},
       {"verify needs a backup ID or --all", "verify braucht eine Backup-ID oder --all"},
       {"--database goes with --only db", "--database gehört zu --only db"},
       {"backup {} holds only a database, no files for --target; restore it with --only db "

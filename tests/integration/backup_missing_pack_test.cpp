@@ -82,5 +82,50 @@ TEST(BackupMissingPack, CreateStoresTheDataOfAMissingPackAgainAndTheNewBackupRes
   EXPECT_EQ(quiet.err.find("missing from the repository"), std::string::npos) << quiet.err;
 }
 
+// The same for an offsite (and any `backup copy --to`) repository: a pack deleted there (a
+// lifecycle rule on the offsite bucket) made every later offsite copy of unchanged data point at
+// it, exit 0, unrestorable offsite. Now the destination's packs are listed and that data is
+// copied again.
+TEST(BackupMissingPack, AnOffsiteCopyCopiesTheDataOfAPackGoneThereAgain) {
+  TempDir dir;
+  const std::string offsite = dir / "offsite";
+  BackupApp app({"storage"}, "offsite = \"" + offsite + "\"\n");
+  WriteFile(app.root() + "/storage/photo.jpg", RandomData(300000, 21));
+  WriteFile(app.root() + "/storage/old.bin", RandomData(100000, 22));
+  RunResult first = app.Run({"backup", "create"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::vector<std::string> gone = DeleteEveryPackOf(offsite);
+  ASSERT_FALSE(gone.empty());
+  std::filesystem::remove(app.root() + "/storage/old.bin");
+
+  RunResult second = app.Run({"backup", "create", "--json"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const std::string id = nlohmann::json::parse(second.out)["id"];
+  EXPECT_NE(second.err.find(std::to_string(gone.size()) + " packs listed in the index of " +
+                            offsite + " are missing there (first: "),
+            std::string::npos)
+      << second.err;
+  RunResult whole = app.Run({"backup", "verify", id, "--destination", offsite});
+  EXPECT_EQ(whole.exit_code, 0) << whole.err;
+  RunResult restored =
+      app.Run({"backup", "restore", id, "--destination", offsite, "--target", app.path("out")});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(DescribeTree(app.path("out")), DescribeTree(app.root()));
+
+  // `backup copy --to` the same: a third repository that lost its packs gets them again.
+  const std::string third = dir / "third";
+  ASSERT_EQ(app.Run({"backup", "copy", id, "--to", third}).exit_code, 0);
+  DeleteEveryPackOf(third);
+  WriteFile(app.root() + "/storage/new.txt", "new\n");
+  RunResult latest = app.Run({"backup", "create", "--json"});
+  ASSERT_EQ(latest.exit_code, 0) << latest.err;
+  const std::string newest = nlohmann::json::parse(latest.out)["id"];
+  RunResult copied = app.Run({"backup", "copy", newest, "--to", third});
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  EXPECT_NE(copied.err.find("are missing there"), std::string::npos) << copied.err;
+  RunResult there = app.Run({"backup", "verify", newest, "--destination", third});
+  EXPECT_EQ(there.exit_code, 0) << there.err;
+}
+
 }  // namespace
 }  // namespace velin::testing
