@@ -10,6 +10,7 @@
 #include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/crypto/secret.hpp"
 #include "velin/storage/remote_url.hpp"
 
 namespace velin::cli {
@@ -266,11 +267,17 @@ void RegisterBackupInit(CLI::App& group, Context& ctx) {
     ctx.Execute([&ctx, flags, encryption]() -> Status {
       VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
       VELIN_ASSIGN(std::string destination, ResolveDestination(*cfg, *flags));
-      VELIN_ASSIGN(auto backend,
-                   storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), true));
       VELIN_ASSIGN(
           auto keys,
           RepoKeyOptionsFor(ctx, *cfg, encryption->empty() ? cfg->backup.encryption : *encryption));
+      // The passphrase first: opening the backend creates the repository's directory, which a
+      // refused passphrase left behind, empty.
+      if (keys.cipher != crypto::Cipher::kNone) {
+        VELIN_ASSIGN(std::string passphrase, keys.passphrase());
+        crypto::CleanseString(passphrase);
+      }
+      VELIN_ASSIGN(auto backend,
+                   storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), true));
       VELIN_TRY(repo::Repository::Init(*backend, keys));
       if (ctx.out().json()) {
         ctx.out().Json({{"repository", backend->Location()},

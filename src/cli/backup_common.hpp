@@ -79,6 +79,12 @@ Result<std::unique_ptr<repo::RepoLock>> LockRepository(Context& ctx, storage::Ba
 Result<repo::RepoKeyOptions> RepoKeyOptionsFor(Context& ctx, const config::Config& cfg,
                                                const std::string& encryption);
 
+// What `config check` asks of the passphrase settings when backup.encryption is on: what the
+// commands would refuse (none named, a file or variable that holds an empty one), save a
+// variable unset here, which cron's environment may set. Reads the passphrase and forgets it.
+// Defined in backup_key_cmd.cpp.
+Status CheckPassphraseSource(const config::Config& cfg);
+
 // The destination of `backup copy` when it does not exist yet: created with the source's config
 // and key objects (the same master key, chunker and passphrases). An encrypted repository names
 // blobs by a keyed hash and seals its snapshot objects, so a copy under other keys would be

@@ -253,6 +253,15 @@ Result<repo::RepoKeyOptions> RepoKeyOptionsFor(Context& ctx, const config::Confi
   return keys;
 }
 
+Status CheckPassphraseSource(const config::Config& cfg) {
+  const std::string& var = cfg.backup.password_env;
+  if (!var.empty() && !GetEnvironment(var).has_value() && cfg.backup.password_file.empty()) {
+    return Ok();
+  }
+  VELIN_TRY(RepositoryPassphrase(cfg));  // the Passphrase wipes itself
+  return Ok();
+}
+
 void RegisterBackupKeyCommands(CLI::App& group, Context& ctx) {
   CLI::App* key = AddCommand(group, "key", "Manage the passphrases of an encrypted repository");
   key->require_subcommand(1);

@@ -1,13 +1,16 @@
 // velin config check: validates velin.toml and prints the resolved configuration.
 #include <cerrno>
 
+#include "backup_common.hpp"
 #include "rollback_common.hpp"
 #include "velin/backup/archiver.hpp"
 #include "velin/cli/context.hpp"
 #include "velin/config/describe.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/secret_file.hpp"
 #include "velin/db/driver.hpp"
 #include "velin/storage/remote_url.hpp"
+#include "velin/storage/s3_backend.hpp"
 
 namespace velin::cli {
 namespace {
@@ -133,6 +136,25 @@ std::vector<RefusedLink> RefusedLinks(io::Env& env, const config::Config& cfg) {
   return refused;
 }
 
+// The secrets as the commands read them, not only the files' modes (the loader checks those):
+// an empty passphrase file, a --password-file given here, an S3 credentials file that does
+// not parse. A cron job must not fail on what a green check let pass. No secret is shown.
+Status CheckSecretSources(Context& ctx, const config::Config& cfg) {
+  if (!ctx.global.password_file.empty()) {
+    auto read = ReadSecretFile(cfg.backup.password_file);
+    if (!read) return UsageError(TrFormat("--password-file: {}", read.error().message));
+  }
+  if (cfg.backup.encryption != "none") VELIN_TRY(CheckPassphraseSource(cfg));
+  if (!cfg.s3.credentials_file.empty()) {
+    auto credentials = storage::LoadS3Credentials(ctx.env(), cfg.s3.credentials_file);
+    if (!credentials) {
+      return UsageError(TrFormat("key '{}' in [{}]: ", "credentials_file", "storage.s3") +
+                        credentials.error().message);
+    }
+  }
+  return Ok();
+}
+
 }  // namespace
 
 void RegisterConfigCommands(CLI::App& app, Context& ctx) {
@@ -152,7 +174,12 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
       for (const std::string* where : {&cfg->backup.destination, &cfg->backup.offsite}) {
         VELIN_TRY(
             storage::CheckCleartextTransport(*where, cfg->s3.endpoint, cfg->backup.allow_insecure));
+        // And the URL as it parses it (a --repo with a password, a bad port, a '..').
+        if (where->starts_with("s3://") || storage::IsFileServerUrl(*where)) {
+          VELIN_TRY(storage::ParseRemoteUrl(*where));
+        }
       }
+      VELIN_TRY(CheckSecretSources(ctx, *cfg));
       // The check every version command makes before it starts: a path that holds the rollback
       // state copies it into each version (docs/rollback.md).
       if (!cfg->rollback.artifacts.empty() || !cfg->rollback.config.empty()) {

@@ -138,11 +138,14 @@ Result<const config::Config*> Context::Config() {
   RegisterSecretEnvironmentVariable("VELIN_NOTIFY_WEBHOOK_URL");
   RegisterSecretEnvironmentVariable("VELIN_MONITOR_PING_URL");
   // A log file that cannot be opened fails no command (a backup matters more than its log):
-  // the command runs, logging to stderr, and says so once.
+  // the command runs, logging to stderr, and says so once. `config check` fails on it, in its
+  // one error line, with no warning before it.
   if (Status logging = output::SetupLogging(config_->log, global.verbose, global.quiet); !logging) {
     log_problem_ = logging.error().message;
-    config_->warnings.insert(config_->warnings.begin(),
-                             TrFormat("{}; logging to stderr only", log_problem_));
+    if (CommandPath() != "config check") {
+      config_->warnings.insert(config_->warnings.begin(),
+                               TrFormat("{}; logging to stderr only", log_problem_));
+    }
   }
   for (const std::string& warning : config_->warnings) {
     if (console_) {

@@ -542,6 +542,15 @@ void FinishCommandTree(CLI::App& root) {
   }
 }
 
+namespace {
+// The option an ArgumentMismatch says was given more than once ("--config: At Most 1 required
+// but received 2"), "" for the other mismatches (a value missing).
+std::string RepeatedOption(const std::string& what) {
+  const size_t marker = what.find(": At Most ");
+  return marker == std::string::npos ? "" : what.substr(0, marker);
+}
+}  // namespace
+
 std::string ParseErrorMessage(CLI::App& root, const CLI::ParseError& error) {
   CLI::App* at = Deepest(root);
   const std::string at_path = Velin(CommandPathOf(at));
@@ -580,6 +589,9 @@ std::string ParseErrorMessage(CLI::App& root, const CLI::ParseError& error) {
                         opt->get_positional() ? ValueName(opt) : OptionLabel(opt), at_path);
       }
     }
+  }
+  if (kind == "ArgumentMismatch" && !RepeatedOption(what).empty()) {
+    return TrFormat("{} was given more than once: give it once", RepeatedOption(what));
   }
   if (kind == "ArgumentMismatch") {
     const std::string name = what.substr(0, what.find(':'));

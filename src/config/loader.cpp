@@ -21,6 +21,7 @@
 #include "velin/core/secret_file.hpp"
 #include "velin/core/text_encoding.hpp"
 #include "velin/rollback/fleet.hpp"
+#include "velin/storage/remote_url.hpp"
 
 extern char** environ;
 
@@ -140,7 +141,15 @@ class Loader {
   }
 
  private:
+  // The directory relative paths resolve against: the config's own, but the working directory
+  // for a pipe (`--config <(render-config)` is /dev/fd/63) or standard input, whose "directory"
+  // holds no application: "data" became /dev/fd/data and `backup init` tried /dev/fd/.velin.
   static std::string Dirname(const std::string& p) {
+    const std::string path = fs::path(p).lexically_normal().string();
+    const std::string parent_text = fs::path(path).parent_path().string();
+    const bool proc_fd = parent_text.starts_with("/proc/") && parent_text.ends_with("/fd") &&
+                         parent_text.find('/', 6) == parent_text.size() - 3;
+    if (path == "/dev/stdin" || parent_text == "/dev/fd" || proc_fd) return ".";
     fs::path parent = fs::path(p).parent_path();
     return parent.empty() ? "." : parent.string();
   }
@@ -432,6 +441,17 @@ class Loader {
       return it->second;
     if (auto it = section_positions_.find(section); it != section_positions_.end())
       return it->second;
+    // A section the file does not hold, made by overrides (VELIN_DATABASE_HOST alone makes a
+    // [database]): the variables are what to fix, not line 1 of velin.toml.
+    std::string variables;
+    for (const auto& [key, pos] : positions_) {
+      if (pos.env.empty() || !key.starts_with(section + ".") ||
+          key.find('.', section.size() + 1) != std::string::npos) {
+        continue;
+      }
+      variables += (variables.empty() ? "" : ", ") + pos.env;
+    }
+    if (!variables.empty()) return Position{0, 0, variables};
     return Position{1, 1};
   }
 
@@ -603,6 +623,7 @@ class Loader {
       }
     }
     VELIN_TRY(CheckFleet());
+    VELIN_TRY(CheckNoPasswordInUrls());
     const DatabaseSection& d = config_.database;
     if (d.configured) {
       if (d.driver.empty()) {
@@ -638,6 +659,28 @@ class Loader {
         return Fail(ItemPosition("fleet", "hosts", i),
                     TrFormat("key 'hosts' in [fleet]: {}", host.error().message));
       }
+    }
+    return Ok();
+  }
+
+  // A password in a repository or endpoint URL is refused by every command that opens the
+  // repository (storage::ParseRemoteUrl): refused here with its line, so that `config check`
+  // agrees with them and never shows it. The message quotes no part of the URL.
+  Status CheckNoPasswordInUrls() {
+    struct UrlKey {
+      const char* section;
+      const char* key;
+      const std::string& url;
+    };
+    for (const UrlKey& u : {UrlKey{"backup", "destination", config_.backup.destination},
+                            UrlKey{"backup", "offsite", config_.backup.offsite},
+                            UrlKey{"storage.s3", "endpoint", config_.s3.endpoint}}) {
+      if (!IsRemoteDestination(u.url) || storage::WithoutPassword(u.url) == u.url) continue;
+      return Fail(PositionOf(u.section, u.key),
+                  TrFormat("key '{}' in [{}]: a password does not belong in the URL (use "
+                           "VELIN_FTP_PASSWORD for FTP, a key file for SFTP, "
+                           "storage.s3.credentials_file for S3)",
+                           u.key, u.section));
     }
     return Ok();
   }

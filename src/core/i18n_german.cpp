@@ -1445,6 +1445,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "relative to app.root",
        "backup.exclude '{}' liegt außerhalb von app.root ({}) und trifft nie: Muster sind "
        "relativ zu app.root"},
+      // config check and the commands agree (a password in a URL, the secret sources).
+      {"key '{}' in [{}]: a password does not belong in the URL (use VELIN_FTP_PASSWORD for "
+       "FTP, a key file for SFTP, storage.s3.credentials_file for S3)",
+       "Schlüssel '{}' in [{}]: ein Passwort gehört nicht in die URL (VELIN_FTP_PASSWORD für FTP, "
+       "eine Schlüsseldatei für SFTP, storage.s3.credentials_file für S3 verwenden)"},
+      {"--password-file: {}", "--password-file: {}"},
   };
   return kTable;
 }

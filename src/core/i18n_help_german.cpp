@@ -90,6 +90,8 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
       {"'{}' needs a command: {}", "'{}' braucht einen Befehl: {}"},
       {"'{}' needs {} (see '{} --help')", "'{}' braucht {} (siehe '{} --help')"},
       {"{} needs a value ({})", "{} braucht einen Wert ({})"},
+      {"{} was given more than once: give it once",
+       "{} wurde mehrfach angegeben: nur einmal angeben"},
       {"{} takes no value", "{} nimmt keinen Wert"},
       {"{} is empty (an unset variable?): give a value or leave it out",
        "{} ist leer (eine nicht gesetzte Variable?): einen Wert angeben oder weglassen"},

@@ -218,9 +218,10 @@ TEST(ConfigErrors, ARuleBrokenByTheEnvironmentNamesTheVariable) {
               "UTF-8 text");
   io::MemEnv db;
   db.SetEnv("VELIN_DATABASE_NAME", "shop");  // makes [database] configured, without a driver
+  // Not velin.toml:1:1, which holds no [database]: the variable that made it.
   ExpectError("", db,
-              std::string(kPath) +
-                  ":1:1: [database] needs key 'driver' (\"postgresql\", \"mysql\" or \"sqlite\")");
+              "environment VELIN_DATABASE_NAME: [database] needs key 'driver' (\"postgresql\", "
+              "\"mysql\" or \"sqlite\")");
 }
 
 TEST(ConfigErrors, BadEnvironmentOverridesNameTheVariableAndTheKey) {
@@ -480,6 +481,62 @@ TEST(ConfigDescribe, UrlsAreShownUpToTheirHostAndAnUnsetDatabaseNotAtAll) {
   EXPECT_EQ(find("database.driver"), "\"sqlite\"");
   EXPECT_EQ(find("backup.include"), "[]");
   EXPECT_EQ(ConfigToLines(*c).size() + 9, lines.size());  // [database]'s nine keys added
+}
+
+// Any other key's URL (an override's destination, a health command) shows no password: every
+// URL in the value has it as ***, the rest as it is.
+TEST(ConfigDescribe, APasswordInAnyUrlIsShownAsStars) {
+  Config c = DefaultConfig("/srv/app");
+  c.rollback.health = "curl -fsS http://u:pw1@localhost:8080/up && curl 'https://a:pw2@b.x'";
+  c.hooks.after_backup = "ftp://user@host/x ftp://h:pw3@host";
+  c.fleet.ssh_options = {"-o", "ProxyCommand=curl http://p:pw4@proxy/"};
+  const std::string json = ConfigToJson(c).dump();
+  for (const char* secret : {"pw1", "pw2", "pw3", "pw4"}) {
+    EXPECT_EQ(json.find(secret), std::string::npos) << secret << " in " << json;
+  }
+  nlohmann::json shown = ConfigToJson(c);
+  EXPECT_EQ(shown["rollback"]["health"],
+            "curl -fsS http://u:***@localhost:8080/up && curl 'https://a:***@b.x'");
+  EXPECT_EQ(shown["hooks"]["after_backup"], "ftp://user@host/x ftp://h:***@host");
+  EXPECT_EQ(shown["fleet"]["ssh_options"][1], "ProxyCommand=curl http://p:***@proxy/");
+}
+
+// A refused password names the key and its place, never the URL; an override names its variable.
+TEST(ConfigErrors, APasswordInARepositoryUrlIsRefusedWithoutShowingIt) {
+  ExpectErrors({
+      {"[backup]\ndestination = \"sftp://u:pw@h/x\"\n",
+       "2:1: key 'destination' in [backup]: a password does not belong in the URL (use "
+       "VELIN_FTP_PASSWORD for FTP, a key file for SFTP, storage.s3.credentials_file for S3)"},
+      {"[backup]\noffsite = \"s3://AK:SK@bucket\"\n",
+       "2:1: key 'offsite' in [backup]: a password does not belong in the URL (use "
+       "VELIN_FTP_PASSWORD for FTP, a key file for SFTP, storage.s3.credentials_file for S3)"},
+      {"[storage.s3]\nregion = \"eu\"\nendpoint = \"https://k:s@minio:9000\"\n",
+       "3:1: key 'endpoint' in [storage.s3]: a password does not belong in the URL (use "
+       "VELIN_FTP_PASSWORD for FTP, a key file for SFTP, storage.s3.credentials_file for S3)"},
+  });
+  for (const char* fine : {"[backup]\ndestination = \"sftp://u@h:22/x\"\n",
+                           "[storage.s3]\nendpoint = \"https://minio:9000\"\n",
+                           "[backup]\ndestination = \"/srv/backups/a:b@c\"\n"}) {
+    EXPECT_TRUE(LoadInMem(fine)) << fine;
+  }
+}
+
+// A config read from a pipe (`--config <(…)` is /dev/fd/63) or standard input has no directory
+// of its own: relative paths are the working directory's.
+TEST(ConfigPaths, AConfigFromAPipeResolvesAgainstTheWorkingDirectory) {
+  const std::string cwd = std::filesystem::current_path().string();
+  for (const char* pipe : {"/dev/fd/63", "/proc/self/fd/0", "/proc/4711/fd/3", "/dev/stdin"}) {
+    io::MemEnv env;
+    auto c = LoadConfigFromString("[backup]\ndestination = \"repo\"\n", pipe, env);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->app.root, cwd) << pipe;
+    EXPECT_EQ(c->backup.destination, cwd + "/repo") << pipe;
+    EXPECT_EQ(c->file, pipe);
+  }
+  io::MemEnv env;
+  auto file = LoadConfigFromString("", "/srv/app/velin.toml", env);
+  ASSERT_TRUE(file) << file.error().message;
+  EXPECT_EQ(file->app.root, "/srv/app");
 }
 
 }  // namespace
