@@ -39,6 +39,11 @@ std::string MaskUrl(const std::string& url) {
 nlohmann::json Shown(const KeySpec& spec, const Config& config) {
   nlohmann::json v = ValueToJson(spec.get(config));
   if (HoldsSecretUrl(spec) && v.is_string()) return MaskUrl(v.get<std::string>());
+  // rollback.health, a URL or a command holding one: its path is no secret (the switch plan
+  // shows it too), a password in it is.
+  if (spec.section == "rollback" && spec.key == "health" && v.is_string()) {
+    return storage::WithoutPassword(v.get<std::string>());
+  }
   return v;
 }
 

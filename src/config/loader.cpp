@@ -553,6 +553,15 @@ class Loader {
                                     std::pair{"config", &config_.rollback.config}}) {
       for (size_t i = 0; i < list->size(); ++i) {
         std::string& path = (*list)[i];
+        // What create-version refuses (rollback::ScanTree), refused here so `config check`
+        // says it, with the place: "/etc" was accepted and then looked for as app.root/etc.
+        if (!path.empty() &&
+            (path[0] == '/' || ("/" + path + "/").find("/../") != std::string::npos)) {
+          return Fail(ItemPosition("rollback", key, i),
+                      TrFormat("key '{}' in [rollback]: {} must be a path inside app.root "
+                               "(relative, without '..')",
+                               key, Quote(path)));
+        }
         const std::string normal = backup::NormalizeInclude(path);
         if (!path.empty() && path[0] != '/' && !normal.empty()) path = normal;
         if (positions_.count(std::string("rollback.") + key)) {
