@@ -24,6 +24,16 @@ void SetUpPartialReleaseApp(ToyApp& app) {
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
 }
 
+// The open transaction's base (a snapshot: the toy app has config files), and its release and
+// v1's deleted, so that no release holds v1's files any more.
+std::string DeleteBaseOfPartialReleaseApp(ToyApp& app) {
+  auto txn = nlohmann::json::parse(ReadFileOrDie(app.state() + "/transaction.json"));
+  const std::string base = txn["base"];
+  fs::remove_all(app.state() + "/releases/" + base);
+  fs::remove_all(app.state() + "/releases/v1");
+  return base;
+}
+
 TEST(RollbackPartialReleaseTest, ToVersionRefusesAReleaseWhoseDirectoryWasDeleted) {
   ToyApp app(NoService());
   SetUpPartialReleaseApp(app);
@@ -106,12 +116,12 @@ TEST(RollbackPartialReleaseTest, ATransactionRollbackToADeletedBaseLeavesTheDepl
   ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "1h"}).exit_code, 0);
   KillPid(WatchdogPid(app.state()));
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
-  fs::remove_all(app.state() + "/releases/v1");
+  const std::string base = DeleteBaseOfPartialReleaseApp(app);
 
   RunResult r = app.Velin({"rollback", "rollback"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("rollback failed: rollback to v1 refused: 1 file(s) of release " +
-                       app.state() + "/releases/v1 are missing"),
+  EXPECT_NE(r.err.find("rollback failed: rollback to " + base + " refused: 1 file(s) of release " +
+                       app.state() + "/releases/" + base + " are missing"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("nothing was changed, the service was not stopped (still v2)"),
@@ -122,7 +132,8 @@ TEST(RollbackPartialReleaseTest, ATransactionRollbackToADeletedBaseLeavesTheDepl
   auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "history"}).out);
   const auto& last = doc["history"].back();
   EXPECT_EQ(last["action"], "transaction");
-  EXPECT_NE(last["outcome"].get<std::string>().find("rollback to v1 refused"), std::string::npos)
+  EXPECT_NE(last["outcome"].get<std::string>().find("rollback to " + base + " refused"),
+            std::string::npos)
       << last;
   EXPECT_FALSE(fs::exists(app.state() + "/transaction.json"));
 }
@@ -134,22 +145,38 @@ TEST(RollbackPartialReleaseTest, ATimedOutTransactionWhoseBaseIsGoneIsNotSwitche
   ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "1m"}).exit_code, 0);
   KillPid(WatchdogPid(app.state()));
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
-  fs::remove_all(app.state() + "/releases/v1");
+  const std::string base = DeleteBaseOfPartialReleaseApp(app);
   RunResult r = app.Velin({"rollback", "recover"}, ClockAhead(std::chrono::seconds(3600)));
-  EXPECT_NE(r.err.find("rollback to v1 refused"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("rollback to " + base + " refused"), std::string::npos) << r.err;
   EXPECT_EQ(app.Current(), "v2");
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v2\n");
   auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "history"}).out);
   const auto& last = doc["history"].back();
   EXPECT_EQ(last["action"], "transaction");
-  EXPECT_NE(last["outcome"].get<std::string>().find("rollback to v1 refused"), std::string::npos)
+  EXPECT_NE(last["outcome"].get<std::string>().find("rollback to " + base + " refused"),
+            std::string::npos)
       << last;
 }
 
 // `begin` takes the transaction's base from the live release: deleted files that no other
 // release holds refuse it (the rollback would bring back a partial release); the others are
 // put back first.
-TEST(RollbackPartialReleaseTest, BeginNeedsAWholeLiveRelease) {
+TEST(RollbackPartialReleaseTest, BeginRefusesALiveReleaseWithFilesGoneForGood) {
+  ToyApp app(NoService());
+  SetUpPartialReleaseApp(app);
+  const std::string release = app.state() + "/releases/v1";
+  fs::remove(release + "/bin/VERSION");  // v1's alone
+  RunResult r = app.Velin({"rollback", "begin", "--timeout", "1h"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("transaction not opened: the live version v1: 1 file(s) of release " +
+                       release + " are missing and no other release holds them (first: " + release +
+                       "/bin/VERSION); nothing was changed"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(app.state() + "/transaction.json"));
+}
+
+TEST(RollbackPartialReleaseTest, BeginPutsBackDeletedFilesOfTheLiveRelease) {
   ToyApp app(NoService());
   SetUpPartialReleaseApp(app);
   const std::string release = app.state() + "/releases/v1";
@@ -162,17 +189,7 @@ TEST(RollbackPartialReleaseTest, BeginNeedsAWholeLiveRelease) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(ReadFileOrDie(release + "/bin/lib.dat"), std::string(64 * 1024, 'L'));
-  ASSERT_EQ(app.Velin({"rollback", "commit"}).exit_code, 0);
-
-  fs::remove(release + "/bin/VERSION");
-  r = app.Velin({"rollback", "begin", "--timeout", "1h"});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("transaction not opened: the live version v1: 1 file(s) of release " +
-                       release + " are missing and no other release holds them (first: " + release +
-                       "/bin/VERSION); nothing was changed"),
-            std::string::npos)
-      << r.err;
-  EXPECT_FALSE(fs::exists(app.state() + "/transaction.json"));
+  ASSERT_EQ(app.Velin({"rollback", "commit"}).exit_code, 0) << r.err;
 }
 
 }  // namespace
