@@ -1,5 +1,7 @@
 // velin rollback to-version NAME|previous [--dry-run]: stop, switch `current`, start, health
 // check (exit 5 when the check failed and the switch was undone); --dry-run prints the plan.
+#include <algorithm>
+
 #include "rollback_common.hpp"
 #include "rollback_fleet.hpp"
 #include "velin/core/i18n.hpp"
@@ -24,6 +26,7 @@ nlohmann::json PlanJson(const rollback::SwitchPlan& p) {
       {"target_failed", !p.target_failed.empty()},
       {"release_changed", p.release_changed},
       {"release_mendable", p.release_mendable},
+      {"release_missing", p.release_missing},
       {"expired_transaction",
        p.expired_transaction ? nlohmann::json(p.expired_transaction->id) : nullptr},
       {"steps",
@@ -49,12 +52,27 @@ void PrintPlan(output::Console& out, const rollback::SwitchPlan& p) {
   if (!p.target_failed.empty()) {
     out.Warn(TrFormat("{} failed its health check at {}", p.to, p.target_failed));
   }
-  if (!p.release_changed.empty()) {
+  if (!p.release_missing.empty()) {  // each of them can be put back, or the plan is refused
+    out.Warn(
+        TrFormat("release {}: {} file(s) are missing (first: {}; deleted?); the switch would "
+                 "put them back from identical files of other releases",
+                 p.to, p.release_missing.size(), p.release_missing.front()));
+  }
+  if (p.release_changed.size() > p.release_missing.size()) {
+    std::string first;
+    for (const auto& path : p.release_changed) {
+      if (std::find(p.release_missing.begin(), p.release_missing.end(), path) ==
+          p.release_missing.end()) {
+        first = path;
+        break;
+      }
+    }
     out.Warn(
         TrFormat("release {}: {} file(s) no longer hold what it recorded (first: {}; edited "
                  "in place?); the switch would put back {} from identical files of other "
                  "releases",
-                 p.to, p.release_changed.size(), p.release_changed.front(), p.release_mendable));
+                 p.to, p.release_changed.size() - p.release_missing.size(), first,
+                 p.release_mendable - p.release_missing.size()));
   }
   out.Line("  1. " + TrFormat("stop: {}", OrNone(p.stop)));
   out.Line("  2. " + TrFormat("current: {} {} {}", from, arrow, p.to));

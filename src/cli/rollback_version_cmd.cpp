@@ -186,10 +186,13 @@ void AddAdopt(CLI::App& group, Context& ctx) {
       AddCommand(group, "adopt", "Take over an application deployed as plain files (first time)");
   auto label = std::make_shared<std::string>();
   cmd->add_option("label", *label, "\"NAME - description\" of the first snapshot");
-  cmd->callback([&ctx, label] {
+  auto replace = std::make_shared<bool>(false);
+  cmd->add_flag("--replace", *replace,
+                "Store the live files again under a name an interrupted adopt already took");
+  cmd->callback([&ctx, label, replace] {
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
-      VELIN_ASSIGN(rollback::VersionRecord v, engine->Adopt(*label));
+      VELIN_ASSIGN(rollback::VersionRecord v, engine->Adopt(*label, *replace));
       if (ctx.out().json()) {
         ctx.out().Json(RecordJson(v));
       } else {

@@ -65,6 +65,24 @@ std::string Suggest(std::string_view word, const std::vector<std::string>& candi
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
 
 // "" (none) or an http:// or https:// URL: what a webhook or a ping may be.
+// "../x", "a/../../x": a relative path whose ".." climb above where it starts ("bin/.." is the
+// start itself, and stays in).
+bool LeadsOutOfRoot(const std::string& path) {
+  int depth = 0;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = std::min(path.find('/', start), path.size());
+    const std::string part = path.substr(start, end - start);
+    if (part == "..") {
+      if (--depth < 0) return true;
+    } else if (!part.empty() && part != ".") {
+      ++depth;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
 bool IsNoneOrHttpUrl(const std::string& url) {
   return url.empty() || url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
 }
@@ -573,6 +591,14 @@ class Loader {
                                     std::pair{"config", &config_.rollback.config}}) {
       for (size_t i = 0; i < list->size(); ++i) {
         std::string& path = (*list)[i];
+        // What create-version refuses (rollback::ScanTree), refused here so `config check`
+        // says it, with the place: "/etc" was accepted and then looked for as app.root/etc.
+        if (!path.empty() && (path[0] == '/' || LeadsOutOfRoot(path))) {
+          return Fail(ItemPosition("rollback", key, i),
+                      TrFormat("key '{}' in [rollback]: {} must be a path inside app.root "
+                               "(relative, without '..')",
+                               key, Quote(path)));
+        }
         const std::string normal = backup::NormalizeInclude(path);
         if (!path.empty() && path[0] != '/' && !normal.empty()) path = normal;
         if (positions_.count(std::string("rollback.") + key)) {

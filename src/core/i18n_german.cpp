@@ -1036,15 +1036,62 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "was not stopped",
        "Übernahme: {}; die Dateien wurden als {} gespeichert, {} ist weiterhin das normale "
        "Verzeichnis und der Dienst wurde nicht gestoppt"},
-      {"adopted {} ({} → {}; the plain files are in {}), but {}: the service runs {} but is not "
+      {"adopted {} ({} {} {}; the plain files are in {}), but {}: the service runs {} but is not "
        "healthy; nothing was undone",
-       "{} übernommen ({} → {}; die normalen Dateien liegen in {}), aber {}: der Dienst läuft "
+       "{} übernommen ({} {} {}; die normalen Dateien liegen in {}), aber {}: der Dienst läuft "
        "mit {}, ist aber nicht gesund; nichts wurde rückgängig gemacht"},
-      {"adopted {} ({} → {}; the plain files are in {}), but {}: the service is not running; "
+      {"adopted {} ({} {} {}; the plain files are in {}), but {}: the service is not running; "
        "start it once the cause is fixed (rollback.start)",
-       "{} übernommen ({} → {}; die normalen Dateien liegen in {}), aber {}: der Dienst läuft "
+       "{} übernommen ({} {} {}; die normalen Dateien liegen in {}), aber {}: der Dienst läuft "
        "nicht; ihn starten, sobald die Ursache behoben ist (rollback.start)"},
-      {"current → {}", "current → {}"},
+      {"current {} {}", "current {} {}"},
+      {"release {}: {} file(s) were missing (first: {}; deleted?): put back from identical files "
+       "of other releases",
+       "Release {}: {} Datei(en) fehlten (erste: {}; gelöscht?): aus identischen Dateien anderer "
+       "Releases wiederhergestellt"},
+      {"release {}: {} file(s) are missing (first: {}; deleted?); the switch would put them back "
+       "from identical files of other releases",
+       "Release {}: {} Datei(en) fehlen (erste: {}; gelöscht?); der Wechsel würde sie aus "
+       "identischen Dateien anderer Releases wiederherstellen"},
+      {"release directory {} is gone", "das Release-Verzeichnis {} ist verschwunden"},
+      {"{} file(s) of release {} are missing and no other release holds them (first: {})",
+       "{} Datei(en) des Release {} fehlen, und kein anderes Release enthält sie (erste: {})"},
+      {"rollback to {} refused: {}; nothing was changed, the service was not stopped (still {}): "
+       "a switch to a partial release would start it on missing files; put the release back from "
+       "a backup of {}, or deploy a fixed version",
+       "Rollback zu {} verweigert: {}; nichts wurde geändert, der Dienst wurde nicht gestoppt "
+       "(weiterhin {}): ein Wechsel zu einem unvollständigen Release würde ihn mit fehlenden "
+       "Dateien starten; das Release aus einem Backup von {} zurückholen oder eine korrigierte "
+       "Version ausrollen"},
+      {" (still {})", " (weiterhin {})"},
+      {"transaction not opened: the live version {}: {}; nothing was changed: put the release "
+       "back from a backup of {}, or switch to a complete version first",
+       "Transaktion nicht geöffnet: die laufende Version {}: {}; nichts wurde geändert: das "
+       "Release aus einem Backup von {} zurückholen oder zuerst zu einer vollständigen Version "
+       "wechseln"},
+      {"switch to {} refused: {}; nothing was changed{}: make the version again from its build "
+       "('velin rollback create-version {} --replace') or put the release back from a backup of "
+       "{}",
+       "Wechsel zu {} verweigert: {}; nichts wurde geändert{}: die Version aus ihrem Build neu "
+       "anlegen ('velin rollback create-version {} --replace') oder das Release aus einem Backup "
+       "von {} zurückholen"},
+      {"key '{}' in [rollback]: {} must be a path inside app.root (relative, without '..')",
+       "Schlüssel '{}' in [rollback]: {} muss ein Pfad innerhalb von app.root sein (relativ, "
+       "ohne '..')"},
+      {"{} does not exist but {} does (an adopt was interrupted after moving the files aside?): "
+       "move them back ('mv {} {}') and run adopt again; nothing was changed",
+       "{} existiert nicht, aber {} (wurde eine Übernahme nach dem Beiseitelegen der Dateien "
+       "unterbrochen?): sie zurückverschieben ('mv {} {}') und adopt erneut ausführen; nichts "
+       "wurde geändert"},
+      {"version '{}' exists already (an earlier adopt that was interrupted stores it first): "
+       "'velin rollback adopt {} --replace' stores the live files as {} again, or adopt under "
+       "another name; nothing was changed",
+       "Version '{}' existiert bereits (eine frühere, unterbrochene Übernahme speichert sie "
+       "zuerst): 'velin rollback adopt {} --replace' speichert die laufenden Dateien erneut als "
+       "{}, oder unter einem anderen Namen übernehmen; nichts wurde geändert"},
+      {"the adopt as {} finishes first, then velin stops (kill -9 stops it at once)",
+       "die Übernahme als {} wird zuerst abgeschlossen, dann beendet sich velin (kill -9 beendet "
+       "es sofort)"},
       {"going back to an older version while a [database] is configured, but rollback.migrate_down "
        "is not set: the schema is not migrated down",
        "Rückkehr zu einer älteren Version bei konfigurierter [database], aber "
@@ -1107,7 +1154,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Transaktion {} ist offen; ihr Watchdog wurde neu gestartet"},
       {"transaction {} is open until {}", "Transaktion {} ist offen bis {}"},
       {"transaction {}: {}", "Transaktion {}: {}"},
-      {"finished the interrupted switch {} → {}", "unterbrochenen Wechsel {} → {} abgeschlossen"},
+      {"finished the interrupted switch {} {} {}", "unterbrochenen Wechsel {} {} {} abgeschlossen"},
       {" (and {} more)", " (und {} weitere)"},
       {"table '{}': {} rows recorded, missing after the restore",
        "Tabelle '{}': {} Zeilen gesichert, fehlt nach der Wiederherstellung"},

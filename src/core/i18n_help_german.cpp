@@ -252,6 +252,9 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
        "Einen unterbrochenen Wechsel oder eine abgelaufene Transaktion abschließen (beim Booten)"},
       {"\"NAME - description\"", "\"NAME - Beschreibung\""},
       {"Overwrite a version of the same name", "Eine Version gleichen Namens überschreiben"},
+      {"Store the live files again under a name an interrupted adopt already took",
+       "Die laufenden Dateien erneut unter einem Namen speichern, den eine unterbrochene "
+       "Übernahme schon belegt hat"},
       {"List versions and snapshots (newest first)",
        "Versionen und Snapshots auflisten (neueste zuerst)"},
       {"Show every switch and transaction outcome",

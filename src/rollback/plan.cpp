@@ -122,7 +122,7 @@ Result<SwitchPlan> RollbackEngine::PlanSwitch(const std::string& name) {
   plan.older = from != nullptr && to.seq < from->seq;
   plan.stop = settings_.stop;
   plan.start = settings_.start;
-  plan.health = settings_.health;
+  plan.health = ShownHealth(settings_.health);  // a URL's password never shown
   plan.health_timeout = settings_.health_timeout;
   plan.target_failed = to.failed;
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
@@ -131,9 +131,21 @@ Result<SwitchPlan> RollbackEngine::PlanSwitch(const std::string& name) {
   }
 
   // What the switch's check of the target would find and put back (CheckTargetRelease).
+  // A release it would refuse (files deleted that nothing can put back) is refused here too.
   if (auto check = CheckVersion(env_, layout_, reg, to.name, false)) {
+    if (!check->lost.empty()) {
+      return tl::unexpected(
+          PartialReleaseError(to.name, check->lost, plan.from, PartialReleaseUse::kSwitch));
+    }
     plan.release_changed = std::move(check->changed);
+    plan.release_missing = std::move(check->missing);
     plan.release_mendable = check->mended;
+  } else {
+    VELIN_ASSIGN(bool exists, env_.Exists(layout_.Release(to.name)));
+    if (!exists) {
+      return tl::unexpected(PartialReleaseError(to.name, {layout_.Release(to.name)}, plan.from,
+                                                PartialReleaseUse::kSwitch));
+    }
   }
 
   if (to.kind == VersionKind::kSnapshot) {  // what RestoreTree would do, path by path

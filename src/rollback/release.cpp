@@ -337,15 +337,20 @@ bool StillAsRecorded(io::Env& env, const std::string& path, const ManifestEntry&
 
 }  // namespace
 
+Status CheckRollbackPath(const std::string& rel) {
+  if (rel.empty() || rel.front() == '/' || rel == ".." || rel.rfind("../", 0) == 0) {
+    return UsageError(
+        TrFormat("rollback path '{}' must be relative to app.root and inside it", rel));
+  }
+  return Ok();
+}
+
 Result<std::vector<ManifestEntry>> ScanTree(io::Env& env, const std::string& root,
                                             const std::vector<std::string>& paths, bool required) {
   std::vector<ManifestEntry> out;
   for (std::string rel : paths) {
     while (!rel.empty() && rel.back() == '/') rel.pop_back();
-    if (rel.empty() || rel.front() == '/' || rel == ".." || rel.rfind("../", 0) == 0) {
-      return UsageError(
-          TrFormat("rollback path '{}' must be relative to app.root and inside it", rel));
-    }
+    VELIN_TRY(CheckRollbackPath(rel));
     VELIN_ASSIGN(io::DirPtr parent, ParentOf(env, root, rel, false));
     bool exists = parent != nullptr;
     if (exists) {
@@ -441,6 +446,9 @@ namespace {
 // renamed over it, so that the path always names a whole file.
 Status Mend(io::Env& env, const std::string& path, const ManifestEntry& e,
             const std::string& source) {
+  // A deleted release directory (or a subdirectory) is made again: otherwise the dry run, which
+  // finds the identical file, and the switch, which could not link it, would disagree.
+  VELIN_TRY(io::CreateDirs(env, io::Dirname(path)));
   const std::string tmp = path + ".velin-mend";
   VELIN_TRY(io::RemoveAll(env, tmp));
   if (e.type == io::FileType::kSymlink) {
@@ -452,6 +460,11 @@ Status Mend(io::Env& env, const std::string& path, const ManifestEntry& e,
   if (now && now->type == io::FileType::kDirectory) VELIN_TRY(io::RemoveAll(env, path));
   VELIN_TRY(env.Rename(tmp, path));
   return env.SyncDir(io::Dirname(path));
+}
+
+// Makes the missing directory `path` (and its missing parents) with `mode`.
+bool MakeDir(io::Env& env, const std::string& path, uint32_t mode) {
+  return io::CreateDirs(env, path) && env.SetMode(path, mode) && env.SyncDir(io::Dirname(path));
 }
 
 // CheckVersion for one stored tree: `changed` relative to `root`.
@@ -473,15 +486,27 @@ ReleaseCheck CheckTree(io::Env& env, const std::string& root,
     }
     if (same) continue;
     check.changed.push_back(e.path);
+    // Absent, not merely different: (lstat) ENOENT, or a parent that is gone.
+    const bool absent =
+        !info && (info.error().sys_errno == ENOENT || info.error().sys_errno == ENOTDIR);
+    bool put_back = false;
     if (e.type == io::FileType::kSymlink) {
-      if (!mend || Mend(env, path, e, "")) ++check.mended;
-      continue;
+      put_back = !mend || static_cast<bool>(Mend(env, path, e, ""));
+    } else if (e.type == io::FileType::kDirectory) {
+      // A missing directory is made again (its files follow it in the manifest); one replaced by
+      // a file is left as it is.
+      put_back = absent && (!mend || MakeDir(env, path, e.mode));
+    } else if (e.type == io::FileType::kRegular) {
+      for (const auto& source : others.Candidates(e)) {
+        if (!StillAsRecorded(env, source.path, e, source.mtime_ns)) continue;
+        put_back = !mend || static_cast<bool>(Mend(env, path, e, source.path));
+        break;
+      }
     }
-    if (e.type != io::FileType::kRegular) continue;
-    for (const auto& source : others.Candidates(e)) {
-      if (!StillAsRecorded(env, source.path, e, source.mtime_ns)) continue;
-      if (!mend || Mend(env, path, e, source.path)) ++check.mended;
-      break;
+    if (put_back) ++check.mended;
+    if (absent) {
+      check.missing.push_back(e.path);
+      if (!put_back) check.lost.push_back(e.path);
     }
   }
   return check;
@@ -498,6 +523,8 @@ Result<ReleaseCheck> CheckVersion(io::Env& env, const StateLayout& layout, const
                                       std::pair(layout.Config(name), &manifest.config)}) {
     ReleaseCheck tree = CheckTree(env, root, *entries, others, mend);
     for (const auto& rel : tree.changed) check.changed.push_back(io::JoinPath(root, rel));
+    for (const auto& rel : tree.missing) check.missing.push_back(io::JoinPath(root, rel));
+    for (const auto& rel : tree.lost) check.lost.push_back(io::JoinPath(root, rel));
     check.mended += tree.mended;
   }
   return check;
@@ -523,7 +550,10 @@ Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEnt
       bool linked = false;
       for (const auto& existing : index.Candidates(e)) {
         if (!StillAsRecorded(env, existing.path, e, existing.mtime_ns)) {
-          stats.changed_in_place.push_back(existing.path);
+          // A deleted one (rm -rf of a release being made again with --replace) was not
+          // edited in place: nothing to warn about.
+          auto there = env.Exists(existing.path);
+          if (!there || *there) stats.changed_in_place.push_back(existing.path);
         } else if (env.HardLink(existing.path, to)) {
           linked = true;
           break;

@@ -1,32 +1,78 @@
 #include "service.hpp"
 
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
+#include "velin/storage/curl_library.hpp"
+#include "velin/storage/remote_url.hpp"
+#include "velin/version.hpp"
 
 namespace velin::rollback {
 namespace {
 
-bool IsUrl(const std::string& s) {
-  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
+size_t DiscardHealthBody(char*, size_t size, size_t n, void*) { return size * n; }
+
+struct HealthCurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+
+// One GET of the health URL with libcurl, in this process: an external `curl` would show the
+// URL (and a password in it) in /proc/PID/cmdline to every user, and fail every switch on a
+// machine without it. What `curl -fsS` did is kept: an answer below 400 passes (a redirect is
+// not followed, and passes), one of 400 or more fails; the proxy variables (http_proxy,
+// https_proxy, no_proxy) apply as they did, ~/.curlrc no longer does.
+Result<CommandResult> GetHealthUrl(const std::string& url, Duration timeout) {
+  VELIN_TRY(storage::CurlReady());
+  std::unique_ptr<CURL, HealthCurlDeleter> curl(curl_easy_init());
+  if (!curl) return Failure(std::string(Tr("cannot initialise libcurl")));
+  const long timeout_ms = std::max<long>(1, static_cast<long>(timeout.count()));
+  const std::string agent = std::string("velin/") + kVersion;
+  char error[CURL_ERROR_SIZE] = "";
+  CURL* c = curl.get();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, agent.c_str());
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, DiscardHealthBody);
+  const CURLcode rc = curl_easy_perform(c);
+  long status = 0;
+  if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  CommandResult r;
+  r.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+  if (rc == CURLE_OK && status < 400) return r;  // exit_code 0
+  r.exit_code = 1;
+  if (rc == CURLE_OK) {
+    r.output = TrFormat("HTTP status {}", status);
+  } else if (!r.timed_out) {
+    r.output = NoTr(error[0] != '\0' ? error : curl_easy_strerror(rc));
+  }
+  return r;
 }
 
 Result<CommandResult> RunHealthOnce(const Settings& settings, Duration timeout) {
-  if (IsUrl(settings.health)) {
-    ProcessOptions options;
-    long secs = std::max<long>(1, static_cast<long>(timeout.count() / 1000));
-    options.argv = {"curl", "-fsS", "--max-time", std::to_string(secs), settings.health};
-    options.cwd = settings.app_root;
-    return RunCommand(options, timeout);
-  }
+  if (IsHealthUrl(settings.health)) return GetHealthUrl(settings.health, timeout);
   return RunShellCommand(settings.health, timeout, settings.app_root);
 }
 
 }  // namespace
+
+bool IsHealthUrl(const std::string& health) {
+  return health.rfind("http://", 0) == 0 || health.rfind("https://", 0) == 0;
+}
+
+std::string ShownHealth(const std::string& health) {
+  return storage::WithoutPassword(health);  // also a URL inside a command ("curl http://u:p@…")
+}
 
 Status RunServiceCommand(const Settings& settings, const std::string& key,
                          const std::string& command, Duration timeout, const std::string& level) {
@@ -64,9 +110,12 @@ Status WaitHealthy(io::Env& env, const Settings& settings) {
     ++attempts;
     VELIN_ASSIGN(CommandResult r, RunHealthOnce(settings, budget));
     if (r.exit_code == 0 && !r.timed_out) return Ok();
-    last = r.timed_out ? std::string(Tr("timed out")) : DescribeExit(r.exit_code);
+    // A URL's failure is its HTTP status or libcurl's reason: there is no exit status.
+    last = r.timed_out                    ? std::string(Tr("timed out"))
+           : IsHealthUrl(settings.health) ? std::string()
+                                          : DescribeExit(r.exit_code);
     std::string line = LastLine(r.output);
-    if (!line.empty()) last += ": " + line;
+    if (!line.empty()) last += last.empty() ? line : ": " + line;
     if (env.SteadyNow() + Duration(200) >= deadline) break;
     env.SleepFor(Duration(200));
   }

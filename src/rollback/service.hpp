@@ -1,6 +1,7 @@
 // The application's own commands, as configured in [rollback]: stop, start, the health check
-// (a command, or an http(s) URL fetched with curl), migration_status and migrate_down. Each runs
-// with `sh -c` in app.root; a failure names the command's key and its exit status.
+// (a command, or an http(s) URL fetched in this process with libcurl), migration_status and
+// migrate_down. Each command runs with `sh -c` in app.root; a failure names the command's key
+// and its exit status.
 #pragma once
 
 #include <string>
@@ -19,6 +20,12 @@ Status RunServiceCommand(const Settings& settings, const std::string& key,
 // Runs the health check until it passes or health_timeout passes. Ok when no check is
 // configured. The error carries the last attempt's output.
 Status WaitHealthy(io::Env& env, const Settings& settings);
+
+// True when rollback.health is a URL (GET in this process) rather than a command.
+bool IsHealthUrl(const std::string& health);
+
+// rollback.health as velin shows it: a URL's password as *** (in a command too).
+std::string ShownHealth(const std::string& health);
 
 // The schema level printed by migration_status ("" when not configured).
 Result<std::string> SchemaLevel(const Settings& settings);

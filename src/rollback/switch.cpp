@@ -112,7 +112,7 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
   progress->stopped = true;
   progress->changed = true;
   VELIN_TRY(point(to.name));
-  reporter.Done(TrFormat("current → {}", to.name));
+  reporter.Done(TrFormat("current {} {}", ArrowOf(reporter), to.name));
   if (!config.root.empty()) {
     if (config.exact) {
       VELIN_TRY(RestoreSavedConfig(env, config.root, settings.config, settings.app_root));
@@ -232,18 +232,53 @@ Status RollbackEngine::RestoreDataOfSwitch(SwitchIntent& intent) {
 
 // Before anything changes: the release to switch to must still hold what it recorded
 // (CheckVersion, release.hpp). A file edited inside current/ changed every release sharing it;
-// what an identical file of another release can mend is mended. The rest is a warning and the
-// switch goes on: it is what was asked for, and a rollback at a deadline must not be vetoed.
-void RollbackEngine::CheckTargetRelease(const std::string& target, const Registry& reg) {
-  auto check = CheckVersion(env_, layout_, reg, target, true);
-  if (!check) {
-    reporter_.Warn(TrFormat("{}; release {} was not checked", check.error().message, target));
-    return;
+// what an identical file of another release can mend is mended, and so is a deleted file. An
+// edited file that nothing can mend is a warning and the switch goes on: it is what was asked
+// for, and a rollback at a deadline must not be vetoed for a changed file. A deleted one is not:
+// `current` never points at a partial release (docs/rollback-format.md), and a service started
+// on missing files is worse than the one running now (for a transaction's rollback, the deploy:
+// it keeps running, and the transaction's outcome says why).
+Status RollbackEngine::CheckTargetRelease(const std::string& target, const Registry& reg,
+                                          const std::string& from, PartialReleaseUse use) {
+  // Looked at first, changed only when it will be switched to: a refused release is left as
+  // it was found, not half put back.
+  auto check = CheckVersion(env_, layout_, reg, target, false);
+  if (check && !check->changed.empty() && check->lost.empty()) {
+    check = CheckVersion(env_, layout_, reg, target, true);
   }
-  const size_t changed = check->changed.size();
-  if (changed == 0) return;
-  const size_t mended = check->mended;
-  const std::string& first = check->changed.front();
+  if (!check) {
+    VELIN_ASSIGN(bool exists, env_.Exists(layout_.Release(target)));
+    if (!exists) {
+      return tl::unexpected(PartialReleaseError(target, {layout_.Release(target)}, from, use));
+    }
+    reporter_.Warn(TrFormat("{}; release {} was not checked", check.error().message, target));
+    return Ok();
+  }
+  if (!check->lost.empty()) {
+    return tl::unexpected(PartialReleaseError(target, check->lost, from, use));
+  }
+  ReportReleaseMended(target, *check);
+  return Ok();
+}
+
+// The warning of CheckTargetRelease when it put files back (or could not, for edited ones).
+void RollbackEngine::ReportReleaseMended(const std::string& target, const ReleaseCheck& check) {
+  if (!check.missing.empty()) {
+    reporter_.Warn(
+        TrFormat("release {}: {} file(s) were missing (first: {}; deleted?): put back from "
+                 "identical files of other releases",
+                 target, check.missing.size(), check.missing.front()));
+  }
+  std::vector<std::string> edited;
+  for (const auto& path : check.changed) {
+    if (std::find(check.missing.begin(), check.missing.end(), path) == check.missing.end()) {
+      edited.push_back(path);
+    }
+  }
+  if (edited.empty()) return;
+  const size_t mended = check.mended - check.missing.size();  // every missing one was put back
+  const size_t changed = edited.size();
+  const std::string& first = edited.front();
   if (mended == changed) {
     reporter_.Warn(
         TrFormat("release {}: {} file(s) no longer held what it recorded (first: "
@@ -260,6 +295,68 @@ void RollbackEngine::CheckTargetRelease(const std::string& target, const Registr
   }
 }
 
+// The refusal of `use` of version `target` whose release lacks `lost` (paths under state_dir,
+// or the release directory itself): nothing was changed; `from` (the live version) keeps
+// running.
+Error RollbackEngine::PartialReleaseError(const std::string& target,
+                                          const std::vector<std::string>& lost,
+                                          const std::string& from, PartialReleaseUse use) const {
+  const std::string release = layout_.Release(target);
+  std::string what =
+      lost.size() == 1 && lost.front() == release
+          ? TrFormat("release directory {} is gone", release)
+          : TrFormat(
+                "{} file(s) of release {} are missing and no other release holds them "
+                "(first: {})",
+                lost.size(), release, lost.front());
+  switch (use) {
+    case PartialReleaseUse::kRollback:
+      return Error{
+          ExitCode::kFailed,
+          TrFormat("rollback to {} refused: {}; nothing was changed, the service was "
+                   "not stopped (still {}): a switch to a partial release would start it "
+                   "on missing files; put the release back from a backup of {}, or deploy "
+                   "a fixed version",
+                   target, what, from.empty() ? std::string("-") : from, settings_.state_dir)};
+    case PartialReleaseUse::kBegin:
+      // The base would be taken from it, and a rollback would bring the partial release back.
+      return Error{ExitCode::kFailed,
+                   TrFormat("transaction not opened: the live version {}: {}; nothing was "
+                            "changed: put the release back from a backup of {}, or switch to a "
+                            "complete version first",
+                            target, what, settings_.state_dir)};
+    case PartialReleaseUse::kSwitch:
+      break;
+  }
+  std::string still = from.empty() ? "" : TrFormat(" (still {})", from);
+  return Error{ExitCode::kFailed,
+               TrFormat("switch to {} refused: {}; nothing was changed{}: make the version again "
+                        "from its build ('velin rollback create-version {} --replace') or put the "
+                        "release back from a backup of {}",
+                        target, what, still, target, settings_.state_dir)};
+}
+
+// `begin`: the live release must be whole, since the transaction's base is taken from it (a
+// base missing the deleted files would be switched to at the rollback without a word). What
+// another release holds identically is put back first.
+Status RollbackEngine::CheckLiveRelease() {
+  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+  VELIN_ASSIGN(std::string live, LiveCurrent());
+  if (reg.Find(live) == nullptr) return Ok();  // ChooseBaseLocked says what is wrong
+  auto check = CheckVersion(env_, layout_, reg, live, false);
+  if (!check || check->missing.empty()) return Ok();  // edited files: the base is a snapshot
+  if (check->lost.empty()) check = CheckVersion(env_, layout_, reg, live, true);
+  if (!check) return tl::unexpected(check.error());
+  if (!check->lost.empty()) {
+    return tl::unexpected(PartialReleaseError(live, check->lost, live, PartialReleaseUse::kBegin));
+  }
+  reporter_.Warn(
+      TrFormat("release {}: {} file(s) were missing (first: {}; deleted?): put back from "
+               "identical files of other releases",
+               live, check->missing.size(), check->missing.front()));
+  return Ok();
+}
+
 Status RollbackEngine::SwitchLocked(const std::string& target, const std::string& reason,
                                     const std::string& txn_id, const std::string& action,
                                     const std::string& restore_backup) {
@@ -268,9 +365,11 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   if (rec == nullptr) {
     return UsageError(TrFormat("no version '{}' (see velin rollback list)", target));
   }
-  CheckTargetRelease(target, reg);
   SwitchIntent intent;
   VELIN_ASSIGN(intent.from, LiveCurrent());
+  VELIN_TRY(CheckTargetRelease(
+      target, reg, intent.from,
+      action == "rollback" ? PartialReleaseUse::kRollback : PartialReleaseUse::kSwitch));
   intent.to = target;
   intent.reason = reason;
   intent.transaction = txn_id;
@@ -600,7 +699,7 @@ Status RollbackEngine::RecordAdopt(const std::string& name, const std::string& r
   return AppendHistory(env_, layout_, e);
 }
 
-Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
+Result<VersionRecord> RollbackEngine::Adopt(const std::string& label, bool replace) {
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, LockState(Duration(2000)));
   VELIN_ASSIGN(std::string live, LiveCurrent());
@@ -616,16 +715,38 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
   }
   VELIN_TRY(CheckVersionName(name));
   const std::string& link = settings_.current_link;
+  const std::string aside = link + ".pre-velin";
   VELIN_ASSIGN(bool exists, env_.Exists(link));
   io::FileType type = io::FileType::kOther;
   if (exists) {
     VELIN_ASSIGN(io::FileInfo info, env_.Stat(link));
     type = info.type;
+  } else {
+    // An adopt killed (kill -9) between moving the plain files aside and linking: they are in
+    // `aside`, and app.root's own files are not what ran.
+    VELIN_ASSIGN(bool moved, env_.Exists(aside));
+    if (moved) {
+      return UsageError(
+          TrFormat("{} does not exist but {} does (an adopt was interrupted after moving the "
+                   "files aside?): move them back ('mv {} {}') and run adopt again; nothing was "
+                   "changed",
+                   link, aside, aside, link));
+    }
   }
   std::string root = exists ? link : settings_.app_root;
+  {  // adopt's own words: the create-version message would suggest a flag adopt lacks
+    VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+    if (reg.Find(name) != nullptr && !replace) {
+      return UsageError(TrFormat(
+          "version '{}' exists already (an earlier adopt that was interrupted stores it "
+          "first): 'velin rollback adopt {} --replace' stores the live files as {} again, or "
+          "adopt under another name; nothing was changed",
+          name, name, name));
+    }
+  }
   reporter_.Begin(TrFormat("Adopting the live application as {}...", name));
   VELIN_ASSIGN(VersionRecord rec,
-               CreateLocked(name, description, VersionKind::kSnapshot, false, root));
+               CreateLocked(name, description, VersionKind::kSnapshot, replace, root));
   if (type != io::FileType::kDirectory) {
     std::string was = root;  // a link elsewhere: where it pointed, in the history's detail
     if (type == io::FileType::kSymlink) {
@@ -638,6 +759,10 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
   // Plain files at the `current` path: stop, move them aside, link, start, check. Nothing is
   // undone when start or the health check fails (the adopted files are the files that ran), so
   // that is exit 1 with what runs, never 5 (docs/exit-codes.md: 5 = the switch was undone).
+  // Signals wait, as in a switch: interrupted there, the service would be left stopped, or
+  // running from a link that the registry and the history do not know.
+  TerminationHold hold(TrFormat(
+      "the adopt as {} finishes first, then velin stops (kill -9 stops it at once)", name));
   if (Status stopped = RunServiceCommand(settings_, "stop", settings_.stop, settings_.stop_timeout);
       !stopped) {
     return Failure(
@@ -645,7 +770,6 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
                  "directory and the service was not stopped",
                  stopped.error().message, name, link));
   }
-  std::string aside = link + ".pre-velin";
   VELIN_TRY(io::RemoveAll(env_, aside));
   VELIN_TRY(env_.Rename(link, aside));
   VELIN_TRY(PointCurrentAt(name));
@@ -654,13 +778,14 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label) {
   if (up) up = WaitHealthy(env_, settings_);
   VELIN_TRY(RecordAdopt(name, root, up));
   if (!up) {
-    return Failure(started ? TrFormat("adopted {} ({} → {}; the plain files are in {}), but {}: "
+    const char* arrow = ArrowOf(reporter_);
+    return Failure(started ? TrFormat("adopted {} ({} {} {}; the plain files are in {}), but {}: "
                                       "the service runs {} but is not healthy; nothing was undone",
-                                      name, link, name, aside, up.error().message, name)
-                           : TrFormat("adopted {} ({} → {}; the plain files are in {}), but {}: "
+                                      name, link, arrow, name, aside, up.error().message, name)
+                           : TrFormat("adopted {} ({} {} {}; the plain files are in {}), but {}: "
                                       "the service is not running; start it once the cause is "
                                       "fixed (rollback.start)",
-                                      name, link, name, aside, up.error().message));
+                                      name, link, arrow, name, aside, up.error().message));
   }
   reporter_.Info(TrFormat("The plain files were moved to {}", aside));
   return rec;

@@ -143,6 +143,7 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   if (intent)
     return Failure(std::string(Tr("a switch was interrupted; run 'velin rollback recover' first")));
+  VELIN_TRY(CheckLiveRelease());  // before a backup is taken or anything is written
   int64_t now = UnixMs(env_);
   TransactionRecord txn;
   txn.id = IsoTime(now).substr(0, 19) + "-" + std::to_string(env_.ThisProcess().pid);
@@ -412,7 +413,8 @@ Result<std::vector<std::string>> RollbackEngine::Recover(std::optional<Transacti
   if (intent) {  // an interrupted switch: continue it as recorded (back to `from` on failure)
     last_data_.clear();
     VELIN_TRY(ContinueSwitchLocked(*intent));
-    done.push_back(TrFormat("finished the interrupted switch {} → {}", intent->from, intent->to));
+    done.push_back(TrFormat("finished the interrupted switch {} {} {}", intent->from,
+                            ArrowOf(reporter_), intent->to));
     if (last_data_.rfind("failed: ", 0) == 0 && settings_.data != nullptr) {
       return Failure(
           TrFormat("finished the interrupted switch to {}, but restoring the database "

@@ -103,6 +103,7 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
     VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
     VELIN_TRY(CheckCreatable(name, replace, reg));
     for (const auto& rel : settings_.artifacts) {
+      VELIN_TRY(CheckRollbackPath(rel));  // else "/etc" is reported as app.root/etc missing
       VELIN_ASSIGN(bool exists, env_.Exists(io::JoinPath(settings_.app_root, rel)));
       if (!exists) {
         return UsageError(TrFormat("rollback.artifacts: {} does not exist",

@@ -169,7 +169,10 @@ TEST(RollbackPlanTest, FailedReleaseIsMarkedUntilASwitchPasses) {
   EXPECT_NE(r.err.find("bad failed its health check"), std::string::npos) << r.err;
 
   // What made it fail is gone (say, the database it needed is back): the next switch passes.
-  ASSERT_EQ(::unlink((app.state() + "/releases/bad/bin/BROKEN").c_str()), 0);
+  // (The marker made a dangling link, not deleted: a release with a deleted file is refused.)
+  const std::string marker = app.state() + "/releases/bad/bin/BROKEN";
+  ASSERT_EQ(::unlink(marker.c_str()), 0);
+  ASSERT_EQ(::symlink("/nonexistent-velin-marker", marker.c_str()), 0);
   r = app.Velin({"rollback", "to-version", "bad"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   list = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);

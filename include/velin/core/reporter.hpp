@@ -24,6 +24,9 @@ class Reporter {
   virtual void Warn(std::string_view message) = 0;
   // A detail line, shown unless quiet.
   virtual void Info(std::string_view message) = 0;
+  // Whether a message may hold symbols ("v1 → v2"): on a terminal only; plain lines (a pipe,
+  // cron, a log) and JSON get ASCII ("v1 -> v2"). See ArrowOf().
+  virtual bool Symbols() const { return false; }
 
   // Long work: a progress bar on a terminal, nothing elsewhere. total 0 = unknown. `items` is
   // what UpdateProgress's done_items count; the two-argument form counts files.
@@ -37,6 +40,9 @@ class Reporter {
   // before it ends. EndProgress alone (an error path) just removes the bar.
   virtual void FinishProgress() { EndProgress(); }
 };
+
+// "→" where the reporter shows symbols, "->" elsewhere.
+inline const char* ArrowOf(const Reporter& reporter) { return reporter.Symbols() ? "→" : "->"; }
 
 // A Reporter that says nothing (tests, nested work).
 class NullReporter : public Reporter {

@@ -50,6 +50,7 @@ class Console : public Reporter {
   void Done(std::string_view message) override;
   void Warn(std::string_view message) override;
   void Info(std::string_view message) override;
+  bool Symbols() const override { return options_.mode == Mode::kTerminal; }
   using Reporter::StartProgress;
   void StartProgress(std::string_view label, uint64_t total_bytes, ProgressItems items) override;
   void UpdateProgress(uint64_t done_bytes, uint64_t done_items) override;

@@ -23,6 +23,8 @@
 
 namespace velin::rollback {
 
+struct ReleaseCheck;  // release.hpp
+
 // The database side of deploy transactions (docs/rollback.md#data): the command layer implements
 // it with the backup engine, so the rollback engine never depends on it.
 class DataGuard {
@@ -124,6 +126,7 @@ struct SwitchPlan {
   // (paths under state_dir), and how many of them the switch would put back.
   std::vector<std::string> release_changed;
   size_t release_mendable = 0;
+  std::vector<std::string> release_missing;  // of release_changed: deleted (put back too)
 };
 
 // How a transaction ended, for commands to print.
@@ -152,7 +155,7 @@ class RollbackEngine {
   // The plan of ToVersion(name) without any change (--dry-run).
   Result<SwitchPlan> PlanSwitch(const std::string& name);
   // Takes over an application deployed as plain files (docs/rollback.md#adopt).
-  Result<VersionRecord> Adopt(const std::string& label);
+  Result<VersionRecord> Adopt(const std::string& label, bool replace = false);
 
   // Opens a transaction, or extends the open one to now + timeout. Returns the record.
   // `backup` (or rollback.backup_on_begin): first a database backup through Settings::data;
@@ -242,7 +245,15 @@ class RollbackEngine {
   // The state lock, then what an interrupted create-version left half-installed is finished
   // or undone (FinishInstalls, versions.cpp) before anything reads the registry's releases.
   Result<StateLock> LockState(Duration wait);
-  void CheckTargetRelease(const std::string& target, const Registry& reg);
+  // What a release with deleted files was refused for: its message says what stays and what
+  // to do.
+  enum class PartialReleaseUse { kSwitch, kRollback, kBegin };
+  Status CheckTargetRelease(const std::string& target, const Registry& reg, const std::string& from,
+                            PartialReleaseUse use);
+  Status CheckLiveRelease();
+  void ReportReleaseMended(const std::string& target, const ReleaseCheck& check);
+  Error PartialReleaseError(const std::string& target, const std::vector<std::string>& lost,
+                            const std::string& from, PartialReleaseUse use) const;
 
   io::Env& env_;
   Settings settings_;

@@ -39,6 +39,10 @@ struct Manifest {
   std::vector<ManifestEntry> config;     // sorted by path; empty for a version
 };
 
+// A configured rollback path (an artifact, a config path) names something inside app.root:
+// relative, not leading out with "..". The error says so.
+Status CheckRollbackPath(const std::string& rel);
+
 // Scans `paths` (relative) below `root`, hashing every regular file. A missing path is an
 // error when `required`, skipped otherwise. Special files (sockets, devices) are refused.
 Result<std::vector<ManifestEntry>> ScanTree(io::Env& env, const std::string& root,
@@ -99,11 +103,14 @@ DedupIndex IndexReleases(io::Env& env, const StateLayout& layout, const Registry
 // changed every release holding it. With `mend`, each such file is put back from an identical
 // file of another registered release that still holds what was recorded (linked under a
 // temporary name, renamed over it), each changed symlink recreated; the rest stay as they are.
-// Without it nothing is changed and `mended` counts what would be (a dry run). An unreadable
-// manifest is the error.
+// Without it nothing is changed and `mended` counts what would be (a dry run). A missing
+// directory is made again (a deleted release directory too), so that the files below it can be
+// put back. An unreadable manifest is the error.
 struct ReleaseCheck {
   std::vector<std::string> changed;
   size_t mended = 0;
+  std::vector<std::string> missing;  // of `changed`: not there at all (deleted)
+  std::vector<std::string> lost;     // of `missing`: not put back (none identical elsewhere)
 };
 Result<ReleaseCheck> CheckVersion(io::Env& env, const StateLayout& layout, const Registry& reg,
                                   const std::string& name, bool mend);

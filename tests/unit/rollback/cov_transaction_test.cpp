@@ -420,7 +420,7 @@ TEST_F(CovTransactionTest, RecoverFinishesAnInterruptedSwitchWhoseRestoreFails) 
   interrupt();
   recovered = Engine().Recover();
   ASSERT_TRUE(recovered) << recovered.error().message;
-  EXPECT_TRUE(AnyLineHas(*recovered, "finished the interrupted switch v2 → v1"));
+  EXPECT_TRUE(AnyLineHas(*recovered, "finished the interrupted switch v2 -> v1"));
   EXPECT_EQ(Live(), "v1");
   EXPECT_EQ(History().back().data,
             "restore from backup b1 failed: no database backup is configured ([database], "
