@@ -60,6 +60,12 @@ Result<std::unique_ptr<DatabaseStreamSource>> MakeDatabaseSource(const config::C
 Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
                        const std::string& database, bool confirmed = false);
 
+// A DamageError ("backup ID holds no usable database dump: WHY") when the dump of `snapshot`'s
+// database failed under --continue-on-error (status "missing"): its stream is empty or cut off
+// where the dump tool stopped, and must not be restored or handed out. Ok when the dump is whole
+// or there is no database stream.
+Status CheckDumpUsable(const repo::Snapshot& snapshot);
+
 // A usage error unless `snapshot` holds a usable dump of a database of the configured driver.
 Status CheckDatabaseBackup(const config::Config& cfg, const repo::Snapshot& snapshot);
 

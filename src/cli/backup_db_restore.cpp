@@ -17,10 +17,7 @@ namespace {
 Result<db::DatabaseInfo> RecordedDatabase(const repo::Snapshot& snapshot) {
   const nlohmann::json* meta = backup::StreamSourceMetadata(snapshot, kDatabaseStream);
   if (meta == nullptr) return UsageError(TrFormat("backup {} holds no database", snapshot.id));
-  if (meta->value("status", "ok") != "ok") {
-    return DamageError(TrFormat("backup {} holds no usable database dump: {}", snapshot.id,
-                                meta->value("error", std::string("the dump failed"))));
-  }
+  VELIN_TRY(CheckDumpUsable(snapshot));
   Result<db::DatabaseInfo> info = db::DatabaseInfoFromJson(*meta);
   if (!info) return DamageError(TrFormat("backup {}: {}", snapshot.id, info.error().message));
   return info;
@@ -89,6 +86,13 @@ Status PrepareRestore(output::Console& out, db::Driver& driver, const db::Databa
 }
 
 }  // namespace
+
+Status CheckDumpUsable(const repo::Snapshot& snapshot) {
+  const nlohmann::json* meta = backup::StreamSourceMetadata(snapshot, kDatabaseStream);
+  if (meta == nullptr || meta->value("status", "ok") == "ok") return Ok();
+  return DamageError(TrFormat("backup {} holds no usable database dump: {}", snapshot.id,
+                              meta->value("error", std::string("the dump failed"))));
+}
 
 Status CheckDatabaseBackup(const config::Config& cfg, const repo::Snapshot& snapshot) {
   VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot));
