@@ -41,7 +41,7 @@ TEST(DatabaseRestoreQuestion, SqliteAsksBeforeReplacingTheConfiguredOrAFileWithD
   std::filesystem::create_symlink("app.db", var + "/link.db");
 
   // The configured file, by its name and through a symlink; another file with data.
-  for (const std::string& name : {"var/app.db", "./var//app.db", "var/link.db", "var/other.db"}) {
+  for (const std::string name : {"var/app.db", "./var//app.db", "var/link.db", "var/other.db"}) {
     RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", name});
     EXPECT_EQ(r.exit_code, 2) << name << ": " << r.out << r.err;
     EXPECT_NE(r.err.find("with the one from backup"), std::string::npos) << r.err;
@@ -74,7 +74,7 @@ TEST(DatabaseRestoreQuestion, SqliteAsksBeforeReplacingTheConfiguredOrAFileWithD
 
   // Missing or empty: nothing to lose, no question.
   WriteFile(var + "/empty.db", "");
-  for (const std::string& name : {"var/new.db", "var/empty.db"}) {
+  for (const std::string name : {"var/new.db", "var/empty.db"}) {
     RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", name});
     EXPECT_EQ(r.exit_code, 0) << name << ": " << r.out << r.err;
     EXPECT_EQ(QuestionSqliteRows(app.root() + "/" + name), "a\n") << name;
