@@ -54,11 +54,25 @@ class DatabaseStreamSource final : public backup::StreamSource {
 Result<std::unique_ptr<DatabaseStreamSource>> MakeDatabaseSource(const config::Config& cfg,
                                                                  bool continue_on_error);
 
-// Restores the database of `snapshot`: into the configured database (after confirmation unless
-// `confirmed`) or, with `database` set, into that database (SQLite: that file), created when
-// missing. Every chunk is checked before the live database is touched.
+// Restores the database of `snapshot`: into the configured database or, with `database` set,
+// into that database (SQLite: that file), created when missing. Unless `confirmed`, asks first
+// when the restore replaces something (ReplacedByRestore). Every chunk is checked before the live
+// database is touched.
 Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
                        const std::string& database, bool confirmed = false);
+
+// What restoring a backup's database into `database` ("" = the configured one; SQLite: a file,
+// relative to app.root) replaces, as a confirmation names it: the configured database (also
+// when `database` names it: the same name, or the same file under another path), or another
+// existing one that holds data (tables; SQLite: a non-empty file). nullopt for a missing or
+// empty database: the restore loses nothing there, and asks nothing.
+Result<std::optional<std::string>> ReplacedByRestore(Context& ctx, const std::string& database);
+
+// A DamageError ("backup ID holds no usable database dump: WHY") when the dump of `snapshot`'s
+// database failed under --continue-on-error (status "missing"): its stream is empty or cut off
+// where the dump tool stopped, and must not be restored or handed out. Ok when the dump is whole
+// or there is no database stream.
+Status CheckDumpUsable(const repo::Snapshot& snapshot);
 
 // A usage error unless `snapshot` holds a usable dump of a database of the configured driver.
 Status CheckDatabaseBackup(const config::Config& cfg, const repo::Snapshot& snapshot);

@@ -1,5 +1,7 @@
 // Reading the database stream back: restore (in place or into another database) and the
 // restore test of verify. See backup_db.hpp.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <charconv>
 #include <optional>
@@ -17,10 +19,7 @@ namespace {
 Result<db::DatabaseInfo> RecordedDatabase(const repo::Snapshot& snapshot) {
   const nlohmann::json* meta = backup::StreamSourceMetadata(snapshot, kDatabaseStream);
   if (meta == nullptr) return UsageError(TrFormat("backup {} holds no database", snapshot.id));
-  if (meta->value("status", "ok") != "ok") {
-    return DamageError(TrFormat("backup {} holds no usable database dump: {}", snapshot.id,
-                                meta->value("error", std::string("the dump failed"))));
-  }
+  VELIN_TRY(CheckDumpUsable(snapshot));
   Result<db::DatabaseInfo> info = db::DatabaseInfoFromJson(*meta);
   if (!info) return DamageError(TrFormat("backup {}: {}", snapshot.id, info.error().message));
   return info;
@@ -88,7 +87,55 @@ Status PrepareRestore(output::Console& out, db::Driver& driver, const db::Databa
   return Ok();
 }
 
+// Whether `message`, an error connecting to database `name`, says the database does not exist:
+// PostgreSQL's "database 'NAME' does not exist" (libpq's quotes made single by the driver),
+// MariaDB's "Unknown database 'NAME'". A server that words it otherwise (lc_messages) is not
+// recognised, and the restore asks: a question too many, never one too few.
+bool SaysDatabaseMissing(const std::string& message, const std::string& name) {
+  return message.find("database '" + name + "' does not exist") != std::string::npos ||
+         message.find("Unknown database '" + name + "'") != std::string::npos;
+}
+
+// See ReplacedByRestore; `target` as Driver::Restore takes it (SQLite: resolved).
+Result<std::optional<std::string>> Replaced(db::Driver& driver, const db::ConnectionOptions& o,
+                                            const std::string& target) {
+  if (target.empty()) return driver.Describe();
+  if (o.driver == "sqlite") {
+    struct stat t {};
+    if (::stat(target.c_str(), &t) != 0) return std::nullopt;  // missing: made by the restore
+    struct stat c {};
+    if (target == o.path ||
+        (::stat(o.path.c_str(), &c) == 0 && c.st_dev == t.st_dev && c.st_ino == t.st_ino)) {
+      return driver.Describe();  // the configured file under another spelling
+    }
+    if (t.st_size == 0) return std::nullopt;
+    return TrFormat("database '{}'", target);
+  }
+  if (target == o.name) return driver.Describe();
+  Result<std::vector<db::TableRows>> tables = driver.CountRows(target);
+  if (tables && tables->empty()) return std::nullopt;
+  if (!tables && SaysDatabaseMissing(tables.error().message, target)) return std::nullopt;
+  // Tables, or a database that cannot be looked into: it may hold what the restore replaces.
+  return TrFormat("database '{}'", target);
+}
+
 }  // namespace
+
+Result<std::optional<std::string>> ReplacedByRestore(Context& ctx, const std::string& database) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(db::ConnectionOptions options, DatabaseConnectionOptions(*cfg));
+  std::string target = database;
+  if (options.driver == "sqlite" && !target.empty()) target = config::ResolveAppPath(*cfg, target);
+  VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
+  return Replaced(*driver, options, target);
+}
+
+Status CheckDumpUsable(const repo::Snapshot& snapshot) {
+  const nlohmann::json* meta = backup::StreamSourceMetadata(snapshot, kDatabaseStream);
+  if (meta == nullptr || meta->value("status", "ok") == "ok") return Ok();
+  return DamageError(TrFormat("backup {} holds no usable database dump: {}", snapshot.id,
+                              meta->value("error", std::string("the dump failed"))));
+}
 
 Status CheckDatabaseBackup(const config::Config& cfg, const repo::Snapshot& snapshot) {
   VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot));
@@ -110,10 +157,15 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
   VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
   output::Console& out = ctx.out();
   driver->SetReporter(&out);
-  if (target.empty() && !confirmed) {
-    VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Replace {} with the one from backup {}?",
-                                                driver->Describe(), snapshot.id)));
-    if (!yes) return CancelledError(std::string(Tr("restore cancelled; nothing was changed")));
+  // The configured database, or another one that holds data, is replaced only when confirmed;
+  // a missing or empty one loses nothing (--yes: no question, nothing to look at).
+  if (!confirmed && !ctx.global.yes) {
+    VELIN_ASSIGN(std::optional<std::string> replaced, Replaced(*driver, options, target));
+    if (replaced) {
+      VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Replace {} with the one from backup {}?",
+                                                  *replaced, snapshot.id)));
+      if (!yes) return CancelledError(std::string(Tr("restore cancelled; nothing was changed")));
+    }
   }
   // Confirmed: from here a signal stops the restore (core/termination.hpp; MariaDB's client,
   // which cannot roll back, holds it instead until it is done).

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "backup_db.hpp"
 #include "backup_inspect.hpp"
 #include "velin/backup/inspect.hpp"
 #include "velin/core/i18n.hpp"
@@ -39,8 +40,12 @@ Status RunDump(Context& ctx, const DumpFlags& flags) {
   VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
   VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false));
   VELIN_ASSIGN(repo::Snapshot snapshot, LoadNamedBackup(*r.repo, flags.id, filter));
+  const std::string path = PathInBackup(*cfg, flags.path);
+  // A dump that failed under --continue-on-error left an empty or cut-off stream: refused as
+  // restore refuses it, before a byte reaches a `| pg_restore` that would take it as whole.
+  if (path == kDatabaseStream) VELIN_TRY(CheckDumpUsable(snapshot));
   std::fflush(stdout);
-  return backup::DumpPath(*r.repo, snapshot, PathInBackup(*cfg, flags.path),
+  return backup::DumpPath(*r.repo, snapshot, path,
                           [](std::string_view piece) { return WriteAll(STDOUT_FILENO, piece); });
 }
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <sys/sysmacros.h>
 
+#include <optional>
+
 #include "backup_inspect.hpp"
 #include "velin/backup/inspect.hpp"
 #include "velin/core/i18n.hpp"
@@ -45,7 +47,19 @@ nlohmann::json EntryJson(const backup::BackupEntry& e) {
   return j;
 }
 
+// Why a stream is not usable: a dump that failed under --continue-on-error left it empty or cut
+// off (metadata status "missing"); nullopt for a whole one.
+std::optional<std::string> StreamFailure(const backup::BackupStream& s) {
+  if (!s.metadata.is_object() || s.metadata.value("status", "ok") == "ok") return std::nullopt;
+  return s.metadata.value("error", std::string("the dump failed"));
+}
+
 void PrintStream(output::Console& out, const backup::BackupStream& s) {
+  if (std::optional<std::string> failed = StreamFailure(s)) {
+    out.Line(TrFormat("{}  stream  {}  (failed: {})", ShownPath(s.name),
+                      output::FormatBytes(s.bytes), *failed));
+    return;
+  }
   auto info = db::DatabaseInfoFromJson(s.metadata);
   if (!info) {
     out.Line(TrFormat("{}  stream  {}", ShownPath(s.name), output::FormatBytes(s.bytes)));
@@ -89,7 +103,10 @@ Status RunLs(Context& ctx, const LsFlags& given) {
     for (const auto& e : entries) list.push_back(EntryJson(e));
     nlohmann::json stream_list = nlohmann::json::array();
     for (const auto& s : streams) {
-      stream_list.push_back({{"name", s.name}, {"size", s.bytes}, {"metadata", s.metadata}});
+      stream_list.push_back({{"name", s.name},
+                             {"size", s.bytes},
+                             {"usable", !StreamFailure(s)},
+                             {"metadata", s.metadata}});
     }
     out.Json({{"id", snapshot.id},
               {"time", snapshot.time},

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "backup_common.hpp"
 #include "backup_db.hpp"
@@ -104,22 +105,36 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
     options.target = cfg->app.root;
     options.in_place = true;
     // One question for everything the restore overwrites: the files and, when the backup holds
-    // one and no --database redirects it, the configured database.
+    // one, the database it replaces (the configured one, or what --database names when that
+    // holds data).
     std::string question = TrFormat("Restore backup {} in place into {}, overwriting files there?",
                                     id, options.target);
-    if (with_db && flags.database.empty()) {
-      VELIN_ASSIGN(db::ConnectionOptions db_options, DatabaseConnectionOptions(*cfg));
-      VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(db_options));
+    std::optional<std::string> replaced;
+    if (with_db && !ctx.global.yes) {
+      VELIN_ASSIGN(replaced, ReplacedByRestore(ctx, flags.database));
+    }
+    if (replaced) {
       question = TrFormat(
           "Restore backup {} in place into {}, overwriting files there, and replace {} with the "
           "one in the backup?",
-          id, options.target, driver->Describe());
+          id, options.target, *replaced);
     }
     VELIN_ASSIGN(bool yes, ctx.Confirm(question));
     if (!yes) return CancelledError(std::string(Tr("restore cancelled; nothing was changed")));
     db_confirmed = true;
   } else {
     VELIN_ASSIGN(options.target, FromCurrentDirectory(flags.target));
+    // The files go somewhere new; the database they come with may replace one that holds data:
+    // asked before anything is written.
+    if (with_db && !ctx.global.yes) {
+      VELIN_ASSIGN(std::optional<std::string> replaced, ReplacedByRestore(ctx, flags.database));
+      if (replaced) {
+        VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Replace {} with the one from backup {}?",
+                                                    *replaced, snapshot.id)));
+        if (!yes) return CancelledError(std::string(Tr("restore cancelled; nothing was changed")));
+      }
+    }
+    db_confirmed = true;
   }
   // An SQLite file named by --database-url on a new machine: its directory may not exist yet
   // (made once the restore is confirmed).

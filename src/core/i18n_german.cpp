@@ -538,6 +538,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} (der Befehl selbst war erfolgreich; seine Ausgabe ist unvollständig)"},
       {"{}  database stream  {}  {} '{}' ({}, {})", "{}  Datenbank-Stream  {}  {} '{}' ({}, {})"},
       {"{}  stream  {}", "{}  Stream  {}"},
+      {"{}  stream  {}  (failed: {})", "{}  Stream  {}  (fehlgeschlagen: {})"},
       {"{} added ({}), {} removed ({}), {} changed, {} metadata only",
        "{} hinzugefügt ({}), {} entfernt ({}), {} geändert, {} nur Metadaten"},
       {"{} match(es) in {} of {} backup(s)", "{} Treffer in {} von {} Backup(s)"},

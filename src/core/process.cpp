@@ -1,9 +1,11 @@
 #include "velin/core/process.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -164,6 +166,39 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
   return out;
 }
 
+// Sets FD_CLOEXEC on every descriptor from 3 up. Runs between fork and exec: system calls
+// only, no allocation. close_range(CLOSE_RANGE_CLOEXEC) since Linux 5.11; before, the open
+// descriptors as /proc/self/fd lists them, read with getdents64.
+void MarkCloseOnExecFrom3() {
+  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  const int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return;
+  alignas(8) char buffer[4096];
+  for (;;) {
+    const long n = ::syscall(SYS_getdents64, dir, buffer, sizeof buffer);
+    if (n <= 0) break;
+    for (long at = 0; at < n;) {
+      struct Entry {
+        uint64_t ino;
+        int64_t off;
+        unsigned short reclen;
+        unsigned char type;
+        char name[1];
+      };
+      const auto* e = reinterpret_cast<const Entry*>(buffer + at);
+      int fd = 0;
+      bool number = e->name[0] != '\0';
+      for (const char* c = e->name; *c != '\0'; ++c) {
+        if (*c < '0' || *c > '9') number = false;
+        fd = fd * 10 + (*c - '0');
+      }
+      if (number && fd >= 3 && fd != dir) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      at += e->reclen;
+    }
+  }
+  ::close(dir);
+}
+
 }  // namespace
 
 Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
@@ -222,6 +257,11 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
       if (options.stderr_mode == Stdio::kPipe) redirect(err_pipe[1], 2);
       if (options.stderr_mode == Stdio::kNull) redirect(null_fd(), 2);
     }
+    // Nothing else of velin's reaches the child: a descriptor opened without O_CLOEXEC (spdlog's
+    // log file, the MariaDB client's logged-in socket) would stay open in a dump tool or in a
+    // daemon a hook starts, past log rotation and with velin's database session. Marked
+    // close-on-exec rather than closed: exec_pipe must stay open until the exec.
+    MarkCloseOnExecFrom3();
     // The pipes velin hands the child on purpose (a MariaDB option file as /dev/fd/N).
     for (int fd : options.pass_fds) ::fcntl(fd, F_SETFD, 0);
     // Signals ignored by velin must not stay ignored in the child, nor its raised limit.

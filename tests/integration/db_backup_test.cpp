@@ -140,6 +140,52 @@ TEST_F(PostgresBackupTest, ContinueOnErrorBacksUpTheFilesRecordsTheMissingDataba
   EXPECT_EQ(list["backups"][0]["files"], 1);
 }
 
+// A dump that failed under --continue-on-error is not handed out: `backup dump` refuses it as
+// restore does (exit 4, nothing on stdout: no empty or cut-off stream a `| pg_restore` would
+// take as whole) and `backup ls` says it failed. Failed before a byte (a wrong password) and
+// midway (a pg_dump that stops after 4 KiB).
+TEST_F(PostgresBackupTest, AFailedDumpIsNeitherDumpedNorListedAsUsable) {
+  AddBigTable();
+  BackupApp app({"db", "storage"}, PostgresSection(db_, pg().port()));
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  RunResult r = app.Run({"backup", "create", "--continue-on-error"}, WithPassword("wrong"));
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  const std::string cut = app.path("cut");
+  std::filesystem::create_directories(cut);
+  WriteFile(cut + "/pg_dump",
+            "#!/bin/sh\ncase \"$1\" in --version) exec /usr/bin/pg_dump \"$@\";; esac\n"
+            "/usr/bin/pg_dump \"$@\" | head -c 4096\nexit 1\n");
+  std::filesystem::permissions(cut + "/pg_dump", std::filesystem::perms::owner_all);
+  RunOptions cut_path = WithPassword();
+  cut_path.env["PATH"] = cut + ":" + std::getenv("PATH");
+  r = app.Run({"backup", "create", "--continue-on-error"}, cut_path);
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+
+  nlohmann::json list = app.Json({"backup", "list"}, 0, WithPassword());
+  ASSERT_EQ(list["backups"].size(), 2u);
+  uint64_t largest = 0;
+  for (const nlohmann::json& b : list["backups"]) {
+    const std::string id = b["id"];
+    EXPECT_EQ(b["streams"]["db"]["status"], "missing");
+    RunResult dump = app.Run({"backup", "dump", id, "db"}, WithPassword());
+    EXPECT_EQ(dump.exit_code, 4) << dump.err;
+    EXPECT_EQ(dump.out, "");
+    EXPECT_NE(dump.err.find("error: backup " + id + " holds no usable database dump: database '" +
+                            db_ + "'"),
+              std::string::npos)
+        << dump.err;
+    RunResult ls = app.Run({"backup", "ls", id}, WithPassword());
+    EXPECT_EQ(ls.exit_code, 0) << ls.err;
+    EXPECT_NE(ls.out.find("db  stream  "), std::string::npos) << ls.out;
+    EXPECT_NE(ls.out.find("  (failed: database '" + db_ + "'"), std::string::npos) << ls.out;
+    nlohmann::json j = app.Json({"backup", "ls", id}, 0, WithPassword());
+    ASSERT_EQ(j["streams"].size(), 1u) << j;
+    EXPECT_EQ(j["streams"][0]["usable"], false) << j;
+    largest = std::max(largest, j["streams"][0]["size"].get<uint64_t>());
+  }
+  EXPECT_GT(largest, 0u);  // the cut one holds the dump's first bytes
+}
+
 TEST_F(PostgresBackupTest, ARepositoryDiskFullFailsTheBackupWithoutASnapshot) {
   pg().Sql(
       db_,

@@ -72,6 +72,30 @@ TEST(HooksTest, BackupHooksSeeTheBackupAndLogTheirOutput) {
   EXPECT_EQ(text.err.find("HOOK-MARK"), std::string::npos) << text.err;
 }
 
+// A hook gets stdin, stdout and stderr of velin's descriptors and nothing else: not the log file
+// velin writes (spdlog opens it without O_CLOEXEC), which a daemon the hook starts would keep
+// open past log rotation.
+TEST(HooksTest, AHookInheritsNoDescriptorButStdio) {
+  TempDir logs;
+  BackupApp app({"storage"}, "[log]\nfile = \"" + (logs / "velin.log") +
+                                 "\"\nlevel = \"debug\"\n[hooks]\n"
+                                 "before_backup = \"ls -l /proc/self/fd | cat > fds.txt\"\n");
+  WriteFile(app.root() + "/storage/a.txt", "hello\n");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  const std::string listing = ReadFileOrDie(app.root() + "/fds.txt");
+  std::istringstream in(listing);
+  std::vector<std::string> fds;
+  for (std::string line; std::getline(in, line);) {
+    const size_t arrow = line.find(" -> ");
+    if (arrow == std::string::npos) continue;
+    if (line.find(" -> /proc/", arrow) == arrow) continue;  // ls reading its own fds
+    const size_t start = line.rfind(' ', arrow - 1) + 1;
+    fds.push_back(line.substr(start, arrow - start));
+  }
+  EXPECT_EQ(fds, (std::vector<std::string>{"0", "1", "2"})) << listing;
+  EXPECT_EQ(listing.find("velin.log"), std::string::npos) << listing;
+}
+
 TEST(HooksTest, FailingBeforeBackupWritesNoSnapshot) {
   TempDir logs;
   BackupApp app({"storage"}, BackupHooks(logs / "velin.log"));

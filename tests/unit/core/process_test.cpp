@@ -193,6 +193,31 @@ TEST(Process, HandsAChildTheFdsItIsGivenAndNoOther) {
   EXPECT_EQ(r->output, "through the pipe");
 }
 
+// A descriptor velin opened without O_CLOEXEC (spdlog's log file, a client library's socket)
+// does not reach a child either; the one it is given does, and so do its pipes.
+TEST(Process, ClosesEveryInheritableFdButTheOnesItIsGiven) {
+  int given[2], kept_open[2];
+  ASSERT_EQ(::pipe(given), 0);  // inheritable, as the ones below
+  ASSERT_EQ(::pipe(kept_open), 0);
+  const int log = ::open("/dev/null", O_WRONLY);
+  ASSERT_GE(log, 3);
+  ASSERT_EQ(::write(given[1], "given", 5), 5);
+  ::close(given[1]);
+  ProcessOptions o;
+  std::string script = "cat /dev/fd/" + std::to_string(given[0]);
+  for (int fd : {kept_open[0], kept_open[1], log}) {
+    script +=
+        "; [ -e /dev/fd/" + std::to_string(fd) + " ] && echo ' leaked " + std::to_string(fd) + "'";
+  }
+  script += "; true";
+  o.argv = {"/bin/sh", "-c", script};
+  o.pass_fds = {given[0]};
+  auto r = RunCommand(o, Duration(0));
+  for (int fd : {given[0], kept_open[0], kept_open[1], log}) ::close(fd);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->output, "given");
+}
+
 TEST(Process, RefusesAnEmptyCommandLine) {
   ProcessOptions o;
   auto r = Subprocess::Start(o);
