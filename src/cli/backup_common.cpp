@@ -1,11 +1,14 @@
 #include "backup_common.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 
 #include "velin/backup/archiver.hpp"
+#include "velin/backup/copy_keys.hpp"
 #include "velin/backup/snapshot_copier.hpp"
 #include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
@@ -178,6 +181,42 @@ Result<std::string> FromCurrentDirectory(const std::string& path) {
   return io::CleanPath(io::JoinPath(cwd, path));
 }
 
+namespace {
+
+// "3f2a1b2c3d4e, 9b1c…" for a line; "-" for none.
+std::string ShortKeyIds(const std::vector<std::string>& ids) {
+  if (ids.empty()) return "-";
+  std::vector<std::string> short_ids;
+  for (const std::string& id : ids) short_ids.push_back(id.substr(0, 12));
+  return fmt::format("{}", fmt::join(short_ids, ", "));
+}
+
+// An existing copy of an encrypted source gets the source's key objects again: after `backup key
+// passwd` on the source its new passphrase opens none of the copy's, and every later copy failed
+// with "wrong passphrase" (backup/copy_keys.hpp). Under the copy's exclusive lock, as `backup
+// key` changes keys there, taken only when the keys differ: copies that find them equal keep
+// running beside a verify or another copy there.
+Status MatchDestinationKeys(Context& ctx, const RepoFlags& flags, storage::Backend& source,
+                            storage::Backend& destination) {
+  VELIN_ASSIGN(bool match, backup::CopyKeysMatch(source, destination));
+  if (match) return Ok();
+  const std::string what = TrFormat("updating the key objects of {} to those of {}",
+                                    destination.Location(), source.Location());
+  auto lock = LockRepository(ctx, destination, repo::LockKind::kExclusive, flags.lock_wait);
+  if (!lock) return tl::unexpected(lock.error().Wrap(what));
+  auto changes = backup::MatchCopyKeys(source, destination, **lock);
+  if (!changes) return tl::unexpected(changes.error().Wrap(what));
+  if (changes->added.empty() && changes->removed.empty()) return Ok();
+  ctx.out().Warn(TrFormat(
+      "updated the key objects of {} to those of {}: added {}, removed {} (a copy opens with its "
+      "source's passphrases, no others)",
+      destination.Location(), source.Location(), ShortKeyIds(changes->added),
+      ShortKeyIds(changes->removed)));
+  return Ok();
+}
+
+}  // namespace
+
 Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Backend& source) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(std::string destination, ResolveDestination(*cfg, flags));
@@ -189,7 +228,11 @@ Status CreateCopyDestination(Context& ctx, const RepoFlags& flags, storage::Back
     // none of them, and "wrong passphrase" would not say what is wrong.
     VELIN_ASSIGN(repo::RepoConfig ours, repo::Repository::ReadConfig(source));
     VELIN_ASSIGN(repo::RepoConfig theirs, repo::Repository::ReadConfig(*backend));
-    return backup::CheckCopyKeys(ours, source.Location(), theirs, backend->Location());
+    VELIN_TRY(backup::CheckCopyKeys(ours, source.Location(), theirs, backend->Location()));
+    // The same repository (id and cipher), so the same master key: the source's key objects
+    // open it, and after a `backup key` command there only they do.
+    if (ours.cipher == crypto::Cipher::kNone) return Ok();
+    return MatchDestinationKeys(ctx, flags, source, *backend);
   }
   // Keys first, config last (as init does): the config is what makes it a repository.
   VELIN_ASSIGN(auto keys, source.List("keys/"));

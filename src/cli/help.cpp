@@ -407,15 +407,45 @@ std::vector<std::string> SubcommandNames(const CLI::App* app) {
 }
 
 // The flag names a command accepts: its own and those of the groups above it.
+// The flags `app` itself defines ("--dry-run", "-y"), without its parents'.
+std::vector<std::string> OwnFlagNames(const CLI::App* app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* o : VisibleOptions(app)) {
+    for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
+    for (const std::string& s : o->get_snames()) names.push_back("-" + s);
+  }
+  return names;
+}
+
 std::vector<std::string> FlagNames(const CLI::App* app) {
   std::vector<std::string> names;
   for (const CLI::App* a = app; a != nullptr; a = a->get_parent()) {
-    for (const CLI::Option* o : VisibleOptions(a)) {
-      for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
-      for (const std::string& s : o->get_snames()) names.push_back("-" + s);
-    }
+    std::vector<std::string> own = OwnFlagNames(a);
+    names.insert(names.end(), own.begin(), own.end());
   }
   return names;
+}
+
+// The command on the way to `at` whose own arguments `word` was left over in: a flag given
+// before its command ("velin --dry-run backup forget") is left over in a parent of that command,
+// which does not know it.
+CLI::App* LeftOverIn(CLI::App* at, const std::string& word) {
+  for (CLI::App* a = at; a != nullptr; a = a->get_parent()) {
+    const std::vector<std::string> left = a->remaining(false);
+    if (std::find(left.begin(), left.end(), word) != left.end()) return a;
+  }
+  return at;
+}
+
+// The command nearest below `above` on the way down to `at` that defines `flag`; nullptr when
+// none does.
+const CLI::App* DefinerBelow(const CLI::App* above, const CLI::App* at, const std::string& flag) {
+  const CLI::App* found = nullptr;
+  for (const CLI::App* a = at; a != nullptr && a != above; a = a->get_parent()) {
+    const std::vector<std::string> own = OwnFlagNames(a);
+    if (std::find(own.begin(), own.end(), flag) != own.end()) found = a;
+  }
+  return found;
 }
 
 // The innermost command parse() reached.
@@ -559,8 +589,14 @@ std::string ParseErrorMessage(CLI::App& root, const CLI::ParseError& error) {
     const std::string& word = extras.front();
     if (word.size() > 1 && word[0] == '-') {
       const std::string flag = word.substr(0, word.find('='));
+      // The command's own flag, given before the command: no typo to suggest a fix for (the
+      // nearest name was the flag itself), only its place.
+      if (const CLI::App* definer = DefinerBelow(LeftOverIn(at, word), at, flag)) {
+        return TrFormat("'{}' is a flag of '{}': put it after '{}'", flag,
+                        Velin(CommandPathOf(definer)), definer->get_name());
+      }
       std::string near = Nearest(flag, FlagNames(at));
-      if (!near.empty()) {
+      if (!near.empty() && near != flag) {
         return TrFormat("unknown flag '{}' for '{}' (did you mean '{}'?)", flag, at_path, near);
       }
       return TrFormat("unknown flag '{}' for '{}' (see '{} --help')", flag, at_path, at_path);

@@ -219,6 +219,15 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "scrypt N={} r={} braucht mehr als 1 GiB Speicher"},
       {"scrypt needs {} MiB of memory: {}", "scrypt braucht {} MiB Speicher: {}"},
       {"writing {}", "beim Schreiben von {}"},
+      {"reading {} in {}", "beim Lesen von {} in {}"},
+      {"writing {} in {}", "beim Schreiben von {} in {}"},
+      {"deleting {} in {}", "beim Löschen von {} in {}"},
+      {"updating the key objects of {} to those of {}",
+       "beim Angleichen der Schlüsselobjekte von {} an die von {}"},
+      {"updated the key objects of {} to those of {}: added {}, removed {} (a copy opens with its "
+       "source's passphrases, no others)",
+       "Schlüsselobjekte von {} an die von {} angeglichen: hinzugefügt {}, entfernt {} (eine "
+       "Kopie öffnet sich mit den Passphrasen ihrer Quelle, mit keinen anderen)"},
       {"repository {} has no key objects (keys/): it is not encrypted, or its keys are gone",
        "Repository {} hat keine Schlüsselobjekte (keys/): es ist nicht verschlüsselt, oder seine "
        "Schlüssel fehlen"},

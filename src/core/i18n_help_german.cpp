@@ -81,6 +81,8 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
        "unbekannte Option '{}' für '{}' (meinten Sie '{}'?)"},
       {"unknown flag '{}' for '{}' (see '{} --help')",
        "unbekannte Option '{}' für '{}' (siehe '{} --help')"},
+      {"'{}' is a flag of '{}': put it after '{}'",
+       "'{}' ist eine Option von '{}': nach '{}' angeben"},
       {"unknown command '{} {}' (did you mean '{}'?)",
        "unbekannter Befehl '{} {}' (meinten Sie '{}'?)"},
       {"unknown command '{} {}' (the commands of '{}' are: {})",

@@ -88,7 +88,8 @@ TEST(CliHelpTest, GermanHelpMissesNothing) {
                                              {"rollback", "begin", "--help"},
                                              {"backup", "create", "--lock-wait", "5x"},
                                              {"backup", "create", "--strategy", "fast"},
-                                             {"backup", "restore"}}) {
+                                             {"backup", "restore"},
+                                             {"--dry-run", "backup", "forget"}}) {
     RunResult r = RunVelin(args, German(report));
     if (args.back() == "--help") {
       EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -127,6 +128,13 @@ TEST(CliHelpTest, MistypedWordsAreNamedWithTheNearestValidOne) {
       {{"backup", "list", "--frobnicate"},
        "error: unknown flag '--frobnicate' for 'velin backup list' (see 'velin backup list "
        "--help')\n"},
+      // A command's own flag before the command: its place is what is wrong, not its name.
+      {{"--dry-run", "backup", "forget"},
+       "error: '--dry-run' is a flag of 'velin backup forget': put it after 'forget'\n"},
+      {{"backup", "--dry-run", "forget"},
+       "error: '--dry-run' is a flag of 'velin backup forget': put it after 'forget'\n"},
+      {{"--destination", "x", "backup", "prune"},
+       "error: '--destination' is a flag of 'velin backup prune': put it after 'prune'\n"},
       {{"backup", "list", "extra"},
        "error: unexpected argument 'extra' for 'velin backup list' (see 'velin backup list "
        "--help')\n"},
