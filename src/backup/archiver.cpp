@@ -58,6 +58,21 @@ std::string SampleText(const PathSample& sample) {
   return text;
 }
 
+// One line for the backups an incremental create passes over as parents: the first one's
+// message ("snapshot ID: why") and what to do.
+std::string UnreadableSnapshotsWarning(const std::vector<repo::ObjectDamage>& damage) {
+  if (damage.size() == 1) {
+    return TrFormat(
+        "{}; it is passed over as the parent of this backup (run `velin backup verify --all`, "
+        "and `velin backup forget` the backup once you know it is lost)",
+        damage.front().message);
+  }
+  return TrFormat(
+      "{} backups cannot be read ({} among them); they are passed over as the parent of this "
+      "backup (run `velin backup verify --all`, and `velin backup forget` those that are lost)",
+      damage.size(), damage.front().message);
+}
+
 }  // namespace
 
 bool IsIncludeInsideRoot(const std::string& include) {
@@ -85,7 +100,11 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   const std::string host = options.host.empty() ? env.HostName() : options.host;
   std::vector<repo::Snapshot> history;
   if (options.strategy == repo::Strategy::kIncremental) {
-    VELIN_ASSIGN(history, repo.LoadAllSnapshots(nullptr));
+    // A damaged snapshot (even another host's) must not stop every later backup: the parent is
+    // the newest readable one, and any backup will do as one, each being whole on its own.
+    std::vector<repo::ObjectDamage> damage;
+    VELIN_ASSIGN(history, repo.LoadAllSnapshots(&damage));
+    if (!damage.empty()) reporter.Warn(UnreadableSnapshotsWarning(damage));
   } else if (repo.delta_blobs()) {
     // Only for delta bases: a full backup goes on without them when earlier ones are unreadable.
     auto all = repo.LoadAllSnapshots(nullptr);

@@ -36,7 +36,7 @@ Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const Retenti
   ForgetResult result;
   VELIN_ASSIGN(auto snapshots, repository.LoadAllSnapshots(&result.unreadable));
   for (const auto& d : result.unreadable) {
-    reporter.Warn(TrFormat("{}: {} (left alone)", d.object, d.message));
+    reporter.Warn(TrFormat("{} (left alone)", d.message));  // "snapshot ID: why (left alone)"
   }
   // A deploy transaction's backups (TransactionOf) form groups of their own, kept by
   // keep_transaction_backups; the normal rules never count or forget them.

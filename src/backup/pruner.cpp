@@ -69,8 +69,8 @@ Result<BlobSet> CollectUsed(repo::Repository& r, PruneResult& result) {
   std::vector<repo::ObjectDamage> damage;
   VELIN_ASSIGN(auto snapshots, r.LoadAllSnapshots(&damage));
   if (!damage.empty()) {
-    return DamageError(TrFormat("{}: {}; prune refuses to run (run `velin backup verify --all`)",
-                                damage.front().object, damage.front().message));
+    return DamageError(TrFormat("{}; prune refuses to run (run `velin backup verify --all`)",
+                                damage.front().message));  // "snapshot ID: why"
   }
   BlobSet used;
   for (const auto& s : snapshots) {

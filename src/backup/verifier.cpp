@@ -312,7 +312,9 @@ Result<VerifyReport> VerifyBackups(repo::Repository& repo, Reporter& reporter,
   std::vector<repo::Snapshot> snapshots;
   if (ids.empty()) {
     std::vector<repo::ObjectDamage> damage;
-    VELIN_ASSIGN(snapshots, repo.LoadAllSnapshots(&damage));
+    std::vector<std::string> foreign;
+    VELIN_ASSIGN(snapshots, repo.LoadAllSnapshots(&damage, &foreign));
+    for (const auto& name : foreign) reporter.Warn(repo::ForeignSnapshotObjectWarning(name));
     for (const auto& d : damage) verifier.report.problems.push_back(d.message);
   } else {
     for (const auto& id : ids) {

@@ -258,8 +258,9 @@ Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const
                      storage::IsFileServerUrl(to) ? IndexUse::kLoad : IndexUse::kLoadListingPacks));
   if (const auto& missing = r.repo->index().missing_packs(); !missing.empty()) {
     ctx.out().Warn(TrFormat(
-        "{} packs listed in the index of {} are missing there (first: {}); their data is copied "
-        "again — run 'velin backup verify --all' on it to see which backups there are damaged",
+        "{} packs listed in the index of {} are missing there or truncated (first: {}); their data "
+        "is copied again — run 'velin backup verify --all' on it to see which backups there are "
+        "damaged",
         missing.size(), r.backend->Location(), missing.front().Short()));
   }
   return r;

@@ -194,7 +194,8 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
       std::all_of(options.include.begin(), options.include.end(), backup::IsIncludeInsideRoot)) {
     options.lister = &lister.emplace(ctx.env(), options);
   }
-  // Packs listed in the index that are gone (an S3 lifecycle rule, a manual delete) would make
+  // Packs listed in the index that are gone or truncated (an S3 lifecycle rule, a manual delete,
+  // a full disk) would make
   // the new backup point at them: their blobs count as not stored and are written again. Not
   // on SFTP/FTP: listing data/ there is 256 directory listings of four round trips each, one
   // after another (~20 s at 20 ms), on every create; verify finds a missing pack there.
@@ -204,8 +205,9 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
                               file_server ? IndexUse::kLoad : IndexUse::kLoadListingPacks));
   if (const auto& missing = r.repo->index().missing_packs(); !missing.empty()) {
     out.Warn(TrFormat(
-        "{} packs listed in the index are missing from the repository (first: {}); their data "
-        "is stored again — run 'velin backup verify --all' to see which backups are damaged",
+        "{} packs listed in the index are missing from the repository or truncated (first: {}); "
+        "their data is stored again — run 'velin backup verify --all' to see which backups are "
+        "damaged",
         missing.size(), missing.front().Short()));
   }
   skip_repository(r.backend->Location());

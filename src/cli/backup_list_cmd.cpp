@@ -27,7 +27,8 @@ Status RunList(Context& ctx, const ListFlags& flags) {
   VELIN_ASSIGN(OpenRepo r,
                OpenRepository(ctx, flags.repo, repo::LockKind::kShared, false, IndexUse::kNone));
   std::vector<repo::ObjectDamage> damage;
-  VELIN_ASSIGN(auto all, r.repo->LoadAllSnapshots(&damage));
+  std::vector<std::string> foreign;
+  VELIN_ASSIGN(auto all, r.repo->LoadAllSnapshots(&damage, &foreign));
   std::vector<repo::Snapshot> snapshots;
   for (auto& s : all) {
     if (filter.Matches(s)) snapshots.push_back(std::move(s));
@@ -43,7 +44,9 @@ Status RunList(Context& ctx, const ListFlags& flags) {
     transactions.emplace_back(backup::TransactionOf(s), backup::TransactionVersionOf(s));
   }
   output::Console& out = ctx.out();
-  for (const auto& d : damage) out.Warn(TrFormat("{}: {}", d.object, d.message));
+  // "snapshot ID: why": the message names the backup (the object's name would say it twice).
+  for (const auto& d : damage) out.Warn(d.message);
+  for (const auto& name : foreign) out.Warn(repo::ForeignSnapshotObjectWarning(name));
   if (out.json()) {
     nlohmann::json list = nlohmann::json::array();
     for (size_t i = 0; i < snapshots.size(); ++i) {

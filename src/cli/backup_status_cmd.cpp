@@ -75,7 +75,7 @@ Result<Facts> Gather(Context& ctx, const StatusFlags& flags) {
   for (auto& s : all) {
     if (f.filter.Matches(s)) f.snapshots.push_back(std::move(s));
   }
-  for (const auto& d : damage) f.problems.push_back(TrFormat("{}: {}", d.object, d.message));
+  for (const auto& d : damage) f.problems.push_back(d.message);  // "snapshot ID: why"
   for (const char* prefix : {"data/", "index/", "snapshots/", "locks/"}) {
     VELIN_ASSIGN(Counts c, CountObjects(*r.backend, prefix));
     f.counts[std::string(prefix, std::strlen(prefix) - 1)] = c.objects;

@@ -644,13 +644,17 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Offsite-Kopie fehlgeschlagen war, gelang nicht"},
       {"Also copied offsite: {} (their own offsite copy had failed)",
        "Auch offsite kopiert: {} (ihre eigene Offsite-Kopie war fehlgeschlagen)"},
-      {"{} packs listed in the index are missing from the repository (first: {}); their data "
-       "is stored again — run 'velin backup verify --all' to see which backups are damaged",
-       "{} im Index verzeichnete Packs fehlen im Repository (erstes: {}); ihre Daten werden "
-       "erneut gespeichert — 'velin backup verify --all' zeigt, welche Backups beschädigt sind"},
-      {"{} packs listed in the index of {} are missing there (first: {}); their data is copied "
-       "again — run 'velin backup verify --all' on it to see which backups there are damaged",
-       "{} im Index von {} verzeichnete Packs fehlen dort (erstes: {}); ihre Daten werden erneut "
+      {"{} packs listed in the index are missing from the repository or truncated (first: {}); "
+       "their data is stored again — run 'velin backup verify --all' to see which backups are "
+       "damaged",
+       "{} im Index verzeichnete Packs fehlen im Repository oder sind abgeschnitten (erstes: {}); "
+       "ihre Daten werden erneut gespeichert — 'velin backup verify --all' zeigt, welche Backups "
+       "beschädigt sind"},
+      {"{} packs listed in the index of {} are missing there or truncated (first: {}); their data "
+       "is copied again — run 'velin backup verify --all' on it to see which backups there are "
+       "damaged",
+       "{} im Index von {} verzeichnete Packs fehlen dort oder sind abgeschnitten (erstes: {}); "
+       "ihre Daten werden erneut "
        "kopiert — 'velin backup verify --all' dort zeigt, welche Backups beschädigt sind"},
       {"verify needs a backup ID or --all", "verify braucht eine Backup-ID oder --all"},
       {"--database goes with --only db", "--database gehört zu --only db"},
@@ -859,6 +863,23 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{}: blob {} lies outside the pack", "{}: Blob {} liegt außerhalb des Packs"},
       {"{}: {}; prune refuses to run (run `velin backup verify --all`)",
        "{}: {}; prune läuft nicht (`velin backup verify --all` ausführen)"},
+      {"{}; prune refuses to run (run `velin backup verify --all`)",
+       "{}; prune läuft nicht (`velin backup verify --all` ausführen)"},
+      {"{} (left alone)", "{} (bleibt unberührt)"},
+      {"{}; it is passed over as the parent of this backup (run `velin backup verify --all`, "
+       "and `velin backup forget` the backup once you know it is lost)",
+       "{}; es wird als Vorgänger dieses Backups übergangen (`velin backup verify --all` "
+       "ausführen, und das Backup mit `velin backup forget` vergessen, sobald feststeht, dass es "
+       "verloren ist)"},
+      {"{} backups cannot be read ({} among them); they are passed over as the parent of this "
+       "backup (run `velin backup verify --all`, and `velin backup forget` those that are lost)",
+       "{} Backups sind nicht lesbar ({} darunter); sie werden als Vorgänger dieses Backups "
+       "übergangen (`velin backup verify --all` ausführen, und die verlorenen mit `velin backup "
+       "forget` vergessen)"},
+      {"{} is not a backup (its name cannot be a backup id): ignored; remove it from the "
+       "repository",
+       "{} ist kein Backup (der Name kann keine Backup-ID sein): ignoriert; aus dem Repository "
+       "entfernen"},
       {"database '{}'", "Datenbank '{}'"},
       {"ID", "ID"},
       {"Would delete {} and repack {} of {} packs, freeing about {} (dry run)",

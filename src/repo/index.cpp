@@ -254,7 +254,14 @@ Status Index::AddPack(const BlobId& pack_id, const std::vector<PackEntry>& entri
                          " packs, more than velin can hold");
     }
     packs_.push_back(pack_id);
+    pack_min_sizes_.push_back(0);
   }
+  // Blobs, then one header entry for each (at least those listed here), then the trailer
+  // (docs/repository-format.md, "Packs"). Several index objects may list one pack: the largest.
+  uint64_t end = 0;
+  for (const auto& e : entries) end = std::max(end, uint64_t{e.offset} + e.length);
+  uint64_t& min_size = pack_min_sizes_[it->second];
+  min_size = std::max(min_size, end + entries.size() * kPackEntrySize + 4 + kPackMagic.size());
   if (capacity_ - size_ < entries.size()) {
     // realloc moves a large (mmap'ed) array by remapping its pages, not by copying them.
     const size_t want =
@@ -373,7 +380,9 @@ void Index::PreferPresentPacks(Loose* loose, const PackPresence& packs) {
   enum : uint8_t { kUnasked, kPresent, kAbsent };
   std::vector<uint8_t> state(packs_.size(), kUnasked);
   const auto present = [&](uint32_t pack) {
-    if (state[pack] == kUnasked) state[pack] = packs.present(packs_[pack]) ? kPresent : kAbsent;
+    if (state[pack] == kUnasked) {
+      state[pack] = packs.present(packs_[pack], pack_min_sizes_[pack]) ? kPresent : kAbsent;
+    }
     return state[pack] == kPresent;
   };
   if (packs.listed_all) {

@@ -14,12 +14,13 @@
 #include <cstring>
 #include <future>
 #include <nlohmann/json.hpp>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
 #include "velin/repo/delta.hpp"
 #include "velin/repo/object_fetch.hpp"
+#include "velin/storage/temp_names.hpp"
 
 namespace velin::repo {
 
@@ -303,40 +304,50 @@ Status Repository::CheckConfigChecksum() const {
 
 namespace {
 
-using PackIds = std::unordered_set<BlobId, BlobIdHash>;
+// Each pack's id and its size as listed.
+using PackSizes = std::unordered_map<BlobId, uint64_t, BlobIdHash>;
 
-Result<PackIds> ListPackIds(storage::Backend& backend) {
+Result<PackSizes> ListPackSizes(storage::Backend& backend) {
   VELIN_ASSIGN(auto objects, backend.List("data/"));
-  PackIds ids;
+  PackSizes sizes;
   for (const auto& o : objects) {
     // Temp objects ("….tmp-…") and foreign files parse as no id: not packs.
-    if (auto id = ParseBlobId(o.name.substr(o.name.rfind('/') + 1))) ids.insert(*id);
+    if (auto id = ParseBlobId(o.name.substr(o.name.rfind('/') + 1))) sizes[*id] = o.size;
   }
-  return ids;
+  return sizes;
 }
 
 // Index::PackPresence for PackCheck::kDuplicates: a Stat per pack asked about, one listing
 // once more are asked (a repository where many blobs are listed twice). A failed request
-// answers "present": the index stays as its objects list it.
-std::function<bool(const BlobId&)> PackPresenceByStat(storage::Backend& backend) {
+// answers "present": the index stays as its objects list it. A pack shorter than its index
+// entries need is not present, as with PackCheck::kAll.
+std::function<bool(const BlobId&, uint64_t)> PackPresenceByStat(storage::Backend& backend) {
   struct State {
     size_t stats = 0;
-    std::optional<PackIds> listed;
+    std::optional<PackSizes> listed;
   };
-  return [&backend, state = std::make_shared<State>()](const BlobId& pack) {
+  return [&backend, state = std::make_shared<State>()](const BlobId& pack, uint64_t min_size) {
     constexpr size_t kMaxStats = 16;
     if (!state->listed && state->stats < kMaxStats) {
       ++state->stats;
       auto info = backend.Stat(PackObjectName(pack));
-      return !info || info->has_value();
+      return !info || (info->has_value() && (*info)->size >= min_size);
     }
     if (!state->listed) {
-      auto listed = ListPackIds(backend);
+      auto listed = ListPackSizes(backend);
       if (!listed) return true;
       state->listed = std::move(*listed);
     }
-    return state->listed->count(pack) > 0;
+    auto it = state->listed->find(pack);
+    return it != state->listed->end() && it->second >= min_size;
   };
+}
+
+// `message` without the "KIND NAME: " that OpenObject puts before its errors: an ObjectDamage
+// names its object beside the message, and a line that shows both would say it twice.
+std::string Unnamed(const std::string& message, std::string_view kind, std::string_view name) {
+  const std::string prefix = TrFormat("{} {}", Tr(kind), name) + ": ";  // as OpenObject says it
+  return message.starts_with(prefix) ? message.substr(prefix.size()) : message;
 }
 
 }  // namespace
@@ -351,9 +362,9 @@ Status Repository::LoadIndex(PackCheck check) {
   VELIN_ASSIGN(auto objects, backend_.List("index/"));
   // Packs are listed after the index objects, beside their reads: a pack is written before the
   // index object that lists it, so a pack missing here is gone, not still being written.
-  std::future<Result<PackIds>> listing;
+  std::future<Result<PackSizes>> listing;
   if (check == PackCheck::kAll) {
-    listing = std::async(std::launch::async, [this] { return ListPackIds(backend_); });
+    listing = std::async(std::launch::async, [this] { return ListPackSizes(backend_); });
   }
   std::sort(objects.begin(), objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -370,7 +381,7 @@ Status Repository::LoadIndex(PackCheck check) {
     std::string expected = obj.name.substr(obj.name.rfind('/') + 1);
     auto data = OpenObject("index", expected, std::move(stored));
     if (!data) {
-      index_damage_.push_back({obj.name, data.error().message});
+      index_damage_.push_back({obj.name, Unnamed(data.error().message, "index", expected)});
       continue;
     }
     auto hash = HashBlob(*data);
@@ -387,10 +398,11 @@ Status Repository::LoadIndex(PackCheck check) {
   }
   PackPresence presence;
   if (listing.valid()) {
-    VELIN_ASSIGN(PackIds present, listing.get());
+    VELIN_ASSIGN(PackSizes present, listing.get());
     presence.listed_all = true;
-    presence.present = [present = std::move(present)](const BlobId& pack) {
-      return present.count(pack) > 0;
+    presence.present = [present = std::move(present)](const BlobId& pack, uint64_t min_size) {
+      auto it = present.find(pack);
+      return it != present.end() && it->second >= min_size;
     };
   } else {
     presence.present = PackPresenceByStat(backend_);
@@ -613,10 +625,18 @@ Result<Tree> Repository::ReadTreeNow(const BlobId& id) {
   return DecodeTreeBlob(id, data);
 }
 
-Result<std::vector<std::string>> Repository::ListSnapshotIds() {
+Result<std::vector<std::string>> Repository::ListSnapshotIds(std::vector<std::string>* foreign) {
   VELIN_ASSIGN(auto objects, backend_.List("snapshots/"));
   std::vector<std::string> ids;
-  for (const auto& o : objects) ids.push_back(o.name.substr(std::string("snapshots/").size()));
+  for (const auto& o : objects) {
+    std::string name = o.name.substr(std::string("snapshots/").size());
+    if (CouldBeSnapshotId(name)) {
+      ids.push_back(std::move(name));
+    } else if (foreign &&
+               storage::RepositoryTempName("snapshots", name).kind == storage::TempKind::kNone) {
+      foreign->push_back(o.name);  // a writer's temp object is no stranger: not worth a word
+    }
+  }
   std::sort(ids.begin(), ids.end());
   return ids;
 }
@@ -645,11 +665,20 @@ std::unique_ptr<ObjectFetcher> Repository::FetchSnapshots(const std::vector<std:
 }
 
 Result<Snapshot> Repository::SnapshotFrom(const std::string& id, Result<std::string> got) {
-  VELIN_ASSIGN(std::string stored, std::move(got));
-  auto text = OpenObject("snapshot", id, std::move(stored));
-  if (!text) return DamageError(TrFormat("snapshot {}: {}", id, text.error().message));
+  // Every failure reads "snapshot ID: why", the id said once: OpenObject's errors and the
+  // storage's name it already.
+  const auto named = [&id](const std::string& why) {
+    return why.find(id) != std::string::npos ? why : TrFormat("snapshot {}: {}", id, why);
+  };
+  if (!got) {
+    Error e = got.error();
+    e.message = named(e.message);
+    return tl::unexpected(std::move(e));
+  }
+  auto text = OpenObject("snapshot", id, std::move(*got));
+  if (!text) return DamageError(named(text.error().message));
   auto snapshot = DecodeSnapshot(*text);
-  if (!snapshot) return DamageError(TrFormat("snapshot {}: {}", id, snapshot.error().message));
+  if (!snapshot) return DamageError(named(snapshot.error().message));
   if (snapshot->id != id)
     return DamageError(TrFormat("snapshot {}: holds id {}", id, snapshot->id));
   // An include an earlier velin recorded as written ("storage/uploads/", "./storage"): read in
@@ -671,8 +700,9 @@ Result<Snapshot> Repository::SnapshotFrom(const std::string& id, Result<std::str
   return snapshot;
 }
 
-Result<std::vector<Snapshot>> Repository::LoadAllSnapshots(std::vector<ObjectDamage>* damage) {
-  VELIN_ASSIGN(auto ids, ListSnapshotIds());
+Result<std::vector<Snapshot>> Repository::LoadAllSnapshots(std::vector<ObjectDamage>* damage,
+                                                           std::vector<std::string>* foreign) {
+  VELIN_ASSIGN(auto ids, ListSnapshotIds(foreign));
   VELIN_TRY(CatchUpIndex(ids));
   std::vector<Snapshot> out;
   auto fetcher = FetchSnapshots(ids);

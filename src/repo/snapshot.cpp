@@ -1,5 +1,6 @@
 #include "velin/repo/snapshot.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <utility>
@@ -23,6 +24,21 @@ std::string SnapshotFilter::Describe() const {
   if (any_app) return TrFormat("host '{}', every app", host);
   if (any_host) return TrFormat("app '{}', every host", app);
   return TrFormat("host '{}', app '{}'", host, app);
+}
+
+bool CouldBeSnapshotId(std::string_view name) {
+  if (name.empty() || name[0] < '0' || name[0] > '9') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '_' || c == ':';
+  });
+}
+
+std::string ForeignSnapshotObjectWarning(const std::string& object) {
+  return TrFormat(
+      "{} is not a backup (its name cannot be a backup id): ignored; remove it from the "
+      "repository",
+      object);
 }
 
 std::pair<std::string_view, uint64_t> SplitSuffix(std::string_view id) {

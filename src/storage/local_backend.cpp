@@ -315,6 +315,9 @@ Result<std::optional<ObjectInfo>> LocalBackend::Stat(const std::string& name) {
     if (e == ENOENT || e == ENOTDIR) return std::optional<ObjectInfo>();
     return tl::unexpected(info.error());
   }
+  // A directory is no object (List descends into it instead): a pack replaced by one must be
+  // absent here too, or readers keep its entries while create stores its blobs again.
+  if (info->type == io::FileType::kDirectory) return std::optional<ObjectInfo>();
   return std::optional<ObjectInfo>(ObjectInfo{name, info->size, info->mtime_ns / 1'000'000'000});
 }
 

@@ -45,8 +45,9 @@ TEST(BackupMissingPack, CreateStoresTheDataOfAMissingPackAgainAndTheNewBackupRes
   const nlohmann::json j = nlohmann::json::parse(created.out);
   const std::string second = j["id"];
   EXPECT_GT(j["bytes_added"].get<uint64_t>(), 300000u) << j;  // photo.jpg stored again
-  EXPECT_NE(created.err.find(std::to_string(gone.size()) +
-                             " packs listed in the index are missing from the repository (first: "),
+  EXPECT_NE(created.err.find(
+                std::to_string(gone.size()) +
+                " packs listed in the index are missing from the repository or truncated (first: "),
             std::string::npos)
       << created.err;
   EXPECT_NE(created.err.find("); their data is stored again"), std::string::npos) << created.err;
@@ -102,7 +103,7 @@ TEST(BackupMissingPack, AnOffsiteCopyCopiesTheDataOfAPackGoneThereAgain) {
   ASSERT_EQ(second.exit_code, 0) << second.err;
   const std::string id = nlohmann::json::parse(second.out)["id"];
   EXPECT_NE(second.err.find(std::to_string(gone.size()) + " packs listed in the index of " +
-                            offsite + " are missing there (first: "),
+                            offsite + " are missing there or truncated (first: "),
             std::string::npos)
       << second.err;
   RunResult whole = app.Run({"backup", "verify", id, "--destination", offsite});
@@ -125,6 +126,90 @@ TEST(BackupMissingPack, AnOffsiteCopyCopiesTheDataOfAPackGoneThereAgain) {
   EXPECT_NE(copied.err.find("are missing there"), std::string::npos) << copied.err;
   RunResult there = app.Run({"backup", "verify", newest, "--destination", third});
   EXPECT_EQ(there.exit_code, 0) << there.err;
+}
+
+// Every pack of `repo`.
+std::vector<std::filesystem::path> PacksOfRepo(const std::string& repo) {
+  std::vector<std::filesystem::path> packs;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(repo + "/data")) {
+    if (e.is_regular_file()) packs.push_back(e.path());
+  }
+  return packs;
+}
+
+// A pack cut short (a full disk, a partial upload, a copy that stopped) is no better than a
+// missing one: create used to check packs by name only, took the blobs in it as stored, exited 0,
+// and the new backup did not restore ("pack … is shorter than expected").
+TEST(BackupMissingPack, CreateStoresTheDataOfATruncatedPackAgainAndTheNewBackupRestores) {
+  for (const std::string strategy : {"incremental", "full"}) {
+    SCOPED_TRACE(strategy);
+    BackupApp app;
+    WriteFile(app.root() + "/storage/big.bin", RandomData(300000, 31));
+    ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+    // One byte short: the trailer is cut, the blobs are not (a size check of "> 0" passes it).
+    // The other packs to nothing.
+    const std::vector<std::filesystem::path> packs = PacksOfRepo(app.repo());
+    ASSERT_FALSE(packs.empty());
+    for (size_t i = 0; i < packs.size(); ++i) {
+      const auto size = std::filesystem::file_size(packs[i]);
+      std::filesystem::resize_file(packs[i], i == 0 ? size - 1 : 0);
+    }
+    WriteFile(app.root() + "/storage/new.txt", "new\n");
+
+    RunResult created = app.Run({"backup", "create", "--strategy", strategy, "--json"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    EXPECT_GT(nlohmann::json::parse(created.out)["bytes_added"].get<uint64_t>(), 300000u);
+    EXPECT_NE(created.err.find(std::to_string(packs.size()) +
+                               " packs listed in the index are missing from the repository or "
+                               "truncated (first: "),
+              std::string::npos)
+        << created.err;
+    RunResult restored = app.Run({"backup", "restore", "latest", "--target", app.path("out")});
+    ASSERT_EQ(restored.exit_code, 0) << restored.err;
+    EXPECT_EQ(DescribeTree(app.path("out")), DescribeTree(app.root()));
+    RunResult verified = app.Run({"backup", "verify", "latest"});
+    EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  }
+}
+
+// A directory where a pack was (a botched manual repair): the listing of data/ does not show it,
+// so create stored its data again, but every other command asked the storage about the pack by
+// name, was told it is there, and read the blobs from it when its index object sorted first:
+// "cannot read …: Is a directory", exit 1. Both now agree that a directory is no pack. Which
+// index object sorts first depends on hashes of this run's data: the scenario is repeated until
+// the old one does (the order that failed), half of the runs.
+TEST(BackupMissingPack, APackReplacedByADirectoryIsNotReadByTheBackupThatStoredItsDataAgain) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    BackupApp app;
+    WriteFile(app.root() + "/storage/photo.jpg", RandomData(200000, 41 + attempt));
+    ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+    std::vector<std::string> old_index;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(app.repo() + "/index")) {
+      if (e.is_regular_file()) old_index.push_back(e.path().filename().string());
+    }
+    ASSERT_EQ(old_index.size(), 1u);
+    for (const auto& p : PacksOfRepo(app.repo())) {
+      std::filesystem::remove(p);
+      std::filesystem::create_directory(p);
+    }
+    WriteFile(app.root() + "/storage/notes.txt", "changed\n");
+    RunResult created = app.Run({"backup", "create", "--strategy", "incremental"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    EXPECT_NE(created.err.find("their data is stored again"), std::string::npos) << created.err;
+    bool old_first = true;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(app.repo() + "/index")) {
+      const std::string name = e.path().filename().string();
+      if (e.is_regular_file() && name != old_index[0]) old_first = name > old_index[0];
+    }
+    if (!old_first && attempt + 1 < 8) continue;
+
+    RunResult restored = app.Run({"backup", "restore", "latest", "--target", app.path("out")});
+    ASSERT_EQ(restored.exit_code, 0) << restored.err;
+    EXPECT_EQ(DescribeTree(app.path("out")), DescribeTree(app.root()));
+    RunResult verified = app.Run({"backup", "verify", "latest"});
+    EXPECT_EQ(verified.exit_code, 0) << verified.err;
+    return;
+  }
 }
 
 }  // namespace

@@ -48,7 +48,10 @@ struct PackPresence {
   // packs of blobs that several packs list are asked about, so that such a blob (stored again
   // after its pack went) is read from a pack that is there.
   bool listed_all = false;
-  std::function<bool(const BlobId& pack)> present;
+  // Whether `pack` is there and holds at least `min_size` bytes: the end of the last blob the
+  // index lists in it, plus its header's entries and trailer. A shorter pack (truncated by a
+  // full disk, a partial upload) counts as absent: reading its blobs would fail.
+  std::function<bool(const BlobId& pack, uint64_t min_size)> present;
 };
 
 class Index {
@@ -145,6 +148,8 @@ class Index {
   std::vector<uint32_t> buckets_;  // kBuckets + 1 starts, by the ids' first two bytes
   std::vector<Wide> wide_;         // by position
   std::vector<BlobId> packs_;
+  // By pack number: the bytes the pack holds at least (PackPresence::present's min_size).
+  std::vector<uint64_t> pack_min_sizes_;
   std::unordered_map<BlobId, uint32_t, BlobIdHash> pack_numbers_;
   std::unordered_map<BlobId, BlobId, BlobIdHash> bases_;  // delta blobs only
   // While loading: a delta blob's base as another pack's entry records it, where it differs

@@ -220,14 +220,18 @@ class Repository {
   // does not decode. A source top tree of an earlier spelling decodes named (SnapshotFrom).
   Result<Tree> DecodeTreeBlob(const BlobId& id, std::string_view raw) const;
 
-  // Snapshot ids, sorted (ids sort by time).
-  Result<std::vector<std::string>> ListSnapshotIds();
+  // Snapshot ids, sorted (ids sort by time). Objects in snapshots/ whose name cannot be an id
+  // (CouldBeSnapshotId: ".DS_Store", "notes.txt") are no backups: left out, and their names
+  // put in `foreign` when given (list and verify --all say so).
+  Result<std::vector<std::string>> ListSnapshotIds(std::vector<std::string>* foreign = nullptr);
   // Snapshot `id` was written by this process (its index objects are in index()): no reason
   // to load the index again when it is read.
   void NoteSnapshotWritten(const std::string& id);
   Result<Snapshot> LoadSnapshot(const std::string& id);
-  // Every snapshot that can be read, oldest first; damaged ones are listed in `damage`.
-  Result<std::vector<Snapshot>> LoadAllSnapshots(std::vector<ObjectDamage>* damage);
+  // Every snapshot that can be read, oldest first; damaged ones are listed in `damage` (each
+  // message says "snapshot ID: why"), names that are no id in `foreign` (ListSnapshotIds).
+  Result<std::vector<Snapshot>> LoadAllSnapshots(std::vector<ObjectDamage>* damage,
+                                                 std::vector<std::string>* foreign = nullptr);
   // Resolves "latest", a full id or a unique prefix to an id. Unknown or ambiguous: usage error.
   // "latest" is the newest (repo::SnapshotNewer) of the snapshots `filter` matches; an id or a
   // prefix names a snapshot whatever its host and app.

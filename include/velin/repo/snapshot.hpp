@@ -135,4 +135,12 @@ bool DatedInTheFuture(const Snapshot& s, std::chrono::system_clock::time_point n
 
 inline std::string SnapshotObjectName(const std::string& id) { return "snapshots/" + id; }
 
+// Whether `name` (an object's name in snapshots/, without the prefix) can be a backup id. Ids
+// begin with their date ("20261125-1430-full-2", docs/repository-format.md) and hold only ASCII
+// letters, digits, '-', '_' and ':'; anything else there (".DS_Store", "notes.txt", a temp
+// object, a file in a subdirectory) is no backup, and no command takes it for one.
+bool CouldBeSnapshotId(std::string_view name);
+// What `list` and `verify --all` say of such an object (`object`: "snapshots/.DS_Store").
+std::string ForeignSnapshotObjectWarning(const std::string& object);
+
 }  // namespace velin::repo

@@ -224,7 +224,7 @@ TEST(IndexTest, EntriesOfAPackThatIsGoneCountAsNotStoredWhenEveryPackWasListed) 
   ASSERT_TRUE(index.AddPack(Sha256("kept"), {c, e, x_kept}));
   PackPresence packs;
   packs.listed_all = true;
-  packs.present = [](const BlobId& pack) { return pack != Sha256("gone"); };
+  packs.present = [](const BlobId& pack, uint64_t) { return pack != Sha256("gone"); };
   index.Finalize(&packs);
   ASSERT_EQ(index.missing_packs().size(), 1u);
   EXPECT_EQ(index.missing_packs()[0], Sha256("gone"));
@@ -252,7 +252,7 @@ TEST(IndexTest, ABlobListedInTwoPacksIsReadFromTheOneThatIsThere) {
   ASSERT_TRUE(index.AddPack(Sha256("new"), {x_new, b2}));
   std::vector<BlobId> asked;
   PackPresence packs;
-  packs.present = [&asked](const BlobId& pack) {
+  packs.present = [&asked](const BlobId& pack, uint64_t) {
     asked.push_back(pack);
     return pack == Sha256("new");
   };
@@ -268,6 +268,31 @@ TEST(IndexTest, ABlobListedInTwoPacksIsReadFromTheOneThatIsThere) {
   EXPECT_EQ(index.PackId(index.Find(Sha256("y"))->pack), Sha256("gone"));
   EXPECT_TRUE(index.missing_packs().empty());
   EXPECT_EQ(asked.size(), 2u);
+}
+
+TEST(IndexTest, APackIsAskedForTheBytesItsIndexedBlobsNeed) {
+  // A pack truncated to below this (a full disk, a partial upload) counts as absent, so that
+  // create stores its blobs again instead of pointing a new backup at bytes that are not there.
+  PackEntry a{Sha256("a"), BlobType::kData, Codec::kZstd, 0, 10, 100};
+  PackEntry b{Sha256("b"), BlobType::kData, Codec::kZstd, 10, 20, 100};
+  PackEntry c{Sha256("c"), BlobType::kData, Codec::kZstd, 0, 7, 100};
+  Index index;
+  ASSERT_TRUE(index.AddPack(Sha256("p"), {b, a}));
+  ASSERT_TRUE(index.AddPack(Sha256("q"), {c}));
+  std::vector<std::pair<BlobId, uint64_t>> asked;
+  PackPresence packs;
+  packs.listed_all = true;
+  packs.present = [&asked](const BlobId& pack, uint64_t min_size) {
+    asked.emplace_back(pack, min_size);
+    return pack != Sha256("p");
+  };
+  index.Finalize(&packs);
+  ASSERT_EQ(asked.size(), 2u);
+  // Blobs end at 30, then two header entries and the header length and magic.
+  EXPECT_EQ(asked[0], std::make_pair(Sha256("p"), uint64_t{30 + 2 * kPackEntrySize + 12}));
+  EXPECT_EQ(asked[1], std::make_pair(Sha256("q"), uint64_t{7 + kPackEntrySize + 12}));
+  EXPECT_FALSE(index.Find(Sha256("a")));
+  EXPECT_TRUE(index.Find(Sha256("c")));
 }
 
 TEST(IndexTest, AnUnknownCodecOrTypeStaysUnknown) {
