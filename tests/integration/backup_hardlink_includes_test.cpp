@@ -76,14 +76,14 @@ TEST(BackupHardlinkIncludesTest, GroupAcrossIncludesIsWarnedOnceAndRestoredAsTwo
 // restore counted the link), or not, depending on the includes' order. The outer include
 // restores them now, once, and the counts are of what is on disk.
 TEST(BackupHardlinkIncludesTest, OverlappingIncludesKeepLinksIntoTheInnerOneInEitherOrder) {
-  for (const std::vector<std::string> include :
+  for (const std::vector<std::string>& include :
        {std::vector<std::string>{"a", "a/sub"}, std::vector<std::string>{"a/sub", "a"}}) {
     SCOPED_TRACE(include[0] + ", " + include[1]);
     BackupApp app(include);
     const std::string r = app.root();
     WriteFile(r + "/a/x", "one file, two names\n");
-    Link(r + "/a/x", r + "/a/sub/z");
     WriteFile(r + "/a/sub/only", "inner\n");
+    Link(r + "/a/x", r + "/a/sub/z");
     ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
 
     const nlohmann::json restored =
