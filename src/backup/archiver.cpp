@@ -210,12 +210,19 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
                  "left out",
                  vanished.count, SampleText(vanished)));
   }
+  if (const PathSample& replaced = walk.replaced(); replaced.count > 0) {
+    reporter.Info(TrFormat(
+        "{} files and directories were replaced while the backup ran, by what velin does not "
+        "read in their place (a symlink, a fifo, a directory, or a file replaced again at each "
+        "read) ({}): left out; the next backup takes what is there then",
+        replaced.count, SampleText(replaced)));
+  }
   VELIN_TRY(writer.Flush());
 
   repo::BlobWriterStats ws = writer.stats();
   snapshot.stats = walk.stats();
   snapshot.stats.files_changed = walk.changed().count;
-  snapshot.stats.files_vanished = walk.vanished().count;
+  snapshot.stats.files_vanished = walk.vanished().count + walk.replaced().count;
   snapshot.stats.bytes_added = options.dry_run ? ws.raw_bytes_added : ws.stored_bytes_added;
   snapshot.stats.blobs_added = ws.blobs_added;
   snapshot.stats.duration_ms = static_cast<uint64_t>(

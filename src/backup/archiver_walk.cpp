@@ -189,7 +189,17 @@ Status ArchiveWalk::ReadContent(const std::string& abs, const io::FileInfo& info
   // /etc/shadow put in place of an upload between its lstat and its open would otherwise be
   // stored as that upload, and restored readable to them.
   VELIN_ASSIGN(io::FileInfo opened, file->Stat());
-  if (!io::SameFile(opened, info, stable)) return tl::unexpected(Replaced(abs));
+  if (!io::SameFile(opened, info, stable)) {
+    // Another regular file renamed over it (an atomic save, as applications write their state
+    // files): ArchiveEntry takes this one, the file open, never what a path leads to now. A
+    // symlink (O_NOFOLLOW), a fifo, a device or a directory is not read. Only through the
+    // entry's directory, checked to be the one listed: an include's own path may have been
+    // reached through a directory made to lead elsewhere.
+    if (entry_dir_ && opened.type == io::FileType::kRegular) {
+      replacement_ = Replacement{.file = std::move(file), .info = opened};
+    }
+    return tl::unexpected(Replaced(abs));
+  }
   node.content.clear();
   chunk_ids_ = &node.content;
   uint64_t offset = 0;
@@ -352,17 +362,56 @@ bool ArchiveWalk::ChangedWhileRead(const io::FileInfo& before, const io::FileInf
          bytes_read != after.size;
 }
 
-bool ArchiveWalk::Vanished(const Error& error, const std::string& abs, const io::FileInfo& info) {
+ArchiveWalk::Vanishing ArchiveWalk::Vanished(const Error& error, const std::string& abs,
+                                             const io::FileInfo& info) {
   // ELOOP: a symlink in its place (O_NOFOLLOW); ENXIO: a socket.
   if (error.sys_errno != ENOENT && error.sys_errno != ENOTDIR && error.sys_errno != ELOOP &&
       error.sys_errno != ENXIO) {
-    return false;
+    return Vanishing::kNo;
   }
   // Only when the entry itself is gone or is another one now: an ENOENT of anything else (the
   // repository's directory removed) stays the error it is.
   auto now = env_.Stat(abs);
-  if (!now) return now.error().sys_errno == ENOENT || now.error().sys_errno == ENOTDIR;
-  return now->inode != info.inode || now->type != info.type;
+  if (!now) {
+    return now.error().sys_errno == ENOENT || now.error().sys_errno == ENOTDIR ? Vanishing::kDeleted
+                                                                               : Vanishing::kNo;
+  }
+  return now->inode != info.inode || now->type != info.type ? Vanishing::kReplaced : Vanishing::kNo;
+}
+
+void ArchiveWalk::Forget(const repo::SnapshotStats& counted, const std::string& rel_src) {
+  stats_.files = counted.files;
+  stats_.dirs = counted.dirs;
+  stats_.bytes = counted.bytes;
+  // No later link of its group names it as the one stored.
+  std::erase_if(hardlinks_, [&](const auto& link) {
+    return link.second == rel_src || link.second.starts_with(rel_src + "/");
+  });
+}
+
+Status ArchiveWalk::ArchiveEntry(const std::string& abs, const std::string& rel_app,
+                                 const std::string& rel_src, io::FileInfo& info,
+                                 const Node* parent_node, Node& node) {
+  const repo::SnapshotStats counted = stats_;
+  const PathSample clamped = clamped_mtimes_;
+  const uint64_t unstored_xattr_files = unstored_xattr_files_;
+  const std::string name = node.name;
+  for (int takes = 1;; ++takes) {
+    Status st = ArchiveNode(abs, rel_app, rel_src, info, parent_node, node);
+    opened_ahead_.reset();  // not read after all (a second link to a file read already)
+    std::optional<Replacement> replacement = std::move(replacement_);
+    replacement_.reset();
+    if (st || !replacement || takes == kReplacedTakes) return st;
+    // Recorded as the file read: its fstat's inode, size, mtime and mode, and its own place
+    // among the hard links (it may be a link to a file met before).
+    Forget(counted, rel_src);
+    clamped_mtimes_ = clamped;
+    unstored_xattr_files_ = unstored_xattr_files;
+    node = Node{};
+    node.name = name;
+    info = replacement->info;
+    opened_ahead_ = std::move(replacement->file);
+  }
 }
 
 bool ArchiveWalk::Unchanged(const Node* parent_node, const io::FileInfo& info) const {
@@ -548,22 +597,17 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
     node.name = entry.name;
     const repo::SnapshotStats counted = stats_;
     const std::string child_src = rel_src + "/" + entry.name;
-    auto st = ArchiveNode(child_abs, child_rel, child_src, info, parent_nodes[i], node);
-    opened_ahead_.reset();  // not read after all (a second link to a file read already)
-    if (!st && Vanished(st.error(), child_abs, info)) {
-      // Deleted (or replaced) while the backup read it: a session or cache file, a directory
-      // removed meanwhile. Left out as if it had been gone before: nothing of it is recorded,
-      // and no later hardlink points at it.
-      vanished_.Add(child_rel);
-      stats_.files = counted.files;
-      stats_.dirs = counted.dirs;
-      stats_.bytes = counted.bytes;
-      std::erase_if(hardlinks_, [&](const auto& link) {
-        return link.second == child_src || link.second.starts_with(child_src + "/");
-      });
+    auto st = ArchiveEntry(child_abs, child_rel, child_src, info, parent_nodes[i], node);
+    if (!st) {
+      const Vanishing gone = Vanished(st.error(), child_abs, info);
+      if (gone == Vanishing::kNo) return tl::unexpected(st.error().WrapPath(NoTr(child_abs)));
+      // Deleted while the backup read it (a session or cache file, a directory removed
+      // meanwhile), or replaced by what is not read in its place. Left out as if it had been
+      // gone before: nothing of it is recorded, and no later hardlink points at it.
+      (gone == Vanishing::kDeleted ? vanished_ : replaced_).Add(child_rel);
+      Forget(counted, child_src);
       continue;
     }
-    if (!st) return tl::unexpected(st.error().WrapPath(NoTr(child_abs)));
     tree.nodes.push_back(std::move(node));
   }
   // Every entry as the earlier backup recorded it, in the same tree format: EncodeTree would

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -71,10 +73,13 @@ class ArchiveWalk {
   // What a repository before format version 4 could not take: files and directories with
   // extended attributes (not stored), fifos and device nodes (skipped).
   uint64_t unstored_xattr_files() const { return unstored_xattr_files_; }
-  // Files that changed during both of their reads (their copy may mix old and new data), and
-  // entries deleted while the walk read them (left out); paths relative to app.root.
+  // Files that changed during both of their reads (their copy may mix old and new data),
+  // entries deleted while the walk read them, and entries replaced by something velin does not
+  // read in their place (a symlink, a fifo, a directory; or another file, again at each of
+  // kReplacedTakes opens): the last two are left out; paths relative to app.root.
   const PathSample& changed() const { return changed_; }
   const PathSample& vanished() const { return vanished_; }
+  const PathSample& replaced() const { return replaced_; }
   // Entries whose mtime lies outside what a backup records (io/time_ns.hpp): stored clamped.
   const PathSample& clamped_mtimes() const { return clamped_mtimes_; }
   uint64_t unstored_specials() const { return unstored_specials_; }
@@ -85,6 +90,21 @@ class ArchiveWalk {
   // source), so one warning per group says so. Includes that overlap ("storage" and
   // "storage/uploads") are left out: the file is in both by their choice.
   void WarnLinkAcrossIncludes(const io::FileInfo& info, const std::string& rel_app);
+  // A file renamed over an entry (an atomic save: write a temp file, rename it over the old
+  // one) between its lstat and its open is archived as the file there then; as often as this
+  // when it is replaced again each time (an application saving every few milliseconds).
+  static constexpr int kReplacedTakes = 3;
+  // What became of an entry whose archiving failed (Vanished()).
+  enum class Vanishing { kNo, kDeleted, kReplaced };
+  // ArchiveNode for an entry of ArchiveDir's, listed as `info`: when ReadContent opened another
+  // regular file in its place, archives the entry again as that file (`info` becomes its
+  // fstat), up to kReplacedTakes times.
+  Status ArchiveEntry(const std::string& abs, const std::string& rel_app,
+                      const std::string& rel_src, io::FileInfo& info, const repo::Node* parent_node,
+                      repo::Node& node);
+  // Undoes what archiving the entry at `rel_src` counted and remembered (since `counted`), so
+  // that it is archived again or left out as if it had never been met.
+  void Forget(const repo::SnapshotStats& counted, const std::string& rel_src);
   // Fills `node` (already named) for the entry at `abs`; `rel_app` is relative to app.root,
   // `rel_src` to the source's root (hardlink targets).
   Status ArchiveNode(const std::string& abs, const std::string& rel_app, const std::string& rel_src,
@@ -98,7 +118,9 @@ class ArchiveWalk {
   // Reads the file at `abs`, listed as `info` (through opened_ahead_ when ArchiveDir opened it
   // ahead); `after`: the open file's fstat once it is read. A file opened that is not the one
   // listed (replaced by a symlink, a fifo or another file, or reached through a directory made
-  // to lead elsewhere) is refused as the entry replaced, before a byte of it is read.
+  // to lead elsewhere) is refused as the entry replaced, before a byte of it is read; when it is
+  // another regular file, opened through its directory's checked descriptor, it is kept open in
+  // replacement_ for ArchiveEntry to archive.
   Status ReadContent(const std::string& abs, const io::FileInfo& info, repo::Node& node,
                      io::FileInfo& after);
   // Whether the file's fstat after a read of `bytes_read` bytes differs from the lstat before.
@@ -106,7 +128,7 @@ class ArchiveWalk {
                                uint64_t bytes_read);
   // Whether `error`, met while archiving the entry at `abs` (listed as `info`), is that entry
   // being deleted or replaced meanwhile.
-  bool Vanished(const Error& error, const std::string& abs, const io::FileInfo& info);
+  Vanishing Vanished(const Error& error, const std::string& abs, const io::FileInfo& info);
   // True when an incremental backup reuses the parent's record of this file without reading it.
   bool Unchanged(const repo::Node* parent_node, const io::FileInfo& info) const;
   Status SaveChunk(std::string_view chunk, std::vector<repo::BlobId>& ids);
@@ -130,6 +152,12 @@ class ArchiveWalk {
   repo::StreamChunker chunker_;
   // The file ArchiveDir opened ahead for the entry ArchiveNode is filling, if any.
   std::unique_ptr<io::RandomAccessFile> opened_ahead_;
+  // The regular file ReadContent found open in place of the one listed, and its fstat.
+  struct Replacement {
+    std::unique_ptr<io::RandomAccessFile> file;
+    io::FileInfo info;
+  };
+  std::optional<Replacement> replacement_;
   // The directory holding the entry ArchiveNode is filling (null: an include's own path).
   EntryDir* entry_dir_ = nullptr;
   std::vector<repo::BlobId>* chunk_ids_ = nullptr;  // where chunker_ emits into
@@ -166,6 +194,7 @@ class ArchiveWalk {
   PathSample changed_;
   PathSample clamped_mtimes_;
   PathSample vanished_;
+  PathSample replaced_;
 };
 
 }  // namespace velin::backup

@@ -1494,6 +1494,41 @@ Result<std::optional<Selection>> Select(repo::Repository& repo, const repo::Snap
   return Selection{current, io::Dirname(only) == "." ? "" : io::Dirname(only), rel_src};
 }
 
+// What a source contributes to a restore (--only): its top tree and the selection in it.
+struct Part {
+  const repo::SnapshotSource* src;
+  Tree top;
+  Selection selection;
+};
+
+// Whether restoring `outer` (an earlier part) restored all that `inner` would: `inner`'s include
+// lies inside `outer`'s ("a/sub" in "a"), and the walk of `outer` took `inner`'s path as what
+// `inner` took (a directory as a directory, a file as a file or a hard link) rather than, say,
+// as the symlink the inner include followed. Then `inner` holds the same entries a second time,
+// read a moment later; `outer` also knows their hard links to the rest of it, which a second
+// write of a link's name as a file of its own would break. A tree that cannot be read: not
+// covered (restoring `outer` read the same trees).
+bool Covers(repo::Repository& repo, const Part& outer, const Part& inner) {
+  if (!inner.src->name.starts_with(outer.src->name + "/")) return false;
+  const std::string outer_at = io::JoinPath(outer.selection.dir_rel, outer.selection.node.name);
+  const std::string inner_at = io::JoinPath(inner.selection.dir_rel, inner.selection.node.name);
+  if (inner_at != outer_at && !inner_at.starts_with(outer_at + "/")) return false;
+  Node current = outer.selection.node;
+  for (const std::string& part :
+       SplitRelative(inner_at == outer_at ? "" : inner_at.substr(outer_at.size() + 1))) {
+    if (current.type != NodeType::kDir) return false;
+    auto tree = repo.ReadTree(current.subtree);
+    if (!tree) return false;
+    auto it = std::find_if(tree->nodes.begin(), tree->nodes.end(),
+                           [&](const Node& n) { return n.name == part; });
+    if (it == tree->nodes.end()) return false;
+    current = std::move(*it);
+  }
+  const auto file = [](NodeType t) { return t == NodeType::kFile || t == NodeType::kHardlink; };
+  const NodeType kind = inner.selection.node.type;
+  return current.type == kind || (file(current.type) && file(kind));
+}
+
 // syncfs of each of `dirs`' file systems, all of them also after one fails; the first error.
 Status SyncFileSystems(io::Env& env, const std::vector<io::DirPtr>& dirs) {
   Status first = Ok();
@@ -1577,11 +1612,6 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   std::optional<repo::Repository::DeeperTreeReads> deeper;
   if (only.empty() && options.include.empty() && options.exclude.empty()) deeper.emplace(repo);
   // What each source contributes (--only), checked before anything is written.
-  struct Part {
-    const repo::SnapshotSource* src;
-    Tree top;
-    Selection selection;
-  };
   std::vector<Part> parts;
   for (const auto& src : snapshot.sources) {
     if (src.kind != repo::SourceKind::kPath) continue;
@@ -1626,12 +1656,24 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   BackgroundFlush flush(
       env, [&] { return restorer.FileSystems(); }, [&] { return restorer.cached_bytes(); });
   reporter.StartProgress(Tr("Restoring"), snapshot.stats.bytes);
+  // Overlapping includes ("a" and "a/sub"): the outer one first, whatever their order in
+  // backup.include, and the inner one not again where the outer one covers it (Covers).
+  std::stable_sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) {
+    return std::count(a.src->name.begin(), a.src->name.end(), '/') <
+           std::count(b.src->name.begin(), b.src->name.end(), '/');
+  });
+  std::vector<const Part*> restored;
   for (const Part& part : parts) {
     const repo::SnapshotSource& src = *part.src;
     // A source that contributes nothing (all of it excluded, or no include below it) leaves no
     // directory behind.
     const std::string at = io::JoinPath(part.selection.dir_rel, part.selection.node.name);
     if (filter.active() && !filter.Keep(at, part.selection.node.type == NodeType::kDir)) continue;
+    if (std::any_of(restored.begin(), restored.end(),
+                    [&](const Part* outer) { return Covers(repo, *outer, part); })) {
+      continue;
+    }
+    restored.push_back(&part);
     std::string src_dir = io::Dirname(src.name) == "." ? "" : io::Dirname(src.name);
     auto st = restorer.RestoreAt(src, part.selection.dir_rel, part.selection.node,
                                  part.selection.rel_src, part.top, src_dir);

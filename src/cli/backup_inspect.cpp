@@ -4,6 +4,7 @@
 
 #include <ctime>
 
+#include "velin/core/text_encoding.hpp"
 #include "velin/output/console.hpp"
 
 namespace velin::cli {
@@ -29,35 +30,34 @@ std::vector<std::string> UnreadableBackups(const std::vector<repo::ObjectDamage>
 
 std::string ShownPath(const std::string& path) {
   bool plain = true;
-  for (unsigned char c : path) {
-    if (c < 0x20 || c == 0x7f) plain = false;
+  for (size_t i = 0; i < path.size() && plain;) {
+    const TextChar c = CharAt(path, i);  // C0, DEL and C1 (velin/core/text_encoding.hpp)
+    plain = !c.control;
+    i += c.size;
   }
   if (plain) return path;
   std::string out = "\"";
-  for (unsigned char c : path) {
-    switch (c) {
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += fmt::format("\\x{:02x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
+  for (size_t i = 0; i < path.size();) {
+    const TextChar c = CharAt(path, i);
+    const auto first = static_cast<unsigned char>(path[i]);
+    if (c.control && first == '\n') {
+      out += "\\n";
+    } else if (c.control && first == '\t') {
+      out += "\\t";
+    } else if (c.control && first == '\r') {
+      out += "\\r";
+    } else if (c.control) {
+      for (size_t k = i; k < i + c.size; ++k) {
+        out += fmt::format("\\x{:02x}", static_cast<unsigned char>(path[k]));
+      }
+    } else if (first == '"') {
+      out += "\\\"";
+    } else if (first == '\\') {
+      out += "\\\\";
+    } else {
+      out.append(path, i, c.size);
     }
+    i += c.size;
   }
   return out + "\"";
 }

@@ -1409,6 +1409,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Zeiten gespeichert, und eine Wiederherstellung setzt diese"},
       {"{} files and directories were deleted while the backup ran ({}): left out",
        "{} Dateien und Verzeichnisse wurden während des Backups gelöscht ({}): ausgelassen"},
+      {"{} files and directories were replaced while the backup ran, by what velin does not "
+       "read in their place (a symlink, a fifo, a directory, or a file replaced again at each "
+       "read) ({}): left out; the next backup takes what is there then",
+       "{} Dateien und Verzeichnisse wurden während des Backups ersetzt, durch etwas, das velin "
+       "an ihrer Stelle nicht liest (einen Symlink, ein FIFO, ein Verzeichnis oder eine Datei, "
+       "die bei jedem Lesen erneut ersetzt war) ({}): ausgelassen; das nächste Backup nimmt, was "
+       "dann dort ist"},
       {" and {} more", " und {} weitere"},
       {"Forget backup {} in {}? The next prune deletes its data",
        "Backup {} in {} vergessen? Das nächste prune löscht seine Daten"},

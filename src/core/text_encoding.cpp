@@ -75,23 +75,43 @@ std::string ToUtf8(std::string_view s) {
   return out;
 }
 
+TextChar CharAt(std::string_view text, size_t i) {
+  const auto byte = static_cast<uint8_t>(text[i]);
+  const size_t n = SequenceAt(text, i);
+  if (n == 0) return {.size = 1, .control = byte >= 0x80 && byte <= 0x9F};
+  if (n == 1) return {.size = 1, .control = byte < 0x20 || byte == 0x7F};
+  // U+0080 to U+009F: 0xC2 0x80 to 0xC2 0x9F.
+  return {.size = n, .control = byte == 0xC2 && static_cast<uint8_t>(text[i + 1]) <= 0x9F};
+}
+
 std::string OneLine(std::string_view text) {
-  const auto control = [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; };
-  if (std::none_of(text.begin(), text.end(), control)) return std::string(text);
+  const auto escaped = [&](size_t i, TextChar c) { return c.control && text[i] != '\t'; };
+  bool plain = true;
+  for (size_t i = 0; i < text.size() && plain;) {
+    const TextChar c = CharAt(text, i);
+    plain = !escaped(i, c);
+    i += c.size;
+  }
+  if (plain) return std::string(text);
   std::string out;
-  for (unsigned char c : text) {
-    if (c == '\n') {
+  for (size_t i = 0; i < text.size();) {
+    const TextChar c = CharAt(text, i);
+    if (!escaped(i, c)) {
+      out.append(text.substr(i, c.size));
+    } else if (text[i] == '\n') {
       out += "\\n";
-    } else if (c == '\r') {
+    } else if (text[i] == '\r') {
       out += "\\r";
-    } else if (control(c)) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
     } else {
-      out += static_cast<char>(c);
+      static constexpr char kHex[] = "0123456789abcdef";
+      for (size_t k = i; k < i + c.size; ++k) {
+        const auto b = static_cast<uint8_t>(text[k]);
+        out += "\\x";
+        out += kHex[b >> 4];
+        out += kHex[b & 15];
+      }
     }
+    i += c.size;
   }
   return out;
 }

@@ -341,5 +341,32 @@ TEST(BackupInspectPostgresTest, DumpOfTheDatabasePipesIntoPgRestore) {
   EXPECT_NE(sql.out.find("20\tuser 20\n"), std::string::npos) << sql.out;
 }
 
+// C1 controls in names reach a terminal as C0 ones do: U+009B (0xC2 0x9B) is CSI, and a lone
+// byte 0x9B is CSI to a terminal taking 8-bit controls. `ls` showed them raw (only C0 and DEL
+// were escaped); now such a name is quoted with the bytes' C escapes, and JSON has it exactly.
+TEST(BackupInspectNamesTest, C1ControlsInANameAreEscapedInLsAndFind) {
+  BackupApp app;
+  const std::string csi = "csi\xC2\x9BK.txt";  // CSI K: erase the line
+  const std::string lone = "lone\x9BK.txt";
+  WriteFile(app.root() + "/storage/" + csi, "a\n");
+  WriteFile(app.root() + "/storage/" + lone, "b\n");
+  WriteFile(app.root() + "/storage/caf\xC3\xA9.txt", "c\n");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  RunResult ls = app.Run({"backup", "ls", "latest", "-R"});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_NE(ls.out.find("\"storage/csi\\xc2\\x9bK.txt\"\n"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("\"storage/lone\\x9bK.txt\"\n"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("storage/caf\xC3\xA9.txt\n"), std::string::npos) << ls.out;
+  EXPECT_EQ(ls.out.find("\x9B"), std::string::npos) << "a raw C1 byte reached the terminal";
+  RunResult find = app.Run({"backup", "find", "csi*"});
+  ASSERT_EQ(find.exit_code, 0) << find.err;
+  EXPECT_NE(find.out.find("\"storage/csi\\xc2\\x9bK.txt\""), std::string::npos) << find.out;
+  EXPECT_EQ(find.out.find("\x9B"), std::string::npos) << find.out;
+  nlohmann::json j = app.Json({"backup", "ls", "latest", "--recursive"});
+  bool exact = false;
+  for (const auto& e : j["entries"]) exact = exact || e["path"] == "storage/" + csi;
+  EXPECT_TRUE(exact) << j.dump();
+}
+
 }  // namespace
 }  // namespace velin::testing

@@ -33,9 +33,20 @@ std::string DumpJson(const Json& j, int indent = -1) {
   return j.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
-// `text` as one line: each control character but tab (a newline or an escape sequence in a file
-// name, a tool's multi-line message) as its C escape (\n, \r, \x1b), so that an error or a
-// warning stays one line of the terminal and the log and sends nothing to the terminal.
+// The character at text[i]: how many bytes it takes (a byte that begins no well-formed UTF-8
+// sequence counts as one), and whether a terminal takes it for a control: C0 (below 0x20), DEL,
+// C1 as the code points U+0080 to U+009F (0xC2 0x9B is CSI, which starts an escape sequence as
+// ESC [ does), and a lone byte 0x80 to 0x9F (C1 to a terminal that takes 8-bit controls).
+struct TextChar {
+  size_t size = 1;
+  bool control = false;
+};
+TextChar CharAt(std::string_view text, size_t i);
+
+// `text` as one line: each control character but tab (CharAt: a newline or an escape sequence
+// in a file name, a tool's multi-line message) as its C escape (\n, \r, \x1b; a C1 control
+// byte by byte, \xc2\x9b), so that an error or a warning stays one line of the terminal and the
+// log and sends nothing to the terminal.
 std::string OneLine(std::string_view text);
 
 // Standard base64 (RFC 4648, '=' padding).

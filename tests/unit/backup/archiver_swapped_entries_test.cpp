@@ -3,6 +3,7 @@
 // place of an upload, a directory made a symlink to /root, a fifo in place of a file. None of
 // that may be stored under the entry's name (a restore would hand it to them, readable), and a
 // fifo may not hang the backup. On the real file system (PosixEnv), the repository in memory.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -18,6 +19,13 @@
 
 namespace velin::backup {
 namespace {
+
+// The warnings, and the detail lines (Info) that name entries left out.
+class SwappedEntriesReporter : public testing::WarningRecorder {
+ public:
+  void Info(std::string_view message) override { infos.emplace_back(message); }
+  std::vector<std::string> infos;
+};
 
 class ArchiverSwappedEntriesTest : public MemRepoTest {
  protected:
@@ -51,6 +59,7 @@ class ArchiverSwappedEntriesTest : public MemRepoTest {
 
   Result<repo::Snapshot> BackupOfApp() {
     Reopen();
+    warnings_.infos.clear();
     CreateOptions o;
     o.app_root = app_;
     o.include = {"storage"};
@@ -87,9 +96,33 @@ class ArchiverSwappedEntriesTest : public MemRepoTest {
     return out;
   }
 
+  // `path`'s node in the snapshot's only source (relative to app.root, "storage/…").
+  repo::Node NodeAt(const repo::Snapshot& snapshot, const std::string& path) {
+    EXPECT_EQ(snapshot.sources.size(), 1u);
+    Reopen();
+    auto tree = repo_->ReadTree(snapshot.sources[0].tree);
+    EXPECT_TRUE(tree) << tree.error().message;
+    if (!tree) return {};
+    repo::Node node = tree->nodes.at(0);
+    for (size_t start = path.find('/') + 1; start != 0;) {
+      const size_t slash = path.find('/', start);
+      const std::string name = path.substr(start, slash - start);
+      start = slash == std::string::npos ? 0 : slash + 1;
+      auto sub = repo_->ReadTree(node.subtree);
+      EXPECT_TRUE(sub) << sub.error().message;
+      if (!sub) return {};
+      auto it = std::find_if(sub->nodes.begin(), sub->nodes.end(),
+                             [&](const repo::Node& n) { return n.name == name; });
+      EXPECT_NE(it, sub->nodes.end()) << path;
+      if (it == sub->nodes.end()) return {};
+      node = *it;
+    }
+    return node;
+  }
+
   io::PosixEnv posix_;
   testing::MeddlingEnv meddling_{posix_};
-  testing::WarningRecorder warnings_;
+  SwappedEntriesReporter warnings_;
   std::string root_, app_;
 };
 
@@ -129,6 +162,11 @@ TEST_F(ArchiverSwappedEntriesTest, WhatIsSwappedBetweenItsLstatAndItsOpenIsLeftO
   EXPECT_TRUE(swapped_dir);
   EXPECT_EQ(meddling_.calls[storage + "/later.log"], 2) << "read once more, then swapped";
   EXPECT_EQ(snap->stats.files_vanished, 4u) << "upload.txt, pipe.txt, later.log, sub";
+  ASSERT_EQ(warnings_.infos.size(), 1u);
+  EXPECT_NE(warnings_.infos[0].find("4 files and directories were replaced while the backup ran"),
+            std::string::npos)
+      << warnings_.infos[0];
+  EXPECT_EQ(warnings_.infos[0].find("deleted"), std::string::npos) << warnings_.infos[0];
   const auto restored = Restored(*snap);
   for (const auto& [path, data] : restored) {
     EXPECT_EQ(data.find("SECRET"), std::string::npos) << path << " holds the secret";
@@ -179,24 +217,113 @@ TEST_F(ArchiverSwappedEntriesTest, ExtendedAttributesAreReadFromTheDirectoryList
   EXPECT_TRUE(xattrs->empty()) << xattrs->front().first << "=" << xattrs->front().second;
 }
 
-// A file replaced by another regular file (an atomic rename over it, as editors and
-// deployments write) between its lstat and its open is left out like one deleted: what is
-// read is always the file the listing named.
-TEST_F(ArchiverSwappedEntriesTest, AFileRenamedOverBetweenItsLstatAndItsOpenIsLeftOut) {
+// A file replaced by another regular file (an atomic rename over it, as editors, deployments
+// and applications saving their state every few milliseconds write) between its lstat and its
+// open is backed up as the file there then: the one open (never what a path leads to), recorded
+// with its own fstat, so that the tree says what was read. Left out, a state file rewritten
+// that often was missing from most backups. Its place among the hard links is the new file's:
+// the old one's other link keeps the old content, the new one's links are one file.
+TEST_F(ArchiverSwappedEntriesTest, AFileRenamedOverBetweenItsLstatAndItsOpenIsBackedUpAsTheNewOne) {
   const std::string storage = app_ + "/storage";
-  Write(storage + "/config.json", "old");
-  meddling_.Once(storage + "/config.json", [&] {
-    Write(storage + "/config.json.tmp", "new");
-    ASSERT_EQ(::rename((storage + "/config.json.tmp").c_str(), (storage + "/config.json").c_str()),
-              0);
+  const std::string config = storage + "/config.json";
+  ASSERT_TRUE(io::CreateDirs(posix_, root_ + "/staging"));
+  Write(config, "old");
+  ASSERT_EQ(::link(config.c_str(), (storage + "/z-old-link").c_str()), 0);
+  Write(root_ + "/staging/new", R"({"gen":2})");
+  ASSERT_EQ(::chmod((root_ + "/staging/new").c_str(), 0600), 0);
+  const timespec times[2] = {{.tv_sec = 0, .tv_nsec = UTIME_OMIT},
+                             {.tv_sec = 1000000000, .tv_nsec = 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (root_ + "/staging/new").c_str(), times, 0), 0);
+  ASSERT_EQ(::link((root_ + "/staging/new").c_str(), (storage + "/a-new-link").c_str()), 0);
+  struct stat renamed {};
+  meddling_.Once(config, [&] {
+    ASSERT_EQ(::rename((root_ + "/staging/new").c_str(), config.c_str()), 0);
+    ASSERT_EQ(::lstat(config.c_str(), &renamed), 0);
   });
   auto snap = BackupOfApp();
   ASSERT_TRUE(snap) << snap.error().message;
+  EXPECT_EQ(meddling_.calls[config], 1) << "the file open is the one read";
+  EXPECT_EQ(snap->stats.files_vanished, 0u);
+  EXPECT_TRUE(warnings_.infos.empty()) << warnings_.infos.front();
+  EXPECT_EQ(snap->stats.files, 3u);
+  const repo::Node node = NodeAt(*snap, "storage/config.json");
+  ASSERT_EQ(node.type, repo::NodeType::kHardlink) << "a link to a-new-link, met before it";
+  EXPECT_EQ(node.target, "storage/a-new-link");
+  const repo::Node first = NodeAt(*snap, "storage/a-new-link");
+  EXPECT_EQ(first.inode, renamed.st_ino);
+  EXPECT_EQ(first.size, 9u);
+  const auto restored = Restored(*snap);
+  EXPECT_EQ(restored.at("/restore/storage/config.json"), R"({"gen":2})");
+  EXPECT_EQ(restored.at("/restore/storage/a-new-link"), R"({"gen":2})");
+  EXPECT_EQ(restored.at("/restore/storage/z-old-link"), "old")
+      << "the old file's other link holds the old content";
+  const auto restored_config = env_.Stat("/restore/storage/config.json");
+  ASSERT_TRUE(restored_config);
+  EXPECT_EQ(restored_config->inode, env_.Stat("/restore/storage/a-new-link")->inode);
+  EXPECT_NE(restored_config->inode, env_.Stat("/restore/storage/z-old-link")->inode);
+  EXPECT_EQ(restored_config->mode & 07777, 0600u);
+  EXPECT_EQ(restored_config->mtime_ns, 1000000000LL * 1000000000LL);
+}
+
+// The same, a single file with no other link: recorded as the new file's fstat (inode, size,
+// mtime, mode), its content the new one.
+TEST_F(ArchiverSwappedEntriesTest, AFileRenamedOverIsRecordedAsTheFileRead) {
+  const std::string storage = app_ + "/storage";
+  const std::string config = storage + "/state.json";
+  Write(config, "old");
+  struct stat renamed {};
+  meddling_.Once(config, [&] {
+    Write(storage + "/.state.tmp", R"({"gen":2})");
+    ASSERT_EQ(::chmod((storage + "/.state.tmp").c_str(), 0640), 0);
+    ASSERT_EQ(::rename((storage + "/.state.tmp").c_str(), config.c_str()), 0);
+    ASSERT_EQ(::lstat(config.c_str(), &renamed), 0);
+  });
+  auto snap = BackupOfApp();
+  ASSERT_TRUE(snap) << snap.error().message;
+  EXPECT_EQ(snap->stats.files_vanished, 0u);
+  EXPECT_EQ(snap->stats.bytes, 9u);
+  const repo::Node node = NodeAt(*snap, "storage/state.json");
+  EXPECT_EQ(node.type, repo::NodeType::kFile);
+  EXPECT_EQ(node.inode, renamed.st_ino);
+  EXPECT_EQ(node.size, 9u);
+  EXPECT_EQ(node.mode & 07777, 0640u);
+  EXPECT_EQ(node.mtime_ns, renamed.st_mtim.tv_sec * 1000000000LL + renamed.st_mtim.tv_nsec);
+  EXPECT_EQ(Restored(*snap).at("/restore/storage/state.json"), R"({"gen":2})");
+}
+
+// Replaced again at each of its reads (renamed over at every open, and written to before each
+// read so that it is read once more): after three files taken in its place it is left out, named
+// as replaced (not deleted), and the backup goes on.
+TEST_F(ArchiverSwappedEntriesTest, AFileReplacedAtEveryReadIsLeftOutAsReplaced) {
+  const std::string storage = app_ + "/storage";
+  const std::string config = storage + "/state.json";
+  Write(config, "gen 0");
+  Write(storage + "/kept.txt", "kept");
+  int generation = 0;
+  meddling_.hooks[config] = [&] {
+    Write(storage + "/.state.tmp", "gen " + std::to_string(++generation));
+    ASSERT_EQ(::rename((storage + "/.state.tmp").c_str(), config.c_str()), 0);
+  };
+  meddling_.xattr_hooks[config] = [&] {
+    const int fd = ::open(config.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(::write(fd, "+", 1), 1);
+    ::close(fd);
+  };
+  auto snap = BackupOfApp();
+  ASSERT_TRUE(snap) << snap.error().message;
+  EXPECT_EQ(meddling_.calls[config], 3) << "opened three times, then left out";
   EXPECT_EQ(snap->stats.files_vanished, 1u);
-  meddling_.hooks.clear();
-  auto next = BackupOfApp();
-  ASSERT_TRUE(next) << next.error().message;
-  EXPECT_EQ(Restored(*next).at("/restore/storage/config.json"), "new");
+  EXPECT_EQ(snap->stats.files, 1u);
+  ASSERT_EQ(warnings_.infos.size(), 1u);
+  EXPECT_NE(warnings_.infos[0].find("1 files and directories were replaced while the backup ran"),
+            std::string::npos)
+      << warnings_.infos[0];
+  EXPECT_NE(warnings_.infos[0].find("(storage/state.json)"), std::string::npos)
+      << warnings_.infos[0];
+  const auto restored = Restored(*snap);
+  EXPECT_EQ(restored.count("/restore/storage/state.json"), 0u);
+  EXPECT_EQ(restored.at("/restore/storage/kept.txt"), "kept");
 }
 
 // A symlink on the include path (storage -> the NAS) is followed and its text recorded, so that

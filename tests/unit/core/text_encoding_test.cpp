@@ -43,6 +43,25 @@ TEST(TextEncoding, OneLineEscapesControlCharactersButTab) {
   EXPECT_EQ(OneLine(std::string("nul\0end", 7)), "nul\\x00end");
 }
 
+// C1 controls act on a terminal as C0 ones do: U+009B (0xC2 0x9B) is CSI, ESC [ in one
+// character, and a lone byte 0x9B is CSI to a terminal that takes 8-bit controls. Each is
+// escaped byte by byte; other characters of two bytes (U+00A0 on) and other invalid bytes stay.
+TEST(TextEncoding, OneLineEscapesC1ControlsAsCodePointsAndAsLoneBytes) {
+  EXPECT_EQ(OneLine("a\xC2\x9BKb"), "a\\xc2\\x9bKb");  // CSI K: erase the line
+  EXPECT_EQ(OneLine("\xC2\x80 \xC2\x9F \xC2\xA0 caf\xC3\xA9"),
+            "\\xc2\\x80 \\xc2\\x9f \xC2\xA0 caf\xC3\xA9");
+  EXPECT_EQ(OneLine("lone \x9BK and \x85, latin-1 \xE9"), "lone \\x9bK and \\x85, latin-1 \xE9");
+  // A continuation byte 0x80-0x9F inside a well-formed sequence is not a control: U+00E9 is
+  // 0xC3 0xA9, U+20AC (euro) 0xE2 0x82 0xAC, U+1F600 0xF0 0x9F 0x98 0x80.
+  EXPECT_EQ(OneLine("\xE2\x82\xAC \xF0\x9F\x98\x80"), "\xE2\x82\xAC \xF0\x9F\x98\x80");
+  const TextChar csi = CharAt("\xC2\x9B", 0);
+  EXPECT_EQ(csi.size, 2u);
+  EXPECT_TRUE(csi.control);
+  EXPECT_TRUE(CharAt("\t", 0).control) << "OneLine keeps tab; a quoted path shows it as \\t";
+  EXPECT_FALSE(CharAt("\xE2\x82\xAC", 0).control);
+  EXPECT_EQ(CharAt("\xE2\x82\xAC", 0).size, 3u);
+}
+
 TEST(TextEncoding, DumpJsonWritesWhatItCannotEncodeAsReplacementCharacters) {
   nlohmann::json j = {{"reason", "r\xE9son"}, {"list", {"ok", "caf\xE9"}}};
   EXPECT_THROW((void)j.dump(), nlohmann::json::type_error);  // what it guards against
