@@ -1,6 +1,7 @@
 #include "velin/backup/after_create.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "velin/backup/forget.hpp"
 #include "velin/core/i18n.hpp"
@@ -28,6 +29,25 @@ std::string OffsiteKey(const std::string& to) {
   if (path == std::string::npos) return to;
   const std::string clean = io::CleanPath(to.substr(path));
   return to.substr(0, path) + (clean == "/" ? "" : clean);
+}
+
+// `path`'s deepest directory that exists (stat following symlinks) and the names below it.
+struct AnchoredPath {
+  std::optional<io::FileInfo> dir;
+  std::string rest;
+};
+AnchoredPath Anchor(io::Env& env, std::string path) {
+  AnchoredPath out;
+  for (;;) {
+    if (auto info = env.Stat(path + "/."); info && info->type == io::FileType::kDirectory) {
+      out.dir = *info;
+      return out;
+    }
+    const size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos || path == "/") return out;
+    out.rest = path.substr(slash + 1) + (out.rest.empty() ? "" : "/" + out.rest);
+    path = slash == 0 ? "/" : path.substr(0, slash);
+  }
 }
 
 // The backups noted as due at record.to other than `resolved`, copied from `from` to `to`
@@ -141,6 +161,21 @@ Result<Maintenance> ForgetAndPrune(const AfterCreateOptions& options, const std:
 }
 
 }  // namespace
+
+bool SameRepositoryLocation(io::Env& env, const std::string& a, const std::string& b) {
+  const bool url_a = a.find("://") != std::string::npos;
+  const bool url_b = b.find("://") != std::string::npos;
+  if (url_a || url_b) {
+    return url_a == url_b &&
+           OffsiteKey(storage::WithoutPassword(a)) == OffsiteKey(storage::WithoutPassword(b));
+  }
+  const std::string clean_a = io::CleanPath(a);
+  const std::string clean_b = io::CleanPath(b);
+  if (clean_a == clean_b) return true;
+  const AnchoredPath at_a = Anchor(env, clean_a);
+  const AnchoredPath at_b = Anchor(env, clean_b);
+  return at_a.dir && at_b.dir && io::SameFile(*at_a.dir, *at_b.dir) && at_a.rest == at_b.rest;
+}
 
 AfterCreateResult CopyOffsite(const AfterCreateOptions& options, const std::string& id,
                               const Error* database_failure, AfterCreateRepos& repos, io::Env& env,

@@ -29,6 +29,13 @@ std::string FormatTime(std::chrono::system_clock::time_point t, const char* form
 }
 
 Status ValidateInclude(const std::string& include) {
+  // The system reads "a\0b" as "a", and the tree would record "a\0b", a name no restore reads.
+  if (include.find('\0') != std::string::npos) {
+    return UsageError(TrFormat(
+        "backup.include '{}' holds a NUL character: no file has that name, and a backup could not "
+        "record it",
+        include));
+  }
   if (!IsIncludeInsideRoot(include)) {
     return UsageError(TrFormat(
         "backup.include '{}' must be a path inside app.root (relative, without '..')", include));

@@ -131,6 +131,16 @@ Status ArchiveWalk::SaveChunk(std::string_view chunk, std::vector<BlobId>& ids) 
 }
 
 Result<BlobId> ArchiveWalk::SaveTree(Tree& tree) {
+  // The names DecodeTree refuses: written, they would commit a backup that no ls, restore or
+  // verify can read. A directory entry never has such a name; this is the last guard.
+  for (const Node& node : tree.nodes) {
+    if (!repo::IsValidNodeName(node.name)) {
+      return Failure(
+          TrFormat("cannot record the name '{}' in a backup (empty, '.', '..', '/' or NUL): no "
+                   "restore could read it",
+                   node.name));
+    }
+  }
   tree.format = repo_.extended_trees() ? 2 : 1;
   std::string data = repo::EncodeTree(tree);
   VELIN_ASSIGN(BlobId id, repo_.HashBlob(data));

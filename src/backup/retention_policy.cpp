@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdint>
 #include <ctime>
 #include <optional>
 
@@ -21,13 +23,24 @@ std::tm LocalTime(Clock::time_point tp) {
   return tm;
 }
 
-// The instant `days` calendar days before `now`, at the same local wall-clock time.
+// The instant `days` calendar days before `now`, at the same local wall-clock time; the
+// clock's earliest instant when that is before it. The clock counts nanoseconds in 64 bits
+// (back to 1677): retention_days 200000 reaches back to the 15th century, and that instant
+// in nanoseconds wrapped into the future, so every backup but the newest was "older" than it.
+// Saturated, the cutoff keeps every backup by age, as so many days mean.
 Clock::time_point DaysBefore(Clock::time_point now, int days) {
   const auto now_secs = std::chrono::floor<std::chrono::seconds>(now);
+  const auto earliest = std::chrono::ceil<std::chrono::seconds>(Clock::time_point::min());
+  const int64_t earliest_secs = earliest.time_since_epoch().count();
   std::tm tm = LocalTime(now);
   tm.tm_mday -= days;
   tm.tm_isdst = -1;  // let mktime decide whether DST applied on that day
+  errno = 0;
   const std::time_t t = std::mktime(&tm);
+  // mktime's -1 is also 1969-12-31 23:59:59 UTC; errno says whether it failed (EOVERFLOW).
+  if ((t == -1 && errno != 0) || static_cast<int64_t>(t) <= earliest_secs) {
+    return Clock::time_point::min();
+  }
   return Clock::time_point(std::chrono::seconds(t)) + (now - now_secs);
 }
 

@@ -248,6 +248,17 @@ Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const
                                      storage::Backend& source) {
   RepoFlags dest_flags = flags;
   dest_flags.destination = to;
+  // A copy into the repository it comes from copies nothing, and "copied" would let the user
+  // believe a second copy exists (`--to` the destination, backup.offsite the destination).
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  VELIN_ASSIGN(const std::string from_location, ResolveDestination(*cfg, flags));
+  VELIN_ASSIGN(const std::string to_location, ResolveDestination(*cfg, dest_flags));
+  if (backup::SameRepositoryLocation(ctx.env(), from_location, to_location)) {
+    return UsageError(
+        TrFormat("{} is the repository the backups are copied from: a copy there "
+                 "would be no second copy",
+                 storage::WithoutPassword(to)));
+  }
   VELIN_TRY(CreateCopyDestination(ctx, dest_flags, source));
   // As create does: packs its index lists that are gone from the destination (a lifecycle rule
   // on the offsite bucket) count as not there, so their blobs are copied again and the copy is

@@ -165,6 +165,16 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   output::Console& out = ctx.out();
   VELIN_ASSIGN(CreatePlan plan, PlanCreate(*cfg, flags.strategy, flags.dry_run));
   if (flags.dry_run) return DryRun(ctx, flags, plan);
+  // The config refuses an offsite that is its destination; --destination may name it too.
+  // Refused before anything runs: every create would say "Copied offsite" with no second copy.
+  if (const auto at = ResolveDestination(*cfg, flags.repo);
+      at && !plan.after.offsite.empty() &&
+      backup::SameRepositoryLocation(ctx.env(), *at, plan.after.offsite)) {
+    return UsageError(
+        TrFormat("backup.offsite {} is the repository backed up to: an offsite copy "
+                 "there would be no second copy",
+                 storage::WithoutPassword(plan.after.offsite)));
+  }
   backup::CreateOptions& options = plan.options;
   VELIN_ASSIGN(auto db_source, MakeDatabaseSource(*cfg, flags.continue_on_error));
   if (db_source) options.streams.push_back(db_source.get());

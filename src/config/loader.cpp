@@ -1,5 +1,6 @@
 // Loading velin.toml: parse with toml++, check every key against the schema, apply the
 // environment overrides, check cross-key rules, then resolve relative paths.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <optional>
 
 #include "schema.hpp"
+#include "velin/backup/after_create.hpp"
 #include "velin/backup/archiver.hpp"
 #include "velin/config/config.hpp"
 #include "velin/core/environment.hpp"
@@ -140,6 +142,7 @@ class Loader {
     config_ = DefaultConfig(Dirname(path_));
     config_.file = path_;
     config_.dir = Dirname(path_);
+    VELIN_TRY(CheckKeyDepth(text));
     toml::table root;
     try {
       root = toml::parse(text, path_);
@@ -152,6 +155,7 @@ class Loader {
     VELIN_TRY(ApplyEnvironment());
     VELIN_TRY(CheckRules());
     VELIN_TRY(ResolvePaths());
+    VELIN_TRY(CheckOffsiteElsewhere());
     RelativeExcludes();
     DefaultIdentity();
     VELIN_TRY(CheckSecretFiles());
@@ -159,6 +163,76 @@ class Loader {
   }
 
  private:
+  // toml++ parses a dotted key or table name ([a.a.a…], a.a.a… = 1) by recursion, a level per
+  // part: some 40,000 parts overflowed the stack (SIGSEGV). velin's keys are at most three
+  // parts deep, so a name of more than kMaxKeyParts is refused before toml++ sees it. Counted
+  // over each run of key characters, quoted parts and dots on a line (strings and comments
+  // skipped, so a dot in them never counts); a value's dots (1.5, a time's fraction) count at
+  // most two parts.
+  Status CheckKeyDepth(const std::string& text) const {
+    constexpr int kMaxKeyParts = 64;
+    int line = 1;
+    size_t line_start = 0;
+    int parts = 0;  // in the current run; 0: no run
+    size_t run_start = 0;
+    auto start_run = [&](size_t i) {
+      if (parts == 0) {
+        parts = 1;
+        run_start = i;
+      }
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c == '"' || c == '\'') {
+        start_run(i);  // a quoted key part (or a value)
+        i = EndOfString(text, i, line, line_start);
+        continue;
+      }
+      if (c == '.') {
+        start_run(i);
+        if (++parts > kMaxKeyParts) {
+          return Fail(Position{line, static_cast<int>(run_start - line_start) + 1},
+                      TrFormat("a key or table name of more than {} dotted parts", kMaxKeyParts));
+        }
+        continue;
+      }
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') {
+        start_run(i);
+        continue;
+      }
+      if (c == ' ' || c == '\t') continue;
+      parts = 0;
+      if (c == '#') {
+        while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+      } else if (c == '\n') {
+        ++line;
+        line_start = i + 1;
+      }
+    }
+    return Ok();
+  }
+
+  // The index of the last character of the string opening at `open` ('"', '\'', """ or
+  // '''), counting the lines a multi-line one spans. An unterminated one-line string ends
+  // before its newline (toml++ reports it), an unterminated multi-line one at the end.
+  static size_t EndOfString(const std::string& text, size_t open, int& line, size_t& line_start) {
+    const char quote = text[open];
+    const size_t width = text.compare(open, 3, std::string(3, quote)) == 0 ? 3 : 1;
+    const std::string close(width, quote);
+    for (size_t j = open + width; j < text.size(); ++j) {
+      if (text[j] == '\n') {
+        if (width == 1) return j - 1;
+        ++line;
+        line_start = j + 1;
+      } else if (quote == '"' && text[j] == '\\') {
+        if (j + 1 < text.size() && text[j + 1] != '\n') ++j;  // an escaped character
+      } else if (text.compare(j, width, close) == 0) {
+        return j + width - 1;
+      }
+    }
+    return text.size() - 1;
+  }
+
   // The directory relative paths resolve against: the config's own, but the working directory
   // for a pipe (`--config <(render-config)` is /dev/fd/63) or standard input, whose "directory"
   // holds no application: "data" became /dev/fd/data and `backup init` tried /dev/fd/.velin.
@@ -285,12 +359,24 @@ class Loader {
                                                 Where(spec), TypeName(item)));
       }
       items.emplace_back(item.as_string()->get());
+      if (items.back().find('\0') != std::string::npos) {
+        return Fail(At(item.source()), NulMessage(spec));
+      }
     }
     return Value(std::move(items));
   }
 
+  // A NUL (a TOML "\u0000") ends a name where the system takes it: include "a\u0000b" backed
+  // up "a" into a backup whose tree no restore could read, a destination made a directory of
+  // the part before it. No key of velin's (a path, a name, a URL, a command) can hold one.
+  std::string NulMessage(const KeySpec& spec) const {
+    return TrFormat("{} holds a NUL character (\\u0000), which no path, name or command can hold",
+                    Where(spec));
+  }
+
   template <typename FailFn>
   Result<Value> CheckString(const KeySpec& spec, const std::string& s, FailFn fail) const {
+    if (s.find('\0') != std::string::npos) return fail(NulMessage(spec));
     if (spec.kind == KeyKind::kEnum &&
         std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end()) {
       return fail(
@@ -768,6 +854,21 @@ class Loader {
     return Ok();
   }
 
+  // An offsite that is the destination itself (".velin/backups" with the default destination, a
+  // symlink to it): every create said "Copied offsite to …" and no second copy existed.
+  Status CheckOffsiteElsewhere() {
+    const BackupSection& b = config_.backup;
+    if (b.offsite.empty() || b.destination.empty() ||
+        !backup::SameRepositoryLocation(env_, b.offsite, b.destination)) {
+      return Ok();
+    }
+    return Fail(PositionOf("backup", "offsite"),
+                TrFormat("key 'offsite' in [backup]: {} is the repository of backup.destination "
+                         "({}): an offsite copy there would be no second copy",
+                         Quote(storage::WithoutPassword(b.offsite)),
+                         storage::WithoutPassword(b.destination)));
+  }
+
   // Exclude globs are relative to app.root. One written as an absolute path inside it
   // ("/var/www/shop/storage/cache") is taken relative; any other absolute one never matches:
   // said, not refused, so that a backup that ran with it goes on running.
@@ -828,6 +929,30 @@ class Loader {
   std::vector<std::string> env_overridden_;
 };
 
+constexpr off_t kMaxConfigBytes = 4 << 20;
+
+// The first `limit` bytes of `path` (a pipe, a fifo: what has no size to check first).
+Result<std::string> ReadAtMost(const std::string& path, off_t limit) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(TrFormat("cannot open {}", path), errno);
+  std::string data;
+  char buf[65536];
+  while (static_cast<off_t>(data.size()) < limit) {
+    const size_t want = std::min(sizeof buf, static_cast<size_t>(limit) - data.size());
+    const ssize_t n = ::read(fd, buf, want);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return ErrnoError(TrFormat("cannot read {}", path), err);
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return data;
+}
+
 }  // namespace
 
 std::optional<std::string> FindConfigFile(const std::string& start_dir) {
@@ -853,11 +978,13 @@ Result<Config> LoadConfigFromString(const std::string& text, const std::string& 
 
 Result<Config> LoadConfig(const std::string& path, io::Env& env) {
   // A device (`--config /dev/zero`) would be read until memory runs out, and so would a file
-  // of gigabytes; a pipe (`--config <(…)`) is fine. stat follows a symlinked config file, as
-  // opening it does.
-  constexpr off_t kMaxConfigBytes = 4 << 20;
+  // of gigabytes; a pipe (`--config <(…)`) is fine, but is read only up to the same limit
+  // (`yes | velin --config /dev/stdin` ended in std::bad_alloc). stat follows a symlinked
+  // config file, as opening it does.
   struct stat st;
+  bool regular = true;
   if (::stat(path.c_str(), &st) == 0) {
+    regular = S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
     if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)) {
       return UsageError(TrFormat("{}: is a device or socket, not a config file", path));
     }
@@ -867,7 +994,11 @@ Result<Config> LoadConfig(const std::string& path, io::Env& env) {
                                  static_cast<int64_t>(kMaxConfigBytes)));
     }
   }
-  auto text = env.ReadFile(path);
+  auto text = regular ? env.ReadFile(path) : ReadAtMost(path, kMaxConfigBytes + 1);
+  if (text && static_cast<off_t>(text->size()) > kMaxConfigBytes) {
+    return UsageError(TrFormat("{}: is more than {} bytes, too large for a config file", path,
+                               static_cast<int64_t>(kMaxConfigBytes)));
+  }
   if (!text) {
     const int err = text.error().sys_errno;
     if (err == ENOENT || err == ENOTDIR) {

@@ -1022,6 +1022,31 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{}: ist ein Gerät oder Socket, keine Konfigurationsdatei"},
       {"{}: is {} bytes, too large for a config file (at most {})",
        "{}: ist {} Bytes groß, zu groß für eine Konfigurationsdatei (höchstens {})"},
+      {"{}: is more than {} bytes, too large for a config file",
+       "{}: ist größer als {} Bytes, zu groß für eine Konfigurationsdatei"},
+      {"{} holds a NUL character (\\u0000), which no path, name or command can hold",
+       "{} enthält ein NUL-Zeichen (\\u0000), das kein Pfad, Name oder Befehl enthalten kann"},
+      {"a key or table name of more than {} dotted parts",
+       "ein Schlüssel- oder Tabellenname aus mehr als {} Teilen mit Punkten"},
+      {"key 'offsite' in [backup]: {} is the repository of backup.destination ({}): an offsite "
+       "copy there would be no second copy",
+       "Schlüssel 'offsite' in [backup]: {} ist das Repository von backup.destination ({}): eine "
+       "Offsite-Kopie dorthin wäre keine zweite Kopie"},
+      {"{} is the repository the backups are copied from: a copy there would be no second copy",
+       "{} ist das Repository, aus dem die Backups kopiert werden: eine Kopie dorthin wäre keine "
+       "zweite Kopie"},
+      {"backup.offsite {} is the repository backed up to: an offsite copy there would be no "
+       "second copy",
+       "backup.offsite {} ist das Repository, in das gesichert wird: eine Offsite-Kopie dorthin "
+       "wäre keine zweite Kopie"},
+      {"backup.include '{}' holds a NUL character: no file has that name, and a backup could not "
+       "record it",
+       "backup.include '{}' enthält ein NUL-Zeichen: keine Datei hat diesen Namen, und ein Backup "
+       "könnte ihn nicht aufzeichnen"},
+      {"cannot record the name '{}' in a backup (empty, '.', '..', '/' or NUL): no restore could "
+       "read it",
+       "der Name '{}' kann nicht in einem Backup aufgezeichnet werden (leer, '.', '..', '/' oder "
+       "NUL): keine Wiederherstellung könnte ihn lesen"},
       {"{}: a directory is in its place; move it away and restore again",
        "{}: an seiner Stelle steht ein Verzeichnis; es wegräumen und erneut wiederherstellen"},
       {"{}: '{}' holds {} ({}); list the application's own paths instead (e.g. \"bin\", "

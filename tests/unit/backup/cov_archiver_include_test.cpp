@@ -86,5 +86,17 @@ TEST_F(CovArchiverIncludeTest, AnIncludeThatIsAFifoIsRefusedNamingIt) {
   EXPECT_EQ(Snapshots(), 0u);
 }
 
+// The system reads "a\0b" as "a": the backup recorded a's bytes under the name "a\0b", which
+// no ls, restore or verify could read. Refused before anything is written.
+TEST_F(CovArchiverIncludeTest, AnIncludeWithANulIsRefusedAndNothingIsWritten) {
+  Put("a", "x\n");
+  auto snap = BackupOf({std::string("a\0b", 3)});
+  ASSERT_FALSE(snap);
+  EXPECT_EQ(snap.error().code, ExitCode::kUsage);
+  EXPECT_NE(snap.error().message.find("holds a NUL character"), std::string::npos)
+      << snap.error().message;
+  EXPECT_EQ(Snapshots(), 0u);
+}
+
 }  // namespace
 }  // namespace velin::backup

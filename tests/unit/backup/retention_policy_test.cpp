@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -344,6 +345,37 @@ TEST_F(RetentionPolicy, KeepLastTransactionsKeepsTheNewestInTheSameOrder) {
     std::reverse(input.begin(), input.end());
   }
   EXPECT_TRUE(KeepLastTransactions({}, 3).empty());
+}
+
+// The clock counts nanoseconds in 64 bits, back to 1677. A cutoff further back (retention_days
+// 150000 and more, up to the 1000000 velin.toml allows) once wrapped into the future and had
+// every backup but the newest forgotten; it keeps all of them by age. Just inside the clock's
+// range the cutoff is exact: 110000 days back is 1725, after a backup dated 1700.
+TEST_F(RetentionPolicy, RetentionDaysReachingBeforeTheClocksRangeKeepsEverything) {
+  const std::vector<SnapshotTime> input = {{"s3", T("2026-11-25 11:59")},
+                                           {"s2", T("2026-11-25 11:58")},
+                                           {"s1", T("2026-11-25 11:57")},
+                                           {"old", T("1700-01-01 12:00Z")}};
+  for (int days : {150000, 200000, 1000000, std::numeric_limits<int>::max()}) {
+    SCOPED_TRACE(days);
+    const RetentionRules rules = Rules(days, 0, 0, 0, 0, 0);
+    EXPECT_EQ(
+        Summarize(ApplyRetention(input, rules, T("2026-11-25 12:00")), rules),
+        (std::vector<std::string>{"s3=within+newest", "s2=within", "s1=within", "old=within"}));
+  }
+  const RetentionRules exact = Rules(110000, 0, 0, 0, 0, 0);
+  EXPECT_EQ(Summarize(ApplyRetention(input, exact, T("2026-11-25 12:00")), exact),
+            (std::vector<std::string>{"s3=within+newest", "s2=within", "s1=within", "old=forget"}));
+}
+
+// The counts velin.toml allows at their largest: every backup is kept, none for a wrong reason.
+TEST_F(RetentionPolicy, LargestKeepCountsKeepEveryBackup) {
+  const std::vector<SnapshotTime> input = {{"b", T("2026-11-25 11:00")},
+                                           {"a", T("1700-06-01 12:00Z")}};
+  const RetentionRules rules = Rules(0, 1000000, 1000000, 1000000, 1000000, 1000000);
+  EXPECT_EQ(Summarize(ApplyRetention(input, rules, T("2026-11-25 12:00")), rules),
+            (std::vector<std::string>{"b=last+daily+weekly+monthly+yearly+newest",
+                                      "a=last+daily+weekly+monthly+yearly"}));
 }
 
 TEST_F(RetentionPolicy, RulesAreEmptyOnlyWhenEveryCountIsZero) {
