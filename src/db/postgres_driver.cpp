@@ -485,9 +485,12 @@ class PostgresDriver final : public DriverSteps {
         // "touch()", "add(integer, integer)": any function of that name (one set aside in
         // vain is made again as it was).
         if (e.desc == "FUNCTION" || e.desc == "PROCEDURE" || e.desc == "AGGREGATE") {
-          functions.insert(QualifiedTableName(e.schema, e.tag.substr(0, e.tag.find('('))));
-          // "public.add(integer, integer)"
-          signatures.insert(QualifiedTableName(e.schema, e.tag));
+          const size_t args = std::min(e.tag.find('('), e.tag.size());
+          functions.insert(QualifiedTableName(e.schema, e.tag.substr(0, args)));
+          // "public.add(integer, integer)": the argument types as they are (they may be
+          // schema-qualified), only the function's name quoted as a table's would be.
+          signatures.insert(QualifiedTableName(e.schema, e.tag.substr(0, args)) +
+                            e.tag.substr(args));
         }
       }
     }
@@ -659,10 +662,8 @@ class PostgresDriver final : public DriverSteps {
     VELIN_ASSIGN(
         PgRows rows,
         conn.Query(
-            "SELECT DISTINCT p.oid, " +
-            QualifiedTableNameSql("n.nspname",
-                                  "p.proname || '(' || oidvectortypes(p.proargtypes) || ')'") +
-            ", " +
+            "SELECT DISTINCT p.oid, " + QualifiedTableNameSql("n.nspname", "p.proname") +
+            " || '(' || oidvectortypes(p.proargtypes) || ')', " +
             QualifiedTableNameSql("tyn.nspname", "coalesce(ty.typname, c.relname, rp.proname)") +
             ", " + kind +
             ", p.oid::regprocedure::text, pg_get_functiondef(p.oid), "
