@@ -44,6 +44,17 @@ Result<MysqlConnection> MysqlConnection::Open(const ConnectionOptions& options,
                          options.socket.empty() ? nullptr : options.socket.c_str(), 0) == nullptr) {
     std::string message = NoTr(mysql_error(c.conn_.get()));  // the server's words
     int err = MysqlConnectErrno(mysql_errno(c.conn_.get()), message);
+    // The client library's own words end in a raw errno, 115 (EINPROGRESS) for a refused
+    // connection: said as PostgreSQL's is instead (the driver's prefix names the host and
+    // port, or the socket). Connector/C 3 gives 2002 for TCP too. "localhost" without a socket
+    // is the library's default socket, whose path only its words name; a permission error
+    // keeps them too.
+    if (err == ECONNREFUSED && !options.socket.empty()) {
+      message = std::string(Tr("cannot connect through the socket (is the server running?)"));
+    } else if (err == ECONNREFUSED && options.host != "localhost") {
+      message = std::string(
+          Tr("cannot connect (is the server running and accepting TCP/IP connections?)"));
+    }
     return tl::unexpected(Error{ExitCode::kFailed, std::move(message), err});
   }
   return c;

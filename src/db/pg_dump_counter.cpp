@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "velin/db/table_name.hpp"
+
 namespace velin::db {
 namespace {
 
@@ -129,7 +131,7 @@ int PgDumpCounter::ParseHead() {
     toc.push_back({dump_id, desc, tag, schema, std::move(defn)});
     if (had_dumper != 0) {
       Entry e;
-      if (desc == "TABLE DATA") e.table = schema + "." + tag;
+      if (desc == "TABLE DATA") e.table = QualifiedTableName(schema, tag);
       if (!with_data.emplace(dump_id, std::move(e)).second) return -1;
     }
   }

@@ -21,6 +21,7 @@
 #include "velin/core/host_port.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/db/pg_dump_counter.hpp"
+#include "velin/db/table_name.hpp"
 #include "velin/io/env.hpp"
 
 namespace velin::db::internal {
@@ -151,8 +152,8 @@ class PostgresDriver final : public DriverSteps {
     info.size_bytes = std::stoll(v[0][1]);
     VELIN_ASSIGN(PgRows rows, conn.Query(kTablesSql));
     for (const auto& row : rows) {
-      info.tables.push_back({row[0] + "." + row[1], 0});
-      if (tables) tables->emplace_back(row[0] + "." + row[1], row[2] == "p");
+      info.tables.push_back({QualifiedTableName(row[0], row[1]), 0});
+      if (tables) tables->emplace_back(QualifiedTableName(row[0], row[1]), row[2] == "p");
     }
     return info;
   }
@@ -165,7 +166,7 @@ class PostgresDriver final : public DriverSteps {
       std::string sql = "SELECT count(*) FROM ONLY " + conn.QuoteIdentifier(row[0]) + "." +
                         conn.QuoteIdentifier(row[1]);
       VELIN_ASSIGN(PgRows n, conn.Query(sql));
-      out.push_back({row[0] + "." + row[1], std::stoll(n[0][0])});
+      out.push_back({QualifiedTableName(row[0], row[1]), std::stoll(n[0][0])});
     }
     return out;
   }
@@ -473,7 +474,7 @@ class PostgresDriver final : public DriverSteps {
     std::set<std::string> tables, relations, types, functions, views, signatures;
     explicit Replaced(const std::vector<PgDumpCounter::TocEntry>& toc) {
       for (const PgDumpCounter::TocEntry& e : toc) {
-        const std::string name = e.schema + "." + e.tag;
+        const std::string name = QualifiedTableName(e.schema, e.tag);
         if (e.desc == "TABLE") tables.insert(name);
         if (e.desc == "TABLE" || e.desc == "VIEW" || e.desc == "MATERIALIZED VIEW" ||
             e.desc == "SEQUENCE" || e.desc == "FOREIGN TABLE") {
@@ -484,8 +485,12 @@ class PostgresDriver final : public DriverSteps {
         // "touch()", "add(integer, integer)": any function of that name (one set aside in
         // vain is made again as it was).
         if (e.desc == "FUNCTION" || e.desc == "PROCEDURE" || e.desc == "AGGREGATE") {
-          functions.insert(e.schema + "." + e.tag.substr(0, e.tag.find('(')));
-          signatures.insert(e.schema + "." + e.tag);  // "public.add(integer, integer)"
+          const size_t args = std::min(e.tag.find('('), e.tag.size());
+          functions.insert(QualifiedTableName(e.schema, e.tag.substr(0, args)));
+          // "public.add(integer, integer)": the argument types as they are (they may be
+          // schema-qualified), only the function's name quoted as a table's would be.
+          signatures.insert(QualifiedTableName(e.schema, e.tag.substr(0, args)) +
+                            e.tag.substr(args));
         }
       }
     }
@@ -504,19 +509,19 @@ class PostgresDriver final : public DriverSteps {
   // VALID: their rows are newer than the backup.
   static Result<std::vector<SetAside>> OutsideKeys(PgConnection& conn, const Replaced& replaced) {
     // A partition's copy of its parent's key left out: the parent's is the one to set aside.
-    VELIN_ASSIGN(
-        PgRows rows,
-        conn.Query(std::string("SELECT tn.nspname || '.' || t.relname, rn.nspname || '.' || "
-                               "r.relname, c.conname, c.conrelid::regclass::text, "
-                               "quote_ident(c.conname), pg_get_constraintdef(c.oid) "
-                               "FROM pg_constraint c "
-                               "JOIN pg_class t ON t.oid = c.conrelid "
-                               "JOIN pg_namespace tn ON tn.oid = t.relnamespace "
-                               "JOIN pg_class r ON r.oid = c.confrelid "
-                               "JOIN pg_namespace rn ON rn.oid = r.relnamespace "
-                               "WHERE c.contype = 'f'") +
-                   (conn.server_version() >= 110000 ? " AND c.conparentid = 0" : "") +
-                   " ORDER BY 1, 3"));
+    VELIN_ASSIGN(PgRows rows,
+                 conn.Query("SELECT " + QualifiedTableNameSql("tn.nspname", "t.relname") + ", " +
+                            QualifiedTableNameSql("rn.nspname", "r.relname") +
+                            std::string(", c.conname, c.conrelid::regclass::text, "
+                                        "quote_ident(c.conname), pg_get_constraintdef(c.oid) "
+                                        "FROM pg_constraint c "
+                                        "JOIN pg_class t ON t.oid = c.conrelid "
+                                        "JOIN pg_namespace tn ON tn.oid = t.relnamespace "
+                                        "JOIN pg_class r ON r.oid = c.confrelid "
+                                        "JOIN pg_namespace rn ON rn.oid = r.relnamespace "
+                                        "WHERE c.contype = 'f'") +
+                            (conn.server_version() >= 110000 ? " AND c.conparentid = 0" : "") +
+                            " ORDER BY 1, 3"));
     std::vector<SetAside> keys;
     for (const auto& row : rows) {
       if (replaced.tables.count(row[0]) != 0 || replaced.tables.count(row[1]) == 0) continue;
@@ -541,9 +546,10 @@ class PostgresDriver final : public DriverSteps {
     VELIN_ASSIGN(
         PgRows triggers,
         conn.Query(
+            "SELECT " + QualifiedTableNameSql("tn.nspname", "tc.relname") + ", t.tgname, " +
+            QualifiedTableNameSql("pn.nspname", "p.proname") +
             std::string(
-                "SELECT tn.nspname || '.' || tc.relname, t.tgname, pn.nspname || '.' || "
-                "p.proname, 'DROP TRIGGER ' || quote_ident(t.tgname) || ' ON ' || "
+                ", 'DROP TRIGGER ' || quote_ident(t.tgname) || ' ON ' || "
                 "tc.oid::regclass::text || ';', pg_get_triggerdef(t.oid) || ';' || CASE "
                 "t.tgenabled WHEN 'O' THEN '' ELSE ' ALTER TABLE ' || tc.oid::regclass::text || "
                 "CASE t.tgenabled WHEN 'D' THEN ' DISABLE' WHEN 'R' THEN ' ENABLE REPLICA' ELSE "
@@ -570,9 +576,11 @@ class PostgresDriver final : public DriverSteps {
     VELIN_ASSIGN(
         PgRows defaults,
         conn.Query(
+            "SELECT DISTINCT " + QualifiedTableNameSql("tn.nspname", "tc.relname") +
+            ", a.attname, " +
+            QualifiedTableNameSql("rn.nspname", "coalesce(p.proname, s.relname, ty.typname)") +
             std::string(
-                "SELECT DISTINCT tn.nspname || '.' || tc.relname, a.attname, rn.nspname || '.' "
-                "|| coalesce(p.proname, s.relname, ty.typname), CASE WHEN p.oid IS NOT NULL "
+                ", CASE WHEN p.oid IS NOT NULL "
                 "THEN 'f' WHEN s.oid IS NOT NULL THEN 's' ELSE 't' END, 'ALTER TABLE ONLY ' || "
                 "tc.oid::regclass::text || ' ALTER COLUMN ' || quote_ident(a.attname), "
                 "pg_get_expr(ad.adbin, ad.adrelid) FROM pg_attrdef ad "
@@ -612,21 +620,22 @@ class PostgresDriver final : public DriverSteps {
                                                       const Replaced& replaced) {
     VELIN_ASSIGN(
         PgRows rows,
-        conn.Query(std::string(
-                       "SELECT tn.nspname || '.' || c.relname, a.attname, tyn.nspname || '.' || "
-                       "ty.typname, 'ALTER TABLE ' || c.oid::regclass::text || ' ALTER COLUMN ' || "
-                       "quote_ident(a.attname) || ' TYPE ', quote_ident(a.attname), "
-                       "format_type(a.atttypid, a.atttypmod), t.typelem <> 0 "
-                       "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-                       "JOIN pg_namespace tn ON tn.oid = c.relnamespace "
-                       "JOIN pg_type t ON t.oid = a.atttypid "
-                       "JOIN pg_type ty ON ty.oid = CASE WHEN t.typelem <> 0 AND t.typlen = -1 "
-                       "THEN t.typelem ELSE t.oid END "
-                       "JOIN pg_namespace tyn ON tyn.oid = ty.typnamespace "
-                       "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
-                       "AND tn.nspname NOT IN ('pg_catalog', 'information_schema')") +
-                   (conn.server_version() >= 100000 ? " AND NOT c.relispartition" : "") +
-                   " ORDER BY 1, 2"));
+        conn.Query(
+            "SELECT " + QualifiedTableNameSql("tn.nspname", "c.relname") + ", a.attname, " +
+            QualifiedTableNameSql("tyn.nspname", "ty.typname") +
+            std::string(", 'ALTER TABLE ' || c.oid::regclass::text || ' ALTER COLUMN ' || "
+                        "quote_ident(a.attname) || ' TYPE ', quote_ident(a.attname), "
+                        "format_type(a.atttypid, a.atttypmod), t.typelem <> 0 "
+                        "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                        "JOIN pg_namespace tn ON tn.oid = c.relnamespace "
+                        "JOIN pg_type t ON t.oid = a.atttypid "
+                        "JOIN pg_type ty ON ty.oid = CASE WHEN t.typelem <> 0 AND t.typlen = -1 "
+                        "THEN t.typelem ELSE t.oid END "
+                        "JOIN pg_namespace tyn ON tyn.oid = ty.typnamespace "
+                        "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
+                        "AND tn.nspname NOT IN ('pg_catalog', 'information_schema')") +
+            (conn.server_version() >= 100000 ? " AND NOT c.relispartition" : "") +
+            " ORDER BY 1, 2"));
     std::vector<SetAside> out;
     for (const auto& row : rows) {
       if (replaced.relations.count(row[0]) != 0 || replaced.types.count(row[2]) == 0) continue;
@@ -653,10 +662,10 @@ class PostgresDriver final : public DriverSteps {
     VELIN_ASSIGN(
         PgRows rows,
         conn.Query(
-            std::string("SELECT DISTINCT p.oid, n.nspname || '.' || p.proname || '(' || "
-                        "oidvectortypes(p.proargtypes) || ')', tyn.nspname || '.' || "
-                        "coalesce(ty.typname, c.relname, rp.proname), ") +
-            kind +
+            "SELECT DISTINCT p.oid, " + QualifiedTableNameSql("n.nspname", "p.proname") +
+            " || '(' || oidvectortypes(p.proargtypes) || ')', " +
+            QualifiedTableNameSql("tyn.nspname", "coalesce(ty.typname, c.relname, rp.proname)") +
+            ", " + kind +
             ", p.oid::regprocedure::text, pg_get_functiondef(p.oid), "
             "quote_ident(pg_get_userbyid(p.proowner)), "
             "coalesce(quote_literal(obj_description(p.oid, 'pg_proc')), ''), p.proacl IS NULL, "
@@ -735,31 +744,33 @@ class PostgresDriver final : public DriverSteps {
     // types, by name and oid.
     VELIN_ASSIGN(
         PgRows rows,
-        conn.Query("WITH v AS (SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispopulated "
-                   "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                   "WHERE c.relkind IN ('v', 'm') "
-                   "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-                   "AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = "
-                   "'pg_class'::regclass AND x.objid = c.oid AND x.deptype = 'e')), "
-                   "d AS (SELECT w.ev_class AS view, p.refclassid, p.refobjid FROM pg_rewrite w "
-                   "JOIN pg_depend p ON p.classid = 'pg_rewrite'::regclass AND p.objid = w.oid "
-                   "UNION SELECT p.objid, p.refclassid, p.refobjid FROM pg_depend p "
-                   "WHERE p.classid = 'pg_class'::regclass AND p.refclassid = "
-                   "'pg_type'::regclass) "
-                   "SELECT DISTINCT v.oid, v.nspname, v.relname, v.relkind, v.relispopulated, "
-                   "quote_ident(v.nspname) || '.' || quote_ident(v.relname), "
-                   "d.refobjid, rn.nspname || '.' || coalesce(rc.relname, rt.typname, "
-                   "rp.proname), rp.oid IS NOT NULL "
-                   "FROM v JOIN d ON d.view = v.oid AND d.refobjid <> v.oid "
-                   "LEFT JOIN pg_class rc ON d.refclassid = 'pg_class'::regclass "
-                   "AND rc.oid = d.refobjid "
-                   "LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass "
-                   "AND rt.oid = d.refobjid "
-                   "LEFT JOIN pg_proc rp ON d.refclassid = 'pg_proc'::regclass "
-                   "AND rp.oid = d.refobjid "
-                   "JOIN pg_namespace rn ON rn.oid = "
-                   "coalesce(rc.relnamespace, rt.typnamespace, rp.pronamespace) "
-                   "ORDER BY 1"));
+        conn.Query(
+            "WITH v AS (SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispopulated "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('v', 'm') "
+            "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = "
+            "'pg_class'::regclass AND x.objid = c.oid AND x.deptype = 'e')), "
+            "d AS (SELECT w.ev_class AS view, p.refclassid, p.refobjid FROM pg_rewrite w "
+            "JOIN pg_depend p ON p.classid = 'pg_rewrite'::regclass AND p.objid = w.oid "
+            "UNION SELECT p.objid, p.refclassid, p.refobjid FROM pg_depend p "
+            "WHERE p.classid = 'pg_class'::regclass AND p.refclassid = "
+            "'pg_type'::regclass) "
+            "SELECT DISTINCT v.oid, v.nspname, v.relname, v.relkind, v.relispopulated, "
+            "quote_ident(v.nspname) || '.' || quote_ident(v.relname), "
+            "d.refobjid, " +
+            QualifiedTableNameSql("rn.nspname", "coalesce(rc.relname, rt.typname, rp.proname)") +
+            ", rp.oid IS NOT NULL "
+            "FROM v JOIN d ON d.view = v.oid AND d.refobjid <> v.oid "
+            "LEFT JOIN pg_class rc ON d.refclassid = 'pg_class'::regclass "
+            "AND rc.oid = d.refobjid "
+            "LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass "
+            "AND rt.oid = d.refobjid "
+            "LEFT JOIN pg_proc rp ON d.refclassid = 'pg_proc'::regclass "
+            "AND rp.oid = d.refobjid "
+            "JOIN pg_namespace rn ON rn.oid = "
+            "coalesce(rc.relnamespace, rt.typnamespace, rp.pronamespace) "
+            "ORDER BY 1"));
     struct Node {
       OutsideView view;
       std::vector<std::string> refs;  // oids of the relations it depends on
@@ -768,7 +779,7 @@ class PostgresDriver final : public DriverSteps {
     };
     std::map<std::string, Node> nodes;  // by oid
     for (const auto& row : rows) {
-      const std::string name = row[1] + "." + row[2];
+      const std::string name = QualifiedTableName(row[1], row[2]);
       if (replaced.views.count(name) != 0) continue;  // the restore replaces it itself
       Node& n = nodes[row[0]];
       n.view = {name, row[5], "", row[3] == "m", row[4] == "t"};

@@ -1,6 +1,7 @@
 #include "sqlite_file.hpp"
 
 #include "velin/core/i18n.hpp"
+#include "velin/io/env.hpp"
 
 namespace velin::db::internal {
 namespace {
@@ -17,6 +18,11 @@ std::string QuoteIdentifier(const std::string& name) {
 }  // namespace
 
 Result<SqliteFile> SqliteFile::Open(const std::string& path, bool writable, bool create) {
+  // SQLite opens a directory and fails at its first read with "disk I/O error". "<path>/."
+  // exists only where `path` is a directory or a link to one.
+  if (io::Env::Default().Exists(io::JoinPath(path, ".")).value_or(false)) {
+    return Failure(std::string(Tr("cannot open: it is a directory, not a SQLite database file")));
+  }
   int flags = writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
   if (create) flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;

@@ -543,10 +543,20 @@ std::string DescribeToolFailure(const std::string& tool, const ChildOutcome& out
 }
 
 Result<SecretOptionPipe> SecretOptionPipe::Create(const std::string& password) {
-  // Option-file syntax: a double-quoted value, with backslash and quote escaped.
+  // Option-file syntax (mysys my_default.c, the parser of mariadb-dump and mysqldump): one
+  // line, a double-quoted value, in which \n \r \t \b \\ \" \' are escapes. A raw newline
+  // would end the line, and what follows it would be read as options ("unknown option
+  // '--<rest of the password>'", or another host=). The quotes keep '#', leading and trailing
+  // spaces. NUL cannot be written (the file is read as C strings): OpenDriver refuses it.
   std::string text = "[client]\npassword=\"";
+  // Each of kEscaped is written as a backslash and the letter of kEscapes at its index.
+  constexpr std::string_view kEscaped = "\n\r\t\b\\\"'", kEscapes = "nrtb\\\"'";
   for (char c : password) {
-    if (c == '\\' || c == '"') text += '\\';
+    if (c == '\0') return UsageError(std::string(Tr("the database password holds a NUL byte")));
+    if (const size_t at = kEscaped.find(c); at != std::string_view::npos) {
+      text += '\\';
+      c = kEscapes[at];
+    }
     text += c;
   }
   text += "\"\n";
@@ -580,10 +590,28 @@ SecretOptionPipe::~SecretOptionPipe() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::string Redact(std::string text, const std::string& secret) {
-  if (secret.empty()) return text;
+namespace {
+
+void RedactWhole(std::string& text, std::string_view secret) {
   for (size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3)) {
     text.replace(pos, secret.size(), "***");
+  }
+}
+
+}  // namespace
+
+std::string Redact(std::string text, const std::string& secret) {
+  if (secret.empty()) return text;
+  RedactWhole(text, secret);
+  // A tool's message holds its input a line at a time: a password of several lines that went
+  // astray shows up as one of its lines ("unknown option '--def-SECRETTAIL'"). Each line of 4
+  // characters or more is redacted too; shorter ones would blank ordinary words.
+  if (secret.find_first_of("\n\r") == std::string::npos) return text;
+  std::string_view rest = secret;
+  while (!rest.empty()) {
+    const size_t end = std::min(rest.find_first_of("\n\r"), rest.size());
+    if (end >= 4) RedactWhole(text, rest.substr(0, end));
+    rest.remove_prefix(std::min(end + 1, rest.size()));
   }
   return text;
 }

@@ -662,7 +662,7 @@ TEST_F(PostgresBackupTest, ViewsAddedSinceAreSetAsideAndMadeAgain) {
   RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("depends on what it restored was set aside for the restore and made "
-                       "again: public.named, Odd \"S.Counted *, public.never_filled, "
+                       "again: public.named, \"Odd \"\"S\".Counted *, public.never_filled, "
                        "public.on_counted"),
             std::string::npos)
       << r.out;

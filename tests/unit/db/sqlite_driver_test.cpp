@@ -154,6 +154,30 @@ TEST_F(SqliteDriverTest, AMissingFileIsNamed) {
   EXPECT_EQ(r.error().message, "database '" + o.path + "': the file does not exist");
 }
 
+// A path naming a directory (the database's folder instead of its file, or a link to it) says
+// so, not SQLite's "disk I/O error".
+TEST_F(SqliteDriverTest, ADirectoryIsNamedAsOne) {
+  std::filesystem::create_symlink(dir_ / "var", dir_ / "link");
+  for (const std::string& path : {dir_ / "var", dir_ / "link"}) {
+    db::ConnectionOptions o;
+    o.driver = "sqlite";
+    o.path = path;
+    o.temp_dir = dir_.path();
+    auto d = std::move(*db::OpenDriver(o));
+    const std::string want =
+        "database '" + path + "': cannot open: it is a directory, not a SQLite database file";
+    auto preflight = d->Preflight();
+    ASSERT_FALSE(preflight);
+    EXPECT_EQ(preflight.error().message, want);
+    auto dump = d->Dump([](std::string_view) { return Ok(); });
+    ASSERT_FALSE(dump);
+    EXPECT_EQ(dump.error().message, want);
+    auto counted = d->CountRows("");
+    ASSERT_FALSE(counted);
+    EXPECT_EQ(counted.error().message, want);
+  }
+}
+
 // Another process inserts the same id into two tables in one transaction, as fast as it can;
 // every backup taken meanwhile must be intact with both tables equally long.
 TEST_F(SqliteDriverTest, BackupsWhileAnotherProcessWritesAreConsistent) {
