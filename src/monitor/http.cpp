@@ -47,15 +47,8 @@ PostAnswer HttpPost(const std::string& url, std::string_view content_type, std::
     answer.reason = Tr("cannot initialise libcurl");
     return answer;
   }
-  const long timeout_ms = std::max<long>(1, static_cast<long>(timeout.count()));
-  const std::string agent = std::string("velin/") + kVersion;
   CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, agent.c_str());
+  storage::SetOneShotHttpOptions(c, url, timeout, std::string("velin/") + kVersion);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(c, CURLOPT_POST, 1L);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.data());

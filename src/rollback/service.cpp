@@ -32,16 +32,9 @@ Result<CommandResult> GetHealthUrl(const std::string& url, Duration timeout) {
   VELIN_TRY(storage::CurlReady());
   std::unique_ptr<CURL, HealthCurlDeleter> curl(curl_easy_init());
   if (!curl) return Failure(std::string(Tr("cannot initialise libcurl")));
-  const long timeout_ms = std::max<long>(1, static_cast<long>(timeout.count()));
-  const std::string agent = std::string("velin/") + kVersion;
   char error[CURL_ERROR_SIZE] = "";
   CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, agent.c_str());
+  storage::SetOneShotHttpOptions(c, url, timeout, std::string("velin/") + kVersion);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, DiscardHealthBody);
   const CURLcode rc = curl_easy_perform(c);

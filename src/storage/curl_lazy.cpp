@@ -3,6 +3,7 @@
 // without a forwarder here is an undefined symbol at link time.
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <mutex>
 
@@ -20,6 +21,17 @@ Status CurlReady() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   return Ok();
+}
+
+void SetOneShotHttpOptions(CURL* curl, const std::string& url, std::chrono::milliseconds timeout,
+                           const std::string& user_agent) {
+  const long timeout_ms = std::max<long>(1, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, user_agent.c_str());
 }
 
 }  // namespace velin::storage
