@@ -95,6 +95,12 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
       !flags.database.empty() ||
       (flags.only.empty() && has_db && (flags.target.empty() || !ctx.global.database_url.empty()));
   if (with_db) VELIN_TRY(need_database());
+  // --database asks for the database: a backup without one, or whose dump failed, is refused
+  // before any question about replacing it and before any file is written.
+  if (!flags.database.empty()) {
+    if (!has_db) return UsageError(TrFormat("backup {} holds no database", id));
+    VELIN_TRY(CheckDumpUsable(snapshot));
+  }
   bool db_confirmed = false;  // the in-place question named the database too
   backup::RestoreOptions options;
   options.only = flags.only;

@@ -86,6 +86,28 @@ TEST(DatabaseRestoreQuestion, SqliteAsksBeforeReplacingTheConfiguredOrAFileWithD
   EXPECT_EQ(QuestionSqliteRows(var + "/other.db"), "a\n");
 }
 
+// --database with a backup that holds no database (or whose dump failed): refused at once, not
+// after a question about replacing NAME and after the files were written.
+TEST(DatabaseRestoreQuestion, ABackupWithoutADatabaseIsRefusedBeforeTheQuestionAndTheFiles) {
+  BackupApp app({"storage"}, "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
+  std::filesystem::create_directories(app.root() + "/var");
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  RunProgram({"sqlite3", app.root() + "/var/other.db",
+              "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('o');"});
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  for (const bool yes : {false, true}) {
+    std::vector<std::string> args = {"backup",       "restore",  "latest",       "--database",
+                                     "var/other.db", "--target", app.path("out")};
+    if (yes) args.push_back("--yes");
+    RunResult r = app.Run(args);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find("holds no database"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("Replace"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(app.path("out"))) << yes;
+  }
+  EXPECT_EQ(QuestionSqliteRows(app.root() + "/var/other.db"), "o\n");
+}
+
 TEST(DatabaseRestoreQuestion, PostgresAsksBeforeReplacingTheConfiguredOrADatabaseWithTables) {
   PostgresServer& pg = PostgresServer::Shared();
   const std::string db = pg.CreateDatabase();
