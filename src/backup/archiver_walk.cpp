@@ -374,9 +374,11 @@ bool ArchiveWalk::ChangedWhileRead(const io::FileInfo& before, const io::FileInf
 
 ArchiveWalk::Vanishing ArchiveWalk::Vanished(const Error& error, const std::string& abs,
                                              const io::FileInfo& info) {
-  // ELOOP: a symlink in its place (O_NOFOLLOW); ENXIO: a socket.
+  // ELOOP: a symlink in its place (O_NOFOLLOW); ENXIO: a socket; EINVAL from readlink: a
+  // symlink listed, something else there now.
+  const bool relinked = error.sys_errno == EINVAL && info.type == io::FileType::kSymlink;
   if (error.sys_errno != ENOENT && error.sys_errno != ENOTDIR && error.sys_errno != ELOOP &&
-      error.sys_errno != ENXIO) {
+      error.sys_errno != ENXIO && !relinked) {
     return Vanishing::kNo;
   }
   // Only when the entry itself is gone or is another one now: an ENOENT of anything else (the

@@ -14,6 +14,17 @@ namespace velin::storage {
 namespace {
 constexpr uint64_t kDirectReadMin = 256 * 1024;
 
+// A directory where an object belongs (made by hand, or by a tool that copied the repository
+// badly) is no object: the listing and Stat pass it over, so a read of it says the object is
+// missing (ENOENT) too, and verify and prune report it as the damage a missing pack is (exit 4)
+// instead of failing on it (exit 1).
+Status MissingIfDirectory(Status read) {
+  if (read || read.error().sys_errno != EISDIR) return read;
+  Error e = read.error();
+  e.sys_errno = ENOENT;
+  return tl::unexpected(std::move(e));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LocalBackend>> LocalBackend::Open(io::Env& env, const std::string& root,
@@ -126,6 +137,10 @@ Result<std::string> LocalBackend::Get(const std::string& name) {
 }
 
 Status LocalBackend::GetInto(const std::string& name, std::string& out) {
+  return MissingIfDirectory(GetIntoImpl(name, out));
+}
+
+Status LocalBackend::GetIntoImpl(const std::string& name, std::string& out) {
   VELIN_ASSIGN(std::string path, PathOf(name));
   if (name.rfind("data/", 0) != 0) {
     VELIN_ASSIGN(out, env_.ReadFile(path));
@@ -172,6 +187,11 @@ void LocalBackend::ForgetOpen(const std::string& name) {
 
 Status LocalBackend::GetRangeInto(const std::string& name, uint64_t offset, uint64_t length,
                                   std::string& out) {
+  return MissingIfDirectory(GetRangeIntoImpl(name, offset, length, out));
+}
+
+Status LocalBackend::GetRangeIntoImpl(const std::string& name, uint64_t offset, uint64_t length,
+                                      std::string& out) {
   VELIN_ASSIGN(std::string path, PathOf(name));
   VELIN_ASSIGN(auto file, OpenForRead(name, path));
   out.resize(length);

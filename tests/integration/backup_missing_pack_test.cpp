@@ -208,6 +208,13 @@ TEST(BackupMissingPack, APackReplacedByADirectoryIsNotReadByTheBackupThatStoredI
     EXPECT_EQ(DescribeTree(app.path("out")), DescribeTree(app.root()));
     RunResult verified = app.Run({"backup", "verify", "latest"});
     EXPECT_EQ(verified.exit_code, 0) << verified.err;
+    // The first backup's data was in the directory's place: damage (exit 4) naming the backup
+    // it affects, as for a missing pack, not a failed read (exit 1); prune refuses likewise.
+    RunResult all = app.Run({"backup", "verify", "--all"});
+    EXPECT_EQ(all.exit_code, 4) << all.err;
+    EXPECT_NE(all.err.find("is missing; affects "), std::string::npos) << all.err;
+    RunResult pruned = app.Run({"backup", "prune"});
+    EXPECT_EQ(pruned.exit_code, 4) << pruned.err;
     return;
   }
 }

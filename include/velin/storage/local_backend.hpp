@@ -40,6 +40,9 @@ class LocalBackend : public Backend {
   Result<std::unique_ptr<ObjectWriter>> NewObjectWriter(const std::string& dir) override;
 
  private:
+  Status GetIntoImpl(const std::string& name, std::string& out);
+  Status GetRangeIntoImpl(const std::string& name, uint64_t offset, uint64_t length,
+                          std::string& out);
   friend class LocalObjectWriter;
   LocalBackend(io::Env& env, std::string root) : env_(env), root_(std::move(root)) {}
   Result<std::string> PathOf(const std::string& name) const;

@@ -326,6 +326,33 @@ TEST_F(ArchiverSwappedEntriesTest, AFileReplacedAtEveryReadIsLeftOutAsReplaced) 
   EXPECT_EQ(restored.at("/restore/storage/kept.txt"), "kept");
 }
 
+// A symlink replaced by a file between its lstat and its readlink (EINVAL) is left out as
+// replaced, as the other swaps are; it failed the whole backup before.
+TEST_F(ArchiverSwappedEntriesTest, ASymlinkReplacedByAFileBeforeItsReadlinkIsLeftOutAsReplaced) {
+  const std::string storage = app_ + "/storage";
+  const std::string link = storage + "/current";
+  Write(storage + "/kept.txt", "kept");
+  ASSERT_EQ(::symlink("kept.txt", link.c_str()), 0);
+  bool swapped = false;
+  meddling_.stat_hooks[link] = [&] {
+    if (swapped) return;
+    swapped = true;
+    ASSERT_EQ(::unlink(link.c_str()), 0);
+    Write(link, "a file now");
+  };
+  auto snap = BackupOfApp();
+  ASSERT_TRUE(snap) << snap.error().message;
+  ASSERT_TRUE(swapped);
+  EXPECT_EQ(snap->stats.files_vanished, 1u);
+  ASSERT_EQ(warnings_.infos.size(), 1u);
+  EXPECT_NE(warnings_.infos[0].find("were replaced while the backup ran"), std::string::npos)
+      << warnings_.infos[0];
+  EXPECT_NE(warnings_.infos[0].find("(storage/current)"), std::string::npos) << warnings_.infos[0];
+  const auto restored = Restored(*snap);
+  EXPECT_EQ(restored.count("/restore/storage/current"), 0u);
+  EXPECT_EQ(restored.at("/restore/storage/kept.txt"), "kept");
+}
+
 // A symlink on the include path (storage -> the NAS) is followed and its text recorded, so that
 // an in-place restore writes behind it again, as root. Swapped between its readlink and the
 // walk (to a directory of the swapper's, then back), the snapshot would record the NAS and hold
