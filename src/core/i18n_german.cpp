@@ -656,6 +656,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} im Index von {} verzeichnete Packs fehlen dort oder sind abgeschnitten (erstes: {}); "
        "ihre Daten werden erneut "
        "kopiert — 'velin backup verify --all' dort zeigt, welche Backups beschädigt sind"},
+      {"cannot store {}: a directory is in its place (move it out of the repository)",
+       "{} kann nicht gespeichert werden: an seiner Stelle steht ein Verzeichnis (es aus dem "
+       "Repository verschieben)"},
       {"verify needs a backup ID or --all", "verify braucht eine Backup-ID oder --all"},
       {"--database goes with --only db", "--database gehört zu --only db"},
       {"backup {} holds only a database, no files for --target; restore it with --only db "

@@ -80,9 +80,22 @@ Status LocalBackend::CreateDirDurably(const std::string& dir) {
   return env_.SyncDir(parent);
 }
 
+Status LocalBackend::ClearDirectoryInPlaceOf(const std::string& path) {
+  auto info = env_.Stat(path);
+  if (!info || info->type != io::FileType::kDirectory) return Ok();
+  // A directory where an object belongs counts as no object (Stat, the listing, the reads): the
+  // object stored again (a pack's blobs written anew come out with the same bytes, so the same
+  // name) takes its place. An empty one is removed; one holding files is not velin's to delete.
+  Status removed = env_.RemoveDir(path);
+  if (removed || removed.error().sys_errno == ENOENT) return Ok();
+  return tl::unexpected(removed.error().Wrap(TrFormat(
+      "cannot store {}: a directory is in its place (move it out of the repository)", path)));
+}
+
 Status LocalBackend::Put(const std::string& name, std::string_view data) {
   VELIN_ASSIGN(std::string path, PathOf(name));
   VELIN_TRY(EnsureDir(io::Dirname(path)));
+  VELIN_TRY(ClearDirectoryInPlaceOf(path));
   Status st = io::WriteFileDurably(env_, path, data, 0600);
   ForgetOpen(name);  // after: a read meanwhile may have opened the old one
   return st;
@@ -105,6 +118,7 @@ class LocalObjectWriter : public ObjectWriter {
     if (!file_) return Failure(TrFormat("{} is closed", temp_));
     VELIN_ASSIGN(std::string path, backend_.PathOf(name));
     VELIN_TRY(backend_.EnsureDir(io::Dirname(path)));
+    VELIN_TRY(backend_.ClearDirectoryInPlaceOf(path));
     std::unique_ptr<io::WritableFile> file = std::move(file_);
     Status st = io::RenameIntoPlaceDurably(backend_.env_, *file, temp_, path);
     backend_.ForgetOpen(name);  // after: a read meanwhile may have opened the old one

@@ -47,6 +47,8 @@ class LocalBackend : public Backend {
   LocalBackend(io::Env& env, std::string root) : env_(env), root_(std::move(root)) {}
   Result<std::string> PathOf(const std::string& name) const;
   Status EnsureDir(const std::string& dir);
+  // An empty directory at `path`, where an object is to be stored, removed (see the .cpp).
+  Status ClearDirectoryInPlaceOf(const std::string& path);
   Status CreateDirDurably(const std::string& dir);
   Status SweepTemps(const std::string& rel, int64_t now, size_t& removed);
   Status ListInto(const std::string& dir, const std::string& key_prefix, const std::string& prefix,
