@@ -22,6 +22,7 @@
 #include "velin/core/i18n.hpp"
 #include "velin/core/secret_file.hpp"
 #include "velin/core/text_encoding.hpp"
+#include "velin/io/posix_env.hpp"
 #include "velin/rollback/fleet.hpp"
 #include "velin/storage/remote_url.hpp"
 
@@ -931,28 +932,6 @@ class Loader {
 
 constexpr off_t kMaxConfigBytes = 4 << 20;
 
-// The first `limit` bytes of `path` (a pipe, a fifo: what has no size to check first).
-Result<std::string> ReadAtMost(const std::string& path, off_t limit) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(TrFormat("cannot open {}", path), errno);
-  std::string data;
-  char buf[65536];
-  while (static_cast<off_t>(data.size()) < limit) {
-    const size_t want = std::min(sizeof buf, static_cast<size_t>(limit) - data.size());
-    const ssize_t n = ::read(fd, buf, want);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return ErrnoError(TrFormat("cannot read {}", path), err);
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return data;
-}
-
 }  // namespace
 
 std::optional<std::string> FindConfigFile(const std::string& start_dir) {
@@ -994,7 +973,7 @@ Result<Config> LoadConfig(const std::string& path, io::Env& env) {
                                  static_cast<int64_t>(kMaxConfigBytes)));
     }
   }
-  auto text = regular ? env.ReadFile(path) : ReadAtMost(path, kMaxConfigBytes + 1);
+  auto text = regular ? env.ReadFile(path) : io::ReadFileAtMost(path, kMaxConfigBytes + 1);
   if (text && static_cast<off_t>(text->size()) > kMaxConfigBytes) {
     return UsageError(TrFormat("{}: is more than {} bytes, too large for a config file", path,
                                static_cast<int64_t>(kMaxConfigBytes)));

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -703,13 +704,14 @@ Result<std::unique_ptr<RandomAccessFile>> PosixEnv::NewRandomAccessFileAt(const 
   return std::make_unique<PosixRandomAccessFile>(path, fd);
 }
 
-Result<std::string> PosixEnv::ReadFile(const std::string& path) {
+Result<std::string> ReadFileAtMost(const std::string& path, uint64_t limit) {
   int fd = ::open(PathArg(path).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError(TrFormat("cannot open {}", path), errno);
   std::string data;
   char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+  while (data.size() < limit) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof buf, limit - data.size()));
+    ssize_t n = ::read(fd, buf, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       int err = errno;
@@ -721,6 +723,10 @@ Result<std::string> PosixEnv::ReadFile(const std::string& path) {
   }
   ::close(fd);
   return data;
+}
+
+Result<std::string> PosixEnv::ReadFile(const std::string& path) {
+  return ReadFileAtMost(path, std::numeric_limits<uint64_t>::max());
 }
 
 Result<FileInfo> PosixEnv::Stat(const std::string& path) {

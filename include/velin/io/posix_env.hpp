@@ -7,6 +7,11 @@
 
 namespace velin::io {
 
+// The first `limit` bytes of `path` (all of it when shorter), read with read(2) until its end:
+// what has no size to check first (a pipe, a fifo) is read only that far. PosixEnv::ReadFile is
+// it without a limit.
+Result<std::string> ReadFileAtMost(const std::string& path, uint64_t limit);
+
 class PosixEnv : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
