@@ -99,9 +99,16 @@ Result<BackupStats> ComputeStats(repo::Repository& repo,
   out.total.backups = out.backups;
   VELIN_TRY(Price(repo, all, out.total));
   if (whole_repository) {
-    repo.index().ForEach([&](const repo::BlobId&, const repo::IndexEntry& e) {
+    // A delta blob needs its base, referenced by a backup or not: as prune counts it.
+    std::vector<repo::BlobId> bases;
+    for (const auto& id : all.data) {
+      if (const repo::BlobId* base = repo.index().DeltaBase(id)) bases.push_back(*base);
+    }
+    all.data.insert(bases.begin(), bases.end());
+    repo.index().ForEach([&](const repo::BlobId& id, const repo::IndexEntry& e) {
       out.repository_blobs++;
       out.repository_stored += e.length;
+      if (all.data.count(id) == 0 && all.trees.count(id) == 0) out.repository_unreferenced++;
     });
   }
   return out;

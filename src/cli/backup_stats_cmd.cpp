@@ -76,7 +76,11 @@ Status RunStats(Context& ctx, const StatsFlags& flags) {
                           {"sources", sources},
                           {"total", SourceJson(st.total)}};
     if (whole) {
-      doc["repository"] = {{"blobs", st.repository_blobs}, {"stored_size", st.repository_stored}};
+      doc["repository"] = {
+          {"blobs", st.repository_blobs},
+          {"stored_size", st.repository_stored},
+          {"unreferenced_blobs", unreadable.empty() ? nlohmann::json(st.repository_unreferenced)
+                                                    : nlohmann::json(nullptr)}};
       doc["damaged"] = unreadable;
     }
     out.Json(doc);
@@ -107,10 +111,11 @@ Status RunStats(Context& ctx, const StatsFlags& flags) {
                  output::FormatBytes(st.repository_stored), st.repository_blobs));
   } else if (whole) {
     out.Info(
-        TrFormat("The repository stores {} in {} blobs ({} of them referenced by no backup "
-                 "until `velin backup prune`)",
+        TrFormat("The repository stores {} in {} blobs ({} of them needed by no backup: "
+                 "`velin backup prune` removes those in packs worth repacking, see "
+                 "backup.repack_threshold)",
                  output::FormatBytes(st.repository_stored), st.repository_blobs,
-                 st.repository_blobs - std::min(st.repository_blobs, st.total.blobs)));
+                 st.repository_unreferenced));
   }
   return NotCounted(unreadable);
 }

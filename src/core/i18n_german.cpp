@@ -527,10 +527,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"Repository: {} backup(s)", "Repository: {} Backup(s)"},
       {"Source", "Quelle"},
       {"Stored", "Gespeichert"},
-      {"The repository stores {} in {} blobs ({} of them referenced by no backup until `velin "
-       "backup prune`)",
-       "Das Repository speichert {} in {} Blobs ({} davon von keinem Backup referenziert, bis "
-       "`velin backup prune` läuft)"},
+      {"The repository stores {} in {} blobs ({} of them needed by no backup: `velin backup "
+       "prune` removes those in packs worth repacking, see backup.repack_threshold)",
+       "Das Repository speichert {} in {} Blobs ({} davon braucht kein Backup: `velin backup "
+       "prune` entfernt die in Packs, die sich umzupacken lohnen, siehe "
+       "backup.repack_threshold)"},
       {"Trees", "Bäume"},
       {"backup dump writes the file's bytes to stdout; it has no --json document",
        "backup dump schreibt die Bytes der Datei auf stdout; es hat kein --json-Dokument"},

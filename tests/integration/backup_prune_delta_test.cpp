@@ -62,5 +62,34 @@ TEST_F(BackupPruneDeltaTest, AChunkStoredAgainAfterItsUnusedDeltaLostItsBaseRest
   EXPECT_EQ(verify.err.find("delta blob"), std::string::npos) << verify.err;
 }
 
+// `backup stats` counts the base of a delta a backup uses as needed, as prune does: it said
+// such bases were "referenced by no backup until prune", and prune never removed them.
+TEST(BackupStatsDeltaBase, ADeltaBaseABackupNeedsIsNotCountedAsUnreferenced) {
+  BackupApp app{{"storage"}, "prune_after_create = false\nrepack_threshold = 0"};
+  const std::string f1 = RandomData(200000, 21);
+  std::string f2 = f1;
+  f2[1000] ^= 0x5a;
+  const std::string file = app.root() + "/storage/f";
+  WriteFile(file, f1);
+  nlohmann::json one = app.Json({"backup", "create"});
+  WriteFile(file, f2);  // stored as a delta against f1's chunk
+  app.Json({"backup", "create"});
+  RunResult forget = app.Run({"backup", "forget", one.value("id", ""), "--yes"});
+  ASSERT_EQ(forget.exit_code, 0) << forget.out << forget.err;
+  RunResult prune = app.Run({"backup", "prune"});
+  ASSERT_EQ(prune.exit_code, 0) << prune.out << prune.err;
+  nlohmann::json stats = app.Json({"backup", "stats"});
+  // Every pack with an unused blob was repacked (threshold 0): nothing left is unneeded, and the
+  // base stays because the delta needs it.
+  EXPECT_EQ(stats["repository"]["unreferenced_blobs"], 0) << stats;
+  EXPECT_GT(stats["repository"]["blobs"].get<int>(), stats["total"]["blobs"].get<int>()) << stats;
+  RunResult human = app.Run({"backup", "stats"});
+  EXPECT_NE(human.out.find("(0 of them needed by no backup"), std::string::npos) << human.out;
+  const std::string out = app.path("out");
+  RunResult restore = app.Run({"backup", "restore", "latest", "--target", out});
+  ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
+  EXPECT_TRUE(ReadFileOrDie(out + "/storage/f") == f2);
+}
+
 }  // namespace
 }  // namespace velin::testing

@@ -132,6 +132,9 @@ struct BackupStats {
   // are of every backup.
   uint64_t repository_blobs = 0;
   uint64_t repository_stored = 0;
+  // Of those, the blobs no backup needs: neither referenced nor the delta base of a referenced
+  // blob (prune keeps bases: the deltas restore from them).
+  uint64_t repository_unreferenced = 0;
 };
 
 // A blob a backup references that no index lists is a DamageError.
