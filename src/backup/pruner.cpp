@@ -439,16 +439,28 @@ Result<PruneResult> Prune(repo::Repository& repository, io::Env& env, const Prun
   result.bytes_after = result.bytes_before;
   if (NothingToDo(plan)) return result;
   if (options.dry_run) {
-    // Estimate: the packs that go, less the used share of the repacked ones.
+    // Estimate: the packs that go, less the used share of the repacked ones, and the one new
+    // index object in place of every old one (as large as theirs, in proportion to the blobs
+    // it keeps listing).
     uint64_t after = 0;
+    uint64_t entries = 0;
+    uint64_t index_bytes = 0;
     for (const auto& [id, info] : plan.packs) {
       const PackAction a = plan.actions.at(id);
+      entries += info.entries.size() + info.dropped.size();
       if (a == PackAction::kKeep) after += info.size;
       if (a == PackAction::kRepack) {
         for (const auto& e : info.used) after += e.length + repo::kPackEntrySize;
       }
     }
+    for (const auto& o : plan.index_objects) index_bytes += o.size;
+    const uint64_t kept = entries - std::min(entries, result.blobs_removed);
+    if (entries > 0) {
+      after += static_cast<uint64_t>(static_cast<double>(index_bytes) * static_cast<double>(kept) /
+                                     static_cast<double>(entries));
+    }
     result.bytes_after = after;
+    result.index_objects_replaced = plan.index_objects.size();
     return result;
   }
   VELIN_TRY(Execute(repository, plan, result, reporter));

@@ -142,6 +142,10 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
     } else if (reader && ReadOnlyError(lock.error())) {
       ctx.out().Warn(TrFormat("cannot write a lock in {} ({}); reading without one",
                               r.backend->Location(), lock.error().message));
+      // Without a lock of its own it still waits for (and then refuses, exit 3) a live
+      // exclusive one: a prune deleting the packs it is about to read.
+      VELIN_TRY(repo::RepoLock::WaitUnlocked(ctx.env(), *r.backend, kind,
+                                             LockOptionsFor(ctx.env(), wait)));
     } else {
       return tl::unexpected(lock.error());
     }

@@ -194,6 +194,22 @@ Result<std::vector<Holder>> LiveConflicts(io::Env& env, storage::Backend& backen
   return out;
 }
 
+// The error of a lock that did not give way in time (exit 3).
+tl::unexpected<Error> LockedBy(const storage::Backend& backend, const Holder& first) {
+  if (first.age < 0 && first.ahead > 0) {
+    // Dated in the future and of no known age: it never goes stale, so waiting cannot help.
+    return MakeError(
+        ExitCode::kLocked,
+        TrFormat("repository {} is locked by {} ({}); it never expires by age (a clock "
+                 "is wrong): once nothing of velin runs on that host, remove it with "
+                 "`velin backup unlock`",
+                 backend.Location(), first.Describe(), first.name));
+  }
+  return MakeError(ExitCode::kLocked,
+                   TrFormat("repository {} is locked by {} ({}); retry later or pass --lock-wait",
+                            backend.Location(), first.Describe(), first.name));
+}
+
 // Our own lock object goes, also when the run was asked to stop (its requests would be aborted):
 // left behind, it would block other hosts until it is stale.
 void RemoveLockObject(storage::Backend& backend, const std::string& name) {
@@ -301,22 +317,21 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
       continue;
     }
     RemoveLockObject(backend, name);
-    if (late) {
-      const Holder& first = conflicts->front();
-      if (first.age < 0 && first.ahead > 0) {
-        // Dated in the future and of no known age: it never goes stale, so waiting cannot help.
-        return MakeError(
-            ExitCode::kLocked,
-            TrFormat("repository {} is locked by {} ({}); it never expires by age (a clock is "
-                     "wrong): once nothing of velin runs on that host, remove it with `velin "
-                     "backup unlock`",
-                     backend.Location(), first.Describe(), first.name));
-      }
-      return MakeError(
-          ExitCode::kLocked,
-          TrFormat("repository {} is locked by {} ({}); retry later or pass --lock-wait",
-                   backend.Location(), first.Describe(), first.name));
-    }
+    if (late) return LockedBy(backend, conflicts->front());
+    env.SleepFor(std::chrono::milliseconds(50 + rng() % 200));
+  }
+}
+
+Status RepoLock::WaitUnlocked(io::Env& env, storage::Backend& backend, LockKind kind,
+                              const LockOptions& options) {
+  const LockHolder self = env.ThisProcess();
+  const auto deadline = env.SteadyNow() + options.wait;
+  std::mt19937 rng(static_cast<unsigned>(self.pid));
+  for (;;) {
+    VELIN_TRY(CheckInterrupted());
+    VELIN_ASSIGN(auto conflicts, LiveConflicts(env, backend, kind, "", self, options));
+    if (conflicts.empty()) return Ok();
+    if (env.SteadyNow() >= deadline) return LockedBy(backend, conflicts.front());
     env.SleepFor(std::chrono::milliseconds(50 + rng() % 200));
   }
 }

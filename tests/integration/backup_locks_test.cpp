@@ -324,6 +324,12 @@ TEST_F(BackupLocksTest, AReadOnlyRepositoryIsReadWithAWarningAndWithNoLock) {
   // --no-lock: reads past a live exclusive lock, writes no lock.
   WriteFile(Lock("exclusive-live"), R"({"host":"elsewhere","pid":1,"kind":"exclusive","time":1})");
   EXPECT_EQ(app_.Run({"backup", "list"}).exit_code, 3);
+  // A reader that cannot write its lock still sees the live exclusive one (a prune deleting
+  // what it reads) and refuses, as one that can: it went on before.
+  RunResult read_only = app_.Run({"backup", "restore", id, "--target", app_.path("out2")}, ro);
+  EXPECT_EQ(read_only.exit_code, 3) << read_only.err;
+  EXPECT_NE(read_only.err.find("exclusive-live"), std::string::npos) << read_only.err;
+  EXPECT_FALSE(fs::exists(app_.path("out2/storage/a.txt")));
   RunResult listed = app_.Run({"backup", "list", "--no-lock"});
   EXPECT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_NE(listed.out.find(id), std::string::npos) << listed.out;

@@ -92,6 +92,14 @@ TEST_F(BackupPruneTest, RemovesUnusedDataAndTheRemainingBackupsRestore) {
   EXPECT_LT(after + 350000, before) << pruned;  // two changing.bin versions went
   EXPECT_EQ(pruned["bytes_freed"].get<uint64_t>(),
             pruned["bytes_before"].get<uint64_t>() - pruned["bytes_after"].get<uint64_t>());
+  // The dry run said what the prune did: the same index objects replaced (it said 0), and
+  // about the same size after (it left the new index object out and counted every old one as
+  // freed).
+  EXPECT_EQ(dry["index_objects_replaced"], pruned["index_objects_replaced"]) << dry << pruned;
+  EXPECT_GT(dry["index_objects_replaced"].get<int>(), 1) << dry;
+  const auto dry_after = dry["bytes_after"].get<int64_t>();
+  const auto real_after = pruned["bytes_after"].get<int64_t>();
+  EXPECT_LE(std::abs(dry_after - real_after), 1024 + real_after / 100) << dry << pruned;
   ExpectIntact("after prune");
   // One index object now covers every remaining pack.
   EXPECT_EQ(std::distance(fs::directory_iterator(app_.repo() + "/index"), fs::directory_iterator()),

@@ -91,6 +91,11 @@ class RepoLock {
   // liveness of local holders.
   static Result<std::unique_ptr<RepoLock>> Acquire(io::Env& env, storage::Backend& backend,
                                                    LockKind kind, const LockOptions& options);
+  // For a reader that cannot write its lock (a read-only repository): waits as Acquire would
+  // until no live lock conflicts with `kind` (a prune's exclusive one), without a lock object of
+  // its own; the same exit 3 error once options.wait is over.
+  static Status WaitUnlocked(io::Env& env, storage::Backend& backend, LockKind kind,
+                             const LockOptions& options);
   ~RepoLock();  // stops refreshing and deletes the lock object
   RepoLock(const RepoLock&) = delete;
   RepoLock& operator=(const RepoLock&) = delete;
