@@ -298,6 +298,25 @@ Result<OpenRepo> CreateFollowUpRepos::OpenExclusive() {
                         backend_);
 }
 
+namespace {
+
+// Whoever holds the storage can put an unencrypted repository where an encrypted one was (keys/
+// removed and "encryption" dropped from its config, or one made with --encryption none): it
+// opens without a passphrase, and a create would write plaintext there. velin.toml saying
+// backup.encryption is a cipher is what tells that this is not the repository set up; a
+// configured "none" with an encrypted repository is fine, and so is another cipher than the
+// one configured (chosen at init; encrypted either way). docs/encryption.md, "Threat model".
+Status RequireConfiguredEncryption(repo::Repository& repo, crypto::Cipher configured) {
+  if (configured == crypto::Cipher::kNone || repo.encrypted()) return Ok();
+  return DamageError(TrFormat(
+      "repository {} is not encrypted but backup.encryption is {}: refusing (an encrypted "
+      "repository may have been replaced by an unencrypted one; if it was created unencrypted on "
+      "purpose, set backup.encryption = \"none\")",
+      repo.backend().Location(), crypto::CipherName(configured)));
+}
+
+}  // namespace
+
 Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create,
                                         std::shared_ptr<storage::Backend> backend) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
@@ -311,6 +330,8 @@ Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bo
   }
   VELIN_ASSIGN(auto keys, RepoKeyOptionsFor(ctx, *cfg, cfg->backup.encryption));
   VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create, keys));
+  VELIN_TRY(RequireConfiguredEncryption(*r.repo, keys.cipher));
+  WarnForeignKeys(ctx, *r.backend, r.repo->foreign_keys());
   return r;
 }
 

@@ -79,6 +79,11 @@ Result<std::unique_ptr<repo::RepoLock>> LockRepository(Context& ctx, storage::Ba
 Result<repo::RepoKeyOptions> RepoKeyOptionsFor(Context& ctx, const config::Config& cfg,
                                                const std::string& encryption);
 
+// One warning per key that opened with the passphrase but belongs to another repository
+// (repo::RepositoryKey::foreign), once per key in a process. Defined in backup_key_cmd.cpp.
+void WarnForeignKeys(Context& ctx, const storage::Backend& backend,
+                     const std::vector<std::string>& foreign);
+
 // What `config check` asks of the passphrase settings when backup.encryption is on: what the
 // commands would refuse (none named, a file or variable that holds an empty one), save a
 // variable unset here, which cron's environment may set. Reads the passphrase and forgets it.

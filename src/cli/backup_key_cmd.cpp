@@ -5,6 +5,7 @@
 // The engine is crypto/key_ring.hpp; this file parses flags and prints.
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "backup_common.hpp"
 #include "velin/cli/context.hpp"
@@ -36,6 +37,12 @@ class Passphrase {
   Passphrase(Passphrase&& other) noexcept : value_(std::move(other.value_)) {
     crypto::CleanseString(other.value_);
   }
+  Passphrase& operator=(Passphrase&& other) noexcept {
+    crypto::CleanseString(value_);
+    value_ = std::move(other.value_);
+    crypto::CleanseString(other.value_);
+    return *this;
+  }
   Passphrase(const Passphrase&) = delete;
   Passphrase& operator=(const Passphrase&) = delete;
   ~Passphrase() { crypto::CleanseString(value_); }
@@ -45,7 +52,10 @@ class Passphrase {
   std::string value_;
 };
 
-Result<Passphrase> RepositoryPassphrase(const config::Config& cfg) {
+// `unstripped`, when given, gets the variable's value with its trailing newlines when it had
+// any (config::ReadSecret), else "".
+Result<Passphrase> RepositoryPassphrase(const config::Config& cfg,
+                                        Passphrase* unstripped = nullptr) {
   // A repository alone (--repo, no velin.toml): its passphrase variable unset is the one line
   // naming both ways to give it.
   const std::string& var = cfg.backup.password_env;
@@ -54,10 +64,13 @@ Result<Passphrase> RepositoryPassphrase(const config::Config& cfg) {
     return UsageError(TrFormat("no repository passphrase: set {} or pass --password-file FILE",
                                var.empty() ? std::string("VELIN_PASSPHRASE") : var));
   }
-  VELIN_ASSIGN(std::string secret,
-               config::ReadSecret(cfg.backup.password_env, cfg.backup.password_file,
-                                  "repository passphrase"));
-  Passphrase passphrase(std::move(secret));
+  std::string as_given;
+  auto secret = config::ReadSecret(cfg.backup.password_env, cfg.backup.password_file,
+                                   "repository passphrase", &as_given);
+  Passphrase raw(std::move(as_given));
+  if (!secret) return tl::unexpected(secret.error());
+  Passphrase passphrase(std::move(*secret));
+  if (unstripped != nullptr) *unstripped = std::move(raw);
   // Set but empty (`MYPASS= velin …`, a secret store that handed out nothing): that is what
   // to fix, not the config, which does name where the passphrase is.
   if (passphrase.view().empty() && !var.empty() && GetEnvironment(var).has_value()) {
@@ -124,18 +137,34 @@ Result<KeyRepository> OpenKeyRepository(Context& ctx, const config::Config& cfg,
 }
 
 // Opens the repository's backend (locked as `lock` says) and unlocks its master key with the
-// configured passphrase.
+// configured passphrase: the key the repository's config verifies, not one copied in from
+// another repository (each named in a warning).
 struct Unlocked {
   KeyRepository repo;
   crypto::OpenedKey key;
+  Passphrase passphrase;  // the one that opened it
 };
+
+// The repository's key with the configured passphrase; when that opens none and its variable
+// had trailing newlines, with the value as it is (an older velin took it verbatim).
+Result<repo::RepositoryKey> OpenKeyWith(storage::Backend& backend, Passphrase& passphrase,
+                                        Passphrase& unstripped) {
+  auto key = repo::Repository::OpenKey(backend, passphrase.view());
+  if (key || key.error().code != ExitCode::kUsage || unstripped.view().empty()) return key;
+  auto again = repo::Repository::OpenKey(backend, unstripped.view());
+  if (!again && again.error().code == ExitCode::kUsage) return key;
+  if (again) passphrase = std::move(unstripped);
+  return again;
+}
 
 Result<Unlocked> Unlock(Context& ctx, const KeyFlags& flags, KeyLock lock) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  VELIN_ASSIGN(Passphrase passphrase, RepositoryPassphrase(*cfg));
+  Passphrase unstripped("");
+  VELIN_ASSIGN(Passphrase passphrase, RepositoryPassphrase(*cfg, &unstripped));
   VELIN_ASSIGN(KeyRepository repo, OpenKeyRepository(ctx, *cfg, flags, lock));
-  VELIN_ASSIGN(crypto::OpenedKey key, crypto::OpenRepositoryKey(*repo.backend, passphrase.view()));
-  return Unlocked{std::move(repo), std::move(key)};
+  VELIN_ASSIGN(repo::RepositoryKey key, OpenKeyWith(*repo.backend, passphrase, unstripped));
+  WarnForeignKeys(ctx, *repo.backend, key.foreign);
+  return Unlocked{std::move(repo), std::move(key.key), std::move(passphrase)};
 }
 
 nlohmann::json KeyToJson(const crypto::KeyObject& key, bool current) {
@@ -190,8 +219,17 @@ Status AddKey(Context& ctx, const KeyFlags& flags) {
 
 Status RemoveKey(Context& ctx, const KeyFlags& flags) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  VELIN_ASSIGN(Passphrase passphrase, RepositoryPassphrase(*cfg));
+  Passphrase unstripped("");
+  VELIN_ASSIGN(Passphrase passphrase, RepositoryPassphrase(*cfg, &unstripped));
   VELIN_ASSIGN(KeyRepository repo, OpenKeyRepository(ctx, *cfg, flags, KeyLock::kExclusive));
+  if (!unstripped.view().empty()) {
+    // Nothing opens with the variable's value stripped: the value as it is (an older velin's).
+    auto stripped_opens = crypto::OpenRepositoryKey(*repo.backend, passphrase.view());
+    if (!stripped_opens && stripped_opens.error().code == ExitCode::kUsage &&
+        crypto::OpenRepositoryKey(*repo.backend, unstripped.view())) {
+      passphrase = std::move(unstripped);
+    }
+  }
   VELIN_ASSIGN(std::string id, crypto::RemoveKey(*repo.backend, flags.key_id, passphrase.view()));
   if (ctx.out().json()) {
     ctx.out().Json({{"removed", id}});
@@ -201,17 +239,34 @@ Status RemoveKey(Context& ctx, const KeyFlags& flags) {
   return Ok();
 }
 
+std::string ShortIds(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id.substr(0, 12);
+  return out;
+}
+
 Status ChangePassphrase(Context& ctx, const KeyFlags& flags) {
   VELIN_ASSIGN(Passphrase fresh, NewPassphrase(flags));
   VELIN_ASSIGN(Unlocked u, Unlock(ctx, flags, KeyLock::kExclusive));
   VELIN_TRY(u.repo.lock->Check());
-  VELIN_ASSIGN(std::string id, crypto::ChangePassphrase(*u.repo.backend, u.key, fresh.view(),
-                                                        crypto::CurrentKeyOrigin(ctx.env()), {}));
+  VELIN_ASSIGN(crypto::PassphraseChange change,
+               crypto::ChangePassphrase(*u.repo.backend, u.key, u.passphrase.view(), fresh.view(),
+                                        crypto::CurrentKeyOrigin(ctx.env()), {}));
   if (ctx.out().json()) {
-    ctx.out().Json({{"removed", u.key.key_id}, {"added", id}});
+    ctx.out().Json({{"removed", u.key.key_id},
+                    {"removed_all", change.removed},
+                    {"added", change.added},
+                    {"reused", change.reused}});
+  } else if (change.removed.size() == 1) {
+    ctx.out().Done(TrFormat("Passphrase changed: key {} replaces key {}",
+                            change.added.substr(0, 12), change.removed.front().substr(0, 12)));
   } else {
-    ctx.out().Done(TrFormat("Passphrase changed: key {} replaces key {}", id.substr(0, 12),
-                            u.key.key_id.substr(0, 12)));
+    // More than one key opened with the old passphrase (an older velin's `key add` of it, one
+    // run again): every one is gone, or the old passphrase would still open the repository.
+    ctx.out().Done(
+        TrFormat("Passphrase changed: key {} replaces keys {} (each opened with the old "
+                 "passphrase)",
+                 change.added.substr(0, 12), ShortIds(change.removed)));
   }
   return Ok();
 }
@@ -236,19 +291,37 @@ void AddNewPassphraseFlags(CLI::App* cmd, KeyFlags& flags) {
 
 }  // namespace
 
+void WarnForeignKeys(Context& ctx, const storage::Backend& backend,
+                     const std::vector<std::string>& foreign) {
+  // Once per key and process: `backup create` opens its repository again for the offsite copy
+  // and the prune after it.
+  static std::set<std::string> warned;
+  for (const std::string& id : foreign) {
+    if (!warned.insert(backend.Location() + "\n" + id).second) continue;
+    ctx.out().Warn(
+        TrFormat("key {} opens with this passphrase but belongs to another repository "
+                 "(it does not verify the config of {}): it was not used",
+                 id, backend.Location()));
+  }
+}
+
 Result<repo::RepoKeyOptions> RepoKeyOptionsFor(Context& ctx, const config::Config& cfg,
                                                const std::string& encryption) {
   repo::RepoKeyOptions keys;
   VELIN_ASSIGN(keys.cipher, crypto::ParseCipher(encryption));
   keys.origin = crypto::CurrentKeyOrigin(ctx.env());
-  keys.passphrase = [env = cfg.backup.password_env, file = cfg.backup.password_file,
-                     where = cfg.file]() -> Result<std::string> {
-    config::Config only_secrets;
-    only_secrets.file = where;
-    only_secrets.backup.password_env = env;
-    only_secrets.backup.password_file = file;
+  config::Config only_secrets;
+  only_secrets.file = cfg.file;
+  only_secrets.backup.password_env = cfg.backup.password_env;
+  only_secrets.backup.password_file = cfg.backup.password_file;
+  keys.passphrase = [only_secrets]() -> Result<std::string> {
     VELIN_ASSIGN(Passphrase passphrase, RepositoryPassphrase(only_secrets));
     return std::string(passphrase.view());
+  };
+  keys.unstripped_passphrase = [only_secrets]() -> Result<std::string> {
+    Passphrase unstripped("");
+    VELIN_TRY(RepositoryPassphrase(only_secrets, &unstripped));
+    return std::string(unstripped.view());
   };
   return keys;
 }

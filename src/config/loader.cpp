@@ -1008,10 +1008,26 @@ bool IsRemoteDestination(const std::string& destination) {
   return destination.find("://") != std::string::npos;
 }
 
+namespace {
+
+// A file's secret and a variable's the same way: a Kubernetes secret made --from-file, put in
+// the environment, ends in the file's newline, and the same secret must not give two passphrases.
+void StripTrailingNewlines(std::string& secret) {
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+}
+
+}  // namespace
+
 Result<std::string> ReadSecret(const std::string& env_var, const std::string& file,
-                               const std::string& what) {
+                               const std::string& what, std::string* unstripped) {
+  if (unstripped != nullptr) unstripped->clear();
   if (!env_var.empty()) {
-    if (std::optional<std::string> value = GetEnvironment(env_var)) return *value;
+    if (std::optional<std::string> value = GetEnvironment(env_var)) {
+      std::string secret = *value;
+      StripTrailingNewlines(secret);
+      if (unstripped != nullptr && secret.size() != value->size()) *unstripped = std::move(*value);
+      return secret;
+    }
     if (file.empty()) {
       return UsageError(TrFormat("{}: environment variable {} is not set", what, env_var));
     }
@@ -1020,7 +1036,7 @@ Result<std::string> ReadSecret(const std::string& env_var, const std::string& fi
   auto read = ReadSecretFile(file);
   if (!read) return UsageError(TrFormat("{}: {}", what, read.error().message));
   std::string secret = std::move(*read);
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  StripTrailingNewlines(secret);
   return secret;
 }
 

@@ -218,6 +218,45 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"scrypt N={} r={} needs more than 1 GiB of memory",
        "scrypt N={} r={} braucht mehr als 1 GiB Speicher"},
       {"scrypt needs {} MiB of memory: {}", "scrypt braucht {} MiB Speicher: {}"},
+      {"scrypt N={} r={} p={} is more than 16 times the work of velin's default parameters",
+       "scrypt N={} r={} p={} ist mehr als das 16-Fache der Arbeit von velins "
+       "Standardparametern"},
+      {"the new passphrase already opens key {} of repository {} (added before?): give a "
+       "passphrase the repository does not have yet",
+       "die neue Passphrase öffnet bereits Schlüssel {} von Repository {} (schon hinzugefügt?): "
+       "eine Passphrase angeben, die das Repository noch nicht hat"},
+      {"the new passphrase is the one in use for repository {}",
+       "die neue Passphrase ist die für Repository {} bereits verwendete"},
+      {"key {} of repository {} no longer opens with the passphrase in use (another velin "
+       "changed it meanwhile)",
+       "Schlüssel {} von Repository {} öffnet nicht mehr mit der verwendeten Passphrase (ein "
+       "anderes velin hat ihn inzwischen geändert)"},
+      {"the new passphrase already opens key {} in repository {}, which belongs to another "
+       "repository: give another passphrase, or remove that key first",
+       "die neue Passphrase öffnet bereits Schlüssel {} in Repository {}, der zu einem anderen "
+       "Repository gehört: eine andere Passphrase angeben oder diesen Schlüssel zuerst entfernen"},
+      {"Passphrase changed: key {} replaces keys {} (each opened with the old passphrase)",
+       "Passphrase geändert: Schlüssel {} ersetzt die Schlüssel {} (jeder öffnete mit der alten "
+       "Passphrase)"},
+      {"key {} opens with this passphrase but belongs to another repository (it does not verify "
+       "the config of {}): it was not used",
+       "Schlüssel {} öffnet mit dieser Passphrase, gehört aber zu einem anderen Repository (er "
+       "bestätigt die Konfiguration von {} nicht): er wurde nicht verwendet"},
+      {"repository {}: keys {} open with this passphrase but hold different master keys, and "
+       "its config has no checksum (an older velin wrote it) and no snapshot or index object "
+       "tells which is the repository's: remove the key copied in from another repository "
+       "(velin backup key remove ID), then run 'velin backup upgrade'",
+       "Repository {}: die Schlüssel {} öffnen mit dieser Passphrase, enthalten aber "
+       "verschiedene Hauptschlüssel, und seine Konfiguration hat keine Prüfsumme (ein älteres "
+       "velin hat sie geschrieben) und kein Snapshot- oder Index-Objekt zeigt, welcher zum "
+       "Repository gehört: den aus einem anderen Repository kopierten Schlüssel entfernen (velin "
+       "backup key remove ID), dann 'velin backup upgrade' ausführen"},
+      {"repository {} is not encrypted but backup.encryption is {}: refusing (an encrypted "
+       "repository may have been replaced by an unencrypted one; if it was created unencrypted "
+       "on purpose, set backup.encryption = \"none\")",
+       "Repository {} ist nicht verschlüsselt, aber backup.encryption ist {}: abgelehnt (ein "
+       "verschlüsseltes Repository wurde vielleicht durch ein unverschlüsseltes ersetzt; wurde "
+       "es absichtlich unverschlüsselt angelegt, backup.encryption = \"none\" setzen)"},
       {"writing {}", "beim Schreiben von {}"},
       {"reading {} in {}", "beim Lesen von {} in {}"},
       {"writing {} in {}", "beim Schreiben von {} in {}"},

@@ -1,6 +1,7 @@
 #include "velin/crypto/key_ring.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include "velin/core/i18n.hpp"
 
@@ -14,7 +15,15 @@ struct StoredKey {
   Result<KeyObject> key;
 };
 
-// Every object under keys/, parsed, in name order.
+bool HasDefaultParams(const StoredKey& stored) {
+  const ScryptParams defaults;
+  return stored.key && stored.key->scrypt.n == defaults.n && stored.key->scrypt.r == defaults.r &&
+         stored.key->scrypt.p == defaults.p;
+}
+
+// Every object under keys/, parsed: those with velin's default scrypt parameters first, then the
+// others, each in name order. A key object whose parameters ask more (a hostile one, within
+// ValidateScryptParams' bounds: up to a second) is tried only when no ordinary key opens.
 Result<std::vector<StoredKey>> ReadKeys(storage::Backend& backend) {
   VELIN_ASSIGN(auto infos, backend.List(std::string(kKeyPrefix)));
   std::sort(infos.begin(), infos.end(),
@@ -28,6 +37,7 @@ Result<std::vector<StoredKey>> ReadKeys(storage::Backend& backend) {
     }
     keys.push_back({info.name, ParseKeyObject(*data, info.name)});
   }
+  std::stable_partition(keys.begin(), keys.end(), HasDefaultParams);
   return keys;
 }
 
@@ -42,15 +52,22 @@ Result<std::string> StoreNewKey(storage::Backend& backend, const MasterKey& mast
   return key.id;
 }
 
-// The ids of the key objects that `passphrase` opens, and the master key.
+// The key objects that `passphrase` opens, in the order tried, and how many were tried.
 struct Unlocked {
-  std::vector<std::string> ids;
-  std::optional<MasterKey> master;
+  std::vector<OpenedKey> opened;
   size_t tried = 0;
   std::vector<std::string> damaged;
+
+  bool Opens(std::string_view id) const {
+    return std::any_of(opened.begin(), opened.end(),
+                       [&](const OpenedKey& k) { return k.key_id == id; });
+  }
 };
 
-Result<Unlocked> Unlock(storage::Backend& backend, std::string_view passphrase, bool all) {
+// Tries the keys in ReadKeys' order until `enough` says so of one that opened (never, when it
+// is null: every key is tried).
+Result<Unlocked> Unlock(storage::Backend& backend, std::string_view passphrase,
+                        const std::function<Result<bool>(const OpenedKey&)>& enough) {
   VELIN_ASSIGN(auto keys, ReadKeys(backend));
   Unlocked out;
   for (const auto& stored : keys) {
@@ -61,11 +78,16 @@ Result<Unlocked> Unlock(storage::Backend& backend, std::string_view passphrase, 
     }
     VELIN_ASSIGN(auto master, UnwrapMasterKey(*stored.key, passphrase));
     if (!master) continue;
-    out.ids.push_back(stored.key->id);
-    if (!out.master) out.master = std::move(master);
-    if (!all) break;
+    out.opened.push_back(OpenedKey{std::move(*master), stored.key->id});
+    if (!enough) continue;
+    VELIN_ASSIGN(bool stop, enough(out.opened.back()));
+    if (stop) break;
   }
   return out;
+}
+
+Result<Unlocked> UnlockFirst(storage::Backend& backend, std::string_view passphrase) {
+  return Unlock(backend, passphrase, [](const OpenedKey&) -> Result<bool> { return true; });
 }
 
 tl::unexpected<Error> WrongPassphrase(storage::Backend& backend, const Unlocked& u) {
@@ -95,14 +117,37 @@ Result<OpenedKey> CreateRepositoryKey(storage::Backend& backend, std::string_vie
 }
 
 Result<OpenedKey> OpenRepositoryKey(storage::Backend& backend, std::string_view passphrase) {
-  VELIN_ASSIGN(Unlocked u, Unlock(backend, passphrase, /*all=*/false));
-  if (!u.master) return WrongPassphrase(backend, u);
-  return OpenedKey{std::move(*u.master), u.ids.front()};
+  VELIN_ASSIGN(Unlocked u, UnlockFirst(backend, passphrase));
+  if (u.opened.empty()) return WrongPassphrase(backend, u);
+  return std::move(u.opened.front());
+}
+
+Result<KeyTrial> TryRepositoryKeys(storage::Backend& backend, std::string_view passphrase,
+                                   const KeyBelongs& belongs) {
+  KeyTrial trial;
+  VELIN_ASSIGN(Unlocked u, Unlock(backend, passphrase, [&](const OpenedKey& k) -> Result<bool> {
+                 if (!belongs) return false;
+                 VELIN_ASSIGN(trial.accepted, belongs(k.master));
+                 return trial.accepted;
+               }));
+  if (u.opened.empty()) return WrongPassphrase(backend, u);
+  trial.opened = std::move(u.opened);
+  return trial;
 }
 
 Result<std::string> AddKey(storage::Backend& backend, const MasterKey& master,
                            std::string_view new_passphrase, const KeyOrigin& origin,
                            const ScryptParams& params) {
+  // A second key for a passphrase is one that `passwd` of that passphrase would once have left
+  // working (it replaced only the key that opened), and it adds nothing: refused, with a line
+  // that also explains a `key add` run again after it was stopped.
+  VELIN_ASSIGN(Unlocked taken, UnlockFirst(backend, new_passphrase));
+  if (!taken.opened.empty()) {
+    return UsageError(
+        TrFormat("the new passphrase already opens key {} of repository {} (added before?): give a "
+                 "passphrase the repository does not have yet",
+                 taken.opened.front().key_id.substr(0, 12), backend.Location()));
+  }
   return StoreNewKey(backend, master, new_passphrase, origin, params);
 }
 
@@ -142,9 +187,9 @@ Result<std::string> RemoveKey(storage::Backend& backend, std::string_view id_or_
         TrFormat("refusing to remove key {}, the last key{}: without it nothing can be restored",
                  target, where));
   }
-  VELIN_ASSIGN(Unlocked u, Unlock(backend, passphrase, /*all=*/true));
-  if (!u.master) return WrongPassphrase(backend, u);
-  if (u.ids.size() == 1 && u.ids.front() == target) {
+  VELIN_ASSIGN(Unlocked u, Unlock(backend, passphrase, nullptr));
+  if (u.opened.empty()) return WrongPassphrase(backend, u);
+  if (u.opened.size() == 1 && u.opened.front().key_id == target) {
     return UsageError(
         TrFormat("refusing to remove key {}: it is the only key your passphrase opens; add or use "
                  "another key first",
@@ -162,7 +207,7 @@ Result<std::string> RemoveKey(storage::Backend& backend, std::string_view id_or_
     std::string_view id = std::string_view(info.name).substr(kKeyPrefix.size());
     if (id == target) {
       target_present = true;
-    } else if (std::find(u.ids.begin(), u.ids.end(), id) != u.ids.end()) {
+    } else if (u.Opens(id)) {
       opener_stays = true;
     }
   }
@@ -178,15 +223,55 @@ Result<std::string> RemoveKey(storage::Backend& backend, std::string_view id_or_
   return target;
 }
 
-Result<std::string> ChangePassphrase(storage::Backend& backend, const OpenedKey& current,
-                                     std::string_view new_passphrase, const KeyOrigin& origin,
-                                     const ScryptParams& params) {
-  // The new key first: a crash in between leaves two working keys, never none.
-  VELIN_ASSIGN(std::string id,
-               StoreNewKey(backend, current.master, new_passphrase, origin, params));
-  VELIN_TRY(backend.Delete(KeyObjectName(current.key_id)));
+Result<PassphraseChange> ChangePassphrase(storage::Backend& backend, const OpenedKey& current,
+                                          std::string_view current_passphrase,
+                                          std::string_view new_passphrase, const KeyOrigin& origin,
+                                          const ScryptParams& params) {
+  if (new_passphrase == current_passphrase) {
+    return UsageError(
+        TrFormat("the new passphrase is the one in use for repository {}", backend.Location()));
+  }
+  // Every key of this master key that the current passphrase opens goes, not only the one that
+  // opened: with two (a `key add` of the same passphrase by an older velin, one run again after
+  // it was stopped), the old passphrase kept opening the repository after "Passphrase changed".
+  // Keys of other master keys (copied from another repository) are not this repository's and
+  // are left alone.
+  VELIN_ASSIGN(Unlocked old_keys, Unlock(backend, current_passphrase, nullptr));
+  PassphraseChange change;
+  for (const OpenedKey& k : old_keys.opened) {
+    if (k.master == current.master) change.removed.push_back(k.key_id);
+  }
+  if (std::find(change.removed.begin(), change.removed.end(), current.key_id) ==
+      change.removed.end()) {
+    return UsageError(
+        TrFormat("key {} of repository {} no longer opens with the passphrase in "
+                 "use (another velin changed it meanwhile)",
+                 current.key_id.substr(0, 12), backend.Location()));
+  }
+  // The new key first: a crash before the last delete leaves the new passphrase working, and
+  // the old one too until then, never neither. A passwd run again after such a crash finds its
+  // new key and only finishes the deletes.
+  VELIN_ASSIGN(Unlocked taken, UnlockFirst(backend, new_passphrase));
+  if (!taken.opened.empty()) {
+    const OpenedKey& existing = taken.opened.front();
+    if (!(existing.master == current.master)) {
+      return UsageError(TrFormat(
+          "the new passphrase already opens key {} in repository {}, which belongs to another "
+          "repository: give another passphrase, or remove that key first",
+          existing.key_id.substr(0, 12), backend.Location()));
+    }
+    change.added = existing.key_id;
+    change.reused = true;
+  } else {
+    VELIN_ASSIGN(change.added,
+                 StoreNewKey(backend, current.master, new_passphrase, origin, params));
+  }
+  for (const std::string& id : change.removed) {
+    Status deleted = backend.Delete(KeyObjectName(id));
+    if (!deleted && !storage::IsNotFound(deleted.error())) return tl::unexpected(deleted.error());
+  }
   VELIN_TRY(backend.SyncDeletes());  // the old passphrase stops working, crash or not
-  return id;
+  return change;
 }
 
 }  // namespace velin::crypto

@@ -1,5 +1,6 @@
 #include "velin/repo/repository.hpp"
 
+#include "config_checksum.hpp"
 #include "velin/core/json_int.hpp"
 #include "velin/core/json_read.hpp"
 
@@ -24,6 +25,19 @@
 
 namespace velin::repo {
 
+Result<std::string> ConfigChecksum(std::string_view canonical, const crypto::Key256* mac_key) {
+  if (mac_key == nullptr) return "sha256:" + Sha256(canonical).Hex();
+  VELIN_ASSIGN(auto hmac, crypto::BlobIdHasher::Keyed(*mac_key));
+  BlobId digest;
+  VELIN_ASSIGN(digest.bytes, hmac->Hash(canonical));
+  return "hmac-sha256:" + digest.Hex();
+}
+
+bool ChecksumsEqual(std::string_view a, std::string_view b) {
+  // Compared in constant time: in an encrypted repository it is a MAC.
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 namespace {
 
 std::string RandomHex(size_t bytes) {
@@ -37,16 +51,6 @@ std::string RandomHex(size_t bytes) {
 std::string CanonicalConfig(nlohmann::json j) {
   j.erase("checksum");
   return j.dump();
-}
-
-// "sha256:<hex>" of `canonical`, or with `mac_key` "hmac-sha256:<hex>" (docs/repository-format.md,
-// "config").
-Result<std::string> ConfigChecksum(std::string_view canonical, const crypto::Key256* mac_key) {
-  if (mac_key == nullptr) return "sha256:" + Sha256(canonical).Hex();
-  VELIN_ASSIGN(auto hmac, crypto::BlobIdHasher::Keyed(*mac_key));
-  BlobId digest;
-  VELIN_ASSIGN(digest.bytes, hmac->Hash(canonical));
-  return "hmac-sha256:" + digest.Hex();
 }
 
 // The config object's bytes, with its checksum: keyed by `mac_key` in an encrypted repository.
@@ -272,6 +276,20 @@ Result<RepoConfig> Repository::ReadConfig(storage::Backend& backend) {
   return DecodeConfig(*text, backend.Location(), canonical);
 }
 
+Result<RepositoryKey> Repository::OpenKey(storage::Backend& backend, std::string_view passphrase) {
+  auto text = backend.Get("config");
+  if (!text && storage::IsNotFound(text.error())) {
+    // Key objects without a config (an interrupted init): nothing to tell a key by.
+    VELIN_ASSIGN(crypto::OpenedKey key, crypto::OpenRepositoryKey(backend, passphrase));
+    return RepositoryKey{.key = std::move(key), .foreign = {}};
+  }
+  if (!text)
+    return tl::unexpected(text.error().Wrap(TrFormat("repository {}", backend.Location())));
+  std::string canonical;
+  VELIN_ASSIGN(RepoConfig config, DecodeConfig(*text, backend.Location(), canonical));
+  return SelectKey(backend, config, canonical, passphrase);
+}
+
 Result<int> Repository::UpgradeFormat() {
   const int from = config_.format_version;
   if (from >= kFormatVersion && !config_.checksum.empty()) return from;
@@ -290,16 +308,16 @@ Status Repository::CheckConfigChecksum() const {
   if (config_.checksum.empty()) return Ok();  // written by an older velin
   const crypto::Key256* key = config_mac_key_ ? &*config_mac_key_ : nullptr;
   VELIN_ASSIGN(std::string expected, ConfigChecksum(config_canonical_, key));
-  // Compared in constant time: in an encrypted repository it is a MAC.
-  if (expected.size() != config_.checksum.size() ||
-      CRYPTO_memcmp(expected.data(), config_.checksum.data(), expected.size()) != 0) {
-    return DamageError(
-        TrFormat("repository config {}/config has been changed or damaged (its checksum does not "
-                 "match): put back `config` from a copy of this repository (the offsite copy, a "
-                 "file-system snapshot)",
-                 backend_.Location()));
-  }
+  if (!ChecksumsEqual(expected, config_.checksum)) return ConfigChanged(backend_);
   return Ok();
+}
+
+tl::unexpected<Error> ConfigChanged(const storage::Backend& backend) {
+  return DamageError(
+      TrFormat("repository config {}/config has been changed or damaged (its checksum does not "
+               "match): put back `config` from a copy of this repository (the offsite copy, a "
+               "file-system snapshot)",
+               backend.Location()));
 }
 
 namespace {

@@ -189,9 +189,11 @@ std::string ResolveAppPath(const Config& config, const std::string& p);
 // True when `destination` is a URL rather than a local directory.
 bool IsRemoteDestination(const std::string& destination);
 
-// Reads a secret named by `env_var` or `file` (0600 check), for `what` in messages.
-// Never logs it. Returns "" when neither is set.
+// Reads a secret named by `env_var` or `file` (0600 check), for `what` in messages, without
+// trailing newlines (a file's, or a variable's set from a file). Never logs it. Returns "" when
+// neither is set. `unstripped`, when given, gets the variable's value as it is when that had
+// newlines to strip, else "" (for a passphrase an older velin took verbatim).
 Result<std::string> ReadSecret(const std::string& env_var, const std::string& file,
-                               const std::string& what);
+                               const std::string& what, std::string* unstripped = nullptr);
 
 }  // namespace velin::config

@@ -22,8 +22,13 @@ struct ScryptParams {
 
 inline constexpr size_t kSaltSize = 32;
 
-// Ok when N is a power of two in [2^10, 2^22], r in [1, 32], p in [1, 16] and the memory
-// 128·N·r stays within 1 GiB; a DamageError naming the bad value otherwise.
+// The most work N·r·p a key object may ask: 16 times the defaults' (2^22; about a second,
+// and 512 MiB at most), so that a hostile key object costs a command little.
+inline constexpr uint64_t kMaxScryptWork = 16 * ((uint64_t{1} << 15) * 8 * 1);
+
+// Ok when N is a power of two in [2^10, 2^22], r in [1, 32], p in [1, 16], the memory
+// 128·N·r stays within 1 GiB and the work N·r·p within kMaxScryptWork; a DamageError naming
+// the bad value otherwise.
 Status ValidateScryptParams(const ScryptParams& params);
 
 // scrypt(passphrase, salt, params) → 32 bytes. The last result is remembered: the same

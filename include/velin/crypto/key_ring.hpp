@@ -4,12 +4,15 @@
 // key, so none of these operations re-encrypts data and every snapshot stays readable.
 //
 // Guarantees: a new key object is written (atomically, by Backend::Put) before an old one is
-// deleted, so a crash during `passwd` leaves both passphrases working, never neither; the last
-// key is never removed; a key is removed by a passphrase that opens it only while another key
-// still opens with that passphrase. A wrong passphrase is one UsageError (exit 2) naming the
-// repository and how many keys were tried.
+// deleted, so a crash during `passwd` leaves the new passphrase or the old one working, never
+// neither; the last key is never removed; a key is removed by a passphrase that opens it only
+// while another key still opens with that passphrase; `add` gives no passphrase a second key.
+// Keys are tried with velin's default scrypt parameters first, so a key object that asks for
+// more work is derived only when no ordinary one opens. A wrong passphrase is one UsageError
+// (exit 2) naming the repository and how many keys were tried.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,10 +35,29 @@ struct OpenedKey {
 Result<OpenedKey> CreateRepositoryKey(storage::Backend& backend, std::string_view passphrase,
                                       const KeyOrigin& origin, const ScryptParams& params);
 
-// Tries every key object with `passphrase`.
+// The first key object `passphrase` opens. When key objects may have been copied in from
+// another repository, TryRepositoryKeys tells which is this repository's.
 Result<OpenedKey> OpenRepositoryKey(storage::Backend& backend, std::string_view passphrase);
 
-// Stores a new key object for the same master key under `new_passphrase`; returns its id.
+// Whether an unlocked master key is the repository's (its config's MAC verifies with it, a
+// sealed object opens with it).
+using KeyBelongs = std::function<Result<bool>(const MasterKey&)>;
+
+// Every key that opened, in the order tried; `accepted` when `belongs` accepted the last.
+struct KeyTrial {
+  std::vector<OpenedKey> opened;
+  bool accepted = false;
+};
+
+// Tries the key objects with `passphrase` until one opens that `belongs` accepts (with
+// `belongs` null: every key is tried and none accepted). A key copied from another repository
+// with the same passphrase opens too: the repository decides, not the key ring. The
+// wrong-passphrase UsageError when none opens.
+Result<KeyTrial> TryRepositoryKeys(storage::Backend& backend, std::string_view passphrase,
+                                   const KeyBelongs& belongs);
+
+// Stores a new key object for the same master key under `new_passphrase`; returns its id. A
+// UsageError when `new_passphrase` already opens a key of the repository.
 Result<std::string> AddKey(storage::Backend& backend, const MasterKey& master,
                            std::string_view new_passphrase, const KeyOrigin& origin,
                            const ScryptParams& params);
@@ -53,9 +75,18 @@ Result<std::vector<KeyObject>> ListKeys(storage::Backend& backend,
 Result<std::string> RemoveKey(storage::Backend& backend, std::string_view id_or_prefix,
                               std::string_view passphrase);
 
-// Replaces the key that opened `current` by one under `new_passphrase`; returns the new id.
-Result<std::string> ChangePassphrase(storage::Backend& backend, const OpenedKey& current,
-                                     std::string_view new_passphrase, const KeyOrigin& origin,
-                                     const ScryptParams& params);
+struct PassphraseChange {
+  std::string added;                 // the key of the new passphrase
+  bool reused = false;               // it was there already (an earlier passwd that stopped)
+  std::vector<std::string> removed;  // every key of the old passphrase, `current`'s first or not
+};
+
+// Replaces every key of `current.master` that `current_passphrase` opens (the key that opened
+// `current` among them) by one key under `new_passphrase`, written before any is deleted.
+// REQUIRES: the repository's exclusive lock.
+Result<PassphraseChange> ChangePassphrase(storage::Backend& backend, const OpenedKey& current,
+                                          std::string_view current_passphrase,
+                                          std::string_view new_passphrase, const KeyOrigin& origin,
+                                          const ScryptParams& params);
 
 }  // namespace velin::crypto

@@ -23,6 +23,7 @@
 #include "velin/crypto/aead.hpp"
 #include "velin/crypto/blob_id_hasher.hpp"
 #include "velin/crypto/key_object.hpp"
+#include "velin/crypto/key_ring.hpp"
 #include "velin/crypto/master_key.hpp"
 #include "velin/repo/blob_id.hpp"
 #include "velin/repo/chunker.hpp"
@@ -67,11 +68,23 @@ struct RepoConfig {
 struct RepoKeyOptions {
   crypto::Cipher cipher = crypto::Cipher::kNone;  // for Init / Open(create)
   std::function<Result<std::string>()> passphrase;
+  // The passphrase as its environment variable holds it, when that differs from `passphrase`
+  // (which has trailing newlines stripped, as a file's), else "": tried for unlocking only, when
+  // `passphrase` opens no key — velins before 2026-12 took such a value verbatim, and
+  // repositories initialised from it keep opening (docs/encryption.md, "Passphrases").
+  std::function<Result<std::string>()> unstripped_passphrase;
   crypto::KeyOrigin origin;          // recorded in a new key object
   crypto::ScryptParams scrypt = {};  // for a new key object
 };
 
 // Something wrong found while loading: which object, what.
+// The key of a repository that a passphrase opened, and the keys that opened with it but
+// belong to another repository (copied in: their master keys do not verify the config).
+struct RepositoryKey {
+  crypto::OpenedKey key;
+  std::vector<std::string> foreign;
+};
+
 struct ObjectDamage {
   std::string object;
   std::string message;
@@ -95,11 +108,19 @@ class Repository {
   // (no key is opened): for a look before unlocking, as `backup copy` compares a destination's
   // id and cipher with its source's before it tries the passphrase there.
   static Result<RepoConfig> ReadConfig(storage::Backend& backend);
+  // The key of the encrypted repository in `backend` that `passphrase` opens, for the commands
+  // that change keys without opening the repository (`backup key`): as Open chooses it (a key
+  // copied from another repository with the same passphrase opens too, but is not taken). A
+  // backend without a config (an interrupted init) gives the first key that opens.
+  static Result<RepositoryKey> OpenKey(storage::Backend& backend, std::string_view passphrase);
 
   storage::Backend& backend() { return backend_; }
   const RepoConfig& config() const { return config_; }
   const Chunker& chunker() const { return chunker_; }
   bool encrypted() const { return sealer_ != nullptr; }
+  // The ids of the keys that opened with the passphrase but belong to another repository
+  // (RepositoryKey::foreign): for a warning naming each.
+  const std::vector<std::string>& foreign_keys() const { return foreign_keys_; }
   // Whether delta blobs may be written here (format version 3 and later).
   bool delta_blobs() const { return config_.format_version >= kDeltaFormatVersion; }
   // Whether trees are written as VLNTREE2 here (format version 4 and later).
@@ -247,6 +268,12 @@ class Repository {
                                               const RepoKeyOptions& keys);
   // Opens the key (encrypted) and checks the config's checksum with it.
   Status Unlock(const RepoKeyOptions& keys);
+  // Of the keys `passphrase` opens, the one whose master key verifies the config's checksum
+  // (`canonical`, DecodeConfig's); without a checksum (an older velin's config) the one whose
+  // master key every key shares, or that opens a snapshot or index object. A DamageError when
+  // none is the repository's.
+  static Result<RepositoryKey> SelectKey(storage::Backend& backend, const RepoConfig& config,
+                                         const std::string& canonical, std::string_view passphrase);
   // The config's checksum against its content (keyed when encrypted): a DamageError naming the
   // config when they differ. Ok when it has none (written by an older velin).
   Status CheckConfigChecksum() const;
@@ -268,6 +295,7 @@ class Repository {
   RepoConfig config_;
   std::string config_canonical_;                  // what config_.checksum covers
   std::optional<crypto::Key256> config_mac_key_;  // encrypted: keys the config's checksum
+  std::vector<std::string> foreign_keys_;
   Chunker chunker_;
   Index index_;
   std::vector<ObjectDamage> index_damage_;

@@ -314,6 +314,23 @@ TEST(ConfigLoader, ReadSecretPrefersEnvironment) {
             "database 'shop': environment variable VELIN_TEST_SECRET_UNSET is not set");
 }
 
+// A variable set from a file (a Kubernetes secret --from-file) ends in its newline: stripped as
+// a password file's is, so one secret is one passphrase; the value as it was is kept aside for
+// unlocking a repository an older velin initialised with it.
+TEST(ConfigLoader, ReadSecretStripsAVariablesTrailingNewlineAsAFiles) {
+  ScopedEnv a("VELIN_TEST_SECRET_NL", "s3cret\r\n");
+  std::string unstripped = "left over";
+  auto secret = ReadSecret("VELIN_TEST_SECRET_NL", "", "x", &unstripped);
+  ASSERT_TRUE(secret);
+  EXPECT_EQ(*secret, "s3cret");
+  EXPECT_EQ(unstripped, "s3cret\r\n");
+  ScopedEnv b("VELIN_TEST_SECRET_NL", "s3cret");
+  secret = ReadSecret("VELIN_TEST_SECRET_NL", "", "x", &unstripped);
+  ASSERT_TRUE(secret);
+  EXPECT_EQ(*secret, "s3cret");
+  EXPECT_EQ(unstripped, "");  // nothing stripped: nothing else to try
+}
+
 TEST(ConfigLoader, FindsConfigInAParentDirectory) {
   TempDir dir;
   WriteFile(dir / "velin.toml", "");

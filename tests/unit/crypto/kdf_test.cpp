@@ -77,8 +77,9 @@ TEST(Scrypt, GivesWhatOpenSslsScryptGives) {
 #define VELIN_KDF_TEST_ASAN 1
 #endif
 
-// ROMix's memory (here 1 GiB, the most a key object may ask) is mapped on its own: when the
-// system will not give it, the derivation fails with one line saying how much, not a crash.
+// ROMix's memory (here 512 MiB, the most a key object may ask within the work bound) is mapped on
+// its own: when the system will not give it, the derivation fails with one line saying how much,
+// not a crash.
 TEST(Scrypt, SaysSoWhenItsMemoryCannotBeHad) {
 #ifdef VELIN_KDF_TEST_ASAN
   GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space: no RLIMIT_AS here";
@@ -95,7 +96,7 @@ TEST(Scrypt, SaysSoWhenItsMemoryCannotBeHad) {
     const rlim_t cap = pages * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (rlim_t{256} << 20);
     const rlimit limit{cap, cap};
     if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(2);
-    auto key = DeriveKey("pass", "salt", {.n = uint64_t{1} << 20, .r = 8, .p = 1});
+    auto key = DeriveKey("pass", "salt", {.n = uint64_t{1} << 19, .r = 8, .p = 1});
     const std::string said = key ? std::string("derived") : key.error().message;
     if (::write(fds[1], said.data(), said.size()) < 0) ::_exit(3);
     ::_exit(key ? 1 : 0);
@@ -109,7 +110,7 @@ TEST(Scrypt, SaysSoWhenItsMemoryCannotBeHad) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << said;
-  EXPECT_EQ(said, "scrypt needs 1024 MiB of memory: Cannot allocate memory");
+  EXPECT_EQ(said, "scrypt needs 512 MiB of memory: Cannot allocate memory");
 #endif
 }
 
@@ -165,6 +166,30 @@ TEST(Scrypt, RefusesParametersOutsideTheSafeBounds) {
     EXPECT_EQ(status.error().code, ExitCode::kDamage);
     EXPECT_FALSE(DeriveKey("pass", "salt", bad));
   }
+}
+
+// N=2^22 r=2 p=16 needs 1 GiB, within the memory bound, but took 88 s on every command that
+// tried the key object. The work N·r·p is bounded at 16 times the defaults'; what velin writes
+// stays well inside.
+TEST(Scrypt, RefusesMoreThanSixteenTimesTheDefaultWork) {
+  const ScryptParams hostile{.n = uint64_t{1} << 22, .r = 2, .p = 16};
+  auto status = ValidateScryptParams(hostile);
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().code, ExitCode::kDamage);
+  EXPECT_EQ(status.error().message,
+            "scrypt N=4194304 r=2 p=16 is more than 16 times the work of velin's default "
+            "parameters");
+  const uint64_t before = ScryptRuns();
+  EXPECT_FALSE(DeriveKey("pass", "salt", hostile));
+  EXPECT_EQ(ScryptRuns(), before);  // refused before any work
+  const ScryptParams defaults;
+  EXPECT_EQ(defaults.n * defaults.r * defaults.p * 16, kMaxScryptWork);
+  // The bound itself passes, in any split; one step past it does not.
+  EXPECT_TRUE(ValidateScryptParams({.n = uint64_t{1} << 19, .r = 8, .p = 1}));
+  EXPECT_TRUE(ValidateScryptParams({.n = uint64_t{1} << 15, .r = 8, .p = 16}));
+  EXPECT_TRUE(ValidateScryptParams({.n = uint64_t{1} << 22, .r = 1, .p = 1}));
+  EXPECT_FALSE(ValidateScryptParams({.n = uint64_t{1} << 15, .r = 16, .p = 9}));
+  EXPECT_FALSE(ValidateScryptParams({.n = uint64_t{1} << 20, .r = 8, .p = 1}));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "support/forwarding_backend.hpp"
 #include "support/test_support.hpp"
 #include "velin/crypto/aead.hpp"
@@ -33,6 +35,15 @@ class KeyRingTest : public ::testing::Test {
   }
 
   std::string KeyPath(const std::string& id) { return dir_.path() + "/repo/keys/" + id; }
+
+  // A key for a passphrase the repository has already, as velins before 2026-12 let `key add`
+  // write one (AddKey refuses it now).
+  Result<std::string> StoreDuplicateKey(const MasterKey& master, std::string_view passphrase,
+                                        const ScryptParams& params = kFast) {
+    VELIN_ASSIGN(KeyObject key, WrapMasterKey(master, passphrase, origin_, params));
+    VELIN_TRY(backend_->Put(KeyObjectName(key.id), SerializeKeyObject(key)));
+    return key.id;
+  }
 
   TempDir dir_;
   std::unique_ptr<storage::Backend> backend_;
@@ -90,8 +101,9 @@ TEST_F(KeyRingTest, AddedKeysAndNewPassphrasesKeepTheMasterKey) {
   EXPECT_TRUE(by_two->master == first.master);
   EXPECT_EQ(by_two->key_id, *second_id);
 
-  auto third_id = ChangePassphrase(*backend_, *by_two, "three", origin_, kFast);
-  ASSERT_TRUE(third_id) << third_id.error().message;
+  auto third = ChangePassphrase(*backend_, *by_two, "two", "three", origin_, kFast);
+  ASSERT_TRUE(third) << third.error().message;
+  EXPECT_EQ(third->removed, std::vector<std::string>{*second_id});
   EXPECT_FALSE(OpenRepositoryKey(*backend_, "two"));
   auto by_three = OpenRepositoryKey(*backend_, "three");
   ASSERT_TRUE(by_three);
@@ -107,7 +119,7 @@ TEST_F(KeyRingTest, DataSealedBeforeRotationOpensAfterIt) {
   ASSERT_TRUE(sealer);
   auto sealed = (*sealer)->Seal("snapshot", AssociatedData("snapshot", "s1"));
   ASSERT_TRUE(sealed);
-  ASSERT_TRUE(ChangePassphrase(*backend_, first, "new", origin_, kFast));
+  ASSERT_TRUE(ChangePassphrase(*backend_, first, "old", "new", origin_, kFast));
   auto reopened = OpenRepositoryKey(*backend_, "new");
   ASSERT_TRUE(reopened);
   auto again = Sealer::Create(Cipher::kChaCha20Poly1305, reopened->master.encryption);
@@ -143,8 +155,8 @@ TEST_F(KeyRingTest, RemovesTheKeyInUseOnlyWhenAnotherOpensWithThePassphrase) {
   EXPECT_FALSE(OpenRepositoryKey(*backend_, "two"));
   EXPECT_TRUE(OpenRepositoryKey(*backend_, "one"));
 
-  // Two keys with the same passphrase: either may go.
-  ASSERT_TRUE(AddKey(*backend_, first.master, "one", origin_, kFast));
+  // Two keys with the same passphrase (as an older velin's `key add` made them): either may go.
+  ASSERT_TRUE(StoreDuplicateKey(first.master, "one"));
   ASSERT_TRUE(RemoveKey(*backend_, first.key_id, "one"));
   EXPECT_TRUE(OpenRepositoryKey(*backend_, "one"));
   EXPECT_FALSE(RemoveKey(*backend_, "ffffffffffffffff", "one"));
@@ -189,6 +201,97 @@ TEST_F(KeyRingTest, RemoveListsTheKeysAgainRightBeforeDeleting) {
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ(left->front().id, *b);
   EXPECT_TRUE(OpenRepositoryKey(*backend_, "pass B"));
+}
+
+// A second key for a passphrase the repository has: `passwd` of that passphrase replaced only
+// the key that opened, and the other kept the old passphrase working. `add` refuses it, which
+// also tells a `key add` run again after it was stopped that its key is there.
+TEST_F(KeyRingTest, AddRefusesAPassphraseThatAlreadyOpensAKey) {
+  OpenedKey first = Create("one");
+  auto again = AddKey(*backend_, first.master, "one", origin_, kFast);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ExitCode::kUsage);
+  EXPECT_EQ(again.error().message, "the new passphrase already opens key " +
+                                       first.key_id.substr(0, 12) + " of repository " +
+                                       dir_.path() +
+                                       "/repo (added before?): give a passphrase "
+                                       "the repository does not have yet");
+  auto second = AddKey(*backend_, first.master, "two", origin_, kFast);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_FALSE(AddKey(*backend_, first.master, "two", origin_, kFast));
+  auto keys = ListKeys(*backend_);
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->size(), 2u);
+}
+
+// Two keys opened with the old passphrase: both go, after the new key is written; a key of
+// another master key the old passphrase opens (copied from another repository) stays.
+TEST_F(KeyRingTest, ChangePassphraseReplacesEveryKeyTheOldPassphraseOpens) {
+  OpenedKey first = Create("old");
+  auto duplicate = StoreDuplicateKey(first.master, "old");
+  ASSERT_TRUE(duplicate) << duplicate.error().message;
+  auto other_master = MasterKey::Generate();
+  ASSERT_TRUE(other_master);
+  auto foreign = StoreDuplicateKey(*other_master, "old");
+  ASSERT_TRUE(foreign);
+  auto kept = AddKey(*backend_, first.master, "kept", origin_, kFast);
+  ASSERT_TRUE(kept);
+
+  auto change = ChangePassphrase(*backend_, first, "old", "new", origin_, kFast);
+  ASSERT_TRUE(change) << change.error().message;
+  EXPECT_FALSE(change->reused);
+  std::vector<std::string> removed = change->removed;
+  std::sort(removed.begin(), removed.end());
+  std::vector<std::string> expected{first.key_id, *duplicate};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(removed, expected);
+  auto by_old = OpenRepositoryKey(*backend_, "old");
+  ASSERT_TRUE(by_old);  // only the foreign key is left for it
+  EXPECT_EQ(by_old->key_id, *foreign);
+  auto by_new = OpenRepositoryKey(*backend_, "new");
+  ASSERT_TRUE(by_new);
+  EXPECT_TRUE(by_new->master == first.master);
+  EXPECT_TRUE(OpenRepositoryKey(*backend_, "kept"));
+
+  // The same passphrase again is no change.
+  auto same = ChangePassphrase(*backend_, *by_new, "new", "new", origin_, kFast);
+  ASSERT_FALSE(same);
+  EXPECT_EQ(same.error().code, ExitCode::kUsage);
+}
+
+// A passwd that stopped after writing its new key left the old keys too: run again, it finds
+// the new key and only deletes the old ones.
+TEST_F(KeyRingTest, ChangePassphraseRunAgainFinishesAnInterruptedOne) {
+  OpenedKey first = Create("old");
+  auto written = StoreDuplicateKey(first.master, "new");  // what the stopped run wrote
+  ASSERT_TRUE(written);
+  auto change = ChangePassphrase(*backend_, first, "old", "new", origin_, kFast);
+  ASSERT_TRUE(change) << change.error().message;
+  EXPECT_TRUE(change->reused);
+  EXPECT_EQ(change->added, *written);
+  EXPECT_FALSE(OpenRepositoryKey(*backend_, "old"));
+  auto keys = ListKeys(*backend_);
+  ASSERT_TRUE(keys);
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ(keys->front().id, *written);
+}
+
+// A key object asking more work than velin's defaults is derived only when no ordinary key
+// opens, whatever its id.
+TEST_F(KeyRingTest, KeysWithTheDefaultParametersAreTriedFirst) {
+  OpenedKey first = Create("pass");  // kFast: not the defaults
+  auto ordinary = StoreDuplicateKey(first.master, "pass", ScryptParams{});
+  ASSERT_TRUE(ordinary);
+  auto opened = OpenRepositoryKey(*backend_, "pass");
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->key_id, *ordinary);
+  const uint64_t before = ScryptRuns();
+  auto tried =
+      TryRepositoryKeys(*backend_, "pass", [](const MasterKey&) -> Result<bool> { return true; });
+  ASSERT_TRUE(tried);
+  ASSERT_EQ(tried->opened.size(), 1u);
+  EXPECT_EQ(tried->opened.front().key_id, *ordinary);
+  EXPECT_LE(ScryptRuns(), before + 1);
 }
 
 TEST_F(KeyRingTest, RefusesEmptyPassphraseAndSecondCreate) {
