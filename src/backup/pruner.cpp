@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "velin/backup/archiver.hpp"
+#include "velin/backup/verify_record.hpp"
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/stack.hpp"
@@ -127,6 +128,7 @@ struct Plan {
   std::map<BlobId, PackInfo> packs;
   std::map<BlobId, PackAction> actions;
   std::vector<storage::ObjectInfo> index_objects;
+  std::vector<BlobId> missing;  // listed by index objects, gone from the storage
 };
 
 Status ReadIndexObjects(repo::Repository& r, Plan& plan) {
@@ -182,7 +184,12 @@ Status ReadPackObjects(io::Env& env, repo::Repository& r, const PruneOptions& op
     present.insert(*id);
   }
   for (auto it = plan.packs.begin(); it != plan.packs.end();) {
-    it = present.count(it->first) ? std::next(it) : plan.packs.erase(it);
+    if (present.count(it->first)) {
+      ++it;
+      continue;
+    }
+    plan.missing.push_back(it->first);
+    it = plan.packs.erase(it);
   }
   return Ok();
 }
@@ -422,6 +429,15 @@ Status Execute(repo::Repository& r, const Plan& plan, PruneResult& result, Repor
   // The space is free when prune says so.
   if (auto s = r.backend().SyncDeletes(); !s) return removal_failed(s.error());
   result.changed = true;
+  // The verify record's damaged packs that are gone now need no word any more; the record is
+  // advisory, so a failure to say so only costs a warning.
+  std::vector<BlobId> gone = plan.missing;
+  for (const auto& [id, info] : plan.packs) {
+    if (plan.actions.at(id) != PackAction::kKeep && !new_packs.count(id)) gone.push_back(id);
+  }
+  if (auto s = ForgetDamagedPacks(r.backend(), std::move(gone)); !s) {
+    reporter.Warn(TrFormat("could not update the verify record: {}", s.error().message));
+  }
   return Ok();
 }
 

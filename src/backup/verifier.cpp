@@ -93,9 +93,19 @@ class Verifier {
     for (unsigned i = 1; i < n; ++i) workers.emplace_back(work);
     work();
     for (auto& t : workers) t.join();
-    for (auto& r : results) {
+    for (size_t i = 0; i < results.size(); ++i) {
+      PackResult& r = results[i];
       if (r.failure && !failure) failure = std::move(r.failure);
       for (auto& line : r.problems) report.problems.push_back(std::move(line));
+      const uint32_t pack = packs[i]->first;
+      const BlobId& pack_id = repo_.index().PackId(pack);
+      if (damaged_tree_packs_.count(pack)) continue;  // below
+      if (r.verdict == PackVerdict::kWhole) report.packs_whole.push_back(pack_id);
+      if (r.verdict == PackVerdict::kDamaged) report.packs_damaged.push_back(pack_id);
+      if (r.verdict == PackVerdict::kGone) report.packs_gone.push_back(pack_id);
+    }
+    for (uint32_t pack : damaged_tree_packs_) {
+      report.packs_damaged.push_back(repo_.index().PackId(pack));
     }
     reporter_.FinishProgress();
   }
@@ -116,7 +126,9 @@ class Verifier {
   }
 
   using PackBlobs = std::pair<const uint32_t, std::vector<BlobId>>;
+  enum class PackVerdict { kUnread, kWhole, kDamaged, kGone };
   struct PackResult {
+    PackVerdict verdict = PackVerdict::kUnread;
     uint64_t blobs = 0;
     uint64_t bytes = 0;
     std::vector<std::string> problems;
@@ -155,6 +167,9 @@ class Verifier {
         r.places.push_back(place);
         r.count = 1;
         Problem(tree.error().message, r);
+        // Its pack is damaged (or gone: the record drops it then at create or prune), though
+        // CheckPacks may read no blob of it: recorded all the same, so create stores it again.
+        if (auto e = repo_.index().Find(id)) damaged_tree_packs_.insert(e->pack);
         return;
       }
       cached = trees_.emplace(id, std::move(*tree)).first;
@@ -204,6 +219,7 @@ class Verifier {
         out.failure = error.Wrap(TrFormat("pack {}", pack_id.Short()));
         return out;
       }
+      out.verdict = storage::IsNotFound(error) ? PackVerdict::kGone : PackVerdict::kDamaged;
       const std::string why = storage::DamagedReadWhy(error);
       for (const auto& id : blobs) {
         out.problems.push_back(Affects(
@@ -279,6 +295,7 @@ class Verifier {
     for (auto& p : problems) {
       if (!p.empty()) out.problems.push_back(std::move(p));
     }
+    out.verdict = out.problems.empty() ? PackVerdict::kWhole : PackVerdict::kDamaged;
     return out;
   }
 
@@ -290,6 +307,7 @@ class Verifier {
   std::map<BlobId, Refs> refs_;
   std::map<BlobId, repo::Tree> trees_;
   std::set<BlobId> visited_;
+  std::set<uint32_t> damaged_tree_packs_;  // of trees that did not read (Walk)
   std::mutex progress_mu_;
 };
 

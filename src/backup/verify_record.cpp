@@ -1,19 +1,39 @@
 #include "velin/backup/verify_record.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "velin/core/json_int.hpp"
 
 namespace velin::backup {
 
+namespace {
+
+std::vector<repo::BlobId> Without(std::vector<repo::BlobId> from, std::vector<repo::BlobId> ids) {
+  std::sort(ids.begin(), ids.end());
+  std::erase_if(
+      from, [&](const repo::BlobId& id) { return std::binary_search(ids.begin(), ids.end(), id); });
+  return from;
+}
+
+Status WriteRecord(storage::Backend& backend, const VerifyRecord& r) {
+  nlohmann::json damaged = nlohmann::json::array();
+  for (const auto& id : r.damaged_packs) damaged.push_back(id.Hex());
+  nlohmann::json j = {{"last_time", r.last_time},       {"last_ok", r.last_ok},
+                      {"last_backups", r.last_backups}, {"last_restore_test", r.last_restore_test},
+                      {"last_ok_time", r.last_ok_time}, {"damaged_packs", std::move(damaged)}};
+  return backend.Put(kVerifyRecordObject, j.dump() + "\n");
+}
+
+}  // namespace
+
 Result<std::optional<VerifyRecord>> LoadVerifyRecord(storage::Backend& backend) {
-  VELIN_ASSIGN(auto info, backend.Stat(kVerifyRecordObject));
-  if (!info) return std::optional<VerifyRecord>();
-  VELIN_ASSIGN(std::string text, backend.Get(kVerifyRecordObject));
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  VELIN_ASSIGN(std::optional<std::string> text, repo::ReadVerifyRecordText(backend));
+  if (!text) return std::optional<VerifyRecord>();
+  auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::optional<VerifyRecord>();
   // A record with a value of the wrong type or range counts as no record, like one that does
-  // not parse: it only says when verify last ran.
+  // not parse: it only says when verify last ran. A malformed damaged_packs is an empty one.
   VerifyRecord r;
   try {
     r.last_time = JsonIntOr<int64_t>(j, "last_time", 0);
@@ -24,25 +44,40 @@ Result<std::optional<VerifyRecord>> LoadVerifyRecord(storage::Backend& backend) 
   } catch (const nlohmann::json::exception&) {
     return std::optional<VerifyRecord>();
   }
-  return std::optional<VerifyRecord>(r);
+  r.damaged_packs = repo::DamagedPacksIn(j);
+  return std::optional<VerifyRecord>(std::move(r));
 }
 
 Status RecordVerify(storage::Backend& backend, int64_t now, bool ok, size_t backups,
-                    bool restore_test) {
+                    bool restore_test, const PackVerdicts& packs) {
   auto previous = LoadVerifyRecord(backend);
   VerifyRecord r;
-  if (previous && *previous) r = **previous;
+  if (previous && *previous) r = std::move(**previous);
   r.last_time = now;
   r.last_ok = ok;
   r.last_backups = backups;
   r.last_restore_test = restore_test;
   if (ok) r.last_ok_time = now;
-  nlohmann::json j = {{"last_time", r.last_time},
-                      {"last_ok", r.last_ok},
-                      {"last_backups", r.last_backups},
-                      {"last_restore_test", r.last_restore_test},
-                      {"last_ok_time", r.last_ok_time}};
-  return backend.Put(kVerifyRecordObject, j.dump() + "\n");
+  std::vector<repo::BlobId> settled = packs.whole;
+  settled.insert(settled.end(), packs.gone.begin(), packs.gone.end());
+  r.damaged_packs = Without(std::move(r.damaged_packs), std::move(settled));
+  for (const auto& id : packs.damaged) {
+    if (r.damaged_packs.size() >= repo::kMaxDamagedPacks) break;  // a bound for the readers
+    r.damaged_packs.push_back(id);
+  }
+  std::sort(r.damaged_packs.begin(), r.damaged_packs.end());
+  r.damaged_packs.erase(std::unique(r.damaged_packs.begin(), r.damaged_packs.end()),
+                        r.damaged_packs.end());
+  return WriteRecord(backend, r);
+}
+
+Status ForgetDamagedPacks(storage::Backend& backend, std::vector<repo::BlobId> gone) {
+  VELIN_ASSIGN(std::optional<VerifyRecord> r, LoadVerifyRecord(backend));
+  if (!r || r->damaged_packs.empty()) return Ok();
+  const size_t before = r->damaged_packs.size();
+  r->damaged_packs = Without(std::move(r->damaged_packs), std::move(gone));
+  if (r->damaged_packs.size() == before) return Ok();
+  return WriteRecord(backend, *r);
 }
 
 }  // namespace velin::backup

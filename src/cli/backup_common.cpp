@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -271,14 +272,29 @@ Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const
       OpenRepo r,
       OpenRepository(ctx, dest_flags, repo::LockKind::kShared, true,
                      storage::IsFileServerUrl(to) ? IndexUse::kLoad : IndexUse::kLoadListingPacks));
-  if (const auto& missing = r.repo->index().missing_packs(); !missing.empty()) {
+  if (const auto missing = PacksGoneOrShort(*r.repo); !missing.empty()) {
     ctx.out().Warn(TrFormat(
         "{} packs listed in the index of {} are missing there or truncated (first: {}); their data "
         "is copied again — run 'velin backup verify --all' on it to see which backups there are "
         "damaged",
         missing.size(), r.backend->Location(), missing.front().Short()));
   }
+  if (const auto& damaged = r.repo->damaged_packs(); !damaged.empty()) {
+    ctx.out().Warn(TrFormat(
+        "{} packs of {} that a verify found damaged are not used (first: {}); their data is "
+        "copied again",
+        damaged.size(), r.backend->Location(), damaged.front().Short()));
+  }
   return r;
+}
+
+std::vector<repo::BlobId> PacksGoneOrShort(const repo::Repository& repo) {
+  std::vector<repo::BlobId> out;
+  const std::vector<repo::BlobId>& damaged = repo.damaged_packs();  // as found: few
+  for (const repo::BlobId& pack : repo.index().missing_packs()) {
+    if (std::find(damaged.begin(), damaged.end(), pack) == damaged.end()) out.push_back(pack);
+  }
+  return out;
 }
 
 Result<OpenRepo> CreateFollowUpRepos::OpenSource() {

@@ -61,6 +61,9 @@ using OpenRepo = backup::OpenedRepository;
 // report it themselves, pass kLoadUnwarned. `create` passes kLoadListingPacks: the packs are
 // listed too, and those gone are not taken as stored (Repository::PackCheck::kAll).
 enum class IndexUse { kLoad, kLoadUnwarned, kNone, kLoadListingPacks };
+// index().missing_packs() less the damaged_packs(): the packs gone from the storage or cut
+// short, as opposed to those there that a verify found damaged (PackCheck::kAll).
+std::vector<repo::BlobId> PacksGoneOrShort(const repo::Repository& repo);
 // `backend`, if given, is the repository's backend already open (its connections kept).
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
                                 bool create, IndexUse index = IndexUse::kLoad,

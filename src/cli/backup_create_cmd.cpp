@@ -213,12 +213,19 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   VELIN_ASSIGN(OpenRepo r,
                OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true,
                               file_server ? IndexUse::kLoad : IndexUse::kLoadListingPacks));
-  if (const auto& missing = r.repo->index().missing_packs(); !missing.empty()) {
+  if (const auto missing = PacksGoneOrShort(*r.repo); !missing.empty()) {
     out.Warn(TrFormat(
         "{} packs listed in the index are missing from the repository or truncated (first: {}); "
         "their data is stored again — run 'velin backup verify --all' to see which backups are "
         "damaged",
         missing.size(), missing.front().Short()));
+  }
+  // Those a verify found damaged (the verify record): the same, so the new backup is whole.
+  if (const auto& damaged = r.repo->damaged_packs(); !damaged.empty()) {
+    out.Warn(TrFormat(
+        "{} packs a verify found damaged are not used (first: {}); their data is stored again — "
+        "once no backup needs them, `velin backup prune` removes them",
+        damaged.size(), damaged.front().Short()));
   }
   skip_repository(r.backend->Location());
   auto created = backup::CreateBackup(*r.repo, ctx.env(), out, options);

@@ -53,13 +53,16 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
     for (const auto& p : report.problems) out.Warn(p);
   }
   // The outcome goes into the repository for `backup status` (monitor.max_verify_age); a
-  // repository that cannot take it (read-only) only costs a warning.
+  // repository that cannot take it (read-only) only costs a warning (and create then does not
+  // know to store the data of the damaged packs again).
   auto record = [&](bool ok) {
     const int64_t now =
         std::chrono::duration_cast<std::chrono::seconds>(ctx.env().Now().time_since_epoch())
             .count();
-    Status s =
-        backup::RecordVerify(*r.backend, now, ok, report.snapshots.size(), flags.restore_test);
+    // With the packs it found damaged: `create` stores their blobs again (repo/damaged_packs.hpp).
+    Status s = backup::RecordVerify(
+        *r.backend, now, ok, report.snapshots.size(), flags.restore_test,
+        {.whole = report.packs_whole, .damaged = report.packs_damaged, .gone = report.packs_gone});
     if (!s) out.Warn(TrFormat("could not record the verify outcome: {}", s.error().message));
   };
   if (!report.problems.empty()) {

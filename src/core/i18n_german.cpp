@@ -696,6 +696,15 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} im Index von {} verzeichnete Packs fehlen dort oder sind abgeschnitten (erstes: {}); "
        "ihre Daten werden erneut "
        "kopiert — 'velin backup verify --all' dort zeigt, welche Backups beschädigt sind"},
+      {"{} packs a verify found damaged are not used (first: {}); their data is stored again — "
+       "once no backup needs them, `velin backup prune` removes them",
+       "{} Packs, die ein Verify beschädigt vorfand, werden nicht verwendet (erstes: {}); ihre "
+       "Daten werden erneut gespeichert — sobald kein Backup sie mehr braucht, entfernt "
+       "`velin backup prune` sie"},
+      {"{} packs of {} that a verify found damaged are not used (first: {}); their data is "
+       "copied again",
+       "{} Packs von {}, die ein Verify beschädigt vorfand, werden nicht verwendet (erstes: {}); "
+       "ihre Daten werden erneut kopiert"},
       {"cannot store {}: a directory is in its place (move it out of the repository)",
        "{} kann nicht gespeichert werden: an seiner Stelle steht ein Verzeichnis (es aus dem "
        "Repository verschieben)"},
@@ -982,6 +991,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "lesen, lehnen es danach ab"},
       {"{} is already at format version {}", "{} hat bereits Formatversion {}"},
       {"could not record the verify outcome: {}", "konnte das Prüfergebnis nicht festhalten: {}"},
+      {"could not update the verify record: {}", "konnte den Prüfvermerk nicht aktualisieren: {}"},
       // A repository without a velin.toml; restore --include/--exclude (issue 21).
       {"cannot look for velin.toml: the working directory is gone ({}); cd into the "
        "application, or use --config FILE",

@@ -19,6 +19,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
+#include "velin/repo/damaged_packs.hpp"
 #include "velin/repo/delta.hpp"
 #include "velin/repo/object_fetch.hpp"
 #include "velin/storage/temp_names.hpp"
@@ -338,13 +339,22 @@ Result<PackSizes> ListPackSizes(storage::Backend& backend) {
 // Index::PackPresence for PackCheck::kDuplicates: a Stat per pack asked about, one listing
 // once more are asked (a repository where many blobs are listed twice). A failed request
 // answers "present": the index stays as its objects list it. A pack shorter than its index
-// entries need is not present, as with PackCheck::kAll.
+// entries need is not present, as with PackCheck::kAll, nor is one the verify record lists as
+// damaged (read when the first pack is asked about: only a repository with duplicates pays
+// the request), so that a blob stored again after a verify found it damaged is read from its
+// new pack.
 std::function<bool(const BlobId&, uint64_t)> PackPresenceByStat(storage::Backend& backend) {
   struct State {
     size_t stats = 0;
     std::optional<PackSizes> listed;
+    std::optional<std::vector<BlobId>> damaged;  // sorted
   };
   return [&backend, state = std::make_shared<State>()](const BlobId& pack, uint64_t min_size) {
+    if (!state->damaged) {
+      auto damaged = LoadDamagedPacks(backend);  // unreadable: advisory, so none
+      state->damaged = damaged ? std::move(*damaged) : std::vector<BlobId>();
+    }
+    if (std::binary_search(state->damaged->begin(), state->damaged->end(), pack)) return false;
     constexpr size_t kMaxStats = 16;
     if (!state->listed && state->stats < kMaxStats) {
       ++state->stats;
@@ -380,9 +390,18 @@ Status Repository::LoadIndex(PackCheck check) {
   VELIN_ASSIGN(auto objects, backend_.List("index/"));
   // Packs are listed after the index objects, beside their reads: a pack is written before the
   // index object that lists it, so a pack missing here is gone, not still being written.
-  std::future<Result<PackSizes>> listing;
+  // With them the verify record's damaged packs (one small object): taken as absent too.
+  struct PackListing {
+    PackSizes sizes;
+    std::vector<BlobId> damaged;  // sorted
+  };
+  std::future<Result<PackListing>> listing;
   if (check == PackCheck::kAll) {
-    listing = std::async(std::launch::async, [this] { return ListPackSizes(backend_); });
+    listing = std::async(std::launch::async, [this]() -> Result<PackListing> {
+      VELIN_ASSIGN(PackSizes sizes, ListPackSizes(backend_));
+      VELIN_ASSIGN(std::vector<BlobId> damaged, LoadDamagedPacks(backend_));
+      return PackListing{.sizes = std::move(sizes), .damaged = std::move(damaged)};
+    });
   }
   std::sort(objects.begin(), objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -414,18 +433,28 @@ Status Repository::LoadIndex(PackCheck check) {
     }
     for (const auto& [pack_id, entries] : *packs) VELIN_TRY(index_.AddPack(pack_id, entries));
   }
+  PackListing listed;
   PackPresence presence;
   if (listing.valid()) {
-    VELIN_ASSIGN(PackSizes present, listing.get());
+    VELIN_ASSIGN(listed, listing.get());
     presence.listed_all = true;
-    presence.present = [present = std::move(present)](const BlobId& pack, uint64_t min_size) {
-      auto it = present.find(pack);
-      return it != present.end() && it->second >= min_size;
+    presence.present = [&listed](const BlobId& pack, uint64_t min_size) {
+      if (std::binary_search(listed.damaged.begin(), listed.damaged.end(), pack)) return false;
+      auto it = listed.sizes.find(pack);
+      return it != listed.sizes.end() && it->second >= min_size;
     };
   } else {
     presence.present = PackPresenceByStat(backend_);
   }
   index_.Finalize(&presence);
+  // The damaged ones among the absent, for create's warning; one also gone counts as gone.
+  damaged_packs_.clear();
+  for (const BlobId& pack : index_.missing_packs()) {
+    if (std::binary_search(listed.damaged.begin(), listed.damaged.end(), pack) &&
+        listed.sizes.count(pack) > 0) {
+      damaged_packs_.push_back(pack);
+    }
+  }
   indexed_snapshots_.emplace(snapshot_ids.begin(), snapshot_ids.end());
   pack_check_ = check;
 #ifdef __GLIBC__

@@ -20,6 +20,12 @@ struct VerifyReport {
   uint64_t blobs_checked = 0;
   uint64_t packs_checked = 0;
   uint64_t bytes_checked = 0;
+  // The packs read: found whole, found damaged (a blob or the pack's hash does not check, the
+  // pack is shorter than its index says), found gone. For the verify record's damaged packs
+  // (verify_record.hpp), which `create` stores the blobs of again.
+  std::vector<repo::BlobId> packs_whole;
+  std::vector<repo::BlobId> packs_damaged;
+  std::vector<repo::BlobId> packs_gone;
 };
 
 // `ids` empty: every snapshot (and every index object). REQUIRES: repo.LoadIndex() done.

@@ -83,7 +83,8 @@ class Index {
   std::optional<IndexEntry> Find(const BlobId& id) const;
   // The base of a delta blob (codec kZstdDelta), as its index object recorded it.
   const BlobId* DeltaBase(const BlobId& id) const;
-  // The packs listed in index objects that Finalize(listed_all) found absent.
+  // The packs listed in index objects that Finalize(listed_all) found absent (gone, short, or
+  // taken as absent because a verify found them damaged).
   const std::vector<BlobId>& missing_packs() const { return missing_packs_; }
   // Delta blobs (and their bases) that Finalize dropped because no pack lists the base (with
   // PackPresence::listed_all also those whose base was only in an absent pack).

@@ -161,6 +161,9 @@ class Repository {
     // of pointing a new backup at them (index().missing_packs() names them).
     kAll,
   };
+  // Either way a pack the verify record lists as damaged (repo/damaged_packs.hpp) counts as
+  // absent: with kAll its entries are dropped (damaged_packs() names those), with kDuplicates a
+  // blob another pack holds too is read from there.
   // Reads and merges every index object. An unreadable or damaged one is skipped and listed
   // in index_damage() (create then stores its blobs again; verify reports it). The snapshots
   // listed just before are remembered: a snapshot another velin commits after that may point
@@ -169,6 +172,8 @@ class Repository {
   Status LoadIndex(PackCheck check = PackCheck::kDuplicates);
   const Index& index() const { return index_; }
   const std::vector<ObjectDamage>& index_damage() const { return index_damage_; }
+  // Those of index().missing_packs() that are there but a verify found damaged (kAll only).
+  const std::vector<BlobId>& damaged_packs() const { return damaged_packs_; }
   // What to say of a blob no index lists, in parentheses after it: with a damaged index object,
   // that one (the blob is likely listed there, and only verify names it otherwise) — "index
   // object index/238f… is damaged: run `velin backup verify --all`"; else "run `velin backup
@@ -299,6 +304,7 @@ class Repository {
   Chunker chunker_;
   Index index_;
   std::vector<ObjectDamage> index_damage_;
+  std::vector<BlobId> damaged_packs_;
   // The snapshot ids listed before the index was loaded (with those written since); unset
   // before LoadIndex.
   std::optional<std::set<std::string>> indexed_snapshots_;

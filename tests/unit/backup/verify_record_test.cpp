@@ -1,11 +1,18 @@
 // The verify record (backup/verify_record.hpp) round trips, and a record that is damaged, in its
 // JSON or in the type or range of a number, counts as none: `backup status` then says verify is
-// overdue instead of reading a wrapped time.
+// overdue instead of reading a wrapped time. Its list of damaged packs is kept across verifies
+// and bounded.
 #include "velin/backup/verify_record.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <vector>
+
 #include "velin/io/mem_env.hpp"
+#include "velin/repo/damaged_packs.hpp"
 #include "velin/storage/local_backend.hpp"
 
 namespace velin::backup {
@@ -46,6 +53,80 @@ TEST_F(VerifyRecordTest, ADamagedRecordCountsAsNone) {
     ASSERT_TRUE(r) << text << ": " << r.error().message;
     EXPECT_FALSE(*r) << text;
   }
+}
+
+repo::BlobId PackNumbered(int n) { return repo::Sha256("pack " + std::to_string(n)); }
+
+// A verify records the packs it found damaged, takes off those it found whole or gone, and
+// keeps those it did not read (a verify of one backup must not forget another's damage).
+TEST_F(VerifyRecordTest, KeepsTheDamagedPacksVerifiesDidNotReadAgain) {
+  const repo::BlobId a = PackNumbered(1), b = PackNumbered(2), c = PackNumbered(3);
+  ASSERT_TRUE(RecordVerify(*backend_, 1000, false, 1, false, {.damaged = {a, b}}));
+  ASSERT_TRUE(RecordVerify(*backend_, 2000, false, 1, false, {.whole = {a}, .damaged = {c}}));
+  auto r = LoadVerifyRecord(*backend_);
+  ASSERT_TRUE(r && *r);
+  EXPECT_EQ((*r)->damaged_packs, (std::vector<repo::BlobId>{std::min(b, c), std::max(b, c)}));
+  auto listed = repo::LoadDamagedPacks(*backend_);
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ(*listed, (*r)->damaged_packs);
+  ASSERT_TRUE(RecordVerify(*backend_, 3000, true, 1, false, {.gone = {c}}));
+  ASSERT_TRUE(ForgetDamagedPacks(*backend_, {b}));
+  listed = repo::LoadDamagedPacks(*backend_);
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty());
+  r = LoadVerifyRecord(*backend_);
+  ASSERT_TRUE(r && *r);
+  EXPECT_EQ((*r)->last_ok_time, 3000);  // the other fields as before
+}
+
+// The record is advisory and anyone who can write the repository can write it: a list that is
+// malformed or too long is an empty one, and the rest of the record still counts.
+TEST_F(VerifyRecordTest, AMalformedOrHugeDamagedPackListCountsAsEmpty) {
+  const std::string good = PackNumbered(1).Hex();
+  std::string huge = "[";
+  for (size_t i = 0; i <= repo::kMaxDamagedPacks; ++i) huge += (i ? ",\"" : "\"") + good + "\"";
+  huge += "]";
+  const std::vector<std::string> lists = {"{}",
+                                          std::string("\"") + good + "\"",
+                                          "[1]",
+                                          "[\"" + good + "\", null]",
+                                          "[\"" + good.substr(1) + "\"]",
+                                          "[\"" + good + "0\"]",
+                                          "[[\"" + good + "\"]]",
+                                          huge};
+  for (const std::string& list : lists) {
+    ASSERT_TRUE(
+        backend_->Put(kVerifyRecordObject,
+                      R"({"last_time": 5, "last_ok": false, "damaged_packs": )" + list + "}"));
+    auto listed = repo::LoadDamagedPacks(*backend_);
+    ASSERT_TRUE(listed) << list.substr(0, 80) << ": " << listed.error().message;
+    EXPECT_TRUE(listed->empty()) << list.substr(0, 80);
+    auto r = LoadVerifyRecord(*backend_);
+    ASSERT_TRUE(r && *r) << list.substr(0, 80);
+    EXPECT_EQ((*r)->last_time, 5);
+    EXPECT_TRUE((*r)->damaged_packs.empty());
+  }
+  // Upper-case hex is not how velin writes an id: not a pack of this list either.
+  std::string upper = good;
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  ASSERT_TRUE(backend_->Put(kVerifyRecordObject, "{\"damaged_packs\": [\"" + upper + "\"]}"));
+  auto listed = repo::LoadDamagedPacks(*backend_);
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty());
+  // A record beyond its size bound is not read at all.
+  ASSERT_TRUE(
+      backend_->Put(kVerifyRecordObject, std::string(repo::kMaxVerifyRecordBytes + 1, ' ') + "{}"));
+  listed = repo::LoadDamagedPacks(*backend_);
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty());
+  // A list of many ids is read whole.
+  std::string longest = "{\"damaged_packs\": [";
+  for (size_t i = 0; i < 1000; ++i)
+    longest += (i ? ",\"" : "\"") + PackNumbered(static_cast<int>(i)).Hex() + "\"";
+  ASSERT_TRUE(backend_->Put(kVerifyRecordObject, longest + "]}"));
+  listed = repo::LoadDamagedPacks(*backend_);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 1000u);
 }
 
 }  // namespace
