@@ -69,10 +69,10 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
     }
     // Uploads change into each directory (creating missing ones); everything else names the
     // full path in one command, so a missing directory reads as a missing object.
-    curl_easy_setopt(
-        curl, CURLOPT_FTP_FILEMETHOD,
-        static_cast<long>(transfer.kind == Transfer::Kind::kUpload ? CURLFTPMETHOD_MULTICWD
-                                                                   : CURLFTPMETHOD_NOCWD));
+    curl_easy_setopt(curl, CURLOPT_FTP_FILEMETHOD,
+                     static_cast<long>(transfer.kind == Transfer::Kind::kUpload || transfer.enter
+                                           ? CURLFTPMETHOD_MULTICWD
+                                           : CURLFTPMETHOD_NOCWD));
   }
   QuoteList quote(transfer.quote);
   QuoteList postquote(transfer.postquote);
