@@ -620,6 +620,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Zugriff verweigert: der Server listet {}, lässt '{}' es aber nicht lesen"},
       {"access denied: the server does not let '{}' into the directory {}",
        "Zugriff verweigert: der Server lässt '{}' nicht in das Verzeichnis {}"},
+      {"storage.sftp.key_passphrase_env: environment variable {} is not set",
+       "storage.sftp.key_passphrase_env: Umgebungsvariable {} ist nicht gesetzt"},
+      {"storage.sftp.key_passphrase_file: {}", "storage.sftp.key_passphrase_file: {}"},
+      {"storage.sftp.key_file {}: the key is protected by a passphrase and none is given (set "
+       "storage.sftp.key_passphrase_env or storage.sftp.key_passphrase_file)",
+       "storage.sftp.key_file {}: der Schlüssel ist durch eine Passphrase geschützt und keine ist "
+       "angegeben (storage.sftp.key_passphrase_env oder storage.sftp.key_passphrase_file setzen)"},
       {"{}: object {} is shorter than expected (wanted {} bytes at offset {}, got {})",
        "{}: Objekt {} ist kürzer als erwartet ({} Bytes ab Offset {} verlangt, {} erhalten)"},
       {"backup copy: --to DIR|URL is required",

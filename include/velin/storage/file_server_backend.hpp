@@ -36,6 +36,7 @@ struct FileServerOptions {
   std::string password;         // FTP only
   std::string key_file;         // SFTP only: private key (ed25519 or ecdsa)
   std::string public_key_file;  // SFTP only: its public half ("" = derived from key_file)
+  std::string key_passphrase;   // SFTP only: of key_file ("" = none)
   std::string known_hosts;      // SFTP only: required
   std::string ca_file;          // FTPS only: CA bundle for a private CA ("" = the system's)
   // A local directory where packs wait, as unnamed files (O_TMPFILE), while they are uploaded
