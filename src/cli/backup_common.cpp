@@ -105,6 +105,8 @@ storage::BackendOptions BackendOptionsFrom(const config::Config& cfg) {
   o.s3_parallel_uploads = cfg.s3.parallel_uploads;
   o.sftp_key_file = cfg.sftp.key_file;
   o.sftp_known_hosts = cfg.sftp.known_hosts;
+  o.sftp_key_passphrase_env = cfg.sftp.key_passphrase_env;
+  o.sftp_key_passphrase_file = cfg.sftp.key_passphrase_file;
   o.allow_insecure = cfg.backup.allow_insecure;
   return o;
 }

@@ -11,6 +11,7 @@
 #include "velin/db/driver.hpp"
 #include "velin/storage/remote_url.hpp"
 #include "velin/storage/s3_backend.hpp"
+#include "velin/storage/ssh_key.hpp"
 
 namespace velin::cli {
 namespace {
@@ -145,6 +146,11 @@ Status CheckSecretSources(Context& ctx, const config::Config& cfg) {
     if (!read) return UsageError(TrFormat("--password-file: {}", read.error().message));
   }
   if (cfg.backup.encryption != "none") VELIN_TRY(CheckPassphraseSource(cfg));
+  // An SFTP key's passphrase: a variable not set, or a key that has one with none given.
+  if (!cfg.sftp.key_file.empty()) {
+    VELIN_TRY(storage::SftpKeyPassphrase(ctx.env(), cfg.sftp.key_file, cfg.sftp.key_passphrase_env,
+                                         cfg.sftp.key_passphrase_file));
+  }
   if (!cfg.s3.credentials_file.empty()) {
     auto credentials = storage::LoadS3Credentials(ctx.env(), cfg.s3.credentials_file);
     if (!credentials) {

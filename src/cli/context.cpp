@@ -119,6 +119,7 @@ Result<const config::Config*> Context::Config() {
   // REPO_PASS=… velin --password-file F would otherwise hand REPO_PASS to every hook).
   RegisterSecretEnvironmentVariable(loaded.backup.password_env);
   RegisterSecretEnvironmentVariable(loaded.database.password_env);
+  RegisterSecretEnvironmentVariable(loaded.sftp.key_passphrase_env);
   if (!repo.empty()) loaded.backup.destination = repo;
   if (!global.password_file.empty()) {
     loaded.backup.password_env.clear();
@@ -133,6 +134,7 @@ Result<const config::Config*> Context::Config() {
   // And as the overrides left them.
   RegisterSecretEnvironmentVariable(config_->backup.password_env);
   RegisterSecretEnvironmentVariable(config_->database.password_env);
+  RegisterSecretEnvironmentVariable(config_->sftp.key_passphrase_env);
   // A webhook URL may hold its token, a ping URL is the check's secret (healthchecks.io's
   // UUID): their override variables reach no child either.
   RegisterSecretEnvironmentVariable("VELIN_NOTIFY_WEBHOOK_URL");

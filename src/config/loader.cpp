@@ -521,7 +521,10 @@ class Loader {
       if (std::find(known.begin(), known.end(), name) != known.end()) continue;
       if (std::find(std::begin(kOther), std::end(kOther), name) != std::end(kOther)) continue;
       // The variables the config names as holding secrets are the user's to name.
-      if (name == config_.backup.password_env || name == config_.database.password_env) continue;
+      if (name == config_.backup.password_env || name == config_.database.password_env ||
+          name == config_.sftp.key_passphrase_env) {
+        continue;
+      }
       std::string suggestion = Suggest(name, known);
       bool looks_like_key = std::any_of(prefixes.begin(), prefixes.end(),
                                         [&](const auto& p) { return name.rfind(p, 0) == 0; });
@@ -912,7 +915,8 @@ class Loader {
     for (const SecretKey& s :
          {SecretKey{"backup", "password_file", config_.backup.password_file},
           SecretKey{"database", "password_file", config_.database.password_file},
-          SecretKey{"storage.s3", "credentials_file", config_.s3.credentials_file}}) {
+          SecretKey{"storage.s3", "credentials_file", config_.s3.credentials_file},
+          SecretKey{"storage.sftp", "key_passphrase_file", config_.sftp.key_passphrase_file}}) {
       if (s.path.empty()) continue;
       std::string where = TrFormat("key '{}' in [{}]: ", s.key, s.section);
       auto read = ReadSecretFile(s.path);  // what the commands using it call too

@@ -143,6 +143,10 @@ std::vector<KeySpec> BuildSchema() {
   s.push_back(Int("storage.s3", "parallel_uploads", &C::s3, &S3Section::parallel_uploads, 1, 64));
   s.push_back(Str("storage.sftp", "key_file", &C::sftp, &SftpSection::key_file, kCfg));
   s.push_back(Str("storage.sftp", "known_hosts", &C::sftp, &SftpSection::known_hosts, kCfg));
+  s.push_back(
+      Str("storage.sftp", "key_passphrase_env", &C::sftp, &SftpSection::key_passphrase_env));
+  s.push_back(Str("storage.sftp", "key_passphrase_file", &C::sftp,
+                  &SftpSection::key_passphrase_file, kCfg));
 
   s.push_back(Enum("database", "driver", &C::database, &DatabaseSection::driver,
                    {"postgresql", "mysql", "sqlite"}));

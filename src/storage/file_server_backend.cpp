@@ -199,10 +199,23 @@ Status FileServerBackend::UploadFailed(const Transfer& t, const std::string& tem
   // SFTP says only "Failure" when the disk is full or the file system read-only (and "No such
   // file" when a directory could not be made on one): ask the server.
   if (!IsSftp()) return tl::unexpected(error);
+  const std::string where = NoTr(Location() + ": " + t.what + ": ");
+  // libcurl makes an upload's missing directories, takes the server's refusal of one as "it
+  // may be there already", and uploads into it: "No such file" (ENOENT) for a directory this
+  // login may not make, which readers took for damage instead of going on without their lock.
+  if (code == CURLE_REMOTE_FILE_NOT_FOUND && !dir.empty()) {
+    if (auto refused = SftpDirectoryRefused(dir)) {
+      transient = false;  // no retry gives the login the right
+      return tl::unexpected(Error{
+          ExitCode::kFailed,
+          where + TrFormat("access denied: the server does not let '{}' create the directory {}",
+                           options_.user, *refused),
+          EACCES});
+    }
+  }
   const uint64_t needed = t.body_fd >= 0 ? t.body_size : t.body.size();
   auto fs = ServerFileSystem(dir.empty() ? "/" : dir);
   if (!fs) return tl::unexpected(error);
-  const std::string where = NoTr(Location() + ": " + t.what + ": ");
   if (fs->read_only) {
     transient = false;  // no retry makes it writable; readers go on without a lock (EROFS)
     std::string_view detail = error.message;  // what libcurl said, after the same `where`
@@ -325,8 +338,26 @@ Result<std::string> FileServerBackend::Get(const std::string& name) {
   Transfer t;
   t.url = UrlOf(RemotePath(name), false);
   t.what = "get " + name;
-  VELIN_ASSIGN(Reply reply, PerformWithRetries(t));
-  return std::move(reply.body);
+  auto reply = PerformWithRetries(t);
+  if (reply) return std::move(reply->body);
+  // An FTP server answers 550 for an object that is not there and for one this login may not
+  // read alike: a repository it may not open read as none ("run 'velin backup init'").
+  if (!IsSftp() && IsNotFound(reply.error())) {
+    if (auto refused = FtpPathRefused(RemotePath(name))) {
+      const std::string where = NoTr(Location() + ": " + t.what + ": ");
+      return tl::unexpected(
+          Error{ExitCode::kFailed,
+                where + (*refused == RemotePath(name)
+                             ? TrFormat("access denied: the server lists {} but does not let '{}' "
+                                        "read it",
+                                        *refused, options_.user)
+                             : TrFormat("access denied: the server does not let '{}' into the "
+                                        "directory {}",
+                                        options_.user, *refused)),
+                EACCES});
+    }
+  }
+  return tl::unexpected(reply.error());
 }
 
 Result<std::string> FileServerBackend::GetRange(const std::string& name, uint64_t offset,
@@ -369,9 +400,14 @@ Result<std::string> FileServerBackend::GetRange(const std::string& name, uint64_
 }
 
 Result<std::vector<ListingEntry>> FileServerBackend::Listing(const std::string& dir) {
+  return ListingAt(RemotePath(dir), "list " + (dir.empty() ? std::string("/") : dir));
+}
+
+Result<std::vector<ListingEntry>> FileServerBackend::ListingAt(const std::string& remote_path,
+                                                               const std::string& what) {
   Transfer t;
-  t.url = UrlOf(RemotePath(dir), true);
-  t.what = "list " + (dir.empty() ? std::string("/") : dir);
+  t.url = UrlOf(remote_path, true);
+  t.what = what;
   auto reply = PerformWithRetries(t);
   if (!reply) {
     if (IsNotFound(reply.error())) return std::vector<ListingEntry>();

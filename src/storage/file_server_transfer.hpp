@@ -27,6 +27,9 @@ struct FileServerBackend::Transfer {
   std::vector<std::string> postquote;  // after it (the rename of a put)
   std::string what;                    // for messages: "get config"
   bool headers = false;  // SFTP kCommand: what the commands report (statvfs) into the body
+  // FTP kCommand: change into each directory of `url` (CWD), as uploads do, to learn whether
+  // the login may enter them; libcurl knows where the connection then is.
+  bool enter = false;
 };
 
 struct FileServerBackend::Reply {

@@ -44,6 +44,9 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "sftp");
     curl_easy_setopt(curl, CURLOPT_SSH_AUTH_TYPES, static_cast<long>(CURLSSH_AUTH_PUBLICKEY));
     curl_easy_setopt(curl, CURLOPT_SSH_PRIVATE_KEYFILE, options_.key_file.c_str());
+    if (!options_.key_passphrase.empty()) {
+      curl_easy_setopt(curl, CURLOPT_KEYPASSWD, options_.key_passphrase.c_str());
+    }
     if (!options_.public_key_file.empty()) {
       curl_easy_setopt(curl, CURLOPT_SSH_PUBLIC_KEYFILE, options_.public_key_file.c_str());
     }
@@ -69,10 +72,10 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
     }
     // Uploads change into each directory (creating missing ones); everything else names the
     // full path in one command, so a missing directory reads as a missing object.
-    curl_easy_setopt(
-        curl, CURLOPT_FTP_FILEMETHOD,
-        static_cast<long>(transfer.kind == Transfer::Kind::kUpload ? CURLFTPMETHOD_MULTICWD
-                                                                   : CURLFTPMETHOD_NOCWD));
+    curl_easy_setopt(curl, CURLOPT_FTP_FILEMETHOD,
+                     static_cast<long>(transfer.kind == Transfer::Kind::kUpload || transfer.enter
+                                           ? CURLFTPMETHOD_MULTICWD
+                                           : CURLFTPMETHOD_NOCWD));
   }
   QuoteList quote(transfer.quote);
   QuoteList postquote(transfer.postquote);

@@ -10,6 +10,7 @@
 #include "velin/storage/remote_url.hpp"
 #include "velin/storage/s3_backend.hpp"
 #include "velin/storage/signal_backend.hpp"
+#include "velin/storage/ssh_key.hpp"
 
 namespace velin::storage {
 namespace {
@@ -72,6 +73,9 @@ Result<std::unique_ptr<Backend>> OpenFileServer(const RemoteUrl& url, const Back
             (file == &o.key_file ? " (storage.sftp.key_file)" : " (storage.sftp.known_hosts)")));
       }
     }
+    VELIN_ASSIGN(o.key_passphrase,
+                 SftpKeyPassphrase(env, o.key_file, options.sftp_key_passphrase_env,
+                                   options.sftp_key_passphrase_file));
     VELIN_ASSIGN(bool has_public, env.Exists(o.key_file + ".pub"));
     if (has_public) o.public_key_file = o.key_file + ".pub";
   } else {

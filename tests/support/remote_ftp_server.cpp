@@ -36,6 +36,8 @@ void EnsureFtpUser() {
 
 }  // namespace
 
+void FtpServer::EnsureUser() { EnsureFtpUser(); }
+
 FtpServer::FtpServer() {
   if (!std::filesystem::exists("/usr/sbin/vsftpd")) {
     throw std::runtime_error("/usr/sbin/vsftpd is missing: run scripts/install-deps.sh (vsftpd)");

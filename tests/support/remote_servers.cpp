@@ -229,10 +229,28 @@ bool SshServer::Launch(const std::string& key_type_and_blob) {
   return false;
 }
 
-std::string SshServer::Url(const std::string& path) const {
+std::string SshServer::Url(const std::string& path) const { return UrlAs(user_, path); }
+
+std::string SshServer::UrlAs(const std::string& user, const std::string& path) const {
   std::string p = path;
   while (!p.empty() && p.front() == '/') p.erase(0, 1);
-  return "sftp://" + user_ + "@127.0.0.1:" + std::to_string(port_) + "/" + p;
+  return "sftp://" + user + "@127.0.0.1:" + std::to_string(port_) + "/" + p;
+}
+
+void SshServer::AuthorizeKey(const std::string& public_key_file) {
+  const std::string keys = dir_ / "authorized_keys";
+  const auto mode = static_cast<unsigned>(std::filesystem::status(keys).permissions());
+  WriteFile(keys, ReadFileOrDie(keys) + ReadFileOrDie(public_key_file), mode);
+}
+
+void SshServer::AdmitOtherUsers() {
+  namespace fs = std::filesystem;
+  const auto all_read = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                        fs::perms::others_read | fs::perms::others_exec;
+  fs::permissions(dir_.path(), all_read);
+  fs::permissions(files_dir(), all_read);
+  fs::permissions(dir_ / "authorized_keys", fs::perms::owner_read | fs::perms::owner_write |
+                                                fs::perms::group_read | fs::perms::others_read);
 }
 
 SilentServer::SilentServer() {

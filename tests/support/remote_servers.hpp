@@ -84,6 +84,15 @@ class SshServer {
   // A directory the user may write, for repositories: <tmp>/files.
   std::string files_dir() const { return dir_ / "files"; }
   std::string Url(const std::string& path) const;  // sftp://user@127.0.0.1:port/<path>
+  // Lets another local user (FtpServer::kUser, EnsureFtpUser) log in with key_file(): sshd
+  // reads authorized_keys as the user logging in, so it and the temp dir become readable by
+  // all (files_dir() too; what is made in it afterwards keeps its own modes).
+  void AdmitOtherUsers();
+  // Lets the key whose public half is `public_key_file` log in too (sshd reads
+  // authorized_keys at each login).
+  void AuthorizeKey(const std::string& public_key_file);
+  // sftp://<user>@127.0.0.1:port/<path>
+  std::string UrlAs(const std::string& user, const std::string& path) const;
   void Stop() { process_.Stop(); }
 
  private:
@@ -101,6 +110,8 @@ class FtpServer {
   static constexpr const char* kPassword = "velin-ftp-test";
 
   FtpServer();
+  // Creates kUser when it is missing (needs root), as the constructor does.
+  static void EnsureUser();
   int port() const { return port_; }
   // The login directory (files appear here).
   std::string root_dir() const { return dir_ / "root"; }

@@ -94,6 +94,10 @@ struct S3Section {
 struct SftpSection {
   std::string key_file;
   std::string known_hosts;
+  // The key's passphrase: the variable's value, or the file's content (only its owner may read
+  // it); neither for a key without one.
+  std::string key_passphrase_env;
+  std::string key_passphrase_file;
 };
 
 struct DatabaseSection {

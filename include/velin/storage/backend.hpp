@@ -167,6 +167,8 @@ struct BackendOptions {
   // [storage.sftp]
   std::string sftp_key_file;
   std::string sftp_known_hosts;
+  std::string sftp_key_passphrase_env;   // the variable holding the key's passphrase, or
+  std::string sftp_key_passphrase_file;  // the file (0600) holding it (ssh_key.hpp)
   // [backup] allow_insecure: ftp:// and http:// S3 endpoints beyond loopback
   bool allow_insecure = false;
 };

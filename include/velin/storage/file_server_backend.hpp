@@ -36,6 +36,7 @@ struct FileServerOptions {
   std::string password;         // FTP only
   std::string key_file;         // SFTP only: private key (ed25519 or ecdsa)
   std::string public_key_file;  // SFTP only: its public half ("" = derived from key_file)
+  std::string key_passphrase;   // SFTP only: of key_file ("" = none)
   std::string known_hosts;      // SFTP only: required
   std::string ca_file;          // FTPS only: CA bundle for a private CA ("" = the system's)
   // A local directory where packs wait, as unnamed files (O_TMPFILE), while they are uploaded
@@ -104,6 +105,15 @@ class FileServerBackend : public Backend {
     bool read_only = false;
   };
   std::optional<ServerFs> ServerFileSystem(const std::string& dir);
+  // SFTP: the directory on the way to `dir` (itself or its nearest missing parent) that the
+  // server refuses to make for lack of permission, or nullopt (file_server_refusal.cpp).
+  std::optional<std::string> SftpDirectoryRefused(const std::string& dir);
+  // FTP: the file or directory on the way to `remote_path` that exists but that the login may
+  // not read or enter, or nullopt when `remote_path` is simply not there (file_server_refusal.cpp).
+  std::optional<std::string> FtpPathRefused(const std::string& remote_path);
+  // The entries of the server directory `remote_path`; none when it does not exist.
+  Result<std::vector<ListingEntry>> ListingAt(const std::string& remote_path,
+                                              const std::string& what);
   // Uploads `data`, or with fd >= 0 the first `size` bytes of that file, as `name`.
   Status PutOnce(const std::string& name, std::string_view data, int fd, uint64_t size,
                  bool& transient);

@@ -95,7 +95,11 @@ TEST_F(CovFileServerErrors, ADirectoryOrObjectTheUserMayNotTouchIsNamed) {
 
   ExpectOneLine(backend->Put("locked/sub/obj", "x"), at + ": put locked/sub/obj", "access denied (",
                 ExitCode::kFailed, EACCES);
-  ExpectOneLine(backend->Get("locked/obj"), at + ": get locked/obj", "no such object (",
+  // The server says 550 as for a missing object; its listing of repo/ names "locked".
+  ExpectOneLine(backend->Get("locked/obj"), at + ": get locked/obj",
+                "access denied: the server does not let 'velin-ftp' into the directory repo/locked",
+                ExitCode::kFailed, EACCES);
+  ExpectOneLine(backend->Get("ro/missing"), at + ": get ro/missing", "no such object (",
                 ExitCode::kFailed, ENOENT);
   auto del = backend->Delete("ro/obj");
   ExpectOneLine(del, at + ": delete ro/obj", "550", ExitCode::kFailed, 0);
