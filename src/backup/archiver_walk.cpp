@@ -639,8 +639,12 @@ Result<std::map<std::string, std::string>> ArchiveWalk::ResolveLinks(
   std::map<std::string, std::string> resolved;
   for (const auto& [at, text] : links) {
     const std::string at_abs = io::JoinPath(options_.app_root, at);
-    VELIN_ASSIGN(io::DirPtr dir, env_.OpenDir(at_abs));
-    VELIN_ASSIGN(std::string real, env_.RealPathOf(*dir));
+    auto dir = env_.OpenDir(at_abs);
+    // A directory above the include that velin's user may pass but not read (0711, another
+    // user's): not recorded, the restore holds the link to the path its text names instead.
+    if (!dir && dir.error().sys_errno == EACCES) continue;
+    if (!dir) return tl::unexpected(dir.error());
+    VELIN_ASSIGN(std::string real, env_.RealPathOf(**dir));
     // The directory read is below it by the rest of the include: this link was not swapped
     // between the walk's stat and this open (the check above, for this link).
     auto there = env_.Stat(real + include.substr(at.size()) + "/.");
