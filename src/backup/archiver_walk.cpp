@@ -633,6 +633,32 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
   return SaveTree(tree);
 }
 
+Result<std::map<std::string, std::string>> ArchiveWalk::ResolveLinks(
+    const std::string& include, const std::map<std::string, std::string>& links,
+    const io::FileInfo& info) {
+  std::map<std::string, std::string> resolved;
+  for (const auto& [at, text] : links) {
+    const std::string at_abs = io::JoinPath(options_.app_root, at);
+    auto dir = env_.OpenDir(at_abs);
+    // A directory above the include that velin's user may pass but not read (0711, another
+    // user's): not recorded, the restore holds the link to the path its text names instead.
+    if (!dir && dir.error().sys_errno == EACCES) continue;
+    if (!dir) return tl::unexpected(dir.error());
+    VELIN_ASSIGN(std::string real, env_.RealPathOf(**dir));
+    // The directory read is below it by the rest of the include: this link was not swapped
+    // between the walk's stat and this open (the check above, for this link).
+    auto there = env_.Stat(real + include.substr(at.size()) + "/.");
+    if (!there || !io::SameFile(*there, info)) {
+      return Failure(TrFormat(
+          "{}: a symlink on its path changed while velin read it (it led to {} when read); "
+          "run the backup again",
+          at_abs, text));
+    }
+    resolved[at] = std::move(real);
+  }
+  return resolved;
+}
+
 Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include) {
   std::string abs = io::JoinPath(options_.app_root, include);
   // A symlink on the include path (the root itself, or a directory above it, e.g.
@@ -680,6 +706,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   if (info.type == io::FileType::kOther) {
     return Failure(TrFormat("{} is not a file or directory", abs));
   }
+  std::map<std::string, std::string> resolved;
   if (!links.empty() && info.type == io::FileType::kDirectory) {
     // What the walk reads must be where the recorded links' texts lead: an in-place restore
     // writes there again (as root). A link swapped between its readlink and the walk's stat
@@ -692,6 +719,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
           "run the backup again",
           abs, expected));
     }
+    VELIN_ASSIGN(resolved, ResolveLinks(include, links, info));
   }
   const Node* parent_root = nullptr;
   const Tree* parent_top = nullptr;
@@ -725,6 +753,7 @@ Result<repo::SnapshotSource> ArchiveWalk::ArchivePath(const std::string& include
   source.files = stats_.files - before.files;
   source.bytes = stats_.bytes - before.bytes;
   source.links = std::move(links);
+  source.links_resolved = std::move(resolved);
   parent_trees_.clear();
   // This include's files with several links, for the includes after it.
   const std::string dir = io::Dirname(include);

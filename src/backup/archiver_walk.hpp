@@ -90,6 +90,12 @@ class ArchiveWalk {
   // source), so one warning per group says so. Includes that overlap ("storage" and
   // "storage/uploads") are left out: the file is in both by their choice.
   void WarnLinkAcrossIncludes(const io::FileInfo& info, const std::string& rel_app);
+  // Where each of the `links` on `include`'s path leads, with no symlink in the path (the
+  // snapshot's links_resolved), from the directory opened behind it: the directory read
+  // (`info`, a directory) must be below it by the rest of the include.
+  Result<std::map<std::string, std::string>> ResolveLinks(
+      const std::string& include, const std::map<std::string, std::string>& links,
+      const io::FileInfo& info);
   // A file renamed over an entry (an atomic save: write a temp file, rename it over the old
   // one) between its lstat and its open is archived as the file there then; as often as this
   // when it is replaced again each time (an application saving every few milliseconds).

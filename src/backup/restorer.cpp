@@ -964,6 +964,7 @@ class Restorer {
     source_top_ = &top;
     source_dir_ = source_dir;
     links_ = &src.links;
+    links_resolved_ = &src.links_resolved;
     Status st = [&]() -> Status {
       VELIN_ASSIGN(DirStatePtr dir, WalkTo(dir_rel, true));
       return RestoreNode(dir, dir_rel, node, rel_src);
@@ -997,7 +998,8 @@ class Restorer {
   }
 
   // Opens the symlink `name` in `dir` (at `rel`) when it is one the backup followed: in place,
-  // with the recorded text, not made by this restore. Null otherwise.
+  // with the recorded text, not made by this restore, leading where it led then. Null when it
+  // is none of those; refused when it leads elsewhere now.
   Result<io::DirPtr> FollowRecorded(const io::Dir& dir, const std::string& name,
                                     const std::string& rel) {
     if (!options_.in_place || !links_) return io::DirPtr();
@@ -1006,20 +1008,33 @@ class Restorer {
     auto text = env_.ReadLinkAt(dir, name);
     if (!text || *text != recorded->second) return io::DirPtr();
     VELIN_ASSIGN(io::DirPtr opened, env_.OpenDirAt(dir, name, true));
-    // What was opened must be where the recorded text leads: a link swapped between the
-    // readlink and the open (by whoever may write `dir`) would have this restore, as root,
-    // write the backup's files where it leads now (a cron.d).
-    const std::string& t = recorded->second;
-    const std::string leads = !t.empty() && t[0] == '/' ? t : io::JoinPath(dir.path(), t);
-    auto there = env_.Stat(leads + "/.");
-    auto self = env_.StatAt(*opened, ".");
-    if (!there || !self || !io::SameFile(*there, *self)) {
+    // The directory opened, by its descriptor, must be where the link led when backed up. The
+    // text alone says little: the open follows every symlink along it, and one of them swapped
+    // since (the link itself between the readlink and the open, the NAS's uploads, its mount
+    // point; by whoever may write there) would have this restore, as root, write the backup's
+    // files (uploads anyone may have written) where it leads now (a cron.d).
+    VELIN_ASSIGN(std::string now, env_.RealPathOf(*opened));
+    if (auto led = links_resolved_->find(rel); led != links_resolved_->end()) {
+      if (now == led->second) return opened;
       return Failure(TrFormat(
-          "refusing to restore through {}: the symlink changed while velin opened it (it led to "
-          "{} when read); run the restore again",
-          Abs(rel), t));
+          "refusing to restore through {}: it leads to {} now, not to {} as when backed up (a "
+          "symlink on the way changed); fix it, or restore with --target",
+          Abs(rel), now, led->second));
     }
-    return opened;
+    // A backup of before 2026-12-06 recorded only the text: the directory it names, with no
+    // other symlink on the way (which may have been swapped since as well).
+    std::string named = recorded->second;
+    if (named.empty() || named[0] != '/') {
+      VELIN_ASSIGN(std::string holder, env_.RealPathOf(dir));
+      named = io::JoinPath(holder, named);
+    }
+    named = io::LexicalPath(named);
+    if (now == named) return opened;
+    return Failure(
+        TrFormat("refusing to restore through {}: it leads to {}, not to {} as its text says (a "
+                 "symlink on the way, which a backup of before 2026-12-06 cannot tell from one "
+                 "swapped since); fix it, or restore with --target",
+                 Abs(rel), now, named));
   }
 
   // The directory target/`rel`, made (0755) where missing. A symlink on the way is followed only
@@ -1444,6 +1459,7 @@ class Restorer {
   const Tree* source_top_ = nullptr;
   std::string source_dir_;  // the source's directory, relative to the target
   const std::map<std::string, std::string>* links_ = nullptr;
+  const std::map<std::string, std::string>* links_resolved_ = nullptr;
   std::set<std::string> created_symlinks_;  // relative to the target
   std::set<std::string> restored_files_;
   std::map<std::string, std::string> restored_alias_;

@@ -146,10 +146,19 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "backup again",
        "{}: ein symbolischer Link auf seinem Pfad änderte sich, während velin ihn las (er führte "
        "beim Lesen zu {}); das Backup erneut ausführen"},
-      {"refusing to restore through {}: the symlink changed while velin opened it (it led to {} "
-       "when read); run the restore again",
-       "Wiederherstellung durch {} verweigert: der symbolische Link änderte sich, während velin "
-       "ihn öffnete (er führte beim Lesen zu {}); die Wiederherstellung erneut ausführen"},
+      {"refusing to restore through {}: it leads to {} now, not to {} as when backed up (a "
+       "symlink on the way changed); fix it, or restore with --target",
+       "Wiederherstellung durch {} verweigert: er führt jetzt zu {}, nicht zu {} wie beim Backup "
+       "(ein symbolischer Link auf dem Weg hat sich geändert); das beheben oder mit --target "
+       "wiederherstellen"},
+      {"refusing to restore through {}: it leads to {}, not to {} as its text says (a symlink on "
+       "the way, which a backup of before 2026-12-06 cannot tell from one swapped since); fix "
+       "it, or restore with --target",
+       "Wiederherstellung durch {} verweigert: er führt zu {}, nicht zu {}, wie sein Text sagt "
+       "(ein symbolischer Link auf dem Weg, den ein Backup von vor dem 2026-12-06 nicht von "
+       "einem seither ausgetauschten unterscheiden kann); das beheben oder mit --target "
+       "wiederherstellen"},
+      {"cannot tell where directory {} is", "kann nicht feststellen, wo das Verzeichnis {} liegt"},
       {"{}: {}; a restore or switch refuses it",
        "{}: {}; eine Wiederherstellung oder ein Wechsel verweigert das"},
       {"rollback.state_dir: {}", "rollback.state_dir: {}"},

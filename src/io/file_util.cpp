@@ -203,8 +203,14 @@ std::deque<std::string> Parts(const std::string& rel) {
   return parts;
 }
 
-// `path` with "." and ".." resolved by its text, and no empty parts ("/a/./b/../c" -> "/a/c").
-std::string Lexical(const std::string& path) {
+// Whether `path` is `root` or below it (both lexical).
+bool Below(const std::string& path, const std::string& root) {
+  return path == root || root == "/" || (path.starts_with(root) && path[root.size()] == '/');
+}
+
+}  // namespace
+
+std::string LexicalPath(const std::string& path) {
   std::vector<std::string> kept;
   for (const std::string& part : Parts(path)) {
     if (part == "..") {
@@ -218,13 +224,6 @@ std::string Lexical(const std::string& path) {
   return out.empty() ? "/" : out;
 }
 
-// Whether `path` is `root` or below it (both lexical).
-bool Below(const std::string& path, const std::string& root) {
-  return path == root || root == "/" || (path.starts_with(root) && path[root.size()] == '/');
-}
-
-}  // namespace
-
 namespace {
 
 // OpenDirBeneath and OpenEntryBeneath: `rel`'s directories below `root` and, when `entry`, its
@@ -237,13 +236,13 @@ Result<BeneathEntry> Beneath(Env& env, const std::string& root, const std::strin
     if (::getcwd(cwd, sizeof(cwd)) == nullptr) return ErrnoError(root, errno);
     absolute = JoinPath(cwd, root);
   }
-  const std::string top = Lexical(absolute);
+  const std::string top = LexicalPath(absolute);
   VELIN_ASSIGN(DirPtr at, env.OpenDir(top));
   // The root's own path after its symlinks (/srv/shop -> /data/shop): a link naming a place
   // inside it by that path stays inside too.
   std::string real_top = top;
   if (char* real = ::realpath(top.c_str(), nullptr)) {
-    real_top = Lexical(real);
+    real_top = LexicalPath(real);
     std::free(real);
   }
   std::string where = top;  // the path of `at`, lexical: every part of it was a directory
@@ -273,7 +272,7 @@ Result<BeneathEntry> Beneath(Env& env, const std::string& root, const std::strin
       std::string rest;
       for (const std::string& p : todo) rest += "/" + p;
       const std::string leads =
-          Lexical((target.starts_with("/") ? target : where + "/" + target) + rest);
+          LexicalPath((target.starts_with("/") ? target : where + "/" + target) + rest);
       const bool trusted = info->uid == 0 || info->uid == ::geteuid();
       const std::string* inside_of = Below(leads, top)        ? &top
                                      : Below(leads, real_top) ? &real_top

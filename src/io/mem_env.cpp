@@ -606,6 +606,29 @@ Result<std::vector<DirEntry>> MemEnv::ListDir(const std::string& path) {
   return out;
 }
 
+Result<std::string> MemEnv::RealPathOf(const Dir& dir) {
+  std::string found;
+  VELIN_TRY(WithHandle(
+      *state_, dir,
+      [&](const NodePtr& node) {
+        // Searched from the root through directories only: the path the kernel would give.
+        std::function<bool(const NodePtr&, const std::string&)> find = [&](const NodePtr& at,
+                                                                           const std::string& p) {
+          if (at == node) {
+            found = p.empty() ? "/" : p;
+            return true;
+          }
+          for (const auto& [name, child] : at->children) {
+            if (child->type == FileType::kDirectory && find(child, p + "/" + name)) return true;
+          }
+          return false;
+        };
+        return find(state_->root, "") ? 0 : ENOENT;
+      },
+      [&] { return TrFormat("cannot tell where directory {} is", dir.path()); }));
+  return found;
+}
+
 Status MemEnv::CreateDir(const std::string& path, uint32_t mode) {
   std::lock_guard lock(state_->mu);
   NodePtr dir;

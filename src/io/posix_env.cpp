@@ -755,6 +755,39 @@ Result<std::vector<DirEntry>> PosixEnv::ListDirAt(const Dir& dir) {
   return ListOpened(::openat(dir.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), dir.path());
 }
 
+Result<std::string> PosixEnv::RealPathOf(const Dir& dir) {
+  const std::string what = TrFormat("cannot tell where directory {} is", dir.path());
+  struct stat self {};
+  if (::fstat(dir.fd(), &self) != 0) return ErrnoError(what, errno);
+  // Removed: /proc would give its last path with " (deleted)" after it.
+  if (self.st_nlink == 0) return ErrnoError(what, ENOENT);
+  // The kernel's name of the open directory; where /proc is not mounted, the path's own with its
+  // symlinks resolved. Either is taken only when it names this very directory now (a directory
+  // has one path; one renamed meanwhile, or out of this process's view, is not told).
+  std::vector<std::string> candidates;
+  const std::string proc = "/proc/self/fd/" + std::to_string(dir.fd());
+  for (std::string buf(4096, '\0'); buf.size() <= (1u << 20); buf.resize(buf.size() * 4)) {
+    const ssize_t n = ::readlink(proc.c_str(), buf.data(), buf.size());
+    if (n < 0) break;
+    if (static_cast<size_t>(n) < buf.size()) {
+      candidates.push_back(buf.substr(0, n));
+      break;
+    }
+  }
+  if (char* real = ::realpath(PathArg(dir.path()).c_str(), nullptr)) {
+    candidates.emplace_back(real);
+    std::free(real);
+  }
+  for (const std::string& path : candidates) {
+    struct stat there {};
+    if (path.starts_with("/") && ::stat(PathArg(path).c_str(), &there) == 0 &&
+        there.st_dev == self.st_dev && there.st_ino == self.st_ino) {
+      return path;
+    }
+  }
+  return ErrnoError(what, ENOENT);
+}
+
 Result<std::vector<DirEntry>> PosixEnv::ListOpened(int fd, const std::string& path) {
   DIR* dir = fd < 0 ? nullptr : ::fdopendir(fd);
   if (dir == nullptr) {

@@ -742,6 +742,9 @@ Result<Snapshot> Repository::SnapshotFrom(const std::string& id, Result<std::str
     std::map<std::string, std::string> links;
     for (auto& [link, text] : src.links) links[io::CleanPath(link)] = std::move(text);
     src.links = std::move(links);
+    std::map<std::string, std::string> resolved;
+    for (auto& [link, path] : src.links_resolved) resolved[io::CleanPath(link)] = std::move(path);
+    src.links_resolved = std::move(resolved);
     src.name = std::move(clean);
   }
   return snapshot;

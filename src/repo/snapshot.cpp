@@ -152,6 +152,17 @@ nlohmann::json SourceToJson(const SnapshotSource& s) {
     }
     if (!links.empty()) j["links"] = std::move(links);
     if (!raw.empty()) j["links_base64"] = std::move(raw);
+    // Where they led, the same way (older velins ignore both keys).
+    nlohmann::json resolved = nlohmann::json::object(), raw_resolved = nlohmann::json::object();
+    for (const auto& [at, path] : s.links_resolved) {
+      if (IsUtf8(at) && IsUtf8(path)) {
+        resolved[at] = path;
+      } else {
+        raw_resolved[Base64Encode(at)] = Base64Encode(path);
+      }
+    }
+    if (!resolved.empty()) j["links_resolved"] = std::move(resolved);
+    if (!raw_resolved.empty()) j["links_resolved_base64"] = std::move(raw_resolved);
   }
   return j;
 }
@@ -187,6 +198,19 @@ SnapshotSource SourceFromJson(const nlohmann::json& j) {
         auto target = Base64Decode(text.get<std::string>());
         if (!path || !target) throw std::runtime_error("a link in links_base64 is not base64");
         s.links[*path] = *target;
+      }
+    }
+    if (j.contains("links_resolved")) {
+      s.links_resolved = j.at("links_resolved").get<std::map<std::string, std::string>>();
+    }
+    if (j.contains("links_resolved_base64")) {
+      for (const auto& [at, resolved] : j.at("links_resolved_base64").items()) {
+        auto path = Base64Decode(at);
+        auto real = Base64Decode(resolved.get<std::string>());
+        if (!path || !real) {
+          throw std::runtime_error("a link in links_resolved_base64 is not base64");
+        }
+        s.links_resolved[*path] = *real;
       }
     }
   }

@@ -233,6 +233,11 @@ class Env {
   // The same of the directory open as `dir` (whatever its path names by now). The default
   // lists dir.path().
   virtual Result<std::vector<DirEntry>> ListDirAt(const Dir& dir);
+  // The path of the directory open as `dir`, as it is named now, with no symlink in it: where a
+  // symlink followed to it led (docs/operations.md, "Symlinked data"). Taken from the
+  // descriptor, not from dir.path(), so no swap of a symlink on the way can make it name
+  // another directory; ENOENT once the directory was removed.
+  virtual Result<std::string> RealPathOf(const Dir& dir) = 0;
 
   virtual Status CreateDir(const std::string& path, uint32_t mode) = 0;  // EEXIST is ok
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
@@ -374,5 +379,8 @@ std::string JoinPath(std::string_view a, std::string_view b);
 // `path` without empty and "." components ("storage/uploads/", "./storage//uploads" ->
 // "storage/uploads"); an absolute path stays one ("/" in front). ".." is kept as it is.
 std::string CleanPath(const std::string& path);
+// The absolute `path` with "." and ".." resolved by its text alone, and no empty parts
+// ("/a/./b/../c" -> "/a/c"): where it leads when no symlink is on the way.
+std::string LexicalPath(const std::string& path);
 
 }  // namespace velin::io

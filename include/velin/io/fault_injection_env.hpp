@@ -77,6 +77,7 @@ class FaultInjectionEnv : public Env {
     return base_.ListDir(path);
   }
   Result<std::vector<DirEntry>> ListDirAt(const Dir& dir) override { return base_.ListDirAt(dir); }
+  Result<std::string> RealPathOf(const Dir& dir) override { return base_.RealPathOf(dir); }
   Status CreateDir(const std::string& path, uint32_t mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override { return base_.RemoveFile(path); }

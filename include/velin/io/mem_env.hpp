@@ -58,6 +58,7 @@ class MemEnv : public Env {
   Result<bool> Exists(const std::string& path) override;
   Result<Xattrs> ReadXattrs(const std::string& path) override;
   Result<std::vector<DirEntry>> ListDir(const std::string& path) override;
+  Result<std::string> RealPathOf(const Dir& dir) override;
   Status CreateDir(const std::string& path, uint32_t mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;

@@ -27,6 +27,7 @@ class PosixEnv : public Env {
   bool StableInodes(const Dir& dir) override;
   Result<std::vector<DirEntry>> ListDir(const std::string& path) override;
   Result<std::vector<DirEntry>> ListDirAt(const Dir& dir) override;
+  Result<std::string> RealPathOf(const Dir& dir) override;
   Status CreateDir(const std::string& path, uint32_t mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;

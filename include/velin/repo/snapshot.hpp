@@ -44,6 +44,10 @@ struct SnapshotSource {
   // path: the symlinks on the include path that the backup followed (the include root or a
   // directory above it), relative to app.root -> the link's text. Absent when none.
   std::map<std::string, std::string> links;
+  // path: of those links, each that led to a directory -> where it led, with no symlink in the
+  // path (/mnt/nas/uploads -> /media/nas/uploads): an in-place restore writes behind the link
+  // only while it leads there still. Empty in backups of before 2026-12-06.
+  std::map<std::string, std::string> links_resolved;
 };
 
 struct SnapshotStats {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include "support/test_support.hpp"
 #include "velin/io/env.hpp"
@@ -58,6 +59,37 @@ TEST(DirAt, NeverFollowsASymlinkUnlessAsked) {
 
 // A directory's mode is set through its descriptor: a symlink swapped in at its name later
 // leaves the link's target alone.
+// RealPathOf names the directory opened, by its descriptor: through symlinks on the way it is
+// the path without them, and a symlink swapped after the open changes nothing (what an
+// in-place restore holds a followed link to: docs/operations.md, "Symlinked data").
+TEST(DirAt, RealPathOfIsTheOpenDirectorysPathWithoutSymlinks) {
+  TempDir dir;
+  PosixEnv env;
+  char* real = ::realpath(dir.path().c_str(), nullptr);
+  ASSERT_NE(real, nullptr);
+  const std::string top = real;
+  std::free(real);
+  ASSERT_EQ(::mkdir((dir / "media").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((dir / "media/uploads").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((dir / "elsewhere").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink((dir / "media").c_str(), (dir / "mnt").c_str()), 0);
+  auto opened = env.OpenDir(dir / "mnt/uploads");
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto path = env.RealPathOf(**opened);
+  ASSERT_TRUE(path) << path.error().message;
+  EXPECT_EQ(*path, top + "/media/uploads");
+  ASSERT_EQ(::unlink((dir / "mnt").c_str()), 0);
+  ASSERT_EQ(::symlink((dir / "elsewhere").c_str(), (dir / "mnt").c_str()), 0);
+  path = env.RealPathOf(**opened);
+  ASSERT_TRUE(path) << path.error().message;
+  EXPECT_EQ(*path, top + "/media/uploads");
+  // Removed: no path is told (not "… (deleted)").
+  ASSERT_EQ(::rmdir((dir / "media/uploads").c_str()), 0);
+  path = env.RealPathOf(**opened);
+  ASSERT_FALSE(path);
+  EXPECT_EQ(path.error().sys_errno, ENOENT);
+}
+
 TEST(DirAt, DirectoryAttributesGoToTheOpenDirectory) {
   TempDir dir;
   Env& env = Env::Default();

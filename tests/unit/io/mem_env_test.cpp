@@ -82,6 +82,21 @@ TEST(MemEnvTest, ADirectoryHandleKeepsMeaningItsDirectoryAfterARename) {
   EXPECT_EQ(self->inode, env.Stat("/new")->inode);
 }
 
+TEST(MemEnvTest, RealPathOfIsTheDirectorysPathWithoutSymlinks) {
+  MemEnv env;
+  ASSERT_TRUE(CreateDirs(env, "/media/nas/uploads"));
+  ASSERT_TRUE(CreateDirs(env, "/mnt"));
+  ASSERT_TRUE(env.Symlink("/media/nas", "/mnt/nas"));
+  auto dir = env.OpenDir("/mnt/nas/uploads");
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(*env.RealPathOf(**dir), "/media/nas/uploads");
+  ASSERT_TRUE(env.Rename("/media", "/disk"));  // wherever it is now
+  EXPECT_EQ(*env.RealPathOf(**dir), "/disk/nas/uploads");
+  auto root = env.OpenDir("/");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(*env.RealPathOf(**root), "/");
+}
+
 TEST(MemEnvTest, ClockSleepsProcessesAndEnvironmentAreTheTests) {
   MemEnv env;
   const auto wall = env.Now();

@@ -664,8 +664,9 @@ TEST(SnapshotTest, RecordsItsAppAndReadsOlderSnapshotsWithoutOne) {
   EXPECT_TRUE(DecodeSnapshot(j.dump()));
 }
 
-// A followed symlink whose text is not UTF-8 comes back byte for byte (links_base64); other
-// text that is not UTF-8 is written with U+FFFD instead of throwing, and the checksum holds.
+// A followed symlink whose text, or where it led, is not UTF-8 comes back byte for byte
+// (links_base64, links_resolved_base64); other text that is not UTF-8 is written with U+FFFD
+// instead of throwing, and the checksum holds.
 TEST(SnapshotTest, TextThatIsNotUtf8IsWrittenExactOrReplacedNeverThrown) {
   Snapshot s;
   s.id = "20261125-1430-full";
@@ -673,6 +674,7 @@ TEST(SnapshotTest, TextThatIsNotUtf8IsWrittenExactOrReplacedNeverThrown) {
   SnapshotSource path{"storage/uploads",       SourceKind::kPath, Sha256("t"), {}, 1, 3,
                       nlohmann::json::object()};
   path.links = {{"storage", "/srv/plain"}, {"storage/uploads", "/mnt/nas/up\xe9"}};
+  path.links_resolved = {{"storage", "/data/plain"}, {"storage/uploads", "/media/nas/up\xe9"}};
   SnapshotSource stream{"db", SourceKind::kStream,         {}, {Sha256("x")}, 1,
                         5,    {{"file", "caf\xe9.sqlite"}}};
   s.sources = {path, stream};
@@ -681,6 +683,9 @@ TEST(SnapshotTest, TextThatIsNotUtf8IsWrittenExactOrReplacedNeverThrown) {
   auto back = DecodeSnapshot(text);
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->sources[0].links, path.links);
+  EXPECT_NE(text.find("\"links_resolved\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"links_resolved_base64\""), std::string::npos) << text;
+  EXPECT_EQ(back->sources[0].links_resolved, path.links_resolved);
   EXPECT_EQ(back->host, "web\xEF\xBF\xBD");
   EXPECT_EQ(back->sources[1].metadata["file"], "caf\xEF\xBF\xBD.sqlite");
   // A links_base64 entry that is not base64 is damage, not a crash.
