@@ -1,8 +1,10 @@
 // verify --restore-test: a backup is proven restorable by restoring it, files into a temporary
-// directory and the database into a temporary database (backup_db.hpp), both removed after.
+// directory and the database into a temporary database (backup_db.hpp), both removed after; a
+// killed run's are removed by the next restore test (stale_temps.hpp, db::Driver).
 #include <stdlib.h>
 
 #include "backup_db.hpp"
+#include "stale_temps.hpp"
 #include "velin/backup/restorer.hpp"
 #include "velin/core/i18n.hpp"
 
@@ -15,7 +17,7 @@ Status RestoreTestFiles(Context& ctx, repo::Repository& repo, const repo::Snapsh
   for (const auto& src : snapshot.sources)
     has_paths = has_paths || src.kind == repo::SourceKind::kPath;
   if (!has_paths) return Ok();
-  VELIN_ASSIGN(std::string dir, ctx.env().MakeTempDir("velin-restore-test-"));
+  VELIN_ASSIGN(std::string dir, MakeRestoreTestDir(ctx));  // stale_temps.hpp
   backup::RestoreOptions options;
   options.target = dir;
   Result<backup::RestoreStats> st =
@@ -39,6 +41,7 @@ Status RestoreTestFiles(Context& ctx, repo::Repository& repo, const repo::Snapsh
 
 Status RestoreTestBackups(Context& ctx, repo::Repository& repo, const std::vector<std::string>& ids,
                           const std::string& server, nlohmann::json& report) {
+  RemoveDeadRestoreTestDirs(ctx);  // what killed restore tests left in $TMPDIR
   for (const std::string& id : ids) {
     VELIN_ASSIGN(repo::Snapshot snapshot, repo.LoadSnapshot(id));
     nlohmann::json& entry = report[id];

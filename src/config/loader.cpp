@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 
+#include "http_url.hpp"
 #include "schema.hpp"
 #include "velin/backup/after_create.hpp"
 #include "velin/backup/archiver.hpp"
@@ -67,7 +68,6 @@ std::string Suggest(std::string_view word, const std::vector<std::string>& candi
 
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
 
-// "" (none) or an http:// or https:// URL: what a webhook or a ping may be.
 // "../x", "a/../../x": a relative path whose ".." climb above where it starts ("bin/.." is the
 // start itself, and stays in).
 bool LeadsOutOfRoot(const std::string& path) {
@@ -84,10 +84,6 @@ bool LeadsOutOfRoot(const std::string& path) {
     start = end + 1;
   }
   return false;
-}
-
-bool IsNoneOrHttpUrl(const std::string& url) {
-  return url.empty() || url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
 }
 
 std::string Join(const std::vector<std::string>& items) {
@@ -716,19 +712,7 @@ class Loader {
       if (const std::string normal = backup::NormalizeInclude(path); !normal.empty()) path = normal;
     }
     const NotifySection& n = config_.notify;
-    if (!IsNoneOrHttpUrl(n.webhook_url)) {
-      // The URL may hold a token: only its scheme is quoted.
-      return Fail(
-          PositionOf("notify", "webhook_url"),
-          std::string(Tr("key 'webhook_url' in [notify] must start with http:// or https://")));
-    }
-    // Pinged with libcurl, which refuses other schemes at every ping ("Unsupported protocol")
-    // and sends one without a scheme over plain http.
-    if (!IsNoneOrHttpUrl(config_.monitor.ping_url)) {
-      return Fail(
-          PositionOf("monitor", "ping_url"),
-          std::string(Tr("key 'ping_url' in [monitor] must start with http:// or https://")));
-    }
+    VELIN_TRY(CheckHttpUrls());
     for (size_t i = 0; i < n.events.size(); ++i) {
       const std::string& event = n.events[i];
       const auto& known = NotifyEventNames();
@@ -774,6 +758,28 @@ class Loader {
       if (!host) {
         return Fail(ItemPosition("fleet", "hosts", i),
                     TrFormat("key 'hosts' in [fleet]: {}", host.error().message));
+      }
+    }
+    return Ok();
+  }
+
+  // The URLs velin fetches or posts to with libcurl, which refuses other schemes at every
+  // ping ("Unsupported protocol"), sends one without a scheme over plain http, and cannot
+  // resolve an empty host or one with a space: refused here, once, with the key's line. A
+  // rollback.health that is no URL is a shell command, left alone.
+  Status CheckHttpUrls() {
+    struct UrlKey {
+      const char* section;
+      const char* key;
+      const std::string& url;
+      bool always_url;
+    };
+    for (const UrlKey& u : {UrlKey{"notify", "webhook_url", config_.notify.webhook_url, true},
+                            UrlKey{"monitor", "ping_url", config_.monitor.ping_url, true},
+                            UrlKey{"rollback", "health", config_.rollback.health, false}}) {
+      if (u.url.empty() || (!u.always_url && !HasHttpScheme(u.url))) continue;
+      if (std::string problem = HttpUrlProblem(u.section, u.key, u.url); !problem.empty()) {
+        return Fail(PositionOf(u.section, u.key), problem);
       }
     }
     return Ok();

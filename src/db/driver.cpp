@@ -10,10 +10,13 @@
 #include "velin/core/i18n.hpp"
 #include "velin/db/table_name.hpp"
 #include "velin/io/env.hpp"
+#include "velin/io/process_space.hpp"
 
 namespace velin::db {
 
 namespace internal {
+
+constexpr std::string_view kTemporaryPrefix = "velin_restore_test_";
 
 std::string UniqueTemporaryName() {
   static std::atomic<unsigned> counter{0};
@@ -26,8 +29,26 @@ std::string UniqueTemporaryName() {
   std::random_device rd;
   char suffix[16];
   std::snprintf(suffix, sizeof suffix, "%04x", (rd() ^ counter++) & 0xffff);
-  return std::string("velin_restore_test_") + stamp + "_" + std::to_string(env.ThisProcess().pid) +
-         "_" + suffix;
+  return std::string(kTemporaryPrefix) + stamp + "_" + io::WriterMark(env, '_') + "_" + suffix;
+}
+
+bool IsDeadRunsTemporaryName(io::Env& env, std::string_view name) {
+  if (!name.starts_with(kTemporaryPrefix)) return false;
+  // The stamp holds the separator itself: "20261125_154501_" is skipped.
+  const size_t stamp_end = kTemporaryPrefix.size() + 15;
+  if (name.size() <= stamp_end || name[stamp_end] != '_') return false;
+  const std::optional<io::TempWriter> writer =
+      io::TempWriterAfter(name.substr(stamp_end + 1), "", '_');
+  return writer && io::IsDeadWriter(env, *writer);
+}
+
+void RemoveDeadRunsTemporaryFiles(io::Env& env, const std::string& dir) {
+  auto entries = env.ListDir(dir);
+  if (!entries) return;
+  for (const io::DirEntry& e : *entries) {
+    if (e.type != io::FileType::kRegular || !IsDeadRunsTemporaryName(env, e.name)) continue;
+    (void)env.RemoveFile(io::JoinPath(dir, e.name));
+  }
 }
 
 }  // namespace internal

@@ -2,8 +2,10 @@
 
 #include <set>
 
+#include "drivers.hpp"
 #include "tool.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/io/env.hpp"
 
 namespace velin::db::internal {
 namespace {
@@ -29,6 +31,7 @@ class WrappedDriver final : public Driver {
   }
   Status Check(const std::string& target) override { return Wrapped(steps_->DoCheck(target)); }
   Result<std::string> CreateTemporaryDatabase() override {
+    DropDeadRunsTemporaries();
     Result<std::string> name = Wrapped(steps_->DoCreateTemporaryDatabase());
     if (name) temporary_.insert(*name);
     return name;
@@ -53,6 +56,25 @@ class WrappedDriver final : public Driver {
   }
 
  private:
+  // Drops the temporary databases that restore tests killed before their end (kill -9, the
+  // OOM killer) left: each a whole copy of a backup's database. Only names of this host's
+  // runs that are provably gone (IsDeadRunsTemporaryName): another host's run on the same
+  // server, or a live one, keeps its own. Best effort: what cannot be dropped is a warning.
+  void DropDeadRunsTemporaries() {
+    Result<std::vector<std::string>> names = steps_->DoListTemporaries();
+    if (!names) return;  // the create that follows says what is wrong with the server
+    for (const std::string& name : *names) {
+      if (name == steps_->ConfiguredDatabase()) continue;
+      if (!IsDeadRunsTemporaryName(io::Env::Default(), io::Basename(name))) continue;
+      if (Status s = Wrapped(steps_->DoDrop(name)); !s) {
+        steps_->reporter().Warn(TrFormat("could not drop {}, left by a killed restore test: {}",
+                                         name, s.error().message));
+      } else {
+        steps_->reporter().Info(TrFormat("Dropped {}, left by a killed restore test", name));
+      }
+    }
+  }
+
   template <typename T>
   Result<T> Wrapped(Result<T> r) const {
     if (r) return r;

@@ -32,6 +32,9 @@ class DriverSteps {
   virtual Result<std::vector<TableRows>> DoCountRows(const std::string& target) = 0;
   virtual Status DoCheck(const std::string& target) = 0;
   virtual Result<std::string> DoCreateTemporaryDatabase() = 0;
+  // The databases whose names start with "velin_restore_test_" (UniqueTemporaryName), each
+  // one that DoDrop takes: the server's (SQLite: the copies in its temp dir).
+  virtual Result<std::vector<std::string>> DoListTemporaries() = 0;
   virtual Status DoDrop(const std::string& target) = 0;
 
   // Driver::SetReporter's: never null.

@@ -392,6 +392,16 @@ class MysqlDriver final : public DriverSteps {
     return name;
   }
 
+  Result<std::vector<std::string>> DoListTemporaries() override {
+    VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
+    VELIN_ASSIGN(MyRows rows, conn.Query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
+                                         "WHERE SCHEMA_NAME LIKE 'velin!_restore!_test!_%' "
+                                         "ESCAPE '!'"));
+    std::vector<std::string> names;
+    for (const auto& row : rows) names.push_back(row[0]);
+    return names;
+  }
+
   std::string ConfiguredDatabase() const override { return o_.name; }
   Status DoDrop(const std::string& name) override {
     VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));

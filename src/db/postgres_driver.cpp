@@ -52,12 +52,17 @@ std::string ConninfoDbname(const std::string& name) {
   return out + "'";
 }
 
-// A pg_restore --use-list file (mode 0600 under $TMPDIR), removed when it goes.
+// A pg_restore --use-list file (mode 0600 under $TMPDIR), removed when it goes; those of runs
+// killed before their end (kill -9) go at the next restore (RemoveDeadRunsLists).
 class TempListFile {
  public:
-  static Result<TempListFile> Write(const std::string& text) {
+  static std::string Dir() {
     const std::string tmp = GetEnvironment("TMPDIR").value_or("");
-    TempListFile f(io::JoinPath(tmp.empty() ? "/tmp" : tmp, UniqueTemporaryName() + ".list"));
+    return tmp.empty() ? "/tmp" : tmp;
+  }
+  static void RemoveDeadRunsLists() { RemoveDeadRunsTemporaryFiles(io::Env::Default(), Dir()); }
+  static Result<TempListFile> Write(const std::string& text) {
+    TempListFile f(io::JoinPath(Dir(), UniqueTemporaryName() + ".list"));
     io::WriteOptions wo;
     wo.mode = 0600;
     wo.exclusive = true;
@@ -977,6 +982,7 @@ class PostgresDriver final : public DriverSteps {
 
   Result<std::vector<std::string>> RestoreInto(const ByteProducer& produce, const std::string& db) {
     VELIN_ASSIGN(std::string tool, FindTool({"pg_restore"}, o_.tool_dir, "postgresql-client"));
+    TempListFile::RemoveDeadRunsLists();
     // What of the target the restore must leave alone, found before it starts. --clean drops
     // every object of the dump before making it again:
     // - extensions too, and only an extension's owner may drop it: one a superuser installed
@@ -1251,6 +1257,15 @@ class PostgresDriver final : public DriverSteps {
           TrFormat("cannot create temporary database '{}': {}", name, s.error().message));
     fresh_temporaries_.insert(name);  // the restore makes it again as the dump's was made
     return name;
+  }
+
+  Result<std::vector<std::string>> DoListTemporaries() override {
+    VELIN_ASSIGN(PgConnection conn, ConnectServer());
+    VELIN_ASSIGN(PgRows rows, conn.Query("SELECT datname FROM pg_catalog.pg_database WHERE "
+                                         "datname LIKE 'velin!_restore!_test!_%' ESCAPE '!'"));
+    std::vector<std::string> names;
+    for (const auto& row : rows) names.push_back(row[0]);
+    return names;
   }
 
   std::string ConfiguredDatabase() const override { return o_.name; }

@@ -75,6 +75,19 @@ class SqliteDriver final : public DriverSteps {
   Result<std::string> DoCreateTemporaryDatabase() override {
     return io::JoinPath(TempDir(), UniqueTemporaryName() + ".db");
   }
+  // The copies in the temp dir (their side files go with them: DoDrop).
+  Result<std::vector<std::string>> DoListTemporaries() override {
+    std::vector<std::string> paths;
+    auto entries = env_.ListDir(TempDir());
+    if (!entries) return paths;
+    for (const io::DirEntry& e : *entries) {
+      if (e.type == io::FileType::kRegular && e.name.starts_with("velin_restore_test_") &&
+          e.name.ends_with(".db")) {
+        paths.push_back(io::JoinPath(TempDir(), e.name));
+      }
+    }
+    return paths;
+  }
   std::string ConfiguredDatabase() const override { return o_.path; }
   Status DoDrop(const std::string& target) override { return RemoveSideFiles(env_, target, true); }
 

@@ -73,6 +73,7 @@ int SignalFromName(const std::string& name) {
   if (name == "SIGTERM") return SIGTERM;
   if (name == "SIGHUP") return SIGHUP;
   if (name == "SIGKILL") return SIGKILL;  // a crash at that point, as kill -9
+  if (name == "SIGSTOP") return SIGSTOP;  // held there, alive, until a SIGCONT
   return 0;
 }
 

@@ -91,12 +91,40 @@ bool PidAlive(Env& env, const ProcessIdentity& self, int64_t pid) {
   return env.ProcessExists(pid);
 }
 
-bool IsDeadWritersTemp(Env& env, const std::string& file_name) {
-  const std::optional<TempWriter> writer = TempWriterOf(file_name);
-  if (!writer) return false;
+std::optional<TempWriter> TempWriterAfter(std::string_view name, std::string_view prefix,
+                                          char separator) {
+  if (!name.starts_with(prefix)) return std::nullopt;
+  const std::string_view rest = name.substr(prefix.size());
+  const size_t a = rest.find(separator);
+  const size_t b = a == std::string_view::npos ? a : rest.find(separator, a + 1);
+  if (a == 0 || a == std::string_view::npos || b == std::string_view::npos || a > 10 ||
+      b == a + 1) {
+    return std::nullopt;
+  }
+  TempWriter w;
+  for (char c : rest.substr(0, a)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    w.pid = w.pid * 10 + (c - '0');
+  }
+  w.tag = std::string(rest.substr(a + 1, b - a - 1));
+  return w;
+}
+
+std::string WriterMark(Env& env, char separator) {
   const ProcessIdentity self = env.ThisProcess();
   const std::string tag = ProcessSpaceTag(self);
-  return !tag.empty() && writer->tag == tag && !PidAlive(env, self, writer->pid);
+  return std::to_string(self.pid) + separator + (tag.empty() ? std::string("x") : tag);
+}
+
+bool IsDeadWriter(Env& env, const TempWriter& writer) {
+  const ProcessIdentity self = env.ThisProcess();
+  const std::string tag = ProcessSpaceTag(self);
+  return !tag.empty() && writer.tag == tag && !PidAlive(env, self, writer.pid);
+}
+
+bool IsDeadWritersTemp(Env& env, const std::string& file_name) {
+  const std::optional<TempWriter> writer = TempWriterOf(file_name);
+  return writer && IsDeadWriter(env, *writer);
 }
 
 const std::string& ProcessSpaceTag() {

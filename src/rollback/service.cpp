@@ -1,6 +1,7 @@
 #include "service.hpp"
 
 #include <curl/curl.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <cctype>
@@ -60,7 +61,9 @@ Result<CommandResult> RunHealthOnce(const Settings& settings, Duration timeout) 
 }  // namespace
 
 bool IsHealthUrl(const std::string& health) {
-  return health.rfind("http://", 0) == 0 || health.rfind("https://", 0) == 0;
+  // In any case, as libcurl reads it and `config check` accepts it (config/http_url.hpp).
+  return strncasecmp(health.c_str(), "http://", 7) == 0 ||
+         strncasecmp(health.c_str(), "https://", 8) == 0;
 }
 
 std::string ShownHealth(const std::string& health) {

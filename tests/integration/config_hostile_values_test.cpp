@@ -146,5 +146,25 @@ TEST(ConfigHostileValues, AConfigPipeIsReadOnlyUpToTheLimit) {
   EXPECT_EQ(fits.exit_code, 0) << fits.out << fits.err;
 }
 
+// `config check` passed "http://" and a URL with a space (exit 0), and every run then warned
+// that libcurl could not use it; "HTTPS://" was refused. One line naming file, line and key.
+TEST(ConfigHostileValues, APingUrlWithoutAHostOrWithASpaceIsRefusedByConfigCheck) {
+  for (const std::string url : {"http://", "https://hc ping.com/T0KEN"}) {
+    SCOPED_TRACE(url);
+    TempDir dir;
+    WriteFile(dir / "velin.toml", "[monitor]\nping_url = \"" + url + "\"\n");
+    RunResult r = RunVelin({"config", "check"}, {.cwd = dir.path()});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find(dir / "velin.toml" + ":2:1: key 'ping_url' in [monitor] "),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("T0KEN"), std::string::npos) << r.err;  // the secret is not quoted
+  }
+  TempDir dir;
+  WriteFile(dir / "velin.toml", "[monitor]\nping_url = \"HTTPS://hc-ping.com/T0KEN\"\n");
+  RunResult r = RunVelin({"config", "check"}, {.cwd = dir.path()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 }  // namespace
 }  // namespace velin::testing

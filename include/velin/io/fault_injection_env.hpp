@@ -8,8 +8,9 @@
 // followed by ":sticky" (keep failing after the Nth call) and/or, for write and any, ":short"
 // (the failing write first hands half of its bytes to the file: a short write(2) and then the
 // error, as when the disk fills in the middle of a write). In place of the errno a signal,
-// SIGINT|SIGTERM|SIGHUP, makes the Nth call send it to velin itself and then go through: a
-// Ctrl-C or `systemctl stop` arriving at that very point (core/termination.hpp).
+// SIGINT|SIGTERM|SIGHUP|SIGKILL|SIGSTOP, makes the Nth call send it to velin itself and then go
+// through: a Ctrl-C or `systemctl stop` arriving at that very point (core/termination.hpp), a
+// kill -9 there, or a run held there alive until the test sends SIGCONT.
 // REQUIRES: nothing; counters are atomic, so engines may call it from several threads.
 #pragma once
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "velin/io/env.hpp"
 
@@ -23,6 +24,20 @@ struct TempWriter {
   std::string tag;
 };
 std::optional<TempWriter> TempWriterOf(const std::string& file_name);
+
+// What a name "<prefix><pid><separator><tag><separator>…" says about its writer: the restore
+// test's temporary directory, database and list file (WriterMark). nullopt for other names.
+std::optional<TempWriter> TempWriterAfter(std::string_view name, std::string_view prefix,
+                                          char separator);
+
+// "<pid><separator><tag>" of this process ("x" for an unknown tag, which no later run takes for
+// its own): what a temporary's name carries so that a later run can tell whether it is gone.
+std::string WriterMark(Env& env, char separator);
+
+// Whether `writer` is known gone: of this process space, and no process has its pid (a pid
+// taken again by another process keeps it alive until that one ends). A writer of another
+// process space (another host sharing the directory or server, before a reboot) is not.
+bool IsDeadWriter(Env& env, const TempWriter& writer);
 
 // Whether a process of this process space with that pid exists (maybe another one that got
 // the pid: then its temp files wait for that one to end). This process counts.

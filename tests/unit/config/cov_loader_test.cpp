@@ -523,6 +523,45 @@ TEST(ConfigErrors, APasswordInARepositoryUrlIsRefusedWithoutShowingIt) {
 
 // A config read from a pipe (`--config <(…)` is /dev/fd/63) or standard input has no directory
 // of its own: relative paths are the working directory's.
+// libcurl cannot use these: "http://" warned "Couldn't resolve host name" at every run, a
+// space "URL using bad/illegal format". The URL itself (maybe a token) is never quoted.
+TEST(ConfigErrors, AUrlVelinFetchesNeedsAHostAndNoSpace) {
+  ExpectErrors({
+      {"[monitor]\nping_url = \"http://\"\n",
+       "2:1: key 'ping_url' in [monitor] must name a host after the scheme (http://HOST/…)"},
+      {"[monitor]\nping_url = \"https:///T0KEN\"\n",
+       "2:1: key 'ping_url' in [monitor] must name a host after the scheme (http://HOST/…)"},
+      {"[monitor]\nping_url = \"https://user@:443/T0KEN\"\n",
+       "2:1: key 'ping_url' in [monitor] must name a host after the scheme (http://HOST/…)"},
+      {"[monitor]\nping_url = \"https://hc ping.com/T0KEN\"\n",
+       "2:1: key 'ping_url' in [monitor] holds a space or control character (write a space as "
+       "%20)"},
+      {"[monitor]\nping_url = \"https://hc-ping.com/T0KEN\\t\"\n",
+       "2:1: key 'ping_url' in [monitor] holds a space or control character (write a space as "
+       "%20)"},
+      {"[monitor]\nping_url = \"https://hc-ping.com:99999/T0KEN\"\n",
+       "2:1: key 'ping_url' in [monitor] has a port that is not a number from 1 to 65535"},
+      {"[notify]\nwebhook_url = \"https://\"\n",
+       "2:1: key 'webhook_url' in [notify] must name a host after the scheme (http://HOST/…)"},
+      {"[notify]\nwebhook_url = \"https://hooks.example:x/T0KEN\"\n",
+       "2:1: key 'webhook_url' in [notify] has a port that is not a number from 1 to 65535"},
+      {"[rollback]\nhealth = \"http://localhost/T0KEN || true\"\n",
+       "2:1: key 'health' in [rollback] holds a space or control character (write a space as "
+       "%20)"},
+  });
+  // The scheme in any case, as libcurl reads it; a host with a port, an IPv6 address, a user.
+  for (const char* url : {"HTTPS://hc-ping.com/abc", "Http://127.0.0.1:8080/x",
+                          "https://[::1]:443/x?y=1", "https://u:p@h.example", "http://h:/x"}) {
+    SCOPED_TRACE(url);
+    auto loaded =
+        LoadInMem(std::string("[monitor]\nping_url = \"") + url + "\"\n[notify]\nwebhook_url = \"" +
+                  url + "\"\n[rollback]\nhealth = \"" + url + "\"\n");
+    EXPECT_TRUE(loaded) << (loaded ? "" : loaded.error().message);
+  }
+  // A health command (no URL) may hold spaces.
+  EXPECT_TRUE(LoadInMem("[rollback]\nhealth = \"curl -fsS http://localhost/up\"\n"));
+}
+
 TEST(ConfigPaths, AConfigFromAPipeResolvesAgainstTheWorkingDirectory) {
   const std::string cwd = std::filesystem::current_path().string();
   for (const char* pipe : {"/dev/fd/63", "/proc/self/fd/0", "/proc/4711/fd/3", "/dev/stdin"}) {

@@ -1,0 +1,262 @@
+// What a `backup verify --restore-test` killed before its end (kill -9, the OOM killer) leaves
+// — a temp directory holding a whole copy of the backup's files, a temporary database — is
+// removed by the next restore test, and only that: a live run's, another host's and a user's
+// files stay (docs/operations.md "What a killed run leaves").
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "support/background_velin.hpp"
+#include "support/backup_fixture.hpp"
+#include "support/db_servers.hpp"
+#include "support/test_support.hpp"
+#include "velin/io/env.hpp"
+#include "velin/io/process_space.hpp"
+
+namespace velin::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The entries of `dir` whose names start with `prefix`.
+std::set<std::string> LeftoverNamesIn(const std::string& dir, const std::string& prefix) {
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with(prefix)) names.insert(name);
+  }
+  return names;
+}
+
+// A pid no process has: a child's, reaped.
+pid_t ReapedChildPid() {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return pid;
+}
+
+// "<pid>-<tag>" (or with '_') as velin marks its temporaries on this host (io::WriterMark).
+std::string MarkOf(int64_t pid, char separator) {
+  const std::string own = io::WriterMark(io::Env::Default(), separator);
+  return std::to_string(pid) + own.substr(own.find(separator));
+}
+
+// A backup of 40 files of 256 KiB: enough for a restore test to be caught in the middle.
+void BackUpFortyFiles(const BackupApp& app) {
+  fs::create_directories(app.root() + "/storage");
+  for (int i = 0; i < 40; ++i) {
+    WriteFile(app.root() + "/storage/f" + std::to_string(i), RandomData(256 << 10, i));
+  }
+  EXPECT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+}
+
+// Whether process `pid` is stopped (SIGSTOP), polled up to 60 s.
+bool WaitStopped(pid_t pid) {
+  for (int i = 0; i < 3000; ++i) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t paren = stat.rfind(')');
+    if (paren != std::string::npos && stat.size() > paren + 2 && stat[paren + 2] == 'T') {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+// The one restore-test directory under `tmp` (its name carries its run's pid), or "".
+std::string OnlyRestoreTestDir(const std::string& tmp) {
+  const std::set<std::string> dirs = LeftoverNamesIn(tmp, "velin-restore-test-");
+  return dirs.size() == 1 ? *dirs.begin() : "";
+}
+
+TEST(RestoreTestLeftovers, AKilledRunsDirectoryIsRemovedByTheNextRestoreTest) {
+  BackupApp app({"storage"});
+  BackUpFortyFiles(app);
+  TempDir tmp;
+  RunOptions killed;
+  killed.env["TMPDIR"] = tmp.path();
+  // kill -9 in the middle of restoring the files: the 20th file made.
+  killed.env["VELIN_FAULT_INJECT"] = "create:20:SIGKILL";
+  RunResult r = app.Run({"backup", "verify", "latest", "--restore-test"}, killed);
+  ASSERT_EQ(r.exit_code, 128 + SIGKILL) << r.out << r.err;
+  const std::string left = OnlyRestoreTestDir(tmp.path());
+  ASSERT_NE(left, "");
+  EXPECT_FALSE(fs::is_empty(tmp / left));  // a copy of restored data
+
+  // Beside it: a user's directory and a live process's; neither is velin's to remove.
+  fs::create_directory(tmp / "velin-restore-test-notes");
+  const std::string live = "velin-restore-test-" + MarkOf(::getpid(), '-') + "-Ab12Cd";
+  fs::create_directory(tmp / live);
+  // Another host's (another tag) with a pid that runs nowhere here.
+  const std::string other_host =
+      "velin-restore-test-" + std::to_string(ReapedChildPid()) + "-00000000-Ab12Cd";
+  fs::create_directory(tmp / other_host);
+
+  RunOptions next;
+  next.env["TMPDIR"] = tmp.path();
+  r = app.Run({"backup", "verify", "latest", "--restore-test"}, next);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Removed " + (tmp / left) + ", left by a killed restore test"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(LeftoverNamesIn(tmp.path(), "velin-restore-test-"),
+            (std::set<std::string>{"velin-restore-test-notes", live, other_host}));
+}
+
+// A second restore test while the first one runs (held stopped with its files half restored)
+// leaves the first one's directory alone; the first then finishes and removes it itself.
+TEST(RestoreTestLeftovers, ALiveRunsDirectoryIsLeftAlone) {
+  BackupApp app({"storage"});
+  BackUpFortyFiles(app);
+  TempDir tmp;
+  RunOptions held;
+  held.cwd = app.path("");
+  held.env["TMPDIR"] = tmp.path();
+  held.env["VELIN_FAULT_INJECT"] = "create:20:SIGSTOP";
+  BackgroundVelin first({"backup", "verify", "latest", "--restore-test"}, held);
+  std::string dir;
+  for (int i = 0; i < 3000 && dir.empty(); ++i) {
+    dir = OnlyRestoreTestDir(tmp.path());
+    if (dir.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_NE(dir, "");
+  const pid_t pid = std::stoi(dir.substr(std::string("velin-restore-test-").size()));
+  ASSERT_TRUE(WaitStopped(pid));
+
+  RunOptions second;
+  second.env["TMPDIR"] = tmp.path();
+  RunResult r = app.Run({"backup", "verify", "latest", "--restore-test"}, second);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(fs::is_directory(tmp / dir));
+  EXPECT_FALSE(fs::is_empty(tmp / dir));
+
+  first.Signal(SIGCONT);
+  r = first.Finish();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(OnlyRestoreTestDir(tmp.path()), "");
+}
+
+constexpr const char* kLeftoverPasswordEnv = "VELIN_TEST_DB_PASSWORD";
+
+std::string LeftoverPgSection(int port, const std::string& db) {
+  return "\n[database]\ndriver = \"postgresql\"\nhost = \"127.0.0.1\"\nport = " +
+         std::to_string(port) + "\nuser = \"app\"\nname = \"" + db + "\"\npassword_env = \"" +
+         kLeftoverPasswordEnv + "\"\n";
+}
+
+std::set<std::string> TemporaryDatabases(PostgresServer& pg) {
+  std::set<std::string> names;
+  const std::string out = pg.Sql("postgres",
+                                 "SELECT datname FROM pg_database WHERE datname LIKE "
+                                 "'velin!_restore!_test!_%' ESCAPE '!'");
+  size_t start = 0;
+  while (start < out.size()) {
+    size_t end = out.find('\n', start);
+    if (end == std::string::npos) end = out.size();
+    if (end > start) names.insert(out.substr(start, end - start));
+    start = end + 1;
+  }
+  return names;
+}
+
+// kill -9 while pg_restore fills the temporary database: the next restore test drops it, and
+// the pg_restore list file a killed run left in $TMPDIR goes too; another host's database, a
+// live run's and a user's file of a similar name stay.
+TEST(RestoreTestLeftovers, AKilledRunsTemporaryDatabaseIsDroppedByTheNextRestoreTest) {
+  PostgresServer& pg = PostgresServer::Shared();
+  const std::string db = pg.CreateDatabase();
+  pg.Sql(db, "SET ROLE app; CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);");
+  BackupApp app({"db"}, LeftoverPgSection(pg.port(), db));
+  RunOptions options;
+  options.env[kLeftoverPasswordEnv] = kAppPassword;
+  ASSERT_EQ(app.Run({"backup", "create"}, options).exit_code, 0);
+  const std::set<std::string> before = TemporaryDatabases(pg);
+
+  TempDir tmp;
+  options.env["TMPDIR"] = tmp.path();
+  const std::string gate = tmp / "gate";
+  WriteGatedTool(gate, "pg_restore");
+  RunOptions gated = options;
+  gated.cwd = app.path("");
+  PutFirstInPath(gated, gate);
+  {
+    BackgroundVelin velin({"backup", "verify", "latest", "--restore-test"}, gated);
+    ASSERT_TRUE(WaitForPath(gate + "/reached"));
+    velin.Signal(SIGKILL);
+    ASSERT_TRUE(velin.WaitExit());
+    (void)velin.Finish();
+  }
+  std::set<std::string> killed = TemporaryDatabases(pg);
+  for (const std::string& name : before) killed.erase(name);
+  ASSERT_EQ(killed.size(), 1u);
+  WriteFile(gate + "/go", "");  // the waiting wrapper's pg_restore finds its input gone
+
+  const std::string dead = std::to_string(ReapedChildPid());
+  const std::string dead_list =
+      "velin_restore_test_20250101_000000_" + MarkOf(std::stoll(dead), '_') + "_ab12.list";
+  const std::string live_list =
+      "velin_restore_test_20250101_000000_" + MarkOf(::getpid(), '_') + "_ab12.list";
+  WriteFile(tmp / dead_list, "");
+  WriteFile(tmp / live_list, "");
+  WriteFile(tmp / "velin_restore_test_notes.list", "");
+  const std::string other_host = "velin_restore_test_20250101_000000_" + dead + "_00000000_ab12";
+  pg.Sql("postgres", "CREATE DATABASE " + other_host + " OWNER app");
+
+  RunResult r = app.Run({"backup", "verify", "latest", "--restore-test"}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Dropped " + *killed.begin() + ", left by a killed restore test"),
+            std::string::npos)
+      << r.out;
+  std::set<std::string> after = TemporaryDatabases(pg);
+  for (const std::string& name : before) after.erase(name);
+  EXPECT_EQ(after, std::set<std::string>{other_host});
+  EXPECT_EQ(LeftoverNamesIn(tmp.path(), "velin_restore_test_"),
+            (std::set<std::string>{live_list, "velin_restore_test_notes.list"}));
+  pg.Sql("postgres", "DROP DATABASE " + other_host);
+}
+
+// The same on MariaDB: a temporary database of a dead run of this host is dropped, another
+// host's and a live run's stay.
+TEST(RestoreTestLeftovers, ADeadRunsTemporaryMariadbDatabaseIsDropped) {
+  MariadbServer& my = MariadbServer::Shared();
+  const std::string db = my.CreateDatabase();
+  my.Sql(db, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);");
+  BackupApp app({"db"}, "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
+                            "\nuser = \"app\"\nname = \"" + db + "\"\npassword_env = \"" +
+                            kLeftoverPasswordEnv + "\"\n");
+  RunOptions options;
+  options.env[kLeftoverPasswordEnv] = kAppPassword;
+  ASSERT_EQ(app.Run({"backup", "create"}, options).exit_code, 0);
+  const std::string dead = std::to_string(ReapedChildPid());
+  const std::string stamp = "velin_restore_test_20250101_000000_";
+  const std::string dead_db = stamp + MarkOf(std::stoll(dead), '_') + "_ab12";
+  const std::string live_db = stamp + MarkOf(::getpid(), '_') + "_ab12";
+  const std::string other_host = stamp + dead + "_00000000_ab12";
+  for (const std::string& name : {dead_db, live_db, other_host}) {
+    my.Sql("", "CREATE DATABASE `" + name + "`");
+  }
+  RunResult r = app.Run({"backup", "verify", "latest", "--restore-test"}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string left =
+      my.Sql("",
+             "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
+             "'velin!_restore!_test!_2025%' ESCAPE '!' ORDER BY 1");
+  EXPECT_TRUE(left == live_db + "\n" + other_host + "\n" ||
+              left == other_host + "\n" + live_db + "\n")
+      << left;
+  for (const std::string& name : {live_db, other_host}) my.Sql("", "DROP DATABASE `" + name + "`");
+}
+
+}  // namespace
+}  // namespace velin::testing
