@@ -599,6 +599,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "storage.s3.parallel_uploads muss zwischen 1 und 64 liegen"},
       {"storage.s3.endpoint '{}' must start with https:// or http://",
        "storage.s3.endpoint '{}' muss mit https:// oder http:// beginnen"},
+      {"storage.s3.endpoint '{}' names no server (https://host[:port])",
+       "storage.s3.endpoint '{}' nennt keinen Server (https://host[:port])"},
       {"{}: get {}: short reply ({} of {} bytes)", "{}: get {}: kurze Antwort ({} von {} Bytes)"},
       {"{}: object {} is shorter than expected (wanted {} bytes at offset {})",
        "{}: Objekt {} ist kürzer als erwartet ({} Bytes ab Offset {} verlangt)"},
