@@ -1,7 +1,7 @@
 // The real velin binary with its repository straight on S3 (s3rver on loopback): create →
 // list → restore identical → verify, a server that dies mid-backup commits nothing, one that
-// dies mid-restore leaves no half-written file under its name, and a percent-escaped spelling of
-// the repository is that repository.
+// dies mid-restore leaves no half-written file under its name, a percent-escaped spelling of the
+// repository is that repository, and an endpoint that is no S3 is named as such.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -211,6 +211,33 @@ TEST(RemoteS3Backup, APercentEscapedSpellingOfTheSourceIsNoSecondCopy) {
   RunResult elsewhere =
       app.Run({"-q", "backup", "copy", "--all", "--to", "s3://bkt/my%20copy"}, env);
   EXPECT_EQ(elsewhere.exit_code, 0) << elsewhere.out << elsewhere.err;
+}
+
+// storage.s3.endpoint naming a web server that is no S3: its redirect was "wrong region … set
+// storage.s3.region", its 404 "no such object". Both name the endpoint as what to check.
+TEST(RemoteS3Backup, AnEndpointThatIsNoS3IsNamed) {
+  BackupApp app({"storage"});
+  TempDir cache;
+  RunOptions env = S3Server::RunEnv(cache);
+  for (const auto& [reply, said] : std::vector<std::pair<std::string, std::string>>{
+           {"HTTP/1.1 301 Moved Permanently\r\nLocation: https://www.example.com/\r\n"
+            "Content-Length: 0\r\nConnection: close\r\n\r\n",
+            "(HTTP 301 redirect to https://www.example.com/)"},
+           {"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\n"
+            "Connection: close\r\n\r\nnot found",
+            "(HTTP 404)"}}) {
+    FaultProxy web(0, reply, 100);
+    const std::string endpoint = "http://127.0.0.1:" + std::to_string(web.port());
+    env.env["VELIN_STORAGE_S3_ENDPOINT"] = endpoint;
+    env.env["VELIN_STORAGE_S3_PATH_STYLE"] = "true";
+    RunResult r = app.Run({"backup", "list", "--destination", "s3://bkt/repo"}, env);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find("the endpoint " + endpoint + " did not answer as S3 " + said +
+                         ": check storage.s3.endpoint"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("region"), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace
