@@ -21,7 +21,7 @@ constexpr std::string_view kPendingPrefix = "state/offsite-pending/";
 std::string PendingObject(const std::string& id) { return std::string(kPendingPrefix) + id; }
 
 // `to` as notes compare it: "s3://b/p/", "sftp://h//srv/off" and "/srv/off/" name the same
-// repositories as "s3://b/p", "sftp://h/srv/off" and "/srv/off".
+// repositories as "s3://b/p", "sftp://h/srv/off" and "/srv/off". SameOffsite compares with it.
 std::string OffsiteKey(const std::string& to) {
   const size_t scheme = to.find("://");
   if (scheme == std::string::npos) return io::CleanPath(to);
@@ -29,6 +29,18 @@ std::string OffsiteKey(const std::string& to) {
   if (path == std::string::npos) return to;
   const std::string clean = io::CleanPath(to.substr(path));
   return to.substr(0, path) + (clean == "/" ? "" : clean);
+}
+
+// Whether the locations `a` and `b` (as velin shows them) are one. URLs velin can open are
+// also compared as it opens them, decoded: "s3://b/my%20repo" is the prefix "my repo" of
+// "s3://b/my repo" (compared as text, an offsite that was the destination passed as another).
+// Only compared, never stored: a note keeps the offsite's text (kPendingPrefix).
+bool SameOffsite(const std::string& a, const std::string& b) {
+  if (OffsiteKey(a) == OffsiteKey(b)) return true;
+  if (a.find("://") == std::string::npos || b.find("://") == std::string::npos) return false;
+  auto url_a = storage::ParseRemoteUrl(a);
+  auto url_b = storage::ParseRemoteUrl(b);
+  return url_a && url_b && storage::SameRemoteLocation(*url_a, *url_b);
 }
 
 // `path`'s deepest directory that exists (stat following symlinks) and the names below it.
@@ -72,7 +84,7 @@ Status CatchUp(const AfterCreateOptions& options, const std::string& resolved,
     auto due_at = source.Get(o.name);
     if (!due_at && storage::IsNotFound(due_at.error())) continue;  // another create copied it
     if (!due_at) return tl::unexpected(due_at.error());
-    if (OffsiteKey(*due_at) != OffsiteKey(record.to)) {
+    if (!SameOffsite(*due_at, record.to)) {
       // Due at another offsite (backup.offsite changed): said at every create until it is
       // copied there by hand or forgotten, never dropped without a word.
       reporter.Warn(TrFormat(
@@ -166,8 +178,7 @@ bool SameRepositoryLocation(io::Env& env, const std::string& a, const std::strin
   const bool url_a = a.find("://") != std::string::npos;
   const bool url_b = b.find("://") != std::string::npos;
   if (url_a || url_b) {
-    return url_a == url_b &&
-           OffsiteKey(storage::WithoutPassword(a)) == OffsiteKey(storage::WithoutPassword(b));
+    return url_a == url_b && SameOffsite(storage::WithoutPassword(a), storage::WithoutPassword(b));
   }
   const std::string clean_a = io::CleanPath(a);
   const std::string clean_b = io::CleanPath(b);

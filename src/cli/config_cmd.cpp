@@ -180,10 +180,8 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
       for (const std::string* where : {&cfg->backup.destination, &cfg->backup.offsite}) {
         VELIN_TRY(
             storage::CheckCleartextTransport(*where, cfg->s3.endpoint, cfg->backup.allow_insecure));
-        // And the URL as it parses it (a --repo with a password, a bad port, a '..').
-        if (where->starts_with("s3://") || storage::IsFileServerUrl(*where)) {
-          VELIN_TRY(storage::ParseRemoteUrl(*where));
-        }
+        // And the URL as it parses it: the loader checked velin.toml's, not a --repo.
+        VELIN_TRY(storage::CheckRemoteDestination(*where));
       }
       VELIN_TRY(CheckSecretSources(ctx, *cfg));
       // The check every version command makes before it starts: a path that holds the rollback

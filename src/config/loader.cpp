@@ -26,6 +26,7 @@
 #include "velin/io/posix_env.hpp"
 #include "velin/rollback/fleet.hpp"
 #include "velin/storage/remote_url.hpp"
+#include "velin/storage/s3_backend.hpp"
 
 extern char** environ;
 
@@ -724,6 +725,7 @@ class Loader {
     }
     VELIN_TRY(CheckFleet());
     VELIN_TRY(CheckNoPasswordInUrls());
+    VELIN_TRY(CheckRemoteUrls());
     const DatabaseSection& d = config_.database;
     if (d.configured) {
       if (d.driver.empty()) {
@@ -803,6 +805,25 @@ class Loader {
                            "VELIN_FTP_PASSWORD for FTP, a key file for SFTP, "
                            "storage.s3.credentials_file for S3)",
                            u.key, u.section));
+    }
+    return Ok();
+  }
+
+  // The repository URLs and the S3 endpoint as every command that opens the repository checks
+  // them (storage::CheckRemoteDestination, CheckS3Endpoint), here with the key's place:
+  // `config check` passed "minio.local:9000" and "s3://bkt:9000/x" that each of them refused.
+  Status CheckRemoteUrls() {
+    if (Status endpoint = storage::CheckS3Endpoint(config_.s3.endpoint); !endpoint) {
+      return Fail(
+          PositionOf("storage.s3", "endpoint"),
+          TrFormat("key '{}' in [{}]: ", "endpoint", "storage.s3") + endpoint.error().message);
+    }
+    for (const char* key : {"destination", "offsite"}) {
+      const std::string& url = key[0] == 'd' ? config_.backup.destination : config_.backup.offsite;
+      if (Status checked = storage::CheckRemoteDestination(url); !checked) {
+        return Fail(PositionOf("backup", key),
+                    TrFormat("key '{}' in [{}]: ", key, "backup") + checked.error().message);
+      }
     }
     return Ok();
   }

@@ -28,12 +28,7 @@ std::unique_ptr<Backend> WithCache(std::unique_ptr<Backend> remote, io::Env& env
 
 Result<std::unique_ptr<Backend>> OpenS3(const RemoteUrl& url, const BackendOptions& options,
                                         io::Env& env) {
-  if (!url.user.empty() || url.port != 0) {
-    return UsageError(
-        TrFormat("destination 's3://{}/…': the bucket goes where the host would "
-                 "(s3://bucket/prefix); set the server in storage.s3.endpoint",
-                 url.host));
-  }
+  VELIN_TRY(CheckS3Url(url));
   S3Options s3;
   s3.bucket = url.host;
   s3.prefix = url.path;

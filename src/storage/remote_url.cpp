@@ -1,9 +1,11 @@
 #include "velin/storage/remote_url.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "velin/core/i18n.hpp"
+#include "velin/io/env.hpp"
 
 namespace velin::storage {
 namespace {
@@ -112,6 +114,48 @@ Result<RemoteUrl> ParseRemoteUrl(const std::string& given) {
   while (!out.path.empty() && out.path.back() == '/') out.path.pop_back();
   VELIN_TRY(CheckRemotePath(url, out.scheme, out.path));
   return out;
+}
+
+Status CheckS3Url(const RemoteUrl& url) {
+  if (url.user.empty() && url.port == 0) return Ok();
+  return UsageError(
+      TrFormat("destination 's3://{}/…': the bucket goes where the host would "
+               "(s3://bucket/prefix); set the server in storage.s3.endpoint",
+               url.host));
+}
+
+Status CheckRemoteDestination(const std::string& destination) {
+  if (!destination.starts_with("s3://") && !IsFileServerUrl(destination)) return Ok();
+  VELIN_ASSIGN(RemoteUrl url, ParseRemoteUrl(destination));
+  return url.scheme == "s3" ? CheckS3Url(url) : Ok();
+}
+
+namespace {
+
+int PortOrDefault(const RemoteUrl& url) {
+  if (url.port != 0) return url.port;
+  if (url.scheme == "sftp") return 22;
+  if (url.scheme == "ftp") return 21;
+  if (url.scheme == "ftps") return 990;
+  return 0;
+}
+
+std::string UserOrDefault(const RemoteUrl& url) {
+  if (url.user.empty() && (url.scheme == "ftp" || url.scheme == "ftps")) return "anonymous";
+  return url.user;
+}
+
+std::string Lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+}  // namespace
+
+bool SameRemoteLocation(const RemoteUrl& a, const RemoteUrl& b) {
+  return a.scheme == b.scheme && UserOrDefault(a) == UserOrDefault(b) &&
+         Lower(a.host) == Lower(b.host) && PortOrDefault(a) == PortOrDefault(b) &&
+         io::CleanPath("/" + a.path) == io::CleanPath("/" + b.path);
 }
 
 bool IsFileServerUrl(const std::string& destination) {

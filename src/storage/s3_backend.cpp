@@ -20,6 +20,22 @@ std::string TrimSlashes(std::string s) {
 
 }  // namespace
 
+Status CheckS3Endpoint(const std::string& endpoint) {
+  if (endpoint.empty()) return Ok();
+  const size_t scheme_end = endpoint.find("://");
+  if (scheme_end == std::string::npos || (endpoint.compare(0, scheme_end, "http") != 0 &&
+                                          endpoint.compare(0, scheme_end, "https") != 0)) {
+    return UsageError(
+        TrFormat("storage.s3.endpoint '{}' must start with https:// or http://", endpoint));
+  }
+  const size_t host = scheme_end + 3;
+  if (host == endpoint.size() || endpoint[host] == '/' || endpoint[host] == ':') {
+    return UsageError(
+        TrFormat("storage.s3.endpoint '{}' names no server (https://host[:port])", endpoint));
+  }
+  return Ok();
+}
+
 S3Backend::S3Backend(S3Options options, const RetryPolicy& retry)
     : options_(std::move(options)),
       retry_(std::make_unique<RetryPolicy>(retry)),
@@ -38,13 +54,8 @@ Result<std::unique_ptr<S3Backend>> S3Backend::Create(S3Options options, const Re
   options.prefix = TrimSlashes(options.prefix);
   if (options.endpoint.empty())
     options.endpoint = "https://s3." + options.region + ".amazonaws.com";
-  while (!options.endpoint.empty() && options.endpoint.back() == '/') options.endpoint.pop_back();
-  size_t scheme_end = options.endpoint.find("://");
-  if (scheme_end == std::string::npos || (options.endpoint.compare(0, scheme_end, "http") != 0 &&
-                                          options.endpoint.compare(0, scheme_end, "https") != 0)) {
-    return UsageError(
-        TrFormat("storage.s3.endpoint '{}' must start with https:// or http://", options.endpoint));
-  }
+  VELIN_TRY(CheckS3Endpoint(options.endpoint));
+  while (options.endpoint.back() == '/') options.endpoint.pop_back();
   std::unique_ptr<S3Backend> backend(
       new S3Backend(std::move(options), retry ? *retry : RetryPolicy{}));
   const S3Options& o = backend->options_;

@@ -142,6 +142,12 @@ Result<S3Backend::Response> S3Backend::Perform(const Request& request, bool& tra
   curl_off_t length = -1;
   curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
   response.content_length = length;
+  if (response.status / 100 == 3) {
+    char* location = nullptr;
+    if (curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
+      response.redirect_to = location;
+    }
+  }
   return response;
 }
 
@@ -168,6 +174,21 @@ Error S3Backend::HttpError(const Request& request, const Response& response,
   if (!body.code.empty()) status += " " + body.code;
   transient = IsRetryableStatus(response.status, body.code);
   std::string region = body.region.empty() ? response.bucket_region : body.region;
+  // A web server that is no S3 (a wrong port, a site's host name): its redirect or its 404 for
+  // the bucket is no wrong region or missing object, and saying so sent users to the region.
+  // S3 sends an <Error> document with both, or, for a HEAD (no body), x-amz-bucket-region.
+  if (body.code.empty() && request.method != "HEAD" &&
+      ((response.status == 301 && response.bucket_region.empty()) ||
+       (response.status == 404 && request.key.empty()))) {
+    std::string how = response.status == 301 && !response.redirect_to.empty()
+                          ? TrFormat("HTTP 301 redirect to {}", response.redirect_to)
+                          : status;
+    return Error{ExitCode::kUsage,
+                 where + TrFormat("the endpoint {} did not answer as S3 ({}): check "
+                                  "storage.s3.endpoint",
+                                  options_.endpoint, how),
+                 0};
+  }
   if (response.status == 301 || body.code == "PermanentRedirect" ||
       body.code == "AuthorizationHeaderMalformed" ||
       body.code == "IllegalLocationConstraintException" ||

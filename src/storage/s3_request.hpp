@@ -25,6 +25,7 @@ struct S3Backend::Response {
   std::string body;
   std::string bucket_region;  // x-amz-bucket-region, when sent
   std::string content_range;  // Content-Range ("bytes 0-198/199"), when sent
+  std::string redirect_to;    // a 3xx's Location, made absolute, when sent
   int64_t content_length = -1;
 };
 

@@ -2,8 +2,8 @@
 // large that its cutoff wrapped into the future and every create forgot all but the newest
 // backup; a NUL in an include (a backup of the wrong file that no restore could read) or the
 // destination (a stray directory); an offsite that is the destination itself ("Copied
-// offsite", no second copy); a table name deep enough to crash toml++; and an endless pipe as
-// the config (std::bad_alloc).
+// offsite", no second copy); a table name deep enough to crash toml++; an endless pipe as
+// the config (std::bad_alloc); and S3 settings that passed the check and failed every command.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -164,6 +164,44 @@ TEST(ConfigHostileValues, APingUrlWithoutAHostOrWithASpaceIsRefusedByConfigCheck
   WriteFile(dir / "velin.toml", "[monitor]\nping_url = \"HTTPS://hc-ping.com/T0KEN\"\n");
   RunResult r = RunVelin({"config", "check"}, {.cwd = dir.path()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+// S3 settings every repository command refused ("must start with https:// or http://", "the
+// bucket goes where the host would") passed `config check` with exit 0; a cron job then failed on
+// what the check let through. Refused by the check too, naming the variable that set them.
+TEST(ConfigHostileValues, S3SettingsTheCommandsRefuseFailTheCheck) {
+  BackupApp app({"storage"});
+  WriteFile(app.root() + "/storage/f", "x\n");
+  struct Case {
+    const char* variable;
+    const char* value;
+    const char* message;
+  };
+  for (const Case& c :
+       {Case{"VELIN_STORAGE_S3_ENDPOINT", "minio.local:9000",
+             "key 'endpoint' in [storage.s3]: storage.s3.endpoint 'minio.local:9000' must start "
+             "with https:// or http://"},
+        Case{"VELIN_STORAGE_S3_ENDPOINT", "ftp://127.0.0.1:1", "must start with https://"},
+        Case{"VELIN_STORAGE_S3_ENDPOINT", "https://",
+             "storage.s3.endpoint 'https://' names no server"},
+        Case{"VELIN_BACKUP_DESTINATION", "s3://bkt:9000/x",
+             "key 'destination' in [backup]: destination 's3://bkt/…': the bucket goes where the "
+             "host would"},
+        Case{"VELIN_BACKUP_DESTINATION", "s3://u@bkt/x", "the bucket goes where the host would"},
+        Case{"VELIN_BACKUP_OFFSITE", "s3://bkt:9000/x", "key 'offsite' in [backup]: "}}) {
+    SCOPED_TRACE(std::string(c.variable) + "=" + c.value);
+    RunOptions options;
+    options.env[c.variable] = c.value;
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{"config", "check"}, {"backup", "list"}}) {
+      RunResult r = app.Run(command, options);
+      EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+      EXPECT_NE(r.err.find(std::string("environment ") + c.variable + ": "), std::string::npos)
+          << r.err;
+      EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+      EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+    }
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The real velin binary with its repository straight on S3 (s3rver on loopback): create →
-// list → restore identical → verify, a server that dies mid-backup commits nothing, and one
-// that dies mid-restore leaves no half-written file under its name.
+// list → restore identical → verify, a server that dies mid-backup commits nothing, one that
+// dies mid-restore leaves no half-written file under its name, a percent-escaped spelling of the
+// repository is that repository, and an endpoint that is no S3 is named as such.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -178,6 +179,65 @@ TEST(RemoteS3Backup, RestoresThousandsOfOneFileDirectoriesUnderTheUsualOpenFileL
       {"backup", "restore", "latest", "--target", app.path("out"), "--destination", url}, env);
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   EXPECT_EQ(DescribeTree(app.path("out")), DescribeTree(app.root()));
+}
+
+// One S3 prefix spelled with a percent-escape ("%70r" is "pr", "my%20repo" is "my repo") is
+// one repository: `copy --to` it said "0 backups copied, 1 already there" and an offsite there
+// "Copied offsite to …", both exit 0, with no second copy anywhere.
+TEST(RemoteS3Backup, APercentEscapedSpellingOfTheSourceIsNoSecondCopy) {
+  S3Server server;
+  BackupApp app({"storage"}, S3Config(server));
+  TempDir cache;
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  RunOptions env = S3Server::RunEnv(cache);
+  env.env["VELIN_BACKUP_DESTINATION"] = "s3://bkt/my repo";
+  ASSERT_EQ(app.Run({"-q", "backup", "create"}, env).exit_code, 0);
+  for (const char* to : {"s3://bkt/my%20repo", "s3://bkt/my%20rep%6F/", "s3://bkt//my repo"}) {
+    SCOPED_TRACE(to);
+    RunResult copy = app.Run({"backup", "copy", "--all", "--to", to}, env);
+    EXPECT_EQ(copy.exit_code, 2) << copy.out << copy.err;
+    EXPECT_NE(copy.err.find(std::string(to) + " is the repository the backups are copied from"),
+              std::string::npos)
+        << copy.err;
+  }
+  RunOptions offsite = env;
+  offsite.env["VELIN_BACKUP_OFFSITE"] = "s3://bkt/my%20repo";
+  RunResult create = app.Run({"backup", "create"}, offsite);
+  EXPECT_EQ(create.exit_code, 2) << create.out << create.err;
+  EXPECT_NE(create.err.find("is the repository of backup.destination"), std::string::npos)
+      << create.err;
+  EXPECT_EQ(create.out.find("Copied offsite"), std::string::npos) << create.out;
+  // Another prefix is another repository.
+  RunResult elsewhere =
+      app.Run({"-q", "backup", "copy", "--all", "--to", "s3://bkt/my%20copy"}, env);
+  EXPECT_EQ(elsewhere.exit_code, 0) << elsewhere.out << elsewhere.err;
+}
+
+// storage.s3.endpoint naming a web server that is no S3: its redirect was "wrong region … set
+// storage.s3.region", its 404 "no such object". Both name the endpoint as what to check.
+TEST(RemoteS3Backup, AnEndpointThatIsNoS3IsNamed) {
+  BackupApp app({"storage"});
+  TempDir cache;
+  RunOptions env = S3Server::RunEnv(cache);
+  for (const auto& [reply, said] : std::vector<std::pair<std::string, std::string>>{
+           {"HTTP/1.1 301 Moved Permanently\r\nLocation: https://www.example.com/\r\n"
+            "Content-Length: 0\r\nConnection: close\r\n\r\n",
+            "(HTTP 301 redirect to https://www.example.com/)"},
+           {"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\n"
+            "Connection: close\r\n\r\nnot found",
+            "(HTTP 404)"}}) {
+    FaultProxy web(0, reply, 100);
+    const std::string endpoint = "http://127.0.0.1:" + std::to_string(web.port());
+    env.env["VELIN_STORAGE_S3_ENDPOINT"] = endpoint;
+    env.env["VELIN_STORAGE_S3_PATH_STYLE"] = "true";
+    RunResult r = app.Run({"backup", "list", "--destination", "s3://bkt/repo"}, env);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find("the endpoint " + endpoint + " did not answer as S3 " + said +
+                         ": check storage.s3.endpoint"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("region"), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace

@@ -124,10 +124,11 @@ void MaintainAfterCreate(const AfterCreateOptions& options, AfterCreateRepos& re
                          Reporter& reporter, AfterCreateResult& result);
 
 // Whether the repository locations `a` and `b` (absolute paths or URLs, as the config resolves
-// them) are one repository: URLs compared as the offsite notes compare them ("s3://b/p/" is
-// "s3://b/p"); paths as the same directory (a symlink or bind mount to it too) and, below the
-// part that exists yet, the same names. A copy from one to the other copies nothing: it is no
-// second copy, and saying "copied" would let the user believe there is one.
+// them) are one repository: URLs compared as the offsite notes compare them, decoded as velin
+// opens them ("s3://b/p/" and "s3://b/%70" are "s3://b/p"); paths as the same directory (a
+// symlink or bind mount to it too) and, below the part that exists yet, the same names. A copy from
+// one to the other copies nothing: it is no second copy, and saying "copied" would let the user
+// believe there is one.
 bool SameRepositoryLocation(io::Env& env, const std::string& a, const std::string& b);
 
 }  // namespace velin::backup

@@ -22,6 +22,20 @@ struct RemoteUrl {
 // A usage error naming the URL (without its password) and what is wrong with it.
 Result<RemoteUrl> ParseRemoteUrl(const std::string& url);
 
+// What an s3:// URL must not hold besides what ParseRemoteUrl refuses: a user or a port (the
+// server is storage.s3.endpoint's, the bucket goes where the host would). The one check of
+// OpenBackend and of the config loader, so that `config check` passes no URL the commands refuse.
+Status CheckS3Url(const RemoteUrl& url);
+
+// What opening `destination` refuses before any request: ParseRemoteUrl's errors for an s3://,
+// sftp://, ftp:// or ftps:// URL, and CheckS3Url's for s3://. Anything else is Ok here.
+Status CheckRemoteDestination(const std::string& destination);
+
+// Whether `a` and `b` name one location: the same scheme, user (FTP's default "anonymous"
+// written out), host (case aside), port (the default one written out) and decoded path, empty
+// segments aside. "s3://bkt/my%20repo", "s3://bkt/my repo/" and "s3://bkt//my repo" are one.
+bool SameRemoteLocation(const RemoteUrl& a, const RemoteUrl& b);
+
 // The URL as velin may show it: a password in it ("ftp://u:secret@host/x", which velin
 // refuses) replaced by "***". Anything else is returned as it is.
 std::string WithoutPassword(const std::string& url);

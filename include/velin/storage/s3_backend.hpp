@@ -43,6 +43,11 @@ struct S3Options {
   S3Credentials credentials;
 };
 
+// storage.s3.endpoint as S3Backend::Create takes it: "" (AWS for the region) or
+// http(s)://host[:port][/path]. A usage error naming the endpoint otherwise. The one check of
+// Create and of the config loader, so that `config check` passes no endpoint the commands refuse.
+Status CheckS3Endpoint(const std::string& endpoint);
+
 class S3Backend : public Backend {
  public:
   // Checks the options (no request yet). `retry` defaults to RetryPolicy{}.

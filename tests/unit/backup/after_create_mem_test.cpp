@@ -559,5 +559,31 @@ TEST_F(AfterCreateMemTest, ABackupForgottenBeforeItsOffsiteCopyWasCaughtUpIsDrop
   EXPECT_TRUE(reporter_.warnings.empty());
 }
 
+// A URL is compared as velin opens it: percent-escapes decoded. "s3://bkt/my%20repo" passed as
+// another repository than "s3://bkt/my repo", and an offsite copy there was no second copy.
+TEST(SameRepositoryLocationUrls, ComparesTheDecodedLocation) {
+  io::MemEnv env;
+  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+           {"s3://bkt/my repo", "s3://bkt/my%20repo"},
+           {"s3://bkt/pr", "s3://bkt/%70r"},
+           {"s3://bkt/pr", "s3://bkt//%70r/"},
+           {"sftp://u@h/srv/off", "sftp://%75@H:22/srv/%6Fff"},
+           {"ftp://h/off", "ftp://anonymous@h:21/off"},
+           {"ftps://u@h:990/a b", "ftps://u@h/a%20b"}}) {
+    EXPECT_TRUE(SameRepositoryLocation(env, a, b)) << a << " vs " << b;
+    EXPECT_TRUE(SameRepositoryLocation(env, b, a)) << b << " vs " << a;
+  }
+  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+           {"s3://bkt/my repo", "s3://bkt/my%2520repo"},
+           {"s3://bkt/pr", "s3://other/pr"},
+           {"s3://bkt/pr", "s3://bkt/pr2"},
+           {"sftp://u@h/srv/off", "sftp://u@h:2222/srv/off"},
+           {"sftp://u@h/srv/off", "ftps://u@h/srv/off"},
+           {"ftp://u@h/off", "ftp://v@h/off"},
+           {"s3://bkt/pr", "/bkt/pr"}}) {
+    EXPECT_FALSE(SameRepositoryLocation(env, a, b)) << a << " vs " << b;
+  }
+}
+
 }  // namespace
 }  // namespace velin::backup

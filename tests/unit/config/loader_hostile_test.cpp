@@ -1,6 +1,7 @@
 // velin.toml values that once got through the loader and did harm later: a NUL in a path or
 // name (the system read the part before it, a backup recorded a name no restore reads), a key
-// path deep enough to overflow toml++'s stack, and an offsite that is the destination itself.
+// path deep enough to overflow toml++'s stack, an offsite that is the destination itself, and S3
+// settings no command could use.
 // Each is refused with exit 2 and the place in the file.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -109,10 +110,18 @@ TEST_F(ConfigLoaderOffsite, RefusesAnOffsiteThatIsTheDestination) {
   EXPECT_NE(linked.error().message.find("is the repository of backup.destination"),
             std::string::npos)
       << linked.error().message;
-  auto url = LoadIn("destination = \"s3://bucket/shop\"\noffsite = \"s3://bucket/shop/\"\n");
-  ASSERT_FALSE(url);
-  EXPECT_NE(url.error().message.find("is the repository of backup.destination"), std::string::npos)
-      << url.error().message;
+  // A URL as velin opens it, percent-escapes decoded: "my%20repo" is the prefix "my repo".
+  for (const char* backup :
+       {"destination = \"s3://bucket/shop\"\noffsite = \"s3://bucket/shop/\"\n",
+        "destination = \"s3://bucket/my repo\"\noffsite = \"s3://bucket/my%20repo\"\n",
+        "destination = \"sftp://u@h/srv/r\"\noffsite = \"sftp://u@h:22/srv/%72\"\n"}) {
+    SCOPED_TRACE(backup);
+    auto url = LoadIn(backup);
+    ASSERT_FALSE(url);
+    EXPECT_NE(url.error().message.find("is the repository of backup.destination"),
+              std::string::npos)
+        << url.error().message;
+  }
 }
 
 TEST_F(ConfigLoaderOffsite, AcceptsAnOffsiteElsewhere) {
@@ -125,6 +134,33 @@ TEST_F(ConfigLoaderOffsite, AcceptsAnOffsiteElsewhere) {
     auto c = LoadIn(backup);
     EXPECT_TRUE(c) << c.error().message;
   }
+}
+
+// The S3 settings every repository command refuses (S3Backend::Create, OpenBackend), refused
+// at their line: `config check` passed them and `backup list` then exited 2.
+TEST(ConfigLoaderHostile, RefusesS3SettingsNoCommandCouldUse) {
+  for (const char* endpoint : {"minio.local:9000", "ftp://127.0.0.1:1"}) {
+    ExpectHostileRefused(std::string("[storage.s3]\nendpoint = \"") + endpoint + "\"\n",
+                         "/srv/app/velin.toml:2:1: key 'endpoint' in [storage.s3]: ",
+                         "must start with https:// or http://");
+  }
+  ExpectHostileRefused("[storage.s3]\nendpoint = \"https://\"\n",
+                       "/srv/app/velin.toml:2:1: key 'endpoint' in [storage.s3]: ",
+                       "storage.s3.endpoint 'https://' names no server");
+  for (const char* url : {"s3://bkt:9000/x", "s3://u@bkt/x"}) {
+    ExpectHostileRefused(std::string("[backup]\ndestination = \"") + url + "\"\n",
+                         "/srv/app/velin.toml:2:1: key 'destination' in [backup]: ",
+                         "the bucket goes where the host would");
+    ExpectHostileRefused(std::string("[backup]\noffsite = \"") + url + "\"\n",
+                         "/srv/app/velin.toml:2:1: key 'offsite' in [backup]: ",
+                         "the bucket goes where the host would");
+  }
+  ExpectHostileRefused("[backup]\noffsite = \"sftp://u@h:99999/x\"\n",
+                       "/srv/app/velin.toml:2:1: key 'offsite' in [backup]: ", "bad port");
+  auto fine = LoadHostile(
+      "[backup]\ndestination = \"s3://bkt/x\"\noffsite = \"sftp://u@h:2222/srv/x\"\n"
+      "[storage.s3]\nendpoint = \"https://minio.local:9000/\"\n");
+  EXPECT_TRUE(fine) << fine.error().message;
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // What an S3 server can answer besides success, each through a proxy that sends the raw reply a
 // misbehaving or refusing server would (FaultProxy's canned replies): a 403 of each kind, a 404
-// for an object and for the bucket, a redirect to another region, a 5xx with an HTML page for a
-// body, a body cut short, a listing that is not XML, a listing that loops, a range answered in
-// any of the ways servers answer one, and a host where nothing listens. Each failure is one line
+// for an object and for the bucket, a redirect to another region, a web server that is no S3,
+// a 5xx with an HTML page for a body, a body cut short, a listing that is not XML, a listing
+// that loops, a range answered in any of the ways servers answer one, and a host where nothing
+// listens. Each failure is one line
 // naming the backend (s3://bucket/prefix), the operation and the object, with the exit code and
 // errno the callers act on; the waits between retries are a MemEnv's, so nothing sleeps.
 #include <gtest/gtest.h>
@@ -142,6 +143,44 @@ TEST_F(CovS3Errors, ARedirectNamesTheRegionFromTheHeaderOrSaysAnother) {
   ExpectOneLine(At(proxy.port())->Get("config"), "get config",
                 "wrong region (HTTP 301 PermanentRedirect): bucket 'bkt' is in another region",
                 ExitCode::kUsage, 0);
+}
+
+// A web server that is no S3 (storage.s3.endpoint naming a site, a wrong port) answers the
+// listing with a redirect or a 404 page: that was "wrong region … set storage.s3.region" or "no
+// such object" for the bucket. Said as what it is, naming the endpoint; an S3 answer (its
+// <Error> document, its x-amz-bucket-region header) and a HEAD (no body) keep their messages.
+TEST_F(CovS3Errors, AWebServerThatIsNoS3IsNamedAsSuch) {
+  {
+    FaultProxy proxy(0,
+                     Reply("301 Moved Permanently", "<html>moved</html>",
+                           "Location: https://www.example.com/\r\n"),
+                     9);
+    const std::string endpoint = "http://127.0.0.1:" + std::to_string(proxy.port());
+    auto s3 = At(proxy.port(), 3);
+    ExpectOneLine(s3->List(""), "list repo/",
+                  "the endpoint " + endpoint +
+                      " did not answer as S3 (HTTP 301 redirect to https://www.example.com/): "
+                      "check storage.s3.endpoint",
+                  ExitCode::kUsage, 0);
+    ExpectOneLine(s3->Get("config"), "get config", "did not answer as S3 (HTTP 301 redirect",
+                  ExitCode::kUsage, 0);
+    ExpectOneLine(s3->Stat("config"), "stat config", "wrong region (HTTP 301)", ExitCode::kUsage,
+                  0);
+    EXPECT_EQ(proxy.injected(), 3) << "not retried";
+  }
+  FaultProxy proxy(0, Reply("404 Not Found", "<html>Not Found</html>"), 9);
+  const std::string endpoint = "http://127.0.0.1:" + std::to_string(proxy.port());
+  auto s3 = At(proxy.port());
+  ExpectOneLine(
+      s3->List(""), "list repo/",
+      "the endpoint " + endpoint + " did not answer as S3 (HTTP 404): check storage.s3.endpoint",
+      ExitCode::kUsage, 0);
+  // An object's 404 is S3's own answer for a missing object, body or not.
+  ExpectOneLine(s3->Get("config"), "get config", "no such object (HTTP 404)", ExitCode::kFailed,
+                ENOENT);
+  auto stat = s3->Stat("config");
+  ASSERT_TRUE(stat) << stat.error().message;
+  EXPECT_FALSE(stat->has_value());
 }
 
 TEST_F(CovS3Errors, ServerErrorsAreRetriedAndOtherStatusesAreNot) {

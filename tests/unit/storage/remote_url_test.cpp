@@ -99,5 +99,35 @@ TEST(RemoteUrl, ClearTextTransportsNeedLoopbackOrAllowInsecure) {
   EXPECT_TRUE(CheckCleartextTransport("s3://b/p", "http://10.0.0.1", true));
 }
 
+TEST(RemoteUrl, AnS3UrlHoldsNeitherUserNorPort) {
+  for (const char* url : {"s3://bkt:9000/x", "s3://u@bkt/x"}) {
+    auto parsed = ParseRemoteUrl(url);
+    ASSERT_TRUE(parsed) << url;
+    auto checked = CheckS3Url(*parsed);
+    ASSERT_FALSE(checked) << url;
+    EXPECT_EQ(checked.error().code, ExitCode::kUsage);
+    EXPECT_NE(checked.error().message.find("the bucket goes where the host would"),
+              std::string::npos)
+        << checked.error().message;
+  }
+  EXPECT_TRUE(CheckS3Url(*ParseRemoteUrl("s3://bkt/x")));
+}
+
+TEST(RemoteUrl, SameRemoteLocationComparesDecodedParts) {
+  auto same = [](const std::string& a, const std::string& b) {
+    auto url_a = ParseRemoteUrl(a);
+    auto url_b = ParseRemoteUrl(b);
+    EXPECT_TRUE(url_a && url_b) << a << " / " << b;
+    return url_a && url_b && SameRemoteLocation(*url_a, *url_b);
+  };
+  EXPECT_TRUE(same("s3://bkt/my repo", "s3://bkt/my%20repo/"));
+  EXPECT_TRUE(same("s3://bkt/a/b", "s3://bkt//a//b"));
+  EXPECT_TRUE(same("s3://bkt", "s3://bkt/"));
+  EXPECT_TRUE(same("sftp://u@Host/x", "sftp://u@host:22/x"));
+  EXPECT_FALSE(same("s3://bkt/a", "s3://bkt/a%252"));
+  EXPECT_FALSE(same("sftp://u@h:2222/x", "sftp://u@h/x"));
+  EXPECT_FALSE(same("ftp://h/x", "ftps://h/x"));
+}
+
 }  // namespace
 }  // namespace velin::storage

@@ -29,6 +29,17 @@ TEST(S3OptionsTest, RefusesWhatNoRequestCouldUse) {
     o.endpoint = endpoint;
     ExpectUsage(o, std::string("storage.s3.endpoint '") + endpoint +
                        "' must start with https:// or http://");
+    EXPECT_FALSE(CheckS3Endpoint(endpoint)) << endpoint;
+  }
+  // No host: "https://" was quoted as 'https:' (its trailing slashes cut) and told to start
+  // with what it starts with.
+  for (const char* endpoint : {"https://", "http:///x", "https://:9000"}) {
+    o.endpoint = endpoint;
+    ExpectUsage(o, std::string("storage.s3.endpoint '") + endpoint +
+                       "' names no server (https://host[:port])");
+  }
+  for (const char* endpoint : {"", "https://s3.example.com/", "http://127.0.0.1:9000"}) {
+    EXPECT_TRUE(CheckS3Endpoint(endpoint)) << endpoint;
   }
 }
 
