@@ -35,6 +35,10 @@ class Verifier {
 
   void AddSnapshot(const repo::Snapshot& s) {
     report.snapshots.push_back(s.id);
+    const std::pair<std::string, std::string> group(s.host, s.app);
+    if (std::find(report.groups.begin(), report.groups.end(), group) == report.groups.end()) {
+      report.groups.push_back(group);
+    }
     for (const auto& src : s.sources) {
       if (src.kind == repo::SourceKind::kStream) {
         for (const auto& id : src.chunks) Note(id, s.id + ":" + src.name + " (stream)");

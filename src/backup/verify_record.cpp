@@ -19,9 +19,18 @@ std::vector<repo::BlobId> Without(std::vector<repo::BlobId> from, std::vector<re
 Status WriteRecord(storage::Backend& backend, const VerifyRecord& r) {
   nlohmann::json damaged = nlohmann::json::array();
   for (const auto& id : r.damaged_packs) damaged.push_back(id.Hex());
+  nlohmann::json groups = nlohmann::json::array();
+  for (const auto& g : r.groups) {
+    groups.push_back({{"host", g.host},
+                      {"app", g.app},
+                      {"last_time", g.last_time},
+                      {"last_ok", g.last_ok},
+                      {"last_ok_time", g.last_ok_time}});
+  }
   nlohmann::json j = {{"last_time", r.last_time},       {"last_ok", r.last_ok},
                       {"last_backups", r.last_backups}, {"last_restore_test", r.last_restore_test},
-                      {"last_ok_time", r.last_ok_time}, {"damaged_packs", std::move(damaged)}};
+                      {"last_ok_time", r.last_ok_time}, {"damaged_packs", std::move(damaged)},
+                      {"groups", std::move(groups)}};
   return backend.Put(kVerifyRecordObject, j.dump() + "\n");
 }
 
@@ -45,11 +54,32 @@ Result<std::optional<VerifyRecord>> LoadVerifyRecord(storage::Backend& backend) 
     return std::optional<VerifyRecord>();
   }
   r.damaged_packs = repo::DamagedPacksIn(j);
+  // Groups: a malformed list, or a malformed entry, counts as none (status then asks for a
+  // verify of its own: an alarm, never a false "intact").
+  if (auto g = j.find("groups"); g != j.end() && g->is_array()) {
+    r.has_groups = true;
+    try {
+      for (const auto& e : *g) {
+        if (r.groups.size() >= kMaxVerifyGroups) break;
+        if (!e.is_object()) continue;
+        VerifyRecord::Group group;
+        group.host = e.at("host").get<std::string>();
+        group.app = e.at("app").get<std::string>();
+        group.last_time = JsonIntOr<int64_t>(e, "last_time", 0);
+        group.last_ok = e.value("last_ok", false);
+        group.last_ok_time = JsonIntOr<int64_t>(e, "last_ok_time", 0);
+        r.groups.push_back(std::move(group));
+      }
+    } catch (const nlohmann::json::exception&) {
+      r.groups.clear();
+    }
+  }
   return std::optional<VerifyRecord>(std::move(r));
 }
 
 Status RecordVerify(storage::Backend& backend, int64_t now, bool ok, size_t backups,
-                    bool restore_test, const PackVerdicts& packs) {
+                    bool restore_test, const PackVerdicts& packs,
+                    const std::vector<VerifiedGroup>& covered) {
   auto previous = LoadVerifyRecord(backend);
   VerifyRecord r;
   if (previous && *previous) r = std::move(**previous);
@@ -58,6 +88,21 @@ Status RecordVerify(storage::Backend& backend, int64_t now, bool ok, size_t back
   r.last_backups = backups;
   r.last_restore_test = restore_test;
   if (ok) r.last_ok_time = now;
+  // Every group the verify covered gets its outcome (a problem anywhere in it fails each: the
+  // damage may be shared). An older velin's record had none: those groups start here.
+  r.has_groups = true;
+  for (const auto& c : covered) {
+    auto g = std::find_if(r.groups.begin(), r.groups.end(), [&](const VerifyRecord::Group& x) {
+      return x.host == c.host && x.app == c.app;
+    });
+    if (g == r.groups.end()) {
+      if (r.groups.size() >= kMaxVerifyGroups) continue;
+      g = r.groups.insert(r.groups.end(), VerifyRecord::Group{.host = c.host, .app = c.app});
+    }
+    g->last_time = now;
+    g->last_ok = ok;
+    if (ok) g->last_ok_time = now;
+  }
   std::vector<repo::BlobId> settled = packs.whole;
   settled.insert(settled.end(), packs.gone.begin(), packs.gone.end());
   r.damaged_packs = Without(std::move(r.damaged_packs), std::move(settled));
@@ -69,6 +114,29 @@ Status RecordVerify(storage::Backend& backend, int64_t now, bool ok, size_t back
   r.damaged_packs.erase(std::unique(r.damaged_packs.begin(), r.damaged_packs.end()),
                         r.damaged_packs.end());
   return WriteRecord(backend, r);
+}
+
+std::optional<VerifyRecord> VerifyRecordFor(const VerifyRecord& record,
+                                            const repo::SnapshotFilter& filter) {
+  if (!record.has_groups) return record;
+  std::optional<VerifyRecord> out;
+  for (const auto& g : record.groups) {
+    if (!filter.all &&
+        !((filter.any_host || g.host == filter.host) && (filter.any_app || g.app == filter.app))) {
+      continue;
+    }
+    if (!out) {
+      out = record;
+      out->last_time = g.last_time;
+      out->last_ok = g.last_ok;
+      out->last_ok_time = g.last_ok_time;
+      continue;
+    }
+    out->last_time = std::max(out->last_time, g.last_time);
+    out->last_ok = out->last_ok && g.last_ok;
+    out->last_ok_time = std::min(out->last_ok_time, g.last_ok_time);
+  }
+  return out;
 }
 
 Status ForgetDamagedPacks(storage::Backend& backend, std::vector<repo::BlobId> gone) {

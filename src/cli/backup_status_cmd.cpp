@@ -82,7 +82,10 @@ Result<Facts> Gather(Context& ctx, const StatusFlags& flags) {
     f.size += c.bytes;
   }
   VELIN_ASSIGN(f.locks, repo::ListLocks(ctx.env(), *r.backend, std::chrono::seconds(1800), f.now));
-  VELIN_ASSIGN(f.verify, backup::LoadVerifyRecord(*r.backend));
+  // The verifies of the backups status judges: another app's verify of a shared repository
+  // neither counts as theirs nor clears their alarm.
+  VELIN_ASSIGN(auto record, backup::LoadVerifyRecord(*r.backend));
+  if (record) f.verify = backup::VerifyRecordFor(*record, f.filter);
   return f;
 }
 

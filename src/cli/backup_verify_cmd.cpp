@@ -60,9 +60,13 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
         std::chrono::duration_cast<std::chrono::seconds>(ctx.env().Now().time_since_epoch())
             .count();
     // With the packs it found damaged: `create` stores their blobs again (repo/damaged_packs.hpp).
+    // Per host and app too: `backup status` judges its own (verify_record.hpp).
+    std::vector<backup::VerifiedGroup> covered;
+    for (const auto& [host, app] : report.groups) covered.push_back({host, app});
     Status s = backup::RecordVerify(
         *r.backend, now, ok, report.snapshots.size(), flags.restore_test,
-        {.whole = report.packs_whole, .damaged = report.packs_damaged, .gone = report.packs_gone});
+        {.whole = report.packs_whole, .damaged = report.packs_damaged, .gone = report.packs_gone},
+        covered);
     if (!s) out.Warn(TrFormat("could not record the verify outcome: {}", s.error().message));
   };
   if (!report.problems.empty()) {
@@ -91,7 +95,11 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
     Status rt =
         RestoreTestBackups(ctx, *r.repo, report.snapshots, flags.restore_test_server, restore_test);
     if (!rt) {
-      record(false);
+      // Only a restore test that found the data wrong is a failed verify for `backup status`:
+      // one stopped by a signal, or failing for a reason that says nothing about the data (no
+      // room for the temp dir, the database server down), records nothing — it reported
+      // "damage" and pointed at `verify --all`, which found none.
+      if (rt.error().code == ExitCode::kDamage && !Interrupted()) record(false);
       ctx.stats().event = "restore-test-failed";  // [notify]
     }
     if (!rt && out.json()) {

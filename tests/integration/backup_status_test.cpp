@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "support/backup_fixture.hpp"
 #include "velin/repo/lock.hpp"
@@ -104,6 +105,62 @@ TEST(BackupStatusTest, AVerifyThatFoundDamageIsAProblemUntilOneFindsNone) {
   WriteFile(pack, intact);
   ASSERT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
   EXPECT_EQ(app.Run({"backup", "status"}).exit_code, 0);
+}
+
+// A restore test that fails for a reason that says nothing about the data (no temp dir)
+// records nothing: it was recorded as a failed verify, and status said "found damage".
+TEST(BackupStatusTest, ARestoreTestThatCouldNotRunIsNoFailedVerify) {
+  BackupApp app({"storage"}, "prune_after_create = false\n[monitor]\nmax_verify_age = \"30d\"");
+  WriteFile(app.root() + "/storage/a.txt", RandomData(20000, 6));
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  ASSERT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
+  const std::string recorded = ReadFileOrDie(app.repo() + "/state/verify");
+  RunOptions no_tmp;
+  no_tmp.env["TMPDIR"] = app.path("no-such-dir");
+  RunResult test = app.Run({"backup", "verify", "--restore-test", "latest"}, no_tmp);
+  EXPECT_EQ(test.exit_code, 1) << test.err;
+  EXPECT_EQ(ReadFileOrDie(app.repo() + "/state/verify"), recorded);
+  RunResult status = app.Run({"backup", "status"});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_EQ(status.err.find("found damage"), std::string::npos) << status.err;
+}
+
+// Two apps in one repository: status judges the verifies of its own app's backups. Another
+// app's verify cleared the first app's damage alarm, and counted as its verify.
+TEST(BackupStatusTest, AnotherAppsVerifyNeitherClearsThisAppsAlarmNorCountsAsItsVerify) {
+  BackupApp app({"storage"}, "prune_after_create = false\n[monitor]\nmax_verify_age = \"30d\"");
+  RunOptions as_b;
+  as_b.env["VELIN_APP_NAME"] = "other-app";
+  WriteFile(app.root() + "/storage/a.txt", RandomData(50000, 7));
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  std::set<std::string> packs_of_a;
+  for (const auto& e : fs::recursive_directory_iterator(app.repo() + "/data")) {
+    if (e.is_regular_file()) packs_of_a.insert(e.path().string());
+  }
+  ASSERT_EQ(app.Run({"backup", "verify", "latest"}).exit_code, 0);
+  EXPECT_EQ(app.Run({"backup", "status"}).exit_code, 0);
+
+  fs::remove(app.root() + "/storage/a.txt");
+  WriteFile(app.root() + "/storage/b.txt", RandomData(50000, 8));
+  ASSERT_EQ(app.Run({"backup", "create"}, as_b).exit_code, 0);
+  RunResult b_unverified = app.Run({"backup", "status"}, as_b);
+  EXPECT_EQ(b_unverified.exit_code, 1) << b_unverified.out << b_unverified.err;
+  EXPECT_NE(b_unverified.err.find("no successful verify"), std::string::npos) << b_unverified.err;
+
+  for (const auto& pack : packs_of_a) {  // every pack of app A's only backup
+    std::string bytes = ReadFileOrDie(pack);
+    bytes[bytes.size() / 2] ^= 0x5a;
+    WriteFile(pack, bytes);
+  }
+  ASSERT_EQ(app.Run({"backup", "verify", "latest"}).exit_code, 4);
+  EXPECT_EQ(app.Run({"backup", "status"}).exit_code, 1);
+  ASSERT_EQ(app.Run({"backup", "verify", "latest"}, as_b).exit_code, 0);
+  EXPECT_EQ(app.Run({"backup", "status"}, as_b).exit_code, 0);
+  RunResult a_still = app.Run({"backup", "status"});
+  EXPECT_EQ(a_still.exit_code, 1) << a_still.out;
+  EXPECT_NE(a_still.err.find("found damage"), std::string::npos) << a_still.err;
+  nlohmann::json record = nlohmann::json::parse(ReadFileOrDie(app.repo() + "/state/verify"));
+  EXPECT_EQ(record["groups"].size(), 2u) << record;
 }
 
 // A lock as velin writes it: by `holder` (this machine's identity, with another pid), last

@@ -16,7 +16,9 @@ namespace velin::backup {
 
 struct VerifyReport {
   std::vector<std::string> snapshots;  // ids checked
-  std::vector<std::string> problems;   // empty when everything is intact
+  // The (host, application) of the backups checked, each once: the verify record's groups.
+  std::vector<std::pair<std::string, std::string>> groups;
+  std::vector<std::string> problems;  // empty when everything is intact
   uint64_t blobs_checked = 0;
   uint64_t packs_checked = 0;
   uint64_t bytes_checked = 0;

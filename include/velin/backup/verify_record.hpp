@@ -14,6 +14,7 @@
 #include "velin/core/error.hpp"
 #include "velin/repo/blob_id.hpp"
 #include "velin/repo/damaged_packs.hpp"
+#include "velin/repo/snapshot.hpp"
 #include "velin/storage/backend.hpp"
 
 namespace velin::backup {
@@ -28,6 +29,28 @@ struct VerifyRecord {
   int64_t last_ok_time = 0;  // Unix seconds of the last successful verify (0: none)
   // Sorted; at most repo::kMaxDamagedPacks.
   std::vector<repo::BlobId> damaged_packs;
+  // The same outcome per host and application whose backups the verify covered ("groups" in
+  // the object): `backup status` judges its own, so that another app's verify of the shared
+  // repository neither clears its alarm nor counts as its verify. `has_groups` is false for a
+  // record an older velin wrote (status then judges the repository-wide fields above).
+  struct Group {
+    std::string host;
+    std::string app;
+    int64_t last_time = 0;
+    bool last_ok = false;
+    int64_t last_ok_time = 0;
+  };
+  std::vector<Group> groups;  // at most kMaxVerifyGroups
+  bool has_groups = false;
+};
+
+inline constexpr size_t kMaxVerifyGroups = 10000;
+
+// The host and application of backups a verify checked.
+struct VerifiedGroup {
+  std::string host;
+  std::string app;
+  bool operator==(const VerifiedGroup&) const = default;
 };
 
 // What one verify learnt of the packs it read. A pack it did not read keeps what an earlier
@@ -41,7 +64,14 @@ struct PackVerdicts {
 // nullopt when no verify was recorded; a damaged record counts as none.
 Result<std::optional<VerifyRecord>> LoadVerifyRecord(storage::Backend& backend);
 Status RecordVerify(storage::Backend& backend, int64_t now, bool ok, size_t backups,
-                    bool restore_test, const PackVerdicts& packs = {});
+                    bool restore_test, const PackVerdicts& packs = {},
+                    const std::vector<VerifiedGroup>& covered = {});
+// What the record says of the backups `filter` selects: the fields of their groups (the last
+// verify of any of them, ok when each one's last was, its last ok time the oldest of theirs);
+// none when the record has groups and none of them matches; the record as it is when it has
+// no groups (an older velin's).
+std::optional<VerifyRecord> VerifyRecordFor(const VerifyRecord& record,
+                                            const repo::SnapshotFilter& filter);
 // Drops `gone` (packs prune deleted or found missing) from the record's damaged packs. Writes
 // only when that changes the record.
 Status ForgetDamagedPacks(storage::Backend& backend, std::vector<repo::BlobId> gone);
