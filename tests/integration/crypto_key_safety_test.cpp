@@ -157,7 +157,8 @@ TEST_F(KeySafetyTest, AKeyOfAnotherRepositoryWithTheSamePassphraseIsNotUsed) {
   EXPECT_EQ(create.err.find(foreign), create.err.rfind(foreign)) << create.err;
   RunResult keys = app_.Run({"backup", "key", "list", "--json"}, SafetyPass());
   ASSERT_EQ(keys.exit_code, 0) << keys.err;
-  for (const auto& k : nlohmann::json::parse(keys.out)["keys"]) {
+  const nlohmann::json listed = nlohmann::json::parse(keys.out);  // the loop's range outlives it
+  for (const auto& k : listed["keys"]) {
     EXPECT_EQ(k["current"], k["id"] == own) << keys.out;
   }
 
