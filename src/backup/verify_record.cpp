@@ -121,10 +121,7 @@ std::optional<VerifyRecord> VerifyRecordFor(const VerifyRecord& record,
   if (!record.has_groups) return record;
   std::optional<VerifyRecord> out;
   for (const auto& g : record.groups) {
-    if (!filter.all &&
-        !((filter.any_host || g.host == filter.host) && (filter.any_app || g.app == filter.app))) {
-      continue;
-    }
+    if (!filter.Matches(g.host, g.app)) continue;
     if (!out) {
       out = record;
       out->last_time = g.last_time;

@@ -127,6 +127,37 @@ std::optional<Strategy> ParseStrategy(std::string_view name) {
 
 namespace {
 
+// A map of texts that may not be UTF-8 (paths, link texts): entries that are UTF-8 go under KEY,
+// the others base64-encoded under KEY_base64; an empty half is left out.
+void PutTextMap(nlohmann::json& j, const std::string& key,
+                const std::map<std::string, std::string>& map) {
+  nlohmann::json plain = nlohmann::json::object(), raw = nlohmann::json::object();
+  for (const auto& [at, text] : map) {
+    if (IsUtf8(at) && IsUtf8(text)) {
+      plain[at] = text;
+    } else {
+      raw[Base64Encode(at)] = Base64Encode(text);
+    }
+  }
+  if (!plain.empty()) j[key] = std::move(plain);
+  if (!raw.empty()) j[key + "_base64"] = std::move(raw);
+}
+
+std::map<std::string, std::string> ReadTextMap(const nlohmann::json& j, const std::string& key) {
+  std::map<std::string, std::string> map;
+  if (j.contains(key)) map = j.at(key).get<std::map<std::string, std::string>>();
+  const auto raw_key = key + "_base64";
+  if (j.contains(raw_key)) {
+    for (const auto& [at, text] : j.at(raw_key).items()) {
+      auto path = Base64Decode(at);
+      auto value = Base64Decode(text.get<std::string>());
+      if (!path || !value) throw std::runtime_error("a link in " + raw_key + " is not base64");
+      map[*path] = *value;
+    }
+  }
+  return map;
+}
+
 nlohmann::json SourceToJson(const SnapshotSource& s) {
   nlohmann::json j = {{"name", s.name},
                       {"kind", std::string(SourceKindName(s.kind))},
@@ -141,28 +172,9 @@ nlohmann::json SourceToJson(const SnapshotSource& s) {
     j["tree"] = s.tree.Hex();
     // A link's text is written exactly: as base64 under "links_base64" when it is not UTF-8
     // (a velin that does not know the key follows no such link: it refuses to restore through
-    // it instead of misreading it).
-    nlohmann::json links = nlohmann::json::object(), raw = nlohmann::json::object();
-    for (const auto& [at, text] : s.links) {
-      if (IsUtf8(at) && IsUtf8(text)) {
-        links[at] = text;
-      } else {
-        raw[Base64Encode(at)] = Base64Encode(text);
-      }
-    }
-    if (!links.empty()) j["links"] = std::move(links);
-    if (!raw.empty()) j["links_base64"] = std::move(raw);
-    // Where they led, the same way (older velins ignore both keys).
-    nlohmann::json resolved = nlohmann::json::object(), raw_resolved = nlohmann::json::object();
-    for (const auto& [at, path] : s.links_resolved) {
-      if (IsUtf8(at) && IsUtf8(path)) {
-        resolved[at] = path;
-      } else {
-        raw_resolved[Base64Encode(at)] = Base64Encode(path);
-      }
-    }
-    if (!resolved.empty()) j["links_resolved"] = std::move(resolved);
-    if (!raw_resolved.empty()) j["links_resolved_base64"] = std::move(raw_resolved);
+    // it instead of misreading it). Where they led, the same way (older velins ignore both).
+    PutTextMap(j, "links", s.links);
+    PutTextMap(j, "links_resolved", s.links_resolved);
   }
   return j;
 }
@@ -191,28 +203,8 @@ SnapshotSource SourceFromJson(const nlohmann::json& j) {
     s.metadata = JsonField(j, "metadata");
   } else {
     s.tree = IdField(j, "tree");
-    if (j.contains("links")) s.links = j.at("links").get<std::map<std::string, std::string>>();
-    if (j.contains("links_base64")) {
-      for (const auto& [at, text] : j.at("links_base64").items()) {
-        auto path = Base64Decode(at);
-        auto target = Base64Decode(text.get<std::string>());
-        if (!path || !target) throw std::runtime_error("a link in links_base64 is not base64");
-        s.links[*path] = *target;
-      }
-    }
-    if (j.contains("links_resolved")) {
-      s.links_resolved = j.at("links_resolved").get<std::map<std::string, std::string>>();
-    }
-    if (j.contains("links_resolved_base64")) {
-      for (const auto& [at, resolved] : j.at("links_resolved_base64").items()) {
-        auto path = Base64Decode(at);
-        auto real = Base64Decode(resolved.get<std::string>());
-        if (!path || !real) {
-          throw std::runtime_error("a link in links_resolved_base64 is not base64");
-        }
-        s.links_resolved[*path] = *real;
-      }
-    }
+    s.links = ReadTextMap(j, "links");
+    s.links_resolved = ReadTextMap(j, "links_resolved");
   }
   return s;
 }

@@ -103,9 +103,10 @@ struct SnapshotFilter {
   bool any_host = false;
   bool any_app = false;
 
-  bool Matches(const Snapshot& s) const {
-    return all || ((any_host || s.host == host) && (any_app || s.app == app));
+  bool Matches(const std::string& of_host, const std::string& of_app) const {
+    return all || ((any_host || of_host == host) && (any_app || of_app == app));
   }
+  bool Matches(const Snapshot& s) const { return Matches(s.host, s.app); }
   // "host web1, app shop" (or "all hosts and apps", "host web1, every app"), for messages.
   std::string Describe() const;
 };
