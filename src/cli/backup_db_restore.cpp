@@ -8,6 +8,7 @@
 
 #include "backup_common.hpp"
 #include "backup_db.hpp"
+#include "backup_inspect.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
 #include "velin/db/metadata.hpp"
@@ -198,7 +199,7 @@ struct RestoreTestTable {
     count = std::max({size_t{12}, output::DisplayWidth(Tr("recorded")),
                       output::DisplayWidth(Tr("restored")), output::DisplayWidth(Tr("missing"))});
     for (const auto& t : recorded.tables) {
-      name = std::max(name, output::DisplayWidth(t.name));
+      name = std::max(name, output::DisplayWidth(ShownPath(t.name)));
       count = std::max(count, std::to_string(t.rows).size());
     }
   }
@@ -245,7 +246,8 @@ Status RunRestoreTest(Context& ctx, db::Driver& driver, repo::Repository& repo,
     // A report, not a listing asked for: -q prints nothing on success (a monthly cron job
     // mailed the table every time); a differing table is named in the error line.
     if (!out.quiet()) {
-      out.Line(NoTr(layout.Row(layout.Mark(n == t.rows), t.name, std::to_string(t.rows),
+      // A control character in a name (a newline, ESC) escaped as `backup ls` does.
+      out.Line(NoTr(layout.Row(layout.Mark(n == t.rows), ShownPath(t.name), std::to_string(t.rows),
                                n < 0 ? std::string(Tr("missing")) : std::to_string(n))));
     }
   }

@@ -170,5 +170,25 @@ TEST_F(RestoreTestTable, SymbolsOnATerminalAlignToo) {
   EXPECT_NE(r.out.find("✓"), std::string::npos) << r.out;
 }
 
+// A table named with an escape sequence and a newline: its row shows it in double quotes with C
+// escapes, as `backup ls` shows such a name; nothing reaches the terminal raw.
+TEST(RestoreTestTableNames, AControlCharacterInATableNameIsEscaped) {
+  BackupApp app({"db"},
+                "encryption = \"none\"\n[database]\ndriver = \"sqlite\"\npath = \"app.db\"\n");
+  const std::string name = "red\x1b[31mtable\nsecond";
+  RunResult r = RunProgram({"sqlite3", app.root() + "/app.db",
+                            "CREATE TABLE \"" + name + "\" (v TEXT); INSERT INTO \"" + name +
+                                "\" VALUES ('a'); CREATE TABLE t (v TEXT);"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = app.Run({"backup", "create"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = app.Run({"backup", "verify", "latest", "--restore-test"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"red\\x1b[31mtable\\nsecond\""), std::string::npos) << r.out;
+  std::vector<std::string> lines = TableLines(r.out, "table");
+  ExpectAligned(lines, 2);
+}
+
 }  // namespace
 }  // namespace velin::testing
