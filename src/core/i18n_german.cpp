@@ -1664,6 +1664,39 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Schlüssel '{}' in [{}]: ein Passwort gehört nicht in die URL (VELIN_FTP_PASSWORD für FTP, "
        "eine Schlüsseldatei für SFTP, storage.s3.credentials_file für S3 verwenden)"},
       {"--password-file: {}", "--password-file: {}"},
+      // MariaDB restores: system versioning, character sets, a restore that fails part way.
+      {"{}: system-versioned tables ({}): the dump holds their current rows only, not their "
+       "history, since {} {} cannot dump it (MariaDB 10.11's mariadb-dump and newer can)",
+       "{}: systemversionierte Tabellen ({}): der Dump enthält nur ihre aktuellen Zeilen, nicht "
+       "ihre Historie, da {} {} sie nicht sichern kann (mariadb-dump ab MariaDB 10.11 kann es)"},
+      {"database '{}' has the character set {} with this server's default collation for it: "
+       "the server lacks the backup's collation {}",
+       "Datenbank '{}' hat den Zeichensatz {} mit der Standard-Sortierung dieses Servers dafür: "
+       "dem Server fehlt die Sortierung {} des Backups"},
+      {"database '{}' has this server's default character set: the server lacks the backup's, {}",
+       "Datenbank '{}' hat den Standard-Zeichensatz dieses Servers: dem Server fehlt der des "
+       "Backups, {}"},
+      {"cannot alter database '{}': {}", "kann Datenbank '{}' nicht ändern: {}"},
+      {"restoring into '{}': {}; the database is left partly restored (the tables up to that "
+       "statement replaced, the rest as they were): a MariaDB restore cannot be rolled back, "
+       "restore again once the cause is fixed",
+       "Wiederherstellung in '{}': {}; die Datenbank bleibt teilweise wiederhergestellt (die "
+       "Tabellen bis zu dieser Anweisung ersetzt, der Rest wie zuvor): eine MariaDB-"
+       "Wiederherstellung lässt sich nicht zurückrollen, nach Behebung der Ursache erneut "
+       "wiederherstellen"},
+      {"the backup holds the history of its system-versioned tables ({}), and this server "
+       "writes none (secure_timestamp = YES): restore onto a server with secure_timestamp = "
+       "NO, its default; nothing was changed",
+       "das Backup enthält die Historie seiner systemversionierten Tabellen ({}), und dieser "
+       "Server schreibt keine (secure_timestamp = YES): auf einen Server mit secure_timestamp = "
+       "NO, seiner Voreinstellung, wiederherstellen; nichts wurde geändert"},
+      {"the backup holds the history of its system-versioned tables ({}), which this server "
+       "(secure_timestamp = {}) lets only an account with the SUPER or BINLOG REPLAY privilege "
+       "write, and {} has neither: restore as such an account; nothing was changed",
+       "das Backup enthält die Historie seiner systemversionierten Tabellen ({}), die dieser "
+       "Server (secure_timestamp = {}) nur ein Konto mit dem Recht SUPER oder BINLOG REPLAY "
+       "schreiben lässt, und {} hat keines davon: als ein solches Konto wiederherstellen; "
+       "nichts wurde geändert"},
   };
   return kTable;
 }

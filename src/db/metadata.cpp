@@ -55,6 +55,9 @@ nlohmann::json DatabaseInfoToJson(const DatabaseInfo& info) {
   if (!info.roles.empty()) doc["roles"] = info.roles;
   if (!info.definers.empty()) doc["definers"] = info.definers;
   if (info.largest_statement > 0) doc["largest_statement_bytes"] = info.largest_statement;
+  if (!info.history_tables.empty()) doc["history_tables"] = info.history_tables;
+  if (!info.character_set.empty()) doc["character_set"] = info.character_set;
+  if (!info.collation.empty()) doc["collation"] = info.collation;
   return doc;
 }
 
@@ -82,6 +85,13 @@ Result<DatabaseInfo> DatabaseInfoFromJson(const nlohmann::json& doc) {
   }
   VELIN_ASSIGN(info.roles, GetNames(doc, "roles"));
   VELIN_ASSIGN(info.definers, GetNames(doc, "definers"));
+  VELIN_ASSIGN(info.history_tables, GetNames(doc, "history_tables"));
+  if (doc.contains("character_set")) {
+    VELIN_ASSIGN(info.character_set, GetString(doc, "character_set"));
+  }
+  if (doc.contains("collation")) {
+    VELIN_ASSIGN(info.collation, GetString(doc, "collation"));
+  }
   if (doc.contains("largest_statement_bytes")) {
     VELIN_ASSIGN(info.largest_statement, GetInt(doc, "largest_statement_bytes"));
   }

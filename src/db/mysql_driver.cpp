@@ -2,6 +2,8 @@
 // streamed for the dump with row counts read off the stream itself, the mariadb (or mysql)
 // client for restores. docs/databases.md#mariadb-mysql.
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -10,19 +12,47 @@
 #include "driver_base.hpp"
 #include "drivers.hpp"
 #include "mysql_connection.hpp"
+#include "mysql_restore_checks.hpp"
 #include "tool.hpp"
 #include "velin/core/host_port.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
 #include "velin/db/mysql_dump_counter.hpp"
+#include "velin/db/mysql_restore_filter.hpp"
 #include "velin/io/env.hpp"
 
 namespace velin::db::internal {
 namespace {
 
+// A system-versioned table (MariaDB) is a table too: its type is 'SYSTEM VERSIONED'.
 constexpr const char* kTablesSql =
-    "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
-    "AND table_type = 'BASE TABLE' ORDER BY table_name";
+    "SELECT table_name, table_type = 'SYSTEM VERSIONED' FROM information_schema.tables "
+    "WHERE table_schema = DATABASE() AND table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') "
+    "ORDER BY table_name";
+
+// Whether the dump tool of `version_line` ("mariadb-dump  Ver 10.19 Distrib 10.11.19-MariaDB,
+// …", "mariadb-dump from 11.4.2-MariaDB, client 10.19 …") has --dump-history: MariaDB 10.11's
+// and newer.
+bool DumpsHistory(const std::string& version_line) {
+  const size_t at = version_line.find("-MariaDB");
+  if (at == std::string::npos) return false;
+  size_t from = at;
+  while (from > 0 && (std::isdigit(static_cast<unsigned char>(version_line[from - 1])) ||
+                      version_line[from - 1] == '.')) {
+    --from;
+  }
+  int major = 0, minor = 0;
+  if (std::sscanf(version_line.c_str() + from, "%d.%d", &major, &minor) != 2) return false;
+  return major > 10 || (major == 10 && minor >= 11);
+}
+
+// A character set's or collation's name as the server gives it ("utf8mb4_unicode_ci"), safe in
+// SQL as it is; anything else (a damaged record) is not used.
+bool PlainSqlName(const std::string& name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
 
 // "mariadb-dump  Ver 10.19 Distrib 10.11.19-MariaDB, for debian-linux-gnu" -> "10.19 Distrib
 // 10.11.19-MariaDB".
@@ -88,6 +118,14 @@ class MysqlDriver final : public DriverSteps {
     info.size_bytes = std::stoll(size[0][0]);
     VELIN_ASSIGN(MyRows tables, conn.Query(kTablesSql));
     for (const auto& row : tables) info.tables.push_back({row[0], 0});
+    // What a database the restore creates is given (best effort: without it, the server's).
+    auto charset = conn.Query(
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
+        "information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()");
+    if (charset && !charset->empty()) {
+      info.character_set = (*charset)[0][0];
+      info.collation = (*charset)[0][1];
+    }
     return info;
   }
 
@@ -97,7 +135,31 @@ class MysqlDriver final : public DriverSteps {
     VELIN_ASSIGN(std::string line, ToolVersionLine(tool));
     info.dump_tool = io::Basename(tool);
     info.dump_tool_version = ParseToolVersion(line);
+    dumps_history_ = DumpsHistory(line);
     return tool;
+  }
+
+  // A system-versioned table's history (its rows' earlier versions) is dumped with
+  // --dump-history, where the tool has it: recorded in `info`, with `argv`'s option. Without
+  // it the dump holds the current rows only, and the backup says so.
+  void PlanHistory(MysqlConnection& conn, DatabaseInfo& info, std::vector<std::string>& argv) {
+    auto versioned = conn.Query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
+        "AND table_type = 'SYSTEM VERSIONED' ORDER BY table_name");
+    if (!versioned || versioned->empty()) return;
+    std::vector<std::string> names;
+    for (const auto& row : *versioned) names.push_back(row[0]);
+    if (dumps_history_) {
+      argv.push_back("--dump-history");
+      info.history_tables = names;
+      return;
+    }
+    std::string list;
+    for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+    info.warnings.push_back(TrFormat(
+        "{}: system-versioned tables ({}): the dump holds their current rows only, not their "
+        "history, since {} {} cannot dump it (MariaDB 10.11's mariadb-dump and newer can)",
+        Describe(), list, info.dump_tool, info.dump_tool_version));
   }
 
   Result<DatabaseInfo> DoPreflight() override {
@@ -117,6 +179,7 @@ class MysqlDriver final : public DriverSteps {
     p.argv.insert(p.argv.end(), {"--single-transaction", "--routines", "--triggers", "--events",
                                  "--add-locks", "--extended-insert", "--skip-complete-insert",
                                  "--skip-dump-date", "--no-tablespaces"});
+    PlanHistory(conn, info, p.argv);
     // "--" ends the options: a database named "-shop" would be read as options ("unknown
     // option '-s'"). Not --databases, which writes CREATE DATABASE and USE into the dump and so
     // ties it to this name.
@@ -147,7 +210,8 @@ class MysqlDriver final : public DriverSteps {
     auto unsafe = conn.Query(
         "SELECT t.TABLE_NAME, t.ENGINE FROM information_schema.TABLES t "
         "JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE "
-        "WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' "
+        "WHERE t.TABLE_SCHEMA = DATABASE() "
+        "AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') "
         "AND e.TRANSACTIONS <> 'YES' AND t.ENGINE NOT IN ('MEMORY', 'BLACKHOLE') ORDER BY 1");
     if (unsafe && !unsafe->empty()) {
       std::string names;
@@ -179,56 +243,15 @@ class MysqlDriver final : public DriverSteps {
     return info;
   }
 
-  // The client sends each statement of the dump as one packet, and the server refuses one over
-  // its max_allowed_packet (1153): the restore stopped there, its table already dropped and made
-  // again empty, with no way back (DDL commits at once). Refused before instead, nothing
-  // changed, when the backup's largest statement does not fit. Older backups lack the size.
-  Status CheckPacketLimit(const DatabaseInfo& recorded) {
-    if (recorded.largest_statement <= 0) return Ok();
-    VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
-    VELIN_ASSIGN(MyRows limit, conn.Query("SELECT @@global.max_allowed_packet"));
-    if (recorded.largest_statement < std::stoll(limit[0][0])) return Ok();
-    return Failure(TrFormat(
-        "the backup holds a statement of {} bytes, and this server's max_allowed_packet is {} "
-        "bytes: it would refuse it part way, with tables already emptied; raise it (SET GLOBAL "
-        "max_allowed_packet = 1073741824, as a user with SUPER) and restore again; nothing was "
-        "changed",
-        recorded.largest_statement, limit[0][0]));
-  }
-
-  // The dump creates each view, trigger, routine and event with its DEFINER; for an account
-  // other than this one the server wants SET USER (SUPER), and the client, which cannot roll
-  // back, would stop half way: tables restored, a trigger or view missing. Refused before.
+  // What the server must have for the backup (mysql_restore_checks.hpp): refused before,
+  // nothing changed. And what Restore needs of `recorded` (Driver::PrepareRestore).
   Result<std::vector<std::string>> DoPrepareRestore(const DatabaseInfo& recorded) override {
-    VELIN_TRY(CheckPacketLimit(recorded));
-    if (recorded.definers.empty()) return std::vector<std::string>();
     VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
-    VELIN_ASSIGN(MyRows me, conn.Query("SELECT CURRENT_USER()"));
-    const std::string current = me[0][0];
-    std::string others;
-    for (const std::string& definer : recorded.definers) {
-      if (definer != current) others += (others.empty() ? "" : ", ") + definer;
-    }
-    if (others.empty()) return std::vector<std::string>();
-    // A role's privileges are not in USER_PRIVILEGES: with one active (or no CURRENT_ROLE(), as
-    // in MySQL 5.7), the server decides.
-    auto role = conn.Query("SELECT CURRENT_ROLE()");
-    if (!role || !((*role)[0][0].empty() || (*role)[0][0] == "NONE")) {
-      return std::vector<std::string>();
-    }
-    VELIN_ASSIGN(MyRows may,
-                 conn.Query("SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES "
-                            "WHERE PRIVILEGE_TYPE IN ('SUPER', 'SET USER', 'SET_USER_ID') "
-                            "AND GRANTEE = CONCAT('''', SUBSTRING(CURRENT_USER(), 1, "
-                            "CHAR_LENGTH(CURRENT_USER()) - "
-                            "CHAR_LENGTH(SUBSTRING_INDEX(CURRENT_USER(), '@', -1)) - 1), "
-                            "'''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')"));
-    if (may[0][0] != "0") return std::vector<std::string>();
-    return UsageError(TrFormat(
-        "the backup's views, triggers, routines or events are defined by {}, and {} may not "
-        "create them for another account (that needs the SET USER privilege, or SUPER): "
-        "restore as that account or one with the privilege; nothing was changed",
-        others, current));
+    VELIN_TRY(CheckPacketLimit(conn, recorded));
+    VELIN_TRY(CheckDefiners(conn, recorded));
+    VELIN_TRY(CheckHistoryWritable(conn, recorded));
+    recorded_ = recorded;
+    return std::vector<std::string>();
   }
 
   // Called while the restore's client makes no progress (FeedToolInput's idle): once a session
@@ -310,22 +333,74 @@ class MysqlDriver final : public DriverSteps {
     std::optional<SecretOptionPipe> secret;
     VELIN_TRY(BuildArgs(p, tool, secret));
     p.argv.insert(p.argv.end(), {"--binary-mode", "--batch", "--database=" + db});
-    VELIN_ASSIGN(bool created, EnsureDatabase(db));
-    Result<std::vector<std::string>> restored = RestoreInto(p, tool, produce, db);
+    std::vector<std::string> warnings;
+    VELIN_ASSIGN(bool created, EnsureDatabase(db, warnings));
+    // A restore test's database, made empty for it: given the backup's character set too.
+    if (!created && temporaries_.count(db) != 0) {
+      VELIN_TRY(GiveCharacterSet(db, warnings));
+    }
+    // Told apart: what it made (or a restore test's) is not left, what was there is.
+    const bool own = created || temporaries_.count(db) != 0;
+    Status restored = RestoreInto(p, tool, produce, db, own);
     // Not left behind empty or half filled: it was not there before.
     if (!restored && created) (void)DoDrop(db);
-    return restored;
+    if (!restored) return tl::unexpected(restored.error());
+    return warnings;
+  }
+
+  // The backup's character set and collation as SQL ("" when it recorded none or a name that
+  // is none), and with the collation left out.
+  std::pair<std::string, std::string> CharacterSetClauses() const {
+    if (!PlainSqlName(recorded_.character_set)) return {};
+    const std::string set = " CHARACTER SET " + recorded_.character_set;
+    if (!PlainSqlName(recorded_.collation)) return {set, set};
+    return {set + " COLLATE " + recorded_.collation, set};
+  }
+
+  // Runs `sql` + the backup's character set and collation, or, where this server lacks them
+  // (a MySQL 8 collation on MariaDB: 1273, 1115), the character set alone or neither, with a
+  // warning. A database it creates gets what the backup's had, not the server's default (a
+  // utf8mb4 backup restored as latin1 failed on an emoji).
+  Status WithCharacterSet(MysqlConnection& conn, const std::string& sql, const std::string& db,
+                          std::vector<std::string>& warnings) {
+    constexpr unsigned int kUnknownCharacterSet = 1115, kUnknownCollation = 1273;
+    const auto [whole, set_only] = CharacterSetClauses();
+    Status s = conn.Exec(sql + whole);
+    const auto unknown = [&conn] {
+      const unsigned int n = conn.LastErrorNumber();
+      return n == kUnknownCharacterSet || n == kUnknownCollation;
+    };
+    if (s || whole.empty() || !unknown()) return s;
+    if (set_only != whole) {
+      s = conn.Exec(sql + set_only);
+      if (s) {
+        warnings.push_back(TrFormat(
+            "database '{}' has the character set {} with this server's default collation for "
+            "it: the server lacks the backup's collation {}",
+            db, recorded_.character_set, recorded_.collation));
+        return s;
+      }
+      if (!unknown()) return s;
+    }
+    s = conn.Exec(sql);
+    if (s) {
+      warnings.push_back(
+          TrFormat("database '{}' has this server's default character set: the server lacks the "
+                   "backup's, {}",
+                   db, recorded_.character_set));
+    }
+    return s;
   }
 
   // Creates database `db` when it is missing, whatever its name: the configured one too, as
   // on a new machine (--database-url; before, only another name was). True when it did.
-  Result<bool> EnsureDatabase(const std::string& db) {
+  Result<bool> EnsureDatabase(const std::string& db, std::vector<std::string>& warnings) {
     VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
     VELIN_ASSIGN(MyRows names, conn.Query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"));
     for (const auto& row : names) {
       if (row[0] == db) return false;
     }
-    Status s = conn.Exec("CREATE DATABASE " + QuoteMysqlIdentifier(db));
+    Status s = WithCharacterSet(conn, "CREATE DATABASE " + QuoteMysqlIdentifier(db), db, warnings);
     if (s) return true;
     // There under another case (lower_case_table_names) or hidden from this user: as before.
     // ER_DB_CREATE_EXISTS, by number: the server words it in its own lc_messages language.
@@ -334,9 +409,28 @@ class MysqlDriver final : public DriverSteps {
     return Failure(TrFormat("cannot create database '{}': {}", db, s.error().message));
   }
 
-  // Runs the client `p` (`tool`), fed the dump, into `db`.
-  Result<std::vector<std::string>> RestoreInto(const ProcessOptions& p, const std::string& tool,
-                                               const ByteProducer& produce, const std::string& db) {
+  Status GiveCharacterSet(const std::string& db, std::vector<std::string>& warnings) {
+    if (CharacterSetClauses().first.empty()) return Ok();
+    VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
+    Status s = WithCharacterSet(conn, "ALTER DATABASE " + QuoteMysqlIdentifier(db), db, warnings);
+    if (!s) return Failure(TrFormat("cannot alter database '{}': {}", db, s.error().message));
+    return Ok();
+  }
+
+  // The dump as the client gets it (mysql_restore_filter.hpp): without its LOCK TABLES lines,
+  // a sequence default naming `db`.
+  ByteProducer Filtered(const ByteProducer& produce, const std::string& db) const {
+    return [this, &produce, db](const ByteSink& sink) -> Status {
+      MysqlRestoreFilter filter(recorded_.name, db);
+      VELIN_TRY(produce([&](std::string_view chunk) { return filter.Feed(chunk, sink); }));
+      return filter.Finish(sink);
+    };
+  }
+
+  // Runs the client `p` (`tool`), fed the dump, into `db`; `own`: a database the restore made
+  // (or a restore test's), not one whose data it replaces.
+  Status RestoreInto(const ProcessOptions& p, const std::string& tool, const ByteProducer& produce,
+                     const std::string& db, bool own) {
     // The client applies each statement as it comes and cannot roll back: stopped midway by
     // Ctrl-C or SIGTERM, it would leave some tables restored, one half filled and the rest as
     // they were. So those signals wait for the end (core/termination.hpp).
@@ -345,11 +439,17 @@ class MysqlDriver final : public DriverSteps {
                  "cannot be rolled back: stopped now, the database would be left half restored, as "
                  "kill -9 leaves it)",
                  db));
-    VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, produce, LockNotice(db)));
-    if (outcome.exit_code != 0) {
+    VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, Filtered(produce, db), LockNotice(db)));
+    if (outcome.exit_code == 0) return Ok();
+    if (own) {
       return Failure(TrFormat("restoring into '{}': {}", db, DescribeToolFailure(tool, outcome)));
     }
-    return std::vector<std::string>();
+    // The statements before the one that failed are applied, and DDL commits at once.
+    return Failure(TrFormat(
+        "restoring into '{}': {}; the database is left partly restored (the tables up to that "
+        "statement replaced, the rest as they were): a MariaDB restore cannot be rolled back, "
+        "restore again once the cause is fixed",
+        db, DescribeToolFailure(tool, outcome)));
   }
 
   Result<std::vector<TableRows>> DoCountRows(const std::string& target) override {
@@ -359,7 +459,9 @@ class MysqlDriver final : public DriverSteps {
     VELIN_ASSIGN(MyRows tables, conn.Query(kTablesSql));
     std::vector<TableRows> out;
     for (const auto& row : tables) {
-      VELIN_ASSIGN(MyRows n, conn.Query("SELECT COUNT(*) FROM " + QuoteMysqlIdentifier(row[0])));
+      // A system-versioned table's rows are all its versions, as its dump holds them.
+      VELIN_ASSIGN(MyRows n, conn.Query("SELECT COUNT(*) FROM " + QuoteMysqlIdentifier(row[0]) +
+                                        (row[1] == "1" ? " FOR SYSTEM_TIME ALL" : "")));
       out.push_back({row[0], std::stoll(n[0][0])});
     }
     VELIN_TRY(conn.Exec("COMMIT"));
@@ -389,6 +491,7 @@ class MysqlDriver final : public DriverSteps {
     if (!s)
       return Failure(
           TrFormat("cannot create temporary database '{}': {}", name, s.error().message));
+    temporaries_.insert(name);
     return name;
   }
 
@@ -411,6 +514,9 @@ class MysqlDriver final : public DriverSteps {
   }
 
   ConnectionOptions o_;
+  bool dumps_history_ = false;         // the dump tool has --dump-history
+  DatabaseInfo recorded_;              // the backup's, from PrepareRestore
+  std::set<std::string> temporaries_;  // made by DoCreateTemporaryDatabase
 };
 
 }  // namespace

@@ -1,14 +1,44 @@
 #include "velin/db/mysql_dump_counter.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 namespace velin::db {
 namespace {
 
 constexpr size_t kMaxPrefix = 1024;  // longer lines are neither CREATE, LOCK nor INSERT heads
+// An INSERT head with its column list (--dump-history writes one): every column's name.
+constexpr size_t kMaxColumnsHead = size_t{1} << 20;
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// Parses the column list at s[pos] of an INSERT head, " (`a`, `b`, row_start, row_end)" (the
+// names of system versioning's own columns unquoted), advancing pos past it; false when `s`
+// ends before it does or it is not one.
+bool ParseColumnList(std::string_view s, size_t& pos) {
+  if (!StartsWith(s.substr(pos), " (")) return false;
+  size_t i = pos + 2;
+  std::string name;
+  for (;;) {
+    if (i < s.size() && s[i] == '`') {
+      if (!ParseBackquoted(s, i, name)) return false;
+    } else {
+      const size_t from = i;
+      while (i < s.size() &&
+             (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' || s[i] == '$')) {
+        ++i;
+      }
+      if (i == from) return false;
+    }
+    if (StartsWith(s.substr(i), ")")) {
+      pos = i + 1;
+      return true;
+    }
+    if (!StartsWith(s.substr(i), ", ")) return false;
+    i += 2;
+  }
+}
 
 }  // namespace
 
@@ -53,12 +83,19 @@ void MysqlDumpCounter::Feed(std::string_view chunk) {
         if (c == '\n') {
           OnShortLine(prefix_);
           prefix_.clear();
+          column_list_ = false;
           break;
         }
         prefix_ += c;
         if (c == ' ') OnPrefix();
-        if (mode_ == Mode::kLineStart && prefix_.size() > kMaxPrefix) mode_ = Mode::kSkipLine;
-        if (mode_ != Mode::kLineStart) prefix_.clear();
+        if (mode_ == Mode::kLineStart &&
+            prefix_.size() > (column_list_ ? kMaxColumnsHead : kMaxPrefix)) {
+          mode_ = Mode::kSkipLine;
+        }
+        if (mode_ != Mode::kLineStart) {
+          prefix_.clear();
+          column_list_ = false;
+        }
         break;
       }
     }
@@ -101,15 +138,26 @@ void MysqlDumpCounter::OnPrefix() {
   std::string name;
   if (!ParseBackquoted(prefix_, pos, name)) return;  // the name has a space: read on
   if (prefix_.size() < pos + 8) return;
+  // A column list: read on to its end, looked for only where " VALUES " may follow it (each
+  // space of a long list would parse it all again).
+  if (StartsWith(std::string_view(prefix_).substr(pos), " (") && name == locked_table_) {
+    column_list_ = true;
+    // Not yet its end (or ") VALUES " in a column's name): read on, at most kMaxColumnsHead.
+    if (prefix_.ends_with(") VALUES ")) (void)StartValues(prefix_.substr(0, prefix_.size() - 1));
+    return;
+  }
   if (!StartValues(prefix_.substr(0, prefix_.size() - 1))) mode_ = Mode::kSkipLine;
 }
 
 // `head` is "INSERT INTO `t` VALUES" (MySQL and older MariaDB continue on the same line,
-// MariaDB 10.11 on the next): counting starts when t is the locked table.
+// MariaDB 10.11 on the next), or "INSERT INTO `t` (`a`, row_start, row_end) VALUES" (a system
+// versioned table's with its history, --dump-history): counting starts when t is the locked
+// table.
 bool MysqlDumpCounter::StartValues(std::string_view head) {
   size_t pos = 12;
   std::string name;
   if (!StartsWith(head, "INSERT INTO `") || !ParseBackquoted(head, pos, name)) return false;
+  if (StartsWith(head.substr(pos), " (") && !ParseColumnList(head, pos)) return false;
   if (name != locked_table_ || head.substr(pos) != " VALUES") return false;
   values_table_ = name;
   values_rows_ = &rows_.try_emplace(name, 0).first->second;  // map nodes stay put

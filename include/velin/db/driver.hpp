@@ -81,6 +81,14 @@ struct DatabaseInfo {
   // as one packet: a server whose max_allowed_packet it exceeds is refused before the restore.
   // 0 for the other engines and for older backups (unknown).
   int64_t largest_statement = 0;
+  // MariaDB: the system-versioned tables whose history (every row version) the dump holds
+  // (mariadb-dump --dump-history), sorted; their row counts count every version. A restore
+  // writes the history only where the server's secure_timestamp lets this user.
+  std::vector<std::string> history_tables;
+  // MariaDB/MySQL: the database's default character set and collation, which a database the
+  // restore creates is given. Empty for the other engines and for older backups.
+  std::string character_set;
+  std::string collation;
   // What the dump could not vouch for, said as warnings by the backup; not stored.
   std::vector<std::string> warnings;
 };
@@ -116,7 +124,10 @@ class Driver {
   // role of `recorded.roles` the server lacks is created without login (NOLOGIN, no password:
   // it lets nobody in); a UsageError naming them all and the SQL when this user may not create
   // roles. MariaDB: a UsageError when `recorded.definers` names another account and this one
-  // lacks SET USER (SUPER). Returns what to tell the user (warnings), usually nothing.
+  // lacks SET USER (SUPER), or `recorded.history_tables` and the server would refuse this user
+  // the history. Returns what to tell the user (warnings), usually nothing. MariaDB keeps what
+  // the next Restore needs of `recorded`: its database's name (a sequence default naming it
+  // names the target instead), character set and collation (of a database it creates).
   virtual Result<std::vector<std::string>> PrepareRestore(const DatabaseInfo& recorded) = 0;
 
   // Exact row count of every table of `target` ("" = the configured database), sorted by name.

@@ -3,8 +3,9 @@
 // those of the dump's own snapshot (docs/databases.md#mariadb-mysql explains why this beats a
 // second session). It reads the dump's regular layout: `CREATE TABLE \`t\` (` lines, and per table
 // a `LOCK TABLES \`t\` WRITE;` ... `UNLOCK TABLES;` block of `INSERT INTO \`t\` VALUES
-// (...),(...);` lines, whose top-level tuples it counts, skipping quoted strings with backslash
-// escapes. Bytes arrive in chunks of any size; a line may span chunks.
+// (...),(...);` lines (or `INSERT INTO \`t\` (\`a\`, row_start, row_end) VALUES ...`, a system
+// versioned table's with its history), whose top-level tuples it counts, skipping quoted strings
+// with backslash escapes. Bytes arrive in chunks of any size; a line may span chunks.
 #pragma once
 
 #include <map>
@@ -36,6 +37,7 @@ class MysqlDumpCounter {
 
   Mode mode_ = Mode::kLineStart;
   std::string prefix_;              // the current line's start, while it may still matter
+  bool column_list_ = false;        // it is an INSERT head with a column list: may be long
   std::string locked_table_;        // inside LOCK TABLES `t` WRITE; ... UNLOCK TABLES;
   std::string values_table_;        // the table of the INSERT being counted
   int64_t* values_rows_ = nullptr;  // its entry in rows_

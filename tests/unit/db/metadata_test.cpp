@@ -80,6 +80,29 @@ TEST(DatabaseMetadata, KeepsTheLargestStatementWhenKnown) {
   EXPECT_EQ(back->largest_statement, 0);
 }
 
+// MariaDB's history tables, character set and collation: written when known, read back; older
+// backups lack them (none, "": the server's defaults).
+TEST(DatabaseMetadata, KeepsTheHistoryTablesAndTheCharacterSet) {
+  DatabaseInfo info = Sample();
+  nlohmann::json doc = DatabaseInfoToJson(info);
+  for (const char* key : {"history_tables", "character_set", "collation"}) {
+    EXPECT_FALSE(doc.contains(key)) << key;
+  }
+  info.history_tables = {"vers", "vm"};
+  info.character_set = "utf8mb4";
+  info.collation = "utf8mb4_unicode_ci";
+  doc = DatabaseInfoToJson(info);
+  Result<DatabaseInfo> back = DatabaseInfoFromJson(doc);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->history_tables, info.history_tables);
+  EXPECT_EQ(back->character_set, "utf8mb4");
+  EXPECT_EQ(back->collation, "utf8mb4_unicode_ci");
+  doc["collation"] = 7;
+  back = DatabaseInfoFromJson(doc);
+  ASSERT_FALSE(back);
+  EXPECT_NE(back.error().message.find("'collation'"), std::string::npos) << back.error().message;
+}
+
 TEST(DatabaseMetadata, RejectsAWrongTypeNamingTheField) {
   nlohmann::json doc = DatabaseInfoToJson(Sample());
   doc["tables"][1]["rows"] = "three";

@@ -273,5 +273,31 @@ TEST_F(MysqlDriverTest, TemporaryDatabasesAreDroppedByCleanup) {
   EXPECT_EQ(my().Sql("", "SHOW DATABASES LIKE '" + temp + "'"), "");
 }
 
+// A restore test's temporary database gets the backup database's character set and collation,
+// not the server's default (latin1 here), once PrepareRestore has seen the backup's metadata.
+TEST_F(MysqlDriverTest, ARestoreTestsDatabaseHasTheBackupsCharacterSet) {
+  const std::string source = db_ + "_utf8";
+  my().Sql("", "CREATE DATABASE " + source + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+  my().Sql(source, "CREATE TABLE t (id int)");
+  auto d = Open(my().Options(source));
+  std::string dump;
+  auto info = d->Dump(StringSink(dump));
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->character_set, "utf8mb4");
+  EXPECT_EQ(info->collation, "utf8mb4_unicode_ci");
+  auto temp = d->CreateTemporaryDatabase();
+  ASSERT_TRUE(temp) << temp.error().message;
+  ASSERT_TRUE(d->PrepareRestore(*info));
+  auto restored = d->Restore(StringSource(dump), *temp);
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_EQ(my().Sql("",
+                     "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
+                     "information_schema.SCHEMATA WHERE SCHEMA_NAME = '" +
+                         *temp + "'"),
+            "utf8mb4\tutf8mb4_unicode_ci\n");
+  EXPECT_TRUE(d->DropDatabase(*temp));
+  my().Sql("", "DROP DATABASE " + source);
+}
+
 }  // namespace
 }  // namespace velin::testing

@@ -85,6 +85,25 @@ TEST(MysqlDumpCounter, GivesTheSameCountsWhateverTheChunkBoundaries) {
   for (size_t chunk : {1, 2, 3, 7, 64}) EXPECT_EQ(Count(kDump, chunk), want) << chunk;
 }
 
+// mariadb-dump --dump-history writes a system versioned table's rows, history too, with a
+// column list that names versioning's own columns unquoted: every version is a row.
+TEST(MysqlDumpCounter, CountsTheRowsOfInsertsWithAColumnList) {
+  std::string columns;
+  for (int i = 0; i < 300; ++i) columns += "`column number " + std::to_string(i) + "`, ";
+  const std::string dump =
+      "CREATE TABLE `vers` (\n) ENGINE=InnoDB WITH SYSTEM VERSIONING;\n"
+      "LOCK TABLES `vers` WRITE;\n"
+      "INSERT INTO `vers` (`id`, `v) VALUES (`, row_start, row_end) VALUES (1,1,'2026-12-06 "
+      "22:44:24.422286','2026-12-06 22:44:24.430259'),\n(1,11,'a','b'),\n(2,2,'c','d');\n"
+      "INSERT INTO `vers` (" +
+      columns + "row_start, row_end) VALUES (3,'x'),(4,'y');\n" +
+      "INSERT INTO `other` (`id`) VALUES (5);\n"
+      "UNLOCK TABLES;\n";
+  for (size_t chunk : {size_t{1}, size_t{7}, size_t{1} << 20}) {
+    EXPECT_EQ(Count(dump, chunk), (std::vector<TableRows>{{"vers", 5}})) << chunk;
+  }
+}
+
 TEST(MysqlDumpCounter, IgnoresInsertsOutsideTheirTablesLockBlock) {
   std::string dump =
       "CREATE TABLE `t` (\n);\nINSERT INTO `t` VALUES (1),(2);\n"
