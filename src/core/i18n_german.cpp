@@ -1697,6 +1697,19 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Server (secure_timestamp = {}) nur ein Konto mit dem Recht SUPER oder BINLOG REPLAY "
        "schreiben lässt, und {} hat keines davon: als ein solches Konto wiederherstellen; "
        "nichts wurde geändert"},
+      // PostgreSQL: a new database's own settings, default privileges, row-level security.
+      {"{}: database '{}' was created without some of the backup database's own settings, "
+       "grants or comment, which this user could not apply: {}",
+       "{}: Datenbank '{}' wurde ohne einige der eigenen Einstellungen, Rechte oder des "
+       "Kommentars der Datenbank des Backups angelegt, die dieser Benutzer nicht anwenden "
+       "konnte: {}"},
+      {"the default privileges", "die Standardrechte"},
+      {"; row-level security would hide rows of {} from {}: back up as a role with BYPASSRLS "
+       "(ALTER ROLE {} BYPASSRLS, as a superuser), or, for a table it owns, ALTER TABLE … NO "
+       "FORCE ROW LEVEL SECURITY",
+       "; Sicherheit auf Zeilenebene würde Zeilen von {} vor {} verbergen: als Rolle mit "
+       "BYPASSRLS sichern (ALTER ROLE {} BYPASSRLS, als Superuser) oder, für eine eigene "
+       "Tabelle, ALTER TABLE … NO FORCE ROW LEVEL SECURITY"},
   };
   return kTable;
 }

@@ -127,7 +127,10 @@ int PgDumpCounter::ParseHead() {
     ok = ok && r.Byte(flag) && r.Skip(static_cast<size_t>(off_size));  // the data's offset
     if (!ok) break;
     if (dump_id <= 0) return -1;
-    if (desc != "ENCODING" && desc != "DATABASE") defn.clear();
+    const bool of_database =
+        desc == "ENCODING" || desc == "DATABASE" || desc == "DATABASE PROPERTIES" ||
+        ((desc == "ACL" || desc == "COMMENT") && tag.rfind("DATABASE ", 0) == 0);
+    if (!of_database) defn.clear();
     toc.push_back({dump_id, desc, tag, schema, std::move(defn)});
     if (had_dumper != 0) {
       Entry e;

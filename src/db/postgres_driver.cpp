@@ -16,10 +16,12 @@
 #include "driver_base.hpp"
 #include "drivers.hpp"
 #include "pg_connection.hpp"
+#include "pg_default_privileges.hpp"
 #include "tool.hpp"
 #include "velin/core/environment.hpp"
 #include "velin/core/host_port.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/db/pg_database_entries.hpp"
 #include "velin/db/pg_dump_counter.hpp"
 #include "velin/db/table_name.hpp"
 #include "velin/io/env.hpp"
@@ -210,7 +212,7 @@ class PostgresDriver final : public DriverSteps {
     if (outcome.exit_code != 0) {
       // A pg_dump too old for the server fails on its own; the check's message says why.
       VELIN_TRY(DumpTool(server_version));
-      return Failure(DescribeToolFailure(tool, outcome));
+      return Failure(DescribeToolFailure(tool, outcome) + RowSecurityHint(conn));
     }
     std::optional<std::vector<TableRows>> counts;
     if (counter.Complete()) {
@@ -305,6 +307,25 @@ class PostgresDriver final : public DriverSteps {
       out.push_back({name, it == rows.end() ? 0 : it->second});
     }
     return out;
+  }
+
+  // pg_dump reads with row_security off, and fails ("query would be affected by row-level
+  // security policy for table rls") on a table whose policies would hide rows from this user:
+  // one it does not own, or owns with FORCE ROW LEVEL SECURITY. What to do, where there are
+  // such tables (found whatever language the server speaks); "" where there are none.
+  std::string RowSecurityHint(PgConnection& conn) {
+    auto rows = conn.Query(
+        "SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ' ORDER BY 1), "
+        "current_user FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relrowsecurity AND (c.relforcerowsecurity "
+        "OR NOT pg_has_role(current_user, c.relowner, 'USAGE')) "
+        "AND NOT (SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user)");
+    if (!rows || rows->empty() || (*rows)[0][0].empty()) return "";
+    return TrFormat(
+        "; row-level security would hide rows of {} from {}: back up as a role with BYPASSRLS "
+        "(ALTER ROLE {} BYPASSRLS, as a superuser), or, for a table it owns, ALTER TABLE … NO "
+        "FORCE ROW LEVEL SECURITY",
+        (*rows)[0][0], (*rows)[0][1], (*rows)[0][1]);
   }
 
   // The server, for what concerns no database in particular (creating or dropping one, roles):
@@ -402,8 +423,12 @@ class PostgresDriver final : public DriverSteps {
   // dump's was made, when it is missing (true: the restore's own, dropped again when the
   // restore fails); a restore test's temporary database, still empty, made again so when its
   // encoding differs. An existing database is restored into as it is.
+  // A database it creates gets the archive's grants and comment at once (before, PUBLIC could
+  // connect to it where the backup's had REVOKE CONNECT … FROM PUBLIC); its settings are left in
+  // `settings` for after the restore.
   Result<bool> EnsureDatabase(const std::string& name, const ByteProducer& produce,
-                              std::vector<std::string>& warnings) {
+                              std::vector<std::string>& warnings,
+                              std::vector<std::string>& settings) {
     VELIN_ASSIGN(PgConnection conn, ConnectServer(name));
     VELIN_ASSIGN(PgRows found, conn.Query("SELECT pg_encoding_to_char(encoding) FROM pg_database "
                                           "WHERE datname = $1",
@@ -417,7 +442,36 @@ class PostgresDriver final : public DriverSteps {
       VELIN_TRY(DoDrop(name));
     }
     VELIN_ASSIGN(warnings, CreateDatabaseAs(conn, name, made));
-    return found.empty();
+    if (!found.empty() || !toc) return false;
+    const std::string dumped = DumpedDatabaseName(*toc);
+    if (dumped.empty()) return true;
+    VELIN_ASSIGN(PgRows quoted,
+                 conn.Query("SELECT quote_ident($1), quote_ident($2)", {dumped, name}));
+    ApplyDatabaseStatements(
+        conn, name,
+        DatabaseStatements(*toc, DatabaseEntryKind::kAccess, quoted[0][0], quoted[0][1]), warnings);
+    settings = DatabaseStatements(*toc, DatabaseEntryKind::kSettings, quoted[0][0], quoted[0][1]);
+    return true;
+  }
+
+  // Runs each of `statements` (the archive's own for database `name`, renamed to it); one that
+  // fails (ALTER ROLE … IN DATABASE needs CREATEROLE) is named in a warning, the others stand.
+  void ApplyDatabaseStatements(PgConnection& conn, const std::string& name,
+                               const std::vector<std::string>& statements,
+                               std::vector<std::string>& warnings) {
+    std::string failed;
+    for (const std::string& sql : statements) {
+      Status s = conn.Exec(sql);
+      if (s) continue;
+      std::string shown = sql;
+      if (shown.size() > 200) shown = shown.substr(0, 200) + "…";
+      failed += (failed.empty() ? "" : "; ") + shown + " (" + s.error().message + ")";
+    }
+    if (failed.empty()) return;
+    warnings.push_back(TrFormat(
+        "{}: database '{}' was created without some of the backup database's own settings, "
+        "grants or comment, which this user could not apply: {}",
+        Describe(), name, failed));
   }
 
   // The extensions installed in `db` that this user may not drop (installed by a superuser, as
@@ -848,13 +902,15 @@ class PostgresDriver final : public DriverSteps {
 
   // What a restore sets aside, of what the backup does not hold.
   struct Dependents {
-    std::vector<SetAside> keys;       // foreign keys into replaced tables
-    std::vector<OutsideView> views;   // on replaced relations or types
-    std::vector<SetAside> uses;       // triggers and defaults using replaced functions, ...
-    std::vector<SetAside> columns;    // of replaced types
-    std::vector<SetAside> functions;  // of replaced types or tables' row types
+    std::vector<SetAside> keys;         // foreign keys into replaced tables
+    std::vector<OutsideView> views;     // on replaced relations or types
+    std::vector<SetAside> uses;         // triggers and defaults using replaced functions, ...
+    std::vector<SetAside> columns;      // of replaced types
+    std::vector<SetAside> functions;    // of replaced types or tables' row types
+    DefaultPrivilegesAside privileges;  // the user's, which new objects would get
     bool Empty() const {
-      return keys.empty() && views.empty() && uses.empty() && columns.empty() && functions.empty();
+      return keys.empty() && views.empty() && uses.empty() && columns.empty() &&
+             functions.empty() && privileges.off.empty();
     }
   };
 
@@ -968,8 +1024,8 @@ class PostgresDriver final : public DriverSteps {
   Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
                                              const std::string& target) override {
     const std::string db = target.empty() ? o_.name : target;
-    std::vector<std::string> warnings;
-    VELIN_ASSIGN(bool created, EnsureDatabase(db, produce, warnings));
+    std::vector<std::string> warnings, settings;
+    VELIN_ASSIGN(bool created, EnsureDatabase(db, produce, warnings, settings));
     Result<std::vector<std::string>> restored = RestoreInto(produce, db);
     if (!restored) {
       // Not left behind empty (or half made): it was not there before.
@@ -977,6 +1033,12 @@ class PostgresDriver final : public DriverSteps {
       return restored;
     }
     warnings.insert(warnings.end(), restored->begin(), restored->end());
+    // The database's settings (ALTER DATABASE … SET) once it is filled: they are its sessions',
+    // and the restore's session is one.
+    if (!settings.empty()) {
+      VELIN_ASSIGN(PgConnection conn, ConnectServer(db));
+      ApplyDatabaseStatements(conn, db, settings, warnings);
+    }
     return warnings;
   }
 
@@ -995,9 +1057,13 @@ class PostgresDriver final : public DriverSteps {
     // aside (RestoreAround).
     std::set<std::string> keep, schemas;
     bool any_dependent = false;
+    // The user's default privileges would reach every object the restore makes again
+    // (pg_default_privileges.hpp): set aside too.
+    DefaultPrivilegesAside privileges;
     {
       VELIN_ASSIGN(PgConnection conn, Connect(db));
       VELIN_ASSIGN(keep, UndroppableExtensions(conn));
+      VELIN_ASSIGN(privileges, SetAsideDefaultPrivileges(conn));
       VELIN_ASSIGN(PgRows names, conn.Query("SELECT nspname FROM pg_namespace "
                                             "WHERE nspname NOT LIKE 'pg\\_%' "
                                             "AND nspname <> 'information_schema'"));
@@ -1016,10 +1082,11 @@ class PostgresDriver final : public DriverSteps {
     }
     const bool only_public = schemas.empty() || (schemas.size() == 1 && schemas.count("public"));
     std::optional<std::vector<PgDumpCounter::TocEntry>> toc;
-    if (!keep.empty() || !only_public || any_dependent) {
+    if (!keep.empty() || !only_public || any_dependent || !privileges.off.empty()) {
       VELIN_ASSIGN(toc, ReadToc(produce));
     }
     Dependents aside;
+    if (toc) aside.privileges = privileges;
     if (toc && any_dependent) {
       VELIN_ASSIGN(PgConnection conn, Connect(db));
       // Names in full: the restore's script empties search_path.
@@ -1143,7 +1210,7 @@ class PostgresDriver final : public DriverSteps {
                                                  const Dependents& aside, bool large_objects) {
     const std::vector<OutsideView>& views = aside.views;
     VELIN_ASSIGN(std::string psql, FindTool({"psql"}, o_.tool_dir, "postgresql-client"));
-    std::string head = "BEGIN;\n", key_names, names;
+    std::string head = "BEGIN;\n" + aside.privileges.off, key_names, names;
     Tail tail;
     for (const SetAside& k : aside.keys) {
       head += k.drop;
@@ -1183,6 +1250,9 @@ class PostgresDriver final : public DriverSteps {
       tail.Add(u.make, u.name);
       names += (names.empty() ? "" : ", ") + u.name;
     }
+    // After the archive's own default privileges (at its script's end): the database's as they
+    // were, whatever the backup's said.
+    tail.Add(aside.privileges.back, std::string(Tr("the default privileges")));
     tail.Add("COMMIT;\n", "COMMIT");
     ProcessOptions script;
     script.argv = std::move(restore_args);

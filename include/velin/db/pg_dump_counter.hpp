@@ -44,8 +44,9 @@ class PgDumpCounter {
     std::string desc;    // "EXTENSION", "COMMENT", "TABLE", "TABLE DATA", ...
     std::string tag;     // "citext", "EXTENSION citext", "users", ...
     std::string schema;  // "public" ("" for objects outside a schema: extensions, schemas)
-    // The SQL making it, kept for the ENCODING and DATABASE entries only ("SET client_encoding
-    // = 'UTF8';", "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8' ...").
+    // The SQL making it, kept for the database's own entries only: ENCODING, DATABASE ("SET
+    // client_encoding = 'UTF8';", "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING =
+    // 'UTF8' ..."), DATABASE PROPERTIES, and the ACL and COMMENT tagged "DATABASE shop".
     std::string defn;
   };
   // Whether `pg_restore --list` shows the entry: not the ones every restore handles itself
