@@ -736,6 +736,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} kann nicht gespeichert werden: an seiner Stelle steht ein Verzeichnis (es aus dem "
        "Repository verschieben)"},
       {"verify needs a backup ID or --all", "verify braucht eine Backup-ID oder --all"},
+      {"verify takes a backup ID or --all, not both",
+       "verify nimmt eine Backup-ID oder --all, nicht beides"},
       {"--database goes with --only db", "--database gehört zu --only db"},
       {"backup {} holds only a database, no files for --target; restore it with --only db "
        "[--database NAME]",

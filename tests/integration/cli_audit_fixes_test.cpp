@@ -99,5 +99,17 @@ TEST(CliAuditFixes, TheErrorDocumentOfASignalledRunNamesTheCodeTheShellSees) {
   EXPECT_EQ(doc["error"]["exit_code"], 128 + SIGTERM) << r.out;
 }
 
+// Finding 6: both given is not "neither".
+TEST(CliAuditFixes, VerifyWithAnIdAndAllSaysBothWereGiven) {
+  TempDir dir;
+  WriteFile(dir / "velin.toml", "[backup]\n");
+  RunResult both = RunVelin({"backup", "verify", "latest", "--all"}, CliAuditEnglish(dir.path()));
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_EQ(both.err, "error: verify takes a backup ID or --all, not both\n");
+  RunResult neither = RunVelin({"backup", "verify"}, CliAuditEnglish(dir.path()));
+  EXPECT_EQ(neither.exit_code, 2);
+  EXPECT_EQ(neither.err, "error: verify needs a backup ID or --all\n");
+}
+
 }  // namespace
 }  // namespace velin::testing
