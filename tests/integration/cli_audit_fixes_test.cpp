@@ -111,5 +111,92 @@ TEST(CliAuditFixes, VerifyWithAnIdAndAllSaysBothWereGiven) {
   EXPECT_EQ(neither.err, "error: verify needs a backup ID or --all\n");
 }
 
+// Finding 7: every `config check` error names FILE:LINE:COLUMN (or the override's variable).
+TEST(CliAuditFixes, ConfigCheckErrorsFoundAfterLoadingNameFileLineAndColumn) {
+  TempDir dir;
+  const std::string file = fs::canonical(dir.path()).string() + "/velin.toml";
+  RunOptions o = CliAuditEnglish(dir.path());
+  o.unset_env.push_back("CLI_AUDIT_EMPTY");
+
+  WriteFile(dir / "velin.toml", "[app]\nname = \"shop\"\n[log]\nlevel = \"info\"\nfile = \"/\"\n");
+  RunResult log = RunVelin({"config", "check"}, o);
+  EXPECT_EQ(log.exit_code, 2);
+  EXPECT_EQ(log.err, "error: " + file +
+                         ":5:1: key 'file' in [log]: cannot open log file /: Is a directory\n");
+
+  WriteFile(dir / "velin.toml", "[app]\nname = \"shop\"\n");
+  RunOptions by_env = o;
+  by_env.env["VELIN_LOG_FILE"] = "/";
+  by_env.unset_env.pop_back();
+  by_env.unset_env.erase(
+      std::find(by_env.unset_env.begin(), by_env.unset_env.end(), "VELIN_LOG_FILE"));
+  RunResult log_env = RunVelin({"config", "check"}, by_env);
+  EXPECT_EQ(log_env.exit_code, 2);
+  EXPECT_EQ(log_env.err,
+            "error: environment VELIN_LOG_FILE: key 'file' in [log]: cannot open log file /: Is a "
+            "directory\n");
+
+  WriteFile(dir / "velin.toml", "[backup]\ninclude = []\nencryption = \"aes-256-gcm\"\n");
+  RunResult none = RunVelin({"config", "check"}, o);
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_EQ(none.err, "error: " + file +
+                          ":3:1: key 'encryption' in [backup]: no repository passphrase: set "
+                          "backup.password_env or backup.password_file\n");
+
+  WriteFile(dir / "velin.toml",
+            "[backup]\nencryption = \"aes-256-gcm\"\n\npassword_env = \"CLI_AUDIT_EMPTY\"\n");
+  RunOptions empty = o;
+  empty.unset_env.pop_back();
+  empty.env["CLI_AUDIT_EMPTY"] = "";
+  RunResult blank = RunVelin({"config", "check"}, empty);
+  EXPECT_EQ(blank.exit_code, 2);
+  EXPECT_EQ(blank.err, "error: " + file +
+                           ":4:1: repository passphrase: environment variable CLI_AUDIT_EMPTY is "
+                           "empty\n");
+
+  WriteFile(dir / "pf", "\n", 0600);
+  WriteFile(dir / "velin.toml", "[backup]\nencryption = \"aes-256-gcm\"\npassword_file = \"pf\"\n");
+  RunResult empty_file = RunVelin({"config", "check"}, o);
+  EXPECT_EQ(empty_file.exit_code, 2);
+  EXPECT_EQ(empty_file.err, "error: " + file + ":3:1: repository passphrase: " +
+                                fs::canonical(dir.path()).string() + "/pf is empty\n");
+}
+
+// Finding 8: the JSON nests [storage.*] as TOML does, every section with its defaults, as the
+// human output lists them; fleet.config shows its default, this file's path.
+TEST(CliAuditFixes, ConfigCheckJsonNestsStorageAndShowsEffectiveDefaults) {
+  TempDir dir;
+  const std::string file = fs::canonical(dir.path()).string() + "/velin.toml";
+  WriteFile(dir / "velin.toml", "[app]\nname = \"shop\"\n");
+  RunResult r = RunVelin({"--json", "config", "check"}, CliAuditEnglish(dir.path()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  const nlohmann::json& config = doc["config"];
+  EXPECT_FALSE(config.contains("storage.s3")) << r.out;
+  EXPECT_FALSE(config.contains("storage.sftp")) << r.out;
+  ASSERT_TRUE(config.contains("storage")) << r.out;
+  EXPECT_EQ(config["storage"]["s3"]["region"], "us-east-1");
+  EXPECT_EQ(config["storage"]["s3"]["parallel_uploads"], 4);
+  EXPECT_EQ(config["storage"]["sftp"]["key_file"], "");
+  EXPECT_EQ(config["fleet"]["config"], file);
+
+  // The human output holds the same keys with the same values.
+  RunResult human = RunVelin({"config", "check"}, CliAuditEnglish(dir.path()));
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  size_t keys = 0;
+  for (const std::string& line : SplitLines(human.out)) {
+    const size_t eq = line.find(" = ");
+    if (!line.starts_with("  ") || eq == std::string::npos) continue;
+    const std::string key = line.substr(2, eq - 2);
+    std::string pointer;
+    for (char c : key) pointer += c == '.' ? '/' : c;
+    const nlohmann::json::json_pointer p("/" + pointer);
+    ASSERT_TRUE(config.contains(p)) << key;
+    EXPECT_EQ(config[p].dump(), line.substr(eq + 3)) << key;
+    ++keys;
+  }
+  EXPECT_GT(keys, 50u) << human.out;
+}
+
 }  // namespace
 }  // namespace velin::testing
