@@ -198,5 +198,16 @@ TEST(CliAuditFixes, ConfigCheckJsonNestsStorageAndShowsEffectiveDefaults) {
   EXPECT_GT(keys, 50u) << human.out;
 }
 
+// The man page names the variables docs/config.md lists for a repository alone.
+TEST(CliAuditFixes, TheManPageNamesTheRepositoryVariables) {
+  TempDir dir;
+  const std::string page = RunVelin({"__man"}, CliAuditEnglish(dir.path())).out;
+  const size_t environment = page.find(".SH ENVIRONMENT");
+  ASSERT_NE(environment, std::string::npos);
+  const std::string section = page.substr(environment, page.find(".SH FILES") - environment);
+  EXPECT_NE(section.find("VELIN_REPOSITORY"), std::string::npos) << section;
+  EXPECT_NE(section.find("VELIN_PASSPHRASE"), std::string::npos) << section;
+}
+
 }  // namespace
 }  // namespace velin::testing
