@@ -177,6 +177,13 @@ nlohmann::json KeyToJson(const crypto::KeyObject& key, bool current) {
           {"current", current}};
 }
 
+// When a key was made, as human output shows times: local, to the second (docs/cli.md, "Times");
+// JSON keeps the recorded UTC text. A text of another shape as it is.
+std::string ShownCreated(const crypto::KeyObject& key) {
+  const std::optional<int64_t> when = output::ParseUtcTime(key.origin.created);
+  return when ? output::FormatLocalTime(*when) : key.origin.created;
+}
+
 Status ListKeys(Context& ctx, const KeyFlags& flags) {
   VELIN_ASSIGN(Unlocked u, Unlock(ctx, flags, KeyLock::kNone));
   std::vector<std::string> damaged;
@@ -195,7 +202,7 @@ Status ListKeys(Context& ctx, const KeyFlags& flags) {
   for (const auto& key : keys) {
     const bool current = key.id == u.key.key_id;
     out.Line(NoTr(fmt::format("{} {:<12}  {:<20}  {:<24}  scrypt N={} r={} p={}",
-                              current ? "*" : " ", key.id.substr(0, 12), key.origin.created,
+                              current ? "*" : " ", key.id.substr(0, 12), ShownCreated(key),
                               key.origin.username + "@" + key.origin.hostname, key.scrypt.n,
                               key.scrypt.r, key.scrypt.p)));
   }

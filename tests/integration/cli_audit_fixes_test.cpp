@@ -209,5 +209,70 @@ TEST(CliAuditFixes, TheManPageNamesTheRepositoryVariables) {
   EXPECT_NE(section.find("VELIN_PASSPHRASE"), std::string::npos) << section;
 }
 
+// "2026-11-25T10:00:00Z" as local time in kCliAuditZone: "2026-11-25 15:30:00".
+std::string CliAuditLocalOf(const std::string& iso) {
+  std::tm tm{};
+  EXPECT_NE(::strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm), nullptr) << iso;
+  std::time_t t = ::timegm(&tm) + 5 * 3600 + 30 * 60;
+  std::tm shifted{};
+  ::gmtime_r(&t, &shifted);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &shifted);
+  return buf;
+}
+
+// Finding 3: the rollback transaction's human lines and messages show local times.
+TEST(CliAuditFixes, TransactionTimesAreLocalInHumanOutputAndUtcInJson) {
+  ToyApp app(NoService());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  const std::map<std::string, std::string> zone = {{"TZ", kCliAuditZone}, {"LANG", "C"}};
+
+  RunResult begun = app.Velin({"rollback", "begin", "--timeout", "1h"}, zone);
+  ASSERT_EQ(begun.exit_code, 0) << begun.err;
+  auto st = nlohmann::json::parse(app.Velin({"--json", "rollback", "status"}, zone).out);
+  const auto txn = st["transaction"];
+  const std::string deadline = txn["deadline"];
+  const std::string started = txn["started"];
+  ASSERT_TRUE(deadline.ends_with("Z")) << deadline;  // JSON: RFC 3339 in UTC
+  ASSERT_TRUE(started.ends_with("Z")) << started;
+  EXPECT_NE(begun.out.find("open until " + CliAuditLocalOf(deadline) + " (base "),
+            std::string::npos)
+      << begun.out;
+
+  RunResult status = app.Velin({"rollback", "status"}, zone);
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("started " + CliAuditLocalOf(started) + " by "), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("Deadline " + CliAuditLocalOf(deadline) + " ("), std::string::npos)
+      << status.out;
+
+  RunResult second = app.Velin({"rollback", "begin"}, zone);
+  EXPECT_EQ(second.exit_code, 3) << second.err;
+  EXPECT_NE(second.err.find("open until " + CliAuditLocalOf(deadline) + ")"), std::string::npos)
+      << second.err;
+
+  RunResult extended = app.Velin({"rollback", "extend", "5m"}, zone);
+  ASSERT_EQ(extended.exit_code, 0) << extended.err;
+  auto st2 = nlohmann::json::parse(app.Velin({"--json", "rollback", "status"}, zone).out);
+  EXPECT_NE(extended.out.find("extended until " +
+                              CliAuditLocalOf(st2["transaction"]["deadline"].get<std::string>())),
+            std::string::npos)
+      << extended.out;
+
+  ASSERT_EQ(app.Velin({"rollback", "commit"}, zone).exit_code, 0);
+  auto history = nlohmann::json::parse(app.Velin({"--json", "rollback", "history"}, zone).out);
+  std::string ended;
+  for (const auto& h : history["history"]) {
+    if (h["action"] == "transaction") ended = h["time"];
+  }
+  ASSERT_FALSE(ended.empty()) << history.dump();
+  RunResult again = app.Velin({"rollback", "commit"}, zone);
+  EXPECT_EQ(again.exit_code, 1) << again.err;
+  EXPECT_NE(again.err.find("ended at " + CliAuditLocalOf(ended) + ": "), std::string::npos)
+      << again.err;
+}
+
 }  // namespace
 }  // namespace velin::testing
