@@ -103,11 +103,15 @@ Result<Passphrase> NewPassphrase(const KeyFlags& flags) {
 
 Result<std::unique_ptr<storage::Backend>> OpenKeyBackend(Context& ctx, const config::Config& cfg,
                                                          const KeyFlags& flags) {
-  const std::string destination =
-      flags.destination.empty() ? cfg.backup.destination : flags.destination;
+  std::string destination = flags.destination.empty() ? cfg.backup.destination : flags.destination;
   if (destination.empty()) {
     return UsageError(std::string(
         Tr("no repository: set backup.destination in velin.toml or pass --destination")));
+  }
+  // A relative directory (--destination, --repo, $VELIN_REPOSITORY) is from here, as for
+  // every other command (ResolveDestination).
+  if (!config::IsRemoteDestination(destination)) {
+    VELIN_ASSIGN(destination, FromCurrentDirectory(destination));
   }
   return storage::OpenBackend(destination, BackendOptionsFrom(cfg), ctx.env(), /*create=*/false);
 }
@@ -346,12 +350,15 @@ void RegisterBackupKeyCommands(CLI::App& group, Context& ctx) {
   CLI::App* key = AddCommand(group, "key", "Manage the passphrases of an encrypted repository");
   key->require_subcommand(1);
   static KeyFlags flags;  // lives as long as the command tree
+  // On the group too, as before (`key --destination R list`); each command's own shows in its
+  // --help.
   key->add_option("--destination", flags.destination, "Repository (default: backup.destination)");
 
-  AddCommand(*key, "list", "List the key objects")->callback([&ctx] {
-    ctx.Execute([&ctx] { return ListKeys(ctx, flags); });
-  });
+  CLI::App* list = AddCommand(*key, "list", "List the key objects");
+  AddDestinationFlag(list, flags);
+  list->callback([&ctx] { ctx.Execute([&ctx] { return ListKeys(ctx, flags); }); });
   CLI::App* add = AddCommand(*key, "add", "Add a passphrase for the same repository");
+  AddDestinationFlag(add, flags);
   AddNewPassphraseFlags(add, flags);
   AddLockWaitFlag(add, flags);
   add->callback([&ctx] { ctx.Execute([&ctx] { return AddKey(ctx, flags); }); });

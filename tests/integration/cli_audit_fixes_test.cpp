@@ -274,5 +274,72 @@ TEST(CliAuditFixes, TransactionTimesAreLocalInHumanOutputAndUtcInJson) {
       << again.err;
 }
 
+// An encrypted repository at `repo`, its one key made at 2026-11-25T10:00:00Z.
+void CliAuditMakeEncryptedRepository(const std::string& repo, const std::string& passphrase) {
+  auto backend = storage::LocalBackend::Open(io::Env::Default(), repo, true);
+  ASSERT_TRUE(backend) << backend.error().message;
+  crypto::KeyOrigin origin{.hostname = "h", .username = "u", .created = "2026-11-25T10:00:00Z"};
+  auto created = crypto::CreateRepositoryKey(**backend, passphrase, origin, {});
+  ASSERT_TRUE(created) << created.error().message;
+}
+
+// Finding 2 (and 3 for `key list`): a relative repository is from the working directory, as
+// for every other command, and --destination shows in each key command's help.
+TEST(CliAuditFixes, KeyCommandsTakeARelativeRepositoryFromTheWorkingDirectory) {
+  TempDir dir;
+  const std::string passphrase = "cli-audit-Passphrase-31";
+  fs::create_directories(dir / "sub");
+  CliAuditMakeEncryptedRepository(dir / "sub/erepo", passphrase);
+  const std::string repo = fs::canonical(dir / "sub/erepo").string();
+  // The velin.toml one level up: a relative --destination is not from its directory.
+  WriteFile(dir / "velin.toml", "[backup]\npassword_env = \"CLI_AUDIT_PASS\"\n");
+  RunOptions o = CliAuditEnglish(dir / "sub");
+  o.env["CLI_AUDIT_PASS"] = passphrase;
+  o.env["VELIN_PASSPHRASE"] = passphrase;
+  o.unset_env.erase(std::find(o.unset_env.begin(), o.unset_env.end(), "VELIN_PASSPHRASE"));
+
+  RunResult listed = RunVelin({"--json", "backup", "key", "list", "--destination", "erepo"}, o);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  auto doc = nlohmann::json::parse(listed.out);
+  EXPECT_EQ(doc["repository"], repo);
+  ASSERT_EQ(doc["keys"].size(), 1u);
+  EXPECT_EQ(doc["keys"][0]["created"], "2026-11-25T10:00:00Z");  // JSON: UTC as recorded
+
+  // Human output: local time (finding 3).
+  RunResult human = RunVelin({"backup", "key", "list", "--destination", "erepo"}, o);
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("2026-11-25 15:30:00"), std::string::npos) << human.out;
+  EXPECT_EQ(human.out.find("T10:00:00Z"), std::string::npos) << human.out;
+
+  WriteFile(dir / "new.pass", "cli-audit-Second-88\n", 0600);
+  RunResult added = RunVelin(
+      {"backup", "key", "add", "--destination", "erepo", "--new-password-file", dir / "new.pass"},
+      o);
+  EXPECT_EQ(added.exit_code, 0) << added.err;
+
+  // Without a velin.toml: --repo and $VELIN_REPOSITORY, relative.
+  TempDir alone;
+  fs::create_directories(alone / "w");
+  CliAuditMakeEncryptedRepository(alone / "w/erepo", passphrase);
+  RunOptions a = o;
+  a.cwd = alone / "w";
+  RunResult by_flag = RunVelin({"--json", "--repo", "erepo", "backup", "key", "list"}, a);
+  ASSERT_EQ(by_flag.exit_code, 0) << by_flag.err;
+  EXPECT_EQ(nlohmann::json::parse(by_flag.out)["repository"],
+            fs::canonical(alone / "w/erepo").string());
+  a.env["VELIN_REPOSITORY"] = "erepo";
+  a.unset_env.erase(std::find(a.unset_env.begin(), a.unset_env.end(), "VELIN_REPOSITORY"));
+  RunResult by_env = RunVelin({"--json", "backup", "key", "list"}, a);
+  ASSERT_EQ(by_env.exit_code, 0) << by_env.err;
+  EXPECT_EQ(nlohmann::json::parse(by_env.out)["repository"],
+            fs::canonical(alone / "w/erepo").string());
+
+  for (const char* command : {"list", "add", "remove", "passwd"}) {
+    RunResult help = RunVelin({"backup", "key", command, "--help"}, o);
+    EXPECT_EQ(help.exit_code, 0) << command;
+    EXPECT_NE(help.out.find("--destination"), std::string::npos) << command << ":\n" << help.out;
+  }
+}
+
 }  // namespace
 }  // namespace velin::testing
