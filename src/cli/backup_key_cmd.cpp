@@ -103,11 +103,15 @@ Result<Passphrase> NewPassphrase(const KeyFlags& flags) {
 
 Result<std::unique_ptr<storage::Backend>> OpenKeyBackend(Context& ctx, const config::Config& cfg,
                                                          const KeyFlags& flags) {
-  const std::string destination =
-      flags.destination.empty() ? cfg.backup.destination : flags.destination;
+  std::string destination = flags.destination.empty() ? cfg.backup.destination : flags.destination;
   if (destination.empty()) {
     return UsageError(std::string(
         Tr("no repository: set backup.destination in velin.toml or pass --destination")));
+  }
+  // A relative directory (--destination, --repo, $VELIN_REPOSITORY) is from here, as for
+  // every other command (ResolveDestination).
+  if (!config::IsRemoteDestination(destination)) {
+    VELIN_ASSIGN(destination, FromCurrentDirectory(destination));
   }
   return storage::OpenBackend(destination, BackendOptionsFrom(cfg), ctx.env(), /*create=*/false);
 }
@@ -177,6 +181,13 @@ nlohmann::json KeyToJson(const crypto::KeyObject& key, bool current) {
           {"current", current}};
 }
 
+// When a key was made, as human output shows times: local, to the second (docs/cli.md, "Times");
+// JSON keeps the recorded UTC text. A text of another shape as it is.
+std::string ShownCreated(const crypto::KeyObject& key) {
+  const std::optional<int64_t> when = output::ParseUtcTime(key.origin.created);
+  return when ? output::FormatLocalTime(*when) : key.origin.created;
+}
+
 Status ListKeys(Context& ctx, const KeyFlags& flags) {
   VELIN_ASSIGN(Unlocked u, Unlock(ctx, flags, KeyLock::kNone));
   std::vector<std::string> damaged;
@@ -195,7 +206,7 @@ Status ListKeys(Context& ctx, const KeyFlags& flags) {
   for (const auto& key : keys) {
     const bool current = key.id == u.key.key_id;
     out.Line(NoTr(fmt::format("{} {:<12}  {:<20}  {:<24}  scrypt N={} r={} p={}",
-                              current ? "*" : " ", key.id.substr(0, 12), key.origin.created,
+                              current ? "*" : " ", key.id.substr(0, 12), ShownCreated(key),
                               key.origin.username + "@" + key.origin.hostname, key.scrypt.n,
                               key.scrypt.r, key.scrypt.p)));
   }
@@ -339,12 +350,15 @@ void RegisterBackupKeyCommands(CLI::App& group, Context& ctx) {
   CLI::App* key = AddCommand(group, "key", "Manage the passphrases of an encrypted repository");
   key->require_subcommand(1);
   static KeyFlags flags;  // lives as long as the command tree
+  // On the group too, as before (`key --destination R list`); each command's own shows in its
+  // --help.
   key->add_option("--destination", flags.destination, "Repository (default: backup.destination)");
 
-  AddCommand(*key, "list", "List the key objects")->callback([&ctx] {
-    ctx.Execute([&ctx] { return ListKeys(ctx, flags); });
-  });
+  CLI::App* list = AddCommand(*key, "list", "List the key objects");
+  AddDestinationFlag(list, flags);
+  list->callback([&ctx] { ctx.Execute([&ctx] { return ListKeys(ctx, flags); }); });
   CLI::App* add = AddCommand(*key, "add", "Add a passphrase for the same repository");
+  AddDestinationFlag(add, flags);
   AddNewPassphraseFlags(add, flags);
   AddLockWaitFlag(add, flags);
   add->callback([&ctx] { ctx.Execute([&ctx] { return AddKey(ctx, flags); }); });

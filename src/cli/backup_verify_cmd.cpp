@@ -21,8 +21,12 @@ struct VerifyFlags {
 };
 
 Status RunVerify(Context& ctx, const VerifyFlags& flags) {
-  if (flags.all == !flags.id.empty())
+  if (!flags.all && flags.id.empty()) {
     return UsageError(std::string(Tr("verify needs a backup ID or --all")));
+  }
+  if (flags.all && !flags.id.empty()) {
+    return UsageError(std::string(Tr("verify takes a backup ID or --all, not both")));
+  }
   output::Console& out = ctx.out();
   // A signal stops the verify at its next pack (core/termination.hpp): nothing is recorded, a
   // restore test's temporary database is dropped, the lock goes; then velin ends by it.

@@ -6,6 +6,7 @@
 #include "velin/backup/archiver.hpp"
 #include "velin/cli/context.hpp"
 #include "velin/config/describe.hpp"
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/secret_file.hpp"
 #include "velin/db/driver.hpp"
@@ -137,6 +138,28 @@ std::vector<RefusedLink> RefusedLinks(io::Env& env, const config::Config& cfg) {
   return refused;
 }
 
+// The repository passphrase as the commands read it, an error pointing at the key that says
+// where it is (or at backup.encryption, which needs it, when none does). One from
+// --password-file is not velin.toml's.
+Status CheckPassphraseAt(Context& ctx, const config::Config& cfg) {
+  const bool from_flag = !ctx.global.password_file.empty();
+  if (!from_flag && cfg.backup.password_env.empty() && cfg.backup.password_file.empty()) {
+    return config::KeyError(
+        cfg, "backup", "encryption",
+        TrFormat("key '{}' in [{}]: ", "encryption", "backup") +
+            std::string(Tr("no repository passphrase: set backup.password_env or "
+                           "backup.password_file")));
+  }
+  Status checked = CheckPassphraseSource(cfg);
+  if (checked || from_flag) return checked;
+  // The variable when it is set (it wins), else the file.
+  const bool from_env =
+      !cfg.backup.password_env.empty() &&
+      (GetEnvironment(cfg.backup.password_env) || cfg.backup.password_file.empty());
+  const char* key = from_env ? "password_env" : "password_file";
+  return config::KeyError(cfg, "backup", key, checked.error().message);
+}
+
 // The secrets as the commands read them, not only the files' modes (the loader checks those):
 // an empty passphrase file, a --password-file given here, an S3 credentials file that does
 // not parse. A cron job must not fail on what a green check let pass. No secret is shown.
@@ -145,7 +168,7 @@ Status CheckSecretSources(Context& ctx, const config::Config& cfg) {
     auto read = ReadSecretFile(cfg.backup.password_file);
     if (!read) return UsageError(TrFormat("--password-file: {}", read.error().message));
   }
-  if (cfg.backup.encryption != "none") VELIN_TRY(CheckPassphraseSource(cfg));
+  if (cfg.backup.encryption != "none") VELIN_TRY(CheckPassphraseAt(ctx, cfg));
   // An SFTP key's passphrase: a variable not set, or a key that has one with none given.
   if (!cfg.sftp.key_file.empty()) {
     VELIN_TRY(storage::SftpKeyPassphrase(ctx.env(), cfg.sftp.key_file, cfg.sftp.key_passphrase_env,
@@ -154,8 +177,9 @@ Status CheckSecretSources(Context& ctx, const config::Config& cfg) {
   if (!cfg.s3.credentials_file.empty()) {
     auto credentials = storage::LoadS3Credentials(ctx.env(), cfg.s3.credentials_file);
     if (!credentials) {
-      return UsageError(TrFormat("key '{}' in [{}]: ", "credentials_file", "storage.s3") +
-                        credentials.error().message);
+      return config::KeyError(cfg, "storage.s3", "credentials_file",
+                              TrFormat("key '{}' in [{}]: ", "credentials_file", "storage.s3") +
+                                  credentials.error().message);
     }
   }
   return Ok();
@@ -174,7 +198,8 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
       // The commands run without their log then (a warning each time); under cron that log is
       // all there is to read afterwards, so the check fails on it.
       if (!ctx.log_problem().empty()) {
-        return UsageError(TrFormat("key 'file' in [log]: {}", ctx.log_problem()));
+        return config::KeyError(*cfg, "log", "file",
+                                TrFormat("key 'file' in [log]: {}", ctx.log_problem()));
       }
       // The check `backup create` makes when it opens the repository, made here too.
       for (const std::string* where : {&cfg->backup.destination, &cfg->backup.offsite}) {

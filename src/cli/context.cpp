@@ -14,6 +14,7 @@
 #include "velin/config/database_url.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/core/text_encoding.hpp"
 #include "velin/monitor/notifier.hpp"
 #include "velin/monitor/run_monitor.hpp"
@@ -60,6 +61,17 @@ int CheckStdoutWritten(int code, int recorded, bool ran_command = false) {
   std::fprintf(stderr, "%s: %s\n", std::string(Tr("error")).c_str(), OneLine(message).c_str());
   std::fflush(stderr);
   return code == 0 ? static_cast<int>(ExitCode::kFailed) : code;
+}
+
+// Whether the command line asks for --json: a word "--json" before "--" (after it, words are
+// arguments). For a line CLI11 could not parse, whose results it may not have applied yet.
+bool JsonAsked(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    if (word == "--") return false;
+    if (word == "--json") return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -267,7 +279,10 @@ void Context::Execute(const std::function<Status()>& body, bool needs_config) {
   if (!status) {
     exit_code_ = static_cast<int>(status.error().code);
     output::LogErrorToFile(status.error().message);
-    out().Fail(status.error());
+    // A signal held while velin worked ends the process by it (main.cpp, EndByHeldSignal):
+    // the document names the code a shell sees then, 128 + its number (docs/exit-codes.md).
+    const int held = HeldTerminationSignal();
+    out().Fail(status.error(), status.error().message, held != 0 ? 128 + held : exit_code_);
   } else {
     exit_code_ = 0;
     spdlog::info("{}: done", CommandPath());
@@ -336,7 +351,12 @@ int Run(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return CheckStdoutWritten(app.exit(e), 0);
   } catch (const CLI::CallForVersion& e) {
-    return CheckStdoutWritten(app.exit(e), 0);
+    if (!JsonAsked(argc, argv)) return CheckStdoutWritten(app.exit(e), 0);
+    // With --json, as every document: {"version": "X.Y.Z"} (docs/cli.md, "Global flags").
+    output::Console console(output::DetectConsoleOptions(true, false, false));
+    console.Json({{"version", kVersion}});
+    console.Flush();
+    return CheckStdoutWritten(0, console.output_errno());
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return CheckStdoutWritten(app.exit(e), 0);
     // One line in velin's own style in the user's language on stderr (and with --json the
@@ -344,12 +364,16 @@ int Run(int argc, char** argv) {
     // made once in each language.
     const std::string message = ParseErrorMessage(app, e);
     std::string json_message = message;
-    if (ctx.global.json) {
+    // --json is known from the command line, not from ctx.global.json: CLI11 sets that only
+    // once the options' results are applied, and an error found first (a value missing, an
+    // option given twice) left it false and stdout without the document.
+    const bool json = JsonAsked(argc, argv);
+    if (json) {
       UseEnglish();
       json_message = ParseErrorMessage(app, e);
       InitLanguageFromEnvironment();
     }
-    output::Console console(output::DetectConsoleOptions(ctx.global.json, false, false));
+    output::Console console(output::DetectConsoleOptions(json, false, false));
     console.Fail(Error{ExitCode::kUsage, message, 0}, json_message);
     return CheckStdoutWritten(static_cast<int>(ExitCode::kUsage), console.output_errno());
   }

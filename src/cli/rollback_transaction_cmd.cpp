@@ -129,7 +129,7 @@ void AddExtend(CLI::App& group, Context& ctx) {
         ctx.out().Json(TxnJson(t, rollback::UnixMs(ctx.env())));
       } else {
         ctx.out().Done(
-            TrFormat("Transaction {} extended until {}", t.id, rollback::IsoTime(t.deadline_ms)));
+            TrFormat("Transaction {} extended until {}", t.id, rollback::LocalTime(t.deadline_ms)));
       }
       return Ok();
     });
@@ -171,8 +171,9 @@ void AddStatus(CLI::App& group, Context& ctx) {
       const auto& t = *st.transaction;
       int64_t left = std::max<int64_t>(0, t.deadline_ms - st.now_ms);
       out.Line(TrFormat("Transaction {} ({}), base {}, started {} by {}", t.id,
-                        Tr(rollback::TransactionStateName(t.state)), t.base, t.started, t.user));
-      out.Line(TrFormat("Deadline {} ({} left)", rollback::IsoTime(t.deadline_ms),
+                        Tr(rollback::TransactionStateName(t.state)), t.base,
+                        rollback::LocalTimeOf(t.started), t.user));
+      out.Line(TrFormat("Deadline {} ({} left)", rollback::LocalTime(t.deadline_ms),
                         FormatDuration(Duration(left / 1000 * 1000))));
       if (!t.backup.empty()) {
         out.Line(TrFormat("Database backup {} (taken while {} was live)", t.backup, t.version));

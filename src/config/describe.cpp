@@ -59,6 +59,8 @@ std::string MaskUrlPasswords(const std::string& text) {
 
 nlohmann::json Shown(const KeySpec& spec, const Config& config) {
   nlohmann::json v = ValueToJson(spec.get(config));
+  // "" stands for its default, this file's path (docs/config.md#fleet): shown as it resolves.
+  if (spec.section == "fleet" && spec.key == "config" && v == "") return config.file;
   if (HoldsSecretUrl(spec) && v.is_string()) return MaskUrl(v.get<std::string>());
   if (v.is_string()) return MaskUrlPasswords(v.get<std::string>());
   if (v.is_array()) {
@@ -80,7 +82,15 @@ nlohmann::json ConfigToJson(const Config& config) {
   nlohmann::json out = nlohmann::json::object();
   for (const KeySpec& spec : Schema()) {
     if (!SectionShown(config, spec.section)) continue;
-    out[spec.section][spec.key] = Shown(spec, config);
+    // A table in a table ([storage.s3]) nests as TOML has it: .storage.s3.region.
+    nlohmann::json* section = &out;
+    for (size_t start = 0;;) {
+      const size_t dot = spec.section.find('.', start);
+      section = &(*section)[spec.section.substr(start, dot - start)];
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    (*section)[spec.key] = Shown(spec, config);
   }
   return out;
 }

@@ -157,6 +157,10 @@ class Loader {
     RelativeExcludes();
     DefaultIdentity();
     VELIN_TRY(CheckSecretFiles());
+    for (const KeySpec& spec : Schema()) {
+      const Position at = PositionOf(spec.section, spec.key);
+      config_.places[spec.section + "." + spec.key] = KeyPlace{at.line, at.column, at.env};
+    }
     return config_;
   }
 
@@ -1018,6 +1022,17 @@ Result<Config> LoadConfig(const std::string& path, io::Env& env) {
     return UsageError(TrFormat("{}: cannot read: {}", path, Tr(std::strerror(err))));
   }
   return LoadConfigFromString(*text, path, env);
+}
+
+tl::unexpected<Error> KeyError(const Config& config, const std::string& section,
+                               const std::string& key, const std::string& message) {
+  const auto it = config.places.find(section + "." + key);
+  if (config.file.empty() || it == config.places.end()) return UsageError(message);
+  if (!it->second.env.empty()) {
+    return UsageError(TrFormat("environment {}: {}", it->second.env, message));
+  }
+  return UsageError(
+      TrFormat("{}:{}:{}: {}", config.file, it->second.line, it->second.column, message));
 }
 
 Config DefaultConfig(const std::string& dir) {

@@ -736,6 +736,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} kann nicht gespeichert werden: an seiner Stelle steht ein Verzeichnis (es aus dem "
        "Repository verschieben)"},
       {"verify needs a backup ID or --all", "verify braucht eine Backup-ID oder --all"},
+      {"verify takes a backup ID or --all, not both",
+       "verify nimmt eine Backup-ID oder --all, nicht beides"},
       {"--database goes with --only db", "--database gehört zu --only db"},
       {"backup {} holds only a database, no files for --target; restore it with --only db "
        "[--database NAME]",
@@ -762,6 +764,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"repository passphrase: {} is empty", "Repository-Passphrase: {} ist leer"},
       {"no repository passphrase: set backup.password_env or backup.password_file in {}",
        "keine Repository-Passphrase: backup.password_env oder backup.password_file in {} setzen"},
+      {"no repository passphrase: set backup.password_env or backup.password_file",
+       "keine Repository-Passphrase: backup.password_env oder backup.password_file setzen"},
       {"say where the new passphrase is: --new-password-env VAR or --new-password-file FILE "
        "(0600); velin never takes a passphrase from the command line",
        "angeben, wo die neue Passphrase steht: --new-password-env VAR oder --new-password-file "

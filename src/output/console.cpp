@@ -283,6 +283,10 @@ void Console::FlushLocked() {
 void Console::Fail(const Error& error) { Fail(error, error.message); }
 
 void Console::Fail(const Error& error, const std::string& json_message) {
+  Fail(error, json_message, static_cast<int>(error.code));
+}
+
+void Console::Fail(const Error& error, const std::string& json_message, int exit_code) {
   CheckShown(error.message);
   std::lock_guard lock(mu_);
   ClearProgressLocked();
@@ -293,7 +297,7 @@ void Console::Fail(const Error& error, const std::string& json_message) {
   if (options_.mode == Mode::kJson && !json_printed_) {
     // The command's own document when it made one, else what AttachToFailure gathered.
     nlohmann::json doc = json_taken_ && json_pending_.is_object() ? json_pending_ : failure_fields_;
-    doc["error"] = {{"message", json_message}, {"exit_code", static_cast<int>(error.code)}};
+    doc["error"] = {{"message", json_message}, {"exit_code", exit_code}};
     json_pending_ = std::move(doc);
     json_taken_ = true;
     FlushLocked();

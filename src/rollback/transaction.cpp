@@ -109,10 +109,10 @@ Result<std::string> RollbackEngine::ChooseBaseLocked(const std::string& txn_id) 
 static std::string DescribeTransaction(const TransactionRecord& t) {
   if (t.reason.empty()) {
     return TrFormat("transaction {} (by {}@{}, open until {})", t.id, t.user, t.host,
-                    IsoTime(t.deadline_ms));
+                    LocalTime(t.deadline_ms));
   }
   return TrFormat("transaction {} (reason '{}', by {}@{}, open until {})", t.id, t.reason, t.user,
-                  t.host, IsoTime(t.deadline_ms));
+                  t.host, LocalTime(t.deadline_ms));
 }
 
 Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
@@ -178,7 +178,7 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   VELIN_TRY(ArmWatchdog(txn));
   VELIN_TRY(SaveTransaction(env_, layout_, txn));
   reporter_.Done(TrFormat("Transaction {} open until {} (base {})", txn.id,
-                          IsoTime(txn.deadline_ms), txn.base));
+                          LocalTime(txn.deadline_ms), txn.base));
   if (!txn.backup.empty()) {
     reporter_.Done(TrFormat("Database backup {} taken for transaction {}", txn.backup, txn.id));
   }
@@ -301,7 +301,7 @@ static Result<TransactionRecord> RequireOpen(const std::optional<TransactionReco
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     if (it->action == "transaction") {
       return Failure(TrFormat("no open transaction (the last one, {}, ended at {}: {})",
-                              it->transaction, it->time, it->outcome));
+                              it->transaction, LocalTimeOf(it->time), it->outcome));
     }
   }
   return Failure(std::string(Tr("no open transaction")));
@@ -403,7 +403,7 @@ Result<std::vector<std::string>> RollbackEngine::Recover(std::optional<Transacti
         done.push_back(TrFormat("transaction {} is open; its watchdog was re-armed", txn->id));
       } else {
         done.push_back(
-            TrFormat("transaction {} is open until {}", txn->id, IsoTime(txn->deadline_ms)));
+            TrFormat("transaction {} is open until {}", txn->id, LocalTime(txn->deadline_ms)));
       }
     } else {
       done.push_back(TrFormat("transaction {}: {}", end.id, Tr(end.outcome)));
@@ -466,7 +466,7 @@ Result<std::optional<TransactionEnd>> RollbackEngine::FinishExpiredTransaction()
   const bool deadline = locked->state == TransactionState::kOpen;
   if (locked->state == TransactionState::kOpen) {  // say it before doing it
     reporter_.Warn(TrFormat("transaction {} expired at {}: rolling it back to {} first", locked->id,
-                            IsoTime(locked->deadline_ms), locked->base));
+                            LocalTime(locked->deadline_ms), locked->base));
   } else if (locked->state == TransactionState::kRollingBack) {
     reporter_.Warn(TrFormat("transaction {}: finishing its interrupted rollback to {} first",
                             locked->id, locked->base));

@@ -250,9 +250,9 @@ TEST(ConfigAgreementTest, AnUnopenableLogFileIsOneErrorLineUnderCheck) {
   RunResult r = RunAgreementCase(dir, {"config", "check"});
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_EQ(SplitLines(r.err).size(), 1u) << r.err;
-  EXPECT_TRUE(
-      r.err.starts_with("error: key 'file' in [log]: cannot open log file "
-                        "/proc/nonexist/x.log"))
+  EXPECT_TRUE(r.err.starts_with("error: " + fs::canonical(dir.path()).string() +
+                                "/velin.toml:2:1: key 'file' in [log]: cannot open log file "
+                                "/proc/nonexist/x.log"))
       << r.err;
 }
 

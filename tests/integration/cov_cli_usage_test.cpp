@@ -119,7 +119,8 @@ TEST_F(CovCliUsage, FindRefusesAnEmptyPattern) {
 
 TEST_F(CovCliUsage, VerifyNeedsExactlyOneOfAnIdAndAll) {
   ExpectUsage({"backup", "verify"}, "verify needs a backup ID or --all");
-  ExpectUsage({"backup", "verify", "latest", "--all"}, "verify needs a backup ID or --all");
+  ExpectUsage({"backup", "verify", "latest", "--all"},
+              "verify takes a backup ID or --all, not both");
 }
 
 TEST_F(CovCliUsage, RestoreRefusesDatabaseFlagsWithFileSelections) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <ctime>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -35,6 +36,19 @@ std::vector<std::string> Names(ToyApp& app, bool bases) {
     if (base == bases) out.push_back(v["name"]);
   }
   return out;
+}
+
+// A recorded UTC time as messages show it: local, to the second (docs/cli.md, "Times"); the
+// child velin has this process's TZ.
+std::string DeadGuardLocalTime(const std::string& iso) {
+  std::tm tm{};
+  EXPECT_NE(::strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm), nullptr) << iso;
+  const std::time_t t = ::timegm(&tm);
+  std::tm local{};
+  ::localtime_r(&t, &local);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &local);
+  return buf;
 }
 
 nlohmann::json HistoryOf(ToyApp& app, const std::string& action) {
@@ -70,7 +84,8 @@ TEST(RollbackDeployGuardTest, ConcurrentBeginsExactlyOneWins) {
   std::vector<std::string> parts = {
       txn["id"].get<std::string>(), "'" + winner_reason + "'",
       txn["user"].get<std::string>() + "@" + txn["host"].get<std::string>(),
-      "open until " + txn["deadline"].get<std::string>(), "velin rollback extend"};
+      "open until " + DeadGuardLocalTime(txn["deadline"].get<std::string>()),
+      "velin rollback extend"};
   for (const std::string& part : parts) {
     EXPECT_NE(loser.err.find(part), std::string::npos) << part << " missing in: " << loser.err;
   }

@@ -153,6 +153,14 @@ struct FleetSection {
 // Shell commands run around backups and switches (docs/operations.md#hooks); "" = none.
 using HooksSection = HookCommands;
 
+// Where a key's value came from: its line and column in the file (else its section's, else
+// 1:1), or the VELIN_* variable(s) of an override.
+struct KeyPlace {
+  int line = 0;
+  int column = 0;
+  std::string env;
+};
+
 struct Config {
   std::string file;  // absolute path of the velin.toml loaded ("" when defaults only)
   std::string dir;   // its directory
@@ -169,7 +177,16 @@ struct Config {
   FleetSection fleet;
   // What is not wrong enough to refuse but must be said (a VELIN_* variable naming no key).
   std::vector<std::string> warnings;
+  // Each key's place, by "section.key" ("backup.encryption"), for errors found after loading:
+  // KeyError().
+  std::map<std::string, KeyPlace> places;
 };
+
+// A usage error about `section.key` found after loading (a log file that cannot be opened, a
+// passphrase missing), worded as the loader's: "FILE:LINE:COLUMN: message", or "environment
+// VELIN_…: message" for an override; `message` alone without a file.
+tl::unexpected<Error> KeyError(const Config& config, const std::string& section,
+                               const std::string& key, const std::string& message);
 
 // Finds velin.toml in `start_dir` or the nearest parent. nullopt when there is none.
 std::optional<std::string> FindConfigFile(const std::string& start_dir);

@@ -12,7 +12,8 @@
 
 namespace velin::config {
 
-// {"backup": {"compression": "zstd", ...}, "storage.s3": {...}, ...}
+// {"backup": {"compression": "zstd", ...}, "storage": {"s3": {...}, "sftp": {...}}, ...}: every
+// section with its defaults filled in ([database] only when configured).
 nlohmann::json ConfigToJson(const Config& config);
 
 // ("backup.compression", "\"zstd\"") lines in schema order, for human output.

@@ -71,6 +71,9 @@ class Console : public Reporter {
   // The same, with another message for the JSON document: a usage error of the command line
   // is in the user's language on stderr and in English in the document (cli/context.cpp).
   void Fail(const Error& error, const std::string& json_message);
+  // The same, with the exit code the document names when the process ends otherwise than by
+  // the error's code: 128 + N when a held signal N ends it (core/termination.hpp).
+  void Fail(const Error& error, const std::string& json_message, int exit_code);
   // Prints the JSON document, if one is waiting. Context::Execute calls it when the command
   // ends; the destructor too.
   void Flush();

@@ -180,8 +180,13 @@ Result<std::vector<std::string>> LoadRemovals(io::Env& env, const StateLayout& l
 Status SaveRemovals(io::Env& env, const StateLayout& layout, const std::vector<std::string>& names);
 Status ClearRemovals(io::Env& env, const StateLayout& layout);
 
-// "2026-11-25T15:45:00Z" for a Unix time in ms.
+// "2026-11-25T15:45:00Z" for a Unix time in ms: the records' and the JSON documents' times.
 std::string IsoTime(int64_t unix_ms);
+// "2026-11-25 16:45:00", local to the second: a Unix time in ms as human output and messages
+// show times (docs/cli.md, "Times").
+std::string LocalTime(int64_t unix_ms);
+// A recorded IsoTime text as LocalTime shows it; a text of another shape as it is.
+std::string LocalTimeOf(const std::string& iso);
 int64_t UnixMs(io::Env& env);
 // $USER (through `env`), else the effective user's name, else its uid.
 std::string CurrentUser(io::Env& env);
