@@ -1664,6 +1664,14 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Schlüssel '{}' in [{}]: ein Passwort gehört nicht in die URL (VELIN_FTP_PASSWORD für FTP, "
        "eine Schlüsseldatei für SFTP, storage.s3.credentials_file für S3 verwenden)"},
       {"--password-file: {}", "--password-file: {}"},
+      // Version names read back from the state files; the fleet's switch back (--undo).
+      {"{}: {}; velin never writes such a name (the file was edited or damaged)",
+       "{}: {}; velin schreibt nie einen solchen Namen (die Datei wurde bearbeitet oder ist "
+       "beschädigt)"},
+      {"{}: {} '{}' is not a name below {}; velin never writes such a name (the file was "
+       "edited or damaged)",
+       "{}: {} '{}' ist kein Name unterhalb von {}; velin schreibt nie einen solchen Namen (die "
+       "Datei wurde bearbeitet oder ist beschädigt)"},
   };
   return kTable;
 }

@@ -109,6 +109,21 @@ Result<std::optional<json>> LoadOptional(io::Env& env, const std::string& path) 
   return std::optional<json>(std::move(doc));
 }
 
+// A version name read from a state file names a directory below releases/, configs/ and
+// manifests/: one velin never writes (a hand edit, `../../srv`, `..`) would have a prune remove,
+// or a switch point `current` at, a directory outside the state dir. Damage, named with its
+// file. "previous" passes: it was a valid name before 2026-11-30 and leads nowhere.
+Status CheckStoredName(const std::string& where, const std::string& name) {
+  if (name == kPreviousVersion) return Ok();
+  if (Status valid = CheckVersionName(name); !valid) {
+    return DamageError(
+        TrFormat("{}: {}; velin never writes such a name (the file was edited or "
+                 "damaged)",
+                 where, valid.error().message));
+  }
+  return Ok();
+}
+
 Status RemoveIfExists(io::Env& env, const std::string& path) {
   VELIN_ASSIGN(bool exists, env.Exists(path));
   if (!exists) return Ok();
@@ -231,8 +246,10 @@ Result<Registry> LoadRegistry(io::Env& env, const StateLayout& layout) {
     r.base_of = f.Str("base_of");
     r.failed = f.Str("failed");
     VELIN_TRY(f.Check());
+    VELIN_TRY(CheckStoredName(layout.Registry(), r.name));
     reg.versions.push_back(std::move(r));
   }
+  if (!reg.current.empty()) VELIN_TRY(CheckStoredName(layout.Registry(), reg.current));
   return reg;
 }
 
@@ -341,6 +358,7 @@ Result<std::optional<TransactionRecord>> LoadTransaction(io::Env& env, const Sta
   t.restore_data = f.Bool("restore_data");
   t.data = f.Str("data");
   VELIN_TRY(f.Check());
+  if (!t.base.empty()) VELIN_TRY(CheckStoredName(layout.Transaction(), t.base));
   if (t.id.empty() || state.empty()) {
     return DamageError(TrFormat("{}: transaction has no id or state", layout.Transaction()));
   }
@@ -402,6 +420,17 @@ Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLa
   s.restore_backup = f.Str("restore_backup");
   s.data = f.Str("data");
   VELIN_TRY(f.Check());
+  for (const std::string* name : {&s.from, &s.to}) {
+    if (!name->empty()) VELIN_TRY(CheckStoredName(layout.SwitchIntent(), *name));
+  }
+  // A directory name below saved-config/ (TIME-PID-before-NAME), put back over the live config.
+  if (!s.saved_config.empty() &&
+      (s.saved_config.front() == '.' || s.saved_config.find('/') != std::string::npos)) {
+    return DamageError(TrFormat(
+        "{}: {} '{}' is not a name below {}; velin never writes such a name (the file was "
+        "edited or damaged)",
+        layout.SwitchIntent(), "saved_config", s.saved_config, layout.SavedConfigs()));
+  }
   return std::optional<SwitchIntent>(std::move(s));
 }
 
