@@ -1672,6 +1672,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "edited or damaged)",
        "{}: {} '{}' ist kein Name unterhalb von {}; velin schreibt nie einen solchen Namen (die "
        "Datei wurde bearbeitet oder ist beschädigt)"},
+      {"rollback.artifacts: {} is a symbolic link to {}, which holds or lies in "
+       "rollback.state_dir ({}); list the application's own paths instead",
+       "rollback.artifacts: {} ist ein symbolischer Link auf {}, das rollback.state_dir ({}) "
+       "enthält oder darin liegt; stattdessen die eigenen Pfade der Anwendung angeben"},
   };
   return kTable;
 }

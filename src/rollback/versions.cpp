@@ -346,9 +346,15 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   Manifest manifest;
   // A transaction's base holds what the live release holds: an artifact path added to the
   // config since that release was made is recorded as absent, not a reason to refuse `begin`.
+  // It is scanned as the live release holds it: a symlink there (stored by a velin before
+  // 2026-12-06) stays one. The app's own artifact paths are followed when they are symlinks.
   const bool all_artifacts = base_of.empty();
-  VELIN_ASSIGN(manifest.artifacts,
-               ScanTree(env_, artifact_root, settings_.artifacts, all_artifacts));
+  if (all_artifacts) {
+    VELIN_ASSIGN(manifest.artifacts,
+                 ScanArtifacts(env_, artifact_root, settings_.artifacts, true, layout_.dir));
+  } else {
+    VELIN_ASSIGN(manifest.artifacts, ScanTree(env_, artifact_root, settings_.artifacts, false));
+  }
   VELIN_ASSIGN(auto live_config, ScanTree(env_, settings_.app_root, settings_.config, false));
   if (kind == VersionKind::kSnapshot) manifest.config = live_config;
 
