@@ -1676,6 +1676,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "rollback.state_dir ({}); list the application's own paths instead",
        "rollback.artifacts: {} ist ein symbolischer Link auf {}, das rollback.state_dir ({}) "
        "enthält oder darin liegt; stattdessen die eigenen Pfade der Anwendung angeben"},
+      {"{} is not a directory (a file put in its place?)",
+       "{} ist kein Verzeichnis (eine Datei an seine Stelle gelegt?)"},
   };
   return kTable;
 }

@@ -535,6 +535,13 @@ ReleaseCheck CheckTree(io::Env& env, const std::string& root,
                        const std::vector<ManifestEntry>& entries, const DedupIndex& others,
                        bool mend) {
   ReleaseCheck check;
+  // Directories of the manifest found as something else (a file): "left as it is" below, so
+  // nothing under one can be put back either, and a dry run must not count it as mendable.
+  std::vector<std::string> blocked;
+  const auto under_blocked = [&](const std::string& rel) {
+    return std::any_of(blocked.begin(), blocked.end(),
+                       [&](const std::string& b) { return rel.starts_with(b + "/"); });
+  };
   for (const auto& e : entries) {
     const std::string path = io::JoinPath(root, e.path);
     auto info = env.Stat(path);
@@ -553,12 +560,15 @@ ReleaseCheck CheckTree(io::Env& env, const std::string& root,
     const bool absent =
         !info && (info.error().sys_errno == ENOENT || info.error().sys_errno == ENOTDIR);
     bool put_back = false;
-    if (e.type == io::FileType::kSymlink) {
+    if (under_blocked(e.path)) {
+      // Its directory is a file now: nothing to put it into.
+    } else if (e.type == io::FileType::kSymlink) {
       put_back = !mend || static_cast<bool>(Mend(env, path, e, ""));
     } else if (e.type == io::FileType::kDirectory) {
       // A missing directory is made again (its files follow it in the manifest); one replaced by
       // a file is left as it is.
       put_back = absent && (!mend || MakeDir(env, path, e.mode));
+      if (!absent) blocked.push_back(e.path);
     } else if (e.type == io::FileType::kRegular) {
       for (const auto& source : others.Candidates(e)) {
         if (!StillAsRecorded(env, source.path, e, source.mtime_ns)) continue;
@@ -584,6 +594,17 @@ Result<ReleaseCheck> CheckVersion(io::Env& env, const StateLayout& layout, const
   ReleaseCheck check;
   for (const auto& [root, entries] : {std::pair(layout.Release(name), &manifest.artifacts),
                                       std::pair(layout.Config(name), &manifest.config)}) {
+    // A release (or config) directory replaced by a file, or by a symlink that leads to none:
+    // nothing below it can be put back without deleting what is there, so it is lost as a
+    // whole, the same for a dry run as for a switch (before, the dry run counted the files as
+    // mendable and the switch then failed to make the directory).
+    if (auto info = env.Stat(root); info && info->type != io::FileType::kDirectory &&
+                                    !(info->type == io::FileType::kSymlink && env.OpenDir(root))) {
+      check.changed.push_back(root);
+      check.missing.push_back(root);
+      check.lost.push_back(root);
+      continue;
+    }
     ReleaseCheck tree = CheckTree(env, root, *entries, others, mend);
     for (const auto& rel : tree.changed) check.changed.push_back(io::JoinPath(root, rel));
     for (const auto& rel : tree.missing) check.missing.push_back(io::JoinPath(root, rel));

@@ -302,13 +302,19 @@ Error RollbackEngine::PartialReleaseError(const std::string& target,
                                           const std::vector<std::string>& lost,
                                           const std::string& from, PartialReleaseUse use) const {
   const std::string release = layout_.Release(target);
-  std::string what =
-      lost.size() == 1 && lost.front() == release
-          ? TrFormat("release directory {} is gone", release)
-          : TrFormat(
-                "{} file(s) of release {} are missing and no other release holds them "
-                "(first: {})",
-                lost.size(), release, lost.front());
+  // The release (or snapshot config) directory itself: gone, or something else in its place.
+  const bool root_lost =
+      lost.size() == 1 && (lost.front() == release || lost.front() == layout_.Config(target));
+  std::string what;
+  if (root_lost && env_.Stat(lost.front())) {
+    what = TrFormat("{} is not a directory (a file put in its place?)", lost.front());
+  } else if (root_lost) {
+    what = TrFormat("release directory {} is gone", lost.front());
+  } else {
+    what =
+        TrFormat("{} file(s) of release {} are missing and no other release holds them (first: {})",
+                 lost.size(), release, lost.front());
+  }
   switch (use) {
     case PartialReleaseUse::kRollback:
       return Error{
