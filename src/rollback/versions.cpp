@@ -334,6 +334,28 @@ Status RollbackEngine::CheckCreatable(const std::string& name, bool replace, con
   return Ok();
 }
 
+// The temporary release and config directories of one create, removed when it leaves them
+// behind (it failed: a full disk, a file changed while copied): each would hold its space until
+// the next create's CleanLeftovers. Once installed they are renamed into place, and there is
+// nothing left to remove.
+class TempReleaseDirs {
+ public:
+  TempReleaseDirs(io::Env& env, std::string release, std::string config)
+      : env_(env), release_(std::move(release)), config_(std::move(config)) {}
+  ~TempReleaseDirs() {
+    // Ignored: what cannot be removed now, the next create removes (CleanLeftovers).
+    (void)io::RemoveAll(env_, release_);
+    (void)io::RemoveAll(env_, config_);
+  }
+  TempReleaseDirs(const TempReleaseDirs&) = delete;
+  TempReleaseDirs& operator=(const TempReleaseDirs&) = delete;
+
+ private:
+  io::Env& env_;
+  std::string release_;
+  std::string config_;
+};
+
 Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
                                                    const std::string& description, VersionKind kind,
                                                    bool replace, const std::string& artifact_root,
@@ -364,6 +386,7 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   std::string tmp_config = layout_.Config(tag);
   VELIN_TRY(io::RemoveAll(env_, tmp_release));
   VELIN_TRY(io::RemoveAll(env_, tmp_config));
+  TempReleaseDirs temps(env_, tmp_release, tmp_config);
   VELIN_ASSIGN(MaterialiseStats stats,
                Materialise(env_, manifest.artifacts, artifact_root, tmp_release, index, true));
   if (kind == VersionKind::kSnapshot) {
