@@ -139,6 +139,7 @@ json HistoryToJson(const HistoryEntry& e) {
   if (!e.backup.empty()) j["backup"] = e.backup;
   if (!e.backup_version.empty()) j["backup_version"] = e.backup_version;
   if (!e.data.empty()) j["data"] = e.data;
+  if (!e.saved_config.empty()) j["saved_config"] = e.saved_config;
   return j;
 }
 
@@ -317,7 +318,8 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
                    .detail = f.Str("detail"),
                    .backup = f.Str("backup"),
                    .backup_version = f.Str("backup_version"),
-                   .data = f.Str("data")};
+                   .data = f.Str("data"),
+                   .saved_config = f.Str("saved_config")};
     VELIN_TRY(f.Check());
     out.push_back(std::move(e));
   }
@@ -423,13 +425,30 @@ Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLa
   for (const std::string* name : {&s.from, &s.to}) {
     if (!name->empty()) VELIN_TRY(CheckStoredName(layout.SwitchIntent(), *name));
   }
-  // A directory name below saved-config/ (TIME-PID-before-NAME), put back over the live config.
-  if (!s.saved_config.empty() &&
-      (s.saved_config.front() == '.' || s.saved_config.find('/') != std::string::npos)) {
-    return DamageError(TrFormat(
-        "{}: {} '{}' is not a name below {}; velin never writes such a name (the file was "
-        "edited or damaged)",
-        layout.SwitchIntent(), "saved_config", s.saved_config, layout.SavedConfigs()));
+  const std::string config = f.Str("config");
+  s.config_saved = f.Str("config_saved");
+  VELIN_TRY(f.Check());
+  if (config == "keep") {
+    s.config = SwitchConfig::kKeep;
+  } else if (config == "saved") {
+    s.config = SwitchConfig::kSaved;
+  } else if (!config.empty()) {
+    return DamageError(
+        TrFormat("{}: field 'config' is '{}', not keep or saved", layout.SwitchIntent(), config));
+  }
+  // Directory names below saved-config/ (TIME-PID-before-NAME), put back over the live config.
+  for (const auto& [key, name] :
+       {std::pair{"saved_config", &s.saved_config}, std::pair{"config_saved", &s.config_saved}}) {
+    if (!name->empty() && (name->front() == '.' || name->find('/') != std::string::npos)) {
+      return DamageError(TrFormat(
+          "{}: {} '{}' is not a name below {}; velin never writes such a name (the file was "
+          "edited or damaged)",
+          layout.SwitchIntent(), key, *name, layout.SavedConfigs()));
+    }
+  }
+  if (s.config == SwitchConfig::kSaved && s.config_saved.empty()) {
+    return DamageError(TrFormat("{}: field 'config' is saved, but 'config_saved' names none",
+                                layout.SwitchIntent()));
   }
   return std::optional<SwitchIntent>(std::move(s));
 }
@@ -448,6 +467,11 @@ Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchInt
   if (!s.restore_backup.empty()) {
     doc["restore_backup"] = s.restore_backup;
     doc["data"] = s.data;
+  }
+  if (s.config == SwitchConfig::kKeep) doc["config"] = "keep";
+  if (s.config == SwitchConfig::kSaved) {
+    doc["config"] = "saved";
+    doc["config_saved"] = s.config_saved;
   }
   return io::WriteFileDurably(env, layout.SwitchIntent(), DumpJson(doc, 2) + "\n");
 }
