@@ -121,7 +121,30 @@ void RegisterRollbackSwitchCommands(CLI::App& group, Context& ctx) {
   cmd->add_option("--restore-data", *restore_data,
                   "Also restore the database: a backup ID, or 'at-version' (the backup a "
                   "deploy transaction took while NAME was live); asks unless --yes");
-  cmd->callback([&ctx, name, reason, dry_run, restore_data] {
+  // Hidden: the fleet's switch back on each host (docs/rollback.md#fleet), not for hand use.
+  auto undo = std::make_shared<bool>(false);
+  cmd->add_flag("--undo", *undo,
+                "Go back to NAME by undoing the last switch (from NAME), with the live "
+                "configuration of before it")
+      ->group("");
+  cmd->callback([&ctx, name, reason, dry_run, restore_data, undo] {
+    if (*undo) {
+      ctx.Execute([&]() -> Status {
+        if (*dry_run || !restore_data->empty() || FleetRequested()) {
+          return UsageError(
+              std::string(Tr("--undo goes with none of --dry-run, --restore-data and --fleet")));
+        }
+        VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
+        Status s = engine->UndoSwitch(*name, *reason);
+        ctx.stats().version = *name;
+        if (ctx.out().json()) {
+          VELIN_ASSIGN(auto st, engine->Inspect());
+          if (s) ctx.out().Json({{"switched", true}, {"current", st.current}});
+        }
+        return s;
+      });
+      return;
+    }
     if (FleetRequested()) {
       if (!restore_data->empty()) return RefuseFleetFlag(ctx, "--restore-data");
       return RunFleetToVersion(ctx, *name, *reason, *dry_run);

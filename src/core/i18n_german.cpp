@@ -1714,6 +1714,44 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "; Sicherheit auf Zeilenebene würde Zeilen von {} vor {} verbergen: als Rolle mit "
        "BYPASSRLS sichern (ALTER ROLE {} BYPASSRLS, als Superuser) oder, für eine eigene "
        "Tabelle, ALTER TABLE … NO FORCE ROW LEVEL SECURITY"},
+      // Version names read back from the state files; the fleet's switch back (--undo).
+      {"{}: {}; velin never writes such a name (the file was edited or damaged)",
+       "{}: {}; velin schreibt nie einen solchen Namen (die Datei wurde bearbeitet oder ist "
+       "beschädigt)"},
+      {"{}: {} '{}' is not a name below {}; velin never writes such a name (the file was "
+       "edited or damaged)",
+       "{}: {} '{}' ist kein Name unterhalb von {}; velin schreibt nie einen solchen Namen (die "
+       "Datei wurde bearbeitet oder ist beschädigt)"},
+      {"{}: field 'config' is '{}', not keep or saved",
+       "{}: Feld 'config' ist '{}', nicht keep oder saved"},
+      {"{}: field 'config' is saved, but 'config_saved' names none",
+       "{}: Feld 'config' ist saved, aber 'config_saved' nennt keine"},
+      {"rollback.artifacts: {} is a symbolic link to {}, which holds or lies in "
+       "rollback.state_dir ({}); list the application's own paths instead",
+       "rollback.artifacts: {} ist ein symbolischer Link auf {}, das rollback.state_dir ({}) "
+       "enthält oder darin liegt; stattdessen die eigenen Pfade der Anwendung angeben"},
+      {"{} is not a directory (a file put in its place?)",
+       "{} ist kein Verzeichnis (eine Datei an seine Stelle gelegt?)"},
+      {"the configuration saved before the switch to {} ({}) is gone",
+       "die vor dem Wechsel zu {} gesicherte Konfiguration ({}) ist verschwunden"},
+      {"cannot undo a switch from {} to {}: the last switch here {}; nothing was changed",
+       "kann einen Wechsel von {} zu {} nicht rückgängig machen: der letzte Wechsel hier {}; "
+       "nichts wurde geändert"},
+      {"is none (or an adopt)", "gibt es nicht (oder war ein adopt)"},
+      {"went from {} to {}", "ging von {} zu {}"},
+      {"cannot undo the switch from {} to {}: the configuration saved before it ({}) is gone; "
+       "nothing was changed",
+       "kann den Wechsel von {} zu {} nicht rückgängig machen: die davor gesicherte "
+       "Konfiguration ({}) ist verschwunden; nichts wurde geändert"},
+      {"cannot undo the switch from {} to {}: its history entry names no saved configuration "
+       "(an older velin made it); nothing was changed: switch with 'velin rollback to-version "
+       "{}' and put the configuration back by hand",
+       "kann den Wechsel von {} zu {} nicht rückgängig machen: sein Verlaufseintrag nennt keine "
+       "gesicherte Konfiguration (ein älteres velin hat ihn geschrieben); nichts wurde geändert: "
+       "mit 'velin rollback to-version {}' wechseln und die Konfiguration von Hand "
+       "zurücklegen"},
+      {"--undo goes with none of --dry-run, --restore-data and --fleet",
+       "--undo passt zu keinem von --dry-run, --restore-data und --fleet"},
   };
   return kTable;
 }

@@ -224,6 +224,10 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
       {"Why (kept in the history)", "Warum (im Verlauf vermerkt)"},
       {"Print what the switch would do; change nothing",
        "Ausgeben, was der Wechsel täte; nichts ändern"},
+      {"Go back to NAME by undoing the last switch (from NAME), with the live configuration of "
+       "before it",
+       "Zu NAME zurück, indem der letzte Wechsel (von NAME) rückgängig gemacht wird, mit der "
+       "Konfiguration, die davor aktiv war"},
       {"Also restore the database: a backup ID, or 'at-version' (the backup a deploy transaction "
        "took while NAME was live); asks unless --yes",
        "Auch die Datenbank wiederherstellen: eine Backup-ID oder 'at-version' (das Backup, das "

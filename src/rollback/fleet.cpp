@@ -147,7 +147,10 @@ bool Fleet::SwitchBack(HostOutcome& o, const HostReply& switched, const std::str
     o.message = TrFormat("switched to {}; nothing to switch back to (no version was live)", now);
     return false;
   }
-  HostReply back = runner_.Run(host, {"rollback", "to-version", o.before, "--reason", reason});
+  // --undo: the live config comes back as it was before the fleet switch (the copy the host
+  // saved then), not the one stored with `before` nor the one `now` brought.
+  HostReply back =
+      runner_.Run(host, {"rollback", "to-version", o.before, "--reason", reason, "--undo"});
   if (back.exit_code != 0) {
     o.message =
         TrFormat("switched to {}; switching back to {} failed: {}", now, o.before, back.error);
@@ -204,7 +207,15 @@ FleetResult Fleet::ToVersion(const std::string& name, const std::string& reason)
   // All or nothing: every host goes back to the version it ran before.
   std::string failed_names = Names(failed);
   std::string first = FirstFailure(r.hosts);
-  reporter_.Info(TrFormat("{} failed: switching every host back", failed_names));
+  // Said only when some host may have to go back: one that switched, or whose outcome is not
+  // known. An unknown version, a held lock, damaged state (exit 2, 3, 4 from the host) changed
+  // nothing.
+  const bool any_moved = std::any_of(switched.begin(), switched.end(), [](const HostReply& h) {
+    return !h.reached || (h.exit_code != static_cast<int>(ExitCode::kUsage) &&
+                          h.exit_code != static_cast<int>(ExitCode::kLocked) &&
+                          h.exit_code != static_cast<int>(ExitCode::kDamage));
+  });
+  if (any_moved) reporter_.Info(TrFormat("{} failed: switching every host back", failed_names));
   std::string undo_reason = "fleet to-version " + name + " failed on " + failed_names;
   std::vector<char> back(r.hosts.size(), 0);
   ForEachHost([&](size_t i) {

@@ -109,6 +109,21 @@ Result<std::optional<json>> LoadOptional(io::Env& env, const std::string& path) 
   return std::optional<json>(std::move(doc));
 }
 
+// A version name read from a state file names a directory below releases/, configs/ and
+// manifests/: one velin never writes (a hand edit, `../../srv`, `..`) would have a prune remove,
+// or a switch point `current` at, a directory outside the state dir. Damage, named with its
+// file. "previous" passes: it was a valid name before 2026-11-30 and leads nowhere.
+Status CheckStoredName(const std::string& where, const std::string& name) {
+  if (name == kPreviousVersion) return Ok();
+  if (Status valid = CheckVersionName(name); !valid) {
+    return DamageError(
+        TrFormat("{}: {}; velin never writes such a name (the file was edited or "
+                 "damaged)",
+                 where, valid.error().message));
+  }
+  return Ok();
+}
+
 Status RemoveIfExists(io::Env& env, const std::string& path) {
   VELIN_ASSIGN(bool exists, env.Exists(path));
   if (!exists) return Ok();
@@ -124,6 +139,7 @@ json HistoryToJson(const HistoryEntry& e) {
   if (!e.backup.empty()) j["backup"] = e.backup;
   if (!e.backup_version.empty()) j["backup_version"] = e.backup_version;
   if (!e.data.empty()) j["data"] = e.data;
+  if (!e.saved_config.empty()) j["saved_config"] = e.saved_config;
   return j;
 }
 
@@ -231,8 +247,10 @@ Result<Registry> LoadRegistry(io::Env& env, const StateLayout& layout) {
     r.base_of = f.Str("base_of");
     r.failed = f.Str("failed");
     VELIN_TRY(f.Check());
+    VELIN_TRY(CheckStoredName(layout.Registry(), r.name));
     reg.versions.push_back(std::move(r));
   }
+  if (!reg.current.empty()) VELIN_TRY(CheckStoredName(layout.Registry(), reg.current));
   return reg;
 }
 
@@ -300,7 +318,8 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
                    .detail = f.Str("detail"),
                    .backup = f.Str("backup"),
                    .backup_version = f.Str("backup_version"),
-                   .data = f.Str("data")};
+                   .data = f.Str("data"),
+                   .saved_config = f.Str("saved_config")};
     VELIN_TRY(f.Check());
     out.push_back(std::move(e));
   }
@@ -341,6 +360,7 @@ Result<std::optional<TransactionRecord>> LoadTransaction(io::Env& env, const Sta
   t.restore_data = f.Bool("restore_data");
   t.data = f.Str("data");
   VELIN_TRY(f.Check());
+  if (!t.base.empty()) VELIN_TRY(CheckStoredName(layout.Transaction(), t.base));
   if (t.id.empty() || state.empty()) {
     return DamageError(TrFormat("{}: transaction has no id or state", layout.Transaction()));
   }
@@ -402,6 +422,34 @@ Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLa
   s.restore_backup = f.Str("restore_backup");
   s.data = f.Str("data");
   VELIN_TRY(f.Check());
+  for (const std::string* name : {&s.from, &s.to}) {
+    if (!name->empty()) VELIN_TRY(CheckStoredName(layout.SwitchIntent(), *name));
+  }
+  const std::string config = f.Str("config");
+  s.config_saved = f.Str("config_saved");
+  VELIN_TRY(f.Check());
+  if (config == "keep") {
+    s.config = SwitchConfig::kKeep;
+  } else if (config == "saved") {
+    s.config = SwitchConfig::kSaved;
+  } else if (!config.empty()) {
+    return DamageError(
+        TrFormat("{}: field 'config' is '{}', not keep or saved", layout.SwitchIntent(), config));
+  }
+  // Directory names below saved-config/ (TIME-PID-before-NAME), put back over the live config.
+  for (const auto& [key, name] :
+       {std::pair{"saved_config", &s.saved_config}, std::pair{"config_saved", &s.config_saved}}) {
+    if (!name->empty() && (name->front() == '.' || name->find('/') != std::string::npos)) {
+      return DamageError(TrFormat(
+          "{}: {} '{}' is not a name below {}; velin never writes such a name (the file was "
+          "edited or damaged)",
+          layout.SwitchIntent(), key, *name, layout.SavedConfigs()));
+    }
+  }
+  if (s.config == SwitchConfig::kSaved && s.config_saved.empty()) {
+    return DamageError(TrFormat("{}: field 'config' is saved, but 'config_saved' names none",
+                                layout.SwitchIntent()));
+  }
   return std::optional<SwitchIntent>(std::move(s));
 }
 
@@ -419,6 +467,11 @@ Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchInt
   if (!s.restore_backup.empty()) {
     doc["restore_backup"] = s.restore_backup;
     doc["data"] = s.data;
+  }
+  if (s.config == SwitchConfig::kKeep) doc["config"] = "keep";
+  if (s.config == SwitchConfig::kSaved) {
+    doc["config"] = "saved";
+    doc["config_saved"] = s.config_saved;
   }
   return io::WriteFileDurably(env, layout.SwitchIntent(), DumpJson(doc, 2) + "\n");
 }

@@ -75,12 +75,12 @@ Result<std::unique_ptr<io::RandomAccessFile>> OpenListed(io::Env& env, const io:
   return std::move(*file);
 }
 
-// One path of a scan, `rel` below `root`, in `parent` (its directory, open). Every entry is
-// looked up, opened and listed through its directory's descriptor, checked to be the one listed.
+// One path of a scan, `rel` below `root`, as `name` in `parent` (its directory, open; for a
+// followed symlink, the directory and name it leads to). Every entry is looked up, opened and
+// listed through its directory's descriptor, checked to be the one listed.
 Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
-                const io::Dir& parent, std::vector<ManifestEntry>& out) {
+                const io::Dir& parent, const std::string& name, std::vector<ManifestEntry>& out) {
   const std::string full = io::JoinPath(root, rel);
-  const std::string name = io::Basename(full);
   VELIN_ASSIGN(io::FileInfo info, env.StatAt(parent, name));
   ManifestEntry e;
   e.path = rel;
@@ -115,7 +115,7 @@ Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
       }
       VELIN_ASSIGN(auto children, env.ListDirAt(**dir));
       for (const auto& child : children) {
-        VELIN_TRY(ScanPath(env, root, rel + "/" + child.name, **dir, out));
+        VELIN_TRY(ScanPath(env, root, rel + "/" + child.name, **dir, child.name, out));
       }
       return Ok();
     }
@@ -345,16 +345,58 @@ Status CheckRollbackPath(const std::string& rel) {
   return Ok();
 }
 
-Result<std::vector<ManifestEntry>> ScanTree(io::Env& env, const std::string& root,
-                                            const std::vector<std::string>& paths, bool required) {
+namespace {
+
+// Where the configured path `rel` below `root` is: its directory (nullptr when that is
+// missing) and its name there. With `follow`, a symlink that is `rel` itself is followed by the
+// rule of io::OpenEntryBeneath (one that another user made and that leads out of `root` is
+// refused), so the place is that of what it leads to.
+Result<io::BeneathEntry> LocateConfigured(io::Env& env, const std::string& root,
+                                          const std::string& rel, bool follow) {
+  if (!follow) {
+    VELIN_ASSIGN(io::DirPtr parent, ParentOf(env, root, rel, false));
+    return io::BeneathEntry{parent, io::Basename(rel)};
+  }
+  auto entry = io::OpenEntryBeneath(env, root, rel);
+  if (!entry && (entry.error().sys_errno == ENOENT || entry.error().sys_errno == ENOTDIR)) {
+    return io::BeneathEntry{nullptr, io::Basename(rel)};
+  }
+  return entry;
+}
+
+// A followed artifact must not lead to the state directory, nor to a directory holding it
+// (`bin -> ..` made by root): the version would store velin's own releases, as "." would
+// (CheckPathsLeaveOutTheState refuses those by their spelling). Compared by real paths.
+Status CheckLeavesOutState(io::Env& env, const std::string& root, const std::string& rel,
+                           const io::BeneathEntry& at, const std::string& state_dir) {
+  auto state = env.OpenDir(state_dir);
+  if (!state) return Ok();  // no state dir yet: nothing to store by mistake
+  VELIN_ASSIGN(std::string state_real, env.RealPathOf(**state));
+  VELIN_ASSIGN(std::string parent_real, env.RealPathOf(*at.dir));
+  const std::string real = io::JoinPath(parent_real, at.name);
+  const auto within = [](const std::string& inner, const std::string& outer) {
+    return inner == outer || inner.starts_with(outer == "/" ? outer : outer + "/");
+  };
+  if (!within(state_real, real) && !within(real, state_real)) return Ok();
+  return UsageError(TrFormat(
+      "rollback.artifacts: {} is a symbolic link to {}, which holds or lies in rollback.state_dir "
+      "({}); list the application's own paths instead",
+      io::JoinPath(root, rel), real, state_real));
+}
+
+// ScanTree and ScanArtifacts; `state_dir` non-empty: follow a configured path that is a symlink.
+Result<std::vector<ManifestEntry>> ScanConfigured(io::Env& env, const std::string& root,
+                                                  const std::vector<std::string>& paths,
+                                                  bool required, const std::string& state_dir) {
+  const bool follow = !state_dir.empty();
   std::vector<ManifestEntry> out;
   for (std::string rel : paths) {
     while (!rel.empty() && rel.back() == '/') rel.pop_back();
     VELIN_TRY(CheckRollbackPath(rel));
-    VELIN_ASSIGN(io::DirPtr parent, ParentOf(env, root, rel, false));
-    bool exists = parent != nullptr;
+    VELIN_ASSIGN(io::BeneathEntry at, LocateConfigured(env, root, rel, follow));
+    bool exists = at.dir != nullptr;
     if (exists) {
-      auto info = env.StatAt(*parent, io::Basename(rel));
+      auto info = env.StatAt(*at.dir, at.name);
       if (!info && info.error().sys_errno != ENOENT) return tl::unexpected(info.error());
       exists = info.has_value();
     }
@@ -362,11 +404,32 @@ Result<std::vector<ManifestEntry>> ScanTree(io::Env& env, const std::string& roo
       if (required) return UsageError(TrFormat("artifact '{}' not found in {}", rel, root));
       continue;
     }
-    VELIN_TRY(ScanPath(env, root, rel, *parent, out));
+    if (follow) VELIN_TRY(CheckLeavesOutState(env, root, rel, at, state_dir));
+    const size_t top = out.size();
+    VELIN_TRY(ScanPath(env, root, rel, *at.dir, at.name, out));
+    if (follow && out[top].type == io::FileType::kRegular) {
+      // Maybe a link to a file: copied from where the scan read it (the copy opens the last
+      // part without following a symlink, and checks it is the file scanned).
+      VELIN_ASSIGN(std::string dir_real, env.RealPathOf(*at.dir));
+      out[top].source = io::JoinPath(dir_real, at.name);
+    }
   }
   std::sort(out.begin(), out.end(),
             [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; });
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<ManifestEntry>> ScanTree(io::Env& env, const std::string& root,
+                                            const std::vector<std::string>& paths, bool required) {
+  return ScanConfigured(env, root, paths, required, "");
+}
+
+Result<std::vector<ManifestEntry>> ScanArtifacts(io::Env& env, const std::string& root,
+                                                 const std::vector<std::string>& paths,
+                                                 bool required, const std::string& state_dir) {
+  return ScanConfigured(env, root, paths, required, state_dir);
 }
 
 std::string DigestOf(const std::vector<ManifestEntry>& entries) {
@@ -472,6 +535,13 @@ ReleaseCheck CheckTree(io::Env& env, const std::string& root,
                        const std::vector<ManifestEntry>& entries, const DedupIndex& others,
                        bool mend) {
   ReleaseCheck check;
+  // Directories of the manifest found as something else (a file): "left as it is" below, so
+  // nothing under one can be put back either, and a dry run must not count it as mendable.
+  std::vector<std::string> blocked;
+  const auto under_blocked = [&](const std::string& rel) {
+    return std::any_of(blocked.begin(), blocked.end(),
+                       [&](const std::string& b) { return rel.starts_with(b + "/"); });
+  };
   for (const auto& e : entries) {
     const std::string path = io::JoinPath(root, e.path);
     auto info = env.Stat(path);
@@ -490,12 +560,15 @@ ReleaseCheck CheckTree(io::Env& env, const std::string& root,
     const bool absent =
         !info && (info.error().sys_errno == ENOENT || info.error().sys_errno == ENOTDIR);
     bool put_back = false;
-    if (e.type == io::FileType::kSymlink) {
+    if (under_blocked(e.path)) {
+      // Its directory is a file now: nothing to put it into.
+    } else if (e.type == io::FileType::kSymlink) {
       put_back = !mend || static_cast<bool>(Mend(env, path, e, ""));
     } else if (e.type == io::FileType::kDirectory) {
       // A missing directory is made again (its files follow it in the manifest); one replaced by
       // a file is left as it is.
       put_back = absent && (!mend || MakeDir(env, path, e.mode));
+      if (!absent) blocked.push_back(e.path);
     } else if (e.type == io::FileType::kRegular) {
       for (const auto& source : others.Candidates(e)) {
         if (!StillAsRecorded(env, source.path, e, source.mtime_ns)) continue;
@@ -521,6 +594,17 @@ Result<ReleaseCheck> CheckVersion(io::Env& env, const StateLayout& layout, const
   ReleaseCheck check;
   for (const auto& [root, entries] : {std::pair(layout.Release(name), &manifest.artifacts),
                                       std::pair(layout.Config(name), &manifest.config)}) {
+    // A release (or config) directory replaced by a file, or by a symlink that leads to none:
+    // nothing below it can be put back without deleting what is there, so it is lost as a
+    // whole, the same for a dry run as for a switch (before, the dry run counted the files as
+    // mendable and the switch then failed to make the directory).
+    if (auto info = env.Stat(root); info && info->type != io::FileType::kDirectory &&
+                                    !(info->type == io::FileType::kSymlink && env.OpenDir(root))) {
+      check.changed.push_back(root);
+      check.missing.push_back(root);
+      check.lost.push_back(root);
+      continue;
+    }
     ReleaseCheck tree = CheckTree(env, root, *entries, others, mend);
     for (const auto& rel : tree.changed) check.changed.push_back(io::JoinPath(root, rel));
     for (const auto& rel : tree.missing) check.missing.push_back(io::JoinPath(root, rel));
@@ -563,7 +647,7 @@ Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEnt
         ++stats.linked;
         continue;
       }
-      std::string from = io::JoinPath(source_root, e.path);
+      std::string from = e.source.empty() ? io::JoinPath(source_root, e.path) : e.source;
       VELIN_TRY(
           CopyFile(env, from, to, e.mode, &stats.bytes_copied, check_copies ? &e : nullptr, e));
       ++stats.copied;

@@ -176,7 +176,7 @@ static std::pair<std::string, std::string> ServiceLeft(const StepProgress& progr
 
 // Copies the live configuration to state_dir/saved-config/NAME (built under a temporary name,
 // fsynced, renamed into place), so a switch back can put it back byte-identical.
-Status RollbackEngine::SaveLiveConfig(const std::string& name) {
+Status RollbackEngine::SaveLiveConfig(const std::string& name, const std::string& keep_also) {
   std::string dest = layout_.SavedConfig(name);
   VELIN_ASSIGN(bool done, env_.Exists(dest));
   if (done) return Ok();  // saved before a crash: the live config may be the snapshot's by now
@@ -190,8 +190,9 @@ Status RollbackEngine::SaveLiveConfig(const std::string& name) {
   VELIN_TRY(env_.SyncDir(layout_.SavedConfigs()));
   // Bounded like the releases: the newest keep_versions copies stay.
   VELIN_ASSIGN(auto saved, SavedConfigs());
+  const std::string kept = keep_also.empty() ? "" : layout_.SavedConfig(keep_also);
   for (size_t i = 0; i + static_cast<size_t>(settings_.keep_versions) < saved.size(); ++i) {
-    if (saved[i] != dest) VELIN_TRY(io::RemoveAll(env_, saved[i]));
+    if (saved[i] != dest && saved[i] != kept) VELIN_TRY(io::RemoveAll(env_, saved[i]));
   }
   return Ok();
 }
@@ -302,13 +303,19 @@ Error RollbackEngine::PartialReleaseError(const std::string& target,
                                           const std::vector<std::string>& lost,
                                           const std::string& from, PartialReleaseUse use) const {
   const std::string release = layout_.Release(target);
-  std::string what =
-      lost.size() == 1 && lost.front() == release
-          ? TrFormat("release directory {} is gone", release)
-          : TrFormat(
-                "{} file(s) of release {} are missing and no other release holds them "
-                "(first: {})",
-                lost.size(), release, lost.front());
+  // The release (or snapshot config) directory itself: gone, or something else in its place.
+  const bool root_lost =
+      lost.size() == 1 && (lost.front() == release || lost.front() == layout_.Config(target));
+  std::string what;
+  if (root_lost && env_.Stat(lost.front())) {
+    what = TrFormat("{} is not a directory (a file put in its place?)", lost.front());
+  } else if (root_lost) {
+    what = TrFormat("release directory {} is gone", lost.front());
+  } else {
+    what =
+        TrFormat("{} file(s) of release {} are missing and no other release holds them (first: {})",
+                 lost.size(), release, lost.front());
+  }
   switch (use) {
     case PartialReleaseUse::kRollback:
       return Error{
@@ -359,7 +366,8 @@ Status RollbackEngine::CheckLiveRelease() {
 
 Status RollbackEngine::SwitchLocked(const std::string& target, const std::string& reason,
                                     const std::string& txn_id, const std::string& action,
-                                    const std::string& restore_backup) {
+                                    const std::string& restore_backup, SwitchConfig config,
+                                    const std::string& config_saved) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   const VersionRecord* rec = reg.Find(target);
   if (rec == nullptr) {
@@ -377,13 +385,20 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   intent.action = action;
   intent.phase = "forward";
   intent.restore_backup = restore_backup;
+  intent.config = config;
+  intent.config_saved = config_saved;
   VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
   intent.history_len = static_cast<int64_t>(history.size());
   if (const VersionRecord* f = reg.Find(intent.from)) intent.from_level = f->schema_level;
   if (auto live_level = SchemaLevel(settings_); live_level && !live_level->empty()) {
     intent.from_level = *live_level;
   }
-  if (rec->kind == VersionKind::kSnapshot && !settings_.config.empty()) {
+  // The live config is saved whenever this switch replaces it, so that its switch back can put
+  // it back exactly.
+  const bool replaces_config =
+      config == SwitchConfig::kSaved ||
+      (config == SwitchConfig::kTarget && rec->kind == VersionKind::kSnapshot);
+  if (replaces_config && !settings_.config.empty()) {
     std::string stamp = intent.started;
     for (char& c : stamp) {
       if (c == ':') c = '-';
@@ -527,11 +542,25 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
   const bool ran_forward = intent.phase != "back";  // else how far it got is not known here
 
   if (ran_forward) {
+    if (intent.config == SwitchConfig::kSaved) {
+      // The copy an undo puts back exactly: without it, every config path would be removed.
+      VELIN_ASSIGN(bool there, env_.Exists(layout_.SavedConfig(intent.config_saved)));
+      if (!there) {
+        const std::string gone =
+            TrFormat("the configuration saved before the switch to {} ({}) is gone", intent.from,
+                     layout_.SavedConfig(intent.config_saved));
+        entry.outcome = "failed; nothing was changed";
+        entry.detail = gone;
+        VELIN_TRY(record(entry));
+        return Failure(TrFormat("switch to {}: {}; nothing was changed (still {})", intent.to, gone,
+                                intent.from));
+      }
+    }
     if (!saved_dir.empty()) {
       // Before the service is stopped: a copy that cannot be made (a full disk, a file swapped
       // while read, a symlink on a config path that is refused) ends the switch with nothing
       // changed, not as an interrupted one that every later command stops at.
-      if (Status saved = SaveLiveConfig(intent.saved_config); !saved) {
+      if (Status saved = SaveLiveConfig(intent.saved_config, intent.config_saved); !saved) {
         entry.outcome = "failed; nothing was changed";
         entry.detail = saved.error().message;
         VELIN_TRY(record(entry));
@@ -541,8 +570,18 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
                                     saved.error().sys_errno});
       }
     }
+    entry.saved_config = intent.saved_config;  // made: `to-version FROM --undo` puts it back
     ConfigSource config;
-    if (to.kind == VersionKind::kSnapshot) config.root = layout_.Config(to.name);
+    switch (intent.config) {
+      case SwitchConfig::kTarget:
+        if (to.kind == VersionKind::kSnapshot) config.root = layout_.Config(to.name);
+        break;
+      case SwitchConfig::kKeep:
+        break;
+      case SwitchConfig::kSaved:
+        config = {layout_.SavedConfig(intent.config_saved), true};
+        break;
+    }
     std::function<Status()> restore;
     if (!intent.restore_backup.empty()) restore = [&] { return RestoreDataOfSwitch(intent); };
     Status forward = ApplySteps(env_, settings_, reporter_, to, from ? &*from : nullptr,
@@ -583,6 +622,8 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
                    layout_.SwitchIntent(), saved.error().message));
     }
     CrashPoint("switch-back");
+  } else {
+    entry.saved_config = intent.saved_config;  // made before the crash that `recover` finishes
   }
 
   std::string back_result = "nothing to switch back to";  // English: the history keeps it

@@ -367,6 +367,9 @@ Result<TransactionRecord> RollbackEngine::Extend(Duration by) {
 
 Result<TransactionStatus> RollbackEngine::Inspect() {
   TransactionStatus st;
+  // Read although only the link is shown: a damaged or newer registry.json is said here (exit
+  // 4, 1) as by every other rollback command, not found at the next switch.
+  VELIN_TRY(LoadRegistry(env_, layout_));
   VELIN_ASSIGN(st.transaction, LoadTransaction(env_, layout_));
   VELIN_ASSIGN(st.interrupted_switch, LoadSwitchIntent(env_, layout_));
   if (st.interrupted_switch) {
@@ -383,6 +386,7 @@ Result<std::vector<std::string>> RollbackEngine::Recover(std::optional<Transacti
   std::vector<std::string> done;
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, LockState(LockWait(settings_)));
+  VELIN_TRY(LoadRegistry(env_, layout_));  // damaged or newer: said, as by every command
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
   if (txn) {
     // Its deadline passed (or the watchdog's rollback was interrupted): the timeout's rollback.

@@ -334,6 +334,28 @@ Status RollbackEngine::CheckCreatable(const std::string& name, bool replace, con
   return Ok();
 }
 
+// The temporary release and config directories of one create, removed when it leaves them
+// behind (it failed: a full disk, a file changed while copied): each would hold its space until
+// the next create's CleanLeftovers. Once installed they are renamed into place, and there is
+// nothing left to remove.
+class TempReleaseDirs {
+ public:
+  TempReleaseDirs(io::Env& env, std::string release, std::string config)
+      : env_(env), release_(std::move(release)), config_(std::move(config)) {}
+  ~TempReleaseDirs() {
+    // Ignored: what cannot be removed now, the next create removes (CleanLeftovers).
+    (void)io::RemoveAll(env_, release_);
+    (void)io::RemoveAll(env_, config_);
+  }
+  TempReleaseDirs(const TempReleaseDirs&) = delete;
+  TempReleaseDirs& operator=(const TempReleaseDirs&) = delete;
+
+ private:
+  io::Env& env_;
+  std::string release_;
+  std::string config_;
+};
+
 Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
                                                    const std::string& description, VersionKind kind,
                                                    bool replace, const std::string& artifact_root,
@@ -346,9 +368,15 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   Manifest manifest;
   // A transaction's base holds what the live release holds: an artifact path added to the
   // config since that release was made is recorded as absent, not a reason to refuse `begin`.
+  // It is scanned as the live release holds it: a symlink there (stored by a velin before
+  // 2026-12-06) stays one. The app's own artifact paths are followed when they are symlinks.
   const bool all_artifacts = base_of.empty();
-  VELIN_ASSIGN(manifest.artifacts,
-               ScanTree(env_, artifact_root, settings_.artifacts, all_artifacts));
+  if (all_artifacts) {
+    VELIN_ASSIGN(manifest.artifacts,
+                 ScanArtifacts(env_, artifact_root, settings_.artifacts, true, layout_.dir));
+  } else {
+    VELIN_ASSIGN(manifest.artifacts, ScanTree(env_, artifact_root, settings_.artifacts, false));
+  }
   VELIN_ASSIGN(auto live_config, ScanTree(env_, settings_.app_root, settings_.config, false));
   if (kind == VersionKind::kSnapshot) manifest.config = live_config;
 
@@ -358,6 +386,7 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   std::string tmp_config = layout_.Config(tag);
   VELIN_TRY(io::RemoveAll(env_, tmp_release));
   VELIN_TRY(io::RemoveAll(env_, tmp_config));
+  TempReleaseDirs temps(env_, tmp_release, tmp_config);
   VELIN_ASSIGN(MaterialiseStats stats,
                Materialise(env_, manifest.artifacts, artifact_root, tmp_release, index, true));
   if (kind == VersionKind::kSnapshot) {

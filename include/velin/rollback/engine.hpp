@@ -152,6 +152,11 @@ class RollbackEngine {
   // and before `start` (docs/rollback.md#data).
   Status ToVersion(const std::string& name, const std::string& reason,
                    const std::string& restore_data = "");
+  // `to-version NAME --undo` (the fleet's switch back, docs/rollback.md#fleet): back to NAME by
+  // undoing the last switch, which must have gone from NAME to the live version; the live
+  // config is put back as it was before that switch (the copy saved then), or left alone when
+  // that switch touched none, instead of taking NAME's stored config. Exit codes as ToVersion.
+  Status UndoSwitch(const std::string& name, const std::string& reason);
   // The plan of ToVersion(name) without any change (--dry-run).
   Result<SwitchPlan> PlanSwitch(const std::string& name);
   // Takes over an application deployed as plain files (docs/rollback.md#adopt).
@@ -199,9 +204,12 @@ class RollbackEngine {
   // its health check failed, cleared when a switch to it passed. A failure to record the mark is
   // a warning: it never stops a switch (or its switch-back).
   void NoteSwitchOutcome(const std::string& target, const Status& outcome);
+  // `config`, `config_saved`: where the forward direction takes the config from (an undo).
   Status SwitchLocked(const std::string& target, const std::string& reason,
                       const std::string& txn_id, const std::string& action,
-                      const std::string& restore_backup = "");
+                      const std::string& restore_backup = "",
+                      SwitchConfig config = SwitchConfig::kTarget,
+                      const std::string& config_saved = "");
   // Restores the database of `intent` (once: intent.data records it), between the link and
   // `start`. A failure is recorded, never stops the switch.
   Status RestoreDataOfSwitch(SwitchIntent& intent);
@@ -211,7 +219,9 @@ class RollbackEngine {
   Status ContinueSwitchLocked(const SwitchIntent& intent);
   // `*started`: false when the switch could not even be looked at (its target is gone).
   Status ContinueSwitchStepsLocked(SwitchIntent intent, bool* started);
-  Status SaveLiveConfig(const std::string& name);
+  // `keep_also`: a saved copy the bound of keep_versions must not remove (the one an undo puts
+  // back).
+  Status SaveLiveConfig(const std::string& name, const std::string& keep_also = "");
   Status RecordAdopt(const std::string& name, const std::string& root, const Status& outcome);
   Result<std::vector<std::string>> SavedConfigs();
   Result<VersionRecord> CreateLocked(const std::string& name, const std::string& description,

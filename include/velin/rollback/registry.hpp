@@ -99,6 +99,9 @@ struct HistoryEntry {
   std::string backup;          // the database backup taken at the transaction's begin
   std::string backup_version;  // the version live when that backup was taken
   std::string data;            // what happened to the database ("restored from backup …", …)
+  // A switch that replaced config: the live config saved before it (below saved-config/), which
+  // `to-version FROM --undo` puts back.
+  std::string saved_config;
 };
 
 // A switch (or a transaction's rollback switch) whose target failed its health check.
@@ -146,6 +149,14 @@ Result<std::optional<TransactionRecord>> LoadTransaction(io::Env& env, const Sta
 Status SaveTransaction(io::Env& env, const StateLayout& layout, const TransactionRecord& txn);
 Status RemoveTransaction(io::Env& env, const StateLayout& layout);
 
+// Where the forward direction of a switch takes the configuration from (switch.json
+// `config`; docs/rollback-format.md#switchjson).
+enum class SwitchConfig {
+  kTarget,  // a snapshot's stored config; a version touches none (every switch but an undo)
+  kKeep,    // none is touched: the undo of a switch that touched none (`to-version --undo`)
+  kSaved,   // the live config saved before the switch being undone (`config_saved`), exactly
+};
+
 // A switch in progress: written before the service is stopped, rewritten when it turns back,
 // removed when it ended. `recover` continues it from here (docs/rollback-format.md).
 struct SwitchIntent {
@@ -166,6 +177,9 @@ struct SwitchIntent {
   // "restored" or "failed: …" (a crash before that runs it again).
   std::string restore_backup;
   std::string data;
+  // Optional: the forward direction's config when it is not the target's (an undo).
+  SwitchConfig config = SwitchConfig::kTarget;
+  std::string config_saved;  // kSaved: the name below state_dir/saved-config
 };
 Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLayout& layout);
 Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchIntent& intent);

@@ -32,6 +32,9 @@ struct ManifestEntry {
   // the scan reads that file, not one put in its place since.
   uint64_t device = 0;
   uint64_t inode = 0;
+  // The file the scan read when it is not the tree's root + `path`: a configured path that is a
+  // symlink to a file, followed (ScanArtifacts). Never stored.
+  std::string source;
 };
 
 struct Manifest {
@@ -47,6 +50,15 @@ Status CheckRollbackPath(const std::string& rel);
 // error when `required`, skipped otherwise. Special files (sockets, devices) are refused.
 Result<std::vector<ManifestEntry>> ScanTree(io::Env& env, const std::string& root,
                                             const std::vector<std::string>& paths, bool required);
+// ScanTree for the artifacts of a new version (docs/rollback.md#layout): a configured path that
+// is itself a symlink (`bin -> build/bin`) is followed, by the rule the config paths' directories
+// are reached by (io::OpenEntryBeneath: one that another user made and that leads out of `root`
+// is refused), and stored as what it leads to, so that a version never depends on a link out of
+// it; one that leads to `state_dir` or to a directory holding it is refused (a usage error).
+// Symlinks below a configured path are stored as symlinks.
+Result<std::vector<ManifestEntry>> ScanArtifacts(io::Env& env, const std::string& root,
+                                                 const std::vector<std::string>& paths,
+                                                 bool required, const std::string& state_dir);
 
 // sha256 over the entries (paths, types, modes, sizes, contents, link targets); "" when empty.
 std::string DigestOf(const std::vector<ManifestEntry>& entries);

@@ -128,7 +128,7 @@ class ScriptedHosts : public HostRunner {
         r.exit_code = fail;
         r.error = "v2 failed its health check";
         r.document = {{"error", {{"message", r.error}, {"exit_code", fail}}}};
-        if (fail != 5) current[host.name] = "v2";  // switched, and the switch back failed
+        if (fail == 1) current[host.name] = "v2";  // switched, and the switch back failed
         return r;
       }
       current[host.name] = args[2];
@@ -201,6 +201,61 @@ TEST(FleetTest, AHostLeftOnTheNewVersionMakesExitCodeOne) {
   EXPECT_NE(r.status.error().message.find("web3 could not be put back"), std::string::npos)
       << r.status.error().message;
   EXPECT_EQ(hosts.current["web1"], "v1");
+}
+
+// The switch back undoes each host's own switch (--undo): its live config comes back as it was
+// before, not the config stored with the version it returns to.
+TEST(FleetTest, HostsAreSwitchedBackWithUndo) {
+  ScriptedHosts hosts;
+  hosts.current = {{"web1", "v1"}, {"web2", "v1"}, {"web3", "v0"}};
+  hosts.switch_fails["web2"] = 5;
+  NullReporter quiet;
+  Fleet fleet(ThreeHosts(), hosts, quiet);
+  FleetResult r = fleet.ToVersion("v2", "");
+  ASSERT_FALSE(r.status);
+  EXPECT_EQ(r.status.error().code, ExitCode::kHealthFailed);
+  std::vector<std::string> backs;
+  for (const auto& call : hosts.calls) {
+    if (call.find("rollback to-version") != std::string::npos &&
+        call.find("rollback to-version v2") == std::string::npos) {
+      backs.push_back(call);
+    }
+  }
+  std::sort(backs.begin(), backs.end());
+  ASSERT_EQ(backs.size(), 2u);
+  EXPECT_EQ(backs[0],
+            "web1 rollback to-version v1 --reason fleet to-version v2 failed on web2 --undo");
+  EXPECT_EQ(backs[1],
+            "web3 rollback to-version v0 --reason fleet to-version v2 failed on web2 --undo");
+}
+
+// Keeps the lines an engine reports as Info.
+class FleetInfoLines : public NullReporter {
+ public:
+  void Info(std::string_view message) override { lines.emplace_back(message); }
+  std::vector<std::string> lines;
+};
+
+TEST(FleetTest, NoSwitchingBackIsAnnouncedWhenNoHostSwitched) {
+  ScriptedHosts hosts;
+  hosts.current = {{"web1", "v1"}, {"web2", "v1"}, {"web3", "v1"}};
+  for (const char* n : {"web1", "web2", "web3"}) hosts.switch_fails[n] = 2;  // no version v2
+  FleetInfoLines said;
+  Fleet fleet(ThreeHosts(), hosts, said);
+  FleetResult r = fleet.ToVersion("v2", "");
+  ASSERT_FALSE(r.status);
+  EXPECT_EQ(r.status.error().code, ExitCode::kUsage);
+  for (const auto& line : said.lines) {
+    EXPECT_EQ(line.find("switching every host back"), std::string::npos) << line;
+  }
+  // One host switched: then it is said.
+  hosts.switch_fails["web1"] = 0;
+  Fleet fleet2(ThreeHosts(), hosts, said);
+  r = fleet2.ToVersion("v2", "");
+  ASSERT_FALSE(r.status);
+  EXPECT_TRUE(std::any_of(said.lines.begin(), said.lines.end(), [](const std::string& line) {
+    return line.find("switching every host back") != std::string::npos;
+  }));
 }
 
 TEST(FleetTest, AnUnreachableHostStopsTheSwitchBeforeAnyHostChanges) {
