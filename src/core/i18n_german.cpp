@@ -1436,10 +1436,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"Bad file descriptor", "Ungültiger Dateideskriptor"},
       {"Cannot allocate memory", "Nicht genügend Hauptspeicher verfügbar"},
       // Fidelity (issue 21): extended attributes, ACLs, sparse files, fifos, device nodes.
-      {"the backup holds extended attributes, fifos or device nodes (format version {}) and {} "
-       "has format version {}: run `velin backup upgrade` on it first",
-       "das Backup enthält erweiterte Attribute, FIFOs oder Gerätedateien (Formatversion {}) und "
-       "{} hat Formatversion {}: zuerst `velin backup upgrade` darauf ausführen"},
+      {"the backup was written with format version {} trees and {} has format version {}: run "
+       "`velin backup upgrade` on it first",
+       "das Backup wurde mit Verzeichnisbäumen der Formatversion {} geschrieben und {} hat "
+       "Formatversion {}: zuerst `velin backup upgrade` darauf ausführen"},
       {"{} files and directories have extended attributes (ACLs among them) that repository "
        "format version {} cannot store; `velin backup upgrade` raises it to {}",
        "{} Dateien und Verzeichnisse haben erweiterte Attribute (darunter ACLs), die ein "
