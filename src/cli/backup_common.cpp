@@ -142,6 +142,10 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
     if (lock) {
       r.lock = std::move(*lock);
       r.repo->SetCommitGuard([l = r.lock.get()] { return l->Check(); });
+      // The config was read before the lock: a `backup upgrade` may have raised its format
+      // version since (then a create stored no extended attributes, saying the repository was
+      // still at the old version). Under our lock no upgrade runs: read it again.
+      if (!reader) VELIN_TRY(r.repo->ReloadConfig());
     } else if (reader && ReadOnlyError(lock.error())) {
       ctx.out().Warn(TrFormat("cannot write a lock in {} ({}); reading without one",
                               r.backend->Location(), lock.error().message));

@@ -380,6 +380,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Repository-Konfiguration {}/config hat eine ungültige Verschlüsselung"},
       {"repository config {}/config is damaged ({})",
        "Repository-Konfiguration {}/config ist beschädigt ({})"},
+      {"repository config {}/config is damaged",
+       "Repository-Konfiguration {}/config ist beschädigt"},
+      {"repository config {}/config changed after velin opened it (its id, encryption or chunker "
+       "differ now: the repository was replaced): run the command again",
+       "Repository-Konfiguration {}/config hat sich geändert, nachdem velin sie geöffnet hat (ID, "
+       "Verschlüsselung oder Chunker sind jetzt andere: das Repository wurde ersetzt): den Befehl "
+       "erneut ausführen"},
       {"repository config {}/config has invalid chunker sizes",
        "Repository-Konfiguration {}/config hat ungültige Chunker-Größen"},
       {"repository config {}/config has an invalid format version {}",

@@ -140,10 +140,18 @@ class Repository {
                                  std::string stored) const;
 
   // Raises the repository to kFormatVersion (one atomic write of the config object) and returns
-  // the version it had; a config without a checksum (an older velin's) gets one too. Older
-  // velins refuse a raised version afterwards (not the checksum, a field they do not read).
+  // the version it had; a config without a checksum (an older velin's) gets one too. Only
+  // `format_version` and `checksum` change: every other field stays as read, those of a later
+  // velin too. Older velins refuse a raised version afterwards (not the checksum, a field they
+  // do not read).
   // REQUIRES: the exclusive lock.
   Result<int> UpgradeFormat();
+  // Reads the config object again, for a command that opened the repository before it held its
+  // lock: a `backup upgrade` may have raised the format version in between (a create then
+  // stored no extended attributes and warned that the repository was still at version 3). Its
+  // checksum is checked with the key opened; an id, cipher or chunker other than the one opened
+  // is an error (the repository was replaced meanwhile), and the config stays as it was.
+  Status ReloadConfig();
 
   // Called before each commit step (an index object, a snapshot, prune's and forget's
   // deletions) and after a snapshot is written: fails once the repository lock is lost
