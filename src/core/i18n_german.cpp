@@ -508,6 +508,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"delta has unknown method {}", "Delta hat unbekannte Methode {}"},
       {"checksum mismatch (the snapshot object was modified or damaged)",
        "Prüfsumme stimmt nicht (das Snapshot-Objekt wurde verändert oder beschädigt)"},
+      {"written by a newer velin (snapshot format {}; this velin reads format {}): upgrade velin",
+       "von einem neueren velin geschrieben (Snapshot-Format {}; dieses velin liest Format {}): "
+       "velin aktualisieren"},
+      {"invalid snapshot format {}", "ungültiges Snapshot-Format {}"},
       {"empty", "leer"},
       {"not valid JSON (at byte {})", "kein gültiges JSON (bei Byte {})"},
       {"unexpected JSON ({})", "unerwartetes JSON ({})"},

@@ -759,7 +759,11 @@ Result<Snapshot> Repository::SnapshotFrom(const std::string& id, Result<std::str
   auto text = OpenObject("snapshot", id, std::move(*got));
   if (!text) return DamageError(named(text.error().message));
   auto snapshot = DecodeSnapshot(*text);
-  if (!snapshot) return DamageError(named(snapshot.error().message));
+  if (!snapshot) {  // damage, or a later velin's format ("upgrade velin", not damage)
+    Error e = snapshot.error();
+    e.message = named(e.message);
+    return tl::unexpected(std::move(e));
+  }
   if (snapshot->id != id)
     return DamageError(TrFormat("snapshot {}: holds id {}", id, snapshot->id));
   // An include an earlier velin recorded as written ("storage/uploads/", "./storage"): read in

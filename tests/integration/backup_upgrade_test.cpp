@@ -1,7 +1,8 @@
 // Format versions with the real binary: `velin backup upgrade` raises the format version and
 // adds the checksum and changes nothing else (a later velin's config fields stay, covered by the
 // checksum); a create that read the config just before an upgrade finished, then waited for the
-// lock, writes its backup at the raised version.
+// lock, writes its backup at the raised version; a snapshot of a later snapshot format is
+// "upgrade velin" (exit 2), not read as this velin's.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/inotify.h>
@@ -121,6 +122,37 @@ TEST(BackupUpgradeTest, ACreateThatWaitedForTheLockWritesAtTheRaisedVersion) {
   struct stat st {};
   ASSERT_EQ(::lstat((target + "/storage/pipe").c_str(), &st), 0);
   EXPECT_TRUE(S_ISFIFO(st.st_mode));
+}
+
+// The snapshot object's "format" was never read: a later velin's format 2 snapshot was listed,
+// restored and pruned by as a format 1 one.
+TEST(BackupUpgradeTest, ASnapshotOfALaterFormatIsUpgradeVelin) {
+  BackupApp app;
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  const std::string id = app.Json({"backup", "create"})["id"].get<std::string>();
+  const std::string path = app.repo() + "/snapshots/" + id;
+  nlohmann::json snapshot = nlohmann::json::parse(ReadFileOrDie(path));
+  ASSERT_EQ(snapshot["format"], 1) << snapshot;
+  snapshot["format"] = 2;
+  WriteFile(path, snapshot.dump(1) + "\n");
+  const std::string says = "snapshot " + id +
+                           ": written by a newer velin (snapshot format 2; this velin reads "
+                           "format 1): upgrade velin";
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"backup", "list"},
+        {"backup", "restore", "latest", "--target", app.path("out")},
+        {"backup", "prune"}}) {
+    RunResult r = app.Run(command);
+    EXPECT_EQ(r.exit_code, 2) << command[1] << ": " << r.err;
+    EXPECT_NE(r.err.find(says), std::string::npos) << command[1] << ": " << r.err;
+  }
+  EXPECT_FALSE(fs::exists(app.path("out/storage/a.txt")));
+  snapshot["format"] = "1";
+  WriteFile(path, snapshot.dump(1) + "\n");
+  RunResult damaged = app.Run({"backup", "verify", "--all"});
+  EXPECT_EQ(damaged.exit_code, 4) << damaged.err;
+  EXPECT_NE((damaged.out + damaged.err).find("invalid snapshot format \"1\""), std::string::npos)
+      << damaged.out << damaged.err;
 }
 
 }  // namespace
