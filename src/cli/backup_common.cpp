@@ -353,7 +353,7 @@ Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bo
   VELIN_ASSIGN(auto keys, RepoKeyOptionsFor(ctx, *cfg, cfg->backup.encryption));
   VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create, keys));
   VELIN_TRY(RequireConfiguredEncryption(*r.repo, keys.cipher));
-  WarnForeignKeys(ctx, *r.backend, r.repo->foreign_keys());
+  WarnForeignKeys(ctx, *r.backend, r.repo->foreign_keys(), r.repo->foreign_keys_told_by());
   return r;
 }
 

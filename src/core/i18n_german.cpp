@@ -251,6 +251,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "the config of {}): it was not used",
        "Schlüssel {} öffnet mit dieser Passphrase, gehört aber zu einem anderen Repository (er "
        "bestätigt die Konfiguration von {} nicht): er wurde nicht verwendet"},
+      {"key {} opens with this passphrase but belongs to another repository (the config of {} "
+       "has no checksum, and its first snapshot or index object opens with another key, not "
+       "this one): it was not used",
+       "Schlüssel {} öffnet mit dieser Passphrase, gehört aber zu einem anderen Repository (die "
+       "Konfiguration von {} hat keine Prüfsumme, und der erste Snapshot oder das erste "
+       "Index-Objekt dort öffnet mit einem anderen Schlüssel, nicht mit diesem): er wurde nicht "
+       "verwendet"},
       {"repository {}: keys {} open with this passphrase but hold different master keys, and "
        "its config has no checksum (an older velin wrote it) and no snapshot or index object "
        "tells which is the repository's: remove the key copied in from another repository "

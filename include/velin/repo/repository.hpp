@@ -77,13 +77,23 @@ struct RepoKeyOptions {
   crypto::ScryptParams scrypt = {};  // for a new key object
 };
 
-// Something wrong found while loading: which object, what.
+// How the keys of another repository that open with the passphrase were told from its own.
+enum class ForeignKeyEvidence {
+  kConfigChecksum,  // their master keys do not verify the config's checksum
+  // The config has no checksum (an older velin's): the repository's first snapshot or index
+  // object opened with another key, not with them.
+  kSealedObject,
+};
+
 // The key of a repository that a passphrase opened, and the keys that opened with it but
-// belong to another repository (copied in: their master keys do not verify the config).
+// belong to another repository (copied in), told apart by `told_by`.
 struct RepositoryKey {
   crypto::OpenedKey key;
   std::vector<std::string> foreign;
+  ForeignKeyEvidence told_by = ForeignKeyEvidence::kConfigChecksum;
 };
+
+// Something wrong found while loading: which object, what.
 
 struct ObjectDamage {
   std::string object;
@@ -121,6 +131,7 @@ class Repository {
   // The ids of the keys that opened with the passphrase but belong to another repository
   // (RepositoryKey::foreign): for a warning naming each.
   const std::vector<std::string>& foreign_keys() const { return foreign_keys_; }
+  ForeignKeyEvidence foreign_keys_told_by() const { return foreign_told_by_; }
   // Whether delta blobs may be written here (format version 3 and later).
   bool delta_blobs() const { return config_.format_version >= kDeltaFormatVersion; }
   // Whether trees are written as VLNTREE2 here (format version 4 and later).
@@ -309,6 +320,7 @@ class Repository {
   std::string config_canonical_;                  // what config_.checksum covers
   std::optional<crypto::Key256> config_mac_key_;  // encrypted: keys the config's checksum
   std::vector<std::string> foreign_keys_;
+  ForeignKeyEvidence foreign_told_by_ = ForeignKeyEvidence::kConfigChecksum;
   Chunker chunker_;
   Index index_;
   std::vector<ObjectDamage> index_damage_;
