@@ -176,10 +176,12 @@ class Copier {
     VELIN_ASSIGN(std::string data, source_.ReadBlob(id));
     VELIN_ASSIGN(repo::Tree tree, source_.DecodeTreeBlob(id, data));
     if (tree.format > 1 && !destination_.extended_trees()) {
-      // An older velin reading the destination would take the tree for damage.
+      // An older velin reading the destination would take the tree for damage. Every backup
+      // made in a version 4 repository has such trees, whatever its files hold; written again
+      // as VLNTREE1 they would get other ids, and so would the snapshot: no byte-for-byte copy.
       return UsageError(TrFormat(
-          "the backup holds extended attributes, fifos or device nodes (format version {}) and "
-          "{} has format version {}: run `velin backup upgrade` on it first",
+          "the backup was written with format version {} trees and {} has format version {}: "
+          "run `velin backup upgrade` on it first",
           repo::kExtendedTreeFormatVersion, destination_.backend().Location(),
           destination_.config().format_version));
     }

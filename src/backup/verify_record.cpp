@@ -54,10 +54,12 @@ Result<std::optional<VerifyRecord>> LoadVerifyRecord(storage::Backend& backend) 
     return std::optional<VerifyRecord>();
   }
   r.damaged_packs = repo::DamagedPacksIn(j);
-  // Groups: a malformed list, or a malformed entry, counts as none (status then asks for a
-  // verify of its own: an alarm, never a false "intact").
-  if (auto g = j.find("groups"); g != j.end() && g->is_array()) {
+  // Groups: a malformed list (not an array: an object, null), or a malformed entry, counts as
+  // none (status then asks for a verify of its own: an alarm, never a false "intact"). Only a
+  // record without the key is an older velin's, judged by the repository-wide fields.
+  if (auto g = j.find("groups"); g != j.end()) {
     r.has_groups = true;
+    if (!g->is_array()) return std::optional<VerifyRecord>(std::move(r));
     try {
       for (const auto& e : *g) {
         if (r.groups.size() >= kMaxVerifyGroups) break;

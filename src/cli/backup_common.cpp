@@ -142,6 +142,10 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
     if (lock) {
       r.lock = std::move(*lock);
       r.repo->SetCommitGuard([l = r.lock.get()] { return l->Check(); });
+      // The config was read before the lock: a `backup upgrade` may have raised its format
+      // version since (then a create stored no extended attributes, saying the repository was
+      // still at the old version). Under our lock no upgrade runs: read it again.
+      if (!reader) VELIN_TRY(r.repo->ReloadConfig());
     } else if (reader && ReadOnlyError(lock.error())) {
       ctx.out().Warn(TrFormat("cannot write a lock in {} ({}); reading without one",
                               r.backend->Location(), lock.error().message));
@@ -349,7 +353,7 @@ Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bo
   VELIN_ASSIGN(auto keys, RepoKeyOptionsFor(ctx, *cfg, cfg->backup.encryption));
   VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create, keys));
   VELIN_TRY(RequireConfiguredEncryption(*r.repo, keys.cipher));
-  WarnForeignKeys(ctx, *r.backend, r.repo->foreign_keys());
+  WarnForeignKeys(ctx, *r.backend, r.repo->foreign_keys(), r.repo->foreign_keys_told_by());
   return r;
 }
 

@@ -85,7 +85,7 @@ Result<repo::RepoKeyOptions> RepoKeyOptionsFor(Context& ctx, const config::Confi
 // One warning per key that opened with the passphrase but belongs to another repository
 // (repo::RepositoryKey::foreign), once per key in a process. Defined in backup_key_cmd.cpp.
 void WarnForeignKeys(Context& ctx, const storage::Backend& backend,
-                     const std::vector<std::string>& foreign);
+                     const std::vector<std::string>& foreign, repo::ForeignKeyEvidence told_by);
 
 // What `config check` asks of the passphrase settings when backup.encryption is on: what the
 // commands would refuse (none named, a file or variable that holds an empty one), save a

@@ -167,7 +167,7 @@ Result<Unlocked> Unlock(Context& ctx, const KeyFlags& flags, KeyLock lock) {
   VELIN_ASSIGN(Passphrase passphrase, RepositoryPassphrase(*cfg, &unstripped));
   VELIN_ASSIGN(KeyRepository repo, OpenKeyRepository(ctx, *cfg, flags, lock));
   VELIN_ASSIGN(repo::RepositoryKey key, OpenKeyWith(*repo.backend, passphrase, unstripped));
-  WarnForeignKeys(ctx, *repo.backend, key.foreign);
+  WarnForeignKeys(ctx, *repo.backend, key.foreign, key.told_by);
   return Unlocked{std::move(repo), std::move(key.key), std::move(passphrase)};
 }
 
@@ -303,16 +303,22 @@ void AddNewPassphraseFlags(CLI::App* cmd, KeyFlags& flags) {
 }  // namespace
 
 void WarnForeignKeys(Context& ctx, const storage::Backend& backend,
-                     const std::vector<std::string>& foreign) {
+                     const std::vector<std::string>& foreign, repo::ForeignKeyEvidence told_by) {
   // Once per key and process: `backup create` opens its repository again for the offsite copy
   // and the prune after it.
   static std::set<std::string> warned;
   for (const std::string& id : foreign) {
     if (!warned.insert(backend.Location() + "\n" + id).second) continue;
+    // Each says how it was told: a config without a checksum verifies no key.
     ctx.out().Warn(
-        TrFormat("key {} opens with this passphrase but belongs to another repository "
-                 "(it does not verify the config of {}): it was not used",
-                 id, backend.Location()));
+        told_by == repo::ForeignKeyEvidence::kConfigChecksum
+            ? TrFormat("key {} opens with this passphrase but belongs to another repository "
+                       "(it does not verify the config of {}): it was not used",
+                       id, backend.Location())
+            : TrFormat("key {} opens with this passphrase but belongs to another repository "
+                       "(the config of {} has no checksum, and its first snapshot or index "
+                       "object opens with another key, not this one): it was not used",
+                       id, backend.Location()));
   }
 }
 

@@ -251,6 +251,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "the config of {}): it was not used",
        "Schlüssel {} öffnet mit dieser Passphrase, gehört aber zu einem anderen Repository (er "
        "bestätigt die Konfiguration von {} nicht): er wurde nicht verwendet"},
+      {"key {} opens with this passphrase but belongs to another repository (the config of {} "
+       "has no checksum, and its first snapshot or index object opens with another key, not "
+       "this one): it was not used",
+       "Schlüssel {} öffnet mit dieser Passphrase, gehört aber zu einem anderen Repository (die "
+       "Konfiguration von {} hat keine Prüfsumme, und der erste Snapshot oder das erste "
+       "Index-Objekt dort öffnet mit einem anderen Schlüssel, nicht mit diesem): er wurde nicht "
+       "verwendet"},
       {"repository {}: keys {} open with this passphrase but hold different master keys, and "
        "its config has no checksum (an older velin wrote it) and no snapshot or index object "
        "tells which is the repository's: remove the key copied in from another repository "
@@ -380,6 +387,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Repository-Konfiguration {}/config hat eine ungültige Verschlüsselung"},
       {"repository config {}/config is damaged ({})",
        "Repository-Konfiguration {}/config ist beschädigt ({})"},
+      {"repository config {}/config is damaged",
+       "Repository-Konfiguration {}/config ist beschädigt"},
+      {"repository config {}/config changed after velin opened it (its id, encryption or chunker "
+       "differ now: the repository was replaced): run the command again",
+       "Repository-Konfiguration {}/config hat sich geändert, nachdem velin sie geöffnet hat (ID, "
+       "Verschlüsselung oder Chunker sind jetzt andere: das Repository wurde ersetzt): den Befehl "
+       "erneut ausführen"},
       {"repository config {}/config has invalid chunker sizes",
        "Repository-Konfiguration {}/config hat ungültige Chunker-Größen"},
       {"repository config {}/config has an invalid format version {}",
@@ -501,6 +515,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"delta has unknown method {}", "Delta hat unbekannte Methode {}"},
       {"checksum mismatch (the snapshot object was modified or damaged)",
        "Prüfsumme stimmt nicht (das Snapshot-Objekt wurde verändert oder beschädigt)"},
+      {"written by a newer velin (snapshot format {}; this velin reads format {}): upgrade velin",
+       "von einem neueren velin geschrieben (Snapshot-Format {}; dieses velin liest Format {}): "
+       "velin aktualisieren"},
+      {"invalid snapshot format {}", "ungültiges Snapshot-Format {}"},
       {"empty", "leer"},
       {"not valid JSON (at byte {})", "kein gültiges JSON (bei Byte {})"},
       {"unexpected JSON ({})", "unerwartetes JSON ({})"},
@@ -1440,10 +1458,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"Bad file descriptor", "Ungültiger Dateideskriptor"},
       {"Cannot allocate memory", "Nicht genügend Hauptspeicher verfügbar"},
       // Fidelity (issue 21): extended attributes, ACLs, sparse files, fifos, device nodes.
-      {"the backup holds extended attributes, fifos or device nodes (format version {}) and {} "
-       "has format version {}: run `velin backup upgrade` on it first",
-       "das Backup enthält erweiterte Attribute, FIFOs oder Gerätedateien (Formatversion {}) und "
-       "{} hat Formatversion {}: zuerst `velin backup upgrade` darauf ausführen"},
+      {"the backup was written with format version {} trees and {} has format version {}: run "
+       "`velin backup upgrade` on it first",
+       "das Backup wurde mit Verzeichnisbäumen der Formatversion {} geschrieben und {} hat "
+       "Formatversion {}: zuerst `velin backup upgrade` darauf ausführen"},
       {"{} files and directories have extended attributes (ACLs among them) that repository "
        "format version {} cannot store; `velin backup upgrade` raises it to {}",
        "{} Dateien und Verzeichnisse haben erweiterte Attribute (darunter ACLs), die ein "

@@ -54,7 +54,14 @@ double Seconds(Clock::duration d) {
 }
 double UnixSeconds(Clock::time_point tp) { return Seconds(tp.time_since_epoch()); }
 
-// Keeps only the families velin writes, so a foreign line never grows the file forever.
+bool IsKnownFamily(std::string_view name) {
+  for (const FamilyInfo& f : Families()) {
+    if (f.name == name) return true;
+  }
+  return false;
+}
+
+// Keeps only the families velin writes: the series this velin accounts.
 SeriesMap KnownSeries(SeriesMap previous) {
   SeriesMap known;
   for (const FamilyInfo& f : Families()) {
@@ -64,17 +71,52 @@ SeriesMap KnownSeries(SeriesMap previous) {
   return known;
 }
 
-Result<SeriesMap> LoadPrevious(io::Env& env, const std::string& path, Reporter& reporter) {
+// The metric a line of the file is about: a sample's name, or the one a "# HELP" or "# TYPE"
+// line names; "" for another comment or a blank line.
+std::string_view MetricOfLine(std::string_view line) {
+  if (line.starts_with("# HELP ") || line.starts_with("# TYPE ")) {
+    line.remove_prefix(7);
+  } else if (line.empty() || line.front() == '#') {
+    return {};
+  }
+  return line.substr(0, line.find_first_of("{ \t"));
+}
+
+// The lines of the families another velin wrote (a later one's "velin_*" metrics this one does
+// not know), verbatim and in their order: velin changes only the series of the command that ran
+// (docs/operations.md), and a later velin's gauge that vanished whenever an older one ran would
+// look like an outage to the monitoring. Lines of other programs' metrics are not kept: the
+// file is velin's own (a textfile collector reads one file per producer).
+std::string OtherVelinFamilies(std::string_view text) {
+  std::string kept;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    const std::string_view metric = MetricOfLine(line);
+    if (!metric.starts_with("velin_") || IsKnownFamily(metric)) continue;
+    kept.append(line);
+    kept += '\n';
+  }
+  return kept;
+}
+
+struct Previous {
+  SeriesMap series;   // of the families this velin writes
+  std::string other;  // OtherVelinFamilies
+};
+
+Result<Previous> LoadPrevious(io::Env& env, const std::string& path, Reporter& reporter) {
   VELIN_ASSIGN(bool exists, env.Exists(path));
-  if (!exists) return SeriesMap{};
+  if (!exists) return Previous{};
   VELIN_ASSIGN(std::string text, env.ReadFile(path));
   auto parsed = ParseExposition(text);
   if (!parsed) {
     reporter.Warn(TrFormat("metrics file {} is damaged ({}); starting it afresh", path,
                            parsed.error().message));
-    return SeriesMap{};
+    return Previous{};
   }
-  return KnownSeries(std::move(*parsed));
+  return Previous{.series = KnownSeries(std::move(*parsed)), .other = OtherVelinFamilies(text)};
 }
 
 void Account(SeriesMap& series, const RunOutcome& run) {
@@ -149,10 +191,11 @@ Status RecordRun(io::Env& env, const MetricsOptions& options, const RunOutcome& 
   if (options.metrics_file.empty()) return Ok();
   const std::string& path = options.metrics_file;
   auto written = [&]() -> Status {
-    VELIN_ASSIGN(SeriesMap series, LoadPrevious(env, path, reporter));
-    Account(series, outcome);
+    VELIN_ASSIGN(Previous previous, LoadPrevious(env, path, reporter));
+    Account(previous.series, outcome);
     VELIN_TRY(io::CreateDirs(env, io::Dirname(path)));
-    return io::WriteFileDurably(env, path, WriteExposition(Families(), series), 0644);
+    return io::WriteFileDurably(
+        env, path, WriteExposition(Families(), previous.series) + previous.other, 0644);
   }();
   if (!written) return tl::unexpected(written.error().Wrap(TrFormat("metrics file {}", path)));
   return Ok();

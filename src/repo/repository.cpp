@@ -294,15 +294,49 @@ Result<RepositoryKey> Repository::OpenKey(storage::Backend& backend, std::string
 Result<int> Repository::UpgradeFormat() {
   const int from = config_.format_version;
   if (from >= kFormatVersion && !config_.checksum.empty()) return from;
-  RepoConfig upgraded = config_;
-  upgraded.format_version = kFormatVersion;
-  VELIN_ASSIGN(std::string text,
-               EncodeConfig(upgraded, config_mac_key_ ? &*config_mac_key_ : nullptr));
+  // The config as read (its canonical text, every field but the checksum), with the version
+  // raised: a field of a later velin stays, and the new checksum covers it as the reader
+  // computes it (CanonicalConfig).
+  nlohmann::json upgraded = nlohmann::json::parse(config_canonical_, nullptr, false);
+  if (!upgraded.is_object()) {  // DecodeConfig wrote it: cannot happen
+    return DamageError(TrFormat("repository config {}/config is damaged", backend_.Location()));
+  }
+  upgraded["format_version"] = std::max(from, kFormatVersion);
+  VELIN_ASSIGN(std::string checksum, ConfigChecksum(CanonicalConfig(upgraded),
+                                                    config_mac_key_ ? &*config_mac_key_ : nullptr));
+  upgraded["checksum"] = std::move(checksum);
+  const std::string text = upgraded.dump(1) + "\n";
   VELIN_TRY(backend_.Put("config", text));
   std::string canonical;
   VELIN_ASSIGN(config_, DecodeConfig(text, backend_.Location(), canonical));
   config_canonical_ = std::move(canonical);
   return from;
+}
+
+Status Repository::ReloadConfig() {
+  auto text = backend_.Get("config");
+  if (!text)
+    return tl::unexpected(text.error().Wrap(TrFormat("repository {}", backend_.Location())));
+  std::string canonical;
+  VELIN_ASSIGN(RepoConfig config, DecodeConfig(*text, backend_.Location(), canonical));
+  const ChunkerParams& a = config.chunker;
+  const ChunkerParams& b = config_.chunker;
+  if (config.id != config_.id || config.cipher != config_.cipher || a.min_size != b.min_size ||
+      a.avg_size != b.avg_size || a.max_size != b.max_size || a.seed != b.seed) {
+    return Failure(
+        TrFormat("repository config {}/config changed after velin opened it (its id, "
+                 "encryption or chunker differ now: the repository was replaced): run the "
+                 "command again",
+                 backend_.Location()));
+  }
+  std::swap(config_, config);
+  std::swap(config_canonical_, canonical);
+  if (Status checked = CheckConfigChecksum(); !checked) {
+    std::swap(config_, config);
+    std::swap(config_canonical_, canonical);
+    return checked;
+  }
+  return Ok();
 }
 
 Status Repository::CheckConfigChecksum() const {
@@ -725,7 +759,11 @@ Result<Snapshot> Repository::SnapshotFrom(const std::string& id, Result<std::str
   auto text = OpenObject("snapshot", id, std::move(*got));
   if (!text) return DamageError(named(text.error().message));
   auto snapshot = DecodeSnapshot(*text);
-  if (!snapshot) return DamageError(named(snapshot.error().message));
+  if (!snapshot) {  // damage, or a later velin's format ("upgrade velin", not damage)
+    Error e = snapshot.error();
+    e.message = named(e.message);
+    return tl::unexpected(std::move(e));
+  }
   if (snapshot->id != id)
     return DamageError(TrFormat("snapshot {}: holds id {}", id, snapshot->id));
   // An include an earlier velin recorded as written ("storage/uploads/", "./storage"): read in

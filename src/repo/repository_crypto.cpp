@@ -138,6 +138,7 @@ Result<RepositoryKey> Repository::SelectKey(storage::Backend& backend, const Rep
         "(velin backup key remove ID), then run 'velin backup upgrade'",
         backend.Location(), ShortIds(trial.opened)));
   }
+  out.told_by = ForeignKeyEvidence::kSealedObject;
   for (auto& k : trial.opened) {
     if (!(k.master == *owner)) {
       out.foreign.push_back(k.key_id);
@@ -177,6 +178,7 @@ Status Repository::Unlock(const RepoKeyOptions& keys) {
   }
   if (!selected) return tl::unexpected(selected.error());
   foreign_keys_ = std::move(selected->foreign);
+  foreign_told_by_ = selected->told_by;
   const crypto::MasterKey& master = selected->key.master;
   VELIN_ASSIGN(sealer_, crypto::Sealer::Create(config_.cipher, master.encryption));
   VELIN_ASSIGN(hasher_, crypto::BlobIdHasher::Keyed(master.mac));

@@ -286,16 +286,36 @@ std::string EncodeSnapshot(const Snapshot& snapshot) {
   // Descriptive text that is not UTF-8 (a host name, a database's metadata) is written with
   // U+FFFD, so the checksum is over what a reader parses back.
   std::string canonical = DumpJson(body);
-  nlohmann::json wrapper = {{"format", 1}, {"sha256", Sha256(canonical).Hex()}, {"snapshot", body}};
+  nlohmann::json wrapper = {
+      {"format", kSnapshotFormat}, {"sha256", Sha256(canonical).Hex()}, {"snapshot", body}};
   return DumpJson(wrapper, 1) + "\n";
 }
 
 namespace {
 
-// The body of the snapshot object `text`, its checksum checked.
+// The wrapper's "format": every velin has written 1, and one without it is read as 1. A greater
+// one is a later velin's snapshot, which this one would misread (its checksum, its fields): that
+// is "upgrade velin" (exit 2, as a newer repository format is), not damage. Checked before the
+// checksum, which a later format may compute otherwise.
+Status CheckSnapshotFormat(const nlohmann::json& wrapper) {
+  const auto f = wrapper.find("format");
+  if (f == wrapper.end()) return Ok();
+  if (f->is_number_unsigned() && f->get<uint64_t>() > static_cast<uint64_t>(kSnapshotFormat)) {
+    return UsageError(TrFormat(
+        "written by a newer velin (snapshot format {}; this velin reads format {}): upgrade velin",
+        f->dump(), kSnapshotFormat));
+  }
+  if (f->is_number_unsigned() && f->get<uint64_t>() == static_cast<uint64_t>(kSnapshotFormat)) {
+    return Ok();
+  }
+  return DamageError(TrFormat("invalid snapshot format {}", f->dump()));
+}
+
+// The body of the snapshot object `text`, its format and checksum checked.
 Result<nlohmann::json> CheckedBody(std::string_view text) {
   try {
     nlohmann::json wrapper = nlohmann::json::parse(text);
+    VELIN_TRY(CheckSnapshotFormat(wrapper));
     nlohmann::json body = JsonField(wrapper, "snapshot");
     std::string expected = JsonText(wrapper, "sha256");
     if (Sha256(body.dump()).Hex() != expected) {

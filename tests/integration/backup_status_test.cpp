@@ -163,6 +163,37 @@ TEST(BackupStatusTest, AnotherAppsVerifyNeitherClearsThisAppsAlarmNorCountsAsIts
   EXPECT_EQ(record["groups"].size(), 2u) << record;
 }
 
+// A state/verify whose "groups" is there but no array (an object keyed "0", null) was read as
+// an older velin's record: status judged its repository-wide "last_ok": true and said "intact",
+// exit 0, though this app's own group had failed. Now it is no verify of any group (exit 1),
+// and the next verify writes a sane record.
+TEST(BackupStatusTest, AGroupsThatIsNoArrayIsNoVerifyOfThisApp) {
+  BackupApp app({"storage"}, "prune_after_create = false\n[monitor]\nmax_verify_age = \"1d\"");
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  ASSERT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
+  ASSERT_EQ(app.Run({"backup", "status"}).exit_code, 0);
+  const std::string path = app.repo() + "/state/verify";
+  nlohmann::json record = nlohmann::json::parse(ReadFileOrDie(path));
+  ASSERT_EQ(record["groups"].size(), 1u) << record;
+  nlohmann::json own = record["groups"][0];
+  own["last_ok"] = false;
+  own["last_ok_time"] = 0;
+  for (const nlohmann::json& groups : {nlohmann::json{{"0", own}}, nlohmann::json(nullptr)}) {
+    record["groups"] = groups;
+    WriteFile(path, record.dump());
+    RunResult status = app.Run({"backup", "status"});
+    EXPECT_EQ(status.exit_code, 1) << groups << "\n" << status.out << status.err;
+    EXPECT_NE(status.err.find("no successful verify"), std::string::npos) << status.err;
+  }
+  ASSERT_EQ(app.Run({"backup", "verify", "--all"}).exit_code, 0);
+  nlohmann::json rewritten = nlohmann::json::parse(ReadFileOrDie(path));
+  ASSERT_TRUE(rewritten["groups"].is_array()) << rewritten;
+  EXPECT_EQ(rewritten["groups"].size(), 1u) << rewritten;
+  RunResult status = app.Run({"backup", "status"});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+}
+
 // A lock as velin writes it: by `holder` (this machine's identity, with another pid), last
 // rewritten `age_seconds` ago by the storage's clock (the file's modification time).
 void WriteLock(const BackupApp& app, const std::string& name, const repo::LockHolder& holder,

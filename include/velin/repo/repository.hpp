@@ -77,13 +77,23 @@ struct RepoKeyOptions {
   crypto::ScryptParams scrypt = {};  // for a new key object
 };
 
-// Something wrong found while loading: which object, what.
+// How the keys of another repository that open with the passphrase were told from its own.
+enum class ForeignKeyEvidence {
+  kConfigChecksum,  // their master keys do not verify the config's checksum
+  // The config has no checksum (an older velin's): the repository's first snapshot or index
+  // object opened with another key, not with them.
+  kSealedObject,
+};
+
 // The key of a repository that a passphrase opened, and the keys that opened with it but
-// belong to another repository (copied in: their master keys do not verify the config).
+// belong to another repository (copied in), told apart by `told_by`.
 struct RepositoryKey {
   crypto::OpenedKey key;
   std::vector<std::string> foreign;
+  ForeignKeyEvidence told_by = ForeignKeyEvidence::kConfigChecksum;
 };
+
+// Something wrong found while loading: which object, what.
 
 struct ObjectDamage {
   std::string object;
@@ -121,6 +131,7 @@ class Repository {
   // The ids of the keys that opened with the passphrase but belong to another repository
   // (RepositoryKey::foreign): for a warning naming each.
   const std::vector<std::string>& foreign_keys() const { return foreign_keys_; }
+  ForeignKeyEvidence foreign_keys_told_by() const { return foreign_told_by_; }
   // Whether delta blobs may be written here (format version 3 and later).
   bool delta_blobs() const { return config_.format_version >= kDeltaFormatVersion; }
   // Whether trees are written as VLNTREE2 here (format version 4 and later).
@@ -140,10 +151,18 @@ class Repository {
                                  std::string stored) const;
 
   // Raises the repository to kFormatVersion (one atomic write of the config object) and returns
-  // the version it had; a config without a checksum (an older velin's) gets one too. Older
-  // velins refuse a raised version afterwards (not the checksum, a field they do not read).
+  // the version it had; a config without a checksum (an older velin's) gets one too. Only
+  // `format_version` and `checksum` change: every other field stays as read, those of a later
+  // velin too. Older velins refuse a raised version afterwards (not the checksum, a field they
+  // do not read).
   // REQUIRES: the exclusive lock.
   Result<int> UpgradeFormat();
+  // Reads the config object again, for a command that opened the repository before it held its
+  // lock: a `backup upgrade` may have raised the format version in between (a create then
+  // stored no extended attributes and warned that the repository was still at version 3). Its
+  // checksum is checked with the key opened; an id, cipher or chunker other than the one opened
+  // is an error (the repository was replaced meanwhile), and the config stays as it was.
+  Status ReloadConfig();
 
   // Called before each commit step (an index object, a snapshot, prune's and forget's
   // deletions) and after a snapshot is written: fails once the repository lock is lost
@@ -301,6 +320,7 @@ class Repository {
   std::string config_canonical_;                  // what config_.checksum covers
   std::optional<crypto::Key256> config_mac_key_;  // encrypted: keys the config's checksum
   std::vector<std::string> foreign_keys_;
+  ForeignKeyEvidence foreign_told_by_ = ForeignKeyEvidence::kConfigChecksum;
   Chunker chunker_;
   Index index_;
   std::vector<ObjectDamage> index_damage_;

@@ -84,8 +84,14 @@ struct Snapshot {
   const SnapshotSource* FindSource(const std::string& name) const;
 };
 
+// The snapshot object's "format" (docs/repository-format.md, "Snapshots"): the one this velin
+// writes and reads.
+inline constexpr int kSnapshotFormat = 1;
+
 std::string EncodeSnapshot(const Snapshot& snapshot);
-// DamageError when the text does not parse, fields are missing or the checksum differs.
+// DamageError when the text does not parse, fields are missing or the checksum differs, or its
+// "format" is not a whole number from 1 (missing: 1); a UsageError ("upgrade velin") when it is
+// greater than kSnapshotFormat: a later velin's snapshot, not damage.
 Result<Snapshot> DecodeSnapshot(std::string_view text);
 // The snapshot object `text` (checked as DecodeSnapshot checks it) with its id set to `id` and
 // its checksum made anew; every other field stays as it is, those this velin does not know too.

@@ -55,6 +55,43 @@ TEST_F(VerifyRecordTest, ADamagedRecordCountsAsNone) {
   }
 }
 
+// A "groups" that is there but no array (an object, null, a number) is malformed, not an older
+// velin's record: no group counts as verified (it was read as a record without groups, and
+// status judged the repository-wide "last_ok": true of another app's verify). The next verify
+// writes a list again.
+TEST_F(VerifyRecordTest, AGroupsThatIsNoArrayCountsAsNoVerifyOfAnyGroup) {
+  const repo::SnapshotFilter shop{.host = "web1", .app = "shop"};
+  for (const char* groups :
+       {R"({"0": {"host": "web1", "app": "shop", "last_time": 50, "last_ok": false}})", "null", "7",
+        R"("web1")"}) {
+    ASSERT_TRUE(backend_->Put(
+        kVerifyRecordObject,
+        std::string(R"({"last_time": 50, "last_ok": true, "last_ok_time": 50, "groups": )") +
+            groups + "}"));
+    auto r = LoadVerifyRecord(*backend_);
+    ASSERT_TRUE(r && *r) << groups;
+    EXPECT_TRUE((*r)->has_groups) << groups;
+    EXPECT_TRUE((*r)->groups.empty()) << groups;
+    EXPECT_FALSE(VerifyRecordFor(**r, shop).has_value()) << groups;
+
+    ASSERT_TRUE(RecordVerify(*backend_, 60, true, 1, false, {}, {{"web1", "shop"}}));
+    auto after = LoadVerifyRecord(*backend_);
+    ASSERT_TRUE(after && *after);
+    ASSERT_EQ((*after)->groups.size(), 1u) << groups;
+    auto own = VerifyRecordFor(**after, shop);
+    ASSERT_TRUE(own.has_value()) << groups;
+    EXPECT_TRUE(own->last_ok);
+    EXPECT_EQ(own->last_ok_time, 60);
+    EXPECT_FALSE(VerifyRecordFor(**after, {.host = "web2", .app = "shop"}).has_value());
+  }
+  // Without the key it is an older velin's record: the repository-wide fields count.
+  ASSERT_TRUE(backend_->Put(kVerifyRecordObject, R"({"last_time": 50, "last_ok": true})"));
+  auto old = LoadVerifyRecord(*backend_);
+  ASSERT_TRUE(old && *old);
+  EXPECT_FALSE((*old)->has_groups);
+  EXPECT_TRUE(VerifyRecordFor(**old, shop).has_value());
+}
+
 repo::BlobId PackNumbered(int n) { return repo::Sha256("pack " + std::to_string(n)); }
 
 // A verify records the packs it found damaged, takes off those it found whole or gone, and

@@ -138,6 +138,43 @@ TEST(Metrics, ForeignSeriesAreDroppedAndOddLabelValuesEscaped) {
   EXPECT_TRUE(reporter.warnings.empty());
 }
 
+// A later velin's metric families (HELP, TYPE, samples with timestamps) were dropped whenever
+// this velin rewrote the file: they stay, line for line, across runs, and the file stays valid.
+// Comments that name no metric and other programs' metrics are not kept.
+TEST(Metrics, AnotherVelinsFamiliesAreKeptAsTheyAre) {
+  TempDir dir;
+  WarningRecorder reporter;
+  const std::string file = dir / "velin.prom";
+  const std::string later =
+      "# HELP velin_future_metric Something a later velin counts.\n"
+      "# TYPE velin_future_metric gauge\n"
+      "velin_future_metric{command=\"backup create\"} 42 1700000000000\n"
+      "velin_future_metric{command=\"backup verify\"} 7\n"
+      "# a comment of its own\n"
+      "# HELP velin_future_skips_total Things a later velin skipped.\n"
+      "# TYPE velin_future_skips_total counter\n"
+      "velin_future_skips_total 3\n";
+  testing::WriteFile(file,
+                     "# HELP velin_runs_total Runs of a velin command.\n"
+                     "# TYPE velin_runs_total counter\n"
+                     "velin_runs_total{command=\"backup create\"} 5\n" +
+                         later + "node_load1 0.5\n");
+  ASSERT_TRUE(RecordRun(io::Env::Default(), {file}, Outcome("backup create", 0, 1000), reporter));
+  ASSERT_TRUE(RecordRun(io::Env::Default(), {file}, Outcome("backup verify", 0, 1000), reporter));
+  EXPECT_TRUE(reporter.warnings.empty());
+  const std::string text = testing::ReadFileOrDie(file);
+  std::string kept = later;
+  kept.erase(kept.find("# a comment of its own\n"), 23);
+  EXPECT_NE(text.find(kept), std::string::npos) << text;
+  EXPECT_EQ(text.find("node_load1"), std::string::npos) << text;  // not velin's
+  EXPECT_EQ(text.find("# TYPE velin_runs_total"), text.rfind("# TYPE velin_runs_total")) << text;
+  const auto check = CheckPrometheusText(text);
+  EXPECT_TRUE(check.problems.empty()) << ::testing::PrintToString(check.problems) << text;
+  EXPECT_EQ(check.samples.at("velin_runs_total" + kCreate), 6);
+  EXPECT_EQ(check.samples.at("velin_future_metric{command=\"backup verify\"}"), 7);
+  EXPECT_EQ(check.types.at("velin_future_metric"), "gauge");
+}
+
 TEST(Metrics, FailedWriteLeavesThePreviousFileWhole) {
   TempDir dir;
   WarningRecorder reporter;

@@ -146,5 +146,91 @@ TEST_F(ConfigIntegrityTest, AnEncryptedConfigIsAuthenticatedByItsKey) {
   ASSERT_TRUE(Repository::Open(*backend_, false, Encrypted()));
 }
 
+// `upgrade` changes the format version and adds the checksum, nothing else: fields of a later
+// velin (a key it added, one inside "chunker") were dropped, as the config was written anew from
+// what this velin knows. The checksum covers them, as every open computes it.
+TEST_F(ConfigIntegrityTest, UpgradeKeepsTheFieldsOfALaterVelin) {
+  for (const bool encrypted : {false, true}) {
+    SCOPED_TRACE(encrypted ? "encrypted" : "plain");
+    auto b = storage::LocalBackend::Open(env_, encrypted ? "/encrypted" : "/plain", true);
+    ASSERT_TRUE(b) << b.error().message;
+    backend_ = std::move(*b);
+    const RepoKeyOptions keys = encrypted ? Encrypted() : RepoKeyOptions{};
+    ASSERT_TRUE(Repository::Init(*backend_, keys));
+    nlohmann::json older = Config();
+    older.erase("checksum");
+    older["format_version"] = 3;
+    older["compression_dict"] = "abc";
+    older["chunker"]["extra"] = 1;
+    Put(older);
+    auto r = Repository::Open(*backend_, false, keys);
+    ASSERT_TRUE(r) << r.error().message;
+    auto from = (*r)->UpgradeFormat();
+    ASSERT_TRUE(from) << from.error().message;
+    EXPECT_EQ(*from, 3);
+    nlohmann::json upgraded = Config();
+    EXPECT_EQ(upgraded["format_version"], kFormatVersion);
+    EXPECT_EQ(upgraded["compression_dict"], "abc") << upgraded;
+    EXPECT_EQ(upgraded["chunker"]["extra"], 1) << upgraded;
+    EXPECT_EQ(upgraded.value("checksum", "").rfind(encrypted ? "hmac-sha256:" : "sha256:", 0), 0u)
+        << upgraded;
+    nlohmann::json rest = upgraded;
+    rest.erase("checksum");
+    older.erase("format_version");
+    rest.erase("format_version");
+    EXPECT_EQ(rest, older);  // nothing else changed
+    auto reopened = Repository::Open(*backend_, false, keys);
+    ASSERT_TRUE(reopened) << reopened.error().message;  // the checksum verifies
+    EXPECT_EQ((*reopened)->config().format_version, kFormatVersion);
+    // An edit of a later velin's field is caught by that checksum.
+    upgraded["chunker"]["extra"] = 2;
+    Put(upgraded);
+    ExpectDamage(keys, "has been changed or damaged");
+  }
+}
+
+// A command opens the repository (reading its config) before it takes its lock: a `backup
+// upgrade` finishing in between raised the version, and a create went on at the old one
+// (storing no extended attributes, fifos or device nodes). ReloadConfig takes the config as it
+// is now; a config that is another repository's, or whose checksum fails, is refused and the
+// one opened stays.
+TEST_F(ConfigIntegrityTest, ReloadConfigTakesTheVersionAnUpgradeRaised) {
+  ASSERT_TRUE(Repository::Init(*backend_));
+  nlohmann::json older = Config();
+  older.erase("checksum");
+  older["format_version"] = 3;
+  Put(older);
+  auto creating = Repository::Open(*backend_, false);
+  ASSERT_TRUE(creating) << creating.error().message;
+  EXPECT_FALSE((*creating)->extended_trees());
+  {
+    auto upgrading = Repository::Open(*backend_, false);
+    ASSERT_TRUE(upgrading);
+    ASSERT_TRUE((*upgrading)->UpgradeFormat());
+  }
+  const nlohmann::json upgraded = Config();
+  ASSERT_TRUE((*creating)->ReloadConfig());
+  EXPECT_TRUE((*creating)->extended_trees());
+  EXPECT_EQ((*creating)->config().format_version, kFormatVersion);
+  EXPECT_EQ((*creating)->config().checksum, upgraded["checksum"]);
+
+  nlohmann::json other = upgraded;  // another repository's config put in its place
+  other["id"] = std::string(32, 'a');
+  other.erase("checksum");
+  Put(other);
+  auto replaced = (*creating)->ReloadConfig();
+  ASSERT_FALSE(replaced);
+  EXPECT_NE(replaced.error().message.find("changed after velin opened it"), std::string::npos)
+      << replaced.error().message;
+  nlohmann::json tampered = upgraded;
+  tampered["format_version"] = 3;  // the checksum no longer matches
+  Put(tampered);
+  auto damaged = (*creating)->ReloadConfig();
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().code, ExitCode::kDamage) << damaged.error().message;
+  EXPECT_EQ((*creating)->config().format_version, kFormatVersion);  // as before
+  EXPECT_EQ((*creating)->config().id, upgraded["id"]);
+}
+
 }  // namespace
 }  // namespace velin::repo

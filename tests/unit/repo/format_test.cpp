@@ -664,6 +664,47 @@ TEST(SnapshotTest, RecordsItsAppAndReadsOlderSnapshotsWithoutOne) {
   EXPECT_TRUE(DecodeSnapshot(j.dump()));
 }
 
+// The wrapper's "format" was written but never read: a later velin's format 2 snapshot was read
+// as format 1. Now a greater format is "upgrade velin" (exit 2), a format that is no whole
+// number from 1 is damage, and one without it (none was ever written so) is read as 1.
+TEST(SnapshotTest, ALaterFormatIsUpgradeVelinAndAMalformedOneIsDamage) {
+  Snapshot s;
+  s.id = "20261125-1430-full";
+  s.host = "web1";
+  const nlohmann::json written = nlohmann::json::parse(EncodeSnapshot(s));
+  ASSERT_EQ(written["format"], 1);
+  for (const nlohmann::json& later : {nlohmann::json(2), nlohmann::json(18446744073709551615u)}) {
+    nlohmann::json j = written;
+    j["format"] = later;
+    auto refused = DecodeSnapshot(j.dump());
+    ASSERT_FALSE(refused) << later;
+    EXPECT_EQ(refused.error().code, ExitCode::kUsage) << later;
+    EXPECT_EQ(refused.error().message, "written by a newer velin (snapshot format " + later.dump() +
+                                           "; this velin reads format 1): upgrade velin");
+    // Before its checksum: a later format may compute it otherwise.
+    j["sha256"] = "0";
+    auto unchecked = DecodeSnapshot(j.dump());
+    ASSERT_FALSE(unchecked);
+    EXPECT_EQ(unchecked.error().code, ExitCode::kUsage) << later;
+    EXPECT_FALSE(RenameSnapshotText(j.dump(), "20261125-1430-full-2"));
+  }
+  for (const nlohmann::json& bad : {nlohmann::json(0), nlohmann::json(-1), nlohmann::json("1"),
+                                    nlohmann::json(1.5), nlohmann::json(nullptr)}) {
+    nlohmann::json j = written;
+    j["format"] = bad;
+    auto damaged = DecodeSnapshot(j.dump());
+    ASSERT_FALSE(damaged) << bad;
+    EXPECT_EQ(damaged.error().code, ExitCode::kDamage) << bad;
+    EXPECT_NE(damaged.error().message.find("invalid snapshot format"), std::string::npos)
+        << damaged.error().message;
+  }
+  nlohmann::json without = written;
+  without.erase("format");
+  auto read = DecodeSnapshot(without.dump());
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->host, "web1");
+}
+
 // A followed symlink whose text, or where it led, is not UTF-8 comes back byte for byte
 // (links_base64, links_resolved_base64); other text that is not UTF-8 is written with U+FFFD
 // instead of throwing, and the checksum holds.
