@@ -164,6 +164,9 @@ class Copier {
 
   static repo::BlobWriterOptions WithIndexAsItGoes(repo::BlobWriterOptions options) {
     options.index_as_it_goes = true;  // a rerun after a kill sends only what is missing
+    // The next copy into this destination in this process (the offsite copy's catch-up, one
+    // backup after another) finds what this one sent instead of sending it again.
+    options.add_to_index = true;
     return options;
   }
 

@@ -9,7 +9,9 @@
 // part-way leaves its packs indexed and a rerun sends only what is still missing; every tree is
 // therefore descended, even one the destination indexes (its subtree may be what was missing).
 // Commit order is the destination's: packs → index → snapshot objects, so a copy that fails
-// part-way leaves no snapshot in the destination that lacks data.
+// part-way leaves no snapshot in the destination that lacks data. The packs a copy writes are
+// merged into the destination's in-memory index (BlobWriterOptions::add_to_index), so a second
+// copy into it in the same process sends none of them again.
 //
 // Ids are unique within a repository, not across them: two hosts whose repositories copy into
 // one offsite repository at the same minute both have a "20261125-0230-full". When the

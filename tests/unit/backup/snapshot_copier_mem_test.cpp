@@ -82,5 +82,27 @@ TEST_F(SnapshotCopierMemTest, ADamagedBlobAmongItsNeighboursFailsTheCopyByName) 
   }
 }
 
+// The offsite copy copies the new backup and then, one CopySnapshots each, the backups whose
+// own offsite copy had failed, all into one open destination: each used to send all the data
+// they share again (the destination's index never learnt what the earlier copy wrote).
+TEST_F(SnapshotCopierMemTest, ASecondCopyIntoTheSameOpenDestinationSendsNothingTheFirstSent) {
+  MakeTree(/*copies=*/false);
+  auto first = Backup();
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = Backup();
+  ASSERT_TRUE(second) << second.error().message;
+  ASSERT_NE(first->id, second->id);
+  auto copied = Copy(first->id, false);
+  ASSERT_TRUE(copied) << copied.error().message;
+  EXPECT_GT(copied->blobs_copied, 300u);
+
+  auto again = CopySnapshots(*source_, *dest_, {second->id}, {}, env_, quiet_);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->snapshots_copied, 1u);
+  EXPECT_EQ(again->blobs_copied, 0u);
+  EXPECT_EQ(again->packs_written, 0u);
+  EXPECT_GT(again->blobs_present, 0u);
+}
+
 }  // namespace
 }  // namespace velin::backup
