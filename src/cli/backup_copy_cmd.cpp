@@ -44,6 +44,8 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
     out.Json({{"to", to},
               {"snapshots_copied", s.snapshots_copied},
               {"snapshots_present", s.snapshots_present},
+              {"snapshots_repaired", s.snapshots_repaired},
+              {"blobs_resent", s.blobs_resent},
               {"renamed", RenamedJson(s)},
               {"blobs_copied", s.blobs_copied},
               {"blobs_present", s.blobs_present},
@@ -57,6 +59,12 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
       TrFormat("{} backups copied, {} already there", s.snapshots_copied, s.snapshots_present));
   out.Info(TrFormat("{} blobs ({}) copied, {} already there", s.blobs_copied,
                     output::FormatBytes(s.bytes_copied), s.blobs_present));
+  if (s.snapshots_repaired > 0) {
+    out.Info(
+        TrFormat("{} of the backups already there lacked data there (in packs gone or "
+                 "damaged): {} blobs copied again",
+                 s.snapshots_repaired, s.blobs_resent));
+  }
   return Ok();
 }
 

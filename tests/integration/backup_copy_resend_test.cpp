@@ -1,9 +1,12 @@
 // What `backup copy` and the offsite copy send, and to whom:
 // - the offsite catch-up used to send the data the caught-up backups share once per backup (the
 //   destination's index never learnt what the copy before wrote): 77 MB offsite for 20 MB;
+// - a backup already in the target whose packs went there (or that a verify found damaged) was
+//   skipped, exit 0, and stayed unrestorable although the warning said its data was copied again;
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,6 +25,19 @@ uint64_t ResendPackBytesOf(const std::string& repo) {
     if (e.is_regular_file()) total += e.file_size();
   }
   return total;
+}
+
+// The largest pack of `repo` (one holding file data, not only trees).
+fs::path ResendLargestPackOf(const std::string& repo) {
+  fs::path largest;
+  uintmax_t size = 0;
+  for (const auto& e : fs::recursive_directory_iterator(repo + "/data")) {
+    if (e.is_regular_file() && e.file_size() > size) {
+      size = e.file_size();
+      largest = e.path();
+    }
+  }
+  return largest;
 }
 
 // (id, host) of every backup in `repo`.
@@ -66,6 +82,63 @@ TEST(BackupCopyResend, TheOffsiteCatchUpSendsTheDataItsBackupsShareOnce) {
   RunResult verified = app.Run({"backup", "verify", "--all", "--destination", offsite});
   EXPECT_EQ(verified.exit_code, 0) << verified.err;
 }
+
+class BackupCopyResendLost : public ::testing::TestWithParam<bool> {};
+
+// A pack deleted in the target (false) or damaged there and found so by a verify (true).
+TEST_P(BackupCopyResendLost, ACopyOfABackupAlreadyThereSendsWhatItLostThereAgain) {
+  const bool damaged = GetParam();
+  BackupApp app;
+  WriteFile(app.root() + "/storage/photo.jpg", RandomData(300000, 31));
+  WriteFile(app.root() + "/storage/notes.txt", "notes\n");
+  const std::string id = app.Json({"backup", "create"})["id"];
+  const std::string off = app.path("off");
+  ASSERT_EQ(app.Run({"backup", "copy", "latest", "--to", off}).exit_code, 0);
+
+  const fs::path pack = ResendLargestPackOf(off);
+  ASSERT_FALSE(pack.empty());
+  if (damaged) {
+    std::string data = ReadFileOrDie(pack.string());
+    data[1000] = static_cast<char>(data[1000] ^ 0x40);
+    std::ofstream(pack, std::ios::binary | std::ios::trunc) << data;
+    RunResult found = app.Run({"backup", "verify", "--all", "--destination", off});
+    ASSERT_EQ(found.exit_code, 4) << found.err;
+  } else {
+    fs::remove(pack);
+  }
+
+  RunResult copied = app.Run({"backup", "copy", "--all", "--to", off, "--json"});
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  const nlohmann::json j = nlohmann::json::parse(copied.out);
+  EXPECT_EQ(j["snapshots_copied"], 0) << j;
+  EXPECT_EQ(j["snapshots_present"], 1) << j;
+  EXPECT_EQ(j.value("snapshots_repaired", 0), 1) << j;
+  const uint64_t resent = j.value("blobs_resent", uint64_t{0});
+  EXPECT_GT(resent, 0u) << j;
+  EXPECT_GE(j.value("blobs_copied", uint64_t{0}), resent) << j;
+  EXPECT_NE(copied.err.find(damaged ? "that a verify found damaged are not used (first: "
+                                    : "are missing there or truncated (first: "),
+            std::string::npos)
+      << copied.err;
+  EXPECT_NE(copied.err.find("what the backups copied now need of them is copied again"),
+            std::string::npos)
+      << copied.err;
+
+  RunResult verified = app.Run({"backup", "verify", "--all", "--destination", off});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  RunResult restored =
+      app.Run({"backup", "restore", id, "--destination", off, "--target", app.path("out")});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(DescribeTree(app.path("out")), DescribeTree(app.root()));
+
+  // The human summary says so too; a copy with nothing lost says nothing of it.
+  RunResult quiet = app.Run({"backup", "copy", "--all", "--to", off});
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.out.find("lacked data there"), std::string::npos) << quiet.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(GoneAndDamaged, BackupCopyResendLost, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Damaged" : "Gone"; });
 
 }  // namespace
 }  // namespace velin::testing
