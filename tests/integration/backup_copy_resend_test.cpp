@@ -3,6 +3,7 @@
 //   destination's index never learnt what the copy before wrote): 77 MB offsite for 20 MB;
 // - a backup already in the target whose packs went there (or that a verify found damaged) was
 //   skipped, exit 0, and stayed unrestorable although the warning said its data was copied again;
+// - `copy --all --host web2` copied every host's backups.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -139,6 +140,41 @@ TEST_P(BackupCopyResendLost, ACopyOfABackupAlreadyThereSendsWhatItLostThereAgain
 
 INSTANTIATE_TEST_SUITE_P(GoneAndDamaged, BackupCopyResendLost, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Damaged" : "Gone"; });
+
+TEST(BackupCopyResend, CopyAllWithHostCopiesThatHostsBackupsOnly) {
+  BackupApp app;
+  auto as_host = [](const std::string& host) {
+    RunOptions o;
+    o.env = {{"VELIN_APP_HOST", host}};
+    return o;
+  };
+  WriteFile(app.root() + "/storage/a.txt", "web1\n");
+  const std::string web1 = app.Json({"backup", "create"}, 0, as_host("web1"))["id"];
+  WriteFile(app.root() + "/storage/a.txt", "web2\n");
+  const std::string web2 = app.Json({"backup", "create"}, 0, as_host("web2"))["id"];
+  ASSERT_FALSE(web1.empty());
+  ASSERT_FALSE(web2.empty());
+
+  const std::string off = app.path("off");
+  const nlohmann::json only =
+      app.Json({"backup", "copy", "--all", "--host", "web2", "--to", off}, 0, as_host("web1"));
+  EXPECT_EQ(only["snapshots_copied"], 1) << only;
+  EXPECT_EQ(ResendBackupsIn(app, off),
+            (std::set<std::pair<std::string, std::string>>{{web2, "web2"}}));
+
+  // Another app's: none of these.
+  const nlohmann::json none =
+      app.Json({"backup", "copy", "--all", "--app", "other", "--to", off}, 0, as_host("web1"));
+  EXPECT_EQ(none["snapshots_copied"], 0) << none;
+  EXPECT_EQ(none["snapshots_present"], 0) << none;
+
+  // --all alone: every host's, as before.
+  const nlohmann::json all = app.Json({"backup", "copy", "--all", "--to", off}, 0, as_host("web1"));
+  EXPECT_EQ(all["snapshots_copied"], 1) << all;
+  EXPECT_EQ(all["snapshots_present"], 1) << all;
+  EXPECT_EQ(ResendBackupsIn(app, off),
+            (std::set<std::pair<std::string, std::string>>{{web1, "web1"}, {web2, "web2"}}));
+}
 
 }  // namespace
 }  // namespace velin::testing
