@@ -43,9 +43,13 @@ repo::SnapshotFilter AllOf(const SelectFlags& select) {
 
 Status RunCopy(Context& ctx, const CopyFlags& flags) {
   if (flags.to.empty()) return UsageError(std::string(Tr("backup copy: --to DIR|URL is required")));
-  if (flags.all == !flags.ids.empty()) {
+  if (flags.all && !flags.ids.empty()) {
     return UsageError(
         std::string(Tr("backup copy: name the backups to copy (ID …) or --all, not both")));
+  }
+  if (!flags.all && flags.ids.empty()) {
+    return UsageError(
+        std::string(Tr("backup copy: name the backups to copy (ID …, e.g. latest) or --all")));
   }
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   repo::SnapshotFilter filter = AllOf(flags.select);

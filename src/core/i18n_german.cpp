@@ -686,6 +686,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "backup copy: --to VERZEICHNIS|URL ist erforderlich"},
       {"backup copy: name the backups to copy (ID …) or --all, not both",
        "backup copy: die zu kopierenden Backups nennen (ID …) oder --all, nicht beides"},
+      {"backup copy: name the backups to copy (ID …, e.g. latest) or --all",
+       "backup copy: die zu kopierenden Backups nennen (ID …, z. B. latest) oder --all"},
       {"{} of the backups already there lacked data there (in packs gone or damaged): {} blobs "
        "copied again",
        "{} der schon vorhandenen Backups fehlten dort Daten (in fehlenden oder beschädigten "
