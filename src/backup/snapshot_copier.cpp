@@ -41,6 +41,8 @@ class Copier {
     return writer_.Flush();
   }
   CopyStats& stats() { return stats_; }
+  // Blobs found missing in the destination so far (queued or copied).
+  uint64_t blobs_missing() const { return missing_; }
   uint64_t packs_written() { return writer_.stats().packs_written; }
   uint64_t bytes_stored() { return writer_.stats().stored_bytes_added; }
 
@@ -76,6 +78,7 @@ class Copier {
       return source_.ReadStoredInto(id, unused, stored_);
     }
     pending_.push_back(Pending{type, id, *found});
+    missing_++;
     pending_bytes_ += found->length;
     if (pending_.size() >= kBatchBlobs || pending_bytes_ >= kBatchBytes) return CopyPending();
     return Ok();
@@ -164,6 +167,9 @@ class Copier {
 
   static repo::BlobWriterOptions WithIndexAsItGoes(repo::BlobWriterOptions options) {
     options.index_as_it_goes = true;  // a rerun after a kill sends only what is missing
+    // The next copy into this destination in this process (the offsite copy's catch-up, one
+    // backup after another) finds what this one sent instead of sending it again.
+    options.add_to_index = true;
     return options;
   }
 
@@ -201,6 +207,7 @@ class Copier {
     // After its subtrees (its file blobs may still wait in the batch: a killed copy that
     // indexed the tree without them descends it again); counted by the progress too (its
     // "N blobs" is the summary's).
+    missing_++;
     Count(data.size());
     return writer_.Save(repo::BlobType::kTree, id, std::move(data));
   }
@@ -215,6 +222,7 @@ class Copier {
   std::string run_;     // a run of neighbouring blobs' stored bytes, reused
   std::vector<Pending> pending_;
   uint64_t pending_bytes_ = 0;
+  uint64_t missing_ = 0;
   bool recompress_;
 };
 
@@ -276,23 +284,36 @@ Result<CopyStats> CopySnapshots(repo::Repository& source, repo::Repository& dest
     to_rename.push_back(Rename{id, std::move(text), std::move(holder_host)});
     return true;
   };
+  // Packs the destination's index lists that are gone there, cut short, or that a verify found
+  // damaged (LoadIndex with PackCheck::kAll takes them as absent): a backup already there may
+  // need their blobs, so its blobs are walked too and those the destination lacks are sent
+  // again. Otherwise a backup there has every blob it needs: not walked.
+  const bool lacking = !destination.index().missing_packs().empty();
   reporter.StartProgress(Tr("Copying"), 0, ProgressItems::kBlobs);
   for (const std::string& id : ids) {
     std::string name = repo::SnapshotObjectName(id);
+    bool present = false;
     if (listed.count(id) != 0) {
       VELIN_ASSIGN(std::string here, source.backend().Get(name));
       VELIN_ASSIGN(std::string there, destination.backend().Get(name));
       if (here == there) {  // a copy travels byte for byte: this one was copied before
         copier.stats().snapshots_present++;
-        continue;
+        present = true;
+      } else {
+        VELIN_ASSIGN(bool queued, clash(id, std::move(here), true));
+        present = !queued;
       }
-      VELIN_ASSIGN(bool queued, clash(id, std::move(here), true));
-      if (!queued) continue;
+      if (present && !lacking) continue;
     } else {
       to_commit.push_back(id);
     }
     VELIN_ASSIGN(repo::Snapshot snapshot, source.LoadSnapshot(id));
+    const uint64_t missing_before = copier.blobs_missing();
     VELIN_TRY(copier.CopyBlobsOf(snapshot));
+    if (present && copier.blobs_missing() > missing_before) {
+      copier.stats().snapshots_repaired++;
+      copier.stats().blobs_resent += copier.blobs_missing() - missing_before;
+    }
   }
   VELIN_TRY(copier.Flush());      // packs, then the index object
   VELIN_TRY(CheckInterrupted());  // the packs stay, indexed: the next copy sends only the rest

@@ -12,7 +12,8 @@
 
 namespace velin::cli {
 
-// Copies `ids` (or every snapshot when `ids` is empty) of the repository `source` names to
+// Copies `ids` (or, when `ids` is empty, every snapshot `latest_of` selects, and every one
+// that cannot be read, whose host and app are unknown) of the repository `source` names to
 // `to`, creating the destination repository when it does not exist. "latest" among `ids` is
 // the newest backup `latest_of` selects. `recompress`: blobs are stored anew with the
 // configured compression instead of as the source stores them.

@@ -27,14 +27,35 @@ repo::BlobWriterOptions WriterOptions(const config::Config& cfg) {
   return o;
 }
 
+// What --all copies: every backup of the repository; --host and --app narrow it, each to what
+// it names and nothing else (--all --host web2: every backup of web2, whatever its app).
+repo::SnapshotFilter AllOf(const SelectFlags& select) {
+  const bool host_set = select.host_option != nullptr && select.host_option->count() > 0;
+  const bool app_set = select.app_option != nullptr && select.app_option->count() > 0;
+  repo::SnapshotFilter f;
+  f.all = !host_set && !app_set;
+  f.host = host_set ? select.host : std::string();
+  f.app = app_set ? select.app : std::string();
+  f.any_host = !host_set;
+  f.any_app = !app_set;
+  return f;
+}
+
 Status RunCopy(Context& ctx, const CopyFlags& flags) {
   if (flags.to.empty()) return UsageError(std::string(Tr("backup copy: --to DIR|URL is required")));
-  if (flags.all == !flags.ids.empty()) {
+  if (flags.all && !flags.ids.empty()) {
     return UsageError(
         std::string(Tr("backup copy: name the backups to copy (ID …) or --all, not both")));
   }
+  if (!flags.all && flags.ids.empty()) {
+    return UsageError(
+        std::string(Tr("backup copy: name the backups to copy (ID …, e.g. latest) or --all")));
+  }
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  VELIN_ASSIGN(repo::SnapshotFilter filter, FilterOf(*cfg, flags.select));
+  repo::SnapshotFilter filter = AllOf(flags.select);
+  if (!flags.all) {
+    VELIN_ASSIGN(filter, FilterOf(*cfg, flags.select));
+  }
   output::Console& out = ctx.out();
   const std::string to = storage::WithoutPassword(flags.to);  // as velin may show it
   out.Begin(output::Icon::kBackup, TrFormat("Copying backups to {}...", to));
@@ -44,6 +65,8 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
     out.Json({{"to", to},
               {"snapshots_copied", s.snapshots_copied},
               {"snapshots_present", s.snapshots_present},
+              {"snapshots_repaired", s.snapshots_repaired},
+              {"blobs_resent", s.blobs_resent},
               {"renamed", RenamedJson(s)},
               {"blobs_copied", s.blobs_copied},
               {"blobs_present", s.blobs_present},
@@ -57,6 +80,12 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
       TrFormat("{} backups copied, {} already there", s.snapshots_copied, s.snapshots_present));
   out.Info(TrFormat("{} blobs ({}) copied, {} already there", s.blobs_copied,
                     output::FormatBytes(s.bytes_copied), s.blobs_present));
+  if (s.snapshots_repaired > 0) {
+    out.Info(
+        TrFormat("{} of the backups already there lacked data there (in packs gone or "
+                 "damaged): {} blobs copied again",
+                 s.snapshots_repaired, s.blobs_resent));
+  }
   return Ok();
 }
 
@@ -69,8 +98,19 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   VELIN_ASSIGN(OpenRepo from, OpenRepository(ctx, source, repo::LockKind::kShared, false));
   std::vector<std::string> resolved;
-  if (ids.empty()) {
+  if (ids.empty() && latest_of.all) {
     VELIN_ASSIGN(resolved, from.repo->ListSnapshotIds());
+  } else if (ids.empty()) {
+    std::vector<repo::ObjectDamage> damage;
+    VELIN_ASSIGN(const std::vector<repo::Snapshot> all, from.repo->LoadAllSnapshots(&damage));
+    for (const repo::Snapshot& s : all) {
+      if (latest_of.Matches(s)) resolved.push_back(s.id);
+    }
+    // Whose it is cannot be told: taken, and the copy fails naming it, as --all alone does.
+    for (const repo::ObjectDamage& d : damage) {
+      resolved.push_back(d.object.substr(d.object.rfind('/') + 1));
+    }
+    std::sort(resolved.begin(), resolved.end());
   } else {
     for (const std::string& name : ids) {
       VELIN_ASSIGN(std::string id, from.repo->ResolveSnapshotId(name, latest_of));
@@ -124,7 +164,9 @@ void RegisterBackupCopy(CLI::App& group, Context& ctx) {
   CLI::App* cmd =
       AddCommand(group, "copy", "Copy backups to another repository (only the data it lacks)");
   cmd->add_option("id", flags->ids, "Backups to copy (ID, unique prefix or latest)");
-  cmd->add_flag("--all", flags->all, "Copy every backup (of every host and application)");
+  cmd->add_flag("--all", flags->all,
+                "Copy every backup (of every host and application, unless --host or --app "
+                "narrow it)");
   cmd->add_option("--to", flags->to, "The repository to copy to: a directory or a URL");
   cmd->add_flag("--recompress", flags->recompress,
                 "Compress every blob anew with the configured compression (default: as stored)");

@@ -704,6 +704,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "backup copy: --to VERZEICHNIS|URL ist erforderlich"},
       {"backup copy: name the backups to copy (ID …) or --all, not both",
        "backup copy: die zu kopierenden Backups nennen (ID …) oder --all, nicht beides"},
+      {"backup copy: name the backups to copy (ID …, e.g. latest) or --all",
+       "backup copy: die zu kopierenden Backups nennen (ID …, z. B. latest) oder --all"},
+      {"{} of the backups already there lacked data there (in packs gone or damaged): {} blobs "
+       "copied again",
+       "{} der schon vorhandenen Backups fehlten dort Daten (in fehlenden oder beschädigten "
+       "Packs): {} Blobs erneut kopiert"},
       {"--lock-wait '{}' is not a duration (e.g. 30s; at most 36500d)",
        "--lock-wait '{}' ist keine Dauer (z. B. 30s; höchstens 36500d)"},
       {"no backup.destination configured", "kein backup.destination konfiguriert"},
@@ -735,21 +741,21 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} im Index verzeichnete Packs fehlen im Repository oder sind abgeschnitten (erstes: {}); "
        "ihre Daten werden erneut gespeichert — 'velin backup verify --all' zeigt, welche Backups "
        "beschädigt sind"},
-      {"{} packs listed in the index of {} are missing there or truncated (first: {}); their data "
-       "is copied again — run 'velin backup verify --all' on it to see which backups there are "
-       "damaged",
+      {"{} packs listed in the index of {} are missing there or truncated (first: {}); what the "
+       "backups copied now need of them is copied again — run 'velin backup verify --all' on it "
+       "to see which other backups there are damaged",
        "{} im Index von {} verzeichnete Packs fehlen dort oder sind abgeschnitten (erstes: {}); "
-       "ihre Daten werden erneut "
-       "kopiert — 'velin backup verify --all' dort zeigt, welche Backups beschädigt sind"},
+       "was die jetzt kopierten Backups davon brauchen, wird erneut kopiert — 'velin backup "
+       "verify --all' dort zeigt, welche anderen Backups beschädigt sind"},
       {"{} packs a verify found damaged are not used (first: {}); their data is stored again — "
        "once no backup needs them, `velin backup prune` removes them",
        "{} Packs, die ein Verify beschädigt vorfand, werden nicht verwendet (erstes: {}); ihre "
        "Daten werden erneut gespeichert — sobald kein Backup sie mehr braucht, entfernt "
        "`velin backup prune` sie"},
-      {"{} packs of {} that a verify found damaged are not used (first: {}); their data is "
-       "copied again",
+      {"{} packs of {} that a verify found damaged are not used (first: {}); what the backups "
+       "copied now need of them is copied again",
        "{} Packs von {}, die ein Verify beschädigt vorfand, werden nicht verwendet (erstes: {}); "
-       "ihre Daten werden erneut kopiert"},
+       "was die jetzt kopierten Backups davon brauchen, wird erneut kopiert"},
       {"cannot store {}: a directory is in its place (move it out of the repository)",
        "{} kann nicht gespeichert werden: an seiner Stelle steht ein Verzeichnis (es aus dem "
        "Repository verschieben)"},

@@ -131,8 +131,9 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
        "Backups in ein anderes Repository kopieren (nur die Daten, die ihm fehlen)"},
       {"Backups to copy (ID, unique prefix or latest)",
        "Zu kopierende Backups (ID, eindeutiges Präfix oder latest)"},
-      {"Copy every backup (of every host and application)",
-       "Jedes Backup kopieren (aller Hosts und Anwendungen)"},
+      {"Copy every backup (of every host and application, unless --host or --app narrow it)",
+       "Jedes Backup kopieren (aller Hosts und Anwendungen, sofern --host oder --app es nicht "
+       "eingrenzen)"},
       {"The repository to copy to: a directory or a URL",
        "Das Ziel-Repository: ein Verzeichnis oder eine URL"},
       {"Compress every blob anew with the configured compression (default: as stored)",

@@ -596,6 +596,8 @@ Status BlobWriter::WriteIndexLocked() {
   }
   std::string index = EncodeIndexObject(packs);
   std::vector<EncodedPack>().swap(packs);
+  std::string plaintext;
+  if (options_.add_to_index) plaintext = index;
   Status put = [&]() -> Status {
     // Named by the (keyed, when encrypted) hash of its plaintext, and sealed bound to that name.
     VELIN_ASSIGN(BlobId name, repo_.HashBlob(index));
@@ -606,6 +608,7 @@ Status BlobWriter::WriteIndexLocked() {
   // unindexed on destruction).
   if (!put) SetError(put.error());
   VELIN_TRY(put);
+  if (options_.add_to_index) index_objects_.push_back(std::move(plaintext));
   indexed_ = written_.size();
   unindexed_bytes_ = 0;
   return Ok();
@@ -632,7 +635,10 @@ Status BlobWriter::Flush() {
   if (error_) return tl::unexpected(*error_);
   VELIN_TRY(WriteIndexLocked());
   flushed_ok_ = true;
-  return Ok();
+  // Every worker waits for work now: none reads the index while it changes.
+  Status added = repo_.AddIndexObjects(index_objects_);
+  std::vector<std::string>().swap(index_objects_);
+  return added;
 }
 
 BlobWriterStats BlobWriter::stats() {

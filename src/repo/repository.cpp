@@ -499,6 +499,19 @@ Status Repository::LoadIndex(PackCheck check) {
   return Ok();
 }
 
+Status Repository::AddIndexObjects(const std::vector<std::string>& objects) {
+  if (objects.empty()) return Ok();
+  if (tree_prefetch_) tree_prefetch_->Drain();  // no read may look at the index while it changes
+  for (const std::string& object : objects) {
+    VELIN_ASSIGN(IndexPacks packs, DecodeIndexObject(object));
+    for (const auto& [pack_id, entries] : packs) VELIN_TRY(index_.AddPack(pack_id, entries));
+  }
+  // Blobs listed before keep their entries (the first pack listed wins): those of the new packs
+  // are the ones the index lacked. Packs found absent by LoadIndex stay absent.
+  index_.Finalize();
+  return Ok();
+}
+
 std::string Repository::NotIndexedHint() const {
   if (index_damage_.empty()) return std::string(Tr("run `velin backup verify`"));
   if (index_damage_.size() == 1) {

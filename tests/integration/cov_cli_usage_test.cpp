@@ -90,7 +90,7 @@ TEST_F(CovCliUsage, CopyNeedsADestinationAndEitherIdsOrAll) {
   const std::string to = app_->path("copy");
   ExpectUsage({"backup", "copy", "latest"}, "backup copy: --to DIR|URL is required");
   ExpectUsage({"backup", "copy", "--to", to},
-              "backup copy: name the backups to copy (ID …) or --all, not both");
+              "backup copy: name the backups to copy (ID …, e.g. latest) or --all");
   ExpectUsage({"backup", "copy", "latest", "--all", "--to", to}, "or --all, not both");
   EXPECT_FALSE(fs::exists(to));
 }

@@ -9,7 +9,11 @@
 // part-way leaves its packs indexed and a rerun sends only what is still missing; every tree is
 // therefore descended, even one the destination indexes (its subtree may be what was missing).
 // Commit order is the destination's: packs → index → snapshot objects, so a copy that fails
-// part-way leaves no snapshot in the destination that lacks data.
+// part-way leaves no snapshot in the destination that lacks data. A snapshot already there is
+// walked too when the destination's index lists packs that are gone or damaged there (Repository::
+// PackCheck::kAll): the blobs it lost with them are sent again. The packs a copy writes are
+// merged into the destination's in-memory index (BlobWriterOptions::add_to_index), so a second
+// copy into it in the same process sends none of them again.
 //
 // Ids are unique within a repository, not across them: two hosts whose repositories copy into
 // one offsite repository at the same minute both have a "20261125-0230-full". When the
@@ -40,8 +44,12 @@ struct CopyRename {
 };
 
 struct CopyStats {
-  uint64_t snapshots_copied = 0;    // renamed ones included
-  uint64_t snapshots_present = 0;   // already in the destination: skipped
+  uint64_t snapshots_copied = 0;   // renamed ones included
+  uint64_t snapshots_present = 0;  // already in the destination: skipped
+  // Of those, the ones whose blobs the destination lacked (in packs gone there, cut short or
+  // found damaged by a verify): sent again, blobs_resent of them (counted in blobs_copied).
+  uint64_t snapshots_repaired = 0;
+  uint64_t blobs_resent = 0;
   std::vector<CopyRename> renamed;  // the snapshots copied or found under another id
   uint64_t blobs_copied = 0;
   uint64_t blobs_present = 0;  // needed but already in the destination

@@ -54,6 +54,12 @@ struct BlobWriterOptions {
   // indexed this way stay when the run fails later: they are sound, the next backup reuses
   // their blobs, and prune removes them if no backup does. 0: never.
   uint64_t index_checkpoint_bytes = 8ULL << 20;
+  // Flush() also merges the index objects this writer wrote into the repository's index()
+  // (Repository::AddIndexObjects), so a later writer in this process does not store their blobs
+  // again (`backup copy` and the offsite copy, which copy several backups into one open
+  // destination one after another). Keeps a copy of each index object (46 bytes a blob) until
+  // then.
+  bool add_to_index = false;
   // `backup create --dry-run`: Save() only counts the blobs the repository lacks (stats():
   // blobs_added, raw_bytes_added; nothing compressed), Flush() writes nothing.
   bool dry_run = false;
@@ -203,6 +209,7 @@ class BlobWriter {
   size_t indexed_ = 0;               // written_[0, indexed_) are named by an index object already
   uint64_t unindexed_bytes_ = 0;     // the entries of written_[indexed_, end)
   std::vector<BlobId> failed_puts_;  // packs whose put failed: maybe present, never indexed
+  std::vector<std::string> index_objects_;  // their plaintext, for add_to_index
   bool flushed_ok_ = false;
   BlobWriterStats stats_;
   std::vector<std::string> spare_buffers_;

@@ -189,6 +189,11 @@ class Repository {
   // at index objects this load did not see, so reading it (LoadSnapshot, LoadAllSnapshots,
   // ResolveSnapshotId) loads the index again first, instead of calling its blobs missing.
   Status LoadIndex(PackCheck check = PackCheck::kDuplicates);
+  // Merges into index() the index objects (their plaintext) that this process wrote since
+  // LoadIndex (BlobWriterOptions::add_to_index): a later writer here (the next backup copied
+  // to the same destination) finds their blobs stored instead of sending them again.
+  // REQUIRES: no read or writer of this repository runs meanwhile.
+  Status AddIndexObjects(const std::vector<std::string>& objects);
   const Index& index() const { return index_; }
   const std::vector<ObjectDamage>& index_damage() const { return index_damage_; }
   // Those of index().missing_packs() that are there but a verify found damaged (kAll only).

@@ -82,5 +82,64 @@ TEST_F(SnapshotCopierMemTest, ADamagedBlobAmongItsNeighboursFailsTheCopyByName) 
   }
 }
 
+// The offsite copy copies the new backup and then, one CopySnapshots each, the backups whose
+// own offsite copy had failed, all into one open destination: each used to send all the data
+// they share again (the destination's index never learnt what the earlier copy wrote).
+TEST_F(SnapshotCopierMemTest, ASecondCopyIntoTheSameOpenDestinationSendsNothingTheFirstSent) {
+  MakeTree(/*copies=*/false);
+  auto first = Backup();
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = Backup();
+  ASSERT_TRUE(second) << second.error().message;
+  ASSERT_NE(first->id, second->id);
+  auto copied = Copy(first->id, false);
+  ASSERT_TRUE(copied) << copied.error().message;
+  EXPECT_GT(copied->blobs_copied, 300u);
+
+  auto again = CopySnapshots(*source_, *dest_, {second->id}, {}, env_, quiet_);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->snapshots_copied, 1u);
+  EXPECT_EQ(again->blobs_copied, 0u);
+  EXPECT_EQ(again->packs_written, 0u);
+  EXPECT_GT(again->blobs_present, 0u);
+}
+
+// A pack gone from the destination: a copy of a backup already there sends what the pack held
+// again (it used to skip the backup, exit 0, and leave it unrestorable there).
+TEST_F(SnapshotCopierMemTest, ABackupAlreadyThereGetsTheBlobsOfAPackGoneThereAgain) {
+  MakeTree(/*copies=*/false);
+  auto snap = Backup();
+  ASSERT_TRUE(snap) << snap.error().message;
+  auto copied = Copy(snap->id, false);
+  ASSERT_TRUE(copied) << copied.error().message;
+  auto packs = dest_backend_->List("data/");
+  ASSERT_TRUE(packs) << packs.error().message;
+  ASSERT_FALSE(packs->empty());
+  ASSERT_TRUE(dest_backend_->Delete(packs->front().name));
+
+  auto reopened = repo::Repository::Open(*dest_backend_, false, keys_);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  dest_ = std::move(*reopened);
+  ASSERT_TRUE(dest_->LoadIndex(repo::Repository::PackCheck::kAll));
+  ASSERT_EQ(dest_->index().missing_packs().size(), 1u);
+  auto again = CopySnapshots(*source_, *dest_, {snap->id}, {}, env_, quiet_);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->snapshots_copied, 0u);
+  EXPECT_EQ(again->snapshots_present, 1u);
+  EXPECT_EQ(again->snapshots_repaired, 1u);
+  EXPECT_GT(again->blobs_resent, 0u);
+  EXPECT_EQ(again->blobs_resent, again->blobs_copied);
+
+  // Whole again: it restores from the destination.
+  auto fresh = repo::Repository::Open(*dest_backend_, false, keys_);
+  ASSERT_TRUE(fresh) << fresh.error().message;
+  ASSERT_TRUE((*fresh)->LoadIndex());
+  auto in_copy = (*fresh)->LoadSnapshot(snap->id);
+  ASSERT_TRUE(in_copy) << in_copy.error().message;
+  auto restored = RestoreSnapshot(**fresh, *in_copy, env_, quiet_, {.target = "/restore-healed"});
+  ASSERT_TRUE(restored) << restored.error().message;
+  ExpectTreeBack("/restore-healed");
+}
+
 }  // namespace
 }  // namespace velin::backup
