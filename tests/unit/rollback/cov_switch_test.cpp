@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "support/fake_watchdog.hpp"
 #include "support/test_support.hpp"
 #include "support/warning_recorder.hpp"
 #include "velin/io/fault_injection_env.hpp"
@@ -55,7 +56,7 @@ class CovSwitchTest : public ::testing::Test {
     s_.state_dir = dir_ / "state";
     s_.current_link = dir_ / "app/current";
     s_.artifacts = {"bin"};
-    s_.velin_binary = "/bin/true";
+    s_.velin_binary = velin::testing::WriteFakeWatchdog(dir_.path());
   }
 
   RollbackEngine Engine() { return RollbackEngine(env_, s_, out_); }

@@ -3,17 +3,21 @@
 // rollback should have restored, an interrupted switch or rollback found by the next command, and
 // the watchdog's own lock. Each test checks where `current` ends, what transaction.json,
 // switch.json and the history say, and the error the command gets. Real files in a temp dir; the
-// transaction's watchdog is /bin/true (a timer these tests never wait for: a deadline "passes"
-// by moving it into the past), and the database is a DataGuard whose restore fails on purpose.
+// transaction's watchdog is a script that says it runs and ends (fake_watchdog.hpp: a timer these
+// tests never wait for: a deadline "passes" by moving it into the past), and the database is a
+// DataGuard whose restore fails on purpose.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 
+#include "support/fake_watchdog.hpp"
 #include "support/test_support.hpp"
 #include "support/warning_recorder.hpp"
+#include "velin/io/fault_injection_env.hpp"
 #include "velin/io/mem_env.hpp"
 #include "velin/rollback/engine.hpp"
 #include "velin/rollback/lock.hpp"
@@ -53,7 +57,7 @@ class CovTransactionTest : public ::testing::Test {
     s_.state_dir = dir_ / "state";
     s_.current_link = dir_ / "app/current";
     s_.artifacts = {"bin"};  // no config files: a transaction's base is then the live version
-    s_.velin_binary = "/bin/true";
+    s_.velin_binary = velin::testing::WriteFakeWatchdog(dir_.path());
   }
 
   RollbackEngine Engine() { return RollbackEngine(io::Env::Default(), s_, out_); }
@@ -509,13 +513,108 @@ TEST(CovWatchdogTest, ADeadlineExtendedWhileItWaitsForTheLockIsFollowed) {
   s.current_link = dir / "app/current";
   NullReporter quiet;
   RollbackEngine engine(env, s, quiet);
-  int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // stands for the inherited lock
+  // Not the lock file: the watchdog does not trust it and takes the lock itself.
+  int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   auto end = engine.RunWatchdog("t1", fd);
   ::close(fd);
   ASSERT_TRUE(end) << end.error().message;
   EXPECT_FALSE(*end);  // committed: nothing was rolled back
   EXPECT_EQ(naps, 2);  // one pause for the lock, one of waiting for the new deadline
+}
+
+// Fails the second rename onto transaction.json from now on (ENOSPC): begin's write of the
+// watchdog's pid, after the transaction and its deadline are on disk and the watchdog runs.
+class TransactionPidFaultEnv : public io::FaultInjectionEnv {
+ public:
+  explicit TransactionPidFaultEnv(std::string transaction)
+      : io::FaultInjectionEnv(io::Env::Default()), transaction_(std::move(transaction)) {}
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (to == transaction_ && ++seen_ == 2) {
+      return ErrnoError("cannot rename " + from + " to " + to, ENOSPC);
+    }
+    return io::FaultInjectionEnv::Rename(from, to);
+  }
+
+ private:
+  std::string transaction_;
+  int seen_ = 0;
+};
+
+// A watchdog that does not start leaves no transaction open: nothing would roll it back.
+TEST_F(CovTransactionTest, BeginWhoseWatchdogEndsAtOnceOpensNothing) {
+  Create("v1");
+  ASSERT_TRUE(Engine().ToVersion("v1", ""));
+  s_.velin_binary = dir_ / "dying-watchdog";
+  WriteFile(s_.velin_binary, "#!/bin/sh\nexit 3\n", 0755);
+  auto txn = Engine().Begin(std::nullopt, "deploy v2");
+  ASSERT_FALSE(txn);
+  EXPECT_EQ(txn.error().code, ExitCode::kFailed);
+  EXPECT_NE(txn.error().message.find(
+                " not opened: the watchdog, which rolls back at the deadline, did not start: it "
+                "ended at once with exit code 3"),
+            std::string::npos)
+      << txn.error().message;
+  EXPECT_FALSE(Exists(Layout().Transaction()));
+  // One that says why it stopped (it could not load the config) is quoted.
+  WriteFile(s_.velin_binary,
+            "#!/bin/sh\n"
+            "while [ $# -gt 1 ]; do\n"
+            "  [ \"$1\" = --ready-fd ] && echo 'error: /dev/fd/63: cannot read' >/dev/fd/\"$2\"\n"
+            "  shift\n"
+            "done\n"
+            "exit 2\n",
+            0755);
+  txn = Engine().Begin(std::nullopt, "deploy v2");
+  ASSERT_FALSE(txn);
+  EXPECT_NE(txn.error().message.find("did not start: /dev/fd/63: cannot read"), std::string::npos)
+      << txn.error().message;
+  EXPECT_FALSE(Exists(Layout().Transaction()));
+  s_.velin_binary = velin::testing::WriteFakeWatchdog(dir_.path());
+  auto opened = Engine().Begin(std::nullopt, "deploy v2");  // nothing was left in the way
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_GT(opened->watchdog_pid, 0);
+}
+
+// `--config <(…)`: the watchdog, started later, could not read it; refused before anything.
+TEST_F(CovTransactionTest, BeginWithAConfigThatIsNotARegularFileIsRefused) {
+  Create("v1");
+  ASSERT_TRUE(Engine().ToVersion("v1", ""));
+  s_.config_file = dir_ / "config.fifo";
+  ASSERT_EQ(::mkfifo(s_.config_file.c_str(), 0600), 0);
+  auto txn = Engine().Begin(std::nullopt, "");
+  ASSERT_FALSE(txn);
+  EXPECT_EQ(txn.error().code, ExitCode::kUsage);
+  EXPECT_EQ(txn.error().message,
+            "the config " + s_.config_file +
+                " is not a regular file (a pipe such as --config <(…) is read once): the "
+                "watchdog, which rolls back at the deadline, could not read it; give the path of "
+                "a file with --config");
+  EXPECT_FALSE(Exists(Layout().Transaction()));
+  // A symlink to a file is a file.
+  WriteFile(dir_ / "velin.toml", "");
+  s_.config_file = dir_ / "link.toml";
+  ASSERT_EQ(::symlink((dir_ / "velin.toml").c_str(), s_.config_file.c_str()), 0);
+  auto opened = Engine().Begin(std::nullopt, "");
+  ASSERT_TRUE(opened) << opened.error().message;
+}
+
+// Only the watchdog's pid failed to be written: the transaction is open and says so (a begin
+// that exited 1 here left a transaction open that blocked the next begin, exit 3).
+TEST_F(CovTransactionTest, BeginWhoseWatchdogPidCannotBeWrittenIsOpenWithAWarning) {
+  Create("v1");
+  ASSERT_TRUE(Engine().ToVersion("v1", ""));
+  TransactionPidFaultEnv env(Layout().Transaction());
+  auto txn = RollbackEngine(env, s_, out_).Begin(std::nullopt, "deploy v2");
+  ASSERT_TRUE(txn) << txn.error().message;
+  EXPECT_TRUE(AnyLineHas(out_.warnings, "transaction " + txn->id +
+                                            " is open and its watchdog runs, but its pid could "
+                                            "not be recorded: cannot rename"));
+  ASSERT_TRUE(Transaction());
+  EXPECT_EQ(Transaction()->id, txn->id);
+  EXPECT_EQ(Transaction()->state, TransactionState::kOpen);
+  auto committed = Engine().Commit();
+  ASSERT_TRUE(committed) << committed.error().message;
 }
 
 }  // namespace
