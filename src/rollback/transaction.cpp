@@ -585,7 +585,10 @@ Result<std::optional<TransactionEnd>> RollbackEngine::FinishExpiredTransaction()
   VELIN_ASSIGN(StateLock lock, LockState(LockWait(settings_)));
   VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
   if (!locked) return std::nullopt;
-  const bool deadline = locked->state == TransactionState::kOpen;
+  // The deadline's rollback: begun now, or begun by a watchdog killed in the middle of it.
+  const bool deadline =
+      locked->state == TransactionState::kOpen ||
+      (locked->state == TransactionState::kRollingBack && locked->cause == RollbackCause::kTimeout);
   if (locked->state == TransactionState::kOpen) {  // say it before doing it
     reporter_.Warn(TrFormat("transaction {} expired at {}: rolling it back to {} first", locked->id,
                             IsoTime(locked->deadline_ms), locked->base));

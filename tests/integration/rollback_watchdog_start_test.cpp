@@ -1,7 +1,8 @@
 // The transaction's watchdog as the real binary starts it: `begin` reports a transaction open
 // only once its watchdog runs (a config read from a pipe is refused: the watchdog could not read
 // it), the watchdog holds its lock so that recover and extend find it alive instead of starting
-// more, and it restores from the repository the command line named.
+// more, it restores from the repository the command line named, and a deadline rollback a killed
+// watchdog began is notified when the next command finishes it.
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -190,6 +191,35 @@ TEST(RollbackWatchdogStartTest, TheWatchdogRestoresFromTheRepositoryOfTheCommand
   EXPECT_EQ(sql("SELECT v FROM t;"), "before begin\n");
   EXPECT_FALSE(std::filesystem::exists(app.root() + "/config-repo"));
   EXPECT_FALSE(std::filesystem::exists(app.app() + "/other-repo"));
+}
+
+// A watchdog killed in the middle of the deadline's rollback (here: a command that began it and
+// was killed) leaves it rolling back with cause "timeout"; the next command finishes it and that
+// is the deadline's rollback: [notify] gets rollback-timeout, as when recover finishes it.
+TEST(RollbackWatchdogStartTest, ADeadlineRollbackFinishedByTheNextCommandIsNotified) {
+  ToyAppOptions o = NoService();
+  ToyApp probe(o);  // for its root only: the notify log lives outside the app under test
+  o.extra_rollback =
+      "\n[notify]\ncommand = \"echo $VELIN_EVENT >> " + probe.root() + "/events.log\"\n";
+  ToyApp app(o);
+  WatchdogReaper reaper{app.config()};
+  SetUpV1LiveV2Created(app);
+  ASSERT_EQ(app.Velin({"rollback", "begin", "--timeout", "10m"}).exit_code, 0);
+  KillPid(WatchdogPid(app.state()));
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  const auto later = ClockAhead(std::chrono::hours(1));
+  auto crash = later;
+  crash["VELIN_TEST_CRASH_AT"] = "txn-rolling-back";
+  RunResult r = app.Velin({"rollback", "list"}, crash);
+  ASSERT_EQ(r.exit_code, 86) << r.err;
+  auto txn = nlohmann::json::parse(ReadFileOrDie(app.state() + "/transaction.json"));
+  ASSERT_EQ(txn["state"], "rolling-back");
+  ASSERT_EQ(txn["cause"], "timeout");
+  EXPECT_FALSE(std::filesystem::exists(probe.root() + "/events.log"));
+  r = app.Velin({"rollback", "status"}, later);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v1\n");
+  EXPECT_EQ(ReadFileOrDie(probe.root() + "/events.log"), "rollback-timeout\n");
 }
 
 }  // namespace

@@ -291,7 +291,11 @@ TEST_F(CovTransactionTest, TheExpiredTransactionHookFinishesOrReportsTheRollback
   });
   auto finished = Engine().FinishExpiredTransaction();
   ASSERT_TRUE(finished) << finished.error().message;
-  EXPECT_FALSE(*finished);  // not a deadline this command saw pass: nothing to notify
+  // The deadline's rollback a killed watchdog began: finished here, it is the end to notify
+  // (rollback-timeout), as when recover finishes it.
+  ASSERT_TRUE(*finished);
+  EXPECT_EQ((*finished)->id, id);
+  EXPECT_EQ((*finished)->outcome, "rolled back by timeout");
   EXPECT_TRUE(
       AnyLineHas(out_.warnings, "transaction " + id + ": finishing its interrupted rollback"));
   EXPECT_EQ(Live(), "v1");
@@ -301,12 +305,15 @@ TEST_F(CovTransactionTest, TheExpiredTransactionHookFinishesOrReportsTheRollback
   auto next = Engine().Begin(std::nullopt, "");
   ASSERT_TRUE(next) << next.error().message;
   ASSERT_TRUE(Engine().ToVersion("v2", ""));
-  SetTransaction([](TransactionRecord& t) { t.state = TransactionState::kRollingBack; });
+  SetTransaction([](TransactionRecord& t) {  // a rollback by hand, interrupted
+    t.state = TransactionState::kRollingBack;
+    t.cause = RollbackCause::kByHand;
+  });
   Unregister("v1");
   out_.warnings.clear();
   finished = Engine().FinishExpiredTransaction();
   ASSERT_TRUE(finished) << finished.error().message;
-  EXPECT_FALSE(*finished);
+  EXPECT_FALSE(*finished);  // no deadline involved: nothing to notify
   EXPECT_TRUE(AnyLineHas(out_.warnings, "rollback failed: no version 'v1'"));
   EXPECT_EQ(Live(), "v2");
   EXPECT_FALSE(Exists(Layout().Transaction()));
