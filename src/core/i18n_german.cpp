@@ -1320,6 +1320,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"transaction {} is open and its watchdog runs, but its pid could not be recorded: {}",
        "Transaktion {} ist offen und ihr Watchdog läuft, aber seine PID ließ sich nicht "
        "festhalten: {}"},
+      {"transaction {} is committed (recorded in {}), but ending it failed; the next velin "
+       "command retries",
+       "Transaktion {} ist bestätigt (festgehalten in {}), aber ihr Abschluss schlug fehl; der "
+       "nächste velin-Befehl versucht es erneut"},
+      {"{}: line left out (velin reads the rest of the history)",
+       "{}: Zeile ausgelassen (velin liest den Rest des Verlaufs)"},
       {"transaction {}: {}", "Transaktion {}: {}"},
       {"finished the interrupted switch {} {} {}", "unterbrochenen Wechsel {} {} {} abgeschlossen"},
       {" (and {} more)", " (und {} weitere)"},

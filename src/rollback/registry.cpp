@@ -266,6 +266,11 @@ bool FailedHealthCheck(const HistoryEntry& e) {
 }
 
 Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& layout) {
+  return ReadHistory(env, layout, nullptr);
+}
+
+Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& layout,
+                                              std::vector<std::string>* unreadable) {
   std::vector<HistoryEntry> out;
   VELIN_ASSIGN(bool exists, env.Exists(layout.History()));
   if (!exists) return out;
@@ -280,8 +285,11 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
     if (line.empty()) continue;
     json j = json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-      return DamageError(
-          TrFormat("{}:{}: malformed entry", layout.History(), std::to_string(line_no)));
+      std::string bad =
+          TrFormat("{}:{}: malformed entry", layout.History(), std::to_string(line_no));
+      if (unreadable == nullptr) return DamageError(bad);
+      unreadable->push_back(std::move(bad));
+      continue;
     }
     if (line_no == 1 && j.contains("format")) {
       VELIN_TRY(ParseStateFile(layout.History(), line));
@@ -301,7 +309,11 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
                    .backup = f.Str("backup"),
                    .backup_version = f.Str("backup_version"),
                    .data = f.Str("data")};
-    VELIN_TRY(f.Check());
+    if (Status fits = f.Check(); !fits) {
+      if (unreadable == nullptr) return tl::unexpected(fits.error());
+      unreadable->push_back(fits.error().message);
+      continue;
+    }
     out.push_back(std::move(e));
   }
   return out;
@@ -312,7 +324,9 @@ Status AppendHistory(io::Env& env, const StateLayout& layout, const HistoryEntry
   VELIN_ASSIGN(bool exists, env.Exists(layout.History()));
   if (exists) {
     VELIN_ASSIGN(text, env.ReadFile(layout.History()));
-    VELIN_TRY(ReadHistory(env, layout));  // refuse to extend a damaged or newer log
+    // Refuse to extend a newer velin's log; a line this velin cannot read stays as it is.
+    std::vector<std::string> unreadable;
+    VELIN_TRY(ReadHistory(env, layout, &unreadable));
   } else {
     text = json({{"format", kRegistryFormat}}).dump() + "\n";
   }

@@ -309,7 +309,7 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
 }
 
 Result<TransactionEnd> RollbackEngine::FinalizeTransactionLocked(const TransactionRecord& txn) {
-  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  VELIN_ASSIGN(auto history, ReadHistoryForUse());
   bool recorded = false;
   for (const auto& h : history) {
     if (h.action == "transaction" && h.transaction == txn.id) recorded = true;
@@ -416,7 +416,8 @@ Result<TransactionEnd> RollbackEngine::FinishIfDueLocked(const TransactionRecord
 static Result<TransactionRecord> RequireOpen(const std::optional<TransactionRecord>& txn,
                                              io::Env& env, const StateLayout& layout) {
   if (txn) return *txn;
-  VELIN_ASSIGN(auto history, ReadHistory(env, layout));
+  std::vector<std::string> unreadable;  // this message needs none of them
+  VELIN_ASSIGN(auto history, ReadHistory(env, layout, &unreadable));
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     if (it->action == "transaction") {
       return Failure(TrFormat("no open transaction (the last one, {}, ended at {}: {})",
@@ -448,7 +449,14 @@ Result<TransactionEnd> RollbackEngine::Commit() {
   CrashPoint("commit-saved");
   // The watchdog sees the transaction gone within half a second and ends by itself (a kill by
   // pid could hit an unrelated process once the pid is reused).
-  return FinalizeTransactionLocked(txn);
+  auto end = FinalizeTransactionLocked(txn);
+  if (!end) {  // the decision stands: the next velin command finishes the bookkeeping
+    return tl::unexpected(end.error().Wrap(
+        TrFormat("transaction {} is committed (recorded in {}), but ending it failed; the next "
+                 "velin command retries",
+                 txn.id, layout_.Transaction())));
+  }
+  return end;
 }
 
 Result<TransactionEnd> RollbackEngine::RollbackNow(const std::string& reason, bool restore_data) {

@@ -438,7 +438,7 @@ Status RollbackEngine::Prune(const std::string& keep_also) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_ASSIGN(std::string live, LiveCurrent());
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
-  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  VELIN_ASSIGN(auto history, ReadHistoryForUse());
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   std::set<std::string> keep = {live, reg.current, keep_also};
   if (txn) keep.insert(txn->base);

@@ -219,6 +219,9 @@ class RollbackEngine {
   // The backup id "at-version" names for `version` (the last one a transaction took while it
   // was live); a usage error when there is none.
   Result<std::string> BackupAtVersion(const std::string& version);
+  // The history for what the engine looks up in it: a line it cannot read is left out (a
+  // warning naming it, once per command), never stops a switch or a rollback.
+  Result<std::vector<HistoryEntry>> ReadHistoryForUse();
   Status ContinueSwitchLocked(const SwitchIntent& intent);
   // `*started`: false when the switch could not even be looked at (its target is gone).
   Status ContinueSwitchStepsLocked(SwitchIntent intent, bool* started);
@@ -278,6 +281,7 @@ class RollbackEngine {
   // What the last switch did to the database (SwitchIntent::data: "", "restored", "failed: …").
   // A failed restore never stops the switch: callers turn it into exit 1 with the retry command.
   std::string last_data_;
+  bool history_warned_ = false;  // ReadHistoryForUse warned about the lines it left out
 };
 
 // Splits "v1.2.0 - Feature X Release" into name and description.

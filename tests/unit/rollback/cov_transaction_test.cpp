@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
@@ -622,6 +623,53 @@ TEST_F(CovTransactionTest, BeginWhoseWatchdogPidCannotBeWrittenIsOpenWithAWarnin
   EXPECT_EQ(Transaction()->state, TransactionState::kOpen);
   auto committed = Engine().Commit();
   ASSERT_TRUE(committed) << committed.error().message;
+}
+
+// A line of the history this velin cannot read (a newer velin's field of another type) stops no
+// rollback: it is left out with a warning, and stays in the file; `history` still names it.
+TEST_F(CovTransactionTest, AnUnreadableHistoryLineStopsNoRollback) {
+  std::string id = DeployV2InATransaction();
+  std::string text = ReadFileOrDie(Layout().History());
+  const std::string bad =
+      "{\"time\":\"2026-12-01T10:00:00Z\",\"action\":\"switch\",\"from\":\"v1\",\"to\":\"v2\","
+      "\"outcome\":\"switched\",\"data\":{\"x\":1}}\n";
+  WriteFile(Layout().History(), text + bad);
+  const int line = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
+  const std::string where = Layout().History() + ":" + std::to_string(line);
+  Expire();
+  auto finished = Engine().FinishExpiredTransaction();
+  ASSERT_TRUE(finished) << finished.error().message;
+  ASSERT_TRUE(*finished);
+  EXPECT_EQ((*finished)->outcome, "rolled back by timeout");
+  EXPECT_EQ(Live(), "v1");
+  EXPECT_TRUE(AnyLineHas(out_.warnings, where + ": field 'data' is not text: line left out"));
+  EXPECT_NE(ReadFileOrDie(Layout().History()).find(bad), std::string::npos);
+  EXPECT_TRUE(Engine().ToVersion("v2", ""));
+  EXPECT_TRUE(Engine().ToVersion("previous", ""));  // looked up past the line
+  EXPECT_EQ(Live(), "v1");
+  EXPECT_TRUE(AnyLineHas(out_.warnings, "transaction " + id));
+  auto strict = Engine().History();
+  ASSERT_FALSE(strict);
+  EXPECT_EQ(strict.error().message, where + ": field 'data' is not text");
+}
+
+// The commit is decided once transaction.json says so; when the bookkeeping after it fails (a
+// history written by a newer velin), the error says the commit stands.
+TEST_F(CovTransactionTest, ACommitWhoseBookkeepingFailsSaysItIsCommitted) {
+  std::string id = DeployV2InATransaction();
+  WriteFile(Layout().History(), "{\"format\": 99}\n");
+  auto committed = Engine().Commit();
+  ASSERT_FALSE(committed);
+  EXPECT_EQ(committed.error().message.rfind("transaction " + id + " is committed (recorded in " +
+                                                Layout().Transaction() +
+                                                "), but ending it failed; the next velin command "
+                                                "retries: ",
+                                            0),
+            0u)
+      << committed.error().message;
+  ASSERT_TRUE(Transaction());
+  EXPECT_EQ(Transaction()->state, TransactionState::kCommitted);
+  EXPECT_EQ(Live(), "v2");
 }
 
 }  // namespace
