@@ -1326,6 +1326,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "nächste velin-Befehl versucht es erneut"},
       {"{}: line left out (velin reads the rest of the history)",
        "{}: Zeile ausgelassen (velin liest den Rest des Verlaufs)"},
+      {"{}: is a symlink to a missing file (velin writes this file itself, never a link)",
+       "{}: ist ein Symlink auf eine fehlende Datei (velin schreibt diese Datei selbst, nie als "
+       "Link)"},
       {"transaction {}: {}", "Transaktion {}: {}"},
       {"finished the interrupted switch {} {} {}", "unterbrochenen Wechsel {} {} {} abgeschlossen"},
       {" (and {} more)", " (und {} weitere)"},

@@ -1,5 +1,6 @@
 #include "velin/rollback/registry.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -23,8 +24,9 @@ Result<json> ParseStateFile(const std::string& path, const std::string& text) {
         TrFormat("{}: not a valid velin rollback state file (malformed JSON)", path));
   }
   auto format = doc.find("format");
-  if (format == doc.end() || !format->is_number_integer()) {
-    return DamageError(TrFormat("{}: missing 'format' version", path));
+  if (format == doc.end()) return DamageError(TrFormat("{}: missing 'format' version", path));
+  if (!format->is_number_integer()) {  // "format": "1" (a hand edit) is there, but wrong
+    return DamageError(TrFormat("{}: field '{}' is not a whole number", path, "format"));
   }
   // Compared unnarrowed: a format of 2^32 + 1 is newer, not format 1.
   const bool newer = format->is_number_unsigned()
@@ -104,8 +106,13 @@ class Fields {
 Result<std::optional<json>> LoadOptional(io::Env& env, const std::string& path) {
   VELIN_ASSIGN(bool exists, env.Exists(path));
   if (!exists) return std::optional<json>();
-  VELIN_ASSIGN(std::string text, env.ReadFile(path));
-  VELIN_ASSIGN(json doc, ParseStateFile(path, text));
+  auto text = env.ReadFile(path);
+  if (!text && text.error().sys_errno == ENOENT) {  // there (lstat) and not there: a bad link
+    return DamageError(TrFormat(
+        "{}: is a symlink to a missing file (velin writes this file itself, never a link)", path));
+  }
+  if (!text) return tl::unexpected(text.error());
+  VELIN_ASSIGN(json doc, ParseStateFile(path, *text));
   return std::optional<json>(std::move(doc));
 }
 
@@ -233,6 +240,9 @@ Result<Registry> LoadRegistry(io::Env& env, const StateLayout& layout) {
     VELIN_TRY(f.Check());
     reg.versions.push_back(std::move(r));
   }
+  // Above every seq in use even when next_seq is missing or behind (a hand-written registry):
+  // a repeated seq would make the newer release look as old as another (retention, "back").
+  for (const auto& v : reg.versions) reg.next_seq = std::max(reg.next_seq, v.seq + 1);
   return reg;
 }
 

@@ -15,6 +15,7 @@
 #include "service.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
+#include "velin/io/process_space.hpp"
 #include "velin/rollback/engine.hpp"
 #include "velin/rollback/lock.hpp"
 #include "velin/rollback/release.hpp"
@@ -106,6 +107,25 @@ Status AwaitWatchdogStart(int fd, Subprocess& child) {
 }
 
 }  // namespace
+
+// A state file's temp copy (FILE.tmp-PID-TAG-N, io::WriteFileDurably) whose writer was killed
+// mid-write (a SIGTERM during begin) is removed under the state lock; a live writer's is not.
+void RollbackEngine::RemoveDeadStateTemps() {
+  auto entries = env_.ListDir(layout_.dir);
+  if (!entries) return;  // whatever is wrong with the directory, the command says
+  const std::string files[] = {layout_.Registry(), layout_.History(), layout_.Transaction(),
+                               layout_.SwitchIntent(), layout_.Removals()};
+  for (const io::DirEntry& e : *entries) {
+    if (e.type != io::FileType::kRegular) continue;
+    bool temp_of_state = false;
+    for (const std::string& file : files) {
+      temp_of_state = temp_of_state || e.name.rfind(io::Basename(file) + ".tmp-", 0) == 0;
+    }
+    if (!temp_of_state || !io::IsDeadWritersTemp(env_, e.name)) continue;
+    // Best effort: a leftover costs only its bytes.
+    (void)env_.RemoveFile(io::JoinPath(layout_.dir, e.name));
+  }
+}
 
 // Starts the detached watchdog unless one of this transaction still runs. Liveness is the
 // watchdog's lock file, never the pid (a zombie or a reused pid would look alive): the lock is

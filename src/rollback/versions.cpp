@@ -224,6 +224,7 @@ Result<StateLock> RollbackEngine::LockState(Duration wait) {
   VELIN_TRY(CheckStateDirPath());
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), wait));
   VELIN_TRY(FinishInstalls(env_, layout_));
+  RemoveDeadStateTemps();
   return lock;
 }
 

@@ -264,6 +264,8 @@ class RollbackEngine {
   // The state lock, then what an interrupted create-version left half-installed is finished
   // or undone (FinishInstalls, versions.cpp) before anything reads the registry's releases.
   Result<StateLock> LockState(Duration wait);
+  // Under the state lock: temp copies of state files whose writer died (transaction.cpp).
+  void RemoveDeadStateTemps();
   // What a release with deleted files was refused for: its message says what stays and what
   // to do.
   enum class PartialReleaseUse { kSwitch, kRollback, kBegin };

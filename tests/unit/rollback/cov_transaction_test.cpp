@@ -18,8 +18,10 @@
 #include "support/fake_watchdog.hpp"
 #include "support/test_support.hpp"
 #include "support/warning_recorder.hpp"
+#include "velin/core/process.hpp"
 #include "velin/io/fault_injection_env.hpp"
 #include "velin/io/mem_env.hpp"
+#include "velin/io/process_space.hpp"
 #include "velin/rollback/engine.hpp"
 #include "velin/rollback/lock.hpp"
 
@@ -670,6 +672,45 @@ TEST_F(CovTransactionTest, ACommitWhoseBookkeepingFailsSaysItIsCommitted) {
   ASSERT_TRUE(Transaction());
   EXPECT_EQ(Transaction()->state, TransactionState::kCommitted);
   EXPECT_EQ(Live(), "v2");
+}
+
+// What a killed write of transaction.json left (a SIGTERM during begin) goes with the next
+// command that takes the state lock; a live writer's temp file stays.
+TEST_F(CovTransactionTest, TempFilesOfDeadStateWritersAreRemoved) {
+  Create("v1");
+  const std::string tag = io::ProcessSpaceTag();
+  if (tag.empty()) GTEST_SKIP() << "/proc tells nothing about this process space";
+  ProcessOptions o;
+  o.argv = {"true"};
+  auto gone = Subprocess::Start(o);
+  ASSERT_TRUE(gone);
+  const pid_t dead = gone->pid();
+  ASSERT_TRUE(gone->Wait());
+  const std::string dead_temp =
+      Layout().Transaction() + ".tmp-" + std::to_string(dead) + "-" + tag + "-12345";
+  const std::string live_temp =
+      Layout().Transaction() + ".tmp-" + std::to_string(::getpid()) + "-" + tag + "-12345";
+  const std::string not_state =
+      Layout().dir + "/notes.txt.tmp-" + std::to_string(dead) + "-" + tag + "-1";
+  WriteFile(dead_temp, "{\"format\": 1, \"id\": \"t");
+  WriteFile(live_temp, "{");
+  WriteFile(not_state, "mine");
+  ASSERT_TRUE(Engine().ToVersion("v1", ""));
+  EXPECT_FALSE(Exists(dead_temp));
+  EXPECT_TRUE(Exists(live_temp));
+  EXPECT_TRUE(Exists(not_state));
+}
+
+// transaction.json as a symlink to nothing is named as the damage it is.
+TEST_F(CovTransactionTest, ADanglingTransactionLinkIsNamedAsDamage) {
+  Create("v1");
+  ASSERT_EQ(::symlink((dir_ / "gone.json").c_str(), Layout().Transaction().c_str()), 0);
+  auto t = LoadTransaction(io::Env::Default(), Layout());
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().code, ExitCode::kDamage);
+  EXPECT_EQ(t.error().message, Layout().Transaction() +
+                                   ": is a symlink to a missing file (velin writes this file "
+                                   "itself, never a link)");
 }
 
 }  // namespace
