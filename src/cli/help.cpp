@@ -60,6 +60,7 @@ const std::map<std::string, std::string>& ValueNames() {
       {"--new-password-file", "FILE"},
       {"--transaction", "ID"},
       {"--lock-fd", "FD"},
+      {"--ready-fd", "FD"},
       // Flags issue 21 brings (named here so that their help reads well from the start).
       {"--include", "GLOB"},
       {"--exclude", "GLOB"},

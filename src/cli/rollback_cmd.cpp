@@ -2,6 +2,7 @@
 // invocation finish an expired deploy transaction first.
 #include <unistd.h>
 
+#include "backup_common.hpp"
 #include "hook_settings.hpp"
 #include "rollback_common.hpp"
 #include "rollback_data.hpp"
@@ -55,6 +56,19 @@ Result<std::unique_ptr<rollback::RollbackEngine>> MakeRollbackEngine(Context& ct
   s.data = guard.get();
   if (s.data != nullptr) {  // the watchdog backs up nothing, but restores at the deadline
     s.watchdog_secret_env = {cfg->database.password_env, cfg->backup.password_env};
+  }
+  // The global flags the watchdog must repeat to restore as this command would: the repository
+  // (absolute: the watchdog runs in app.root) and the passphrase file (absolute already).
+  std::string repo = ctx.global.repo;
+  if (repo.empty()) repo = ctx.env().GetEnv("VELIN_REPOSITORY").value_or("");
+  if (!repo.empty()) {
+    if (!config::IsRemoteDestination(repo)) {
+      VELIN_ASSIGN(repo, FromCurrentDirectory(repo));
+    }
+    s.watchdog_env.emplace_back("VELIN_REPOSITORY", repo);
+  }
+  if (!ctx.global.password_file.empty()) {
+    s.watchdog_flags = {"--password-file", cfg->backup.password_file};
   }
   return std::make_unique<rollback::RollbackEngine>(ctx.env(), std::move(s), ctx.out());
 }

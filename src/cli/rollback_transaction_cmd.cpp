@@ -1,5 +1,9 @@
 // velin rollback begin | commit | rollback | extend | status | recover, and the hidden
 // `watchdog` subcommand the transaction's detached timer runs as.
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "rollback_common.hpp"
 #include "rollback_fleet.hpp"
 #include "velin/core/i18n.hpp"
@@ -211,18 +215,55 @@ void AddRecover(CLI::App& group, Context& ctx) {
   });
 }
 
+// The pipe the arming velin waits on (--ready-fd): "ready" once the watchdog holds its lock, or
+// "error: MESSAGE" when something stopped it before; closed after either, or when the process
+// ends.
+class WatchdogStartPipe {
+ public:
+  explicit WatchdogStartPipe(int fd) : fd_(fd) {
+    if (fd_ >= 0) rollback::SetCloseOnExec(fd_, true);  // no hook or service inherits it
+  }
+  ~WatchdogStartPipe() { Say(""); }
+  WatchdogStartPipe(const WatchdogStartPipe&) = delete;
+  WatchdogStartPipe& operator=(const WatchdogStartPipe&) = delete;
+
+  // Writes `text` (nothing when empty) and closes the pipe; later calls do nothing.
+  void Say(const std::string& text) {
+    if (fd_ < 0) return;
+    for (size_t done = 0; done < text.size();) {
+      ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // the arming velin is gone: nobody to tell
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
 void AddWatchdog(CLI::App& group, Context& ctx) {
   CLI::App* cmd = AddCommand(group, "watchdog", "");  // hidden: the transaction's timer
   cmd->group("");
   auto id = std::make_shared<std::string>();
   auto lock_fd = std::make_shared<int>(-1);
+  auto ready_fd = std::make_shared<int>(-1);
   cmd->add_option("--transaction", *id)->required();
-  cmd->add_option("--lock-fd", *lock_fd);  // the held watchdog lock, inherited
-  cmd->callback([&ctx, id, lock_fd] {
+  cmd->add_option("--lock-fd", *lock_fd);    // the held watchdog lock, inherited
+  cmd->add_option("--ready-fd", *ready_fd);  // where to say it runs (WatchdogStartPipe)
+  cmd->callback([&ctx, id, lock_fd, ready_fd] {
     SkipExpiredTransactionHook() = true;
     ctx.Execute([&]() -> Status {
-      VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
-      auto end = engine->RunWatchdog(*id, *lock_fd);
+      WatchdogStartPipe started(*ready_fd);
+      auto made = MakeRollbackEngine(ctx);
+      if (!made) {
+        started.Say("error: " + made.error().message + "\n");
+        return tl::unexpected(made.error());
+      }
+      auto end = (*made)->RunWatchdog(*id, *lock_fd, [&] { started.Say("ready\n"); });
+      if (!end) started.Say("error: " + end.error().message + "\n");
       // [notify]: the deadline passed and the watchdog rolled back, or failed to.
       if (!end) {
         ctx.stats().event = "rollback-timeout";

@@ -1327,6 +1327,36 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"transaction {} is open; its watchdog was re-armed",
        "Transaktion {} ist offen; ihr Watchdog wurde neu gestartet"},
       {"transaction {} is open until {}", "Transaktion {} ist offen bis {}"},
+      // The watchdog must run before a transaction counts as open (docs/rollback.md).
+      {"the config {} is not a regular file (a pipe such as --config <(…) is read once): the "
+       "watchdog, which rolls back at the deadline, could not read it; give the path of a file "
+       "with --config",
+       "die Konfiguration {} ist keine reguläre Datei (eine Pipe wie --config <(…) wird nur "
+       "einmal gelesen): der Watchdog, der zur Frist zurückrollt, könnte sie nicht lesen; mit "
+       "--config den Pfad einer Datei angeben"},
+      {"the watchdog, which rolls back at the deadline, did not start: {}",
+       "der Watchdog, der zur Frist zurückrollt, ist nicht gestartet: {}"},
+      {"it did not report within {} s", "er hat sich nicht innerhalb von {} s gemeldet"},
+      {"it ended at once with exit code {}", "er endete sofort mit Exit-Code {}"},
+      {"it ended at once", "er endete sofort"},
+      {"cannot create a pipe for the watchdog", "kann keine Pipe für den Watchdog anlegen"},
+      {"transaction {} not opened", "Transaktion {} nicht geöffnet"},
+      {"transaction {} is open without a watchdog (its file could not be removed: {}); end it "
+       "with 'velin rollback rollback'",
+       "Transaktion {} ist ohne Watchdog offen (ihre Datei ließ sich nicht entfernen: {}); mit "
+       "'velin rollback rollback' beenden"},
+      {"transaction {} is open and its watchdog runs, but its pid could not be recorded: {}",
+       "Transaktion {} ist offen und ihr Watchdog läuft, aber seine PID ließ sich nicht "
+       "festhalten: {}"},
+      {"transaction {} is committed (recorded in {}), but ending it failed; the next velin "
+       "command retries",
+       "Transaktion {} ist bestätigt (festgehalten in {}), aber ihr Abschluss schlug fehl; der "
+       "nächste velin-Befehl versucht es erneut"},
+      {"{}: line left out (velin reads the rest of the history)",
+       "{}: Zeile ausgelassen (velin liest den Rest des Verlaufs)"},
+      {"{}: is a symlink to a missing file (velin writes this file itself, never a link)",
+       "{}: ist ein Symlink auf eine fehlende Datei (velin schreibt diese Datei selbst, nie als "
+       "Link)"},
       {"transaction {}: {}", "Transaktion {}: {}"},
       {"finished the interrupted switch {} {} {}", "unterbrochenen Wechsel {} {} {} abgeschlossen"},
       {" (and {} more)", " (und {} weitere)"},

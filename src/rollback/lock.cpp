@@ -101,6 +101,21 @@ void SetCloseOnExec(int fd, bool on) {
   if (flags >= 0) ::fcntl(fd, F_SETFD, on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC));
 }
 
+bool HoldsLockOn(int fd, const std::string& path) {
+  struct stat held {};
+  struct stat named {};
+  if (fd < 0 || ::fstat(fd, &held) != 0 || ::lstat(path.c_str(), &named) != 0) return false;
+  if (!S_ISREG(held.st_mode) || held.st_dev != named.st_dev || held.st_ino != named.st_ino) {
+    return false;
+  }
+  // A lock this open file description holds already is granted again; one another process
+  // holds is not.
+  for (;;) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
 void CrashPoint(const char* step) {
   if (GetEnvironment("VELIN_TEST_CRASH_AT") == step) ::_exit(86);
 }

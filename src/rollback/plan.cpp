@@ -40,7 +40,7 @@ Result<std::string> RollbackEngine::ResolveTarget(const std::string& name, const
       return UsageError(TrFormat("'previous' needs a live version, but {} does not point at one",
                                  settings_.current_link));
     }
-    VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+    VELIN_ASSIGN(auto history, ReadHistoryForUse());
     std::string before;
     for (auto it = history.rbegin(); it != history.rend(); ++it) {
       bool switched = (it->action == "switch" || it->action == "rollback") &&

@@ -1,5 +1,6 @@
 #include "velin/rollback/registry.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -23,8 +24,9 @@ Result<json> ParseStateFile(const std::string& path, const std::string& text) {
         TrFormat("{}: not a valid velin rollback state file (malformed JSON)", path));
   }
   auto format = doc.find("format");
-  if (format == doc.end() || !format->is_number_integer()) {
-    return DamageError(TrFormat("{}: missing 'format' version", path));
+  if (format == doc.end()) return DamageError(TrFormat("{}: missing 'format' version", path));
+  if (!format->is_number_integer()) {  // "format": "1" (a hand edit) is there, but wrong
+    return DamageError(TrFormat("{}: field '{}' is not a whole number", path, "format"));
   }
   // Compared unnarrowed: a format of 2^32 + 1 is newer, not format 1.
   const bool newer = format->is_number_unsigned()
@@ -104,8 +106,13 @@ class Fields {
 Result<std::optional<json>> LoadOptional(io::Env& env, const std::string& path) {
   VELIN_ASSIGN(bool exists, env.Exists(path));
   if (!exists) return std::optional<json>();
-  VELIN_ASSIGN(std::string text, env.ReadFile(path));
-  VELIN_ASSIGN(json doc, ParseStateFile(path, text));
+  auto text = env.ReadFile(path);
+  if (!text && text.error().sys_errno == ENOENT) {  // there (lstat) and not there: a bad link
+    return DamageError(TrFormat(
+        "{}: is a symlink to a missing file (velin writes this file itself, never a link)", path));
+  }
+  if (!text) return tl::unexpected(text.error());
+  VELIN_ASSIGN(json doc, ParseStateFile(path, *text));
   return std::optional<json>(std::move(doc));
 }
 
@@ -251,6 +258,9 @@ Result<Registry> LoadRegistry(io::Env& env, const StateLayout& layout) {
     reg.versions.push_back(std::move(r));
   }
   if (!reg.current.empty()) VELIN_TRY(CheckStoredName(layout.Registry(), reg.current));
+  // Above every seq in use even when next_seq is missing or behind (a hand-written registry):
+  // a repeated seq would make the newer release look as old as another (retention, "back").
+  for (const auto& v : reg.versions) reg.next_seq = std::max(reg.next_seq, v.seq + 1);
   return reg;
 }
 
@@ -284,6 +294,11 @@ bool FailedHealthCheck(const HistoryEntry& e) {
 }
 
 Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& layout) {
+  return ReadHistory(env, layout, nullptr);
+}
+
+Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& layout,
+                                              std::vector<std::string>* unreadable) {
   std::vector<HistoryEntry> out;
   VELIN_ASSIGN(bool exists, env.Exists(layout.History()));
   if (!exists) return out;
@@ -298,8 +313,11 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
     if (line.empty()) continue;
     json j = json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-      return DamageError(
-          TrFormat("{}:{}: malformed entry", layout.History(), std::to_string(line_no)));
+      std::string bad =
+          TrFormat("{}:{}: malformed entry", layout.History(), std::to_string(line_no));
+      if (unreadable == nullptr) return DamageError(bad);
+      unreadable->push_back(std::move(bad));
+      continue;
     }
     if (line_no == 1 && j.contains("format")) {
       VELIN_TRY(ParseStateFile(layout.History(), line));
@@ -320,7 +338,11 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
                    .backup_version = f.Str("backup_version"),
                    .data = f.Str("data"),
                    .saved_config = f.Str("saved_config")};
-    VELIN_TRY(f.Check());
+    if (Status fits = f.Check(); !fits) {
+      if (unreadable == nullptr) return tl::unexpected(fits.error());
+      unreadable->push_back(fits.error().message);
+      continue;
+    }
     out.push_back(std::move(e));
   }
   return out;
@@ -331,7 +353,9 @@ Status AppendHistory(io::Env& env, const StateLayout& layout, const HistoryEntry
   VELIN_ASSIGN(bool exists, env.Exists(layout.History()));
   if (exists) {
     VELIN_ASSIGN(text, env.ReadFile(layout.History()));
-    VELIN_TRY(ReadHistory(env, layout));  // refuse to extend a damaged or newer log
+    // Refuse to extend a newer velin's log; a line this velin cannot read stays as it is.
+    std::vector<std::string> unreadable;
+    VELIN_TRY(ReadHistory(env, layout, &unreadable));
   } else {
     text = json({{"format", kRegistryFormat}}).dump() + "\n";
   }

@@ -387,7 +387,7 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   intent.restore_backup = restore_backup;
   intent.config = config;
   intent.config_saved = config_saved;
-  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  VELIN_ASSIGN(auto history, ReadHistoryForUse());
   intent.history_len = static_cast<int64_t>(history.size());
   if (const VersionRecord* f = reg.Find(intent.from)) intent.from_level = f->schema_level;
   if (auto live_level = SchemaLevel(settings_); live_level && !live_level->empty()) {
@@ -486,7 +486,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
   HistoryEntry entry =
       SwitchEntry(env_, action, intent.from, intent.to, intent.reason, intent.transaction);
   entry.time = intent.started;  // identifies the entry: a crash after writing it is not repeated
-  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  VELIN_ASSIGN(auto history, ReadHistoryForUse());
   for (size_t i = static_cast<size_t>(std::max<int64_t>(0, intent.history_len)); i < history.size();
        ++i) {
     const HistoryEntry& h = history[i];
@@ -674,8 +674,20 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
                    TrFormat("switch to {}: {}; {}", intent.to, intent.failure, back_shown));
 }
 
+Result<std::vector<HistoryEntry>> RollbackEngine::ReadHistoryForUse() {
+  std::vector<std::string> unreadable;
+  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_, &unreadable));
+  if (!history_warned_) {
+    for (const std::string& problem : unreadable) {
+      reporter_.Warn(TrFormat("{}: line left out (velin reads the rest of the history)", problem));
+    }
+    history_warned_ = !unreadable.empty();
+  }
+  return history;
+}
+
 Result<std::string> RollbackEngine::BackupAtVersion(const std::string& version) {
-  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  VELIN_ASSIGN(auto history, ReadHistoryForUse());
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     if (!it->backup.empty() && it->backup_version == version) return it->backup;
   }

@@ -1,7 +1,11 @@
 // Deploy transactions: begin (base + deadline + detached watchdog), commit, rollback, extend,
 // status, recover, and the watchdog itself. States and what each one asks for next are in
 // docs/rollback-format.md#transaction.
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,6 +15,7 @@
 #include "service.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
+#include "velin/io/process_space.hpp"
 #include "velin/rollback/engine.hpp"
 #include "velin/rollback/lock.hpp"
 #include "velin/rollback/release.hpp"
@@ -28,39 +33,156 @@ std::string OutcomeFor(RollbackCause cause, bool ok) {
 
 }  // namespace
 
+Status RollbackEngine::CheckWatchdogCanReadConfig() const {
+  if (settings_.config_file.empty()) return Ok();
+  // stat, not lstat: a config file reached through a symlink is a file the watchdog can read.
+  struct stat st {};
+  if (::stat(settings_.config_file.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return Ok();
+  return UsageError(
+      TrFormat("the config {} is not a regular file (a pipe such as --config <(…) is read once): "
+               "the watchdog, which rolls back at the deadline, could not read it; give the "
+               "path of a file with --config",
+               settings_.config_file));
+}
+
+namespace {
+
+// How long a watchdog may take to load velin.toml and report that it holds its lock.
+constexpr int kWatchdogStartMs = 30'000;
+
+// Waits on the read end of the watchdog's --ready-fd pipe: "ready" once it holds its lock, or
+// "error: MESSAGE" when something stopped it before. Reaps it (it is this process's child, so
+// its pid cannot be reused meanwhile) when it did not start.
+Status AwaitWatchdogStart(int fd, Subprocess& child) {
+  std::string said;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kWatchdogStartMs);
+  bool timed_out = false;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    struct pollfd p {
+      .fd = fd, .events = POLLIN, .revents = 0
+    };
+    int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) continue;  // the deadline is checked above
+    char buf[512];
+    ssize_t got = ::read(fd, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;  // the watchdog closed its end: all it had to say is here
+    said.append(buf, static_cast<size_t>(got));
+    if (said.size() > 8192) break;
+  }
+  if (said.rfind("ready", 0) == 0) return Ok();
+  // It did not start: end it (it may hang) and reap it, for its exit code.
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 50 && !timed_out; ++i) {
+    done = ::waitpid(child.pid(), &status, WNOHANG);
+    if (done != 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (done == 0) {
+    child.Kill(SIGKILL);
+    (void)child.Wait();
+  }
+  std::string why;
+  if (said.rfind("error: ", 0) == 0) {
+    why = said.substr(7);
+    while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
+  } else if (timed_out) {
+    why = TrFormat("it did not report within {} s", std::to_string(kWatchdogStartMs / 1000));
+  } else if (done > 0 && WIFEXITED(status)) {
+    why = TrFormat("it ended at once with exit code {}", std::to_string(WEXITSTATUS(status)));
+  } else {
+    why = std::string(Tr("it ended at once"));
+  }
+  return Failure(
+      TrFormat("the watchdog, which rolls back at the deadline, did not start: {}", why));
+}
+
+}  // namespace
+
+// A state file's temp copy (FILE.tmp-PID-TAG-N, io::WriteFileDurably) whose writer was killed
+// mid-write (a SIGTERM during begin) is removed under the state lock; a live writer's is not.
+void RollbackEngine::RemoveDeadStateTemps() {
+  auto entries = env_.ListDir(layout_.dir);
+  if (!entries) return;  // whatever is wrong with the directory, the command says
+  const std::string files[] = {layout_.Registry(), layout_.History(), layout_.Transaction(),
+                               layout_.SwitchIntent(), layout_.Removals()};
+  for (const io::DirEntry& e : *entries) {
+    if (e.type != io::FileType::kRegular) continue;
+    bool temp_of_state = false;
+    for (const std::string& file : files) {
+      temp_of_state = temp_of_state || e.name.rfind(io::Basename(file) + ".tmp-", 0) == 0;
+    }
+    if (!temp_of_state || !io::IsDeadWritersTemp(env_, e.name)) continue;
+    // Best effort: a leftover costs only its bytes.
+    (void)env_.RemoveFile(io::JoinPath(layout_.dir, e.name));
+  }
+}
+
 // Starts the detached watchdog unless one of this transaction still runs. Liveness is the
 // watchdog's lock file, never the pid (a zombie or a reused pid would look alive): the lock is
 // taken here and the child inherits the locked descriptor, so it is held from the first instant.
+// Reported started only once the watchdog said so: one that cannot read velin.toml (a pipe
+// gone with this command) or dies at once would leave the deadline to nobody.
 Result<bool> RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
   if (settings_.velin_binary.empty())
     return Failure(std::string(Tr("cannot arm the watchdog: velin binary unknown")));
   VELIN_ASSIGN(int fd, TryLockFile(layout_.WatchdogLock(txn.id)));
   if (fd < 0) return false;  // its watchdog is alive
-  ProcessOptions options;
-  options.argv = {settings_.velin_binary, "rollback", "watchdog",
-                  "--transaction",        txn.id,     "--lock-fd",
-                  std::to_string(fd)};
-  if (!settings_.config_file.empty()) {
-    options.argv.insert(options.argv.begin() + 1, {"--config", settings_.config_file});
+  if (Status readable = CheckWatchdogCanReadConfig(); !readable) {
+    ::close(fd);
+    return tl::unexpected(readable.error());
   }
+  int ready[2] = {-1, -1};
+  if (::pipe2(ready, O_CLOEXEC) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoError(std::string(Tr("cannot create a pipe for the watchdog")), err);
+  }
+  ProcessOptions options;
+  options.argv = {settings_.velin_binary, "rollback",   "watchdog",
+                  "--transaction",        txn.id,       "--lock-fd",
+                  std::to_string(fd),     "--ready-fd", std::to_string(ready[1])};
+  std::vector<std::string> global = settings_.watchdog_flags;
+  if (!settings_.config_file.empty()) {
+    global.insert(global.begin(), {"--config", settings_.config_file});
+  }
+  options.argv.insert(options.argv.begin() + 1, global.begin(), global.end());
   options.cwd = settings_.app_root;
   options.stdin_mode = Stdio::kNull;
   options.stdout_mode = Stdio::kNull;
   options.stderr_mode = Stdio::kNull;
   options.new_session = true;  // no controlling terminal; survives the shell and its group
+  // The held lock and the pipe it reports on; nothing else of velin's reaches it.
+  options.pass_fds = {fd, ready[1]};
   // Test-only crash points and fault rules belong to this invocation, not to the timer.
   options.extra_env = {{"VELIN_TEST_CRASH_AT", ""},
                        {"VELIN_FAULT_INJECT", ""},
                        {"VELIN_FAULT_BITFLIP", ""},
                        {"VELIN_FAULT_SIGNAL", ""}};
+  for (const auto& variable : settings_.watchdog_env) options.extra_env.push_back(variable);
   for (const std::string& name : settings_.watchdog_secret_env) {
     std::optional<std::string> value = env_.GetEnv(name);
     if (value) options.extra_env.emplace_back(name, *value);
   }
-  SetCloseOnExec(fd, false);
   auto child = Subprocess::Start(options);
   ::close(fd);  // the lock stays with the child's copy of the descriptor
-  if (!child) return tl::unexpected(child.error());
+  ::close(ready[1]);
+  if (!child) {
+    ::close(ready[0]);
+    return tl::unexpected(child.error());
+  }
+  Status started = AwaitWatchdogStart(ready[0], *child);
+  ::close(ready[0]);
+  VELIN_TRY(started);
   txn.watchdog_pid = child->pid();  // informational; never waited for: init reaps it
   return true;
 }
@@ -117,6 +239,7 @@ static std::string DescribeTransaction(const TransactionRecord& t) {
 
 Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
                                                 const std::string& reason, bool backup) {
+  VELIN_TRY(CheckWatchdogCanReadConfig());  // before anything is done
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, LockState(LockWait(settings_)));
   Duration span = timeout.value_or(settings_.transaction_timeout);
@@ -175,8 +298,24 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   txn.host = env_.HostName();
   VELIN_TRY(SaveTransaction(env_, layout_, txn));  // the deadline is on disk before the timer
   CrashPoint("begin-saved");
-  VELIN_TRY(ArmWatchdog(txn));
-  VELIN_TRY(SaveTransaction(env_, layout_, txn));
+  if (auto armed = ArmWatchdog(txn); !armed) {
+    // Nothing would roll back at the deadline: the transaction is not opened (nothing was
+    // deployed in it yet).
+    if (Status removed = RemoveTransaction(env_, layout_); !removed) {
+      return tl::unexpected(armed.error().Wrap(
+          TrFormat("transaction {} is open without a watchdog (its file could not be removed: "
+                   "{}); end it with 'velin rollback rollback'",
+                   txn.id, removed.error().message)));
+    }
+    return tl::unexpected(armed.error().Wrap(TrFormat("transaction {} not opened", txn.id)));
+  }
+  // Only adds the watchdog's pid (informational): the transaction is open either way.
+  if (Status saved = SaveTransaction(env_, layout_, txn); !saved) {
+    reporter_.Warn(
+        TrFormat("transaction {} is open and its watchdog runs, but its pid could not "
+                 "be recorded: {}",
+                 txn.id, saved.error().message));
+  }
   reporter_.Done(TrFormat("Transaction {} open until {} (base {})", txn.id,
                           LocalTime(txn.deadline_ms), txn.base));
   if (!txn.backup.empty()) {
@@ -190,7 +329,7 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
 }
 
 Result<TransactionEnd> RollbackEngine::FinalizeTransactionLocked(const TransactionRecord& txn) {
-  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  VELIN_ASSIGN(auto history, ReadHistoryForUse());
   bool recorded = false;
   for (const auto& h : history) {
     if (h.action == "transaction" && h.transaction == txn.id) recorded = true;
@@ -297,7 +436,8 @@ Result<TransactionEnd> RollbackEngine::FinishIfDueLocked(const TransactionRecord
 static Result<TransactionRecord> RequireOpen(const std::optional<TransactionRecord>& txn,
                                              io::Env& env, const StateLayout& layout) {
   if (txn) return *txn;
-  VELIN_ASSIGN(auto history, ReadHistory(env, layout));
+  std::vector<std::string> unreadable;  // this message needs none of them
+  VELIN_ASSIGN(auto history, ReadHistory(env, layout, &unreadable));
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     if (it->action == "transaction") {
       return Failure(TrFormat("no open transaction (the last one, {}, ended at {}: {})",
@@ -329,7 +469,14 @@ Result<TransactionEnd> RollbackEngine::Commit() {
   CrashPoint("commit-saved");
   // The watchdog sees the transaction gone within half a second and ends by itself (a kill by
   // pid could hit an unrelated process once the pid is reused).
-  return FinalizeTransactionLocked(txn);
+  auto end = FinalizeTransactionLocked(txn);
+  if (!end) {  // the decision stands: the next velin command finishes the bookkeeping
+    return tl::unexpected(end.error().Wrap(
+        TrFormat("transaction {} is committed (recorded in {}), but ending it failed; the next "
+                 "velin command retries",
+                 txn.id, layout_.Transaction())));
+  }
+  return end;
 }
 
 Result<TransactionEnd> RollbackEngine::RollbackNow(const std::string& reason, bool restore_data) {
@@ -430,14 +577,17 @@ Result<std::vector<std::string>> RollbackEngine::Recover(std::optional<Transacti
   return done;
 }
 
-Result<std::optional<TransactionEnd>> RollbackEngine::RunWatchdog(const std::string& id,
-                                                                  int lock_fd) {
-  if (lock_fd >= 0) {
+Result<std::optional<TransactionEnd>> RollbackEngine::RunWatchdog(
+    const std::string& id, int lock_fd, const std::function<void()>& ready) {
+  // The lock handed over by the arming velin, checked: a descriptor that is not it (not
+  // inherited) would leave this watchdog looking dead, and every recover would start another.
+  if (lock_fd >= 0 && HoldsLockOn(lock_fd, layout_.WatchdogLock(id))) {
     SetCloseOnExec(lock_fd, true);  // held until this process ends; never by the service
   } else {
     VELIN_ASSIGN(lock_fd, TryLockFile(layout_.WatchdogLock(id)));
     if (lock_fd < 0) return std::nullopt;  // another watchdog of this transaction runs
   }
+  if (ready) ready();
   for (;;) {
     VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
     if (!txn || txn->id != id) return std::nullopt;  // committed, rolled back, or another one
@@ -467,7 +617,10 @@ Result<std::optional<TransactionEnd>> RollbackEngine::FinishExpiredTransaction()
   VELIN_ASSIGN(StateLock lock, LockState(LockWait(settings_)));
   VELIN_ASSIGN(auto locked, LoadTransaction(env_, layout_));
   if (!locked) return std::nullopt;
-  const bool deadline = locked->state == TransactionState::kOpen;
+  // The deadline's rollback: begun now, or begun by a watchdog killed in the middle of it.
+  const bool deadline =
+      locked->state == TransactionState::kOpen ||
+      (locked->state == TransactionState::kRollingBack && locked->cause == RollbackCause::kTimeout);
   if (locked->state == TransactionState::kOpen) {  // say it before doing it
     reporter_.Warn(TrFormat("transaction {} expired at {}: rolling it back to {} first", locked->id,
                             LocalTime(locked->deadline_ms), locked->base));

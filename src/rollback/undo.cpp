@@ -23,7 +23,7 @@ Status RollbackEngine::UndoSwitch(const std::string& name, const std::string& re
   }
   VELIN_ASSIGN(std::string live, LiveCurrent());
   // The switch to undo: the last one recorded (an adopt ends the search: nothing before it).
-  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  VELIN_ASSIGN(auto history, ReadHistoryForUse());
   const HistoryEntry* last = nullptr;
   for (auto it = history.rbegin(); it != history.rend() && last == nullptr; ++it) {
     if (it->action == "switch" || it->action == "rollback" || it->action == "adopt") last = &*it;

@@ -224,6 +224,7 @@ Result<StateLock> RollbackEngine::LockState(Duration wait) {
   VELIN_TRY(CheckStateDirPath());
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), wait));
   VELIN_TRY(FinishInstalls(env_, layout_));
+  RemoveDeadStateTemps();
   return lock;
 }
 
@@ -467,7 +468,7 @@ Status RollbackEngine::Prune(const std::string& keep_also) {
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_ASSIGN(std::string live, LiveCurrent());
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));
-  VELIN_ASSIGN(auto history, ReadHistory(env_, layout_));
+  VELIN_ASSIGN(auto history, ReadHistoryForUse());
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   std::set<std::string> keep = {live, reg.current, keep_also};
   if (txn) keep.insert(txn->base);

@@ -8,9 +8,11 @@
 // The engine reports through Reporter and never prints.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "velin/core/duration.hpp"
@@ -74,6 +76,12 @@ struct Settings {
   // deadline: the configured password_env names. Passed to it alone; every other child still
   // gets the environment without secrets.
   std::vector<std::string> watchdog_secret_env;
+  // What of this command's global flags the watchdog must repeat to act as this command would
+  // (restore from the same repository with the same passphrase): flags for its command line
+  // (`--password-file FILE`, a path) and variables for its environment (VELIN_REPOSITORY: a
+  // repository URL may hold a password, which never goes on a command line).
+  std::vector<std::string> watchdog_flags;
+  std::vector<std::pair<std::string, std::string>> watchdog_env;
   bool backup_on_begin = false;
   bool restore_data_on_timeout = false;
 };
@@ -177,10 +185,13 @@ class RollbackEngine {
   // (also when that rollback failed: outcome "rollback failed: …"), for [notify].
   Result<std::vector<std::string>> Recover(std::optional<TransactionEnd>* timed_out = nullptr);
   // The detached watchdog of transaction `id`: sleeps until the deadline, then rolls back.
-  // `lock_fd`: the locked watchdog lock file inherited from the arming process (-1: take it).
+  // `lock_fd`: the locked watchdog lock file inherited from the arming process (-1, or a
+  // descriptor that is not that lock: take it). `ready` is called once the lock is held: from
+  // then on the watchdog counts as alive (ArmWatchdog waits for it).
   // What it ended: the transaction it finished (rolled back by timeout), or nullopt when the
   // transaction ended otherwise (committed, rolled back by hand) or another watchdog runs.
-  Result<std::optional<TransactionEnd>> RunWatchdog(const std::string& id, int lock_fd = -1);
+  Result<std::optional<TransactionEnd>> RunWatchdog(const std::string& id, int lock_fd = -1,
+                                                    const std::function<void()>& ready = {});
   // Before every command: one stat when there is no transaction; an expired one is rolled back.
   // Returns the end of a transaction it rolled back because its deadline passed (outcome
   // "rolled back by timeout", or "rollback failed: ..." when that failed), else nullopt.
@@ -216,6 +227,9 @@ class RollbackEngine {
   // The backup id "at-version" names for `version` (the last one a transaction took while it
   // was live); a usage error when there is none.
   Result<std::string> BackupAtVersion(const std::string& version);
+  // The history for what the engine looks up in it: a line it cannot read is left out (a
+  // warning naming it, once per command), never stops a switch or a rollback.
+  Result<std::vector<HistoryEntry>> ReadHistoryForUse();
   Status ContinueSwitchLocked(const SwitchIntent& intent);
   // `*started`: false when the switch could not even be looked at (its target is gone).
   Status ContinueSwitchStepsLocked(SwitchIntent intent, bool* started);
@@ -244,8 +258,13 @@ class RollbackEngine {
     bool live = false;
   };
   Result<LockedTransaction> LockOpenTransaction();
-  // False when a watchdog of `txn` is still alive (nothing started).
+  // False when a watchdog of `txn` is still alive (nothing started). True once the started
+  // watchdog said it runs (holds its lock); an error when it could not start or ended at once
+  // (a config it cannot read), with its reason.
   Result<bool> ArmWatchdog(TransactionRecord& txn);
+  // A usage error when the watchdog, a process started now and running until the deadline,
+  // could not read the config this command read (a pipe such as `--config <(…)`).
+  Status CheckWatchdogCanReadConfig() const;
   Result<std::string> ChooseBaseLocked(const std::string& txn_id);
   Status PointCurrentAt(const std::string& name);
   Status EnsureStateDir();
@@ -255,6 +274,8 @@ class RollbackEngine {
   // The state lock, then what an interrupted create-version left half-installed is finished
   // or undone (FinishInstalls, versions.cpp) before anything reads the registry's releases.
   Result<StateLock> LockState(Duration wait);
+  // Under the state lock: temp copies of state files whose writer died (transaction.cpp).
+  void RemoveDeadStateTemps();
   // What a release with deleted files was refused for: its message says what stays and what
   // to do.
   enum class PartialReleaseUse { kSwitch, kRollback, kBegin };
@@ -272,6 +293,7 @@ class RollbackEngine {
   // What the last switch did to the database (SwitchIntent::data: "", "restored", "failed: …").
   // A failed restore never stops the switch: callers turn it into exit 1 with the retry command.
   std::string last_data_;
+  bool history_warned_ = false;  // ReadHistoryForUse warned about the lines it left out
 };
 
 // Splits "v1.2.0 - Feature X Release" into name and description.

@@ -46,6 +46,12 @@ Result<int> TryLockFile(const std::string& path);
 // Sets or clears FD_CLOEXEC (to hand a held lock to a child process).
 void SetCloseOnExec(int fd, bool on);
 
+// Whether the inherited descriptor `fd` is the lock file `path` (same device and inode) and
+// holds its lock: a watchdog checks the lock handed to it before it counts as alive. False for a
+// descriptor that was not inherited (closed, or another file under that number) and when
+// another process holds the lock; the caller then takes the lock itself (TryLockFile).
+bool HoldsLockOn(int fd, const std::string& path);
+
 // For tests of crash safety only: when VELIN_TEST_CRASH_AT names `step`, the process ends at
 // once with _exit(86), as a kill -9 would (no destructors, no flush).
 void CrashPoint(const char* step);

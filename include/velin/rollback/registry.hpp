@@ -107,8 +107,16 @@ struct HistoryEntry {
 // A switch (or a transaction's rollback switch) whose target failed its health check.
 bool FailedHealthCheck(const HistoryEntry& entry);
 
+// Strict, for `velin rollback history`: the first line it cannot read is damage (exit 4).
 Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& layout);
-// Appends one entry: the whole log is rewritten durably (old entries are never changed).
+// For what velin looks up in the history (a switch's entry, `previous`, a transaction's end): a
+// line it cannot read (a hand edit, a field a newer velin wrote with another type) is left out
+// and its problem ("FILE:LINE: …") added to `unreadable`, so that one line stops no rollback.
+// A newer format or an unreadable file is still an error.
+Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& layout,
+                                              std::vector<std::string>* unreadable);
+// Appends one entry: the whole log is rewritten durably (old entries are never changed; one
+// this velin cannot read stays).
 Status AppendHistory(io::Env& env, const StateLayout& layout, const HistoryEntry& entry);
 
 // What has to happen next to a transaction (docs/rollback-format.md#transaction). Spelled as in

@@ -10,7 +10,9 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
+#include "support/fake_watchdog.hpp"
 #include "support/test_support.hpp"
 #include "support/warning_recorder.hpp"
 #include "velin/io/fault_injection_env.hpp"
@@ -55,7 +57,7 @@ class CovSwitchTest : public ::testing::Test {
     s_.state_dir = dir_ / "state";
     s_.current_link = dir_ / "app/current";
     s_.artifacts = {"bin"};
-    s_.velin_binary = "/bin/true";
+    s_.velin_binary = velin::testing::WriteFakeWatchdog(dir_.path());
   }
 
   RollbackEngine Engine() { return RollbackEngine(env_, s_, out_); }
@@ -118,6 +120,26 @@ TEST_F(CovSwitchTest, PreviousThatIsNoLongerKeptIsNamed) {
             "the version live before v2, v1, is no longer kept (pruned or replaced; see velin "
             "rollback history)");
   EXPECT_EQ(Live(), "v2");
+}
+
+// A registry.json without next_seq (written by hand or by a script): a new version still gets a
+// seq above every other, so it is not taken for an older one (a switch to it "rolled back").
+TEST_F(CovSwitchTest, ARegistryWithoutNextSeqStillNumbersNewVersionsLast) {
+  Create("v1");
+  Create("v2");
+  ASSERT_TRUE(Engine().ToVersion("v2", ""));
+  nlohmann::json doc = nlohmann::json::parse(ReadFileOrDie(Layout().Registry()));
+  doc.erase("next_seq");
+  WriteFile(Layout().Registry(), doc.dump(2));
+  Create("v3");
+  const Registry reg = Reg();
+  ASSERT_NE(reg.Find("v2"), nullptr);
+  ASSERT_NE(reg.Find("v3"), nullptr);
+  EXPECT_GT(reg.Find("v3")->seq, reg.Find("v2")->seq);
+  EXPECT_GT(reg.next_seq, reg.Find("v3")->seq);
+  auto plan = Engine().PlanSwitch("v3");
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_FALSE(plan->older);
 }
 
 TEST_F(CovSwitchTest, PlainFilesAtCurrentAreNeverReplaced) {
@@ -396,6 +418,8 @@ TEST_F(CovSwitchTest, DamagedStateFilesAreNamedAsDamage) {
   };
   auto reg = [&] { return LoadRegistry(env_, l); };
   damaged(l.Registry(), "{\"versions\": []}", reg, l.Registry() + ": missing 'format' version");
+  damaged(l.Registry(), "{\"format\": \"1\", \"versions\": []}", reg,
+          l.Registry() + ": field 'format' is not a whole number");
   damaged(l.Registry(), "{\"format\": 1, \"versions\": {}}", reg,
           l.Registry() + ": 'versions' is missing or not a list");
   damaged(l.Registry(), "{\"format\": 1, \"versions\": [{\"kind\": \"version\"}]}", reg,

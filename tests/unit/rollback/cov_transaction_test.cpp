@@ -3,18 +3,25 @@
 // rollback should have restored, an interrupted switch or rollback found by the next command, and
 // the watchdog's own lock. Each test checks where `current` ends, what transaction.json,
 // switch.json and the history say, and the error the command gets. Real files in a temp dir; the
-// transaction's watchdog is /bin/true (a timer these tests never wait for: a deadline "passes"
-// by moving it into the past), and the database is a DataGuard whose restore fails on purpose.
+// transaction's watchdog is a script that says it runs and ends (fake_watchdog.hpp: a timer these
+// tests never wait for: a deadline "passes" by moving it into the past), and the database is a
+// DataGuard whose restore fails on purpose.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <filesystem>
 
+#include "support/fake_watchdog.hpp"
 #include "support/test_support.hpp"
 #include "support/warning_recorder.hpp"
+#include "velin/core/process.hpp"
+#include "velin/io/fault_injection_env.hpp"
 #include "velin/io/mem_env.hpp"
+#include "velin/io/process_space.hpp"
 #include "velin/rollback/engine.hpp"
 #include "velin/rollback/lock.hpp"
 
@@ -53,7 +60,7 @@ class CovTransactionTest : public ::testing::Test {
     s_.state_dir = dir_ / "state";
     s_.current_link = dir_ / "app/current";
     s_.artifacts = {"bin"};  // no config files: a transaction's base is then the live version
-    s_.velin_binary = "/bin/true";
+    s_.velin_binary = velin::testing::WriteFakeWatchdog(dir_.path());
   }
 
   RollbackEngine Engine() { return RollbackEngine(io::Env::Default(), s_, out_); }
@@ -287,7 +294,11 @@ TEST_F(CovTransactionTest, TheExpiredTransactionHookFinishesOrReportsTheRollback
   });
   auto finished = Engine().FinishExpiredTransaction();
   ASSERT_TRUE(finished) << finished.error().message;
-  EXPECT_FALSE(*finished);  // not a deadline this command saw pass: nothing to notify
+  // The deadline's rollback a killed watchdog began: finished here, it is the end to notify
+  // (rollback-timeout), as when recover finishes it.
+  ASSERT_TRUE(*finished);
+  EXPECT_EQ((*finished)->id, id);
+  EXPECT_EQ((*finished)->outcome, "rolled back by timeout");
   EXPECT_TRUE(
       AnyLineHas(out_.warnings, "transaction " + id + ": finishing its interrupted rollback"));
   EXPECT_EQ(Live(), "v1");
@@ -297,12 +308,15 @@ TEST_F(CovTransactionTest, TheExpiredTransactionHookFinishesOrReportsTheRollback
   auto next = Engine().Begin(std::nullopt, "");
   ASSERT_TRUE(next) << next.error().message;
   ASSERT_TRUE(Engine().ToVersion("v2", ""));
-  SetTransaction([](TransactionRecord& t) { t.state = TransactionState::kRollingBack; });
+  SetTransaction([](TransactionRecord& t) {  // a rollback by hand, interrupted
+    t.state = TransactionState::kRollingBack;
+    t.cause = RollbackCause::kByHand;
+  });
   Unregister("v1");
   out_.warnings.clear();
   finished = Engine().FinishExpiredTransaction();
   ASSERT_TRUE(finished) << finished.error().message;
-  EXPECT_FALSE(*finished);
+  EXPECT_FALSE(*finished);  // no deadline involved: nothing to notify
   EXPECT_TRUE(AnyLineHas(out_.warnings, "rollback failed: no version 'v1'"));
   EXPECT_EQ(Live(), "v2");
   EXPECT_FALSE(Exists(Layout().Transaction()));
@@ -509,13 +523,194 @@ TEST(CovWatchdogTest, ADeadlineExtendedWhileItWaitsForTheLockIsFollowed) {
   s.current_link = dir / "app/current";
   NullReporter quiet;
   RollbackEngine engine(env, s, quiet);
-  int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // stands for the inherited lock
+  // Not the lock file: the watchdog does not trust it and takes the lock itself.
+  int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   auto end = engine.RunWatchdog("t1", fd);
   ::close(fd);
   ASSERT_TRUE(end) << end.error().message;
   EXPECT_FALSE(*end);  // committed: nothing was rolled back
   EXPECT_EQ(naps, 2);  // one pause for the lock, one of waiting for the new deadline
+}
+
+// Fails the second rename onto transaction.json from now on (ENOSPC): begin's write of the
+// watchdog's pid, after the transaction and its deadline are on disk and the watchdog runs.
+class TransactionPidFaultEnv : public io::FaultInjectionEnv {
+ public:
+  explicit TransactionPidFaultEnv(std::string transaction)
+      : io::FaultInjectionEnv(io::Env::Default()), transaction_(std::move(transaction)) {}
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (to == transaction_ && ++seen_ == 2) {
+      return ErrnoError("cannot rename " + from + " to " + to, ENOSPC);
+    }
+    return io::FaultInjectionEnv::Rename(from, to);
+  }
+
+ private:
+  std::string transaction_;
+  int seen_ = 0;
+};
+
+// A watchdog that does not start leaves no transaction open: nothing would roll it back.
+TEST_F(CovTransactionTest, BeginWhoseWatchdogEndsAtOnceOpensNothing) {
+  Create("v1");
+  ASSERT_TRUE(Engine().ToVersion("v1", ""));
+  s_.velin_binary = dir_ / "dying-watchdog";
+  WriteFile(s_.velin_binary, "#!/bin/sh\nexit 3\n", 0755);
+  auto txn = Engine().Begin(std::nullopt, "deploy v2");
+  ASSERT_FALSE(txn);
+  EXPECT_EQ(txn.error().code, ExitCode::kFailed);
+  EXPECT_NE(txn.error().message.find(
+                " not opened: the watchdog, which rolls back at the deadline, did not start: it "
+                "ended at once with exit code 3"),
+            std::string::npos)
+      << txn.error().message;
+  EXPECT_FALSE(Exists(Layout().Transaction()));
+  // One that says why it stopped (it could not load the config) is quoted.
+  WriteFile(s_.velin_binary,
+            "#!/bin/sh\n"
+            "while [ $# -gt 1 ]; do\n"
+            "  [ \"$1\" = --ready-fd ] && echo 'error: /dev/fd/63: cannot read' >/dev/fd/\"$2\"\n"
+            "  shift\n"
+            "done\n"
+            "exit 2\n",
+            0755);
+  txn = Engine().Begin(std::nullopt, "deploy v2");
+  ASSERT_FALSE(txn);
+  EXPECT_NE(txn.error().message.find("did not start: /dev/fd/63: cannot read"), std::string::npos)
+      << txn.error().message;
+  EXPECT_FALSE(Exists(Layout().Transaction()));
+  s_.velin_binary = velin::testing::WriteFakeWatchdog(dir_.path());
+  auto opened = Engine().Begin(std::nullopt, "deploy v2");  // nothing was left in the way
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_GT(opened->watchdog_pid, 0);
+}
+
+// `--config <(…)`: the watchdog, started later, could not read it; refused before anything.
+TEST_F(CovTransactionTest, BeginWithAConfigThatIsNotARegularFileIsRefused) {
+  Create("v1");
+  ASSERT_TRUE(Engine().ToVersion("v1", ""));
+  s_.config_file = dir_ / "config.fifo";
+  ASSERT_EQ(::mkfifo(s_.config_file.c_str(), 0600), 0);
+  auto txn = Engine().Begin(std::nullopt, "");
+  ASSERT_FALSE(txn);
+  EXPECT_EQ(txn.error().code, ExitCode::kUsage);
+  EXPECT_EQ(txn.error().message,
+            "the config " + s_.config_file +
+                " is not a regular file (a pipe such as --config <(…) is read once): the "
+                "watchdog, which rolls back at the deadline, could not read it; give the path of "
+                "a file with --config");
+  EXPECT_FALSE(Exists(Layout().Transaction()));
+  // A symlink to a file is a file.
+  WriteFile(dir_ / "velin.toml", "");
+  s_.config_file = dir_ / "link.toml";
+  ASSERT_EQ(::symlink((dir_ / "velin.toml").c_str(), s_.config_file.c_str()), 0);
+  auto opened = Engine().Begin(std::nullopt, "");
+  ASSERT_TRUE(opened) << opened.error().message;
+}
+
+// Only the watchdog's pid failed to be written: the transaction is open and says so (a begin
+// that exited 1 here left a transaction open that blocked the next begin, exit 3).
+TEST_F(CovTransactionTest, BeginWhoseWatchdogPidCannotBeWrittenIsOpenWithAWarning) {
+  Create("v1");
+  ASSERT_TRUE(Engine().ToVersion("v1", ""));
+  TransactionPidFaultEnv env(Layout().Transaction());
+  auto txn = RollbackEngine(env, s_, out_).Begin(std::nullopt, "deploy v2");
+  ASSERT_TRUE(txn) << txn.error().message;
+  EXPECT_TRUE(AnyLineHas(out_.warnings, "transaction " + txn->id +
+                                            " is open and its watchdog runs, but its pid could "
+                                            "not be recorded: cannot rename"));
+  ASSERT_TRUE(Transaction());
+  EXPECT_EQ(Transaction()->id, txn->id);
+  EXPECT_EQ(Transaction()->state, TransactionState::kOpen);
+  auto committed = Engine().Commit();
+  ASSERT_TRUE(committed) << committed.error().message;
+}
+
+// A line of the history this velin cannot read (a newer velin's field of another type) stops no
+// rollback: it is left out with a warning, and stays in the file; `history` still names it.
+TEST_F(CovTransactionTest, AnUnreadableHistoryLineStopsNoRollback) {
+  std::string id = DeployV2InATransaction();
+  std::string text = ReadFileOrDie(Layout().History());
+  const std::string bad =
+      "{\"time\":\"2026-12-01T10:00:00Z\",\"action\":\"switch\",\"from\":\"v1\",\"to\":\"v2\","
+      "\"outcome\":\"switched\",\"data\":{\"x\":1}}\n";
+  WriteFile(Layout().History(), text + bad);
+  const int line = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
+  const std::string where = Layout().History() + ":" + std::to_string(line);
+  Expire();
+  auto finished = Engine().FinishExpiredTransaction();
+  ASSERT_TRUE(finished) << finished.error().message;
+  ASSERT_TRUE(*finished);
+  EXPECT_EQ((*finished)->outcome, "rolled back by timeout");
+  EXPECT_EQ(Live(), "v1");
+  EXPECT_TRUE(AnyLineHas(out_.warnings, where + ": field 'data' is not text: line left out"));
+  EXPECT_NE(ReadFileOrDie(Layout().History()).find(bad), std::string::npos);
+  EXPECT_TRUE(Engine().ToVersion("v2", ""));
+  EXPECT_TRUE(Engine().ToVersion("previous", ""));  // looked up past the line
+  EXPECT_EQ(Live(), "v1");
+  EXPECT_TRUE(AnyLineHas(out_.warnings, "transaction " + id));
+  auto strict = Engine().History();
+  ASSERT_FALSE(strict);
+  EXPECT_EQ(strict.error().message, where + ": field 'data' is not text");
+}
+
+// The commit is decided once transaction.json says so; when the bookkeeping after it fails (a
+// history written by a newer velin), the error says the commit stands.
+TEST_F(CovTransactionTest, ACommitWhoseBookkeepingFailsSaysItIsCommitted) {
+  std::string id = DeployV2InATransaction();
+  WriteFile(Layout().History(), "{\"format\": 99}\n");
+  auto committed = Engine().Commit();
+  ASSERT_FALSE(committed);
+  EXPECT_EQ(committed.error().message.rfind("transaction " + id + " is committed (recorded in " +
+                                                Layout().Transaction() +
+                                                "), but ending it failed; the next velin command "
+                                                "retries: ",
+                                            0),
+            0u)
+      << committed.error().message;
+  ASSERT_TRUE(Transaction());
+  EXPECT_EQ(Transaction()->state, TransactionState::kCommitted);
+  EXPECT_EQ(Live(), "v2");
+}
+
+// What a killed write of transaction.json left (a SIGTERM during begin) goes with the next
+// command that takes the state lock; a live writer's temp file stays.
+TEST_F(CovTransactionTest, TempFilesOfDeadStateWritersAreRemoved) {
+  Create("v1");
+  const std::string tag = io::ProcessSpaceTag();
+  if (tag.empty()) GTEST_SKIP() << "/proc tells nothing about this process space";
+  ProcessOptions o;
+  o.argv = {"true"};
+  auto gone = Subprocess::Start(o);
+  ASSERT_TRUE(gone);
+  const pid_t dead = gone->pid();
+  ASSERT_TRUE(gone->Wait());
+  const std::string dead_temp =
+      Layout().Transaction() + ".tmp-" + std::to_string(dead) + "-" + tag + "-12345";
+  const std::string live_temp =
+      Layout().Transaction() + ".tmp-" + std::to_string(::getpid()) + "-" + tag + "-12345";
+  const std::string not_state =
+      Layout().dir + "/notes.txt.tmp-" + std::to_string(dead) + "-" + tag + "-1";
+  WriteFile(dead_temp, "{\"format\": 1, \"id\": \"t");
+  WriteFile(live_temp, "{");
+  WriteFile(not_state, "mine");
+  ASSERT_TRUE(Engine().ToVersion("v1", ""));
+  EXPECT_FALSE(Exists(dead_temp));
+  EXPECT_TRUE(Exists(live_temp));
+  EXPECT_TRUE(Exists(not_state));
+}
+
+// transaction.json as a symlink to nothing is named as the damage it is.
+TEST_F(CovTransactionTest, ADanglingTransactionLinkIsNamedAsDamage) {
+  Create("v1");
+  ASSERT_EQ(::symlink((dir_ / "gone.json").c_str(), Layout().Transaction().c_str()), 0);
+  auto t = LoadTransaction(io::Env::Default(), Layout());
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().code, ExitCode::kDamage);
+  EXPECT_EQ(t.error().message, Layout().Transaction() +
+                                   ": is a symlink to a missing file (velin writes this file "
+                                   "itself, never a link)");
 }
 
 }  // namespace

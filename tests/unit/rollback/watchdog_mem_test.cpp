@@ -2,14 +2,17 @@
 // half-second naps advance it, no real sleep), follows a deadline extended while it waits, and
 // ends without acting once the transaction is committed or replaced. Minutes of watchdog time
 // in milliseconds. (The deadline's rollback itself takes the state lock, a real flock, and is
-// covered by the integration tests of the binary.)
+// covered by the integration tests of the binary; so is the watchdog lock, a real file in a
+// temp dir the MemEnv's state directory is named after.)
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "support/test_support.hpp"
 #include "velin/core/reporter.hpp"
 #include "velin/io/mem_env.hpp"
 #include "velin/rollback/engine.hpp"
+#include "velin/rollback/lock.hpp"
 
 namespace velin::rollback {
 namespace {
@@ -24,8 +27,11 @@ class WatchdogMemTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(io::CreateDirs(env_, "/app"));
     ASSERT_TRUE(io::CreateDirs(env_, layout_.dir));
-    // The watchdog lock the arming velin handed over: any descriptor will do here.
-    lock_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_TRUE(io::CreateDirs(io::Env::Default(), layout_.dir));
+    // The watchdog lock the arming velin handed over, held.
+    auto held = TryLockFile(layout_.WatchdogLock("t1"));
+    ASSERT_TRUE(held) << held.error().message;
+    lock_fd_ = *held;
     ASSERT_GE(lock_fd_, 0);
   }
   void TearDown() override {
@@ -52,9 +58,10 @@ class WatchdogMemTest : public ::testing::Test {
     return RollbackEngine(env_, s, quiet_);
   }
 
+  velin::testing::TempDir real_;  // where the watchdog lock files are
   io::MemEnv env_;
   NullReporter quiet_;
-  StateLayout layout_{"/app/.velin"};
+  StateLayout layout_{real_ / ".velin"};
   int lock_fd_ = -1;
 };
 
@@ -111,6 +118,47 @@ TEST_F(WatchdogMemTest, AWatchdogOfAnotherTransactionEndsAtOnce) {
   ASSERT_TRUE(none) << none.error().message;
   EXPECT_FALSE(*none);
   EXPECT_EQ(env_.Slept().count(), 0);
+}
+
+// The descriptor handed over is checked (issue: it was never inherited, so no watchdog held its
+// lock and each recover started another): it says it runs only once it holds the lock.
+TEST_F(WatchdogMemTest, ItSaysItRunsOnceItHoldsItsLock) {
+  Open("t1", minutes(10));
+  auto engine = Engine();
+  int said = 0;
+  env_.OnSleep([&] {
+    EXPECT_EQ(said, 1);  // before its first nap
+    EXPECT_TRUE(StateLock::Held(layout_.WatchdogLock("t1")).value_or(false));
+    ASSERT_TRUE(RemoveTransaction(env_, layout_));
+  });
+  auto end = engine.RunWatchdog("t1", lock_fd_, [&] { ++said; });
+  ASSERT_TRUE(end) << end.error().message;
+  EXPECT_EQ(said, 1);
+}
+
+TEST_F(WatchdogMemTest, ADescriptorThatIsNotItsLockIsNotTrusted) {
+  Open("t1", minutes(10));
+  auto engine = Engine();
+  int not_the_lock = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(not_the_lock, 0);
+  int said = 0;
+  // Another watchdog holds the lock (lock_fd_): this one is not needed and ends at once.
+  auto end = engine.RunWatchdog("t1", not_the_lock, [&] { ++said; });
+  ::close(not_the_lock);
+  ASSERT_TRUE(end) << end.error().message;
+  EXPECT_FALSE(*end);
+  EXPECT_EQ(said, 0);
+  EXPECT_EQ(env_.Slept().count(), 0);
+  // Once that one is gone, a watchdog without the lock handed over takes it itself.
+  ::close(lock_fd_);
+  lock_fd_ = -1;
+  env_.OnSleep([&] {
+    EXPECT_TRUE(StateLock::Held(layout_.WatchdogLock("t1")).value_or(false));
+    ASSERT_TRUE(RemoveTransaction(env_, layout_));
+  });
+  end = engine.RunWatchdog("t1", ::open("/dev/null", O_RDONLY | O_CLOEXEC), [&] { ++said; });
+  ASSERT_TRUE(end) << end.error().message;
+  EXPECT_EQ(said, 1);
 }
 
 }  // namespace
