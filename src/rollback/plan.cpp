@@ -109,12 +109,7 @@ Result<SwitchPlan> RollbackEngine::PlanSwitch(const std::string& name) {
   SwitchPlan plan;
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_ASSIGN(plan.from, LiveCurrent());
-  VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
-  if (intent) {  // the same refusal as to-version
-    return Failure(
-        TrFormat("a switch from '{}' to '{}' was interrupted; run 'velin rollback recover' first",
-                 intent->from, intent->to));
-  }
+  VELIN_TRY(RefuseInterruptedSwitch());  // the same refusal as to-version
   VELIN_ASSIGN(plan.to, ResolveTarget(name, reg, plan.from));
   const VersionRecord& to = *reg.Find(plan.to);
   const VersionRecord* from = reg.Find(plan.from);

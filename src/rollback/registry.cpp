@@ -10,6 +10,7 @@
 #include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/text_encoding.hpp"
+#include "velin/core/time_text.hpp"
 
 namespace velin::rollback {
 namespace {
@@ -528,47 +529,13 @@ Status ClearRemovals(io::Env& env, const StateLayout& layout) {
   return RemoveIfExists(env, layout.Removals());
 }
 
-std::string IsoTime(int64_t unix_ms) {
-  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string IsoTime(int64_t unix_ms) { return FormatUtcTime(unix_ms / 1000); }
 
-std::string LocalTime(int64_t unix_ms) {
-  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  ::localtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
+std::string LocalTime(int64_t unix_ms) { return FormatLocalTime(unix_ms / 1000); }
 
 std::string LocalTimeOf(const std::string& iso) {
-  // Exactly IsoTime's shape, "YYYY-MM-DDTHH:MM:SSZ".
-  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:ddZ";
-  if (iso.size() != kShape.size()) return iso;
-  for (size_t i = 0; i < iso.size(); ++i) {
-    const bool digit = iso[i] >= '0' && iso[i] <= '9';
-    if (kShape[i] == 'd' ? !digit : iso[i] != kShape[i]) return iso;
-  }
-  auto number = [&iso](size_t at, size_t n) {
-    int v = 0;
-    for (size_t i = at; i < at + n; ++i) v = v * 10 + (iso[i] - '0');
-    return v;
-  };
-  std::tm tm{};
-  tm.tm_year = number(0, 4) - 1900;
-  tm.tm_mon = number(5, 2) - 1;
-  tm.tm_mday = number(8, 2);
-  tm.tm_hour = number(11, 2);
-  tm.tm_min = number(14, 2);
-  tm.tm_sec = number(17, 2);
-  const std::time_t secs = ::timegm(&tm);
-  if (secs == static_cast<std::time_t>(-1)) return iso;
-  return LocalTime(static_cast<int64_t>(secs) * 1000);
+  const auto secs = ParseUtcTime(iso);
+  return secs ? FormatLocalTime(*secs) : iso;
 }
 
 int64_t UnixMs(io::Env& env) {

@@ -696,16 +696,19 @@ Result<std::string> RollbackEngine::BackupAtVersion(const std::string& version) 
                     "instead (velin backup list)");
 }
 
+Status RollbackEngine::RefuseInterruptedSwitch() {
+  VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
+  if (!intent) return Ok();
+  return Failure(
+      TrFormat("a switch from '{}' to '{}' was interrupted; run 'velin rollback recover' first",
+               intent->from, intent->to));
+}
+
 Status RollbackEngine::ToVersion(const std::string& name, const std::string& reason,
                                  const std::string& restore_data) {
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, LockState(Duration(2000)));
-  VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
-  if (intent) {
-    return Failure(
-        TrFormat("a switch from '{}' to '{}' was interrupted; run 'velin rollback recover' first",
-                 intent->from, intent->to));
-  }
+  VELIN_TRY(RefuseInterruptedSwitch());
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_ASSIGN(std::string from, LiveCurrent());
   VELIN_ASSIGN(std::string target, ResolveTarget(name, reg, from));  // before saying anything

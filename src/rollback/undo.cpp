@@ -11,12 +11,7 @@ namespace velin::rollback {
 Status RollbackEngine::UndoSwitch(const std::string& name, const std::string& reason) {
   VELIN_TRY(EnsureStateDir());
   VELIN_ASSIGN(StateLock lock, LockState(Duration(2000)));
-  VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
-  if (intent) {
-    return Failure(
-        TrFormat("a switch from '{}' to '{}' was interrupted; run 'velin rollback recover' first",
-                 intent->from, intent->to));
-  }
+  VELIN_TRY(RefuseInterruptedSwitch());
   VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   if (reg.Find(name) == nullptr) {
     return UsageError(TrFormat("no version '{}' (see velin rollback list)", name));

@@ -16,6 +16,7 @@
 
 #include "velin/core/error.hpp"
 #include "velin/core/reporter.hpp"
+#include "velin/core/time_text.hpp"
 #include "velin/io/env.hpp"
 
 namespace velin::output {
@@ -125,13 +126,9 @@ size_t DisplayWidth(std::string_view text);
 std::string PadRight(std::string_view text, size_t width);
 std::string PadLeft(std::string_view text, size_t width);
 
-// The times velin prints (docs/cli.md, "Times"). Human output: local time to the second,
-// "2026-11-25 15:30:05" (the clock backup ids are named by). JSON: RFC 3339 in UTC,
-// "2026-11-25T14:30:05Z".
-std::string FormatLocalTime(int64_t unix_seconds);
-std::string FormatUtcTime(int64_t unix_seconds);
-// The inverse of FormatUtcTime: "2026-11-25T14:30:05Z" -> Unix seconds; nullopt for any other
-// text (a hand-edited record), which a caller then shows as it is.
-std::optional<int64_t> ParseUtcTime(std::string_view text);
+// The times velin prints (docs/cli.md, "Times"): velin/core/time_text.hpp.
+using velin::FormatLocalTime;
+using velin::FormatUtcTime;
+using velin::ParseUtcTime;
 
 }  // namespace velin::output

@@ -274,6 +274,8 @@ class RollbackEngine {
   // The state lock, then what an interrupted create-version left half-installed is finished
   // or undone (FinishInstalls, versions.cpp) before anything reads the registry's releases.
   Result<StateLock> LockState(Duration wait);
+  // "a switch from A to B was interrupted; run velin rollback recover first" when one was.
+  Status RefuseInterruptedSwitch();
   // Under the state lock: temp copies of state files whose writer died (transaction.cpp).
   void RemoveDeadStateTemps();
   // What a release with deleted files was refused for: its message says what stays and what
