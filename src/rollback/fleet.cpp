@@ -7,6 +7,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/json_int.hpp"
+#include "velin/rollback/registry.hpp"
 
 namespace velin::rollback {
 namespace {
@@ -105,7 +106,7 @@ FleetResult Fleet::Begin(const std::string& timeout, const std::string& reason) 
     if (o.ok) {
       opened.push_back(i);
       o.message = TrFormat("transaction {} open until {} (base {})", StringAt(o.reply, "id"),
-                           StringAt(o.reply, "deadline"), StringAt(o.reply, "base"));
+                           LocalTimeOf(StringAt(o.reply, "deadline")), StringAt(o.reply, "base"));
     } else {
       failed.push_back(i);
       all_locked = all_locked && o.exit_code == static_cast<int>(ExitCode::kLocked);

@@ -10,6 +10,7 @@
 #include "fleet_replies.hpp"
 #include "velin/core/reporter.hpp"
 #include "velin/rollback/fleet.hpp"
+#include "velin/rollback/registry.hpp"
 
 namespace velin::rollback {
 namespace {
@@ -50,7 +51,10 @@ TEST(CovFleetTest, ABeginOpenOnPartOfTheFleetSaysWhereAndHowToClose) {
             "on web1: it rolls back at its deadline, or now with 'velin rollback --fleet "
             "rollback'");
   EXPECT_TRUE(r.hosts[0].ok);
-  EXPECT_EQ(r.hosts[0].message, "transaction t1 open until 2026-11-30T17:00:00Z (base v1)");
+  // In local time, as human output shows times (docs/cli.md, "Times").
+  EXPECT_EQ(r.hosts[0].message,
+            "transaction t1 open until " + LocalTimeOf("2026-11-30T17:00:00Z") + " (base v1)");
+  EXPECT_EQ(r.hosts[0].message.find("T17:00:00Z"), std::string::npos);
   EXPECT_FALSE(r.hosts[1].ok);
 }
 
