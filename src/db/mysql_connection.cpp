@@ -83,13 +83,4 @@ Result<MyRows> MysqlConnection::Query(const std::string& sql) {
   return rows;
 }
 
-std::string QuoteMysqlIdentifier(const std::string& name) {
-  std::string out = "`";
-  for (char c : name) {
-    if (c == '`') out += '`';
-    out += c;
-  }
-  return out + "`";
-}
-
 }  // namespace velin::db::internal

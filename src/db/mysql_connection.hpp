@@ -36,9 +36,6 @@ class MysqlConnection {
   std::unique_ptr<MYSQL, Closer> conn_;
 };
 
-// `name` as a backquoted identifier ("a`b" -> "`a``b`").
-std::string QuoteMysqlIdentifier(const std::string& name);
-
 // The socket errno behind a failed connection (mysql_errno `code`, mysql_error `message`): the
 // "(111)" a CR_CONN_HOST_ERROR ends with, ECONNRESET for a lost server; 0 for the others.
 int MysqlConnectErrno(unsigned int code, const std::string& message);

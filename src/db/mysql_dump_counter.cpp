@@ -61,6 +61,15 @@ bool ParseBackquoted(std::string_view s, size_t& pos, std::string& out) {
   return false;
 }
 
+std::string QuoteMysqlIdentifier(std::string_view name) {
+  std::string out = "`";
+  for (char c : name) {
+    if (c == '`') out += '`';
+    out += c;
+  }
+  return out + "`";
+}
+
 void MysqlDumpCounter::Feed(std::string_view chunk) {
   // Almost every byte of a dump is inside INSERT values or on a line that does not matter:
   // those runs are scanned in tight loops (memchr, ScanValues), not byte by byte.

@@ -20,18 +20,12 @@ bool Begins(std::string_view s, std::string_view want) {
   return s.size() < want.size() && want.substr(0, s.size()) == s;
 }
 
-std::string Backquoted(std::string_view name) {
-  std::string q = "`";
-  for (char c : name) q += c == '`' ? std::string("``") : std::string(1, c);
-  return q + "`";
-}
-
 }  // namespace
 
 MysqlRestoreFilter::MysqlRestoreFilter(std::string_view from, std::string_view to) {
   if (!from.empty() && !to.empty() && from != to) {
-    from_quoted_ = Backquoted(from);
-    to_quoted_ = Backquoted(to);
+    from_quoted_ = QuoteMysqlIdentifier(from);
+    to_quoted_ = QuoteMysqlIdentifier(to);
   }
 }
 

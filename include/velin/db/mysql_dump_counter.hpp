@@ -54,4 +54,7 @@ class MysqlDumpCounter {
 // Parses a backquoted identifier at s[pos] ("`a``b`" -> "a`b"), advancing pos past it.
 bool ParseBackquoted(std::string_view s, size_t& pos, std::string& out);
 
+// `name` as a backquoted identifier ("a`b" -> "`a``b`"): ParseBackquoted's inverse.
+std::string QuoteMysqlIdentifier(std::string_view name);
+
 }  // namespace velin::db

@@ -175,5 +175,17 @@ TEST(ParseBackquoted, UndoublesBackquotesAndRejectsUnterminatedNames) {
   EXPECT_FALSE(ParseBackquoted("`abc", pos, out));
 }
 
+TEST(ParseBackquoted, ReadsBackWhatQuoteMysqlIdentifierWrites) {
+  for (std::string name : {"a", "a`b", "``", "x y", ""}) {
+    const std::string quoted = QuoteMysqlIdentifier(name);
+    std::string out;
+    size_t pos = 0;
+    ASSERT_TRUE(ParseBackquoted(quoted, pos, out)) << quoted;
+    EXPECT_EQ(out, name);
+    EXPECT_EQ(pos, quoted.size());
+  }
+  EXPECT_EQ(QuoteMysqlIdentifier("a`b"), "`a``b`");
+}
+
 }  // namespace
 }  // namespace velin::db
