@@ -93,6 +93,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{}: a version entry has no name", "{}: ein Versionseintrag hat keinen Namen"},
       {"{}: version '{}'", "{}: Version '{}'"},
       {"{}: field '{}' is not text", "{}: Feld '{}' ist kein Text"},
+      {"{}: field '{}' is not a list", "{}: Feld '{}' ist keine Liste"},
       {"{}: field '{}' is not a whole number", "{}: Feld '{}' ist keine ganze Zahl"},
       {"{}: field '{}' is not true or false", "{}: Feld '{}' ist weder true noch false"},
       {"{}; an expired deploy transaction was not looked for ('velin rollback status' says more)",

@@ -509,12 +509,18 @@ Result<std::vector<std::string>> LoadRemovals(io::Env& env, const StateLayout& l
   VELIN_ASSIGN(auto doc, LoadOptional(env, layout.Removals()));
   std::vector<std::string> names;
   if (!doc) return names;
+  // velin writes valid names only: anything else is damage, named (the caller warns and drops
+  // the whole file, so nothing outside the state dir is removed), not skipped unseen.
   auto list = doc->find("names");
-  if (list == doc->end() || !list->is_array()) return names;
+  if (list == doc->end() || !list->is_array()) {
+    return DamageError(TrFormat("{}: field '{}' is not a list", layout.Removals(), "names"));
+  }
   for (const auto& n : *list) {
-    if (n.is_string() && CheckVersionName(n.get<std::string>())) {
-      names.push_back(n.get<std::string>());
+    if (!n.is_string()) {
+      return DamageError(TrFormat("{}: field '{}' is not text", layout.Removals(), "names"));
     }
+    VELIN_TRY(CheckStoredName(layout.Removals(), n.get<std::string>()));
+    names.push_back(n.get<std::string>());
   }
   return names;
 }

@@ -191,6 +191,9 @@ TEST(RollbackCrashTest, ReleasesAKilledPruneOrCreateLeftAreRemovedByTheNextCreat
   r = app.Velin({"rollback", "create-version", "v6"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.find("Removed release"), std::string::npos) << r.out;
+  // The names velin never writes are named, not dropped unseen.
+  EXPECT_NE(r.err.find("removals.json: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("velin never writes such a name"), std::string::npos) << r.err;
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v3\n");
   EXPECT_TRUE(fs::exists(app.app() + "/bin/VERSION"));
   EXPECT_FALSE(fs::exists(app.state() + "/removals.json"));
