@@ -25,6 +25,7 @@
 #include "velin/core/i18n.hpp"
 #include "velin/core/stack.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/io/process_space.hpp"
 
 namespace velin::backup {
 
@@ -922,6 +923,47 @@ class PathFilter {
   std::set<std::string> whole_;   // directories wholly included
 };
 
+// A restore's temp files are named ".velin-restore-<pid>-<tag>-<n>-<hint>" (Restorer::TempName):
+// the writer's pid (1 to 10 digits), its process-space tag (8 hex digits, "x" when unknown:
+// io::WriterMark), a counter and a hint of 1 to 100 of [A-Za-z0-9._-]. The writer of a name of
+// exactly that shape; nullopt for any other name (a user's ".velin-restore-notes.txt").
+constexpr std::string_view kRestoreTempPrefix = ".velin-restore-";
+
+std::optional<io::TempWriter> RestoreTempWriter(std::string_view name) {
+  if (!name.starts_with(kRestoreTempPrefix)) return std::nullopt;
+  std::string_view rest = name.substr(kRestoreTempPrefix.size());
+  // The next '-'-ended field of `rest`, taken off it; nullopt when there is no '-'.
+  const auto field = [&rest]() -> std::optional<std::string_view> {
+    const size_t dash = rest.find('-');
+    if (dash == std::string_view::npos) return std::nullopt;
+    std::string_view f = rest.substr(0, dash);
+    rest.remove_prefix(dash + 1);
+    return f;
+  };
+  const auto digits = [](std::string_view s, size_t max) {
+    return !s.empty() && s.size() <= max &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const auto pid = field();
+  const auto tag = field();
+  const auto counter = field();
+  if (!pid || !tag || !counter || !digits(*pid, 10) || !digits(*counter, 20)) return std::nullopt;
+  const bool hex_tag = tag->size() == 8 && std::all_of(tag->begin(), tag->end(), [](char c) {
+                         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                       });
+  if (!hex_tag && *tag != "x") return std::nullopt;
+  const bool hint =
+      !rest.empty() && rest.size() <= 100 && std::all_of(rest.begin(), rest.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '-';
+      });
+  if (!hint) return std::nullopt;
+  io::TempWriter writer;
+  writer.pid = std::stoll(std::string(*pid));
+  writer.tag = std::string(*tag);
+  return writer;
+}
+
 bool IsNotDirError(const Error& e) { return e.sys_errno == ELOOP || e.sys_errno == ENOTDIR; }
 
 // Walks the target by directory descriptors: every name is opened in its parent with
@@ -1184,24 +1226,22 @@ class Restorer {
   }
 
   // A restore killed while it wrote into this target left its temp files
-  // (".velin-restore-PID-N-name", TempName) where it was writing; a later restore removes
+  // (".velin-restore-PID-TAG-N-name", TempName) where it was writing; a later restore removes
   // those of writers that are gone as it enters each existing directory (once), so nothing of
-  // the killed run stays. A running restore's temp files are left alone.
+  // the killed run stays. Only a name of exactly that shape (RestoreTempWriter) whose writer is
+  // of this process space and no longer runs (io::IsDeadWriter) goes: a running restore's, one
+  // of another host or container writing the same target (NFS), one from before a reboot and a
+  // user's file that merely looks alike stay. So do the names of velins before 2026-12-07
+  // (".velin-restore-PID-N-name"): with no tag they cannot be told from another host's live
+  // restore, nor from a user's file (docs/operations.md, "What a killed run leaves").
   void RemoveDeadTemps(const io::Dir& dir) {
     if (!swept_.insert(dir.path()).second) return;
     auto entries = env_.ListDir(dir.path());
     if (!entries) return;
-    static constexpr std::string_view kPrefix = ".velin-restore-";
     for (const io::DirEntry& e : *entries) {
-      if (e.type == io::FileType::kDirectory || e.name.rfind(kPrefix, 0) != 0) continue;
-      int64_t pid = 0;
-      size_t i = kPrefix.size();
-      for (; i < e.name.size() && i < kPrefix.size() + 10 && e.name[i] >= '0' && e.name[i] <= '9';
-           ++i) {
-        pid = pid * 10 + (e.name[i] - '0');
-      }
-      if (i == kPrefix.size() || i >= e.name.size() || e.name[i] != '-') continue;
-      if (env_.ProcessExists(pid)) continue;
+      if (e.type == io::FileType::kDirectory) continue;
+      const std::optional<io::TempWriter> writer = RestoreTempWriter(e.name);
+      if (!writer || !io::IsDeadWriter(env_, *writer)) continue;
       (void)env_.RemoveAt(dir, e.name, false);
     }
   }
@@ -1464,8 +1504,10 @@ class Restorer {
   std::set<std::string> restored_files_;
   std::map<std::string, std::string> restored_alias_;
   std::deque<Tree> trees_;
-  // Names the temps: the pid lets a later restore tell a dead run's temps (RemoveDeadTemps).
-  const std::string temp_prefix_ = ".velin-restore-" + std::to_string(env_.ThisProcess().pid) + "-";
+  // Names the temps: the pid and process-space tag let a later restore tell a dead run's temps
+  // (RemoveDeadTemps).
+  const std::string temp_prefix_ =
+      std::string(kRestoreTempPrefix) + io::WriterMark(env_, '-') + "-";
   uint64_t temp_counter_ = 0;
   std::set<std::string> swept_;  // directories RemoveDeadTemps has been through
   bool pool_failed_ = false;
