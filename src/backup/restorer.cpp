@@ -1001,12 +1001,16 @@ class Restorer {
 
   // Restores `node` (found inside the source `src`'s top tree `top`) to target/`dir_rel`/name.
   // `rel_src` is the node's path from the source's top tree (hardlink targets use it).
+  // `followed_elsewhere`: the symlinks (relative to the target) that another include of this
+  // restore followed; this source's copy of such a link is not written (RestoreNode).
   Status RestoreAt(const repo::SnapshotSource& src, const std::string& dir_rel, const Node& node,
-                   const std::string& rel_src, const Tree& top, const std::string& source_dir) {
+                   const std::string& rel_src, const Tree& top, const std::string& source_dir,
+                   const std::set<std::string>& followed_elsewhere) {
     source_top_ = &top;
     source_dir_ = source_dir;
     links_ = &src.links;
     links_resolved_ = &src.links_resolved;
+    followed_elsewhere_ = &followed_elsewhere;
     Status st = [&]() -> Status {
       VELIN_ASSIGN(DirStatePtr dir, WalkTo(dir_rel, true));
       return RestoreNode(dir, dir_rel, node, rel_src);
@@ -1442,6 +1446,14 @@ class Restorer {
         return RestoreHardlink(dir, path, link);
       }
       case NodeType::kSymlink: {
+        if (followed_elsewhere_ && followed_elsewhere_->count(path)) {
+          // An inner include followed this link (`storage/uploads` of the includes `storage` and
+          // `storage/uploads`): that include restores what was behind it — in place behind the
+          // link, left as it is, elsewhere as a directory in its place. Written here, the link
+          // would be one this restore made, which the inner include must not follow, or
+          // replaced by its directory at once.
+          return Ok();
+        }
         std::string tmp = TempName(node.name);
         if (Status made = env_.SymlinkAt(node.target, *dir->dir, tmp); !made) {
           (void)env_.RemoveAt(*dir->dir, tmp, false);  // a file system may leave something
@@ -1500,7 +1512,8 @@ class Restorer {
   std::string source_dir_;  // the source's directory, relative to the target
   const std::map<std::string, std::string>* links_ = nullptr;
   const std::map<std::string, std::string>* links_resolved_ = nullptr;
-  std::set<std::string> created_symlinks_;  // relative to the target
+  const std::set<std::string>* followed_elsewhere_ = nullptr;  // RestoreAt
+  std::set<std::string> created_symlinks_;                     // relative to the target
   std::set<std::string> restored_files_;
   std::map<std::string, std::string> restored_alias_;
   std::deque<Tree> trees_;
@@ -1722,7 +1735,6 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   });
   std::vector<const Part*> restored;
   for (const Part& part : parts) {
-    const repo::SnapshotSource& src = *part.src;
     // A source that contributes nothing (all of it excluded, or no include below it) leaves no
     // directory behind.
     const std::string at = io::JoinPath(part.selection.dir_rel, part.selection.node.name);
@@ -1732,9 +1744,18 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
       continue;
     }
     restored.push_back(&part);
+  }
+  for (const Part* part : restored) {
+    const repo::SnapshotSource& src = *part->src;
+    // A symlink another include followed is restored by that include, not as this one's link.
+    std::set<std::string> followed_elsewhere;
+    for (const Part* other : restored) {
+      if (other == part) continue;
+      for (const auto& link : other->src->links) followed_elsewhere.insert(link.first);
+    }
     std::string src_dir = io::Dirname(src.name) == "." ? "" : io::Dirname(src.name);
-    auto st = restorer.RestoreAt(src, part.selection.dir_rel, part.selection.node,
-                                 part.selection.rel_src, part.top, src_dir);
+    auto st = restorer.RestoreAt(src, part->selection.dir_rel, part->selection.node,
+                                 part->selection.rel_src, part->top, src_dir, followed_elsewhere);
     if (!st) {
       reporter.EndProgress();
       return tl::unexpected(st.error());
