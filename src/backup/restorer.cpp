@@ -892,6 +892,9 @@ class PathFilter {
 
   bool active() const { return !include_.empty() || !exclude_.empty(); }
   bool includes() const { return !include_.empty(); }
+  // Whether the directory at `path` is restored with all it holds (no includes, or it or one
+  // above matches one), not only as the way to something included below it.
+  bool Whole(const std::string& path) const { return include_.empty() || whole_.count(path) > 0; }
   // The include patterns no scanned path matched.
   std::vector<std::string> Unmatched() const {
     std::vector<std::string> out;
@@ -1194,21 +1197,27 @@ class Restorer {
 
   // The directory `name` of the backup in `parent` (at `rel`): a real directory, anything else
   // there (file, symlink) removed, not followed — except a symlink the backup followed. Null
-  // when the target does not take the name (counted as refused: its tree is left out).
+  // when the target does not take the name (counted as refused: its tree is left out). For a
+  // directory that was there (or behind a followed link), `found` is set: the mode it had when
+  // this restore made it writable (MakeWritable), else none.
   Result<io::DirPtr> OpenRealDir(const io::Dir& parent, const std::string& name,
-                                 const std::string& rel) {
+                                 const std::string& rel,
+                                 std::optional<std::optional<uint32_t>>& found) {
     std::optional<uint32_t> widened;
     auto opened = OpenDirOwned(parent, name, widened);
     if (opened) {
       // The backup's mode is set at the end (DirFinisher).
-      if (!widened) VELIN_TRY(MakeWritable(**opened));
+      if (!widened) {
+        VELIN_ASSIGN(widened, MakeWritable(**opened));
+      }
+      found = widened;
       RemoveDeadTemps(**opened);
       return opened;
     }
     if (IsNotDirError(opened.error())) {
       VELIN_ASSIGN(io::DirPtr followed, FollowRecorded(parent, name, rel));
       if (followed) {
-        VELIN_TRY(MakeWritable(*followed));
+        VELIN_ASSIGN(found, MakeWritable(*followed));
         return followed;
       }
       if (options_.in_place && links_ && links_->count(rel)) {
@@ -1478,11 +1487,19 @@ class Restorer {
     }
     VELIN_TRY(StackRoomBelow(Abs(path)));  // velin/core/stack.hpp
     auto state = std::make_shared<DirState>();
-    VELIN_ASSIGN(state->dir, OpenRealDir(*dir->dir, node.name, path));
+    std::optional<std::optional<uint32_t>> found;  // set: the directory was there
+    VELIN_ASSIGN(state->dir, OpenRealDir(*dir->dir, node.name, path, found));
     if (!state->dir) return Ok();  // the target does not take its name: refused, left out
     VELIN_TRY(NoteFileSystem(state->dir));
-    state->meta = node;
-    state->meta->content.clear();
+    if (found && !filter_.Whole(path)) {
+      // Only the way to something --include'd below it: the directory found keeps its owner,
+      // mode and extended attributes, as one above --only does (docs/cli.md). One made here
+      // gets the backup's, as every directory of the backup that a restore makes.
+      state->found_mode = *found;
+    } else {
+      state->meta = node;
+      state->meta->content.clear();
+    }
     state->parent = dir;
     finisher_.Adopt(*state);
     auto tree = repo_.ReadTree(node.subtree);
