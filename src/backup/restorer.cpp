@@ -871,7 +871,12 @@ class PathFilter {
   // The scan of `node` at `path` (include_ not empty): whether anything at or below it is kept.
   Result<bool> Scan(repo::Repository& repo, const Node& node, const std::string& path,
                     bool inherited) {
-    if (Excluded(path)) return false;
+    if (Excluded(path)) {
+      // The exclude wins, but an include matching here or below did match: "matches nothing"
+      // is for the typo, and excludes that exclude everything restore nothing (exit 0).
+      VELIN_TRY(MarkMatched(repo, node, path));
+      return false;
+    }
     bool selected = inherited;
     for (int i = Matches(include_, path); i >= 0;
          i = Matches(include_, path, static_cast<size_t>(i) + 1)) {
@@ -905,6 +910,22 @@ class PathFilter {
   }
 
  private:
+  // Marks the include patterns matching `node` at `path` or anything below it, reading only
+  // while some pattern is still unmatched.
+  Status MarkMatched(repo::Repository& repo, const Node& node, const std::string& path) {
+    if (std::all_of(matched_.begin(), matched_.end(), [](bool m) { return m; })) return Ok();
+    for (int i = Matches(include_, path); i >= 0;
+         i = Matches(include_, path, static_cast<size_t>(i) + 1)) {
+      matched_[i] = true;
+    }
+    if (node.type != NodeType::kDir) return Ok();
+    VELIN_ASSIGN(Tree tree, repo.ReadTree(node.subtree));
+    for (const Node& child : tree.nodes) {
+      VELIN_TRY(MarkMatched(repo, child, io::JoinPath(path, child.name)));
+    }
+    return Ok();
+  }
+
   // The index of the first pattern from `from` on matching `path`, -1 for none.
   static int Matches(const std::vector<std::string>& patterns, const std::string& path,
                      size_t from = 0) {

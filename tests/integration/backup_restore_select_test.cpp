@@ -106,6 +106,26 @@ TEST_F(RestoreSelectTest, AnIncludeMatchingNothingIsAUsageErrorThatWritesNothing
   EXPECT_NE(err.find("under 'config'"), std::string::npos) << err;
 }
 
+// An include that matches, but only what an exclude takes out again, did match: the exclude
+// wins and nothing is restored, exit 0 ("Excludes that exclude everything restore nothing"). It
+// was exit 2, "--include … matches nothing in backup …".
+TEST_F(RestoreSelectTest, AnIncludeWhoseMatchesAreAllExcludedRestoresNothingWithExitZero) {
+  std::string err;
+  EXPECT_EQ(Restore({"--include", "storage/cache/x.jpg", "--exclude", "storage/cache"}, 0, &err),
+            std::set<std::string>{});
+  EXPECT_EQ(err.find("matches nothing"), std::string::npos) << err;
+  EXPECT_EQ(Restore({"--include", "*.jpg", "--exclude", "storage"}, 0, &err),
+            std::set<std::string>{});
+  // Part excluded, part not: what is not excluded is restored.
+  EXPECT_EQ(Restore({"--include", "storage/cache/x.jpg", "--include", "config/app.ini", "--exclude",
+                     "storage/cache"}),
+            (std::set<std::string>{"config/", "config/app.ini"}));
+  // A typo stays a typo, excluded or not.
+  EXPECT_EQ(Restore({"--include", "*.gif", "--exclude", "storage"}, 2, &err),
+            std::set<std::string>{});
+  EXPECT_NE(err.find("--include '*.gif' matches nothing"), std::string::npos) << err;
+}
+
 // "mode owner:group" of `path`.
 std::string SelectModeOwner(const std::string& path) {
   struct stat st {};
