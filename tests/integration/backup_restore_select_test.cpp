@@ -182,6 +182,29 @@ TEST(RestoreSelectDirsTest, ExistingDirectoriesAboveAnIncludedFileKeepTheirModeA
   EXPECT_EQ(SelectModeOwner(s + "/private"), backed_up);
 }
 
+// docs/cli.md's synopsis of restore names every option `--help` lists (it lacked --database,
+// --destination and --lock-wait).
+TEST(RestoreSynopsisTest, TheDocsSynopsisNamesEveryOptionHelpLists) {
+  const std::string cli = ReadFileOrDie(SourceDir() + "/docs/cli.md");
+  const size_t at = cli.find("### `velin backup restore ID ");
+  ASSERT_NE(at, std::string::npos);
+  const std::string synopsis = cli.substr(at, cli.find('\n', at) - at);
+  RunResult help = RunVelin({"backup", "restore", "--help"});
+  ASSERT_EQ(help.exit_code, 0) << help.err;
+  const std::string options = help.out.substr(0, help.out.find("Global flags:"));
+  int named = 0;
+  for (size_t i = options.find("\n  --"); i != std::string::npos;
+       i = options.find("\n  --", i + 1)) {
+    const std::string flag = options.substr(i + 3, options.find_first_of(" \n", i + 3) - i - 3);
+    if (flag == "--help") continue;
+    ++named;
+    const bool shown = synopsis.find("[" + flag + "]") != std::string::npos ||
+                       synopsis.find("[" + flag + " ") != std::string::npos;
+    EXPECT_TRUE(shown) << flag << " missing in " << synopsis;
+  }
+  EXPECT_GE(named, 12) << help.out;
+}
+
 TEST_F(RestoreSelectTest, HostilePatternsAreRefusedOrHarmless) {
   std::string err;
   EXPECT_EQ(Restore({"--include", "/storage"}, 2, &err), std::set<std::string>{});
