@@ -136,6 +136,22 @@ Result<std::optional<BackupEntry>> FindEntry(repo::Repository& repo, const repo:
   return std::optional<BackupEntry>(std::move(located->entry));
 }
 
+namespace {
+
+// The entries of `out` from `from` on, of the source in `source_dir` whose top node is
+// `source_top`: a hardlink's target made its first link's path relative to app.root, like the
+// entries' own paths (a tree records it relative to the source's directory).
+void HardlinkTargetsFromRoot(std::vector<BackupEntry>& out, size_t from,
+                             const std::string& source_dir, const std::string& source_top) {
+  for (size_t i = from; i < out.size(); ++i) {
+    Node& node = out[i].node;
+    if (node.type != NodeType::kHardlink) continue;
+    node.target = io::JoinPath(source_dir, repo::HardlinkTargetPath(node.target, source_top));
+  }
+}
+
+}  // namespace
+
 Result<std::vector<BackupEntry>> ListBackup(repo::Repository& repo, const repo::Snapshot& snapshot,
                                             const ListOptions& options) {
   std::vector<BackupEntry> out;
@@ -145,18 +161,20 @@ Result<std::vector<BackupEntry>> ListBackup(repo::Repository& repo, const repo::
   };
   const std::string path = Normalize(options.path);
   if (!path.empty()) {
-    VELIN_ASSIGN(auto found, FindEntry(repo, snapshot, path));
-    if (found) {
-      if (found->node.type != NodeType::kDir) {
-        out.push_back(std::move(*found));
-        return out;
+    VELIN_ASSIGN(auto located, Locate(repo, snapshot, path));
+    if (located) {
+      BackupEntry& found = located->entry;
+      if (found.node.type != NodeType::kDir) {
+        out.push_back(std::move(found));
+      } else {
+        VELIN_ASSIGN(Tree tree, repo.ReadTree(found.node.subtree));
+        for (Node& child : tree.nodes) {
+          BackupEntry entry{io::JoinPath(found.path, child.name), std::move(child)};
+          out.push_back(entry);
+          if (options.recursive) VELIN_TRY(WalkBelow(repo, entry, collect));
+        }
       }
-      VELIN_ASSIGN(Tree tree, repo.ReadTree(found->node.subtree));
-      for (Node& child : tree.nodes) {
-        BackupEntry entry{io::JoinPath(found->path, child.name), std::move(child)};
-        out.push_back(entry);
-        if (options.recursive) VELIN_TRY(WalkBelow(repo, entry, collect));
-      }
+      HardlinkTargetsFromRoot(out, 0, located->source_dir, located->source_top);
       return out;
     }
   }
@@ -168,8 +186,11 @@ Result<std::vector<BackupEntry>> ListBackup(repo::Repository& repo, const repo::
     any = true;
     VELIN_ASSIGN(Node root, SourceRoot(repo, snapshot, src));
     BackupEntry entry{src.name, std::move(root)};
+    const size_t from = out.size();
     out.push_back(entry);
     if (options.recursive) VELIN_TRY(WalkBelow(repo, entry, collect));
+    HardlinkTargetsFromRoot(out, from, io::Dirname(src.name) == "." ? "" : io::Dirname(src.name),
+                            io::Basename(src.name));
   }
   if (!any && !path.empty()) {
     return UsageError(TrFormat("backup {} has no path '{}'", snapshot.id, options.path));

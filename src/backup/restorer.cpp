@@ -25,6 +25,7 @@
 #include "velin/core/i18n.hpp"
 #include "velin/core/stack.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/io/process_space.hpp"
 
 namespace velin::backup {
 
@@ -870,7 +871,12 @@ class PathFilter {
   // The scan of `node` at `path` (include_ not empty): whether anything at or below it is kept.
   Result<bool> Scan(repo::Repository& repo, const Node& node, const std::string& path,
                     bool inherited) {
-    if (Excluded(path)) return false;
+    if (Excluded(path)) {
+      // The exclude wins, but an include matching here or below did match: "matches nothing"
+      // is for the typo, and excludes that exclude everything restore nothing (exit 0).
+      VELIN_TRY(MarkMatched(repo, node, path));
+      return false;
+    }
     bool selected = inherited;
     for (int i = Matches(include_, path); i >= 0;
          i = Matches(include_, path, static_cast<size_t>(i) + 1)) {
@@ -891,6 +897,9 @@ class PathFilter {
 
   bool active() const { return !include_.empty() || !exclude_.empty(); }
   bool includes() const { return !include_.empty(); }
+  // Whether the directory at `path` is restored with all it holds (no includes, or it or one
+  // above matches one), not only as the way to something included below it.
+  bool Whole(const std::string& path) const { return include_.empty() || whole_.count(path) > 0; }
   // The include patterns no scanned path matched.
   std::vector<std::string> Unmatched() const {
     std::vector<std::string> out;
@@ -901,6 +910,22 @@ class PathFilter {
   }
 
  private:
+  // Marks the include patterns matching `node` at `path` or anything below it, reading only
+  // while some pattern is still unmatched.
+  Status MarkMatched(repo::Repository& repo, const Node& node, const std::string& path) {
+    if (std::all_of(matched_.begin(), matched_.end(), [](bool m) { return m; })) return Ok();
+    for (int i = Matches(include_, path); i >= 0;
+         i = Matches(include_, path, static_cast<size_t>(i) + 1)) {
+      matched_[i] = true;
+    }
+    if (node.type != NodeType::kDir) return Ok();
+    VELIN_ASSIGN(Tree tree, repo.ReadTree(node.subtree));
+    for (const Node& child : tree.nodes) {
+      VELIN_TRY(MarkMatched(repo, child, io::JoinPath(path, child.name)));
+    }
+    return Ok();
+  }
+
   // The index of the first pattern from `from` on matching `path`, -1 for none.
   static int Matches(const std::vector<std::string>& patterns, const std::string& path,
                      size_t from = 0) {
@@ -921,6 +946,47 @@ class PathFilter {
   std::set<std::string> wanted_;  // directories holding something kept
   std::set<std::string> whole_;   // directories wholly included
 };
+
+// A restore's temp files are named ".velin-restore-<pid>-<tag>-<n>-<hint>" (Restorer::TempName):
+// the writer's pid (1 to 10 digits), its process-space tag (8 hex digits, "x" when unknown:
+// io::WriterMark), a counter and a hint of 1 to 100 of [A-Za-z0-9._-]. The writer of a name of
+// exactly that shape; nullopt for any other name (a user's ".velin-restore-notes.txt").
+constexpr std::string_view kRestoreTempPrefix = ".velin-restore-";
+
+std::optional<io::TempWriter> RestoreTempWriter(std::string_view name) {
+  if (!name.starts_with(kRestoreTempPrefix)) return std::nullopt;
+  std::string_view rest = name.substr(kRestoreTempPrefix.size());
+  // The next '-'-ended field of `rest`, taken off it; nullopt when there is no '-'.
+  const auto field = [&rest]() -> std::optional<std::string_view> {
+    const size_t dash = rest.find('-');
+    if (dash == std::string_view::npos) return std::nullopt;
+    std::string_view f = rest.substr(0, dash);
+    rest.remove_prefix(dash + 1);
+    return f;
+  };
+  const auto digits = [](std::string_view s, size_t max) {
+    return !s.empty() && s.size() <= max &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const auto pid = field();
+  const auto tag = field();
+  const auto counter = field();
+  if (!pid || !tag || !counter || !digits(*pid, 10) || !digits(*counter, 20)) return std::nullopt;
+  const bool hex_tag = tag->size() == 8 && std::all_of(tag->begin(), tag->end(), [](char c) {
+                         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                       });
+  if (!hex_tag && *tag != "x") return std::nullopt;
+  const bool hint =
+      !rest.empty() && rest.size() <= 100 && std::all_of(rest.begin(), rest.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '-';
+      });
+  if (!hint) return std::nullopt;
+  io::TempWriter writer;
+  writer.pid = std::stoll(std::string(*pid));
+  writer.tag = std::string(*tag);
+  return writer;
+}
 
 bool IsNotDirError(const Error& e) { return e.sys_errno == ELOOP || e.sys_errno == ENOTDIR; }
 
@@ -959,12 +1025,16 @@ class Restorer {
 
   // Restores `node` (found inside the source `src`'s top tree `top`) to target/`dir_rel`/name.
   // `rel_src` is the node's path from the source's top tree (hardlink targets use it).
+  // `followed_elsewhere`: the symlinks (relative to the target) that another include of this
+  // restore followed; this source's copy of such a link is not written (RestoreNode).
   Status RestoreAt(const repo::SnapshotSource& src, const std::string& dir_rel, const Node& node,
-                   const std::string& rel_src, const Tree& top, const std::string& source_dir) {
+                   const std::string& rel_src, const Tree& top, const std::string& source_dir,
+                   const std::set<std::string>& followed_elsewhere) {
     source_top_ = &top;
     source_dir_ = source_dir;
     links_ = &src.links;
     links_resolved_ = &src.links_resolved;
+    followed_elsewhere_ = &followed_elsewhere;
     Status st = [&]() -> Status {
       VELIN_ASSIGN(DirStatePtr dir, WalkTo(dir_rel, true));
       return RestoreNode(dir, dir_rel, node, rel_src);
@@ -1148,21 +1218,27 @@ class Restorer {
 
   // The directory `name` of the backup in `parent` (at `rel`): a real directory, anything else
   // there (file, symlink) removed, not followed — except a symlink the backup followed. Null
-  // when the target does not take the name (counted as refused: its tree is left out).
+  // when the target does not take the name (counted as refused: its tree is left out). For a
+  // directory that was there (or behind a followed link), `found` is set: the mode it had when
+  // this restore made it writable (MakeWritable), else none.
   Result<io::DirPtr> OpenRealDir(const io::Dir& parent, const std::string& name,
-                                 const std::string& rel) {
+                                 const std::string& rel,
+                                 std::optional<std::optional<uint32_t>>& found) {
     std::optional<uint32_t> widened;
     auto opened = OpenDirOwned(parent, name, widened);
     if (opened) {
       // The backup's mode is set at the end (DirFinisher).
-      if (!widened) VELIN_TRY(MakeWritable(**opened));
+      if (!widened) {
+        VELIN_ASSIGN(widened, MakeWritable(**opened));
+      }
+      found = widened;
       RemoveDeadTemps(**opened);
       return opened;
     }
     if (IsNotDirError(opened.error())) {
       VELIN_ASSIGN(io::DirPtr followed, FollowRecorded(parent, name, rel));
       if (followed) {
-        VELIN_TRY(MakeWritable(*followed));
+        VELIN_ASSIGN(found, MakeWritable(*followed));
         return followed;
       }
       if (options_.in_place && links_ && links_->count(rel)) {
@@ -1184,24 +1260,22 @@ class Restorer {
   }
 
   // A restore killed while it wrote into this target left its temp files
-  // (".velin-restore-PID-N-name", TempName) where it was writing; a later restore removes
+  // (".velin-restore-PID-TAG-N-name", TempName) where it was writing; a later restore removes
   // those of writers that are gone as it enters each existing directory (once), so nothing of
-  // the killed run stays. A running restore's temp files are left alone.
+  // the killed run stays. Only a name of exactly that shape (RestoreTempWriter) whose writer is
+  // of this process space and no longer runs (io::IsDeadWriter) goes: a running restore's, one
+  // of another host or container writing the same target (NFS), one from before a reboot and a
+  // user's file that merely looks alike stay. So do the names of velins before 2026-12-07
+  // (".velin-restore-PID-N-name"): with no tag they cannot be told from another host's live
+  // restore, nor from a user's file (docs/operations.md, "What a killed run leaves").
   void RemoveDeadTemps(const io::Dir& dir) {
     if (!swept_.insert(dir.path()).second) return;
     auto entries = env_.ListDir(dir.path());
     if (!entries) return;
-    static constexpr std::string_view kPrefix = ".velin-restore-";
     for (const io::DirEntry& e : *entries) {
-      if (e.type == io::FileType::kDirectory || e.name.rfind(kPrefix, 0) != 0) continue;
-      int64_t pid = 0;
-      size_t i = kPrefix.size();
-      for (; i < e.name.size() && i < kPrefix.size() + 10 && e.name[i] >= '0' && e.name[i] <= '9';
-           ++i) {
-        pid = pid * 10 + (e.name[i] - '0');
-      }
-      if (i == kPrefix.size() || i >= e.name.size() || e.name[i] != '-') continue;
-      if (env_.ProcessExists(pid)) continue;
+      if (e.type == io::FileType::kDirectory) continue;
+      const std::optional<io::TempWriter> writer = RestoreTempWriter(e.name);
+      if (!writer || !io::IsDeadWriter(env_, *writer)) continue;
       (void)env_.RemoveAt(dir, e.name, false);
     }
   }
@@ -1402,6 +1476,14 @@ class Restorer {
         return RestoreHardlink(dir, path, link);
       }
       case NodeType::kSymlink: {
+        if (followed_elsewhere_ && followed_elsewhere_->count(path)) {
+          // An inner include followed this link (`storage/uploads` of the includes `storage` and
+          // `storage/uploads`): that include restores what was behind it — in place behind the
+          // link, left as it is, elsewhere as a directory in its place. Written here, the link
+          // would be one this restore made, which the inner include must not follow, or
+          // replaced by its directory at once.
+          return Ok();
+        }
         std::string tmp = TempName(node.name);
         if (Status made = env_.SymlinkAt(node.target, *dir->dir, tmp); !made) {
           (void)env_.RemoveAt(*dir->dir, tmp, false);  // a file system may leave something
@@ -1426,11 +1508,19 @@ class Restorer {
     }
     VELIN_TRY(StackRoomBelow(Abs(path)));  // velin/core/stack.hpp
     auto state = std::make_shared<DirState>();
-    VELIN_ASSIGN(state->dir, OpenRealDir(*dir->dir, node.name, path));
+    std::optional<std::optional<uint32_t>> found;  // set: the directory was there
+    VELIN_ASSIGN(state->dir, OpenRealDir(*dir->dir, node.name, path, found));
     if (!state->dir) return Ok();  // the target does not take its name: refused, left out
     VELIN_TRY(NoteFileSystem(state->dir));
-    state->meta = node;
-    state->meta->content.clear();
+    if (found && !filter_.Whole(path)) {
+      // Only the way to something --include'd below it: the directory found keeps its owner,
+      // mode and extended attributes, as one above --only does (docs/cli.md). One made here
+      // gets the backup's, as every directory of the backup that a restore makes.
+      state->found_mode = *found;
+    } else {
+      state->meta = node;
+      state->meta->content.clear();
+    }
     state->parent = dir;
     finisher_.Adopt(*state);
     auto tree = repo_.ReadTree(node.subtree);
@@ -1460,12 +1550,15 @@ class Restorer {
   std::string source_dir_;  // the source's directory, relative to the target
   const std::map<std::string, std::string>* links_ = nullptr;
   const std::map<std::string, std::string>* links_resolved_ = nullptr;
-  std::set<std::string> created_symlinks_;  // relative to the target
+  const std::set<std::string>* followed_elsewhere_ = nullptr;  // RestoreAt
+  std::set<std::string> created_symlinks_;                     // relative to the target
   std::set<std::string> restored_files_;
   std::map<std::string, std::string> restored_alias_;
   std::deque<Tree> trees_;
-  // Names the temps: the pid lets a later restore tell a dead run's temps (RemoveDeadTemps).
-  const std::string temp_prefix_ = ".velin-restore-" + std::to_string(env_.ThisProcess().pid) + "-";
+  // Names the temps: the pid and process-space tag let a later restore tell a dead run's temps
+  // (RemoveDeadTemps).
+  const std::string temp_prefix_ =
+      std::string(kRestoreTempPrefix) + io::WriterMark(env_, '-') + "-";
   uint64_t temp_counter_ = 0;
   std::set<std::string> swept_;  // directories RemoveDeadTemps has been through
   bool pool_failed_ = false;
@@ -1680,7 +1773,6 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   });
   std::vector<const Part*> restored;
   for (const Part& part : parts) {
-    const repo::SnapshotSource& src = *part.src;
     // A source that contributes nothing (all of it excluded, or no include below it) leaves no
     // directory behind.
     const std::string at = io::JoinPath(part.selection.dir_rel, part.selection.node.name);
@@ -1690,9 +1782,18 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
       continue;
     }
     restored.push_back(&part);
+  }
+  for (const Part* part : restored) {
+    const repo::SnapshotSource& src = *part->src;
+    // A symlink another include followed is restored by that include, not as this one's link.
+    std::set<std::string> followed_elsewhere;
+    for (const Part* other : restored) {
+      if (other == part) continue;
+      for (const auto& link : other->src->links) followed_elsewhere.insert(link.first);
+    }
     std::string src_dir = io::Dirname(src.name) == "." ? "" : io::Dirname(src.name);
-    auto st = restorer.RestoreAt(src, part.selection.dir_rel, part.selection.node,
-                                 part.selection.rel_src, part.top, src_dir);
+    auto st = restorer.RestoreAt(src, part->selection.dir_rel, part->selection.node,
+                                 part->selection.rel_src, part->top, src_dir, followed_elsewhere);
     if (!st) {
       reporter.EndProgress();
       return tl::unexpected(st.error());

@@ -2,6 +2,7 @@
 // SQLite database: human and --json output, names with spaces and newlines, and bad input
 // (unknown ID, a path the backup does not hold, a directory to dump, a damaged pack).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -366,6 +367,40 @@ TEST(BackupInspectNamesTest, C1ControlsInANameAreEscapedInLsAndFind) {
   bool exact = false;
   for (const auto& e : j["entries"]) exact = exact || e["path"] == "storage/" + csi;
   EXPECT_TRUE(exact) << j.dump();
+}
+
+// A hardlink's first link is a path relative to app.root, as every path `ls` shows: an include
+// `var/www/up` showed `var/www/up/b => up/a` (the tree's target, relative to the include's
+// directory) and JSON "target": "up/a".
+TEST(BackupInspectHardlinkTest, LsShowsAHardlinksFirstLinkRelativeToAppRoot) {
+  BackupApp app({"var/www/up"});
+  const std::string up = app.root() + "/var/www/up";
+  WriteFile(up + "/a", "a\n");
+  std::filesystem::create_directories(up + "/sub");
+  ASSERT_EQ(::link((up + "/a").c_str(), (up + "/b").c_str()), 0);
+  ASSERT_EQ(::link((up + "/a").c_str(), (up + "/sub/c").c_str()), 0);
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+
+  // From the include roots, from a directory and of one path.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"backup", "ls", "latest", "-l", "-R"},
+        std::vector<std::string>{"backup", "ls", "latest", "-l", "var/www/up"},
+        std::vector<std::string>{"backup", "ls", "latest", "-l", "var/www/up/b"}}) {
+    RunResult ls = app.Run(args);
+    ASSERT_EQ(ls.exit_code, 0) << ls.err;
+    EXPECT_NE(ls.out.find("var/www/up/b => var/www/up/a\n"), std::string::npos) << ls.out;
+  }
+  nlohmann::json j = app.Json({"backup", "ls", "latest", "-R"});
+  int links = 0;
+  for (const auto& e : j["entries"]) {
+    if (e["type"] != "hardlink") continue;
+    ++links;
+    EXPECT_EQ(e["target"], "var/www/up/a") << e.dump();
+  }
+  EXPECT_EQ(links, 2) << j.dump();
+  // What it names is a path ls and dump take.
+  RunResult dump = app.Run({"backup", "dump", "latest", "var/www/up/a"});
+  EXPECT_EQ(dump.out, "a\n");
 }
 
 }  // namespace

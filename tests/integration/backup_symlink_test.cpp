@@ -106,6 +106,90 @@ TEST(BackupSymlinkTest, IntermediateSymlinkIsFollowedStatedAndRestoredBehind) {
   EXPECT_EQ(ReadFileOrDie(shared + "/uploads/a.jpg"), "aaa");
 }
 
+// Overlapping includes (docs/cli.md) where the inner one is a link to the NAS: `storage` holds
+// the link itself, `storage/uploads` what is behind it. An in-place restore wrote the outer
+// include's copy of the link first, then refused to follow it as a link it had made itself
+// ("refusing to replace the symlink …: it now points elsewhere", exit 1, nothing restored
+// behind it); with --target it counted a symlink the directory had replaced.
+TEST(BackupSymlinkTest, AnInnerIncludeThroughALinkIsRestoredBehindItInPlace) {
+  BackupApp app({"storage", "storage/uploads"});
+  const std::string nas = app.path("nas/uploads");
+  const std::string link = app.root() + "/storage/uploads";
+  WriteFile(nas + "/a.jpg", "orig");
+  WriteFile(app.root() + "/storage/app.cfg", "cfg");
+  ASSERT_EQ(::symlink(nas.c_str(), link.c_str()), 0);
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+
+  for (const std::vector<std::string>& selection :
+       {std::vector<std::string>{}, std::vector<std::string>{"--only", "storage/uploads"},
+        std::vector<std::string>{"--include", "storage/uploads/a.jpg"},
+        std::vector<std::string>{"--include", "storage/uploads"}}) {
+    WriteFile(nas + "/a.jpg", "BAD");
+    std::vector<std::string> args = {"backup", "restore", "latest", "--yes"};
+    args.insert(args.end(), selection.begin(), selection.end());
+    RunResult r = app.Run(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(IsSymlink(link));
+    EXPECT_EQ(fs::read_symlink(link).string(), nas);
+    EXPECT_EQ(ReadFileOrDie(nas + "/a.jpg"), "orig") << r.err;
+  }
+
+  // Under --target: a directory in the link's place, and no symlink counted.
+  const std::string target = app.path("target");
+  WriteFile(nas + "/a.jpg", "BAD");
+  auto j = app.Json({"backup", "restore", "latest", "--target", target});
+  EXPECT_EQ(j["symlinks"], 0) << j.dump();
+  EXPECT_EQ(j["files"], 2) << j.dump();
+  EXPECT_FALSE(IsSymlink(target + "/storage/uploads"));
+  EXPECT_EQ(ReadFileOrDie(target + "/storage/uploads/a.jpg"), "orig");
+  EXPECT_EQ(ReadFileOrDie(target + "/storage/app.cfg"), "cfg");
+  EXPECT_EQ(ReadFileOrDie(nas + "/a.jpg"), "BAD");
+
+  // The link gone: the files go into a new directory in its place (operations.md).
+  fs::remove(link);
+  RunResult r = app.Run({"backup", "restore", "latest", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(IsSymlink(link));
+  EXPECT_EQ(ReadFileOrDie(link + "/a.jpg"), "orig");
+  EXPECT_EQ(ReadFileOrDie(nas + "/a.jpg"), "BAD");
+
+  // The link leading elsewhere now: refused as before, with the message that says so.
+  const std::string other = app.path("other");
+  fs::create_directories(other);
+  fs::remove_all(link);
+  ASSERT_EQ(::symlink(other.c_str(), link.c_str()), 0);
+  r = app.Run({"backup", "restore", "latest", "--yes"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("points elsewhere"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(other));
+}
+
+// The same with the link above the inner include (`storage/uploads -> NAS`, includes `storage`
+// and `storage/uploads/2024`): --target refused to walk through the link the outer include had
+// just written ("it is not a directory"), and in place refused it as one it had made.
+TEST(BackupSymlinkTest, AnInnerIncludeBelowALinkIsRestoredBehindItOrUnderTarget) {
+  BackupApp app({"storage", "storage/uploads/2024"});
+  const std::string nas = app.path("nas/uploads");
+  WriteFile(nas + "/2024/a.jpg", "orig");
+  WriteFile(app.root() + "/storage/app.cfg", "cfg");
+  ASSERT_EQ(::symlink(nas.c_str(), (app.root() + "/storage/uploads").c_str()), 0);
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+
+  WriteFile(nas + "/2024/a.jpg", "BAD");
+  RunResult r = app.Run({"backup", "restore", "latest", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(IsSymlink(app.root() + "/storage/uploads"));
+  EXPECT_EQ(ReadFileOrDie(nas + "/2024/a.jpg"), "orig");
+
+  const std::string target = app.path("target");
+  WriteFile(nas + "/2024/a.jpg", "BAD");
+  r = app.Run({"backup", "restore", "latest", "--target", target});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(IsSymlink(target + "/storage/uploads"));
+  EXPECT_EQ(ReadFileOrDie(target + "/storage/uploads/2024/a.jpg"), "orig");
+  EXPECT_EQ(ReadFileOrDie(nas + "/2024/a.jpg"), "BAD");
+}
+
 TEST(BackupSymlinkTest, AnIncludeWithNoFilesWarnsAndFailsStatusUnlessAllowed) {
   {
     BackupApp app({"storage", "cache"});

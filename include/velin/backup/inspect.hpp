@@ -31,7 +31,7 @@ std::string NodeTypeName(repo::NodeType type);
 // One path of a backup and its tree node.
 struct BackupEntry {
   std::string path;  // relative to app.root
-  repo::Node node;
+  repo::Node node;   // from ListBackup, a hardlink's `target` is relative to app.root too
 };
 
 // The entry at `path` (trailing '/' ignored); nullopt when the backup holds no such path.
