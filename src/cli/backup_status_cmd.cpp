@@ -39,6 +39,12 @@ std::string Age(int64_t seconds) {
   return FormatDuration(std::chrono::seconds(std::max<int64_t>(0, seconds)));
 }
 
+// True when `time` (Unix seconds) is after `now` by more than the clocks of two machines may
+// differ (repo::kClockSkew): a clock was wrong.
+bool Ahead(int64_t now, int64_t time) {
+  return time - now > std::chrono::duration_cast<std::chrono::seconds>(repo::kClockSkew).count();
+}
+
 // What status found, and what is wrong with it.
 struct Facts {
   int64_t now = 0;
@@ -145,7 +151,22 @@ void Judge(const config::Config& cfg, Facts& f) {
   }
   const int64_t max_verify = m.max_verify_age.count() / 1000;
   const int64_t verified = f.verify ? f.verify->last_ok_time : 0;
-  if (max_verify > 0 && (verified == 0 || f.now - verified > max_verify)) {
+  // A verify dated after now says nothing of when backups were last verified: one recorded by
+  // a clock a year ahead read "0s ago" and kept max_verify_age quiet for that year. It counts as
+  // none, as backups dated after now count for nothing in the age above.
+  const bool verified_ahead = verified != 0 && Ahead(f.now, verified);
+  if (verified_ahead) {
+    f.warnings.push_back(TrFormat(
+        "the last successful verify is dated {}, after this machine's clock: a clock was wrong "
+        "when it ran, or is wrong now; it counts as no verify",
+        output::FormatLocalTime(verified)));
+  }
+  if (max_verify > 0 && verified_ahead) {
+    problems.push_back(TrFormat(
+        "no successful verify is recorded before this machine's clock (monitor.max_verify_age "
+        "is {})",
+        FormatDuration(m.max_verify_age)));
+  } else if (max_verify > 0 && (verified == 0 || f.now - verified > max_verify)) {
     problems.push_back(
         verified == 0
             ? TrFormat("no successful verify is recorded (monitor.max_verify_age is {})",
@@ -230,7 +251,11 @@ void PrintHuman(output::Console& out, const Facts& f) {
   if (f.newest != nullptr) {
     out.Line(TrFormat("Newest: {} ({} ago)", f.newest->id, Age(f.now - f.newest->unix_time)));
   }
-  if (f.verify) {
+  if (f.verify && Ahead(f.now, f.verify->last_time)) {
+    out.Line(TrFormat("Last verify: {} (after this machine's clock), {}",
+                      output::FormatLocalTime(f.verify->last_time),
+                      f.verify->last_ok ? Tr("intact") : Tr("FAILED")));
+  } else if (f.verify) {
     out.Line(TrFormat("Last verify: {} ago, {}", Age(f.now - f.verify->last_time),
                       f.verify->last_ok ? Tr("intact") : Tr("FAILED")));
   }
