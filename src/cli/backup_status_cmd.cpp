@@ -87,7 +87,12 @@ Result<Facts> Gather(Context& ctx, const StatusFlags& flags) {
     f.counts[std::string(prefix, std::strlen(prefix) - 1)] = c.objects;
     f.size += c.bytes;
   }
-  VELIN_ASSIGN(f.locks, repo::ListLocks(ctx.env(), *r.backend, std::chrono::seconds(1800), f.now));
+  VELIN_ASSIGN(repo::LockListing listing,
+               repo::ListLocks(ctx.env(), *r.backend, std::chrono::seconds(1800), f.now));
+  f.locks = std::move(listing.locks);
+  if (!listing.clock_error.empty()) {
+    f.warnings.push_back(repo::StorageClockUnread(listing.clock_error));
+  }
   // The verifies of the backups status judges: another app's verify of a shared repository
   // neither counts as theirs nor clears their alarm.
   VELIN_ASSIGN(auto record, backup::LoadVerifyRecord(*r.backend));

@@ -1140,6 +1140,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "(monitor.max_verify_age ist {})"},
       {"Last verify: {} (after this machine's clock), {}",
        "Letzte Prüfung: {} (nach der Uhr dieses Rechners), {}"},
+      {"cannot read the storage's clock ({}): lock ages are measured by this machine's clock",
+       "die Uhr des Speichers lässt sich nicht lesen ({}): das Alter der Sperren wird mit der Uhr "
+       "dieses Rechners gemessen"},
       {"the newest backup of {}, {}, is dated {}, after this machine's clock: a clock was wrong "
        "when it was made, or is wrong now; it counts as the newest (`latest`) and retention "
        "keeps it until then",

@@ -321,5 +321,71 @@ TEST(BackupStatusTest, AVerifyDatedAfterTheClockCountsAsNone) {
   EXPECT_EQ(fine.err, "");
 }
 
+// Another host's lock is judged by the storage's clock, as a velin that locks judges it: its
+// modification time against that of a probe object written now. `unlock --stale` measured it
+// by this machine's clock, and with that clock 31 minutes ahead removed a live lock of another
+// host (refreshed a moment ago), and `status` called it stale.
+TEST(BackupUnlockTest, StaleJudgesAnotherHostsLockByTheStoragesClockNotThisMachines) {
+  BackupApp app({"storage"}, "prune_after_create = false");
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  repo::LockHolder web9;
+  web9.host = "web9";
+  web9.machine_id = "0f3c00000000000000000000000000ff";
+  web9.boot_id = "6a1e0000-0000-0000-0000-000000000000";
+  web9.pid_ns = "pid:[4026531836]";
+  web9.pid = 4242;
+  web9.start_ticks = 1;
+  WriteLock(app, "shared-00000000000000aa", web9, 0);  // refreshed just now
+  WriteLock(app, "exclusive-oldother", web9, 7200);    // not refreshed for 2 h
+  // Probes a killed status or unlock left: one two hours old goes, a fresh one stays.
+  WriteFile(app.repo() + "/state/clock-00000000deadbeef", "x");
+  fs::last_write_time(app.repo() + "/state/clock-00000000deadbeef",
+                      fs::file_time_type::clock::now() - std::chrono::hours(2));
+  WriteFile(app.repo() + "/state/clock-00000000feedface", "x");
+
+  const RunOptions ahead = At(StatusUtcFromNow(31 * 60));
+  RunResult status = app.Run({"backup", "status", "--json"}, ahead);
+  ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_EQ(status.err, "");
+  nlohmann::json doc = nlohmann::json::parse(status.out, nullptr, false);
+  ASSERT_EQ(doc["locks"].size(), 2u) << doc;
+  for (const auto& l : doc["locks"]) {
+    const bool old = l["name"] == "locks/exclusive-oldother";
+    EXPECT_EQ(l["stale"], old) << l;
+    if (!old) {
+      EXPECT_LE(l["age_seconds"].get<int64_t>(), 60) << l;
+    }
+  }
+  RunResult unlock = app.Run({"backup", "unlock", "--stale", "--json"}, ahead);
+  ASSERT_EQ(unlock.exit_code, 0) << unlock.out << unlock.err;
+  EXPECT_EQ(unlock.err, "");
+  nlohmann::json removed = nlohmann::json::parse(unlock.out, nullptr, false);
+  EXPECT_EQ(removed["removed"], nlohmann::json::array({"locks/exclusive-oldother"})) << removed;
+  EXPECT_TRUE(fs::exists(app.repo() + "/locks/shared-00000000000000aa"));
+  // The probes are gone again, and the old leftover with them.
+  std::set<std::string> state;
+  for (const auto& e : fs::directory_iterator(app.repo() + "/state")) {
+    state.insert(e.path().filename().string());
+  }
+  EXPECT_EQ(state.count("clock-00000000deadbeef"), 0u);
+  EXPECT_EQ(state.count("clock-00000000feedface"), 1u);
+  size_t probes = 0;
+  for (const auto& name : state) probes += name.rfind("clock-", 0) == 0 ? 1 : 0;
+  EXPECT_EQ(probes, 1u) << "a probe was left behind";
+
+  // Where no probe can be written (a read-only repository), this machine's clock stands in,
+  // and status says so.
+  RunOptions read_only = ahead;
+  read_only.env["VELIN_FAULT_INJECT"] = "create:1:EROFS:sticky";
+  RunResult fallback = app.Run({"backup", "status"}, read_only);
+  EXPECT_EQ(fallback.exit_code, 0) << fallback.out << fallback.err;
+  EXPECT_NE(fallback.err.find("warning: cannot read the storage's clock ("), std::string::npos)
+      << fallback.err;
+  EXPECT_NE(fallback.err.find("): lock ages are measured by this machine's clock"),
+            std::string::npos)
+      << fallback.err;
+}
+
 }  // namespace
 }  // namespace velin::testing
