@@ -209,7 +209,9 @@ nlohmann::json ToJson(const Facts& f) {
               {"host", f.newest->host},
               {"app", f.newest->app},
               {"time", output::FormatUtcTime(f.newest->unix_time)},
-              {"age_seconds", f.now - f.newest->unix_time}};
+              // 0 for one up to kClockSkew ahead (two clocks a little apart), as the
+              // human line's "0s ago"; one further ahead is never the newest (`future`).
+              {"age_seconds", std::max<int64_t>(0, f.now - f.newest->unix_time)}};
   }
   nlohmann::json verify = nullptr;
   if (f.verify) {

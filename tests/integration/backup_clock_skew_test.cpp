@@ -87,7 +87,7 @@ TEST(BackupClockSkewTest, ABackupDatedAfterNowNeitherHidesStaleBackupsNorPassesS
 }
 
 // Must show: a backup a few minutes ahead (another host's clock off by less than 15 minutes,
-// kClockSkew) is no skew: no warning, and it is the newest.
+// kClockSkew) is no skew: no warning, and it is the newest, 0 seconds old in --json too.
 TEST(BackupClockSkewTest, MinutesAheadAreNotASkew) {
   BackupApp app;
   WriteFile(app.root() + "/storage/a.txt", "a\n");
@@ -96,7 +96,13 @@ TEST(BackupClockSkewTest, MinutesAheadAreNotASkew) {
   RunResult status = app.Run({"backup", "status", "--json"});
   EXPECT_EQ(status.exit_code, 0) << status.err;
   EXPECT_EQ(status.err, "");
-  EXPECT_EQ(nlohmann::json::parse(status.out)["newest"].value("id", ""), made.value("id", ""));
+  const nlohmann::json doc = nlohmann::json::parse(status.out);
+  EXPECT_EQ(doc["newest"].value("id", ""), made.value("id", ""));
+  // Its age is 0, as the human line's "0s ago"; it was -300.
+  EXPECT_EQ(doc["newest"].value("age_seconds", int64_t{-1}), 0) << doc;
+  RunResult human = app.Run({"backup", "status"});
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find(" (0s ago)"), std::string::npos) << human.out;
 }
 
 }  // namespace
