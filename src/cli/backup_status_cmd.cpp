@@ -122,7 +122,8 @@ void Judge(const config::Config& cfg, Facts& f) {
     f.warnings.push_back(TrFormat(
         "{} backup(s) are dated after this machine's clock (first: {} at {}): a clock was wrong "
         "when they were made, or is wrong now; the newest backup's age is judged without them",
-        f.future.size(), f.future.front()->id, f.future.front()->time));
+        f.future.size(), f.future.front()->id,
+        output::FormatLocalTime(f.future.front()->unix_time)));
   }
   if (f.newest == nullptr && f.all_snapshots == 0) {
     problems.emplace_back(Tr("the repository holds no backup"));
@@ -130,7 +131,7 @@ void Judge(const config::Config& cfg, Facts& f) {
     problems.push_back(TrFormat(
         "every backup of host '{}', app '{}' is dated after this machine's clock ({}): is the "
         "clock wrong?",
-        f.filter.host, f.filter.app, output::FormatUtcTime(f.now)));
+        f.filter.host, f.filter.app, output::FormatLocalTime(f.now)));
   } else if (f.newest == nullptr) {
     problems.push_back(
         TrFormat("the repository holds no backup of host '{}', app '{}' ({} of "
