@@ -9,6 +9,7 @@
 
 #include "archiver_walk.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/time_text.hpp"
 #include "velin/repo/snapshot_commit.hpp"
 
 namespace velin::backup {
@@ -126,7 +127,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
         "the newest backup of {}, {}, is dated {}, after this machine's clock: a clock was wrong "
         "when it was made, or is wrong now; it counts as the newest (`latest`) and retention "
         "keeps it until then",
-        mine.Describe(), newest->id, newest->time));
+        mine.Describe(), newest->id, FormatLocalTime(newest->unix_time)));
   }
   const repo::Snapshot* parent =
       options.strategy == repo::Strategy::kIncremental ? newest : nullptr;

@@ -23,26 +23,84 @@ std::tm LocalTime(Clock::time_point tp) {
   return tm;
 }
 
-// The instant `days` calendar days before `now`, at the same local wall-clock time; the
-// clock's earliest instant when that is before it. The clock counts nanoseconds in 64 bits
-// (back to 1677): retention_days 200000 reaches back to the 15th century, and that instant
-// in nanoseconds wrapped into the future, so every backup but the newest was "older" than it.
-// Saturated, the cutoff keeps every backup by age, as so many days mean.
-Clock::time_point DaysBefore(Clock::time_point now, int days) {
+// Seconds east of UTC of the local time zone at `t`.
+long OffsetAt(std::time_t t) {
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  return tm.tm_gmtoff;
+}
+
+// The earliest instant whose local wall-clock time is `wall` (seconds counted as if local time
+// were UTC: timegm of the fields); or, where no instant has it (a DST gap), the instant the gap
+// ends, the first whose wall-clock time is later, with `in_gap`. Only localtime_r decides:
+// mktime with tm_isdst = -1 had moved a time in the gap an hour forward (so a backup taken after
+// that wall-clock time fell before the cutoff) and took the later of the two instants of a time
+// in the repeated hour of autumn.
+struct WallInstant {
+  std::time_t time;
+  bool in_gap;
+};
+WallInstant EarliestInstantOf(int64_t wall) {
+  // The offsets in force a day before, at and a day after (no offset reaches a day, so the
+  // instants of `wall` lie between); a change between gives two.
+  std::vector<long> offsets;
+  for (int64_t probe : {wall - 86400, wall, wall + 86400}) {
+    offsets.push_back(OffsetAt(static_cast<std::time_t>(probe)));
+  }
+  std::optional<std::time_t> best;
+  for (size_t i = 0; i < 3; ++i) {
+    const auto t = static_cast<std::time_t>(wall - offsets[i]);
+    const long at = OffsetAt(t);
+    if (at == offsets[i] && (!best || t < *best)) best = t;
+    offsets.push_back(at);
+  }
+  if (best) return {*best, false};
+  // A gap: read with the larger offset, `wall` is an instant whose wall-clock time is still
+  // before it; read with the smaller one, an instant whose wall-clock time is already past it.
+  // Between lies the jump; search for the first instant past `wall`.
+  const auto [lowest, highest] = std::minmax_element(offsets.begin(), offsets.end());
+  int64_t before = wall - *highest;
+  int64_t after = wall - *lowest;
+  while (after - before > 1) {
+    const int64_t mid = before + (after - before) / 2;
+    if (mid + OffsetAt(static_cast<std::time_t>(mid)) > wall) {
+      after = mid;
+    } else {
+      before = mid;
+    }
+  }
+  return {static_cast<std::time_t>(after), true};
+}
+
+}  // namespace
+
+// The clock counts nanoseconds in 64 bits (back to 1677): retention_days 200000 reaches back to
+// the 15th century, and that instant in nanoseconds wrapped into the future, so every backup but
+// the newest was "older" than it. Saturated, the cutoff keeps every backup by age, as so many
+// days mean.
+Clock::time_point RetentionCutoff(Clock::time_point now, int days) {
   const auto now_secs = std::chrono::floor<std::chrono::seconds>(now);
   const auto earliest = std::chrono::ceil<std::chrono::seconds>(Clock::time_point::min());
   const int64_t earliest_secs = earliest.time_since_epoch().count();
   std::tm tm = LocalTime(now);
   tm.tm_mday -= days;
-  tm.tm_isdst = -1;  // let mktime decide whether DST applied on that day
+  // The wall-clock time N days back, counted as if it were UTC: timegm only normalises the
+  // fields (the day of the month below 1), it knows nothing of DST.
   errno = 0;
-  const std::time_t t = std::mktime(&tm);
-  // mktime's -1 is also 1969-12-31 23:59:59 UTC; errno says whether it failed (EOVERFLOW).
-  if ((t == -1 && errno != 0) || static_cast<int64_t>(t) <= earliest_secs) {
+  const int64_t wall = static_cast<int64_t>(::timegm(&tm));
+  // timegm's -1 is also 1969-12-31 23:59:59; errno says whether it failed (EOVERFLOW). Two days
+  // of margin: no offset is that large, and the instants probed stay in the clock's range.
+  if ((wall == -1 && errno != 0) || wall <= earliest_secs + 2 * 86400) {
     return Clock::time_point::min();
   }
-  return Clock::time_point(std::chrono::seconds(t)) + (now - now_secs);
+  const WallInstant cut = EarliestInstantOf(wall);
+  const Clock::time_point at{std::chrono::seconds(cut.time)};
+  // In a gap every snapshot from its end on is after that wall-clock time, the first one too.
+  if (cut.in_gap) return at - std::chrono::nanoseconds(1);
+  return at + (now - now_secs);
 }
+
+namespace {
 
 // Period keys: equal keys mean the same local day / ISO week / month / year.
 long DayKey(const std::tm& tm) {
@@ -93,7 +151,7 @@ std::vector<RetentionDecision> ApplyRetention(std::vector<SnapshotTime> snapshot
   out.reserve(snapshots.size());
   const bool empty = rules.Empty();
   const std::optional<Clock::time_point> cutoff =
-      rules.retention_days > 0 ? std::optional(DaysBefore(now, rules.retention_days))
+      rules.retention_days > 0 ? std::optional(RetentionCutoff(now, rules.retention_days))
                                : std::nullopt;
   std::array<Bucket, 4> buckets = {{
       {KeepReason::kDaily, rules.keep_daily, DayKey},

@@ -11,6 +11,7 @@
 #include "velin/backup/restorer.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/output/console.hpp"
 
 namespace velin::cli {
 
@@ -41,7 +42,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
         TrFormat("latest is backup {}, dated {}, after this machine's clock: a clock was or "
                  "is wrong, and a backup made since may hold newer data (`velin backup "
                  "list` shows them; name one by its ID)",
-                 snapshot.id, snapshot.time));
+                 snapshot.id, output::FormatLocalTime(snapshot.unix_time)));
   }
   // The database (backup_db.hpp): alone with --only db; with the files on an in-place restore.
   const bool only_db = flags.only == kDatabaseStream;

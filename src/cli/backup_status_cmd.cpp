@@ -39,6 +39,12 @@ std::string Age(int64_t seconds) {
   return FormatDuration(std::chrono::seconds(std::max<int64_t>(0, seconds)));
 }
 
+// True when `time` (Unix seconds) is after `now` by more than the clocks of two machines may
+// differ (repo::kClockSkew): a clock was wrong.
+bool Ahead(int64_t now, int64_t time) {
+  return time - now > std::chrono::duration_cast<std::chrono::seconds>(repo::kClockSkew).count();
+}
+
 // What status found, and what is wrong with it.
 struct Facts {
   int64_t now = 0;
@@ -81,7 +87,12 @@ Result<Facts> Gather(Context& ctx, const StatusFlags& flags) {
     f.counts[std::string(prefix, std::strlen(prefix) - 1)] = c.objects;
     f.size += c.bytes;
   }
-  VELIN_ASSIGN(f.locks, repo::ListLocks(ctx.env(), *r.backend, std::chrono::seconds(1800), f.now));
+  VELIN_ASSIGN(repo::LockListing listing,
+               repo::ListLocks(ctx.env(), *r.backend, std::chrono::seconds(1800), f.now));
+  f.locks = std::move(listing.locks);
+  if (!listing.clock_error.empty()) {
+    f.warnings.push_back(repo::StorageClockUnread(listing.clock_error));
+  }
   // The verifies of the backups status judges: another app's verify of a shared repository
   // neither counts as theirs nor clears their alarm.
   VELIN_ASSIGN(auto record, backup::LoadVerifyRecord(*r.backend));
@@ -111,7 +122,8 @@ void Judge(const config::Config& cfg, Facts& f) {
     f.warnings.push_back(TrFormat(
         "{} backup(s) are dated after this machine's clock (first: {} at {}): a clock was wrong "
         "when they were made, or is wrong now; the newest backup's age is judged without them",
-        f.future.size(), f.future.front()->id, f.future.front()->time));
+        f.future.size(), f.future.front()->id,
+        output::FormatLocalTime(f.future.front()->unix_time)));
   }
   if (f.newest == nullptr && f.all_snapshots == 0) {
     problems.emplace_back(Tr("the repository holds no backup"));
@@ -119,7 +131,7 @@ void Judge(const config::Config& cfg, Facts& f) {
     problems.push_back(TrFormat(
         "every backup of host '{}', app '{}' is dated after this machine's clock ({}): is the "
         "clock wrong?",
-        f.filter.host, f.filter.app, output::FormatUtcTime(f.now)));
+        f.filter.host, f.filter.app, output::FormatLocalTime(f.now)));
   } else if (f.newest == nullptr) {
     problems.push_back(
         TrFormat("the repository holds no backup of host '{}', app '{}' ({} of "
@@ -145,7 +157,22 @@ void Judge(const config::Config& cfg, Facts& f) {
   }
   const int64_t max_verify = m.max_verify_age.count() / 1000;
   const int64_t verified = f.verify ? f.verify->last_ok_time : 0;
-  if (max_verify > 0 && (verified == 0 || f.now - verified > max_verify)) {
+  // A verify dated after now says nothing of when backups were last verified: one recorded by
+  // a clock a year ahead read "0s ago" and kept max_verify_age quiet for that year. It counts as
+  // none, as backups dated after now count for nothing in the age above.
+  const bool verified_ahead = verified != 0 && Ahead(f.now, verified);
+  if (verified_ahead) {
+    f.warnings.push_back(TrFormat(
+        "the last successful verify is dated {}, after this machine's clock: a clock was wrong "
+        "when it ran, or is wrong now; it counts as no verify",
+        output::FormatLocalTime(verified)));
+  }
+  if (max_verify > 0 && verified_ahead) {
+    problems.push_back(TrFormat(
+        "no successful verify is recorded before this machine's clock (monitor.max_verify_age "
+        "is {})",
+        FormatDuration(m.max_verify_age)));
+  } else if (max_verify > 0 && (verified == 0 || f.now - verified > max_verify)) {
     problems.push_back(
         verified == 0
             ? TrFormat("no successful verify is recorded (monitor.max_verify_age is {})",
@@ -183,7 +210,9 @@ nlohmann::json ToJson(const Facts& f) {
               {"host", f.newest->host},
               {"app", f.newest->app},
               {"time", output::FormatUtcTime(f.newest->unix_time)},
-              {"age_seconds", f.now - f.newest->unix_time}};
+              // 0 for one up to kClockSkew ahead (two clocks a little apart), as the
+              // human line's "0s ago"; one further ahead is never the newest (`future`).
+              {"age_seconds", std::max<int64_t>(0, f.now - f.newest->unix_time)}};
   }
   nlohmann::json verify = nullptr;
   if (f.verify) {
@@ -230,7 +259,11 @@ void PrintHuman(output::Console& out, const Facts& f) {
   if (f.newest != nullptr) {
     out.Line(TrFormat("Newest: {} ({} ago)", f.newest->id, Age(f.now - f.newest->unix_time)));
   }
-  if (f.verify) {
+  if (f.verify && Ahead(f.now, f.verify->last_time)) {
+    out.Line(TrFormat("Last verify: {} (after this machine's clock), {}",
+                      output::FormatLocalTime(f.verify->last_time),
+                      f.verify->last_ok ? Tr("intact") : Tr("FAILED")));
+  } else if (f.verify) {
     out.Line(TrFormat("Last verify: {} ago, {}", Age(f.now - f.verify->last_time),
                       f.verify->last_ok ? Tr("intact") : Tr("FAILED")));
   }

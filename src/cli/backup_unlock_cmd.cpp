@@ -1,6 +1,7 @@
 // velin backup unlock [--stale]: with --stale, removes the locks whose owner is gone (it ran in
 // this process space — same host, machine, boot, pid namespace — and its process has ended),
-// or that have not been refreshed for 30 minutes (by the storage's times; this is how locks of
+// or that have not been refreshed for 30 minutes (by the storage's clock: its modification time
+// of the lock against that of a probe object written now, repo::StorageClock; this is how locks of
 // other machines, containers or boots, old-format and unreadable lock objects expire); without,
 // every lock after a confirmation (--yes) — for a lock left by a crashed velin elsewhere.
 #include "backup_common.hpp"
@@ -19,7 +20,10 @@ Status RunUnlock(Context& ctx, const UnlockFlags& flags) {
   VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags.repo, false));
   const int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(ctx.env().Now().time_since_epoch()).count();
-  VELIN_ASSIGN(auto locks, repo::ListLocks(ctx.env(), *r.backend, std::chrono::seconds(1800), now));
+  VELIN_ASSIGN(repo::LockListing listing,
+               repo::ListLocks(ctx.env(), *r.backend, std::chrono::seconds(1800), now));
+  const std::vector<repo::LockInfo>& locks = listing.locks;
+  if (!listing.clock_error.empty()) ctx.out().Warn(repo::StorageClockUnread(listing.clock_error));
   std::vector<repo::LockInfo> doomed;
   for (const auto& l : locks) {
     if (!flags.stale_only || l.stale) doomed.push_back(l);

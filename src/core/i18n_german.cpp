@@ -1131,6 +1131,19 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "clock wrong?",
        "jedes Backup von Host '{}', App '{}' ist nach der Uhr dieses Rechners datiert ({}): geht "
        "die Uhr falsch?"},
+      {"the last successful verify is dated {}, after this machine's clock: a clock was wrong "
+       "when it ran, or is wrong now; it counts as no verify",
+       "die letzte erfolgreiche Prüfung ist {} datiert, nach der Uhr dieses Rechners: eine Uhr "
+       "ging falsch, als sie lief, oder geht jetzt falsch; sie gilt als keine Prüfung"},
+      {"no successful verify is recorded before this machine's clock (monitor.max_verify_age "
+       "is {})",
+       "keine erfolgreiche Prüfung vor der Uhr dieses Rechners verzeichnet "
+       "(monitor.max_verify_age ist {})"},
+      {"Last verify: {} (after this machine's clock), {}",
+       "Letzte Prüfung: {} (nach der Uhr dieses Rechners), {}"},
+      {"cannot read the storage's clock ({}): lock ages are measured by this machine's clock",
+       "die Uhr des Speichers lässt sich nicht lesen ({}): das Alter der Sperren wird mit der Uhr "
+       "dieses Rechners gemessen"},
       {"the newest backup of {}, {}, is dated {}, after this machine's clock: a clock was wrong "
        "when it was made, or is wrong now; it counts as the newest (`latest`) and retention "
        "keeps it until then",

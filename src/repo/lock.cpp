@@ -17,6 +17,7 @@ namespace velin::repo {
 
 namespace {
 
+constexpr const char* kClockProbePrefix = "state/clock-";
 constexpr const char* kVanished = "the lock object vanished (removed by another velin?)";
 
 const char* KindName(LockKind k) {
@@ -254,16 +255,60 @@ std::optional<LockRecord> ParseLockRecord(const std::string& text) {
   }
 }
 
-Result<std::vector<LockInfo>> ListLocks(io::Env& env, storage::Backend& backend,
-                                        std::chrono::seconds stale_after, int64_t now) {
+Result<std::optional<int64_t>> StorageClock(storage::Backend& backend) {
+  std::string nonce(8, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 8);
+  const std::string name = std::string(kClockProbePrefix) + Sha256(nonce).Hex().substr(0, 16);
+  if (auto put = backend.Put(name, "velin: the storage's clock, read and removed at once\n");
+      !put) {
+    RemoveLockObject(backend, name);  // a Put may fail after its object is in place
+    return tl::unexpected(put.error());
+  }
+  auto listed = backend.List(kClockProbePrefix);
+  RemoveLockObject(backend, name);
+  if (!listed) return tl::unexpected(listed.error());
+  std::optional<int64_t> now;
+  for (const auto& o : *listed) {
+    if (o.name == name && o.mtime > 0) now = o.mtime;
+  }
+  if (!now) return now;
+  for (const auto& o : *listed) {
+    if (o.name != name && o.mtime > 0 && *now - o.mtime > storage::kStaleTempAge) {
+      (void)backend.Delete(o.name);  // a probe a kill left behind
+    }
+  }
+  return now;
+}
+
+std::string StorageClockUnread(const std::string& clock_error) {
+  return TrFormat(
+      "cannot read the storage's clock ({}): lock ages are measured by this machine's clock",
+      clock_error);
+}
+
+Result<LockListing> ListLocks(io::Env& env, storage::Backend& backend,
+                              std::chrono::seconds stale_after, int64_t now) {
   VELIN_ASSIGN(auto objects, backend.List("locks/"));
   std::sort(objects.begin(), objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
+  LockListing out;
+  // The modification times are the storage's: measured against this machine's clock, a clock
+  // 31 minutes ahead had `unlock --stale` remove a live lock of another host.
+  int64_t reference = now;
+  const bool dated = std::any_of(objects.begin(), objects.end(),
+                                 [](const storage::ObjectInfo& o) { return o.mtime > 0; });
+  if (dated) {
+    auto storage_now = StorageClock(backend);
+    if (!storage_now) {
+      out.clock_error = storage_now.error().message;
+    } else if (*storage_now) {
+      reference = **storage_now;
+    }
+  }
   const LockHolder self = env.ThisProcess();
-  std::vector<LockInfo> out;
   for (const auto& o : objects) {
-    VELIN_ASSIGN(Judged j, Judge(env, backend, o, self, stale_after, now, now));
-    if (!j.gone) out.push_back(std::move(j.info));
+    VELIN_ASSIGN(Judged j, Judge(env, backend, o, self, stale_after, reference, now));
+    if (!j.gone) out.locks.push_back(std::move(j.info));
   }
   return out;
 }

@@ -12,6 +12,8 @@
 
 namespace {
 
+constexpr int64_t kStorageNow = 1'790'020'000;
+
 class MemoryBackend : public velin::storage::Backend {
  public:
   std::map<std::string, std::string> objects;
@@ -36,7 +38,9 @@ class MemoryBackend : public velin::storage::Backend {
   velin::Result<std::vector<velin::storage::ObjectInfo>> List(const std::string& prefix) override {
     std::vector<velin::storage::ObjectInfo> out;
     for (const auto& [name, data] : objects) {
-      if (name.rfind(prefix, 0) == 0) out.push_back({name, data.size(), mtime});
+      // The clock probe (repo::StorageClock) is written "now"; the lock objects at `mtime`.
+      const int64_t at = name.rfind("state/clock-", 0) == 0 ? kStorageNow : mtime;
+      if (name.rfind(prefix, 0) == 0) out.push_back({name, data.size(), at});
     }
     return out;
   }
@@ -64,10 +68,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   backend.objects[kNames[data[0] & 3]] = text;
   backend.objects["locks/shared-0"] = R"({"host":"h","pid":1,"kind":"shared","time":1})";
   auto locks = velin::repo::ListLocks(velin::io::Env::Default(), backend,
-                                      std::chrono::seconds(1800), 1'790'020'000);
+                                      std::chrono::seconds(1800), kStorageNow);
   if (!locks && locks.error().message.empty()) __builtin_trap();
   if (locks) {
-    for (const auto& lock : *locks) {
+    for (const auto& lock : locks->locks) {
       if (lock.name.rfind("locks/", 0) != 0) __builtin_trap();
     }
   }

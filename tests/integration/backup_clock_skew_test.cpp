@@ -12,8 +12,16 @@
 namespace velin::testing {
 namespace {
 
+// Human messages give times in local time (docs/cli.md, "Times"): Berlin, an hour after UTC
+// in winter, shows that they are not UTC.
+RunOptions InBerlin() {
+  RunOptions in;
+  in.env["TZ"] = "Europe/Berlin";
+  return in;
+}
+
 RunOptions ClockAt(const std::string& utc) {
-  RunOptions at;
+  RunOptions at = InBerlin();
   at.env["VELIN_NOW"] = utc;
   return at;
 }
@@ -41,10 +49,10 @@ TEST(BackupClockSkewTest, ABackupDatedAfterNowNeitherHidesStaleBackupsNorPassesS
   ASSERT_FALSE(skewed_id.empty());
 
   WriteFile(file, "newer, from the right clock\n");
-  RunResult made = app.Run({"backup", "create", "--strategy", "incremental"});
+  RunResult made = app.Run({"backup", "create", "--strategy", "incremental"}, InBerlin());
   ASSERT_EQ(made.exit_code, 0) << made.err;
   EXPECT_NE(made.err.find("warning: the newest backup of host '"), std::string::npos) << made.err;
-  EXPECT_NE(made.err.find(skewed_id + ", is dated 2099-01-01T00:00:00Z, after this machine's "
+  EXPECT_NE(made.err.find(skewed_id + ", is dated 2099-01-01 01:00:00, after this machine's "
                                       "clock"),
             std::string::npos)
       << made.err;
@@ -53,10 +61,10 @@ TEST(BackupClockSkewTest, ABackupDatedAfterNowNeitherHidesStaleBackupsNorPassesS
   EXPECT_EQ(status.value("ok", false), true) << status;
   EXPECT_NE(status["newest"].value("id", ""), skewed_id) << status;
   EXPECT_EQ(status["future"], nlohmann::json::array({skewed_id})) << status;
-  RunResult human = app.Run({"backup", "status"});
+  RunResult human = app.Run({"backup", "status"}, InBerlin());
   EXPECT_EQ(human.exit_code, 0) << human.err;
   EXPECT_NE(human.err.find("warning: 1 backup(s) are dated after this machine's clock (first: " +
-                           skewed_id + " at 2099-01-01T00:00:00Z)"),
+                           skewed_id + " at 2099-01-01 01:00:00)"),
             std::string::npos)
       << human.err;
 
@@ -68,10 +76,10 @@ TEST(BackupClockSkewTest, ABackupDatedAfterNowNeitherHidesStaleBackupsNorPassesS
 
   // `latest` is still the newest by date (documented), and says what it took.
   RunResult restored =
-      app.Run({"backup", "restore", "latest", "--target", app.path("out"), "--json"});
+      app.Run({"backup", "restore", "latest", "--target", app.path("out"), "--json"}, InBerlin());
   ASSERT_EQ(restored.exit_code, 0) << restored.err;
   EXPECT_NE(restored.err.find("warning: latest is backup " + skewed_id +
-                              ", dated 2099-01-01T00:00:00Z, after this machine's clock"),
+                              ", dated 2099-01-01 01:00:00, after this machine's clock"),
             std::string::npos)
       << restored.err;
   EXPECT_EQ(ReadFileOrDie(app.path("out") + "/storage/a.txt"), "from the skewed clock\n");
@@ -80,14 +88,14 @@ TEST(BackupClockSkewTest, ABackupDatedAfterNowNeitherHidesStaleBackupsNorPassesS
   RunResult behind = app.Run({"backup", "status"}, ClockAt("2020-01-01T00:00:00Z"));
   EXPECT_EQ(behind.exit_code, 1) << behind.out << behind.err;
   EXPECT_NE(behind.err.find("error: every backup of host '"), std::string::npos) << behind.err;
-  EXPECT_NE(behind.err.find("is dated after this machine's clock (2020-01-01T00:00:00Z): is the "
+  EXPECT_NE(behind.err.find("is dated after this machine's clock (2020-01-01 01:00:00): is the "
                             "clock wrong?"),
             std::string::npos)
       << behind.err;
 }
 
 // Must show: a backup a few minutes ahead (another host's clock off by less than 15 minutes,
-// kClockSkew) is no skew: no warning, and it is the newest.
+// kClockSkew) is no skew: no warning, and it is the newest, 0 seconds old in --json too.
 TEST(BackupClockSkewTest, MinutesAheadAreNotASkew) {
   BackupApp app;
   WriteFile(app.root() + "/storage/a.txt", "a\n");
@@ -96,7 +104,13 @@ TEST(BackupClockSkewTest, MinutesAheadAreNotASkew) {
   RunResult status = app.Run({"backup", "status", "--json"});
   EXPECT_EQ(status.exit_code, 0) << status.err;
   EXPECT_EQ(status.err, "");
-  EXPECT_EQ(nlohmann::json::parse(status.out)["newest"].value("id", ""), made.value("id", ""));
+  const nlohmann::json doc = nlohmann::json::parse(status.out);
+  EXPECT_EQ(doc["newest"].value("id", ""), made.value("id", ""));
+  // Its age is 0, as the human line's "0s ago"; it was -300.
+  EXPECT_EQ(doc["newest"].value("age_seconds", int64_t{-1}), 0) << doc;
+  RunResult human = app.Run({"backup", "status"});
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find(" (0s ago)"), std::string::npos) << human.out;
 }
 
 }  // namespace

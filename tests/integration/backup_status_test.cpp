@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "support/backup_fixture.hpp"
@@ -239,6 +241,150 @@ TEST(BackupUnlockTest, StaleRemovesOnlyDeadOwnersAndPlainUnlockNeedsConfirmation
   EXPECT_EQ(all.exit_code, 0) << all.err;
   EXPECT_TRUE(fs::is_empty(app.repo() + "/locks"));
   EXPECT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+}
+
+// Now plus `seconds`, as VELIN_NOW takes it.
+std::string StatusUtcFromNow(int64_t seconds) {
+  const std::time_t t = std::time(nullptr) + static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// A verify recorded by a clock a year ahead read "Last verify: 0s ago, intact" and kept
+// monitor.max_verify_age quiet for that year, however long verifies had stopped. It counts as
+// no verify now, and says so; the next verify by a right clock counts again.
+TEST(BackupStatusTest, AVerifyDatedAfterTheClockCountsAsNone) {
+  BackupApp app({"storage"}, "prune_after_create = false\n[monitor]\nmax_verify_age = \"30d\"");
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  RunOptions year_ahead = At(StatusUtcFromNow(365 * 86400));
+  ASSERT_EQ(app.Run({"backup", "verify", "latest"}, year_ahead).exit_code, 0);
+  const nlohmann::json record = nlohmann::json::parse(ReadFileOrDie(app.repo() + "/state/verify"));
+  const int64_t verified = record.value("last_ok_time", int64_t{0});
+  ASSERT_GT(verified, static_cast<int64_t>(::time(nullptr)) + 300 * 86400) << record;
+
+  RunOptions berlin = At(StatusUtcFromNow(3600));
+  berlin.env["TZ"] = "Europe/Berlin";
+  RunResult human = app.Run({"backup", "status"}, berlin);
+  EXPECT_EQ(human.exit_code, 1) << human.out << human.err;
+  EXPECT_NE(human.err.find("error: no successful verify is recorded before this machine's clock "
+                           "(monitor.max_verify_age is 30d)"),
+            std::string::npos)
+      << human.err;
+  // Its date in local time (docs/cli.md, "Times").
+  std::time_t at = static_cast<std::time_t>(verified);
+  std::tm tm{};
+  const char* old_tz = std::getenv("TZ");
+  const std::optional<std::string> saved_tz =
+      old_tz != nullptr ? std::optional<std::string>(old_tz) : std::nullopt;
+  ::setenv("TZ", "Europe/Berlin", 1);
+  ::tzset();
+  ::localtime_r(&at, &tm);
+  if (saved_tz) {
+    ::setenv("TZ", saved_tz->c_str(), 1);
+  } else {
+    ::unsetenv("TZ");
+  }
+  ::tzset();
+  char local[32];
+  std::strftime(local, sizeof local, "%Y-%m-%d %H:%M:%S", &tm);
+  EXPECT_NE(human.err.find(std::string("warning: the last successful verify is dated ") + local +
+                           ", after this machine's clock"),
+            std::string::npos)
+      << human.err;
+  EXPECT_NE(human.out.find(std::string("Last verify: ") + local +
+                           " (after this machine's clock), intact"),
+            std::string::npos)
+      << human.out;
+  EXPECT_EQ(human.out.find("Last verify: 0s ago"), std::string::npos) << human.out;
+  nlohmann::json doc = FirstDocument(app.Run({"backup", "status", "--json"}, berlin));
+  EXPECT_EQ(doc["ok"], false) << doc;
+
+  // Without max_verify_age it is no failure, but still named.
+  BackupApp plain({"storage"}, "prune_after_create = false");
+  WriteFile(plain.root() + "/storage/a.txt", "a\n");
+  ASSERT_EQ(plain.Run({"backup", "create"}).exit_code, 0);
+  ASSERT_EQ(plain.Run({"backup", "verify", "latest"}, year_ahead).exit_code, 0);
+  RunResult quiet = plain.Run({"backup", "status"});
+  EXPECT_EQ(quiet.exit_code, 0) << quiet.out << quiet.err;
+  EXPECT_NE(quiet.err.find("after this machine's clock: a clock was wrong when it ran"),
+            std::string::npos)
+      << quiet.err;
+
+  // A verify by the right clock counts again.
+  ASSERT_EQ(app.Run({"backup", "verify", "latest"}).exit_code, 0);
+  RunResult fine = app.Run({"backup", "status"});
+  EXPECT_EQ(fine.exit_code, 0) << fine.out << fine.err;
+  EXPECT_EQ(fine.err, "");
+}
+
+// Another host's lock is judged by the storage's clock, as a velin that locks judges it: its
+// modification time against that of a probe object written now. `unlock --stale` measured it
+// by this machine's clock, and with that clock 31 minutes ahead removed a live lock of another
+// host (refreshed a moment ago), and `status` called it stale.
+TEST(BackupUnlockTest, StaleJudgesAnotherHostsLockByTheStoragesClockNotThisMachines) {
+  BackupApp app({"storage"}, "prune_after_create = false");
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  repo::LockHolder web9;
+  web9.host = "web9";
+  web9.machine_id = "0f3c00000000000000000000000000ff";
+  web9.boot_id = "6a1e0000-0000-0000-0000-000000000000";
+  web9.pid_ns = "pid:[4026531836]";
+  web9.pid = 4242;
+  web9.start_ticks = 1;
+  WriteLock(app, "shared-00000000000000aa", web9, 0);  // refreshed just now
+  WriteLock(app, "exclusive-oldother", web9, 7200);    // not refreshed for 2 h
+  // Probes a killed status or unlock left: one two hours old goes, a fresh one stays.
+  WriteFile(app.repo() + "/state/clock-00000000deadbeef", "x");
+  fs::last_write_time(app.repo() + "/state/clock-00000000deadbeef",
+                      fs::file_time_type::clock::now() - std::chrono::hours(2));
+  WriteFile(app.repo() + "/state/clock-00000000feedface", "x");
+
+  const RunOptions ahead = At(StatusUtcFromNow(31 * 60));
+  RunResult status = app.Run({"backup", "status", "--json"}, ahead);
+  ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_EQ(status.err, "");
+  nlohmann::json doc = nlohmann::json::parse(status.out, nullptr, false);
+  ASSERT_EQ(doc["locks"].size(), 2u) << doc;
+  for (const auto& l : doc["locks"]) {
+    const bool old = l["name"] == "locks/exclusive-oldother";
+    EXPECT_EQ(l["stale"], old) << l;
+    if (!old) {
+      EXPECT_LE(l["age_seconds"].get<int64_t>(), 60) << l;
+    }
+  }
+  RunResult unlock = app.Run({"backup", "unlock", "--stale", "--json"}, ahead);
+  ASSERT_EQ(unlock.exit_code, 0) << unlock.out << unlock.err;
+  EXPECT_EQ(unlock.err, "");
+  nlohmann::json removed = nlohmann::json::parse(unlock.out, nullptr, false);
+  EXPECT_EQ(removed["removed"], nlohmann::json::array({"locks/exclusive-oldother"})) << removed;
+  EXPECT_TRUE(fs::exists(app.repo() + "/locks/shared-00000000000000aa"));
+  // The probes are gone again, and the old leftover with them.
+  std::set<std::string> state;
+  for (const auto& e : fs::directory_iterator(app.repo() + "/state")) {
+    state.insert(e.path().filename().string());
+  }
+  EXPECT_EQ(state.count("clock-00000000deadbeef"), 0u);
+  EXPECT_EQ(state.count("clock-00000000feedface"), 1u);
+  size_t probes = 0;
+  for (const auto& name : state) probes += name.rfind("clock-", 0) == 0 ? 1 : 0;
+  EXPECT_EQ(probes, 1u) << "a probe was left behind";
+
+  // Where no probe can be written (a read-only repository), this machine's clock stands in,
+  // and status says so.
+  RunOptions read_only = ahead;
+  read_only.env["VELIN_FAULT_INJECT"] = "create:1:EROFS:sticky";
+  RunResult fallback = app.Run({"backup", "status"}, read_only);
+  EXPECT_EQ(fallback.exit_code, 0) << fallback.out << fallback.err;
+  EXPECT_NE(fallback.err.find("warning: cannot read the storage's clock ("), std::string::npos)
+      << fallback.err;
+  EXPECT_NE(fallback.err.find("): lock ages are measured by this machine's clock"),
+            std::string::npos)
+      << fallback.err;
 }
 
 }  // namespace

@@ -6,7 +6,10 @@
 // The rules (docs/operations.md, "Retention"):
 //  - retention_days N: every snapshot younger than N days is kept. "N days ago" is the same
 //    local wall-clock time N calendar days before `now` (so a DST change does not shift it by
-//    an hour); a snapshot exactly at that instant is already too old.
+//    an hour); a snapshot exactly at that instant is already too old. Where that time happened
+//    twice (the repeated hour when the clocks go back) it is the first time; where it never
+//    happened (the hour skipped when they go forward) it is the end of the gap: the cutoff
+//    errs to keeping more (RetentionCutoff).
 //  - keep_last N: the N newest snapshots.
 //  - keep_daily / keep_weekly / keep_monthly / keep_yearly N: the newest snapshot of each of the
 //    last N days / ISO-8601 weeks / months / years that have snapshots, in local time (TZ) —
@@ -73,6 +76,13 @@ struct RetentionDecision {
 std::vector<RetentionDecision> ApplyRetention(std::vector<SnapshotTime> snapshots,
                                               const RetentionRules& rules,
                                               std::chrono::system_clock::time_point now);
+
+// The cutoff of retention_days = `days` at `now`: the earliest instant whose local wall-clock
+// time is that of `now` `days` calendar days before; in a DST gap, where no instant has it, the
+// instant the gap ends. Snapshots after it are kept. Clock::time_point::min() when it lies before
+// the clock's range (every snapshot is kept by age).
+std::chrono::system_clock::time_point RetentionCutoff(std::chrono::system_clock::time_point now,
+                                                      int days);
 
 // The rule of the deploy transactions' group (keep_transaction_backups): the `keep` newest
 // stay, for KeepReason::kTransaction, the others go; ordered newest first as above.

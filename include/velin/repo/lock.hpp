@@ -73,11 +73,31 @@ struct LockInfo {
 // add for a lock object whose LockInfo::ahead is not 0.
 std::string LockDatedAhead(int64_t ahead);
 
-// Every lock object in `backend`, sorted by name; `now` is Unix seconds by the reader's
-// clock, used against the storage's modification times (on one machine they are one clock).
-// `env` tells who this process is and whether a local holder still runs.
-Result<std::vector<LockInfo>> ListLocks(io::Env& env, storage::Backend& backend,
-                                        std::chrono::seconds stale_after, int64_t now);
+// The storage's clock now, Unix seconds: the modification time the storage gives an object
+// written for the purpose, "state/clock-<random>", which is removed at once (with probes of
+// earlier runs an hour old by the same clock, left by a kill). nullopt when the backend records
+// no modification times; an error when the probe cannot be written (a read-only repository).
+Result<std::optional<int64_t>> StorageClock(storage::Backend& backend);
+
+// What ListLocks found.
+struct LockListing {
+  std::vector<LockInfo> locks;  // sorted by name
+  // Not empty when the storage's clock could not be read (StorageClock failed): ages were then
+  // measured by the reader's clock, and this says why (the probe's error).
+  std::string clock_error;
+};
+
+// The warning of a listing whose clock_error is set: "cannot read the storage's clock (…):
+// lock ages are measured by this machine's clock".
+std::string StorageClockUnread(const std::string& clock_error);
+
+// Every lock object in `backend`. Ages are the objects' modification times against the
+// storage's clock (StorageClock, asked only when there is a lock object), as when locking;
+// `now`, Unix seconds by the reader's clock, stands in when that cannot be read, and is what
+// the holders' own `time` fields are measured against. `env` tells who this process is and
+// whether a local holder still runs.
+Result<LockListing> ListLocks(io::Env& env, storage::Backend& backend,
+                              std::chrono::seconds stale_after, int64_t now);
 
 struct LockOptions {
   std::chrono::milliseconds wait{0};

@@ -328,6 +328,79 @@ TEST_F(RetentionPolicy, EqualTimesKeepTheGreatestSuffixAsANumber) {
   }
 }
 
+// Switches the zone inside one test; the fixture's TearDown restores the one before the test.
+void RetentionUseZone(const char* zone) {
+  ::setenv("TZ", zone, 1);
+  ::tzset();
+}
+
+struct CutoffCase {
+  const char* zone;
+  const char* what;
+  const char* now;        // UTC
+  const char* cutoff;     // UTC
+  bool in_gap;            // the cutoff is the end of a gap (one nanosecond before it)
+  const char* kept;       // a backup after the cutoff's wall-clock time (UTC)
+  const char* forgotten;  // one before it (UTC)
+};
+
+// retention_days = 7 where "7 days ago, same wall-clock time" fell into a DST gap (no instant
+// has it) or into the repeated hour of autumn (two have it). mktime with tm_isdst = -1 had moved
+// a time in the gap forward by the gap's length and taken the later instant of a repeated time:
+// a backup 6 days 23 hours old (after the wall-clock time 7 days back) was forgotten. The cutoff
+// is now the earlier instant of a repeated time and the end of a gap.
+TEST_F(RetentionPolicy, RetentionDaysCutoffInDstGapsAndRepeatedHoursKeepsTheYoungerBackups) {
+  const std::vector<CutoffCase> cases = {
+      // Berlin: 2026-03-29 02:00 CET -> 03:00 CEST at 01:00Z; now 2026-04-05 02:30 CEST.
+      {"Europe/Berlin", "gap", "2026-04-05 00:30Z", "2026-03-29 01:00Z", true, "2026-03-29 01:15Z",
+       "2026-03-29 00:59:59Z"},
+      // 2026-10-25 03:00 CEST -> 02:00 CET at 01:00Z; 02:30 is 00:30Z and 01:30Z.
+      {"Europe/Berlin", "repeated hour", "2026-11-01 01:30Z", "2026-10-25 00:30Z", false,
+       "2026-10-25 00:45Z", "2026-10-25 00:15Z"},
+      // New York: 2026-03-08 02:00 EST -> 03:00 EDT at 07:00Z; now 2026-03-15 02:30 EDT.
+      {"America/New_York", "gap", "2026-03-15 06:30Z", "2026-03-08 07:00Z", true,
+       "2026-03-08 07:10Z", "2026-03-08 06:59:59Z"},
+      // 2026-11-01 02:00 EDT -> 01:00 EST at 06:00Z; 01:30 is 05:30Z and 06:30Z.
+      {"America/New_York", "repeated hour", "2026-11-08 06:30Z", "2026-11-01 05:30Z", false,
+       "2026-11-01 05:45Z", "2026-11-01 05:15Z"},
+      // Lord Howe Island: half-hour changes. 2026-10-04 02:00 +10:30 -> 02:30 +11 at
+      // 2026-10-03 15:30Z; now 2026-10-11 02:15 +11.
+      {"Australia/Lord_Howe", "gap", "2026-10-10 15:15Z", "2026-10-03 15:30Z", true,
+       "2026-10-03 15:40Z", "2026-10-03 15:29:59Z"},
+      // 2026-04-05 02:00 +11 -> 01:30 +10:30 at 2026-04-04 15:00Z; 01:45 is 14:45Z and 15:15Z.
+      {"Australia/Lord_Howe", "repeated hour", "2026-04-11 15:15Z", "2026-04-04 14:45Z", false,
+       "2026-04-04 14:50Z", "2026-04-04 14:40Z"},
+      // An ordinary day in each zone: exactly the same wall-clock time.
+      {"Europe/Berlin", "ordinary", "2026-06-10 10:00Z", "2026-06-03 10:00Z", false,
+       "2026-06-03 10:00:01Z", "2026-06-03 10:00Z"},
+      {"America/New_York", "ordinary", "2026-06-10 10:00Z", "2026-06-03 10:00Z", false,
+       "2026-06-03 10:00:01Z", "2026-06-03 10:00Z"},
+      {"Australia/Lord_Howe", "ordinary", "2026-06-10 10:00Z", "2026-06-03 10:00Z", false,
+       "2026-06-03 10:00:01Z", "2026-06-03 10:00Z"},
+  };
+  const RetentionRules rules = Rules(7, 0, 0, 0, 0, 0);
+  for (const CutoffCase& c : cases) {
+    SCOPED_TRACE(std::string(c.zone) + " " + c.what);
+    RetentionUseZone(c.zone);
+    const Clock::time_point want =
+        c.in_gap ? T(c.cutoff) - std::chrono::nanoseconds(1) : T(c.cutoff);
+    EXPECT_EQ(RetentionCutoff(T(c.now), 7), want);
+    // Through the policy: the newest is kept anyway; the two others are decided by age alone.
+    const std::vector<SnapshotTime> input = {{"newest", T(c.now) - std::chrono::minutes(1)},
+                                             {"kept", T(c.kept)},
+                                             {"forgotten", T(c.forgotten)}};
+    EXPECT_EQ(
+        Summarize(ApplyRetention(input, rules, T(c.now)), rules),
+        (std::vector<std::string>{"newest=within+newest", "kept=within", "forgotten=forget"}));
+  }
+}
+
+// The fraction of a second of `now` carries over to an ordinary cutoff.
+TEST_F(RetentionPolicy, RetentionDaysCutoffKeepsTheFractionOfNow) {
+  const Clock::time_point now = T("2026-06-10 10:00Z") + std::chrono::milliseconds(250);
+  EXPECT_EQ(RetentionCutoff(now, 1), T("2026-06-09 10:00Z") + std::chrono::milliseconds(250));
+}
+
 // The deploy transactions' group: the `keep` newest stay, ordered as ApplyRetention orders
 // (time, then the suffix as a number), whatever the input order.
 TEST_F(RetentionPolicy, KeepLastTransactionsKeepsTheNewestInTheSameOrder) {

@@ -125,7 +125,7 @@ TEST_F(LockMemTest, SharedLocksCoexistAndListLocksJudgesEachHolder) {
   auto listed = ListLocks(env_, *backend_, seconds(1800), now);
   ASSERT_TRUE(listed) << listed.error().message;
   std::map<std::string, LockInfo> by_name;
-  for (const auto& l : *listed) by_name[l.name] = l;
+  for (const auto& l : listed->locks) by_name[l.name] = l;
   EXPECT_EQ(by_name.size(), 3u);
   ASSERT_EQ(by_name.count("locks/shared-live"), 1u);
   EXPECT_FALSE(by_name["locks/shared-live"].stale);  // a live local holder is never stale
@@ -171,10 +171,10 @@ TEST_F(LockMemTest, ALockDatedInTheFutureIsJudgedByItsHoldersTimeAndSaysSo) {
   };
   auto listed = ListLocks(env_, *backend_, seconds(1800), unix_now());
   ASSERT_TRUE(listed) << listed.error().message;
-  ASSERT_EQ(listed->size(), 1u);
-  EXPECT_EQ((*listed)[0].age, 600);  // by the holder's time
-  EXPECT_EQ((*listed)[0].ahead, 86'400 - 600);
-  EXPECT_FALSE((*listed)[0].stale);
+  ASSERT_EQ(listed->locks.size(), 1u);
+  EXPECT_EQ(listed->locks[0].age, 600);  // by the holder's time
+  EXPECT_EQ(listed->locks[0].ahead, 86'400 - 600);
+  EXPECT_FALSE(listed->locks[0].stale);
   auto early = RepoLock::Acquire(env_, *backend_, LockKind::kShared, Wait(milliseconds(0)));
   ASSERT_FALSE(early);
   EXPECT_NE(early.error().message.find(
@@ -203,8 +203,8 @@ TEST_F(LockMemTest, ALockWhoseTimesAreAllInTheFutureIsOfUnknownAgeAndNeverStaleB
   const int64_t later = now + 40 * 60;
   auto listed = ListLocks(env_, *backend_, seconds(1800), later);
   ASSERT_TRUE(listed) << listed.error().message;
-  ASSERT_EQ(listed->size(), 2u);
-  for (const LockInfo& l : *listed) {
+  ASSERT_EQ(listed->locks.size(), 2u);
+  for (const LockInfo& l : listed->locks) {
     EXPECT_EQ(l.age, -1) << l.name;  // unknown: neither time says how old it is
     EXPECT_EQ(l.ahead, 86'400 - 40 * 60) << l.name;
     EXPECT_FALSE(l.stale) << l.name;  // never stale by age; `backup unlock` removes it
@@ -213,9 +213,9 @@ TEST_F(LockMemTest, ALockWhoseTimesAreAllInTheFutureIsOfUnknownAgeAndNeverStaleB
   ASSERT_TRUE(env_.SetMtime("/repo/locks/exclusive-ahead", (later + 600) * int64_t{1'000'000'000}));
   listed = ListLocks(env_, *backend_, seconds(1800), later);
   ASSERT_TRUE(listed) << listed.error().message;
-  EXPECT_EQ((*listed)[0].name, "locks/exclusive-ahead");
-  EXPECT_EQ((*listed)[0].age, 0);
-  EXPECT_EQ((*listed)[0].ahead, 0);
+  EXPECT_EQ(listed->locks[0].name, "locks/exclusive-ahead");
+  EXPECT_EQ(listed->locks[0].age, 0);
+  EXPECT_EQ(listed->locks[0].ahead, 0);
 }
 
 TEST(LockDatedAheadTest, NamesHowFarAheadRoundedToItsLargestUnit) {
