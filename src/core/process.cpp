@@ -416,13 +416,26 @@ bool LeaderExited(pid_t pid) {
          info.si_pid == pid;
 }
 
-// Reads the child's stdout (and stderr, when piped apart) until both close or `timeout`
-// passes (0 = none); then kills its process group, and reaps it. A command is done when the
-// child itself has ended, even while the pipes stay open: a `start` that launches a daemon
-// (`./server &`, `setsid app &`) hands it the pipes' write ends, and waiting for their end
-// made a started service a start that "did not finish within" start_timeout, and the switch
-// went back. Once the child has ended, what is in the pipes is read until they are quiet
-// for kQuietAfterExit (at most kDrainAfterExit), and the rest left to the daemon.
+// A descriptor that polls readable once `pid` has ended (pidfd, Linux 5.3), or -1 without one:
+// then the next poll slice notices the end instead.
+int OpenEndedFd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // close-on-exec already
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+// Reads the child's stdout (and stderr, when piped apart) until the child has ended and both
+// pipes are closed, or `timeout` passes (0 = none); then kills its process group, and reaps it.
+// A command is done when the child itself has ended, even while the pipes stay open: a `start`
+// that launches a daemon (`./server &`, `setsid app &`) hands it the pipes' write ends, and
+// waiting for their end made a started service a start that "did not finish within"
+// start_timeout, and the switch went back. Once the child has ended, what is in the pipes is
+// read until they are quiet for kQuietAfterExit (at most kDrainAfterExit), and the rest left to
+// the daemon. Nor is it done when its pipes close before it ends: a hook that sends its output
+// elsewhere (`exec >log 2>&1; ...`) is still timed, and killed at its timeout.
 Result<CommandResult> CaptureUntilExit(Subprocess child, Duration timeout) {
   constexpr auto kPollSlice = std::chrono::milliseconds(50);
   constexpr auto kQuietAfterExit = std::chrono::milliseconds(100);
@@ -434,10 +447,12 @@ Result<CommandResult> CaptureUntilExit(Subprocess child, Duration timeout) {
   char buf[4096];
   BoundedOutput out[2];  // stdout (or both, merged), stderr
   bool killed = false;
-  while (child.stdout_fd() >= 0 || child.stderr_fd() >= 0) {
+  const int ended_fd = OpenEndedFd(child.pid());
+  for (;;) {
+    const bool reading = child.stdout_fd() >= 0 || child.stderr_fd() >= 0;
     const auto now = Clock::now();
     if (!exited_at && LeaderExited(child.pid())) exited_at = now;
-    if (exited_at && now - *exited_at >= kDrainAfterExit) break;
+    if (exited_at && (!reading || now - *exited_at >= kDrainAfterExit)) break;
     auto slice = exited_at ? kQuietAfterExit : kPollSlice;
     if (timeout.count() > 0 && !exited_at) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
@@ -449,8 +464,11 @@ Result<CommandResult> CaptureUntilExit(Subprocess child, Duration timeout) {
       }
       slice = std::min(slice, left);
     }
-    pollfd pfds[2] = {{child.stdout_fd(), POLLIN, 0}, {child.stderr_fd(), POLLIN, 0}};
-    int r = ::poll(pfds, 2, static_cast<int>(slice.count()));  // a negative fd is ignored
+    // A negative fd is ignored: with both pipes closed, this waits for the child to end.
+    pollfd pfds[3] = {{child.stdout_fd(), POLLIN, 0},
+                      {child.stderr_fd(), POLLIN, 0},
+                      {exited_at ? -1 : ended_fd, POLLIN, 0}};
+    int r = ::poll(pfds, 3, static_cast<int>(slice.count()));
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
       if (exited_at) break;  // ended, and nothing more came: the rest is a daemon's
@@ -467,6 +485,7 @@ Result<CommandResult> CaptureUntilExit(Subprocess child, Duration timeout) {
       }
     }
   }
+  if (ended_fd >= 0) ::close(ended_fd);
   child.CloseStdout();
   child.CloseStderr();
   result.output = out[0].Take();

@@ -225,6 +225,27 @@ TEST(HooksTest, HangingHookIsKilledAtTheTimeout) {
   EXPECT_FALSE(std::filesystem::exists(app.repo()));  // nothing written
 }
 
+// A hook that sends its output elsewhere (`exec >log 2>&1`) closes velin's pipes at once: its
+// timeout still holds (velin waited for it to its end, and made the backup).
+TEST(HooksTest, AHookThatClosedItsOutputIsStillKilledAtTheTimeout) {
+  TempDir logs;
+  BackupApp app({"storage"}, BackupHooks(logs / "velin.log"));
+  WriteFile(app.root() + "/storage/a.txt", "hello\n");
+  RunOptions o;
+  o.env["VELIN_HOOKS_BEFORE_BACKUP"] = "exec >/dev/null 2>&1; sleep 20";
+  o.env["VELIN_HOOKS_TIMEOUT"] = "1s";
+  auto start = std::chrono::steady_clock::now();
+  RunResult r = app.Run({"backup", "create"}, o);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("hooks.before_backup did not finish within 1s and was killed"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("no backup was made"), std::string::npos) << r.err;
+  EXPECT_LT(seconds, 10.0);
+  EXPECT_FALSE(std::filesystem::exists(app.repo()));  // nothing written
+}
+
 // The hooks of a switch: each writes its environment to ../EVENT.env (beside app/).
 ToyAppOptions SwitchOpts(bool service, const std::string& hooks) {
   ToyAppOptions o;

@@ -324,6 +324,31 @@ TEST(Process, KillsACommandThatIgnoresTheTermSignal) {
   EXPECT_LT(elapsed, std::chrono::seconds(20));
 }
 
+// A command that sends its output elsewhere (`exec >log 2>&1`) closes velin's pipes long
+// before it ends: it is still killed at its timeout, not waited for to its end.
+TEST(Process, KillsACommandThatClosedItsOutputAtTheTimeout) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = RunShellCommand("echo before; exec >/dev/null 2>&1; sleep 20", Duration(500));
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->timed_out);
+  EXPECT_EQ(r->exit_code, 128 + SIGTERM);
+  EXPECT_EQ(r->output, "before\n");
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+}
+
+// Without a timeout such a command is waited for to its end, and its exit code kept.
+TEST(Process, WaitsForACommandThatClosedItsOutputToEnd) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = RunShellCommand("exec >/dev/null 2>&1; sleep 0.4; exit 5", Duration(0));
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_EQ(r->exit_code, 5);
+  EXPECT_EQ(r->output, "");
+  EXPECT_GE(elapsed, std::chrono::milliseconds(400));
+}
+
 // Out of file descriptors: starting fails with one message naming the program, and the pipes
 // made before the one that failed are closed again (the limit is lowered in a child process of
 // the test only).
