@@ -11,8 +11,8 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
+#include "velin/core/url_password.hpp"
 #include "velin/storage/curl_library.hpp"
-#include "velin/storage/remote_url.hpp"
 #include "velin/version.hpp"
 
 namespace velin::rollback {
@@ -66,10 +66,6 @@ bool IsHealthUrl(const std::string& health) {
          strncasecmp(health.c_str(), "https://", 8) == 0;
 }
 
-std::string ShownHealth(const std::string& health) {
-  return storage::WithoutPassword(health);  // also a URL inside a command ("curl http://u:p@…")
-}
-
 Status RunServiceCommand(const Settings& settings, const std::string& key,
                          const std::string& command, Duration timeout, const std::string& level) {
   if (command.empty()) return Ok();
@@ -83,10 +79,10 @@ Status RunServiceCommand(const Settings& settings, const std::string& key,
                                                 {{"VELIN_ROLLBACK_LEVEL", level}}));
   if (r.timed_out) {
     return Failure(TrFormat("rollback.{} command did not finish within {}: {}", key,
-                            FormatDuration(timeout), command));
+                            FormatDuration(timeout), MaskUrlPasswords(command)));
   }
   if (r.exit_code != 0) {
-    std::string last = LastLine(r.output);
+    std::string last = MaskUrlPasswords(LastLine(r.output));
     return Failure(TrFormat("rollback.{} command failed ({}){}", key, DescribeExit(r.exit_code),
                             (last.empty() ? "" : ": " + last)));
   }
@@ -110,7 +106,7 @@ Status WaitHealthy(io::Env& env, const Settings& settings) {
     last = r.timed_out                    ? std::string(Tr("timed out"))
            : IsHealthUrl(settings.health) ? std::string()
                                           : DescribeExit(r.exit_code);
-    std::string line = LastLine(r.output);
+    std::string line = MaskUrlPasswords(LastLine(r.output));
     if (!line.empty()) last += last.empty() ? line : ": " + line;
     if (env.SteadyNow() + Duration(200) >= deadline) break;
     env.SleepFor(Duration(200));

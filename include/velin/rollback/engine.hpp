@@ -116,7 +116,7 @@ struct SwitchPlan {
   std::string to;
   VersionKind to_kind = VersionKind::kVersion;
   bool older = false;  // going back: `to` was created before `from`
-  std::string stop;    // the configured commands ("" when not configured)
+  std::string stop;    // the configured commands ("" when not configured), a URL's password as ***
   std::string start;
   std::string health;
   Duration health_timeout{0};
