@@ -12,6 +12,7 @@
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
 #include "velin/core/url_password.hpp"
+#include "velin/rollback/fleet.hpp"
 #include "velin/storage/curl_library.hpp"
 #include "velin/version.hpp"
 
@@ -53,6 +54,21 @@ Result<CommandResult> GetHealthUrl(const std::string& url, Duration timeout) {
   return r;
 }
 
+// `command` with each {level} replaced by `level` as one quoted word: the level is what
+// migration_status printed ("ae1027a6acg (head)" from alembic), never shell syntax to run.
+// Unchanged without a level (only migrate_down is given one).
+std::string WithLevel(const std::string& command, const std::string& level) {
+  if (level.empty()) return command;
+  std::string line;
+  for (size_t at = 0;;) {
+    const size_t pos = command.find("{level}", at);
+    line.append(command, at, pos == std::string::npos ? std::string::npos : pos - at);
+    if (pos == std::string::npos) return line;
+    line += ShellQuote(level);
+    at = pos + 7;
+  }
+}
+
 Result<CommandResult> RunHealthOnce(const Settings& settings, Duration timeout) {
   if (IsHealthUrl(settings.health)) return GetHealthUrl(settings.health, timeout);
   return RunShellCommand(settings.health, timeout, settings.app_root);
@@ -69,12 +85,7 @@ bool IsHealthUrl(const std::string& health) {
 Status RunServiceCommand(const Settings& settings, const std::string& key,
                          const std::string& command, Duration timeout, const std::string& level) {
   if (command.empty()) return Ok();
-  std::string line = command;
-  if (!level.empty()) {
-    for (size_t pos; (pos = line.find("{level}")) != std::string::npos;) {
-      line.replace(pos, 7, level);
-    }
-  }
+  const std::string line = WithLevel(command, level);
   VELIN_ASSIGN(CommandResult r, RunShellCommand(line, timeout, settings.app_root,
                                                 {{"VELIN_ROLLBACK_LEVEL", level}}));
   if (r.timed_out) {
