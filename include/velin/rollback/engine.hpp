@@ -73,8 +73,9 @@ struct Settings {
   // [database] is backed up (begin --backup and --restore-data are then usage errors).
   DataGuard* data = nullptr;
   // Environment variables the watchdog (velin itself) needs to restore the database at the
-  // deadline: the configured password_env names. Passed to it alone; every other child still
-  // gets the environment without secrets.
+  // deadline: the configured password_env names and the repository's credentials
+  // (storage::CredentialVariables). Passed to it alone; every other child still gets the
+  // environment without secrets.
   std::vector<std::string> watchdog_secret_env;
   // What of this command's global flags the watchdog must repeat to act as this command would
   // (restore from the same repository with the same passphrase): flags for its command line
