@@ -78,8 +78,11 @@ void RegisterSecretEnvironmentVariable(const std::string& name) {
 }
 
 bool IsSecretEnvironmentVariable(std::string_view name) {
+  // The database clients' own password variables too: velin's connection uses them when no
+  // password_env is configured (docs/databases.md), and its tools get them on purpose.
   static constexpr std::string_view kAlways[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                                 "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"};
+                                                 "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+                                                 "PGPASSWORD",        "MYSQL_PWD"};
   for (std::string_view a : kAlways) {
     if (name == a) return true;
   }

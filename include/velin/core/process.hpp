@@ -107,7 +107,8 @@ Result<CommandResult> RunShellCommand(
 
 // Names an environment variable holding a secret velin reads (the configured password_env
 // variables), so that no child gets it. Always secret, registered or not: AWS_ACCESS_KEY_ID,
-// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_SECURITY_TOKEN and every VELIN_* variable whose
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_SECURITY_TOKEN, PGPASSWORD, MYSQL_PWD (a
+// database tool is given its own in extra_env) and every VELIN_* variable whose
 // name holds PASSWORD, PASSPHRASE, SECRET or TOKEN (but not the config overrides naming where a
 // secret is: *_PASSWORD_ENV, *_PASSWORD_FILE).
 void RegisterSecretEnvironmentVariable(const std::string& name);
