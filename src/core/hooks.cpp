@@ -68,15 +68,8 @@ Status RunHook(const HookSettings& hooks, HookEvent event, const HookVars& vars)
   if (!r) {
     return Failure(TrFormat("hooks.{} could not be run: {}", name, r.error().message));
   }
-  // The hook's output goes to the log only, one line each (stdout may be --json).
-  std::string_view out(r->output);
-  while (!out.empty()) {
-    size_t nl = out.find('\n');
-    std::string_view line = out.substr(0, nl);
-    if (!line.empty()) spdlog::info("hooks.{}: {}", name, MaskUrlPasswords(line));
-    if (nl == std::string_view::npos) break;
-    out.remove_prefix(nl + 1);
-  }
+  // The hook's output goes to the log only (stdout may be --json).
+  LogCommandOutput("hooks." + name, r->output);
   if (r->timed_out) {
     return Failure(TrFormat("hooks.{} did not finish within {} and was killed", name,
                             FormatDuration(hooks.timeout)));

@@ -4,6 +4,7 @@
 #include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include <string_view>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/url_password.hpp"
 
 extern char** environ;
 
@@ -389,13 +391,18 @@ class BoundedOutput {
     }
   }
 
-  // Head, a line saying how much was left out, and the tail from its first whole line.
+  // The head up to its last whole line, a line saying how much was left out, and the tail from
+  // its first whole line: no line is shown cut in two.
   std::string Take() {
     if (tail_.size() > kTail) {
       left_out_ += tail_.size() - kTail;
       tail_.erase(0, tail_.size() - kTail);
     }
     if (left_out_ > 0) {
+      if (const size_t nl = head_.rfind('\n'); nl != std::string::npos && nl + 1 < head_.size()) {
+        left_out_ += head_.size() - (nl + 1);
+        head_.resize(nl + 1);
+      }
       if (const size_t nl = tail_.find('\n'); nl != std::string::npos && nl + 1 < tail_.size()) {
         left_out_ += nl + 1;
         tail_.erase(0, nl + 1);
@@ -547,6 +554,17 @@ std::string DescribeExit(int exit_code) {
     return TrFormat("killed by signal {} (SIG{})", sig, name);
   }
   return TrFormat("exit code {}", exit_code);
+}
+
+void LogCommandOutput(std::string_view key, std::string_view output) {
+  while (!output.empty()) {
+    const size_t nl = output.find('\n');
+    std::string_view line = output.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty()) spdlog::info("{}: {}", key, MaskUrlPasswords(line));
+    if (nl == std::string_view::npos) break;
+    output.remove_prefix(nl + 1);
+  }
 }
 
 std::string LastLine(std::string_view output) {

@@ -107,9 +107,7 @@ void Notifier::RunCommand(const NotifyEvent& e, const std::string& time, const s
   if (!result) {
     reason = result.error().message;
   } else {
-    if (!result->output.empty()) {
-      spdlog::info("notify command output: {}", MaskUrlPasswords(result->output));
-    }
+    LogCommandOutput("notify.command", result->output);
     if (result->timed_out) {
       reason = TrFormat("no answer within {}", FormatDuration(Duration(options_.budget.count())));
     } else if (result->exit_code != 0) {

@@ -141,6 +141,22 @@ TEST(NotifyCli, AFailingCommandIsAWarning) {
       << r.err;
 }
 
+// The command's output goes to the log one line each, prefixed like a hook's (it was one record
+// of several lines); a URL's password in it shows as ***.
+TEST(NotifyCli, TheCommandsOutputIsLoggedLineByLine) {
+  TempDir dir;
+  WriteFile(dir / "velin.toml",
+            NotifyConfig("command = \"echo first line; echo second line; echo "
+                         "http://ops:n0tify@example.org/x\"\n[log]\nfile = \"velin.log\"\n"));
+  auto r = FailingBackup(dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const std::string log = ReadFileOrDie(dir / "velin.log");
+  EXPECT_NE(log.find("notify.command: first line\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("notify.command: second line\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("notify.command: http://ops:***@example.org/x\n"), std::string::npos) << log;
+  EXPECT_EQ(log.find("n0tify"), std::string::npos) << log;
+}
+
 // A command that closes its output (`exec >/dev/null`) still gets its 10 seconds, no more.
 TEST(NotifyCli, ACommandThatClosedItsOutputIsKilledAfterTenSeconds) {
   TempDir dir;

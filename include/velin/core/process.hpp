@@ -85,9 +85,9 @@ class Subprocess {
 struct CommandResult {
   int exit_code = 0;       // 128 + signal when killed
   bool timed_out = false;  // killed because the timeout passed
-  // stdout and stderr, merged, when captured. At most about 1 MiB: beyond it the first 960 KiB,
-  // a line "[N bytes of output left out]" and the last 64 KiB from a line's start, so the last
-  // line is the one the command printed last.
+  // stdout and stderr, merged, when captured. At most about 1 MiB: beyond it the first 960 KiB
+  // up to its last line's end, a line "[N bytes of output left out]" and the last 64 KiB from a
+  // line's start, so the last line is the one the command printed last.
   std::string output;
 
   // RunCommandSplit: stdout alone is in `output`, stderr here.
@@ -133,6 +133,10 @@ std::vector<std::string> ChildEnvironment(const ProcessOptions& options);
 
 // Describes a wait status for messages: "exit code 3", "killed by signal 9 (SIGKILL)".
 std::string DescribeExit(int exit_code);
+
+// Logs a command's captured output at level info, one record per non-empty line, each
+// "KEY: line" (hooks.before_backup, notify.command), a URL's password as ***.
+void LogCommandOutput(std::string_view key, std::string_view output);
 
 // The last non-empty line of a command's output, without its surrounding blanks: what a hook,
 // health check or remote velin said about its failure ("" when it said nothing).

@@ -73,6 +73,28 @@ TEST(Process, KeepsTheHeadAndTheTailOfALongOutput) {
   EXPECT_LE(r->output.size(), (1u << 20) + 100);
 }
 
+// The head is cut at a line's end, as the tail starts at a line's start: no line of a hook's
+// log is shown cut in two (its first 960 KiB ended mid-line).
+TEST(Process, CutsALongOutputAtLineEnds) {
+  auto r =
+      RunShellCommand("yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 3000000", Duration(0));
+  ASSERT_TRUE(r) << r.error().message;
+  const size_t marker = r->output.find("\n[");
+  ASSERT_NE(marker, std::string::npos);
+  size_t lines = 0;
+  for (size_t at = 0, nl; (nl = r->output.find('\n', at)) != std::string::npos; at = nl + 1) {
+    const std::string line = r->output.substr(at, nl - at);
+    if (line.rfind('[', 0) == 0) {
+      EXPECT_NE(line.find("bytes of output left out]"), std::string::npos) << line;
+      continue;
+    }
+    EXPECT_EQ(line, "0123456789abcdefghijklmnopqrstuvwxyz") << "at byte " << at;
+    if (line != "0123456789abcdefghijklmnopqrstuvwxyz") break;
+    ++lines;
+  }
+  EXPECT_GT(lines, 20000u);
+}
+
 TEST(Process, ReportsAMissingProgram) {
   ProcessOptions o;
   o.argv = {"velin-no-such-program-xyz"};
