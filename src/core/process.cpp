@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -232,6 +233,7 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
     return ErrnoError(TrFormat("cannot create a pipe for {}", options.argv[0]), err);
   }
 
+  const pid_t velin_pid = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     int err = errno;
@@ -247,6 +249,10 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
       ::setsid();
     } else if (options.new_process_group) {
       ::setpgid(0, 0);
+    }
+    if (options.die_with_velin) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != velin_pid) ::_exit(127);  // velin died before that: nobody waits
     }
     auto redirect = [](int fd, int target) {
       if (fd >= 0 && fd != target) ::dup2(fd, target);

@@ -47,6 +47,12 @@ struct ProcessOptions {
   bool merge_stderr_into_stdout = false;  // with stdout_mode kPipe: one captured stream
   bool new_process_group = true;          // so a timeout can kill the whole tree
   bool new_session = false;               // detached: no controlling terminal
+  // SIGKILL when velin dies (PR_SET_PDEATHSIG): for velin's own tools, which must not go on
+  // alone after a `kill -9` of velin (a dump nobody reads, a restore client running what it
+  // was fed so far). The kernel sends it when the *thread* that started the child ends:
+  // only for a child that thread waits for before it goes on (db/tool.cpp's do). Never for
+  // what must outlive velin (the rollback watchdog, a service a command starts).
+  bool die_with_velin = false;
 };
 
 // A started child. Move-only; the destructor closes pipes but never waits: call Wait().

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -369,6 +370,55 @@ TEST(Process, WaitsForACommandThatClosedItsOutputToEnd) {
   EXPECT_EQ(r->exit_code, 5);
   EXPECT_EQ(r->output, "");
   EXPECT_GE(elapsed, std::chrono::milliseconds(400));
+}
+
+// Whether process `pid` is gone (or a zombie nobody reaped yet).
+bool ProcessTestPidGone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return true;
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return true;
+  char state = '?';
+  const int got = std::fscanf(f, "%*d %*s %c", &state);
+  std::fclose(f);
+  return got == 1 && (state == 'Z' || state == 'X');
+}
+
+// Starts `sleep 30` from a forked stand-in for velin, kills the stand-in with SIGKILL and says
+// whether the sleep went with it (it is killed either way before this returns).
+bool ProcessTestChildDiesWithItsStarter(bool die_with_velin) {
+  int report[2];
+  if (::pipe(report) != 0) return false;
+  const pid_t starter = ::fork();
+  if (starter == 0) {
+    ProcessOptions o;
+    o.argv = {"sleep", "30"};
+    o.die_with_velin = die_with_velin;
+    auto child = Subprocess::Start(o);
+    const pid_t pid = child ? child->pid() : -1;
+    (void)!::write(report[1], &pid, sizeof pid);
+    for (;;) ::pause();
+  }
+  ::close(report[1]);
+  pid_t pid = -1;
+  const bool read_pid = ::read(report[0], &pid, sizeof pid) == static_cast<ssize_t>(sizeof pid);
+  ::close(report[0]);
+  ::kill(starter, SIGKILL);
+  ::waitpid(starter, nullptr, 0);
+  if (!read_pid || pid <= 0) return false;
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = ProcessTestPidGone(pid);
+    if (!gone) ::usleep(20'000);
+  }
+  if (!gone) ::kill(-pid, SIGKILL);  // its own process group
+  return gone;
+}
+
+// A dump or restore tool does not go on alone when velin is killed with SIGKILL (it is in its
+// own process group, which a terminal's or systemd's kill of velin's group does not reach).
+TEST(Process, AToolStartedToDieWithVelinDiesWithIt) {
+  EXPECT_TRUE(ProcessTestChildDiesWithItsStarter(true));
+  EXPECT_FALSE(ProcessTestChildDiesWithItsStarter(false));  // what every other child does
 }
 
 // Out of file descriptors: starting fails with one message naming the program, and the pipes
