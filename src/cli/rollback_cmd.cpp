@@ -55,7 +55,14 @@ Result<std::unique_ptr<rollback::RollbackEngine>> MakeRollbackEngine(Context& ct
   static std::unique_ptr<rollback::DataGuard> guard = MakeDataGuard(ctx);
   s.data = guard.get();
   if (s.data != nullptr) {  // the watchdog backs up nothing, but restores at the deadline
-    s.watchdog_secret_env = {cfg->database.password_env, cfg->backup.password_env};
+    // The clients' own variables too: with no password_env, velin's connection uses them.
+    s.watchdog_secret_env = {cfg->database.password_env, cfg->backup.password_env, "PGPASSWORD",
+                             "MYSQL_PWD"};
+    // And opens the repository (--repo and VELIN_REPOSITORY are in the destination already).
+    for (std::string& name :
+         storage::CredentialVariables(cfg->backup.destination, BackendOptionsFrom(*cfg))) {
+      s.watchdog_secret_env.push_back(std::move(name));
+    }
   }
   // The global flags the watchdog must repeat to restore as this command would: the repository
   // (absolute: the watchdog runs in app.root) and the passphrase file (absolute already).

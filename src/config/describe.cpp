@@ -2,6 +2,7 @@
 
 #include "schema.hpp"
 #include "velin/core/text_encoding.hpp"
+#include "velin/core/url_password.hpp"
 #include "velin/storage/remote_url.hpp"
 
 namespace velin::config {
@@ -36,32 +37,13 @@ std::string MaskUrl(const std::string& url) {
   return storage::WithoutPassword(url.substr(0, path)) + "/…";
 }
 
-// `text` with the password of every URL in it shown as ***: any key may hold one, a
-// destination or endpoint from an override, a health command's
-// "curl -fsS http://user:pw@localhost/up", a hook's. Nothing else of the text changes.
-std::string MaskUrlPasswords(const std::string& text) {
-  std::string out;
-  size_t done = 0;
-  for (size_t scheme = text.find("://"); scheme != std::string::npos;
-       scheme = text.find("://", scheme + 3)) {
-    const size_t start = scheme + 3;
-    // The authority ends at the path, or at what ends a URL inside a shell command.
-    const size_t end = std::min(text.find_first_of("/?# \t\n'\"", start), text.size());
-    const size_t at = text.rfind('@', end == start ? start : end - 1);
-    if (at == std::string::npos || at < start || at >= end) continue;
-    const size_t colon = text.find(':', start);
-    if (colon == std::string::npos || colon > at) continue;
-    out += text.substr(done, colon + 1 - done) + "***";
-    done = at;
-  }
-  return out + text.substr(done);
-}
-
 nlohmann::json Shown(const KeySpec& spec, const Config& config) {
   nlohmann::json v = ValueToJson(spec.get(config));
   // "" stands for its default, this file's path (docs/config.md#fleet): shown as it resolves.
   if (spec.section == "fleet" && spec.key == "config" && v == "") return config.file;
   if (HoldsSecretUrl(spec) && v.is_string()) return MaskUrl(v.get<std::string>());
+  // Any key may hold a URL with a password: a destination or endpoint from an override, a
+  // health command's "curl -fsS http://user:pw@localhost/up", a hook's.
   if (v.is_string()) return MaskUrlPasswords(v.get<std::string>());
   if (v.is_array()) {
     for (nlohmann::json& item : v) {

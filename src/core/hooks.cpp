@@ -8,6 +8,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
+#include "velin/core/url_password.hpp"
 
 namespace velin {
 namespace {
@@ -62,26 +63,19 @@ Status RunHook(const HookSettings& hooks, HookEvent event, const HookVars& vars)
   add("VELIN_VERSION", vars.version);
   add("VELIN_FROM_VERSION", vars.from_version);
   add("VELIN_ERROR", vars.error);
-  spdlog::info("hooks.{}: running {}", name, command);
+  spdlog::info("hooks.{}: running {}", name, MaskUrlPasswords(command));
   auto r = RunShellCommand(command, hooks.timeout, hooks.cwd, std::move(env));
   if (!r) {
     return Failure(TrFormat("hooks.{} could not be run: {}", name, r.error().message));
   }
-  // The hook's output goes to the log only, one line each (stdout may be --json).
-  std::string_view out(r->output);
-  while (!out.empty()) {
-    size_t nl = out.find('\n');
-    std::string_view line = out.substr(0, nl);
-    if (!line.empty()) spdlog::info("hooks.{}: {}", name, line);
-    if (nl == std::string_view::npos) break;
-    out.remove_prefix(nl + 1);
-  }
+  // The hook's output goes to the log only (stdout may be --json).
+  LogCommandOutput("hooks." + name, r->output);
   if (r->timed_out) {
     return Failure(TrFormat("hooks.{} did not finish within {} and was killed", name,
                             FormatDuration(hooks.timeout)));
   }
   if (r->exit_code != 0) {
-    std::string last = LastLine(r->output);
+    std::string last = MaskUrlPasswords(LastLine(r->output));
     return Failure(NoTr(TrFormat("hooks.{} failed ({})", name, DescribeExit(r->exit_code)) +
                         (last.empty() ? "" : ": " + last)));  // the hook's last line as it is
   }

@@ -4,6 +4,8 @@
 #include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -20,6 +22,7 @@
 #include <string_view>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/url_password.hpp"
 
 extern char** environ;
 
@@ -78,8 +81,11 @@ void RegisterSecretEnvironmentVariable(const std::string& name) {
 }
 
 bool IsSecretEnvironmentVariable(std::string_view name) {
+  // The database clients' own password variables too: velin's connection uses them when no
+  // password_env is configured (docs/databases.md), and its tools get them on purpose.
   static constexpr std::string_view kAlways[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                                 "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"};
+                                                 "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+                                                 "PGPASSWORD",        "MYSQL_PWD"};
   for (std::string_view a : kAlways) {
     if (name == a) return true;
   }
@@ -227,6 +233,7 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
     return ErrnoError(TrFormat("cannot create a pipe for {}", options.argv[0]), err);
   }
 
+  const pid_t velin_pid = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     int err = errno;
@@ -242,6 +249,10 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
       ::setsid();
     } else if (options.new_process_group) {
       ::setpgid(0, 0);
+    }
+    if (options.die_with_velin) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != velin_pid) ::_exit(127);  // velin died before that: nobody waits
     }
     auto redirect = [](int fd, int target) {
       if (fd >= 0 && fd != target) ::dup2(fd, target);
@@ -386,13 +397,18 @@ class BoundedOutput {
     }
   }
 
-  // Head, a line saying how much was left out, and the tail from its first whole line.
+  // The head up to its last whole line, a line saying how much was left out, and the tail from
+  // its first whole line: no line is shown cut in two.
   std::string Take() {
     if (tail_.size() > kTail) {
       left_out_ += tail_.size() - kTail;
       tail_.erase(0, tail_.size() - kTail);
     }
     if (left_out_ > 0) {
+      if (const size_t nl = head_.rfind('\n'); nl != std::string::npos && nl + 1 < head_.size()) {
+        left_out_ += head_.size() - (nl + 1);
+        head_.resize(nl + 1);
+      }
       if (const size_t nl = tail_.find('\n'); nl != std::string::npos && nl + 1 < tail_.size()) {
         left_out_ += nl + 1;
         tail_.erase(0, nl + 1);
@@ -416,13 +432,26 @@ bool LeaderExited(pid_t pid) {
          info.si_pid == pid;
 }
 
-// Reads the child's stdout (and stderr, when piped apart) until both close or `timeout`
-// passes (0 = none); then kills its process group, and reaps it. A command is done when the
-// child itself has ended, even while the pipes stay open: a `start` that launches a daemon
-// (`./server &`, `setsid app &`) hands it the pipes' write ends, and waiting for their end
-// made a started service a start that "did not finish within" start_timeout, and the switch
-// went back. Once the child has ended, what is in the pipes is read until they are quiet
-// for kQuietAfterExit (at most kDrainAfterExit), and the rest left to the daemon.
+// A descriptor that polls readable once `pid` has ended (pidfd, Linux 5.3), or -1 without one:
+// then the next poll slice notices the end instead.
+int OpenEndedFd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // close-on-exec already
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+// Reads the child's stdout (and stderr, when piped apart) until the child has ended and both
+// pipes are closed, or `timeout` passes (0 = none); then kills its process group, and reaps it.
+// A command is done when the child itself has ended, even while the pipes stay open: a `start`
+// that launches a daemon (`./server &`, `setsid app &`) hands it the pipes' write ends, and
+// waiting for their end made a started service a start that "did not finish within"
+// start_timeout, and the switch went back. Once the child has ended, what is in the pipes is
+// read until they are quiet for kQuietAfterExit (at most kDrainAfterExit), and the rest left to
+// the daemon. Nor is it done when its pipes close before it ends: a hook that sends its output
+// elsewhere (`exec >log 2>&1; ...`) is still timed, and killed at its timeout.
 Result<CommandResult> CaptureUntilExit(Subprocess child, Duration timeout) {
   constexpr auto kPollSlice = std::chrono::milliseconds(50);
   constexpr auto kQuietAfterExit = std::chrono::milliseconds(100);
@@ -434,10 +463,12 @@ Result<CommandResult> CaptureUntilExit(Subprocess child, Duration timeout) {
   char buf[4096];
   BoundedOutput out[2];  // stdout (or both, merged), stderr
   bool killed = false;
-  while (child.stdout_fd() >= 0 || child.stderr_fd() >= 0) {
+  const int ended_fd = OpenEndedFd(child.pid());
+  for (;;) {
+    const bool reading = child.stdout_fd() >= 0 || child.stderr_fd() >= 0;
     const auto now = Clock::now();
     if (!exited_at && LeaderExited(child.pid())) exited_at = now;
-    if (exited_at && now - *exited_at >= kDrainAfterExit) break;
+    if (exited_at && (!reading || now - *exited_at >= kDrainAfterExit)) break;
     auto slice = exited_at ? kQuietAfterExit : kPollSlice;
     if (timeout.count() > 0 && !exited_at) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
@@ -449,8 +480,11 @@ Result<CommandResult> CaptureUntilExit(Subprocess child, Duration timeout) {
       }
       slice = std::min(slice, left);
     }
-    pollfd pfds[2] = {{child.stdout_fd(), POLLIN, 0}, {child.stderr_fd(), POLLIN, 0}};
-    int r = ::poll(pfds, 2, static_cast<int>(slice.count()));  // a negative fd is ignored
+    // A negative fd is ignored: with both pipes closed, this waits for the child to end.
+    pollfd pfds[3] = {{child.stdout_fd(), POLLIN, 0},
+                      {child.stderr_fd(), POLLIN, 0},
+                      {exited_at ? -1 : ended_fd, POLLIN, 0}};
+    int r = ::poll(pfds, 3, static_cast<int>(slice.count()));
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
       if (exited_at) break;  // ended, and nothing more came: the rest is a daemon's
@@ -467,6 +501,7 @@ Result<CommandResult> CaptureUntilExit(Subprocess child, Duration timeout) {
       }
     }
   }
+  if (ended_fd >= 0) ::close(ended_fd);
   child.CloseStdout();
   child.CloseStderr();
   result.output = out[0].Take();
@@ -525,6 +560,17 @@ std::string DescribeExit(int exit_code) {
     return TrFormat("killed by signal {} (SIG{})", sig, name);
   }
   return TrFormat("exit code {}", exit_code);
+}
+
+void LogCommandOutput(std::string_view key, std::string_view output) {
+  while (!output.empty()) {
+    const size_t nl = output.find('\n');
+    std::string_view line = output.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty()) spdlog::info("{}: {}", key, MaskUrlPasswords(line));
+    if (nl == std::string_view::npos) break;
+    output.remove_prefix(nl + 1);
+  }
 }
 
 std::string LastLine(std::string_view output) {

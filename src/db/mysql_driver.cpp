@@ -14,6 +14,7 @@
 #include "mysql_connection.hpp"
 #include "mysql_restore_checks.hpp"
 #include "tool.hpp"
+#include "velin/core/environment.hpp"
 #include "velin/core/host_port.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
@@ -83,8 +84,13 @@ class MysqlDriver final : public DriverSteps {
                    std::optional<SecretOptionPipe>& secret) const {
     p.argv = {tool};
     p.pass_env_prefixes = {"MYSQL_HOME", "MARIADB_HOME"};
-    // No password configured: the client library may have used MYSQL_PWD, so may the tool.
-    if (o_.password.empty()) p.pass_env_prefixes.push_back("MYSQL_PWD");
+    // No password configured: the client library may have used MYSQL_PWD, so may the tool (a
+    // secret, which no other child gets: given on purpose).
+    if (o_.password.empty()) {
+      if (std::optional<std::string> env = GetEnvironment("MYSQL_PWD")) {
+        p.extra_env.emplace_back("MYSQL_PWD", *env);
+      }
+    }
     if (!o_.password.empty()) {
       VELIN_ASSIGN(SecretOptionPipe pipe, SecretOptionPipe::Create(o_.password));
       secret.emplace(std::move(pipe));

@@ -155,6 +155,7 @@ Result<std::string> ToolVersionLine(const std::string& tool) {
 
 Result<ChildOutcome> StreamToolOutput(ProcessOptions options, const ByteSink& sink) {
   options.env = ChildEnv::kMinimal;
+  options.die_with_velin = true;  // waited for below, on this thread
   options.stdin_mode = Stdio::kNull;
   options.stdout_mode = Stdio::kPipe;
   options.stderr_mode = Stdio::kPipe;
@@ -203,6 +204,7 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
                                    const std::function<Status()>& idle) {
   const int timeout = idle ? kToolIdleCheckMs : -1;
   options.env = ChildEnv::kMinimal;
+  options.die_with_velin = true;  // waited for below, on this thread
   options.stdin_mode = Stdio::kPipe;
   options.stdout_mode = Stdio::kPipe;
   options.merge_stderr_into_stdout = true;
@@ -429,6 +431,7 @@ Result<PipelineOutcome> FeedToolPipeline(ProcessOptions first, ProcessOptions se
                                          const std::string& strip_last) {
   const std::string first_name = io::Basename(first.argv.front());  // before stdbuf wraps it
   first.env = second.env = ChildEnv::kMinimal;
+  first.die_with_velin = second.die_with_velin = true;  // both waited for below, on this thread
   first.stdin_mode = first.stdout_mode = first.stderr_mode = Stdio::kPipe;
   first.merge_stderr_into_stdout = false;
   second.stdin_mode = second.stdout_mode = Stdio::kPipe;

@@ -11,6 +11,7 @@
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
 #include "velin/core/text_encoding.hpp"
+#include "velin/core/url_password.hpp"
 #include "velin/monitor/http.hpp"
 
 namespace velin::monitor {
@@ -106,12 +107,14 @@ void Notifier::RunCommand(const NotifyEvent& e, const std::string& time, const s
   if (!result) {
     reason = result.error().message;
   } else {
-    if (!result->output.empty()) spdlog::info("notify command output: {}", result->output);
+    LogCommandOutput("notify.command", result->output);
     if (result->timed_out) {
       reason = TrFormat("no answer within {}", FormatDuration(Duration(options_.budget.count())));
     } else if (result->exit_code != 0) {
       reason = DescribeExit(result->exit_code);
-      if (std::string last = LastLine(result->output); !last.empty()) reason += ": " + last;
+      if (std::string last = MaskUrlPasswords(LastLine(result->output)); !last.empty()) {
+        reason += ": " + last;
+      }
     }
   }
   if (!reason.empty()) reporter_.Warn(TrFormat("notification command failed: {}", reason));

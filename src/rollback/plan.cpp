@@ -5,6 +5,7 @@
 
 #include "service.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/url_password.hpp"
 #include "velin/rollback/engine.hpp"
 #include "velin/rollback/release.hpp"
 
@@ -115,9 +116,10 @@ Result<SwitchPlan> RollbackEngine::PlanSwitch(const std::string& name) {
   const VersionRecord* from = reg.Find(plan.from);
   plan.to_kind = to.kind;
   plan.older = from != nullptr && to.seq < from->seq;
-  plan.stop = settings_.stop;
-  plan.start = settings_.start;
-  plan.health = ShownHealth(settings_.health);  // a URL's password never shown
+  // As shown: a URL's password never is.
+  plan.stop = MaskUrlPasswords(settings_.stop);
+  plan.start = MaskUrlPasswords(settings_.start);
+  plan.health = MaskUrlPasswords(settings_.health);
   plan.health_timeout = settings_.health_timeout;
   plan.target_failed = to.failed;
   VELIN_ASSIGN(auto txn, LoadTransaction(env_, layout_));

@@ -11,8 +11,9 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
+#include "velin/core/url_password.hpp"
+#include "velin/rollback/fleet.hpp"
 #include "velin/storage/curl_library.hpp"
-#include "velin/storage/remote_url.hpp"
 #include "velin/version.hpp"
 
 namespace velin::rollback {
@@ -53,6 +54,21 @@ Result<CommandResult> GetHealthUrl(const std::string& url, Duration timeout) {
   return r;
 }
 
+// `command` with each {level} replaced by `level` as one quoted word: the level is what
+// migration_status printed ("ae1027a6acg (head)" from alembic), never shell syntax to run.
+// Unchanged without a level (only migrate_down is given one).
+std::string WithLevel(const std::string& command, const std::string& level) {
+  if (level.empty()) return command;
+  std::string line;
+  for (size_t at = 0;;) {
+    const size_t pos = command.find("{level}", at);
+    line.append(command, at, pos == std::string::npos ? std::string::npos : pos - at);
+    if (pos == std::string::npos) return line;
+    line += ShellQuote(level);
+    at = pos + 7;
+  }
+}
+
 Result<CommandResult> RunHealthOnce(const Settings& settings, Duration timeout) {
   if (IsHealthUrl(settings.health)) return GetHealthUrl(settings.health, timeout);
   return RunShellCommand(settings.health, timeout, settings.app_root);
@@ -66,27 +82,18 @@ bool IsHealthUrl(const std::string& health) {
          strncasecmp(health.c_str(), "https://", 8) == 0;
 }
 
-std::string ShownHealth(const std::string& health) {
-  return storage::WithoutPassword(health);  // also a URL inside a command ("curl http://u:p@…")
-}
-
 Status RunServiceCommand(const Settings& settings, const std::string& key,
                          const std::string& command, Duration timeout, const std::string& level) {
   if (command.empty()) return Ok();
-  std::string line = command;
-  if (!level.empty()) {
-    for (size_t pos; (pos = line.find("{level}")) != std::string::npos;) {
-      line.replace(pos, 7, level);
-    }
-  }
+  const std::string line = WithLevel(command, level);
   VELIN_ASSIGN(CommandResult r, RunShellCommand(line, timeout, settings.app_root,
                                                 {{"VELIN_ROLLBACK_LEVEL", level}}));
   if (r.timed_out) {
     return Failure(TrFormat("rollback.{} command did not finish within {}: {}", key,
-                            FormatDuration(timeout), command));
+                            FormatDuration(timeout), MaskUrlPasswords(command)));
   }
   if (r.exit_code != 0) {
-    std::string last = LastLine(r.output);
+    std::string last = MaskUrlPasswords(LastLine(r.output));
     return Failure(TrFormat("rollback.{} command failed ({}){}", key, DescribeExit(r.exit_code),
                             (last.empty() ? "" : ": " + last)));
   }
@@ -110,7 +117,7 @@ Status WaitHealthy(io::Env& env, const Settings& settings) {
     last = r.timed_out                    ? std::string(Tr("timed out"))
            : IsHealthUrl(settings.health) ? std::string()
                                           : DescribeExit(r.exit_code);
-    std::string line = LastLine(r.output);
+    std::string line = MaskUrlPasswords(LastLine(r.output));
     if (!line.empty()) last += last.empty() ? line : ": " + line;
     if (env.SteadyNow() + Duration(200) >= deadline) break;
     env.SleepFor(Duration(200));

@@ -1,7 +1,8 @@
 // The application's own commands, as configured in [rollback]: stop, start, the health check
 // (a command, or an http(s) URL fetched in this process with libcurl), migration_status and
 // migrate_down. Each command runs with `sh -c` in app.root; a failure names the command's key
-// and its exit status.
+// and its exit status. A command or its output in a message shows a URL's password as ***
+// (MaskUrlPasswords): messages go to the history, VELIN_ERROR and notifications.
 #pragma once
 
 #include <string>
@@ -23,9 +24,6 @@ Status WaitHealthy(io::Env& env, const Settings& settings);
 
 // True when rollback.health is a URL (GET in this process) rather than a command.
 bool IsHealthUrl(const std::string& health);
-
-// rollback.health as velin shows it: a URL's password as *** (in a command too).
-std::string ShownHealth(const std::string& health);
 
 // The schema level printed by migration_status ("" when not configured).
 Result<std::string> SchemaLevel(const Settings& settings);

@@ -110,6 +110,22 @@ Result<std::unique_ptr<Backend>> OpenBackend(const std::string& destination,
   return std::unique_ptr<Backend>(std::make_unique<BitFlipBackend>(std::move(backend), *rule));
 }
 
+std::vector<std::string> CredentialVariables(const std::string& destination,
+                                             const BackendOptions& options) {
+  const size_t scheme_end = destination.find("://");
+  if (scheme_end == std::string::npos) return {};
+  const std::string scheme = destination.substr(0, scheme_end);
+  if (scheme == "s3") {  // as LoadS3Credentials reads them
+    if (!options.s3_credentials_file.empty()) return {};
+    return {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"};
+  }
+  if (scheme == "ftp" || scheme == "ftps") return {"VELIN_FTP_PASSWORD"};  // OpenFileServer
+  if (scheme == "sftp" && !options.sftp_key_passphrase_env.empty()) {
+    return {options.sftp_key_passphrase_env};  // SftpKeyPassphrase
+  }
+  return {};
+}
+
 namespace {
 
 Result<std::unique_ptr<Backend>> OpenUnwrapped(const std::string& destination,

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/url_password.hpp"
 #include "velin/io/env.hpp"
 
 namespace velin::storage {
@@ -58,17 +59,7 @@ Status CheckRemotePath(const std::string& url, const std::string& scheme, std::s
 
 }  // namespace
 
-std::string WithoutPassword(const std::string& url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return url;
-  const size_t start = scheme_end + 3;
-  const size_t end = std::min(url.find('/', start), url.size());
-  const size_t at = url.rfind('@', end == 0 ? 0 : end - 1);
-  if (at == std::string::npos || at < start) return url;
-  const size_t colon = url.find(':', start);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
-}
+std::string WithoutPassword(const std::string& url) { return MaskUrlPasswords(url); }
 
 Result<RemoteUrl> ParseRemoteUrl(const std::string& given) {
   const std::string url = WithoutPassword(given);  // for messages

@@ -176,5 +176,72 @@ TEST(ChildEnvironmentTest, PostgresqlToolsGetTheirPasswordAndNothingElseOfVelins
   }
 }
 
+// The database clients' own password variables (velin's connection uses them when velin.toml
+// names no password_env, docs/databases.md) are secrets too: the tools get them, the hooks and
+// the notify command do not. PostgreSQL.
+TEST(ChildEnvironmentTest, PgpasswordReachesTheToolsButNoHookOrNotifyCommand) {
+  PostgresServer& pg = PostgresServer::Shared();
+  std::string db = pg.CreateDatabase();
+  pg.Sql(db, "SET ROLE app; CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);");
+  BackupApp app({"db"}, "\n[database]\ndriver = \"postgresql\"\nhost = \"127.0.0.1\"\nport = " +
+                            std::to_string(pg.port()) + "\nuser = \"app\"\nname = \"" + db +
+                            "\"\n[hooks]\nbefore_backup = \"env > hook.env\"\n"
+                            "[notify]\ncommand = \"env > notify.env\"\n"
+                            "events = [\"backup-succeeded\"]\n");
+  TempDir scratch;
+  std::string tools = scratch / "tools", log = scratch / "tools.log";
+  std::filesystem::create_directories(tools);
+  WriteWrapper(tools, "pg_dump", log);
+  RunOptions options;
+  options.env = SecretEnvironment();
+  options.env.erase("REPO_PASS");  // velin.toml names neither: not velin's secrets here
+  options.env.erase("DB_PASS");
+  options.env["PGPASSWORD"] = kAppPassword;
+  options.env["MYSQL_PWD"] = "mysql-pwd-value";
+  options.env["PATH"] = tools + ":" + std::getenv("PATH");
+  RunResult r = app.Run({"backup", "create"}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(ReadFileOrDie(log).find(std::string("PGPASSWORD=") + kAppPassword), std::string::npos);
+  for (const char* file : {"hook.env", "notify.env"}) {
+    std::string env = ReadFileOrDie(app.root() + "/" + file);
+    ExpectNoSecret(env, file);
+    EXPECT_EQ(env.find("PGPASSWORD"), std::string::npos) << file << ":\n" << env;
+    EXPECT_EQ(env.find("MYSQL_PWD"), std::string::npos) << file << ":\n" << env;
+    EXPECT_NE(env.find("APP_SETTING=app-setting-value"), std::string::npos) << file << ":\n" << env;
+  }
+}
+
+// The same with MYSQL_PWD: the MariaDB tools get it (no password configured, so no option
+// file), a hook does not.
+TEST(ChildEnvironmentTest, MysqlPwdReachesTheToolsButNoHook) {
+  MariadbServer& my = MariadbServer::Shared();
+  std::string db = my.CreateDatabase();
+  my.Sql(db, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');");
+  BackupApp app({"db"}, "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
+                            "\nuser = \"app\"\nname = \"" + db +
+                            "\"\n[hooks]\nbefore_backup = \"env > hook.env\"\n");
+  TempDir scratch;
+  std::string tools = scratch / "tools", log = scratch / "tools.log";
+  std::filesystem::create_directories(tools);
+  WriteWrapper(tools, "mariadb-dump", log);
+  WriteWrapper(tools, "mariadb", log);
+  RunOptions options;
+  options.env = SecretEnvironment();
+  options.env.erase("REPO_PASS");  // velin.toml names neither: not velin's secrets here
+  options.env.erase("DB_PASS");
+  options.env["MYSQL_PWD"] = kAppPassword;
+  options.env["PATH"] = tools + ":" + std::getenv("PATH");
+  RunResult r = app.Run({"backup", "create"}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  my.Sql(db, "DELETE FROM t;");
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(my.Sql(db, "SELECT v FROM t"), "a\n");
+  EXPECT_NE(ReadFileOrDie(log).find(std::string("MYSQL_PWD=") + kAppPassword), std::string::npos);
+  std::string env = ReadFileOrDie(app.root() + "/hook.env");
+  ExpectNoSecret(env, "the hook");
+  EXPECT_EQ(env.find("MYSQL_PWD"), std::string::npos) << env;
+}
+
 }  // namespace
 }  // namespace velin::testing

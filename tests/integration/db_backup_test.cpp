@@ -14,6 +14,7 @@
 #include "support/background_velin.hpp"
 #include "support/backup_fixture.hpp"
 #include "support/db_servers.hpp"
+#include "support/rollback_app.hpp"
 #include "support/test_support.hpp"
 
 namespace velin::testing {
@@ -242,9 +243,9 @@ TEST_F(PostgresBackupTest, BackupDamageRestoreGivesBackTheBackedUpState) {
 // velin stopped (SIGTERM) or killed (SIGKILL) while it streams a dump into pg_restore: the
 // restore is one transaction, which pg_restore never commits when the stream stops short, so
 // the database is exactly as it was (docs/databases.md; MariaDB needs the hold instead). SIGTERM
-// stops the restore cleanly: velin kills pg_restore and says so. After SIGKILL the orphaned
-// pg_restore reads a cut stream and fails. The real pg_restore waits at a gate (a wrapper first
-// in PATH) until velin is gone.
+// stops the restore cleanly: velin kills pg_restore and says so. After SIGKILL pg_restore dies
+// with velin (PR_SET_PDEATHSIG; before, it ran on alone, read a cut stream and failed). The real
+// pg_restore waits at a gate (a wrapper first in PATH) until velin is gone.
 TEST_F(PostgresBackupTest, AKilledRestoreLeavesTheDatabaseAsItWas) {
   AddBigTable();  // velin dies with most of the dump unsent
   BackupApp app({"db"}, PostgresSection(db_, pg().port()));
@@ -256,7 +257,8 @@ TEST_F(PostgresBackupTest, AKilledRestoreLeavesTheDatabaseAsItWas) {
     const std::string gate = app.path("gate-" + std::to_string(sig));
     std::filesystem::create_directories(gate);
     WriteFile(gate + "/pg_restore",
-              "#!/bin/sh\ntouch \"" + gate + "/reached\"\nwhile [ ! -f \"" + gate +
+              "#!/bin/sh\necho $$ > \"" + gate + "/pid\"\ntouch \"" + gate +
+                  "/reached\"\nwhile [ ! -f \"" + gate +
                   "/go\" ]; do sleep 0.02; done\n/usr/bin/pg_restore \"$@\"\necho $? > \"" + gate +
                   "/done.tmp\"\nmv \"" + gate + "/done.tmp\" \"" + gate + "/done\"\n",
               0755);
@@ -273,8 +275,16 @@ TEST_F(PostgresBackupTest, AKilledRestoreLeavesTheDatabaseAsItWas) {
     if (sig == SIGTERM) {
       EXPECT_NE(r.err.find("error: restore interrupted by SIGTERM"), std::string::npos) << r.err;
     } else {
-      ASSERT_TRUE(WaitForPath(gate + "/done")) << sig;
-      EXPECT_NE(ReadFileOrDie(gate + "/done"), "0\n") << sig << ": pg_restore succeeded";
+      const long tool = ReadPidFile(gate + "/pid");
+      ASSERT_GT(tool, 0);
+      bool gone = false;
+      for (int i = 0; i < 100 && !gone; ++i) {  // reaped by init shortly after velin's death
+        gone = ::kill(static_cast<pid_t>(tool), 0) != 0;
+        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      EXPECT_TRUE(gone) << "pg_restore outlived velin";
+      KillPid(tool);
+      EXPECT_FALSE(std::filesystem::exists(gate + "/done")) << "pg_restore ran on alone";
     }
     EXPECT_TRUE(pg().TableDigests(db_) == damaged) << sig << ": the database changed";
   }

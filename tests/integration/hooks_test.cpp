@@ -225,6 +225,27 @@ TEST(HooksTest, HangingHookIsKilledAtTheTimeout) {
   EXPECT_FALSE(std::filesystem::exists(app.repo()));  // nothing written
 }
 
+// A hook that sends its output elsewhere (`exec >log 2>&1`) closes velin's pipes at once: its
+// timeout still holds (velin waited for it to its end, and made the backup).
+TEST(HooksTest, AHookThatClosedItsOutputIsStillKilledAtTheTimeout) {
+  TempDir logs;
+  BackupApp app({"storage"}, BackupHooks(logs / "velin.log"));
+  WriteFile(app.root() + "/storage/a.txt", "hello\n");
+  RunOptions o;
+  o.env["VELIN_HOOKS_BEFORE_BACKUP"] = "exec >/dev/null 2>&1; sleep 20";
+  o.env["VELIN_HOOKS_TIMEOUT"] = "1s";
+  auto start = std::chrono::steady_clock::now();
+  RunResult r = app.Run({"backup", "create"}, o);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("hooks.before_backup did not finish within 1s and was killed"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("no backup was made"), std::string::npos) << r.err;
+  EXPECT_LT(seconds, 10.0);
+  EXPECT_FALSE(std::filesystem::exists(app.repo()));  // nothing written
+}
+
 // The hooks of a switch: each writes its environment to ../EVENT.env (beside app/).
 ToyAppOptions SwitchOpts(bool service, const std::string& hooks) {
   ToyAppOptions o;
@@ -379,6 +400,49 @@ TEST(HooksTest, OnSwitchFailureRunsOnAHealthFailure) {
   EXPECT_EQ(env["VELIN_FROM_VERSION"], "v1");
   EXPECT_NE(env["VELIN_ERROR"].find("health"), std::string::npos) << env["VELIN_ERROR"];
   EXPECT_FALSE(std::filesystem::exists(app.root() + "/after.env"));
+}
+
+// A password in a URL inside a command (a hook's, rollback.stop's) is shown as *** wherever the
+// command or its failure is: the log, stderr, the history, VELIN_ERROR of on_switch_failure and
+// the dry-run's plan (docs/cli.md: "a password in any URL shows as ***").
+TEST(HooksTest, APasswordInACommandsUrlIsShownAsStars) {
+  TempDir logs;
+  ToyApp app(SwitchOpts(true, "on_switch_failure = \"env > ../failure.env\"\n[log]\nfile = \"" +
+                                  (logs / "velin.log") + "\"\nlevel = \"info\"\n"));
+  TwoVersions(app);
+  RunResult first = app.Velin({"rollback", "to-version", "v2"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  const std::map<std::string, std::string> env = {
+      {"VELIN_HOOKS_BEFORE_SWITCH", "curl -fsS http://deploy:s3cretpw@127.0.0.1:1/down; true"},
+      {"VELIN_ROLLBACK_STOP", "sleep 5; curl http://svc:stoppw@127.0.0.1:1/stop"},
+      {"VELIN_ROLLBACK_STOP_TIMEOUT", "1s"}};
+
+  RunResult plan = app.Velin({"rollback", "to-version", "v1", "--dry-run"}, env);
+  ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  EXPECT_NE(plan.out.find("stop: sleep 5; curl http://svc:***@127.0.0.1:1/stop"), std::string::npos)
+      << plan.out;
+
+  RunResult r = app.Velin({"rollback", "to-version", "v1"}, env);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("rollback.stop command did not finish within 1s: sleep 5; curl "
+                       "http://svc:***@127.0.0.1:1/stop"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(app.Current(), "v2");
+  const std::string log = ReadFileOrDie(logs / "velin.log");
+  EXPECT_NE(log.find("hooks.before_switch: running curl -fsS http://deploy:***@127.0.0.1:1/down"),
+            std::string::npos)
+      << log;
+  const std::string history = ReadFileOrDie(app.state() + "/history.jsonl");
+  EXPECT_NE(history.find("http://svc:***@127.0.0.1:1/stop"), std::string::npos) << history;
+  auto failure = ReadEnvFile(app.root() + "/failure.env");
+  EXPECT_NE(failure["VELIN_ERROR"].find("http://svc:***@"), std::string::npos)
+      << failure["VELIN_ERROR"];
+  for (const std::string& shown : {plan.out, plan.err, r.out, r.err, log, history}) {
+    EXPECT_EQ(shown.find("s3cretpw"), std::string::npos) << shown;
+    EXPECT_EQ(shown.find("stoppw"), std::string::npos) << shown;
+  }
+  EXPECT_EQ(failure["VELIN_ERROR"].find("stoppw"), std::string::npos);
 }
 
 // velin raises its own soft limit on open files (a restore holds many directories open); a

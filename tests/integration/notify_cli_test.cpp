@@ -141,6 +141,36 @@ TEST(NotifyCli, AFailingCommandIsAWarning) {
       << r.err;
 }
 
+// The command's output goes to the log one line each, prefixed like a hook's (it was one record
+// of several lines); a URL's password in it shows as ***.
+TEST(NotifyCli, TheCommandsOutputIsLoggedLineByLine) {
+  TempDir dir;
+  WriteFile(dir / "velin.toml",
+            NotifyConfig("command = \"echo first line; echo second line; echo "
+                         "http://ops:n0tify@example.org/x\"\n[log]\nfile = \"velin.log\"\n"));
+  auto r = FailingBackup(dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const std::string log = ReadFileOrDie(dir / "velin.log");
+  EXPECT_NE(log.find("notify.command: first line\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("notify.command: second line\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("notify.command: http://ops:***@example.org/x\n"), std::string::npos) << log;
+  EXPECT_EQ(log.find("n0tify"), std::string::npos) << log;
+}
+
+// A command that closes its output (`exec >/dev/null`) still gets its 10 seconds, no more.
+TEST(NotifyCli, ACommandThatClosedItsOutputIsKilledAfterTenSeconds) {
+  TempDir dir;
+  WriteFile(dir / "velin.toml", NotifyConfig("command = \"exec >/dev/null 2>&1; sleep 40\"\n"));
+  const auto start = std::chrono::steady_clock::now();
+  auto r = FailingBackup(dir);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("notification command failed: no answer within 10s"), std::string::npos)
+      << r.err;
+  EXPECT_LT(seconds, 30.0);
+}
+
 // Down (nothing listens) and broken (HTTP 500): a warning that hides the URL's token, the exit
 // code of the command itself, bounded retries.
 TEST(NotifyCli, AnUnreachableOrFailingWebhookIsAWarning) {

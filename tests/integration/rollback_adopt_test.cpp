@@ -67,6 +67,27 @@ TEST(RollbackMigrationTest, GoingBackRunsMigrateDownWithTheTargetLevel) {
   EXPECT_NE(r.out.find("migrated down to level 7"), std::string::npos) << r.out;
 }
 
+// migrate_down's {level} is one shell-quoted word: alembic's "ae1027a6acg (head)" was a syntax
+// error for sh, and a level holding $(…) ran it. VELIN_ROLLBACK_LEVEL holds it as it is.
+TEST(RollbackMigrationTest, TheLevelIsOneQuotedWordInMigrateDown) {
+  ToyApp app(NoService(
+      "migration_status = \"cat schema_level\"\n"
+      "migrate_down = \"printf '%s|' {level} \\\"$VELIN_ROLLBACK_LEVEL\\\" > migrated_to\"\n"));
+  const std::string v1_level = "ae1027a6acg (head) $(touch pwned) `touch pwned` it's";
+  WriteFile(app.app() + "/schema_level", v1_level + "\n");
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  WriteFile(app.app() + "/schema_level", "bf52c1d2e3f4 (head)\n");  // v2's deploy migrated up
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/migrated_to"), v1_level + "|" + v1_level + "|");
+  EXPECT_NE(::access((app.app() + "/pwned").c_str(), F_OK), 0) << "the level ran as a command";
+}
+
 TEST(RollbackMigrationTest, WarnsWhenGoingBackWithADatabaseButNoHook) {
   ToyApp app(NoService());
   std::string toml = ReadFileOrDie(app.config());

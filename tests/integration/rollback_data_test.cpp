@@ -169,6 +169,33 @@ TEST_F(RollbackDataTest, DeadlineRestoresTheDroppedColumnAndItsData) {
   EXPECT_NE(text.out.find(txn + " (v1)"), std::string::npos) << text.out;
 }
 
+// The database password in PGPASSWORD (no password_env): a secret no hook gets, but the
+// watchdog does, and restores with it at the deadline.
+TEST_F(RollbackDataTest, TheWatchdogRestoresWithThePasswordOfPgpassword) {
+  ToyAppOptions options = Options("restore_data_on_timeout = true", /*service=*/false);
+  const std::string named = "password_env = \"" + std::string(kPasswordEnv) + "\"\n";
+  ASSERT_NE(options.extra_rollback.find(named), std::string::npos);
+  options.extra_rollback.erase(options.extra_rollback.find(named), named.size());
+  ToyApp app(options);
+  const std::map<std::string, std::string> env = {{"PGPASSWORD", kAppPassword}};
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}, env).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}, env).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}, env).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "begin", "--backup", "--timeout", "10s"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = app.Velin({"rollback", "to-version", "v2"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  pg().Sql(db_, "SET ROLE app; ALTER TABLE users DROP COLUMN email;");
+  ASSERT_TRUE(WaitForTransactionEnd(app, 60));
+  EXPECT_TRUE(HasEmail());
+  EXPECT_EQ(pg().TableDigests(db_), before_);
+  nlohmann::json h = LastTransaction(app);
+  EXPECT_EQ(h["outcome"], "rolled back by timeout");
+  EXPECT_EQ(h["data"].get<std::string>().rfind("restored from backup", 0), 0u) << h;
+}
+
 // Without restore_data_on_timeout the data stays as it is, and the history says so.
 TEST_F(RollbackDataTest, DeadlineWithoutRestoreKeepsTheWritesAndSaysSo) {
   ToyApp app(Options("", /*service=*/false));

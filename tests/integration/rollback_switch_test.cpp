@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -104,6 +105,36 @@ TEST(RollbackSwitchTest, FailingHealthSwitchesBackAndExits5) {
   auto doc = nlohmann::json::parse(r.out);
   EXPECT_NE(doc["history"].back()["outcome"].get<std::string>().find("health check failed"),
             std::string::npos);
+}
+
+// A health command that sends its output elsewhere closes velin's pipes at once: it is still
+// killed at health_timeout, the check fails and the switch goes back (it passed once it ended).
+TEST(RollbackSwitchTest, AHealthCommandThatClosedItsOutputFailsAtTheHealthTimeout) {
+  ToyAppOptions options = SwitchOpts(true);
+  options.health_timeout = "5s";  // also the switch back's, which starts v1 again
+  ToyApp app(options);
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}, {{"VELIN_ROLLBACK_HEALTH_TIMEOUT", "8s"}})
+                .exit_code,
+            0);
+
+  // v2's check hangs with its output closed; v1's passes (the switch back's check).
+  const std::string health =
+      "exec >/dev/null 2>&1; if grep -q v2 current/bin/VERSION; then "
+      "sleep 30; fi; curl -fsS --max-time 2 http://127.0.0.1:" +
+      std::to_string(app.port()) + "/health";
+  auto start = std::chrono::steady_clock::now();
+  RunResult r = app.Velin({"rollback", "to-version", "v2"}, {{"VELIN_ROLLBACK_HEALTH", health}});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_NE(r.err.find("health check did not pass within 5s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("switched back to v1"), std::string::npos) << r.err;
+  EXPECT_LT(seconds, 25.0);
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_EQ(app.Health(), "version=v1");
 }
 
 TEST(RollbackSwitchTest, SnapshotRestoresConfig) {

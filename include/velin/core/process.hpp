@@ -47,6 +47,12 @@ struct ProcessOptions {
   bool merge_stderr_into_stdout = false;  // with stdout_mode kPipe: one captured stream
   bool new_process_group = true;          // so a timeout can kill the whole tree
   bool new_session = false;               // detached: no controlling terminal
+  // SIGKILL when velin dies (PR_SET_PDEATHSIG): for velin's own tools, which must not go on
+  // alone after a `kill -9` of velin (a dump nobody reads, a restore client running what it
+  // was fed so far). The kernel sends it when the *thread* that started the child ends:
+  // only for a child that thread waits for before it goes on (db/tool.cpp's do). Never for
+  // what must outlive velin (the rollback watchdog, a service a command starts).
+  bool die_with_velin = false;
 };
 
 // A started child. Move-only; the destructor closes pipes but never waits: call Wait().
@@ -85,9 +91,9 @@ class Subprocess {
 struct CommandResult {
   int exit_code = 0;       // 128 + signal when killed
   bool timed_out = false;  // killed because the timeout passed
-  // stdout and stderr, merged, when captured. At most about 1 MiB: beyond it the first 960 KiB,
-  // a line "[N bytes of output left out]" and the last 64 KiB from a line's start, so the last
-  // line is the one the command printed last.
+  // stdout and stderr, merged, when captured. At most about 1 MiB: beyond it the first 960 KiB
+  // up to its last line's end, a line "[N bytes of output left out]" and the last 64 KiB from a
+  // line's start, so the last line is the one the command printed last.
   std::string output;
 
   // RunCommandSplit: stdout alone is in `output`, stderr here.
@@ -107,7 +113,8 @@ Result<CommandResult> RunShellCommand(
 
 // Names an environment variable holding a secret velin reads (the configured password_env
 // variables), so that no child gets it. Always secret, registered or not: AWS_ACCESS_KEY_ID,
-// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_SECURITY_TOKEN and every VELIN_* variable whose
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_SECURITY_TOKEN, PGPASSWORD, MYSQL_PWD (a
+// database tool is given its own in extra_env) and every VELIN_* variable whose
 // name holds PASSWORD, PASSPHRASE, SECRET or TOKEN (but not the config overrides naming where a
 // secret is: *_PASSWORD_ENV, *_PASSWORD_FILE).
 void RegisterSecretEnvironmentVariable(const std::string& name);
@@ -132,6 +139,10 @@ std::vector<std::string> ChildEnvironment(const ProcessOptions& options);
 
 // Describes a wait status for messages: "exit code 3", "killed by signal 9 (SIGKILL)".
 std::string DescribeExit(int exit_code);
+
+// Logs a command's captured output at level info, one record per non-empty line, each
+// "KEY: line" (hooks.before_backup, notify.command), a URL's password as ***.
+void LogCommandOutput(std::string_view key, std::string_view output);
 
 // The last non-empty line of a command's output, without its surrounding blanks: what a hook,
 // health check or remote velin said about its failure ("" when it said nothing).

@@ -73,8 +73,9 @@ struct Settings {
   // [database] is backed up (begin --backup and --restore-data are then usage errors).
   DataGuard* data = nullptr;
   // Environment variables the watchdog (velin itself) needs to restore the database at the
-  // deadline: the configured password_env names. Passed to it alone; every other child still
-  // gets the environment without secrets.
+  // deadline: the configured password_env names and the repository's credentials
+  // (storage::CredentialVariables). Passed to it alone; every other child still gets the
+  // environment without secrets.
   std::vector<std::string> watchdog_secret_env;
   // What of this command's global flags the watchdog must repeat to act as this command would
   // (restore from the same repository with the same passphrase): flags for its command line
@@ -116,7 +117,7 @@ struct SwitchPlan {
   std::string to;
   VersionKind to_kind = VersionKind::kVersion;
   bool older = false;  // going back: `to` was created before `from`
-  std::string stop;    // the configured commands ("" when not configured)
+  std::string stop;    // the configured commands ("" when not configured), a URL's password as ***
   std::string start;
   std::string health;
   Duration health_timeout{0};

@@ -38,7 +38,8 @@ Result<FleetHost> ParseFleetHost(const std::string& entry, const std::string& de
 // Names each host by its whole entry when a destination appears twice (one host, two apps).
 void UniqueHostNames(std::vector<FleetHost>& hosts, const std::vector<std::string>& entries);
 
-// `word` as one word for a POSIX shell: ssh hands the remote command to the host's shell.
+// `word` as one word for a POSIX shell: ssh hands the remote command to the host's shell, and
+// migrate_down's {level} is pasted into a command line for `sh -c`.
 std::string ShellQuote(const std::string& word);
 
 struct FleetSettings {

@@ -173,6 +173,14 @@ struct BackendOptions {
   bool allow_insecure = false;
 };
 
+// The environment variables OpenBackend reads a secret from to open `destination`:
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN for s3:// without a
+// credentials file, VELIN_FTP_PASSWORD for ftp:// and ftps://, the key passphrase's variable
+// for sftp://; none for a local directory. For velin started again to open the same repository
+// (the rollback watchdog), which gets them in its environment; no other child does.
+std::vector<std::string> CredentialVariables(const std::string& destination,
+                                             const BackendOptions& options);
+
 // Opens the backend for a destination: a local directory (absolute path), or a URL
 // s3://bucket/prefix, sftp://user@host:port/path, ftp://host/path. A local directory is
 // created when `create` is set.

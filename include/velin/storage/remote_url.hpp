@@ -37,7 +37,7 @@ Status CheckRemoteDestination(const std::string& destination);
 bool SameRemoteLocation(const RemoteUrl& a, const RemoteUrl& b);
 
 // The URL as velin may show it: a password in it ("ftp://u:secret@host/x", which velin
-// refuses) replaced by "***". Anything else is returned as it is.
+// refuses) replaced by "***" (MaskUrlPasswords). Anything else is returned as it is.
 std::string WithoutPassword(const std::string& url);
 
 // sftp://, ftp:// or ftps://: a repository on a file server (FileServerBackend), where listing

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,6 +72,28 @@ TEST(Process, KeepsTheHeadAndTheTailOfALongOutput) {
   EXPECT_EQ(LastLine(r->output), "last words");
   EXPECT_NE(r->output.find("bytes of output left out]\nchatter\n"), std::string::npos);
   EXPECT_LE(r->output.size(), (1u << 20) + 100);
+}
+
+// The head is cut at a line's end, as the tail starts at a line's start: no line of a hook's
+// log is shown cut in two (its first 960 KiB ended mid-line).
+TEST(Process, CutsALongOutputAtLineEnds) {
+  auto r =
+      RunShellCommand("yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 3000000", Duration(0));
+  ASSERT_TRUE(r) << r.error().message;
+  const size_t marker = r->output.find("\n[");
+  ASSERT_NE(marker, std::string::npos);
+  size_t lines = 0;
+  for (size_t at = 0, nl; (nl = r->output.find('\n', at)) != std::string::npos; at = nl + 1) {
+    const std::string line = r->output.substr(at, nl - at);
+    if (line.rfind('[', 0) == 0) {
+      EXPECT_NE(line.find("bytes of output left out]"), std::string::npos) << line;
+      continue;
+    }
+    EXPECT_EQ(line, "0123456789abcdefghijklmnopqrstuvwxyz") << "at byte " << at;
+    if (line != "0123456789abcdefghijklmnopqrstuvwxyz") break;
+    ++lines;
+  }
+  EXPECT_GT(lines, 20000u);
 }
 
 TEST(Process, ReportsAMissingProgram) {
@@ -322,6 +345,80 @@ TEST(Process, KillsACommandThatIgnoresTheTermSignal) {
   EXPECT_EQ(r->exit_code, 128 + SIGKILL);
   EXPECT_EQ(r->output, "started\n");
   EXPECT_LT(elapsed, std::chrono::seconds(20));
+}
+
+// A command that sends its output elsewhere (`exec >log 2>&1`) closes velin's pipes long
+// before it ends: it is still killed at its timeout, not waited for to its end.
+TEST(Process, KillsACommandThatClosedItsOutputAtTheTimeout) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = RunShellCommand("echo before; exec >/dev/null 2>&1; sleep 20", Duration(500));
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->timed_out);
+  EXPECT_EQ(r->exit_code, 128 + SIGTERM);
+  EXPECT_EQ(r->output, "before\n");
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+}
+
+// Without a timeout such a command is waited for to its end, and its exit code kept.
+TEST(Process, WaitsForACommandThatClosedItsOutputToEnd) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = RunShellCommand("exec >/dev/null 2>&1; sleep 0.4; exit 5", Duration(0));
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_EQ(r->exit_code, 5);
+  EXPECT_EQ(r->output, "");
+  EXPECT_GE(elapsed, std::chrono::milliseconds(400));
+}
+
+// Whether process `pid` is gone (or a zombie nobody reaped yet).
+bool ProcessTestPidGone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return true;
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return true;
+  char state = '?';
+  const int got = std::fscanf(f, "%*d %*s %c", &state);
+  std::fclose(f);
+  return got == 1 && (state == 'Z' || state == 'X');
+}
+
+// Starts `sleep 30` from a forked stand-in for velin, kills the stand-in with SIGKILL and says
+// whether the sleep went with it (it is killed either way before this returns).
+bool ProcessTestChildDiesWithItsStarter(bool die_with_velin) {
+  int report[2];
+  if (::pipe(report) != 0) return false;
+  const pid_t starter = ::fork();
+  if (starter == 0) {
+    ProcessOptions o;
+    o.argv = {"sleep", "30"};
+    o.die_with_velin = die_with_velin;
+    auto child = Subprocess::Start(o);
+    const pid_t pid = child ? child->pid() : -1;
+    (void)!::write(report[1], &pid, sizeof pid);
+    for (;;) ::pause();
+  }
+  ::close(report[1]);
+  pid_t pid = -1;
+  const bool read_pid = ::read(report[0], &pid, sizeof pid) == static_cast<ssize_t>(sizeof pid);
+  ::close(report[0]);
+  ::kill(starter, SIGKILL);
+  ::waitpid(starter, nullptr, 0);
+  if (!read_pid || pid <= 0) return false;
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = ProcessTestPidGone(pid);
+    if (!gone) ::usleep(20'000);
+  }
+  if (!gone) ::kill(-pid, SIGKILL);  // its own process group
+  return gone;
+}
+
+// A dump or restore tool does not go on alone when velin is killed with SIGKILL (it is in its
+// own process group, which a terminal's or systemd's kill of velin's group does not reach).
+TEST(Process, AToolStartedToDieWithVelinDiesWithIt) {
+  EXPECT_TRUE(ProcessTestChildDiesWithItsStarter(true));
+  EXPECT_FALSE(ProcessTestChildDiesWithItsStarter(false));  // what every other child does
 }
 
 // Out of file descriptors: starting fails with one message naming the program, and the pipes

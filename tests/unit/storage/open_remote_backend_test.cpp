@@ -122,5 +122,23 @@ TEST(OpenBackend, OpensSftpAndFtpUrls) {
   EXPECT_EQ(unsupported.error().code, ExitCode::kUsage);
 }
 
+// What the rollback watchdog is given to open the repository at the deadline: the variables
+// OpenBackend reads a secret from, for that destination only.
+TEST(CredentialVariables, NameWhatOpeningTheDestinationReads) {
+  BackendOptions o;
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(CredentialVariables("/srv/backups", o), Names{});
+  EXPECT_EQ(CredentialVariables("file:///srv/backups", o), Names{});
+  EXPECT_EQ(CredentialVariables("s3://bkt/shop", o),
+            (Names{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}));
+  EXPECT_EQ(CredentialVariables("ftp://u@h/x", o), Names{"VELIN_FTP_PASSWORD"});
+  EXPECT_EQ(CredentialVariables("ftps://u@h/x", o), Names{"VELIN_FTP_PASSWORD"});
+  EXPECT_EQ(CredentialVariables("sftp://u@h/x", o), Names{});  // a key without a passphrase
+  o.sftp_key_passphrase_env = "KEY_PASS";
+  EXPECT_EQ(CredentialVariables("sftp://u@h/x", o), Names{"KEY_PASS"});
+  o.s3_credentials_file = "/etc/velin/s3";  // read from the file, not the environment
+  EXPECT_EQ(CredentialVariables("s3://bkt/shop", o), Names{});
+}
+
 }  // namespace
 }  // namespace velin::storage
