@@ -25,6 +25,7 @@
 #include "velin/core/i18n.hpp"
 #include "velin/core/stack.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/core/threads.hpp"
 
 namespace velin::backup {
 
@@ -288,7 +289,19 @@ class FileWriterPool {
       max_held_ = window_;
       batch_ = kRemoteBatch;
     }
-    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+    // A system short of threads (ulimit -u) gives fewer workers, and they do it all; none at
+    // all is the restore's error, returned by the first Submit or Wait.
+    threads_.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      auto t = StartThread([this] { WorkerLoop(); }, [this](const Error& e) { WorkerThrew(e); });
+      std::lock_guard lock(mu_);
+      if (!t) {
+        workers_ = static_cast<int>(threads_.size());
+        if (threads_.empty()) error_ = t.error();
+        break;
+      }
+      threads_.push_back(std::move(*t));
+    }
   }
   ~FileWriterPool() {
     {
@@ -442,10 +455,17 @@ class FileWriterPool {
       if (large) ++large_busy_;
       lock.unlock();
       std::optional<Error> failed;
-      ReadNeighbours(*batch);
+      if (!CatchExceptions([&]() -> Status {
+            ReadNeighbours(*batch);
+            return Ok();
+          })) {
+        Neighbours().used = 0;  // out of memory: the files read their blobs one by one
+        Neighbours().at.clear();
+      }
       for (const Job& job : *batch) {
         if (stop_.load(std::memory_order_relaxed)) break;  // another file failed
-        Status st = Write(job, large);
+        // Out of memory (ulimit -v) fails this file as an error of its own would.
+        Status st = CatchExceptions([&] { return Write(job, large); });
         if (!st && st.error().sys_errno == EFBIG) {
           // Larger than the target's file system holds (FAT32: 4 GiB): left out like a name
           // it does not take; the others are restored.
@@ -616,7 +636,9 @@ class FileWriterPool {
     ++a.in_flight;
     ++helping_;
     lock.unlock();
-    Status st = repo_.ReadBlobInto(a.ids[i], slot.data, Buffers().stored);
+    // What this throws (out of memory) is the blob's error: its writer waits for the slot.
+    Status st =
+        CatchExceptions([&] { return repo_.ReadBlobInto(a.ids[i], slot.data, Buffers().stored); });
     lock.lock();
     slot.error = st ? std::nullopt : std::optional<Error>(st.error());
     slot.state = Ahead::Slot::State::kReady;
@@ -679,6 +701,16 @@ class FileWriterPool {
     FileWriterPool& pool_;
     Ahead a_;
   };
+
+  // What a worker threw outside a file's write: the restore's error, as a file's failure is.
+  void WorkerThrew(const Error& e) {
+    finisher_.Fail(e);
+    stop_.store(true, std::memory_order_relaxed);
+    std::lock_guard lock(mu_);
+    if (!error_) error_ = e;
+    done_cv_.notify_all();
+    ahead_cv_.notify_all();
+  }
 
   // Workers neither on a file nor helping. REQUIRES: mu_ held.
   int Idle() const { return workers_ - busy_ - helping_; }
@@ -1566,10 +1598,15 @@ class BackgroundFlush {
  public:
   BackgroundFlush(io::Env& env, std::function<std::vector<io::DirPtr>()> dirs,
                   std::function<uint64_t()> written)
-      : env_(env),
-        dirs_(std::move(dirs)),
-        written_(std::move(written)),
-        thread_([this] { Loop(); }) {}
+      : env_(env), dirs_(std::move(dirs)), written_(std::move(written)) {
+    // Without a thread to spare (ulimit -u) the final flush does it all.
+    auto t = StartThread([this] { Loop(); },
+                         [this](const Error& e) {
+                           std::lock_guard lock(mu_);
+                           if (!error_) error_ = e;
+                         });
+    if (t) thread_ = std::move(*t);
+  }
   ~BackgroundFlush() { (void)Stop(); }
   BackgroundFlush(const BackgroundFlush&) = delete;
   BackgroundFlush& operator=(const BackgroundFlush&) = delete;
@@ -1611,7 +1648,7 @@ class BackgroundFlush {
   std::condition_variable cv_;
   bool stop_ = false;
   std::optional<Error> error_;
-  std::thread thread_;  // last: starts once the rest is set
+  std::thread thread_;
 };
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "velin/core/process.hpp"
 #include "velin/core/termination.hpp"
 #include "velin/core/text_encoding.hpp"
+#include "velin/core/threads.hpp"
 #include "velin/monitor/notifier.hpp"
 #include "velin/monitor/run_monitor.hpp"
 #include "velin/output/logging.hpp"
@@ -255,7 +256,10 @@ void Context::Execute(const std::function<Status()>& body, bool needs_config) {
       output::DetectConsoleOptions(global.json, global.quiet, global.verbose));
   output::SetupEarlyLogging(global.verbose, global.quiet);
   std::optional<monitor::RunMonitor> run;
-  Status status = [&]() -> Status {
+  // Out of memory or threads (ulimit -v, -u) is the command's error, with the failure path of
+  // any other (core/threads.hpp): the lock goes as the stack unwinds, then the monitor, the
+  // notification and the one error line.
+  Status status = CatchExceptions([&]() -> Status {
     if (needs_config) {
       VELIN_TRY(Config());
       if (IsMonitored(CommandPath()) &&
@@ -269,7 +273,7 @@ void Context::Execute(const std::function<Status()>& body, bool needs_config) {
     }
     spdlog::info("velin {}: {}", kVersion, CommandPath());
     return body();
-  }();
+  });
   if (run) {
     run->Finish(status ? std::nullopt : std::optional<Error>(status.error()),
                 stats_.summary.empty() ? CommandPath() + ": ok" : stats_.summary,
