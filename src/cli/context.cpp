@@ -155,7 +155,16 @@ Result<const config::Config*> Context::Config() {
   // A log file that cannot be opened fails no command (a backup matters more than its log):
   // the command runs, logging to stderr, and says so once. `config check` fails on it, in its
   // one error line, with no warning before it.
-  if (Status logging = output::SetupLogging(config_->log, global.verbose, global.quiet); !logging) {
+  // A log file that fails later (a full disk) is let go, with one warning (docs/config.md).
+  auto warn = [this](const std::string& line) {
+    if (console_) {
+      console_->Warn(line);
+    } else {
+      spdlog::warn("{}", OneLine(line));
+    }
+  };
+  if (Status logging = output::SetupLogging(config_->log, global.verbose, global.quiet, warn);
+      !logging) {
     log_problem_ = logging.error().message;
     if (CommandPath() != "config check") {
       config_->warnings.insert(config_->warnings.begin(),

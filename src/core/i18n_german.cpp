@@ -361,6 +361,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"master key has an unknown format (version {}, {} bytes)",
        "Hauptschlüssel hat ein unbekanntes Format (Version {}, {} Bytes)"},
       {"cannot open log file {}: {}", "kann Logdatei {} nicht öffnen: {}"},
+      {"cannot write log file {}: {}", "kann nicht in Logdatei {} schreiben: {}"},
       // Out of threads or memory (core/threads.hpp).
       {"cannot start a worker thread", "kann keinen Arbeits-Thread starten"},
       {"out of memory: an allocation failed (the limit of `ulimit -v`, or the system's memory, is "
