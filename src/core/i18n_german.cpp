@@ -370,6 +370,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "der Speicher des Systems ist erreicht)"},
       {"a system call failed", "ein Systemaufruf schlug fehl"},
       {"an unknown exception was thrown", "eine unbekannte Ausnahme wurde ausgelöst"},
+      {"{} was replaced while the restore was in it: not restoring into what is there now",
+       "{} wurde ersetzt, während die Wiederherstellung darin war: es wird nicht in das "
+       "wiederhergestellt, was jetzt dort ist"},
       {"[{} bytes of output left out]", "[{} Bytes der Ausgabe ausgelassen]"},
       {"{}; logging to stderr only", "{}; protokolliert wird nur auf stderr"},
       {"key 'file' in [log]: {}", "Schlüssel 'file' in [log]: {}"},
