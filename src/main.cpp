@@ -4,6 +4,7 @@
 #include "velin/cli/context.hpp"
 #include "velin/core/process.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/core/threads.hpp"
 
 int main(int argc, char** argv) {
   // Before anything opens a file: a closed stdout must not become the first file opened.
@@ -16,6 +17,9 @@ int main(int argc, char** argv) {
   // SIGINT, SIGTERM, SIGHUP end velin at once, except during a rollback switch, which they
   // let finish first (core/termination.hpp).
   velin::InstallTerminationHandlers();
+  // What nothing caught (out of memory on a thread others wait for) is one error line and
+  // exit 1, not "terminate called …" and SIGABRT (core/threads.hpp).
+  velin::InstallTerminateHandler();
   // A restore holds a directory open per file waiting to be written: the soft limit on open
   // files (1,024 for a service) goes up to the hard one; children get the old one back.
   velin::RaiseOpenFileLimit();

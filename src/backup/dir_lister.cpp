@@ -7,6 +7,7 @@
 #include "velin/backup/archiver.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/stack.hpp"
+#include "velin/core/threads.hpp"
 
 namespace velin::backup {
 
@@ -82,7 +83,19 @@ DirLister::DirLister(io::Env& env, const CreateOptions& options)
     : env_(env),
       plan_{options.app_root, NormalIncludes(options.include), options.exclude,
             options.skip_paths} {
-  thread_ = std::thread([this] { Run(); });
+  // Without a thread (ulimit -u), or once it throws (out of memory), the lister is done: the
+  // walk lists every directory itself, and meets what is short itself.
+  auto thread = StartThread([this] { Run(); },
+                            [this](const Error&) {
+                              std::lock_guard lock(mu_);
+                              done_ = true;
+                              changed_.notify_all();
+                            });
+  if (thread) {
+    thread_ = std::move(*thread);
+  } else {
+    done_ = true;
+  }
 }
 
 DirLister::~DirLister() { Stop(); }

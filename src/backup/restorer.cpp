@@ -25,6 +25,7 @@
 #include "velin/core/i18n.hpp"
 #include "velin/core/stack.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/core/threads.hpp"
 #include "velin/io/process_space.hpp"
 
 namespace velin::backup {
@@ -75,6 +76,11 @@ struct DirState {
   std::optional<uint32_t> found_mode;
   std::shared_ptr<DirState> parent;
   DirFinisher* finisher = nullptr;
+  // Deep in a tree the walk closes `dir` while it is far below it and opens it again by its
+  // name in `parent` on its way back (Restorer::CloseFarDirs): what it must find there then,
+  // and whether it is closed now.
+  std::optional<io::FileInfo> reopen_as;
+  bool closed = false;
   ~DirState();
 };
 using DirStatePtr = std::shared_ptr<DirState>;
@@ -178,6 +184,7 @@ class DirFinisher {
     open_dirs_.fetch_add(1, std::memory_order_relaxed);
   }
   void Closed() { open_dirs_.fetch_sub(1, std::memory_order_relaxed); }
+  void Reopened() { open_dirs_.fetch_add(1, std::memory_order_relaxed); }
   size_t open_dirs() const { return open_dirs_.load(std::memory_order_relaxed); }
   std::optional<Error> error() {
     std::lock_guard lock(mu_);
@@ -246,7 +253,9 @@ Status WriteSparse(io::WritableFile& file, uint64_t offset, std::string_view dat
 }
 
 DirState::~DirState() {
-  if (!finisher) return;
+  // Closed: a walk that failed below it (RestoreNode opens it again after every child that
+  // succeeded), which gives no directory its metadata.
+  if (!finisher || closed) return;
   finisher->Finish(*this);
   finisher->Closed();
 }
@@ -289,7 +298,19 @@ class FileWriterPool {
       max_held_ = window_;
       batch_ = kRemoteBatch;
     }
-    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+    // A system short of threads (ulimit -u) gives fewer workers, and they do it all; none at
+    // all is the restore's error, returned by the first Submit or Wait.
+    threads_.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      auto t = StartThread([this] { WorkerLoop(); }, [this](const Error& e) { WorkerThrew(e); });
+      std::lock_guard lock(mu_);
+      if (!t) {
+        workers_ = static_cast<int>(threads_.size());
+        if (threads_.empty()) error_ = t.error();
+        break;
+      }
+      threads_.push_back(std::move(*t));
+    }
   }
   ~FileWriterPool() {
     {
@@ -443,10 +464,17 @@ class FileWriterPool {
       if (large) ++large_busy_;
       lock.unlock();
       std::optional<Error> failed;
-      ReadNeighbours(*batch);
+      if (!CatchExceptions([&]() -> Status {
+            ReadNeighbours(*batch);
+            return Ok();
+          })) {
+        Neighbours().used = 0;  // out of memory: the files read their blobs one by one
+        Neighbours().at.clear();
+      }
       for (const Job& job : *batch) {
         if (stop_.load(std::memory_order_relaxed)) break;  // another file failed
-        Status st = Write(job, large);
+        // Out of memory (ulimit -v) fails this file as an error of its own would.
+        Status st = CatchExceptions([&] { return Write(job, large); });
         if (!st && st.error().sys_errno == EFBIG) {
           // Larger than the target's file system holds (FAT32: 4 GiB): left out like a name
           // it does not take; the others are restored.
@@ -617,7 +645,9 @@ class FileWriterPool {
     ++a.in_flight;
     ++helping_;
     lock.unlock();
-    Status st = repo_.ReadBlobInto(a.ids[i], slot.data, Buffers().stored);
+    // What this throws (out of memory) is the blob's error: its writer waits for the slot.
+    Status st =
+        CatchExceptions([&] { return repo_.ReadBlobInto(a.ids[i], slot.data, Buffers().stored); });
     lock.lock();
     slot.error = st ? std::nullopt : std::optional<Error>(st.error());
     slot.state = Ahead::Slot::State::kReady;
@@ -680,6 +710,16 @@ class FileWriterPool {
     FileWriterPool& pool_;
     Ahead a_;
   };
+
+  // What a worker threw outside a file's write: the restore's error, as a file's failure is.
+  void WorkerThrew(const Error& e) {
+    finisher_.Fail(e);
+    stop_.store(true, std::memory_order_relaxed);
+    std::lock_guard lock(mu_);
+    if (!error_) error_ = e;
+    done_cv_.notify_all();
+    ahead_cv_.notify_all();
+  }
 
   // Workers neither on a file nor helping. REQUIRES: mu_ held.
   int Idle() const { return workers_ - busy_ - helping_; }
@@ -1523,6 +1563,10 @@ class Restorer {
     }
     state->parent = dir;
     finisher_.Adopt(*state);
+    walk_.push_back({state, 0});
+    WalkLevel level(walk_);  // after `state`: leaves walk_ before `state` lets go
+    walk_.back().walk_holds = state.use_count();
+    VELIN_TRY(CloseFarDirs());
     auto tree = repo_.ReadTree(node.subtree);
     if (!tree) {
       finisher_.Fail(tree.error());
@@ -1530,6 +1574,7 @@ class Restorer {
     }
     for (const auto& child : tree->nodes) {
       auto st = RestoreNode(state, path, child, rel_src + "/" + child.name);
+      if (st) st = Reopen(*state);          // the walk is back in it: closed while it was far below
       if (!st) finisher_.Fail(st.error());  // before `state` lets go: no chmod after a failure
       if (!st && pool_failed_) return st;
       if (!st) {
@@ -1537,6 +1582,88 @@ class Restorer {
       }
     }
     stats.dirs++;
+    return Ok();
+  }
+
+  // A tree nested deeper than the open-file limit (1,500 levels under the usual 1,024) could
+  // be backed up but not restored ("Too many open files"): the walk held every directory it
+  // was in open. Past kOpenLevels levels it closes those it is kOpenLevels or more below, but
+  // one in every kOpenLevels, while nothing but the walk holds them (no file of theirs waits
+  // for a worker), and opens each again on its way back up, once the files handed to the
+  // workers are in: by name in its parent, never following a symlink, and only when it is
+  // still the directory the restore made (device and inode; else the restore fails naming
+  // it). Open at most: about 2 × kOpenLevels + depth / kOpenLevels (~270 at the ~9,000 levels
+  // the stack allows). Trees up to kOpenLevels deep (nearly all) are walked as before.
+  static constexpr size_t kOpenLevels = 64;
+  struct WalkEntry {
+    DirStatePtr dir;
+    long walk_holds;  // its use_count() as the walk alone holds it (RestoreNode's and this)
+  };
+  std::vector<WalkEntry> walk_;  // the directories RestoreNode is in, outermost first
+  // Pops walk_ when RestoreNode leaves a directory.
+  struct WalkLevel {
+    std::vector<WalkEntry>& walk;
+    ~WalkLevel() { walk.pop_back(); }
+  };
+
+  // RestoreNode entered the last directory of walk_: the one kOpenLevels above it is closed if
+  // nothing but the walk holds it.
+  Status CloseFarDirs() {
+    if (walk_.size() <= kOpenLevels) return Ok();
+    const size_t i = walk_.size() - 1 - kOpenLevels;
+    WalkEntry& far = walk_[i];
+    DirState& d = *far.dir;
+    if (d.closed) return Ok();  // since an earlier visit, deeper: the walk has not been back
+    // The one below it may be closed next: then it must be found again by its name in this
+    // one (not through a symlink the backup followed), and be this very directory.
+    DirState& next = *walk_[i + 1].dir;
+    if (!next.closed && !next.reopen_as) {
+      VELIN_ASSIGN(io::FileInfo self, env_.StatAt(*next.dir, "."));
+      auto named = env_.StatAt(*d.dir, next.meta->name);
+      if (named && io::SameFile(*named, self, env_.StableInodes(*next.dir))) {
+        next.reopen_as = self;
+      }
+    }
+    // Held by the walk and the directory below it it is in: no file of it waits for a worker
+    // (only the walk adds one, and it is not there).
+    if (i % kOpenLevels != 0 && d.reopen_as && far.dir.use_count() == far.walk_holds + 1) {
+      // The workers' last uses of it happened before they let go of their files' holds.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      d.dir.reset();
+      d.closed = true;
+      finisher_.Closed();
+    }
+    return Ok();
+  }
+
+  // Opens `d` again if CloseFarDirs closed it, when the walk is back in it. The files handed
+  // to the workers so far are written first: each holds its directory and, through it, every
+  // directory above it, which once opened again would stay open until that file is in (one
+  // file 1,500 levels down held them all).
+  Status Reopen(DirState& d) {
+    if (!d.closed) return Ok();
+    if (Status written = pool_.Wait(); !written) {
+      pool_failed_ = true;  // the error names the file it happened to
+      return written;
+    }
+    return ReopenWithParents(d);
+  }
+
+  // Opens `d` again, and its parents that are closed first (at most kOpenLevels - 1 of them):
+  // by name, never through a symlink, and only as the directory it was.
+  Status ReopenWithParents(DirState& d) {
+    if (!d.closed) return Ok();
+    VELIN_TRY(ReopenWithParents(*d.parent));
+    VELIN_ASSIGN(io::DirPtr dir, env_.OpenDirAt(*d.parent->dir, d.meta->name, false));
+    VELIN_ASSIGN(io::FileInfo now, env_.StatAt(*dir, "."));
+    if (!io::SameFile(*d.reopen_as, now, env_.StableInodes(*dir))) {
+      return Failure(TrFormat(
+          "{} was replaced while the restore was in it: not restoring into what is there now",
+          dir->path()));
+    }
+    d.dir = std::move(dir);
+    d.closed = false;
+    finisher_.Reopened();
     return Ok();
   }
 
@@ -1659,10 +1786,15 @@ class BackgroundFlush {
  public:
   BackgroundFlush(io::Env& env, std::function<std::vector<io::DirPtr>()> dirs,
                   std::function<uint64_t()> written)
-      : env_(env),
-        dirs_(std::move(dirs)),
-        written_(std::move(written)),
-        thread_([this] { Loop(); }) {}
+      : env_(env), dirs_(std::move(dirs)), written_(std::move(written)) {
+    // Without a thread to spare (ulimit -u) the final flush does it all.
+    auto t = StartThread([this] { Loop(); },
+                         [this](const Error& e) {
+                           std::lock_guard lock(mu_);
+                           if (!error_) error_ = e;
+                         });
+    if (t) thread_ = std::move(*t);
+  }
   ~BackgroundFlush() { (void)Stop(); }
   BackgroundFlush(const BackgroundFlush&) = delete;
   BackgroundFlush& operator=(const BackgroundFlush&) = delete;
@@ -1704,7 +1836,7 @@ class BackgroundFlush {
   std::condition_variable cv_;
   bool stop_ = false;
   std::optional<Error> error_;
-  std::thread thread_;  // last: starts once the rest is set
+  std::thread thread_;
 };
 
 }  // namespace

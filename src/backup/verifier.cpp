@@ -13,6 +13,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/core/threads.hpp"
 #include "velin/io/env.hpp"
 #include "velin/storage/backend.hpp"
 
@@ -80,7 +81,14 @@ class Verifier {
       std::string segment, raw;  // each worker's, reused from pack to pack
       // A verify asked to stop (core/termination.hpp) reads no further pack.
       for (size_t i = next++; i < packs.size() && !Interrupted() && !failed; i = next++) {
-        results[i] = CheckPack(packs[i]->first, packs[i]->second, segment, raw);
+        try {
+          results[i] = CheckPack(packs[i]->first, packs[i]->second, segment, raw);
+        } catch (...) {
+          // Out of memory (ulimit -v) says nothing about the pack: the verify fails (exit 1)
+          // as for a pack that could not be read.
+          results[i] = PackResult{};
+          results[i].failure = CurrentExceptionError();
+        }
         if (results[i].failure) failed = true;  // the others read no further pack
         std::lock_guard lock(progress_mu_);
         report.packs_checked++;
@@ -93,8 +101,14 @@ class Verifier {
     // Two workers more than there are cores: each reads a segment of its pack (O_DIRECT, no
     // read-ahead) before it checks it, and the extra ones keep the disk busy while the others
     // compute. 2.2 GiB set, 2 cores: 3.1 s with two workers, 2.5 s with four (bench/README.md).
+    // A system short of threads (ulimit -u) gives fewer: this thread works too.
     const unsigned n = std::clamp(std::thread::hardware_concurrency() + 2, 2u, 10u);
-    for (unsigned i = 1; i < n; ++i) workers.emplace_back(work);
+    workers.reserve(n);
+    for (unsigned i = 1; i < n; ++i) {
+      auto t = StartThread(work, nullptr);
+      if (!t) break;
+      workers.push_back(std::move(*t));
+    }
     work();
     for (auto& t : workers) t.join();
     for (size_t i = 0; i < results.size(); ++i) {

@@ -14,6 +14,7 @@
 #include "velin/cli/create_plan.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/core/threads.hpp"
 #include "velin/storage/remote_url.hpp"
 
 namespace velin::cli {
@@ -276,7 +277,8 @@ Status RunCreate(Context& ctx, const CreateFlags& flags) {
   // nothing: there a signal ends velin at once.
   std::optional<TerminationCancel> cancel;
   if (!flags.dry_run) cancel.emplace(BackupStopNotice());
-  Status st = CreateAndReport(ctx, flags, hooks);
+  // Out of memory (ulimit -v) is a failure like any other: on_backup_failure runs for it too.
+  Status st = CatchExceptions([&] { return CreateAndReport(ctx, flags, hooks); });
   if (!st && Interrupted() && !hooks.committed) st = BackupInterrupted();
   if (!st && hooks.started && !hooks.ended) RunFailureHook(ctx.out(), hooks, "", st);
   return st;

@@ -16,6 +16,7 @@
 #include "velin/core/process.hpp"
 #include "velin/core/termination.hpp"
 #include "velin/core/text_encoding.hpp"
+#include "velin/core/threads.hpp"
 #include "velin/monitor/notifier.hpp"
 #include "velin/monitor/run_monitor.hpp"
 #include "velin/output/logging.hpp"
@@ -154,7 +155,16 @@ Result<const config::Config*> Context::Config() {
   // A log file that cannot be opened fails no command (a backup matters more than its log):
   // the command runs, logging to stderr, and says so once. `config check` fails on it, in its
   // one error line, with no warning before it.
-  if (Status logging = output::SetupLogging(config_->log, global.verbose, global.quiet); !logging) {
+  // A log file that fails later (a full disk) is let go, with one warning (docs/config.md).
+  auto warn = [this](const std::string& line) {
+    if (console_) {
+      console_->Warn(line);
+    } else {
+      spdlog::warn("{}", OneLine(line));
+    }
+  };
+  if (Status logging = output::SetupLogging(config_->log, global.verbose, global.quiet, warn);
+      !logging) {
     log_problem_ = logging.error().message;
     if (CommandPath() != "config check") {
       config_->warnings.insert(config_->warnings.begin(),
@@ -255,7 +265,10 @@ void Context::Execute(const std::function<Status()>& body, bool needs_config) {
       output::DetectConsoleOptions(global.json, global.quiet, global.verbose));
   output::SetupEarlyLogging(global.verbose, global.quiet);
   std::optional<monitor::RunMonitor> run;
-  Status status = [&]() -> Status {
+  // Out of memory or threads (ulimit -v, -u) is the command's error, with the failure path of
+  // any other (core/threads.hpp): the lock goes as the stack unwinds, then the monitor, the
+  // notification and the one error line.
+  Status status = CatchExceptions([&]() -> Status {
     if (needs_config) {
       VELIN_TRY(Config());
       if (IsMonitored(CommandPath()) &&
@@ -269,7 +282,7 @@ void Context::Execute(const std::function<Status()>& body, bool needs_config) {
     }
     spdlog::info("velin {}: {}", kVersion, CommandPath());
     return body();
-  }();
+  });
   if (run) {
     run->Finish(status ? std::nullopt : std::optional<Error>(status.error()),
                 stats_.summary.empty() ? CommandPath() + ": ok" : stats_.summary,

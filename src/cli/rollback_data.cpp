@@ -11,6 +11,7 @@
 #include "velin/backup/archiver.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/core/threads.hpp"
 #include "velin/version.hpp"
 
 namespace velin::cli {
@@ -77,11 +78,12 @@ Result<repo::Snapshot> CreateTransactionBackup(Context& ctx, const std::string& 
   if (Status hook = RunHook(hooks, HookEvent::kBeforeBackup, {}); !hook) {
     return tl::unexpected(hook.error());
   }
-  auto created = [&]() -> Result<repo::Snapshot> {
+  // Out of memory (ulimit -v) is a failure like any other: on_backup_failure runs for it too.
+  auto created = CatchExceptions([&]() -> Result<repo::Snapshot> {
     VELIN_TRY(CheckInterrupted());  // asked to stop while the hook ran
     VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, RepoFlags{}, repo::LockKind::kShared, true));
     return backup::CreateBackup(*r.repo, ctx.env(), ctx.out(), options);
-  }();
+  });
   if (!created && Interrupted()) created = BackupInterrupted();
   HookVars vars;
   if (!created) {

@@ -362,6 +362,18 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"master key has an unknown format (version {}, {} bytes)",
        "Hauptschlüssel hat ein unbekanntes Format (Version {}, {} Bytes)"},
       {"cannot open log file {}: {}", "kann Logdatei {} nicht öffnen: {}"},
+      {"cannot write log file {}: {}", "kann nicht in Logdatei {} schreiben: {}"},
+      // Out of threads or memory (core/threads.hpp).
+      {"cannot start a worker thread", "kann keinen Arbeits-Thread starten"},
+      {"out of memory: an allocation failed (the limit of `ulimit -v`, or the system's memory, is "
+       "reached)",
+       "kein Speicher mehr: eine Speicheranforderung schlug fehl (die Grenze von `ulimit -v` oder "
+       "der Speicher des Systems ist erreicht)"},
+      {"a system call failed", "ein Systemaufruf schlug fehl"},
+      {"an unknown exception was thrown", "eine unbekannte Ausnahme wurde ausgelöst"},
+      {"{} was replaced while the restore was in it: not restoring into what is there now",
+       "{} wurde ersetzt, während die Wiederherstellung darin war: es wird nicht in das "
+       "wiederhergestellt, was jetzt dort ist"},
       {"[{} bytes of output left out]", "[{} Bytes der Ausgabe ausgelassen]"},
       {"{}; logging to stderr only", "{}; protokolliert wird nur auf stderr"},
       {"key 'file' in [log]: {}", "Schlüssel 'file' in [log]: {}"},

@@ -175,14 +175,17 @@ void Console::Line(std::string_view text) {
 
 void Console::Warn(std::string_view message) {
   CheckShown(message);
-  std::lock_guard lock(mu_);
-  ClearProgressLocked();
-  std::string prefix = std::string(Tr("warning")) + ": ";
-  if (options_.color) prefix = Paint(prefix, kYellow);
-  const std::string line = OneLine(message);
-  std::fprintf(err_, "%s%s\n", prefix.c_str(), line.c_str());
-  std::fflush(err_);
-  // Under cron nobody reads stderr: the log file is where a warning is found later.
+  {
+    std::lock_guard lock(mu_);
+    ClearProgressLocked();
+    std::string prefix = std::string(Tr("warning")) + ": ";
+    if (options_.color) prefix = Paint(prefix, kYellow);
+    const std::string line = OneLine(message);
+    std::fprintf(err_, "%s%s\n", prefix.c_str(), line.c_str());
+    std::fflush(err_);
+  }
+  // Under cron nobody reads stderr: the log file is where a warning is found later. Without
+  // mu_: a write that fails there warns through this Console (output/logging.hpp).
   LogWarningToFile(std::string(message));
 }
 

@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -20,6 +22,54 @@ namespace {
 
 std::shared_ptr<spdlog::sinks::sink> g_file_sink;
 
+// [log] file, let go at its first write that fails: a full disk (ENOSPC), a quota, a file past
+// the size limit. Left to spdlog, each failure printed its own "[*** LOG ERROR #0001 ***] …
+// {Failed flush to file …}" line (at most one a second, so on some runs only) and the log went
+// on, torn. Here the command is told once, in velin's words, and logs to stderr only from then
+// on (docs/config.md, [log]); what fails no command.
+class DetachingFileSink final : public spdlog::sinks::sink {
+ public:
+  DetachingFileSink(std::string path, std::shared_ptr<spdlog::sinks::sink> file,
+                    std::function<void(const std::string&)> warn)
+      : path_(std::move(path)), file_(std::move(file)), warn_(std::move(warn)) {}
+
+  void log(const spdlog::details::log_msg& msg) override {
+    Guarded([&] { file_->log(msg); });
+  }
+  void flush() override {
+    Guarded([&] { file_->flush(); });
+  }
+  void set_pattern(const std::string& pattern) override { file_->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    file_->set_formatter(std::move(formatter));
+  }
+
+ private:
+  template <typename Write>
+  void Guarded(Write&& write) {
+    if (detached_.load(std::memory_order_acquire)) return;
+    try {
+      write();
+    } catch (const spdlog::spdlog_ex& e) {
+      const int err = errno;  // spdlog's: the failed write's, flush's or rename's
+      if (detached_.exchange(true)) return;
+      const std::string why = err != 0 ? std::string(Tr(std::strerror(err))) : e.what();
+      const std::string line = TrFormat("{}; logging to stderr only",
+                                        TrFormat("cannot write log file {}: {}", path_, why));
+      if (warn_) {
+        warn_(line);
+      } else {
+        std::fprintf(stderr, "%s: %s\n", std::string(Tr("warning")).c_str(), line.c_str());
+      }
+    }
+  }
+
+  const std::string path_;
+  const std::shared_ptr<spdlog::sinks::sink> file_;
+  const std::function<void(const std::string&)> warn_;
+  std::atomic<bool> detached_{false};
+};
+
 std::shared_ptr<spdlog::sinks::sink> StderrSink(bool verbose, bool quiet) {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   sink->set_level(verbose ? spdlog::level::debug
@@ -32,7 +82,8 @@ std::shared_ptr<spdlog::sinks::sink> StderrSink(bool verbose, bool quiet) {
 // Opens [log] file as spdlog's rotating sink and adds it to `sinks`. A file that cannot be
 // opened (a directory, a root-owned 0600 log when run as another user) is a failure naming it
 // and why, in the words of open(2), tried first for that reason; the caller goes on without it.
-Status AddFileSink(const config::LogSection& log, std::vector<spdlog::sink_ptr>& sinks) {
+Status AddFileSink(const config::LogSection& log, std::vector<spdlog::sink_ptr>& sinks,
+                   std::function<void(const std::string&)> warn) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(log.file).parent_path(), ec);
   const int probe = ::open(log.file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -55,10 +106,11 @@ Status AddFileSink(const config::LogSection& log, std::vector<spdlog::sink_ptr>&
     auto file_sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
         log.file, static_cast<size_t>(log.max_size_mb) * 1024 * 1024,
         static_cast<size_t>(log.max_files), false, private_file);
-    file_sink->set_level(spdlog::level::from_str(log.level));
-    file_sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%P] %l: %v");
-    sinks.push_back(file_sink);
-    g_file_sink = file_sink;
+    auto guarded = std::make_shared<DetachingFileSink>(log.file, file_sink, std::move(warn));
+    guarded->set_level(spdlog::level::from_str(log.level));
+    guarded->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%P] %l: %v");
+    sinks.push_back(guarded);
+    g_file_sink = guarded;
   } catch (const spdlog::spdlog_ex& e) {
     return Failure(TrFormat("cannot open log file {}: {}", log.file, e.what()));
   }
@@ -73,11 +125,12 @@ void SetupEarlyLogging(bool verbose, bool quiet) {
   spdlog::set_default_logger(logger);
 }
 
-Status SetupLogging(const config::LogSection& log, bool verbose, bool quiet) {
+Status SetupLogging(const config::LogSection& log, bool verbose, bool quiet,
+                    std::function<void(const std::string&)> warn) {
   std::vector<spdlog::sink_ptr> sinks{StderrSink(verbose, quiet)};
   g_file_sink.reset();
   Status file_status = Ok();
-  if (!log.file.empty()) file_status = AddFileSink(log, sinks);
+  if (!log.file.empty()) file_status = AddFileSink(log, sinks, std::move(warn));
   auto logger = std::make_shared<spdlog::logger>("velin", sinks.begin(), sinks.end());
   logger->set_level(spdlog::level::trace);
   logger->flush_on(spdlog::level::info);

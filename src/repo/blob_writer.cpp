@@ -11,6 +11,7 @@
 
 #include "velin/core/environment.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/core/threads.hpp"
 #include "velin/repo/delta.hpp"
 
 namespace velin::repo {
@@ -39,16 +40,33 @@ BlobWriter::BlobWriter(Repository& repo, BlobWriterOptions options)
               ? options_.workers
               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (options_.dry_run) n = 0;  // nothing to compress or write
-  if (n > 0) {
-    stream_thread_ = std::thread([this] { StreamLoop(); });
-    // A local directory names a pack in ~20 ms (fsync, rename, fsync of the directory): one
-    // thread keeps up. A file server uploads it on Commit (FileServerBackend::NewObjectWriter),
-    // ~30 MB/s a connection 20 ms away: as many at once as it takes reads.
-    const int commits = std::max(1, storage::ParallelReadsFor(repo_.backend().Location()));
-    max_commit_threads_ = static_cast<size_t>(commits);
-    max_committing_ = static_cast<size_t>(commits + n);
+  if (n == 0) return;
+  // A local directory names a pack in ~20 ms (fsync, rename, fsync of the directory): one
+  // thread keeps up. A file server uploads it on Commit (FileServerBackend::NewObjectWriter),
+  // ~30 MB/s a connection 20 ms away: as many at once as it takes reads.
+  const int commits = std::max(1, storage::ParallelReadsFor(repo_.backend().Location()));
+  max_commit_threads_ = static_cast<size_t>(commits);
+  max_committing_ = static_cast<size_t>(commits + n);
+  commit_threads_.reserve(max_commit_threads_);  // started later, under no threat of bad_alloc
+  threads_.reserve(static_cast<size_t>(n));
+  // A system short of threads (ulimit -u): fewer workers do it all; without the stream thread
+  // or any worker every Save and the Flush fail with the start's error. What the threads throw
+  // where others would wait for them forever ends velin with one line (core/threads.hpp).
+  auto stream = StartThread([this] { StreamLoop(); }, nullptr);
+  if (!stream) {
+    SetError(stream.error());
+    return;
   }
-  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+  stream_thread_ = std::move(*stream);
+  for (int i = 0; i < n; ++i) {
+    auto t = StartThread([this] { WorkerLoop(); }, nullptr);
+    std::lock_guard lock(mu_);
+    if (!t) {
+      if (threads_.empty()) SetError(t.error());
+      break;
+    }
+    threads_.push_back(std::move(*t));
+  }
 }
 
 BlobWriter::~BlobWriter() {
@@ -188,7 +206,9 @@ void BlobWriter::WorkerLoop() {
       flushed = true;
       bool failed = error_.has_value();
       lock.unlock();
-      Status st = failed || pack.builder.empty() ? Ok() : WritePack(pack);
+      // Out of memory (ulimit -v) is the backup's error, as a failed write is.
+      Status st =
+          failed || pack.builder.empty() ? Ok() : CatchExceptions([&] { return WritePack(pack); });
       lock.lock();
       if (!st) SetError(st.error());
       ++flushed_workers_;
@@ -201,7 +221,8 @@ void BlobWriter::WorkerLoop() {
     bool failed = error_.has_value();
     lock.unlock();
     BlobWriterStats added;
-    Status st = failed ? Ok() : AddBlob(pack, job, added);  // after a failure: drain, write nothing
+    // After a failure: drain, write nothing. Out of memory is the backup's error.
+    Status st = failed ? Ok() : CatchExceptions([&] { return AddBlob(pack, job, added); });
     lock.lock();
     if (!st) SetError(st.error());
     stats_.blobs_added += added.blobs_added;
@@ -448,7 +469,7 @@ void BlobWriter::StreamLoop() {
     if (stopping || Failed()) s.failed = true;  // after a failure: write nothing more
     if (!s.failed && item.size > 0) {
       const std::string_view piece(item.data ? item.data : item.owned.data(), item.size);
-      Status st = s.out->Append(piece);
+      Status st = CatchExceptions([&] { return s.out->Append(piece); });
       if (st) {
         s.hash.Update(piece);
         CrashPoint("writer-pack-piece");
@@ -461,12 +482,20 @@ void BlobWriter::StreamLoop() {
     lock.lock();
     s.pending--;  // the worker may reuse the buffer from here on
     stream_cv_.notify_all();
+    std::optional<Error> no_commit_thread;
+    if (item.last && !s.failed && commit_threads_.size() < max_commit_threads_ &&
+        commit_threads_.size() < commit_items_.size() + 1 + static_cast<size_t>(commit_busy_)) {
+      auto t = StartThread([this] { CommitLoop(); }, nullptr);
+      if (t) {
+        commit_threads_.push_back(std::move(*t));  // reserved: cannot throw
+      } else if (commit_threads_.empty()) {
+        // None to name the pack (ulimit -u): the backup fails, the pack's temp file goes.
+        no_commit_thread = t.error();
+        s.failed = true;
+      }
+    }
     if (item.last && !s.failed) {
       commit_items_.push_back(CommitItem{std::move(item.stream), std::move(*item.last)});
-      if (commit_threads_.size() < max_commit_threads_ &&
-          commit_threads_.size() < commit_items_.size() + static_cast<size_t>(commit_busy_)) {
-        commit_threads_.emplace_back([this] { CommitLoop(); });
-      }
       commit_cv_.notify_one();
     } else if (item.last) {
       committing_--;  // never to be named
@@ -475,6 +504,10 @@ void BlobWriter::StreamLoop() {
       tail_spares_.push_back(std::move(item.owned));
     }
     lock.unlock();
+    if (no_commit_thread) {
+      std::lock_guard l(mu_);
+      SetError(*no_commit_thread);
+    }
     item = StreamItem();  // the last owner: an unnamed pack's temp file goes
     lock.lock();
     stream_busy_ = false;
@@ -493,7 +526,17 @@ void BlobWriter::CommitLoop() {
     // Stopping without a flush: not named (its temp file removed), as on the stream thread.
     const bool stopping = commit_stopping_;
     lock.unlock();
-    if (!stopping && !Failed()) CommitStream(*item.stream, std::move(item.encoded));
+    if (!stopping && !Failed()) {
+      // Out of memory (the index object it may write) is the backup's error.
+      Status st = CatchExceptions([&]() -> Status {
+        CommitStream(*item.stream, std::move(item.encoded));
+        return Ok();
+      });
+      if (!st) {
+        std::lock_guard l(mu_);
+        SetError(st.error());
+      }
+    }
     item.stream.reset();
     lock.lock();
     commit_busy_--;

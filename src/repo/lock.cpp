@@ -11,6 +11,7 @@
 #include "velin/core/json_int.hpp"
 #include "velin/core/termination.hpp"
 #include "velin/core/text_encoding.hpp"
+#include "velin/core/threads.hpp"
 #include "velin/repo/blob_id.hpp"
 
 namespace velin::repo {
@@ -348,7 +349,15 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
     if (conflicts->empty()) {
       auto lock = std::unique_ptr<RepoLock>(new RepoLock(env, backend, name, kind, options));
       lock->refreshed_ = put_at;
-      lock->refresher_ = std::thread([l = lock.get()] { l->RefreshLoop(); });
+      // Unrefreshed, the lock would go stale under the run: no thread (ulimit -u) is the
+      // command's error, and the lock object goes with `lock`.
+      VELIN_ASSIGN(lock->refresher_, StartThread([l = lock.get()] { l->RefreshLoop(); },
+                                                 [l = lock.get()](const Error& e) {
+                                                   std::lock_guard guard(l->mu_);
+                                                   if (!l->lost_)
+                                                     l->lost_ =
+                                                         "refreshing it failed: " + e.message;
+                                                 }));
       return lock;
     }
     // Two commit locks seeing each other: the smaller name keeps its lock and the other backs

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "velin/core/threads.hpp"
+
 namespace velin::repo {
 
 uint64_t ObjectFetcher::Cost(const Object& o) {
@@ -13,7 +15,13 @@ ObjectFetcher::ObjectFetcher(storage::Backend& backend, std::vector<Object> obje
   const size_t most = static_cast<size_t>(storage::ParallelReadsFor(backend_.Location()));
   if (most == 0 || objects_.size() < 2) return;  // read by Next() itself
   const int workers = static_cast<int>(std::min(most, objects_.size()));
-  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { Work(); });
+  // A system short of threads (ulimit -u) gives fewer; with none Next() reads each itself.
+  workers_.reserve(static_cast<size_t>(workers));
+  for (int i = 0; i < workers; ++i) {
+    auto t = StartThread([this] { Work(); }, nullptr);
+    if (!t) break;
+    workers_.push_back(std::move(*t));
+  }
 }
 
 ObjectFetcher::~ObjectFetcher() {
@@ -37,7 +45,8 @@ void ObjectFetcher::Work() {
     const size_t i = claimed_++;
     ahead_ += Cost(objects_[i]);
     lock.unlock();
-    Result<std::string> data = backend_.Get(objects_[i].name);
+    // Out of memory is the object's error: Next() waits for it.
+    Result<std::string> data = CatchExceptions([&] { return backend_.Get(objects_[i].name); });
     lock.lock();
     slots_[i].data = std::move(data);
     slots_[i].done = true;

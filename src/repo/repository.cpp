@@ -431,11 +431,16 @@ Status Repository::LoadIndex(PackCheck check) {
   };
   std::future<Result<PackListing>> listing;
   if (check == PackCheck::kAll) {
-    listing = std::async(std::launch::async, [this]() -> Result<PackListing> {
+    auto list = [this]() -> Result<PackListing> {
       VELIN_ASSIGN(PackSizes sizes, ListPackSizes(backend_));
       VELIN_ASSIGN(std::vector<BlobId> damaged, LoadDamagedPacks(backend_));
       return PackListing{.sizes = std::move(sizes), .damaged = std::move(damaged)};
-    });
+    };
+    try {
+      listing = std::async(std::launch::async, list);
+    } catch (const std::system_error&) {
+      listing = std::async(std::launch::deferred, list);  // no thread (ulimit -u): listed after
+    }
   }
   std::sort(objects.begin(), objects.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });

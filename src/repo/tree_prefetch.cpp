@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "velin/core/threads.hpp"
+
 namespace velin::repo {
 namespace {
 
@@ -80,8 +82,17 @@ void TreePrefetcher::Prefetch(const std::vector<BlobId>& ids) {
 
 void TreePrefetcher::StartThreads() {
   // Threads start with the first trees to read, and no more of them than there is work for.
-  while (static_cast<int>(threads_.size()) < max_threads_ && threads_.size() < queue_.size()) {
-    threads_.emplace_back([this] { Work(); });
+  while (!no_more_threads_ && static_cast<int>(threads_.size()) < max_threads_ &&
+         threads_.size() < queue_.size()) {
+    threads_.reserve(static_cast<size_t>(max_threads_));
+    auto t = StartThread([this] { Work(); }, nullptr);
+    if (!t) {
+      // A system short of threads (ulimit -u): no more are tried, and what no thread reads
+      // the walk reads itself (Take).
+      no_more_threads_ = true;
+      return;
+    }
+    threads_.push_back(std::move(*t));
   }
 }
 
@@ -145,10 +156,14 @@ void TreePrefetcher::Work() {
     reading_ += run.size();
     lock.unlock();
     std::vector<Result<Tree>> trees;
-    if (run.size() == 1) {
-      trees.push_back(read_(id));
-    } else {
-      trees = read_run_(run);
+    try {
+      if (run.size() == 1) {
+        trees.push_back(read_(id));
+      } else {
+        trees = read_run_(run);
+      }
+    } catch (...) {
+      trees.clear();  // out of memory: none read here, the walk reads them itself
     }
     lock.lock();
     reading_ -= run.size();

@@ -7,6 +7,7 @@
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/json_int.hpp"
+#include "velin/core/threads.hpp"
 #include "velin/rollback/registry.hpp"
 
 namespace velin::rollback {
@@ -56,7 +57,14 @@ Fleet::Fleet(FleetSettings settings, HostRunner& runner, Reporter& reporter)
 void Fleet::ForEachHost(const std::function<void(size_t)>& work) {
   std::vector<std::thread> threads;
   threads.reserve(settings_.hosts.size());
-  for (size_t i = 0; i < settings_.hosts.size(); ++i) threads.emplace_back(work, i);
+  for (size_t i = 0; i < settings_.hosts.size(); ++i) {
+    auto t = StartThread([&work, i] { work(i); }, nullptr);
+    if (t) {
+      threads.push_back(std::move(*t));
+    } else {
+      work(i);  // no thread to spare (ulimit -u): this host's turn comes here
+    }
+  }
   for (auto& t : threads) t.join();
 }
 

@@ -21,6 +21,7 @@
 #include "file_server_transfer.hpp"
 #include "velin/core/host_port.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/threads.hpp"
 #include "velin/storage/dir_listing.hpp"
 #include "velin/storage/read_tails.hpp"
 #include "velin/storage/temp_names.hpp"
@@ -513,7 +514,13 @@ Result<StaleTempSweep> FileServerBackend::RemoveStaleTemps(int64_t last_sweep) {
     }
   };
   std::vector<std::thread> helpers;
-  for (int i = 1; i < std::max(1, ParallelReadsFor(Location())); ++i) helpers.emplace_back(work);
+  const int most = std::max(1, ParallelReadsFor(Location()));
+  helpers.reserve(static_cast<size_t>(most));
+  for (int i = 1; i < most; ++i) {
+    auto t = StartThread(work, nullptr);
+    if (!t) break;  // no thread to spare (ulimit -u): fewer sweep
+    helpers.push_back(std::move(*t));
+  }
   work();
   for (std::thread& t : helpers) t.join();
   if (failure) return tl::unexpected(*failure);

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -259,6 +260,21 @@ RunResult RunProgram(const std::vector<std::string>& argv_in, const RunOptions& 
       ::getrlimit(RLIMIT_STACK, &stack);
       stack.rlim_cur = options.stack_soft;
       if (::setrlimit(RLIMIT_STACK, &stack) != 0) ::_exit(125);
+    }
+    if (options.address_space_limit > 0) {
+      const rlimit as{options.address_space_limit, options.address_space_limit};
+      if (::setrlimit(RLIMIT_AS, &as) != 0) ::_exit(125);
+    }
+    if (options.process_limit > 0) {
+      const rlimit nproc{options.process_limit, options.process_limit};
+      if (::setrlimit(RLIMIT_NPROC, &nproc) != 0) ::_exit(125);
+    }
+    if (options.user) {
+      const unsigned id = *options.user;
+      if (::setgroups(0, nullptr) != 0 || ::setresgid(id, id, id) != 0 ||
+          ::setresuid(id, id, id) != 0) {
+        ::_exit(125);
+      }
     }
     ::environ = envp.data();
     ::execvp(argv[0], argv.data());

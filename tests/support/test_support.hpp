@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,6 +76,13 @@ struct RunOptions {
   uint64_t stack_soft = 0;
   // The child's limit on the size of files it writes (RLIMIT_FSIZE) in bytes; 0: inherited.
   uint64_t file_size_limit = 0;
+  // The child's limit on its address space (RLIMIT_AS, `ulimit -v`) in bytes; 0: inherited.
+  uint64_t address_space_limit = 0;
+  // The child's limit on the processes and threads of its user (RLIMIT_NPROC, `ulimit -u`);
+  // 0: inherited. Root is not held to it: give `user` too.
+  unsigned process_limit = 0;
+  // The user (and group of the same number) the child runs as, groups cleared; needs root.
+  std::optional<unsigned> user;
 };
 
 // Runs the built velin binary (VELIN_BINARY) with `args`.

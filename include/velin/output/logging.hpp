@@ -3,6 +3,7 @@
 // log names of variables and files, never their contents.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "velin/config/config.hpp"
@@ -16,7 +17,11 @@ void SetupEarlyLogging(bool verbose, bool quiet);
 // Adds the file sink of [log] (creating its directory) and applies [log] level. When the file
 // cannot be opened, logging is set up on stderr alone and the failure ("cannot open log file
 // F: why") is returned for the caller to warn about: no command fails for want of its log.
-Status SetupLogging(const config::LogSection& log, bool verbose, bool quiet);
+// When a write to it fails later (a full disk), the file is let go and `warn` is called once,
+// on the writing thread, with "cannot write log file F: why; logging to stderr only" (none:
+// that line goes to stderr as is). `warn` may log: the file takes nothing from then on.
+Status SetupLogging(const config::LogSection& log, bool verbose, bool quiet,
+                    std::function<void(const std::string&)> warn = nullptr);
 
 // Records the command's final error in the log file only: stderr gets it once, from the
 // Console.

@@ -127,6 +127,7 @@ class TreePrefetcher {
   PlaceFn place_;
   ReadRunFn read_run_;
   int max_threads_;
+  bool no_more_threads_ = false;  // one would not start (ulimit -u): threads_ is all there is
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::unordered_map<BlobId, Entry, BlobIdHash> entries_;
