@@ -1564,7 +1564,7 @@ class Restorer {
     state->parent = dir;
     finisher_.Adopt(*state);
     walk_.push_back({state, 0});
-    WalkLevel level(walk_);  // after `state`: leaves walk_ before `state` lets go
+    WalkLevel level{walk_};  // after `state`: leaves walk_ before `state` lets go
     walk_.back().walk_holds = state.use_count();
     VELIN_TRY(CloseFarDirs());
     auto tree = repo_.ReadTree(node.subtree);
