@@ -483,6 +483,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"repository {} is locked by {} ({}); retry later or pass --lock-wait",
        "Repository {} ist gesperrt durch {} ({}); später erneut versuchen oder --lock-wait "
        "angeben"},
+      {"a lock that was replaced each time it was read",
+       "eine Sperre, die bei jedem Lesen schon ersetzt war"},
+      {"another velin took an exclusive lock while this run held its shared lock ({}, {}): a "
+       "prune may be deleting what this run references",
+       "ein anderes velin hat eine exklusive Sperre genommen, während dieser Lauf seine geteilte "
+       "Sperre hielt ({}, {}): ein Prune löscht womöglich, worauf dieser Lauf verweist"},
       {"lost the repository lock {} on {}: {}; stopped before committing (what this run wrote is "
        "unreferenced; `velin backup prune` removes it)",
        "Repository-Sperre {} auf {} verloren: {}; vor dem Abschluss angehalten (was dieser Lauf "
