@@ -69,6 +69,11 @@ std::string LockOfObject(const std::string& name) {
   return name.substr(0, id_end);
 }
 
+// How long a lock of `kind` goes unrefreshed before it is stale (a holder elsewhere).
+std::chrono::seconds StaleAgeOf(const std::string& kind, std::chrono::seconds stale_after) {
+  return kind == "commit" ? std::min(stale_after, kCommitLockStaleAge) : stale_after;
+}
+
 // True when the holder ran in this process space and that process is gone.
 bool HolderGone(io::Env& env, const LockHolder& self, const LockHolder& holder) {
   if (!self.SameProcessSpace(holder) || holder.pid <= 0) return false;
@@ -152,7 +157,7 @@ Result<Judged> Judge(io::Env& env, storage::Backend& backend, const storage::Obj
   info.ahead = age.ahead;
   // It counts as the kind its name says when unreadable (any kind when it says none: "").
   info.kind = parsed ? parsed->kind : KindOfName(object.name);
-  const bool old = info.age >= 0 && info.age > stale_after.count();
+  const bool old = info.age >= 0 && info.age > StaleAgeOf(info.kind, stale_after).count();
   if (!parsed) {
     info.readable = false;
     info.stale = old;
@@ -236,8 +241,9 @@ Result<std::vector<Holder>> LiveConflicts(io::Env& env, storage::Backend& backen
   }
 }
 
-// The error of a lock that did not give way in time (exit 3).
-tl::unexpected<Error> LockedBy(const storage::Backend& backend, const Holder& first) {
+// The error of a lock that did not give way within `wait` (exit 3).
+tl::unexpected<Error> LockedBy(const storage::Backend& backend, const Holder& first,
+                               std::chrono::milliseconds wait) {
   if (first.age < 0 && first.ahead > 0) {
     // Dated in the future and of no known age: it never goes stale, so waiting cannot help.
     return MakeError(
@@ -245,6 +251,25 @@ tl::unexpected<Error> LockedBy(const storage::Backend& backend, const Holder& fi
         TrFormat("repository {} is locked by {} ({}); it never expires by age (a clock "
                  "is wrong): once nothing of velin runs on that host, remove it with "
                  "`velin backup unlock`",
+                 backend.Location(), first.Describe(), first.name));
+  }
+  if (first.kind == "commit" && wait < kCommitLockStaleAge) {
+    // A holder that died leaves it for 2 minutes: a longer wait outlasts it.
+    return MakeError(
+        ExitCode::kLocked,
+        TrFormat("repository {} is locked by {} ({}), the lock a backup holds while it writes "
+                 "its snapshot; one whose holder died expires 2 minutes after its last refresh: "
+                 "pass --lock-wait 3m to wait for that, or, once nothing of velin runs on that "
+                 "host, remove it with `velin backup unlock`",
+                 backend.Location(), first.Describe(), first.name));
+  }
+  if (first.kind == "commit") {
+    // Waited out its stale age, and it is still there: its holder refreshes it.
+    return MakeError(
+        ExitCode::kLocked,
+        TrFormat("repository {} is locked by {} ({}), the lock a backup holds while it writes "
+                 "its snapshot, and its holder keeps refreshing it; retry later, or, once "
+                 "nothing of velin runs on that host, remove it with `velin backup unlock`",
                  backend.Location(), first.Describe(), first.name));
   }
   return MakeError(ExitCode::kLocked,
@@ -263,6 +288,15 @@ void RemoveLockObject(storage::Backend& backend, const std::string& name) {
 
 std::string LockDatedAhead(int64_t ahead) {
   return TrFormat("dated {} in the future (clock skew?)", Roughly(ahead));
+}
+
+LockOptions CommitLockOptions(std::chrono::milliseconds wait) {
+  LockOptions o;
+  o.wait = std::max<std::chrono::milliseconds>(wait, kMinCommitLockWait);
+  // stale_after stays: it is also the age at which the taker removes others' shared and
+  // exclusive locks (its own is stale after kCommitLockStaleAge: StaleAgeOf).
+  o.refresh_every = kCommitLockRefresh;
+  return o;
 }
 
 std::string FormatLockRecord(const LockRecord& r) {
@@ -365,7 +399,7 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
     // that got in from attempts like this one by a name that stays (kExclusiveSettle).
     RemoveLockObject(backend, name);
     name.clear();
-    if (late) return LockedBy(backend, conflicts->front());
+    if (late) return LockedBy(backend, conflicts->front(), options.wait);
     env.SleepFor(std::chrono::milliseconds(50 + rng() % 200));
   }
 }
@@ -379,7 +413,7 @@ Status RepoLock::WaitUnlocked(io::Env& env, storage::Backend& backend, LockKind 
     VELIN_TRY(CheckInterrupted());
     VELIN_ASSIGN(auto conflicts, LiveConflicts(env, backend, kind, "", self, options));
     if (conflicts.empty()) return Ok();
-    if (env.SteadyNow() >= deadline) return LockedBy(backend, conflicts.front());
+    if (env.SteadyNow() >= deadline) return LockedBy(backend, conflicts.front(), options.wait);
     env.SleepFor(std::chrono::milliseconds(50 + rng() % 200));
   }
 }
@@ -468,7 +502,8 @@ std::optional<std::string> RepoLock::LostLocally() {
   if (lost_) return lost_;
   // Unrefreshed for most of the stale age: another velin may remove it any moment now.
   const auto unrefreshed = env_.SteadyNow() - refreshed_;
-  if (unrefreshed > options_.stale_after - options_.refresh_every / 2 &&
+  if (unrefreshed >
+          StaleAgeOf(KindName(kind_), options_.stale_after) - options_.refresh_every / 2 &&
       unrefreshed > options_.refresh_every) {
     return "it has not been refreshed for " +
            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(unrefreshed).count()) +

@@ -8,7 +8,7 @@
 // holder runs in this very process space (same host, machine, boot and pid namespace) and that
 // process is gone (no such pid, or a pid reused by a later process), or — for a holder anywhere
 // else, another container, machine or boot — only when it has not been refreshed for the stale
-// age, measured by the storage's own modification times
+// age (a commit lock's is kCommitLockStaleAge), measured by the storage's own modification times
 // (never the reader's clock against the holder's; a modification time more than kLockClockSkew
 // ahead is a wrong clock, not an age). Stale locks are removed. A holder whose lock vanished or
 // whose refresh failed has lost it, and a shared holder that finds an exclusive lock taken since
@@ -89,9 +89,21 @@ Result<std::vector<LockInfo>> ListLocks(io::Env& env, storage::Backend& backend,
 
 struct LockOptions {
   std::chrono::milliseconds wait{0};
+  // How long a lock unrefreshed by a holder elsewhere lasts before it is stale (kCommitLockStaleAge
+  // for a commit lock, when shorter): for this holder's own lock, and for the others it judges.
   std::chrono::seconds stale_after{1800};
   std::chrono::milliseconds refresh_every{300'000};
 };
+
+// A commit lock is held for a snapshot's write — milliseconds, or a minute of a slow PUT with its
+// retries — so it is refreshed every 10 s and stale 2 minutes after its last refresh: a host that
+// died holding it keeps the others' creates out for 2 minutes, not 30. Its wait is at least
+// kMinCommitLockWait, whatever --lock-wait says: another create's commit is over in moments.
+inline constexpr std::chrono::seconds kCommitLockRefresh{10};
+inline constexpr std::chrono::seconds kCommitLockStaleAge{120};
+inline constexpr std::chrono::seconds kMinCommitLockWait{60};
+// The options of a commit lock that waits `wait` (--lock-wait) but at least kMinCommitLockWait.
+LockOptions CommitLockOptions(std::chrono::milliseconds wait);
 
 class RepoLock {
  public:
