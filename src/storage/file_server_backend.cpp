@@ -473,7 +473,8 @@ Status FileServerBackend::ListDir(const std::string& dir, const std::string& pre
       if (as_dir.compare(0, n, prefix, 0, n) == 0) VELIN_TRY(ListDir(rel, prefix, out));
     } else if (rel.compare(0, prefix.size(), prefix) == 0 &&
                entry.name.find(kTempMarker) == std::string::npos) {
-      out.push_back(ObjectInfo{std::move(rel), entry.size, entry.mtime});
+      out.push_back(
+          ObjectInfo{std::move(rel), entry.size, entry.mtime, entry.to_the_minute ? 60 : 86400});
     }
   }
   return Ok();
