@@ -122,6 +122,10 @@ Result<Duration> ParseLockWait(const std::string& lock_wait) {
 }
 }  // namespace
 
+Result<std::chrono::milliseconds> LockWaitOf(const RepoFlags& flags) {
+  return ParseLockWait(flags.lock_wait);
+}
+
 Result<std::unique_ptr<repo::RepoLock>> LockRepository(Context& ctx, storage::Backend& backend,
                                                        repo::LockKind kind,
                                                        const std::string& lock_wait) {

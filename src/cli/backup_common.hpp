@@ -69,6 +69,10 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
                                 bool create, IndexUse index = IndexUse::kLoad,
                                 std::shared_ptr<storage::Backend> backend = nullptr);
 
+// --lock-wait as a duration (exit 2 when it is none). Also the commit lock's wait (at least
+// repo::kMinCommitLockWait).
+Result<std::chrono::milliseconds> LockWaitOf(const RepoFlags& flags);
+
 // Takes a lock of `kind` on the repository `backend` is, waiting up to `lock_wait` (--lock-wait:
 // a duration, "0s" by default): exit 3, naming the holder, when another velin holds a
 // conflicting one. For the commands that change a repository without opening it (`key`).

@@ -119,9 +119,10 @@ Result<backup::CopyStats> CopyToRepository(Context& ctx, const RepoFlags& source
   }
   VELIN_ASSIGN(OpenRepo dest, OpenCopyDestination(ctx, source, to, *from.backend));
   VELIN_TRY(backup::CheckCopyKeys(*from.repo, *dest.repo));
+  VELIN_ASSIGN(const std::chrono::milliseconds commit_wait, LockWaitOf(source));
   VELIN_ASSIGN(backup::CopyStats stats,
                backup::CopySnapshots(*from.repo, *dest.repo, resolved, WriterOptions(*cfg),
-                                     ctx.env(), ctx.out(), recompress));
+                                     ctx.env(), ctx.out(), recompress, commit_wait));
   RemoveStaleTemps(ctx, *dest.backend);  // what killed copies left there (stale_temps.hpp)
   return stats;
 }

@@ -177,6 +177,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
                  storage::WithoutPassword(plan.after.offsite)));
   }
   backup::CreateOptions& options = plan.options;
+  VELIN_ASSIGN(options.commit_lock_wait, LockWaitOf(flags.repo));  // at least a minute
   VELIN_ASSIGN(auto db_source, MakeDatabaseSource(*cfg, flags.continue_on_error));
   if (db_source) options.streams.push_back(db_source.get());
 

@@ -495,6 +495,27 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"repository {} is locked by {} ({}); retry later or pass --lock-wait",
        "Repository {} ist gesperrt durch {} ({}); später erneut versuchen oder --lock-wait "
        "angeben"},
+      {"repository {} is locked by {} ({}), the lock a backup holds while it writes its "
+       "snapshot; one whose holder died expires 2 minutes after its last refresh: pass "
+       "--lock-wait 3m to wait for that, or, once nothing of velin runs on that host, remove it "
+       "with `velin backup unlock`",
+       "Repository {} ist gesperrt durch {} ({}), die Sperre, die ein Backup hält, während es "
+       "seinen Snapshot schreibt; die eines abgestürzten Halters läuft 2 Minuten nach ihrer "
+       "letzten Auffrischung ab: --lock-wait 3m angeben, um so lange zu warten, oder, sobald auf "
+       "jenem Host nichts von velin mehr läuft, sie mit `velin backup unlock` entfernen"},
+      {"repository {} is locked by {} ({}), the lock a backup holds while it writes its "
+       "snapshot, and its holder keeps refreshing it; retry later, or, once nothing of velin "
+       "runs on that host, remove it with `velin backup unlock`",
+       "Repository {} ist gesperrt durch {} ({}), die Sperre, die ein Backup hält, während es "
+       "seinen Snapshot schreibt, und ihr Halter frischt sie weiter auf; später erneut "
+       "versuchen oder, sobald auf jenem Host nichts von velin mehr läuft, sie mit `velin backup "
+       "unlock` entfernen"},
+      {"a lock that was replaced each time it was read",
+       "eine Sperre, die bei jedem Lesen schon ersetzt war"},
+      {"another velin took an exclusive lock while this run held its shared lock ({}, {}): a "
+       "prune may be deleting what this run references",
+       "ein anderes velin hat eine exklusive Sperre genommen, während dieser Lauf seine geteilte "
+       "Sperre hielt ({}, {}): ein Prune löscht womöglich, worauf dieser Lauf verweist"},
       {"lost the repository lock {} on {}: {}; stopped before committing (what this run wrote is "
        "unreferenced; `velin backup prune` removes it)",
        "Repository-Sperre {} auf {} verloren: {}; vor dem Abschluss angehalten (was dieser Lauf "

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "velin/core/i18n.hpp"
@@ -45,6 +47,33 @@ bool Conflicts(LockKind mine, const std::string& theirs) {
   if (mine == LockKind::kCommit) return theirs == "commit";
   if (theirs == "commit") return false;
   return mine == LockKind::kExclusive || theirs == "exclusive";
+}
+
+// The kind a lock object's name says ("locks/exclusive-…"), "" when it says none.
+std::string KindOfName(const std::string& name) {
+  for (const char* k : {"shared", "exclusive", "commit"}) {
+    if (name.rfind(std::string("locks/") + k + "-", 0) == 0) return k;
+  }
+  return "";
+}
+
+// A lock of unknown kind (an unreadable object whose name says none) conflicts with any.
+bool MayConflict(LockKind mine, const std::string& theirs) {
+  return theirs.empty() || Conflicts(mine, theirs);
+}
+
+// The lock a lock object belongs to: "locks/<kind>-<16 hex>" of "locks/<kind>-<16 hex>-<n>"
+// (its refreshes); any other name is a lock of its own.
+std::string LockOfObject(const std::string& name) {
+  const std::string kind = KindOfName(name);
+  const size_t id_end = std::string("locks/").size() + kind.size() + 1 + 16;
+  if (kind.empty() || name.size() <= id_end || name[id_end] != '-') return name;
+  return name.substr(0, id_end);
+}
+
+// How long a lock of `kind` goes unrefreshed before it is stale (a holder elsewhere).
+std::chrono::seconds StaleAgeOf(const std::string& kind, std::chrono::seconds stale_after) {
+  return kind == "commit" ? std::min(stale_after, kCommitLockStaleAge) : stale_after;
 }
 
 // True when the holder ran in this process space and that process is gone.
@@ -128,19 +157,16 @@ Result<Judged> Judge(io::Env& env, storage::Backend& backend, const storage::Obj
   const LockAge age = AgeOf(object, parsed, reference, now);
   info.age = age.seconds;
   info.ahead = age.ahead;
-  const bool old = info.age >= 0 && info.age > stale_after.count();
+  // It counts as the kind its name says when unreadable (any kind when it says none: "").
+  info.kind = parsed ? parsed->kind : KindOfName(object.name);
+  const bool old = info.age >= 0 && info.age > StaleAgeOf(info.kind, stale_after).count();
   if (!parsed) {
-    // It counts as the kind its name says (any kind when it says none: kind stays empty).
     info.readable = false;
     info.stale = old;
-    for (const char* k : {"shared", "exclusive", "commit"}) {
-      if (object.name.rfind(std::string("locks/") + k + "-", 0) == 0) info.kind = k;
-    }
     return out;
   }
   info.host = parsed->holder.host;
   info.pid = parsed->holder.pid;
-  info.kind = parsed->kind;
   info.time = parsed->time;
   if (self.SameProcessSpace(parsed->holder)) {
     info.stale = HolderGone(env, self, parsed->holder);  // a live local holder is never stale
@@ -154,50 +180,72 @@ struct Holder {
   std::string name, host, kind;
   int64_t pid = 0, age = -1, ahead = 0;
   bool readable = true;
+  bool replaced = false;  // vanished each time it was read: a lock refreshed as fast as that
   std::string Describe() const {
     const std::string future = ahead > 0 ? ", " + LockDatedAhead(ahead) : "";
+    if (replaced) return std::string(Tr("a lock that was replaced each time it was read"));
     if (!readable) return "an unreadable lock object" + future;
     return "host " + host + " pid " + std::to_string(pid) + ", " + kind + " lock, " +
            (age >= 0 ? std::to_string(age) + "s ago" : "of unknown age") + future;
   }
 };
 
+Holder HolderOf(const LockInfo& info) {
+  return Holder{.name = info.name,
+                .host = info.host,
+                .kind = info.kind,
+                .pid = info.pid,
+                .age = info.age,
+                .ahead = info.ahead,
+                .readable = info.readable};
+}
+
+// How many listings LiveConflicts makes while locks that may conflict vanish between the listing
+// and their read.
+constexpr int kListings = 5;
+
 // Locks that conflict with `kind` and are live; stale ones are deleted on the way. An
-// unreadable lock conflicts with everything until it is stale by age.
+// unreadable lock conflicts with everything until it is stale by age. A lock that may conflict
+// and is gone by the time it is read was released — or refreshed: its holder wrote the next
+// object before it deleted the one listed. Listed again, the next object shows; one that
+// vanishes listing after listing counts as held.
 Result<std::vector<Holder>> LiveConflicts(io::Env& env, storage::Backend& backend, LockKind kind,
                                           const std::string& own, const LockHolder& self,
                                           const LockOptions& options) {
-  VELIN_ASSIGN(auto objects, backend.List("locks/"));
-  const int64_t now = UnixSeconds(env);
-  int64_t reference = now;
-  for (const auto& o : objects) {
-    if (o.name == own && o.mtime > 0) reference = o.mtime;  // the storage's "now"
-  }
-  std::vector<Holder> out;
-  for (const auto& o : objects) {
-    if (o.name == own) continue;
-    VELIN_ASSIGN(Judged j, Judge(env, backend, o, self, options.stale_after, reference, now));
-    if (j.gone) continue;
-    if (j.info.stale) {
-      (void)backend.Delete(o.name);  // stale: its owner is gone
-      continue;
+  for (int listing = 1;; ++listing) {
+    VELIN_ASSIGN(auto objects, backend.List("locks/"));
+    const int64_t now = UnixSeconds(env);
+    int64_t reference = now;
+    for (const auto& o : objects) {
+      if (o.name == own && o.mtime > 0) reference = o.mtime;  // the storage's "now"
     }
-    // An unreadable lock has the kind its name says, or none: it conflicts with any.
-    if (j.info.kind.empty() || Conflicts(kind, j.info.kind)) {
-      out.push_back(Holder{.name = o.name,
-                           .host = j.info.host,
-                           .kind = j.info.kind,
-                           .pid = j.info.pid,
-                           .age = j.info.age,
-                           .ahead = j.info.ahead,
-                           .readable = j.info.readable});
+    std::vector<Holder> out;
+    bool vanished = false;
+    for (const auto& o : objects) {
+      if (o.name == own) continue;
+      VELIN_ASSIGN(Judged j, Judge(env, backend, o, self, options.stale_after, reference, now));
+      if (j.gone) {
+        if (!MayConflict(kind, KindOfName(o.name))) continue;
+        if (listing < kListings) {
+          vanished = true;
+        } else {
+          out.push_back(Holder{.name = o.name, .kind = KindOfName(o.name), .replaced = true});
+        }
+        continue;
+      }
+      if (j.info.stale) {
+        (void)backend.Delete(o.name);  // stale: its owner is gone
+        continue;
+      }
+      if (MayConflict(kind, j.info.kind)) out.push_back(HolderOf(j.info));
     }
+    if (!vanished) return out;
   }
-  return out;
 }
 
-// The error of a lock that did not give way in time (exit 3).
-tl::unexpected<Error> LockedBy(const storage::Backend& backend, const Holder& first) {
+// The error of a lock that did not give way within `wait` (exit 3).
+tl::unexpected<Error> LockedBy(const storage::Backend& backend, const Holder& first,
+                               std::chrono::milliseconds wait) {
   if (first.age < 0 && first.ahead > 0) {
     // Dated in the future and of no known age: it never goes stale, so waiting cannot help.
     return MakeError(
@@ -205,6 +253,25 @@ tl::unexpected<Error> LockedBy(const storage::Backend& backend, const Holder& fi
         TrFormat("repository {} is locked by {} ({}); it never expires by age (a clock "
                  "is wrong): once nothing of velin runs on that host, remove it with "
                  "`velin backup unlock`",
+                 backend.Location(), first.Describe(), first.name));
+  }
+  if (first.kind == "commit" && wait < kCommitLockStaleAge) {
+    // A holder that died leaves it for 2 minutes: a longer wait outlasts it.
+    return MakeError(
+        ExitCode::kLocked,
+        TrFormat("repository {} is locked by {} ({}), the lock a backup holds while it writes "
+                 "its snapshot; one whose holder died expires 2 minutes after its last refresh: "
+                 "pass --lock-wait 3m to wait for that, or, once nothing of velin runs on that "
+                 "host, remove it with `velin backup unlock`",
+                 backend.Location(), first.Describe(), first.name));
+  }
+  if (first.kind == "commit") {
+    // Waited out its stale age, and it is still there: its holder refreshes it.
+    return MakeError(
+        ExitCode::kLocked,
+        TrFormat("repository {} is locked by {} ({}), the lock a backup holds while it writes "
+                 "its snapshot, and its holder keeps refreshing it; retry later, or, once "
+                 "nothing of velin runs on that host, remove it with `velin backup unlock`",
                  backend.Location(), first.Describe(), first.name));
   }
   return MakeError(ExitCode::kLocked,
@@ -223,6 +290,15 @@ void RemoveLockObject(storage::Backend& backend, const std::string& name) {
 
 std::string LockDatedAhead(int64_t ahead) {
   return TrFormat("dated {} in the future (clock skew?)", Roughly(ahead));
+}
+
+LockOptions CommitLockOptions(std::chrono::milliseconds wait) {
+  LockOptions o;
+  o.wait = std::max<std::chrono::milliseconds>(wait, kMinCommitLockWait);
+  // stale_after stays: it is also the age at which the taker removes others' shared and
+  // exclusive locks (its own is stale after kCommitLockStaleAge: StaleAgeOf).
+  o.refresh_every = kCommitLockRefresh;
+  return o;
 }
 
 std::string FormatLockRecord(const LockRecord& r) {
@@ -318,6 +394,7 @@ RepoLock::RepoLock(io::Env& env, storage::Backend& backend, std::string name, Lo
                    LockOptions options)
     : env_(env),
       backend_(backend),
+      base_(name),
       name_(std::move(name)),
       kind_(kind),
       options_(options),
@@ -326,14 +403,16 @@ RepoLock::RepoLock(io::Env& env, storage::Backend& backend, std::string name, Lo
 Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backend& backend,
                                                     LockKind kind, const LockOptions& options) {
   const LockHolder self = env.ThisProcess();
-  std::string nonce(8, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 8);
-  const std::string name =
-      std::string("locks/") + KindName(kind) + "-" + Sha256(nonce).Hex().substr(0, 16);
   const auto deadline = env.SteadyNow() + options.wait;
   std::mt19937 rng(static_cast<unsigned>(self.pid));
+  std::string name;  // a new one for each attempt after one that backed off
   for (;;) {
     VELIN_TRY(CheckInterrupted());  // a backup asked to stop while it waited (--lock-wait)
+    if (name.empty()) {
+      std::string nonce(8, '\0');
+      RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 8);
+      name = std::string("locks/") + KindName(kind) + "-" + Sha256(nonce).Hex().substr(0, 16);
+    }
     const auto put_at = env.SteadyNow();
     if (auto put = backend.Put(name, LockBody(env, kind, self)); !put) {
       // A Put can fail after its object is in place (the directory's fsync): the lock object
@@ -370,8 +449,11 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
       env.SleepFor(std::chrono::milliseconds(10 + rng() % 20));
       continue;
     }
+    // Backing off, under a new name next time: a shared holder's Check() tells an exclusive lock
+    // that got in from attempts like this one by a name that stays (kExclusiveSettle).
     RemoveLockObject(backend, name);
-    if (late) return LockedBy(backend, conflicts->front());
+    name.clear();
+    if (late) return LockedBy(backend, conflicts->front(), options.wait);
     env.SleepFor(std::chrono::milliseconds(50 + rng() % 200));
   }
 }
@@ -385,19 +467,56 @@ Status RepoLock::WaitUnlocked(io::Env& env, storage::Backend& backend, LockKind 
     VELIN_TRY(CheckInterrupted());
     VELIN_ASSIGN(auto conflicts, LiveConflicts(env, backend, kind, "", self, options));
     if (conflicts.empty()) return Ok();
-    if (env.SteadyNow() >= deadline) return LockedBy(backend, conflicts.front());
+    if (env.SteadyNow() >= deadline) return LockedBy(backend, conflicts.front(), options.wait);
     env.SleepFor(std::chrono::milliseconds(50 + rng() % 200));
   }
 }
 
+// The next object first, then the one before goes: at no moment is the lock absent, on any
+// backend (a Put over the object itself left an instant without it on a file server whose
+// rename replaces no file, and a prune listing then got in). The one before is still there
+// when the next is written, or the lock was removed by someone who thought it stale: writing
+// it again would hide that, and whatever they did next (a prune) may already have deleted our
+// packs. The one before is deleted a moment later (RefreshLoop), not at once: a listing reads
+// the directory, then each entry's attributes (OpenSSH's SFTP server, a local directory), and
+// one that read it before the next object came would miss both when the one before went
+// before its attributes were read.
 Result<bool> RepoLock::RefreshOnce() {
   std::lock_guard io(io_mu_);
-  // A lock that vanished was removed by someone who thought it stale: writing it again would
-  // hide that, and whatever they did next (a prune) may already have deleted our packs.
-  VELIN_ASSIGN(auto present, backend_.Stat(name_));
-  if (!present) return false;
-  VELIN_TRY(backend_.Put(name_, LockBody(env_, kind_, env_.ThisProcess())));
+  for (auto it = leftovers_.begin(); it != leftovers_.end();) {
+    it = backend_.Delete(*it) ? leftovers_.erase(it) : std::next(it);
+  }
+  const std::string next = base_ + "-" + std::to_string(generation_ + 1);
+  if (auto put = backend_.Put(next, LockBody(env_, kind_, env_.ThisProcess())); !put) {
+    Discard(next);  // a Put may fail after its object is in place
+    return tl::unexpected(put.error());
+  }
+  auto present = backend_.Stat(name_);
+  if (!present || !*present) {
+    Discard(next);
+    if (!present) return tl::unexpected(present.error());
+    return false;
+  }
+  ++generation_;
+  leftovers_.push_back(std::exchange(name_, next));  // RetirePrevious deletes it
   return true;
+}
+
+void RepoLock::RetirePrevious() {
+  std::lock_guard io(io_mu_);
+  std::vector<std::string> previous;
+  previous.swap(leftovers_);
+  for (const std::string& name : previous) Discard(name);
+}
+
+void RepoLock::Discard(const std::string& name) {
+  TerminationCleanup cleanup;
+  if (!backend_.Delete(name)) leftovers_.push_back(name);
+}
+
+std::string RepoLock::name() const {
+  std::lock_guard io(io_mu_);
+  return name_;
 }
 
 void RepoLock::RefreshLoop() {
@@ -416,6 +535,13 @@ void RepoLock::RefreshLoop() {
     if (st && *st) {
       failures = 0;
       refreshed_ = started;
+      // Longer than any listing takes; the destructor deletes the one before if stopped first.
+      const auto retire_after =
+          std::min<std::chrono::milliseconds>(options_.refresh_every / 2, std::chrono::seconds(1));
+      if (cv_.wait_for(lock, retire_after, [&] { return stop_ || lost_; })) return;
+      lock.unlock();
+      RetirePrevious();
+      lock.lock();
       continue;
     }
     if (st || ++failures >= 3) {
@@ -430,7 +556,8 @@ std::optional<std::string> RepoLock::LostLocally() {
   if (lost_) return lost_;
   // Unrefreshed for most of the stale age: another velin may remove it any moment now.
   const auto unrefreshed = env_.SteadyNow() - refreshed_;
-  if (unrefreshed > options_.stale_after - options_.refresh_every / 2 &&
+  if (unrefreshed >
+          StaleAgeOf(KindName(kind_), options_.stale_after) - options_.refresh_every / 2 &&
       unrefreshed > options_.refresh_every) {
     return "it has not been refreshed for " +
            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(unrefreshed).count()) +
@@ -439,30 +566,90 @@ std::optional<std::string> RepoLock::LostLocally() {
   return std::nullopt;
 }
 
-Status RepoLock::Check() {
-  std::optional<std::string> why = LostLocally();
-  if (!why) {
-    // The refresher saw the object up to refresh_every ago; since then `backup unlock`, or a
-    // velin that took it for stale, may have removed it, and a prune may be deleting what this
-    // run is about to reference. The storage says whether it is there now.
-    auto present = [&] {
+std::optional<std::string> RepoLock::LostInStorage() {
+  if (kind_ == LockKind::kShared) return SharedLostInStorage();
+  auto present = [&] {
+    std::lock_guard io(io_mu_);
+    return backend_.Stat(name_);
+  }();
+  if (!present) return "cannot tell whether it is still there: " + present.error().message;
+  if (!*present) return MarkLost(kVanished);
+  return std::nullopt;
+}
+
+std::string RepoLock::MarkLost(std::string why) {
+  std::lock_guard lock(mu_);
+  lost_ = why;  // the refresher must not write it again
+  cv_.notify_all();
+  return why;
+}
+
+// Exclusive locks in the listing that stay, listing after listing, for kExclusiveSettle: one
+// that goes was a taker that saw this lock and backed off (a new attempt has a new name); one
+// that stays got in while this lock was held. A prune that got in may be deleting what this run
+// references: the run must not commit.
+std::optional<std::string> RepoLock::SharedLostInStorage() {
+  const LockHolder self = env_.ThisProcess();
+  const auto settle_until = env_.SteadyNow() + kExclusiveSettle;
+  std::optional<std::set<std::string>> watched;  // the locks seen in every listing so far
+  for (;;) {
+    std::string own;
+    auto objects = [&] {
       std::lock_guard io(io_mu_);
-      return backend_.Stat(name_);
+      own = name_;
+      return backend_.List("locks/");
     }();
-    if (!present) {
-      why = "cannot tell whether it is still there: " + present.error().message;
-    } else if (!*present) {
-      why = kVanished;
-      std::lock_guard lock(mu_);
-      lost_ = why;  // the refresher must not write it again
-      cv_.notify_all();
+    if (!objects) return "cannot tell whether it is still there: " + objects.error().message;
+    const int64_t now = UnixSeconds(env_);
+    int64_t reference = now;
+    bool present = false;
+    for (const auto& o : *objects) {
+      if (o.name != own) continue;
+      present = true;
+      if (o.mtime > 0) reference = o.mtime;
     }
+    if (!present) return MarkLost(kVanished);
+    std::set<std::string> seen;
+    std::optional<Holder> first;
+    for (const auto& o : *objects) {
+      const std::string lock = LockOfObject(o.name);
+      if (lock == base_ || !MayConflict(LockKind::kShared, KindOfName(o.name))) continue;
+      if (watched && !watched->count(lock))
+        continue;  // a later attempt: watched from the next Check
+      auto j = Judge(env_, backend_, o, self, options_.stale_after, reference, now);
+      if (!j) return "cannot tell whether it is still there: " + j.error().message;
+      if (j->gone) {  // released, or refreshed: the next listing shows which
+        seen.insert(lock);
+        if (!first) first = Holder{.name = o.name, .kind = KindOfName(o.name), .replaced = true};
+        continue;
+      }
+      if (j->info.stale || !MayConflict(LockKind::kShared, j->info.kind)) continue;
+      seen.insert(lock);
+      if (!first || first->replaced) first = HolderOf(j->info);
+    }
+    if (seen.empty()) return std::nullopt;
+    if (env_.SteadyNow() >= settle_until) {
+      return MarkLost(
+          TrFormat("another velin took an exclusive lock while this run held its shared lock "
+                   "({}, {}): a prune may be deleting what this run references",
+                   first->Describe(), first->name));
+    }
+    watched = std::move(seen);
+    env_.SleepFor(std::chrono::milliseconds(200));
   }
+}
+
+Status RepoLock::Check() {
+  // The refresher saw the object up to refresh_every ago; since then `backup unlock`, or a velin
+  // that took it for stale, may have removed it, and a prune may be deleting what this run is
+  // about to reference. The storage says whether it is there now.
+  std::optional<std::string> why = LostLocally();
+  if (!why) why = LostInStorage();
   if (!why) return Ok();
   return Failure(
       TrFormat("lost the repository lock {} on {}: {}; stopped before committing (what this run "
                "wrote is unreferenced; `velin backup prune` removes it)",
-               name_, backend_.Location(), *why));
+               name(), backend_.Location(), *why));
 }
 
 RepoLock::~RepoLock() {
@@ -473,6 +660,7 @@ RepoLock::~RepoLock() {
   cv_.notify_all();
   if (refresher_.joinable()) refresher_.join();
   RemoveLockObject(backend_, name_);
+  for (const std::string& name : leftovers_) RemoveLockObject(backend_, name);
 }
 
 }  // namespace velin::repo

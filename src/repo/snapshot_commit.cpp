@@ -89,10 +89,9 @@ Result<CommittedSnapshot> CommitSnapshotText(
     io::Env& env, Repository& repo, const std::string& base, std::chrono::milliseconds wait,
     const std::function<Result<std::string>(const std::string& id)>& encode,
     const std::function<Result<std::string>(const std::vector<std::string>& ids)>& find_existing) {
-  LockOptions lock_options;
-  lock_options.wait = wait;
   PausePoint(env, "snapshot-commit");
-  VELIN_ASSIGN(auto lock, RepoLock::Acquire(env, repo.backend(), LockKind::kCommit, lock_options));
+  VELIN_ASSIGN(auto lock,
+               RepoLock::Acquire(env, repo.backend(), LockKind::kCommit, CommitLockOptions(wait)));
   VELIN_ASSIGN(auto ids, repo.ListSnapshotIds());
   if (find_existing) {
     VELIN_ASSIGN(std::string existing, find_existing(ids));
@@ -116,9 +115,8 @@ Status CommitSnapshotObjects(io::Env& env, Repository& repo,
                              std::vector<SnapshotObjectToCommit>& objects,
                              std::chrono::milliseconds wait) {
   if (objects.empty()) return Ok();
-  LockOptions lock_options;
-  lock_options.wait = wait;
-  VELIN_ASSIGN(auto lock, RepoLock::Acquire(env, repo.backend(), LockKind::kCommit, lock_options));
+  VELIN_ASSIGN(auto lock,
+               RepoLock::Acquire(env, repo.backend(), LockKind::kCommit, CommitLockOptions(wait)));
   for (SnapshotObjectToCommit& o : objects) {
     const std::string name = SnapshotObjectName(o.id);
     VELIN_ASSIGN(auto existing, repo.backend().Stat(name));

@@ -89,6 +89,7 @@ bool ParseLine(std::string_view line, int64_t now, ListingEntry& entry) {
     entry.name = std::string(line.substr(name_begin));
     entry.is_directory = line[0] == 'd';
     entry.mtime = ListingTime(tokens[i].text, tokens[i + 1].text, tokens[i + 2].text, now);
+    entry.to_the_minute = entry.mtime > 0 && tokens[i + 2].text.find(':') != std::string::npos;
     return entry.name != "." && entry.name != "..";
   }
   return false;

@@ -414,7 +414,53 @@ Result<std::vector<ListingEntry>> FileServerBackend::ListingAt(const std::string
     if (IsNotFound(reply.error())) return std::vector<ListingEntry>();
     return tl::unexpected(reply.error());
   }
-  return ParseLongListing(reply->body);
+  std::vector<ListingEntry> entries = ParseLongListing(reply->body);
+  if (const int64_t offset = ListingOffset(remote_path, entries); offset != 0) {
+    for (ListingEntry& e : entries) {
+      if (e.mtime > 0) e.mtime -= offset;
+    }
+  }
+  return entries;
+}
+
+// A server whose listings showed New York time made a live lock 5 hours old (stale) to whoever
+// compared it with a clock; one on Berlin time dated it an hour ahead. Each time zone's offset is
+// a whole quarter of an hour; a listed time is the true one in that zone cut to its minute, so
+// up to 59 s early.
+int64_t FileServerBackend::ListingOffset(const std::string& remote_path,
+                                         const std::vector<ListingEntry>& entries) {
+  {
+    std::lock_guard lock(offset_mu_);
+    if (listing_offset_) return *listing_offset_;
+  }
+  const ListingEntry* newest = nullptr;
+  for (const ListingEntry& e : entries) {
+    if (e.is_directory || !e.to_the_minute) continue;
+    if (!newest || e.mtime > newest->mtime) newest = &e;
+  }
+  if (!newest) return 0;  // nothing recent here to learn it from: the next listing
+  Transfer t;
+  t.kind = Transfer::Kind::kHead;
+  t.url = UrlOf(remote_path.empty() ? newest->name : remote_path + "/" + newest->name, false);
+  t.what = "stat " + newest->name;
+  t.filetime = true;
+  bool transient = false;
+  auto reply = Perform(t, transient);
+  if (!reply) return 0;  // gone meanwhile (a temp), or the server is busy: the next listing
+  constexpr int64_t kQuarter = 900;
+  int64_t offset = 0;
+  if (reply->filetime > 0) {
+    const int64_t ahead = newest->mtime + 30 - reply->filetime;  // the middle of its minute
+    offset = (ahead >= 0 ? ahead + kQuarter / 2 : ahead - kQuarter / 2) / kQuarter * kQuarter;
+    if (offset > 14 * 3600 || offset < -12 * 3600) offset = 0;  // no time zone: a wrong reply
+  }
+  if (offset != 0) {
+    spdlog::debug("{}: its listings show times {} s ahead of UTC (its time zone)", Location(),
+                  offset);
+  }
+  std::lock_guard lock(offset_mu_);
+  listing_offset_ = offset;
+  return offset;
 }
 
 Status FileServerBackend::ListDir(const std::string& dir, const std::string& prefix,
@@ -428,7 +474,8 @@ Status FileServerBackend::ListDir(const std::string& dir, const std::string& pre
       if (as_dir.compare(0, n, prefix, 0, n) == 0) VELIN_TRY(ListDir(rel, prefix, out));
     } else if (rel.compare(0, prefix.size(), prefix) == 0 &&
                entry.name.find(kTempMarker) == std::string::npos) {
-      out.push_back(ObjectInfo{std::move(rel), entry.size, entry.mtime});
+      out.push_back(
+          ObjectInfo{std::move(rel), entry.size, entry.mtime, entry.to_the_minute ? 60 : 86400});
     }
   }
   return Ok();

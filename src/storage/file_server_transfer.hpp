@@ -30,11 +30,14 @@ struct FileServerBackend::Transfer {
   // FTP kCommand: change into each directory of `url` (CWD), as uploads do, to learn whether
   // the login may enter them; libcurl knows where the connection then is.
   bool enter = false;
+  // kHead: ask for the object's modification time (SFTP: its attributes; FTP: MDTM), in UTC.
+  bool filetime = false;
 };
 
 struct FileServerBackend::Reply {
   std::string body;
   int64_t content_length = -1;
+  int64_t filetime = -1;  // Unix seconds, when Transfer::filetime asked and the server said
 };
 
 }  // namespace velin::storage

@@ -97,6 +97,7 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
       // out of stdout.
       SetDownload(curl, &reply.body);
       curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+      if (transfer.filetime) curl_easy_setopt(curl, CURLOPT_FILETIME, 1L);
       if (transfer.headers && IsSftp()) {
         // What SFTP's quote commands report (statvfs) is "header" data.
         SetHeaderSink(curl, &reply.body);
@@ -159,6 +160,12 @@ Result<FileServerBackend::Reply> FileServerBackend::Perform(const Transfer& tran
   curl_off_t length = -1;
   curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
   reply.content_length = length;
+  if (transfer.filetime) {
+    curl_off_t filetime = -1;
+    if (curl_easy_getinfo(curl, CURLINFO_FILETIME_T, &filetime) == CURLE_OK) {
+      reply.filetime = filetime;
+    }
+  }
   return reply;
 }
 

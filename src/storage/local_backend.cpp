@@ -221,32 +221,43 @@ Status LocalBackend::GetRangeIntoImpl(const std::string& name, uint64_t offset, 
   return Ok();
 }
 
+// An object deleted between the directory's read and its stat is gone — but whoever deleted it may
+// have written its successor first, after the read (a lock's refresh writes its next object, then
+// deletes the one before): the listing would show neither, and a lock held all along would look
+// released. So a directory in which an object vanished is read again (a few times at most).
 Status LocalBackend::ListInto(const std::string& dir, const std::string& key_prefix,
                               const std::string& prefix, std::vector<ObjectInfo>& out) {
-  auto entries = env_.ListDir(dir);
-  if (!entries) {
-    if (entries.error().sys_errno == ENOENT || entries.error().sys_errno == ENOTDIR) return Ok();
-    return tl::unexpected(entries.error());
-  }
-  for (const io::DirEntry& e : *entries) {
-    std::string key = key_prefix.empty() ? e.name : key_prefix + "/" + e.name;
-    if (e.name.find(".tmp-") != std::string::npos) continue;
-    // Only descend where the prefix can still match.
-    size_t common = std::min(key.size(), prefix.size());
-    if (key.compare(0, common, prefix, 0, common) != 0) continue;
-    std::string path = io::JoinPath(dir, e.name);
-    if (e.type == io::FileType::kDirectory) {
-      VELIN_TRY(ListInto(path, key, prefix, out));
-    } else if (e.type == io::FileType::kRegular && key.size() >= prefix.size()) {
-      auto info = env_.Stat(path);
-      if (!info) {
-        if (info.error().sys_errno == ENOENT) continue;  // deleted since the listing: gone
-        return tl::unexpected(info.error());
-      }
-      out.push_back(ObjectInfo{key, info->size, info->mtime_ns / 1'000'000'000});
+  constexpr int kReadings = 5;
+  const size_t first = out.size();
+  for (int reading = 1;; ++reading) {
+    auto entries = env_.ListDir(dir);
+    if (!entries) {
+      if (entries.error().sys_errno == ENOENT || entries.error().sys_errno == ENOTDIR) return Ok();
+      return tl::unexpected(entries.error());
     }
+    bool vanished = false;
+    for (const io::DirEntry& e : *entries) {
+      std::string key = key_prefix.empty() ? e.name : key_prefix + "/" + e.name;
+      if (e.name.find(".tmp-") != std::string::npos) continue;
+      // Only descend where the prefix can still match.
+      size_t common = std::min(key.size(), prefix.size());
+      if (key.compare(0, common, prefix, 0, common) != 0) continue;
+      std::string path = io::JoinPath(dir, e.name);
+      if (e.type == io::FileType::kDirectory) {
+        VELIN_TRY(ListInto(path, key, prefix, out));
+      } else if (e.type == io::FileType::kRegular && key.size() >= prefix.size()) {
+        auto info = env_.Stat(path);
+        if (!info) {
+          if (info.error().sys_errno != ENOENT) return tl::unexpected(info.error());
+          vanished = true;  // deleted since the read
+          continue;
+        }
+        out.push_back(ObjectInfo{key, info->size, info->mtime_ns / 1'000'000'000});
+      }
+    }
+    if (!vanished || reading == kReadings) return Ok();
+    out.resize(first);
   }
-  return Ok();
 }
 
 Result<std::vector<ObjectInfo>> LocalBackend::List(const std::string& prefix) {

@@ -167,6 +167,7 @@ Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml) {
     if (auto modified = XmlElementText(block, "LastModified")) {
       info.mtime = ParseIsoTime(*modified);  // 0 when not in the expected form
     }
+    if (auto etag = XmlElementText(block, "ETag")) info.version = std::string(*etag);
     page.objects.push_back(std::move(info));
     pos = contents->end;
   }

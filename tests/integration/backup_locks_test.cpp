@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -17,6 +19,7 @@
 
 #include "support/background_velin.hpp"
 #include "support/backup_fixture.hpp"
+#include "velin/core/process.hpp"
 #include "velin/repo/lock.hpp"
 
 namespace velin::testing {
@@ -244,6 +247,49 @@ TEST_F(BackupLocksTest, ASnapshotWrittenAsTheCreatesLockWentIsTakenBack) {
   EXPECT_EQ(app_.Json({"backup", "list"})["backups"].size(), 0u);
   EXPECT_TRUE(fs::is_empty(app_.repo() + "/snapshots"));
   ASSERT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+  RunResult verified = app_.Run({"backup", "verify", "--all"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+}
+
+// Must show: a create killed (kill -9) while it held the commit lock, in its own pid namespace
+// (a container: to the others another host, whose pid they cannot ask about), leaves a commit
+// lock that expires 2 minutes after its last refresh, not 30; another create with
+// --lock-wait 3m waits for that (the commit lock's wait is --lock-wait, at least 60 s) and
+// succeeds. The dead holder's lock is made 100 s old so that the test waits 20 s, not 2 minutes.
+TEST_F(BackupLocksTest, TheCommitLockOfACreateThatDiedExpiresWithinTheLockWait) {
+  ASSERT_EQ(app_.Run({"backup", "create"}).exit_code, 0);
+  WriteFile(app_.root() + "/storage/b.txt", "beta\n");
+  const std::string gate = app_.path("gate");
+  const RunOptions paused = PausedAt(app_, "snapshot-checked", gate);
+  ProcessOptions container;
+  container.argv = {"unshare",     "--pid",  "--fork", "--mount-proc",
+                    VelinBinary(), "backup", "create"};
+  container.cwd = paused.cwd;
+  for (const auto& [k, v] : paused.env) container.extra_env.emplace_back(k, v);
+  container.stdout_mode = Stdio::kNull;
+  container.stderr_mode = Stdio::kNull;
+  auto holder = Subprocess::Start(container);
+  ASSERT_TRUE(holder) << holder.error().message;
+  ASSERT_TRUE(WaitForPath(gate + "/reached"));
+  holder->Kill(SIGKILL);  // its process group: unshare and the velin in its namespace
+  (void)holder->Wait();
+  int commit_locks = 0;
+  for (const auto& e : fs::directory_iterator(app_.repo() + "/locks")) {
+    if (e.path().filename().string().rfind("commit-", 0) != 0) continue;
+    Age(e.path(), std::chrono::seconds(100));
+    ++commit_locks;
+  }
+  ASSERT_EQ(commit_locks, 1);
+
+  const auto started = std::chrono::steady_clock::now();
+  RunResult r = app_.Run({"backup", "create", "--lock-wait", "3m"});
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GE(took, std::chrono::seconds(10)) << "the dead holder's commit lock was not yet stale";
+  EXPECT_LT(took, std::chrono::seconds(50));
+  for (const auto& e : fs::directory_iterator(app_.repo() + "/locks")) {
+    EXPECT_NE(e.path().filename().string().rfind("commit-", 0), 0u) << e.path();
+  }
   RunResult verified = app_.Run({"backup", "verify", "--all"});
   EXPECT_EQ(verified.exit_code, 0) << verified.err;
 }

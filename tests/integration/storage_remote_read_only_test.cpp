@@ -1,6 +1,7 @@
 // A repository on a read-only file system behind SFTP or FTP reads as a local one on a read-only
 // mount does: list, verify and restore warn that they cannot write their lock and go on (no
-// retries of an upload that cannot succeed), and init names the read-only file system.
+// retries of an upload that cannot succeed), and init names the read-only file system; they
+// still wait for a live exclusive lock, also on a server whose listings show New York time.
 // Read-only bind mounts need mount rights: skipped without.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 #include "support/backup_fixture.hpp"
 #include "support/remote_servers.hpp"
+#include "velin/repo/lock.hpp"
 
 namespace velin::testing {
 namespace {
@@ -95,6 +97,41 @@ TEST(StorageRemoteReadOnly, FtpReadersOfAReadOnlyFileSystemGoOnWithoutALock) {
   ReadOnlyBind ro(ftp.root_dir() + "/srv", ftp.root_dir() + "/ro");
   if (!ro.ok) GTEST_SKIP() << "cannot mount read-only: " << ro.why;
   ExpectReadersGoOn(app, ftp.Url("ro/repo"), id, env);
+}
+
+// Must show: on an SFTP server on New York time (its listings' times 5 hours behind UTC, 4 in
+// summer), a reader that cannot write its own lock (a read-only file system) still sees another
+// host's prune, whose exclusive lock was written just now, as running: it waits and exits 3
+// naming it, where it took the lock for 5 hours old and stale and read on. Once the lock is 31
+// minutes old it is stale, and the reader goes on.
+TEST(StorageRemoteReadOnly, AReaderOfAnSftpServerOnNewYorkTimeSeesAFreshLockAsLive) {
+  SshServer ssh("America/New_York");
+  TempDir cache;
+  RunOptions env;
+  env.env["VELIN_CACHE_DIR"] = cache.path();
+  BackupApp app({"storage"}, "[storage.sftp]\nkey_file = \"" + ssh.key_file() +
+                                 "\"\nknown_hosts = \"" + ssh.known_hosts() + "\"\n");
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  const std::string srv = ssh.files_dir() + "/srv";
+  ASSERT_EQ(
+      app.Run({"backup", "create", "-q", "--destination", ssh.Url(srv + "/repo")}, env).exit_code,
+      0);
+  repo::LockHolder web9;
+  web9.host = "web9";
+  web9.pid = 4242;
+  const std::string lock = srv + "/repo/locks/exclusive-web9";
+  WriteFile(lock, repo::FormatLockRecord(repo::LockRecord{web9, "exclusive", ::time(nullptr)}));
+  ReadOnlyBind ro(srv, ssh.files_dir() + "/ro");
+  if (!ro.ok) GTEST_SKIP() << "cannot mount read-only: " << ro.why;
+  const std::vector<std::string> list = {
+      "backup", "list", "--destination", ssh.Url(ro.at + "/repo"), "--lock-wait", "2s"};
+  RunResult r = app.Run(list, env);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("host web9 pid 4242, exclusive lock"), std::string::npos) << r.err;
+  fs::last_write_time(lock, fs::file_time_type::clock::now() - std::chrono::minutes(31));
+  r = app.Run(list, env);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("reading without one"), std::string::npos) << r.err;
 }
 
 }  // namespace

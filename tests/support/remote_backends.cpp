@@ -40,7 +40,7 @@ struct S3Harness : BackendHarness {
 
 struct SftpHarness : BackendHarness {
   SshServer server;
-  SftpHarness() {
+  explicit SftpHarness(const std::string& time_zone = "") : server(time_zone) {
     storage::FileServerOptions o;
     o.protocol = storage::FileProtocol::kSftp;
     o.host = "127.0.0.1";
@@ -89,6 +89,7 @@ std::unique_ptr<BackendHarness> StartBackend(const std::string& kind) {
   if (kind == "s3") return std::make_unique<S3Harness>(false);
   if (kind == "s3-signed") return std::make_unique<S3Harness>(true);
   if (kind == "sftp") return std::make_unique<SftpHarness>();
+  if (kind == "sftp-new-york") return std::make_unique<SftpHarness>("America/New_York");
   if (kind == "ftp") return std::make_unique<FtpHarness>();
   throw std::invalid_argument("unknown backend kind " + kind);
 }

@@ -1,6 +1,7 @@
 // Opens a backend of each kind on a real server started for the test: "local" (a temp dir),
-// "s3" (s3rver), "s3-signed" (the signature-checking s3rver), "sftp" (sshd), "ftp" (vsftpd).
-// The harness owns the server; destroying it closes the backend, then stops the server.
+// "s3" (s3rver), "s3-signed" (the signature-checking s3rver), "sftp" (sshd), "sftp-new-york" (sshd
+// on New York time), "ftp" (vsftpd). The harness owns the server; destroying it closes the backend,
+// then stops the server.
 #pragma once
 
 #include <memory>

@@ -185,7 +185,7 @@ void S3Server::PinRepositoryDirectories(const std::string& key_prefix) const {
   for (const auto& d : dirs) WriteFile(repo + "/" + d + "/.pinned-by-test", "");
 }
 
-SshServer::SshServer() {
+SshServer::SshServer(const std::string& time_zone) : time_zone_(time_zone) {
   passwd* pw = getpwuid(getuid());
   Require(pw != nullptr, "no passwd entry for the current user");
   user_ = pw->pw_name;
@@ -221,8 +221,9 @@ bool SshServer::Launch(const std::string& key_type_and_blob) {
                 "\nPasswordAuthentication no\nKbdInteractiveAuthentication "
                 "no\nStrictModes no\nUsePAM no\nPidFile " +
                 (dir_ / "sshd.pid") + "\nSubsystem sftp internal-sftp\nSetEnv SHLVL=1\n");
-  process_ =
-      StartServer({"/usr/sbin/sshd", "-f", dir_ / "sshd_config", "-D", "-e"}, dir_ / "sshd.log");
+  std::vector<std::string> argv = {"/usr/sbin/sshd", "-f", dir_ / "sshd_config", "-D", "-e"};
+  if (!time_zone_.empty()) argv.insert(argv.begin(), {"/usr/bin/env", "TZ=" + time_zone_});
+  process_ = StartServer(argv, dir_ / "sshd.log");
   const std::string listening = "Server listening on 127.0.0.1 port " + std::to_string(port_);
   if (WaitForLog(dir_ / "sshd.log", listening, 10000) && WaitForPort(port_, 1000)) return true;
   process_.Stop();

@@ -76,7 +76,9 @@ class S3Server {
 
 class SshServer {
  public:
-  SshServer();
+  // `time_zone` ("America/New_York"): the TZ sshd runs in, and so the times OpenSSH's SFTP
+  // server writes into its `ls -l` listings; "" inherits this process's.
+  explicit SshServer(const std::string& time_zone = "");
   int port() const { return port_; }
   const std::string& user() const { return user_; }
   std::string key_file() const { return dir_ / "userkey"; }
@@ -101,6 +103,7 @@ class SshServer {
   TempDir dir_;
   int port_ = 0;
   std::string user_;
+  std::string time_zone_;
   ServerProcess process_;
 };
 

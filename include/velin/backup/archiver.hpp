@@ -39,6 +39,7 @@ struct CreateOptions {
   int level = 3;
   std::vector<StreamSource*> streams;
   std::string velin_version;
+  // How long to wait for the commit lock (--lock-wait): at least repo::kMinCommitLockWait.
   std::chrono::milliseconds commit_lock_wait{60'000};
   // Recorded in the snapshot ([app] host / name). The parent of an incremental backup and the
   // delta bases come only from earlier backups of the same host and app: another host's files

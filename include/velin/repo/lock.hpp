@@ -1,17 +1,20 @@
 // Repository locks, as objects ("locks/<id>") so they work on every backend: each carries who
 // holds it (host, machine id, boot id, pid namespace, pid and the process's start time), its
 // kind and its last refresh. Shared locks (create, restore, verify) coexist; an exclusive lock
-// (prune, repair) excludes every other; a commit lock serialises the few milliseconds in which
-// a create picks its snapshot id and writes the snapshot. A lock is refreshed while held. It is
-// stale when its holder runs in this very process space (same host, machine, boot and pid
-// namespace) and that process is gone (no such pid, or a pid reused by a later process), or —
-// for a holder anywhere else, another container, machine or boot — only when it has not been
-// refreshed for the stale age, measured by the storage's own modification times (never the
-// reader's clock against the holder's; a modification time more than kLockClockSkew ahead is a
-// wrong clock, not an age). Stale locks are removed. A holder whose lock vanished or whose
-// refresh failed has lost it: Check() fails and the engines stop before they commit.
-// A holder that cannot get the lock within `wait` gets exit code 3 and a message naming who
-// holds it (docs/repository-format.md, "Locks").
+// (prune, repair) excludes every other; a commit lock serialises the moment in which a create
+// picks its snapshot id and writes the snapshot. A lock is refreshed while held, by writing its
+// next object ("<id>-2", "<id>-3", …) before deleting the one before: a lock is never absent
+// while it is held, also on a file server whose rename replaces no file. It is stale when its
+// holder runs in this very process space (same host, machine, boot and pid namespace) and that
+// process is gone (no such pid, or a pid reused by a later process), or — for a holder anywhere
+// else, another container, machine or boot — only when it has not been refreshed for the stale
+// age (a commit lock's is kCommitLockStaleAge), measured by the storage's own modification times
+// (never the reader's clock against the holder's; a modification time more than kLockClockSkew
+// ahead is a wrong clock, not an age). Stale locks are removed. A holder whose lock vanished or
+// whose refresh failed has lost it, and a shared holder that finds an exclusive lock taken since
+// stops too: Check() fails and the engines stop before they commit. A holder that cannot get the
+// lock within `wait` gets exit code 3 and a message naming who holds it
+// (docs/repository-format.md, "Locks").
 #pragma once
 
 #include <chrono>
@@ -53,6 +56,11 @@ std::optional<LockRecord> ParseLockRecord(const std::string& text);
 // How far ahead of the reader's clock a lock object may be dated before that is a wrong clock
 // rather than the few seconds between two machines' clocks (as for backups, kClockSkew).
 inline constexpr std::chrono::seconds kLockClockSkew{15 * 60};
+
+// How long a shared holder's Check() watches an exclusive lock before it takes it for one that
+// got in: a taker that saw the shared lock deletes its own within one attempt (a write, a
+// listing, a read of each lock, a delete), and takes a new name for the next.
+inline constexpr std::chrono::seconds kExclusiveSettle{10};
 
 // One lock object as `backup status` and `backup unlock` show it.
 struct LockInfo {
@@ -101,9 +109,21 @@ Result<LockListing> ListLocks(io::Env& env, storage::Backend& backend,
 
 struct LockOptions {
   std::chrono::milliseconds wait{0};
+  // How long a lock unrefreshed by a holder elsewhere lasts before it is stale (kCommitLockStaleAge
+  // for a commit lock, when shorter): for this holder's own lock, and for the others it judges.
   std::chrono::seconds stale_after{1800};
   std::chrono::milliseconds refresh_every{300'000};
 };
+
+// A commit lock is held for a snapshot's write — milliseconds, or a minute of a slow PUT with its
+// retries — so it is refreshed every 10 s and stale 2 minutes after its last refresh: a host that
+// died holding it keeps the others' creates out for 2 minutes, not 30. Its wait is at least
+// kMinCommitLockWait, whatever --lock-wait says: another create's commit is over in moments.
+inline constexpr std::chrono::seconds kCommitLockRefresh{10};
+inline constexpr std::chrono::seconds kCommitLockStaleAge{120};
+inline constexpr std::chrono::seconds kMinCommitLockWait{60};
+// The options of a commit lock that waits `wait` (--lock-wait) but at least kMinCommitLockWait.
+LockOptions CommitLockOptions(std::chrono::milliseconds wait);
 
 class RepoLock {
  public:
@@ -121,12 +141,16 @@ class RepoLock {
   RepoLock& operator=(const RepoLock&) = delete;
 
   // Fails once the lock is lost: its object vanished (another velin removed it), a refresh
-  // failed, or it has gone unrefreshed so long that others may call it stale. Asks the storage
-  // (one Stat): the refresher looks only every refresh_every, and a prune may start the moment
-  // the object is gone. Called before every commit step (index, snapshot, deletions) and after
-  // a snapshot is written (repo/snapshot_commit.hpp).
+  // failed, or it has gone unrefreshed so long that others may call it stale; and, for a shared
+  // lock, once a live exclusive lock stays in the listing (a prune got in, whatever let it: one
+  // that saw this lock and backs off is gone again within kExclusiveSettle). Asks the storage
+  // (one Stat; a shared lock one listing of locks/): the refresher looks only every
+  // refresh_every, and a prune may start the moment the object is gone. Called before every
+  // commit step (index, snapshot, deletions) and after a snapshot is written
+  // (repo/snapshot_commit.hpp).
   Status Check();
-  const std::string& name() const { return name_; }
+  // The lock object's current name (it changes with each refresh).
+  std::string name() const;
 
  private:
   RepoLock(io::Env& env, storage::Backend& backend, std::string name, LockKind kind,
@@ -136,17 +160,29 @@ class RepoLock {
   // Why the lock is lost by what this process knows (the refresher's findings, the time since
   // the last refresh); nullopt: not lost as far as that goes.
   std::optional<std::string> LostLocally();
+  // Why the lock is lost by what the storage shows; nullopt: not lost.
+  std::optional<std::string> LostInStorage();
+  // A shared lock's look at locks/: the lock is there and no live exclusive lock stays.
+  std::optional<std::string> SharedLostInStorage();
+  // Records that the lock is lost (the refresher stops); returns `why`.
+  std::string MarkLost(std::string why);
+  // Deletes `name`, or keeps it for the next refresh and the destructor to delete.
+  void Discard(const std::string& name);
+  // Deletes the objects before the current one (a moment after a refresh).
+  void RetirePrevious();
 
   io::Env& env_;
   storage::Backend& backend_;
-  std::string name_;
+  const std::string base_;  // the first object's name; refreshes write base_-2, base_-3, …
+  std::string name_;        // the current object's; guarded by io_mu_
+  uint64_t generation_ = 1;
+  std::vector<std::string> leftovers_;  // earlier objects, still to delete; io_mu_
   LockKind kind_ = LockKind::kShared;
   LockOptions options_;
   std::mutex mu_;
-  // Held by the refresher's Stat and Put and by Check()'s Stat: a Put may replace the object in
-  // two steps (an SFTP server that renames onto no existing file), which Check() must not see
-  // as a removal.
-  std::mutex io_mu_;
+  // Held by the refresher's requests and by Check()'s: a refresh writes the next object and
+  // deletes the one before, and name_ changes in between.
+  mutable std::mutex io_mu_;
   std::condition_variable cv_;
   bool stop_ = false;
   std::optional<std::string> lost_;  // why the lock is lost

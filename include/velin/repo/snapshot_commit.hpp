@@ -22,7 +22,8 @@ std::string SnapshotIdBase(const std::string& id);
 // Sets snapshot.id to `base`, or to `base` plus the first suffix above every id of that base in
 // `repo` ("-2" after "…-full", "-4" after "…-full-3" even when "…-full-2" was forgotten, so of
 // two snapshots with equal times the later has the greater id), then seals and writes it.
-// Fails with exit code 3 when the commit lock is not free within `wait`, and before it writes
+// Fails with exit code 3 when the commit lock is not free within `wait` (at least
+// kMinCommitLockWait: repo/lock.hpp), and before it writes
 // when the repository's shared lock (CheckCommitGuard) was lost; a snapshot written as that
 // lock went (gone right after the write) is deleted again and the call fails the same way.
 Status CommitSnapshot(io::Env& env, Repository& repo, Snapshot& snapshot, const std::string& base,

@@ -33,6 +33,12 @@ struct ObjectInfo {
   // Last modification as the storage records it (Unix seconds, the storage's clock); 0 when
   // the backend does not say. Lock ages and prune's age guard for unindexed packs use it.
   int64_t mtime = 0;
+  // How finely `mtime` is given, in seconds: 1, or a file server's listing's 60 (it shows
+  // minutes), or 86400 (only the day, for an object over half a year old).
+  int64_t mtime_step = 1;
+  // What a listing says changes whenever the object is written again with other content (S3:
+  // its ETag); "" when the backend says nothing such (CachingBackend then goes by `mtime`).
+  std::string version;
 };
 
 // An object written while it is still being made and named once it is complete: a pack is

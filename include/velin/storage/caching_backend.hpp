@@ -1,10 +1,14 @@
 // A local cache in front of a remote backend for the objects every command reads whole: index
-// objects and snapshots ("index/…", "snapshots/…"). They are written once and never changed
-// in place, so a cached copy is as good as the remote one while the remote still lists the
-// object with the same size. The remote listing is the authority: a cached object is served
-// only after a List() in this process has seen it remotely with that size, and a List()
-// removes cached objects the remote no longer has (forgotten, pruned, or a repository
-// re-created at the same URL). Everything else passes straight through. The cache lives in
+// objects and snapshots ("index/…", "snapshots/…"). The remote listing is the authority: a
+// cached object is served only after a List() in this process has seen it remotely as the one
+// cached, and a List() removes cached objects the remote no longer has (forgotten, pruned, or a
+// repository re-created at the same URL). An index object is named by the hash of its content,
+// so the same name and size are the same object. A snapshot is not: its name is its backup id, a
+// minute, which another backup takes again once the first is forgotten (or another host in
+// another time zone) — so a snapshot is cached by the version the listing gives it (S3's ETag,
+// which changes with its content), or where it gives none (a file server) by its modification
+// time, once a later object in the listing shows that the minute it is given in was over: a
+// write after that has a later time. Everything else passes straight through. The cache lives in
 // its own 0700 directory; a cache that cannot be written is skipped, never an error.
 // Thread-safe.
 #pragma once
@@ -46,17 +50,26 @@ class CachingBackend : public Backend {
   }
 
  private:
+  // What a remote listing said of an object: its size and what tells its writes apart ("": not
+  // cached, a snapshot whose time does not yet).
+  struct Listed {
+    uint64_t size = 0;
+    std::string version;
+  };
   static bool Cacheable(const std::string& name);
-  void Store(const std::string& name, std::string_view data);
+  // The cache file of `name` as `listed` (relative to cache_dir_), "" when not cached: an index
+  // object under its name, a snapshot under its name and a hash of its version.
+  static std::string CachePath(const std::string& name, const Listed& listed);
+  void Store(const std::string& path, std::string_view data);
   void Forget(const std::string& name);
   // Removes cached objects under `dir` ("index" or "snapshots") that `listed` lacks.
-  void Reconcile(const std::string& dir, const std::map<std::string, uint64_t>& listed);
+  void Reconcile(const std::string& dir, const std::map<std::string, Listed>& listed);
 
   std::unique_ptr<Backend> remote_;
   io::Env& env_;
   std::string cache_dir_;
   std::mutex mu_;
-  std::map<std::string, uint64_t> confirmed_;  // seen in a remote listing: name -> size
+  std::map<std::string, Listed> confirmed_;  // seen in a remote listing
 };
 
 }  // namespace velin::storage

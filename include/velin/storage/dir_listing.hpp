@@ -17,6 +17,8 @@ struct ListingEntry {
   uint64_t size = 0;
   bool is_directory = false;
   int64_t mtime = 0;  // Unix seconds (the listing's minutes, read as UTC); 0 when unreadable
+  // The listing gave hours and minutes ("Nov 25 15:48": within the last half year), not a year.
+  bool to_the_minute = false;
 };
 
 // Regular files and directories of a listing, without "." and ".." (symlinks are skipped).

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -111,9 +112,16 @@ class FileServerBackend : public Backend {
   // FTP: the file or directory on the way to `remote_path` that exists but that the login may
   // not read or enter, or nullopt when `remote_path` is simply not there (file_server_refusal.cpp).
   std::optional<std::string> FtpPathRefused(const std::string& remote_path);
-  // The entries of the server directory `remote_path`; none when it does not exist.
+  // The entries of the server directory `remote_path`; none when it does not exist. Their
+  // times are UTC (ListingOffset).
   Result<std::vector<ListingEntry>> ListingAt(const std::string& remote_path,
                                               const std::string& what);
+  // How far the times of this server's listings are ahead of UTC: OpenSSH's SFTP server (and
+  // many FTP servers) write them in the server's own time zone. Learnt once, from the entry of
+  // `entries` (the listing of `remote_path`) last modified: its listed time against the
+  // modification time the server's stat gives (SFTP attributes, FTP MDTM: UTC), rounded to a
+  // quarter of an hour. 0 until known, and where the server gives no such time.
+  int64_t ListingOffset(const std::string& remote_path, const std::vector<ListingEntry>& entries);
   // Uploads `data`, or with fd >= 0 the first `size` bytes of that file, as `name`.
   Status PutOnce(const std::string& name, std::string_view data, int fd, uint64_t size,
                  bool& transient);
@@ -136,6 +144,8 @@ class FileServerBackend : public Backend {
   std::unique_ptr<ReadTails> tails_;
   std::atomic<uint64_t> requests_{0};
   std::atomic<bool> spill_refused_{false};  // said once, at -v, why packs are put whole
+  std::mutex offset_mu_;
+  std::optional<int64_t> listing_offset_;  // ListingOffset, once known
 };
 
 }  // namespace velin::storage

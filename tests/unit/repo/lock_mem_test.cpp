@@ -136,6 +136,36 @@ TEST_F(LockMemTest, SharedLocksCoexistAndListLocksJudgesEachHolder) {
   EXPECT_TRUE(by_name["locks/exclusive-torn"].stale);  // unreadable: stale by age alone
 }
 
+// Must show: a commit lock, held for a snapshot's write and refreshed every 10 s meanwhile, of a
+// holder elsewhere that stopped refreshing it (it died) is stale 2 minutes after its last
+// refresh, not 30; a taker that cannot get it within its wait is told it is the commit lock,
+// that a longer --lock-wait outlasts a dead holder, and how to remove it (`velin backup unlock`).
+TEST_F(LockMemTest, ACommitLockOfAHolderThatDiedExpiresAfterTwoMinutes) {
+  LockHolder elsewhere = env_.ThisProcess();
+  elsewhere.host = "vm";
+  elsewhere.machine_id = "other-machine";
+  elsewhere.pid = 6368;
+  PutLock("commit-dead", elsewhere, "commit");
+  PutLock("shared-running", elsewhere, "shared");  // its backup, refreshed every 5 minutes
+  // As a create takes it: --lock-wait 0, and so a minute.
+  auto early =
+      RepoLock::Acquire(env_, *backend_, LockKind::kCommit, CommitLockOptions(milliseconds(0)));
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().code, ExitCode::kLocked);
+  const std::string& why = early.error().message;
+  EXPECT_NE(why.find("host vm pid 6368, commit lock"), std::string::npos) << why;
+  EXPECT_NE(why.find("velin backup unlock"), std::string::npos) << why;
+  EXPECT_NE(why.find("--lock-wait"), std::string::npos) << why;
+  EXPECT_TRUE(Present("commit-dead"));
+  env_.Advance(seconds(61));  // 121 s unrefreshed, by the storage's times
+  auto late =
+      RepoLock::Acquire(env_, *backend_, LockKind::kCommit, CommitLockOptions(milliseconds(0)));
+  ASSERT_TRUE(late) << late.error().message;
+  EXPECT_FALSE(Present("commit-dead"));
+  EXPECT_LT(env_.Slept(), seconds(61)) << "the minute of the first wait only";
+  EXPECT_TRUE(Present("shared-running")) << "a shared lock as old is far from stale";
+}
+
 TEST_F(LockMemTest, AHolderUnrefreshedForMostOfTheStaleAgeHasLostItsLock) {
   LockOptions o;
   o.refresh_every = minutes(10);  // the refresher never runs within this test

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <ctime>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "support/backup_fixture.hpp"
@@ -73,16 +75,47 @@ TEST_F(RepoLockTest, AHolderKeepsItsLockWhileRefreshesSucceed) {
   EXPECT_TRUE(fs::exists(dir_.path() + "/" + (*lock)->name()));
 }
 
+// Removes every object of the lock named `name` (its refreshes write "<name>-2", "-3", …);
+// whether any was there.
+bool RemoveLockObjectsOf(const std::string& dir, const std::string& name) {
+  const std::string base = fs::path(name).filename().string().substr(0, 23);  // kind-16hex
+  bool removed = false;
+  for (const auto& e : fs::directory_iterator(dir + "/locks")) {
+    if (e.path().filename().string().rfind(base, 0) == 0) removed |= fs::remove(e.path());
+  }
+  return removed;
+}
+
 TEST_F(RepoLockTest, ALockThatVanishedIsLostAndNotWrittenAgain) {
   auto lock = RepoLock::Acquire(io::Env::Default(), *backend_, LockKind::kShared, FastRefresh());
   ASSERT_TRUE(lock) << lock.error().message;
-  const std::string path = dir_.path() + "/" + (*lock)->name();
-  fs::remove(path);  // another velin judged it stale
+  ASSERT_TRUE(RemoveLockObjectsOf(dir_.path(), (*lock)->name()));  // judged stale elsewhere
   const std::string why = WaitUntilLost(**lock);
   EXPECT_NE(why.find("vanished"), std::string::npos) << why;
   EXPECT_NE(why.find("stopped before committing"), std::string::npos) << why;
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_FALSE(fs::exists(path)) << "a lost lock must not come back";
+  EXPECT_TRUE(fs::is_empty(dir_.path() + "/locks")) << "a lost lock must not come back";
+}
+
+// Must show: a refresh writes the lock's next object before the one before goes, so the lock
+// always has an object, and the holder ends with none left behind.
+TEST_F(RepoLockTest, ARefreshWritesTheNextObjectBeforeTheOneBeforeGoes) {
+  auto lock = RepoLock::Acquire(io::Env::Default(), *backend_, LockKind::kShared, FastRefresh());
+  ASSERT_TRUE(lock) << lock.error().message;
+  const std::string first = (*lock)->name();
+  std::set<std::string> seen;
+  for (int i = 0; i < 300; ++i) {
+    auto listed = backend_->List("locks/");
+    ASSERT_TRUE(listed) << listed.error().message;
+    EXPECT_FALSE(listed->empty()) << "a held lock without an object, at listing " << i;
+    for (const auto& o : *listed) seen.insert(o.name);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_GT(seen.size(), 2u) << "refreshed under new names";
+  EXPECT_EQ(seen.count(first + "-2"), 1u);
+  EXPECT_TRUE((*lock)->Check());
+  lock->reset();
+  EXPECT_TRUE(fs::is_empty(dir_.path() + "/locks"));
 }
 
 TEST_F(RepoLockTest, ALockRemovedBetweenTwoRefreshesIsLostAtTheNextCheck) {
@@ -121,6 +154,82 @@ TEST_F(RepoLockTest, ASnapshotWrittenJustAsItsLockWentIsTakenBack) {
   EXPECT_EQ(checks, 2);
   EXPECT_TRUE(backend_->List("snapshots/")->empty()) << "the snapshot is taken back";
   EXPECT_TRUE(backend_->List("locks/")->empty());
+}
+
+// A backend whose Put of an existing object leaves an instant without it, as an SFTP or FTP
+// server does (its rename replaces no file, so the old object is first moved aside under a
+// temp name, which listings skip).
+class ReplacesInTwoSteps : public testing::ForwardingBackend {
+ public:
+  explicit ReplacesInTwoSteps(storage::Backend& base) : ForwardingBackend(base) {}
+  Status Put(const std::string& name, std::string_view data) override {
+    auto present = base().Stat(name);
+    if (present && *present) {
+      VELIN_TRY(base().Delete(name));
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    return base().Put(name, data);
+  }
+};
+
+// Must show: while a shared lock is refreshed every 2 ms on such a server, an exclusive lock is
+// never granted (a prune would delete what the running backup wrote): a refresh never leaves an
+// instant without the shared lock, and a lock that vanishes between the listing and its read
+// is looked for again before it counts as released. The holder keeps its lock all along.
+TEST_F(RepoLockTest, AnExclusiveLockIsNeverTakenWhileASharedOneIsRefreshedOnAFileServer) {
+  ReplacesInTwoSteps server(*backend_);
+  LockOptions fast;
+  fast.refresh_every = std::chrono::milliseconds(2);
+  auto shared = RepoLock::Acquire(io::Env::Default(), server, LockKind::kShared, fast);
+  ASSERT_TRUE(shared) << shared.error().message;
+  int granted = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  int attempts = 0;
+  for (; std::chrono::steady_clock::now() < until; ++attempts) {
+    auto exclusive = RepoLock::Acquire(io::Env::Default(), server, LockKind::kExclusive, {});
+    if (exclusive) {
+      ++granted;
+    } else {
+      EXPECT_EQ(exclusive.error().code, ExitCode::kLocked) << exclusive.error().message;
+    }
+  }
+  EXPECT_EQ(granted, 0) << "of " << attempts << " attempts";
+  EXPECT_TRUE((*shared)->Check());
+}
+
+// Must show: the holder of a shared lock that finds a live exclusive lock taken since (a prune
+// that got in, whatever let it) stops before it commits, naming it; an exclusive lock that
+// comes and goes (a prune that saw the shared lock and backed off) does not stop it.
+TEST_F(RepoLockTest, ASharedHolderStopsBeforeCommittingWhenAnExclusiveLockGotIn) {
+  auto shared = RepoLock::Acquire(io::Env::Default(), *backend_, LockKind::kShared, LockOptions{});
+  ASSERT_TRUE(shared) << shared.error().message;
+  ASSERT_TRUE((*shared)->Check());
+  const std::string body =
+      FormatLockRecord(LockRecord{io::Env::Default().ThisProcess(), "exclusive", ::time(nullptr)});
+  {
+    std::atomic<bool> stop{false};
+    std::thread backing_off([&] {  // a prune waiting with --lock-wait
+      while (!stop) {
+        (void)backend_->Put("locks/exclusive-waiting", body);
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));
+        (void)backend_->Delete("locks/exclusive-waiting");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
+    for (int i = 0; i < 20; ++i) {
+      Status st = (*shared)->Check();
+      EXPECT_TRUE(st) << st.error().message;
+    }
+    stop = true;
+    backing_off.join();
+  }
+  ASSERT_TRUE(backend_->Put("locks/exclusive-got-in", body));
+  Status st = (*shared)->Check();
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("locks/exclusive-got-in"), std::string::npos)
+      << st.error().message;
+  EXPECT_NE(st.error().message.find("stopped before committing"), std::string::npos)
+      << st.error().message;
 }
 
 TEST_F(RepoLockTest, FailingRefreshesLoseTheLock) {

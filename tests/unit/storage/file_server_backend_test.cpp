@@ -214,7 +214,8 @@ void ExpectListingsStartAtTheirDirectory(FileServerBackend& backend) {
   auto locks = backend.List("locks/");
   ASSERT_TRUE(locks) << locks.error().message;
   EXPECT_EQ(names(*locks), std::vector<std::string>{"locks/shared-1"});
-  EXPECT_EQ(backend.requests() - before, 1u) << "locks/ alone is listed";
+  // And, once per backend, a stat of its newest object: the time zone of the listings' times.
+  EXPECT_EQ(backend.requests() - before, 2u) << "locks/ alone is listed";
 
   before = backend.requests();
   auto snapshot = backend.List("snapshots/s2");
@@ -234,6 +235,33 @@ void ExpectListingsStartAtTheirDirectory(FileServerBackend& backend) {
   auto everything = backend.List("");
   ASSERT_TRUE(everything) << everything.error().message;
   EXPECT_EQ(everything->size(), 8u);
+}
+
+// Must show: OpenSSH's SFTP server writes the times of its listings (`ls -l` long names) in its
+// own time zone; the modification times velin lists are the true ones all the same — a lock
+// object written just now is not 5 hours old on a server on New York time (nor an hour in the
+// future on one in Berlin), and one written three hours ago is three hours old. Lock ages, prune's
+// age guard for young packs and the temp sweep compare them with clocks.
+TEST(SftpBackend, ListedTimesAreTrueOnAServerOnLocalTime) {
+  for (const char* zone : {"America/New_York", "Europe/Berlin", "Asia/Kathmandu"}) {
+    SshServer server(zone);
+    auto backend = Open(SftpOptions(server, server.port()));
+    ASSERT_TRUE(backend->Put("locks/shared-now", "{}"));
+    ASSERT_TRUE(backend->Put("locks/shared-earlier", "{}"));
+    const std::string earlier = server.files_dir() + "/repo/locks/shared-earlier";
+    std::filesystem::last_write_time(
+        earlier, std::filesystem::file_time_type::clock::now() - std::chrono::hours(3));
+    const int64_t now = ::time(nullptr);
+    auto listed = backend->List("locks/");
+    ASSERT_TRUE(listed) << listed.error().message;
+    ASSERT_EQ(listed->size(), 2u);
+    for (const ObjectInfo& o : *listed) {
+      const int64_t expected = o.name == "locks/shared-now" ? now : now - 3 * 3600;
+      // The listing shows minutes: up to 59 s early, and a second or two for the test itself.
+      EXPECT_GE(o.mtime, expected - 65) << zone << " " << o.name << " " << expected - o.mtime;
+      EXPECT_LE(o.mtime, expected + 5) << zone << " " << o.name << " " << o.mtime - expected;
+    }
+  }
 }
 
 TEST(SftpBackend, AListingStartsAtTheDirectoryOfItsPrefix) {
@@ -313,8 +341,9 @@ TEST(SftpBackend, ASweepListsEveryDirectoryOnceAndTheOnesOnlyTheRootNames) {
   auto swept = backend->RemoveStaleTemps(0);
   ASSERT_TRUE(swept) << swept.error().message;
   EXPECT_EQ(swept->removed, stale.size());
-  // locks, root, data, index, snapshots, keys, six pack directories; and the nine removals.
-  EXPECT_EQ(backend->requests() - before, 12u + stale.size());
+  // locks, root, data, index, snapshots, keys, six pack directories; the stat that learns the
+  // time zone of the listings' times (ListingOffset); and the nine removals.
+  EXPECT_EQ(backend->requests() - before, 13u + stale.size());
   struct stat st {};
   for (const std::string& name : stale) EXPECT_NE(::stat((repo + name).c_str(), &st), 0) << name;
   EXPECT_EQ(::stat((repo + "keys/k1").c_str(), &st), 0);
