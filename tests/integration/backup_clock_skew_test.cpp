@@ -26,16 +26,6 @@ RunOptions ClockAt(const std::string& utc) {
   return at;
 }
 
-// Now plus `seconds`, as VELIN_NOW takes it.
-std::string UtcFromNow(int64_t seconds) {
-  const std::time_t t = std::time(nullptr) + static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // Must show: with a backup dated 2099 in the repository, status judges the age on the others
 // (exit 1 two days after the last real backup, where it said "up to date" before) and names
 // the skewed one in a warning and in "future"; create and `restore latest` warn; a clock that is

@@ -31,9 +31,7 @@ std::vector<std::string> RemoteLocksFilesUnder(const std::string& dir) {
 // One application backing up to an SFTP repository; each "host" has its own velin cache.
 struct SftpRepoApp {
   SshServer ssh;
-  BackupApp app{{"storage"},
-                "prune_after_create = false\n[storage.sftp]\nkey_file = \"" + ssh.key_file() +
-                    "\"\nknown_hosts = \"" + ssh.known_hosts() + "\"\n"};
+  BackupApp app{{"storage"}, "prune_after_create = false" + ssh.StorageConfig()};
   std::string repo_dir = ssh.files_dir() + "/repo";
   std::string url = ssh.Url(repo_dir);
 

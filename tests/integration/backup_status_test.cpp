@@ -243,16 +243,6 @@ TEST(BackupUnlockTest, StaleRemovesOnlyDeadOwnersAndPlainUnlockNeedsConfirmation
   EXPECT_EQ(app.Run({"backup", "create"}).exit_code, 0);
 }
 
-// Now plus `seconds`, as VELIN_NOW takes it.
-std::string StatusUtcFromNow(int64_t seconds) {
-  const std::time_t t = std::time(nullptr) + static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // A verify recorded by a clock a year ahead read "Last verify: 0s ago, intact" and kept
 // monitor.max_verify_age quiet for that year, however long verifies had stopped. It counts as
 // no verify now, and says so; the next verify by a right clock counts again.
@@ -260,13 +250,13 @@ TEST(BackupStatusTest, AVerifyDatedAfterTheClockCountsAsNone) {
   BackupApp app({"storage"}, "prune_after_create = false\n[monitor]\nmax_verify_age = \"30d\"");
   WriteFile(app.root() + "/storage/a.txt", "a\n");
   ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
-  RunOptions year_ahead = At(StatusUtcFromNow(365 * 86400));
+  RunOptions year_ahead = At(UtcFromNow(365 * 86400));
   ASSERT_EQ(app.Run({"backup", "verify", "latest"}, year_ahead).exit_code, 0);
   const nlohmann::json record = nlohmann::json::parse(ReadFileOrDie(app.repo() + "/state/verify"));
   const int64_t verified = record.value("last_ok_time", int64_t{0});
   ASSERT_GT(verified, static_cast<int64_t>(::time(nullptr)) + 300 * 86400) << record;
 
-  RunOptions berlin = At(StatusUtcFromNow(3600));
+  RunOptions berlin = At(UtcFromNow(3600));
   berlin.env["TZ"] = "Europe/Berlin";
   RunResult human = app.Run({"backup", "status"}, berlin);
   EXPECT_EQ(human.exit_code, 1) << human.out << human.err;
@@ -344,7 +334,7 @@ TEST(BackupUnlockTest, StaleJudgesAnotherHostsLockByTheStoragesClockNotThisMachi
                       fs::file_time_type::clock::now() - std::chrono::hours(2));
   WriteFile(app.repo() + "/state/clock-00000000feedface", "x");
 
-  const RunOptions ahead = At(StatusUtcFromNow(31 * 60));
+  const RunOptions ahead = At(UtcFromNow(31 * 60));
   RunResult status = app.Run({"backup", "status", "--json"}, ahead);
   ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
   EXPECT_EQ(status.err, "");

@@ -85,6 +85,27 @@ void WriteWrapper(const std::string& dir, const std::string& name, const std::st
             0755);
 }
 
+// Wrappers of `tools` in a scratch directory, all logging to log(), and velin's environment:
+// the secrets, with the wrappers first on PATH.
+class WrappedTools {
+ public:
+  explicit WrappedTools(std::initializer_list<const char*> tools) {
+    std::filesystem::create_directories(scratch_ / "tools");
+    for (const char* tool : tools) WriteWrapper(scratch_ / "tools", tool, log());
+  }
+  std::string log() const { return scratch_ / "tools.log"; }
+  std::string scratch(const std::string& name) const { return scratch_ / name; }
+  RunOptions Options() const {
+    RunOptions options;
+    options.env = SecretEnvironment();
+    options.env["PATH"] = scratch_ / "tools" + ":" + std::getenv("PATH");
+    return options;
+  }
+
+ private:
+  TempDir scratch_;
+};
+
 TEST(ChildEnvironmentTest, MariadbToolsGetAMinimalEnvironmentAndThePasswordThroughAPipe) {
   MariadbServer& my = MariadbServer::Shared();
   std::string db = my.CreateDatabase();
@@ -92,16 +113,11 @@ TEST(ChildEnvironmentTest, MariadbToolsGetAMinimalEnvironmentAndThePasswordThrou
   BackupApp app({"db"}, "password_env = \"REPO_PASS\"\n\n[database]\ndriver = \"mysql\"\nport = " +
                             std::to_string(my.port()) + "\nuser = \"app\"\nname = \"" + db +
                             "\"\npassword_env = \"DB_PASS\"\n");
-  TempDir scratch;
-  std::string tools = scratch / "tools", tmp = scratch / "tmp", log = scratch / "tools.log";
-  std::filesystem::create_directories(tools);
+  WrappedTools tools({"mariadb-dump", "mariadb"});
+  std::string tmp = tools.scratch("tmp");
   std::filesystem::create_directories(tmp);
-  WriteWrapper(tools, "mariadb-dump", log);
-  WriteWrapper(tools, "mariadb", log);
-  RunOptions options;
-  options.env = SecretEnvironment();
+  RunOptions options = tools.Options();
   options.env["DB_PASS"] = kAppPassword;
-  options.env["PATH"] = tools + ":" + std::getenv("PATH");
   options.env["TMPDIR"] = tmp;
 
   RunResult r = app.Run({"backup", "create"}, options);
@@ -111,7 +127,7 @@ TEST(ChildEnvironmentTest, MariadbToolsGetAMinimalEnvironmentAndThePasswordThrou
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.Sql(db, "SELECT v FROM t"), "a\n");
 
-  std::string seen = ReadFileOrDie(log);
+  std::string seen = ReadFileOrDie(tools.log());
   ExpectNoSecret(seen, "a MariaDB tool");
   EXPECT_EQ(seen.find(kAppPassword), std::string::npos) << seen;
   EXPECT_EQ(seen.find("APP_SETTING"), std::string::npos) << seen;
@@ -147,22 +163,16 @@ TEST(ChildEnvironmentTest, PostgresqlToolsGetTheirPasswordAndNothingElseOfVelins
                 "host = \"127.0.0.1\"\nport = " +
                     std::to_string(pg.port()) + "\nuser = \"app\"\nname = \"" + db +
                     "\"\npassword_env = \"DB_PASS\"\n");
-  TempDir scratch;
-  std::string tools = scratch / "tools", log = scratch / "tools.log";
-  std::filesystem::create_directories(tools);
-  WriteWrapper(tools, "pg_dump", log);
-  WriteWrapper(tools, "pg_restore", log);
-  RunOptions options;
-  options.env = SecretEnvironment();
+  WrappedTools tools({"pg_dump", "pg_restore"});
+  RunOptions options = tools.Options();
   options.env["DB_PASS"] = kAppPassword;
   options.env["PGAPPNAME"] = "velin-env-test";  // libpq's own setting: the tools get it
-  options.env["PATH"] = tools + ":" + std::getenv("PATH");
   RunResult r = app.Run({"backup", "create"}, options);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
 
-  std::string seen = ReadFileOrDie(log);
+  std::string seen = ReadFileOrDie(tools.log());
   ExpectNoSecret(seen, "a PostgreSQL tool");
   EXPECT_EQ(seen.find("APP_SETTING"), std::string::npos) << seen;
   EXPECT_NE(seen.find(std::string("PGPASSWORD=") + kAppPassword), std::string::npos) << seen;
@@ -188,20 +198,16 @@ TEST(ChildEnvironmentTest, PgpasswordReachesTheToolsButNoHookOrNotifyCommand) {
                             "\"\n[hooks]\nbefore_backup = \"env > hook.env\"\n"
                             "[notify]\ncommand = \"env > notify.env\"\n"
                             "events = [\"backup-succeeded\"]\n");
-  TempDir scratch;
-  std::string tools = scratch / "tools", log = scratch / "tools.log";
-  std::filesystem::create_directories(tools);
-  WriteWrapper(tools, "pg_dump", log);
-  RunOptions options;
-  options.env = SecretEnvironment();
+  WrappedTools tools({"pg_dump"});
+  RunOptions options = tools.Options();
   options.env.erase("REPO_PASS");  // velin.toml names neither: not velin's secrets here
   options.env.erase("DB_PASS");
   options.env["PGPASSWORD"] = kAppPassword;
   options.env["MYSQL_PWD"] = "mysql-pwd-value";
-  options.env["PATH"] = tools + ":" + std::getenv("PATH");
   RunResult r = app.Run({"backup", "create"}, options);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(ReadFileOrDie(log).find(std::string("PGPASSWORD=") + kAppPassword), std::string::npos);
+  EXPECT_NE(ReadFileOrDie(tools.log()).find(std::string("PGPASSWORD=") + kAppPassword),
+            std::string::npos);
   for (const char* file : {"hook.env", "notify.env"}) {
     std::string env = ReadFileOrDie(app.root() + "/" + file);
     ExpectNoSecret(env, file);
@@ -220,24 +226,19 @@ TEST(ChildEnvironmentTest, MysqlPwdReachesTheToolsButNoHook) {
   BackupApp app({"db"}, "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
                             "\nuser = \"app\"\nname = \"" + db +
                             "\"\n[hooks]\nbefore_backup = \"env > hook.env\"\n");
-  TempDir scratch;
-  std::string tools = scratch / "tools", log = scratch / "tools.log";
-  std::filesystem::create_directories(tools);
-  WriteWrapper(tools, "mariadb-dump", log);
-  WriteWrapper(tools, "mariadb", log);
-  RunOptions options;
-  options.env = SecretEnvironment();
+  WrappedTools tools({"mariadb-dump", "mariadb"});
+  RunOptions options = tools.Options();
   options.env.erase("REPO_PASS");  // velin.toml names neither: not velin's secrets here
   options.env.erase("DB_PASS");
   options.env["MYSQL_PWD"] = kAppPassword;
-  options.env["PATH"] = tools + ":" + std::getenv("PATH");
   RunResult r = app.Run({"backup", "create"}, options);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   my.Sql(db, "DELETE FROM t;");
   r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.Sql(db, "SELECT v FROM t"), "a\n");
-  EXPECT_NE(ReadFileOrDie(log).find(std::string("MYSQL_PWD=") + kAppPassword), std::string::npos);
+  EXPECT_NE(ReadFileOrDie(tools.log()).find(std::string("MYSQL_PWD=") + kAppPassword),
+            std::string::npos);
   std::string env = ReadFileOrDie(app.root() + "/hook.env");
   ExpectNoSecret(env, "the hook");
   EXPECT_EQ(env.find("MYSQL_PWD"), std::string::npos) << env;

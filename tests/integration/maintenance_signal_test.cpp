@@ -203,9 +203,7 @@ TEST(MaintenanceSignalSftp, SigtermAtEveryRequestOfACreateLeavesNoLockAndNoPacks
   RunOptions env;
   env.env["VELIN_CACHE_DIR"] = cache.path();
   env.env["TMPDIR"] = spill.path();
-  BackupApp app({"storage"}, "prune_after_create = false\n\n[storage.sftp]\nkey_file = \"" +
-                                 ssh.key_file() + "\"\nknown_hosts = \"" + ssh.known_hosts() +
-                                 "\"\n");
+  BackupApp app({"storage"}, "prune_after_create = false" + ssh.StorageConfig());
   const std::string repo = ssh.files_dir() + "/repo";
   SweepASecondBackup(app, ssh.Url(repo), repo, env, 200, [&](const std::string& at) {
     EXPECT_EQ(LocalLocks(repo), std::vector<std::string>{}) << at;

@@ -405,9 +405,7 @@ TEST(OutputFixesTest, CreateOnSftpRemovesTempUploadsOlderThanAnHour) {
   TempDir cache;
   RunOptions env;
   env.env["VELIN_CACHE_DIR"] = cache.path();
-  BackupApp app({"storage"}, "prune_after_create = false\n[storage.sftp]\nkey_file = \"" +
-                                 ssh.key_file() + "\"\nknown_hosts = \"" + ssh.known_hosts() +
-                                 "\"\n");
+  BackupApp app({"storage"}, "prune_after_create = false" + ssh.StorageConfig());
   const std::string url = ssh.Url(ssh.files_dir() + "/repo");
   WriteFile(app.root() + "/storage/a.txt", "a\n");
   ASSERT_EQ(app.Run({"backup", "create", "--destination", url}, env).exit_code, 0);

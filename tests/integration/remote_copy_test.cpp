@@ -17,8 +17,7 @@ std::string RemoteConfig(const S3Server* s3, const SshServer* ssh) {
   std::string c;
   if (s3) c += "\n[storage.s3]\nendpoint = \"" + s3->endpoint() + "\"\npath_style = true\n";
   if (ssh) {
-    c += "\n[storage.sftp]\nkey_file = \"" + ssh->key_file() + "\"\nknown_hosts = \"" +
-         ssh->known_hosts() + "\"\n";
+    c += ssh->StorageConfig();
   }
   return c;
 }

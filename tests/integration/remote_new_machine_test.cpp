@@ -90,8 +90,7 @@ TEST(RemoteNewMachine, ReadsAnS3RepositoryOfManyBackups) {
 
 TEST(RemoteNewMachine, ReadsAnSftpRepositoryOfManyBackups) {
   SshServer ssh;
-  BackupApp app({"storage"}, "\n[storage.sftp]\nkey_file = \"" + ssh.key_file() +
-                                 "\"\nknown_hosts = \"" + ssh.known_hosts() + "\"\n");
+  BackupApp app({"storage"}, ssh.StorageConfig());
   ReadOnANewMachine(
       app, ssh.Url(ssh.files_dir() + "/repo"), RunOptions{},
       [&](const std::string& id) { return ssh.files_dir() + "/repo/snapshots/" + id; });

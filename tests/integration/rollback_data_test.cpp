@@ -26,8 +26,6 @@ std::map<std::string, std::string> Password(const std::string& p = kAppPassword)
   return {{kPasswordEnv, p}};
 }
 
-void Sleep(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
 class RollbackDataTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -86,15 +84,6 @@ class RollbackDataTest : public ::testing::Test {
     return last;
   }
 
-  static bool WaitForTransactionEnd(ToyApp& app, double seconds) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(int(seconds * 1000));
-    while (std::chrono::steady_clock::now() < until) {
-      if (!std::filesystem::exists(app.state() + "/transaction.json")) return true;
-      Sleep(200);
-    }
-    return false;
-  }
-
   static nlohmann::json Backups(ToyApp& app) {
     RunResult r = app.Velin({"--json", "backup", "list"}, Password());
     return nlohmann::json::parse(r.out)["backups"];
@@ -148,7 +137,7 @@ TEST_F(RollbackDataTest, DeadlineRestoresTheDroppedColumnAndItsData) {
   DeployV2(app);
   EXPECT_FALSE(HasEmail());
 
-  ASSERT_TRUE(WaitForTransactionEnd(app, 60));
+  ASSERT_TRUE(app.WaitForTransactionEnd(60));
   EXPECT_TRUE(app.WaitForVersion("v1", 15)) << app.Health();
   EXPECT_TRUE(HasEmail());
   EXPECT_EQ(pg().TableDigests(db_), before_);
@@ -188,7 +177,7 @@ TEST_F(RollbackDataTest, TheWatchdogRestoresWithThePasswordOfPgpassword) {
   r = app.Velin({"rollback", "to-version", "v2"}, env);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   pg().Sql(db_, "SET ROLE app; ALTER TABLE users DROP COLUMN email;");
-  ASSERT_TRUE(WaitForTransactionEnd(app, 60));
+  ASSERT_TRUE(app.WaitForTransactionEnd(60));
   EXPECT_TRUE(HasEmail());
   EXPECT_EQ(pg().TableDigests(db_), before_);
   nlohmann::json h = LastTransaction(app);
@@ -203,7 +192,7 @@ TEST_F(RollbackDataTest, DeadlineWithoutRestoreKeepsTheWritesAndSaysSo) {
   ASSERT_EQ(app.Velin({"rollback", "begin", "--backup", "--timeout", "10s"}, Password()).exit_code,
             0);
   DeployV2(app);
-  ASSERT_TRUE(WaitForTransactionEnd(app, 60));
+  ASSERT_TRUE(app.WaitForTransactionEnd(60));
   EXPECT_FALSE(HasEmail());
   nlohmann::json h = LastTransaction(app);
   EXPECT_EQ(h["outcome"], "rolled back by timeout");

@@ -14,16 +14,6 @@
 namespace velin::testing {
 namespace {
 
-bool WatchdogS3WaitForTransactionEnd(ToyApp& app, double seconds) {
-  const auto until =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(int(seconds * 1000));
-  while (std::chrono::steady_clock::now() < until) {
-    if (!std::filesystem::exists(app.state() + "/transaction.json")) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return false;
-}
-
 TEST(RollbackWatchdogCredentials, TheWatchdogRestoresFromS3WithTheKeysOfItsEnvironment) {
   S3Server s3;
   TempDir cache;
@@ -61,7 +51,7 @@ TEST(RollbackWatchdogCredentials, TheWatchdogRestoresFromS3WithTheKeysOfItsEnvir
   ASSERT_NE(RunProgram({"sqlite3", db, ".dump"}).out, before);
 
   // No velin command runs meanwhile: the watchdog alone rolls back at the deadline.
-  ASSERT_TRUE(WatchdogS3WaitForTransactionEnd(app, 90));
+  ASSERT_TRUE(app.WaitForTransactionEnd(90));
   EXPECT_EQ(RunProgram({"sqlite3", db, ".dump"}).out, before);
   auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "history"}, env).out);
   nlohmann::json last;

@@ -23,12 +23,7 @@ namespace fs = std::filesystem;
 
 // This machine's clock 31 minutes ahead of the servers' (the same kernel's), as VELIN_NOW.
 RunOptions ThirtyOneMinutesAhead(RunOptions options) {
-  const std::time_t t = std::time(nullptr) + 31 * 60;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  options.env["VELIN_NOW"] = buf;
+  options.env["VELIN_NOW"] = UtcFromNow(31 * 60);
   return options;
 }
 
@@ -47,9 +42,7 @@ TEST(StorageClockRemoteTest, SftpLockOfAnotherHostIsLiveByTheServersClock) {
   TempDir cache;
   RunOptions env;
   env.env["VELIN_CACHE_DIR"] = cache.path();
-  BackupApp app({"storage"}, "prune_after_create = false\n[storage.sftp]\nkey_file = \"" +
-                                 ssh.key_file() + "\"\nknown_hosts = \"" + ssh.known_hosts() +
-                                 "\"\n");
+  BackupApp app({"storage"}, "prune_after_create = false" + ssh.StorageConfig());
   const std::string repo = ssh.files_dir() + "/repo";
   const std::string url = ssh.Url(repo);
   WriteFile(app.root() + "/storage/a.txt", "a\n");

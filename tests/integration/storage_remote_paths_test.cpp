@@ -40,8 +40,7 @@ TEST(StorageRemotePaths, DotSegmentsInAnS3PrefixAreRefused) {
 
 TEST(StorageRemotePaths, AnSftpPathStartingWithTildeIsRefused) {
   SshServer ssh;
-  BackupApp app({"storage"}, "[storage.sftp]\nkey_file = \"" + ssh.key_file() +
-                                 "\"\nknown_hosts = \"" + ssh.known_hosts() + "\"\n");
+  BackupApp app({"storage"}, ssh.StorageConfig());
   const std::string url = ssh.Url("~/velin-repo");
   ExpectRefusedPath(app, {"backup", "init", "--destination", url}, url, "write the absolute path");
 }

@@ -64,8 +64,7 @@ TEST(StorageRemoteReadOnly, SftpReadersOfAReadOnlyFileSystemGoOnWithoutALock) {
   TempDir cache;
   RunOptions env;
   env.env["VELIN_CACHE_DIR"] = cache.path();
-  BackupApp app({"storage"}, "[storage.sftp]\nkey_file = \"" + ssh.key_file() +
-                                 "\"\nknown_hosts = \"" + ssh.known_hosts() + "\"\n");
+  BackupApp app({"storage"}, ssh.StorageConfig());
   WriteFile(app.root() + "/storage/a.txt", "alpha\n");
   const std::string srv = ssh.files_dir() + "/srv";
   RunResult made =
@@ -109,8 +108,7 @@ TEST(StorageRemoteReadOnly, AReaderOfAnSftpServerOnNewYorkTimeSeesAFreshLockAsLi
   TempDir cache;
   RunOptions env;
   env.env["VELIN_CACHE_DIR"] = cache.path();
-  BackupApp app({"storage"}, "[storage.sftp]\nkey_file = \"" + ssh.key_file() +
-                                 "\"\nknown_hosts = \"" + ssh.known_hosts() + "\"\n");
+  BackupApp app({"storage"}, ssh.StorageConfig());
   WriteFile(app.root() + "/storage/a.txt", "alpha\n");
   const std::string srv = ssh.files_dir() + "/srv";
   ASSERT_EQ(

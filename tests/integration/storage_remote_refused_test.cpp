@@ -32,8 +32,7 @@ TEST(StorageRemoteRefused, SftpReadOnlyLoginReadsARepositoryWithoutLocksDirector
   TempDir cache;
   RunOptions env;
   env.env["VELIN_CACHE_DIR"] = cache.path();
-  BackupApp app({"storage"}, "[storage.sftp]\nkey_file = \"" + ssh.key_file() +
-                                 "\"\nknown_hosts = \"" + ssh.known_hosts() + "\"\n");
+  BackupApp app({"storage"}, ssh.StorageConfig());
   WriteFile(app.root() + "/storage/a.txt", "alpha\n");
   const std::string srv = ssh.files_dir() + "/srv";
   RunResult made =

@@ -63,9 +63,7 @@ TEST(StorageSweepScope, SftpCreateKeepsTheUsersFilesInTheRepositoryDirectory) {
   TempDir cache;
   RunOptions env;
   env.env["VELIN_CACHE_DIR"] = cache.path();
-  BackupApp app({"storage"}, "prune_after_create = false\n[storage.sftp]\nkey_file = \"" +
-                                 ssh.key_file() + "\"\nknown_hosts = \"" + ssh.known_hosts() +
-                                 "\"\n");
+  BackupApp app({"storage"}, "prune_after_create = false" + ssh.StorageConfig());
   WriteFile(app.root() + "/storage/a.txt", "a\n");
   const std::string home = ssh.files_dir() + "/home";
   const std::vector<std::string> files = PlantUserFilesIn(home);

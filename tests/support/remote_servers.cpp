@@ -232,6 +232,11 @@ bool SshServer::Launch(const std::string& key_type_and_blob) {
 
 std::string SshServer::Url(const std::string& path) const { return UrlAs(user_, path); }
 
+std::string SshServer::StorageConfig() const {
+  return "\n[storage.sftp]\nkey_file = \"" + key_file() + "\"\nknown_hosts = \"" + known_hosts() +
+         "\"\n";
+}
+
 std::string SshServer::UrlAs(const std::string& user, const std::string& path) const {
   std::string p = path;
   while (!p.empty() && p.front() == '/') p.erase(0, 1);

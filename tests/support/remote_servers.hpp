@@ -86,6 +86,8 @@ class SshServer {
   // A directory the user may write, for repositories: <tmp>/files.
   std::string files_dir() const { return dir_ / "files"; }
   std::string Url(const std::string& path) const;  // sftp://user@127.0.0.1:port/<path>
+  // velin.toml's "[storage.sftp]" table that logs in with key_file() and trusts known_hosts().
+  std::string StorageConfig() const;
   // Lets another local user (FtpServer::kUser, EnsureFtpUser) log in with key_file(): sshd
   // reads authorized_keys as the user logging in, so it and the temp dir become readable by
   // all (files_dir() too; what is made in it afterwards keeps its own modes).

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -37,13 +38,7 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 
 std::map<std::string, std::string> ClockAhead(std::chrono::seconds ahead,
                                               std::map<std::string, std::string> env) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) +
-                        static_cast<std::time_t>(ahead.count());
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  env["VELIN_NOW"] = buf;
+  env["VELIN_NOW"] = UtcFromNow(ahead.count());
   return env;
 }
 
@@ -164,6 +159,16 @@ bool ToyApp::WaitForVersion(const std::string& version, double seconds) {
   while (std::chrono::steady_clock::now() < deadline) {
     if (Health() == "version=" + version) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+bool ToyApp::WaitForTransactionEnd(double seconds) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!std::filesystem::exists(state() + "/transaction.json")) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return false;
 }

@@ -46,6 +46,8 @@ class ToyApp {
   std::string Current();
   // Polls Health() until it says `version` or `seconds` pass.
   bool WaitForVersion(const std::string& version, double seconds);
+  // Polls until no transaction is open (state/transaction.json is gone) or `seconds` pass.
+  bool WaitForTransactionEnd(double seconds);
   void KillServer();
 
   std::string root() const { return dir_.path(); }

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -164,6 +165,15 @@ int FreeLoopbackPort() {
 
 std::string VelinBinary() { return VELIN_BINARY; }
 std::string SourceDir() { return VELIN_SOURCE_DIR; }
+
+std::string UtcFromNow(int64_t seconds) {
+  const std::time_t t = std::time(nullptr) + static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 uint64_t SweepStride() {
   const char* v = std::getenv("VELIN_TEST_SWEEP_STRIDE");

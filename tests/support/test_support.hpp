@@ -102,6 +102,9 @@ int FreeLoopbackPort();
 std::string VelinBinary();
 std::string SourceDir();
 
+// Now plus `seconds` (negative: before now) in UTC, "2026-11-25T14:30:05Z", as VELIN_NOW takes it.
+std::string UtcFromNow(int64_t seconds);
+
 // Every how-many'th fault point an exhaustive in-process sweep tries: 1 (every point) unless
 // VELIN_TEST_SWEEP_STRIDE names a larger number. CI's sanitizer run sets it (the sanitizers
 // make each point ~4x dearer); the normal run, the README's test command, tries every point.

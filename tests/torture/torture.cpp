@@ -250,8 +250,7 @@ void Torture::StartBackend() {
   } else if (backend_ == "sftp") {
     ssh_ = std::make_unique<SshServer>();
     url_ = ssh_->Url(ssh_->files_dir() + "/repo");
-    storage_config_ = "\n[storage.sftp]\nkey_file = \"" + ssh_->key_file() +
-                      "\"\nknown_hosts = \"" + ssh_->known_hosts() + "\"\n";
+    storage_config_ = ssh_->StorageConfig();
   } else {
     throw Failure("unknown backend " + backend_ + " (local, s3 or sftp)");
   }
