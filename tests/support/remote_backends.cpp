@@ -41,17 +41,8 @@ struct S3Harness : BackendHarness {
 struct SftpHarness : BackendHarness {
   SshServer server;
   explicit SftpHarness(const std::string& time_zone = "") : server(time_zone) {
-    storage::FileServerOptions o;
-    o.protocol = storage::FileProtocol::kSftp;
-    o.host = "127.0.0.1";
-    o.port = server.port();
-    o.user = server.user();
-    o.root = server.files_dir().substr(1) + "/repo";
-    o.key_file = server.key_file();
-    o.public_key_file = server.key_file() + ".pub";
-    o.known_hosts = server.known_hosts();
     storage::RetryPolicy retry = FastRetries();
-    backend = Check(storage::FileServerBackend::Create(o, &retry), "sftp");
+    backend = Check(storage::FileServerBackend::Create(SftpRepoOptions(server), &retry), "sftp");
   }
   ~SftpHarness() override { backend.reset(); }
 };
@@ -82,6 +73,19 @@ storage::RetryPolicy FastRetries(int attempts) {
   p.connect_timeout = std::chrono::seconds(5);
   p.stall_timeout = std::chrono::seconds(10);
   return p;
+}
+
+storage::FileServerOptions SftpRepoOptions(const SshServer& server) {
+  storage::FileServerOptions o;
+  o.protocol = storage::FileProtocol::kSftp;
+  o.host = "127.0.0.1";
+  o.port = server.port();
+  o.user = server.user();
+  o.root = server.files_dir().substr(1) + "/repo";
+  o.key_file = server.key_file();
+  o.public_key_file = server.key_file() + ".pub";
+  o.known_hosts = server.known_hosts();
+  return o;
 }
 
 std::unique_ptr<BackendHarness> StartBackend(const std::string& kind) {

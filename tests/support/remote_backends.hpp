@@ -8,9 +8,12 @@
 #include <string>
 
 #include "velin/storage/backend.hpp"
+#include "velin/storage/file_server_backend.hpp"
 #include "velin/storage/retry_policy.hpp"
 
 namespace velin::testing {
+
+class SshServer;
 
 struct BackendHarness {
   virtual ~BackendHarness() = default;
@@ -19,6 +22,9 @@ struct BackendHarness {
 
 // Retries that keep tests quick: `attempts` tries, 10 ms apart at first.
 storage::RetryPolicy FastRetries(int attempts = 4);
+
+// How an SFTP backend reaches `server`'s repository directory (<files_dir>/repo) as its user.
+storage::FileServerOptions SftpRepoOptions(const SshServer& server);
 
 std::unique_ptr<BackendHarness> StartBackend(const std::string& kind);
 

@@ -158,17 +158,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, CachingBackendReuse,
 // minute) is read anew.
 TEST(CachingBackend, OnAFileServerASnapshotIsCachedOnceItsMinuteIsOver) {
   testing::SshServer server;
-  FileServerOptions o;
-  o.protocol = FileProtocol::kSftp;
-  o.host = "127.0.0.1";
-  o.port = server.port();
-  o.user = server.user();
-  o.root = server.files_dir().substr(1) + "/repo";
-  o.key_file = server.key_file();
-  o.public_key_file = server.key_file() + ".pub";
-  o.known_hosts = server.known_hosts();
   RetryPolicy retry = testing::FastRetries();
-  auto remote = FileServerBackend::Create(o, &retry);
+  auto remote = FileServerBackend::Create(testing::SftpRepoOptions(server), &retry);
   ASSERT_TRUE(remote) << remote.error().message;
   const std::string older = "{\"tree\":\"aaaa\"}", again = "{\"tree\":\"bbbb\"}";
   ASSERT_TRUE((*remote)->Put("snapshots/older", older));
