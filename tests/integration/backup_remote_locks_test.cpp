@@ -130,5 +130,30 @@ TEST(RemoteLocks, UnlockStaleKeepsALiveLockOnAServerOnNewYorkTime) {
   EXPECT_LE(j["locks"][0]["age_seconds"].get<int64_t>(), 180) << status.out;
 }
 
+// Must show: a lock whose holder wrote its next object and was killed before it removed the one
+// before ("<id>" and "<id>-2" both there) is one lock: `status` shows it once, by its newest
+// object, and `backup unlock` removes both objects, leaving locks/ empty.
+TEST(RemoteLocks, StatusShowsALockAndItsRefreshOnceAndUnlockRemovesBoth) {
+  SftpRepoApp s;
+  TempDir cache;
+  WriteFile(s.app.root() + "/storage/a.txt", "alpha\n");
+  ASSERT_EQ(s.Run({"backup", "create", "-q"}, cache).exit_code, 0);
+  const std::string first = s.repo_dir + "/locks/shared-00000000000000aa";
+  WriteFile(first, RemoteLocksForeignLock("shared"));
+  fs::last_write_time(first, fs::file_time_type::clock::now() - std::chrono::minutes(5));
+  WriteFile(first + "-2", RemoteLocksForeignLock("shared"));
+  RunResult status = s.Run({"backup", "status", "--json"}, cache);
+  auto j = nlohmann::json::parse(status.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << status.out << status.err;
+  ASSERT_EQ(j["locks"].size(), 1u) << status.out;
+  EXPECT_EQ(j["locks"][0]["name"], "locks/shared-00000000000000aa-2") << status.out;
+  EXPECT_EQ(j["locks"][0]["objects"].size(), 2u) << status.out;
+  RunResult unlocked = s.Run({"backup", "unlock", "--yes"}, cache);
+  EXPECT_EQ(unlocked.exit_code, 0) << unlocked.out << unlocked.err;
+  EXPECT_NE(unlocked.out.find("1 lock(s) removed, 0 left"), std::string::npos)
+      << unlocked.out << unlocked.err;
+  EXPECT_TRUE(RemoteLocksFilesUnder(s.repo_dir + "/locks").empty());
+}
+
 }  // namespace
 }  // namespace velin::testing
