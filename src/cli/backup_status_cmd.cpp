@@ -196,6 +196,7 @@ nlohmann::json ToJson(const Facts& f) {
   nlohmann::json lock_list = nlohmann::json::array();
   for (const auto& l : f.locks) {
     lock_list.push_back({{"name", l.name},
+                         {"objects", l.objects},
                          {"host", l.host},
                          {"pid", l.pid},
                          {"kind", l.kind},

@@ -4,6 +4,8 @@
 // of the lock against that of a probe object written now, repo::StorageClock; this is how locks of
 // other machines, containers or boots, old-format and unreadable lock objects expire); without,
 // every lock after a confirmation (--yes) — for a lock left by a crashed velin elsewhere.
+#include <set>
+
 #include "backup_common.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/output/console.hpp"
@@ -35,15 +37,36 @@ Status RunUnlock(Context& ctx, const UnlockFlags& flags) {
     if (!yes) return CancelledError(std::string(Tr("unlock cancelled; no lock removed")));
   }
   nlohmann::json removed = nlohmann::json::array();
+  std::set<std::string> gone;           // the objects removed
+  std::set<std::string> removed_locks;  // LockOfObject of each
   for (const auto& l : doomed) {
-    VELIN_TRY(r.backend->Delete(l.name));
-    removed.push_back(l.name);
+    for (const std::string& object : l.objects) {
+      VELIN_TRY(r.backend->Delete(object));
+      removed.push_back(object);
+      gone.insert(object);
+    }
+    removed_locks.insert(repo::LockOfObject(l.name));
     if (!out.json() && !l.readable) {
       out.Info(TrFormat("Removed {} (an unreadable lock object)", l.name));
     } else if (!out.json()) {
       out.Info(
           TrFormat("Removed {} ({} lock by host {} pid {})", l.name, Tr(l.kind), l.host, l.pid));
     }
+  }
+  // A holder that refreshed its lock meanwhile wrote the lock's next object, which the listing
+  // above did not show: left, the lock said to be removed stayed held. It goes too (its holder
+  // then finds the one before gone, at its next refresh, and stops).
+  for (int listing = 0; listing < 5 && !removed_locks.empty(); ++listing) {
+    VELIN_ASSIGN(auto objects, r.backend->List("locks/"));
+    bool more = false;
+    for (const auto& o : objects) {
+      if (gone.count(o.name) || !removed_locks.count(repo::LockOfObject(o.name))) continue;
+      VELIN_TRY(r.backend->Delete(o.name));
+      removed.push_back(o.name);
+      gone.insert(o.name);
+      more = true;
+    }
+    if (!more) break;
   }
   if (out.json()) {
     out.Json({{"removed", removed}, {"remaining", locks.size() - doomed.size()}});

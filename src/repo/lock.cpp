@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <map>
 #include <random>
 #include <set>
 #include <utility>
@@ -59,13 +61,17 @@ bool MayConflict(LockKind mine, const std::string& theirs) {
   return theirs.empty() || Conflicts(mine, theirs);
 }
 
-// The lock a lock object belongs to: "locks/<kind>-<16 hex>" of "locks/<kind>-<16 hex>-<n>"
-// (its refreshes); any other name is a lock of its own.
-std::string LockOfObject(const std::string& name) {
-  const std::string kind = KindOfName(name);
-  const size_t id_end = std::string("locks/").size() + kind.size() + 1 + 16;
-  if (kind.empty() || name.size() <= id_end || name[id_end] != '-') return name;
-  return name.substr(0, id_end);
+// Which of a lock's objects `name` is: 1 for the first ("locks/<kind>-<16 hex>"), n for its
+// refresh "…-<n>".
+uint64_t GenerationOf(const std::string& name) {
+  const std::string lock = LockOfObject(name);
+  if (lock == name) return 1;
+  uint64_t n = 0;
+  for (size_t i = lock.size() + 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9' || n > UINT64_MAX / 20) return 0;
+    n = n * 10 + static_cast<uint64_t>(name[i] - '0');
+  }
+  return n;
 }
 
 // How long a lock of `kind` goes unrefreshed before it is stale (a holder elsewhere).
@@ -291,6 +297,13 @@ LockOptions CommitLockOptions(std::chrono::milliseconds wait) {
   return o;
 }
 
+std::string LockOfObject(const std::string& name) {
+  const std::string kind = KindOfName(name);
+  const size_t id_end = std::string("locks/").size() + kind.size() + 1 + 16;
+  if (kind.empty() || name.size() <= id_end || name[id_end] != '-') return name;
+  return name.substr(0, id_end);
+}
+
 Result<LockListing> ListLocks(io::Env& env, storage::Backend& backend,
                               std::chrono::seconds stale_after, int64_t now) {
   VELIN_ASSIGN(auto objects, backend.List("locks/"));
@@ -311,9 +324,26 @@ Result<LockListing> ListLocks(io::Env& env, storage::Backend& backend,
     }
   }
   const LockHolder self = env.ThisProcess();
+  // The objects of one lock (its first and its refreshes) are one lock, described by its newest:
+  // `status` showed a lock refreshed a moment ago, or one whose holder was killed between the
+  // write of the next object and the removal of the one before, as two locks.
+  std::map<std::string, size_t> by_lock;
   for (const auto& o : objects) {
     VELIN_ASSIGN(Judged j, Judge(env, backend, o, self, stale_after, reference, now));
-    if (!j.gone) out.locks.push_back(std::move(j.info));
+    if (j.gone) continue;
+    const std::string lock = LockOfObject(o.name);
+    auto [at, first] = by_lock.emplace(lock, out.locks.size());
+    if (first) {
+      j.info.objects = {o.name};
+      out.locks.push_back(std::move(j.info));
+      continue;
+    }
+    LockInfo& known = out.locks[at->second];
+    known.objects.push_back(o.name);
+    if (GenerationOf(o.name) > GenerationOf(known.name)) {
+      j.info.objects = std::move(known.objects);
+      known = std::move(j.info);
+    }
   }
   return out;
 }

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
+#include <ctime>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -427,40 +428,62 @@ Result<std::vector<ListingEntry>> FileServerBackend::ListingAt(const std::string
 // compared it with a clock; one on Berlin time dated it an hour ahead. Each time zone's offset is
 // a whole quarter of an hour; a listed time is the true one in that zone cut to its minute, so
 // up to 59 s early.
+//
+// Learnt only from a file written within the last day (kOffsetSource): a listed time carries the
+// offset of its own date, and the newest file of the first listing may be months old (`config`,
+// written once by init) — across a daylight saving change that offset is an hour off, and a
+// read-only reader took a prune's fresh lock for an hour old and stale. And from the newest such
+// file still there, trying the next ones when a stat finds none: the newest is often a lock
+// attempt deleted a moment later, and a listing left uncorrected (its times 5 hours behind on New
+// York time) beside a later, corrected one made `backup unlock --stale` take a live lock for
+// stale. A listing with no such file stays uncorrected; its times are over a day old then, stale
+// at every age velin judges either way.
 int64_t FileServerBackend::ListingOffset(const std::string& remote_path,
                                          const std::vector<ListingEntry>& entries) {
   {
     std::lock_guard lock(offset_mu_);
     if (listing_offset_) return *listing_offset_;
   }
-  const ListingEntry* newest = nullptr;
+  constexpr int64_t kOffsetSource = 86400;
+  constexpr int64_t kFarthestZone = 14 * 3600;  // a listed time is up to this far from UTC
+  constexpr size_t kStats = 3;
+  const int64_t now = static_cast<int64_t>(::time(nullptr));
+  std::vector<const ListingEntry*> recent;
   for (const ListingEntry& e : entries) {
     if (e.is_directory || !e.to_the_minute) continue;
-    if (!newest || e.mtime > newest->mtime) newest = &e;
+    if (e.mtime < now - kOffsetSource - kFarthestZone) continue;  // old by any zone: no stat
+    recent.push_back(&e);
   }
-  if (!newest) return 0;  // nothing recent here to learn it from: the next listing
-  Transfer t;
-  t.kind = Transfer::Kind::kHead;
-  t.url = UrlOf(remote_path.empty() ? newest->name : remote_path + "/" + newest->name, false);
-  t.what = "stat " + newest->name;
-  t.filetime = true;
-  bool transient = false;
-  auto reply = Perform(t, transient);
-  if (!reply) return 0;  // gone meanwhile (a temp), or the server is busy: the next listing
-  constexpr int64_t kQuarter = 900;
-  int64_t offset = 0;
-  if (reply->filetime > 0) {
-    const int64_t ahead = newest->mtime + 30 - reply->filetime;  // the middle of its minute
-    offset = (ahead >= 0 ? ahead + kQuarter / 2 : ahead - kQuarter / 2) / kQuarter * kQuarter;
-    if (offset > 14 * 3600 || offset < -12 * 3600) offset = 0;  // no time zone: a wrong reply
+  std::sort(recent.begin(), recent.end(),
+            [](const ListingEntry* a, const ListingEntry* b) { return a->mtime > b->mtime; });
+  if (recent.size() > kStats) recent.resize(kStats);
+  for (const ListingEntry* newest : recent) {
+    Transfer t;
+    t.kind = Transfer::Kind::kHead;
+    t.url = UrlOf(remote_path.empty() ? newest->name : remote_path + "/" + newest->name, false);
+    t.what = "stat " + newest->name;
+    t.filetime = true;
+    bool transient = false;
+    auto reply = Perform(t, transient);
+    if (!reply) continue;  // gone meanwhile (a lock attempt, a temp), or the server is busy
+    constexpr int64_t kQuarter = 900;
+    int64_t offset = 0;
+    if (reply->filetime > 0) {
+      // Written over a day ago (a listed time a zone ahead): the next listing.
+      if (now - reply->filetime > kOffsetSource) return 0;
+      const int64_t ahead = newest->mtime + 30 - reply->filetime;  // the middle of its minute
+      offset = (ahead >= 0 ? ahead + kQuarter / 2 : ahead - kQuarter / 2) / kQuarter * kQuarter;
+      if (offset > 14 * 3600 || offset < -12 * 3600) offset = 0;  // no time zone: a wrong reply
+    }
+    if (offset != 0) {
+      spdlog::debug("{}: its listings show times {} s ahead of UTC (its time zone)", Location(),
+                    offset);
+    }
+    std::lock_guard lock(offset_mu_);
+    listing_offset_ = offset;
+    return offset;
   }
-  if (offset != 0) {
-    spdlog::debug("{}: its listings show times {} s ahead of UTC (its time zone)", Location(),
-                  offset);
-  }
-  std::lock_guard lock(offset_mu_);
-  listing_offset_ = offset;
-  return offset;
+  return 0;  // nothing recent here to learn it from: the next listing
 }
 
 Status FileServerBackend::ListDir(const std::string& dir, const std::string& prefix,

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 
 #include "support/background_velin.hpp"
 #include "support/backup_fixture.hpp"
 #include "support/remote_servers.hpp"
+#include "velin/repo/lock.hpp"
 
 namespace velin::testing {
 namespace {
@@ -30,6 +32,8 @@ std::vector<std::string> RemoteLocksFilesUnder(const std::string& dir) {
 
 // One application backing up to an SFTP repository; each "host" has its own velin cache.
 struct SftpRepoApp {
+  // `zone`: the time zone of the server, and so of its listings' times ("" this process's).
+  explicit SftpRepoApp(const std::string& zone = "") : ssh(zone) {}
   SshServer ssh;
   BackupApp app{{"storage"}, "prune_after_create = false" + ssh.StorageConfig()};
   std::string repo_dir = ssh.files_dir() + "/repo";
@@ -84,6 +88,68 @@ TEST(RemoteLocks, APruneWaitingOnSftpNeverGetsInWhileACreateRefreshesItsLock) {
   // Both backups there, and no lock left behind (every refresh's earlier object went).
   RunResult listed = s.Run({"backup", "list", "--json"}, cache_a);
   EXPECT_EQ(nlohmann::json::parse(listed.out)["backups"].size(), 2u) << listed.out;
+  EXPECT_TRUE(RemoteLocksFilesUnder(s.repo_dir + "/locks").empty());
+}
+
+// A lock object of host web9 (another machine), refreshed now, as velin writes it.
+std::string RemoteLocksForeignLock(const std::string& kind) {
+  repo::LockHolder web9;
+  web9.host = "web9";
+  web9.machine_id = "web9-machine";
+  web9.pid = 4242;
+  return repo::FormatLockRecord(repo::LockRecord{web9, kind, ::time(nullptr)});
+}
+
+// Must show: on an SFTP server on New York time, in a repository whose `config` is over half a
+// year old (listed with a date only), `backup unlock --stale` leaves a prune's lock written a
+// minute ago alone when the newest object of the locks/ listing is gone before its attributes
+// are read (a waiting create's attempt that backed off; here a name whose listed form names no
+// file): the listing's times were then left in New York time, 5 hours behind the storage clock's
+// corrected probe, and the live lock was removed as stale.
+TEST(RemoteLocks, UnlockStaleKeepsALiveLockOnAServerOnNewYorkTime) {
+  SftpRepoApp s("America/New_York");
+  TempDir cache;
+  WriteFile(s.app.root() + "/storage/a.txt", "alpha\n");
+  ASSERT_EQ(s.Run({"backup", "create", "-q"}, cache).exit_code, 0);
+  fs::last_write_time(s.repo_dir + "/config",
+                      fs::file_time_type::clock::now() - std::chrono::hours(24 * 200));
+  const std::string live = s.repo_dir + "/locks/exclusive-00000000000000aa";
+  WriteFile(live, RemoteLocksForeignLock("exclusive"));
+  fs::last_write_time(live, fs::file_time_type::clock::now() - std::chrono::minutes(1));
+  WriteFile(s.repo_dir + "/locks/shared-gone\nx", RemoteLocksForeignLock("shared"));
+  RunResult unlocked = s.Run({"backup", "unlock", "--stale"}, cache);
+  EXPECT_EQ(unlocked.exit_code, 0) << unlocked.out << unlocked.err;
+  EXPECT_TRUE(fs::exists(live)) << unlocked.out << unlocked.err;
+  RunResult status = s.Run({"backup", "status", "--json"}, cache);
+  auto j = nlohmann::json::parse(status.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << status.out << status.err;
+  ASSERT_EQ(j["locks"].size(), 1u) << status.out;
+  EXPECT_FALSE(j["locks"][0]["stale"].get<bool>()) << status.out;
+  EXPECT_LE(j["locks"][0]["age_seconds"].get<int64_t>(), 180) << status.out;
+}
+
+// Must show: a lock whose holder wrote its next object and was killed before it removed the one
+// before ("<id>" and "<id>-2" both there) is one lock: `status` shows it once, by its newest
+// object, and `backup unlock` removes both objects, leaving locks/ empty.
+TEST(RemoteLocks, StatusShowsALockAndItsRefreshOnceAndUnlockRemovesBoth) {
+  SftpRepoApp s;
+  TempDir cache;
+  WriteFile(s.app.root() + "/storage/a.txt", "alpha\n");
+  ASSERT_EQ(s.Run({"backup", "create", "-q"}, cache).exit_code, 0);
+  const std::string first = s.repo_dir + "/locks/shared-00000000000000aa";
+  WriteFile(first, RemoteLocksForeignLock("shared"));
+  fs::last_write_time(first, fs::file_time_type::clock::now() - std::chrono::minutes(5));
+  WriteFile(first + "-2", RemoteLocksForeignLock("shared"));
+  RunResult status = s.Run({"backup", "status", "--json"}, cache);
+  auto j = nlohmann::json::parse(status.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << status.out << status.err;
+  ASSERT_EQ(j["locks"].size(), 1u) << status.out;
+  EXPECT_EQ(j["locks"][0]["name"], "locks/shared-00000000000000aa-2") << status.out;
+  EXPECT_EQ(j["locks"][0]["objects"].size(), 2u) << status.out;
+  RunResult unlocked = s.Run({"backup", "unlock", "--yes"}, cache);
+  EXPECT_EQ(unlocked.exit_code, 0) << unlocked.out << unlocked.err;
+  EXPECT_NE(unlocked.out.find("1 lock(s) removed, 0 left"), std::string::npos)
+      << unlocked.out << unlocked.err;
   EXPECT_TRUE(RemoteLocksFilesUnder(s.repo_dir + "/locks").empty());
 }
 

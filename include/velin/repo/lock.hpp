@@ -64,7 +64,11 @@ inline constexpr std::chrono::seconds kExclusiveSettle{10};
 
 // One lock object as `backup status` and `backup unlock` show it.
 struct LockInfo {
-  std::string name;  // "locks/exclusive-…"
+  std::string name;  // "locks/exclusive-…": its newest object, which the rest describes
+  // Every object of this lock, `name` among them: a refresh writes the next object before it
+  // deletes the one before, so for a moment (or, after a kill in between, until removed) a lock
+  // has two. `backup unlock` removes them all.
+  std::vector<std::string> objects;
   std::string host, kind;
   int64_t pid = 0;
   int64_t time = 0;  // last refresh by the holder's clock, Unix seconds (old lock format)
@@ -87,9 +91,13 @@ std::string LockDatedAhead(int64_t ahead);
 // no modification times; an error when the probe cannot be written (a read-only repository).
 Result<std::optional<int64_t>> StorageClock(storage::Backend& backend);
 
+// The lock a lock object belongs to: "locks/<kind>-<16 hex>" of itself and of its refreshes
+// "locks/<kind>-<16 hex>-<n>"; any other name is a lock of its own.
+std::string LockOfObject(const std::string& object_name);
+
 // What ListLocks found.
 struct LockListing {
-  std::vector<LockInfo> locks;  // sorted by name
+  std::vector<LockInfo> locks;  // one per lock (not per object), sorted by name
   // Not empty when the storage's clock could not be read (StorageClock failed): ages were then
   // measured by the reader's clock, and this says why (the probe's error).
   std::string clock_error;

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <string>
+#include <vector>
 
 #include "velin/io/mem_env.hpp"
 #include "velin/repo/lock.hpp"
@@ -87,6 +89,34 @@ TEST_F(LockMemTest, APidReusedByALaterProcessIsStale) {
   auto lock = RepoLock::Acquire(env_, *backend_, LockKind::kExclusive, Wait(milliseconds(0)));
   ASSERT_TRUE(lock) << lock.error().message;
   EXPECT_FALSE(Present("exclusive-reused"));
+}
+
+// Must show: the objects of one lock — its first and its refresh "-2", both there for a moment
+// after each refresh, and for good when the holder was killed in between — are one lock to
+// ListLocks (`status`, `unlock`), described by its newest object and naming both for removal,
+// where status showed one backup's lock as two.
+TEST_F(LockMemTest, ListLocksShowsALockAndItsRefreshAsOneLock) {
+  LockHolder elsewhere = env_.ThisProcess();
+  elsewhere.host = "web9";
+  elsewhere.machine_id = "other-machine";
+  elsewhere.pid = 4242;
+  PutLock("shared-00000000000000aa", elsewhere, "shared");
+  env_.Advance(minutes(5));
+  PutLock("shared-00000000000000aa-2", elsewhere, "shared");
+  PutLock("exclusive-00000000000000bb", elsewhere, "exclusive");
+  env_.Advance(seconds(10));
+  const int64_t now = std::chrono::duration_cast<seconds>(env_.Now().time_since_epoch()).count();
+  auto listed = ListLocks(env_, *backend_, seconds(1800), now);
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->locks.size(), 2u);
+  const LockInfo& shared = listed->locks[1];
+  EXPECT_EQ(shared.name, "locks/shared-00000000000000aa-2");  // the newest
+  EXPECT_EQ(shared.age, 10);
+  EXPECT_EQ(shared.objects, (std::vector<std::string>{"locks/shared-00000000000000aa",
+                                                      "locks/shared-00000000000000aa-2"}));
+  EXPECT_EQ(listed->locks[0].objects, std::vector<std::string>{"locks/exclusive-00000000000000bb"});
+  EXPECT_EQ(LockOfObject("locks/shared-00000000000000aa-12"), "locks/shared-00000000000000aa");
+  EXPECT_EQ(LockOfObject("locks/shared-live"), "locks/shared-live");
 }
 
 TEST_F(LockMemTest, AHolderElsewhereExpiresOnlyByTheStorageAgeOfItsLock) {

@@ -264,6 +264,80 @@ TEST(SftpBackend, ListedTimesAreTrueOnAServerOnLocalTime) {
   }
 }
 
+// The UTC offset of New York at `when` (Unix seconds), "-0500" or "-0400", as date(1) says.
+std::string NewYorkOffsetAtForListingTest(int64_t when) {
+  const std::string command =
+      "TZ=America/New_York date -d @" + std::to_string(when) + " +%z 2>/dev/null";
+  std::string out;
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    char buf[64];
+    while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+    ::pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// Must show: the offset of a server's listings is learnt from a file written lately, not from
+// the newest file of the first listing whatever its age: `config`, written by init four months
+// ago on the other side of a daylight saving change, listed with that season's offset and made
+// every later time an hour off (a read-only reader took a prune's fresh lock for an hour old and
+// stale).
+TEST(SftpBackend, ListedTimesAreTrueWhenTheFirstListingHoldsOnlyAFileOfAnotherSeason) {
+  const int64_t now = ::time(nullptr);
+  const std::string zone_now = NewYorkOffsetAtForListingTest(now);
+  if (zone_now.empty()) GTEST_SKIP() << "date(1) cannot tell New York's offset";
+  // A day within the last half year (listed to the minute) on the other side of a change.
+  int64_t other_season = 0;
+  for (int days = 20; days <= 170 && other_season == 0; days += 10) {
+    const int64_t t = now - int64_t{days} * 86400;
+    if (NewYorkOffsetAtForListingTest(t) != zone_now) other_season = t;
+  }
+  if (other_season == 0) GTEST_SKIP() << "no daylight saving change in New York's last half year";
+  SshServer server("America/New_York");
+  auto backend = Open(SftpOptions(server, server.port()));
+  ASSERT_TRUE(backend->Put("config", "{}"));
+  std::filesystem::last_write_time(
+      server.files_dir() + "/repo/config",
+      std::filesystem::file_time_type::clock::now() - std::chrono::seconds(now - other_season));
+  ASSERT_TRUE(backend->Put("locks/exclusive-now", "{}"));
+  const int64_t written = ::time(nullptr);
+  auto root = backend->List("config");  // the root's listing: `config` alone is a file
+  ASSERT_TRUE(root) << root.error().message;
+  auto locks = backend->List("locks/");
+  ASSERT_TRUE(locks) << locks.error().message;
+  ASSERT_EQ(locks->size(), 1u);
+  EXPECT_GE(locks->front().mtime, written - 65) << written - locks->front().mtime;
+  EXPECT_LE(locks->front().mtime, written + 5) << locks->front().mtime - written;
+}
+
+// Must show: when the newest file of a listing is gone by the time its attributes are asked
+// (a lock attempt that backed off; here a name whose listed form names no file), the offset is
+// learnt from the next: left uncorrected, a live lock listed 5 hours behind beside a corrected
+// probe of the storage's clock was stale to `backup unlock --stale`, which removed it.
+TEST(SftpBackend, ListedTimesAreTrueWhenTheNewestFileIsGoneBeforeItsStat) {
+  SshServer server("America/New_York");
+  auto backend = Open(SftpOptions(server, server.port()));
+  ASSERT_TRUE(backend->Put("locks/exclusive-live", "{}"));
+  // Refreshed two minutes ago; the newest file is the one that is gone.
+  std::filesystem::last_write_time(
+      server.files_dir() + "/repo/locks/exclusive-live",
+      std::filesystem::file_time_type::clock::now() - std::chrono::minutes(2));
+  const int64_t written = ::time(nullptr) - 120;
+  // Listed as "exclusive-gone" (the line ends at the newline), a file that does not exist.
+  testing::WriteFile(server.files_dir() + "/repo/locks/exclusive-gone\nx", "{}");
+  auto locks = backend->List("locks/");
+  ASSERT_TRUE(locks) << locks.error().message;
+  bool seen = false;
+  for (const ObjectInfo& o : *locks) {
+    if (o.name != "locks/exclusive-live") continue;
+    seen = true;
+    EXPECT_GE(o.mtime, written - 65) << written - o.mtime;
+    EXPECT_LE(o.mtime, written + 5) << o.mtime - written;
+  }
+  EXPECT_TRUE(seen);
+}
+
 TEST(SftpBackend, AListingStartsAtTheDirectoryOfItsPrefix) {
   SshServer server;
   auto backend = Open(SftpOptions(server, server.port()));
