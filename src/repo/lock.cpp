@@ -364,24 +364,45 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
   const auto deadline = env.SteadyNow() + options.wait;
   std::mt19937 rng(static_cast<unsigned>(self.pid));
   std::string name;  // a new one for each attempt after one that backed off
+  std::string kept;  // the name a keeper (below) wrote before, while it is not yet due again
+  auto put_at = env.SteadyNow();
   for (;;) {
     VELIN_TRY(CheckInterrupted());  // a backup asked to stop while it waited (--lock-wait)
-    if (name.empty()) {
+    const bool wrote = kept.empty();
+    if (wrote) {
       std::string nonce(8, '\0');
       RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 8);
-      name = std::string("locks/") + KindName(kind) + "-" + Sha256(nonce).Hex().substr(0, 16);
+      const std::string previous = std::exchange(
+          name, std::string("locks/") + KindName(kind) + "-" + Sha256(nonce).Hex().substr(0, 16));
+      put_at = env.SteadyNow();
+      if (auto put = backend.Put(name, LockBody(env, kind, self)); !put) {
+        // A Put can fail after its object is in place (the directory's fsync): the lock object
+        // would stay behind, blocking other hosts until it is stale.
+        RemoveLockObject(backend, name);
+        if (!previous.empty()) RemoveLockObject(backend, previous);
+        return tl::unexpected(put.error());
+      }
+      // A keeper's lock due for a refresh: the new object is in place before the old one goes.
+      if (!previous.empty()) RemoveLockObject(backend, previous);
     }
-    const auto put_at = env.SteadyNow();
-    if (auto put = backend.Put(name, LockBody(env, kind, self)); !put) {
-      // A Put can fail after its object is in place (the directory's fsync): the lock object
-      // would stay behind, blocking other hosts until it is stale.
-      RemoveLockObject(backend, name);
-      return tl::unexpected(put.error());
-    }
+    kept.clear();
     auto conflicts = LiveConflicts(env, backend, kind, name, self, options);
     if (!conflicts) {
       RemoveLockObject(backend, name);
       return tl::unexpected(conflicts.error());
+    }
+    if (conflicts->empty() && !wrote) {
+      // A keeper's object, written rounds ago: someone (`backup unlock`) may have removed it
+      // meanwhile. Gone, the lock is taken anew, under a new name.
+      auto still = backend.Stat(name);
+      if (!still) {
+        RemoveLockObject(backend, name);
+        return tl::unexpected(still.error());
+      }
+      if (!*still) {
+        name.clear();
+        continue;
+      }
     }
     if (conflicts->empty()) {
       auto lock = std::unique_ptr<RepoLock>(new RepoLock(env, backend, name, kind, options));
@@ -404,6 +425,10 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
     for (const auto& h : *conflicts) keep = keep && name < h.name;
     const bool late = env.SteadyNow() >= deadline;
     if (keep && !late) {
+      // Listed again, not written again: a Put over the object itself leaves an instant without
+      // it on a file server whose rename replaces no file. Only when it is due for a refresh
+      // (a long --lock-wait) is a new object written, before this one goes.
+      if (env.SteadyNow() - put_at < options.refresh_every) kept = name;
       env.SleepFor(std::chrono::milliseconds(10 + rng() % 20));
       continue;
     }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "support/forwarding_backend.hpp"
 #include "velin/io/mem_env.hpp"
 #include "velin/repo/lock.hpp"
 #include "velin/storage/local_backend.hpp"
@@ -194,6 +195,45 @@ TEST_F(LockMemTest, ACommitLockOfAHolderThatDiedExpiresAfterTwoMinutes) {
   EXPECT_FALSE(Present("commit-dead"));
   EXPECT_LT(env_.Slept(), seconds(61)) << "the minute of the first wait only";
   EXPECT_TRUE(Present("shared-running")) << "a shared lock as old is far from stale";
+}
+
+// Counts the Puts of lock objects by name.
+class LockPutCounter : public testing::ForwardingBackend {
+ public:
+  using ForwardingBackend::ForwardingBackend;
+  Status Put(const std::string& name, std::string_view data) override {
+    ++puts[name];
+    return base().Put(name, data);
+  }
+  std::map<std::string, int> puts;
+};
+
+// Two commit locks that see each other: the smaller name keeps its object while it waits for
+// the other to go. It wrote it again every 10-30 ms, which on a file server whose rename replaces
+// no file moved it aside each time: for an instant no lock. Now each object is written once; a
+// wait longer than the refresh interval writes the next under a new name before the last goes.
+TEST_F(LockMemTest, ACommitLockThatKeepsItsTurnIsWrittenOnceAndRefreshedUnderANewName) {
+  LockHolder elsewhere = env_.ThisProcess();
+  elsewhere.host = "web2";
+  elsewhere.machine_id = "other-machine";
+  elsewhere.pid = 7311;
+  PutLock("commit-ffffffffffffffff", elsewhere, "commit");  // sorts after any name of ours
+  LockPutCounter counting(*backend_);
+  LockOptions options = CommitLockOptions(seconds(0));  // waits a minute
+  auto lock = RepoLock::Acquire(env_, counting, LockKind::kCommit, options);
+  ASSERT_FALSE(lock);  // live all that minute: refreshed 0 s ago by the storage's time at first
+  EXPECT_EQ(lock.error().code, ExitCode::kLocked);
+  EXPECT_GE(env_.Slept(), seconds(60));
+  ASSERT_FALSE(counting.puts.empty());
+  for (const auto& [name, n] : counting.puts)
+    EXPECT_EQ(n, 1) << name << " written " << n << " times";
+  // A minute's wait, a refresh every 10 s: about six objects, one after another.
+  EXPECT_GE(counting.puts.size(), 5u);
+  EXPECT_LE(counting.puts.size(), 8u);
+  auto listed = backend_->List("locks/");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);  // its last object taken back, the other's stays
+  EXPECT_EQ((*listed)[0].name, "locks/commit-ffffffffffffffff");
 }
 
 TEST_F(LockMemTest, AHolderUnrefreshedForMostOfTheStaleAgeHasLostItsLock) {
