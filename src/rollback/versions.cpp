@@ -392,7 +392,8 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
                Materialise(env_, manifest.artifacts, artifact_root, tmp_release, index, true));
   if (kind == VersionKind::kSnapshot) {
     VELIN_ASSIGN(MaterialiseStats config_stats,
-                 Materialise(env_, manifest.config, settings_.app_root, tmp_config, index, true));
+                 Materialise(env_, manifest.config, settings_.app_root, tmp_config, index, true,
+                             /*keep_owner=*/true));
     stats.changed_in_place.insert(stats.changed_in_place.end(),
                                   config_stats.changed_in_place.begin(),
                                   config_stats.changed_in_place.end());
