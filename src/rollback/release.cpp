@@ -694,8 +694,14 @@ Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEnt
       ++stats.files;
       bool linked = false;
       for (const auto& existing : index.Candidates(e)) {
-        // A link shares its file's owner: a config file is linked only to one with its owner.
-        if (keep_owner && e.owner_known && !HasOwnerOf(env, existing.path, e)) continue;
+        // A link shares its file's owner: a config file is linked only to one with its owner,
+        // and root's artifacts only to root's files (not to a service user's config copy).
+        if (keep_owner && e.owner_known) {
+          if (!HasOwnerOf(env, existing.path, e)) continue;
+        } else if (::geteuid() == 0) {
+          auto owner = env.Stat(existing.path);
+          if (!owner || owner->uid != 0) continue;
+        }
         if (!StillAsRecorded(env, existing.path, e, existing.mtime_ns)) {
           // A deleted one (rm -rf of a release being made again with --replace) was not
           // edited in place: nothing to warn about.

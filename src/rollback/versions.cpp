@@ -397,6 +397,9 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
     stats.changed_in_place.insert(stats.changed_in_place.end(),
                                   config_stats.changed_in_place.begin(),
                                   config_stats.changed_in_place.end());
+    // Its files keep their owners (a service user's among them), who must not reach them here:
+    // a service could otherwise edit the copy a later switch puts back. Nothing runs from it.
+    VELIN_TRY(env_.SetMode(tmp_config, 0700));
   }
   VELIN_TRY(RecordMtimes(env_, tmp_release, manifest.artifacts));
   VELIN_TRY(RecordMtimes(env_, tmp_config, manifest.config));

@@ -354,6 +354,8 @@ TEST(RollbackConfigOwnerTest, ASwitchToASnapshotAndBackKeepsTheConfigsOwnerAndGr
   give_service();
   ASSERT_EQ(velin({"rollback", "create-snapshot", "s1"}).exit_code, 0);
   EXPECT_EQ(ConfigOwnerOf(dir / ".velin/configs/s1/.env"), service + ":640");
+  // Out of the service user's reach (it owns the copy): it cannot edit what a switch puts back.
+  EXPECT_EQ(ConfigOwnerOf(dir / ".velin/configs/s1"), "0:0:700");
 
   // The live config changed by hand (root's now): the switch puts the snapshot's back, its
   // owner, group and mode with it, and the service is healthy.
