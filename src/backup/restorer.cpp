@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,13 +52,26 @@ std::vector<std::string> SplitRelative(const std::string& path) {
   return parts;
 }
 
+// The setuid and setgid bits of `node` that a restore leaves out: without root a restored file
+// is the restoring user's, with its group, not the backup's owner's, and a set-id bit would let
+// anyone who runs it run as that user or with that group (cp -p and libarchive leave them out
+// the same way). A bit whose owner or group is the restoring user's stays, and a directory keeps
+// its setgid bit (it only passes its group on to new files).
+uint32_t SetIdBitsLeftOut(const Node& node, bool restore_owner) {
+  if (restore_owner || node.type == NodeType::kDir) return 0;
+  uint32_t out = 0;
+  if ((node.mode & S_ISUID) != 0 && node.uid != ::geteuid()) out |= S_ISUID;
+  if ((node.mode & S_ISGID) != 0 && node.gid != ::getegid()) out |= S_ISGID;
+  return out;
+}
+
 // The owner (when `restore_owner`), mode and mtime `node` records, as restore gives them.
 io::Attributes AttributesOf(const Node& node, bool restore_owner) {
   io::Attributes a;
   a.set_owner = restore_owner;
   a.uid = node.uid;
   a.gid = node.gid;
-  a.mode = node.mode;
+  a.mode = node.mode & ~SetIdBitsLeftOut(node, restore_owner);
   a.mtime_ns = node.mtime_ns;
   return a;
 }
@@ -1093,6 +1107,7 @@ class Restorer {
   void CopyRefusedInto(RestoreStats& out) { finisher_.CopyRefusedInto(out); }
   // The first hardlink the target refused (written as a copy): path, first link, why.
   const std::string& FirstCopiedHardlink() const { return first_copied_; }
+  const std::string& FirstSetIdLeftOut() const { return first_setid_left_out_; }
   uint64_t cached_bytes() const { return pool_.cached(); }
   RestoreStats stats;
 
@@ -1507,6 +1522,9 @@ class Restorer {
         VELIN_TRY(WriteFile(dir, node));
         restored_files_.insert(io::JoinPath(source_dir_, rel_src));
         stats.files++;
+        if (SetIdBitsLeftOut(node, options_.restore_owner) != 0 && stats.setid_left_out++ == 0) {
+          first_setid_left_out_ = Abs(path);
+        }
         return Ok();
       case NodeType::kHardlink: {
         Node link = node;
@@ -1689,7 +1707,8 @@ class Restorer {
   uint64_t temp_counter_ = 0;
   std::set<std::string> swept_;  // directories RemoveDeadTemps has been through
   bool pool_failed_ = false;
-  std::string first_copied_;  // the first hardlink the target refused (FirstCopiedHardlink)
+  std::string first_copied_;          // the first hardlink the target refused (FirstCopiedHardlink)
+  std::string first_setid_left_out_;  // FirstSetIdLeftOut
   std::mutex file_systems_mu_;
   std::map<uint64_t, io::DirPtr> file_systems_;  // by device: FileSystems
   DirFinisher finisher_;
@@ -1953,6 +1972,19 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
         TrFormat("the target refused {} hardlinks (e.g. {}); their files are restored "
                  "as separate copies",
                  stats.hardlinks_copied, restorer.FirstCopiedHardlink()));
+  }
+  if (stats.setid_left_out == 1) {
+    reporter.Warn(TrFormat(
+        "a file is restored without its setuid or setgid bit ({}): without root a restore cannot "
+        "give it the backup's owner or group, and the bit would let it run as you; restore as "
+        "root to keep it",
+        restorer.FirstSetIdLeftOut()));
+  } else if (stats.setid_left_out > 1) {
+    reporter.Warn(TrFormat(
+        "{} files are restored without their setuid or setgid bit (e.g. {}): without root a "
+        "restore cannot give them the backup's owner or group, and the bit would let them run as "
+        "you; restore as root to keep it",
+        stats.setid_left_out, restorer.FirstSetIdLeftOut()));
   }
   auto [refused, first] = restorer.RefusedXattrs();
   stats.xattrs_refused = refused;

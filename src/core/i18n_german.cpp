@@ -1561,6 +1561,18 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{} on {}: {}", "{} an {}: {}"},
       {"skipped the device node {}: creating device nodes needs root",
        "Gerätedatei {} übersprungen: Gerätedateien anlegen kann nur root"},
+      {"a file is restored without its setuid or setgid bit ({}): without root a restore cannot "
+       "give it the backup's owner or group, and the bit would let it run as you; restore as "
+       "root to keep it",
+       "eine Datei ist ohne ihr setuid- oder setgid-Bit wiederhergestellt ({}): ohne root kann "
+       "eine Wiederherstellung ihr nicht den Besitzer oder die Gruppe der Sicherung geben, und das "
+       "Bit ließe sie als Sie laufen; stellen Sie als root wieder her, um es zu behalten"},
+      {"{} files are restored without their setuid or setgid bit (e.g. {}): without root a "
+       "restore cannot give them the backup's owner or group, and the bit would let them run as "
+       "you; restore as root to keep it",
+       "{} Dateien sind ohne ihr setuid- oder setgid-Bit wiederhergestellt (z. B. {}): ohne root "
+       "kann eine Wiederherstellung ihnen nicht den Besitzer oder die Gruppe der Sicherung geben, "
+       "und das Bit ließe sie als Sie laufen; stellen Sie als root wieder her, um es zu behalten"},
       {"the target refused {} extended attributes (e.g. {}); the files are restored without them",
        "das Ziel hat {} erweiterte Attribute abgelehnt (z. B. {}); die Dateien sind ohne sie "
        "wiederhergestellt"},

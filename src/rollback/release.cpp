@@ -1,5 +1,7 @@
 #include "velin/rollback/release.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <map>
@@ -86,6 +88,9 @@ Status ScanPath(io::Env& env, const std::string& root, const std::string& rel,
   e.path = rel;
   e.type = info.type;
   e.mode = info.mode;
+  e.owner_known = true;
+  e.uid = info.uid;
+  e.gid = info.gid;
   switch (info.type) {
     case io::FileType::kRegular: {
       VELIN_ASSIGN(auto file, OpenListed(env, parent, name, full, info));
@@ -218,13 +223,35 @@ Result<std::vector<ManifestEntry>> EntriesFromJson(const json& arr, const std::s
   return out;
 }
 
+// Whether a copy of `e` is to get `e`'s owner and group (Materialise's `keep_owner`): root gives
+// any; another user only its own uid, with the group (which the kernel lets it give when it
+// belongs to that group).
+bool GivesOwner(const ManifestEntry& e, bool keep_owner) {
+  if (!keep_owner || !e.owner_known) return false;
+  const uid_t self = ::geteuid();
+  return self == 0 || e.uid == self;
+}
+
+// A chown of GivesOwner: refused to a user that is not root (EPERM: a group it does not belong
+// to), the copy keeps the group it got; root's failure is an error.
+Status OwnerGiven(Status set) {
+  if (!set && set.error().sys_errno == EPERM && ::geteuid() != 0) return Ok();
+  return set;
+}
+
+// Whether the stored file `path` has `e`'s owner and group (a hard link to it shares them).
+bool HasOwnerOf(io::Env& env, const std::string& path, const ManifestEntry& e) {
+  auto info = env.Stat(path);
+  return info && info->uid == e.uid && info->gid == e.gid;
+}
+
 // Copies one regular file durably, as `to_name` in `to_dir` (the release directory is renamed
 // into place only later). With `expected` (the scan's entry), what was copied must be what was
 // scanned: a file that a build still running rewrote in between fails the copy instead of
 // giving a release whose manifest describes other bytes.
 Status CopyFileAt(io::Env& env, const std::string& from, const io::Dir& to_dir,
                   const std::string& to_name, uint32_t mode, uint64_t* bytes,
-                  const ManifestEntry* expected, const ManifestEntry& scanned) {
+                  const ManifestEntry* expected, const ManifestEntry& scanned, bool keep_owner) {
   // The file the scan read, when it was scanned here; else at least a regular file there.
   VELIN_ASSIGN(io::DirPtr dir, env.OpenDir(io::Dirname(from)));
   io::FileInfo listed;
@@ -253,6 +280,16 @@ Status CopyFileAt(io::Env& env, const std::string& from, const io::Dir& to_dir,
                  "nothing was created: run the command again",
                  from));
   }
+  if (GivesOwner(scanned, keep_owner)) {
+    // Owner first: a chown clears the setuid and setgid bits the mode then sets.
+    io::Attributes owner;
+    owner.set_owner = true;
+    owner.uid = scanned.uid;
+    owner.gid = scanned.gid;
+    owner.set_mode = false;
+    owner.set_mtime = false;
+    VELIN_TRY(OwnerGiven(out->SetAttributes(owner)));
+  }
   io::Attributes attributes;
   attributes.mode = mode;
   attributes.set_mtime = false;
@@ -264,19 +301,22 @@ Status CopyFileAt(io::Env& env, const std::string& from, const io::Dir& to_dir,
 }
 
 Status CopyFile(io::Env& env, const std::string& from, const std::string& to, uint32_t mode,
-                uint64_t* bytes, const ManifestEntry* expected, const ManifestEntry& scanned) {
+                uint64_t* bytes, const ManifestEntry* expected, const ManifestEntry& scanned,
+                bool keep_owner) {
   VELIN_ASSIGN(io::DirPtr dir, env.OpenDir(io::Dirname(to)));
-  return CopyFileAt(env, from, *dir, io::Basename(to), mode, bytes, expected, scanned);
+  return CopyFileAt(env, from, *dir, io::Basename(to), mode, bytes, expected, scanned, keep_owner);
 }
 
 // The stored path `rel`'s scanned `entries` (below `stored_root`) made as `name` in `dest`,
 // through descriptors only: `dest` is a directory of the live tree that others may write
-// (RestoreTree). Directories get their modes once full; everything is fsynced.
+// (RestoreTree). Directories get their modes once full; everything gets the owner and group of
+// what it is made from (as Materialise's `keep_owner`: a service's config keeps its group);
+// everything is fsynced.
 Status MaterialiseAt(io::Env& env, const std::vector<ManifestEntry>& entries,
                      const std::string& stored_root, const std::string& rel, const io::Dir& dest,
                      const std::string& name) {
-  std::map<std::string, io::DirPtr> dirs;             // made so far, by entry path
-  std::vector<std::pair<io::DirPtr, uint32_t>> made;  // with their modes, parents first
+  std::map<std::string, io::DirPtr> dirs;                         // made so far, by entry path
+  std::vector<std::pair<io::DirPtr, const ManifestEntry*>> made;  // parents first
   uint64_t bytes = 0;
   for (const ManifestEntry& e : entries) {  // sorted: a directory before what it holds
     const io::Dir* in = &dest;
@@ -292,15 +332,24 @@ Status MaterialiseAt(io::Env& env, const std::vector<ManifestEntry>& entries,
         VELIN_TRY(env.CreateDirAt(*in, leaf, 0700));
         VELIN_ASSIGN(io::DirPtr dir, env.OpenDirAt(*in, leaf, /*follow=*/false));
         dirs[e.path] = dir;
-        made.emplace_back(std::move(dir), e.mode);
+        made.emplace_back(std::move(dir), &e);
         break;
       }
       case io::FileType::kSymlink:
         VELIN_TRY(env.SymlinkAt(e.target, *in, leaf));
+        if (GivesOwner(e, true)) {
+          io::Attributes owner;
+          owner.set_owner = true;
+          owner.uid = e.uid;
+          owner.gid = e.gid;
+          owner.set_mode = false;  // a symlink has no mode of its own
+          owner.set_mtime = false;
+          VELIN_TRY(OwnerGiven(env.SetAttributesAt(*in, leaf, owner)));
+        }
         break;
       case io::FileType::kRegular:
         VELIN_TRY(CopyFileAt(env, io::JoinPath(stored_root, e.path), *in, leaf, e.mode, &bytes,
-                             nullptr, e));
+                             nullptr, e, /*keep_owner=*/true));
         break;
       default:
         return Failure(TrFormat("{}: not a regular file, directory or symlink", e.path));
@@ -308,8 +357,18 @@ Status MaterialiseAt(io::Env& env, const std::vector<ManifestEntry>& entries,
   }
   // Deepest first: each directory's entries are complete when it is synced.
   for (auto it = made.rbegin(); it != made.rend(); ++it) {
+    const ManifestEntry& e = *it->second;
+    if (GivesOwner(e, true)) {  // owner first: a chown may clear the setgid bit
+      io::Attributes owner;
+      owner.set_owner = true;
+      owner.uid = e.uid;
+      owner.gid = e.gid;
+      owner.set_mode = false;
+      owner.set_mtime = false;
+      VELIN_TRY(OwnerGiven(env.SetDirAttributes(*it->first, owner)));
+    }
     io::Attributes attributes;
-    attributes.mode = it->second;
+    attributes.mode = e.mode;
     attributes.set_mtime = false;
     VELIN_TRY(env.SetDirAttributes(*it->first, attributes));
     VELIN_TRY(env.SyncDir(it->first->path()));
@@ -616,7 +675,7 @@ Result<ReleaseCheck> CheckVersion(io::Env& env, const StateLayout& layout, const
 
 Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEntry>& entries,
                                      const std::string& source_root, const std::string& dest,
-                                     const DedupIndex& index, bool check_copies) {
+                                     const DedupIndex& index, bool check_copies, bool keep_owner) {
   MaterialiseStats stats;
   VELIN_TRY(io::CreateDirs(env, dest));
   std::vector<std::string> dirs = {dest};
@@ -625,14 +684,24 @@ Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEnt
     VELIN_TRY(io::CreateDirs(env, io::Dirname(to)));
     if (e.type == io::FileType::kDirectory) {
       VELIN_TRY(io::CreateDirs(env, to));
+      if (GivesOwner(e, keep_owner)) VELIN_TRY(OwnerGiven(env.SetOwner(to, e.uid, e.gid)));
       VELIN_TRY(env.SetMode(to, e.mode));
       dirs.push_back(to);
     } else if (e.type == io::FileType::kSymlink) {
       VELIN_TRY(env.Symlink(e.target, to));
+      if (GivesOwner(e, keep_owner)) VELIN_TRY(OwnerGiven(env.SetOwner(to, e.uid, e.gid)));
     } else {
       ++stats.files;
       bool linked = false;
       for (const auto& existing : index.Candidates(e)) {
+        // A link shares its file's owner: a config file is linked only to one with its owner,
+        // and root's artifacts only to root's files (not to a service user's config copy).
+        if (keep_owner && e.owner_known) {
+          if (!HasOwnerOf(env, existing.path, e)) continue;
+        } else if (::geteuid() == 0) {
+          auto owner = env.Stat(existing.path);
+          if (!owner || owner->uid != 0) continue;
+        }
         if (!StillAsRecorded(env, existing.path, e, existing.mtime_ns)) {
           // A deleted one (rm -rf of a release being made again with --replace) was not
           // edited in place: nothing to warn about.
@@ -648,8 +717,8 @@ Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEnt
         continue;
       }
       std::string from = e.source.empty() ? io::JoinPath(source_root, e.path) : e.source;
-      VELIN_TRY(
-          CopyFile(env, from, to, e.mode, &stats.bytes_copied, check_copies ? &e : nullptr, e));
+      VELIN_TRY(CopyFile(env, from, to, e.mode, &stats.bytes_copied, check_copies ? &e : nullptr, e,
+                         keep_owner));
       ++stats.copied;
     }
   }

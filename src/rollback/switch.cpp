@@ -184,7 +184,8 @@ Status RollbackEngine::SaveLiveConfig(const std::string& name, const std::string
   std::string tmp = io::JoinPath(layout_.SavedConfigs(), ".tmp-" + name);
   VELIN_TRY(io::RemoveAll(env_, tmp));
   VELIN_ASSIGN(auto entries, ScanTree(env_, settings_.app_root, settings_.config, false));
-  VELIN_TRY(Materialise(env_, entries, settings_.app_root, tmp, DedupIndex()));
+  VELIN_TRY(Materialise(env_, entries, settings_.app_root, tmp, DedupIndex(), false,
+                        /*keep_owner=*/true));
   CrashPoint("switch-config-saving");
   VELIN_TRY(env_.Rename(tmp, dest));
   VELIN_TRY(env_.SyncDir(layout_.SavedConfigs()));

@@ -392,10 +392,14 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
                Materialise(env_, manifest.artifacts, artifact_root, tmp_release, index, true));
   if (kind == VersionKind::kSnapshot) {
     VELIN_ASSIGN(MaterialiseStats config_stats,
-                 Materialise(env_, manifest.config, settings_.app_root, tmp_config, index, true));
+                 Materialise(env_, manifest.config, settings_.app_root, tmp_config, index, true,
+                             /*keep_owner=*/true));
     stats.changed_in_place.insert(stats.changed_in_place.end(),
                                   config_stats.changed_in_place.begin(),
                                   config_stats.changed_in_place.end());
+    // Its files keep their owners (a service user's among them), who must not reach them here:
+    // a service could otherwise edit the copy a later switch puts back. Nothing runs from it.
+    VELIN_TRY(env_.SetMode(tmp_config, 0700));
   }
   VELIN_TRY(RecordMtimes(env_, tmp_release, manifest.artifacts));
   VELIN_TRY(RecordMtimes(env_, tmp_config, manifest.config));

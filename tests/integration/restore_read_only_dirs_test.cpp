@@ -191,5 +191,71 @@ TEST(RestoreUnreadableDirsTest, RestoresTwiceDirectoriesTheirOwnerMayNotRead) {
   }
 }
 
+// A restore without root of a backup root took: the files are the restoring user's then, not
+// the backup's owners'. A setuid-root program restored with its setuid bit would run as that
+// user for anyone who starts it (before 2026-12-07 it did: `-rwsr-xr-x nobody`); the bit is
+// left out where the owner (setgid: the group) is not the user's, with one warning, and a
+// directory keeps its setgid bit. As root every bit comes back with its owner.
+constexpr uid_t kSetIdUser = 65534;
+
+unsigned SetIdModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+void MakeSetIdEntry(const std::string& path, uid_t uid, gid_t gid, mode_t mode) {
+  ASSERT_EQ(::lchown(path.c_str(), uid, gid), 0) << path;
+  ASSERT_EQ(::chmod(path.c_str(), mode), 0) << path;  // after the chown, which clears set-id bits
+}
+
+TEST(RestoreSetIdBitsTest, WithoutRootSetIdBitsOfOtherOwnersAreLeftOut) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (files of root and of another user)";
+  BackupApp app;
+  const std::string s = app.root() + "/storage";
+  WriteFile(s + "/root-suid", "#!/bin/sh\n");
+  WriteFile(s + "/own-suid", "#!/bin/sh\n");
+  WriteFile(s + "/root-group-sgid", "#!/bin/sh\n");
+  WriteFile(s + "/shared/f", "x\n");
+  MakeSetIdEntry(s + "/root-suid", 0, 0, 04755);
+  MakeSetIdEntry(s + "/own-suid", kSetIdUser, kSetIdUser, 06755);
+  MakeSetIdEntry(s + "/root-group-sgid", kSetIdUser, 0, 02755);
+  MakeSetIdEntry(s + "/shared", 0, 0, 02775);
+  RunResult r = app.Run({"backup", "create"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  // As the user, into a target of its own.
+  const std::string t = app.path("t");
+  fs::create_directories(t);
+  ASSERT_EQ(::chown(t.c_str(), kSetIdUser, kSetIdUser), 0);
+  ASSERT_EQ(RunProgram({"chmod", "-R", "a+rX", app.path("")}).exit_code, 0);  // the repository
+  RunOptions options;
+  options.cwd = app.path("");
+  options.env["HOME"] = t;
+  r = RunProgram({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                  VelinBinary(), "backup", "restore", "latest", "--target", t, "--no-lock"},
+                 options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string ts = t + "/storage";
+  EXPECT_EQ(SetIdModeOf(ts + "/root-suid"), 0755u);
+  EXPECT_EQ(SetIdModeOf(ts + "/own-suid"), 06755u);  // the user's own: kept
+  EXPECT_EQ(SetIdModeOf(ts + "/root-group-sgid"), 0755u);
+  EXPECT_EQ(SetIdModeOf(ts + "/shared"), 02775u);  // a directory's setgid bit stays
+  EXPECT_NE(r.err.find("warning: 2 files are restored without their setuid or setgid bit (e.g. " +
+                       ts + "/"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("restore as root to keep it"), std::string::npos) << r.err;
+
+  // As root: every bit with its owner, and no warning.
+  const std::string rt = app.path("rt");
+  r = app.Run({"backup", "restore", "latest", "--target", rt});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(SetIdModeOf(rt + "/storage/root-suid"), 04755u);
+  EXPECT_EQ(SetIdModeOf(rt + "/storage/own-suid"), 06755u);
+  EXPECT_EQ(SetIdModeOf(rt + "/storage/root-group-sgid"), 02755u);
+  EXPECT_EQ(r.err.find("setuid"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace velin::testing

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -291,6 +292,91 @@ TEST(RollbackSwitchTest, KeepVersionsNeverPrunesTheTransactionBase) {
   RunResult r = app.Velin({"rollback", "rollback"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v1\n");
+}
+
+// The configuration a snapshot stores keeps its owner and group. velin runs as root (a timer,
+// systemctl as stop/start) and the service as another user that reads its config by owner or
+// group (`.env` 0640 root:www-data, a directory 0750 www-data:www-data). Before 2026-12-07 the
+// copies were velin's own (root:root): a switch to a snapshot put the config back unreadable to
+// the service, the health check failed, and the switch back put the saved live config back as
+// root:root too, leaving the previous version unhealthy (exit 1 where 5 was due).
+constexpr uid_t kServiceUid = 65534;
+constexpr gid_t kServiceGid = 65534;
+
+// "UID:GID:MODE" (octal) of `path`, not following a symlink; "" when it is missing.
+std::string ConfigOwnerOf(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return "";
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%o", st.st_mode & 07777);
+  return std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + ":" + mode;
+}
+
+void GiveConfigOwner(const std::string& path, uid_t uid, gid_t gid, mode_t mode) {
+  ASSERT_EQ(::lchown(path.c_str(), uid, gid), 0) << path;
+  ASSERT_EQ(::chmod(path.c_str(), mode), 0) << path;
+}
+
+TEST(RollbackConfigOwnerTest, ASwitchToASnapshotAndBackKeepsTheConfigsOwnerAndGroup) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (files of another owner)";
+  TempDir dir;
+  const std::string app = dir / "app";
+  WriteFile(app + "/bin/app", "v1\n");
+  WriteFile(app + "/.env", "SECRET=a\n");
+  WriteFile(app + "/cfg/k.yml", "key: a\n");
+  const std::string service = std::to_string(kServiceUid) + ":" + std::to_string(kServiceGid);
+  // Healthy while the service user's config is its own, as a service that reads it would be.
+  // (No single quote in it: it is a TOML literal string.)
+  const std::string health = "test \"$(stat -c %u:%g:%a " + app + "/.env " + app + "/cfg " + app +
+                             "/cfg/k.yml | tr \"\\n\" \" \")\" = \"" + service + ":640 " + service +
+                             ":2750 " + service + ":640 \"";
+  WriteFile(dir / "velin.toml",
+            "[app]\nroot = \"app\"\n[rollback]\nartifacts = [\"bin\"]\n"
+            "config = [\".env\", \"cfg\"]\nstop = \"true\"\n"
+            "start = \"true\"\nhealth = '" +
+                health + "'\nhealth_timeout = \"1s\"\n");
+  const auto velin = [&](std::vector<std::string> args) {
+    args.push_back("--config");
+    args.push_back(dir / "velin.toml");
+    return RunVelin(args);
+  };
+  const auto give_service = [&] {
+    GiveConfigOwner(app + "/.env", kServiceUid, kServiceGid, 0640);
+    GiveConfigOwner(app + "/cfg", kServiceUid, kServiceGid, 02750);
+    GiveConfigOwner(app + "/cfg/k.yml", kServiceUid, kServiceGid, 0640);
+  };
+
+  // A snapshot of a config the service cannot read (root's), to fail a switch to it below. Its
+  // k.yml has the content and mode of the service's: a copy of that must not be linked to it.
+  GiveConfigOwner(app + "/.env", 0, 0, 0600);
+  GiveConfigOwner(app + "/cfg/k.yml", 0, 0, 0640);
+  ASSERT_EQ(velin({"rollback", "create-snapshot", "root-config"}).exit_code, 0);
+  give_service();
+  ASSERT_EQ(velin({"rollback", "create-snapshot", "s1"}).exit_code, 0);
+  EXPECT_EQ(ConfigOwnerOf(dir / ".velin/configs/s1/.env"), service + ":640");
+  // Out of the service user's reach (it owns the copy): it cannot edit what a switch puts back.
+  EXPECT_EQ(ConfigOwnerOf(dir / ".velin/configs/s1"), "0:0:700");
+
+  // The live config changed by hand (root's now): the switch puts the snapshot's back, its
+  // owner, group and mode with it, and the service is healthy.
+  WriteFile(app + "/.env", "SECRET=changed\n");
+  GiveConfigOwner(app + "/.env", 0, 0, 0600);
+  GiveConfigOwner(app + "/cfg", 0, 0, 0700);
+  RunResult r = velin({"rollback", "to-version", "s1"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ReadFileOrDie(app + "/.env"), "SECRET=a\n");
+  EXPECT_EQ(ConfigOwnerOf(app + "/.env"), service + ":640");
+  EXPECT_EQ(ConfigOwnerOf(app + "/cfg"), service + ":2750");
+  EXPECT_EQ(ConfigOwnerOf(app + "/cfg/k.yml"), service + ":640");
+
+  // A switch to the snapshot whose config the service cannot read fails its health check; the
+  // switch back puts the saved live config back as it was, owner and group too: healthy, exit 5.
+  r = velin({"rollback", "to-version", "root-config"});
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_EQ(ReadFileOrDie(app + "/.env"), "SECRET=a\n");
+  EXPECT_EQ(ConfigOwnerOf(app + "/.env"), service + ":640");
+  EXPECT_EQ(ConfigOwnerOf(app + "/cfg"), service + ":2750");
+  EXPECT_EQ(ConfigOwnerOf(app + "/cfg/k.yml"), service + ":640");
 }
 
 }  // namespace

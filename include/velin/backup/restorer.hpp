@@ -53,8 +53,11 @@ struct RestoreStats {
   uint64_t hardlinks = 0;
   uint64_t specials = 0;          // fifos and device nodes
   uint64_t specials_skipped = 0;  // device nodes without root (warned)
-  uint64_t xattrs = 0;            // extended attributes set or removed
-  uint64_t xattrs_refused = 0;    // that the target refused (warned; the restore goes on)
+  // Files restored without root whose setuid/setgid bit was left out, their owner or group not
+  // the restoring user's (warned; the restore goes on: docs/cli.md, "What a backup keeps").
+  uint64_t setid_left_out = 0;
+  uint64_t xattrs = 0;          // extended attributes set or removed
+  uint64_t xattrs_refused = 0;  // that the target refused (warned; the restore goes on)
   // Hardlinks the target refused (a file system without them, e.g. exFAT; a file at its link
   // limit): their files are written as separate copies, with a warning.
   uint64_t hardlinks_copied = 0;

@@ -35,6 +35,11 @@ struct ManifestEntry {
   // The file the scan read when it is not the tree's root + `path`: a configured path that is a
   // symlink to a file, followed (ScanArtifacts). Never stored.
   std::string source;
+  // The scanned entry's owner and group (`owner_known`: it was scanned here; never stored in a
+  // manifest). Copies of configuration files keep them (Materialise's `keep_owner`).
+  bool owner_known = false;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
 };
 
 struct Manifest {
@@ -94,10 +99,15 @@ struct MaterialiseStats {
 // Copies the scanned `entries` from `source_root` into the new directory `dest`, hard-linking
 // files the index knows and that still hold what was recorded of them. Everything written is
 // fsynced (files and directories). `check_copies`: each copied file must hash to its entry
-// (a source that changed since the scan fails the copy).
+// (a source that changed since the scan fails the copy). `keep_owner` (configuration files: a
+// service reads its `.env`, 0640 root:www-data, by its group): every copy gets the scanned
+// entry's owner and group — as root any; as another user only its own uid, with a group it
+// belongs to (a group it may not give is left as the copy got it) — and a file is linked only
+// to a stored one with that owner and group.
 Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEntry>& entries,
                                      const std::string& source_root, const std::string& dest,
-                                     const DedupIndex& index, bool check_copies = false);
+                                     const DedupIndex& index, bool check_copies = false,
+                                     bool keep_owner = false);
 
 // Sets each regular entry's mtime_ns to that of the file stored under `root`.
 Status RecordMtimes(io::Env& env, const std::string& root, std::vector<ManifestEntry>& entries);
@@ -134,10 +144,11 @@ struct DiskUsage {
 Result<DiskUsage> MeasureTree(io::Env& env, const std::string& dir);
 
 // Puts the configured `paths` stored under `stored_root` back below `app_root`: each path is
-// made next to its live counterpart and renamed over it. Paths the snapshot does not hold
-// are left alone. The live tree is reached through directory descriptors from `app_root` down
-// (io::OpenDirBeneath): a symlink on the way that another user made and that leads out of
-// `app_root` is refused, not written through.
+// made next to its live counterpart and renamed over it, with the stored files' modes, owners
+// and groups (as Materialise's `keep_owner`). Paths the snapshot does not hold are left alone. The
+// live tree is reached through directory descriptors from `app_root` down (io::OpenDirBeneath): a
+// symlink on the way that another user made and that leads out of `app_root` is refused, not
+// written through.
 Status RestoreTree(io::Env& env, const std::string& stored_root,
                    const std::vector<std::string>& paths, const std::string& app_root);
 // Removes the configured path `rel` below `app_root` (missing is fine), reached as RestoreTree
