@@ -912,6 +912,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"cannot create temporary database '{}': {}",
        "kann temporäre Datenbank '{}' nicht anlegen: {}"},
       {"cannot drop database '{}': {}", "kann Datenbank '{}' nicht löschen: {}"},
+      {"; database '{}', which this restore created, is left as the restore stopped, incomplete "
+       "(it could not be dropped again: {}): drop it, or restore into it again",
+       "; Datenbank '{}', die diese Wiederherstellung angelegt hat, bleibt so, wie die "
+       "Wiederherstellung abbrach, unvollständig (sie ließ sich nicht wieder löschen: {}): "
+       "löschen Sie sie, oder stellen Sie erneut in sie wieder her"},
       {"check failed: {}", "Prüfung fehlgeschlagen: {}"},
       {"pg_dump {} ({}) cannot dump a PostgreSQL {} server: install pg_dump {} or newer "
        "(postgresql-client-{})",

@@ -1028,8 +1028,10 @@ class PostgresDriver final : public DriverSteps {
     VELIN_ASSIGN(bool created, EnsureDatabase(db, produce, warnings, settings));
     Result<std::vector<std::string>> restored = RestoreInto(produce, db);
     if (!restored) {
-      // Not left behind empty (or half made): it was not there before.
-      if (created) (void)DoDrop(db);
+      // Not left behind empty (or half made): it was not there before (and said, where it is).
+      if (created) {
+        return tl::unexpected(RestoreIntoCreatedFailed(restored.error(), db, DoDrop(db)));
+      }
       return restored;
     }
     warnings.insert(warnings.end(), restored->begin(), restored->end());

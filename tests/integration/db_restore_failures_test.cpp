@@ -1,0 +1,135 @@
+// The real binary restoring a database when something fails on the way: a restore into a
+// database it created whose drop fails too (the server died mid-restore) (docs/databases.md).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <map>
+#include <string>
+
+#include "support/backup_fixture.hpp"
+#include "support/db_servers.hpp"
+#include "support/test_support.hpp"
+
+namespace velin::testing {
+namespace {
+
+constexpr const char* kFailuresPasswordEnv = "VELIN_TEST_DB_PASSWORD";
+
+RunOptions FailuresPassword() {
+  RunOptions o;
+  o.env[kFailuresPasswordEnv] = kAppPassword;
+  return o;
+}
+
+RunOptions FailuresToolsOn(const TempDir& tools) {
+  RunOptions o = FailuresPassword();
+  o.env["PATH"] = tools.path() + ":/usr/local/bin:/usr/bin:/bin";
+  return o;
+}
+
+// An executable shell script `name` in `tools`.
+void FailuresFakeTool(const TempDir& tools, const std::string& name, const std::string& body) {
+  WriteFile(tools / name, "#!/bin/sh\n" + body);
+  ASSERT_EQ(::chmod((tools / name).c_str(), 0755), 0);
+}
+
+// The restore client "loses the server" midway: before it fails, it takes from 'app' what the
+// drop of the database velin created needs, as a server gone away would refuse it. Before, the
+// error said nothing of that database: MariaDB's was left half restored without a word.
+TEST(RestoreIntoCreatedDatabase, MariadbSaysWhenTheDatabaseItCreatedIsLeft) {
+  MariadbServer& my = MariadbServer::Shared();
+  const std::string live = my.CreateDatabase();
+  my.Sql(live, "CREATE TABLE orders (id INT PRIMARY KEY); INSERT INTO orders VALUES (1), (2)");
+  BackupApp app({"db"}, "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
+                            "\nuser = \"app\"\nname = \"" + live + "\"\npassword_env = \"" +
+                            kFailuresPasswordEnv + "\"\n");
+  ASSERT_EQ(app.Run({"backup", "create"}, FailuresPassword()).exit_code, 0);
+  TempDir tools;
+  FailuresFakeTool(tools, "mariadb",
+                   "[ \"$1\" = --version ] && exec /usr/bin/mariadb --version\n"
+                   "/usr/bin/mariadb --no-defaults -S '" +
+                       my.socket() +
+                       "' -uroot -e \"REVOKE DROP ON *.* FROM 'app'@'%'\" || exit 9\n"
+                       "cat >/dev/null\n"
+                       "echo 'ERROR 2013 (HY000) at line 40: Lost connection to server during "
+                       "query' >&2\nexit 1\n");
+  struct Regrant {
+    MariadbServer& my;
+    ~Regrant() { my.Sql("", "GRANT ALL PRIVILEGES ON *.* TO 'app'@'%'"); }
+  } regrant{my};
+  const std::string fresh = "nw" + live;
+  RunResult r = app.Run({"backup", "restore", "latest", "--database", fresh, "--yes"},
+                        FailuresToolsOn(tools));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("Lost connection to server during query"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("database '" + fresh +
+                       "', which this restore created, is left as the restore stopped"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("DROP command denied"), std::string::npos) << r.err;
+  EXPECT_EQ(my.Sql("", "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '" +
+                           fresh + "'"),
+            "1\n");
+  my.Sql("", "DROP DATABASE IF EXISTS `" + fresh + "`");
+}
+
+// Where the drop works, the database the failed restore created is gone and nothing more is said.
+TEST(RestoreIntoCreatedDatabase, MariadbDropsTheDatabaseItCreatedWhenItCan) {
+  MariadbServer& my = MariadbServer::Shared();
+  const std::string live = my.CreateDatabase();
+  my.Sql(live, "CREATE TABLE orders (id INT PRIMARY KEY); INSERT INTO orders VALUES (1)");
+  BackupApp app({"db"}, "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
+                            "\nuser = \"app\"\nname = \"" + live + "\"\npassword_env = \"" +
+                            kFailuresPasswordEnv + "\"\n");
+  ASSERT_EQ(app.Run({"backup", "create"}, FailuresPassword()).exit_code, 0);
+  TempDir tools;
+  FailuresFakeTool(tools, "mariadb",
+                   "[ \"$1\" = --version ] && exec /usr/bin/mariadb --version\n"
+                   "cat >/dev/null\necho 'ERROR 1064 (42000) at line 3: syntax' >&2\nexit 1\n");
+  const std::string fresh = "nd" + live;
+  RunResult r = app.Run({"backup", "restore", "latest", "--database", fresh, "--yes"},
+                        FailuresToolsOn(tools));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.err.find("which this restore created"), std::string::npos) << r.err;
+  EXPECT_EQ(my.Sql("", "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '" +
+                           fresh + "'"),
+            "0\n");
+}
+
+TEST(RestoreIntoCreatedDatabase, PostgresSaysWhenTheDatabaseItCreatedIsLeft) {
+  PostgresServer& pg = PostgresServer::Shared();
+  const std::string live = pg.CreateDatabase();
+  pg.Sql(live,
+         "SET ROLE app; CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders "
+         "VALUES (1), (2);");
+  BackupApp app({"db"}, "\n[database]\ndriver = \"postgresql\"\nhost = \"127.0.0.1\"\nport = " +
+                            std::to_string(pg.port()) + "\nuser = \"app\"\nname = \"" + live +
+                            "\"\npassword_env = \"" + kFailuresPasswordEnv + "\"\n");
+  ASSERT_EQ(app.Run({"backup", "create"}, FailuresPassword()).exit_code, 0);
+  const std::string fresh = "nw" + live;
+  TempDir tools;
+  // Takes the database from 'app' (only its owner may drop it), then fails as a lost server.
+  FailuresFakeTool(tools, "pg_restore",
+                   "case \"$*\" in *--version*|*--list*) exec /usr/bin/pg_restore \"$@\";; esac\n"
+                   "psql -X -q -h '" +
+                       pg.socket_dir() + "' -p " + std::to_string(pg.port()) +
+                       " -U postgres -d postgres -c 'ALTER DATABASE \"" + fresh +
+                       "\" OWNER TO postgres' || exit 9\ncat >/dev/null\n"
+                       "echo 'pg_restore: error: server closed the connection unexpectedly' "
+                       ">&2\nexit 1\n");
+  RunResult r = app.Run({"backup", "restore", "latest", "--database", fresh, "--yes"},
+                        FailuresToolsOn(tools));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("server closed the connection unexpectedly"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("database '" + fresh +
+                       "', which this restore created, is left as the restore stopped"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("must be owner of database"), std::string::npos) << r.err;
+  EXPECT_EQ(pg.Sql("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + fresh + "'"),
+            "1\n");
+  pg.Sql("postgres", "DROP DATABASE IF EXISTS \"" + fresh + "\"");
+}
+
+}  // namespace
+}  // namespace velin::testing
