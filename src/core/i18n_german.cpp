@@ -912,6 +912,25 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"cannot create temporary database '{}': {}",
        "kann temporäre Datenbank '{}' nicht anlegen: {}"},
       {"cannot drop database '{}': {}", "kann Datenbank '{}' nicht löschen: {}"},
+      {"another process", "einem anderen Prozess"},
+      {"restoring into '{}': the file there is not a SQLite database (it does not begin with "
+       "SQLite's header): a restore replaces a SQLite database or an empty file, nothing "
+       "else; name another file, or move this one away first; nothing was changed",
+       "Wiederherstellung in '{}': die Datei dort ist keine SQLite-Datenbank (sie beginnt nicht "
+       "mit dem Kopf von SQLite): eine Wiederherstellung ersetzt eine SQLite-Datenbank oder eine "
+       "leere Datei, sonst nichts; nennen Sie eine andere Datei, oder verschieben Sie diese "
+       "zuerst; nichts wurde geändert"},
+      {"process {}", "Prozess {}"},
+      {"process {} ({})", "Prozess {} ({})"},
+      {"{} is open in {}, which holds a lock on it: that process goes on with the database "
+       "file it has open, replaced now, until it opens the database again (it does not see "
+       "what was restored, and what it writes meanwhile is lost): restart it now, and stop "
+       "the application before a restore",
+       "{} ist geöffnet in {}, der sie gesperrt hält: dieser Prozess arbeitet mit der "
+       "Datenbankdatei weiter, die er offen hat und die nun ersetzt ist, bis er die Datenbank "
+       "neu öffnet (er sieht nicht, was wiederhergestellt wurde, und was er bis dahin schreibt, "
+       "geht verloren): starten Sie ihn jetzt neu, und stoppen Sie die Anwendung vor einer "
+       "Wiederherstellung"},
       {"; database '{}', which this restore created, is left as the restore stopped, incomplete "
        "(it could not be dropped again: {}): drop it, or restore into it again",
        "; Datenbank '{}', die diese Wiederherstellung angelegt hat, bleibt so, wie die "

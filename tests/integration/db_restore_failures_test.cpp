@@ -1,8 +1,12 @@
 // The real binary restoring a database when something fails on the way: a restore into a
-// database it created whose drop fails too (the server died mid-restore) (docs/databases.md).
+// database it created whose drop fails too (the server died mid-restore), SQLite targets that
+// are not databases or are open in another process (docs/databases.md).
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -129,6 +133,87 @@ TEST(RestoreIntoCreatedDatabase, PostgresSaysWhenTheDatabaseItCreatedIsLeft) {
   EXPECT_EQ(pg.Sql("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + fresh + "'"),
             "1\n");
   pg.Sql("postgres", "DROP DATABASE IF EXISTS \"" + fresh + "\"");
+}
+
+const char* kFailuresSqliteSection = "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n";
+
+std::string FailuresSqliteQuery(const std::string& path, const std::string& sql) {
+  return RunProgram({"sqlite3", path, sql}).out;
+}
+
+// A backed-up SQLite database holding rows 'a' and 'b'.
+void FailuresSqliteBackup(const BackupApp& app) {
+  std::filesystem::create_directories(app.root() + "/var");
+  RunProgram({"sqlite3", app.root() + "/var/app.db",
+              "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a'), ('b');"});
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+}
+
+// An application still running on the database (here: this process, in WAL mode, a connection
+// open) keeps the replaced file: the restore says so, naming the process, instead of nothing.
+TEST(SqliteRestoreTarget, SaysWhichProcessStillHasTheDatabaseOpen) {
+  BackupApp app({"db"}, kFailuresSqliteSection);
+  FailuresSqliteBackup(app);
+  const std::string path = app.root() + "/var/app.db";
+  sqlite3* live = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &live), SQLITE_OK);
+  struct Closer {
+    sqlite3* db;
+    ~Closer() { sqlite3_close(db); }
+  } closer{live};
+  ASSERT_EQ(sqlite3_exec(live, "PRAGMA journal_mode = WAL; INSERT INTO t VALUES ('live');", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  RunResult r = app.Run({"backup", "restore", "latest", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("warning: " + path + " is open in process " + std::to_string(::getpid())),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(FailuresSqliteQuery(path, "SELECT v FROM t ORDER BY v"), "a\nb\n");
+
+  // Closed: nothing to say.
+  sqlite3_close(live);
+  closer.db = nullptr;
+  r = app.Run({"backup", "restore", "latest", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err.find("is open in"), std::string::npos) << r.err;
+}
+
+// --database naming a file that is not a database (a mistyped path) is refused, the file kept;
+// an empty file, or a database, is replaced as before.
+TEST(SqliteRestoreTarget, AnotherFileThatIsNoDatabaseIsNotReplaced) {
+  BackupApp app({"db"}, kFailuresSqliteSection);
+  FailuresSqliteBackup(app);
+  WriteFile(app.root() + "/config.php", "<?php return ['db' => 'var/app.db'];\n");
+  RunResult r = app.Run({"backup", "restore", "latest", "--database", "config.php", "--yes"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("restoring into '" + app.root() +
+                       "/config.php': the file there is not a SQLite database"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("nothing was changed"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.root() + "/config.php"), "<?php return ['db' => 'var/app.db'];\n");
+
+  WriteFile(app.root() + "/empty.db", "");
+  r = app.Run({"backup", "restore", "latest", "--database", "empty.db", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(FailuresSqliteQuery(app.root() + "/empty.db", "SELECT v FROM t ORDER BY v"), "a\nb\n");
+  RunProgram({"sqlite3", app.root() + "/empty.db", "DELETE FROM t"});
+  r = app.Run({"backup", "restore", "latest", "--database", "empty.db", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(FailuresSqliteQuery(app.root() + "/empty.db", "SELECT v FROM t ORDER BY v"), "a\nb\n");
+}
+
+// A failure restoring into another file names that file, not only the configured database.
+TEST(SqliteRestoreTarget, AFailureNamesTheFileRestoredInto) {
+  BackupApp app({"db"}, kFailuresSqliteSection);
+  FailuresSqliteBackup(app);
+  std::filesystem::create_directories(app.root() + "/elsewhere/app.db");  // a directory
+  RunResult r = app.Run({"backup", "restore", "latest", "--database", "elsewhere/app.db", "--yes"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("restoring into '" + app.root() + "/elsewhere/app.db': "), std::string::npos)
+      << r.err;
+  EXPECT_EQ(TempFilesUnder(app.root()), std::vector<std::string>());
 }
 
 }  // namespace
