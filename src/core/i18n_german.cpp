@@ -913,6 +913,14 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "kann temporäre Datenbank '{}' nicht anlegen: {}"},
       {"cannot drop database '{}': {}", "kann Datenbank '{}' nicht löschen: {}"},
       {"another process", "einem anderen Prozess"},
+      {"--target {} is where files go, and --only db restores none: the database would be "
+       "restored in place, over database '{}'; name where it goes with --database NAME (or "
+       "--database-url URL), or leave out --target to restore it in place; nothing was "
+       "changed",
+       "--target {} ist das Ziel für Dateien, und --only db stellt keine wieder her: die "
+       "Datenbank würde an Ort und Stelle wiederhergestellt, über Datenbank '{}'; nennen Sie "
+       "ihr Ziel mit --database NAME (oder --database-url URL), oder lassen Sie --target weg, "
+       "um sie an Ort und Stelle wiederherzustellen; nichts wurde geändert"},
       {"restoring into '{}': the file there is not a SQLite database (it does not begin with "
        "SQLite's header): a restore replaces a SQLite database or an empty file, nothing "
        "else; name another file, or move this one away first; nothing was changed",

@@ -70,7 +70,8 @@ TEST(RestoreIntoCreatedDatabase, MariadbSaysWhenTheDatabaseItCreatedIsLeft) {
                        "', which this restore created, is left as the restore stopped"),
             std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("DROP command denied"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("could not be dropped again: cannot drop database"), std::string::npos)
+      << r.err;
   EXPECT_EQ(my.Sql("", "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '" +
                            fresh + "'"),
             "1\n");
@@ -214,6 +215,34 @@ TEST(SqliteRestoreTarget, AFailureNamesTheFileRestoredInto) {
   EXPECT_NE(r.err.find("restoring into '" + app.root() + "/elsewhere/app.db': "), std::string::npos)
       << r.err;
   EXPECT_EQ(TempFilesUnder(app.root()), std::vector<std::string>());
+}
+
+// --only db with --target (and no --database): the database is not restored in place over
+// the live one, as it was with --yes (the hint for a database-only backup with --target led
+// there); without --target it is, as before.
+TEST(SqliteRestoreTarget, OnlyDbWithTargetDoesNotRestoreInPlace) {
+  BackupApp app({"db"}, kFailuresSqliteSection);
+  FailuresSqliteBackup(app);
+  const std::string path = app.root() + "/var/app.db";
+  RunProgram({"sqlite3", path, "INSERT INTO t VALUES ('live');"});
+  TempDir aside;
+  RunResult r =
+      app.Run({"backup", "restore", "latest", "--only", "db", "--target", aside / "db", "--yes"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--only db restores none: the database would be restored in place, over "
+                       "database '" +
+                       path + "'"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(FailuresSqliteQuery(path, "SELECT v FROM t ORDER BY v"), "a\nb\nlive\n");
+
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--target", aside / "db",
+               "--database", "copy.db", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(FailuresSqliteQuery(app.root() + "/copy.db", "SELECT v FROM t ORDER BY v"), "a\nb\n");
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(FailuresSqliteQuery(path, "SELECT v FROM t ORDER BY v"), "a\nb\n");
 }
 
 }  // namespace
