@@ -913,6 +913,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "kann temporäre Datenbank '{}' nicht anlegen: {}"},
       {"cannot drop database '{}': {}", "kann Datenbank '{}' nicht löschen: {}"},
       {"another process", "einem anderen Prozess"},
+      {"; nothing was changed: the restore is one transaction, which did not commit",
+       "; nichts wurde geändert: die Wiederherstellung ist eine Transaktion, die nicht "
+       "abgeschlossen wurde"},
       {"--target {} is where files go, and --only db restores none: the database would be "
        "restored in place, over database '{}'; name where it goes with --database NAME (or "
        "--database-url URL), or leave out --target to restore it in place; nothing was "

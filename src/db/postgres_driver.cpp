@@ -944,6 +944,11 @@ class PostgresDriver final : public DriverSteps {
              "or restore into "
              "another database with --database NAME; nothing was changed");
     }
+    // Said, as MariaDB's failure says what it left: after a server that died or a disk that
+    // filled up mid-restore, the user's first question is what state the database is in.
+    if (why.find("nothing was changed") == std::string::npos) {
+      why += Tr("; nothing was changed: the restore is one transaction, which did not commit");
+    }
     return TrFormat("restoring into '{}': {}", db, why);
   }
 

@@ -78,6 +78,34 @@ TEST(RestoreIntoCreatedDatabase, MariadbSaysWhenTheDatabaseItCreatedIsLeft) {
   my.Sql("", "DROP DATABASE IF EXISTS `" + fresh + "`");
 }
 
+// A PostgreSQL restore into the existing database that fails midway (here its tool, as when
+// the server is killed) says what it left: nothing changed, as the restore is one transaction.
+TEST(RestoreIntoCreatedDatabase, PostgresFailureIntoTheLiveDatabaseSaysNothingChanged) {
+  PostgresServer& pg = PostgresServer::Shared();
+  const std::string live = pg.CreateDatabase();
+  pg.Sql(live,
+         "SET ROLE app; CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders "
+         "VALUES (1), (2);");
+  BackupApp app({"db"}, "\n[database]\ndriver = \"postgresql\"\nhost = \"127.0.0.1\"\nport = " +
+                            std::to_string(pg.port()) + "\nuser = \"app\"\nname = \"" + live +
+                            "\"\npassword_env = \"" + kFailuresPasswordEnv + "\"\n");
+  ASSERT_EQ(app.Run({"backup", "create"}, FailuresPassword()).exit_code, 0);
+  pg.Sql(live, "INSERT INTO orders VALUES (3)");
+  TempDir tools;
+  FailuresFakeTool(tools, "pg_restore",
+                   "case \"$*\" in *--version*|*--list*) exec /usr/bin/pg_restore \"$@\";; esac\n"
+                   "cat >/dev/null\necho 'pg_restore: error: server closed the connection "
+                   "unexpectedly' >&2\nexit 1\n");
+  RunResult r =
+      app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, FailuresToolsOn(tools));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("server closed the connection unexpectedly; nothing was changed: the "
+                       "restore is one transaction, which did not commit"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(pg.Sql(live, "SELECT count(*) FROM orders"), "3\n");
+}
+
 // Where the drop works, the database the failed restore created is gone and nothing more is said.
 TEST(RestoreIntoCreatedDatabase, MariadbDropsTheDatabaseItCreatedWhenItCan) {
   MariadbServer& my = MariadbServer::Shared();
