@@ -66,6 +66,20 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   };
   if (only_db) {
     VELIN_TRY(need_database());
+    // --target is where files go: with --only db it took nothing, and the database went in
+    // place over the live one (with --yes, unasked) where a restore "aside, to look at it" was
+    // meant; the hint for a database-only backup with --target led there.
+    if (!flags.target.empty() && flags.database.empty() && ctx.global.database_url.empty()) {
+      const std::string live = cfg->database.driver == "sqlite"
+                                   ? config::ResolveAppPath(*cfg, cfg->database.path)
+                                   : cfg->database.name;
+      return UsageError(TrFormat(
+          "--target {} is where files go, and --only db restores none: the database would be "
+          "restored in place, over database '{}'; name where it goes with --database NAME (or "
+          "--database-url URL), or leave out --target to restore it in place; nothing was "
+          "changed",
+          flags.target, live));
+    }
     VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database));
     if (out.json()) out.Json({{"id", id}, {"database", flags.database}});
     return Ok();

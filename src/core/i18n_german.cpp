@@ -912,6 +912,41 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"cannot create temporary database '{}': {}",
        "kann temporäre Datenbank '{}' nicht anlegen: {}"},
       {"cannot drop database '{}': {}", "kann Datenbank '{}' nicht löschen: {}"},
+      {"another process", "einem anderen Prozess"},
+      {"; nothing was changed: the restore is one transaction, which did not commit",
+       "; nichts wurde geändert: die Wiederherstellung ist eine Transaktion, die nicht "
+       "abgeschlossen wurde"},
+      {"--target {} is where files go, and --only db restores none: the database would be "
+       "restored in place, over database '{}'; name where it goes with --database NAME (or "
+       "--database-url URL), or leave out --target to restore it in place; nothing was "
+       "changed",
+       "--target {} ist das Ziel für Dateien, und --only db stellt keine wieder her: die "
+       "Datenbank würde an Ort und Stelle wiederhergestellt, über Datenbank '{}'; nennen Sie "
+       "ihr Ziel mit --database NAME (oder --database-url URL), oder lassen Sie --target weg, "
+       "um sie an Ort und Stelle wiederherzustellen; nichts wurde geändert"},
+      {"restoring into '{}': the file there is not a SQLite database (it does not begin with "
+       "SQLite's header): a restore replaces a SQLite database or an empty file, nothing "
+       "else; name another file, or move this one away first; nothing was changed",
+       "Wiederherstellung in '{}': die Datei dort ist keine SQLite-Datenbank (sie beginnt nicht "
+       "mit dem Kopf von SQLite): eine Wiederherstellung ersetzt eine SQLite-Datenbank oder eine "
+       "leere Datei, sonst nichts; nennen Sie eine andere Datei, oder verschieben Sie diese "
+       "zuerst; nichts wurde geändert"},
+      {"process {}", "Prozess {}"},
+      {"process {} ({})", "Prozess {} ({})"},
+      {"{} is open in {}, which holds a lock on it: that process goes on with the database "
+       "file it has open, replaced now, until it opens the database again (it does not see "
+       "what was restored, and what it writes meanwhile is lost): restart it now, and stop "
+       "the application before a restore",
+       "{} ist geöffnet in {}, der sie gesperrt hält: dieser Prozess arbeitet mit der "
+       "Datenbankdatei weiter, die er offen hat und die nun ersetzt ist, bis er die Datenbank "
+       "neu öffnet (er sieht nicht, was wiederhergestellt wurde, und was er bis dahin schreibt, "
+       "geht verloren): starten Sie ihn jetzt neu, und stoppen Sie die Anwendung vor einer "
+       "Wiederherstellung"},
+      {"; database '{}', which this restore created, is left as the restore stopped, incomplete "
+       "(it could not be dropped again: {}): drop it, or restore into it again",
+       "; Datenbank '{}', die diese Wiederherstellung angelegt hat, bleibt so, wie die "
+       "Wiederherstellung abbrach, unvollständig (sie ließ sich nicht wieder löschen: {}): "
+       "löschen Sie sie, oder stellen Sie erneut in sie wieder her"},
       {"check failed: {}", "Prüfung fehlgeschlagen: {}"},
       {"pg_dump {} ({}) cannot dump a PostgreSQL {} server: install pg_dump {} or newer "
        "(postgresql-client-{})",

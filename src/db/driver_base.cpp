@@ -90,6 +90,15 @@ class WrappedDriver final : public Driver {
 
 }  // namespace
 
+Error RestoreIntoCreatedFailed(Error failed, const std::string& db, const Status& dropped) {
+  if (dropped) return failed;
+  failed.message += TrFormat(
+      "; database '{}', which this restore created, is left as the restore stopped, incomplete "
+      "(it could not be dropped again: {}): drop it, or restore into it again",
+      db, dropped.error().message);
+  return failed;
+}
+
 std::unique_ptr<Driver> WrapDriver(std::unique_ptr<DriverSteps> steps, std::string password) {
   return std::make_unique<WrappedDriver>(std::move(steps), std::move(password));
 }

@@ -46,6 +46,13 @@ class DriverSteps {
   NullReporter null_reporter_;
 };
 
+// `failed`, the error of a restore into `db`, a database the restore had created, given what
+// became of `db` then (`dropped`: DoDrop's status). Dropped again, the error stays as it is (`db`
+// is not there, as before). Where the drop failed too (the server died or went away
+// mid-restore, a privilege taken meanwhile), `db` is left as the restore stopped (empty, or half
+// restored for MariaDB): the error says so, and how to be rid of it, instead of nothing.
+Error RestoreIntoCreatedFailed(Error failed, const std::string& db, const Status& dropped);
+
 // `password`: redacted from every error message ("" = nothing to redact).
 std::unique_ptr<Driver> WrapDriver(std::unique_ptr<DriverSteps> steps, std::string password);
 

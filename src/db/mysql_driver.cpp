@@ -348,8 +348,10 @@ class MysqlDriver final : public DriverSteps {
     // Told apart: what it made (or a restore test's) is not left, what was there is.
     const bool own = created || temporaries_.count(db) != 0;
     Status restored = RestoreInto(p, tool, produce, db, own);
-    // Not left behind empty or half filled: it was not there before.
-    if (!restored && created) (void)DoDrop(db);
+    // Not left behind empty or half filled: it was not there before (and said, where it is).
+    if (!restored && created) {
+      return tl::unexpected(RestoreIntoCreatedFailed(restored.error(), db, DoDrop(db)));
+    }
     if (!restored) return tl::unexpected(restored.error());
     return warnings;
   }

@@ -944,6 +944,11 @@ class PostgresDriver final : public DriverSteps {
              "or restore into "
              "another database with --database NAME; nothing was changed");
     }
+    // Said, as MariaDB's failure says what it left: after a server that died or a disk that
+    // filled up mid-restore, the user's first question is what state the database is in.
+    if (why.find("nothing was changed") == std::string::npos) {
+      why += Tr("; nothing was changed: the restore is one transaction, which did not commit");
+    }
     return TrFormat("restoring into '{}': {}", db, why);
   }
 
@@ -1028,8 +1033,10 @@ class PostgresDriver final : public DriverSteps {
     VELIN_ASSIGN(bool created, EnsureDatabase(db, produce, warnings, settings));
     Result<std::vector<std::string>> restored = RestoreInto(produce, db);
     if (!restored) {
-      // Not left behind empty (or half made): it was not there before.
-      if (created) (void)DoDrop(db);
+      // Not left behind empty (or half made): it was not there before (and said, where it is).
+      if (created) {
+        return tl::unexpected(RestoreIntoCreatedFailed(restored.error(), db, DoDrop(db)));
+      }
       return restored;
     }
     warnings.insert(warnings.end(), restored->begin(), restored->end());

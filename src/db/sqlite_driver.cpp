@@ -2,11 +2,16 @@
 // transaction (a writing application only waits, never breaks it), integrity_check runs on the
 // copy, then the copy is streamed. Restore writes a temp file beside the database, checks it,
 // and renames it over the database keeping its mode and owner. docs/databases.md#sqlite.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <fstream>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include "driver_base.hpp"
 #include "drivers.hpp"
@@ -43,6 +48,55 @@ Status RemoveSideFiles(io::Env& env, const std::string& path, bool and_path) {
     if (!st && first) first = st;
   }
   return first;
+}
+
+// Another process that has the database `path` open, found by the locks SQLite takes (unix
+// VFS: fcntl locks): every connection to a database in WAL mode holds a read lock on its -shm
+// file for as long as it is open, and one in a transaction (either mode) a lock on the database
+// file. F_GETLK names a lock of another process (POSIX or an open file description's) that a
+// write lock on every byte would meet: its pid (0 when it has none: an open file description's
+// lock), or nothing. An idle connection to a database in rollback mode holds no lock: not found.
+std::optional<pid_t> SqliteLockHolder(const std::string& path) {
+  for (const std::string& file : {path, path + "-shm"}) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) continue;
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    const int rc = ::fcntl(fd, F_GETLK, &lock);
+    ::close(fd);
+    if (rc == 0 && lock.l_type != F_UNLCK) return lock.l_pid > 0 ? lock.l_pid : 0;
+  }
+  return std::nullopt;
+}
+
+// Whether `name` in directory `dir_fd` may be replaced by a database: missing, not a regular
+// file (a symlink's target was resolved before), empty, or beginning with SQLite's header.
+bool LooksLikeSqlite(int dir_fd, const std::string& name) {
+  const int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return true;
+  struct stat st {};
+  constexpr std::string_view kHeader("SQLite format 3\0", 16);
+  char head[16] = {};
+  ssize_t n = 0;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    n = ::pread(fd, head, sizeof head, 0);
+  } else {
+    ::close(fd);
+    return true;
+  }
+  ::close(fd);
+  return n == static_cast<ssize_t>(sizeof head) && std::string_view(head, sizeof head) == kHeader;
+}
+
+// "process 1234 (python3)", or "another process" for `pid` 0.
+std::string DescribeLockHolder(pid_t pid) {
+  if (pid <= 0) return std::string(Tr("another process"));
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  if (name.empty()) return TrFormat("process {}", pid);
+  return TrFormat("process {} ({})", pid, name);
 }
 
 // Removes a temporary database and its side files when it goes out of scope; once released,
@@ -277,12 +331,36 @@ class SqliteDriver final : public DriverSteps {
     // Every call below names the directory found through its descriptor: a directory on the
     // way swapped for a symlink meanwhile is not followed. Messages name it by its path.
     const std::string dir = Pinned(*found.dir);
+    // Another file named (--database FILE) is replaced only when it is a SQLite database, or
+    // empty: a path mistyped into a file of the application (config/app.php) was replaced by
+    // the database, after a question that called it a database. The configured one is not
+    // looked at: it may be the damaged database being replaced.
+    if (!target.empty() && !LooksLikeSqlite(found.dir->fd(), found.name)) {
+      return UsageError(TrFormat(
+          "restoring into '{}': the file there is not a SQLite database (it does not begin with "
+          "SQLite's header): a restore replaces a SQLite database or an empty file, nothing "
+          "else; name another file, or move this one away first; nothing was changed",
+          io::JoinPath(found.dir->path(), found.name)));
+    }
     Result<std::vector<std::string>> restored = RestoreInto(produce, dir, found.name);
-    if (!restored && dir != found.dir->path()) {
-      std::string& message = restored.error().message;
+    const auto shown = [&](std::string& message) {
       for (size_t at; (at = message.find(dir)) != std::string::npos;) {
         message.replace(at, dir.size(), found.dir->path());
       }
+    };
+    if (dir != found.dir->path()) {
+      if (!restored) {
+        shown(restored.error().message);
+      } else {
+        for (std::string& warning : *restored) shown(warning);
+      }
+    }
+    // Into another file (--database FILE, a restore test's): named, as the prefix names the
+    // configured database (PostgreSQL's and MariaDB's errors name their target the same way).
+    if (!restored && !target.empty()) {
+      restored.error().message =
+          TrFormat("restoring into '{}': {}", io::JoinPath(found.dir->path(), found.name),
+                   restored.error().message);
     }
     return restored;
   }
@@ -302,13 +380,25 @@ class SqliteDriver final : public DriverSteps {
         return DamageError(TrFormat("the dump to restore is damaged: {}", check.error().message));
     }
     VELIN_TRY(CopyAttributes(tmp, path));
+    // An application still running on the database keeps the file it has open, replaced now:
+    // it does not see what was restored, and what it writes from now on is lost with that file.
+    // Said, as it is found at the last moment (docs/databases.md: stop the application first).
+    std::vector<std::string> warnings;
+    if (std::optional<pid_t> holder = SqliteLockHolder(path)) {
+      warnings.push_back(TrFormat(
+          "{} is open in {}, which holds a lock on it: that process goes on with the database "
+          "file it has open, replaced now, until it opens the database again (it does not see "
+          "what was restored, and what it writes meanwhile is lost): restart it now, and stop "
+          "the application before a restore",
+          path, DescribeLockHolder(*holder)));
+    }
     VELIN_TRY(ReplaceDatabase(tmp, path));
     guard.Release();  // the check's side files of `tmp` still go
     VELIN_TRY(env_.SyncDir(dir));
     // The old database's wal-index: it describes a log that is gone.
     VELIN_ASSIGN(bool shm, env_.Exists(path + "-shm"));
     if (shm) VELIN_TRY(env_.RemoveFile(path + "-shm"));
-    return std::vector<std::string>();
+    return warnings;
   }
 
   ConnectionOptions o_;
