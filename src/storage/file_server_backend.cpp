@@ -335,12 +335,64 @@ Result<std::unique_ptr<ObjectWriter>> FileServerBackend::NewObjectWriter(const s
   return std::unique_ptr<ObjectWriter>(std::make_unique<SpillWriter>(*this, fd));
 }
 
+// A Put that replaces an object moves the old one aside first (PutOnce): killed, or its
+// connection lost, between that rename and the next, it leaves `config` only as
+// `config.tmp-old-<12 hex>`, and every command took the repository for a damaged one (exit 4,
+// "put back `config` from a copy") until someone found that name and renamed it by hand. The
+// object moved aside is the whole old config: it is put back under its name (a rename, which
+// never replaces, so a config another velin put there meanwhile stays), or read where it is when
+// the server refuses the rename (a read-only repository). The newest, should there be several.
+Result<std::optional<std::string>> FileServerBackend::RecoverMovedAside(const std::string& name) {
+  const size_t slash = name.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : name.substr(0, slash);
+  const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+  VELIN_ASSIGN(std::vector<ListingEntry> entries, Listing(dir));
+  const ListingEntry* aside = nullptr;
+  for (const ListingEntry& entry : entries) {
+    if (entry.is_directory) continue;
+    const TempName temp = RepositoryTempName(dir, entry.name);
+    if (temp.kind != TempKind::kMovedAside || temp.final_name != base) continue;
+    if (!aside || entry.mtime > aside->mtime) aside = &entry;
+  }
+  if (!aside) return std::optional<std::string>();
+  const std::string aside_name = dir.empty() ? aside->name : dir + "/" + aside->name;
+  const std::string from = RemotePath(aside_name);
+  const std::string to = RemotePath(name);
+  bool transient = false;
+  auto renamed = RunCommands(
+      IsSftp() ? std::vector<std::string>{"rename " + QuotePath(from) + " " + QuotePath(to)}
+               : std::vector<std::string>{"RNFR " + from, "RNTO " + to},
+      "put back " + name, transient);
+  if (renamed) {
+    spdlog::warn("{}", TrFormat("{}: {} was missing and {} held it (a velin stopped while "
+                                "replacing it): put it back",
+                                Location(), name, aside_name));
+    return std::optional<std::string>(name);
+  }
+  spdlog::warn("{}", TrFormat("{}: {} is missing and {} holds it (a velin stopped while "
+                              "replacing it), which could not be renamed back ({}): read from "
+                              "there",
+                              Location(), name, aside_name, renamed.error().message));
+  return std::optional<std::string>(aside_name);
+}
+
 Result<std::string> FileServerBackend::Get(const std::string& name) {
   Transfer t;
   t.url = UrlOf(RemotePath(name), false);
   t.what = "get " + name;
   auto reply = PerformWithRetries(t);
   if (reply) return std::move(reply->body);
+  if (name == "config" && IsNotFound(reply.error())) {
+    // A listing that fails leaves the answer as it was: not found.
+    auto found = RecoverMovedAside(name);
+    if (found && *found) {
+      Transfer again;
+      again.url = UrlOf(RemotePath(**found), false);
+      again.what = "get " + **found;
+      VELIN_ASSIGN(Reply recovered, PerformWithRetries(again));
+      return std::move(recovered.body);
+    }
+  }
   // An FTP server answers 550 for an object that is not there and for one this login may not
   // read alike: a repository it may not open read as none ("run 'velin backup init'").
   if (!IsSftp() && IsNotFound(reply.error())) {
@@ -636,6 +688,12 @@ Result<std::optional<ObjectInfo>> FileServerBackend::Stat(const std::string& nam
   t.url = UrlOf(RemotePath(name), false);
   t.what = "stat " + name;
   auto reply = PerformWithRetries(t);
+  if (!reply && name == "config" && IsNotFound(reply.error())) {  // as in Get
+    auto found = RecoverMovedAside(name);
+    if (!found || !*found) return std::optional<ObjectInfo>();
+    t.url = UrlOf(RemotePath(**found), false);
+    reply = PerformWithRetries(t);
+  }
   if (!reply) {
     if (IsNotFound(reply.error())) return std::optional<ObjectInfo>();
     return tl::unexpected(reply.error());
