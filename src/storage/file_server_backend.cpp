@@ -21,6 +21,7 @@
 #include "file_server_transfer.hpp"
 #include "velin/core/host_port.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/core/threads.hpp"
 #include "velin/storage/dir_listing.hpp"
 #include "velin/storage/read_tails.hpp"
@@ -192,7 +193,19 @@ Status FileServerBackend::UploadFailed(const Transfer& t, const std::string& tem
   // (a full disk, a dropped connection) has it under the temp name: it goes now, not when a
   // later sweep finds it an hour old, since it holds the room the next attempt needs.
   if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
-      code == CURLE_OPERATION_TIMEDOUT || code == CURLE_ABORTED_BY_CALLBACK) {
+      code == CURLE_OPERATION_TIMEDOUT) {
+    return tl::unexpected(error);
+  }
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    // Stopped by SIGTERM/SIGINT: the server may hold part of the body under the temp name (a
+    // copy stopped mid-pack left 4 MiB there, a prune its lock's temp, for a sweep an hour
+    // later). It goes as a stop's other cleanup does, within the same grace; one that was never
+    // sent costs a refused removal.
+    if (StopRequested()) {
+      TerminationCleanup cleanup;
+      bool ignored = false;
+      (void)RunCommands({RemoveCommand(temp, true)}, "cleanup", ignored);
+    }
     return tl::unexpected(error);
   }
   bool ignored = false;
