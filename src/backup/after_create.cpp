@@ -116,9 +116,13 @@ Result<CopyStats> CopyOne(const AfterCreateOptions& options, const std::string& 
   VELIN_ASSIGN(std::string resolved,
                from.repo->ResolveSnapshotId(id, repo::SnapshotFilter{true, "", ""}));
   storage::Backend& source = *from.backend;
-  if (Status noted = source.Put(PendingObject(resolved), record.to); !noted) {
-    reporter.Warn(TrFormat("cannot note in {} that backup {} is due offsite: {}", source.Location(),
-                           resolved, noted.error().message));
+  // Noted already when create committed it (NoteDueOffsite); else (that note failed) now.
+  const auto noted_at_commit = source.Stat(PendingObject(resolved));
+  if (!noted_at_commit || !noted_at_commit->has_value()) {
+    if (Status noted = source.Put(PendingObject(resolved), record.to); !noted) {
+      reporter.Warn(TrFormat("cannot note in {} that backup {} is due offsite: {}",
+                             source.Location(), resolved, noted.error().message));
+    }
   }
   VELIN_ASSIGN(OpenedRepository to, repos.OpenCopyDestination(options.offsite, source));
   VELIN_TRY(CheckCopyKeys(*from.repo, *to.repo));
@@ -173,6 +177,11 @@ Result<Maintenance> ForgetAndPrune(const AfterCreateOptions& options, const std:
 }
 
 }  // namespace
+
+Status NoteDueOffsite(const AfterCreateOptions& options, storage::Backend& source,
+                      const std::string& id) {
+  return source.Put(PendingObject(id), storage::WithoutPassword(options.offsite));
+}
 
 bool SameRepositoryLocation(io::Env& env, const std::string& a, const std::string& b) {
   const bool url_a = a.find("://") != std::string::npos;

@@ -250,7 +250,8 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   std::string base = FormatTime(now, "%Y%m%d-%H%M", true) +
                      (options.strategy == repo::Strategy::kIncremental ? "-incr" : "-full");
   // Under the commit lock, so that two backups in the same minute get different ids.
-  VELIN_TRY(repo::CommitSnapshot(env, repo, snapshot, base, options.commit_lock_wait));
+  VELIN_TRY(repo::CommitSnapshot(env, repo, snapshot, base, options.commit_lock_wait,
+                                 options.before_commit));
   return snapshot;
 }
 

@@ -230,7 +230,18 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
         damaged.size(), damaged.front().Short()));
   }
   skip_repository(r.backend->Location());
+  if (!plan.after.offsite.empty()) {
+    // Due offsite from its commit on: a create killed right after the commit leaves the note,
+    // and the next create's catching up copies the backup (backup/after_create.hpp).
+    options.before_commit = [&](const std::string& id) {
+      if (Status noted = backup::NoteDueOffsite(plan.after, *r.backend, id); !noted) {
+        out.Warn(TrFormat("cannot note in {} that backup {} is due offsite: {}",
+                          r.backend->Location(), id, noted.error().message));
+      }
+    };
+  }
   auto created = backup::CreateBackup(*r.repo, ctx.env(), out, options);
+  options.before_commit = nullptr;
   lister.reset();
   options.lister = nullptr;
   VELIN_ASSIGN(repo::Snapshot s, std::move(created));

@@ -1070,6 +1070,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"ID", "ID"},
       {"Would delete {} and repack {} of {} packs, freeing about {} (dry run)",
        "Würde {0} löschen und {1} von {2} Packs neu packen, etwa {3} frei (Probelauf)"},
+      {"{}: {} was missing and {} held it (a velin stopped while replacing it): put it back",
+       "{}: {} fehlte, und {} enthielt es (ein velin wurde beim Ersetzen angehalten): "
+       "zurückgelegt"},
+      {"{}: {} is missing and {} holds it (a velin stopped while replacing it), which could not "
+       "be renamed back ({}): read from there",
+       "{}: {} fehlt, und {} enthält es (ein velin wurde beim Ersetzen angehalten); es ließ sich "
+       "nicht zurück umbenennen ({}): von dort gelesen"},
       {"the backup stands, but forget/prune after it failed: {}",
        "das Backup bleibt bestehen, aber forget/prune danach ist fehlgeschlagen: {}"},
       {"{} old backup(s) forgotten, {} freed", "{} alte(s) Backup(s) vergessen, {} freigegeben"},

@@ -75,10 +75,12 @@ std::string SnapshotIdBase(const std::string& id) {
 }
 
 Status CommitSnapshot(io::Env& env, Repository& repo, Snapshot& snapshot, const std::string& base,
-                      std::chrono::milliseconds wait) {
+                      std::chrono::milliseconds wait,
+                      const std::function<void(const std::string& id)>& before_write) {
   VELIN_ASSIGN(CommittedSnapshot committed,
-               CommitSnapshotText(env, repo, base, wait, [&snapshot](const std::string& id) {
+               CommitSnapshotText(env, repo, base, wait, [&](const std::string& id) {
                  snapshot.id = id;
+                 if (before_write) before_write(id);
                  return Result<std::string>(EncodeSnapshot(snapshot));
                }));
   snapshot.id = committed.id;

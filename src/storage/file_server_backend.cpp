@@ -22,6 +22,7 @@
 #include "file_server_transfer.hpp"
 #include "velin/core/host_port.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/termination.hpp"
 #include "velin/core/threads.hpp"
 #include "velin/storage/dir_listing.hpp"
 #include "velin/storage/read_tails.hpp"
@@ -193,7 +194,19 @@ Status FileServerBackend::UploadFailed(const Transfer& t, const std::string& tem
   // (a full disk, a dropped connection) has it under the temp name: it goes now, not when a
   // later sweep finds it an hour old, since it holds the room the next attempt needs.
   if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
-      code == CURLE_OPERATION_TIMEDOUT || code == CURLE_ABORTED_BY_CALLBACK) {
+      code == CURLE_OPERATION_TIMEDOUT) {
+    return tl::unexpected(error);
+  }
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    // Stopped by SIGTERM/SIGINT: the server may hold part of the body under the temp name (a
+    // copy stopped mid-pack left 4 MiB there, a prune its lock's temp, for a sweep an hour
+    // later). It goes as a stop's other cleanup does, within the same grace; one that was never
+    // sent costs a refused removal.
+    if (StopRequested()) {
+      TerminationCleanup cleanup;
+      bool ignored = false;
+      (void)RunCommands({RemoveCommand(temp, true)}, "cleanup", ignored);
+    }
     return tl::unexpected(error);
   }
   bool ignored = false;
@@ -336,12 +349,64 @@ Result<std::unique_ptr<ObjectWriter>> FileServerBackend::NewObjectWriter(const s
   return std::unique_ptr<ObjectWriter>(std::make_unique<SpillWriter>(*this, fd));
 }
 
+// A Put that replaces an object moves the old one aside first (PutOnce): killed, or its
+// connection lost, between that rename and the next, it leaves `config` only as
+// `config.tmp-old-<12 hex>`, and every command took the repository for a damaged one (exit 4,
+// "put back `config` from a copy") until someone found that name and renamed it by hand. The
+// object moved aside is the whole old config: it is put back under its name (a rename, which
+// never replaces, so a config another velin put there meanwhile stays), or read where it is when
+// the server refuses the rename (a read-only repository). The newest, should there be several.
+Result<std::optional<std::string>> FileServerBackend::RecoverMovedAside(const std::string& name) {
+  const size_t slash = name.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : name.substr(0, slash);
+  const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+  VELIN_ASSIGN(std::vector<ListingEntry> entries, Listing(dir));
+  const ListingEntry* aside = nullptr;
+  for (const ListingEntry& entry : entries) {
+    if (entry.is_directory) continue;
+    const TempName temp = RepositoryTempName(dir, entry.name);
+    if (temp.kind != TempKind::kMovedAside || temp.final_name != base) continue;
+    if (!aside || entry.mtime > aside->mtime) aside = &entry;
+  }
+  if (!aside) return std::optional<std::string>();
+  const std::string aside_name = dir.empty() ? aside->name : dir + "/" + aside->name;
+  const std::string from = RemotePath(aside_name);
+  const std::string to = RemotePath(name);
+  bool transient = false;
+  auto renamed = RunCommands(
+      IsSftp() ? std::vector<std::string>{"rename " + QuotePath(from) + " " + QuotePath(to)}
+               : std::vector<std::string>{"RNFR " + from, "RNTO " + to},
+      "put back " + name, transient);
+  if (renamed) {
+    spdlog::warn("{}", TrFormat("{}: {} was missing and {} held it (a velin stopped while "
+                                "replacing it): put it back",
+                                Location(), name, aside_name));
+    return std::optional<std::string>(name);
+  }
+  spdlog::warn("{}", TrFormat("{}: {} is missing and {} holds it (a velin stopped while "
+                              "replacing it), which could not be renamed back ({}): read from "
+                              "there",
+                              Location(), name, aside_name, renamed.error().message));
+  return std::optional<std::string>(aside_name);
+}
+
 Result<std::string> FileServerBackend::Get(const std::string& name) {
   Transfer t;
   t.url = UrlOf(RemotePath(name), false);
   t.what = "get " + name;
   auto reply = PerformWithRetries(t);
   if (reply) return std::move(reply->body);
+  if (name == "config" && IsNotFound(reply.error())) {
+    // A listing that fails leaves the answer as it was: not found.
+    auto found = RecoverMovedAside(name);
+    if (found && *found) {
+      Transfer again;
+      again.url = UrlOf(RemotePath(**found), false);
+      again.what = "get " + **found;
+      VELIN_ASSIGN(Reply recovered, PerformWithRetries(again));
+      return std::move(recovered.body);
+    }
+  }
   // An FTP server answers 550 for an object that is not there and for one this login may not
   // read alike: a repository it may not open read as none ("run 'velin backup init'").
   if (!IsSftp() && IsNotFound(reply.error())) {
@@ -659,6 +724,12 @@ Result<std::optional<ObjectInfo>> FileServerBackend::Stat(const std::string& nam
   t.url = UrlOf(RemotePath(name), false);
   t.what = "stat " + name;
   auto reply = PerformWithRetries(t);
+  if (!reply && name == "config" && IsNotFound(reply.error())) {  // as in Get
+    auto found = RecoverMovedAside(name);
+    if (!found || !*found) return std::optional<ObjectInfo>();
+    t.url = UrlOf(RemotePath(**found), false);
+    reply = PerformWithRetries(t);
+  }
   if (!reply) {
     if (IsNotFound(reply.error())) return std::optional<ObjectInfo>();
     return tl::unexpected(reply.error());

@@ -109,6 +109,14 @@ struct AfterCreateResult {
   std::optional<Maintenance> maintenance;
 };
 
+// Notes in `source` (the repository backed up to) that backup `id` is due at options.offsite
+// (state/offsite-pending/ID). `backup create` does it under the commit lock before the snapshot
+// is written: noted only after the commit, a create killed in between left a backup that no
+// later create copied offsite, without a word. A note whose backup was never written is dropped
+// by the next create's catching up.
+Status NoteDueOffsite(const AfterCreateOptions& options, storage::Backend& source,
+                      const std::string& id);
+
 // Steps 1 and 2 for the committed snapshot `id`. `database_failure` is the database dump's
 // error under --continue-on-error (nullptr: the database is in the backup, or none is
 // configured). Progress goes to `reporter`.

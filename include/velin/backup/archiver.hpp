@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,9 @@ struct CreateOptions {
   // Lists the include paths' directories ahead of the walk (dir_lister.hpp), made with these
   // options' app_root, include, exclude and skip_paths; null: the walk lists them itself.
   DirLister* lister = nullptr;
+  // Called with the snapshot's id under the commit lock, right before the snapshot is written
+  // (repo::CommitSnapshot): `backup create` notes there that the backup is due offsite.
+  std::function<void(const std::string& id)> before_commit;
 };
 
 // Backs up and commits one snapshot. REQUIRES: repo.LoadIndex() done; the caller holds a shared

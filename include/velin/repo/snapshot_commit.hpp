@@ -26,8 +26,11 @@ std::string SnapshotIdBase(const std::string& id);
 // kMinCommitLockWait: repo/lock.hpp), and before it writes
 // when the repository's shared lock (CheckCommitGuard) was lost; a snapshot written as that
 // lock went (gone right after the write) is deleted again and the call fails the same way.
+// `before_write`, when set, is called with the id under the commit lock right before the
+// snapshot is written (a create notes there that the backup is due offsite).
 Status CommitSnapshot(io::Env& env, Repository& repo, Snapshot& snapshot, const std::string& base,
-                      std::chrono::milliseconds wait);
+                      std::chrono::milliseconds wait,
+                      const std::function<void(const std::string& id)>& before_write = {});
 
 struct CommittedSnapshot {
   std::string id;

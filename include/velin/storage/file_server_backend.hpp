@@ -133,6 +133,10 @@ class FileServerBackend : public Backend {
   // names its subdirectories to sweep.
   Status SweepTemps(const std::string& dir, const std::vector<ListingEntry>& entries, int64_t now,
                     int64_t skip_before, std::vector<std::string>& subdirs, size_t& removed);
+  // `name` missing: its copy a replacing Put moved aside and never removed, put back under
+  // `name` (which is returned) or, where it cannot be renamed, its own name; nullopt when there
+  // is none.
+  Result<std::optional<std::string>> RecoverMovedAside(const std::string& name);
   // Runs quote commands (delete, rename) on their own request.
   Status RunCommands(const std::vector<std::string>& commands, const std::string& what,
                      bool& transient);

@@ -1,0 +1,74 @@
+// An SFTP server's rename never replaces, so a Put over an existing object (the config, by
+// `backup upgrade`) moves the old one aside to `config.tmp-old-<12 hex>`, renames the new one
+// in, then deletes the old. A velin killed (or its connection lost) between the two renames
+// left `config` only under that aside name: every later command called the repository damaged
+// (exit 4, "put back `config` from a copy") until someone renamed it by hand. Reproduced with a
+// real `backup upgrade` killed while the server held the reply to its first rename (strace
+// delaying sshd's unlink); here the state it leaves is made directly.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "support/backup_fixture.hpp"
+#include "support/remote_servers.hpp"
+
+namespace velin::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ConfigAsideSftpConfig(const SshServer& ssh) {
+  return "[storage.sftp]\nkey_file = \"" + ssh.key_file() + "\"\nknown_hosts = \"" +
+         ssh.known_hosts() + "\"\n";
+}
+
+TEST(StorageRemoteConfigAside, AConfigLeftMovedAsideIsPutBackByTheNextCommand) {
+  SshServer ssh;
+  BackupApp app({"storage"}, ConfigAsideSftpConfig(ssh));
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  const std::string url = ssh.Url(ssh.files_dir() + "/repo");
+  const std::string repo = ssh.files_dir() + "/repo";
+  RunResult created = app.Run({"backup", "create", "--destination", url});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string aside = repo + "/config.tmp-old-0123456789ab";
+  fs::rename(repo + "/config", aside);
+
+  RunResult listed = app.Run({"backup", "list", "--destination", url});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("-full"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.err.find("config was missing and config.tmp-old-0123456789ab held it"),
+            std::string::npos)
+      << listed.err;
+  EXPECT_TRUE(fs::exists(repo + "/config"));
+  EXPECT_FALSE(fs::exists(aside));
+
+  RunResult again = app.Run({"backup", "create", "--destination", url});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  RunResult verified = app.Run({"backup", "verify", "--all", "--destination", url});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+}
+
+TEST(StorageRemoteConfigAside, AnUpgradeInterruptedBetweenItsRenamesCanBeRunAgain) {
+  SshServer ssh;
+  BackupApp app({"storage"}, ConfigAsideSftpConfig(ssh));
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  const std::string url = ssh.Url(ssh.files_dir() + "/repo");
+  const std::string repo = ssh.files_dir() + "/repo";
+  RunResult created = app.Run({"backup", "create", "--destination", url});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  WriteOlderFormatConfig(repo, 3);
+  // What the killed upgrade left: the old config aside, the new one still under its upload name.
+  fs::rename(repo + "/config", repo + "/config.tmp-old-00112233aabb");
+  WriteFile(repo + "/config.tmp-445566778899", "{\"half\": ");
+
+  RunResult upgraded = app.Run({"backup", "upgrade", "--destination", url});
+  EXPECT_EQ(upgraded.exit_code, 0) << upgraded.err;
+  EXPECT_NE(upgraded.out.find("format version 4"), std::string::npos) << upgraded.out;
+  EXPECT_NE(ReadFileOrDie(repo + "/config").find("\"format_version\": 4"), std::string::npos);
+  RunResult verified = app.Run({"backup", "verify", "--all", "--destination", url});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+}
+
+}  // namespace
+}  // namespace velin::testing
