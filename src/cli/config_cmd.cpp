@@ -1,4 +1,6 @@
 // velin config check: validates velin.toml and prints the resolved configuration.
+#include <sys/stat.h>
+
 #include <cerrno>
 
 #include "backup_common.hpp"
@@ -185,6 +187,35 @@ Status CheckSecretSources(Context& ctx, const config::Config& cfg) {
   return Ok();
 }
 
+// The URL keys whose path may hold a token (a healthchecks.io ping id, a Slack hook secret)
+// written in velin.toml itself, when other users may read that file: they read the token too.
+// A warning, not a refusal (a deploy user's 0644 velin.toml is common); ssh warns alike.
+std::vector<std::string> TokensOthersMayRead(const config::Config& cfg) {
+  std::vector<std::string> out;
+  struct stat st {};
+  if (cfg.file.empty() || ::stat(cfg.file.c_str(), &st) != 0) return out;
+  if ((st.st_mode & (S_IRGRP | S_IROTH)) == 0) return out;
+  struct UrlKey {
+    const char* key;
+    const char* variable;
+    const std::string* value;
+  };
+  for (const auto& [key, variable, value] :
+       {UrlKey{"monitor.ping_url", "VELIN_MONITOR_PING_URL", &cfg.monitor.ping_url},
+        UrlKey{"notify.webhook_url", "VELIN_NOTIFY_WEBHOOK_URL", &cfg.notify.webhook_url}}) {
+    auto place = cfg.places.find(key);
+    const bool from_file = place != cfg.places.end() && place->second.line > 0;
+    if (!value->empty() && from_file) {
+      const std::string where = cfg.file + ":" + std::to_string(place->second.line);
+      out.push_back(TrFormat(
+          "{}: {} may hold a token, and {} is readable by other users (mode {:04o}): `chmod 600 "
+          "{}`, or give the URL through the environment ({})",
+          where, key, cfg.file, st.st_mode & 07777, cfg.file, variable));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void RegisterConfigCommands(CLI::App& app, Context& ctx) {
@@ -222,6 +253,7 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
       for (const auto& r : refused) {
         out.Warn(TrFormat("{}: {}; a restore or switch refuses it", r.key, r.error));
       }
+      for (const std::string& w : TokensOthersMayRead(*cfg)) out.Warn(w);
       for (const auto& m : missing) {
         const std::string where = m.line > 0 ? cfg->file + ":" + std::to_string(m.line) : cfg->file;
         out.Warn(TrFormat(

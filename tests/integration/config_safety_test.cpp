@@ -77,6 +77,29 @@ TEST(ConfigSafetyTest, CheckMasksUrlTokensAndKnowsTheHookVariables) {
   }
 }
 
+// A ping or webhook URL written in a velin.toml other users may read: its token is theirs too.
+// `config check` says so with the key's line (not for a URL from the environment, above).
+TEST(ConfigSafetyTest, CheckWarnsOfATokenUrlInAFileOthersMayRead) {
+  BackupApp app({"storage"},
+                "[notify]\nwebhook_url = \"https://hooks.slack.com/services/T0/B0/xx\"\n");
+  std::filesystem::create_directories(app.root() + "/storage");  // no missing-include warning
+  const std::string file = app.path("velin.toml");
+  ASSERT_TRUE(std::filesystem::exists(file));
+  ASSERT_EQ(::chmod(file.c_str(), 0644), 0);
+  RunResult r = app.Run({"config", "check"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("notify.webhook_url may hold a token, and " + file +
+                       " is readable by other users (mode 0644): `chmod 600 " + file + "`"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("VELIN_NOTIFY_WEBHOOK_URL"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("tok3n-secret"), std::string::npos) << r.err;
+  ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
+  r = app.Run({"config", "check"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+}
+
 TEST(ConfigSafetyTest, ClearTextTransportsOffThisMachineNeedAllowInsecure) {
   struct Case {
     std::string backup;  // [backup] lines
