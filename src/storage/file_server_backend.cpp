@@ -356,6 +356,19 @@ Result<std::unique_ptr<ObjectWriter>> FileServerBackend::NewObjectWriter(const s
 // object moved aside is the whole old config: it is put back under its name (a rename, which
 // never replaces, so a config another velin put there meanwhile stays), or read where it is when
 // the server refuses the rename (a read-only repository). The newest, should there be several.
+namespace {
+
+// The objects a command replaces under their own name (a Put over an existing one): the
+// repository's config (`backup upgrade`) and the record of the last verify (every verify). No
+// other object is ever written twice: locks are refreshed under new names.
+bool ReplacedInPlace(const std::string& name) { return name == "config" || name == "state/verify"; }
+
+// How long a reader that finds such an object missing and its old one moved aside waits for the
+// replace to finish before it takes the old one for what a killed writer left.
+constexpr std::chrono::milliseconds kMovedAsideSettle{1500};
+
+}  // namespace
+
 Result<std::optional<std::string>> FileServerBackend::RecoverMovedAside(const std::string& name) {
   const size_t slash = name.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : name.substr(0, slash);
@@ -372,6 +385,17 @@ Result<std::optional<std::string>> FileServerBackend::RecoverMovedAside(const st
   const std::string aside_name = dir.empty() ? aside->name : dir + "/" + aside->name;
   const std::string from = RemotePath(aside_name);
   const std::string to = RemotePath(name);
+  // A replace under way is one round trip from its next rename: put back now, the old object
+  // would refuse that rename and fail the command replacing it (a verify after its whole read).
+  // A moment later the object is there again, unless its writer died.
+  std::this_thread::sleep_for(kMovedAsideSettle);
+  {
+    Transfer again;
+    again.kind = Transfer::Kind::kHead;
+    again.url = UrlOf(to, false);
+    again.what = "stat " + name;
+    if (PerformWithRetries(again)) return std::optional<std::string>(name);
+  }
   bool transient = false;
   auto renamed = RunCommands(
       IsSftp() ? std::vector<std::string>{"rename " + QuotePath(from) + " " + QuotePath(to)}
@@ -396,7 +420,7 @@ Result<std::string> FileServerBackend::Get(const std::string& name) {
   t.what = "get " + name;
   auto reply = PerformWithRetries(t);
   if (reply) return std::move(reply->body);
-  if (name == "config" && IsNotFound(reply.error())) {
+  if (ReplacedInPlace(name) && IsNotFound(reply.error())) {
     // A listing that fails leaves the answer as it was: not found.
     auto found = RecoverMovedAside(name);
     if (found && *found) {
@@ -724,7 +748,7 @@ Result<std::optional<ObjectInfo>> FileServerBackend::Stat(const std::string& nam
   t.url = UrlOf(RemotePath(name), false);
   t.what = "stat " + name;
   auto reply = PerformWithRetries(t);
-  if (!reply && name == "config" && IsNotFound(reply.error())) {  // as in Get
+  if (!reply && ReplacedInPlace(name) && IsNotFound(reply.error())) {  // as in Get
     auto found = RecoverMovedAside(name);
     if (!found || !*found) return std::optional<ObjectInfo>();
     t.url = UrlOf(RemotePath(**found), false);

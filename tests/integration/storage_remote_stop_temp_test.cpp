@@ -35,8 +35,7 @@ std::vector<std::string> StopTempUploadsUnder(const std::string& dir) {
 
 TEST(StorageRemoteStopTemp, ACopyStoppedMidUploadLeavesNoTempOnTheServer) {
   SshServer ssh;
-  BackupApp app({"storage"}, "[storage.sftp]\nkey_file = \"" + ssh.key_file() +
-                                 "\"\nknown_hosts = \"" + ssh.known_hosts() + "\"\n");
+  BackupApp app({"storage"}, ssh.StorageConfig());
   for (int i = 0; i < 6; ++i) {
     WriteFile(app.root() + "/storage/f" + std::to_string(i) + ".bin",
               RandomData(8u << 20, 40 + static_cast<unsigned>(i)));
