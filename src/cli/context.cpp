@@ -296,6 +296,17 @@ void Context::Execute(const std::function<Status()>& body, bool needs_config) {
     // the document names the code a shell sees then, 128 + its number (docs/exit-codes.md).
     const int held = HeldTerminationSignal();
     out().Fail(status.error(), status.error().message, held != 0 ? 128 + held : exit_code_);
+  } else if (const int held = HeldTerminationSignal(); held != 0) {
+    // The work finished (a switch, a MariaDB restore, a backup committed as the signal came)
+    // and velin now ends by the signal: a non-zero exit, so its one error line says so.
+    exit_code_ = 128 + held;
+    spdlog::info("{}: done", CommandPath());
+    const std::string message = TrFormat(
+        "{} arrived while velin worked: it finished that work first (its outcome is "
+        "above) and now ends by the signal",
+        TerminationSignalName(held));
+    output::LogErrorToFile(message);
+    out().Fail(Error{ExitCode::kFailed, message}, message, exit_code_);
   } else {
     exit_code_ = 0;
     spdlog::info("{}: done", CommandPath());

@@ -1022,8 +1022,16 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"{} does not exist", "{} existiert nicht"},
       {"cannot read {}: {}", "kann {} nicht lesen: {}"},
       {"{} is not a regular file", "{} ist keine normale Datei"},
+      {"{} arrived while velin worked: it finished that work first (its outcome is above) and "
+       "now ends by the signal",
+       "{} kam, während velin arbeitete: es hat diese Arbeit zuerst beendet (das Ergebnis steht "
+       "oben) und endet jetzt durch das Signal"},
       {"{} can be read by other users (mode {}); run: chmod 600 {}",
        "{} ist für andere Benutzer lesbar (Modus {}); ausführen: chmod 600 {}"},
+      {"{}: {} may hold a token, and {} is readable by other users (mode {:04o}): `chmod 600 {}`, "
+       "or give the URL through the environment ({})",
+       "{}: {} kann ein Token enthalten, und {} ist für andere Benutzer lesbar (Modus {:04o}): "
+       "`chmod 600 {}`, oder die URL über die Umgebung angeben ({})"},
       {"new index in place, removing what it replaces (run prune again)",
        "neuer Index geschrieben, beim Entfernen dessen, was er ersetzt (prune erneut ausführen)"},
       {"New index written ({} packs); removing what it replaces",

@@ -1,7 +1,8 @@
 // SIGTERM at every request a repository command makes (VELIN_FAULT_SIGNAL=N:SIGTERM: velin
 // signals itself before its Nth storage request; storage/signal_backend.hpp), on S3 (s3rver on
 // loopback) and on a local directory, for create, prune, forget and copy. Each run stops with one
-// line and ends by SIGTERM (or, signalled after its last check, finishes and then ends by it); its
+// line and ends by SIGTERM (or, signalled after its last check, finishes, says so in its one
+// error line and then ends by it); its
 // lock objects are gone, it leaves no pack that no index names, and the repository verifies.
 // (A backup to SFTP too: its packs go up from local spill files, several at once.)
 // Before, a backup stopped on S3 left its lock object and its packs there (the requests that
@@ -131,7 +132,13 @@ SweepCounts SignalAtEveryRequest(
       ++counts.stopped;
     } else {
       ++counts.finished;
-      EXPECT_EQ(r.err.find("error:"), std::string::npos) << at << r.err;
+      // Done, and ending by the signal: the exit's one error line says the work finished.
+      const size_t line = r.err.find(
+          "error: SIGTERM arrived while velin worked: it finished that work first (its outcome "
+          "is above) and now ends by the signal");
+      EXPECT_NE(line, std::string::npos) << at << r.err;
+      EXPECT_EQ(r.err.find("error:"), line) << at << r.err;
+      EXPECT_EQ(r.err.rfind("error:"), line) << at << r.err;
     }
     check(at, r);
   }
