@@ -88,15 +88,6 @@ Status PrepareRestore(output::Console& out, db::Driver& driver, const db::Databa
   return Ok();
 }
 
-// Whether `message`, an error connecting to database `name`, says the database does not exist:
-// PostgreSQL's "database 'NAME' does not exist" (libpq's quotes made single by the driver),
-// MariaDB's "Unknown database 'NAME'". A server that words it otherwise (lc_messages) is not
-// recognised, and the restore asks: a question too many, never one too few.
-bool SaysDatabaseMissing(const std::string& message, const std::string& name) {
-  return message.find("database '" + name + "' does not exist") != std::string::npos ||
-         message.find("Unknown database '" + name + "'") != std::string::npos;
-}
-
 // See ReplacedByRestore; `target` as Driver::Restore takes it (SQLite: resolved).
 Result<std::optional<std::string>> Replaced(db::Driver& driver, const db::ConnectionOptions& o,
                                             const std::string& target) {
@@ -113,10 +104,14 @@ Result<std::optional<std::string>> Replaced(db::Driver& driver, const db::Connec
     return TrFormat("database '{}'", target);
   }
   if (target == o.name) return driver.Describe();
+  // Missing as the server's catalog says, not as an error's words, which follow the server's
+  // language (lc_messages): made by the restore.
+  Result<bool> exists = driver.DatabaseExists(target);
+  if (exists && !*exists) return std::nullopt;
   Result<std::vector<db::TableRows>> tables = driver.CountRows(target);
   if (tables && tables->empty()) return std::nullopt;
-  if (!tables && SaysDatabaseMissing(tables.error().message, target)) return std::nullopt;
-  // Tables, or a database that cannot be looked into: it may hold what the restore replaces.
+  // Tables, or a database that cannot be asked or looked into: it may hold what the restore
+  // replaces.
   return TrFormat("database '{}'", target);
 }
 

@@ -29,6 +29,9 @@ class WrappedDriver final : public Driver {
   Result<std::vector<TableRows>> CountRows(const std::string& target) override {
     return Wrapped(steps_->DoCountRows(target));
   }
+  Result<bool> DatabaseExists(const std::string& target) override {
+    return Wrapped(steps_->DoDatabaseExists(target));
+  }
   Status Check(const std::string& target) override { return Wrapped(steps_->DoCheck(target)); }
   Result<std::string> CreateTemporaryDatabase() override {
     DropDeadRunsTemporaries();

@@ -30,6 +30,7 @@ class DriverSteps {
     return std::vector<std::string>();
   }
   virtual Result<std::vector<TableRows>> DoCountRows(const std::string& target) = 0;
+  virtual Result<bool> DoDatabaseExists(const std::string& target) = 0;
   virtual Status DoCheck(const std::string& target) = 0;
   virtual Result<std::string> DoCreateTemporaryDatabase() = 0;
   // The databases whose names start with "velin_restore_test_" (UniqueTemporaryName), each

@@ -477,6 +477,20 @@ class MysqlDriver final : public DriverSteps {
     return out;
   }
 
+  // As a connection to `target` would find it (USE: the same name rules, lower_case_table_names
+  // among them), missing only by ER_BAD_DB_ERROR's number: its message is in the server's
+  // lc_messages language. Any other refusal (ER_DBACCESS_DENIED_ERROR) is an error: it may be
+  // there.
+  Result<bool> DoDatabaseExists(const std::string& target) override {
+    const std::string db = target.empty() ? o_.name : target;
+    VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
+    Status s = conn.Exec("USE " + QuoteMysqlIdentifier(db));
+    if (s) return true;
+    constexpr unsigned int kBadDatabase = 1049;  // ER_BAD_DB_ERROR
+    if (conn.LastErrorNumber() == kBadDatabase) return false;
+    return tl::unexpected(s.error());
+  }
+
   Status DoCheck(const std::string& target) override {
     VELIN_ASSIGN(MysqlConnection conn, Connect(target));
     VELIN_ASSIGN(MyRows tables, conn.Query(kTablesSql));

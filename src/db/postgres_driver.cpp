@@ -1325,6 +1325,17 @@ class PostgresDriver final : public DriverSteps {
     return counts;
   }
 
+  // By the catalog, through a database every server has where `target` is missing: a failed
+  // connection says why only in the server's language (lc_messages), and SQLSTATE 3D000 does
+  // not reach libpq's connection errors.
+  Result<bool> DoDatabaseExists(const std::string& target) override {
+    const std::string db = target.empty() ? o_.name : target;
+    VELIN_ASSIGN(PgConnection conn, ConnectServer(db));
+    VELIN_ASSIGN(PgRows found,
+                 conn.Query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", {db}));
+    return !found.empty();
+  }
+
   Result<std::string> DoCreateTemporaryDatabase() override {
     VELIN_ASSIGN(PgConnection conn, ConnectServer());
     std::string name = UniqueTemporaryName();

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -121,6 +122,13 @@ class SqliteDriver final : public DriverSteps {
   Result<std::vector<TableRows>> DoCountRows(const std::string& target) override {
     VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(target.empty() ? o_.path : target, false));
     return f.CountRows();
+  }
+  Result<bool> DoDatabaseExists(const std::string& target) override {
+    const std::string path = target.empty() ? o_.path : target;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) return true;
+    if (errno == ENOENT) return false;
+    return Failure(TrFormat("cannot read {}: {}", path, std::strerror(errno)));
   }
   Status DoCheck(const std::string& target) override {
     VELIN_ASSIGN(SqliteFile f, SqliteFile::Open(target.empty() ? o_.path : target, false));

@@ -133,6 +133,12 @@ class Driver {
   // Exact row count of every table of `target` ("" = the configured database), sorted by name.
   virtual Result<std::vector<TableRows>> CountRows(const std::string& target) = 0;
 
+  // Whether database `target` ("" = the configured database) is there, as the server's catalog
+  // says (PostgreSQL: pg_database; MariaDB: USE, ER_BAD_DB_ERROR by number; SQLite: the file),
+  // never by the wording of an error, which follows the server's lc_messages. An error when the
+  // server cannot be asked: the caller cannot tell.
+  virtual Result<bool> DatabaseExists(const std::string& target) = 0;
+
   // The engine's own consistency check of `target` (SQLite: PRAGMA integrity_check;
   // MariaDB: CHECK TABLE; PostgreSQL: every table readable). A failure is a DamageError.
   virtual Status Check(const std::string& target) = 0;
