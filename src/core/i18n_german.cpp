@@ -66,10 +66,26 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "ausführen"},
       {"the restore of database '{}' finishes first, then velin stops (a MariaDB restore cannot "
        "be rolled back: stopped now, the database would be left half restored, as kill -9 "
-       "leaves it)",
+       "leaves it); a restore that waits for a lock is stopped",
        "erst wird die Wiederherstellung der Datenbank '{}' abgeschlossen, dann beendet sich velin "
        "(eine MariaDB-Wiederherstellung kann nicht zurückgerollt werden: jetzt abgebrochen, "
-       "bliebe die Datenbank halb wiederhergestellt, wie nach kill -9)"},
+       "bliebe die Datenbank halb wiederhergestellt, wie nach kill -9); eine Wiederherstellung, "
+       "die auf eine Sperre wartet, wird abgebrochen"},
+      {"restore interrupted by {} while it waited for a lock",
+       "Wiederherstellung durch {} unterbrochen, während sie auf eine Sperre wartete"},
+      {"session {} did not end after KILL", "Sitzung {} endete nach KILL nicht"},
+      {"{} in database '{}'; the client's session {} could not be ended ({}): end it (KILL {}) "
+       "before the lock comes free, or it runs the statement it waits with; then restore again",
+       "{} in der Datenbank '{}'; die Sitzung {} des Clients konnte nicht beendet werden ({}): "
+       "sie beenden (KILL {}), bevor die Sperre frei wird, sonst führt sie die Anweisung aus, "
+       "mit der sie wartet; dann erneut wiederherstellen"},
+      {"{} in database '{}'; the database is left partly restored (the tables before the one it "
+       "waited for replaced, the rest as they were): a MariaDB restore cannot be rolled back, "
+       "restore again to repair it",
+       "{} in der Datenbank '{}'; die Datenbank bleibt teilweise wiederhergestellt (die Tabellen "
+       "vor der, auf die sie wartete, ersetzt, der Rest wie zuvor): eine "
+       "MariaDB-Wiederherstellung kann nicht zurückgerollt werden, zum Reparieren erneut "
+       "wiederherstellen"},
       {"the switch to {} finishes first, then velin stops (kill -9 stops it at once; 'velin "
        "rollback recover' then finishes the switch)",
        "erst wird der Wechsel zu {} abgeschlossen, dann beendet sich velin (kill -9 beendet es "
@@ -1776,10 +1792,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{}: die Wiederherstellung wartet auf die Metadatensperre einer Tabelle, die eine offene "
        "Transaktion hält, wohl eine dieser Sitzungen auf der Datenbank: {}. Sie geht weiter, "
        "sobald diese Transaktion endet: diese dort beenden oder die Sitzung beenden (KILL {})"},
-      {"; a signal waits for the restore to finish, and kill -9 would leave the database half "
-       "restored",
-       "; ein Signal wartet auf das Ende der Wiederherstellung, und kill -9 ließe die Datenbank "
-       "halb wiederhergestellt zurück"},
+      {"; a signal stops the restore while it waits, leaving the database partly restored",
+       "; ein Signal bricht die Wiederherstellung ab, während sie wartet, und lässt die Datenbank "
+       "teilweise wiederhergestellt zurück"},
       {"session {}", "Sitzung {}"},
       {"user {}", "Benutzer {}"},
       {"application '{}'", "Anwendung '{}'"},

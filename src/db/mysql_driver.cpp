@@ -3,10 +3,12 @@
 // client for restores. docs/databases.md#mariadb-mysql.
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 
 #include "driver_base.hpp"
@@ -260,25 +262,44 @@ class MysqlDriver final : public DriverSteps {
     return std::vector<std::string>();
   }
 
+  // What the restore's idle checks share with RestoreInto: a connection of their own, the
+  // notice, and the client's session when a signal stopped it (0: none).
+  struct RestoreWatch {
+    std::optional<MysqlConnection> conn;
+    LockWaitNotice notice;
+    std::string lock;                // the client's user-level lock: names its session
+    unsigned long long stopped = 0;  // the client's session, which RestoreInto ends
+  };
+
   // Called while the restore's client makes no progress (FeedToolInput's idle): once a session
   // on `db` has waited kLockNotice for a lock (a table's metadata lock, which an open
   // transaction holds until it ends: DROP TABLE waits for it), says once who holds it, as far
   // as this user may see (INNODB_TRX needs PROCESS; else the other sessions on the database).
-  // Before, the restore waited without a word, and Ctrl-C waits for it.
-  std::function<Status()> LockNotice(const std::string& db) {
-    struct State {
-      std::optional<MysqlConnection> conn;
-      LockWaitNotice notice;
-    };
-    auto state = std::make_shared<State>();
+  // A signal (held: core/termination.hpp) while the client's own session waits for a lock
+  // stops the restore: the error returned kills the client, and RestoreInto ends its session.
+  // Before 2026-12-07 the signal waited with the restore, which a lock could hold for a year.
+  std::function<Status()> LockNotice(const std::string& db, std::shared_ptr<RestoreWatch> state) {
     return [this, db, state]() -> Status {
-      if (state->notice.Told()) return Ok();
+      const int sig = HeldTerminationSignal();
+      if (state->notice.Told() && sig == 0) return Ok();
       if (!state->conn) {
         Result<MysqlConnection> conn = MysqlConnection::Open(o_, db);
         if (!conn) return Ok();  // best effort: the restore goes on
         state->conn.emplace(std::move(*conn));
       }
       MysqlConnection& conn = *state->conn;
+      if (sig != 0) {
+        // The client's session is the one holding its lock (--init-command, RestoreInto).
+        Result<MyRows> client =
+            conn.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK('" +
+                       state->lock + "') AND STATE LIKE 'Waiting for%lock%'");
+        if (client && !client->empty()) {
+          state->stopped = std::stoull((*client)[0][0]);
+          return Failure(TrFormat("restore interrupted by {} while it waited for a lock",
+                                  TerminationSignalName(sig)));
+        }
+        if (state->notice.Told()) return Ok();
+      }
       Result<MyRows> waiting = conn.Query(
           "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND "
           "ID <> CONNECTION_ID() AND STATE LIKE 'Waiting for%lock%' ORDER BY 1");
@@ -324,10 +345,28 @@ class MysqlDriver final : public DriverSteps {
                   "transaction ends: end it there, or end the session (KILL {})",
             Describe(), who, first);
       }
-      reporter().Warn(message + std::string(Tr("; a signal waits for the restore to finish, and "
-                                               "kill -9 would leave the database half restored")));
+      reporter().Warn(message + std::string(Tr("; a signal stops the restore while it waits, "
+                                               "leaving the database partly restored")));
       return Ok();
     };
+  }
+
+  // Ends session `id` (the restore's client, killed already: the server would still run the
+  // statement it waited with, a DROP TABLE, once the lock came free) and waits until it is gone.
+  Status EndClientSession(unsigned long long id) {
+    VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
+    const std::string sid = std::to_string(id);
+    constexpr unsigned int kUnknownThread = 1094;  // gone already
+    Status killed = conn.Exec("KILL " + sid);
+    if (!killed && conn.LastErrorNumber() != kUnknownThread) return killed;
+    for (int i = 0; i < 100; ++i) {
+      VELIN_ASSIGN(MyRows left, conn.Query("SELECT ID FROM information_schema.PROCESSLIST "
+                                           "WHERE ID = " +
+                                           sid));
+      if (left.empty()) return Ok();
+      io::Env::Default().SleepFor(std::chrono::milliseconds(50));
+    }
+    return Failure(TrFormat("session {} did not end after KILL", sid));
   }
 
   Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
@@ -437,17 +476,48 @@ class MysqlDriver final : public DriverSteps {
 
   // Runs the client `p` (`tool`), fed the dump, into `db`; `own`: a database the restore made
   // (or a restore test's), not one whose data it replaces.
-  Status RestoreInto(const ProcessOptions& p, const std::string& tool, const ByteProducer& produce,
-                     const std::string& db, bool own) {
+  Status RestoreInto(const ProcessOptions& given, const std::string& tool,
+                     const ByteProducer& produce, const std::string& db, bool own) {
     // The client applies each statement as it comes and cannot roll back: stopped midway by
     // Ctrl-C or SIGTERM, it would leave some tables restored, one half filled and the rest as
-    // they were. So those signals wait for the end (core/termination.hpp).
+    // they were. So those signals wait for the end (core/termination.hpp), unless the client
+    // waits for a lock (LockNotice): that can take a year.
     TerminationHold hold(
         TrFormat("the restore of database '{}' finishes first, then velin stops (a MariaDB restore "
                  "cannot be rolled back: stopped now, the database would be left half restored, as "
-                 "kill -9 leaves it)",
+                 "kill -9 leaves it); a restore that waits for a lock is stopped",
                  db));
-    VELIN_ASSIGN(ChildOutcome outcome, FeedToolInput(p, Filtered(produce, db), LockNotice(db)));
+    auto watch = std::make_shared<RestoreWatch>();
+    // A user-level lock the client takes first names its session for LockNotice: its
+    // connection id, without the PROCESS privilege, whether by TCP or a socket.
+    // (A lock's name has at most 64 characters.)
+    std::random_device random;
+    char name[40];
+    std::snprintf(name, sizeof name, "velin_restore_%08x%08x", random(), random());
+    watch->lock = name;
+    ProcessOptions p = given;
+    // After the others: the password's --defaults-extra-file must stay first.
+    p.argv.push_back("--init-command=DO GET_LOCK('" + watch->lock + "', 0)");
+    Result<ChildOutcome> fed = FeedToolInput(p, Filtered(produce, db), LockNotice(db, watch));
+    if (!fed && watch->stopped != 0) {
+      // Killed already (FeedToolInput): its session still waits, with the statement.
+      Status ended = EndClientSession(watch->stopped);
+      if (!ended) {
+        return Failure(TrFormat(
+            "{} in database '{}'; the client's session {} could not be ended ({}): end it "
+            "(KILL {}) before the lock comes free, or it runs the statement it waits with; then "
+            "restore again",
+            fed.error().message, db, watch->stopped, ended.error().message, watch->stopped));
+      }
+      if (own) return tl::unexpected(fed.error());
+      return Failure(TrFormat(
+          "{} in database '{}'; the database is left partly restored (the tables before the one "
+          "it waited for replaced, the rest as they were): a MariaDB restore cannot be rolled "
+          "back, restore again to repair it",
+          fed.error().message, db));
+    }
+    if (!fed) return tl::unexpected(fed.error());
+    const ChildOutcome& outcome = *fed;
     if (outcome.exit_code == 0) return Ok();
     if (own) {
       return Failure(TrFormat("restoring into '{}': {}", db, DescribeToolFailure(tool, outcome)));

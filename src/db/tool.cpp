@@ -253,7 +253,8 @@ Result<ChildOutcome> FeedToolInput(ProcessOptions options, const ByteProducer& p
   child.CloseStdin();
   // The whole input is with the tool, which may still work (or wait for a lock) a long time: a
   // request to stop kills it now (a PostgreSQL restore then commits nothing; a MariaDB
-  // restore holds the signals instead, so this never stops its client).
+  // restore holds the signals instead, so this never stops its client: its `idle` does, when
+  // the client waits for a lock).
   while (child.stdout_fd() >= 0) {
     if (Interrupted()) return KillAndFail(child, CheckInterrupted().error());
     pollfd fd{child.stdout_fd(), POLLIN, 0};

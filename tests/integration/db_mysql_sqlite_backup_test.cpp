@@ -102,10 +102,99 @@ TEST(MysqlBackupTest, ARestoreThatWaitsForALockSaysWhoHoldsIt) {
       << r.err;
   EXPECT_NE(r.err.find(" s, its transaction open for "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("end the session (KILL " + id +
-                       "); a signal waits for the restore to "
-                       "finish, and kill -9 would leave the database half restored"),
+                       "); a signal stops the restore while it waits, leaving the database "
+                       "partly restored"),
             std::string::npos)
       << r.err;
+  EXPECT_EQ(my.Sql(db, "SELECT count(*) FROM users"), "2\n");
+}
+
+// A session of the application (here a client of the same user) with an open transaction on a
+// table: until `go` exists. Ended (go written, the client joined) when it goes out of scope.
+class MysqlLockHolderForSignalTest {
+ public:
+  MysqlLockHolderForSignalTest(const MariadbServer& my, const std::string& db,
+                               const std::string& go)
+      : go_(go) {
+    const std::string client = "MYSQL_PWD='" + std::string(kAppPassword) +
+                               "' mariadb --protocol=tcp -h 127.0.0.1 -P " +
+                               std::to_string(my.port()) + " -u app " + db;
+    thread_ = std::thread([client, go] {
+      int rc = std::system(("(echo 'BEGIN; SELECT count(*) FROM users;'; while [ ! -e '" + go +
+                            "' ]; do sleep 0.1; done; echo COMMIT) | " + client + " > /dev/null")
+                               .c_str());
+      (void)rc;
+    });
+  }
+  ~MysqlLockHolderForSignalTest() { End(); }
+  void End() {
+    if (!thread_.joinable()) return;
+    WriteFile(go_, "");
+    thread_.join();
+  }
+
+ private:
+  std::string go_;
+  std::thread thread_;
+};
+
+// SIGTERM while the restore waits for a table's metadata lock (which a year could not end:
+// lock_wait_timeout) stops it within seconds, by the signal, with one line saying what state the
+// database is in; the client's session is ended on the server too, so the DROP TABLE it waited
+// with never runs once the lock comes free. Before, the signal waited with the restore.
+TEST(MysqlBackupTest, ASignalStopsARestoreThatWaitsForALock) {
+  MariadbServer& my = MariadbServer::Shared();
+  std::string db = my.CreateDatabase();
+  my.Sql(db, "CREATE TABLE users (id int PRIMARY KEY); INSERT INTO users VALUES (1), (2);");
+  BackupApp app({"db"}, MysqlSection(my, db));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithAppPassword()).exit_code, 0);
+  my.Sql(db, "DELETE FROM users; INSERT INTO users VALUES (7)");
+  MysqlLockHolderForSignalTest holder(my, db, app.path("holder-go"));
+  const std::string holder_sql =
+      "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = "
+      "'app' AND DB = '" +
+      db + "' AND COMMAND = 'Sleep'";
+  std::string holder_id;
+  for (int i = 0; i < 500 && holder_id.empty(); ++i) {
+    holder_id = my.Sql("", holder_sql);
+    if (holder_id.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(holder_id.empty());
+
+  RunOptions options = WithAppPassword();
+  options.cwd = app.path("");
+  BackgroundVelin velin({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
+  const std::string waiting_sql = "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" +
+                                  db + "' AND STATE LIKE 'Waiting for%lock%'";
+  std::string waiting;
+  for (int i = 0; i < 1500 && waiting.empty(); ++i) {
+    waiting = my.Sql("", waiting_sql);
+    if (waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(waiting.empty()) << "the restore never waited for the lock";
+  const auto signalled = std::chrono::steady_clock::now();
+  velin.Signal(SIGTERM);
+  ASSERT_TRUE(velin.WaitExit());
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  RunResult r = velin.Finish();
+  EXPECT_LT(took, std::chrono::seconds(8));
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.out << r.err;
+  EXPECT_NE(r.err.find("restore interrupted by SIGTERM while it waited for a lock in database '" +
+                       db + "'; the database is left partly restored"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("restore again to repair it"), std::string::npos) << r.err;
+  // No session of the restore is left waiting; the application's is untouched.
+  EXPECT_EQ(my.Sql("", waiting_sql), "");
+  EXPECT_EQ(my.Sql("", holder_sql), holder_id);
+  holder.End();
+  // Once the lock came free nothing ran: the table is as the application left it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(my.Sql(db, "SELECT id FROM users"), "7\n");
+
+  // Running it again repairs it.
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithAppPassword());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.Sql(db, "SELECT count(*) FROM users"), "2\n");
 }
 
