@@ -7,7 +7,8 @@
 //   Two kinds of work hold them: a rollback switch, from stopping the service to its health
 //   check or the switch back (killed there, it would leave the application stopped, or started
 //   and unchecked, until someone ran `velin rollback recover`), and a MariaDB restore, whose
-//   client cannot roll back.
+//   client cannot roll back (except while it waits for another session's lock: that wait is
+//   stopped, and the database left partly restored, src/db/mysql_driver.cpp).
 // - Inside a TerminationCancel (a backup; a restore once confirmed; a verify, prune, forget or
 //   copy) the first one asks the work to stop: velin writes one line, the engines see
 //   Interrupted() at their next check (a file, a chunk, a blob, a pack, a tree, a removal, a
