@@ -63,12 +63,7 @@ void BackUpFortyFiles(const BackupApp& app) {
 // Whether process `pid` is stopped (SIGSTOP), polled up to 60 s.
 bool WaitStopped(pid_t pid) {
   for (int i = 0; i < 3000; ++i) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const size_t paren = stat.rfind(')');
-    if (paren != std::string::npos && stat.size() > paren + 2 && stat[paren + 2] == 'T') {
-      return true;
-    }
+    if (ProcessStopped(pid)) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;

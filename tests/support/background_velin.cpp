@@ -9,6 +9,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <thread>
 
 #include "support/child_process.hpp"
@@ -60,6 +63,15 @@ bool BackgroundVelin::Running() const {
     return false;
   }
   return info.si_pid == 0;
+}
+
+bool BackgroundVelin::Stopped() const { return ProcessStopped(pid_); }
+
+bool ProcessStopped(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');
+  return paren != std::string::npos && stat.size() > paren + 2 && stat[paren + 2] == 'T';
 }
 
 bool BackgroundVelin::WaitExit() const {

@@ -25,6 +25,8 @@ class BackgroundVelin {
   void Signal(int sig) const;
   // Not exited yet (the exit is left for Finish to reap).
   bool Running() const;
+  // Stopped by a stop signal (SIGSTOP), not yet continued.
+  bool Stopped() const;
   // Waits up to 60 s for the exit; whether it came.
   bool WaitExit() const;
   // Collects the output until velin exits and reaps it.
@@ -35,6 +37,11 @@ class BackgroundVelin {
   int out_fd_ = -1;
   int err_fd_ = -1;
 };
+
+// Whether process `pid` is stopped by a stop signal (state T), not yet continued. A tracing stop
+// (state t: LeakSanitizer's stop-the-world at a sanitizer build's exit) does not count: a test
+// that sent SIGCONT then could discard that stop's SIGSTOP and hang the exit for good.
+bool ProcessStopped(pid_t pid);
 
 // Polls (every 20 ms, up to 60 s) until `path` exists; whether it came.
 bool WaitForPath(const std::string& path);
