@@ -109,8 +109,7 @@ TEST(SqliteLiveFilesTest, AnIncludeHoldingOnlyTheDatabaseIsNotCalledEmpty) {
   RunProgram({"sqlite3", empty.root() + "/var/app.db", "CREATE TABLE t (v TEXT);"});
   made = empty.Run({"backup", "create"});
   ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
-  EXPECT_NE(made.err.find("backup.include 'other' holds no files"), std::string::npos)
-      << made.err;
+  EXPECT_NE(made.err.find("backup.include 'other' holds no files"), std::string::npos) << made.err;
   EXPECT_EQ(empty.Run({"backup", "status"}).exit_code, 1);
 }
 
@@ -162,6 +161,47 @@ TEST(SqliteLiveFilesTest, WithoutTheDumpTheDatabaseFileIsAFileLikeAnyOther) {
   RunResult made = app.Run({"backup", "create"});
   ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
   EXPECT_TRUE(LiveFilesBackedUp(app).contains("var/app.db"));
+}
+
+// A writer that keeps its write transaction open longer than the 60 s a backup waits: the
+// error said "backup: database is locked" alone, not who held it nor that velin had waited.
+TEST(SqliteLiveFilesTest, ALockHeldLongerThanTheWaitNamesItsHolder) {
+  BackupApp app({"db"}, kLiveFilesSqlite);
+  const std::string path = app.root() + "/var/app.db";
+  fs::create_directories(app.root() + "/var");
+  RunProgram({"sqlite3", path, "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a');"});
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t writer = ::fork();
+  ASSERT_GE(writer, 0);
+  if (writer == 0) {
+    ::close(ready[0]);
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) ::_exit(1);
+    if (sqlite3_exec(db, "BEGIN EXCLUSIVE; UPDATE t SET v = 'b';", nullptr, nullptr, nullptr) !=
+        SQLITE_OK) {
+      ::_exit(2);
+    }
+    (void)!::write(ready[1], "x", 1);
+    ::sleep(300);
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  char byte = 0;
+  const bool locked = ::read(ready[0], &byte, 1) == 1;
+  ::close(ready[0]);
+  RunResult made;
+  if (locked) made = app.Run({"backup", "create"});
+  ::kill(writer, SIGKILL);
+  ::waitpid(writer, nullptr, 0);
+  ASSERT_TRUE(locked) << "the writer did not take its lock";
+  EXPECT_EQ(made.exit_code, 1) << made.out << made.err;
+  EXPECT_NE(made.err.find("backup: database is locked: process " + std::to_string(writer) +
+                          " (velin_integrat"),
+            std::string::npos)
+      << made.err;
+  EXPECT_NE(made.err.find("held a lock on it for the 60 s velin waited"), std::string::npos)
+      << made.err;
 }
 
 }  // namespace
