@@ -164,6 +164,7 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
       return tl::unexpected(source.error().Wrap(TrFormat("source '{}'", stream->Name())));
     }
     snapshot.sources.push_back(std::move(*source));
+    walk.LeaveOut(stream->LiveFiles());
   }
   // The caller's lister began before the repository was opened; otherwise one begins now, after
   // the streams (a database dump takes a while: the listings would wait for the walk meanwhile).
@@ -175,12 +176,15 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   walk.SetLister(lister);
   for (const auto& written : options.include) {
     const std::string include = NormalizeInclude(written);
+    const uint64_t left_out_before = walk.left_out().count;
     auto source = walk.ArchivePath(include);
     if (!source) {
       reporter.EndProgress();
       return tl::unexpected(source.error().Wrap(TrFormat("backup.include '{}'", include)));
     }
-    if (source->files == 0 &&
+    // An include that held only the database's own files (left out: a stream holds them) is
+    // not a mount gone missing.
+    if (source->files == 0 && walk.left_out().count == left_out_before &&
         std::none_of(options.allow_empty.begin(), options.allow_empty.end(),
                      [&](const std::string& path) { return NormalizeInclude(path) == include; })) {
       reporter.Warn(
@@ -217,6 +221,13 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
         TrFormat("{} files and directories were deleted while the backup ran ({}): "
                  "left out",
                  vanished.count, SampleText(vanished)));
+  }
+  if (const PathSample& left_out = walk.left_out(); left_out.count > 0) {
+    reporter.Info(TrFormat(
+        "the database's own files are left out of the files ({}): the backup holds the database "
+        "as 'db', one consistent copy (a copy of the live files can mix pages written at "
+        "different moments)",
+        SampleText(left_out)));
   }
   if (const PathSample& replaced = walk.replaced(); replaced.count > 0) {
     reporter.Info(TrFormat(

@@ -564,7 +564,9 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
   for (size_t i = 0; i < entries.size(); ++i) {
     if (!infos[i] || !*infos[i]) continue;
     const io::FileInfo& info = **infos[i];
-    if (info.type == io::FileType::kRegular && info.size > 0 && !Unchanged(parent_nodes[i], info)) {
+    if (info.type == io::FileType::kRegular && info.size > 0 &&
+        !left_out_paths_.contains(io::JoinPath(abs, entries[i].name)) &&
+        !Unchanged(parent_nodes[i], info)) {
       ahead.Want(i, info.size);
     }
   }
@@ -577,6 +579,10 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
     std::string child_abs = io::JoinPath(abs, entry.name);
     if (std::find(options_.skip_paths.begin(), options_.skip_paths.end(), child_abs) !=
         options_.skip_paths.end()) {
+      continue;
+    }
+    if (left_out_paths_.contains(child_abs)) {
+      left_out_.Add(child_rel);
       continue;
     }
     if (!*infos[i] && infos[i]->error().sys_errno == ENOENT) {

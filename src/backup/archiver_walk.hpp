@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -66,6 +67,12 @@ class ArchiveWalk {
   // Where ArchivePath takes its directories' listings from, for the includes in order; null
   // (the default): it lists them itself.
   void SetLister(DirLister* lister) { lister_ = lister; }
+  // Absolute paths the walk leaves out because a stream of this backup holds them as one
+  // consistent copy (StreamSource::LiveFiles: an SQLite database and its side files); those it
+  // meets are named in left_out().
+  void LeaveOut(const std::vector<std::string>& paths) {
+    left_out_paths_.insert(paths.begin(), paths.end());
+  }
   // One backup.include path: a source whose tree holds one node, the path's last component.
   Result<repo::SnapshotSource> ArchivePath(const std::string& include);
   Result<repo::SnapshotSource> ArchiveStream(StreamSource& source);
@@ -80,6 +87,7 @@ class ArchiveWalk {
   const PathSample& changed() const { return changed_; }
   const PathSample& vanished() const { return vanished_; }
   const PathSample& replaced() const { return replaced_; }
+  const PathSample& left_out() const { return left_out_; }
   // Entries whose mtime lies outside what a backup records (io/time_ns.hpp): stored clamped.
   const PathSample& clamped_mtimes() const { return clamped_mtimes_; }
   uint64_t unstored_specials() const { return unstored_specials_; }
@@ -198,6 +206,8 @@ class ArchiveWalk {
   uint64_t unstored_xattr_files_ = 0;
   uint64_t unstored_specials_ = 0;
   PathSample changed_;
+  std::set<std::string> left_out_paths_;
+  PathSample left_out_;
   PathSample clamped_mtimes_;
   PathSample vanished_;
   PathSample replaced_;

@@ -1,7 +1,12 @@
 #include "backup_db.hpp"
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+
 #include "velin/core/i18n.hpp"
 #include "velin/db/metadata.hpp"
+#include "velin/io/env.hpp"
 
 namespace velin::cli {
 
@@ -53,6 +58,27 @@ nlohmann::json DatabaseStreamSource::Metadata() const {
   return m;
 }
 
+namespace {
+
+// An SQLite database's files as the walk of backup.include names them: `path` and the -wal,
+// -shm and -journal SQLite keeps beside it. For a `path` that is a symlink, SQLite keeps them
+// beside the file it leads to: those, and not the link (which the walk stores as a link).
+std::vector<std::string> SqliteLiveFiles(const std::string& path) {
+  std::string file = io::CleanPath(path);
+  struct stat st {};
+  if (::lstat(file.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    char* real = ::realpath(file.c_str(), nullptr);
+    if (real == nullptr) return {};
+    file = real;
+    std::free(real);
+  }
+  std::vector<std::string> files{file};
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) files.push_back(file + suffix);
+  return files;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<DatabaseStreamSource>> MakeDatabaseSource(const config::Config& cfg,
                                                                  bool continue_on_error) {
   bool included = false;
@@ -60,8 +86,10 @@ Result<std::unique_ptr<DatabaseStreamSource>> MakeDatabaseSource(const config::C
   if (!included) return std::unique_ptr<DatabaseStreamSource>();
   VELIN_ASSIGN(db::ConnectionOptions options, DatabaseConnectionOptions(cfg));
   VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
-  return std::make_unique<DatabaseStreamSource>(std::move(driver), options.driver,
-                                                continue_on_error);
+  auto source =
+      std::make_unique<DatabaseStreamSource>(std::move(driver), options.driver, continue_on_error);
+  if (options.driver == "sqlite") source->SetLiveFiles(SqliteLiveFiles(options.path));
+  return source;
 }
 
 }  // namespace velin::cli

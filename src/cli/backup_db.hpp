@@ -37,6 +37,13 @@ class DatabaseStreamSource final : public backup::StreamSource {
     return info_ ? info_->warnings : std::vector<std::string>();
   }
   const std::optional<Error>& failure() const { return failure_; }
+  // The database's files (SQLite: the file and its -wal, -shm, -journal), which the walk leaves
+  // out once the dump succeeded: a copy of them read while the application writes may mix pages
+  // of different moments. After a failed dump (--continue-on-error) the walk takes them.
+  std::vector<std::string> LiveFiles() const override {
+    return failure_ ? std::vector<std::string>() : live_files_;
+  }
+  void SetLiveFiles(std::vector<std::string> files) { live_files_ = std::move(files); }
   // Added to the stream's metadata: {"transaction": ID, "version": V} for a deploy
   // transaction's backup (docs/rollback.md#data).
   void SetTags(nlohmann::json tags) { tags_ = std::move(tags); }
@@ -47,6 +54,7 @@ class DatabaseStreamSource final : public backup::StreamSource {
   bool continue_on_error_;
   std::optional<db::DatabaseInfo> info_;
   std::optional<Error> failure_;
+  std::vector<std::string> live_files_;
   nlohmann::json tags_ = nlohmann::json::object();
 };
 

@@ -1718,6 +1718,18 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} Dateien und Verzeichnisse haben eine Änderungszeit außerhalb dessen, was ein Backup "
        "festhalten kann, 1677-09-21 bis 2262-04-11 ({}): jede wird als die nächstgelegene dieser "
        "Zeiten gespeichert, und eine Wiederherstellung setzt diese"},
+      {"backup: database is locked: {} held a lock on it for the 60 s velin waited (a write "
+       "transaction kept open, or locking_mode=EXCLUSIVE); nothing was backed up: run the "
+       "backup again once it is released",
+       "Sicherung: Datenbank ist gesperrt: eine Sperre von {} bestand die ganzen 60 s, die velin "
+       "wartete (eine offen gehaltene Schreibtransaktion oder locking_mode=EXCLUSIVE); nichts "
+       "wurde gesichert: das Backup erneut starten, sobald sie freigegeben ist"},
+      {"the database's own files are left out of the files ({}): the backup holds the database "
+       "as 'db', one consistent copy (a copy of the live files can mix pages written at "
+       "different moments)",
+       "die Dateien der Datenbank selbst werden bei den Dateien ausgelassen ({}): das Backup "
+       "enthält die Datenbank als 'db', eine in sich stimmige Kopie (eine Kopie der laufenden "
+       "Dateien kann Seiten aus verschiedenen Zeitpunkten mischen)"},
       {"{} files and directories were deleted while the backup ran ({}): left out",
        "{} Dateien und Verzeichnisse wurden während des Backups gelöscht ({}): ausgelassen"},
       {"{} files and directories were replaced while the backup ran, by what velin does not "

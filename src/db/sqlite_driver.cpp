@@ -213,6 +213,15 @@ class SqliteDriver final : public DriverSteps {
       env_.SleepFor(std::chrono::milliseconds(20));
     }
     int finish = sqlite3_backup_finish(b);
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+      // "database is locked" alone did not say by whom, nor that velin waited.
+      const std::optional<pid_t> holder = SqliteLockHolder(o_.path);
+      return Failure(TrFormat(
+          "backup: database is locked: {} held a lock on it for the 60 s velin waited (a write "
+          "transaction kept open, or locking_mode=EXCLUSIVE); nothing was backed up: run the "
+          "backup again once it is released",
+          holder ? DescribeLockHolder(*holder) : std::string(Tr("another process"))));
+    }
     if (rc == SQLITE_READONLY_ROLLBACK && !writable) return false;
     if (rc != SQLITE_DONE) return Failure(TrFormat("backup: {}", sqlite3_errstr(rc)));
     if (finish != SQLITE_OK) return Failure(TrFormat("backup: {}", sqlite3_errmsg(dst.get())));

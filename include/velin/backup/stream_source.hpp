@@ -29,6 +29,10 @@ class StreamSource {
   // What the backup says as warnings after Produce() succeeded (e.g. tables whose dump is not
   // one consistent state).
   virtual std::vector<std::string> Warnings() const { return {}; }
+  // Absolute paths of live files this stream holds as one consistent copy, which a copy of the
+  // files themselves would not be (an SQLite database and the -wal, -shm, -journal beside it):
+  // the walk of backup.include leaves them out. Asked after Produce() succeeded.
+  virtual std::vector<std::string> LiveFiles() const { return {}; }
 };
 
 // Streams the stored source `name` of `snapshot` into `sink`, chunk by chunk, verifying each
