@@ -349,13 +349,6 @@ Result<std::unique_ptr<ObjectWriter>> FileServerBackend::NewObjectWriter(const s
   return std::unique_ptr<ObjectWriter>(std::make_unique<SpillWriter>(*this, fd));
 }
 
-// A Put that replaces an object moves the old one aside first (PutOnce): killed, or its
-// connection lost, between that rename and the next, it leaves `config` only as
-// `config.tmp-old-<12 hex>`, and every command took the repository for a damaged one (exit 4,
-// "put back `config` from a copy") until someone found that name and renamed it by hand. The
-// object moved aside is the whole old config: it is put back under its name (a rename, which
-// never replaces, so a config another velin put there meanwhile stays), or read where it is when
-// the server refuses the rename (a read-only repository). The newest, should there be several.
 namespace {
 
 // The objects a command replaces under their own name (a Put over an existing one): the
@@ -369,10 +362,15 @@ constexpr std::chrono::milliseconds kMovedAsideSettle{1500};
 
 }  // namespace
 
+// A Put that replaces an object moves the old one aside first (PutOnce): killed, or its
+// connection lost, between that rename and the next, it leaves `config` only as
+// `config.tmp-old-<12 hex>`, and every command took the repository for a damaged one (exit 4,
+// "put back `config` from a copy") until someone found that name and renamed it by hand. The
+// object moved aside is the whole old config: it is put back under its name (a rename, which
+// never replaces, so a config another velin put there meanwhile stays), or read where it is when
+// the server refuses the rename (a read-only repository). The newest, should there be several.
 Result<std::optional<std::string>> FileServerBackend::RecoverMovedAside(const std::string& name) {
-  const size_t slash = name.rfind('/');
-  const std::string dir = slash == std::string::npos ? "" : name.substr(0, slash);
-  const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+  const auto [dir, base] = SplitPath(name);
   VELIN_ASSIGN(std::vector<ListingEntry> entries, Listing(dir));
   const ListingEntry* aside = nullptr;
   for (const ListingEntry& entry : entries) {
@@ -389,13 +387,7 @@ Result<std::optional<std::string>> FileServerBackend::RecoverMovedAside(const st
   // would refuse that rename and fail the command replacing it (a verify after its whole read).
   // A moment later the object is there again, unless its writer died.
   std::this_thread::sleep_for(kMovedAsideSettle);
-  {
-    Transfer again;
-    again.kind = Transfer::Kind::kHead;
-    again.url = UrlOf(to, false);
-    again.what = "stat " + name;
-    if (PerformWithRetries(again)) return std::optional<std::string>(name);
-  }
+  if (PerformWithRetries(HeadOf(name))) return std::optional<std::string>(name);
   bool transient = false;
   auto renamed = RunCommands(
       IsSftp() ? std::vector<std::string>{"rename " + QuotePath(from) + " " + QuotePath(to)}
@@ -742,11 +734,16 @@ Status FileServerBackend::Delete(const std::string& name) {
   return deleted;
 }
 
-Result<std::optional<ObjectInfo>> FileServerBackend::Stat(const std::string& name) {
+FileServerBackend::Transfer FileServerBackend::HeadOf(const std::string& name) const {
   Transfer t;
   t.kind = Transfer::Kind::kHead;
   t.url = UrlOf(RemotePath(name), false);
   t.what = "stat " + name;
+  return t;
+}
+
+Result<std::optional<ObjectInfo>> FileServerBackend::Stat(const std::string& name) {
+  Transfer t = HeadOf(name);
   auto reply = PerformWithRetries(t);
   if (!reply && ReplacedInPlace(name) && IsNotFound(reply.error())) {  // as in Get
     auto found = RecoverMovedAside(name);

@@ -89,6 +89,8 @@ class FileServerBackend : public Backend {
   // The quote command removing `remote_path`; `may_fail` prefixes "*" (libcurl goes on when the
   // server refuses it).
   std::string RemoveCommand(const std::string& remote_path, bool may_fail) const;
+  // The HEAD request (size, existence) of the object `name`.
+  Transfer HeadOf(const std::string& name) const;
   Result<Reply> Perform(const Transfer& transfer, bool& transient, int* curl_code = nullptr);
   Result<Reply> PerformWithRetries(const Transfer& transfer);
   Error CurlError(const Transfer& transfer, int code, const char* error_buffer) const;
