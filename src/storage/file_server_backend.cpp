@@ -351,13 +351,9 @@ Result<std::unique_ptr<ObjectWriter>> FileServerBackend::NewObjectWriter(const s
 
 namespace {
 
-// The objects a command replaces under their own name (a Put over an existing one): the
-// repository's config (`backup upgrade`) and the record of the last verify (every verify). No
-// other object is ever written twice: locks are refreshed under new names.
-bool ReplacedInPlace(const std::string& name) { return name == "config" || name == "state/verify"; }
-
-// How long a reader that finds such an object missing and its old one moved aside waits for the
-// replace to finish before it takes the old one for what a killed writer left.
+// How long a reader that finds an object of FileServerOptions::replaced_in_place missing and its
+// old one moved aside waits for the replace to finish before it takes the old one for what a
+// killed writer left.
 constexpr std::chrono::milliseconds kMovedAsideSettle{1500};
 
 }  // namespace
@@ -412,7 +408,7 @@ Result<std::string> FileServerBackend::Get(const std::string& name) {
   t.what = "get " + name;
   auto reply = PerformWithRetries(t);
   if (reply) return std::move(reply->body);
-  if (ReplacedInPlace(name) && IsNotFound(reply.error())) {
+  if (options_.replaced_in_place.contains(name) && IsNotFound(reply.error())) {
     // A listing that fails leaves the answer as it was: not found.
     auto found = RecoverMovedAside(name);
     if (found && *found) {
@@ -745,7 +741,8 @@ FileServerBackend::Transfer FileServerBackend::HeadOf(const std::string& name) c
 Result<std::optional<ObjectInfo>> FileServerBackend::Stat(const std::string& name) {
   Transfer t = HeadOf(name);
   auto reply = PerformWithRetries(t);
-  if (!reply && ReplacedInPlace(name) && IsNotFound(reply.error())) {  // as in Get
+  // As in Get.
+  if (!reply && options_.replaced_in_place.contains(name) && IsNotFound(reply.error())) {
     auto found = RecoverMovedAside(name);
     if (!found || !*found) return std::optional<ObjectInfo>();
     t.url = UrlOf(RemotePath(**found), false);

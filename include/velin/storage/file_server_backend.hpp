@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "velin/storage/backend.hpp"
@@ -43,6 +44,11 @@ struct FileServerOptions {
   // A local directory where packs wait, as unnamed files (O_TMPFILE), while they are uploaded
   // (NewObjectWriter); "" = none: packs are put whole from memory.
   std::string spill_dir;
+  // The objects a caller replaces under their own name (a Put over an existing one): one found
+  // missing by Get or Stat while a copy a replacing Put moved aside (`<name>.tmp-old-…`) is there
+  // is put back, or read where it is (RecoverMovedAside). Storage knows no object names: the
+  // repository layer names them (repo::ObjectsReplacedInPlace).
+  std::set<std::string> replaced_in_place;
 };
 
 class FileServerBackend : public Backend {
