@@ -108,6 +108,7 @@ storage::BackendOptions BackendOptionsFrom(const config::Config& cfg) {
   o.sftp_key_passphrase_env = cfg.sftp.key_passphrase_env;
   o.sftp_key_passphrase_file = cfg.sftp.key_passphrase_file;
   o.allow_insecure = cfg.backup.allow_insecure;
+  o.replaced_in_place = repo::ObjectsReplacedInPlace();
   return o;
 }
 

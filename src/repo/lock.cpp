@@ -363,12 +363,12 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
   const LockHolder self = env.ThisProcess();
   const auto deadline = env.SteadyNow() + options.wait;
   std::mt19937 rng(static_cast<unsigned>(self.pid));
-  std::string name;  // a new one for each attempt after one that backed off
-  std::string kept;  // the name a keeper (below) wrote before, while it is not yet due again
+  std::string name;   // a new one for each attempt after one that backed off
+  bool kept = false;  // a keeper's (below) object stands as `name`, not yet due for a rewrite
   auto put_at = env.SteadyNow();
   for (;;) {
     VELIN_TRY(CheckInterrupted());  // a backup asked to stop while it waited (--lock-wait)
-    const bool wrote = kept.empty();
+    const bool wrote = !kept;
     if (wrote) {
       std::string nonce(8, '\0');
       RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 8);
@@ -385,7 +385,7 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
       // A keeper's lock due for a refresh: the new object is in place before the old one goes.
       if (!previous.empty()) RemoveLockObject(backend, previous);
     }
-    kept.clear();
+    kept = false;
     auto conflicts = LiveConflicts(env, backend, kind, name, self, options);
     if (!conflicts) {
       RemoveLockObject(backend, name);
@@ -428,7 +428,7 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
       // Listed again, not written again: a Put over the object itself leaves an instant without
       // it on a file server whose rename replaces no file. Only when it is due for a refresh
       // (a long --lock-wait) is a new object written, before this one goes.
-      if (env.SteadyNow() - put_at < options.refresh_every) kept = name;
+      kept = env.SteadyNow() - put_at < options.refresh_every;
       env.SleepFor(std::chrono::milliseconds(10 + rng() % 20));
       continue;
     }

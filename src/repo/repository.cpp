@@ -34,6 +34,8 @@ Result<std::string> ConfigChecksum(std::string_view canonical, const crypto::Key
   return "hmac-sha256:" + digest.Hex();
 }
 
+std::set<std::string> ObjectsReplacedInPlace() { return {"config", kVerifyRecordObject}; }
+
 bool ChecksumsEqual(std::string_view a, std::string_view b) {
   // Compared in constant time: in an encrypted repository it is a MAC.
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -232,6 +232,18 @@ bool GivesOwner(const ManifestEntry& e, bool keep_owner) {
   return self == 0 || e.uid == self;
 }
 
+// Attributes that give only the owner and group `uid`:`gid`: no mode (a chown clears the setuid
+// and setgid bits, so the mode is set after it; a symlink has no mode of its own), no mtime.
+io::Attributes OwnerOnly(uint32_t uid, uint32_t gid) {
+  io::Attributes owner;
+  owner.set_owner = true;
+  owner.uid = uid;
+  owner.gid = gid;
+  owner.set_mode = false;
+  owner.set_mtime = false;
+  return owner;
+}
+
 // A chown of GivesOwner: refused to a user that is not root (EPERM: a group it does not belong
 // to), the copy keeps the group it got; root's failure is an error.
 Status OwnerGiven(Status set) {
@@ -282,13 +294,7 @@ Status CopyFileAt(io::Env& env, const std::string& from, const io::Dir& to_dir,
   }
   if (GivesOwner(scanned, keep_owner)) {
     // Owner first: a chown clears the setuid and setgid bits the mode then sets.
-    io::Attributes owner;
-    owner.set_owner = true;
-    owner.uid = scanned.uid;
-    owner.gid = scanned.gid;
-    owner.set_mode = false;
-    owner.set_mtime = false;
-    VELIN_TRY(OwnerGiven(out->SetAttributes(owner)));
+    VELIN_TRY(OwnerGiven(out->SetAttributes(OwnerOnly(scanned.uid, scanned.gid))));
   }
   io::Attributes attributes;
   attributes.mode = mode;
@@ -338,13 +344,7 @@ Status MaterialiseAt(io::Env& env, const std::vector<ManifestEntry>& entries,
       case io::FileType::kSymlink:
         VELIN_TRY(env.SymlinkAt(e.target, *in, leaf));
         if (GivesOwner(e, true)) {
-          io::Attributes owner;
-          owner.set_owner = true;
-          owner.uid = e.uid;
-          owner.gid = e.gid;
-          owner.set_mode = false;  // a symlink has no mode of its own
-          owner.set_mtime = false;
-          VELIN_TRY(OwnerGiven(env.SetAttributesAt(*in, leaf, owner)));
+          VELIN_TRY(OwnerGiven(env.SetAttributesAt(*in, leaf, OwnerOnly(e.uid, e.gid))));
         }
         break;
       case io::FileType::kRegular:
@@ -359,13 +359,7 @@ Status MaterialiseAt(io::Env& env, const std::vector<ManifestEntry>& entries,
   for (auto it = made.rbegin(); it != made.rend(); ++it) {
     const ManifestEntry& e = *it->second;
     if (GivesOwner(e, true)) {  // owner first: a chown may clear the setgid bit
-      io::Attributes owner;
-      owner.set_owner = true;
-      owner.uid = e.uid;
-      owner.gid = e.gid;
-      owner.set_mode = false;
-      owner.set_mtime = false;
-      VELIN_TRY(OwnerGiven(env.SetDirAttributes(*it->first, owner)));
+      VELIN_TRY(OwnerGiven(env.SetDirAttributes(*it->first, OwnerOnly(e.uid, e.gid))));
     }
     io::Attributes attributes;
     attributes.mode = e.mode;

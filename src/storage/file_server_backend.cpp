@@ -349,6 +349,15 @@ Result<std::unique_ptr<ObjectWriter>> FileServerBackend::NewObjectWriter(const s
   return std::unique_ptr<ObjectWriter>(std::make_unique<SpillWriter>(*this, fd));
 }
 
+namespace {
+
+// How long a reader that finds an object of FileServerOptions::replaced_in_place missing and its
+// old one moved aside waits for the replace to finish before it takes the old one for what a
+// killed writer left.
+constexpr std::chrono::milliseconds kMovedAsideSettle{1500};
+
+}  // namespace
+
 // A Put that replaces an object moves the old one aside first (PutOnce): killed, or its
 // connection lost, between that rename and the next, it leaves `config` only as
 // `config.tmp-old-<12 hex>`, and every command took the repository for a damaged one (exit 4,
@@ -356,23 +365,8 @@ Result<std::unique_ptr<ObjectWriter>> FileServerBackend::NewObjectWriter(const s
 // object moved aside is the whole old config: it is put back under its name (a rename, which
 // never replaces, so a config another velin put there meanwhile stays), or read where it is when
 // the server refuses the rename (a read-only repository). The newest, should there be several.
-namespace {
-
-// The objects a command replaces under their own name (a Put over an existing one): the
-// repository's config (`backup upgrade`) and the record of the last verify (every verify). No
-// other object is ever written twice: locks are refreshed under new names.
-bool ReplacedInPlace(const std::string& name) { return name == "config" || name == "state/verify"; }
-
-// How long a reader that finds such an object missing and its old one moved aside waits for the
-// replace to finish before it takes the old one for what a killed writer left.
-constexpr std::chrono::milliseconds kMovedAsideSettle{1500};
-
-}  // namespace
-
 Result<std::optional<std::string>> FileServerBackend::RecoverMovedAside(const std::string& name) {
-  const size_t slash = name.rfind('/');
-  const std::string dir = slash == std::string::npos ? "" : name.substr(0, slash);
-  const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+  const auto [dir, base] = SplitPath(name);
   VELIN_ASSIGN(std::vector<ListingEntry> entries, Listing(dir));
   const ListingEntry* aside = nullptr;
   for (const ListingEntry& entry : entries) {
@@ -389,13 +383,7 @@ Result<std::optional<std::string>> FileServerBackend::RecoverMovedAside(const st
   // would refuse that rename and fail the command replacing it (a verify after its whole read).
   // A moment later the object is there again, unless its writer died.
   std::this_thread::sleep_for(kMovedAsideSettle);
-  {
-    Transfer again;
-    again.kind = Transfer::Kind::kHead;
-    again.url = UrlOf(to, false);
-    again.what = "stat " + name;
-    if (PerformWithRetries(again)) return std::optional<std::string>(name);
-  }
+  if (PerformWithRetries(HeadOf(name))) return std::optional<std::string>(name);
   bool transient = false;
   auto renamed = RunCommands(
       IsSftp() ? std::vector<std::string>{"rename " + QuotePath(from) + " " + QuotePath(to)}
@@ -420,7 +408,7 @@ Result<std::string> FileServerBackend::Get(const std::string& name) {
   t.what = "get " + name;
   auto reply = PerformWithRetries(t);
   if (reply) return std::move(reply->body);
-  if (ReplacedInPlace(name) && IsNotFound(reply.error())) {
+  if (options_.replaced_in_place.contains(name) && IsNotFound(reply.error())) {
     // A listing that fails leaves the answer as it was: not found.
     auto found = RecoverMovedAside(name);
     if (found && *found) {
@@ -742,13 +730,19 @@ Status FileServerBackend::Delete(const std::string& name) {
   return deleted;
 }
 
-Result<std::optional<ObjectInfo>> FileServerBackend::Stat(const std::string& name) {
+FileServerBackend::Transfer FileServerBackend::HeadOf(const std::string& name) const {
   Transfer t;
   t.kind = Transfer::Kind::kHead;
   t.url = UrlOf(RemotePath(name), false);
   t.what = "stat " + name;
+  return t;
+}
+
+Result<std::optional<ObjectInfo>> FileServerBackend::Stat(const std::string& name) {
+  Transfer t = HeadOf(name);
   auto reply = PerformWithRetries(t);
-  if (!reply && ReplacedInPlace(name) && IsNotFound(reply.error())) {  // as in Get
+  // As in Get.
+  if (!reply && options_.replaced_in_place.contains(name) && IsNotFound(reply.error())) {
     auto found = RecoverMovedAside(name);
     if (!found || !*found) return std::optional<ObjectInfo>();
     t.url = UrlOf(RemotePath(**found), false);

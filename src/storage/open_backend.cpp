@@ -81,6 +81,7 @@ Result<std::unique_ptr<Backend>> OpenFileServer(const RemoteUrl& url, const Back
   // Packs wait for their upload in unnamed files there (FileServerBackend::NewObjectWriter).
   o.spill_dir = env.GetEnv("TMPDIR").value_or("");
   if (o.spill_dir.empty()) o.spill_dir = "/var/tmp";
+  o.replaced_in_place = options.replaced_in_place;
   VELIN_ASSIGN(auto backend, FileServerBackend::Create(std::move(o)));
   VELIN_TRY(backend->CheckAccess());
   return WithCache(std::move(backend), env);

@@ -45,57 +45,56 @@ RunOptions OffsiteNotePausedBeforeSnapshot(const BackupApp& app, const std::stri
   return o;
 }
 
-TEST(BackupOffsiteNote, TheNoteIsInPlaceBeforeTheSnapshotIsWritten) {
-  TempDir dir;
-  const std::string offsite = dir / "offsite";
-  BackupApp app({"storage"}, "offsite = \"" + offsite + "\"\n");
-  WriteFile(app.root() + "/storage/a.txt", "one\n");
-  RunResult first = app.Run({"backup", "create"});
-  ASSERT_EQ(first.exit_code, 0) << first.err;
-  const std::string notes = app.repo() + "/state/offsite-pending";
+// A first backup of storage/a.txt in `app_`'s repository, whose creates copy it to `offsite_`,
+// and a.txt changed since, for the create a test holds at `gate_`
+// (OffsiteNotePausedBeforeSnapshot).
+class BackupOffsiteNote : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteFile(app_.root() + "/storage/a.txt", "one\n");
+    RunResult first = app_.Run({"backup", "create"});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    WriteFile(app_.root() + "/storage/a.txt", "two\n");
+  }
 
-  WriteFile(app.root() + "/storage/a.txt", "two\n");
-  const std::string gate = dir / "gate";
-  BackgroundVelin velin({"backup", "create"}, OffsiteNotePausedBeforeSnapshot(app, gate));
-  ASSERT_TRUE(WaitForPath(gate + "/reached"));
-  EXPECT_EQ(OffsiteNoteNames(notes).size(), 1u) << "no note before the snapshot is written";
-  WriteFile(gate + "/go", "");
+  TempDir dir_;
+  const std::string offsite_ = dir_ / "offsite";
+  const BackupApp app_{{"storage"}, "offsite = \"" + offsite_ + "\"\n"};
+  const std::string notes_ = app_.repo() + "/state/offsite-pending";
+  const std::string gate_ = dir_ / "gate";
+};
+
+TEST_F(BackupOffsiteNote, TheNoteIsInPlaceBeforeTheSnapshotIsWritten) {
+  BackgroundVelin velin({"backup", "create"}, OffsiteNotePausedBeforeSnapshot(app_, gate_));
+  ASSERT_TRUE(WaitForPath(gate_ + "/reached"));
+  EXPECT_EQ(OffsiteNoteNames(notes_).size(), 1u) << "no note before the snapshot is written";
+  WriteFile(gate_ + "/go", "");
   ASSERT_TRUE(velin.WaitExit());
   RunResult second = velin.Finish();
   EXPECT_EQ(second.exit_code, 0) << second.err;
-  EXPECT_EQ(OffsiteNoteNames(notes), std::vector<std::string>());
-  EXPECT_EQ(OffsiteNoteSnapshots(offsite), OffsiteNoteSnapshots(app.repo()));
+  EXPECT_EQ(OffsiteNoteNames(notes_), std::vector<std::string>());
+  EXPECT_EQ(OffsiteNoteSnapshots(offsite_), OffsiteNoteSnapshots(app_.repo()));
 }
 
-TEST(BackupOffsiteNote, ANoteOfACreateKilledBeforeItsSnapshotIsDropped) {
-  TempDir dir;
-  const std::string offsite = dir / "offsite";
-  BackupApp app({"storage"}, "offsite = \"" + offsite + "\"\n");
-  WriteFile(app.root() + "/storage/a.txt", "one\n");
-  RunResult first = app.Run({"backup", "create"});
-  ASSERT_EQ(first.exit_code, 0) << first.err;
-  const std::string notes = app.repo() + "/state/offsite-pending";
-
-  WriteFile(app.root() + "/storage/a.txt", "two\n");
-  const std::string gate = dir / "gate";
+TEST_F(BackupOffsiteNote, ANoteOfACreateKilledBeforeItsSnapshotIsDropped) {
   {
-    BackgroundVelin velin({"backup", "create"}, OffsiteNotePausedBeforeSnapshot(app, gate));
-    ASSERT_TRUE(WaitForPath(gate + "/reached"));
+    BackgroundVelin velin({"backup", "create"}, OffsiteNotePausedBeforeSnapshot(app_, gate_));
+    ASSERT_TRUE(WaitForPath(gate_ + "/reached"));
     velin.Signal(SIGKILL);
     ASSERT_TRUE(velin.WaitExit());
     EXPECT_EQ(velin.Finish().exit_code, 128 + SIGKILL);
   }
-  ASSERT_EQ(OffsiteNoteSnapshots(app.repo()).size(), 1u);  // the killed one wrote no snapshot
+  ASSERT_EQ(OffsiteNoteSnapshots(app_.repo()).size(), 1u);  // the killed one wrote no snapshot
 
   RunOptions unlocked;
-  unlocked.cwd = app.path(".");
-  ASSERT_EQ(app.Run({"backup", "unlock", "--stale"}, unlocked).exit_code, 0);
-  WriteFile(app.root() + "/storage/a.txt", "three\n");
-  RunResult third = app.Run({"backup", "create"});
+  unlocked.cwd = app_.path(".");
+  ASSERT_EQ(app_.Run({"backup", "unlock", "--stale"}, unlocked).exit_code, 0);
+  WriteFile(app_.root() + "/storage/a.txt", "three\n");
+  RunResult third = app_.Run({"backup", "create"});
   EXPECT_EQ(third.exit_code, 0) << third.err;
-  EXPECT_EQ(OffsiteNoteNames(notes), std::vector<std::string>());
-  EXPECT_EQ(OffsiteNoteSnapshots(app.repo()).size(), 2u);
-  EXPECT_EQ(OffsiteNoteSnapshots(offsite), OffsiteNoteSnapshots(app.repo()));
+  EXPECT_EQ(OffsiteNoteNames(notes_), std::vector<std::string>());
+  EXPECT_EQ(OffsiteNoteSnapshots(app_.repo()).size(), 2u);
+  EXPECT_EQ(OffsiteNoteSnapshots(offsite_), OffsiteNoteSnapshots(app_.repo()));
 }
 
 }  // namespace

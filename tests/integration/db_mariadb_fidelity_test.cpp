@@ -14,67 +14,26 @@
 namespace velin::testing {
 namespace {
 
-constexpr const char* kFidelityPasswordEnv = "VELIN_TEST_DB_PASSWORD";
-
-RunOptions FidelityPassword() {
-  RunOptions o;
-  o.env[kFidelityPasswordEnv] = kAppPassword;
-  return o;
-}
-
-std::string FidelityMysqlSection(int port, const std::string& db) {
-  std::string quoted;
-  for (char c : db) quoted += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
-  return "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(port) +
-         "\nuser = \"app\"\nname = \"" + quoted + "\"\npassword_env = \"" + kFidelityPasswordEnv +
-         "\"\n";
-}
-
-std::string Backquote(const std::string& name) {
-  std::string q = "`";
-  for (char c : name) q += c == '`' ? std::string("``") : std::string(1, c);
-  return q + "`";
-}
-
-// Drops the databases a test made, also when it fails.
-struct FidelityDatabases {
-  explicit FidelityDatabases(MariadbServer& my) : my(my) {}
-  ~FidelityDatabases() {
-    for (const std::string& name : names) {
-      try {
-        my.Sql("", "DROP DATABASE IF EXISTS " + Backquote(name));
-      } catch (...) {
-      }
-    }
-  }
-  std::string Add(const std::string& name) {
-    names.push_back(name);
-    return name;
-  }
-  MariadbServer& my;
-  std::vector<std::string> names;
-};
-
 TEST(MariadbFidelity, ATableWhoseDefaultIsASequenceRestoresWithItsRowsAndItsOwnSequence) {
   MariadbServer& my = MariadbServer::Shared();
-  FidelityDatabases dbs(my);
+  MariadbDatabasesDropped dbs(my);
   // A name that needs quoting, as the sequence default's qualifier.
   const std::string live = dbs.Add("shop-`x" + my.CreateDatabase());
-  my.Sql("", "CREATE DATABASE " + Backquote(live));
+  my.Sql("", "CREATE DATABASE " + MariadbBackquote(live));
   my.Sql(live,
          "CREATE TABLE a (id int PRIMARY KEY); INSERT INTO a VALUES (1), (2);"
          "CREATE SEQUENCE s1; CREATE TABLE u (id INT DEFAULT NEXTVAL(s1), v INT);"
          "INSERT INTO u(v) VALUES (1), (2), (3);");
-  BackupApp app({"db"}, FidelityMysqlSection(my.port(), live));
-  RunResult r = app.Run({"backup", "create"}, FidelityPassword());
+  BackupApp app({"db"}, DbTestMysqlSection(my.port(), live));
+  RunResult r = app.Run({"backup", "create"}, DbTestPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
 
-  r = app.Run({"backup", "verify", "latest", "--restore-test"}, FidelityPassword());
+  r = app.Run({"backup", "verify", "latest", "--restore-test"}, DbTestPassword());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 
   const std::string rows = "1\t1\n2\t2\n3\t3\n";
   my.Sql(live, "DELETE FROM u; DELETE FROM a");
-  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, FidelityPassword());
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, DbTestPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.Sql(live, "SELECT id, v FROM u ORDER BY id"), rows);
   EXPECT_EQ(my.Sql(live, "SELECT id FROM a ORDER BY id"), "1\n2\n");
@@ -82,11 +41,12 @@ TEST(MariadbFidelity, ATableWhoseDefaultIsASequenceRestoresWithItsRowsAndItsOwnS
   // Under another name the restored table draws from the restored sequence, not the live one.
   const std::string copy = dbs.Add(live + "_copy");
   r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", copy, "--yes"},
-              FidelityPassword());
+              DbTestPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.Sql(copy, "SELECT id, v FROM u ORDER BY id"), rows);
   const std::string created = my.Sql(copy, "SHOW CREATE TABLE u");
-  EXPECT_NE(created.find("nextval(" + Backquote(copy) + ".`s1`)"), std::string::npos) << created;
+  EXPECT_NE(created.find("nextval(" + MariadbBackquote(copy) + ".`s1`)"), std::string::npos)
+      << created;
   const std::string live_next = my.Sql(live, "SELECT NEXTVAL(s1)");
   my.Sql(copy, "INSERT INTO u(v) VALUES (4)");
   EXPECT_EQ(my.Sql(live, "SELECT NEXTVAL(s1)"), std::to_string(std::stoll(live_next) + 1) + "\n");
@@ -95,18 +55,17 @@ TEST(MariadbFidelity, ATableWhoseDefaultIsASequenceRestoresWithItsRowsAndItsOwnS
 TEST(MariadbFidelity, ARestoreThatFailsPartWaySaysTheDatabaseIsLeftPartlyRestored) {
   MariadbServer& my = MariadbServer::Shared();
   const std::string db = my.CreateDatabase();
-  FidelityDatabases dbs(my);
+  MariadbDatabasesDropped dbs(my);
   dbs.Add(db);
   my.Sql(db,
          "CREATE TABLE a (id int PRIMARY KEY); INSERT INTO a VALUES (1), (2);"
          "CREATE TABLE b (id int PRIMARY KEY); INSERT INTO b VALUES (3);");
-  BackupApp app({"db"}, FidelityMysqlSection(my.port(), db));
-  ASSERT_EQ(app.Run({"backup", "create"}, FidelityPassword()).exit_code, 0);
+  BackupApp app({"db"}, DbTestMysqlSection(my.port(), db));
+  ASSERT_EQ(app.Run({"backup", "create"}, DbTestPassword()).exit_code, 0);
   // A view where the backup has table b: its DROP TABLE IF EXISTS passes, its CREATE TABLE is
   // refused, after table a was restored.
   my.Sql(db, "DELETE FROM a; DROP TABLE b; CREATE VIEW b AS SELECT 1 AS one");
-  RunResult r =
-      app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, FidelityPassword());
+  RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, DbTestPassword());
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("left partly restored"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("1050"), std::string::npos) << r.err;
@@ -116,7 +75,7 @@ TEST(MariadbFidelity, ARestoreThatFailsPartWaySaysTheDatabaseIsLeftPartlyRestore
 TEST(MariadbFidelity, SystemVersionedTablesKeepTheirHistory) {
   MariadbServer& my = MariadbServer::Shared();
   const std::string db = my.CreateDatabase();
-  FidelityDatabases dbs(my);
+  MariadbDatabasesDropped dbs(my);
   dbs.Add(db);
   my.Sql(db,
          "CREATE TABLE vers (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING;"
@@ -128,13 +87,13 @@ TEST(MariadbFidelity, SystemVersionedTablesKeepTheirHistory) {
       "SELECT id, v, row_start, row_end FROM vers FOR SYSTEM_TIME ALL ORDER BY 1, 3;"
       "SELECT id, v, row_start, row_end FROM vm FOR SYSTEM_TIME ALL ORDER BY 1, 3";
   const std::string history = my.Sql(db, history_sql);
-  BackupApp app({"db"}, FidelityMysqlSection(my.port(), db));
-  RunResult r = app.Run({"backup", "create"}, FidelityPassword());
+  BackupApp app({"db"}, DbTestMysqlSection(my.port(), db));
+  RunResult r = app.Run({"backup", "create"}, DbTestPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   // The MyISAM one is named by the warning about engines without transactions.
   EXPECT_NE(r.err.find("vm (MyISAM)"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("history"), std::string::npos) << r.err;
-  const nlohmann::json list = app.Json({"backup", "list"}, 0, FidelityPassword());
+  const nlohmann::json list = app.Json({"backup", "list"}, 0, DbTestPassword());
   const nlohmann::json& stream = list["backups"][0]["streams"]["db"];
   EXPECT_EQ(stream["history_tables"], nlohmann::json({"vers", "vm"})) << stream.dump();
   EXPECT_EQ(stream["tables"],
@@ -142,24 +101,24 @@ TEST(MariadbFidelity, SystemVersionedTablesKeepTheirHistory) {
                                       {"name": "vm", "rows": 2}])"))
       << stream.dump();
 
-  r = app.Run({"backup", "verify", "latest", "--restore-test"}, FidelityPassword());
+  r = app.Run({"backup", "verify", "latest", "--restore-test"}, DbTestPassword());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 
   const std::string copy = dbs.Add(db + "_copy");
   r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", copy, "--yes"},
-              FidelityPassword());
+              DbTestPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.Sql(copy, history_sql), history);
 
   my.Sql(db, "DELETE FROM vers; DELETE HISTORY FROM vers; DELETE FROM vm");
-  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, FidelityPassword());
+  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, DbTestPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.Sql(db, history_sql), history);
 }
 
 TEST(MariadbFidelity, ADatabaseTheRestoreCreatesHasTheBackupsCharacterSet) {
   MariadbServer& my = MariadbServer::Shared();
-  FidelityDatabases dbs(my);
+  MariadbDatabasesDropped dbs(my);
   // The test server's default is latin1.
   const std::string db = dbs.Add("cs" + my.CreateDatabase());
   my.Sql("", "CREATE DATABASE " + db + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
@@ -167,16 +126,16 @@ TEST(MariadbFidelity, ADatabaseTheRestoreCreatesHasTheBackupsCharacterSet) {
          "CREATE FUNCTION f2(s VARCHAR(20)) RETURNS VARCHAR(20) DETERMINISTIC RETURN s;"
          "CREATE TABLE t (id int PRIMARY KEY, s varchar(20));"
          "INSERT INTO t VALUES (1, CONVERT(UNHEX('636166C3A920F09F9880') USING utf8mb4));");
-  BackupApp app({"db"}, FidelityMysqlSection(my.port(), db));
-  ASSERT_EQ(app.Run({"backup", "create"}, FidelityPassword()).exit_code, 0);
-  const nlohmann::json list = app.Json({"backup", "list"}, 0, FidelityPassword());
+  BackupApp app({"db"}, DbTestMysqlSection(my.port(), db));
+  ASSERT_EQ(app.Run({"backup", "create"}, DbTestPassword()).exit_code, 0);
+  const nlohmann::json list = app.Json({"backup", "list"}, 0, DbTestPassword());
   const nlohmann::json& stream = list["backups"][0]["streams"]["db"];
   EXPECT_EQ(stream.value("character_set", ""), "utf8mb4") << stream.dump();
   EXPECT_EQ(stream.value("collation", ""), "utf8mb4_unicode_ci") << stream.dump();
 
   const std::string copy = dbs.Add(db + "_copy");
   RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", copy},
-                        FidelityPassword());
+                        DbTestPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.Sql("",
                    "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "

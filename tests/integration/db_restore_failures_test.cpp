@@ -8,7 +8,9 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "support/backup_fixture.hpp"
 #include "support/db_servers.hpp"
@@ -17,16 +19,8 @@
 namespace velin::testing {
 namespace {
 
-constexpr const char* kFailuresPasswordEnv = "VELIN_TEST_DB_PASSWORD";
-
-RunOptions FailuresPassword() {
-  RunOptions o;
-  o.env[kFailuresPasswordEnv] = kAppPassword;
-  return o;
-}
-
 RunOptions FailuresToolsOn(const TempDir& tools) {
-  RunOptions o = FailuresPassword();
+  RunOptions o = DbTestPassword();
   o.env["PATH"] = tools.path() + ":/usr/local/bin:/usr/bin:/bin";
   return o;
 }
@@ -37,17 +31,40 @@ void FailuresFakeTool(const TempDir& tools, const std::string& name, const std::
   ASSERT_EQ(::chmod((tools / name).c_str(), 0755), 0);
 }
 
+// A test database `live_` holding table orders, backed up by `app_`.
+class RestoreIntoCreatedDatabase : public ::testing::Test {
+ protected:
+  // `values`: the rows, as INSERT writes them ("(1), (2)").
+  void BackUpMariadbOrders(MariadbServer& my, const std::string& values) {
+    live_ = my.CreateDatabase();
+    my.Sql(live_, "CREATE TABLE orders (id INT PRIMARY KEY); INSERT INTO orders VALUES " + values);
+    BackUp(DbTestMysqlSection(my.port(), live_));
+  }
+  void BackUpPostgresOrders(PostgresServer& pg, const std::string& values) {
+    live_ = pg.CreateDatabase();
+    pg.Sql(live_,
+           "SET ROLE app; CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders "
+           "VALUES " +
+               values + ";");
+    BackUp(DbTestPostgresSection(pg.port(), live_));
+  }
+
+  std::string live_;
+  std::unique_ptr<BackupApp> app_;
+
+ private:
+  void BackUp(const std::string& section) {
+    app_ = std::make_unique<BackupApp>(std::vector<std::string>{"db"}, section);
+    ASSERT_EQ(app_->Run({"backup", "create"}, DbTestPassword()).exit_code, 0);
+  }
+};
+
 // The restore client "loses the server" midway: before it fails, it takes from 'app' what the
 // drop of the database velin created needs, as a server gone away would refuse it. Before, the
 // error said nothing of that database: MariaDB's was left half restored without a word.
-TEST(RestoreIntoCreatedDatabase, MariadbSaysWhenTheDatabaseItCreatedIsLeft) {
+TEST_F(RestoreIntoCreatedDatabase, MariadbSaysWhenTheDatabaseItCreatedIsLeft) {
   MariadbServer& my = MariadbServer::Shared();
-  const std::string live = my.CreateDatabase();
-  my.Sql(live, "CREATE TABLE orders (id INT PRIMARY KEY); INSERT INTO orders VALUES (1), (2)");
-  BackupApp app({"db"}, "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
-                            "\nuser = \"app\"\nname = \"" + live + "\"\npassword_env = \"" +
-                            kFailuresPasswordEnv + "\"\n");
-  ASSERT_EQ(app.Run({"backup", "create"}, FailuresPassword()).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(BackUpMariadbOrders(my, "(1), (2)"));
   TempDir tools;
   FailuresFakeTool(tools, "mariadb",
                    "[ \"$1\" = --version ] && exec /usr/bin/mariadb --version\n"
@@ -61,9 +78,9 @@ TEST(RestoreIntoCreatedDatabase, MariadbSaysWhenTheDatabaseItCreatedIsLeft) {
     MariadbServer& my;
     ~Regrant() { my.Sql("", "GRANT ALL PRIVILEGES ON *.* TO 'app'@'%'"); }
   } regrant{my};
-  const std::string fresh = "nw" + live;
-  RunResult r = app.Run({"backup", "restore", "latest", "--database", fresh, "--yes"},
-                        FailuresToolsOn(tools));
+  const std::string fresh = "nw" + live_;
+  RunResult r = app_->Run({"backup", "restore", "latest", "--database", fresh, "--yes"},
+                          FailuresToolsOn(tools));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("Lost connection to server during query"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("database '" + fresh +
@@ -80,48 +97,36 @@ TEST(RestoreIntoCreatedDatabase, MariadbSaysWhenTheDatabaseItCreatedIsLeft) {
 
 // A PostgreSQL restore into the existing database that fails midway (here its tool, as when
 // the server is killed) says what it left: nothing changed, as the restore is one transaction.
-TEST(RestoreIntoCreatedDatabase, PostgresFailureIntoTheLiveDatabaseSaysNothingChanged) {
+TEST_F(RestoreIntoCreatedDatabase, PostgresFailureIntoTheLiveDatabaseSaysNothingChanged) {
   PostgresServer& pg = PostgresServer::Shared();
-  const std::string live = pg.CreateDatabase();
-  pg.Sql(live,
-         "SET ROLE app; CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders "
-         "VALUES (1), (2);");
-  BackupApp app({"db"}, "\n[database]\ndriver = \"postgresql\"\nhost = \"127.0.0.1\"\nport = " +
-                            std::to_string(pg.port()) + "\nuser = \"app\"\nname = \"" + live +
-                            "\"\npassword_env = \"" + kFailuresPasswordEnv + "\"\n");
-  ASSERT_EQ(app.Run({"backup", "create"}, FailuresPassword()).exit_code, 0);
-  pg.Sql(live, "INSERT INTO orders VALUES (3)");
+  ASSERT_NO_FATAL_FAILURE(BackUpPostgresOrders(pg, "(1), (2)"));
+  pg.Sql(live_, "INSERT INTO orders VALUES (3)");
   TempDir tools;
   FailuresFakeTool(tools, "pg_restore",
                    "case \"$*\" in *--version*|*--list*) exec /usr/bin/pg_restore \"$@\";; esac\n"
                    "cat >/dev/null\necho 'pg_restore: error: server closed the connection "
                    "unexpectedly' >&2\nexit 1\n");
   RunResult r =
-      app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, FailuresToolsOn(tools));
+      app_->Run({"backup", "restore", "latest", "--only", "db", "--yes"}, FailuresToolsOn(tools));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("server closed the connection unexpectedly; nothing was changed: the "
                        "restore is one transaction, which did not commit"),
             std::string::npos)
       << r.err;
-  EXPECT_EQ(pg.Sql(live, "SELECT count(*) FROM orders"), "3\n");
+  EXPECT_EQ(pg.Sql(live_, "SELECT count(*) FROM orders"), "3\n");
 }
 
 // Where the drop works, the database the failed restore created is gone and nothing more is said.
-TEST(RestoreIntoCreatedDatabase, MariadbDropsTheDatabaseItCreatedWhenItCan) {
+TEST_F(RestoreIntoCreatedDatabase, MariadbDropsTheDatabaseItCreatedWhenItCan) {
   MariadbServer& my = MariadbServer::Shared();
-  const std::string live = my.CreateDatabase();
-  my.Sql(live, "CREATE TABLE orders (id INT PRIMARY KEY); INSERT INTO orders VALUES (1)");
-  BackupApp app({"db"}, "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(my.port()) +
-                            "\nuser = \"app\"\nname = \"" + live + "\"\npassword_env = \"" +
-                            kFailuresPasswordEnv + "\"\n");
-  ASSERT_EQ(app.Run({"backup", "create"}, FailuresPassword()).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(BackUpMariadbOrders(my, "(1)"));
   TempDir tools;
   FailuresFakeTool(tools, "mariadb",
                    "[ \"$1\" = --version ] && exec /usr/bin/mariadb --version\n"
                    "cat >/dev/null\necho 'ERROR 1064 (42000) at line 3: syntax' >&2\nexit 1\n");
-  const std::string fresh = "nd" + live;
-  RunResult r = app.Run({"backup", "restore", "latest", "--database", fresh, "--yes"},
-                        FailuresToolsOn(tools));
+  const std::string fresh = "nd" + live_;
+  RunResult r = app_->Run({"backup", "restore", "latest", "--database", fresh, "--yes"},
+                          FailuresToolsOn(tools));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(r.err.find("which this restore created"), std::string::npos) << r.err;
   EXPECT_EQ(my.Sql("", "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '" +
@@ -129,17 +134,10 @@ TEST(RestoreIntoCreatedDatabase, MariadbDropsTheDatabaseItCreatedWhenItCan) {
             "0\n");
 }
 
-TEST(RestoreIntoCreatedDatabase, PostgresSaysWhenTheDatabaseItCreatedIsLeft) {
+TEST_F(RestoreIntoCreatedDatabase, PostgresSaysWhenTheDatabaseItCreatedIsLeft) {
   PostgresServer& pg = PostgresServer::Shared();
-  const std::string live = pg.CreateDatabase();
-  pg.Sql(live,
-         "SET ROLE app; CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders "
-         "VALUES (1), (2);");
-  BackupApp app({"db"}, "\n[database]\ndriver = \"postgresql\"\nhost = \"127.0.0.1\"\nport = " +
-                            std::to_string(pg.port()) + "\nuser = \"app\"\nname = \"" + live +
-                            "\"\npassword_env = \"" + kFailuresPasswordEnv + "\"\n");
-  ASSERT_EQ(app.Run({"backup", "create"}, FailuresPassword()).exit_code, 0);
-  const std::string fresh = "nw" + live;
+  ASSERT_NO_FATAL_FAILURE(BackUpPostgresOrders(pg, "(1), (2)"));
+  const std::string fresh = "nw" + live_;
   TempDir tools;
   // Takes the database from 'app' (only its owner may drop it), then fails as a lost server.
   FailuresFakeTool(tools, "pg_restore",
@@ -150,8 +148,8 @@ TEST(RestoreIntoCreatedDatabase, PostgresSaysWhenTheDatabaseItCreatedIsLeft) {
                        "\" OWNER TO postgres' || exit 9\ncat >/dev/null\n"
                        "echo 'pg_restore: error: server closed the connection unexpectedly' "
                        ">&2\nexit 1\n");
-  RunResult r = app.Run({"backup", "restore", "latest", "--database", fresh, "--yes"},
-                        FailuresToolsOn(tools));
+  RunResult r = app_->Run({"backup", "restore", "latest", "--database", fresh, "--yes"},
+                          FailuresToolsOn(tools));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("server closed the connection unexpectedly"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("database '" + fresh +

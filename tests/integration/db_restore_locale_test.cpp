@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <string>
-#include <vector>
 
 #include "support/backup_fixture.hpp"
 #include "support/db_servers.hpp"
@@ -15,25 +14,6 @@
 
 namespace velin::testing {
 namespace {
-
-constexpr const char* kLocalePasswordEnv = "VELIN_TEST_DB_PASSWORD";
-
-RunOptions LocaleRestorePassword() {
-  RunOptions o;
-  o.env[kLocalePasswordEnv] = kAppPassword;
-  return o;
-}
-
-std::string LocaleRestorePgSection(int port, const std::string& db) {
-  return "\n[database]\ndriver = \"postgresql\"\nhost = \"127.0.0.1\"\nport = " +
-         std::to_string(port) + "\nuser = \"app\"\nname = \"" + db + "\"\npassword_env = \"" +
-         kLocalePasswordEnv + "\"\n";
-}
-
-std::string LocaleRestoreMysqlSection(int port, const std::string& db) {
-  return "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(port) +
-         "\nuser = \"app\"\nname = \"" + db + "\"\npassword_env = \"" + kLocalePasswordEnv + "\"\n";
-}
 
 // PostgreSQL speaking German until it goes out of scope (ALTER SYSTEM, reloaded: new sessions,
 // the connection's own startup errors among them). `german` false: the locale is missing.
@@ -97,33 +77,14 @@ struct GermanMariadb {
   bool german = false;
 };
 
-// Drops the MariaDB databases a test made, also when it fails.
-struct LocaleRestoreMariadbDatabases {
-  explicit LocaleRestoreMariadbDatabases(MariadbServer& my) : my(my) {}
-  ~LocaleRestoreMariadbDatabases() {
-    for (const std::string& name : names) {
-      try {
-        my.Sql("", "DROP DATABASE IF EXISTS `" + name + "`");
-      } catch (...) {
-      }
-    }
-  }
-  std::string Add(const std::string& name) {
-    names.push_back(name);
-    return name;
-  }
-  MariadbServer& my;
-  std::vector<std::string> names;
-};
-
 TEST(DatabaseRestoreLocale, PostgresSpeakingGermanRestoresIntoAMissingDatabaseUnasked) {
   PostgresServer& pg = PostgresServer::Shared();
   const std::string live = pg.CreateDatabase();
   pg.Sql(live,
          "SET ROLE app; CREATE TABLE orders (id int PRIMARY KEY, who text);"
          "INSERT INTO orders SELECT g, 'web-' || g FROM generate_series(1, 30) g;");
-  BackupApp app({"db"}, LocaleRestorePgSection(pg.port(), live));
-  ASSERT_EQ(app.Run({"backup", "create"}, LocaleRestorePassword()).exit_code, 0);
+  BackupApp app({"db"}, DbTestPostgresSection(pg.port(), live));
+  ASSERT_EQ(app.Run({"backup", "create"}, DbTestPassword()).exit_code, 0);
 
   GermanPostgres german(pg);
   if (!german.german) GTEST_SKIP() << "no de_DE.UTF-8 locale (scripts/deps/locale.sh makes it)";
@@ -133,25 +94,25 @@ TEST(DatabaseRestoreLocale, PostgresSpeakingGermanRestoresIntoAMissingDatabaseUn
 
   // Missing: made by the restore, nothing to ask (no terminal, no --yes: asking is exit 2).
   RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", copy},
-                        LocaleRestorePassword());
+                        DbTestPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(pg.TableDigests(copy), pg.TableDigests(live));
 
   // There with tables: asked about as before.
   r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", copy},
-              LocaleRestorePassword());
+              DbTestPassword());
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
 }
 
 TEST(DatabaseRestoreLocale, MariadbSpeakingGermanRestoresIntoAMissingDatabaseUnasked) {
   MariadbServer& my = MariadbServer::Shared();
-  LocaleRestoreMariadbDatabases dbs(my);
+  MariadbDatabasesDropped dbs(my);
   const std::string live = my.CreateDatabase();
   my.Sql(live,
          "CREATE TABLE orders (id INT PRIMARY KEY, who TEXT);"
          "INSERT INTO orders VALUES (1, 'web-1'), (2, 'web-2'), (3, 'web-3');");
-  BackupApp app({"db"}, LocaleRestoreMysqlSection(my.port(), live));
-  ASSERT_EQ(app.Run({"backup", "create"}, LocaleRestorePassword()).exit_code, 0);
+  BackupApp app({"db"}, DbTestMysqlSection(my.port(), live));
+  ASSERT_EQ(app.Run({"backup", "create"}, DbTestPassword()).exit_code, 0);
 
   GermanMariadb german(my);
   ASSERT_TRUE(german.german);
@@ -160,12 +121,12 @@ TEST(DatabaseRestoreLocale, MariadbSpeakingGermanRestoresIntoAMissingDatabaseUna
   ASSERT_NE(said.find("Unbekannte Datenbank"), std::string::npos) << said;  // German indeed
 
   RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", copy},
-                        LocaleRestorePassword());
+                        DbTestPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.TableDigests(copy), my.TableDigests(live));
 
   r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", copy},
-              LocaleRestorePassword());
+              DbTestPassword());
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
 }
 

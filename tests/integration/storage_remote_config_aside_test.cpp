@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "support/backup_fixture.hpp"
 #include "support/remote_servers.hpp"
@@ -18,73 +20,74 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(StorageRemoteConfigAside, AConfigLeftMovedAsideIsPutBackByTheNextCommand) {
-  SshServer ssh;
-  BackupApp app({"storage"}, ssh.StorageConfig());
-  WriteFile(app.root() + "/storage/a.txt", "a\n");
-  const std::string url = ssh.Url(ssh.files_dir() + "/repo");
-  const std::string repo = ssh.files_dir() + "/repo";
-  RunResult created = app.Run({"backup", "create", "--destination", url});
-  ASSERT_EQ(created.exit_code, 0) << created.err;
-  const std::string aside = repo + "/config.tmp-old-0123456789ab";
-  fs::rename(repo + "/config", aside);
+// A repository on an SFTP server, `url_` (`repo_` on the server's disk).
+class StorageRemoteConfigAside : public ::testing::Test {
+ protected:
+  // `app_` (with `extra_backup` in its [backup] table) and its first backup, of storage/a.txt.
+  void CreateFirstBackup(const std::string& extra_backup = "") {
+    app_ = std::make_unique<BackupApp>(std::vector<std::string>{"storage"},
+                                       extra_backup + ssh_.StorageConfig());
+    WriteFile(app_->root() + "/storage/a.txt", "a\n");
+    RunResult created = app_->Run({"backup", "create", "--destination", url_});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+  }
 
-  RunResult listed = app.Run({"backup", "list", "--destination", url});
+  SshServer ssh_;
+  const std::string url_ = ssh_.Url(ssh_.files_dir() + "/repo");
+  const std::string repo_ = ssh_.files_dir() + "/repo";
+  std::unique_ptr<BackupApp> app_;
+};
+
+TEST_F(StorageRemoteConfigAside, AConfigLeftMovedAsideIsPutBackByTheNextCommand) {
+  ASSERT_NO_FATAL_FAILURE(CreateFirstBackup());
+  const std::string aside = repo_ + "/config.tmp-old-0123456789ab";
+  fs::rename(repo_ + "/config", aside);
+
+  RunResult listed = app_->Run({"backup", "list", "--destination", url_});
   EXPECT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_NE(listed.out.find("-full"), std::string::npos) << listed.out;
   EXPECT_NE(listed.err.find("config was missing and config.tmp-old-0123456789ab held it"),
             std::string::npos)
       << listed.err;
-  EXPECT_TRUE(fs::exists(repo + "/config"));
+  EXPECT_TRUE(fs::exists(repo_ + "/config"));
   EXPECT_FALSE(fs::exists(aside));
 
-  RunResult again = app.Run({"backup", "create", "--destination", url});
+  RunResult again = app_->Run({"backup", "create", "--destination", url_});
   EXPECT_EQ(again.exit_code, 0) << again.err;
-  RunResult verified = app.Run({"backup", "verify", "--all", "--destination", url});
+  RunResult verified = app_->Run({"backup", "verify", "--all", "--destination", url_});
   EXPECT_EQ(verified.exit_code, 0) << verified.err;
 }
 
-TEST(StorageRemoteConfigAside, AnUpgradeInterruptedBetweenItsRenamesCanBeRunAgain) {
-  SshServer ssh;
-  BackupApp app({"storage"}, ssh.StorageConfig());
-  WriteFile(app.root() + "/storage/a.txt", "a\n");
-  const std::string url = ssh.Url(ssh.files_dir() + "/repo");
-  const std::string repo = ssh.files_dir() + "/repo";
-  RunResult created = app.Run({"backup", "create", "--destination", url});
-  ASSERT_EQ(created.exit_code, 0) << created.err;
-  WriteOlderFormatConfig(repo, 3);
+TEST_F(StorageRemoteConfigAside, AnUpgradeInterruptedBetweenItsRenamesCanBeRunAgain) {
+  ASSERT_NO_FATAL_FAILURE(CreateFirstBackup());
+  WriteOlderFormatConfig(repo_, 3);
   // What the killed upgrade left: the old config aside, the new one still under its upload name.
-  fs::rename(repo + "/config", repo + "/config.tmp-old-00112233aabb");
-  WriteFile(repo + "/config.tmp-445566778899", "{\"half\": ");
+  fs::rename(repo_ + "/config", repo_ + "/config.tmp-old-00112233aabb");
+  WriteFile(repo_ + "/config.tmp-445566778899", "{\"half\": ");
 
-  RunResult upgraded = app.Run({"backup", "upgrade", "--destination", url});
+  RunResult upgraded = app_->Run({"backup", "upgrade", "--destination", url_});
   EXPECT_EQ(upgraded.exit_code, 0) << upgraded.err;
   EXPECT_NE(upgraded.out.find("format version 4"), std::string::npos) << upgraded.out;
-  EXPECT_NE(ReadFileOrDie(repo + "/config").find("\"format_version\": 4"), std::string::npos);
-  RunResult verified = app.Run({"backup", "verify", "--all", "--destination", url});
+  EXPECT_NE(ReadFileOrDie(repo_ + "/config").find("\"format_version\": 4"), std::string::npos);
+  RunResult verified = app_->Run({"backup", "verify", "--all", "--destination", url_});
   EXPECT_EQ(verified.exit_code, 0) << verified.err;
 }
 
 // The verify record is replaced the same way by every verify: one killed between the renames
 // lost it, and `status` said "no verify" (exit 1 with monitor.max_verify_age) until the next.
-TEST(StorageRemoteConfigAside, AVerifyRecordLeftMovedAsideIsPutBackByTheNextCommand) {
-  SshServer ssh;
-  BackupApp app({"storage"}, "[monitor]\nmax_verify_age = \"7d\"\n" + ssh.StorageConfig());
-  WriteFile(app.root() + "/storage/a.txt", "a\n");
-  const std::string url = ssh.Url(ssh.files_dir() + "/repo");
-  const std::string repo = ssh.files_dir() + "/repo";
-  ASSERT_EQ(app.Run({"backup", "create", "--destination", url}).exit_code, 0);
-  RunResult verified = app.Run({"backup", "verify", "--all", "--destination", url});
+TEST_F(StorageRemoteConfigAside, AVerifyRecordLeftMovedAsideIsPutBackByTheNextCommand) {
+  ASSERT_NO_FATAL_FAILURE(CreateFirstBackup("[monitor]\nmax_verify_age = \"7d\"\n"));
+  RunResult verified = app_->Run({"backup", "verify", "--all", "--destination", url_});
   ASSERT_EQ(verified.exit_code, 0) << verified.err;
-  ASSERT_EQ(app.Run({"backup", "verify", "--all", "--destination", url}).exit_code, 0);
-  ASSERT_TRUE(fs::exists(repo + "/state/verify"));
-  fs::rename(repo + "/state/verify", repo + "/state/verify.tmp-old-0123456789ab");
+  ASSERT_EQ(app_->Run({"backup", "verify", "--all", "--destination", url_}).exit_code, 0);
+  ASSERT_TRUE(fs::exists(repo_ + "/state/verify"));
+  fs::rename(repo_ + "/state/verify", repo_ + "/state/verify.tmp-old-0123456789ab");
 
-  RunResult status = app.Run({"backup", "status", "--destination", url});
+  RunResult status = app_->Run({"backup", "status", "--destination", url_});
   EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
   EXPECT_NE(status.out.find("intact"), std::string::npos) << status.out;
-  EXPECT_TRUE(fs::exists(repo + "/state/verify"));
-  EXPECT_FALSE(fs::exists(repo + "/state/verify.tmp-old-0123456789ab"));
+  EXPECT_TRUE(fs::exists(repo_ + "/state/verify"));
+  EXPECT_FALSE(fs::exists(repo_ + "/state/verify.tmp-old-0123456789ab"));
 }
 
 }  // namespace

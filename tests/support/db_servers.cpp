@@ -357,6 +357,55 @@ std::string ProcFile(int pid, const std::string& name, char separator) {
   return s;
 }
 
+RunOptions DbTestPassword() {
+  RunOptions o;
+  o.env[kDbTestPasswordEnv] = kAppPassword;
+  return o;
+}
+
+namespace {
+
+// `s` between double quotes, as a TOML basic string.
+std::string DbTestTomlString(const std::string& s) {
+  std::string quoted = "\"";
+  for (char c : s) quoted += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+  return quoted + "\"";
+}
+
+}  // namespace
+
+std::string DbTestMysqlSection(int port, const std::string& db) {
+  return "\n[database]\ndriver = \"mysql\"\nport = " + std::to_string(port) +
+         "\nuser = \"app\"\nname = " + DbTestTomlString(db) + "\npassword_env = \"" +
+         kDbTestPasswordEnv + "\"\n";
+}
+
+std::string DbTestPostgresSection(int port, const std::string& db) {
+  return "\n[database]\ndriver = \"postgresql\"\nhost = \"127.0.0.1\"\nport = " +
+         std::to_string(port) + "\nuser = \"app\"\nname = " + DbTestTomlString(db) +
+         "\npassword_env = \"" + kDbTestPasswordEnv + "\"\n";
+}
+
+std::string MariadbBackquote(const std::string& name) {
+  std::string q = "`";
+  for (char c : name) q += c == '`' ? std::string("``") : std::string(1, c);
+  return q + "`";
+}
+
+MariadbDatabasesDropped::~MariadbDatabasesDropped() {
+  for (const std::string& name : names_) {
+    try {
+      my_.Sql("", "DROP DATABASE IF EXISTS " + MariadbBackquote(name));
+    } catch (...) {
+    }
+  }
+}
+
+std::string MariadbDatabasesDropped::Add(const std::string& name) {
+  names_.push_back(name);
+  return name;
+}
+
 std::string ProcCmdline(int pid) { return ProcFile(pid, "cmdline", ' '); }
 
 std::vector<int> ChildPids(int parent) {

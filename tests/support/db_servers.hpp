@@ -67,6 +67,33 @@ class MariadbServer {
   std::unique_ptr<Subprocess> server_;
 };
 
+// The variable the [database] sections below name for the password (kAppPassword), and run
+// options that set it.
+inline constexpr const char* kDbTestPasswordEnv = "VELIN_TEST_DB_PASSWORD";
+RunOptions DbTestPassword();
+// A velin.toml [database] section for `db` on the test server at `port`, as 'app' over TCP with
+// the password from kDbTestPasswordEnv (`db` quoted for TOML).
+std::string DbTestMysqlSection(int port, const std::string& db);
+std::string DbTestPostgresSection(int port, const std::string& db);
+
+// A MariaDB identifier in backquotes (inner ones doubled).
+std::string MariadbBackquote(const std::string& name);
+
+// Drops the MariaDB databases a test made (Add), also when it fails.
+class MariadbDatabasesDropped {
+ public:
+  explicit MariadbDatabasesDropped(MariadbServer& my) : my_(my) {}
+  ~MariadbDatabasesDropped();
+  MariadbDatabasesDropped(const MariadbDatabasesDropped&) = delete;
+  MariadbDatabasesDropped& operator=(const MariadbDatabasesDropped&) = delete;
+  // `name`, to be dropped at the end.
+  std::string Add(const std::string& name);
+
+ private:
+  MariadbServer& my_;
+  std::vector<std::string> names_;
+};
+
 // A process's command line from /proc (NULs turned to spaces), "" when it is gone.
 std::string ProcCmdline(int pid);
 // /proc/PID/NAME with its NUL bytes replaced by `separator`; "" when the process is gone.

@@ -53,6 +53,13 @@ inline constexpr uint64_t kMaxChunkMaxSize = 64 * 1024 * 1024;
 // (crypto::MasterKey::Derive).
 inline constexpr std::string_view kConfigMacPurpose = "velin repository config v1";
 
+// The objects a command replaces under their own name (a Put over an existing one): the
+// repository's config (`backup upgrade`) and the record of the last verify (every verify,
+// kVerifyRecordObject). No other object is ever written twice: locks are refreshed under new
+// names. For storage::BackendOptions::replaced_in_place, which the backend that opens a
+// repository is given.
+std::set<std::string> ObjectsReplacedInPlace();
+
 struct RepoConfig {
   int format_version = 1;
   std::string id;  // random, 32 hex digits

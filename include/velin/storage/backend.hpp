@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -177,6 +178,9 @@ struct BackendOptions {
   std::string sftp_key_passphrase_file;  // the file (0600) holding it (ssh_key.hpp)
   // [backup] allow_insecure: ftp:// and http:// S3 endpoints beyond loopback
   bool allow_insecure = false;
+  // Not from velin.toml: the objects the repository replaces under their own name, which an
+  // SFTP or FTP backend recovers from a replace cut short (FileServerOptions::replaced_in_place).
+  std::set<std::string> replaced_in_place;
 };
 
 // The environment variables OpenBackend reads a secret from to open `destination`:

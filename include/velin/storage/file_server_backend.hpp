@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "velin/storage/backend.hpp"
@@ -43,6 +44,11 @@ struct FileServerOptions {
   // A local directory where packs wait, as unnamed files (O_TMPFILE), while they are uploaded
   // (NewObjectWriter); "" = none: packs are put whole from memory.
   std::string spill_dir;
+  // The objects a caller replaces under their own name (a Put over an existing one): one found
+  // missing by Get or Stat while a copy a replacing Put moved aside (`<name>.tmp-old-…`) is there
+  // is put back, or read where it is (RecoverMovedAside). Storage knows no object names: the
+  // repository layer names them (repo::ObjectsReplacedInPlace).
+  std::set<std::string> replaced_in_place;
 };
 
 class FileServerBackend : public Backend {
@@ -89,6 +95,8 @@ class FileServerBackend : public Backend {
   // The quote command removing `remote_path`; `may_fail` prefixes "*" (libcurl goes on when the
   // server refuses it).
   std::string RemoveCommand(const std::string& remote_path, bool may_fail) const;
+  // The HEAD request (size, existence) of the object `name`.
+  Transfer HeadOf(const std::string& name) const;
   Result<Reply> Perform(const Transfer& transfer, bool& transient, int* curl_code = nullptr);
   Result<Reply> PerformWithRetries(const Transfer& transfer);
   Error CurlError(const Transfer& transfer, int code, const char* error_buffer) const;

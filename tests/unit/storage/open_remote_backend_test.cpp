@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <filesystem>
+
 #include "support/remote_servers.hpp"
 #include "velin/io/env.hpp"
 #include "velin/storage/s3_backend.hpp"
@@ -120,6 +122,39 @@ TEST(OpenBackend, OpensSftpAndFtpUrls) {
   auto unsupported = OpenBackend("gopher://x/y", options, io::Env::Default(), true);
   ASSERT_FALSE(unsupported);
   EXPECT_EQ(unsupported.error().code, ExitCode::kUsage);
+}
+
+// An object a replacing Put moved aside (`<name>.tmp-old-…`, left by a velin killed between the
+// replace's renames) is put back by the next read, on FTP as on SFTP (the SFTP case runs the real
+// binary: StorageRemoteConfigAside), for the names the opener gives (the repository's config and
+// verify record: repo::ObjectsReplacedInPlace) and no other.
+TEST(OpenBackend, AnObjectMovedAsideIsPutBackOnlyWhenNamedAsReplacedInPlace) {
+  testing::FtpServer ftp;
+  TempDir cache;
+  ScopedEnv cache_dir("VELIN_CACHE_DIR", cache.path().c_str());
+  ScopedEnv password("VELIN_FTP_PASSWORD", testing::FtpServer::kPassword);
+  const std::string repo = ftp.root_dir() + "/r/";
+  BackendOptions named;
+  named.replaced_in_place = {"config", "state/verify"};
+  auto backend = OpenBackend(ftp.Url("r"), named, io::Env::Default(), true);
+  ASSERT_TRUE(backend) << backend.error().message;
+  for (const std::string name : {"config", "state/verify"}) {
+    ASSERT_TRUE((*backend)->Put(name, "old " + name));
+    std::filesystem::rename(repo + name, repo + name + ".tmp-old-0123456789ab");
+    auto got = (*backend)->Get(name);
+    ASSERT_TRUE(got) << name << ": " << got.error().message;
+    EXPECT_EQ(*got, "old " + name);
+    EXPECT_EQ(testing::ReadFileOrDie(repo + name), "old " + name);
+    EXPECT_FALSE(std::filesystem::exists(repo + name + ".tmp-old-0123456789ab")) << name;
+  }
+
+  auto plain = OpenBackend(ftp.Url("r"), BackendOptions{}, io::Env::Default(), true);
+  ASSERT_TRUE(plain) << plain.error().message;
+  std::filesystem::rename(repo + "config", repo + "config.tmp-old-0123456789ab");
+  auto missing = (*plain)->Get("config");
+  ASSERT_FALSE(missing);
+  EXPECT_TRUE(IsNotFound(missing.error())) << missing.error().message;
+  EXPECT_TRUE(std::filesystem::exists(repo + "config.tmp-old-0123456789ab"));
 }
 
 // What the rollback watchdog is given to open the repository at the deadline: the variables
