@@ -764,7 +764,11 @@ Result<DiskUsage> MeasureTree(io::Env& env, const std::string& dir) {
   DiskUsage usage;
   VELIN_ASSIGN(bool exists, env.Exists(dir));
   if (!exists) return usage;
-  VELIN_ASSIGN(auto entries, env.ListDir(dir));
+  auto listed = env.ListDir(dir);
+  // Another user's directory (a snapshot's config root made, 0700): not counted, so that
+  // `list` still shows every version (before 2026-12-07 it failed, exit 1).
+  if (!listed && AccessDenied(listed.error().sys_errno)) return usage;
+  VELIN_ASSIGN(auto entries, std::move(listed));
   for (const auto& e : entries) {
     std::string full = io::JoinPath(dir, e.name);
     VELIN_ASSIGN(io::FileInfo info, env.Stat(full));
