@@ -387,8 +387,9 @@ Error RollbackEngine::UnreadableConfigError(const std::string& target, const Rel
 }
 
 bool RollbackEngine::StoredConfigReadable(const Registry& reg, const std::string& name) {
+  // A manifest that cannot be loaded is not this question's: the switch says what is wrong.
   auto check = CheckVersion(env_, layout_, reg, name, false);
-  return check && check->unreadable_config.empty();
+  return !check || check->unreadable_config.empty();
 }
 
 // `begin`: the live release must be whole, since the transaction's base is taken from it (a

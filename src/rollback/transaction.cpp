@@ -212,8 +212,9 @@ Result<std::string> RollbackEngine::ChooseBaseLocked(const std::string& txn_id) 
   // A version whose stored config velin's user cannot read (a snapshot root made, its config
   // 0700) is no base: the rollback could not switch to it (before 2026-12-07 it was taken, and
   // the rollback at the deadline failed).
-  const bool current_readable = StoredConfigReadable(reg, current->name);
-  if (artifacts_same && config_kept && current_readable) return current->name;
+  const bool current_readable =
+      artifacts_same && config_kept && StoredConfigReadable(reg, current->name);
+  if (current_readable) return current->name;
   VELIN_ASSIGN(std::string level, SchemaLevel(settings_));
   for (auto it = reg.versions.rbegin(); it != reg.versions.rend(); ++it) {
     if (it->IsTransactionBase() && it->source_digest == art_digest &&
