@@ -1,5 +1,7 @@
 // velin rollback to-version NAME|previous [--dry-run]: stop, switch `current`, start, health
 // check (exit 5 when the check failed and the switch was undone); --dry-run prints the plan.
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "rollback_common.hpp"
@@ -27,6 +29,7 @@ nlohmann::json PlanJson(const rollback::SwitchPlan& p) {
       {"release_changed", p.release_changed},
       {"release_mendable", p.release_mendable},
       {"release_missing", p.release_missing},
+      {"release_unreadable", p.release_unreadable},
       {"expired_transaction",
        p.expired_transaction ? nlohmann::json(p.expired_transaction->id) : nullptr},
       {"steps",
@@ -73,6 +76,13 @@ void PrintPlan(output::Console& out, const rollback::SwitchPlan& p) {
                  "releases",
                  p.to, p.release_changed.size() - p.release_missing.size(), first,
                  p.release_mendable - p.release_missing.size()));
+  }
+  if (!p.release_unreadable.empty()) {
+    out.Warn(TrFormat(
+        "release {}: velin (user {}) cannot read {} file(s) of it (first: {}: {}); the switch "
+        "would not check them and switch to it as it is",
+        p.to, ::geteuid(), p.release_unreadable.size(), p.release_unreadable.front(),
+        p.release_unreadable_reason));
   }
   out.Line("  1. " + TrFormat("stop: {}", OrNone(p.stop)));
   out.Line("  2. " + TrFormat("current: {} {} {}", from, arrow, p.to));

@@ -1392,6 +1392,46 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"switch to {}: {}; {}", "Wechsel zu {}: {}; {}"},
       {"The live files differ from version {}: taking snapshot {}",
        "Die Live-Dateien weichen von Version {} ab: erstelle Snapshot {}"},
+      {"cannot open lock file {}: {} (it belongs to user {}, velin runs as user {}: run velin "
+       "as user {})",
+       "Sperrdatei {} kann nicht geöffnet werden: {} (sie gehört Benutzer {}, velin läuft als "
+       "Benutzer {}: führe velin als Benutzer {} aus)"},
+      {"an old saved live configuration could not be removed: {}; it holds its space until "
+       "removed by a user who may ('rm -rf {}')",
+       "eine alte gespeicherte Live-Konfiguration konnte nicht entfernt werden: {}; sie belegt "
+       "ihren Platz, bis ein Benutzer sie entfernt, der das darf ('rm -rf {}')"},
+      {"velin (user {}) cannot read the stored configuration of version {}: taking snapshot {}",
+       "velin (Benutzer {}) kann die gespeicherte Konfiguration von Version {} nicht lesen: "
+       "erstelle Snapshot {}"},
+      {"version {} is no longer registered, but its files could not be removed: {}{}; they "
+       "hold their space until removed by a user who may ('rm -rf{}'); velin tries again at "
+       "each create-version",
+       "Version {} ist nicht mehr registriert, aber ihre Dateien konnten nicht entfernt werden: "
+       "{}{}; sie belegen ihren Platz, bis ein Benutzer sie entfernt, der das darf ('rm -rf{}'); "
+       "velin versucht es bei jedem create-version erneut"},
+      {" ({} belongs to user {}, velin runs as user {})",
+       " ({} gehört Benutzer {}, velin läuft als Benutzer {})"},
+      {"release {}: velin (user {}) cannot read {} file(s) of it (first: {}: {}); they were "
+       "not checked: switching to it as it is",
+       "Release {}: velin (Benutzer {}) kann {} Datei(en) davon nicht lesen (erste: {}: {}); sie "
+       "wurden nicht geprüft: es wird so umgeschaltet, wie es ist"},
+      {"release {}: velin (user {}) cannot read {} file(s) of it (first: {}: {}); the switch "
+       "would not check them and switch to it as it is",
+       "Release {}: velin (Benutzer {}) kann {} Datei(en) davon nicht lesen (erste: {}: {}); die "
+       "Umschaltung würde sie nicht prüfen und so umschalten, wie es ist"},
+      {"velin (user {}) cannot read its stored configuration (first: {}: {}), which the switch "
+       "puts back",
+       "velin (Benutzer {}) kann seine gespeicherte Konfiguration nicht lesen (erste: {}: {}), "
+       "die die Umschaltung zurücklegt"},
+      {"rollback to {} refused: {}; nothing was changed, the service was not stopped (still {}): "
+       "run the rollback as the user who made {} (root?), or give velin's user read access to {}",
+       "Rollback auf {} verweigert: {}; nichts wurde geändert, der Dienst wurde nicht gestoppt "
+       "(weiterhin {}): führe den Rollback als der Benutzer aus, der {} erstellt hat (root?), "
+       "oder gib velins Benutzer Lesezugriff auf {}"},
+      {"switch to {} refused: {}; nothing was changed (still {}): switch as the user who made {} "
+       "(root?), or give velin's user read access to {}",
+       "Umschaltung auf {} verweigert: {}; nichts wurde geändert (weiterhin {}): schalte als der "
+       "Benutzer um, der {} erstellt hat (root?), oder gib velins Benutzer Lesezugriff auf {}"},
       {"pruning old transaction bases failed: {}",
        "Entfernen alter Transaktionsbasen fehlgeschlagen: {}"},
       {"transaction {} (by {}@{}, open until {})", "Transaktion {} (von {}@{}, offen bis {})"},

@@ -17,6 +17,22 @@ namespace velin::rollback {
 
 namespace {
 
+// "cannot open lock file P: …", saying whose it is when it is another user's (root made the
+// state dir, or opened the transaction whose watchdog lock this is, while velin runs as the
+// deploy user): the one remedy is to run velin as that user.
+Error LockOpenError(const std::string& lock_path, int err) {
+  struct stat st {};
+  if ((err == EACCES || err == EPERM) && ::lstat(lock_path.c_str(), &st) == 0 &&
+      st.st_uid != ::geteuid()) {
+    return Error{ExitCode::kFailed,
+                 TrFormat("cannot open lock file {}: {} (it belongs to user {}, velin runs as "
+                          "user {}: run velin as user {})",
+                          lock_path, std::strerror(err), st.st_uid, ::geteuid(), st.st_uid),
+                 err};
+  }
+  return ErrnoError(TrFormat("cannot open lock file {}", lock_path), err).value();
+}
+
 // Opens the lock file without following a symlink; only velin's user may open it (anyone who
 // can open a file can flock it, and would block every deploy and the watchdog). A lock file of
 // an earlier velin (0644) is tightened.
@@ -27,7 +43,7 @@ Result<int> OpenLockFile(const std::string& lock_path, int flags) {
     if (err == ELOOP) {
       return Failure(TrFormat("lock file {} is a symlink; velin refuses to follow it", lock_path));
     }
-    return ErrnoError(TrFormat("cannot open lock file {}", lock_path), err);
+    return tl::unexpected(LockOpenError(lock_path, err));
   }
   struct stat st {};
   if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0 && st.st_uid == ::geteuid()) {
@@ -85,7 +101,7 @@ StateLock::~StateLock() {
 
 Result<int> TryLockFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return ErrnoError(TrFormat("cannot open lock file {}", path), errno);
+  if (fd < 0) return tl::unexpected(LockOpenError(path, errno));
   for (;;) {
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
     int err = errno;

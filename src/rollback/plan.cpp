@@ -130,6 +130,10 @@ Result<SwitchPlan> RollbackEngine::PlanSwitch(const std::string& name) {
   // What the switch's check of the target would find and put back (CheckTargetRelease).
   // A release it would refuse (files deleted that nothing can put back) is refused here too.
   if (auto check = CheckVersion(env_, layout_, reg, to.name, false)) {
+    if (!check->unreadable_config.empty()) {
+      return tl::unexpected(
+          UnreadableConfigError(to.name, *check, plan.from, PartialReleaseUse::kSwitch));
+    }
     if (!check->lost.empty()) {
       return tl::unexpected(
           PartialReleaseError(to.name, check->lost, plan.from, PartialReleaseUse::kSwitch));
@@ -137,6 +141,8 @@ Result<SwitchPlan> RollbackEngine::PlanSwitch(const std::string& name) {
     plan.release_changed = std::move(check->changed);
     plan.release_missing = std::move(check->missing);
     plan.release_mendable = check->mended;
+    plan.release_unreadable = std::move(check->unreadable);
+    plan.release_unreadable_reason = check->unreadable_reason;
   } else {
     VELIN_ASSIGN(bool exists, env_.Exists(layout_.Release(to.name)));
     if (!exists) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -583,10 +584,15 @@ bool MakeDir(io::Env& env, const std::string& path, uint32_t mode) {
   return io::CreateDirs(env, path) && env.SetMode(path, mode) && env.SyncDir(io::Dirname(path));
 }
 
-// CheckVersion for one stored tree: `changed` relative to `root`.
+bool AccessDenied(int err) { return err == EACCES || err == EPERM; }
+
+// CheckVersion for one stored tree: `changed` (and `unreadable`) relative to `root`. With
+// `must_read`, each regular file is opened even when its mtime says it is unchanged: the
+// switch copies it (a snapshot's config), so one velin's user cannot read would fail the switch
+// after `stop`.
 ReleaseCheck CheckTree(io::Env& env, const std::string& root,
                        const std::vector<ManifestEntry>& entries, const DedupIndex& others,
-                       bool mend) {
+                       bool mend, bool must_read) {
   ReleaseCheck check;
   // Directories of the manifest found as something else (a file): "left as it is" below, so
   // nothing under one can be put back either, and a dry run must not count it as mendable.
@@ -595,12 +601,25 @@ ReleaseCheck CheckTree(io::Env& env, const std::string& root,
     return std::any_of(blocked.begin(), blocked.end(),
                        [&](const std::string& b) { return rel.starts_with(b + "/"); });
   };
+  const auto denied = [&](const std::string& rel, const Error& error) {
+    if (!AccessDenied(error.sys_errno)) return false;
+    check.unreadable.push_back(rel);
+    if (check.unreadable_reason.empty()) check.unreadable_reason = std::strerror(error.sys_errno);
+    return true;
+  };
   for (const auto& e : entries) {
     const std::string path = io::JoinPath(root, e.path);
     auto info = env.Stat(path);
+    // Not to be reached (a directory on the way chmod 000, or another user's 0700): neither
+    // changed nor missing, and nothing is put back over it.
+    if (!info && denied(e.path, info.error())) continue;
     bool same = false;
     if (e.type == io::FileType::kRegular) {
       same = StillAsRecorded(env, path, e, e.mtime_ns);
+      if ((must_read || !same) && info && info->type == io::FileType::kRegular) {
+        auto opened = env.NewRandomAccessFile(path);
+        if (!opened && denied(e.path, opened.error())) continue;
+      }
     } else if (e.type == io::FileType::kSymlink) {
       auto target = env.ReadLink(path);
       same = info && info->type == io::FileType::kSymlink && target && *target == e.target;
@@ -658,7 +677,12 @@ Result<ReleaseCheck> CheckVersion(io::Env& env, const StateLayout& layout, const
       check.lost.push_back(root);
       continue;
     }
-    ReleaseCheck tree = CheckTree(env, root, *entries, others, mend);
+    const bool config = entries == &manifest.config;
+    ReleaseCheck tree = CheckTree(env, root, *entries, others, mend, config);
+    for (const auto& rel : tree.unreadable) {
+      (config ? check.unreadable_config : check.unreadable).push_back(io::JoinPath(root, rel));
+    }
+    if (check.unreadable_reason.empty()) check.unreadable_reason = tree.unreadable_reason;
     for (const auto& rel : tree.changed) check.changed.push_back(io::JoinPath(root, rel));
     for (const auto& rel : tree.missing) check.missing.push_back(io::JoinPath(root, rel));
     for (const auto& rel : tree.lost) check.lost.push_back(io::JoinPath(root, rel));
@@ -734,7 +758,11 @@ Result<DiskUsage> MeasureTree(io::Env& env, const std::string& dir) {
   DiskUsage usage;
   VELIN_ASSIGN(bool exists, env.Exists(dir));
   if (!exists) return usage;
-  VELIN_ASSIGN(auto entries, env.ListDir(dir));
+  auto listed = env.ListDir(dir);
+  // Another user's directory (a snapshot's config root made, 0700): not counted, so that
+  // `list` still shows every version (before 2026-12-07 it failed, exit 1).
+  if (!listed && AccessDenied(listed.error().sys_errno)) return usage;
+  VELIN_ASSIGN(auto entries, std::move(listed));
   for (const auto& e : entries) {
     std::string full = io::JoinPath(dir, e.name);
     VELIN_ASSIGN(io::FileInfo info, env.Stat(full));

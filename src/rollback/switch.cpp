@@ -2,6 +2,8 @@
 // target (new link + rename(2) + fsync dir), restore a snapshot's config, migrate down, start,
 // health check; on failure the same steps back to the recorded `from` with the saved config.
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "service.hpp"
@@ -192,8 +194,17 @@ Status RollbackEngine::SaveLiveConfig(const std::string& name, const std::string
   // Bounded like the releases: the newest keep_versions copies stay.
   VELIN_ASSIGN(auto saved, SavedConfigs());
   const std::string kept = keep_also.empty() ? "" : layout_.SavedConfig(keep_also);
+  // A copy that cannot be removed (another user's: a root velin switched in this state dir)
+  // only holds its space: a warning, not a reason to fail the switch (before 2026-12-07 every
+  // later switch to a snapshot, a transaction's rollback among them, failed on it).
   for (size_t i = 0; i + static_cast<size_t>(settings_.keep_versions) < saved.size(); ++i) {
-    if (saved[i] != dest && saved[i] != kept) VELIN_TRY(io::RemoveAll(env_, saved[i]));
+    if (saved[i] == dest || saved[i] == kept) continue;
+    if (Status gone = io::RemoveAll(env_, saved[i]); !gone) {
+      reporter_.Warn(TrFormat(
+          "an old saved live configuration could not be removed: {}; it holds its space until "
+          "removed by a user who may ('rm -rf {}')",
+          gone.error().message, saved[i]));
+    }
   }
   return Ok();
 }
@@ -245,6 +256,9 @@ Status RollbackEngine::CheckTargetRelease(const std::string& target, const Regis
   // Looked at first, changed only when it will be switched to: a refused release is left as
   // it was found, not half put back.
   auto check = CheckVersion(env_, layout_, reg, target, false);
+  if (check && !check->unreadable_config.empty()) {
+    return tl::unexpected(UnreadableConfigError(target, *check, from, use));
+  }
   if (check && !check->changed.empty() && check->lost.empty()) {
     check = CheckVersion(env_, layout_, reg, target, true);
   }
@@ -263,8 +277,16 @@ Status RollbackEngine::CheckTargetRelease(const std::string& target, const Regis
   return Ok();
 }
 
-// The warning of CheckTargetRelease when it put files back (or could not, for edited ones).
+// The warning of CheckTargetRelease when it put files back (or could not, for edited ones),
+// or could not read some (another user's release: its service may still read them).
 void RollbackEngine::ReportReleaseMended(const std::string& target, const ReleaseCheck& check) {
+  if (!check.unreadable.empty()) {
+    reporter_.Warn(TrFormat(
+        "release {}: velin (user {}) cannot read {} file(s) of it (first: {}: {}); they were "
+        "not checked: switching to it as it is",
+        target, ::geteuid(), check.unreadable.size(), check.unreadable.front(),
+        check.unreadable_reason));
+  }
   if (!check.missing.empty()) {
     reporter_.Warn(
         TrFormat("release {}: {} file(s) were missing (first: {}; deleted?): put back from "
@@ -342,6 +364,32 @@ Error RollbackEngine::PartialReleaseError(const std::string& target,
                         "from its build ('velin rollback create-version {} --replace') or put the "
                         "release back from a backup of {}",
                         target, what, still, target, settings_.state_dir)};
+}
+
+Error RollbackEngine::UnreadableConfigError(const std::string& target, const ReleaseCheck& check,
+                                            const std::string& from, PartialReleaseUse use) const {
+  const std::string what = TrFormat(
+      "velin (user {}) cannot read its stored configuration (first: {}: {}), which the switch "
+      "puts back",
+      ::geteuid(), check.unreadable_config.front(), check.unreadable_reason);
+  const std::string still = from.empty() ? std::string("-") : from;
+  if (use == PartialReleaseUse::kRollback) {
+    return Error{ExitCode::kFailed,
+                 TrFormat("rollback to {} refused: {}; nothing was changed, the service was not "
+                          "stopped (still {}): run the rollback as the user who made {} (root?), "
+                          "or give velin's user read access to {}",
+                          target, what, still, target, layout_.Config(target))};
+  }
+  return Error{ExitCode::kFailed,
+               TrFormat("switch to {} refused: {}; nothing was changed (still {}): switch as the "
+                        "user who made {} (root?), or give velin's user read access to {}",
+                        target, what, still, target, layout_.Config(target))};
+}
+
+bool RollbackEngine::StoredConfigReadable(const Registry& reg, const std::string& name) {
+  // A manifest that cannot be loaded is not this question's: the switch says what is wrong.
+  auto check = CheckVersion(env_, layout_, reg, name, false);
+  return !check || check->unreadable_config.empty();
 }
 
 // `begin`: the live release must be whole, since the transaction's base is taken from it (a

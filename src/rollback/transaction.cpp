@@ -209,18 +209,30 @@ Result<std::string> RollbackEngine::ChooseBaseLocked(const std::string& txn_id) 
   bool artifacts_same = art_digest == current->source_digest;
   bool config_kept = live_cfg.empty() || (current->kind == VersionKind::kSnapshot &&
                                           cfg_digest == current->config_digest);
-  if (artifacts_same && config_kept) return current->name;
+  // A version whose stored config velin's user cannot read (a snapshot root made, its config
+  // 0700) is no base: the rollback could not switch to it (before 2026-12-07 it was taken, and
+  // the rollback at the deadline failed).
+  const bool current_readable =
+      artifacts_same && config_kept && StoredConfigReadable(reg, current->name);
+  if (current_readable) return current->name;
   VELIN_ASSIGN(std::string level, SchemaLevel(settings_));
   for (auto it = reg.versions.rbegin(); it != reg.versions.rend(); ++it) {
     if (it->IsTransactionBase() && it->source_digest == art_digest &&
-        it->config_digest == cfg_digest && it->schema_level == level) {
+        it->config_digest == cfg_digest && it->schema_level == level &&
+        StoredConfigReadable(reg, it->name)) {
       reporter_.Info(TrFormat("The live files equal base {}: reusing it", it->name));
       return it->name;
     }
   }
   std::string name = "base-" + txn_id;
-  reporter_.Info(
-      TrFormat("The live files differ from version {}: taking snapshot {}", current->name, name));
+  if (artifacts_same && config_kept) {
+    reporter_.Info(TrFormat(
+        "velin (user {}) cannot read the stored configuration of version {}: taking snapshot {}",
+        ::geteuid(), current->name, name));
+  } else {
+    reporter_.Info(
+        TrFormat("The live files differ from version {}: taking snapshot {}", current->name, name));
+  }
   VELIN_ASSIGN(VersionRecord snap,
                CreateLocked(name, "Base of transaction " + txn_id, VersionKind::kSnapshot, false,
                             layout_.Release(live), txn_id));

@@ -1,5 +1,7 @@
 // Versions and snapshots: create (materialise a release), list, history, retention, adopt.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <optional>
@@ -136,8 +138,14 @@ static Status InstallRelease(io::Env& env, const StateLayout& layout, const std:
   const std::string& name = record.name;
   std::string aside = ".old-" + name + "-" + std::to_string(env.ThisProcess().pid);
   // Named before it is in place: a run killed between the rename and the registry leaves a
-  // release the next create removes (RollbackEngine::FinishRemovals).
-  VELIN_TRY(SaveRemovals(env, layout, {name}));
+  // release the next create removes (RollbackEngine::FinishRemovals). What is listed already
+  // (another user's release that could not be removed) stays listed.
+  std::vector<std::string> listed;
+  if (auto names = LoadRemovals(env, layout); names) listed = std::move(*names);
+  std::erase(listed, name);
+  std::vector<std::string> removals = listed;
+  removals.push_back(name);
+  VELIN_TRY(SaveRemovals(env, layout, removals));
   const std::string staged = layout.Manifest(StagedManifestName(name, record.seq));
   VELIN_TRY(SaveManifest(env, staged, manifest));
   VELIN_ASSIGN(bool had_release, env.Exists(layout.Release(name)));
@@ -159,7 +167,7 @@ static Status InstallRelease(io::Env& env, const StateLayout& layout, const std:
   CrashPoint("create-registered");
   VELIN_TRY(env.Rename(staged, layout.Manifest(name)));
   VELIN_TRY(env.SyncDir(layout.Manifests()));
-  VELIN_TRY(ClearRemovals(env, layout));
+  VELIN_TRY(listed.empty() ? ClearRemovals(env, layout) : SaveRemovals(env, layout, listed));
   VELIN_TRY(io::RemoveAll(env, layout.Release(aside)));
   return io::RemoveAll(env, layout.Config(aside));
 }
@@ -264,13 +272,19 @@ Status RollbackEngine::FinishRemovals(const Registry& reg) {
   }
   VELIN_ASSIGN(std::string live, LiveCurrent());
   bool removed = false;
+  std::vector<std::string> stuck;
   for (const auto& name : *names) {
     if (name == live || reg.Find(name) != nullptr) continue;
     VELIN_ASSIGN(bool present, env_.Exists(layout_.Release(name)));
-    VELIN_TRY(io::RemoveAll(env_, layout_.Release(name)));
-    VELIN_TRY(io::RemoveAll(env_, layout_.Config(name)));
-    VELIN_TRY(io::RemoveAll(env_, layout_.Manifest(name)));
     removed = true;
+    if (Status gone = RemoveUnregistered(name); !gone) {
+      // Another user's release (root's, while velin runs as the deploy user): it only holds
+      // its space. Said at each create until someone who may removes it; not a reason to fail
+      // this create (before 2026-12-07 every later create-version and begin failed on it).
+      reporter_.Warn(gone.error().message);
+      stuck.push_back(name);
+      continue;
+    }
     if (present) {
       reporter_.Info(TrFormat(
           "Removed release {}: an interrupted prune or create-version left it unregistered", name));
@@ -281,7 +295,42 @@ Status RollbackEngine::FinishRemovals(const Registry& reg) {
     VELIN_TRY(env_.SyncDir(layout_.Configs()));
     VELIN_TRY(env_.SyncDir(layout_.Manifests()));
   }
-  return ClearRemovals(env_, layout_);
+  return KeepRemovals(stuck);
+}
+
+// Removes what an unregistered version left: its release, stored config and manifest, each
+// tried even when one before it failed. The error says whose files stayed and how to remove
+// them: a release another user made (root's `create-version` or `begin`, in the deploy user's
+// state dir) cannot be removed by velin's own user.
+Status RollbackEngine::RemoveUnregistered(const std::string& name) {
+  std::optional<Error> first;
+  std::vector<std::string> left;
+  for (const std::string& path :
+       {layout_.Release(name), layout_.Config(name), layout_.Manifest(name)}) {
+    if (Status gone = io::RemoveAll(env_, path); !gone) {
+      if (!first) first = gone.error();
+      left.push_back(path);
+    }
+  }
+  if (!first) return Ok();
+  std::string owner;
+  if (auto info = env_.Stat(left.front()); info && info->uid != ::geteuid()) {
+    owner = TrFormat(" ({} belongs to user {}, velin runs as user {})", left.front(), info->uid,
+                     ::geteuid());
+  }
+  std::string paths;
+  for (const auto& path : left) paths += " " + path;
+  return Failure(TrFormat(
+      "version {} is no longer registered, but its files could not be removed: {}{}; they "
+      "hold their space until removed by a user who may ('rm -rf{}'); velin tries again at "
+      "each create-version",
+      name, first->message, owner, paths));
+}
+
+// removals.json holds exactly `names` (written durably), or is gone when there are none.
+Status RollbackEngine::KeepRemovals(const std::vector<std::string>& names) {
+  if (names.empty()) return ClearRemovals(env_, layout_);
+  return SaveRemovals(env_, layout_, names);
 }
 
 // An artifact or config path that holds the state directory or the `current` link (`"."`, the
@@ -506,8 +555,17 @@ Status RollbackEngine::Prune(const std::string& keep_also) {
   std::set<std::string> doomed(doomed_bases.begin(), doomed_bases.end());
   doomed.insert(doomed_named.begin(), doomed_named.end());
   // Unregister first: a crash leaves an unregistered directory, never a registered hole; and
-  // name them in removals.json before, so that the next create removes what a crash left.
-  VELIN_TRY(SaveRemovals(env_, layout_, {doomed.begin(), doomed.end()}));
+  // name them in removals.json before, so that the next create removes what a crash left. Names
+  // listed there already (another user's release an earlier run could not remove) stay listed.
+  std::vector<std::string> earlier_stuck;
+  if (auto listed = LoadRemovals(env_, layout_); listed) {
+    for (const auto& name : *listed) {
+      if (doomed.count(name) == 0 && reg.Find(name) == nullptr) earlier_stuck.push_back(name);
+    }
+  }
+  std::vector<std::string> removals(doomed.begin(), doomed.end());
+  removals.insert(removals.end(), earlier_stuck.begin(), earlier_stuck.end());
+  VELIN_TRY(SaveRemovals(env_, layout_, removals));
   reg.versions.erase(
       std::remove_if(reg.versions.begin(), reg.versions.end(),
                      [&](const VersionRecord& v) { return doomed.count(v.name) != 0; }),
@@ -525,12 +583,17 @@ Status RollbackEngine::Prune(const std::string& keep_also) {
     VELIN_TRY(AppendHistory(env_, layout_, e));
   }
   CrashPoint("prune-unregistered");
+  // Unregistered already: a release that cannot be removed (another user's) is a warning and
+  // stays listed in removals.json for the next create; the rest are still removed.
+  std::vector<std::string> stuck = earlier_stuck;
+  std::vector<std::string> removal_warnings;
   for (const auto& name : doomed) {
-    VELIN_TRY(io::RemoveAll(env_, layout_.Release(name)));
-    VELIN_TRY(io::RemoveAll(env_, layout_.Config(name)));
-    VELIN_TRY(io::RemoveAll(env_, layout_.Manifest(name)));
+    if (Status gone = RemoveUnregistered(name); !gone) {
+      removal_warnings.push_back(gone.error().message);
+      stuck.push_back(name);
+    }
   }
-  VELIN_TRY(ClearRemovals(env_, layout_));
+  VELIN_TRY(KeepRemovals(stuck));
   for (const auto& name : doomed_bases) {
     reporter_.Info(TrFormat("Pruned {}, the base of an ended transaction", name));
   }
@@ -538,6 +601,7 @@ Status RollbackEngine::Prune(const std::string& keep_also) {
     reporter_.Warn(TrFormat("pruned version {} (keep_versions = {}; it is gone for good)", name,
                             settings_.keep_versions));
   }
+  for (const auto& warning : removal_warnings) reporter_.Warn(warning);
   return Ok();
 }
 

@@ -8,11 +8,14 @@
 // VERSION to app/running, `stop` removes it, the health check passes when app/running names the
 // live release and the release has no BROKEN marker.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
+#include <vector>
 
 #include "support/rollback_app.hpp"
 
@@ -341,4 +344,249 @@ TEST(RollbackBeginTest, ArtifactPathAddedSinceTheLiveReleaseDoesNotStopBegin) {
 }
 
 }  // namespace rollback_state_robustness
+}  // namespace velin::testing
+
+// Other users' releases: velin run as an unprivileged deploy user who owns the app and its state
+// dir, on releases that root made there (a `create-version` or `begin` run once with sudo, a
+// recover unit running as root). Before 2026-12-07: the prune of root's release failed every later
+// create-version and begin (exit 1, "cannot remove …: Permission denied"), `begin` took root's
+// snapshot as its base although the deploy user could not read its stored config (the rollback at
+// the deadline then failed), and a switch to such a snapshot stopped the service before it found it
+// could not read it, the warning saying "edited in place?"; root's old saved live config, beyond
+// keep_versions, failed every later switch to a snapshot; root's lock file was refused without
+// saying whose it is. Runs as a user of its own: needs root.
+namespace velin::testing {
+namespace rollback_other_user {
+
+namespace fs = std::filesystem;
+
+constexpr unsigned kDeployUser = 59437;  // a number no other test runs as
+
+// Everything of the app (its temp dir too) given to the deploy user, except `keep_root`
+// (paths below the app's root dir), which stay root's.
+void GiveToDeployUser(const ToyApp& app, const std::vector<std::string>& keep_root = {}) {
+  ASSERT_EQ(::lchown(app.root().c_str(), kDeployUser, kDeployUser), 0);
+  for (const auto& e : fs::recursive_directory_iterator(app.root())) {
+    ASSERT_EQ(::lchown(e.path().c_str(), kDeployUser, kDeployUser), 0) << e.path();
+  }
+  for (const auto& rel : keep_root) {
+    const std::string top = app.root() + "/" + rel;
+    ASSERT_EQ(::lchown(top.c_str(), 0, 0), 0) << top;
+    if (!fs::is_directory(fs::symlink_status(top))) continue;
+    for (const auto& e : fs::recursive_directory_iterator(top)) {
+      ASSERT_EQ(::lchown(e.path().c_str(), 0, 0), 0) << e.path();
+    }
+  }
+}
+
+RunResult VelinAsDeployUser(ToyApp& app, std::vector<std::string> args) {
+  args.insert(args.begin(), {"--config", app.config()});
+  RunOptions options;
+  options.cwd = app.root();
+  options.user = kDeployUser;
+  options.env["HOME"] = app.root();
+  options.env["USER"] = "deploy";
+  options.timeout_seconds = 120;
+  return RunVelin(args, options);
+}
+
+void OtherUserKeepVersions(ToyApp& app, int keep) {
+  std::string toml = ReadFileOrDie(app.config());
+  toml = std::regex_replace(toml, std::regex("keep_versions = 10"),
+                            "keep_versions = " + std::to_string(keep));
+  WriteFile(app.config(), toml);
+}
+
+TEST(RollbackOtherUserTest, PruningRootsReleaseWarnsAndLaterCreatesSucceed) {
+  if (::geteuid() != 0) GTEST_SKIP() << "runs as a user of its own: needs root";
+  ToyApp app(NoService());
+  OtherUserKeepVersions(app, 2);
+  app.Build("r1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "r1"}).exit_code, 0);  // as root
+  GiveToDeployUser(app, {".velin/releases/r1"});
+  const std::string rooted = app.state() + "/releases/r1";
+
+  app.Build("v2");
+  RunResult r = VelinAsDeployUser(app, {"rollback", "create-version", "v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  app.Build("v3");
+  r = VelinAsDeployUser(app, {"rollback", "create-version", "v3"});  // prunes r1
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Version v3 created"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("warning: pruned version r1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("warning: version r1 is no longer registered, but its files could not "
+                       "be removed: "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("Permission denied (" + rooted + " belongs to user 0, velin runs as user " +
+                       std::to_string(kDeployUser) + ")"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("error:"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(rooted));
+
+  // The next deploys are not blocked by it; each says it is still there.
+  app.Build("v4");
+  r = VelinAsDeployUser(app, {"rollback", "create-version", "v4"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: version r1 is no longer registered"), std::string::npos) << r.err;
+  r = VelinAsDeployUser(app, {"rollback", "to-version", "v4"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = VelinAsDeployUser(app, {"rollback", "begin", "--timeout", "10m"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = VelinAsDeployUser(app, {"rollback", "commit"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = VelinAsDeployUser(app, {"rollback", "list", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("\"r1\""), std::string::npos) << r.out;
+
+  // A create by a user who may remove it (root) finally does.
+  app.Build("v5");
+  r = app.Velin({"rollback", "create-version", "v5"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(rooted));
+  EXPECT_FALSE(fs::exists(app.state() + "/removals.json"));
+}
+
+// root's snapshot s1 (its stored config 0700 root), live; the deploy user's version v2.
+void SetUpRootSnapshot(ToyApp& app) {
+  app.Build("s1");
+  ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "s1"}).exit_code, 0);  // as root
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "s1"}).exit_code, 0);
+  GiveToDeployUser(app, {".velin/releases/s1", ".velin/configs/s1"});
+}
+
+TEST(RollbackOtherUserTest, BeginTakesAFreshBaseWhenItCannotReadTheLiveSnapshotsConfig) {
+  if (::geteuid() != 0) GTEST_SKIP() << "runs as a user of its own: needs root";
+  ToyApp app(NoService());
+  SetUpRootSnapshot(app);
+  // `list` counts what it may read (before: "cannot list …/configs/s1: Permission denied").
+  RunResult r = VelinAsDeployUser(app, {"--json", "rollback", "list"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"s1\""), std::string::npos) << r.out;
+  r = VelinAsDeployUser(app, {"rollback", "begin", "--timeout", "10m"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("cannot read the stored configuration of version s1: taking snapshot "
+                       "base-"),
+            std::string::npos)
+      << r.out;
+  auto txn = ReadFileOrDie(app.state() + "/transaction.json");
+  EXPECT_EQ(txn.find("\"base\": \"s1\""), std::string::npos) << txn;
+
+  // The transaction's rollback reaches its base (before: "cannot stat …/configs/s1/.env").
+  r = VelinAsDeployUser(app, {"rollback", "rollback"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(app.Current().rfind("base-", 0), 0u) << app.Current();
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "s1\n");
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/.env"), "MODE=production\n");
+}
+
+TEST(RollbackOtherUserTest, SwitchToASnapshotWhoseConfigItCannotReadIsRefusedBeforeStop) {
+  if (::geteuid() != 0) GTEST_SKIP() << "runs as a user of its own: needs root";
+  ToyApp app(NoService());
+  SetUpRootSnapshot(app);
+  app.Build("v2");
+  ASSERT_EQ(VelinAsDeployUser(app, {"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(VelinAsDeployUser(app, {"rollback", "to-version", "v2"}).exit_code, 0);
+  std::string toml = ReadFileOrDie(app.config());
+  const std::string stop_marker = app.root() + "/stopped";
+  WriteFile(app.config(), toml + "stop = \"touch " + stop_marker + "\"\n");
+
+  const std::string refusal =
+      "switch to s1 refused: velin (user " + std::to_string(kDeployUser) +
+      ") cannot read its stored configuration (first: " + app.state() +
+      "/configs/s1/.env: Permission denied), which the switch puts back; nothing was changed "
+      "(still v2)";
+  RunResult r = VelinAsDeployUser(app, {"rollback", "to-version", "s1", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find(refusal), std::string::npos) << r.err;
+  r = VelinAsDeployUser(app, {"rollback", "to-version", "s1"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("error: " + refusal), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("edited in place"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(stop_marker)) << "the service was stopped for a refused switch";
+  EXPECT_EQ(app.Current(), "v2");
+  EXPECT_FALSE(fs::exists(app.state() + "/switch.json"));
+}
+
+TEST(RollbackOtherUserTest, AReleaseItCannotReadIsNamedSoNotCalledEditedInPlace) {
+  if (::geteuid() != 0) GTEST_SKIP() << "runs as a user of its own: needs root";
+  ToyApp app(NoService());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);  // as root
+  GiveToDeployUser(app, {".velin/releases/v1"});
+  app.Build("v2");
+  ASSERT_EQ(VelinAsDeployUser(app, {"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(VelinAsDeployUser(app, {"rollback", "to-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(::chmod((app.state() + "/releases/v1/bin").c_str(), 0), 0);
+
+  const std::regex warning("release v1: velin \\(user " + std::to_string(kDeployUser) +
+                           "\\) cannot read 3 file\\(s\\) of it \\(first: [^ ]*/releases/v1/bin/"
+                           "[a-zA-Z.]+: Permission denied\\)");
+  RunResult r = VelinAsDeployUser(app, {"rollback", "to-version", "v1", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, warning)) << r.err;
+  EXPECT_EQ(r.err.find("edited in place"), std::string::npos) << r.err;
+  r = VelinAsDeployUser(app, {"rollback", "to-version", "v1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // root's service may read it: not vetoed
+  EXPECT_TRUE(std::regex_search(r.err, warning)) << r.err;
+  EXPECT_EQ(r.err.find("edited in place"), std::string::npos) << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  ASSERT_EQ(::chmod((app.state() + "/releases/v1/bin").c_str(), 0755), 0);
+}
+
+TEST(RollbackOtherUserTest, AnOldSavedConfigOfRootDoesNotFailTheSwitch) {
+  if (::geteuid() != 0) GTEST_SKIP() << "runs as a user of its own: needs root";
+  ToyApp app(NoService());
+  OtherUserKeepVersions(app, 3);
+  app.Build("r");
+  ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "r"}).exit_code, 0);  // as root
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "r"}).exit_code, 0);       // saves the live config
+  std::vector<std::string> rooted = {".velin/releases/r", ".velin/configs/r"};
+  for (const auto& e : fs::directory_iterator(app.state() + "/saved-config")) {
+    rooted.push_back(".velin/saved-config/" + e.path().filename().string());
+  }
+  ASSERT_EQ(rooted.size(), 3u);
+  GiveToDeployUser(app, rooted);
+
+  for (const char* name : {"a", "b"}) {
+    app.Build(name);
+    ASSERT_EQ(VelinAsDeployUser(app, {"rollback", "create-snapshot", name}).exit_code, 0);
+  }
+  ASSERT_EQ(VelinAsDeployUser(app, {"rollback", "to-version", "a"}).exit_code, 0);
+  ASSERT_EQ(VelinAsDeployUser(app, {"rollback", "to-version", "b"}).exit_code, 0);
+  // The fourth copy: root's, the oldest, is beyond keep_versions = 3.
+  RunResult r = VelinAsDeployUser(app, {"rollback", "to-version", "a"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: an old saved live configuration could not be removed: "),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(app.Current(), "a");
+  // A transaction's rollback to a snapshot base works too.
+  r = VelinAsDeployUser(app, {"rollback", "begin", "--timeout", "10m"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  app.Build("c");
+  ASSERT_EQ(VelinAsDeployUser(app, {"rollback", "create-snapshot", "c"}).exit_code, 0);
+  ASSERT_EQ(VelinAsDeployUser(app, {"rollback", "to-version", "c"}).exit_code, 0);
+  r = VelinAsDeployUser(app, {"rollback", "rollback"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "a\n");
+}
+
+TEST(RollbackOtherUserTest, ALockFileOfRootIsNamedWithItsOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "runs as a user of its own: needs root";
+  ToyApp app(NoService());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);  // as root
+  GiveToDeployUser(app, {".velin"});  // the state dir stays root's
+  RunResult r = VelinAsDeployUser(app, {"rollback", "create-version", "v2"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("error: cannot open lock file " + app.state() +
+                       "/lock: Permission denied (it belongs to user 0, velin runs as user " +
+                       std::to_string(kDeployUser) + ": run velin as user 0)"),
+            std::string::npos)
+      << r.err;
+}
+
+}  // namespace rollback_other_user
 }  // namespace velin::testing

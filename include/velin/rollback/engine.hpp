@@ -136,6 +136,9 @@ struct SwitchPlan {
   std::vector<std::string> release_changed;
   size_t release_mendable = 0;
   std::vector<std::string> release_missing;  // of release_changed: deleted (put back too)
+  // Files of the release velin's user cannot read (not checked; the switch goes on), and why.
+  std::vector<std::string> release_unreadable;
+  std::string release_unreadable_reason;
 };
 
 // How a transaction ended, for commands to print.
@@ -272,6 +275,11 @@ class RollbackEngine {
   // Refuses a state dir below app.root reached through another user's symlink leading out.
   Status CheckStateDirPath();
   Status FinishRemovals(const Registry& reg);
+  // Removes the release, stored config and manifest of the unregistered version `name`; the
+  // error names what stayed, whose it is and how to remove it (another user's release).
+  Status RemoveUnregistered(const std::string& name);
+  // removals.json lists exactly `names` (releases still to remove), or is removed when empty.
+  Status KeepRemovals(const std::vector<std::string>& names);
   // The state lock, then what an interrupted create-version left half-installed is finished
   // or undone (FinishInstalls, versions.cpp) before anything reads the registry's releases.
   Result<StateLock> LockState(Duration wait);
@@ -288,6 +296,13 @@ class RollbackEngine {
   void ReportReleaseMended(const std::string& target, const ReleaseCheck& check);
   Error PartialReleaseError(const std::string& target, const std::vector<std::string>& lost,
                             const std::string& from, PartialReleaseUse use) const;
+  // The refusal of a switch (or rollback) to `target` whose stored config velin's user cannot
+  // read (another user's snapshot): the switch would fail putting it back, after `stop`.
+  Error UnreadableConfigError(const std::string& target, const ReleaseCheck& check,
+                              const std::string& from, PartialReleaseUse use) const;
+  // Whether a switch to `name` could read its stored config (ChooseBaseLocked: a base the
+  // transaction's rollback could not switch to is not taken).
+  bool StoredConfigReadable(const Registry& reg, const std::string& name);
 
   io::Env& env_;
   Settings settings_;

@@ -133,6 +133,13 @@ struct ReleaseCheck {
   size_t mended = 0;
   std::vector<std::string> missing;  // of `changed`: not there at all (deleted)
   std::vector<std::string> lost;     // of `missing`: not put back (none identical elsewhere)
+  // Entries velin's user may not reach or read (EACCES, EPERM: a release or snapshot another
+  // user made, a directory chmod 000), not in `changed`: of the release (not checked; a service
+  // running as another user may still read them) and of the stored config, which a switch must
+  // read to put back. `unreadable_reason`: the first one's error ("Permission denied").
+  std::vector<std::string> unreadable;
+  std::vector<std::string> unreadable_config;
+  std::string unreadable_reason;
 };
 Result<ReleaseCheck> CheckVersion(io::Env& env, const StateLayout& layout, const Registry& reg,
                                   const std::string& name, bool mend);
