@@ -970,6 +970,14 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "; Datenbank '{}', die diese Wiederherstellung angelegt hat, bleibt so, wie die "
        "Wiederherstellung abbrach, unvollständig (sie ließ sich nicht wieder löschen: {}): "
        "löschen Sie sie, oder stellen Sie erneut in sie wieder her"},
+      {"; the restore is one transaction, which did not commit, so no data that was there was "
+       "changed; but database '{}', which this restore created, is left, without the backup's "
+       "data (it could not be dropped again: {}): drop it (DROP DATABASE \"{}\"), or restore "
+       "into it again",
+       "; die Wiederherstellung ist eine Transaktion, die nicht bestätigt wurde, also wurden keine "
+       "vorhandenen Daten geändert; aber Datenbank '{}', die diese Wiederherstellung angelegt hat, "
+       "bleibt bestehen, ohne die Daten der Sicherung (sie ließ sich nicht wieder löschen: {}): "
+       "löschen Sie sie (DROP DATABASE \"{}\"), oder stellen Sie erneut in sie wieder her"},
       {"check failed: {}", "Prüfung fehlgeschlagen: {}"},
       {"pg_dump {} ({}) cannot dump a PostgreSQL {} server: install pg_dump {} or newer "
        "(postgresql-client-{})",
