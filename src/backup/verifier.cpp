@@ -37,8 +37,13 @@ class Verifier {
   void AddSnapshot(const repo::Snapshot& s) {
     report.snapshots.push_back(s.id);
     const std::pair<std::string, std::string> group(s.host, s.app);
-    if (std::find(report.groups.begin(), report.groups.end(), group) == report.groups.end()) {
+    auto at = std::find(report.groups.begin(), report.groups.end(), group);
+    if (at == report.groups.end()) {
       report.groups.push_back(group);
+      report.groups_newest.push_back(s.unix_time);
+    } else {
+      int64_t& newest = report.groups_newest[static_cast<size_t>(at - report.groups.begin())];
+      newest = std::max(newest, s.unix_time);
     }
     for (const auto& src : s.sources) {
       if (src.kind == repo::SourceKind::kStream) {

@@ -25,7 +25,8 @@ Status WriteRecord(storage::Backend& backend, const VerifyRecord& r) {
                       {"app", g.app},
                       {"last_time", g.last_time},
                       {"last_ok", g.last_ok},
-                      {"last_ok_time", g.last_ok_time}});
+                      {"last_ok_time", g.last_ok_time},
+                      {"failed_newest", g.failed_newest}});
   }
   nlohmann::json j = {{"last_time", r.last_time},       {"last_ok", r.last_ok},
                       {"last_backups", r.last_backups}, {"last_restore_test", r.last_restore_test},
@@ -70,6 +71,7 @@ Result<std::optional<VerifyRecord>> LoadVerifyRecord(storage::Backend& backend) 
         group.last_time = JsonIntOr<int64_t>(e, "last_time", 0);
         group.last_ok = e.value("last_ok", false);
         group.last_ok_time = JsonIntOr<int64_t>(e, "last_ok_time", 0);
+        group.failed_newest = JsonIntOr<int64_t>(e, "failed_newest", 0);
         r.groups.push_back(std::move(group));
       }
     } catch (const nlohmann::json::exception&) {
@@ -101,9 +103,21 @@ Status RecordVerify(storage::Backend& backend, int64_t now, bool ok, size_t back
       if (r.groups.size() >= kMaxVerifyGroups) continue;
       g = r.groups.insert(r.groups.end(), VerifyRecord::Group{.host = c.host, .app = c.app});
     }
+    const bool failing = g->last_time != 0 && !g->last_ok;
+    if (ok && failing && c.newest < g->failed_newest) {
+      // A pass of backups older than the one a verify found damaged: the failure stays (its
+      // time and outcome with it, as status reports them); it is a successful verify still.
+      g->last_ok_time = now;
+      continue;
+    }
     g->last_time = now;
     g->last_ok = ok;
-    if (ok) g->last_ok_time = now;
+    if (ok) {
+      g->last_ok_time = now;
+      g->failed_newest = 0;
+    } else {
+      g->failed_newest = failing ? std::max(g->failed_newest, c.newest) : c.newest;
+    }
   }
   std::vector<repo::BlobId> settled = packs.whole;
   settled.insert(settled.end(), packs.gone.begin(), packs.gone.end());

@@ -66,7 +66,11 @@ Status RunVerify(Context& ctx, const VerifyFlags& flags) {
     // With the packs it found damaged: `create` stores their blobs again (repo/damaged_packs.hpp).
     // Per host and app too: `backup status` judges its own (verify_record.hpp).
     std::vector<backup::VerifiedGroup> covered;
-    for (const auto& [host, app] : report.groups) covered.push_back({host, app});
+    for (size_t i = 0; i < report.groups.size(); ++i) {
+      covered.push_back({.host = report.groups[i].first,
+                         .app = report.groups[i].second,
+                         .newest = report.groups_newest[i]});
+    }
     Status s = backup::RecordVerify(
         *r.backend, now, ok, report.snapshots.size(), flags.restore_test,
         {.whole = report.packs_whole, .damaged = report.packs_damaged, .gone = report.packs_gone},

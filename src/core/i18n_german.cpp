@@ -79,6 +79,13 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} in der Datenbank '{}'; die Sitzung {} des Clients konnte nicht beendet werden ({}): "
        "sie beenden (KILL {}), bevor die Sperre frei wird, sonst führt sie die Anweisung aus, "
        "mit der sie wartet; dann erneut wiederherstellen"},
+      {"{} in database '{}'; nothing was changed (it waited with the restore's first "
+       "statement): restore again once the lock is free",
+       "{} in der Datenbank '{}'; nichts wurde geändert (sie wartete mit der ersten Anweisung der "
+       "Wiederherstellung): erneut wiederherstellen, sobald die Sperre frei ist"},
+      {"; a signal stops the restore while it waits, before it changed anything",
+       "; ein Signal stoppt die Wiederherstellung, während sie wartet, bevor sie etwas geändert "
+       "hat"},
       {"{} in database '{}'; the database is left partly restored (the tables before the one it "
        "waited for replaced, the rest as they were): a MariaDB restore cannot be rolled back, "
        "restore again to repair it",
@@ -963,6 +970,14 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "; Datenbank '{}', die diese Wiederherstellung angelegt hat, bleibt so, wie die "
        "Wiederherstellung abbrach, unvollständig (sie ließ sich nicht wieder löschen: {}): "
        "löschen Sie sie, oder stellen Sie erneut in sie wieder her"},
+      {"; the restore is one transaction, which did not commit, so no data that was there was "
+       "changed; but database '{}', which this restore created, is left, without the backup's "
+       "data (it could not be dropped again: {}): drop it (DROP DATABASE \"{}\"), or restore "
+       "into it again",
+       "; die Wiederherstellung ist eine Transaktion, die nicht bestätigt wurde, also wurden keine "
+       "vorhandenen Daten geändert; aber Datenbank '{}', die diese Wiederherstellung angelegt hat, "
+       "bleibt bestehen, ohne die Daten der Sicherung (sie ließ sich nicht wieder löschen: {}): "
+       "löschen Sie sie (DROP DATABASE \"{}\"), oder stellen Sie erneut in sie wieder her"},
       {"check failed: {}", "Prüfung fehlgeschlagen: {}"},
       {"pg_dump {} ({}) cannot dump a PostgreSQL {} server: install pg_dump {} or newer "
        "(postgresql-client-{})",

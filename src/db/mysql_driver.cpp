@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -48,6 +49,90 @@ bool DumpsHistory(const std::string& version_line) {
   if (std::sscanf(version_line.c_str() + from, "%d.%d", &major, &minor) != 2) return false;
   return major > 10 || (major == 10 && minor >= 11);
 }
+
+// The first line of the dump, as the client gets it, that starts a statement which changes the
+// database: not blank, not a comment, not a session's SET (`SET NAMES`, `/*!40101 SET … */`),
+// not the client's sandbox command. A restore stopped while its client waits with that
+// statement changed nothing yet (RestoreInto). Fed from the thread that feeds the client, asked
+// from the one that watches it.
+class MysqlFirstStatement {
+ public:
+  void Feed(std::string_view chunk) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (!found_ && !chunk.empty()) {
+      const size_t nl = chunk.find('\n');
+      const std::string_view part = chunk.substr(0, nl);
+      if (line_.size() + part.size() > kMaxLine) {
+        undecided_ = true;  // an unusually long line: said as "changed", the safe side
+        found_ = true;
+        return;
+      }
+      line_.append(part);
+      if (nl == std::string_view::npos) return;
+      chunk.remove_prefix(nl + 1);
+      Decide();
+      line_.clear();
+    }
+  }
+
+  // Whether `info` (information_schema.PROCESSLIST.INFO of the client's session: the statement
+  // it runs) is that first statement.
+  bool IsFirst(std::string_view info) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!found_ || undecided_) return false;
+    info = Trim(info);
+    std::string_view first = first_;
+    // A statement on one line: the client sends it without its ";".
+    if (first.ends_with(';')) return info == Trim(first.substr(0, first.size() - 1));
+    return info.size() > first.size() && info.starts_with(first) && info[first.size()] == '\n';
+  }
+
+ private:
+  static constexpr size_t kMaxLine = 64 * 1024;
+
+  static std::string_view Trim(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+  }
+
+  static bool IsSet(std::string_view s) {
+    return s.size() > 4 && (s.substr(0, 4) == "SET " || s.substr(0, 4) == "set ");
+  }
+
+  void Decide() {
+    std::string_view line = Trim(line_);
+    if (line.empty() || line.starts_with("--") || line.starts_with("#")) return;
+    if (IsSet(line)) return;
+    if (line.starts_with("/*")) {
+      // A versioned comment (/*!40101 …*/, /*M!100616 …*/) runs its text: a SET is a session's;
+      // /*M!999999\- enable the sandbox mode */ is the client's. A plain comment is none.
+      std::string_view rest = line.substr(2);
+      if (rest.starts_with("M!")) {
+        rest.remove_prefix(2);
+      } else if (rest.starts_with("!")) {
+        rest.remove_prefix(1);
+      } else if (line.ends_with("*/") && line.find("*/") == line.size() - 2) {
+        return;  // a plain comment on its own line
+      } else {
+        first_ = line;
+        found_ = true;
+        return;
+      }
+      while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest.front()))) {
+        rest.remove_prefix(1);
+      }
+      if (rest.starts_with("\\- ")) return;
+      if (IsSet(Trim(rest))) return;
+    }
+    first_ = line;
+    found_ = true;
+  }
+
+  mutable std::mutex mutex_;
+  std::string line_, first_;
+  bool found_ = false, undecided_ = false;
+};
 
 // A character set's or collation's name as the server gives it ("utf8mb4_unicode_ci"), safe in
 // SQL as it is; anything else (a damaged record) is not used.
@@ -269,7 +354,19 @@ class MysqlDriver final : public DriverSteps {
     LockWaitNotice notice;
     std::string lock;                // the client's user-level lock: names its session
     unsigned long long stopped = 0;  // the client's session, which RestoreInto ends
+    MysqlFirstStatement first;       // the dump's first statement that changes the database
+    bool changed = true;             // at the stop: whether a statement ran that changed it
   };
+
+  // Whether the client's session `id` waits with the dump's first statement that changes the
+  // database: then nothing is changed yet. False when that cannot be told (the safe side).
+  static bool WaitsAtFirstStatement(MysqlConnection& conn, const std::string& id,
+                                    const RestoreWatch& state) {
+    Result<MyRows> info =
+        conn.Query("SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = " + id);
+    if (!info || info->empty()) return false;
+    return state.first.IsFirst((*info)[0][0]);
+  }
 
   // Called while the restore's client makes no progress (FeedToolInput's idle): once a session
   // on `db` has waited kLockNotice for a lock (a table's metadata lock, which an open
@@ -295,6 +392,7 @@ class MysqlDriver final : public DriverSteps {
                        state->lock + "') AND STATE LIKE 'Waiting for%lock%'");
         if (client && !client->empty()) {
           state->stopped = std::stoull((*client)[0][0]);
+          state->changed = !WaitsAtFirstStatement(conn, (*client)[0][0], *state);
           return Failure(TrFormat("restore interrupted by {} while it waited for a lock",
                                   TerminationSignalName(sig)));
         }
@@ -345,8 +443,15 @@ class MysqlDriver final : public DriverSteps {
                   "transaction ends: end it there, or end the session (KILL {})",
             Describe(), who, first);
       }
-      reporter().Warn(message + std::string(Tr("; a signal stops the restore while it waits, "
-                                               "leaving the database partly restored")));
+      // Whether it waits at its first statement (nothing changed yet) or a later one.
+      Result<MyRows> client = conn.Query("SELECT IS_USED_LOCK('" + state->lock + "')");
+      const bool at_first = client && !client->empty() && !(*client)[0][0].empty() &&
+                            WaitsAtFirstStatement(conn, (*client)[0][0], *state);
+      reporter().Warn(message + std::string(at_first ? Tr("; a signal stops the restore while it "
+                                                          "waits, before it changed anything")
+                                                     : Tr("; a signal stops the restore while it "
+                                                          "waits, leaving the database partly "
+                                                          "restored")));
       return Ok();
     };
   }
@@ -466,11 +571,17 @@ class MysqlDriver final : public DriverSteps {
 
   // The dump as the client gets it (mysql_restore_filter.hpp): without its LOCK TABLES lines,
   // a sequence default naming `db`.
-  ByteProducer Filtered(const ByteProducer& produce, const std::string& db) const {
-    return [this, &produce, db](const ByteSink& sink) -> Status {
+  // `first` (none: not asked) is given the dump as the client gets it.
+  ByteProducer Filtered(const ByteProducer& produce, const std::string& db,
+                        MysqlFirstStatement* first = nullptr) const {
+    return [this, &produce, db, first](const ByteSink& sink) -> Status {
       MysqlRestoreFilter filter(recorded_.name, db);
-      VELIN_TRY(produce([&](std::string_view chunk) { return filter.Feed(chunk, sink); }));
-      return filter.Finish(sink);
+      const ByteSink to_client = [&sink, first](std::string_view chunk) -> Status {
+        if (first != nullptr) first->Feed(chunk);
+        return sink(chunk);
+      };
+      VELIN_TRY(produce([&](std::string_view chunk) { return filter.Feed(chunk, to_client); }));
+      return filter.Finish(to_client);
     };
   }
 
@@ -498,7 +609,8 @@ class MysqlDriver final : public DriverSteps {
     ProcessOptions p = given;
     // After the others: the password's --defaults-extra-file must stay first.
     p.argv.push_back("--init-command=DO GET_LOCK('" + watch->lock + "', 0)");
-    Result<ChildOutcome> fed = FeedToolInput(p, Filtered(produce, db), LockNotice(db, watch));
+    Result<ChildOutcome> fed =
+        FeedToolInput(p, Filtered(produce, db, &watch->first), LockNotice(db, watch));
     if (!fed && watch->stopped != 0) {
       // Killed already (FeedToolInput): its session still waits, with the statement.
       Status ended = EndClientSession(watch->stopped);
@@ -510,6 +622,13 @@ class MysqlDriver final : public DriverSteps {
             fed.error().message, db, watch->stopped, ended.error().message, watch->stopped));
       }
       if (own) return tl::unexpected(fed.error());
+      // It waited with the dump's first statement that changes the database: none ran.
+      if (!watch->changed) {
+        return Failure(
+            TrFormat("{} in database '{}'; nothing was changed (it waited with the restore's first "
+                     "statement): restore again once the lock is free",
+                     fed.error().message, db));
+      }
       return Failure(TrFormat(
           "{} in database '{}'; the database is left partly restored (the tables before the one "
           "it waited for replaced, the rest as they were): a MariaDB restore cannot be rolled "

@@ -922,8 +922,7 @@ class PostgresDriver final : public DriverSteps {
     });
   }
 
-  static std::string RestoreFailure(const std::string& db, std::string why,
-                                    const std::string& messages) {
+  std::string RestoreFailure(const std::string& db, std::string why, const std::string& messages) {
     // --clean drops what the dump holds, not what depends on it from outside: a view a
     // migration added since, on a table the backup replaces.
     if (messages.find("because other objects depend on it") != std::string::npos) {
@@ -946,8 +945,14 @@ class PostgresDriver final : public DriverSteps {
     }
     // Said, as MariaDB's failure says what it left: after a server that died or a disk that
     // filled up mid-restore, the user's first question is what state the database is in.
+    // Into a database it created, DoRestore says it once it knows whether that database could
+    // be dropped again: "nothing was changed" is false while it is left.
     if (why.find("nothing was changed") == std::string::npos) {
-      why += Tr("; nothing was changed: the restore is one transaction, which did not commit");
+      if (into_created_) {
+        uncommitted_ = true;
+      } else {
+        why += Tr("; nothing was changed: the restore is one transaction, which did not commit");
+      }
     }
     return TrFormat("restoring into '{}': {}", db, why);
   }
@@ -1024,6 +1029,31 @@ class PostgresDriver final : public DriverSteps {
         {name});
   }
 
+  // The failure `failed` of a restore into `db`, which it created, dropped again when it can.
+  // The restore's transaction did not commit (uncommitted_): no data that was there changed;
+  // dropped, nothing changed at all; left, that database is (one message, not "nothing was
+  // changed" and "is left" both, as before).
+  Error CreatedFailed(Error failed, const std::string& db) {
+    Status dropped = DoDrop(db);
+    if (!uncommitted_) return RestoreIntoCreatedFailed(std::move(failed), db, dropped);
+    if (dropped) {
+      failed.message +=
+          Tr("; nothing was changed: the restore is one transaction, which did not commit");
+      return failed;
+    }
+    std::string quoted = db;
+    for (size_t i = 0; (i = quoted.find('"', i)) != std::string::npos; i += 2) {
+      quoted.insert(i, 1, '"');
+    }
+    failed.message += TrFormat(
+        "; the restore is one transaction, which did not commit, so no data that was there was "
+        "changed; but database '{}', which this restore created, is left, without the backup's "
+        "data (it could not be dropped again: {}): drop it (DROP DATABASE \"{}\"), or restore "
+        "into it again",
+        db, dropped.error().message, quoted);
+    return failed;
+  }
+
   // Into `target` ("" = the configured database), created when missing whatever its name: the
   // configured one too, as on a new machine (--database-url; before, only another name was).
   Result<std::vector<std::string>> DoRestore(const ByteProducer& produce,
@@ -1031,12 +1061,13 @@ class PostgresDriver final : public DriverSteps {
     const std::string db = target.empty() ? o_.name : target;
     std::vector<std::string> warnings, settings;
     VELIN_ASSIGN(bool created, EnsureDatabase(db, produce, warnings, settings));
+    into_created_ = created;
+    uncommitted_ = false;
     Result<std::vector<std::string>> restored = RestoreInto(produce, db);
+    into_created_ = false;
     if (!restored) {
       // Not left behind empty (or half made): it was not there before (and said, where it is).
-      if (created) {
-        return tl::unexpected(RestoreIntoCreatedFailed(restored.error(), db, DoDrop(db)));
-      }
+      if (created) return tl::unexpected(CreatedFailed(restored.error(), db));
       return restored;
     }
     warnings.insert(warnings.end(), restored->begin(), restored->end());
@@ -1368,6 +1399,10 @@ class PostgresDriver final : public DriverSteps {
   }
 
   ConnectionOptions o_;
+  // While DoRestore restores into a database it created; whether the restore's transaction
+  // failed (RestoreFailure), so that nothing of it committed.
+  bool into_created_ = false;
+  bool uncommitted_ = false;
   // Temporary databases this driver created and no restore has used yet: still empty.
   std::set<std::string> fresh_temporaries_;
 };

@@ -136,6 +136,10 @@ Result<RepoConfig> DecodeConfig(const std::string& text, const std::string& wher
   return c;
 }
 
+// While an encrypted init (`backup init`, or the first `backup create`) runs: written before its
+// key object, removed once its config (the commit point) is written.
+constexpr const char* kInitPendingObject = "state/init-pending";
+
 // A backend without a config object that holds repository objects is a repository whose config
 // was lost, not an empty place: a new config would give it a new id (and, when encrypted, a
 // plaintext config next to its keys), after which nothing in it can be read. Key objects alone
@@ -215,28 +219,46 @@ Status Repository::Init(storage::Backend& backend, const RepoKeyOptions& keys) {
   VELIN_ASSIGN(auto existing, backend.Stat("config"));
   if (existing)
     return UsageError(TrFormat("a repository already exists at {}", backend.Location()));
-  VELIN_TRY(RequireNoRepositoryObjects(backend,
-                                       /*keys_may_remain=*/keys.cipher != crypto::Cipher::kNone));
+  const bool encrypted = keys.cipher != crypto::Cipher::kNone;
+  VELIN_TRY(RequireNoRepositoryObjects(backend, /*keys_may_remain=*/encrypted));
   RepoConfig config;
   config.id = RandomHex(16);
   config.format_version = kFormatVersion;
   std::optional<crypto::Key256> mac_key;
-  if (keys.cipher != crypto::Cipher::kNone) {
+  if (encrypted) {
     config.cipher = keys.cipher;
+    // Marked as under way before its key object is written, until its config is: what a kill
+    // in between leaves is then told from a repository that lost its config (Open).
+    VELIN_ASSIGN(auto marked, backend.Stat(kInitPendingObject));
+    if (!marked) {
+      VELIN_TRY(backend.Put(kInitPendingObject, "velin: an encrypted init is under way\n"));
+    }
     VELIN_ASSIGN(crypto::MasterKey master, CreateKeys(backend, keys));
     VELIN_ASSIGN(mac_key, master.Derive(kConfigMacPurpose));
   }
   VELIN_ASSIGN(std::string text, EncodeConfig(config, mac_key ? &*mac_key : nullptr));
-  return backend.Put("config", text);
+  VELIN_TRY(backend.Put("config", text));
+  // Best effort: with a config there, the mark is never read again.
+  if (encrypted) (void)backend.Delete(kInitPendingObject);
+  return Ok();
 }
 
 Result<std::unique_ptr<Repository>> Repository::Open(storage::Backend& backend, bool create,
                                                      const RepoKeyOptions& keys) {
   auto text = backend.Get("config");
   if (!text && storage::IsNotFound(text.error())) {
-    // Not even the keys of an interrupted init: `create` runs unattended, and turning what is
-    // left of a repository into a new, empty one is for an explicit `velin backup init`.
-    VELIN_TRY(RequireNoRepositoryObjects(backend, /*keys_may_remain=*/false));
+    // The key objects of an encrypted init (a create's too) killed before its config, marked
+    // as under way (kInitPendingObject): a create finishes it under the key its passphrase
+    // opens (CreateKeys; another passphrase is refused), as `velin backup init` would: nothing
+    // was stored under them yet. Keys without the mark are not: a repository that lost its
+    // config (and all else) must not silently become a new, empty one under an unattended
+    // create; that, or an older velin's interrupted init, is for an explicit `velin backup init`.
+    bool finish_init = false;
+    if (create && keys.cipher != crypto::Cipher::kNone) {
+      VELIN_ASSIGN(auto pending, backend.Stat(kInitPendingObject));
+      finish_init = pending.has_value();
+    }
+    VELIN_TRY(RequireNoRepositoryObjects(backend, /*keys_may_remain=*/finish_init));
     if (!create) {
       return UsageError(
           TrFormat("no repository at {} (run 'velin backup init' or 'velin backup create')",

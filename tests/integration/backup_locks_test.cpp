@@ -456,6 +456,54 @@ TEST(BackupMissingConfigTest, AnInterruptedEncryptedInitIsFinishedByTheNextOne) 
   EXPECT_EQ(app.Run({"backup", "create"}, other).exit_code, 2);
 }
 
+// The first create into a new encrypted repository killed (kill -9) at each write, fsync,
+// rename and file creation up to its config (the init's commit point): the next create, with
+// the same passphrase, works without a manual step and leaves one key; another passphrase is
+// refused and writes nothing. Before, a kill between the key object and the config left a
+// directory every create refused until `velin backup init` was run by hand.
+TEST(BackupMissingConfigTest, AFirstEncryptedCreateKilledBeforeItsConfigIsFinishedByTheNext) {
+  BackupApp app({"storage"}, "encryption = \"aes-256-gcm\"\npassword_env = \"VELIN_TEST_PASS\"\n");
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  RunOptions pass;
+  pass.env["VELIN_TEST_PASS"] = "correct horse";
+  RunOptions other;
+  other.env["VELIN_TEST_PASS"] = "battery staple";
+  int keys_only = 0;  // kill points that left key objects and no config: the case at issue
+  for (int n = 1; n <= 60; ++n) {
+    fs::remove_all(app.repo());
+    RunOptions killed = pass;
+    killed.env["VELIN_FAULT_INJECT"] = "any:" + std::to_string(n) + ":SIGKILL";
+    RunResult first = app.Run({"backup", "create"}, killed);
+    ASSERT_EQ(first.exit_code, 128 + SIGKILL) << "kill point " << n << ": " << first.err;
+    if (fs::exists(app.repo() + "/config")) break;  // past the commit point: a repository
+    size_t keys = 0;
+    if (fs::is_directory(app.repo() + "/keys")) {
+      for (const auto& e : fs::directory_iterator(app.repo() + "/keys")) {
+        keys += e.path().filename().string().find(".tmp-") == std::string::npos ? 1 : 0;
+      }
+    }
+    if (keys > 0) {
+      ++keys_only;
+      RunResult wrong = app.Run({"backup", "create"}, other);
+      EXPECT_EQ(wrong.exit_code, 2) << "kill point " << n << ": " << wrong.err;
+      EXPECT_NE(wrong.err.find("key object(s) of an interrupted init"), std::string::npos)
+          << "kill point " << n << ": " << wrong.err;
+      EXPECT_FALSE(fs::exists(app.repo() + "/config")) << "kill point " << n;
+    }
+    RunResult next = app.Run({"backup", "create"}, pass);
+    ASSERT_EQ(next.exit_code, 0) << "kill point " << n << ": " << next.err;
+    EXPECT_NE(next.out.find("Backup ID: "), std::string::npos) << next.out;
+    size_t after = 0;
+    for (const auto& e : fs::directory_iterator(app.repo() + "/keys")) {
+      after += e.path().filename().string().find(".tmp-") == std::string::npos ? 1 : 0;
+    }
+    EXPECT_EQ(after, 1u) << "kill point " << n;
+    EXPECT_FALSE(fs::exists(app.repo() + "/state/init-pending")) << "kill point " << n;
+    EXPECT_EQ(app.Run({"backup", "verify", "latest"}, pass).exit_code, 0) << "kill point " << n;
+  }
+  EXPECT_GT(keys_only, 0) << "no kill point fell between the key object and the config";
+}
+
 TEST(BackupFullDiskTest, AFailedCreateOnAFullDiskTakesItsPacksAwaySoTheNextOneFits) {
   // A real full disk: the repository on a 6 MiB tmpfs (needs mount rights; skipped without).
   BackupApp app({"storage"}, "compression = \"none\"");

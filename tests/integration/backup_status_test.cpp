@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <optional>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "support/backup_fixture.hpp"
 #include "velin/repo/lock.hpp"
@@ -163,6 +165,53 @@ TEST(BackupStatusTest, AnotherAppsVerifyNeitherClearsThisAppsAlarmNorCountsAsIts
   EXPECT_NE(a_still.err.find("found damage"), std::string::npos) << a_still.err;
   nlohmann::json record = nlohmann::json::parse(ReadFileOrDie(app.repo() + "/state/verify"));
   EXPECT_EQ(record["groups"].size(), 2u) << record;
+}
+
+// A verify that passes on an older backup of the app does not clear the failure a verify found
+// in a newer one (before, `verify OLD-ID` made status good again while the newest backup was
+// damaged); one that passes on the newer backup does.
+TEST(BackupStatusTest, APassingVerifyOfAnOlderBackupKeepsTheNewerOnesAlarm) {
+  // The backups are dated days ago (their verifies' order by time): max_age is no problem.
+  BackupApp app(
+      {"storage"},
+      "prune_after_create = false\n[monitor]\nmax_verify_age = \"30d\"\nmax_age = \"60d\"");
+  WriteFile(app.root() + "/storage/a.txt", RandomData(50000, 11));
+  nlohmann::json older = app.Json({"backup", "create"}, 0, At("2026-12-01T10:00:00Z"));
+  const std::string older_id = older.value("id", "");
+  ASSERT_FALSE(older_id.empty()) << older;
+  std::set<std::string> packs_before;
+  for (const auto& e : fs::recursive_directory_iterator(app.repo() + "/data")) {
+    if (e.is_regular_file()) packs_before.insert(e.path().string());
+  }
+  WriteFile(app.root() + "/storage/b.txt", RandomData(50000, 12));
+  ASSERT_EQ(app.Run({"backup", "create"}, At("2026-12-02T10:00:00Z")).exit_code, 0);
+  std::vector<std::string> packs_of_newer;  // only the newer backup uses them
+  for (const auto& e : fs::recursive_directory_iterator(app.repo() + "/data")) {
+    if (e.is_regular_file() && packs_before.count(e.path().string()) == 0) {
+      packs_of_newer.push_back(e.path().string());
+    }
+  }
+  ASSERT_FALSE(packs_of_newer.empty());
+  std::vector<std::string> intact;
+  for (const auto& pack : packs_of_newer) {
+    intact.push_back(ReadFileOrDie(pack));
+    std::string bytes = intact.back();
+    bytes[bytes.size() / 2] ^= 0x5a;
+    WriteFile(pack, bytes);
+  }
+  ASSERT_EQ(app.Run({"backup", "verify", "latest"}).exit_code, 4);
+  EXPECT_EQ(app.Run({"backup", "status"}).exit_code, 1);
+
+  RunResult old_ok = app.Run({"backup", "verify", older_id});
+  ASSERT_EQ(old_ok.exit_code, 0) << old_ok.out << old_ok.err;
+  RunResult still = app.Run({"backup", "status"});
+  EXPECT_EQ(still.exit_code, 1) << still.out << still.err;
+  EXPECT_NE(still.err.find("found damage"), std::string::npos) << still.err;
+
+  for (size_t i = 0; i < packs_of_newer.size(); ++i) WriteFile(packs_of_newer[i], intact[i]);
+  ASSERT_EQ(app.Run({"backup", "verify", "latest"}).exit_code, 0);
+  RunResult good = app.Run({"backup", "status"});
+  EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
 }
 
 // A state/verify whose "groups" is there but no array (an object keyed "0", null) was read as

@@ -101,9 +101,10 @@ TEST(MysqlBackupTest, ARestoreThatWaitsForALockSaysWhoHoldsIt) {
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find(" s, its transaction open for "), std::string::npos) << r.err;
+  // It waits with the dump's first statement (users is its only table): nothing is changed yet.
   EXPECT_NE(r.err.find("end the session (KILL " + id +
-                       "); a signal stops the restore while it waits, leaving the database "
-                       "partly restored"),
+                       "); a signal stops the restore while it waits, before it changed "
+                       "anything"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(my.Sql(db, "SELECT count(*) FROM users"), "2\n");
@@ -179,11 +180,15 @@ TEST(MysqlBackupTest, ASignalStopsARestoreThatWaitsForALock) {
   RunResult r = velin.Finish();
   EXPECT_LT(took, std::chrono::seconds(8));
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.out << r.err;
-  EXPECT_NE(r.err.find("restore interrupted by SIGTERM while it waited for a lock in database '" +
-                       db + "'; the database is left partly restored"),
-            std::string::npos)
+  // It waited with the dump's first statement (the DROP TABLE of users, its only table): no
+  // statement had changed anything, and the line says so (before, "partly restored" always).
+  EXPECT_NE(
+      r.err.find("restore interrupted by SIGTERM while it waited for a lock in database '" + db +
+                 "'; nothing was changed (it waited with the restore's first statement): "
+                 "restore again once the lock is free"),
+      std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("restore again to repair it"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("partly restored"), std::string::npos) << r.err;
   // No session of the restore is left waiting; the application's is untouched.
   EXPECT_EQ(my.Sql("", waiting_sql), "");
   EXPECT_EQ(my.Sql("", holder_sql), holder_id);
@@ -196,6 +201,55 @@ TEST(MysqlBackupTest, ASignalStopsARestoreThatWaitsForALock) {
   r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithAppPassword());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.Sql(db, "SELECT count(*) FROM users"), "2\n");
+}
+
+// As above, but the restore waits at its second table (users; accounts, first in the dump, is
+// restored by then): the stop says the database is left partly restored, and it is.
+TEST(MysqlBackupTest, ASignalAfterATableWasRestoredSaysPartlyRestored) {
+  MariadbServer& my = MariadbServer::Shared();
+  std::string db = my.CreateDatabase();
+  my.Sql(db,
+         "CREATE TABLE accounts (id int PRIMARY KEY); INSERT INTO accounts VALUES (1), (2), (3);"
+         "CREATE TABLE users (id int PRIMARY KEY); INSERT INTO users VALUES (1), (2);");
+  BackupApp app({"db"}, MysqlSection(my, db));
+  ASSERT_EQ(app.Run({"backup", "create"}, WithAppPassword()).exit_code, 0);
+  my.Sql(db, "DELETE FROM accounts; DELETE FROM users; INSERT INTO users VALUES (7)");
+  MysqlLockHolderForSignalTest holder(my, db, app.path("holder-go"));
+  const std::string holder_sql =
+      "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'app' AND DB = '" + db +
+      "' AND COMMAND = 'Sleep'";
+  std::string holder_id;
+  for (int i = 0; i < 500 && holder_id.empty(); ++i) {
+    holder_id = my.Sql("", holder_sql);
+    if (holder_id.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(holder_id.empty());
+
+  RunOptions options = WithAppPassword();
+  options.cwd = app.path("");
+  BackgroundVelin velin({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
+  const std::string waiting_sql = "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" +
+                                  db + "' AND STATE LIKE 'Waiting for%lock%'";
+  std::string waiting;
+  for (int i = 0; i < 1500 && waiting.empty(); ++i) {
+    waiting = my.Sql("", waiting_sql);
+    if (waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(waiting.empty()) << "the restore never waited for the lock";
+  velin.Signal(SIGTERM);
+  ASSERT_TRUE(velin.WaitExit());
+  RunResult r = velin.Finish();
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.out << r.err;
+  EXPECT_NE(r.err.find("restore interrupted by SIGTERM while it waited for a lock in database '" +
+                       db + "'; the database is left partly restored"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("restore again to repair it"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("nothing was changed"), std::string::npos) << r.err;
+  holder.End();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(my.Sql(db, "SELECT count(*) FROM accounts"), "3\n");  // restored before the wait
+  EXPECT_EQ(my.Sql(db, "SELECT id FROM users"), "7\n");           // as the application left it
 }
 
 // The mariadb client applies statements as they come and cannot roll back: SIGTERM or Ctrl-C

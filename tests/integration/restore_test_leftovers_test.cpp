@@ -253,5 +253,54 @@ TEST(RestoreTestLeftovers, ADeadRunsTemporaryMariadbDatabaseIsDropped) {
   for (const std::string& name : {live_db, other_host}) my.Sql("", "DROP DATABASE `" + name + "`");
 }
 
+// A SQLite backup restore-tested.
+void RestoreTestHeaderBackUpSqlite(const BackupApp& app) {
+  fs::create_directories(app.root() + "/var");
+  RunProgram({"sqlite3", app.root() + "/var/app.db",
+              "CREATE TABLE t (v TEXT); INSERT INTO t SELECT hex(randomblob(500)) FROM (WITH "
+              "RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000) SELECT x "
+              "FROM c);"});
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+}
+
+// What a restore test that cannot restore (no $TMPDIR, or a full one) prints: its one error line
+// naming the place, a non-zero exit, and no table header with nothing under it (before, the
+// header came first).
+void ExpectRestoreTestFailsWithoutHeader(const BackupApp& app, const std::string& tmpdir) {
+  RunOptions options;
+  options.env["TMPDIR"] = tmpdir;
+  RunResult r = app.Run({"backup", "verify", "latest", "--restore-test"}, options);
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.find("recorded"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("restored"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("error: "), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("error: "), r.err.rfind("error: ")) << r.err;  // one error line
+  EXPECT_NE(r.err.find(tmpdir), std::string::npos) << r.err;
+}
+
+TEST(RestoreTestHeader, NotPrintedWhenTmpdirIsMissing) {
+  BackupApp app({"db"}, "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
+  RestoreTestHeaderBackUpSqlite(app);
+  TempDir tmp;
+  ExpectRestoreTestFailsWithoutHeader(app, tmp.path() + "/missing");
+}
+
+TEST(RestoreTestHeader, NotPrintedWhenTmpdirIsFull) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  BackupApp app({"db"}, "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
+  RestoreTestHeaderBackUpSqlite(app);
+  TempDir tmp;
+  const std::string tiny = tmp.path() + "/tiny";
+  fs::create_directory(tiny);
+  ASSERT_EQ(RunProgram({"mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", tiny}).exit_code, 0);
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { RunProgram({"umount", dir}); }
+  } unmount{tiny};
+  // Full: what a filler could write fills it.
+  RunProgram({"sh", "-c", "dd if=/dev/zero of='" + tiny + "/fill' bs=4k 2>/dev/null; true"});
+  ExpectRestoreTestFailsWithoutHeader(app, tiny);
+}
+
 }  // namespace
 }  // namespace velin::testing

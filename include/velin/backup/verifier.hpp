@@ -18,6 +18,8 @@ struct VerifyReport {
   std::vector<std::string> snapshots;  // ids checked
   // The (host, application) of the backups checked, each once: the verify record's groups.
   std::vector<std::pair<std::string, std::string>> groups;
+  // For each of `groups`: the Unix time of the newest of its backups checked.
+  std::vector<int64_t> groups_newest;
   std::vector<std::string> problems;  // empty when everything is intact
   uint64_t blobs_checked = 0;
   uint64_t packs_checked = 0;

@@ -39,6 +39,11 @@ struct VerifyRecord {
     int64_t last_time = 0;
     bool last_ok = false;
     int64_t last_ok_time = 0;
+    // While the last verify failed: the Unix time of the newest backup it covered ("failed_newest"
+    // in the object; 0: none recorded, as an older velin wrote it). A verify that passes clears
+    // the failure only when it covered a backup as new: one of an older backup says nothing of
+    // the newer one found damaged.
+    int64_t failed_newest = 0;
   };
   std::vector<Group> groups;  // at most kMaxVerifyGroups
   bool has_groups = false;
@@ -50,6 +55,7 @@ inline constexpr size_t kMaxVerifyGroups = 10000;
 struct VerifiedGroup {
   std::string host;
   std::string app;
+  int64_t newest = 0;  // the Unix time of the newest of its backups the verify checked
   bool operator==(const VerifiedGroup&) const = default;
 };
 

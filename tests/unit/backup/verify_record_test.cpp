@@ -74,7 +74,8 @@ TEST_F(VerifyRecordTest, AGroupsThatIsNoArrayCountsAsNoVerifyOfAnyGroup) {
     EXPECT_TRUE((*r)->groups.empty()) << groups;
     EXPECT_FALSE(VerifyRecordFor(**r, shop).has_value()) << groups;
 
-    ASSERT_TRUE(RecordVerify(*backend_, 60, true, 1, false, {}, {{"web1", "shop"}}));
+    ASSERT_TRUE(RecordVerify(*backend_, 60, true, 1, false, {},
+                             {{.host = "web1", .app = "shop", .newest = 10}}));
     auto after = LoadVerifyRecord(*backend_);
     ASSERT_TRUE(after && *after);
     ASSERT_EQ((*after)->groups.size(), 1u) << groups;
@@ -90,6 +91,55 @@ TEST_F(VerifyRecordTest, AGroupsThatIsNoArrayCountsAsNoVerifyOfAnyGroup) {
   ASSERT_TRUE(old && *old);
   EXPECT_FALSE((*old)->has_groups);
   EXPECT_TRUE(VerifyRecordFor(**old, shop).has_value());
+}
+
+// A verify that passes on an older backup does not clear the failure a verify recorded for a
+// newer backup of the same app (before, status was good again after `verify OLD-ID`); one that
+// covers a backup as new does. The failure's time stays what status reports.
+TEST_F(VerifyRecordTest, APassOfAnOlderBackupKeepsTheNewerOnesFailure) {
+  const repo::SnapshotFilter shop{.host = "web1", .app = "shop"};
+  const auto shop_at = [](int64_t newest) {
+    return std::vector<VerifiedGroup>{{.host = "web1", .app = "shop", .newest = newest}};
+  };
+  ASSERT_TRUE(RecordVerify(*backend_, 1000, false, 1, false, {}, shop_at(500)));
+  ASSERT_TRUE(RecordVerify(*backend_, 1100, true, 1, false, {}, shop_at(400)));
+  auto r = LoadVerifyRecord(*backend_);
+  ASSERT_TRUE(r && *r);
+  auto own = VerifyRecordFor(**r, shop);
+  ASSERT_TRUE(own.has_value());
+  EXPECT_FALSE(own->last_ok);
+  EXPECT_EQ(own->last_time, 1000);
+  EXPECT_EQ(own->last_ok_time, 1100);
+  ASSERT_EQ((*r)->groups.size(), 1u);
+  EXPECT_EQ((*r)->groups[0].failed_newest, 500);
+
+  // Another failure of an older backup keeps the newest failed one.
+  ASSERT_TRUE(RecordVerify(*backend_, 1200, false, 1, false, {}, shop_at(300)));
+  r = LoadVerifyRecord(*backend_);
+  ASSERT_TRUE(r && *r);
+  EXPECT_EQ((*r)->groups[0].failed_newest, 500);
+  EXPECT_EQ((*r)->groups[0].last_time, 1200);
+
+  // A pass that covers the failed backup (or a newer one) clears it.
+  ASSERT_TRUE(RecordVerify(*backend_, 1300, true, 2, false, {}, shop_at(500)));
+  r = LoadVerifyRecord(*backend_);
+  ASSERT_TRUE(r && *r);
+  own = VerifyRecordFor(**r, shop);
+  ASSERT_TRUE(own.has_value());
+  EXPECT_TRUE(own->last_ok);
+  EXPECT_EQ(own->last_time, 1300);
+  EXPECT_EQ((*r)->groups[0].failed_newest, 0);
+
+  // A record without "failed_newest" (an older velin's): any pass clears, as then.
+  ASSERT_TRUE(backend_->Put(kVerifyRecordObject,
+                            R"({"last_time": 50, "last_ok": false, "groups": [{"host": "web1", )"
+                            R"("app": "shop", "last_time": 50, "last_ok": false}]})"));
+  ASSERT_TRUE(RecordVerify(*backend_, 60, true, 1, false, {}, shop_at(1)));
+  r = LoadVerifyRecord(*backend_);
+  ASSERT_TRUE(r && *r);
+  own = VerifyRecordFor(**r, shop);
+  ASSERT_TRUE(own.has_value());
+  EXPECT_TRUE(own->last_ok);
 }
 
 repo::BlobId PackNumbered(int n) { return repo::Sha256("pack " + std::to_string(n)); }
