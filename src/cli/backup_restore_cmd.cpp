@@ -106,6 +106,33 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
     return UsageError(std::string(
         Tr("without a velin.toml there is no app.root to restore into: pass --target DIR")));
   }
+  // --target puts the app aside: an SQLite database inside app.root comes along at its place
+  // under the target, from its dump (a backup holds it only as 'db', not among the files:
+  // docs/databases.md#sqlite). Others (a server's, one outside app.root) are named, not restored.
+  const bool database_aside = !flags.target.empty() && flags.database.empty() &&
+                              ctx.global.database_url.empty() && has_db && !alone;
+  const std::string database_file = io::CleanPath(config::ResolveAppPath(*cfg, cfg->database.path));
+  const std::string aside_note = TrFormat(
+      "the backup's database is not restored under --target (only files are): restore it with "
+      "--only db --database {}",
+      cfg->database.driver == "sqlite" ? "FILE" : "NAME");
+  if (database_aside && flags.only.empty() && flags.include.empty() && flags.exclude.empty()) {
+    const std::string root = io::CleanPath(cfg->app.root) + "/";
+    const nlohmann::json* recorded = backup::StreamSourceMetadata(snapshot, kDatabaseStream);
+    const bool sqlite_inside = cfg->database.driver == "sqlite" && recorded != nullptr &&
+                               recorded->value("driver", std::string()) == "sqlite" &&
+                               database_file.starts_with(root);
+    if (sqlite_inside && CheckDumpUsable(snapshot)) {
+      VELIN_ASSIGN(const std::string target, FromCurrentDirectory(flags.target));
+      flags.database = io::JoinPath(target, database_file.substr(root.size()));
+    } else {
+      out.Info(aside_note);
+    }
+  } else if (database_aside && !flags.only.empty() && cfg->database.driver == "sqlite" &&
+             database_file.starts_with(io::CleanPath(config::ResolveAppPath(*cfg, flags.only)) +
+                                       "/")) {
+    out.Info(aside_note);  // the part asked for held the database: it is not among its files
+  }
   const bool with_db =
       !flags.database.empty() ||
       (flags.only.empty() && has_db && (flags.target.empty() || !ctx.global.database_url.empty()));
@@ -157,11 +184,13 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
     }
     db_confirmed = true;
   }
-  // An SQLite file named by --database-url on a new machine: its directory may not exist yet
-  // (made once the restore is confirmed).
+  // An SQLite file named by --database-url on a new machine, or put aside under --target: its
+  // directory may not exist yet (made once the restore is confirmed).
   if (with_db && !ctx.global.database_url.empty() && cfg->database.driver == "sqlite") {
     VELIN_TRY(io::CreateDirs(ctx.env(), io::Dirname(cfg->database.path)));
   }
+  if (with_db && database_aside && !flags.database.empty())
+    VELIN_TRY(io::CreateDirs(ctx.env(), io::Dirname(flags.database)));
   // Confirmed: from here a signal stops the restore at its next file (core/termination.hpp).
   TerminationCancel cancel(RestoreStopNotice());
   out.Begin(output::Icon::kRestore, TrFormat("Restoring backup {}...", id));
@@ -172,17 +201,19 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   // restore still fails, saying what is missing.
   VELIN_TRY(backup::RefusedEntriesError(st));
   if (out.json()) {
-    out.Json({{"id", id},
-              {"target", options.target},
-              {"files", st.files},
-              {"dirs", st.dirs},
-              {"symlinks", st.symlinks},
-              {"hardlinks", st.hardlinks},
-              {"specials", st.specials},
-              {"xattrs", st.xattrs},
-              {"xattrs_refused", st.xattrs_refused},
-              {"hardlinks_copied", st.hardlinks_copied},
-              {"bytes", st.bytes}});
+    nlohmann::json doc{{"id", id},
+                       {"target", options.target},
+                       {"files", st.files},
+                       {"dirs", st.dirs},
+                       {"symlinks", st.symlinks},
+                       {"hardlinks", st.hardlinks},
+                       {"specials", st.specials},
+                       {"xattrs", st.xattrs},
+                       {"xattrs_refused", st.xattrs_refused},
+                       {"hardlinks_copied", st.hardlinks_copied},
+                       {"bytes", st.bytes}};
+    if (with_db && database_aside) doc["database"] = flags.database;  // the file put aside
+    out.Json(doc);
     return Ok();
   }
   out.Done(TrFormat("Restored {} files ({}) into {}", st.files + st.hardlinks + st.specials,

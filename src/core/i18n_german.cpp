@@ -1785,6 +1785,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "die Dateien der Datenbank selbst werden bei den Dateien ausgelassen ({}): das Backup "
        "enthält die Datenbank als 'db', eine in sich stimmige Kopie (eine Kopie der laufenden "
        "Dateien kann Seiten aus verschiedenen Zeitpunkten mischen)"},
+      {"the backup's database is not restored under --target (only files are): restore it with "
+       "--only db --database {}",
+       "die Datenbank des Backups wird mit --target nicht wiederhergestellt (nur Dateien): mit "
+       "--only db --database {} wiederherstellen"},
       {"{} files and directories were deleted while the backup ran ({}): left out",
        "{} Dateien und Verzeichnisse wurden während des Backups gelöscht ({}): ausgelassen"},
       {"{} files and directories were replaced while the backup ran, by what velin does not "

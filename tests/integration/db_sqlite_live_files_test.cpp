@@ -71,12 +71,29 @@ TEST(SqliteLiveFilesTest, TheDatabaseInAnIncludedDirectoryIsStoredOnceAsItsDump)
     EXPECT_FALSE(files.contains(name)) << name << " was stored as a file too";
   }
 
-  // --target: the files, without a raw copy posing as the database.
-  RunResult target = app.Run({"backup", "restore", "latest", "--target", app.path("t"), "--yes"});
+  // --target: the files, and the database at its place among them from its dump (whole, no
+  // raw -wal beside it), as the app stood; --json names where it went.
+  RunResult target = app.Run({"backup", "restore", "latest", "--target", app.path("t"), "--json"});
   ASSERT_EQ(target.exit_code, 0) << target.out << target.err;
+  EXPECT_EQ(nlohmann::json::parse(target.out).value("database", ""), app.path("t/var/app.db"))
+      << target.out;
   EXPECT_EQ(ReadFileOrDie(app.path("t/var/notes.txt")), "kept\n");
-  EXPECT_FALSE(fs::exists(app.path("t/var/app.db")));
+  EXPECT_EQ(RunProgram({"sqlite3", app.path("t/var/app.db"),
+                        "PRAGMA integrity_check; SELECT group_concat(v) FROM t"})
+                .out,
+            "ok\na,b,c\n");
   EXPECT_FALSE(fs::exists(app.path("t/var/app.db-wal")));
+  // Part of the files aside (--only var): the database is not among them, and a note says so.
+  RunResult part =
+      app.Run({"backup", "restore", "latest", "--target", app.path("p"), "--only", "var"});
+  ASSERT_EQ(part.exit_code, 0) << part.out << part.err;
+  EXPECT_EQ(ReadFileOrDie(app.path("p/var/notes.txt")), "kept\n");
+  EXPECT_FALSE(fs::exists(app.path("p/var/app.db")));
+  EXPECT_NE((part.out + part.err)
+                .find("the backup's database is not restored under --target (only files are): "
+                      "restore it with --only db --database FILE"),
+            std::string::npos)
+      << part.out << part.err;
 
   // In place: the database from its dump, whole.
   ExecLiveFiles(db, "DELETE FROM t;");
