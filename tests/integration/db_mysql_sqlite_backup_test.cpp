@@ -139,6 +139,33 @@ class MysqlLockHolderForSignalTest {
   std::thread thread_;
 };
 
+// The first row `sql` gives on `my`, polled every 20 ms up to `tries` times; "" when none came.
+std::string MysqlPolledRow(MariadbServer& my, const std::string& sql, int tries) {
+  std::string row;
+  for (int i = 0; i < tries && row.empty(); ++i) {
+    row = my.Sql("", sql);
+    if (row.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return row;
+}
+
+// The lock holder's idle session in `db` (its id), once it is there.
+std::string MysqlHolderSession(MariadbServer& my, const std::string& db, int tries = 500) {
+  return MysqlPolledRow(my,
+                        "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'app' AND "
+                        "DB = '" +
+                            db + "' AND COMMAND = 'Sleep'",
+                        tries);
+}
+
+// A session in `db` waiting for a lock (the restore's), once there is one.
+std::string MysqlLockWaiter(MariadbServer& my, const std::string& db, int tries = 1500) {
+  return MysqlPolledRow(my,
+                        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" + db +
+                            "' AND STATE LIKE 'Waiting for%lock%'",
+                        tries);
+}
+
 // SIGTERM while the restore waits for a table's metadata lock (which a year could not end:
 // lock_wait_timeout) stops it within seconds, by the signal, with one line saying what state the
 // database is in; the client's session is ended on the server too, so the DROP TABLE it waited
@@ -151,27 +178,13 @@ TEST(MysqlBackupTest, ASignalStopsARestoreThatWaitsForALock) {
   ASSERT_EQ(app.Run({"backup", "create"}, WithAppPassword()).exit_code, 0);
   my.Sql(db, "DELETE FROM users; INSERT INTO users VALUES (7)");
   MysqlLockHolderForSignalTest holder(my, db, app.path("holder-go"));
-  const std::string holder_sql =
-      "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = "
-      "'app' AND DB = '" +
-      db + "' AND COMMAND = 'Sleep'";
-  std::string holder_id;
-  for (int i = 0; i < 500 && holder_id.empty(); ++i) {
-    holder_id = my.Sql("", holder_sql);
-    if (holder_id.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::string holder_id = MysqlHolderSession(my, db);
   ASSERT_FALSE(holder_id.empty());
 
   RunOptions options = WithAppPassword();
   options.cwd = app.path("");
   BackgroundVelin velin({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
-  const std::string waiting_sql = "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" +
-                                  db + "' AND STATE LIKE 'Waiting for%lock%'";
-  std::string waiting;
-  for (int i = 0; i < 1500 && waiting.empty(); ++i) {
-    waiting = my.Sql("", waiting_sql);
-    if (waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::string waiting = MysqlLockWaiter(my, db);
   ASSERT_FALSE(waiting.empty()) << "the restore never waited for the lock";
   const auto signalled = std::chrono::steady_clock::now();
   velin.Signal(SIGTERM);
@@ -190,8 +203,8 @@ TEST(MysqlBackupTest, ASignalStopsARestoreThatWaitsForALock) {
       << r.err;
   EXPECT_EQ(r.err.find("partly restored"), std::string::npos) << r.err;
   // No session of the restore is left waiting; the application's is untouched.
-  EXPECT_EQ(my.Sql("", waiting_sql), "");
-  EXPECT_EQ(my.Sql("", holder_sql), holder_id);
+  EXPECT_EQ(MysqlLockWaiter(my, db, 1), "");
+  EXPECT_EQ(MysqlHolderSession(my, db, 1), holder_id);
   holder.End();
   // Once the lock came free nothing ran: the table is as the application left it.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -215,26 +228,13 @@ TEST(MysqlBackupTest, ASignalAfterATableWasRestoredSaysPartlyRestored) {
   ASSERT_EQ(app.Run({"backup", "create"}, WithAppPassword()).exit_code, 0);
   my.Sql(db, "DELETE FROM accounts; DELETE FROM users; INSERT INTO users VALUES (7)");
   MysqlLockHolderForSignalTest holder(my, db, app.path("holder-go"));
-  const std::string holder_sql =
-      "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'app' AND DB = '" + db +
-      "' AND COMMAND = 'Sleep'";
-  std::string holder_id;
-  for (int i = 0; i < 500 && holder_id.empty(); ++i) {
-    holder_id = my.Sql("", holder_sql);
-    if (holder_id.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::string holder_id = MysqlHolderSession(my, db);
   ASSERT_FALSE(holder_id.empty());
 
   RunOptions options = WithAppPassword();
   options.cwd = app.path("");
   BackgroundVelin velin({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
-  const std::string waiting_sql = "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '" +
-                                  db + "' AND STATE LIKE 'Waiting for%lock%'";
-  std::string waiting;
-  for (int i = 0; i < 1500 && waiting.empty(); ++i) {
-    waiting = my.Sql("", waiting_sql);
-    if (waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::string waiting = MysqlLockWaiter(my, db);
   ASSERT_FALSE(waiting.empty()) << "the restore never waited for the lock";
   velin.Signal(SIGTERM);
   ASSERT_TRUE(velin.WaitExit());
