@@ -517,10 +517,10 @@ Result<std::vector<ListingEntry>> FileServerBackend::ListingAt(const std::string
 // at every age velin judges either way.
 int64_t FileServerBackend::ListingOffset(const std::string& remote_path,
                                          const std::vector<ListingEntry>& entries) {
-  {
-    std::lock_guard lock(offset_mu_);
-    if (listing_offset_) return *listing_offset_;
-  }
+  // Held while it is learnt: listings run several at a time (the sweep), and each would stat a
+  // file of its own to learn the same offset.
+  std::lock_guard lock(offset_mu_);
+  if (listing_offset_) return *listing_offset_;
   constexpr int64_t kOffsetSource = 86400;
   constexpr int64_t kFarthestZone = 14 * 3600;  // a listed time is up to this far from UTC
   constexpr size_t kStats = 3;
@@ -556,7 +556,6 @@ int64_t FileServerBackend::ListingOffset(const std::string& remote_path,
       spdlog::debug("{}: its listings show times {} s ahead of UTC (its time zone)", Location(),
                     offset);
     }
-    std::lock_guard lock(offset_mu_);
     listing_offset_ = offset;
     return offset;
   }
