@@ -1789,6 +1789,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "--only db --database {}",
        "die Datenbank des Backups wird mit --target nicht wiederhergestellt (nur Dateien): mit "
        "--only db --database {} wiederherstellen"},
+      {"transaction {} was begun by user {}, and its watchdog now runs as user {}: at the "
+       "deadline its rollback runs stop, start and health as {} (run recover and extend as {}; "
+       "in the recover unit: User={})",
+       "Transaktion {} wurde von Benutzer {} begonnen, und ihr Watchdog läuft jetzt als Benutzer "
+       "{}: zur Frist führt ihr Rollback stop, start und health als {} aus (recover und extend "
+       "als {} ausführen; in der Recover-Unit: User={})"},
       {"{} files and directories were deleted while the backup ran ({}): left out",
        "{} Dateien und Verzeichnisse wurden während des Backups gelöscht ({}): ausgelassen"},
       {"{} files and directories were replaced while the backup ran, by what velin does not "

@@ -141,6 +141,16 @@ Result<bool> RollbackEngine::ArmWatchdog(TransactionRecord& txn) {
     ::close(fd);
     return tl::unexpected(readable.error());
   }
+  // A watchdog re-armed by another user (root's `recover` of a deploy user's transaction) runs
+  // the rollback's stop, start and health commands as that user at the deadline: the app then
+  // runs as root, and the deploy user's next stop cannot end it.
+  if (const std::string user = CurrentUser(env_); !txn.user.empty() && txn.user != user) {
+    reporter_.Warn(TrFormat(
+        "transaction {} was begun by user {}, and its watchdog now runs as user {}: at the "
+        "deadline its rollback runs stop, start and health as {} (run recover and extend as {}; "
+        "in the recover unit: User={})",
+        txn.id, txn.user, user, user, txn.user, txn.user));
+  }
   int ready[2] = {-1, -1};
   if (::pipe2(ready, O_CLOEXEC) != 0) {
     int err = errno;

@@ -573,6 +573,29 @@ TEST(RollbackOtherUserTest, AnOldSavedConfigOfRootDoesNotFailTheSwitch) {
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "a\n");
 }
 
+// root's `recover` of a deploy user's transaction whose watchdog died re-arms it as root: at
+// the deadline its rollback would start the app as root. It still re-arms (an unwatched deploy
+// is worse), with a warning naming both users and what to run instead.
+TEST(RollbackOtherUserTest, RecoverByRootOfADeployUsersTransactionWarns) {
+  if (::geteuid() != 0) GTEST_SKIP() << "runs as a user of its own: needs root";
+  ToyApp app(NoService());
+  app.Build("v1");
+  GiveToDeployUser(app);
+  ASSERT_EQ(VelinAsDeployUser(app, {"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(VelinAsDeployUser(app, {"rollback", "to-version", "v1"}).exit_code, 0);
+  RunResult r = VelinAsDeployUser(app, {"rollback", "begin", "--timeout", "1h"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  KillPid(WatchdogPid(app.state()));
+  r = app.Velin({"rollback", "recover"}, {{"USER", "root"}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("was begun by user deploy, and its watchdog now runs as user root: at "
+                       "the deadline its rollback runs stop, start and health as root (run "
+                       "recover and extend as deploy; in the recover unit: User=deploy)"),
+            std::string::npos)
+      << r.out << r.err;
+  KillPid(WatchdogPid(app.state()));
+}
+
 TEST(RollbackOtherUserTest, ALockFileOfRootIsNamedWithItsOwner) {
   if (::geteuid() != 0) GTEST_SKIP() << "runs as a user of its own: needs root";
   ToyApp app(NoService());
