@@ -535,6 +535,11 @@ Status ClearRemovals(io::Env& env, const StateLayout& layout) {
   return RemoveIfExists(env, layout.Removals());
 }
 
+Status KeepRemovals(io::Env& env, const StateLayout& layout,
+                    const std::vector<std::string>& names) {
+  return names.empty() ? ClearRemovals(env, layout) : SaveRemovals(env, layout, names);
+}
+
 std::string IsoTime(int64_t unix_ms) { return FormatUtcTime(unix_ms / 1000); }
 
 std::string LocalTime(int64_t unix_ms) { return FormatLocalTime(unix_ms / 1000); }

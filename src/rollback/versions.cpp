@@ -167,7 +167,7 @@ static Status InstallRelease(io::Env& env, const StateLayout& layout, const std:
   CrashPoint("create-registered");
   VELIN_TRY(env.Rename(staged, layout.Manifest(name)));
   VELIN_TRY(env.SyncDir(layout.Manifests()));
-  VELIN_TRY(listed.empty() ? ClearRemovals(env, layout) : SaveRemovals(env, layout, listed));
+  VELIN_TRY(KeepRemovals(env, layout, listed));
   VELIN_TRY(io::RemoveAll(env, layout.Release(aside)));
   return io::RemoveAll(env, layout.Config(aside));
 }
@@ -295,7 +295,7 @@ Status RollbackEngine::FinishRemovals(const Registry& reg) {
     VELIN_TRY(env_.SyncDir(layout_.Configs()));
     VELIN_TRY(env_.SyncDir(layout_.Manifests()));
   }
-  return KeepRemovals(stuck);
+  return KeepRemovals(env_, layout_, stuck);
 }
 
 // Removes what an unregistered version left: its release, stored config and manifest, each
@@ -325,12 +325,6 @@ Status RollbackEngine::RemoveUnregistered(const std::string& name) {
       "hold their space until removed by a user who may ('rm -rf{}'); velin tries again at "
       "each create-version",
       name, first->message, owner, paths));
-}
-
-// removals.json holds exactly `names` (written durably), or is gone when there are none.
-Status RollbackEngine::KeepRemovals(const std::vector<std::string>& names) {
-  if (names.empty()) return ClearRemovals(env_, layout_);
-  return SaveRemovals(env_, layout_, names);
 }
 
 // An artifact or config path that holds the state directory or the `current` link (`"."`, the
@@ -593,7 +587,7 @@ Status RollbackEngine::Prune(const std::string& keep_also) {
       stuck.push_back(name);
     }
   }
-  VELIN_TRY(KeepRemovals(stuck));
+  VELIN_TRY(KeepRemovals(env_, layout_, stuck));
   for (const auto& name : doomed_bases) {
     reporter_.Info(TrFormat("Pruned {}, the base of an ended transaction", name));
   }

@@ -278,8 +278,6 @@ class RollbackEngine {
   // Removes the release, stored config and manifest of the unregistered version `name`; the
   // error names what stayed, whose it is and how to remove it (another user's release).
   Status RemoveUnregistered(const std::string& name);
-  // removals.json lists exactly `names` (releases still to remove), or is removed when empty.
-  Status KeepRemovals(const std::vector<std::string>& names);
   // The state lock, then what an interrupted create-version left half-installed is finished
   // or undone (FinishInstalls, versions.cpp) before anything reads the registry's releases.
   Result<StateLock> LockState(Duration wait);

@@ -201,6 +201,8 @@ Status RemoveSwitchIntent(io::Env& env, const StateLayout& layout);
 Result<std::vector<std::string>> LoadRemovals(io::Env& env, const StateLayout& layout);
 Status SaveRemovals(io::Env& env, const StateLayout& layout, const std::vector<std::string>& names);
 Status ClearRemovals(io::Env& env, const StateLayout& layout);
+// removals.json lists exactly `names` (releases still to remove), or is removed when empty.
+Status KeepRemovals(io::Env& env, const StateLayout& layout, const std::vector<std::string>& names);
 
 // "2026-11-25T15:45:00Z" for a Unix time in ms: the records' and the JSON documents' times.
 std::string IsoTime(int64_t unix_ms);
