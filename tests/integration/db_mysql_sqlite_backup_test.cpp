@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "support/background_velin.hpp"
@@ -166,6 +167,32 @@ std::string MysqlLockWaiter(MariadbServer& my, const std::string& db, int tries 
                         tries);
 }
 
+// The two lock-wait stop tests' set-up: `db` backed up, then changed by `change`; a session of
+// the application holds a lock on its tables; a restore (--only db) of the backup is started and
+// seen waiting for that lock. Members end in reverse: velin (killed unless finished), the holder.
+struct MysqlRestoreWaitingOnLock {
+  MysqlRestoreWaitingOnLock(MariadbServer& my, const std::string& db, const std::string& change)
+      : app({"db"}, MysqlSection(my, db)) {
+    Start(my, db, change);
+  }
+  void Start(MariadbServer& my, const std::string& db, const std::string& change) {
+    ASSERT_EQ(app.Run({"backup", "create"}, WithAppPassword()).exit_code, 0);
+    my.Sql(db, change);
+    holder.emplace(my, db, app.path("holder-go"));
+    holder_id = MysqlHolderSession(my, db);
+    ASSERT_FALSE(holder_id.empty());
+    RunOptions options = WithAppPassword();
+    options.cwd = app.path("");
+    velin.emplace(std::vector<std::string>{"backup", "restore", "latest", "--only", "db", "--yes"},
+                  options);
+    ASSERT_FALSE(MysqlLockWaiter(my, db).empty()) << "the restore never waited for the lock";
+  }
+  BackupApp app;
+  std::optional<MysqlLockHolderForSignalTest> holder;
+  std::string holder_id;
+  std::optional<BackgroundVelin> velin;
+};
+
 // SIGTERM while the restore waits for a table's metadata lock (which a year could not end:
 // lock_wait_timeout) stops it within seconds, by the signal, with one line saying what state the
 // database is in; the client's session is ended on the server too, so the DROP TABLE it waited
@@ -174,23 +201,13 @@ TEST(MysqlBackupTest, ASignalStopsARestoreThatWaitsForALock) {
   MariadbServer& my = MariadbServer::Shared();
   std::string db = my.CreateDatabase();
   my.Sql(db, "CREATE TABLE users (id int PRIMARY KEY); INSERT INTO users VALUES (1), (2);");
-  BackupApp app({"db"}, MysqlSection(my, db));
-  ASSERT_EQ(app.Run({"backup", "create"}, WithAppPassword()).exit_code, 0);
-  my.Sql(db, "DELETE FROM users; INSERT INTO users VALUES (7)");
-  MysqlLockHolderForSignalTest holder(my, db, app.path("holder-go"));
-  const std::string holder_id = MysqlHolderSession(my, db);
-  ASSERT_FALSE(holder_id.empty());
-
-  RunOptions options = WithAppPassword();
-  options.cwd = app.path("");
-  BackgroundVelin velin({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
-  const std::string waiting = MysqlLockWaiter(my, db);
-  ASSERT_FALSE(waiting.empty()) << "the restore never waited for the lock";
+  MysqlRestoreWaitingOnLock waiting(my, db, "DELETE FROM users; INSERT INTO users VALUES (7)");
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
   const auto signalled = std::chrono::steady_clock::now();
-  velin.Signal(SIGTERM);
-  ASSERT_TRUE(velin.WaitExit());
+  waiting.velin->Signal(SIGTERM);
+  ASSERT_TRUE(waiting.velin->WaitExit());
   const auto took = std::chrono::steady_clock::now() - signalled;
-  RunResult r = velin.Finish();
+  RunResult r = waiting.velin->Finish();
   EXPECT_LT(took, std::chrono::seconds(8));
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.out << r.err;
   // It waited with the dump's first statement (the DROP TABLE of users, its only table): no
@@ -204,14 +221,14 @@ TEST(MysqlBackupTest, ASignalStopsARestoreThatWaitsForALock) {
   EXPECT_EQ(r.err.find("partly restored"), std::string::npos) << r.err;
   // No session of the restore is left waiting; the application's is untouched.
   EXPECT_EQ(MysqlLockWaiter(my, db, 1), "");
-  EXPECT_EQ(MysqlHolderSession(my, db, 1), holder_id);
-  holder.End();
+  EXPECT_EQ(MysqlHolderSession(my, db, 1), waiting.holder_id);
+  waiting.holder->End();
   // Once the lock came free nothing ran: the table is as the application left it.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(my.Sql(db, "SELECT id FROM users"), "7\n");
 
   // Running it again repairs it.
-  r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithAppPassword());
+  r = waiting.app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithAppPassword());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.Sql(db, "SELECT count(*) FROM users"), "2\n");
 }
@@ -224,21 +241,12 @@ TEST(MysqlBackupTest, ASignalAfterATableWasRestoredSaysPartlyRestored) {
   my.Sql(db,
          "CREATE TABLE accounts (id int PRIMARY KEY); INSERT INTO accounts VALUES (1), (2), (3);"
          "CREATE TABLE users (id int PRIMARY KEY); INSERT INTO users VALUES (1), (2);");
-  BackupApp app({"db"}, MysqlSection(my, db));
-  ASSERT_EQ(app.Run({"backup", "create"}, WithAppPassword()).exit_code, 0);
-  my.Sql(db, "DELETE FROM accounts; DELETE FROM users; INSERT INTO users VALUES (7)");
-  MysqlLockHolderForSignalTest holder(my, db, app.path("holder-go"));
-  const std::string holder_id = MysqlHolderSession(my, db);
-  ASSERT_FALSE(holder_id.empty());
-
-  RunOptions options = WithAppPassword();
-  options.cwd = app.path("");
-  BackgroundVelin velin({"backup", "restore", "latest", "--only", "db", "--yes"}, options);
-  const std::string waiting = MysqlLockWaiter(my, db);
-  ASSERT_FALSE(waiting.empty()) << "the restore never waited for the lock";
-  velin.Signal(SIGTERM);
-  ASSERT_TRUE(velin.WaitExit());
-  RunResult r = velin.Finish();
+  MysqlRestoreWaitingOnLock waiting(
+      my, db, "DELETE FROM accounts; DELETE FROM users; INSERT INTO users VALUES (7)");
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  waiting.velin->Signal(SIGTERM);
+  ASSERT_TRUE(waiting.velin->WaitExit());
+  RunResult r = waiting.velin->Finish();
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.out << r.err;
   EXPECT_NE(r.err.find("restore interrupted by SIGTERM while it waited for a lock in database '" +
                        db + "'; the database is left partly restored"),
@@ -246,7 +254,7 @@ TEST(MysqlBackupTest, ASignalAfterATableWasRestoredSaysPartlyRestored) {
       << r.err;
   EXPECT_NE(r.err.find("restore again to repair it"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("nothing was changed"), std::string::npos) << r.err;
-  holder.End();
+  waiting.holder->End();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(my.Sql(db, "SELECT count(*) FROM accounts"), "3\n");  // restored before the wait
   EXPECT_EQ(my.Sql(db, "SELECT id FROM users"), "7\n");           // as the application left it
