@@ -121,7 +121,13 @@ const BlobId* ArchiveWalk::DeltaBase(const BlobId& id, size_t size) {
 
 Status ArchiveWalk::SaveChunk(std::string_view chunk, std::vector<BlobId>& ids) {
   VELIN_TRY(CheckInterrupted());  // a backup asked to stop (core/termination.hpp): per chunk
-  VELIN_ASSIGN(BlobId id, repo_.HashBlob(chunk));
+  BlobId id;
+  if (chunker_.IsZeroChunk(chunk) && zero_chunk_id_) {
+    id = *zero_chunk_id_;  // the same bytes as the first one of a hole, hashed then
+  } else {
+    VELIN_ASSIGN(id, repo_.HashBlob(chunk));
+    if (chunker_.IsZeroChunk(chunk)) zero_chunk_id_ = id;
+  }
   ids.push_back(id);
   const BlobId* base = DeltaBase(id, chunk.size());
   if (writer_.Known(id)) return Ok();
@@ -213,10 +219,30 @@ Status ArchiveWalk::ReadContent(const std::string& abs, const io::FileInfo& info
   node.content.clear();
   chunk_ids_ = &node.content;
   uint64_t offset = 0;
+  // A sparse file's holes are fed as zeros without reading them (FeedZeros: whole chunks of
+  // zeros are neither copied nor scanned, and hashed once: SaveChunk). The same chunks as
+  // reading them: a file system that tells no holes, or a hole filled meanwhile, is read.
+  bool holes = opened.blocks * 512 < opened.size;
+  std::optional<io::RandomAccessFile::Hole> hole;
   for (;;) {
+    size_t want = 4 << 20;
+    if (holes && (!hole || hole->end <= offset)) {
+      hole = file->NextHole(offset);
+      holes = hole.has_value();
+    }
+    if (hole && hole->end > offset) {
+      if (hole->begin <= offset) {
+        const uint64_t zeros = hole->end - offset;
+        VELIN_TRY(chunker_.FeedZeros(zeros));
+        offset += zeros;
+        reporter_.UpdateProgress(stats_.bytes + offset, stats_.files);
+        continue;
+      }
+      want = static_cast<size_t>(std::min<uint64_t>(want, hole->begin - offset));
+    }
     size_t room = 0;
     char* space = chunker_.Space(&room);  // read straight into the chunker's buffer
-    VELIN_ASSIGN(size_t n, file->Read(offset, std::min<size_t>(room, 4 << 20), space));
+    VELIN_ASSIGN(size_t n, file->Read(offset, std::min<size_t>(room, want), space));
     if (n == 0) break;
     offset += n;
     VELIN_TRY(chunker_.Fill(n));

@@ -175,6 +175,7 @@ class ArchiveWalk {
   // The directory holding the entry ArchiveNode is filling (null: an include's own path).
   EntryDir* entry_dir_ = nullptr;
   std::vector<repo::BlobId>* chunk_ids_ = nullptr;  // where chunker_ emits into
+  std::optional<repo::BlobId> zero_chunk_id_;       // of chunker_'s chunk of zeros, once hashed
   // Files with several links met in this include: (dev, inode) -> the first one's rel_src. A
   // hardlink node names its group's first link within its own source (docs/repository-format.md,
   // "Trees"), so the map starts anew with each include.

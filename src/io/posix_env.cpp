@@ -546,6 +546,21 @@ class PosixRandomAccessFile : public RandomAccessFile {
                           POSIX_FADV_WILLNEED);
   }
 
+  std::optional<Hole> NextHole(uint64_t offset) const override {
+    // The descriptor's position moves; every read here is a pread, which does not use it.
+    const off_t begin = ::lseek(fd_, static_cast<off_t>(offset), SEEK_HOLE);
+    if (begin < 0) return std::nullopt;  // past the end, or no SEEK_HOLE here
+    struct stat st;
+    if (::fstat(fd_, &st) != 0 || begin >= st.st_size) return std::nullopt;  // the end's
+    off_t end = ::lseek(fd_, begin, SEEK_DATA);
+    if (end < 0) {
+      if (errno != ENXIO) return std::nullopt;
+      end = st.st_size;  // a hole up to the end of the file
+    }
+    if (end <= begin) return std::nullopt;
+    return Hole{.begin = static_cast<uint64_t>(begin), .end = static_cast<uint64_t>(end)};
+  }
+
  private:
   std::string path_;
   int fd_;

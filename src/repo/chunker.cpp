@@ -1,7 +1,10 @@
 #include "velin/repo/chunker.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace velin::repo {
 
@@ -107,6 +110,49 @@ char* StreamChunker::Space(size_t* room) {
 Status StreamChunker::Fill(size_t n) {
   end_ += n;
   return CutWhileFull(false);
+}
+
+void StreamChunker::FreeZeros::operator()(char* p) const { std::free(p); }
+
+void StreamChunker::EnsureZeros() {
+  if (zeros_) return;
+  const size_t max = chunker_.params().max_size;
+  zeros_.reset(static_cast<char*>(std::calloc(max, 1)));
+  if (!zeros_) throw std::bad_alloc();
+  zero_chunk_ = chunker_.Cut(reinterpret_cast<const uint8_t*>(zeros_.get()), max);
+}
+
+Status StreamChunker::FeedZeros(uint64_t n) {
+  EnsureZeros();
+  size_t run_tail = 0;  // how many of the unconsumed bytes, at their end, are this run's zeros
+  while (n > 0) {
+    const size_t unconsumed = end_ - begin_;
+    if (unconsumed <= run_tail && unconsumed + n >= zero_chunk_) {
+      // The chunk at begin_ is zeros so far and the run reaches where zeros are cut: that
+      // chunk, and every whole one after it, is zero_chunk_ zeros.
+      n -= zero_chunk_ - unconsumed;
+      begin_ = end_ = 0;
+      progress_ = {};
+      VELIN_TRY(emit_(std::string_view(zeros_.get(), zero_chunk_)));
+      for (; n >= zero_chunk_; n -= zero_chunk_) {
+        VELIN_TRY(emit_(std::string_view(zeros_.get(), zero_chunk_)));
+      }
+      run_tail = 0;
+      continue;  // fewer zeros left than a chunk: they start the next one, in the buffer
+    }
+    // No further than the chunk at begin_ can reach (it is cut by then, and the zeros after
+    // its cut may start a chunk of zeros): fewer than max_size bytes are unconsumed here.
+    size_t room = 0;
+    char* space = Space(&room);
+    const size_t reach = chunker_.params().max_size - unconsumed;
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(std::min(room, reach), n));
+    std::memset(space, 0, take);
+    n -= take;
+    run_tail += take;
+    VELIN_TRY(Fill(take));
+    run_tail = std::min(run_tail, end_ - begin_);
+  }
+  return Ok();
 }
 
 Status StreamChunker::Finish() {

@@ -202,6 +202,55 @@ TEST(BackupFidelityTest, SparseFileComesBackSparse) {
   EXPECT_EQ(ReadFileOrDie(o + "/tail.bin"), ReadFileOrDie(s + "/tail.bin"));
 }
 
+// A sparse file's holes are handed to the chunker as zeros without being read, whole chunks of
+// zeros hashed once (StreamChunker::FeedZeros): the chunks, so the blob ids, must be those the
+// same bytes read one by one give. A fully written copy of the file then adds no data, and both
+// come back byte for byte.
+TEST(BackupFidelityTest, HolesAreChunkedAsTheirZerosReadWouldBe) {
+  BackupApp app;
+  const std::string s = app.root() + "/storage";
+  fs::create_directories(s);
+  // Data at the start, within a chunk's reach of a hole, after a run of many whole zero chunks,
+  // and a hole at the end.
+  constexpr off_t kSize = (96 << 20) + 12345;
+  const std::string img = s + "/sparse.img";
+  {
+    int fd = ::open(img.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::ftruncate(fd, kSize), 0);
+    const std::pair<off_t, std::string> islands[] = {{0, RandomData(7000, 1)},
+                                                     {(3 << 20) + 17, RandomData(300000, 2)},
+                                                     {(60 << 20) + 12388, RandomData(5000, 3)}};
+    for (const auto& [at, bytes] : islands) {
+      ASSERT_EQ(::pwrite(fd, bytes.data(), bytes.size(), at), static_cast<ssize_t>(bytes.size()));
+    }
+    ::close(fd);
+  }
+  if (Lstat(img).st_blocks * 512 > (8 << 20)) {
+    GTEST_SKIP() << "the file system under " << s << " does not keep holes";
+  }
+  nlohmann::json first = app.Json({"backup", "create"});
+  EXPECT_GT(first.value("bytes_added", uint64_t{0}), 300000u) << first.dump();
+  const std::string bytes = ReadFileOrDie(img);
+  ASSERT_EQ(bytes.size(), static_cast<size_t>(kSize));
+  WriteFile(s + "/written.img", bytes);  // every byte written: no hole
+  ASSERT_GE(Lstat(s + "/written.img").st_blocks * 512, kSize - 4096);
+
+  nlohmann::json second = app.Json({"backup", "create"});
+  EXPECT_EQ(second.value("bytes_read", uint64_t{0}), 2 * static_cast<uint64_t>(kSize))
+      << second.dump();
+  EXPECT_LT(second.value("bytes_added", uint64_t{1} << 40), 64u << 10)
+      << "the written copy's chunks are not the sparse file's: " << second.dump();
+  RunResult r = app.Run({"backup", "restore", "latest", "--target", app.path("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string o = app.path("out") + "/storage";
+  EXPECT_TRUE(ReadFileOrDie(o + "/sparse.img") == bytes);
+  EXPECT_TRUE(ReadFileOrDie(o + "/written.img") == bytes);
+  EXPECT_LE(Lstat(o + "/sparse.img").st_blocks * 512, 2 << 20);
+  r = app.Run({"backup", "verify", "latest"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST(BackupFidelityTest, FifosComeBackAndSocketsAreSkippedWithAWarning) {
   BackupApp app;
   const std::string s = app.root() + "/storage";

@@ -170,6 +170,18 @@ class RandomAccessFile {
     (void)offset;
     (void)length;
   }
+  // The first hole at or after `offset`, [begin, end) (lseek SEEK_HOLE, SEEK_DATA): bytes that
+  // read as zeros without being stored. None when the rest of the file is data or the file
+  // system does not tell (nothing then is a hole). What the file was when asked: a write may
+  // fill it meanwhile, as any byte may change while it is read.
+  struct Hole {
+    uint64_t begin = 0;
+    uint64_t end = 0;
+  };
+  virtual std::optional<Hole> NextHole(uint64_t offset) const {
+    (void)offset;
+    return std::nullopt;
+  }
 };
 
 struct WriteOptions {

@@ -71,11 +71,21 @@ class StreamChunker {
   // call), Fill(n) hands over the first n of them. For readers that can read into a buffer.
   char* Space(size_t* room);
   Status Fill(size_t n);
+  // As Feed() of n zero bytes (a file's hole), without copying, scanning or emitting them one
+  // by one where that cannot matter: a chunk that starts within the run and whose bytes up to
+  // the cut a run of zeros gets are all zeros is cut there — the cut depends on the chunk's own
+  // bytes only — so such chunks are emitted as views of one zeroed buffer (IsZeroChunk()) and
+  // the rest of the run goes through the buffer as Feed() would put it. The same cuts as Feed().
+  Status FeedZeros(uint64_t n);
+  // Whether `chunk`, as handed to `emit`, is a view of that zeroed buffer: all zeros, and of the
+  // one length a chunk of zeros is cut at (every such chunk has the same blob id).
+  bool IsZeroChunk(std::string_view chunk) const { return zeros_ && chunk.data() == zeros_.get(); }
   Status Finish();
 
  private:
   Status CutWhileFull(bool at_end);
   void EnsureBuffer();  // of max_size + slack bytes, made on first use
+  void EnsureZeros();   // zeros_ and zero_chunk_, made on the first FeedZeros()
 
   const Chunker& chunker_;
   Emit emit_;
@@ -86,6 +96,13 @@ class StreamChunker {
   size_t begin_ = 0;  // unconsumed bytes are buffer_[begin_, end_)
   size_t end_ = 0;
   CutProgress progress_;  // the search for the end of the chunk at begin_, so far
+  // max_size zero bytes (calloc'd: pages the kernel maps to its zero page, no resident memory)
+  // and where a chunk that starts with max_size zeros is cut.
+  struct FreeZeros {
+    void operator()(char* p) const;
+  };
+  std::unique_ptr<char, FreeZeros> zeros_;
+  size_t zero_chunk_ = 0;
 };
 
 }  // namespace velin::repo

@@ -214,5 +214,104 @@ TEST(ChunkerTest, IncrementalSearchSaysWhenTheCutIsNotYetKnown) {
   EXPECT_EQ(chunker.CutIncrementally(f, params.max_size + 5, none), params.max_size);
 }
 
+// A stream of data and zero runs (a sparse file read around its holes): pieces are {bytes,
+// zeros}, either part possibly empty.
+struct SparsePiece {
+  std::string bytes;
+  uint64_t zeros = 0;
+};
+
+struct SparseChunks {
+  std::vector<std::string> chunks;
+  size_t zero_views = 0;  // of them, handed over as views of the zeroed buffer
+};
+
+SparseChunks ChunkSparse(const Chunker& chunker, const std::vector<SparsePiece>& pieces,
+                         bool zeros_as_bytes) {
+  SparseChunks out;
+  StreamChunker* self = nullptr;
+  StreamChunker sc(chunker, [&](std::string_view c) {
+    if (self->IsZeroChunk(c)) {
+      out.zero_views++;
+      EXPECT_EQ(c.find_first_not_of('\0'), std::string_view::npos);
+    }
+    out.chunks.emplace_back(c);
+    return Ok();
+  });
+  self = &sc;
+  for (const SparsePiece& piece : pieces) {
+    EXPECT_TRUE(sc.Feed(piece.bytes));
+    if (zeros_as_bytes) {
+      EXPECT_TRUE(sc.Feed(std::string(piece.zeros, '\0')));
+    } else {
+      EXPECT_TRUE(sc.FeedZeros(piece.zeros));
+    }
+  }
+  EXPECT_TRUE(sc.Finish());
+  return out;
+}
+
+// A seed whose gear table cuts a run of zeros before the maximum (most seeds cut it at the
+// maximum), so that both kinds of zero chunk are tried.
+uint64_t SeedCuttingZerosEarly(ChunkerParams params) {
+  std::string zeros(params.max_size, '\0');
+  for (uint64_t seed = 1; seed < 1000000; ++seed) {
+    params.seed = seed;
+    const Chunker c{params};
+    if (c.Cut(reinterpret_cast<const uint8_t*>(zeros.data()), zeros.size()) < params.max_size) {
+      return seed;
+    }
+  }
+  ADD_FAILURE() << "no seed cuts zeros before the maximum";
+  return 0;
+}
+
+TEST(ChunkerTest, ZerosFedWithoutBytesAreCutAsTheBytesWouldBe) {
+  ChunkerParams params{.min_size = 256, .avg_size = 1024, .max_size = 4096, .seed = 3};
+  const uint64_t early = SeedCuttingZerosEarly(params);
+  for (uint64_t seed : {uint64_t{3}, uint64_t{11}, early}) {
+    params.seed = seed;
+    const Chunker chunker{params};
+    std::mt19937 rng(static_cast<uint32_t>(seed));
+    for (int round = 0; round < 40; ++round) {
+      std::vector<SparsePiece> pieces;
+      const int n = 1 + static_cast<int>(rng() % 6);
+      for (int i = 0; i < n; ++i) {
+        SparsePiece piece;
+        // Data from none to a few chunks; runs from none, around the sizes that matter
+        // (min, a zero chunk, max) to many chunks.
+        piece.bytes = RandomBytes(rng() % 3 == 0 ? 0 : rng() % 9000, rng());
+        const uint64_t runs[] = {0, 1, 255, 256, 257, 4095, 4096, 4097, 8192, 12289, 100000};
+        piece.zeros = rng() % 2 == 0 ? runs[rng() % std::size(runs)] : rng() % 50000;
+        pieces.push_back(std::move(piece));
+      }
+      const SparseChunks want = ChunkSparse(chunker, pieces, /*zeros_as_bytes=*/true);
+      const SparseChunks got = ChunkSparse(chunker, pieces, /*zeros_as_bytes=*/false);
+      ASSERT_EQ(got.chunks, want.chunks) << "seed " << seed << ", round " << round;
+      EXPECT_EQ(want.zero_views, 0u);
+    }
+  }
+}
+
+TEST(ChunkerTest, LongZeroRunsAreHandedOverAsViewsOfOneBuffer) {
+  const ChunkerParams params{.min_size = 256, .avg_size = 1024, .max_size = 4096, .seed = 3};
+  const Chunker chunker{params};
+  std::string zeros(params.max_size, '\0');
+  const size_t zero_chunk =
+      chunker.Cut(reinterpret_cast<const uint8_t*>(zeros.data()), zeros.size());
+  // Data, then a run of 100 zero chunks and a bit, then data: all but the chunks the data
+  // reaches into are views, and the run is never copied byte by byte.
+  const std::vector<SparsePiece> pieces = {{RandomBytes(5000, 1), 100 * zero_chunk + 77},
+                                           {RandomBytes(3000, 2), 0}};
+  const SparseChunks got = ChunkSparse(chunker, pieces, /*zeros_as_bytes=*/false);
+  EXPECT_GE(got.zero_views, 98u);
+  EXPECT_EQ(got.chunks, ChunkSparse(chunker, pieces, /*zeros_as_bytes=*/true).chunks);
+  // A stream that is one run: every chunk but the last, shorter one is a view.
+  const SparseChunks only = ChunkSparse(chunker, {{"", 10 * zero_chunk + 5}}, false);
+  ASSERT_EQ(only.chunks.size(), 11u);
+  EXPECT_EQ(only.zero_views, 10u);
+  EXPECT_EQ(only.chunks.back(), std::string(5, '\0'));
+}
+
 }  // namespace
 }  // namespace velin::repo
