@@ -19,6 +19,19 @@ std::string StreamTag(const repo::Snapshot& snapshot, const char* key) {
   return "";
 }
 
+// False when a stream of `snapshot` is not usable: its dump failed under
+// `backup create --continue-on-error` (metadata status "missing", docs/databases.md).
+bool Complete(const repo::Snapshot& snapshot) {
+  for (const auto& src : snapshot.sources) {
+    if (src.kind != repo::SourceKind::kStream || !src.metadata.is_object()) continue;
+    auto it = src.metadata.find("status");
+    if (it != src.metadata.end() && !(it->is_string() && it->get<std::string>() == "ok")) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string TransactionOf(const repo::Snapshot& snapshot) {
@@ -49,13 +62,13 @@ Result<ForgetResult> ForgetSnapshots(repo::Repository& repository, const Retenti
     std::sort(sources.begin(), sources.end());
     const bool transaction = rules.keep_transaction_backups > 0 && !TransactionOf(s).empty();
     groups[Key{s.host, s.app, std::move(sources), transaction}].push_back(
-        {s.id, repo::SnapshotStart(s)});
+        {s.id, repo::SnapshotStart(s), Complete(s)});
   }
   for (auto& [key, times] : groups) {
     ForgetGroup g;
     std::tie(g.host, g.app, g.sources, g.transactions) = key;
     g.decisions = g.transactions
-                      ? KeepLastTransactions(std::move(times), rules.keep_transaction_backups)
+                      ? KeepLastTransactions(std::move(times), rules.keep_transaction_backups, now)
                       : ApplyRetention(std::move(times), rules, now);
     for (RetentionDecision& d : g.decisions) {
       if (d.keep || spare.empty() || d.id != spare) continue;

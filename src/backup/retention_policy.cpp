@@ -144,8 +144,11 @@ bool RetentionRules::Empty() const {
          keep_monthly <= 0 && keep_yearly <= 0;
 }
 
-std::vector<RetentionDecision> ApplyRetention(std::vector<SnapshotTime> snapshots,
-                                              const RetentionRules& rules, Clock::time_point now) {
+namespace {
+
+// The rules applied to `snapshots` as one list (ApplyRetention without the second pass).
+std::vector<RetentionDecision> DecideAll(std::vector<SnapshotTime> snapshots,
+                                         const RetentionRules& rules, Clock::time_point now) {
   std::sort(snapshots.begin(), snapshots.end(), NewerFirst);
   std::vector<RetentionDecision> out;
   out.reserve(snapshots.size());
@@ -187,13 +190,45 @@ std::vector<RetentionDecision> ApplyRetention(std::vector<SnapshotTime> snapshot
   return out;
 }
 
-std::vector<RetentionDecision> KeepLastTransactions(std::vector<SnapshotTime> snapshots, int keep) {
+}  // namespace
+
+std::vector<RetentionDecision> ApplyRetention(std::vector<SnapshotTime> snapshots,
+                                              const RetentionRules& rules, Clock::time_point now) {
+  std::vector<SnapshotTime> complete;
+  for (const SnapshotTime& s : snapshots) {
+    if (s.complete) complete.push_back(s);
+  }
+  const bool mixed = complete.size() != snapshots.size() && !complete.empty();
+  std::vector<RetentionDecision> out = DecideAll(std::move(snapshots), rules, now);
+  if (!mixed || rules.Empty()) return out;
+  // The complete backups alone: a backup without its database takes no place from them.
+  std::vector<RetentionDecision> alone = DecideAll(std::move(complete), rules, now);
+  for (RetentionDecision& d : out) {
+    if (d.keep) continue;
+    const auto it = std::find_if(alone.begin(), alone.end(),
+                                 [&](const RetentionDecision& a) { return a.id == d.id; });
+    if (it == alone.end() || !it->keep) continue;
+    d.keep = true;
+    d.reasons.push_back(KeepReason::kComplete);
+  }
+  return out;
+}
+
+std::vector<RetentionDecision> KeepLastTransactions(std::vector<SnapshotTime> snapshots, int keep,
+                                                    Clock::time_point now) {
   std::sort(snapshots.begin(), snapshots.end(), NewerFirst);
   std::vector<RetentionDecision> out;
   out.reserve(snapshots.size());
-  for (size_t i = 0; i < snapshots.size(); ++i) {
-    RetentionDecision d{snapshots[i].id, snapshots[i].time, static_cast<long>(i) < keep, {}};
-    if (d.keep) d.reasons.push_back(KeepReason::kTransaction);
+  const Clock::time_point future = now + repo::kClockSkew;
+  long rank = 0;  // among the backups not in the future, as ApplyRetention counts
+  for (const SnapshotTime& s : snapshots) {
+    RetentionDecision d{s.id, s.time, false, {}};
+    if (d.time > future) {
+      d.reasons.push_back(KeepReason::kFuture);
+    } else if (rank++ < keep) {
+      d.reasons.push_back(KeepReason::kTransaction);
+    }
+    d.keep = !d.reasons.empty();
     out.push_back(std::move(d));
   }
   return out;
@@ -221,6 +256,8 @@ std::string KeepReasonName(KeepReason reason, const RetentionRules& rules) {
       return "transaction backup";
     case KeepReason::kFuture:
       return "dated in the future";
+    case KeepReason::kComplete:
+      return "complete backup";
     case KeepReason::kJustCreated:
       return "just created";
   }

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <set>
 
 #include "support/backup_fixture.hpp"
@@ -176,6 +177,59 @@ TEST(BackupForgetFutureTest, ABackupDatedInTheFutureTakesNoKeepLastSlotAfterCrea
     }
   }
   EXPECT_TRUE(future_reason) << plan;
+}
+
+}  // namespace
+}  // namespace velin::testing
+
+namespace velin::testing {
+namespace {
+
+// keep_last = 2, and the database broke: two creates with --continue-on-error committed the
+// files without it. A scheduled `backup forget` then forgot every backup that held the database
+// (the two failed ones took both places), with exit 0; the next prune deleted the last good dump.
+// The rules now also count the complete backups alone, which keeps the two newest good ones.
+TEST(BackupForgetIncompleteTest, BackupsWithoutTheDatabaseDoNotForgetTheLastGoodDumps) {
+  BackupApp app({"db", "storage"},
+                "keep_last = 2\nprune_after_create = false\n"
+                "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
+  std::filesystem::create_directories(app.root() + "/var");
+  const std::string db = app.root() + "/var/app.db";
+  RunProgram({"sqlite3", db, "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('good');"});
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  std::vector<std::string> good;
+  for (const char* at : {"2026-11-01T01:00:00Z", "2026-11-02T01:00:00Z", "2026-11-03T01:00:00Z"}) {
+    nlohmann::json made = app.Json({"backup", "create"}, 0, At(at));
+    good.push_back(made.value("id", ""));
+  }
+  std::filesystem::rename(db, db + ".saved");
+  WriteFile(db, "this is not an SQLite database, not at all, not even close\n");
+  std::vector<std::string> failed;
+  for (const char* at : {"2026-11-04T01:00:00Z", "2026-11-05T01:00:00Z"}) {
+    RunResult r = app.Run({"backup", "create", "--continue-on-error", "--json"}, At(at));
+    ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+    failed.push_back(nlohmann::json::parse(r.out, nullptr, false).value("id", ""));
+  }
+  ASSERT_EQ(good.size(), 3u);
+  ASSERT_FALSE(good[0].empty() || good[1].empty() || good[2].empty() || failed[0].empty() ||
+               failed[1].empty());
+
+  const RunOptions now = At("2026-11-05T12:00:00Z");
+  RunResult dry = app.Run({"backup", "forget", "--dry-run"}, now);
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("keep     " + good[2]), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("complete backup"), std::string::npos) << dry.out;
+  RunResult real = app.Run({"backup", "forget"}, now);
+  ASSERT_EQ(real.exit_code, 0) << real.err;
+  EXPECT_EQ(BackupIds(app), (std::set<std::string>{failed[1], failed[0], good[2], good[1]}));
+  // The newest good dump still restores the database.
+  const std::string out = app.path("out");
+  std::filesystem::create_directories(out);
+  RunResult restore = app.Run({"backup", "restore", good[2], "--target", out, "--only", "db",
+                               "--database-url", "sqlite:" + out + "/restored.db", "--yes"},
+                              now);
+  ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
+  EXPECT_EQ(RunProgram({"sqlite3", out + "/restored.db", "SELECT v FROM t;"}).out, "good\n");
 }
 
 }  // namespace

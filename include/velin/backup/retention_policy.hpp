@@ -14,7 +14,12 @@
 //  - keep_daily / keep_weekly / keep_monthly / keep_yearly N: the newest snapshot of each of the
 //    last N days / ISO-8601 weeks / months / years that have snapshots, in local time (TZ) —
 //    restic's definition; a period without snapshots does not use up a count.
-// A snapshot kept by any rule stays. The newest snapshot always stays. With no rule at all
+// A snapshot kept by any rule stays. The newest snapshot always stays. Where the group holds
+// incomplete snapshots (SnapshotTime::complete false: a database dump failed), the rules are
+// applied a second time to its complete snapshots alone, and a complete one that pass keeps
+// stays too (KeepReason::kComplete): backups without their database never push the last good
+// dumps out (keep_last = 3 and three failed dumps in a row used to forget every backup that
+// holds the database). With no rule at all
 // (every count 0) nothing is forgotten. A snapshot dated more than repo::kClockSkew after `now`
 // (made while a clock was wrong) stays too, counted apart: it takes no keep_last, period or
 // "newest" slot from the others.
@@ -49,6 +54,9 @@ struct RetentionRules {
 struct SnapshotTime {
   std::string id;
   std::chrono::system_clock::time_point time;
+  // False for a backup committed without a usable stream (a database dump that failed under
+  // `backup create --continue-on-error`): ApplyRetention keeps the complete ones apart too.
+  bool complete = true;
 };
 
 enum class KeepReason {
@@ -62,6 +70,7 @@ enum class KeepReason {
   kNewest,       // the newest snapshot, which always stays
   kTransaction,  // one of the keep_transaction_backups newest backups of deploy transactions
   kFuture,       // dated after the clock (beyond repo::kClockSkew): kept, counted apart
+  kComplete,     // kept by the rules applied to the group's complete backups alone
   kJustCreated,  // the backup `create` just made, which its maintenance never forgets
 };
 
@@ -85,8 +94,11 @@ std::chrono::system_clock::time_point RetentionCutoff(std::chrono::system_clock:
                                                       int days);
 
 // The rule of the deploy transactions' group (keep_transaction_backups): the `keep` newest
-// stay, for KeepReason::kTransaction, the others go; ordered newest first as above.
-std::vector<RetentionDecision> KeepLastTransactions(std::vector<SnapshotTime> snapshots, int keep);
+// stay, for KeepReason::kTransaction, the others go; ordered newest first as above. One dated
+// more than repo::kClockSkew after `now` stays (KeepReason::kFuture) and takes no place: else a
+// transaction backup dated years ahead had the backup of the transaction open now forgotten.
+std::vector<RetentionDecision> KeepLastTransactions(std::vector<SnapshotTime> snapshots, int keep,
+                                                    std::chrono::system_clock::time_point now);
 
 // A short English name of a reason ("daily", "within 42 days"), for --json and logs.
 std::string KeepReasonName(KeepReason reason, const RetentionRules& rules);

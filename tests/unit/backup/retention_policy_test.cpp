@@ -411,13 +411,57 @@ TEST_F(RetentionPolicy, KeepLastTransactionsKeepsTheNewestInTheSameOrder) {
   RetentionRules rules;
   for (int turn = 0; turn < 2; ++turn) {
     EXPECT_EQ(
-        Summarize(KeepLastTransactions(input, 2), rules),
+        Summarize(KeepLastTransactions(input, 2, T("2026-11-26 12:00")), rules),
         (std::vector<std::string>{"20261126-0800-full=transaction backup",
                                   "20261125-1430-full-10=transaction backup",
                                   "20261125-1430-full-2=forget", "20261124-0900-full=forget"}));
     std::reverse(input.begin(), input.end());
   }
-  EXPECT_TRUE(KeepLastTransactions({}, 3).empty());
+  EXPECT_TRUE(KeepLastTransactions({}, 3, T("2026-11-26 12:00")).empty());
+}
+
+// A transaction backup made while a clock was years ahead: kept, but it takes no place. It used
+// to take the one place of keep_transaction_backups = 1, so the next create's maintenance forgot
+// (and pruned) the backup of the transaction open now, which its rollback restores the data from.
+TEST_F(RetentionPolicy, KeepLastTransactionsGivesABackupDatedInTheFutureNoPlace) {
+  const std::vector<SnapshotTime> input = {{"20300101-1000-full", T("2030-01-01 10:00")},
+                                           {"20261125-0900-full", T("2026-11-25 09:00")},
+                                           {"20261124-0900-full", T("2026-11-24 09:00")}};
+  RetentionRules rules;
+  EXPECT_EQ(Summarize(KeepLastTransactions(input, 1, T("2026-11-25 12:00")), rules),
+            (std::vector<std::string>{"20300101-1000-full=dated in the future",
+                                      "20261125-0900-full=transaction backup",
+                                      "20261124-0900-full=forget"}));
+}
+
+// Backups whose database dump failed (--continue-on-error) used to take the places of the rules
+// like any other: keep_last = 2 and two failed dumps in a row forgot every backup holding the
+// database. The rules also apply to the complete backups alone, and keep what that keeps.
+TEST_F(RetentionPolicy, BackupsWithoutTheirDatabaseDoNotPushTheLastGoodDumpsOut) {
+  const std::vector<SnapshotTime> input = {{"s5-no-db", T("2026-11-05 02:00"), false},
+                                           {"s4-no-db", T("2026-11-04 02:00"), false},
+                                           {"s3", T("2026-11-03 02:00")},
+                                           {"s2", T("2026-11-02 02:00")},
+                                           {"s1", T("2026-11-01 02:00")}};
+  const RetentionRules last = Rules(0, 2, 0, 0, 0, 0);
+  EXPECT_EQ(Summarize(ApplyRetention(input, last, T("2026-11-05 12:00")), last),
+            (std::vector<std::string>{"s5-no-db=last+newest", "s4-no-db=last", "s3=complete backup",
+                                      "s2=complete backup", "s1=forget"}));
+  // keep_daily counts the days of complete backups apart as well; retention_days is an age and
+  // needs no second pass, but gets it harmlessly.
+  const RetentionRules daily = Rules(1, 0, 1, 0, 0, 0);
+  EXPECT_EQ(Summarize(ApplyRetention(input, daily, T("2026-11-05 12:00")), daily),
+            (std::vector<std::string>{"s5-no-db=within+daily+newest", "s4-no-db=forget",
+                                      "s3=complete backup", "s2=forget", "s1=forget"}));
+  // Only complete or only failed backups: one pass, as before.
+  std::vector<SnapshotTime> failed_only(input.begin(), input.begin() + 2);
+  EXPECT_EQ(Summarize(ApplyRetention(failed_only, last, T("2026-11-05 12:00")), last),
+            (std::vector<std::string>{"s5-no-db=last+newest", "s4-no-db=last"}));
+  // No rule: nothing goes, and no second reason is added.
+  const RetentionRules none = Rules(0, 0, 0, 0, 0, 0);
+  for (const std::string& s : Summarize(ApplyRetention(input, none, T("2026-11-05 12:00")), none)) {
+    EXPECT_NE(s.find("=no retention rule"), std::string::npos) << s;
+  }
 }
 
 // The clock counts nanoseconds in 64 bits, back to 1677. A cutoff further back (retention_days
