@@ -109,7 +109,11 @@ Status WaitHealthy(io::Env& env, const Settings& settings) {
   for (;;) {
     auto now = env.SteadyNow();
     Duration left = std::chrono::duration_cast<Duration>(deadline - now);
-    Duration budget = std::clamp(left, Duration(500), Duration(10'000));
+    // Each attempt may take the time that is left (at least half a second): a check that takes
+    // 15 s (a smoke test, a service answering its first request once warmed up) passes within
+    // a health_timeout of 30s. Before, an attempt was cut at 10 s and such a check never
+    // passed: the switch went back from a healthy version.
+    Duration budget = std::max(left, Duration(500));
     ++attempts;
     VELIN_ASSIGN(CommandResult r, RunHealthOnce(settings, budget));
     if (r.exit_code == 0 && !r.timed_out) return Ok();
