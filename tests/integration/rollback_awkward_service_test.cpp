@@ -1,12 +1,68 @@
-// A switch with awkward application commands: a health check slower than 10 s.
+// A switch with awkward application commands: a failed version that has ended by itself when
+// the switch goes back (a pid file's `kill` then fails), and a health check slower than 10 s.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "support/rollback_app.hpp"
 
 namespace velin::testing {
 namespace {
+
+std::string AwkwardPython3() {
+  return ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+// The pid file's entry of a process that is gone: no pid is this high (pid_max is at most 2^22),
+// so `kill` fails at once, whenever the init process reaps a crashed one.
+constexpr const char* kGonePid = "99999999";
+
+// v2 crashes at its start: its pid file names a process that is gone. Every other version starts
+// the toy server. `stop` kills the pid file's process and fails when it is gone, as `kill` and
+// `pkill` do.
+std::map<std::string, std::string> CrashingV2Commands(const ToyApp& app) {
+  const std::string server = "nohup " + AwkwardPython3() + " current/bin/server.py " +
+                             std::to_string(app.port()) + " >server.log 2>&1 </dev/null &";
+  return {{"VELIN_ROLLBACK_STOP", "kill $(cat server.pid)"},
+          {"VELIN_ROLLBACK_START", "if grep -q v2 current/bin/VERSION; then echo " +
+                                       std::string(kGonePid) + " > server.pid; else " + server +
+                                       " echo $! > server.pid; fi"}};
+}
+
+TEST(RollbackAwkwardServiceTest, AFailedVersionThatEndedItselfIsLeftWhenItsStopFails) {
+  ToyAppOptions options;
+  options.health_timeout = "4s";
+  ToyApp app(options);
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}, {{"VELIN_ROLLBACK_HEALTH_TIMEOUT", "8s"}})
+                .exit_code,
+            0);
+  ASSERT_EQ(app.Health(), "version=v1");
+
+  // v2's process is gone when the switch goes back: its `stop` fails, and the switch back goes
+  // on (before, it ended there: v2 linked, nothing running, exit 1).
+  RunResult r = app.Velin({"rollback", "to-version", "v2"}, CrashingV2Commands(app));
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_NE(r.err.find("switched back to v1 (healthy); rollback.stop had failed on the way: "
+                       "rollback.stop command failed (exit code "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("switching back to v1 all the same"), std::string::npos) << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_TRUE(app.WaitForVersion("v1", 10)) << app.Health();
+
+  RunResult history = app.Velin({"--json", "rollback", "history"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  const nlohmann::json doc = nlohmann::json::parse(history.out);
+  const std::string outcome = doc["history"].back()["outcome"].get<std::string>();
+  EXPECT_NE(outcome.find("health check failed; switched back to v1 (healthy)"), std::string::npos)
+      << outcome;
+}
 
 // Each attempt of the health check may take the time left of health_timeout: one that takes
 // 11 s passes within 25s (before, every attempt was cut at 10 s and it never passed).
@@ -24,6 +80,39 @@ TEST(RollbackAwkwardServiceTest, AHealthCheckSlowerThanTenSecondsPassesWithinHea
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Health check passed"), std::string::npos) << r.out;
   EXPECT_LT(seconds, 24.0);
+}
+
+// A deploy that crashed after its switch: the transaction's rollback finds its process gone, and
+// its `stop` fails. The rollback goes on (before, it ended there, "nothing was changed": the
+// transaction closed as "rollback failed" with the crashed version linked and nothing running).
+TEST(RollbackAwkwardServiceTest, TheRollbackOfACrashedDeployGoesOnWhenItsStopFails) {
+  ToyApp app;
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "begin", "--timeout", "10m", "--reason", "deploy v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = app.Velin({"rollback", "to-version", "v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(app.Health(), "version=v2");
+
+  // v2 crashes; its pid file stays, naming a process that is gone.
+  app.KillServer();
+  WriteFile(app.app() + "/server.pid", std::string(kGonePid) + "\n");
+
+  r = app.Velin({"rollback", "rollback", "--reason", "v2 crashed"},
+                {{"VELIN_ROLLBACK_STOP", "kill $(cat server.pid)"}});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("rolling back to "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("all the same (the version being left may have ended already)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(app.Current(), "v2");
+  EXPECT_TRUE(app.WaitForVersion("v1", 10)) << app.Health();
+  RunResult status = app.Velin({"rollback", "status"});
+  EXPECT_NE(status.out.find("No open transaction"), std::string::npos) << status.out;
 }
 
 }  // namespace
