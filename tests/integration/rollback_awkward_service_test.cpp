@@ -115,5 +115,48 @@ TEST(RollbackAwkwardServiceTest, TheRollbackOfACrashedDeployGoesOnWhenItsStopFai
   EXPECT_NE(status.out.find("No open transaction"), std::string::npos) << status.out;
 }
 
+// A health URL that answers 200 and then streams (server-sent events, an endless body) passes
+// at its status line: the body is not read. Before, the attempt read it until its time was up,
+// and the check failed ("last: timed out").
+TEST(RollbackAwkwardServiceTest, AHealthUrlWithAnEndlessBodyPassesAtItsStatus) {
+  TempDir server_dir;
+  WriteFile(
+      server_dir / "stream.py",
+      "import socket, sys\n"
+      "s = socket.socket()\n"
+      "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+      "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+      "s.listen(16)\n"
+      "while True:\n"
+      "    c, _ = s.accept()\n"
+      "    try:\n"
+      "        c.recv(65536)\n"
+      "        c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Type: text/event-stream\\r\\n\\r\\n')\n"
+      "        while True:\n"
+      "            c.sendall(b'data: ok\\n\\n' * 512)\n"
+      "    except OSError:\n"
+      "        pass\n"
+      "    finally:\n"
+      "        c.close()\n");
+  const int port = FreePort();
+  ToyAppOptions options = NoService();
+  options.health_timeout = "20s";
+  options.extra_rollback = "start = \"nohup " + AwkwardPython3() + " " +
+                           (server_dir / "stream.py") + " " + std::to_string(port) +
+                           " >/dev/null 2>&1 </dev/null & echo $! > server.pid\"\n"
+                           "health = \"http://127.0.0.1:" +
+                           std::to_string(port) + "/events\"\n";
+  ToyApp app(options);  // its destructor kills server.pid's process
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Health check passed"), std::string::npos) << r.out;
+  EXPECT_LT(seconds, 15.0);
+}
+
 }  // namespace
 }  // namespace velin::testing
