@@ -19,7 +19,11 @@
 namespace velin::rollback {
 namespace {
 
-size_t DiscardHealthBody(char*, size_t size, size_t n, void*) { return size * n; }
+// The body is not read: the status decides, and a body ends the transfer at once (libcurl's
+// CURLE_WRITE_ERROR, then judged by the status). A health endpoint that streams (an endless
+// body, server-sent events) or sends a large one held each attempt until its time was up, and
+// the switch went back from a version that answered 200.
+size_t StopAtHealthBody(char*, size_t, size_t, void*) { return 0; }
 
 struct HealthCurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
@@ -38,15 +42,17 @@ Result<CommandResult> GetHealthUrl(const std::string& url, Duration timeout) {
   CURL* c = curl.get();
   storage::SetOneShotHttpOptions(c, url, timeout, std::string("velin/") + kVersion);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, DiscardHealthBody);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, StopAtHealthBody);
   const CURLcode rc = curl_easy_perform(c);
   long status = 0;
-  if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  // A write error is StopAtHealthBody's: the status line and headers have come.
+  const bool answered = rc == CURLE_OK || rc == CURLE_WRITE_ERROR;
+  if (answered) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   CommandResult r;
   r.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-  if (rc == CURLE_OK && status < 400) return r;  // exit_code 0
+  if (answered && status > 0 && status < 400) return r;  // exit_code 0
   r.exit_code = 1;
-  if (rc == CURLE_OK) {
+  if (answered && status > 0) {
     r.output = TrFormat("HTTP status {}", status);
   } else if (!r.timed_out) {
     r.output = NoTr(error[0] != '\0' ? error : curl_easy_strerror(rc));
@@ -109,7 +115,11 @@ Status WaitHealthy(io::Env& env, const Settings& settings) {
   for (;;) {
     auto now = env.SteadyNow();
     Duration left = std::chrono::duration_cast<Duration>(deadline - now);
-    Duration budget = std::clamp(left, Duration(500), Duration(10'000));
+    // Each attempt may take the time that is left (at least half a second): a check that takes
+    // 15 s (a smoke test, a service answering its first request once warmed up) passes within
+    // a health_timeout of 30s. Before, an attempt was cut at 10 s and such a check never
+    // passed: the switch went back from a healthy version.
+    Duration budget = std::max(left, Duration(500));
     ++attempts;
     VELIN_ASSIGN(CommandResult r, RunHealthOnce(settings, budget));
     if (r.exit_code == 0 && !r.timed_out) return Ok();

@@ -94,22 +94,48 @@ static Status RestoreSavedConfig(io::Env& env, const std::string& saved_root,
 
 // How far one direction of a switch got: what the service is left doing when it failed.
 struct StepProgress {
-  bool stopped = false;  // `stop` passed
-  bool changed = false;  // the link or the config was touched
-  bool started = false;  // `start` passed (a failure after it is the health check)
+  bool stopped = false;      // `stop` passed (or, going back, was run and failed: stop_failure)
+  bool changed = false;      // the link or the config was touched
+  bool started = false;      // `start` passed (a failure after it is the health check)
+  std::string stop_failure;  // going back: why `stop` failed, the switch back went on
 };
 
 // One direction of a switch, from `from` (may be empty) to `to`. `from_level` is the schema
 // level before the switch. `*progress` says how far it got.
 // `restore_data` (may be empty): restores the database before `start`, instead of migrate_down
 // (the backup brings back the schema of its time).
+// `undo`: this undoes a failed switch (kSwitchingBack) or a deploy (a transaction's rollback,
+// kRollingBack), and a failing `stop` does not end it. What `stop` stops then is the version
+// that failed, which has often ended by itself (it crashed at its start or later, or its `start`
+// was killed at start_timeout), and a `stop` that kills a pid file's process or runs `pkill`
+// fails on a process that is gone: stopping there left the service down on the failed version.
+// The undo goes on, and when the failed version still runs, the other one's `start` or health
+// check fails and says so.
+enum class Undo { kNo, kSwitchingBack, kRollingBack };
 static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& reporter,
                          const VersionRecord& to, const VersionRecord* from,
                          const std::string& from_level, const ConfigSource& config,
                          const std::function<Status(const std::string&)>& point,
-                         StepProgress* progress, const std::function<Status()>& restore_data = {}) {
-  VELIN_TRY(RunServiceCommand(settings, "stop", settings.stop, settings.stop_timeout));
-  if (!settings.stop.empty()) reporter.Done(Tr("Service stopped"));
+                         StepProgress* progress, const std::function<Status()>& restore_data = {},
+                         Undo undo = Undo::kNo) {
+  if (Status stopped = RunServiceCommand(settings, "stop", settings.stop, settings.stop_timeout);
+      !stopped) {
+    if (undo == Undo::kNo) return stopped;
+    progress->stop_failure = stopped.error().message;
+    if (undo == Undo::kSwitchingBack) {
+      reporter.Warn(
+          TrFormat("{}; switching back to {} all the same (the version being left may "
+                   "have ended already)",
+                   stopped.error().message, to.name));
+    } else {
+      reporter.Warn(
+          TrFormat("{}; rolling back to {} all the same (the version being left may "
+                   "have ended already)",
+                   stopped.error().message, to.name));
+    }
+  } else if (!settings.stop.empty()) {
+    reporter.Done(Tr("Service stopped"));
+  }
   CrashPoint("switch-stopped");
   progress->stopped = true;
   progress->changed = true;
@@ -168,6 +194,10 @@ static std::pair<std::string, std::string> ServiceLeft(const StepProgress& progr
   if (progress.started) {
     return {"the service runs " + version + " but is not healthy",
             TrFormat("the service runs {} but is not healthy", version)};
+  }
+  if (!progress.stop_failure.empty()) {  // going back, `stop` failed and `start` did too
+    return {"the service is not running, unless " + before + " still runs",
+            TrFormat("the service is not running, unless {} still runs", before)};
   }
   if (progress.stopped) {
     return {"the service is not running", std::string(Tr("the service is not running"))};
@@ -634,7 +664,8 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     std::function<Status()> restore;
     if (!intent.restore_backup.empty()) restore = [&] { return RestoreDataOfSwitch(intent); };
     Status forward = ApplySteps(env_, settings_, reporter_, to, from ? &*from : nullptr,
-                                intent.from_level, config, point, &forward_progress, restore);
+                                intent.from_level, config, point, &forward_progress, restore,
+                                intent.action == "rollback" ? Undo::kRollingBack : Undo::kNo);
     if (!intent.restore_backup.empty() && !intent.data.empty()) {
       entry.data = intent.data == "restored"
                        ? "restored from backup " + intent.restore_backup
@@ -643,6 +674,9 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     last_data_ = intent.data;
     NoteSwitchOutcome(intent.to, forward);  // the failed mark in registry.json; never stops it
     if (forward) {
+      if (!forward_progress.stop_failure.empty()) {  // a transaction's rollback went on
+        entry.detail = "rollback.stop had failed: " + forward_progress.stop_failure;
+      }
       VELIN_TRY(record(entry));
       if (!saved_dir.empty()) {
         reporter_.Info(
@@ -684,11 +718,16 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     if (!saved_dir.empty()) config = {saved_dir, true};
     StepProgress progress;
     Status back = ApplySteps(env_, settings_, reporter_, *from, &to, to.schema_level, config,
-                             point_back, &progress);
+                             point_back, &progress, {}, Undo::kSwitchingBack);
     back_ok = static_cast<bool>(back);
     if (back_ok) {
       back_result = "switched back to " + from->name + " (healthy)";
       back_shown = TrFormat("switched back to {} (healthy)", from->name);
+      if (!progress.stop_failure.empty()) {
+        back_result += "; rollback.stop had failed on the way: " + progress.stop_failure;
+        back_shown = TrFormat("{}; rollback.stop had failed on the way: {}", back_shown,
+                              progress.stop_failure);
+      }
     } else {
       auto [left, left_shown] = ServiceLeft(progress, from->name, intent.to);
       back_result =

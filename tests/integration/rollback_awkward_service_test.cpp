@@ -1,0 +1,162 @@
+// A switch with awkward application commands: a failed version that has ended by itself when
+// the switch goes back (a pid file's `kill` then fails), and a health check slower than 10 s.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "support/rollback_app.hpp"
+
+namespace velin::testing {
+namespace {
+
+std::string AwkwardPython3() {
+  return ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+// The pid file's entry of a process that is gone: no pid is this high (pid_max is at most 2^22),
+// so `kill` fails at once, whenever the init process reaps a crashed one.
+constexpr const char* kGonePid = "99999999";
+
+// v2 crashes at its start: its pid file names a process that is gone. Every other version starts
+// the toy server. `stop` kills the pid file's process and fails when it is gone, as `kill` and
+// `pkill` do.
+std::map<std::string, std::string> CrashingV2Commands(const ToyApp& app) {
+  const std::string server = "nohup " + AwkwardPython3() + " current/bin/server.py " +
+                             std::to_string(app.port()) + " >server.log 2>&1 </dev/null &";
+  return {{"VELIN_ROLLBACK_STOP", "kill $(cat server.pid)"},
+          {"VELIN_ROLLBACK_START", "if grep -q v2 current/bin/VERSION; then echo " +
+                                       std::string(kGonePid) + " > server.pid; else " + server +
+                                       " echo $! > server.pid; fi"}};
+}
+
+TEST(RollbackAwkwardServiceTest, AFailedVersionThatEndedItselfIsLeftWhenItsStopFails) {
+  ToyAppOptions options;
+  options.health_timeout = "4s";
+  ToyApp app(options);
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}, {{"VELIN_ROLLBACK_HEALTH_TIMEOUT", "8s"}})
+                .exit_code,
+            0);
+  ASSERT_EQ(app.Health(), "version=v1");
+
+  // v2's process is gone when the switch goes back: its `stop` fails, and the switch back goes
+  // on (before, it ended there: v2 linked, nothing running, exit 1).
+  RunResult r = app.Velin({"rollback", "to-version", "v2"}, CrashingV2Commands(app));
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_NE(r.err.find("switched back to v1 (healthy); rollback.stop had failed on the way: "
+                       "rollback.stop command failed (exit code "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("switching back to v1 all the same"), std::string::npos) << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_TRUE(app.WaitForVersion("v1", 10)) << app.Health();
+
+  RunResult history = app.Velin({"--json", "rollback", "history"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  const nlohmann::json doc = nlohmann::json::parse(history.out);
+  const std::string outcome = doc["history"].back()["outcome"].get<std::string>();
+  EXPECT_NE(outcome.find("health check failed; switched back to v1 (healthy)"), std::string::npos)
+      << outcome;
+}
+
+// Each attempt of the health check may take the time left of health_timeout: one that takes
+// 11 s passes within 25s (before, every attempt was cut at 10 s and it never passed).
+TEST(RollbackAwkwardServiceTest, AHealthCheckSlowerThanTenSecondsPassesWithinHealthTimeout) {
+  ToyAppOptions options = NoService();
+  options.health_timeout = "25s";
+  options.extra_rollback = "health = \"sleep 11\"\n";
+  ToyApp app(options);
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Health check passed"), std::string::npos) << r.out;
+  EXPECT_LT(seconds, 24.0);
+}
+
+// A deploy that crashed after its switch: the transaction's rollback finds its process gone, and
+// its `stop` fails. The rollback goes on (before, it ended there, "nothing was changed": the
+// transaction closed as "rollback failed" with the crashed version linked and nothing running).
+TEST(RollbackAwkwardServiceTest, TheRollbackOfACrashedDeployGoesOnWhenItsStopFails) {
+  ToyApp app;
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "begin", "--timeout", "10m", "--reason", "deploy v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = app.Velin({"rollback", "to-version", "v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(app.Health(), "version=v2");
+
+  // v2 crashes; its pid file stays, naming a process that is gone.
+  app.KillServer();
+  WriteFile(app.app() + "/server.pid", std::string(kGonePid) + "\n");
+
+  r = app.Velin({"rollback", "rollback", "--reason", "v2 crashed"},
+                {{"VELIN_ROLLBACK_STOP", "kill $(cat server.pid)"}});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("rolling back to "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("all the same (the version being left may have ended already)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(app.Current(), "v2");
+  EXPECT_TRUE(app.WaitForVersion("v1", 10)) << app.Health();
+  RunResult status = app.Velin({"rollback", "status"});
+  EXPECT_NE(status.out.find("No open transaction"), std::string::npos) << status.out;
+}
+
+// A health URL that answers 200 and then streams (server-sent events, an endless body) passes
+// at its status line: the body is not read. Before, the attempt read it until its time was up,
+// and the check failed ("last: timed out").
+TEST(RollbackAwkwardServiceTest, AHealthUrlWithAnEndlessBodyPassesAtItsStatus) {
+  TempDir server_dir;
+  WriteFile(
+      server_dir / "stream.py",
+      "import socket, sys\n"
+      "s = socket.socket()\n"
+      "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+      "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+      "s.listen(16)\n"
+      "while True:\n"
+      "    c, _ = s.accept()\n"
+      "    try:\n"
+      "        c.recv(65536)\n"
+      "        c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Type: text/event-stream\\r\\n\\r\\n')\n"
+      "        while True:\n"
+      "            c.sendall(b'data: ok\\n\\n' * 512)\n"
+      "    except OSError:\n"
+      "        pass\n"
+      "    finally:\n"
+      "        c.close()\n");
+  const int port = FreePort();
+  ToyAppOptions options = NoService();
+  options.health_timeout = "20s";
+  options.extra_rollback = "start = \"nohup " + AwkwardPython3() + " " +
+                           (server_dir / "stream.py") + " " + std::to_string(port) +
+                           " >/dev/null 2>&1 </dev/null & echo $! > server.pid\"\n"
+                           "health = \"http://127.0.0.1:" +
+                           std::to_string(port) + "/events\"\n";
+  ToyApp app(options);  // its destructor kills server.pid's process
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Health check passed"), std::string::npos) << r.out;
+  EXPECT_LT(seconds, 15.0);
+}
+
+}  // namespace
+}  // namespace velin::testing
