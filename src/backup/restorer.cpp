@@ -773,25 +773,48 @@ class FileWriterPool {
     std::string& data = Buffers().data;
     std::string& stored = Buffers().stored;
     uint64_t written = 0;
+    // A blob repeated back to back (a sparse file's holes, a file of zeros: chunks of zeros
+    // all have one id) is read and checked once and written as often as it comes; in a sparse
+    // file, such a run of zeros is left a hole without looking at it again.
+    const std::vector<repo::BlobId>* ids = &job.node.content;
+    std::vector<repo::BlobId> distinct;
+    std::vector<uint64_t> repeats;  // of distinct[i]; empty: every blob once
+    if (std::adjacent_find(ids->begin(), ids->end()) != ids->end()) {
+      for (const repo::BlobId& id : job.node.content) {
+        if (!distinct.empty() && distinct.back() == id) {
+          repeats.back()++;
+        } else {
+          distinct.push_back(id);
+          repeats.push_back(1);
+        }
+      }
+      ids = &distinct;
+    }
     std::optional<AheadScope> ahead;
-    if (large && job.node.content.size() > 1) ahead.emplace(*this, job.node.content);
-    for (size_t i = 0; i < job.node.content.size(); ++i) {
-      const repo::BlobId& id = job.node.content[i];
+    if (large && ids->size() > 1) ahead.emplace(*this, *ids);
+    for (size_t i = 0; i < ids->size() && written <= job.node.size; ++i) {
+      const repo::BlobId& id = (*ids)[i];
       if (ahead) {
         VELIN_TRY(ahead->Take(i, data, stored));  // hash checked, here or by a helper
       } else {
         VELIN_TRY(ReadBlob(id, data, stored));  // hash checked
       }
-      // The chunks must add up to the size the tree records (the archiver records what it
-      // read): a tree that says otherwise is damaged, and its file is not taken as restored.
-      written += data.size();
-      if (written > job.node.size) break;
-      if (sparse) {
-        VELIN_TRY(WriteSparse(*file, written - data.size(), data));
-      } else {
-        VELIN_TRY(file->Append(data));
+      const uint64_t times = repeats.empty() ? 1 : repeats[i];
+      const bool hole = sparse && times > 1 && AllZero(data);
+      for (uint64_t t = 0; t < times; ++t) {
+        // The chunks must add up to the size the tree records (the archiver records what it
+        // read): a tree that says otherwise is damaged, and its file is not taken as restored.
+        written += data.size();
+        if (written > job.node.size) break;
+        if (hole) {
+          // Nothing to write: Truncate below gives a hole at the end its size.
+        } else if (sparse) {
+          VELIN_TRY(WriteSparse(*file, written - data.size(), data));
+        } else {
+          VELIN_TRY(file->Append(data));
+        }
+        bytes_.fetch_add(data.size(), std::memory_order_relaxed);
       }
-      bytes_.fetch_add(data.size(), std::memory_order_relaxed);
     }
     if (written != job.node.size) {
       return DamageError(TrFormat("the backup records {} bytes but its chunks hold {}",
