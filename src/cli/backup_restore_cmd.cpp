@@ -220,7 +220,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
     std::string met;
     for (const std::string& file : st.database_files) met += (met.empty() ? "" : ", ") + file;
     if (!options.leave_out_database_files) {
-      out.Warn(database_files_named
+      out.Warn(database_files_named && sqlite_dump
                    ? TrFormat("the database's own files ({}) are restored as named, from the copy "
                               "the backup read while the application wrote: it may be torn; the "
                               "consistent copy is the backup's dump (--only db)",
