@@ -545,6 +545,19 @@ class DirReadAhead {
 
 }  // namespace
 
+void ArchiveWalk::LeaveOut(const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) {
+    left_out_paths_.insert(path);
+    // The directory it lies in, symlinks on the way followed: the walk compares the
+    // directories it lists with it.
+    struct stat st {};
+    if (::stat(io::Dirname(path).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      left_out_by_dir_[{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)}].insert(
+          io::Basename(path));
+    }
+  }
+}
+
 Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string& rel_app,
                                        const std::string& rel_src, const io::FileInfo& info,
                                        const Node* parent_node) {
@@ -578,6 +591,16 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
       if (pos < pn.size() && pn[pos].name == entries[i].name) parent_nodes[i] = &pn[pos];
     }
   }
+  // The names LeaveOut named in this directory, however its path was spelt there.
+  const std::set<std::string>* left_out_here = nullptr;
+  if (auto it = left_out_by_dir_.find({info.device, info.inode});
+      it != left_out_by_dir_.end() && listed->stable_inodes) {
+    left_out_here = &it->second;
+  }
+  auto left_out = [&](const std::string& name) {
+    return left_out_paths_.contains(io::JoinPath(abs, name)) ||
+           (left_out_here != nullptr && left_out_here->contains(name));
+  };
   EntryDir here(env_, abs, info);
   DirReadAhead ahead(env_, here, entries);
   // Its entries are read through `here`; the caller's again after.
@@ -590,8 +613,7 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
   for (size_t i = 0; i < entries.size(); ++i) {
     if (!infos[i] || !*infos[i]) continue;
     const io::FileInfo& info = **infos[i];
-    if (info.type == io::FileType::kRegular && info.size > 0 &&
-        !left_out_paths_.contains(io::JoinPath(abs, entries[i].name)) &&
+    if (info.type == io::FileType::kRegular && info.size > 0 && !left_out(entries[i].name) &&
         !Unchanged(parent_nodes[i], info)) {
       ahead.Want(i, info.size);
     }
@@ -607,7 +629,7 @@ Result<BlobId> ArchiveWalk::ArchiveDir(const std::string& abs, const std::string
         options_.skip_paths.end()) {
       continue;
     }
-    if (left_out_paths_.contains(child_abs)) {
+    if (left_out(entry.name)) {
       left_out_.Add(child_rel);
       continue;
     }

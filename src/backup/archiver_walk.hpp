@@ -69,10 +69,10 @@ class ArchiveWalk {
   void SetLister(DirLister* lister) { lister_ = lister; }
   // Absolute paths the walk leaves out because a stream of this backup holds them as one
   // consistent copy (StreamSource::LiveFiles: an SQLite database and its side files); those it
-  // meets are named in left_out().
-  void LeaveOut(const std::vector<std::string>& paths) {
-    left_out_paths_.insert(paths.begin(), paths.end());
-  }
+  // meets are named in left_out(). Matched by path and by the directory they lie in (its device
+  // and inode) with their names, so a path spelt through a symlink (app.root, an include, the
+  // database's directory) that the walk reaches by another spelling is left out too.
+  void LeaveOut(const std::vector<std::string>& paths);
   // One backup.include path: a source whose tree holds one node, the path's last component.
   Result<repo::SnapshotSource> ArchivePath(const std::string& include);
   Result<repo::SnapshotSource> ArchiveStream(StreamSource& source);
@@ -208,6 +208,7 @@ class ArchiveWalk {
   uint64_t unstored_specials_ = 0;
   PathSample changed_;
   std::set<std::string> left_out_paths_;
+  std::map<std::pair<uint64_t, uint64_t>, std::set<std::string>> left_out_by_dir_;
   PathSample left_out_;
   PathSample clamped_mtimes_;
   PathSample vanished_;

@@ -1540,6 +1540,12 @@ class Restorer {
     VELIN_TRY(CheckInterrupted());  // a restore asked to stop (core/termination.hpp): per node
     std::string path = io::JoinPath(dir_rel, node.name);                // relative to the target
     if (!filter_.Keep(path, node.type == NodeType::kDir)) return Ok();  // --include/--exclude
+    // A copy of the live SQLite database's own files (RestoreOptions::database_files).
+    if ((node.type == NodeType::kFile || node.type == NodeType::kHardlink) &&
+        options_.database_files.contains(path)) {
+      stats.database_files.push_back(path);
+      if (options_.leave_out_database_files) return Ok();
+    }
     switch (node.type) {
       case NodeType::kFile:
         VELIN_TRY(WriteFile(dir, node));

@@ -77,7 +77,37 @@ std::vector<std::string> SqliteLiveFiles(const std::string& path) {
   return files;
 }
 
+// `path` with its symlinks followed as far as it exists: the resolved path of its longest
+// existing ancestor with the rest appended; `path` (cleaned) when none resolves.
+std::string ResolvedAsFarAsExists(const std::string& path) {
+  std::string head = io::CleanPath(path);
+  std::string tail;
+  while (true) {
+    if (char* real = ::realpath(head.c_str(), nullptr)) {
+      std::string resolved = real;
+      std::free(real);
+      return tail.empty() ? resolved : io::JoinPath(resolved, tail);
+    }
+    const std::string parent = io::Dirname(head);
+    if (parent == head || parent.empty()) return io::CleanPath(path);
+    tail = tail.empty() ? io::Basename(head) : io::JoinPath(io::Basename(head), tail);
+    head = parent;
+  }
+}
+
 }  // namespace
+
+std::optional<std::string> SqliteFileInApp(const config::Config& cfg) {
+  if (!cfg.database.configured || cfg.database.driver != "sqlite" || cfg.database.path.empty() ||
+      cfg.app.root.empty()) {
+    return std::nullopt;
+  }
+  const std::string root = ResolvedAsFarAsExists(cfg.app.root);
+  const std::string file = ResolvedAsFarAsExists(config::ResolveAppPath(cfg, cfg.database.path));
+  const std::string prefix = root == "/" ? root : root + "/";
+  if (file.size() <= prefix.size() || !file.starts_with(prefix)) return std::nullopt;
+  return file.substr(prefix.size());
+}
 
 Result<std::unique_ptr<DatabaseStreamSource>> MakeDatabaseSource(const config::Config& cfg,
                                                                  bool continue_on_error) {

@@ -62,6 +62,12 @@ class DatabaseStreamSource final : public backup::StreamSource {
 Result<std::unique_ptr<DatabaseStreamSource>> MakeDatabaseSource(const config::Config& cfg,
                                                                  bool continue_on_error);
 
+// The configured SQLite database as a path relative to app.root, as a backup's files name it,
+// compared on resolved paths (app.root, the database's directories and a symlink at its path
+// followed, as far as they exist): "storage/production.sqlite3". nullopt when no SQLite database
+// is configured or it lies outside app.root.
+std::optional<std::string> SqliteFileInApp(const config::Config& cfg);
+
 // Restores the database of `snapshot`: into the configured database or, with `database` set,
 // into that database (SQLite: that file), created when missing. Unless `confirmed`, asks first
 // when the restore replaces something (ReplacedByRestore). Every chunk is checked before the live

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 
 #include "backup_common.hpp"
 #include "backup_db.hpp"
@@ -111,27 +112,44 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   // docs/databases.md#sqlite). Others (a server's, one outside app.root) are named, not restored.
   const bool database_aside = !flags.target.empty() && flags.database.empty() &&
                               ctx.global.database_url.empty() && has_db && !alone;
-  const std::string database_file = io::CleanPath(config::ResolveAppPath(*cfg, cfg->database.path));
+  // The configured SQLite database relative to app.root, on resolved paths (a symlinked
+  // app.root or directory of the database: docs/databases.md#sqlite).
+  const std::optional<std::string> sqlite_in_app = SqliteFileInApp(*cfg);
+  const nlohmann::json* recorded = backup::StreamSourceMetadata(snapshot, kDatabaseStream);
+  const bool sqlite_dump = cfg->database.driver == "sqlite" && recorded != nullptr &&
+                           recorded->value("driver", std::string()) == "sqlite" &&
+                           CheckDumpUsable(snapshot).has_value();
   const std::string aside_note = TrFormat(
       "the backup's database is not restored under --target (only files are): restore it with "
       "--only db --database {}",
       cfg->database.driver == "sqlite" ? "FILE" : "NAME");
   if (database_aside && flags.only.empty() && flags.include.empty() && flags.exclude.empty()) {
-    const std::string root = io::CleanPath(cfg->app.root) + "/";
-    const nlohmann::json* recorded = backup::StreamSourceMetadata(snapshot, kDatabaseStream);
-    const bool sqlite_inside = cfg->database.driver == "sqlite" && recorded != nullptr &&
-                               recorded->value("driver", std::string()) == "sqlite" &&
-                               database_file.starts_with(root);
-    if (sqlite_inside && CheckDumpUsable(snapshot)) {
+    if (sqlite_in_app && sqlite_dump) {
       VELIN_ASSIGN(const std::string target, FromCurrentDirectory(flags.target));
-      flags.database = io::JoinPath(target, database_file.substr(root.size()));
+      flags.database = io::JoinPath(target, *sqlite_in_app);
     } else {
       out.Info(aside_note);
     }
-  } else if (database_aside && !flags.only.empty() && cfg->database.driver == "sqlite" &&
-             database_file.starts_with(io::CleanPath(config::ResolveAppPath(*cfg, flags.only)) +
-                                       "/")) {
+  } else if (database_aside && !flags.only.empty() && sqlite_in_app &&
+             sqlite_in_app->starts_with(flags.only + "/")) {
     out.Info(aside_note);  // the part asked for held the database: it is not among its files
+  }
+  // A copy of the database's own files among the backup's files (a backup made before
+  // 2026-12-07, or whose dump failed under --continue-on-error) was read while the application
+  // wrote: with a usable dump it is left out (in place it would be written over the live
+  // database), unless --only or an --include names one of those files exactly; without one it is
+  // the only copy, written with a warning (docs/databases.md#sqlite).
+  std::set<std::string> database_files;
+  bool database_files_named = false;
+  if (sqlite_in_app && has_db) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      const std::string file = *sqlite_in_app + suffix;
+      database_files.insert(file);
+      database_files_named =
+          database_files_named || flags.only == file ||
+          std::any_of(flags.include.begin(), flags.include.end(),
+                      [&](const std::string& glob) { return PathInBackup(*cfg, glob) == file; });
+    }
   }
   const bool with_db =
       !flags.database.empty() ||
@@ -149,6 +167,8 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   options.include = flags.include;
   options.exclude = flags.exclude;
   options.restore_owner = ::geteuid() == 0;
+  options.database_files = database_files;
+  options.leave_out_database_files = sqlite_dump && !database_files_named;
   if (flags.target.empty()) {
     options.target = cfg->app.root;
     options.in_place = true;
@@ -196,6 +216,33 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   out.Begin(output::Icon::kRestore, TrFormat("Restoring backup {}...", id));
   VELIN_ASSIGN(backup::RestoreStats st,
                backup::RestoreSnapshot(*r.repo, snapshot, ctx.env(), out, options));
+  if (!st.database_files.empty()) {
+    std::string met;
+    for (const std::string& file : st.database_files) met += (met.empty() ? "" : ", ") + file;
+    if (!options.leave_out_database_files) {
+      out.Warn(database_files_named && sqlite_dump
+                   ? TrFormat("the database's own files ({}) are restored as named, from the copy "
+                              "the backup read while the application wrote: it may be torn; the "
+                              "consistent copy is the backup's dump (--only db)",
+                              met)
+                   : TrFormat("the database's own files ({}) are restored from the copy the "
+                              "backup read while the application wrote, and the backup holds no "
+                              "usable dump of the database: the copy may be torn (check it with "
+                              "sqlite3 FILE 'PRAGMA integrity_check')",
+                              met));
+    } else if (with_db) {
+      out.Info(
+          TrFormat("the backup's copy of the database's own files ({}) is left out: the "
+                   "database is restored from its dump, one consistent copy",
+                   met));
+    } else {
+      out.Info(
+          TrFormat("the backup's copy of the database's own files ({}) is left out: read while the "
+                   "application wrote, it may be torn; the backup holds the database as 'db', one "
+                   "consistent copy: restore it with --only db{}",
+                   met, flags.target.empty() ? "" : " --database FILE"));
+    }
+  }
   if (with_db) VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, db_confirmed));
   // Symlinks or fifos the target has no room for: the rest (and the database) is restored, the
   // restore still fails, saying what is missing.

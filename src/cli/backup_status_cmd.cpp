@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "backup_common.hpp"
+#include "backup_db.hpp"
 #include "velin/backup/verify_record.hpp"
 #include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
@@ -113,9 +114,8 @@ bool HoldsDumpedDatabase(const config::Config& cfg, const repo::Snapshot& s,
       db->metadata.value("status", "ok") != "ok") {
     return false;
   }
-  const std::string root = io::CleanPath(cfg.app.root) + "/";
-  const std::string path = io::CleanPath(cfg.database.path);
-  return path.starts_with(root) && path.substr(root.size()).starts_with(include + "/");
+  const std::optional<std::string> file = SqliteFileInApp(cfg);  // on resolved paths
+  return file && file->starts_with(include + "/");
 }
 
 void Judge(const config::Config& cfg, Facts& f) {

@@ -1793,6 +1793,29 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "die Dateien der Datenbank selbst werden bei den Dateien ausgelassen ({}): das Backup "
        "enthält die Datenbank als 'db', eine in sich stimmige Kopie (eine Kopie der laufenden "
        "Dateien kann Seiten aus verschiedenen Zeitpunkten mischen)"},
+      {"the database's own files ({}) are restored as named, from the copy the backup read "
+       "while the application wrote: it may be torn; the consistent copy is the backup's dump "
+       "(--only db)",
+       "die Dateien der Datenbank selbst ({}) werden wie angegeben wiederhergestellt, aus der "
+       "Kopie, die das Backup las, während die Anwendung schrieb: sie kann zerrissen sein; die in "
+       "sich stimmige Kopie ist der Dump des Backups (--only db)"},
+      {"the database's own files ({}) are restored from the copy the backup read while the "
+       "application wrote, and the backup holds no usable dump of the database: the copy may be "
+       "torn (check it with sqlite3 FILE 'PRAGMA integrity_check')",
+       "die Dateien der Datenbank selbst ({}) werden aus der Kopie wiederhergestellt, die das "
+       "Backup las, während die Anwendung schrieb, und das Backup enthält keinen brauchbaren Dump "
+       "der Datenbank: die Kopie kann zerrissen sein (mit sqlite3 DATEI 'PRAGMA integrity_check' "
+       "prüfen)"},
+      {"the backup's copy of the database's own files ({}) is left out: the database is restored "
+       "from its dump, one consistent copy",
+       "die Kopie der Dateien der Datenbank selbst im Backup ({}) wird ausgelassen: die Datenbank "
+       "wird aus ihrem Dump wiederhergestellt, einer in sich stimmigen Kopie"},
+      {"the backup's copy of the database's own files ({}) is left out: read while the "
+       "application wrote, it may be torn; the backup holds the database as 'db', one consistent "
+       "copy: restore it with --only db{}",
+       "die Kopie der Dateien der Datenbank selbst im Backup ({}) wird ausgelassen: gelesen, "
+       "während die Anwendung schrieb, kann sie zerrissen sein; das Backup enthält die Datenbank "
+       "als 'db', eine in sich stimmige Kopie: mit --only db{} wiederherstellen"},
       {"the backup's database is not restored under --target (only files are): restore it with "
        "--only db --database {}",
        "die Datenbank des Backups wird mit --target nicht wiederhergestellt (nur Dateien): mit "

@@ -167,6 +167,121 @@ TEST(SqliteLiveFilesTest, AFailedDumpKeepsTheDatabaseFiles) {
   EXPECT_EQ(made.exit_code, 1) << made.out << made.err;
   EXPECT_NE(made.err.find("damaged"), std::string::npos) << made.err;
   EXPECT_TRUE(LiveFilesBackedUp(app).contains("var/app.db"));
+  // Restored in place it is written (the only copy), with a warning that it may be torn.
+  WriteFile(path, "replaced");
+  RunResult restored = app.Run({"backup", "restore", "latest", "--only", "var", "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(ReadFileOrDie(path), bytes);
+  EXPECT_NE((restored.out + restored.err)
+                .find("the database's own files (var/app.db) are restored from the copy the "
+                      "backup read while the application wrote, and the backup holds no usable "
+                      "dump of the database: the copy may be torn"),
+            std::string::npos)
+      << restored.out << restored.err;
+}
+
+// The velin.toml of a BackupApp with include = ["db", "var"] and the SQLite database at
+// `database_path` under app.root `root`.
+void WriteRawCopyConfig(const BackupApp& app, const std::string& root,
+                        const std::string& database_path) {
+  WriteFile(app.path("velin.toml"),
+            "[app]\nroot = \"" + root +
+                "\"\n[backup]\ninclude = [\"db\", \"var\"]\ndestination = \"repo\"\n"
+                "[database]\ndriver = \"sqlite\"\npath = \"" +
+                database_path + "\"\n");
+}
+
+std::string RawCopyRows(const std::string& path) {
+  return RunProgram({"sqlite3", path, "SELECT group_concat(v) FROM t"}).out;
+}
+
+// A backup holding both the dump and a raw copy of the live database file (as every backup made
+// before 2026-12-07 did; made here by backing up with another database configured): an in-place
+// `restore --only var` wrote that copy, read while the application wrote, over the live database.
+// It is left out with a note now; named exactly (--only var/app.db) it is written, with a warning.
+TEST(SqliteLiveFilesTest, ARawCopyOfTheDatabaseIsNotRestoredOverTheLiveOne) {
+  BackupApp app({"db", "var"});
+  const std::string path = app.root() + "/var/app.db";
+  fs::create_directories(app.root() + "/var");
+  fs::create_directories(app.root() + "/other");
+  WriteFile(app.root() + "/var/notes.txt", "kept\n");
+  RunProgram({"sqlite3", path, "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a'), ('b');"});
+  fs::copy_file(path, app.root() + "/other/app.db");
+  WriteRawCopyConfig(app, "app", "other/app.db");
+  RunResult made = app.Run({"backup", "create"});
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  ASSERT_TRUE(LiveFilesBackedUp(app).contains("var/app.db"));
+  WriteRawCopyConfig(app, "app", "var/app.db");
+  RunProgram({"sqlite3", path, "INSERT INTO t VALUES ('c');"});
+  WriteFile(app.root() + "/var/notes.txt", "changed\n");
+
+  RunResult part = app.Run({"backup", "restore", "latest", "--only", "var", "--yes"});
+  ASSERT_EQ(part.exit_code, 0) << part.out << part.err;
+  EXPECT_EQ(ReadFileOrDie(app.root() + "/var/notes.txt"), "kept\n");
+  EXPECT_EQ(RawCopyRows(path), "a,b,c\n") << "the live database was overwritten";
+  EXPECT_NE((part.out + part.err)
+                .find("the backup's copy of the database's own files (var/app.db) is left out: "
+                      "read while the application wrote, it may be torn; the backup holds the "
+                      "database as 'db', one consistent copy: restore it with --only db"),
+            std::string::npos)
+      << part.out << part.err;
+  // --include of its directory, without --only: the files and then the database, from its dump
+  // (not from the raw copy).
+  RunResult included = app.Run({"backup", "restore", "latest", "--include", "var", "--yes"});
+  ASSERT_EQ(included.exit_code, 0) << included.out << included.err;
+  EXPECT_EQ(RawCopyRows(path), "a,b\n");
+  EXPECT_NE((included.out + included.err)
+                .find("the backup's copy of the database's own files (var/app.db) is left out: "
+                      "the database is restored from its dump, one consistent copy"),
+            std::string::npos)
+      << included.out << included.err;
+  RunProgram({"sqlite3", path, "INSERT INTO t VALUES ('c');"});
+  // --target: the database from its dump, not the raw copy, and no raw copy beside it.
+  RunResult aside = app.Run({"backup", "restore", "latest", "--target", app.path("t"), "--json"});
+  ASSERT_EQ(aside.exit_code, 0) << aside.out << aside.err;
+  EXPECT_EQ(RawCopyRows(app.path("t/var/app.db")), "a,b\n");
+  // Named exactly: written, with a warning.
+  RunResult named = app.Run({"backup", "restore", "latest", "--only", "var/app.db", "--yes"});
+  ASSERT_EQ(named.exit_code, 0) << named.out << named.err;
+  EXPECT_EQ(RawCopyRows(path), "a,b\n");
+  EXPECT_NE((named.out + named.err)
+                .find("the database's own files (var/app.db) are restored as named, from the "
+                      "copy the backup read while the application wrote: it may be torn"),
+            std::string::npos)
+      << named.out << named.err;
+}
+
+// The database reached through a symlink (a symlinked app.root, the database's directory
+// configured through a link): the walk compared paths as written, so it stored the live file as
+// well as the dump, and restore --target gave a note instead of the database.
+TEST(SqliteLiveFilesTest, TheDatabaseIsLeftOutThroughSymlinkedPaths) {
+  BackupApp app({"db", "var"});
+  const std::string path = app.root() + "/var/app.db";
+  fs::create_directories(app.root() + "/var");
+  WriteFile(app.root() + "/var/notes.txt", "kept\n");
+  RunProgram({"sqlite3", path, "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a');"});
+  // app.root a link to the app, the database named by its real path.
+  fs::create_directory_symlink("app", app.path("current"));
+  WriteRawCopyConfig(app, "current", path);
+  RunResult made = app.Run({"backup", "create"});
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  std::set<std::string> files = LiveFilesBackedUp(app);
+  EXPECT_TRUE(files.contains("var/notes.txt"));
+  EXPECT_FALSE(files.contains("var/app.db")) << "stored as a file too";
+  RunResult aside = app.Run({"backup", "restore", "latest", "--target", app.path("t"), "--json"});
+  ASSERT_EQ(aside.exit_code, 0) << aside.out << aside.err;
+  EXPECT_EQ(nlohmann::json::parse(aside.out).value("database", ""), app.path("t/var/app.db"))
+      << aside.out;
+  EXPECT_EQ(RawCopyRows(app.path("t/var/app.db")), "a\n");
+  // The database's directory configured through a link inside app.root.
+  fs::create_directory_symlink("var", app.root() + "/data");
+  WriteRawCopyConfig(app, "app", "data/app.db");
+  made = app.Run({"backup", "create"});
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  files = LiveFilesBackedUp(app);
+  EXPECT_FALSE(files.contains("var/app.db")) << "stored as a file too";
+  EXPECT_TRUE(files.contains("var/notes.txt"));
+  EXPECT_EQ(app.Run({"backup", "status"}).exit_code, 0);
 }
 
 // Without "db" in backup.include the database is backed up as the files the user listed.

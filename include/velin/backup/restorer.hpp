@@ -14,6 +14,7 @@
 // alone.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,13 @@ struct RestoreOptions {
   // backup followed (the snapshot's `links`) is followed again while it has the recorded text,
   // so the files go behind it (e.g. to the NAS) instead of replacing it with a directory.
   bool in_place = false;
+  // Paths relative to app.root of the configured SQLite database's own files (the file, its
+  // -wal, -shm, -journal): a copy of them in the backup (one made before 2026-12-07, or whose
+  // dump failed) was read while the application wrote and may be torn. Those the restore meets
+  // are named in RestoreStats::database_files; with `leave_out_database_files` (the backup holds
+  // a usable dump of the database) they are not written.
+  std::set<std::string> database_files;
+  bool leave_out_database_files = false;
 };
 
 struct RestoreStats {
@@ -72,6 +80,8 @@ struct RestoreStats {
   // Files larger than the target holds (FAT32: 4 GiB; a file-size limit): EFBIG, left out.
   uint64_t files_too_large = 0;
   std::string first_refused;  // the first of them: its path and why
+  // The RestoreOptions::database_files met, left out or written as the options say.
+  std::vector<std::string> database_files;
   uint64_t bytes = 0;
 };
 
