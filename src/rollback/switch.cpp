@@ -663,9 +663,13 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     }
     std::function<Status()> restore;
     if (!intent.restore_backup.empty()) restore = [&] { return RestoreDataOfSwitch(intent); };
-    Status forward = ApplySteps(env_, settings_, reporter_, to, from ? &*from : nullptr,
-                                intent.from_level, config, point, &forward_progress, restore,
-                                intent.action == "rollback" ? Undo::kRollingBack : Undo::kNo);
+    Status forward =
+        ApplySteps(env_, settings_, reporter_, to, from ? &*from : nullptr, intent.from_level,
+                   config, point, &forward_progress, restore,
+                   // Not when it restores the database: a deployed version that
+                   // did not stop may still write to it.
+                   intent.action == "rollback" && intent.restore_backup.empty() ? Undo::kRollingBack
+                                                                                : Undo::kNo);
     if (!intent.restore_backup.empty() && !intent.data.empty()) {
       entry.data = intent.data == "restored"
                        ? "restored from backup " + intent.restore_backup
