@@ -132,10 +132,14 @@ Status WaitHealthy(io::Env& env, const Settings& settings) {
     if (env.SteadyNow() + Duration(200) >= deadline) break;
     env.SleepFor(Duration(200));
   }
+  // One attempt: the first took all of health_timeout (a check that hangs, a URL not answering).
   return MakeError(
       ExitCode::kHealthFailed,
-      TrFormat("health check did not pass within {} ({} attempts; last: {})",
-               FormatDuration(settings.health_timeout), std::to_string(attempts), last));
+      attempts == 1
+          ? TrFormat("health check did not pass within {} (1 attempt; last: {})",
+                     FormatDuration(settings.health_timeout), last)
+          : TrFormat("health check did not pass within {} ({} attempts; last: {})",
+                     FormatDuration(settings.health_timeout), std::to_string(attempts), last));
 }
 
 Result<std::string> SchemaLevel(const Settings& settings) {

@@ -158,5 +158,21 @@ TEST(RollbackAwkwardServiceTest, AHealthUrlWithAnEndlessBodyPassesAtItsStatus) {
   EXPECT_LT(seconds, 15.0);
 }
 
+// A health check that used all of health_timeout in its one attempt says "1 attempt".
+TEST(RollbackAwkwardServiceTest, OneHealthAttemptIsSaidInTheSingular) {
+  ToyAppOptions options = NoService();
+  options.health_timeout = "1s";
+  options.extra_rollback = "health = \"sleep 5\"\n";
+  ToyApp app(options);
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("health check did not pass within 1s (1 attempt; last: timed out)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("1 attempts"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace velin::testing
