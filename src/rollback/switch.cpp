@@ -663,9 +663,15 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     }
     std::function<Status()> restore;
     if (!intent.restore_backup.empty()) restore = [&] { return RestoreDataOfSwitch(intent); };
+    // `to-version BEFORE --undo` (a fleet's switch back, the only switch that puts a saved
+    // config back or keeps the config: SwitchConfig kSaved, kKeep) undoes a switch as a
+    // switch back does, and its failing `stop` does not end it either: what it stops is the
+    // version that failed on this host or another, which may have ended by itself.
+    const Undo undo = intent.action == "rollback"              ? Undo::kRollingBack
+                      : intent.config != SwitchConfig::kTarget ? Undo::kSwitchingBack
+                                                               : Undo::kNo;
     Status forward = ApplySteps(env_, settings_, reporter_, to, from ? &*from : nullptr,
-                                intent.from_level, config, point, &forward_progress, restore,
-                                intent.action == "rollback" ? Undo::kRollingBack : Undo::kNo);
+                                intent.from_level, config, point, &forward_progress, restore, undo);
     if (!intent.restore_backup.empty() && !intent.data.empty()) {
       entry.data = intent.data == "restored"
                        ? "restored from backup " + intent.restore_backup
@@ -674,7 +680,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     last_data_ = intent.data;
     NoteSwitchOutcome(intent.to, forward);  // the failed mark in registry.json; never stops it
     if (forward) {
-      if (!forward_progress.stop_failure.empty()) {  // a transaction's rollback went on
+      if (!forward_progress.stop_failure.empty()) {  // a rollback or an undo went on
         entry.detail = "rollback.stop had failed: " + forward_progress.stop_failure;
       }
       VELIN_TRY(record(entry));

@@ -174,5 +174,59 @@ TEST(RollbackAwkwardServiceTest, OneHealthAttemptIsSaidInTheSingular) {
   EXPECT_EQ(r.err.find("1 attempts"), std::string::npos) << r.err;
 }
 
+// A health check that used all of health_timeout in its one attempt says "1 attempt".
+TEST(RollbackAwkwardServiceTest, OneHealthAttemptIsSaidInTheSingular) {
+  ToyAppOptions options = NoService();
+  options.health_timeout = "1s";
+  options.extra_rollback = "health = \"sleep 5\"\n";
+  ToyApp app(options);
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("health check did not pass within 1s (1 attempt; last: timed out)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("1 attempts"), std::string::npos) << r.err;
+}
+
+// A fleet's undo (`to-version BEFORE --undo`) whose `stop` fails because the version being undone
+// has ended by itself goes on, as a switch back does. Before, it was refused as a plain switch
+// is ("nothing was changed"): the host stayed on the dead version.
+TEST(RollbackAwkwardServiceTest, AnUndoGoesOnWhenTheStopOfTheFailedVersionFails) {
+  ToyApp app;
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "to-version", "v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(app.Health(), "version=v2");
+
+  // v2 crashes; its pid file stays, naming a process that is gone.
+  app.KillServer();
+  WriteFile(app.app() + "/server.pid", std::string(kGonePid) + "\n");
+
+  r = app.Velin(
+      {"rollback", "to-version", "v1", "--undo", "--reason", "fleet to-version v2 failed"},
+      {{"VELIN_ROLLBACK_STOP", "kill $(cat server.pid)"}});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("switching back to v1 all the same (the version being left may have "
+                       "ended already)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_TRUE(app.WaitForVersion("v1", 10)) << app.Health();
+  RunResult history = app.Velin({"--json", "rollback", "history"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  const nlohmann::json doc = nlohmann::json::parse(history.out);
+  const nlohmann::json& last = doc["history"].back();
+  EXPECT_EQ(last["outcome"], "switched") << last;
+  EXPECT_NE(last.value("detail", std::string()).find("rollback.stop had failed: "),
+            std::string::npos)
+      << last;
+}
+
 }  // namespace
 }  // namespace velin::testing
