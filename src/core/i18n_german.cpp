@@ -200,6 +200,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"rollback.{} command failed ({}){}", "Befehl rollback.{} fehlgeschlagen ({}){}"},
       {"health check did not pass within {} ({} attempts; last: {})",
        "Health-Check nicht innerhalb von {} bestanden ({} Versuche; zuletzt: {})"},
+      {"health check did not pass within {} (1 attempt; last: {})",
+       "Health-Check nicht innerhalb von {} bestanden (1 Versuch; zuletzt: {})"},
       {"rollback.migration_status command failed ({})",
        "Befehl rollback.migration_status fehlgeschlagen ({})"},
       {"lock file {} is a symlink; velin refuses to follow it",

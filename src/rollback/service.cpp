@@ -8,6 +8,8 @@
 #include <chrono>
 #include <memory>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "velin/core/i18n.hpp"
 #include "velin/core/process.hpp"
@@ -75,9 +77,17 @@ std::string WithLevel(const std::string& command, const std::string& level) {
   }
 }
 
-Result<CommandResult> RunHealthOnce(const Settings& settings, Duration timeout) {
+std::vector<std::pair<std::string, std::string>> ServiceEnv(const ServiceVars& vars) {
+  return {{"VELIN_VERSION", vars.version},
+          {"VELIN_RELEASE_DIR", vars.release_dir},
+          {"VELIN_FROM_VERSION", vars.from_version},
+          {"VELIN_ROLLBACK_LEVEL", vars.level}};
+}
+
+Result<CommandResult> RunHealthOnce(const Settings& settings, Duration timeout,
+                                    const ServiceVars& vars) {
   if (IsHealthUrl(settings.health)) return GetHealthUrl(settings.health, timeout);
-  return RunShellCommand(settings.health, timeout, settings.app_root);
+  return RunShellCommand(settings.health, timeout, settings.app_root, ServiceEnv(vars));
 }
 
 }  // namespace
@@ -89,11 +99,11 @@ bool IsHealthUrl(const std::string& health) {
 }
 
 Status RunServiceCommand(const Settings& settings, const std::string& key,
-                         const std::string& command, Duration timeout, const std::string& level) {
+                         const std::string& command, Duration timeout, const ServiceVars& vars) {
   if (command.empty()) return Ok();
-  const std::string line = WithLevel(command, level);
-  VELIN_ASSIGN(CommandResult r, RunShellCommand(line, timeout, settings.app_root,
-                                                {{"VELIN_ROLLBACK_LEVEL", level}}));
+  const std::string line = WithLevel(command, vars.level);
+  VELIN_ASSIGN(CommandResult r,
+               RunShellCommand(line, timeout, settings.app_root, ServiceEnv(vars)));
   if (r.timed_out) {
     return Failure(TrFormat("rollback.{} command did not finish within {}: {}", key,
                             FormatDuration(timeout), MaskUrlPasswords(command)));
@@ -106,7 +116,7 @@ Status RunServiceCommand(const Settings& settings, const std::string& key,
   return Ok();
 }
 
-Status WaitHealthy(io::Env& env, const Settings& settings) {
+Status WaitHealthy(io::Env& env, const Settings& settings, const ServiceVars& vars) {
   if (settings.health.empty()) return Ok();
   auto start = env.SteadyNow();
   auto deadline = start + settings.health_timeout;
@@ -121,7 +131,7 @@ Status WaitHealthy(io::Env& env, const Settings& settings) {
     // passed: the switch went back from a healthy version.
     Duration budget = std::max(left, Duration(500));
     ++attempts;
-    VELIN_ASSIGN(CommandResult r, RunHealthOnce(settings, budget));
+    VELIN_ASSIGN(CommandResult r, RunHealthOnce(settings, budget, vars));
     if (r.exit_code == 0 && !r.timed_out) return Ok();
     // A URL's failure is its HTTP status or libcurl's reason: there is no exit status.
     last = r.timed_out                    ? std::string(Tr("timed out"))
@@ -132,10 +142,14 @@ Status WaitHealthy(io::Env& env, const Settings& settings) {
     if (env.SteadyNow() + Duration(200) >= deadline) break;
     env.SleepFor(Duration(200));
   }
+  // One attempt: the first took all of health_timeout (a check that hangs, a URL not answering).
   return MakeError(
       ExitCode::kHealthFailed,
-      TrFormat("health check did not pass within {} ({} attempts; last: {})",
-               FormatDuration(settings.health_timeout), std::to_string(attempts), last));
+      attempts == 1
+          ? TrFormat("health check did not pass within {} (1 attempt; last: {})",
+                     FormatDuration(settings.health_timeout), last)
+          : TrFormat("health check did not pass within {} ({} attempts; last: {})",
+                     FormatDuration(settings.health_timeout), std::to_string(attempts), last));
 }
 
 Result<std::string> SchemaLevel(const Settings& settings) {

@@ -13,14 +13,27 @@
 
 namespace velin::rollback {
 
+// What a service command (stop, start, health, migrate_down) finds in its environment about the
+// switch it is part of (docs/rollback.md#what-the-commands-are-told): VELIN_VERSION, the version
+// this direction of the switch goes to (going back, the one it goes back to), VELIN_RELEASE_DIR,
+// that version's release directory, VELIN_FROM_VERSION, the version it leaves ("" when none),
+// and VELIN_ROLLBACK_LEVEL, the level migrate_down migrates to (else ""). Each is set, empty
+// when unknown, so that a value inherited from velin's own environment never passes for one.
+struct ServiceVars {
+  std::string version;
+  std::string release_dir;
+  std::string from_version;
+  std::string level;
+};
+
 // Runs a configured command (`key` names it in messages); an empty command does nothing.
 Status RunServiceCommand(const Settings& settings, const std::string& key,
                          const std::string& command, Duration timeout,
-                         const std::string& level = "");
+                         const ServiceVars& vars = {});
 
 // Runs the health check until it passes or health_timeout passes. Ok when no check is
-// configured. The error carries the last attempt's output.
-Status WaitHealthy(io::Env& env, const Settings& settings);
+// configured. The error carries the last attempt's output. A command gets `vars` (a URL cannot).
+Status WaitHealthy(io::Env& env, const Settings& settings, const ServiceVars& vars = {});
 
 // True when rollback.health is a URL (GET in this process) rather than a command.
 bool IsHealthUrl(const std::string& health);

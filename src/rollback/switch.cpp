@@ -118,7 +118,15 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
                          const std::function<Status(const std::string&)>& point,
                          StepProgress* progress, const std::function<Status()>& restore_data = {},
                          Undo undo = Undo::kNo) {
-  if (Status stopped = RunServiceCommand(settings, "stop", settings.stop, settings.stop_timeout);
+  // What stop, start, health and migrate_down are told: the version this direction goes to, so
+  // that a health check can confirm that it is the one answering (a `stop` that did not stop
+  // the old version leaves it bound to the port, and a check that does not look passes on it).
+  ServiceVars vars;
+  vars.version = to.name;
+  vars.release_dir = StateLayout{settings.state_dir}.Release(to.name);
+  if (from != nullptr) vars.from_version = from->name;
+  if (Status stopped =
+          RunServiceCommand(settings, "stop", settings.stop, settings.stop_timeout, vars);
       !stopped) {
     if (undo == Undo::kNo) return stopped;
     progress->stop_failure = stopped.error().message;
@@ -162,8 +170,10 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
                    "rollback.migrate_down is configured; the database stays as it is",
                    to.schema_level, from_level));
     } else {
+      ServiceVars down = vars;
+      down.level = to.schema_level;
       VELIN_TRY(RunServiceCommand(settings, "migrate_down", settings.migrate_down, kCommandTimeout,
-                                  to.schema_level));
+                                  down));
       reporter.Done(TrFormat("Database migrated down to level {}", to.schema_level));
     }
   } else if (older && settings.migrate_down.empty() && settings.database_configured &&
@@ -173,11 +183,11 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
            "rollback.migrate_down is not set: the schema is not migrated down"));
   }
   CrashPoint("switch-migrated");
-  VELIN_TRY(RunServiceCommand(settings, "start", settings.start, settings.start_timeout));
+  VELIN_TRY(RunServiceCommand(settings, "start", settings.start, settings.start_timeout, vars));
   if (!settings.start.empty()) reporter.Done(Tr("Service started"));
   progress->started = true;
   CrashPoint("switch-started");
-  VELIN_TRY(WaitHealthy(env, settings));
+  VELIN_TRY(WaitHealthy(env, settings, vars));
   if (settings.health.empty()) {
     reporter.Info(Tr("No rollback.health check is configured: the switch is not verified"));
   } else {
@@ -663,13 +673,18 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     }
     std::function<Status()> restore;
     if (!intent.restore_backup.empty()) restore = [&] { return RestoreDataOfSwitch(intent); };
-    Status forward =
-        ApplySteps(env_, settings_, reporter_, to, from ? &*from : nullptr, intent.from_level,
-                   config, point, &forward_progress, restore,
-                   // Not when it restores the database: a deployed version that
-                   // did not stop may still write to it.
-                   intent.action == "rollback" && intent.restore_backup.empty() ? Undo::kRollingBack
-                                                                                : Undo::kNo);
+    // `to-version BEFORE --undo` (a fleet's switch back, the only switch that puts a saved
+    // config back or keeps the config: SwitchConfig kSaved, kKeep) undoes a switch as a
+    // switch back does, and its failing `stop` does not end it either: what it stops is the
+    // version that failed on this host or another, which may have ended by itself. Nor does
+    // a transaction's rollback's, unless it restores the database: a deployed version that
+    // did not stop may still write to it.
+    const Undo undo = intent.action == "rollback"
+                          ? (intent.restore_backup.empty() ? Undo::kRollingBack : Undo::kNo)
+                      : intent.config != SwitchConfig::kTarget ? Undo::kSwitchingBack
+                                                               : Undo::kNo;
+    Status forward = ApplySteps(env_, settings_, reporter_, to, from ? &*from : nullptr,
+                                intent.from_level, config, point, &forward_progress, restore, undo);
     if (!intent.restore_backup.empty() && !intent.data.empty()) {
       entry.data = intent.data == "restored"
                        ? "restored from backup " + intent.restore_backup
@@ -678,7 +693,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     last_data_ = intent.data;
     NoteSwitchOutcome(intent.to, forward);  // the failed mark in registry.json; never stops it
     if (forward) {
-      if (!forward_progress.stop_failure.empty()) {  // a transaction's rollback went on
+      if (!forward_progress.stop_failure.empty()) {  // a rollback or an undo went on
         entry.detail = "rollback.stop had failed: " + forward_progress.stop_failure;
       }
       VELIN_TRY(record(entry));
@@ -911,7 +926,10 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label, bool repla
   // running from a link that the registry and the history do not know.
   TerminationHold hold(TrFormat(
       "the adopt as {} finishes first, then velin stops (kill -9 stops it at once)", name));
-  if (Status stopped = RunServiceCommand(settings_, "stop", settings_.stop, settings_.stop_timeout);
+  // The plain files are stopped and the adopted release is started: no version is left.
+  const ServiceVars vars{.version = name, .release_dir = layout_.Release(name)};
+  if (Status stopped =
+          RunServiceCommand(settings_, "stop", settings_.stop, settings_.stop_timeout, vars);
       !stopped) {
     return Failure(
         TrFormat("adopt: {}; the files were stored as {}, {} is still the plain "
@@ -921,9 +939,9 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label, bool repla
   VELIN_TRY(io::RemoveAll(env_, aside));
   VELIN_TRY(env_.Rename(link, aside));
   VELIN_TRY(PointCurrentAt(name));
-  Status up = RunServiceCommand(settings_, "start", settings_.start, settings_.start_timeout);
+  Status up = RunServiceCommand(settings_, "start", settings_.start, settings_.start_timeout, vars);
   const bool started = static_cast<bool>(up);
-  if (up) up = WaitHealthy(env_, settings_);
+  if (up) up = WaitHealthy(env_, settings_, vars);
   VELIN_TRY(RecordAdopt(name, root, up));
   if (!up) {
     const char* arrow = ArrowOf(reporter_);

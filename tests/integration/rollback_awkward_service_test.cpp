@@ -1,10 +1,13 @@
 // A switch with awkward application commands: a failed version that has ended by itself when
-// the switch goes back (a pid file's `kill` then fails), and a health check slower than 10 s.
+// the switch goes back (a pid file's `kill` then fails), a health check slower than 10 s, and a
+// `stop` that does not stop the old version (docs/rollback.md, "What the commands are told").
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "support/rollback_app.hpp"
 
@@ -156,6 +159,158 @@ TEST(RollbackAwkwardServiceTest, AHealthUrlWithAnEndlessBodyPassesAtItsStatus) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Health check passed"), std::string::npos) << r.out;
   EXPECT_LT(seconds, 15.0);
+}
+
+// The `health` line of docs/rollback.md's example that confirms the version, as written there,
+// with the example's address replaced by the toy app's.
+std::string AwkwardDocsVersionHealth(const ToyApp& app) {
+  const std::string docs = ReadFileOrDie(SourceDir() + "/docs/rollback.md");
+  size_t at = docs.find("### What the commands are told");
+  EXPECT_NE(at, std::string::npos);
+  if (at == std::string::npos) return "";
+  const std::string fence = "```toml\n[rollback]\nhealth = '";
+  at = docs.find(fence, at);
+  EXPECT_NE(at, std::string::npos);
+  if (at == std::string::npos) return "";
+  at += fence.size();
+  const size_t end = docs.find("'\n```", at);
+  EXPECT_NE(end, std::string::npos);
+  if (end == std::string::npos) return "";
+  std::string health = docs.substr(at, end - at);
+  const std::string example = "127.0.0.1:8080";
+  const size_t host = health.find(example);
+  EXPECT_NE(host, std::string::npos) << health;
+  if (host == std::string::npos) return "";
+  return health.replace(host, example.size(), "127.0.0.1:" + std::to_string(app.port()));
+}
+
+// `stop` exits 0 without stopping v2, which keeps its port: v1's server cannot bind it. The
+// docs' health check compares the version that answers with $VELIN_VERSION, so the switch is
+// not taken for done: it goes back to v2 (exit 5). Before, the commands were not told the
+// version, and a check that did not look passed against v2: "Rolled back to v1", exit 0.
+TEST(RollbackAwkwardServiceTest, TheDocsHealthCheckSeesThatTheOldVersionStillAnswers) {
+  ToyApp app;
+  const std::string health = AwkwardDocsVersionHealth(app);
+  ASSERT_FALSE(health.empty());
+  const std::map<std::string, std::string> checked{{"VELIN_ROLLBACK_HEALTH", health}};
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "to-version", "v2"}, checked);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;  // the check passes on the version it expects
+  ASSERT_EQ(app.Health(), "version=v2");
+  // v2's server outlives the switch below (its pid file is overwritten): killed here, always.
+  struct KillOnExit {
+    long pid;
+    ~KillOnExit() { KillPid(pid); }
+  } v2_server{ReadPidFile(app.app() + "/server.pid")};
+  ASSERT_GT(v2_server.pid, 1);
+
+  std::map<std::string, std::string> no_stop = checked;
+  no_stop["VELIN_ROLLBACK_STOP"] = "true";
+  no_stop["VELIN_ROLLBACK_HEALTH_TIMEOUT"] = "3s";
+  r = app.Velin({"rollback", "to-version", "v1"}, no_stop);
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_EQ(r.out.find("Rolled back to v1"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("health check did not pass within 3s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("switched back to v2 (healthy)"), std::string::npos) << r.err;
+  EXPECT_EQ(app.Current(), "v2");
+  EXPECT_EQ(app.Health(), "version=v2");
+}
+
+// stop, start and health are told which version the step goes to, its release and the version
+// it leaves; going back, those of that direction.
+TEST(RollbackAwkwardServiceTest, TheServiceCommandsAreToldTheVersionOfTheirStep) {
+  ToyAppOptions options = NoService();
+  options.health_timeout = "2s";
+  const std::string record =
+      " \\\"$VELIN_VERSION|$VELIN_FROM_VERSION|$VELIN_RELEASE_DIR|$VELIN_ROLLBACK_LEVEL\\\"";
+  options.extra_rollback = "stop = \"echo stop" + record + " >> told.txt\"\n" +
+                           "start = \"echo start" + record + " >> told.txt\"\n" +
+                           "health = \"echo health" + record +
+                           " >> told.txt; test ! -e current/bin/BROKEN\"\n";
+  ToyApp app(options);
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2", true);
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  char link[4096];
+  const ssize_t n = ::readlink((app.app() + "/current").c_str(), link, sizeof link);
+  ASSERT_GT(n, 0);
+  const std::string v1_dir(link, static_cast<size_t>(n));
+  const std::string v2_dir = v1_dir.substr(0, v1_dir.size() - 2) + "v2";
+  std::filesystem::remove(app.app() + "/told.txt");
+
+  // v2 fails its health check (its release holds BROKEN): the switch goes back to v1.
+  RunResult r = app.Velin({"rollback", "to-version", "v2"});
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  const std::string told = ReadFileOrDie(app.app() + "/told.txt");
+  EXPECT_EQ(told.substr(0, told.find("health")),
+            "stop v2|v1|" + v2_dir + "|\nstart v2|v1|" + v2_dir + "|\n")
+      << told;
+  EXPECT_NE(told.find("health v2|v1|" + v2_dir + "|\n"), std::string::npos) << told;
+  const size_t back_at = told.find("stop v1|");
+  ASSERT_NE(back_at, std::string::npos) << told;
+  const std::string back = told.substr(back_at);
+  EXPECT_EQ(back, "stop v1|v2|" + v1_dir + "|\nstart v1|v2|" + v1_dir + "|\nhealth v1|v2|" +
+                      v1_dir + "|\n")
+      << told;
+}
+
+// A fleet's undo (`to-version BEFORE --undo`) whose `stop` fails because the version being undone
+// has ended by itself goes on, as a switch back does. Before, it was refused as a plain switch
+// is ("nothing was changed"): the host stayed on the dead version.
+TEST(RollbackAwkwardServiceTest, AnUndoGoesOnWhenTheStopOfTheFailedVersionFails) {
+  ToyApp app;
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "to-version", "v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(app.Health(), "version=v2");
+
+  // v2 crashes; its pid file stays, naming a process that is gone.
+  app.KillServer();
+  WriteFile(app.app() + "/server.pid", std::string(kGonePid) + "\n");
+
+  r = app.Velin(
+      {"rollback", "to-version", "v1", "--undo", "--reason", "fleet to-version v2 failed"},
+      {{"VELIN_ROLLBACK_STOP", "kill $(cat server.pid)"}});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("switching back to v1 all the same (the version being left may have "
+                       "ended already)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_TRUE(app.WaitForVersion("v1", 10)) << app.Health();
+  RunResult history = app.Velin({"--json", "rollback", "history"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  const nlohmann::json doc = nlohmann::json::parse(history.out);
+  const nlohmann::json& last = doc["history"].back();
+  EXPECT_EQ(last["outcome"], "switched") << last;
+  EXPECT_NE(last.value("detail", std::string()).find("rollback.stop had failed: "),
+            std::string::npos)
+      << last;
+}
+
+// A health check that used all of health_timeout in its one attempt says "1 attempt".
+TEST(RollbackAwkwardServiceTest, OneHealthAttemptIsSaidInTheSingular) {
+  ToyAppOptions options = NoService();
+  options.health_timeout = "1s";
+  options.extra_rollback = "health = \"sleep 5\"\n";
+  ToyApp app(options);
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "to-version", "v1"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("health check did not pass within 1s (1 attempt; last: timed out)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("1 attempts"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -89,8 +89,12 @@ ToyApp::ToyApp(ToyAppOptions options) : port_(FreePort()) {
   if (options.with_service) {
     toml += "start = \"nohup " + Python3() + " current/bin/server.py " + std::to_string(port_) +
             " >server.log 2>&1 </dev/null & echo $! > server.pid\"\n";
+    // A kill that fails while the process is still there (another user's: EPERM) is a failed
+    // stop; one that fails because the process is gone (it crashed) is not: nothing runs.
     toml +=
-        "stop = \"if [ -f server.pid ]; then p=$(cat server.pid); kill $p 2>/dev/null; "
+        "stop = \"if [ -f server.pid ]; then p=$(cat server.pid); "
+        "if ! kill $p 2>/dev/null && [ -e /proc/$p/status ]; then echo cannot stop $p >&2; exit 1; "
+        "fi; "
         "while kill -0 $p 2>/dev/null; do sleep 0.05; done; rm -f server.pid; fi\"\n";
     toml += options.health_as_url ? "health = \"" + url + "\"\n"
                                   : "health = \"curl -fsS --max-time 2 " + url + "\"\n";

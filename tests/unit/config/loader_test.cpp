@@ -402,6 +402,9 @@ TEST(ConfigLoader, HookVariablesAreNotSettings) {
   ScopedEnv version("VELIN_VERSION", "v2");
   ScopedEnv from("VELIN_FROM_VERSION", "v1");
   ScopedEnv error("VELIN_ERROR", "health check failed");
+  // ... nor what rollback.stop, start and health get (they may run velin too).
+  ScopedEnv release("VELIN_RELEASE_DIR", "/srv/shop/.velin/releases/v2");
+  ScopedEnv level("VELIN_ROLLBACK_LEVEL", "");
   auto c = Load("[hooks]\nbefore_switch = \"php artisan down\"\ntimeout = \"30s\"\n");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_TRUE(c->warnings.empty()) << c->warnings.front();
