@@ -168,7 +168,7 @@ std::vector<RetentionDecision> DecideAll(std::vector<SnapshotTime> snapshots,
   const Clock::time_point future = now + repo::kClockSkew;
   long rank = 0;  // among the backups not in the future
   for (const SnapshotTime& s : snapshots) {
-    RetentionDecision d{s.id, s.time, false, {}};
+    RetentionDecision d{s.id, s.time, false, {}, s.complete};
     if (empty) d.reasons.push_back(KeepReason::kNoPolicy);
     if (d.time > future) {
       d.reasons.push_back(KeepReason::kFuture);
@@ -222,7 +222,7 @@ std::vector<RetentionDecision> KeepLastTransactions(std::vector<SnapshotTime> sn
   const Clock::time_point future = now + repo::kClockSkew;
   long rank = 0;  // among the backups not in the future, as ApplyRetention counts
   for (const SnapshotTime& s : snapshots) {
-    RetentionDecision d{s.id, s.time, false, {}};
+    RetentionDecision d{s.id, s.time, false, {}, s.complete};
     if (d.time > future) {
       d.reasons.push_back(KeepReason::kFuture);
     } else if (rank++ < keep) {

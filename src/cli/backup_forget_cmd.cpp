@@ -64,7 +64,8 @@ nlohmann::json ToJson(const backup::ForgetResult& result, const backup::Retentio
                       {"app", g.app},
                       {"time", output::FormatUtcTime(UnixSeconds(d.time))},
                       {"keep", d.keep},
-                      {"reasons", reasons}});
+                      {"reasons", reasons},
+                      {"complete", d.complete}});
       ids.push_back(d.id);
       if (!d.keep) forgotten.push_back(d.id);
     }
@@ -87,7 +88,8 @@ nlohmann::json ToJson(const backup::ForgetResult& result, const backup::Retentio
             {"keep_daily", rules.keep_daily},
             {"keep_weekly", rules.keep_weekly},
             {"keep_monthly", rules.keep_monthly},
-            {"keep_yearly", rules.keep_yearly}}}};
+            {"keep_yearly", rules.keep_yearly},
+            {"keep_transaction_backups", rules.keep_transaction_backups}}}};
 }
 
 void PrintHuman(output::Console& out, const backup::ForgetResult& result,
@@ -100,14 +102,19 @@ void PrintHuman(output::Console& out, const backup::ForgetResult& result,
                       g.host, g.app.empty() ? "''" : g.app, JoinSources(g.sources)));
     for (const auto& d : g.decisions) {
       ++total;
+      // A backup whose database dump failed (`backup create --continue-on-error`) says so: the
+      // rules keep the complete ones apart (reason "complete backup"), and which those are
+      // shows here.
+      const std::string incomplete =
+          d.complete ? "" : fmt::format("  {}", Tr("(without the database)"));
       if (d.keep) {
         ++kept;
-        out.Line(NoTr(fmt::format("  {:<8} {:<26} {}  {}", Tr("keep"), d.id,
+        out.Line(NoTr(fmt::format("  {:<8} {:<26} {}  {}{}", Tr("keep"), d.id,
                                   output::FormatLocalTime(UnixSeconds(d.time)),
-                                  backup::DescribeReasons(d, rules))));
+                                  backup::DescribeReasons(d, rules), incomplete)));
       } else {
-        out.Line(NoTr(fmt::format("  {:<8} {:<26} {}", Tr("forget"), d.id,
-                                  output::FormatLocalTime(UnixSeconds(d.time)))));
+        out.Line(NoTr(fmt::format("  {:<8} {:<26} {}{}", Tr("forget"), d.id,
+                                  output::FormatLocalTime(UnixSeconds(d.time)), incomplete)));
       }
     }
   }

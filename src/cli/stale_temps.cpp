@@ -5,11 +5,13 @@
 #include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
 #include "velin/io/process_space.hpp"
+#include "velin/repo/repository.hpp"
 
 namespace velin::cli {
 
 void RemoveStaleTemps(Context& ctx, storage::Backend& backend) {
-  auto removed = backend.RemoveStaleTemps(0);  // a CachingBackend knows the last sweep
+  // A CachingBackend knows the last sweep.
+  auto removed = backend.RemoveStaleTemps(0, repo::TempFileLayout());
   if (!removed) {
     ctx.out().Warn(TrFormat("could not remove abandoned temp files in {}: {}", backend.Location(),
                             removed.error().message));

@@ -277,6 +277,7 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"dated in the future", "in der Zukunft datiert"},
       {"just created", "eben erstellt"},
       {"complete backup", "vollständige Sicherung"},
+      {"(without the database)", "(ohne die Datenbank)"},
       {"monitor ping ({}) to {} failed: {}", "Monitoring-Ping ({}) an {} fehlgeschlagen: {}"},
       {"notification to {} failed: {}", "Benachrichtigung an {} fehlgeschlagen: {}"},
       {"notification command failed: {}", "Benachrichtigungsbefehl fehlgeschlagen: {}"},

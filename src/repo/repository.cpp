@@ -8,6 +8,7 @@
 #include <malloc.h>
 #endif
 
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -35,6 +36,15 @@ Result<std::string> ConfigChecksum(std::string_view canonical, const crypto::Key
 }
 
 std::set<std::string> ObjectsReplacedInPlace() { return {"config", kVerifyRecordObject}; }
+
+storage::TempLayout TempFileLayout() {
+  storage::TempLayout layout;
+  layout.dirs = {"", "keys", "locks", "index", "snapshots", "state", "state/offsite-pending"};
+  layout.dirs.insert("data");
+  for (int i = 0; i < 256; ++i) layout.dirs.insert(fmt::format("data/{:02x}", i));  // packs
+  layout.root_objects = {"config"};
+  return layout;
+}
 
 bool ChecksumsEqual(std::string_view a, std::string_view b) {
   // Compared in constant time: in an encrypted repository it is a MAC.
@@ -755,8 +765,7 @@ Result<std::vector<std::string>> Repository::ListSnapshotIds(std::vector<std::st
     std::string name = o.name.substr(std::string("snapshots/").size());
     if (CouldBeSnapshotId(name)) {
       ids.push_back(std::move(name));
-    } else if (foreign &&
-               storage::RepositoryTempName("snapshots", name).kind == storage::TempKind::kNone) {
+    } else if (foreign && storage::ParseTempName(name).kind == storage::TempKind::kNone) {
       foreign->push_back(o.name);  // a writer's temp object is no stranger: not worth a word
     }
   }

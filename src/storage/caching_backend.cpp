@@ -59,8 +59,9 @@ std::string CachingBackend::DefaultCacheDir(const std::string& location) {
   return "";
 }
 
-Result<StaleTempSweep> CachingBackend::RemoveStaleTemps(int64_t last_sweep) {
-  if (cache_dir_.empty()) return remote_->RemoveStaleTemps(last_sweep);
+Result<StaleTempSweep> CachingBackend::RemoveStaleTemps(int64_t last_sweep,
+                                                        const TempLayout& layout) {
+  if (cache_dir_.empty()) return remote_->RemoveStaleTemps(last_sweep, layout);
   const std::string path = io::JoinPath(cache_dir_, "swept");
   if (last_sweep == 0) {  // the caller knows none: the one kept here, if it reads
     if (auto text = env_.ReadFile(path)) {
@@ -68,7 +69,7 @@ Result<StaleTempSweep> CachingBackend::RemoveStaleTemps(int64_t last_sweep) {
       if (ec != std::errc() || end != text->data() + text->size() || last_sweep < 0) last_sweep = 0;
     }
   }
-  VELIN_ASSIGN(StaleTempSweep swept, remote_->RemoveStaleTemps(last_sweep));
+  VELIN_ASSIGN(StaleTempSweep swept, remote_->RemoveStaleTemps(last_sweep, layout));
   // Only a sweep that went through every directory it had to leaves its time for the next.
   if (swept.complete_at > 0 && io::CreateDirs(env_, cache_dir_, 0700)) {
     (void)io::WriteFileDurably(env_, path, std::to_string(swept.complete_at), 0600);

@@ -371,7 +371,9 @@ Result<std::optional<std::string>> FileServerBackend::RecoverMovedAside(const st
   const ListingEntry* aside = nullptr;
   for (const ListingEntry& entry : entries) {
     if (entry.is_directory) continue;
-    const TempName temp = RepositoryTempName(dir, entry.name);
+    // `name` is one of replaced_in_place, which the repository layer names: its directory is
+    // the repository's.
+    const TempName temp = ParseTempName(entry.name);
     if (temp.kind != TempKind::kMovedAside || temp.final_name != base) continue;
     if (!aside || entry.mtime > aside->mtime) aside = &entry;
   }
@@ -599,7 +601,8 @@ constexpr int64_t kSweepSlack = 2 * 86400;
 // start, beside locks/ (whose newest object is the clock) and the root (which names any other): the
 // pack directories a round later. Walked a level at a time — locks/, the root, its directories, the
 // pack directories — an unchanged backup to SFTP 20 ms away spent 0.34 s of its 2.7 s here.
-Result<StaleTempSweep> FileServerBackend::RemoveStaleTemps(int64_t last_sweep) {
+Result<StaleTempSweep> FileServerBackend::RemoveStaleTemps(int64_t last_sweep,
+                                                           const TempLayout& layout) {
   std::mutex mu;
   std::condition_variable cv;
   std::deque<std::string> dirs{"locks", "data", "", "index", "snapshots"};  // to list
@@ -648,7 +651,7 @@ Result<StaleTempSweep> FileServerBackend::RemoveStaleTemps(int64_t last_sweep) {
       lock.unlock();
       std::vector<std::string> subdirs;
       size_t n = 0;
-      Status swept = SweepTemps(dir, *entries, clock, skip_before, subdirs, n);
+      Status swept = SweepTemps(layout, dir, *entries, clock, skip_before, subdirs, n);
       lock.lock();
       --listing;
       removed += n;
@@ -675,7 +678,7 @@ Result<StaleTempSweep> FileServerBackend::RemoveStaleTemps(int64_t last_sweep) {
 }
 
 // Removes the stale temps of `dir` (counted in `removed`) and names its subdirectories.
-Status FileServerBackend::SweepTemps(const std::string& dir,
+Status FileServerBackend::SweepTemps(const TempLayout& layout, const std::string& dir,
                                      const std::vector<ListingEntry>& entries, int64_t now,
                                      int64_t skip_before, std::vector<std::string>& subdirs,
                                      size_t& removed) {
@@ -683,12 +686,12 @@ Status FileServerBackend::SweepTemps(const std::string& dir,
     const std::string rel = dir.empty() ? entry.name : dir + "/" + entry.name;
     if (entry.is_directory) {
       // Only the repository's own directories: one of the user's beside them is never swept.
-      if (!IsRepositoryDir(rel)) continue;
+      if (!IsRepositoryDir(layout, rel)) continue;
       // Pack directories hold packs only: one untouched since before skip_before is skipped.
       if (dir != "data" || entry.mtime <= 0 || entry.mtime >= skip_before) subdirs.push_back(rel);
       continue;
     }
-    const TempName temp = RepositoryTempName(dir, entry.name);
+    const TempName temp = RepositoryTempName(layout, dir, entry.name);
     if (temp.kind == TempKind::kNone) continue;
     if (entry.mtime <= 0 || now - entry.mtime <= kStaleTempAge) continue;
     if (temp.kind == TempKind::kMovedAside) {

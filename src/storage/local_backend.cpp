@@ -300,19 +300,21 @@ Status LocalBackend::SyncDeletes() {
 // measured against the storage's clock: the newest lock object (ours, when a command holds one),
 // else this machine's (the kernel's, which stamped the files: not Env::Now, which VELIN_NOW
 // fixes).
-Result<StaleTempSweep> LocalBackend::RemoveStaleTemps(int64_t last_sweep) {
+Result<StaleTempSweep> LocalBackend::RemoveStaleTemps(int64_t last_sweep,
+                                                      const TempLayout& layout) {
   (void)last_sweep;  // a local directory's listings cost no round trips: every one is listed
   VELIN_ASSIGN(auto locks, List("locks/"));
   int64_t now = 0;
   for (const auto& l : locks) now = std::max(now, l.mtime);
   if (now == 0) now = static_cast<int64_t>(::time(nullptr));
   size_t removed = 0;
-  VELIN_TRY(SweepTemps("", now, removed));
+  VELIN_TRY(SweepTemps(layout, "", now, removed));
   return StaleTempSweep{removed, 0};
 }
 
 // Sweeps `rel` (relative to the root, "" = the root) and the repository directories in it.
-Status LocalBackend::SweepTemps(const std::string& rel, int64_t now, size_t& removed) {
+Status LocalBackend::SweepTemps(const TempLayout& layout, const std::string& rel, int64_t now,
+                                size_t& removed) {
   const std::string dir = rel.empty() ? root_ : io::JoinPath(root_, rel);
   auto entries = env_.ListDir(dir);
   if (!entries) {
@@ -323,11 +325,11 @@ Status LocalBackend::SweepTemps(const std::string& rel, int64_t now, size_t& rem
     const std::string path = io::JoinPath(dir, e.name);
     if (e.type == io::FileType::kDirectory) {
       const std::string sub = rel.empty() ? e.name : rel + "/" + e.name;
-      if (IsRepositoryDir(sub)) VELIN_TRY(SweepTemps(sub, now, removed));
+      if (IsRepositoryDir(layout, sub)) VELIN_TRY(SweepTemps(layout, sub, now, removed));
       continue;
     }
     if (e.type != io::FileType::kRegular) continue;
-    const TempName temp = RepositoryTempName(rel, e.name);
+    const TempName temp = RepositoryTempName(layout, rel, e.name);
     if (temp.kind == TempKind::kNone) continue;
     if (temp.kind == TempKind::kMovedAside) {  // an SFTP/FTP writer's: the only copy without <name>
       auto has_final = env_.Exists(io::JoinPath(dir, std::string(temp.final_name)));

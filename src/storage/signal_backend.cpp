@@ -48,8 +48,8 @@ class SignalBackend : public Backend {
     Count();
     return base_->Stat(name);
   }
-  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) override {
-    return base_->RemoveStaleTemps(last_sweep);
+  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep, const TempLayout& layout) override {
+    return base_->RemoveStaleTemps(last_sweep, layout);
   }
   Result<std::unique_ptr<ObjectWriter>> NewObjectWriter(const std::string& dir) override {
     auto writer = base_->NewObjectWriter(dir);

@@ -1,7 +1,5 @@
 #include "velin/storage/temp_names.hpp"
 
-#include <array>
-
 namespace velin::storage {
 namespace {
 
@@ -50,19 +48,17 @@ TempName ParseTempName(std::string_view file_name) {
   return {};
 }
 
-bool IsRepositoryDir(std::string_view dir) {
-  static constexpr std::array<std::string_view, 8> kTop = {
-      "", "keys", "locks", "index", "snapshots", "state", "state/offsite-pending", "data"};
-  for (std::string_view d : kTop) {
-    if (dir == d) return true;
-  }
-  return dir.size() == 7 && dir.starts_with("data/") && IsLowerHex(dir.substr(5), 2);
+bool IsRepositoryDir(const TempLayout& layout, std::string_view dir) {
+  return layout.dirs.find(dir) != layout.dirs.end();
 }
 
-TempName RepositoryTempName(std::string_view dir, std::string_view file_name) {
-  if (!IsRepositoryDir(dir)) return {};
+TempName RepositoryTempName(const TempLayout& layout, std::string_view dir,
+                            std::string_view file_name) {
+  if (!IsRepositoryDir(layout, dir)) return {};
   const TempName temp = ParseTempName(file_name);
-  if (dir.empty() && temp.final_name != "config") return {};
+  if (dir.empty() && layout.root_objects.find(temp.final_name) == layout.root_objects.end()) {
+    return {};
+  }
   return temp;
 }
 

@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <set>
+#include <sstream>
 
 #include "support/backup_fixture.hpp"
 
@@ -185,34 +187,44 @@ TEST(BackupForgetFutureTest, ABackupDatedInTheFutureTakesNoKeepLastSlotAfterCrea
 namespace velin::testing {
 namespace {
 
-// keep_last = 2, and the database broke: two creates with --continue-on-error committed the
-// files without it. A scheduled `backup forget` then forgot every backup that held the database
-// (the two failed ones took both places), with exit 0; the next prune deleted the last good dump.
-// The rules now also count the complete backups alone, which keeps the two newest good ones.
-TEST(BackupForgetIncompleteTest, BackupsWithoutTheDatabaseDoNotForgetTheLastGoodDumps) {
-  BackupApp app({"db", "storage"},
-                "keep_last = 2\nprune_after_create = false\n"
-                "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
+constexpr const char* kForgetIncompleteConfig =
+    "keep_last = 2\nprune_after_create = false\n"
+    "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n";
+
+// Three backups with the database (`good`, oldest first), then two that --continue-on-error
+// committed without it (`failed`): the database file was replaced by garbage.
+void ForgetIncompleteMakeBackups(BackupApp& app, std::vector<std::string>& good,
+                                 std::vector<std::string>& failed) {
   std::filesystem::create_directories(app.root() + "/var");
   const std::string db = app.root() + "/var/app.db";
   RunProgram({"sqlite3", db, "CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('good');"});
   WriteFile(app.root() + "/storage/a.txt", "a\n");
-  std::vector<std::string> good;
   for (const char* at : {"2026-11-01T01:00:00Z", "2026-11-02T01:00:00Z", "2026-11-03T01:00:00Z"}) {
     nlohmann::json made = app.Json({"backup", "create"}, 0, At(at));
     good.push_back(made.value("id", ""));
   }
   std::filesystem::rename(db, db + ".saved");
   WriteFile(db, "this is not an SQLite database, not at all, not even close\n");
-  std::vector<std::string> failed;
   for (const char* at : {"2026-11-04T01:00:00Z", "2026-11-05T01:00:00Z"}) {
     RunResult r = app.Run({"backup", "create", "--continue-on-error", "--json"}, At(at));
     ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
     failed.push_back(nlohmann::json::parse(r.out, nullptr, false).value("id", ""));
   }
   ASSERT_EQ(good.size(), 3u);
+  ASSERT_EQ(failed.size(), 2u);
   ASSERT_FALSE(good[0].empty() || good[1].empty() || good[2].empty() || failed[0].empty() ||
                failed[1].empty());
+}
+
+// keep_last = 2, and the database broke: two creates with --continue-on-error committed the
+// files without it. A scheduled `backup forget` then forgot every backup that held the database
+// (the two failed ones took both places), with exit 0; the next prune deleted the last good dump.
+// The rules now also count the complete backups alone, which keeps the two newest good ones.
+TEST(BackupForgetIncompleteTest, BackupsWithoutTheDatabaseDoNotForgetTheLastGoodDumps) {
+  BackupApp app({"db", "storage"}, kForgetIncompleteConfig);
+  std::vector<std::string> good;
+  std::vector<std::string> failed;
+  ASSERT_NO_FATAL_FAILURE(ForgetIncompleteMakeBackups(app, good, failed));
 
   const RunOptions now = At("2026-11-05T12:00:00Z");
   RunResult dry = app.Run({"backup", "forget", "--dry-run"}, now);
@@ -230,6 +242,50 @@ TEST(BackupForgetIncompleteTest, BackupsWithoutTheDatabaseDoNotForgetTheLastGood
                               now);
   ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
   EXPECT_EQ(RunProgram({"sqlite3", out + "/restored.db", "SELECT v FROM t;"}).out, "good\n");
+}
+
+// The listing showed "complete backup" as a reason but not which backups lack their database;
+// --json had no field for it, and its "rules" left out keep_transaction_backups.
+TEST(BackupForgetIncompleteTest, ListingMarksTheBackupsWithoutTheDatabase) {
+  BackupApp app({"db", "storage"}, kForgetIncompleteConfig);
+  std::vector<std::string> good;
+  std::vector<std::string> failed;
+  ASSERT_NO_FATAL_FAILURE(ForgetIncompleteMakeBackups(app, good, failed));
+  const RunOptions now = At("2026-11-05T12:00:00Z");
+
+  RunResult dry = app.Run({"backup", "forget", "--dry-run"}, now);
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  std::map<std::string, std::string> lines;  // id -> its line in the listing
+  std::istringstream in(dry.out);
+  for (std::string line; std::getline(in, line);) {
+    for (const auto& id : good) {
+      if (line.find(id) != std::string::npos) lines[id] = line;
+    }
+    for (const auto& id : failed) {
+      if (line.find(id) != std::string::npos) lines[id] = line;
+    }
+  }
+  ASSERT_EQ(lines.size(), 5u) << dry.out;
+  for (const auto& id : failed) {
+    EXPECT_NE(lines[id].find("(without the database)"), std::string::npos) << dry.out;
+  }
+  for (const auto& id : good) {
+    EXPECT_EQ(lines[id].find("without the database"), std::string::npos) << dry.out;
+  }
+
+  nlohmann::json plan = app.Json({"backup", "forget", "--dry-run"}, 0, now);
+  const nlohmann::json backups = plan.value("backups", nlohmann::json::array());
+  ASSERT_EQ(backups.size(), 5u) << plan;
+  for (const auto& b : backups) {
+    const std::string id = b.value("id", "");
+    const bool is_failed = id == failed[0] || id == failed[1];
+    ASSERT_TRUE(b.contains("complete") && b["complete"].is_boolean()) << b;
+    EXPECT_EQ(b["complete"].get<bool>(), !is_failed) << b;
+  }
+  const nlohmann::json rules = plan.value("rules", nlohmann::json::object());
+  EXPECT_EQ(rules.value("keep_last", -1), 2) << plan;
+  ASSERT_TRUE(rules.contains("keep_transaction_backups")) << plan;
+  EXPECT_TRUE(rules["keep_transaction_backups"].is_number_integer()) << plan;
 }
 
 }  // namespace

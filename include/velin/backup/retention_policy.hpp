@@ -79,6 +79,7 @@ struct RetentionDecision {
   std::chrono::system_clock::time_point time;
   bool keep = false;
   std::vector<KeepReason> reasons;  // empty exactly when !keep; in the order of KeepReason
+  bool complete = true;  // SnapshotTime::complete: false for a backup without its database
 };
 
 // Decides for every snapshot; the result is ordered newest first (see above).

@@ -32,6 +32,7 @@
 #include "velin/repo/tree.hpp"
 #include "velin/repo/tree_prefetch.hpp"
 #include "velin/storage/backend.hpp"
+#include "velin/storage/temp_names.hpp"
 
 namespace velin::repo {
 
@@ -59,6 +60,12 @@ inline constexpr std::string_view kConfigMacPurpose = "velin repository config v
 // names. For storage::BackendOptions::replaced_in_place, which the backend that opens a
 // repository is given.
 std::set<std::string> ObjectsReplacedInPlace();
+
+// The repository's directories (the root, keys, locks, index, snapshots, state,
+// state/offsite-pending, data and data/00 … data/ff) and the one object of its root (config),
+// docs/repository-format.md: where storage::Backend::RemoveStaleTemps looks for the temps of dead
+// writers, and nowhere else (the root may be the user's home, beside their own files).
+storage::TempLayout TempFileLayout();
 
 struct RepoConfig {
   int format_version = 1;

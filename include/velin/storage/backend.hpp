@@ -21,6 +21,7 @@
 
 #include "velin/core/error.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/storage/temp_names.hpp"
 
 namespace velin::io {
 class Env;
@@ -113,8 +114,12 @@ class Backend {
   // `last_sweep` is the `complete_at` of an earlier sweep of this repository (0: none known).
   // A backend whose sweep lists directory after directory (a file server) skips those nothing
   // was made or removed in since long enough before it; the others ignore it.
-  virtual Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) {
+  //
+  // `layout` names the repository's directories and root objects (repo::TempFileLayout()): only
+  // there are temps looked for.
+  virtual Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep, const TempLayout& layout) {
     (void)last_sweep;
+    (void)layout;
     return StaleTempSweep{};
   }
   // A writer for one object that will be named under `dir` ("data/3f"-style subdirectories of

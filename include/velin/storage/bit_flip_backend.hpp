@@ -53,8 +53,8 @@ class BitFlipBackend : public Backend {
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override {
     return base_->Stat(name);
   }
-  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) override {
-    return base_->RemoveStaleTemps(last_sweep);
+  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep, const TempLayout& layout) override {
+    return base_->RemoveStaleTemps(last_sweep, layout);
   }
 
  private:

@@ -43,7 +43,7 @@ class CachingBackend : public Backend {
   // The remote's sweep is told when the last complete one from this cache ran (the file "swept"
   // here; `last_sweep` when the caller knows none), so that a file server lists only the pack
   // directories changed since.
-  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) override;
+  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep, const TempLayout& layout) override;
   // The remote's (packs, never cached).
   Result<std::unique_ptr<ObjectWriter>> NewObjectWriter(const std::string& dir) override {
     return remote_->NewObjectWriter(dir);

@@ -67,7 +67,7 @@ class FileServerBackend : public Backend {
   // `last_sweep` is the server's clock as its listings show it: a pack directory (data/xx)
   // with no entry made or removed in it since two days and an hour before that sweep is not
   // listed, since every temp in it was old enough then and went (CachingBackend keeps the time).
-  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep) override;
+  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep, const TempLayout& layout) override;
   Result<std::string> Get(const std::string& name) override;
   Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
@@ -139,8 +139,9 @@ class FileServerBackend : public Backend {
   Status ListDir(const std::string& dir, const std::string& prefix, std::vector<ObjectInfo>& out);
   // Removes the stale temps among `entries` (the listing of `dir`), counted in `removed`, and
   // names its subdirectories to sweep.
-  Status SweepTemps(const std::string& dir, const std::vector<ListingEntry>& entries, int64_t now,
-                    int64_t skip_before, std::vector<std::string>& subdirs, size_t& removed);
+  Status SweepTemps(const TempLayout& layout, const std::string& dir,
+                    const std::vector<ListingEntry>& entries, int64_t now, int64_t skip_before,
+                    std::vector<std::string>& subdirs, size_t& removed);
   // `name` missing: its copy a replacing Put moved aside and never removed, put back under
   // `name` (which is returned) or, where it cannot be renamed, its own name; nullopt when there
   // is none.

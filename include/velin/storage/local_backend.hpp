@@ -33,8 +33,8 @@ class LocalBackend : public Backend {
   Status Delete(const std::string& name) override;
   Status SyncDeletes() override;
   Result<std::optional<ObjectInfo>> Stat(const std::string& name) override;
-  Result<StaleTempSweep> RemoveStaleTemps(
-      int64_t last_sweep) override;  // lists every repository directory
+  // Lists every repository directory (layout.dirs).
+  Result<StaleTempSweep> RemoveStaleTemps(int64_t last_sweep, const TempLayout& layout) override;
   // A temp file in `dir` ("<dir>/object.tmp-<pid>-<tag>-<n>"), written around the page cache;
   // Commit() fsyncs it, renames it to its name and fsyncs the directory it went to.
   Result<std::unique_ptr<ObjectWriter>> NewObjectWriter(const std::string& dir) override;
@@ -50,7 +50,7 @@ class LocalBackend : public Backend {
   // An empty directory at `path`, where an object is to be stored, removed (see the .cpp).
   Status ClearDirectoryInPlaceOf(const std::string& path);
   Status CreateDirDurably(const std::string& dir);
-  Status SweepTemps(const std::string& rel, int64_t now, size_t& removed);
+  Status SweepTemps(const TempLayout& layout, const std::string& rel, int64_t now, size_t& removed);
   Status ListInto(const std::string& dir, const std::string& key_prefix, const std::string& prefix,
                   std::vector<ObjectInfo>& out);
 

@@ -14,6 +14,7 @@
 #include "support/remote_servers.hpp"
 #include "support/test_support.hpp"
 #include "velin/io/mem_env.hpp"
+#include "velin/repo/repository.hpp"
 #include "velin/storage/file_server_backend.hpp"
 
 namespace velin::storage {
@@ -123,7 +124,7 @@ TEST_F(CovFileServerErrors, StaleTempsGoByTheServersClockAndAnOnlyCopyStays) {
         "data/ab/p1.tmp-0123456789ab", "data/ab/p2.tmp-fresh00000000"}) {
     ASSERT_TRUE(backend->Put(name, "x")) << name;
   }
-  auto none = backend->RemoveStaleTemps(0);
+  auto none = backend->RemoveStaleTemps(0, repo::TempFileLayout());
   ASSERT_TRUE(none) << none.error().message;
   EXPECT_EQ(none->removed, 0u) << "no lock object: no clock to measure an age by";
 
@@ -135,7 +136,7 @@ TEST_F(CovFileServerErrors, StaleTempsGoByTheServersClockAndAnOnlyCopyStays) {
                           "data/ab/p1.tmp-0123456789ab"}) {
     ASSERT_EQ(::utimensat(AT_FDCWD, (repo + old).c_str(), two_days_ago, 0), 0) << old;
   }
-  auto removed = backend->RemoveStaleTemps(0);
+  auto removed = backend->RemoveStaleTemps(0, repo::TempFileLayout());
   ASSERT_TRUE(removed) << removed.error().message;
   EXPECT_EQ(removed->removed, 2u);
   struct stat st {};

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "velin/io/mem_env.hpp"
+#include "velin/repo/repository.hpp"
 #include "velin/storage/backend.hpp"
 #include "velin/storage/local_backend.hpp"
 
@@ -160,7 +161,7 @@ TEST(CovLocalBackend, ADamagedRepositoryGivesOneLineNamingTheObject) {
   auto all = b.List("");  // a listing never follows a symlink, so the loop is not its concern
   ASSERT_TRUE(all) << all.error().message;
   for (const ObjectInfo& o : *all) EXPECT_EQ(o.name.find("snapshots"), std::string::npos);
-  auto swept = b.RemoveStaleTemps(0);
+  auto swept = b.RemoveStaleTemps(0, repo::TempFileLayout());
   ASSERT_TRUE(swept) << swept.error().message;
   EXPECT_EQ(swept->removed, 0u);
   auto del = b.Delete("snapshots/s1");

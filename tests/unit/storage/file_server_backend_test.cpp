@@ -19,6 +19,7 @@
 #include "support/remote_backends.hpp"
 #include "support/remote_servers.hpp"
 #include "velin/io/env.hpp"
+#include "velin/repo/repository.hpp"
 #include "velin/storage/caching_backend.hpp"
 
 namespace velin::storage {
@@ -374,7 +375,7 @@ TEST(SftpBackend, StaleTempsInEveryDirectoryGoAndFreshOnesStay) {
   for (const std::string& name : stale) {
     ASSERT_EQ(::utimensat(AT_FDCWD, (repo + name).c_str(), two_days_ago, 0), 0) << name;
   }
-  auto removed = backend->RemoveStaleTemps(0);
+  auto removed = backend->RemoveStaleTemps(0, repo::TempFileLayout());
   ASSERT_TRUE(removed) << removed.error().message;
   EXPECT_EQ(removed->removed, stale.size());
   struct stat st {};
@@ -383,7 +384,7 @@ TEST(SftpBackend, StaleTempsInEveryDirectoryGoAndFreshOnesStay) {
   auto packs = backend->List("data/");
   ASSERT_TRUE(packs) << packs.error().message;
   EXPECT_EQ(packs->size(), 40u);
-  auto again = backend->RemoveStaleTemps(0);
+  auto again = backend->RemoveStaleTemps(0, repo::TempFileLayout());
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(again->removed, 0u);
 }
@@ -412,7 +413,7 @@ TEST(SftpBackend, ASweepListsEveryDirectoryOnceAndTheOnesOnlyTheRootNames) {
     ASSERT_EQ(::utimensat(AT_FDCWD, (repo + name).c_str(), two_days_ago, 0), 0) << name;
   }
   const uint64_t before = backend->requests();
-  auto swept = backend->RemoveStaleTemps(0);
+  auto swept = backend->RemoveStaleTemps(0, repo::TempFileLayout());
   ASSERT_TRUE(swept) << swept.error().message;
   EXPECT_EQ(swept->removed, stale.size());
   // locks, root, data, index, snapshots, keys, six pack directories; the stat that learns the
@@ -435,7 +436,7 @@ TEST(SftpBackend, ASweepWithoutALockRemovesNothing) {
   for (const char* name : {"data/00/pack.tmp-0123456789ab", "index/i.tmp-0123456789ab"}) {
     ASSERT_EQ(::utimensat(AT_FDCWD, (repo + name).c_str(), two_days_ago, 0), 0) << name;
   }
-  auto swept = backend->RemoveStaleTemps(0);
+  auto swept = backend->RemoveStaleTemps(0, repo::TempFileLayout());
   ASSERT_TRUE(swept) << swept.error().message;
   EXPECT_EQ(swept->removed, 0u);
   EXPECT_EQ(swept->complete_at, 0);
@@ -463,7 +464,8 @@ TEST(SftpBackend, ASweepAfterACompleteOneListsOnlyThePackDirectoriesChangedSince
   }
   ASSERT_TRUE(backend.Put("locks/l1", "lock"));
   uint64_t before = files->requests();
-  auto first = backend.RemoveStaleTemps(0);  // no time kept yet: every directory
+  auto first =
+      backend.RemoveStaleTemps(0, repo::TempFileLayout());  // no time kept yet: every directory
   ASSERT_TRUE(first) << first.error().message;
   const uint64_t full = files->requests() - before;
   EXPECT_GE(full, 16u + 3u);
@@ -484,7 +486,7 @@ TEST(SftpBackend, ASweepAfterACompleteOneListsOnlyThePackDirectoriesChangedSince
     ASSERT_EQ(::utimensat(AT_FDCWD, (repo + dirs[d]).c_str(), days_ago, 0), 0) << dirs[d];
   }
   before = files->requests();
-  auto second = backend.RemoveStaleTemps(0);
+  auto second = backend.RemoveStaleTemps(0, repo::TempFileLayout());
   ASSERT_TRUE(second) << second.error().message;
   EXPECT_EQ(second->removed, 1u);
   EXPECT_LE(files->requests() - before, full - 12 + 1) << "the twelve are not listed";
@@ -494,7 +496,7 @@ TEST(SftpBackend, ASweepAfterACompleteOneListsOnlyThePackDirectoriesChangedSince
 
   // Without a kept time (a new machine, a cache wiped) every directory is listed again.
   std::filesystem::remove(cache.path() + "/swept");
-  auto third = backend.RemoveStaleTemps(0);
+  auto third = backend.RemoveStaleTemps(0, repo::TempFileLayout());
   ASSERT_TRUE(third) << third.error().message;
   EXPECT_EQ(third->removed, 1u);
   EXPECT_NE(::stat((repo + dirs[0] + "/pack.tmp-0123456789ab").c_str(), &st), 0);

@@ -12,6 +12,7 @@
 #include "support/removal_log_env.hpp"
 #include "velin/io/mem_env.hpp"
 #include "velin/io/process_space.hpp"
+#include "velin/repo/repository.hpp"
 #include "velin/storage/local_backend.hpp"
 
 namespace velin::storage {
@@ -50,7 +51,7 @@ TEST(LocalBackendMem, SweepsTheTempsOfDeadWritersAndOldForeignOnes) {
   }
   ASSERT_TRUE(backend.Put("locks/l1", "lock"));  // the command's lock: the storage's clock
 
-  auto removed = backend.RemoveStaleTemps(0);
+  auto removed = backend.RemoveStaleTemps(0, repo::TempFileLayout());
   ASSERT_TRUE(removed) << removed.error().message;
   EXPECT_EQ(removed->removed, 2u);
   EXPECT_FALSE(Exists(env, dead_writer));
@@ -61,7 +62,7 @@ TEST(LocalBackendMem, SweepsTheTempsOfDeadWritersAndOldForeignOnes) {
 
   // The live writer ends without renaming its temp: the next sweep takes it.
   env.EndProcess(2001);
-  removed = backend.RemoveStaleTemps(0);
+  removed = backend.RemoveStaleTemps(0, repo::TempFileLayout());
   ASSERT_TRUE(removed) << removed.error().message;
   EXPECT_EQ(removed->removed, 1u);
   EXPECT_FALSE(Exists(env, live_writer));
@@ -154,7 +155,7 @@ TEST(LocalBackendMem, AnObjectWriterShowsNothingBeforeCommitAndAllAfter) {
   ASSERT_EQ(temps.size(), 1u);
   EXPECT_EQ(temps[0].rfind("/repo/data/object.tmp-" + std::to_string(env.ThisProcess().pid), 0), 0u)
       << temps[0];
-  auto swept = backend.RemoveStaleTemps(0);
+  auto swept = backend.RemoveStaleTemps(0, repo::TempFileLayout());
   ASSERT_TRUE(swept);
   EXPECT_EQ(swept->removed, 0u);
   // Named into a subdirectory that did not exist yet.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "velin/repo/repository.hpp"
+
 namespace velin::storage {
 namespace {
 
@@ -30,24 +32,43 @@ TEST(TempNames, IgnoresNamesThatOnlyContainTheMarker) {
 }
 
 TEST(TempNames, KnowsOnlyTheRepositorysOwnDirectories) {
+  const TempLayout layout = repo::TempFileLayout();
   for (const char* dir : {"", "keys", "locks", "index", "snapshots", "state",
                           "state/offsite-pending", "data", "data/00", "data/ff"}) {
-    EXPECT_TRUE(IsRepositoryDir(dir)) << dir;
+    EXPECT_TRUE(IsRepositoryDir(layout, dir)) << dir;
   }
   for (const char* dir : {"Documents", "data/0", "data/abc", "data/AB", "data/ab/cd", "index/x",
                           "keys/old", "lost+found", "data/zz", "state/other"}) {
-    EXPECT_FALSE(IsRepositoryDir(dir)) << dir;
+    EXPECT_FALSE(IsRepositoryDir(layout, dir)) << dir;
   }
 }
 
 TEST(TempNames, SweepsOnlyConfigsTempInTheRoot) {
   // The root may be the user's home: only config lives there.
-  EXPECT_EQ(RepositoryTempName("", "config.tmp-4242-0badc0de-1").kind, TempKind::kLocalWriter);
-  EXPECT_EQ(RepositoryTempName("", "config.tmp-0123456789ab").kind, TempKind::kUpload);
-  EXPECT_EQ(RepositoryTempName("", "budget.tmp-2024-01").kind, TempKind::kNone);
-  EXPECT_EQ(RepositoryTempName("", "x.tmp-0123456789ab").kind, TempKind::kNone);
-  EXPECT_EQ(RepositoryTempName("index", "x.tmp-0123456789ab").kind, TempKind::kUpload);
-  EXPECT_EQ(RepositoryTempName("Documents", "x.tmp-0123456789ab").kind, TempKind::kNone);
+  const TempLayout layout = repo::TempFileLayout();
+  EXPECT_EQ(RepositoryTempName(layout, "", "config.tmp-4242-0badc0de-1").kind,
+            TempKind::kLocalWriter);
+  EXPECT_EQ(RepositoryTempName(layout, "", "config.tmp-0123456789ab").kind, TempKind::kUpload);
+  EXPECT_EQ(RepositoryTempName(layout, "", "budget.tmp-2024-01").kind, TempKind::kNone);
+  EXPECT_EQ(RepositoryTempName(layout, "", "x.tmp-0123456789ab").kind, TempKind::kNone);
+  EXPECT_EQ(RepositoryTempName(layout, "index", "x.tmp-0123456789ab").kind, TempKind::kUpload);
+  EXPECT_EQ(RepositoryTempName(layout, "Documents", "x.tmp-0123456789ab").kind, TempKind::kNone);
+}
+
+// Storage knows no repository layout: the directories and root objects are the caller's.
+TEST(TempNames, KnowsOnlyTheDirectoriesItIsGiven) {
+  const TempLayout none;
+  EXPECT_FALSE(IsRepositoryDir(none, ""));
+  EXPECT_FALSE(IsRepositoryDir(none, "index"));
+  EXPECT_EQ(RepositoryTempName(none, "index", "x.tmp-0123456789ab").kind, TempKind::kNone);
+  TempLayout other;
+  other.dirs = {"", "blobs"};
+  other.root_objects = {"manifest"};
+  EXPECT_TRUE(IsRepositoryDir(other, "blobs"));
+  EXPECT_FALSE(IsRepositoryDir(other, "index"));
+  EXPECT_EQ(RepositoryTempName(other, "blobs", "x.tmp-0123456789ab").kind, TempKind::kUpload);
+  EXPECT_EQ(RepositoryTempName(other, "", "manifest.tmp-0123456789ab").kind, TempKind::kUpload);
+  EXPECT_EQ(RepositoryTempName(other, "", "config.tmp-0123456789ab").kind, TempKind::kNone);
 }
 
 }  // namespace
