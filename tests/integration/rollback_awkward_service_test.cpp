@@ -14,6 +14,19 @@
 namespace velin::testing {
 namespace {
 
+// The newest entry of `rollback history --json` (an empty object when there is none).
+nlohmann::json AwkwardLastHistoryEntry(ToyApp& app) {
+  RunResult history = app.Velin({"--json", "rollback", "history"});
+  EXPECT_EQ(history.exit_code, 0) << history.err;
+  const nlohmann::json doc = nlohmann::json::parse(history.out, nullptr, false);
+  if (!doc.is_object() || !doc.contains("history") || !doc["history"].is_array() ||
+      doc["history"].empty()) {
+    ADD_FAILURE() << "no history: " << history.out;
+    return nlohmann::json::object();
+  }
+  return doc["history"].back();
+}
+
 std::string AwkwardPython3() {
   return ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
 }
@@ -59,10 +72,7 @@ TEST(RollbackAwkwardServiceTest, AFailedVersionThatEndedItselfIsLeftWhenItsStopF
   EXPECT_EQ(app.Current(), "v1");
   EXPECT_TRUE(app.WaitForVersion("v1", 10)) << app.Health();
 
-  RunResult history = app.Velin({"--json", "rollback", "history"});
-  ASSERT_EQ(history.exit_code, 0) << history.err;
-  const nlohmann::json doc = nlohmann::json::parse(history.out);
-  const std::string outcome = doc["history"].back()["outcome"].get<std::string>();
+  const std::string outcome = AwkwardLastHistoryEntry(app).value("outcome", std::string());
   EXPECT_NE(outcome.find("health check failed; switched back to v1 (healthy)"), std::string::npos)
       << outcome;
 }
@@ -287,10 +297,7 @@ TEST(RollbackAwkwardServiceTest, AnUndoGoesOnWhenTheStopOfTheFailedVersionFails)
       << r.err;
   EXPECT_EQ(app.Current(), "v1");
   EXPECT_TRUE(app.WaitForVersion("v1", 10)) << app.Health();
-  RunResult history = app.Velin({"--json", "rollback", "history"});
-  ASSERT_EQ(history.exit_code, 0) << history.err;
-  const nlohmann::json doc = nlohmann::json::parse(history.out);
-  const nlohmann::json& last = doc["history"].back();
+  const nlohmann::json last = AwkwardLastHistoryEntry(app);
   EXPECT_EQ(last["outcome"], "switched") << last;
   EXPECT_NE(last.value("detail", std::string()).find("rollback.stop had failed: "),
             std::string::npos)
