@@ -39,6 +39,23 @@ std::vector<std::string> HealDamageEveryDataPack(const std::string& repo) {
   return ids;
 }
 
+// Those of the packs `ids` whose file is there and still damaged (its bytes do not hash to its
+// name). A create that stores a damaged pack's data again may write a pack of the very same
+// bytes, so under the same name, in its place (which files share a pack depends on how the
+// workers shared them out): that pack is healed, and a verify finds it whole.
+std::vector<std::string> HealStillDamaged(const std::string& repo,
+                                          const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  for (const auto& id : ids) {
+    const std::string path = repo + "/data/" + id.substr(0, 2) + "/" + id;
+    if (!std::filesystem::exists(path)) continue;
+    RunResult sum = RunProgram({"sha256sum", path});
+    EXPECT_EQ(sum.exit_code, 0) << sum.err;
+    if (sum.out.substr(0, id.size()) != id) out.push_back(id);
+  }
+  return out;
+}
+
 nlohmann::json HealDamagedPacksRecorded(const std::string& repo) {
   return nlohmann::json::parse(ReadFileOrDie(repo + "/state/verify"))["damaged_packs"];
 }
@@ -90,8 +107,10 @@ TEST_P(BackupHealDamagedPack, CreateStoresADamagedPacksDataAgainAndPruneRemovesI
   EXPECT_EQ(DescribeTree(app_.path("out")), before);
   RunResult whole = Run({"backup", "verify", second});
   EXPECT_EQ(whole.exit_code, 0) << whole.err;
-  // That verify did not read the damaged packs: it must not forget them.
-  EXPECT_EQ(HealDamagedPacksRecorded(app_.repo()).size(), damaged.size());
+  // That verify did not read the damaged packs: it must not forget them (but one the create
+  // wrote again whole, under its name, it read and found whole).
+  EXPECT_EQ(HealDamagedPacksRecorded(app_.repo()).size(),
+            HealStillDamaged(app_.repo(), damaged).size());
   // The first backup's old.bin is only in a damaged pack: still reported.
   RunResult old = Run({"backup", "verify", first});
   EXPECT_EQ(old.exit_code, 4) << old.err;
@@ -101,9 +120,7 @@ TEST_P(BackupHealDamagedPack, CreateStoresADamagedPacksDataAgainAndPruneRemovesI
   ASSERT_EQ(Run({"backup", "forget", first, "--yes"}).exit_code, 0);
   RunResult pruned = Run({"backup", "prune"});
   ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
-  for (const auto& p : HealPacksOf(app_.repo())) {
-    EXPECT_EQ(std::find(damaged.begin(), damaged.end(), p.filename().string()), damaged.end()) << p;
-  }
+  EXPECT_TRUE(HealStillDamaged(app_.repo(), damaged).empty());
   EXPECT_TRUE(HealDamagedPacksRecorded(app_.repo()).empty());
   RunResult all = Run({"backup", "verify", "--all"});
   EXPECT_EQ(all.exit_code, 0) << all.err;
