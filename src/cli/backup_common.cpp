@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
+#include <thread>
 
 #include "velin/backup/archiver.hpp"
 #include "velin/backup/copy_keys.hpp"
@@ -14,6 +16,7 @@
 #include "velin/core/duration.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/core/threads.hpp"
 #include "velin/crypto/secret.hpp"
 #include "velin/storage/remote_url.hpp"
 
@@ -134,16 +137,109 @@ Result<std::unique_ptr<repo::RepoLock>> LockRepository(Context& ctx, storage::Ba
   return repo::RepoLock::Acquire(ctx.env(), backend, kind, LockOptionsFor(ctx.env(), wait));
 }
 
+namespace {
+
+// Whoever holds the storage can put an unencrypted repository where an encrypted one was (keys/
+// removed and "encryption" dropped from its config, or one made with --encryption none): it
+// opens without a passphrase, and a create would write plaintext there. velin.toml saying
+// backup.encryption is a cipher is what tells that this is not the repository set up; a
+// configured "none" with an encrypted repository is fine, and so is another cipher than the
+// one configured (chosen at init; encrypted either way). docs/encryption.md, "Threat model".
+Status RequireConfiguredEncryption(repo::Repository& repo, crypto::Cipher configured) {
+  if (configured == crypto::Cipher::kNone || repo.encrypted()) return Ok();
+  return DamageError(TrFormat(
+      "repository {} is not encrypted but backup.encryption is {}: refusing (an encrypted "
+      "repository may have been replaced by an unencrypted one; if it was created unencrypted on "
+      "purpose, set backup.encryption = \"none\")",
+      repo.backend().Location(), crypto::CipherName(configured)));
+}
+
+// The lock of OpenRepository, tried once on a thread of its own while Repository::Open derives
+// the key (RepoKeyOptions::deriving): that derivation (scrypt, ~0.1 s of one core) and the
+// lock's object (written durably: two fsyncs here, one or more round trips to remote storage)
+// need nothing of each other, and an encrypted repository's every command waited for both in
+// turn. Only a lock had at once is kept: one that another holder keeps out is released and
+// left to OpenRepository's own Acquire after the open, with --lock-wait, so that what a wrong
+// passphrase, a damaged key or a held lock report, and which comes first, is as before. The
+// attempt starts only once the config is read (a repository is there) and only for an encrypted
+// one; an unencrypted repository opens, then locks, as before.
+class LockWhileDeriving {
+ public:
+  LockWhileDeriving(io::Env& env, repo::LockKind kind) : env_(env), kind_(kind) {}
+  ~LockWhileDeriving() { Join(); }
+  LockWhileDeriving(const LockWhileDeriving&) = delete;
+  LockWhileDeriving& operator=(const LockWhileDeriving&) = delete;
+
+  // For OpenUnlocked: starts the attempt on `backend` (kept alive as long as the lock is).
+  void Start(std::shared_ptr<storage::Backend> backend) {
+    if (thread_.joinable() || backend_) return;
+    backend_ = std::move(backend);
+    auto started = StartThread(
+        [this] {
+          auto lock = repo::RepoLock::Acquire(env_, *backend_, kind_,
+                                              LockOptionsFor(env_, std::chrono::milliseconds(0)));
+          if (lock) lock_ = std::move(*lock);
+        },
+        [](const Error&) {});  // no lock had early: OpenRepository takes it as before
+    if (started) thread_ = std::move(*started);
+  }
+  // The lock had early, if any (then `backend` must be the backend it was taken on).
+  std::unique_ptr<repo::RepoLock> Take(const storage::Backend& backend) {
+    Join();
+    if (backend_.get() != &backend) return nullptr;
+    return std::move(lock_);
+  }
+
+ private:
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  io::Env& env_;
+  const repo::LockKind kind_;
+  std::shared_ptr<storage::Backend> backend_;  // declared before lock_: outlives it
+  std::unique_ptr<repo::RepoLock> lock_;
+  std::thread thread_;
+};
+
+Result<OpenRepo> OpenUnlocked(Context& ctx, const RepoFlags& flags, bool create,
+                              std::shared_ptr<storage::Backend> backend,
+                              LockWhileDeriving* lock_meanwhile) {
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
+  OpenRepo r;
+  if (backend) {
+    r.backend = std::move(backend);
+  } else {
+    VELIN_ASSIGN(std::string destination, ResolveDestination(*cfg, flags));
+    VELIN_ASSIGN(r.backend,
+                 storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), create));
+  }
+  VELIN_ASSIGN(auto keys, RepoKeyOptionsFor(ctx, *cfg, cfg->backup.encryption));
+  if (lock_meanwhile != nullptr) {
+    keys.deriving = [lock_meanwhile, b = r.backend] { lock_meanwhile->Start(b); };
+  }
+  VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create, keys));
+  VELIN_TRY(RequireConfiguredEncryption(*r.repo, keys.cipher));
+  WarnForeignKeys(ctx, *r.backend, r.repo->foreign_keys(), r.repo->foreign_keys_told_by());
+  return r;
+}
+
+}  // namespace
+
 Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::LockKind kind,
                                 bool create, IndexUse index,
                                 std::shared_ptr<storage::Backend> backend) {
   VELIN_ASSIGN(auto wait, ParseLockWait(flags.lock_wait));
-  VELIN_ASSIGN(OpenRepo r, OpenRepositoryUnlocked(ctx, flags, create, std::move(backend)));
   // Only the commands that read have --no-lock; a writer locks whatever its flags say.
   const bool reader = kind == repo::LockKind::kShared && !create;
-  if (!flags.no_lock || !reader) {
-    auto lock =
-        repo::RepoLock::Acquire(ctx.env(), *r.backend, kind, LockOptionsFor(ctx.env(), wait));
+  const bool locking = !flags.no_lock || !reader;
+  LockWhileDeriving early(ctx.env(), kind);
+  VELIN_ASSIGN(OpenRepo r,
+               OpenUnlocked(ctx, flags, create, std::move(backend), locking ? &early : nullptr));
+  if (locking) {
+    Result<std::unique_ptr<repo::RepoLock>> lock = early.Take(*r.backend);
+    if (!*lock) {
+      lock = repo::RepoLock::Acquire(ctx.env(), *r.backend, kind, LockOptionsFor(ctx.env(), wait));
+    }
     if (lock) {
       r.lock = std::move(*lock);
       r.repo->SetCommitGuard([l = r.lock.get()] { return l->Check(); });
@@ -325,41 +421,9 @@ Result<OpenRepo> CreateFollowUpRepos::OpenExclusive() {
                         backend_);
 }
 
-namespace {
-
-// Whoever holds the storage can put an unencrypted repository where an encrypted one was (keys/
-// removed and "encryption" dropped from its config, or one made with --encryption none): it
-// opens without a passphrase, and a create would write plaintext there. velin.toml saying
-// backup.encryption is a cipher is what tells that this is not the repository set up; a
-// configured "none" with an encrypted repository is fine, and so is another cipher than the
-// one configured (chosen at init; encrypted either way). docs/encryption.md, "Threat model".
-Status RequireConfiguredEncryption(repo::Repository& repo, crypto::Cipher configured) {
-  if (configured == crypto::Cipher::kNone || repo.encrypted()) return Ok();
-  return DamageError(TrFormat(
-      "repository {} is not encrypted but backup.encryption is {}: refusing (an encrypted "
-      "repository may have been replaced by an unencrypted one; if it was created unencrypted on "
-      "purpose, set backup.encryption = \"none\")",
-      repo.backend().Location(), crypto::CipherName(configured)));
-}
-
-}  // namespace
-
 Result<OpenRepo> OpenRepositoryUnlocked(Context& ctx, const RepoFlags& flags, bool create,
                                         std::shared_ptr<storage::Backend> backend) {
-  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  OpenRepo r;
-  if (backend) {
-    r.backend = std::move(backend);
-  } else {
-    VELIN_ASSIGN(std::string destination, ResolveDestination(*cfg, flags));
-    VELIN_ASSIGN(r.backend,
-                 storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), create));
-  }
-  VELIN_ASSIGN(auto keys, RepoKeyOptionsFor(ctx, *cfg, cfg->backup.encryption));
-  VELIN_ASSIGN(r.repo, repo::Repository::Open(*r.backend, create, keys));
-  VELIN_TRY(RequireConfiguredEncryption(*r.repo, keys.cipher));
-  WarnForeignKeys(ctx, *r.backend, r.repo->foreign_keys(), r.repo->foreign_keys_told_by());
-  return r;
+  return OpenUnlocked(ctx, flags, create, std::move(backend), nullptr);
 }
 
 void RegisterBackupInit(CLI::App& group, Context& ctx) {

@@ -163,6 +163,7 @@ Status Repository::Unlock(const RepoKeyOptions& keys) {
     VELIN_ASSIGN(hasher_, crypto::BlobIdHasher::Plain());
     return CheckConfigChecksum();
   }
+  if (keys.deriving) keys.deriving();
   VELIN_ASSIGN(std::string passphrase, ReadPassphrase(backend_, keys));
   auto selected = SelectKey(backend_, config_, config_canonical_, passphrase);
   crypto::CleanseString(passphrase);

@@ -3,9 +3,12 @@
 // verify (exit 4) catches a flipped byte in a pack, index or snapshot and a swapped snapshot.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
+#include "support/background_velin.hpp"
 #include "support/backup_fixture.hpp"
 #include "velin/repo/blob_id.hpp"
 
@@ -285,6 +288,56 @@ TEST(CryptoRepo, InitFlagOverridesTheConfigAndEditingTheConfigToNoneIsRefused) {
       << r.err;
   RunResult bad = app.Run({"backup", "init", "--encryption", "rot13"}, WithPassphrase("x"));
   EXPECT_EQ(bad.exit_code, 2);
+}
+
+// An encrypted repository's lock is tried while its key is derived (LockWhileDeriving,
+// src/cli/backup_common.cpp). What a held lock and a wrong passphrase report, and which comes
+// first, is as when the lock came after the key; an attempt that another holder keeps out
+// leaves no object of its own, and --lock-wait takes the lock once that holder is gone.
+TEST(CryptoRepo, TheLockTriedWhileTheKeyIsDerivedChangesNoOutcome) {
+  BackupApp app({"storage"}, BackupSettings("aes-256-gcm"));
+  WriteFiles(app);
+  ASSERT_EQ(app.Run({"backup", "create"}, WithPassphrase(kRepoPassphrase)).exit_code, 0);
+  const std::string locks = app.repo() + "/locks";
+  EXPECT_TRUE(ObjectsUnder(locks).empty());
+  const std::string foreign = locks + "/exclusive-elsewhere";
+  const auto hold = [&](const std::string& kind) {
+    WriteFile(foreign, "{\"host\":\"elsewhere\",\"pid\":1,\"kind\":\"" + kind +
+                           "\",\"time\":" + std::to_string(time(nullptr)) + "}\n");
+  };
+  const std::vector<std::string> only_foreign = {foreign};
+  hold("exclusive");
+  for (const std::string command : {"create", "list", "verify"}) {
+    std::vector<std::string> args = {"backup", command, "--lock-wait", "300ms"};
+    if (command == "verify") args.push_back("--all");
+    RunResult wrong = app.Run(args, WithPassphrase("no"));
+    EXPECT_EQ(wrong.exit_code, 2) << command << ": " << wrong.err;
+    EXPECT_NE(wrong.err.find("wrong passphrase"), std::string::npos) << wrong.err;
+    EXPECT_EQ(ObjectsUnder(locks), only_foreign) << command;
+    RunResult held = app.Run(args, WithPassphrase(kRepoPassphrase));
+    EXPECT_EQ(held.exit_code, 3) << command << ": " << held.err;
+    EXPECT_NE(held.err.find("locked by host elsewhere pid 1, exclusive lock"), std::string::npos)
+        << held.err;
+    EXPECT_EQ(ObjectsUnder(locks), only_foreign) << command;
+  }
+  // A shared lock elsewhere keeps a prune's exclusive one out the same way.
+  hold("shared");
+  RunResult prune =
+      app.Run({"backup", "prune", "--lock-wait", "300ms"}, WithPassphrase(kRepoPassphrase));
+  EXPECT_EQ(prune.exit_code, 3) << prune.err;
+  EXPECT_EQ(ObjectsUnder(locks), only_foreign);
+  // Kept out at first, a create waiting (--lock-wait) gets the lock once the holder is gone.
+  hold("exclusive");
+  RunOptions options = WithPassphrase(kRepoPassphrase);
+  options.cwd = app.path(".");
+  BackgroundVelin create({"backup", "create", "--lock-wait", "60s"}, options);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(create.Running());
+  std::filesystem::remove(foreign);
+  RunResult waited = create.Finish();
+  EXPECT_EQ(waited.exit_code, 0) << waited.err;
+  EXPECT_TRUE(ObjectsUnder(locks).empty());
+  EXPECT_EQ(app.Json({"backup", "list"}, 0, WithPassphrase(kRepoPassphrase))["backups"].size(), 2u);
 }
 
 }  // namespace

@@ -89,6 +89,9 @@ struct RepoKeyOptions {
   std::function<Result<std::string>()> unstripped_passphrase;
   crypto::KeyOrigin origin;          // recorded in a new key object
   crypto::ScryptParams scrypt = {};  // for a new key object
+  // Called by Open, on its thread, once an encrypted repository's config is read and before its
+  // passphrase is asked for and derived (scrypt: ~0.1 s): what needs no key can start then.
+  std::function<void()> deriving;
 };
 
 // How the keys of another repository that open with the passphrase were told from its own.
