@@ -39,10 +39,8 @@ TEST(ChildEnvironmentTest, RollbackCommandsGetTheUsersEnvironmentWithoutVelinsSe
       "\n[backup]\npassword_env = \"REPO_PASS\"\n"
       "\n[database]\ndriver = \"sqlite\"\npath = \"app.db\"\npassword_env = \"DB_PASS\"\n";
   ToyApp app(options);
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   RunResult r = app.Velin({"rollback", "to-version", "v1"}, SecretEnvironment());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   for (const char* file : {"stop.env", "start.env", "health.env"}) {

@@ -224,8 +224,7 @@ std::string CliAuditLocalOf(const std::string& iso) {
 // Finding 3: the rollback transaction's human lines and messages show local times.
 TEST(CliAuditFixes, TransactionTimesAreLocalInHumanOutputAndUtcInJson) {
   ToyApp app(NoService());
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
   const std::map<std::string, std::string> zone = {{"TZ", kCliAuditZone}, {"LANG", "C"}};
 

@@ -260,8 +260,7 @@ const char* kAllSwitchHooks =
     "on_switch_failure = \"env > ../failure.env\"\n";
 
 void TwoVersions(ToyApp& app, bool broken_v2 = false) {
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   app.Build("v2", broken_v2);
   ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
 }

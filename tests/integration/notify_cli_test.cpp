@@ -262,8 +262,7 @@ TEST(NotifyCli, UndoneSwitchIsNotified) {
   testing::ToyAppOptions o;
   o.health_as_url = true;
   testing::ToyApp app(NotifyingTo(server, o));
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   app.Build("bad", /*broken=*/true);
   ASSERT_EQ(app.Velin({"rollback", "create-version", "bad - Broken build"}).exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);

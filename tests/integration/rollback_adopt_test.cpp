@@ -49,12 +49,10 @@ TEST(RollbackMigrationTest, GoingBackRunsMigrateDownWithTheTargetLevel) {
       NoService("migration_status = \"cat schema_level\"\n"
                 "migrate_down = \"echo {level} > migrated_to && echo {level} > schema_level\"\n"));
   WriteFile(app.app() + "/schema_level", "7\n");
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
   WriteFile(app.app() + "/schema_level", "12\n");  // v2's deploy migrated up
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
   EXPECT_NE(::access((app.app() + "/migrated_to").c_str(), F_OK), 0);  // not going back
 
@@ -75,12 +73,10 @@ TEST(RollbackMigrationTest, TheLevelIsOneQuotedWordInMigrateDown) {
       "migrate_down = \"printf '%s|' {level} \\\"$VELIN_ROLLBACK_LEVEL\\\" > migrated_to\"\n"));
   const std::string v1_level = "ae1027a6acg (head) $(touch pwned) `touch pwned` it's";
   WriteFile(app.app() + "/schema_level", v1_level + "\n");
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
   WriteFile(app.app() + "/schema_level", "bf52c1d2e3f4 (head)\n");  // v2's deploy migrated up
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
   RunResult r = app.Velin({"rollback", "to-version", "v1"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -92,10 +88,8 @@ TEST(RollbackMigrationTest, WarnsWhenGoingBackWithADatabaseButNoHook) {
   ToyApp app(NoService());
   std::string toml = ReadFileOrDie(app.config());
   WriteFile(app.config(), toml + "\n[database]\ndriver = \"sqlite\"\npath = \"var/app.db\"\n");
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
   RunResult r = app.Velin({"rollback", "to-version", "v1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

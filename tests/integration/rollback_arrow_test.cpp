@@ -10,10 +10,8 @@ namespace velin::testing {
 namespace {
 
 void SetUpArrowApp(ToyApp& app) {
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
 }
 
 TEST(RollbackArrowTest, PipedSwitchAndRecoverLinesUseAnAsciiArrow) {

@@ -51,10 +51,8 @@ TEST(RollbackAwkwardServiceTest, AFailedVersionThatEndedItselfIsLeftWhenItsStopF
   ToyAppOptions options;
   options.health_timeout = "4s";
   ToyApp app(options);
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}, {{"VELIN_ROLLBACK_HEALTH_TIMEOUT", "8s"}})
                 .exit_code,
             0);
@@ -84,8 +82,7 @@ TEST(RollbackAwkwardServiceTest, AHealthCheckSlowerThanTenSecondsPassesWithinHea
   options.health_timeout = "25s";
   options.extra_rollback = "health = \"sleep 11\"\n";
   ToyApp app(options);
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   const auto start = std::chrono::steady_clock::now();
   RunResult r = app.Velin({"rollback", "to-version", "v1"});
   const double seconds =
@@ -100,10 +97,8 @@ TEST(RollbackAwkwardServiceTest, AHealthCheckSlowerThanTenSecondsPassesWithinHea
 // transaction closed as "rollback failed" with the crashed version linked and nothing running).
 TEST(RollbackAwkwardServiceTest, TheRollbackOfACrashedDeployGoesOnWhenItsStopFails) {
   ToyApp app;
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
   RunResult r = app.Velin({"rollback", "begin", "--timeout", "10m", "--reason", "deploy v2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -160,8 +155,7 @@ TEST(RollbackAwkwardServiceTest, AHealthUrlWithAnEndlessBodyPassesAtItsStatus) {
                            "health = \"http://127.0.0.1:" +
                            std::to_string(port) + "/events\"\n";
   ToyApp app(options);  // its destructor kills server.pid's process
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   const auto start = std::chrono::steady_clock::now();
   RunResult r = app.Velin({"rollback", "to-version", "v1"});
   const double seconds =
@@ -203,10 +197,8 @@ TEST(RollbackAwkwardServiceTest, TheDocsHealthCheckSeesThatTheOldVersionStillAns
   const std::string health = AwkwardDocsVersionHealth(app);
   ASSERT_FALSE(health.empty());
   const std::map<std::string, std::string> checked{{"VELIN_ROLLBACK_HEALTH", health}};
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   RunResult r = app.Velin({"rollback", "to-version", "v2"}, checked);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;  // the check passes on the version it expects
   ASSERT_EQ(app.Health(), "version=v2");
@@ -241,8 +233,7 @@ TEST(RollbackAwkwardServiceTest, TheServiceCommandsAreToldTheVersionOfTheirStep)
                            "health = \"echo health" + record +
                            " >> told.txt; test ! -e current/bin/BROKEN\"\n";
   ToyApp app(options);
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   app.Build("v2", true);
   ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
@@ -274,10 +265,8 @@ TEST(RollbackAwkwardServiceTest, TheServiceCommandsAreToldTheVersionOfTheirStep)
 // is ("nothing was changed"): the host stayed on the dead version.
 TEST(RollbackAwkwardServiceTest, AnUndoGoesOnWhenTheStopOfTheFailedVersionFails) {
   ToyApp app;
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
   RunResult r = app.Velin({"rollback", "to-version", "v2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -310,8 +299,7 @@ TEST(RollbackAwkwardServiceTest, OneHealthAttemptIsSaidInTheSingular) {
   options.health_timeout = "1s";
   options.extra_rollback = "health = \"sleep 5\"\n";
   ToyApp app(options);
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   RunResult r = app.Velin({"rollback", "to-version", "v1"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("health check did not pass within 1s (1 attempt; last: timed out)"),

@@ -22,10 +22,8 @@ void ExpectCompleteCurrent(ToyApp& app, const std::string& context) {
 }
 
 void SetUpTwoVersions(ToyApp& app) {
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
 }
 
@@ -53,8 +51,7 @@ TEST(RollbackCrashTest, KillBetweenAnyTwoSwitchStepsLeavesOneCompleteRelease) {
 TEST(RollbackCrashTest, KillDuringCreateLeavesRegistryUsable) {
   for (const char* step : {"create-materialised", "create-before-registry"}) {
     ToyApp app(NoService());
-    app.Build("v1");
-    ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+    ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
     app.Build("v2");
     RunResult r = app.Velin({"rollback", "create-version", "v2"}, {{"VELIN_TEST_CRASH_AT", step}});
     ASSERT_EQ(r.exit_code, 86) << step;
@@ -135,11 +132,9 @@ TEST(RollbackCrashTest, ReleasesAKilledPruneOrCreateLeftAreRemovedByTheNextCreat
     std::sort(out.begin(), out.end());
     return out;
   };
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   app.Build("v3");
   // keep_versions = 2 prunes v2 (v1 is live); killed once v2 is unregistered.
   RunResult r = app.Velin(
@@ -218,8 +213,7 @@ TEST(RollbackCrashTest, ReleasesAKilledPruneOrCreateLeftAreRemovedByTheNextCreat
 // none does.
 TEST(RollbackCrashTest, AFileEditedInPlaceInsideCurrentIsNotLinkedAndIsMendedBeforeASwitch) {
   ToyApp app(NoService());
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
   {
     FILE* f = std::fopen((app.app() + "/current/bin/lib.dat").c_str(), "r+");
@@ -344,8 +338,7 @@ TEST(RollbackCrashTest, InjectedWriteFaultsNeverDamageTheRegistry) {
 
 TEST(RollbackCrashTest, NewerRegistryFormatIsRefusedAndLeftAlone) {
   ToyApp app(NoService());
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   std::string newer = R"({"format": 2, "versions": [], "future": true})";
   WriteFile(app.state() + "/registry.json", newer);
   for (std::vector<std::string> args : {std::vector<std::string>{"rollback", "list"},

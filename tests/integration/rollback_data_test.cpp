@@ -219,8 +219,7 @@ TEST_F(RollbackDataTest, BeginFailsWithNothingChangedWhenTheBackupFails) {
 
   // Without a [database] backed up, --backup is a usage error.
   ToyApp plain(NoService());
-  plain.Build("v1");
-  ASSERT_EQ(plain.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(plain.BuildVersion("v1").exit_code, 0);
   ASSERT_EQ(plain.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
   r = plain.Velin({"rollback", "begin", "--backup"});
   EXPECT_EQ(r.exit_code, 2) << r.err;

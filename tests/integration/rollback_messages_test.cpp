@@ -30,8 +30,7 @@ uint32_t ModeOf(const std::string& path) {
 
 TEST(RollbackMessagesTest, NothingIsAnnouncedBeforeItIsValidated) {
   ToyApp app(NoService());
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   RunResult r = app.Velin({"rollback", "create-version", "v1"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out.find("Creating"), std::string::npos) << r.out;
@@ -271,8 +270,7 @@ TEST(RollbackMessagesTest, StatusAnnouncesAnExpiredRollbackBeforeDoingIt) {
 // service running as another user still reaches its release through `current`.
 TEST(RollbackMessagesTest, StateDirIsPrivate) {
   ToyApp app(NoService());
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   EXPECT_EQ(ModeOf(app.state()), 0711u);
   EXPECT_EQ(ModeOf(app.state() + "/lock"), 0600u);
 

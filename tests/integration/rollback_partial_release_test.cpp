@@ -17,10 +17,8 @@ namespace fs = std::filesystem;
 
 // v1 and v2 (they differ in bin/VERSION only), v1 live.
 void SetUpPartialReleaseApp(ToyApp& app) {
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
 }
 

@@ -115,8 +115,7 @@ const Files kSnapshot = {{".env", "MODE=snapshot\n"},
 void SetUpDeploy(ToyApp& app, bool healthy, bool snapshot) {
   UseConfigDir(app);
   WriteConfig(app, kLiveV1);
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   RunResult r = app.Velin({"rollback", "to-version", "v1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   app.Build("t", !healthy);
@@ -354,8 +353,7 @@ TEST(RollbackSavedConfigTest, FailedMigrateDownPutsTheLiveConfigBackAndExits1) {
   ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "t"}).exit_code, 0);
   WriteFile(app.app() + "/level", "2\n");
   WriteConfig(app, kLiveV1);
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
   WriteConfig(app, kLiveEdited);
   RunResult r = app.Velin({"rollback", "to-version", "t"});

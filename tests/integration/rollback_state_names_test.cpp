@@ -36,8 +36,7 @@ TEST(RollbackStateNamesTest, ARegistryNameLeadingOutIsDamageAndNothingOutsideIsR
   for (const std::string name : {"../../victim", "..", "."}) {
     ToyApp app(NoService());
     KeepOneVersionForNames(app);
-    app.Build("v1");
-    ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+    ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
     // What a prune of that name would remove: the toy's temp dir (`..`: releases/.., the state
     // dir; `.`: releases/ itself) and a directory beside it.
     WriteFile(app.root() + "/victim/precious.txt", "keep me\n");
@@ -62,8 +61,7 @@ TEST(RollbackStateNamesTest, ARegistryNameLeadingOutIsDamageAndNothingOutsideIsR
 
 TEST(RollbackStateNamesTest, ASwitchIntentNameLeadingOutIsDamage) {
   ToyApp app(NoService());
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
   for (const auto& [key, value] : {std::pair{"to", "../../victim"}, std::pair{"from", ".."},
                                    std::pair{"saved_config", "../../etc"}}) {
@@ -83,8 +81,7 @@ TEST(RollbackStateNamesTest, ASwitchIntentNameLeadingOutIsDamage) {
 
 TEST(RollbackStateNamesTest, StatusAndRecoverSayARegistryIsDamagedOrNewer) {
   ToyApp app(NoService());
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
   const std::string path = app.state() + "/registry.json";
   WriteFile(path, "{\"format\": 1, \"versions\": [");

@@ -124,8 +124,7 @@ TEST(RollbackPruneTest, PruneKeepsBothVersionsOfAnInterruptedSwitch) {
   EditConfig(app, "keep_versions = 10", "keep_versions = 2");
   Deploy(app, "v1");
   if (HasFatalFailure()) return;
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   RunResult r =
       app.Velin({"rollback", "to-version", "v2"}, {{"VELIN_TEST_CRASH_AT", "switch-stopped"}});
   ASSERT_EQ(r.exit_code, 86) << r.err;
@@ -156,8 +155,7 @@ TEST(RollbackFullDiskTest, DiskFilledByStopStillSwitchesBackAndStarts) {
   if (!small.mounted()) GTEST_SKIP() << "mount -t tmpfs not permitted here";
   Deploy(app, "v1");
   if (HasFatalFailure()) return;
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   EditConfig(app, "stop = \"rm -f running\"",
              "stop = \"rm -f running; if [ -f fill-disk ]; then cat /dev/zero > "
              "../.velin/filler 2>/dev/null; fi; true\"");
@@ -235,8 +233,7 @@ TEST(RollbackHooksTest, FailingAfterSwitchDoesNotFailATransactionRollback) {
 // had "nothing to switch back to".
 TEST(RollbackUnmanagedCurrentTest, SymlinkElsewhereIsRefusedAndAdoptKeepsItsTarget) {
   ToyApp app(Toy());
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   fs::create_directories(app.root() + "/old/bin");
   WriteFile(app.root() + "/old/bin/VERSION", "old\n");
   fs::create_directories(app.root() + "/old/scripts");
@@ -261,8 +258,7 @@ TEST(RollbackUnmanagedCurrentTest, RelativeLinkToAReleaseSwitchesAsUsual) {
   ToyApp app(Toy());
   Deploy(app, "v1");
   if (HasFatalFailure()) return;
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   fs::remove(app.app() + "/current");
   fs::create_symlink("../.velin/releases/v1", app.app() + "/current");
   RunResult r = app.Velin({"rollback", "to-version", "v2"});
@@ -314,8 +310,7 @@ TEST(RollbackAdoptFailureTest, FailedStartIsRecordedAndSaysTheServiceIsNotRunnin
   EXPECT_EQ(history.back()["action"], "adopt");
   // Once the cause is fixed, the adopted version is velin's like any other.
   fs::remove(app.app() + "/no-start");
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   r = app.Velin({"rollback", "to-version", "v2"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(History(app).back()["from"], "v1");
@@ -333,8 +328,7 @@ TEST(RollbackBeginTest, ArtifactPathAddedSinceTheLiveReleaseDoesNotStopBegin) {
   WriteFile(app.app() + "/public/index.html", "<p>new</p>\n");
   RunResult r = app.Velin({"rollback", "begin", "--timeout", "1h"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
   EXPECT_TRUE(fs::exists(app.app() + "/current/public/index.html"));
   r = app.Velin({"rollback", "rollback"});

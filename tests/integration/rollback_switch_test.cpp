@@ -90,8 +90,7 @@ TEST(RollbackSwitchTest, FailingHealthSwitchesBackAndExits5) {
   ToyAppOptions options = SwitchOpts(true);
   options.health_as_url = true;  // the URL form of rollback.health
   ToyApp app(options);
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   app.Build("bad", /*broken=*/true);
   ASSERT_EQ(app.Velin({"rollback", "create-version", "bad - Broken build"}).exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
@@ -114,10 +113,8 @@ TEST(RollbackSwitchTest, AHealthCommandThatClosedItsOutputFailsAtTheHealthTimeou
   ToyAppOptions options = SwitchOpts(true);
   options.health_timeout = "5s";  // also the switch back's, which starts v1 again
   ToyApp app(options);
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}, {{"VELIN_ROLLBACK_HEALTH_TIMEOUT", "8s"}})
                 .exit_code,
             0);
@@ -144,8 +141,7 @@ TEST(RollbackSwitchTest, SnapshotRestoresConfig) {
   ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "snap1 - Pre-Upgrade Snapshot"}).exit_code,
             0);
   WriteFile(app.app() + "/.env", "MODE=broken\n");
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
   EXPECT_EQ(ReadFileOrDie(app.app() + "/.env"), "MODE=broken\n");
   RunResult r = app.Velin({"rollback", "to-version", "snap1"});
@@ -169,8 +165,7 @@ TEST(RollbackSwitchTest, ASymlinkOfTheDeployUserOnAConfigPathIsNotWrittenThrough
   WriteFile(app.app() + "/config/app.yml", "job: backup\n");
   app.Build("v1");
   ASSERT_EQ(app.Velin({"rollback", "create-snapshot", "snap1"}).exit_code, 0);
-  app.Build("v2");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
 
   const std::string etc = app.root() + "/etc";
@@ -251,8 +246,7 @@ TEST(RollbackSwitchTest, KeepVersionsPrunesOldestButNeverCurrent) {
   std::string toml = ReadFileOrDie(app.config());
   toml.replace(toml.find("keep_versions = 10"), 18, "keep_versions = 2");
   WriteFile(app.config(), toml);
-  app.Build("v1");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
   for (const char* v : {"v2", "v3", "v4"}) {
     app.Build(v);
@@ -281,8 +275,7 @@ TEST(RollbackSwitchTest, KeepVersionsNeverPrunesTheTransactionBase) {
     ASSERT_EQ(app.Velin({"rollback", "create-version", v}).exit_code, 0);
     ASSERT_EQ(app.Velin({"rollback", "to-version", v}).exit_code, 0);
   }
-  app.Build("v4");
-  ASSERT_EQ(app.Velin({"rollback", "create-version", "v4"}).exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v4").exit_code, 0);
   auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "list"}).out);
   std::vector<std::string> names;
   for (const auto& v : doc["versions"]) names.push_back(v["name"]);

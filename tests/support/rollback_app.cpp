@@ -115,6 +115,11 @@ void ToyApp::KillServer() {
   ::unlink((app() + "/server.pid").c_str());
 }
 
+RunResult ToyApp::BuildVersion(const std::string& name) {
+  Build(name);
+  return Velin({"rollback", "create-version", name});
+}
+
 void ToyApp::Build(const std::string& name, bool broken) {
   WriteFile(app() + "/bin/server.py", kServer, 0755);
   WriteFile(app() + "/bin/VERSION", name + "\n");

@@ -38,6 +38,8 @@ class ToyApp {
   // Writes the artifacts of version `name` into app/ (server and a large library are the same
   // for every version, VERSION differs); `broken` adds bin/BROKEN.
   void Build(const std::string& name, bool broken = false);
+  // Build(name), then `velin rollback create-version name`: its result.
+  RunResult BuildVersion(const std::string& name);
   // Runs velin with --config pointing at this app.
   RunResult Velin(std::vector<std::string> args, std::map<std::string, std::string> env = {});
   // GET /health: "version=NAME", or "" when nothing answers with 200.
