@@ -193,6 +193,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"a switch from '{}' to '{}' was interrupted; run 'velin rollback recover' first",
        "ein Wechsel von '{}' zu '{}' wurde unterbrochen; zuerst 'velin rollback recover' "
        "ausführen"},
+      {"{} points at release '{}', which does not exist ({} is missing: velin's state was lost "
+       "or not restored): remove the link ('rm {}') and run adopt again, or restore {} first; "
+       "nothing was changed",
+       "{} zeigt auf Release '{}', das es nicht gibt ({} fehlt: velins Zustand ging verloren oder "
+       "wurde nicht wiederhergestellt): den Link entfernen ('rm {}') und adopt erneut ausführen, "
+       "oder zuerst {} wiederherstellen; nichts wurde geändert"},
       {": create it on this server first (as its superuser: CREATE ROLE \"{}\" LOGIN "
        "CREATEDB PASSWORD '…';), or connect as a role it has (e.g. postgres)",
        ": zuerst auf diesem Server anlegen (als dessen Superuser: CREATE ROLE \"{}\" LOGIN "
