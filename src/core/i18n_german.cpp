@@ -199,10 +199,22 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} zeigt auf Release '{}', das es nicht gibt ({} fehlt: velins Zustand ging verloren oder "
        "wurde nicht wiederhergestellt): den Link entfernen ('rm {}') und adopt erneut ausführen, "
        "oder zuerst {} wiederherstellen; nichts wurde geändert"},
+      {"{} files and directories are restored with an owner this machine has no user or group "
+       "for ({}; e.g. {}): a backup keeps numeric owners; give them to the application's user "
+       "(chown -R USER:GROUP …)",
+       "{} Dateien und Verzeichnisse sind mit einem Eigentümer wiederhergestellt, für den diese "
+       "Maschine keinen Benutzer oder keine Gruppe hat ({}; z. B. {}): ein Backup bewahrt "
+       "numerische Eigentümer; sie dem Benutzer der Anwendung geben (chown -R BENUTZER:GRUPPE …)"},
       {": create it on this server first (as its superuser: CREATE ROLE \"{}\" LOGIN "
        "CREATEDB PASSWORD '…';), or connect as a role it has (e.g. postgres)",
        ": zuerst auf diesem Server anlegen (als dessen Superuser: CREATE ROLE \"{}\" LOGIN "
        "CREATEDB PASSWORD '…';) oder als eine Rolle verbinden, die er hat (z. B. postgres)"},
+      {"`latest` is ambiguous: {} holds backups of several hosts and applications ({}); choose "
+       "one with --host and --app (`velin backup list` shows them), or --all for the newest of "
+       "them all",
+       "`latest` ist mehrdeutig: {} enthält Backups mehrerer Hosts und Anwendungen ({}); eine "
+       "mit --host und --app wählen (`velin backup list` zeigt sie) oder --all für das neueste "
+       "von allen"},
       {"{} already points at release '{}': velin manages this application",
        "{} zeigt bereits auf Release '{}': velin verwaltet diese Anwendung"},
       {"rollback.{} command did not finish within {}: {}",
