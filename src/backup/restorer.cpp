@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,6 +65,31 @@ uint32_t SetIdBitsLeftOut(const Node& node, bool restore_owner) {
   if ((node.mode & S_ISUID) != 0 && node.uid != ::geteuid()) out |= S_ISUID;
   if ((node.mode & S_ISGID) != 0 && node.gid != ::getegid()) out |= S_ISGID;
   return out;
+}
+
+// Whether this machine has a user (`group` false) or group with numeric id `id`.
+bool IdKnown(uint32_t id, bool group) {
+  std::vector<char> buf(16384);
+  for (;;) {
+    int rc = 0;
+    bool found = false;
+    if (group) {
+      struct group entry {};
+      struct group* out = nullptr;
+      rc = ::getgrgid_r(id, &entry, buf.data(), buf.size(), &out);
+      found = out != nullptr;
+    } else {
+      struct passwd entry {};
+      struct passwd* out = nullptr;
+      rc = ::getpwuid_r(id, &entry, buf.data(), buf.size(), &out);
+      found = out != nullptr;
+    }
+    if (rc == ERANGE && buf.size() < (1u << 22)) {
+      buf.resize(buf.size() * 2);
+      continue;
+    }
+    return found || rc != 0;  // a lookup that failed says nothing: not warned
+  }
 }
 
 // The owner (when `restore_owner`), mode and mtime `node` records, as restore gives them.
@@ -1131,11 +1158,39 @@ class Restorer {
   // The first hardlink the target refused (written as a copy): path, first link, why.
   const std::string& FirstCopiedHardlink() const { return first_copied_; }
   const std::string& FirstSetIdLeftOut() const { return first_setid_left_out_; }
+  // The uids and gids of OwnersUnknown (`uid 5001, gid 5002`), and the first such entry.
+  std::string UnknownOwners() const {
+    std::string out;
+    for (const auto& [id, known] : uids_) {
+      if (!known) out += (out.empty() ? "uid " : ", uid ") + std::to_string(id);
+    }
+    for (const auto& [id, known] : gids_) {
+      if (!known) out += (out.empty() ? "gid " : ", gid ") + std::to_string(id);
+    }
+    return out;
+  }
+  const std::string& FirstUnknownOwner() const { return first_unknown_owner_; }
   uint64_t cached_bytes() const { return pool_.cached(); }
   RestoreStats stats;
 
  private:
   std::string Abs(const std::string& rel) const { return io::JoinPath(options_.target, rel); }
+
+  // Counts `node` (at `path`, relative to the target) in stats.owners_unknown when this machine
+  // has no user for its uid or no group for its gid: restored as root on a new machine, where
+  // the application's user has another uid or none yet, its files would belong to a number
+  // nobody has, silently.
+  void NoteOwner(const Node& node, const std::string& path) {
+    auto known = [](std::map<uint32_t, bool>& cache, uint32_t id, bool group) {
+      auto it = cache.find(id);
+      if (it == cache.end()) it = cache.emplace(id, IdKnown(id, group)).first;
+      return it->second;
+    };
+    const bool user = known(uids_, node.uid, false);
+    const bool group = known(gids_, node.gid, true);
+    if (user && group) return;
+    if (stats.owners_unknown++ == 0) first_unknown_owner_ = Abs(path);
+  }
 
   // Notes the file system of `dir`, a directory this restore writes into (FileSystems).
   Status NoteFileSystem(const io::DirPtr& dir) {
@@ -1546,6 +1601,7 @@ class Restorer {
       stats.database_files.push_back(path);
       if (options_.leave_out_database_files) return Ok();
     }
+    if (options_.restore_owner) NoteOwner(node, path);
     switch (node.type) {
       case NodeType::kFile:
         VELIN_TRY(WriteFile(dir, node));
@@ -1738,6 +1794,8 @@ class Restorer {
   bool pool_failed_ = false;
   std::string first_copied_;          // the first hardlink the target refused (FirstCopiedHardlink)
   std::string first_setid_left_out_;  // FirstSetIdLeftOut
+  std::map<uint32_t, bool> uids_, gids_;  // NoteOwner: whether this machine knows each
+  std::string first_unknown_owner_;       // FirstUnknownOwner
   std::mutex file_systems_mu_;
   std::map<uint64_t, io::DirPtr> file_systems_;  // by device: FileSystems
   DirFinisher finisher_;
@@ -2014,6 +2072,15 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
         "restore cannot give them the backup's owner or group, and the bit would let them run as "
         "you; restore as root to keep it",
         stats.setid_left_out, restorer.FirstSetIdLeftOut()));
+  }
+  if (stats.owners_unknown > 0) {
+    // Restored as the backup has them (numeric, docs/cli.md), which on a new machine may be
+    // nobody's: the application's user cannot write its own files.
+    reporter.Warn(TrFormat(
+        "{} files and directories are restored with an owner this machine has no user or group "
+        "for ({}; e.g. {}): a backup keeps numeric owners; give them to the application's user "
+        "(chown -R USER:GROUP …)",
+        stats.owners_unknown, restorer.UnknownOwners(), restorer.FirstUnknownOwner()));
   }
   auto [refused, first] = restorer.RefusedXattrs();
   stats.xattrs_refused = refused;

@@ -79,6 +79,7 @@ Result<repo::SnapshotFilter> FilterOf(const config::Config& cfg, const SelectFla
   f.any_app = alone && !app_set;
   if (f.any_host) f.host.clear();
   if (f.any_app) f.app.clear();
+  f.latest_of_one_group = alone && !flags.all && !host_set && !app_set;
   return f;
 }
 

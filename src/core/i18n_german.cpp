@@ -193,6 +193,28 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"a switch from '{}' to '{}' was interrupted; run 'velin rollback recover' first",
        "ein Wechsel von '{}' zu '{}' wurde unterbrochen; zuerst 'velin rollback recover' "
        "ausführen"},
+      {"{} points at release '{}', which does not exist ({} is missing: velin's state was lost "
+       "or not restored): remove the link ('rm {}') and run adopt again, or restore {} first; "
+       "nothing was changed",
+       "{} zeigt auf Release '{}', das es nicht gibt ({} fehlt: velins Zustand ging verloren oder "
+       "wurde nicht wiederhergestellt): den Link entfernen ('rm {}') und adopt erneut ausführen, "
+       "oder zuerst {} wiederherstellen; nichts wurde geändert"},
+      {"{} files and directories are restored with an owner this machine has no user or group "
+       "for ({}; e.g. {}): a backup keeps numeric owners; give them to the application's user "
+       "(chown -R USER:GROUP …)",
+       "{} Dateien und Verzeichnisse sind mit einem Eigentümer wiederhergestellt, für den diese "
+       "Maschine keinen Benutzer oder keine Gruppe hat ({}; z. B. {}): ein Backup bewahrt "
+       "numerische Eigentümer; sie dem Benutzer der Anwendung geben (chown -R BENUTZER:GRUPPE …)"},
+      {": create it on this server first (as its superuser: CREATE ROLE \"{}\" LOGIN "
+       "CREATEDB PASSWORD '…';), or connect as a role it has (e.g. postgres)",
+       ": zuerst auf diesem Server anlegen (als dessen Superuser: CREATE ROLE \"{}\" LOGIN "
+       "CREATEDB PASSWORD '…';) oder als eine Rolle verbinden, die er hat (z. B. postgres)"},
+      {"`latest` is ambiguous: {} holds backups of several hosts and applications ({}); choose "
+       "one with --host and --app (`velin backup list` shows them), or --all for the newest of "
+       "them all",
+       "`latest` ist mehrdeutig: {} enthält Backups mehrerer Hosts und Anwendungen ({}); eine "
+       "mit --host und --app wählen (`velin backup list` zeigt sie) oder --all für das neueste "
+       "von allen"},
       {"{} already points at release '{}': velin manages this application",
        "{} zeigt bereits auf Release '{}': velin verwaltet diese Anwendung"},
       {"rollback.{} command did not finish within {}: {}",
@@ -1990,6 +2012,16 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "schreiben lässt, und {} hat keines davon: als ein solches Konto wiederherstellen; "
        "nichts wurde geändert"},
       // PostgreSQL: a new database's own settings, default privileges, row-level security.
+      {"{}: the backup's views, triggers, routines or events are defined by {}, which this "
+       "server has no account for: they fail when used (\"The user specified as a definer "
+       "does not exist\") until you create it (`{}`, with the grants it had)",
+       "{}: die Views, Trigger, Routinen oder Events des Backups sind von {} definiert, für das "
+       "dieser Server kein Konto hat: sie schlagen bei Benutzung fehl (\"The user specified as a "
+       "definer does not exist\"), bis es angelegt ist (`{}`, mit den Rechten, die es hatte)"},
+      {"{}: database '{}' is owned by this restore's user, not by {} as the backup's database "
+       "was ({}): as a superuser run `{}`",
+       "{}: Datenbank '{}' gehört dem Benutzer dieser Wiederherstellung, nicht {} wie die "
+       "Datenbank des Backups ({}): als Superuser `{}` ausführen"},
       {"{}: database '{}' was created without some of the backup database's own settings, "
        "grants or comment, which this user could not apply: {}",
        "{}: Datenbank '{}' wurde ohne einige der eigenen Einstellungen, Rechte oder des "

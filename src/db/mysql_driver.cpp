@@ -344,7 +344,20 @@ class MysqlDriver final : public DriverSteps {
     VELIN_TRY(CheckDefiners(conn, recorded));
     VELIN_TRY(CheckHistoryWritable(conn, recorded));
     recorded_ = recorded;
-    return std::vector<std::string>();
+    // A new server lacks the accounts of the old one: the objects they define come back but
+    // fail when used. Before 2026-12-07 nothing said so (exit 0, views unusable).
+    std::vector<std::string> warnings;
+    const std::vector<std::string> missing = MissingDefiners(conn, recorded);
+    if (!missing.empty()) {
+      std::string names;
+      for (const std::string& m : missing) names += (names.empty() ? "" : ", ") + m;
+      warnings.push_back(TrFormat(
+          "{}: the backup's views, triggers, routines or events are defined by {}, which this "
+          "server has no account for: they fail when used (\"The user specified as a definer "
+          "does not exist\") until you create it (`{}`, with the grants it had)",
+          Describe(), names, CreateUserStatements(missing)));
+    }
+    return warnings;
   }
 
   // What the restore's idle checks share with RestoreInto: a connection of their own, the

@@ -1,7 +1,10 @@
 #include "mysql_restore_checks.hpp"
 
+#include <fmt/format.h>
+
 #include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include "velin/core/i18n.hpp"
 
@@ -68,6 +71,35 @@ Status CheckDefiners(MysqlConnection& conn, const DatabaseInfo& recorded) {
                "create them for another account (that needs the SET USER privilege, or SUPER): "
                "restore as that account or one with the privilege; nothing was changed",
                others, current));
+}
+
+std::vector<std::string> MissingDefiners(MysqlConnection& conn, const DatabaseInfo& recorded) {
+  std::vector<std::string> missing;
+  for (const std::string& definer : recorded.definers) {
+    if (definer.find('@') == std::string::npos) continue;  // a role: not an account
+    std::string hex;
+    for (unsigned char c : definer) hex += fmt::format("{:02X}", c);
+    auto found = conn.Query(
+        "SELECT COUNT(*) FROM mysql.user WHERE BINARY CONCAT(User, '@', Host) = X'" + hex + "'");
+    if (!found) return {};  // this account may not read mysql.user: the server decides
+    if (!found->empty() && (*found)[0][0] == "0") missing.push_back(definer);
+  }
+  return missing;
+}
+
+std::string CreateUserStatements(const std::vector<std::string>& accounts) {
+  const auto quoted = [](std::string_view s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+  };
+  std::string sql;
+  for (const std::string& a : accounts) {
+    const size_t at = a.rfind('@');
+    sql += (sql.empty() ? "" : " ") +
+           ("CREATE USER " + quoted(a.substr(0, at)) + "@" + quoted(a.substr(at + 1)) + ";");
+  }
+  return sql;
 }
 
 // Refused part way, the restore stopped at the first history row (1227), that table emptied.

@@ -18,6 +18,14 @@ Status CheckPacketLimit(MysqlConnection& conn, const DatabaseInfo& recorded);
 // events takes SET USER (or SUPER).
 Status CheckDefiners(MysqlConnection& conn, const DatabaseInfo& recorded);
 
+// The backup's definers (user@host) this server has no account for, as on a new server: their
+// views, triggers, routines and events are restored but fail when used (1449 "The user
+// specified as a definer does not exist"). Empty when this account may not read mysql.user.
+std::vector<std::string> MissingDefiners(MysqlConnection& conn, const DatabaseInfo& recorded);
+
+// `CREATE USER 'u'@'h';` for each of `accounts` (user@host), as a warning shows them.
+std::string CreateUserStatements(const std::vector<std::string>& accounts);
+
 // The history of the backup's system-versioned tables: the server writes it (the dump's
 // system_versioning_insert_history) only as its secure_timestamp allows (NO: anyone; SUPER,
 // REPLICATION: SUPER or BINLOG REPLAY; YES: nobody).

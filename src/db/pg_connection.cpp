@@ -65,8 +65,22 @@ Result<PgConnection> PgConnection::Open(const ConnectionOptions& options,
   if (!c.conn_) return Failure(std::string(Tr("out of memory connecting with libpq")));
   if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
     const std::string raw = PQerrorMessage(c.conn_.get());
+    std::string text = CleanPgMessage(raw);
+    // A new server has none of the old one's roles: the server's words alone left the user
+    // without a way on (disaster recovery, docs/operations.md "The server is gone").
+    if (!options.user.empty() &&
+        text.find("role '" + options.user + "' does not exist") != std::string::npos) {
+      std::string quoted = options.user;
+      for (size_t i = 0; (i = quoted.find('"', i)) != std::string::npos; i += 2) {
+        quoted.insert(i, 1, '"');
+      }
+      text += TrFormat(
+          ": create it on this server first (as its superuser: CREATE ROLE \"{}\" LOGIN "
+          "CREATEDB PASSWORD '…';), or connect as a role it has (e.g. postgres)",
+          quoted);
+    }
     return tl::unexpected(  // the server's words
-        Error{ExitCode::kFailed, NoTr(CleanPgMessage(raw)), PgConnectErrno(raw)});
+        Error{ExitCode::kFailed, NoTr(text), PgConnectErrno(raw)});
   }
   return c;
 }

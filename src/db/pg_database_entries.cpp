@@ -21,6 +21,13 @@ std::string DumpedDatabaseName(const std::vector<PgDumpCounter::TocEntry>& toc) 
   return "";
 }
 
+std::string DumpedDatabaseOwner(const std::vector<PgDumpCounter::TocEntry>& toc) {
+  for (const PgDumpCounter::TocEntry& e : toc) {
+    if (e.desc == "DATABASE") return e.owner;
+  }
+  return "";
+}
+
 std::vector<std::string> DatabaseStatements(const std::vector<PgDumpCounter::TocEntry>& toc,
                                             DatabaseEntryKind kind, const std::string& from_quoted,
                                             const std::string& to_quoted) {

@@ -118,10 +118,10 @@ int PgDumpCounter::ParseHead() {
   std::vector<TocEntry> toc;
   for (int64_t i = 0; ok && i < count; ++i) {
     int64_t dump_id = 0, had_dumper = 0, section = 0;
-    std::string tag, desc, schema, defn;
+    std::string tag, desc, schema, defn, owner;
     ok = r.Int(dump_id) && r.Int(had_dumper) && r.Str(text) && r.Str(text) && r.Str(tag) &&
          r.Str(desc) && r.Int(section) && r.Str(defn) && r.Str(text) && r.Str(text) &&
-         r.Str(schema) && r.Str(text) && (minor < 14 || r.Str(text)) && r.Str(text) && r.Str(text);
+         r.Str(schema) && r.Str(text) && (minor < 14 || r.Str(text)) && r.Str(owner) && r.Str(text);
     for (bool null = false; ok && !null;) ok = r.Str(text, &null);  // dependencies, then NULL
     int flag = 0;
     ok = ok && r.Byte(flag) && r.Skip(static_cast<size_t>(off_size));  // the data's offset
@@ -131,7 +131,8 @@ int PgDumpCounter::ParseHead() {
         desc == "ENCODING" || desc == "DATABASE" || desc == "DATABASE PROPERTIES" ||
         ((desc == "ACL" || desc == "COMMENT") && tag.rfind("DATABASE ", 0) == 0);
     if (!of_database) defn.clear();
-    toc.push_back({dump_id, desc, tag, schema, std::move(defn)});
+    if (desc != "DATABASE") owner.clear();
+    toc.push_back({dump_id, desc, tag, schema, std::move(defn), std::move(owner)});
     if (had_dumper != 0) {
       Entry e;
       if (desc == "TABLE DATA") e.table = QualifiedTableName(schema, tag);

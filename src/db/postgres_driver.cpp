@@ -447,11 +447,32 @@ class PostgresDriver final : public DriverSteps {
     if (dumped.empty()) return true;
     VELIN_ASSIGN(PgRows quoted,
                  conn.Query("SELECT quote_ident($1), quote_ident($2)", {dumped, name}));
+    GiveToDumpedOwner(conn, name, quoted[0][1], DumpedDatabaseOwner(*toc), warnings);
     ApplyDatabaseStatements(
         conn, name,
         DatabaseStatements(*toc, DatabaseEntryKind::kAccess, quoted[0][0], quoted[0][1]), warnings);
     settings = DatabaseStatements(*toc, DatabaseEntryKind::kSettings, quoted[0][0], quoted[0][1]);
     return true;
+  }
+
+  // Database `name` (`quoted` as SQL writes it), just created by the restoring user and so
+  // owned by it, given to `owner`, the backup database's owner, as pg_restore --create does.
+  // Before 2026-12-07 it stayed the restoring user's: restored as `postgres` onto a new server,
+  // the application's role owned its tables but not the database, so PostgreSQL 15's `public`
+  // schema (owned by pg_database_owner) refused it CREATE and its next migration failed. The
+  // role exists here: PrepareRestore created the backup's missing roles. One this user may not
+  // give it to (not a superuser, not a member) is a warning; the restore goes on.
+  void GiveToDumpedOwner(PgConnection& conn, const std::string& name, const std::string& quoted,
+                         const std::string& owner, std::vector<std::string>& warnings) {
+    if (owner.empty()) return;
+    const std::string sql =
+        "ALTER DATABASE " + quoted + " OWNER TO " + conn.QuoteIdentifier(owner) + ";";
+    Status s = conn.Exec(sql);
+    if (s) return;
+    warnings.push_back(TrFormat(
+        "{}: database '{}' is owned by this restore's user, not by {} as the backup's database "
+        "was ({}): as a superuser run `{}`",
+        Describe(), name, owner, s.error().message, sql));
   }
 
   // Runs each of `statements` (the archive's own for database `name`, renamed to it); one that

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <unordered_map>
 
 #include "velin/core/i18n.hpp"
@@ -873,6 +874,7 @@ Result<std::string> Repository::ResolveSnapshotId(const std::string& name,
     std::optional<Snapshot> best;
     size_t readable = 0;
     std::vector<std::pair<std::string, std::string>> damaged;  // id, why
+    std::set<std::string> groups;                              // host/app of those matching
     auto fetcher = FetchSnapshots(ids);
     for (const auto& id : ids) {
       auto s = SnapshotFrom(id, fetcher->Next());
@@ -887,10 +889,24 @@ Result<std::string> Repository::ResolveSnapshotId(const std::string& name,
       }
       ++readable;
       if (!filter.Matches(*s)) continue;
+      groups.insert((s->host.empty() ? "-" : s->host) + "/" + (s->app.empty() ? "-" : s->app));
       if (!best || SnapshotNewer(*s, *best)) best = std::move(*s);
     }
     if (readable == 0)
       return DamageError(TrFormat("no readable backup in {}", backend_.Location()));
+    // A new machine's first look (docs/operations.md, "The server is gone"): in a repository
+    // that several hosts or applications share, the newest of them all is any one's, and
+    // before 2026-12-07 `restore latest --target DIR` restored it, another application's
+    // files, with exit 0.
+    if (filter.latest_of_one_group && groups.size() > 1) {
+      std::string names;
+      for (const std::string& g : groups) names += (names.empty() ? "" : ", ") + g;
+      return UsageError(
+          TrFormat("`latest` is ambiguous: {} holds backups of several hosts and applications "
+                   "({}); choose one with --host and --app (`velin backup list` shows them), or "
+                   "--all for the newest of them all",
+                   backend_.Location(), names));
+    }
     // A backup that cannot be read may be the newest: `latest` would then mean an older one
     // without a word (and `forget latest` forget the last good backup). One whose id dates it
     // before the newest readable one is passed over; `list` and `verify --all` name it. An id

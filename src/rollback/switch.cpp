@@ -867,6 +867,18 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label, bool repla
   VELIN_ASSIGN(StateLock lock, LockState(Duration(2000)));
   VELIN_ASSIGN(std::string live, LiveCurrent());
   if (!live.empty()) {
+    // A new machine with the application's files restored but not velin's state (its
+    // registry and releases): `current` points at a release that is not there, nothing runs
+    // from it, and "velin manages this application" left the user no way on.
+    VELIN_ASSIGN(bool release_there, env_.Exists(layout_.Release(live)));
+    if (!release_there) {
+      return UsageError(
+          TrFormat("{} points at release '{}', which does not exist ({} is missing: velin's "
+                   "state was lost or not restored): remove the link ('rm {}') and run adopt "
+                   "again, or restore {} first; nothing was changed",
+                   settings_.current_link, live, layout_.Release(live), settings_.current_link,
+                   layout_.dir));
+    }
     return UsageError(TrFormat("{} already points at release '{}': velin manages this application",
                                settings_.current_link, live));
   }

@@ -102,5 +102,34 @@ TEST_F(MariadbDefinersTest, TablesWithoutTransactionsAreNamedInAWarning) {
   EXPECT_EQ(warned.err.find("scratch"), std::string::npos) << warned.err;
 }
 
+// A new server has none of the old one's accounts: the restore creates the view and trigger
+// with a definer that does not exist, which fail when used (1449). Before, exit 0 and nothing
+// said so; now a warning names the account and the CREATE USER to run.
+TEST_F(MariadbDefinersTest, ADefinerTheServerHasNoAccountForIsNamedInAWarning) {
+  BackupApp app({"db"}, Section());
+  RunResult made = app.Run({"backup", "create"}, Password());
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  my().Sql("", "DROP USER '" + definer_ + "'@'localhost'; GRANT SET USER ON *.* TO '" + limited_ +
+                   "'@'%'; GRANT SELECT ON mysql.user TO '" + limited_ + "'@'%'");
+  RunResult restored =
+      app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, Password());
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.err.find("defined by " + definer_ +
+                              "@localhost, which this server has no account for"),
+            std::string::npos)
+      << restored.err;
+  EXPECT_NE(restored.err.find("CREATE USER '" + definer_ + "'@'localhost';"), std::string::npos)
+      << restored.err;
+  EXPECT_EQ(my().Sql(db_, "SELECT COUNT(*) FROM t"), "2\n");
+
+  // The account back: no warning.
+  my().Sql("", "CREATE USER '" + definer_ + "'@'localhost'; GRANT ALL PRIVILEGES ON `" + db_ +
+                   "`.* TO '" + definer_ + "'@'localhost'");
+  RunResult again = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, Password());
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(again.err.find("which this server has no account for"), std::string::npos) << again.err;
+  EXPECT_EQ(my().Sql(db_, "SELECT COUNT(*) FROM v"), "2\n");
+}
+
 }  // namespace
 }  // namespace velin::testing

@@ -129,5 +129,21 @@ TEST_F(RepoAloneSelect, LatestOfAHostAloneIsItsNewestOfAnyApp) {
   EXPECT_NE(r.err.find("host 'web3', every app"), std::string::npos) << r.err;
 }
 
+// Neither --host, --app nor --all, in a repository three groups share: the newest of them all
+// was some other application's (web2's shop here), restored with exit 0. `latest` is now
+// refused as ambiguous, naming the groups; --all keeps the newest of them all; and a group
+// alone in the repository needs no choosing.
+TEST_F(RepoAloneSelect, LatestWithoutHostOrAppOverSeveralGroupsIsRefused) {
+  RunResult r = RunAlone({"backup", "restore", "latest", "--target", "out"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("`latest` is ambiguous"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(web1/blog, web1/shop, web2/shop)"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(machine_ / "shop/out"));
+  r = RunAlone({"backup", "verify", "latest"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  r = RunAlone({"backup", "restore", "latest", "--all", "--target", "out"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 }  // namespace
 }  // namespace velin::testing

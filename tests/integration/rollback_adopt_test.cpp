@@ -1,6 +1,7 @@
 // First adoption of an app deployed as plain files, and the migration hooks of to-version.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "support/rollback_app.hpp"
@@ -42,6 +43,28 @@ TEST(RollbackAdoptTest, AdoptsAPlainCurrentDirectory) {
   EXPECT_EQ(app.Current().rfind("adopted-", 0), 0u) << app.Current();
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "old\n");
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current.pre-velin/bin/VERSION"), "old\n");
+}
+
+// A new machine: the application's files came back from a backup with its `current` link, but
+// velin's state (registry, releases) did not. The link points at nothing; adopt said "velin
+// manages this application" and left no way on. It now says what is missing and what to do, and
+// that way works.
+TEST(RollbackAdoptTest, ALinkToAReleaseThatIsGoneSaysToRemoveIt) {
+  ToyApp app(NoService());
+  app.Build("plain");
+  ASSERT_EQ(app.Velin({"rollback", "adopt", "v3"}).exit_code, 0);
+  std::filesystem::remove_all(app.state());  // the state was not restored
+  RunResult r = app.Velin({"rollback", "adopt", "v4"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("points at release 'v3', which does not exist"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("remove the link ('rm " + app.app() + "/current')"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("velin manages this application"), std::string::npos) << r.err;
+  std::filesystem::remove(app.app() + "/current");
+  r = app.Velin({"rollback", "adopt", "v4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(app.Current(), "v4");
+  EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "plain\n");
 }
 
 TEST(RollbackMigrationTest, GoingBackRunsMigrateDownWithTheTargetLevel) {

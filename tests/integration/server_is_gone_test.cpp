@@ -3,7 +3,11 @@
 // an empty directory with no velin.toml anywhere above it, bash runs every line of the
 // section's code blocks. Only the values of the documented `export` lines (the test server's)
 // and /srv (a temporary directory) are replaced; the passphrase is typed on stdin.
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -226,6 +230,105 @@ TEST(ServerIsGoneWalkthrough, PostgresDatabaseRestoresFromAUrlWithThePasswordInT
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(pg.TableDigests(fresh), pg.TableDigests(live));
   EXPECT_EQ(pg.Sql(fresh, "SELECT count(*) FROM orders"), "50\n");
+}
+
+// Step 4 as root on a new machine where the application's user has another uid (or none yet):
+// a backup keeps numeric owners, so the files come back owned by a number nobody here has. That
+// was silent (exit 0, the application then could not write its own uploads); a warning now
+// names the ids, an example and what to do. Owners this machine knows are not warned about.
+TEST(ServerIsGoneWalkthrough, FilesOfAnOwnerThisMachineLacksAreNamedInAWarning) {
+  if (::geteuid() != 0) GTEST_SKIP() << "only root restores owners";
+  uint32_t nobody = 47000;
+  while (::getpwuid(nobody) != nullptr || ::getgrgid(nobody) != nullptr) ++nobody;
+  BackupApp app;
+  const std::string s = app.root() + "/storage";
+  WriteFile(s + "/uploads/a.txt", "a");
+  WriteFile(s + "/b.txt", "b");
+  ASSERT_EQ(::chown((s + "/uploads").c_str(), nobody, nobody), 0);
+  ASSERT_EQ(::chown((s + "/uploads/a.txt").c_str(), nobody, 0), 0);
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  RunResult r = app.Run({"backup", "restore", "latest", "--target", app.path("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("2 files and directories are restored with an owner this machine has no "
+                       "user or group for (uid " +
+                       std::to_string(nobody) + ", gid " + std::to_string(nobody) + "; e.g. " +
+                       app.path("out") + "/storage/uploads"),
+            std::string::npos)
+      << r.err;
+  struct stat st {};
+  ASSERT_EQ(::stat((app.path("out") + "/storage/uploads/a.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody);  // still restored as the backup has it
+
+  ASSERT_EQ(::chown((s + "/uploads").c_str(), 0, 0), 0);
+  ASSERT_EQ(::chown((s + "/uploads/a.txt").c_str(), 0, 0), 0);
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  r = app.Run({"backup", "restore", "latest", "--target", app.path("out2")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err.find("no user or group for"), std::string::npos) << r.err;
+}
+
+// A new PostgreSQL server lacks the application's role; where the server says so (trust or
+// peer authentication: a password method says only that authentication failed), velin's line
+// adds how to create it, instead of the server's words alone.
+TEST(ServerIsGoneWalkthrough, AMissingPostgresRoleSaysHowToCreateIt) {
+  PostgresServer& pg = PostgresServer::Shared();
+  const std::string role = "velin_gone_" + std::to_string(::getpid());
+  BackupApp app({"db"}, "\n[database]\ndriver = \"postgresql\"\nsocket = \"" + pg.socket_dir() +
+                            "\"\nport = " + std::to_string(pg.port()) + "\nuser = \"" + role +
+                            "\"\nname = \"postgres\"\n");
+  RunResult r = app.Run({"backup", "create"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("role '" + role +
+                       "' does not exist: create it on this server first (as "
+                       "its superuser: CREATE ROLE \"" +
+                       role + "\" LOGIN CREATEDB PASSWORD '…';)"),
+            std::string::npos)
+      << r.err;
+}
+
+// Step 4 on a new PostgreSQL server, restored as its superuser into a database that does not
+// exist yet: the database velin creates gets the backup database's owner, as pg_restore
+// --create gives it. Before, it was postgres's, and the application's role (owner of its
+// tables) could not create a table in PostgreSQL 15's `public` schema, which belongs to the
+// database's owner: its next migration failed.
+TEST(ServerIsGoneWalkthrough, PostgresDatabaseCreatedByTheSuperuserGetsTheBackupsOwner) {
+  PostgresServer& pg = PostgresServer::Shared();
+  const std::string live = pg.CreateDatabase();  // owned by app
+  pg.Sql(live,
+         "SET ROLE app; CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders "
+         "SELECT generate_series(1, 5);");
+  TempDir lost;
+  WriteFile(lost / "velin.toml",
+            "[app]\nroot = \".\"\nname = \"shop\"\nhost = \"web1\"\n[backup]\n"
+            "include = [\"db\"]\ndestination = \"repo\"\n[database]\ndriver = \"postgresql\"\n"
+            "port = " +
+                std::to_string(pg.port()) + "\nuser = \"app\"\nname = \"" + live +
+                "\"\npassword_env = \"DB_PASSWORD\"\n");
+  RunOptions server;
+  server.cwd = lost.path();
+  server.env = {{"DB_PASSWORD", kAppPassword}};
+  RunResult r = RunVelin({"backup", "create"}, server);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  const std::string fresh = pg.CreateDatabase();
+  pg.Sql("postgres", "DROP DATABASE " + fresh);  // the new server has none yet
+  TempDir empty;
+  RunOptions o;
+  o.cwd = empty.path();
+  o.unset_env = {"VELIN_CONFIG", "VELIN_PASSPHRASE", "PGPASSWORD"};
+  o.env = {{"VELIN_REPOSITORY", lost / "repo"}};
+  r = RunVelin(
+      {"backup", "restore", "latest", "--host", "web1", "--app", "shop", "--only", "db",
+       "--database-url", "postgres://postgres@127.0.0.1:" + std::to_string(pg.port()) + "/" + fresh,
+       "--yes"},
+      o);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.err.find("is owned by this restore's user"), std::string::npos) << r.err;
+  EXPECT_EQ(pg.Sql("postgres", "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '" +
+                                   fresh + "'"),
+            "app\n");
+  EXPECT_EQ(pg.Sql(fresh, "SELECT has_schema_privilege('app', 'public', 'CREATE')"), "t\n");
+  EXPECT_EQ(pg.Sql(fresh, "SELECT count(*) FROM orders"), "5\n");
 }
 
 }  // namespace

@@ -64,6 +64,9 @@ struct RestoreStats {
   // Files restored without root whose setuid/setgid bit was left out, their owner or group not
   // the restoring user's (warned; the restore goes on: docs/cli.md, "What a backup keeps").
   uint64_t setid_left_out = 0;
+  // Entries restored as root with a uid or gid this machine has no user or group for (a new
+  // machine: the backup keeps numeric owners; warned, the restore goes on).
+  uint64_t owners_unknown = 0;
   uint64_t xattrs = 0;          // extended attributes set or removed
   uint64_t xattrs_refused = 0;  // that the target refused (warned; the restore goes on)
   // Hardlinks the target refused (a file system without them, e.g. exFAT; a file at its link

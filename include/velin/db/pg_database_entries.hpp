@@ -23,6 +23,9 @@ enum class DatabaseEntryKind {
 // The archive's database name: the tag of its DATABASE entry ("" when it has none).
 std::string DumpedDatabaseName(const std::vector<PgDumpCounter::TocEntry>& toc);
 
+// The owner of the archive's database: its DATABASE entry's ("" when it has none).
+std::string DumpedDatabaseOwner(const std::vector<PgDumpCounter::TocEntry>& toc);
+
 // The statements of `toc`'s entries of `kind`, in the archive's order, each naming the
 // database `to_quoted` where the archive names `from_quoted` (both as SQL writes them:
 // quote_ident's form, which is pg_dump's).

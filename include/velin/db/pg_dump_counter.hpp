@@ -48,6 +48,9 @@ class PgDumpCounter {
     // client_encoding = 'UTF8';", "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING =
     // 'UTF8' ..."), DATABASE PROPERTIES, and the ACL and COMMENT tagged "DATABASE shop".
     std::string defn;
+    // The entry's owner, kept for the DATABASE entry only: pg_restore --create gives the
+    // database to it (ALTER DATABASE … OWNER TO), which a restore into a new database must too.
+    std::string owner;
   };
   // Whether `pg_restore --list` shows the entry: not the ones every restore handles itself
   // (ENCODING, STDSTRINGS, SEARCHPATH) nor the database's own (DATABASE, DATABASE PROPERTIES:

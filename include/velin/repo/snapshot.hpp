@@ -108,6 +108,9 @@ struct SnapshotFilter {
   std::string app;  // "" selects the snapshots of older velins, which record no application
   bool any_host = false;
   bool any_app = false;
+  // A repository alone with neither --host, --app nor --all: `latest` must then be one
+  // group's (host and app) newest; over several groups it is refused as ambiguous.
+  bool latest_of_one_group = false;
 
   bool Matches(const std::string& of_host, const std::string& of_app) const {
     return all || ((any_host || of_host == host) && (any_app || of_app == app));
