@@ -246,6 +246,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{}: ist ein Verzeichnis, keine Konfigurationsdatei"},
       {"{}: cannot read: {}", "{}: nicht lesbar: {}"},
       {"{}: environment variable {} is not set", "{}: Umgebungsvariable {} ist nicht gesetzt"},
+      {"[y/N]", "[j/N]"},  // a confirmation's hint (cli/context.cpp)
+      // ReadSecret's `what`: the line names the secret in the user's language.
+      {"repository passphrase", "Repository-Passphrase"},
+      {"database password", "Datenbankpasswort"},
+      {"new passphrase", "neue Passphrase"},
       {"scrypt N={} is not a power of two between 2^10 and 2^22",
        "scrypt N={} ist keine Zweierpotenz zwischen 2^10 und 2^22"},
       {"scrypt r={} is outside 1..32", "scrypt r={} liegt außerhalb von 1..32"},
