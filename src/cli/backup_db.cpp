@@ -26,8 +26,8 @@ Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cf
   o.name = d.name;
   o.path = d.path;
   o.root = cfg.app.root;
-  VELIN_ASSIGN(o.password,
-               config::ReadSecret(d.password_env, d.password_file, "database password"));
+  VELIN_ASSIGN(o.password, config::ReadSecret(d.password_env, d.password_file,
+                                              std::string(Tr("database password"))));
   return o;
 }
 

@@ -66,7 +66,7 @@ Result<Passphrase> RepositoryPassphrase(const config::Config& cfg,
   }
   std::string as_given;
   auto secret = config::ReadSecret(cfg.backup.password_env, cfg.backup.password_file,
-                                   "repository passphrase", &as_given);
+                                   std::string(Tr("repository passphrase")), &as_given);
   Passphrase raw(std::move(as_given));
   if (!secret) return tl::unexpected(secret.error());
   Passphrase passphrase(std::move(*secret));
@@ -94,8 +94,9 @@ Result<Passphrase> NewPassphrase(const KeyFlags& flags) {
            "(0600); velin never takes a passphrase from the command line")));
   }
   RegisterSecretEnvironmentVariable(flags.new_password_env);  // for no child to see
-  VELIN_ASSIGN(std::string secret, config::ReadSecret(flags.new_password_env,
-                                                      flags.new_password_file, "new passphrase"));
+  VELIN_ASSIGN(std::string secret,
+               config::ReadSecret(flags.new_password_env, flags.new_password_file,
+                                  std::string(Tr("new passphrase"))));
   Passphrase passphrase(std::move(secret));
   if (passphrase.view().empty()) return UsageError(std::string(Tr("the new passphrase is empty")));
   return passphrase;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -320,11 +321,17 @@ Result<bool> Context::Confirm(const std::string& question) {
     return UsageError(TrFormat("{} — no terminal to ask; pass --yes to confirm", question));
   }
   CheckShown(question);
-  std::fprintf(stderr, "%s [y/N] ", question.c_str());
+  // The hint in the user's language ("[j/N]" in German, whose "J" and "Ja" are a yes too).
+  std::fprintf(stderr, "%s %s ", question.c_str(), std::string(Tr("[y/N]")).c_str());
   std::fflush(stderr);
   std::string answer;
   if (!std::getline(std::cin, answer)) return false;
-  return answer == "y" || answer == "Y" || answer == "yes" || answer == "j" || answer == "ja";
+  // Any case, spaces (and a terminal's \r) around: "Yes", "J", "ja " are all a yes.
+  const size_t first = answer.find_first_not_of(" \t\r");
+  const size_t last = answer.find_last_not_of(" \t\r");
+  answer = first == std::string::npos ? "" : answer.substr(first, last - first + 1);
+  for (char& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return answer == "y" || answer == "yes" || answer == "j" || answer == "ja";
 }
 
 CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::string& description) {

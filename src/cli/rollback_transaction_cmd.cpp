@@ -7,6 +7,7 @@
 #include "rollback_common.hpp"
 #include "rollback_fleet.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/rollback/registry.hpp"
 
 namespace velin::cli {
 namespace {
@@ -109,8 +110,8 @@ void AddEnd(CLI::App& group, Context& ctx, const std::string& name, bool commit)
       } else if (commit) {
         ctx.out().Done(TrFormat("Transaction {} committed", end.id));
       } else {
-        ctx.out().Done(
-            TrFormat("Transaction {} {} (back to {})", end.id, Tr(end.outcome), end.base));
+        ctx.out().Done(TrFormat("Transaction {} {} (back to {})", end.id,
+                                rollback::OutcomeShown(end.outcome), end.base));
       }
       if (!end.data.empty() && !ctx.out().json()) {
         ctx.out().Info(TrFormat("Database: {}", end.data));

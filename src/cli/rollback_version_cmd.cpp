@@ -171,8 +171,8 @@ void AddHistory(CLI::App& group, Context& ctx) {
               " " + (h.from.empty() ? std::string("-") : h.from) + " " + Arrow(out) + " " + h.to;
         }
         if (rollback::FailedHealthCheck(h)) line += " [" + std::string(Tr("failed")) + "]";
-        line += ": " + std::string(Tr(h.outcome));
-        if (!h.reason.empty()) line += "  [" + ShownPath(h.reason) + "]";
+        line += ": " + rollback::OutcomeShown(h.outcome);
+        if (!h.reason.empty()) line += "  [" + ShownPath(rollback::ReasonShown(h.reason)) + "]";
         if (!h.data.empty()) line += "; " + TrFormat("database: {}", h.data);
         out.Line(NoTr(line));  // a row of data and translated words
       }

@@ -47,8 +47,6 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"backup {} is in {} as {}: {} already holds {} there",
        "Backup {} liegt in {} als {}: dort trägt schon {} die ID {}"},
       {"Copying", "Kopiere"},
-      {"backup {} was created, but the offsite copy to {} failed",
-       "Backup {} wurde erstellt, aber die Kopie nach {} ist fehlgeschlagen"},
       {"Available versions:", "Verfügbare Versionen:"},
       {"Rolled back to {}", "Rollback zu {} durchgeführt"},
       {"Switched to {}", "Zu {} gewechselt"},
@@ -453,6 +451,14 @@ void InitLanguageFromEnvironment() {
 }
 
 void UseEnglish() { g_german = false; }
+
+std::vector<std::pair<std::string_view, std::string_view>> GermanCatalogueEntries() {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  for (const auto* table : {&German(), &i18n_detail::MoreGerman(), &i18n_detail::HelpGerman()}) {
+    out.insert(out.end(), table->begin(), table->end());
+  }
+  return out;
+}
 
 bool ReportingMisses() { return g_german && !g_report_path.empty(); }
 

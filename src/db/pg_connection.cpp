@@ -26,11 +26,12 @@ std::string CleanPgMessage(const std::string& message) {
   rest.erase(0, rest.find_first_not_of(" \t"));
   rest = rest.substr(0, rest.find('\n'));
   if (!rest.empty() && first.find("Connection refused") != std::string::npos) {
-    first = "connection refused (is the server running and accepting TCP/IP connections?)";
+    // velin's words, not the server's: in the user's language, as MySQL's (mysql_connection.cpp).
+    first = Tr("connection refused (is the server running and accepting TCP/IP connections?)");
   }
   std::replace(first.begin(), first.end(), '"', '\'');
   while (!first.empty() && (first.back() == ' ' || first.back() == '\r')) first.pop_back();
-  return first.empty() ? "unknown libpq error" : first;
+  return first.empty() ? std::string(Tr("unknown libpq error")) : first;
 }
 
 int PgConnectErrno(const std::string& message) {

@@ -187,9 +187,13 @@ struct Holder {
   std::string Describe() const {
     const std::string future = ahead > 0 ? ", " + LockDatedAhead(ahead) : "";
     if (replaced) return std::string(Tr("a lock that was replaced each time it was read"));
-    if (!readable) return "an unreadable lock object" + future;
-    return "host " + host + " pid " + std::to_string(pid) + ", " + kind + " lock, " +
-           (age >= 0 ? std::to_string(age) + "s ago" : "of unknown age") + future;
+    // In the user's language: it goes into the "is locked by" line (exit 3) a cron mail shows.
+    if (!readable) return TrFormat("an unreadable lock object{}", future);
+    const std::string_view kind_shown = kind.empty() ? std::string_view() : Tr(kind);
+    if (age < 0) {
+      return TrFormat("host {} pid {}, {} lock, of unknown age{}", host, pid, kind_shown, future);
+    }
+    return TrFormat("host {} pid {}, {} lock, {}s ago{}", host, pid, kind_shown, age, future);
   }
 };
 

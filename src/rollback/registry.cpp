@@ -289,6 +289,80 @@ Status SaveRegistry(io::Env& env, const StateLayout& layout, const Registry& reg
   return io::WriteFileDurably(env, layout.Registry(), DumpJson(doc, 2) + "\n");
 }
 
+namespace {
+
+// One "; "-separated piece of an outcome: a text velin writes whole, or one with a value.
+std::string OutcomePieceShown(const std::string& piece) {
+  static constexpr std::string_view kWhole[] = {"failed",
+                                                "health check failed",
+                                                "nothing was changed",
+                                                "nothing to switch back to",
+                                                "switched",
+                                                "pruned",
+                                                "adopted",
+                                                "committed",
+                                                "rolled back by hand",
+                                                "rolled back by timeout",
+                                                "rollback failed",
+                                                "the service is not running",
+                                                "the configuration from before was put back"};
+  for (std::string_view whole : kWhole) {
+    if (piece == whole) return std::string(Tr(whole));
+  }
+  static constexpr std::string_view kOneValue[] = {
+      "switched back to {} (healthy)",
+      "switching back to {} failed too: {}",
+      "the service runs {} but is not healthy",
+      "the service is not running, unless {} still runs",
+      "the service was not stopped (still {})",
+      "rollback.stop had failed on the way: {}",
+      "putting the configuration from before back failed: {}",
+      "rollback failed: {}"};
+  for (std::string_view with_value : kOneValue) {
+    const size_t at = with_value.find("{}");
+    const std::string_view prefix = with_value.substr(0, at);
+    const std::string_view rest = with_value.substr(at + 2);
+    if (piece.rfind(prefix, 0) != 0) continue;
+    const size_t second = rest.find("{}");
+    if (second != std::string_view::npos) {  // "switching back to {} failed too: {}"
+      const std::string_view middle = rest.substr(0, second);
+      const size_t value_end = piece.find(middle, prefix.size());
+      if (value_end == std::string::npos) continue;
+      return TrFormat(with_value, piece.substr(prefix.size(), value_end - prefix.size()),
+                      piece.substr(value_end + middle.size()));
+    }
+    if (piece.size() < prefix.size() + rest.size() ||
+        piece.compare(piece.size() - rest.size(), rest.size(), rest) != 0) {
+      continue;
+    }
+    return TrFormat(with_value,
+                    piece.substr(prefix.size(), piece.size() - prefix.size() - rest.size()));
+  }
+  return piece;  // an error message kept as it was
+}
+
+}  // namespace
+
+std::string OutcomeShown(const std::string& outcome) {
+  std::string shown;
+  size_t start = 0;
+  while (true) {
+    const size_t end = outcome.find("; ", start);
+    if (!shown.empty() || start > 0) shown += "; ";
+    shown += OutcomePieceShown(outcome.substr(start, end - start));
+    if (end == std::string::npos) break;
+    start = end + 2;
+  }
+  return NoTr(shown);
+}
+
+std::string ReasonShown(const std::string& reason) {
+  if (reason == "transaction deadline passed" || reason == "transaction rolled back") {
+    return std::string(Tr(reason));
+  }
+  return reason;
+}
+
 bool FailedHealthCheck(const HistoryEntry& e) {
   return (e.action == "switch" || e.action == "rollback") &&
          e.outcome.rfind("health check failed", 0) == 0;

@@ -18,6 +18,7 @@
 #include "velin/io/process_space.hpp"
 #include "velin/rollback/engine.hpp"
 #include "velin/rollback/lock.hpp"
+#include "velin/rollback/registry.hpp"
 #include "velin/rollback/release.hpp"
 
 namespace velin::rollback {
@@ -283,7 +284,8 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
                               open->id, open->base));
     }
     VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(*open));
-    reporter_.Warn(TrFormat("transaction {}: {} (to {})", end.id, Tr(end.outcome), end.base));
+    reporter_.Warn(
+        TrFormat("transaction {}: {} (to {})", end.id, OutcomeShown(end.outcome), end.base));
   }
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
   if (intent)
@@ -463,7 +465,7 @@ static Result<TransactionRecord> RequireOpen(const std::optional<TransactionReco
   for (auto it = history.rbegin(); it != history.rend(); ++it) {
     if (it->action == "transaction") {
       return Failure(TrFormat("no open transaction (the last one, {}, ended at {}: {})",
-                              it->transaction, LocalTimeOf(it->time), it->outcome));
+                              it->transaction, LocalTimeOf(it->time), OutcomeShown(it->outcome)));
     }
   }
   return Failure(std::string(Tr("no open transaction")));
@@ -483,7 +485,8 @@ Result<TransactionEnd> RollbackEngine::Commit() {
   TransactionRecord& txn = locked.txn;
   if (!locked.live) {
     VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(txn));
-    return Failure(TrFormat("too late to commit: transaction {} was {}", end.id, Tr(end.outcome)));
+    return Failure(
+        TrFormat("too late to commit: transaction {} was {}", end.id, OutcomeShown(end.outcome)));
   }
   txn.state = TransactionState::kCommitted;
   txn.outcome = "committed";
@@ -522,7 +525,8 @@ Result<TransactionRecord> RollbackEngine::Extend(Duration by) {
   TransactionRecord& txn = locked.txn;
   if (!locked.live) {
     VELIN_ASSIGN(TransactionEnd end, FinishIfDueLocked(txn));
-    return Failure(TrFormat("too late to extend: transaction {} was {}", end.id, Tr(end.outcome)));
+    return Failure(
+        TrFormat("too late to extend: transaction {} was {}", end.id, OutcomeShown(end.outcome)));
   }
   // Extended again and again, the deadline must stay one the clock can hold (kMaxDuration).
   if (txn.deadline_ms - UnixMs(env_) > kMaxDuration.count() - by.count()) {
@@ -579,7 +583,7 @@ Result<std::vector<std::string>> RollbackEngine::Recover(std::optional<Transacti
             TrFormat("transaction {} is open until {}", txn->id, LocalTime(txn->deadline_ms)));
       }
     } else {
-      done.push_back(TrFormat("transaction {}: {}", end.id, Tr(end.outcome)));
+      done.push_back(TrFormat("transaction {}: {}", end.id, OutcomeShown(end.outcome)));
     }
   }
   VELIN_ASSIGN(auto intent, LoadSwitchIntent(env_, layout_));
@@ -658,8 +662,8 @@ Result<std::optional<TransactionEnd>> RollbackEngine::FinishExpiredTransaction()
   }
   const TransactionEnd& end = *finished;
   if (!end.outcome.empty()) {
-    reporter_.Warn(
-        TrFormat("transaction {} had expired: {} (to {})", end.id, Tr(end.outcome), end.base));
+    reporter_.Warn(TrFormat("transaction {} had expired: {} (to {})", end.id,
+                            OutcomeShown(end.outcome), end.base));
   }
   if (!deadline || end.outcome.empty()) return std::nullopt;
   return end;

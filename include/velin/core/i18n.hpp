@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace velin {
 
@@ -44,5 +46,10 @@ void UseEnglish();
 
 // Re-reads the language from the environment (tests; main calls it once).
 void InitLanguageFromEnvironment();
+
+// Every entry of the German catalogue's tables (English key, German text), table by table: a
+// key in two tables appears twice. For the tests that hold each German text to its key (the
+// same placeholders; one German text per key).
+std::vector<std::pair<std::string_view, std::string_view>> GermanCatalogueEntries();
 
 }  // namespace velin

@@ -107,6 +107,14 @@ struct HistoryEntry {
 // A switch (or a transaction's rollback switch) whose target failed its health check.
 bool FailedHealthCheck(const HistoryEntry& entry);
 
+// A history entry's outcome (or a transaction's) as the user reads it. The history keeps it in
+// English, pieced together ("health check failed; switched back to v1 (healthy)"); the pieces
+// velin writes are shown in the user's language, an error message inside them as it was kept.
+std::string OutcomeShown(const std::string& outcome);
+// A history entry's reason: the ones velin gives (a transaction's rollback) in the user's
+// language, the user's own as given.
+std::string ReasonShown(const std::string& reason);
+
 // Strict, for `velin rollback history`: the first line it cannot read is damage (exit 4).
 Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& layout);
 // For what velin looks up in the history (a switch's entry, `previous`, a transaction's end): a

@@ -1,7 +1,14 @@
 #include "velin/core/i18n.hpp"
 
+#include <fmt/args.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "velin/rollback/registry.hpp"
 
 namespace velin {
 namespace {
@@ -20,6 +27,87 @@ TEST(I18n, GermanWhenLangSaysSo) {
   ::unsetenv("LC_ALL");
   ::unsetenv("LANG");
   InitLanguageFromEnvironment();
+}
+
+// The history keeps outcomes in English, pieced together; `rollback history` shows velin's
+// pieces in German and an error message inside as it was kept.
+TEST(I18n, HistoryOutcomesShowInGerman) {
+  ::setenv("LANG", "de_DE.UTF-8", 1);
+  ::unsetenv("LC_ALL");
+  ::unsetenv("LC_MESSAGES");
+  InitLanguageFromEnvironment();
+  EXPECT_EQ(rollback::OutcomeShown("health check failed; switched back to v1 (healthy)"),
+            "Health-Check fehlgeschlagen; zurückgewechselt zu v1 (gesund)");
+  EXPECT_EQ(rollback::OutcomeShown("failed; nothing was changed"),
+            "fehlgeschlagen; nichts wurde geändert");
+  EXPECT_EQ(rollback::OutcomeShown("failed; switching back to v1 failed too: disk on fire; the "
+                                   "service is not running"),
+            "fehlgeschlagen; Zurückwechseln zu v1 ist ebenfalls fehlgeschlagen: disk on fire; der "
+            "Dienst läuft nicht");
+  EXPECT_EQ(rollback::OutcomeShown("rolled back by hand"), "von Hand zurückgesetzt");
+  EXPECT_EQ(rollback::OutcomeShown("rollback failed: stop: exit code 1"),
+            "Rücksetzung fehlgeschlagen: stop: exit code 1");
+  EXPECT_EQ(rollback::OutcomeShown("adopted; a message; of two parts"),
+            "übernommen; a message; of two parts");
+  EXPECT_EQ(rollback::ReasonShown("transaction deadline passed"),
+            "Frist der Transaktion abgelaufen");
+  EXPECT_EQ(rollback::ReasonShown("deploy 42"), "deploy 42");
+  ::unsetenv("LANG");
+  InitLanguageFromEnvironment();
+  EXPECT_EQ(rollback::OutcomeShown("health check failed; switched back to v1 (healthy)"),
+            "health check failed; switched back to v1 (healthy)");
+}
+
+// The replacement fields of a format string ("{}", "{0}", "{:04o}"), or nullopt when `text` is no
+// format string (a lone '}': a key only Tr() shows, never formatted).
+std::optional<int> I18nTestFieldCount(std::string_view text) {
+  int fields = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 2, "{{") == 0 || text.compare(i, 2, "}}") == 0) {
+      ++i;
+    } else if (text[i] == '{') {
+      const size_t close = text.find('}', i);
+      if (close == std::string_view::npos) return std::nullopt;
+      ++fields;
+      i = close;
+    } else if (text[i] == '}') {
+      return std::nullopt;
+    }
+  }
+  return fields;
+}
+
+// A German text with another number of fields than its key throws fmt::format_error where
+// TrFormat fills it (more fields than arguments: the command dies with that instead of its
+// message) or drops a value (fewer).
+TEST(I18n, EveryGermanTextHasThePlaceholdersOfItsKey) {
+  const auto entries = GermanCatalogueEntries();
+  ASSERT_GT(entries.size(), 1000u);
+  for (const auto& [english, german] : entries) {
+    const std::optional<int> want = I18nTestFieldCount(english);
+    const std::optional<int> got = I18nTestFieldCount(german);
+    EXPECT_EQ(got, want) << english << "\n" << german;
+    if (!want || !got || *want != *got) continue;
+    fmt::dynamic_format_arg_store<fmt::format_context> args;
+    for (int i = 0; i < *want; ++i) args.push_back(i + 1);
+    std::string formatted;
+    EXPECT_NO_THROW(formatted = fmt::vformat(german, args)) << german;
+    for (int i = 0; i < *want; ++i) {  // each value shows: none dropped, none used twice
+      EXPECT_NE(formatted.find(std::to_string(i + 1)), std::string::npos) << german;
+    }
+  }
+}
+
+// A key in two tables is looked up in the first only: a second, different German text there is
+// one that never shows, and the next edit may change the wrong one.
+TEST(I18n, AKeyInTwoTablesHasOneGermanText) {
+  std::map<std::string_view, std::string_view> seen;
+  for (const auto& [english, german] : GermanCatalogueEntries()) {
+    auto [it, fresh] = seen.emplace(english, german);
+    if (!fresh) {
+      EXPECT_EQ(it->second, german) << english;
+    }
+  }
 }
 
 }  // namespace
