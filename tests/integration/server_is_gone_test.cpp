@@ -81,6 +81,23 @@ class Server {
   TempDir cache_;
 };
 
+// The lost server: a velin.toml of host web1 (and application `app`, when not "") that backs up
+// PostgreSQL database `live` as user app into `dir`/repo, and its first backup. Whether it worked.
+bool BackUpTheLostPostgres(int port, const std::string& live, const TempDir& dir,
+                           const std::string& app) {
+  WriteFile(dir / "velin.toml",
+            "[app]\nroot = \".\"\n" + (app.empty() ? "" : "name = \"" + app + "\"\n") +
+                "host = \"web1\"\n[backup]\ninclude = [\"db\"]\ndestination = \"repo\"\n"
+                "[database]\ndriver = \"postgresql\"\nport = " +
+                std::to_string(port) + "\nuser = \"app\"\nname = \"" + live +
+                "\"\npassword_env = \"DB_PASSWORD\"\n");
+  RunOptions server;
+  server.cwd = dir.path();
+  server.env = {{"DB_PASSWORD", kAppPassword}};
+  RunResult r = RunVelin({"backup", "create"}, server);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.exit_code == 0;
+}
 TEST(ServerIsGoneWalkthrough, DocsStepsRestoreFilesAndDatabaseFromAnEmptyDirectory) {
   S3Server s3;
   const std::string url = std::string("s3://") + S3Server::kBucket + "/shop";
@@ -206,16 +223,7 @@ TEST(ServerIsGoneWalkthrough, PostgresDatabaseRestoresFromAUrlWithThePasswordInT
          "INSERT INTO orders SELECT g, 'web1-' || g FROM generate_series(1, 50) g;");
   pg.Sql(live, "ALTER TABLE orders OWNER TO app");
   TempDir lost;
-  WriteFile(lost / "velin.toml",
-            "[app]\nroot = \".\"\nhost = \"web1\"\n[backup]\ninclude = [\"db\"]\n"
-            "destination = \"repo\"\n[database]\ndriver = \"postgresql\"\nport = " +
-                std::to_string(pg.port()) + "\nuser = \"app\"\nname = \"" + live +
-                "\"\npassword_env = \"DB_PASSWORD\"\n");
-  RunOptions server;
-  server.cwd = lost.path();
-  server.env = {{"DB_PASSWORD", kAppPassword}};
-  RunResult r = RunVelin({"backup", "create"}, server);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(BackUpTheLostPostgres(pg.port(), live, lost, ""));
 
   const std::string fresh = pg.CreateDatabase();  // the new machine's empty database
   TempDir empty;
@@ -223,7 +231,8 @@ TEST(ServerIsGoneWalkthrough, PostgresDatabaseRestoresFromAUrlWithThePasswordInT
   o.cwd = empty.path();
   o.unset_env = {"VELIN_CONFIG", "VELIN_PASSPHRASE"};
   o.env = {{"VELIN_REPOSITORY", lost / "repo"}, {"PGPASSWORD", kAppPassword}};
-  r = RunVelin({"backup", "restore", "latest", "--host", "web1", "--app",
+  RunResult r =
+      RunVelin({"backup", "restore", "latest", "--host", "web1", "--app",
                 lost.path().substr(lost.path().rfind('/') + 1), "--only", "db", "--database-url",
                 "postgres://app@127.0.0.1:" + std::to_string(pg.port()) + "/" + fresh, "--yes"},
                o);
@@ -298,17 +307,7 @@ TEST(ServerIsGoneWalkthrough, PostgresDatabaseCreatedByTheSuperuserGetsTheBackup
          "SET ROLE app; CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders "
          "SELECT generate_series(1, 5);");
   TempDir lost;
-  WriteFile(lost / "velin.toml",
-            "[app]\nroot = \".\"\nname = \"shop\"\nhost = \"web1\"\n[backup]\n"
-            "include = [\"db\"]\ndestination = \"repo\"\n[database]\ndriver = \"postgresql\"\n"
-            "port = " +
-                std::to_string(pg.port()) + "\nuser = \"app\"\nname = \"" + live +
-                "\"\npassword_env = \"DB_PASSWORD\"\n");
-  RunOptions server;
-  server.cwd = lost.path();
-  server.env = {{"DB_PASSWORD", kAppPassword}};
-  RunResult r = RunVelin({"backup", "create"}, server);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(BackUpTheLostPostgres(pg.port(), live, lost, "shop"));
 
   const std::string fresh = pg.CreateDatabase();
   pg.Sql("postgres", "DROP DATABASE " + fresh);  // the new server has none yet
@@ -317,7 +316,7 @@ TEST(ServerIsGoneWalkthrough, PostgresDatabaseCreatedByTheSuperuserGetsTheBackup
   o.cwd = empty.path();
   o.unset_env = {"VELIN_CONFIG", "VELIN_PASSPHRASE", "PGPASSWORD"};
   o.env = {{"VELIN_REPOSITORY", lost / "repo"}};
-  r = RunVelin(
+  RunResult r = RunVelin(
       {"backup", "restore", "latest", "--host", "web1", "--app", "shop", "--only", "db",
        "--database-url", "postgres://postgres@127.0.0.1:" + std::to_string(pg.port()) + "/" + fresh,
        "--yes"},
