@@ -107,7 +107,7 @@ std::string ManPage(const CLI::App& root) {
       << ".TP\n.B VELIN_\\fISECTION\\fB_\\fIKEY\\fR\noverrides a key of velin.toml "
          "(e.g. \\fBVELIN_BACKUP_COMPRESSION\\fR)\n"
       << ".TP\n.BR LC_ALL \", \" LC_MESSAGES \", \" LANG\n"
-         "German messages for \\fBde_*\\fR, English otherwise\n"
+         "German messages for \\fBde_*\\fR in UTF-8 or naming no codeset, English otherwise\n"
       << ".TP\n.B NO_COLOR\nno colour on a terminal\n"
       << ".SH FILES\n.TP\n.I velin.toml\nthe configuration of one application\n"
       << ".SH SEE ALSO\nThe documentation in docs/ of the source tree: cli.md, config.md, "

@@ -151,6 +151,9 @@ void AddStatus(CLI::App& group, Context& ctx) {
       output::Console& out = ctx.out();
       if (out.json()) {
         nlohmann::json doc = {{"current", st.current}, {"transaction", nullptr}};
+        // The release directory `current` points at when it is gone, else null.
+        doc["current_missing"] = st.current_missing.empty() ? nlohmann::json(nullptr)
+                                                            : nlohmann::json(st.current_missing);
         if (st.transaction) doc["transaction"] = TxnJson(*st.transaction, st.now_ms);
         if (st.interrupted_switch) {
           nlohmann::json sw = {{"from", st.interrupted_switch->from},
@@ -161,7 +164,12 @@ void AddStatus(CLI::App& group, Context& ctx) {
         out.Json(doc);
         return Ok();
       }
-      out.Line(TrFormat("Current: {}", st.current.empty() ? "-" : st.current));
+      if (!st.current_missing.empty()) {
+        out.Line(
+            TrFormat("Current: {} (missing: {} does not exist)", st.current, st.current_missing));
+      } else {
+        out.Line(TrFormat("Current: {}", st.current.empty() ? "-" : st.current));
+      }
       if (st.interrupted_switch && st.switch_running) {
         out.Line(TrFormat("Switch {} {} {} in progress (another velin holds the lock)",
                           st.interrupted_switch->from, Arrow(out), st.interrupted_switch->to));

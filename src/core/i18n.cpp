@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -431,13 +433,29 @@ void RecordLocked(MissReport& r, std::string_view kind, std::string_view text) {
   ::close(fd);
 }
 
+// velin's German texts are UTF-8: a locale naming another codeset (de_DE.ISO-8859-1), or
+// de_DE@euro without one (traditionally ISO-8859-15), would show them as mojibake ("PrÃ¼fe").
+bool LocaleIsUtf8OrUnnamed(std::string_view locale) {
+  const size_t at = locale.find('@');
+  const std::string_view modifier = at == std::string_view::npos ? "" : locale.substr(at + 1);
+  const std::string_view name = locale.substr(0, at);
+  const size_t dot = name.find('.');
+  if (dot == std::string_view::npos) return modifier != "euro";
+  std::string codeset;
+  for (char c : name.substr(dot + 1)) {
+    if (c != '-' && c != '_')
+      codeset += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return codeset == "utf8";
+}
+
 bool LanguageIsGerman() {
   // POSIX precedence: LC_ALL, then LC_MESSAGES, then LANG.
   for (const char* var : {"LC_ALL", "LC_MESSAGES", "LANG"}) {
     const std::string value = GetEnvironment(var).value_or("");
     if (!value.empty()) {
       std::string_view v(value);
-      return v.substr(0, 2) == "de";
+      return v.substr(0, 2) == "de" && LocaleIsUtf8OrUnnamed(v);
     }
   }
   return false;

@@ -1258,6 +1258,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"start: {}", "Start: {}"},
       {"stop: {}", "Stopp: {}"},
       {"Current: {}", "Aktuell: {}"},
+      {"Current: {} (missing: {} does not exist)", "Aktuell: {} (fehlt: {} existiert nicht)"},
       {"Deadline {} ({} left)", "Frist {} (noch {})"},
       {"Transaction {} ({}), base {}, started {} by {}",
        "Transaktion {} ({}), Basis {}, begonnen {} von {}"},

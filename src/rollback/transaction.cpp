@@ -551,6 +551,10 @@ Result<TransactionStatus> RollbackEngine::Inspect() {
     VELIN_ASSIGN(st.switch_running, StateLock::Held(layout_.Lock()));
   }
   VELIN_ASSIGN(st.current, LiveCurrent());
+  if (!st.current.empty()) {
+    VELIN_ASSIGN(bool release_there, env_.Exists(layout_.Release(st.current)));
+    if (!release_there) st.current_missing = layout_.Release(st.current);
+  }
   st.now_ms = UnixMs(env_);
   return st;
 }

@@ -1,5 +1,9 @@
 #include "velin/storage/s3_backend.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 
@@ -36,6 +40,21 @@ Status CheckS3Endpoint(const std::string& endpoint) {
   return Ok();
 }
 
+bool S3EndpointNeedsPathStyle(const std::string& endpoint) {
+  const size_t scheme_end = endpoint.find("://");
+  if (scheme_end == std::string::npos) return false;
+  std::string host = endpoint.substr(scheme_end + 3);
+  host = host.substr(0, host.find_first_of("/?#"));
+  if (size_t at = host.rfind('@'); at != std::string::npos) host.erase(0, at + 1);
+  if (!host.empty() && host.front() == '[') return true;  // [::1]:9000
+  host = host.substr(0, host.find(':'));
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (host == "localhost" || host == "localhost.") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1;
+}
+
 S3Backend::S3Backend(S3Options options, const RetryPolicy& retry)
     : options_(std::move(options)),
       retry_(std::make_unique<RetryPolicy>(retry)),
@@ -59,7 +78,7 @@ Result<std::unique_ptr<S3Backend>> S3Backend::Create(S3Options options, const Re
   std::unique_ptr<S3Backend> backend(
       new S3Backend(std::move(options), retry ? *retry : RetryPolicy{}));
   const S3Options& o = backend->options_;
-  if (o.path_style) {
+  if (o.path_style || S3EndpointNeedsPathStyle(o.endpoint)) {
     backend->base_url_ = o.endpoint + "/" + UriEncode(o.bucket, false);
   } else {
     size_t host = o.endpoint.find("://") + 3;

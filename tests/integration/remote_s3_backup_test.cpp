@@ -60,6 +60,27 @@ TEST(RemoteS3Backup, CreateListRestoreVerifyStraightOnS3) {
   EXPECT_EQ(denied.err.find("wrong-secret"), std::string::npos);
 }
 
+// MinIO at http://10.0.0.5:9000 (here s3rver at http://127.0.0.1:PORT) with no path_style in the
+// config: velin asked for bkt.127.0.0.1 ("Could not resolve host", exit 1). A bucket subdomain
+// of an IP address cannot exist, so the bucket goes in the path as AWS SDKs and MinIO clients do.
+TEST(RemoteS3Backup, AnIpEndpointWithoutPathStyleIsAddressedPathStyle) {
+  S3Server server(/*check_signatures=*/true);
+  BackupApp app({"storage"}, "\n[storage.s3]\nendpoint = \"" + server.endpoint() +
+                                 "\"\nregion = \"us-east-1\"\n");
+  TempDir cache;
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  const std::string url = "s3://bkt/velin/ip";
+  RunOptions env = S3Server::RunEnv(cache);
+
+  RunResult created = app.Run({"backup", "create", "--destination", url}, env);
+  ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
+  EXPECT_EQ(created.err.find("Could not resolve host"), std::string::npos) << created.err;
+  RunResult restored = app.Run(
+      {"backup", "restore", "latest", "--target", app.path("out"), "--destination", url}, env);
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(ReadFileOrDie(app.path("out") + "/storage/a.txt"), "alpha\n");
+}
+
 // Two servers holding the same s3://bucket/prefix (staging's and production's MinIO) with a
 // backup of the same id each: one local cache for both served one server's snapshot for the
 // other's (a false "blob … is missing from the index", exit 4).

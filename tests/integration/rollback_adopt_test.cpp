@@ -67,6 +67,38 @@ TEST(RollbackAdoptTest, ALinkToAReleaseThatIsGoneSaysToRemoveIt) {
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "plain\n");
 }
 
+// `rollback status` said "Current: v3" when `current` pointed at a release directory that is no
+// longer there (velin's state lost, the release deleted by hand): nothing runs from it. It now
+// says the release is missing, and --json carries it in `current_missing`.
+TEST(RollbackAdoptTest, StatusSaysTheCurrentReleaseIsMissing) {
+  ToyApp app(NoService());
+  app.Build("plain");
+  ASSERT_EQ(app.Velin({"rollback", "adopt", "v3"}).exit_code, 0);
+  RunResult r = app.Velin({"rollback", "status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Current: v3\n"), std::string::npos) << r.out;
+  auto fine = nlohmann::json::parse(app.Velin({"--json", "rollback", "status"}).out);
+  EXPECT_EQ(fine["current"], "v3");
+  EXPECT_TRUE(fine["current_missing"].is_null()) << fine.dump();
+
+  const std::string release = app.state() + "/releases/v3";
+  std::filesystem::remove_all(release);  // deleted by hand; the registry still names it
+  r = app.Velin({"rollback", "status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Current: v3 (missing: " + release + " does not exist)"), std::string::npos)
+      << r.out;
+  auto doc = nlohmann::json::parse(app.Velin({"--json", "rollback", "status"}).out);
+  EXPECT_EQ(doc["current"], "v3");  // kept as it was
+  EXPECT_EQ(doc["current_missing"], release) << doc.dump();
+
+  std::filesystem::remove_all(app.state());  // the state was not restored at all
+  r = app.Velin({"rollback", "status"},
+                {{"LANG", "de_DE.UTF-8"}, {"LC_ALL", ""}, {"LC_MESSAGES", ""}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Aktuell: v3 (fehlt: " + release + " existiert nicht)"), std::string::npos)
+      << r.out;
+}
+
 TEST(RollbackMigrationTest, GoingBackRunsMigrateDownWithTheTargetLevel) {
   ToyApp app(
       NoService("migration_status = \"cat schema_level\"\n"

@@ -106,6 +106,9 @@ struct TransactionStatus {
   std::optional<TransactionRecord> transaction;
   int64_t now_ms = 0;
   std::string current;
+  // The release directory `current` points at when it does not exist (velin's state lost or
+  // the release deleted by hand), else "".
+  std::string current_missing;
   std::optional<SwitchIntent> interrupted_switch;
   bool switch_running = false;  // switch.json exists and its velin still holds the lock
 };

@@ -48,6 +48,11 @@ struct S3Options {
 // Create and of the config loader, so that `config check` passes no endpoint the commands refuse.
 Status CheckS3Endpoint(const std::string& endpoint);
 
+// True when the endpoint's host is an IP address (v4, or v6 in brackets) or `localhost`: no
+// bucket subdomain can exist there, so S3Backend addresses the bucket in the path whatever
+// path_style says, as the AWS SDKs and MinIO clients do.
+bool S3EndpointNeedsPathStyle(const std::string& endpoint);
+
 class S3Backend : public Backend {
  public:
   // Checks the options (no request yet). `retry` defaults to RetryPolicy{}.

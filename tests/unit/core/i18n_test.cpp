@@ -29,6 +29,27 @@ TEST(I18n, GermanWhenLangSaysSo) {
   InitLanguageFromEnvironment();
 }
 
+// velin's German is UTF-8: a German locale with another codeset (or de_DE@euro, ISO-8859-15 by
+// tradition) showed "PrÃ¼fe" on a Latin-1 terminal. Such a locale gets English.
+TEST(I18n, GermanOnlyWhenTheLocaleIsUtf8OrNamesNoCodeset) {
+  ::unsetenv("LC_ALL");
+  ::unsetenv("LC_MESSAGES");
+  for (const char* lang :
+       {"de", "de_DE", "de_DE.UTF-8", "de_DE.utf8", "de_AT.UTF-8@euro", "de_CH.Utf-8"}) {
+    ::setenv("LANG", lang, 1);
+    InitLanguageFromEnvironment();
+    EXPECT_EQ(Tr("Creating backup..."), "Erstelle Backup...") << lang;
+  }
+  for (const char* lang : {"de_DE.ISO-8859-1", "de_DE.iso88591", "de_DE@euro",
+                           "de_DE.ISO-8859-15@euro", "de_DE.CP1252", "de_DE."}) {
+    ::setenv("LANG", lang, 1);
+    InitLanguageFromEnvironment();
+    EXPECT_EQ(Tr("Creating backup..."), "Creating backup...") << lang;
+  }
+  ::unsetenv("LANG");
+  InitLanguageFromEnvironment();
+}
+
 // The history keeps outcomes in English, pieced together; `rollback history` shows velin's
 // pieces in German and an error message inside as it was kept.
 TEST(I18n, HistoryOutcomesShowInGerman) {

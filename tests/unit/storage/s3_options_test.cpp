@@ -59,5 +59,21 @@ TEST(S3OptionsTest, TakesEitherAddressingStyleAndTrimsThePrefix) {
   EXPECT_EQ((*local)->Location(), "s3://shop");
 }
 
+// A bucket subdomain of an IP address or of localhost cannot exist ("Could not resolve host:
+// bkt.127.0.0.1"): such endpoints are addressed path style whatever path_style says.
+TEST(S3OptionsTest, AnIpOrLocalhostEndpointIsAddressedPathStyle) {
+  for (const char* endpoint :
+       {"http://127.0.0.1:9000", "http://10.0.0.5:9000/", "https://192.168.1.20",
+        "http://[::1]:9000", "http://[fd00::5]/s3", "http://localhost:9000", "http://LOCALHOST",
+        "http://u@10.0.0.5:9000"}) {
+    EXPECT_TRUE(S3EndpointNeedsPathStyle(endpoint)) << endpoint;
+  }
+  for (const char* endpoint :
+       {"", "https://s3.eu-central-1.amazonaws.com", "https://minio.example.com:9000",
+        "http://10.0.0.5.nip.io:9000", "http://localhost.example.com", "https://s3.127.example"}) {
+    EXPECT_FALSE(S3EndpointNeedsPathStyle(endpoint)) << endpoint;
+  }
+}
+
 }  // namespace
 }  // namespace velin::storage
