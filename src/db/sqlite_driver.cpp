@@ -356,10 +356,20 @@ class SqliteDriver final : public DriverSteps {
     return out->Close();
   }
 
-  // Gives `tmp` the mode and owner of the file it replaces (0644 and ours for a new one).
-  Status CopyAttributes(const std::string& tmp, const std::string& path) {
+  // Gives `tmp` the mode and owner of the file it replaces. A new one (the database was
+  // deleted, or lost with its disk) gets 0644 and, restored by root, the owner and group of
+  // its directory `dir`, with group write where the directory gives its group write: the
+  // application's, which writes there. Before, root's file of mode 0644 was left there, which
+  // the application could only read ("attempt to write a readonly database").
+  Status CopyAttributes(const std::string& tmp, const std::string& dir, const std::string& path) {
     VELIN_ASSIGN(bool exists, env_.Exists(path));
-    if (!exists) return env_.SetMode(tmp, 0644);
+    if (!exists) {
+      if (::geteuid() != 0) return env_.SetMode(tmp, 0644);
+      VELIN_ASSIGN(io::FileInfo d, env_.Stat(io::JoinPath(dir, ".")));
+      VELIN_TRY(env_.SetMode(tmp, 0644 | (d.mode & 020)));
+      if (d.uid != 0 || d.gid != 0) VELIN_TRY(env_.SetOwner(tmp, d.uid, d.gid));
+      return Ok();
+    }
     VELIN_ASSIGN(io::FileInfo st, env_.Stat(path));
     VELIN_TRY(env_.SetMode(tmp, st.mode));
     if (st.uid != ::geteuid() || st.gid != ::getegid())
@@ -467,7 +477,7 @@ class SqliteDriver final : public DriverSteps {
       if (!check)
         return DamageError(TrFormat("the dump to restore is damaged: {}", check.error().message));
     }
-    VELIN_TRY(CopyAttributes(tmp, path));
+    VELIN_TRY(CopyAttributes(tmp, dir, path));
     // An application still running on the database keeps the file it has open, replaced now:
     // it does not see what was restored, and what it writes from now on is lost with that file.
     // Said, as it is found at the last moment (docs/databases.md: stop the application first).

@@ -6,6 +6,9 @@
 //   (0644), and left them there: the application, started again, could no longer write its
 //   database ("attempt to write a readonly database"); where velin's user may not write the
 //   directory, the backup itself failed with those words;
+// - a restore by root of a database whose file was gone (deleted, lost with its disk) left a
+//   file of root's, mode 0644, in the application's directory: the application could only
+//   read what was restored;
 // - a database velin's user may not read was "unable to open database file", without why;
 //   a path naming a file that is not a SQLite database (another file, or a database encrypted
 //   by SQLCipher) was "file is not a database", which did not say what to check.
@@ -157,6 +160,28 @@ TEST(SqliteUsersTest, AWalDatabaseTheAppHasOpenIsBackedUpWithWhatItsLogHolds) {
   sqlite3_close(db);
   ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
   EXPECT_EQ(SqliteUsersRecordedRows(app), 501);
+}
+
+TEST(SqliteUsersTest, ARestoreByRootOfADeletedDatabaseGivesItToTheOwnerOfItsDirectory) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (a directory of another user)";
+  BackupApp app({"db"}, kSqliteUsersSection);
+  // The application's directory, its group (the web server's) may write it.
+  const std::string path = SqliteUsersStoppedWalDatabase(app, kSqliteUsersApp + 1, 0775);
+  ASSERT_EQ(app.Run({"backup", "init"}).exit_code, 0);
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  ASSERT_TRUE(fs::remove(path));  // the database is lost
+
+  RunResult restored = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, kSqliteUsersApp);
+  EXPECT_EQ(st.st_gid, kSqliteUsersApp + 1);
+  EXPECT_EQ(st.st_mode & 07777, 0664u);
+  RunResult wrote =
+      SqliteUsersQuery(path, "INSERT INTO t (v) VALUES ('after the restore')", kSqliteUsersApp);
+  EXPECT_EQ(wrote.exit_code, 0) << wrote.err;
+  EXPECT_EQ(SqliteUsersQuery(path, "SELECT count(*) FROM t").out, "501\n");
 }
 
 TEST(SqliteUsersTest, ADatabaseVelinsUserMayNotReadSaysWhy) {
