@@ -1836,6 +1836,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Sicherung: Datenbank ist gesperrt: eine Sperre von {} bestand die ganzen 60 s, die velin "
        "wartete (eine offen gehaltene Schreibtransaktion oder locking_mode=EXCLUSIVE); nichts "
        "wurde gesichert: das Backup erneut starten, sobald sie freigegeben ist"},
+      {"backup: the file is not a SQLite database (it does not begin with SQLite's header): "
+       "another kind of file, or a database encrypted by SQLCipher or SEE, which velin cannot "
+       "read; check database.path",
+       "Sicherung: die Datei ist keine SQLite-Datenbank (sie beginnt nicht mit dem Kopf von "
+       "SQLite): eine andere Art Datei oder eine mit SQLCipher oder SEE verschlüsselte "
+       "Datenbank, die velin nicht lesen kann; database.path prüfen"},
       {"the database's own files are left out of the files ({}): the backup holds the database "
        "as 'db', one consistent copy (a copy of the live files can mix pages written at "
        "different moments)",

@@ -201,6 +201,10 @@ class SqliteDriver final : public DriverSteps {
   // only a writable one rolls back.
   Result<bool> OnlineCopy(const std::string& copy, bool writable) {
     VELIN_ASSIGN(SqliteFile src, SqliteFile::Open(o_.path, writable));
+    return CopyFrom(src, copy, writable);
+  }
+
+  Result<bool> CopyFrom(SqliteFile& src, const std::string& copy, bool writable) {
     VELIN_ASSIGN(SqliteFile dst, SqliteFile::Open(copy, true, true));
     sqlite3_backup* b = sqlite3_backup_init(dst.get(), "main", src.get(), "main");
     if (b == nullptr) return Failure(TrFormat("backup: {}", sqlite3_errmsg(dst.get())));
@@ -223,9 +227,70 @@ class SqliteDriver final : public DriverSteps {
           holder ? DescribeLockHolder(*holder) : std::string(Tr("another process"))));
     }
     if (rc == SQLITE_READONLY_ROLLBACK && !writable) return false;
+    if ((rc & 0xff) == SQLITE_NOTADB) {
+      // "file is not a database" alone left the user to guess: a path naming another file, or
+      // a database encrypted by an extension velin does not have.
+      return Failure(std::string(
+          Tr("backup: the file is not a SQLite database (it does not begin with SQLite's "
+             "header): another kind of file, or a database encrypted by SQLCipher or SEE, which "
+             "velin cannot read; check database.path")));
+    }
     if (rc != SQLITE_DONE) return Failure(TrFormat("backup: {}", sqlite3_errstr(rc)));
     if (finish != SQLITE_OK) return Failure(TrFormat("backup: {}", sqlite3_errmsg(dst.get())));
     return true;
+  }
+
+  // What a copy of a database that no connection has open must find unchanged after it.
+  struct ClosedWalState {
+    io::FileInfo db;
+    std::optional<uint64_t> wal_size;  // none: no -wal
+  };
+
+  // The state of the database `name` in `dir` when velin's read-only connection would make its
+  // -shm and -wal with velin's user as their owner: a database in WAL mode (header bytes 18
+  // and 19: 2) that no connection has open (no -shm; no -wal, or an empty one), read by a user
+  // that is neither root (SQLite gives root's side files the database's owner) nor its owner.
+  // Nothing otherwise.
+  std::optional<ClosedWalState> ClosedWalDatabase(const io::Dir& dir, const std::string& name) {
+    if (::geteuid() == 0) return std::nullopt;
+    auto db = env_.StatAt(dir, name);
+    if (!db || db->type != io::FileType::kRegular || db->uid == ::geteuid()) return std::nullopt;
+    auto shm = env_.StatAt(dir, name + "-shm");
+    if (shm || shm.error().sys_errno != ENOENT) return std::nullopt;
+    ClosedWalState state{.db = *db, .wal_size = std::nullopt};
+    if (auto wal = env_.StatAt(dir, name + "-wal"); wal) {
+      if (wal->size != 0) return std::nullopt;
+      state.wal_size = wal->size;
+    } else if (wal.error().sys_errno != ENOENT) {
+      return std::nullopt;
+    }
+    const int fd = ::openat(dir.fd(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return std::nullopt;
+    unsigned char versions[2] = {};
+    const ssize_t n = ::pread(fd, versions, sizeof versions, 18);
+    ::close(fd);
+    if (n != 2 || versions[0] != 2 || versions[1] != 2) return std::nullopt;
+    return state;
+  }
+
+  // Copies a database that ClosedWalDatabase found closed without SQLite's locks, -shm or
+  // -wal. Opening it as usual made them, owned by velin's user with the database's mode
+  // (0644), and left them: the application, started again, could not write its own database
+  // ("attempt to write a readonly database") until they were removed; where velin may not
+  // write the directory the backup itself failed with those words. Such a file is the whole
+  // database as it is: it is copied as an immutable file and kept only when nothing touched it
+  // meanwhile (the same file, size and times, still no -shm, the -wal as it was). False when
+  // something did (the application started): the caller copies it as usual, through the -shm
+  // that the application's connection made.
+  Result<bool> CopyClosedWalDatabase(const io::Dir& dir, const std::string& name,
+                                     const ClosedWalState& before, const std::string& copy) {
+    VELIN_ASSIGN(SqliteFile src, SqliteFile::OpenImmutable(io::JoinPath(Pinned(dir), name)));
+    VELIN_ASSIGN(bool copied, CopyFrom(src, copy, false));
+    if (!copied) return false;
+    const std::optional<ClosedWalState> after = ClosedWalDatabase(dir, name);
+    return after && io::SameFile(before.db, after->db) && after->db.size == before.db.size &&
+           after->db.mtime_ns == before.db.mtime_ns && after->db.ctime_ns == before.db.ctime_ns &&
+           after->wal_size == before.wal_size;
   }
 
   Result<DatabaseInfo> DoDump(const ByteSink& sink) override {
@@ -233,7 +298,7 @@ class SqliteDriver final : public DriverSteps {
     if (!exists) return Failure(std::string(Tr("the file does not exist")));
     // The links on its path by the restore's rule: what a backup reads through a link another
     // user made to elsewhere (a database only root may read), a restore would not write back.
-    VELIN_TRY(LocateSqliteFile(o_.root, o_.path, false));
+    VELIN_ASSIGN(io::BeneathEntry found, LocateSqliteFile(o_.root, o_.path, false));
     SweepDeadTemps(TempDir(), std::string(kCopyName) + ".tmp-");
     std::string copy = io::TempPathFor(env_, io::JoinPath(TempDir(), kCopyName));
     io::WriteOptions wo;
@@ -242,7 +307,13 @@ class SqliteDriver final : public DriverSteps {
     VELIN_ASSIGN(auto created, env_.NewWritableFile(copy, wo));
     VELIN_TRY(created->Close());
     TempFileGuard guard(copy);
-    VELIN_ASSIGN(bool copied, OnlineCopy(copy, false));
+    bool copied = false;
+    if (std::optional<ClosedWalState> closed = ClosedWalDatabase(*found.dir, found.name)) {
+      VELIN_ASSIGN(copied, CopyClosedWalDatabase(*found.dir, found.name, *closed, copy));
+    }
+    if (!copied) {
+      VELIN_ASSIGN(copied, OnlineCopy(copy, false));
+    }
     if (!copied) {
       // A writer died in a transaction (the app was killed, the machine lost power) and left a
       // hot journal. Opened for writing, SQLite rolls it back as any writer's next open would:
@@ -285,10 +356,20 @@ class SqliteDriver final : public DriverSteps {
     return out->Close();
   }
 
-  // Gives `tmp` the mode and owner of the file it replaces (0644 and ours for a new one).
-  Status CopyAttributes(const std::string& tmp, const std::string& path) {
+  // Gives `tmp` the mode and owner of the file it replaces. A new one (the database was
+  // deleted, or lost with its disk) gets 0644 and, restored by root, the owner and group of
+  // its directory `dir`, with group write where the directory gives its group write: the
+  // application's, which writes there. Before, root's file of mode 0644 was left there, which
+  // the application could only read ("attempt to write a readonly database").
+  Status CopyAttributes(const std::string& tmp, const std::string& dir, const std::string& path) {
     VELIN_ASSIGN(bool exists, env_.Exists(path));
-    if (!exists) return env_.SetMode(tmp, 0644);
+    if (!exists) {
+      if (::geteuid() != 0) return env_.SetMode(tmp, 0644);
+      VELIN_ASSIGN(io::FileInfo d, env_.Stat(io::JoinPath(dir, ".")));
+      VELIN_TRY(env_.SetMode(tmp, 0644 | (d.mode & 020)));
+      if (d.uid != 0 || d.gid != 0) VELIN_TRY(env_.SetOwner(tmp, d.uid, d.gid));
+      return Ok();
+    }
     VELIN_ASSIGN(io::FileInfo st, env_.Stat(path));
     VELIN_TRY(env_.SetMode(tmp, st.mode));
     if (st.uid != ::geteuid() || st.gid != ::getegid())
@@ -396,7 +477,7 @@ class SqliteDriver final : public DriverSteps {
       if (!check)
         return DamageError(TrFormat("the dump to restore is damaged: {}", check.error().message));
     }
-    VELIN_TRY(CopyAttributes(tmp, path));
+    VELIN_TRY(CopyAttributes(tmp, dir, path));
     // An application still running on the database keeps the file it has open, replaced now:
     // it does not see what was restored, and what it writes from now on is lost with that file.
     // Said, as it is found at the last moment (docs/databases.md: stop the application first).

@@ -1,5 +1,9 @@
 #include "sqlite_file.hpp"
 
+#include <fmt/format.h>
+
+#include <cstring>
+
 #include "velin/core/i18n.hpp"
 #include "velin/io/env.hpp"
 
@@ -15,7 +19,36 @@ std::string QuoteIdentifier(const std::string& name) {
   return out + "\"";
 }
 
+// `path` as a "file:" URI: '%', '?' and '#' escaped, so that none of the path is read as a
+// query or a fragment.
+std::string FileUri(const std::string& path) {
+  std::string out = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+Result<SqliteFile> SqliteFile::OpenImmutable(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const std::string uri = FileUri(path) + "?immutable=1";
+  int rc = sqlite3_open_v2(uri.c_str(), &raw,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+  SqliteFile f;
+  f.db_.reset(raw);
+  if (rc != SQLITE_OK) {
+    return Failure(
+        TrFormat("cannot open: {}", (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))));
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  return f;
+}
 
 Result<SqliteFile> SqliteFile::Open(const std::string& path, bool writable, bool create) {
   // SQLite opens a directory and fails at its first read with "disk I/O error". "<path>/."
@@ -30,8 +63,13 @@ Result<SqliteFile> SqliteFile::Open(const std::string& path, bool writable, bool
   SqliteFile f;
   f.db_.reset(raw);
   if (rc != SQLITE_OK) {
-    return Failure(
-        TrFormat("cannot open: {}", (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc))));
+    // "unable to open database file" alone did not say why: the system's error does
+    // (Permission denied: velin's user may not read it).
+    const int err = raw != nullptr ? sqlite3_system_errno(raw) : 0;
+    return Failure(TrFormat(
+        "cannot open: {}{}", (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)),
+        err != 0 && (rc & 0xff) == SQLITE_CANTOPEN ? ": " + std::string(Tr(std::strerror(err)))
+                                                   : std::string()));
   }
   sqlite3_busy_timeout(raw, 10'000);
   sqlite3_extended_result_codes(raw, 1);

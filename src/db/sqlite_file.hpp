@@ -17,6 +17,10 @@ class SqliteFile {
  public:
   // Opens `path` (read-only unless `writable`); a missing file is an error unless `create`.
   static Result<SqliteFile> Open(const std::string& path, bool writable, bool create = false);
+  // Opens `path` read-only as an immutable file (SQLite's `immutable=1`): no locks, no -wal,
+  // no -shm, nothing made beside it. Only for a file nothing writes meanwhile (or whose reader
+  // checks after that nothing did).
+  static Result<SqliteFile> OpenImmutable(const std::string& path);
 
   sqlite3* get() const { return db_.get(); }
   // Rows of text for `sql` (no parameters: only fixed SQL and quoted identifiers reach it).

@@ -113,7 +113,8 @@ TEST_F(CovSqliteDriverTest,
   auto counts = driver_->CountRows(missing);
   ASSERT_FALSE(counts);
   EXPECT_EQ(counts.error().message,
-            "database '" + path_ + "': cannot open: unable to open database file");
+            "database '" + path_ +
+                "': cannot open: unable to open database file: No such file or directory");
   EXPECT_FALSE(std::filesystem::exists(missing));  // opened read-only: not created
 
   for (const std::string& target : {std::string(), path_}) {
