@@ -190,6 +190,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"procedure {}", "Prozedur {}"},
       {"switch to {}: {}; nothing was changed (still {})",
        "Wechsel zu {}: {}; nichts wurde geändert (weiterhin {})"},
+      {"switch to {}: {}; nothing was changed", "Wechsel zu {}: {}; nichts wurde geändert"},
       {"a switch from '{}' to '{}' was interrupted; run 'velin rollback recover' first",
        "ein Wechsel von '{}' zu '{}' wurde unterbrochen; zuerst 'velin rollback recover' "
        "ausführen"},
