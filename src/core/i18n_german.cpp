@@ -273,6 +273,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       // ReadSecret's `what`: the line names the secret in the user's language.
       {"repository passphrase", "Repository-Passphrase"},
       {"database password", "Datenbankpasswort"},
+      {"{} (database.password_env); cron and systemd pass none of your shell's variables: for "
+       "scheduled runs put the password in a file only velin's user may read (chmod 600) and "
+       "name it in database.password_file instead",
+       "{} (database.password_env); cron und systemd geben keine Variablen der Shell weiter: für "
+       "geplante Läufe das Passwort in eine Datei legen, die nur velins Benutzer lesen darf "
+       "(chmod 600), und sie stattdessen in database.password_file nennen"},
       {"new passphrase", "neue Passphrase"},
       {"scrypt N={} is not a power of two between 2^10 and 2^22",
        "scrypt N={} ist keine Zweierpotenz zwischen 2^10 und 2^22"},
