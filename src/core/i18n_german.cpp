@@ -974,6 +974,22 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"cannot create temporary database '{}': {}",
        "kann temporäre Datenbank '{}' nicht anlegen: {}"},
       {"cannot drop database '{}': {}", "kann Datenbank '{}' nicht löschen: {}"},
+      {"cannot create temporary database '{}': {}: the restore test makes and drops a "
+       "database of its own; let the user do so (as a superuser: ALTER ROLE {} CREATEDB;) or "
+       "test on another server (--restore-test-server HOST[:PORT])",
+       "kann temporäre Datenbank '{}' nicht anlegen: {}: der Wiederherstellungstest legt eine "
+       "eigene Datenbank an und löscht sie wieder; dem "
+       "Benutzer das erlauben (als Superuser: ALTER ROLE {} CREATEDB;) oder auf einem anderen "
+       "Server testen (--restore-test-server HOST[:PORT])"},
+      {"cannot create temporary database '{}': {}: the restore test makes and drops a "
+       "database of its own, named velin_restore_test_…; grant the user that (as an "
+       "administrator: GRANT ALL ON `velin\\_restore\\_test\\_%`.* TO {};) or test on "
+       "another server (--restore-test-server HOST[:PORT])",
+       "kann temporäre Datenbank '{}' nicht anlegen: {}: der Wiederherstellungstest legt eine "
+       "eigene Datenbank namens velin_restore_test_… an "
+       "und löscht sie wieder; dem Benutzer das erlauben (als Administrator: GRANT ALL ON "
+       "`velin\\_restore\\_test\\_%`.* TO {};) oder auf einem anderen Server testen "
+       "(--restore-test-server HOST[:PORT])"},
       {"another process", "einem anderen Prozess"},
       {"; nothing was changed: the restore is one transaction, which did not commit",
        "; nichts wurde geändert: die Wiederherstellung ist eine Transaktion, die nicht "
