@@ -1711,6 +1711,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"host {} pid {}, {} lock, of unknown age{}", "Host {} PID {}, {} Sperre, Alter unbekannt{}"},
       {"shared", "geteilte"},
       {"exclusive", "exklusive"},
+      {"{} (no backup made yet? the first 'velin backup create' makes it; else check "
+       "backup.destination or --repo, and that its disk is mounted)",
+       "{} (noch kein Backup gemacht? Das erste 'velin backup create' legt es an; sonst "
+       "backup.destination oder --repo prüfen, und ob sein Datenträger eingehängt ist)"},
       {"no repository at {}: directory does not exist",
        "kein Repository in {}: Verzeichnis existiert nicht"},
       {"No such file or directory", "Datei oder Verzeichnis nicht gefunden"},
