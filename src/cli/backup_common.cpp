@@ -211,8 +211,19 @@ Result<OpenRepo> OpenUnlocked(Context& ctx, const RepoFlags& flags, bool create,
     r.backend = std::move(backend);
   } else {
     VELIN_ASSIGN(std::string destination, ResolveDestination(*cfg, flags));
-    VELIN_ASSIGN(r.backend,
-                 storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), create));
+    auto opened = storage::OpenBackend(destination, BackendOptionsFrom(*cfg), ctx.env(), create);
+    if (!opened && !create && opened.error().sys_errno == ENOENT &&
+        !config::IsRemoteDestination(destination)) {
+      // A new user's `backup list` before the first backup said only that the directory does
+      // not exist; the same line is what a typo or an unmounted disk gives.
+      Error missing = opened.error();
+      missing.message = TrFormat(
+          "{} (no backup made yet? the first 'velin backup create' makes it; else check "
+          "backup.destination or --repo, and that its disk is mounted)",
+          missing.message);
+      return tl::unexpected(std::move(missing));
+    }
+    VELIN_ASSIGN(r.backend, std::move(opened));
   }
   VELIN_ASSIGN(auto keys, RepoKeyOptionsFor(ctx, *cfg, cfg->backup.encryption));
   if (lock_meanwhile != nullptr) {

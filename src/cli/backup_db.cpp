@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "velin/core/environment.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/db/metadata.hpp"
 #include "velin/io/env.hpp"
@@ -26,8 +27,21 @@ Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cf
   o.name = d.name;
   o.path = d.path;
   o.root = cfg.app.root;
-  VELIN_ASSIGN(o.password, config::ReadSecret(d.password_env, d.password_file,
-                                              std::string(Tr("database password"))));
+  auto password =
+      config::ReadSecret(d.password_env, d.password_file, std::string(Tr("database password")));
+  if (!password) {
+    // A variable exported by hand made every try in the shell pass, and then each scheduled
+    // backup failed: cron and systemd start velin without the login shell's variables.
+    if (!d.password_env.empty() && d.password_file.empty() && !GetEnvironment(d.password_env)) {
+      return UsageError(TrFormat(
+          "{} (database.password_env); cron and systemd pass none of your shell's variables: for "
+          "scheduled runs put the password in a file only velin's user may read (chmod 600) and "
+          "name it in database.password_file instead",
+          password.error().message));
+    }
+    return tl::unexpected(password.error());
+  }
+  o.password = std::move(*password);
   return o;
 }
 

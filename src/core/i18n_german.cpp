@@ -190,6 +190,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"procedure {}", "Prozedur {}"},
       {"switch to {}: {}; nothing was changed (still {})",
        "Wechsel zu {}: {}; nichts wurde geändert (weiterhin {})"},
+      {"switch to {}: {}; nothing was changed", "Wechsel zu {}: {}; nichts wurde geändert"},
       {"a switch from '{}' to '{}' was interrupted; run 'velin rollback recover' first",
        "ein Wechsel von '{}' zu '{}' wurde unterbrochen; zuerst 'velin rollback recover' "
        "ausführen"},
@@ -272,6 +273,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       // ReadSecret's `what`: the line names the secret in the user's language.
       {"repository passphrase", "Repository-Passphrase"},
       {"database password", "Datenbankpasswort"},
+      {"{} (database.password_env); cron and systemd pass none of your shell's variables: for "
+       "scheduled runs put the password in a file only velin's user may read (chmod 600) and "
+       "name it in database.password_file instead",
+       "{} (database.password_env); cron und systemd geben keine Variablen der Shell weiter: für "
+       "geplante Läufe das Passwort in eine Datei legen, die nur velins Benutzer lesen darf "
+       "(chmod 600), und sie stattdessen in database.password_file nennen"},
       {"new passphrase", "neue Passphrase"},
       {"scrypt N={} is not a power of two between 2^10 and 2^22",
        "scrypt N={} ist keine Zweierpotenz zwischen 2^10 und 2^22"},
@@ -967,6 +974,22 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"cannot create temporary database '{}': {}",
        "kann temporäre Datenbank '{}' nicht anlegen: {}"},
       {"cannot drop database '{}': {}", "kann Datenbank '{}' nicht löschen: {}"},
+      {"cannot create temporary database '{}': {}: the restore test makes and drops a "
+       "database of its own; let the user do so (as a superuser: ALTER ROLE {} CREATEDB;) or "
+       "test on another server (--restore-test-server HOST[:PORT])",
+       "kann temporäre Datenbank '{}' nicht anlegen: {}: der Wiederherstellungstest legt eine "
+       "eigene Datenbank an und löscht sie wieder; dem "
+       "Benutzer das erlauben (als Superuser: ALTER ROLE {} CREATEDB;) oder auf einem anderen "
+       "Server testen (--restore-test-server HOST[:PORT])"},
+      {"cannot create temporary database '{}': {}: the restore test makes and drops a "
+       "database of its own, named velin_restore_test_…; grant the user that (as an "
+       "administrator: GRANT ALL ON `velin\\_restore\\_test\\_%`.* TO {};) or test on "
+       "another server (--restore-test-server HOST[:PORT])",
+       "kann temporäre Datenbank '{}' nicht anlegen: {}: der Wiederherstellungstest legt eine "
+       "eigene Datenbank namens velin_restore_test_… an "
+       "und löscht sie wieder; dem Benutzer das erlauben (als Administrator: GRANT ALL ON "
+       "`velin\\_restore\\_test\\_%`.* TO {};) oder auf einem anderen Server testen "
+       "(--restore-test-server HOST[:PORT])"},
       {"another process", "einem anderen Prozess"},
       {"; nothing was changed: the restore is one transaction, which did not commit",
        "; nichts wurde geändert: die Wiederherstellung ist eine Transaktion, die nicht "
@@ -1688,6 +1711,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"host {} pid {}, {} lock, of unknown age{}", "Host {} PID {}, {} Sperre, Alter unbekannt{}"},
       {"shared", "geteilte"},
       {"exclusive", "exklusive"},
+      {"{} (no backup made yet? the first 'velin backup create' makes it; else check "
+       "backup.destination or --repo, and that its disk is mounted)",
+       "{} (noch kein Backup gemacht? Das erste 'velin backup create' legt es an; sonst "
+       "backup.destination oder --repo prüfen, und ob sein Datenträger eingehängt ist)"},
       {"no repository at {}: directory does not exist",
        "kein Repository in {}: Verzeichnis existiert nicht"},
       {"No such file or directory", "Datei oder Verzeichnis nicht gefunden"},

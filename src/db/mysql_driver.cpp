@@ -34,6 +34,22 @@ constexpr const char* kTablesSql =
     "WHERE table_schema = DATABASE() AND table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') "
     "ORDER BY table_name";
 
+// CURRENT_USER()'s "user@host" as a GRANT names the account ('user'@'host'; quotes and
+// backslashes escaped), or a placeholder when the server did not say.
+std::string QuoteMysqlAccount(const std::string& current_user) {
+  const size_t at = current_user.rfind('@');
+  if (at == std::string::npos) return "'USER'@'HOST'";
+  auto quote = [](const std::string& part) {
+    std::string out = "'";
+    for (char c : part) {
+      if (c == '\\' || c == '\'') out += c;
+      out += c;
+    }
+    return out + "'";
+  };
+  return quote(current_user.substr(0, at)) + "@" + quote(current_user.substr(at + 1));
+}
+
 // Whether the dump tool of `version_line` ("mariadb-dump  Ver 10.19 Distrib 10.11.19-MariaDB,
 // …", "mariadb-dump from 11.4.2-MariaDB, client 10.19 …") has --dump-history: MariaDB 10.11's
 // and newer.
@@ -712,9 +728,26 @@ class MysqlDriver final : public DriverSteps {
     VELIN_ASSIGN(MysqlConnection conn, MysqlConnection::Open(o_, ""));
     std::string name = UniqueTemporaryName();
     Status s = conn.Exec("CREATE DATABASE " + QuoteMysqlIdentifier(name));
-    if (!s)
-      return Failure(
-          TrFormat("cannot create temporary database '{}': {}", name, s.error().message));
+    if (!s) {
+      std::string message =
+          TrFormat("cannot create temporary database '{}': {}", name, s.error().message);
+      // An application's account usually has rights on its own database only; the server's
+      // words alone left the user without the grant that lets the restore test run
+      // (docs/databases.md).
+      constexpr unsigned int kDatabaseAccessDenied = 1044;  // ER_DBACCESS_DENIED_ERROR
+      if (conn.LastErrorNumber() == kDatabaseAccessDenied) {
+        auto account = conn.Query("SELECT CURRENT_USER()");
+        std::string to = QuoteMysqlAccount(
+            account && account->size() == 1 && !(*account)[0].empty() ? (*account)[0][0] : "");
+        message = TrFormat(
+            "cannot create temporary database '{}': {}: the restore test makes and drops a "
+            "database of its own, named velin_restore_test_…; grant the user that (as an "
+            "administrator: GRANT ALL ON `velin\\_restore\\_test\\_%`.* TO {};) or test on "
+            "another server (--restore-test-server HOST[:PORT])",
+            name, s.error().message, to);
+      }
+      return Failure(message);
+    }
     temporaries_.insert(name);
     return name;
   }

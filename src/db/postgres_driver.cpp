@@ -1392,9 +1392,23 @@ class PostgresDriver final : public DriverSteps {
     VELIN_ASSIGN(PgConnection conn, ConnectServer());
     std::string name = UniqueTemporaryName();
     Status s = conn.Exec("CREATE DATABASE " + conn.QuoteIdentifier(name));
-    if (!s)
-      return Failure(
-          TrFormat("cannot create temporary database '{}': {}", name, s.error().message));
+    if (!s) {
+      std::string message =
+          TrFormat("cannot create temporary database '{}': {}", name, s.error().message);
+      // An application's role rarely may create databases; the server's words alone left the
+      // user without the statement that lets the restore test run (docs/databases.md).
+      auto may = conn.Query(
+          "SELECT rolcreatedb OR rolsuper, current_user FROM pg_catalog.pg_roles "
+          "WHERE rolname = current_user");
+      if (may && may->size() == 1 && (*may)[0].size() == 2 && (*may)[0][0] == "f") {
+        message = TrFormat(
+            "cannot create temporary database '{}': {}: the restore test makes and drops a "
+            "database of its own; let the user do so (as a superuser: ALTER ROLE {} CREATEDB;) or "
+            "test on another server (--restore-test-server HOST[:PORT])",
+            name, s.error().message, conn.QuoteIdentifier((*may)[0][1]));
+      }
+      return Failure(message);
+    }
     fresh_temporaries_.insert(name);  // the restore makes it again as the dump's was made
     return name;
   }

@@ -42,6 +42,14 @@ std::string SwitchHoldNotice(const std::string& target) {
       target);
 }
 
+// A switch that failed before it changed anything: "(still v1)" names what keeps running, and
+// the first switch of an application has nothing live to name (it said "(still )").
+std::string SwitchChangedNothing(const std::string& to, const std::string& why,
+                                 const std::string& from) {
+  return from.empty() ? TrFormat("switch to {}: {}; nothing was changed", to, why)
+                      : TrFormat("switch to {}: {}; nothing was changed (still {})", to, why, from);
+}
+
 }  // namespace
 
 Status RollbackEngine::PointCurrentAt(const std::string& name) {
@@ -641,8 +649,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
         entry.outcome = "failed; nothing was changed";
         entry.detail = gone;
         VELIN_TRY(record(entry));
-        return Failure(TrFormat("switch to {}: {}; nothing was changed (still {})", intent.to, gone,
-                                intent.from));
+        return Failure(SwitchChangedNothing(intent.to, gone, intent.from));
       }
     }
     if (!saved_dir.empty()) {
@@ -653,10 +660,9 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
         entry.outcome = "failed; nothing was changed";
         entry.detail = saved.error().message;
         VELIN_TRY(record(entry));
-        return tl::unexpected(Error{saved.error().code,
-                                    TrFormat("switch to {}: {}; nothing was changed (still {})",
-                                             intent.to, saved.error().message, intent.from),
-                                    saved.error().sys_errno});
+        return tl::unexpected(Error{
+            saved.error().code, SwitchChangedNothing(intent.to, saved.error().message, intent.from),
+            saved.error().sys_errno});
       }
     }
     entry.saved_config = intent.saved_config;  // made: `to-version FROM --undo` puts it back
@@ -712,8 +718,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
       entry.outcome = "failed; nothing was changed";
       entry.detail = intent.failure;
       VELIN_TRY(record(entry));
-      return Failure(TrFormat("switch to {}: {}; nothing was changed (still {})", intent.to,
-                              intent.failure, intent.from));
+      return Failure(SwitchChangedNothing(intent.to, intent.failure, intent.from));
     }
     intent.phase = "back";
     if (Status saved = SaveSwitchIntent(env_, layout_, intent); !saved) {

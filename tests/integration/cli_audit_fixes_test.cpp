@@ -340,5 +340,30 @@ TEST(CliAuditFixes, KeyCommandsTakeARelativeRepositoryFromTheWorkingDirectory) {
   }
 }
 
+// A new user's first `backup list` (or status, verify) before any backup: the line said only
+// that the repository directory does not exist. Must show: it says what makes one and what
+// else to check; the first create then makes it (no init).
+TEST(CliAuditFixes, NoRepositoryYetSaysTheFirstCreateMakesIt) {
+  TempDir dir;
+  fs::create_directories(dir / "uploads");
+  WriteFile(dir / "uploads/a.jpg", "jpeg");
+  WriteFile(dir / "velin.toml", "[backup]\ninclude = [\"uploads\"]\n");
+  const std::string repo = fs::path(dir.path()) / ".velin/backups";
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"backup", "list"},
+                                               {"backup", "status"},
+                                               {"backup", "verify", "latest"}}) {
+    RunResult r = RunVelin(args, CliAuditEnglish(dir.path()));
+    EXPECT_EQ(r.exit_code, 1) << args[1] << ": " << r.err;
+    EXPECT_NE(r.err.find("error: no repository at " + repo +
+                         ": directory does not exist (no backup made yet? the first 'velin "
+                         "backup create' makes it; else check backup.destination or --repo, "
+                         "and that its disk is mounted)\n"),
+              std::string::npos)
+        << args[1] << ": " << r.err;
+  }
+  ASSERT_EQ(RunVelin({"backup", "create"}, CliAuditEnglish(dir.path())).exit_code, 0);
+  EXPECT_EQ(RunVelin({"backup", "list"}, CliAuditEnglish(dir.path())).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace velin::testing

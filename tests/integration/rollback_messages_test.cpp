@@ -296,5 +296,32 @@ TEST(RollbackMessagesTest, StateDirIsPrivate) {
   EXPECT_EQ(ReadFileOrDie(elsewhere), "keep\n");
 }
 
+// A new user's first `to-version`, whose `stop` fails (a typo, a service not installed yet):
+// nothing is live, and the line said "nothing was changed (still )". Must show: it says
+// nothing was changed and names no version; once one is live, a failing switch names it.
+TEST(RollbackMessagesTest, AFirstSwitchThatChangedNothingNamesNoLiveVersion) {
+  ToyAppOptions options = NoService();
+  options.extra_rollback = "stop = \"test ! -e STOP_FAILS\"\n";
+  ToyApp app(options);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
+  WriteFile(app.app() + "/STOP_FAILS", "");
+  RunResult first = app.Velin({"rollback", "to-version", "v1"});
+  EXPECT_EQ(first.exit_code, 1) << first.out << first.err;
+  EXPECT_NE(first.err.find("error: switch to v1: rollback.stop command failed (exit code 1); "
+                           "nothing was changed\n"),
+            std::string::npos)
+      << first.err;
+  EXPECT_EQ(first.err.find("(still"), std::string::npos) << first.err;
+  EXPECT_EQ(app.Current(), "");
+
+  std::filesystem::remove(app.app() + "/STOP_FAILS");
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  WriteFile(app.app() + "/STOP_FAILS", "");
+  RunResult later = app.Velin({"rollback", "to-version", "v2"});
+  EXPECT_EQ(later.exit_code, 1) << later.out << later.err;
+  EXPECT_NE(later.err.find("nothing was changed (still v1)"), std::string::npos) << later.err;
+}
+
 }  // namespace
 }  // namespace velin::testing
