@@ -1820,6 +1820,14 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Das numerische Ergebnis ist außerhalb des gültigen Bereichs"},
       // Output fixes (issue 21, item 11).
       {"no backups to verify in {}", "keine Backups zu prüfen in {}"},
+      {"{}: {} names the environment variable {}, which is not set here; cron and systemd "
+       "pass none of your shell's variables: for scheduled runs set it in the unit "
+       "(EnvironmentFile=) or put the secret in a file only velin's user may read (chmod "
+       "600) and name it in {}",
+       "{}: {} nennt die Umgebungsvariable {}, die hier nicht gesetzt ist; cron und systemd "
+       "geben keine Variablen der Shell weiter: für geplante Läufe sie in der Unit setzen "
+       "(EnvironmentFile=) oder das Geheimnis in eine Datei legen, die nur velins Benutzer lesen "
+       "darf (chmod 600), und sie in {} nennen"},
       {"{}: backup.include '{}' does not exist ({}); every backup fails until it does",
        "{}: backup.include '{}' existiert nicht ({}); jedes Backup schlägt fehl, bis es "
        "existiert"},
