@@ -279,6 +279,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} (database.password_env); cron und systemd geben keine Variablen der Shell weiter: für "
        "geplante Läufe das Passwort in eine Datei legen, die nur velins Benutzer lesen darf "
        "(chmod 600), und sie stattdessen in database.password_file nennen"},
+      {"{} (backup.password_env); cron and systemd pass none of your shell's variables: for "
+       "scheduled runs put the passphrase in a file only velin's user may read (chmod 600) and "
+       "name it in backup.password_file instead",
+       "{} (backup.password_env); cron und systemd geben keine Variablen der Shell weiter: für "
+       "geplante Läufe die Passphrase in eine Datei legen, die nur velins Benutzer lesen darf "
+       "(chmod 600), und sie stattdessen in backup.password_file nennen"},
       {"new passphrase", "neue Passphrase"},
       {"scrypt N={} is not a power of two between 2^10 and 2^22",
        "scrypt N={} ist keine Zweierpotenz zwischen 2^10 und 2^22"},

@@ -2,7 +2,9 @@
 // exported by hand in the shell. A try in that shell passed (config check too), and then every
 // scheduled run failed with exit 2:
 // - `config check` said nothing of a database.password_env or backup.password_env naming a
-//   variable that is not set (and no password_file beside it).
+//   variable that is not set (and no password_file beside it);
+// - the repository passphrase's error at run time said only "... is not set", where the
+//   database password's says what works unattended.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -94,6 +96,35 @@ TEST(UnattendedSecretsTest, ConfigCheckIsQuietWhenTheVariableIsSetOrAFileIsNamed
   r = plain.Run({"config", "check", "-q"}, UnattendedWithout({kUnattendedRepoVar}));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "") << r.err;
+}
+
+TEST(UnattendedSecretsTest, AnUnsetPassphraseVariableSaysWhatWorksUnattended) {
+  BackupApp app({"storage"}, std::string("encryption = \"aes-256-gcm\"\npassword_env = \"") +
+                                 kUnattendedRepoVar + "\"\n");
+  WriteFile(app.root() + "/storage/a.txt", "alpha\n");
+  RunOptions set;
+  set.env[kUnattendedRepoVar] = "right horse";
+  ASSERT_EQ(app.Run({"backup", "init"}, set).exit_code, 0);
+
+  RunResult r = app.Run({"backup", "create"}, UnattendedWithout({kUnattendedRepoVar}));
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find(std::string("error: repository passphrase: environment variable ") +
+                       kUnattendedRepoVar +
+                       " is not set (backup.password_env); cron and systemd pass none of your "
+                       "shell's variables: for scheduled runs put the passphrase in a file only "
+                       "velin's user may read (chmod 600) and name it in backup.password_file "
+                       "instead\n"),
+            std::string::npos)
+      << r.err;
+
+  // And the way it names works: the passphrase from a file, no variable.
+  WriteFile(app.path("repo.pass"), "right horse\n");
+  fs::permissions(app.path("repo.pass"), fs::perms::owner_read | fs::perms::owner_write,
+                  fs::perm_options::replace);
+  WriteFile(app.path("velin.toml"), ReadFileOrDie(app.path("velin.toml")) + "password_file = \"" +
+                                        app.path("repo.pass") + "\"\n");
+  r = app.Run({"backup", "create"}, UnattendedWithout({kUnattendedRepoVar}));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
 }  // namespace
