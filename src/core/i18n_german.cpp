@@ -996,6 +996,19 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "und löscht sie wieder; dem Benutzer das erlauben (als Administrator: GRANT ALL ON "
        "`velin\\_restore\\_test\\_%`.* TO {};) oder auf einem anderen Server testen "
        "(--restore-test-server HOST[:PORT])"},
+      {"cannot create database '{}': {}: a restore into a database that does not exist "
+       "creates it; let the user do so (as a superuser: ALTER ROLE {} CREATEDB;) or create "
+       "it for the user first (as a superuser: CREATE DATABASE {} OWNER {};)",
+       "kann Datenbank '{}' nicht anlegen: {}: eine Wiederherstellung in eine Datenbank, die es "
+       "nicht gibt, legt sie an; dem Benutzer das erlauben (als Superuser: ALTER ROLE {} "
+       "CREATEDB;) oder sie zuerst für den Benutzer anlegen (als Superuser: CREATE DATABASE {} "
+       "OWNER {};)"},
+      {"cannot create database '{}': {}: a restore into a database that does not exist "
+       "creates it; grant the user that database (as an administrator: GRANT ALL ON {}.* TO "
+       "{};), which lets it create it",
+       "kann Datenbank '{}' nicht anlegen: {}: eine Wiederherstellung in eine Datenbank, die es "
+       "nicht gibt, legt sie an; dem Benutzer diese Datenbank gewähren (als Administrator: "
+       "GRANT ALL ON {}.* TO {};), womit er sie anlegen darf"},
       {"another process", "einem anderen Prozess"},
       {"; nothing was changed: the restore is one transaction, which did not commit",
        "; nichts wurde geändert: die Wiederherstellung ist eine Transaktion, die nicht "
