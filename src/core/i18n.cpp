@@ -209,6 +209,7 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"Verifying", "Prüfe"},
       {"Stream {} backed up", "Stream {} gesichert"},
       {"{} files, {} read, {} added", "{} Dateien, {} gelesen, {} hinzugefügt"},
+      {"{} file, {} read, {} added", "{} Datei, {} gelesen, {} hinzugefügt"},
       {"Repository created at {}", "Repository in {} angelegt"},
       {"No backups yet", "Noch keine Backups"},
       {"Backups:", "Backups:"},

@@ -1268,6 +1268,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"--include '{}' matches nothing in backup {}{}; nothing was restored",
        "--include '{}' passt auf nichts in Backup {}{}; nichts wurde wiederhergestellt"},
       {" under '{}'", " unter '{}'"},
+      {"Dry run: {} file ({}) would be read; about {} would be added (before compression); "
+       "nothing was written to {}",
+       "Probelauf: {} Datei ({}) würde gelesen; etwa {} kämen hinzu (vor der Kompression); "
+       "nichts wurde nach {} geschrieben"},
       {"Dry run: {} files ({}) would be read; about {} would be added (before compression); "
        "nothing was written to {}",
        "Probelauf: {} Dateien ({}) würden gelesen; etwa {} kämen hinzu (vor der Kompression); "
