@@ -247,6 +247,7 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
       {"Replace {} with the one from backup {}?", "{} durch die aus Backup {} ersetzen?"},
       {"Restoring database from backup {}...", "Stelle Datenbank aus Backup {} wieder her..."},
       {"Database restored into {}", "Datenbank in {} wiederhergestellt"},
+      {"Database restored into '{}' at {}", "Datenbank in '{}' auf {} wiederhergestellt"},
       {"Restore test of the database of backup {}...",
        "Wiederherstellungstest der Datenbank von Backup {}..."},
       {"Database restore test passed: {} tables, row counts match",

@@ -114,6 +114,10 @@ TEST(RestoreTestRights, PostgresRestoreIntoANewNameWithoutCreatedbIsToldTheState
   RunResult passed = app.Run(restore, DbTestPassword());
   EXPECT_EQ(passed.exit_code, 0) << passed.out << passed.err;
   EXPECT_EQ(pg.Sql(copy, "SELECT count(*) FROM t"), "2\n");
+  EXPECT_NE(passed.out.find("Database restored into '" + copy +
+                            "' at 127.0.0.1:" + std::to_string(pg.port()) + "\n"),
+            std::string::npos)
+      << passed.out;
 }
 
 // Drops the MariaDB account a test made, also when it fails.
@@ -189,6 +193,10 @@ TEST(RestoreTestRights, MariadbRestoreIntoANewNameWithRightsOnItsDatabaseOnlyIsT
   RunResult passed = app.Run(restore, DbTestPassword());
   EXPECT_EQ(passed.exit_code, 0) << passed.out << passed.err;
   EXPECT_EQ(my.Sql(copy, "SELECT count(*) FROM t"), "2\n");
+  EXPECT_NE(passed.out.find("Database restored into '" + copy +
+                            "' at 127.0.0.1:" + std::to_string(my.port()) + "\n"),
+            std::string::npos)
+      << passed.out;
 }
 
 }  // namespace

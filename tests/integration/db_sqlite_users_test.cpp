@@ -207,6 +207,8 @@ TEST(SqliteUsersTest, ARestoreByRootIntoMissingDirectoriesGivesThemToTheOwnerOfT
 
   RunResult restored = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"});
   ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.out.find("Database restored into " + path + "\n"), std::string::npos)
+      << restored.out;
   for (const std::string& made_here : {var, var + "/data", path}) {
     struct stat st {};
     ASSERT_EQ(::lstat(made_here.c_str(), &st), 0) << made_here;
