@@ -86,11 +86,14 @@ Status DryRun(Context& ctx, const CreateFlags& flags, CreatePlan& plan) {
     out.Json(j);
     return Ok();
   }
-  out.Info(
-      TrFormat("Dry run: {} files ({}) would be read; about {} would be added (before "
-               "compression); nothing was written to {}",
-               s.stats.files_read, output::FormatBytes(s.stats.bytes_read),
-               output::FormatBytes(s.stats.bytes_added), r.backend->Location()));
+  // One template per number: "1 files" is no English, and German has the same two forms.
+  out.Info(TrFormat(s.stats.files_read == 1
+                        ? "Dry run: {} file ({}) would be read; about {} would be added (before "
+                          "compression); nothing was written to {}"
+                        : "Dry run: {} files ({}) would be read; about {} would be added (before "
+                          "compression); nothing was written to {}",
+                    s.stats.files_read, output::FormatBytes(s.stats.bytes_read),
+                    output::FormatBytes(s.stats.bytes_added), r.backend->Location()));
   if (plan.with_database) {
     out.Info(TrFormat("The database ({}) would be dumped; a dry run does not dump it", database));
   }
@@ -146,9 +149,10 @@ void PrintCreated(output::Console& out, const repo::Snapshot& s, bool without_da
   }
   if (!options.include.empty()) out.Done(Tr("File backup created"));
   out.Done(TrFormat("Backup compressed ({})", s.compression));
-  out.Info(TrFormat("{} files, {} read, {} added", s.stats.files,
-                    output::FormatBytes(s.stats.bytes_read),
-                    output::FormatBytes(s.stats.bytes_added)));
+  out.Info(
+      TrFormat(s.stats.files == 1 ? "{} file, {} read, {} added" : "{} files, {} read, {} added",
+               s.stats.files, output::FormatBytes(s.stats.bytes_read),
+               output::FormatBytes(s.stats.bytes_added)));
   out.Done(TrFormat("Backup ID: {}", s.id));
   if (after.offsite.copied) {
     ReportRenamed(out, *after.offsite.copied, after.offsite.to);
@@ -249,8 +253,10 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   ctx.stats().bytes_added = s.stats.bytes_added;
   ctx.stats().files_changed = s.stats.files_changed;
   ctx.stats().backup_id = s.id;
-  ctx.stats().summary = "backup " + s.id + ": " + std::to_string(s.stats.files) + " files, " +
-                        std::to_string(s.stats.bytes_added) + " bytes added";
+  ctx.stats().summary = "backup " + s.id + ": " + std::to_string(s.stats.files) +
+                        (s.stats.files == 1 ? " file, " : " files, ") +
+                        std::to_string(s.stats.bytes_added) +
+                        (s.stats.bytes_added == 1 ? " byte added" : " bytes added");
   RemoveStaleTemps(ctx, *r.backend);  // what killed writers left behind (stale_temps.hpp)
   // The snapshot is committed: the follow-up steps (backup/after_create.hpp) never harm it.
   const Error* without_database =

@@ -9,6 +9,7 @@
 #include "backup_common.hpp"
 #include "backup_db.hpp"
 #include "backup_inspect.hpp"
+#include "velin/core/host_port.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
 #include "velin/db/metadata.hpp"
@@ -142,6 +143,22 @@ Status CheckDatabaseBackup(const config::Config& cfg, const repo::Snapshot& snap
   return Ok();
 }
 
+namespace {
+
+// The line after a restore: the database restored into as a user knows it, a SQLite database
+// by its file, a server's by its name and the server (another name too: it is on the same
+// one). Before, "Database restored into database '/srv/app/var/app.db'".
+std::string RestoredLine(const db::ConnectionOptions& o, const std::string& target) {
+  if (o.driver == "sqlite") {
+    return TrFormat("Database restored into {}", target.empty() ? o.path : target);
+  }
+  const int port = o.port != 0 ? o.port : (o.driver == "postgresql" ? 5432 : 3306);
+  return TrFormat("Database restored into '{}' at {}", target.empty() ? o.name : target,
+                  o.socket.empty() ? HostPort(o.host, port) : o.socket);
+}
+
+}  // namespace
+
 Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
                        const std::string& database, bool confirmed) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
@@ -174,8 +191,7 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
   out.Begin(output::Icon::kRestore, TrFormat("Restoring database from backup {}...", snapshot.id));
   VELIN_ASSIGN(std::vector<std::string> warnings,
                driver->Restore(StreamFromRepository(repo, snapshot), target));
-  std::string where = target.empty() ? driver->Describe() : TrFormat("database '{}'", target);
-  if (!out.json()) out.Done(TrFormat("Database restored into {}", where));
+  if (!out.json()) out.Done(RestoredLine(options, target));
   for (const std::string& w : warnings) out.Warn(w);
   return Ok();
 }

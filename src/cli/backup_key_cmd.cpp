@@ -68,6 +68,15 @@ Result<Passphrase> RepositoryPassphrase(const config::Config& cfg,
   auto secret = config::ReadSecret(cfg.backup.password_env, cfg.backup.password_file,
                                    std::string(Tr("repository passphrase")), &as_given);
   Passphrase raw(std::move(as_given));
+  if (!secret && !var.empty() && cfg.backup.password_file.empty() && !GetEnvironment(var)) {
+    // Exported by hand, every try in the shell passed; then each scheduled run failed: cron and
+    // systemd start velin without the login shell's variables (as database.password_env).
+    return UsageError(TrFormat(
+        "{} (backup.password_env); cron and systemd pass none of your shell's variables: for "
+        "scheduled runs put the passphrase in a file only velin's user may read (chmod 600) and "
+        "name it in backup.password_file instead",
+        secret.error().message));
+  }
   if (!secret) return tl::unexpected(secret.error());
   Passphrase passphrase(std::move(*secret));
   if (unstripped != nullptr) *unstripped = std::move(raw);

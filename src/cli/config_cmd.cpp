@@ -187,6 +187,37 @@ Status CheckSecretSources(Context& ctx, const config::Config& cfg) {
   return Ok();
 }
 
+// A password_env that names a variable not set here, with no password_file beside it: a try
+// in a shell where it was exported by hand passed, and then every run of cron or systemd, which
+// pass none of the shell's variables, failed with exit 2. A warning, not a refusal: the unit
+// may set it (EnvironmentFile=). The repository's only when the repository is encrypted.
+struct UnsetPasswordVariable {
+  std::string key;       // "database.password_env"
+  std::string variable;  // its value, the variable's name
+  std::string file_key;  // "database.password_file"
+  int line = 0;          // of the key in velin.toml; 0: not written there
+};
+
+std::vector<UnsetPasswordVariable> UnsetPasswordVariables(const config::Config& cfg) {
+  std::vector<UnsetPasswordVariable> out;
+  auto judge = [&](const char* section, const std::string& variable, const std::string& file) {
+    if (variable.empty() || !file.empty() || GetEnvironment(variable)) return;
+    const std::string key = std::string(section) + ".password_env";
+    auto place = cfg.places.find(key);
+    out.push_back(
+        {key, variable, std::string(section) + ".password_file",
+         place != cfg.places.end() && place->second.env.empty() ? place->second.line : 0});
+  };
+  // --password-file cleared backup.password_env (Context::Config).
+  if (cfg.backup.encryption != "none") {
+    judge("backup", cfg.backup.password_env, cfg.backup.password_file);
+  }
+  if (cfg.database.configured) {
+    judge("database", cfg.database.password_env, cfg.database.password_file);
+  }
+  return out;
+}
+
 // The URL keys whose path may hold a token (a healthchecks.io ping id, a Slack hook secret)
 // written in velin.toml itself, when other users may read that file: they read the token too.
 // A warning, not a refusal (a deploy user's 0644 velin.toml is common); ssh warns alike.
@@ -254,6 +285,16 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
         out.Warn(TrFormat("{}: {}; a restore or switch refuses it", r.key, r.error));
       }
       for (const std::string& w : TokensOthersMayRead(*cfg)) out.Warn(w);
+      const std::vector<UnsetPasswordVariable> unset = UnsetPasswordVariables(*cfg);
+      for (const auto& u : unset) {
+        const std::string where = u.line > 0 ? cfg->file + ":" + std::to_string(u.line) : cfg->file;
+        out.Warn(TrFormat(
+            "{}: {} names the environment variable {}, which is not set here; cron and systemd "
+            "pass none of your shell's variables: for scheduled runs set it in the unit "
+            "(EnvironmentFile=) or put the secret in a file only velin's user may read (chmod "
+            "600) and name it in {}",
+            where, u.key, u.variable, u.file_key));
+      }
       for (const auto& m : missing) {
         const std::string where = m.line > 0 ? cfg->file + ":" + std::to_string(m.line) : cfg->file;
         out.Warn(TrFormat(
@@ -273,12 +314,17 @@ void RegisterConfigCommands(CLI::App& app, Context& ctx) {
         }
         nlohmann::json refusals = nlohmann::json::array();
         for (const auto& r : refused) refusals.push_back({{"key", r.key}, {"error", r.error}});
+        nlohmann::json unset_variables = nlohmann::json::array();
+        for (const auto& u : unset) {
+          unset_variables.push_back({{"key", u.key}, {"variable", u.variable}});
+        }
         out.Json({{"file", cfg->file},
                   {"valid", true},
                   {"config", config::ConfigToJson(*cfg)},
                   {"include_links", list},
                   {"missing_includes", absent},
-                  {"refused_links", refusals}});
+                  {"refused_links", refusals},
+                  {"unset_password_variables", unset_variables}});
         return Ok();
       }
       out.Done(TrFormat("Configuration {} is valid", cfg->file));

@@ -279,6 +279,12 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} (database.password_env); cron und systemd geben keine Variablen der Shell weiter: für "
        "geplante Läufe das Passwort in eine Datei legen, die nur velins Benutzer lesen darf "
        "(chmod 600), und sie stattdessen in database.password_file nennen"},
+      {"{} (backup.password_env); cron and systemd pass none of your shell's variables: for "
+       "scheduled runs put the passphrase in a file only velin's user may read (chmod 600) and "
+       "name it in backup.password_file instead",
+       "{} (backup.password_env); cron und systemd geben keine Variablen der Shell weiter: für "
+       "geplante Läufe die Passphrase in eine Datei legen, die nur velins Benutzer lesen darf "
+       "(chmod 600), und sie stattdessen in backup.password_file nennen"},
       {"new passphrase", "neue Passphrase"},
       {"scrypt N={} is not a power of two between 2^10 and 2^22",
        "scrypt N={} ist keine Zweierpotenz zwischen 2^10 und 2^22"},
@@ -990,6 +996,19 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "und löscht sie wieder; dem Benutzer das erlauben (als Administrator: GRANT ALL ON "
        "`velin\\_restore\\_test\\_%`.* TO {};) oder auf einem anderen Server testen "
        "(--restore-test-server HOST[:PORT])"},
+      {"cannot create database '{}': {}: a restore into a database that does not exist "
+       "creates it; let the user do so (as a superuser: ALTER ROLE {} CREATEDB;) or create "
+       "it for the user first (as a superuser: CREATE DATABASE {} OWNER {};)",
+       "kann Datenbank '{}' nicht anlegen: {}: eine Wiederherstellung in eine Datenbank, die es "
+       "nicht gibt, legt sie an; dem Benutzer das erlauben (als Superuser: ALTER ROLE {} "
+       "CREATEDB;) oder sie zuerst für den Benutzer anlegen (als Superuser: CREATE DATABASE {} "
+       "OWNER {};)"},
+      {"cannot create database '{}': {}: a restore into a database that does not exist "
+       "creates it; grant the user that database (as an administrator: GRANT ALL ON {}.* TO "
+       "{};), which lets it create it",
+       "kann Datenbank '{}' nicht anlegen: {}: eine Wiederherstellung in eine Datenbank, die es "
+       "nicht gibt, legt sie an; dem Benutzer diese Datenbank gewähren (als Administrator: "
+       "GRANT ALL ON {}.* TO {};), womit er sie anlegen darf"},
       {"another process", "einem anderen Prozess"},
       {"; nothing was changed: the restore is one transaction, which did not commit",
        "; nichts wurde geändert: die Wiederherstellung ist eine Transaktion, die nicht "
@@ -1249,6 +1268,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"--include '{}' matches nothing in backup {}{}; nothing was restored",
        "--include '{}' passt auf nichts in Backup {}{}; nichts wurde wiederhergestellt"},
       {" under '{}'", " unter '{}'"},
+      {"Dry run: {} file ({}) would be read; about {} would be added (before compression); "
+       "nothing was written to {}",
+       "Probelauf: {} Datei ({}) würde gelesen; etwa {} kämen hinzu (vor der Kompression); "
+       "nichts wurde nach {} geschrieben"},
       {"Dry run: {} files ({}) would be read; about {} would be added (before compression); "
        "nothing was written to {}",
        "Probelauf: {} Dateien ({}) würden gelesen; etwa {} kämen hinzu (vor der Kompression); "
@@ -1820,6 +1843,14 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Das numerische Ergebnis ist außerhalb des gültigen Bereichs"},
       // Output fixes (issue 21, item 11).
       {"no backups to verify in {}", "keine Backups zu prüfen in {}"},
+      {"{}: {} names the environment variable {}, which is not set here; cron and systemd "
+       "pass none of your shell's variables: for scheduled runs set it in the unit "
+       "(EnvironmentFile=) or put the secret in a file only velin's user may read (chmod "
+       "600) and name it in {}",
+       "{}: {} nennt die Umgebungsvariable {}, die hier nicht gesetzt ist; cron und systemd "
+       "geben keine Variablen der Shell weiter: für geplante Läufe sie in der Unit setzen "
+       "(EnvironmentFile=) oder das Geheimnis in eine Datei legen, die nur velins Benutzer lesen "
+       "darf (chmod 600), und sie in {} nennen"},
       {"{}: backup.include '{}' does not exist ({}); every backup fails until it does",
        "{}: backup.include '{}' existiert nicht ({}); jedes Backup schlägt fehl, bis es "
        "existiert"},

@@ -50,6 +50,26 @@ std::string QuoteMysqlAccount(const std::string& current_user) {
   return quote(current_user.substr(0, at)) + "@" + quote(current_user.substr(at + 1));
 }
 
+constexpr unsigned int kDatabaseAccessDenied = 1044;  // ER_DBACCESS_DENIED_ERROR
+
+// The connection's account as a GRANT names it (QuoteMysqlAccount).
+std::string CurrentAccount(MysqlConnection& conn) {
+  auto account = conn.Query("SELECT CURRENT_USER()");
+  return QuoteMysqlAccount(
+      account && account->size() == 1 && !(*account)[0].empty() ? (*account)[0][0] : "");
+}
+
+// The database `db` as a GRANT names it, that one only: in backquotes, with the wildcards _ and
+// % (and the escape character) escaped.
+std::string GrantPattern(const std::string& db) {
+  std::string escaped;
+  for (char c : db) {
+    if (c == '_' || c == '%' || c == '\\') escaped += '\\';
+    escaped += c;
+  }
+  return QuoteMysqlIdentifier(escaped);
+}
+
 // Whether the dump tool of `version_line` ("mariadb-dump  Ver 10.19 Distrib 10.11.19-MariaDB,
 // …", "mariadb-dump from 11.4.2-MariaDB, client 10.19 …") has --dump-history: MariaDB 10.11's
 // and newer.
@@ -587,6 +607,15 @@ class MysqlDriver final : public DriverSteps {
     // ER_DB_CREATE_EXISTS, by number: the server words it in its own lc_messages language.
     constexpr unsigned int kDatabaseExists = 1007;
     if (conn.LastErrorNumber() == kDatabaseExists) return false;
+    // An application's account usually has rights on its own database only: the server's
+    // words alone left the user of `--database NEW` without the grant that lets it.
+    if (conn.LastErrorNumber() == kDatabaseAccessDenied) {
+      return Failure(TrFormat(
+          "cannot create database '{}': {}: a restore into a database that does not exist "
+          "creates it; grant the user that database (as an administrator: GRANT ALL ON {}.* TO "
+          "{};), which lets it create it",
+          db, s.error().message, GrantPattern(db), CurrentAccount(conn)));
+    }
     return Failure(TrFormat("cannot create database '{}': {}", db, s.error().message));
   }
 
@@ -734,11 +763,8 @@ class MysqlDriver final : public DriverSteps {
       // An application's account usually has rights on its own database only; the server's
       // words alone left the user without the grant that lets the restore test run
       // (docs/databases.md).
-      constexpr unsigned int kDatabaseAccessDenied = 1044;  // ER_DBACCESS_DENIED_ERROR
       if (conn.LastErrorNumber() == kDatabaseAccessDenied) {
-        auto account = conn.Query("SELECT CURRENT_USER()");
-        std::string to = QuoteMysqlAccount(
-            account && account->size() == 1 && !(*account)[0].empty() ? (*account)[0][0] : "");
+        const std::string to = CurrentAccount(conn);
         message = TrFormat(
             "cannot create temporary database '{}': {}: the restore test makes and drops a "
             "database of its own, named velin_restore_test_…; grant the user that (as an "

@@ -415,8 +415,31 @@ class PostgresDriver final : public DriverSteps {
         }
       }
     }
-    if (!s) return Failure(TrFormat("cannot create database '{}': {}", name, s.error().message));
+    if (!s) {
+      // The application's role rarely may create databases: the server's words alone left the
+      // user of `--database NEW` (or of a new machine) without the statement that lets it.
+      if (std::optional<std::string> role = RoleThatMayNotCreate(conn)) {
+        return Failure(TrFormat(
+            "cannot create database '{}': {}: a restore into a database that does not exist "
+            "creates it; let the user do so (as a superuser: ALTER ROLE {} CREATEDB;) or create "
+            "it for the user first (as a superuser: CREATE DATABASE {} OWNER {};)",
+            name, s.error().message, *role, conn.QuoteIdentifier(name), *role));
+      }
+      return Failure(TrFormat("cannot create database '{}': {}", name, s.error().message));
+    }
     return warnings;
+  }
+
+  // The connection's role, quoted, when it may not create databases (neither CREATEDB nor a
+  // superuser); none when it may, or when the catalog does not say.
+  static std::optional<std::string> RoleThatMayNotCreate(PgConnection& conn) {
+    auto may = conn.Query(
+        "SELECT rolcreatedb OR rolsuper, current_user FROM pg_catalog.pg_roles "
+        "WHERE rolname = current_user");
+    if (!may || may->size() != 1 || (*may)[0].size() != 2 || (*may)[0][0] != "f") {
+      return std::nullopt;
+    }
+    return conn.QuoteIdentifier((*may)[0][1]);
   }
 
   // Makes database `name` ready for the restore of the dump `produce` gives: created, as the
@@ -1397,15 +1420,12 @@ class PostgresDriver final : public DriverSteps {
           TrFormat("cannot create temporary database '{}': {}", name, s.error().message);
       // An application's role rarely may create databases; the server's words alone left the
       // user without the statement that lets the restore test run (docs/databases.md).
-      auto may = conn.Query(
-          "SELECT rolcreatedb OR rolsuper, current_user FROM pg_catalog.pg_roles "
-          "WHERE rolname = current_user");
-      if (may && may->size() == 1 && (*may)[0].size() == 2 && (*may)[0][0] == "f") {
+      if (std::optional<std::string> role = RoleThatMayNotCreate(conn)) {
         message = TrFormat(
             "cannot create temporary database '{}': {}: the restore test makes and drops a "
             "database of its own; let the user do so (as a superuser: ALTER ROLE {} CREATEDB;) or "
             "test on another server (--restore-test-server HOST[:PORT])",
-            name, s.error().message, conn.QuoteIdentifier((*may)[0][1]));
+            name, s.error().message, *role);
       }
       return Failure(message);
     }

@@ -520,6 +520,10 @@ Result<io::BeneathEntry> LocateSqliteFile(const std::string& root, const std::st
   if (!root.empty() && path.starts_with(top)) below = root;
   io::BeneathOptions options;
   options.create = create;
+  // A directory the restore makes (a new machine, a deleted var/) is the application's, as the
+  // database file made in it is (CopyAttributes): made by root as root's, the application
+  // could not write the journal beside its database.
+  options.owner_of_parent = create;
   return io::OpenEntryBeneath(io::Env::Default(), below,
                               path.substr(std::min(path.size(), below.size())), options);
 }

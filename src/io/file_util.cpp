@@ -290,6 +290,17 @@ Result<BeneathEntry> Beneath(Env& env, const std::string& root, const std::strin
     if (!info && info.error().sys_errno == ENOENT && last) return BeneathEntry{at, part};
     if (!info && info.error().sys_errno == ENOENT && options.create) {
       VELIN_TRY(env.CreateDirAt(*at, part, options.mode));
+      if (options.owner_of_parent && ::geteuid() == 0) {
+        VELIN_ASSIGN(FileInfo parent, env.StatAt(*at, "."));
+        if (parent.uid != 0 || parent.gid != 0) {
+          VELIN_TRY(env.SetAttributesAt(*at, part,
+                                        Attributes{.set_owner = true,
+                                                   .uid = parent.uid,
+                                                   .gid = parent.gid,
+                                                   .set_mode = false,
+                                                   .set_mtime = false}));
+        }
+      }
       VELIN_TRY(env.SyncDir(where));
       info = env.StatAt(*at, part);
     }

@@ -57,7 +57,7 @@ TEST(CovCliOutput, AFreshRepositoryFromInitToTheFirstDryRun) {
   // The dry run names the database it would dump, and dumps nothing.
   r = app.Run({"backup", "create", "--dry-run"}, en);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("Dry run: 1 files"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Dry run: 1 file (5 B) would be read"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("The database (sqlite " + app.root() +
                        "/var/app.db) would be dumped; a dry run does not dump it"),
             std::string::npos)

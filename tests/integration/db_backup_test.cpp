@@ -232,11 +232,16 @@ TEST_F(PostgresBackupTest, BackupDamageRestoreGivesBackTheBackedUpState) {
   RunResult r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Database restored"), std::string::npos) << r.out;
+  // The database by its name and its server (not "into database 'shop' at …").
+  const std::string server = "' at 127.0.0.1:" + std::to_string(pg().port()) + "\n";
+  EXPECT_NE(r.out.find("Database restored into '" + db_ + server), std::string::npos) << r.out;
   EXPECT_EQ(pg().TableDigests(db_), before);
 
   std::string other = db_ + "_other";
   r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", other}, WithPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // Another name: on the same server, which the line now says too.
+  EXPECT_NE(r.out.find("Database restored into '" + other + server), std::string::npos) << r.out;
   EXPECT_EQ(pg().TableDigests(other), before);
 }
 

@@ -49,6 +49,11 @@ TEST(MysqlBackupTest, BackupDamageRestoreVerify) {
   r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"}, WithAppPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(my.TableDigests(db), before);
+  // The database by its name and its server (not "into database 'shop' at …").
+  EXPECT_NE(r.out.find("Database restored into '" + db +
+                       "' at 127.0.0.1:" + std::to_string(my.port()) + "\n"),
+            std::string::npos)
+      << r.out;
 
   r = app.Run({"backup", "verify", "latest", "--restore-test"}, WithAppPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -318,12 +323,17 @@ TEST(SqliteBackupTest, BackupDamageRestoreVerifyKeepsTheFileMode) {
   r = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(RunProgram({"sqlite3", path, ".dump"}).out, before);
+  // The file (it said "into database '/…/var/app.db'").
+  EXPECT_NE(r.out.find("Database restored into " + path + "\n"), std::string::npos) << r.out;
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
 
   r = app.Run({"backup", "restore", "latest", "--only", "db", "--database", "var/copy.db"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Database restored into " + app.root() + "/var/copy.db\n"),
+            std::string::npos)
+      << r.out;
   EXPECT_EQ(RunProgram({"sqlite3", app.root() + "/var/copy.db", ".dump"}).out, before);
 
   r = app.Run({"backup", "verify", "latest", "--restore-test"});

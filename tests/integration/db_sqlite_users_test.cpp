@@ -9,6 +9,9 @@
 // - a restore by root of a database whose file was gone (deleted, lost with its disk) left a
 //   file of root's, mode 0644, in the application's directory: the application could only
 //   read what was restored;
+// - a restore by root onto a new machine, where the database's directories were missing too,
+//   made them as root's: the database file made in them was root's as well, and the application
+//   could not write its journal beside it;
 // - a database velin's user may not read was "unable to open database file", without why;
 //   a path naming a file that is not a SQLite database (another file, or a database encrypted
 //   by SQLCipher) was "file is not a database", which did not say what to check.
@@ -182,6 +185,44 @@ TEST(SqliteUsersTest, ARestoreByRootOfADeletedDatabaseGivesItToTheOwnerOfItsDire
       SqliteUsersQuery(path, "INSERT INTO t (v) VALUES ('after the restore')", kSqliteUsersApp);
   EXPECT_EQ(wrote.exit_code, 0) << wrote.err;
   EXPECT_EQ(SqliteUsersQuery(path, "SELECT count(*) FROM t").out, "501\n");
+}
+
+TEST(SqliteUsersTest, ARestoreByRootIntoMissingDirectoriesGivesThemToTheOwnerOfTheirParent) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (directories of another user)";
+  BackupApp app({"db"}, "\n[database]\ndriver = \"sqlite\"\npath = \"var/data/app.db\"\n");
+  const std::string var = app.root() + "/var";
+  const std::string path = var + "/data/app.db";
+  fs::create_directories(var + "/data");
+  EXPECT_EQ(::chmod(app.path("").c_str(), 0755), 0);  // mkdtemp made the top 0700
+  RunResult made = SqliteUsersQuery(
+      path, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t (v) VALUES ('a');");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ASSERT_EQ(app.Run({"backup", "init"}).exit_code, 0);
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  // A new machine: app.root is there, the application's (its group the web server's); var/
+  // and all below it are not.
+  fs::remove_all(var);
+  SqliteUsersChown(app.root(), kSqliteUsersApp, kSqliteUsersApp + 1);
+  EXPECT_EQ(::chmod(app.root().c_str(), 0755), 0);
+
+  RunResult restored = app.Run({"backup", "restore", "latest", "--only", "db", "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.out.find("Database restored into " + path + "\n"), std::string::npos)
+      << restored.out;
+  for (const std::string& made_here : {var, var + "/data", path}) {
+    struct stat st {};
+    ASSERT_EQ(::lstat(made_here.c_str(), &st), 0) << made_here;
+    EXPECT_EQ(st.st_uid, kSqliteUsersApp) << made_here;
+    EXPECT_EQ(st.st_gid, kSqliteUsersApp + 1) << made_here;
+  }
+  // What was there is left as it was.
+  struct stat top {};
+  ASSERT_EQ(::lstat(app.path("").c_str(), &top), 0);
+  EXPECT_EQ(top.st_uid, 0u);
+  // The application writes its database (and the journal beside it).
+  RunResult wrote = SqliteUsersQuery(path, "INSERT INTO t (v) VALUES ('b')", kSqliteUsersApp);
+  EXPECT_EQ(wrote.exit_code, 0) << wrote.err;
+  EXPECT_EQ(SqliteUsersQuery(path, "SELECT count(*) FROM t").out, "2\n");
 }
 
 TEST(SqliteUsersTest, ADatabaseVelinsUserMayNotReadSaysWhy) {

@@ -269,7 +269,18 @@ TEST(GermanTest, AnUnsetPassphraseVariableIsNamedInGerman) {
   RunResult r = app.Run({"backup", "list"}, o);
   Expect(r, 2, "backup list without the passphrase variable");
   EXPECT_EQ(r.err,
-            "Fehler: Repository-Passphrase: Umgebungsvariable VELIN_TEST_PASS ist nicht gesetzt\n");
+            "Fehler: Repository-Passphrase: Umgebungsvariable VELIN_TEST_PASS ist nicht gesetzt "
+            "(backup.password_env); cron und systemd geben keine Variablen der Shell weiter: für "
+            "geplante Läufe die Passphrase in eine Datei legen, die nur velins Benutzer lesen darf "
+            "(chmod 600), und sie stattdessen in backup.password_file nennen\n");
+  // config check warns of it, in German too.
+  r = app.Run({"config", "check", "-q"}, o);
+  Expect(r, 0, "config check without the passphrase variable");
+  ExpectGermanLine(r,
+                   "backup.password_env nennt die Umgebungsvariable VELIN_TEST_PASS, die hier "
+                   "nicht gesetzt ist; cron und systemd geben keine Variablen der Shell weiter",
+                   {"names the environment variable"});
+  german.ExpectNoMisses();
   // The database password's variable, likewise.
   BackupApp db({"db"}, "");
   WriteFile(db.path("velin.toml"),

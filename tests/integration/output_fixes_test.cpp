@@ -223,6 +223,45 @@ TEST(OutputFixesTest, VerifyOfAnEmptyRepositorySaysSo) {
   EXPECT_FALSE(fs::exists(app.repo() + "/state/verify"));
 }
 
+// A backup of one file said "1 files" (its dry run too, and the summary notifications carry):
+// one form for one, in English and in German.
+TEST(OutputFixesTest, ACountOfOneFileIsSingular) {
+  TempDir notes;
+  BackupApp app({"storage"},
+                "prune_after_create = false\n[notify]\nevents = "
+                "[\"backup-succeeded\"]\ncommand = 'printf %s \"$VELIN_SUMMARY\" > " +
+                    notes / "summary.txt" + "'\n");
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  ASSERT_EQ(app.Run({"backup", "init"}).exit_code, 0);
+  RunOptions en;
+  en.env = {{"LANG", "C"}};
+  RunResult r = app.Run({"backup", "create", "--dry-run"}, en);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Dry run: 1 file (2 B) would be read;"), std::string::npos) << r.out;
+  r = app.Run({"backup", "create"}, en);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("1 file, 2 B read, "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("1 files"), std::string::npos) << r.out;
+  const std::string summary = ReadFileOrDie(notes / "summary.txt");
+  EXPECT_NE(summary.find(": 1 file, "), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("1 files"), std::string::npos) << summary;
+
+  RunOptions de;
+  de.env = {{"LANG", "de_DE.UTF-8"}};
+  de.unset_env = {"LC_ALL", "LC_MESSAGES"};
+  r = app.Run({"backup", "create"}, de);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("1 Datei, 2 B gelesen, "), std::string::npos) << r.out;
+  r = app.Run({"backup", "create", "--dry-run"}, de);
+  EXPECT_NE(r.out.find("Probelauf: 1 Datei (2 B) würde gelesen;"), std::string::npos) << r.out;
+
+  // Two: the plural, as before.
+  WriteFile(app.root() + "/storage/b.txt", "b\n");
+  r = app.Run({"backup", "create"}, en);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 files, 4 B read, "), std::string::npos) << r.out;
+}
+
 TEST(OutputFixesTest, ConfigCheckWarnsAboutAMissingInclude) {
   BackupApp app({"storage", "uploads/missing"});
   fs::create_directories(app.root() + "/storage");

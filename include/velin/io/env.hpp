@@ -360,6 +360,9 @@ Status RemoveAllAt(Env& env, const Dir& dir, const std::string& name);
 struct BeneathOptions {
   bool create = false;   // makes a missing directory
   uint32_t mode = 0755;  // of a directory it makes
+  // Run as root: a directory it makes gets the owner and group of the one it is made in (so of
+  // the nearest that existed), not root's; directories that existed are left as they are.
+  bool owner_of_parent = false;
 };
 // The directory `rel` below `root` (which is trusted and followed), opened part by part through
 // the descriptor of the one before, never following a symlink by path. A symlink on the way is
