@@ -108,6 +108,10 @@ void AddList(CLI::App& group, Context& ctx) {
         if (v.current)
           marks += std::string("  ") + Arrow(out, true) + " " + std::string(Tr("current"));
         if (v.transaction_base) marks += "  [" + std::string(Tr("transaction base")) + "]";
+        // The level a switch back to it migrates down to (docs/rollback.md#schema-levels).
+        if (!v.record.schema_level.empty()) {
+          marks += "  [" + TrFormat("schema level {}", ShownPath(v.record.schema_level)) + "]";
+        }
         if (!v.record.failed.empty()) {
           marks += "  [" + TrFormat("failed {}", ShownTime(v.record.failed)) + "]";
         }

@@ -506,7 +506,8 @@ class Loader {
     // velin's own variables that are not config keys, and the test hooks.
     static const char* kOther[] = {
         "VELIN_CONFIG", "VELIN_CACHE_DIR", "VELIN_FTP_PASSWORD", "VELIN_FTPS_CA_FILE", "VELIN_NOW",
-        "VELIN_ROLLBACK_LEVEL", "VELIN_RELEASE_DIR", "VELIN_FAULT_INJECT", "VELIN_TEST_CRASH_AT",
+        "VELIN_ROLLBACK_LEVEL", "VELIN_RELEASE_DIR", "VELIN_FROM_RELEASE_DIR", "VELIN_FAULT_INJECT",
+        "VELIN_TEST_CRASH_AT",
         // What a hook gets (docs/operations.md#hooks): a hook may run velin itself.
         "VELIN_EVENT", "VELIN_BACKUP_ID", "VELIN_VERSION", "VELIN_FROM_VERSION", "VELIN_ERROR",
         // ... and what a notify command gets (docs/operations.md#notifications).

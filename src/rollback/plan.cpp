@@ -179,7 +179,7 @@ Result<SwitchPlan> RollbackEngine::PlanSwitch(const std::string& name) {
   VELIN_ASSIGN(std::string level_now, SchemaLevel(settings_));
   if (!level_now.empty()) plan.live_level = level_now;
   if (!to.schema_level.empty() && !plan.live_level.empty() &&
-      LevelBelow(to.schema_level, plan.live_level)) {
+      LevelBelow(to.schema_level, plan.live_level, plan.older)) {
     if (settings_.migrate_down.empty()) {
       plan.migrate_warning = TrFormat(
           "schema level {} is below the live level {} and no rollback.migrate_down is "

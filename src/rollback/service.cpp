@@ -81,6 +81,7 @@ std::vector<std::pair<std::string, std::string>> ServiceEnv(const ServiceVars& v
   return {{"VELIN_VERSION", vars.version},
           {"VELIN_RELEASE_DIR", vars.release_dir},
           {"VELIN_FROM_VERSION", vars.from_version},
+          {"VELIN_FROM_RELEASE_DIR", vars.from_release_dir},
           {"VELIN_ROLLBACK_LEVEL", vars.level}};
 }
 
@@ -154,24 +155,40 @@ Status WaitHealthy(io::Env& env, const Settings& settings, const ServiceVars& va
 
 Result<std::string> SchemaLevel(const Settings& settings) {
   if (settings.migration_status.empty()) return std::string();
-  VELIN_ASSIGN(CommandResult r,
-               RunShellCommand(settings.migration_status, Duration(60'000), settings.app_root));
+  // The level is the last line of stdout alone: a warning the tool writes to stderr (PHP's
+  // "Deprecated: …", a psql NOTICE) was recorded as the level before 2026-12-07.
+  ProcessOptions options;
+  options.argv = {"/bin/sh", "-c", settings.migration_status};
+  options.cwd = settings.app_root;
+  VELIN_ASSIGN(CommandResult r, RunCommandSplit(std::move(options), Duration(60'000)));
   if (r.exit_code != 0 || r.timed_out) {
+    // Its last line says why (the database is down, a missing setting), as for the other
+    // commands; before 2026-12-07 only the exit status was given.
+    std::string said = LastLine(r.error_output);
+    if (said.empty()) said = LastLine(r.output);
+    std::string last = r.timed_out ? "" : MaskUrlPasswords(said);
     return Failure(
-        TrFormat("rollback.migration_status command failed ({})",
-                 (r.timed_out ? std::string(Tr("timed out")) : DescribeExit(r.exit_code))));
+        TrFormat("rollback.migration_status command failed ({}){}",
+                 (r.timed_out ? std::string(Tr("timed out")) : DescribeExit(r.exit_code)),
+                 (last.empty() ? "" : ": " + last)));
   }
   return LastLine(r.output);
 }
 
-bool LevelBelow(const std::string& a, const std::string& b) {
+bool LevelBelow(const std::string& target, const std::string& live, bool target_older) {
   auto numeric = [](const std::string& s) {
     return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
   };
-  if (numeric(a) && numeric(b)) {
-    if (a.size() != b.size()) return a.size() < b.size();
+  if (numeric(target) && numeric(live)) {
+    auto digits = [](const std::string& s) {  // "007" is 7
+      size_t first = s.find_first_not_of('0');
+      return first == std::string::npos ? std::string("0") : s.substr(first);
+    };
+    const std::string a = digits(target);
+    const std::string b = digits(live);
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
   }
-  return a < b;
+  return target != live && target_older;
 }
 
 }  // namespace velin::rollback

@@ -17,12 +17,15 @@ namespace velin::rollback {
 // switch it is part of (docs/rollback.md#what-the-commands-are-told): VELIN_VERSION, the version
 // this direction of the switch goes to (going back, the one it goes back to), VELIN_RELEASE_DIR,
 // that version's release directory, VELIN_FROM_VERSION, the version it leaves ("" when none),
-// and VELIN_ROLLBACK_LEVEL, the level migrate_down migrates to (else ""). Each is set, empty
-// when unknown, so that a value inherited from velin's own environment never passes for one.
+// VELIN_FROM_RELEASE_DIR, its release directory (where migrate_down finds the down migrations of
+// the version being left: `current` already points at the older code, which lacks them), and
+// VELIN_ROLLBACK_LEVEL, the level migrate_down migrates to (else ""). Each is set, empty when
+// unknown, so that a value inherited from velin's own environment never passes for one.
 struct ServiceVars {
   std::string version;
   std::string release_dir;
   std::string from_version;
+  std::string from_release_dir;
   std::string level;
 };
 
@@ -41,7 +44,12 @@ bool IsHealthUrl(const std::string& health);
 // The schema level printed by migration_status ("" when not configured).
 Result<std::string> SchemaLevel(const Settings& settings);
 
-// True when level `a` is below level `b` (numerically when both are numbers).
-bool LevelBelow(const std::string& a, const std::string& b);
+// True when a switch to a version recorded at level `target` goes back past a schema change from
+// the `live` level, so migrate_down runs: numerically when both are numbers; else (alembic's
+// revision hashes, "Current version: 12") levels have no order velin could know, and a level
+// that differs counts as below when the target is the older version (`target_older`). Before
+// 2026-12-07 such levels were compared as strings: going back from alembic's "1975ea83b712" to
+// "ae1027a6acg" skipped migrate_down without a word.
+bool LevelBelow(const std::string& target, const std::string& live, bool target_older);
 
 }  // namespace velin::rollback

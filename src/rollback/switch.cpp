@@ -105,6 +105,7 @@ struct StepProgress {
   bool stopped = false;      // `stop` passed (or, going back, was run and failed: stop_failure)
   bool changed = false;      // the link or the config was touched
   bool started = false;      // `start` passed (a failure after it is the health check)
+  bool migrated = false;     // migrate_down was run (it may have changed the schema)
   std::string stop_failure;  // going back: why `stop` failed, the switch back went on
 };
 
@@ -132,7 +133,10 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
   ServiceVars vars;
   vars.version = to.name;
   vars.release_dir = StateLayout{settings.state_dir}.Release(to.name);
-  if (from != nullptr) vars.from_version = from->name;
+  if (from != nullptr) {
+    vars.from_version = from->name;
+    vars.from_release_dir = StateLayout{settings.state_dir}.Release(from->name);
+  }
   if (Status stopped =
           RunServiceCommand(settings, "stop", settings.stop, settings.stop_timeout, vars);
       !stopped) {
@@ -171,7 +175,7 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
   if (restore_data) {
     VELIN_TRY(restore_data());
   } else if (!to.schema_level.empty() && !from_level.empty() &&
-             LevelBelow(to.schema_level, from_level)) {
+             LevelBelow(to.schema_level, from_level, older)) {
     if (settings.migrate_down.empty()) {
       reporter.Warn(
           TrFormat("schema level {} is below the live level {} and no "
@@ -180,8 +184,20 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
     } else {
       ServiceVars down = vars;
       down.level = to.schema_level;
+      progress->migrated = true;
       VELIN_TRY(RunServiceCommand(settings, "migrate_down", settings.migrate_down, kCommandTimeout,
                                   down));
+      // What migration_status says now, not migrate_down's exit status, tells whether the old
+      // code will find its schema (a command that ran the old release's tool, which has not
+      // the newer down migrations, or a wrong level argument, exits 0 having done nothing).
+      // Before 2026-12-07 the old code was started on the newer schema, exit 0.
+      VELIN_ASSIGN(std::string reached, SchemaLevel(settings));
+      if (!reached.empty() && reached != to.schema_level) {
+        return Failure(TrFormat(
+            "rollback.migrate_down ended with exit status 0, but rollback.migration_status "
+            "now says {}, not {}",
+            reached, to.schema_level));
+      }
       reporter.Done(TrFormat("Database migrated down to level {}", to.schema_level));
     }
   } else if (older && settings.migrate_down.empty() && settings.database_configured &&
@@ -776,6 +792,21 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
       auto [left, left_shown] = ServiceLeft(forward_progress, intent.to, intent.from);
       back_result += "; " + left;
       back_shown += "; " + left_shown;
+    }
+  }
+  // velin migrates down, never up: a switch back after migrate_down ran (and did its work, or
+  // part of it) leaves `from` on the older schema. Said, with what to do, instead of
+  // "switched back (healthy)" alone (before 2026-12-07).
+  if ((forward_progress.migrated || !ran_forward) && from && !intent.from_level.empty()) {
+    if (auto level = SchemaLevel(settings_);
+        level && !level->empty() && *level != intent.from_level) {
+      back_result += "; the database stays at schema level " + *level + " (" + from->name +
+                     " ran on " + intent.from_level +
+                     "): velin does not migrate up, run the migrations of " + from->name;
+      back_shown = TrFormat(
+          "{}; the database stays at schema level {} ({} ran on {}): velin does not migrate "
+          "up, run the migrations of {}",
+          back_shown, *level, from->name, intent.from_level, from->name);
     }
   }
   entry.outcome = (intent.health_failed ? "health check failed; " : "failed; ") + back_result;

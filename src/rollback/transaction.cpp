@@ -250,6 +250,33 @@ Result<std::string> RollbackEngine::ChooseBaseLocked(const std::string& txn_id) 
   return snap.name;
 }
 
+// The level recorded at create-version is the database's then: in a deploy that runs the
+// version's migrations after its create-version (or after its switch), the version got its
+// predecessor's level, and a later switch back to it migrated down one step too far (its own
+// tables dropped, exit 0). Before 2026-12-07 that level was never corrected.
+void RollbackEngine::RecordLiveLevelLocked() {
+  if (settings_.migration_status.empty()) return;
+  auto update = [&]() -> Status {
+    VELIN_ASSIGN(std::string live, LiveCurrent());
+    VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
+    VersionRecord* rec = reg.Find(live);
+    if (rec == nullptr) return Ok();
+    VELIN_ASSIGN(std::string level, SchemaLevel(settings_));
+    if (level.empty() || level == rec->schema_level) return Ok();
+    const std::string before = rec->schema_level;
+    rec->schema_level = level;
+    VELIN_TRY(SaveRegistry(env_, layout_, reg));
+    reporter_.Info(before.empty()
+                       ? TrFormat("Schema level of {} recorded: {}", live, level)
+                       : TrFormat("Schema level of {} recorded: {} (was {})", live, level, before));
+    return Ok();
+  };
+  if (Status recorded = update(); !recorded) {
+    reporter_.Warn(TrFormat("the schema level of the live version was not recorded: {}",
+                            recorded.error().message));
+  }
+}
+
 // "transaction ID (reason 'R', by user@host, open until T)" for messages about another deploy.
 static std::string DescribeTransaction(const TransactionRecord& t) {
   if (t.reason.empty()) {
@@ -291,6 +318,7 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   if (intent)
     return Failure(std::string(Tr("a switch was interrupted; run 'velin rollback recover' first")));
   VELIN_TRY(CheckLiveRelease());  // before a backup is taken or anything is written
+  RecordLiveLevelLocked();        // the level the base, when it is the live version, goes back to
   int64_t now = UnixMs(env_);
   TransactionRecord txn;
   txn.id = IsoTime(now).substr(0, 19) + "-" + std::to_string(env_.ThisProcess().pid);
@@ -501,6 +529,7 @@ Result<TransactionEnd> RollbackEngine::Commit() {
                  "velin command retries",
                  txn.id, layout_.Transaction())));
   }
+  RecordLiveLevelLocked();  // the deploy, its migrations included, is done
   return end;
 }
 

@@ -473,6 +473,14 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   record.source_digest = DigestOf(manifest.artifacts);
   record.config_digest = DigestOf(live_config);
   VELIN_ASSIGN(record.schema_level, SchemaLevel(settings_));
+  if (!settings_.migration_status.empty() && record.schema_level.empty()) {
+    // Before 2026-12-07 an empty level was recorded without a word: no switch back to this
+    // version ever ran migrate_down.
+    reporter_.Warn(
+        TrFormat("rollback.migration_status printed nothing: {} has no schema level, "
+                 "and a switch back to it will not run migrate_down",
+                 name));
+  }
   record.seq = reg.next_seq++;
   record.base_of = base_of;
 

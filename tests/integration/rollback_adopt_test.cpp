@@ -125,7 +125,8 @@ TEST(RollbackMigrationTest, GoingBackRunsMigrateDownWithTheTargetLevel) {
 TEST(RollbackMigrationTest, TheLevelIsOneQuotedWordInMigrateDown) {
   ToyApp app(NoService(
       "migration_status = \"cat schema_level\"\n"
-      "migrate_down = \"printf '%s|' {level} \\\"$VELIN_ROLLBACK_LEVEL\\\" > migrated_to\"\n"));
+      "migrate_down = \"printf '%s|' {level} \\\"$VELIN_ROLLBACK_LEVEL\\\" > migrated_to && "
+      "printf '%s\\\\n' \\\"$VELIN_ROLLBACK_LEVEL\\\" > schema_level\"\n"));
   const std::string v1_level = "ae1027a6acg (head) $(touch pwned) `touch pwned` it's";
   WriteFile(app.app() + "/schema_level", v1_level + "\n");
   ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);

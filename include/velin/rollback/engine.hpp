@@ -273,6 +273,11 @@ class RollbackEngine {
   // could not read the config this command read (a pipe such as `--config <(…)`).
   Status CheckWatchdogCanReadConfig() const;
   Result<std::string> ChooseBaseLocked(const std::string& txn_id);
+  // Under the lock, where the live version is known to run on the live schema (`begin`,
+  // before the deploy; `commit`, after it): records migration_status's level as the live
+  // version's `schema_level`, the level a later switch back to it migrates down to. A level
+  // that cannot be read is a warning.
+  void RecordLiveLevelLocked();
   Status PointCurrentAt(const std::string& name);
   Status EnsureStateDir();
   // Refuses a state dir below app.root reached through another user's symlink leading out.

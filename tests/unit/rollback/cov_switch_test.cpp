@@ -197,7 +197,8 @@ TEST_F(CovSwitchTest, ALowerSchemaLevelWithoutMigrateDownIsAWarning) {
   s_.migration_status = "echo no database >&2; exit 3";  // the query itself fails
   auto broken = Engine().PlanSwitch("v2");
   ASSERT_FALSE(broken);
-  EXPECT_EQ(broken.error().message, "rollback.migration_status command failed (exit code 3)");
+  EXPECT_EQ(broken.error().message,
+            "rollback.migration_status command failed (exit code 3): no database");
 }
 
 TEST_F(CovSwitchTest, GoingBackWithADatabaseButNoLevelsIsAWarningInThePlan) {
