@@ -31,6 +31,21 @@ std::string RightsSection(const std::string& driver, int port, const std::string
          "\"\nname = \"" + db + "\"\npassword_env = \"" + kDbTestPasswordEnv + "\"\n";
 }
 
+// A login role that owns `db` (with a two-row table t) and may not create databases.
+void GiveToRoleWithoutCreatedb(PostgresServer& pg, const std::string& db, const std::string& role) {
+  pg.Sql("postgres", "CREATE ROLE " + role + " LOGIN PASSWORD '" + kAppPassword + "'");
+  pg.Sql("postgres", "ALTER DATABASE " + db + " OWNER TO " + role);
+  pg.Sql(db, "SET ROLE " + role + "; CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);");
+}
+
+// An account with every right on `db` (given a two-row table t) and none elsewhere.
+void GiveToAccountWithRightsOnItOnly(MariadbServer& my, const std::string& db,
+                                     const std::string& account) {
+  my.Sql("", "CREATE USER " + account + " IDENTIFIED BY '" + std::string(kAppPassword) +
+                 "'; GRANT ALL ON " + db + ".* TO " + account);
+  my.Sql(db, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);");
+}
+
 // Drops the PostgreSQL database and role a test made, also when it fails.
 struct PgRoleDropped {
   PostgresServer& pg;
@@ -49,9 +64,7 @@ TEST(RestoreTestRights, PostgresRoleWithoutCreatedbIsToldTheStatementThatLetsIt)
   const std::string db = pg.CreateDatabase();
   const std::string role = "lim_" + db;
   PgRoleDropped dropped{pg, db, role};
-  pg.Sql("postgres", "CREATE ROLE " + role + " LOGIN PASSWORD '" + kAppPassword + "'");
-  pg.Sql("postgres", "ALTER DATABASE " + db + " OWNER TO " + role);
-  pg.Sql(db, "SET ROLE " + role + "; CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);");
+  GiveToRoleWithoutCreatedb(pg, db, role);
   BackupApp app({"db"}, RightsSection("postgresql", pg.port(), role, db));
   ASSERT_EQ(app.Run({"backup", "create"}, DbTestPassword()).exit_code, 0);
 
@@ -88,9 +101,7 @@ TEST(RestoreTestRights, PostgresRestoreIntoANewNameWithoutCreatedbIsToldTheState
   PgRoleDropped dropped{pg, db, role};
   const std::string copy = db + "_copy";
   PgNewDatabaseDropped copy_dropped{pg, copy};
-  pg.Sql("postgres", "CREATE ROLE " + role + " LOGIN PASSWORD '" + kAppPassword + "'");
-  pg.Sql("postgres", "ALTER DATABASE " + db + " OWNER TO " + role);
-  pg.Sql(db, "SET ROLE " + role + "; CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);");
+  GiveToRoleWithoutCreatedb(pg, db, role);
   BackupApp app({"db"}, RightsSection("postgresql", pg.port(), role, db));
   ASSERT_EQ(app.Run({"backup", "create"}, DbTestPassword()).exit_code, 0);
 
@@ -139,9 +150,7 @@ TEST(RestoreTestRights, MariadbAccountWithRightsOnItsDatabaseOnlyIsToldTheGrantT
   const std::string user = "lim_" + db;
   const std::string account = "'" + user + "'@'%'";
   MariadbAccountDropped dropped{my, account};
-  my.Sql("", "CREATE USER " + account + " IDENTIFIED BY '" + std::string(kAppPassword) +
-                 "'; GRANT ALL ON " + db + ".* TO " + account);
-  my.Sql(db, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);");
+  GiveToAccountWithRightsOnItOnly(my, db, account);
   BackupApp app({"db"}, RightsSection("mysql", my.port(), user, db));
   ASSERT_EQ(app.Run({"backup", "create"}, DbTestPassword()).exit_code, 0);
 
@@ -167,9 +176,7 @@ TEST(RestoreTestRights, MariadbRestoreIntoANewNameWithRightsOnItsDatabaseOnlyIsT
   const std::string user = "lim_" + db;
   const std::string account = "'" + user + "'@'%'";
   MariadbAccountDropped dropped{my, account};
-  my.Sql("", "CREATE USER " + account + " IDENTIFIED BY '" + std::string(kAppPassword) +
-                 "'; GRANT ALL ON " + db + ".* TO " + account);
-  my.Sql(db, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);");
+  GiveToAccountWithRightsOnItOnly(my, db, account);
   BackupApp app({"db"}, RightsSection("mysql", my.port(), user, db));
   ASSERT_EQ(app.Run({"backup", "create"}, DbTestPassword()).exit_code, 0);
 
