@@ -5,7 +5,11 @@
 //   least 16 directories: a restore of a large repository failed at 64 ("cannot create …: Too
 //   many open files"), a verify there passed but could not record its outcome, and at 32
 //   restore, verify and prune failed.
+// - SQLite's scratch copy in a full $TMPDIR (a small tmpfs /tmp): the error names that
+//   directory and what to do, where it said only "backup: database or disk is full", which
+//   read as the database's own disk.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -90,6 +94,47 @@ TEST(ResourceLimitsTest, AHardLimitOf32OpenFilesStillRestoresVerifiesAndPrunes) 
   r = app.Run({"backup", "restore", "latest", "--target", target}, LimitsOpenFiles(32));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(DescribeTree(target + "/storage"), want);
+}
+
+TEST(ResourceLimitsTest, ASqliteCopyInAFullTmpdirSaysWhereAndWhatToDo) {
+  BackupApp app({"db"},
+                "encryption = \"none\"\n[database]\ndriver = \"sqlite\"\npath = "
+                "\"var/app.db\"");
+  fs::create_directories(app.root() + "/var");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((app.root() + "/var/app.db").c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    // ~4 MB: more than the 2 MB tmpfs below holds.
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE t (v BLOB);"
+                           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                           "WHERE i < 4000) INSERT INTO t SELECT randomblob(1000) FROM n;",
+                           nullptr, nullptr, &error),
+              SQLITE_OK)
+        << (error != nullptr ? error : "");
+    sqlite3_close(db);
+  }
+  const std::string tmp = app.path("tmp");
+  SmallTmpfs small(tmp, "2m");
+  if (!small.mounted()) GTEST_SKIP() << "mount -t tmpfs not permitted here";
+  RunOptions full_tmp;
+  full_tmp.env["TMPDIR"] = tmp;
+
+  RunResult r = app.Run({"backup", "create"}, full_tmp);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(SplitLines(r.err).size(), 1u) << r.err;
+  EXPECT_NE(r.err.find("backup: no room for the copy of the database in " + tmp +
+                       " (database or disk is full): the copy needs as much room as the "
+                       "database; free some there, or set TMPDIR to a directory with room"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(fs::is_empty(tmp)) << "the partial copy is removed";
+  EXPECT_EQ(app.Json({"backup", "list"})["backups"].size(), 0u);
+
+  // With room, the same backup goes through.
+  r = app.Run({"backup", "create"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 }  // namespace
