@@ -4,7 +4,6 @@
 #include <fnmatch.h>
 #include <grp.h>
 #include <pwd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +25,7 @@
 
 #include "velin/backup/archiver.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/core/process.hpp"
 #include "velin/core/stack.hpp"
 #include "velin/core/termination.hpp"
 #include "velin/core/threads.hpp"
@@ -426,14 +426,15 @@ class FileWriterPool {
 
   // Directories a restore holds open at most: the open-file limit but 128 (the files being
   // written, the packs read and the 32 a local repository keeps open, the connections: ~60
-  // seen), from 16 to 8,192.
+  // seen), and at least a quarter of the limit, from 4 to 8,192. Under a small limit the
+  // others shrink too (a local repository keeps an eighth open); a floor of 16 took half of
+  // `ulimit -n 32`.
   static size_t DirBudget() {
     static constexpr size_t kMaxDirs = 8192;
-    static constexpr rlim_t kOthers = 128;
-    rlimit lim{};
-    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return kMaxDirs;
-    const rlim_t dirs = lim.rlim_cur > kOthers ? lim.rlim_cur - kOthers : 0;
-    return static_cast<size_t>(std::clamp<rlim_t>(dirs, 16, kMaxDirs));
+    static constexpr size_t kOthers = 128;
+    const size_t limit = OpenFileLimit();
+    const size_t dirs = std::max(limit > kOthers ? limit - kOthers : 0, limit / 4);
+    return std::clamp<size_t>(dirs, 4, kMaxDirs);
   }
 
   // At dir_budget_ open directories: the pending batch goes, and the walk waits until the

@@ -1894,6 +1894,11 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Sicherung: Datenbank ist gesperrt: eine Sperre von {} bestand die ganzen 60 s, die velin "
        "wartete (eine offen gehaltene Schreibtransaktion oder locking_mode=EXCLUSIVE); nichts "
        "wurde gesichert: das Backup erneut starten, sobald sie freigegeben ist"},
+      {"backup: no room for the copy of the database in {} ({}): the copy needs as much room "
+       "as the database; free some there, or set TMPDIR to a directory with room",
+       "Sicherung: kein Platz für die Kopie der Datenbank in {} ({}): die Kopie braucht so viel "
+       "Platz wie die Datenbank; dort Platz schaffen oder TMPDIR auf ein Verzeichnis mit Platz "
+       "setzen"},
       {"backup: the file is not a SQLite database (it does not begin with SQLite's header): "
        "another kind of file, or a database encrypted by SQLCipher or SEE, which velin cannot "
        "read; check database.path",

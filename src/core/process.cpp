@@ -130,6 +130,13 @@ void RestoreOpenFileLimit() {
   ::setrlimit(RLIMIT_NOFILE, &g_started_files);
 }
 
+size_t OpenFileLimit() {
+  static constexpr rlim_t kUnlimited = rlim_t{1} << 20;
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return kUnlimited;
+  return static_cast<size_t>(std::min(lim.rlim_cur, kUnlimited));
+}
+
 std::vector<std::string> ChildEnvironment(const ProcessOptions& options) {
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {

@@ -235,6 +235,14 @@ class SqliteDriver final : public DriverSteps {
              "header): another kind of file, or a database encrypted by SQLCipher or SEE, which "
              "velin cannot read; check database.path")));
     }
+    if ((rc & 0xff) == SQLITE_FULL) {
+      // "database or disk is full" alone read as the application's own disk or database: it
+      // is the scratch copy's, in $TMPDIR (often a small tmpfs), that is full.
+      return Failure(TrFormat(
+          "backup: no room for the copy of the database in {} ({}): the copy needs as much "
+          "room as the database; free some there, or set TMPDIR to a directory with room",
+          io::Dirname(copy), sqlite3_errstr(rc)));
+    }
     if (rc != SQLITE_DONE) return Failure(TrFormat("backup: {}", sqlite3_errstr(rc)));
     if (finish != SQLITE_OK) return Failure(TrFormat("backup: {}", sqlite3_errmsg(dst.get())));
     return true;

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "velin/core/i18n.hpp"
+#include "velin/core/process.hpp"
 #include "velin/io/process_space.hpp"
 #include "velin/storage/temp_names.hpp"
 
@@ -178,6 +179,11 @@ Result<std::string> LocalBackend::GetRange(const std::string& name, uint64_t off
   return data;
 }
 
+LocalBackend::LocalBackend(io::Env& env, std::string root)
+    : env_(env),
+      root_(std::move(root)),
+      max_open_files_(std::clamp<size_t>(OpenFileLimit() / 8, 2, 32)) {}
+
 Result<std::shared_ptr<const io::RandomAccessFile>> LocalBackend::OpenForRead(
     const std::string& name, const std::string& path) {
   {
@@ -189,7 +195,7 @@ Result<std::shared_ptr<const io::RandomAccessFile>> LocalBackend::OpenForRead(
   VELIN_ASSIGN(auto opened, env_.NewRandomAccessFile(path));
   std::shared_ptr<const io::RandomAccessFile> file(std::move(opened));
   std::lock_guard lock(open_mu_);
-  if (open_files_.size() >= kMaxOpenFiles) open_files_.pop_front();
+  if (open_files_.size() >= max_open_files_) open_files_.pop_front();
   open_files_.emplace_back(name, file);
   return file;
 }

@@ -133,6 +133,11 @@ void KeepStandardDescriptorsOpen();
 void RaiseOpenFileLimit();
 // Gives the process back the limit RaiseOpenFileLimit found (for tests).
 void RestoreOpenFileLimit();
+// How many files the process may have open now (the soft limit, after RaiseOpenFileLimit);
+// 1,048,576 when it has no limit or the limit cannot be read. What velin keeps open only for
+// speed (a local repository's packs, a restore's directories) sizes itself by this, so that
+// every command still finishes under a hard limit as low as 64 (`ulimit -n 64`).
+size_t OpenFileLimit();
 
 // The environment a child started with `options` gets, as "KEY=value" entries.
 std::vector<std::string> ChildEnvironment(const ProcessOptions& options);

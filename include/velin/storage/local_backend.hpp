@@ -44,7 +44,7 @@ class LocalBackend : public Backend {
   Status GetRangeIntoImpl(const std::string& name, uint64_t offset, uint64_t length,
                           std::string& out);
   friend class LocalObjectWriter;
-  LocalBackend(io::Env& env, std::string root) : env_(env), root_(std::move(root)) {}
+  LocalBackend(io::Env& env, std::string root);
   Result<std::string> PathOf(const std::string& name) const;
   Status EnsureDir(const std::string& dir);
   // An empty directory at `path`, where an object is to be stored, removed (see the .cpp).
@@ -64,7 +64,9 @@ class LocalBackend : public Backend {
   // The last few objects GetRangeInto opened, newest last: restore reads blob after blob of
   // the same packs, and opened (and closed) its pack once per blob. Objects never change under
   // one name (they are named by their content, or replaced by Put); Put and Delete drop theirs.
-  static constexpr size_t kMaxOpenFiles = 32;
+  // At most 32, and an eighth of the open-file limit: under `ulimit -n 64` the 32 alone left
+  // a restore, a verify and a prune too few to finish ("Too many open files").
+  const size_t max_open_files_;
   std::mutex open_mu_;
   std::deque<std::pair<std::string, std::shared_ptr<const io::RandomAccessFile>>> open_files_;
   std::mutex mu_;
