@@ -263,6 +263,12 @@ TEST(MultiDbTest, PostgresAndSqliteInOneBackup) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Database restore test passed: 1 tables"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Restore test of database 'db:queue' passed"), std::string::npos) << r.out;
+  // --restore-test-server names the server's database's server; the SQLite one is tested as is.
+  r = app.Run({"backup", "verify", "latest", "--restore-test", "--restore-test-server",
+               "127.0.0.1:" + std::to_string(pg.port())},
+              DbTestPassword());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Restore test of database 'db:queue' passed"), std::string::npos) << r.out;
 
   // A second PostgreSQL database whose password is wrong: the create fails, naming it.
   const std::string other = pg.CreateDatabase();
