@@ -70,18 +70,21 @@ Status DryRun(Context& ctx, const CreateFlags& flags, CreatePlan& plan) {
     plan.options.skip_paths.push_back(r.backend->Location());
   }
   VELIN_ASSIGN(repo::Snapshot s, backup::CreateBackup(*r.repo, ctx.env(), out, plan.options));
-  const std::string database =
-      plan.with_database
-          ? cfg->database.driver + " " +
-                (cfg->database.driver == "sqlite" ? cfg->database.path : cfg->database.name)
-          : "";
+  // "sqlite /srv/app/var/app.db", "postgresql shop": each database a backup dumps.
+  std::vector<std::string> databases;
+  for (const std::string& source : config::IncludedDatabases(*cfg)) {
+    const config::DatabaseSection* d = config::DatabaseOfSource(*cfg, source);
+    if (d == nullptr) continue;  // the loader refuses it; create names it
+    databases.push_back(d->driver + " " + (d->driver == "sqlite" ? d->path : d->name));
+  }
+  std::string database;
+  for (const std::string& d : databases) database += (database.empty() ? "" : ", ") + d;
   if (out.json()) {
     nlohmann::json j = StatsJson(s.stats);
     j.update({{"dry_run", true},
               {"strategy", std::string(repo::StrategyName(plan.options.strategy))},
               {"blobs_added", s.stats.blobs_added},
-              {"databases",
-               plan.with_database ? nlohmann::json::array({database}) : nlohmann::json::array()},
+              {"databases", databases},
               {"repository", r.backend->Location()}});
     out.Json(j);
     return Ok();
@@ -94,8 +97,11 @@ Status DryRun(Context& ctx, const CreateFlags& flags, CreatePlan& plan) {
                           "compression); nothing was written to {}",
                     s.stats.files_read, output::FormatBytes(s.stats.bytes_read),
                     output::FormatBytes(s.stats.bytes_added), r.backend->Location()));
-  if (plan.with_database) {
+  if (databases.size() == 1) {
     out.Info(TrFormat("The database ({}) would be dumped; a dry run does not dump it", database));
+  } else if (databases.size() > 1) {
+    out.Info(
+        TrFormat("The databases ({}) would be dumped; a dry run does not dump them", database));
   }
   return Ok();
 }
@@ -138,12 +144,17 @@ nlohmann::json CreatedJson(const repo::Snapshot& s, const std::string& repositor
   return j;
 }
 
-void PrintCreated(output::Console& out, const repo::Snapshot& s, bool without_database,
-                  const backup::CreateOptions& options, const backup::AfterCreateResult& after) {
+// `failed`: the names of the database streams whose dump failed (--continue-on-error).
+void PrintCreated(output::Console& out, const repo::Snapshot& s,
+                  const std::vector<std::string>& failed, const backup::CreateOptions& options,
+                  const backup::AfterCreateResult& after) {
   for (const auto& src : s.sources) {
-    if (src.name == kDatabaseStream && !without_database) {
+    if (std::find(failed.begin(), failed.end(), src.name) != failed.end()) continue;
+    if (src.name == kDatabaseStream) {
       out.Done(Tr("Database backup created"));
-    } else if (src.kind == repo::SourceKind::kStream && src.name != kDatabaseStream) {
+    } else if (src.kind == repo::SourceKind::kStream && config::IsDatabaseSource(src.name)) {
+      out.Done(TrFormat("Database '{}' backup created", src.name));
+    } else if (src.kind == repo::SourceKind::kStream) {
       out.Done(TrFormat("Stream {} backed up", src.name));
     }
   }
@@ -182,8 +193,8 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   }
   backup::CreateOptions& options = plan.options;
   VELIN_ASSIGN(options.commit_lock_wait, LockWaitOf(flags.repo));  // at least a minute
-  VELIN_ASSIGN(auto db_source, MakeDatabaseSource(*cfg, flags.continue_on_error));
-  if (db_source) options.streams.push_back(db_source.get());
+  VELIN_ASSIGN(auto db_sources, MakeDatabaseSources(*cfg, flags.continue_on_error));
+  for (const auto& source : db_sources) options.streams.push_back(source.get());
 
   // before_backup: when it fails, nothing is written (the repository is not even opened).
   VELIN_TRY(CheckInterrupted());
@@ -259,8 +270,14 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
                         (s.stats.bytes_added == 1 ? " byte added" : " bytes added");
   RemoveStaleTemps(ctx, *r.backend);  // what killed writers left behind (stale_temps.hpp)
   // The snapshot is committed: the follow-up steps (backup/after_create.hpp) never harm it.
-  const Error* without_database =
-      db_source && db_source->failure() ? &*db_source->failure() : nullptr;
+  // The first database whose dump failed (--continue-on-error), and each one's name.
+  const Error* without_database = nullptr;
+  std::vector<std::string> failed_databases;
+  for (const auto& source : db_sources) {
+    if (!source->failure()) continue;
+    if (without_database == nullptr) without_database = &*source->failure();
+    failed_databases.push_back(source->Name());
+  }
   CreateFollowUpRepos repos(ctx, flags.repo, r.backend, r.repo.get());
   backup::AfterCreateResult after =
       backup::CopyOffsite(plan.after, s.id, without_database, repos, ctx.env(), out);
@@ -278,7 +295,7 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
     out.Json(CreatedJson(s, r.backend->Location(), after));
     return result;
   }
-  PrintCreated(out, s, without_database != nullptr, options, after);
+  PrintCreated(out, s, failed_databases, options, after);
   backup::MaintainAfterCreate(plan.after, repos, ctx.env(), out, after);
   PrintMaintenance(out, after.maintenance);
   NoteRepositorySize(ctx, after);

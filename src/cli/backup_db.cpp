@@ -11,13 +11,22 @@
 
 namespace velin::cli {
 
-Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cfg) {
-  const config::DatabaseSection& d = cfg.database;
-  if (!d.configured) {
+Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cfg,
+                                                        const std::string& source) {
+  const config::DatabaseSection* found = config::DatabaseOfSource(cfg, source);
+  const std::string file = cfg.file.empty() ? std::string(Tr("the configuration")) : cfg.file;
+  if (found == nullptr && source == kDatabaseStream) {
     return UsageError(
-        TrFormat("backup.include names \"db\" but {} has no [database] section",
-                 (cfg.file.empty() ? std::string(Tr("the configuration")) : cfg.file)));
+        TrFormat("backup.include names \"db\" but {} has no [database] section", file));
   }
+  if (found == nullptr) {
+    return UsageError(TrFormat("database '{}': {} has no {} section", source, file,
+                               config::DatabaseTable(source)));
+  }
+  const config::DatabaseSection& d = *found;
+  // [database]'s keys are "database.KEY", [databases.NAME]'s "databases.NAME.KEY".
+  const std::string table = config::DatabaseTable(source);
+  const std::string keys = table.substr(1, table.size() - 2);
   db::ConnectionOptions o;
   o.driver = d.driver;
   o.host = d.host;
@@ -27,17 +36,19 @@ Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cf
   o.name = d.name;
   o.path = d.path;
   o.root = cfg.app.root;
-  auto password =
-      config::ReadSecret(d.password_env, d.password_file, std::string(Tr("database password")));
+  auto password = config::ReadSecret(
+      d.password_env, d.password_file,
+      source == kDatabaseStream ? std::string(Tr("database password"))
+                                : TrFormat("password of {}", config::DatabaseTable(source)));
   if (!password) {
     // A variable exported by hand made every try in the shell pass, and then each scheduled
     // backup failed: cron and systemd start velin without the login shell's variables.
     if (!d.password_env.empty() && d.password_file.empty() && !GetEnvironment(d.password_env)) {
       return UsageError(TrFormat(
-          "{} (database.password_env); cron and systemd pass none of your shell's variables: for "
+          "{} ({}.password_env); cron and systemd pass none of your shell's variables: for "
           "scheduled runs put the password in a file only velin's user may read (chmod 600) and "
-          "name it in database.password_file instead",
-          password.error().message));
+          "name it in {}.password_file instead",
+          password.error().message, keys, keys));
     }
     return tl::unexpected(password.error());
   }
@@ -46,9 +57,11 @@ Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cf
 }
 
 DatabaseStreamSource::DatabaseStreamSource(std::unique_ptr<db::Driver> driver,
-                                           std::string driver_name, bool continue_on_error)
+                                           std::string driver_name, bool continue_on_error,
+                                           std::string name)
     : driver_(std::move(driver)),
       driver_name_(std::move(driver_name)),
+      name_(std::move(name)),
       continue_on_error_(continue_on_error) {}
 
 Status DatabaseStreamSource::Produce(const std::function<Status(std::string_view)>& sink) {
@@ -59,7 +72,9 @@ Status DatabaseStreamSource::Produce(const std::function<Status(std::string_view
   }
   // A sink error is the repository's (disk full): never swallowed.
   if (!continue_on_error_ || info.error().sys_errno != 0) return tl::unexpected(info.error());
-  failure_ = info.error();
+  // "backup … was created without the database: [databases.queue]: …" names which one.
+  failure_ =
+      name_ == kDatabaseStream ? info.error() : info.error().Wrap(config::DatabaseTable(name_));
   return Ok();
 }
 
@@ -111,29 +126,47 @@ std::string ResolvedAsFarAsExists(const std::string& path) {
 
 }  // namespace
 
-std::optional<std::string> SqliteFileInApp(const config::Config& cfg) {
-  if (!cfg.database.configured || cfg.database.driver != "sqlite" || cfg.database.path.empty() ||
-      cfg.app.root.empty()) {
+std::optional<std::string> SqliteFileInApp(const config::Config& cfg, const std::string& source) {
+  const config::DatabaseSection* d = config::DatabaseOfSource(cfg, source);
+  if (d == nullptr || d->driver != "sqlite" || d->path.empty() || cfg.app.root.empty()) {
     return std::nullopt;
   }
   const std::string root = ResolvedAsFarAsExists(cfg.app.root);
-  const std::string file = ResolvedAsFarAsExists(config::ResolveAppPath(cfg, cfg.database.path));
+  const std::string file = ResolvedAsFarAsExists(config::ResolveAppPath(cfg, d->path));
   const std::string prefix = root == "/" ? root : root + "/";
   if (file.size() <= prefix.size() || !file.starts_with(prefix)) return std::nullopt;
   return file.substr(prefix.size());
 }
 
-Result<std::unique_ptr<DatabaseStreamSource>> MakeDatabaseSource(const config::Config& cfg,
-                                                                 bool continue_on_error) {
-  bool included = false;
-  for (const std::string& inc : cfg.backup.include) included = included || inc == kDatabaseStream;
-  if (!included) return std::unique_ptr<DatabaseStreamSource>();
-  VELIN_ASSIGN(db::ConnectionOptions options, DatabaseConnectionOptions(cfg));
-  VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
-  auto source =
-      std::make_unique<DatabaseStreamSource>(std::move(driver), options.driver, continue_on_error);
-  if (options.driver == "sqlite") source->SetLiveFiles(SqliteLiveFiles(options.path));
-  return source;
+std::vector<std::string> DatabaseStreams(const repo::Snapshot& snapshot) {
+  std::vector<std::string> out;
+  for (const repo::SnapshotSource& s : snapshot.sources) {
+    if (s.kind == repo::SourceKind::kStream && config::IsDatabaseSource(s.name)) {
+      out.push_back(s.name);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::unique_ptr<DatabaseStreamSource>>> MakeDatabaseSources(
+    const config::Config& cfg, bool continue_on_error) {
+  std::vector<std::unique_ptr<DatabaseStreamSource>> sources;
+  for (const std::string& name : config::IncludedDatabases(cfg)) {
+    // A second database's failure names it: "[databases.queue]: ...". [database]'s messages
+    // stay as they were.
+    auto named = [&name](const Error& e) {
+      return name == kDatabaseStream ? e : e.Wrap(config::DatabaseTable(name));
+    };
+    auto options = DatabaseConnectionOptions(cfg, name);  // its errors name the table
+    if (!options) return tl::unexpected(options.error());
+    auto driver = db::OpenDriver(*options);
+    if (!driver) return tl::unexpected(named(driver.error()));
+    auto source = std::make_unique<DatabaseStreamSource>(std::move(*driver), options->driver,
+                                                         continue_on_error, name);
+    if (options->driver == "sqlite") source->SetLiveFiles(SqliteLiveFiles(options->path));
+    sources.push_back(std::move(source));
+  }
+  return sources;
 }
 
 }  // namespace velin::cli

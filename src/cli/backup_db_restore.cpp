@@ -17,19 +17,27 @@
 namespace velin::cli {
 namespace {
 
-// The recorded metadata of the snapshot's database; errors when there is none or it is missing.
-Result<db::DatabaseInfo> RecordedDatabase(const repo::Snapshot& snapshot) {
-  const nlohmann::json* meta = backup::StreamSourceMetadata(snapshot, kDatabaseStream);
-  if (meta == nullptr) return UsageError(TrFormat("backup {} holds no database", snapshot.id));
-  VELIN_TRY(CheckDumpUsable(snapshot));
+// The recorded metadata of the snapshot's database `source`; errors when there is none or it is
+// missing.
+Result<db::DatabaseInfo> RecordedDatabase(const repo::Snapshot& snapshot,
+                                          const std::string& source) {
+  const nlohmann::json* meta = backup::StreamSourceMetadata(snapshot, source);
+  if (meta == nullptr && source == kDatabaseStream) {
+    return UsageError(TrFormat("backup {} holds no database", snapshot.id));
+  }
+  if (meta == nullptr) {
+    return UsageError(TrFormat("backup {} holds no database '{}'", snapshot.id, source));
+  }
+  VELIN_TRY(CheckDumpUsable(snapshot, source));
   Result<db::DatabaseInfo> info = db::DatabaseInfoFromJson(*meta);
   if (!info) return DamageError(TrFormat("backup {}: {}", snapshot.id, info.error().message));
   return info;
 }
 
-db::ByteProducer StreamFromRepository(repo::Repository& repo, const repo::Snapshot& snapshot) {
-  return [&repo, &snapshot](const db::ByteSink& sink) {
-    return backup::ReadStreamSource(repo, snapshot, kDatabaseStream,
+db::ByteProducer StreamFromRepository(repo::Repository& repo, const repo::Snapshot& snapshot,
+                                      const std::string& source) {
+  return [&repo, &snapshot, source](const db::ByteSink& sink) {
+    return backup::ReadStreamSource(repo, snapshot, source,
                                     [&sink](std::string_view chunk) -> Status {
                                       VELIN_TRY(CheckInterrupted());  // a restore asked to stop
                                       return sink(chunk);
@@ -37,10 +45,29 @@ db::ByteProducer StreamFromRepository(repo::Repository& repo, const repo::Snapsh
   };
 }
 
-Status CheckDriverMatches(const db::DatabaseInfo& recorded, const db::ConnectionOptions& o) {
+// The key a message names for `source`'s driver: "database.driver", "databases.NAME.driver".
+std::string DriverKey(const std::string& source) {
+  const std::string table = config::DatabaseTable(source);
+  return table.substr(1, table.size() - 2) + ".driver";
+}
+
+Status CheckDriverMatches(const db::DatabaseInfo& recorded, const db::ConnectionOptions& o,
+                          const std::string& source) {
   if (recorded.driver == o.driver) return Ok();
-  return UsageError(TrFormat("the backup holds a {} database but database.driver is '{}'",
-                             recorded.driver, o.driver));
+  if (source == kDatabaseStream) {
+    return UsageError(TrFormat("the backup holds a {} database but database.driver is '{}'",
+                               recorded.driver, o.driver));
+  }
+  return UsageError(TrFormat("the backup holds database '{}' of {} but {} is '{}'", source,
+                             recorded.driver, DriverKey(source), o.driver));
+}
+
+// Where the database `source` is restored to: --database-url's database (it stands for the one
+// database a restore selects: the restore command refuses it with several), else the one
+// configured for it.
+Result<db::ConnectionOptions> RestoreOptionsOf(Context& ctx, const config::Config& cfg,
+                                               const std::string& source) {
+  return DatabaseConnectionOptions(cfg, ctx.global.database_url.empty() ? source : kDatabaseStream);
 }
 
 // "HOST", "HOST:PORT", ":PORT", "[IPV6]", "[IPV6]:PORT" or a bare IPv6 literal ("::1", no port:
@@ -118,24 +145,29 @@ Result<std::optional<std::string>> Replaced(db::Driver& driver, const db::Connec
 
 }  // namespace
 
-Result<std::optional<std::string>> ReplacedByRestore(Context& ctx, const std::string& database) {
+Result<std::optional<std::string>> ReplacedByRestore(Context& ctx, const std::string& database,
+                                                     const std::string& source) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  VELIN_ASSIGN(db::ConnectionOptions options, DatabaseConnectionOptions(*cfg));
+  VELIN_ASSIGN(db::ConnectionOptions options, RestoreOptionsOf(ctx, *cfg, source));
   std::string target = database;
   if (options.driver == "sqlite" && !target.empty()) target = config::ResolveAppPath(*cfg, target);
   VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
   return Replaced(*driver, options, target);
 }
 
-Status CheckDumpUsable(const repo::Snapshot& snapshot) {
-  const nlohmann::json* meta = backup::StreamSourceMetadata(snapshot, kDatabaseStream);
+Status CheckDumpUsable(const repo::Snapshot& snapshot, const std::string& source) {
+  const nlohmann::json* meta = backup::StreamSourceMetadata(snapshot, source);
   if (meta == nullptr || meta->value("status", "ok") == "ok") return Ok();
-  return DamageError(TrFormat("backup {} holds no usable database dump: {}", snapshot.id,
-                              meta->value("error", std::string("the dump failed"))));
+  const std::string error = meta->value("error", std::string("the dump failed"));
+  if (source == kDatabaseStream) {
+    return DamageError(TrFormat("backup {} holds no usable database dump: {}", snapshot.id, error));
+  }
+  return DamageError(
+      TrFormat("backup {} holds no usable dump of database '{}': {}", snapshot.id, source, error));
 }
 
 Status CheckDatabaseBackup(const config::Config& cfg, const repo::Snapshot& snapshot) {
-  VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot));
+  VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot, kDatabaseStream));
   if (recorded.driver != cfg.database.driver) {
     return UsageError(TrFormat("backup {} holds a {} database but database.driver is '{}'",
                                snapshot.id, recorded.driver, cfg.database.driver));
@@ -160,11 +192,11 @@ std::string RestoredLine(const db::ConnectionOptions& o, const std::string& targ
 }  // namespace
 
 Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
-                       const std::string& database, bool confirmed) {
+                       const std::string& database, bool confirmed, const std::string& source) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot));
-  VELIN_ASSIGN(db::ConnectionOptions options, DatabaseConnectionOptions(*cfg));
-  VELIN_TRY(CheckDriverMatches(recorded, options));
+  VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot, source));
+  VELIN_ASSIGN(db::ConnectionOptions options, RestoreOptionsOf(ctx, *cfg, source));
+  VELIN_TRY(CheckDriverMatches(recorded, options, source));
   std::string target = database;
   if (options.driver == "sqlite" && !target.empty()) target = config::ResolveAppPath(*cfg, target);
   VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
@@ -185,12 +217,15 @@ Status RestoreDatabase(Context& ctx, repo::Repository& repo, const repo::Snapsho
   TerminationCancel cancel(RestoreStopNotice());
   // Every chunk is checked before the live database is touched: a damaged repository must
   // not leave a half-restored database behind (MariaDB's client cannot roll back).
-  VELIN_TRY(backup::ReadStreamSource(repo, snapshot, kDatabaseStream,
+  VELIN_TRY(backup::ReadStreamSource(repo, snapshot, source,
                                      [](std::string_view) { return CheckInterrupted(); }));
   VELIN_TRY(PrepareRestore(out, *driver, recorded));
-  out.Begin(output::Icon::kRestore, TrFormat("Restoring database from backup {}...", snapshot.id));
+  out.Begin(output::Icon::kRestore,
+            source == kDatabaseStream
+                ? TrFormat("Restoring database from backup {}...", snapshot.id)
+                : TrFormat("Restoring database '{}' from backup {}...", source, snapshot.id));
   VELIN_ASSIGN(std::vector<std::string> warnings,
-               driver->Restore(StreamFromRepository(repo, snapshot), target));
+               driver->Restore(StreamFromRepository(repo, snapshot, source), target));
   if (!out.json()) out.Done(RestoredLine(options, target));
   for (const std::string& w : warnings) out.Warn(w);
   return Ok();
@@ -235,13 +270,14 @@ struct RestoreTestTable {
 
 // Restores into `temp`, checks it and compares the counts; fills `report`.
 Status RunRestoreTest(Context& ctx, db::Driver& driver, repo::Repository& repo,
-                      const repo::Snapshot& snapshot, const db::DatabaseInfo& recorded,
-                      const std::string& temp, nlohmann::json& report) {
+                      const repo::Snapshot& snapshot, const std::string& source,
+                      const db::DatabaseInfo& recorded, const std::string& temp,
+                      nlohmann::json& report) {
   output::Console& out = ctx.out();
   const RestoreTestTable layout(out, recorded);
   VELIN_TRY(PrepareRestore(out, driver, recorded));
   VELIN_ASSIGN(std::vector<std::string> warnings,
-               driver.Restore(StreamFromRepository(repo, snapshot), temp));
+               driver.Restore(StreamFromRepository(repo, snapshot, source), temp));
   for (const std::string& w : warnings) out.Warn(w);
   Status check = driver.Check(temp);
   report["check"] = check ? "ok" : check.error().message;
@@ -280,27 +316,37 @@ Status RunRestoreTest(Context& ctx, db::Driver& driver, repo::Repository& repo,
 }  // namespace
 
 Status RestoreTestDatabase(Context& ctx, repo::Repository& repo, const repo::Snapshot& snapshot,
-                           const std::string& server, nlohmann::json& report) {
-  if (snapshot.FindSource(kDatabaseStream) == nullptr) return Ok();
+                           const std::string& server, nlohmann::json& report,
+                           const std::string& source) {
+  if (snapshot.FindSource(source) == nullptr) return Ok();
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
-  VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot));
-  VELIN_ASSIGN(db::ConnectionOptions options, DatabaseConnectionOptions(*cfg));
-  VELIN_TRY(CheckDriverMatches(recorded, options));
-  VELIN_TRY(ApplyServer(server, options));
+  VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot, source));
+  VELIN_ASSIGN(db::ConnectionOptions options, DatabaseConnectionOptions(*cfg, source));
+  VELIN_TRY(CheckDriverMatches(recorded, options, source));
+  // --restore-test-server is a server's: a SQLite [databases.NAME] beside a server's [database]
+  // is tested as it is (for [database] itself it stays refused).
+  if (source == kDatabaseStream || options.driver != "sqlite") {
+    VELIN_TRY(ApplyServer(server, options));
+  }
   VELIN_ASSIGN(std::unique_ptr<db::Driver> driver, db::OpenDriver(options));
   output::Console& out = ctx.out();
   driver->SetReporter(&out);
   out.Begin(output::Icon::kVerify,
-            TrFormat("Restore test of the database of backup {}...", snapshot.id));
+            source == kDatabaseStream
+                ? TrFormat("Restore test of the database of backup {}...", snapshot.id)
+                : TrFormat("Restore test of database '{}' of backup {}...", source, snapshot.id));
   VELIN_ASSIGN(std::string temp, driver->CreateTemporaryDatabase());
   report["temporary_database"] = temp;
-  Status result = RunRestoreTest(ctx, *driver, repo, snapshot, recorded, temp, report);
+  Status result = RunRestoreTest(ctx, *driver, repo, snapshot, source, recorded, temp, report);
   Status dropped = driver->DropDatabase(temp);  // even when the test failed
   report["ok"] = static_cast<bool>(result);
   if (!result) return result;
   VELIN_TRY(dropped);
-  out.Done(TrFormat("Database restore test passed: {} tables, row counts match",
-                    recorded.tables.size()));
+  out.Done(source == kDatabaseStream
+               ? TrFormat("Database restore test passed: {} tables, row counts match",
+                          recorded.tables.size())
+               : TrFormat("Restore test of database '{}' passed: {} tables, row counts match",
+                          source, recorded.tables.size()));
   return Ok();
 }
 

@@ -43,7 +43,7 @@ Status RunDump(Context& ctx, const DumpFlags& flags) {
   const std::string path = PathInBackup(*cfg, flags.path);
   // A dump that failed under --continue-on-error left an empty or cut-off stream: refused as
   // restore refuses it, before a byte reaches a `| pg_restore` that would take it as whole.
-  if (path == kDatabaseStream) VELIN_TRY(CheckDumpUsable(snapshot));
+  if (config::IsDatabaseSource(path)) VELIN_TRY(CheckDumpUsable(snapshot, path));
   std::fflush(stdout);
   return backup::DumpPath(*r.repo, snapshot, path,
                           [](std::string_view piece) { return WriteAll(STDOUT_FILENO, piece); });

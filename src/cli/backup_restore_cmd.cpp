@@ -45,35 +45,58 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
                  "list` shows them; name one by its ID)",
                  snapshot.id, output::FormatLocalTime(snapshot.unix_time)));
   }
-  // The database (backup_db.hpp): alone with --only db; with the files on an in-place restore.
-  const bool only_db = flags.only == kDatabaseStream;
+  // The databases (backup_db.hpp): one alone with --only db or --only db:NAME; every one the
+  // backup holds with the files on an in-place restore.
+  const bool only_db = config::IsDatabaseSource(flags.only);
+  const std::vector<std::string> streams = DatabaseStreams(snapshot);
   if (!flags.database.empty() && !flags.only.empty() && !only_db) {
     return UsageError(std::string(Tr("--database goes with --only db")));
   }
   if (only_db && (!flags.include.empty() || !flags.exclude.empty())) {
     return UsageError(std::string(Tr("--include and --exclude select files, not --only db")));
   }
+  // --database and --database-url say where one database goes: with several in the backup,
+  // which one is chosen with --only (docs/cli.md#velin-backup-restore).
+  if (flags.only.empty() && streams.size() > 1 &&
+      (!flags.database.empty() || !ctx.global.database_url.empty())) {
+    std::string names;
+    for (const std::string& s : streams) names += (names.empty() ? "" : ", ") + s;
+    return UsageError(TrFormat(
+        "{} names where one database goes, and backup {} holds {} ({}): choose it with --only "
+        "{}; nothing was changed",
+        flags.database.empty() ? "--database-url" : "--database", id, streams.size(), names,
+        streams.back()));
+  }
   // A repository alone (--repo, no velin.toml) knows no database to restore into but the
-  // one --database-url names.
+  // one --database-url names; with a velin.toml, [databases.NAME] says where "db:NAME" goes.
   const bool alone = cfg->file.empty();
-  auto need_database = [&]() -> Status {
+  auto need_database = [&](const std::string& source) -> Status {
     if (alone && !cfg->database.configured) {
       return UsageError(TrFormat(
           "backup {} holds a database; without a velin.toml say where it goes with "
           "--database-url URL (postgres://USER@HOST/NAME, mysql://USER@HOST/NAME, sqlite:PATH)",
           id));
     }
+    if (source != kDatabaseStream && ctx.global.database_url.empty() &&
+        config::DatabaseOfSource(*cfg, source) == nullptr) {
+      return UsageError(TrFormat(
+          "backup {} holds database '{}', and {} has no {} section to say where it goes: add it, "
+          "or restore it with --only {} --database-url URL; nothing was changed",
+          id, source, cfg->file, config::DatabaseTable(source), source));
+    }
     return Ok();
   };
   if (only_db) {
-    VELIN_TRY(need_database());
+    const std::string source = flags.only;
+    VELIN_TRY(need_database(source));
     // --target is where files go: with --only db it took nothing, and the database went in
     // place over the live one (with --yes, unasked) where a restore "aside, to look at it" was
     // meant; the hint for a database-only backup with --target led there.
     if (!flags.target.empty() && flags.database.empty() && ctx.global.database_url.empty()) {
-      const std::string live = cfg->database.driver == "sqlite"
-                                   ? config::ResolveAppPath(*cfg, cfg->database.path)
-                                   : cfg->database.name;
+      const config::DatabaseSection* d = config::DatabaseOfSource(*cfg, source);
+      if (d == nullptr) d = &cfg->database;
+      const std::string live =
+          d->driver == "sqlite" ? config::ResolveAppPath(*cfg, d->path) : d->name;
       return UsageError(TrFormat(
           "--target {} is where files go, and --only db restores none: the database would be "
           "restored in place, over database '{}'; name where it goes with --database NAME (or "
@@ -81,11 +104,15 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
           "changed",
           flags.target, live));
     }
-    VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database));
-    if (out.json()) out.Json({{"id", id}, {"database", flags.database}});
+    VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, false, source));
+    if (out.json()) {
+      out.Json({{"id", id},
+                {"database", flags.database},
+                {"databases", nlohmann::json::array({source})}});
+    }
     return Ok();
   }
-  const bool has_db = snapshot.FindSource(kDatabaseStream) != nullptr;
+  const bool has_db = !streams.empty();
   const bool has_files =
       std::any_of(snapshot.sources.begin(), snapshot.sources.end(),
                   [](const repo::SnapshotSource& s) { return s.kind == repo::SourceKind::kPath; });
@@ -97,9 +124,13 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
                    "db [--database NAME]",
                    id));
     }
-    VELIN_TRY(need_database());
-    VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database));
-    if (out.json()) out.Json({{"id", id}, {"database", flags.database}, {"files", 0}});
+    for (const std::string& source : streams) VELIN_TRY(need_database(source));
+    for (const std::string& source : streams) {
+      VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, false, source));
+    }
+    if (out.json()) {
+      out.Json({{"id", id}, {"database", flags.database}, {"files", 0}, {"databases", streams}});
+    }
     return Ok();
   }
   // Refused before anything is written (the directory of an SQLite file below).
@@ -110,8 +141,10 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   // --target puts the app aside: an SQLite database inside app.root comes along at its place
   // under the target, from its dump (a backup holds it only as 'db', not among the files:
   // docs/databases.md#sqlite). Others (a server's, one outside app.root) are named, not restored.
+  // [database]'s ("db"); another database's is named, not restored (below).
+  const bool has_main_db = snapshot.FindSource(kDatabaseStream) != nullptr;
   const bool database_aside = !flags.target.empty() && flags.database.empty() &&
-                              ctx.global.database_url.empty() && has_db && !alone;
+                              ctx.global.database_url.empty() && has_main_db && !alone;
   // The configured SQLite database relative to app.root, on resolved paths (a symlinked
   // app.root or directory of the database: docs/databases.md#sqlite).
   const std::optional<std::string> sqlite_in_app = SqliteFileInApp(*cfg);
@@ -141,7 +174,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   // the only copy, written with a warning (docs/databases.md#sqlite).
   std::set<std::string> database_files;
   bool database_files_named = false;
-  if (sqlite_in_app && has_db) {
+  if (sqlite_in_app && has_main_db) {
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
       const std::string file = *sqlite_in_app + suffix;
       database_files.insert(file);
@@ -154,13 +187,37 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   const bool with_db =
       !flags.database.empty() ||
       (flags.only.empty() && has_db && (flags.target.empty() || !ctx.global.database_url.empty()));
-  if (with_db) VELIN_TRY(need_database());
+  // The databases restored: under --target only the one --database(-url) names (there is one)
+  // or [database]'s SQLite file put aside; in place, every one.
+  std::vector<std::string> db_sources;
+  if (with_db) db_sources = database_aside ? std::vector<std::string>{kDatabaseStream} : streams;
+  if (!flags.target.empty() && given.database.empty() && ctx.global.database_url.empty() &&
+      flags.only.empty()) {
+    for (const std::string& source : streams) {
+      if (source == kDatabaseStream) continue;
+      const config::DatabaseSection* d = config::DatabaseOfSource(*cfg, source);
+      out.Info(TrFormat(
+          "the backup's database '{}' is not restored under --target (only files are): restore "
+          "it with --only {} --database {}",
+          source, source, d != nullptr && d->driver == "sqlite" ? "FILE" : "NAME"));
+    }
+  }
+  for (const std::string& source : db_sources) VELIN_TRY(need_database(source));
   // --database asks for the database: a backup without one, or whose dump failed, is refused
   // before any question about replacing it and before any file is written.
   if (!flags.database.empty()) {
     if (!has_db) return UsageError(TrFormat("backup {} holds no database", id));
-    VELIN_TRY(CheckDumpUsable(snapshot));
+    VELIN_TRY(CheckDumpUsable(snapshot, db_sources.empty() ? kDatabaseStream : db_sources[0]));
   }
+  // What the restore replaces of each database, for the one question before it starts.
+  auto replaced_by_restore = [&]() -> Result<std::optional<std::string>> {
+    std::optional<std::string> all;
+    for (const std::string& source : db_sources) {
+      VELIN_ASSIGN(std::optional<std::string> one, ReplacedByRestore(ctx, flags.database, source));
+      if (one) all = all ? *all + ", " + *one : *one;
+    }
+    return all;
+  };
   bool db_confirmed = false;  // the in-place question named the database too
   backup::RestoreOptions options;
   options.only = flags.only;
@@ -179,7 +236,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
                                     id, options.target);
     std::optional<std::string> replaced;
     if (with_db && !ctx.global.yes) {
-      VELIN_ASSIGN(replaced, ReplacedByRestore(ctx, flags.database));
+      VELIN_ASSIGN(replaced, replaced_by_restore());
     }
     if (replaced) {
       question = TrFormat(
@@ -195,7 +252,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
     // The files go somewhere new; the database they come with may replace one that holds data:
     // asked before anything is written.
     if (with_db && !ctx.global.yes) {
-      VELIN_ASSIGN(std::optional<std::string> replaced, ReplacedByRestore(ctx, flags.database));
+      VELIN_ASSIGN(std::optional<std::string> replaced, replaced_by_restore());
       if (replaced) {
         VELIN_ASSIGN(bool yes, ctx.Confirm(TrFormat("Replace {} with the one from backup {}?",
                                                     *replaced, snapshot.id)));
@@ -243,7 +300,9 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
                    met, flags.target.empty() ? "" : " --database FILE"));
     }
   }
-  if (with_db) VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, db_confirmed));
+  for (const std::string& source : db_sources) {
+    VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, db_confirmed, source));
+  }
   // Symlinks or fifos the target has no room for: the rest (and the database) is restored, the
   // restore still fails, saying what is missing.
   VELIN_TRY(backup::RefusedEntriesError(st));
@@ -260,6 +319,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
                        {"hardlinks_copied", st.hardlinks_copied},
                        {"bytes", st.bytes}};
     if (with_db && database_aside) doc["database"] = flags.database;  // the file put aside
+    doc["databases"] = db_sources;
     out.Json(doc);
     return Ok();
   }
@@ -276,7 +336,8 @@ void RegisterBackupRestore(CLI::App& group, Context& ctx) {
   cmd->add_option("id", flags->id, "Backup ID, unique prefix, or 'latest'")->required();
   cmd->add_option("--target", flags->target, "Restore under this directory instead of in place");
   cmd->add_option("--only", flags->only,
-                  "Restore only this path (relative to app.root), or 'db' for the database");
+                  "Restore only this path (relative to app.root), or 'db' for the database "
+                  "('db:NAME' for [databases.NAME])");
   cmd->add_option("--include", flags->include,
                   "Restore only paths matching GLOB (relative to app.root; repeatable) and what "
                   "is below them")

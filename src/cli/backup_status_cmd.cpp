@@ -108,14 +108,16 @@ Result<Facts> Gather(Context& ctx, const StatusFlags& flags) {
 // nothing else holds no files, as expected.
 bool HoldsDumpedDatabase(const config::Config& cfg, const repo::Snapshot& s,
                          const std::string& include) {
-  if (cfg.database.driver != "sqlite") return false;
-  const repo::SnapshotSource* db = s.FindSource("db");
-  if (db == nullptr || db->kind != repo::SourceKind::kStream ||
-      db->metadata.value("status", "ok") != "ok") {
-    return false;
+  for (const std::string& source : DatabaseStreams(s)) {  // "db", "db:NAME"
+    const config::DatabaseSection* d = config::DatabaseOfSource(cfg, source);
+    const repo::SnapshotSource* db = s.FindSource(source);
+    if (d == nullptr || d->driver != "sqlite" || db->metadata.value("status", "ok") != "ok") {
+      continue;
+    }
+    const std::optional<std::string> file = SqliteFileInApp(cfg, source);  // on resolved paths
+    if (file && file->starts_with(include + "/")) return true;
   }
-  const std::optional<std::string> file = SqliteFileInApp(cfg);  // on resolved paths
-  return file && file->starts_with(include + "/");
+  return false;
 }
 
 void Judge(const config::Config& cfg, Facts& f) {

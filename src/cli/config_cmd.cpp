@@ -30,7 +30,7 @@ struct IncludeLink {
 std::vector<IncludeLink> IncludeLinks(io::Env& env, const config::Config& cfg) {
   std::vector<IncludeLink> links;
   for (const auto& include : cfg.backup.include) {
-    if (include == "db" || include.empty() || include[0] == '/') continue;
+    if (config::IsDatabaseSource(include) || include.empty() || include[0] == '/') continue;
     for (size_t start = 0; start <= include.size();) {
       size_t slash = include.find('/', start);
       if (slash == std::string::npos) slash = include.size();
@@ -100,7 +100,7 @@ std::vector<MissingInclude> MissingIncludes(io::Env& env, const config::Config& 
     if (auto read = env.ReadFile(cfg.file)) text = std::move(*read);
   }
   for (const auto& include : cfg.backup.include) {
-    if (include == "db" || include.empty()) continue;
+    if (config::IsDatabaseSource(include) || include.empty()) continue;
     const std::string abs = include[0] == '/' ? include : io::JoinPath(cfg.app.root, include);
     auto info = env.Stat(abs);
     if (info || info.error().sys_errno != ENOENT) continue;
@@ -136,6 +136,11 @@ std::vector<RefusedLink> RefusedLinks(io::Env& env, const config::Config& cfg) {
   if (cfg.database.configured && cfg.database.driver == "sqlite" && !cfg.database.path.empty()) {
     auto found = db::LocateSqliteFile(cfg.app.root, cfg.database.path, false);
     if (!found) judge("database.path", found.error());
+  }
+  for (const auto& [name, d] : cfg.databases) {
+    if (d.driver != "sqlite" || d.path.empty()) continue;
+    auto found = db::LocateSqliteFile(cfg.app.root, d.path, false);
+    if (!found) judge("databases." + name + ".path", found.error());
   }
   return refused;
 }
@@ -200,12 +205,13 @@ struct UnsetPasswordVariable {
 
 std::vector<UnsetPasswordVariable> UnsetPasswordVariables(const config::Config& cfg) {
   std::vector<UnsetPasswordVariable> out;
-  auto judge = [&](const char* section, const std::string& variable, const std::string& file) {
+  auto judge = [&](const std::string& section, const std::string& variable,
+                   const std::string& file) {
     if (variable.empty() || !file.empty() || GetEnvironment(variable)) return;
-    const std::string key = std::string(section) + ".password_env";
+    const std::string key = section + ".password_env";
     auto place = cfg.places.find(key);
     out.push_back(
-        {key, variable, std::string(section) + ".password_file",
+        {key, variable, section + ".password_file",
          place != cfg.places.end() && place->second.env.empty() ? place->second.line : 0});
   };
   // --password-file cleared backup.password_env (Context::Config).
@@ -214,6 +220,9 @@ std::vector<UnsetPasswordVariable> UnsetPasswordVariables(const config::Config& 
   }
   if (cfg.database.configured) {
     judge("database", cfg.database.password_env, cfg.database.password_file);
+  }
+  for (const auto& [name, d] : cfg.databases) {
+    judge("databases." + name, d.password_env, d.password_file);
   }
   return out;
 }

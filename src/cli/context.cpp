@@ -133,6 +133,7 @@ Result<const config::Config*> Context::Config() {
   // REPO_PASS=… velin --password-file F would otherwise hand REPO_PASS to every hook).
   RegisterSecretEnvironmentVariable(loaded.backup.password_env);
   RegisterSecretEnvironmentVariable(loaded.database.password_env);
+  for (const auto& [name, d] : loaded.databases) RegisterSecretEnvironmentVariable(d.password_env);
   RegisterSecretEnvironmentVariable(loaded.sftp.key_passphrase_env);
   if (!repo.empty()) loaded.backup.destination = repo;
   if (!global.password_file.empty()) {

@@ -17,8 +17,8 @@ Result<CreatePlan> PlanCreate(const config::Config& cfg, const std::string& stra
   backup::CreateOptions& o = plan.options;
   o.app_root = cfg.app.root;
   for (const auto& inc : cfg.backup.include) {
-    if (inc == "db") {
-      plan.with_database = true;  // "db" is the database stream source
+    if (config::IsDatabaseSource(inc)) {
+      plan.with_database = true;  // "db", "db:NAME": a database's stream source
     } else {
       o.include.push_back(inc);
     }

@@ -48,7 +48,17 @@ Status RestoreTestBackups(Context& ctx, repo::Repository& repo, const std::vecto
     entry["files"] = nlohmann::json::object();
     entry["database"] = nlohmann::json::object();
     VELIN_TRY(RestoreTestFiles(ctx, repo, snapshot, entry["files"]));
-    VELIN_TRY(RestoreTestDatabase(ctx, repo, snapshot, server, entry["database"]));
+    // Each database stream ("db", "db:NAME"); every one is tested, the first failure counts.
+    entry["databases"] = nlohmann::json::object();
+    Status first = Ok();
+    for (const std::string& source : DatabaseStreams(snapshot)) {
+      nlohmann::json& one = entry["databases"][source];
+      one = nlohmann::json::object();
+      Status tested = RestoreTestDatabase(ctx, repo, snapshot, server, one, source);
+      if (source == kDatabaseStream) entry["database"] = one;
+      if (!tested && first) first = tested;
+    }
+    VELIN_TRY(first);
   }
   return Ok();
 }

@@ -74,6 +74,15 @@ nlohmann::json ConfigToJson(const Config& config) {
     }
     (*section)[spec.key] = Shown(spec, config);
   }
+  // [databases.NAME] as [database] is shown, under "databases": {NAME: {...}}.
+  for (const auto& [name, d] : config.databases) {
+    Config one;
+    one.database = d;
+    nlohmann::json& table = out["databases"][name];
+    for (const KeySpec& spec : Schema()) {
+      if (spec.section == "database") table[spec.key] = Shown(spec, one);
+    }
+  }
   return out;
 }
 
@@ -82,6 +91,14 @@ std::vector<std::pair<std::string, std::string>> ConfigToLines(const Config& con
   for (const KeySpec& spec : Schema()) {
     if (!SectionShown(config, spec.section)) continue;
     lines.emplace_back(spec.section + "." + spec.key, DumpJson(Shown(spec, config)));
+  }
+  for (const auto& [name, d] : config.databases) {
+    Config one;
+    one.database = d;
+    for (const KeySpec& spec : Schema()) {
+      if (spec.section != "database") continue;
+      lines.emplace_back("databases." + name + "." + spec.key, DumpJson(Shown(spec, one)));
+    }
   }
   return lines;
 }

@@ -160,6 +160,11 @@ class Loader {
     for (const KeySpec& spec : Schema()) {
       const Position at = PositionOf(spec.section, spec.key);
       config_.places[spec.section + "." + spec.key] = KeyPlace{at.line, at.column, at.env};
+      if (spec.section != "database") continue;
+      for (const auto& [name, d] : config_.databases) {
+        const Position named = PositionOf("databases." + name, spec.key);
+        config_.places["databases." + name + "." + spec.key] = KeyPlace{named.line, named.column};
+      }
     }
     return config_;
   }
@@ -271,6 +276,15 @@ class Loader {
         }
         continue;
       }
+      if (name == "databases") {
+        if (!node.is_table()) {
+          return Fail(pos, std::string(Tr("'databases' must hold tables [databases.NAME]")));
+        }
+        for (auto&& [sub_key, sub_node] : *node.as_table()) {
+          VELIN_TRY(ReadNamedDatabase(std::string(sub_key.str()), sub_node, At(sub_key.source())));
+        }
+        continue;
+      }
       if (std::find(top_names.begin(), top_names.end(), name) == top_names.end()) {
         if (!node.is_table()) {
           return Fail(pos, TrFormat("key '{}' must be inside a section such as [backup]", name));
@@ -311,6 +325,41 @@ class Loader {
         for (const toml::node& item : *value.as_array()) items.push_back(At(item.source()));
       }
     }
+    return Ok();
+  }
+
+  // [databases.NAME]: the keys of [database], read into a Config of their own through the
+  // same schema, and positions kept as "databases.NAME.key" for messages after loading. No
+  // VELIN_* override reaches them (docs/config.md#databases).
+  Status ReadNamedDatabase(const std::string& name, const toml::node& node, Position pos) {
+    const std::string section = "databases." + name;
+    if (!IsDatabaseName(name)) {
+      return Fail(pos,
+                  TrFormat("[{}]: a database's name is 1 to 32 of a-z, 0-9, '_' and '-'", section));
+    }
+    if (!node.is_table()) return Fail(pos, TrFormat("'{}' must be a table [{}]", section, section));
+    section_positions_[section] = pos;
+    std::vector<std::string> known;
+    for (const KeySpec& spec : Schema()) {
+      if (spec.section == "database") known.push_back(spec.key);
+    }
+    Config scratch;
+    for (auto&& [key, value] : *node.as_table()) {
+      const std::string key_name(key.str());
+      const Position key_pos = At(key.source());
+      const KeySpec* spec = Find("database", key_name);
+      if (spec == nullptr) {
+        return Fail(key_pos, TrFormat("unknown key '{}' in [{}]{}", key_name, section,
+                                      Suggest(key_name, known)));
+      }
+      KeySpec named = *spec;  // messages name [databases.NAME]
+      named.section = section;
+      VELIN_ASSIGN(Value v, Convert(named, value, key_pos));
+      named.set(scratch, v);
+      positions_[section + "." + key_name] = key_pos;
+    }
+    scratch.database.configured = true;
+    config_.databases[name] = std::move(scratch.database);
     return Ok();
   }
 
@@ -524,7 +573,9 @@ class Loader {
       if (std::find(std::begin(kOther), std::end(kOther), name) != std::end(kOther)) continue;
       // The variables the config names as holding secrets are the user's to name.
       if (name == config_.backup.password_env || name == config_.database.password_env ||
-          name == config_.sftp.key_passphrase_env) {
+          name == config_.sftp.key_passphrase_env ||
+          std::any_of(config_.databases.begin(), config_.databases.end(),
+                      [&](const auto& d) { return d.second.password_env == name; })) {
         continue;
       }
       std::string suggestion = Suggest(name, known);
@@ -656,6 +707,25 @@ class Loader {
             at, std::string(Tr(
                     "key 'include' in [backup] names \"db\" but there is no [database] section")));
       }
+      if (b.include[i].starts_with("db:")) {
+        const std::string name = b.include[i].substr(3);
+        if (!config_.databases.contains(name)) {
+          return Fail(at, TrFormat("key 'include' in [backup] names \"{}\" but there is no "
+                                   "[databases.{}] section{}",
+                                   b.include[i], name, Suggest(name, DatabaseNames())));
+        }
+      }
+    }
+    for (const auto& [name, d] : config_.databases) {
+      if (b.include.empty() ||
+          std::find(b.include.begin(), b.include.end(), "db:" + name) != b.include.end()) {
+        continue;
+      }
+      config_.warnings.push_back(
+          TrFormat("[databases.{}] is configured but backup.include does not name \"db:{}\": "
+                   "backups hold no copy of it (add \"db:{}\" to backup.include, or remove "
+                   "[databases.{}])",
+                   name, name, name, name));
     }
     // A [database] whose backups were meant, with only paths listed: every backup would leave
     // it out without a word. (No include at all: backups are not used here, e.g. rollback only.)
@@ -731,22 +801,32 @@ class Loader {
     VELIN_TRY(CheckFleet());
     VELIN_TRY(CheckNoPasswordInUrls());
     VELIN_TRY(CheckRemoteUrls());
-    const DatabaseSection& d = config_.database;
-    if (d.configured) {
-      if (d.driver.empty()) {
-        return Fail(
-            PositionOf("database", "driver"),
-            std::string(
-                Tr("[database] needs key 'driver' (\"postgresql\", \"mysql\" or \"sqlite\")")));
-      }
-      if (d.driver == "sqlite" && d.path.empty()) {
-        return Fail(PositionOf("database", "path"),
-                    std::string(Tr("[database] with driver \"sqlite\" needs key 'path'")));
-      }
-      if (d.driver != "sqlite" && d.name.empty()) {
-        return Fail(PositionOf("database", "name"),
-                    TrFormat("[database] with driver \"{}\" needs key 'name'", d.driver));
-      }
+    if (config_.database.configured) VELIN_TRY(CheckDatabase("database", config_.database));
+    for (const auto& [name, d] : config_.databases)
+      VELIN_TRY(CheckDatabase("databases." + name, d));
+    return Ok();
+  }
+
+  std::vector<std::string> DatabaseNames() const {
+    std::vector<std::string> names;
+    for (const auto& [name, d] : config_.databases) names.push_back(name);
+    return names;
+  }
+
+  // The keys a database table needs, [database] or [databases.NAME] (`section`).
+  Status CheckDatabase(const std::string& section, const DatabaseSection& d) const {
+    if (d.driver.empty()) {
+      return Fail(
+          PositionOf(section, "driver"),
+          TrFormat("[{}] needs key 'driver' (\"postgresql\", \"mysql\" or \"sqlite\")", section));
+    }
+    if (d.driver == "sqlite" && d.path.empty()) {
+      return Fail(PositionOf(section, "path"),
+                  TrFormat("[{}] with driver \"sqlite\" needs key 'path'", section));
+    }
+    if (d.driver != "sqlite" && d.name.empty()) {
+      return Fail(PositionOf(section, "name"),
+                  TrFormat("[{}] with driver \"{}\" needs key 'name'", section, d.driver));
     }
     return Ok();
   }
@@ -887,6 +967,20 @@ class Loader {
       VELIN_ASSIGN(std::string resolved, resolve(spec.section, spec.key, base, value));
       spec.set(config_, Value(std::move(resolved)));
     }
+    // [databases.NAME]'s paths as [database]'s.
+    for (auto& [name, d] : config_.databases) {
+      Config scratch;
+      scratch.database = d;
+      for (const KeySpec& spec : Schema()) {
+        if (spec.section != "database" || spec.path_base == PathBase::kNone) continue;
+        const std::string& base =
+            spec.path_base == PathBase::kAppRoot ? config_.app.root : config_dir;
+        VELIN_ASSIGN(std::string resolved, resolve("databases." + name, spec.key, base,
+                                                   std::get<std::string>(spec.get(scratch))));
+        spec.set(scratch, Value(std::move(resolved)));
+      }
+      d = std::move(scratch.database);
+    }
     return Ok();
   }
 
@@ -940,15 +1034,19 @@ class Loader {
   // A secret file must exist and be readable by its owner only.
   Status CheckSecretFiles() {
     struct SecretKey {
-      const char* section;
+      std::string section;
       const char* key;
       std::string path;
     };
-    for (const SecretKey& s :
-         {SecretKey{"backup", "password_file", config_.backup.password_file},
-          SecretKey{"database", "password_file", config_.database.password_file},
-          SecretKey{"storage.s3", "credentials_file", config_.s3.credentials_file},
-          SecretKey{"storage.sftp", "key_passphrase_file", config_.sftp.key_passphrase_file}}) {
+    std::vector<SecretKey> keys = {
+        SecretKey{"backup", "password_file", config_.backup.password_file},
+        SecretKey{"database", "password_file", config_.database.password_file},
+        SecretKey{"storage.s3", "credentials_file", config_.s3.credentials_file},
+        SecretKey{"storage.sftp", "key_passphrase_file", config_.sftp.key_passphrase_file}};
+    for (const auto& [name, d] : config_.databases) {
+      keys.push_back(SecretKey{"databases." + name, "password_file", d.password_file});
+    }
+    for (const SecretKey& s : keys) {
       if (s.path.empty()) continue;
       std::string where = TrFormat("key '{}' in [{}]: ", s.key, s.section);
       auto read = ReadSecretFile(s.path);  // what the commands using it call too
@@ -1044,6 +1142,35 @@ Config DefaultConfig(const std::string& dir) {
   c.rollback.state_dir = ".velin";
   c.rollback.current = "current";
   return c;
+}
+
+const DatabaseSection* DatabaseOfSource(const Config& config, const std::string& source) {
+  if (source == "db") return config.database.configured ? &config.database : nullptr;
+  if (!source.starts_with("db:")) return nullptr;
+  auto it = config.databases.find(source.substr(3));
+  return it == config.databases.end() ? nullptr : &it->second;
+}
+
+bool IsDatabaseSource(const std::string& source) {
+  return source == "db" || source.starts_with("db:");
+}
+
+std::vector<std::string> IncludedDatabases(const Config& config) {
+  std::vector<std::string> out;
+  for (const std::string& include : config.backup.include) {
+    if (IsDatabaseSource(include)) out.push_back(include);
+  }
+  return out;
+}
+
+std::string DatabaseTable(const std::string& source) {
+  return source.starts_with("db:") ? "[databases." + source.substr(3) + "]" : "[database]";
+}
+
+bool IsDatabaseName(const std::string& name) {
+  return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
 }
 
 std::string ResolveAppPath(const Config& config, const std::string& p) {

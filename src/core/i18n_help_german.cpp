@@ -175,8 +175,10 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
       {"Backup ID, unique prefix, or 'latest'", "Backup-ID, eindeutiges Präfix oder 'latest'"},
       {"Restore under this directory instead of in place",
        "Unter diesem Verzeichnis wiederherstellen statt an Ort und Stelle"},
-      {"Restore only this path (relative to app.root), or 'db' for the database",
-       "Nur diesen Pfad wiederherstellen (relativ zu app.root), oder 'db' für die Datenbank"},
+      {"Restore only this path (relative to app.root), or 'db' for the database ('db:NAME' for "
+       "[databases.NAME])",
+       "Nur diesen Pfad wiederherstellen (relativ zu app.root), oder 'db' für die Datenbank "
+       "('db:NAME' für [databases.NAME])"},
       {"Restore the database into this database (created if missing; SQLite: a file) instead of "
        "the configured one",
        "Die Datenbank in diese Datenbank wiederherstellen (angelegt, falls sie fehlt; SQLite: eine "

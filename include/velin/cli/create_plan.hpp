@@ -19,7 +19,7 @@ struct CreatePlan {
   // Everything but the database stream (made by the command: backup_db.hpp) and skip_paths
   // (the repository, known once it is opened).
   backup::CreateOptions options;
-  bool with_database = false;  // "db" in backup.include
+  bool with_database = false;  // "db" or a "db:NAME" in backup.include
   // The steps after the snapshot is committed: the offsite copy (backup.offsite, with the
   // repository's compression), forget by the retention rules in [app] host's and name's groups
   // and prune (backup.prune_after_create). None for a dry run.

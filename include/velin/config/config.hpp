@@ -100,6 +100,7 @@ struct SftpSection {
   std::string key_passphrase_file;
 };
 
+// [database], and each [databases.NAME] (the same keys: docs/config.md#databases).
 struct DatabaseSection {
   bool configured = false;  // a [database] table is present
   std::string driver;       // "postgresql" | "mysql" | "sqlite"
@@ -172,6 +173,9 @@ struct Config {
   S3Section s3;
   SftpSection sftp;
   DatabaseSection database;
+  // [databases.NAME] tables, by NAME: more databases of the application, each backed up as
+  // the stream "db:NAME" when backup.include names it. Each is configured.
+  std::map<std::string, DatabaseSection> databases;
   RollbackSection rollback;
   HooksSection hooks;
   FleetSection fleet;
@@ -181,6 +185,23 @@ struct Config {
   // KeyError().
   std::map<std::string, KeyPlace> places;
 };
+
+// The database a backup.include entry or a backup's stream name means: "db" is [database],
+// "db:NAME" is [databases.NAME]. nullptr when `source` names no configured database.
+const DatabaseSection* DatabaseOfSource(const Config& config, const std::string& source);
+
+// Whether `source` is a database's name in backup.include and in a backup: "db" or "db:NAME".
+bool IsDatabaseSource(const std::string& source);
+
+// Every database backup.include names, in its order, by source name ("db", "db:queue").
+std::vector<std::string> IncludedDatabases(const Config& config);
+
+// The table of the database `source` names, as messages name it: "[database]" or
+// "[databases.NAME]".
+std::string DatabaseTable(const std::string& source);
+
+// A NAME of [databases.NAME]: 1 to 32 of a-z, 0-9, '_' and '-'.
+bool IsDatabaseName(const std::string& name);
 
 // A usage error about `section.key` found after loading (a log file that cannot be opened, a
 // passphrase missing), worded as the loader's: "FILE:LINE:COLUMN: message", or "environment

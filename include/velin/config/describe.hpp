@@ -13,7 +13,8 @@
 namespace velin::config {
 
 // {"backup": {"compression": "zstd", ...}, "storage": {"s3": {...}, "sftp": {...}}, ...}: every
-// section with its defaults filled in ([database] only when configured).
+// section with its defaults filled in ([database] only when configured; each
+// [databases.NAME] under "databases").
 nlohmann::json ConfigToJson(const Config& config);
 
 // ("backup.compression", "\"zstd\"") lines in schema order, for human output.

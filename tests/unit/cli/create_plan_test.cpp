@@ -11,6 +11,24 @@ config::Config Cfg(const std::string& toml) {
   return c ? *c : config::Config();
 }
 
+// "db:NAME" is a database's stream, never a path of the walk; a backup of only named databases
+// has something to back up.
+TEST(CreatePlan, NamedDatabasesAreStreamsNotPaths) {
+  auto cfg =
+      Cfg("[backup]\ninclude = [\"db:queue\", \"storage\"]\n[databases.queue]\ndriver = "
+          "\"sqlite\"\npath = \"var/q.db\"\n");
+  auto plan = PlanCreate(cfg, "");
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->options.include, std::vector<std::string>{"storage"});
+  EXPECT_TRUE(plan->with_database);
+  auto only =
+      Cfg("[backup]\ninclude = [\"db:queue\"]\n[databases.queue]\ndriver = \"sqlite\"\npath = "
+          "\"var/q.db\"\n");
+  plan = PlanCreate(only, "");
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_TRUE(plan->options.include.empty());
+}
+
 TEST(CreatePlan, MapsTheConfigurationToTheArchiverAndTheFollowUpSteps) {
   auto cfg =
       Cfg("[app]\nhost = \"web1\"\nname = \"shop\"\n[backup]\ninclude = [\"db\", \"storage\", "

@@ -45,6 +45,62 @@ name = "shop"
   EXPECT_TRUE(c->database.configured);
 }
 
+// [databases.NAME]: the keys of [database], paths resolved alike, "db:NAME" in include.
+TEST(ConfigLoader, NamedDatabasesTakeTheKeysOfDatabase) {
+  auto c = Load(R"(
+[backup]
+include = ["db", "db:queue", "db:reports"]
+[database]
+driver = "postgresql"
+name = "shop"
+[databases.queue]
+driver = "sqlite"
+path = "var/queue.db"
+[databases.reports]
+driver = "mysql"
+name = "reports"
+port = 3307
+password_env = "REPORTS_PW"
+)");
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->databases.size(), 2u);
+  EXPECT_TRUE(c->databases.at("queue").configured);
+  EXPECT_EQ(c->databases.at("queue").path, "/srv/app/var/queue.db");
+  EXPECT_EQ(c->databases.at("reports").port, 3307);
+  EXPECT_EQ(c->databases.at("reports").host, "127.0.0.1");
+  EXPECT_EQ(c->database.name, "shop");
+  EXPECT_EQ(IncludedDatabases(*c), (std::vector<std::string>{"db", "db:queue", "db:reports"}));
+  EXPECT_EQ(DatabaseOfSource(*c, "db:queue"), &c->databases.at("queue"));
+  EXPECT_EQ(DatabaseOfSource(*c, "db"), &c->database);
+  EXPECT_EQ(DatabaseOfSource(*c, "db:nope"), nullptr);
+  EXPECT_TRUE(c->warnings.empty());
+}
+
+TEST(ConfigLoader, NamedDatabasesAreCheckedLikeDatabase) {
+  ExpectRefused("[backup]\ninclude = [\"db:queue\"]\n",
+                "velin.toml:2:12: key 'include' in [backup] names \"db:queue\" but there is no "
+                "[databases.queue] section");
+  ExpectRefused("[databases.queue]\npath = \"q.db\"\n", "[databases.queue] needs key 'driver'");
+  ExpectRefused("[databases.queue]\ndriver = \"postgresql\"\n",
+                "[databases.queue] with driver \"postgresql\" needs key 'name'");
+  ExpectRefused("[databases.queue]\ndriver = \"oracle\"\n",
+                "velin.toml:2:1: key 'driver' in [databases.queue] must be one of");
+  ExpectRefused("[databases.queue]\ndriver = \"sqlite\"\npth = \"q\"\n",
+                "velin.toml:3:1: unknown key 'pth' in [databases.queue] (did you mean 'path'?)");
+  ExpectRefused("[databases.\"a b\"]\ndriver = \"sqlite\"\npath = \"q\"\n",
+                "[databases.a b]: a database's name is 1 to 32 of a-z");
+  ExpectRefused("[databases]\nqueue = 1\n", "'databases.queue' must be a table");
+  auto unlisted = Load(
+      "[backup]\ninclude = [\"storage\"]\n[databases.cache]\ndriver = \"sqlite\"\npath = "
+      "\"c.db\"\n");
+  ASSERT_TRUE(unlisted) << unlisted.error().message;
+  ASSERT_EQ(unlisted->warnings.size(), 1u);
+  EXPECT_NE(unlisted->warnings[0].find("[databases.cache] is configured but backup.include does "
+                                       "not name \"db:cache\""),
+            std::string::npos)
+      << unlisted->warnings[0];
+}
+
 TEST(ConfigLoader, IncludePathsAreRecordedInOneSpelling) {
   // "storage/uploads/" made backups whose source no restore could take (its top node had an
   // empty name); an exclude "storage/cache/" matched nothing.
