@@ -299,8 +299,9 @@ Status RestoreTestDatabase(Context& ctx, repo::Repository& repo, const repo::Sna
   report["ok"] = static_cast<bool>(result);
   if (!result) return result;
   VELIN_TRY(dropped);
-  out.Done(TrFormat("Database restore test passed: {} tables, row counts match",
-                    recorded.tables.size()));
+  out.Done(
+      TrCount(recorded.tables.size(), "Database restore test passed: {} table, row count matches",
+              "Database restore test passed: {} tables, row counts match", recorded.tables.size()));
   return Ok();
 }
 
