@@ -161,9 +161,30 @@ void AddStatus(CLI::App& group, Context& ctx) {
           // A switch in progress (its velin holds the lock) is not interrupted.
           doc[st.switch_running ? "running_switch" : "interrupted_switch"] = sw;
         }
+        // With rollback.migration_status: the level now, why it could not be read, the level
+        // recorded for the current version; null without it (or without a value).
+        auto or_null = [](const std::string& v) {
+          return v.empty() ? nlohmann::json(nullptr) : nlohmann::json(v);
+        };
+        doc["schema_level"] = or_null(st.live_level);
+        doc["schema_level_error"] = or_null(st.level_error);
+        doc["recorded_schema_level"] = or_null(st.recorded_level);
         out.Json(doc);
         return Ok();
       }
+      // Last, after the lines a deploy script compares (contrib/ci/deploy.sh reads the first
+      // two).
+      auto print_level = [&] {
+        if (!st.schema_levels) return;
+        if (!st.level_error.empty()) {
+          out.Line(TrFormat("Schema level: unknown ({})", st.level_error));
+        } else if (!st.recorded_level.empty() && st.recorded_level != st.live_level) {
+          out.Line(TrFormat("Schema level: {} ({} was recorded at {})", st.live_level, st.current,
+                            st.recorded_level));
+        } else {
+          out.Line(TrFormat("Schema level: {}", st.live_level.empty() ? "-" : st.live_level));
+        }
+      };
       if (!st.current_missing.empty()) {
         out.Line(
             TrFormat("Current: {} (missing: {} does not exist)", st.current, st.current_missing));
@@ -179,6 +200,7 @@ void AddStatus(CLI::App& group, Context& ctx) {
       }
       if (!st.transaction) {
         out.Line(Tr("No open transaction"));
+        print_level();
         return Ok();
       }
       const auto& t = *st.transaction;
@@ -191,6 +213,7 @@ void AddStatus(CLI::App& group, Context& ctx) {
       if (!t.backup.empty()) {
         out.Line(TrFormat("Database backup {} (taken while {} was live)", t.backup, t.version));
       }
+      print_level();
       return Ok();
     });
   });

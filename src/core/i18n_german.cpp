@@ -2228,6 +2228,14 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} Pack, das ein Verify beschädigt vorfand, wird nicht verwendet ({}); seine "
        "Daten werden erneut gespeichert — sobald kein Backup es mehr braucht, entfernt "
        "`velin backup prune` es"},
+      // Schema levels (docs/rollback.md#schema-levels).
+      {"rollback to {} refused: {}; nothing was changed, the service was not stopped (still {})",
+       "Rollback auf {} abgelehnt: {}; nichts wurde geändert, der Dienst wurde nicht gestoppt "
+       "(weiterhin {})"},
+      {"Schema level: unknown ({})", "Schemastand: unbekannt ({})"},
+      {"Schema level: {} ({} was recorded at {})", "Schemastand: {} ({} wurde bei {} vermerkt)"},
+      {"Schema level: {}", "Schemastand: {}"},
+      {"schema level {}", "Schemastand {}"},
   };
   return kTable;
 }

@@ -148,6 +148,7 @@ json HistoryToJson(const HistoryEntry& e) {
   if (!e.backup_version.empty()) j["backup_version"] = e.backup_version;
   if (!e.data.empty()) j["data"] = e.data;
   if (!e.saved_config.empty()) j["saved_config"] = e.saved_config;
+  if (!e.schema_level.empty()) j["schema_level"] = e.schema_level;
   return j;
 }
 
@@ -412,7 +413,8 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
                    .backup = f.Str("backup"),
                    .backup_version = f.Str("backup_version"),
                    .data = f.Str("data"),
-                   .saved_config = f.Str("saved_config")};
+                   .saved_config = f.Str("saved_config"),
+                   .schema_level = f.Str("schema_level")};
     if (Status fits = f.Check(); !fits) {
       if (unreadable == nullptr) return tl::unexpected(fits.error());
       unreadable->push_back(fits.error().message);

@@ -503,9 +503,22 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   VELIN_ASSIGN(auto history, ReadHistoryForUse());
   intent.history_len = static_cast<int64_t>(history.size());
   if (const VersionRecord* f = reg.Find(intent.from)) intent.from_level = f->schema_level;
-  if (auto live_level = SchemaLevel(settings_); live_level && !live_level->empty()) {
-    intent.from_level = *live_level;
+  // The live level decides whether migrate_down runs. When migration_status fails (the database
+  // is down, the tool is broken) the switch ends here, before anything is stopped, as its
+  // --dry-run does: before 2026-12-07 it went on with the level recorded for `from`, which may
+  // be wrong, and could migrate down (or not) on a guess.
+  Result<std::string> live_level = SchemaLevel(settings_);
+  if (!live_level) {
+    const std::string& why = live_level.error().message;
+    return tl::unexpected(
+        Error{ExitCode::kFailed,
+              action == "rollback"
+                  ? TrFormat("rollback to {} refused: {}; nothing was changed, the service was not "
+                             "stopped (still {})",
+                             target, why, intent.from.empty() ? std::string("-") : intent.from)
+                  : SwitchChangedNothing(target, why, intent.from)});
   }
+  if (!live_level->empty()) intent.from_level = *live_level;
   // The live config is saved whenever this switch replaces it, so that its switch back can put
   // it back exactly.
   const bool replaces_config =
@@ -599,6 +612,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
   HistoryEntry entry =
       SwitchEntry(env_, action, intent.from, intent.to, intent.reason, intent.transaction);
   entry.time = intent.started;  // identifies the entry: a crash after writing it is not repeated
+  entry.schema_level = intent.from_level;  // unless migrate_down (or a restore) changes it
   VELIN_ASSIGN(auto history, ReadHistoryForUse());
   for (size_t i = static_cast<size_t>(std::max<int64_t>(0, intent.history_len)); i < history.size();
        ++i) {
@@ -714,6 +728,11 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     }
     last_data_ = intent.data;
     NoteSwitchOutcome(intent.to, forward);  // the failed mark in registry.json; never stops it
+    if (!intent.restore_backup.empty()) {
+      entry.schema_level.clear();  // the backup's own: not known here
+    } else if (forward_progress.migrated) {
+      entry.schema_level = forward ? to.schema_level : std::string();  // confirmed, or not known
+    }
     if (forward) {
       if (!forward_progress.stop_failure.empty()) {  // a rollback or an undo went on
         entry.detail = "rollback.stop had failed: " + forward_progress.stop_failure;
@@ -798,8 +817,9 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
   // part of it) leaves `from` on the older schema. Said, with what to do, instead of
   // "switched back (healthy)" alone (before 2026-12-07).
   if ((forward_progress.migrated || !ran_forward) && from && !intent.from_level.empty()) {
-    if (auto level = SchemaLevel(settings_);
-        level && !level->empty() && *level != intent.from_level) {
+    auto level = SchemaLevel(settings_);
+    if (level && !level->empty()) entry.schema_level = *level;
+    if (level && !level->empty() && *level != intent.from_level) {
       back_result += "; the database stays at schema level " + *level + " (" + from->name +
                      " ran on " + intent.from_level +
                      "): velin does not migrate up, run the migrations of " + from->name;

@@ -111,6 +111,12 @@ struct TransactionStatus {
   std::string current_missing;
   std::optional<SwitchIntent> interrupted_switch;
   bool switch_running = false;  // switch.json exists and its velin still holds the lock
+  // With rollback.migration_status: the database's schema level now (what it printed), or why
+  // it could not be read (level_error), and the level recorded for the current version.
+  bool schema_levels = false;  // rollback.migration_status is configured
+  std::string live_level;
+  std::string level_error;
+  std::string recorded_level;
 };
 
 // What `to-version NAME --dry-run` would do (docs/rollback.md#dry-run). Nothing is changed

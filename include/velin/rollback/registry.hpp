@@ -102,6 +102,10 @@ struct HistoryEntry {
   // A switch that replaced config: the live config saved before it (below saved-config/), which
   // `to-version FROM --undo` puts back.
   std::string saved_config;
+  // A switch with rollback.migration_status: the database's schema level the switch left, as
+  // velin knows it (the level migrate_down reached and migration_status confirmed, else the
+  // live level read before the switch: velin never migrates up).
+  std::string schema_level;
 };
 
 // A switch (or a transaction's rollback switch) whose target failed its health check.
