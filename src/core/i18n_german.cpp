@@ -2228,10 +2228,18 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "{} Pack, das ein Verify beschädigt vorfand, wird nicht verwendet ({}); seine "
        "Daten werden erneut gespeichert — sobald kein Backup es mehr braucht, entfernt "
        "`velin backup prune` es"},
-      // Schema levels (docs/rollback.md#schema-levels).
+      // Schema levels and the commands of an interrupted switch (docs/rollback.md).
       {"rollback to {} refused: {}; nothing was changed, the service was not stopped (still {})",
        "Rollback auf {} abgelehnt: {}; nichts wurde geändert, der Dienst wurde nicht gestoppt "
        "(weiterhin {})"},
+      {"could not record rollback.{} in {}: {}; running it all the same",
+       "konnte rollback.{} nicht in {} vermerken: {}; es läuft trotzdem"},
+      {"rollback.{} (process {}), started by the interrupted switch to {}, still runs: waiting "
+       "for it to end (until {}, its timeout) before the switch goes on",
+       "rollback.{} (Prozess {}), vom unterbrochenen Wechsel zu {} gestartet, läuft noch: es wird "
+       "bis zu seinem Ende gewartet (bis {}, seine Zeitgrenze), bevor der Wechsel weitergeht"},
+      {"rollback.{} (process {}) did not end within its timeout: killed",
+       "rollback.{} (Prozess {}) endete nicht innerhalb seiner Zeitgrenze: beendet"},
       {"Schema level: unknown ({})", "Schemastand: unbekannt ({})"},
       {"Schema level: {} ({} was recorded at {})", "Schemastand: {} ({} wurde bei {} vermerkt)"},
       {"Schema level: {}", "Schemastand: {}"},

@@ -522,6 +522,10 @@ Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLa
   s.health_failed = f.Bool("health_failed");
   s.restore_backup = f.Str("restore_backup");
   s.data = f.Str("data");
+  s.command = f.Str("command");
+  s.command_pid = f.Int("command_pid");
+  s.command_start_ticks = f.Int("command_start_ticks");
+  s.command_deadline_ms = f.Int("command_deadline_ms");
   VELIN_TRY(f.Check());
   for (const std::string* name : {&s.from, &s.to}) {
     if (!name->empty()) VELIN_TRY(CheckStoredName(layout.SwitchIntent(), *name));
@@ -568,6 +572,12 @@ Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchInt
   if (!s.restore_backup.empty()) {
     doc["restore_backup"] = s.restore_backup;
     doc["data"] = s.data;
+  }
+  if (s.command_pid > 0) {
+    doc["command"] = s.command;
+    doc["command_pid"] = s.command_pid;
+    doc["command_start_ticks"] = s.command_start_ticks;
+    doc["command_deadline_ms"] = s.command_deadline_ms;
   }
   if (s.config == SwitchConfig::kKeep) doc["config"] = "keep";
   if (s.config == SwitchConfig::kSaved) {

@@ -1,7 +1,8 @@
 // Schema levels around a switch, without a database: the level is a file in app.root that
-// `migration_status` prints and `migrate_down` rewrites. What a user relies on: a
-// migration_status that fails stops a switch before anything is stopped, as its --dry-run does;
-// status and history show the schema level.
+// `migration_status` prints and `migrate_down` rewrites. What a user relies on: at most one
+// command of a switch runs at a time, even after a kill -9 of velin; a migration_status that
+// fails stops a switch before anything is stopped, as its --dry-run does; status and history
+// show the schema level.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/background_velin.hpp"
 #include "support/rollback_app.hpp"
 
 namespace velin::testing {
@@ -38,6 +40,15 @@ std::string LeftoverRead(const std::string& path) {
   return ss.str();
 }
 
+std::vector<std::string> LeftoverLines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::istringstream in(LeftoverRead(path));
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
 // v1 made at level 1, v2 at level 2; v2 live.
 void LeftoverTwoLevels(ToyApp& app) {
   WriteFile(app.app() + "/level", "1\n");
@@ -47,6 +58,60 @@ void LeftoverTwoLevels(ToyApp& app) {
   ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
   RunResult r = app.Velin({"rollback", "to-version", "v2"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+// Kills (SIGKILL) the process groups named by hook.log's "start PID" lines when the test ends,
+// passed or failed: a migrate_down left running by the killed velin.
+class LeftoverHookGroups {
+ public:
+  explicit LeftoverHookGroups(std::string log) : log_(std::move(log)) {}
+  ~LeftoverHookGroups() {
+    for (const std::string& line : LeftoverLines(log_)) {
+      if (line.rfind("start ", 0) == 0)
+        ::kill(-static_cast<pid_t>(std::stol(line.substr(6))), SIGKILL);
+    }
+  }
+  LeftoverHookGroups(const LeftoverHookGroups&) = delete;
+  LeftoverHookGroups& operator=(const LeftoverHookGroups&) = delete;
+
+ private:
+  std::string log_;
+};
+
+// velin killed with kill -9 while migrate_down runs: the command goes on alone (an orphan), and
+// a `recover` started at once ran a second migrate_down beside it (start, start, end, end).
+// Now recover waits for the one recorded in switch.json, then continues the switch.
+TEST(RollbackSchemaLeftoversTest, RecoverWaitsForTheMigrateDownAKilledVelinLeftRunning) {
+  ToyApp app(LeftoverLevelOptions());
+  LeftoverTwoLevels(app);
+  const std::string log = app.app() + "/hook.log";
+  LeftoverHookGroups cleanup(log);
+  RunOptions options;
+  options.cwd = app.root();
+  BackgroundVelin velin({"--config", app.config(), "rollback", "to-version", "v1"}, options);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (LeftoverLines(log).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(LeftoverLines(log).size(), 1u) << LeftoverRead(log);
+  velin.Signal(SIGKILL);
+  ASSERT_TRUE(velin.WaitExit());
+  velin.Finish();
+
+  RunResult r = app.Velin({"rollback", "recover"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("rollback.migrate_down (process "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("still runs: waiting for it to end"), std::string::npos) << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_EQ(LeftoverRead(app.app() + "/level"), "1\n");
+  // Never two at once: each start is followed by its own end before the next start.
+  const std::vector<std::string> lines = LeftoverLines(log);
+  ASSERT_FALSE(lines.empty());
+  ASSERT_EQ(lines.size() % 2, 0u) << LeftoverRead(log);
+  for (size_t i = 0; i < lines.size(); i += 2) {
+    ASSERT_EQ(lines[i].rfind("start ", 0), 0u) << LeftoverRead(log);
+    EXPECT_EQ(lines[i + 1], "end " + lines[i].substr(6)) << LeftoverRead(log);
+  }
 }
 
 // A migration_status that fails (the database is down) made --dry-run fail, while the switch

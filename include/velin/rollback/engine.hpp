@@ -246,6 +246,10 @@ class RollbackEngine {
   Status ContinueSwitchLocked(const SwitchIntent& intent);
   // `*started`: false when the switch could not even be looked at (its target is gone).
   Status ContinueSwitchStepsLocked(SwitchIntent intent, bool* started);
+  // The command an interrupted switch started (`intent`'s command_pid), left running alone by
+  // a velin killed with kill -9: waited for until it ends, or its process group killed once
+  // its timeout has passed, as that velin would have. Then no second one runs beside it.
+  void AwaitInterruptedCommand(const SwitchIntent& intent);
   // `keep_also`: a saved copy the bound of keep_versions must not remove (the one an undo puts
   // back).
   Status SaveLiveConfig(const std::string& name, const std::string& keep_also = "");
