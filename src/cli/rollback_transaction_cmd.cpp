@@ -143,11 +143,16 @@ void AddExtend(CLI::App& group, Context& ctx) {
 
 void AddStatus(CLI::App& group, Context& ctx) {
   CLI::App* cmd = AddCommand(group, "status", "Show the open transaction and its time left");
-  cmd->callback([&ctx] {
+  // Runs rollback.migration_status, so only when asked: a status polled by monitoring or a
+  // deploy script asks the database nothing, and its lines stay the ones scripts compare.
+  auto schema_level = std::make_shared<bool>(false);
+  cmd->add_flag("--schema-level", *schema_level,
+                "Also show the database's schema level now (runs rollback.migration_status)");
+  cmd->callback([&ctx, schema_level] {
     if (FleetRequested()) return RunFleetStatus(ctx);
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
-      VELIN_ASSIGN(rollback::TransactionStatus st, engine->Inspect());
+      VELIN_ASSIGN(rollback::TransactionStatus st, engine->Inspect(*schema_level));
       output::Console& out = ctx.out();
       if (out.json()) {
         nlohmann::json doc = {{"current", st.current}, {"transaction", nullptr}};
@@ -166,14 +171,15 @@ void AddStatus(CLI::App& group, Context& ctx) {
         auto or_null = [](const std::string& v) {
           return v.empty() ? nlohmann::json(nullptr) : nlohmann::json(v);
         };
-        doc["schema_level"] = or_null(st.live_level);
-        doc["schema_level_error"] = or_null(st.level_error);
+        if (st.schema_levels) {
+          doc["schema_level"] = or_null(st.live_level);
+          doc["schema_level_error"] = or_null(st.level_error);
+        }
         doc["recorded_schema_level"] = or_null(st.recorded_level);
         out.Json(doc);
         return Ok();
       }
-      // Last, after the lines a deploy script compares (contrib/ci/deploy.sh reads the first
-      // two).
+      // --schema-level: last, after the lines a deploy script compares.
       auto print_level = [&] {
         if (!st.schema_levels) return;
         if (!st.level_error.empty()) {

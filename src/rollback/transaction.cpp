@@ -567,7 +567,7 @@ Result<TransactionRecord> RollbackEngine::Extend(Duration by) {
   return txn;
 }
 
-Result<TransactionStatus> RollbackEngine::Inspect() {
+Result<TransactionStatus> RollbackEngine::Inspect(bool live_level) {
   TransactionStatus st;
   // Read although only the link is shown: a damaged or newer registry.json is said here (exit
   // 4, 1) as by every other rollback command, not found at the next switch.
@@ -587,8 +587,10 @@ Result<TransactionStatus> RollbackEngine::Inspect() {
   if (!settings_.migration_status.empty()) {
     // A status answers whatever the database does: a level that cannot be read is shown as
     // such, not a failed `status` (a deploy script and monitoring read it).
-    st.schema_levels = true;
     if (const VersionRecord* rec = reg.Find(st.current)) st.recorded_level = rec->schema_level;
+  }
+  if (!settings_.migration_status.empty() && live_level) {
+    st.schema_levels = true;
     if (auto level = SchemaLevel(settings_)) {
       st.live_level = *level;
     } else {

@@ -192,7 +192,9 @@ class RollbackEngine {
   // `restore_data`: also restore the database from the backup taken at begin.
   Result<TransactionEnd> RollbackNow(const std::string& reason, bool restore_data = false);
   Result<TransactionRecord> Extend(Duration by);
-  Result<TransactionStatus> Inspect();
+  // With `live_level` (and rollback.migration_status set), also runs migration_status for the
+  // database's level now (`status --schema-level`); the recorded level is always read.
+  Result<TransactionStatus> Inspect(bool live_level = false);
   // Finishes an interrupted switch and an expired or interrupted transaction. Returns what it did.
   // `timed_out` (may be null): set when it ended a transaction because its deadline had passed
   // (also when that rollback failed: outcome "rollback failed: …"), for [notify].
