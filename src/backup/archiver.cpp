@@ -197,30 +197,41 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
   reporter.FinishProgress();
   own_lister.reset();
   if (walk.unstored_xattr_files() > 0) {
-    reporter.Warn(TrFormat(
+    reporter.Warn(TrCount(
+        walk.unstored_xattr_files(),
+        "{} file or directory has extended attributes (ACLs among them) that repository "
+        "format version {} cannot store; `velin backup upgrade` raises it to {}",
         "{} files and directories have extended attributes (ACLs among them) that repository "
         "format version {} cannot store; `velin backup upgrade` raises it to {}",
         walk.unstored_xattr_files(), repo.config().format_version,
         repo::kExtendedTreeFormatVersion));
   }
   if (const PathSample& changed = walk.changed(); changed.count > 0) {
-    reporter.Warn(TrFormat(
+    reporter.Warn(TrCount(
+        changed.count,
+        "{} file changed while it was read, and again when read once more ({}): the backup "
+        "holds it as the second read found it, which may mix old and new data; the next "
+        "backup reads it again",
         "{} files changed while they were read, and again when read once more ({}): the backup "
         "holds each as the second read found it, which may mix old and new data; the next "
         "backup reads them again",
         changed.count, SampleText(changed)));
   }
   if (const PathSample& clamped = walk.clamped_mtimes(); clamped.count > 0) {
-    reporter.Warn(TrFormat(
+    reporter.Warn(TrCount(
+        clamped.count,
+        "{} file or directory has an mtime outside what a backup can record, 1677-09-21 to "
+        "2262-04-11 ({}): it is stored as the nearest of these times, which a restore gives it",
         "{} files and directories have an mtime outside what a backup can record, 1677-09-21 to "
         "2262-04-11 ({}): each is stored as the nearest of these times, which a restore gives it",
         clamped.count, SampleText(clamped)));
   }
   if (const PathSample& vanished = walk.vanished(); vanished.count > 0) {
-    reporter.Info(
-        TrFormat("{} files and directories were deleted while the backup ran ({}): "
-                 "left out",
-                 vanished.count, SampleText(vanished)));
+    reporter.Info(TrCount(vanished.count,
+                          "{} file or directory was deleted while the backup ran ({}): left out",
+                          "{} files and directories were deleted while the backup ran ({}): "
+                          "left out",
+                          vanished.count, SampleText(vanished)));
   }
   if (const PathSample& left_out = walk.left_out(); left_out.count > 0) {
     reporter.Info(TrFormat(
@@ -230,7 +241,11 @@ Result<repo::Snapshot> CreateBackup(repo::Repository& repo, io::Env& env, Report
         SampleText(left_out)));
   }
   if (const PathSample& replaced = walk.replaced(); replaced.count > 0) {
-    reporter.Info(TrFormat(
+    reporter.Info(TrCount(
+        replaced.count,
+        "{} file or directory was replaced while the backup ran, by what velin does not "
+        "read in its place (a symlink, a fifo, a directory, or a file replaced again at each "
+        "read) ({}): left out; the next backup takes what is there then",
         "{} files and directories were replaced while the backup ran, by what velin does not "
         "read in their place (a symlink, a fifo, a directory, or a file replaced again at each "
         "read) ({}): left out; the next backup takes what is there then",

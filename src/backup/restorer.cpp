@@ -2077,7 +2077,11 @@ Result<RestoreStats> RestoreSnapshot(repo::Repository& repo, const repo::Snapsho
   if (stats.owners_unknown > 0) {
     // Restored as the backup has them (numeric, docs/cli.md), which on a new machine may be
     // nobody's: the application's user cannot write its own files.
-    reporter.Warn(TrFormat(
+    reporter.Warn(TrCount(
+        stats.owners_unknown,
+        "{} file or directory is restored with an owner this machine has no user or group "
+        "for ({}; e.g. {}): a backup keeps numeric owners; give it to the application's user "
+        "(chown -R USER:GROUP …)",
         "{} files and directories are restored with an owner this machine has no user or group "
         "for ({}; e.g. {}): a backup keeps numeric owners; give them to the application's user "
         "(chown -R USER:GROUP …)",

@@ -392,14 +392,21 @@ Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const
       OpenRepository(ctx, dest_flags, repo::LockKind::kShared, true,
                      storage::IsFileServerUrl(to) ? IndexUse::kLoad : IndexUse::kLoadListingPacks));
   if (const auto missing = PacksGoneOrShort(*r.repo); !missing.empty()) {
-    ctx.out().Warn(TrFormat(
+    ctx.out().Warn(TrCount(
+        missing.size(),
+        "{} pack listed in the index of {} is missing there or truncated ({}); what the "
+        "backups copied now need of it is copied again — run 'velin backup verify --all' on it "
+        "to see which other backups there are damaged",
         "{} packs listed in the index of {} are missing there or truncated (first: {}); what the "
         "backups copied now need of them is copied again — run 'velin backup verify --all' on it "
         "to see which other backups there are damaged",
         missing.size(), r.backend->Location(), missing.front().Short()));
   }
   if (const auto& damaged = r.repo->damaged_packs(); !damaged.empty()) {
-    ctx.out().Warn(TrFormat(
+    ctx.out().Warn(TrCount(
+        damaged.size(),
+        "{} pack of {} that a verify found damaged is not used ({}); what the backups "
+        "copied now need of it is copied again",
         "{} packs of {} that a verify found damaged are not used (first: {}); what the backups "
         "copied now need of them is copied again",
         damaged.size(), r.backend->Location(), damaged.front().Short()));

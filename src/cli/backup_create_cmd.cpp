@@ -231,7 +231,11 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
                OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true,
                               file_server ? IndexUse::kLoad : IndexUse::kLoadListingPacks));
   if (const auto missing = PacksGoneOrShort(*r.repo); !missing.empty()) {
-    out.Warn(TrFormat(
+    out.Warn(TrCount(
+        missing.size(),
+        "{} pack listed in the index is missing from the repository or truncated ({}); "
+        "its data is stored again — run 'velin backup verify --all' to see which backups are "
+        "damaged",
         "{} packs listed in the index are missing from the repository or truncated (first: {}); "
         "their data is stored again — run 'velin backup verify --all' to see which backups are "
         "damaged",
@@ -239,7 +243,10 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   }
   // Those a verify found damaged (the verify record): the same, so the new backup is whole.
   if (const auto& damaged = r.repo->damaged_packs(); !damaged.empty()) {
-    out.Warn(TrFormat(
+    out.Warn(TrCount(
+        damaged.size(),
+        "{} pack a verify found damaged is not used ({}); its data is stored again — "
+        "once no backup needs it, `velin backup prune` removes it",
         "{} packs a verify found damaged are not used (first: {}); their data is stored again — "
         "once no backup needs them, `velin backup prune` removes them",
         damaged.size(), damaged.front().Short()));

@@ -342,11 +342,14 @@ Status RestoreTestDatabase(Context& ctx, repo::Repository& repo, const repo::Sna
   report["ok"] = static_cast<bool>(result);
   if (!result) return result;
   VELIN_TRY(dropped);
+  const size_t tables = recorded.tables.size();
   out.Done(source == kDatabaseStream
-               ? TrFormat("Database restore test passed: {} tables, row counts match",
-                          recorded.tables.size())
-               : TrFormat("Restore test of database '{}' passed: {} tables, row counts match",
-                          source, recorded.tables.size()));
+               ? TrCount(tables, "Database restore test passed: {} table, row count matches",
+                         "Database restore test passed: {} tables, row counts match", tables)
+               : TrCount(tables,
+                         "Restore test of database '{}' passed: {} table, row count matches",
+                         "Restore test of database '{}' passed: {} tables, row counts match",
+                         source, tables));
   return Ok();
 }
 

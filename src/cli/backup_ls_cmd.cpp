@@ -69,7 +69,8 @@ void PrintStream(output::Console& out, const backup::BackupStream& s) {
                     output::FormatBytes(s.bytes), info->driver, info->name, info->dump_tool,
                     info->dump_format));
   for (const auto& t : info->tables) {
-    out.Line(TrFormat("  table {}: {} rows", ShownPath(t.name), t.rows));
+    out.Line(TrCount(static_cast<uint64_t>(t.rows), "  table {}: {} row", "  table {}: {} rows",
+                     ShownPath(t.name), t.rows));
   }
 }
 

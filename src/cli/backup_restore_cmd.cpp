@@ -323,8 +323,9 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
     out.Json(doc);
     return Ok();
   }
-  out.Done(TrFormat("Restored {} files ({}) into {}", st.files + st.hardlinks + st.specials,
-                    output::FormatBytes(st.bytes), options.target));
+  const uint64_t restored = st.files + st.hardlinks + st.specials;
+  out.Done(TrCount(restored, "Restored {} file ({}) into {}", "Restored {} files ({}) into {}",
+                   restored, output::FormatBytes(st.bytes), options.target));
   return Ok();
 }
 

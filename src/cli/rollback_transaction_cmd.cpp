@@ -143,11 +143,16 @@ void AddExtend(CLI::App& group, Context& ctx) {
 
 void AddStatus(CLI::App& group, Context& ctx) {
   CLI::App* cmd = AddCommand(group, "status", "Show the open transaction and its time left");
-  cmd->callback([&ctx] {
+  // Runs rollback.migration_status, so only when asked: a status polled by monitoring or a
+  // deploy script asks the database nothing, and its lines stay the ones scripts compare.
+  auto schema_level = std::make_shared<bool>(false);
+  cmd->add_flag("--schema-level", *schema_level,
+                "Also show the database's schema level now (runs rollback.migration_status)");
+  cmd->callback([&ctx, schema_level] {
     if (FleetRequested()) return RunFleetStatus(ctx);
     ctx.Execute([&]() -> Status {
       VELIN_ASSIGN(auto engine, MakeRollbackEngine(ctx));
-      VELIN_ASSIGN(rollback::TransactionStatus st, engine->Inspect());
+      VELIN_ASSIGN(rollback::TransactionStatus st, engine->Inspect(*schema_level));
       output::Console& out = ctx.out();
       if (out.json()) {
         nlohmann::json doc = {{"current", st.current}, {"transaction", nullptr}};
@@ -161,9 +166,31 @@ void AddStatus(CLI::App& group, Context& ctx) {
           // A switch in progress (its velin holds the lock) is not interrupted.
           doc[st.switch_running ? "running_switch" : "interrupted_switch"] = sw;
         }
+        // With rollback.migration_status: the level now, why it could not be read, the level
+        // recorded for the current version; null without it (or without a value).
+        auto or_null = [](const std::string& v) {
+          return v.empty() ? nlohmann::json(nullptr) : nlohmann::json(v);
+        };
+        if (st.schema_levels) {
+          doc["schema_level"] = or_null(st.live_level);
+          doc["schema_level_error"] = or_null(st.level_error);
+        }
+        doc["recorded_schema_level"] = or_null(st.recorded_level);
         out.Json(doc);
         return Ok();
       }
+      // --schema-level: last, after the lines a deploy script compares.
+      auto print_level = [&] {
+        if (!st.schema_levels) return;
+        if (!st.level_error.empty()) {
+          out.Line(TrFormat("Schema level: unknown ({})", st.level_error));
+        } else if (!st.recorded_level.empty() && st.recorded_level != st.live_level) {
+          out.Line(TrFormat("Schema level: {} ({} was recorded at {})", st.live_level, st.current,
+                            st.recorded_level));
+        } else {
+          out.Line(TrFormat("Schema level: {}", st.live_level.empty() ? "-" : st.live_level));
+        }
+      };
       if (!st.current_missing.empty()) {
         out.Line(
             TrFormat("Current: {} (missing: {} does not exist)", st.current, st.current_missing));
@@ -179,6 +206,7 @@ void AddStatus(CLI::App& group, Context& ctx) {
       }
       if (!st.transaction) {
         out.Line(Tr("No open transaction"));
+        print_level();
         return Ok();
       }
       const auto& t = *st.transaction;
@@ -191,6 +219,7 @@ void AddStatus(CLI::App& group, Context& ctx) {
       if (!t.backup.empty()) {
         out.Line(TrFormat("Database backup {} (taken while {} was live)", t.backup, t.version));
       }
+      print_level();
       return Ok();
     });
   });

@@ -154,6 +154,8 @@ void AddHistory(CLI::App& group, Context& ctx) {
             arr.back()["backup_version"] = h.backup_version;
           }
           if (!h.data.empty()) arr.back()["data"] = h.data;
+          // A switch with rollback.migration_status: the schema level it left.
+          if (!h.schema_level.empty()) arr.back()["schema_level"] = h.schema_level;
         }
         out.Json({{"history", arr}});
         return Ok();
@@ -178,6 +180,9 @@ void AddHistory(CLI::App& group, Context& ctx) {
         line += ": " + rollback::OutcomeShown(h.outcome);
         if (!h.reason.empty()) line += "  [" + ShownPath(rollback::ReasonShown(h.reason)) + "]";
         if (!h.data.empty()) line += "; " + TrFormat("database: {}", h.data);
+        if (!h.schema_level.empty()) {
+          line += "  [" + TrFormat("schema level {}", ShownPath(h.schema_level)) + "]";
+        }
         out.Line(NoTr(line));  // a row of data and translated words
       }
       return Ok();

@@ -31,8 +31,10 @@ Status RestoreTestFiles(Context& ctx, repo::Repository& repo, const repo::Snapsh
   report["xattrs_refused"] = st->xattrs_refused;
   report["bytes"] = st->bytes;
   if (!ctx.out().json()) {
-    ctx.out().Done(TrFormat("Restore test of the files of backup {} passed ({} files)", snapshot.id,
-                            st->files + st->hardlinks + st->specials));
+    const uint64_t files = st->files + st->hardlinks + st->specials;
+    ctx.out().Done(TrCount(files, "Restore test of the files of backup {} passed ({} file)",
+                           "Restore test of the files of backup {} passed ({} files)", snapshot.id,
+                           files));
   }
   return Ok();
 }

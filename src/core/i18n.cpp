@@ -254,6 +254,8 @@ const std::unordered_map<std::string_view, std::string_view>& German() {
        "Wiederherstellungstest der Datenbank '{}' von Backup {}..."},
       {"Restore test of database '{}' passed: {} tables, row counts match",
        "Wiederherstellungstest der Datenbank '{}' bestanden: {} Tabellen, Zeilenzahlen stimmen"},
+      {"Restore test of database '{}' passed: {} table, row count matches",
+       "Wiederherstellungstest der Datenbank '{}' bestanden: {} Tabelle, Zeilenzahl stimmt"},
       {"The databases ({}) would be dumped; a dry run does not dump them",
        "Die Datenbanken ({}) würden gesichert; ein Probelauf sichert sie nicht"},
       {"backup {} holds no database '{}'", "Backup {} enthält keine Datenbank '{}'"},

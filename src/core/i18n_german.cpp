@@ -2166,6 +2166,89 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "zurücklegen"},
       {"--undo goes with none of --dry-run, --restore-data and --fleet",
        "--undo passt zu keinem von --dry-run, --restore-data und --fleet"},
+      // A count of one (TrCount): its own template, as "1 file" (dc5dfcb9).
+      {"Database restore test passed: {} table, row count matches",
+       "Wiederherstellungstest der Datenbank bestanden: {} Tabelle, Zeilenzahl stimmt"},
+      {"{} file or directory has extended attributes (ACLs among them) that repository "
+       "format version {} cannot store; `velin backup upgrade` raises it to {}",
+       "{} Datei oder Verzeichnis hat erweiterte Attribute (darunter ACLs), die ein "
+       "Repository der Formatversion {} nicht speichern kann; `velin backup upgrade` hebt es auf "
+       "{} an"},
+      {"{} file changed while it was read, and again when read once more ({}): the backup "
+       "holds it as the second read found it, which may mix old and new data; the next "
+       "backup reads it again",
+       "{} Datei änderte sich, während sie gelesen wurde, und erneut beim zweiten Lesen ({}): "
+       "das Backup enthält sie so, wie das zweite Lesen sie fand, womöglich gemischt aus alten "
+       "und neuen Daten; das nächste Backup liest sie erneut"},
+      {"{} file or directory has an mtime outside what a backup can record, 1677-09-21 to "
+       "2262-04-11 ({}): it is stored as the nearest of these times, which a restore gives it",
+       "{} Datei oder Verzeichnis hat eine Änderungszeit außerhalb dessen, was ein Backup "
+       "festhalten kann, 1677-09-21 bis 2262-04-11 ({}): sie wird als die nächstgelegene dieser "
+       "Zeiten gespeichert, und eine Wiederherstellung setzt diese"},
+      {"{} file or directory was deleted while the backup ran ({}): left out",
+       "{} Datei oder Verzeichnis wurde während des Backups gelöscht ({}): ausgelassen"},
+      {"{} file or directory was replaced while the backup ran, by what velin does not "
+       "read in its place (a symlink, a fifo, a directory, or a file replaced again at each "
+       "read) ({}): left out; the next backup takes what is there then",
+       "{} Datei oder Verzeichnis wurde während des Backups ersetzt, durch etwas, das velin "
+       "an seiner Stelle nicht liest (einen Symlink, ein FIFO, ein Verzeichnis oder eine Datei, "
+       "die bei jedem Lesen erneut ersetzt war) ({}): ausgelassen; das nächste Backup nimmt, was "
+       "dann dort ist"},
+      {"{} file or directory is restored with an owner this machine has no user or group "
+       "for ({}; e.g. {}): a backup keeps numeric owners; give it to the application's user "
+       "(chown -R USER:GROUP …)",
+       "{} Datei oder Verzeichnis ist mit einem Eigentümer wiederhergestellt, für den diese "
+       "Maschine keinen Benutzer oder keine Gruppe hat ({}; z. B. {}): ein Backup bewahrt "
+       "numerische Eigentümer; es dem Benutzer der Anwendung geben (chown -R BENUTZER:GRUPPE …)"},
+      {"{} file", "{} Datei"},
+      {"{} blob", "{} Blob"},
+      {"Restored {} file ({}) into {}", "{} Datei ({}) nach {} wiederhergestellt"},
+      {"Restore test of the files of backup {} passed ({} file)",
+       "Wiederherstellungstest der Dateien von Backup {} bestanden ({} Datei)"},
+      {"  table {}: {} row", "  Tabelle {}: {} Zeile"},
+      {"table '{}': {} row recorded, missing after the restore",
+       "Tabelle '{}': {} Zeile gesichert, fehlt nach der Wiederherstellung"},
+      {"table '{}': not recorded, {} row after the restore",
+       "Tabelle '{}': nicht gesichert, {} Zeile nach der Wiederherstellung"},
+      {"table '{}': {} row recorded, {} restored",
+       "Tabelle '{}': {} Zeile gesichert, {} wiederhergestellt"},
+      {"{} pack listed in the index of {} is missing there or truncated ({}); what the "
+       "backups copied now need of it is copied again — run 'velin backup verify --all' on it "
+       "to see which other backups there are damaged",
+       "{} im Index von {} verzeichnetes Pack fehlt dort oder ist abgeschnitten ({}); "
+       "was die jetzt kopierten Backups davon brauchen, wird erneut kopiert — 'velin backup "
+       "verify --all' dort zeigt, welche anderen Backups beschädigt sind"},
+      {"{} pack of {} that a verify found damaged is not used ({}); what the backups "
+       "copied now need of it is copied again",
+       "{} Pack von {}, das ein Verify beschädigt vorfand, wird nicht verwendet ({}); "
+       "was die jetzt kopierten Backups davon brauchen, wird erneut kopiert"},
+      {"{} pack listed in the index is missing from the repository or truncated ({}); "
+       "its data is stored again — run 'velin backup verify --all' to see which backups are "
+       "damaged",
+       "{} im Index verzeichnetes Pack fehlt im Repository oder ist abgeschnitten ({}); "
+       "seine Daten werden erneut gespeichert — 'velin backup verify --all' zeigt, welche Backups "
+       "beschädigt sind"},
+      {"{} pack a verify found damaged is not used ({}); its data is stored again — "
+       "once no backup needs it, `velin backup prune` removes it",
+       "{} Pack, das ein Verify beschädigt vorfand, wird nicht verwendet ({}); seine "
+       "Daten werden erneut gespeichert — sobald kein Backup es mehr braucht, entfernt "
+       "`velin backup prune` es"},
+      // Schema levels and the commands of an interrupted switch (docs/rollback.md).
+      {"rollback to {} refused: {}; nothing was changed, the service was not stopped (still {})",
+       "Rollback auf {} abgelehnt: {}; nichts wurde geändert, der Dienst wurde nicht gestoppt "
+       "(weiterhin {})"},
+      {"could not record rollback.{} in {}: {}; running it all the same",
+       "konnte rollback.{} nicht in {} vermerken: {}; es läuft trotzdem"},
+      {"rollback.{} (process {}), started by the interrupted switch to {}, still runs: waiting "
+       "for it to end (until {}, its timeout) before the switch goes on",
+       "rollback.{} (Prozess {}), vom unterbrochenen Wechsel zu {} gestartet, läuft noch: es wird "
+       "bis zu seinem Ende gewartet (bis {}, seine Zeitgrenze), bevor der Wechsel weitergeht"},
+      {"rollback.{} (process {}) did not end within its timeout: killed",
+       "rollback.{} (Prozess {}) endete nicht innerhalb seiner Zeitgrenze: beendet"},
+      {"Schema level: unknown ({})", "Schemastand: unbekannt ({})"},
+      {"Schema level: {} ({} was recorded at {})", "Schemastand: {} ({} wurde bei {} vermerkt)"},
+      {"Schema level: {}", "Schemastand: {}"},
+      {"schema level {}", "Schemastand {}"},
   };
   return kTable;
 }

@@ -257,6 +257,8 @@ const std::unordered_map<std::string_view, std::string_view>& HelpGerman() {
       {"How much longer (e.g. 5m)", "Wie viel länger (z. B. 5m)"},
       {"Show the open transaction and its time left",
        "Die offene Transaktion und ihre Restzeit zeigen"},
+      {"Also show the database's schema level now (runs rollback.migration_status)",
+       "Auch den jetzigen Schemastand der Datenbank zeigen (führt rollback.migration_status aus)"},
       {"Finish an interrupted switch or an expired transaction (boot)",
        "Einen unterbrochenen Wechsel oder eine abgelaufene Transaktion abschließen (beim Booten)"},
       {"\"NAME - description\"", "\"NAME - Beschreibung\""},

@@ -224,8 +224,9 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
 
   int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
   int exec_pipe[2] = {-1, -1};  // reports an exec failure's errno back to the parent
+  int gate_pipe[2] = {-1, -1};  // on_started: a byte lets the child go on, EOF ends it
   auto close_all = [&] {
-    for (int* p : {in_pipe, out_pipe, err_pipe, exec_pipe}) {
+    for (int* p : {in_pipe, out_pipe, err_pipe, exec_pipe, gate_pipe}) {
       CloseFd(p[0]);
       CloseFd(p[1]);
     }
@@ -234,7 +235,8 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
       (options.stdout_mode == Stdio::kPipe && ::pipe2(out_pipe, O_CLOEXEC) != 0) ||
       (options.stderr_mode == Stdio::kPipe && !options.merge_stderr_into_stdout &&
        ::pipe2(err_pipe, O_CLOEXEC) != 0) ||
-      ::pipe2(exec_pipe, O_CLOEXEC) != 0) {
+      ::pipe2(exec_pipe, O_CLOEXEC) != 0 ||
+      (options.on_started && ::pipe2(gate_pipe, O_CLOEXEC) != 0)) {
     int err = errno;
     close_all();
     return ErrnoError(TrFormat("cannot create a pipe for {}", options.argv[0]), err);
@@ -260,6 +262,17 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
     if (options.die_with_velin) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != velin_pid) ::_exit(127);  // velin died before that: nobody waits
+    }
+    if (gate_pipe[0] >= 0) {
+      // Not before velin has recorded this child: its write end closed here, an end of file
+      // means velin died (or on_started failed) first, and the program must not run.
+      ::close(gate_pipe[1]);
+      char go = 0;
+      ssize_t got;
+      do {
+        got = ::read(gate_pipe[0], &go, 1);
+      } while (got < 0 && errno == EINTR);
+      if (got != 1) ::_exit(127);
     }
     auto redirect = [](int fd, int target) {
       if (fd >= 0 && fd != target) ::dup2(fd, target);
@@ -303,6 +316,31 @@ Result<Subprocess> Subprocess::Start(const ProcessOptions& options) {
 
   // Parent.
   CloseFd(exec_pipe[1]);
+  if (options.on_started) {
+    CloseFd(gate_pipe[0]);
+    // The child may not have made its process group yet: made here too, so that a kill of
+    // the group the caller records reaches it (setpgid from both sides, as shells do).
+    if (options.new_process_group && !options.new_session) ::setpgid(pid, pid);
+    Status recorded = options.on_started(pid);
+    if (recorded) {
+      const char go = 1;
+      (void)!::write(gate_pipe[1], &go, 1);
+    }
+    CloseFd(gate_pipe[1]);  // without the byte: the child ends without running the program
+    if (!recorded) {
+      CloseFd(exec_pipe[0]);
+      CloseFd(in_pipe[1]);
+      CloseFd(out_pipe[0]);
+      CloseFd(err_pipe[0]);
+      CloseFd(in_pipe[0]);
+      CloseFd(out_pipe[1]);
+      CloseFd(err_pipe[1]);
+      int status;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return tl::unexpected(recorded.error());
+    }
+  }
   int child_errno = 0;
   ssize_t n;
   do {

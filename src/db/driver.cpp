@@ -108,13 +108,17 @@ std::vector<std::string> CompareRowCounts(const std::vector<TableRows>& recorded
     auto [want, got] = counts;
     if (want == got) continue;
     if (got < 0) {
-      problems.push_back(
-          TrFormat("table '{}': {} rows recorded, missing after the restore", name, want));
+      problems.push_back(TrCount(
+          static_cast<uint64_t>(want), "table '{}': {} row recorded, missing after the restore",
+          "table '{}': {} rows recorded, missing after the restore", name, want));
     } else if (want < 0) {
-      problems.push_back(
-          TrFormat("table '{}': not recorded, {} rows after the restore", name, got));
+      problems.push_back(TrCount(static_cast<uint64_t>(got),
+                                 "table '{}': not recorded, {} row after the restore",
+                                 "table '{}': not recorded, {} rows after the restore", name, got));
     } else {
-      problems.push_back(TrFormat("table '{}': {} rows recorded, {} restored", name, want, got));
+      problems.push_back(TrCount(static_cast<uint64_t>(want),
+                                 "table '{}': {} row recorded, {} restored",
+                                 "table '{}': {} rows recorded, {} restored", name, want, got));
     }
   }
   return problems;

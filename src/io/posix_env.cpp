@@ -1163,12 +1163,19 @@ int64_t PosixEnv::ProcessStartTicks(int64_t pid) {
   std::string field;
   for (int i = 3; i <= 22; ++i) {  // field 3 is the first after the name
     if (!(fields >> field)) return 0;
+    // Field 3, the state: a zombie (Z) or a dying one (X) has ended; only its parent's wait
+    // is missing, which may never come (an orphan reparented to a PID 1 that does not reap).
+    if (i == 3 && (field == "Z" || field == "X")) return 0;
   }
   try {
     return std::stoll(field);
   } catch (const std::exception&) {
     return 0;
   }
+}
+
+void PosixEnv::SignalProcessGroup(int64_t pgid, int sig) {
+  if (pgid > 1) ::kill(-static_cast<pid_t>(pgid), sig);
 }
 
 Result<std::string> PosixEnv::MakeTempDir(const std::string& prefix) {

@@ -312,9 +312,9 @@ void Console::DrawProgressLocked(bool final) {
   if (measured || final) {
     const uint64_t rate =
         seconds > 0.05 ? static_cast<uint64_t>(static_cast<double>(progress_bytes_) / seconds) : 0;
-    line +=
-        "  " + (progress_counts_ == ProgressItems::kBlobs ? TrFormat("{} blobs", progress_items_)
-                                                          : TrFormat("{} files", progress_items_));
+    line += "  " + (progress_counts_ == ProgressItems::kBlobs
+                        ? TrCount(progress_items_, "{} blob", "{} blobs", progress_items_)
+                        : TrCount(progress_items_, "{} file", "{} files", progress_items_));
     if (rate > 0) line += "  " + FormatBytes(rate) + "/s";
   } else {
     line += "  " + std::string(Tr("starting…"));

@@ -148,6 +148,7 @@ json HistoryToJson(const HistoryEntry& e) {
   if (!e.backup_version.empty()) j["backup_version"] = e.backup_version;
   if (!e.data.empty()) j["data"] = e.data;
   if (!e.saved_config.empty()) j["saved_config"] = e.saved_config;
+  if (!e.schema_level.empty()) j["schema_level"] = e.schema_level;
   return j;
 }
 
@@ -412,7 +413,8 @@ Result<std::vector<HistoryEntry>> ReadHistory(io::Env& env, const StateLayout& l
                    .backup = f.Str("backup"),
                    .backup_version = f.Str("backup_version"),
                    .data = f.Str("data"),
-                   .saved_config = f.Str("saved_config")};
+                   .saved_config = f.Str("saved_config"),
+                   .schema_level = f.Str("schema_level")};
     if (Status fits = f.Check(); !fits) {
       if (unreadable == nullptr) return tl::unexpected(fits.error());
       unreadable->push_back(fits.error().message);
@@ -520,6 +522,10 @@ Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLa
   s.health_failed = f.Bool("health_failed");
   s.restore_backup = f.Str("restore_backup");
   s.data = f.Str("data");
+  s.command = f.Str("command");
+  s.command_pid = f.Int("command_pid");
+  s.command_start_ticks = f.Int("command_start_ticks");
+  s.command_deadline_ms = f.Int("command_deadline_ms");
   VELIN_TRY(f.Check());
   for (const std::string* name : {&s.from, &s.to}) {
     if (!name->empty()) VELIN_TRY(CheckStoredName(layout.SwitchIntent(), *name));
@@ -566,6 +572,12 @@ Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchInt
   if (!s.restore_backup.empty()) {
     doc["restore_backup"] = s.restore_backup;
     doc["data"] = s.data;
+  }
+  if (s.command_pid > 0) {
+    doc["command"] = s.command;
+    doc["command_pid"] = s.command_pid;
+    doc["command_start_ticks"] = s.command_start_ticks;
+    doc["command_deadline_ms"] = s.command_deadline_ms;
   }
   if (s.config == SwitchConfig::kKeep) doc["config"] = "keep";
   if (s.config == SwitchConfig::kSaved) {

@@ -85,10 +85,24 @@ std::vector<std::pair<std::string, std::string>> ServiceEnv(const ServiceVars& v
           {"VELIN_ROLLBACK_LEVEL", vars.level}};
 }
 
+// `line` with `sh -c` in app.root, `started` told of its process before it runs anything.
+Result<CommandResult> RunConfigured(const Settings& settings, const std::string& key,
+                                    const std::string& line, Duration timeout,
+                                    const ServiceVars& vars, const CommandStarted& started) {
+  ProcessOptions options;
+  options.argv = {"/bin/sh", "-c", line};
+  options.cwd = settings.app_root;
+  options.extra_env = ServiceEnv(vars);
+  if (started) {
+    options.on_started = [&](pid_t pid) { return started(key, pid, timeout); };
+  }
+  return RunCommand(std::move(options), timeout);
+}
+
 Result<CommandResult> RunHealthOnce(const Settings& settings, Duration timeout,
-                                    const ServiceVars& vars) {
+                                    const ServiceVars& vars, const CommandStarted& started) {
   if (IsHealthUrl(settings.health)) return GetHealthUrl(settings.health, timeout);
-  return RunShellCommand(settings.health, timeout, settings.app_root, ServiceEnv(vars));
+  return RunConfigured(settings, "health", settings.health, timeout, vars, started);
 }
 
 }  // namespace
@@ -100,11 +114,11 @@ bool IsHealthUrl(const std::string& health) {
 }
 
 Status RunServiceCommand(const Settings& settings, const std::string& key,
-                         const std::string& command, Duration timeout, const ServiceVars& vars) {
+                         const std::string& command, Duration timeout, const ServiceVars& vars,
+                         const CommandStarted& started) {
   if (command.empty()) return Ok();
   const std::string line = WithLevel(command, vars.level);
-  VELIN_ASSIGN(CommandResult r,
-               RunShellCommand(line, timeout, settings.app_root, ServiceEnv(vars)));
+  VELIN_ASSIGN(CommandResult r, RunConfigured(settings, key, line, timeout, vars, started));
   if (r.timed_out) {
     return Failure(TrFormat("rollback.{} command did not finish within {}: {}", key,
                             FormatDuration(timeout), MaskUrlPasswords(command)));
@@ -117,7 +131,8 @@ Status RunServiceCommand(const Settings& settings, const std::string& key,
   return Ok();
 }
 
-Status WaitHealthy(io::Env& env, const Settings& settings, const ServiceVars& vars) {
+Status WaitHealthy(io::Env& env, const Settings& settings, const ServiceVars& vars,
+                   const CommandStarted& started) {
   if (settings.health.empty()) return Ok();
   auto start = env.SteadyNow();
   auto deadline = start + settings.health_timeout;
@@ -132,7 +147,7 @@ Status WaitHealthy(io::Env& env, const Settings& settings, const ServiceVars& va
     // passed: the switch went back from a healthy version.
     Duration budget = std::max(left, Duration(500));
     ++attempts;
-    VELIN_ASSIGN(CommandResult r, RunHealthOnce(settings, budget, vars));
+    VELIN_ASSIGN(CommandResult r, RunHealthOnce(settings, budget, vars, started));
     if (r.exit_code == 0 && !r.timed_out) return Ok();
     // A URL's failure is its HTTP status or libcurl's reason: there is no exit status.
     last = r.timed_out                    ? std::string(Tr("timed out"))

@@ -5,6 +5,8 @@
 // (MaskUrlPasswords): messages go to the history, VELIN_ERROR and notifications.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "velin/core/duration.hpp"
@@ -29,14 +31,21 @@ struct ServiceVars {
   std::string level;
 };
 
+// Told that the command `key` (stop, start, health, migrate_down) started as process `pid`,
+// the leader of its own process group, and may run for `timeout`: before it runs anything
+// (core's ProcessOptions::on_started). A switch records it in switch.json, so that a `recover`
+// after a kill -9 of velin waits for it instead of running a second one beside it.
+using CommandStarted = std::function<Status(const std::string& key, int64_t pid, Duration timeout)>;
+
 // Runs a configured command (`key` names it in messages); an empty command does nothing.
 Status RunServiceCommand(const Settings& settings, const std::string& key,
-                         const std::string& command, Duration timeout,
-                         const ServiceVars& vars = {});
+                         const std::string& command, Duration timeout, const ServiceVars& vars = {},
+                         const CommandStarted& started = {});
 
 // Runs the health check until it passes or health_timeout passes. Ok when no check is
 // configured. The error carries the last attempt's output. A command gets `vars` (a URL cannot).
-Status WaitHealthy(io::Env& env, const Settings& settings, const ServiceVars& vars = {});
+Status WaitHealthy(io::Env& env, const Settings& settings, const ServiceVars& vars = {},
+                   const CommandStarted& started = {});
 
 // True when rollback.health is a URL (GET in this process) rather than a command.
 bool IsHealthUrl(const std::string& health);

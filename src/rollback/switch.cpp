@@ -2,9 +2,11 @@
 // target (new link + rename(2) + fsync dir), restore a snapshot's config, migrate down, start,
 // health check; on failure the same steps back to the recorded `from` with the saved config.
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "service.hpp"
 #include "velin/core/i18n.hpp"
@@ -125,8 +127,8 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
                          const VersionRecord& to, const VersionRecord* from,
                          const std::string& from_level, const ConfigSource& config,
                          const std::function<Status(const std::string&)>& point,
-                         StepProgress* progress, const std::function<Status()>& restore_data = {},
-                         Undo undo = Undo::kNo) {
+                         StepProgress* progress, const std::function<Status()>& restore_data,
+                         Undo undo, const CommandStarted& started) {
   // What stop, start, health and migrate_down are told: the version this direction goes to, so
   // that a health check can confirm that it is the one answering (a `stop` that did not stop
   // the old version leaves it bound to the port, and a check that does not look passes on it).
@@ -138,7 +140,7 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
     vars.from_release_dir = StateLayout{settings.state_dir}.Release(from->name);
   }
   if (Status stopped =
-          RunServiceCommand(settings, "stop", settings.stop, settings.stop_timeout, vars);
+          RunServiceCommand(settings, "stop", settings.stop, settings.stop_timeout, vars, started);
       !stopped) {
     if (undo == Undo::kNo) return stopped;
     progress->stop_failure = stopped.error().message;
@@ -186,7 +188,7 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
       down.level = to.schema_level;
       progress->migrated = true;
       VELIN_TRY(RunServiceCommand(settings, "migrate_down", settings.migrate_down, kCommandTimeout,
-                                  down));
+                                  down, started));
       // What migration_status says now, not migrate_down's exit status, tells whether the old
       // code will find its schema (a command that ran the old release's tool, which has not
       // the newer down migrations, or a wrong level argument, exits 0 having done nothing).
@@ -207,11 +209,12 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
            "rollback.migrate_down is not set: the schema is not migrated down"));
   }
   CrashPoint("switch-migrated");
-  VELIN_TRY(RunServiceCommand(settings, "start", settings.start, settings.start_timeout, vars));
+  VELIN_TRY(
+      RunServiceCommand(settings, "start", settings.start, settings.start_timeout, vars, started));
   if (!settings.start.empty()) reporter.Done(Tr("Service started"));
   progress->started = true;
   CrashPoint("switch-started");
-  VELIN_TRY(WaitHealthy(env, settings, vars));
+  VELIN_TRY(WaitHealthy(env, settings, vars, started));
   if (settings.health.empty()) {
     reporter.Info(Tr("No rollback.health check is configured: the switch is not verified"));
   } else {
@@ -503,9 +506,22 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   VELIN_ASSIGN(auto history, ReadHistoryForUse());
   intent.history_len = static_cast<int64_t>(history.size());
   if (const VersionRecord* f = reg.Find(intent.from)) intent.from_level = f->schema_level;
-  if (auto live_level = SchemaLevel(settings_); live_level && !live_level->empty()) {
-    intent.from_level = *live_level;
+  // The live level decides whether migrate_down runs. When migration_status fails (the database
+  // is down, the tool is broken) the switch ends here, before anything is stopped, as its
+  // --dry-run does: before 2026-12-07 it went on with the level recorded for `from`, which may
+  // be wrong, and could migrate down (or not) on a guess.
+  Result<std::string> live_level = SchemaLevel(settings_);
+  if (!live_level) {
+    const std::string& why = live_level.error().message;
+    return tl::unexpected(
+        Error{ExitCode::kFailed,
+              action == "rollback"
+                  ? TrFormat("rollback to {} refused: {}; nothing was changed, the service was not "
+                             "stopped (still {})",
+                             target, why, intent.from.empty() ? std::string("-") : intent.from)
+                  : SwitchChangedNothing(target, why, intent.from)});
   }
+  if (!live_level->empty()) intent.from_level = *live_level;
   // The live config is saved whenever this switch replaces it, so that its switch back can put
   // it back exactly.
   const bool replaces_config =
@@ -592,6 +608,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
         intent.to, layout_.SwitchIntent()));
   }
   *started = true;
+  AwaitInterruptedCommand(intent);
   VersionRecord to = *rec;
   std::optional<VersionRecord> from;
   if (const VersionRecord* f = reg.Find(intent.from)) from = *f;
@@ -599,6 +616,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
   HistoryEntry entry =
       SwitchEntry(env_, action, intent.from, intent.to, intent.reason, intent.transaction);
   entry.time = intent.started;  // identifies the entry: a crash after writing it is not repeated
+  entry.schema_level = intent.from_level;  // unless migrate_down (or a restore) changes it
   VELIN_ASSIGN(auto history, ReadHistoryForUse());
   for (size_t i = static_cast<size_t>(std::max<int64_t>(0, intent.history_len)); i < history.size();
        ++i) {
@@ -648,6 +666,23 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     }
     CrashPoint("switch-history");
     return RemoveSwitchIntent(env_, layout_);
+  };
+  // Each command is in switch.json before it runs anything (see AwaitInterruptedCommand). A
+  // record that cannot be written (a full disk) is a warning: the switch, or its switch back,
+  // matters more.
+  bool command_warned = false;
+  const CommandStarted command_started = [&](const std::string& key, int64_t pid,
+                                             Duration timeout) -> Status {
+    intent.command = key;
+    intent.command_pid = pid;
+    intent.command_start_ticks = env_.ProcessStartTicks(pid);
+    intent.command_deadline_ms = UnixMs(env_) + timeout.count();
+    if (Status saved = SaveSwitchIntent(env_, layout_, intent); !saved && !command_warned) {
+      command_warned = true;
+      reporter_.Warn(TrFormat("could not record rollback.{} in {}: {}; running it all the same",
+                              key, layout_.SwitchIntent(), saved.error().message));
+    }
+    return Ok();
   };
   std::string saved_dir =
       intent.saved_config.empty() ? "" : layout_.SavedConfig(intent.saved_config);
@@ -705,8 +740,9 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
                           ? (intent.restore_backup.empty() ? Undo::kRollingBack : Undo::kNo)
                       : intent.config != SwitchConfig::kTarget ? Undo::kSwitchingBack
                                                                : Undo::kNo;
-    Status forward = ApplySteps(env_, settings_, reporter_, to, from ? &*from : nullptr,
-                                intent.from_level, config, point, &forward_progress, restore, undo);
+    Status forward =
+        ApplySteps(env_, settings_, reporter_, to, from ? &*from : nullptr, intent.from_level,
+                   config, point, &forward_progress, restore, undo, command_started);
     if (!intent.restore_backup.empty() && !intent.data.empty()) {
       entry.data = intent.data == "restored"
                        ? "restored from backup " + intent.restore_backup
@@ -714,6 +750,11 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     }
     last_data_ = intent.data;
     NoteSwitchOutcome(intent.to, forward);  // the failed mark in registry.json; never stops it
+    if (!intent.restore_backup.empty()) {
+      entry.schema_level.clear();  // the backup's own: not known here
+    } else if (forward_progress.migrated) {
+      entry.schema_level = forward ? to.schema_level : std::string();  // confirmed, or not known
+    }
     if (forward) {
       if (!forward_progress.stop_failure.empty()) {  // a rollback or an undo went on
         entry.detail = "rollback.stop had failed: " + forward_progress.stop_failure;
@@ -758,7 +799,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     if (!saved_dir.empty()) config = {saved_dir, true};
     StepProgress progress;
     Status back = ApplySteps(env_, settings_, reporter_, *from, &to, to.schema_level, config,
-                             point_back, &progress, {}, Undo::kSwitchingBack);
+                             point_back, &progress, {}, Undo::kSwitchingBack, command_started);
     back_ok = static_cast<bool>(back);
     if (back_ok) {
       back_result = "switched back to " + from->name + " (healthy)";
@@ -798,8 +839,9 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
   // part of it) leaves `from` on the older schema. Said, with what to do, instead of
   // "switched back (healthy)" alone (before 2026-12-07).
   if ((forward_progress.migrated || !ran_forward) && from && !intent.from_level.empty()) {
-    if (auto level = SchemaLevel(settings_);
-        level && !level->empty() && *level != intent.from_level) {
+    auto level = SchemaLevel(settings_);
+    if (level && !level->empty()) entry.schema_level = *level;
+    if (level && !level->empty() && *level != intent.from_level) {
       back_result += "; the database stays at schema level " + *level + " (" + from->name +
                      " ran on " + intent.from_level +
                      "): velin does not migrate up, run the migrations of " + from->name;
@@ -815,6 +857,32 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
   // 5 only when the switch was undone: back on `from`, running and healthy.
   return MakeError(intent.health_failed && back_ok ? ExitCode::kHealthFailed : ExitCode::kFailed,
                    TrFormat("switch to {}: {}; {}", intent.to, intent.failure, back_shown));
+}
+
+void RollbackEngine::AwaitInterruptedCommand(const SwitchIntent& intent) {
+  const int64_t pid = intent.command_pid;
+  // Its pid with its start time names that one process: a pid reused since is another one.
+  auto running = [&] {
+    return pid > 1 && intent.command_start_ticks != 0 &&
+           env_.ProcessStartTicks(pid) == intent.command_start_ticks;
+  };
+  if (!running()) return;
+  reporter_.Warn(TrFormat(
+      "rollback.{} (process {}), started by the interrupted switch to {}, still runs: waiting "
+      "for it to end (until {}, its timeout) before the switch goes on",
+      intent.command, pid, intent.to, LocalTime(intent.command_deadline_ms)));
+  while (running() && UnixMs(env_) < intent.command_deadline_ms) {
+    env_.SleepFor(std::chrono::milliseconds(200));
+  }
+  if (!running()) return;
+  // What the killed velin would have done at the timeout (core/process.cpp): the whole group
+  // gets SIGTERM, a second later SIGKILL.
+  reporter_.Warn(TrFormat("rollback.{} (process {}) did not end within its timeout: killed",
+                          intent.command, pid));
+  env_.SignalProcessGroup(pid, SIGTERM);
+  for (int i = 0; i < 5 && running(); ++i) env_.SleepFor(std::chrono::milliseconds(200));
+  env_.SignalProcessGroup(pid, SIGKILL);
+  for (int i = 0; i < 50 && running(); ++i) env_.SleepFor(std::chrono::milliseconds(200));
 }
 
 Result<std::vector<HistoryEntry>> RollbackEngine::ReadHistoryForUse() {

@@ -567,11 +567,11 @@ Result<TransactionRecord> RollbackEngine::Extend(Duration by) {
   return txn;
 }
 
-Result<TransactionStatus> RollbackEngine::Inspect() {
+Result<TransactionStatus> RollbackEngine::Inspect(bool live_level) {
   TransactionStatus st;
   // Read although only the link is shown: a damaged or newer registry.json is said here (exit
   // 4, 1) as by every other rollback command, not found at the next switch.
-  VELIN_TRY(LoadRegistry(env_, layout_));
+  VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
   VELIN_ASSIGN(st.transaction, LoadTransaction(env_, layout_));
   VELIN_ASSIGN(st.interrupted_switch, LoadSwitchIntent(env_, layout_));
   if (st.interrupted_switch) {
@@ -583,6 +583,19 @@ Result<TransactionStatus> RollbackEngine::Inspect() {
   if (!st.current.empty()) {
     VELIN_ASSIGN(bool release_there, env_.Exists(layout_.Release(st.current)));
     if (!release_there) st.current_missing = layout_.Release(st.current);
+  }
+  if (!settings_.migration_status.empty()) {
+    // A status answers whatever the database does: a level that cannot be read is shown as
+    // such, not a failed `status` (a deploy script and monitoring read it).
+    if (const VersionRecord* rec = reg.Find(st.current)) st.recorded_level = rec->schema_level;
+  }
+  if (!settings_.migration_status.empty() && live_level) {
+    st.schema_levels = true;
+    if (auto level = SchemaLevel(settings_)) {
+      st.live_level = *level;
+    } else {
+      st.level_error = level.error().message;
+    }
   }
   st.now_ms = UnixMs(env_);
   return st;

@@ -28,8 +28,8 @@ TEST(BackupFarTimesTest, AnMtimeAfter2262IsStoredAsTheLastOneABackupHoldsWithAWa
 
   RunResult made = app.Run({"backup", "create"});
   ASSERT_EQ(made.exit_code, 0) << made.err;  // a warning, the backup is made
-  EXPECT_NE(made.err.find("warning: 1 files and directories have an mtime outside what a backup "
-                          "can record, 1677-09-21 to 2262-04-11 (storage/far.txt): each is "
+  EXPECT_NE(made.err.find("warning: 1 file or directory has an mtime outside what a backup "
+                          "can record, 1677-09-21 to 2262-04-11 (storage/far.txt): it is "
                           "stored as the nearest of these times"),
             std::string::npos)
       << made.err;

@@ -391,7 +391,7 @@ TEST(BackupFidelityTest, OlderFormatRepositoryWarnsUntilUpgraded) {
   EXPECT_NE(r.err.find("pipe (a fifo or device node: repository format version 3 cannot store"),
             std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("1 files and directories have extended attributes (ACLs among them) that "
+  EXPECT_NE(r.err.find("1 file or directory has extended attributes (ACLs among them) that "
                        "repository format version 3 cannot store; `velin backup upgrade`"),
             std::string::npos)
       << r.err;

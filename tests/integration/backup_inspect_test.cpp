@@ -77,7 +77,7 @@ TEST_F(BackupInspectTest, LsListsFilesAndTheDatabaseWithTablesAndRows) {
                                top.out.find(" sqlite") - top.out.find("stream  ") - 8) +
                 " sqlite 'app.db' (sqlite3_backup, sqlite)\n"
                 "  table orders: 3 rows\n"
-                "  table users: 1 rows\n");
+                "  table users: 1 row\n");
 
   RunResult dir = app_.Run({"backup", "ls", first_.substr(0, 13), "storage/uploads", "--long"});
   ASSERT_EQ(dir.exit_code, 0) << dir.err;

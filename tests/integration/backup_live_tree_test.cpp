@@ -82,7 +82,7 @@ TEST(BackupLiveTreeTest, ALogAppendedDuringTheBackupIsReadAgainAndNamed) {
   ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
   auto j = nlohmann::json::parse(created.out);
   EXPECT_EQ(j["files_changed"], 1) << created.out;
-  EXPECT_NE(created.err.find("1 files changed while they were read, and again when read once "
+  EXPECT_NE(created.err.find("1 file changed while it was read, and again when read once "
                              "more (storage/logs/app.log)"),
             std::string::npos)
       << created.err;

@@ -95,8 +95,8 @@ TEST(MultiDbTest, TwoSqliteDatabasesAreBackedUpRestoredAndTestedEach) {
 
   r = app.Run({"backup", "verify", "latest", "--restore-test"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("Database restore test passed: 1 tables"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("Restore test of database 'db:queue' passed: 1 tables"), std::string::npos)
+  EXPECT_NE(r.out.find("Database restore test passed: 1 table"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Restore test of database 'db:queue' passed: 1 table"), std::string::npos)
       << r.out;
   nlohmann::json verified = app.Json({"backup", "verify", "latest", "--restore-test"});
   const std::string id = list["backups"][0]["id"];
@@ -261,7 +261,7 @@ TEST(MultiDbTest, PostgresAndSqliteInOneBackup) {
 
   r = app.Run({"backup", "verify", "latest", "--restore-test"}, DbTestPassword());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("Database restore test passed: 1 tables"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Database restore test passed: 1 table"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Restore test of database 'db:queue' passed"), std::string::npos) << r.out;
   // --restore-test-server names the server's database's server; the SQLite one is tested as is.
   r = app.Run({"backup", "verify", "latest", "--restore-test", "--restore-test-server",

@@ -338,7 +338,9 @@ TEST(SqliteBackupTest, BackupDamageRestoreVerifyKeepsTheFileMode) {
 
   r = app.Run({"backup", "verify", "latest", "--restore-test"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("Database restore test passed: 1 tables"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Database restore test passed: 1 table, row count matches"),
+            std::string::npos)
+      << r.out;
   // Per table: words off a terminal (cron mails, logs), symbols only on one; the status column
   // as wide as its widest word ("differs").
   EXPECT_NE(r.out.find("  ok       t "), std::string::npos) << r.out;

@@ -3,7 +3,9 @@
 // an empty repository, the restore prompt's "n" (exit 6) naming the database, config check's
 // missing include, the progress bar's first and last frames, exactly one JSON document from
 // status on every failure path, and the sweep of temp files that killed writers left.
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -260,6 +262,46 @@ TEST(OutputFixesTest, ACountOfOneFileIsSingular) {
   r = app.Run({"backup", "create"}, en);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("2 files, 4 B read, "), std::string::npos) << r.out;
+}
+
+// A restore of one file said "Restored 1 files", and as root a file of an owner this machine
+// lacks "1 files and directories are restored with an owner …": one form for one.
+TEST(OutputFixesTest, ARestoreOfOneFileSaysSo) {
+  BackupApp app({"storage"}, "prune_after_create = false\n");
+  WriteFile(app.root() + "/storage/a.txt", "a\n");
+  uint32_t nobody = 47000;
+  while (::getpwuid(nobody) != nullptr || ::getgrgid(nobody) != nullptr) ++nobody;
+  const bool root = ::geteuid() == 0;
+  if (root) {
+    ASSERT_EQ(::chown((app.root() + "/storage/a.txt").c_str(), nobody, nobody), 0);
+  }
+  ASSERT_EQ(app.Run({"backup", "init"}).exit_code, 0);
+  ASSERT_EQ(app.Run({"backup", "create"}).exit_code, 0);
+  RunOptions en;
+  en.env = {{"LANG", "C"}};
+  RunResult r = app.Run({"backup", "restore", "latest", "--target", app.path("out")}, en);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Restored 1 file (2 B) into " + app.path("out")), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("1 files"), std::string::npos) << r.out;
+  if (root) {
+    EXPECT_NE(r.err.find("1 file or directory is restored with an owner this machine has no user "
+                         "or group for (uid " +
+                         std::to_string(nobody) + ", gid " + std::to_string(nobody) + "; e.g. " +
+                         app.path("out") +
+                         "/storage/a.txt): a backup keeps numeric owners; "
+                         "give it to the application's user"),
+              std::string::npos)
+        << r.err;
+  }
+  RunOptions de;
+  de.env = {{"LANG", "de_DE.UTF-8"}};
+  de.unset_env = {"LC_ALL", "LC_MESSAGES"};
+  r = app.Run({"backup", "restore", "latest", "--target", app.path("de")}, de);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("1 Datei (2 B) nach " + app.path("de") + " wiederhergestellt"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(OutputFixesTest, ConfigCheckWarnsAboutAMissingInclude) {

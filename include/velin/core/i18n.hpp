@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -23,6 +25,15 @@ std::string NoteTranslated(std::string text);
 template <typename... Args>
 std::string TrFormat(std::string_view english, Args&&... args) {
   return NoteTranslated(fmt::format(fmt::runtime(Tr(english)), std::forward<Args>(args)...));
+}
+
+// A count's message in its number: `one` when `count` is 1, else `many` ("1 file", "3 files";
+// "1 Datei", "3 Dateien"), each a catalogue key of its own, since English and German have these
+// two forms (and a verb agrees: "1 file has", "3 files have"). `count` is not formatted by
+// itself: pass it among `args` where the template has its {}.
+template <typename... Args>
+std::string TrCount(uint64_t count, std::string_view one, std::string_view many, Args&&... args) {
+  return TrFormat(count == 1 ? one : many, std::forward<Args>(args)...);
 }
 
 // Text with no language in it, shown as it is: ids, paths, names, rows of data.

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,6 +54,13 @@ struct ProcessOptions {
   // only for a child that thread waits for before it goes on (db/tool.cpp's do). Never for
   // what must outlive velin (the rollback watchdog, a service a command starts).
   bool die_with_velin = false;
+  // Called in velin once the child exists (in its own process group) and before it runs the
+  // program: the child waits until this has returned. A caller records the child here (a
+  // switch writes the pid of its `migrate_down` to switch.json), so that no child of it ever
+  // runs unrecorded, even when velin is killed at that moment (the child then ends at once
+  // without running anything). When it fails, the child ends without running the program and
+  // Start returns its error.
+  std::function<Status(pid_t)> on_started;
 };
 
 // A started child. Move-only; the destructor closes pipes but never waits: call Wait().

@@ -317,8 +317,15 @@ class Env {
   // Whether a process `pid` exists in this pid namespace (kill(pid, 0) not failing with
   // ESRCH: a process of another user counts as existing).
   virtual bool ProcessExists(int64_t pid) = 0;
-  // The start time of process `pid` (clock ticks since boot); 0 when it is gone or unknown.
+  // The start time of process `pid` (clock ticks since boot); 0 when it is gone (a zombie,
+  // ended and not yet reaped by its parent, counts as gone) or unknown.
   virtual int64_t ProcessStartTicks(int64_t pid) = 0;
+  // Sends `sig` to every process of the process group `pgid` (kill(-pgid, sig)); nothing when
+  // there is none. Only for a group velin itself started (a switch's command it recorded).
+  virtual void SignalProcessGroup(int64_t pgid, int sig) {
+    (void)pgid;
+    (void)sig;
+  }
 
   // A new private (0700) directory under $TMPDIR (else /tmp) whose name starts with `prefix`.
   virtual Result<std::string> MakeTempDir(const std::string& prefix) = 0;

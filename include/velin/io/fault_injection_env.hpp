@@ -137,6 +137,7 @@ class FaultInjectionEnv : public Env {
   ProcessIdentity ThisProcess() override { return base_.ThisProcess(); }
   bool ProcessExists(int64_t pid) override { return base_.ProcessExists(pid); }
   int64_t ProcessStartTicks(int64_t pid) override { return base_.ProcessStartTicks(pid); }
+  void SignalProcessGroup(int64_t pgid, int sig) override { base_.SignalProcessGroup(pgid, sig); }
   Result<std::string> MakeTempDir(const std::string& prefix) override {
     return base_.MakeTempDir(prefix);
   }

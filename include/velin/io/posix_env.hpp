@@ -66,6 +66,7 @@ class PosixEnv : public Env {
   ProcessIdentity ThisProcess() override;
   bool ProcessExists(int64_t pid) override;
   int64_t ProcessStartTicks(int64_t pid) override;
+  void SignalProcessGroup(int64_t pgid, int sig) override;
   Result<std::string> MakeTempDir(const std::string& prefix) override;
   std::optional<std::string> GetEnv(const std::string& name) override;
 

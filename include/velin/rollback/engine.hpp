@@ -111,6 +111,12 @@ struct TransactionStatus {
   std::string current_missing;
   std::optional<SwitchIntent> interrupted_switch;
   bool switch_running = false;  // switch.json exists and its velin still holds the lock
+  // With rollback.migration_status: the database's schema level now (what it printed), or why
+  // it could not be read (level_error), and the level recorded for the current version.
+  bool schema_levels = false;  // rollback.migration_status is configured
+  std::string live_level;
+  std::string level_error;
+  std::string recorded_level;
 };
 
 // What `to-version NAME --dry-run` would do (docs/rollback.md#dry-run). Nothing is changed
@@ -186,7 +192,9 @@ class RollbackEngine {
   // `restore_data`: also restore the database from the backup taken at begin.
   Result<TransactionEnd> RollbackNow(const std::string& reason, bool restore_data = false);
   Result<TransactionRecord> Extend(Duration by);
-  Result<TransactionStatus> Inspect();
+  // With `live_level` (and rollback.migration_status set), also runs migration_status for the
+  // database's level now (`status --schema-level`); the recorded level is always read.
+  Result<TransactionStatus> Inspect(bool live_level = false);
   // Finishes an interrupted switch and an expired or interrupted transaction. Returns what it did.
   // `timed_out` (may be null): set when it ended a transaction because its deadline had passed
   // (also when that rollback failed: outcome "rollback failed: …"), for [notify].
@@ -240,6 +248,10 @@ class RollbackEngine {
   Status ContinueSwitchLocked(const SwitchIntent& intent);
   // `*started`: false when the switch could not even be looked at (its target is gone).
   Status ContinueSwitchStepsLocked(SwitchIntent intent, bool* started);
+  // The command an interrupted switch started (`intent`'s command_pid), left running alone by
+  // a velin killed with kill -9: waited for until it ends, or its process group killed once
+  // its timeout has passed, as that velin would have. Then no second one runs beside it.
+  void AwaitInterruptedCommand(const SwitchIntent& intent);
   // `keep_also`: a saved copy the bound of keep_versions must not remove (the one an undo puts
   // back).
   Status SaveLiveConfig(const std::string& name, const std::string& keep_also = "");

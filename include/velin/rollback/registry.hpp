@@ -102,6 +102,10 @@ struct HistoryEntry {
   // A switch that replaced config: the live config saved before it (below saved-config/), which
   // `to-version FROM --undo` puts back.
   std::string saved_config;
+  // A switch with rollback.migration_status: the database's schema level the switch left, as
+  // velin knows it (the level migrate_down reached and migration_status confirmed, else the
+  // live level read before the switch: velin never migrates up).
+  std::string schema_level;
 };
 
 // A switch (or a transaction's rollback switch) whose target failed its health check.
@@ -196,6 +200,14 @@ struct SwitchIntent {
   // Optional: the forward direction's config when it is not the target's (an undo).
   SwitchConfig config = SwitchConfig::kTarget;
   std::string config_saved;  // kSaved: the name below state_dir/saved-config
+  // Optional: the last command of the switch velin started (stop, start, health, migrate_down),
+  // recorded before it ran anything: its key, its process (the leader of its own process group)
+  // with its start time (clock ticks since boot), and when its timeout passes (Unix ms). velin
+  // killed (kill -9) leaves it running alone; whoever continues the switch waits for it first.
+  std::string command;
+  int64_t command_pid = 0;
+  int64_t command_start_ticks = 0;
+  int64_t command_deadline_ms = 0;
 };
 Result<std::optional<SwitchIntent>> LoadSwitchIntent(io::Env& env, const StateLayout& layout);
 Status SaveSwitchIntent(io::Env& env, const StateLayout& layout, const SwitchIntent& intent);

@@ -78,7 +78,7 @@ TEST_F(ArchiverChangingTreeMemTest, AFileThatChangesDuringBothReadsIsNamedAndRea
   ASSERT_TRUE(snap) << snap.error().message;
   EXPECT_EQ(meddling_.calls["/app/storage/logs/app.log"], 2) << "read twice, not more";
   ASSERT_EQ(warnings_.warnings.size(), 1u);
-  EXPECT_NE(warnings_.warnings[0].find("1 files changed while they were read"), std::string::npos)
+  EXPECT_NE(warnings_.warnings[0].find("1 file changed while it was read"), std::string::npos)
       << warnings_.warnings[0];
   EXPECT_NE(warnings_.warnings[0].find("storage/logs/app.log"), std::string::npos)
       << warnings_.warnings[0];

@@ -317,7 +317,7 @@ TEST_F(ArchiverSwappedEntriesTest, AFileReplacedAtEveryReadIsLeftOutAsReplaced) 
   EXPECT_EQ(snap->stats.files_vanished, 1u);
   EXPECT_EQ(snap->stats.files, 1u);
   ASSERT_EQ(warnings_.infos.size(), 1u);
-  EXPECT_NE(warnings_.infos[0].find("1 files and directories were replaced while the backup ran"),
+  EXPECT_NE(warnings_.infos[0].find("1 file or directory was replaced while the backup ran"),
             std::string::npos)
       << warnings_.infos[0];
   EXPECT_NE(warnings_.infos[0].find("(storage/state.json)"), std::string::npos)
@@ -346,7 +346,7 @@ TEST_F(ArchiverSwappedEntriesTest, ASymlinkReplacedByAFileBeforeItsReadlinkIsLef
   ASSERT_TRUE(swapped);
   EXPECT_EQ(snap->stats.files_vanished, 1u);
   ASSERT_EQ(warnings_.infos.size(), 1u);
-  EXPECT_NE(warnings_.infos[0].find("were replaced while the backup ran"), std::string::npos)
+  EXPECT_NE(warnings_.infos[0].find("was replaced while the backup ran"), std::string::npos)
       << warnings_.infos[0];
   EXPECT_NE(warnings_.infos[0].find("(storage/current)"), std::string::npos) << warnings_.infos[0];
   const auto restored = Restored(*snap);

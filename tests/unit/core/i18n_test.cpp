@@ -29,6 +29,29 @@ TEST(I18n, GermanWhenLangSaysSo) {
   InitLanguageFromEnvironment();
 }
 
+// "1 files", "1 tables", "1 Dateien": a count of one takes its own template, in each language.
+TEST(I18n, TrCountTakesTheSingularTemplateForOneOnly) {
+  ::unsetenv("LC_ALL");
+  ::unsetenv("LANG");
+  InitLanguageFromEnvironment();
+  EXPECT_EQ(TrCount(1, "{} file", "{} files", 1), "1 file");
+  EXPECT_EQ(TrCount(0, "{} file", "{} files", 0), "0 files");
+  EXPECT_EQ(TrCount(2, "{} file", "{} files", 2), "2 files");
+  // The count need not be the first field, nor formatted at all.
+  EXPECT_EQ(TrCount(uint64_t{1}, "Restored {} file ({}) into {}", "Restored {} files ({}) into {}",
+                    1, "3 B", "/tmp/x"),
+            "Restored 1 file (3 B) into /tmp/x");
+  ::setenv("LANG", "de_DE.UTF-8", 1);
+  InitLanguageFromEnvironment();
+  EXPECT_EQ(TrCount(1, "{} file", "{} files", 1), "1 Datei");
+  EXPECT_EQ(TrCount(3, "{} file", "{} files", 3), "3 Dateien");
+  EXPECT_EQ(TrCount(1, "Database restore test passed: {} table, row count matches",
+                    "Database restore test passed: {} tables, row counts match", 1),
+            "Wiederherstellungstest der Datenbank bestanden: 1 Tabelle, Zeilenzahl stimmt");
+  ::unsetenv("LANG");
+  InitLanguageFromEnvironment();
+}
+
 // velin's German is UTF-8: a German locale with another codeset (or de_DE@euro, ISO-8859-15 by
 // tradition) showed "PrÃ¼fe" on a Latin-1 terminal. Such a locale gets English.
 TEST(I18n, GermanOnlyWhenTheLocaleIsUtf8OrNamesNoCodeset) {

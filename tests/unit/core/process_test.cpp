@@ -26,6 +26,36 @@ TEST(Process, CapturesOutputAndExitCode) {
   EXPECT_EQ(r->output, "out\nerr\n");
 }
 
+// A switch records the command it starts (switch.json) before the command runs anything: the
+// command waits for on_started, and when that fails it never runs.
+TEST(Process, OnStartedRunsBeforeTheProgramAndItsFailureKeepsItFromRunning) {
+  char dir_template[] = "/tmp/velin-on-started-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string marker = std::string(dir_template) + "/ran";
+  ProcessOptions options;
+  options.argv = {"/bin/sh", "-c", "echo $$; : > " + marker};
+  pid_t told = 0;
+  bool ran_before = true;
+  options.on_started = [&](pid_t pid) -> Status {
+    told = pid;
+    ran_before = ::access(marker.c_str(), F_OK) == 0;
+    return Ok();
+  };
+  auto r = RunCommand(options, Duration(30'000));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_FALSE(ran_before);
+  EXPECT_EQ(r->output, std::to_string(told) + "\n");  // the shell itself: the group's leader
+  ASSERT_EQ(::unlink(marker.c_str()), 0);
+
+  options.on_started = [](pid_t) -> Status { return Failure("cannot record it"); };
+  r = RunCommand(options, Duration(30'000));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "cannot record it");
+  EXPECT_NE(::access(marker.c_str(), F_OK), 0) << "the program ran";
+  ::rmdir(dir_template);
+}
+
 TEST(Process, PassesExtraEnvironmentWithoutArgv) {
   auto r = RunShellCommand("printf %s \"$VELIN_TEST_VALUE\"", Duration(0), "",
                            {{"VELIN_TEST_VALUE", "secret-value"}});

@@ -7,13 +7,17 @@
 // (an extended attribute too large, a fifo in a listing, pids and a missing TMPDIR), and the
 // fault-injecting Env failing each path call it wraps.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "support/test_support.hpp"
 #include "unit/io/env_tree.hpp"
@@ -329,6 +333,36 @@ TEST(CovPosixEnv, ProcessesHostAndTempDirectories) {
   EXPECT_NE(made.error().message.find("cannot create /nonexistent-velin-tmp/velin-x-"),
             std::string::npos)
       << made.error().message;
+}
+
+// A process that has ended but is not reaped (a zombie: an orphan whose new parent does not
+// wait for it) has ended: a switch waiting for a command a killed velin left behind must not
+// wait for its zombie. Its group can be signalled while it has members.
+TEST(CovPosixEnv, AZombieHasNoStartAndAGroupCanBeSignalled) {
+  PosixEnv env;
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::setpgid(0, 0);
+    ::pause();
+    ::_exit(0);
+  }
+  ::setpgid(child, child);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (::getpgid(child) != child && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(env.ProcessStartTicks(child), 0);
+  env.SignalProcessGroup(child, SIGKILL);
+  // Not reaped yet: a zombie, which still "exists" for kill(pid, 0).
+  while (env.ProcessStartTicks(child) != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(env.ProcessStartTicks(child), 0);
+  EXPECT_TRUE(env.ProcessExists(child));
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status));
 }
 
 TEST(CovPosixEnv, ReadingADirectoryOrMakingANameWithASlashFails) {

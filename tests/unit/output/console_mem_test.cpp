@@ -62,6 +62,26 @@ TEST_F(ConsoleMem, DrawsAFrameAtMostEveryHundredMilliseconds) {
   console.Flush();
 }
 
+// A restore of one large file showed "1 files" in its bar (and a verify of one blob "1 blobs").
+TEST_F(ConsoleMem, TheBarCountsOneFileOrBlobInTheSingular) {
+  Console console(Terminal(), out_, err_);
+  console.StartProgress("Restoring", 4 << 20);
+  env_.Advance(milliseconds(1000));
+  console.UpdateProgress(1 << 20, 1);
+  console.FinishProgress();
+  std::string out = ReadStream(out_);
+  EXPECT_NE(out.find(" 1.00 MiB  1 file  "), std::string::npos) << out;
+  EXPECT_EQ(out.find("1 files"), std::string::npos) << out;
+  console.StartProgress("Verifying", 4 << 20, velin::ProgressItems::kBlobs);
+  env_.Advance(milliseconds(1000));
+  console.UpdateProgress(1 << 20, 1);
+  console.FinishProgress();
+  out = ReadStream(out_);
+  EXPECT_NE(out.find(" 1.00 MiB  1 blob  "), std::string::npos) << out;
+  EXPECT_EQ(out.find("1 blobs"), std::string::npos) << out;
+  console.Flush();
+}
+
 TEST_F(ConsoleMem, SaysStartingUntilARateCanBeMeasuredThenShowsIt) {
   Console console(Terminal(), out_, err_);
   console.StartProgress("Restoring", 4 << 20);
