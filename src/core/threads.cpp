@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -23,6 +24,9 @@ constexpr const char* kStartThread = "cannot start a worker thread";
 
 std::terminate_handler previous_terminate = nullptr;
 
+// Registered paths, read by the terminate handler without a lock.
+std::atomic<const char*> removed_at_termination[kMaxRemovedAtTermination] = {};
+
 void WriteStderr(std::string_view text) {
   while (!text.empty()) {
     const ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
@@ -41,6 +45,7 @@ void WriteStderr(std::string_view text) {
     if (previous_terminate) previous_terminate();
     std::abort();
   }
+  RemoveRegisteredAtTermination();
   // Everything here may be short of memory: what cannot be made is written as it is.
   try {
     const Error e = [&] {
@@ -102,6 +107,25 @@ Result<std::thread> StartThread(std::function<void()> body,
     return tl::unexpected(ThreadStartError(e.code().value()));
   } catch (const std::bad_alloc&) {
     return tl::unexpected(ThreadStartError(ENOMEM));
+  }
+}
+
+int RemoveAtTermination(const char* path) {
+  for (int i = 0; i < kMaxRemovedAtTermination; ++i) {
+    const char* expected = nullptr;
+    if (removed_at_termination[i].compare_exchange_strong(expected, path)) return i;
+  }
+  return -1;
+}
+
+void KeepAtTermination(int slot) {
+  if (slot >= 0 && slot < kMaxRemovedAtTermination) removed_at_termination[slot].store(nullptr);
+}
+
+void RemoveRegisteredAtTermination() {
+  for (auto& slot : removed_at_termination) {
+    const char* path = slot.exchange(nullptr);
+    if (path != nullptr) (void)::unlink(path);
   }
 }
 

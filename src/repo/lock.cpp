@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <random>
 #include <set>
@@ -411,6 +412,7 @@ Result<std::unique_ptr<RepoLock>> RepoLock::Acquire(io::Env& env, storage::Backe
     if (conflicts->empty()) {
       auto lock = std::unique_ptr<RepoLock>(new RepoLock(env, backend, name, kind, options));
       lock->refreshed_ = put_at;
+      lock->NoteForTermination();
       // Unrefreshed, the lock would go stale under the run: no thread (ulimit -u) is the
       // command's error, and the lock object goes with `lock`.
       VELIN_ASSIGN(lock->refresher_, StartThread([l = lock.get()] { l->RefreshLoop(); },
@@ -486,7 +488,18 @@ Result<bool> RepoLock::RefreshOnce() {
   }
   ++generation_;
   leftovers_.push_back(std::exchange(name_, next));  // RetirePrevious deletes it
+  NoteForTermination();
   return true;
+}
+
+void RepoLock::NoteForTermination() {
+  const std::optional<std::string> path = backend_.LocalFileOf(name_);
+  if (!path || path->size() >= termination_paths_[0].size()) return;
+  termination_buffer_ = 1 - termination_buffer_;
+  std::array<char, 4096>& buffer = termination_paths_[static_cast<size_t>(termination_buffer_)];
+  std::memcpy(buffer.data(), path->c_str(), path->size() + 1);
+  KeepAtTermination(termination_slot_);
+  termination_slot_ = RemoveAtTermination(buffer.data());
 }
 
 void RepoLock::RetirePrevious() {
@@ -640,6 +653,7 @@ Status RepoLock::Check() {
 }
 
 RepoLock::~RepoLock() {
+  KeepAtTermination(termination_slot_);
   {
     std::lock_guard lock(mu_);
     stop_ = true;

@@ -14,6 +14,9 @@ class SignalBackend : public Backend {
       : base_(std::move(base)), rule_(rule) {}
 
   std::string Location() const override { return base_->Location(); }
+  std::optional<std::string> LocalFileOf(const std::string& name) const override {
+    return base_->LocalFileOf(name);
+  }
   Status Put(const std::string& name, std::string_view data) override {
     Count();
     return base_->Put(name, data);

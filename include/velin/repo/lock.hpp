@@ -17,6 +17,7 @@
 // (docs/repository-format.md, "Locks").
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -196,6 +197,13 @@ class RepoLock {
   std::optional<std::string> lost_;  // why the lock is lost
   std::chrono::steady_clock::time_point refreshed_;
   std::thread refresher_;
+  // A local lock object's file, for the terminate handler to remove (core/threads.hpp): what
+  // ends the process from a worker thread (out of memory) unwinds nothing. Two buffers, so that
+  // the handler never reads one being rewritten; io_mu_.
+  void NoteForTermination();
+  std::array<std::array<char, 4096>, 2> termination_paths_{};
+  int termination_buffer_ = 0;
+  int termination_slot_ = -1;
 };
 
 }  // namespace velin::repo

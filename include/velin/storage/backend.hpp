@@ -71,6 +71,13 @@ class Backend {
 
   // Where this is, for messages: "/srv/backups", "s3://bucket/prefix".
   virtual std::string Location() const = 0;
+  // The file that holds object `name` when this storage is a local directory (for what must be
+  // removed with no time to ask the backend: repo/lock.cpp's lock at a fatal end); nullopt for
+  // any other storage.
+  virtual std::optional<std::string> LocalFileOf(const std::string& name) const {
+    (void)name;
+    return std::nullopt;
+  }
 
   virtual Status Put(const std::string& name, std::string_view data) = 0;
   virtual Result<std::string> Get(const std::string& name) = 0;

@@ -33,6 +33,9 @@ class CachingBackend : public Backend {
 
   const std::string& cache_dir() const { return cache_dir_; }
   std::string Location() const override { return remote_->Location(); }
+  std::optional<std::string> LocalFileOf(const std::string& name) const override {
+    return remote_->LocalFileOf(name);
+  }
   Status Put(const std::string& name, std::string_view data) override;
   Result<std::string> Get(const std::string& name) override;
   Result<std::string> GetRange(const std::string& name, uint64_t offset, uint64_t length) override;

@@ -23,6 +23,11 @@ class LocalBackend : public Backend {
                                                     bool create);
 
   std::string Location() const override { return root_; }
+  std::optional<std::string> LocalFileOf(const std::string& name) const override {
+    auto path = PathOf(name);
+    if (!path) return std::nullopt;
+    return *path;
+  }
   Status Put(const std::string& name, std::string_view data) override;
   Result<std::string> Get(const std::string& name) override;
   Status GetInto(const std::string& name, std::string& out) override;

@@ -16,6 +16,7 @@
 #include "support/backup_fixture.hpp"
 #include "support/forwarding_backend.hpp"
 #include "support/test_support.hpp"
+#include "velin/core/threads.hpp"
 #include "velin/io/env.hpp"
 #include "velin/io/fault_injection_env.hpp"
 #include "velin/repo/blob_writer.hpp"
@@ -73,6 +74,28 @@ TEST_F(RepoLockTest, AHolderKeepsItsLockWhileRefreshesSucceed) {
   std::this_thread::sleep_for(std::chrono::milliseconds(150));  // several refreshes
   EXPECT_TRUE((*lock)->Check());
   EXPECT_TRUE(fs::exists(dir_.path() + "/" + (*lock)->name()));
+}
+
+// Must show: what ends velin from a worker thread (out of memory, the terminate handler) removes
+// the local lock's current object, also after refreshes renamed it; a released lock is no longer
+// registered, so the handler removes nothing of a later holder.
+TEST_F(RepoLockTest, TheTerminateHandlerRemovesALocalLockAfterItsRefreshes) {
+  auto lock = RepoLock::Acquire(io::Env::Default(), *backend_, LockKind::kShared, FastRefresh());
+  ASSERT_TRUE(lock) << lock.error().message;
+  const std::string first = (*lock)->name();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*lock)->name() == first && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_NE((*lock)->name(), first) << "no refresh in 10 s";
+  lock->reset();  // released: nothing registered any more
+  auto second = RepoLock::Acquire(io::Env::Default(), *backend_, LockKind::kShared, LockOptions{});
+  ASSERT_TRUE(second) << second.error().message;
+  const std::string path = dir_.path() + "/" + (*second)->name();
+  ASSERT_TRUE(fs::exists(path));
+  RemoveRegisteredAtTermination();
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_TRUE(fs::is_empty(dir_.path() + "/locks"));
 }
 
 // Removes every object of the lock named `name` (its refreshes write "<name>-2", "-3", …);
