@@ -271,11 +271,13 @@ Result<OpenRepo> OpenRepository(Context& ctx, const RepoFlags& flags, repo::Lock
     }
   }
   if (index != IndexUse::kNone) {
-    VELIN_TRY(r.repo->LoadIndex(index == IndexUse::kLoadListingPacks
-                                    ? repo::Repository::PackCheck::kAll
-                                    : repo::Repository::PackCheck::kDuplicates));
+    VELIN_TRY(r.repo->LoadIndex(
+        index == IndexUse::kLoadListingPacks      ? repo::Repository::PackCheck::kAll
+        : index == IndexUse::kLoadDroppingDamaged ? repo::Repository::PackCheck::kDamaged
+                                                  : repo::Repository::PackCheck::kDuplicates));
   }
-  if (index == IndexUse::kLoad || index == IndexUse::kLoadListingPacks) {
+  if (index == IndexUse::kLoad || index == IndexUse::kLoadListingPacks ||
+      index == IndexUse::kLoadDroppingDamaged) {
     for (const auto& d : r.repo->index_damage()) {
       ctx.out().Warn(TrFormat(
           "index object {} is damaged ({}): the blobs it lists count as not stored (run `velin "
@@ -386,11 +388,12 @@ Result<OpenRepo> OpenCopyDestination(Context& ctx, const RepoFlags& flags, const
   VELIN_TRY(CreateCopyDestination(ctx, dest_flags, source));
   // As create does: packs its index lists that are gone from the destination (a lifecycle rule
   // on the offsite bucket) count as not there, so their blobs are copied again and the copy is
-  // whole. Not on SFTP/FTP, for the same reason as in create.
-  VELIN_ASSIGN(
-      OpenRepo r,
-      OpenRepository(ctx, dest_flags, repo::LockKind::kShared, true,
-                     storage::IsFileServerUrl(to) ? IndexUse::kLoad : IndexUse::kLoadListingPacks));
+  // whole. Not on SFTP/FTP, for the same reason as in create: there only the packs a verify
+  // found damaged count as not there.
+  VELIN_ASSIGN(OpenRepo r,
+               OpenRepository(ctx, dest_flags, repo::LockKind::kShared, true,
+                              storage::IsFileServerUrl(to) ? IndexUse::kLoadDroppingDamaged
+                                                           : IndexUse::kLoadListingPacks));
   if (const auto missing = PacksGoneOrShort(*r.repo); !missing.empty()) {
     ctx.out().Warn(TrCount(
         missing.size(),

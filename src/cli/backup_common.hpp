@@ -59,8 +59,10 @@ using OpenRepo = backup::OpenedRepository;
 // repository (one per backup), read and hash-checked for nothing. A damaged index object is a
 // warning at kLoad (a read that needs one of its blobs names it too); verify and prune, which
 // report it themselves, pass kLoadUnwarned. `create` passes kLoadListingPacks: the packs are
-// listed too, and those gone are not taken as stored (Repository::PackCheck::kAll).
-enum class IndexUse { kLoad, kLoadUnwarned, kNone, kLoadListingPacks };
+// listed too, and those gone are not taken as stored (Repository::PackCheck::kAll); into an
+// SFTP/FTP repository, where that listing is slow, it passes kLoadDroppingDamaged: only the
+// packs a verify found damaged are not taken as stored (PackCheck::kDamaged).
+enum class IndexUse { kLoad, kLoadUnwarned, kNone, kLoadListingPacks, kLoadDroppingDamaged };
 // index().missing_packs() less the damaged_packs(): the packs gone from the storage or cut
 // short, as opposed to those there that a verify found damaged (PackCheck::kAll).
 std::vector<repo::BlobId> PacksGoneOrShort(const repo::Repository& repo);

@@ -225,11 +225,13 @@ Status CreateAndReport(Context& ctx, const CreateFlags& flags, HookState& hooks)
   // a full disk) would make
   // the new backup point at them: their blobs count as not stored and are written again. Not
   // on SFTP/FTP: listing data/ there is 256 directory listings of four round trips each, one
-  // after another (~20 s at 20 ms), on every create; verify finds a missing pack there.
+  // after another (~20 s at 20 ms), on every create; verify finds a missing pack there. The
+  // packs a verify found damaged are known without a listing (one small object): not used
+  // there either.
   const bool file_server = storage::IsFileServerUrl(destination);
-  VELIN_ASSIGN(OpenRepo r,
-               OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true,
-                              file_server ? IndexUse::kLoad : IndexUse::kLoadListingPacks));
+  VELIN_ASSIGN(OpenRepo r, OpenRepository(ctx, flags.repo, repo::LockKind::kShared, true,
+                                          file_server ? IndexUse::kLoadDroppingDamaged
+                                                      : IndexUse::kLoadListingPacks));
   if (const auto missing = PacksGoneOrShort(*r.repo); !missing.empty()) {
     out.Warn(TrCount(
         missing.size(),

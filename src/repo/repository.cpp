@@ -509,7 +509,17 @@ Status Repository::LoadIndex(PackCheck check) {
   }
   PackListing listed;
   PackPresence presence;
-  if (listing.valid()) {
+  std::vector<BlobId> damaged_unlisted;  // kDamaged: the record's packs, sorted
+  if (check == PackCheck::kDamaged) {
+    auto damaged = LoadDamagedPacks(backend_);  // unreadable: advisory, so none
+    if (damaged) damaged_unlisted = std::move(*damaged);
+  }
+  if (!damaged_unlisted.empty()) {
+    presence.listed_all = true;  // every pack is answered, none asked: a file server is slow
+    presence.present = [&damaged_unlisted](const BlobId& pack, uint64_t) {
+      return !std::binary_search(damaged_unlisted.begin(), damaged_unlisted.end(), pack);
+    };
+  } else if (listing.valid()) {
     VELIN_ASSIGN(listed, listing.get());
     presence.listed_all = true;
     presence.present = [&listed](const BlobId& pack, uint64_t min_size) {
@@ -524,8 +534,9 @@ Status Repository::LoadIndex(PackCheck check) {
   // The damaged ones among the absent, for create's warning; one also gone counts as gone.
   damaged_packs_.clear();
   for (const BlobId& pack : index_.missing_packs()) {
-    if (std::binary_search(listed.damaged.begin(), listed.damaged.end(), pack) &&
-        listed.sizes.count(pack) > 0) {
+    if (!damaged_unlisted.empty() ||  // all of them, gone or not: nothing was listed
+        (std::binary_search(listed.damaged.begin(), listed.damaged.end(), pack) &&
+         listed.sizes.count(pack) > 0)) {
       damaged_packs_.push_back(pack);
     }
   }

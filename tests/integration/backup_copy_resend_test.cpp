@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/backup_fixture.hpp"
+#include "support/remote_servers.hpp"
 
 namespace velin::testing {
 namespace {
@@ -145,6 +146,36 @@ TEST_P(BackupCopyResendLost, ACopyOfABackupAlreadyThereSendsWhatItLostThereAgain
 
 INSTANTIATE_TEST_SUITE_P(GoneAndDamaged, BackupCopyResendLost, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Damaged" : "Gone"; });
+
+// Into an SFTP repository (where the packs are not listed: hundreds of round trips) a pack a
+// verify found damaged there was taken as stored: the backup there stayed unrestorable.
+TEST(BackupCopyResend, ACopyToSftpSendsWhatAVerifyFoundDamagedThereAgain) {
+  SshServer ssh;
+  BackupApp app({"storage"}, ssh.StorageConfig());
+  WriteFile(app.root() + "/storage/photo.jpg", RandomData(300000, 33));
+  const std::string id = app.Json({"backup", "create"})["id"];
+  const std::string off_dir = ssh.files_dir() + "/off";
+  const std::string off = ssh.Url(off_dir);
+  ASSERT_EQ(app.Run({"backup", "copy", "latest", "--to", off}).exit_code, 0);
+  const fs::path pack = ResendLargestPackOf(off_dir);
+  ASSERT_FALSE(pack.empty());
+  std::string data = ReadFileOrDie(pack.string());
+  data[1000] = static_cast<char>(data[1000] ^ 0x40);
+  std::ofstream(pack, std::ios::binary | std::ios::trunc) << data;
+  ASSERT_EQ(app.Run({"backup", "verify", "--all", "--destination", off}).exit_code, 4);
+
+  RunResult copied = app.Run({"backup", "copy", "--all", "--to", off, "--json"});
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  const nlohmann::json j = nlohmann::json::parse(copied.out);
+  EXPECT_EQ(j.value("snapshots_repaired", 0), 1) << j;
+  EXPECT_NE(copied.err.find("that a verify found damaged"), std::string::npos) << copied.err;
+  RunResult verified = app.Run({"backup", "verify", id, "--destination", off});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  RunResult restored =
+      app.Run({"backup", "restore", id, "--destination", off, "--target", app.path("out")});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  EXPECT_EQ(DescribeTree(app.path("out")), DescribeTree(app.root()));
+}
 
 TEST(BackupCopyResend, CopyAllWithHostCopiesThatHostsBackupsOnly) {
   BackupApp app;

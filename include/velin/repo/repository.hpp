@@ -196,10 +196,15 @@ class Repository {
     // of packs that are gone are dropped, so that `create` stores their blobs again instead
     // of pointing a new backup at them (index().missing_packs() names them).
     kAll,
+    // No pack is asked about, but the verify record is read (one small object): the entries
+    // of the packs it lists as damaged are dropped, as kAll drops them, and the others are
+    // taken as there. For `create` and `copy` into an SFTP/FTP repository, where listing data/
+    // is hundreds of round trips. Without damaged packs it is kDuplicates.
+    kDamaged,
   };
   // Either way a pack the verify record lists as damaged (repo/damaged_packs.hpp) counts as
-  // absent: with kAll its entries are dropped (damaged_packs() names those), with kDuplicates a
-  // blob another pack holds too is read from there.
+  // absent: with kAll and kDamaged its entries are dropped (damaged_packs() names those), with
+  // kDuplicates a blob another pack holds too is read from there.
   // Reads and merges every index object. An unreadable or damaged one is skipped and listed
   // in index_damage() (create then stores its blobs again; verify reports it). The snapshots
   // listed just before are remembered: a snapshot another velin commits after that may point
