@@ -119,12 +119,16 @@ Status RecordVerify(storage::Backend& backend, int64_t now, bool ok, size_t back
       g->failed_newest = failing ? std::max(g->failed_newest, c.newest) : c.newest;
     }
   }
-  std::vector<repo::BlobId> settled = packs.whole;
-  settled.insert(settled.end(), packs.gone.begin(), packs.gone.end());
-  r.damaged_packs = Without(std::move(r.damaged_packs), std::move(settled));
-  for (const auto& id : packs.damaged) {
-    if (r.damaged_packs.size() >= repo::kMaxDamagedPacks) break;  // a bound for the readers
-    r.damaged_packs.push_back(id);
+  r.damaged_packs = Without(std::move(r.damaged_packs), packs.whole);
+  // A pack gone is recorded as a damaged one: `create` and `copy` into an SFTP/FTP repository
+  // do not list the packs (repo::Repository::PackCheck::kDamaged), and only so do they learn
+  // not to point a new backup at it. The index still lists it until a prune rewrites it, which
+  // then takes it off (ForgetDamagedPacks).
+  for (const auto* found : {&packs.damaged, &packs.gone}) {
+    for (const auto& id : *found) {
+      if (r.damaged_packs.size() >= repo::kMaxDamagedPacks) break;  // a bound for the readers
+      r.damaged_packs.push_back(id);
+    }
   }
   std::sort(r.damaged_packs.begin(), r.damaged_packs.end());
   r.damaged_packs.erase(std::unique(r.damaged_packs.begin(), r.damaged_packs.end()),

@@ -64,7 +64,7 @@ struct VerifiedGroup {
 struct PackVerdicts {
   std::vector<repo::BlobId> whole;    // read and found whole
   std::vector<repo::BlobId> damaged;  // read and found damaged
-  std::vector<repo::BlobId> gone;     // no longer in the repository
+  std::vector<repo::BlobId> gone;     // no longer in the repository: recorded as damaged
 };
 
 // nullopt when no verify was recorded; a damaged record counts as none.

@@ -144,8 +144,9 @@ TEST_F(VerifyRecordTest, APassOfAnOlderBackupKeepsTheNewerOnesFailure) {
 
 repo::BlobId PackNumbered(int n) { return repo::Sha256("pack " + std::to_string(n)); }
 
-// A verify records the packs it found damaged, takes off those it found whole or gone, and
-// keeps those it did not read (a verify of one backup must not forget another's damage).
+// A verify records the packs it found damaged or gone, takes off those it found whole, and
+// keeps those it did not read (a verify of one backup must not forget another's damage); prune
+// takes off those it deleted or found gone (its new index lists them no more).
 TEST_F(VerifyRecordTest, KeepsTheDamagedPacksVerifiesDidNotReadAgain) {
   const repo::BlobId a = PackNumbered(1), b = PackNumbered(2), c = PackNumbered(3);
   ASSERT_TRUE(RecordVerify(*backend_, 1000, false, 1, false, {.damaged = {a, b}}));
@@ -156,8 +157,12 @@ TEST_F(VerifyRecordTest, KeepsTheDamagedPacksVerifiesDidNotReadAgain) {
   auto listed = repo::LoadDamagedPacks(*backend_);
   ASSERT_TRUE(listed) << listed.error().message;
   EXPECT_EQ(*listed, (*r)->damaged_packs);
-  ASSERT_TRUE(RecordVerify(*backend_, 3000, true, 1, false, {.gone = {c}}));
-  ASSERT_TRUE(ForgetDamagedPacks(*backend_, {b}));
+  const repo::BlobId d = PackNumbered(4);
+  ASSERT_TRUE(RecordVerify(*backend_, 3000, true, 1, false, {.whole = {c}, .gone = {d}}));
+  listed = repo::LoadDamagedPacks(*backend_);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(*listed, (std::vector<repo::BlobId>{std::min(b, d), std::max(b, d)}));
+  ASSERT_TRUE(ForgetDamagedPacks(*backend_, {b, d}));
   listed = repo::LoadDamagedPacks(*backend_);
   ASSERT_TRUE(listed);
   EXPECT_TRUE(listed->empty());
