@@ -221,6 +221,47 @@ TEST(RestoreTestLeftovers, AKilledRunsTemporaryDatabaseIsDroppedByTheNextRestore
   pg.Sql("postgres", "DROP DATABASE " + other_host);
 }
 
+// SIGTERM (systemd stopping the timer's unit, Ctrl-C) while pg_restore fills the temporary
+// database: velin stops at once, says so, exits 128+15 and leaves nothing behind for the next
+// run to find, neither the database nor a file in $TMPDIR.
+TEST(RestoreTestLeftovers, ASignalledRestoreTestDropsItsTemporaryDatabaseItself) {
+  PostgresServer& pg = PostgresServer::Shared();
+  const std::string db = pg.CreateDatabase();
+  pg.Sql(db, "SET ROLE app; CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);");
+  BackupApp app({"db"}, LeftoverPgSection(pg.port(), db));
+  RunOptions options;
+  options.env[kLeftoverPasswordEnv] = kAppPassword;
+  ASSERT_EQ(app.Run({"backup", "create"}, options).exit_code, 0);
+  const std::set<std::string> before = TemporaryDatabases(pg);
+
+  TempDir tmp;
+  options.env["TMPDIR"] = tmp.path();
+  const std::string gate = tmp / "gate";
+  WriteGatedTool(gate, "pg_restore");
+  RunOptions gated = options;
+  gated.cwd = app.path("");
+  PutFirstInPath(gated, gate);
+  BackgroundVelin velin({"backup", "verify", "latest", "--restore-test"}, gated);
+  ASSERT_TRUE(WaitForPath(gate + "/reached"));
+  std::set<std::string> during = TemporaryDatabases(pg);
+  for (const std::string& name : before) during.erase(name);
+  EXPECT_EQ(during.size(), 1u);
+  velin.Signal(SIGTERM);
+  ASSERT_TRUE(velin.WaitExit());  // the gate still closed: velin does not wait for the tool
+  RunResult r = velin.Finish();
+  WriteFile(gate + "/go", "");
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.out << r.err;
+  EXPECT_NE(r.err.find("SIGTERM"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("passed"), std::string::npos) << r.out;
+  EXPECT_EQ(TemporaryDatabases(pg), before) << r.out << r.err;
+  EXPECT_EQ(LeftoverNamesIn(tmp.path(), "velin_restore_test_"), std::set<std::string>{})
+      << r.out << r.err;
+  // And the next one runs whole, with nothing to clean up.
+  RunResult next = app.Run({"backup", "verify", "latest", "--restore-test"}, options);
+  EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+  EXPECT_EQ(next.out.find("left by a killed restore test"), std::string::npos) << next.out;
+}
+
 // The same on MariaDB: a temporary database of a dead run of this host is dropped, another
 // host's and a live run's stay.
 TEST(RestoreTestLeftovers, ADeadRunsTemporaryMariadbDatabaseIsDropped) {
