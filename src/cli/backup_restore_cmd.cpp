@@ -48,7 +48,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   // The databases (backup_db.hpp): one alone with --only db or --only db:NAME; every one the
   // backup holds with the files on an in-place restore.
   const bool only_db = config::IsDatabaseSource(flags.only);
-  const std::vector<std::string> streams = DatabaseStreams(snapshot);
+  const std::vector<config::DatabaseRef> streams = DatabasesOf(*cfg, snapshot);
   if (!flags.database.empty() && !flags.only.empty() && !only_db) {
     return UsageError(std::string(Tr("--database goes with --only db")));
   }
@@ -59,18 +59,17 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   // which one is chosen with --only (docs/cli.md#velin-backup-restore).
   if (flags.only.empty() && streams.size() > 1 &&
       (!flags.database.empty() || !ctx.global.database_url.empty())) {
-    std::string names;
-    for (const std::string& s : streams) names += (names.empty() ? "" : ", ") + s;
     return UsageError(TrFormat(
         "{} names where one database goes, and backup {} holds {} ({}): choose it with --only "
         "{}; nothing was changed",
-        flags.database.empty() ? "--database-url" : "--database", id, streams.size(), names,
-        streams.back()));
+        flags.database.empty() ? "--database-url" : "--database", id, streams.size(),
+        SourceList(streams), streams.back().source));
   }
   // A repository alone (--repo, no velin.toml) knows no database to restore into but the
   // one --database-url names; with a velin.toml, [databases.NAME] says where "db:NAME" goes.
   const bool alone = cfg->file.empty();
-  auto need_database = [&](const std::string& source) -> Status {
+  auto need_database = [&](const config::DatabaseRef& database) -> Status {
+    const std::string& source = database.source;
     if (alone && !cfg->database.configured) {
       return UsageError(TrFormat(
           "backup {} holds a database; without a velin.toml say where it goes with "
@@ -78,23 +77,24 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
           id));
     }
     if (source != kDatabaseStream && ctx.global.database_url.empty() &&
-        config::DatabaseOfSource(*cfg, source) == nullptr) {
+        database.section == nullptr) {
       return UsageError(TrFormat(
           "backup {} holds database '{}', and {} has no {} section to say where it goes: add it, "
           "or restore it with --only {} --database-url URL; nothing was changed",
-          id, source, cfg->file, config::DatabaseTable(source), source));
+          id, source, cfg->file, database.table, source));
     }
     return Ok();
   };
   if (only_db) {
     const std::string source = flags.only;
-    VELIN_TRY(need_database(source));
+    const config::DatabaseRef database = config::DatabaseRefOf(*cfg, source);
+    VELIN_TRY(need_database(database));
     // --target is where files go: with --only db it took nothing, and the database went in
     // place over the live one (with --yes, unasked) where a restore "aside, to look at it" was
     // meant; the hint for a database-only backup with --target led there.
     if (!flags.target.empty() && flags.database.empty() && ctx.global.database_url.empty()) {
-      const config::DatabaseSection* d = config::DatabaseOfSource(*cfg, source);
-      if (d == nullptr) d = &cfg->database;
+      const config::DatabaseSection* d =
+          database.section != nullptr ? database.section : &cfg->database;
       const std::string live =
           d->driver == "sqlite" ? config::ResolveAppPath(*cfg, d->path) : d->name;
       return UsageError(TrFormat(
@@ -124,12 +124,14 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
                    "db [--database NAME]",
                    id));
     }
-    for (const std::string& source : streams) VELIN_TRY(need_database(source));
-    for (const std::string& source : streams) {
-      VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, false, source));
+    for (const config::DatabaseRef& d : streams) VELIN_TRY(need_database(d));
+    std::vector<std::string> restored;
+    for (const config::DatabaseRef& d : streams) {
+      VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, false, d.source));
+      restored.push_back(d.source);
     }
     if (out.json()) {
-      out.Json({{"id", id}, {"database", flags.database}, {"files", 0}, {"databases", streams}});
+      out.Json({{"id", id}, {"database", flags.database}, {"files", 0}, {"databases", restored}});
     }
     return Ok();
   }
@@ -189,31 +191,38 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
       (flags.only.empty() && has_db && (flags.target.empty() || !ctx.global.database_url.empty()));
   // The databases restored: under --target only the one --database(-url) names (there is one)
   // or [database]'s SQLite file put aside; in place, every one.
-  std::vector<std::string> db_sources;
-  if (with_db) db_sources = database_aside ? std::vector<std::string>{kDatabaseStream} : streams;
+  std::vector<config::DatabaseRef> db_sources;
+  if (with_db) {
+    db_sources =
+        database_aside
+            ? std::vector<config::DatabaseRef>{config::DatabaseRefOf(*cfg, kDatabaseStream)}
+            : streams;
+  }
   if (!flags.target.empty() && given.database.empty() && ctx.global.database_url.empty() &&
       flags.only.empty()) {
-    for (const std::string& source : streams) {
-      if (source == kDatabaseStream) continue;
-      const config::DatabaseSection* d = config::DatabaseOfSource(*cfg, source);
+    for (const config::DatabaseRef& d : streams) {
+      if (d.source == kDatabaseStream) continue;
       out.Info(TrFormat(
           "the backup's database '{}' is not restored under --target (only files are): restore "
           "it with --only {} --database {}",
-          source, source, d != nullptr && d->driver == "sqlite" ? "FILE" : "NAME"));
+          d.source, d.source,
+          d.section != nullptr && d.section->driver == "sqlite" ? "FILE" : "NAME"));
     }
   }
-  for (const std::string& source : db_sources) VELIN_TRY(need_database(source));
+  for (const config::DatabaseRef& d : db_sources) VELIN_TRY(need_database(d));
   // --database asks for the database: a backup without one, or whose dump failed, is refused
   // before any question about replacing it and before any file is written.
   if (!flags.database.empty()) {
     if (!has_db) return UsageError(TrFormat("backup {} holds no database", id));
-    VELIN_TRY(CheckDumpUsable(snapshot, db_sources.empty() ? kDatabaseStream : db_sources[0]));
+    VELIN_TRY(
+        CheckDumpUsable(snapshot, db_sources.empty() ? kDatabaseStream : db_sources[0].source));
   }
   // What the restore replaces of each database, for the one question before it starts.
   auto replaced_by_restore = [&]() -> Result<std::optional<std::string>> {
     std::optional<std::string> all;
-    for (const std::string& source : db_sources) {
-      VELIN_ASSIGN(std::optional<std::string> one, ReplacedByRestore(ctx, flags.database, source));
+    for (const config::DatabaseRef& d : db_sources) {
+      VELIN_ASSIGN(std::optional<std::string> one,
+                   ReplacedByRestore(ctx, flags.database, d.source));
       if (one) all = all ? *all + ", " + *one : *one;
     }
     return all;
@@ -300,8 +309,10 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
                    met, flags.target.empty() ? "" : " --database FILE"));
     }
   }
-  for (const std::string& source : db_sources) {
-    VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, db_confirmed, source));
+  std::vector<std::string> restored_databases;
+  for (const config::DatabaseRef& d : db_sources) {
+    VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, db_confirmed, d.source));
+    restored_databases.push_back(d.source);
   }
   // Symlinks or fifos the target has no room for: the rest (and the database) is restored, the
   // restore still fails, saying what is missing.
@@ -319,7 +330,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
                        {"hardlinks_copied", st.hardlinks_copied},
                        {"bytes", st.bytes}};
     if (with_db && database_aside) doc["database"] = flags.database;  // the file put aside
-    doc["databases"] = db_sources;
+    doc["databases"] = restored_databases;
     out.Json(doc);
     return Ok();
   }
