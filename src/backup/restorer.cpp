@@ -1600,7 +1600,9 @@ class Restorer {
     if ((node.type == NodeType::kFile || node.type == NodeType::kHardlink) &&
         options_.database_files.contains(path)) {
       stats.database_files.push_back(path);
-      if (options_.leave_out_database_files) return Ok();
+      if (options_.leave_out_database_files && !options_.kept_database_files.contains(path)) {
+        return Ok();
+      }
     }
     if (options_.restore_owner) NoteOwner(node, path);
     switch (node.type) {

@@ -72,8 +72,8 @@ Status DryRun(Context& ctx, const CreateFlags& flags, CreatePlan& plan) {
   VELIN_ASSIGN(repo::Snapshot s, backup::CreateBackup(*r.repo, ctx.env(), out, plan.options));
   // "sqlite /srv/app/var/app.db", "postgresql shop": each database a backup dumps.
   std::vector<std::string> databases;
-  for (const std::string& source : config::IncludedDatabases(*cfg)) {
-    const config::DatabaseSection* d = config::DatabaseOfSource(*cfg, source);
+  for (const config::DatabaseRef& ref : config::IncludedDatabaseRefs(*cfg)) {
+    const config::DatabaseSection* d = ref.section;
     if (d == nullptr) continue;  // the loader refuses it; create names it
     databases.push_back(d->driver + " " + (d->driver == "sqlite" ? d->path : d->name));
   }

@@ -13,19 +13,23 @@ namespace velin::cli {
 
 Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cfg,
                                                         const std::string& source) {
-  const config::DatabaseSection* found = config::DatabaseOfSource(cfg, source);
+  return DatabaseConnectionOptions(cfg, config::DatabaseRefOf(cfg, source));
+}
+
+Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cfg,
+                                                        const config::DatabaseRef& database) {
+  const std::string& source = database.source;
+  const std::string& table = database.table;
   const std::string file = cfg.file.empty() ? std::string(Tr("the configuration")) : cfg.file;
-  if (found == nullptr && source == kDatabaseStream) {
+  if (database.section == nullptr && source == kDatabaseStream) {
     return UsageError(
         TrFormat("backup.include names \"db\" but {} has no [database] section", file));
   }
-  if (found == nullptr) {
-    return UsageError(TrFormat("database '{}': {} has no {} section", source, file,
-                               config::DatabaseTable(source)));
+  if (database.section == nullptr) {
+    return UsageError(TrFormat("database '{}': {} has no {} section", source, file, table));
   }
-  const config::DatabaseSection& d = *found;
+  const config::DatabaseSection& d = *database.section;
   // [database]'s keys are "database.KEY", [databases.NAME]'s "databases.NAME.KEY".
-  const std::string table = config::DatabaseTable(source);
   const std::string keys = table.substr(1, table.size() - 2);
   db::ConnectionOptions o;
   o.driver = d.driver;
@@ -36,10 +40,10 @@ Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cf
   o.name = d.name;
   o.path = d.path;
   o.root = cfg.app.root;
-  auto password = config::ReadSecret(
-      d.password_env, d.password_file,
-      source == kDatabaseStream ? std::string(Tr("database password"))
-                                : TrFormat("password of {}", config::DatabaseTable(source)));
+  auto password =
+      config::ReadSecret(d.password_env, d.password_file,
+                         source == kDatabaseStream ? std::string(Tr("database password"))
+                                                   : TrFormat("password of {}", table));
   if (!password) {
     // A variable exported by hand made every try in the shell pass, and then each scheduled
     // backup failed: cron and systemd start velin without the login shell's variables.
@@ -138,31 +142,39 @@ std::optional<std::string> SqliteFileInApp(const config::Config& cfg, const std:
   return file.substr(prefix.size());
 }
 
-std::vector<std::string> DatabaseStreams(const repo::Snapshot& snapshot) {
-  std::vector<std::string> out;
+std::vector<config::DatabaseRef> DatabasesOf(const config::Config& cfg,
+                                             const repo::Snapshot& snapshot) {
+  std::vector<config::DatabaseRef> out;
   for (const repo::SnapshotSource& s : snapshot.sources) {
     if (s.kind == repo::SourceKind::kStream && config::IsDatabaseSource(s.name)) {
-      out.push_back(s.name);
+      out.push_back(config::DatabaseRefOf(cfg, s.name));
     }
   }
+  return out;
+}
+
+std::string SourceList(const std::vector<config::DatabaseRef>& databases) {
+  std::string out;
+  for (const config::DatabaseRef& d : databases) out += (out.empty() ? "" : ", ") + d.source;
   return out;
 }
 
 Result<std::vector<std::unique_ptr<DatabaseStreamSource>>> MakeDatabaseSources(
     const config::Config& cfg, bool continue_on_error) {
   std::vector<std::unique_ptr<DatabaseStreamSource>> sources;
-  for (const std::string& name : config::IncludedDatabases(cfg)) {
-    // A second database's failure names it: "[databases.queue]: ...". [database]'s messages
-    // stay as they were.
-    auto named = [&name](const Error& e) {
-      return name == kDatabaseStream ? e : e.Wrap(config::DatabaseTable(name));
-    };
-    auto options = DatabaseConnectionOptions(cfg, name);  // its errors name the table
+  for (const config::DatabaseRef& database : config::IncludedDatabaseRefs(cfg)) {
+    auto options = DatabaseConnectionOptions(cfg, database);  // its errors name the table
     if (!options) return tl::unexpected(options.error());
     auto driver = db::OpenDriver(*options);
-    if (!driver) return tl::unexpected(named(driver.error()));
+    // A second database's failure names it: "[databases.queue]: ...". [database]'s messages
+    // stay as they were.
+    if (!driver) {
+      return tl::unexpected(database.source == kDatabaseStream
+                                ? driver.error()
+                                : driver.error().Wrap(database.table));
+    }
     auto source = std::make_unique<DatabaseStreamSource>(std::move(*driver), options->driver,
-                                                         continue_on_error, name);
+                                                         continue_on_error, database.source);
     if (options->driver == "sqlite") source->SetLiveFiles(SqliteLiveFiles(options->path));
     sources.push_back(std::move(source));
   }

@@ -26,9 +26,18 @@ inline constexpr const char* kDatabaseStream = "db";
 // table when it is not configured.
 Result<db::ConnectionOptions> DatabaseConnectionOptions(
     const config::Config& cfg, const std::string& source = kDatabaseStream);
+Result<db::ConnectionOptions> DatabaseConnectionOptions(const config::Config& cfg,
+                                                        const config::DatabaseRef& database);
 
-// The database streams `snapshot` holds, in its order: "db", "db:NAME".
-std::vector<std::string> DatabaseStreams(const repo::Snapshot& snapshot);
+// The databases `snapshot` holds (its "db", "db:NAME" streams, in its order), each with its
+// table in `cfg` (section nullptr when `cfg` has none): what restore, verify --restore-test,
+// status and a deploy transaction's rollback go through, as create goes through
+// config::IncludedDatabaseRefs.
+std::vector<config::DatabaseRef> DatabasesOf(const config::Config& cfg,
+                                             const repo::Snapshot& snapshot);
+
+// Their source names alone: "db, db:queue", as messages list them.
+std::string SourceList(const std::vector<config::DatabaseRef>& databases);
 
 // Dumps the database into the backup. With `continue_on_error`, a failed dump does not fail
 // the backup: the snapshot's metadata records status "missing" and the error, and failure()
@@ -101,7 +110,8 @@ Result<std::optional<std::string>> ReplacedByRestore(Context& ctx, const std::st
 // or there is no database stream `source`.
 Status CheckDumpUsable(const repo::Snapshot& snapshot, const std::string& source = kDatabaseStream);
 
-// A usage error unless `snapshot` holds a usable dump of a database of the configured driver.
+// A usage error unless `snapshot` holds a database and each database it holds ("db",
+// "db:NAME") is configured, its dump usable and of the driver configured for it.
 Status CheckDatabaseBackup(const config::Config& cfg, const repo::Snapshot& snapshot);
 
 // verify --restore-test: restores the snapshot's database stream `source` into a temporary

@@ -167,10 +167,22 @@ Status CheckDumpUsable(const repo::Snapshot& snapshot, const std::string& source
 }
 
 Status CheckDatabaseBackup(const config::Config& cfg, const repo::Snapshot& snapshot) {
-  VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot, kDatabaseStream));
-  if (recorded.driver != cfg.database.driver) {
-    return UsageError(TrFormat("backup {} holds a {} database but database.driver is '{}'",
-                               snapshot.id, recorded.driver, cfg.database.driver));
+  const std::vector<config::DatabaseRef> databases = DatabasesOf(cfg, snapshot);
+  if (databases.empty()) return UsageError(TrFormat("backup {} holds no database", snapshot.id));
+  for (const config::DatabaseRef& d : databases) {
+    if (d.section == nullptr) {
+      return UsageError(
+          TrFormat("backup {} holds database '{}', and {} has no {} section to say where it goes",
+                   snapshot.id, d.source, cfg.file, d.table));
+    }
+    VELIN_ASSIGN(db::DatabaseInfo recorded, RecordedDatabase(snapshot, d.source));
+    if (recorded.driver == d.section->driver) continue;
+    if (d.source == kDatabaseStream) {
+      return UsageError(TrFormat("backup {} holds a {} database but database.driver is '{}'",
+                                 snapshot.id, recorded.driver, d.section->driver));
+    }
+    return UsageError(TrFormat("backup {} holds database '{}' of {} but {} is '{}'", snapshot.id,
+                               d.source, recorded.driver, DriverKey(d.source), d.section->driver));
   }
   return Ok();
 }

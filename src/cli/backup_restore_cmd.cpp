@@ -29,6 +29,118 @@ struct RestoreFlags {
   SelectFlags select;                // whose `latest`
 };
 
+// An SQLite database of a backup that lies inside app.root: [database]'s or a
+// [databases.NAME]'s, each treated alike (docs/databases.md#sqlite).
+struct SqliteInApp {
+  std::string source;               // "db", "db:NAME"
+  std::string file;                 // relative to app.root: "var/app.db"
+  std::set<std::string> own_files;  // the file and its -wal, -shm, -journal
+  bool dump_usable = false;         // the backup's dump of it is whole
+  bool named = false;               // --only or an --include names one of its own files exactly
+  // Its own files among the backup's files are left out: the dump is the consistent copy.
+  bool LeftOut() const { return dump_usable && !named; }
+};
+
+std::vector<SqliteInApp> SqliteDatabasesInApp(const config::Config& cfg,
+                                              const repo::Snapshot& snapshot,
+                                              const std::vector<config::DatabaseRef>& databases,
+                                              const RestoreFlags& flags) {
+  std::vector<SqliteInApp> out;
+  for (const config::DatabaseRef& d : databases) {
+    const std::optional<std::string> file = SqliteFileInApp(cfg, d.source);  // resolved paths
+    if (!file) continue;
+    const nlohmann::json* recorded = backup::StreamSourceMetadata(snapshot, d.source);
+    SqliteInApp db{.source = d.source, .file = *file};
+    db.dump_usable = recorded != nullptr && recorded->value("driver", std::string()) == "sqlite" &&
+                     CheckDumpUsable(snapshot, d.source).has_value();
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      const std::string own = *file + suffix;
+      db.own_files.insert(own);
+      db.named = db.named || flags.only == own ||
+                 std::any_of(flags.include.begin(), flags.include.end(),
+                             [&](const std::string& g) { return PathInBackup(cfg, g) == own; });
+    }
+    out.push_back(std::move(db));
+  }
+  return out;
+}
+
+const SqliteInApp* FindSqliteInApp(const std::vector<SqliteInApp>& dbs, const std::string& source) {
+  for (const SqliteInApp& db : dbs) {
+    if (db.source == source) return &db;
+  }
+  return nullptr;
+}
+
+// The note for a database a restore under --target does not restore.
+std::string AsideNote(const config::DatabaseRef& d) {
+  const bool sqlite = d.section != nullptr && d.section->driver == "sqlite";
+  if (d.source == kDatabaseStream) {
+    return TrFormat(
+        "the backup's database is not restored under --target (only files are): restore it with "
+        "--only db --database {}",
+        sqlite ? "FILE" : "NAME");
+  }
+  return TrFormat(
+      "the backup's database '{}' is not restored under --target (only files are): restore it "
+      "with --only {} --database {}",
+      d.source, d.source, sqlite ? "FILE" : "NAME");
+}
+
+// What became of `db`'s own files the restore met among the backup's files (`met`, of every
+// database): written from the copy read while the application wrote (a warning: it may be
+// torn), or left out (a note: the dump is the consistent copy; `from_dump` when this restore
+// restored it).
+void NoteDatabaseFiles(output::Console& out, const SqliteInApp& db,
+                       const std::vector<std::string>& met_files, bool from_dump, bool aside) {
+  std::string met;
+  for (const std::string& file : met_files) {
+    if (db.own_files.contains(file)) met += (met.empty() ? "" : ", ") + file;
+  }
+  if (met.empty()) return;
+  const bool main = db.source == kDatabaseStream;
+  if (!db.LeftOut() && db.named && db.dump_usable) {
+    out.Warn(main ? TrFormat("the database's own files ({}) are restored as named, from the copy "
+                             "the backup read while the application wrote: it may be torn; the "
+                             "consistent copy is the backup's dump (--only db)",
+                             met)
+                  : TrFormat("the own files of database '{}' ({}) are restored as named, from "
+                             "the copy the backup read while the application wrote: it may be "
+                             "torn; the consistent copy is the backup's dump (--only {})",
+                             db.source, met, db.source));
+  } else if (!db.LeftOut()) {
+    out.Warn(main ? TrFormat("the database's own files ({}) are restored from the copy the "
+                             "backup read while the application wrote, and the backup holds no "
+                             "usable dump of the database: the copy may be torn (check it with "
+                             "sqlite3 FILE 'PRAGMA integrity_check')",
+                             met)
+                  : TrFormat("the own files of database '{}' ({}) are restored from the copy the "
+                             "backup read while the application wrote, and the backup holds no "
+                             "usable dump of it: the copy may be torn (check it with sqlite3 "
+                             "FILE 'PRAGMA integrity_check')",
+                             db.source, met));
+  } else if (from_dump) {
+    out.Info(main ? TrFormat("the backup's copy of the database's own files ({}) is left out: "
+                             "the database is restored from its dump, one consistent copy",
+                             met)
+                  : TrFormat("the backup's copy of the own files of database '{}' ({}) is left "
+                             "out: the database is restored from its dump, one consistent copy",
+                             db.source, met));
+  } else {
+    const std::string aside_flag = aside ? " --database FILE" : "";
+    out.Info(main ? TrFormat("the backup's copy of the database's own files ({}) is left out: "
+                             "read while the application wrote, it may be torn; the backup "
+                             "holds the database as 'db', one consistent copy: restore it with "
+                             "--only db{}",
+                             met, aside_flag)
+                  : TrFormat("the backup's copy of the own files of database '{}' ({}) is left "
+                             "out: read while the application wrote, it may be torn; the backup "
+                             "holds the database as '{}', one consistent copy: restore it with "
+                             "--only {}{}",
+                             db.source, met, db.source, db.source, aside_flag));
+  }
+}
+
 Status RunRestore(Context& ctx, const RestoreFlags& given) {
   VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   RestoreFlags flags = given;
@@ -48,7 +160,7 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   // The databases (backup_db.hpp): one alone with --only db or --only db:NAME; every one the
   // backup holds with the files on an in-place restore.
   const bool only_db = config::IsDatabaseSource(flags.only);
-  const std::vector<std::string> streams = DatabaseStreams(snapshot);
+  const std::vector<config::DatabaseRef> streams = DatabasesOf(*cfg, snapshot);
   if (!flags.database.empty() && !flags.only.empty() && !only_db) {
     return UsageError(std::string(Tr("--database goes with --only db")));
   }
@@ -59,18 +171,17 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   // which one is chosen with --only (docs/cli.md#velin-backup-restore).
   if (flags.only.empty() && streams.size() > 1 &&
       (!flags.database.empty() || !ctx.global.database_url.empty())) {
-    std::string names;
-    for (const std::string& s : streams) names += (names.empty() ? "" : ", ") + s;
     return UsageError(TrFormat(
         "{} names where one database goes, and backup {} holds {} ({}): choose it with --only "
         "{}; nothing was changed",
-        flags.database.empty() ? "--database-url" : "--database", id, streams.size(), names,
-        streams.back()));
+        flags.database.empty() ? "--database-url" : "--database", id, streams.size(),
+        SourceList(streams), streams.back().source));
   }
   // A repository alone (--repo, no velin.toml) knows no database to restore into but the
   // one --database-url names; with a velin.toml, [databases.NAME] says where "db:NAME" goes.
   const bool alone = cfg->file.empty();
-  auto need_database = [&](const std::string& source) -> Status {
+  auto need_database = [&](const config::DatabaseRef& database) -> Status {
+    const std::string& source = database.source;
     if (alone && !cfg->database.configured) {
       return UsageError(TrFormat(
           "backup {} holds a database; without a velin.toml say where it goes with "
@@ -78,23 +189,24 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
           id));
     }
     if (source != kDatabaseStream && ctx.global.database_url.empty() &&
-        config::DatabaseOfSource(*cfg, source) == nullptr) {
+        database.section == nullptr) {
       return UsageError(TrFormat(
           "backup {} holds database '{}', and {} has no {} section to say where it goes: add it, "
           "or restore it with --only {} --database-url URL; nothing was changed",
-          id, source, cfg->file, config::DatabaseTable(source), source));
+          id, source, cfg->file, database.table, source));
     }
     return Ok();
   };
   if (only_db) {
     const std::string source = flags.only;
-    VELIN_TRY(need_database(source));
+    const config::DatabaseRef database = config::DatabaseRefOf(*cfg, source);
+    VELIN_TRY(need_database(database));
     // --target is where files go: with --only db it took nothing, and the database went in
     // place over the live one (with --yes, unasked) where a restore "aside, to look at it" was
     // meant; the hint for a database-only backup with --target led there.
     if (!flags.target.empty() && flags.database.empty() && ctx.global.database_url.empty()) {
-      const config::DatabaseSection* d = config::DatabaseOfSource(*cfg, source);
-      if (d == nullptr) d = &cfg->database;
+      const config::DatabaseSection* d =
+          database.section != nullptr ? database.section : &cfg->database;
       const std::string live =
           d->driver == "sqlite" ? config::ResolveAppPath(*cfg, d->path) : d->name;
       return UsageError(TrFormat(
@@ -124,12 +236,14 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
                    "db [--database NAME]",
                    id));
     }
-    for (const std::string& source : streams) VELIN_TRY(need_database(source));
-    for (const std::string& source : streams) {
-      VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, false, source));
+    for (const config::DatabaseRef& d : streams) VELIN_TRY(need_database(d));
+    std::vector<std::string> restored;
+    for (const config::DatabaseRef& d : streams) {
+      VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, false, d.source));
+      restored.push_back(d.source);
     }
     if (out.json()) {
-      out.Json({{"id", id}, {"database", flags.database}, {"files", 0}, {"databases", streams}});
+      out.Json({{"id", id}, {"database", flags.database}, {"files", 0}, {"databases", restored}});
     }
     return Ok();
   }
@@ -138,82 +252,61 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
     return UsageError(std::string(
         Tr("without a velin.toml there is no app.root to restore into: pass --target DIR")));
   }
-  // --target puts the app aside: an SQLite database inside app.root comes along at its place
-  // under the target, from its dump (a backup holds it only as 'db', not among the files:
-  // docs/databases.md#sqlite). Others (a server's, one outside app.root) are named, not restored.
-  // [database]'s ("db"); another database's is named, not restored (below).
-  const bool has_main_db = snapshot.FindSource(kDatabaseStream) != nullptr;
+  // The SQLite databases of the backup inside app.root, [database]'s and each
+  // [databases.NAME]'s alike (on resolved paths: a symlinked app.root or directory of a database,
+  // docs/databases.md#sqlite).
+  const std::vector<SqliteInApp> sqlite_in_app =
+      SqliteDatabasesInApp(*cfg, snapshot, streams, flags);
+  // --target puts the app aside: each SQLite database inside app.root with a usable dump comes
+  // along at its place under the target, from its dump (a backup holds it only as its stream,
+  // not among the files). Others (a server's, one outside app.root, one whose dump failed) are
+  // named, not restored.
   const bool database_aside = !flags.target.empty() && flags.database.empty() &&
-                              ctx.global.database_url.empty() && has_main_db && !alone;
-  // The configured SQLite database relative to app.root, on resolved paths (a symlinked
-  // app.root or directory of the database: docs/databases.md#sqlite).
-  const std::optional<std::string> sqlite_in_app = SqliteFileInApp(*cfg);
-  const nlohmann::json* recorded = backup::StreamSourceMetadata(snapshot, kDatabaseStream);
-  const bool sqlite_dump = cfg->database.driver == "sqlite" && recorded != nullptr &&
-                           recorded->value("driver", std::string()) == "sqlite" &&
-                           CheckDumpUsable(snapshot).has_value();
-  const std::string aside_note = TrFormat(
-      "the backup's database is not restored under --target (only files are): restore it with "
-      "--only db --database {}",
-      cfg->database.driver == "sqlite" ? "FILE" : "NAME");
-  if (database_aside && flags.only.empty() && flags.include.empty() && flags.exclude.empty()) {
-    if (sqlite_in_app && sqlite_dump) {
-      VELIN_ASSIGN(const std::string target, FromCurrentDirectory(flags.target));
-      flags.database = io::JoinPath(target, *sqlite_in_app);
-    } else {
-      out.Info(aside_note);
-    }
-  } else if (database_aside && !flags.only.empty() && sqlite_in_app &&
-             sqlite_in_app->starts_with(flags.only + "/")) {
-    out.Info(aside_note);  // the part asked for held the database: it is not among its files
-  }
-  // A copy of the database's own files among the backup's files (a backup made before
-  // 2026-12-07, or whose dump failed under --continue-on-error) was read while the application
-  // wrote: with a usable dump it is left out (in place it would be written over the live
-  // database), unless --only or an --include names one of those files exactly; without one it is
-  // the only copy, written with a warning (docs/databases.md#sqlite).
-  std::set<std::string> database_files;
-  bool database_files_named = false;
-  if (sqlite_in_app && has_main_db) {
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-      const std::string file = *sqlite_in_app + suffix;
-      database_files.insert(file);
-      database_files_named =
-          database_files_named || flags.only == file ||
-          std::any_of(flags.include.begin(), flags.include.end(),
-                      [&](const std::string& glob) { return PathInBackup(*cfg, glob) == file; });
+                              ctx.global.database_url.empty() && has_db && !alone;
+  std::map<std::string, std::string> aside_into;  // source: its file under the target
+  if (database_aside) {
+    VELIN_ASSIGN(const std::string target, FromCurrentDirectory(flags.target));
+    const bool whole = flags.only.empty() && flags.include.empty() && flags.exclude.empty();
+    for (const config::DatabaseRef& d : streams) {
+      const SqliteInApp* file = FindSqliteInApp(sqlite_in_app, d.source);
+      if (whole && file != nullptr && file->dump_usable) {
+        aside_into[d.source] = io::JoinPath(target, file->file);
+      } else if (flags.only.empty() ||
+                 (file != nullptr && file->file.starts_with(flags.only + "/"))) {
+        // Under --only, only when the part asked for held it: it is not among its files.
+        out.Info(AsideNote(d));
+      }
     }
   }
   const bool with_db =
-      !flags.database.empty() ||
+      !aside_into.empty() || !flags.database.empty() ||
       (flags.only.empty() && has_db && (flags.target.empty() || !ctx.global.database_url.empty()));
-  // The databases restored: under --target only the one --database(-url) names (there is one)
-  // or [database]'s SQLite file put aside; in place, every one.
-  std::vector<std::string> db_sources;
-  if (with_db) db_sources = database_aside ? std::vector<std::string>{kDatabaseStream} : streams;
-  if (!flags.target.empty() && given.database.empty() && ctx.global.database_url.empty() &&
-      flags.only.empty()) {
-    for (const std::string& source : streams) {
-      if (source == kDatabaseStream) continue;
-      const config::DatabaseSection* d = config::DatabaseOfSource(*cfg, source);
-      out.Info(TrFormat(
-          "the backup's database '{}' is not restored under --target (only files are): restore "
-          "it with --only {} --database {}",
-          source, source, d != nullptr && d->driver == "sqlite" ? "FILE" : "NAME"));
+  // The databases restored: under --target the SQLite files put aside, or the one
+  // --database(-url) names (there is one); in place, every one.
+  std::vector<config::DatabaseRef> db_sources;
+  if (with_db) {
+    for (const config::DatabaseRef& d : streams) {
+      if (!database_aside || aside_into.contains(d.source)) db_sources.push_back(d);
     }
   }
-  for (const std::string& source : db_sources) VELIN_TRY(need_database(source));
+  // Where each goes: its file put aside, what --database names, or "" (the configured one).
+  auto into = [&](const config::DatabaseRef& d) {
+    auto it = aside_into.find(d.source);
+    return it != aside_into.end() ? it->second : flags.database;
+  };
+  for (const config::DatabaseRef& d : db_sources) VELIN_TRY(need_database(d));
   // --database asks for the database: a backup without one, or whose dump failed, is refused
   // before any question about replacing it and before any file is written.
   if (!flags.database.empty()) {
     if (!has_db) return UsageError(TrFormat("backup {} holds no database", id));
-    VELIN_TRY(CheckDumpUsable(snapshot, db_sources.empty() ? kDatabaseStream : db_sources[0]));
+    VELIN_TRY(
+        CheckDumpUsable(snapshot, db_sources.empty() ? kDatabaseStream : db_sources[0].source));
   }
   // What the restore replaces of each database, for the one question before it starts.
   auto replaced_by_restore = [&]() -> Result<std::optional<std::string>> {
     std::optional<std::string> all;
-    for (const std::string& source : db_sources) {
-      VELIN_ASSIGN(std::optional<std::string> one, ReplacedByRestore(ctx, flags.database, source));
+    for (const config::DatabaseRef& d : db_sources) {
+      VELIN_ASSIGN(std::optional<std::string> one, ReplacedByRestore(ctx, into(d), d.source));
       if (one) all = all ? *all + ", " + *one : *one;
     }
     return all;
@@ -224,8 +317,19 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   options.include = flags.include;
   options.exclude = flags.exclude;
   options.restore_owner = ::geteuid() == 0;
-  options.database_files = database_files;
-  options.leave_out_database_files = sqlite_dump && !database_files_named;
+  // A copy of a database's own files among the backup's files (a backup made before 2026-12-07,
+  // or whose dump failed under --continue-on-error) was read while the application wrote: with a
+  // usable dump it is left out (in place it would be written over the live database), unless
+  // --only or an --include names one of those files exactly; without one it is the only copy,
+  // written with a warning (docs/databases.md#sqlite).
+  for (const SqliteInApp& db : sqlite_in_app) {
+    options.database_files.insert(db.own_files.begin(), db.own_files.end());
+    if (db.LeftOut()) {
+      options.leave_out_database_files = true;
+    } else {
+      options.kept_database_files.insert(db.own_files.begin(), db.own_files.end());
+    }
+  }
   if (flags.target.empty()) {
     options.target = cfg->app.root;
     options.in_place = true;
@@ -266,42 +370,24 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
   if (with_db && !ctx.global.database_url.empty() && cfg->database.driver == "sqlite") {
     VELIN_TRY(io::CreateDirs(ctx.env(), io::Dirname(cfg->database.path)));
   }
-  if (with_db && database_aside && !flags.database.empty())
-    VELIN_TRY(io::CreateDirs(ctx.env(), io::Dirname(flags.database)));
+  for (const auto& [source, file] : aside_into) {
+    VELIN_TRY(io::CreateDirs(ctx.env(), io::Dirname(file)));
+  }
   // Confirmed: from here a signal stops the restore at its next file (core/termination.hpp).
   TerminationCancel cancel(RestoreStopNotice());
   out.Begin(output::Icon::kRestore, TrFormat("Restoring backup {}...", id));
   VELIN_ASSIGN(backup::RestoreStats st,
                backup::RestoreSnapshot(*r.repo, snapshot, ctx.env(), out, options));
-  if (!st.database_files.empty()) {
-    std::string met;
-    for (const std::string& file : st.database_files) met += (met.empty() ? "" : ", ") + file;
-    if (!options.leave_out_database_files) {
-      out.Warn(database_files_named && sqlite_dump
-                   ? TrFormat("the database's own files ({}) are restored as named, from the copy "
-                              "the backup read while the application wrote: it may be torn; the "
-                              "consistent copy is the backup's dump (--only db)",
-                              met)
-                   : TrFormat("the database's own files ({}) are restored from the copy the "
-                              "backup read while the application wrote, and the backup holds no "
-                              "usable dump of the database: the copy may be torn (check it with "
-                              "sqlite3 FILE 'PRAGMA integrity_check')",
-                              met));
-    } else if (with_db) {
-      out.Info(
-          TrFormat("the backup's copy of the database's own files ({}) is left out: the "
-                   "database is restored from its dump, one consistent copy",
-                   met));
-    } else {
-      out.Info(
-          TrFormat("the backup's copy of the database's own files ({}) is left out: read while the "
-                   "application wrote, it may be torn; the backup holds the database as 'db', one "
-                   "consistent copy: restore it with --only db{}",
-                   met, flags.target.empty() ? "" : " --database FILE"));
-    }
+  for (const SqliteInApp& db : sqlite_in_app) {
+    const bool from_dump =
+        std::any_of(db_sources.begin(), db_sources.end(),
+                    [&](const config::DatabaseRef& d) { return d.source == db.source; });
+    NoteDatabaseFiles(out, db, st.database_files, from_dump, !flags.target.empty());
   }
-  for (const std::string& source : db_sources) {
-    VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, flags.database, db_confirmed, source));
+  std::vector<std::string> restored_databases;
+  for (const config::DatabaseRef& d : db_sources) {
+    VELIN_TRY(RestoreDatabase(ctx, *r.repo, snapshot, into(d), db_confirmed, d.source));
+    restored_databases.push_back(d.source);
   }
   // Symlinks or fifos the target has no room for: the rest (and the database) is restored, the
   // restore still fails, saying what is missing.
@@ -318,8 +404,10 @@ Status RunRestore(Context& ctx, const RestoreFlags& given) {
                        {"xattrs_refused", st.xattrs_refused},
                        {"hardlinks_copied", st.hardlinks_copied},
                        {"bytes", st.bytes}};
-    if (with_db && database_aside) doc["database"] = flags.database;  // the file put aside
-    doc["databases"] = db_sources;
+    if (aside_into.contains(kDatabaseStream)) {
+      doc["database"] = aside_into[kDatabaseStream];  // the file put aside
+    }
+    doc["databases"] = restored_databases;
     out.Json(doc);
     return Ok();
   }

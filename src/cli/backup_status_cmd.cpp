@@ -108,13 +108,13 @@ Result<Facts> Gather(Context& ctx, const StatusFlags& flags) {
 // nothing else holds no files, as expected.
 bool HoldsDumpedDatabase(const config::Config& cfg, const repo::Snapshot& s,
                          const std::string& include) {
-  for (const std::string& source : DatabaseStreams(s)) {  // "db", "db:NAME"
-    const config::DatabaseSection* d = config::DatabaseOfSource(cfg, source);
-    const repo::SnapshotSource* db = s.FindSource(source);
-    if (d == nullptr || d->driver != "sqlite" || db->metadata.value("status", "ok") != "ok") {
+  for (const config::DatabaseRef& d : DatabasesOf(cfg, s)) {  // "db", "db:NAME"
+    const repo::SnapshotSource* db = s.FindSource(d.source);
+    if (d.section == nullptr || d.section->driver != "sqlite" ||
+        db->metadata.value("status", "ok") != "ok") {
       continue;
     }
-    const std::optional<std::string> file = SqliteFileInApp(cfg, source);  // on resolved paths
+    const std::optional<std::string> file = SqliteFileInApp(cfg, d.source);  // resolved paths
     if (file && file->starts_with(include + "/")) return true;
   }
   return false;

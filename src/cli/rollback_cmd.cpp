@@ -56,8 +56,12 @@ Result<std::unique_ptr<rollback::RollbackEngine>> MakeRollbackEngine(Context& ct
   s.data = guard.get();
   if (s.data != nullptr) {  // the watchdog backs up nothing, but restores at the deadline
     // The clients' own variables too: with no password_env, velin's connection uses them.
-    s.watchdog_secret_env = {cfg->database.password_env, cfg->backup.password_env, "PGPASSWORD",
-                             "MYSQL_PWD"};
+    s.watchdog_secret_env = {cfg->backup.password_env, "PGPASSWORD", "MYSQL_PWD"};
+    // Each database's: a [databases.NAME]'s password_env too, or the watchdog's restore of it
+    // at the deadline fails on a variable that is not set.
+    for (const config::DatabaseRef& d : config::IncludedDatabaseRefs(*cfg)) {
+      if (d.section != nullptr) s.watchdog_secret_env.push_back(d.section->password_env);
+    }
     // And opens the repository (--repo and VELIN_REPOSITORY are in the destination already).
     for (std::string& name :
          storage::CredentialVariables(cfg->backup.destination, BackendOptionsFrom(*cfg))) {

@@ -44,6 +44,7 @@ Status RestoreTestFiles(Context& ctx, repo::Repository& repo, const repo::Snapsh
 Status RestoreTestBackups(Context& ctx, repo::Repository& repo, const std::vector<std::string>& ids,
                           const std::string& server, nlohmann::json& report) {
   RemoveDeadRestoreTestDirs(ctx);  // what killed restore tests left in $TMPDIR
+  VELIN_ASSIGN(const config::Config* cfg, ctx.Config());
   for (const std::string& id : ids) {
     VELIN_ASSIGN(repo::Snapshot snapshot, repo.LoadSnapshot(id));
     nlohmann::json& entry = report[id];
@@ -53,11 +54,11 @@ Status RestoreTestBackups(Context& ctx, repo::Repository& repo, const std::vecto
     // Each database stream ("db", "db:NAME"); every one is tested, the first failure counts.
     entry["databases"] = nlohmann::json::object();
     Status first = Ok();
-    for (const std::string& source : DatabaseStreams(snapshot)) {
-      nlohmann::json& one = entry["databases"][source];
+    for (const config::DatabaseRef& database : DatabasesOf(*cfg, snapshot)) {
+      nlohmann::json& one = entry["databases"][database.source];
       one = nlohmann::json::object();
-      Status tested = RestoreTestDatabase(ctx, repo, snapshot, server, one, source);
-      if (source == kDatabaseStream) entry["database"] = one;
+      Status tested = RestoreTestDatabase(ctx, repo, snapshot, server, one, database.source);
+      if (database.source == kDatabaseStream) entry["database"] = one;
       if (!tested && first) first = tested;
     }
     VELIN_TRY(first);

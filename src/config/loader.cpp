@@ -1167,6 +1167,20 @@ std::string DatabaseTable(const std::string& source) {
   return source.starts_with("db:") ? "[databases." + source.substr(3) + "]" : "[database]";
 }
 
+DatabaseRef DatabaseRefOf(const Config& config, const std::string& source) {
+  return DatabaseRef{.source = source,
+                     .table = DatabaseTable(source),
+                     .section = DatabaseOfSource(config, source)};
+}
+
+std::vector<DatabaseRef> IncludedDatabaseRefs(const Config& config) {
+  std::vector<DatabaseRef> out;
+  for (const std::string& source : IncludedDatabases(config)) {
+    out.push_back(DatabaseRefOf(config, source));
+  }
+  return out;
+}
+
 bool IsDatabaseName(const std::string& name) {
   return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';

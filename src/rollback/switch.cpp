@@ -292,7 +292,8 @@ Status RollbackEngine::RestoreDataOfSwitch(SwitchIntent& intent) {
   if (!intent.data.empty()) return Ok();  // ran before a crash: never twice (writes since)
   Status restored = Ok();
   if (settings_.data == nullptr) {
-    restored = Failure("no database backup is configured ([database], \"db\" in backup.include)");
+    restored =
+        Failure("no database backup is configured (\"db\" or \"db:NAME\" in backup.include)");
   } else {
     restored = settings_.data->Restore(intent.restore_backup);
   }
@@ -929,7 +930,9 @@ Status RollbackEngine::ToVersion(const std::string& name, const std::string& rea
   std::string backup = restore_data;
   if (!restore_data.empty()) {  // checked before anything changes
     if (settings_.data == nullptr) {
-      return UsageError("--restore-data needs a [database] with \"db\" in backup.include");
+      return UsageError(
+          "--restore-data needs a database in backup.include (\"db\" with [database], "
+          "\"db:NAME\" with [databases.NAME])");
     }
     if (restore_data == "at-version") {
       VELIN_ASSIGN(backup, BackupAtVersion(target));

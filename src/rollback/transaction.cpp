@@ -328,8 +328,8 @@ Result<TransactionRecord> RollbackEngine::Begin(std::optional<Duration> timeout,
   if (backup || settings_.backup_on_begin) {  // before anything changes (docs/rollback.md#data)
     if (settings_.data == nullptr) {
       return UsageError(
-          "begin --backup (rollback.backup_on_begin) needs a [database] with \"db\" in "
-          "backup.include; nothing was changed");
+          "begin --backup (rollback.backup_on_begin) needs a database in backup.include "
+          "(\"db\" with [database], \"db:NAME\" with [databases.NAME]); nothing was changed");
     }
     VELIN_ASSIGN(txn.version, LiveCurrent());
     reporter_.Begin(TrFormat("Backing up the database for transaction {}...", txn.id));
@@ -542,7 +542,7 @@ Result<TransactionEnd> RollbackEngine::RollbackNow(const std::string& reason, bo
                       " took no database backup (begin --backup); nothing was changed");
   }
   if (restore_data) {
-    if (settings_.data == nullptr) return UsageError("--restore-data: no [database] is configured");
+    if (settings_.data == nullptr) return UsageError("--restore-data: no database is backed up");
     VELIN_TRY(settings_.data->Check(txn.backup));
   }
   if (!reason.empty()) txn.reason = txn.reason.empty() ? reason : txn.reason + "; " + reason;

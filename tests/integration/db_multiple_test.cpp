@@ -103,20 +103,61 @@ TEST(MultiDbTest, TwoSqliteDatabasesAreBackedUpRestoredAndTestedEach) {
   EXPECT_EQ(verified["restore_test"][id]["databases"]["db:queue"]["ok"], true) << verified.dump();
   EXPECT_EQ(verified["restore_test"][id]["database"]["ok"], true) << verified.dump();
 
-  // Under --target the files go aside with [database]'s SQLite file; the other database is
-  // named, not restored over the live one.
+  // Under --target the files go aside with every SQLite database inside app.root, each at its
+  // place from its dump (before, the queue was only named); the live ones are left alone.
   MultiDbSql(queue_db, "DELETE FROM jobs;");
   r = app.Run({"backup", "restore", "latest", "--target", app.path("aside")});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE((r.out + r.err)
-                .find("the backup's database 'db:queue' is not restored under "
-                      "--target (only files are): restore it with --only db:queue "
-                      "--database FILE"),
-            std::string::npos)
+  EXPECT_EQ((r.out + r.err).find("is not restored under --target"), std::string::npos)
       << r.out << r.err;
   EXPECT_EQ(MultiDbDump(app.path("aside/var/app.db")), main_before);
-  EXPECT_FALSE(std::filesystem::exists(app.path("aside/var/queue.db")));
+  EXPECT_EQ(MultiDbDump(app.path("aside/var/queue.db")), queue_before);
+  EXPECT_EQ(ReadFileOrDie(app.path("aside/storage/a.txt")), "a");
   EXPECT_EQ(RunProgram({"sqlite3", queue_db, "SELECT count(*) FROM jobs"}).out, "0\n");
+  nlohmann::json aside = app.Json({"backup", "restore", "latest", "--target", app.path("aside2")});
+  EXPECT_EQ(aside["databases"], nlohmann::json::array({"db", "db:queue"})) << aside.dump();
+  EXPECT_EQ(aside["database"], app.path("aside2/var/app.db")) << aside.dump();
+  EXPECT_EQ(MultiDbDump(app.path("aside2/var/queue.db")), queue_before);
+}
+
+// --continue-on-error and a [databases.NAME] SQLite file that cannot be dumped: the backup keeps
+// the copy of its file read while written, and restoring it warns that it may be torn, as for
+// [database] (before, it came back without a word); the other database comes from its dump.
+TEST(MultiDbTest, AFailedNamedDumpsOwnFileComesBackWithTheTornWarning) {
+  BackupApp app({"db", "db:queue", "var"}, kMultiDbTwoSqlite);
+  std::filesystem::create_directories(app.root() + "/var");
+  const std::string main_db = app.root() + "/var/app.db";
+  MultiDbSql(main_db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);");
+  const std::string main_before = MultiDbDump(main_db);
+  WriteFile(app.root() + "/var/queue.db", std::string(4096, 'Q'));  // no SQLite header
+  ASSERT_EQ(app.Run({"backup", "init", "--encryption", "none"}).exit_code, 0);
+  RunResult r = app.Run({"backup", "create", "--continue-on-error"});
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+
+  r = app.Run({"backup", "restore", "latest", "--target", app.path("aside")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("the own files of database 'db:queue' (var/queue.db) are restored from "
+                       "the copy the backup read while the application wrote, and the backup "
+                       "holds no usable dump of it: the copy may be torn"),
+            std::string::npos)
+      << r.out << r.err;
+  EXPECT_EQ(ReadFileOrDie(app.path("aside/var/queue.db")), std::string(4096, 'Q'));
+  EXPECT_EQ(MultiDbDump(app.path("aside/var/app.db")), main_before);
+  EXPECT_NE((r.out + r.err).find("the backup's database 'db:queue' is not restored under --target"),
+            std::string::npos)
+      << r.out << r.err;
+
+  // In place the same warning; [database]'s file comes from its dump, not from a copy; the
+  // queue's missing dump still ends the restore in its error (exit 4).
+  MultiDbSql(main_db, "DELETE FROM t;");
+  r = app.Run({"backup", "restore", "latest", "--yes"});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  EXPECT_NE(r.err.find("holds no usable dump of database 'db:queue'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the own files of database 'db:queue' (var/queue.db) are restored from "
+                       "the copy"),
+            std::string::npos)
+      << r.out << r.err;
+  EXPECT_EQ(MultiDbDump(main_db), main_before);
 }
 
 // --database (and --database-url) say where one database goes: on a backup of two, without

@@ -45,13 +45,16 @@ struct RestoreOptions {
   // backup followed (the snapshot's `links`) is followed again while it has the recorded text,
   // so the files go behind it (e.g. to the NAS) instead of replacing it with a directory.
   bool in_place = false;
-  // Paths relative to app.root of the configured SQLite database's own files (the file, its
+  // Paths relative to app.root of the configured SQLite databases' own files (the file, its
   // -wal, -shm, -journal): a copy of them in the backup (one made before 2026-12-07, or whose
   // dump failed) was read while the application wrote and may be torn. Those the restore meets
   // are named in RestoreStats::database_files; with `leave_out_database_files` (the backup holds
   // a usable dump of the database) they are not written.
   std::set<std::string> database_files;
   bool leave_out_database_files = false;
+  // Of database_files, those written (and named) all the same with leave_out_database_files:
+  // the files of another database whose dump failed, or that --only/--include names.
+  std::set<std::string> kept_database_files;
 };
 
 struct RestoreStats {

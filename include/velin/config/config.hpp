@@ -200,6 +200,21 @@ std::vector<std::string> IncludedDatabases(const Config& config);
 // "[databases.NAME]".
 std::string DatabaseTable(const std::string& source);
 
+// One database of the app as backup.include or a backup's streams name it: the one place that
+// pairs a source name with its table, so every command (create, restore, verify, status, deploy
+// transactions) skips and names the same ones.
+struct DatabaseRef {
+  std::string source;                        // "db", "db:NAME": its stream in a backup
+  std::string table;                         // "[database]", "[databases.NAME]" (messages)
+  const DatabaseSection* section = nullptr;  // nullptr when velin.toml has no such table
+};
+
+// `source` ("db", "db:NAME") with its table and section.
+DatabaseRef DatabaseRefOf(const Config& config, const std::string& source);
+
+// IncludedDatabases, each with its table and section.
+std::vector<DatabaseRef> IncludedDatabaseRefs(const Config& config);
+
 // A NAME of [databases.NAME]: 1 to 32 of a-z, 0-9, '_' and '-'.
 bool IsDatabaseName(const std::string& name);
 

@@ -387,7 +387,8 @@ TEST_F(CovTransactionTest, AFailedRestoreOfASwitchNamesTheRetry) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ExitCode::kUsage);
   EXPECT_EQ(refused.error().message,
-            "--restore-data needs a [database] with \"db\" in backup.include");
+            "--restore-data needs a database in backup.include (\"db\" with [database], "
+            "\"db:NAME\" with [databases.NAME])");
   EXPECT_EQ(Live(), "v2");
 
   s_.data = &data;
@@ -437,8 +438,8 @@ TEST_F(CovTransactionTest, RecoverFinishesAnInterruptedSwitchWhoseRestoreFails) 
   EXPECT_TRUE(AnyLineHas(*recovered, "finished the interrupted switch v2 -> v1"));
   EXPECT_EQ(Live(), "v1");
   EXPECT_EQ(History().back().data,
-            "restore from backup b1 failed: no database backup is configured ([database], "
-            "\"db\" in backup.include)");
+            "restore from backup b1 failed: no database backup is configured (\"db\" or "
+            "\"db:NAME\" in backup.include)");
 }
 
 // A switch.json naming a version no longer registered is left for a human: recover says so.
