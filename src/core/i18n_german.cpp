@@ -9,6 +9,116 @@ namespace velin::i18n_detail {
 
 const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
   static const std::unordered_map<std::string_view, std::string_view> kTable = {
+      // Lines added since the last catalogue pass (several databases, schema levels, files
+      // replaced while read).
+      {"{} was replaced by another file while the backup read it",
+       "{} wurde durch eine andere Datei ersetzt, während das Backup sie las"},
+      {"pack {}", "Pack {}"},
+      {"database '{}': {} has no {} section", "Datenbank '{}': {} hat keinen Abschnitt {}"},
+      {"{} ({}.password_env); cron and systemd pass none of your shell's variables: for "
+       "scheduled runs put the password in a file only velin's user may read (chmod 600) and "
+       "name it in {}.password_file instead",
+       "{} ({}.password_env); cron und systemd geben keine Variablen Ihrer Shell weiter: für "
+       "geplante Läufe das Passwort in eine Datei legen, die nur velins Benutzer lesen darf "
+       "(chmod 600), und sie stattdessen in {}.password_file nennen"},
+      {"the backup holds database '{}' of {} but {} is '{}'",
+       "das Backup enthält die Datenbank '{}' von {}, aber {} ist '{}'"},
+      {"backup {} holds database '{}', and {} has no {} section to say where it goes",
+       "Backup {} enthält die Datenbank '{}', und {} hat keinen Abschnitt {}, der sagt, wohin "
+       "sie gehört"},
+      {"backup {} holds database '{}' of {} but {} is '{}'",
+       "Backup {} enthält die Datenbank '{}' von {}, aber {} ist '{}'"},
+      {"the backup's database '{}' is not restored under --target (only files are): restore it "
+       "with --only {} --database {}",
+       "die Datenbank '{}' des Backups wird unter --target nicht wiederhergestellt (nur "
+       "Dateien): mit --only {} --database {} wiederherstellen"},
+      {"the own files of database '{}' ({}) are restored as named, from the copy the backup "
+       "read while the application wrote: it may be torn; the consistent copy is the backup's "
+       "dump (--only {})",
+       "die eigenen Dateien der Datenbank '{}' ({}) werden wie genannt wiederhergestellt, aus "
+       "der Kopie, die das Backup las, während die Anwendung schrieb: sie kann zerrissen sein; "
+       "die konsistente Kopie ist der Dump des Backups (--only {})"},
+      {"the own files of database '{}' ({}) are restored from the copy the backup read while "
+       "the application wrote, and the backup holds no usable dump of it: the copy may be torn "
+       "(check it with sqlite3 FILE 'PRAGMA integrity_check')",
+       "die eigenen Dateien der Datenbank '{}' ({}) werden aus der Kopie wiederhergestellt, die "
+       "das Backup las, während die Anwendung schrieb, und das Backup enthält keinen "
+       "brauchbaren Dump von ihr: die Kopie kann zerrissen sein (mit sqlite3 DATEI 'PRAGMA "
+       "integrity_check' prüfen)"},
+      {"the backup's copy of the own files of database '{}' ({}) is left out: the database is "
+       "restored from its dump, one consistent copy",
+       "die Kopie der eigenen Dateien der Datenbank '{}' ({}) im Backup wird ausgelassen: die "
+       "Datenbank wird aus ihrem Dump wiederhergestellt, einer konsistenten Kopie"},
+      {"the backup's copy of the own files of database '{}' ({}) is left out: read while the "
+       "application wrote, it may be torn; the backup holds the database as '{}', one "
+       "consistent copy: restore it with --only {}{}",
+       "die Kopie der eigenen Dateien der Datenbank '{}' ({}) im Backup wird ausgelassen: "
+       "gelesen, während die Anwendung schrieb, kann sie zerrissen sein; das Backup enthält die "
+       "Datenbank als '{}', eine konsistente Kopie: mit --only {}{} wiederherstellen"},
+      {"{} names where one database goes, and backup {} holds {} ({}): choose it with --only "
+       "{}; nothing was changed",
+       "{} nennt, wohin eine Datenbank gehört, und Backup {} enthält {} ({}): mit --only {} "
+       "auswählen; nichts wurde geändert"},
+      {"backup {} holds database '{}', and {} has no {} section to say where it goes: add it, "
+       "or restore it with --only {} --database-url URL; nothing was changed",
+       "Backup {} enthält die Datenbank '{}', und {} hat keinen Abschnitt {}, der sagt, wohin "
+       "sie gehört: ihn hinzufügen oder mit --only {} --database-url URL wiederherstellen; "
+       "nichts wurde geändert"},
+      {"backup {} holds no dump of {} (taken before it was configured, or by a velin that "
+       "backed up [database] alone): it stays as it is",
+       "Backup {} enthält keinen Dump von {} (vor ihrer Konfiguration erstellt oder von einem "
+       "velin, das nur [database] sicherte): sie bleibt, wie sie ist"},
+      {" (restored: {}; not restored: {})",
+       " (wiederhergestellt: {}; nicht wiederhergestellt: {})"},
+      {"none", "keine"},
+      {"'databases' must hold tables [databases.NAME]",
+       "'databases' muss Tabellen [databases.NAME] enthalten"},
+      {"[{}]: a database's name is 1 to 32 of a-z, 0-9, '_' and '-'",
+       "[{}]: der Name einer Datenbank besteht aus 1 bis 32 Zeichen aus a-z, 0-9, '_' und '-'"},
+      {"key 'include' in [backup] names \"{}\" but there is no [databases.{}] section{}",
+       "Schlüssel 'include' in [backup] nennt \"{}\", aber es gibt keinen Abschnitt "
+       "[databases.{}]{}"},
+      {"[databases.{}] is configured but backup.include does not name \"db:{}\": backups hold "
+       "no copy of it (add \"db:{}\" to backup.include, or remove [databases.{}])",
+       "[databases.{}] ist konfiguriert, aber backup.include nennt \"db:{}\" nicht: Backups "
+       "enthalten keine Kopie davon (\"db:{}\" zu backup.include hinzufügen oder "
+       "[databases.{}] entfernen)"},
+      {"[{}] needs key 'driver' (\"postgresql\", \"mysql\" or \"sqlite\")",
+       "[{}] braucht den Schlüssel 'driver' (\"postgresql\", \"mysql\" oder \"sqlite\")"},
+      {"[{}] with driver \"sqlite\" needs key 'path'",
+       "[{}] mit Treiber \"sqlite\" braucht den Schlüssel 'path'"},
+      {"[{}] with driver \"{}\" needs key 'name'",
+       "[{}] mit Treiber \"{}\" braucht den Schlüssel 'name'"},
+      {"cannot load {} ({}): install the {} package",
+       "kann {} nicht laden ({}): das Paket {} installieren"},
+      {"{} has no function {}", "{} hat keine Funktion {}"},
+      {"cannot open: {}{}", "kann nicht öffnen: {}{}"},
+      {"cannot seek to the end of {}", "kann nicht an das Ende von {} springen"},
+      {"zstd: cannot make a decompression context",
+       "zstd: kann keinen Dekompressionskontext anlegen"},
+      {"blob {}: pack {}", "Blob {}: Pack {}"},
+      {"pack {} is shorter than its index says", "Pack {} ist kürzer, als sein Index sagt"},
+      {"{} was replaced by another file while velin read it; nothing was created: run the "
+       "command again",
+       "{} wurde durch eine andere Datei ersetzt, während velin sie las; nichts wurde erstellt: "
+       "den Befehl erneut ausführen"},
+      {"rollback.migrate_down ended with exit status 0, but rollback.migration_status now says "
+       "{}, not {}",
+       "rollback.migrate_down endete mit Exit-Status 0, aber rollback.migration_status sagt "
+       "jetzt {}, nicht {}"},
+      {"{}; the database stays at schema level {} ({} ran on {}): velin does not migrate up, "
+       "run the migrations of {}",
+       "{}; die Datenbank bleibt auf dem Schemastand {} ({} lief auf {}): velin migriert nicht "
+       "nach oben, die Migrationen von {} ausführen"},
+      {"Schema level of {} recorded: {}", "Schemastand von {} vermerkt: {}"},
+      {"Schema level of {} recorded: {} (was {})", "Schemastand von {} vermerkt: {} (war {})"},
+      {"the schema level of the live version was not recorded: {}",
+       "der Schemastand der laufenden Version wurde nicht vermerkt: {}"},
+      {"rollback.migration_status printed nothing: {} has no schema level, and a switch back to "
+       "it will not run migrate_down",
+       "rollback.migration_status gab nichts aus: {} hat keinen Schemastand, und ein Wechsel "
+       "zurück zu ihr führt migrate_down nicht aus"},
+      {"{} is closed", "{} ist geschlossen"},
       {"--all means every host and application; leave out --host and --app",
        "--all bedeutet alle Hosts und Anwendungen; --host und --app weglassen"},
       {"no backup of {} in {} ({} of other hosts or apps: see `velin backup list --all`, choose "
