@@ -31,6 +31,26 @@
 namespace velin::io {
 namespace {
 
+// A file, directory or link that could not be made. ENOSPC also means "no inode left": a file
+// system holding many small files (a node_modules of 200,000 in each release) runs out of
+// inodes while `df -h` still shows free space, and strerror tells the two apart in no way.
+// `dir_fd` (or, when it is -1, `dir_path`) is the directory it was to be made in.
+tl::unexpected<Error> CreateError(const std::string& what, int err, int dir_fd,
+                                  const std::string& dir_path) {
+  struct statfs fs {};
+  const bool no_inode =
+      err == ENOSPC &&
+      (dir_fd >= 0 ? ::fstatfs(dir_fd, &fs) : ::statfs(dir_path.c_str(), &fs)) == 0 &&
+      fs.f_files > 0 && fs.f_ffree == 0;
+  Error e = ErrnoError(what, err).value();
+  if (no_inode) {
+    e.message +=
+        Tr(" (no free inodes: its file system has room for no more files, whatever space it has "
+           "left; see df -i)");
+  }
+  return tl::unexpected(std::move(e));
+}
+
 // Writes everything of `data` at `offset` (or at the file position when offset < 0).
 Status WriteAll(int fd, const std::string& path, std::string_view data, int64_t offset) {
   while (!data.empty()) {
@@ -694,7 +714,10 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const std::strin
   if (options.exclusive) flags |= O_EXCL;
   if (options.truncate) flags |= O_TRUNC;
   int fd = ::open(PathArg(path).c_str(), flags, options.mode);
-  if (fd < 0) return ErrnoError(TrFormat("cannot create {}", path), errno);
+  if (fd < 0) {
+    const int err = errno;
+    return CreateError(TrFormat("cannot create {}", path), err, -1, Dirname(path));
+  }
   VELIN_TRY(AppendAfterWhatIsThere(fd, path, options));
   // Direct writes append from offset 0: only for files that start empty.
   bool direct = options.direct && options.truncate;
@@ -848,7 +871,8 @@ Result<std::vector<DirEntry>> PosixEnv::ListOpened(int fd, const std::string& pa
 
 Status PosixEnv::CreateDir(const std::string& path, uint32_t mode) {
   if (::mkdir(PathArg(path).c_str(), mode) != 0 && errno != EEXIST) {
-    return ErrnoError(TrFormat("cannot create directory {}", path), errno);
+    const int err = errno;
+    return CreateError(TrFormat("cannot create directory {}", path), err, -1, Dirname(path));
   }
   return Ok();
 }
@@ -885,7 +909,9 @@ Status PosixEnv::SyncDir(const std::string& path) {
 
 Status PosixEnv::Symlink(const std::string& target, const std::string& link_path) {
   if (::symlink(target.c_str(), PathArg(link_path).c_str()) != 0) {
-    return ErrnoError(TrFormat("cannot create symlink {}", link_path), errno);
+    const int err = errno;
+    return CreateError(TrFormat("cannot create symlink {}", link_path), err, -1,
+                       Dirname(link_path));
   }
   return Ok();
 }
@@ -906,7 +932,9 @@ Result<std::string> PosixEnv::ReadLink(const std::string& path) {
 
 Status PosixEnv::HardLink(const std::string& existing, const std::string& new_path) {
   if (::link(PathArg(existing).c_str(), PathArg(new_path).c_str()) != 0) {
-    return ErrnoError(TrFormat("cannot link {} to {}", new_path, existing), errno);
+    const int err = errno;
+    return CreateError(TrFormat("cannot link {} to {}", new_path, existing), err, -1,
+                       Dirname(new_path));
   }
   return Ok();
 }
@@ -960,7 +988,9 @@ Result<DirPtr> PosixEnv::OpenDirAt(const Dir& dir, const std::string& name, bool
 
 Status PosixEnv::CreateDirAt(const Dir& dir, const std::string& name, uint32_t mode) {
   if (::mkdirat(dir.fd(), name.c_str(), mode) != 0 && errno != EEXIST) {
-    return ErrnoError(TrFormat("cannot create directory {}", JoinPath(dir.path(), name)), errno);
+    const int err = errno;
+    return CreateError(TrFormat("cannot create directory {}", JoinPath(dir.path(), name)), err,
+                       dir.fd(), dir.path());
   }
   return Ok();
 }
@@ -1009,7 +1039,10 @@ Result<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFileAt(const Dir& dir
   // Named instead of unnamed: seen under its name while it is written, so the owner's alone.
   const uint32_t mode = options.unnamed ? options.mode & 0700 : options.mode;
   int fd = ::openat(dir.fd(), name.c_str(), flags, mode);
-  if (fd < 0) return ErrnoError(TrFormat("cannot create {}", path), errno);
+  if (fd < 0) {
+    const int err = errno;
+    return CreateError(TrFormat("cannot create {}", path), err, dir.fd(), dir.path());
+  }
   VELIN_TRY(AppendAfterWhatIsThere(fd, path, options));
   return std::make_unique<PosixWritableFile>(std::move(path), fd, direct, options.exclusive);
 }
@@ -1033,7 +1066,9 @@ Status PosixEnv::RemoveAt(const Dir& dir, const std::string& name, bool is_dir) 
 
 Status PosixEnv::SymlinkAt(const std::string& target, const Dir& dir, const std::string& name) {
   if (::symlinkat(target.c_str(), dir.fd(), name.c_str()) != 0) {
-    return ErrnoError(TrFormat("cannot create symlink {}", JoinPath(dir.path(), name)), errno);
+    const int err = errno;
+    return CreateError(TrFormat("cannot create symlink {}", JoinPath(dir.path(), name)), err,
+                       dir.fd(), dir.path());
   }
   return Ok();
 }
@@ -1055,9 +1090,10 @@ Result<std::string> PosixEnv::ReadLinkAt(const Dir& dir, const std::string& name
 Status PosixEnv::HardLinkAt(const Dir& from_dir, const std::string& from, const Dir& to_dir,
                             const std::string& to) {
   if (::linkat(from_dir.fd(), from.c_str(), to_dir.fd(), to.c_str(), 0) != 0) {
-    return ErrnoError(TrFormat("cannot link {} to {}", JoinPath(to_dir.path(), to),
-                               JoinPath(from_dir.path(), from)),
-                      errno);
+    const int err = errno;
+    return CreateError(TrFormat("cannot link {} to {}", JoinPath(to_dir.path(), to),
+                                JoinPath(from_dir.path(), from)),
+                       err, to_dir.fd(), to_dir.path());
   }
   return Ok();
 }
@@ -1077,7 +1113,9 @@ Status PosixEnv::MakeNodeAt(const Dir& dir, const std::string& name, SpecialKind
                                                    : S_IFBLK;
   dev_t dev = kind == SpecialKind::kFifo ? 0 : static_cast<dev_t>(rdev);
   if (::mknodat(dir.fd(), name.c_str(), type | (mode & 07777), dev) != 0) {
-    return ErrnoError(TrFormat("cannot create {}", JoinPath(dir.path(), name)), errno);
+    const int err = errno;
+    return CreateError(TrFormat("cannot create {}", JoinPath(dir.path(), name)), err, dir.fd(),
+                       dir.path());
   }
   return Ok();
 }

@@ -415,6 +415,20 @@ Result<io::BeneathEntry> LocateConfigured(io::Env& env, const std::string& root,
   if (!entry && (entry.error().sys_errno == ENOENT || entry.error().sys_errno == ENOTDIR)) {
     return io::BeneathEntry{nullptr, io::Basename(rel)};
   }
+  if (!entry && entry.error().sys_errno == EISDIR) {
+    // It leads to app.root itself or to `/` (`vendor -> .`, `public/root -> /`): the whole
+    // application with its `current` link, as "." would be, or the whole machine. Before, the
+    // create failed with exit 1 and only `…: Is a directory`.
+    const std::string link = io::JoinPath(root, rel);
+    std::string leads = "app.root";
+    if (auto dir = env.OpenDir(link); dir) {
+      if (auto real = env.RealPathOf(**dir); real) leads = *real;
+    }
+    return UsageError(TrFormat(
+        "rollback.artifacts: {} is a symbolic link to {}, which holds the whole application "
+        "(app.root {}); list the application's own paths instead (e.g. \"bin\", \"public\")",
+        link, leads, root));
+  }
   return entry;
 }
 

@@ -117,7 +117,17 @@ Result<VersionRecord> RollbackEngine::CreateVersion(const std::string& label, Ve
       kind == VersionKind::kSnapshot ? "Creating snapshot {}..." : "Creating version {}...", name));
   VELIN_ASSIGN(VersionRecord record,
                CreateLocked(name, description, kind, replace, settings_.app_root));
-  VELIN_TRY(Prune(name));
+  // The version is registered and complete: pruning older ones is housekeeping, as after
+  // `begin`. Before, a prune that failed (a disk that filled up with this very release) made the
+  // create exit 1 with only the prune's error: a deploy script rolled back a version that had
+  // been stored, and its retry without --replace was refused (`exists already`). What the prune
+  // left undone, the next create does (removals.json, docs/rollback-format.md).
+  if (Status pruned = Prune(name); !pruned) {
+    reporter_.Warn(TrFormat(
+        "version {} was created, but pruning older versions (keep_versions = {}) failed: {}; "
+        "the next create-version prunes them",
+        name, settings_.keep_versions, pruned.error().message));
+  }
   return record;
 }
 

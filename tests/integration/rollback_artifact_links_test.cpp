@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "support/rollback_app.hpp"
 
@@ -74,6 +75,27 @@ TEST(RollbackArtifactLinksTest, AnArtifactLinkToTheStateDirIsRefused) {
     RunResult r = app.Velin({"rollback", "create-version", "v2"});
     EXPECT_EQ(r.exit_code, 2) << target << ": " << r.out << r.err;
     EXPECT_NE(r.err.find("holds or lies in rollback.state_dir"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(app.state() + "/releases/v2")) << target;
+  }
+}
+
+// A link to app.root itself or to `/` (`vendor -> .`, a stray `root -> /`) holds the whole
+// application, as "." does: refused as a usage error that names it. Before, exit 1 and only
+// `…/scripts: Is a directory`.
+TEST(RollbackArtifactLinksTest, AnArtifactLinkToTheAppRootOrToSlashIsRefusedSayingSo) {
+  ToyApp app(NoService());
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  std::filesystem::remove_all(app.app() + "/scripts");
+  for (const std::string& target : std::vector<std::string>{".", app.app(), app.app() + "/", "/"}) {
+    std::filesystem::remove(app.app() + "/scripts");
+    ASSERT_EQ(::symlink(target.c_str(), (app.app() + "/scripts").c_str()), 0);
+    RunResult r = app.Velin({"rollback", "create-version", "v2"});
+    EXPECT_EQ(r.exit_code, 2) << target << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("rollback.artifacts: " + app.app() + "/scripts is a symbolic link to "),
+              std::string::npos)
+        << target << ": " << r.err;
+    EXPECT_NE(r.err.find("which holds the whole application"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("Is a directory"), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(app.state() + "/releases/v2")) << target;
   }
 }
