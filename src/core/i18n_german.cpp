@@ -2245,6 +2245,18 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "bis zu seinem Ende gewartet (bis {}, seine Zeitgrenze), bevor der Wechsel weitergeht"},
       {"rollback.{} (process {}) did not end within its timeout: killed",
        "rollback.{} (Prozess {}) endete nicht innerhalb seiner Zeitgrenze: beendet"},
+      {"could not record {} in {}: {}; running it all the same",
+       "konnte {} nicht in {} vermerken: {}; es läuft trotzdem"},
+      {"{} (process {}), started for {} by a velin that was killed, still runs: waiting for it to "
+       "end (at most {}, its timeout) before going on",
+       "{} (Prozess {}), für {} von einem beendeten velin gestartet, läuft noch: es wird bis zu "
+       "seinem Ende gewartet (höchstens {}, seine Zeitgrenze), bevor es weitergeht"},
+      {"{} (process {}) did not end within its timeout: killed",
+       "{} (Prozess {}) endete nicht innerhalb seiner Zeitgrenze: beendet"},
+      {"the switch to {}", "den Wechsel zu {}"},
+      {"the adopt as {}", "die Übernahme als {}"},
+      {"create-version {}", "create-version {}"},
+      {"a transaction", "eine Transaktion"},
       {"Schema level: unknown ({})", "Schemastand: unbekannt ({})"},
       {"Schema level: {} ({} was recorded at {})", "Schemastand: {} ({} wurde bei {} vermerkt)"},
       {"Schema level: {}", "Schemastand: {}"},
