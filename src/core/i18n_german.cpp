@@ -805,10 +805,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "backup copy: die zu kopierenden Backups nennen (ID …) oder --all, nicht beides"},
       {"backup copy: name the backups to copy (ID …, e.g. latest) or --all",
        "backup copy: die zu kopierenden Backups nennen (ID …, z. B. latest) oder --all"},
-      {"{} of the backups already there lacked data there (in packs gone or damaged): {} blobs "
-       "copied again",
+      {"{} of the backups already there lacked data there (in packs gone or damaged): {}",
        "{} der schon vorhandenen Backups fehlten dort Daten (in fehlenden oder beschädigten "
-       "Packs): {} Blobs erneut kopiert"},
+       "Packs): {}"},
       {"--lock-wait '{}' is not a duration (e.g. 30s; at most 36500d)",
        "--lock-wait '{}' ist keine Dauer (z. B. 30s; höchstens 36500d)"},
       {"no backup.destination configured", "kein backup.destination konfiguriert"},
@@ -1181,8 +1180,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "entfernen"},
       {"database '{}'", "Datenbank '{}'"},
       {"ID", "ID"},
-      {"Would delete {} and repack {} of {} packs, freeing about {} (dry run)",
-       "Würde {0} löschen und {1} von {2} Packs neu packen, etwa {3} frei (Probelauf)"},
+      {"Would delete {} and repack {} of {}, freeing about {} (dry run)",
+       "Würde {0} löschen und {1} von {2} neu packen, etwa {3} frei (Probelauf)"},
       {"{}: {} was missing and {} held it (a velin stopped while replacing it): put it back",
        "{}: {} fehlte, und {} enthielt es (ein velin wurde beim Ersetzen angehalten): "
        "zurückgelegt"},
@@ -1205,8 +1204,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Sperre: {} ist unlesbar (keine Sperre, die dieses velin lesen kann), Alter unbekannt{}"},
       {"dated {} in the future (clock skew?)", "um {} in die Zukunft datiert (falsche Uhr?)"},
       {"Newest: {} ({} ago)", "Neuestes: {} (vor {})"},
-      {"Repository: {} ({}, {} packs, {} index objects)",
-       "Repository: {} ({}, {} Packs, {} Indexobjekte)"},
+      {"Repository: {} ({}, {}, {})", "Repository: {} ({}, {}, {})"},
       {"intact", "intakt"},
       {"no successful verify is recorded (monitor.max_verify_age is {})",
        "keine erfolgreiche Prüfung verzeichnet (monitor.max_verify_age ist {})"},
