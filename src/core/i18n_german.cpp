@@ -2255,6 +2255,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
       {"the adopt as {}", "die Übernahme als {}"},
       {"create-version {}", "create-version {}"},
       {"a transaction", "eine Transaktion"},
+      {"the stack limit (ulimit -s) is {} KiB and velin could not make a thread with a larger "
+       "stack (error {}): raise it (ulimit -s 1024)",
+       "die Stackgrenze (ulimit -s) ist {} KiB, und velin konnte keinen Thread mit größerem "
+       "Stack anlegen (Fehler {}): erhöhen Sie sie (ulimit -s 1024)"},
       {"Schema level: unknown ({})", "Schemastand: unbekannt ({})"},
       {"Schema level: {} ({} was recorded at {})", "Schemastand: {} ({} wurde bei {} vermerkt)"},
       {"Schema level: {}", "Schemastand: {}"},
