@@ -3,6 +3,7 @@
 
 #include "velin/cli/context.hpp"
 #include "velin/core/process.hpp"
+#include "velin/core/stack.hpp"
 #include "velin/core/termination.hpp"
 #include "velin/core/threads.hpp"
 
@@ -23,7 +24,8 @@ int main(int argc, char** argv) {
   // A restore holds a directory open per file waiting to be written: the soft limit on open
   // files (1,024 for a service) goes up to the hard one; children get the old one back.
   velin::RaiseOpenFileLimit();
-  const int code = velin::cli::Run(argc, argv);
+  // At least 1 MiB of stack whatever `ulimit -s` left (64 KiB killed velin): core/stack.hpp.
+  const int code = velin::RunWithRoomyStack(velin::cli::Run, argc, argv);
   velin::EndByHeldSignal();
   return code;
 }

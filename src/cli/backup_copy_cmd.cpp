@@ -76,15 +76,18 @@ Status RunCopy(Context& ctx, const CopyFlags& flags) {
     return Ok();
   }
   ReportRenamed(out, s, to);
-  out.Done(
-      TrFormat("{} backups copied, {} already there", s.snapshots_copied, s.snapshots_present));
-  out.Info(TrFormat("{} blobs ({}) copied, {} already there", s.blobs_copied,
+  // Each count in its own number ("1 backup copied", core/i18n.hpp's TrCounted).
+  out.Done(TrFormat("{}, {} already there",
+                    TrCounted(s.snapshots_copied, "{} backup copied", "{} backups copied"),
+                    s.snapshots_present));
+  out.Info(TrFormat("{} ({}) copied, {} already there",
+                    TrCounted(s.blobs_copied, "{} blob", "{} blobs"),
                     output::FormatBytes(s.bytes_copied), s.blobs_present));
   if (s.snapshots_repaired > 0) {
     out.Info(
-        TrFormat("{} of the backups already there lacked data there (in packs gone or "
-                 "damaged): {} blobs copied again",
-                 s.snapshots_repaired, s.blobs_resent));
+        TrFormat("{} of the backups already there lacked data there (in packs gone or damaged): {}",
+                 s.snapshots_repaired,
+                 TrCounted(s.blobs_resent, "{} blob copied again", "{} blobs copied again")));
   }
   return Ok();
 }

@@ -40,17 +40,21 @@ nlohmann::json PruneJson(const backup::PruneResult& r, bool dry_run) {
 namespace {
 
 void PrintHuman(output::Console& out, const backup::PruneResult& r, bool dry_run) {
-  out.Info(TrFormat("{} backups reference {} blobs", r.snapshots, r.blobs_used));
+  // Each count in its own number ("1 pack", core/i18n.hpp's TrCounted).
+  out.Info(TrCount(r.snapshots, "{} backup references {}", "{} backups reference {}", r.snapshots,
+                   TrCounted(r.blobs_used, "{} blob", "{} blobs")));
   if (dry_run) {
-    out.Done(TrFormat("Would delete {} and repack {} of {} packs, freeing about {} (dry run)",
-                      r.packs_deleted, r.packs_repacked, r.packs_total,
+    out.Done(TrFormat("Would delete {} and repack {} of {}, freeing about {} (dry run)",
+                      r.packs_deleted, r.packs_repacked,
+                      TrCounted(r.packs_total, "{} pack", "{} packs"),
                       output::FormatBytes(r.bytes_freed())));
   } else if (!r.changed) {
     out.Done(Tr("Nothing to prune"));
   } else {
-    out.Done(TrFormat("Deleted {} and repacked {} of {} packs ({} blobs removed, {} new packs)",
-                      r.packs_deleted, r.packs_repacked, r.packs_total, r.blobs_removed,
-                      r.packs_written));
+    out.Done(TrFormat("Deleted {} and repacked {} of {} ({}, {})", r.packs_deleted,
+                      r.packs_repacked, TrCounted(r.packs_total, "{} pack", "{} packs"),
+                      TrCounted(r.blobs_removed, "{} blob removed", "{} blobs removed"),
+                      TrCounted(r.packs_written, "{} new pack", "{} new packs")));
     out.Done(TrFormat("Freed {}", output::FormatBytes(r.bytes_freed())));
   }
 }

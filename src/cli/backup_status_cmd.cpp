@@ -267,9 +267,10 @@ nlohmann::json ToJson(const Facts& f) {
 }
 
 void PrintHuman(output::Console& out, const Facts& f) {
-  out.Line(TrFormat("Repository: {} ({}, {} packs, {} index objects)", f.location,
-                    output::FormatBytes(f.size), f.counts["data"].get<size_t>(),
-                    f.counts["index"].get<size_t>()));
+  out.Line(
+      TrFormat("Repository: {} ({}, {}, {})", f.location, output::FormatBytes(f.size),
+               TrCounted(f.counts["data"].get<size_t>(), "{} pack", "{} packs"),
+               TrCounted(f.counts["index"].get<size_t>(), "{} index object", "{} index objects")));
   if (f.filter.all) {
     out.Line(TrFormat("Backups: {}", f.snapshots.size()));
   } else {

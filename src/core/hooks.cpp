@@ -51,7 +51,8 @@ const char* HookName(HookEvent event) {
   return "on_switch_failure";
 }
 
-Status RunHook(const HookSettings& hooks, HookEvent event, const HookVars& vars) {
+Status RunHook(const HookSettings& hooks, HookEvent event, const HookVars& vars,
+               const std::function<Status(pid_t)>& on_started) {
   const std::string& command = CommandFor(hooks, event);
   if (command.empty()) return Ok();
   const std::string name = HookName(event);
@@ -64,7 +65,12 @@ Status RunHook(const HookSettings& hooks, HookEvent event, const HookVars& vars)
   add("VELIN_FROM_VERSION", vars.from_version);
   add("VELIN_ERROR", vars.error);
   spdlog::info("hooks.{}: running {}", name, MaskUrlPasswords(command));
-  auto r = RunShellCommand(command, hooks.timeout, hooks.cwd, std::move(env));
+  ProcessOptions options;
+  options.argv = {"/bin/sh", "-c", command};
+  options.cwd = hooks.cwd;
+  options.extra_env = std::move(env);
+  options.on_started = on_started;
+  auto r = RunCommand(std::move(options), hooks.timeout);
   if (!r) {
     return Failure(TrFormat("hooks.{} could not be run: {}", name, r.error().message));
   }

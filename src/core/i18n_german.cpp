@@ -915,10 +915,9 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "backup copy: die zu kopierenden Backups nennen (ID …) oder --all, nicht beides"},
       {"backup copy: name the backups to copy (ID …, e.g. latest) or --all",
        "backup copy: die zu kopierenden Backups nennen (ID …, z. B. latest) oder --all"},
-      {"{} of the backups already there lacked data there (in packs gone or damaged): {} blobs "
-       "copied again",
+      {"{} of the backups already there lacked data there (in packs gone or damaged): {}",
        "{} der schon vorhandenen Backups fehlten dort Daten (in fehlenden oder beschädigten "
-       "Packs): {} Blobs erneut kopiert"},
+       "Packs): {}"},
       {"--lock-wait '{}' is not a duration (e.g. 30s; at most 36500d)",
        "--lock-wait '{}' ist keine Dauer (z. B. 30s; höchstens 36500d)"},
       {"no backup.destination configured", "kein backup.destination konfiguriert"},
@@ -1291,8 +1290,8 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "entfernen"},
       {"database '{}'", "Datenbank '{}'"},
       {"ID", "ID"},
-      {"Would delete {} and repack {} of {} packs, freeing about {} (dry run)",
-       "Würde {0} löschen und {1} von {2} Packs neu packen, etwa {3} frei (Probelauf)"},
+      {"Would delete {} and repack {} of {}, freeing about {} (dry run)",
+       "Würde {0} löschen und {1} von {2} neu packen, etwa {3} frei (Probelauf)"},
       {"{}: {} was missing and {} held it (a velin stopped while replacing it): put it back",
        "{}: {} fehlte, und {} enthielt es (ein velin wurde beim Ersetzen angehalten): "
        "zurückgelegt"},
@@ -1315,8 +1314,7 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "Sperre: {} ist unlesbar (keine Sperre, die dieses velin lesen kann), Alter unbekannt{}"},
       {"dated {} in the future (clock skew?)", "um {} in die Zukunft datiert (falsche Uhr?)"},
       {"Newest: {} ({} ago)", "Neuestes: {} (vor {})"},
-      {"Repository: {} ({}, {} packs, {} index objects)",
-       "Repository: {} ({}, {} Packs, {} Indexobjekte)"},
+      {"Repository: {} ({}, {}, {})", "Repository: {} ({}, {}, {})"},
       {"intact", "intakt"},
       {"no successful verify is recorded (monitor.max_verify_age is {})",
        "keine erfolgreiche Prüfung verzeichnet (monitor.max_verify_age ist {})"},
@@ -2355,6 +2353,22 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "bis zu seinem Ende gewartet (bis {}, seine Zeitgrenze), bevor der Wechsel weitergeht"},
       {"rollback.{} (process {}) did not end within its timeout: killed",
        "rollback.{} (Prozess {}) endete nicht innerhalb seiner Zeitgrenze: beendet"},
+      {"could not record {} in {}: {}; running it all the same",
+       "konnte {} nicht in {} vermerken: {}; es läuft trotzdem"},
+      {"{} (process {}), started for {} by a velin that was killed, still runs: waiting for it to "
+       "end (at most {}, its timeout) before going on",
+       "{} (Prozess {}), für {} von einem beendeten velin gestartet, läuft noch: es wird bis zu "
+       "seinem Ende gewartet (höchstens {}, seine Zeitgrenze), bevor es weitergeht"},
+      {"{} (process {}) did not end within its timeout: killed",
+       "{} (Prozess {}) endete nicht innerhalb seiner Zeitgrenze: beendet"},
+      {"the switch to {}", "den Wechsel zu {}"},
+      {"the adopt as {}", "die Übernahme als {}"},
+      {"create-version {}", "create-version {}"},
+      {"a transaction", "eine Transaktion"},
+      {"the stack limit (ulimit -s) is {} KiB and velin could not make a thread with a larger "
+       "stack (error {}): raise it (ulimit -s 1024)",
+       "die Stackgrenze (ulimit -s) ist {} KiB, und velin konnte keinen Thread mit größerem "
+       "Stack anlegen (Fehler {}): erhöhen Sie sie (ulimit -s 1024)"},
       {"Schema level: unknown ({})", "Schemastand: unbekannt ({})"},
       {"Schema level: {} ({} was recorded at {})", "Schemastand: {} ({} wurde bei {} vermerkt)"},
       {"Schema level: {}", "Schemastand: {}"},

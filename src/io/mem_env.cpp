@@ -471,6 +471,11 @@ void MemEnv::Advance(std::chrono::nanoseconds by) {
   state_->steady += std::chrono::duration_cast<std::chrono::steady_clock::duration>(by);
 }
 
+void MemEnv::StepWallClock(std::chrono::nanoseconds by) {
+  std::lock_guard lock(state_->mu);
+  state_->wall += std::chrono::duration_cast<std::chrono::system_clock::duration>(by);
+}
+
 std::chrono::nanoseconds MemEnv::Slept() const {
   std::lock_guard lock(state_->mu);
   return state_->slept;

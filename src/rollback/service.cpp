@@ -94,7 +94,7 @@ Result<CommandResult> RunConfigured(const Settings& settings, const std::string&
   options.cwd = settings.app_root;
   options.extra_env = ServiceEnv(vars);
   if (started) {
-    options.on_started = [&](pid_t pid) { return started(key, pid, timeout); };
+    options.on_started = [&](pid_t pid) { return started("rollback." + key, pid, timeout); };
   }
   return RunCommand(std::move(options), timeout);
 }
@@ -168,14 +168,20 @@ Status WaitHealthy(io::Env& env, const Settings& settings, const ServiceVars& va
                      FormatDuration(settings.health_timeout), std::to_string(attempts), last));
 }
 
-Result<std::string> SchemaLevel(const Settings& settings) {
+Result<std::string> SchemaLevel(const Settings& settings, const CommandStarted& started) {
   if (settings.migration_status.empty()) return std::string();
   // The level is the last line of stdout alone: a warning the tool writes to stderr (PHP's
   // "Deprecated: …", a psql NOTICE) was recorded as the level before 2026-12-07.
   ProcessOptions options;
   options.argv = {"/bin/sh", "-c", settings.migration_status};
   options.cwd = settings.app_root;
-  VELIN_ASSIGN(CommandResult r, RunCommandSplit(std::move(options), Duration(60'000)));
+  const Duration timeout(60'000);
+  if (started) {
+    options.on_started = [&](pid_t pid) {
+      return started("rollback.migration_status", pid, timeout);
+    };
+  }
+  VELIN_ASSIGN(CommandResult r, RunCommandSplit(std::move(options), timeout));
   if (r.exit_code != 0 || r.timed_out) {
     // Its last line says why (the database is down, a missing setting), as for the other
     // commands; before 2026-12-07 only the exit status was given.

@@ -31,11 +31,13 @@ struct ServiceVars {
   std::string level;
 };
 
-// Told that the command `key` (stop, start, health, migrate_down) started as process `pid`,
-// the leader of its own process group, and may run for `timeout`: before it runs anything
-// (core's ProcessOptions::on_started). A switch records it in switch.json, so that a `recover`
-// after a kill -9 of velin waits for it instead of running a second one beside it.
-using CommandStarted = std::function<Status(const std::string& key, int64_t pid, Duration timeout)>;
+// Told that the command `name` ("rollback.stop", "rollback.health", ...) started as process
+// `pid`, the leader of its own process group, and may run for `timeout`: before it runs
+// anything (core's ProcessOptions::on_started). The engine records it in command.json
+// (rollback/command_record.hpp), so that a velin taking the state lock after a kill -9 of this
+// one waits for it instead of running a second command beside it.
+using CommandStarted =
+    std::function<Status(const std::string& name, int64_t pid, Duration timeout)>;
 
 // Runs a configured command (`key` names it in messages); an empty command does nothing.
 Status RunServiceCommand(const Settings& settings, const std::string& key,
@@ -51,7 +53,7 @@ Status WaitHealthy(io::Env& env, const Settings& settings, const ServiceVars& va
 bool IsHealthUrl(const std::string& health);
 
 // The schema level printed by migration_status ("" when not configured).
-Result<std::string> SchemaLevel(const Settings& settings);
+Result<std::string> SchemaLevel(const Settings& settings, const CommandStarted& started = {});
 
 // True when a switch to a version recorded at level `target` goes back past a schema change from
 // the `live` level, so migrate_down runs: numerically when both are numbers; else (alembic's

@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 
 #include "service.hpp"
 #include "velin/core/i18n.hpp"
 #include "velin/core/termination.hpp"
+#include "velin/rollback/command_record.hpp"
 #include "velin/rollback/engine.hpp"
 #include "velin/rollback/lock.hpp"
 #include "velin/rollback/release.hpp"
@@ -193,7 +195,7 @@ static Status ApplySteps(io::Env& env, const Settings& settings, Reporter& repor
       // code will find its schema (a command that ran the old release's tool, which has not
       // the newer down migrations, or a wrong level argument, exits 0 having done nothing).
       // Before 2026-12-07 the old code was started on the newer schema, exit 0.
-      VELIN_ASSIGN(std::string reached, SchemaLevel(settings));
+      VELIN_ASSIGN(std::string reached, SchemaLevel(settings, started));
       if (!reached.empty() && reached != to.schema_level) {
         return Failure(TrFormat(
             "rollback.migrate_down ended with exit status 0, but rollback.migration_status "
@@ -511,7 +513,8 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   // is down, the tool is broken) the switch ends here, before anything is stopped, as its
   // --dry-run does: before 2026-12-07 it went on with the level recorded for `from`, which may
   // be wrong, and could migrate down (or not) on a guess.
-  Result<std::string> live_level = SchemaLevel(settings_);
+  const std::string context = TrFormat("the switch to {}", target);
+  Result<std::string> live_level = SchemaLevel(settings_, CommandRecorder(context));
   if (!live_level) {
     const std::string& why = live_level.error().message;
     return tl::unexpected(
@@ -541,7 +544,9 @@ Status RollbackEngine::SwitchLocked(const std::string& target, const std::string
   HookVars vars;
   vars.version = target;
   vars.from_version = intent.from;
-  if (Status hook = RunHook(settings_.hooks, HookEvent::kBeforeSwitch, vars); !hook) {
+  if (Status hook = RunHook(settings_.hooks, HookEvent::kBeforeSwitch, vars,
+                            HookRecorder(HookEvent::kBeforeSwitch, context));
+      !hook) {
     // A transaction's rollback (by hand, by recover, by the watchdog at the deadline) is what
     // protects the service from a bad deploy: a hook may not veto it, only be reported.
     if (action == "rollback") {
@@ -577,8 +582,11 @@ Status RollbackEngine::ContinueSwitchLocked(const SwitchIntent& intent) {
   HookVars vars;
   vars.version = intent.to;
   vars.from_version = intent.from;
+  const std::string context = TrFormat("the switch to {}", intent.to);
   if (outcome) {
-    if (Status hook = RunHook(settings_.hooks, HookEvent::kAfterSwitch, vars); !hook) {
+    if (Status hook = RunHook(settings_.hooks, HookEvent::kAfterSwitch, vars,
+                              HookRecorder(HookEvent::kAfterSwitch, context));
+        !hook) {
       // A transaction's rollback succeeded: its base runs and is healthy, and a hook may not
       // turn that into "rollback failed" (as before_switch may not veto it).
       if (intent.action == "rollback") {
@@ -591,7 +599,9 @@ Status RollbackEngine::ContinueSwitchLocked(const SwitchIntent& intent) {
     return outcome;
   }
   vars.error = outcome.error().message;
-  if (Status hook = RunHook(settings_.hooks, HookEvent::kOnSwitchFailure, vars); !hook) {
+  if (Status hook = RunHook(settings_.hooks, HookEvent::kOnSwitchFailure, vars,
+                            HookRecorder(HookEvent::kOnSwitchFailure, context));
+      !hook) {
     reporter_.Warn(hook.error().message);
   }
   return outcome;
@@ -668,23 +678,10 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
     CrashPoint("switch-history");
     return RemoveSwitchIntent(env_, layout_);
   };
-  // Each command is in switch.json before it runs anything (see AwaitInterruptedCommand). A
-  // record that cannot be written (a full disk) is a warning: the switch, or its switch back,
-  // matters more.
-  bool command_warned = false;
-  const CommandStarted command_started = [&](const std::string& key, int64_t pid,
-                                             Duration timeout) -> Status {
-    intent.command = key;
-    intent.command_pid = pid;
-    intent.command_start_ticks = env_.ProcessStartTicks(pid);
-    intent.command_deadline_ms = UnixMs(env_) + timeout.count();
-    if (Status saved = SaveSwitchIntent(env_, layout_, intent); !saved && !command_warned) {
-      command_warned = true;
-      reporter_.Warn(TrFormat("could not record rollback.{} in {}: {}; running it all the same",
-                              key, layout_.SwitchIntent(), saved.error().message));
-    }
-    return Ok();
-  };
+  // Each command is in command.json before it runs anything (see CommandRecorder). A record
+  // that cannot be written (a full disk) is a warning: the switch, or its switch back, matters
+  // more.
+  const CommandStarted command_started = CommandRecorder(TrFormat("the switch to {}", intent.to));
   std::string saved_dir =
       intent.saved_config.empty() ? "" : layout_.SavedConfig(intent.saved_config);
   StepProgress forward_progress;
@@ -840,7 +837,7 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
   // part of it) leaves `from` on the older schema. Said, with what to do, instead of
   // "switched back (healthy)" alone (before 2026-12-07).
   if ((forward_progress.migrated || !ran_forward) && from && !intent.from_level.empty()) {
-    auto level = SchemaLevel(settings_);
+    auto level = SchemaLevel(settings_, command_started);
     if (level && !level->empty()) entry.schema_level = *level;
     if (level && !level->empty() && *level != intent.from_level) {
       back_result += "; the database stays at schema level " + *level + " (" + from->name +
@@ -860,6 +857,30 @@ Status RollbackEngine::ContinueSwitchStepsLocked(SwitchIntent intent, bool* star
                    TrFormat("switch to {}: {}; {}", intent.to, intent.failure, back_shown));
 }
 
+std::function<Status(const std::string&, int64_t, Duration)> RollbackEngine::CommandRecorder(
+    const std::string& context) {
+  auto warned = std::make_shared<bool>(false);
+  return [this, context, warned](const std::string& name, int64_t pid, Duration timeout) -> Status {
+    const std::string path = layout_.Command();
+    Status saved = SaveCommandRecord(env_, path, RecordOf(env_, name, context, pid, timeout));
+    if (!saved && !*warned) {
+      *warned = true;
+      reporter_.Warn(TrFormat("could not record {} in {}: {}; running it all the same", name, path,
+                              saved.error().message));
+    }
+    return Ok();
+  };
+}
+
+std::function<Status(pid_t)> RollbackEngine::HookRecorder(HookEvent event,
+                                                          const std::string& context) {
+  auto record = CommandRecorder(context);
+  const std::string name = std::string("hooks.") + HookName(event);
+  const Duration timeout = settings_.hooks.timeout;
+  return [record, name, timeout](pid_t pid) { return record(name, pid, timeout); };
+}
+
+// A switch.json written by the velin of 2026-12-07, which recorded its commands there.
 void RollbackEngine::AwaitInterruptedCommand(const SwitchIntent& intent) {
   const int64_t pid = intent.command_pid;
   // Its pid with its start time names that one process: a pid reused since is another one.
@@ -1047,8 +1068,9 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label, bool repla
       "the adopt as {} finishes first, then velin stops (kill -9 stops it at once)", name));
   // The plain files are stopped and the adopted release is started: no version is left.
   const ServiceVars vars{.version = name, .release_dir = layout_.Release(name)};
-  if (Status stopped =
-          RunServiceCommand(settings_, "stop", settings_.stop, settings_.stop_timeout, vars);
+  const CommandStarted recorder = CommandRecorder(TrFormat("the adopt as {}", name));
+  if (Status stopped = RunServiceCommand(settings_, "stop", settings_.stop, settings_.stop_timeout,
+                                         vars, recorder);
       !stopped) {
     return Failure(
         TrFormat("adopt: {}; the files were stored as {}, {} is still the plain "
@@ -1058,9 +1080,10 @@ Result<VersionRecord> RollbackEngine::Adopt(const std::string& label, bool repla
   VELIN_TRY(io::RemoveAll(env_, aside));
   VELIN_TRY(env_.Rename(link, aside));
   VELIN_TRY(PointCurrentAt(name));
-  Status up = RunServiceCommand(settings_, "start", settings_.start, settings_.start_timeout, vars);
+  Status up = RunServiceCommand(settings_, "start", settings_.start, settings_.start_timeout, vars,
+                                recorder);
   const bool started = static_cast<bool>(up);
-  if (up) up = WaitHealthy(env_, settings_, vars);
+  if (up) up = WaitHealthy(env_, settings_, vars, recorder);
   VELIN_TRY(RecordAdopt(name, root, up));
   if (!up) {
     const char* arrow = ArrowOf(reporter_);

@@ -226,7 +226,8 @@ Result<std::string> RollbackEngine::ChooseBaseLocked(const std::string& txn_id) 
   const bool current_readable =
       artifacts_same && config_kept && StoredConfigReadable(reg, current->name);
   if (current_readable) return current->name;
-  VELIN_ASSIGN(std::string level, SchemaLevel(settings_));
+  VELIN_ASSIGN(std::string level,
+               SchemaLevel(settings_, CommandRecorder(std::string(Tr("a transaction")))));
   for (auto it = reg.versions.rbegin(); it != reg.versions.rend(); ++it) {
     if (it->IsTransactionBase() && it->source_digest == art_digest &&
         it->config_digest == cfg_digest && it->schema_level == level &&
@@ -261,7 +262,8 @@ void RollbackEngine::RecordLiveLevelLocked() {
     VELIN_ASSIGN(Registry reg, LoadRegistry(env_, layout_));
     VersionRecord* rec = reg.Find(live);
     if (rec == nullptr) return Ok();
-    VELIN_ASSIGN(std::string level, SchemaLevel(settings_));
+    VELIN_ASSIGN(std::string level,
+                 SchemaLevel(settings_, CommandRecorder(std::string(Tr("a transaction")))));
     if (level.empty() || level == rec->schema_level) return Ok();
     const std::string before = rec->schema_level;
     rec->schema_level = level;

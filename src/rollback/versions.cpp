@@ -9,6 +9,7 @@
 
 #include "service.hpp"
 #include "velin/core/i18n.hpp"
+#include "velin/rollback/command_record.hpp"
 #include "velin/rollback/engine.hpp"
 #include "velin/rollback/lock.hpp"
 #include "velin/rollback/release.hpp"
@@ -243,6 +244,9 @@ Result<StateLock> RollbackEngine::LockState(Duration wait) {
   VELIN_ASSIGN(StateLock lock, StateLock::Acquire(env_, layout_.Lock(), wait));
   VELIN_TRY(FinishInstalls(env_, layout_));
   RemoveDeadStateTemps();
+  // A command a velin killed with kill -9 left running (a hook, migrate_down, ...) ends first:
+  // never two of them at once (rollback/command_record.hpp).
+  AwaitRecordedCommand(env_, reporter_, layout_.Command());
   return lock;
 }
 
@@ -482,7 +486,8 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   record.host = env_.HostName();
   record.source_digest = DigestOf(manifest.artifacts);
   record.config_digest = DigestOf(live_config);
-  VELIN_ASSIGN(record.schema_level, SchemaLevel(settings_));
+  VELIN_ASSIGN(record.schema_level,
+               SchemaLevel(settings_, CommandRecorder(TrFormat("create-version {}", name))));
   if (!settings_.migration_status.empty() && record.schema_level.empty()) {
     // Before 2026-12-07 an empty level was recorded without a word: no switch back to this
     // version ever ran migrate_down.

@@ -64,7 +64,7 @@ TEST(BackupCopySameId, TwoHostsBackupsOfOneMinuteBothReachTheSharedOffsiteReposi
                             ": a backup of host web1 already holds " + id2 + " there"),
             std::string::npos)
       << copied.err;
-  EXPECT_NE(copied.out.find("1 backups copied, 0 already there"), std::string::npos) << copied.out;
+  EXPECT_NE(copied.out.find("1 backup copied, 0 already there"), std::string::npos) << copied.out;
 
   std::set<std::string> ids = IdsIn(web1.app(), offsite);
   EXPECT_TRUE(ids.count(id1) == 1 && ids.count(as) == 1) << ::testing::PrintToString(ids);

@@ -114,6 +114,57 @@ TEST(RollbackSchemaLeftoversTest, RecoverWaitsForTheMigrateDownAKilledVelinLeftR
   }
 }
 
+// The lines of hook.log alternate "start PID" and "end PID" of the same PID: never two of the
+// logged commands at once.
+void LeftoverExpectNoOverlap(const std::string& log) {
+  const std::vector<std::string> lines = LeftoverLines(log);
+  ASSERT_FALSE(lines.empty());
+  ASSERT_EQ(lines.size() % 2, 0u) << LeftoverRead(log);
+  for (size_t i = 0; i < lines.size(); i += 2) {
+    ASSERT_EQ(lines[i].rfind("start ", 0), 0u) << LeftoverRead(log);
+    EXPECT_EQ(lines[i + 1], "end " + lines[i].substr(6)) << LeftoverRead(log);
+  }
+}
+
+// A transaction's rollback killed with kill -9 while a slow before_switch hook ran: the hook went
+// on alone, and a `recover` started at once ran the rollback, and so a second before_switch,
+// beside it (start A, start B, end A, end B). Now the hook is in command.json before it runs,
+// and recover waits for it first.
+TEST(RollbackSchemaLeftoversTest, RecoverWaitsForTheBeforeSwitchHookAKilledVelinLeftRunning) {
+  ToyAppOptions o = NoService();
+  o.extra_rollback =
+      "\n[hooks]\nbefore_switch = 'echo \"start $$\" >> hook.log; sleep 3; "
+      "echo \"end $$\" >> hook.log'\n";
+  ToyApp app(o);
+  ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
+  RunResult begun = app.Velin({"rollback", "begin"});
+  ASSERT_EQ(begun.exit_code, 0) << begun.out << begun.err;
+  ASSERT_EQ(app.BuildVersion("v2").exit_code, 0);
+  ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0);
+  const std::string log = app.app() + "/hook.log";
+  ::unlink(log.c_str());
+  LeftoverHookGroups cleanup(log);
+  RunOptions options;
+  options.cwd = app.root();
+  BackgroundVelin velin({"--config", app.config(), "rollback", "rollback"}, options);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (LeftoverLines(log).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(LeftoverLines(log).size(), 1u) << LeftoverRead(log);
+  velin.Signal(SIGKILL);
+  ASSERT_TRUE(velin.WaitExit());
+  velin.Finish();
+
+  RunResult r = app.Velin({"rollback", "recover"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("hooks.before_switch (process "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("still runs: waiting for it to end"), std::string::npos) << r.err;
+  EXPECT_NE(app.Current(), "v2");  // rolled back to the transaction's base
+  LeftoverExpectNoOverlap(log);
+}
+
 // A migration_status that fails (the database is down) made --dry-run fail, while the switch
 // itself went on with the level recorded for v2: it stopped, ran migrate_down on that guess,
 // then failed on the check after it and went back to v2 on the schema migrate_down had left.

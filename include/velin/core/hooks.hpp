@@ -6,6 +6,9 @@
 // after hooks.timeout. Its output goes to the log, never to stdout. docs/operations.md#hooks.
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
 #include <string>
 
 #include "velin/core/duration.hpp"
@@ -52,6 +55,10 @@ const char* HookName(HookEvent event);
 
 // Runs the hook configured for `event`; Ok when none is. A failure (non-zero exit, timeout, or
 // the shell not starting) is an error with exit code 1 naming hooks.KEY and the exit status.
-Status RunHook(const HookSettings& hooks, HookEvent event, const HookVars& vars);
+// `on_started`: told of the hook's shell (the leader of its own process group) before it runs
+// anything (ProcessOptions::on_started): a rollback records it, so that a velin taking over
+// after a kill -9 waits for it.
+Status RunHook(const HookSettings& hooks, HookEvent event, const HookVars& vars,
+               const std::function<Status(pid_t)>& on_started = {});
 
 }  // namespace velin

@@ -36,6 +36,17 @@ std::string TrCount(uint64_t count, std::string_view one, std::string_view many,
   return TrFormat(count == 1 ? one : many, std::forward<Args>(args)...);
 }
 
+// One counted phrase of a message with several counts ("1 blob removed", "3 new packs"), in its
+// own number, to fill a {} of the message's template: each count of such a message gets its own
+// phrase (a template per combination of numbers would not scale), so that none says "1 packs":
+//   TrFormat("Deleted {} and repacked {} of {} ({}, {})", deleted, repacked,
+//            TrCounted(total, "{} pack", "{} packs"),
+//            TrCounted(removed, "{} blob removed", "{} blobs removed"), ...)
+// A count whose verb or noun the template holds picks the template with TrCount instead.
+inline std::string TrCounted(uint64_t count, std::string_view one, std::string_view many) {
+  return TrCount(count, one, many, count);
+}
+
 // Text with no language in it, shown as it is: ids, paths, names, rows of data.
 inline std::string NoTr(std::string text) { return NoteTranslated(std::move(text)); }
 

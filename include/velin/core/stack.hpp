@@ -24,6 +24,15 @@ bool StackHasRoom();
 // stack, or a crafted one, can be deeper.
 tl::unexpected<Error> StackTooDeep(const std::string& what);
 
+// Runs `run` (velin's whole command) and returns its exit code, with a stack of at least 1 MiB
+// for it and for every thread started after, whatever `ulimit -s` says: under a smaller limit
+// (64 KiB: `backup list` died with SIGSEGV in its first file read, before 2026-12-08) it runs on
+// a thread of its own whose stack is not bound by RLIMIT_STACK (glibc sizes the main thread's
+// stack, and by default every thread's, from that limit). A limit of 1 MiB or more is kept as
+// it is. Programs velin starts keep the limit. When that thread cannot be made (out of
+// memory): one error line, exit 1.
+int RunWithRoomyStack(int (*run)(int, char**), int argc, char** argv);
+
 // Ok while StackHasRoom(); else StackTooDeep(what). (A walk that names the tree only to say
 // this asks StackHasRoom() itself and makes the name only then.)
 inline Status StackRoomBelow(const std::string& what) {

@@ -31,6 +31,8 @@ class MemEnv : public Env {
   // --- test controls ---
   // Moves both clocks forward (SleepFor does the same).
   void Advance(std::chrono::nanoseconds by);
+  // Steps the wall clock alone, forward or back (NTP, `date -s`); the steady clock stays.
+  void StepWallClock(std::chrono::nanoseconds by);
   // Everything SleepFor was asked to wait, summed (what a real Env would have slept).
   std::chrono::nanoseconds Slept() const;
   // Called after each SleepFor has advanced the clocks (on the sleeping thread, no lock held):

@@ -8,6 +8,8 @@
 // The engine reports through Reporter and never prints.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <map>
 #include <optional>
@@ -252,6 +254,13 @@ class RollbackEngine {
   // a velin killed with kill -9: waited for until it ends, or its process group killed once
   // its timeout has passed, as that velin would have. Then no second one runs beside it.
   void AwaitInterruptedCommand(const SwitchIntent& intent);
+  // Records each command it is told of (its name, pid and timeout) in command.json before the
+  // command runs anything (rollback/command_record.hpp), `context` saying what it is for ("the
+  // switch to v1"). A record that cannot be written is a warning, once: the command runs.
+  std::function<Status(const std::string& name, int64_t pid, Duration timeout)> CommandRecorder(
+      const std::string& context);
+  // The same for a hook (core's RunHook).
+  std::function<Status(pid_t)> HookRecorder(HookEvent event, const std::string& context);
   // `keep_also`: a saved copy the bound of keep_versions must not remove (the one an undo puts
   // back).
   Status SaveLiveConfig(const std::string& name, const std::string& keep_also = "");

@@ -29,6 +29,7 @@ struct StateLayout {
   std::string History() const { return dir + "/history.jsonl"; }
   std::string Transaction() const { return dir + "/transaction.json"; }
   std::string SwitchIntent() const { return dir + "/switch.json"; }
+  std::string Command() const { return dir + "/command.json"; }  // rollback/command_record.hpp
   // Releases a prune is removing or a create is installing (LoadRemovals below).
   std::string Removals() const { return dir + "/removals.json"; }
   std::string Lock() const { return dir + "/lock"; }
@@ -200,10 +201,11 @@ struct SwitchIntent {
   // Optional: the forward direction's config when it is not the target's (an undo).
   SwitchConfig config = SwitchConfig::kTarget;
   std::string config_saved;  // kSaved: the name below state_dir/saved-config
-  // Optional: the last command of the switch velin started (stop, start, health, migrate_down),
-  // recorded before it ran anything: its key, its process (the leader of its own process group)
-  // with its start time (clock ticks since boot), and when its timeout passes (Unix ms). velin
-  // killed (kill -9) leaves it running alone; whoever continues the switch waits for it first.
+  // Optional, read only: the last command of the switch the velin of 2026-12-07 started (stop,
+  // start, health, migrate_down), recorded before it ran anything: its key, its process (the
+  // leader of its own process group) with its start time (clock ticks since boot), and when its
+  // timeout passes (Unix ms). Whoever continues the switch waits for it first. Since 2026-12-08
+  // commands are recorded in command.json (rollback/command_record.hpp), at no fsync.
   std::string command;
   int64_t command_pid = 0;
   int64_t command_start_ticks = 0;

@@ -52,6 +52,37 @@ TEST(I18n, TrCountTakesTheSingularTemplateForOneOnly) {
   InitLanguageFromEnvironment();
 }
 
+// A message with several counts: each count's phrase in its own number ("1 pack", "3 blobs
+// removed", "1 new pack"), in each language; before, "(1 blobs removed, 1 new packs)".
+TEST(I18n, TrCountedGivesEachCountOfAMessageItsOwnNumber) {
+  ::unsetenv("LC_ALL");
+  ::unsetenv("LANG");
+  InitLanguageFromEnvironment();
+  auto prune_line = [](size_t total, size_t removed, size_t written) {
+    return TrFormat("Deleted {} and repacked {} of {} ({}, {})", 1, 0,
+                    TrCounted(total, "{} pack", "{} packs"),
+                    TrCounted(removed, "{} blob removed", "{} blobs removed"),
+                    TrCounted(written, "{} new pack", "{} new packs"));
+  };
+  EXPECT_EQ(prune_line(1, 1, 1), "Deleted 1 and repacked 0 of 1 pack (1 blob removed, 1 new pack)");
+  EXPECT_EQ(prune_line(4, 9, 0),
+            "Deleted 1 and repacked 0 of 4 packs (9 blobs removed, 0 new packs)");
+  EXPECT_EQ(TrCount(1, "{} backup references {}", "{} backups reference {}", 1,
+                    TrCounted(1, "{} blob", "{} blobs")),
+            "1 backup references 1 blob");
+  ::setenv("LANG", "de_DE.UTF-8", 1);
+  InitLanguageFromEnvironment();
+  EXPECT_EQ(prune_line(1, 1, 1),
+            "1 gelöscht und 0 neu gepackt von 1 Pack (1 Blob entfernt, 1 neues Pack)");
+  EXPECT_EQ(prune_line(2, 3, 2),
+            "1 gelöscht und 0 neu gepackt von 2 Packs (3 Blobs entfernt, 2 neue Packs)");
+  EXPECT_EQ(
+      TrFormat("{}, {} already there", TrCounted(1, "{} backup copied", "{} backups copied"), 0),
+      "1 Backup kopiert, 0 bereits vorhanden");
+  ::unsetenv("LANG");
+  InitLanguageFromEnvironment();
+}
+
 // velin's German is UTF-8: a German locale with another codeset (or de_DE@euro, ISO-8859-15 by
 // tradition) showed "PrÃ¼fe" on a Latin-1 terminal. Such a locale gets English.
 TEST(I18n, GermanOnlyWhenTheLocaleIsUtf8OrNamesNoCodeset) {
