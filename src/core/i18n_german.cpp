@@ -119,6 +119,19 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "rollback.migration_status gab nichts aus: {} hat keinen Schemastand, und ein Wechsel "
        "zurück zu ihr führt migrate_down nicht aus"},
       {"{} is closed", "{} ist geschlossen"},
+      {" (no free inodes: its file system has room for no more files, whatever space it has "
+       "left; see df -i)",
+       " (keine freien Inodes: sein Dateisystem hat Platz für keine weiteren Dateien, wie viel "
+       "Speicher es auch noch hat; siehe df -i)"},
+      {"rollback.artifacts: {} is a symbolic link to {}, which holds the whole application "
+       "(app.root {}); list the application's own paths instead (e.g. \"bin\", \"public\")",
+       "rollback.artifacts: {} ist ein symbolischer Link auf {}, das die ganze Anwendung enthält "
+       "(app.root {}); stattdessen die eigenen Pfade der Anwendung aufführen (z. B. \"bin\", "
+       "\"public\")"},
+      {"version {} was created, but pruning older versions (keep_versions = {}) failed: {}; the "
+       "next create-version prunes them",
+       "Version {} wurde erstellt, aber das Aufräumen älterer Versionen (keep_versions = {}) "
+       "schlug fehl: {}; das nächste create-version räumt sie auf"},
       {"--all means every host and application; leave out --host and --app",
        "--all bedeutet alle Hosts und Anwendungen; --host und --app weglassen"},
       {"no backup of {} in {} ({} of other hosts or apps: see `velin backup list --all`, choose "

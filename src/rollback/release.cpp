@@ -258,13 +258,15 @@ bool HasOwnerOf(io::Env& env, const std::string& path, const ManifestEntry& e) {
   return info && info->uid == e.uid && info->gid == e.gid;
 }
 
-// Copies one regular file durably, as `to_name` in `to_dir` (the release directory is renamed
-// into place only later). With `expected` (the scan's entry), what was copied must be what was
-// scanned: a file that a build still running rewrote in between fails the copy instead of
-// giving a release whose manifest describes other bytes.
+// Copies one regular file, as `to_name` in `to_dir` (the release directory is renamed into place
+// only later), fsynced unless `sync` is false (the caller then syncs its file system once).
+// With `expected` (the scan's entry), what was copied must be what was scanned: a file that a
+// build still running rewrote in between fails the copy instead of giving a release whose
+// manifest describes other bytes.
 Status CopyFileAt(io::Env& env, const std::string& from, const io::Dir& to_dir,
                   const std::string& to_name, uint32_t mode, uint64_t* bytes,
-                  const ManifestEntry* expected, const ManifestEntry& scanned, bool keep_owner) {
+                  const ManifestEntry* expected, const ManifestEntry& scanned, bool keep_owner,
+                  bool sync = true) {
   // The file the scan read, when it was scanned here; else at least a regular file there.
   VELIN_ASSIGN(io::DirPtr dir, env.OpenDir(io::Dirname(from)));
   io::FileInfo listed;
@@ -301,7 +303,7 @@ Status CopyFileAt(io::Env& env, const std::string& from, const io::Dir& to_dir,
   attributes.mode = mode;
   attributes.set_mtime = false;
   VELIN_TRY(out->SetAttributes(attributes));  // the umask left out of the open's mode
-  VELIN_TRY(out->Sync());
+  if (sync) VELIN_TRY(out->Sync());
   VELIN_TRY(out->Close());
   *bytes += offset;
   return Ok();
@@ -309,9 +311,10 @@ Status CopyFileAt(io::Env& env, const std::string& from, const io::Dir& to_dir,
 
 Status CopyFile(io::Env& env, const std::string& from, const std::string& to, uint32_t mode,
                 uint64_t* bytes, const ManifestEntry* expected, const ManifestEntry& scanned,
-                bool keep_owner) {
+                bool keep_owner, bool sync) {
   VELIN_ASSIGN(io::DirPtr dir, env.OpenDir(io::Dirname(to)));
-  return CopyFileAt(env, from, *dir, io::Basename(to), mode, bytes, expected, scanned, keep_owner);
+  return CopyFileAt(env, from, *dir, io::Basename(to), mode, bytes, expected, scanned, keep_owner,
+                    sync);
 }
 
 // The stored path `rel`'s scanned `entries` (below `stored_root`) made as `name` in `dest`,
@@ -710,7 +713,9 @@ Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEnt
                                      const DedupIndex& index, bool check_copies, bool keep_owner) {
   MaterialiseStats stats;
   VELIN_TRY(io::CreateDirs(env, dest));
-  std::vector<std::string> dirs = {dest};
+  // Opened before anything is written into it: syncfs reports a writeback error that came
+  // after the descriptor was opened (Linux >= 5.8), so the one at the end sees every failure.
+  VELIN_ASSIGN(io::DirPtr top, env.OpenDir(dest));
   for (const auto& e : entries) {
     std::string to = io::JoinPath(dest, e.path);
     VELIN_TRY(io::CreateDirs(env, io::Dirname(to)));
@@ -718,7 +723,6 @@ Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEnt
       VELIN_TRY(io::CreateDirs(env, to));
       if (GivesOwner(e, keep_owner)) VELIN_TRY(OwnerGiven(env.SetOwner(to, e.uid, e.gid)));
       VELIN_TRY(env.SetMode(to, e.mode));
-      dirs.push_back(to);
     } else if (e.type == io::FileType::kSymlink) {
       VELIN_TRY(env.Symlink(e.target, to));
       if (GivesOwner(e, keep_owner)) VELIN_TRY(OwnerGiven(env.SetOwner(to, e.uid, e.gid)));
@@ -750,12 +754,15 @@ Result<MaterialiseStats> Materialise(io::Env& env, const std::vector<ManifestEnt
       }
       std::string from = e.source.empty() ? io::JoinPath(source_root, e.path) : e.source;
       VELIN_TRY(CopyFile(env, from, to, e.mode, &stats.bytes_copied, check_copies ? &e : nullptr, e,
-                         keep_owner));
+                         keep_owner, /*sync=*/false));
       ++stats.copied;
     }
   }
-  // Directories last, deepest first: their entries are complete now.
-  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) VELIN_TRY(env.SyncDir(*it));
+  // Everything at once: the files' data, the directories' entries, links, modes and owners.
+  // syncfs commits the file system's journal with all of them (ext4, XFS and btrfs alike), so
+  // no directory needs an fsync of its own after it; an fsync per file and per directory made
+  // a release of 100,000 small files take minutes (a journal commit and a disk cache flush each).
+  VELIN_TRY(env.SyncFileSystem(*top));
   return stats;
 }
 

@@ -98,7 +98,9 @@ struct MaterialiseStats {
 
 // Copies the scanned `entries` from `source_root` into the new directory `dest`, hard-linking
 // files the index knows and that still hold what was recorded of them. Everything written is
-// fsynced (files and directories). `check_copies`: each copied file must hash to its entry
+// durable when it returns: one syncfs of `dest`'s file system once all is written, instead of an
+// fsync per file and directory (a release of 100,000 files is 100,000 journal commits and disk
+// cache flushes otherwise: minutes). `check_copies`: each copied file must hash to its entry
 // (a source that changed since the scan fails the copy). `keep_owner` (configuration files: a
 // service reads its `.env`, 0640 root:www-data, by its group): every copy gets the scanned
 // entry's owner and group — as root any; as another user only its own uid, with a group it
