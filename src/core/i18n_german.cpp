@@ -119,6 +119,10 @@ const std::unordered_map<std::string_view, std::string_view>& MoreGerman() {
        "rollback.migration_status gab nichts aus: {} hat keinen Schemastand, und ein Wechsel "
        "zurück zu ihr führt migrate_down nicht aus"},
       {"{} is closed", "{} ist geschlossen"},
+      {"version {} was created, but tidying up after it failed: {}; the next velin rollback "
+       "command finishes it",
+       "Version {} wurde erstellt, aber das Aufräumen danach schlug fehl: {}; der nächste "
+       "velin-rollback-Befehl schließt es ab"},
       {" (no free inodes: its file system has room for no more files, whatever space it has "
        "left; see df -i)",
        " (keine freien Inodes: sein Dateisystem hat Platz für keine weiteren Dateien, wie viel "

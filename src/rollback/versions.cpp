@@ -176,8 +176,22 @@ static Status InstallRelease(io::Env& env, const StateLayout& layout, const std:
   reg.versions.push_back(record);
   VELIN_TRY(SaveRegistry(env, layout, reg));
   CrashPoint("create-registered");
+  return Ok();
+}
+
+// What InstallRelease leaves after its commit point: the staged manifest into place, the
+// release's name off the removals, the release a --replace moved aside removed. The version is
+// registered and whole already; what fails here the next locked command finishes
+// (FinishInstalls, FinishRemovals: a registered release is never removed).
+static Status FinishInstall(io::Env& env, const StateLayout& layout, const VersionRecord& record) {
+  const std::string& name = record.name;
+  const std::string staged = layout.Manifest(StagedManifestName(name, record.seq));
+  const std::string aside = ".old-" + name + "-" + std::to_string(env.ThisProcess().pid);
   VELIN_TRY(env.Rename(staged, layout.Manifest(name)));
   VELIN_TRY(env.SyncDir(layout.Manifests()));
+  std::vector<std::string> listed;
+  if (auto names = LoadRemovals(env, layout); names) listed = std::move(*names);
+  std::erase(listed, name);
   VELIN_TRY(KeepRemovals(env, layout, listed));
   VELIN_TRY(io::RemoveAll(env, layout.Release(aside)));
   return io::RemoveAll(env, layout.Config(aside));
@@ -500,6 +514,14 @@ Result<VersionRecord> RollbackEngine::CreateLocked(const std::string& name,
   record.base_of = base_of;
 
   VELIN_TRY(InstallRelease(env_, layout_, tag, record, manifest, reg));
+  if (Status finished = FinishInstall(env_, layout_, record); !finished) {
+    // Registered and whole: exit 1 here made a deploy script roll back a good version, and
+    // its retry was refused as "exists already" (as with a failed prune after it, below).
+    reporter_.Warn(
+        TrFormat("version {} was created, but tidying up after it failed: {}; the "
+                 "next velin rollback command finishes it",
+                 name, finished.error().message));
+  }
   reporter_.Info(TrFormat("Files: {} ({} hard-linked to earlier releases, {} copied, {} bytes)",
                           stats.files, stats.linked, stats.copied, stats.bytes_copied));
   return record;

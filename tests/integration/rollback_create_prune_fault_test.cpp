@@ -77,5 +77,42 @@ TEST(RollbackCreatePruneFaultTest, AVersionThatWasRegisteredIsExitZeroWhenItsPru
   EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), "v3\n");
 }
 
+// The same for a rename that fails after the registry names the version (the staged manifest
+// put into place): the version is whole, so exit 0 with a warning, and the next locked command
+// finishes the install. A rename that fails before leaves no version behind, exit 1. With
+// --replace, so that the release moved aside is among the renames.
+TEST(RollbackCreatePruneFaultTest, ARenameThatFailsAfterTheRegistryIsAWarning) {
+  ToyApp app(NoService());
+  app.Build("v1");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v1"}).exit_code, 0);
+  app.Build("v2");
+  ASSERT_EQ(app.Velin({"rollback", "create-version", "v2"}).exit_code, 0);
+  bool warned = false;
+  std::string v2 = "v2\n";  // what the registered v2 holds
+  for (int nth = 1; nth <= 40; ++nth) {
+    app.Build("v2-" + std::to_string(nth));
+    const std::string rule = "rename:" + std::to_string(nth) + ":EIO";
+    RunResult r = app.Velin({"rollback", "create-version", "v2", "--replace"},
+                            {{"VELIN_FAULT_INJECT", rule}});
+    const bool hit = r.err.find("Input/output error") != std::string::npos;
+    if (!hit) {
+      EXPECT_EQ(r.exit_code, 0) << rule << ": " << r.err;
+      break;  // past the last rename
+    }
+    const bool tidied =
+        r.err.find("version v2 was created, but tidying up after it failed: ") != std::string::npos;
+    warned = warned || tidied;
+    EXPECT_EQ(r.exit_code, tidied ? 0 : 1) << rule << ": " << r.err;
+    if (tidied) v2 = "v2-" + std::to_string(nth) + "\n";
+    // Whichever: the next command finds one whole v2, the new one when it was registered.
+    ASSERT_EQ(app.Velin({"rollback", "to-version", "v2"}).exit_code, 0) << rule;
+    EXPECT_EQ(ReadFileOrDie(app.app() + "/current/bin/VERSION"), v2) << rule;
+    EXPECT_EQ(PruneFaultListedVersions(app), (std::set<std::string>{"v1", "v2"})) << rule;
+    ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0) << rule;
+    if (::testing::Test::HasFailure()) return;
+  }
+  EXPECT_TRUE(warned) << "no rename after the registry was reached";
+}
+
 }  // namespace
 }  // namespace velin::testing
