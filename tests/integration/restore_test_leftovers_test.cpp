@@ -10,9 +10,11 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/background_velin.hpp"
 #include "support/backup_fixture.hpp"
@@ -168,23 +170,49 @@ std::set<std::string> TemporaryDatabases(PostgresServer& pg) {
 // kill -9 while pg_restore fills the temporary database: the next restore test drops it, and
 // the pg_restore list file a killed run left in $TMPDIR goes too; another host's database, a
 // live run's and a user's file of a similar name stay.
-TEST(RestoreTestLeftovers, AKilledRunsTemporaryDatabaseIsDroppedByTheNextRestoreTest) {
-  PostgresServer& pg = PostgresServer::Shared();
-  const std::string db = pg.CreateDatabase();
-  pg.Sql(db, "SET ROLE app; CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);");
-  BackupApp app({"db"}, LeftoverPgSection(pg.port(), db));
-  RunOptions options;
-  options.env[kLeftoverPasswordEnv] = kAppPassword;
-  ASSERT_EQ(app.Run({"backup", "create"}, options).exit_code, 0);
-  const std::set<std::string> before = TemporaryDatabases(pg);
+// A PostgreSQL database backed up, and a restore test of it whose pg_restore waits at a gate
+// (`gate`/reached, `gate`/go) with TMPDIR = `tmp`.
+class RestoreTestLeftoversPg : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = pg_.CreateDatabase();
+    pg_.Sql(db_, "SET ROLE app; CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);");
+    app_ = std::make_unique<BackupApp>(std::vector<std::string>{"db"},
+                                       LeftoverPgSection(pg_.port(), db_));
+    options_.env[kLeftoverPasswordEnv] = kAppPassword;
+    ASSERT_EQ(app_->Run({"backup", "create"}, options_).exit_code, 0);
+    before_ = TemporaryDatabases(pg_);
+    options_.env["TMPDIR"] = tmp_.path();
+    gate_ = tmp_ / "gate";
+    WriteGatedTool(gate_, "pg_restore");
+    gated_ = options_;
+    gated_.cwd = app_->path("");
+    PutFirstInPath(gated_, gate_);
+  }
+  // The temporary databases made since SetUp.
+  std::set<std::string> NewTemporaryDatabases() {
+    std::set<std::string> now = TemporaryDatabases(pg_);
+    for (const std::string& name : before_) now.erase(name);
+    return now;
+  }
 
-  TempDir tmp;
-  options.env["TMPDIR"] = tmp.path();
-  const std::string gate = tmp / "gate";
-  WriteGatedTool(gate, "pg_restore");
-  RunOptions gated = options;
-  gated.cwd = app.path("");
-  PutFirstInPath(gated, gate);
+  PostgresServer& pg_ = PostgresServer::Shared();
+  std::string db_;
+  std::unique_ptr<BackupApp> app_;
+  RunOptions options_;  // with TMPDIR
+  RunOptions gated_;    // and the gate first in PATH
+  std::set<std::string> before_;
+  TempDir tmp_;
+  std::string gate_;
+};
+
+TEST_F(RestoreTestLeftoversPg, AKilledRunsTemporaryDatabaseIsDroppedByTheNextRestoreTest) {
+  PostgresServer& pg = pg_;
+  BackupApp& app = *app_;
+  const RunOptions& options = options_;
+  const RunOptions& gated = gated_;
+  const TempDir& tmp = tmp_;
+  const std::string& gate = gate_;
   {
     BackgroundVelin velin({"backup", "verify", "latest", "--restore-test"}, gated);
     ASSERT_TRUE(WaitForPath(gate + "/reached"));
@@ -192,8 +220,7 @@ TEST(RestoreTestLeftovers, AKilledRunsTemporaryDatabaseIsDroppedByTheNextRestore
     ASSERT_TRUE(velin.WaitExit());
     (void)velin.Finish();
   }
-  std::set<std::string> killed = TemporaryDatabases(pg);
-  for (const std::string& name : before) killed.erase(name);
+  std::set<std::string> killed = NewTemporaryDatabases();
   ASSERT_EQ(killed.size(), 1u);
   WriteFile(gate + "/go", "");  // the waiting wrapper's pg_restore finds its input gone
 
@@ -213,9 +240,7 @@ TEST(RestoreTestLeftovers, AKilledRunsTemporaryDatabaseIsDroppedByTheNextRestore
   EXPECT_NE(r.out.find("Dropped " + *killed.begin() + ", left by a killed restore test"),
             std::string::npos)
       << r.out;
-  std::set<std::string> after = TemporaryDatabases(pg);
-  for (const std::string& name : before) after.erase(name);
-  EXPECT_EQ(after, std::set<std::string>{other_host});
+  EXPECT_EQ(NewTemporaryDatabases(), std::set<std::string>{other_host});
   EXPECT_EQ(LeftoverNamesIn(tmp.path(), "velin_restore_test_"),
             (std::set<std::string>{live_list, "velin_restore_test_notes.list"}));
   pg.Sql("postgres", "DROP DATABASE " + other_host);
@@ -224,40 +249,22 @@ TEST(RestoreTestLeftovers, AKilledRunsTemporaryDatabaseIsDroppedByTheNextRestore
 // SIGTERM (systemd stopping the timer's unit, Ctrl-C) while pg_restore fills the temporary
 // database: velin stops at once, says so, exits 128+15 and leaves nothing behind for the next
 // run to find, neither the database nor a file in $TMPDIR.
-TEST(RestoreTestLeftovers, ASignalledRestoreTestDropsItsTemporaryDatabaseItself) {
-  PostgresServer& pg = PostgresServer::Shared();
-  const std::string db = pg.CreateDatabase();
-  pg.Sql(db, "SET ROLE app; CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);");
-  BackupApp app({"db"}, LeftoverPgSection(pg.port(), db));
-  RunOptions options;
-  options.env[kLeftoverPasswordEnv] = kAppPassword;
-  ASSERT_EQ(app.Run({"backup", "create"}, options).exit_code, 0);
-  const std::set<std::string> before = TemporaryDatabases(pg);
-
-  TempDir tmp;
-  options.env["TMPDIR"] = tmp.path();
-  const std::string gate = tmp / "gate";
-  WriteGatedTool(gate, "pg_restore");
-  RunOptions gated = options;
-  gated.cwd = app.path("");
-  PutFirstInPath(gated, gate);
-  BackgroundVelin velin({"backup", "verify", "latest", "--restore-test"}, gated);
-  ASSERT_TRUE(WaitForPath(gate + "/reached"));
-  std::set<std::string> during = TemporaryDatabases(pg);
-  for (const std::string& name : before) during.erase(name);
-  EXPECT_EQ(during.size(), 1u);
+TEST_F(RestoreTestLeftoversPg, ASignalledRestoreTestDropsItsTemporaryDatabaseItself) {
+  BackgroundVelin velin({"backup", "verify", "latest", "--restore-test"}, gated_);
+  ASSERT_TRUE(WaitForPath(gate_ + "/reached"));
+  EXPECT_EQ(NewTemporaryDatabases().size(), 1u);
   velin.Signal(SIGTERM);
   ASSERT_TRUE(velin.WaitExit());  // the gate still closed: velin does not wait for the tool
   RunResult r = velin.Finish();
-  WriteFile(gate + "/go", "");
+  WriteFile(gate_ + "/go", "");
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.out << r.err;
   EXPECT_NE(r.err.find("SIGTERM"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("passed"), std::string::npos) << r.out;
-  EXPECT_EQ(TemporaryDatabases(pg), before) << r.out << r.err;
-  EXPECT_EQ(LeftoverNamesIn(tmp.path(), "velin_restore_test_"), std::set<std::string>{})
+  EXPECT_EQ(NewTemporaryDatabases(), std::set<std::string>{}) << r.out << r.err;
+  EXPECT_EQ(LeftoverNamesIn(tmp_.path(), "velin_restore_test_"), std::set<std::string>{})
       << r.out << r.err;
   // And the next one runs whole, with nothing to clean up.
-  RunResult next = app.Run({"backup", "verify", "latest", "--restore-test"}, options);
+  RunResult next = app_->Run({"backup", "verify", "latest", "--restore-test"}, options_);
   EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
   EXPECT_EQ(next.out.find("left by a killed restore test"), std::string::npos) << next.out;
 }
