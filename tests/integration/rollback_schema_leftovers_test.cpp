@@ -21,6 +21,12 @@
 namespace velin::testing {
 namespace {
 
+// A hook's slow step: it waits while app/hold exists (at most 30 s), so that a test decides when
+// it ends instead of guessing how long a velin takes to start (a sanitizer build's recover
+// started after a 3 s sleep had ended, 2026-12-08).
+constexpr const char* kLeftoverHold =
+    "i=0; while [ -f hold ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done";
+
 // migrate_down appends "start PID" and "end PID" (its shell's pid, the leader of its process
 // group) to hook.log around a slow step, and writes the level it was given.
 ToyAppOptions LeftoverLevelOptions() {
@@ -28,7 +34,9 @@ ToyAppOptions LeftoverLevelOptions() {
   o.extra_rollback =
       "migration_status = 'if [ -f broken ]; then echo could not connect to server >&2; exit 2; "
       "fi; cat level'\n"
-      "migrate_down = 'echo \"start $$\" >> hook.log; sleep 3; echo {level} > level; "
+      "migrate_down = 'echo \"start $$\" >> hook.log; " +
+      std::string(kLeftoverHold) +
+      "; echo {level} > level; "
       "echo \"end $$\" >> hook.log'\n";
   return o;
 }
@@ -78,42 +86,6 @@ class LeftoverHookGroups {
   std::string log_;
 };
 
-// velin killed with kill -9 while migrate_down runs: the command goes on alone (an orphan), and
-// a `recover` started at once ran a second migrate_down beside it (start, start, end, end).
-// Now recover waits for the one recorded in switch.json, then continues the switch.
-TEST(RollbackSchemaLeftoversTest, RecoverWaitsForTheMigrateDownAKilledVelinLeftRunning) {
-  ToyApp app(LeftoverLevelOptions());
-  LeftoverTwoLevels(app);
-  const std::string log = app.app() + "/hook.log";
-  LeftoverHookGroups cleanup(log);
-  RunOptions options;
-  options.cwd = app.root();
-  BackgroundVelin velin({"--config", app.config(), "rollback", "to-version", "v1"}, options);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (LeftoverLines(log).empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_EQ(LeftoverLines(log).size(), 1u) << LeftoverRead(log);
-  velin.Signal(SIGKILL);
-  ASSERT_TRUE(velin.WaitExit());
-  velin.Finish();
-
-  RunResult r = app.Velin({"rollback", "recover"});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.err.find("rollback.migrate_down (process "), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("still runs: waiting for it to end"), std::string::npos) << r.err;
-  EXPECT_EQ(app.Current(), "v1");
-  EXPECT_EQ(LeftoverRead(app.app() + "/level"), "1\n");
-  // Never two at once: each start is followed by its own end before the next start.
-  const std::vector<std::string> lines = LeftoverLines(log);
-  ASSERT_FALSE(lines.empty());
-  ASSERT_EQ(lines.size() % 2, 0u) << LeftoverRead(log);
-  for (size_t i = 0; i < lines.size(); i += 2) {
-    ASSERT_EQ(lines[i].rfind("start ", 0), 0u) << LeftoverRead(log);
-    EXPECT_EQ(lines[i + 1], "end " + lines[i].substr(6)) << LeftoverRead(log);
-  }
-}
-
 // The lines of hook.log alternate "start PID" and "end PID" of the same PID: never two of the
 // logged commands at once.
 void LeftoverExpectNoOverlap(const std::string& log) {
@@ -126,15 +98,64 @@ void LeftoverExpectNoOverlap(const std::string& log) {
   }
 }
 
+// Runs velin `args` with app/hold in place, kills it (-9) once the held command logged its
+// start, then runs `rollback recover` while the orphan still holds: a second start within 3 s
+// is the overlap (recover did not wait). Then the hold is lifted, and *r is recover's result.
+void LeftoverKillThenRecover(ToyApp& app, const std::vector<std::string>& args, RunResult* r) {
+  const std::string log = app.app() + "/hook.log", hold = app.app() + "/hold";
+  WriteFile(hold, "");
+  RunOptions options;
+  options.cwd = app.root();
+  std::vector<std::string> argv = {"--config", app.config()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  BackgroundVelin velin(argv, options);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (LeftoverLines(log).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(LeftoverLines(log).size(), 1u) << LeftoverRead(log);
+  velin.Signal(SIGKILL);
+  ASSERT_TRUE(velin.WaitExit());
+  velin.Finish();
+
+  BackgroundVelin recover({"--config", app.config(), "rollback", "recover"}, options);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (LeftoverLines(log).size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::unlink(hold.c_str());
+  ASSERT_TRUE(recover.WaitExit());
+  *r = recover.Finish();
+}
+
+// velin killed with kill -9 while migrate_down runs: the command goes on alone (an orphan), and
+// a `recover` started at once ran a second migrate_down beside it (start, start, end, end).
+// Now recover waits for the one recorded in switch.json, then continues the switch.
+TEST(RollbackSchemaLeftoversTest, RecoverWaitsForTheMigrateDownAKilledVelinLeftRunning) {
+  ToyApp app(LeftoverLevelOptions());
+  LeftoverTwoLevels(app);
+  const std::string log = app.app() + "/hook.log";
+  LeftoverHookGroups cleanup(log);
+  RunResult r;
+  LeftoverKillThenRecover(app, {"rollback", "to-version", "v1"}, &r);
+  if (::testing::Test::HasFatalFailure()) return;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("rollback.migrate_down (process "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("still runs: waiting for it to end"), std::string::npos) << r.err;
+  EXPECT_EQ(app.Current(), "v1");
+  EXPECT_EQ(LeftoverRead(app.app() + "/level"), "1\n");
+  // Never two at once: each start is followed by its own end before the next start.
+  LeftoverExpectNoOverlap(log);
+}
+
 // A transaction's rollback killed with kill -9 while a slow before_switch hook ran: the hook went
 // on alone, and a `recover` started at once ran the rollback, and so a second before_switch,
 // beside it (start A, start B, end A, end B). Now the hook is in command.json before it runs,
 // and recover waits for it first.
 TEST(RollbackSchemaLeftoversTest, RecoverWaitsForTheBeforeSwitchHookAKilledVelinLeftRunning) {
   ToyAppOptions o = NoService();
-  o.extra_rollback =
-      "\n[hooks]\nbefore_switch = 'echo \"start $$\" >> hook.log; sleep 3; "
-      "echo \"end $$\" >> hook.log'\n";
+  o.extra_rollback = "\n[hooks]\nbefore_switch = 'echo \"start $$\" >> hook.log; " +
+                     std::string(kLeftoverHold) + "; echo \"end $$\" >> hook.log'\n";
   ToyApp app(o);
   ASSERT_EQ(app.BuildVersion("v1").exit_code, 0);
   ASSERT_EQ(app.Velin({"rollback", "to-version", "v1"}).exit_code, 0);
@@ -145,19 +166,9 @@ TEST(RollbackSchemaLeftoversTest, RecoverWaitsForTheBeforeSwitchHookAKilledVelin
   const std::string log = app.app() + "/hook.log";
   ::unlink(log.c_str());
   LeftoverHookGroups cleanup(log);
-  RunOptions options;
-  options.cwd = app.root();
-  BackgroundVelin velin({"--config", app.config(), "rollback", "rollback"}, options);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (LeftoverLines(log).empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_EQ(LeftoverLines(log).size(), 1u) << LeftoverRead(log);
-  velin.Signal(SIGKILL);
-  ASSERT_TRUE(velin.WaitExit());
-  velin.Finish();
-
-  RunResult r = app.Velin({"rollback", "recover"});
+  RunResult r;
+  LeftoverKillThenRecover(app, {"rollback", "rollback"}, &r);
+  if (::testing::Test::HasFatalFailure()) return;
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.err.find("hooks.before_switch (process "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("still runs: waiting for it to end"), std::string::npos) << r.err;
