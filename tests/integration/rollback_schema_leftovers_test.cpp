@@ -172,8 +172,13 @@ TEST(RollbackSchemaLeftoversTest, RecoverWaitsForTheBeforeSwitchHookAKilledVelin
   LeftoverKillThenRecover(app, {"rollback", "rollback"}, &r);
   if (::testing::Test::HasFatalFailure()) return;
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.err.find("hooks.before_switch (process "), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("still runs: waiting for it to end"), std::string::npos) << r.err;
+  // The transaction's watchdog, which also sees its velin gone, may take the state lock first
+  // (a sanitizer build's recover starts slowly): it waits for the hook and rolls back, and
+  // recover then finds nothing to do. Either way the hooks never overlap (below).
+  if (r.out.find("Nothing to recover") == std::string::npos) {
+    EXPECT_NE(r.err.find("hooks.before_switch (process "), std::string::npos) << r.out << r.err;
+    EXPECT_NE(r.err.find("still runs: waiting for it to end"), std::string::npos) << r.err;
+  }
   EXPECT_NE(app.Current(), "v2");  // rolled back to the transaction's base
   LeftoverExpectNoOverlap(log);
 }
